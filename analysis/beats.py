@@ -1,0 +1,254 @@
+"""Beat times from RR intervals, and heart rate.
+
+A Heart Rate Measurement notification (Bluetooth GATT characteristic 0x2A37) carries the RR
+intervals of the beats since the previous notification, in 1/1024 s, but no timestamp at all
+(design.md, "Time"). Beat times are therefore rebuilt here: RR intervals are exact durations
+between beats, and the host clock at arrival says when the sensor had seen them.
+
+Model (:class:`BeatTimeline`)
+-----------------------------
+* The first notification anchors its last beat at its arrival time; its earlier beats lie
+  before it, spaced by their RR intervals.
+* Later beats follow cumulatively, ``t = t_previous_beat + rr``: RR intervals are far more
+  precise (1/1024 s) than arrival times, which jitter with the BLE connection interval and the
+  sensor's notification schedule (up to ~1 s after the beat).
+* A beat cannot be reported before it happened, so the beat clock must never run ahead of
+  arrival: if the last beat of a notification would fall after that notification's arrival, the
+  notification's beats are moved back so that it falls on the arrival. Over a session this
+  pulls the clock down to the shortest delay seen between a beat and its report.
+* If the cumulative clock falls behind arrival by more than ``max_drift_s``, RR intervals were
+  lost (a missed notification, a link gap, a sensor that drops RR values when its buffer is
+  full); summing RRs can no longer be trusted, so the notification is re-anchored at arrival
+  like the first one. The 1.5 s default is above a normal report delay (< 1 s at the usual one
+  notification per second) and below two missing beats at rest.
+
+All times are on the caller's clock (the session's monotonic clock), in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["Beat", "BeatTimeline", "HeartRateTracker", "heart_rate_bpm"]
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """One RR interval and the beat that ends it.
+
+    Attributes
+    ----------
+    t_s : float
+        Time of the beat ending this RR interval, s (session clock).
+    rr_ms : float
+        The RR interval, ms.
+    """
+
+    t_s: float
+    rr_ms: float
+
+
+class BeatTimeline:
+    """Rebuild beat times from RR lists of notifications that carry no timestamps.
+
+    Parameters
+    ----------
+    max_drift_s : float
+        Largest lag, s, of the cumulative beat clock behind arrival times that is accepted as
+        report delay; beyond it the timeline re-anchors at arrival (see the module notes).
+
+    Raises
+    ------
+    ValueError
+        If ``max_drift_s`` is not positive and finite.
+    """
+
+    __slots__ = ("_anchors", "_clamps", "_last_arrival_s", "_last_beat_s", "_max_drift_s")
+
+    def __init__(self, *, max_drift_s: float = 1.5) -> None:
+        if not (math.isfinite(max_drift_s) and max_drift_s > 0.0):
+            raise ValueError(f"max_drift_s must be positive and finite, got {max_drift_s!r}")
+        self._max_drift_s = float(max_drift_s)
+        self._last_beat_s: float | None = None
+        self._last_arrival_s = -math.inf
+        self._anchors = 0
+        self._clamps = 0
+
+    @property
+    def max_drift_s(self) -> float:
+        """The re-anchoring threshold, s."""
+        return self._max_drift_s
+
+    @property
+    def anchors(self) -> int:
+        """How many notifications were anchored at arrival (the first one, and re-anchors)."""
+        return self._anchors
+
+    @property
+    def clamps(self) -> int:
+        """How many notifications were moved back because the beat clock ran ahead of arrival."""
+        return self._clamps
+
+    @property
+    def last_beat_s(self) -> float | None:
+        """Time of the latest beat, s, or None before the first."""
+        return self._last_beat_s
+
+    def update(self, t_arrival_s: float, rr_ms: Sequence[float]) -> list[Beat]:
+        """Place the beats of one notification on the session clock.
+
+        Parameters
+        ----------
+        t_arrival_s : float
+            Host time at which the notification arrived, s; never earlier than the previous
+            notification's.
+        rr_ms : sequence of float
+            The notification's RR intervals in order, ms (positive); may be empty (a
+            notification without RR values changes nothing).
+
+        Returns
+        -------
+        list of Beat
+            One beat per RR interval, in order; the last is at or before ``t_arrival_s``.
+
+        Raises
+        ------
+        ValueError
+            If the arrival time is not finite or goes backwards, or an RR interval is not a
+            positive finite number.
+        """
+        if not math.isfinite(t_arrival_s):
+            raise ValueError(f"t_arrival_s must be finite, got {t_arrival_s!r}")
+        if t_arrival_s < self._last_arrival_s:
+            raise ValueError(
+                f"arrival times must not go backwards: {t_arrival_s!r} after "
+                f"{self._last_arrival_s!r}"
+            )
+        rrs = [float(r) for r in rr_ms]
+        for r in rrs:
+            if not (math.isfinite(r) and r > 0.0):
+                raise ValueError(f"RR intervals must be positive and finite, got {r!r}")
+        self._last_arrival_s = t_arrival_s
+        if not rrs:
+            return []
+
+        times: list[float] = []
+        if self._last_beat_s is not None:
+            t = self._last_beat_s
+            for r in rrs:
+                t += r / 1000.0
+                times.append(t)
+            lag_s = t_arrival_s - times[-1]
+            if lag_s > self._max_drift_s:
+                times = []  # RR intervals were lost: re-anchor below
+            elif lag_s < 0.0:
+                # The beat clock ran ahead of arrival: a beat cannot be reported before it
+                # happened, so move the notification's beats back onto the arrival.
+                times = [ti + lag_s for ti in times]
+                self._clamps += 1
+        if not times:
+            # Anchor: the last beat at arrival, the earlier ones back from it by their RRs.
+            t = t_arrival_s
+            times = [t]
+            for r in reversed(rrs[1:]):
+                t -= r / 1000.0
+                times.append(t)
+            times.reverse()
+            self._anchors += 1
+        self._last_beat_s = times[-1]
+        return [Beat(ti, r) for ti, r in zip(times, rrs, strict=True)]
+
+
+def heart_rate_bpm(rr_ms: ArrayLike) -> float:
+    """Mean heart rate of a run of RR intervals.
+
+    Parameters
+    ----------
+    rr_ms : array_like
+        RR (or NN) intervals, ms, positive; at least one.
+
+    Returns
+    -------
+    float
+        ``60000 / mean(rr_ms)``, beats per minute: the beats per unit time over the run, the
+        "mean HR" of the Task Force of the ESC and NASPE (1996), Eur Heart J 17:354-381 (not the
+        mean of instantaneous rates, which over-weights short intervals).
+
+    Raises
+    ------
+    ValueError
+        If ``rr_ms`` is empty, not one-dimensional, or holds a non-positive or non-finite value.
+    """
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    if rr.ndim != 1 or rr.size == 0:
+        raise ValueError(f"rr_ms must be a non-empty 1-D sequence, got shape {rr.shape}")
+    if not (np.all(np.isfinite(rr)) and np.all(rr > 0.0)):
+        raise ValueError("RR intervals must be positive and finite")
+    return 60000.0 / float(np.mean(rr))
+
+
+class HeartRateTracker:
+    """Current heart rate over the latest beats.
+
+    Parameters
+    ----------
+    n_beats : int
+        Average over at most this many latest beats.
+    window_s : float or None
+        If given, also only over beats no older than this, s, before the latest beat (so a
+        heart rate after a link gap is not averaged with beats from before it).
+
+    Raises
+    ------
+    ValueError
+        If ``n_beats < 1`` or ``window_s`` is not positive and finite.
+
+    Notes
+    -----
+    The rate is :func:`heart_rate_bpm` of the RR intervals in the window. It is not artifact
+    corrected: feed it NN intervals (artifact-corrected beats) for a clean rate.
+    """
+
+    __slots__ = ("_beats", "_window_s")
+
+    def __init__(self, *, n_beats: int = 8, window_s: float | None = None) -> None:
+        if n_beats < 1:
+            raise ValueError(f"n_beats must be >= 1, got {n_beats}")
+        if window_s is not None and not (math.isfinite(window_s) and window_s > 0.0):
+            raise ValueError(f"window_s must be positive and finite, got {window_s!r}")
+        self._beats: deque[Beat] = deque(maxlen=n_beats)
+        self._window_s = window_s
+
+    @property
+    def hr_bpm(self) -> float | None:
+        """Current heart rate, beats per minute, or None before the first beat."""
+        if not self._beats:
+            return None
+        if self._window_s is None:
+            rr = [b.rr_ms for b in self._beats]
+        else:
+            oldest_s = self._beats[-1].t_s - self._window_s
+            rr = [b.rr_ms for b in self._beats if b.t_s >= oldest_s]
+        return 60000.0 * len(rr) / math.fsum(rr)
+
+    def update(self, beats: Iterable[Beat]) -> float | None:
+        """Add beats (in time order) and return the current heart rate.
+
+        Parameters
+        ----------
+        beats : iterable of Beat
+            New beats, oldest first; may be empty.
+
+        Returns
+        -------
+        float or None
+            Heart rate over the window, beats per minute; None while no beat has been seen.
+        """
+        self._beats.extend(beats)
+        return self.hr_bpm

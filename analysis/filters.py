@@ -1,0 +1,287 @@
+"""Causal IIR filtering with explicit state, and the filter designs the streaming processors use.
+
+Every streaming processor in :mod:`analysis` filters its input with :class:`StreamingSOS`: a
+cascade of second-order sections run by SciPy's ``sosfilt`` kernel whose state (``zi``) lives in
+the object, so feeding a signal in any chunking gives exactly the output of filtering it at once
+(the per-sample recursion is the same; only where it pauses differs).
+
+References
+----------
+* Second-order sections, direct form II transposed: ``scipy.signal.sosfilt``; Oppenheim &
+  Schafer, *Discrete-Time Signal Processing*, 3rd ed., sections 6.3-6.5.
+* Butterworth design by the bilinear transform: ``scipy.signal.butter``; Oppenheim & Schafer
+  section 7.2.
+* Group delay ``-d(phase)/d(omega)``: ``scipy.signal.group_delay``; the group delay of a cascade
+  is the sum of the sections' group delays because their phases add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.signal
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["StreamingSOS", "bandpass_sos", "group_delay_s", "lowpass_sos"]
+
+FloatArray = NDArray[np.float64]
+
+
+def _load_kernel() -> Callable[[Any, Any, Any], None] | None:
+    """The compiled loop behind ``scipy.signal.sosfilt``, or None if this SciPy hides it.
+
+    ``sosfilt`` validates and reshapes its arguments on every call, which costs about 40 us:
+    more than everything else a 250 ms update of a 20 Hz belt does. StreamingSOS validates once in
+    its constructor and calls the kernel directly. The kernel is the very code ``sosfilt`` runs,
+    so results are bit-for-bit those of ``sosfilt``; when a SciPy release moves it we fall back to
+    the public function, which is slower but gives the same numbers.
+    """
+    try:
+        from scipy.signal._sosfilt import _sosfilt
+    except ImportError:  # pragma: no cover - depends on the installed SciPy
+        return None
+    kernel: Callable[[Any, Any, Any], None] = _sosfilt
+    return kernel
+
+
+_KERNEL = _load_kernel()
+
+
+def _check_band_edge(name: str, f_hz: float, fs_hz: float) -> None:
+    if not np.isfinite(fs_hz) or fs_hz <= 0:
+        raise ValueError(f"fs_hz must be a positive finite number, got {fs_hz!r}")
+    if not np.isfinite(f_hz) or not 0.0 < f_hz < fs_hz / 2.0:
+        raise ValueError(
+            f"{name} must lie strictly between 0 and fs_hz/2 = {fs_hz / 2.0:g} Hz, got {f_hz!r}"
+        )
+
+
+def lowpass_sos(cutoff_hz: float, fs_hz: float, order: int = 2) -> FloatArray:
+    """Design a Butterworth low-pass filter as second-order sections.
+
+    Parameters
+    ----------
+    cutoff_hz : float
+        -3 dB cutoff frequency, Hz; must lie strictly between 0 and ``fs_hz / 2``.
+    fs_hz : float
+        Sampling rate of the signal to filter, Hz.
+    order : int
+        Filter order (number of poles), >= 1.
+
+    Returns
+    -------
+    ndarray, shape (ceil(order / 2), 6)
+        Sections ``[b0, b1, b2, 1, a1, a2]`` for :class:`StreamingSOS` or ``scipy.signal.sosfilt``.
+
+    Raises
+    ------
+    ValueError
+        If the cutoff is not inside (0, fs_hz/2) or the order is below 1.
+
+    Notes
+    -----
+    ``scipy.signal.butter(order, cutoff_hz, btype="lowpass", fs=fs_hz, output="sos")``: maximally
+    flat pass band, bilinear transform with pre-warping (Oppenheim & Schafer section 7.2).
+    """
+    _check_band_edge("cutoff_hz", cutoff_hz, fs_hz)
+    if order < 1:
+        raise ValueError(f"order must be >= 1, got {order}")
+    sos: FloatArray = np.asarray(
+        scipy.signal.butter(order, cutoff_hz, btype="lowpass", fs=fs_hz, output="sos"),
+        dtype=np.float64,
+    )
+    return sos
+
+
+def bandpass_sos(low_hz: float, high_hz: float, fs_hz: float, order: int = 2) -> FloatArray:
+    """Design a Butterworth band-pass filter as second-order sections.
+
+    Parameters
+    ----------
+    low_hz, high_hz : float
+        -3 dB band edges, Hz, with ``0 < low_hz < high_hz < fs_hz / 2``.
+    fs_hz : float
+        Sampling rate of the signal to filter, Hz.
+    order : int
+        Order of the low-pass prototype, >= 1; the band-pass has ``2 * order`` poles (the SciPy
+        convention), so ``order=2`` is the NeuroKit2 ``khodadad2018`` respiration filter.
+
+    Returns
+    -------
+    ndarray, shape (order, 6)
+        Second-order sections.
+
+    Raises
+    ------
+    ValueError
+        If the band edges are not ordered inside (0, fs_hz/2) or the order is below 1.
+
+    Notes
+    -----
+    ``scipy.signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=fs_hz, output="sos")``.
+    A high-pass edge changes the shape of slow breaths (it differentiates components below it),
+    which is why the breath detector uses a low-pass only; this builder is for the other streams.
+    """
+    _check_band_edge("low_hz", low_hz, fs_hz)
+    _check_band_edge("high_hz", high_hz, fs_hz)
+    if not low_hz < high_hz:
+        raise ValueError(f"low_hz must be below high_hz, got {low_hz!r} >= {high_hz!r}")
+    if order < 1:
+        raise ValueError(f"order must be >= 1, got {order}")
+    sos: FloatArray = np.asarray(
+        scipy.signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=fs_hz, output="sos"),
+        dtype=np.float64,
+    )
+    return sos
+
+
+def group_delay_s(sos: ArrayLike, fs_hz: float, f_hz: float) -> float:
+    """Group delay of a cascade of second-order sections at one frequency, in seconds.
+
+    Parameters
+    ----------
+    sos : array_like, shape (n_sections, 6)
+        Second-order sections.
+    fs_hz : float
+        Sampling rate the sections were designed for, Hz.
+    f_hz : float
+        Frequency at which to evaluate the delay, Hz, in ``[0, fs_hz / 2)``.
+
+    Returns
+    -------
+    float
+        Group delay ``-d(phase)/d(omega)`` in seconds: how late a narrow-band feature near
+        ``f_hz`` (a breath's trough, say) appears at the filter output.
+
+    Raises
+    ------
+    ValueError
+        If ``sos`` is not an (n, 6) array or the frequencies are out of range.
+
+    Notes
+    -----
+    Each section's delay comes from ``scipy.signal.group_delay((b, a), w=[f_hz], fs=fs_hz)`` (in
+    samples); the cascade's delay is their sum because the phases of cascaded sections add. For a
+    2nd-order Butterworth low-pass the low-frequency limit is ``sqrt(2) / (2 pi f_c)`` seconds
+    (0.225 s for ``f_c = 1 Hz``), the analogue prototype's ``d(phase)/d(omega)`` at 0.
+    """
+    sections = np.asarray(sos, dtype=np.float64)
+    if sections.ndim != 2 or sections.shape[1] != 6 or sections.shape[0] == 0:
+        raise ValueError(f"sos must have shape (n_sections, 6), got {sections.shape}")
+    if not np.isfinite(fs_hz) or fs_hz <= 0:
+        raise ValueError(f"fs_hz must be a positive finite number, got {fs_hz!r}")
+    if not np.isfinite(f_hz) or not 0.0 <= f_hz < fs_hz / 2.0:
+        raise ValueError(f"f_hz must lie in [0, fs_hz/2), got {f_hz!r}")
+    total_samples = 0.0
+    for section in sections:
+        _, gd = scipy.signal.group_delay((section[:3], section[3:]), w=[f_hz], fs=fs_hz)
+        total_samples += float(gd[0])
+    return total_samples / fs_hz
+
+
+class StreamingSOS:
+    """A causal second-order-sections filter whose state survives between calls.
+
+    Filtering a signal in any chunking gives the output of filtering it at once, bit for bit:
+    the state after the last sample of one chunk is exactly the state the recursion would have
+    there in a single call.
+
+    Parameters
+    ----------
+    sos : array_like, shape (n_sections, 6)
+        Second-order sections (for instance from :func:`lowpass_sos`), with ``a0 == 1``.
+    initial : float or None
+        Signal level the filter is assumed to have been at forever before the first sample, in
+        input units. ``None`` (the default) takes the first sample's value, so a signal that
+        starts far from zero (a belt's force offset) does not ring at start.
+
+    Raises
+    ------
+    ValueError
+        If ``sos`` is not a valid, finite (n, 6) array with ``a0 == 1``, or ``initial`` is not
+        finite.
+
+    Notes
+    -----
+    Steady-state priming: ``scipy.signal.sosfilt_zi(sos) * x0`` is the state the filter holds
+    after an infinitely long constant input ``x0`` (SciPy ``sosfilt_zi``; Gustafsson 1996 uses the
+    same idea for ``filtfilt``). The recursion is direct form II transposed, the one
+    ``scipy.signal.sosfilt`` runs.
+    """
+
+    __slots__ = ("_initial", "_sos", "_zi", "_zi_unit")
+
+    def __init__(self, sos: ArrayLike, *, initial: float | None = None) -> None:
+        sections = np.array(sos, dtype=np.float64, order="C", copy=True)
+        if sections.ndim != 2 or sections.shape[1] != 6 or sections.shape[0] == 0:
+            raise ValueError(f"sos must have shape (n_sections, 6), got {sections.shape}")
+        if not np.all(np.isfinite(sections)):
+            raise ValueError("sos contains non-finite coefficients")
+        if not np.all(sections[:, 3] == 1.0):
+            raise ValueError("every section must have a0 == 1 (normalised), as butter() returns")
+        if initial is not None and not np.isfinite(initial):
+            raise ValueError(f"initial must be finite, got {initial!r}")
+        self._sos: FloatArray = sections
+        self._zi_unit: FloatArray = np.asarray(scipy.signal.sosfilt_zi(sections), dtype=np.float64)
+        self._initial = initial
+        self._zi: FloatArray | None = None
+        self.reset()
+
+    @property
+    def sos(self) -> FloatArray:
+        """The second-order sections (a copy), shape (n_sections, 6)."""
+        return self._sos.copy()
+
+    @property
+    def state(self) -> FloatArray | None:
+        """A copy of the filter state ``zi``, shape (n_sections, 2).
+
+        ``None`` before the first sample when the filter primes itself from that sample
+        (``initial=None``).
+        """
+        return None if self._zi is None else self._zi.copy()
+
+    def reset(self) -> None:
+        """Forget all input: back to the state right after construction."""
+        if self._initial is None:
+            self._zi = None
+        else:
+            self._zi = self._zi_unit * self._initial
+
+    def process(self, x: ArrayLike) -> FloatArray:
+        """Filter the next samples.
+
+        Parameters
+        ----------
+        x : array_like, shape (n,)
+            The next ``n`` samples, in order (``n`` may be 0), in input units.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            The filtered samples, float64, in input units.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not one-dimensional.
+        """
+        samples = np.asarray(x, dtype=np.float64)
+        if samples.ndim != 1:
+            raise ValueError(f"x must be one-dimensional, got shape {samples.shape}")
+        if samples.size == 0:
+            return np.empty(0, dtype=np.float64)
+        if self._zi is None:
+            self._zi = self._zi_unit * samples[0]
+        if _KERNEL is None:  # pragma: no cover - depends on the installed SciPy
+            y, zi = scipy.signal.sosfilt(self._sos, samples, zi=self._zi)
+            self._zi = np.asarray(zi, dtype=np.float64)
+            return np.asarray(y, dtype=np.float64)
+        # The kernel filters a (n_signals, n) array in place and updates a (n_signals, n_sections,
+        # 2) state in place; both must be C-contiguous float64, which these reshapes guarantee.
+        out = np.array(samples, dtype=np.float64, order="C", copy=True).reshape(1, -1)
+        zi = self._zi.reshape(1, -1, 2)
+        _KERNEL(self._sos, out, zi)
+        return out.reshape(-1)

@@ -1,0 +1,323 @@
+"""Vernier Go Direct measurement packets (GDX respiration belt): decoder and encoder.
+
+A measurement packet arrives on the Go Direct response characteristic, joined from notifications
+until its length byte is reached (fact sheet section 3; VernierST godirect-js ``Device.js``,
+godirect-py ``device.py``). Layout, little-endian::
+
+    0x20 | total length | rolling counter | checksum | type | ...
+
+    type 06 (REAL32):      mask u16 @5 | count u8 @7 | byte 8 | f32 x count x channels from 9
+    type 07 (WIDE REAL32): mask u32 @5 | count u8 @9 | byte 10 | f32 ... from 11
+    type 08/0A (one-channel REAL32, periodic/aperiodic): channel u8 @6 | count u8 @7 | f32 from 8
+    type 09/0B (one-channel INT32,  periodic/aperiodic): channel u8 @6 | count u8 @7 | i32 from 8
+    types 0C-0E (start time, dropped, period): information only, no values here.
+
+Mask bit ``n`` set means sensor number ``n`` is present; values are sample-major (all channels of
+sample 0, then sample 1...), channels in ascending sensor number. The layout of types 08-0B (which
+byte holds the channel) is the one both Vernier clients read; the fact sheet names those types
+without their layout.
+
+The real capture of the fact sheet (BangleApps ``vernierrespirate``)::
+
+    20 19 CF D8 06 06 00 02 FC | 80 8A 07 BF  00 00 C0 7F | 80 31 08 BF  00 00 C0 7F
+
+is 25 bytes (= byte 1), counter 0xCF, checksum 0xD8 = (sum of every other byte) & 0xFF, exactly
+the command checksum rule; type 06, mask 0x0006 (sensors 1 and 2), two samples:
+Force -0.5295 and -0.5320 N, respiration rate NaN.
+
+Byte 8 (byte 10 for type 07) is read by neither Vernier client. In the capture it is 0xFC, which
+equals ``-(number of values in the packet) & 0xFF`` (2 samples x 2 channels = 4). With a single
+capture that rule is an inference, not a documented fact: the encoder reproduces it and the
+decoder ignores the byte.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from devices.errors import DecodeError
+
+MEASUREMENT_PACKET = 0x20
+"""Byte 0 of every measurement packet; command replies carry other values there."""
+
+TYPE_REAL32 = 0x06
+TYPE_WIDE_REAL32 = 0x07
+TYPE_SINGLE_REAL32 = 0x08
+TYPE_SINGLE_INT32 = 0x09
+TYPE_APERIODIC_REAL32 = 0x0A
+TYPE_APERIODIC_INT32 = 0x0B
+TYPE_START_TIME = 0x0C
+TYPE_DROPPED = 0x0D
+TYPE_PERIOD = 0x0E
+
+_INFO_TYPES = frozenset({TYPE_START_TIME, TYPE_DROPPED, TYPE_PERIOD})
+_HEADER_LEN = 5  # 0x20, length, counter, checksum, type
+_REAL32_VALUES_AT = 9
+_MAX_PACKET_LEN = 0xFF
+_MAX_MASK_BIT = 15  # sensors 0..15 fit the u16 mask of type 06
+
+
+@dataclass(frozen=True, slots=True)
+class GoDirectMeasurement:
+    """The values of one measurement packet.
+
+    Attributes
+    ----------
+    channels : tuple of int
+        Sensor numbers present, ascending (1 = force in N, 2 = respiration rate in
+        breaths/min on the GDX-RB).
+    values : tuple of tuple of float
+        One tuple per sample, one value per channel in the order of ``channels``. Integer
+        packets (types 09/0B) are converted to float exactly. NaN means "not ready" (the belt's
+        own respiration rate during its first seconds).
+    packet_type : int
+        Byte 4 of the packet (06...0E).
+    """
+
+    channels: tuple[int, ...]
+    values: tuple[tuple[float, ...], ...]
+    packet_type: int = TYPE_REAL32
+
+    def channel(self, n: int) -> tuple[float, ...]:
+        """All samples of sensor ``n``, oldest first.
+
+        Raises
+        ------
+        KeyError
+            The packet carries values but none for sensor ``n``. Information packets (types
+            0C-0E) carry no channel at all and give an empty tuple for every ``n``, so a
+            caller can skip them without special-casing.
+        """
+        if not self.channels:
+            return ()
+        try:
+            index = self.channels.index(n)
+        except ValueError:
+            raise KeyError(f"sensor {n} is not in this packet (channels {self.channels})") from None
+        return tuple(sample[index] for sample in self.values)
+
+
+def is_measurement_packet(payload: bytes) -> bool:
+    """Whether ``payload`` claims to be a measurement packet (byte 0 is 0x20).
+
+    Command replies share the characteristic; a pipeline checks this before decoding so replies
+    are skipped rather than counted as decode errors.
+    """
+    return len(payload) > 0 and payload[0] == MEASUREMENT_PACKET
+
+
+def godirect_checksum(packet: bytes) -> int:
+    """Checksum byte 3 of a Go Direct packet: the sum of every other byte, ``& 0xFF``.
+
+    The rule Vernier's clients apply to commands (godirect-js ``_calculateChecksum``); the real
+    measurement capture obeys it too. Compare with ``packet[3]`` to check a packet.
+
+    Raises
+    ------
+    DecodeError
+        The packet is shorter than 4 bytes.
+    """
+    if len(packet) < 4:
+        raise DecodeError(f"Go Direct packet of {len(packet)} bytes has no checksum byte")
+    return (sum(packet) - packet[3]) & 0xFF
+
+
+def _mask_channels(mask: int) -> tuple[int, ...]:
+    return tuple(bit for bit in range(mask.bit_length()) if mask >> bit & 1)
+
+
+def _read_values(
+    data: bytes, start: int, count: int, n_channels: int, fmt: str
+) -> tuple[tuple[float, ...], ...]:
+    expected = start + 4 * count * n_channels
+    if len(data) != expected:
+        raise DecodeError(
+            f"Go Direct packet is {len(data)} bytes, its header announces {expected} "
+            f"({count} samples x {n_channels} channels)"
+        )
+    if count == 0:
+        return ()
+    flat = struct.unpack_from(f"<{count * n_channels}{fmt}", data, start)
+    if fmt == "i":
+        flat = tuple(float(v) for v in flat)
+    return tuple(flat[i : i + n_channels] for i in range(0, len(flat), n_channels))
+
+
+def decode_godirect_measurement(payload: bytes) -> GoDirectMeasurement:
+    """Decode one complete (joined) Go Direct measurement packet.
+
+    Parameters
+    ----------
+    payload : bytes
+        The packet, untrusted. Its length byte must equal ``len(payload)``, so a packet split
+        over several notifications has to be joined first.
+
+    Returns
+    -------
+    GoDirectMeasurement
+        Information packets (types 0C-0E) decode to a measurement with no channels.
+
+    Raises
+    ------
+    DecodeError
+        Not a measurement packet (byte 0 is not 0x20), length byte mismatch, truncated or
+        oversized body, empty sensor mask, or an unknown packet type. The checksum is not
+        enforced: Vernier's own clients ignore it on incoming packets; see
+        :func:`godirect_checksum`.
+    """
+    data = bytes(payload)
+    if not data or data[0] != MEASUREMENT_PACKET:
+        first = f"0x{data[0]:02X}" if data else "nothing"
+        raise DecodeError(f"not a Go Direct measurement packet (byte 0 is {first})")
+    if len(data) < _HEADER_LEN:
+        raise DecodeError(f"Go Direct packet of {len(data)} bytes is shorter than its header")
+    if data[1] != len(data):
+        raise DecodeError(
+            f"Go Direct length byte says {data[1]} bytes, the packet has {len(data)}"
+        )
+    kind = data[4]
+    if kind in _INFO_TYPES:
+        return GoDirectMeasurement((), (), kind)
+    if kind in (TYPE_REAL32, TYPE_WIDE_REAL32):
+        wide = kind == TYPE_WIDE_REAL32
+        start = 11 if wide else _REAL32_VALUES_AT
+        if len(data) < start:
+            raise DecodeError(f"Go Direct type {kind:02X} packet of {len(data)} bytes is cut short")
+        mask = int.from_bytes(data[5:9] if wide else data[5:7], "little")
+        count = data[9 if wide else 7]
+        channels = _mask_channels(mask)
+        if not channels:
+            raise DecodeError("Go Direct measurement packet with an empty sensor mask")
+        return GoDirectMeasurement(
+            channels, _read_values(data, start, count, len(channels), "f"), kind
+        )
+    if kind in (TYPE_SINGLE_REAL32, TYPE_APERIODIC_REAL32, TYPE_SINGLE_INT32, TYPE_APERIODIC_INT32):
+        if len(data) < 8:
+            raise DecodeError(f"Go Direct type {kind:02X} packet of {len(data)} bytes is cut short")
+        fmt = "f" if kind in (TYPE_SINGLE_REAL32, TYPE_APERIODIC_REAL32) else "i"
+        return GoDirectMeasurement((data[6],), _read_values(data, 8, data[7], 1, fmt), kind)
+    raise DecodeError(f"unknown Go Direct measurement type 0x{kind:02X}")
+
+
+def _check_layout(n_samples: int, channels: Sequence[int], counter: int) -> tuple[int, int]:
+    """Validate an encoder request; return (mask, packet length)."""
+    if isinstance(counter, bool) or not isinstance(counter, int) or not 0 <= counter <= 0xFF:
+        raise ValueError(f"counter must be an int in 0..255, got {counter!r}")
+    chans = list(channels)
+    if not chans:
+        raise ValueError("at least one channel is needed")
+    for ch in chans:
+        if isinstance(ch, bool) or not isinstance(ch, int) or not 0 <= ch <= _MAX_MASK_BIT:
+            raise ValueError(f"channel numbers must be ints in 0..{_MAX_MASK_BIT}, got {ch!r}")
+    if any(b <= a for a, b in itertools.pairwise(chans)):
+        raise ValueError(f"channels must be strictly ascending (mask order), got {chans}")
+    if not 0 <= n_samples <= 0xFF:
+        raise ValueError(f"a packet holds 0..255 samples, got {n_samples}")
+    length = _REAL32_VALUES_AT + 4 * n_samples * len(chans)
+    if length > _MAX_PACKET_LEN:
+        raise ValueError(f"{n_samples} samples x {len(chans)} channels exceed the 255-byte packet")
+    mask = 0
+    for ch in chans:
+        mask |= 1 << ch
+    return mask, length
+
+
+def encode_godirect_measurement(
+    samples: Sequence[Sequence[float]], channels: Sequence[int], counter: int = 0
+) -> bytes:
+    """Build a type-06 (REAL32) measurement packet in the layout of the real capture.
+
+    Parameters
+    ----------
+    samples : sequence of sequence of float
+        One row per sample, one value per channel (in the order of ``channels``). Values are
+        stored as float32 (NaN allowed: "not ready").
+    channels : sequence of int
+        Sensor numbers, strictly ascending, 0..15 (the u16 mask).
+    counter : int
+        Rolling counter, byte 2 (0..255).
+
+    Returns
+    -------
+    bytes
+        ``20 | len | counter | checksum | 06 | mask u16 | count | -(values) & 0xFF | f32...``;
+        the checksum is computed last over the finished packet (module docstring).
+
+    Raises
+    ------
+    ValueError
+        Bad counter or channels, a row of the wrong width, more than 255 samples or a packet
+        longer than 255 bytes, a value a float32 cannot hold.
+    """
+    rows = [tuple(row) for row in samples]
+    mask, length = _check_layout(len(rows), channels, counter)
+    width = len(channels)
+    flat: list[float] = []
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"each sample needs {width} values, got {len(row)}")
+        flat.extend(row)
+    n_values = len(flat)
+    head = bytes(
+        (MEASUREMENT_PACKET, length, counter, 0, TYPE_REAL32, mask & 0xFF, mask >> 8, len(rows),
+         -n_values & 0xFF)
+    )
+    try:
+        body = struct.pack(f"<{n_values}f", *flat)
+    except (struct.error, OverflowError, TypeError) as exc:
+        raise ValueError(f"sample values must be float32-representable numbers: {exc}") from None
+    packet = bytearray(head + body)
+    packet[3] = (sum(packet) - packet[3]) & 0xFF
+    return bytes(packet)
+
+
+def encode_godirect_measurements(
+    samples: npt.ArrayLike, channels: Sequence[int], first_counter: int = 0
+) -> list[bytes]:
+    """Many one-sample type-06 packets at once (a simulated stream), vectorised.
+
+    Packet ``i`` is byte-for-byte ``encode_godirect_measurement([samples[i]], channels,
+    (first_counter + i) & 0xFF)`` (tested); this only avoids a Python call per sample.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n, len(channels))
+        One row per packet; stored as float32.
+    channels : sequence of int
+        Sensor numbers, strictly ascending, 0..15.
+    first_counter : int
+        Rolling counter of the first packet; it increments by one per packet, modulo 256.
+
+    Returns
+    -------
+    list of bytes
+    """
+    values = np.asarray(samples, dtype=np.float64)
+    if values.ndim != 2 or values.shape[1] != len(channels):
+        raise ValueError(f"samples must have shape (n, {len(channels)}), got {values.shape}")
+    with np.errstate(over="ignore"):
+        as_f32 = values.astype("<f4")
+    if np.any(np.isinf(as_f32) & np.isfinite(values)):
+        raise ValueError("sample values must be float32-representable numbers")
+    mask, length = _check_layout(1, channels, first_counter)
+    n = values.shape[0]
+    out = np.zeros((n, length), dtype=np.uint8)
+    out[:, 0] = MEASUREMENT_PACKET
+    out[:, 1] = length
+    out[:, 2] = (first_counter + np.arange(n)) & 0xFF
+    out[:, 4] = TYPE_REAL32
+    out[:, 5] = mask & 0xFF
+    out[:, 6] = mask >> 8
+    out[:, 7] = 1
+    out[:, 8] = -len(channels) & 0xFF
+    out[:, _REAL32_VALUES_AT:] = as_f32.view(np.uint8).reshape(n, -1)
+    out[:, 3] = (out.sum(axis=1, dtype=np.int64) & 0xFF).astype(np.uint8)
+    flat = out.tobytes()
+    return [flat[i : i + length] for i in range(0, n * length, length)]
+

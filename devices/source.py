@@ -1,0 +1,76 @@
+"""The async packet-source interface shared by the simulator, BLE sensors and the replay player."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from devices.packets import RawPacket
+
+
+class LinkState(StrEnum):
+    """Connection state changes a source reports between packets."""
+
+    LOST = "lost"
+    RESTORED = "restored"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEvent:
+    """A connection change of one device, stamped like a packet (host clocks, ns)."""
+
+    t_mono_ns: int
+    t_wall_ns: int
+    device: str
+    state: LinkState
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What a recording header says about where packets came from.
+
+    Attributes
+    ----------
+    kind : str
+        ``"sim"``, ``"ble"`` or ``"replay"``.
+    name : str
+        Human-readable device name (``"Polar H10 A1B2C3D4"``, ``"simulated person"``).
+    address : str
+        BLE address, or an empty string.
+    streams : dict
+        Per stream id, the parameters a decoder needs that the bytes do not carry, e.g.
+        ``{"gdx": {"period_us": 50000, "force_channel": 1}}``. JSON-serialisable.
+    details : dict
+        Anything else worth keeping (firmware, model, simulator seed...). JSON-serialisable.
+    """
+
+    kind: str
+    name: str
+    address: str = ""
+    streams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class PacketSource(Protocol):
+    """An async stream of raw packets and link events.
+
+    Usage::
+
+        async with source:
+            async for item in source.packets():
+                ...
+
+    ``packets()`` ends when the source is exhausted (a finished replay) or after ``aclose()``;
+    a live sensor that loses its link yields a :class:`LinkEvent` and keeps going when it is back.
+    """
+
+    info: SourceInfo
+
+    async def __aenter__(self) -> PacketSource: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    def packets(self) -> AsyncIterator[RawPacket | LinkEvent]: ...

@@ -1,0 +1,123 @@
+"""Derive ``sample-neurokit2-resting.bwr`` from NeuroKit2's real belt + ECG recording.
+
+Source: ``bio_resting_5min_100hz.csv`` of NeuroKit2 (MIT licence, copyright Dominique Makowski;
+see ``LICENSE_NeuroKit_MIT.txt`` beside this file), one healthy adult resting for 5 minutes,
+ECG and a respiration belt (RSP) at 100 Hz. Run from the repository root with the ``bench`` extra
+installed (it needs NeuroKit2 for R-peak detection)::
+
+    python recordings/derive_sample.py ../shared/data/neurokit2/bio_resting_5min_100hz.csv
+
+What it does, so the sample goes through exactly the bytes a real session would:
+
+1. R peaks from the ECG (NeuroKit2 ``ecg_peaks``, its default method) -> RR intervals, in the
+   0x2A37 unit of 1/1024 s; every second, one Heart Rate Measurement notification carrying the
+   RR values of the beats completed in that second (``encode_heart_rate_measurement``).
+2. RSP decimated from 100 Hz to 20 Hz (``scipy.signal.decimate``, order-8 Chebyshev, zero phase:
+   this is offline preparation, not the live path) -> one Go Direct measurement packet per sample
+   on channel 1 (the belt's force channel; values keep the recording's volts).
+3. No pacer: the person rested in their own rhythm, so the session coaches own rhythm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import decimate
+
+from devices.godirect import encode_godirect_measurement
+from devices.heart_rate import encode_heart_rate_measurement
+from devices.packets import RawPacket, Stream
+from devices.source import SourceInfo
+from trainer.pipeline import NS_PER_S
+from trainer.recording import Header, Item, PacerChange, read_recording, write_recording
+from trainer.session import ReplaySession
+
+FS_IN_HZ = 100.0
+DECIMATE = 5
+START_MONO_NS = 1_000 * NS_PER_S
+START_WALL_NS = 1_577_836_800 * NS_PER_S  # 2020-01-01T00:00Z: the true date is not published
+HR_LATENCY_S = 0.05  # a strap sends its notification shortly after the last beat it reports
+
+
+def derive(csv_path: Path, out_path: Path) -> Path:
+    """Build the sample recording from the NeuroKit2 CSV and write it to ``out_path``."""
+    import neurokit2 as nk
+
+    data = np.genfromtxt(csv_path, delimiter=",", names=True)
+    ecg = np.asarray(data["ECG"], dtype=float)
+    rsp = np.asarray(data["RSP"], dtype=float)
+    _, info = nk.ecg_peaks(
+        nk.ecg_clean(ecg, sampling_rate=int(FS_IN_HZ)), sampling_rate=int(FS_IN_HZ)
+    )
+    peaks_s = np.asarray(info["ECG_R_Peaks"], dtype=float) / FS_IN_HZ
+
+    items: list[Item] = [PacerChange(START_MONO_NS, START_WALL_NS, "own", target_ratio=1.5)]
+    packets: list[RawPacket] = []
+    rr_raw = np.round(np.diff(peaks_s) * 1024).astype(int)
+    beat_s = peaks_s[1:]
+    duration_s = rsp.size / FS_IN_HZ
+    for second in range(1, int(duration_s) + 1):
+        in_second = (beat_s > second - 1) & (beat_s <= second)
+        rr = tuple(int(v) for v in rr_raw[in_second])
+        if not rr:
+            continue
+        hr = round(60 * 1024 / float(np.mean(rr)))
+        t = second + HR_LATENCY_S
+        payload = encode_heart_rate_measurement(hr, rr, contact=True)
+        packets.append(_packet(t, Stream.HEART_RATE, payload))
+
+    fs_out = FS_IN_HZ / DECIMATE
+    belt = decimate(rsp, DECIMATE, ftype="iir", zero_phase=True)
+    for index, value in enumerate(belt):
+        payload = encode_godirect_measurement([[float(value)]], [1], counter=index & 0xFF)
+        packets.append(_packet(index / fs_out, Stream.GODIRECT, payload))
+    packets.sort(key=lambda p: p.t_mono_ns)
+    items.extend(packets)
+
+    source = SourceInfo(
+        kind="sample",
+        name="NeuroKit2 bio_resting_5min_100hz (derived)",
+        streams={"gdx": {"period_us": int(1e6 / fs_out), "force_channel": 1}, "hr": {}},
+        details={
+            "derived_from": "NeuroKit2 data/bio_resting_5min_100hz.csv, commit f2bb3452",
+            "licence": "MIT, (c) 2020 Dominique Makowski; see LICENSE_NeuroKit_MIT.txt",
+            "belt_units": "V (NeuroKit2 RSP belt), not N",
+            "r_peaks": "neurokit2.ecg_peaks default method",
+        },
+    )
+    header = Header(
+        START_MONO_NS, START_WALL_NS, source, {"device": "sample", "minutes": duration_s / 60}
+    )
+    end_ns = START_MONO_NS + int(duration_s * NS_PER_S)
+    write_recording(out_path, header, items, {}, end_mono_ns=end_ns, end_wall_ns=START_WALL_NS)
+    # The closing summary is what a replay computes, so the file agrees with itself.
+    summary = asyncio.run(ReplaySession(read_recording(out_path), speed=None).run()).summary
+    summary["ended"] = "completed"
+    out_path.unlink()
+    write_recording(out_path, header, items, summary, end_mono_ns=end_ns, end_wall_ns=START_WALL_NS)
+    return out_path
+
+
+def _packet(t_s: float, stream: Stream, payload: bytes) -> RawPacket:
+    offset = round(t_s * NS_PER_S)
+    return RawPacket(START_MONO_NS + offset, START_WALL_NS + offset, stream, payload)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("csv", type=Path, help="bio_resting_5min_100hz.csv from NeuroKit2")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).with_name("sample-neurokit2-resting.bwr")
+    )
+    args = parser.parse_args()
+    if args.out.exists():
+        args.out.unlink()
+    path = derive(args.csv, args.out)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The issue's acceptance runs of ``breathwise live`` / ``replay``, as a user runs them.
+
+Two real-time sessions run as separate processes at once (they take real minutes): one runs its
+full minute, one is killed with SIGKILL after 30 s. Everything else runs in-process through
+``trainer.cli.run``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from trainer.cli import run
+from trainer.pipeline import NS_PER_S
+from trainer.recording import read_recording
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "trainer", *args]
+
+
+@dataclass
+class Runs:
+    full_dir: Path
+    full: subprocess.CompletedProcess[str]
+    killed_dir: Path
+    killed_at_wall_ns: int
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    full_dir = tmp_path_factory.mktemp("full")
+    killed_dir = tmp_path_factory.mktemp("killed")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    full = subprocess.Popen(
+        _cli(
+            "live",
+            "--device",
+            "sim",
+            "--minutes",
+            "1",
+            "--headless",
+            "--out",
+            str(full_dir),
+            "--seed",
+            "3",
+        ),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    victim = subprocess.Popen(
+        _cli("live", "--device", "sim", "--minutes", "5", "--headless", "--out", str(killed_dir)),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Wait until the victim's session has started (its file exists), then 30 s more.
+        deadline = time.monotonic() + 30
+        while not list(killed_dir.glob("*.bwr")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(30.0)
+        killed_at = time.time_ns()
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        out, err = full.communicate(timeout=120)
+        yield Runs(
+            full_dir,
+            subprocess.CompletedProcess(full.args, full.returncode, out, err),
+            killed_dir,
+            killed_at,
+        )
+    finally:
+        for proc in (full, victim):
+            if proc.poll() is None:
+                proc.kill()
+
+
+@pytest.mark.slow
+def test_live_headless_prints_a_line_per_breath_and_replay_prints_the_same(runs: Runs) -> None:
+    assert runs.full.returncode == 0, runs.full.stderr
+    lines = runs.full.stdout.splitlines()
+    breath_lines = [line for line in lines if line.startswith("breath ")]
+    # One minute at the default 6 breaths/min: about 6 breaths (the first needs a whole cycle).
+    assert 4 <= len(breath_lines) <= 7, runs.full.stdout
+    assert lines[-1].startswith("summary: 60 s")
+    files = list(runs.full_dir.glob("*.bwr"))
+    assert len(files) == 1
+    assert "recording saved" in runs.full.stderr
+    replay = subprocess.run(
+        _cli("replay", str(files[0]), "--speed", "max", "--headless"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout.splitlines() == lines
+
+
+@pytest.mark.slow
+def test_killed_session_leaves_a_replayable_file_missing_at_most_a_second(runs: Runs) -> None:
+    files = list(runs.killed_dir.glob("*.bwr"))
+    assert len(files) == 1
+    recording = read_recording(files[0])
+    assert recording.summary is None  # killed: no closing line
+    last_packet_wall_ns = max(p.t_wall_ns for p in recording.packets)
+    assert runs.killed_at_wall_ns - last_packet_wall_ns <= 1 * NS_PER_S
+    assert len(recording.packets) > 30 * 20  # 30 s of 20 Hz belt packets at least
+    replay = subprocess.run(
+        _cli("replay", str(files[0]), "--speed", "max", "--headless"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert sum(line.startswith("breath ") for line in replay.stdout.splitlines()) >= 2
+
+
+def _one_line_error(
+    capsys: pytest.CaptureFixture[str], code: int, expected_code: int, text: str
+) -> None:
+    captured = capsys.readouterr()
+    assert code == expected_code, captured
+    assert "Traceback" not in captured.err + captured.out
+    assert captured.err.startswith("breathwise: error:")
+    assert text in captured.err.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["--minutes", "-1"], "--minutes -1"),
+        (["--minutes", "0"], "--minutes 0"),
+        (["--ratio", "0"], "--ratio 0"),
+        (["--rate", "0"], "--rate 0"),
+        (["--rate", "nan"], "--rate nan"),
+        (["--device", "toaster"], "unknown device 'toaster'"),
+        (["--minutes", "soon"], "'--minutes'"),
+    ],
+)
+def test_bad_live_arguments_give_one_line(
+    args: list[str], text: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run(["live", "--headless", "--out", str(tmp_path), *args])
+    _one_line_error(capsys, code, 2, text)
+    assert not list(tmp_path.glob("*.bwr"))
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        (b"", "empty file"),
+        (os.urandom(4096), "not a Breathwise recording"),
+        (b"ECG,RSP\n0.1,0.2\n", "not a Breathwise recording"),
+        (
+            b'{"format": "breathwise-recording", "version": 1, '
+            b'"start_mono_ns": 0, "start_wall_ns": 0}\n'
+            b'{"k": "p", "m": 1, "w": 1, "s": "hr", "d": "zz"}\n{"k": "mark", "m": 2, "w": 2}\n',
+            "damaged at line 2",
+        ),
+    ],
+)
+def test_replay_of_bad_files_gives_one_line(
+    content: bytes, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.bwr"
+    path.write_bytes(content)
+    code = run(["replay", str(path), "--headless", "--speed", "max"])
+    _one_line_error(capsys, code, 1, text)
+
+
+def test_replay_of_a_truncated_file_replays_what_it_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = REPO / "recordings" / "sample-neurokit2-resting.bwr"
+    data = sample.read_bytes()
+    cut = tmp_path / "cut.bwr"
+    cut.write_bytes(data[: len(data) // 2 - 3])
+    code = run(["replay", str(cut), "--headless", "--speed", "max"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "cut short" in captured.err
+    assert sum(line.startswith("breath ") for line in captured.out.splitlines()) >= 10
+
+
+def test_replay_bad_speed_and_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _one_line_error(
+        capsys, run(["replay", str(tmp_path / "x.bwr"), "--speed", "fast"]), 2, "--speed 'fast'"
+    )
+    _one_line_error(
+        capsys, run(["replay", str(tmp_path / "x.bwr"), "--speed", "-2"]), 2, "--speed -2"
+    )
+    _one_line_error(
+        capsys, run(["replay", str(tmp_path / "x.bwr"), "--headless"]), 1, "no such file"
+    )
+
+
+def test_sample_session_replays_a_real_persons_breathing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sample = REPO / "recordings" / "sample-neurokit2-resting.bwr"
+    code = run(["replay", str(sample), "--headless", "--speed", "max"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    breaths = [line for line in captured.out.splitlines() if line.startswith("breath ")]
+    # 5 minutes of quiet resting breathing: a real adult takes some 12-20 breaths a minute.
+    assert 50 <= len(breaths) <= 110, captured.out
+    recording = read_recording(sample)
+    assert captured.out.splitlines()[-1].startswith("summary:")
+    assert recording.summary is not None
+    assert recording.summary["breaths"] == len(breaths)
+
+
+def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "not a medical device" in text
+    for command in ("live", "replay"):
+        assert command in text
+    assert run(["live", "--help"]) == 0
+    assert "breaths per minute" in capsys.readouterr().out

@@ -1,0 +1,375 @@
+"""Tests of the coach: follow score, cues, hysteresis, rate limit, artifacts, own rhythm."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import random
+
+import pytest
+
+from analysis.breath import Breath
+from trainer.coach import (
+    CUE_EARLY,
+    CUE_FASTER,
+    CUE_IN_RHYTHM,
+    CUE_LATE,
+    CUE_LONGER_EXHALE,
+    CUE_LONGER_INHALE,
+    CUE_OWN_GOOD,
+    CUE_SLOWER,
+    Coach,
+    Feedback,
+    follow_score,
+    target_ratio,
+)
+from trainer.pacer import BreathPattern, Pacer
+
+FOUR_EIGHT = BreathPattern(inhale_s=4.0, exhale_s=8.0)  # 5 breaths/min, ratio 2
+DETECT_DELAY_S = 1.5  # a belt detector emits a breath ~1-2 s after its end
+
+
+def make_breath(
+    onset_s: float,
+    inhale_s: float,
+    exhale_s: float,
+    *,
+    pause_s: float = 0.0,
+    quality: str = "good",
+) -> Breath:
+    end_s = onset_s + inhale_s + exhale_s + pause_s
+    return Breath(
+        inhale_onset_s=onset_s,
+        exhale_onset_s=onset_s + inhale_s,
+        end_s=end_s,
+        inhale_s=inhale_s,
+        exhale_s=exhale_s,
+        pause_s=pause_s,
+        ratio=exhale_s / inhale_s,
+        depth=1.0,
+        rate_bpm=60.0 / (end_s - onset_s),
+        quality=quality,
+        detected_s=end_s + DETECT_DELAY_S,
+    )
+
+
+def breathe(
+    coach: Coach,
+    pacer: Pacer,
+    n: int,
+    inhale_s: float,
+    exhale_s: float,
+    *,
+    start_s: float = 0.0,
+    quality: str = "good",
+) -> list[Feedback]:
+    """``n`` back-to-back identical breaths from ``start_s``, each assessed in turn."""
+    out = []
+    t = start_s
+    for _ in range(n):
+        out.append(coach.assess(make_breath(t, inhale_s, exhale_s, quality=quality), pacer))
+        t += inhale_s + exhale_s
+    return out
+
+
+def cues(feedback: list[Feedback]) -> list[str]:
+    return [f.cue for f in feedback if f.cue is not None]
+
+
+# -- follow score ----------------------------------------------------------------------------
+
+
+def test_perfect_breaths_score_above_90_and_praise() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 10, 4.0, 8.0)
+    assert all(f.follow_score == 100 for f in fb)
+    assert all(f.rate_error_bpm == pytest.approx(0.0) for f in fb)
+    assert all(f.ratio_error == pytest.approx(0.0) for f in fb)
+    assert all(f.phase_lag_s == pytest.approx(0.0, abs=1e-9) for f in fb)
+    assert fb[0].cue is None and fb[1].cue is None  # needs a full window of 3 breaths
+    assert fb[2].cue == CUE_IN_RHYTHM
+    # Praise is repeated, but sparingly: 10 breaths of 12 s hear it twice.
+    assert [i for i, f in enumerate(fb) if f.cue is not None] == [2, 6]
+    assert set(cues(fb)) == {CUE_IN_RHYTHM}
+
+
+def test_near_perfect_noisy_breaths_score_above_90() -> None:
+    seed = 20240611
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    t = 0.0
+    for _ in range(40):
+        lag = rng.uniform(-0.3, 0.3)
+        inhale, exhale = 4.0 * rng.uniform(0.95, 1.05), 8.0 * rng.uniform(0.95, 1.05)
+        b = make_breath(12.0 * round(t / 12.0) + lag, inhale, exhale)
+        f = coach.assess(b, pacer)
+        assert f.follow_score > 90, f
+        assert f.cue in (None, CUE_IN_RHYTHM)
+        t += 12.0
+
+
+def test_score_formula_terms() -> None:
+    assert follow_score(0.0, 0.0, 0.0, "good") == 100
+    assert follow_score(0.0, 0.0, 0.0, "uncertain") == 90
+    assert follow_score(0.0, 0.0, 0.0, "artifact") == 0
+    # One sigma on one term: exp(-1/2).
+    assert follow_score(0.12, 0.0, 0.0, "good") == round(100 * math.exp(-0.5))
+    assert follow_score(0.0, -0.5, 0.0, "good") == round(100 * math.exp(-0.5))
+    assert follow_score(0.0, 0.0, 0.12, "good") == round(100 * math.exp(-0.5))
+    # Product of the terms.
+    assert follow_score(0.12, 0.5, 0.12, "good") == round(100 * math.exp(-1.5))
+    # A missing term (nan) costs nothing.
+    assert follow_score(0.0, math.nan, math.nan, "good") == 100
+    with pytest.raises(ValueError, match="quality"):
+        follow_score(0.0, 0.0, 0.0, "excellent")
+
+
+def test_feedback_signs_and_units() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    # 10 s breath (6/min) against 5/min, exhale 6 vs in 4 (1.5 vs 2), starting 1 s late.
+    f = coach.assess(make_breath(13.0, 4.0, 6.0), pacer)
+    assert f.rate_error_bpm == pytest.approx(1.0)
+    assert f.ratio_error == pytest.approx(-0.5)
+    assert f.phase_lag_s == pytest.approx(1.0)
+    early = coach.assess(make_breath(22.5, 4.0, 8.0), pacer)
+    assert early.phase_lag_s == pytest.approx(-1.5)
+    expected = follow_score(1.0 / 5.0, math.log(1.5 / 2.0), 1.0 / 12.0, "good")
+    assert f.follow_score == expected < 50
+
+
+def test_target_ratio_counts_hold_in_as_inhale() -> None:
+    held = BreathPattern(inhale_s=4.0, exhale_s=6.0, hold_in_s=2.0, hold_out_s=2.0)
+    assert target_ratio(held) == pytest.approx(1.0)
+    assert target_ratio(FOUR_EIGHT) == pytest.approx(FOUR_EIGHT.ratio)
+    pacer, coach = Pacer(held), Coach()
+    # What a detector reports for a perfect follower: 6 s "inhale" (4 + hold), 6 s out, 2 s pause.
+    f = coach.assess(make_breath(0.0, 6.0, 6.0, pause_s=2.0), pacer)
+    assert f.ratio_error == pytest.approx(0.0)
+    assert f.rate_error_bpm == pytest.approx(0.0)
+    assert f.follow_score == 100
+
+
+def test_target_is_the_pattern_at_the_inhale_onset() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    pacer.set_pattern(BreathPattern(5.0, 5.0), 24.0)  # at an onset: new cycles of 10 s
+    before = coach.assess(make_breath(12.0, 4.0, 8.0), pacer)  # ends at the change
+    after = coach.assess(make_breath(24.0, 5.0, 5.0), pacer)
+    assert before.follow_score == after.follow_score == 100
+
+
+# -- cues ------------------------------------------------------------------------------------
+
+
+def test_too_fast_gives_the_rate_cue() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 6, 3.0, 6.0)  # 6.7/min against 5/min, ratio right
+    assert cues(fb)[0] == CUE_SLOWER
+    assert fb[2].cue == CUE_SLOWER  # as soon as the window is full
+    assert all(f.rate_error_bpm > 1.5 for f in fb)
+
+
+def test_too_slow_gives_the_other_rate_cue() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 4, 5.0, 10.0)  # 4/min against 5/min
+    assert cues(fb)[0] == CUE_FASTER
+
+
+def test_short_exhale_gives_the_exhale_cue() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 4, 6.0, 6.0)  # right rate and timing, 1:1 instead of 1:2
+    assert cues(fb)[0] == CUE_LONGER_EXHALE
+    assert all(f.ratio_error == pytest.approx(-1.0) for f in fb)
+    assert all(f.follow_score < 50 for f in fb)
+
+
+def test_long_exhale_asks_for_a_longer_inhale() -> None:
+    pacer, coach = Pacer(BreathPattern(5.0, 5.0)), Coach()
+    fb = breathe(coach, pacer, 4, 3.0, 7.0)
+    assert cues(fb)[0] == CUE_LONGER_INHALE
+
+
+@pytest.mark.parametrize(("shift_s", "cue"), [(2.0, CUE_LATE), (-2.0, CUE_EARLY), (0.5, None)])
+def test_timing_cues(shift_s: float, cue: str | None) -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 4, 4.0, 8.0, start_s=12.0 + shift_s)
+    assert fb[0].phase_lag_s == pytest.approx(shift_s)
+    assert cues(fb)[0] == (cue or CUE_IN_RHYTHM)
+
+
+def test_rate_cue_has_priority_over_exhale_and_timing() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 4, 4.0, 4.0, start_s=3.0)  # fast, short exhale, drifting timing
+    assert cues(fb)[0] == CUE_SLOWER
+
+
+def test_one_odd_breath_does_not_trigger_a_cue() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 3, 4.0, 8.0)
+    assert fb[-1].cue == CUE_IN_RHYTHM
+    odd = coach.assess(make_breath(36.0, 2.0, 3.0), pacer)  # one very fast, short-exhale breath
+    assert odd.follow_score < 20
+    assert odd.cue is None  # praise is not repeated so soon, and no correction either
+    fb = breathe(coach, pacer, 2, 4.0, 8.0, start_s=41.0 + 7.0)
+    assert cues(fb) == []
+    # Two odd breaths out of three are no longer noise.
+    fast = breathe(coach, pacer, 2, 2.0, 3.0, start_s=72.0)
+    assert cues(fast) == [CUE_SLOWER]
+
+
+def test_hysteresis_keeps_a_cue_on_between_the_thresholds() -> None:
+    # Against a 1:2 target the exhale cue switches on below ratio 2/1.25 = 1.6 and off above
+    # 2/1.1 = 1.82. Breaths keep the pacer's 12 s and onsets, so only the ratio is off.
+    def split(ratio: float) -> tuple[float, float]:
+        return 12.0 / (1.0 + ratio), 12.0 * ratio / (1.0 + ratio)
+
+    pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=4.0)
+    fb = breathe(coach, pacer, 3, *split(1.5))
+    assert cues(fb) == [CUE_LONGER_EXHALE]
+    fb = breathe(coach, pacer, 6, *split(1.7), start_s=36.0)
+    assert cues(fb) and set(cues(fb)) == {CUE_LONGER_EXHALE}  # still on between thresholds
+
+    # From scratch, the same 1.7 never switches the cue on.
+    pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=4.0)
+    fb = breathe(coach, pacer, 9, *split(1.7))
+    assert CUE_LONGER_EXHALE not in cues(fb)
+    assert cues(fb)[0] == CUE_IN_RHYTHM
+
+    # Past the off-threshold the problem clears and praise follows.
+    pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=4.0)
+    breathe(coach, pacer, 3, *split(1.5))
+    fb = breathe(coach, pacer, 2, *split(1.9), start_s=36.0)
+    assert fb[0].cue == CUE_LONGER_EXHALE  # median of 1.5, 1.5, 1.9
+    assert fb[1].cue == CUE_IN_RHYTHM  # median of 1.5, 1.9, 1.9
+
+
+@pytest.mark.parametrize("interval_s", [8.0, 20.0])
+def test_cue_rate_limit(interval_s: float) -> None:
+    seed = 7
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    pacer, coach = Pacer(BreathPattern(2.0, 2.0)), Coach(min_cue_interval_s=interval_s)
+    given: list[tuple[float, str]] = []
+    t = 0.0
+    # 4 s breaths that switch between kinds of error every few breaths, so a cue is always due.
+    kinds = [(2.0, 2.0), (1.5, 1.5), (2.0, 1.0), (2.5, 2.5), (1.0, 2.0)]
+    for i in range(300):
+        inhale, exhale = kinds[(i // 4) % len(kinds)]
+        inhale *= rng.uniform(0.97, 1.03)
+        b = make_breath(t, inhale, exhale)
+        f = coach.assess(b, pacer)
+        if f.cue is not None:
+            given.append((b.detected_s, f.cue))
+        t = b.end_s
+    times = [g[0] for g in given]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(given) >= 10
+    assert min(gaps) >= interval_s
+    # The same correction is not repeated within two intervals.
+    for (t0, c0), (t1, c1) in itertools.pairwise(given):
+        if c0 == c1:
+            assert t1 - t0 >= 2 * interval_s
+
+
+# -- artifacts -------------------------------------------------------------------------------
+
+
+def test_artifact_breaths_are_ignored_for_cues() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=0.0)
+    fb = breathe(coach, pacer, 2, 4.0, 8.0)
+    # Many wildly fast artifact breaths: scored 0, never cue, and do not fill the window.
+    junk = breathe(coach, pacer, 10, 1.0, 1.0, start_s=24.0, quality="artifact")
+    assert all(f.follow_score == 0 and f.cue is None for f in junk)
+    assert junk[0].rate_error_bpm == pytest.approx(25.0)  # errors are still reported
+    last = coach.assess(make_breath(48.0, 4.0, 8.0), pacer)
+    assert cues(fb) == []
+    assert last.cue == CUE_IN_RHYTHM  # the third usable breath completes the window
+
+
+def test_uncertain_breaths_count_but_score_a_little_less() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = breathe(coach, pacer, 3, 3.0, 6.0, quality="uncertain")
+    assert fb[0].follow_score < follow_score(0.0, 0.0, 0.0, "uncertain") == 90
+    assert cues(fb) == [CUE_SLOWER]
+
+
+# -- paused pacer ----------------------------------------------------------------------------
+
+
+def test_breaths_while_paused_do_not_cue() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=0.0)
+    pacer.pause(24.0)
+    breathe(coach, pacer, 2, 4.0, 8.0)
+    fb = breathe(coach, pacer, 5, 2.0, 2.0, start_s=60.0)
+    assert cues(fb) == []
+    assert math.isnan(fb[-1].phase_lag_s)  # no pacer onset anywhere near
+    assert fb[-1].follow_score < 100
+
+
+# -- own rhythm ------------------------------------------------------------------------------
+
+
+def test_own_rhythm_mode() -> None:
+    coach = Coach(min_cue_interval_s=10.0)
+    good = [coach.assess_own_rhythm(make_breath(i * 10.0, 4.0, 6.0), 1.2) for i in range(3)]
+    assert all(f.rate_error_bpm == 0.0 and f.phase_lag_s == 0.0 for f in good)
+    assert all(f.follow_score == 100 for f in good)
+    assert good[0].ratio_error == pytest.approx(0.3)
+    assert cues(good) == [CUE_OWN_GOOD]
+    # A longer exhale than asked is fine: no penalty, no correction.
+    longer = coach.assess_own_rhythm(make_breath(30.0, 3.0, 9.0), 1.2)
+    assert longer.follow_score == 100
+    assert longer.cue is None
+    # Out-breath shorter than the in-breath: cue toward a longer exhale once the window agrees.
+    short = [coach.assess_own_rhythm(make_breath(42.0 + i * 8.0, 4.0, 4.0), 1.2) for i in range(3)]
+    assert short[0].cue is None  # one short breath among good ones is not enough
+    assert CUE_LONGER_EXHALE in cues(short)
+    assert all(f.follow_score < 100 for f in short)
+    assert short[0].ratio_error == pytest.approx(-0.2)
+
+
+def test_own_rhythm_ignores_artifacts_and_validates_target() -> None:
+    coach = Coach(min_cue_interval_s=0.0)
+    fb = [
+        coach.assess_own_rhythm(make_breath(i * 5.0, 3.0, 2.0, quality="artifact"), 1.5)
+        for i in range(5)
+    ]
+    assert cues(fb) == []
+    assert all(f.follow_score == 0 for f in fb)
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ValueError, match="target_ratio"):
+            coach.assess_own_rhythm(make_breath(0.0, 3.0, 3.0), bad)
+
+
+def test_switching_mode_starts_a_fresh_window() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=0.0)
+    breathe(coach, pacer, 2, 4.0, 8.0)
+    first = coach.assess_own_rhythm(make_breath(24.0, 4.0, 8.0), 1.5)
+    assert first.cue is None  # two paced breaths do not count towards the own-rhythm window
+
+
+def test_reset_forgets_everything() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    assert cues(breathe(coach, pacer, 3, 4.0, 8.0)) == [CUE_IN_RHYTHM]
+    coach.reset()
+    fb = breathe(coach, pacer, 3, 4.0, 8.0)
+    assert cues(fb) == [CUE_IN_RHYTHM]  # same again: no remembered cue time or praise
+
+
+def test_non_finite_ratio_is_reported_as_nan() -> None:
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    b = make_breath(0.0, 4.0, 8.0)
+    clamped = dataclasses.replace(b, ratio=math.inf, quality="uncertain")
+    f = coach.assess(clamped, pacer)
+    assert math.isnan(f.ratio_error)
+    assert f.follow_score == 90
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"min_cue_interval_s": -1.0}, {"min_cue_interval_s": math.nan}, {"history_breaths": 0}],
+)
+def test_coach_validation(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        Coach(**kwargs)  # type: ignore[arg-type]

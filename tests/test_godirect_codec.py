@@ -1,0 +1,247 @@
+"""Go Direct measurement packet codec: the real capture, every packet type, round trip, fuzz."""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import struct
+import time
+
+import numpy as np
+import pytest
+
+from devices.errors import DecodeError
+from devices.godirect import (
+    GoDirectMeasurement,
+    decode_godirect_measurement,
+    encode_godirect_measurement,
+    encode_godirect_measurements,
+    godirect_checksum,
+    is_measurement_packet,
+)
+
+# Fact sheet section 3, from BangleApps vernierrespirate.
+CAPTURE = bytes.fromhex(
+    "20 19 CF D8 06 06 00 02 FC 80 8A 07 BF 00 00 C0 7F 80 31 08 BF 00 00 C0 7F"
+)
+MASK_REPLY = bytes.fromhex("98 0A 01 27 51 FD 36 00 00 00")
+
+
+def _packet(body: bytes, counter: int = 0x10) -> bytes:
+    """Wrap ``body`` (from byte 4 on) in a header with a correct length and checksum."""
+    packet = bytearray((0x20, 4 + len(body), counter, 0))
+    packet += body
+    packet[3] = (sum(packet) - packet[3]) & 0xFF
+    return bytes(packet)
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+# -- the real capture -------------------------------------------------------------------------
+
+
+def test_real_capture_decodes_to_the_fact_sheet_values() -> None:
+    m = decode_godirect_measurement(CAPTURE)
+    assert m.channels == (1, 2)
+    assert m.packet_type == 0x06
+    force = m.channel(1)
+    assert force == pytest.approx((-0.5295, -0.5320), abs=5e-5)
+    assert force == (-0.5294570922851562, -0.5320053100585938)  # exact float32 values
+    assert all(math.isnan(v) for v in m.channel(2))
+    assert len(m.values) == 2 and all(len(row) == 2 for row in m.values)
+
+
+def test_real_capture_round_trips_byte_for_byte() -> None:
+    m = decode_godirect_measurement(CAPTURE)
+    assert encode_godirect_measurement(m.values, m.channels, counter=0xCF) == CAPTURE
+
+
+def test_capture_obeys_the_command_checksum_rule() -> None:
+    assert godirect_checksum(CAPTURE) == CAPTURE[3] == 0xD8
+    with pytest.raises(DecodeError):
+        godirect_checksum(b"\x20\x03\x00")
+
+
+def test_command_reply_is_not_a_measurement() -> None:
+    assert is_measurement_packet(CAPTURE)
+    assert not is_measurement_packet(MASK_REPLY)
+    assert not is_measurement_packet(b"")
+    with pytest.raises(DecodeError):
+        decode_godirect_measurement(MASK_REPLY)
+
+
+def test_missing_channel_raises_key_error() -> None:
+    with pytest.raises(KeyError):
+        decode_godirect_measurement(CAPTURE).channel(4)
+
+
+# -- malformed packets ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cut", range(len(CAPTURE)))
+def test_every_truncation_of_the_capture_is_rejected(cut: int) -> None:
+    with pytest.raises(DecodeError):
+        decode_godirect_measurement(CAPTURE[:cut])
+
+
+def test_truncation_with_a_consistent_length_byte_is_rejected() -> None:
+    shorter = bytearray(CAPTURE[:-4])
+    shorter[1] = len(shorter)
+    with pytest.raises(DecodeError, match="announces"):
+        decode_godirect_measurement(bytes(shorter))
+
+
+def test_extra_bytes_are_rejected() -> None:
+    longer = bytearray(CAPTURE + b"\x00\x00\x00\x00")
+    longer[1] = len(longer)
+    with pytest.raises(DecodeError):
+        decode_godirect_measurement(bytes(longer))
+
+
+def test_empty_mask_and_unknown_type_are_rejected() -> None:
+    with pytest.raises(DecodeError, match="mask"):
+        decode_godirect_measurement(_packet(bytes((0x06, 0, 0, 0, 0))))
+    with pytest.raises(DecodeError, match="unknown"):
+        decode_godirect_measurement(_packet(bytes((0x05, 0, 0, 0, 0))))
+
+
+# -- the other packet types -------------------------------------------------------------------
+
+
+def test_wide_real32_packet() -> None:
+    mask = (1 << 1) | (1 << 20)
+    body = bytes((0x07,)) + struct.pack("<IBB", mask, 2, 0) + struct.pack("<4f", 1, 2, 3, 4)
+    m = decode_godirect_measurement(_packet(body))
+    assert m == GoDirectMeasurement((1, 20), ((1.0, 2.0), (3.0, 4.0)), 0x07)
+    assert m.channel(20) == (2.0, 4.0)
+
+
+@pytest.mark.parametrize("kind", [0x08, 0x0A])
+def test_single_channel_real32(kind: int) -> None:
+    body = bytes((kind, 0, 5, 3)) + struct.pack("<3f", 0.5, -1.25, 8.0)
+    m = decode_godirect_measurement(_packet(body))
+    assert m == GoDirectMeasurement((5,), ((0.5,), (-1.25,), (8.0,)), kind)
+
+
+@pytest.mark.parametrize("kind", [0x09, 0x0B])
+def test_single_channel_int32(kind: int) -> None:
+    body = bytes((kind, 0, 3, 2)) + struct.pack("<2i", -7, 2**31 - 1)
+    m = decode_godirect_measurement(_packet(body))
+    assert m.channel(3) == (-7.0, float(2**31 - 1))
+    assert all(isinstance(v, float) for v in m.channel(3))
+
+
+@pytest.mark.parametrize("kind", [0x0C, 0x0D, 0x0E])
+def test_information_packets_carry_no_values(kind: int) -> None:
+    m = decode_godirect_measurement(_packet(bytes((kind, 1, 2, 3, 4))))
+    assert m.channels == () and m.values == () and m.packet_type == kind
+    assert m.channel(1) == ()
+
+
+# -- encoder ----------------------------------------------------------------------------------
+
+
+def test_encoder_round_trip_several_samples() -> None:
+    samples = [(0.25, float("nan"), 7.0), (-3.5, 12.0, 0.0)]
+    payload = encode_godirect_measurement(samples, (1, 2, 4), counter=200)
+    assert payload[1] == len(payload) == 9 + 4 * 6
+    assert payload[2] == 200
+    assert payload[3] == godirect_checksum(payload)
+    assert payload[8] == (-6) & 0xFF
+    m = decode_godirect_measurement(payload)
+    assert m.channels == (1, 2, 4)
+    flat = [v for row in m.values for v in row]
+    pairs = list(zip(flat, [v for row in samples for v in row], strict=True))
+    assert len(pairs) == 6 and all(_same(a, b) for a, b in pairs)
+
+
+@pytest.mark.parametrize(
+    ("samples", "channels", "counter"),
+    [
+        ([(1.0,)], (2, 1), 0),  # not ascending
+        ([(1.0,)], (1, 1), 0),  # duplicate
+        ([(1.0,)], (), 0),  # no channel
+        ([(1.0,)], (16,), 0),  # beyond the u16 mask
+        ([(1.0, 2.0)], (1,), 0),  # row too wide
+        ([(1.0,)], (1,), 256),  # counter
+        ([(1.0,)], (1,), -1),
+        ([(1e39,)], (1,), 0),  # not a float32
+        ([(1.0,)] * 62, (1,), 0),  # 9 + 62 * 4 > 255 bytes
+    ],
+)
+def test_encoder_rejects(
+    samples: list[tuple[float, ...]], channels: tuple[int, ...], counter: int
+) -> None:
+    with pytest.raises(ValueError):
+        encode_godirect_measurement(samples, channels, counter)
+
+
+def test_batch_encoder_matches_the_single_encoder() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.normal(0, 3, (600, 2))
+    values[::7, 1] = np.nan
+    packets = encode_godirect_measurements(values, (1, 2), first_counter=250)
+    assert len(packets) == 600
+    for i, packet in enumerate(packets):
+        assert packet == encode_godirect_measurement([values[i]], (1, 2), (250 + i) & 0xFF)
+    with pytest.raises(ValueError):
+        encode_godirect_measurements(np.array([[1e39, 0.0]]), (1, 2))
+    with pytest.raises(ValueError):
+        encode_godirect_measurements(np.zeros((3, 3)), (1, 2))
+
+
+# -- fuzz -------------------------------------------------------------------------------------
+
+
+def _fuzz_seed() -> int:
+    env = os.environ.get("BREATHWISE_FUZZ_SEED")
+    seed = int(env) if env else secrets.randbits(32)
+    print(f"Go Direct fuzz seed: {seed} (set BREATHWISE_FUZZ_SEED={seed} to repeat)")
+    return seed
+
+
+def test_fuzz_decoder_raises_only_decode_error() -> None:
+    seed = _fuzz_seed()
+    rng = np.random.default_rng(seed)
+    n = 100_000
+    lengths = rng.integers(0, 41, n)
+    blob = rng.integers(0, 256, (n, 40), dtype=np.uint8)
+    # Most payloads look like measurement packets with a right length byte and a known type,
+    # and small counts, so the decoder gets past its first checks.
+    plausible = rng.random(n) < 0.9
+    blob[plausible, 0] = 0x20
+    right_length = plausible & (rng.random(n) < 0.8)
+    blob[right_length, 1] = lengths[right_length]
+    blob[plausible, 4] = rng.integers(0x05, 0x10, int(plausible.sum()))
+    small = rng.random(n) < 0.7
+    blob[small, 7] = rng.integers(0, 4, int(small.sum()))
+    blob[small, 9] = rng.integers(0, 4, int(small.sum()))
+    blob[small, 6] &= 0x03
+    rows = [row[:length].tobytes() for row, length in zip(blob, lengths.tolist(), strict=True)]
+    started = time.perf_counter()
+    decoded = 0
+    for payload in rows:
+        try:
+            m = decode_godirect_measurement(payload)
+        except DecodeError:
+            continue
+        except Exception as exc:  # pragma: no cover - the failure being tested for
+            pytest.fail(f"seed {seed}: {payload.hex()} raised {exc!r}")
+        decoded += 1
+        assert all(len(row) == len(m.channels) for row in m.values), payload.hex()
+        if m.packet_type == 0x06 and m.values:
+            again = decode_godirect_measurement(
+                encode_godirect_measurement(m.values, m.channels, payload[2])
+            )
+            assert again.channels == m.channels
+            assert all(
+                _same(a, b)
+                for r1, r2 in zip(again.values, m.values, strict=True)
+                for a, b in zip(r1, r2, strict=True)
+            ), f"seed {seed}: {payload.hex()}"
+    elapsed = time.perf_counter() - started
+    print(f"{n} payloads, {decoded} decoded, {elapsed:.2f} s")
+    assert decoded > 1000  # the fuzz reached the value-reading code

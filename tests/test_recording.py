@@ -1,0 +1,158 @@
+"""Recording format: round trip, privacy, flushing, and every way a file can be wrong."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from devices.packets import RawPacket, Stream
+from devices.source import LinkEvent, LinkState, SourceInfo
+from trainer.recording import (
+    Header,
+    Mark,
+    PacerChange,
+    RecordingError,
+    RecordingWriter,
+    read_recording,
+    write_recording,
+)
+
+HEADER = Header(
+    start_mono_ns=5_000_000_000,
+    start_wall_ns=1_700_000_000_000_000_000,
+    source=SourceInfo("sim", "simulated person", streams={"gdx": {"period_us": 50_000}}),
+    settings={"rate_bpm": 6.0},
+)
+
+
+def _items() -> list[RawPacket | PacerChange | LinkEvent | Mark]:
+    return [
+        PacerChange(5_000_000_000, 1, "set", {"inhale_s": 4.0, "exhale_s": 6.0}),
+        RawPacket(5_100_000_000, 2, Stream.HEART_RATE, bytes.fromhex("16485401ec02")),
+        RawPacket(5_150_000_000, 3, Stream.GODIRECT, b"\x20\x00\xff"),
+        LinkEvent(6_000_000_000, 4, "strap", LinkState.LOST, "out of range"),
+        LinkEvent(7_000_000_000, 5, "strap", LinkState.RESTORED),
+        Mark(7_500_000_000, 6, "itchy nose"),
+        PacerChange(8_000_000_000, 7, "own", target_ratio=1.5, label="free"),
+    ]
+
+
+def test_round_trip_keeps_every_item_and_the_summary(tmp_path: Path) -> None:
+    path = write_recording(
+        tmp_path / "s.bwr",
+        HEADER,
+        _items(),
+        {"breaths": 3},
+        end_mono_ns=9_000_000_000,
+        end_wall_ns=9,
+    )
+    rec = read_recording(path)
+    assert rec.items == _items()
+    assert rec.summary == {"breaths": 3}
+    assert rec.end_mono_ns == 9_000_000_000
+    assert not rec.truncated
+    assert rec.header.source.streams == {"gdx": {"period_us": 50_000}}
+    assert rec.header.settings == {"rate_bpm": 6.0}
+    assert rec.gaps() == [("strap", 6_000_000_000, 7_000_000_000)]
+
+
+def test_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
+    writer = RecordingWriter.create(tmp_path / "rec", HEADER, stem="same")
+    writer.close(None, t_mono_ns=1, t_wall_ns=1)
+    second = RecordingWriter.create(tmp_path / "rec", HEADER, stem="same")
+    second.close(None, t_mono_ns=1, t_wall_ns=1)
+    assert writer.path != second.path
+    assert stat.S_IMODE(writer.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "rec").stat().st_mode) == 0o700
+
+
+def test_writer_flushes_on_its_interval(tmp_path: Path) -> None:
+    now = [0.0]
+    writer = RecordingWriter(tmp_path / "f.bwr", HEADER, flush_interval_s=1.0, clock=lambda: now[0])
+    writer.write_packet(RawPacket(1, 1, "hr", b"\x00\x40"))
+    assert len((tmp_path / "f.bwr").read_text().splitlines()) == 1  # header only, packet buffered
+    now[0] = 1.0
+    writer.flush_if_due()
+    assert len((tmp_path / "f.bwr").read_text().splitlines()) == 2
+    writer.close(None, t_mono_ns=2, t_wall_ns=2)
+
+
+def test_truncated_last_line_is_tolerated(tmp_path: Path) -> None:
+    path = write_recording(tmp_path / "t.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()
+    # A killed writer leaves the last line cut anywhere, with no newline and no summary.
+    cut = "\n".join(lines[:-1])[:-7]
+    path.write_text(cut)
+    rec = read_recording(path)
+    assert rec.truncated
+    assert rec.summary is None
+    assert rec.items == _items()[:-1]
+
+
+def _write(path: Path, data: bytes | str) -> Path:
+    if isinstance(data, str):
+        data = data.encode()
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty file"),
+        (b"   \n\n", "empty file"),
+        (bytes(range(256)) * 4, "binary data"),
+        ("time,ecg\n0,1\n", "not a Breathwise recording"),
+        ('{"format": "something-else", "version": 1}\n', "not a Breathwise recording"),
+        ('{"format": "breathwise-recording", "version": 99}\n', "newer than this Breathwise reads"),
+        ('{"format": "breathwise-recording"}\n', "no valid format version"),
+        ('{"format": "breathwise-recording", "version": 1}\n', "header is damaged"),
+    ],
+)
+def test_foreign_and_broken_files_are_rejected_with_one_line(
+    tmp_path: Path, content: bytes | str, expected: str
+) -> None:
+    path = _write(tmp_path / "bad.bwr", content)
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    message = info.value.user_message()
+    assert expected in message
+    assert str(path) in message
+    assert "\n" not in message
+
+
+def test_damage_before_the_last_line_names_the_line(tmp_path: Path) -> None:
+    path = write_recording(tmp_path / "d.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3][:10] + "#garbage#"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError, match="damaged at line 4"):
+        read_recording(path)
+
+
+def test_bad_hex_payload_is_damage_not_a_crash(tmp_path: Path) -> None:
+    path = write_recording(tmp_path / "h.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[2])
+    record["d"] = "zz"
+    lines[2] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError, match="line 3"):
+        read_recording(path)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(RecordingError, match="no such file"):
+        read_recording(tmp_path / "nope.bwr")
+    with pytest.raises(RecordingError, match="is a directory"):
+        read_recording(tmp_path)
+
+
+def test_stream_ids_are_checked_before_they_reach_the_file(tmp_path: Path) -> None:
+    writer = RecordingWriter(tmp_path / "s.bwr", HEADER)
+    with pytest.raises(ValueError, match="invalid stream id"):
+        writer.write_packet(RawPacket(1, 1, 'x"y', b""))
+    writer.close(None, t_mono_ns=1, t_wall_ns=1)

@@ -1,0 +1,85 @@
+"""The Textual UI, headless: it renders the state it is given at the time its clock says."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+
+from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
+from trainer.session import SessionResult
+from trainer.state import SessionState
+from trainer.ui import BreathwiseApp, PacerView, render_pacer
+
+
+class FakeSession:
+    """A session whose clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.state = SessionState()
+        self.t_s = 0.0
+        self.pacer = Pacer(BreathPattern.from_rate(6.0, 2.0), start_s=0.0)
+        self.actions: list[str] = []
+        self.finished = asyncio.Event()
+
+    def now_s(self) -> float:
+        return self.t_s
+
+    def pacer_state(self, t_s: float) -> PacerState | None:
+        return self.pacer.state(t_s)
+
+    async def run(self) -> SessionResult:
+        await self.finished.wait()
+        return SessionResult(None, {"breaths": 0})
+
+
+def _text(widget: PacerView) -> str:
+    content = widget.render()
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+async def test_pacer_moves_with_the_clock_and_keys_reach_the_session() -> None:
+    session = FakeSession()
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title="test",
+        duration_s=60.0,
+        on_pause=lambda: session.actions.append("pause"),
+        on_mark=lambda: session.actions.append("mark"),
+        on_quit=lambda: (session.actions.append("quit"), session.finished.set()),
+    )
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 1.0
+        app.refresh_view()
+        await pilot.pause()
+        early = _text(app.query_one("#pacer", PacerView))
+        session.t_s = 3.0
+        app.refresh_view()
+        await pilot.pause()
+        later = _text(app.query_one("#pacer", PacerView))
+        assert "Breathe in" in early and "Breathe in" in later
+        assert later.count("█") > early.count("█")  # the bar grows during the in-breath
+        session.t_s = 7.0
+        app.refresh_view()
+        await pilot.pause()
+        assert "Breathe out" in _text(app.query_one("#pacer", PacerView))
+        await pilot.press("p")
+        await pilot.press("m")
+        await pilot.press("q")
+        await pilot.pause()
+    assert session.actions == ["pause", "mark", "quit"]
+    assert app.result == SessionResult(None, {"breaths": 0})
+
+
+def test_render_pacer_phases_and_own_rhythm() -> None:
+    pacer = Pacer(BreathPattern.from_rate(6.0, 1.0), start_s=0.0)
+    inhale = render_pacer(pacer.state(2.5), 40).plain
+    assert "Breathe in" in inhale
+    assert abs(inhale.splitlines()[0].count("█") - 20) <= 1  # half-way in: half the bar
+    exhale = render_pacer(pacer.state(7.5), 40).plain
+    assert "Breathe out" in exhale
+    assert abs(exhale.splitlines()[0].count("█") - 20) <= 1
+    own = render_pacer(None, 40, 1.5).plain
+    assert "own rhythm" in own and "1.5" in own
+    assert pacer.state(2.5).phase is Phase.INHALE

@@ -1,0 +1,77 @@
+"""The ``breathwise`` command line: one typer app, every expected failure one line on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from devices.errors import BreathwiseDeviceError
+from trainer import session_cli
+from trainer.errors import UserError
+
+HELP = """Breathwise: a biofeedback breathing trainer.
+
+Follow a pacer in the terminal while a Bluetooth sensor (a heart-rate strap, a Polar H10 or a
+respiration belt), or the built-in simulated sensor, measures your breathing and heart. Every
+session is recorded and can be replayed and analysed.
+
+Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis. In an
+emergency call emergency services.
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+app.command("live")(session_cli.live)
+app.command("replay")(session_cli.replay)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``argv`` and return the exit code; expected failures print one line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, prog_name="breathwise", standalone_mode=False)
+    except UserError as exc:
+        print(f"breathwise: error: {exc.user_message()}", file=sys.stderr)
+        return exc.exit_code
+    except BreathwiseDeviceError as exc:
+        print(f"breathwise: error: {exc.user_message()}", file=sys.stderr)
+        return 1
+    except typer.Abort:
+        print("breathwise: interrupted", file=sys.stderr)
+        return 130
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.TyperException as exc:
+        # Usage errors from the parser (typer >= 0.29 vendors click; these carry its interface).
+        format_message = getattr(exc, "format_message", None)
+        text = format_message() if callable(format_message) else str(exc)
+        print(f"breathwise: error: {' '.join(str(text).split())}", file=sys.stderr)
+        print("Try 'breathwise --help' for help.", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2))
+    except KeyboardInterrupt:
+        print("breathwise: interrupted", file=sys.stderr)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,388 @@
+"""The coach: compares each measured breath with the pacer and says what to change.
+
+Every breath gets a :class:`Feedback`: its rate, ratio and timing errors against the pacer
+target, a 0-100 follow score, and now and then a short spoken/displayed cue. Cues come from the
+median of the last few usable breaths (one odd breath never triggers one), switch on and off at
+different thresholds (hysteresis, so a value hovering at a threshold does not make the coach
+flip-flop), and are rate limited on breath time, never on a wall clock, so replaying a session
+gives the same cues.
+
+The target of a breath is the pacer pattern in force at the breath's inhale onset. Measured
+breaths (:class:`analysis.breath.Breath`) count a hold at the top as inhale and time a
+post-exhale pause separately, so the target ratio is the pattern's
+``exhale_s / (inhale_s + hold_in_s)`` (:func:`target_ratio`), which is the pattern's
+:attr:`~trainer.pacer.BreathPattern.ratio` when it has no hold after the inhale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+from analysis.breath import Breath
+from trainer.pacer import BreathPattern, Pacer
+
+# -- follow score ----------------------------------------------------------------------------
+
+RATE_SIGMA = 0.12
+"""Width of the rate penalty, as a fraction of the target rate: 0.6 breaths/min off a 5/min
+pacer (12 %) keeps exp(-1/2) = 61 % on that term."""
+RATIO_SIGMA = 0.5
+"""Width of the ratio penalty on ``ln(measured / target)``: a 1:1 breath against a 1:2 target
+(ln 2 = 0.69) keeps 38 % on that term, 1.5 against 2 keeps 85 %."""
+LAG_SIGMA = 0.12
+"""Width of the timing penalty, as a fraction of the pacer period (1.2 s at 6 breaths/min)."""
+
+QUALITY_WEIGHT = {"good": 1.0, "uncertain": 0.9, "artifact": 0.0}
+"""Score multiplier per breath quality: an artifact proves nothing about following, an uncertain
+breath is mostly right but we claim a little less."""
+
+# -- cue thresholds (on, off) on the window medians ------------------------------------------
+
+RATE_CUE = (0.10, 0.05)
+"""Relative rate error that switches the rate cue on / off (10 % / 5 % of the target rate)."""
+RATIO_CUE = (math.log(1.25), math.log(1.10))
+"""``|ln(measured / target ratio)|`` that switches an exhale cue on / off (25 % / 10 % off)."""
+OWN_RATIO_CUE = (math.log(1.10), 0.0)
+"""Own-rhythm mode: exhale cue on when the ratio is 10 % short of the target, off at the
+target."""
+LAG_CUE = (0.12, 0.06)
+"""Phase lag, as a fraction of the pacer period, that switches a timing cue on / off."""
+
+CORRECTION_REPEAT = 2.0
+"""The same correction is repeated no sooner than this many ``min_cue_interval_s``: a second
+reminder is useful, a nag every few breaths is not."""
+PRAISE_REPEAT = 6.0
+"""Praise is repeated no sooner than this many ``min_cue_interval_s`` (48 s by default): with
+the eyes closed, a voice that keeps saying "fine" is a distraction."""
+
+# -- cue texts -------------------------------------------------------------------------------
+
+CUE_SLOWER = "Slow down a little — follow the pacer"
+CUE_FASTER = "A little quicker — follow the pacer"
+CUE_LONGER_EXHALE = "Lengthen the out-breath"
+CUE_LONGER_INHALE = "Take a little longer over the in-breath"
+CUE_LATE = "You are a bit late — start the in-breath with the rise"
+CUE_EARLY = "You are a bit early — wait for the rise to breathe in"
+CUE_IN_RHYTHM = "Nicely in rhythm"
+CUE_OWN_GOOD = "Lovely long out-breath — keep it easy"
+
+
+class _Problem(Enum):
+    """What a cue corrects, in priority order (rate first: a wrong rate also drifts timing)."""
+
+    TOO_FAST = CUE_SLOWER
+    TOO_SLOW = CUE_FASTER
+    SHORT_EXHALE = CUE_LONGER_EXHALE
+    LONG_EXHALE = CUE_LONGER_INHALE
+    LATE = CUE_LATE
+    EARLY = CUE_EARLY
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """How one breath compared with its target.
+
+    Attributes
+    ----------
+    rate_error_bpm : float
+        Measured rate minus target rate, breaths/min (positive = faster than the pacer).
+    ratio_error : float
+        Measured exhale:inhale ratio minus the target ratio (positive = longer exhale);
+        ``nan`` when the breath's ratio is not finite.
+    phase_lag_s : float
+        Measured inhale onset minus the nearest pacer inhale onset, s (positive = late);
+        ``nan`` when the pacer had no onset within one period (paused).
+    follow_score : int
+        0-100, see :func:`follow_score`.
+    cue : str or None
+        A short cue to show or say, or ``None`` (most breaths: cues are rate limited).
+    """
+
+    rate_error_bpm: float
+    ratio_error: float
+    phase_lag_s: float
+    follow_score: int
+    cue: str | None
+
+
+def target_ratio(pattern: BreathPattern) -> float:
+    """The exhale:inhale ratio a measured breath should show for ``pattern``.
+
+    A detector sees a hold at the top as part of the inhale and a hold at the bottom as a
+    pause outside both (:class:`analysis.breath.Breath`), so this is
+    ``exhale_s / (inhale_s + hold_in_s)``.
+    """
+    return pattern.exhale_s / (pattern.inhale_s + pattern.hold_in_s)
+
+
+def _log_ratio_error(measured: float, target: float) -> float:
+    """``ln(measured / target)``, or ``nan`` when the measured ratio is not a positive number."""
+    if not (math.isfinite(measured) and measured > 0.0):
+        return math.nan
+    return math.log(measured / target)
+
+
+def _sq(x: float) -> float:
+    """``x ** 2``, with a missing (``nan``) term counting as no penalty."""
+    return 0.0 if math.isnan(x) else x * x
+
+
+def follow_score(
+    rel_rate_error: float, log_ratio_error: float, lag_fraction: float, quality: str
+) -> int:
+    """The 0-100 follow score of one breath.
+
+    ``score = round(100 * w * exp(-(z_rate^2 + z_ratio^2 + z_lag^2) / 2))``, the product of three
+    Gaussian penalties, with
+
+    * ``z_rate = ((measured - target) / target rate) / RATE_SIGMA`` (0.12),
+    * ``z_ratio = ln(measured ratio / target ratio) / RATIO_SIGMA`` (0.5; a log so that half
+      and twice the target ratio weigh the same),
+    * ``z_lag = (phase lag / pacer period) / LAG_SIGMA`` (0.12),
+    * ``w = QUALITY_WEIGHT[quality]`` (good 1, uncertain 0.9, artifact 0).
+
+    A missing term (``nan``: no pacer onset nearby, non-finite ratio) adds no penalty. The
+    Gaussian-penalty form follows the product brief; the widths are our own choice, set
+    so that the breath-to-breath wobble of someone following well scores high: 5 % off in rate,
+    10 % in ratio and 0.5 s late at 6 breaths/min, all at once, scores 83; half of each, 95.
+
+    Parameters
+    ----------
+    rel_rate_error : float
+        (measured - target) / target rate, dimensionless.
+    log_ratio_error : float
+        ln(measured / target exhale:inhale ratio).
+    lag_fraction : float
+        Phase lag divided by the pacer period.
+    quality : str
+        ``"good"``, ``"uncertain"`` or ``"artifact"``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``quality``.
+    """
+    try:
+        weight = QUALITY_WEIGHT[quality]
+    except KeyError:
+        raise ValueError(f"unknown breath quality {quality!r}") from None
+    z2 = (
+        _sq(rel_rate_error / RATE_SIGMA)
+        + _sq(log_ratio_error / RATIO_SIGMA)
+        + _sq(lag_fraction / LAG_SIGMA)
+    )
+    return max(0, min(100, round(100.0 * weight * math.exp(-0.5 * z2))))
+
+
+def _median(values: list[float]) -> float:
+    """Median of the non-``nan`` values, ``nan`` if there are none."""
+    kept = sorted(v for v in values if not math.isnan(v))
+    n = len(kept)
+    if n == 0:
+        return math.nan
+    mid = n // 2
+    return kept[mid] if n % 2 else 0.5 * (kept[mid - 1] + kept[mid])
+
+
+def _switch(active: bool, value: float, on_off: tuple[float, float]) -> bool:
+    """Hysteresis: turn on above ``on``, stay on until at or below ``off`` (``nan`` = off)."""
+    if math.isnan(value):
+        return False
+    on, off = on_off
+    return value > off if active else value > on
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    """One usable breath's errors, relative to its own target."""
+
+    rel_rate: float
+    log_ratio: float
+    lag_fraction: float
+
+
+class Coach:
+    """Turns measured breaths into feedback and occasional cues.
+
+    Feed breaths in the order they were detected, through :meth:`assess` (a pacer leads) or
+    :meth:`assess_own_rhythm` (the person keeps their own rhythm); switching between the two
+    starts a fresh window.
+
+    Parameters
+    ----------
+    min_cue_interval_s : float
+        At least this many seconds of breath time (``Breath.detected_s``) between two cues.
+    history_breaths : int
+        Number of recent usable (non-artifact) breaths whose medians drive the cues; no cue is
+        given before that many have been seen.
+
+    Raises
+    ------
+    ValueError
+        ``min_cue_interval_s`` negative or not finite, ``history_breaths`` below 1.
+    """
+
+    __slots__ = (
+        "_active",
+        "_history",
+        "_last_cue",
+        "_last_cue_s",
+        "_min_interval_s",
+        "_own_rhythm",
+        "_window",
+    )
+
+    def __init__(self, *, min_cue_interval_s: float = 8.0, history_breaths: int = 3) -> None:
+        if not (math.isfinite(min_cue_interval_s) and min_cue_interval_s >= 0.0):
+            raise ValueError(
+                f"min_cue_interval_s must be a finite number >= 0, got {min_cue_interval_s!r}"
+            )
+        if history_breaths < 1:
+            raise ValueError(f"history_breaths must be >= 1, got {history_breaths!r}")
+        self._min_interval_s = float(min_cue_interval_s)
+        self._history = history_breaths
+        self._window: deque[_Sample] = deque(maxlen=history_breaths)
+        self._active: set[_Problem] = set()
+        self._own_rhythm = False
+        self._last_cue: str | None = None
+        self._last_cue_s = -math.inf
+
+    def reset(self) -> None:
+        """Forget the breath window, the active problems and the cue timing (a new session)."""
+        self._window.clear()
+        self._active.clear()
+        self._last_cue = None
+        self._last_cue_s = -math.inf
+
+    def assess(self, breath: Breath, pacer: Pacer) -> Feedback:
+        """Compare ``breath`` with the pacer target at its inhale onset.
+
+        Parameters
+        ----------
+        breath : Breath
+            A measured breath; times in session seconds, the pacer's clock.
+        pacer : Pacer
+            The pacer the person follows.
+
+        Returns
+        -------
+        Feedback
+            The breath's errors, its follow score and maybe a cue. Breaths that start while the
+            pacer is paused are scored but never cue and do not enter the window.
+        """
+        self._set_mode(own_rhythm=False)
+        onset = breath.inhale_onset_s
+        state = pacer.state(onset)
+        pattern = state.pattern
+        period = pattern.period_s
+        rate_error = breath.rate_bpm - pattern.rate_bpm
+        ratio_target = target_ratio(pattern)
+        ratio_error = breath.ratio - ratio_target if math.isfinite(breath.ratio) else math.nan
+        lag = self._phase_lag_s(pacer, onset, period)
+        sample = _Sample(
+            rel_rate=rate_error / pattern.rate_bpm,
+            log_ratio=_log_ratio_error(breath.ratio, ratio_target),
+            lag_fraction=lag / period,
+        )
+        score = follow_score(sample.rel_rate, sample.log_ratio, sample.lag_fraction, breath.quality)
+        cue = None
+        if breath.quality != "artifact" and not state.paused:
+            cue = self._update(sample, _cue_time(breath))
+        return Feedback(rate_error, ratio_error, lag, score, cue)
+
+    def assess_own_rhythm(self, breath: Breath, target_ratio: float) -> Feedback:
+        """Score ``breath`` with no pacer: only its exhale:inhale ratio matters.
+
+        The rate and phase errors are 0. Only a ratio *below* ``target_ratio`` is penalised and
+        cued ("Lengthen the out-breath"): in the relaxation-response practice a longer exhale
+        than asked is fine.
+
+        Parameters
+        ----------
+        breath : Breath
+            A measured breath.
+        target_ratio : float
+            Wanted exhale:inhale ratio (e.g. 1.2 for "a little longer out than in"), > 0.
+
+        Raises
+        ------
+        ValueError
+            ``target_ratio`` not a positive finite number.
+        """
+        if not (math.isfinite(target_ratio) and target_ratio > 0.0):
+            raise ValueError(f"target_ratio must be a positive number, got {target_ratio!r}")
+        self._set_mode(own_rhythm=True)
+        log_error = _log_ratio_error(breath.ratio, target_ratio)
+        shortfall = min(log_error, 0.0) if not math.isnan(log_error) else math.nan
+        ratio_error = breath.ratio - target_ratio if math.isfinite(breath.ratio) else math.nan
+        score = follow_score(0.0, shortfall, 0.0, breath.quality)
+        cue = None
+        if breath.quality != "artifact":
+            cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath))
+        return Feedback(0.0, ratio_error, 0.0, score, cue)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _set_mode(self, *, own_rhythm: bool) -> None:
+        if own_rhythm != self._own_rhythm:
+            # Errors against a pacer and against a free ratio target do not mix in one median.
+            self._window.clear()
+            self._active.clear()
+            self._own_rhythm = own_rhythm
+
+    @staticmethod
+    def _phase_lag_s(pacer: Pacer, onset_s: float, period_s: float) -> float:
+        onsets = pacer.inhale_onsets(onset_s - period_s, onset_s + period_s)
+        if not onsets:
+            return math.nan
+        nearest = min(onsets, key=lambda t: abs(onset_s - t))
+        return onset_s - nearest
+
+    def _update(self, sample: _Sample, t_s: float) -> str | None:
+        """Add a usable breath to the window, update the problems, and pick a cue if allowed."""
+        self._window.append(sample)
+        if len(self._window) < self._history:
+            return None
+        self._update_problems()
+        if self._active:
+            cue = next(p.value for p in _Problem if p in self._active)
+            repeat = CORRECTION_REPEAT
+        else:
+            cue = CUE_OWN_GOOD if self._own_rhythm else CUE_IN_RHYTHM
+            repeat = PRAISE_REPEAT
+        since = t_s - self._last_cue_s
+        if since < self._min_interval_s:
+            return None
+        if cue == self._last_cue and since < repeat * self._min_interval_s:
+            return None
+        self._last_cue, self._last_cue_s = cue, t_s
+        return cue
+
+    def _update_problems(self) -> None:
+        window = list(self._window)
+        ratio = _median([s.log_ratio for s in window])
+        if self._own_rhythm:
+            self._toggle(_Problem.SHORT_EXHALE, -ratio, OWN_RATIO_CUE)
+            return
+        rate = _median([s.rel_rate for s in window])
+        lag = _median([s.lag_fraction for s in window])
+        self._toggle(_Problem.TOO_FAST, rate, RATE_CUE)
+        self._toggle(_Problem.TOO_SLOW, -rate, RATE_CUE)
+        self._toggle(_Problem.SHORT_EXHALE, -ratio, RATIO_CUE)
+        self._toggle(_Problem.LONG_EXHALE, ratio, RATIO_CUE)
+        self._toggle(_Problem.LATE, lag, LAG_CUE)
+        self._toggle(_Problem.EARLY, -lag, LAG_CUE)
+
+    def _toggle(self, problem: _Problem, value: float, on_off: tuple[float, float]) -> None:
+        if _switch(problem in self._active, value, on_off):
+            self._active.add(problem)
+        else:
+            self._active.discard(problem)
+
+
+def _cue_time(breath: Breath) -> float:
+    """When a cue about ``breath`` can be given: when it was detected (its end if unknown)."""
+    return breath.detected_s if math.isfinite(breath.detected_s) else breath.end_s

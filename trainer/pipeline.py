@@ -1,0 +1,346 @@
+"""The one data path: session items in, events out — the same code for live, replay and batch.
+
+``Pipeline.handle(items)`` decodes raw packets with the pure decoders of :mod:`devices`, feeds
+the streaming processors of :mod:`analysis`, applies pacer changes, and asks the coach about
+every breath. It never reads a clock: every time comes from the items, so replaying a recording
+reproduces the live session's events exactly.
+
+Consecutive belt packets are merged into one processor update. That cannot change any output:
+the breath processors give the same breaths for any chunking (tested), and merging never moves
+a packet across an item of another kind, so the heart-rate and pacer state seen by each breath is
+the same as when packets are handled one by one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from analysis.beats import Beat, BeatTimeline, HeartRateTracker
+from analysis.breath import Breath, BreathTracker
+
+from devices.errors import DecodeError
+from devices.godirect import decode_godirect_measurement, is_measurement_packet
+from devices.heart_rate import decode_heart_rate_measurement
+from devices.packets import RawPacket, Stream
+from devices.source import LinkEvent, LinkState
+from trainer.coach import Coach, Feedback
+from trainer.pacer import BreathPattern, Pacer
+from trainer.recording import Header, Item, Mark, PacerChange
+
+NS_PER_S = 1_000_000_000
+BELT_RESYNC_S = 1.0
+"""A belt packet this far from where its sample count puts it means samples were lost: restart."""
+DEFAULT_OWN_RATIO = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class BreathEvent:
+    """A breath was confirmed.
+
+    Attributes
+    ----------
+    index : int
+        1-based count of breaths in the session.
+    breath : Breath
+        Times in session seconds.
+    feedback : Feedback
+        The coach's assessment against the pacer (or the own-rhythm target).
+    hr_bpm : float or None
+        Heart rate when the breath was confirmed.
+    """
+
+    index: int
+    breath: Breath
+    feedback: Feedback
+    hr_bpm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BeatsEvent:
+    """New beats rebuilt from a heart-rate notification (times in session seconds)."""
+
+    beats: tuple[Beat, ...]
+    hr_bpm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BeltEvent:
+    """New belt samples: ``values`` (signal units) starting at ``t0_s``, spaced ``1 / fs_hz``."""
+
+    t0_s: float
+    fs_hz: float
+    values: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    """Something the person should know that is not a measurement (contact, link, bad data)."""
+
+    t_s: float
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarkEvent:
+    """A user mark, in session seconds."""
+
+    t_s: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PacerEvent:
+    """The pacer changed (set, pause, resume, own rhythm)."""
+
+    t_s: float
+    change: PacerChange
+
+
+Event = BreathEvent | BeatsEvent | BeltEvent | StatusEvent | MarkEvent | PacerEvent
+
+
+@dataclass(slots=True)
+class _BeltState:
+    fs_hz: float
+    force_channel: int
+    tracker: BreathTracker | None = None
+    t0_s: float = 0.0
+    n_samples: int = 0
+    last_good: float = 0.0
+    pending: list[float] = field(default_factory=list)
+
+
+class Pipeline:
+    """Decoders, processors and coach for one session.
+
+    Parameters
+    ----------
+    header : Header
+        The session header: start clocks and per-stream parameters (belt sample period).
+    coach : Coach, optional
+        Defaults to a :class:`Coach` with its default cue interval.
+    """
+
+    def __init__(self, header: Header, *, coach: Coach | None = None) -> None:
+        self.header = header
+        self.coach = coach or Coach()
+        self.pacer: Pacer | None = None
+        self.target_ratio = DEFAULT_OWN_RATIO
+        gdx = header.source.streams.get(Stream.GODIRECT.value, {})
+        period_us = float(gdx.get("period_us", 50_000))
+        self._belt = _BeltState(
+            fs_hz=1e6 / period_us, force_channel=int(gdx.get("force_channel", 1))
+        )
+        self._timeline = BeatTimeline()
+        self._hr = HeartRateTracker()
+        self._last_device_hr: float | None = None
+        self._contact_ok = True
+        self.breaths: list[BreathEvent] = []
+        self.beats: list[Beat] = []
+        self.marks: list[MarkEvent] = []
+        self.gaps: list[tuple[str, float, float | None]] = []
+        self.packet_counts: Counter[str] = Counter()
+        self.decode_errors: Counter[str] = Counter()
+        self.last_t_s = 0.0
+
+    # ----------------------------------------------------------------------------- time
+    def session_time_s(self, t_mono_ns: int) -> float:
+        """Session seconds of a host monotonic timestamp."""
+        return (t_mono_ns - self.header.start_mono_ns) / NS_PER_S
+
+    @property
+    def hr_bpm(self) -> float | None:
+        """Current heart rate: from RR when there is any, else what the strap reported."""
+        value = self._hr.hr_bpm
+        return value if value is not None else self._last_device_hr
+
+    @property
+    def belt_fs_hz(self) -> float:
+        """Sampling rate of the belt force channel (Hz)."""
+        return self._belt.fs_hz
+
+    # ----------------------------------------------------------------------------- items
+    def handle(self, items: list[Item] | tuple[Item, ...]) -> list[Event]:
+        """Process items in order and return the events they cause, in order."""
+        events: list[Event] = []
+        for item in items:
+            if isinstance(item, RawPacket):
+                self.last_t_s = self.session_time_s(item.t_mono_ns)
+                self.packet_counts[item.stream] += 1
+                if item.stream == Stream.GODIRECT:
+                    self._belt_packet(item, events)
+                    continue
+                self._flush_belt(events)
+                if item.stream == Stream.HEART_RATE:
+                    self._heart_packet(item, events)
+                # Other streams (PMD ECG/ACC) are recorded; their processors plug in here.
+                continue
+            self._flush_belt(events)
+            if isinstance(item, PacerChange):
+                self._pacer_change(item, events)
+            elif isinstance(item, LinkEvent):
+                self._link_event(item, events)
+            elif isinstance(item, Mark):
+                mark = MarkEvent(self.session_time_s(item.t_mono_ns), item.label)
+                self.marks.append(mark)
+                events.append(mark)
+        self._flush_belt(events)
+        return events
+
+    def _belt_packet(self, packet: RawPacket, events: list[Event]) -> None:
+        if not is_measurement_packet(packet.payload):
+            return  # command replies share the characteristic; they are recorded, not analysed
+        try:
+            measurement = decode_godirect_measurement(packet.payload)
+            values = measurement.channel(self._belt.force_channel)
+        except (DecodeError, KeyError, ValueError) as exc:
+            self._decode_error(packet, exc, events)
+            return
+        if not values:
+            return
+        belt = self._belt
+        t_s = self.session_time_s(packet.t_mono_ns)
+        n = len(values)
+        if belt.tracker is not None:
+            expected_last_s = belt.t0_s + (belt.n_samples + len(belt.pending) + n - 1) / belt.fs_hz
+            if abs(t_s - expected_last_s) > BELT_RESYNC_S:
+                self._flush_belt(events)
+                belt.tracker = None
+        if belt.tracker is None:
+            belt.t0_s = t_s - (n - 1) / belt.fs_hz
+            belt.n_samples = 0
+            belt.tracker = BreathTracker(belt.fs_hz, t0_s=belt.t0_s)
+        # A NaN sample (sensor glitch) would poison the filter state: hold the last good value.
+        # The held value lives in the state, so the result does not depend on packet grouping.
+        for value in values:
+            if math.isfinite(value):
+                belt.last_good = value
+            belt.pending.append(belt.last_good)
+
+    def _flush_belt(self, events: list[Event]) -> None:
+        belt = self._belt
+        if not belt.pending or belt.tracker is None:
+            return
+        chunk = np.asarray(belt.pending, dtype=np.float64)
+        t0 = belt.t0_s + belt.n_samples / belt.fs_hz
+        belt.pending = []
+        belt.n_samples += chunk.size
+        events.append(BeltEvent(t0, belt.fs_hz, chunk))
+        for breath in belt.tracker.update(chunk):
+            self._breath(breath, events)
+
+    def _breath(self, breath: Breath, events: list[Event]) -> None:
+        if self.pacer is not None:
+            feedback = self.coach.assess(breath, self.pacer)
+        else:
+            feedback = self.coach.assess_own_rhythm(breath, self.target_ratio)
+        event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm)
+        self.breaths.append(event)
+        events.append(event)
+
+    def _heart_packet(self, packet: RawPacket, events: list[Event]) -> None:
+        try:
+            hrm = decode_heart_rate_measurement(packet.payload)
+        except DecodeError as exc:
+            self._decode_error(packet, exc, events)
+            return
+        t_s = self.session_time_s(packet.t_mono_ns)
+        contact_ok = hrm.contact_detected is not False
+        if contact_ok != self._contact_ok:
+            self._contact_ok = contact_ok
+            message = "skin contact back" if contact_ok else "no skin contact: moisten the strap"
+            events.append(StatusEvent(t_s, "contact", message))
+        if hrm.hr_bpm > 0:
+            self._last_device_hr = float(hrm.hr_bpm)
+        if not hrm.rr_raw:
+            return
+        beats = self._timeline.update(t_s, hrm.rr_ms)
+        if beats:
+            self._hr.update(beats)
+            self.beats.extend(beats)
+            events.append(BeatsEvent(tuple(beats), self.hr_bpm))
+
+    def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
+        self.decode_errors[packet.stream] += 1
+        # Tell once per stream per 100 errors: a broken sensor must not flood the screen.
+        if self.decode_errors[packet.stream] % 100 == 1:
+            events.append(
+                StatusEvent(
+                    self.session_time_s(packet.t_mono_ns),
+                    "decode",
+                    f"ignored a malformed {packet.stream} packet ({exc})",
+                )
+            )
+
+    def _pacer_change(self, change: PacerChange, events: list[Event]) -> None:
+        t_s = self.session_time_s(change.t_mono_ns)
+        if change.action == "set" and change.pattern is not None:
+            pattern = BreathPattern.from_dict(change.pattern)
+            if self.pacer is None:
+                self.pacer = Pacer(pattern, start_s=t_s)
+            else:
+                self.pacer.set_pattern(pattern, t_s)
+        elif change.action == "pause" and self.pacer is not None:
+            self.pacer.pause(t_s)
+        elif change.action == "resume" and self.pacer is not None:
+            self.pacer.resume(t_s)
+        elif change.action == "own":
+            self.pacer = None
+            if change.target_ratio is not None:
+                self.target_ratio = change.target_ratio
+        events.append(PacerEvent(t_s, change))
+
+    def _link_event(self, event: LinkEvent, events: list[Event]) -> None:
+        t_s = self.session_time_s(event.t_mono_ns)
+        if event.state is LinkState.LOST:
+            self.gaps.append((event.device, t_s, None))
+            events.append(
+                StatusEvent(t_s, "link", f"{event.device}: connection lost, reconnecting")
+            )
+            return
+        for index in range(len(self.gaps) - 1, -1, -1):
+            device, start, end = self.gaps[index]
+            if device == event.device and end is None:
+                self.gaps[index] = (device, start, t_s)
+                break
+        events.append(StatusEvent(t_s, "link", f"{event.device}: connection back"))
+
+    # ----------------------------------------------------------------------------- summary
+    def summary(self, end_t_s: float | None = None) -> dict[str, Any]:
+        """Whole-session numbers for the recording's closing line and the session report."""
+        end = self.last_t_s if end_t_s is None else end_t_s
+        good = [e for e in self.breaths if e.breath.quality != "artifact"]
+        rates = [e.breath.rate_bpm for e in good]
+        ratios = [e.breath.ratio for e in good]
+        scores = [e.feedback.follow_score for e in good]
+        hr_start = _mean_hr(self.beats, 0.0, 60.0)
+        hr_end = _mean_hr(self.beats, max(0.0, end - 60.0), end)
+        return {
+            "duration_s": round(end, 3),
+            "breaths": len(self.breaths),
+            "median_rate_bpm": _round(np.median(rates)) if rates else None,
+            "mean_ratio": _round(np.mean(ratios)) if ratios else None,
+            "mean_follow_score": _round(np.mean(scores)) if scores else None,
+            "beats": len(self.beats),
+            "hr_start_bpm": _round(hr_start),
+            "hr_end_bpm": _round(hr_end),
+            "marks": len(self.marks),
+            "gaps": len(self.gaps),
+            "packets": dict(sorted(self.packet_counts.items())),
+            "decode_errors": dict(sorted(self.decode_errors.items())),
+        }
+
+
+def _round(value: float | np.floating[Any] | None, digits: int = 2) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def _mean_hr(beats: list[Beat], t0_s: float, t1_s: float) -> float | None:
+    rr = [b.rr_ms for b in beats if t0_s <= b.t_s <= t1_s]
+    return 60_000.0 / float(np.mean(rr)) if rr else None

@@ -1,0 +1,444 @@
+"""Session recordings: one append-only JSON Lines file per session.
+
+The format is documented in docs/recording-format.md.
+
+The writer appends every raw packet with both host clocks, pacer changes, link changes (gaps),
+user marks and a closing summary; it flushes at least every ``flush_interval_s`` so a session
+killed at any moment leaves a readable file missing at most that much. Files are created with
+mode 0600: they hold health data.
+
+The reader accepts a truncated last line (the signature of a killed session) and rejects
+anything else that is not a well-formed Breathwise recording with one clear line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from devices.packets import RawPacket
+from devices.source import LinkEvent, LinkState, SourceInfo
+from trainer import __version__
+from trainer.errors import UserError
+
+FORMAT_NAME = "breathwise-recording"
+FORMAT_VERSION = 1
+SUFFIX = ".bwr"
+
+
+class RecordingError(UserError):
+    """A file that cannot be read as a Breathwise recording (foreign, corrupt, too new, empty)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PacerChange:
+    """A pacer instruction at a session instant.
+
+    Attributes
+    ----------
+    t_mono_ns, t_wall_ns : int
+        Host clocks when the change took effect (ns).
+    action : str
+        ``"set"`` (start or change the pattern), ``"pause"``, ``"resume"`` or ``"own"`` (no pacer:
+        the person breathes in their own rhythm toward ``target_ratio``).
+    pattern : dict or None
+        For ``"set"``: ``BreathPattern.to_dict()``.
+    target_ratio : float or None
+        For ``"own"``: the exhale:inhale ratio the coach aims for.
+    label : str
+        Optional context, e.g. the program step title.
+    """
+
+    t_mono_ns: int
+    t_wall_ns: int
+    action: str
+    pattern: dict[str, float] | None = None
+    target_ratio: float | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A moment the user marked (key ``m``), with an optional label."""
+
+    t_mono_ns: int
+    t_wall_ns: int
+    label: str = ""
+
+
+Item = RawPacket | PacerChange | LinkEvent | Mark
+"""Everything a session handles, in the order it happened."""
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The first line of a recording.
+
+    Attributes
+    ----------
+    start_mono_ns, start_wall_ns : int
+        Both host clocks at session start; session time ``t_s`` is
+        ``(t_mono_ns - start_mono_ns) / 1e9``.
+    source : SourceInfo
+        Device kind, name, address, per-stream decoding parameters.
+    settings : dict
+        What the session was asked to do (rate, ratio, minutes, program...).
+    software : str
+        ``"breathwise X.Y.Z"`` that wrote the file.
+    version : int
+        Format version.
+    """
+
+    start_mono_ns: int
+    start_wall_ns: int
+    source: SourceInfo
+    settings: dict[str, Any] = field(default_factory=dict)
+    software: str = f"breathwise {__version__}"
+    version: int = FORMAT_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        """The header line's JSON object."""
+        return {
+            "format": FORMAT_NAME,
+            "version": self.version,
+            "software": self.software,
+            "start_mono_ns": self.start_mono_ns,
+            "start_wall_ns": self.start_wall_ns,
+            "source": {
+                "kind": self.source.kind,
+                "name": self.source.name,
+                "address": self.source.address,
+                "streams": self.source.streams,
+                "details": self.source.details,
+            },
+            "settings": self.settings,
+        }
+
+
+@dataclass(slots=True)
+class Recording:
+    """A recording read back: header, items in order, closing summary (None if cut short)."""
+
+    path: Path
+    header: Header
+    items: list[Item]
+    summary: dict[str, Any] | None
+    end_mono_ns: int | None
+    truncated: bool
+
+    @property
+    def packets(self) -> list[RawPacket]:
+        """Only the raw packets, in order."""
+        return [item for item in self.items if isinstance(item, RawPacket)]
+
+    def gaps(self) -> list[tuple[str, int, int | None]]:
+        """Connection gaps as ``(device, lost_mono_ns, restored_mono_ns or None)``."""
+        open_gaps: dict[str, int] = {}
+        gaps: list[tuple[str, int, int | None]] = []
+        for item in self.items:
+            if isinstance(item, LinkEvent):
+                if item.state is LinkState.LOST:
+                    open_gaps.setdefault(item.device, item.t_mono_ns)
+                elif item.device in open_gaps:
+                    gaps.append((item.device, open_gaps.pop(item.device), item.t_mono_ns))
+        gaps.extend((device, start, None) for device, start in open_gaps.items())
+        return sorted(gaps, key=lambda gap: gap[1])
+
+
+def _check_stream_id(stream: str) -> str:
+    # Stream ids are written unescaped into JSON on the hot path, so keep them to a safe alphabet.
+    if not stream or not all(c.isascii() and (c.isalnum() or c == "_") for c in stream):
+        raise ValueError(f"invalid stream id {stream!r}: use letters, digits and '_'")
+    return stream
+
+
+class RecordingWriter:
+    """Append a session to a new file, flushed at least every ``flush_interval_s`` seconds.
+
+    Parameters
+    ----------
+    path : Path
+        The file to create; it must not exist (sessions never overwrite one another).
+    header : Header
+        Written as the first line, flushed at once.
+    flush_interval_s : float
+        Upper bound on how much a killed session can lose (checked on every write; the session
+        loop also calls :meth:`flush_if_due` on a timer for quiet periods).
+    clock : callable
+        Monotonic seconds, injectable for tests.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        header: Header,
+        *,
+        flush_interval_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self._clock = clock
+        self._flush_interval_s = flush_interval_s
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 16)
+        self._file.write(json.dumps(header.to_json(), separators=(",", ":")) + "\n")
+        self._file.flush()
+        self._last_flush_s = clock()
+        self._dirty = False
+        self.closed = False
+
+    @classmethod
+    def create(cls, directory: Path, header: Header, *, stem: str | None = None) -> RecordingWriter:
+        """Create a new recording in ``directory`` named after the session's start time."""
+        from trainer.paths import ensure_private_dir
+
+        ensure_private_dir(directory)
+        if stem is None:
+            stem = "session-" + time.strftime(
+                "%Y%m%d-%H%M%S", time.localtime(header.start_wall_ns / 1e9)
+            )
+        path = directory / f"{stem}{SUFFIX}"
+        counter = 1
+        while path.exists():
+            counter += 1
+            path = directory / f"{stem}-{counter}{SUFFIX}"
+        return cls(path, header)
+
+    def _write_line(self, line: str) -> None:
+        self._file.write(line)
+        self._dirty = True
+        self.flush_if_due()
+
+    def write_packet(self, packet: RawPacket) -> None:
+        """Append one raw packet (hot path: formatted by hand, no json.dumps)."""
+        stream = _check_stream_id(packet.stream)
+        self._write_line(
+            f'{{"k":"p","m":{packet.t_mono_ns},"w":{packet.t_wall_ns},'
+            f'"s":"{stream}","d":"{packet.payload.hex()}"}}\n'
+        )
+
+    def write_item(self, item: Item) -> None:
+        """Append any session item."""
+        if isinstance(item, RawPacket):
+            self.write_packet(item)
+            return
+        record: dict[str, Any]
+        if isinstance(item, PacerChange):
+            record = {"k": "pacer", "m": item.t_mono_ns, "w": item.t_wall_ns, "action": item.action}
+            if item.pattern is not None:
+                record["pattern"] = item.pattern
+            if item.target_ratio is not None:
+                record["target_ratio"] = item.target_ratio
+            if item.label:
+                record["label"] = item.label
+        elif isinstance(item, LinkEvent):
+            record = {
+                "k": "link",
+                "m": item.t_mono_ns,
+                "w": item.t_wall_ns,
+                "device": item.device,
+                "state": item.state.value,
+                "reason": item.reason,
+            }
+        else:
+            record = {"k": "mark", "m": item.t_mono_ns, "w": item.t_wall_ns, "label": item.label}
+        self._write_line(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def flush_if_due(self) -> None:
+        """Flush when the last flush is older than the interval and something is buffered."""
+        if self._dirty and self._clock() - self._last_flush_s >= self._flush_interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand buffered lines to the OS now (survives a killed process, not a power cut)."""
+        if not self.closed:
+            self._file.flush()
+            self._last_flush_s = self._clock()
+            self._dirty = False
+
+    def close(self, summary: dict[str, Any] | None, *, t_mono_ns: int, t_wall_ns: int) -> None:
+        """Write the closing summary, fsync and close. Idempotent."""
+        if self.closed:
+            return
+        record = {"k": "end", "m": t_mono_ns, "w": t_wall_ns, "summary": summary or {}}
+        self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self.closed = True
+
+
+def _source_from_json(obj: Any) -> SourceInfo:
+    if not isinstance(obj, dict):
+        raise ValueError("header 'source' is not an object")
+    return SourceInfo(
+        kind=str(obj.get("kind", "")),
+        name=str(obj.get("name", "")),
+        address=str(obj.get("address", "")),
+        streams=dict(obj.get("streams") or {}),
+        details=dict(obj.get("details") or {}),
+    )
+
+
+def _parse_header(line: str, path: Path) -> Header:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError:
+        obj = None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT_NAME:
+        raise RecordingError(
+            f"{path}: not a Breathwise recording",
+            "expected a .bwr file written by 'breathwise live'",
+        )
+    version = obj.get("version")
+    if not isinstance(version, int):
+        raise RecordingError(f"{path}: recording header has no valid format version")
+    if version > FORMAT_VERSION:
+        raise RecordingError(
+            f"{path}: recording format v{version} is newer than this Breathwise reads "
+            f"(v{FORMAT_VERSION})",
+            "upgrade Breathwise",
+        )
+    try:
+        return Header(
+            start_mono_ns=int(obj["start_mono_ns"]),
+            start_wall_ns=int(obj["start_wall_ns"]),
+            source=_source_from_json(obj.get("source", {})),
+            settings=dict(obj.get("settings") or {}),
+            software=str(obj.get("software", "")),
+            version=version,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecordingError(f"{path}: recording header is damaged ({exc})") from None
+
+
+def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
+    kind = obj["k"]
+    m = int(obj["m"])
+    w = int(obj["w"])
+    if kind == "p":
+        stream = obj["s"]
+        if not isinstance(stream, str):
+            raise ValueError("stream id is not a string")
+        return RawPacket(m, w, stream, bytes.fromhex(obj["d"]))
+    if kind == "pacer":
+        pattern = obj.get("pattern")
+        ratio = obj.get("target_ratio")
+        return PacerChange(
+            m,
+            w,
+            str(obj["action"]),
+            {str(k): float(v) for k, v in pattern.items()} if pattern is not None else None,
+            float(ratio) if ratio is not None else None,
+            str(obj.get("label", "")),
+        )
+    if kind == "link":
+        return LinkEvent(
+            m, w, str(obj["device"]), LinkState(obj["state"]), str(obj.get("reason", ""))
+        )
+    if kind == "mark":
+        return Mark(m, w, str(obj.get("label", "")))
+    if kind == "end":
+        return ("end", (m, obj.get("summary") or {}))
+    return None  # a kind from a newer minor revision: skip it, keep reading
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """Yield ``(line_number, text, ends_with_newline)``; RecordingError on unreadable bytes."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise RecordingError(f"{path}: is a directory, not a recording") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read ({exc.strerror})") from None
+    if not data.strip():
+        raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RecordingError(
+            f"{path}: not a Breathwise recording (binary data)",
+            "expected a .bwr file written by 'breathwise live'",
+        ) from None
+    lines = text.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        if index == last:
+            if line:
+                yield index + 1, line, False
+        else:
+            yield index + 1, line, True
+
+
+def read_recording(path: Path | str) -> Recording:
+    """Read a whole recording; a cut-off last line is tolerated, other damage is an error.
+
+    Raises
+    ------
+    RecordingError
+        Foreign, empty, binary, too new, or damaged before its last line; the message names the
+        file and line.
+    """
+    path = Path(path)
+    lines = iter_lines(path)
+    first = next(lines, None)
+    if first is None:
+        raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+    header = _parse_header(first[1], path)
+    items: list[Item] = []
+    summary: dict[str, Any] | None = None
+    end_mono_ns: int | None = None
+    truncated = not first[2]
+    pending_error: str | None = None
+    for number, line, complete in lines:
+        if pending_error is not None:
+            # A bad line followed by more lines is damage, not a cut-off tail.
+            raise RecordingError(pending_error)
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not an object")
+            parsed = _parse_item(obj)
+        except (ValueError, KeyError, TypeError) as exc:
+            if not complete:
+                truncated = True
+                continue
+            pending_error = f"{path}: damaged at line {number} ({exc.__class__.__name__}: {exc})"
+            continue
+        if parsed is None:
+            continue
+        if isinstance(parsed, tuple):
+            end_mono_ns, summary = parsed[1]
+            continue
+        items.append(parsed)
+    if pending_error is not None:
+        # The damaged line was the last complete line: a killed writer can leave a cut line
+        # followed by a newline only if it crashed mid-write, which append-only writes rule out.
+        raise RecordingError(pending_error)
+    return Recording(path, header, items, summary, end_mono_ns, truncated or summary is None)
+
+
+def write_recording(
+    path: Path,
+    header: Header,
+    items: Sequence[Item],
+    summary: dict[str, Any] | None,
+    *,
+    end_mono_ns: int,
+    end_wall_ns: int,
+) -> Path:
+    """Write a whole recording at once (used for derived recordings such as imports and samples)."""
+    writer = RecordingWriter(path, header, flush_interval_s=3600.0)
+    for item in items:
+        writer.write_item(item)
+    writer.close(summary, t_mono_ns=end_mono_ns, t_wall_ns=end_wall_ns)
+    return path

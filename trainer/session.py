@@ -1,0 +1,302 @@
+"""Running a session: a live source or a recording, through the pipeline, to listeners.
+
+:class:`LiveSession` records every item *before* processing it (nothing the sensor sent is lost
+to a processing error), stops at the planned duration, and always closes the recording with a
+summary. :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
+speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devices.errors import BreathwiseDeviceError
+from devices.guide import GuideState
+from devices.packets import RawPacket
+from devices.source import LinkEvent, PacketSource
+from trainer.pacer import BreathPattern, PacerState
+from trainer.pipeline import NS_PER_S, Event, Pipeline
+from trainer.recording import Header, Item, Mark, PacerChange, Recording, RecordingWriter
+from trainer.state import SessionState
+
+Listener = Callable[[list[Event]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlan:
+    """What a session is asked to do.
+
+    Attributes
+    ----------
+    pattern : BreathPattern or None
+        The pacer pattern; ``None`` coaches the person's own rhythm toward ``target_ratio``.
+    target_ratio : float
+        Exhale:inhale ratio coached in own-rhythm mode.
+    duration_s : float
+        Planned length; the session ends by itself after it.
+    settings : dict
+        Stored in the recording header as given (CLI values, program name...).
+    """
+
+    pattern: BreathPattern | None
+    duration_s: float
+    target_ratio: float = 1.5
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    """How a session ended: the recording written (if any), its summary, and any device error."""
+
+    path: Path | None
+    summary: dict[str, Any]
+    error: str | None = None
+
+
+class _SessionBase:
+    """Shared by live and replay: pipeline, screen state, listeners."""
+
+    pipeline: Pipeline | None
+
+    def __init__(self, listeners: Sequence[Listener]) -> None:
+        self.state = SessionState()
+        self.pipeline = None
+        self._listeners = list(listeners)
+
+    def _dispatch(self, events: list[Event]) -> None:
+        if not events:
+            return
+        self.state.apply(events)
+        for listener in self._listeners:
+            listener(events)
+
+    def pacer_state(self, t_s: float) -> PacerState | None:
+        """The pacer at session time ``t_s``, or None in own-rhythm mode / before start."""
+        if self.pipeline is None or self.pipeline.pacer is None:
+            return None
+        return self.pipeline.pacer.state(t_s)
+
+    def guide_at(self, t_s: float) -> GuideState | None:
+        """:class:`devices.guide.BreathingGuide` for a simulated person: follows our pacer."""
+        if self.pipeline is None or self.pipeline.pacer is None:
+            return None
+        return self.pipeline.pacer.guide_at(t_s)
+
+
+class LiveSession(_SessionBase):
+    """A session on a live source (the simulator or a BLE sensor).
+
+    Parameters
+    ----------
+    plan : SessionPlan
+        Pacer pattern, duration, settings for the header.
+    out_dir : Path or None
+        Where to record; ``None`` records nothing (only for tests and demos).
+    listeners : sequence of callables
+        Called with each list of pipeline events, in order.
+    clock_ns, wall_ns : callables
+        Host monotonic and wall clocks in ns (injectable).
+    sleep : callable
+        ``asyncio.sleep`` or a test double.
+    """
+
+    def __init__(
+        self,
+        plan: SessionPlan,
+        *,
+        out_dir: Path | None,
+        listeners: Sequence[Listener] = (),
+        clock_ns: Callable[[], int] = time.monotonic_ns,
+        wall_ns: Callable[[], int] = time.time_ns,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(listeners)
+        self.plan = plan
+        self.out_dir = out_dir
+        self._clock_ns = clock_ns
+        self._wall_ns = wall_ns
+        self._sleep = sleep
+        self.start_mono_ns = clock_ns()
+        self.start_wall_ns = wall_ns()
+        self.writer: RecordingWriter | None = None
+        self._stop = asyncio.Event()
+        self._stop_reason = ""
+        self._last_item_ns = self.start_mono_ns
+
+    # ------------------------------------------------------------------ user actions
+    def now_s(self) -> float:
+        """Session seconds now, by the host clock."""
+        return (self._clock_ns() - self.start_mono_ns) / NS_PER_S
+
+    def mark(self, label: str = "") -> None:
+        """Record a user mark now."""
+        self.handle(Mark(self._clock_ns(), self._wall_ns(), label))
+
+    def toggle_pause(self) -> None:
+        """Pause the pacer (sensor data keeps being recorded), or resume it."""
+        if self.pipeline is None or self.pipeline.pacer is None:
+            return
+        action = "resume" if self.state.paused else "pause"
+        self.handle(PacerChange(self._clock_ns(), self._wall_ns(), action))
+
+    def set_pattern(self, pattern: BreathPattern, label: str = "") -> None:
+        """Change the pacer now (keeps its phase)."""
+        self.handle(
+            PacerChange(self._clock_ns(), self._wall_ns(), "set", pattern.to_dict(), label=label)
+        )
+
+    def stop(self, reason: str = "stopped") -> None:
+        """End the session soon; the recording is closed with its summary."""
+        self._stop_reason = reason
+        self._stop.set()
+
+    # ------------------------------------------------------------------ the loop
+    def handle(self, item: Item) -> None:
+        """Record one item, then process it (the order that loses nothing)."""
+        if self.writer is not None:
+            self.writer.write_item(item)
+        self._last_item_ns = max(self._last_item_ns, item.t_mono_ns)
+        if self.pipeline is not None:
+            self._dispatch(self.pipeline.handle((item,)))
+
+    async def run(self, source: PacketSource) -> SessionResult:
+        """Run until the planned duration, :meth:`stop`, or a device failure."""
+        header = Header(
+            start_mono_ns=self.start_mono_ns,
+            start_wall_ns=self.start_wall_ns,
+            source=source.info,
+            settings=self.plan.settings,
+        )
+        self.pipeline = Pipeline(header)
+        if self.out_dir is not None:
+            self.writer = RecordingWriter.create(self.out_dir, header)
+        first = (
+            PacerChange(self.start_mono_ns, self.start_wall_ns, "set", self.plan.pattern.to_dict())
+            if self.plan.pattern is not None
+            else PacerChange(
+                self.start_mono_ns, self.start_wall_ns, "own", target_ratio=self.plan.target_ratio
+            )
+        )
+        self.handle(first)
+        end_ns = self.start_mono_ns + int(self.plan.duration_s * NS_PER_S)
+        error: str | None = None
+        try:
+            async with source:
+                consumer = asyncio.create_task(self._consume(source, end_ns))
+                timers = asyncio.create_task(self._timers(end_ns))
+                stopper = asyncio.create_task(self._stop.wait())
+                done, _ = await asyncio.wait(
+                    {consumer, timers, stopper}, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in (consumer, timers, stopper):
+                    task.cancel()
+                for task in (consumer, timers, stopper):
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                if consumer in done and consumer.exception() is not None:
+                    raise consumer.exception()  # type: ignore[misc]
+        except BreathwiseDeviceError as exc:
+            error = exc.user_message()
+        finally:
+            # The later of the clock and the last item: a source may run ahead of a test clock.
+            end_mono = min(max(self._clock_ns(), self._last_item_ns), end_ns)
+            summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
+            summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
+            if self.writer is not None:
+                self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
+        return SessionResult(self.writer.path if self.writer else None, summary, error)
+
+    async def _consume(self, source: PacketSource, end_ns: int) -> None:
+        async for item in source.packets():
+            t_ns = item.t_mono_ns if isinstance(item, RawPacket | LinkEvent) else 0
+            if t_ns > end_ns:
+                return
+            self.handle(item)
+
+    async def _timers(self, end_ns: int) -> None:
+        # Wakes up a few times a second: flushes quiet periods and ends the session on time even
+        # when the sensor is silent.
+        while self._clock_ns() < end_ns:
+            if self.writer is not None:
+                self.writer.flush_if_due()
+            await self._sleep(0.25)
+
+
+class ReplaySession(_SessionBase):
+    """Feed a recording through the live pipeline.
+
+    Parameters
+    ----------
+    recording : Recording
+        What :func:`trainer.recording.read_recording` returned.
+    speed : float or None
+        1 = as recorded, N = N times faster, None = as fast as possible.
+    """
+
+    BATCH = 4096
+    """Items handled between yields to the event loop at maximum speed (keeps a UI responsive)."""
+
+    def __init__(
+        self,
+        recording: Recording,
+        *,
+        speed: float | None,
+        listeners: Sequence[Listener] = (),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(listeners)
+        self.recording = recording
+        self.speed = speed
+        self._clock = clock
+        self._sleep = sleep
+        self.pipeline = Pipeline(recording.header)
+        self._t_s = 0.0
+        self._paused_at: float | None = None
+        self._replay_start = 0.0
+
+    def now_s(self) -> float:
+        """Session seconds the replay has reached."""
+        if self.speed is None or self._paused_at is not None:
+            return self._t_s
+        return max(self._t_s, (self._clock() - self._replay_start) * self.speed)
+
+    def _item_t_s(self, item: Item) -> float:
+        return (item.t_mono_ns - self.recording.header.start_mono_ns) / NS_PER_S
+
+    async def run(self) -> SessionResult:
+        """Replay every item; returns the recomputed summary."""
+        assert self.pipeline is not None
+        items = self.recording.items
+        if self.speed is None:
+            for start in range(0, len(items), self.BATCH):
+                chunk = items[start : start + self.BATCH]
+                self._dispatch(self.pipeline.handle(chunk))
+                self._t_s = self._item_t_s(chunk[-1])
+                await self._sleep(0)
+        else:
+            self._replay_start = self._clock()
+            for item in items:
+                t_s = self._item_t_s(item)
+                delay = self._replay_start + t_s / self.speed - self._clock()
+                if delay > 0.002:
+                    await self._sleep(delay)
+                self._t_s = t_s
+                self._dispatch(self.pipeline.handle((item,)))
+        end_ns = self.recording.end_mono_ns
+        end_t_s = (
+            (end_ns - self.recording.header.start_mono_ns) / NS_PER_S
+            if end_ns is not None
+            else self.pipeline.last_t_s
+        )
+        self._t_s = max(self._t_s, end_t_s)
+        summary = self.pipeline.summary(end_t_s)
+        ended = (self.recording.summary or {}).get("ended")
+        summary["ended"] = ended if ended else "recording cut short"
+        return SessionResult(self.recording.path, summary)

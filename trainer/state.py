@@ -1,0 +1,113 @@
+"""What the screen shows, accumulated from pipeline events; the UI only renders this.
+
+Traces are kept as bounded deques of recent values, so a long session costs constant memory.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer.pipeline import (
+    BeatsEvent,
+    BeltEvent,
+    BreathEvent,
+    Event,
+    MarkEvent,
+    PacerEvent,
+    StatusEvent,
+)
+
+TRACE_S = 60.0
+"""Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
+TRACE_FS_HZ = 5.0
+"""Rate at which the breath trace is kept: plenty for a terminal-width sparkline."""
+
+
+@dataclass(slots=True)
+class SessionState:
+    """The live picture of a session, fed with pipeline events in order.
+
+    Attributes
+    ----------
+    last_breath : BreathEvent or None
+        The most recent confirmed breath with the coach's feedback.
+    hr_bpm : float or None
+        Current heart rate.
+    cue, cue_t_s : str, float
+        The latest coaching cue and when it was given (session seconds).
+    status : str
+        The latest non-measurement message (contact, link, bad data), empty when all is well.
+    breath_trace, hr_trace : deque of (t_s, value)
+        Recent belt force (decimated to ``TRACE_FS_HZ``) and beat-by-beat heart rate.
+    """
+
+    last_breath: BreathEvent | None = None
+    hr_bpm: float | None = None
+    cue: str = ""
+    cue_t_s: float = -1.0
+    status: str = ""
+    status_t_s: float = -1.0
+    link_ok: bool = True
+    breaths: int = 0
+    marks: int = 0
+    paused: bool = False
+    breath_trace: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=int(TRACE_S * TRACE_FS_HZ))
+    )
+    hr_trace: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=200))
+    recent_rates_bpm: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    recent_ratios: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    _trace_next_t_s: float = 0.0
+
+    def apply(self, events: list[Event]) -> None:
+        """Fold events, in order, into the picture."""
+        for event in events:
+            if isinstance(event, BreathEvent):
+                self.last_breath = event
+                self.breaths = event.index
+                if event.breath.quality != "artifact":
+                    self.recent_rates_bpm.append(event.breath.rate_bpm)
+                    self.recent_ratios.append(event.breath.ratio)
+                if event.feedback.cue:
+                    self.cue = event.feedback.cue
+                    self.cue_t_s = event.breath.detected_s
+            elif isinstance(event, BeatsEvent):
+                self.hr_bpm = event.hr_bpm
+                for beat in event.beats:
+                    self.hr_trace.append((beat.t_s, 60_000.0 / beat.rr_ms))
+            elif isinstance(event, BeltEvent):
+                self._add_belt(event)
+            elif isinstance(event, StatusEvent):
+                self.status = event.message
+                self.status_t_s = event.t_s
+                if event.kind == "link":
+                    self.link_ok = "lost" not in event.message
+            elif isinstance(event, MarkEvent):
+                self.marks += 1
+            elif isinstance(event, PacerEvent):
+                if event.change.action == "pause":
+                    self.paused = True
+                elif event.change.action in ("resume", "set", "own"):
+                    self.paused = False
+
+    def _add_belt(self, event: BeltEvent) -> None:
+        step = max(1, round(event.fs_hz / TRACE_FS_HZ))
+        times = event.t0_s + np.arange(event.values.size) / event.fs_hz
+        # Keep every step-th sample on a global grid so the trace does not depend on chunking.
+        start = int(np.ceil((self._trace_next_t_s - event.t0_s) * event.fs_hz - 1e-9))
+        for index in range(max(0, start), event.values.size, step):
+            self.breath_trace.append((float(times[index]), float(event.values[index])))
+            self._trace_next_t_s = float(times[index]) + step / event.fs_hz
+
+    @property
+    def rate_bpm(self) -> float | None:
+        """Median measured breath rate over the last few breaths (breaths/min)."""
+        return float(np.median(self.recent_rates_bpm)) if self.recent_rates_bpm else None
+
+    @property
+    def ratio(self) -> float | None:
+        """Median measured exhale:inhale ratio over the last few breaths."""
+        return float(np.median(self.recent_ratios)) if self.recent_ratios else None
