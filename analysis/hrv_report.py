@@ -1,0 +1,147 @@
+"""The full HRV analysis of an RR series as one JSON-ready dict (``breathwise hrv``, reports, UI).
+
+Pipeline: artifact detection and correction (:mod:`analysis.rr_artifacts`), time-domain metrics
+on the original NN intervals (:mod:`analysis.hrv_time`; corrected values left out, successive
+differences only between adjacent original intervals), frequency-domain metrics on the corrected,
+continuous series (:mod:`analysis.hrv_frequency`; needs at least ``min_spectrum_s`` of data, two
+minutes by default: a band needs about ten periods of its lower edge, Task Force 1996), and the
+coherence of the latest 64 s (:mod:`analysis.coherence`). Every setting is returned in
+``settings``, every value that could not be computed is ``None`` with a line in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from numpy.typing import ArrayLike
+
+from analysis.coherence import CoherenceSettings, coherence_at
+from analysis.hrv_frequency import LombSettings, WelchSettings, beat_times_s, frequency_domain
+from analysis.hrv_time import Convention, time_domain
+from analysis.rr_artifacts import DEFAULT_PARAMS, LABELS, ArtifactParams, correct_rr
+
+__all__ = ["analyse_rr"]
+
+
+def _clean(value: Any) -> Any:
+    """Replace non-finite floats by ``None`` so the dict is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def analyse_rr(
+    rr_ms: ArrayLike,
+    *,
+    params: ArtifactParams = DEFAULT_PARAMS,
+    convention: Convention = "task_force",
+    method: Literal["welch", "lomb"] = "welch",
+    welch_settings: WelchSettings | None = None,
+    lomb_settings: LombSettings | None = None,
+    min_spectrum_s: float = 120.0,
+    max_iterations: int = 5,
+) -> dict[str, Any]:
+    """Analyse an RR series: labels, NN series, metrics and settings.
+
+    Parameters
+    ----------
+    rr_ms : array_like
+        RR intervals, ms, in beat order.
+    params : ArtifactParams, optional
+        Artifact detector and correction settings.
+    convention : {"task_force", "pyhrv"}
+        Time-domain conventions (:func:`analysis.hrv_time.time_domain`).
+    method : {"welch", "lomb"}
+        Spectral estimator.
+    welch_settings, lomb_settings : optional
+        Estimator settings.
+    min_spectrum_s : float, optional
+        Shortest series, s, for which frequency-domain metrics are computed.
+    max_iterations : int, optional
+        Correction passes at most.
+
+    Returns
+    -------
+    dict
+        ``{"beats": [{"rr_ms", "label"}, ...], "nn_ms": [...], "metrics": {"artifacts", "time",
+        "frequency", "coherence"}, "settings": {...}, "warnings": [...]}``; strict JSON (no NaN).
+
+    Raises
+    ------
+    ValueError
+        If ``rr_ms`` is not a 1-D series of positive finite intervals.
+    """
+    result = correct_rr(rr_ms, params, max_iterations=max_iterations)
+    rr = result.rr_ms
+    nn = result.nn_ms
+    warnings: list[str] = []
+
+    beats = [
+        {"rr_ms": float(v), "label": LABELS[c]}
+        for v, c in zip(rr.tolist(), result.codes.tolist(), strict=True)
+    ]
+    counts = result.counts
+    n_art = rr.size - counts["normal"]
+    artifacts = {
+        "counts": counts,
+        "artifact_pct": 100.0 * n_art / rr.size if rr.size else None,
+        "pass_counts": list(result.pass_counts),
+        "iterations": result.iterations,
+    }
+    if rr.size and n_art / rr.size > 0.05:
+        warnings.append(
+            f"{100.0 * n_art / rr.size:.1f} % of intervals are artifacts: interpret HRV with care"
+        )
+
+    td = time_domain(nn, valid=~result.nn_corrected, convention=convention)
+    time_metrics = td.as_dict()
+    time_settings = time_metrics.pop("settings")
+
+    duration_s = float(nn.sum() / 1000.0)
+    freq_metrics: dict[str, Any] | None = None
+    freq_settings: dict[str, Any] | None = None
+    if duration_s >= min_spectrum_s and nn.size >= 4:
+        fd = frequency_domain(
+            nn, method=method, welch_settings=welch_settings, lomb_settings=lomb_settings
+        )
+        freq_metrics = fd.as_dict()
+        freq_settings = freq_metrics.pop("settings")
+        freq_settings["series"] = "corrected NN, beat times = cumulative sum of NN"
+    else:
+        warnings.append(
+            f"series lasts {duration_s:.0f} s, under {min_spectrum_s:.0f} s: "
+            "frequency-domain metrics not computed"
+        )
+
+    coh_settings = CoherenceSettings()
+    t_nn = beat_times_s(nn)
+    coh = coherence_at(t_nn, nn, None, coh_settings) if nn.size else None
+    coherence = coh.as_dict() if coh is not None else None
+    if coh is not None and coh.ratio is None:
+        warnings.append(f"coherence not computed: {coh.note}")
+
+    # Intervals are validated finite; only the metrics can hold inf/NaN (e.g. a ratio).
+    summary = {
+        "metrics": {
+            "n_intervals": int(rr.size),
+            "n_nn": int(nn.size),
+            "duration_s": duration_s,
+            "artifacts": artifacts,
+            "time": time_metrics,
+            "frequency": freq_metrics,
+            "coherence": coherence,
+        },
+        "settings": {
+            "artifacts": {**params.as_dict(), "max_iterations": max_iterations},
+            "time": {**time_settings, "values": "original NN intervals (corrected ones left out)"},
+            "frequency": freq_settings,
+            "coherence": {**coh_settings.as_dict(), "applied_to": "the last window of the series"},
+        },
+        "warnings": warnings,
+    }
+    return {"beats": beats, "nn_ms": nn.tolist(), **_clean(summary)}

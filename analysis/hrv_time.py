@@ -1,0 +1,198 @@
+"""Time-domain heart-rate variability: mean NN and HR, SDNN, RMSSD, SDSD, pNN50.
+
+Definitions follow the Task Force of the ESC and NASPE (1996), "Heart rate variability:
+standards of measurement, physiological interpretation and clinical use", Eur Heart J
+17:354-381, on NN (normal-to-normal) intervals:
+
+* ``mean_nn_ms`` = mean of NN; ``sdnn_ms`` = sample standard deviation of NN (``ddof=1``: the
+  series is a sample of the person's intervals, so the unbiased variance estimate).
+* ``d`` = successive differences ``NN[i+1] - NN[i]``; ``rmssd_ms`` = ``sqrt(mean(d**2))`` (the
+  mean over the ``N-1`` differences, no ddof: it is a root mean square, not a deviation about a
+  mean); ``sdsd_ms`` = sample standard deviation of ``d`` (``ddof=1``).
+* ``nn50`` = number of ``|d| > 50 ms``; ``pnn50_pct`` = ``100 * nn50 / len(d)``.
+* ``mean_hr_bpm`` = ``60000 / mean_nn_ms``, the rate that fits the recording's beats into its
+  duration.
+
+``convention="pyhrv"`` reproduces pyhrv 0.4 (Gomes et al. 2019), whose SampleReport numbers are a
+published cross-check: identical SDNN, RMSSD and pNN50, but SDSD is the standard deviation of
+``|d|`` (pyhrv's ``nni_diff`` takes absolute values) and mean HR is the mean of the instantaneous
+rates ``60000 / NN``.
+
+Corrected series: pass ``valid`` (``False`` for interpolated, merged or split values, e.g.
+``~CorrectionResult.nn_corrected``) to compute every metric on original NN intervals only, and
+successive differences only between two adjacent valid intervals, as the Task Force defines NN
+statistics; interpolated values are smoother than beats and would pull RMSSD down.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["RollingTimeDomain", "TimeDomain", "time_domain"]
+
+Convention = Literal["task_force", "pyhrv"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeDomain:
+    """Time-domain HRV of one NN series (``None`` where too few intervals to define a value).
+
+    Attributes
+    ----------
+    n_nn : int
+        NN intervals used.
+    n_diffs : int
+        Successive differences used.
+    mean_nn_ms, sdnn_ms, rmssd_ms, sdsd_ms : float or None
+        In milliseconds (definitions in the module docstring).
+    mean_hr_bpm : float or None
+        Beats per minute.
+    nn50 : int
+        Successive differences larger than 50 ms in magnitude.
+    pnn50_pct : float or None
+        Percent of successive differences larger than 50 ms.
+    settings : dict
+        The conventions used (JSON-ready).
+    """
+
+    n_nn: int
+    n_diffs: int
+    mean_nn_ms: float | None
+    sdnn_ms: float | None
+    rmssd_ms: float | None
+    sdsd_ms: float | None
+    mean_hr_bpm: float | None
+    nn50: int
+    pnn50_pct: float | None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The metrics and settings as a JSON-ready dict."""
+        return asdict(self)
+
+
+def time_domain(
+    nn_ms: ArrayLike,
+    *,
+    valid: ArrayLike | None = None,
+    convention: Convention = "task_force",
+) -> TimeDomain:
+    """Time-domain HRV metrics of an NN series.
+
+    Parameters
+    ----------
+    nn_ms : array_like
+        NN intervals in milliseconds, in beat order.
+    valid : array_like of bool, optional
+        Which values are original NN intervals; the others are left out, and a successive
+        difference is used only when both of its intervals are valid and adjacent.
+    convention : {"task_force", "pyhrv"}
+        Variance and HR conventions (module docstring).
+
+    Returns
+    -------
+    TimeDomain
+        The metrics, with the settings used.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not 1-D, differ in length, hold non-finite or non-positive intervals,
+        or the convention is unknown.
+    """
+    nn = np.asarray(nn_ms, dtype=np.float64)
+    if nn.ndim != 1:
+        raise ValueError("nn_ms must be one-dimensional")
+    if nn.size and (not np.all(np.isfinite(nn)) or np.any(nn <= 0.0)):
+        raise ValueError("nn_ms must hold positive finite intervals")
+    if convention not in ("task_force", "pyhrv"):
+        raise ValueError(f"unknown convention {convention!r}")
+    ok = np.ones(nn.size, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    if ok.shape != nn.shape:
+        raise ValueError("valid must have the same length as nn_ms")
+
+    values = nn[ok]
+    pair = ok[1:] & ok[:-1]
+    d = np.diff(nn)[pair]
+    n, m = values.size, d.size
+
+    mean_nn = float(values.mean()) if n else None
+    sdnn = float(values.std(ddof=1)) if n > 1 else None
+    rmssd = float(np.sqrt(np.mean(d * d))) if m else None
+    if convention == "pyhrv":
+        sdsd = float(np.abs(d).std(ddof=1)) if m > 1 else None
+        mean_hr = float(np.mean(60000.0 / values)) if n else None
+    else:
+        sdsd = float(d.std(ddof=1)) if m > 1 else None
+        mean_hr = 60000.0 / mean_nn if mean_nn else None
+    nn50 = int(np.count_nonzero(np.abs(d) > 50.0))
+    pnn50 = 100.0 * nn50 / m if m else None
+
+    settings: dict[str, Any] = {
+        "convention": convention,
+        "sdnn_ddof": 1,
+        "rmssd": "sqrt(mean(diff**2)) over N-1 differences",
+        "sdsd": "std(|diff|, ddof=1)" if convention == "pyhrv" else "std(diff, ddof=1)",
+        "mean_hr": "mean(60000/NN)" if convention == "pyhrv" else "60000/mean(NN)",
+        "pnn50_threshold_ms": 50.0,
+        "differences": "adjacent valid intervals only" if valid is not None else "all",
+    }
+    return TimeDomain(n, m, mean_nn, sdnn, rmssd, sdsd, mean_hr, nn50, pnn50, settings)
+
+
+@dataclass
+class RollingTimeDomain:
+    """Time-domain HRV over the latest ``window_s`` seconds of a beat stream (live display).
+
+    :meth:`current` equals :func:`time_domain` on the beats whose time lies in
+    ``(t_last - window_s, t_last]``, with their validity as the mask (tested); memory holds
+    one window of beats.
+
+    Parameters
+    ----------
+    window_s : float
+        Window length, s (60 s: the span peers show live; Task Force short-term HRV is 5 min).
+    convention : {"task_force", "pyhrv"}
+        As in :func:`time_domain`.
+    """
+
+    window_s: float = 60.0
+    convention: Convention = "task_force"
+    _t: deque[float] = field(init=False, repr=False, default_factory=deque)
+    _x: deque[float] = field(init=False, repr=False, default_factory=deque)
+    _ok: deque[bool] = field(init=False, repr=False, default_factory=deque)
+
+    def push(self, beat_t_s: float, nn_ms: float, valid: bool = True) -> None:
+        """Add one NN interval ending at ``beat_t_s`` (s); ``valid=False`` for corrected ones.
+
+        Raises
+        ------
+        ValueError
+            If the time does not increase or the interval is not positive and finite.
+        """
+        if not (nn_ms > 0.0 and np.isfinite(nn_ms)):
+            raise ValueError(f"nn_ms must be a positive finite interval, got {nn_ms!r}")
+        if self._t and not beat_t_s > self._t[-1]:
+            raise ValueError("beat times must increase")
+        self._t.append(beat_t_s)
+        self._x.append(nn_ms)
+        self._ok.append(bool(valid))
+        while self._t and self._t[0] <= beat_t_s - self.window_s:
+            self._t.popleft()
+            self._x.popleft()
+            self._ok.popleft()
+
+    def current(self) -> TimeDomain:
+        """Metrics of the current window."""
+        result = time_domain(
+            np.fromiter(self._x, dtype=np.float64, count=len(self._x)),
+            valid=np.fromiter(self._ok, dtype=bool, count=len(self._ok)),
+            convention=self.convention,
+        )
+        result.settings["window_s"] = self.window_s
+        return result

@@ -1,0 +1,370 @@
+"""Resonance-frequency assessment: score paced-breathing steps and choose the person's rate.
+
+Protocol (Lehrer, Vaschillo & Vaschillo 2000, Appl Psychophysiol Biofeedback 25:177; Shaffer &
+Meehan 2020, Front Neurosci 14:570400): the person breathes about 2 minutes at each of several
+paced rates (e.g. 6.5, 6.0, 5.5, 5.0, 4.5 breaths/min). The resonance rate is the one with heart
+rate and breathing in phase (near 0 degrees), the largest peak-to-trough heart-rate swing, the
+largest LF power and the tallest, narrowest LF spectral peak; steps where the person did not
+follow the pacer are set aside.
+
+Per step (after ``settle_s`` seconds, the time a person and their baroreflex take to settle into
+a new rate), this module measures, from the artifact-corrected NN series and, when given, the
+measured breaths:
+
+* ``phase_deg``: phase of heart rate relative to lung volume at the breathing frequency (the
+  argument of the ratio of their Fourier coefficients at that frequency); positive when heart
+  rate leads. Lung volume is rebuilt from the breath events as a half-cosine rising from each
+  inhale onset (trough) to the exhale onset (peak) and falling to the breath's end.
+* ``peak_to_trough_bpm``: mean peak-to-trough RSA per breath (:mod:`analysis.rsa`); without
+  breaths, the mean max-minus-min heart rate per pacer cycle.
+* ``lf_power_ms2``: power of the NN series in 0.04-0.15 Hz from one periodogram of the step
+  (rectangular window, mean and linear trend removed, 4 Hz cubic resampling).
+* ``peak_fraction``: share of the 0.0033-0.4 Hz power lying within +-0.015 Hz of the highest LF
+  peak, the "tall and narrow" criterion (the same measure as the coherence ratio's peak share,
+  McCraty et al. 2006).
+* Following: with breaths, the median measured rate must lie within 0.5 breaths/min (or 10 %) of
+  the pacer and 60 % of breath periods within 20 % of the paced period (a sigh or two in a
+  2-minute step is normal); without breaths the check falls back on the heart-rate spectrum,
+  whose LF peak must lie within 1 breath/min of the pacer (RSA puts it at the breathing rate),
+  and the step is marked unverified.
+
+Score: each criterion scaled to the best followed step (``value / max``; the phase as
+``1 - |phase| / 180``), averaged with equal weights; the chosen rate has the highest score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from analysis.hrv_frequency import WelchSettings, band_power, frequency_domain, resample_nn
+from analysis.rsa import BreathEvents, rsa_per_breath
+
+__all__ = ["PacedStep", "ResonanceResult", "StepEvidence", "score_resonance"]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class PacedStep:
+    """One step of the assessment: a paced rate held from ``start_s`` to ``end_s``.
+
+    Attributes
+    ----------
+    rate_bpm : float
+        Pacer rate, breaths/min.
+    start_s, end_s : float
+        Step span, s (the clock of the beat times).
+    """
+
+    rate_bpm: float
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepEvidence:
+    """What one step showed (``None`` where it could not be measured).
+
+    Attributes
+    ----------
+    rate_bpm, start_s, end_s : float
+        The step.
+    analysed_from_s : float
+        Start of the analysed part (after settling), s.
+    n_beats, n_breaths : int
+        Beats and complete breaths inside the analysed part.
+    measured_rate_bpm : float or None
+        Median breathing rate measured from the breaths, breaths/min.
+    hr_peak_bpm : float or None
+        Frequency of the highest LF peak of the NN spectrum, in breaths/min.
+    phase_deg : float or None
+        Heart rate relative to lung volume at the breathing frequency, degrees (+ = HR leads).
+    peak_to_trough_bpm : float or None
+        Mean RSA swing, beats/min.
+    lf_power_ms2 : float or None
+        LF power, ms^2.
+    peak_fraction : float or None
+        Share of total power in +-0.015 Hz around the LF peak.
+    followed : bool or None
+        Whether the person followed the pacer; ``None`` when unverifiable.
+    flags : list of str
+        Reasons a step was set aside or its evidence is weaker.
+    score : float or None
+        Combined score (module docstring); ``None`` for steps set aside.
+    """
+
+    rate_bpm: float
+    start_s: float
+    end_s: float
+    analysed_from_s: float
+    n_beats: int
+    n_breaths: int
+    measured_rate_bpm: float | None
+    hr_peak_bpm: float | None
+    phase_deg: float | None
+    peak_to_trough_bpm: float | None
+    lf_power_ms2: float | None
+    peak_fraction: float | None
+    followed: bool | None
+    flags: list[str] = field(default_factory=list)
+    score: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ResonanceResult:
+    """The chosen rate and the evidence for it.
+
+    Attributes
+    ----------
+    chosen_rate_bpm : float or None
+        The resonance rate, breaths/min; ``None`` when no step could be scored.
+    ranking_bpm : list of float
+        Scored rates, best first.
+    steps : list of StepEvidence
+        Per-step evidence, in the order given.
+    settings : dict
+        The settings used.
+    """
+
+    chosen_rate_bpm: float | None
+    ranking_bpm: list[float]
+    steps: list[StepEvidence]
+    settings: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "chosen_rate_bpm": self.chosen_rate_bpm,
+            "ranking_bpm": self.ranking_bpm,
+            "steps": [s.as_dict() for s in self.steps],
+            "settings": self.settings,
+        }
+
+
+_SPECTRUM = WelchSettings(segment_s=None, window="boxcar", detrend="linear", nfft=4096)
+_PEAK_HALF_WIDTH_HZ = 0.015
+_LF = (0.04, 0.15)
+_TOTAL = (0.0033, 0.4)
+
+
+def _volume(t: FloatArray, breaths: Sequence[BreathEvents]) -> FloatArray:
+    """Unit lung-volume curve from breath events: -1 at inhale onsets, +1 at exhale onsets."""
+    v = np.full(t.size, np.nan)
+    for b in breaths:
+        t0, t1, t2 = b.inhale_onset_s, b.exhale_onset_s, b.end_s
+        inh = (t >= t0) & (t < t1)
+        exh = (t >= t1) & (t < t2)
+        if t1 > t0:
+            v[inh] = -np.cos(np.pi * (t[inh] - t0) / (t1 - t0))
+        if t2 > t1:
+            v[exh] = np.cos(np.pi * (t[exh] - t1) / (t2 - t1))
+    return v
+
+
+def _phase_deg(t: FloatArray, hr: FloatArray, vol: FloatArray, f_hz: float) -> float | None:
+    ok = np.isfinite(vol)
+    if ok.sum() < 8:
+        return None
+    e = np.exp(-2j * np.pi * f_hz * t[ok])
+    c_hr = np.sum((hr[ok] - hr[ok].mean()) * e)
+    c_vol = np.sum((vol[ok] - vol[ok].mean()) * e)
+    if abs(c_vol) == 0.0 or abs(c_hr) == 0.0:
+        return None
+    return float(np.degrees(np.angle(c_hr / c_vol)))
+
+
+def _cycle_swing(t: FloatArray, hr: FloatArray, start: float, end: float, period: float) -> float:
+    """Mean max-minus-min heart rate over whole pacer cycles (fallback without breaths)."""
+    swings = []
+    c = start
+    while c + period <= end + 1e-9:
+        sel = (t >= c) & (t < c + period)
+        if sel.any():
+            swings.append(float(hr[sel].max() - hr[sel].min()))
+        c += period
+    return float(np.mean(swings)) if swings else float("nan")
+
+
+def _evaluate(
+    t: FloatArray,
+    nn: FloatArray,
+    step: PacedStep,
+    breaths: Sequence[BreathEvents] | None,
+    settle_s: float,
+) -> StepEvidence:
+    a0 = step.start_s + settle_s
+    a1 = step.end_s
+    flags: list[str] = []
+    sel = (t >= a0) & (t <= a1)
+    ts, xs = t[sel], nn[sel]
+    inside = [b for b in breaths or () if b.inhale_onset_s >= a0 and b.end_s <= a1]
+    base: dict[str, Any] = dict(
+        rate_bpm=step.rate_bpm,
+        start_s=step.start_s,
+        end_s=step.end_s,
+        analysed_from_s=a0,
+        n_beats=int(ts.size),
+        n_breaths=len(inside),
+    )
+    period_s = 60.0 / step.rate_bpm
+    if ts.size < 8 or a1 - a0 < 2.0 * period_s:
+        flags.append("too little data after settling")
+        return StepEvidence(
+            **base,
+            measured_rate_bpm=None,
+            hr_peak_bpm=None,
+            phase_deg=None,
+            peak_to_trough_bpm=None,
+            lf_power_ms2=None,
+            peak_fraction=None,
+            followed=False,
+            flags=flags,
+        )
+
+    spec = frequency_domain(xs, t_s=ts, welch_settings=_SPECTRUM)
+    freq, psd = spec.freq_hz, spec.psd_ms2_per_hz
+    lf_power, lf_peak = band_power(freq, psd, *_LF)
+    total, _ = band_power(freq, psd, *_TOTAL)
+    fraction = None
+    if lf_peak is not None and total > 0.0:
+        near, _ = band_power(
+            freq, psd, lf_peak - _PEAK_HALF_WIDTH_HZ, lf_peak + _PEAK_HALF_WIDTH_HZ, closed=True
+        )
+        fraction = near / total
+    hr_peak_bpm = lf_peak * 60.0 if lf_peak is not None else None
+
+    grid, nn_grid = resample_nn(ts, xs, 4.0, t_start_s=a0, t_end_s=a1)
+    hr_grid = 60000.0 / nn_grid
+
+    measured = None
+    followed: bool | None
+    if inside:
+        periods = np.array([b.end_s - b.inhale_onset_s for b in inside])
+        measured = 60.0 / float(np.median(periods))
+        on_pace = np.abs(periods - period_s) <= 0.2 * period_s
+        tolerance = max(0.5, 0.1 * step.rate_bpm)
+        followed = bool(abs(measured - step.rate_bpm) <= tolerance and on_pace.mean() >= 0.6)
+        if not followed:
+            flags.append(
+                f"breathing at {measured:.2f}/min, {100 * on_pace.mean():.0f} % of breaths on pace"
+            )
+        phase = _phase_deg(grid, hr_grid, _volume(grid, inside), measured / 60.0)
+        rsa = [r.peak_to_trough_bpm for r in rsa_per_breath(ts, xs, inside)]
+        valid = [r for r in rsa if r is not None]
+        p2t = float(np.mean(valid)) if valid else None
+    else:
+        phase = None
+        flags.append("no breaths measured: following unverified, phase not measured")
+        followed = None
+        if hr_peak_bpm is None or abs(hr_peak_bpm - step.rate_bpm) > 1.0:
+            followed = False
+            flags.append("heart-rate spectrum does not peak at the paced rate")
+        swing = _cycle_swing(grid, hr_grid, a0, a1, period_s)
+        p2t = swing if np.isfinite(swing) else None
+    return StepEvidence(
+        **base,
+        measured_rate_bpm=measured,
+        hr_peak_bpm=hr_peak_bpm,
+        phase_deg=phase,
+        peak_to_trough_bpm=p2t,
+        lf_power_ms2=lf_power,
+        peak_fraction=fraction,
+        followed=followed,
+        flags=flags,
+    )
+
+
+def score_resonance(
+    beat_t_s: ArrayLike,
+    nn_ms: ArrayLike,
+    steps: Sequence[PacedStep],
+    *,
+    breaths: Sequence[BreathEvents] | None = None,
+    settle_s: float = 20.0,
+) -> ResonanceResult:
+    """Score every paced step and choose the resonance rate.
+
+    Parameters
+    ----------
+    beat_t_s : array_like
+        Time of the beat ending each NN interval, s, increasing.
+    nn_ms : array_like
+        Artifact-corrected NN intervals, ms.
+    steps : sequence of PacedStep
+        The paced rates and their spans.
+    breaths : sequence of BreathEvents, optional
+        Measured breaths (same clock); without them following and phase cannot be checked.
+    settle_s : float, optional
+        Seconds skipped at the start of each step.
+
+    Returns
+    -------
+    ResonanceResult
+        The chosen rate, the ranking and per-step evidence.
+    """
+    t = np.asarray(beat_t_s, dtype=np.float64)
+    nn = np.asarray(nn_ms, dtype=np.float64)
+    if t.shape != nn.shape or t.ndim != 1:
+        raise ValueError("beat_t_s and nn_ms must be 1-D and of equal length")
+    if not np.all(np.diff(t) > 0.0):
+        raise ValueError("beat_t_s must increase")
+    if any(s.rate_bpm <= 0 or s.end_s <= s.start_s for s in steps):
+        raise ValueError("every step needs a positive rate and end_s > start_s")
+
+    evidence = [_evaluate(t, nn, s, breaths, settle_s) for s in steps]
+    usable = [
+        i
+        for i, e in enumerate(evidence)
+        if e.followed is not False and e.lf_power_ms2 is not None and e.peak_to_trough_bpm
+    ]
+
+    def best(values: list[float | None]) -> float:
+        present = [v for v in values if v is not None and v > 0]
+        return max(present) if present else 0.0
+
+    amp_max = best([evidence[i].peak_to_trough_bpm for i in usable])
+    lf_max = best([evidence[i].lf_power_ms2 for i in usable])
+    frac_max = best([evidence[i].peak_fraction for i in usable])
+    scored: list[StepEvidence] = []
+    for i, e in enumerate(evidence):
+        if i not in usable:
+            scored.append(e)
+            continue
+        parts = []
+        if amp_max > 0 and e.peak_to_trough_bpm is not None:
+            parts.append(max(e.peak_to_trough_bpm, 0.0) / amp_max)
+        if lf_max > 0 and e.lf_power_ms2 is not None:
+            parts.append(e.lf_power_ms2 / lf_max)
+        if frac_max > 0 and e.peak_fraction is not None:
+            parts.append(e.peak_fraction / frac_max)
+        if e.phase_deg is not None:
+            parts.append(1.0 - abs(e.phase_deg) / 180.0)
+        score = float(np.mean(parts)) if parts else None
+        scored.append(replace(e, score=score))
+    ranked = sorted(
+        (e for e in scored if e.score is not None), key=lambda e: e.score or 0.0, reverse=True
+    )
+    settings = {
+        "settle_s": settle_s,
+        "spectrum": "one periodogram per step: 4 Hz cubic, mean+linear detrend, rectangular",
+        "lf_band_hz": list(_LF),
+        "total_band_hz": list(_TOTAL),
+        "peak_half_width_hz": _PEAK_HALF_WIDTH_HZ,
+        "follow_rule": "median rate within max(0.5, 10 %) and 60 % of breaths within 20 %",
+        "score": "mean of value/max for RSA, LF power, peak fraction and 1-|phase|/180",
+    }
+    return ResonanceResult(
+        ranked[0].rate_bpm if ranked else None,
+        [e.rate_bpm for e in ranked],
+        scored,
+        settings,
+    )

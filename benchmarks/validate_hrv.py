@@ -1,0 +1,547 @@
+"""Validate RR artifact correction and HRV against real recordings; write docs/validation/hrv.md.
+
+Run: ``python benchmarks/validate_hrv.py`` (needs ``../shared/data``; NeuroKit2 for the Polar
+H10 ECG part, which this script alone may use). Sections:
+
+1. MIT-BIH records 105, 106, 116, 119, 200: PVC detection from RR intervals (beat positions and
+   PVC labels are the cardiologists' annotations), our defaults and the published rules.
+2. Missed and extra beats simulated in clean real series: detection and correction.
+3. RMSSD after correction against the series with the labelled beats removed.
+4. pyhrv's published numbers for its 60-minute sample series.
+5. Streaming against batch on the MIT-BIH records.
+6. The Polar H10 session with frequent PVCs: device RR against R peaks found in its ECG.
+
+Scoring of PVC detection (section 1). Interval ``j`` ends at beat ``j + 1`` of the annotation.
+A PVC bounds two intervals: the premature one ending at it and the compensatory one starting at
+it; the paper's ectopic rule fires on the middle of the negative-positive-negative difference
+pattern, which is the compensatory interval, while the premature one is usually labelled short.
+*Event sensitivity*: a PVC is detected when either interval it bounds carries any artifact
+label. *Strict sensitivity*: the interval ending at the PVC is labelled. *Specificity*: among
+intervals with no PVC at either end (the NN intervals of the annotation), the share left
+normal. The annotation's other ectopic beats (atrial premature beats, 30 in record 200, one in
+116) are not in the data, so they count as normal here: specificity is a lower bound.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+
+from analysis.hrv_frequency import WelchSettings, beat_times_s, frequency_domain
+from analysis.hrv_time import time_domain
+from analysis.rr_artifacts import (
+    LABELS,
+    NORMAL,
+    ArtifactParams,
+    StreamingRRCorrector,
+    correct_rr,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data"
+OUT = ROOT / "docs" / "validation" / "hrv.md"
+RECORDS = (105, 106, 116, 119, 200)
+SEED = 20240611
+MATCH_S = 0.1
+"""Largest gap between a device beat and its R peak: a wide ventricular QRS (120-200 ms) can put
+the strap's detection point tens of milliseconds from the ECG detector's."""
+
+
+@dataclass
+class Record:
+    number: int
+    rr_ms: np.ndarray
+    pvc: np.ndarray  # per annotated beat
+
+
+def load_record(number: int) -> Record:
+    z = np.load(DATA / "mitdb" / f"mitdb_{number}.npz")
+    beats = z["beat_samples"]
+    rr_ms = np.diff(beats) / float(z["fs_hz"]) * 1000.0
+    return Record(number, rr_ms, np.isin(beats, z["pvc_samples"]))
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+# ------------------------------------------------------------------------------------ 1
+
+
+def detection_table(params: ArtifactParams, name: str, lines: list[str]) -> dict[str, float]:
+    lines += [
+        f"**{name}**",
+        "",
+        "| record | PVCs | event sensitivity | strict sensitivity | NN intervals | false flags "
+        "| specificity |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    tot = dict(pos=0.0, ev=0.0, st=0.0, neg=0.0, fp=0.0)
+    for number in RECORDS:
+        rec = load_record(number)
+        ends, starts = rec.pvc[1:], rec.pvc[:-1]
+        flag = correct_rr(rec.rr_ms, params).codes != NORMAL
+        flag_next = np.append(flag[1:], False)
+        clean = ~ends & ~starts
+        pos, ev, st = ends.sum(), ((flag | flag_next) & ends).sum(), (flag & ends).sum()
+        neg, fp = clean.sum(), (flag & clean).sum()
+        for k, v in zip(("pos", "ev", "st", "neg", "fp"), (pos, ev, st, neg, fp), strict=True):
+            tot[k] += float(v)
+        lines.append(
+            f"| {number} | {pos} | {pct(ev / pos)} | {pct(st / pos)} | {neg} | {fp} "
+            f"| {pct(1 - fp / neg)} |"
+        )
+    lines += [
+        f"| **all** | {tot['pos']:.0f} | **{pct(tot['ev'] / tot['pos'])}** | "
+        f"{pct(tot['st'] / tot['pos'])} | {tot['neg']:.0f} | {tot['fp']:.0f} | "
+        f"**{pct(1 - tot['fp'] / tot['neg'])}** |",
+        "",
+    ]
+    return {
+        "event": tot["ev"] / tot["pos"],
+        "strict": tot["st"] / tot["pos"],
+        "spec": 1 - tot["fp"] / tot["neg"],
+    }
+
+
+def false_flag_breakdown(lines: list[str]) -> None:
+    lines += [
+        "What the false flags of the defaults are: each flagged NN interval compared with the "
+        "median of the 10 nearest NN intervals of the annotation.",
+        "",
+        "| record | false flags | < 0.85 x local (premature) | > 1.15 x local (pause) "
+        "| next to a PVC interval | other |",
+        "|---|---|---|---|---|---|",
+    ]
+    for number in RECORDS:
+        rec = load_record(number)
+        ends, starts = rec.pvc[1:], rec.pvc[:-1]
+        clean = ~ends & ~starts
+        touched = ends | starts
+        flag = correct_rr(rec.rr_ms).codes != NORMAL
+        cl = np.flatnonzero(clean)
+        counts = [0, 0, 0, 0]
+        for j in np.flatnonzero(flag & clean):
+            near = cl[np.argsort(np.abs(cl - j))[1:11]]
+            ratio = rec.rr_ms[j] / np.median(rec.rr_ms[near])
+            adjacent = (j > 0 and touched[j - 1]) or (j + 1 < touched.size and touched[j + 1])
+            k = 0 if ratio < 0.85 else 1 if ratio > 1.15 else 2 if adjacent else 3
+            counts[k] += 1
+        lines.append(f"| {number} | {sum(counts)} | " + " | ".join(map(str, counts)) + " |")
+    lines.append("")
+
+
+def prematurity(lines: list[str]) -> None:
+    lines += [
+        "How premature the annotated PVCs are (interval ending at the PVC over the median of the "
+        "8 nearest NN intervals): a PVC that is not premature cannot be seen in RR intervals.",
+        "",
+        "| record | median | 95th percentile | share above 0.85 |",
+        "|---|---|---|---|",
+    ]
+    for number in RECORDS:
+        rec = load_record(number)
+        ends, starts = rec.pvc[1:], rec.pvc[:-1]
+        cl = np.flatnonzero(~ends & ~starts)
+        ratios = []
+        for j in np.flatnonzero(ends):
+            near = cl[np.argsort(np.abs(cl - j))[:8]]
+            ratios.append(rec.rr_ms[j] / np.median(rec.rr_ms[near]))
+        r = np.array(ratios)
+        lines.append(
+            f"| {number} | {np.median(r):.2f} | {np.percentile(r, 95):.2f} | "
+            f"{pct(float(np.mean(r > 0.85)))} |"
+        )
+    lines.append("")
+
+
+# ------------------------------------------------------------------------------------ 2
+
+
+def clean_bases() -> dict[str, np.ndarray]:
+    bases = {
+        "pyhrv SampleNNISeriesLong": np.load(DATA / "pyhrv" / "SampleNNISeriesLong.npy"),
+        "pyhrv SampleNNISeriesShort": np.load(DATA / "pyhrv" / "SampleNNISeriesShort.npy"),
+    }
+    for number in (100, 123):
+        z = np.load(DATA / "mitdb" / f"mitdb_{number}.npz")
+        b = z["beat_samples"]
+        rr = np.diff(b) / float(z["fs_hz"]) * 1000.0
+        pvc = np.isin(b, z["pvc_samples"])
+        bases[f"MIT-BIH {number} (PVC intervals removed)"] = rr[~pvc[1:] & ~pvc[:-1]]
+    return {k: np.asarray(v, dtype=float) for k, v in bases.items()}
+
+
+def simulate(
+    base: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Insert missed and extra beats at least 25 beats apart, away from beats the base flags."""
+    flagged = correct_rr(base).codes != NORMAL
+    near_flag = np.convolve(flagged, np.ones(7), mode="same") > 0
+    slots = [j for j in range(10, base.size - 10, 25) if not near_flag[j - 2 : j + 3].any()]
+    chosen = set(rng.choice(slots, size=len(slots) // 2, replace=False).tolist())
+    kinds = {j: ("missed" if rng.random() < 0.5 else "extra") for j in chosen}
+    out: list[float] = []
+    truth: list[tuple[int, str]] = []
+    skip = False
+    for i, v in enumerate(base.tolist()):
+        if skip:
+            skip = False
+            continue
+        kind = kinds.get(i)
+        if kind == "extra":
+            u = rng.uniform(0.2, 0.8)
+            truth.append((len(out), "extra"))
+            out.extend([u * v, (1 - u) * v])
+        elif kind == "missed":
+            truth.append((len(out), "missed"))
+            out.append(v + base[i + 1])
+            skip = True
+        else:
+            out.append(v)
+    return np.asarray(out), truth
+
+
+def rmssd(x: np.ndarray, ok: np.ndarray | None = None) -> float:
+    td = time_domain(x, valid=ok)
+    return float(td.rmssd_ms or 0.0)
+
+
+def missed_extra(lines: list[str], rng: np.random.Generator) -> bool:
+    lines += [
+        "| clean series | beats | inserted missed / extra | right label | any label on the "
+        "beat or its partner | RMSSD error after correction |",
+        "|---|---|---|---|---|---|",
+    ]
+    all_ok = True
+    for name, base in clean_bases().items():
+        rr, truth = simulate(base, rng)
+        res = correct_rr(rr)
+        labels = res.labels
+        right = sum(labels[j] == kind for j, kind in truth)
+        anyl = sum(labels[j] != "normal" or labels[j + 1] != "normal" for j, _ in truth)
+        n_missed = sum(kind == "missed" for _, kind in truth)
+        ref = rmssd(base, correct_rr(base).codes == NORMAL)
+        ours = rmssd(res.nn_ms, ~res.nn_corrected)
+        all_ok &= anyl == len(truth)
+        lines.append(
+            f"| {name} | {base.size} | {n_missed} / {len(truth) - n_missed} | "
+            f"{right} / {len(truth)} | {anyl} / {len(truth)} | {100 * (ours / ref - 1):+.2f} % |"
+        )
+    lines += [
+        "",
+        "Extra beats split an interval at a uniformly drawn 20-80 % point; a missed beat merges "
+        "two intervals. The RMSSD reference is the clean series' own (values our detector "
+        "flags in the untouched series left out the same way), so the error is that of the "
+        "inserted artifacts alone.",
+        "",
+    ]
+    return all_ok
+
+
+# ------------------------------------------------------------------------------------ 3
+
+
+def rmssd_table(lines: list[str]) -> dict[int, tuple[float, float]]:
+    lines += [
+        "| record | reference A: PVC intervals removed | reference B: A + 20 % rule | ours: "
+        "uncorrected NN pairs | error vs A | error vs B | ours, all corrected values "
+        "(Kubios style) | error vs B |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    errors: dict[int, tuple[float, float]] = {}
+    for number in RECORDS:
+        rec = load_record(number)
+        ends, starts = rec.pvc[1:], rec.pvc[:-1]
+        clean = ~ends & ~starts
+        ref_a = rmssd(rec.rr_ms, clean)
+        cl = np.flatnonzero(clean)
+        ok_b = clean.copy()
+        for k, j in enumerate(cl):
+            nb = cl[max(0, k - 5) : k + 6]
+            nb = nb[nb != j]
+            m = np.median(rec.rr_ms[nb])
+            if abs(rec.rr_ms[j] - m) > 0.2 * m:
+                ok_b[j] = False
+        ref_b = rmssd(rec.rr_ms, ok_b)
+        res = correct_rr(rec.rr_ms)
+        ours = rmssd(res.nn_ms, ~res.nn_corrected)
+        kubios = rmssd(res.nn_ms)
+        errors[number] = (ours / ref_a - 1, ours / ref_b - 1)
+        lines.append(
+            f"| {number} | {ref_a:.2f} | {ref_b:.2f} ({(clean & ~ok_b).sum()} removed) | "
+            f"{ours:.2f} | {100 * (ours / ref_a - 1):+.1f} % | {100 * (ours / ref_b - 1):+.1f} % "
+            f"| {kubios:.2f} | {100 * (kubios / ref_b - 1):+.1f} % |"
+        )
+    rec = load_record(105)
+    clean = ~rec.pvc[1:] & ~rec.pvc[:-1]
+    long_ones = np.flatnonzero(clean & (rec.rr_ms > 1.8 * np.median(rec.rr_ms[clean])))
+    lines += [
+        "",
+        "Reference B also drops NN intervals more than 20 % away from the median of their 10 "
+        "nearest NN intervals (the 20 % rule of Kamath & Fallen 1995, applied to the reference "
+        "only, independent of our detector). Record 105's reference holds "
+        f"{long_ones.size} intervals of "
+        + ", ".join(f"{rec.rr_ms[j]:.0f} ms (interval {j})" for j in long_ones)
+        + ", about twice the local interval: beats missing from the annotation (105 is the "
+        "noisiest record of the database), which the detector labels missed. Record 116's "
+        "reference holds a premature beat not labelled as a PVC (500 ms then 944 ms, intervals "
+        "1093-1094; the record has one atrial premature beat), record 200's its atrial "
+        "premature beats.",
+        "",
+    ]
+    return errors
+
+
+# ------------------------------------------------------------------------------------ 4
+
+
+def pyhrv_table(lines: list[str]) -> None:
+    nn = np.load(DATA / "pyhrv" / "SampleNNISeriesLong.npy").astype(float)
+    py = time_domain(nn, convention="pyhrv")
+    tf = time_domain(nn)
+    t = beat_times_s(nn)
+    fd_py = frequency_domain(nn, welch_settings=WelchSettings.pyhrv(float(t[-1] - t[0])))
+    fd = frequency_domain(nn)
+    lines += [
+        "| metric | pyhrv report | ours, pyhrv conventions | ours, defaults |",
+        "|---|---|---|---|",
+        f"| SDNN (ms) | 85.357 | {py.sdnn_ms:.3f} | {tf.sdnn_ms:.3f} |",
+        f"| RMSSD (ms) | 60.523 | {py.rmssd_ms:.3f} | {tf.rmssd_ms:.3f} |",
+        f"| SDSD (ms) | 43.391 | {py.sdsd_ms:.3f} | {tf.sdsd_ms:.3f} |",
+        f"| pNN50 (%) | 28.571 | {py.pnn50_pct:.3f} | {tf.pnn50_pct:.3f} |",
+        f"| mean HR (bpm) | 78.990 | {py.mean_hr_bpm:.3f} | {tf.mean_hr_bpm:.3f} |",
+        f"| VLF (ms²) | 2050.744 | {fd_py.powers_ms2['vlf']:.3f} | {fd.powers_ms2['vlf']:.3f} |",
+        f"| LF (ms²) | 2942.537 | {fd_py.powers_ms2['lf']:.3f} | {fd.powers_ms2['lf']:.3f} |",
+        f"| HF (ms²) | 1648.097 | {fd_py.powers_ms2['hf']:.3f} | {fd.powers_ms2['hf']:.3f} |",
+        f"| LF/HF | 1.785 | {fd_py.lf_hf:.3f} | {fd.lf_hf:.3f} |",
+        "",
+        "pyhrv conventions: SDSD is the standard deviation of |successive differences|, mean HR "
+        "the mean of 60000/NN; Welch with Hamming window, nfft 4096, 300-sample (75 s) "
+        "segments, half overlap, VLF from 0 Hz, closed band edges (`WelchSettings.pyhrv`). "
+        "Ours: signed differences, 60000/mean NN; Hann window, 256 s segments, linear detrend "
+        "per segment, half-open Task Force bands with VLF from 0.0033 Hz. Both on the raw "
+        "series, without artifact correction, as pyhrv computed it.",
+        "",
+    ]
+
+
+# ------------------------------------------------------------------------------------ 5
+
+
+def streaming_table(lines: list[str]) -> None:
+    lines += [
+        "| record | look-ahead (beats) | labels equal to batch | NN values equal to batch |",
+        "|---|---|---|---|",
+    ]
+    for number in (106, 119, 200):
+        rec = load_record(number)
+        batch = correct_rr(rec.rr_ms)
+        for look in (3, 12, 30):
+            s = StreamingRRCorrector(look_ahead_beats=look)
+            out = []
+            for v in rec.rr_ms.tolist():
+                out.extend(s.push(v))
+            out.extend(s.flush())
+            same_label = np.mean([b.label == batch.labels[b.index] for b in out])
+            same_nn = np.mean([np.allclose(b.nn_ms, batch.nn_for_beat(b.index)) for b in out])
+            lines.append(
+                f"| {number} | {look} | {pct(float(same_label))} | {pct(float(same_nn))} |"
+            )
+    lines.append("")
+
+
+# ------------------------------------------------------------------------------------ 6
+
+
+def _track(rr: np.ndarray, r_t: np.ndarray, i0: int, k0: int) -> np.ndarray:
+    """Index of the R peak matching each device beat (-1: none).
+
+    Device beat ``i`` ends interval ``rr[i]``; tracking starts with the beat before ``rr[i0]``
+    on peak ``k0`` (the strap's first notification can carry beats from before the ECG starts).
+    """
+    pick = np.full(rr.size, -1, dtype=int)
+    anchor = float(r_t[k0])
+    last = k0
+    for i in range(i0, rr.size):
+        predicted = anchor + rr[i] / 1000.0
+        k = int(np.searchsorted(r_t, predicted))
+        cands = [c for c in (k - 1, k) if last < c < r_t.size]
+        if cands:
+            c = min(cands, key=lambda c: abs(r_t[c] - predicted))
+            if abs(r_t[c] - predicted) < MATCH_S:
+                pick[i] = c
+                last = c
+                anchor = float(r_t[c])
+                continue
+        anchor = predicted
+    return pick
+
+
+def polar(lines: list[str]) -> None:
+    try:
+        import neurokit2 as nk
+    except ImportError:
+        lines += ["NeuroKit2 not installed: section skipped.", ""]
+        return
+    path = DATA / "polar_h10_pvc" / "polar_h10_pvc.csv.gz"
+    # time_ns read as int64 on its own (float64 would lose the nanoseconds); the other columns
+    # as floats, empty cells (no beat on that row) as NaN.
+    t_ns = np.genfromtxt(path, delimiter=",", skip_header=1, usecols=(0,), dtype=np.int64)
+    table = np.genfromtxt(path, delimiter=",", names=True, dtype=float, filling_values=np.nan)
+    t = (t_ns - t_ns[0]) / 1e9
+    fs = 1.0 / float(np.median(np.diff(t)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clean = nk.ecg_clean(np.asarray(table["ecg_mV"], dtype=float), sampling_rate=fs)
+        _, info = nk.ecg_peaks(clean, sampling_rate=fs, correct_artifacts=False)
+    peaks = np.asarray(info["ECG_R_Peaks"])
+    r_t = t[peaks]
+    rr_all = np.asarray(table["rr_ms"], dtype=float)
+    rr = rr_all[np.isfinite(rr_all)]
+    # The strap's clock and the host timestamps drift apart over ten minutes, so the device
+    # beats are tracked along the R peaks: each device interval predicts the next beat from
+    # the last matched peak, and the nearest peak within MATCH_S is its match.
+    best: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=int))
+    for i0 in range(10):
+        for k0 in range(10):
+            pick = _track(rr, r_t, i0, k0)
+            if (pick >= 0).sum() > best[0]:
+                best = (int((pick >= 0).sum()), pick)
+    pick = best[1]
+    matched = pick >= 0
+    # Device interval i runs from the beat matched to pick[i - 1] to the one matched to pick[i].
+    both = matched[1:] & matched[:-1]
+    steps = pick[1:] - pick[:-1]
+    one = both & (steps == 1)
+    two = both & (steps == 2)
+    ecg_rr = np.diff(r_t) * 1000.0
+    diff = rr[1:][one] - ecg_rr[pick[:-1][one]]
+    dev = correct_rr(rr)
+    ecg = correct_rr(ecg_rr)
+    missed_in_dev = dev.codes[1:][two]
+    flag_ecg = ecg.codes[pick[:-1][one]] != NORMAL
+    lines += [
+        f"ECG: {t[-1]:.0f} s at {fs:.2f} Hz (rate from the timestamps), {peaks.size} R peaks "
+        "(NeuroKit2 `ecg_clean` + `ecg_peaks`, no peak correction); device: "
+        f"{rr.size} RR values. Device beats matched to R peaks by tracking from the best of "
+        "100 starting pairs (device interval, R peak): "
+        "each device interval, added to the last matched peak, predicts the next beat, matched "
+        f"to the nearest R peak within {1000 * MATCH_S:.0f} ms.",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| device beats matched to an R peak | {matched.sum()} / {matched.size} |",
+        f"| device RR spanning one ECG RR | {one.sum()} |",
+        f"| device RR - ECG RR, median / 95th percentile of abs / max abs (ms) | "
+        f"{np.median(diff):+.1f} / {np.percentile(np.abs(diff), 95):.1f} / "
+        f"{np.abs(diff).max():.1f} |",
+        f"| device RR spanning two ECG RR (a beat the strap missed) | {two.sum()} |",
+        f"| ... of which our detector flags (on the device series) | "
+        f"{(missed_in_dev != NORMAL).sum()} / {two.sum()} "
+        f"({', '.join(sorted({LABELS[c] for c in missed_in_dev}))}) |",
+        f"| ECG R peaks with no device beat | {r_t.size - np.unique(pick[matched]).size} |",
+        f"| artifacts flagged in the device series | {pct(float((dev.codes != NORMAL).mean()))} |",
+        f"| artifacts flagged in the ECG series | {pct(float((ecg.codes != NORMAL).mean()))} |",
+        f"| same label on device and ECG, intervals spanning one ECG RR | "
+        f"{pct(float(np.mean((dev.codes[1:][one] != NORMAL) == flag_ecg)))} |",
+        "",
+        "The session is mostly ventricular bigeminy and trigeminy, so most intervals touch an "
+        "ectopic beat. Where the strap reports an interval it matches the ECG to a few "
+        "milliseconds (RR resolution is 1 ms, the ECG's sample 7.7 ms); where it misses an "
+        "ectopic beat it reports the sum of two intervals, which the detector flags. The "
+        "detector flags the same intervals (flagged or not) in the strap's series and in the "
+        "ECG's; the ECG series also holds a few detector errors of its own (extra or misplaced "
+        "peaks, the unmatched ones above).",
+        "",
+    ]
+
+
+def main() -> None:
+    if not (DATA / "mitdb").exists():
+        raise SystemExit(f"{DATA} not found: the validation needs ../shared/data")
+    rng = np.random.default_rng(SEED)
+    lines = [
+        "# HRV validation: RR artifact correction and HRV metrics",
+        "",
+        "Generated by `python benchmarks/validate_hrv.py` from the recordings in "
+        f"`../shared/data` (random seed {SEED}). Do not edit by hand.",
+        "",
+        "## 1. PVC detection on MIT-BIH (RR intervals from the annotated beat positions)",
+        "",
+        "Scoring (see the script's docstring): a PVC bounds a premature and a compensatory "
+        "interval; *event sensitivity* counts it detected when either carries a label, "
+        "*strict* only the premature one. Specificity is over intervals with no PVC at either "
+        "end. Issue 4's targets: sensitivity >= 95 %, specificity >= 99.5 % (the method's "
+        "paper: 96.96 % / 99.94 % on atrial and ventricular ectopic beats).",
+        "",
+    ]
+    ours = detection_table(ArtifactParams(), "Defaults (paper rules + this module's guards)", lines)
+    paper = detection_table(ArtifactParams.published(), "Published rules only", lines)
+    false_flag_breakdown(lines)
+    prematurity(lines)
+    lines += [
+        f"Result: event sensitivity {pct(ours['event'])} (target met), strict "
+        f"{pct(ours['strict'])}; specificity {pct(ours['spec'])}, **under the 99.5 % target**. "
+        f"The published rules reach {pct(paper['event'])} sensitivity: their thresholds are "
+        "built from windows where ectopic intervals are the majority (bigeminy, couplets) and "
+        "grow past a second. Most of our false flags are intervals that are themselves "
+        "premature or long against their neighbours (beats the annotation does not call PVCs, "
+        "pauses) or that border a PVC; a fifth of record 200's PVCs are less than 15 % "
+        "premature and cannot be told from sinus variability by RR alone.",
+        "",
+        "## 2. Simulated missed and extra beats in clean series",
+        "",
+    ]
+    ok = missed_extra(lines, rng)
+    lines += [
+        f"All inserted artifacts detected: {'yes' if ok else 'NO'}.",
+        "",
+        "## 3. RMSSD after correction against the labelled-clean reference",
+        "",
+        "Ours is the RMSSD `breathwise hrv` reports: successive differences between adjacent "
+        "intervals that are both original (uncorrected) NN intervals, the Task Force's NN "
+        "definition. The Kubios-style value over the whole corrected series (interpolated "
+        "values included) is shown for comparison: interpolation flattens long ectopic runs "
+        "and pulls RMSSD down. Target: within 5 % on each record.",
+        "",
+    ]
+    errors = rmssd_table(lines)
+    within_a = [n for n, (a, _) in errors.items() if abs(a) <= 0.05]
+    within_b = [n for n, (_, b) in errors.items() if abs(b) <= 0.05]
+    neither = [n for n in RECORDS if n not in within_a and n not in within_b]
+    lines += [
+        f"Within 5 % of reference A: {', '.join(map(str, within_a)) or 'none'}; of reference B: "
+        f"{', '.join(map(str, within_b)) or 'none'}; **of neither: "
+        f"{', '.join(map(str, neither)) or 'none'}**. Reference A of 105 and 116 keeps the "
+        "annotation's unmarked beats and a non-PVC premature beat, which the detector removes; "
+        "record 200's late PVCs (section 1) stay in our NN series.",
+        "",
+        "## 4. pyhrv's published numbers (SampleNNISeriesLong, 60 min)",
+        "",
+    ]
+    pyhrv_table(lines)
+    lines += [
+        "## 5. Streaming corrector against batch (MIT-BIH, default history of 64 beats)",
+        "",
+        "With the look-ahead and history of `exact_look_ahead_beats()` (61 beats per pass) the "
+        "streaming output equals batch exactly (tested); the table shows the live trade-off.",
+        "",
+    ]
+    streaming_table(lines)
+    lines += ["## 6. Polar H10 session with frequent PVCs: device RR against ECG R peaks", ""]
+    polar(lines)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Frequency-domain HRV: scaling, band rules, settings, pyhrv's published Welch numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.hrv_frequency import (
+    LombSettings,
+    WelchSettings,
+    band_power,
+    beat_times_s,
+    frequency_domain,
+    resample_nn,
+)
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def oscillating_nn(f_hz: float, amp_ms: float, n: int = 700, mean_ms: float = 1000.0) -> np.ndarray:
+    """NN whose value, read at its own beat time, is a sinusoid of ``f_hz``."""
+    out = np.empty(n)
+    t = 0.0
+    for i in range(n):
+        out[i] = mean_ms + amp_ms * np.sin(2 * np.pi * f_hz * t)
+        t += out[i] / 1000.0
+    return out
+
+
+@pytest.mark.parametrize("method", ["welch", "lomb"])
+def test_power_of_a_sinusoid_is_its_variance_in_its_band(method: str) -> None:
+    nn = oscillating_nn(0.1, 50.0)
+    fd = frequency_domain(nn, method=method)  # type: ignore[arg-type]
+    assert fd.powers_ms2["lf"] == pytest.approx(50.0**2 / 2, rel=0.03)
+    assert fd.powers_ms2["hf"] < 0.02 * fd.powers_ms2["lf"]
+    assert fd.peaks_hz["lf"] == pytest.approx(0.1, abs=0.002)
+    assert fd.lf_hf is not None and fd.lf_hf > 50
+    assert fd.lf_nu is not None and fd.hf_nu is not None
+    assert fd.lf_nu + fd.hf_nu == pytest.approx(100.0)
+
+
+def test_hf_oscillation_lands_in_hf() -> None:
+    fd = frequency_domain(oscillating_nn(0.25, 30.0))
+    assert fd.powers_ms2["hf"] == pytest.approx(450.0, rel=0.03)
+    assert fd.peaks_hz["hf"] == pytest.approx(0.25, abs=0.002)
+    assert fd.lf_hf is not None and fd.lf_hf < 0.05
+
+
+def test_every_setting_is_reported() -> None:
+    fd = frequency_domain(oscillating_nn(0.1, 20.0))
+    s = fd.settings
+    for key in (
+        "method",
+        "resampling_hz",
+        "interpolation",
+        "segment_s",
+        "overlap",
+        "window",
+        "detrend",
+        "nfft",
+        "bands_hz",
+        "band_edges",
+        "band_power",
+    ):
+        assert key in s, key
+    assert s["resampling_hz"] == 4.0 and s["interpolation"] == "cubic"
+    assert s["bands_hz"]["lf"] == [0.04, 0.15]
+    lomb = frequency_domain(oscillating_nn(0.1, 20.0), method="lomb", lomb_settings=LombSettings())
+    assert lomb.settings["method"] == "lomb" and "scaling" in lomb.settings
+    d = fd.as_dict()
+    assert {"vlf_ms2", "lf_ms2", "hf_ms2", "lf_hf", "peak_lf_hz", "settings"} <= d.keys()
+
+
+def test_band_edges_half_open_or_closed() -> None:
+    f = np.arange(0, 0.5, 0.01)
+    p = np.ones_like(f)
+    lo_open, _ = band_power(f, p, 0.04, 0.15)
+    lo_closed, _ = band_power(f, p, 0.04, 0.15, closed=True)
+    assert lo_open == pytest.approx(11 * 0.01)  # 0.04 .. 0.14
+    assert lo_closed == pytest.approx(12 * 0.01)  # 0.04 .. 0.15
+    assert band_power(f, p, 0.6, 0.7) == (0.0, None)
+
+
+def test_resampling_grid_and_hold_outside_beats() -> None:
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    x = np.array([800.0, 900.0, 800.0, 900.0, 800.0])
+    grid, v = resample_nn(t, x, 2.0, interpolation="linear")
+    assert grid[0] == 1.0 and grid[-1] == 5.0 and grid.size == 9
+    assert v[1] == pytest.approx(850.0)
+    grid, v = resample_nn(t, x, 1.0, t_start_s=0.0, t_end_s=6.0)
+    assert v[0] == 800.0 and v[-1] == 800.0  # held, not extrapolated
+    assert beat_times_s([500.0, 500.0]).tolist() == [0.5, 1.0]
+
+
+def test_bad_input_raises() -> None:
+    with pytest.raises(ValueError):
+        frequency_domain([800.0, 810.0, 820.0])
+    with pytest.raises(ValueError):
+        frequency_domain([800.0, 810.0, 820.0, -1.0])
+    with pytest.raises(ValueError):
+        frequency_domain([800.0] * 5, t_s=[1, 2, 2, 3, 4])
+    with pytest.raises(ValueError):
+        frequency_domain([800.0] * 5, method="ar")  # type: ignore[arg-type]
+
+
+@pytest.mark.shared_data
+def test_pyhrv_welch_numbers_reproduced_with_its_settings() -> None:
+    path = DATA / "pyhrv" / "SampleNNISeriesLong.npy"
+    if not path.exists():
+        pytest.skip(f"{path} not found: ../shared/data is absent")
+    nn = np.load(path).astype(float)
+    t = beat_times_s(nn)
+    fd = frequency_domain(nn, welch_settings=WelchSettings.pyhrv(float(t[-1] - t[0])))
+    # pyhrv SampleReport.txt, "Frequency Domain - FFT Welch's Method".
+    assert round(fd.lf_hf or 0, 3) == 1.785
+    assert fd.powers_ms2["vlf"] == pytest.approx(2050.743568530359, rel=1e-9)
+    assert fd.powers_ms2["lf"] == pytest.approx(2942.5372448423686, rel=1e-9)
+    assert fd.powers_ms2["hf"] == pytest.approx(1648.0967694750873, rel=1e-9)
+    assert round(fd.total_ms2, 3) == 6641.378
+    assert fd.peaks_hz == {"vlf": 0.0185546875, "lf": 0.0400390625, "hf": 0.150390625}
+    assert fd.settings["window"] == "hamming" and fd.settings["nfft"] == 4096
+    # Our defaults differ in settings, and say so.
+    ours = frequency_domain(nn)
+    assert ours.settings["window"] == "hann" and ours.lf_hf != fd.lf_hf

@@ -1,0 +1,109 @@
+"""Time-domain HRV: hand-worked definitions, the valid mask, pyhrv's published numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.hrv_time import RollingTimeDomain, time_domain
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def test_hand_worked_series() -> None:
+    nn = [800.0, 860.0, 780.0, 800.0]
+    # diffs: +60, -80, +20; mean 810; deviations -10, 50, -30, -10.
+    td = time_domain(nn)
+    assert td.n_nn == 4 and td.n_diffs == 3
+    assert td.mean_nn_ms == pytest.approx(810.0)
+    assert td.sdnn_ms == pytest.approx(np.sqrt((100 + 2500 + 900 + 100) / 3))
+    assert td.rmssd_ms == pytest.approx(np.sqrt((3600 + 6400 + 400) / 3))
+    # The differences average 0 here, so SDSD (ddof=1) is sqrt(sum(d**2) / 2).
+    assert td.sdsd_ms == pytest.approx(np.sqrt((3600 + 6400 + 400) / 2))
+    assert td.nn50 == 2 and td.pnn50_pct == pytest.approx(200 / 3)
+    assert td.mean_hr_bpm == pytest.approx(60000 / 810)
+    assert td.settings["sdnn_ddof"] == 1
+
+
+def test_pyhrv_convention_differs_only_where_documented() -> None:
+    nn = [800.0, 860.0, 780.0, 800.0]
+    tf, py = time_domain(nn), time_domain(nn, convention="pyhrv")
+    assert (py.sdnn_ms, py.rmssd_ms, py.pnn50_pct) == (tf.sdnn_ms, tf.rmssd_ms, tf.pnn50_pct)
+    assert py.sdsd_ms == pytest.approx(np.std([60, 80, 20], ddof=1))
+    assert py.mean_hr_bpm == pytest.approx(np.mean(60000 / np.array(nn)))
+
+
+def test_valid_mask_drops_values_and_pairs_across_them() -> None:
+    nn = np.array([800.0, 810.0, 500.0, 1100.0, 805.0, 815.0])
+    valid = np.array([True, True, False, False, True, True])
+    td = time_domain(nn, valid=valid)
+    assert td.n_nn == 4
+    assert td.n_diffs == 2  # 800->810 and 805->815 only
+    assert td.rmssd_ms == pytest.approx(10.0)
+    assert td.settings["differences"] == "adjacent valid intervals only"
+
+
+def test_short_inputs_give_none_not_errors() -> None:
+    empty = time_domain([])
+    assert empty.mean_nn_ms is None and empty.rmssd_ms is None and empty.pnn50_pct is None
+    one = time_domain([900.0])
+    assert one.mean_nn_ms == 900.0 and one.sdnn_ms is None and one.rmssd_ms is None
+    two = time_domain([900.0, 950.0])
+    assert two.rmssd_ms == pytest.approx(50.0) and two.sdsd_ms is None
+
+
+def test_bad_input_raises() -> None:
+    with pytest.raises(ValueError):
+        time_domain([800.0, -1.0])
+    with pytest.raises(ValueError):
+        time_domain([800.0, 900.0], valid=[True])
+    with pytest.raises(ValueError):
+        time_domain([800.0], convention="kubios")  # type: ignore[arg-type]
+
+
+@pytest.mark.shared_data
+def test_pyhrv_published_numbers_reproduced_to_three_decimals() -> None:
+    path = DATA / "pyhrv" / "SampleNNISeriesLong.npy"
+    if not path.exists():
+        pytest.skip(f"{path} not found: ../shared/data is absent")
+    nn = np.load(path).astype(float)
+    td = time_domain(nn, convention="pyhrv")
+    # pyhrv SampleReport.txt (v0.4.0), time domain.
+    assert round(td.sdnn_ms or 0, 3) == 85.357
+    assert round(td.rmssd_ms or 0, 3) == 60.523
+    assert round(td.pnn50_pct or 0, 3) == 28.571
+    assert round(td.sdsd_ms or 0, 3) == 43.391
+    assert round(td.mean_nn_ms or 0, 3) == 768.438
+    assert round(td.mean_hr_bpm or 0, 3) == 78.990
+    assert td.nn50 == 1338
+    # Task Force SDSD (signed differences) is, as it must be, close to RMSSD instead.
+    assert time_domain(nn).sdsd_ms == pytest.approx(td.rmssd_ms, rel=1e-3)
+
+
+def test_rolling_window_equals_batch_on_the_window() -> None:
+    seed = 3
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    nn = 850.0 + rng.normal(0.0, 40.0, 400)
+    valid = rng.random(400) > 0.05
+    t = np.cumsum(nn) / 1000.0
+    rolling = RollingTimeDomain(window_s=60.0)
+    for i in range(nn.size):
+        rolling.push(float(t[i]), float(nn[i]), bool(valid[i]))
+        if i % 37 == 0 or i == nn.size - 1:
+            sel = (t > t[i] - 60.0) & (t <= t[i])
+            expected = time_domain(nn[sel], valid=valid[sel])
+            got = rolling.current()
+            assert (got.rmssd_ms, got.sdnn_ms, got.n_nn) == (
+                expected.rmssd_ms,
+                expected.sdnn_ms,
+                expected.n_nn,
+            )
+            assert got.settings["window_s"] == 60.0
+    assert len(rolling._t) < 80
+    with pytest.raises(ValueError):
+        rolling.push(float(t[-1]), 800.0)
+    with pytest.raises(ValueError):
+        rolling.push(float(t[-1]) + 1.0, 0.0)

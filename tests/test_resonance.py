@@ -1,0 +1,112 @@
+"""Resonance-frequency scoring on the simulated person, through the real byte path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from analysis.resonance import PacedStep, score_resonance
+from analysis.rr_artifacts import correct_rr
+from devices.guide import GuideState
+from devices.heart_rate import decode_heart_rate_measurement
+from devices.packets import Stream
+from devices.sim import PersonModel, SimulatedSensor
+
+RATES = (6.5, 6.0, 5.5, 5.0, 4.5)
+STEP_S = 120.0
+
+
+class StepGuide:
+    """A pacer holding each rate for ``step_s`` seconds, inhale:exhale 1:1.5."""
+
+    def __init__(self, rates: tuple[float, ...], step_s: float) -> None:
+        self.rates, self.step_s = rates, step_s
+
+    def guide_at(self, t_s: float) -> GuideState | None:
+        k = min(int(t_s // self.step_s), len(self.rates) - 1)
+        period = 60.0 / self.rates[k]
+        inhale = period / 2.5
+        fraction = ((t_s - k * self.step_s) / period) % 1.0
+        return GuideState(inhale, 0.0, period - inhale, 0.0, fraction)
+
+
+@dataclass(frozen=True)
+class Events:
+    inhale_onset_s: float
+    exhale_onset_s: float
+    end_s: float
+
+
+def assessment(resonance_bpm: float, seed: int) -> tuple[np.ndarray, np.ndarray, list[Events]]:
+    """NN series (with beat times) and breaths of a simulated 10-minute assessment.
+
+    RR comes out of the 0x2A37 notifications the simulator encodes; beat times are rebuilt
+    from the RR series, anchored so no beat lies after the notification that carried it.
+    """
+    person = PersonModel(seed=seed, resonance_rate_bpm=resonance_bpm)
+    sensor = SimulatedSensor(person, StepGuide(RATES, STEP_S), start_mono_ns=0, start_wall_ns=0)
+    rr: list[float] = []
+    arrival: list[float] = []
+    for packet in sensor.packets_until(int(STEP_S * len(RATES) * 1e9)):
+        if packet.stream == Stream.HEART_RATE:
+            m = decode_heart_rate_measurement(packet.payload)
+            rr.extend(m.rr_ms)
+            arrival.extend([packet.t_mono_ns / 1e9] * len(m.rr_ms))
+    rr_ms = np.array(rr)
+    ends = np.cumsum(rr_ms) / 1000.0
+    t0 = float(np.min(np.array(arrival) - ends))
+    corrected = correct_rr(rr_ms)
+    beat_t = t0 + np.cumsum(corrected.nn_ms) / 1000.0
+    breaths = [Events(a, b, d) for a, b, _, d in sensor.truth_breaths]
+    return beat_t, corrected.nn_ms, breaths
+
+
+def steps() -> list[PacedStep]:
+    return [PacedStep(r, i * STEP_S, (i + 1) * STEP_S) for i, r in enumerate(RATES)]
+
+
+@pytest.mark.parametrize("resonance_bpm", [4.5, 5.0, 5.5, 6.0, 6.5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_picks_the_simulated_resonance_rate_within_half_a_breath(
+    resonance_bpm: float, seed: int
+) -> None:
+    print(f"seed={seed}")
+    t, nn, breaths = assessment(resonance_bpm, seed)
+    with_breaths = score_resonance(t, nn, steps(), breaths=breaths)
+    without = score_resonance(t, nn, steps())
+    for result in (with_breaths, without):
+        assert result.chosen_rate_bpm is not None
+        assert abs(result.chosen_rate_bpm - resonance_bpm) <= 0.5 + 1e-9, result.ranking_bpm
+    # Evidence is there for every step, and the phase is measured only with breaths.
+    assert all(e.lf_power_ms2 and e.peak_to_trough_bpm for e in with_breaths.steps)
+    assert all(e.phase_deg is not None for e in with_breaths.steps)
+    assert all(e.phase_deg is None and e.followed is not True for e in without.steps)
+    assert with_breaths.as_dict()["steps"][0]["rate_bpm"] == RATES[0]
+
+
+def test_step_not_followed_is_set_aside() -> None:
+    t, nn, breaths = assessment(5.5, 0)
+    # Pretend the person breathed at 9/min during the 5.5 step: breaths say so.
+    start, end = 2 * STEP_S, 3 * STEP_S
+    fake = [b for b in breaths if not (start <= b.inhale_onset_s < end)]
+    fake += [Events(s, s + 2.5, s + 60 / 9) for s in np.arange(start, end - 7, 60 / 9)]
+    fake.sort(key=lambda b: b.inhale_onset_s)
+    result = score_resonance(t, nn, steps(), breaths=fake)
+    step = result.steps[2]
+    assert step.followed is False and step.score is None
+    assert step.measured_rate_bpm == pytest.approx(9.0, abs=0.1)
+    assert any("breathing at" in f for f in step.flags)
+    assert result.chosen_rate_bpm != 5.5 and 5.5 not in result.ranking_bpm
+
+
+def test_too_short_steps_and_bad_input() -> None:
+    t, nn, _ = assessment(5.5, 0)
+    result = score_resonance(t, nn, [PacedStep(6.0, 0.0, 25.0)])
+    assert result.chosen_rate_bpm is None
+    assert result.steps[0].flags == ["too little data after settling"]
+    with pytest.raises(ValueError):
+        score_resonance(t, nn, [PacedStep(0.0, 0.0, 10.0)])
+    with pytest.raises(ValueError):
+        score_resonance(t[::-1], nn, steps())

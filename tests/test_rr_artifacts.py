@@ -1,0 +1,419 @@
+"""RR artifact detection and correction: synthetic cases, streaming equivalence, MIT-BIH numbers."""
+
+from __future__ import annotations
+
+import functools
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.rr_artifacts import (
+    ECTOPIC,
+    LABELS,
+    NORMAL,
+    SHORT,
+    ArtifactParams,
+    CorrectedBeat,
+    StreamingRRCorrector,
+    correct_rr,
+    detect_rr_artifacts,
+    exact_look_ahead_beats,
+)
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+MITDB = DATA / "mitdb"
+RECORDS = (105, 106, 116, 119, 200)
+
+
+def sinus_series(
+    n: int, seed: int, *, mean_ms: float = 900.0, rsa_ms: float = 60.0, rate_bpm: float = 12.0
+) -> np.ndarray:
+    """Clean sinus-rhythm-like RR: respiratory oscillation, slow wander and beat noise (ms)."""
+    rng = np.random.default_rng(seed)
+    t = 0.0
+    out = np.empty(n)
+    phase = rng.uniform(0, 2 * np.pi)
+    for i in range(n):
+        wander = 30.0 * np.sin(2 * np.pi * 0.01 * t + phase)
+        out[i] = mean_ms + wander + rsa_ms * np.sin(2 * np.pi * rate_bpm / 60.0 * t)
+        out[i] += rng.normal(0.0, 12.0)
+        t += out[i] / 1000.0
+    return out
+
+
+def spaced_positions(n: int, count: int, rng: np.random.Generator, gap: int = 25) -> np.ndarray:
+    """``count`` positions in ``[10, n - 10)`` at least ``gap`` apart."""
+    slots = np.arange(10, n - 10, gap)
+    return np.sort(rng.choice(slots, size=count, replace=False))
+
+
+# ----------------------------------------------------------------------------- synthetic
+
+
+def test_clean_series_has_almost_no_artifacts() -> None:
+    """Gaussian beat noise crosses the paper's thresholds about once in a thousand beats."""
+    flags = [1500 - correct_rr(sinus_series(1500, seed)).counts["normal"] for seed in range(5)]
+    total = sum(flags)
+    print(f"false flags per series of 1500 beats: {flags}")
+    assert total <= 0.002 * 7500
+
+
+@pytest.mark.parametrize("rsa_ms", [100.0, 200.0, 250.0])
+@pytest.mark.parametrize("rate_bpm", [4.5, 6.5])
+def test_large_rsa_at_slow_breathing_is_not_flagged(rsa_ms: float, rate_bpm: float) -> None:
+    """The 20 % threshold ceiling must not turn resonance-breathing swings into artifacts."""
+    rr = sinus_series(2000, 3, rsa_ms=rsa_ms, rate_bpm=rate_bpm)
+    assert detect_rr_artifacts(rr).n_artifacts == 0
+
+
+def test_paper_rules_break_down_with_frequent_ectopy_and_guards_fix_it() -> None:
+    """A stretch where a third of the beats are premature (like MIT-BIH 119): the published
+    quartile-deviation thresholds are made of ectopic differences and blow up."""
+    seed = 7
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    rr = sinus_series(900, seed)
+    truth = np.zeros(rr.size, bool)
+    j = 200
+    while j < 700:
+        c = rr[j]
+        rr[j], rr[j + 1] = 0.6 * c, 1.4 * rr[j + 1]
+        truth[j : j + 2] = True
+        j += int(rng.choice([2, 3, 3, 5]))
+    guarded = correct_rr(rr).codes != NORMAL
+    published = correct_rr(rr, ArtifactParams.published()).codes != NORMAL
+    print(f"guarded {guarded[truth].mean():.3f}, published {published[truth].mean():.3f}")
+    assert guarded[truth].mean() > 0.95
+    assert guarded[~truth].mean() < 0.01
+    assert published[truth].mean() < 0.5
+
+
+def test_simulated_missed_and_extra_beats_are_all_detected_and_undone() -> None:
+    seed = 20240611
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    clean = sinus_series(3000, seed)
+    pos = spaced_positions(clean.size, 80, rng)
+    kinds = rng.integers(0, 2, pos.size)  # 0: missed, 1: extra
+    rr_list: list[float] = []
+    expect: list[tuple[int, str, int]] = []  # (index in corrupted series, kind, index in clean)
+    for i, v in enumerate(clean):
+        k = np.searchsorted(pos, i)
+        if k < pos.size and pos[k] == i and kinds[k] == 1:
+            u = rng.uniform(0.25, 0.75)
+            expect.append((len(rr_list), "extra", i))
+            rr_list.extend([u * v, (1 - u) * v])
+        elif k < pos.size and pos[k] == i and kinds[k] == 0:
+            continue  # merged into the next interval below
+        elif k > 0 and pos[k - 1] == i - 1 and kinds[k - 1] == 0:
+            expect.append((len(rr_list), "missed", i))
+            rr_list.append(clean[i - 1] + v)
+        else:
+            rr_list.append(v)
+    rr = np.array(rr_list)
+    res = correct_rr(rr)
+    labels = res.labels
+    for index, kind, _ in expect:
+        assert labels[index] == kind, (index, kind, labels[index - 2 : index + 3])
+    # Undone: merged extras restore the original interval exactly, split missed beats halve it.
+    for index, kind, i in expect:
+        values = res.nn_for_beat(index)
+        if kind == "extra":
+            assert values.tolist() == pytest.approx([clean[i]], abs=1e-9)
+        else:
+            assert values.tolist() == pytest.approx([(clean[i - 1] + clean[i]) / 2] * 2)
+    # Nothing else flagged, and the corrected series spans the same time.
+    flagged = {i for i, c in enumerate(res.codes) if c != NORMAL}
+    extra_partners = {index + 1 for index, kind, _ in expect if kind == "extra"}
+    assert flagged - extra_partners == {index for index, _, _ in expect}
+    assert res.nn_ms.sum() == pytest.approx(clean.sum())
+
+
+def test_premature_beat_pair_is_flagged_and_interpolated() -> None:
+    rr = sinus_series(400, 11)
+    j = 200
+    normal = rr[j]
+    rr[j], rr[j + 1] = 0.62 * normal, 1.38 * normal
+    res = correct_rr(rr)
+    assert res.codes[j] == SHORT and res.codes[j + 1] == ECTOPIC
+    assert res.counts["normal"] == rr.size - 2
+    # Interpolated linearly (in beat index) between the normal neighbours j - 1 and j + 2.
+    fixed = np.concatenate([res.nn_for_beat(j), res.nn_for_beat(j + 1)])
+    expected = rr[j - 1] + (rr[j + 2] - rr[j - 1]) * np.array([1 / 3, 2 / 3])
+    assert fixed == pytest.approx(expected)
+    assert res.nn_corrected.sum() == 2
+
+
+def test_labels_per_beat_and_provenance_are_consistent() -> None:
+    seed = 5
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n = int(rng.integers(1, 300))
+        rr = rng.uniform(250.0, 2000.0, n) if rng.random() < 0.3 else sinus_series(n, 1)
+        if rng.random() < 0.5 and n > 10:
+            k = rng.integers(0, n, max(1, n // 20))
+            rr[k] *= rng.choice([0.5, 2.0, 0.6, 1.4], k.size)
+        res = correct_rr(rr)
+        assert res.codes.shape == (n,)
+        assert np.all(np.diff(res.nn_source) >= 0)
+        assert res.nn_source.size == res.nn_ms.size == res.nn_corrected.size
+        assert np.all(res.nn_ms > 0)
+        total = sum(res.nn_for_beat(i).size for i in range(n))
+        assert total == res.nn_ms.size
+        assert set(res.labels) <= set(LABELS)
+
+
+def test_invalid_input_raises_value_error() -> None:
+    for bad in ([800.0, -1.0], [800.0, 0.0], [800.0, np.nan], [[800.0]]):
+        with pytest.raises(ValueError):
+            detect_rr_artifacts(bad)
+        with pytest.raises(ValueError):
+            correct_rr(bad)
+    assert correct_rr([]).nn_ms.size == 0
+    assert detect_rr_artifacts([800.0]).labels == ["normal"]
+    with pytest.raises(ValueError):
+        ArtifactParams(threshold_window_beats=90)
+    with pytest.raises(ValueError):
+        StreamingRRCorrector(look_ahead_beats=2)
+    with pytest.raises(ValueError):
+        StreamingRRCorrector().push(-3.0)
+
+
+def test_batch_correction_of_an_hour_is_fast() -> None:
+    rr = sinus_series(4800, 2)
+    rr[::97] *= 0.6
+    correct_rr(rr)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        correct_rr(rr)
+    per_run_ms = (time.perf_counter() - t0) / 5 * 1000
+    print(f"correct_rr on 4800 beats: {per_run_ms:.1f} ms")
+    assert per_run_ms < 60.0  # a few ms on a desktop; generous for shared CI machines
+
+
+# ----------------------------------------------------------------------------- streaming
+
+
+def _stream(
+    rr: np.ndarray, *, look_ahead_beats: int = 12, history_beats: int = 64, max_iterations: int = 5
+) -> list[CorrectedBeat]:
+    s = StreamingRRCorrector(
+        look_ahead_beats=look_ahead_beats,
+        history_beats=history_beats,
+        max_iterations=max_iterations,
+    )
+    out = []
+    for v in rr:
+        out.extend(s.push(float(v)))
+    out.extend(s.flush())
+    assert s.pending_beats == 0
+    return out
+
+
+def _corrupted(seed: int, n: int = 700) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    rr = sinus_series(n, seed)
+    for j in spaced_positions(n, n // 40, rng, gap=15):
+        kind = rng.integers(0, 3)
+        if kind == 0:
+            rr[j], rr[j + 1] = 0.65 * rr[j], 1.35 * rr[j + 1]
+        elif kind == 1:
+            rr[j] = 2 * rr[j]
+        else:
+            rr[j] = 0.45 * rr[j]
+    return rr
+
+
+def test_streaming_equals_batch_with_exact_look_ahead_from_first_to_last_beat() -> None:
+    seed = 31
+    print(f"seed={seed}")
+    rr = _corrupted(seed)
+    reach = exact_look_ahead_beats()
+    assert reach == 61
+    batch = correct_rr(rr, max_iterations=1)
+    out = _stream(rr, look_ahead_beats=reach, history_beats=reach, max_iterations=1)
+    assert [b.index for b in out] == list(range(rr.size))
+    assert [b.label for b in out] == batch.labels
+    for b in out:
+        assert b.nn_ms == tuple(batch.nn_for_beat(b.index).tolist()), b.index
+    assert batch.counts["normal"] < rr.size  # the case is not trivial
+
+
+def test_detection_reach_is_exact() -> None:
+    """Everything detection computes for beat j depends on rr[j - 51 : j + 52] and no more."""
+    seed = 35
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    rr = _corrupted(seed, 500)
+    base = detect_rr_artifacts(rr)
+    fields = ("codes", "drr_norm", "mrr_norm", "s12", "s22", "th1_ms", "th2_ms", "med_rr_ms")
+    reach = exact_look_ahead_beats() - ArtifactParams().interp_reach_beats
+    assert reach == 51
+    changed_inside = 0
+    for j in rng.integers(120, 380, 30).tolist():
+        for r, must_equal in ((reach, True), (reach - 1, False)):
+            other = rr.copy()
+            far = np.abs(np.arange(rr.size) - j) > r
+            other[far] *= rng.uniform(0.7, 1.3, far.sum())
+            det = detect_rr_artifacts(other)
+            same = all(getattr(det, f)[j] == getattr(base, f)[j] for f in fields)
+            if must_equal:
+                assert same, j
+            else:
+                changed_inside += not same
+    assert changed_inside > 0  # the 51st beat does matter (when it moves a quartile): tight
+
+
+def test_one_pass_correction_depends_on_no_beat_beyond_the_exact_reach() -> None:
+    seed = 36
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    rr = _corrupted(seed, 500)
+    reach = exact_look_ahead_beats()
+    base = correct_rr(rr, max_iterations=1)
+    for j in rng.integers(0, rr.size, 25).tolist():
+        other = rr.copy()
+        far = np.abs(np.arange(rr.size) - j) > reach
+        other[far] = rng.permutation(other[far]) * rng.uniform(0.5, 1.5, far.sum())
+        res = correct_rr(other, max_iterations=1)
+        assert res.codes[j] == base.codes[j], j
+        assert res.nn_for_beat(j).tolist() == base.nn_for_beat(j).tolist(), j
+
+
+def test_streaming_iterated_equals_batch_when_passes_agree() -> None:
+    rr = _corrupted(32)
+    batch = correct_rr(rr)
+    reach = exact_look_ahead_beats(iterations=3)
+    out = _stream(rr, look_ahead_beats=reach, history_beats=reach)
+    assert [b.label for b in out] == batch.labels
+    assert all(b.nn_ms == tuple(batch.nn_for_beat(b.index).tolist()) for b in out)
+
+
+def test_streaming_emission_is_batch_on_its_window() -> None:
+    """The documented guarantee for any look-ahead: what batch says on the visible window."""
+    rr = _corrupted(33, 400)
+    look, hist = 5, 30
+    out = _stream(rr, look_ahead_beats=look, history_beats=hist)
+    consumed = {b.index + 1 for b in out if b.label == "extra" and len(b.nn_ms) == 1}
+    for b in out:
+        lo = max(0, b.index - hist)
+        hi = min(rr.size, b.index + look + 1)
+        # Beats finalised by the flush see the series end, like the batch end.
+        if b.index >= rr.size - look:
+            lo = max(0, rr.size - (hist + 1 + look))
+            hi = rr.size
+        window = correct_rr(rr[lo:hi])
+        assert b.label == LABELS[window.codes[b.index - lo]], b.index
+        if b.index not in consumed and window.nn_for_beat(b.index - lo).size:
+            assert b.nn_ms == tuple(window.nn_for_beat(b.index - lo).tolist()), b.index
+
+
+def test_streaming_default_never_counts_time_twice() -> None:
+    rr = _corrupted(34, 900)
+    out = _stream(rr)
+    emitted = sum(sum(b.nn_ms) for b in out)
+    batch = correct_rr(rr)
+    assert emitted == pytest.approx(batch.nn_ms.sum(), rel=0.01)
+    agree = np.mean([b.label == batch.labels[b.index] for b in out])
+    assert agree > 0.99
+
+
+# ----------------------------------------------------------------------------- MIT-BIH
+
+
+def _mit(record: int) -> tuple[np.ndarray, np.ndarray]:
+    path = MITDB / f"mitdb_{record}.npz"
+    if not path.exists():
+        pytest.skip(f"{path} not found: ../shared/data is absent")
+    z = np.load(path)
+    beats = z["beat_samples"]
+    rr = np.diff(beats) / float(z["fs_hz"]) * 1000.0
+    pvc = np.isin(beats, z["pvc_samples"])
+    return rr, pvc
+
+
+@functools.cache
+def _scores() -> dict[int, dict[str, float]]:
+    """Per record: PVC event sensitivity, strict sensitivity, specificity, RMSSD error."""
+    out: dict[int, dict[str, float]] = {}
+    for record in RECORDS:
+        rr, pvc = _mit(record)
+        ends, starts = pvc[1:], pvc[:-1]
+        res = correct_rr(rr)
+        flag = res.codes != NORMAL
+        flag_next = np.append(flag[1:], False)
+        clean = ~ends & ~starts
+        pair = clean[1:] & clean[:-1]
+        ref = float(np.sqrt(np.mean(np.diff(rr)[pair] ** 2)))
+        ok = ~res.nn_corrected
+        ours = float(np.sqrt(np.mean(np.diff(res.nn_ms)[ok[1:] & ok[:-1]] ** 2)))
+        out[record] = {
+            "tp_event": float(((flag | flag_next) & ends).sum()),
+            "tp_strict": float((flag & ends).sum()),
+            "pos": float(ends.sum()),
+            "fp": float((flag & clean).sum()),
+            "neg": float(clean.sum()),
+            "rmssd_err": ours / ref - 1.0,
+        }
+    return out
+
+
+@pytest.mark.shared_data
+def test_mitbih_pvc_sensitivity_meets_issue_target() -> None:
+    s = _scores()
+    tp = sum(v["tp_event"] for v in s.values())
+    pos = sum(v["pos"] for v in s.values())
+    print({r: round(v["tp_event"] / v["pos"], 4) for r, v in s.items()})
+    # A PVC counts as detected when an interval it bounds is flagged: the paper's ectopic rule
+    # fires on the compensatory (following) interval.
+    assert tp / pos >= 0.95
+    strict = sum(v["tp_strict"] for v in s.values()) / pos
+    assert strict >= 0.93  # the interval ending at the PVC itself (regression guard)
+
+
+@pytest.mark.shared_data
+def test_mitbih_specificity_regression_guard() -> None:
+    s = _scores()
+    fp = sum(v["fp"] for v in s.values())
+    neg = sum(v["neg"] for v in s.values())
+    print({r: round(1 - v["fp"] / v["neg"], 5) for r, v in s.items()})
+    assert 1 - fp / neg >= 0.99
+
+
+@pytest.mark.shared_data
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 4 target 99.5 %: measured 99.1 %; record 200's false positives are mostly "
+    "premature or long sinus-labelled intervals (its 30 unlabelled APCs), see "
+    "docs/validation/hrv.md",
+)
+def test_mitbih_specificity_meets_issue_target() -> None:
+    s = _scores()
+    fp = sum(v["fp"] for v in s.values())
+    neg = sum(v["neg"] for v in s.values())
+    assert 1 - fp / neg >= 0.995
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("record", [106, 119])
+def test_mitbih_rmssd_within_5_percent_of_labelled_clean(record: int) -> None:
+    """Records whose reference is PVCs only (no unlabelled ectopy or annotation gaps)."""
+    err = _scores()[record]["rmssd_err"]
+    print(f"{record}: RMSSD error {100 * err:+.1f} %")
+    assert abs(err) <= 0.05
+
+
+@pytest.mark.shared_data
+@pytest.mark.xfail(
+    strict=True,
+    reason="105/116/200: the PVC-only reference keeps non-PVC artifacts (105: four 1.3-1.4 s "
+    "annotation gaps; 116: an APC; 200: APCs) and 200 has 21 % of PVCs less than 15 % "
+    "premature, invisible in RR; against a 20 %-filtered reference 105 and 116 pass, 200 "
+    "does not (docs/validation/hrv.md)",
+)
+def test_mitbih_rmssd_within_5_percent_on_every_record() -> None:
+    s = _scores()
+    assert all(abs(v["rmssd_err"]) <= 0.05 for v in s.values())

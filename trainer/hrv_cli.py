@@ -1,0 +1,227 @@
+"""``breathwise hrv``: HRV with artifact correction from a file of RR intervals.
+
+The analysis is :func:`analysis.hrv_report.analyse_rr`, the same one reports and the live UI
+use. This module only reads and checks the file and prints the result; every problem with the
+input is one :class:`trainer.errors.UserError` line naming the file (and line).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from analysis.hrv_report import analyse_rr
+from trainer.errors import BadArgument, UserError
+
+__all__ = ["MAX_RR_MS", "MIN_RR_MS", "hrv", "read_rr_file"]
+
+MIN_RR_MS = 200.0
+"""Shortest accepted interval (300 beats/min), ms."""
+MAX_RR_MS = 3000.0
+"""Longest accepted interval (20 beats/min), ms."""
+RR_COLUMNS = ("rr_ms", "rr", "rri", "rr_interval", "rr_intervals", "ibi", "ibi_ms", "nn", "nni")
+"""Header names recognised as the RR column (case-insensitive; ``rr_s``/``ibi_s`` too)."""
+SECONDS_COLUMNS = ("rr_s", "ibi_s", "rri_s", "nn_s")
+_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:
+        return line.split()
+    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+
+
+def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
+    """Read RR intervals (ms) from a text file: one per line, or one column of a table.
+
+    Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
+    semicolon, tab or space separated) whose header names the RR column (``rr_ms``, ``rr``,
+    ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds), or with a single
+    column. Blank lines, lines starting with ``#`` and empty or ``nan`` cells (a table with one
+    row per sample and an RR only on beat rows) are skipped.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    unit : {"ms", "s"}
+        Unit of the values (unless the header says seconds).
+
+    Returns
+    -------
+    list of float
+        Intervals in milliseconds.
+
+    Raises
+    ------
+    UserError
+        Missing or unreadable file, no intervals, a non-number, or an interval outside
+        200-3000 ms; the message names the file and line.
+    BadArgument
+        ``unit`` other than ``ms`` or ``s``.
+    """
+    if unit not in ("ms", "s"):
+        raise BadArgument(f"--unit must be 'ms' or 's', not {unit!r}")
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if not path.is_file():
+        raise UserError(f"{path}: not a file")
+    try:
+        raw = path.read_bytes()[: _MAX_BYTES + 1]
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(io.BytesIO(raw)) as fh:
+                raw = fh.read(_MAX_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise UserError(f"{path}: damaged gzip file ({exc})") from exc
+    if len(raw) > _MAX_BYTES:
+        raise UserError(f"{path}: larger than {_MAX_BYTES // 2**20} MiB, not an RR file")
+    if b"\x00" in raw:
+        raise UserError(f"{path}: not a text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+    lines = [
+        (no, line.strip())
+        for no, line in enumerate(io.StringIO(text), start=1)
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    if not lines:
+        raise UserError(f"{path}: no RR intervals (the file is empty)")
+
+    first_no, first = lines[0]
+    delimiter = next((d for d in (",", ";", "\t") if d in first), None)
+    cells = _split(first, delimiter)
+    column = 0
+    scale = 1000.0 if unit == "s" else 1.0
+    body = lines
+    if any(_number(c) is None for c in cells):
+        names = [c.strip().strip('"').lower() for c in cells]
+        matches = [i for i, n in enumerate(names) if n in RR_COLUMNS or n in SECONDS_COLUMNS]
+        if matches:
+            column = matches[0]
+            if names[column] in SECONDS_COLUMNS:
+                scale = 1000.0
+        elif len(cells) == 1:
+            column = 0
+        else:
+            raise UserError(
+                f"{path}:{first_no}: cannot tell which column holds the RR intervals "
+                f"(columns: {', '.join(cells)}); name it rr_ms"
+            )
+        body = lines[1:]
+    elif len(cells) > 1:
+        raise UserError(
+            f"{path}:{first_no}: {len(cells)} columns and no header; "
+            "give one interval per line or a header naming the rr_ms column"
+        )
+
+    values: list[float] = []
+    for no, line in body:
+        row = _split(line, delimiter)
+        if column >= len(row):
+            raise UserError(f"{path}:{no}: row has no column {column + 1}")
+        cell = row[column].strip('"')
+        if cell == "" or cell.lower() == "nan":
+            continue
+        value = _number(cell)
+        if value is None or not math.isfinite(value):
+            raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
+        ms = value * scale
+        if ms <= 0.0:
+            raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
+        if not MIN_RR_MS <= ms <= MAX_RR_MS:
+            hint = ""
+            if scale == 1.0 and ms < 10.0:
+                hint = "; the values look like seconds: use --unit s"
+            elif scale == 1000.0 and value > 10.0:
+                hint = "; the values look like milliseconds: use --unit ms"
+            raise UserError(
+                f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
+                f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms{hint}"
+            )
+        values.append(ms)
+    if not values:
+        raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
+    return values
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out.append((prefix, value))
+
+
+def _as_csv(result: dict[str, Any], source: Path) -> str:
+    """Beat table as CSV, metrics and settings above it as ``# key=value`` comment lines."""
+    buf = io.StringIO()
+    buf.write(f"# breathwise hrv {source}\n")
+    flat: list[tuple[str, Any]] = []
+    _flatten("metrics", result["metrics"], flat)
+    _flatten("settings", result["settings"], flat)
+    for key, value in flat:
+        buf.write(f"# {key}={json.dumps(value)}\n")
+    for warning in result["warnings"]:
+        buf.write(f"# warning: {warning}\n")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["index", "rr_ms", "label"])
+    for i, beat in enumerate(result["beats"]):
+        writer.writerow([i, repr(beat["rr_ms"]), beat["label"]])
+    return buf.getvalue()
+
+
+def hrv(
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="Text file of RR intervals: one per line, or a table with an rr_ms column.",
+            show_default=False,
+        ),
+    ],
+    unit: Annotated[
+        str,
+        typer.Option("--unit", help="Unit of the intervals in the file: ms or s."),
+    ] = "ms",
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json: labels, corrected NN series, metrics and settings; "
+            "csv: one row per interval with its label, metrics as # comment lines.",
+        ),
+    ] = "json",
+) -> None:
+    """Heart-rate variability of an RR-interval file, with artifact correction.
+
+    Ectopic, missed and extra beats are found and corrected (Lipponen & Tarvainen 2019), then
+    time-domain (SDNN, RMSSD, pNN50...), frequency-domain (VLF/LF/HF, LF/HF) and coherence
+    metrics are computed. The result goes to standard output.
+    """
+    if format not in ("json", "csv"):
+        raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
+    values = read_rr_file(input, unit)
+    result = analyse_rr(values)
+    if format == "json":
+        typer.echo(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        typer.echo(_as_csv(result, input), nl=False)
