@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import typer
 
 from devices.errors import BreathwiseDeviceError
-from trainer import session_cli
+from trainer import hrv_cli, programs_cli, safety_cli, session_cli
 from trainer.errors import UserError
 
 HELP = """Breathwise: a biofeedback breathing trainer.
@@ -31,6 +31,17 @@ app = typer.Typer(
 
 app.command("live")(session_cli.live)
 app.command("replay")(session_cli.replay)
+app.command("programs")(programs_cli.programs)
+app.command("screen")(safety_cli.screen)
+app.command("hrv")(hrv_cli.hrv)
+
+config_app = typer.Typer(
+    help="Show or change settings (default device, program, resonance rate, sound, recordings).",
+    no_args_is_help=True,
+)
+config_app.command("show")(programs_cli.config_show)
+config_app.command("set")(programs_cli.config_set)
+app.add_typer(config_app, name="config")
 
 
 def run(argv: Sequence[str] | None = None) -> int:

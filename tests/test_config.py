@@ -1,0 +1,168 @@
+"""Settings file: defaults, typed values, validation naming key and problem, atomic edits."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from trainer.config import (
+    ConfigError,
+    Settings,
+    load_settings,
+    parse_setting_value,
+    save_setting,
+    settings_path,
+)
+from trainer.errors import BadArgument
+from trainer.programs_cli import config_set, config_show
+
+
+@pytest.fixture()
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "config"
+    monkeypatch.setenv("BREATHWISE_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path / "data"))
+    return folder
+
+
+def test_missing_file_means_defaults_in_the_overridden_dir(config_dir: Path) -> None:
+    assert settings_path() == config_dir / "settings.toml"
+    settings = load_settings()
+    assert settings == Settings()
+    assert settings.sound is True
+    assert settings.effective_recordings_dir == config_dir.parent / "data" / "recordings"
+
+
+def test_each_key_round_trips_through_the_file(config_dir: Path, tmp_path: Path) -> None:
+    save_setting("default_device", "sim")
+    save_setting("program", "spine-body-scan")
+    save_setting("resonance_rate_bpm", "5.5")
+    save_setting("sound", "off")
+    save_setting("recordings_dir", str(tmp_path / "rec"))
+    settings = load_settings()
+    assert settings == Settings(
+        default_device="sim",
+        program="spine-body-scan",
+        resonance_rate_bpm=5.5,
+        sound=False,
+        recordings_dir=tmp_path / "rec",
+    )
+    assert settings.effective_recordings_dir == tmp_path / "rec"
+    # Typed values (as the resonance assessment stores its result) work too.
+    assert save_setting("resonance_rate_bpm", 6.0).resonance_rate_bpm == 6.0
+    assert save_setting("sound", True).sound is True
+
+
+def test_edit_keeps_comments_and_other_lines_and_leaves_no_temp_file(config_dir: Path) -> None:
+    config_dir.mkdir(parents=True)
+    path = config_dir / "settings.toml"
+    path.write_text('# my settings\nsound = true  # keep it on\nprogram = "deep-breathing-4-8"\n')
+    save_setting("sound", "no")
+    save_setting("resonance_rate_bpm", "6")
+    text = path.read_text()
+    assert text.splitlines() == [
+        "# my settings",
+        "sound = false",
+        'program = "deep-breathing-4-8"',
+        "resonance_rate_bpm = 6.0",
+    ]
+    assert sorted(p.name for p in config_dir.iterdir()) == ["settings.toml"]
+    assert not stat.S_IMODE(os.stat(path).st_mode) & 0o077
+
+
+def test_default_removes_a_key(config_dir: Path) -> None:
+    save_setting("resonance_rate_bpm", "5")
+    assert save_setting("resonance_rate_bpm", "default").resonance_rate_bpm is None
+    assert "resonance_rate_bpm" not in tomllib.loads(settings_path().read_text())
+
+
+def test_awkwardly_written_key_falls_back_to_a_clean_rewrite(config_dir: Path) -> None:
+    config_dir.mkdir(parents=True)
+    path = config_dir / "settings.toml"
+    path.write_text('default_device = """sim"""\n')
+    save_setting("default_device", "AA:BB:CC:DD:EE:FF")
+    assert tomllib.loads(path.read_text()) == {"default_device": "AA:BB:CC:DD:EE:FF"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("resonance_rate_bpm", "9", "4-7.5 breaths/min"),
+        ("resonance_rate_bpm", "fast", "number of breaths/min"),
+        ("sound", "loud", "true or false"),
+        ("program", "My Program", "not a program name"),
+        ("default_device", "sim\x07", "control characters"),
+        ("sond", "on", "did you mean 'sound'"),
+        ("colour", "red", "known keys"),
+    ],
+)
+def test_bad_values_name_key_and_problem(
+    config_dir: Path, key: str, value: str, words: str
+) -> None:
+    with pytest.raises(BadArgument) as caught:
+        save_setting(key, value)
+    assert key in str(caught.value) and words in str(caught.value)
+    assert caught.value.exit_code == 2
+    assert not settings_path().exists()
+
+
+def test_recordings_dir_must_not_be_a_file(config_dir: Path, tmp_path: Path) -> None:
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    with pytest.raises(BadArgument, match="not a folder"):
+        parse_setting_value("recordings_dir", str(a_file))
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('sound = true\nprogram = "x"\nresonance_rate_bpm = [\n', 3, "not valid TOML"),
+        ("sound = true\n\nvolume = 3\n", 3, "unknown setting 'volume'"),
+        ('sound = true\nresonance_rate_bpm = "fast"\n', 2, "'resonance_rate_bpm' must be a number"),
+        ('# c\nsound = "yes"\n', 2, "'sound' must be true or false"),
+        ('\nrecordings_dir = "relative/dir"\n', 2, "must be an absolute path"),
+    ],
+)
+def test_malformed_file_names_file_line_and_key(
+    config_dir: Path, text: str, line: int, words: str
+) -> None:
+    config_dir.mkdir(parents=True)
+    path = config_dir / "settings.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = caught.value.user_message()
+    print(message)
+    assert message.startswith(f"{path}:{line}: ")
+    assert words in message
+    # A broken file is left as it is rather than overwritten by an edit.
+    with pytest.raises(ConfigError):
+        save_setting("default_device", "sim")
+    assert path.read_text() == text
+
+
+def test_config_commands(config_dir: Path) -> None:
+    app = typer.Typer()
+    app.command("show")(config_show)
+    app.command("set")(config_set)
+    runner = CliRunner()
+    result = runner.invoke(app, ["set", "resonance_rate_bpm", "5.5"])
+    assert result.exit_code == 0 and result.stdout.strip() == "resonance_rate_bpm = 5.5"
+    result = runner.invoke(app, ["show"])
+    assert result.exit_code == 0
+    assert str(config_dir / "settings.toml") in result.stdout
+    assert "resonance_rate_bpm = 5.5" in result.stdout
+    assert "sound              = true" in result.stdout
+
+    result = runner.invoke(app, ["set", "program", "no-such-program"])
+    assert isinstance(result.exception, BadArgument)
+    assert "no program named 'no-such-program'" in str(result.exception)
+    assert load_settings().program is None
+    result = runner.invoke(app, ["set", "program", "spine-body-scan"])
+    assert result.exit_code == 0 and load_settings().program == "spine-body-scan"

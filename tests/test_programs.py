@@ -1,0 +1,373 @@
+"""Programs as data: built-ins load and lay out consistently; bad files name file, line, field."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from trainer.errors import BadArgument
+from trainer.pacer import BreathPattern
+from trainer.programs import (
+    EventKind,
+    OwnRhythm,
+    Paced,
+    ProgramError,
+    ProgramKind,
+    ProgramTimeline,
+    load_catalog,
+    parse_program,
+)
+from trainer.programs.catalog import BUILTIN, USER
+from trainer.programs.toml_lines import KeyLines
+
+BUILTIN_NAMES = (
+    "back-release",
+    "body-scan-head-to-feet",
+    "deep-breathing-4-8",
+    "relaxation-response",
+    "resonance-assessment",
+    "resonance-training",
+    "spine-body-scan",
+)
+PERSONAL_RATE_BPM = 5.5
+
+
+@pytest.fixture()
+def empty_user_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    return folder
+
+
+def test_catalog_holds_every_program_of_programs_md(empty_user_dir: Path) -> None:
+    catalog = load_catalog(empty_user_dir)
+    assert catalog.names() == sorted(BUILTIN_NAMES)
+    assert set(catalog.origins.values()) == {BUILTIN}
+    assert not catalog.problems
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_builtin_timeline_is_consistent(name: str, empty_user_dir: Path) -> None:
+    program = load_catalog(empty_user_dir).get(name)
+    start_s = 12.5
+    timeline = ProgramTimeline(program, personal_rate_bpm=PERSONAL_RATE_BPM, start_s=start_s)
+    total = math.fsum(step.total_s for step in program.steps)
+    assert timeline.total_duration_s == pytest.approx(total)
+    assert program.total_duration_s == pytest.approx(total)
+    assert timeline.end_s == pytest.approx(start_s + total)
+
+    events = timeline.all_events
+    assert [e.t_s for e in events] == sorted(e.t_s for e in events)
+    steps = [e for e in events if e.kind is EventKind.STEP]
+    assert [e.step_index for e in steps] == list(range(len(program.steps)))
+    assert events[0].t_s == start_s and events[0].kind is EventKind.STEP
+    assert events[-1].kind is EventKind.END and events[-1].t_s == pytest.approx(timeline.end_s)
+
+    # Every event is visible in the state at its own time: live and replay agree on it.
+    for event in events[:-1]:
+        state = timeline.at(event.t_s)
+        assert state.step_index == event.step_index, event
+        if event.kind is EventKind.STEP:
+            assert state.step_elapsed_s == pytest.approx(0.0, abs=1e-6)
+        elif event.kind is EventKind.PATTERN:
+            assert state.pattern == event.pattern
+        elif event.kind is EventKind.CUE:
+            assert state.cue == event.text
+        elif event.kind is EventKind.SIDE:
+            assert state.side == event.text
+        elif event.kind is EventKind.REPETITION:
+            assert event.text.startswith(f"{state.repetition}/")
+
+    previous_index = 0
+    t = start_s - 5.0
+    while t < timeline.end_s + 5.0:
+        state = timeline.at(t)
+        step = program.steps[state.step_index]
+        assert state.step_index >= previous_index
+        previous_index = state.step_index
+        assert state.step_elapsed_s + state.step_left_s == pytest.approx(step.total_s)
+        assert state.elapsed_s + state.left_s == pytest.approx(total)
+        assert state.finished == (t >= timeline.end_s)
+        if isinstance(step.breathing, OwnRhythm):
+            assert state.pattern is None
+        else:
+            assert isinstance(state.pattern, BreathPattern)
+            assert state.target_ratio == pytest.approx(state.pattern.ratio)
+        if step.sides:
+            assert state.side in step.sides
+        if step.repetitions is not None:
+            assert state.repetition is not None and 1 <= state.repetition <= step.repetitions
+        t += 0.75
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_events_per_packet_span_are_each_seen_once(name: str, empty_user_dir: Path) -> None:
+    seed = random.randrange(2**32)
+    print(f"seed={seed}")
+    rng = random.Random(seed)
+    program = load_catalog(empty_user_dir).get(name)
+    timeline = ProgramTimeline(program, personal_rate_bpm=PERSONAL_RATE_BPM)
+    seen = []
+    previous = -math.inf
+    t = -1.0
+    while previous < timeline.end_s:
+        seen.extend(timeline.events(previous, t))
+        previous = t
+        t += rng.uniform(0.001, 3.0)
+    assert seen == list(timeline.all_events)
+
+
+def test_spine_scan_slows_with_exhale_twice_inhale(empty_user_dir: Path) -> None:
+    program = load_catalog(empty_user_dir).get("spine-body-scan")
+    assert program.back_focused
+    assert 12 * 60 <= program.total_duration_s <= 14 * 60
+    timeline = ProgramTimeline(program)
+    periods = []
+    for event in timeline.all_events:
+        if event.kind is EventKind.PATTERN:
+            assert event.pattern is not None
+            assert event.pattern.exhale_s == pytest.approx(2.0 * event.pattern.inhale_s)
+            periods.append(event.pattern.period_s)
+    assert periods == sorted(periods)
+    assert periods[0] == pytest.approx(6.0) and periods[-1] == pytest.approx(12.0)
+    titles = [step.title for step in program.steps]
+    assert titles.index("Tailbone") < titles.index("Sacrum") < titles.index("Lower back")
+    assert titles.index("Neck and throat") < titles.index("Head and face")
+
+
+def test_resonance_programs(empty_user_dir: Path) -> None:
+    catalog = load_catalog(empty_user_dir)
+    assessment = catalog.get("resonance-assessment")
+    assert assessment.kind is ProgramKind.RESONANCE_ASSESSMENT
+    scored = [step for step in assessment.steps if step.scored]
+    timeline = ProgramTimeline(assessment)
+    rates = []
+    for step_index, step in enumerate(assessment.steps):
+        if step.scored:
+            pattern = timeline.at(timeline.step_start_s(step_index) + 1.0).pattern
+            assert pattern is not None
+            rates.append(round(pattern.rate_bpm, 6))
+            assert step.total_s == pytest.approx(120.0)
+    assert rates == [6.5, 6.0, 5.5, 5.0, 4.5]
+    assert len(scored) == 5
+    spans = timeline.scored_spans()
+    assert [round(span.pattern.rate_bpm, 6) for span in spans] == rates
+    assert all(span.t1_s - span.t0_s == pytest.approx(120.0) for span in spans)
+    assert spans[0].t0_s == timeline.step_start_s(spans[0].step_index)
+
+    training = catalog.get("resonance-training")
+    assert training.needs_personal_rate
+    with pytest.raises(ProgramError, match="resonance"):
+        ProgramTimeline(training)
+    timeline = ProgramTimeline(training, personal_rate_bpm=5.0)
+    training_rates = {
+        round(e.pattern.rate_bpm, 6) for e in timeline.all_events if e.pattern is not None
+    }
+    assert training_rates == {5.0}
+
+
+def test_relaxation_response_coaches_own_rhythm_and_stretches(empty_user_dir: Path) -> None:
+    program = load_catalog(empty_user_dir).get("relaxation-response")
+    assert program.total_duration_s == pytest.approx(15 * 60)
+    assert all(isinstance(step.breathing, OwnRhythm) for step in program.steps)
+    targets = [
+        s.breathing.target_ratio for s in program.steps if isinstance(s.breathing, OwnRhythm)
+    ]
+    assert any(t is not None and 1.0 < t < 2.0 for t in targets)
+    assert program.with_total_duration(10 * 60).total_duration_s == pytest.approx(600.0)
+    assert program.with_total_duration(20 * 60).total_duration_s == pytest.approx(1200.0)
+    with pytest.raises(ProgramError, match="can run from"):
+        program.with_total_duration(60.0)
+    fixed = load_catalog(empty_user_dir).get("spine-body-scan")
+    with pytest.raises(ProgramError, match="fixed length"):
+        fixed.with_total_duration(600.0)
+
+
+def test_deep_breathing_is_four_in_eight_out(empty_user_dir: Path) -> None:
+    program = load_catalog(empty_user_dir).get("deep-breathing-4-8")
+    paced = [s.breathing for s in program.steps if isinstance(s.breathing, Paced)]
+    patterns = {p.start.resolve(None) for p in paced}
+    assert patterns == {BreathPattern(4.0, 8.0)}
+
+
+def test_back_release_cards_count_repetitions_and_switch_sides(empty_user_dir: Path) -> None:
+    program = load_catalog(empty_user_dir).get("back-release")
+    assert program.back_focused
+    timeline = ProgramTimeline(program)
+    by_title = {step.title: i for i, step in enumerate(program.steps)}
+
+    twist = by_title["Lying twist"]
+    t0 = timeline.step_start_s(twist)
+    step = program.steps[twist]
+    assert step.alternate_sides and step.repetition_s is not None
+    seen = [timeline.at(t0 + (k + 0.5) * step.repetition_s) for k in range(4)]
+    assert [(s.repetition, s.side) for s in seen] == [
+        (1, "left"),
+        (1, "right"),
+        (2, "left"),
+        (2, "right"),
+    ]
+    assert seen[0].repetition_left_s == pytest.approx(step.repetition_s / 2)
+
+    stretch = by_title["Standing side stretch"]
+    t0 = timeline.step_start_s(stretch)
+    step = program.steps[stretch]
+    assert not step.alternate_sides and step.repetitions == 10
+    assert timeline.at(t0 + 95.0).side == "right" and timeline.at(t0 + 95.0).repetition == 10
+    assert timeline.at(t0 + 105.0).side == "left" and timeline.at(t0 + 105.0).repetition == 1
+    sides = [e for e in timeline.events(t0 - 1, t0 + step.total_s) if e.kind is EventKind.SIDE]
+    assert {t0, t0 + 100.0} <= set(timeline.sound_cue_times_s())
+    assert [(e.text, e.t_s - t0) for e in sides] == [("right", 0.0), ("left", 100.0)]
+
+
+VALID = """\
+title = "Mine"
+description = "A test program."
+posture = "sitting"
+
+[[step]]
+title = "First"
+text = "Breathe."
+duration_s = 60
+breathing = { inhale_s = 4, exhale_s = 6 }
+
+[[step.cue]]
+at_s = 10
+text = "Soften."
+
+[[step]]
+title = "Second"
+text = "Keep going."
+repetitions = 3
+repetition_s = 10
+sides = ["left", "right"]
+breathing = { own = true, ratio = 1.5 }
+"""
+
+
+def _with(old: str, new: str) -> str:
+    assert old in VALID
+    return VALID.replace(old, new)
+
+
+MALFORMED = [
+    # (file text, line, words the field name must contain, words of the problem)
+    (_with("duration_s = 60", "duraton_s = 60"), 8, "step 1", "did you mean 'duration_s'"),
+    (_with("inhale_s = 4,", "inhale_s = -4,"), 9, "breathing.inhale_s", "more than 0"),
+    (_with("at_s = 10", "at_s = 600"), 12, "cue[1].at_s", "after the step's end"),
+    (_with('posture = "sitting"', 'posture = "upside_down"'), 3, "posture", "unknown posture"),
+    (_with("repetition_s = 10\n", ""), 18, "step 2", "repetition_s"),
+    (_with('sides = ["left", "right"]', 'sides = ["left"]'), 20, "sides", "two different"),
+    (_with("ratio = 1.5", "ratio = 9"), 21, "breathing.ratio", "at most 5"),
+    (_with('title = "Second"\n', ""), 15, "step 2", "missing field 'title'"),
+    (_with("{ inhale_s = 4, exhale_s = 6 }", '{ rate_bpm = "fast" }'), 9, "rate_bpm", "personal"),
+    (_with("duration_s = 60", "duration_s = 60\nrepetitions = 2"), 9, "repetitions", "not both"),
+    (_with('text = "Soften."', "text = "), 13, "", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "field", "problem"), MALFORMED)
+def test_malformed_user_program_names_file_line_and_field(
+    text: str, line: int, field: str, problem: str, empty_user_dir: Path
+) -> None:
+    path = empty_user_dir / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    catalog = load_catalog(empty_user_dir)
+    assert "mine" in catalog.problems
+    with pytest.raises(ProgramError) as caught:
+        catalog.get("mine")
+    error = caught.value
+    message = error.user_message()
+    print(message)
+    assert f"{path}:{line}:" in message
+    assert error.line == line
+    assert field in (error.field or "")
+    assert problem in error.problem
+
+
+def test_valid_user_program_loads_and_overrides_builtin(empty_user_dir: Path) -> None:
+    (empty_user_dir / "mine.toml").write_text(VALID, encoding="utf-8")
+    (empty_user_dir / "deep-breathing-4-8.toml").write_text(VALID, encoding="utf-8")
+    catalog = load_catalog(empty_user_dir)
+    mine = catalog.get("mine")
+    assert catalog.origins["mine"] == USER
+    assert catalog.origins["deep-breathing-4-8"] == USER
+    assert catalog.get("deep-breathing-4-8").title == "Mine"
+    assert mine.total_duration_s == pytest.approx(60 + 3 * 10 * 2)
+    timeline = ProgramTimeline(mine)
+    assert timeline.at(10.0).cue == "Soften."
+    assert timeline.at(9.9).cue is None
+    assert timeline.at(60.0 + 35.0).side == "right"
+    assert timeline.at(60.0 + 35.0).target_ratio == pytest.approx(1.5)
+
+
+def test_broken_user_override_is_reported_not_silently_replaced(empty_user_dir: Path) -> None:
+    (empty_user_dir / "spine-body-scan.toml").write_text("title = 3\n", encoding="utf-8")
+    catalog = load_catalog(empty_user_dir)
+    with pytest.raises(ProgramError, match="title"):
+        catalog.get("spine-body-scan")
+
+
+def test_unknown_program_is_a_bad_argument(empty_user_dir: Path) -> None:
+    with pytest.raises(BadArgument, match="no program named 'nope'") as caught:
+        load_catalog(empty_user_dir).get("nope")
+    assert caught.value.exit_code == 2
+    assert "spine-body-scan" in caught.value.advice
+
+
+def test_bad_file_names_are_refused() -> None:
+    with pytest.raises(ProgramError, match="not a usable program name"):
+        parse_program(VALID, name="My Program", source="My Program.toml")
+
+
+def test_slowing_step_reaches_its_end_pattern() -> None:
+    text = _with(
+        "{ inhale_s = 4, exhale_s = 6 }",
+        "{ inhale_s = 2, exhale_s = 4, end = { rate_bpm = 5, ratio = 2 }, change_every_s = 20 }",
+    )
+    program = parse_program(text, name="slow", source="slow.toml")
+    timeline = ProgramTimeline(program)
+    first, middle, last = (timeline.at(t).pattern for t in (0.0, 25.0, 59.0))
+    assert first == BreathPattern(2.0, 4.0)
+    assert last is not None and last.rate_bpm == pytest.approx(5.0)
+    assert middle is not None and first.period_s < middle.period_s < last.period_s
+
+
+def test_key_lines_follow_tables_and_arrays() -> None:
+    text = (
+        'a = 1\n[[step]]\ntitle = "x"\n[[step.cue]]\nat_s = 1\n[[step]]\n'
+        'cue = [\n  { at_s = 2, text = "p" },\n  { at_s = 3, text = "q" },\n]\n'
+        "[step.breathing]\nown = true\n"
+    )
+    lines = KeyLines.scan(text)
+    assert lines.line_of(("a",)) == 1
+    assert lines.line_of(("step", 0, "title")) == 3
+    assert lines.line_of(("step", 0, "cue", 0, "at_s")) == 5
+    assert lines.line_of(("step", 1, "cue", 1, "text")) == 9
+    assert lines.line_of(("step", 1, "breathing", "own")) == 12
+    assert lines.line_of(("step", 1, "missing")) == 6
+
+
+def test_programs_command_lists_names_lengths_and_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    from trainer.programs_cli import programs
+
+    monkeypatch.setenv("BREATHWISE_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "programs").mkdir()
+    (tmp_path / "programs" / "broken.toml").write_text("title = [\n", encoding="utf-8")
+    app = typer.Typer()
+    app.command()(programs)
+    result = CliRunner().invoke(app, [])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(BUILTIN_NAMES)
+    spine = next(line for line in lines if line.startswith("spine-body-scan"))
+    assert "13 min" in spine and "safety questions first" in spine
+    assert "broken.toml:" in result.stderr

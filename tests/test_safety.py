@@ -1,0 +1,188 @@
+"""Red-flag screen: asked before back-focused programs, kept 30 days, refusals are clear."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from trainer.safety import (
+    CONTINUE_QUESTION,
+    DOCTOR_ADVICE,
+    MEDICAL_DISCLAIMER,
+    RED_FLAG_QUESTIONS,
+    REMINDER,
+    SCREEN_VALID_DAYS,
+    Outcome,
+    ScreenRecord,
+    ScreenRequired,
+    ScreenStore,
+    check_before_program,
+    require_clearance,
+    screen_path,
+)
+from trainer.safety_cli import screen
+
+TODAY = date(2025, 3, 1)
+
+
+class Person:
+    """Scripted answers: ``yes_to`` question keys get "yes", the continue question gets
+    ``carry_on``; records every question and message."""
+
+    def __init__(self, yes_to: tuple[str, ...] = (), carry_on: bool = False) -> None:
+        self.yes_to = yes_to
+        self.carry_on = carry_on
+        self.asked: list[str] = []
+        self.told: list[str] = []
+
+    def ask(self, question: str) -> bool:
+        self.asked.append(question)
+        if question == CONTINUE_QUESTION:
+            return self.carry_on
+        key = next(q.key for q in RED_FLAG_QUESTIONS if q.text == question)
+        return key in self.yes_to
+
+    def tell(self, message: str) -> None:
+        self.told.append(message)
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> ScreenStore:
+    return ScreenStore(tmp_path / "data" / "safety-screen.json")
+
+
+def run(
+    store: ScreenStore, person: Person | None, today: date = TODAY, back: bool = True
+) -> Outcome:
+    ask: Callable[[str], bool] | None = person.ask if person is not None else None
+    tell = person.tell if person is not None else (lambda message: None)
+    return check_before_program(
+        back, store=store, ask=ask, tell=tell, today=today, program_title="Back-release routine"
+    )
+
+
+def test_four_distinct_questions_and_the_disclaimer() -> None:
+    assert len(RED_FLAG_QUESTIONS) == 4
+    assert len({q.key for q in RED_FLAG_QUESTIONS}) == 4
+    assert all(q.text.endswith("?") for q in RED_FLAG_QUESTIONS)
+    assert "not a medical device" in MEDICAL_DISCLAIMER
+    assert "emergency" in MEDICAL_DISCLAIMER
+
+
+def test_programs_that_are_not_back_focused_ask_nothing(store: ScreenStore) -> None:
+    person = Person()
+    assert run(store, person, back=False) is Outcome.NOT_NEEDED
+    assert person.asked == [] and not store.path.exists()
+
+
+def test_all_no_is_clear_stored_and_reused_for_thirty_days(store: ScreenStore) -> None:
+    person = Person()
+    assert run(store, person) is Outcome.CLEAR
+    assert person.asked == [q.text for q in RED_FLAG_QUESTIONS]
+    assert DOCTOR_ADVICE not in person.told
+    stored = json.loads(store.path.read_text())
+    assert stored["answered_on"] == TODAY.isoformat()
+    assert not stat.S_IMODE(os.stat(store.path).st_mode) & 0o077
+
+    again = Person()
+    last_valid_day = TODAY + timedelta(days=SCREEN_VALID_DAYS - 1)
+    assert run(store, again, today=last_valid_day) is Outcome.CLEAR
+    assert again.asked == []
+    expired = Person()
+    assert run(store, expired, today=TODAY + timedelta(days=SCREEN_VALID_DAYS)) is Outcome.CLEAR
+    assert len(expired.asked) == 4
+
+
+def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None:
+    person = Person(yes_to=("bladder_bowel",), carry_on=True)
+    assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
+    assert DOCTOR_ADVICE in person.told
+    assert person.asked[-1] == CONTINUE_QUESTION
+    # Later the same month: no questions, but a reminder.
+    later = Person()
+    assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CONTINUE_AGAINST_ADVICE
+    assert later.asked == [] and REMINDER in later.told
+
+
+def test_declining_stops_the_program_and_is_asked_again_next_time(store: ScreenStore) -> None:
+    person = Person(yes_to=("leg_symptoms", "cancer_weight_loss"), carry_on=False)
+    with pytest.raises(ScreenRequired, match="see a doctor first"):
+        require_clearance(
+            True, store=store, ask=person.ask, tell=person.tell, today=TODAY, program_title="X"
+        )
+    record = store.load()
+    assert record is not None and record.flags == ("leg_symptoms", "cancer_weight_loss")
+    # Seen a doctor since: the questions come back instead of a standing refusal.
+    cleared = Person()
+    assert run(store, cleared, today=TODAY + timedelta(days=1)) is Outcome.CLEAR
+    assert len(cleared.asked) == 4
+
+
+def test_no_one_at_the_keyboard_refuses_with_how_to_answer(store: ScreenStore) -> None:
+    with pytest.raises(ScreenRequired) as caught:
+        run(store, None)
+    message = caught.value.user_message()
+    assert "Back-release routine" in message and "breathwise screen" in message
+    assert not store.path.exists()
+
+
+def test_no_one_at_the_keyboard_uses_valid_clear_answers(store: ScreenStore) -> None:
+    store.save(ScreenRecord(TODAY, {q.key: False for q in RED_FLAG_QUESTIONS}))
+    assert run(store, None, today=TODAY + timedelta(days=2)) is Outcome.CLEAR
+    store.save(ScreenRecord(TODAY, {q.key: q.key == "fever_nausea" for q in RED_FLAG_QUESTIONS}))
+    with pytest.raises(ScreenRequired, match="doctor first"):
+        run(store, None)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        '{"version": 1, "answered_on": "yesterday", "answers": {}}',
+        '{"version": 9, "answered_on": "2025-03-01", "answers": {}}',
+        '{"version": 1, "answered_on": "2025-03-01", "answers": {"leg_symptoms": "no"}}',
+    ],
+)
+def test_unreadable_answers_count_as_unanswered(store: ScreenStore, content: str) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(content)
+    assert store.load() is None
+    person = Person()
+    assert run(store, person) is Outcome.CLEAR and len(person.asked) == 4
+
+
+def test_incomplete_or_future_answers_are_not_trusted() -> None:
+    partial = ScreenRecord(TODAY, {"leg_symptoms": False})
+    assert not partial.valid_on(TODAY)
+    full = ScreenRecord(TODAY, {q.key: False for q in RED_FLAG_QUESTIONS})
+    assert full.valid_on(TODAY)
+    assert not full.valid_on(TODAY - timedelta(days=1))
+    assert ScreenRecord.from_json(full.to_json()) == full
+
+
+def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path))
+    app = typer.Typer()
+    app.command()(screen)
+    runner = CliRunner()
+    # CliRunner's stdin is not a terminal: the questions are refused, not silently answered.
+    result = runner.invoke(app, [])
+    assert result.exception is not None and "interactive terminal" in str(
+        getattr(result.exception, "advice", "")
+    )
+    result = runner.invoke(app, ["--show"])
+    assert result.exit_code == 0 and "No safety answers" in result.stdout
+
+    ScreenStore().save(ScreenRecord(date.today(), {q.key: False for q in RED_FLAG_QUESTIONS}))
+    assert screen_path() == tmp_path / "safety-screen.json"
+    result = runner.invoke(app, ["--show"])
+    assert result.exit_code == 0
+    assert "valid" in result.stdout and result.stdout.count(" no  ") == 4

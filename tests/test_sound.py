@@ -1,0 +1,232 @@
+"""Pacer sound, tested through the synthesised waveform; audio output falls back to one notice."""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
+from trainer.sound import (
+    CHIME_S,
+    HIGH_HZ,
+    LOW_HZ,
+    TONE_FLOOR,
+    TONE_LEVEL,
+    AudioOut,
+    PacerSound,
+    Voice,
+    phase_onsets,
+    render,
+    to_pcm16,
+)
+
+FS = 22050
+Signal = npt.NDArray[np.float64]
+# Largest step between samples a click-free tone can make: its steepest slope
+# 2 pi f A (1 + 2 * 0.15) / fs at the top pitch and loudness, plus a little slack.
+TONE_STEP_LIMIT = 2 * np.pi * HIGH_HZ * TONE_LEVEL * 1.3 / FS * 1.1
+
+
+def upward_crossings(x: Signal, fs: float) -> Signal:
+    """Times (s) of upward zero crossings, linearly interpolated between samples."""
+    idx = np.nonzero((x[:-1] < 0.0) & (x[1:] >= 0.0))[0]
+    frac = -x[idx] / (x[idx + 1] - x[idx])
+    return (idx + frac) / fs
+
+
+def frame_rms(x: Signal, fs: float, frame_n: int) -> Signal:
+    """RMS of consecutive frames of ``frame_n`` samples."""
+    n = frame_n
+    frames = x[: x.size // n * n].reshape(-1, n)
+    return np.asarray(np.sqrt(np.mean(frames**2, axis=1)), dtype=np.float64)
+
+
+def dominant_hz(x: Signal, fs: float) -> float:
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(x.size), n=1 << 16))
+    return float(np.fft.rfftfreq(1 << 16, 1.0 / fs)[np.argmax(spectrum)])
+
+
+@pytest.fixture()
+def pacer() -> Pacer:
+    return Pacer(BreathPattern(inhale_s=4.0, exhale_s=5.0, hold_in_s=1.0), start_s=0.5)
+
+
+def test_tone_pitch_rises_on_inhale_and_falls_on_exhale(pacer: Pacer) -> None:
+    x, _ = render(pacer.state, 0.0, 21 * FS, fs_hz=FS, voice=Voice.TONE)
+    crossings = upward_crossings(x, FS)
+    mid_t = (crossings[1:] + crossings[:-1]) / 2.0
+    freq = 1.0 / np.diff(crossings)
+    expected = np.array([LOW_HZ + (HIGH_HZ - LOW_HZ) * pacer.state(t).fill for t in mid_t])
+    settled = mid_t > 0.1
+    assert np.max(np.abs(freq[settled] - expected[settled])) < 1.0
+
+    def mean_freq(t0: float, t1: float) -> float:
+        return float(np.mean(freq[(mid_t >= t0) & (mid_t < t1)]))
+
+    for cycle in range(2):
+        c = 0.5 + 10.0 * cycle
+        inhale = [mean_freq(c + k, c + k + 1.0) for k in range(4)]
+        assert inhale == sorted(inhale) and inhale[-1] - inhale[0] > 40.0
+        hold = mean_freq(c + 4.1, c + 4.9)
+        assert hold == pytest.approx(HIGH_HZ, abs=1.0)
+        exhale = [mean_freq(c + 5.0 + k, c + 6.0 + k) for k in range(5)]
+        assert exhale == sorted(exhale, reverse=True) and exhale[0] - exhale[-1] > 40.0
+
+
+def test_tone_loudness_follows_fill_without_clicks(pacer: Pacer) -> None:
+    x, _ = render(pacer.state, 0.0, 12 * FS, fs_hz=FS, voice=Voice.TONE)
+    frame_n = 441
+    rms = frame_rms(x, FS, frame_n)
+    centres = (np.arange(rms.size) + 0.5) * frame_n / FS
+    wave_rms = np.sqrt((1.0 + 0.15**2) / 2.0)
+    expected = np.array(
+        [TONE_LEVEL * (TONE_FLOOR + (1 - TONE_FLOOR) * pacer.state(t).fill) for t in centres]
+    )
+    settled = centres > 0.3
+    assert np.allclose(rms[settled], expected[settled] * wave_rms, rtol=0.06)
+    assert np.max(np.abs(np.diff(x))) < TONE_STEP_LIMIT
+
+
+def test_no_click_when_the_pacer_appears_pauses_or_the_session_ends() -> None:
+    pacer = Pacer(BreathPattern(3.0, 3.0), start_s=1.0)
+    pacer.pause(4.0)
+
+    def state_at(t: float) -> PacerState | None:
+        return None if t < 1.0 else pacer.state(t)  # an own-rhythm step, then the pacer
+
+    x, _ = render(state_at, 0.0, 8 * FS, fs_hz=FS, voice=Voice.TONE, end_s=30.0)
+    assert np.max(np.abs(np.diff(x))) < TONE_STEP_LIMIT
+    assert np.max(np.abs(x[: int(0.99 * FS)])) == 0.0  # silent before the pacer
+    assert np.max(np.abs(x[int(4.3 * FS) :])) < 1e-3  # faded out after the pause
+
+    y, _ = render(pacer.state, 0.0, 6 * FS, fs_hz=FS, voice=Voice.TONE, end_s=5.0)
+    before_end = y[int(4.5 * FS) : int(5.0 * FS)]
+    assert np.max(np.abs(before_end)) < 0.01 * TONE_LEVEL
+    after = y[int(5.0 * FS) : int(5.3 * FS)]
+    assert np.max(np.abs(after)) > 0.1  # the gentle end bell
+    assert dominant_hz(after, FS) == pytest.approx(196.0, abs=3.0)
+
+
+def test_blocks_of_any_size_give_the_same_sound(pacer: Pacer) -> None:
+    seed = random.randrange(2**32)
+    print(f"seed={seed}")
+    rng = random.Random(seed)
+    for voice in Voice:
+        whole, _ = render(
+            pacer.state, 0.0, 8 * FS, fs_hz=FS, voice=voice, cue_times_s=[2.0], end_s=7.0
+        )
+        stream = PacerSound(pacer.state, fs_hz=FS, voice=voice, cue_times_s=[2.0], end_s=7.0)
+        parts = []
+        remaining = whole.size
+        while remaining:
+            n = min(remaining, rng.randint(1, 6000))
+            parts.append(stream(n))
+            remaining -= n
+        assert np.allclose(np.concatenate(parts), whole, atol=1e-9), voice
+
+
+def test_chimes_sound_at_each_phase_change(pacer: Pacer) -> None:
+    expected = []
+    for cycle in range(3):
+        c = 0.5 + 10.0 * cycle
+        expected += [(c, Phase.INHALE), (c + 4.0, Phase.HOLD_IN), (c + 5.0, Phase.EXHALE)]
+    expected = [(t, p) for t, p in expected if t < 25.0]
+    found = phase_onsets(pacer.state, 0.0, 25.0)
+    assert [p for _, p in found] == [p for _, p in expected]
+    assert np.allclose([t for t, _ in found], [t for t, _ in expected], atol=1e-9)
+
+    x, _ = render(pacer.state, 0.0, 25 * FS, fs_hz=FS, voice=Voice.CHIMES)
+    assert np.max(np.abs(x[: int(0.5 * FS)])) == 0.0  # nothing before the pacer starts
+    frame_n = 110
+    rms = frame_rms(x, FS, frame_n)
+    rising = np.nonzero((rms[2:] > 4.0 * rms[:-2] + 1e-3) & (rms[2:] > 0.02))[0] + 2
+    starts = [int(k) for i, k in enumerate(rising) if i == 0 or k - rising[i - 1] > 10]
+    heard = np.array(starts) * frame_n / FS
+    assert heard.size == len(expected)
+    assert np.allclose(heard, [t for t, _ in expected], atol=0.012)
+
+    inhale_pitch = dominant_hz(x[int(0.5 * FS) : int(0.7 * FS)], FS)
+    exhale_pitch = dominant_hz(x[int(5.5 * FS) : int(5.7 * FS)], FS)
+    assert inhale_pitch > exhale_pitch  # up for the in-breath, down for the out-breath
+
+
+def test_cue_chime_at_step_change_even_without_pacer() -> None:
+    x, _ = render(lambda t: None, 0.0, 5 * FS, fs_hz=FS, voice=Voice.TONE, cue_times_s=[1.0])
+    assert np.max(np.abs(x[:FS])) == 0.0
+    assert np.max(np.abs(x[FS : int(1.1 * FS)])) > 0.1
+    assert dominant_hz(x[FS : int(1.15 * FS)], FS) == pytest.approx(523.25, abs=4.0)
+    assert np.max(np.abs(x[int((1.0 + 0.16 + CHIME_S) * FS) :])) == 0.0
+
+
+def test_pcm16_clips_and_scales() -> None:
+    pcm = np.frombuffer(to_pcm16(np.array([0.0, 0.5, -1.0, 2.0])), dtype="<i2")
+    assert pcm.tolist() == [0, 16384, -32767, 32767]
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def constant_pull(n: int) -> Signal:
+    return np.full(n, 0.5)
+
+
+def python_player(code: str, *args: str) -> list[str]:
+    return [sys.executable, "-c", code, *args]
+
+
+def test_no_output_gives_exactly_one_notice() -> None:
+    notices: list[str] = []
+    out = AudioOut(
+        notify=notices.append,
+        use_sounddevice=False,
+        players=[["breathwise-no-such-player"], python_player("import sys; sys.exit(3)")],
+    )
+    assert out.start(constant_pull) is False
+    assert out.start(constant_pull) is False
+    out.stop()
+    assert len(notices) == 1
+    assert "breathwise-no-such-player not found" in notices[0]
+    assert "quit at once (exit 3" in notices[0]
+    assert out.unavailable is not None and not out.playing
+
+
+def test_player_receives_the_pcm_stream(tmp_path: Path) -> None:
+    target = tmp_path / "out.pcm"
+    copy = "import shutil, sys; shutil.copyfileobj(sys.stdin.buffer, open(sys.argv[1], 'wb'))"
+    notices: list[str] = []
+    out = AudioOut(
+        notify=notices.append,
+        use_sounddevice=False,
+        players=[python_player(copy, str(target))],
+        block_s=0.01,
+    )
+    assert out.start(constant_pull) is True and out.playing
+    time.sleep(0.2)
+    out.stop()
+    data = target.read_bytes()
+    assert len(data) > 0 and len(data) % 2 == 0
+    assert data == to_pcm16(np.full(len(data) // 2, 0.5))
+    assert notices == []
+
+
+def test_player_that_dies_gives_one_notice() -> None:
+    notices: list[str] = []
+    done = threading.Event()
+
+    def notify(message: str) -> None:
+        notices.append(message)
+        done.set()
+
+    dies = "import sys, time; time.sleep(0.4); sys.stdin.buffer.read(10); sys.exit(0)"
+    out = AudioOut(notify=notify, use_sounddevice=False, players=[python_player(dies)])
+    assert out.start(constant_pull) is True
+    assert done.wait(timeout=5.0)
+    out.stop()
+    assert len(notices) == 1 and "stopped playing" in notices[0]

@@ -1,0 +1,537 @@
+"""Read a program from TOML and check every field, pointing at the file and line of any mistake.
+
+A program file looks like this (``trainer/programs/*.toml`` are complete examples)::
+
+    title = "Deep breathing 4-8"
+    description = "In for four, out for eight."
+    back_focused = false               # true shows the safety screen first
+    kind = "practice"                  # or "resonance_assessment"
+    tips = ["..."]
+    posture = "sitting"                # default for steps that do not say
+    breathing = { inhale_s = 4, exhale_s = 8 }   # default for steps that do not say
+
+    [[step]]
+    title = "Settle"
+    text = "..."
+    duration_s = 60                    # or: repetitions = 10, repetition_s = 12
+    sides = ["left", "right"]          # optional, with alternate_sides = true to switch each time
+    breathing = { own = true, ratio = 1.2 }
+    #   or { inhale_s = 2, exhale_s = 4, end = { inhale_s = 4, exhale_s = 8 }, change_every_s = 60 }
+    #   or { rate_bpm = 6.0, ratio = 1.0 }  or  { rate_bpm = "personal" }
+
+    [[step.cue]]
+    at_s = 30
+    text = "..."
+
+``tomllib`` gives line numbers for syntax errors only, so the lines of semantic errors come from
+:class:`trainer.programs.toml_lines.KeyLines`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
+from trainer.programs.model import (
+    MAX_REPETITIONS,
+    MAX_STEP_S,
+    Breathing,
+    Cue,
+    FixedPattern,
+    OwnRhythm,
+    Paced,
+    PatternSpec,
+    Posture,
+    Program,
+    ProgramError,
+    ProgramKind,
+    RatePattern,
+    Step,
+)
+from trainer.programs.toml_lines import KeyLines, KeyPath
+
+__all__ = ["NAME_PATTERN", "ProgramError", "load_program", "parse_program", "toml_error_line"]
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+"""Program names (file stems): lower-case letters, digits, ``-`` and ``_``, so they can be typed."""
+
+PERSONAL_RATE = "personal"
+"""The ``rate_bpm`` value meaning "the person's stored resonance rate"."""
+
+_PROGRAM_KEYS = (
+    "title",
+    "description",
+    "kind",
+    "back_focused",
+    "tips",
+    "posture",
+    "breathing",
+    "step",
+)
+_STEP_KEYS = (
+    "title",
+    "text",
+    "posture",
+    "duration_s",
+    "repetitions",
+    "repetition_s",
+    "sides",
+    "alternate_sides",
+    "breathing",
+    "cue",
+    "scored",
+    "flexible",
+)
+_PATTERN_KEYS = ("inhale_s", "exhale_s", "hold_in_s", "hold_out_s", "rate_bpm", "ratio")
+_BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s")
+_CUE_KEYS = ("at_s", "text")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int:
+    """1-based line of a TOML syntax error (the last line for "at end of document")."""
+    match = _TOML_POSITION.search(str(error))
+    if match is not None:
+        return int(match.group(1))
+    return max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+
+
+def toml_error_problem(error: tomllib.TOMLDecodeError) -> str:
+    """The syntax error's description without its position (the position is shown separately)."""
+    return _TOML_POSITION.sub("", str(error)).replace("(at end of document)", "").strip()
+
+
+class _Checker:
+    """Validation context: knows the file, its key lines and how to name a field."""
+
+    def __init__(self, source: str, lines: KeyLines) -> None:
+        self.source = source
+        self.lines = lines
+        self.step_titles: dict[int, str] = {}
+
+    def label(self, path: KeyPath) -> str:
+        """Human name of a field: ``step 3 ("Sacrum"): breathing.inhale_s``."""
+        if len(path) >= 2 and path[0] == "step" and isinstance(path[1], int):
+            title = self.step_titles.get(path[1])
+            head = f"step {path[1] + 1}" + (f" ({title!r})" if title else "")
+            rest = path[2:]
+        else:
+            head, rest = "", path
+        names: list[str] = []
+        for part in rest:
+            if isinstance(part, int):
+                names.append(f"[{part + 1}]")
+            else:
+                names.append(("." if names else "") + part)
+        tail = "".join(names)
+        if head and tail:
+            return f"{head}: {tail}"
+        return head or tail or "program"
+
+    def fail(self, path: KeyPath, problem: str) -> NoReturn:
+        raise ProgramError(
+            problem,
+            source=self.source,
+            line=self.lines.line_of(path),
+            field=self.label(path),
+            advice="fix the program file (see the built-in programs for examples)",
+        )
+
+    def keys(self, table: Mapping[str, Any], path: KeyPath, allowed: Sequence[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else (f"; expected one of: {', '.join(allowed)}")
+                )
+                self.fail((*path, key), f"unknown field {key!r}{hint}")
+
+    def table(self, value: object, path: KeyPath) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(path, f"must be a table, got {_kind(value)}")
+        return value
+
+    def text(self, table: Mapping[str, Any], key: str, path: KeyPath, *, required: bool) -> str:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.fail(path, f"missing field {key!r}")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.fail((*path, key), f"must be non-empty text, got {_kind(value)}")
+        return value.strip()
+
+    def flag(self, table: Mapping[str, Any], key: str, path: KeyPath) -> bool:
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            self.fail((*path, key), f"must be true or false, got {_kind(value)}")
+        return value
+
+    def number(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: KeyPath,
+        *,
+        low: float,
+        high: float,
+        low_open: bool = False,
+        unit: str = "",
+    ) -> float:
+        value = table[key]
+        lower = f"more than {low:g}" if low_open else f"at least {low:g}"
+        wanted = f"a number {lower} and at most {high:g}{unit}"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail((*path, key), f"must be {wanted}, got {_kind(value)}")
+        number = float(value)
+        too_low = number <= low if low_open else number < low
+        if not math.isfinite(number) or too_low or number > high:
+            self.fail((*path, key), f"must be {wanted}, got {value!r}")
+        return number
+
+    def optional_number(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: KeyPath,
+        *,
+        low: float,
+        high: float,
+        low_open: bool = False,
+        unit: str = "",
+    ) -> float | None:
+        if key not in table:
+            return None
+        return self.number(table, key, path, low=low, high=high, low_open=low_open, unit=unit)
+
+
+def _kind(value: object) -> str:
+    """How a wrong value is described: its TOML type and, when short, the value itself."""
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "text",
+        list: "an array",
+        dict: "a table",
+    }
+    kind = names.get(type(value), type(value).__name__)
+    shown = repr(value)
+    return f"{kind} {shown}" if len(shown) <= 40 else kind
+
+
+def _pattern(check: _Checker, table: Mapping[str, Any], path: KeyPath) -> PatternSpec:
+    """A pattern from phase seconds or from ``rate_bpm`` (+ ``ratio``), with optional holds."""
+    has_phases = "inhale_s" in table or "exhale_s" in table
+    has_rate = "rate_bpm" in table
+    if has_phases and has_rate:
+        check.fail((*path, "rate_bpm"), "give either inhale_s/exhale_s or rate_bpm, not both")
+    if not (has_phases or has_rate):
+        check.fail(path, "missing the pace: inhale_s and exhale_s, or rate_bpm (or own = true)")
+    holds = {
+        key: check.optional_number(table, key, path, low=0.0, high=30.0, unit=" s") or 0.0
+        for key in ("hold_in_s", "hold_out_s")
+    }
+    if has_phases:
+        if "ratio" in table:
+            check.fail((*path, "ratio"), "ratio goes with rate_bpm; inhale_s/exhale_s fix it")
+        for key in ("inhale_s", "exhale_s"):
+            if key not in table:
+                check.fail(path, f"missing field {key!r}")
+        inhale = check.number(table, "inhale_s", path, low=0.0, high=30.0, low_open=True, unit=" s")
+        exhale = check.number(table, "exhale_s", path, low=0.0, high=30.0, low_open=True, unit=" s")
+        try:
+            return FixedPattern(
+                BreathPattern(inhale, exhale, holds["hold_in_s"], holds["hold_out_s"])
+            )
+        except ValueError as exc:
+            check.fail(path, str(exc))
+    ratio = check.optional_number(table, "ratio", path, low=MIN_RATIO, high=MAX_RATIO)
+    rate_value = table["rate_bpm"]
+    rate: float | None
+    if rate_value == PERSONAL_RATE:
+        rate = None
+    elif isinstance(rate_value, str):
+        check.fail(
+            (*path, "rate_bpm"), f"must be breaths/min or {PERSONAL_RATE!r}, got {rate_value!r}"
+        )
+    else:
+        rate = check.number(
+            table, "rate_bpm", path, low=MIN_RATE_BPM, high=MAX_RATE_BPM, unit=" breaths/min"
+        )
+    spec = RatePattern(
+        rate_bpm=rate,
+        ratio=1.0 if ratio is None else ratio,
+        hold_in_s=holds["hold_in_s"],
+        hold_out_s=holds["hold_out_s"],
+    )
+    if rate is not None:
+        try:
+            spec.resolve(None)
+        except ValueError as exc:
+            check.fail(path, str(exc))
+    return spec
+
+
+def _breathing(check: _Checker, value: object, path: KeyPath) -> Breathing:
+    table = check.table(value, path)
+    check.keys(table, path, _BREATHING_KEYS)
+    if check.flag(table, "own", path):
+        for key in table:
+            if key not in ("own", "ratio"):
+                check.fail((*path, key), "not used with own = true (only ratio is)")
+        ratio = check.optional_number(table, "ratio", path, low=MIN_RATIO, high=MAX_RATIO)
+        return OwnRhythm(target_ratio=ratio)
+    start = _pattern(check, {k: v for k, v in table.items() if k in _PATTERN_KEYS}, path)
+    if "end" not in table:
+        if "change_every_s" in table:
+            check.fail((*path, "change_every_s"), "only used with end (a slowing pattern)")
+        return Paced(start=start)
+    end_path = (*path, "end")
+    end_table = check.table(table["end"], end_path)
+    check.keys(end_table, end_path, _PATTERN_KEYS)
+    end = _pattern(check, end_table, end_path)
+    every = check.optional_number(
+        table, "change_every_s", path, low=1.0, high=MAX_STEP_S, unit=" s"
+    )
+    return Paced(start=start, end=end, change_every_s=30.0 if every is None else every)
+
+
+def _posture(check: _Checker, value: object, path: KeyPath) -> Posture:
+    try:
+        return Posture(value if isinstance(value, str) else "")
+    except ValueError:
+        choices = ", ".join(p.value for p in Posture)
+        check.fail(path, f"unknown posture {value!r}; expected one of: {choices}")
+
+
+def _sides(check: _Checker, value: object, path: KeyPath) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        check.fail(
+            path, f'must be an array of side names like ["left", "right"], got {_kind(value)}'
+        )
+    sides = tuple(v.strip() for v in value)
+    if len(sides) < 2 or len(set(sides)) != len(sides):
+        check.fail(path, "must name at least two different sides")
+    return sides
+
+
+def _cues(check: _Checker, value: object, path: KeyPath, step_s: float) -> tuple[Cue, ...]:
+    if not isinstance(value, list):
+        check.fail(path, f"must be an array of tables ([[step.cue]]), got {_kind(value)}")
+    cues: list[Cue] = []
+    for i, item in enumerate(value):
+        cue_path = (*path, i)
+        table = check.table(item, cue_path)
+        check.keys(table, cue_path, _CUE_KEYS)
+        if "at_s" not in table:
+            check.fail(cue_path, "missing field 'at_s'")
+        at_s = check.number(table, "at_s", cue_path, low=0.0, high=MAX_STEP_S, unit=" s")
+        if at_s >= step_s:
+            check.fail((*cue_path, "at_s"), f"falls after the step's end ({step_s:g} s)")
+        if cues and at_s < cues[-1].at_s:
+            check.fail((*cue_path, "at_s"), "cues must be in time order")
+        cues.append(Cue(at_s=at_s, text=check.text(table, "text", cue_path, required=True)))
+    return tuple(cues)
+
+
+def _step(
+    check: _Checker,
+    value: object,
+    index: int,
+    default_posture: Posture | None,
+    default_breathing: Breathing | None,
+) -> Step:
+    path: KeyPath = ("step", index)
+    table = check.table(value, path)
+    title = check.text(table, "title", path, required=True)
+    check.step_titles[index] = title
+    check.keys(table, path, _STEP_KEYS)
+    text = check.text(table, "text", path, required=True)
+    if "posture" in table:
+        posture = _posture(check, table["posture"], (*path, "posture"))
+    elif default_posture is not None:
+        posture = default_posture
+    else:
+        check.fail(path, "missing field 'posture' (and the program sets no default posture)")
+    if "breathing" in table:
+        breathing = _breathing(check, table["breathing"], (*path, "breathing"))
+    elif default_breathing is not None:
+        breathing = default_breathing
+    else:
+        check.fail(path, "missing field 'breathing' (and the program sets no default breathing)")
+
+    duration = check.optional_number(
+        table, "duration_s", path, low=0.0, high=MAX_STEP_S, low_open=True, unit=" s"
+    )
+    repetitions: int | None = None
+    repetition_s: float | None = None
+    if "repetitions" in table:
+        if duration is not None:
+            check.fail((*path, "repetitions"), "give either duration_s or repetitions, not both")
+        count = table["repetitions"]
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int)
+            or not 1 <= count <= MAX_REPETITIONS
+        ):
+            check.fail(
+                (*path, "repetitions"),
+                f"must be a whole number from 1 to {MAX_REPETITIONS}, got {_kind(count)}",
+            )
+        repetitions = count
+        if "repetition_s" not in table:
+            check.fail((*path, "repetitions"), "needs repetition_s too (seconds per repetition)")
+        repetition_s = check.number(
+            table, "repetition_s", path, low=0.0, high=600.0, low_open=True, unit=" s"
+        )
+        if repetitions * repetition_s > MAX_STEP_S:
+            check.fail((*path, "repetitions"), f"makes the step longer than {MAX_STEP_S:g} s")
+    elif "repetition_s" in table:
+        check.fail((*path, "repetition_s"), "only used with repetitions")
+    elif duration is None:
+        check.fail(path, "missing field 'duration_s' (or repetitions and repetition_s)")
+
+    sides = _sides(check, table["sides"], (*path, "sides")) if "sides" in table else ()
+    alternate = check.flag(table, "alternate_sides", path)
+    if alternate and not (sides and repetitions is not None):
+        check.fail((*path, "alternate_sides"), "needs sides and repetitions")
+    per_side_s = (
+        duration if duration is not None else float(repetitions or 0) * (repetition_s or 0.0)
+    )
+    total_s = per_side_s * max(1, len(sides))
+    cues = _cues(check, table["cue"], (*path, "cue"), total_s) if "cue" in table else ()
+    try:
+        return Step(
+            title=title,
+            text=text,
+            posture=posture,
+            breathing=breathing,
+            duration_s=duration,
+            repetitions=repetitions,
+            repetition_s=repetition_s,
+            sides=sides,
+            alternate_sides=alternate,
+            cues=cues,
+            scored=check.flag(table, "scored", path),
+            flexible=check.flag(table, "flexible", path),
+        )
+    except ValueError as exc:  # the model's own checks, should the ones above miss a case
+        check.fail(path, str(exc))
+
+
+def parse_program(text: str, *, name: str, source: str) -> Program:
+    """Build a :class:`Program` from TOML text.
+
+    Parameters
+    ----------
+    text : str
+        The TOML document.
+    name : str
+        The program's name (its file stem), checked against :data:`NAME_PATTERN`.
+    source : str
+        How to name the file in error messages.
+
+    Raises
+    ------
+    ProgramError
+        Syntax errors and every invalid, missing or unknown field, naming ``source``, the line
+        and the field.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgramError(
+            f"not valid TOML: {toml_error_problem(exc)}",
+            source=source,
+            line=toml_error_line(exc, text),
+            advice="fix the program file's syntax",
+        ) from None
+    check = _Checker(source, KeyLines.scan(text))
+    if not NAME_PATTERN.match(name):
+        raise ProgramError(
+            f"the file name {name!r} is not a usable program name",
+            source=source,
+            advice="name the file with lower-case letters, digits, '-' or '_', ending in .toml",
+        )
+    check.keys(data, (), _PROGRAM_KEYS)
+    title = check.text(data, "title", (), required=True)
+    description = check.text(data, "description", (), required=True)
+    if "\n" in description:
+        check.fail(("description",), "must be one line")
+    kind_value = data.get("kind", ProgramKind.PRACTICE.value)
+    try:
+        kind = ProgramKind(kind_value)
+    except ValueError:
+        choices = ", ".join(k.value for k in ProgramKind)
+        check.fail(("kind",), f"unknown kind {kind_value!r}; expected one of: {choices}")
+    tips_value = data.get("tips", [])
+    if not isinstance(tips_value, list) or not all(isinstance(t, str) for t in tips_value):
+        check.fail(("tips",), f"must be an array of text, got {_kind(tips_value)}")
+    default_posture = _posture(check, data["posture"], ("posture",)) if "posture" in data else None
+    default_breathing = (
+        _breathing(check, data["breathing"], ("breathing",)) if "breathing" in data else None
+    )
+    steps_value = data.get("step")
+    if not isinstance(steps_value, list) or not steps_value:
+        check.fail(("step",), "a program needs at least one [[step]]")
+    steps = tuple(
+        _step(check, item, i, default_posture, default_breathing)
+        for i, item in enumerate(steps_value)
+    )
+    if kind is ProgramKind.RESONANCE_ASSESSMENT:
+        scored = [s for s in steps if s.scored]
+        if len(scored) < 2 or not all(
+            isinstance(s.breathing, Paced) and s.breathing.end is None for s in scored
+        ):
+            check.fail(
+                ("step",),
+                "a resonance assessment needs at least two scored steps, each at one fixed pace",
+            )
+    return Program(
+        name=name,
+        title=title,
+        description=description,
+        steps=steps,
+        kind=kind,
+        back_focused=check.flag(data, "back_focused", ()),
+        tips=tuple(t.strip() for t in tips_value if t.strip()),
+        source=source,
+    )
+
+
+def load_program(path: Path, *, display: str | None = None) -> Program:
+    """Read and validate the program file ``path``; its name is the file stem.
+
+    Parameters
+    ----------
+    path : Path
+        A ``.toml`` program file.
+    display : str, optional
+        How to name the file in messages (defaults to ``str(path)``).
+
+    Raises
+    ------
+    ProgramError
+        The file cannot be read, is not UTF-8, or is not a valid program.
+    """
+    source = display or str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ProgramError(
+            f"cannot read the program: {exc.strerror or exc}", source=source
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ProgramError(
+            f"not UTF-8 text (byte {exc.start})", source=source, advice="save the file as UTF-8"
+        ) from None
+    return parse_program(text, name=path.stem, source=source)

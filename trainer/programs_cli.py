@@ -1,0 +1,83 @@
+"""Command functions ``breathwise programs`` and ``breathwise config show|set``.
+
+They are plain typer-annotated functions; ``trainer/cli.py`` registers them on the app.
+Expected failures raise :class:`trainer.errors.UserError` / :class:`~trainer.errors.BadArgument`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trainer.config import (
+    SETTING_HELP,
+    SETTING_KEYS,
+    load_settings,
+    parse_setting_value,
+    save_setting,
+    settings_as_text,
+    settings_path,
+)
+from trainer.programs.catalog import USER, load_catalog, user_programs_dir
+
+
+def format_length(total_s: float) -> str:
+    """A program length for listings: whole minutes (seconds under a minute)."""
+    if total_s < 60.0:
+        return f"{total_s:.0f} s"
+    return f"{total_s / 60.0:.0f} min"
+
+
+def programs() -> None:
+    """List the programs you can run, with their length and what they do.
+
+    Add your own as .toml files in the programs folder of the config directory
+    (`breathwise config show` prints where it is); a file named like a built-in program
+    replaces it.
+    """
+    catalog = load_catalog()
+    names = catalog.names()
+    width = max((len(name) for name in names), default=4)
+    for name in names:
+        program = catalog.programs[name]
+        notes: list[str] = []
+        if catalog.origins.get(name) == USER:
+            notes.append("yours")
+        if program.back_focused:
+            notes.append("safety questions first")
+        if program.needs_personal_rate:
+            notes.append("needs your resonance rate")
+        suffix = f" [{'; '.join(notes)}]" if notes else ""
+        length = format_length(program.total_duration_s)
+        typer.echo(f"{name:<{width}}  {length:>7}  {program.description}{suffix}")
+    for problem in catalog.problems.values():
+        typer.echo(f"warning: {problem.user_message()}", err=True)
+
+
+def config_show() -> None:
+    """Show the settings, where they are stored, and where your own programs go."""
+    path = settings_path()
+    settings = load_settings(path)
+    shown = settings_as_text(settings)
+    width = max(len(key) for key in SETTING_KEYS)
+    state = "" if path.exists() else " (not created yet: all defaults)"
+    typer.echo(f"settings file: {path}{state}")
+    typer.echo(f"your programs: {user_programs_dir()}")
+    typer.echo()
+    for key in SETTING_KEYS:
+        typer.echo(f"{key:<{width}} = {shown[key]:<24} # {SETTING_HELP[key]}")
+    if settings.recordings_dir is None:
+        typer.echo(f"(recordings go to {settings.effective_recordings_dir})")
+
+
+def config_set(
+    key: Annotated[str, typer.Argument(help=f"One of: {', '.join(SETTING_KEYS)}.")],
+    value: Annotated[str, typer.Argument(help="The new value; 'default' removes the setting.")],
+) -> None:
+    """Change one setting (written to the settings file at once)."""
+    if key == "program" and value.strip().lower() not in ("default", ""):
+        name = parse_setting_value(key, value)
+        load_catalog().get(name)  # an unknown or broken program is refused here, not at start
+    settings = save_setting(key, value)
+    typer.echo(f"{key} = {settings_as_text(settings)[key]}")

@@ -1,0 +1,107 @@
+"""``breathwise screen``: answer (or review) the red-flag safety questions in a terminal.
+
+Also the terminal versions of the ``ask``/``tell`` callables of :mod:`trainer.safety`, for the
+headless mode: :func:`terminal_prompts` gives them when stdin is a terminal and ``None``
+otherwise, so an unattended run refuses a back-focused program instead of waiting for input.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from trainer.errors import UserError
+from trainer.safety import (
+    MEDICAL_DISCLAIMER,
+    RED_FLAG_QUESTIONS,
+    Ask,
+    Outcome,
+    ScreenStore,
+    Tell,
+    ask_questions,
+    outcome_of,
+)
+
+_WIDTH = 78
+
+
+def terminal_tell(message: str) -> None:
+    """Print ``message`` wrapped to the terminal, followed by a blank line."""
+    typer.echo(textwrap.fill(message, width=_WIDTH))
+    typer.echo()
+
+
+def terminal_ask(question: str) -> bool:
+    """Ask a yes/no question on the terminal; there is no default, an answer is required."""
+    wrapped = textwrap.fill(question, width=_WIDTH)
+    return bool(typer.confirm(wrapped, default=None))
+
+
+def terminal_prompts() -> tuple[Ask | None, Tell]:
+    """``(ask, tell)`` for the terminal; ``ask`` is ``None`` when stdin is not a terminal."""
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    return (terminal_ask if interactive else None), terminal_tell
+
+
+def _show(store: ScreenStore, today: date) -> None:
+    record = store.load()
+    if record is None:
+        typer.echo("No safety answers are stored yet. Run `breathwise screen` to answer them.")
+        return
+    state = "valid" if record.valid_on(today) else "expired, will be asked again"
+    typer.echo(
+        f"Answered on {record.answered_on.isoformat()} ({state}; "
+        f"asked again from {record.expires_on().isoformat()})."
+    )
+    for question in RED_FLAG_QUESTIONS:
+        answer = record.answers.get(question.key)
+        shown = "not answered" if answer is None else ("yes" if answer else "no")
+        typer.echo(f"  {shown:>12}  {question.text}")
+    outcome = outcome_of(record)
+    if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+        typer.echo("You chose to continue despite the advice to see a doctor first.")
+    elif outcome is Outcome.DECLINED:
+        typer.echo("Back-focused programs stay off until you answer again.")
+
+
+def screen(
+    show: Annotated[
+        bool, typer.Option("--show", help="Show the stored answers instead of asking.")
+    ] = False,
+) -> None:
+    """Answer the safety questions asked before back-focused programs.
+
+    The answers are kept for 30 days in your data folder; programs that work on the back ask
+    for them when they are missing or older.
+    """
+    store = ScreenStore()
+    today = date.today()
+    if show:
+        _show(store, today)
+        return
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise UserError(
+            "the safety questions need someone at the keyboard (stdin is not a terminal)",
+            advice="run `breathwise screen` in an interactive terminal",
+        )
+    record = ask_questions(terminal_ask, terminal_tell, today)
+    store.save(record)
+    outcome = outcome_of(record)
+    typer.echo()
+    if outcome is Outcome.CLEAR:
+        terminal_tell(
+            "Thank you. Back-focused programs are open to you; the questions come back on "
+            f"{record.expires_on().isoformat()}."
+        )
+    elif outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+        terminal_tell("Noted. Go gently, and stop any exercise that causes pain.")
+    else:
+        terminal_tell(
+            "Back-focused programs stay off for now. Run `breathwise screen` again once a "
+            "doctor has cleared you."
+        )
+    terminal_tell(MEDICAL_DISCLAIMER)
