@@ -28,6 +28,7 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "config"
     monkeypatch.setenv("BREATHWISE_CONFIG_DIR", str(folder))
     monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("BREATHWISE_RECORDINGS_DIR", raising=False)
     return folder
 
 

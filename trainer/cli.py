@@ -8,7 +8,15 @@ from collections.abc import Sequence
 import typer
 
 from devices.errors import BreathwiseDeviceError
-from trainer import hrv_cli, programs_cli, safety_cli, session_cli
+from trainer import (
+    exchange_cli,
+    history_cli,
+    hrv_cli,
+    programs_cli,
+    report_cli,
+    safety_cli,
+    session_cli,
+)
 from trainer.errors import UserError
 
 HELP = """Breathwise: a biofeedback breathing trainer.
@@ -34,6 +42,11 @@ app.command("replay")(session_cli.replay)
 app.command("programs")(programs_cli.programs)
 app.command("screen")(safety_cli.screen)
 app.command("hrv")(hrv_cli.hrv)
+app.command("report")(report_cli.report)
+app.command("history")(history_cli.history)
+app.command("progress")(history_cli.progress)
+app.command("export")(exchange_cli.export)
+app.command("import")(exchange_cli.import_)
 
 config_app = typer.Typer(
     help="Show or change settings (default device, program, resonance rate, sound, recordings).",

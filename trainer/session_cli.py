@@ -76,10 +76,21 @@ def _run_with_signals(
 def _report_end(result: SessionResult) -> None:
     if result.path is not None:
         print(f"recording saved: {result.path}", file=sys.stderr)
+        _add_to_history(result.path)
     if result.error:
         raise UserError(
             result.error, "the recording up to the failure was saved" if result.path else ""
         )
+
+
+def _add_to_history(path: Path) -> None:
+    from trainer.history import record_session
+
+    try:
+        record_session(path)
+    except UserError as exc:
+        # The recording is safe either way; the history can be rebuilt with 'history --add'.
+        print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
 
 
 def live(

@@ -1,0 +1,143 @@
+"""Batch analysis: 50 recordings on all cores, a corrupt one skipped, the same through Dask."""
+
+from __future__ import annotations
+
+import csv
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+from simulated_sessions import WALL_NS, write_simulated
+
+from trainer.batch import (
+    METRIC_COLUMNS,
+    BatchResult,
+    BatchRow,
+    default_workers,
+    find_recordings,
+    open_executor,
+    run_batch,
+)
+from trainer.errors import BadArgument
+from trainer.report_cli import report
+
+N_RECORDINGS = 50
+CORRUPT = "session-025.bwr"
+DAY_NS = 86_400 * 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """50 two-minute simulated sessions (different people and paces), one of them damaged."""
+    folder = tmp_path_factory.mktemp("study")
+    for k in range(N_RECORDINGS):
+        path = folder / f"session-{k:03d}.bwr"
+        write_simulated(
+            path,
+            120.0,
+            seed=100 + k,
+            rate_bpm=5.0 + (k % 4) * 0.5,
+            start_wall_ns=WALL_NS + k * DAY_NS,
+        )
+    corrupt = folder / CORRUPT
+    lines = corrupt.read_text().splitlines(keepends=True)
+    lines[40] = "{this line was damaged\n"
+    corrupt.write_text("".join(lines))
+    (folder / "notes.txt").write_text("not a recording\n")
+    return folder
+
+
+def _table(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def local_batch(
+    study: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[BatchResult, list[BatchRow], Path]:
+    """The whole study on a process pool of all cores, table only."""
+    out = tmp_path_factory.mktemp("local")
+    seen: list[BatchRow] = []
+    with ProcessPoolExecutor(max_workers=default_workers()) as pool:
+        result = run_batch(
+            find_recordings(study), out, executor=pool, report_suffix=None, on_done=seen.append
+        )
+    return result, seen, out
+
+
+def test_batch_on_all_cores_skips_the_corrupt_recording(
+    study: Path, local_batch: tuple[BatchResult, list[BatchRow], Path]
+) -> None:
+    result, seen, out = local_batch
+    paths = find_recordings(study)
+    assert len(paths) == N_RECORDINGS  # notes.txt is not a recording
+    assert len(seen) == N_RECORDINGS  # progress was reported once per recording
+    assert [row.file for row in result.failed] == [CORRUPT]
+    assert "damaged at line 41" in result.failed[0].error
+    if default_workers() > 1:
+        assert len(result.worker_pids) > 1, "the batch ran in one process only"
+    rows = _table(out / "summary.csv")
+    assert [r["file"] for r in rows] == sorted(p.name for p in paths)
+    assert list(rows[0]) == ["file", "status", "error", "report", *METRIC_COLUMNS]
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) == N_RECORDINGS - 1
+    for r in ok:
+        k = int(r["file"][8:11])
+        assert float(r["target_rate_bpm"]) == pytest.approx(5.0 + (k % 4) * 0.5, abs=0.01)
+        assert float(r["duration_s"]) == 120.0 and int(r["breaths"]) >= 5
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_identical_results(
+    study: Path, local_batch: tuple[BatchResult, list[BatchRow], Path], tmp_path: Path
+) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    local, _, local_out = local_batch
+    with (
+        distributed.LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        open_executor(cluster.scheduler_address) as executor,
+    ):
+        remote = run_batch(
+            find_recordings(study), tmp_path / "dask", executor=executor, report_suffix=None
+        )
+    assert [(r.file, r.status, r.error) for r in remote.rows] == [
+        (r.file, r.status, r.error) for r in local.rows
+    ]
+    differences = [
+        (a.file, key, a.metrics.get(key), b.metrics.get(key))
+        for a, b in zip(local.rows, remote.rows, strict=True)
+        for key in sorted(set(a.metrics) | set(b.metrics))
+        if a.metrics.get(key) != b.metrics.get(key)
+    ]
+    assert differences == []
+    assert len(remote.failed) == 1
+    summary = (tmp_path / "dask" / "summary.csv").read_bytes()
+    assert summary == (local_out / "summary.csv").read_bytes()
+    assert not remote.worker_pids & local.worker_pids
+
+
+def test_report_command_on_a_directory_writes_reports_and_table(
+    study: Path, tmp_path: Path
+) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    for name in ("session-001.bwr", "session-002.bwr", CORRUPT):
+        (small / name).write_bytes((study / name).read_bytes())
+    report(small, tmp_path / "reports", fmt="pdf", jobs=2)
+    written = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert written == ["session-001.report.pdf", "session-002.report.pdf", "summary.csv"]
+    rows = {r["file"]: r for r in _table(tmp_path / "reports" / "summary.csv")}
+    assert rows["session-001.bwr"]["report"] == "session-001.report.pdf"
+    assert rows[CORRUPT]["status"] == "error" and rows[CORRUPT]["report"] == ""
+
+
+def test_bad_batch_arguments(study: Path, tmp_path: Path) -> None:
+    with pytest.raises(BadArgument, match=r"no \.bwr recordings"):
+        find_recordings(tmp_path)
+    with pytest.raises(BadArgument, match="--format"):
+        report(study, tmp_path / "x", fmt="jpg")
+    with pytest.raises(BadArgument, match="--jobs"), open_executor(None, 0):
+        pass

@@ -1,0 +1,106 @@
+"""Export: CSV per stream, and EDF+ read back with a standard EDF reader (pyedflib / EDFlib)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from simulated_sessions import write_simulated
+
+from trainer.analysis_run import SessionAnalysis, analyse_recording
+from trainer.errors import BadArgument
+from trainer.exchange_cli import export
+from trainer.export import export_recording
+
+pyedflib = pytest.importorskip("pyedflib")
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SessionAnalysis]:
+    path = write_simulated(
+        tmp_path_factory.mktemp("export") / "three.bwr",
+        180.0,
+        seed=11,
+        gap=(70.0, 12.0),
+        marks=((30.0, "cough"),),
+        steps=((120.0, 5.0, 1.5, "Slow down"),),
+    )
+    return path, analyse_recording(path)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_csv_per_stream_holds_the_analysed_samples(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    path, analysis = session
+    files = export_recording(path, "csv", tmp_path)
+    names = sorted(f.name for f in files)
+    assert names == [
+        "three.beats.csv",
+        "three.belt.csv",
+        "three.breaths.csv",
+        "three.events.csv",
+        "three.pacer.csv",
+    ]
+    belt = _rows(tmp_path / "three.belt.csv")
+    assert len(belt) == analysis.belt_values.size
+    got = np.array([float(r["force"]) for r in belt])
+    assert np.allclose(got, analysis.belt_values, atol=1e-6)
+    beats = _rows(tmp_path / "three.beats.csv")
+    assert np.allclose([float(r["rr_ms"]) for r in beats], analysis.rr_ms, atol=1e-6)
+    breaths = _rows(tmp_path / "three.breaths.csv")
+    assert len(breaths) == len(analysis.breaths) > 10
+    assert set(breaths[0]) >= {"inhale_onset_s", "exhale_onset_s", "ratio", "follow_score"}
+    events = {(r["kind"], r["text"]) for r in _rows(tmp_path / "three.events.csv")}
+    assert {("mark", "cough"), ("gap", "sim"), ("step", "Slow down")} <= events
+    pacer = _rows(tmp_path / "three.pacer.csv")
+    assert pacer[0]["phase"] == "inhale" and float(pacer[0]["t_s"]) == 0.0
+    assert {r["rate_bpm"] for r in pacer if float(r["t_s"]) > 125} == {"5.0"}
+
+
+def test_edf_reads_back_the_same_samples_and_annotations(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    path, analysis = session
+    out = tmp_path / "three.edf"
+    export(path, "edf", out)
+    with pyedflib.EdfReader(str(out)) as reader:
+        labels = reader.getSignalLabels()
+        assert labels == ["Resp belt", "Pacer target", "Heart rate"]
+        assert reader.getFileDuration() == 180
+        belt_i = labels.index("Resp belt")
+        assert reader.getSampleFrequency(belt_i) == pytest.approx(analysis.belt_fs_hz)
+        belt = reader.readSignal(belt_i)
+        lo, hi = reader.getPhysicalMinimum(belt_i), reader.getPhysicalMaximum(belt_i)
+        onsets, durations, texts = reader.readAnnotations()
+    resolution = (hi - lo) / 65535
+    idx = np.rint(analysis.belt_t_s * analysis.belt_fs_hz).astype(int)
+    inside = idx < belt.size  # a sample at exactly the session end falls past the last record
+    assert np.count_nonzero(~inside) <= 1
+    assert np.max(np.abs(belt[idx[inside]] - analysis.belt_values[inside])) <= resolution
+    # Inside the gap the belt holds the physical minimum, and a "no data" annotation says so.
+    hole = belt[int(72 * analysis.belt_fs_hz) : int(80 * analysis.belt_fs_hz)]
+    assert np.allclose(hole, lo, atol=resolution)
+    texts = list(texts)
+    beat_notes = [t for t in texts if t.startswith("beat")]
+    assert len(beat_notes) == analysis.rr_ms.size
+    beat_onsets = np.sort(np.asarray(onsets)[[t.startswith("beat") for t in texts]])
+    assert np.allclose(beat_onsets, np.sort(analysis.beat_t_s), atol=1e-4)  # TAL: 100 us
+    assert texts.count("inhale 1") == 1 and texts.count("exhale 1") == 1
+    assert sum(t == "pacer inhale" for t in texts) >= 17
+    assert "mark cough" in texts and "step Slow down" in texts
+    gap = [(o, d) for o, d, t in zip(onsets, durations, texts, strict=True) if t == "gap sim"]
+    assert gap == [(pytest.approx(70.0, abs=1e-3), pytest.approx(12.0, abs=1e-3))]
+    assert any(t == "no data belt" for t in texts)
+
+
+def test_unknown_format_is_a_bad_argument(session: tuple[Path, SessionAnalysis]) -> None:
+    path, _ = session
+    with pytest.raises(BadArgument, match="xml"):
+        export_recording(path, "xml")

@@ -1,0 +1,186 @@
+"""The session history: schema migrations, upserts, concurrent writers, the history command."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from trainer import history as hist
+from trainer.history import (
+    COLUMNS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    History,
+    HistoryError,
+    add_or_update_session,
+    list_sessions,
+    migrate,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DAY_NS = 86_400 * 1_000_000_000
+
+
+def _metrics(key: str, start_wall_ns: int, **extra: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "session_key": key,
+        "start_wall_ns": start_wall_ns,
+        "duration_s": 600.0,
+        "breaths": 60,
+        "median_rate_bpm": 6.1,
+        "mean_ratio": 1.9,
+        "rmssd_ms": 42.0,
+        "not_a_column": "ignored",
+    }
+    values.update(extra)
+    return values
+
+
+def test_a_new_database_is_at_the_latest_schema_and_private(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "history.sqlite3"
+    with History(db):
+        pass
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = [row[1] for row in conn.execute("PRAGMA table_info(sessions)")]
+    assert set(names) == set(COLUMNS)
+    assert db.stat().st_mode & 0o777 == 0o600
+    assert db.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_migrating_a_v1_database_keeps_its_rows(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    assert migrate(conn, db, to_version=1) == 0
+    conn.execute(
+        "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, breaths, "
+        "median_rate_bpm, updated_wall_ns) VALUES ('old', '/r/old.bwr', 5, 300.0, 30, 5.5, 1)"
+    )
+    conn.close()
+
+    with History(db) as history:
+        rows = history.list_sessions()
+    assert len(rows) == 1
+    old = rows[0]
+    assert (old.session_key, old.path, old.breaths, old.median_rate_bpm) == (
+        "old",
+        "/r/old.bwr",
+        30,
+        5.5,
+    )
+    # Columns added by v2 take their defaults on old rows.
+    assert old.rmssd_ms is None and old.beats == 0 and old.gaps == 0
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_every_migration_step_applies_in_order(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    for version in range(1, len(MIGRATIONS) + 1):
+        assert migrate(conn, db, to_version=version) == version - 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == version
+    # Opening again changes nothing.
+    assert migrate(conn, db) == SCHEMA_VERSION
+
+
+def test_a_newer_database_is_refused_not_damaged(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    with History(db) as history:
+        history.upsert({**_metrics("a", 1), "path": "/x.bwr"})
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(HistoryError, match="newer than this Breathwise"):
+        History(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    db.write_bytes(b"this is not sqlite " * 100)
+    with pytest.raises(HistoryError, match=r"history\.sqlite3"):
+        History(db)
+
+
+def test_reanalysing_a_session_updates_its_row(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    first = add_or_update_session(_metrics("s1", 10), tmp_path / "a.bwr", db_path=db)
+    assert first.rmssd_ms == 42.0
+    time.sleep(0.001)
+    again = add_or_update_session(
+        _metrics("s1", 10, rmssd_ms=50.0), tmp_path / "moved" / "a.bwr", db_path=db
+    )
+    rows = list_sessions(db_path=db)
+    assert len(rows) == 1
+    assert rows[0].rmssd_ms == 50.0
+    assert rows[0].path == str((tmp_path / "moved" / "a.bwr").resolve())
+    assert again.updated_wall_ns >= first.updated_wall_ns
+
+
+def test_list_is_in_start_order_and_filters_by_date(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    for key, day in (("c", 3), ("a", 1), ("b", 2)):
+        add_or_update_session(_metrics(key, day * DAY_NS), tmp_path / f"{key}.bwr", db_path=db)
+    assert [r.session_key for r in list_sessions(db_path=db)] == ["a", "b", "c"]
+    assert [r.session_key for r in list_sessions(2 * DAY_NS, db_path=db)] == ["b", "c"]
+
+
+def test_upsert_requires_the_identity_columns(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as history, pytest.raises(ValueError, match="path"):
+        history.upsert({"session_key": "x", "start_wall_ns": 1, "duration_s": 1.0})
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from trainer.history import add_or_update_session
+    db, go, name, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    while not go.exists():
+        time.sleep(0.001)
+    for i in range(n):
+        add_or_update_session(
+            {"session_key": f"{name}-{i}", "start_wall_ns": i, "duration_s": 60.0},
+            Path(f"/r/{name}-{i}.bwr"), db_path=db,
+        )
+    """
+)
+
+
+def test_two_processes_finishing_at_the_same_moment_both_land(tmp_path: Path) -> None:
+    db = tmp_path / "fresh" / "history.sqlite3"  # neither process finds it: both create it
+    go = tmp_path / "go"
+    n = 25
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(db), str(go), name, str(n)],
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("first", "second")
+    ]
+    time.sleep(0.3)  # both interpreters are up and polling for the go signal
+    go.touch()
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    keys = {row.session_key for row in list_sessions(db_path=db)}
+    assert keys == {f"{name}-{i}" for name in ("first", "second") for i in range(n)}
+
+
+def test_default_location_follows_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path / "bw"))
+    assert hist.default_db_path() == tmp_path / "bw" / "history.sqlite3"
+    add_or_update_session(_metrics("k", 1), tmp_path / "k.bwr")
+    assert (tmp_path / "bw" / "history.sqlite3").exists()

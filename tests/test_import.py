@@ -1,0 +1,219 @@
+"""Import: RR lists and Polar-style CSV exports into recordings; malformed files name the line."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devices.heart_rate import decode_heart_rate_measurement
+from devices.packets import Stream
+from trainer.analysis_run import analyse_recording
+from trainer.errors import BadArgument, UserError
+from trainer.exchange_cli import import_
+from trainer.export import export_recording, pmd_waveforms
+from trainer.importers import ImportFileError, import_file, parse_rr_list
+from trainer.recording import read_recording
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+H10 = DATA / "polar_h10_pvc" / "polar_h10_pvc.csv.gz"
+START_NS = 1_767_250_800 * 1_000_000_000
+
+
+def _rr_series(n: int = 300, seed: int = 4) -> np.ndarray:
+    """A resting heart with a breathing rhythm: 900 ms +- 60 ms at 0.1 Hz, plus noise (ms)."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(n)
+    rr: np.ndarray = np.round(900 + 60 * np.sin(2 * np.pi * 0.1 * k * 0.9) + rng.normal(0, 8, n))
+    return rr
+
+
+def test_an_rr_list_becomes_a_recording_with_the_same_intervals(tmp_path: Path) -> None:
+    rr = _rr_series()
+    src = tmp_path / "rr.txt"
+    src.write_text("RR (ms)\n# exported by some app\n\n" + "\n".join(f"{v:g}" for v in rr) + "\n")
+    out = import_file(src, "auto", tmp_path / "rr.bwr", start_wall_ns=START_NS)
+    recording = read_recording(out)
+    assert recording.header.start_wall_ns == START_NS
+    assert recording.header.source.kind == "import"
+    payloads = [p.payload for p in recording.packets if p.stream == Stream.HEART_RATE]
+    sent = [ms for p in payloads for ms in decode_heart_rate_measurement(p).rr_ms]
+    # The 0x2A37 unit is 1/1024 s: every interval survives within half a unit.
+    assert len(sent) == rr.size
+    assert np.max(np.abs(np.asarray(sent) - rr)) <= 1000 / 1024 / 2
+    # One notification per second, each carrying the beats of that second, like a strap.
+    assert len(payloads) == pytest.approx(rr.sum() / 1000, abs=1.5)
+    analysis = analyse_recording(out)
+    assert analysis.rr_ms.size >= rr.size - 1
+    assert analysis.heart.rmssd_ms is not None and analysis.heart.mean_hr_bpm is not None
+    assert analysis.heart.mean_hr_bpm == pytest.approx(60_000 / rr.mean(), rel=0.01)
+
+
+def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
+    src = tmp_path / "rr_s.txt"
+    src.write_text("0.812\n0.905\n1.001\n")
+    assert parse_rr_list(src).tolist() == pytest.approx([812.0, 905.0, 1001.0])
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("812\n905\nabc\n900\n", 3, "'abc' is not an RR interval"),
+        ("812\n905,5\n", 2, "'905,5' is not an RR interval"),
+        ("812\n\n# fine\n-3\n", 4, "must be > 0"),
+        ("812\n20000\n", 2, "not a plausible RR interval"),
+        ("812\n905\nnan\n", 3, "must be > 0"),
+    ],
+)
+def test_a_malformed_rr_list_names_the_line(
+    tmp_path: Path, text: str, line: int, words: str
+) -> None:
+    src = tmp_path / "bad.txt"
+    src.write_text(text)
+    with pytest.raises(ImportFileError) as info:
+        import_file(src, "rr", tmp_path / "bad.bwr")
+    message = info.value.user_message()
+    assert f"bad.txt:{line}:" in message and words in message
+    assert "\n" not in message
+    assert not (tmp_path / "bad.bwr").exists()
+
+
+def test_empty_and_binary_files_are_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n\n")
+    with pytest.raises(ImportFileError, match="no RR intervals"):
+        import_file(empty, "rr")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"812\n\xff\xfe\x00\n")
+    with pytest.raises(ImportFileError, match=r"blob\.txt:2: not UTF-8"):
+        import_file(binary, "rr")
+
+
+def _logger_csv(path: Path, *, n_acc: int = 500) -> np.ndarray:
+    """A Polar Sensor Logger style ACC export: ';', ISO phone time, X/Y/Z in mg (50 Hz)."""
+    rng = np.random.default_rng(2)
+    acc: np.ndarray = np.round(rng.normal(0, 200, (n_acc, 3)) + np.array([0.0, 0.0, 1000.0]))
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["Phone timestamp", "sensor timestamp [ns]", "X [mg]", "Y [mg]", "Z [mg]"])
+        for k, row in enumerate(acc):
+            t = np.datetime64("2026-01-01T07:00:00.000") + np.timedelta64(20 * k, "ms")
+            writer.writerow([str(t), "", *(f"{v:g}" for v in row)])
+    return acc
+
+
+def test_a_polar_acc_export_becomes_pmd_frames(tmp_path: Path) -> None:
+    acc = _logger_csv(tmp_path / "acc.csv")
+    out = import_file(tmp_path / "acc.csv", "auto", tmp_path / "acc.bwr")
+    recording = read_recording(out)
+    assert recording.header.source.streams["pmd"]["acc"]["fs_hz"] == pytest.approx(50.0)
+    [wave] = pmd_waveforms(recording)
+    assert wave.name == "acc" and wave.values.shape == acc.shape
+    assert np.array_equal(wave.values, acc)
+    assert np.allclose(np.diff(wave.t_s), 0.02, atol=1e-6)
+    files = export_recording(out, "csv", tmp_path / "csv")
+    assert (tmp_path / "csv" / "acc.acc.csv") in files
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "words"),
+    [
+        (["time_ns,rr_ms", "1000000000,800", "2000000000,eight"], 3, "'eight' is not a number"),
+        (["time_ns,rr_ms", "1000000000,800", "x,900"], 3, "'x' is not a valid timestamp"),
+        (["time_ns,rr_ms", "2000000000,800", "1000000000,900"], 3, "time goes backwards"),
+        (["time_ns,rr_ms", "1000000000,800,1,2"], 2, "4 cells where the header has 2"),
+        (["when,rr_ms", "1,800"], 1, "no time column"),
+        (["time_ns,temperature", "1,36.6"], 1, "no RR, HR, ECG or accelerometer column"),
+        (["time_ns,rr_ms", "1000000000,800", "2000000000,30"], 3, "not a plausible RR"),
+    ],
+)
+def test_a_malformed_polar_csv_names_the_line(
+    tmp_path: Path, rows: list[str], line: int, words: str
+) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ImportFileError) as info:
+        import_file(src, "polar", tmp_path / "bad.bwr")
+    message = info.value.user_message()
+    assert f"bad.csv:{line}:" in message and words in message
+
+
+def test_import_command_refuses_to_overwrite_and_checks_its_options(tmp_path: Path) -> None:
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(["800", "820", "790"] * 20) + "\n")
+    import_(src, "rr", tmp_path / "rr.bwr", "2026-01-01T07:00")
+    with pytest.raises(UserError, match="already exists"):
+        import_(src, "rr", tmp_path / "rr.bwr", None)
+    with pytest.raises(BadArgument, match="--start"):
+        import_(src, "rr", tmp_path / "other.bwr", "yesterday")
+    with pytest.raises(BadArgument, match="unknown import kind"):
+        import_(src, "kubios", tmp_path / "other.bwr", None)
+
+
+@pytest.mark.shared_data
+def test_a_real_polar_h10_export_imports_rr_and_ecg(tmp_path: Path) -> None:
+    if not H10.exists():
+        pytest.skip(f"shared data not found at {H10}")
+    out = import_file(H10, "auto", tmp_path / "h10.bwr")
+    recording = read_recording(out)
+    assert recording.header.start_wall_ns == 1714920600006020096
+    with gzip.open(H10, "rt") as handle:
+        rows = list(csv.DictReader(handle))
+    rr_source = [float(r["rr_ms"]) for r in rows if r["rr_ms"]]
+    payloads = [p.payload for p in recording.packets if p.stream == Stream.HEART_RATE]
+    sent = [ms for p in payloads for ms in decode_heart_rate_measurement(p).rr_ms]
+    assert len(sent) == len(rr_source) == 798
+    assert np.max(np.abs(np.asarray(sent) - rr_source)) <= 1000 / 1024 / 2
+    [ecg] = pmd_waveforms(recording)
+    ecg_source = np.asarray([float(r["ecg_mV"]) for r in rows]) * 1000.0
+    assert ecg.values.shape[0] == ecg_source.size
+    assert np.max(np.abs(ecg.values[:, 0] - ecg_source)) <= 0.5  # whole µV in the frames
+    analysis = analyse_recording(recording)
+    # The recording has frequent PVCs: the artifact correction must have work to do.
+    assert analysis.heart.corrected_beats > 20
+    edf = export_recording(out, "edf", tmp_path / "h10.edf")[0]
+    pyedflib = pytest.importorskip("pyedflib")
+    with pyedflib.EdfReader(str(edf)) as reader:
+        labels = reader.getSignalLabels()
+        assert "ECG" in labels and "Heart rate" in labels
+        assert reader.getSampleFrequency(labels.index("ECG")) == 130
+
+
+def test_the_commands_parse_their_arguments(tmp_path: Path) -> None:
+    """import -> export -> report through typer, as ``trainer/cli.py`` registers them."""
+    import typer
+    from typer.testing import CliRunner
+
+    from trainer import exchange_cli, report_cli
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command("import")(exchange_cli.import_)
+    app.command("export")(exchange_cli.export)
+    app.command("report")(report_cli.report)
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(f"{v:g}" for v in _rr_series(200)) + "\n")
+    runner = CliRunner()
+    steps = [
+        [
+            "import",
+            str(src),
+            "-k",
+            "rr",
+            "-o",
+            str(tmp_path / "rr.bwr"),
+            "--start",
+            "2026-01-01T07:00",
+        ],
+        ["export", str(tmp_path / "rr.bwr"), "--format", "edf", "-o", str(tmp_path / "rr.edf")],
+        ["export", str(tmp_path / "rr.bwr"), "-f", "csv", "-o", str(tmp_path / "csv")],
+        ["report", str(tmp_path / "rr.bwr"), "-o", str(tmp_path / "rr.svg")],
+    ]
+    for args in steps:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+    assert (tmp_path / "rr.edf").stat().st_size > 0
+    assert (tmp_path / "csv" / "rr.beats.csv").exists()
+    assert (tmp_path / "rr.svg").read_text().lstrip().startswith("<?xml")

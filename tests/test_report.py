@@ -1,0 +1,141 @@
+"""Session analysis and the one-page report, on a 20-minute simulated session and the sample."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from simulated_sessions import write_simulated
+
+from trainer.analysis_run import SessionAnalysis, analyse_recording
+from trainer.errors import BadArgument
+from trainer.pipeline import Pipeline
+from trainer.recording import RecordingError, read_recording
+from trainer.report import report_figure, write_report
+from trainer.report_cli import report
+from trainer.session import ReplaySession
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "recordings" / "sample-neurokit2-resting.bwr"
+
+
+@pytest.fixture(scope="module")
+def twenty_minutes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SessionAnalysis]:
+    path = write_simulated(
+        tmp_path_factory.mktemp("report") / "twenty.bwr",
+        1200.0,
+        seed=3,
+        gap=(400.0, 30.0),
+        marks=((300.0, "itchy nose"),),
+        steps=((600.0, 5.5, 2.0, "Slower"),),
+        settings={"program": "Resonance practice", "first_step": "Settle in"},
+    )
+    return path, analyse_recording(path)
+
+
+def test_analysis_follows_the_pipeline_and_the_pacer(
+    twenty_minutes: tuple[Path, SessionAnalysis],
+) -> None:
+    _, analysis = twenty_minutes
+    m = analysis.metrics()
+    assert m["duration_s"] == 1200.0
+    assert m["program"] == "Resonance practice"
+    # Time-weighted target: 10 min at 6 and 10 min at 5.5 breaths/min.
+    assert m["target_rate_bpm"] == pytest.approx(5.75, abs=0.01)
+    assert m["target_ratio"] == pytest.approx(2.0, abs=0.01)
+    assert isinstance(m["median_rate_bpm"], float) and abs(m["median_rate_bpm"] - 5.75) < 0.5
+    assert isinstance(m["mean_follow_score"], float) and m["mean_follow_score"] > 60
+    assert m["gaps"] == 1 and m["marks"] == 1 and m["gap_s"] == pytest.approx(30.0, abs=0.1)
+    # The simulated person breathes at their resonance: HR swings several bpm per breath.
+    assert isinstance(m["rsa_bpm"], float) and m["rsa_bpm"] > 3.0
+    assert isinstance(m["rmssd_ms"], float) and 5.0 < m["rmssd_ms"] < 200.0
+    assert analysis.heart.peak_hz is not None and abs(analysis.heart.peak_hz - 5.75 / 60) < 0.02
+    assert analysis.summary["breaths"] == len(analysis.breaths) == m["breaths"]
+    assert [s.label for s in analysis.pacer_spans] == ["Settle in", "Slower"]
+    assert [s.rate_bpm for s in analysis.pacer_spans] == pytest.approx([6.0, 5.5])
+    # No beat inside the gap.
+    assert not np.any((analysis.beat_t_s > 401.0) & (analysis.beat_t_s < 429.0))
+
+
+def test_analysis_sees_what_a_replay_sees(twenty_minutes: tuple[Path, SessionAnalysis]) -> None:
+    path, analysis = twenty_minutes
+    recording = read_recording(path)
+    result = asyncio.run(ReplaySession(recording, speed=None).run())
+    assert result.summary == analysis.summary
+    replayed = Pipeline(recording.header)
+    replayed.handle(recording.items)
+    assert [e.breath for e in replayed.breaths] == [e.breath for e in analysis.breaths]
+
+
+def test_pacer_phases_are_exact(twenty_minutes: tuple[Path, SessionAnalysis]) -> None:
+    _, analysis = twenty_minutes
+    inhales = [p.t_s for p in analysis.pacer_phases if p.phase == "inhale" and p.t_s < 600.0]
+    exhales = [p.t_s for p in analysis.pacer_phases if p.phase == "exhale" and p.t_s < 600.0]
+    assert inhales == pytest.approx([10.0 * k for k in range(60)], abs=1e-6)
+    assert exhales == pytest.approx([10.0 * k + 10.0 / 3.0 for k in range(60)], abs=1e-6)
+    # The target fill is the pacer's: empty at each inhale onset, full at each exhale onset.
+    fill = np.interp(inhales[1:], analysis.pacer_t_s, analysis.pacer_fill)
+    assert np.all(fill < 0.02)
+
+
+def test_report_renders_to_png_and_pdf_with_every_axis_labelled(
+    twenty_minutes: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    path, analysis = twenty_minutes
+    fig = report_figure(analysis)
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]  # tick labels need a draw
+    for ax in fig.axes:
+        if not ax.axison:
+            continue
+        title = ax.get_title(loc="left")
+        assert ax.get_ylabel(), f"panel {title!r} has no y label"
+        if any(t.get_visible() and t.get_text() for t in ax.get_xticklabels()):
+            assert ax.get_xlabel(), f"panel {title!r} has no x label"
+    titles = " ".join(ax.get_title(loc="left") for ax in fig.axes)
+    for word in ("breathing", "Breath rate", "ratio", "RSA", "Coherence", "followed", "variab"):
+        assert word in titles
+    png = write_report(analysis, tmp_path / "r.png")
+    report(path, tmp_path / "r.pdf")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_report_without_a_belt_or_strap_says_so(tmp_path: Path) -> None:
+    from trainer.importers import import_file
+
+    rr = tmp_path / "rr.txt"
+    rr.write_text("\n".join(["1000", "900", "1100", "950"] * 40) + "\n")
+    recording = import_file(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0)
+    analysis = analyse_recording(recording)
+    assert analysis.belt_values.size == 0 and analysis.rr_ms.size == 160
+    fig = report_figure(analysis)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("no breathing signal" in t for t in texts)
+
+
+def test_bad_output_name_and_bad_file_are_one_clear_error(
+    twenty_minutes: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    path, _ = twenty_minutes
+    with pytest.raises(BadArgument, match=r"r\.jpg") as info:
+        report(path, tmp_path / "r.jpg")
+    assert ".png, .pdf or .svg" in info.value.user_message()
+    bad = tmp_path / "bad.bwr"
+    bad.write_text("hello\n")
+    with pytest.raises(RecordingError, match="not a Breathwise recording"):
+        report(bad, tmp_path / "bad.png")
+
+
+@pytest.mark.shared_data
+def test_report_of_the_sample_session(tmp_path: Path) -> None:
+    if not SAMPLE.exists():
+        pytest.skip(f"{SAMPLE.name} not generated yet (recordings/derive_sample.py)")
+    analysis = analyse_recording(SAMPLE)
+    assert len(analysis.breaths) > 30 and analysis.rr_ms.size > 200
+    assert all(s.mode == "own" for s in analysis.pacer_spans)
+    out = write_report(analysis, tmp_path / "sample.png")
+    assert out.stat().st_size > 50_000
+    assert write_report(analysis, tmp_path / "sample.pdf").read_bytes()[:5] == b"%PDF-"

@@ -1,0 +1,644 @@
+"""Whole-session analysis of a recording: the live pipeline at full speed, plus session metrics.
+
+:func:`analyse_recording` feeds a recording's items through the very :class:`Pipeline` a live
+session uses (design.md: "a report runs the same processors at full speed and adds whole-session
+metrics"), and keeps everything a report, the history, a batch run or an export needs:
+
+* the belt waveform as decoded (``BeltEvent``), the breaths with the coach's feedback, the beats;
+* the pacer timeline, read from the pipeline's own :class:`~trainer.pacer.Pacer` after each
+  recorded pacer change, so the target drawn in a report is the target the coach scored against;
+* connection gaps, user marks, status messages;
+* whole-session heart metrics from the heart analyses of :mod:`analysis` (artifact correction,
+  HRV, coherence over time, RSA per breath).
+
+The result is a plain, picklable value: batch workers return parts of it across processes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.coherence import coherence_series
+from analysis.hrv_frequency import frequency_domain
+from analysis.hrv_time import time_domain
+from analysis.rr_artifacts import correct_rr
+from analysis.rsa import BreathEvents, rsa_per_breath
+from trainer.pacer import Pacer, Phase
+from trainer.pipeline import (
+    NS_PER_S,
+    BeltEvent,
+    BreathEvent,
+    Event,
+    MarkEvent,
+    Pipeline,
+    StatusEvent,
+)
+from trainer.recording import Item, PacerChange, Recording, read_recording
+
+FloatArray = npt.NDArray[np.float64]
+
+PACER_GRID_HZ = 10.0
+"""Rate at which the pacer target is sampled for drawing and export (Hz); a 4 s inhale gets 40
+points, a smooth curve at print resolution."""
+CHUNK_ITEMS = 8192
+"""Items handed to the pipeline at once between pacer changes (chunking cannot change output)."""
+RESTING_HR_WINDOW_S = 60.0
+"""Heart rate "at session start" is the mean over the first minute (as the pipeline summary)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PacerSpan:
+    """A stretch of session time with one pacer instruction.
+
+    Attributes
+    ----------
+    t0_s, t1_s : float
+        Start and end, session seconds.
+    mode : str
+        ``"paced"`` (follow the pacer), ``"paused"`` or ``"own"`` (own rhythm toward a ratio).
+    rate_bpm, ratio : float or None
+        Target breaths/min and exhale:inhale ratio; for ``"own"`` only ``ratio`` is set.
+    label : str
+        Program step title (or other context) recorded with the change; carried through pauses.
+    """
+
+    t0_s: float
+    t1_s: float
+    mode: str
+    rate_bpm: float | None
+    ratio: float | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseBoundary:
+    """A pacer phase starting (``phase`` is a :class:`~trainer.pacer.Phase` value) at ``t_s``."""
+
+    t_s: float
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A connection gap of ``device`` from ``t0_s`` to ``t1_s`` (session s); ``open`` if it never
+    closed (then ``t1_s`` is the session end)."""
+
+    device: str
+    t0_s: float
+    t1_s: float
+    open: bool
+
+
+def _empty() -> FloatArray:
+    return np.zeros(0)
+
+
+@dataclass(frozen=True, slots=True)
+class HeartMetrics:
+    """Whole-session heart numbers from the artifact-corrected NN series (None: not measurable).
+
+    Attributes
+    ----------
+    nn_t_s, nn_ms : ndarray
+        Corrected NN intervals (ms) and the session time (s) of the beat ending each one.
+    corrected_beats : int
+        RR intervals the artifact correction changed (merged, split or interpolated).
+    artifact_pct : float or None
+        ``corrected_beats`` as a percentage of the RR intervals.
+    hr_start_bpm : float or None
+        Mean heart rate over the first minute, ``60000 / mean(NN)`` (bpm).
+    mean_hr_bpm, mean_nn_ms, sdnn_ms, rmssd_ms, pnn50_pct : float or None
+        Time-domain HRV over the session (Task Force 1996).
+    lf_power_ms2, hf_power_ms2, lf_hf, peak_hz : float or None
+        Frequency-domain HRV: LF 0.04-0.15 Hz and HF 0.15-0.4 Hz power (ms^2), their ratio,
+        and the frequency of the tallest peak in 0.04-0.26 Hz (Hz).
+    coherence_t_s, coherence, coherence_score : ndarray
+        Coherence ratio over time (McCraty et al. 2006) and its 0-10 display score
+        (:func:`analysis.coherence.coherence_score`), at the end of each analysis window.
+    mean_coherence, mean_coherence_score : float or None
+        Means of ``coherence`` and ``coherence_score``.
+    rsa_t_s, rsa_bpm : ndarray
+        RSA peak-to-trough per breath (bpm) at each breath's inhale onset.
+    rsa_max_hr_bpm, rsa_min_hr_bpm : ndarray
+        The two ends of that swing: fastest heart rate in the inhale, slowest in the exhale.
+    mean_rsa_bpm : float or None
+        Mean of ``rsa_bpm``.
+    settings : dict of str
+        How each family of numbers was computed (shown next to the values in reports).
+    """
+
+    nn_t_s: FloatArray = field(default_factory=_empty)
+    nn_ms: FloatArray = field(default_factory=_empty)
+    corrected_beats: int = 0
+    artifact_pct: float | None = None
+    hr_start_bpm: float | None = None
+    mean_hr_bpm: float | None = None
+    mean_nn_ms: float | None = None
+    sdnn_ms: float | None = None
+    rmssd_ms: float | None = None
+    pnn50_pct: float | None = None
+    lf_power_ms2: float | None = None
+    hf_power_ms2: float | None = None
+    lf_hf: float | None = None
+    peak_hz: float | None = None
+    coherence_t_s: FloatArray = field(default_factory=_empty)
+    coherence: FloatArray = field(default_factory=_empty)
+    coherence_score: FloatArray = field(default_factory=_empty)
+    mean_coherence: float | None = None
+    mean_coherence_score: float | None = None
+    rsa_t_s: FloatArray = field(default_factory=_empty)
+    rsa_bpm: FloatArray = field(default_factory=_empty)
+    rsa_max_hr_bpm: FloatArray = field(default_factory=_empty)
+    rsa_min_hr_bpm: FloatArray = field(default_factory=_empty)
+    mean_rsa_bpm: float | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAnalysis:
+    """Everything known about one session after a full-speed pass.
+
+    Attributes
+    ----------
+    path : Path or None
+        The recording analysed.
+    settings, source_kind, source_name, software : dict, str, str, str
+        From the recording header.
+    start_wall_ns : int
+        Wall clock at session start (Unix ns): places the session in calendar time.
+    start_mono_ns : int
+        Monotonic clock at session start (ns); with ``start_wall_ns`` it identifies the session.
+    duration_s : float
+        Session length (closing record, else the last item), seconds.
+    ended : str
+        How the session ended (from the closing summary), ``"recording cut short"`` otherwise.
+    belt_t_s, belt_values : ndarray
+        Belt force samples and their session times (seconds); empty without a belt.
+    belt_fs_hz : float
+        Belt sampling rate (Hz).
+    breaths : tuple of BreathEvent
+        Every confirmed breath with the coach's feedback, in order.
+    beat_t_s, rr_ms : ndarray
+        Beat times (session s) and the RR interval ending at each beat (ms), as the strap sent.
+    pacer_spans : tuple of PacerSpan
+        The pacer timeline, contiguous from the first pacer change to the session end.
+    pacer_t_s, pacer_fill : ndarray
+        Target lung fill (0 empty .. 1 full) sampled at :data:`PACER_GRID_HZ`; NaN where there is
+        no pacer (own rhythm, before the first change).
+    pacer_phases : tuple of PhaseBoundary
+        Every pacer phase start (inhale, hold, exhale), exact to float precision.
+    gaps, marks, statuses : tuples
+        Connection gaps, user marks, status messages (session seconds).
+    heart : HeartMetrics
+        Artifact-corrected heart metrics: HRV, coherence over time, RSA per breath.
+    summary : dict
+        The pipeline's closing summary recomputed on this pass (JSON-ready).
+    """
+
+    path: Path | None
+    settings: dict[str, Any]
+    source_kind: str
+    source_name: str
+    software: str
+    start_wall_ns: int
+    start_mono_ns: int
+    duration_s: float
+    ended: str
+    belt_t_s: FloatArray
+    belt_values: FloatArray
+    belt_fs_hz: float
+    breaths: tuple[BreathEvent, ...]
+    beat_t_s: FloatArray
+    rr_ms: FloatArray
+    pacer_spans: tuple[PacerSpan, ...]
+    pacer_t_s: FloatArray
+    pacer_fill: FloatArray
+    pacer_phases: tuple[PhaseBoundary, ...]
+    gaps: tuple[Gap, ...]
+    marks: tuple[MarkEvent, ...]
+    statuses: tuple[StatusEvent, ...]
+    heart: HeartMetrics
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def session_key(self) -> str:
+        """A stable identity of the session (survives renaming or moving the file)."""
+        return f"{self.start_wall_ns}-{self.start_mono_ns}"
+
+    @property
+    def good_breaths(self) -> tuple[BreathEvent, ...]:
+        """Breaths not flagged as artifacts."""
+        return tuple(e for e in self.breaths if e.breath.quality != "artifact")
+
+    def target_at(self, t_s: float) -> PacerSpan | None:
+        """The pacer span in force at session time ``t_s`` (seconds), if any."""
+        for span in self.pacer_spans:
+            if span.t0_s <= t_s < span.t1_s:
+                return span
+        return None
+
+    def metrics(self) -> dict[str, float | int | str | None]:
+        """Whole-session numbers for the history, the batch table and the report header.
+
+        Units are in the keys. Rates are medians and ratios means over breaths not flagged as
+        artifacts; the follow score is the mean of the coach's per-breath scores; the target is
+        the pacer's rate and ratio weighted by time spent paced.
+        """
+        good = self.good_breaths
+        rates = [e.breath.rate_bpm for e in good]
+        ratios = [e.breath.ratio for e in good]
+        scores = [e.feedback.follow_score for e in good]
+        paced = [s for s in self.pacer_spans if s.mode == "paced"]
+        target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
+        target_ratio = _time_weighted(
+            [(s.t1_s - s.t0_s, s.ratio) for s in self.pacer_spans if s.mode in ("paced", "own")]
+        )
+        programs = [s.label for s in self.pacer_spans if s.label]
+        heart = self.heart
+        return {
+            "session_key": self.session_key,
+            "start_wall_ns": self.start_wall_ns,
+            "duration_s": _r(self.duration_s, 1),
+            "source": self.source_kind,
+            "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
+            "breaths": len(self.breaths),
+            "median_rate_bpm": _r(float(np.median(rates))) if rates else None,
+            "mean_ratio": _r(float(np.mean(ratios))) if ratios else None,
+            "target_rate_bpm": _r(target_rate),
+            "target_ratio": _r(target_ratio),
+            "mean_follow_score": _r(float(np.mean(scores))) if scores else None,
+            "beats": int(self.rr_ms.size),
+            "hr_start_bpm": _r(heart.hr_start_bpm),
+            "mean_hr_bpm": _r(heart.mean_hr_bpm),
+            "rmssd_ms": _r(heart.rmssd_ms),
+            "sdnn_ms": _r(heart.sdnn_ms),
+            "lf_power_ms2": _r(heart.lf_power_ms2),
+            "hf_power_ms2": _r(heart.hf_power_ms2),
+            "rsa_bpm": _r(heart.mean_rsa_bpm),
+            "coherence": _r(heart.mean_coherence, 3),
+            "coherence_score": _r(heart.mean_coherence_score),
+            "artifact_pct": _r(heart.artifact_pct),
+            "marks": len(self.marks),
+            "gaps": len(self.gaps),
+            "gap_s": _r(sum(g.t1_s - g.t0_s for g in self.gaps), 1),
+        }
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+
+
+def _time_weighted(pairs: list[tuple[float, float | None]]) -> float | None:
+    valid = [(w, v) for w, v in pairs if v is not None and w > 0]
+    total = sum(w for w, _ in valid)
+    return sum(w * v for w, v in valid) / total if total > 0 else None
+
+
+@dataclass(slots=True)
+class _PacerTimeline:
+    """Pacer spans and the pacer objects that drew them, collected while the pipeline runs."""
+
+    spans: list[tuple[float, str, float | None, float | None, str, Pacer | None]] = field(
+        default_factory=list
+    )
+    label: str = ""
+
+    def change(self, t_s: float, change: PacerChange, pacer: Pacer | None) -> None:
+        if change.label:
+            self.label = change.label
+        elif change.action in ("set", "own"):
+            self.label = ""
+        if pacer is None:
+            mode, rate, ratio = "own", None, change.target_ratio
+            if ratio is None and self.spans:
+                ratio = self.spans[-1][3]
+        else:
+            pattern = pacer.pattern_at(t_s)
+            mode = "paused" if pacer.paused else "paced"
+            rate, ratio = pattern.rate_bpm, pattern.ratio
+        self.spans.append((t_s, mode, rate, ratio, self.label, pacer))
+
+
+def _items_by_pacer_change(items: list[Item]) -> list[tuple[list[Item], PacerChange | None]]:
+    """Split items into runs ending just before each pacer change (the change rides along)."""
+    runs: list[tuple[list[Item], PacerChange | None]] = []
+    run: list[Item] = []
+    for item in items:
+        if isinstance(item, PacerChange):
+            runs.append((run, item))
+            run = []
+        else:
+            run.append(item)
+    runs.append((run, None))
+    return runs
+
+
+def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnalysis:
+    """Run a recording through the live pipeline at full speed and compute session metrics.
+
+    Parameters
+    ----------
+    path_or_recording : Path, str or Recording
+        A ``.bwr`` file, or a recording already read.
+
+    Returns
+    -------
+    SessionAnalysis
+
+    Raises
+    ------
+    trainer.recording.RecordingError
+        The file is not a readable recording (one line naming it).
+    """
+    recording = (
+        path_or_recording
+        if isinstance(path_or_recording, Recording)
+        else read_recording(path_or_recording)
+    )
+    header = recording.header
+    pipeline = Pipeline(header)
+    timeline = _PacerTimeline()
+    events: list[Event] = []
+    for run, change in _items_by_pacer_change(recording.items):
+        for start in range(0, len(run), CHUNK_ITEMS):
+            events.extend(pipeline.handle(run[start : start + CHUNK_ITEMS]))
+        if change is not None:
+            events.extend(pipeline.handle((change,)))
+            # The pipeline's own pacer after this change: the one the coach scores against.
+            timeline.change(pipeline.session_time_s(change.t_mono_ns), change, pipeline.pacer)
+
+    if recording.end_mono_ns is not None:
+        duration_s = (recording.end_mono_ns - header.start_mono_ns) / NS_PER_S
+    else:
+        duration_s = pipeline.last_t_s
+    duration_s = max(duration_s, pipeline.last_t_s, 0.0)
+
+    belt_t, belt_v = _belt_arrays(events)
+    beat_t = np.asarray([b.t_s for b in pipeline.beats], dtype=np.float64)
+    rr = np.asarray([b.rr_ms for b in pipeline.beats], dtype=np.float64)
+    spans = _spans(timeline, duration_s)
+    pacer_t, pacer_fill, phases = _pacer_curve(timeline, duration_s)
+    gaps = tuple(
+        Gap(device, t0, t1 if t1 is not None else duration_s, t1 is None)
+        for device, t0, t1 in pipeline.gaps
+    )
+    breaths = tuple(pipeline.breaths)
+    summary = pipeline.summary(duration_s)
+    ended = (recording.summary or {}).get("ended")
+    summary["ended"] = ended if ended else "recording cut short"
+    heart = heart_metrics(
+        beat_t,
+        rr,
+        [e.breath for e in breaths],
+        resting_window_s=RESTING_HR_WINDOW_S,
+    )
+    return SessionAnalysis(
+        path=recording.path,
+        settings=dict(header.settings),
+        source_kind=header.source.kind,
+        source_name=header.source.name,
+        software=header.software,
+        start_wall_ns=header.start_wall_ns,
+        start_mono_ns=header.start_mono_ns,
+        duration_s=duration_s,
+        ended=str(summary["ended"]),
+        belt_t_s=belt_t,
+        belt_values=belt_v,
+        belt_fs_hz=pipeline.belt_fs_hz,
+        breaths=breaths,
+        beat_t_s=beat_t,
+        rr_ms=rr,
+        pacer_spans=spans,
+        pacer_t_s=pacer_t,
+        pacer_fill=pacer_fill,
+        pacer_phases=phases,
+        gaps=gaps,
+        marks=tuple(pipeline.marks),
+        statuses=tuple(e for e in events if isinstance(e, StatusEvent)),
+        heart=heart,
+        summary=summary,
+    )
+
+
+def _belt_arrays(events: list[Event]) -> tuple[FloatArray, FloatArray]:
+    chunks = [e for e in events if isinstance(e, BeltEvent)]
+    if not chunks:
+        return np.zeros(0), np.zeros(0)
+    times = [e.t0_s + np.arange(e.values.size) / e.fs_hz for e in chunks]
+    return (
+        np.concatenate(times).astype(np.float64),
+        np.concatenate([e.values for e in chunks]).astype(np.float64),
+    )
+
+
+def _spans(timeline: _PacerTimeline, end_s: float) -> tuple[PacerSpan, ...]:
+    spans: list[PacerSpan] = []
+    entries = timeline.spans
+    for index, (t0, mode, rate, ratio, label, _) in enumerate(entries):
+        t1 = entries[index + 1][0] if index + 1 < len(entries) else max(end_s, t0)
+        if t1 > t0 or index + 1 == len(entries):
+            spans.append(PacerSpan(t0, t1, mode, rate, ratio, label))
+    return tuple(s for s in spans if s.t1_s > s.t0_s)
+
+
+def _pacer_curve(
+    timeline: _PacerTimeline, end_s: float
+) -> tuple[FloatArray, FloatArray, tuple[PhaseBoundary, ...]]:
+    """Sample the target fill on a grid and find every phase start exactly.
+
+    A phase start between two grid points is placed at ``t - phase_elapsed_s`` of the later
+    point, which is exact while the pacer runs; pauses and pattern changes keep the phase (see
+    :meth:`Pacer.set_pattern`), so they never create a boundary of their own.
+    """
+    n = max(math.floor(end_s * PACER_GRID_HZ) + 1, 1)
+    grid = np.arange(n, dtype=np.float64) / PACER_GRID_HZ
+    fill = np.full(n, np.nan)
+    phases: list[PhaseBoundary] = []
+    entries = timeline.spans
+    for index, (t0, _, _, _, _, pacer) in enumerate(entries):
+        if pacer is None:
+            continue
+        t1 = entries[index + 1][0] if index + 1 < len(entries) else end_s + 1e-9
+        lo, hi = np.searchsorted(grid, [t0, t1], side="left")
+        previous: Phase | None = None
+        if index == 0 or entries[index - 1][5] is not pacer:
+            first = pacer.state(t0)
+            previous = first.phase
+            if not first.paused:
+                phases.append(PhaseBoundary(t0 - first.phase_elapsed_s, first.phase.value))
+        elif phases:
+            previous = Phase(phases[-1].phase)
+        for k in range(int(lo), int(hi)):
+            state = pacer.state(float(grid[k]))
+            fill[k] = state.fill
+            if state.phase is not previous and not state.paused:
+                start = float(grid[k]) - state.phase_elapsed_s
+                if not phases or start > phases[-1].t_s + 1e-6:
+                    phases.append(PhaseBoundary(start, state.phase.value))
+            previous = state.phase
+    return grid, fill, tuple(p for p in phases if p.t_s < end_s)
+
+
+# ------------------------------------------------------------------------------ heart metrics
+MIN_SPECTRUM_S = 120.0
+"""Shortest NN series given a spectrum (s): 10 periods of the LF band's 0.04 Hz is 250 s, so
+below 2 min the LF power is not even roughly defined (physiology.md)."""
+PEAK_BAND_HZ = (0.04, 0.26)
+"""Where the spectral peak is reported (Hz): the resonance range, as for coherence."""
+_DISCONTINUITY_S = 0.5
+"""A beat further than this from where the NN interval puts it follows a gap: no successive
+difference is taken across it."""
+
+
+def heart_metrics(
+    beat_t_s: FloatArray,
+    rr_ms: FloatArray,
+    breaths: Sequence[BreathEvents],
+    *,
+    resting_window_s: float = RESTING_HR_WINDOW_S,
+) -> HeartMetrics:
+    """Artifact-correct the RR series and compute the session's heart metrics.
+
+    Parameters
+    ----------
+    beat_t_s, rr_ms : ndarray
+        Beat times (session s) and the RR interval ending at each beat (ms).
+    breaths : sequence of Breath
+        The breaths (anything with ``inhale_onset_s``, ``exhale_onset_s``, ``end_s``), for RSA.
+    resting_window_s : float
+        Window at the start over which the "resting" heart rate is averaged (s).
+    """
+    settings = {
+        "artifacts": "Lipponen & Tarvainen 2019 (alpha 5.2, c1 0.13, c2 0.17, 91/11 beats)",
+        "time domain": "Task Force 1996, SDNN ddof=1, original NN only, no difference across a gap",
+        "spectrum": "Welch: NN resampled 4 Hz cubic, 256 s Hann segments, 50 % overlap, "
+        "linear detrend",
+        "coherence": "McCraty 2006: latest 64 s every 5 s, 2 Hz cubic, 0.030 Hz peak window "
+        "in 0.04-0.26 Hz",
+        "RSA": "peak-to-trough per breath: max HR in inhale − min HR in exhale (no lag)",
+    }
+    if rr_ms.size < 2:
+        return HeartMetrics(settings=settings)
+    correction = correct_rr(rr_ms)
+    nn = correction.nn_ms
+    nn_t = _nn_times(beat_t_s, rr_ms, correction.nn_source, nn)
+    corrected = int(np.count_nonzero(correction.codes))
+    start = nn[nn_t <= nn_t[0] + resting_window_s]
+    # Interpolated, merged and split values are left out of the time-domain statistics, and no
+    # successive difference is taken across a link gap (Task Force 1996 NN statistics).
+    valid = ~correction.nn_corrected
+    valid[1:] &= np.abs(np.diff(nn_t) - nn[1:] / 1000.0) < _DISCONTINUITY_S
+    td = time_domain(nn, valid=valid)
+    lf, hf, lf_hf, peak = _spectrum(nn_t, nn)
+    coh_t, coh, score = _coherence_series(nn_t, nn)
+    rsa_t, rsa, hr_max, hr_min = _rsa_series(nn_t, nn, breaths)
+    return HeartMetrics(
+        nn_t_s=nn_t,
+        nn_ms=nn,
+        corrected_beats=corrected,
+        artifact_pct=100.0 * corrected / rr_ms.size,
+        hr_start_bpm=60_000.0 / float(np.mean(start)) if start.size else None,
+        mean_hr_bpm=td.mean_hr_bpm,
+        mean_nn_ms=td.mean_nn_ms,
+        sdnn_ms=td.sdnn_ms,
+        rmssd_ms=td.rmssd_ms,
+        pnn50_pct=td.pnn50_pct,
+        lf_power_ms2=lf,
+        hf_power_ms2=hf,
+        lf_hf=lf_hf,
+        peak_hz=peak,
+        coherence_t_s=coh_t,
+        coherence=coh,
+        coherence_score=score,
+        mean_coherence=float(np.mean(coh)) if coh.size else None,
+        mean_coherence_score=float(np.mean(score)) if score.size else None,
+        rsa_t_s=rsa_t,
+        rsa_bpm=rsa,
+        rsa_max_hr_bpm=hr_max,
+        rsa_min_hr_bpm=hr_min,
+        mean_rsa_bpm=float(np.mean(rsa)) if rsa.size else None,
+        settings=settings,
+    )
+
+
+def _nn_times(
+    beat_t_s: FloatArray, rr_ms: FloatArray, source: npt.NDArray[np.int64], nn: FloatArray
+) -> FloatArray:
+    """Session time of the beat ending each NN interval.
+
+    An interpolated interval keeps its beat; a merged extra beat ends at the beat after the
+    spurious one; a split (missed beat) puts the inserted beat one half-interval before its end.
+    """
+    n_in = rr_ms.size
+    t = beat_t_s[source].astype(np.float64)
+    has_value = np.zeros(n_in, dtype=bool)
+    has_value[source] = True
+    nxt = np.minimum(source + 1, n_in - 1)
+    merged = (source + 1 < n_in) & ~has_value[nxt]
+    t[merged] = beat_t_s[nxt[merged]]
+    split_first = np.flatnonzero(np.r_[source[:-1] == source[1:], False])
+    t[split_first] = t[split_first + 1] - nn[split_first + 1] / 1000.0
+    return t
+
+
+def _spectrum(
+    nn_t: FloatArray, nn: FloatArray
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) by Welch
+    (:func:`analysis.hrv_frequency.frequency_domain`, default settings: 4 Hz cubic resampling,
+    256 s Hann segments, 50 % overlap)."""
+    order = np.argsort(nn_t, kind="stable")
+    t, v = nn_t[order], nn[order]
+    keep = np.r_[True, np.diff(t) > 1e-6]
+    t, v = t[keep], v[keep]
+    # A band needs about 10 periods of its lower edge (physiology.md): at least 2 min.
+    if t.size < 4 or t[-1] - t[0] < MIN_SPECTRUM_S:
+        return None, None, None, None
+    fd = frequency_domain(v, t_s=t)
+    freq, psd = fd.freq_hz, fd.psd_ms2_per_hz
+    band = (freq >= PEAK_BAND_HZ[0]) & (freq <= PEAK_BAND_HZ[1])
+    peak = float(freq[band][np.argmax(psd[band])]) if np.any(band) else None
+    return fd.powers_ms2.get("lf"), fd.powers_ms2.get("hf"), fd.lf_hf, peak
+
+
+def _coherence_series(
+    nn_t: FloatArray, nn: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Coherence ratio and 0-10 score every 5 s over the latest 64 s of NN
+    (:func:`analysis.coherence.coherence_series`, McCraty et al. 2006); windows that beats do
+    not cover (a gap) are left out."""
+    order = np.argsort(nn_t, kind="stable")
+    t, v = nn_t[order], nn[order]
+    keep = np.r_[True, np.diff(t) > 1e-6]
+    results = [
+        r for r in coherence_series(t[keep], v[keep]) if r.ratio is not None and r.score is not None
+    ]
+    return (
+        np.asarray([r.t_end_s for r in results], dtype=np.float64),
+        np.asarray([r.ratio for r in results], dtype=np.float64),
+        np.asarray([r.score for r in results], dtype=np.float64),
+    )
+
+
+def _rsa_series(
+    nn_t: FloatArray, nn: FloatArray, breaths: Sequence[BreathEvents]
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Peak-to-trough RSA per breath (:func:`analysis.rsa.rsa_per_breath`, Grossman et al. 1990)
+    at each breath's inhale onset, with the fastest inhale and slowest exhale heart rates (bpm);
+    breaths without a beat in both phases are left out."""
+    order = np.argsort(nn_t, kind="stable")
+    usable = [b for b in breaths if b.inhale_onset_s <= b.exhale_onset_s <= b.end_s]
+    rows = [
+        (r.inhale_onset_s, r.peak_to_trough_bpm, r.max_hr_inhale_bpm, r.min_hr_exhale_bpm)
+        for r in rsa_per_breath(nn_t[order], nn[order], usable)
+        if r.peak_to_trough_bpm is not None
+    ]
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+    return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), table[:, 3].copy()

@@ -1,0 +1,86 @@
+"""``breathwise export`` and ``breathwise import``: data in the formats other tools read."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trainer.errors import BadArgument
+
+
+def export(
+    file: Annotated[Path, typer.Argument(help="A recording (.bwr).")],
+    format: Annotated[  # the name callers pass, as the option is --format
+        str, typer.Option("--format", "-f", help="csv (one file per stream) or edf (EDF+).")
+    ] = "csv",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="csv: a directory (default: beside the recording); edf: the file "
+            "(default: FILE with .edf).",
+        ),
+    ] = None,
+) -> None:
+    """Export a session for other tools: CSV per stream, or EDF+ with annotations.
+
+    CSV: belt signal, beats (RR), breaths, pacer phases and events, plus ECG and accelerometer
+    when recorded. EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
+    beat, breath, pacer phase, gap and mark as an annotation.
+
+    Example: breathwise export session.bwr --format edf -o session.edf
+    """
+    from trainer.export import export_recording
+
+    for path in export_recording(file, format, output):
+        print(f"written: {path}", file=sys.stderr)
+
+
+def _start(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadArgument(
+            f"--start {text!r} is not a date and time", "use e.g. 2026-03-01T07:30"
+        ) from None
+    return int(moment.timestamp() * 1_000_000_000)
+
+
+def import_(
+    file: Annotated[Path, typer.Argument(help="An RR list or a Polar-style CSV export.")],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", "-k", help="rr (one interval per line), polar (CSV table) or auto."),
+    ] = "auto",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Recording to create (default: FILE with .bwr)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="When the session started (local time, e.g. 2026-03-01T07:30) if the file "
+            "does not say; default: the file's time minus its length.",
+        ),
+    ] = None,
+) -> None:
+    """Import an RR list or a Polar-style CSV (RR/ECG/ACC) as a Breathwise recording.
+
+    The values are encoded as the sensor's own notifications, so replay, report, history and
+    export work on the result like on any session. A malformed file is refused with the line
+    at fault.
+
+    Example: breathwise import rr.txt -o morning.bwr
+    """
+    from trainer.importers import import_file
+
+    written = import_file(file, kind.lower(), output, start_wall_ns=_start(start))
+    print(f"recording written: {written}", file=sys.stderr)

@@ -1,0 +1,461 @@
+"""Export a session for other tools: CSV per stream, and EDF+ with annotations.
+
+Both are derived from a recording (design.md: "Exports (CSV per stream, EDF+) are derived from
+it") through :func:`trainer.analysis_run.analyse_recording`, so they hold the same decoded
+samples, breaths and beats a replay or a report sees. Times are session seconds (``t_s``) from
+the recording's start; the EDF+ start date is the session's local wall-clock start.
+
+CSV (one file per stream, header line, ``.`` decimal point, units in column names):
+``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
+``<stem>.breaths.csv``, ``<stem>.pacer.csv`` (phase starts), ``<stem>.events.csv`` (marks, gaps,
+program steps), and ``<stem>.ecg.csv`` / ``<stem>.acc.csv`` when the recording holds Polar PMD
+ECG / accelerometer frames.
+
+EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
+pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
+fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at
+4 Hz) and, when present, ``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase,
+pacer phase, gap, mark and program step. Samples are stored as 16-bit integers over each
+signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
+value: where a signal has no data (a gap, before the first sample) it holds the signal's
+physical minimum and a ``no data`` annotation covers the stretch.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from devices.errors import DecodeError
+from devices.packets import Stream
+from devices.polar_pmd import MeasurementType, SampleClock, decode_acc, decode_ecg, parse_frame
+from trainer.analysis_run import SessionAnalysis, analyse_recording
+from trainer.errors import BadArgument, UserError
+from trainer.pipeline import NS_PER_S
+from trainer.recording import Recording, read_recording
+
+FloatArray = npt.NDArray[np.float64]
+
+FORMATS = ("csv", "edf")
+HR_CHANNEL_HZ = 4.0
+"""Sampling of the derived heart-rate channel in EDF (Hz)."""
+DEFAULT_ECG_HZ = 130.0
+"""Polar H10 ECG nominal rate (physiology.md); used when the recording does not say."""
+DEFAULT_ACC_HZ = 200.0
+_DIGITAL = (-32768, 32767)
+
+
+@dataclass(frozen=True, slots=True)
+class Waveform:
+    """A decoded waveform: ``values`` (n, channels) at ``t_s`` (session s), nominal ``fs_hz``."""
+
+    name: str
+    unit: str
+    channels: tuple[str, ...]
+    fs_hz: float
+    t_s: FloatArray
+    values: FloatArray
+
+
+def pmd_waveforms(recording: Recording) -> list[Waveform]:
+    """ECG and accelerometer samples decoded from the recording's Polar PMD frames.
+
+    Sample times come from the sensor's own frame timestamps (:class:`SampleClock`), anchored
+    to session time once, at the first frame's arrival: the sensor clock is smooth where BLE
+    arrival times jitter. Frames that fail to decode are skipped (the live pipeline does the
+    same). Parameters come from ``header.source.streams["pmd"]`` (``ecg`` / ``acc`` objects with
+    ``fs_hz``, ``resolution_bits``), with the H10's defaults otherwise.
+    """
+    params = recording.header.source.streams.get(Stream.PMD_DATA.value, {}) or {}
+    specs = {
+        MeasurementType.ECG: (
+            "ecg",
+            "uV",
+            ("ECG",),
+            dict(params.get("ecg", {}) or {}),
+            DEFAULT_ECG_HZ,
+        ),
+        MeasurementType.ACC: (
+            "acc",
+            "mg",
+            ("ACC X", "ACC Y", "ACC Z"),
+            dict(params.get("acc", {}) or {}),
+            DEFAULT_ACC_HZ,
+        ),
+    }
+    clocks: dict[int, SampleClock] = {}
+    offsets: dict[int, float] = {}
+    times: dict[int, list[FloatArray]] = {}
+    values: dict[int, list[FloatArray]] = {}
+    start = recording.header.start_mono_ns
+    for packet in recording.packets:
+        if packet.stream != Stream.PMD_DATA:
+            continue
+        try:
+            frame = parse_frame(packet.payload)
+            kind = MeasurementType(frame.measurement_type)
+            if kind not in specs:
+                continue
+            cfg = specs[kind][3]
+            if kind is MeasurementType.ECG:
+                samples = decode_ecg(frame, resolution_bits=int(cfg.get("resolution_bits", 14)))
+                block = samples.astype(np.float64).reshape(-1, 1)
+            else:
+                block = decode_acc(
+                    frame,
+                    resolution_bits=int(cfg.get("resolution_bits", 16)),
+                    factor=float(cfg.get("factor", 1.0)),
+                )
+        except (DecodeError, ValueError):
+            continue
+        if block.shape[0] == 0:
+            continue
+        clock = clocks.setdefault(kind, SampleClock(float(cfg.get("fs_hz", specs[kind][4]))))
+        sensor_ns = clock.sample_times_ns(frame.timestamp_ns, block.shape[0])
+        if kind not in offsets:
+            offsets[kind] = (packet.t_mono_ns - start) / NS_PER_S - sensor_ns[-1] / NS_PER_S
+        times.setdefault(kind, []).append(sensor_ns / NS_PER_S + offsets[kind])
+        values.setdefault(kind, []).append(block)
+    out = []
+    for kind, (name, unit, channels, cfg, default_hz) in specs.items():
+        if kind in times:
+            out.append(
+                Waveform(
+                    name,
+                    unit,
+                    channels,
+                    float(cfg.get("fs_hz", default_hz)),
+                    np.concatenate(times[kind]),
+                    np.concatenate(values[kind]),
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------------------------ CSV
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if v is None else _cell(v) for v in row])
+    return path
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else repr(round(value, 6))
+    return str(value)
+
+
+def event_rows(analysis: SessionAnalysis) -> list[tuple[float, float, str, str]]:
+    """Marks, gaps and program steps as ``(t_s, duration_s, kind, text)``, in time order."""
+    rows: list[tuple[float, float, str, str]] = []
+    for mark in analysis.marks:
+        rows.append((mark.t_s, 0.0, "mark", mark.label))
+    for gap in analysis.gaps:
+        rows.append((gap.t0_s, gap.t1_s - gap.t0_s, "gap", gap.device))
+    previous = ""
+    for span in analysis.pacer_spans:
+        if span.label and span.label != previous:
+            rows.append((span.t0_s, 0.0, "step", span.label))
+        previous = span.label
+        if span.mode != "paced":
+            rows.append((span.t0_s, span.t1_s - span.t0_s, f"pacer {span.mode}", ""))
+    rows.sort(key=lambda r: r[0])
+    return rows
+
+
+def export_csv(recording: Recording, analysis: SessionAnalysis, out_dir: Path) -> list[Path]:
+    """Write one CSV per stream (see the module notes) into ``out_dir``; return the files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = recording.path.stem
+    written = [
+        _write_csv(
+            out_dir / f"{stem}.belt.csv",
+            ["t_s", "force"],
+            zip(analysis.belt_t_s.tolist(), analysis.belt_values.tolist(), strict=True),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.beats.csv",
+            ["t_s", "rr_ms", "hr_bpm"],
+            (
+                (t, rr, 60_000.0 / rr if rr > 0 else None)
+                for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True)
+            ),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.breaths.csv",
+            [
+                "index",
+                "inhale_onset_s",
+                "exhale_onset_s",
+                "end_s",
+                "inhale_s",
+                "exhale_s",
+                "pause_s",
+                "rate_bpm",
+                "ratio",
+                "depth",
+                "quality",
+                "follow_score",
+                "hr_bpm",
+            ],
+            (
+                (
+                    e.index,
+                    e.breath.inhale_onset_s,
+                    e.breath.exhale_onset_s,
+                    e.breath.end_s,
+                    e.breath.inhale_s,
+                    e.breath.exhale_s,
+                    e.breath.pause_s,
+                    e.breath.rate_bpm,
+                    e.breath.ratio,
+                    e.breath.depth,
+                    e.breath.quality,
+                    e.feedback.follow_score,
+                    e.hr_bpm,
+                )
+                for e in analysis.breaths
+            ),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.pacer.csv",
+            ["t_s", "phase", "rate_bpm", "ratio", "label"],
+            ((p.t_s, p.phase, *_span_fields(analysis, p.t_s)) for p in analysis.pacer_phases),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.events.csv",
+            ["t_s", "duration_s", "kind", "text"],
+            event_rows(analysis),
+        ),
+    ]
+    for wave in pmd_waveforms(recording):
+        columns = ["t_s", *[f"{c.lower().replace(' ', '_')}_{wave.unit}" for c in wave.channels]]
+        written.append(
+            _write_csv(
+                out_dir / f"{stem}.{wave.name}.csv",
+                columns,
+                ([t, *row] for t, row in zip(wave.t_s.tolist(), wave.values.tolist(), strict=True)),
+            )
+        )
+    return written
+
+
+def _span_fields(analysis: SessionAnalysis, t_s: float) -> tuple[float | None, float | None, str]:
+    span = analysis.target_at(t_s + 1e-9)
+    if span is None:
+        return None, None, ""
+    return span.rate_bpm, span.ratio, span.label
+
+
+# ------------------------------------------------------------------------------------ EDF+
+@dataclass(frozen=True, slots=True)
+class EdfSignal:
+    """One EDF signal: label (<= 16 chars), unit (<= 8), samples per 1 s record, samples."""
+
+    label: str
+    unit: str
+    samples_per_record: int
+    samples: FloatArray
+    physical_min: float
+    physical_max: float
+
+
+def _physical_range(values: FloatArray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo < 1e-6:
+        lo, hi = lo - 1.0, hi + 1.0
+    # EDF stores the range as 8 ASCII characters: round outward to what fits.
+    return _edf_number(lo, math.floor), _edf_number(hi, math.ceil)
+
+
+def _edf_number(value: float, rounding: object) -> float:
+    for digits in range(6, -1, -1):
+        scale = 10.0**digits
+        candidate = rounding(value * scale) / scale  # type: ignore[operator]
+        text = f"{candidate:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{candidate:.0f}"
+        if len(text) <= 8:
+            return float(text)
+    raise ValueError(f"{value} does not fit an EDF header field")
+
+
+def _on_grid(t_s: FloatArray, values: FloatArray, fs_hz: float, n: int) -> FloatArray:
+    """Place samples at ``round(t * fs)`` on an ``n``-sample grid; NaN where none landed."""
+    grid = np.full(n, np.nan)
+    idx = np.rint(t_s * fs_hz).astype(np.int64)
+    ok = (idx >= 0) & (idx < n)
+    grid[idx[ok]] = values[ok]
+    return grid
+
+
+def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
+    lo, hi = _physical_range(grid)
+    filled = np.where(np.isfinite(grid), grid, lo)
+    return EdfSignal(label, unit, round(fs_hz), filled, lo, hi)
+
+
+def edf_signals(
+    recording: Recording, analysis: SessionAnalysis
+) -> tuple[list[EdfSignal], list[tuple[float, float, str]], int]:
+    """The signals, annotations ``(onset_s, duration_s, text)`` and record count of the export.
+
+    Non-integer sampling rates are rounded to whole samples per 1 s record (the belt's 20 Hz,
+    the H10's 130 Hz ECG and its ACC rates are whole numbers already).
+    """
+    n_records = max(math.ceil(analysis.duration_s), 1)
+    signals: list[EdfSignal] = []
+    annotations: list[tuple[float, float, str]] = []
+    if analysis.belt_values.size:
+        fs = round(analysis.belt_fs_hz)
+        grid = _on_grid(analysis.belt_t_s, analysis.belt_values, fs, n_records * fs)
+        signals.append(_signal("Resp belt", "N", fs, grid))
+        annotations += _no_data(grid, fs, "belt")
+    if np.any(np.isfinite(analysis.pacer_fill)):
+        fs = (
+            round(1.0 / (analysis.pacer_t_s[1] - analysis.pacer_t_s[0]))
+            if (analysis.pacer_t_s.size > 1)
+            else 10
+        )
+        grid = _on_grid(analysis.pacer_t_s, analysis.pacer_fill, fs, n_records * fs)
+        signals.append(_signal("Pacer target", "fill", fs, grid))
+    heart = analysis.heart
+    if heart.nn_ms.size >= 2:
+        fs = int(HR_CHANNEL_HZ)
+        hr_t = np.arange(n_records * fs) / fs
+        order = np.argsort(heart.nn_t_s, kind="stable")
+        hr = np.interp(
+            hr_t, heart.nn_t_s[order], 60_000.0 / heart.nn_ms[order], left=np.nan, right=np.nan
+        )
+        signals.append(_signal("Heart rate", "bpm", fs, hr))
+    for wave in pmd_waveforms(recording):
+        fs = round(wave.fs_hz)
+        for k, channel in enumerate(wave.channels):
+            grid = _on_grid(wave.t_s, wave.values[:, k], fs, n_records * fs)
+            signals.append(_signal(channel, wave.unit, fs, grid))
+    for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True):
+        annotations.append((t, 0.0, f"beat RR {rr:.0f} ms"))
+    for e in analysis.breaths:
+        b = e.breath
+        annotations.append((b.inhale_onset_s, b.inhale_s, f"inhale {e.index}"))
+        annotations.append((b.exhale_onset_s, b.exhale_s, f"exhale {e.index}"))
+    for p in analysis.pacer_phases:
+        annotations.append((p.t_s, 0.0, f"pacer {p.phase.replace('_', ' ')}"))
+    for t, duration, kind, text in event_rows(analysis):
+        annotations.append((t, duration, f"{kind} {text}".strip()))
+    annotations = [(max(0.0, t), max(0.0, d), s) for t, d, s in annotations if t < n_records]
+    annotations.sort(key=lambda a: a[0])
+    return signals, annotations, n_records
+
+
+def _no_data(grid: FloatArray, fs: int, what: str) -> list[tuple[float, float, str]]:
+    missing = np.isnan(grid)
+    if not missing.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.r_[0, missing.astype(np.int8), 0]))
+    out = []
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start >= fs:  # a stretch of a second or more: not a rounding hole
+            out.append((start / fs, (stop - start) / fs, f"no data {what}"))
+    return out
+
+
+def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) -> Path:
+    """Write the session as an EDF+ file (see the module notes).
+
+    Raises
+    ------
+    UserError
+        No signal to export, or the file cannot be written.
+    """
+    import pyedflib
+
+    signals, annotations, n_records = edf_signals(recording, analysis)
+    if not signals:
+        raise UserError(f"{recording.path}: nothing to export to EDF (no waveform or beats)")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    writer = pyedflib.EdfWriter(str(output), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
+    try:
+        writer.setStartdatetime(datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S))
+        writer.setEquipment(_edf_text(analysis.source_name or analysis.source_kind))
+        writer.setRecordingAdditional(_edf_text(analysis.software))
+        writer.setSignalHeaders(
+            [
+                {
+                    "label": s.label,
+                    "dimension": s.unit,
+                    "sample_frequency": s.samples_per_record,
+                    "physical_min": s.physical_min,
+                    "physical_max": s.physical_max,
+                    "digital_min": _DIGITAL[0],
+                    "digital_max": _DIGITAL[1],
+                    "transducer": "",
+                    "prefilter": "",
+                }
+                for s in signals
+            ]
+        )
+        # EDFlib stores one annotation per annotation signal per record: give it room for all.
+        per_record = math.ceil(len(annotations) / n_records) + 1
+        if per_record > 64:
+            raise UserError(
+                f"{recording.path}: {len(annotations)} annotations do not fit EDF+ "
+                f"({n_records} s, at most 64 per second)"
+            )
+        writer.set_number_of_annotation_signals(per_record)
+        writer.writeSamples([s.samples for s in signals])
+        for onset, duration, text in annotations:
+            # EDFlib keeps 40 characters of a description; cut here so the file says what we
+            # wrote rather than what the library kept.
+            writer.writeAnnotation(onset, duration if duration > 0 else -1, text[:40])
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write ({exc})") from None
+    finally:
+        writer.close()
+    return output
+
+
+def _edf_text(text: str) -> str:
+    # EDF header fields are printable US-ASCII; spaces are EDF+ field separators.
+    clean = "".join(c if 32 < ord(c) < 127 else "_" for c in text)
+    return clean[:40] or "X"
+
+
+# ------------------------------------------------------------------------------------ entry
+def export_recording(path: Path, fmt: str, output: Path | None = None) -> list[Path]:
+    """Export one recording as ``fmt`` (``"csv"`` or ``"edf"``).
+
+    Parameters
+    ----------
+    path : Path
+        The recording.
+    fmt : str
+        ``"csv"``: one file per stream into ``output`` (a directory; default beside the
+        recording). ``"edf"``: one EDF+ file ``output`` (default ``<stem>.edf`` beside it).
+
+    Raises
+    ------
+    BadArgument
+        Unknown format.
+    trainer.recording.RecordingError
+        The recording cannot be read.
+    """
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise BadArgument(f"unknown export format {fmt!r}", "use csv or edf")
+    recording = read_recording(path)
+    analysis = analyse_recording(recording)
+    if fmt == "csv":
+        return export_csv(recording, analysis, output or path.parent)
+    return [export_edf(recording, analysis, output or path.with_suffix(".edf"))]

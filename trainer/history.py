@@ -1,0 +1,327 @@
+"""The session history: one row per recorded session in a local SQLite database.
+
+The database lives in ``paths.data_dir() / "history.sqlite3"`` (``BREATHWISE_DATA_DIR``
+overrides the directory). Each finished session's whole-session numbers go in one row keyed by
+the session's identity (its start clocks, see :attr:`SessionAnalysis.session_key`), so
+re-analysing a recording - even moved or renamed - updates its row instead of adding another.
+
+Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
+and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
+at the same moment queue for the write lock and both land (SQLite documentation, "Write-Ahead
+Logging" and ``sqlite3_busy_timeout``). Schema changes are numbered migrations recorded in
+``PRAGMA user_version``; opening a database applies the missing ones in one transaction, and a
+database written by a newer Breathwise is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from trainer.errors import UserError
+from trainer.paths import data_dir, ensure_private_dir
+
+DB_NAME = "history.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+"""How long a writer waits for another process's write to finish before giving up (ms)."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # v1: breathing only, the numbers the core loop's closing summary had.
+    (
+        """CREATE TABLE sessions (
+            session_key TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            start_wall_ns INTEGER NOT NULL,
+            duration_s REAL NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            program TEXT NOT NULL DEFAULT '',
+            breaths INTEGER NOT NULL DEFAULT 0,
+            median_rate_bpm REAL,
+            mean_ratio REAL,
+            target_rate_bpm REAL,
+            target_ratio REAL,
+            mean_follow_score REAL,
+            hr_start_bpm REAL,
+            updated_wall_ns INTEGER NOT NULL
+        )""",
+        "CREATE INDEX sessions_by_start ON sessions (start_wall_ns)",
+    ),
+    # v2: heart analyses (artifact-corrected HRV, RSA, coherence) and session quality.
+    (
+        "ALTER TABLE sessions ADD COLUMN beats INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN mean_hr_bpm REAL",
+        "ALTER TABLE sessions ADD COLUMN rmssd_ms REAL",
+        "ALTER TABLE sessions ADD COLUMN sdnn_ms REAL",
+        "ALTER TABLE sessions ADD COLUMN lf_power_ms2 REAL",
+        "ALTER TABLE sessions ADD COLUMN hf_power_ms2 REAL",
+        "ALTER TABLE sessions ADD COLUMN rsa_bpm REAL",
+        "ALTER TABLE sessions ADD COLUMN coherence REAL",
+        "ALTER TABLE sessions ADD COLUMN coherence_score REAL",
+        "ALTER TABLE sessions ADD COLUMN artifact_pct REAL",
+        "ALTER TABLE sessions ADD COLUMN marks INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN gap_s REAL",
+    ),
+)
+"""Migration ``i`` brings the schema from version ``i`` to ``i + 1``; never edit a shipped one,
+append a new one."""
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class HistoryError(UserError):
+    """The history database cannot be opened or written (one line naming the file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One session of the history (units in the names; None where not measured).
+
+    ``start_wall_ns`` places the session in calendar time (Unix ns); ``updated_wall_ns`` is when
+    the row was last written.
+    """
+
+    session_key: str
+    path: str
+    start_wall_ns: int
+    duration_s: float
+    source: str = ""
+    program: str = ""
+    breaths: int = 0
+    median_rate_bpm: float | None = None
+    mean_ratio: float | None = None
+    target_rate_bpm: float | None = None
+    target_ratio: float | None = None
+    mean_follow_score: float | None = None
+    hr_start_bpm: float | None = None
+    updated_wall_ns: int = 0
+    beats: int = 0
+    mean_hr_bpm: float | None = None
+    rmssd_ms: float | None = None
+    sdnn_ms: float | None = None
+    lf_power_ms2: float | None = None
+    hf_power_ms2: float | None = None
+    rsa_bpm: float | None = None
+    coherence: float | None = None
+    coherence_score: float | None = None
+    artifact_pct: float | None = None
+    marks: int = 0
+    gaps: int = 0
+    gap_s: float | None = None
+
+    @property
+    def start_local(self) -> time.struct_time:
+        """Session start in local time."""
+        return time.localtime(self.start_wall_ns / 1e9)
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
+
+
+def default_db_path() -> Path:
+    """``data_dir() / "history.sqlite3"``."""
+    return data_dir() / DB_NAME
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    ensure_private_dir(path.parent)
+    try:
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken
+        # up front and a concurrent writer waits on the busy timeout instead of failing mid-way.
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _use_wal(conn)
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"{path}: cannot open the history database ({exc})") from None
+    with suppress(OSError):
+        path.chmod(0o600)
+    return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (persistent: once set, every later open finds it so).
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once, without
+    the busy handler, when another process holds one (two processes creating the history at the
+    same moment): retry until the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to ``to_version`` in one transaction; return the version found before.
+
+    Raises
+    ------
+    HistoryError
+        The database is newer than this Breathwise knows.
+    """
+    with _write(conn):
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{path}: history schema v{found} is newer than this Breathwise "
+                f"(v{SCHEMA_VERSION})",
+                "upgrade Breathwise",
+            )
+        for version in range(found, to_version):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        if to_version > found:
+            conn.execute(f"PRAGMA user_version = {int(to_version)}")
+    return found
+
+
+class History:
+    """An open history database (a context manager).
+
+    Parameters
+    ----------
+    path : Path, optional
+        The database file; :func:`default_db_path` when omitted. Created (mode 0600, directory
+        0700) and migrated to :data:`SCHEMA_VERSION` on open.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_db_path()
+        self._conn = _connect(self.path)
+        try:
+            migrate(self._conn, self.path)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise HistoryError(f"{self.path}: not a usable history database ({exc})") from None
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def upsert(self, values: Mapping[str, Any]) -> SessionRow:
+        """Insert a session, or update the row with the same ``session_key``.
+
+        ``values`` holds at least ``session_key``, ``path``, ``start_wall_ns`` and
+        ``duration_s``; keys that are not columns are ignored, absent ones take their defaults.
+        """
+        row = {name: values[name] for name in COLUMNS if name in values}
+        missing = [
+            k for k in ("session_key", "path", "start_wall_ns", "duration_s") if k not in row
+        ]
+        if missing:
+            raise ValueError(f"session values lack {', '.join(missing)}")
+        row["path"] = str(row["path"])
+        row["updated_wall_ns"] = time.time_ns()
+        names = list(row)
+        placeholders = ", ".join(f":{n}" for n in names)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "session_key")
+        sql = (
+            f"INSERT INTO sessions ({', '.join(names)}) VALUES ({placeholders}) "
+            f"ON CONFLICT (session_key) DO UPDATE SET {updates}"
+        )
+        try:
+            with _write(self._conn):
+                self._conn.execute(sql, row)
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(f"{self.path}: cannot write the history ({exc})") from None
+        found = self.get(str(row["session_key"]))
+        assert found is not None
+        return found
+
+    def get(self, session_key: str) -> SessionRow | None:
+        """The row of one session, or None."""
+        cursor = self._conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE session_key = ?", (session_key,)
+        )
+        record = cursor.fetchone()
+        return SessionRow(*record) if record is not None else None
+
+    def list_sessions(self, since_wall_ns: int | None = None) -> list[SessionRow]:
+        """Sessions in start order, optionally only those starting at or after ``since_wall_ns``."""
+        sql = f"SELECT {', '.join(COLUMNS)} FROM sessions"
+        params: Sequence[int] = ()
+        if since_wall_ns is not None:
+            sql += " WHERE start_wall_ns >= ?"
+            params = (since_wall_ns,)
+        sql += " ORDER BY start_wall_ns, session_key"
+        return [SessionRow(*record) for record in self._conn.execute(sql, params)]
+
+    def delete(self, session_key: str) -> bool:
+        """Remove one session's row; True if there was one."""
+        with _write(self._conn):
+            cursor = self._conn.execute(
+                "DELETE FROM sessions WHERE session_key = ?", (session_key,)
+            )
+        return cursor.rowcount > 0
+
+
+def add_or_update_session(
+    metrics: Mapping[str, Any], path: Path | str, *, db_path: Path | None = None
+) -> SessionRow:
+    """Store one session's whole-session numbers (``SessionAnalysis.metrics()``) and its file.
+
+    Parameters
+    ----------
+    metrics : mapping
+        At least ``session_key``, ``start_wall_ns`` and ``duration_s``; other history columns
+        are taken when present.
+    path : Path or str
+        The recording the numbers come from.
+    db_path : Path, optional
+        The database; :func:`default_db_path` when omitted.
+    """
+    values = dict(metrics)
+    values["path"] = str(Path(path).resolve())
+    with History(db_path) as history:
+        return history.upsert(values)
+
+
+def list_sessions(
+    since_wall_ns: int | None = None, *, db_path: Path | None = None
+) -> list[SessionRow]:
+    """All sessions of the history in start order (see :meth:`History.list_sessions`)."""
+    with History(db_path) as history:
+        return history.list_sessions(since_wall_ns)
+
+
+def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:
+    """Analyse a recording and add it to the history, or refresh its row.
+
+    The hook to call when a live session has closed its recording, and what ``breathwise
+    history --add`` runs for each file.
+    """
+    from trainer.analysis_run import analyse_recording
+
+    analysis = analyse_recording(recording)
+    return add_or_update_session(analysis.metrics(), recording, db_path=db_path)

@@ -1,0 +1,111 @@
+"""``breathwise history`` and ``breathwise progress``: the sessions so far, and the trends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trainer.errors import BadArgument
+from trainer.history import SessionRow
+
+
+def _cell(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def format_rows(rows: list[SessionRow]) -> list[str]:
+    """The history as aligned text lines, newest last."""
+    head = (
+        f"{'date':<16} {'min':>5} {'program':<18} {'rate':>5} {'ratio':>5} "
+        f"{'follow':>6} {'HR0':>5} {'RMSSD':>6} {'RSA':>5} {'coh':>5}"
+    )
+    lines = [head]
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
+        lines.append(
+            f"{when:<16} {row.duration_s / 60:>5.1f} {row.program[:18]:<18} "
+            f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
+            f"{_cell(row.mean_follow_score, 0):>6} {_cell(row.hr_start_bpm, 0):>5} "
+            f"{_cell(row.rmssd_ms, 0):>6} {_cell(row.rsa_bpm):>5} {_cell(row.coherence_score):>5}"
+        )
+    return lines
+
+
+def history(
+    add: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--add",
+            "-a",
+            help="Analyse recordings (files or directories) and add them, or refresh their rows.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Show only the last N sessions (0 = all).")
+    ] = 0,
+) -> None:
+    """List your sessions: date, minutes, program, breath rate and ratio, follow score, heart.
+
+    Columns: rate = median breaths/min; ratio = mean exhale:inhale; follow = how well the
+    pacer was followed (0-100); HR0 = heart rate in the first minute (bpm); RMSSD (ms);
+    RSA = heart-rate swing per breath (bpm); coh = coherence score (0-10).
+
+    Example: breathwise history --add ~/old-recordings
+    """
+    from trainer.history import default_db_path, list_sessions, record_session
+
+    if limit < 0:
+        raise BadArgument(f"--limit {limit} must be 0 or more")
+    for target in add or []:
+        files = sorted(target.glob("*.bwr")) if target.is_dir() else [target]
+        for file in files:
+            row = record_session(file)
+            print(f"added {file.name} ({row.duration_s / 60:.1f} min)", file=sys.stderr)
+    rows = list_sessions()
+    if not rows:
+        print(f"No sessions yet (history: {default_db_path()}).")
+        return
+    shown = rows[-limit:] if limit else rows
+    print("\n".join(format_rows(shown)))
+
+
+def _since(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadArgument(f"--since {text!r} is not a date", "use YYYY-MM-DD") from None
+
+
+def progress(
+    since: Annotated[
+        str | None, typer.Option("--since", help="First day shown, YYYY-MM-DD (default: all).")
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Figure file: .png, .pdf or .svg."),
+    ] = Path("breathwise-progress.png"),
+) -> None:
+    """Show your progress over days and weeks against your own baseline.
+
+    Minutes practised per day and streaks; breath rate and exhale:inhale ratio achieved;
+    resting heart rate at session start; RMSSD; RSA; coherence. Your baseline is the median of
+    your first three sessions.
+
+    Example: breathwise progress --since 2026-01-01 -o progress.pdf
+    """
+    from trainer.history import list_sessions
+    from trainer.progress import compute_progress, summary_lines, write_progress
+
+    first = _since(since)
+    result = compute_progress(list_sessions(), since=first)
+    print("\n".join(summary_lines(result)))
+    if result.sessions:
+        written = write_progress(result, output)
+        print(f"progress figure written: {written}", file=sys.stderr)

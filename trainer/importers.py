@@ -1,0 +1,536 @@
+"""Import the files people already have into Breathwise recordings.
+
+Two inputs, each turned into the very bytes a live session would have recorded, so replay,
+reports, history and export work on them unchanged:
+
+* **RR list** — one RR interval per line (milliseconds; or seconds when every value is below
+  10, as some apps export). Blank lines and ``#`` comments are skipped, and a first line with no
+  digit is taken as a column header. Beat times are the running sum of the intervals.
+* **Polar-style CSV** — a table with a time column and any of RR, heart rate, ECG and
+  accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
+  ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
+  strap notified) and of Polar Sensor Logger exports (``Phone timestamp; sensor timestamp [ns];
+  RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``).
+
+Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
+(:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
+per second carrying the beats completed in that second, as a strap sends them; for a CSV one per
+row group where the strap notified. ECG and accelerometer samples become Polar PMD data frames
+(uncompressed ECG frame type 0: 3-byte signed µV; ACC frame type 1: int16 x, y, z in mG;
+Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
+timestamp of the last sample in the PMD epoch (2000-01-01).
+
+Any malformed line raises :class:`ImportFileError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement, rr_ms_to_raw
+from devices.packets import RawPacket, Stream
+from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType
+from devices.source import SourceInfo
+from trainer.errors import BadArgument, UserError
+from trainer.pipeline import NS_PER_S
+from trainer.recording import SUFFIX, Header, Item, PacerChange, write_recording
+
+FloatArray = npt.NDArray[np.float64]
+
+KINDS = ("auto", "rr", "polar")
+START_MONO_NS = 1_000 * NS_PER_S
+"""Monotonic origin of imported sessions (any value works: only differences matter)."""
+NOTIFY_LATENCY_S = 0.05
+"""A strap notifies shortly after the last beat it reports (as ``recordings/derive_sample.py``)."""
+RR_RANGE_MS = (100.0, 6000.0)
+"""Accepted RR intervals (ms): beyond this a value is not an interval a heart produced."""
+SECONDS_BELOW = 10.0
+"""An RR list whose every value is below this is read in seconds."""
+MAX_RR_PER_NOTIFICATION = 9
+"""RR values that fit one 20-byte notification after flags and a u8 heart rate (ATT MTU 23)."""
+ECG_SAMPLES_PER_FRAME = 73
+"""Samples per H10 ECG frame (229-byte frames)."""
+ACC_SAMPLES_PER_FRAME = 36
+
+
+class ImportFileError(UserError):
+    """A file that cannot be imported; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A session rebuilt from an import file, ready for :func:`write_recording`."""
+
+    header: Header
+    items: list[Item]
+    end_mono_ns: int
+    end_wall_ns: int
+
+
+# ------------------------------------------------------------------------------ RR list
+def parse_rr_list(path: Path) -> FloatArray:
+    """Read an RR list (see the module notes) as milliseconds.
+
+    Raises
+    ------
+    ImportFileError
+        Unreadable file, a line that is not one number, a value outside
+        :data:`RR_RANGE_MS`, or no interval at all.
+    """
+    text = _read_text(path)
+    values: list[float] = []
+    lines: list[int] = []
+    seen_data = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if not seen_data and not any(c.isdigit() for c in line):
+            seen_data = True  # a column header such as "RR (ms)"
+            continue
+        seen_data = True
+        try:
+            value = float(line)
+        except ValueError:
+            raise ImportFileError(
+                f"{path}:{number}: {raw.strip()!r} is not an RR interval",
+                "expected one number per line (milliseconds)",
+            ) from None
+        if not math.isfinite(value) or value <= 0:
+            raise ImportFileError(f"{path}:{number}: RR interval must be > 0, got {raw.strip()!r}")
+        values.append(value)
+        lines.append(number)
+    if not values:
+        raise ImportFileError(f"{path}: no RR intervals in this file")
+    rr = np.asarray(values, dtype=np.float64)
+    if float(rr.max()) < SECONDS_BELOW:
+        rr = rr * 1000.0
+    bad = np.flatnonzero((rr < RR_RANGE_MS[0]) | (rr > RR_RANGE_MS[1]))
+    if bad.size:
+        k = int(bad[0])
+        raise ImportFileError(
+            f"{path}:{lines[k]}: {values[k]:g} is not a plausible RR interval "
+            f"({RR_RANGE_MS[0]:g}-{RR_RANGE_MS[1]:g} ms)"
+        )
+    return rr
+
+
+def _hr_field(rr_ms: Sequence[float], fallback: int) -> int:
+    return round(60_000.0 / float(np.mean(rr_ms))) if len(rr_ms) else fallback
+
+
+def rr_notifications(
+    beat_t_s: FloatArray, rr_raw: Sequence[int], *, period_s: float = 1.0
+) -> list[tuple[float, bytes]]:
+    """0x2A37 payloads a strap would send once per ``period_s`` for beats at ``beat_t_s``.
+
+    Notification ``k`` (sent at ``k * period_s + NOTIFY_LATENCY_S``) carries the RR of every beat
+    in ``((k - 1) * period_s, k * period_s]``; a second without a beat repeats the last heart
+    rate without RR, as straps do.
+    """
+    out: list[tuple[float, bytes]] = []
+    if beat_t_s.size == 0:
+        return out
+    n_periods = math.ceil(float(beat_t_s[-1]) / period_s)
+    bins = np.searchsorted(beat_t_s, np.arange(n_periods + 1) * period_s, side="right")
+    hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in rr_raw[:3]], 60)
+    for k in range(1, n_periods + 1):
+        chunk = list(rr_raw[int(bins[k - 1]) : int(bins[k])])
+        if chunk:
+            hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in chunk], hr)
+        t = k * period_s + NOTIFY_LATENCY_S
+        for start in range(0, max(len(chunk), 1), MAX_RR_PER_NOTIFICATION):
+            out.append(
+                (
+                    t,
+                    encode_heart_rate_measurement(
+                        min(hr, 255), chunk[start : start + MAX_RR_PER_NOTIFICATION]
+                    ),
+                )
+            )
+    return out
+
+
+def import_rr_list(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+    """Build a session from an RR list.
+
+    Parameters
+    ----------
+    path : Path
+        The list.
+    start_wall_ns : int, optional
+        Wall-clock start (Unix ns); by default the file's modification time minus the
+        session's length (the list was saved when the session ended).
+    """
+    rr_ms = parse_rr_list(path)
+    rr_raw = [rr_ms_to_raw(v) for v in rr_ms.tolist()]
+    # Beat times from the values as encoded, so the recording agrees with itself exactly.
+    beat_t = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
+    duration_s = float(beat_t[-1]) + 1.0
+    if start_wall_ns is None:
+        start_wall_ns = int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
+    info = SourceInfo(
+        kind="import",
+        name=f"RR list {path.name}",
+        streams={Stream.HEART_RATE.value: {}},
+        details={"imported_from": path.name, "format": "rr-list", "beats": len(rr_raw)},
+    )
+    items: list[Item] = [_own_rhythm(start_wall_ns)]
+    for t, payload in rr_notifications(beat_t, rr_raw):
+        items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
+    return _finish(info, items, start_wall_ns, duration_s, path)
+
+
+# ------------------------------------------------------------------------------ Polar CSV
+_TIME_COLUMNS = {
+    "time_ns": ("unix_ns", 1.0),
+    "timestamp_ns": ("unix_ns", 1.0),
+    "phone_timestamp": ("iso", 1.0),
+    "sensor_timestamp_ns": ("pmd_ns", 1.0),
+    "timestamp_ms": ("relative_s", 1e-3),
+    "time_ms": ("relative_s", 1e-3),
+    "time_s": ("relative_s", 1.0),
+    "t_s": ("relative_s", 1.0),
+}
+"""Normalised time-column names, in order of preference, with their clock and scale to s/ns."""
+_VALUE_COLUMNS = {
+    "rr": {"rr_ms": 1.0, "rr_interval_ms": 1.0, "rr": 1.0, "rri_ms": 1.0},
+    "hr": {"hr_bpm": 1.0, "hr": 1.0, "heart_rate_bpm": 1.0},
+    "ecg": {"ecg_uv": 1.0, "ecg_mv": 1000.0, "ecg": 1.0},
+    "acc_x": {"x_mg": 1.0, "acc_x_mg": 1.0, "acc_x": 1.0},
+    "acc_y": {"y_mg": 1.0, "acc_y_mg": 1.0, "acc_y": 1.0},
+    "acc_z": {"z_mg": 1.0, "acc_z_mg": 1.0, "acc_z": 1.0},
+}
+"""Normalised column names per quantity, with the factor to the recorded unit (µV, mG, ms)."""
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower().replace("µ", "u")).strip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class PolarTable:
+    """A Polar-style CSV read into arrays (times in Unix ns; NaN where a row has no value)."""
+
+    time_ns: npt.NDArray[np.int64]
+    columns: dict[str, FloatArray]
+    lines: npt.NDArray[np.int64]
+
+
+def parse_polar_csv(path: Path) -> PolarTable:
+    """Read a Polar-style CSV (see the module notes).
+
+    Raises
+    ------
+    ImportFileError
+        No time column or no known data column, a row with the wrong number of cells, or a
+        cell that is not a number (or time), naming the line.
+    """
+    text = _read_text(path)
+    head = text[:4096]
+    delimiter = max((";", "\t", ","), key=lambda d: head.splitlines()[0].count(d) if head else 0)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError(f"{path}: empty file") from None
+    names = [_normalise(h) for h in header]
+    time_col = next((c for c in _TIME_COLUMNS if c in names), None)
+    if time_col is None:
+        raise ImportFileError(
+            f"{path}:1: no time column in the header ({', '.join(header)})",
+            "expected one of time_ns, Phone timestamp, sensor timestamp [ns], timestamp [ms]",
+        )
+    clock, scale = _TIME_COLUMNS[time_col]
+    t_index = names.index(time_col)
+    wanted: dict[str, tuple[int, float]] = {}
+    for quantity, options in _VALUE_COLUMNS.items():
+        for option, factor in options.items():
+            if option in names:
+                wanted[quantity] = (names.index(option), factor)
+                break
+    if not wanted:
+        raise ImportFileError(
+            f"{path}:1: no RR, HR, ECG or accelerometer column in the header ({', '.join(header)})"
+        )
+    times: list[int] = []
+    lines: list[int] = []
+    values: dict[str, list[float]] = {q: [] for q in wanted}
+    for number, row in enumerate(reader, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) > len(header) or len(row) <= max(t_index, *(i for i, _ in wanted.values())):
+            raise ImportFileError(
+                f"{path}:{number}: {len(row)} cells where the header has {len(header)}"
+            )
+        times.append(_parse_time(row[t_index], clock, scale, path, number))
+        lines.append(number)
+        for quantity, (index, factor) in wanted.items():
+            cell = row[index].strip()
+            if not cell:
+                values[quantity].append(math.nan)
+                continue
+            try:
+                value = float(cell) * factor
+            except ValueError:
+                raise ImportFileError(
+                    f"{path}:{number}: {header[index].strip()} value {cell!r} is not a number"
+                ) from None
+            if not math.isfinite(value):
+                raise ImportFileError(f"{path}:{number}: {header[index].strip()} is {cell!r}")
+            values[quantity].append(value)
+    if not times:
+        raise ImportFileError(f"{path}: no data rows")
+    t = np.asarray(times, dtype=np.int64)
+    if np.any(np.diff(t) < 0):
+        k = int(np.flatnonzero(np.diff(t) < 0)[0]) + 1
+        raise ImportFileError(f"{path}:{lines[k]}: time goes backwards")
+    return PolarTable(t, {q: np.asarray(v) for q, v in values.items()}, np.asarray(lines))
+
+
+def _parse_time(cell: str, clock: str, scale: float, path: Path, line: int) -> int:
+    text = cell.strip()
+    try:
+        if clock == "iso":
+            return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * NS_PER_S)
+        if clock in ("unix_ns", "pmd_ns"):
+            value = int(text) if text.lstrip("-").isdigit() else int(float(text))
+            return value + (PMD_EPOCH_OFFSET_NS if clock == "pmd_ns" else 0)
+        return round(float(text) * scale * NS_PER_S)
+    except ValueError:
+        raise ImportFileError(f"{path}:{line}: time {text!r} is not a valid timestamp") from None
+
+
+def _strap_notifications(table: PolarTable, path: Path) -> list[tuple[int, bytes]]:
+    """Group RR values into notifications: a row with a heart rate starts one; RR-only rows
+    within 0.2 s of it continue it (loggers spread one notification's RR over the next rows)."""
+    rr = table.columns.get("rr")
+    hr = table.columns.get("hr")
+    out: list[tuple[int, list[int], int]] = []
+    last_hr = 0
+    for k in range(table.time_ns.size):
+        has_rr = rr is not None and math.isfinite(rr[k])
+        has_hr = hr is not None and math.isfinite(hr[k])
+        if not has_rr and not has_hr:
+            continue
+        t = int(table.time_ns[k])
+        if has_rr:
+            value = float(rr[k])  # type: ignore[index]
+            if not RR_RANGE_MS[0] <= value <= RR_RANGE_MS[1]:
+                raise ImportFileError(
+                    f"{path}:{int(table.lines[k])}: {value:g} ms is not a plausible RR interval"
+                )
+        if has_hr:
+            last_hr = round(float(hr[k]))  # type: ignore[index]
+        continues = (
+            out
+            and not has_hr
+            and t - out[-1][0] <= 0.2 * NS_PER_S
+            and len(out[-1][1]) < MAX_RR_PER_NOTIFICATION
+        )
+        if not continues:
+            out.append((t, [], last_hr))
+        if has_rr:
+            out[-1][1].append(rr_ms_to_raw(float(rr[k])))  # type: ignore[index]
+    packets = []
+    for t, raws, bpm in out:
+        if bpm <= 0 and raws:
+            bpm = _hr_field([r * 1000.0 / RR_UNITS_PER_S for r in raws], 60)
+        packets.append((t, encode_heart_rate_measurement(max(0, min(bpm, 255)), raws)))
+    return packets
+
+
+def _pmd_frame(kind: MeasurementType, sensor_ns: int, frame_type: int, data: bytes) -> bytes:
+    """A PMD data notification: type u8, timestamp u64 (last sample, PMD epoch), frame type."""
+    return struct.pack("<BQB", int(kind), sensor_ns, frame_type) + data
+
+
+def _frames(
+    t_ns: npt.NDArray[np.int64], samples: FloatArray, kind: MeasurementType, per_frame: int
+) -> list[tuple[int, bytes]]:
+    out = []
+    for start in range(0, t_ns.size, per_frame):
+        stop = min(start + per_frame, t_ns.size)
+        block = np.rint(samples[start:stop])
+        if kind is MeasurementType.ECG:
+            ints = np.clip(block.astype(np.int64), -(1 << 23), (1 << 23) - 1)
+            data = b"".join(int(v).to_bytes(3, "little", signed=True) for v in ints.ravel())
+            frame_type = 0
+        else:
+            data = np.clip(block, -32768, 32767).astype("<i2").tobytes()
+            frame_type = 1
+        last = int(t_ns[stop - 1])
+        out.append((last, _pmd_frame(kind, last - PMD_EPOCH_OFFSET_NS, frame_type, data)))
+    return out
+
+
+def _rate_hz(t_ns: npt.NDArray[np.int64]) -> float:
+    if t_ns.size < 2:
+        return 0.0
+    return float((t_ns.size - 1) * NS_PER_S / max(int(t_ns[-1] - t_ns[0]), 1))
+
+
+def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+    """Build a session from a Polar-style CSV (RR/HR, ECG and/or accelerometer columns).
+
+    Relative time columns (``timestamp [ms]``) need ``start_wall_ns``; otherwise the file's
+    modification time minus the session's length is used.
+    """
+    table = parse_polar_csv(path)
+    t_rel = table.time_ns - table.time_ns[0]
+    first_ns = int(table.time_ns[0])
+    absolute = first_ns > 10**17  # Unix ns since 1973: a real clock, not a relative one
+    duration_s = float(t_rel[-1]) / NS_PER_S + 1.0
+    if start_wall_ns is None:
+        start_wall_ns = (
+            first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
+        )
+    streams: dict[str, dict[str, object]] = {}
+    timed: list[tuple[int, str, bytes]] = []
+    if "rr" in table.columns or "hr" in table.columns:
+        streams[Stream.HEART_RATE.value] = {}
+        for t, payload in _strap_notifications(table, path):
+            timed.append((t - first_ns, Stream.HEART_RATE.value, payload))
+    pmd: dict[str, object] = {}
+    if "ecg" in table.columns:
+        ok = np.isfinite(table.columns["ecg"])
+        t_ecg = t_rel[ok]
+        pmd["ecg"] = {"fs_hz": round(_rate_hz(t_ecg), 3), "resolution_bits": 14}
+        for t, frame in _frames(
+            t_ecg + first_ns,
+            table.columns["ecg"][ok].reshape(-1, 1),
+            MeasurementType.ECG,
+            ECG_SAMPLES_PER_FRAME,
+        ):
+            timed.append((t - first_ns, Stream.PMD_DATA.value, frame))
+    if all(q in table.columns for q in ("acc_x", "acc_y", "acc_z")):
+        acc = np.column_stack([table.columns[q] for q in ("acc_x", "acc_y", "acc_z")])
+        ok = np.all(np.isfinite(acc), axis=1)
+        t_acc = t_rel[ok]
+        pmd["acc"] = {"fs_hz": round(_rate_hz(t_acc), 3), "resolution_bits": 16}
+        for t, frame in _frames(
+            t_acc + first_ns, acc[ok], MeasurementType.ACC, ACC_SAMPLES_PER_FRAME
+        ):
+            timed.append((t - first_ns, Stream.PMD_DATA.value, frame))
+    if pmd:
+        streams[Stream.PMD_DATA.value] = pmd
+    if not timed:
+        raise ImportFileError(f"{path}: no RR, heart-rate, ECG or accelerometer values")
+    timed.sort(key=lambda x: x[0])
+    info = SourceInfo(
+        kind="import",
+        name=f"Polar CSV {path.name}",
+        streams=streams,
+        details={"imported_from": path.name, "format": "polar-csv"},
+    )
+    items: list[Item] = [_own_rhythm(start_wall_ns)]
+    for t_ns, stream, payload in timed:
+        items.append(_packet(t_ns / NS_PER_S + NOTIFY_LATENCY_S, start_wall_ns, stream, payload))
+    return _finish(info, items, start_wall_ns, duration_s, path)
+
+
+# ------------------------------------------------------------------------------ common
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImportFileError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read ({exc.strerror})") from None
+    if path.suffix == ".gz":
+        import gzip
+
+        try:
+            data = gzip.decompress(data)
+        except OSError:
+            raise ImportFileError(f"{path}: not a gzip file") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFileError(f"{path}:{line}: not UTF-8 text") from None
+
+
+def _own_rhythm(start_wall_ns: int) -> PacerChange:
+    return PacerChange(START_MONO_NS, start_wall_ns, "own", target_ratio=1.5, label="imported")
+
+
+def _packet(t_s: float, start_wall_ns: int, stream: str, payload: bytes) -> RawPacket:
+    offset = round(t_s * NS_PER_S)
+    return RawPacket(START_MONO_NS + offset, start_wall_ns + offset, stream, payload)
+
+
+def _finish(
+    info: SourceInfo, items: list[Item], start_wall_ns: int, duration_s: float, path: Path
+) -> Imported:
+    header = Header(
+        START_MONO_NS, start_wall_ns, info, {"imported_from": path.name, "device": "import"}
+    )
+    end = round(duration_s * NS_PER_S)
+    return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
+
+
+def detect_kind(path: Path) -> str:
+    """``"polar"`` for a table whose first line has a separator and a letter, else ``"rr"``."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.read(4096)
+    except OSError:
+        return "rr"
+    if path.suffix == ".gz":
+        return "polar"
+    line = first.split(b"\n", 1)[0].decode("utf-8", "replace")
+    has_sep = any(sep in line for sep in (",", ";", "\t"))
+    return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
+
+
+def import_file(
+    path: Path, kind: str = "auto", output: Path | None = None, *, start_wall_ns: int | None = None
+) -> Path:
+    """Import ``path`` as a new recording; return the recording written.
+
+    Parameters
+    ----------
+    path : Path
+        An RR list or a Polar-style CSV (optionally ``.gz``).
+    kind : str
+        ``"rr"``, ``"polar"`` or ``"auto"`` (see :func:`detect_kind`).
+    output : Path, optional
+        The recording to create (default ``<stem>.bwr`` beside the input); never overwritten.
+    start_wall_ns : int, optional
+        Session start (Unix ns) when the file carries no absolute time.
+    """
+    if kind not in KINDS:
+        raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
+    if kind == "auto":
+        kind = detect_kind(path)
+    imported = (
+        import_rr_list(path, start_wall_ns=start_wall_ns)
+        if kind == "rr"
+        else import_polar_csv(path, start_wall_ns=start_wall_ns)
+    )
+    target = output or path.with_name(path.name.split(".")[0] + SUFFIX)
+    if target.exists():
+        raise UserError(f"{target}: already exists", "choose another name with -o")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return write_recording(
+        target,
+        imported.header,
+        imported.items,
+        {"imported": True, "source_file": path.name},
+        end_mono_ns=imported.end_mono_ns,
+        end_wall_ns=imported.end_wall_ns,
+    )

@@ -1,0 +1,724 @@
+"""The session report: one A4 page (PNG, PDF or SVG) a person wants to look at after a session.
+
+Panels, top to bottom, all on the session's time axis in minutes unless said otherwise:
+
+1. Headline numbers: how well the pacer was followed (the coach's mean follow score, 0-100),
+   breath rate and exhale:inhale ratio achieved against the targets, HRV and coherence.
+2. The whole session: belt signal (scaled to the pacer's 0-1 fill) over the pacer target, with
+   program steps named, connection gaps shaded and marks drawn.
+3. A closer look at 90 s: detected inhales and exhales shaded over the pacer target, and the
+   beat-by-beat heart rate below it, where respiratory sinus arrhythmia shows as heart rate
+   rising on each inhale and falling on each exhale.
+4. Breath rate and ratio per breath against the targets.
+5. Heart rate over the session with RSA (peak-to-trough per breath).
+6. Follow score per breath and coherence over time.
+7. The HRV summary with the settings used (tools disagree mainly because of settings:
+   physiology.md, "Heart-rate variability").
+
+Rendering uses matplotlib's object API on a :class:`~matplotlib.figure.Figure` (no pyplot state),
+so reports can be drawn in worker processes and threads.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from trainer.analysis_run import SessionAnalysis, analyse_recording
+from trainer.errors import BadArgument
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+FloatArray = npt.NDArray[np.float64]
+
+FORMATS = (".png", ".pdf", ".svg")
+A4_PORTRAIT_IN = (8.27, 11.69)
+PNG_DPI = 150
+ZOOM_S = 90.0
+"""Length of the close-up window (s): about 9 breaths at 6 breaths/min."""
+
+COLORS: dict[str, str] = {
+    "inhale": "#4C8BC9",
+    "exhale": "#E8965A",
+    "pacer": "#7A7A7A",
+    "signal": "#1F3B57",
+    "hr": "#B23A48",
+    "rsa": "#E0A3AB",
+    "gap": "#BDBDBD",
+    "mark": "#6A4C93",
+    "follow": "#2E8B57",
+    "coherence": "#8E6C1D",
+    "step": "#F2F2F2",
+    "muted": "#8A8A8A",
+    "practice": "#4C8BC9",
+    "session": "#1F3B57",
+    "trend": "#B23A48",
+    "baseline": "#7A7A7A",
+    "target": "#2E8B57",
+}
+"""One colour per quantity across every panel (inhale blue, exhale orange, as in the live UI)."""
+
+
+def apply_style() -> None:
+    """Typography and axes shared by every Breathwise figure (readable in print and on screen)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    matplotlib.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": 8,
+            "axes.titlesize": 8.5,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 8,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.color": "#E6E6E6",
+            "grid.linewidth": 0.6,
+            "xtick.labelsize": 7.5,
+            "ytick.labelsize": 7.5,
+            "legend.fontsize": 7,
+            "pdf.fonttype": 42,  # embed TrueType: text stays selectable and sharp in the PDF
+            "svg.fonttype": "none",
+        }
+    )
+
+
+def save_figure(fig: Figure, output: Path) -> Path:
+    """Write ``fig`` to ``output``; the suffix (.png, .pdf, .svg) picks the format.
+
+    Raises
+    ------
+    BadArgument
+        Unknown suffix.
+    trainer.errors.UserError
+        The file cannot be written.
+    """
+    from trainer.errors import UserError
+
+    suffix = _check_suffix(output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(output, dpi=PNG_DPI if suffix == ".png" else None, metadata=_metadata(suffix))
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write ({exc.strerror})") from None
+    return output
+
+
+def _check_suffix(output: Path) -> str:
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        raise BadArgument(
+            f"cannot write a report as {output.name!r}", "use a .png, .pdf or .svg file name"
+        )
+    return suffix
+
+
+def _metadata(suffix: str) -> dict[str, Any]:
+    # Fixed metadata keeps PDF/SVG output byte-identical for identical input (no creation date).
+    if suffix == ".pdf":
+        return {"Creator": "Breathwise", "Producer": "Breathwise", "CreationDate": None}
+    if suffix == ".svg":
+        return {"Creator": "Breathwise", "Date": None}
+    return {"Software": "Breathwise"}
+
+
+# ------------------------------------------------------------------------------- helpers
+def _minutes(t_s: FloatArray | float) -> Any:
+    return np.asarray(t_s, dtype=np.float64) / 60.0
+
+
+def _fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def _shade_gaps_and_marks(
+    ax: Axes, analysis: SessionAnalysis, *, in_minutes: bool = True, labels: bool = False
+) -> None:
+    scale = 60.0 if in_minutes else 1.0
+    for gap in analysis.gaps:
+        ax.axvspan(
+            gap.t0_s / scale,
+            gap.t1_s / scale,
+            color=COLORS["gap"],
+            alpha=0.45,
+            lw=0,
+            hatch="///",
+            zorder=0.5,
+        )
+        if labels:
+            ax.annotate(
+                f"{gap.device} lost",
+                ((gap.t0_s + gap.t1_s) / 2 / scale, 0.02),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                fontsize=6.5,
+                color="#555555",
+            )
+    for mark in analysis.marks:
+        ax.axvline(mark.t_s / scale, color=COLORS["mark"], lw=0.9, ls=":", zorder=3)
+        if labels:
+            ax.annotate(
+                mark.label or "mark",
+                (mark.t_s / scale, 0.98),
+                xycoords=("data", "axes fraction"),
+                ha="left",
+                va="top",
+                fontsize=6.5,
+                color=COLORS["mark"],
+                rotation=90,
+            )
+
+
+def _normalise(values: FloatArray) -> FloatArray:
+    """Belt signal scaled to 0..1 by its 2nd and 98th percentiles (robust to spikes)."""
+    if values.size == 0:
+        return values
+    lo, hi = np.percentile(values, [2.0, 98.0])
+    span = hi - lo if hi > lo else 1.0
+    return np.asarray((values - lo) / span, dtype=np.float64)
+
+
+def _time_axis(ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.set_xlim(0.0, max(analysis.duration_s / 60.0, 1e-3))
+    ax.set_xlabel("min", loc="right", labelpad=0, fontsize=7, color="#555555")
+
+
+def _legend(ax: Axes, **kwargs: Any) -> None:
+    """A legend, only when the panel drew something labelled (an empty panel says why instead)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
+def _no_data(ax: Axes, text: str) -> None:
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=COLORS["muted"],
+        fontsize=8,
+    )
+
+
+# ------------------------------------------------------------------------------- panels
+def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.axis("off")
+    m = analysis.metrics()
+    start = time.localtime(analysis.start_wall_ns / 1e9)
+    program = str(m["program"] or "")
+    title = "Breathwise session" + (f" — {program}" if program else "")
+    ax.text(0.0, 1.08, title, fontsize=15, fontweight="bold", va="top", transform=ax.transAxes)
+    device = analysis.source_name or analysis.source_kind or "unknown device"
+    ax.text(
+        0.0,
+        0.74,
+        f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {analysis.duration_s / 60:.1f} min  ·  "
+        f"{device}  ·  {analysis.ended}",
+        fontsize=8.5,
+        color="#444444",
+        va="top",
+        transform=ax.transAxes,
+    )
+    follow = m["mean_follow_score"]
+    paced = any(s.mode == "paced" for s in analysis.pacer_spans)
+    verdict = _verdict(follow if isinstance(follow, float) else None, paced)
+    boxes = [
+        (
+            "Followed the pacer" if paced else "Own rhythm",
+            f"{follow:.0f} / 100" if isinstance(follow, float) else "—",
+            verdict,
+        ),
+        (
+            "Breath rate",
+            _fmt(_f(m["median_rate_bpm"]), 1, "/min"),
+            f"target {_fmt(_f(m['target_rate_bpm']), 1, '/min')}" if paced else "own pace",
+        ),
+        (
+            "Exhale : inhale",
+            _fmt(_f(m["mean_ratio"]), 2),
+            f"target {_fmt(_f(m['target_ratio']), 2)}",
+        ),
+        ("RMSSD", _fmt(_f(m["rmssd_ms"]), 0, "ms"), f"HR {_fmt(_f(m['mean_hr_bpm']), 0, 'bpm')}"),
+        (
+            "Coherence",
+            _fmt(_f(m["coherence_score"]), 1)
+            + (" / 10" if m["coherence_score"] is not None else ""),
+            f"RSA {_fmt(_f(m['rsa_bpm']), 1, 'bpm')}",
+        ),
+    ]
+    width = 1.0 / len(boxes)
+    for k, (label, value, note) in enumerate(boxes):
+        x = k * width
+        ax.text(x, 0.36, label, fontsize=7.5, color="#555555", transform=ax.transAxes)
+        ax.text(
+            x,
+            0.05,
+            value,
+            fontsize=16 if k == 0 else 13,
+            fontweight="bold",
+            color=COLORS["follow"] if k == 0 else "#222222",
+            transform=ax.transAxes,
+        )
+        ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
+
+
+def _f(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _verdict(score: float | None, paced: bool) -> str:
+    """Words for the follow score (our bands over the coach's 0-100 scale)."""
+    if score is None:
+        return "no breathing signal"
+    if score >= 80:
+        return "closely with the pacer" if paced else "on target"
+    if score >= 60:
+        return "mostly with the pacer" if paced else "mostly on target"
+    if score >= 40:
+        return "partly with the pacer" if paced else "partly on target"
+    return "rarely with the pacer" if paced else "off target"
+
+
+def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
+    paced = any(span.mode == "paced" for span in analysis.pacer_spans)
+    ax.set_title(
+        "Whole session: your breathing over the pacer"
+        if paced
+        else "Whole session: your breathing (own rhythm, no pacer)",
+        loc="left",
+    )
+    for k, span in enumerate(analysis.pacer_spans):
+        if k % 2 == 1:
+            ax.axvspan(span.t0_s / 60, span.t1_s / 60, color=COLORS["step"], lw=0, zorder=0.2)
+        if span.label and (k == 0 or analysis.pacer_spans[k - 1].label != span.label):
+            ax.annotate(
+                span.label,
+                (span.t0_s / 60, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                fontsize=6.5,
+                va="top",
+                color="#333333",
+                clip_on=True,
+            )
+    if np.any(np.isfinite(analysis.pacer_fill)):
+        ax.plot(
+            _minutes(analysis.pacer_t_s),
+            analysis.pacer_fill,
+            color=COLORS["pacer"],
+            lw=0.6,
+            alpha=0.8,
+            label="pacer target",
+        )
+    if analysis.belt_values.size:
+        ax.plot(
+            _minutes(analysis.belt_t_s),
+            _normalise(analysis.belt_values),
+            color=COLORS["signal"],
+            lw=0.5,
+            label="your breathing (belt)",
+        )
+    else:
+        _no_data(ax, "no breathing signal (no belt in this session)")
+    ax.set_ylabel("fill (0 empty – 1 full)")
+    ax.set_ylim(-0.25, 1.35)
+    _shade_gaps_and_marks(ax, analysis, labels=True)
+    _time_axis(ax, analysis)
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+
+
+def _zoom_window(analysis: SessionAnalysis) -> tuple[float, float]:
+    """A ``ZOOM_S`` window in the middle of the session, moved off any gap it would overlap."""
+    duration = analysis.duration_s
+    if duration <= ZOOM_S:
+        return 0.0, max(duration, 1.0)
+    t0 = duration / 2 - ZOOM_S / 2
+    for gap in analysis.gaps:
+        if gap.t0_s < t0 + ZOOM_S and gap.t1_s > t0:
+            t0 = gap.t1_s if gap.t1_s + ZOOM_S <= duration else max(0.0, gap.t0_s - ZOOM_S)
+    return t0, t0 + ZOOM_S
+
+
+def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:
+    t0, t1 = window
+    ax.set_title(
+        f"A closer look ({t0 / 60:.1f}–{t1 / 60:.1f} min): detected inhales and exhales", loc="left"
+    )
+    mask = (analysis.pacer_t_s >= t0) & (analysis.pacer_t_s <= t1)
+    if np.any(np.isfinite(analysis.pacer_fill[mask])):
+        ax.plot(
+            analysis.pacer_t_s[mask] - t0,
+            analysis.pacer_fill[mask],
+            color=COLORS["pacer"],
+            lw=1.2,
+            ls="--",
+            label="pacer target",
+        )
+    belt = (analysis.belt_t_s >= t0) & (analysis.belt_t_s <= t1)
+    if np.any(belt):
+        norm = _normalise(analysis.belt_values)
+        ax.plot(
+            analysis.belt_t_s[belt] - t0,
+            norm[belt],
+            color=COLORS["signal"],
+            lw=1.2,
+            label="your breathing",
+        )
+    else:
+        _no_data(ax, "no breathing signal in this window")
+    first_in = first_out = True
+    for event in analysis.breaths:
+        b = event.breath
+        if b.end_s < t0 or b.inhale_onset_s > t1:
+            continue
+        ax.axvspan(
+            b.inhale_onset_s - t0,
+            b.exhale_onset_s - t0,
+            color=COLORS["inhale"],
+            alpha=0.22,
+            lw=0,
+            label="inhale" if first_in else None,
+        )
+        ax.axvspan(
+            b.exhale_onset_s - t0,
+            b.exhale_onset_s + b.exhale_s - t0,
+            color=COLORS["exhale"],
+            alpha=0.22,
+            lw=0,
+            label="exhale" if first_out else None,
+        )
+        first_in = first_out = False
+    _shade_gaps_and_marks(ax, _shifted(analysis, t0), in_minutes=False)
+    ax.set_xlim(0.0, t1 - t0)
+    ax.set_ylim(-0.25, 1.35)
+    ax.set_ylabel("fill (0–1)")
+    _legend(ax, loc="upper right", ncols=4, frameon=False)
+    ax.tick_params(labelbottom=False)
+
+
+def _shifted(analysis: SessionAnalysis, t0: float) -> SessionAnalysis:
+    from dataclasses import replace
+
+    from trainer.analysis_run import Gap
+    from trainer.pipeline import MarkEvent
+
+    return replace(
+        analysis,
+        gaps=tuple(Gap(g.device, g.t0_s - t0, g.t1_s - t0, g.open) for g in analysis.gaps),
+        marks=tuple(MarkEvent(m.t_s - t0, m.label) for m in analysis.marks),
+    )
+
+
+def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:
+    t0, t1 = window
+    heart = analysis.heart
+    beats = (heart.nn_t_s >= t0) & (heart.nn_t_s <= t1)
+    ax.set_xlim(0.0, t1 - t0)
+    ax.set_xlabel("seconds into the window")
+    ax.set_ylabel("heart rate (bpm)")
+    if not np.any(beats):
+        _no_data(ax, "no heart beats in this window")
+        return
+    for event in analysis.breaths:
+        b = event.breath
+        if b.end_s < t0 or b.inhale_onset_s > t1:
+            continue
+        ax.axvspan(
+            b.inhale_onset_s - t0, b.exhale_onset_s - t0, color=COLORS["inhale"], alpha=0.12, lw=0
+        )
+    hr = 60_000.0 / heart.nn_ms[beats]
+    ax.plot(
+        heart.nn_t_s[beats] - t0,
+        hr,
+        "-o",
+        ms=2.2,
+        lw=1.0,
+        color=COLORS["hr"],
+        label="beat-by-beat heart rate (artifact-corrected)",
+    )
+    ax.set_title(
+        "…and your heart: it speeds up as you breathe in and slows as you breathe out (RSA)",
+        loc="left",
+    )
+    _legend(ax, loc="upper right", frameon=False)
+
+
+def _breath_series(analysis: SessionAnalysis) -> tuple[FloatArray, FloatArray, FloatArray]:
+    good = analysis.good_breaths
+    t = np.asarray([e.breath.inhale_onset_s for e in good], dtype=np.float64)
+    rate = np.asarray([e.breath.rate_bpm for e in good], dtype=np.float64)
+    ratio = np.asarray([e.breath.ratio for e in good], dtype=np.float64)
+    return t, rate, ratio
+
+
+def _target_steps(analysis: SessionAnalysis, attr: str) -> tuple[list[float], list[float]]:
+    xs: list[float] = []
+    ys: list[float] = []
+    for span in analysis.pacer_spans:
+        value = getattr(span, attr)
+        y = float(value) if value is not None and span.mode != "paused" else math.nan
+        xs += [span.t0_s / 60, span.t1_s / 60]
+        ys += [y, y]
+    return xs, ys
+
+
+def _rate_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    t, rate, _ = _breath_series(analysis)
+    ax.set_title("Breath rate", loc="left")
+    ax.set_ylabel("breaths/min")
+    xs, ys = _target_steps(analysis, "rate_bpm")
+    if np.any(np.isfinite(ys)):
+        ax.plot(xs, ys, color=COLORS["target"], lw=1.4, ls="--", label="pacer")
+    if t.size:
+        ax.plot(_minutes(t), rate, "o", ms=2.4, color=COLORS["signal"], label="each breath")
+        hi = (
+            float(np.nanmax(np.concatenate([rate, np.asarray(ys, dtype=float)])))
+            if ys
+            else float(rate.max())
+        )
+        ax.set_ylim(0.0, max(hi * 1.15, 1.0))
+    else:
+        _no_data(ax, "no breaths detected")
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+
+
+def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    t, _, ratio = _breath_series(analysis)
+    ax.set_title("Exhale : inhale ratio", loc="left")
+    ax.set_ylabel("exhale / inhale")
+    xs, ys = _target_steps(analysis, "ratio")
+    if np.any(np.isfinite(ys)):
+        ax.plot(xs, ys, color=COLORS["target"], lw=1.4, ls="--", label="target")
+    if t.size:
+        shown = np.clip(ratio, 0.0, 5.0)
+        ax.plot(_minutes(t), shown, "o", ms=2.4, color=COLORS["exhale"], label="each breath")
+        ax.set_ylim(0.0, max(float(np.nanmax(shown)) * 1.15, 2.5))
+    else:
+        _no_data(ax, "no breaths detected")
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+
+
+def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    heart = analysis.heart
+    ax.set_title("Heart rate and RSA", loc="left")
+    ax.set_ylabel("heart rate (bpm)")
+    _time_axis(ax, analysis)
+    if heart.nn_ms.size == 0:
+        _no_data(ax, "no heart-rate strap in this session")
+        return
+    if heart.rsa_t_s.size:
+        ax.fill_between(
+            _minutes(heart.rsa_t_s),
+            heart.rsa_min_hr_bpm,
+            heart.rsa_max_hr_bpm,
+            step="post",
+            color=COLORS["rsa"],
+            alpha=0.75,
+            lw=0,
+            label="RSA: swing within each breath",
+        )
+    k = min(15, heart.nn_ms.size)
+    order = np.argsort(heart.nn_t_s, kind="stable")
+    t = heart.nn_t_s[order]
+    smooth = np.convolve(60_000.0 / heart.nn_ms[order], np.ones(k) / k, mode="valid")
+    t_mid = t[k // 2 : k // 2 + smooth.size]
+    # Break the line across a gap in the beats rather than draw a straight bridge.
+    broken = np.flatnonzero(np.diff(t_mid) > 3.0) + 1
+    ax.plot(
+        _minutes(np.insert(t_mid, broken, np.nan)),
+        np.insert(smooth, broken, np.nan),
+        lw=1.2,
+        color=COLORS["hr"],
+        label=f"heart rate ({k}-beat mean)",
+    )
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+    _shade_gaps_and_marks(ax, analysis)
+
+
+def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    good = analysis.good_breaths
+    ax.set_title("How well you followed (coach's score per breath)", loc="left")
+    ax.set_ylabel("score (0–100)")
+    ax.set_ylim(0, 105)
+    if not good:
+        _no_data(ax, "no breaths detected")
+    else:
+        t = np.asarray([e.breath.inhale_onset_s for e in good], dtype=np.float64)
+        s = np.asarray([e.feedback.follow_score for e in good], dtype=np.float64)
+        ax.plot(
+            _minutes(t), s, "o", ms=2.2, color=COLORS["follow"], alpha=0.55, label="each breath"
+        )
+        k = min(5, s.size)
+        smooth = np.convolve(s, np.ones(k) / k, mode="valid")
+        ax.plot(
+            _minutes(t[k - 1 :]),
+            smooth,
+            lw=1.6,
+            color=COLORS["follow"],
+            label=f"mean of last {k} breaths",
+        )
+        _legend(ax, loc="lower left", ncols=2, frameon=False, fontsize=6.5)
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+
+
+def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    heart = analysis.heart
+    ax.set_title("Coherence: one steady heart rhythm (score)", loc="left")
+    ax.set_ylabel("score (0–10)")
+    ax.set_ylim(0, 10.5)
+    if heart.coherence_score.size == 0:
+        _no_data(ax, "needs at least 64 s of heart beats")
+    else:
+        ax.plot(
+            _minutes(heart.coherence_t_s),
+            heart.coherence_score,
+            "-",
+            lw=1.4,
+            color=COLORS["coherence"],
+        )
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+
+
+def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.axis("off")
+    heart = analysis.heart
+    rows = [
+        ("Mean heart rate", _fmt(heart.mean_hr_bpm, 1, "bpm")),
+        ("Heart rate, first minute", _fmt(heart.hr_start_bpm, 1, "bpm")),
+        ("Mean NN", _fmt(heart.mean_nn_ms, 0, "ms")),
+        ("SDNN", _fmt(heart.sdnn_ms, 1, "ms")),
+        ("RMSSD", _fmt(heart.rmssd_ms, 1, "ms")),
+        ("pNN50", _fmt(heart.pnn50_pct, 1, "%")),
+        ("LF power (0.04–0.15 Hz)", _fmt(heart.lf_power_ms2, 0, "ms²")),
+        ("HF power (0.15–0.4 Hz)", _fmt(heart.hf_power_ms2, 0, "ms²")),
+        ("LF/HF", _fmt(heart.lf_hf, 2)),
+        (
+            "Spectral peak",
+            _fmt(heart.peak_hz, 3, "Hz")
+            + (f" ({heart.peak_hz * 60:.1f} /min)" if heart.peak_hz else ""),
+        ),
+        ("RSA, mean per breath", _fmt(heart.mean_rsa_bpm, 1, "bpm")),
+        (
+            "Coherence ratio / score, mean",
+            f"{_fmt(heart.mean_coherence, 2)} / {_fmt(heart.mean_coherence_score, 1)}",
+        ),
+        (
+            "Beats corrected",
+            f"{heart.corrected_beats} of {analysis.rr_ms.size}"
+            + (f" ({heart.artifact_pct:.1f} %)" if heart.artifact_pct is not None else ""),
+        ),
+    ]
+    ax.set_title("Heart-rate variability (whole session)", loc="left")
+    half = (len(rows) + 1) // 2
+    for col, chunk in enumerate((rows[:half], rows[half:])):
+        for k, (name, value) in enumerate(chunk):
+            y = 0.93 - k * 0.118
+            ax.text(
+                0.00 + col * 0.5,
+                y,
+                name,
+                fontsize=7.5,
+                color="#444444",
+                transform=ax.transAxes,
+                va="top",
+            )
+            ax.text(
+                0.46 + col * 0.5,
+                y,
+                value,
+                fontsize=7.5,
+                fontweight="bold",
+                ha="right",
+                transform=ax.transAxes,
+                va="top",
+            )
+    settings = "; ".join(f"{k}: {v}" for k, v in heart.settings.items())
+    ax.text(
+        0.0,
+        0.93 - half * 0.118,
+        "\n".join(textwrap.wrap("Settings — " + settings, 150)),
+        fontsize=6,
+        color="#666666",
+        va="top",
+        transform=ax.transAxes,
+    )
+
+
+# ------------------------------------------------------------------------------- page
+def report_figure(analysis: SessionAnalysis) -> Figure:
+    """Draw the one-page session report as a matplotlib Figure (A4 portrait)."""
+    from matplotlib.figure import Figure
+
+    apply_style()
+    fig = Figure(figsize=A4_PORTRAIT_IN)
+    # A fixed grid rather than constrained layout: the page is always the same, and layout
+    # solving doubled the rendering time.
+    grid = fig.add_gridspec(
+        9,
+        2,
+        height_ratios=[0.8, 1.15, 1.0, 0.75, 0.85, 0.85, 0.85, 0.85, 1.25],
+        left=0.085,
+        right=0.93,
+        top=0.975,
+        bottom=0.035,
+        hspace=0.62,
+        wspace=0.2,
+    )
+    _headline(fig, fig.add_subplot(grid[0, :]), analysis)
+    _overview(fig.add_subplot(grid[1, :]), analysis)
+    window = _zoom_window(analysis)
+    zoom = fig.add_subplot(grid[2, :])
+    _zoom_breathing(zoom, analysis, window)
+    _zoom_heart(fig.add_subplot(grid[3, :], sharex=zoom), analysis, window)
+    rate = fig.add_subplot(grid[4, :])
+    _rate_panel(rate, analysis)
+    ratio = fig.add_subplot(grid[5, :], sharex=rate)
+    _ratio_panel(ratio, analysis)
+    _heart_panel(fig.add_subplot(grid[6, :], sharex=rate), analysis)
+    follow = fig.add_subplot(grid[7, 0], sharex=rate)
+    _follow_panel(follow, analysis)
+    _coherence_panel(fig.add_subplot(grid[7, 1], sharex=rate), analysis)
+    _hrv_table(fig.add_subplot(grid[8, :]), analysis)
+    return fig
+
+
+def write_report(analysis: SessionAnalysis, output: Path) -> Path:
+    """Render the report of ``analysis`` to ``output`` (.png, .pdf or .svg)."""
+    return save_figure(report_figure(analysis), output)
+
+
+def report_recording(recording: Path, output: Path | None = None) -> Path:
+    """Analyse one recording and write its report; ``output`` defaults to ``<stem>.report.png``
+    beside the recording.
+
+    Raises
+    ------
+    BadArgument
+        ``output`` is not a .png, .pdf or .svg name (checked before any work).
+    trainer.recording.RecordingError
+        The recording cannot be read.
+    """
+    target = output if output is not None else recording.with_suffix(".report.png")
+    _check_suffix(target)
+    return write_report(analyse_recording(recording), target)
