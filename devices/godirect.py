@@ -33,6 +33,7 @@ decoder ignores the byte.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import struct
 from collections.abc import Sequence
@@ -128,8 +129,15 @@ def godirect_checksum(packet: bytes) -> int:
     return (sum(packet) - packet[3]) & 0xFF
 
 
+@functools.lru_cache(maxsize=256)
 def _mask_channels(mask: int) -> tuple[int, ...]:
+    # Cached: a device sends the same few masks for hours, and this is on the replay hot path.
     return tuple(bit for bit in range(mask.bit_length()) if mask >> bit & 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _values_struct(n_values: int, fmt: str) -> struct.Struct:
+    return struct.Struct(f"<{n_values}{fmt}")
 
 
 def _read_values(
@@ -143,7 +151,7 @@ def _read_values(
         )
     if count == 0:
         return ()
-    flat = struct.unpack_from(f"<{count * n_channels}{fmt}", data, start)
+    flat = _values_struct(count * n_channels, fmt).unpack_from(data, start)
     if fmt == "i":
         flat = tuple(float(v) for v in flat)
     return tuple(flat[i : i + n_channels] for i in range(0, len(flat), n_channels))
@@ -171,7 +179,7 @@ def decode_godirect_measurement(payload: bytes) -> GoDirectMeasurement:
         enforced: Vernier's own clients ignore it on incoming packets; see
         :func:`godirect_checksum`.
     """
-    data = bytes(payload)
+    data = payload if type(payload) is bytes else bytes(payload)
     if not data or data[0] != MEASUREMENT_PACKET:
         first = f"0x{data[0]:02X}" if data else "nothing"
         raise DecodeError(f"not a Go Direct measurement packet (byte 0 is {first})")

@@ -348,6 +348,36 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
     return None  # a kind from a newer minor revision: skip it, keep reading
 
 
+_PACKET_PREFIX = '{"k":"p","m":'
+
+
+def _parse_packet_line(line: str) -> RawPacket | None:
+    """Parse a packet line exactly as :meth:`RecordingWriter.write_packet` formats it, or None.
+
+    Packet lines are nearly every line of a recording; splitting on quotes is several times
+    faster than ``json.loads``. Anything not in exactly the writer's shape falls back to JSON.
+    """
+    if not line.startswith(_PACKET_PREFIX):
+        return None
+    parts = line.split('"')
+    # {"k":"p","m":M,"w":W,"s":"S","d":"HEX"} -> 17 pieces around the quotes.
+    if (
+        len(parts) != 17
+        or parts[7] != "w"
+        or parts[9] != "s"
+        or parts[13] != "d"
+        or parts[16] != "}"
+        or parts[10] != ":"
+        or parts[12] != ","
+        or parts[14] != ":"
+    ):
+        return None
+    m, w = parts[6], parts[8]
+    if not (m[0] == ":" and m[-1] == "," and w[0] == ":" and w[-1] == ","):
+        return None
+    return RawPacket(int(m[1:-1]), int(w[1:-1]), parts[11], bytes.fromhex(parts[15]))
+
+
 def iter_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
     """Yield ``(line_number, text, ends_with_newline)``; RecordingError on unreadable bytes."""
     try:
@@ -404,10 +434,12 @@ def read_recording(path: Path | str) -> Recording:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("not an object")
-            parsed = _parse_item(obj)
+            parsed = _parse_packet_line(line)
+            if parsed is None:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("not an object")
+                parsed = _parse_item(obj)
         except (ValueError, KeyError, TypeError) as exc:
             if not complete:
                 truncated = True
