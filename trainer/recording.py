@@ -434,7 +434,7 @@ def read_recording(path: Path | str) -> Recording:
         if not line.strip():
             continue
         try:
-            parsed = _parse_packet_line(line)
+            parsed: Item | tuple[str, Any] | None = _parse_packet_line(line)
             if parsed is None:
                 obj = json.loads(line)
                 if not isinstance(obj, dict):
