@@ -1,0 +1,183 @@
+"""Bluetooth errors a user can act on, and the mapping from bleak / D-Bus / OS errors to them.
+
+Every class derives from :class:`devices.errors.BreathwiseDeviceError` and carries one line of
+advice, so the CLI prints ``message (advice)`` and never a traceback.
+"""
+
+from __future__ import annotations
+
+from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakDeviceNotFoundError
+
+from devices.errors import BreathwiseDeviceError
+
+
+class BleError(BreathwiseDeviceError):
+    """Base of every Bluetooth error."""
+
+
+class BluetoothUnavailableError(BleError):
+    """Bluetooth cannot be used at all on this machine right now."""
+
+
+class NoAdapterError(BluetoothUnavailableError):
+    """No Bluetooth adapter, or no Bluetooth service (BlueZ) to talk to."""
+
+
+class BluetoothOffError(BluetoothUnavailableError):
+    """The adapter exists but is powered off."""
+
+
+class PermissionDeniedError(BluetoothUnavailableError):
+    """The system refused this program access to Bluetooth."""
+
+
+class DeviceNotFoundError(BleError):
+    """No device matched the given address or name."""
+
+
+class DeviceBusyError(BleError):
+    """The device is connected elsewhere or another connection attempt is in progress."""
+
+
+class ConnectFailedError(BleError):
+    """Connecting failed after every retry."""
+
+
+class DeviceGoneError(BleError):
+    """The link dropped and the device did not come back within the give-up time."""
+
+
+class UnsupportedDeviceError(BleError):
+    """The device lacks a service this sensor class needs (wrong kind of device)."""
+
+
+class SensorCommandError(BleError):
+    """The sensor refused a command or did not answer it."""
+
+
+_BLUEZ_ADVICE = "start the Bluetooth service (e.g. 'sudo systemctl start bluetooth')"
+_OFF_ADVICE = "turn Bluetooth on (e.g. 'bluetoothctl power on')"
+_PERMISSION_ADVICE = (
+    "allow this program to use Bluetooth (on Linux: run as a user in the 'bluetooth' group)"
+)
+_BUSY_ADVICE = (
+    "close other apps connected to it (phone apps, watches), wait a few seconds and retry"
+)
+
+_PERMISSION_DBUS_ERRORS = {
+    "org.freedesktop.DBus.Error.AccessDenied",
+    "org.bluez.Error.NotAuthorized",
+    "org.bluez.Error.NotPermitted",
+    "org.freedesktop.DBus.Error.AuthFailed",
+}
+_NO_SERVICE_DBUS_ERRORS = {
+    "org.freedesktop.DBus.Error.ServiceUnknown",
+    "org.freedesktop.DBus.Error.NameHasNoOwner",
+}
+_BUSY_DBUS_ERRORS = {"org.bluez.Error.InProgress", "org.bluez.Error.AlreadyConnected"}
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says another connection or operation holds the device."""
+    return isinstance(exc, BleakDBusError) and exc.dbus_error in _BUSY_DBUS_ERRORS
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Whether retrying cannot help: Bluetooth is missing, off or forbidden."""
+    mapped = map_bleak_error(exc)
+    return isinstance(mapped, BluetoothUnavailableError)
+
+
+def error_for_unavailable_reason(reason: str) -> BluetoothUnavailableError:
+    """The error for a ``BleakBluetoothNotAvailableReason`` member name (``"POWERED_OFF"``...)."""
+    if reason == "POWERED_OFF":
+        return BluetoothOffError("Bluetooth is turned off", _OFF_ADVICE)
+    if reason.startswith("DENIED_BY_"):
+        return PermissionDeniedError("access to Bluetooth was denied", _PERMISSION_ADVICE)
+    if reason == "NO_BLE_CENTRAL_ROLE":
+        return NoAdapterError(
+            "the Bluetooth adapter cannot act as a Low Energy central",
+            "use a Bluetooth 4.0+ (LE) adapter",
+        )
+    return NoAdapterError("no Bluetooth adapter found", "plug in or enable a Bluetooth adapter")
+
+
+def error_for_dbus_error(name: str, text: str = "", *, device: str = "") -> BleError:
+    """The error for a D-Bus error reply from BlueZ or the bus.
+
+    Parameters
+    ----------
+    name : str
+        D-Bus error name, e.g. ``org.bluez.Error.InProgress``.
+    text : str
+        Its message, kept in ours.
+    device : str
+        Address or name of the device concerned, or empty.
+    """
+    about = f" ({device})" if device else ""
+    detail = f": {name} {text}".rstrip()
+    if name in _PERMISSION_DBUS_ERRORS:
+        return PermissionDeniedError(
+            f"access to Bluetooth was denied{about}{detail}", _PERMISSION_ADVICE
+        )
+    if name in _NO_SERVICE_DBUS_ERRORS:
+        return NoAdapterError("the Bluetooth service (BlueZ) is not running", _BLUEZ_ADVICE)
+    if name == "org.bluez.Error.NotReady":
+        return BluetoothOffError("the Bluetooth adapter is not ready", _OFF_ADVICE)
+    if name in _BUSY_DBUS_ERRORS:
+        return DeviceBusyError(f"the device is busy{about}", _BUSY_ADVICE)
+    if name == "org.freedesktop.DBus.Error.UnknownObject":
+        return DeviceNotFoundError(
+            f"the device is no longer known to Bluetooth{about}",
+            "wake the sensor (wet the strap, put it on) and scan again",
+        )
+    return ConnectFailedError(
+        f"Bluetooth error{about}{detail}", "move closer to the sensor and retry"
+    )
+
+
+def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
+    """Translate an exception from bleak, dbus-fast or the OS into a :class:`BleError`.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What bleak (or the D-Bus / socket layer under it) raised.
+    device : str
+        Address or name of the device concerned, for the message; empty for scans.
+
+    Returns
+    -------
+    BleError
+        The matching subclass with advice; :class:`ConnectFailedError` when nothing more
+        specific applies. An input that already is a :class:`BleError` is returned as is.
+    """
+    if isinstance(exc, BleError):
+        return exc
+    about = f" ({device})" if device else ""
+    if isinstance(exc, BleakBluetoothNotAvailableError):
+        return error_for_unavailable_reason(exc.reason.name)
+    if isinstance(exc, BleakDBusError):
+        return error_for_dbus_error(exc.dbus_error, exc.dbus_error_details or "", device=device)
+    if isinstance(exc, BleakDeviceNotFoundError):
+        return DeviceNotFoundError(
+            f"device not found{about}",
+            "wake the sensor (wet the strap, put it on), keep it near and retry",
+        )
+    if isinstance(exc, PermissionError):
+        return PermissionDeniedError(
+            f"no permission to reach the Bluetooth service: {exc}", _PERMISSION_ADVICE
+        )
+    if isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
+        # bleak reaches BlueZ over the D-Bus system bus socket; without it there is no BlueZ.
+        return NoAdapterError(
+            "cannot reach the Bluetooth service (no D-Bus system bus)", _BLUEZ_ADVICE
+        )
+    if isinstance(exc, TimeoutError):
+        return ConnectFailedError(
+            f"the device did not answer in time{about}",
+            "keep the sensor near and awake, then retry",
+        )
+    return ConnectFailedError(
+        f"Bluetooth connection failed{about}: {exc!r}", "move closer to the sensor and retry"
+    )

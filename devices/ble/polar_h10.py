@@ -1,0 +1,311 @@
+"""Polar H10 (and other PMD sensors): heart rate plus PMD ECG and accelerometer streams.
+
+GATT glue only; frames are decoded downstream by :mod:`devices.polar_pmd`. The start-up order
+follows the fact sheet §2 and the Polar SDK [PMDC]: read the PMD features **before**
+subscribing to the control point (with BlueZ StartNotify a read of a subscribed characteristic
+is echoed as a notification), enable control-point indications, then data notifications, then
+query settings and start ECG (130 Hz, 14 bit) and ACC (chosen rate and range). On exit both
+streams are stopped, or the H10 keeps streaming until its battery dies [PKI].
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from bleak import BleakClient
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.device import BLEDevice
+from bleak.exc import BleakGATTProtocolError
+
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError
+from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID, BleSensor
+from devices.errors import DecodeError
+from devices.packets import Stream
+from devices.polar_pmd import (
+    PMD_CONTROL_POINT_UUID,
+    PMD_DATA_UUID,
+    MeasurementType,
+    PmdFeatures,
+    PmdResponse,
+    PmdStopNotice,
+    ResponseAssembler,
+    SettingType,
+    Status,
+    build_get_settings,
+    build_start,
+    build_stop,
+    parse_features,
+    parse_settings,
+)
+
+logger = logging.getLogger(__name__)
+
+ECG_FS_HZ = 130
+"""The H10's only ECG rate (nominal; the true rate is derived from timestamps)."""
+ECG_RESOLUTION_BITS = 14
+ACC_RATES_HZ = (25, 50, 100, 200)
+ACC_RANGES_G = (2, 4, 8)
+ACC_RESOLUTION_BITS = 16
+
+_STATUS_ADVICE: Mapping[int, str] = {
+    Status.INVALID_MTU: "the Bluetooth link's MTU is too small for PMD (needs >= 232 bytes)",
+    Status.DEVICE_IN_CHARGER: "take the sensor off its charger",
+    Status.INVALID_SAMPLE_RATE: "choose one of the sample rates the sensor offers",
+    Status.INVALID_RANGE: "choose one of the ranges the sensor offers",
+    Status.INVALID_STATE: "take the sensor off the strap for a minute and try again",
+}
+_DEFAULT_ADVICE = "take the sensor off the strap for a minute so it resets, then try again"
+
+
+class PolarH10(BleSensor):
+    """A Polar H10: HR (0x2A37) and PMD ECG + ACC, every packet recorded raw.
+
+    Streams: :attr:`Stream.HEART_RATE` (0x2A37 notifications), :attr:`Stream.PMD_DATA` (ECG and
+    ACC frames), :attr:`Stream.PMD_CONTROL` (control-point indications: responses and stop
+    notices).
+
+    Parameters
+    ----------
+    device : BLEDevice or str
+        As for :class:`~devices.ble.sensors.BleSensor`.
+    ecg, acc, heart_rate : bool
+        Which streams to run.
+    acc_fs_hz : int
+        Accelerometer rate, one of 25, 50, 100, 200 Hz. 50 Hz is ample for chest movement
+        (breathing is below 1 Hz) at a quarter of the radio traffic of 200 Hz.
+    acc_range_g : int
+        Accelerometer range, ±2, ±4 or ±8 g; ±2 g suits a person lying or sitting still.
+    **kwargs
+        Passed to :class:`~devices.ble.sensors.BleSensor`.
+    """
+
+    family: ClassVar[str] = "polar_pmd"
+
+    def __init__(
+        self,
+        device: BLEDevice | str,
+        *,
+        ecg: bool = True,
+        acc: bool = True,
+        heart_rate: bool = True,
+        acc_fs_hz: int = 50,
+        acc_range_g: int = 2,
+        **kwargs: Any,
+    ) -> None:
+        if acc_fs_hz not in ACC_RATES_HZ:
+            raise ValueError(f"acc_fs_hz must be one of {ACC_RATES_HZ}, got {acc_fs_hz}")
+        if acc_range_g not in ACC_RANGES_G:
+            raise ValueError(f"acc_range_g must be one of {ACC_RANGES_G}, got {acc_range_g}")
+        self._want_ecg = ecg
+        self._want_acc = acc
+        self._want_hr = heart_rate
+        self.acc_fs_hz = acc_fs_hz
+        self.acc_range_g = acc_range_g
+        super().__init__(device, **kwargs)
+        self._assembler = ResponseAssembler()
+        self._cp_lock = asyncio.Lock()
+        self._waiter: tuple[int, int, asyncio.Future[PmdResponse]] | None = None
+        self._running: list[MeasurementType] = []
+        self.features: PmdFeatures | None = None
+        self.stop_notices = 0
+        """How many times the sensor said it stopped streaming on its own."""
+
+    def _stream_parameters(self) -> dict[str, dict[str, Any]]:
+        pmd: dict[str, Any] = {}
+        if self._want_ecg:
+            pmd.update(ecg_fs_hz=ECG_FS_HZ, ecg_resolution_bits=ECG_RESOLUTION_BITS)
+        if self._want_acc:
+            pmd.update(
+                acc_fs_hz=self.acc_fs_hz,
+                acc_range_g=self.acc_range_g,
+                acc_resolution_bits=ACC_RESOLUTION_BITS,
+                acc_factor=1.0,
+            )
+        streams: dict[str, dict[str, Any]] = {Stream.PMD_CONTROL.value: {}}
+        if pmd:
+            streams[Stream.PMD_DATA.value] = pmd
+        if self._want_hr:
+            streams[Stream.HEART_RATE.value] = {"rr_unit_s": 1 / 1024}
+        return streams
+
+    # -- control point ---------------------------------------------------------------------------
+
+    def _on_control_point(self, _sender: BleakGATTCharacteristic, data: bytearray) -> None:
+        self._emit(Stream.PMD_CONTROL, data)
+        try:
+            result = self._assembler.feed(bytes(data))
+        except DecodeError as exc:
+            logger.warning(
+                "%s: unreadable PMD control-point value %s: %s",
+                self._address,
+                bytes(data).hex(" "),
+                exc,
+            )
+            return
+        if isinstance(result, PmdStopNotice):
+            self.stop_notices += 1
+            logger.warning("%s stopped streaming types %s", self._address, result.measurement_types)
+            return
+        waiter = self._waiter
+        if result is not None and waiter is not None:
+            opcode, mtype, future = waiter
+            if (result.opcode, result.measurement_type) == (opcode, mtype) and not future.done():
+                future.set_result(result)
+
+    async def _command(self, client: BleakClient, command: bytes) -> PmdResponse:
+        """Write one control-point command and wait for its (joined) response indication."""
+        async with self._cp_lock:
+            future: asyncio.Future[PmdResponse] = asyncio.get_running_loop().create_future()
+            self._waiter = (command[0], command[1] & 0x3F, future)
+            try:
+                try:
+                    await client.write_gatt_char(PMD_CONTROL_POINT_UUID, command, response=True)
+                except BleakGATTProtocolError as exc:
+                    if exc.code in (0x05, 0x0F):
+                        raise SensorCommandError(
+                            f"{self.info.name} refused a PMD command: {exc}",
+                            "pair the sensor first (use the pairing option)",
+                        ) from exc
+                    raise SensorCommandError(
+                        f"{self.info.name} rejected PMD command {command.hex(' ')}: {exc}",
+                        _DEFAULT_ADVICE,
+                    ) from exc
+                try:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
+                    async with asyncio.timeout(self.command_timeout_s):
+                        return await future
+                except TimeoutError:
+                    raise SensorCommandError(
+                        f"{self.info.name} did not answer PMD command {command.hex(' ')}"
+                        f" within {self.command_timeout_s:g} s",
+                        _DEFAULT_ADVICE,
+                    ) from None
+            finally:
+                self._waiter = None
+
+    def _check(self, response: PmdResponse, what: str, *, tolerate: tuple[int, ...] = ()) -> None:
+        if response.ok or response.status in tolerate:
+            return
+        raise SensorCommandError(
+            f"{self.info.name} refused to {what}: {response.status_name} ({response.status})",
+            _STATUS_ADVICE.get(response.status, _DEFAULT_ADVICE),
+        )
+
+    async def _offered(
+        self, client: BleakClient, measurement: MeasurementType
+    ) -> dict[SettingType, tuple[int | float | bytes, ...]]:
+        response = await self._command(client, build_get_settings(measurement))
+        self._check(response, f"list {measurement.name} settings")
+        try:
+            return parse_settings(response.parameters)
+        except DecodeError as exc:
+            raise SensorCommandError(
+                f"{self.info.name} sent unreadable {measurement.name} settings: {exc}",
+                _DEFAULT_ADVICE,
+            ) from exc
+
+    async def _start(
+        self, client: BleakClient, measurement: MeasurementType, settings: dict[SettingType, int]
+    ) -> PmdResponse:
+        response = await self._command(client, build_start(measurement, settings))
+        # After a reconnect the sensor may still be streaming; that is the state we want.
+        self._check(response, f"start {measurement.name}", tolerate=(Status.ALREADY_IN_STATE,))
+        self._running.append(measurement)
+        return response
+
+    # -- streams ---------------------------------------------------------------------------------
+
+    async def _start_streams(self, client: BleakClient) -> None:
+        self._assembler.reset()
+        self._running = []
+        self._require(client, PMD_CONTROL_POINT_UUID, "Polar PMD control point")
+        self._require(client, PMD_DATA_UUID, "Polar PMD data")
+        try:
+            features = parse_features(bytes(await client.read_gatt_char(PMD_CONTROL_POINT_UUID)))
+        except DecodeError as exc:
+            raise UnsupportedDeviceError(
+                f"{self.info.name} answered the PMD feature read with unreadable bytes: {exc}",
+                "this does not look like a Polar PMD sensor",
+            ) from exc
+        self.features = features
+        self.info.details["pmd_features"] = [m.name for m in MeasurementType if features.has(m)]
+        for measurement, wanted in (
+            (MeasurementType.ECG, self._want_ecg),
+            (MeasurementType.ACC, self._want_acc),
+        ):
+            if wanted and not features.has(measurement):
+                raise UnsupportedDeviceError(
+                    f"{self.info.name} does not offer {measurement.name}",
+                    "turn that stream off or use a Polar H10",
+                )
+        await client.start_notify(PMD_CONTROL_POINT_UUID, self._on_control_point)
+        await client.start_notify(PMD_DATA_UUID, self._recorder(Stream.PMD_DATA))
+        if self._want_hr:
+            self._require(client, HEART_RATE_MEASUREMENT_UUID, "Heart Rate Measurement (0x2A37)")
+            await client.start_notify(
+                HEART_RATE_MEASUREMENT_UUID, self._recorder(Stream.HEART_RATE)
+            )
+        if self._want_ecg:
+            offered = await self._offered(client, MeasurementType.ECG)
+            if ECG_FS_HZ not in offered.get(SettingType.SAMPLE_RATE, ()):
+                raise UnsupportedDeviceError(
+                    f"{self.info.name} does not offer ECG at {ECG_FS_HZ} Hz", "use a Polar H10"
+                )
+            await self._start(
+                client,
+                MeasurementType.ECG,
+                {SettingType.SAMPLE_RATE: ECG_FS_HZ, SettingType.RESOLUTION: ECG_RESOLUTION_BITS},
+            )
+        if self._want_acc:
+            await self._start_acc(client)
+
+    async def _start_acc(self, client: BleakClient) -> None:
+        offered = await self._offered(client, MeasurementType.ACC)
+        rates = offered.get(SettingType.SAMPLE_RATE, ())
+        ranges = offered.get(SettingType.RANGE, ())
+        if self.acc_fs_hz not in rates or self.acc_range_g not in ranges:
+            raise SensorCommandError(
+                f"{self.info.name} does not offer ACC at {self.acc_fs_hz} Hz / ±{self.acc_range_g}"
+                f" g (offers {list(rates)} Hz, ±{list(ranges)} g)",
+                "choose an offered rate and range",
+            )
+        resolutions = offered.get(SettingType.RESOLUTION, (ACC_RESOLUTION_BITS,))
+        resolution = int(resolutions[0]) if isinstance(resolutions[0], int) else 16
+        response = await self._start(
+            client,
+            MeasurementType.ACC,
+            {
+                SettingType.SAMPLE_RATE: self.acc_fs_hz,
+                SettingType.RESOLUTION: resolution,
+                SettingType.RANGE: self.acc_range_g,
+            },
+        )
+        pmd = self.info.streams[Stream.PMD_DATA.value]
+        pmd["acc_resolution_bits"] = resolution
+        # Some sensors return FACTOR with the start response (Verity: 0.000244); the H10 sends a
+        # lone trailing byte that is not a TLV, so an unreadable tail just means "no factor".
+        try:
+            factor = parse_settings(response.parameters).get(SettingType.FACTOR)
+        except DecodeError:
+            factor = None
+        if factor and isinstance(factor[0], float):
+            pmd["acc_factor"] = factor[0]
+
+    async def _stop_streams(self, client: BleakClient) -> None:
+        for measurement in reversed(self._running):
+            try:
+                response = await self._command(client, build_stop(measurement))
+            except SensorCommandError as exc:
+                logger.warning("%s: %s", self._address, exc)
+                continue
+            if not response.ok and response.status != Status.ALREADY_IN_STATE:
+                logger.warning(
+                    "%s refused to stop %s: %s",
+                    self._address,
+                    measurement.name,
+                    response.status_name,
+                )
+        self._running = []

@@ -1,0 +1,163 @@
+"""From what a user typed (an address or a name) to a connected-ready sensor object."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from bleak import BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+
+from devices.ble.combined import CombinedSource
+from devices.ble.errors import DeviceNotFoundError, UnsupportedDeviceError, map_bleak_error
+from devices.ble.godirect_belt import GoDirectBelt
+from devices.ble.heart_rate_strap import HeartRateStrap
+from devices.ble.polar_h10 import PolarH10
+from devices.ble.scan import ScanResult, SensorFamily, result_from_advertisement
+from devices.ble.sensors import BleSensor
+from devices.source import PacketSource
+
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
+
+_NOT_FOUND_ADVICE = (
+    "wake the sensor (wet the strap and put it on, or press the belt's button), make sure no"
+    " other app is connected to it, and run 'breathwise scan'"
+)
+
+
+def is_address(spec: str) -> bool:
+    """Whether ``spec`` is a Bluetooth address (or a macOS device UUID) rather than a name."""
+    return bool(_MAC.match(spec) or _UUID.match(spec))
+
+
+async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
+    """Scan for the device named or addressed by ``spec``.
+
+    An address or an exact (case-insensitive) name ends the scan at once; otherwise, after
+    ``timeout_s``, a single recognised sensor whose name contains ``spec`` is taken.
+
+    Raises
+    ------
+    DeviceNotFoundError
+        Nothing matched, or a partial name matched several sensors.
+    UnsupportedDeviceError
+        The device was found but is not a sensor Breathwise can use.
+    devices.ble.errors.BluetoothUnavailableError
+        Bluetooth is missing, off or forbidden.
+    """
+    wanted = spec.strip()
+    by_address = is_address(wanted)
+    seen: dict[str, tuple[BLEDevice, AdvertisementData]] = {}
+    exact: asyncio.Future[tuple[BLEDevice, AdvertisementData]] = (
+        asyncio.get_running_loop().create_future()
+    )
+
+    def on_advertisement(device: BLEDevice, adv: AdvertisementData) -> None:
+        seen[device.address] = (device, adv)
+        name = adv.local_name or device.name or ""
+        hit = (
+            (device.address.upper() == wanted.upper())
+            if by_address
+            else (name.lower() == wanted.lower())
+        )
+        if hit and not exact.done():
+            exact.set_result((device, adv))
+
+    try:
+        async with BleakScanner(detection_callback=on_advertisement):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await asyncio.shield(exact)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        raise map_bleak_error(exc, device=wanted) from exc
+
+    if exact.done():
+        device, adv = exact.result()
+        result = result_from_advertisement(device, adv)
+        if result is None:
+            raise UnsupportedDeviceError(
+                f"{adv.local_name or device.address} is not a sensor Breathwise can use",
+                "use a heart-rate strap, a Polar H10 or a Go Direct respiration belt",
+            )
+        return result
+    recognised = [r for d, a in seen.values() if (r := result_from_advertisement(d, a))]
+    if not by_address:
+        partial = [r for r in recognised if wanted.lower() in r.name.lower()]
+        if len(partial) == 1:
+            return partial[0]
+        if len(partial) > 1:
+            names = ", ".join(f"{r.name} ({r.address})" for r in partial)
+            raise DeviceNotFoundError(
+                f"{wanted!r} matches several sensors: {names}", "give the full name or the address"
+            )
+    nearby = ", ".join(f"{r.name} ({r.address})" for r in recognised) or "none"
+    raise DeviceNotFoundError(
+        f"no sensor {wanted!r} found in {timeout_s:g} s (sensors nearby: {nearby})",
+        _NOT_FOUND_ADVICE,
+    )
+
+
+def sensor_for(result: ScanResult, **options: Any) -> BleSensor:
+    """The sensor object for a scan result (not connected yet).
+
+    ``options`` go to the sensor class; family-specific ones (``acc_fs_hz``, ``acc_range_g``,
+    ``ecg``, ``acc``, ``heart_rate`` for Polar; ``period_us``, ``channels`` for Go Direct) are
+    dropped for the other families.
+    """
+    polar_only = {"acc_fs_hz", "acc_range_g", "ecg", "acc", "heart_rate"}
+    belt_only = {"period_us", "channels"}
+    target: BLEDevice | str = result.device if result.device is not None else result.address
+    common = {k: v for k, v in options.items() if k not in polar_only | belt_only}
+    common.setdefault("name", result.name or None)
+    if result.family is SensorFamily.POLAR:
+        polar = {k: v for k, v in options.items() if k in polar_only}
+        return PolarH10(target, **common, **polar)
+    if result.family is SensorFamily.GODIRECT:
+        belt = {k: v for k, v in options.items() if k in belt_only}
+        return GoDirectBelt(target, **common, **belt)
+    return HeartRateStrap(target, **common)
+
+
+async def open_device(spec: str, *, scan_timeout_s: float = 10.0, **options: Any) -> BleSensor:
+    """Find the device ``spec`` (address or name) and return its sensor, ready for ``async with``.
+
+    Parameters
+    ----------
+    spec : str
+        ``AA:BB:CC:DD:EE:FF``, a macOS device UUID, or a (part of a) name such as ``"H10"``.
+    scan_timeout_s : float
+        How long to scan, seconds.
+    **options
+        Sensor options (``pair``, ``policy``, ``connect_timeout_s``, ``mono_ns``, ``wall_ns``,
+        and the family options of :func:`sensor_for`).
+    """
+    result = await find_sensor(spec, timeout_s=scan_timeout_s)
+    if result.family is SensorFamily.GODIRECT and not result.capabilities:
+        raise UnsupportedDeviceError(
+            f"{result.name} is a Go Direct sensor but not a respiration belt",
+            "use a Go Direct respiration belt (GDX-RB)",
+        )
+    return sensor_for(result, **options)
+
+
+async def open_devices(
+    specs: Sequence[str], *, scan_timeout_s: float = 10.0, **options: Any
+) -> PacketSource:
+    """One source for one or more devices (``--device`` given twice: strap + belt at once)."""
+    if not specs:
+        raise ValueError("no device given")
+    sensors = [await open_device(s, scan_timeout_s=scan_timeout_s, **options) for s in specs]
+    if len(sensors) == 1:
+        return sensors[0]
+    try:
+        return CombinedSource(sensors)
+    except ValueError as exc:
+        advice = "choose devices that stream different things"
+        raise UnsupportedDeviceError(str(exc), advice) from exc

@@ -1,0 +1,425 @@
+"""Connection life of one BLE sensor: connect with retry, record, reconnect after drops, stop.
+
+:class:`BleSensor` implements :class:`devices.source.PacketSource` for every sensor family; a
+family subclass only says which characteristics to subscribe to and which commands start and
+stop its streams (:mod:`devices.ble.heart_rate_strap`, :mod:`devices.ble.polar_h10`,
+:mod:`devices.ble.godirect_belt`). Decoding happens elsewhere: every notification leaves here as
+the exact bytes received, stamped with both host clocks at arrival.
+
+Connection life (issue 3, "Connection life"): the first connect is retried with capped
+exponential backoff (:mod:`devices.ble.backoff`); a dropped link yields a ``LOST``
+:class:`~devices.source.LinkEvent`, is reconnected automatically, yields ``RESTORED`` as soon as
+the link is back and then restarts the streams; a device that stays away past the give-up time
+ends ``packets()`` with :class:`~devices.ble.errors.DeviceGoneError`. Leaving the ``async with``
+stops the streams (a Polar H10 left streaming drains its battery) and disconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any, ClassVar
+
+from bleak import BleakClient
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.device import BLEDevice
+from bleak.exc import BleakCharacteristicNotFoundError, BleakDeviceNotFoundError
+
+from devices.ble.backoff import RetryPolicy, next_connect_delay_s, next_reconnect_delay_s
+from devices.ble.errors import (
+    BleError,
+    ConnectFailedError,
+    DeviceGoneError,
+    SensorCommandError,
+    UnsupportedDeviceError,
+    is_busy,
+    is_fatal,
+    map_bleak_error,
+)
+from devices.packets import RawPacket
+from devices.source import LinkEvent, LinkState, SourceInfo
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], int]
+"""A host clock returning integer nanoseconds."""
+NotifyCallback = Callable[[BleakGATTCharacteristic, bytearray], None]
+
+
+def sig_uuid(short: int) -> str:
+    """The 128-bit form of a Bluetooth SIG 16-bit UUID (``0000xxxx-0000-1000-8000-...``)."""
+    return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
+
+
+HEART_RATE_SERVICE_UUID = sig_uuid(0x180D)
+HEART_RATE_MEASUREMENT_UUID = sig_uuid(0x2A37)
+BODY_SENSOR_LOCATION_UUID = sig_uuid(0x2A38)
+BATTERY_LEVEL_UUID = sig_uuid(0x2A19)
+
+# Device Information strings (utf8s) worth keeping in a recording header [GXML].
+DEVICE_INFORMATION_UUIDS: dict[str, str] = {
+    "manufacturer": sig_uuid(0x2A29),
+    "model": sig_uuid(0x2A24),
+    "serial": sig_uuid(0x2A25),
+    "hardware_revision": sig_uuid(0x2A27),
+    "firmware_revision": sig_uuid(0x2A26),
+    "software_revision": sig_uuid(0x2A28),
+}
+
+BODY_SENSOR_LOCATIONS = ("other", "chest", "wrist", "finger", "hand", "ear lobe", "foot")
+"""0x2A38 values 0-6 [GXML]."""
+
+_QueueItem = RawPacket | LinkEvent | BaseException | None
+
+
+class BleSensor:
+    """One BLE sensor as a :class:`~devices.source.PacketSource`.
+
+    Parameters
+    ----------
+    device : BLEDevice or str
+        A device found by a scan, or its address (bleak then scans for it on connect).
+    name : str, optional
+        Name for the recording header; the advertised name or the address when omitted.
+    pair : bool
+        Pair (bond) before connecting, for systems that reject writes until bonded.
+    connect_timeout_s : float
+        Time allowed for one connect attempt, seconds.
+    command_timeout_s : float
+        Time allowed for a sensor to answer one command, seconds.
+    policy : RetryPolicy
+        Retry, backoff and give-up settings.
+    reconnect : bool
+        Reconnect automatically after a drop (otherwise a drop ends the stream with an error).
+    mono_ns, wall_ns : callable
+        Host clocks stamped on packets and link events (``time.monotonic_ns`` and
+        ``time.time_ns`` unless a test injects others).
+    rng : random.Random, optional
+        Source of the backoff jitter.
+    """
+
+    family: ClassVar[str] = "ble"
+    """Short family name, stored in ``info.details["family"]``."""
+
+    def __init__(
+        self,
+        device: BLEDevice | str,
+        *,
+        name: str | None = None,
+        pair: bool = False,
+        connect_timeout_s: float = 20.0,
+        command_timeout_s: float = 5.0,
+        policy: RetryPolicy | None = None,
+        reconnect: bool = True,
+        mono_ns: Clock = time.monotonic_ns,
+        wall_ns: Clock = time.time_ns,
+        rng: random.Random | None = None,
+    ) -> None:
+        address = device if isinstance(device, str) else device.address
+        advertised = None if isinstance(device, str) else device.name
+        self._address = address
+        self._target: BLEDevice | str = device
+        self._pair = pair
+        self._connect_timeout_s = connect_timeout_s
+        self.command_timeout_s = command_timeout_s
+        self._policy = policy or RetryPolicy()
+        self._reconnect = reconnect
+        self._mono = mono_ns
+        self._wall = wall_ns
+        self._rng = rng or random.Random()
+        self.info = SourceInfo(
+            kind="ble",
+            name=name or advertised or address,
+            address=address,
+            streams=self._stream_parameters(),
+            details={"family": self.family, "pair": pair},
+        )
+        self._queue: asyncio.Queue[_QueueItem] = asyncio.Queue()
+        self._client: BleakClient | None = None
+        self._lost = asyncio.Event()
+        self._lost_reason = ""
+        self._closing = False
+        self._closed = False
+        self._entered = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._details_read = False
+        self.connections = 0
+        """How many times a link was established (1 + successful reconnects)."""
+        self.gaps: list[tuple[int, int]] = []
+        """Closed connection gaps as (lost, restored) host monotonic ns."""
+
+    # -- what a family defines -------------------------------------------------------------------
+
+    def _stream_parameters(self) -> dict[str, dict[str, Any]]:
+        """Per stream id, what decoders need that the bytes do not carry."""
+        return {}
+
+    async def _start_streams(self, client: BleakClient) -> None:
+        """Subscribe and start streaming on a fresh connection (also after every reconnect)."""
+        raise NotImplementedError
+
+    async def _stop_streams(self, client: BleakClient) -> None:
+        """Stop streaming before a deliberate disconnect (default: nothing to stop)."""
+
+    # -- PacketSource ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> BleSensor:
+        if self._entered:
+            raise RuntimeError("a BleSensor can be entered only once")
+        self._entered = True
+        try:
+            self._client = await self._connect_first()
+        except BaseException:
+            self._closed = True
+            raise
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"ble-{self._address}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        """Packets and link events in arrival order until :meth:`aclose` (or a fatal error)."""
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    async def aclose(self) -> None:
+        """Stop the streams, disconnect and end :meth:`packets`. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._closing = True
+        supervisor = self._supervisor
+        if supervisor is not None:
+            # Cancel until it is done: a cancel that lands while bleak finishes a call can be
+            # absorbed by the library, and the loop below also checks `_closing` at each step.
+            while not supervisor.done():
+                supervisor.cancel()
+                await asyncio.wait({supervisor}, timeout=1.0)
+        client = self._client
+        if client is not None:
+            if client.is_connected:
+                try:
+                    async with asyncio.timeout(2 * self.command_timeout_s):
+                        await self._stop_streams(client)
+                except Exception as exc:  # the link may die while stopping; disconnect anyway
+                    logger.warning("stopping streams of %s failed: %r", self._address, exc)
+            await self._release(client)
+            self._client = None
+        self._queue.put_nowait(None)
+
+    # -- helpers for families --------------------------------------------------------------------
+
+    def _emit(self, stream: str, data: bytes | bytearray) -> None:
+        """Queue one received value as a packet, stamped now with both host clocks."""
+        self._queue.put_nowait(RawPacket(self._mono(), self._wall(), stream, bytes(data)))
+
+    def _recorder(self, stream: str) -> NotifyCallback:
+        """A notification callback that only records (for streams decoded downstream)."""
+
+        def record(_sender: BleakGATTCharacteristic, data: bytearray) -> None:
+            self._emit(stream, data)
+
+        return record
+
+    @staticmethod
+    def _has_char(client: BleakClient, uuid: str) -> bool:
+        return client.services.get_characteristic(uuid) is not None
+
+    def _require(self, client: BleakClient, uuid: str, what: str) -> None:
+        """Raise :class:`UnsupportedDeviceError` unless the device has characteristic ``uuid``."""
+        if not self._has_char(client, uuid):
+            raise UnsupportedDeviceError(
+                f"{self.info.name} has no {what} characteristic",
+                "check that the device is of the kind chosen (run 'breathwise scan')",
+            )
+
+    async def _read_details(self, client: BleakClient) -> None:
+        """Read battery, body sensor location and Device Information into ``info.details``."""
+        details = self.info.details
+        for key, uuid in DEVICE_INFORMATION_UUIDS.items():
+            if self._has_char(client, uuid):
+                raw = await client.read_gatt_char(uuid)
+                details[key] = bytes(raw).split(b"\x00", 1)[0].decode("utf-8", "replace")
+        if self._has_char(client, BATTERY_LEVEL_UUID):
+            raw = await client.read_gatt_char(BATTERY_LEVEL_UUID)
+            if raw:
+                details["battery_percent"] = raw[0]
+        if self._has_char(client, BODY_SENSOR_LOCATION_UUID):
+            raw = await client.read_gatt_char(BODY_SENSOR_LOCATION_UUID)
+            if raw:
+                index = raw[0]
+                details["body_sensor_location"] = (
+                    BODY_SENSOR_LOCATIONS[index] if index < len(BODY_SENSOR_LOCATIONS) else index
+                )
+
+    # -- connecting ------------------------------------------------------------------------------
+
+    def _on_disconnected(self, client: BleakClient) -> None:
+        # bleak calls this for our own disconnects too; only a drop of the live link counts.
+        if client is self._client and not self._closing:
+            self._lost_reason = "link lost"
+            self._lost.set()
+
+    async def _connect_once(self, on_link: Callable[[], None] | None = None) -> BleakClient:
+        """One attempt: connect, call ``on_link``, read details (first time), start streams."""
+        client = BleakClient(
+            self._target,
+            disconnected_callback=self._on_disconnected,
+            timeout=self._connect_timeout_s,
+            pair=self._pair,
+        )
+        self._client = client
+        try:
+            await client.connect()
+            self.connections += 1
+            if on_link is not None:
+                on_link()
+            if not self._details_read:
+                await self._read_details(client)
+                self._details_read = True
+            await self._start_streams(client)
+        except BleakCharacteristicNotFoundError as exc:
+            await self._release(client)
+            raise UnsupportedDeviceError(
+                f"{self.info.name} lacks a characteristic this sensor needs: {exc}",
+                "check that the device is of the kind chosen (run 'breathwise scan')",
+            ) from exc
+        except BaseException:
+            await self._release(client)
+            raise
+        return client
+
+    async def _release(self, client: BleakClient) -> None:
+        """Disconnect ``client`` and free its D-Bus connection, never raising."""
+        try:
+            async with asyncio.timeout(self._connect_timeout_s):
+                await client.disconnect()
+        except Exception as exc:
+            logger.debug("disconnect of %s: %r", self._address, exc)
+
+    async def _connect_first(self) -> BleakClient:
+        failures = 0
+        while True:
+            try:
+                client = await self._connect_once()
+            except BleError:
+                # Our own errors (wrong device kind, refused command) are not transient.
+                raise
+            except Exception as exc:
+                if is_fatal(exc):
+                    raise map_bleak_error(exc, device=self._address) from exc
+                if isinstance(exc, BleakDeviceNotFoundError):
+                    self._target = self._address
+                failures += 1
+                delay = next_connect_delay_s(
+                    self._policy, failures, busy=is_busy(exc), u=self._rng.random()
+                )
+                logger.info("connect to %s failed (%r), retry in %s s", self._address, exc, delay)
+                if delay is None:
+                    mapped = map_bleak_error(exc, device=self._address)
+                    if type(mapped) is ConnectFailedError:
+                        mapped = ConnectFailedError(
+                            f"could not connect to {self.info.name} after {failures} attempts:"
+                            f" {mapped}",
+                            mapped.advice,
+                        )
+                    raise mapped from exc
+                await asyncio.sleep(delay)
+                continue
+            self._settle_link_state(client)
+            return client
+
+    def _settle_link_state(self, client: BleakClient) -> None:
+        """Forget drops of earlier attempts; notice one that raced the end of this attempt."""
+        self._lost.clear()
+        if not client.is_connected:
+            self._lost_reason = "link lost while starting streams"
+            self._lost.set()
+
+    def _link_event(self, state: LinkState, reason: str) -> LinkEvent:
+        return LinkEvent(self._mono(), self._wall(), self._address, state, reason)
+
+    async def _supervise(self) -> None:
+        """Wait for drops; reconnect; report LOST / RESTORED; give up after the give-up time."""
+        try:
+            while not self._closing:
+                await self._lost.wait()
+                if self._closing:
+                    return
+                lost = self._link_event(LinkState.LOST, self._lost_reason)
+                self._queue.put_nowait(lost)
+                old = self._client
+                if old is not None:
+                    await self._release(old)
+                if not self._reconnect:
+                    raise DeviceGoneError(
+                        f"lost the link to {self.info.name}", "reconnecting is turned off"
+                    )
+                self._client = await self._reconnect_after(lost.t_mono_ns)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._queue.put_nowait(map_bleak_error(exc, device=self._address))
+
+    async def _reconnect_after(self, t_lost_ns: int) -> BleakClient:
+        failures = 0
+        restored = False
+        # Give-up timing runs on the loop's clock: the injected clocks only stamp items.
+        loop = asyncio.get_running_loop()
+        lost_at_s = loop.time()
+
+        def link_up() -> None:
+            nonlocal restored
+            if not restored:
+                restored = True
+                now = self._link_event(LinkState.RESTORED, f"reconnect attempt {failures + 1}")
+                self.gaps.append((t_lost_ns, now.t_mono_ns))
+                self._queue.put_nowait(now)
+
+        while True:
+            if self._closing:
+                raise asyncio.CancelledError
+            try:
+                client = await self._connect_once(link_up)
+            except (UnsupportedDeviceError, SensorCommandError):
+                raise
+            except Exception as exc:
+                if is_fatal(exc):
+                    raise map_bleak_error(exc, device=self._address) from exc
+                if isinstance(exc, BleakDeviceNotFoundError):
+                    # The device object vanished from BlueZ: scan by address from now on.
+                    self._target = self._address
+                if restored:
+                    # The link came back but dropped again while starting the streams.
+                    restored = False
+                    self._queue.put_nowait(
+                        self._link_event(LinkState.LOST, "link lost while restarting streams")
+                    )
+                failures += 1
+                elapsed_s = loop.time() - lost_at_s
+                delay = next_reconnect_delay_s(
+                    self._policy, failures, elapsed_s, u=self._rng.random()
+                )
+                logger.info("reconnect to %s failed (%r), retry in %s s", self._address, exc, delay)
+                if delay is None:
+                    raise DeviceGoneError(
+                        f"{self.info.name} did not come back within"
+                        f" {self._policy.give_up_after_s:g} s",
+                        "check the sensor's battery and that it is worn, then start again",
+                    ) from exc
+                await asyncio.sleep(delay)
+                continue
+            self._settle_link_state(client)
+            return client

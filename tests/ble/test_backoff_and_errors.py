@@ -1,0 +1,136 @@
+"""The retry policy (a pure function) and the mapping of Bluetooth errors to user errors.
+
+The bleak exception types themselves are mapped in the fake-BlueZ tests (test_scan.py,
+test_sensors.py), where real bleak raises them; here the pure name-based rules are checked.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from devices.ble.backoff import (
+    RetryPolicy,
+    backoff_delay_s,
+    next_connect_delay_s,
+    next_reconnect_delay_s,
+)
+from devices.ble.errors import (
+    BluetoothOffError,
+    ConnectFailedError,
+    DeviceBusyError,
+    DeviceNotFoundError,
+    NoAdapterError,
+    PermissionDeniedError,
+    error_for_dbus_error,
+    error_for_unavailable_reason,
+    is_busy,
+    is_fatal,
+    map_bleak_error,
+)
+from devices.errors import BreathwiseDeviceError
+
+POLICY = RetryPolicy(initial_delay_s=0.25, factor=2.0, max_delay_s=2.0, jitter=0.2)
+
+
+def test_delays_grow_geometrically_up_to_the_cap() -> None:
+    delays = [backoff_delay_s(POLICY, n) for n in range(1, 8)]
+    assert delays == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0, 2.0]
+    assert backoff_delay_s(POLICY, 10_000) == 2.0  # no overflow
+
+
+def test_jitter_stays_in_its_band() -> None:
+    assert backoff_delay_s(POLICY, 2, u=0.0) == pytest.approx(0.4)
+    assert backoff_delay_s(POLICY, 2, u=0.999999) == pytest.approx(0.6, rel=1e-5)
+    with pytest.raises(ValueError):
+        backoff_delay_s(POLICY, 0)
+
+
+def test_first_connect_gives_up_after_its_attempts() -> None:
+    policy = RetryPolicy(connect_attempts=3, busy_attempts=2)
+    assert next_connect_delay_s(policy, 1) is not None
+    assert next_connect_delay_s(policy, 2) is not None
+    assert next_connect_delay_s(policy, 3) is None
+    assert next_connect_delay_s(policy, 2, busy=True) is None
+
+
+def test_reconnect_gives_up_at_the_give_up_time() -> None:
+    policy = RetryPolicy(give_up_after_s=10.0, max_delay_s=2.0)
+    assert next_reconnect_delay_s(policy, 50, 3.0) == 2.0
+    assert next_reconnect_delay_s(policy, 50, 9.5) == pytest.approx(0.5)  # last try on time
+    assert next_reconnect_delay_s(policy, 1, 10.0) is None
+
+
+def test_a_returning_sensor_is_retried_within_five_seconds() -> None:
+    # Issue 3: the stream must be back within 5 s of the device returning; the longest wait
+    # between two attempts, jitter included, must leave room for the connection itself.
+    default = RetryPolicy()
+    worst = max(backoff_delay_s(default, n, u=0.999999) for n in range(1, 50))
+    assert worst <= 2.5
+
+
+def test_policy_validation() -> None:
+    for bad in (
+        {"initial_delay_s": -1},
+        {"initial_delay_s": 3, "max_delay_s": 2},
+        {"factor": 0.5},
+        {"jitter": 1.0},
+        {"connect_attempts": 0},
+        {"give_up_after_s": -1},
+    ):
+        with pytest.raises(ValueError):
+            RetryPolicy(**bad)
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("NO_BLUETOOTH", NoAdapterError),
+        ("NO_BLE_CENTRAL_ROLE", NoAdapterError),
+        ("POWERED_OFF", BluetoothOffError),
+        ("DENIED_BY_USER", PermissionDeniedError),
+        ("DENIED_BY_SYSTEM", PermissionDeniedError),
+        ("DENIED_BY_UNKNOWN", PermissionDeniedError),
+        ("UNKNOWN", NoAdapterError),
+    ],
+)
+def test_bluetooth_not_available_reasons(
+    reason: str, expected: type[BreathwiseDeviceError]
+) -> None:
+    mapped = error_for_unavailable_reason(reason)
+    assert type(mapped) is expected
+    assert mapped.advice
+
+
+@pytest.mark.parametrize(
+    ("dbus_error", "expected"),
+    [
+        ("org.freedesktop.DBus.Error.AccessDenied", PermissionDeniedError),
+        ("org.bluez.Error.NotAuthorized", PermissionDeniedError),
+        ("org.freedesktop.DBus.Error.ServiceUnknown", NoAdapterError),
+        ("org.bluez.Error.NotReady", BluetoothOffError),
+        ("org.bluez.Error.InProgress", DeviceBusyError),
+        ("org.bluez.Error.AlreadyConnected", DeviceBusyError),
+        ("org.freedesktop.DBus.Error.UnknownObject", DeviceNotFoundError),
+        ("org.bluez.Error.Failed", ConnectFailedError),
+    ],
+)
+def test_dbus_errors(dbus_error: str, expected: type[BreathwiseDeviceError]) -> None:
+    mapped = error_for_dbus_error(
+        dbus_error, "Software caused connection abort", device="AA:BB:CC:DD:EE:FF"
+    )
+    assert type(mapped) is expected
+    assert mapped.user_message() and mapped.advice
+
+
+def test_os_and_other_errors() -> None:
+    # bleak reaches BlueZ through a D-Bus socket: OS errors on it mean "no Bluetooth service".
+    assert type(map_bleak_error(FileNotFoundError(2, "no socket"))) is NoAdapterError
+    assert type(map_bleak_error(ConnectionRefusedError(111, "refused"))) is NoAdapterError
+    assert type(map_bleak_error(PermissionError(13, "denied"))) is PermissionDeniedError
+    assert type(map_bleak_error(TimeoutError())) is ConnectFailedError
+    assert type(map_bleak_error(RuntimeError("odd"))) is ConnectFailedError
+    already = DeviceBusyError("busy", "wait")
+    assert map_bleak_error(already) is already
+    assert not is_fatal(TimeoutError())
+    assert is_fatal(FileNotFoundError(2, "no socket"))
+    assert not is_busy(TimeoutError())

@@ -1,0 +1,124 @@
+"""Scanning and finding devices with the real bleak against the fake BlueZ."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from devices.ble import (
+    BluetoothOffError,
+    Capability,
+    DeviceNotFoundError,
+    NoAdapterError,
+    PermissionDeniedError,
+    SensorFamily,
+    classify,
+    find_sensor,
+    scan,
+)
+from tests.ble.conftest import FakeBlueZ
+from tests.fakebluez import (
+    BELT_ADDRESS,
+    BELT_NAME,
+    POLAR_ADDRESS,
+    POLAR_NAME,
+    STRAP_ADDRESS,
+    STRAP_NAME,
+)
+
+
+async def test_scan_lists_the_three_fake_sensors_strongest_first(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake_bluez()
+    results = await scan(0.5)
+    assert [(r.name, r.address) for r in results] == [
+        (POLAR_NAME, POLAR_ADDRESS),  # -55 dBm ± 3
+        (BELT_NAME, BELT_ADDRESS),  # -65 dBm ± 3
+        (STRAP_NAME, STRAP_ADDRESS),  # -70 dBm ± 3
+    ]
+    assert [r.rssi for r in results] == sorted((r.rssi for r in results), reverse=True)
+    polar, belt, strap = results
+    assert polar.family is SensorFamily.POLAR
+    assert polar.capabilities == (Capability.HR_RR, Capability.ECG, Capability.ACC)
+    assert belt.family is SensorFamily.GODIRECT
+    assert belt.capabilities == (Capability.RESPIRATION_FORCE, Capability.RESPIRATION_RATE)
+    assert strap.family is SensorFamily.HEART_RATE
+    assert strap.capabilities == (Capability.HR_RR,)
+    assert strap.to_json() == {
+        "name": STRAP_NAME,
+        "address": STRAP_ADDRESS,
+        "rssi": strap.rssi,
+        "family": "heart_rate",
+        "capabilities": ["hr+rr"],
+    }
+
+
+def test_classification_rules() -> None:
+    assert classify("Polar OH1 1234", ["180d"]) == (SensorFamily.POLAR, (Capability.HR_RR,))
+    assert classify("", [], {0x006B: b""}) == (SensorFamily.POLAR, (Capability.ACC,))
+    assert classify("GDX-TMP 123", []) == (SensorFamily.GODIRECT, ())
+    assert classify("Any strap", ["0000180d-0000-1000-8000-00805f9b34fb"]) == (
+        SensorFamily.HEART_RATE,
+        (Capability.HR_RR,),
+    )
+    assert classify("Headphones", ["0000110b-0000-1000-8000-00805f9b34fb"]) is None
+
+
+async def test_find_by_address_exact_name_and_partial_name(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake_bluez()
+    started = time.monotonic()
+    by_address = await find_sensor(STRAP_ADDRESS.lower(), timeout_s=5)
+    by_name = await find_sensor(POLAR_NAME.upper(), timeout_s=5)
+    # Exact matches end the scan at once instead of waiting out the timeout.
+    assert time.monotonic() - started < 3
+    assert (by_address.address, by_address.family) == (STRAP_ADDRESS, SensorFamily.HEART_RATE)
+    assert by_name.address == POLAR_ADDRESS
+    partial = await find_sensor("gdx-rb", timeout_s=0.5)
+    assert partial.address == BELT_ADDRESS
+
+
+async def test_not_found_lists_what_is_nearby(fake_bluez: Callable[..., FakeBlueZ]) -> None:
+    fake_bluez()
+    with pytest.raises(DeviceNotFoundError) as info:
+        await find_sensor("Garmin HRM", timeout_s=0.4)
+    assert POLAR_NAME in str(info.value) and info.value.advice
+    with pytest.raises(DeviceNotFoundError):
+        await find_sensor("AA:BB:CC:DD:EE:FF", timeout_s=0.3)
+
+
+async def test_ambiguous_partial_name(fake_bluez: Callable[..., FakeBlueZ]) -> None:
+    fake_bluez()
+    with pytest.raises(DeviceNotFoundError, match="several sensors"):
+        await find_sensor("r", timeout_s=0.4)
+
+
+async def test_no_adapter(fake_bluez: Callable[..., FakeBlueZ]) -> None:
+    fake_bluez("--no-adapter")
+    with pytest.raises(NoAdapterError) as info:
+        await scan(0.2)
+    assert info.value.advice
+
+
+async def test_bluetooth_off(fake_bluez: Callable[..., FakeBlueZ]) -> None:
+    fake_bluez("--powered-off")
+    with pytest.raises(BluetoothOffError, match="turned off"):
+        await scan(0.2)
+
+
+async def test_permission_denied(fake_bluez: Callable[..., FakeBlueZ]) -> None:
+    fake_bluez("--deny-discovery")
+    with pytest.raises(PermissionDeniedError) as info:
+        await scan(0.2)
+    assert "bluetooth" in info.value.user_message().lower()
+
+
+async def test_no_bluetooth_service_at_all(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'missing'}")
+    with pytest.raises(NoAdapterError, match="Bluetooth service"):
+        await scan(0.2)
