@@ -15,6 +15,7 @@ from trainer import (
     programs_cli,
     report_cli,
     safety_cli,
+    sensors_cli,
     session_cli,
 )
 from trainer.errors import UserError
@@ -39,6 +40,7 @@ app = typer.Typer(
 
 app.command("live")(session_cli.live)
 app.command("replay")(session_cli.replay)
+app.command("scan")(sensors_cli.scan)
 app.command("programs")(programs_cli.programs)
 app.command("screen")(safety_cli.screen)
 app.command("hrv")(hrv_cli.hrv)

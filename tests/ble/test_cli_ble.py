@@ -1,0 +1,58 @@
+"""The BLE commands as a user runs them: ``breathwise`` processes against the fake BlueZ."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.ble.conftest import FakeBlueZ
+from tests.fakebluez import BELT_NAME, POLAR_ADDRESS, POLAR_NAME, STRAP_NAME
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _breathwise(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    # The fixture exported DBUS_SYSTEM_BUS_ADDRESS and PATH (fake bluetoothctl) to os.environ.
+    return subprocess.run(
+        [sys.executable, "-m", "trainer", *args],
+        cwd=REPO,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+
+
+async def test_scan_command_lists_the_three_fake_devices(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake_bluez()
+    result = _breathwise("scan", "--timeout", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert [d["name"] for d in found] == [POLAR_NAME, BELT_NAME, STRAP_NAME]
+    assert found[0]["capabilities"] == ["hr+rr", "ecg", "acc"]
+    table = _breathwise("scan", "--timeout", "1")
+    assert table.returncode == 0, table.stderr
+    assert POLAR_ADDRESS in table.stdout and "dBm" in table.stdout
+
+
+async def test_scan_without_a_bluetooth_service_is_one_line(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake_bluez("--no-adapter")
+    result = _breathwise("scan", "--timeout", "1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("breathwise: error:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_scan_timeout_is_one_line() -> None:
+    result = _breathwise("scan", "--timeout", "0")
+    assert result.returncode == 2
+    assert result.stderr.startswith("breathwise: error: --timeout 0 is out of range")

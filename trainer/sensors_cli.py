@@ -1,0 +1,101 @@
+"""``breathwise scan`` and opening the session's sensor(s): the CLI side of :mod:`devices.ble`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from devices.guide import BreathingGuide
+from devices.source import PacketSource
+from trainer.errors import BadArgument
+
+SIM_NAMES = ("sim", "simulator", "simulated")
+
+
+def is_simulator(spec: str) -> bool:
+    """Whether a ``--device`` value names the built-in simulated sensor."""
+    return spec.strip().lower() in SIM_NAMES
+
+
+async def open_source(
+    specs: Sequence[str],
+    guide: BreathingGuide,
+    *,
+    seed: int | None = None,
+    pair: bool = False,
+    scan_timeout_s: float = 10.0,
+) -> PacketSource:
+    """The packet source for ``--device`` values: the simulator, or one or two BLE sensors.
+
+    Parameters
+    ----------
+    specs : sequence of str
+        ``["sim"]``, or BLE addresses / names (two for a strap and a belt at once).
+    guide : BreathingGuide
+        What the simulated person follows (the session's pacer); unused for real sensors.
+    seed : int, optional
+        Seed of the simulated person.
+    pair : bool
+        Pair (bond) before connecting, for systems that need it (Windows with a Polar H10).
+    scan_timeout_s : float
+        How long to look for a named device, seconds.
+
+    Raises
+    ------
+    BadArgument
+        The simulator mixed with real devices, or an empty device.
+    devices.errors.BreathwiseDeviceError
+        No adapter, device not found, busy... (each with advice for the user).
+    """
+    cleaned = [s.strip() for s in specs if s.strip()]
+    if not cleaned:
+        raise BadArgument("--device is empty", "use --device sim, or an address or name")
+    if any(is_simulator(s) for s in cleaned):
+        if len(cleaned) > 1:
+            raise BadArgument("--device sim cannot be combined with real sensors")
+        from devices.sim import PersonModel, SimulatedSource
+
+        person = PersonModel(seed=seed) if seed is not None else PersonModel()
+        return SimulatedSource(person, guide)
+    from devices.ble import open_devices
+
+    return await open_devices(cleaned, scan_timeout_s=scan_timeout_s, pair=pair)
+
+
+def scan(
+    timeout: Annotated[
+        float, typer.Option("--timeout", "-t", help="Seconds to listen for sensors.")
+    ] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List nearby sensors Breathwise can use, strongest signal first.
+
+    Recognises standard heart-rate straps (Heart Rate service 0x180D), Polar sensors (by name or
+    Polar's manufacturer data) and Vernier Go Direct respiration belts (names starting 'GDX').
+    Use the address or a part of the name with 'breathwise live --device'.
+
+    Example: breathwise scan --timeout 8
+    """
+    if not math.isfinite(timeout) or not 0.5 <= timeout <= 120:
+        raise BadArgument(f"--timeout {timeout:g} is out of range", "use 0.5 to 120 seconds")
+    from devices.ble import scan as ble_scan
+
+    results = asyncio.run(ble_scan(timeout))
+    if as_json:
+        print(json.dumps([r.to_json() for r in results], indent=2))
+        return
+    if not results:
+        print(
+            f"no sensors found in {timeout:g} s: wake the sensor (a strap needs skin contact), "
+            "bring it closer, and try again"
+        )
+        return
+    print(f"{'name':<24} {'address':<20} {'signal':>7}  streams")
+    for r in results:
+        streams = ", ".join(c.value for c in r.capabilities) or "-"
+        print(f"{r.name or '(no name)':<24} {r.address:<20} {r.rssi:>4} dBm  {streams}")
