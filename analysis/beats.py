@@ -15,7 +15,10 @@ Model (:class:`BeatTimeline`)
 * A beat cannot be reported before it happened, so the beat clock must never run ahead of
   arrival: if the last beat of a notification would fall after that notification's arrival, the
   notification's beats are moved back so that it falls on the arrival. Over a session this
-  pulls the clock down to the shortest delay seen between a beat and its report.
+  pulls the clock down to the shortest delay seen between a beat and its report. Beats also
+  stay in order: if moving them back would put one at or before the previous beat (placed too
+  late by an anchor on a late arrival), they are spread between the previous beat and the
+  arrival in proportion to their RR intervals (equal times only if the two coincide).
 * If the cumulative clock falls behind arrival by more than ``max_drift_s``, RR intervals were
   lost (a missed notification, a link gap, a sensor that drops RR values when its buffer is
   full); summing RRs can no longer be trusted, so the notification is re-anchored at arrival
@@ -115,7 +118,8 @@ class BeatTimeline:
         Returns
         -------
         list of Beat
-            One beat per RR interval, in order; the last is at or before ``t_arrival_s``.
+            One beat per RR interval, in order; the last is at or before ``t_arrival_s`` and
+            the first after (or, degenerately, at) the previous notification's last beat.
 
         Raises
         ------
@@ -152,6 +156,17 @@ class BeatTimeline:
                 # happened, so move the notification's beats back onto the arrival.
                 times = [ti + lag_s for ti in times]
                 self._clamps += 1
+                if times[0] <= self._last_beat_s:
+                    # ...but not before the previous beat (which an anchor on a late arrival
+                    # placed too late): spread them over the time left, in RR proportions.
+                    span = t_arrival_s - self._last_beat_s
+                    total = math.fsum(rrs)
+                    acc = 0.0
+                    times = []
+                    for r in rrs:
+                        acc += r
+                        times.append(self._last_beat_s + span * (acc / total))
+                    times[-1] = t_arrival_s
         if not times:
             # Anchor: the last beat at arrival, the earlier ones back from it by their RRs.
             t = t_arrival_s

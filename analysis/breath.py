@@ -14,24 +14,28 @@ Method
 2. **Hysteresis turning points** (E. Billauer, "peakdet", http://billauer.co.il/peakdet.html):
    a peak is confirmed once the filtered signal has fallen ``delta`` below its running maximum,
    a trough once it has risen ``delta`` above its running minimum, with ``delta = rel_delta x
-   median(depth of the last n_depths breaths)``, floored at ``min_delta``. Before the first
-   breath the reference is the larger of the current and the previous swing. If no turning
-   point is confirmed for three typical breath periods (at most ``stall_s``), the reference
-   halves, so a sudden drop in depth, or a pause in breathing, never locks the detector.
-3. **Plausibility.** A trough less than ``min_breath_s`` after the breath's start trough (over
+   median(depth of the last n_depths breaths)``, floored at ``min_delta`` (and at 1e-9 of the
+   signal level, so rounding noise of a flat signal is no swing). Before the first breath the
+   reference is the larger of the current and the previous swing.
+3. **Stalls.** If no turning point is confirmed for three typical breath periods (at most
+   ``stall_s``), the reference halves (not below 1/16 of the deepest recent breath, so a held
+   breath or a belt at rest does not turn sensor noise into breaths) and the samples since the
+   last turning point are stepped through again with the smaller hysteresis: after a sudden
+   drop in depth the shallow breaths are found where they happened, and emitted at the stall.
+4. **Plausibility.** A trough less than ``min_breath_s`` after the breath's start trough (over
    40 breaths/min) is a wiggle: the lower trough is kept and the extremum between dropped
    (such a merged breath is ``"uncertain"``). Before the first breath, a "breath" that rises
    less than half as much as it falls is noise ahead of the first inhale and is skipped.
-4. **Onsets refined on the raw signal.** Once a turning point is confirmed, the raw samples
+5. **Onsets refined on the raw signal.** Once a turning point is confirmed, the raw samples
    around it are in the buffer, so the refinement can be centred (no delay): they are smoothed
-   by a local quadratic (Savitzky-Golay) fit about a tenth of the adjacent phase wide (0.1-1.5
-   s each side), and the extremum level is that fit's maximum or minimum. The phase boundaries
-   come from quadratic extrapolation of two level crossings: near a rounded corner (flow
-   starting from zero, as in a sinusoidal breath) the signal leaves its plateau as
-   ``a (t - t0)^2``; with crossings of ``f`` and ``4 f`` of the depth at ``t1`` and ``t2``,
-   ``t0 = t1 - k (t2 - t1)`` with ``k = acos(1 - 2 f) / (acos(1 - 8 f) - acos(1 - 2 f))``
-   (0.947 for ``f = onset_fraction = 5 %``): exact for a raised-cosine volume curve, and 1 for a
-   pure parabola. So:
+   by a local quadratic (Savitzky-Golay) fit, a third of the time the signal took to move away
+   from the extremum but at most a tenth of the phase before it (0.1-1.5 s each side), and the
+   extremum level is that fit's maximum or minimum. The phase boundaries come from quadratic
+   extrapolation of two level crossings: near a rounded corner (flow starting from zero, as in
+   a sinusoidal breath) the signal leaves its plateau as ``a (t - t0)^2``; with crossings of
+   ``f`` and ``4 f`` of the depth at ``t1`` and ``t2``, ``t0 = t1 - k (t2 - t1)`` with
+   ``k = acos(1 - 2 f) / (acos(1 - 8 f) - acos(1 - 2 f))`` (0.947 for ``f = onset_fraction =
+   5 %``): exact for a raised-cosine volume curve, and 1 for a pure parabola. So:
 
    * inhale onset: from the last upward crossings of the trough level ``+ f`` and ``+ 4 f``
      before the trough is confirmed (a post-exhale pause stays a pause);
@@ -40,15 +44,20 @@ Method
    * pause start: from the first downward crossings of the trough level ``+ 4 f`` / ``+ f``
      after the peak, extrapolated forward.
 
-   ``f`` is a fraction of ``min(reference depth, the adjacent swing)``. The plain rule "last
-   sample within 5 % of the trough" would be late by 14 % of the phase for a sinusoidal breath
-   (0.7 s for a 5 s inhale); on noise-free raised-cosine breaths the extrapolation is within
-   0.06 s from 3 to 30 breaths/min.
-5. **Filter latency.** The low-pass's group delay at 0.1 Hz (:func:`analysis.filters.
+   ``f`` is a fraction of the current swing, at most the median recent depth, and kept below
+   how far the signal has come back when the turning point is confirmed. An uneven valley or
+   top (a bump in a pause) is handled by taking the levels from the last valley before the
+   rise (the first one after the fall, for the pause start), and where the signal at the
+   extrapolated point is not on the floor, by the last (first) sample within ``f / 2`` of it.
+   The plain rule "last sample within 5 % of the trough" would be late by 14 % of the phase
+   for a sinusoidal breath (0.7 s for a 5 s inhale); on noise-free raised-cosine breaths the
+   refined times are within 0.02 s from 3 to 30 breaths/min. Sensor noise and drift tilt the
+   levels at slow corners (see the tests for the measured errors).
+6. **Filter latency.** The low-pass's group delay at 0.1 Hz (:func:`analysis.filters.
    group_delay_s`, 0.22-0.23 s for 1 Hz, flat within a few ms up to 0.3 Hz) maps each filtered
    turning point to where its raw counterpart is searched; the refined times themselves come
    from the centred fit and need no delay correction.
-6. **Quality.** ``"artifact"`` if the depth is below ``artifact_low`` (0.25x) or above
+7. **Quality.** ``"artifact"`` if the depth is below ``artifact_low`` (0.25x) or above
    ``artifact_high`` (4x) the median depth of the previous ``n_depths`` breaths; ``"uncertain"``
    for the first breath (nothing to compare with), a merged breath, a breath whose rise and
    fall differ by more than half (strong drift, a cut-short breath) or whose phases had to be
@@ -61,8 +70,8 @@ where a chunk ends, so any chunking gives the same breaths (tested with random c
 Speed: filtering and the turning-point candidates (sign changes of the first difference) are
 vectorised; the Python loop visits only candidates and chunk ends, between which the filtered
 signal is monotone, so each hysteresis condition is checked at a segment's end and located
-inside it by one binary search when it fires. Refinement costs a few array operations per
-turning point.
+inside it by one binary search when it fires. Refinement costs a few dozen array operations
+per breath (about 0.1 ms), whatever the sampling rate.
 """
 
 from __future__ import annotations
@@ -203,8 +212,8 @@ class BreathTracker:
     n_depths : int
         Number of recent breath depths whose median is the reference depth.
     onset_fraction : float
-        Onset level ``f`` as a fraction of the depth (see the module notes); ``4 f`` must stay
-        below ``rel_delta`` so both levels are crossed before a turning point is confirmed.
+        Onset level ``f`` as a fraction of the depth, in (0, 0.1] (module notes, step 5): the
+        lower, the closer to the corner and the more sensitive to noise.
     min_breath_s : float
         Shortest plausible breath, s (1.5 s is 40 breaths/min); shorter cycles are merged.
     stall_s : float
@@ -212,7 +221,9 @@ class BreathTracker:
         three typical breath periods when shorter). It must exceed the longest half breath
         expected: 15 s for a 1:3 breath at 3 breaths/min.
     history_s : float
-        Longest stretch of signal, s, that onset refinement looks back over (bounds memory).
+        Longest stretch of signal, s, that refinement and the second look after a stall reach
+        back over; it bounds memory (to about three times this) and the longest breath timed
+        in full.
     artifact_low, artifact_high : float
         Depth limits relative to the recent median, below / above which a breath is an
         ``"artifact"``.
@@ -338,7 +349,7 @@ class BreathTracker:
 
     @property
     def delay_s(self) -> float:
-        """Low-pass group delay subtracted from event times, s."""
+        """Group delay of the detection low-pass at 0.1 Hz, s (where raw extrema are sought)."""
         return self._delay_s
 
     @property
@@ -645,6 +656,8 @@ class BreathTracker:
         m = int(s.argmax())
         level = float(s[m])
         onset = a + _leave_valley(-s, m, f1, self._k_onset)
+        if start is not None:
+            onset = max(onset, start.onset)  # an exhale cannot start before its inhale did
         self._peak = _Peak(tp, level, onset, a + m)
         self._prev_swing = yp - (self._lo if self._mode == _SEEK_ANY else self._last_ext)
         self._last_ext = yp
@@ -687,6 +700,11 @@ class BreathTracker:
             self._start = trough
             self._merged = False
             return
+        if peak.level - 0.5 * (start.level + trough.level) <= self._floor:
+            # Flat in the raw signal: a swing of the filter alone (its ringing after a step).
+            self._start = trough
+            self._merged = False
+            return
         out.append(self._emit(start, peak, trough, conf))
         self._start = trough
         self._merged = False
@@ -714,7 +732,7 @@ class BreathTracker:
         t_in, t_end = start.onset, end.onset
         t_ex = min(max(peak.onset, t_in), t_end)
         t_pause = min(max(end.pause_start, t_ex), t_end)
-        clamped = t_ex != peak.onset or t_in >= t_ex
+        clamped = t_ex != peak.onset or t_in >= t_ex or t_end - t_in < self._min_breath_n / 2
 
         fs, off = self._fs_hz, self._t0_s
         inhale_onset_s = off + t_in / fs
@@ -762,7 +780,7 @@ class BreathTracker:
             pause_s=end_s - pause_start_s,
             ratio=ratio,
             depth=depth,
-            rate_bpm=60.0 / (end_s - inhale_onset_s),
+            rate_bpm=60.0 / max(end_s - inhale_onset_s, 1.0 / fs),
             quality=quality,
             detected_s=detected_s,
         )
@@ -852,32 +870,22 @@ def _last_index(mask: NDArray[np.bool_]) -> int:
     return mask.size - 1 - r if mask[mask.size - 1 - r] else -1
 
 
-def _interpolate(w: FloatArray, j: int, level: float) -> float:
-    """Fractional index where the segment ``w[j] -> w[j + 1]`` meets ``level``."""
-    if j < 0:
-        return 0.0
-    if j >= w.size - 1:
-        return float(j)
-    w0, w1 = w[j : j + 2].tolist()
-    return j + (level - w0) / (w1 - w0) if w1 != w0 else float(j)
+def _crossings(w: FloatArray, j1: int, l1: float, j2: int, l2: float) -> tuple[float, float]:
+    """Fractional indices where the segments ``w[j] -> w[j + 1]`` meet the levels.
 
-
-def _last_up_crossings(w: FloatArray, l1: float, l2: float) -> tuple[float, float]:
-    """Fractional indices where ``w`` last rises through ``l1`` and through ``l2``.
-
-    The last sample ``<= level`` is the last sample whose suffix minimum is ``<= level``; suffix
-    minima are sorted, so one ``searchsorted`` finds both levels.
+    ``j = -1`` gives 0 and ``j >= len(w) - 1`` gives ``j`` (no crossing inside ``w``).
     """
-    suffix_min = np.minimum.accumulate(w[::-1])[::-1]
-    j1, j2 = (np.searchsorted(suffix_min, (l1, l2), side="right") - 1).tolist()
-    return _interpolate(w, j1, l1), _interpolate(w, j2, l2)
-
-
-def _first_down_crossings(w: FloatArray, l1: float, l2: float) -> tuple[float, float]:
-    """Fractional indices where ``w`` first falls through ``l1`` and through ``l2``."""
-    neg_prefix_min = -np.minimum.accumulate(w)
-    j1, j2 = (np.searchsorted(neg_prefix_min, (-l1, -l2), side="left") - 1).tolist()
-    return _interpolate(w, j1, l1), _interpolate(w, j2, l2)
+    last = w.size - 1
+    a0, a1, b0, b1 = w[[max(j1, 0), min(j1 + 1, last), max(j2, 0), min(j2 + 1, last)]].tolist()
+    out = []
+    for j, level, w0, w1 in ((j1, l1, a0, a1), (j2, l2, b0, b1)):
+        if j < 0:
+            out.append(0.0)
+        elif j >= last or w1 == w0:
+            out.append(float(j))
+        else:
+            out.append(j + (level - w0) / (w1 - w0))
+    return out[0], out[1]
 
 
 def _value_at(s: FloatArray, t: float) -> float:
@@ -903,25 +911,36 @@ def _leave_valley(s: FloatArray, m: int, f1: float, k: float) -> float:
     extrapolated point is not on the floor (an uneven valley, which the quadratic model does
     not fit), the onset is the last sample within ``f1 / 2`` of the floor instead.
     Fractional index into ``s``; for a peak, pass ``-s``.
+
+    Implementation: "last sample at or below a level" is "last sample whose suffix minimum is
+    at or below it", and suffix extremes are sorted, so the searches are binary searches.
     """
-    e = s.size - 1
-    start = m + _last_index(s[m:e] > s[e]) + 1
-    region = s[start:]
+    tail = s[m:]
+    end = float(tail[-1])
+    suffix_max = np.maximum.accumulate(tail[::-1])[::-1]
+    start = int(np.searchsorted(-suffix_max, -end, side="left"))
+    region = tail[start:]
     m2 = int(region.argmin())
-    f1 = min(f1, (float(s[e]) - float(region[m2])) / (_LEVEL_HEADROOM * _ONSET_LEVEL_RATIO))
+    floor = float(region[m2])
+    f1 = min(f1, (end - floor) / (_LEVEL_HEADROOM * _ONSET_LEVEL_RATIO))
     f2 = _ONSET_LEVEL_RATIO * f1
-    tail = region[m2:]
-    j2 = _last_index(tail <= tail[0] + f2)
-    v = _last_index(tail[:j2] > tail[0] + f2) + 1
-    rise = tail[v:]
-    local = float(rise[: j2 - v + 1].min())
-    t1, t2 = _last_up_crossings(rise, local + f1, local + f2)
-    base = start + m2 + v
+    valley = region[m2:]
+    suffix_min = np.minimum.accumulate(valley[::-1])[::-1]
+    j2 = int(np.searchsorted(suffix_min, floor + f2, side="right")) - 1
+    v = 0
+    local = floor
+    if j2 > 0 and float(valley[:j2].max()) > floor + f2:
+        v = _last_index(valley[:j2] > floor + f2) + 1
+        local = float(valley[v : j2 + 1].min())
+    rise = valley[v:]
+    j1, j2 = (np.searchsorted(suffix_min[v:], (local + f1, local + f2), side="right") - 1).tolist()
+    t1, t2 = _crossings(rise, j1, local + f1, j2, local + f2)
+    base = m + start + m2 + v
     onset = base + t1 - k * (t2 - t1)
     if _value_at(s, onset) <= local + f1:
         return onset
-    floor = _last_index(rise[: int(t1) + 1] <= local + 0.5 * f1)
-    return float(base + max(floor, 0))
+    last = _last_index(rise[: int(t1) + 1] <= local + 0.5 * f1)
+    return float(base + max(last, 0))
 
 
 def _enter_valley(head: FloatArray, f1: float, f2: float, k: float) -> float:
@@ -929,15 +948,23 @@ def _enter_valley(head: FloatArray, f1: float, f2: float, k: float) -> float:
 
     Forward-extrapolated from the fall's crossings of ``+f2`` and ``+f1`` above that valley's
     own floor, ``u1 + k (u1 - u2)``; if the signal there is not on the floor, the first sample
-    within ``f1 / 2`` of it. Fractional index into ``head``.
+    within ``f1 / 2`` of it. Fractional index into ``head``. (Binary searches on the prefix
+    minimum, as in :func:`_leave_valley`.)
     """
     bottom = float(head[-1])
-    i = int((head <= bottom + f2).argmax())
-    out = head[i:] > bottom + f2
-    e = i + int(out.argmax()) if out.any() else head.size
+    neg_prefix_min = -np.minimum.accumulate(head)
+    i = int(np.searchsorted(neg_prefix_min, -(bottom + f2), side="left"))
+    e = head.size
+    local = bottom
+    if float(head[i:].max()) > bottom + f2:
+        # The signal went back up after entering the first valley: that valley ends there.
+        e = i + int((head[i:] > bottom + f2).argmax())
+        local = float(head[i:e].min())
     valley = head[:e]
-    local = float(valley[i:].min())
-    u1, u2 = _first_down_crossings(valley, local + f1, local + f2)
+    j1, j2 = (
+        np.searchsorted(neg_prefix_min[:e], (-(local + f1), -(local + f2)), side="left") - 1
+    ).tolist()
+    u1, u2 = _crossings(valley, j1, local + f1, j2, local + f2)
     end = u1 + k * (u1 - u2)
     if _value_at(valley, end) <= local + f1:
         return end

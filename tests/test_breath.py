@@ -360,13 +360,53 @@ def test_any_chunking_gives_the_batch_result(name: str, sizes: list[int]) -> Non
     assert got == expected
 
 
+def _fuzz_signal(kind: int, rng_seed: int, n: int, fs_hz: float) -> np.ndarray:
+    rng = np.random.default_rng(rng_seed)
+    t = np.arange(n) / fs_hz
+    if kind == 0:  # random walk
+        return np.cumsum(rng.standard_normal(n))
+    if kind == 1:  # quantised sine of random rate: long runs of ties
+        return np.round(3 * np.sin(2 * np.pi * rng.uniform(0.02, 0.6) * t))
+    if kind == 2:  # breathing whose depth jumps every 20 s, plus noise bursts
+        depth = np.repeat(rng.uniform(0.05, 2.0, n // 200 + 1), 200)[:n]
+        burst = (rng.random(n) < 0.01) * rng.standard_normal(n) * 2
+        return depth * np.sin(2 * np.pi * 0.25 * t) + 0.01 * rng.standard_normal(n) + burst
+    return np.repeat(rng.standard_normal(n // 37 + 1), 37)[:n]  # steps
+
+
+@seed(SEED)
+@settings(max_examples=40, deadline=None)
+@given(
+    kind=st.integers(0, 3),
+    rng_seed=st.integers(0, 2**31),
+    fs_hz=st.sampled_from([4.0, 10.0]),
+    sizes=st.lists(st.integers(0, 60), min_size=1, max_size=8),
+)
+def test_fuzz_chunking_and_invariants(
+    kind: int, rng_seed: int, fs_hz: float, sizes: list[int]
+) -> None:
+    # Short stall and history settings exercise the stall re-stepping and buffer trimming.
+    print(f"hypothesis seed {SEED}, kind {kind}, rng seed {rng_seed}, fs {fs_hz}, sizes {sizes}")
+    x = _fuzz_signal(kind, rng_seed, 2500, fs_hz)
+    expected = detect_breaths(x, fs_hz, stall_s=5.0, history_s=8.0)
+    tracker = BreathTracker(fs_hz, stall_s=5.0, history_s=8.0)
+    if not any(sizes):
+        sizes = [*sizes, 1]
+    got = [b for c in _chunks(x, sizes) for b in tracker.update(c)]
+    assert got == expected
+    for b in expected:
+        assert b.inhale_onset_s <= b.exhale_onset_s <= b.end_s - b.pause_s <= b.end_s
+        assert b.pause_s >= 0.0 and b.depth > 0.0 and b.rate_bpm > 0.0
+        assert b.quality in ("good", "uncertain", "artifact")
+        assert b.detected_s >= b.end_s - 1e-9
+
+
 def test_sample_by_sample_equals_batch_with_stalls_and_history_limit() -> None:
     # Short stall and history settings exercise the stall and buffer-trimming paths.
     phases = [Phase(2.0, 2.0)] * 6 + [Phase(2.0, 2.0, depth=0.15)] * 6 + [Phase(4.0, 9.0)] * 3
     x, _ = belt(phases, 20.0, noise=0.003, rng_seed=13)
-    kw = {"stall_s": 6.0, "history_s": 8.0}
-    expected = detect_breaths(x, 20.0, **kw)
-    tracker = BreathTracker(20.0, **kw)
+    expected = detect_breaths(x, 20.0, stall_s=6.0, history_s=8.0)
+    tracker = BreathTracker(20.0, stall_s=6.0, history_s=8.0)
     got = [b for v in x for b in tracker.update([v])]
     assert got == expected and len(expected) > 10
 
