@@ -479,6 +479,27 @@ class PmdFrame:
     data: bytes
 
 
+def encode_frame(
+    measurement: MeasurementType, timestamp_ns: int, frame_type: int, samples: bytes
+) -> bytes:
+    """A PMD data notification: the inverse of :func:`parse_frame` (imports, simulators, tests).
+
+    Parameters
+    ----------
+    measurement : MeasurementType
+        Byte 0.
+    timestamp_ns : int
+        Sensor time of the **last** sample, ns since 2000-01-01T00:00Z (u64) [PFRAME].
+    frame_type : int
+        Byte 9 (bit 7 set for delta-compressed frames).
+    samples : bytes
+        The encoded samples.
+    """
+    if not 0 <= timestamp_ns < 1 << 64:
+        raise ValueError(f"timestamp {timestamp_ns} does not fit the u64 field")
+    return struct.pack("<BQB", int(measurement), timestamp_ns, frame_type & 0xFF) + bytes(samples)
+
+
 def parse_frame(payload: bytes) -> PmdFrame:
     """Split a PMD data notification into header fields and sample bytes [PFRAME][PONLINE Tbl 6].
 

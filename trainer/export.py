@@ -35,7 +35,8 @@ import numpy.typing as npt
 
 from devices.errors import DecodeError
 from devices.packets import Stream
-from devices.polar_pmd import MeasurementType, SampleClock, decode_acc, decode_ecg, parse_frame
+from devices.pmd_stream import PmdStreamDecoder
+from devices.polar_pmd import MeasurementType
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument, UserError
 from trainer.pipeline import NS_PER_S
@@ -46,9 +47,6 @@ FloatArray = npt.NDArray[np.float64]
 FORMATS = ("csv", "edf")
 HR_CHANNEL_HZ = 4.0
 """Sampling of the derived heart-rate channel in EDF (Hz)."""
-DEFAULT_ECG_HZ = 130.0
-"""Polar H10 ECG nominal rate (physiology.md); used when the recording does not say."""
-DEFAULT_ACC_HZ = 200.0
 _DIGITAL = (-32768, 32767)
 
 
@@ -67,71 +65,39 @@ class Waveform:
 def pmd_waveforms(recording: Recording) -> list[Waveform]:
     """ECG and accelerometer samples decoded from the recording's Polar PMD frames.
 
-    Sample times come from the sensor's own frame timestamps (:class:`SampleClock`), anchored
-    to session time once, at the first frame's arrival: the sensor clock is smooth where BLE
-    arrival times jitter. Frames that fail to decode are skipped (the live pipeline does the
-    same). Parameters come from ``header.source.streams["pmd"]`` (``ecg`` / ``acc`` objects with
-    ``fs_hz``, ``resolution_bits``), with the H10's defaults otherwise.
+    Decoding and timing are those of the live pipeline (:class:`PmdStreamDecoder`): sample times
+    come from the sensor's own frame timestamps, anchored to session time at the first frame's
+    arrival. Frames that fail to decode are skipped (the live pipeline does the same).
     """
-    params = recording.header.source.streams.get(Stream.PMD_DATA.value, {}) or {}
-    specs = {
-        MeasurementType.ECG: (
-            "ecg",
-            "uV",
-            ("ECG",),
-            dict(params.get("ecg", {}) or {}),
-            DEFAULT_ECG_HZ,
-        ),
-        MeasurementType.ACC: (
-            "acc",
-            "mg",
-            ("ACC X", "ACC Y", "ACC Z"),
-            dict(params.get("acc", {}) or {}),
-            DEFAULT_ACC_HZ,
-        ),
-    }
-    clocks: dict[int, SampleClock] = {}
-    offsets: dict[int, float] = {}
-    times: dict[int, list[FloatArray]] = {}
-    values: dict[int, list[FloatArray]] = {}
-    start = recording.header.start_mono_ns
+    decoder = PmdStreamDecoder(
+        recording.header.source.streams.get(Stream.PMD_DATA.value),
+        recording.header.start_mono_ns,
+    )
+    times: dict[MeasurementType, list[FloatArray]] = {}
+    values: dict[MeasurementType, list[FloatArray]] = {}
     for packet in recording.packets:
         if packet.stream != Stream.PMD_DATA:
             continue
         try:
-            frame = parse_frame(packet.payload)
-            kind = MeasurementType(frame.measurement_type)
-            if kind not in specs:
-                continue
-            cfg = specs[kind][3]
-            if kind is MeasurementType.ECG:
-                samples = decode_ecg(frame, resolution_bits=int(cfg.get("resolution_bits", 14)))
-                block = samples.astype(np.float64).reshape(-1, 1)
-            else:
-                block = decode_acc(
-                    frame,
-                    resolution_bits=int(cfg.get("resolution_bits", 16)),
-                    factor=float(cfg.get("factor", 1.0)),
-                )
-        except (DecodeError, ValueError):
+            samples = decoder.feed(packet)
+        except DecodeError:
             continue
-        if block.shape[0] == 0:
-            continue
-        clock = clocks.setdefault(kind, SampleClock(float(cfg.get("fs_hz", specs[kind][4]))))
-        sensor_ns = clock.sample_times_ns(frame.timestamp_ns, block.shape[0])
-        if kind not in offsets:
-            offsets[kind] = (packet.t_mono_ns - start) / NS_PER_S - sensor_ns[-1] / NS_PER_S
-        times.setdefault(kind, []).append(sensor_ns / NS_PER_S + offsets[kind])
-        values.setdefault(kind, []).append(block)
+        if samples is not None:
+            times.setdefault(samples.kind, []).append(samples.t_s)
+            values.setdefault(samples.kind, []).append(samples.values)
+    described = {
+        MeasurementType.ECG: ("ecg", "uV", ("ECG",)),
+        MeasurementType.ACC: ("acc", "mg", ("ACC X", "ACC Y", "ACC Z")),
+    }
     out = []
-    for kind, (name, unit, channels, cfg, default_hz) in specs.items():
+    for kind, (name, unit, channels) in described.items():
         if kind in times:
             out.append(
                 Waveform(
                     name,
                     unit,
                     channels,
-                    float(cfg.get("fs_hz", default_hz)),
+                    float(decoder.settings[name]["fs_hz"]),
                     np.concatenate(times[kind]),
                     np.concatenate(values[kind]),
                 )

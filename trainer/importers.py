@@ -29,7 +29,6 @@ import csv
 import io
 import math
 import re
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +39,7 @@ import numpy.typing as npt
 
 from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement, rr_ms_to_raw
 from devices.packets import RawPacket, Stream
-from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType
+from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SourceInfo
 from trainer.errors import BadArgument, UserError
 from trainer.pipeline import NS_PER_S
@@ -351,11 +350,6 @@ def _strap_notifications(table: PolarTable, path: Path) -> list[tuple[int, bytes
     return packets
 
 
-def _pmd_frame(kind: MeasurementType, sensor_ns: int, frame_type: int, data: bytes) -> bytes:
-    """A PMD data notification: type u8, timestamp u64 (last sample, PMD epoch), frame type."""
-    return struct.pack("<BQB", int(kind), sensor_ns, frame_type) + data
-
-
 def _frames(
     t_ns: npt.NDArray[np.int64], samples: FloatArray, kind: MeasurementType, per_frame: int
 ) -> list[tuple[int, bytes]]:
@@ -371,7 +365,7 @@ def _frames(
             data = np.clip(block, -32768, 32767).astype("<i2").tobytes()
             frame_type = 1
         last = int(t_ns[stop - 1])
-        out.append((last, _pmd_frame(kind, last - PMD_EPOCH_OFFSET_NS, frame_type, data)))
+        out.append((last, encode_frame(kind, last - PMD_EPOCH_OFFSET_NS, frame_type, data)))
     return out
 
 

@@ -114,16 +114,17 @@ class PolarH10(BleSensor):
         """How many times the sensor said it stopped streaming on its own."""
 
     def _stream_parameters(self) -> dict[str, dict[str, Any]]:
+        # The layout devices.pmd_stream reads: one object per measurement type.
         pmd: dict[str, Any] = {}
         if self._want_ecg:
-            pmd.update(ecg_fs_hz=ECG_FS_HZ, ecg_resolution_bits=ECG_RESOLUTION_BITS)
+            pmd["ecg"] = {"fs_hz": ECG_FS_HZ, "resolution_bits": ECG_RESOLUTION_BITS}
         if self._want_acc:
-            pmd.update(
-                acc_fs_hz=self.acc_fs_hz,
-                acc_range_g=self.acc_range_g,
-                acc_resolution_bits=ACC_RESOLUTION_BITS,
-                acc_factor=1.0,
-            )
+            pmd["acc"] = {
+                "fs_hz": self.acc_fs_hz,
+                "range_g": self.acc_range_g,
+                "resolution_bits": ACC_RESOLUTION_BITS,
+                "factor": 1.0,
+            }
         streams: dict[str, dict[str, Any]] = {Stream.PMD_CONTROL.value: {}}
         if pmd:
             streams[Stream.PMD_DATA.value] = pmd
@@ -283,8 +284,8 @@ class PolarH10(BleSensor):
                 SettingType.RANGE: self.acc_range_g,
             },
         )
-        pmd = self.info.streams[Stream.PMD_DATA.value]
-        pmd["acc_resolution_bits"] = resolution
+        acc = self.info.streams[Stream.PMD_DATA.value]["acc"]
+        acc["resolution_bits"] = resolution
         # Some sensors return FACTOR with the start response (Verity: 0.000244); the H10 sends a
         # lone trailing byte that is not a TLV, so an unreadable tail just means "no factor".
         try:
@@ -292,7 +293,7 @@ class PolarH10(BleSensor):
         except DecodeError:
             factor = None
         if factor and isinstance(factor[0], float):
-            pmd["acc_factor"] = factor[0]
+            acc["factor"] = factor[0]
 
     async def _stop_streams(self, client: BleakClient) -> None:
         for measurement in reversed(self._running):

@@ -146,17 +146,13 @@ async def test_polar_streams_ecg_acc_hr_and_stops_on_exit(
     assert len(ecg) >= 2 and len(acc) >= 5
     assert all(len(decode_ecg(f)) == 73 for f in ecg)
     assert all(decode_acc(f).shape == (36, 3) for f in acc)
-    clock = SampleClock(polar.info.streams["pmd"]["ecg_fs_hz"])
+    clock = SampleClock(polar.info.streams["pmd"]["ecg"]["fs_hz"])
     for frame in ecg:
         clock.sample_times_ns(frame.timestamp_ns, 73)
     assert clock.fs_hz == pytest.approx(130 * 1.006, abs=0.02)  # the fake's +0.6 % drift
     assert polar.info.streams["pmd"] == {
-        "ecg_fs_hz": 130,
-        "ecg_resolution_bits": 14,
-        "acc_fs_hz": 200,
-        "acc_range_g": 8,
-        "acc_resolution_bits": 16,
-        "acc_factor": 1.0,
+        "ecg": {"fs_hz": 130, "resolution_bits": 14},
+        "acc": {"fs_hz": 200, "range_g": 8, "resolution_bits": 16, "factor": 1.0},
     }
     assert polar.info.details["pmd_features"] == ["ECG", "ACC"]
     assert polar.info.details["model"] == "H10"
