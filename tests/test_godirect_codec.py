@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
-import secrets
 import struct
 import time
 
 import numpy as np
 import pytest
+from fuzzing import fuzz_seed
 
 from devices.errors import DecodeError
 from devices.godirect import (
@@ -196,15 +195,8 @@ def test_batch_encoder_matches_the_single_encoder() -> None:
 # -- fuzz -------------------------------------------------------------------------------------
 
 
-def _fuzz_seed() -> int:
-    env = os.environ.get("BREATHWISE_FUZZ_SEED")
-    seed = int(env) if env else secrets.randbits(32)
-    print(f"Go Direct fuzz seed: {seed} (set BREATHWISE_FUZZ_SEED={seed} to repeat)")
-    return seed
-
-
 def test_fuzz_decoder_raises_only_decode_error() -> None:
-    seed = _fuzz_seed()
+    seed = fuzz_seed("Go Direct")
     rng = np.random.default_rng(seed)
     n = 100_000
     lengths = rng.integers(0, 41, n)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
 
 import numpy as np
 import pytest
+from fuzzing import fuzz_seed
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -173,15 +172,8 @@ def test_round_trip_property(
 # -- fuzz -------------------------------------------------------------------------------------
 
 
-def _fuzz_seed() -> int:
-    env = os.environ.get("BREATHWISE_FUZZ_SEED")
-    seed = int(env) if env else secrets.randbits(32)
-    print(f"heart-rate fuzz seed: {seed} (set BREATHWISE_FUZZ_SEED={seed} to repeat)")
-    return seed
-
-
 def test_fuzz_decoder_raises_only_decode_error() -> None:
-    seed = _fuzz_seed()
+    seed = fuzz_seed("heart-rate")
     rng = np.random.default_rng(seed)
     n = 100_000
     lengths = rng.integers(0, 41, n)
@@ -202,7 +194,10 @@ def test_fuzz_decoder_raises_only_decode_error() -> None:
         # Decoded values must describe the payload: the same values re-encode to a payload
         # of the same length that decodes to the same measurement.
         again = encode_heart_rate_measurement(
-            m.hr_bpm, m.rr_raw, contact=m.contact_detected, energy_kj=m.energy_kj,
+            m.hr_bpm,
+            m.rr_raw,
+            contact=m.contact_detected,
+            energy_kj=m.energy_kj,
             uint16=bool(payload[0] & 0x01),
         )
         assert decode_heart_rate_measurement(again) == m, f"seed {seed}: {payload.hex()}"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from devices.sim import PersonModel, SimulatedSource
 
+from devices.sim import PersonModel, SimulatedSource
 from trainer.pacer import BreathPattern
 from trainer.pipeline import NS_PER_S, BreathEvent, Event, Pipeline
 from trainer.recording import read_recording
