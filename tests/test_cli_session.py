@@ -150,7 +150,8 @@ def _one_line_error(
         (["--ratio", "0"], "--ratio 0"),
         (["--rate", "0"], "--rate 0"),
         (["--rate", "nan"], "--rate nan"),
-        (["--device", "toaster"], "unknown device 'toaster'"),
+        (["--device", " "], "--device is empty"),
+        (["--device", "sim", "--device", "H10"], "cannot be combined"),
         (["--minutes", "soon"], "'--minutes'"),
     ],
 )

@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
 from analysis.beats import Beat, BeatTimeline, HeartRateTracker
 from analysis.breath import Breath, BreathTracker
-
 from devices.errors import DecodeError
 from devices.godirect import decode_godirect_measurement, is_measurement_packet
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
+from devices.pmd_stream import PmdStreamDecoder
 from devices.source import LinkEvent, LinkState
 from trainer.coach import Coach, Feedback
 from trainer.pacer import BreathPattern, Pacer
@@ -78,6 +79,28 @@ class BeltEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class WaveformEvent:
+    """Timed samples of a sensor waveform other than the belt (Polar ECG in µV, ACC in mG).
+
+    Attributes
+    ----------
+    kind : str
+        ``"ecg"`` or ``"acc"``.
+    t_s : ndarray, shape (n,)
+        Sample times, session seconds (from the sensor's clock, see devices.pmd_stream).
+    values : ndarray, shape (n, channels)
+        ECG: one column (µV); ACC: x, y, z (mG).
+    fs_hz : float
+        Sample rate derived from the sensor timestamps so far.
+    """
+
+    kind: str
+    t_s: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+    fs_hz: float
+
+
+@dataclass(frozen=True, slots=True)
 class StatusEvent:
     """Something the person should know that is not a measurement (contact, link, bad data)."""
 
@@ -102,7 +125,7 @@ class PacerEvent:
     change: PacerChange
 
 
-Event = BreathEvent | BeatsEvent | BeltEvent | StatusEvent | MarkEvent | PacerEvent
+Event = BreathEvent | BeatsEvent | BeltEvent | WaveformEvent | StatusEvent | MarkEvent | PacerEvent
 
 
 @dataclass(slots=True)
@@ -137,6 +160,10 @@ class Pipeline:
         self._belt = _BeltState(
             fs_hz=1e6 / period_us, force_channel=int(gdx.get("force_channel", 1))
         )
+        self._pmd = PmdStreamDecoder(
+            header.source.streams.get(Stream.PMD_DATA.value), header.start_mono_ns
+        )
+        self.pmd_samples: Counter[str] = Counter()
         self._timeline = BeatTimeline()
         self._hr = HeartRateTracker()
         self._last_device_hr: float | None = None
@@ -179,7 +206,9 @@ class Pipeline:
                 self._flush_belt(events)
                 if item.stream == Stream.HEART_RATE:
                     self._heart_packet(item, events)
-                # Other streams (PMD ECG/ACC) are recorded; their processors plug in here.
+                elif item.stream == Stream.PMD_DATA:
+                    self._pmd_packet(item, events)
+                # Other streams (control points, unknown ids) are recorded, not analysed.
                 continue
             self._flush_belt(events)
             if isinstance(item, PacerChange):
@@ -266,6 +295,18 @@ class Pipeline:
             self.beats.extend(beats)
             events.append(BeatsEvent(tuple(beats), self.hr_bpm))
 
+    def _pmd_packet(self, packet: RawPacket, events: list[Event]) -> None:
+        try:
+            samples = self._pmd.feed(packet)
+        except DecodeError as exc:
+            self._decode_error(packet, exc, events)
+            return
+        if samples is not None:
+            self.pmd_samples[samples.kind.name.lower()] += samples.values.shape[0]
+            events.append(
+                WaveformEvent(samples.kind.name.lower(), samples.t_s, samples.values, samples.fs_hz)
+            )
+
     def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
         self.decode_errors[packet.stream] += 1
         # Tell once per stream per 100 errors: a broken sensor must not flood the screen.
@@ -333,6 +374,7 @@ class Pipeline:
             "marks": len(self.marks),
             "gaps": len(self.gaps),
             "packets": dict(sorted(self.packet_counts.items())),
+            "waveform_samples": dict(sorted(self.pmd_samples.items())),
             "decode_errors": dict(sorted(self.decode_errors.items())),
         }
 

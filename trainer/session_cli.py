@@ -13,12 +13,13 @@ from typing import Annotated
 
 import typer
 
-from devices.source import PacketSource
+from trainer.config import load_settings
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
 from trainer.pacer import BreathPattern
 from trainer.paths import default_recordings_dir
 from trainer.recording import read_recording
+from trainer.sensors_cli import open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 
 MAX_MINUTES = 24 * 60
@@ -43,19 +44,6 @@ def _minutes(minutes: float) -> float:
             f"--minutes {minutes:g} is out of range", f"use more than 0, up to {MAX_MINUTES}"
         )
     return minutes
-
-
-def _open_source(device: str, session: LiveSession, seed: int | None) -> PacketSource:
-    if device.lower() in ("sim", "simulator", "simulated"):
-        from devices.sim import PersonModel, SimulatedSource
-
-        person = PersonModel(seed=seed) if seed is not None else PersonModel()
-        return SimulatedSource(person, session)
-    raise BadArgument(
-        f"unknown device {device!r}",
-        "use --device sim for the built-in simulated sensor, or a sensor's address or name "
-        "from 'breathwise scan'",
-    )
 
 
 def _run_with_signals(
@@ -95,8 +83,21 @@ def _add_to_history(path: Path) -> None:
 
 def live(
     device: Annotated[
-        str, typer.Option("--device", "-d", help="'sim' for the built-in simulated sensor.")
-    ] = "sim",
+        list[str] | None,
+        typer.Option(
+            "--device",
+            "-d",
+            help="'sim' (built-in simulated sensor), or a sensor's address or name from "
+            "'breathwise scan'; give it twice for a strap and a belt together. Default: the "
+            "default_device setting, else sim.",
+        ),
+    ] = None,
+    pair: Annotated[
+        bool,
+        typer.Option(
+            "--pair", help="Pair (bond) with the sensor first, where the system needs it."
+        ),
+    ] = False,
     rate: Annotated[
         float, typer.Option("--rate", help="Pacer rate in breaths per minute (1-30).")
     ] = 6.0,
@@ -137,13 +138,14 @@ def live(
 
     Example: breathwise live --device sim --rate 5.5 --ratio 2 --minutes 10
     """
+    devices = list(device) if device else [load_settings().default_device or "sim"]
     pattern = _pattern(rate, ratio)
     duration_s = _minutes(minutes) * 60.0
     out_dir = out if out is not None else default_recordings_dir()
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--out {out_dir} is not a directory")
     settings = {
-        "device": device,
+        "device": devices,
         "rate_bpm": rate,
         "ratio": ratio,
         "minutes": minutes,
@@ -152,9 +154,14 @@ def live(
     plan = SessionPlan(pattern=pattern, duration_s=duration_s, settings=settings)
     listeners = [line_printer(sys.stdout)] if headless else []
     session = LiveSession(plan, out_dir=out_dir, listeners=listeners)
-    source = _open_source(device, session, seed)
+
+    async def run_session() -> SessionResult:
+        # Finding a BLE sensor scans, so the source is opened in the session's own event loop.
+        source = await open_source(devices, session, seed=seed, pair=pair)
+        return await session.run(source)
+
     if headless:
-        result = _run_with_signals(lambda: session.run(source), session.stop)
+        result = _run_with_signals(run_session, session.stop)
         print(format_summary(result.summary), flush=True)
         _report_end(result)
         return
@@ -162,7 +169,7 @@ def live(
 
     app = BreathwiseApp(
         session,
-        lambda: session.run(source),
+        run_session,
         title=f"Breathwise — {pattern.rate_bpm:.1f} breaths/min, out:in {pattern.ratio:.1f}",
         duration_s=duration_s,
         on_pause=session.toggle_pause,
@@ -234,6 +241,6 @@ def replay(
         title=f"Breathwise replay — {file.name}",
         duration_s=float(settings["minutes"]) * 60.0 if "minutes" in settings else None,
     )
-    result = app.run()
-    if result is not None:
-        print(format_summary(result.summary))
+    ui_result = app.run()
+    if ui_result is not None:
+        print(format_summary(ui_result.summary))
