@@ -59,6 +59,15 @@ The defaults therefore add guards, each a switch in :class:`ArtifactParams`:
 * ``extra_over_ectopic=True``: a short interval passing the extra-beat test is extra even when
   the ectopic rule also fires; merging is exact when the two pieces add up to one interval,
   interpolating both would insert a beat's worth of time.
+* ``run_beats=3``: a run of up to three premature beats (a ventricular couplet or triplet)
+  ends in one compensatory pause, and the paper's rules, which look one or two beats around a
+  jump, see only its first and last interval. An interval is labelled short when it lies in an
+  unbroken stretch of intervals at least one threshold below the reference (``mRR / Th2 < -1``)
+  that starts with a drop (``dRR / Th1 < -1``) and ends, at most ``run_beats`` intervals later,
+  right before a pause (``dRR / Th1 > 1`` and ``mRR / Th2 > 1``). On MIT-BIH 106 and 200 this
+  labels the inner intervals of couplets and triplets that were left in the NN series
+  (``docs/validation/hrv.md``); sinus rhythm has no one-beat drop of a threshold, so it is
+  unaffected. Longer runs are a tachycardia, whose own rhythm the adaptive windows follow.
 * Later passes reuse the first pass's thresholds: interpolated values are smoother than beats,
   and re-estimating on them would shrink the thresholds and erode normal beats pass after pass.
 
@@ -143,6 +152,8 @@ class ArtifactParams:
         Let the extra-beat test win over the ectopic test.
     interp_reach_beats : int
         How far, in beats, interpolation looks for a normal neighbour on each side.
+    run_beats : int
+        Longest run of premature intervals before a pause labelled as one run (0: off).
     """
 
     alpha: float = 5.2
@@ -157,6 +168,7 @@ class ArtifactParams:
     context_rules: bool = True
     extra_over_ectopic: bool = True
     interp_reach_beats: int = 10
+    run_beats: int = 3
 
     def __post_init__(self) -> None:
         for name in ("threshold_window_beats", "median_window_beats"):
@@ -167,6 +179,8 @@ class ArtifactParams:
             raise ValueError("alpha and min_threshold_ms must be positive")
         if self.interp_reach_beats < 1:
             raise ValueError("interp_reach_beats must be at least 1")
+        if self.run_beats < 0:
+            raise ValueError("run_beats must be non-negative")
         if self.max_threshold_fraction is not None and self.max_threshold_fraction <= 0:
             raise ValueError("max_threshold_fraction must be positive or None")
 
@@ -179,6 +193,7 @@ class ArtifactParams:
             sign_check=False,
             context_rules=False,
             extra_over_ectopic=False,
+            run_beats=0,
         )
 
     def as_dict(self) -> dict[str, str | float | int | bool | None]:
@@ -197,6 +212,7 @@ class ArtifactParams:
             "context_rules": self.context_rules,
             "extra_over_ectopic": self.extra_over_ectopic,
             "interp_reach_beats": self.interp_reach_beats,
+            "run_beats": self.run_beats,
         }
 
 
@@ -337,8 +353,8 @@ def detect_rr_artifacts(
     Lipponen & Tarvainen (2019); the decision rules and this module's documented choices are in
     the module docstring. Vectorised: every interval is classified from its own neighbourhood,
     so the label of interval ``j`` depends only on ``rr_ms[j - R : j + R + 1]`` with ``R`` the
-    threshold half-window plus the median half-window plus one (51 beats with the defaults;
-    :func:`exact_look_ahead_beats`).
+    threshold half-window plus the median half-window plus one plus ``run_beats`` (54 beats
+    with the defaults; :func:`exact_look_ahead_beats`).
 
     Parameters
     ----------
@@ -413,6 +429,8 @@ def _detect(
     below = m < -1.0 if params.sign_check else np.ones(n, dtype=bool)
     long_ = ((a > 1.0) & (s22 < -1.0) & above) | (m > 3.0)
     short = ((a < -1.0) & (s22 > 1.0) & below) | (m < -3.0)
+    if params.run_beats:
+        short |= _premature_runs(a, m, params.run_beats) & ~ectopic
     missed = long_ & (np.abs(rr / 2.0 - med) < th2)
     if params.context_rules:
         # A long interval right after a premature one is a compensatory pause (after a couplet
@@ -444,6 +462,31 @@ def _detect(
         echo = (codes[:-1] == MISSED) & np.isin(codes[1:], (SHORT, LONG, ECTOPIC))
         codes[1:][echo] = NORMAL
     return ArtifactResult(rr, codes, a, m, s12, s22, th1, th2, med, params)
+
+
+def _premature_runs(a: FloatArray, m: FloatArray, max_beats: int) -> BoolArray:
+    """Intervals inside a run of at most ``max_beats`` premature beats that ends in a pause.
+
+    A run starts with a drop (``a < -1``), stays at least one threshold below the reference
+    (``m < -1``) and is followed by a pause (``a > 1`` and ``m > 1``); the run of a pause starts
+    at the last drop before it (an earlier drop belongs to the beat before the run, e.g. the
+    drop out of a previous compensatory pause). See the module notes.
+    """
+    n = a.size
+    low = m < -1.0
+    run = np.zeros(n, dtype=bool)
+    # open_[j]: j is a pause whose run start is not found yet and whose d - 1 preceding
+    # intervals are all low.
+    open_ = (a > 1.0) & (m > 1.0)
+    for d in range(1, min(max_beats, n - 1) + 1):
+        open_[d:] &= low[:-d]
+        open_[:d] = False
+        starts = np.flatnonzero(open_[d:] & (a[:-d] < -1.0))
+        for s in starts.tolist():
+            # The pause is at s + d and the run is s .. s + d - 1; runs are rare, so a loop.
+            run[s : s + d] = True
+        open_[starts + d] = False
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,12 +687,14 @@ def exact_look_ahead_beats(params: ArtifactParams = DEFAULT_PARAMS, iterations: 
     """Look-ahead (and history), in beats, past which more data cannot change a result.
 
     One detection pass decides interval ``j`` from ``rr[j - R : j + R + 1]`` with
-    ``R = h + k + 1``: the threshold windows reach ``h`` beats (half the threshold window), each
-    ``mRR`` in them reads the reference window ``k`` beats further (half the median window), and
-    a pair mean one more; the subspaces and the extra-beat test read only 2 beats ahead, within
-    that. The correction of ``j`` reads the labels of the neighbours within the interpolation
-    reach ``r``. One pass therefore depends on ``h + k + 1 + r`` beats on each side (61 with
-    the defaults), and each further pass, reading the previous pass's output, adds as much.
+    ``R = h + k + 1 + L``: the threshold windows reach ``h`` beats (half the threshold window),
+    each ``mRR`` in them reads the reference window ``k`` beats further (half the median
+    window), and a pair mean one more; the run rule decides ``j`` from a pause up to ``L``
+    (``run_beats``) intervals away and from the intervals in between, each read like ``j``
+    itself; the subspaces and the extra-beat test read only 2 beats ahead, within that. The
+    correction of ``j`` reads the labels of the neighbours within the interpolation reach
+    ``r``. One pass therefore depends on ``h + k + 1 + L + r`` beats on each side (64 with the
+    defaults), and each further pass, reading the previous pass's output, adds as much.
 
     The bound counts positions in the series each pass reads; a merged extra beat or a split
     missed beat shifts later positions by one, so near such beats add one beat per artifact
@@ -665,7 +710,7 @@ def exact_look_ahead_beats(params: ArtifactParams = DEFAULT_PARAMS, iterations: 
     h = params.threshold_window_beats // 2
     k = params.median_window_beats // 2
     pair = 1 if params.pair_reference else 0
-    return (h + k + pair + params.interp_reach_beats) * iterations
+    return (h + k + pair + params.run_beats + params.interp_reach_beats) * iterations
 
 
 @dataclass(frozen=True, slots=True)
@@ -713,7 +758,7 @@ class StreamingRRCorrector:
       extra-beat merge emits nothing (no time counted twice), and an interval a later window
       merges into an already emitted, unmerged predecessor emits its own value (no time lost).
     * Equal to batch: with ``max_iterations=1`` and ``look_ahead_beats`` and ``history_beats``
-      both at least :func:`exact_look_ahead_beats` (61 beats with the default settings), every
+      both at least :func:`exact_look_ahead_beats` (64 beats with the default settings), every
       emission equals ``correct_rr(rr, max_iterations=1)`` for that interval, from the first
       interval to the last (the buffer holds the series from its start until it is longer than
       the history, so there are no start effects, and the end is flushed like the batch end).

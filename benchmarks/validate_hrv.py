@@ -11,15 +11,22 @@ H10 ECG part, which this script alone may use). Sections:
 5. Streaming against batch on the MIT-BIH records.
 6. The Polar H10 session with frequent PVCs: device RR against R peaks found in its ECG.
 
-Scoring of PVC detection (section 1). Interval ``j`` ends at beat ``j + 1`` of the annotation.
-A PVC bounds two intervals: the premature one ending at it and the compensatory one starting at
-it; the paper's ectopic rule fires on the middle of the negative-positive-negative difference
-pattern, which is the compensatory interval, while the premature one is usually labelled short.
-*Event sensitivity*: a PVC is detected when either interval it bounds carries any artifact
-label. *Strict sensitivity*: the interval ending at the PVC is labelled. *Specificity*: among
-intervals with no PVC at either end (the NN intervals of the annotation), the share left
-normal. The annotation's other ectopic beats (atrial premature beats, 30 in record 200, one in
-116) are not in the data, so they count as normal here: specificity is a lower bound.
+Scoring of PVC detection (section 1), per beat as Lipponen & Tarvainen score it. Interval ``j``
+ends at beat ``j + 1`` of the annotation and is that beat's RR. A PVC bounds two intervals: the
+premature one ending at it and the compensatory pause starting at it. The paper's ectopic rule
+fires on the middle of the negative-positive-negative difference pattern, the compensatory
+interval, and stands for the premature beat; the premature interval is usually labelled short.
+*Sensitivity* (per PVC): the PVC is detected when either interval it bounds carries an artifact
+label. *Strict sensitivity*: the interval ending at the PVC is labelled. *Specificity* (per
+non-PVC beat): the beat right after a PVC is neither a positive nor a negative, since its RR is
+the compensatory pause, abnormal because of the PVC and not an NN interval (the RMSSD reference
+drops it too); every other non-PVC beat is a negative, a false positive when its RR (an NN
+interval of the annotation) is labelled. The annotation's other ectopic beats (30 atrial
+premature beats in record 200, one in 116) are not in the data: they and the pause after each
+count as normal beats here, so an ectopic beat the detector rightly flags costs up to two false
+positives, and the specificity is a lower bound. A second column scores only NN intervals that
+also pass the 20 % rule (Kamath & Fallen 1995: within 20 % of the median of their 10 nearest NN
+intervals), a reference cleaned of such beats without our detector.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from analysis.rr_artifacts import (
     ArtifactParams,
     StreamingRRCorrector,
     correct_rr,
+    exact_look_ahead_beats,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +76,24 @@ def load_record(number: int) -> Record:
     return Record(number, rr_ms, np.isin(beats, z["pvc_samples"]))
 
 
+def rule20_ok(rec: Record) -> np.ndarray:
+    """NN intervals of the annotation that are also within 20 % of their 10 nearest NN intervals.
+
+    The 20 % rule of Kamath & Fallen (1995), applied to the reference only: it drops intervals
+    next to unlabelled ectopic beats and annotation gaps without using our detector.
+    """
+    clean = ~rec.pvc[1:] & ~rec.pvc[:-1]
+    cl = np.flatnonzero(clean)
+    ok = clean.copy()
+    for k, j in enumerate(cl):
+        nb = cl[max(0, k - 5) : k + 6]
+        nb = nb[nb != j]
+        m = np.median(rec.rr_ms[nb])
+        if abs(rec.rr_ms[j] - m) > 0.2 * m:
+            ok[j] = False
+    return np.asarray(ok, dtype=bool)
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
@@ -79,11 +105,11 @@ def detection_table(params: ArtifactParams, name: str, lines: list[str]) -> dict
     lines += [
         f"**{name}**",
         "",
-        "| record | PVCs | event sensitivity | strict sensitivity | NN intervals | false flags "
-        "| specificity |",
-        "|---|---|---|---|---|---|---|",
+        "| record | PVCs | sensitivity | strict sensitivity | NN beats | false positives "
+        "| specificity | specificity, 20 %-rule NN |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    tot = dict(pos=0.0, ev=0.0, st=0.0, neg=0.0, fp=0.0)
+    tot = dict(pos=0.0, ev=0.0, st=0.0, neg=0.0, fp=0.0, neg_b=0.0, fp_b=0.0)
     for number in RECORDS:
         rec = load_record(number)
         ends, starts = rec.pvc[1:], rec.pvc[:-1]
@@ -92,22 +118,26 @@ def detection_table(params: ArtifactParams, name: str, lines: list[str]) -> dict
         clean = ~ends & ~starts
         pos, ev, st = ends.sum(), ((flag | flag_next) & ends).sum(), (flag & ends).sum()
         neg, fp = clean.sum(), (flag & clean).sum()
-        for k, v in zip(("pos", "ev", "st", "neg", "fp"), (pos, ev, st, neg, fp), strict=True):
+        ok_b = rule20_ok(rec)
+        neg_b, fp_b = ok_b.sum(), (flag & ok_b).sum()
+        values = (pos, ev, st, neg, fp, neg_b, fp_b)
+        for k, v in zip(("pos", "ev", "st", "neg", "fp", "neg_b", "fp_b"), values, strict=True):
             tot[k] += float(v)
         lines.append(
             f"| {number} | {pos} | {pct(ev / pos)} | {pct(st / pos)} | {neg} | {fp} "
-            f"| {pct(1 - fp / neg)} |"
+            f"| {pct(1 - fp / neg)} | {pct(1 - fp_b / neg_b)} |"
         )
     lines += [
         f"| **all** | {tot['pos']:.0f} | **{pct(tot['ev'] / tot['pos'])}** | "
         f"{pct(tot['st'] / tot['pos'])} | {tot['neg']:.0f} | {tot['fp']:.0f} | "
-        f"**{pct(1 - tot['fp'] / tot['neg'])}** |",
+        f"**{pct(1 - tot['fp'] / tot['neg'])}** | {pct(1 - tot['fp_b'] / tot['neg_b'])} |",
         "",
     ]
     return {
         "event": tot["ev"] / tot["pos"],
         "strict": tot["st"] / tot["pos"],
         "spec": 1 - tot["fp"] / tot["neg"],
+        "spec_b": 1 - tot["fp_b"] / tot["neg_b"],
     }
 
 
@@ -262,14 +292,7 @@ def rmssd_table(lines: list[str]) -> dict[int, tuple[float, float]]:
         ends, starts = rec.pvc[1:], rec.pvc[:-1]
         clean = ~ends & ~starts
         ref_a = rmssd(rec.rr_ms, clean)
-        cl = np.flatnonzero(clean)
-        ok_b = clean.copy()
-        for k, j in enumerate(cl):
-            nb = cl[max(0, k - 5) : k + 6]
-            nb = nb[nb != j]
-            m = np.median(rec.rr_ms[nb])
-            if abs(rec.rr_ms[j] - m) > 0.2 * m:
-                ok_b[j] = False
+        ok_b = rule20_ok(rec)
         ref_b = rmssd(rec.rr_ms, ok_b)
         res = correct_rr(rec.rr_ms)
         ours = rmssd(res.nn_ms, ~res.nn_corrected)
@@ -298,6 +321,33 @@ def rmssd_table(lines: list[str]) -> dict[int, tuple[float, float]]:
         "",
     ]
     return errors
+
+
+def rmssd_decomposition(lines: list[str]) -> None:
+    lines += [
+        "Where reference A and ours differ: the successive differences (between two adjacent "
+        "intervals) each one uses, split by who uses them, with their count and RMS.",
+        "",
+        "| record | used by both | only by reference A | only by ours (a PVC interval kept) |",
+        "|---|---|---|---|",
+    ]
+
+    def cell(d: np.ndarray) -> str:
+        return f"{d.size}, {np.sqrt(np.mean(d**2)):.1f} ms" if d.size else "0"
+
+    for number in RECORDS:
+        rec = load_record(number)
+        clean = ~rec.pvc[1:] & ~rec.pvc[:-1]
+        res = correct_rr(rec.rr_ms)
+        kept = np.zeros(rec.rr_ms.size, dtype=bool)
+        kept[res.nn_source[~res.nn_corrected]] = True
+        d = np.diff(rec.rr_ms)
+        in_a, in_ours = clean[1:] & clean[:-1], kept[1:] & kept[:-1]
+        lines.append(
+            f"| {number} | {cell(d[in_a & in_ours])} | {cell(d[in_a & ~in_ours])} | "
+            f"{cell(d[in_ours & ~in_a])} |"
+        )
+    lines.append("")
 
 
 # ------------------------------------------------------------------------------------ 4
@@ -476,26 +526,46 @@ def main() -> None:
         "",
         "## 1. PVC detection on MIT-BIH (RR intervals from the annotated beat positions)",
         "",
-        "Scoring (see the script's docstring): a PVC bounds a premature and a compensatory "
-        "interval; *event sensitivity* counts it detected when either carries a label, "
-        "*strict* only the premature one. Specificity is over intervals with no PVC at either "
-        "end. Issue 4's targets: sensitivity >= 95 %, specificity >= 99.5 % (the method's "
-        "paper: 96.96 % / 99.94 % on atrial and ventricular ectopic beats).",
+        "Scoring, per beat, each beat's RR being the interval ending at it (details in the "
+        "script's docstring). A PVC bounds a premature interval and a compensatory pause; the "
+        "paper's ectopic rule fires on the pause and stands for the premature beat, so a PVC "
+        "is *detected* when either interval carries a label (*strict*: the premature one). The "
+        "beat right after a PVC, whose RR is the compensatory pause, is neither a positive nor "
+        "a negative: its RR is abnormal because of the PVC and is not an NN interval. Every "
+        "other non-PVC beat is a negative; a *false positive* is one whose RR (an NN interval "
+        "of the annotation) is labelled. The annotation's atrial premature beats (30 in record "
+        "200, one in 116) are not in the data, so they and the pause after each count as "
+        "normal beats: the specificity is a lower bound. The last column scores only NN "
+        "intervals that also pass the 20 % rule (Kamath & Fallen 1995), a reference cleaned "
+        "of such beats without our detector. Issue 4's targets: sensitivity >= 95 %, "
+        "specificity >= 99.5 % (the method's paper: 96.96 % / 99.94 %, with atrial *and* "
+        "ventricular ectopic beats as positives).",
         "",
     ]
     ours = detection_table(ArtifactParams(), "Defaults (paper rules + this module's guards)", lines)
     paper = detection_table(ArtifactParams.published(), "Published rules only", lines)
     false_flag_breakdown(lines)
     prematurity(lines)
+    spec_verdict = "target met" if ours["spec"] >= 0.995 else "**under the 99.5 % target**"
     lines += [
-        f"Result: event sensitivity {pct(ours['event'])} (target met), strict "
-        f"{pct(ours['strict'])}; specificity {pct(ours['spec'])}, **under the 99.5 % target**. "
-        f"The published rules reach {pct(paper['event'])} sensitivity: their thresholds are "
-        "built from windows where ectopic intervals are the majority (bigeminy, couplets) and "
-        "grow past a second. Most of our false flags are intervals that are themselves "
-        "premature or long against their neighbours (beats the annotation does not call PVCs, "
-        "pauses) or that border a PVC; a fifth of record 200's PVCs are less than 15 % "
-        "premature and cannot be told from sinus variability by RR alone.",
+        f"Result: sensitivity {pct(ours['event'])} (target met), strict "
+        f"{pct(ours['strict'])}; specificity {pct(ours['spec'])}, {spec_verdict}; against the "
+        f"20 %-rule NN intervals {pct(ours['spec_b'])}. The published rules reach "
+        f"{pct(paper['event'])} sensitivity: their thresholds are built from windows where "
+        "ectopic intervals are the majority (bigeminy, couplets) and grow past a second.",
+        "",
+        "The false positives, looked at one by one (the table above classifies them): in "
+        "record 200 nearly all sit in a short-long pair of NN intervals, a premature beat and "
+        "the pause after it, mostly right before a PVC or inside a bigeminy run (e.g. 728, "
+        "631, **992**, 553 V, 986 ms): the record's atrial premature beats, which the method "
+        "is designed to flag (the paper counts them as positives) but which PVC-only labels "
+        "count against it, up to twice per beat. Record 105's are its four 1.3-1.4 s "
+        "intervals (labelled missed) and their neighbours, a premature-pause pair (472, 803 "
+        "ms) and three 30-50 ms steps; record 116's its atrial premature beat (500, 944 ms), "
+        "a 656, 831 ms pair and 33-50 ms steps in a very regular rhythm, where the adaptive "
+        "threshold (5.2 quartile deviations) is 29-43 ms; record 106's the interval after a "
+        "compensatory pause (three) and one before a run. A fifth of record 200's PVCs are "
+        "less than 15 % premature and cannot be told from sinus variability by RR alone.",
         "",
         "## 2. Simulated missed and extra beats in clean series",
         "",
@@ -520,9 +590,21 @@ def main() -> None:
     lines += [
         f"Within 5 % of reference A: {', '.join(map(str, within_a)) or 'none'}; of reference B: "
         f"{', '.join(map(str, within_b)) or 'none'}; **of neither: "
-        f"{', '.join(map(str, neither)) or 'none'}**. Reference A of 105 and 116 keeps the "
-        "annotation's unmarked beats and a non-PVC premature beat, which the detector removes; "
-        "record 200's late PVCs (section 1) stay in our NN series.",
+        f"{', '.join(map(str, neither)) or 'none'}**.",
+        "",
+    ]
+    rmssd_decomposition(lines)
+    lines += [
+        "Reference A is the issue's reference (PVCs and the two intervals each one corrupts "
+        "removed), but it keeps every other non-NN interval: record 105's four 1.3-1.4 s "
+        "intervals and record 116's and 200's atrial premature beats. Their few successive "
+        "differences are hundreds of milliseconds and dominate its RMSSD (column 'only by "
+        "reference A'); a detector that removes them, as the method should, cannot come within "
+        "5 % of A on those records, and removing more PVCs moves ours further from A on 200 "
+        "(the differences both use have an RMS well under A's). Against reference B, which "
+        "drops such intervals with the 20 % rule, 105 and 116 are within 5 %; record 200 is "
+        "not, because of the PVCs ours keeps (last column): they are less than 15 % premature, "
+        "without a compensatory pause, and cannot be told from sinus beats by RR.",
         "",
         "## 4. pyhrv's published numbers (SampleNNISeriesLong, 60 min)",
         "",
@@ -531,8 +613,9 @@ def main() -> None:
     lines += [
         "## 5. Streaming corrector against batch (MIT-BIH, default history of 64 beats)",
         "",
-        "With the look-ahead and history of `exact_look_ahead_beats()` (61 beats per pass) the "
-        "streaming output equals batch exactly (tested); the table shows the live trade-off.",
+        "With the look-ahead and history of `exact_look_ahead_beats()` "
+        f"({exact_look_ahead_beats()} beats per pass) the streaming output equals batch "
+        "exactly (tested); the table shows the live trade-off.",
         "",
     ]
     streaming_table(lines)
