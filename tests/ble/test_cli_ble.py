@@ -56,3 +56,15 @@ def test_bad_scan_timeout_is_one_line() -> None:
     result = _breathwise("scan", "--timeout", "0")
     assert result.returncode == 2
     assert result.stderr.startswith("breathwise: error: --timeout 0 is out of range")
+
+
+async def test_live_with_a_device_nobody_has_is_one_line_and_records_nothing(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path
+) -> None:
+    fake_bluez()
+    result = _breathwise("live", "--device", "toaster", "--headless", "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("breathwise: error:")
+    assert "toaster" in result.stderr.splitlines()[0]
+    assert not list(tmp_path.glob("*.bwr"))
