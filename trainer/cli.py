@@ -9,6 +9,7 @@ import typer
 
 from devices.errors import BreathwiseDeviceError
 from trainer import (
+    breaths_cli,
     exchange_cli,
     history_cli,
     hrv_cli,
@@ -44,6 +45,7 @@ app.command("scan")(sensors_cli.scan)
 app.command("programs")(programs_cli.programs)
 app.command("screen")(safety_cli.screen)
 app.command("hrv")(hrv_cli.hrv)
+app.command("breaths")(breaths_cli.breaths)
 app.command("report")(report_cli.report)
 app.command("history")(history_cli.history)
 app.command("progress")(history_cli.progress)

@@ -1,0 +1,205 @@
+"""Several breathing sources, one answer: the best by quality, always naming where it came from.
+
+A person may wear a belt, a chest strap with an accelerometer (Polar H10) and a heart-rate strap
+at once, or any one of them. Each source yields :class:`BreathEstimate` values on one scale:
+
+* ``"belt"`` and ``"acc"``: breath by breath (:class:`analysis.breath.Breath`). The estimate
+  after each breath carries the median rate of the last ``n_recent`` breaths (artifacts
+  excluded) and a quality equal to the mean per-breath score over them: 1 for ``"good"``, 0.5
+  for ``"uncertain"``, 0 for ``"artifact"``. The accelerometer's score is scaled by
+  ``ACC_WEIGHT`` (0.9): it sees the same chest movement as a belt, through tilt, with more
+  room for movement artifacts.
+* ``"rr"``: :class:`analysis.rr_breath.RRBreathEstimate` quality (its spectral-peak measure)
+  scaled by ``RR_WEIGHT`` (0.7): breathing read through the heart is indirect (rate only, no
+  ratio, see :mod:`analysis.rr_breath`), so a good belt or accelerometer always wins over it.
+
+:class:`BreathSourceSelector` keeps the latest estimate of each source and answers the best
+one that is not stale (older than ``stale_s`` behind the newest estimate seen); ties and near
+ties keep the current source (``switch_margin``), so the answer does not flicker between two
+equally good sources. :func:`best_source` does the same for whole recordings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from analysis.breath import Breath
+from analysis.rr_breath import RRBreathEstimate
+
+__all__ = [
+    "ACC_WEIGHT",
+    "QUALITY_SCORES",
+    "RR_WEIGHT",
+    "SOURCES",
+    "BreathEstimate",
+    "BreathEstimator",
+    "BreathSourceSelector",
+    "best_source",
+    "from_rr",
+]
+
+SOURCES = ("belt", "acc", "rr")
+"""Known source names."""
+QUALITY_SCORES = {"good": 1.0, "uncertain": 0.5, "artifact": 0.0}
+"""Per-breath score of each quality label."""
+ACC_WEIGHT = 0.9
+"""Scale applied to accelerometer quality (module notes)."""
+RR_WEIGHT = 0.7
+"""Scale applied to RR-derived quality (module notes)."""
+_WEIGHTS = {"belt": 1.0, "acc": ACC_WEIGHT, "rr": RR_WEIGHT}
+
+
+@dataclass(frozen=True, slots=True)
+class BreathEstimate:
+    """The breathing state as one source sees it at one instant.
+
+    Attributes
+    ----------
+    t_s : float
+        When the estimate became known, s (session clock).
+    rate_bpm : float
+        Breathing rate, breaths/min.
+    quality : float
+        0 (useless) to 1 (best), comparable across sources (module notes).
+    source : str
+        ``"belt"``, ``"acc"`` or ``"rr"``.
+    breath : Breath or None
+        The breath that produced it (belt and accelerometer), else None.
+    phase_rad : float or None
+        Breath phase at ``t_s`` (RR source only), radians, 0 at inhale onset.
+    """
+
+    t_s: float
+    rate_bpm: float
+    quality: float
+    source: str
+    breath: Breath | None = None
+    phase_rad: float | None = None
+
+
+class BreathEstimator:
+    """Turns one breath-by-breath source (belt or accelerometer) into estimates.
+
+    Parameters
+    ----------
+    source : str
+        ``"belt"`` or ``"acc"``.
+    n_recent : int
+        Breaths the rate and quality are taken over.
+    """
+
+    def __init__(self, source: str, *, n_recent: int = 5) -> None:
+        if source not in ("belt", "acc"):
+            raise ValueError(f"source must be 'belt' or 'acc', got {source!r}")
+        if n_recent < 1:
+            raise ValueError("n_recent must be at least 1")
+        self.source = source
+        self._recent: deque[Breath] = deque(maxlen=n_recent)
+
+    def update(self, breaths: Iterable[Breath]) -> list[BreathEstimate]:
+        """One estimate per new breath, in order (the breath's ``detected_s`` is its time)."""
+        out: list[BreathEstimate] = []
+        weight = _WEIGHTS[self.source]
+        for b in breaths:
+            self._recent.append(b)
+            scores = [QUALITY_SCORES.get(r.quality, 0.0) for r in self._recent]
+            rates = sorted(r.rate_bpm for r in self._recent if r.quality != "artifact")
+            rate = _median(rates) if rates else b.rate_bpm
+            quality = weight * sum(scores) / len(scores)
+            out.append(BreathEstimate(b.detected_s, rate, quality, self.source, breath=b))
+        return out
+
+
+def from_rr(estimates: Iterable[RRBreathEstimate]) -> list[BreathEstimate]:
+    """RR-derived estimates on the common scale (quality times ``RR_WEIGHT``)."""
+    return [
+        BreathEstimate(e.t_s, e.rate_bpm, RR_WEIGHT * e.quality, "rr", phase_rad=e.phase_rad)
+        for e in estimates
+    ]
+
+
+class BreathSourceSelector:
+    """Best current estimate among several sources (module notes).
+
+    Parameters
+    ----------
+    stale_s : float
+        An estimate more than this far behind the newest one seen is ignored, s.
+    switch_margin : float
+        Another source must beat the current one's quality by this much to take over.
+    """
+
+    def __init__(self, *, stale_s: float = 30.0, switch_margin: float = 0.1) -> None:
+        if not (math.isfinite(stale_s) and stale_s > 0.0):
+            raise ValueError("stale_s must be positive")
+        if not 0.0 <= switch_margin < 1.0:
+            raise ValueError("switch_margin must lie in [0, 1)")
+        self._stale_s = float(stale_s)
+        self._margin = float(switch_margin)
+        self._latest: dict[str, BreathEstimate] = {}
+        self._now = -math.inf
+        self._current: str | None = None
+
+    @property
+    def current_source(self) -> str | None:
+        """The source of the last answer, or None."""
+        return self._current
+
+    def update(self, estimates: Iterable[BreathEstimate]) -> BreathEstimate | None:
+        """Take new estimates (any sources, any order); return the best current one, or None."""
+        for e in estimates:
+            if e.source not in _WEIGHTS:
+                raise ValueError(f"unknown source {e.source!r}")
+            old = self._latest.get(e.source)
+            if old is None or e.t_s >= old.t_s:
+                self._latest[e.source] = e
+            self._now = max(self._now, e.t_s)
+        fresh = [e for e in self._latest.values() if e.t_s >= self._now - self._stale_s]
+        if not fresh:
+            return None
+        best = max(fresh, key=lambda e: (e.quality, -SOURCES.index(e.source)))
+        current = self._latest.get(self._current) if self._current is not None else None
+        if (
+            current is not None
+            and current in fresh
+            and best.quality - current.quality < self._margin
+        ):
+            best = current
+        self._current = best.source
+        return best
+
+
+def best_source(
+    estimates: Mapping[str, Sequence[BreathEstimate]],
+) -> tuple[str, float] | None:
+    """The source with the highest mean quality over a whole recording, and that quality.
+
+    Parameters
+    ----------
+    estimates : mapping of str to sequence of BreathEstimate
+        Each source's estimates over the recording.
+
+    Returns
+    -------
+    (str, float) or None
+        The best source and its mean quality; ties go to the earlier of ``SOURCES``; None if
+        no source has an estimate.
+    """
+    scored = [
+        (sum(e.quality for e in items) / len(items), -SOURCES.index(name), name)
+        for name, items in estimates.items()
+        if items
+    ]
+    if not scored:
+        return None
+    quality, _, name = max(scored)
+    return name, quality
+
+
+def _median(values: Sequence[float]) -> float:
+    n = len(values)
+    mid = n // 2
+    return float(values[mid]) if n % 2 else 0.5 * (values[mid - 1] + values[mid])

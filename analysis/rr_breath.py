@@ -1,0 +1,426 @@
+"""Breathing rate and phase from RR intervals alone (respiratory sinus arrhythmia).
+
+Heart rate rises during inhale and falls during exhale (respiratory sinus arrhythmia, RSA), so a
+heart-rate strap alone carries the breathing rhythm (physiology.md, "Without a belt").
+
+Method
+------
+Every ``step_s`` (5 s, on an absolute grid of beat-clock time) once beats cover it:
+
+1. The last ``window_s`` (64 s) of beats: instantaneous heart rate ``60000 / nn_ms`` at each
+   beat time, resampled at ``resample_hz`` (4 Hz) by linear interpolation (the usual HRV route,
+   Task Force 1996), with its least-squares line removed (slow wander and trends).
+2. Spectrum: Hann window, zero-padded FFT (``nfft`` 2048 at 4 Hz, 0.002 Hz bins), whitened by
+   ``f^3``: resting heart rate carries wander and Mayer waves (~0.1 Hz) whose power falls
+   steeply with frequency and, unweighted, outshouts a breathing peak at 15/min (measured on
+   the NeuroKit2 resting recording: 8 breaths/min read for 16.5). The breathing peak is the
+   largest whitened bin within ``band_hz`` (0.05-0.5 Hz, 3-30 breaths/min), at most 0.4x the
+   mean heart rate (beats sample the RSA wave: above half the beat rate it aliases); its
+   frequency is refined on the *unweighted* spectrum (the weighting tilts the peak upwards) by
+   a parabola through the log-power of the local maximum and its neighbours (exact for a
+   Gaussian peak, well below a bin for a Hann-windowed sinusoid).
+3. Phase and amplitude: a least-squares fit of ``c + d t + a cos(2 pi f t) + b sin(2 pi f t)``
+   at that frequency over the last two periods (at least 10 s) of the resampled series, read at
+   the window's end. Breath phase is 0 at the fitted heart-rate trough, taken as the inhale
+   onset, and pi at the heart-rate peak (about the exhale onset); ``rsa_bpm`` is the fitted
+   peak-to-trough swing.
+4. Quality in [0, 1]: the share of the whitened, detrended power within
+   ``±peak_halfwidth_hz`` (0.015 Hz) of the peak among all of it in 0.033-0.5 Hz (a
+   coherence-style peak ratio, McCraty et al. 2006), times ``min(1, rsa_bpm / 2)`` (below 2
+   beats/min of swing the rhythm is hard to tell from beat jitter), times the share of the
+   window covered by beats.
+
+Limits (documented, see ``docs/validation/breathing.md``)
+---------------------------------------------------------
+* Works best at slow rates: RSA is largest near the resonance rate (4.5-7 breaths/min, swings
+  of 10 beats/min and more) and shrinks several-fold by 15 breaths/min.
+* Above 0.4x the heart rate (about 25 breaths/min at 60 beats/min) the rhythm cannot be
+  recovered; at fast rates the estimate is unreliable and its quality low.
+* Heart-rate wander, Mayer waves (~0.1 Hz) and ectopic beats compete with breathing: correct
+  RR artifacts first (the input must be NN intervals; :func:`analysis.rr_artifacts.correct_rr`
+  or ``StreamingRRCorrector``). A Mayer wave can be mistaken for breathing at 6 breaths/min when
+  breathing is fast and shallow.
+* Phase: heart rate leads lung volume by up to a second at slow rates and by more at fast
+  rates (the baroreflex delay); the phase is the heart-rate oscillation's, not the lungs'.
+* The exhale:inhale ratio cannot be measured from RSA (the heart-rate wave is smoothed by the
+  vagal and baroreflex dynamics): it is never reported.
+* Rate resolution: one estimate covers ``window_s``; rate changes show up within about half a
+  window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from analysis.beats import Beat
+
+__all__ = [
+    "RRBreathEstimate",
+    "RRBreathTracker",
+    "RRCycle",
+    "estimate_breathing_from_rr",
+    "rr_breath_cycles",
+    "session_rate_bpm",
+]
+
+FloatArray = NDArray[np.float64]
+
+_WEIGHT_EXP = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class RRBreathEstimate:
+    """Breathing estimated from the heart rhythm at one instant.
+
+    Attributes
+    ----------
+    t_s : float
+        Time the estimate refers to (end of its window), s, beat clock.
+    rate_bpm : float
+        Breathing rate, breaths/min.
+    phase_rad : float
+        Breath phase at ``t_s`` in [0, 2 pi): 0 at the heart-rate trough (inhale onset), pi at
+        the heart-rate peak.
+    rsa_bpm : float
+        Peak-to-trough heart-rate swing at the breathing rate, beats/min.
+    quality : float
+        0 (no usable rhythm) to 1 (a clean, dominant breathing peak); see the module notes.
+    window_s : float
+        Length of heart-rate data the estimate used, s.
+    source : str
+        Always ``"rr"``.
+    """
+
+    t_s: float
+    rate_bpm: float
+    phase_rad: float
+    rsa_bpm: float
+    quality: float
+    window_s: float
+    source: str = "rr"
+
+
+class RRBreathTracker:
+    """Streaming breathing-rate estimator from NN intervals (module notes).
+
+    Parameters
+    ----------
+    window_s : float
+        Analysis window, s (>= 20).
+    step_s : float
+        Interval between estimates, s; estimates are due at whole multiples of it.
+    resample_hz : float
+        Rate of the evenly resampled heart-rate series, Hz.
+    band_hz : tuple of float
+        Breathing band searched, Hz.
+    peak_halfwidth_hz : float
+        Half-width of the peak window for the quality ratio, Hz.
+    min_coverage : float
+        Smallest share of the window that must hold beats for an estimate.
+    """
+
+    def __init__(
+        self,
+        *,
+        window_s: float = 64.0,
+        step_s: float = 5.0,
+        resample_hz: float = 4.0,
+        band_hz: tuple[float, float] = (0.05, 0.5),
+        peak_halfwidth_hz: float = 0.015,
+        min_coverage: float = 0.5,
+    ) -> None:
+        if not (math.isfinite(window_s) and window_s >= 20.0):
+            raise ValueError(f"window_s must be at least 20 s, got {window_s!r}")
+        if not (math.isfinite(step_s) and step_s > 0.0):
+            raise ValueError(f"step_s must be positive, got {step_s!r}")
+        if not (math.isfinite(resample_hz) and resample_hz >= 2.0 * band_hz[1]):
+            raise ValueError("resample_hz must be at least twice the band's upper edge")
+        if not 0.0 < band_hz[0] < band_hz[1]:
+            raise ValueError(f"band_hz must be ordered and positive, got {band_hz!r}")
+        if not 0.0 < min_coverage <= 1.0:
+            raise ValueError("min_coverage must lie in (0, 1]")
+        self._window_s = float(window_s)
+        self._step_s = float(step_s)
+        self._fs = float(resample_hz)
+        self._band = (float(band_hz[0]), float(band_hz[1]))
+        self._half = float(peak_halfwidth_hz)
+        self._min_cov = float(min_coverage)
+        self._beats: deque[tuple[float, float]] = deque()
+        self._next_k: int | None = None
+        n = round(window_s * resample_hz)
+        self._n = n
+        self._nfft = max(2048, 1 << (n - 1).bit_length())
+        self._hann: FloatArray = np.hanning(n).astype(np.float64)
+        self._freqs: FloatArray = np.fft.rfftfreq(self._nfft, 1.0 / self._fs).astype(np.float64)
+
+    @property
+    def window_s(self) -> float:
+        """Analysis window, s."""
+        return self._window_s
+
+    def update(self, beats: Iterable[Beat]) -> list[RRBreathEstimate]:
+        """Consume the next beats (NN intervals, in time order); return the estimates now due.
+
+        Parameters
+        ----------
+        beats : iterable of Beat
+            Beats with artifact-corrected intervals (``rr_ms`` > 0), times increasing.
+
+        Returns
+        -------
+        list of RRBreathEstimate
+            One per grid time ``k * step_s`` passed by these beats whose window held enough
+            beats; none before a full window has elapsed since the first beat.
+
+        Raises
+        ------
+        ValueError
+            If an interval is not positive and finite or a beat time goes backwards.
+        """
+        out: list[RRBreathEstimate] = []
+        for beat in beats:
+            t, rr = float(beat.t_s), float(beat.rr_ms)
+            if not (math.isfinite(rr) and rr > 0.0 and math.isfinite(t)):
+                raise ValueError(f"bad beat {beat!r}")
+            if self._beats and t < self._beats[-1][0]:
+                raise ValueError("beat times must not go backwards")
+            if self._next_k is None:
+                self._next_k = math.floor((t - rr / 1000.0 + self._window_s) / self._step_s) + 1
+            # Estimates due strictly before this beat use only the beats before it.
+            while self._next_k * self._step_s < t:
+                est = self._estimate(self._next_k * self._step_s)
+                if est is not None:
+                    out.append(est)
+                self._next_k += 1
+            self._beats.append((t, rr))
+            horizon = t - self._window_s - 5.0
+            while len(self._beats) > 2 and self._beats[1][0] < horizon:
+                self._beats.popleft()
+        return out
+
+    def _estimate(self, t_end: float) -> RRBreathEstimate | None:
+        t0 = t_end - self._window_s
+        times = np.fromiter((b[0] for b in self._beats), dtype=np.float64)
+        rr = np.fromiter((b[1] for b in self._beats), dtype=np.float64)
+        inside = (times >= t0) & (times <= t_end)
+        if inside.sum() < 8:
+            return None
+        covered = (min(float(times[inside][-1]), t_end) - max(float(times[inside][0]), t0)) / (
+            self._window_s
+        )
+        if covered < self._min_cov:
+            return None
+        grid = t0 + np.arange(self._n) / self._fs + 1.0 / self._fs
+        hr = np.interp(grid, times, 60000.0 / rr)
+        mean_hr = float(np.mean(60000.0 / rr[inside]))
+        return _analyse(
+            grid,
+            hr,
+            self._fs,
+            self._hann,
+            self._nfft,
+            self._freqs,
+            self._band,
+            self._half,
+            mean_hr,
+            covered,
+            t_end,
+            self._window_s,
+        )
+
+
+def _analyse(
+    grid: FloatArray,
+    hr: FloatArray,
+    fs: float,
+    hann: FloatArray,
+    nfft: int,
+    freqs: FloatArray,
+    band: tuple[float, float],
+    half: float,
+    mean_hr_bpm: float,
+    covered: float,
+    t_end: float,
+    window_s: float,
+) -> RRBreathEstimate | None:
+    """Spectral peak, phase and quality of one window (module notes, steps 1-4)."""
+    tc = grid - grid.mean()
+    slope = float(np.dot(tc, hr - hr.mean()) / np.dot(tc, tc))
+    x = hr - hr.mean() - slope * tc
+    raw = np.abs(np.fft.rfft(x * hann, nfft)) ** 2
+    # Whitened spectrum for choosing the peak and for the quality: heart-rate wander and Mayer
+    # waves fall off roughly as 1/f^2-1/f^3 and would outshout a breathing peak at 15/min.
+    power = raw * freqs**_WEIGHT_EXP
+    hi = min(band[1], 0.4 * mean_hr_bpm / 60.0)
+    sel = np.flatnonzero((freqs >= band[0]) & (freqs <= hi))
+    if sel.size < 3:
+        return None
+    j = int(sel[np.argmax(power[sel])])
+    # The weighting tilts the peak upwards; refine on the unweighted spectrum (its local
+    # maximum next to the chosen bin).
+    while 0 < j < raw.size - 1 and raw[j - 1] > raw[j]:
+        j -= 1
+    while 0 < j < raw.size - 1 and raw[j + 1] > raw[j]:
+        j += 1
+    df = float(freqs[1] - freqs[0])
+    f0 = float(freqs[j])
+    if 0 < j < raw.size - 1:
+        la, lb, lc = np.log(np.maximum(raw[j - 1 : j + 2], 1e-300))
+        denom = la - 2 * lb + lc
+        if denom < 0:
+            f0 += df * 0.5 * float(la - lc) / float(denom)
+    total_sel = (freqs >= 0.033) & (freqs <= 0.5)
+    total = float(power[total_sel].sum())
+    peak = float(power[total_sel & (np.abs(freqs - f0) <= half)].sum())
+    ratio = peak / total if total > 0 else 0.0
+    # Phase from the last two periods (at least 10 s).
+    span = min(max(2.0 / f0, 10.0), window_s)
+    m = grid >= grid[-1] - span
+    tt = grid[m] - grid[-1]
+    w = 2 * np.pi * f0
+    design = np.column_stack((np.ones(tt.size), tt, np.cos(w * tt), np.sin(w * tt)))
+    coef, *_ = np.linalg.lstsq(design, x[m], rcond=None)
+    a, b = float(coef[2]), float(coef[3])
+    amp = math.hypot(a, b)
+    # HR ~ amp cos(w t - psi), psi = atan2(b, a); at t = 0 (the window end) its phase is -psi.
+    # Breath phase 0 at the HR trough (HR phase pi): breath = HR phase - pi.
+    phase = (-math.atan2(b, a) - math.pi) % (2 * math.pi)
+    rsa = 2.0 * amp
+    quality = max(0.0, min(1.0, ratio * min(1.0, rsa / 2.0) * min(1.0, covered)))
+    return RRBreathEstimate(t_end, 60.0 * f0, phase, rsa, quality, window_s)
+
+
+def estimate_breathing_from_rr(
+    beat_t_s: ArrayLike, nn_ms: ArrayLike, **kwargs: float
+) -> list[RRBreathEstimate]:
+    """Breathing estimates over a whole NN series: one :class:`RRBreathTracker` fed every beat.
+
+    Parameters
+    ----------
+    beat_t_s : array_like, shape (n,)
+        Time of the beat ending each interval, s, increasing.
+    nn_ms : array_like, shape (n,)
+        Artifact-corrected intervals, ms.
+    **kwargs
+        See :class:`RRBreathTracker`.
+
+    Returns
+    -------
+    list of RRBreathEstimate
+        Every ``step_s`` from one window after the first beat to the last beat.
+    """
+    t = np.asarray(beat_t_s, dtype=np.float64)
+    rr = np.asarray(nn_ms, dtype=np.float64)
+    if t.shape != rr.shape or t.ndim != 1:
+        raise ValueError("beat_t_s and nn_ms must be one-dimensional and of equal length")
+    tracker = RRBreathTracker(**kwargs)  # type: ignore[arg-type]
+    return tracker.update(Beat(a, b) for a, b in zip(t.tolist(), rr.tolist(), strict=True))
+
+
+def session_rate_bpm(estimates: Iterable[RRBreathEstimate]) -> float | None:
+    """One breathing rate for a session: the median rate of its better half of estimates.
+
+    Estimates at or above the median quality are kept (windows dominated by a Mayer wave or a
+    movement have low quality), and their median rate is returned, breaths/min; ``None`` when
+    there is no estimate.
+    """
+    items = list(estimates)
+    if not items:
+        return None
+    q = np.array([e.quality for e in items])
+    rates = np.array([e.rate_bpm for e in items])
+    return float(np.median(rates[q >= np.median(q)]))
+
+
+@dataclass(frozen=True, slots=True)
+class RRCycle:
+    """One breathing cycle read from heart rate (batch): trough to trough of the RSA wave.
+
+    Attributes
+    ----------
+    inhale_onset_s : float
+        Heart-rate trough that starts the cycle, s (taken as the inhale onset).
+    exhale_onset_s : float
+        Heart-rate peak within the cycle, s (about the exhale onset).
+    end_s : float
+        Next heart-rate trough, s.
+    rsa_bpm : float
+        Peak minus the mean of the two troughs, beats/min.
+    quality : float
+        Quality of the nearest windowed estimate (:class:`RRBreathEstimate`), 0-1.
+    """
+
+    inhale_onset_s: float
+    exhale_onset_s: float
+    end_s: float
+    rsa_bpm: float
+    quality: float
+
+
+def rr_breath_cycles(
+    beat_t_s: ArrayLike,
+    nn_ms: ArrayLike,
+    estimates: Iterable[RRBreathEstimate],
+    *,
+    resample_hz: float = 4.0,
+) -> list[RRCycle]:
+    """Breath-by-breath cycles of the RSA wave over a whole recording (offline, zero-phase).
+
+    The heart-rate series (4 Hz, linear interpolation) is band-passed around the session rate
+    (:func:`session_rate_bpm`, 0.6x-1.6x, 2nd-order Butterworth run forwards and backwards, so
+    no delay: SciPy ``sosfiltfilt``, Gustafsson 1996) and its troughs and peaks, at least 0.6 of
+    a period apart (``scipy.signal.find_peaks``), bound the cycles. Limits as for the module:
+    the phase is the heart's, and there is no exhale:inhale ratio.
+
+    Parameters
+    ----------
+    beat_t_s, nn_ms : array_like, shape (n,)
+        Beat times, s, and artifact-corrected intervals, ms.
+    estimates : iterable of RRBreathEstimate
+        The windowed estimates of the same series (rate and per-cycle quality).
+    resample_hz : float
+        Rate of the resampled heart-rate series, Hz.
+
+    Returns
+    -------
+    list of RRCycle
+        In time order; empty when there is no estimate or too little data.
+    """
+    import scipy.signal
+
+    items = list(estimates)
+    rate = session_rate_bpm(items)
+    t = np.asarray(beat_t_s, dtype=np.float64)
+    rr = np.asarray(nn_ms, dtype=np.float64)
+    if rate is None or t.size < 8:
+        return []
+    f0 = rate / 60.0
+    grid = np.arange(t[0], t[-1], 1.0 / resample_hz)
+    hi = min(1.6 * f0, 0.45 * resample_hz)
+    if grid.size < 4 * resample_hz / f0 or not 0.6 * f0 < hi:
+        return []
+    hr = np.interp(grid, t, 60000.0 / rr)
+    sos = scipy.signal.butter(2, [0.6 * f0, hi], "bandpass", fs=resample_hz, output="sos")
+    x = scipy.signal.sosfiltfilt(sos, hr - hr.mean())
+    distance = max(1, int(0.6 * resample_hz / f0))
+    troughs, _ = scipy.signal.find_peaks(-x, distance=distance)
+    peaks, _ = scipy.signal.find_peaks(x, distance=distance)
+    est_t = np.array([e.t_s - e.window_s / 2 for e in items])
+    est_q = np.array([e.quality for e in items])
+    out: list[RRCycle] = []
+    for a, b in zip(troughs[:-1].tolist(), troughs[1:].tolist(), strict=True):
+        inside = peaks[(peaks > a) & (peaks < b)]
+        if inside.size == 0:
+            continue
+        p = int(inside[np.argmax(x[inside])])
+        mid = grid[a] + 0.5 * (grid[b] - grid[a])
+        q = float(est_q[int(np.argmin(np.abs(est_t - mid)))])
+        swing = float(hr[p] - 0.5 * (hr[a] + hr[b]))
+        out.append(RRCycle(float(grid[a]), float(grid[p]), float(grid[b]), swing, q))
+    return out

@@ -1,0 +1,110 @@
+"""Issue 7's acceptance numbers as tests, on the same generators as the validation report.
+
+The report (``benchmarks/validate_breath.py`` -> ``docs/validation/breathing.md``) runs the
+full grid with NeuroKit2 beside us; these tests run a seeded subset of it. Targets the belt
+detector does not meet yet are kept as strict expected failures with the measured numbers in
+the reason, so they turn into errors the day they pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.acc_breath import AccBreathTracker
+from benchmarks.validate_breath import (
+    MODERATE_SNR_DB,
+    Detected,
+    Scenario,
+    Score,
+    chest_acc,
+    ours,
+    score,
+    synthetic_belt,
+)
+
+SEED = 20240707
+RATES = (4.0, 6.0, 10.0, 15.0)
+RATIOS = (1.0, 1.5, 2.0, 3.0)
+
+
+def _moderate(ratio: float, pause: float) -> list[Score]:
+    out = []
+    for rate in RATES:
+        sc = Scenario(rate, ratio, pause_frac=pause, snr_db=MODERATE_SNR_DB, duration_s=180.0)
+        x, truth = synthetic_belt(sc, SEED)
+        out.append(score(ours(x, sc.fs_hz), truth))
+    return out
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.15])
+@pytest.mark.parametrize("ratio", RATIOS)
+def test_moderate_noise_rate_error_and_no_false_or_missed(ratio: float, pause: float) -> None:
+    scores = _moderate(ratio, pause)
+    for rate, s in zip(RATES, scores, strict=True):
+        print(
+            f"ratio {ratio} pause {pause} rate {rate}: rate err {s.rate_err_bpm:.3f}, "
+            f"onset {s.median('onset_err_s'):.3f} s, ratio err {s.median('ratio_err'):.3f}"
+        )
+        assert s.false == 0 and s.missed == 0, s
+        assert s.rate_err_bpm <= 0.2  # the issue's target
+        # What the detector achieves now (the issue's targets are the xfails below).
+        assert s.median("onset_err_s") <= 0.35
+        assert s.median("ratio_err") <= 0.45
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met yet: median onset error 37-105 ms over the grid at 30 dB (report, sect. 1); "
+    "slow breaths with a pause exceed 100 ms (up to ~200 ms at 4/min)",
+)
+def test_target_median_onset_error_100_ms() -> None:
+    for pause in (0.0, 0.15):
+        for ratio in RATIOS:
+            for s in _moderate(ratio, pause):
+                assert s.median("onset_err_s") <= 0.100
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met yet: per-breath median |ratio error| 0.06-0.34 at 30 dB (0.01-0.08 without "
+    "noise); session ratios are closer (report, sect. 1)",
+)
+def test_target_median_ratio_error_005() -> None:
+    for pause in (0.0, 0.15):
+        for ratio in RATIOS:
+            merged = _moderate(ratio, pause)
+            errors = [e for s in merged for e in s.ratio_err]
+            assert np.median(errors) <= 0.05
+
+
+@pytest.mark.parametrize("rate", [4.5, 5.0, 5.5, 6.0])
+@pytest.mark.parametrize(("ratio", "pause"), [(1.0, 0.0), (2.0, 0.0), (2.0, 0.15)])
+def test_slow_paced_at_15_db_has_no_false_breaths(rate: float, ratio: float, pause: float) -> None:
+    sc = Scenario(rate, ratio, pause_frac=pause, snr_db=15.0, duration_s=240.0)
+    x, truth = synthetic_belt(sc, SEED + 1)
+    found = ours(x, sc.fs_hz)
+    assert len(found) <= len(truth), (len(found), len(truth))
+    assert len(found) >= len(truth) - 1
+    assert score(found, truth).rate_err_bpm < 0.5
+
+
+@pytest.mark.parametrize(("rate", "fs"), [(6.0, 50.0), (12.0, 200.0), (15.0, 25.0)])
+def test_acc_posture_change_loses_no_breath_within_one(rate: float, fs: float) -> None:
+    sc = Scenario(rate, 1.5, pause_frac=0.1, snr_db=35.0, duration_s=300.0, fs_hz=fs)
+    acc, truth = chest_acc(sc, SEED, change_at_s=150.0)
+    tracker = AccBreathTracker(fs)
+    found = tracker.update(acc)
+    assert tracker.posture_changes == 1
+    near = [b for b in found if 90.0 < b.inhale_onset_s < 210.0]
+    true_near = [t for t in truth if 90.0 < t.inhale_onset_s < 210.0]
+    assert abs(len(near) - len(true_near)) <= 1
+    after = score(
+        [
+            Detected(b.inhale_onset_s, b.exhale_onset_s, b.end_s, b.ratio)
+            for b in found
+            if b.inhale_onset_s > 165.0
+        ],
+        [t for t in truth if t.inhale_onset_s > 165.5],
+    )
+    assert after.false == 0 and after.missed == 0

@@ -1,0 +1,197 @@
+"""``breathwise breaths``: output structure, column choice, RR input, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+
+from benchmarks.validate_breath import Scenario, synthetic_belt
+from trainer import breaths_cli
+from trainer.errors import BadArgument, UserError
+
+KEYS = {
+    "inhale_onset_s",
+    "exhale_onset_s",
+    "end_s",
+    "inhale_s",
+    "exhale_s",
+    "pause_s",
+    "ratio",
+    "depth",
+    "quality",
+}
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("breaths")(breaths_cli.breaths)
+    app.command("other")(lambda: None)  # two commands, so "breaths" is a subcommand
+    return app
+
+
+def call(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    make_app()(args=["breaths", *args], standalone_mode=False)
+    return capsys.readouterr().out
+
+
+def belt_signal(fs: float = 25.0, duration_s: float = 120.0) -> np.ndarray:
+    x, _ = synthetic_belt(Scenario(10.0, 2.0, snr_db=35.0, duration_s=duration_s, fs_hz=fs), 3)
+    return x
+
+
+def test_single_column_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    x = belt_signal()
+    f = tmp_path / "belt.txt"
+    f.write_text("\n".join(f"{v:.5f}" for v in x) + "\n")
+    out = json.loads(call([str(f), "--fs", "25"], capsys))
+    assert set(out) == {"breaths", "rate_bpm", "source", "settings"}
+    assert out["source"] == "belt"
+    assert out["rate_bpm"] == pytest.approx(10.0, abs=0.5)
+    assert len(out["breaths"]) >= 17
+    assert set(out["breaths"][0]) == KEYS
+    assert np.median([b["ratio"] for b in out["breaths"]]) == pytest.approx(2.0, abs=0.3)
+    assert out["settings"]["fs_hz"] == 25.0
+
+
+def test_named_and_numbered_column_and_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x = belt_signal()
+    f = tmp_path / "table.csv"
+    f.write_text(
+        "# exported\ntime,ECG,RSP\n"
+        + "".join(f"{i / 25:.2f},0.1,{v:.5f}\n" for i, v in enumerate(x))
+    )
+    by_name = json.loads(call([str(f), "--fs", "25", "--column", "RSP"], capsys))
+    by_number = json.loads(call([str(f), "--fs", "25", "--column", "3"], capsys))
+    auto = json.loads(call([str(f), "--fs", "25"], capsys))  # "RSP" is recognised
+    assert by_name["breaths"] == by_number["breaths"] == auto["breaths"]
+    text = call([str(f), "--fs", "25", "--column", "rsp", "--format", "csv"], capsys)
+    lines = text.splitlines()
+    header = lines.index(",".join(breaths_cli.BREATH_KEYS))
+    assert all(line.startswith("# ") for line in lines[:header])
+    assert len(lines) - header - 1 == len(by_name["breaths"])
+
+
+def test_acc_source_reads_three_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    x = belt_signal(50.0) - 5.0
+    angle = np.deg2rad(1.5) * x
+    acc = np.column_stack((1000 * np.sin(angle), -1000 * np.cos(angle), np.full(x.size, 50.0)))
+    acc += np.random.default_rng(0).normal(0, 1.0, acc.shape)
+    f = tmp_path / "acc.csv"
+    f.write_text("x;y;z\n" + "".join(f"{a:.2f};{b:.2f};{c:.2f}\n" for a, b, c in acc))
+    out = json.loads(call([str(f), "--fs", "50", "--source", "acc"], capsys))
+    assert out["source"] == "acc"
+    assert out["rate_bpm"] == pytest.approx(10.0, abs=0.5)
+
+
+def test_rr_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    beats = [0.0]
+    while beats[-1] < 300:
+        hr = 65 + 6 * np.sin(2 * np.pi * 0.1 * beats[-1])  # 6 breaths/min RSA
+        beats.append(beats[-1] + 60 / hr + rng.normal(0, 0.004))
+    rr = np.diff(beats) * 1000
+    f = tmp_path / "rr.txt"
+    f.write_text("\n".join(f"{v:.1f}" for v in rr))
+    out = json.loads(call(["--rr", str(f)], capsys))
+    assert out["source"] == "rr"
+    assert out["rate_bpm"] == pytest.approx(6.0, abs=0.3)
+    assert set(out["breaths"][0]) == KEYS
+    assert out["breaths"][0]["ratio"] is None
+    assert len(out["breaths"]) == pytest.approx(28, abs=3)
+    assert out["estimates"][0]["quality"] > 0.3
+
+
+def _write(tmp_path: Path, name: str, text: str) -> str:
+    f = tmp_path / name
+    f.write_text(text)
+    return str(f)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("empty.txt", "", "empty file"),
+        ("comments.txt", "# nothing\n\n", "empty file"),
+        ("words.txt", "1.0\n2.0\nthree\n4.0\n", ":3: 'three' is not a number"),
+        ("short.txt", "\n".join(["1.0"] * 100), "needs at least 20 s"),
+        ("nan.txt", "\n".join(["1.0"] * 500 + ["nan"] + ["1.0"] * 500), ":501:"),
+        ("cells.csv", "a,b\n1,2\n3,\n", ":3: empty cell"),
+        ("ragged.csv", "a,b\n1,2\n3\n", ":3: row has 1 columns"),
+    ],
+)
+def test_bad_files_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, message: str
+) -> None:
+    path = _write(tmp_path, name, text)
+    column = ["--column", "b"] if name.endswith(".csv") else []
+    with pytest.raises(UserError) as err:
+        call([path, "--fs", "10", *column], capsys)
+    msg = err.value.user_message()
+    assert "\n" not in msg and path in msg and message in msg, msg
+
+
+def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "x.txt", "\n".join(["1.0"] * 1000))
+    with pytest.raises(BadArgument, match="--fs is required"):
+        call([path], capsys)
+    with pytest.raises(BadArgument, match="--format"):
+        call([path, "--fs", "10", "--format", "xml"], capsys)
+    with pytest.raises(BadArgument, match="--source"):
+        call([path, "--fs", "10", "--source", "ppg"], capsys)
+    with pytest.raises(BadArgument, match="no such column"):
+        call([path, "--fs", "10", "--column", "rsp"], capsys)
+    with pytest.raises(BadArgument):
+        call([], capsys)
+    with pytest.raises(UserError, match="no such file"):
+        call([str(tmp_path / "missing.txt"), "--fs", "10"], capsys)
+    two = _write(tmp_path, "two.csv", "a,b\n" + "1,2\n" * 500)
+    with pytest.raises(UserError, match="choose one with --column"):
+        call([two, "--fs", "10"], capsys)
+
+
+def test_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = _write(tmp_path, "bad.txt", "1\n2\nx\n")
+    code = (
+        "import sys, typer\n"
+        "from trainer import breaths_cli\n"
+        "from trainer.errors import UserError\n"
+        "app = typer.Typer(pretty_exceptions_enable=False)\n"
+        "app.command('breaths')(breaths_cli.breaths)\n"
+        "app.command('other')(lambda: None)\n"
+        "try:\n"
+        "    app(args=sys.argv[1:], standalone_mode=False)\n"
+        "except UserError as e:\n"
+        "    print('breathwise: error: ' + e.user_message(), file=sys.stderr)\n"
+        "    sys.exit(e.exit_code)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "breaths", path, "--fs", "10"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_an_hour_at_100_hz_is_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    t = np.arange(360_000) / 100.0
+    x = np.sin(2 * np.pi * 0.2 * t) + 0.01 * np.random.default_rng(2).standard_normal(t.size)
+    f = tmp_path / "hour.txt"
+    np.savetxt(f, x, fmt="%.5f")
+    start = time.perf_counter()
+    out = json.loads(call([str(f), "--fs", "100"], capsys))
+    elapsed = time.perf_counter() - start
+    assert len(out["breaths"]) == pytest.approx(720, abs=3)
+    assert elapsed < 5.0  # typically ~1 s; loose for shared machines

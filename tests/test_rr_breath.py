@@ -1,0 +1,163 @@
+"""Tests for analysis.rr_breath: breathing rate and phase from RR intervals (RSA)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
+
+from analysis.beats import Beat
+from analysis.breath import detect_breaths
+from analysis.rr_artifacts import correct_rr
+from analysis.rr_breath import (
+    RRBreathEstimate,
+    RRBreathTracker,
+    estimate_breathing_from_rr,
+    rr_breath_cycles,
+    session_rate_bpm,
+)
+from devices.guide import GuideState
+from devices.sim import PersonModel, SimulatedSensor
+
+SEED = 4242
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+class Pacer:
+    """A fixed pacer: inhale then exhale (ratio 1.5), the guide the simulated person follows."""
+
+    def __init__(self, rate_bpm: float, ratio: float = 1.5) -> None:
+        self.period_s = 60.0 / rate_bpm
+        self.inhale_s = self.period_s / (1.0 + ratio)
+
+    def guide_at(self, t_s: float) -> GuideState:
+        return GuideState(
+            self.inhale_s,
+            0.0,
+            self.period_s - self.inhale_s,
+            0.0,
+            (t_s % self.period_s) / self.period_s,
+        )
+
+
+def simulated_nn(
+    rate_bpm: float, person_seed: int, duration_s: float = 240.0
+) -> tuple[np.ndarray, np.ndarray, SimulatedSensor]:
+    sim = SimulatedSensor(
+        PersonModel(seed=person_seed), Pacer(rate_bpm), start_mono_ns=0, start_wall_ns=0
+    )
+    sim.packets_until(round(duration_s * 1e9))
+    beats = np.array(sim.truth_beats_s)
+    beats = beats[beats < duration_s]
+    nn = correct_rr(np.diff(beats) * 1000.0).nn_ms  # ectopic beats corrected first
+    return beats[0] + np.cumsum(nn) / 1000.0, nn, sim
+
+
+@pytest.mark.parametrize("rate_bpm", [4.5, 5.5, 6.0, 7.0])
+def test_paced_breathing_rate_within_half_a_breath_per_minute(rate_bpm: float) -> None:
+    t, nn, _ = simulated_nn(rate_bpm, person_seed=int(rate_bpm * 10))
+    est = estimate_breathing_from_rr(t, nn)
+    assert len(est) >= 30
+    rates = np.array([e.rate_bpm for e in est])
+    assert np.max(np.abs(rates - rate_bpm)) <= 0.5, rates
+    assert session_rate_bpm(est) == pytest.approx(rate_bpm, abs=0.2)
+    assert np.median([e.quality for e in est]) > 0.3
+    assert all(e.source == "rr" and 0.0 <= e.quality <= 1.0 for e in est)
+
+
+def test_phase_follows_the_breaths() -> None:
+    # Phase 0 is the heart-rate trough (inhale onset). The simulated heart leads lung volume by
+    # 0.5 s, so at the true inhale onsets the phase should sit near 0 (within a quarter cycle).
+    t, nn, sim = simulated_nn(6.0, person_seed=3)
+    onsets = np.array([b[0] for b in sim.truth_breaths])
+    tracker = RRBreathTracker(step_s=0.5)
+    est = tracker.update(Beat(a, b) for a, b in zip(t.tolist(), nn.tolist(), strict=True))
+    errors = []
+    for e in est:
+        k = np.searchsorted(onsets, e.t_s) - 1
+        if k < 0 or k + 1 >= onsets.size:
+            continue
+        frac = (e.t_s - onsets[k]) / (onsets[k + 1] - onsets[k])
+        diff = (e.phase_rad - 2 * np.pi * frac + np.pi) % (2 * np.pi) - np.pi
+        errors.append(diff)
+    assert len(errors) > 100
+    assert abs(float(np.median(errors))) < np.pi / 2
+    assert float(np.median(np.abs(errors))) < np.pi / 2
+
+
+def test_white_heart_rate_gives_low_quality() -> None:
+    rng = np.random.default_rng(5)
+    rr = 900 + rng.normal(0, 10, 400)
+    t = np.cumsum(rr) / 1000
+    est = estimate_breathing_from_rr(t, rr)
+    assert np.median([e.quality for e in est]) < 0.2
+
+
+def test_cycles_count_breaths() -> None:
+    t, nn, sim = simulated_nn(5.0, person_seed=8)
+    est = estimate_breathing_from_rr(t, nn)
+    cycles = rr_breath_cycles(t, nn, est)
+    true = [b for b in sim.truth_breaths if t[0] + 5 < b[0] < t[-1] - 10]
+    assert abs(len(cycles) - len(true)) <= 2
+    for c in cycles:
+        assert c.inhale_onset_s < c.exhale_onset_s < c.end_s
+        assert c.rsa_bpm > 2.0
+
+
+_T, _NN, _ = simulated_nn(5.5, person_seed=11, duration_s=150.0)
+
+
+@seed(SEED)
+@settings(max_examples=20, deadline=None)
+@given(sizes=st.lists(st.integers(0, 30), min_size=1, max_size=6))
+def test_any_chunking_gives_the_batch_result(sizes: list[int]) -> None:
+    print(f"hypothesis seed {SEED}, chunk sizes {sizes}")
+    expected = estimate_breathing_from_rr(_T, _NN)
+    assert len(expected) > 10
+    beats = [Beat(a, b) for a, b in zip(_T.tolist(), _NN.tolist(), strict=True)]
+    if not any(sizes):
+        sizes = [*sizes, 1]
+    tracker = RRBreathTracker()
+    got: list[RRBreathEstimate] = []
+    i = k = 0
+    while i < len(beats):
+        got += tracker.update(beats[i : i + sizes[k % len(sizes)]])
+        i += sizes[k % len(sizes)]
+        k += 1
+    assert got == expected
+
+
+def test_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        RRBreathTracker(window_s=5.0)
+    tracker = RRBreathTracker()
+    with pytest.raises(ValueError):
+        tracker.update([Beat(1.0, math.nan)])
+    tracker.update([Beat(2.0, 800.0)])
+    with pytest.raises(ValueError):
+        tracker.update([Beat(1.0, 800.0)])
+    assert session_rate_bpm([]) is None
+
+
+@pytest.mark.shared_data
+def test_real_resting_recording_matches_the_belt() -> None:
+    path = DATA / "neurokit2" / "bio_resting_5min_100hz.csv"
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    nk = pytest.importorskip("neurokit2", reason="NeuroKit2 finds the R peaks of the ECG")
+    data = np.genfromtxt(path, delimiter=",", names=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, info = nk.ecg_peaks(data["ECG"], sampling_rate=100)
+    peaks = np.asarray(info["ECG_R_Peaks"]) / 100.0
+    nn = correct_rr(np.diff(peaks) * 1000.0).nn_ms
+    t = peaks[0] + np.cumsum(nn) / 1000.0
+    rr_rate = session_rate_bpm(estimate_breathing_from_rr(t, nn))
+    belt_rate = float(np.median([b.rate_bpm for b in detect_breaths(data["RSP"], 100.0)]))
+    assert rr_rate is not None
+    assert abs(rr_rate - belt_rate) <= 1.0, (rr_rate, belt_rate)

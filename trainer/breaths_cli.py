@@ -1,0 +1,445 @@
+"""``breathwise breaths``: breath-by-breath analysis of a waveform file, or breathing from RR.
+
+``breathwise breaths INPUT --fs HZ [--column NAME|N] [--source belt|acc] [--format json|csv]``
+reads a plain CSV/text waveform (one column, or the named / numbered column; ``--source acc``
+takes three columns x, y, z) and runs the same detectors as the live trainer
+(:func:`analysis.breath.detect_breaths`, :func:`analysis.acc_breath.detect_acc_breaths`).
+``breathwise breaths --rr FILE`` reads RR intervals (ms) and estimates breathing from
+respiratory sinus arrhythmia (:mod:`analysis.rr_breath`). Every problem with the input is one
+:class:`trainer.errors.UserError` line naming the file and line.
+
+Parsing is vectorised (``numpy.loadtxt``'s C reader): an hour of 100 Hz data takes well under a
+second to read; a slow line-by-line pass runs only to name the line of an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from numpy.typing import NDArray
+
+from analysis.acc_breath import AccBreathTracker
+from analysis.breath import Breath, detect_breaths
+from analysis.rr_artifacts import correct_rr
+from analysis.rr_breath import (
+    RRBreathTracker,
+    estimate_breathing_from_rr,
+    rr_breath_cycles,
+    session_rate_bpm,
+)
+from trainer.errors import BadArgument, UserError
+from trainer.hrv_cli import read_rr_file
+
+__all__ = ["BREATH_KEYS", "MIN_DURATION_S", "breaths", "read_waveform"]
+
+FloatArray = NDArray[np.float64]
+
+BREATH_KEYS = (
+    "inhale_onset_s",
+    "exhale_onset_s",
+    "end_s",
+    "inhale_s",
+    "exhale_s",
+    "pause_s",
+    "ratio",
+    "depth",
+    "quality",
+)
+"""Fields of each breath in the output, in order."""
+MIN_DURATION_S = 20.0
+"""Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
+_MAX_BYTES = 2 * 1024**3
+_ACC_NAMES = (("x", "y", "z"), ("acc_x", "acc_y", "acc_z"), ("ax", "ay", "az"))
+_BELT_NAMES = ("rsp", "resp", "respiration", "belt", "force", "force_n", "rsp_v")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:
+        return line.split()
+    return [cell.strip().strip('"') for cell in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if not path.is_file():
+        raise UserError(f"{path}: not a file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if raw[:2] == b"\x1f\x8b":
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise UserError(f"{path}: damaged gzip file ({exc})") from exc
+    if len(raw) > _MAX_BYTES:
+        raise UserError(f"{path}: larger than 2 GiB")
+    if b"\x00" in raw[:65536]:
+        raise UserError(f"{path}: not a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _pick_columns(
+    path: Path, line_no: int, names: list[str] | None, n_cols: int, column: str | None, acc: bool
+) -> list[int]:
+    """0-based columns to read: one for a belt, three for an accelerometer."""
+    lower = [n.lower() for n in names] if names is not None else None
+    shown = ", ".join(names) if names is not None else f"{n_cols} unnamed columns"
+
+    def resolve(spec: str) -> int:
+        spec = spec.strip()
+        if spec.isdigit():
+            k = int(spec)
+            if not 1 <= k <= n_cols:
+                raise BadArgument(f"--column {spec}: {path} has columns 1-{n_cols}")
+            return k - 1
+        if lower is not None and spec.lower() in lower:
+            return lower.index(spec.lower())
+        raise BadArgument(f"--column {spec!r}: no such column in {path} (columns: {shown})")
+
+    if column is not None:
+        cols = [resolve(c) for c in column.split(",")]
+        if len(cols) != (3 if acc else 1):
+            raise BadArgument(
+                f"--column: give {'three columns x,y,z' if acc else 'one column'} for "
+                f"--source {'acc' if acc else 'belt'}, got {column!r}"
+            )
+        return cols
+    if acc:
+        if lower is not None:
+            for triple in _ACC_NAMES:
+                if all(t in lower for t in triple):
+                    return [lower.index(t) for t in triple]
+        if n_cols == 3:
+            return [0, 1, 2]
+        raise UserError(
+            f"{path}:{line_no}: cannot tell which columns are x, y, z ({shown}); "
+            "name them x,y,z or use --column X,Y,Z"
+        )
+    if n_cols == 1:
+        return [0]
+    if lower is not None:
+        for name in _BELT_NAMES:
+            if name in lower:
+                return [lower.index(name)]
+    raise UserError(
+        f"{path}:{line_no}: {n_cols} columns ({shown}); choose one with --column NAME or N"
+    )
+
+
+def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> FloatArray:
+    """Read a waveform from a plain text / CSV file.
+
+    Layout: optional ``#`` comment lines and blank lines anywhere; an optional header row
+    (any non-numeric cell makes the first row a header); cells separated by commas,
+    semicolons, tabs or whitespace; gzip-compressed files are read too.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    column : str or None
+        Column to read: a header name or a 1-based number; for ``acc``, three of them
+        separated by commas. Optional for a single-column file (belt) or a three-column file
+        or x/y/z header (acc); a belt column named RSP, Resp, belt or force is found by itself.
+    acc : bool
+        Read three columns (x, y, z) instead of one.
+
+    Returns
+    -------
+    ndarray, shape (n,) or (n, 3)
+        The samples, float64, all finite.
+
+    Raises
+    ------
+    UserError
+        Missing, empty or unreadable file; a non-number, an empty or NaN/infinite cell, or a
+        short row; the message names the file and line.
+    BadArgument
+        ``column`` not in the file.
+    """
+    text = _read_text(path)
+    lines = text.splitlines()
+    numbered = [
+        (i + 1, line) for i, line in enumerate(lines) if line.strip() and line.lstrip()[0] != "#"
+    ]
+    if not numbered:
+        raise UserError(f"{path}: empty file (no samples)")
+    first_no, first = numbered[0]
+    delimiter = next((d for d in (",", ";", "\t") if d in first), None)
+    cells = _split(first, delimiter)
+    names: list[str] | None = None
+    body = numbered
+    if not all(_is_number(c) for c in cells):
+        names = cells
+        body = numbered[1:]
+    cols = _pick_columns(path, first_no, names, len(cells), column, acc)
+    if not body:
+        raise UserError(f"{path}: no samples after the header")
+    try:
+        data = np.loadtxt(
+            io.StringIO("\n".join(line for _, line in body)),
+            delimiter=delimiter,
+            usecols=cols,
+            ndmin=2,
+            dtype=np.float64,
+            quotechar='"',
+        )
+    except ValueError:
+        _raise_line_error(path, body, delimiter, cols)
+        raise UserError(f"{path}: cannot parse the samples") from None
+    bad = ~np.isfinite(data).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        no, line = body[i]
+        raise UserError(
+            f"{path}:{no}: {line.strip()[:40]!r} holds a NaN or infinite value; breath "
+            "analysis needs a continuous signal (split the file at gaps)"
+        )
+    if acc:
+        out: FloatArray = data
+        return out
+    return np.ascontiguousarray(data[:, 0])
+
+
+def _raise_line_error(
+    path: Path, body: list[tuple[int, str]], delimiter: str | None, cols: list[int]
+) -> None:
+    """Find the first bad line (slow pass, errors only) and raise a UserError naming it."""
+    need = max(cols) + 1
+    for no, line in body:
+        row = _split(line, delimiter)
+        if len(row) < need:
+            raise UserError(f"{path}:{no}: row has {len(row)} columns, expected at least {need}")
+        for c in cols:
+            cell = row[c].strip().strip('"')
+            if cell == "":
+                raise UserError(f"{path}:{no}: empty cell in column {c + 1}")
+            if not _is_number(cell):
+                raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
+
+
+def _breath_row(b: Breath) -> dict[str, Any]:
+    def num(v: float) -> float | None:
+        return round(v, 4) if math.isfinite(v) else None
+
+    return {
+        "inhale_onset_s": num(b.inhale_onset_s),
+        "exhale_onset_s": num(b.exhale_onset_s),
+        "end_s": num(b.end_s),
+        "inhale_s": num(b.inhale_s),
+        "exhale_s": num(b.exhale_s),
+        "pause_s": num(b.pause_s),
+        "ratio": num(b.ratio),
+        "depth": float(f"{b.depth:.6g}"),
+        "quality": b.quality,
+    }
+
+
+def _median_rate(rates: list[float]) -> float | None:
+    return round(float(np.median(rates)), 3) if rates else None
+
+
+def _check_fs(fs: float | None, minimum: float, what: str) -> float:
+    if fs is None:
+        raise BadArgument(f"--fs is required for a waveform file (samples per second of {what})")
+    if not (math.isfinite(fs) and minimum <= fs <= 100_000.0):
+        raise BadArgument(f"--fs must lie within {minimum:g}-100000 Hz for {what}, got {fs!r}")
+    return float(fs)
+
+
+def _analyse_waveform(
+    input: Path, fs: float | None, column: str | None, source: str
+) -> dict[str, Any]:
+    acc = source == "acc"
+    fs_hz = _check_fs(fs, 5.0 if acc else 4.0, "an accelerometer" if acc else "a belt")
+    data = read_waveform(input, column, acc=acc)
+    n = data.shape[0]
+    duration = n / fs_hz
+    if duration < MIN_DURATION_S:
+        raise UserError(
+            f"{input}: only {n} samples ({duration:.1f} s at {fs_hz:g} Hz); breath analysis "
+            f"needs at least {MIN_DURATION_S:g} s"
+        )
+    settings: dict[str, Any] = {
+        "fs_hz": fs_hz,
+        "column": column,
+        "samples": n,
+        "duration_s": round(duration, 3),
+        "time_origin": "first sample = 0 s",
+    }
+    if acc:
+        tracker = AccBreathTracker(fs_hz)
+        found = tracker.update(data)
+        settings["method"] = (
+            "chest ACC: 1.5 Hz low-pass, gravity removal (20 s), adaptive principal axis "
+            "(30 s), posture-change hold, then the belt detector"
+        )
+        settings["working_fs_hz"] = tracker.work_fs_hz
+        settings["posture_changes"] = tracker.posture_changes
+    else:
+        found = detect_breaths(data, fs_hz)
+        settings["method"] = (
+            "belt: causal 1 Hz Butterworth low-pass, adaptive hysteresis turning points, "
+            "onsets refined on the raw signal"
+        )
+    settings["detector"] = {"cutoff_hz": 1.0, "rel_delta": 0.3, "onset_fraction": 0.05}
+    rates = [b.rate_bpm for b in found if b.quality != "artifact"]
+    return {
+        "breaths": [_breath_row(b) for b in found],
+        "rate_bpm": _median_rate(rates),
+        "source": source,
+        "settings": settings,
+    }
+
+
+def _analyse_rr(rr_path: Path) -> dict[str, Any]:
+    values = read_rr_file(rr_path)
+    duration = sum(values) / 1000.0
+    tracker = RRBreathTracker()
+    if duration < tracker.window_s:
+        raise UserError(
+            f"{rr_path}: only {len(values)} intervals ({duration:.0f} s); breathing from RR "
+            f"needs at least {tracker.window_s:g} s"
+        )
+    corrected = correct_rr(values)
+    nn = corrected.nn_ms
+    t = np.cumsum(nn) / 1000.0
+    estimates = estimate_breathing_from_rr(t, nn)
+    cycles = rr_breath_cycles(t, nn, estimates)
+    rate = session_rate_bpm(estimates)
+
+    def label(q: float) -> str:
+        return "good" if q >= 0.4 else "uncertain" if q >= 0.15 else "artifact"
+
+    return {
+        "breaths": [
+            {
+                "inhale_onset_s": round(c.inhale_onset_s, 3),
+                "exhale_onset_s": round(c.exhale_onset_s, 3),
+                "end_s": round(c.end_s, 3),
+                "inhale_s": round(c.exhale_onset_s - c.inhale_onset_s, 3),
+                "exhale_s": round(c.end_s - c.exhale_onset_s, 3),
+                "pause_s": None,
+                "ratio": None,
+                "depth": round(c.rsa_bpm, 3),
+                "quality": label(c.quality),
+            }
+            for c in cycles
+        ],
+        "rate_bpm": None if rate is None else round(rate, 3),
+        "source": "rr",
+        "estimates": [
+            {
+                "t_s": round(e.t_s, 3),
+                "rate_bpm": round(e.rate_bpm, 3),
+                "phase_rad": round(e.phase_rad, 4),
+                "rsa_bpm": round(e.rsa_bpm, 3),
+                "quality": round(e.quality, 4),
+            }
+            for e in estimates
+        ],
+        "settings": {
+            "file": str(rr_path),
+            "intervals": len(values),
+            "corrected_values": int(corrected.nn_corrected.sum()),
+            "time_origin": "first beat = 0 s (end of the first interval at its RR)",
+            "method": "RSA: 64 s windows every 5 s, 4 Hz resampling, f^3-whitened Hann "
+            "spectrum peak in 3-30 breaths/min, phase from a sinusoid fit",
+            "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
+            "depth is the RSA swing in beats/min; ratio and pause cannot be measured from RR",
+            "quality_labels": "good >= 0.4, uncertain >= 0.15 (windowed RSA quality)",
+        },
+    }
+
+
+def _as_csv(result: dict[str, Any], source_name: str) -> str:
+    buf = io.StringIO()
+    buf.write(f"# breathwise breaths {source_name}\n")
+    buf.write(f"# source={result['source']}\n")
+    buf.write(f"# rate_bpm={json.dumps(result['rate_bpm'])}\n")
+    for key, value in result["settings"].items():
+        buf.write(f"# settings.{key}={json.dumps(value)}\n")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(BREATH_KEYS)
+    for row in result["breaths"]:
+        writer.writerow(["" if row[k] is None else row[k] for k in BREATH_KEYS])
+    return buf.getvalue()
+
+
+def breaths(
+    input: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Waveform file (CSV or text): one column, or choose one with --column.",
+            show_default=False,
+        ),
+    ] = None,
+    fs: Annotated[
+        float | None,
+        typer.Option("--fs", help="Sampling rate of INPUT, Hz (required for a waveform)."),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(
+            "--column",
+            help="Column to read: header NAME or 1-based number N (acc: X,Y,Z).",
+        ),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option("--source", help="belt: one chest-expansion column; acc: x,y,z columns."),
+    ] = "belt",
+    rr: Annotated[
+        Path | None,
+        typer.Option("--rr", help="RR-interval file (ms, one per line or a column) instead."),
+    ] = None,
+    format: Annotated[
+        str,
+        typer.Option("--format", help="json (breaths, rate, settings) or csv (one row a breath)."),
+    ] = "json",
+) -> None:
+    """Breath by breath: inhale/exhale onsets, phases, ratio, depth and quality.
+
+    From a belt or chest-accelerometer waveform, or (with --rr) breathing rate from the heart
+    rhythm alone. Times are seconds from the first sample. The result goes to standard output.
+    """
+    if format not in ("json", "csv"):
+        raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
+    if source not in ("belt", "acc"):
+        raise BadArgument(f"--source must be 'belt' or 'acc', not {source!r}")
+    if rr is not None:
+        if input is not None:
+            raise BadArgument("give either a waveform INPUT or --rr FILE, not both")
+        result = _analyse_rr(rr)
+        name = str(rr)
+    elif input is None:
+        raise BadArgument("give a waveform INPUT (with --fs) or --rr FILE")
+    else:
+        result = _analyse_waveform(input, fs, column, source)
+        name = str(input)
+    if format == "json":
+        typer.echo(json.dumps(result, indent=1, allow_nan=False))
+    else:
+        typer.echo(_as_csv(result, name), nl=False)
