@@ -68,6 +68,9 @@ CUE_LATE = "You are a bit late — start the in-breath with the rise"
 CUE_EARLY = "You are a bit early — wait for the rise to breathe in"
 CUE_IN_RHYTHM = "Nicely in rhythm"
 CUE_OWN_GOOD = "Lovely long out-breath — keep it easy"
+CUE_SENSOR_LOST = "Sensor lost — keep breathing easily while it reconnects"
+"""Shown when the link to a sensor drops or the strap loses skin contact (no measurement to
+coach from, so the person is simply told to carry on)."""
 
 
 class _Problem(Enum):

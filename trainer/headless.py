@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from trainer.pipeline import BreathEvent, Event, MarkEvent, StatusEvent
+from trainer.pacer import BreathPattern
+from trainer.pipeline import (
+    BreathEvent,
+    Event,
+    MarkEvent,
+    PacerEvent,
+    ProgramEvent,
+    StatusEvent,
+    StrainEvent,
+)
+from trainer.programs.runner import EventKind
 
 
 def _num(value: float | None, fmt: str, missing: str = "-") -> str:
@@ -35,9 +45,60 @@ depth 1.02  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
     return f"{line}  {f.cue}" if f.cue else line
 
 
+def format_program_event(event: ProgramEvent) -> str:
+    """One line for a step, side, repetition, cue or the program's end.
+
+    Example::
+
+        step 3/9 at  135.0 s  Sacrum — Move your attention a little higher, ...
+    """
+    at = f"at {event.t_s:7.1f} s"
+    if event.kind is EventKind.STEP:
+        detail = " ".join(event.detail.split())
+        head = f"step {event.step_index + 1}/{event.step_count} {at}  {event.text}"
+        return f"{head} — {detail}" if detail else head
+    if event.kind is EventKind.SIDE:
+        return f"side {at}  {event.text}"
+    if event.kind is EventKind.REPETITION:
+        return f"repetition {at}  {event.text}  ({event.step_title})"
+    if event.kind is EventKind.CUE:
+        return f"cue {at}  {event.text}"
+    return f"program end {at}"
+
+
+def format_pacer_event(event: PacerEvent) -> str | None:
+    """A line for a labelled pacer change that is not a program step (easing, restoring)."""
+    change = event.change
+    if not change.label or not change.label.startswith(("eased", "back to")):
+        return None
+    if change.action == "set" and change.pattern is not None:
+        pattern = BreathPattern.from_dict(change.pattern)
+        pace = f"{pattern.rate_bpm:.1f} breaths/min, out:in {pattern.ratio:.2f}"
+        return f"pacer at {event.t_s:7.1f} s  {change.label} -> {pace}"
+    return f"pacer at {event.t_s:7.1f} s  {change.label}"
+
+
 def format_summary(summary: dict[str, Any]) -> str:
-    """The closing line of a session."""
-    return (
+    """The closing lines of a session; the last one starts with ``summary:``.
+
+    Before it: how the practice went (minutes practised, mean follow score, mean
+    exhale:inhale ratio, heart rate start -> end, mean RSA per breath, mean coherence score)
+    and, after a resonance assessment, the chosen rate and the ranking. The text depends only on
+    the summary dict, which replay recomputes identically.
+    """
+    lines = [
+        f"practice: {_num(summary.get('minutes_practised'), '.1f')} min practised, "
+        f"follow {_num(summary.get('mean_follow_score'), '.0f')}/100, "
+        f"out:in {_num(summary.get('mean_ratio'), '.2f')}, "
+        f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
+        f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
+        f"RSA {_num(summary.get('mean_rsa_bpm'), '.1f')} bpm, "
+        f"coherence {_num(summary.get('coherence_score'), '.1f')}/10"
+    ]
+    resonance = summary.get("resonance")
+    if isinstance(resonance, dict):
+        lines.append(format_resonance(resonance))
+    lines.append(
         f"summary: {summary.get('duration_s', 0):.0f} s, {summary.get('breaths', 0)} breaths, "
         f"median rate {_num(summary.get('median_rate_bpm'), '.1f')} bpm, "
         f"mean ratio {_num(summary.get('mean_ratio'), '.2f')}, "
@@ -46,10 +107,25 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
         f"gaps {summary.get('gaps', 0)}, marks {summary.get('marks', 0)}"
     )
+    return "\n".join(lines)
+
+
+def format_resonance(resonance: dict[str, Any]) -> str:
+    """The assessment's outcome: the chosen rate and every scored rate, best first."""
+    chosen = resonance.get("chosen_rate_bpm")
+    if chosen is None:
+        return "resonance: no rate could be scored (too few beats, or the pacer was not followed)"
+    scores = {float(rate): score for rate, score in resonance.get("scores", [])}
+    ranking = ", ".join(
+        f"{rate:.1f} ({_num(scores.get(float(rate)), '.2f')})"
+        for rate in resonance.get("ranking_bpm", [])
+    )
+    return f"resonance: chosen {float(chosen):.1f} breaths/min; ranking (score) {ranking}"
 
 
 def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
-    """A pipeline listener that prints breaths, marks and status messages to ``out``."""
+    """A pipeline listener that prints breaths, marks, status messages, program steps and cues,
+    strain signs and easings to ``out``."""
 
     def listener(events: list[Event]) -> None:
         for event in events:
@@ -59,5 +135,14 @@ def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
                 print(f"mark at {event.t_s:7.1f} s  {event.label}".rstrip(), file=out, flush=True)
             elif isinstance(event, StatusEvent):
                 print(f"status at {event.t_s:7.1f} s  {event.message}", file=out, flush=True)
+            elif isinstance(event, ProgramEvent):
+                print(format_program_event(event), file=out, flush=True)
+            elif isinstance(event, StrainEvent):
+                line = f"strain at {event.t_s:7.1f} s  {event.kind.value} ({event.detail})"
+                print(f"{line}  {event.cue}", file=out, flush=True)
+            elif isinstance(event, PacerEvent):
+                text = format_pacer_event(event)
+                if text is not None:
+                    print(text, file=out, flush=True)
 
     return listener

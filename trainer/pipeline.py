@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,14 @@ from devices.pmd_stream import PmdStreamDecoder
 from devices.source import LinkEvent, LinkState
 from trainer.coach import Coach, Feedback
 from trainer.pacer import BreathPattern, Pacer
+from trainer.program_codec import PLAN_KEY, plan_from_json
+from trainer.programs.model import ProgramKind
+from trainer.programs.runner import EventKind, ProgramTimeline
 from trainer.recording import Header, Item, Mark, PacerChange
+from trainer.strain import StrainKind, StrainMonitor
+
+if TYPE_CHECKING:
+    from trainer.analysis_run import HeartMetrics
 
 NS_PER_S = 1_000_000_000
 BELT_RESYNC_S = 1.0
@@ -125,7 +132,56 @@ class PacerEvent:
     change: PacerChange
 
 
-Event = BreathEvent | BeatsEvent | BeltEvent | WaveformEvent | StatusEvent | MarkEvent | PacerEvent
+@dataclass(frozen=True, slots=True)
+class ProgramEvent:
+    """Something in the program's timeline began (a step, side, repetition, cue or the end).
+
+    Attributes
+    ----------
+    t_s : float
+        Session time the timeline puts it at, in seconds.
+    kind : EventKind
+        What began (pattern changes are not reported: they arrive as recorded pacer changes).
+    step_index, step_count : int
+        0-based index of the step and number of steps.
+    step_title : str
+        Title of the step.
+    text : str
+        The step title, the side, ``"3/10 left"`` for a repetition, or the cue text.
+    detail : str
+        For a step: its instruction text; otherwise empty.
+    """
+
+    t_s: float
+    kind: EventKind
+    step_index: int
+    step_count: int
+    step_title: str
+    text: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StrainEvent:
+    """A sign of strain in the breathing (:mod:`trainer.strain`), with its cue."""
+
+    t_s: float
+    kind: StrainKind
+    cue: str
+    detail: str
+
+
+Event = (
+    BreathEvent
+    | BeatsEvent
+    | BeltEvent
+    | WaveformEvent
+    | StatusEvent
+    | MarkEvent
+    | PacerEvent
+    | ProgramEvent
+    | StrainEvent
+)
 
 
 @dataclass(slots=True)
@@ -148,6 +204,12 @@ class Pipeline:
         The session header: start clocks and per-stream parameters (belt sample period).
     coach : Coach, optional
         Defaults to a :class:`Coach` with its default cue interval.
+
+    When the header's settings carry a program plan (``settings["program_plan"]``, see
+    :mod:`trainer.program_codec`), the pipeline lays the program out in session time and
+    reports its steps, sides, repetitions and cues as :class:`ProgramEvent` at the first item at
+    or after each one, so live, replay and batch see them at the same items. The pacer itself
+    only follows recorded pacer changes.
     """
 
     def __init__(self, header: Header, *, coach: Coach | None = None) -> None:
@@ -175,6 +237,18 @@ class Pipeline:
         self.packet_counts: Counter[str] = Counter()
         self.decode_errors: Counter[str] = Counter()
         self.last_t_s = 0.0
+        self.strain = StrainMonitor()
+        self.strain_signs: list[StrainEvent] = []
+        self._paused_since: float | None = None
+        self.paused_s = 0.0
+        plan_json = header.settings.get(PLAN_KEY)
+        self.program: ProgramTimeline | None = None
+        if plan_json is not None:
+            plan = plan_from_json(plan_json)
+            self.program = ProgramTimeline(
+                plan.program, personal_rate_bpm=plan.personal_rate_bpm, start_s=plan.start_s
+            )
+        self._program_t_s = -math.inf
 
     # ----------------------------------------------------------------------------- time
     def session_time_s(self, t_mono_ns: int) -> float:
@@ -197,6 +271,8 @@ class Pipeline:
         """Process items in order and return the events they cause, in order."""
         events: list[Event] = []
         for item in items:
+            if self.program is not None:
+                self._program_events(self.session_time_s(item.t_mono_ns), events)
             if isinstance(item, RawPacket):
                 self.last_t_s = self.session_time_s(item.t_mono_ns)
                 self.packet_counts[item.stream] += 1
@@ -221,6 +297,29 @@ class Pipeline:
                 events.append(mark)
         self._flush_belt(events)
         return events
+
+    def _program_events(self, t_s: float, events: list[Event]) -> None:
+        assert self.program is not None
+        found = self.program.events(self._program_t_s, t_s)
+        self._program_t_s = max(self._program_t_s, t_s)
+        found = [e for e in found if e.kind is not EventKind.PATTERN]
+        if not found:
+            return
+        # Breaths from belt samples before this instant come first, however items are batched.
+        self._flush_belt(events)
+        steps = self.program.program.steps
+        for event in found:
+            events.append(
+                ProgramEvent(
+                    event.t_s,
+                    event.kind,
+                    event.step_index,
+                    len(steps),
+                    steps[event.step_index].title,
+                    event.text,
+                    steps[event.step_index].text if event.kind is EventKind.STEP else "",
+                )
+            )
 
     def _belt_packet(self, packet: RawPacket, events: list[Event]) -> None:
         if not is_measurement_packet(packet.payload):
@@ -267,8 +366,18 @@ class Pipeline:
     def _breath(self, breath: Breath, events: list[Event]) -> None:
         if self.pacer is not None:
             feedback = self.coach.assess(breath, self.pacer)
+            state = self.pacer.state(breath.inhale_onset_s)
+            pattern = None if state.paused else state.pattern
         else:
             feedback = self.coach.assess_own_rhythm(breath, self.target_ratio)
+            pattern = None
+        sign = self.strain.update(breath, pattern)
+        if sign is not None:
+            strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
+            self.strain_signs.append(strain)
+            events.append(strain)
+            # One voice at a time: the strain cue takes the place of the coach's.
+            feedback = replace(feedback, cue=sign.cue)
         event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm)
         self.breaths.append(event)
         events.append(event)
@@ -321,6 +430,11 @@ class Pipeline:
 
     def _pacer_change(self, change: PacerChange, events: list[Event]) -> None:
         t_s = self.session_time_s(change.t_mono_ns)
+        if change.action == "pause" and self.pacer is not None and self._paused_since is None:
+            self._paused_since = t_s
+        elif change.action != "pause" and self._paused_since is not None:
+            self.paused_s += max(0.0, t_s - self._paused_since)
+            self._paused_since = None
         if change.action == "set" and change.pattern is not None:
             pattern = BreathPattern.from_dict(change.pattern)
             if self.pacer is None:
@@ -335,6 +449,8 @@ class Pipeline:
             self.pacer = None
             if change.target_ratio is not None:
                 self.target_ratio = change.target_ratio
+        paced = self.pacer is not None and not self.pacer.paused
+        self.strain.pace_changed(t_s, self.pacer.pattern_at(t_s) if paced and self.pacer else None)
         events.append(PacerEvent(t_s, change))
 
     def _link_event(self, event: LinkEvent, events: list[Event]) -> None:
@@ -362,7 +478,10 @@ class Pipeline:
         scores = [e.feedback.follow_score for e in good]
         hr_start = _mean_hr(self.beats, 0.0, 60.0)
         hr_end = _mean_hr(self.beats, max(0.0, end - 60.0), end)
-        return {
+        paused = self.paused_s
+        if self._paused_since is not None:
+            paused += max(0.0, end - self._paused_since)
+        summary: dict[str, Any] = {
             "duration_s": round(end, 3),
             "breaths": len(self.breaths),
             "median_rate_bpm": _round(np.median(rates)) if rates else None,
@@ -376,7 +495,66 @@ class Pipeline:
             "packets": dict(sorted(self.packet_counts.items())),
             "waveform_samples": dict(sorted(self.pmd_samples.items())),
             "decode_errors": dict(sorted(self.decode_errors.items())),
+            "minutes_practised": _round(max(0.0, end - paused) / 60.0),
+            "strain_signs": len(self.strain_signs),
         }
+        heart = self._heart(good)
+        summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
+        summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None
+        summary["coherence_score"] = _round(heart.mean_coherence_score) if heart else None
+        if self.program is not None:
+            summary["program"] = self.program.program.name
+            if self.program.program.kind is ProgramKind.RESONANCE_ASSESSMENT:
+                summary["resonance"] = self._resonance(good, end, heart)
+        return summary
+
+    def _heart(self, good: list[BreathEvent]) -> HeartMetrics | None:
+        """Whole-session heart metrics as the session report computes them
+        (:func:`trainer.analysis_run.heart_metrics`: Lipponen-Tarvainen artifact correction,
+        RSA peak-to-trough per breath after Grossman et al. 1990, McCraty et al. 2006
+        coherence); ``None`` without beats."""
+        from trainer.analysis_run import heart_metrics  # analysis_run builds on this module
+
+        if len(self.beats) < 2:
+            return None
+        t = np.asarray([b.t_s for b in self.beats], dtype=np.float64)
+        rr = np.asarray([b.rr_ms for b in self.beats], dtype=np.float64)
+        return heart_metrics(t, rr, [e.breath for e in good])
+
+    def _resonance(
+        self, good: list[BreathEvent], end_s: float, heart: HeartMetrics | None
+    ) -> dict[str, Any]:
+        """Score the program's completed paced steps (:func:`analysis.resonance.score_resonance`,
+        Lehrer et al. 2000 protocol) on the artifact-corrected beats and the measured breaths."""
+        from analysis.resonance import PacedStep, score_resonance
+
+        assert self.program is not None
+        steps = [
+            PacedStep(span.pattern.rate_bpm, span.t0_s, span.t1_s)
+            for span in self.program.scored_spans()
+            if span.t1_s <= end_s + 1.0
+        ]
+        nn_t, nn = _increasing_nn(heart)
+        if not steps or nn.size < 4:
+            return {"chosen_rate_bpm": None, "ranking_bpm": [], "scores": []}
+        result = score_resonance(nn_t, nn, steps, breaths=[e.breath for e in good])
+        return {
+            "chosen_rate_bpm": _round(result.chosen_rate_bpm),
+            "ranking_bpm": [_round(rate) for rate in result.ranking_bpm],
+            "scores": [[_round(step.rate_bpm), _round(step.score, 3)] for step in result.steps],
+        }
+
+
+def _increasing_nn(
+    heart: HeartMetrics | None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """NN beat times (s) and intervals (ms), time-ordered, without repeated times."""
+    if heart is None:
+        return np.empty(0), np.empty(0)
+    order = np.argsort(heart.nn_t_s, kind="stable")
+    nn_t, nn = heart.nn_t_s[order], heart.nn_ms[order]
+    keep = np.r_[True, np.diff(nn_t) > 1e-6]
+    return nn_t[keep], nn[keep]
 
 
 def _round(value: float | np.floating[Any] | None, digits: int = 2) -> float | None:

@@ -20,12 +20,17 @@ from devices.errors import BreathwiseDeviceError
 from devices.guide import GuideState
 from devices.packets import RawPacket
 from devices.source import LinkEvent, PacketSource
+from trainer.conductor import Conductor
 from trainer.pacer import BreathPattern, PacerState
 from trainer.pipeline import NS_PER_S, Event, Pipeline
+from trainer.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
+from trainer.programs.runner import TimelineState
 from trainer.recording import Header, Item, Mark, PacerChange, Recording, RecordingWriter
 from trainer.state import SessionState
 
 Listener = Callable[[list[Event]], None]
+QUIET_NS = NS_PER_S
+"""With no item for this long (ns), the program's pacer changes are made on the host clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +46,18 @@ class SessionPlan:
     duration_s : float
         Planned length; the session ends by itself after it.
     settings : dict
-        Stored in the recording header as given (CLI values, program name...).
+        Stored in the recording header as given (CLI values...).
+    program : ProgramPlan or None
+        A program to conduct: its steps set the pacer (``pattern`` is then unused), and the plan
+        goes into the header (``settings["program"]`` its name, ``settings["program_plan"]``
+        the whole plan) so a replay needs nothing else.
     """
 
     pattern: BreathPattern | None
     duration_s: float
     target_ratio: float = 1.5
     settings: dict[str, Any] = field(default_factory=dict)
+    program: ProgramPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +91,12 @@ class _SessionBase:
         if self.pipeline is None or self.pipeline.pacer is None:
             return None
         return self.pipeline.pacer.state(t_s)
+
+    def program_state(self, t_s: float) -> TimelineState | None:
+        """The program at session time ``t_s`` (step, side, repetition, cue), if one runs."""
+        if self.pipeline is None or self.pipeline.program is None:
+            return None
+        return self.pipeline.program.at(t_s)
 
     def guide_at(self, t_s: float) -> GuideState | None:
         """:class:`devices.guide.BreathingGuide` for a simulated person: follows our pacer."""
@@ -128,6 +144,7 @@ class LiveSession(_SessionBase):
         self._stop = asyncio.Event()
         self._stop_reason = ""
         self._last_item_ns = self.start_mono_ns
+        self.conductor: Conductor | None = None
 
     # ------------------------------------------------------------------ user actions
     def now_s(self) -> float:
@@ -158,32 +175,56 @@ class LiveSession(_SessionBase):
 
     # ------------------------------------------------------------------ the loop
     def handle(self, item: Item) -> None:
-        """Record one item, then process it (the order that loses nothing)."""
+        """Record one item, then process it (the order that loses nothing).
+
+        Around it, the conductor's pacer changes are handled the same way: those the program
+        puts before the item's time first, those its events call for (easing) after.
+        """
+        conductor = self.conductor
+        if conductor is not None and not isinstance(item, PacerChange):
+            for change in conductor.before(item.t_mono_ns):
+                self._handle_one(change)
+        events = self._handle_one(item)
+        if conductor is not None:
+            for change in conductor.after(events, item.t_mono_ns):
+                self._handle_one(change)
+
+    def _handle_one(self, item: Item) -> list[Event]:
         if self.writer is not None:
             self.writer.write_item(item)
         self._last_item_ns = max(self._last_item_ns, item.t_mono_ns)
-        if self.pipeline is not None:
-            self._dispatch(self.pipeline.handle((item,)))
+        if self.pipeline is None:
+            return []
+        events = self.pipeline.handle((item,))
+        self._dispatch(events)
+        return events
 
     async def run(self, source: PacketSource) -> SessionResult:
         """Run until the planned duration, :meth:`stop`, or a device failure."""
+        settings = dict(self.plan.settings)
+        if self.plan.program is not None:
+            settings["program"] = self.plan.program.program.name
+            settings[PLAN_KEY] = plan_to_json(self.plan.program)
         header = Header(
             start_mono_ns=self.start_mono_ns,
             start_wall_ns=self.start_wall_ns,
             source=source.info,
-            settings=self.plan.settings,
+            settings=settings,
         )
         self.pipeline = Pipeline(header)
         if self.out_dir is not None:
             self.writer = RecordingWriter.create(self.out_dir, header)
-        first = (
-            PacerChange(self.start_mono_ns, self.start_wall_ns, "set", self.plan.pattern.to_dict())
-            if self.plan.pattern is not None
-            else PacerChange(
-                self.start_mono_ns, self.start_wall_ns, "own", target_ratio=self.plan.target_ratio
-            )
+        # The pipeline lays the program out from the header: the conductor uses that very
+        # timeline, so what is conducted is what a replay will show.
+        self.conductor = Conductor(
+            self.start_mono_ns,
+            self.start_wall_ns,
+            timeline=self.pipeline.program,
+            pattern=self.plan.pattern,
+            target_ratio=self.plan.target_ratio,
         )
-        self.handle(first)
+        for change in self.conductor.start():
+            self._handle_one(change)
         end_ns = self.start_mono_ns + int(self.plan.duration_s * NS_PER_S)
         error: str | None = None
         try:
@@ -222,9 +263,13 @@ class LiveSession(_SessionBase):
     async def _timers(self, end_ns: int) -> None:
         # Wakes up a few times a second: flushes quiet periods and ends the session on time even
         # when the sensor is silent.
-        while self._clock_ns() < end_ns:
+        while (now := self._clock_ns()) < end_ns:
             if self.writer is not None:
                 self.writer.flush_if_due()
+            if self.conductor is not None and now - self._last_item_ns > QUIET_NS:
+                # The sensor is silent: the program still moves on, on the host clock.
+                for change in self.conductor.before(now):
+                    self._handle_one(change)
             await self._sleep(0.25)
 
 

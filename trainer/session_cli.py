@@ -8,8 +8,9 @@ import math
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,10 +18,18 @@ from trainer.config import load_settings
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
 from trainer.pacer import BreathPattern
-from trainer.paths import default_recordings_dir
+from trainer.program_session import PreparedProgram, prepare_program, store_resonance
+from trainer.programs.model import Program
+from trainer.programs.runner import ProgramTimeline
 from trainer.recording import read_recording
+from trainer.safety import ScreenStore, require_clearance
+from trainer.safety_cli import terminal_prompts
 from trainer.sensors_cli import open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.session_sound import SessionSound
+
+if TYPE_CHECKING:
+    from trainer.ui import BreathwiseApp
 
 MAX_MINUTES = 24 * 60
 
@@ -81,6 +90,30 @@ def _add_to_history(path: Path) -> None:
         print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
 
 
+def _check_screen(program: Program) -> None:
+    """The red-flag screen before a back-focused program (programs.md, "Safety")."""
+    if not program.back_focused:
+        return
+    ask, tell = terminal_prompts()
+    require_clearance(
+        True,
+        store=ScreenStore(),
+        ask=ask,
+        tell=tell,
+        today=date.today(),
+        program_title=program.title,
+    )
+
+
+def _show_tips(program: Program, note: str) -> None:
+    # Before the start, on stderr: stdout carries only what a replay prints again.
+    print(f"{program.title}: {program.description}", file=sys.stderr)
+    for tip in program.tips:
+        print(f"  tip: {tip}", file=sys.stderr)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+
+
 def live(
     device: Annotated[
         list[str] | None,
@@ -98,18 +131,43 @@ def live(
             "--pair", help="Pair (bond) with the sensor first, where the system needs it."
         ),
     ] = False,
-    rate: Annotated[
-        float, typer.Option("--rate", help="Pacer rate in breaths per minute (1-30).")
-    ] = 6.0,
-    ratio: Annotated[
-        float,
+    program_name: Annotated[
+        str | None,
         typer.Option(
-            "--ratio", help="Exhale:inhale ratio of the pacer, e.g. 2 = out twice as long."
+            "--program",
+            "-P",
+            help="Run a guided program (see 'breathwise programs'). Default: the program "
+            "setting, unless --rate or --ratio is given.",
         ),
-    ] = 2.0,
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option("--rate", help="Pacer rate in breaths per minute (1-30; default 6)."),
+    ] = None,
+    ratio: Annotated[
+        float | None,
+        typer.Option(
+            "--ratio",
+            help="Exhale:inhale ratio of the pacer, e.g. 2 = out twice as long (default 2).",
+        ),
+    ] = None,
     minutes: Annotated[
-        float, typer.Option("--minutes", "-m", help="Session length in minutes.")
-    ] = 10.0,
+        float | None,
+        typer.Option(
+            "--minutes",
+            "-m",
+            help="Session length in minutes (default 10, or the program's own length; a "
+            "program with a flexible step is fitted to it, a fixed one stops early).",
+        ),
+    ] = None,
+    sound: Annotated[
+        bool | None,
+        typer.Option(
+            "--sound/--no-sound",
+            help="Pacer sound, so you can follow with your eyes closed (default: the sound "
+            "setting, on).",
+        ),
+    ] = None,
     headless: Annotated[
         bool,
         typer.Option(
@@ -132,55 +190,137 @@ def live(
     """Run a paced-breathing session: follow the pacer while the sensor measures you.
 
     The bar fills as you breathe in and empties as you breathe out. Measured breath rate,
-    exhale:inhale ratio and heart rate appear beside it with a short coaching cue. Keys: p pause,
-    m mark a moment, q quit (the recording is saved either way). Every session is recorded to
-    the recordings directory; replay it with 'breathwise replay FILE'.
+    exhale:inhale ratio and heart rate appear beside it with a short coaching cue. With
+    --program, a guided program leads: its step card shows what to do, for how long, and on
+    which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way).
+    Every session is recorded to the recordings directory; replay it with
+    'breathwise replay FILE'.
+
+    Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis.
+    In an emergency call emergency services. Back-focused programs first ask the red-flag
+    safety questions ('breathwise screen').
 
     Example: breathwise live --device sim --rate 5.5 --ratio 2 --minutes 10
     """
-    devices = list(device) if device else [load_settings().default_device or "sim"]
-    pattern = _pattern(rate, ratio)
-    duration_s = _minutes(minutes) * 60.0
-    out_dir = out if out is not None else default_recordings_dir()
+    config = load_settings()
+    devices = list(device) if device else [config.default_device or "sim"]
+    if minutes is not None:
+        _minutes(minutes)
+    if program_name is None and rate is None and ratio is None:
+        program_name = config.program
+    prepared: PreparedProgram | None = None
+    if program_name is not None:
+        if rate is not None or ratio is not None:
+            raise BadArgument(
+                "--program cannot be combined with --rate or --ratio",
+                "the program sets the pace; use one or the other",
+            )
+        prepared = prepare_program(program_name, config, minutes=minutes)
+        pattern = None
+        duration_s = prepared.duration_s
+    else:
+        pattern = _pattern(6.0 if rate is None else rate, 2.0 if ratio is None else ratio)
+        duration_s = (10.0 if minutes is None else minutes) * 60.0
+    out_dir = out if out is not None else config.effective_recordings_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--out {out_dir} is not a directory")
+    if prepared is not None:
+        _check_screen(prepared.plan.program)
+        _show_tips(prepared.plan.program, prepared.note)
     settings = {
         "device": devices,
-        "rate_bpm": rate,
-        "ratio": ratio,
-        "minutes": minutes,
+        "rate_bpm": pattern.rate_bpm if pattern is not None else None,
+        "ratio": pattern.ratio if pattern is not None else None,
+        "minutes": duration_s / 60.0,
         "seed": seed,
     }
-    plan = SessionPlan(pattern=pattern, duration_s=duration_s, settings=settings)
+    plan = SessionPlan(
+        pattern=pattern,
+        duration_s=duration_s,
+        settings=settings,
+        program=prepared.plan if prepared is not None else None,
+    )
     listeners = [line_printer(sys.stdout)] if headless else []
     session = LiveSession(plan, out_dir=out_dir, listeners=listeners)
+    play = config.sound if sound is None else sound
+    timeline = (
+        ProgramTimeline(prepared.plan.program, personal_rate_bpm=prepared.plan.personal_rate_bpm)
+        if prepared is not None
+        else None
+    )
+    notify: Callable[[str], None] | None = None
+    app_ref: list[BreathwiseApp] = []
+    if not headless:
+        from trainer.ui import BreathwiseApp
+
+        title = (
+            f"Breathwise — {prepared.plan.program.title}"
+            if prepared is not None
+            else f"Breathwise — {pattern.rate_bpm:.1f} breaths/min, out:in {pattern.ratio:.1f}"
+            if pattern is not None
+            else "Breathwise"
+        )
+
+        def notify(text: str) -> None:
+            # The sound starts inside the app's run: the app exists by then.
+            if app_ref:
+                app_ref[0].set_note(text)
 
     async def run_session() -> SessionResult:
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop.
         source = await open_source(devices, session, seed=seed, pair=pair)
-        return await session.run(source)
+        audio: SessionSound | None = None
+        if play:
+            audio = SessionSound(
+                session.pacer_state,
+                session.now_s,
+                end_s=duration_s,
+                cue_times_s=timeline.sound_cue_times_s() if timeline is not None else (),
+                notify=notify,
+            )
+            audio.start()
+        result: SessionResult | None = None
+        try:
+            result = await session.run(source)
+        finally:
+            if audio is not None:
+                completed = result is not None and result.summary.get("ended") == "completed"
+                await asyncio.to_thread(audio.stop, completed=completed)
+        return result
 
     if headless:
         result = _run_with_signals(run_session, session.stop)
         print(format_summary(result.summary), flush=True)
-        _report_end(result)
+        _finish(result)
         return
-    from trainer.ui import BreathwiseApp
-
     app = BreathwiseApp(
         session,
         run_session,
-        title=f"Breathwise — {pattern.rate_bpm:.1f} breaths/min, out:in {pattern.ratio:.1f}",
+        title=title,
         duration_s=duration_s,
+        target_ratio=plan.target_ratio if pattern is None else None,
         on_pause=session.toggle_pause,
         on_mark=session.mark,
         on_quit=lambda: session.stop("quit"),
+        hold_at_end=True,
     )
+    app_ref.append(app)
     result_or_none = app.run()
     if result_or_none is None:
         raise UserError("the session ended without a result")
     print(format_summary(result_or_none.summary))
-    _report_end(result_or_none)
+    _finish(result_or_none)
+
+
+def _finish(result: SessionResult) -> None:
+    rate = store_resonance(result.summary)
+    if rate is not None:
+        print(
+            f"your resonance rate, {rate:.1f} breaths/min, is stored: "
+            "'breathwise live --program resonance-training' paces at it",
+            file=sys.stderr,
+        )
+    _report_end(result)
 
 
 def _speed(text: str) -> float | None:

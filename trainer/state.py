@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer.coach import CUE_SENSOR_LOST
 from trainer.pipeline import (
     BeatsEvent,
     BeltEvent,
@@ -17,8 +18,11 @@ from trainer.pipeline import (
     Event,
     MarkEvent,
     PacerEvent,
+    ProgramEvent,
     StatusEvent,
+    StrainEvent,
 )
+from trainer.programs.runner import EventKind
 
 TRACE_S = 60.0
 """Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
@@ -42,6 +46,14 @@ class SessionState:
         The latest non-measurement message (contact, link, bad data), empty when all is well.
     breath_trace, hr_trace : deque of (t_s, value)
         Recent belt force (decimated to ``TRACE_FS_HZ``) and beat-by-beat heart rate.
+    step : ProgramEvent or None
+        The latest program step that began (``None`` without a program).
+    program_done : bool
+        The program reached its end.
+    strain_signs : int
+        Signs of strain seen so far.
+    pacer_note : str
+        Label of the latest easing or restoring pacer change, empty when none.
     """
 
     last_breath: BreathEvent | None = None
@@ -60,6 +72,10 @@ class SessionState:
     hr_trace: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=200))
     recent_rates_bpm: deque[float] = field(default_factory=lambda: deque(maxlen=3))
     recent_ratios: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    step: ProgramEvent | None = None
+    program_done: bool = False
+    strain_signs: int = 0
+    pacer_note: str = ""
     _trace_next_t_s: float = 0.0
 
     def apply(self, events: list[Event]) -> None:
@@ -85,6 +101,21 @@ class SessionState:
                 self.status_t_s = event.t_s
                 if event.kind == "link":
                     self.link_ok = "lost" not in event.message
+                lost = (event.kind == "link" and not self.link_ok) or (
+                    event.kind == "contact" and "no skin contact" in event.message
+                )
+                if lost:
+                    self._set_cue(CUE_SENSOR_LOST, event.t_s)
+            elif isinstance(event, ProgramEvent):
+                if event.kind is EventKind.STEP:
+                    self.step = event
+                elif event.kind is EventKind.CUE:
+                    self._set_cue(event.text, event.t_s)
+                elif event.kind is EventKind.END:
+                    self.program_done = True
+            elif isinstance(event, StrainEvent):
+                self.strain_signs += 1
+                self._set_cue(event.cue, event.t_s)
             elif isinstance(event, MarkEvent):
                 self.marks += 1
             elif isinstance(event, PacerEvent):
@@ -92,6 +123,12 @@ class SessionState:
                     self.paused = True
                 elif event.change.action in ("resume", "set", "own"):
                     self.paused = False
+                if event.change.label.startswith(("eased", "back to")):
+                    self.pacer_note = event.change.label
+
+    def _set_cue(self, text: str, t_s: float) -> None:
+        self.cue = text
+        self.cue_t_s = t_s
 
     def _add_belt(self, event: BeltEvent) -> None:
         step = max(1, round(event.fs_hz / TRACE_FS_HZ))

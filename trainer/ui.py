@@ -16,7 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Sparkline, Static
 
+from trainer.headless import format_summary
 from trainer.pacer import PacerState, Phase
+from trainer.programs.runner import TimelineState
 from trainer.session import SessionResult
 from trainer.state import SessionState
 
@@ -103,6 +105,50 @@ def render_metrics(
     return text
 
 
+def _mmss(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+def render_program(program: TimelineState, width: int) -> Text:
+    """The step card: step number and title, posture, instruction, side, repetition, countdowns.
+
+    Parameters
+    ----------
+    program : TimelineState
+        The program at the session's current time (``ProgramTimeline.at``).
+    width : int
+        Characters available (the instruction is cut to two lines of it).
+    """
+    width = max(20, width)
+    step = program.step
+    text = Text()
+    if program.finished:
+        text.append("Program complete — rest a moment before you get up", style="bold green")
+        return text
+    head = f"Step {program.step_index + 1}/{program.step_count}  {step.title}"
+    left = f"{_mmss(program.step_left_s)} left in step"
+    text.append(head, style="bold magenta")
+    text.append(f"   ({step.posture.label})", style="dim")
+    text.append(f"   {left}\n", style="bold")
+    words = " ".join(step.text.split())
+    limit = 2 * width - 2
+    text.append((words if len(words) <= limit else words[: limit - 1] + "…") + "\n")
+    parts: list[str] = []
+    if program.side is not None:
+        parts.append(f"Side: {program.side}")
+    if program.repetition is not None and step.repetitions is not None:
+        rep = f"Repetition {program.repetition}/{step.repetitions}"
+        if program.repetition_left_s is not None:
+            rep += f" ({program.repetition_left_s:4.1f} s)"
+        parts.append(rep)
+    if program.next_title:
+        parts.append(f"Next: {program.next_title}")
+    parts.append(f"{_mmss(program.left_s)} left in program")
+    text.append("  ·  ".join(parts), style="cyan")
+    return text
+
+
 class PacerView(Static):
     """The animated pacer."""
 
@@ -122,11 +168,16 @@ class BreathwiseApp(App[SessionResult | None]):
         Planned length, for the time-left display.
     on_pause, on_mark, on_quit : callables, optional
         Key actions (live sessions); replay leaves pause and mark out.
+    hold_at_end : bool
+        Keep the screen up after the session ends, showing the summary until ``q``.
+
+    A session with a ``program_state(t_s)`` method that returns a state shows the step card.
     """
 
     CSS = """
     Screen { layout: vertical; }
     #pacer { height: 6; border: round $accent; padding: 0 1; }
+    #program { height: 6; border: round $secondary; padding: 0 1; }
     #middle { height: 9; }
     #metrics { width: 44; border: round $primary; padding: 0 1; }
     #traces { border: round $primary; padding: 0 1; }
@@ -151,8 +202,11 @@ class BreathwiseApp(App[SessionResult | None]):
         on_pause: Callable[[], None] | None = None,
         on_mark: Callable[[], None] | None = None,
         on_quit: Callable[[], None] | None = None,
+        hold_at_end: bool = False,
     ) -> None:
         super().__init__()
+        self._hold_at_end = hold_at_end
+        self._finished = False
         self.session = session
         self._run_session = run_session
         self._duration_s = duration_s
@@ -167,6 +221,10 @@ class BreathwiseApp(App[SessionResult | None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield PacerView(id="pacer")
+        # Shown once the session has a program (its pipeline exists only after the start).
+        card = Static(id="program")
+        card.display = False
+        yield card
         with Horizontal(id="middle"):
             yield Static(id="metrics")
             with Vertical(id="traces"):
@@ -182,13 +240,33 @@ class BreathwiseApp(App[SessionResult | None]):
         self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
         self.run_worker(self._drive(), exclusive=True)
 
+    def _program_state(self, t_s: float) -> TimelineState | None:
+        # Optional in the ViewableSession protocol: plain test doubles have no program.
+        program_state = getattr(self.session, "program_state", None)
+        return program_state(t_s) if callable(program_state) else None
+
+    def set_note(self, text: str) -> None:
+        """Show a one-off notice in the status line (e.g. "sound is off: ..."); thread-safe
+        enough for the audio thread: it only replaces a string that the next redraw reads."""
+        self._note = text
+
     async def _drive(self) -> None:
         self.result = await self._run_session()
+        self._finished = True
         self.refresh_view()
-        self.exit(self.result)
+        if not self._hold_at_end:
+            self.exit(self.result)
+            return
+        summary = format_summary(self.result.summary) if self.result else ""
+        cue = self.query_one("#cue", Static)
+        cue.styles.height = summary.count("\n") + 3
+        cue.update(Text(summary))
+        self._note = "session over — press q to close"
+        self.refresh_view(keep_cue=True)
 
-    def refresh_view(self) -> None:
+    def refresh_view(self, *, keep_cue: bool = False) -> None:
         """Redraw everything from the session's state at the session's current time."""
+        keep_cue = keep_cue or (self._finished and self._hold_at_end)
         t_s = self.session.now_s()
         state = self.session.state
         pacer = self.session.pacer_state(t_s)
@@ -203,7 +281,14 @@ class BreathwiseApp(App[SessionResult | None]):
         self.query_one("#hr_trace", Sparkline).data = [
             v for t, v in state.hr_trace if t >= horizon
         ] or [0.0]
-        self.query_one("#cue", Static).update(Text(state.cue or "Follow the bar with your breath"))
+        program = self._program_state(t_s)
+        card = self.query_one("#program", Static)
+        card.display = program is not None
+        if program is not None:
+            card.update(render_program(program, max(20, card.size.width - 2)))
+        if not keep_cue:
+            default = "Follow the bar with your breath" if pacer is not None else ""
+            self.query_one("#cue", Static).update(Text(state.cue or default or "Breathe easily"))
         clock = f"{int(t_s // 60):02d}:{int(t_s % 60):02d}"
         if self._duration_s is not None:
             left = max(0.0, self._duration_s - t_s)
@@ -229,6 +314,9 @@ class BreathwiseApp(App[SessionResult | None]):
             self.refresh_view()
 
     def action_quit_session(self) -> None:
+        if self._finished:
+            self.exit(self.result)
+            return
         if self._on_quit is not None:
             self._note = "saving…"
             self._on_quit()

@@ -1,0 +1,163 @@
+"""Every program end to end on the simulated person, and its recording replayed to the same output;
+the CLI's program errors as one line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from program_runs import compressed, replay_lines, run_program
+
+from devices.sim import PersonModel
+from trainer.cli import run
+from trainer.config import Settings
+from trainer.pipeline import PacerEvent, ProgramEvent
+from trainer.program_session import prepare_program
+from trainer.programs import EventKind, load_catalog
+from trainer.programs.model import ProgramError
+from trainer.recording import PacerChange, read_recording
+from trainer.session_sound import SessionSound
+from trainer.sound import AudioOut
+
+CATALOG = load_catalog()
+COMPRESSED_S = 150.0
+"""Each program squeezed into 2.5 simulated minutes (see ``compressed``)."""
+
+
+@pytest.mark.parametrize("name", CATALOG.names())
+def test_program_runs_end_to_end_and_replays_identically(name: str, tmp_path: Path) -> None:
+    program = compressed(CATALOG.get(name), COMPRESSED_S)
+    rate = 5.5 if program.needs_personal_rate else None
+    done = run_program(tmp_path, program, person=PersonModel(seed=11), personal_rate_bpm=rate)
+
+    step_lines = [line for line in done.lines if line.startswith("step ")]
+    count = len(program.steps)
+    assert [line.split()[1] for line in step_lines] == [f"{i}/{count}" for i in range(1, count + 1)]
+    assert step_lines[0].startswith(f"step 1/{count} at     0.0 s  {program.steps[0].title} — ")
+    cues = [c.text for s in program.steps for c in s.cues]
+    assert [line.split(" s  ", 1)[1] for line in done.lines if line.startswith("cue ")] == cues
+    reps = sum((s.repetitions or 0) * s.side_count for s in program.steps)
+    assert sum(line.startswith("repetition ") for line in done.lines) == reps
+    assert done.lines[-1].startswith(f"summary: {COMPRESSED_S:.0f} s")
+    assert any(line.startswith("practice: 2.5 min practised") for line in done.lines[-3:])
+
+    # Each step's pacer change is in the recording, labelled with its title, at its start.
+    recording = read_recording(done.path)
+    changes = [i for i in recording.items if isinstance(i, PacerChange)]
+    titles = [s.title for s in program.steps]
+    assert {c.label for c in changes} == set(titles)
+    assert recording.header.settings["program"] == name
+
+    # The replay needs only the file: same lines, same summary.
+    assert replay_lines(done.path) == done.lines
+
+
+def test_the_pacer_follows_the_program_and_the_person_follows_the_pacer(tmp_path: Path) -> None:
+    program = CATALOG.get("spine-body-scan")
+    done = run_program(tmp_path, program, person=PersonModel(seed=2), duration_s=300.0)
+    changes = [e for e in done.events if isinstance(e, PacerEvent)]
+    # Arrive at 2 s in / 4 s out, then the tailbone stage slows toward 2.5/5 in 45 s stages.
+    assert changes[0].t_s == 0.0 and changes[0].change.pattern == {
+        "inhale_s": 2.0,
+        "hold_in_s": 0.0,
+        "exhale_s": 4.0,
+        "hold_out_s": 0.0,
+    }
+    assert [round(e.t_s, 6) for e in changes[:3]] == [0.0, 45.0, 90.0]
+    assert changes[2].change.pattern is not None and changes[2].change.pattern["exhale_s"] == 5.0
+    steps = [e for e in done.events if isinstance(e, ProgramEvent) and e.kind is EventKind.STEP]
+    assert [e.step_title for e in steps] == [s.title for s in program.steps[: len(steps)]]
+    rates = [b.breath.rate_bpm for b in done.session.pipeline.breaths[3:]]  # type: ignore[union-attr]
+    assert rates and max(rates) < 14.0  # following a 10-8 breaths/min pacer, not breathing at 12+
+    assert done.result.summary["duration_s"] == 300.0
+
+
+def test_flexible_program_takes_the_asked_minutes_and_fixed_one_stops_early() -> None:
+    fitted = prepare_program("relaxation-response", Settings(), minutes=10)
+    assert fitted.duration_s == 600.0
+    assert fitted.plan.program.total_duration_s == 600.0
+    cut = prepare_program("spine-body-scan", Settings(), minutes=2)
+    assert cut.duration_s == 120.0 and "stop after 2 min" in cut.note
+    with pytest.raises(ProgramError, match="can run from"):
+        prepare_program("relaxation-response", Settings(), minutes=1)
+
+
+def test_resonance_training_without_a_stored_rate_says_to_assess_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["live", "--program", "resonance-training", "--headless", "--no-sound"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "no" in err[0] and "resonance-assessment program first" in err[0]
+
+
+def test_back_program_headless_without_terminal_or_answers_refuses(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (None, print))
+    code = run(["live", "--program", "back-release", "--headless", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1
+    assert "Back-release routine works on the back" in err[0]
+    assert "breathwise screen" in err[0]
+    assert not list(tmp_path.glob("*.bwr"))
+
+
+def test_malformed_user_program_is_one_line_naming_file_line_and_field(
+    capsys: pytest.CaptureFixture[str], private_user_dirs: Path
+) -> None:
+    folder = private_user_dirs / "config" / "programs"
+    folder.mkdir(parents=True)
+    (folder / "mine.toml").write_text(
+        'title = "Mine"\ndescription = "x"\nposture = "sitting"\n'
+        '[[step]]\ntitle = "One"\ntext = "Breathe."\n'
+        "duration_s = -5\nbreathing = { inhale_s = 4, exhale_s = 6 }\n",
+        encoding="utf-8",
+    )
+    assert run(["live", "--program", "mine", "--headless"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert re.search(r"mine\.toml:7: .*duration_s", err[0]), err[0]
+
+
+def test_malformed_config_is_one_line_naming_the_file(
+    capsys: pytest.CaptureFixture[str], private_user_dirs: Path
+) -> None:
+    folder = private_user_dirs / "config"
+    folder.mkdir(parents=True)
+    (folder / "settings.toml").write_text('sound = "loud"\n', encoding="utf-8")
+    assert run(["live", "--headless"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "settings.toml" in err[0] and "sound" in err[0]
+
+
+def test_program_with_rate_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["live", "--program", "deep-breathing-4-8", "--rate", "5", "--headless"]) == 2
+    assert "cannot be combined" in capsys.readouterr().err
+
+
+def test_no_audio_device_gives_one_notice_and_the_session_runs(tmp_path: Path) -> None:
+    notes: list[str] = []
+    audio = AudioOut(
+        players=[[str(tmp_path / "no-such-player")]], use_sounddevice=False, notify=notes.append
+    )
+    program = compressed(CATALOG.get("deep-breathing-4-8"), 60.0)
+    sound = SessionSound(lambda t: None, lambda: 0.0, end_s=60.0, audio=audio)
+    assert sound.start() is False
+    assert sound.start() is False  # asking again does not repeat the notice
+    done = run_program(tmp_path, program, person=PersonModel(seed=1))
+    sound.stop(completed=True, sleep=lambda s: pytest.fail("nothing plays, nothing to wait for"))
+    assert len(notes) == 1 and notes[0].startswith("sound is off: ")
+    assert done.result.summary["ended"] == "completed"
+
+
+def test_program_plan_in_the_header_is_plain_json(tmp_path: Path) -> None:
+    program = compressed(CATALOG.get("back-release"), 60.0)
+    done = run_program(tmp_path, program, person=PersonModel(seed=4))
+    header = json.loads(done.path.read_text(encoding="utf-8").splitlines()[0])
+    plan = header["settings"]["program_plan"]
+    assert plan["name"] == "back-release"
+    assert plan["steps"][0]["sides"] == ["left", "right"]

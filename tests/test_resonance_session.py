@@ -1,0 +1,61 @@
+"""Resonance assessment on the simulated person: the true rate is found, stored, and trained at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from program_runs import replay_lines, run_program
+
+from devices.sim import PersonModel
+from trainer.config import load_settings
+from trainer.pacer import BreathPattern
+from trainer.program_session import prepare_program, store_resonance
+from trainer.programs import load_catalog
+from trainer.recording import PacerChange, read_recording
+
+TRUE_RATE_BPM = 5.0
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_assessment_finds_the_true_rate_stores_it_and_training_uses_it(
+    seed: int, tmp_path: Path
+) -> None:
+    program = load_catalog().get("resonance-assessment")
+    person = PersonModel(seed=seed, resonance_rate_bpm=TRUE_RATE_BPM)
+    done = run_program(tmp_path / "assess", program, person=person)
+
+    resonance = done.result.summary["resonance"]
+    chosen = resonance["chosen_rate_bpm"]
+    print(f"seed {seed}: chose {chosen} breaths/min, ranking {resonance['ranking_bpm']}")
+    assert abs(chosen - TRUE_RATE_BPM) <= 0.5
+    assert sorted(resonance["ranking_bpm"]) == [4.5, 5.0, 5.5, 6.0, 6.5]
+    ranking_line = next(line for line in done.lines if line.startswith("resonance: chosen"))
+    assert f"chosen {chosen:.1f} breaths/min" in ranking_line
+    assert replay_lines(done.path) == done.lines
+
+    assert load_settings().resonance_rate_bpm is None
+    assert store_resonance(done.result.summary) == chosen
+    assert load_settings().resonance_rate_bpm == chosen
+
+    training = prepare_program("resonance-training", load_settings(), minutes=3)
+    assert training.plan.personal_rate_bpm == chosen
+    trained = run_program(
+        tmp_path / "train", training.plan.program, person=person, personal_rate_bpm=chosen
+    )
+    paced = [
+        BreathPattern.from_dict(item.pattern)
+        for item in read_recording(trained.path).items
+        if isinstance(item, PacerChange) and item.action == "set" and item.pattern is not None
+    ]
+    assert paced and all(abs(p.rate_bpm - chosen) < 1e-9 for p in paced)
+    assert trained.result.summary["duration_s"] == 180.0
+
+
+def test_an_assessment_stopped_before_any_scored_step_stores_nothing(tmp_path: Path) -> None:
+    program = load_catalog().get("resonance-assessment")
+    done = run_program(tmp_path, program, person=PersonModel(seed=5), duration_s=90.0)
+    assert done.result.summary["resonance"]["chosen_rate_bpm"] is None
+    assert store_resonance(done.result.summary) is None
+    assert load_settings().resonance_rate_bpm is None
+    assert any(line.startswith("resonance: no rate could be scored") for line in done.lines)

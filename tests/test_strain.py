@@ -1,0 +1,188 @@
+"""Strain signs in the breathing, the eased pace that answers them, and the sensor-lost cue."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+
+import pytest
+from program_runs import FakeClock, compressed, no_sleep, replay_lines, run_program
+
+from analysis.breath import Breath
+from devices.sim import PersonModel, SimulatedSource
+from trainer.coach import CUE_SENSOR_LOST
+from trainer.conductor import RECOVER_S, Conductor
+from trainer.pacer import BreathPattern
+from trainer.pipeline import NS_PER_S, PacerEvent, StatusEvent, StrainEvent
+from trainer.program_codec import ProgramPlan
+from trainer.programs import load_catalog
+from trainer.recording import PacerChange, read_recording
+from trainer.session import LiveSession, SessionPlan
+from trainer.state import SessionState
+from trainer.strain import (
+    CUES,
+    EASE_MAX_RATIO,
+    EASE_TARGET_BPM,
+    REPEAT_S,
+    StrainKind,
+    StrainMonitor,
+    StrainSign,
+    ease_pattern,
+)
+
+SLOW = BreathPattern.from_rate(6.0, 2.0)  # 3.33 s in, 6.67 s out
+
+
+def _breaths(shapes: list[tuple[float, float, float]], start_s: float = 100.0) -> list[Breath]:
+    """Breaths of (inhale, exhale, pause) seconds, back to back from ``start_s``."""
+    out = []
+    t = start_s
+    for inhale, exhale, pause in shapes:
+        end = t + inhale + exhale + pause
+        out.append(
+            Breath(t, t + inhale, end, inhale, exhale, pause, exhale / inhale, 1.0,
+                   60.0 / (end - t), "good", end + 0.5)
+        )  # fmt: skip
+        t = end
+    return out
+
+
+def _signs(breaths: list[Breath], pattern: BreathPattern | None) -> list[StrainKind]:
+    monitor = StrainMonitor()
+    return [s.kind for b in breaths if (s := monitor.update(b, pattern)) is not None]
+
+
+def test_steady_breathing_with_the_pacer_shows_no_strain() -> None:
+    assert _signs(_breaths([(3.3, 6.0, 0.5), (3.5, 6.5, 0.2)] * 20), SLOW) == []
+    assert _signs(_breaths([(1.8, 2.6, 0.6), (1.7, 2.9, 0.4)] * 20), None) == []
+
+
+@pytest.mark.parametrize(
+    ("shapes", "pattern", "kind"),
+    [
+        ([(3.3, 6.0, 0.5), (0.4, 6.0, 0.5), (0.5, 6.0, 0.5), (3.3, 6.0, 0.5)], SLOW, "gasping"),
+        ([(3.3, 6.0, 6.0), (3.3, 6.0, 0.5), (3.3, 6.0, 7.0), (3.3, 6.0, 0.5)], SLOW, "holding"),
+        ([(1.8, 2.6, 8.0), (1.8, 2.6, 0.5), (1.8, 2.6, 9.0), (1.8, 2.6, 0.5)], None, "holding"),
+        ([(1.5, 2.5, 0.3)] * 4, SLOW, "pace"),
+        (
+            [(2.0, 3.7, 0.3), (4.5, 9.0, 0.5)] * 3,
+            SLOW,
+            "irregular",
+        ),
+    ],
+)
+def test_each_sign_is_found(
+    shapes: list[tuple[float, float, float]], pattern: BreathPattern | None, kind: str
+) -> None:
+    assert _signs(_breaths(shapes), pattern)[:1] == [StrainKind(kind)]
+
+
+def test_one_odd_breath_is_not_strain_and_signs_are_rate_limited() -> None:
+    assert (
+        _signs(_breaths([(3.3, 6.0, 0.5)] * 3 + [(0.4, 6.0, 0.5)] + [(3.3, 6.0, 0.5)] * 3), SLOW)
+        == []
+    )
+    gasping = _breaths([(0.4, 6.0, 0.5)] * 12)  # 6.9 s per breath: 83 s
+    monitor = StrainMonitor()
+    times = [s.t_s for b in gasping if (s := monitor.update(b, SLOW)) is not None]
+    assert len(times) >= 2
+    assert all(b - a >= REPEAT_S for a, b in itertools.pairwise(times))
+
+
+def test_breaths_settling_into_a_new_pace_are_not_judged() -> None:
+    monitor = StrainMonitor()
+    monitor.pace_changed(100.0, SLOW)
+    settling = _breaths([(1.5, 2.5, 0.3)] * 2, start_s=100.0)  # still at the old, faster pace
+    steady = _breaths([(3.3, 6.0, 0.5)] * 4, start_s=settling[-1].end_s)
+    assert [monitor.update(b, SLOW) for b in settling + steady] == [None] * 6
+
+
+def test_easing_moves_toward_a_natural_rhythm_without_holds() -> None:
+    held = BreathPattern(4.0, 8.0, hold_in_s=2.0, hold_out_s=2.0)  # 16 s: 3.75 /min
+    eased = ease_pattern(held)
+    assert eased.hold_in_s == eased.hold_out_s == 0.0
+    assert eased.rate_bpm == pytest.approx(3.75 + 0.5 * (EASE_TARGET_BPM - 3.75))
+    assert eased.ratio == pytest.approx(EASE_MAX_RATIO)
+    again = ease_pattern(ease_pattern(eased))
+    assert eased.rate_bpm < again.rate_bpm < EASE_TARGET_BPM
+    fast = BreathPattern.from_rate(12.0, 1.0)
+    assert ease_pattern(fast).rate_bpm == pytest.approx(12.0)  # never slows a pace down
+
+
+def test_conductor_eases_on_strain_and_restores_the_pace_later() -> None:
+    start = 10 * NS_PER_S
+    conductor = Conductor(start, 0, timeline=None, pattern=SLOW)
+    assert [c.pattern for c in conductor.start()] == [SLOW.to_dict()]
+    sign = StrainEvent(40.0, StrainKind.GASPING, CUES[StrainKind.GASPING], "")
+    (eased,) = conductor.after([sign], start + 40 * NS_PER_S)
+    assert eased.action == "set" and eased.label == "eased: gasping"
+    assert eased.pattern == ease_pattern(SLOW).to_dict()
+    assert conductor.before(start + int((40 + RECOVER_S - 1) * NS_PER_S)) == []
+    (back,) = conductor.before(start + int((40 + RECOVER_S + 1) * NS_PER_S))
+    assert back.pattern == SLOW.to_dict() and back.label.startswith("back to")
+    # In the person's own rhythm there is no pace to ease: the cue alone.
+    own = Conductor(start, 0, timeline=None, pattern=None)
+    own.start()
+    assert own.after([sign], start + 40 * NS_PER_S) == []
+
+
+def test_an_easing_is_recorded_and_replays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The simulated person does not strain: the monitor is made to see a sign at one breath.
+    real_update = StrainMonitor.update
+    count = {"n": 0}
+
+    def update(self: StrainMonitor, breath: Breath, pattern: BreathPattern | None) -> object:
+        count["n"] += 1
+        if count["n"] == 8:
+            return StrainSign(breath.detected_s, StrainKind.GASPING, CUES[StrainKind.GASPING], "x")
+        return real_update(self, breath, pattern)
+
+    monkeypatch.setattr(StrainMonitor, "update", update)
+    program = compressed(load_catalog().get("deep-breathing-4-8"), 150.0)
+    done = run_program(tmp_path, program, person=PersonModel(seed=3))
+    strain = [e for e in done.events if isinstance(e, StrainEvent)]
+    assert len(strain) == 1
+    eased = [
+        e for e in done.events if isinstance(e, PacerEvent) and e.change.label.startswith("eased")
+    ]
+    assert len(eased) == 1 and eased[0].t_s >= strain[0].t_s
+    assert any(line.startswith("strain at") and "no gasping" in line for line in done.lines)
+    labels = [i.label for i in read_recording(done.path).items if isinstance(i, PacerChange)]
+    assert "eased: gasping" in labels
+    # The replay, with the real monitor, finds no sign, yet plays the recorded easing.
+    monkeypatch.setattr(StrainMonitor, "update", real_update)
+    replayed = replay_lines(done.path)
+    assert [line for line in replayed if line.startswith("pacer at")] == [
+        line for line in done.lines if line.startswith("pacer at")
+    ]
+
+
+def test_sensor_lost_gives_the_sensor_lost_cue() -> None:
+    state = SessionState()
+    state.apply([StatusEvent(12.0, "link", "belt: connection lost, reconnecting")])
+    assert state.cue == CUE_SENSOR_LOST and not state.link_ok
+    state = SessionState()
+    state.apply([StatusEvent(3.0, "contact", "no skin contact: moisten the strap")])
+    assert state.cue == CUE_SENSOR_LOST
+
+
+def test_a_dropped_link_in_a_program_session_shows_the_cue(tmp_path: Path) -> None:
+    program = compressed(load_catalog().get("body-scan-head-to-feet"), 90.0)
+    clock = FakeClock()
+    plan = SessionPlan(None, 90.0, program=ProgramPlan(program))
+    cues: list[str] = []
+    session = LiveSession(
+        plan,
+        out_dir=None,
+        listeners=[lambda _: cues.append(session.state.cue)],
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=no_sleep,
+    )
+    source = SimulatedSource(
+        PersonModel(seed=2), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    source.drop_link(40.0, 5.0)
+    asyncio.run(session.run(source))
+    assert CUE_SENSOR_LOST in cues

@@ -1,0 +1,66 @@
+"""The pacer sound of a live session: output beside the screen, never part of the pipeline.
+
+:class:`SessionSound` feeds a :class:`~trainer.sound.PacerSound` from the session's own pacer
+(``session.pacer_state``, the state the screen draws) at the session's clock, chimes at the
+program's step changes, and ends gently: the tone fades over the last seconds and one soft low
+bell sounds at the planned end (no alarm). Where no audio output exists, :class:`AudioOut` gives
+exactly one notice and the session runs silently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from trainer.pacer import PacerState
+from trainer.sound import CHIME_S, AudioOut, PacerSound
+
+END_BELL_S = 2.5
+"""Seconds to keep playing after a session that ran its full length, so the end bell rings."""
+
+
+class SessionSound:
+    """Plays a session's pacer.
+
+    Parameters
+    ----------
+    state_at : callable
+        Session seconds -> pacer state (``LiveSession.pacer_state``).
+    clock_s : callable
+        Session seconds now (``LiveSession.now_s``): the sound follows it.
+    end_s : float
+        Planned end, session seconds (fade and end bell).
+    cue_times_s : sequence of float
+        Step changes and side switches to chime at.
+    audio : AudioOut, optional
+        The output; :class:`AudioOut` with ``notify`` by default.
+    notify : callable, optional
+        Shows the one notice when there is no sound (stderr by default).
+    """
+
+    def __init__(
+        self,
+        state_at: Callable[[float], PacerState | None],
+        clock_s: Callable[[], float],
+        *,
+        end_s: float,
+        cue_times_s: Sequence[float] = (),
+        audio: AudioOut | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.sound = PacerSound(
+            state_at, start_s=clock_s(), cue_times_s=cue_times_s, end_s=end_s, clock=clock_s
+        )
+        self.audio = audio if audio is not None else AudioOut(notify=notify)
+        self._clock_s = clock_s
+        self.end_s = end_s
+
+    def start(self) -> bool:
+        """Start playing; ``False`` (after the one notice) when there is no audio output."""
+        return self.audio.start(self.sound)
+
+    def stop(self, *, completed: bool, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Stop: after a completed session let the end bell ring first; otherwise at once."""
+        if self.audio.playing and completed:
+            sleep(min(END_BELL_S, CHIME_S))
+        self.audio.stop()
