@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -382,3 +383,87 @@ def detect_acc_breaths(
         Every breath whose end was confirmed within the recording.
     """
     return AccBreathTracker(fs_hz, t0_s=t0_s, **kwargs).update(xyz)
+
+
+class TimedAccBreathTracker:
+    """:class:`AccBreathTracker` for samples that carry their own times (a drifting sensor clock).
+
+    The detector runs on the sample index at the nominal rate; each breath's instants are then
+    mapped through the actual sample times, so a sensor whose clock runs 1 % fast (Polar H10
+    [polar#71]) still gives breaths at the right session times. A hole between chunks (link gap,
+    sensor clock restart) starts a new detector, so no breath spans it.
+
+    Parameters
+    ----------
+    nominal_fs_hz : float
+        Nominal sample rate, Hz.
+    max_step_s : float
+        A step between consecutive samples larger than this (or backwards) counts as a hole, s.
+    history_s : float
+        Sample times kept for mapping, s (breaths are emitted well within this).
+    **kwargs
+        Passed to :class:`AccBreathTracker`.
+    """
+
+    def __init__(
+        self,
+        nominal_fs_hz: float,
+        *,
+        max_step_s: float = 1.0,
+        history_s: float = 300.0,
+        **kwargs: Any,
+    ) -> None:
+        self.fs_hz = float(nominal_fs_hz)
+        self._max_step_s = max_step_s
+        self._history_s = history_s
+        self._kwargs = kwargs
+        self._tracker: AccBreathTracker | None = None
+        self._times = np.empty(0)
+        self._first_index = 0
+        self.restarts = 0
+
+    def update(self, t_s: ArrayLike, xyz: ArrayLike) -> list[Breath]:
+        """Consume samples with their session times (s); return breaths in session time."""
+        times = np.asarray(t_s, dtype=np.float64)
+        if times.size == 0:
+            return []
+        if self._tracker is not None and self._times.size:
+            step = times[0] - self._times[-1]
+            if step <= 0 or step > self._max_step_s:
+                self._tracker = None
+                self.restarts += 1
+        if self._tracker is None:
+            self._tracker = AccBreathTracker(self.fs_hz, t0_s=0.0, **self._kwargs)
+            self._times = np.empty(0)
+            self._first_index = 0
+        self._times = np.concatenate([self._times, times])
+        out = [self._mapped(breath) for breath in self._tracker.update(xyz)]
+        keep_from = int(np.searchsorted(self._times, times[-1] - self._history_s))
+        if keep_from > 0:
+            self._times = self._times[keep_from:]
+            self._first_index += keep_from
+        return out
+
+    def _time(self, index_s: float) -> float:
+        position = index_s * self.fs_hz - self._first_index
+        return float(np.interp(position, np.arange(self._times.size), self._times))
+
+    def _mapped(self, b: Breath) -> Breath:
+        inhale = self._time(b.inhale_onset_s)
+        exhale = self._time(b.exhale_onset_s)
+        end = self._time(b.end_s)
+        pause_start = self._time(b.end_s - b.pause_s)
+        inhale_s = exhale - inhale
+        exhale_s = pause_start - exhale
+        return replace(
+            b,
+            inhale_onset_s=inhale,
+            exhale_onset_s=exhale,
+            end_s=end,
+            inhale_s=inhale_s,
+            exhale_s=exhale_s,
+            pause_s=end - pause_start,
+            ratio=exhale_s / inhale_s if inhale_s > 0 else b.ratio,
+            rate_bpm=60.0 / (end - inhale) if end > inhale else b.rate_bpm,
+            detected_s=self._time(b.detected_s),
+        )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.acc_breath import TimedAccBreathTracker
 from analysis.beats import Beat, BeatTimeline, HeartRateTracker
 from analysis.breath import Breath, BreathTracker
 from devices.errors import DecodeError
@@ -226,6 +227,8 @@ class Pipeline:
             header.source.streams.get(Stream.PMD_DATA.value), header.start_mono_ns
         )
         self.pmd_samples: Counter[str] = Counter()
+        self._has_belt = Stream.GODIRECT.value in header.source.streams
+        self._acc: TimedAccBreathTracker | None = None
         self._timeline = BeatTimeline()
         self._hr = HeartRateTracker()
         self._last_device_hr: float | None = None
@@ -410,11 +413,18 @@ class Pipeline:
         except DecodeError as exc:
             self._decode_error(packet, exc, events)
             return
-        if samples is not None:
-            self.pmd_samples[samples.kind.name.lower()] += samples.values.shape[0]
-            events.append(
-                WaveformEvent(samples.kind.name.lower(), samples.t_s, samples.values, samples.fs_hz)
-            )
+        if samples is None:
+            return
+        kind = samples.kind.name.lower()
+        self.pmd_samples[kind] += samples.values.shape[0]
+        events.append(WaveformEvent(kind, samples.t_s, samples.values, samples.fs_hz))
+        # Breathing from the chest accelerometer when there is no belt: the belt measures
+        # breathing directly and wins (design.md, "Sources of breathing, best first").
+        if kind == "acc" and not self._has_belt:
+            if self._acc is None:
+                self._acc = TimedAccBreathTracker(self._pmd.settings["acc"]["fs_hz"])
+            for breath in self._acc.update(samples.t_s, samples.values):
+                self._breath(breath, events)
 
     def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
         self.decode_errors[packet.stream] += 1

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from devices.packets import Stream
@@ -86,6 +87,14 @@ async def test_live_polar_records_rr_ecg_and_acc_and_replays_the_same(
     assert kinds == {MeasurementType.ECG, MeasurementType.ACC}
     assert sum(p.stream == Stream.HEART_RATE for p in recording.packets) >= 50
     assert recording.header.source.streams["pmd"]["ecg"]["fs_hz"] == 130
+    # With no belt, breathing comes from the chest accelerometer (the fake breathes at 12/min).
+    rates = [
+        float(line.split("rate")[1].split()[0])
+        for line in live.stdout.splitlines()
+        if line.startswith("breath ")
+    ]
+    assert len(rates) >= 6, live.stdout
+    assert abs(float(np.median(rates)) - 12.0) < 1.0
     await _assert_every_connected_packet_recorded(fake, recording)
     # The sensor was told to stop streaming on exit (an H10 left streaming drains its battery).
     writes = [value for _, value in await fake.control.writes(POLAR_ADDRESS)]
