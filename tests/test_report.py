@@ -131,8 +131,6 @@ def test_bad_output_name_and_bad_file_are_one_clear_error(
 
 @pytest.mark.shared_data
 def test_report_of_the_sample_session(tmp_path: Path) -> None:
-    if not SAMPLE.exists():
-        pytest.skip(f"{SAMPLE.name} not generated yet (recordings/derive_sample.py)")
     analysis = analyse_recording(SAMPLE)
     assert len(analysis.breaths) > 30 and analysis.rr_ms.size > 200
     assert all(s.mode == "own" for s in analysis.pacer_spans)
