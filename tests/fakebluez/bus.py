@@ -84,6 +84,20 @@ def _read_line(stream: Any, timeout_s: float) -> str:
     return stream.readline().decode().strip() if ready else ""
 
 
+def _terminate(process: subprocess.Popen[bytes] | None) -> None:
+    """Ask a child to stop, kill it after 5 s, and close its pipe."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 class PrivateBus:
     """A ``dbus-daemon`` on ``<directory>/system_bus_socket`` that allows everything."""
 
@@ -120,15 +134,7 @@ class PrivateBus:
     def stop(self) -> None:
         """Stop the daemon (idempotent)."""
         process, self._process = self._process, None
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
+        _terminate(process)
 
     def __enter__(self) -> PrivateBus:
         self.start()
@@ -183,15 +189,7 @@ class FakeBlueZProcess:
     def stop(self) -> None:
         """Stop the server (idempotent)."""
         process, self._process = self._process, None
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
+        _terminate(process)
 
 
 class FakeControl:
