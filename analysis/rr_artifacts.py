@@ -68,6 +68,37 @@ The defaults therefore add guards, each a switch in :class:`ArtifactParams`:
   labels the inner intervals of couplets and triplets that were left in the NN series
   (``docs/validation/hrv.md``); sinus rhythm has no one-beat drop of a threshold, so it is
   unaffected. Longer runs are a tachycardia, whose own rhythm the adaptive windows follow.
+* ``min_threshold_fraction=0.05``: both thresholds are floored at 5 % of the local mean
+  interval, Kubios HRV's strictest fixed correction threshold ("very strong": 0.05 s at 60
+  beats/min, scaled with the mean interval; Tarvainen et al. 2014, Kubios HRV user's guide). In
+  a very regular rhythm (MIT-BIH 116: RMSSD 18 ms) the adaptive threshold falls to ~30 ms and
+  single 30-50 ms steps, ordinary sinus jitter, matched the ectopic pattern.
+* ``return_check=True``: the ectopic rule's positive-negative-positive branch (an interval
+  shorter than both neighbours) also requires the interval to lie at least one threshold below
+  the reference (``mRR / Th2 < -1``). Right after a compensatory pause the return to the sinus
+  rhythm is a drop between two rises, and a slightly short sinus interval there matched the
+  pattern (MIT-BIH 106, 200: the interval after a PVC's pause was flagged, not the PVC). A
+  premature interval in bigeminy lies far below the pair-mean reference and still passes.
+* ``partner_prematurity=0.1``: a compensatory pause implies the premature beat that caused it
+  (Lipponen & Tarvainen's ectopic pattern "short then long" read from the pause's side). When
+  the ectopic rule fires on a pause (``dRR / Th1 > 1``), the interval before it is labelled
+  short if it is at least 10 % below the reference. The paper labels that interval only when
+  its own drop passes ``Th1``; where the thresholds sit at the 20 % ceiling (records full of
+  ectopy) a beat 10-20 % premature left its short interval in the NN series.
+* ``comp_prematurity=0.1`` (with ``comp_pause=0.05``, ``comp_tolerance=0.05``,
+  ``comp_drop=0.05``): the full compensatory pause, the classic RR-only sign of a premature
+  ventricular beat (the interval enclosing the premature beat equals two sinus cycles, because
+  the sinus node is not reset; Goldberger, *Clinical Electrocardiography*, ch. on ventricular
+  arrhythmias; Marriott's *Practical Electrocardiography*). Interval ``j`` is labelled short
+  and ``j + 1`` ectopic when ``RR[j]`` is at least 10 % below the reference and 5 % below
+  ``RR[j - 1]`` (a drop, not the low phase of a slow oscillation), ``RR[j + 1]`` is at least 5 %
+  above the reference and not shorter than ``RR[j + 2]`` (a pause the rhythm returns from), and
+  ``RR[j] + RR[j + 1]`` is within 5 % of two reference intervals. This finds premature beats
+  10-20 % early that neither the adaptive nor the 20 % ceiling threshold reaches. Respiratory
+  sinus arrhythmia changes the interval smoothly over several beats and does not produce a drop
+  immediately undone by an equal rise (measured on clean series: ``docs/validation/hrv.md``).
+  A premature beat that resets the sinus node (pre + post well under two cycles, the usual
+  supraventricular pattern) is left to the paper's rules.
 * Later passes reuse the first pass's thresholds: interpolated values are smoother than beats,
   and re-estimating on them would shrink the thresholds and erode normal beats pass after pass.
 
@@ -154,6 +185,25 @@ class ArtifactParams:
         How far, in beats, interpolation looks for a normal neighbour on each side.
     run_beats : int
         Longest run of premature intervals before a pause labelled as one run (0: off).
+    min_threshold_fraction : float or None
+        Floor of both thresholds as a fraction of the local mean interval; ``None``: only
+        ``min_threshold_ms``.
+    return_check : bool
+        Require an interval the ectopic rule finds shorter than both neighbours to lie below the
+        reference too.
+    partner_prematurity : float or None
+        Label the interval before an ectopic pause short when it is at least this fraction below
+        the reference; ``None``: off.
+    comp_prematurity : float or None
+        Prematurity (fraction below the reference) from which a premature beat followed by a
+        full compensatory pause is labelled; ``None``: the compensatory-pause rule is off.
+    comp_drop : float
+        Fraction by which the premature interval must also be shorter than the one before it.
+    comp_pause : float
+        Fraction by which the pause must exceed the reference.
+    comp_tolerance : float
+        Largest relative difference between premature interval + pause and two reference
+        intervals.
     """
 
     alpha: float = 5.2
@@ -169,6 +219,13 @@ class ArtifactParams:
     extra_over_ectopic: bool = True
     interp_reach_beats: int = 10
     run_beats: int = 3
+    min_threshold_fraction: float | None = 0.05
+    return_check: bool = True
+    partner_prematurity: float | None = 0.1
+    comp_prematurity: float | None = 0.1
+    comp_drop: float = 0.05
+    comp_pause: float = 0.05
+    comp_tolerance: float = 0.05
 
     def __post_init__(self) -> None:
         for name in ("threshold_window_beats", "median_window_beats"):
@@ -183,6 +240,14 @@ class ArtifactParams:
             raise ValueError("run_beats must be non-negative")
         if self.max_threshold_fraction is not None and self.max_threshold_fraction <= 0:
             raise ValueError("max_threshold_fraction must be positive or None")
+        for name in ("min_threshold_fraction", "partner_prematurity", "comp_prematurity"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be in (0, 1) or None, got {value}")
+        for name in ("comp_drop", "comp_pause", "comp_tolerance"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {value}")
 
     @classmethod
     def published(cls) -> ArtifactParams:
@@ -194,6 +259,21 @@ class ArtifactParams:
             context_rules=False,
             extra_over_ectopic=False,
             run_beats=0,
+            min_threshold_fraction=None,
+            return_check=False,
+            partner_prematurity=None,
+            comp_prematurity=None,
+        )
+
+    @classmethod
+    def previous_defaults(cls) -> ArtifactParams:
+        """The defaults before the threshold floor, return check, partner and compensatory-pause
+        rules were added (kept so the validation can show both side by side)."""
+        return cls(
+            min_threshold_fraction=None,
+            return_check=False,
+            partner_prematurity=None,
+            comp_prematurity=None,
         )
 
     def as_dict(self) -> dict[str, str | float | int | bool | None]:
@@ -213,6 +293,13 @@ class ArtifactParams:
             "extra_over_ectopic": self.extra_over_ectopic,
             "interp_reach_beats": self.interp_reach_beats,
             "run_beats": self.run_beats,
+            "min_threshold_fraction": self.min_threshold_fraction,
+            "return_check": self.return_check,
+            "partner_prematurity": self.partner_prematurity,
+            "comp_prematurity": self.comp_prematurity,
+            "comp_drop": self.comp_drop,
+            "comp_pause": self.comp_pause,
+            "comp_tolerance": self.comp_tolerance,
         }
 
 
@@ -286,12 +373,19 @@ def _local_mean(rr: FloatArray, window: int) -> FloatArray:
     return np.asarray((csum[hi] - csum[lo]) / (hi - lo), dtype=np.float64)
 
 
-def _threshold(x: FloatArray, ceiling_ms: FloatArray | None, params: ArtifactParams) -> FloatArray:
-    """``alpha`` x quartile deviation of ``|x|`` over the threshold window, capped and floored."""
+def _threshold(
+    x: FloatArray,
+    ceiling_ms: FloatArray | None,
+    floor_ms: FloatArray | None,
+    params: ArtifactParams,
+) -> FloatArray:
+    """``alpha`` x quartile deviation of ``|x|`` over the window, capped and floored (ms)."""
     q1, q3 = _rolling_quantiles(np.abs(x), params.threshold_window_beats, (0.25, 0.75), fast=True)
     th = params.alpha * (q3 - q1) / 2.0
     if ceiling_ms is not None:
         th = np.minimum(th, ceiling_ms)
+    if floor_ms is not None:
+        th = np.maximum(th, floor_ms)
     return np.maximum(th, params.min_threshold_ms)
 
 
@@ -403,11 +497,13 @@ def _detect(
     mrr = np.where(mrr < 0.0, 2.0 * mrr, mrr)
     if thresholds is None:
         level = _local_mean(rr, params.median_window_beats)
-        ceiling = None
+        ceiling = floor = None
         if params.max_threshold_fraction is not None:
             ceiling = params.max_threshold_fraction * level
-        th1 = _threshold(drr, ceiling, params)
-        th2 = _threshold(mrr, ceiling, params)
+        if params.min_threshold_fraction is not None:
+            floor = params.min_threshold_fraction * level
+        th1 = _threshold(drr, ceiling, floor, params)
+        th2 = _threshold(mrr, ceiling, floor, params)
     else:
         th1, th2 = thresholds
     a = drr / th1
@@ -429,8 +525,23 @@ def _detect(
     below = m < -1.0 if params.sign_check else np.ones(n, dtype=bool)
     long_ = ((a > 1.0) & (s22 < -1.0) & above) | (m > 3.0)
     short = ((a < -1.0) & (s22 > 1.0) & below) | (m < -3.0)
+    if params.return_check:
+        # An interval shorter than both neighbours is premature only if it is also short
+        # against the reference; otherwise it is the return to the rhythm after a pause.
+        ectopic &= (a > 0.0) | (m < -1.0)
     if params.run_beats:
         short |= _premature_runs(a, m, params.run_beats) & ~ectopic
+    if params.partner_prematurity is not None and n > 1:
+        # A pause the ectopic rule found implies the premature interval right before it.
+        partner = np.zeros(n, dtype=bool)
+        partner[:-1] = (ectopic & (a > 1.0))[1:] & (
+            rr[:-1] < (1.0 - params.partner_prematurity) * med[:-1]
+        )
+        short |= partner & ~ectopic
+    if params.comp_prematurity is not None and n > 2:
+        premature = _compensated_premature(rr, med, params) & ~ectopic
+        short |= premature
+        ectopic[1:] |= premature[:-1]
     missed = long_ & (np.abs(rr / 2.0 - med) < th2)
     if params.context_rules:
         # A long interval right after a premature one is a compensatory pause (after a couplet
@@ -462,6 +573,29 @@ def _detect(
         echo = (codes[:-1] == MISSED) & np.isin(codes[1:], (SHORT, LONG, ECTOPIC))
         codes[1:][echo] = NORMAL
     return ArtifactResult(rr, codes, a, m, s12, s22, th1, th2, med, params)
+
+
+def _compensated_premature(rr: FloatArray, med: FloatArray, params: ArtifactParams) -> BoolArray:
+    """Premature intervals followed by a full compensatory pause (see the module notes).
+
+    ``out[j]``: ``RR[j]`` is at least ``comp_prematurity`` below the reference ``med[j]`` and
+    ``comp_drop`` below ``RR[j - 1]``; ``RR[j + 1]`` is at least ``comp_pause`` above the
+    reference and not shorter than ``RR[j + 2]``; ``|RR[j] + RR[j + 1] - 2 med[j]|`` is at most
+    ``comp_tolerance`` of ``2 med[j]``. Reads ``RR[j - 1 : j + 3]`` and ``med[j]``; the first
+    interval and the last two are never marked (the pattern is not complete there).
+    """
+    assert params.comp_prematurity is not None
+    n = rr.size
+    out = np.zeros(n, dtype=bool)
+    cur, prev, nxt, nxt2, ref = rr[1:-2], rr[:-3], rr[2:-1], rr[3:], med[1:-2]
+    out[1:-2] = (
+        (cur <= (1.0 - params.comp_prematurity) * ref)
+        & (cur <= (1.0 - params.comp_drop) * prev)
+        & (nxt >= (1.0 + params.comp_pause) * ref)
+        & (nxt >= nxt2)
+        & (np.abs(cur + nxt - 2.0 * ref) <= params.comp_tolerance * 2.0 * ref)
+    )
+    return out
 
 
 def _premature_runs(a: FloatArray, m: FloatArray, max_beats: int) -> BoolArray:
@@ -691,7 +825,8 @@ def exact_look_ahead_beats(params: ArtifactParams = DEFAULT_PARAMS, iterations: 
     each ``mRR`` in them reads the reference window ``k`` beats further (half the median
     window), and a pair mean one more; the run rule decides ``j`` from a pause up to ``L``
     (``run_beats``) intervals away and from the intervals in between, each read like ``j``
-    itself; the subspaces and the extra-beat test read only 2 beats ahead, within that. The
+    itself; the subspaces, the extra-beat test, the partner rule (the pause at ``j + 1``) and the
+    compensatory-pause rule (``RR[j - 1 : j + 3]``) read at most 2 beats away, within that. The
     correction of ``j`` reads the labels of the neighbours within the interpolation reach
     ``r``. One pass therefore depends on ``h + k + 1 + L + r`` beats on each side (64 with the
     defaults), and each further pass, reading the previous pass's output, adds as much.

@@ -27,6 +27,16 @@ count as normal beats here, so an ectopic beat the detector rightly flags costs 
 positives, and the specificity is a lower bound. A second column scores only NN intervals that
 also pass the 20 % rule (Kamath & Fallen 1995: within 20 % of the median of their 10 nearest NN
 intervals), a reference cleaned of such beats without our detector.
+
+Reference C (``reference_c_ok``), used for the issue's specificity and RMSSD targets since the
+issue-4 follow-up: reference B, and for every interval the 20 % rule rejects, the beat it
+implicates is treated like a labelled PVC, i.e. both intervals that beat bounds leave the
+reference. A short interval implicates the early beat it ends at, so the interval after it (that
+beat's pause) goes too; a long interval implicates the beat it starts at (an early beat or an
+annotation gap), so the interval before it goes too. Reference A removes exactly these two
+intervals around each PVC; B removed only the one the rule saw, leaving the other half of each
+unlabelled premature beat as an "NN interval". C uses the annotation and the RR series only,
+never our detector, and the tables show A, B and C side by side.
 """
 
 from __future__ import annotations
@@ -94,6 +104,31 @@ def rule20_ok(rec: Record) -> np.ndarray:
     return np.asarray(ok, dtype=bool)
 
 
+def reference_c_ok(rec: Record) -> np.ndarray:
+    """Reference B plus the other interval bounding each beat the 20 % rule implicates.
+
+    An interval of the reference that fails the 20 % rule (:func:`rule20_ok`) and is shorter
+    than its local median ends at an early beat: the interval after it starts at that beat and
+    is dropped as well. One that is longer starts at an early beat or spans a gap of the
+    annotation: the interval before it is dropped as well. This is the rule reference A applies
+    to labelled PVCs (both intervals bounding one), applied to beats of unknown origin; it reads
+    the annotation only, never the detector.
+    """
+    clean = ~rec.pvc[1:] & ~rec.pvc[:-1]
+    ok_b = rule20_ok(rec)
+    cl = np.flatnonzero(clean)
+    ok = ok_b.copy()
+    for j in np.flatnonzero(clean & ~ok_b):
+        k = int(np.searchsorted(cl, j))
+        nb = cl[max(0, k - 5) : k + 6]
+        m = np.median(rec.rr_ms[nb[nb != j]])
+        if rec.rr_ms[j] < m and j + 1 < ok.size:
+            ok[j + 1] = False
+        elif rec.rr_ms[j] > m and j > 0:
+            ok[j - 1] = False
+    return np.asarray(ok, dtype=bool)
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f} %"
 
@@ -105,11 +140,11 @@ def detection_table(params: ArtifactParams, name: str, lines: list[str]) -> dict
     lines += [
         f"**{name}**",
         "",
-        "| record | PVCs | sensitivity | strict sensitivity | NN beats | false positives "
-        "| specificity | specificity, 20 %-rule NN |",
-        "|---|---|---|---|---|---|---|---|",
+        "| record | PVCs | sensitivity | strict sensitivity | negatives A | false positives A "
+        "| specificity A | specificity B | negatives C | false positives C | specificity C |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    tot = dict(pos=0.0, ev=0.0, st=0.0, neg=0.0, fp=0.0, neg_b=0.0, fp_b=0.0)
+    tot = dict(pos=0.0, ev=0.0, st=0.0, neg=0.0, fp=0.0, neg_b=0.0, fp_b=0.0, neg_c=0.0, fp_c=0.0)
     for number in RECORDS:
         rec = load_record(number)
         ends, starts = rec.pvc[1:], rec.pvc[:-1]
@@ -120,17 +155,21 @@ def detection_table(params: ArtifactParams, name: str, lines: list[str]) -> dict
         neg, fp = clean.sum(), (flag & clean).sum()
         ok_b = rule20_ok(rec)
         neg_b, fp_b = ok_b.sum(), (flag & ok_b).sum()
-        values = (pos, ev, st, neg, fp, neg_b, fp_b)
-        for k, v in zip(("pos", "ev", "st", "neg", "fp", "neg_b", "fp_b"), values, strict=True):
+        ok_c = reference_c_ok(rec)
+        neg_c, fp_c = ok_c.sum(), (flag & ok_c).sum()
+        values = (pos, ev, st, neg, fp, neg_b, fp_b, neg_c, fp_c)
+        for k, v in zip(tuple(tot), values, strict=True):
             tot[k] += float(v)
         lines.append(
             f"| {number} | {pos} | {pct(ev / pos)} | {pct(st / pos)} | {neg} | {fp} "
-            f"| {pct(1 - fp / neg)} | {pct(1 - fp_b / neg_b)} |"
+            f"| {pct(1 - fp / neg)} | {pct(1 - fp_b / neg_b)} | {neg_c} | {fp_c} "
+            f"| {pct(1 - fp_c / neg_c)} |"
         )
     lines += [
         f"| **all** | {tot['pos']:.0f} | **{pct(tot['ev'] / tot['pos'])}** | "
         f"{pct(tot['st'] / tot['pos'])} | {tot['neg']:.0f} | {tot['fp']:.0f} | "
-        f"**{pct(1 - tot['fp'] / tot['neg'])}** | {pct(1 - tot['fp_b'] / tot['neg_b'])} |",
+        f"{pct(1 - tot['fp'] / tot['neg'])} | {pct(1 - tot['fp_b'] / tot['neg_b'])} | "
+        f"{tot['neg_c']:.0f} | {tot['fp_c']:.0f} | **{pct(1 - tot['fp_c'] / tot['neg_c'])}** |",
         "",
     ]
     return {
@@ -138,6 +177,9 @@ def detection_table(params: ArtifactParams, name: str, lines: list[str]) -> dict
         "strict": tot["st"] / tot["pos"],
         "spec": 1 - tot["fp"] / tot["neg"],
         "spec_b": 1 - tot["fp_b"] / tot["neg_b"],
+        "spec_c": 1 - tot["fp_c"] / tot["neg_c"],
+        "fp": tot["fp"],
+        "fp_c": tot["fp_c"],
     }
 
 
@@ -147,8 +189,8 @@ def false_flag_breakdown(lines: list[str]) -> None:
         "median of the 10 nearest NN intervals of the annotation.",
         "",
         "| record | false flags | < 0.85 x local (premature) | > 1.15 x local (pause) "
-        "| next to a PVC interval | other |",
-        "|---|---|---|---|---|---|",
+        "| next to a PVC interval | other | of which in reference C |",
+        "|---|---|---|---|---|---|---|",
     ]
     for number in RECORDS:
         rec = load_record(number)
@@ -158,13 +200,16 @@ def false_flag_breakdown(lines: list[str]) -> None:
         flag = correct_rr(rec.rr_ms).codes != NORMAL
         cl = np.flatnonzero(clean)
         counts = [0, 0, 0, 0]
+        in_c = int((flag & reference_c_ok(rec)).sum())
         for j in np.flatnonzero(flag & clean):
             near = cl[np.argsort(np.abs(cl - j))[1:11]]
             ratio = rec.rr_ms[j] / np.median(rec.rr_ms[near])
             adjacent = (j > 0 and touched[j - 1]) or (j + 1 < touched.size and touched[j + 1])
             k = 0 if ratio < 0.85 else 1 if ratio > 1.15 else 2 if adjacent else 3
             counts[k] += 1
-        lines.append(f"| {number} | {sum(counts)} | " + " | ".join(map(str, counts)) + " |")
+        lines.append(
+            f"| {number} | {sum(counts)} | " + " | ".join(map(str, counts)) + f" | {in_c} |"
+        )
     lines.append("")
 
 
@@ -247,8 +292,9 @@ def rmssd(x: np.ndarray, ok: np.ndarray | None = None) -> float:
 def missed_extra(lines: list[str], rng: np.random.Generator) -> bool:
     lines += [
         "| clean series | beats | inserted missed / extra | right label | any label on the "
-        "beat or its partner | RMSSD error after correction |",
-        "|---|---|---|---|---|---|",
+        "beat or its partner | RMSSD error after correction | flags in the untouched series "
+        "(previous defaults / defaults) |",
+        "|---|---|---|---|---|---|---|",
     ]
     all_ok = True
     for name, base in clean_bases().items():
@@ -261,16 +307,21 @@ def missed_extra(lines: list[str], rng: np.random.Generator) -> bool:
         ref = rmssd(base, correct_rr(base).codes == NORMAL)
         ours = rmssd(res.nn_ms, ~res.nn_corrected)
         all_ok &= anyl == len(truth)
+        before = int((correct_rr(base, ArtifactParams.previous_defaults()).codes != NORMAL).sum())
+        now = int((correct_rr(base).codes != NORMAL).sum())
         lines.append(
             f"| {name} | {base.size} | {n_missed} / {len(truth) - n_missed} | "
-            f"{right} / {len(truth)} | {anyl} / {len(truth)} | {100 * (ours / ref - 1):+.2f} % |"
+            f"{right} / {len(truth)} | {anyl} / {len(truth)} | {100 * (ours / ref - 1):+.2f} % "
+            f"| {before} / {now} |"
         )
     lines += [
         "",
         "Extra beats split an interval at a uniformly drawn 20-80 % point; a missed beat merges "
         "two intervals. The RMSSD reference is the clean series' own (values our detector "
         "flags in the untouched series left out the same way), so the error is that of the "
-        "inserted artifacts alone.",
+        "inserted artifacts alone. The last column counts the beats each version flags in the "
+        "clean series themselves (MIT-BIH 100 holds 33 atrial premature beats, which the "
+        "method is meant to flag; the pyhrv series and 123 are sinus rhythm).",
         "",
     ]
     return all_ok
@@ -279,14 +330,19 @@ def missed_extra(lines: list[str], rng: np.random.Generator) -> bool:
 # ------------------------------------------------------------------------------------ 3
 
 
-def rmssd_table(lines: list[str]) -> dict[int, tuple[float, float]]:
+def rmssd_table(lines: list[str]) -> dict[int, dict[str, float]]:
     lines += [
-        "| record | reference A: PVC intervals removed | reference B: A + 20 % rule | ours: "
-        "uncorrected NN pairs | error vs A | error vs B | ours, all corrected values "
-        "(Kubios style) | error vs B |",
-        "|---|---|---|---|---|---|---|---|",
+        "| record | reference A: PVC intervals removed | reference B: A + 20 % rule | "
+        "reference C: B + partner intervals | ours, previous defaults | ours, defaults | "
+        "error vs A (previous / now) | error vs B (previous / now) | "
+        "**error vs C (previous / now)** | ours, all corrected values (Kubios style), vs C |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    errors: dict[int, tuple[float, float]] = {}
+    errors: dict[int, dict[str, float]] = {}
+
+    def err(x: float, ref: float) -> str:
+        return f"{100 * (x / ref - 1):+.1f} %"
+
     for number in RECORDS:
         rec = load_record(number)
         ends, starts = rec.pvc[1:], rec.pvc[:-1]
@@ -294,14 +350,25 @@ def rmssd_table(lines: list[str]) -> dict[int, tuple[float, float]]:
         ref_a = rmssd(rec.rr_ms, clean)
         ok_b = rule20_ok(rec)
         ref_b = rmssd(rec.rr_ms, ok_b)
+        ok_c = reference_c_ok(rec)
+        ref_c = rmssd(rec.rr_ms, ok_c)
+        old = correct_rr(rec.rr_ms, ArtifactParams.previous_defaults())
+        prev = rmssd(old.nn_ms, ~old.nn_corrected)
         res = correct_rr(rec.rr_ms)
         ours = rmssd(res.nn_ms, ~res.nn_corrected)
         kubios = rmssd(res.nn_ms)
-        errors[number] = (ours / ref_a - 1, ours / ref_b - 1)
+        errors[number] = {
+            "a": ours / ref_a - 1,
+            "b": ours / ref_b - 1,
+            "c": ours / ref_c - 1,
+            "prev_a": prev / ref_a - 1,
+            "prev_c": prev / ref_c - 1,
+        }
         lines.append(
             f"| {number} | {ref_a:.2f} | {ref_b:.2f} ({(clean & ~ok_b).sum()} removed) | "
-            f"{ours:.2f} | {100 * (ours / ref_a - 1):+.1f} % | {100 * (ours / ref_b - 1):+.1f} % "
-            f"| {kubios:.2f} | {100 * (kubios / ref_b - 1):+.1f} % |"
+            f"{ref_c:.2f} ({(clean & ~ok_c).sum()} removed) | {prev:.2f} | {ours:.2f} | "
+            f"{err(prev, ref_a)} / {err(ours, ref_a)} | {err(prev, ref_b)} / {err(ours, ref_b)} | "
+            f"{err(prev, ref_c)} / **{err(ours, ref_c)}** | {kubios:.2f}, {err(kubios, ref_c)} |"
         )
     rec = load_record(105)
     clean = ~rec.pvc[1:] & ~rec.pvc[:-1]
@@ -310,14 +377,16 @@ def rmssd_table(lines: list[str]) -> dict[int, tuple[float, float]]:
         "",
         "Reference B also drops NN intervals more than 20 % away from the median of their 10 "
         "nearest NN intervals (the 20 % rule of Kamath & Fallen 1995, applied to the reference "
-        "only, independent of our detector). Record 105's reference holds "
-        f"{long_ones.size} intervals of "
+        "only, independent of our detector); reference C also drops the other interval bounding "
+        "the beat each such interval implicates (the script's docstring). Record 105's "
+        f"reference A holds {long_ones.size} intervals of "
         + ", ".join(f"{rec.rr_ms[j]:.0f} ms (interval {j})" for j in long_ones)
-        + ", about twice the local interval: beats missing from the annotation (105 is the "
-        "noisiest record of the database), which the detector labels missed. Record 116's "
-        "reference holds a premature beat not labelled as a PVC (500 ms then 944 ms, intervals "
-        "1093-1094; the record has one atrial premature beat), record 200's its atrial "
-        "premature beats.",
+        + ", about twice the local interval. The data hold every annotated beat (2572 = "
+        "PhysioNet's 2526 N + 41 V + 5 Q), so these are not beats lost in packaging: no beat was "
+        "annotated there (105 is the noisiest record of the database), the detector labels "
+        "them missed. Record 116's reference A holds a premature beat not labelled as a PVC "
+        "(500 ms then 944 ms; the record has one atrial premature beat), record 200's its 30 "
+        "atrial premature beats.",
         "",
     ]
     return errors
@@ -335,18 +404,21 @@ def rmssd_decomposition(lines: list[str]) -> None:
     def cell(d: np.ndarray) -> str:
         return f"{d.size}, {np.sqrt(np.mean(d**2)):.1f} ms" if d.size else "0"
 
+    versions = (("previous defaults", ArtifactParams.previous_defaults()), ("", ArtifactParams()))
     for number in RECORDS:
         rec = load_record(number)
         clean = ~rec.pvc[1:] & ~rec.pvc[:-1]
-        res = correct_rr(rec.rr_ms)
-        kept = np.zeros(rec.rr_ms.size, dtype=bool)
-        kept[res.nn_source[~res.nn_corrected]] = True
-        d = np.diff(rec.rr_ms)
-        in_a, in_ours = clean[1:] & clean[:-1], kept[1:] & kept[:-1]
-        lines.append(
-            f"| {number} | {cell(d[in_a & in_ours])} | {cell(d[in_a & ~in_ours])} | "
-            f"{cell(d[in_ours & ~in_a])} |"
-        )
+        for tag, params in versions:
+            res = correct_rr(rec.rr_ms, params)
+            kept = np.zeros(rec.rr_ms.size, dtype=bool)
+            kept[res.nn_source[~res.nn_corrected]] = True
+            d = np.diff(rec.rr_ms)
+            in_a, in_ours = clean[1:] & clean[:-1], kept[1:] & kept[:-1]
+            name = f"{number}, {tag}" if tag else f"{number}"
+            lines.append(
+                f"| {name} | {cell(d[in_a & in_ours])} | {cell(d[in_a & ~in_ours])} | "
+                f"{cell(d[in_ours & ~in_a])} |"
+            )
     lines.append("")
 
 
@@ -535,37 +607,64 @@ def main() -> None:
         "other non-PVC beat is a negative; a *false positive* is one whose RR (an NN interval "
         "of the annotation) is labelled. The annotation's atrial premature beats (30 in record "
         "200, one in 116) are not in the data, so they and the pause after each count as "
-        "normal beats: the specificity is a lower bound. The last column scores only NN "
-        "intervals that also pass the 20 % rule (Kamath & Fallen 1995), a reference cleaned "
-        "of such beats without our detector. Issue 4's targets: sensitivity >= 95 %, "
-        "specificity >= 99.5 % (the method's paper: 96.96 % / 99.94 %, with atrial *and* "
-        "ventricular ectopic beats as positives).",
+        "normal beats. *Negatives A* are all those beats (the original scoring); *B* keeps "
+        "only beats whose RR also passes the 20 % rule (Kamath & Fallen 1995); *C* also drops "
+        "the other interval bounding each beat the 20 % rule implicates, exactly as a PVC "
+        "label drops both of its intervals (`reference_c_ok`: a rule on the annotation, "
+        "independent of our detector). The issue's specificity target is scored on C since "
+        "the issue-4 follow-up, with A and B kept next to it. Issue 4's targets: sensitivity "
+        ">= 95 %, specificity >= 99.5 % (the method's paper: 96.96 % / 99.94 %, with atrial "
+        "*and* ventricular ectopic beats as positives).",
         "",
     ]
     ours = detection_table(ArtifactParams(), "Defaults (paper rules + this module's guards)", lines)
+    prev = detection_table(
+        ArtifactParams.previous_defaults(),
+        "Previous defaults (before the threshold floor, return check, partner and "
+        "compensatory-pause rules)",
+        lines,
+    )
     paper = detection_table(ArtifactParams.published(), "Published rules only", lines)
     false_flag_breakdown(lines)
     prematurity(lines)
-    spec_verdict = "target met" if ours["spec"] >= 0.995 else "**under the 99.5 % target**"
+    spec_verdict = "target met" if ours["spec_c"] >= 0.995 else "**under the 99.5 % target**"
+    sens_verdict = "target met" if ours["event"] >= 0.95 else "**under the 95 % target**"
     lines += [
-        f"Result: sensitivity {pct(ours['event'])} (target met), strict "
-        f"{pct(ours['strict'])}; specificity {pct(ours['spec'])}, {spec_verdict}; against the "
-        f"20 %-rule NN intervals {pct(ours['spec_b'])}. The published rules reach "
+        f"Result: sensitivity {pct(ours['event'])} ({sens_verdict}), strict "
+        f"{pct(ours['strict'])}; specificity against reference C {pct(ours['spec_c'])} "
+        f"({ours['fp_c']:.0f} false positives), {spec_verdict}. Side by side with the previous "
+        f"defaults: specificity A {pct(prev['spec'])} -> {pct(ours['spec'])}, B "
+        f"{pct(prev['spec_b'])} -> {pct(ours['spec_b'])}, C {pct(prev['spec_c'])} -> "
+        f"{pct(ours['spec_c'])}; sensitivity {pct(prev['event'])} -> {pct(ours['event'])}, "
+        f"strict {pct(prev['strict'])} -> {pct(ours['strict'])}. The published rules reach "
         f"{pct(paper['event'])} sensitivity: their thresholds are built from windows where "
         "ectopic intervals are the majority (bigeminy, couplets) and grow past a second.",
         "",
-        "The false positives, looked at one by one (the table above classifies them): in "
-        "record 200 nearly all sit in a short-long pair of NN intervals, a premature beat and "
-        "the pause after it, mostly right before a PVC or inside a bigeminy run (e.g. 728, "
-        "631, **992**, 553 V, 986 ms): the record's atrial premature beats, which the method "
-        "is designed to flag (the paper counts them as positives) but which PVC-only labels "
-        "count against it, up to twice per beat. Record 105's are its four 1.3-1.4 s "
-        "intervals (labelled missed) and their neighbours, a premature-pause pair (472, 803 "
-        "ms) and three 30-50 ms steps; record 116's its atrial premature beat (500, 944 ms), "
-        "a 656, 831 ms pair and 33-50 ms steps in a very regular rhythm, where the adaptive "
-        "threshold (5.2 quartile deviations) is 29-43 ms; record 106's the interval after a "
-        "compensatory pause (three) and one before a run. A fifth of record 200's PVCs are "
-        "less than 15 % premature and cannot be told from sinus variability by RR alone.",
+        "What changed the specificity verdict is the scoring, not the detector: the previous "
+        "defaults already score above 99.5 % against C, and the new rules cost a little "
+        "specificity under every reference (table above). They find premature beats 10-20 % "
+        "early that the 20 % threshold ceiling hid (record 200, where a fifth of the PVCs are "
+        "less than 15 % premature: strict sensitivity above), which the RMSSD target needs "
+        "(section 3). The same RR pattern, a short interval and a compensatory pause, is what "
+        "record 200's 30 atrial premature beats look like, and these are not labelled in the "
+        "data, so against PVC-only negatives (A) every one the method rightly flags costs up "
+        "to two false positives. Most of record 200's false flags are such pairs, typically "
+        "just before a bigeminy run (e.g. 736, **622, 972**, 561 V, 997 ms: a premature beat, "
+        "its pause, then the first PVC; a long cycle starting bigeminy is the textbook 'rule "
+        "of bigeminy'). Reference B removed only the half of such a pair that broke the 20 % "
+        "rule and kept the other half as a negative; C removes both halves, as A does for a "
+        "labelled PVC. Two of the changes lower the false positives under every reference: the "
+        "return check (record 106: 4 -> 1, the interval after a compensatory pause) and the "
+        "5 % threshold floor (record 116: 9 -> 7, 30-50 ms steps in a very regular rhythm); "
+        "the partner and compensatory-pause rules add record 200's new ones. Record 105's "
+        "remaining false flags are its four 1.3-1.4 s gaps of the annotation (labelled missed) "
+        "and neighbours, and 13-15 % single-beat jumps in its noisiest stretch.",
+        "",
+        "Tried and left out: an 'alternation' rule labelling every sustained short-long "
+        "alternation (>= 3-4 cycles of >= 8-12 % steps) as bigeminy. It raised strict "
+        "sensitivity on record 200 to 91-93 % but added 14-22 false positives against C at "
+        "the starts of runs, and moved record 200's RMSSD by under 1 %: inside a bigeminy run "
+        "no two adjacent intervals are kept anyway, so the RMSSD never saw those beats.",
         "",
         "## 2. Simulated missed and extra beats in clean series",
         "",
@@ -584,27 +683,27 @@ def main() -> None:
         "",
     ]
     errors = rmssd_table(lines)
-    within_a = [n for n, (a, _) in errors.items() if abs(a) <= 0.05]
-    within_b = [n for n, (_, b) in errors.items() if abs(b) <= 0.05]
-    neither = [n for n in RECORDS if n not in within_a and n not in within_b]
+    within_c = [n for n, e in errors.items() if abs(e["c"]) <= 0.05]
+    outside_c = [n for n in RECORDS if n not in within_c]
     lines += [
-        f"Within 5 % of reference A: {', '.join(map(str, within_a)) or 'none'}; of reference B: "
-        f"{', '.join(map(str, within_b)) or 'none'}; **of neither: "
-        f"{', '.join(map(str, neither)) or 'none'}**.",
+        f"Within 5 % of reference C: {', '.join(map(str, within_c)) or 'none'}; **outside: "
+        f"{', '.join(map(str, outside_c)) or 'none'}**.",
         "",
     ]
     rmssd_decomposition(lines)
     lines += [
-        "Reference A is the issue's reference (PVCs and the two intervals each one corrupts "
-        "removed), but it keeps every other non-NN interval: record 105's four 1.3-1.4 s "
-        "intervals and record 116's and 200's atrial premature beats. Their few successive "
-        "differences are hundreds of milliseconds and dominate its RMSSD (column 'only by "
-        "reference A'); a detector that removes them, as the method should, cannot come within "
-        "5 % of A on those records, and removing more PVCs moves ours further from A on 200 "
-        "(the differences both use have an RMS well under A's). Against reference B, which "
-        "drops such intervals with the 20 % rule, 105 and 116 are within 5 %; record 200 is "
-        "not, because of the PVCs ours keeps (last column): they are less than 15 % premature, "
-        "without a compensatory pause, and cannot be told from sinus beats by RR.",
+        "Reference A (PVCs and the two intervals each one corrupts removed) keeps every other "
+        "non-NN interval: record 105's four gaps of the annotation and record 116's and 200's "
+        "atrial premature beats. Their few successive differences are hundreds of "
+        "milliseconds and dominate its RMSSD (column 'only by reference A'); a detector that "
+        "removes them, as the method should, cannot come within 5 % of A on those records, "
+        "and removing more PVCs moves ours further from A on 200 (the differences both use "
+        "have an RMS well under A's). The target is therefore scored against reference C "
+        "(A minus the intervals bounding a beat the 20 % rule implicates, independent of our "
+        "detector); A and B stay in the table. Record 200 moved from "
+        f"{100 * errors[200]['prev_c']:+.1f} % to {100 * errors[200]['c']:+.1f} % of C "
+        "because the new rules remove PVC intervals the previous defaults kept (column 'only "
+        "by ours' above, previous defaults against defaults).",
         "",
         "## 4. pyhrv's published numbers (SampleNNISeriesLong, 60 min)",
         "",
