@@ -2,6 +2,9 @@
 
 The simulator speaks the real byte formats (Heart Rate Measurement 0x2A37 and Go Direct type-06
 measurement packets), so a simulated session exercises the whole decode-and-analyse path.
+Without the belt (``belt=False``, ``breathwise live --device sim-hr``) it is a plain heart-rate
+strap: the same person breathes and their heart follows, but only heart-rate packets are sent,
+so breathing can only be read from the heart rhythm.
 
 How it works
 ------------
@@ -29,6 +32,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -176,9 +180,19 @@ class PersonModel:
         if not isinstance(self.seed, int):
             raise ValueError(f"seed must be an int, got {self.seed!r}")
         positive = (
-            "base_hr_bpm", "resonance_rate_bpm", "rsa_q", "natural_rate_bpm", "natural_ratio",
-            "sigh_depth", "belt_depth_n", "ratio_bias", "ectopic_premature",
-            "ectopic_compensatory", "belt_fs_hz", "hr_period_s", "resp_rate_window_s",
+            "base_hr_bpm",
+            "resonance_rate_bpm",
+            "rsa_q",
+            "natural_rate_bpm",
+            "natural_ratio",
+            "sigh_depth",
+            "belt_depth_n",
+            "ratio_bias",
+            "ectopic_premature",
+            "ectopic_compensatory",
+            "belt_fs_hz",
+            "hr_period_s",
+            "resp_rate_window_s",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -256,6 +270,10 @@ class SimulatedSensor:
         ``None``) means their own rhythm.
     start_mono_ns, start_wall_ns : int
         Host clocks at session start; packet times are these plus the simulated emission time.
+    belt : bool
+        Whether the person wears the belt. Without it only heart-rate packets are sent; the
+        breathing, and so the heart, are the same as with it (the belt's random draws are
+        made either way), so one seed gives the same beats with and without a belt.
 
     Notes
     -----
@@ -273,12 +291,14 @@ class SimulatedSensor:
         *,
         start_mono_ns: int,
         start_wall_ns: int,
+        belt: bool = True,
     ) -> None:
         self.person = person
         self.guide = guide
         self.start_mono_ns = int(start_mono_ns)
         self.start_wall_ns = int(start_wall_ns)
-        self.info = describe(person)
+        self.belt = bool(belt)
+        self.info = describe(person, belt=self.belt)
 
         streams = np.random.SeedSequence(person.seed).spawn(4)
         self._rng_breath = np.random.default_rng(streams[0])
@@ -513,8 +533,14 @@ class SimulatedSensor:
         prev_rate = self._breaths[-2].resp_rate_bpm if len(self._breaths) > 1 else math.nan
         rate = np.where(t >= breath.onset_s, breath.resp_rate_bpm, prev_rate)
         rate[t < p.resp_rate_warmup_s] = np.nan
+        # HR leads volume: normalise by the nominal depth so a sigh swings HR further.
+        rsa = breath.rsa_bpm * (volume / breath.nominal_depth_n - 0.5)
+        self._mod_tail = np.concatenate((self._mod_tail, rsa))
+        if not self.belt:
+            return
         payloads = encode_godirect_measurements(
-            np.column_stack((force, rate)), (FORCE_CHANNEL, RATE_CHANNEL),
+            np.column_stack((force, rate)),
+            (FORCE_CHANNEL, RATE_CHANNEL),
             (self._belt_counter0 + n0) & 0xFF,
         )
         times = self.start_mono_ns + np.arange(n0, n1, dtype=np.int64) * self._period_ns
@@ -523,9 +549,6 @@ class SimulatedSensor:
         self._belt_out.extend(
             map(RawPacket, t_list, walls.tolist(), repeat(Stream.GODIRECT.value), payloads), t_list
         )
-        # HR leads volume: normalise by the nominal depth so a sigh swings HR further.
-        rsa = breath.rsa_bpm * (volume / breath.nominal_depth_n - 0.5)
-        self._mod_tail = np.concatenate((self._mod_tail, rsa))
 
     def _advance_heart(self) -> None:
         """Integrate the heart up to the rendered samples minus the RSA lead; send notifications."""
@@ -654,18 +677,23 @@ class _Outbox:
         return packets, times
 
 
-def describe(person: PersonModel) -> SourceInfo:
-    """The recording-header description of a simulated sensor for ``person``."""
+def describe(person: PersonModel, *, belt: bool = True) -> SourceInfo:
+    """The recording-header description of a simulated sensor for ``person``.
+
+    Without the belt the header lists only the heart-rate stream, as for a plain strap, and is
+    named for it (the pipeline looks for a belt by its stream).
+    """
+    streams: dict[str, dict[str, Any]] = {}
+    if belt:
+        streams[Stream.GODIRECT.value] = {
+            "period_us": person.belt_period_us,
+            "force_channel": FORCE_CHANNEL,
+        }
+    streams[Stream.HEART_RATE.value] = {}
     return SourceInfo(
         kind="sim",
-        name="simulated person",
-        streams={
-            Stream.GODIRECT.value: {
-                "period_us": person.belt_period_us,
-                "force_channel": FORCE_CHANNEL,
-            },
-            Stream.HEART_RATE.value: {},
-        },
+        name="simulated person" if belt else "simulated person (heart-rate strap only)",
+        streams=streams,
         details={"seed": person.seed, "person": asdict(person)},
     )
 
@@ -691,6 +719,9 @@ class SimulatedSource:
         Polling step, seconds (default 20 ms, about one belt sample).
     duration_s : float or None
         End :meth:`packets` after this much session time; ``None`` runs until :meth:`aclose`.
+    belt : bool
+        Whether the person wears the belt (:class:`SimulatedSensor`); ``False`` is a plain
+        heart-rate strap.
 
     Attributes
     ----------
@@ -709,6 +740,7 @@ class SimulatedSource:
         realtime: bool = True,
         poll_s: float = 0.02,
         duration_s: float | None = None,
+        belt: bool = True,
     ) -> None:
         if not (math.isfinite(poll_s) and poll_s > 0):
             raise ValueError(f"poll_s must be > 0, got {poll_s!r}")
@@ -716,7 +748,8 @@ class SimulatedSource:
             raise ValueError(f"duration_s must be >= 0, got {duration_s!r}")
         self.person = person
         self.guide = guide
-        self.info = describe(person)
+        self.belt = bool(belt)
+        self.info = describe(person, belt=self.belt)
         self.sensor: SimulatedSensor | None = None
         self._clock = clock
         self._wall_clock = wall_clock
@@ -757,7 +790,11 @@ class SimulatedSource:
         start_mono = int(self._clock())
         start_wall = int(self._wall_clock())
         sensor = SimulatedSensor(
-            self.person, self.guide, start_mono_ns=start_mono, start_wall_ns=start_wall
+            self.person,
+            self.guide,
+            start_mono_ns=start_mono,
+            start_wall_ns=start_wall,
+            belt=self.belt,
         )
         self.sensor = sensor
         link = _LinkWindows(self._drops, start_mono, start_wall)

@@ -132,6 +132,66 @@ def test_any_chunking_gives_the_batch_result(sizes: list[int]) -> None:
     assert got == expected
 
 
+def test_raw_rr_is_corrected_window_by_window() -> None:
+    # Raw beats of a person with frequent ectopic beats, plus a missed and an extra detection.
+    rate = 6.0
+    sim = SimulatedSensor(
+        PersonModel(seed=21, ectopic_per_min=3.0), Pacer(rate), start_mono_ns=0, start_wall_ns=0
+    )
+    sim.packets_until(round(240e9))
+    beats = [b for b in sim.truth_beats_s if b < 240.0]
+    ectopic = np.asarray(sim.truth_ectopic_beats_s)
+
+    def sinus_beat_near(t_s: float) -> int:
+        # Away from the ectopic beats: each detection error on its own.
+        return min(
+            (i for i, b in enumerate(beats) if np.min(np.abs(ectopic - b)) > 5.0),
+            key=lambda i: abs(beats[i] - t_s),
+        )
+
+    del beats[sinus_beat_near(120.0)]  # a beat the detector missed: an interval twice as long
+    k = sinus_beat_near(190.0)
+    beats.insert(k, 0.5 * (beats[k - 1] + beats[k]))  # a spurious extra beat
+    t = np.asarray(beats[1:])
+    rr = np.diff(beats) * 1000.0
+    raw = [Beat(a, b) for a, b in zip(t.tolist(), rr.tolist(), strict=True)]
+    corrected = RRBreathTracker(correct_artifacts=True).update(raw)
+    uncorrected = RRBreathTracker().update(raw)
+    assert [e.t_s for e in corrected] == [e.t_s for e in uncorrected]
+    assert len(corrected) > 30
+    err = np.abs([e.rate_bpm - rate for e in corrected])
+    assert err.max() <= 0.5, err
+    assert np.max(np.abs([e.rate_bpm - rate for e in uncorrected])) > 2.0
+    assert np.median([e.quality for e in corrected]) > 2 * np.median(
+        [e.quality for e in uncorrected]
+    )
+
+
+def test_corrected_values_end_at_the_beat_that_ends_them() -> None:
+    from analysis.rr_breath import _corrected_beats
+
+    rng = np.random.default_rng(SEED)
+    print(f"seed {SEED}")
+    rr = 1000.0 + rng.normal(0.0, 8.0, 60)
+    rr[20] = 2000.0  # missed beat: split in two halves
+    rr[40], rr[41] = 300.0, 700.0  # extra beat: merged into one interval
+    t = np.cumsum(rr) / 1000.0
+    t_nn, nn = _corrected_beats(t, rr)
+    assert nn.size == rr.size  # one more (split), one fewer (merge)
+    assert np.all(np.diff(t_nn) > 0.0)
+    split = int(np.searchsorted(t_nn, t[20]))
+    assert t_nn[split] == t[20] and nn[split] == pytest.approx(1000.0)
+    assert t_nn[split - 1] == pytest.approx(t[20] - 1.0)
+    merged = int(np.searchsorted(t_nn, t[41]))
+    assert t_nn[merged] == t[41] and nn[merged] == pytest.approx(1000.0)
+    assert t[40] not in t_nn
+    # A window without a 20 % jump is left as it is.
+    calm = 1000.0 + rng.normal(0.0, 8.0, 60)
+    tc = np.cumsum(calm) / 1000.0
+    same_t, same = _corrected_beats(tc, calm)
+    assert same_t is tc and same is calm
+
+
 def test_rejects_bad_input() -> None:
     with pytest.raises(ValueError):
         RRBreathTracker(window_s=5.0)

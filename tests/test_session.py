@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 
 from devices.sim import PersonModel, SimulatedSource
 from trainer.pacer import BreathPattern
-from trainer.pipeline import NS_PER_S, BreathEvent, Event, Pipeline
-from trainer.recording import read_recording
+from trainer.pipeline import NS_PER_S, BreathEvent, BreathRateEvent, Event, Pipeline
+from trainer.recording import Mark, PacerChange, read_recording
 from trainer.session import LiveSession, ReplaySession, SessionPlan
 
 START_NS = 50 * NS_PER_S
@@ -63,8 +64,13 @@ def _live(
     return session, events, result.path
 
 
-def _breaths(events: list[Event]) -> list[BreathEvent]:
+def _breaths(events: Sequence[object]) -> list[BreathEvent]:
     return [e for e in events if isinstance(e, BreathEvent)]
+
+
+def _breathing(events: list[Event]) -> list[BreathEvent | BreathRateEvent]:
+    """Breaths and best-rate answers (belt and heart rhythm), in order."""
+    return [e for e in events if isinstance(e, BreathEvent | BreathRateEvent)]
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +103,8 @@ def test_replay_reproduces_the_live_events_exactly(
     replayed: list[Event] = []
     result = asyncio.run(ReplaySession(recording, speed=None, listeners=[replayed.extend]).run())
     # repr: NaN feedback values (no pacer onset nearby) compare unequal to themselves.
-    assert repr(_breaths(replayed)) == repr(_breaths(events))
+    assert repr(_breathing(replayed)) == repr(_breathing(events))
+    assert any(isinstance(e, BreathRateEvent) for e in events)
     live_summary = dict(recording.summary)
     live_summary.pop("ended")
     replay_summary = dict(result.summary)
@@ -111,12 +118,12 @@ def test_item_by_item_and_batched_handling_agree(
     _, _, path = three_minutes
     recording = read_recording(path)
     one = Pipeline(recording.header)
-    singly = [
-        e for item in recording.items for e in one.handle((item,)) if isinstance(e, BreathEvent)
-    ]
-    batched = _breaths(Pipeline(recording.header).handle(recording.items))
+    singly = _breathing([e for item in recording.items for e in one.handle((item,))])
+    batched = _breathing(Pipeline(recording.header).handle(recording.items))
     assert repr(singly) == repr(batched)
-    assert len(singly) > 10
+    assert len(_breaths(singly)) > 10
+    # Every breath is followed by the selector's answer; the heart rhythm adds its own.
+    assert len(singly) - len(_breaths(singly)) > len(_breaths(singly))
 
 
 def test_marks_and_pauses_are_recorded_and_replayed(tmp_path: Path) -> None:
@@ -148,8 +155,8 @@ def test_marks_and_pauses_are_recorded_and_replayed(tmp_path: Path) -> None:
 
     asyncio.run(main())
     recording = read_recording(next(tmp_path.glob("*.bwr")))
-    assert [m.label for m in recording.items if type(m).__name__ == "Mark"] == ["tingling"]
-    actions = [p.action for p in recording.items if type(p).__name__ == "PacerChange"]
+    assert [m.label for m in recording.items if isinstance(m, Mark)] == ["tingling"]
+    actions = [p.action for p in recording.items if isinstance(p, PacerChange)]
     assert actions == ["set", "pause", "resume"]
     assert recording.summary is not None and recording.summary["marks"] == 1
 

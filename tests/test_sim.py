@@ -180,6 +180,7 @@ def test_follows_a_6_bpm_guide() -> None:
     belt, _ = _split(packets)
     t = (np.array([p.t_mono_ns for p in belt]) - START_MONO) / NS
     force = np.array([decode_godirect_measurement(p.payload).channel(1)[0] for p in belt])
+
     def at(t_s: np.ndarray) -> np.ndarray:
         return force[np.searchsorted(t, t_s)]
 
@@ -359,27 +360,38 @@ async def _collect(source: SimulatedSource) -> list[RawPacket | LinkEvent]:
 async def test_async_source_yields_the_same_packets() -> None:
     guide = FixedGuide(4.0, 6.0)
     person = PersonModel(seed=31)
-    reference = _until(SimulatedSensor(person, guide, start_mono_ns=START_MONO,
-                                       start_wall_ns=START_WALL), 90)
+    reference = _until(
+        SimulatedSensor(person, guide, start_mono_ns=START_MONO, start_wall_ns=START_WALL), 90
+    )
     fast_clock = FakeClock(START_MONO)
-    fast = SimulatedSource(person, guide, clock=fast_clock, wall_clock=fast_clock.wall,
-                           realtime=False, duration_s=90)
+    fast = SimulatedSource(
+        person, guide, clock=fast_clock, wall_clock=fast_clock.wall, realtime=False, duration_s=90
+    )
     assert await _collect(fast) == reference
     assert fast.sensor is not None and fast.sensor.truth_breaths
     clock = FakeClock(START_MONO)
-    live = SimulatedSource(person, guide, clock=clock, wall_clock=clock.wall,
-                           sleep=clock.sleeper(), realtime=True, duration_s=90)
+    live = SimulatedSource(
+        person,
+        guide,
+        clock=clock,
+        wall_clock=clock.wall,
+        sleep=clock.sleeper(),
+        realtime=True,
+        duration_s=90,
+    )
     assert await _collect(live) == reference
     assert clock.now_ns >= START_MONO + 90 * NS
 
 
 async def test_drop_link_loses_the_window() -> None:
     person = PersonModel(seed=32)
-    reference = _until(SimulatedSensor(person, None, start_mono_ns=START_MONO,
-                                       start_wall_ns=START_WALL), 60)
+    reference = _until(
+        SimulatedSensor(person, None, start_mono_ns=START_MONO, start_wall_ns=START_WALL), 60
+    )
     clock = FakeClock(START_MONO)
-    source = SimulatedSource(person, None, clock=clock, wall_clock=clock.wall,
-                             sleep=clock.sleeper(), duration_s=60)
+    source = SimulatedSource(
+        person, None, clock=clock, wall_clock=clock.wall, sleep=clock.sleeper(), duration_s=60
+    )
     source.drop_link(20.0, 5.0)
     items = await _collect(source)
     events = [(i, item) for i, item in enumerate(items) if isinstance(item, LinkEvent)]

@@ -248,7 +248,8 @@ class SessionAnalysis:
         """Whole-session numbers for the history, the batch table and the report header.
 
         Units are in the keys. Rates are medians and ratios means over breaths not flagged as
-        artifacts; the follow score is the mean of the coach's per-breath scores; the target is
+        artifacts (with a heart-rate strap alone, the rate read from the heart rhythm, and
+        ``breath_source`` says which it is); the follow score is the mean of the coach's per-breath scores; the target is
         the pacer's rate and ratio weighted by time spent paced.
         """
         good = self.good_breaths
@@ -262,6 +263,13 @@ class SessionAnalysis:
         )
         programs = [s.label for s in self.pacer_spans if s.label]
         heart = self.heart
+        median_rate = float(np.median(rates)) if rates else None
+        source = self.summary.get("breath_source")
+        if median_rate is None and self.summary.get("rr_rate_bpm") is not None:
+            # A heart-rate strap alone: breathing read from the heart rhythm (the pipeline's
+            # RR estimate, analysis.rr_breath); there are no breath-by-breath events.
+            median_rate = float(self.summary["rr_rate_bpm"])
+            source = "rr"
         return {
             "session_key": self.session_key,
             "start_wall_ns": self.start_wall_ns,
@@ -269,7 +277,8 @@ class SessionAnalysis:
             "source": self.source_kind,
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),
-            "median_rate_bpm": _r(float(np.median(rates))) if rates else None,
+            "median_rate_bpm": _r(median_rate),
+            "breath_source": str(source) if source else None,
             "mean_ratio": _r(float(np.mean(ratios))) if ratios else None,
             "target_rate_bpm": _r(target_rate),
             "target_ratio": _r(target_ratio),

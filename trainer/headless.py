@@ -2,6 +2,11 @@
 
 Every line is a pure function of pipeline events, which themselves depend only on the recorded
 items, so ``breathwise replay --headless`` prints exactly what the live session printed.
+
+When the best breathing estimate comes from the heart rhythm (a heart-rate strap alone, see
+:class:`trainer.pipeline.BreathRateEvent`) there are no breath lines; a ``rate`` line is printed
+instead whenever that rate has moved by ``RATE_LINE_CHANGE_BPM`` since the last one, and at
+least every ``RATE_LINE_EVERY_S``, rather than at every estimate.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any, TextIO
 from trainer.pacer import BreathPattern
 from trainer.pipeline import (
     BreathEvent,
+    BreathRateEvent,
     Event,
     MarkEvent,
     PacerEvent,
@@ -20,6 +26,12 @@ from trainer.pipeline import (
     StrainEvent,
 )
 from trainer.programs.runner import EventKind
+from trainer.state import SOURCE_LABELS
+
+RATE_LINE_CHANGE_BPM = 0.5
+"""A heart-rhythm rate line is printed when the rate moved this much (breaths/min)..."""
+RATE_LINE_EVERY_S = 30.0
+"""...or this long (s) after the last one."""
 
 
 def _num(value: float | None, fmt: str, missing: str = "-") -> str:
@@ -43,6 +55,45 @@ depth 1.02  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
         f"follow {f.follow_score:3d}  [{b.quality}]"
     )
     return f"{line}  {f.cue}" if f.cue else line
+
+
+def format_breath_rate(event: BreathRateEvent) -> str:
+    """One line for the best current breathing rate and where it comes from.
+
+    Example::
+
+        rate at  125.0 s   5.9 breaths/min  from heart rhythm (rr)  quality 0.42
+    """
+    label = SOURCE_LABELS.get(event.source, event.source)
+    return (
+        f"rate at {event.t_s:7.1f} s  {event.rate_bpm:4.1f} breaths/min  "
+        f"from {label} ({event.source})  quality {event.quality:4.2f}"
+    )
+
+
+class RateLines:
+    """Decides which heart-rhythm rate estimates get a line (module notes): the first, then
+    each that moved ``RATE_LINE_CHANGE_BPM`` from the last printed or came
+    ``RATE_LINE_EVERY_S`` after it. A belt or accelerometer answer in between ends the run, so
+    the heart rhythm taking over again is printed at once."""
+
+    def __init__(self) -> None:
+        self._last: BreathRateEvent | None = None
+
+    def line(self, event: BreathRateEvent) -> str | None:
+        """The line to print for ``event``, or None."""
+        if event.source != "rr":
+            self._last = None
+            return None
+        last = self._last
+        if (
+            last is not None
+            and abs(event.rate_bpm - last.rate_bpm) < RATE_LINE_CHANGE_BPM
+            and event.t_s - last.t_s < RATE_LINE_EVERY_S
+        ):
+            return None
+        self._last = event
+        return format_breath_rate(event)
 
 
 def format_program_event(event: ProgramEvent) -> str:
@@ -79,7 +130,8 @@ def format_pacer_event(event: PacerEvent) -> str | None:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """The closing lines of a session; the last one starts with ``summary:``.
+    """The closing lines of a session; the last one starts with ``summary:`` and names the
+    source of the median breath rate (``belt``, ``acc`` or ``rr``, the heart rhythm).
 
     Before it: how the practice went (minutes practised, mean follow score, mean
     exhale:inhale ratio, heart rate start -> end, mean RSA per breath, mean coherence score)
@@ -100,7 +152,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(format_resonance(resonance))
     lines.append(
         f"summary: {summary.get('duration_s', 0):.0f} s, {summary.get('breaths', 0)} breaths, "
-        f"median rate {_num(summary.get('median_rate_bpm'), '.1f')} bpm, "
+        f"median rate {_num(summary.get('median_rate_bpm'), '.1f')} bpm"
+        f" (from {summary.get('breath_source') or '-'}), "
         f"mean ratio {_num(summary.get('mean_ratio'), '.2f')}, "
         f"follow {_num(summary.get('mean_follow_score'), '.0f')}, "
         f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
@@ -124,13 +177,18 @@ def format_resonance(resonance: dict[str, Any]) -> str:
 
 
 def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
-    """A pipeline listener that prints breaths, marks, status messages, program steps and cues,
-    strain signs and easings to ``out``."""
+    """A pipeline listener that prints breaths, heart-rhythm breath rates (:class:`RateLines`),
+    marks, status messages, program steps and cues, strain signs and easings to ``out``."""
+    rates = RateLines()
 
     def listener(events: list[Event]) -> None:
         for event in events:
             if isinstance(event, BreathEvent):
                 print(format_breath(event), file=out, flush=True)
+            elif isinstance(event, BreathRateEvent):
+                line = rates.line(event)
+                if line is not None:
+                    print(line, file=out, flush=True)
             elif isinstance(event, MarkEvent):
                 print(f"mark at {event.t_s:7.1f} s  {event.label}".rstrip(), file=out, flush=True)
             elif isinstance(event, StatusEvent):

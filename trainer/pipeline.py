@@ -9,6 +9,13 @@ Consecutive belt packets are merged into one processor update. That cannot chang
 the breath processors give the same breaths for any chunking (tested), and merging never moves
 a packet across an item of another kind, so the heart-rate and pacer state seen by each breath is
 the same as when packets are handled one by one.
+
+Breathing comes from up to three sources (design.md, "Sources of breathing, best first"): the
+belt, else the chest accelerometer, breath by breath; and always, since every strap sends RR
+intervals, the heart rhythm (:class:`analysis.rr_breath.RRBreathTracker`, respiratory sinus
+arrhythmia, artifacts corrected per window). Every new estimate of any source goes to a
+:class:`analysis.breath_sources.BreathSourceSelector`, and its answer, the best current
+breathing rate and the source it came from, is reported as a :class:`BreathRateEvent`.
 """
 
 from __future__ import annotations
@@ -24,6 +31,14 @@ import numpy.typing as npt
 from analysis.acc_breath import TimedAccBreathTracker
 from analysis.beats import Beat, BeatTimeline, HeartRateTracker
 from analysis.breath import Breath, BreathTracker
+from analysis.breath_sources import (
+    BreathEstimate,
+    BreathEstimator,
+    BreathSourceSelector,
+    best_source,
+    from_rr,
+)
+from analysis.rr_breath import RRBreathEstimate, RRBreathTracker, session_rate_bpm
 from devices.errors import DecodeError
 from devices.godirect import decode_godirect_measurement, is_measurement_packet
 from devices.heart_rate import decode_heart_rate_measurement
@@ -45,6 +60,11 @@ NS_PER_S = 1_000_000_000
 BELT_RESYNC_S = 1.0
 """A belt packet this far from where its sample count puts it means samples were lost: restart."""
 DEFAULT_OWN_RATIO = 1.5
+RR_STEP_S = 10.0
+"""Interval between breathing estimates from the heart rhythm, s. Each one analyses 64 s of
+beats, so a rate change shows up over about half a minute whatever the step; 10 s rather than
+the tracker's 5 s halves its cost (artifact correction and spectrum per estimate), which keeps
+a one-hour replay within its 2 s budget (benchmarks/bench_pipeline.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +87,33 @@ class BreathEvent:
     breath: Breath
     feedback: Feedback
     hr_bpm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BreathRateEvent:
+    """The best current breathing rate, given each time any source has a new estimate.
+
+    Attributes
+    ----------
+    t_s : float
+        Session seconds of the newest estimate (of any source): when this answer was given.
+    rate_bpm : float
+        Breathing rate of the best current estimate, breaths/min.
+    quality : float
+        Its quality, 0-1, on the scale shared by all sources (:mod:`analysis.breath_sources`).
+    source : str
+        Where it came from: ``"belt"``, ``"acc"`` (chest accelerometer) or ``"rr"`` (heart
+        rhythm, respiratory sinus arrhythmia).
+    estimate_t_s : float
+        Session seconds the estimate itself refers to (a belt breath's confirmation, the end of
+        an RR window); up to the selector's staleness limit before ``t_s``.
+    """
+
+    t_s: float
+    rate_bpm: float
+    quality: float
+    source: str
+    estimate_t_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +221,7 @@ class StrainEvent:
 
 Event = (
     BreathEvent
+    | BreathRateEvent
     | BeatsEvent
     | BeltEvent
     | WaveformEvent
@@ -229,6 +277,13 @@ class Pipeline:
         self.pmd_samples: Counter[str] = Counter()
         self._has_belt = Stream.GODIRECT.value in header.source.streams
         self._acc: TimedAccBreathTracker | None = None
+        # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
+        self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
+        self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
+        self._selector = BreathSourceSelector()
+        self.rr_estimates: list[RRBreathEstimate] = []
+        self.estimates: dict[str, list[BreathEstimate]] = {}
+        self.breath_rate: BreathRateEvent | None = None
         self._timeline = BeatTimeline()
         self._hr = HeartRateTracker()
         self._last_device_hr: float | None = None
@@ -364,9 +419,9 @@ class Pipeline:
         belt.n_samples += chunk.size
         events.append(BeltEvent(t0, belt.fs_hz, chunk))
         for breath in belt.tracker.update(chunk):
-            self._breath(breath, events)
+            self._breath(breath, events, "belt")
 
-    def _breath(self, breath: Breath, events: list[Event]) -> None:
+    def _breath(self, breath: Breath, events: list[Event], source: str) -> None:
         if self.pacer is not None:
             feedback = self.coach.assess(breath, self.pacer)
             state = self.pacer.state(breath.inhale_onset_s)
@@ -384,6 +439,19 @@ class Pipeline:
         event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm)
         self.breaths.append(event)
         events.append(event)
+        self._estimates(self._estimators[source].update((breath,)), events)
+
+    def _estimates(self, new: list[BreathEstimate], events: list[Event]) -> None:
+        """Hand new estimates to the source selector; report its answer after each one."""
+        for estimate in new:
+            self.estimates.setdefault(estimate.source, []).append(estimate)
+            best = self._selector.update((estimate,))
+            if best is None:
+                continue
+            self.breath_rate = BreathRateEvent(
+                estimate.t_s, best.rate_bpm, best.quality, best.source, best.t_s
+            )
+            events.append(self.breath_rate)
 
     def _heart_packet(self, packet: RawPacket, events: list[Event]) -> None:
         try:
@@ -399,13 +467,20 @@ class Pipeline:
             events.append(StatusEvent(t_s, "contact", message))
         if hrm.hr_bpm > 0:
             self._last_device_hr = float(hrm.hr_bpm)
-        if not hrm.rr_raw:
+        rr_ms = [rr for rr in hrm.rr_ms if rr > 0.0]
+        if len(rr_ms) < len(hrm.rr_raw):
+            # No heart beats twice at once: a zero interval is a corrupt value, not a beat.
+            self._decode_error(packet, DecodeError("RR interval of 0"), events)
+        if not rr_ms:
             return
-        beats = self._timeline.update(t_s, hrm.rr_ms)
+        beats = self._timeline.update(t_s, rr_ms)
         if beats:
             self._hr.update(beats)
             self.beats.extend(beats)
             events.append(BeatsEvent(tuple(beats), self.hr_bpm))
+            found = self._rr_breath.update(beats)
+            self.rr_estimates.extend(found)
+            self._estimates(from_rr(found), events)
 
     def _pmd_packet(self, packet: RawPacket, events: list[Event]) -> None:
         try:
@@ -424,7 +499,7 @@ class Pipeline:
             if self._acc is None:
                 self._acc = TimedAccBreathTracker(self._pmd.settings["acc"]["fs_hz"])
             for breath in self._acc.update(samples.t_s, samples.values):
-                self._breath(breath, events)
+                self._breath(breath, events, "acc")
 
     def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
         self.decode_errors[packet.stream] += 1
@@ -484,6 +559,18 @@ class Pipeline:
         end = self.last_t_s if end_t_s is None else end_t_s
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
         rates = [e.breath.rate_bpm for e in good]
+        rr_rate = session_rate_bpm(self.rr_estimates)
+        # The session's breath rate comes from the source with the best mean quality over the
+        # whole session (analysis.breath_sources.best_source): breath by breath from a belt or
+        # accelerometer, else the heart rhythm's session rate.
+        chosen = best_source(self.estimates)
+        source = chosen[0] if chosen is not None else None
+        if source == "rr":
+            median_rate = _round(rr_rate)
+        else:
+            median_rate = _round(np.median(rates)) if rates else None
+        if median_rate is None:
+            source = None
         ratios = [e.breath.ratio for e in good]
         scores = [e.feedback.follow_score for e in good]
         hr_start = _mean_hr(self.beats, 0.0, 60.0)
@@ -494,7 +581,9 @@ class Pipeline:
         summary: dict[str, Any] = {
             "duration_s": round(end, 3),
             "breaths": len(self.breaths),
-            "median_rate_bpm": _round(np.median(rates)) if rates else None,
+            "median_rate_bpm": median_rate,
+            "breath_source": source,
+            "rr_rate_bpm": _round(rr_rate),
             "mean_ratio": _round(np.mean(ratios)) if ratios else None,
             "mean_follow_score": _round(np.mean(scores)) if scores else None,
             "beats": len(self.beats),

@@ -15,11 +15,13 @@ from devices.source import PacketSource
 from trainer.errors import BadArgument
 
 SIM_NAMES = ("sim", "simulator", "simulated")
+SIM_HR_NAMES = ("sim-hr",)
+"""The simulated person wearing only a heart-rate strap (no belt): breathing from RR alone."""
 
 
 def is_simulator(spec: str) -> bool:
-    """Whether a ``--device`` value names the built-in simulated sensor."""
-    return spec.strip().lower() in SIM_NAMES
+    """Whether a ``--device`` value names a built-in simulated sensor (``sim`` or ``sim-hr``)."""
+    return spec.strip().lower() in SIM_NAMES + SIM_HR_NAMES
 
 
 async def open_source(
@@ -35,7 +37,8 @@ async def open_source(
     Parameters
     ----------
     specs : sequence of str
-        ``["sim"]``, or BLE addresses / names (two for a strap and a belt at once).
+        ``["sim"]`` (simulated strap and belt), ``["sim-hr"]`` (simulated heart-rate strap
+        alone), or BLE addresses / names (two for a strap and a belt at once).
     guide : BreathingGuide
         What the simulated person follows (the session's pacer); unused for real sensors.
     seed : int, optional
@@ -61,7 +64,8 @@ async def open_source(
         from devices.sim import PersonModel, SimulatedSource
 
         person = PersonModel(seed=seed) if seed is not None else PersonModel()
-        return SimulatedSource(person, guide)
+        belt = cleaned[0].lower() not in SIM_HR_NAMES
+        return SimulatedSource(person, guide, belt=belt)
     from devices.ble import open_devices
 
     return await open_devices(cleaned, scan_timeout_s=scan_timeout_s, pair=pair)

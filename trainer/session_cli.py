@@ -120,9 +120,10 @@ def live(
         typer.Option(
             "--device",
             "-d",
-            help="'sim' (built-in simulated sensor), or a sensor's address or name from "
-            "'breathwise scan'; give it twice for a strap and a belt together. Default: the "
-            "default_device setting, else sim.",
+            help="'sim' (built-in simulated strap and belt), 'sim-hr' (simulated heart-rate "
+            "strap alone: breathing read from the heart rhythm), or a sensor's address or name "
+            "from 'breathwise scan'; give it twice for a strap and a belt together. Default: "
+            "the default_device setting, else sim.",
         ),
     ] = None,
     pair: Annotated[
@@ -183,14 +184,16 @@ def live(
     seed: Annotated[
         int | None,
         typer.Option(
-            "--seed", help="Seed of the simulated person (sim only), for repeatable runs."
+            "--seed", help="Seed of the simulated person (sim, sim-hr), for repeatable runs."
         ),
     ] = None,
 ) -> None:
     """Run a paced-breathing session: follow the pacer while the sensor measures you.
 
     The bar fills as you breathe in and empties as you breathe out. Measured breath rate,
-    exhale:inhale ratio and heart rate appear beside it with a short coaching cue. With
+    exhale:inhale ratio and heart rate appear beside it with a short coaching cue. The breath
+    rate says where it comes from: a belt, the chest accelerometer, or, with a heart-rate strap
+    alone, the heart rhythm (rate only; try it with --device sim-hr). With
     --program, a guided program leads: its step card shows what to do, for how long, and on
     which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way).
     Every session is recorded to the recordings directory; replay it with

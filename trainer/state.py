@@ -15,6 +15,7 @@ from trainer.pipeline import (
     BeatsEvent,
     BeltEvent,
     BreathEvent,
+    BreathRateEvent,
     Event,
     MarkEvent,
     PacerEvent,
@@ -28,6 +29,8 @@ TRACE_S = 60.0
 """Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
 TRACE_FS_HZ = 5.0
 """Rate at which the breath trace is kept: plenty for a terminal-width sparkline."""
+SOURCE_LABELS = {"belt": "breathing belt", "acc": "chest movement", "rr": "heart rhythm"}
+"""What each breathing source is called on screen and in the log."""
 
 
 @dataclass(slots=True)
@@ -54,6 +57,8 @@ class SessionState:
         Signs of strain seen so far.
     pacer_note : str
         Label of the latest easing or restoring pacer change, empty when none.
+    breath_rate : BreathRateEvent or None
+        The best current breathing-rate estimate and its source (the pipeline's selector).
     """
 
     last_breath: BreathEvent | None = None
@@ -76,6 +81,7 @@ class SessionState:
     program_done: bool = False
     strain_signs: int = 0
     pacer_note: str = ""
+    breath_rate: BreathRateEvent | None = None
     _trace_next_t_s: float = 0.0
 
     def apply(self, events: list[Event]) -> None:
@@ -90,6 +96,8 @@ class SessionState:
                 if event.feedback.cue:
                     self.cue = event.feedback.cue
                     self.cue_t_s = event.breath.detected_s
+            elif isinstance(event, BreathRateEvent):
+                self.breath_rate = event
             elif isinstance(event, BeatsEvent):
                 self.hr_bpm = event.hr_bpm
                 for beat in event.beats:
@@ -141,8 +149,28 @@ class SessionState:
 
     @property
     def rate_bpm(self) -> float | None:
-        """Median measured breath rate over the last few breaths (breaths/min)."""
-        return float(np.median(self.recent_rates_bpm)) if self.recent_rates_bpm else None
+        """Measured breath rate (breaths/min) from the best current source.
+
+        From a belt or the accelerometer: the median over the last few breaths. From the heart
+        rhythm (no breath-by-breath source, or none good enough): its latest estimate.
+        """
+        best = self.breath_rate
+        if best is not None and best.source == "rr":
+            return best.rate_bpm
+        if self.recent_rates_bpm:
+            return float(np.median(self.recent_rates_bpm))
+        return best.rate_bpm if best is not None else None
+
+    @property
+    def rate_source(self) -> str | None:
+        """Where :attr:`rate_bpm` comes from: ``"belt"``, ``"acc"``, ``"rr"``, or None."""
+        return self.breath_rate.source if self.breath_rate is not None else None
+
+    @property
+    def rate_source_label(self) -> str:
+        """:attr:`rate_source` in words (``"heart rhythm"``...), empty before any estimate."""
+        source = self.rate_source
+        return SOURCE_LABELS.get(source, source) if source is not None else ""
 
     @property
     def ratio(self) -> float | None:

@@ -81,7 +81,8 @@ def render_pacer(pacer: PacerState | None, width: int, own_ratio: float | None =
 def render_metrics(
     state: SessionState, pacer: PacerState | None, target_ratio: float | None
 ) -> Text:
-    """Measured breath rate, ratio and heart rate beside the targets."""
+    """Measured breath rate (with the source it comes from), ratio and heart rate beside the
+    targets."""
     text = Text()
     rate = state.rate_bpm
     ratio = state.ratio
@@ -90,6 +91,8 @@ def render_metrics(
     text.append("Breath rate  ", style="dim")
     text.append(f"{rate:4.1f}" if rate is not None else "  - ", style="bold")
     text.append(f" bpm  (pacer {target_rate:.1f})\n" if target_rate else " bpm\n")
+    text.append("  from       ", style="dim")
+    text.append(f"{state.rate_source_label or '-'}\n")
     text.append("Out : in     ", style="dim")
     text.append(f"{ratio:4.2f}" if ratio is not None else "  - ", style="bold")
     text.append(f"      (target {target_r:.2f})\n" if target_r else "\n")

@@ -1,0 +1,346 @@
+"""Breathing from RR intervals alone in live and replayed sessions: pipeline, selector, headless
+output, and ``breathwise live --device sim-hr`` end to end in compressed time."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from program_runs import FakeClock, no_sleep
+from rich.text import Text
+from simulated_sessions import START_NS, simulated_items
+
+import devices.sim
+import trainer.session_cli
+from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement
+from devices.packets import RawPacket, Stream
+from devices.sim import PersonModel, SimulatedSource
+from devices.source import SourceInfo
+from trainer.cli import run
+from trainer.headless import RATE_LINE_EVERY_S, RateLines, format_summary
+from trainer.pacer import BreathPattern
+from trainer.pipeline import (
+    NS_PER_S,
+    RR_STEP_S,
+    BreathEvent,
+    BreathRateEvent,
+    Event,
+    Pipeline,
+    StatusEvent,
+)
+from trainer.analysis_run import analyse_recording
+from trainer.recording import Header, Item, PacerChange, read_recording
+from trainer.session import LiveSession, SessionPlan
+from trainer.state import SessionState
+from trainer.ui import render_metrics
+
+SEED = 20260601
+PACED_BPM = 6.0
+
+
+def _strap_items(
+    duration_s: float, *, rate_bpm: float = PACED_BPM, ectopic_at_s: tuple[float, ...] = ()
+) -> tuple[Header, list[Item]]:
+    """A plain heart-rate strap's packets for synthetic beats with RSA at ``rate_bpm``.
+
+    Heart rate ``62 + 6 sin(2 pi f t)`` beats/min, ``f = rate_bpm / 60``, integrated beat by
+    beat; premature beats (65 % of the interval, then a compensatory pause) at ``ectopic_at_s``.
+    One notification a second carries the RR intervals of the beats since the previous one.
+    """
+    f_hz = rate_bpm / 60.0
+    t, beats = 0.0, []
+    pending = sorted(ectopic_at_s)
+    while t < duration_s:
+        rr_s = 60.0 / (62.0 + 6.0 * math.sin(2 * math.pi * f_hz * t))
+        if pending and t + rr_s > pending[0]:
+            pending.pop(0)
+            beats += [t + 0.65 * rr_s, t + 2.0 * rr_s]
+            t += 2.0 * rr_s
+            continue
+        t += rr_s
+        beats.append(t)
+    ticks = [round(b * RR_UNITS_PER_S) for b in beats]
+    header = Header(START_NS, 0, SourceInfo("test", "strap", streams={Stream.HEART_RATE.value: {}}))
+    items: list[Item] = [PacerChange(START_NS, 0, "set", BreathPattern.from_rate(6, 2).to_dict())]
+    k = 1
+    for second in range(1, int(duration_s) + 1):
+        rr: list[int] = []
+        while k < len(beats) and beats[k] <= second:
+            rr.append(ticks[k] - ticks[k - 1])
+            k += 1
+        payload = encode_heart_rate_measurement(60, rr, contact=True)
+        t_ns = START_NS + second * NS_PER_S
+        items.append(RawPacket(t_ns, t_ns, Stream.HEART_RATE.value, payload))
+    return header, items
+
+
+def _rates(events: list[Event]) -> list[BreathRateEvent]:
+    return [e for e in events if isinstance(e, BreathRateEvent)]
+
+
+def test_a_strap_alone_gives_breath_rates_from_the_heart_rhythm() -> None:
+    header, items = _strap_items(240.0, ectopic_at_s=(80.0, 150.0))
+    pipeline = Pipeline(header)
+    events = pipeline.handle(items)
+    rates = _rates(events)
+    assert not any(isinstance(e, BreathEvent) for e in events)
+    # One estimate per RR_STEP_S once a whole 64 s window has beats.
+    assert 64.0 <= rates[0].t_s <= 64.0 + 2 * RR_STEP_S
+    assert len(rates) >= (240.0 - 80.0) / RR_STEP_S
+    assert {e.source for e in rates} == {"rr"}
+    assert max(abs(e.rate_bpm - PACED_BPM) for e in rates) < 0.3
+    assert all(0.0 < e.quality <= 0.7 for e in rates)  # RR quality is weighted by 0.7
+    assert all(e.estimate_t_s == e.t_s for e in rates)
+    summary = pipeline.summary()
+    assert summary["breath_source"] == "rr"
+    assert summary["breaths"] == 0
+    assert summary["median_rate_bpm"] == pytest.approx(PACED_BPM, abs=0.2)
+    assert summary["rr_rate_bpm"] == summary["median_rate_bpm"]
+
+
+def test_ectopic_beats_are_corrected_before_the_spectrum() -> None:
+    clean_header, clean = _strap_items(200.0, rate_bpm=5.0)
+    header, ectopic = _strap_items(200.0, rate_bpm=5.0, ectopic_at_s=tuple(range(70, 200, 9)))
+    expected = _rates(Pipeline(clean_header).handle(clean))
+    got = _rates(Pipeline(header).handle(ectopic))
+    assert [e.t_s for e in got] == [e.t_s for e in expected]
+    # A premature beat every 9 s: without correction each one is a spike in the heart rate.
+    assert max(abs(a.rate_bpm - b.rate_bpm) for a, b in zip(got, expected, strict=True)) < 0.2
+
+
+def test_any_chunking_gives_the_same_events() -> None:
+    rng = random.Random(SEED)
+    print(f"chunking seed {SEED}")
+    header, items = _strap_items(150.0, ectopic_at_s=(100.0,))
+    batched = Pipeline(header).handle(items)
+    one = Pipeline(header)
+    singly = [e for item in items for e in one.handle((item,))]
+    chunked_pipeline = Pipeline(header)
+    chunked: list[Event] = []
+    i = 0
+    while i < len(items):
+        n = rng.randint(1, 40)
+        chunked += chunked_pipeline.handle(items[i : i + n])
+        i += n
+    assert repr(singly) == repr(batched) == repr(chunked)
+    assert _rates(batched)
+
+
+def test_a_zero_rr_interval_is_reported_not_fatal() -> None:
+    header, items = _strap_items(20.0)
+    bad = encode_heart_rate_measurement(60, [0, 1024], contact=True)
+    t_ns = START_NS + 21 * NS_PER_S
+    pipeline = Pipeline(header)
+    events = pipeline.handle([*items, RawPacket(t_ns, t_ns, Stream.HEART_RATE.value, bad)])
+    assert any(isinstance(e, StatusEvent) and e.kind == "decode" for e in events)
+    assert pipeline.decode_errors[Stream.HEART_RATE.value] == 1
+    assert pipeline.beats[-1].rr_ms == 1000.0  # the good interval of that packet is kept
+
+
+def test_with_a_belt_the_belt_wins_and_the_heart_rhythm_takes_over_when_it_stops() -> None:
+    header, items, _ = simulated_items(300.0, seed=3)
+    belt_stops_ns = START_NS + 150 * NS_PER_S
+    # The belt falls off after 150 s; the strap keeps sending.
+    kept = [
+        i
+        for i in items
+        if not (
+            isinstance(i, RawPacket) and i.stream == Stream.GODIRECT and i.t_mono_ns > belt_stops_ns
+        )
+    ]
+    pipeline = Pipeline(header)
+    events = pipeline.handle(kept)
+    rates = _rates(events)
+    before = [e for e in rates if e.t_s < 150.0]
+    assert before and {e.source for e in before} == {"belt"}
+    # An estimate older than the selector's 30 s is stale: the heart rhythm answers after that.
+    after = [e for e in rates if e.t_s > 190.0]
+    assert after and {e.source for e in after} == {"rr"}
+    assert all(abs(e.rate_bpm - PACED_BPM) < 0.5 for e in after)
+    state = SessionState()
+    state.apply(events)
+    assert state.rate_source == "rr" and state.rate_source_label == "heart rhythm"
+    assert state.rate_bpm == after[-1].rate_bpm
+    # Over the whole session the belt's mean quality is still the better one.
+    assert pipeline.summary()["breath_source"] == "belt"
+
+
+def test_rate_lines_come_on_change_or_every_30_s() -> None:
+    def event(t_s: float, rate: float, source: str = "rr") -> BreathRateEvent:
+        return BreathRateEvent(t_s, rate, 0.4, source, t_s)
+
+    lines = RateLines()
+    stream = [
+        event(70, 6.0),  # first: printed
+        event(80, 6.2),
+        event(90, 5.8),
+        event(100, 6.0),  # 30 s after the last line: printed
+        event(110, 6.6),  # moved 0.6: printed
+        event(120, 6.3),
+        event(125, 6.3, "belt"),  # the belt answers: no line, the run ends
+        event(130, 6.3),  # the heart rhythm answers again: printed at once
+    ]
+    printed = [e.t_s for e in stream if lines.line(e) is not None]
+    assert printed == [70, 100, 110, 130]
+    assert RATE_LINE_EVERY_S == 30.0
+    line = RateLines().line(event(70, 5.94))
+    assert line == "rate at    70.0 s   5.9 breaths/min  from heart rhythm (rr)  quality 0.40"
+
+
+def test_summary_line_names_the_source() -> None:
+    text = format_summary({"duration_s": 180.0, "median_rate_bpm": 5.96, "breath_source": "rr"})
+    assert "median rate 6.0 bpm (from rr)" in text.splitlines()[-1]
+    assert "(from -)" in format_summary({"duration_s": 10.0}).splitlines()[-1]
+
+
+def test_the_screen_shows_where_the_rate_comes_from() -> None:
+    state = SessionState()
+    text = render_metrics(state, None, 1.5).plain
+    assert "from" in text and "heart rhythm" not in text
+    state.apply([BreathRateEvent(70.0, 5.9, 0.3, "rr", 70.0)])
+    shown = render_metrics(state, None, 1.5)
+    assert isinstance(shown, Text)
+    assert "5.9 bpm" in shown.plain and "heart rhythm" in shown.plain
+
+
+# ------------------------------------------------------------------ live --device sim-hr, CLI
+
+
+class _CompressedLive(LiveSession):
+    """``LiveSession`` on a frozen clock: the simulated strap runs ahead as fast as it can."""
+
+    clock = FakeClock()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(clock_ns=self.clock, wall_ns=self.clock, sleep=no_sleep)
+        super().__init__(*args, **kwargs)
+
+
+def _compressed_source(
+    real: type[SimulatedSource],
+) -> Callable[..., SimulatedSource]:
+    def make(*args: Any, **kwargs: Any) -> SimulatedSource:
+        clock = _CompressedLive.clock
+        return real(*args, **kwargs, clock=clock, wall_clock=clock, realtime=False)
+
+    return make
+
+
+@pytest.fixture
+def compressed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``breathwise live`` with the host clock frozen (as tests/test_session.py runs sessions)."""
+    monkeypatch.setattr(_CompressedLive, "clock", FakeClock())
+    monkeypatch.setattr(trainer.session_cli, "LiveSession", _CompressedLive)
+    monkeypatch.setattr(devices.sim, "SimulatedSource", _compressed_source(SimulatedSource))
+
+
+def test_live_sim_hr_headless_shows_rr_rates_and_replays_identically(
+    compressed_time: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--device", "sim-hr", "--minutes", "3", "--rate", "6", "--headless"]
+    code = run(["live", *args, "--no-sound", "--out", str(tmp_path), "--seed", "5"])
+    live = capsys.readouterr()
+    assert code == 0, live.err
+    lines = live.out.splitlines()
+    rate_lines = [line for line in lines if line.startswith("rate at ")]
+    assert not any(line.startswith("breath ") for line in lines)  # no belt: no breath lines
+    # From the first full window on, every printed rate is within 0.5/min of the pacer.
+    times = [float(line.split()[2]) for line in rate_lines]
+    rates = [float(line.split()[4]) for line in rate_lines]
+    assert times and 64.0 <= times[0] <= 80.0 and times[-1] >= 150.0
+    assert all(abs(r - 6.0) <= 0.5 for r in rates), rate_lines
+    assert all("from heart rhythm (rr)" in line for line in rate_lines)
+    # Not a flood: a 10 s estimate cadence, at most one line per estimate, mostly fewer.
+    assert len(rate_lines) <= (180.0 - 64.0) / RR_STEP_S / 2
+    assert lines[-1].startswith("summary: 180 s, 0 breaths, median rate ")
+    assert "(from rr)" in lines[-1]
+
+    (path,) = tmp_path.glob("*.bwr")
+    recording = read_recording(path)
+    assert set(recording.header.source.streams) == {Stream.HEART_RATE.value}
+    assert {p.stream for p in recording.packets} == {Stream.HEART_RATE.value}
+    assert recording.summary is not None and recording.summary["breath_source"] == "rr"
+    assert abs(recording.summary["median_rate_bpm"] - 6.0) <= 0.3
+
+    assert run(["replay", str(path), "--speed", "max", "--headless"]) == 0
+    assert capsys.readouterr().out == live.out
+
+    # History, reports and batch read the session's numbers from the same analysis.
+    metrics = analyse_recording(path).metrics()
+    assert metrics["breath_source"] == "rr" and metrics["breaths"] == 0
+    assert metrics["median_rate_bpm"] == pytest.approx(
+        recording.summary["median_rate_bpm"], abs=0.3
+    )
+
+
+def test_sim_hr_is_documented_in_live_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["live", "--help"]) == 0
+    assert "sim-hr" in " ".join(capsys.readouterr().out.split()).replace("sim- hr", "sim-hr")
+
+
+def test_sim_hr_cannot_be_mixed_with_real_sensors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run(["live", "--headless", "--out", str(tmp_path), "-d", "sim-hr", "-d", "H10"])
+    assert code == 2 and "cannot be combined" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.bwr"))
+
+
+# ------------------------------------------------------------------ replay == live, in-process
+
+
+async def _run_live(session: LiveSession, source: SimulatedSource) -> None:
+    result = await session.run(source)
+    assert result.error is None
+
+
+def _in_process(tmp_path: Path, seed: int) -> tuple[list[Event], Path]:
+    clock = FakeClock()
+    events: list[Event] = []
+    plan = SessionPlan(BreathPattern.from_rate(5.5, 2.0), duration_s=150.0)
+    session = LiveSession(
+        plan,
+        out_dir=tmp_path,
+        listeners=[events.extend],
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=no_sleep,
+    )
+    source = SimulatedSource(
+        PersonModel(seed=seed), session, clock=clock, wall_clock=clock, realtime=False, belt=False
+    )
+    asyncio.run(_run_live(session, source))
+    (path,) = tmp_path.glob("*.bwr")
+    return events, path
+
+
+def test_replay_of_a_strap_session_reproduces_every_rate_event(tmp_path: Path) -> None:
+    events, path = _in_process(tmp_path, seed=8)
+    recording = read_recording(path)
+    replayed = Pipeline(recording.header).handle(recording.items)
+    live_rates = _rates(events)
+    assert live_rates and repr(_rates(replayed)) == repr(live_rates)
+    rates = np.array([e.rate_bpm for e in live_rates])
+    assert np.all(np.abs(rates - 5.5) <= 0.5), rates
+
+
+def test_simulated_strap_sends_only_heart_rate_packets_of_the_same_heart() -> None:
+    person = PersonModel(seed=12)
+    with_belt = devices.sim.SimulatedSensor(person, None, start_mono_ns=0, start_wall_ns=0)
+    strap = devices.sim.SimulatedSensor(person, None, start_mono_ns=0, start_wall_ns=0, belt=False)
+    packets = strap.packets_until(60 * NS_PER_S)
+    reference = with_belt.packets_until(60 * NS_PER_S)
+    assert packets == [p for p in reference if p.stream == Stream.HEART_RATE]
+    assert len(packets) == 60
+    assert strap.truth_beats_s == with_belt.truth_beats_s
+    assert list(strap.info.streams) == [Stream.HEART_RATE.value]
+    assert replace(strap.info, name="x", streams={}) == replace(
+        with_belt.info, name="x", streams={}
+    )
