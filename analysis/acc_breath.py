@@ -464,6 +464,10 @@ class TimedAccBreathTracker:
             exhale_s=exhale_s,
             pause_s=end - pause_start,
             ratio=exhale_s / inhale_s if inhale_s > 0 else b.ratio,
-            rate_bpm=60.0 / (end - inhale) if end > inhale else b.rate_bpm,
+            # The breath's own rate (analysis.breath.Breath.rate_bpm), carried through the
+            # clock mapping by the stretch it applies to the breath.
+            rate_bpm=b.rate_bpm * (b.end_s - b.inhale_onset_s) / (end - inhale)
+            if end > inhale and b.end_s > b.inhale_onset_s
+            else b.rate_bpm,
             detected_s=self._time(b.detected_s),
         )

@@ -15,7 +15,7 @@ SEED = 770077
 
 
 def _as_detected(breaths: list[Breath]) -> list[Detected]:
-    return [Detected(b.inhale_onset_s, b.exhale_onset_s, b.end_s, b.ratio) for b in breaths]
+    return [Detected.from_breath(b) for b in breaths]
 
 
 @pytest.mark.parametrize("rate_bpm", [6.0, 12.0])

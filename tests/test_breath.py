@@ -252,17 +252,19 @@ def test_wiggle_within_an_exhale_is_not_a_breath() -> None:
     assert np.median(np.abs(err["inhale"])) < 0.15
 
 
-def test_breaths_are_causal_ordered_and_contiguous() -> None:
+def test_breaths_are_causal_ordered_and_nearly_contiguous() -> None:
     x, _ = belt([Phase(2.0, 3.0, pause_s=1.0)] * 10, 20.0, noise=0.01, wander=0.3)
     tracker = BreathTracker(20.0)
     breaths = tracker.update(x)
     for a, b in itertools.pairwise(breaths):
-        assert a.end_s == b.inhale_onset_s
+        # end_s is the next onset as known at emission; the next breath refits it from its
+        # whole rise (module notes, step 6): the two agree within a few samples.
+        assert abs(a.end_s - b.inhale_onset_s) < 0.25
         assert a.detected_s < b.detected_s
     for b in breaths:
         assert b.inhale_onset_s < b.exhale_onset_s <= b.end_s - b.pause_s <= b.end_s
         assert b.detected_s > b.end_s  # emitted only after its end was seen
-        assert b.rate_bpm == pytest.approx(60.0 / (b.end_s - b.inhale_onset_s))
+        assert b.rate_bpm == pytest.approx(60.0 / (b.end_s - b.inhale_onset_s), rel=0.03)
     assert 0.5 < tracker.latency_s < 1.5
 
 

@@ -53,29 +53,33 @@ def test_moderate_noise_rate_error_and_no_false_or_missed(ratio: float, pause: f
         assert s.median("ratio_err") <= 0.45
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: median onset error 37-105 ms over the grid at 30 dB (report, sect. 1); "
-    "slow breaths with a pause exceed 100 ms (up to ~200 ms at 4/min)",
-)
 def test_target_median_onset_error_100_ms() -> None:
+    """Issue 7: median onset error <= 100 ms, here for every rate on its own (stricter than
+    the report's median over the 4-15/min band)."""
     for pause in (0.0, 0.15):
         for ratio in RATIOS:
             for s in _moderate(ratio, pause):
                 assert s.median("onset_err_s") <= 0.100
 
 
+@pytest.mark.parametrize("ratio", [1.0, 1.5, 2.0])
+@pytest.mark.parametrize("pause", [0.0, 0.15])
+def test_target_median_ratio_error_005(ratio: float, pause: float) -> None:
+    """Issue 7: per-breath median |ratio error| <= 0.05 over 4-15/min at moderate noise."""
+    errors = [e for s in _moderate(ratio, pause) for e in s.ratio_err]
+    assert np.median(errors) <= 0.05
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="not met yet: per-breath median |ratio error| 0.06-0.34 at 30 dB (0.01-0.08 without "
-    "noise); session ratios are closer (report, sect. 1)",
+    reason="not met for 3:1 breaths: per-breath median |ratio error| 0.054-0.063 at 30 dB "
+    "in-band noise (1:1-2:1 meet it; noise-free < 0.01): a 0.75-1.9 s inhale is timed to about "
+    "2 %, and a 3:1 ratio triples that error (docs/validation/breathing.md)",
 )
-def test_target_median_ratio_error_005() -> None:
-    for pause in (0.0, 0.15):
-        for ratio in RATIOS:
-            merged = _moderate(ratio, pause)
-            errors = [e for s in merged for e in s.ratio_err]
-            assert np.median(errors) <= 0.05
+@pytest.mark.parametrize("pause", [0.0, 0.15])
+def test_target_median_ratio_error_005_at_3_to_1(pause: float) -> None:
+    errors = [e for s in _moderate(3.0, pause) for e in s.ratio_err]
+    assert np.median(errors) <= 0.05
 
 
 @pytest.mark.parametrize("rate", [4.5, 5.0, 5.5, 6.0])
@@ -100,11 +104,7 @@ def test_acc_posture_change_loses_no_breath_within_one(rate: float, fs: float) -
     true_near = [t for t in truth if 90.0 < t.inhale_onset_s < 210.0]
     assert abs(len(near) - len(true_near)) <= 1
     after = score(
-        [
-            Detected(b.inhale_onset_s, b.exhale_onset_s, b.end_s, b.ratio)
-            for b in found
-            if b.inhale_onset_s > 165.0
-        ],
+        [Detected.from_breath(b) for b in found if b.inhale_onset_s > 165.0],
         [t for t in truth if t.inhale_onset_s > 165.5],
     )
     assert after.false == 0 and after.missed == 0

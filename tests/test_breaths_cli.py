@@ -58,6 +58,28 @@ def test_single_column_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert out["settings"]["fs_hz"] == 25.0
 
 
+def test_saturated_signal_is_analysed_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x = belt_signal()
+    lo, hi = np.percentile(x, [15, 85])
+    f = tmp_path / "clipped.txt"
+    f.write_text("\n".join(f"{v:.5f}" for v in np.clip(x, lo, hi)) + "\n")
+    make_app()(args=["breaths", str(f), "--fs", "25"], standalone_mode=False)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["breaths"]
+    assert out["settings"]["clipped_fraction"] == pytest.approx(0.3, abs=0.02)
+    assert len(out["settings"]["warnings"]) == 1
+    assert captured.err.startswith("breathwise: warning: ") and "saturated" in captured.err
+    # The unclipped signal: no warning.
+    g = tmp_path / "belt.txt"
+    g.write_text("\n".join(f"{v:.5f}" for v in x) + "\n")
+    make_app()(args=["breaths", str(g), "--fs", "25"], standalone_mode=False)
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["settings"]["warnings"] == [] and captured.err == ""
+
+
 def test_named_and_numbered_column_and_csv(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

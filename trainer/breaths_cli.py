@@ -54,6 +54,9 @@ BREATH_KEYS = (
 )
 """Fields of each breath in the output, in order."""
 MIN_DURATION_S = 20.0
+CLIPPED_WARN_FRACTION = 0.05
+"""Share of samples at exactly a column's minimum or maximum above which the input is reported
+as looking saturated (a clipped sensor holds its rail value; a live signal has noise)."""
 """Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
 _MAX_BYTES = 2 * 1024**3
 _ACC_NAMES = (("x", "y", "z"), ("acc_x", "acc_y", "acc_z"), ("ax", "ay", "az"))
@@ -302,16 +305,45 @@ def _analyse_waveform(
         found = detect_breaths(data, fs_hz)
         settings["method"] = (
             "belt: causal 1 Hz Butterworth low-pass, adaptive hysteresis turning points, "
-            "onsets refined on the raw signal"
+            "phases timed by a whole-phase raised-cosine fit on the raw signal (corner rule "
+            "where a phase does not fit)"
         )
     settings["detector"] = {"cutoff_hz": 1.0, "rel_delta": 0.3, "onset_fraction": 0.05}
     rates = [b.rate_bpm for b in found if b.quality != "artifact"]
+    warnings = []
+    clipped = clipped_fraction(data)
+    settings["clipped_fraction"] = round(clipped, 4)
+    if clipped > CLIPPED_WARN_FRACTION:
+        warnings.append(
+            f"{100 * clipped:.0f} % of the samples sit at exactly the signal's minimum or "
+            "maximum: the sensor looks saturated (clipped), so breath times, ratios and even "
+            "the count may not be the breathing's"
+        )
+    for text in warnings:
+        typer.echo(f"breathwise: warning: {input}: {text}", err=True)
+    settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
     return {
         "breaths": [_breath_row(b) for b in found],
         "rate_bpm": _median_rate(rates),
         "source": source,
         "settings": settings,
     }
+
+
+def clipped_fraction(data: FloatArray) -> float:
+    """Largest share, over the columns of ``data``, of samples at the column's exact extremes.
+
+    A sensor or amplifier driven past its range holds its rail value, so a saturated channel
+    shows long runs at exactly its minimum or maximum (e.g. the impedance ``Resp`` channel of
+    PhysioNet's ``mixedsignals``: 37 % of its samples); a working channel has noise, and only a
+    few samples touch either extreme.
+    """
+    cols = data.reshape(data.shape[0], -1)
+    worst = 0.0
+    for col in cols.T:
+        at_rail = np.count_nonzero((col == col.min()) | (col == col.max()))
+        worst = max(worst, at_rail / col.size)
+    return worst
 
 
 def _analyse_rr(rr_path: Path) -> dict[str, Any]:
