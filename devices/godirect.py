@@ -186,9 +186,7 @@ def decode_godirect_measurement(payload: bytes) -> GoDirectMeasurement:
     if len(data) < _HEADER_LEN:
         raise DecodeError(f"Go Direct packet of {len(data)} bytes is shorter than its header")
     if data[1] != len(data):
-        raise DecodeError(
-            f"Go Direct length byte says {data[1]} bytes, the packet has {len(data)}"
-        )
+        raise DecodeError(f"Go Direct length byte says {data[1]} bytes, the packet has {len(data)}")
     kind = data[4]
     if kind in _INFO_TYPES:
         return GoDirectMeasurement((), (), kind)
@@ -273,8 +271,17 @@ def encode_godirect_measurement(
         flat.extend(row)
     n_values = len(flat)
     head = bytes(
-        (MEASUREMENT_PACKET, length, counter, 0, TYPE_REAL32, mask & 0xFF, mask >> 8, len(rows),
-         -n_values & 0xFF)
+        (
+            MEASUREMENT_PACKET,
+            length,
+            counter,
+            0,
+            TYPE_REAL32,
+            mask & 0xFF,
+            mask >> 8,
+            len(rows),
+            -n_values & 0xFF,
+        )
     )
     try:
         body = struct.pack(f"<{n_values}f", *flat)
@@ -328,4 +335,3 @@ def encode_godirect_measurements(
     out[:, 3] = (out.sum(axis=1, dtype=np.int64) & 0xFF).astype(np.uint8)
     flat = out.tobytes()
     return [flat[i : i + length] for i in range(0, n * length, length)]
-
