@@ -1021,7 +1021,10 @@ class BreathTracker:
         prior = float(self._cum[self._buf_len - 1]) if self._buf_len else 0.0
         # np.add.accumulate runs left to right, so starting from the previous total continues
         # the one sequential sum.
-        run = np.add.accumulate(np.concatenate(((prior,), x - self._cum_ref)))
+        run = np.empty(n + 1)
+        run[0] = prior
+        np.subtract(x, self._cum_ref, out=run[1:])
+        np.add.accumulate(run, out=run)
         self._cum[self._buf_len : end] = run[1:]
         self._buf_len = end
 
@@ -1033,13 +1036,18 @@ def _turning_points(y: FloatArray, prev: float) -> NDArray[np.intp]:
     point). Between consecutive turning points, and the end, ``y`` is monotone, which is what
     lets the tracker skip every other sample.
     """
-    if y[0] != prev and not np.equal(y[1:], y[:-1]).any():
-        # No flat step (the usual case with any noise): rising or not is the direction, and
-        # comparisons are far cheaper than forming the differences.
+    if not np.equal(y[1:], y[:-1]).any():
+        # No flat step inside y (the usual case with any noise): rising or not is the
+        # direction, and comparisons are far cheaper than forming the differences.
         up = np.empty(y.size, dtype=bool)
         up[0] = y[0] > prev
         np.greater(y[1:], y[:-1], out=up[1:])
-        return np.flatnonzero(up[:-1] != up[1:])
+        if y[0] != prev:
+            return np.flatnonzero(up[:-1] != up[1:])
+        # A flat first step (the very first sample, whose "previous" is itself) has no
+        # direction, which differs from any direction that follows: a point at 0.
+        rest = np.flatnonzero(up[1:-1] != up[2:]) + 1
+        return np.concatenate((np.zeros(1, dtype=rest.dtype), rest))
     ext = np.concatenate(((prev,), y))
     sign = np.sign(ext[1:] - ext[:-1])
     if not sign.all():

@@ -455,3 +455,26 @@ def test_real_belt_recording() -> None:
     tracker = BreathTracker(100.0)
     streamed = [b for c in _chunks(rsp, [25, 1, 7, 100]) for b in tracker.update(c)]
     assert streamed == breaths
+
+
+def test_turning_points_fast_path_matches_the_sign_definition() -> None:
+    """Direction changes of ``y`` after ``prev`` (flat steps continue the direction before them,
+    a flat start has none), checked against the plain sign-of-difference definition on random
+    short series with ties, including the first chunk (``prev`` equal to ``y[0]``)."""
+    from analysis.breath import _turning_points
+
+    def reference(y: np.ndarray, prev: float) -> np.ndarray:
+        ext = np.concatenate(((prev,), y))
+        sign = np.sign(ext[1:] - ext[:-1])
+        filled = np.where(sign != 0, np.arange(y.size), -1)
+        np.maximum.accumulate(filled, out=filled)
+        sign = np.where(filled >= 0, sign[np.maximum(filled, 0)], 0.0)
+        return np.flatnonzero(sign[:-1] != sign[1:])
+
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    print(f"turning-point seed {seed}")
+    rng = np.random.default_rng(seed)
+    for _ in range(2000):
+        y = np.round(rng.normal(size=int(rng.integers(2, 30))), int(rng.integers(0, 3)))
+        prev = float(y[0]) if rng.random() < 0.3 else float(np.round(rng.normal(), 1))
+        assert np.array_equal(_turning_points(y, prev), reference(y, prev)), (y.tolist(), prev)
