@@ -23,6 +23,7 @@ from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSource
 from devices.source import SourceInfo
+from trainer.analysis_run import analyse_recording
 from trainer.cli import run
 from trainer.headless import RATE_LINE_EVERY_S, RateLines, format_summary
 from trainer.pacer import BreathPattern
@@ -35,7 +36,6 @@ from trainer.pipeline import (
     Pipeline,
     StatusEvent,
 )
-from trainer.analysis_run import analyse_recording
 from trainer.recording import Header, Item, PacerChange, read_recording
 from trainer.session import LiveSession, SessionPlan
 from trainer.state import SessionState
