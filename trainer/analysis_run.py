@@ -249,8 +249,9 @@ class SessionAnalysis:
 
         Units are in the keys. Rates are medians and ratios means over breaths not flagged as
         artifacts (with a heart-rate strap alone, the rate read from the heart rhythm, and
-        ``breath_source`` says which it is); the follow score is the mean of the coach's per-breath scores; the target is
-        the pacer's rate and ratio weighted by time spent paced.
+        ``breath_source`` says which it is); the follow score is the mean of the coach's
+        per-breath scores; the target is the pacer's rate and ratio weighted by time spent
+        paced.
         """
         good = self.good_breaths
         rates = [e.breath.rate_bpm for e in good]
