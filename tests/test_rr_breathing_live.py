@@ -275,6 +275,10 @@ def test_live_sim_hr_headless_shows_rr_rates_and_replays_identically(
     # History, reports and batch read the session's numbers from the same analysis.
     metrics = analyse_recording(path).metrics()
     assert metrics["breath_source"] == "rr" and metrics["breaths"] == 0
+    # RSA from the heart rhythm's own cycles: the simulated person's slow paced breathing
+    # swings the heart rate by several beats per minute.
+    rsa = metrics["rsa_bpm"]
+    assert isinstance(rsa, float) and 3.0 < rsa < 30.0
     assert metrics["median_rate_bpm"] == pytest.approx(
         recording.summary["median_rate_bpm"], abs=0.3
     )

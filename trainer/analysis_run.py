@@ -29,6 +29,7 @@ from analysis.coherence import coherence_series
 from analysis.hrv_frequency import frequency_domain
 from analysis.hrv_time import time_domain
 from analysis.rr_artifacts import correct_rr
+from analysis.rr_breath import estimate_breathing_from_rr, rr_breath_cycles
 from analysis.rsa import BreathEvents, rsa_per_breath
 from trainer.pacer import Pacer, Phase
 from trainer.pipeline import (
@@ -548,6 +549,15 @@ def heart_metrics(
     td = time_domain(nn, valid=valid)
     lf, hf, lf_hf, peak = _spectrum(nn_t, nn)
     coh_t, coh, score = _coherence_series(nn_t, nn)
+    if not breaths:
+        # A heart-rate strap alone: the breathing cycles are read from the heart rhythm itself
+        # (analysis.rr_breath.rr_breath_cycles), so RSA is the swing of each cycle of the heart
+        # rate, the measure the biofeedback is about, rather than nothing.
+        breaths = rr_breath_cycles(nn_t, nn, estimate_breathing_from_rr(nn_t, nn))
+        settings["RSA"] = (
+            "peak-to-trough per breathing cycle read from the heart rhythm (no breathing "
+            "sensor): max HR in the rising half − min HR in the falling half"
+        )
     rsa_t, rsa, hr_max, hr_min = _rsa_series(nn_t, nn, breaths)
     return HeartMetrics(
         nn_t_s=nn_t,
