@@ -47,6 +47,7 @@ from devices.pmd_stream import PmdStreamDecoder
 from devices.source import LinkEvent, LinkState
 from trainer.coach import Coach, Feedback
 from trainer.pacer import BreathPattern, Pacer
+from trainer.program_clock import ProgramClock
 from trainer.program_codec import PLAN_KEY, plan_from_json
 from trainer.programs.model import ProgramKind
 from trainer.programs.runner import EventKind, ProgramTimeline
@@ -259,6 +260,10 @@ class Pipeline:
     reports its steps, sides, repetitions and cues as :class:`ProgramEvent` at the first item at
     or after each one, so live, replay and batch see them at the same items. The pacer itself
     only follows recorded pacer changes.
+
+    The program runs on :attr:`program_clock`: recorded pauses stop it, so while the person has
+    paused nothing of the program begins, and after the resume it goes on where it was. Program
+    events are reported in session time (program time plus the pauses before it).
     """
 
     def __init__(self, header: Header, *, coach: Coach | None = None) -> None:
@@ -307,6 +312,8 @@ class Pipeline:
                 plan.program, personal_rate_bpm=plan.personal_rate_bpm, start_s=plan.start_s
             )
         self._program_t_s = -math.inf
+        self.program_clock = ProgramClock()
+        """Program time from the recorded pauses (fed only when a program runs)."""
 
     # ----------------------------------------------------------------------------- time
     def session_time_s(self, t_mono_ns: int) -> float:
@@ -330,7 +337,7 @@ class Pipeline:
         events: list[Event] = []
         for item in items:
             if self.program is not None:
-                self._program_events(self.session_time_s(item.t_mono_ns), events)
+                self._program_events(item.t_mono_ns, events)
             if isinstance(item, RawPacket):
                 self.last_t_s = self.session_time_s(item.t_mono_ns)
                 self.packet_counts[item.stream] += 1
@@ -356,8 +363,14 @@ class Pipeline:
         self._flush_belt(events)
         return events
 
-    def _program_events(self, t_s: float, events: list[Event]) -> None:
+    def program_time_s(self, t_mono_ns: int) -> float:
+        """Program seconds at a host monotonic timestamp: session time less the pauses."""
+        offset = t_mono_ns - self.header.start_mono_ns
+        return (offset - self.program_clock.paused_ns(offset)) / NS_PER_S
+
+    def _program_events(self, t_mono_ns: int, events: list[Event]) -> None:
         assert self.program is not None
+        t_s = self.program_time_s(t_mono_ns)
         found = self.program.events(self._program_t_s, t_s)
         self._program_t_s = max(self._program_t_s, t_s)
         found = [e for e in found if e.kind is not EventKind.PATTERN]
@@ -369,7 +382,7 @@ class Pipeline:
         for event in found:
             events.append(
                 ProgramEvent(
-                    event.t_s,
+                    self.program_clock.session_s(event.t_s),
                     event.kind,
                     event.step_index,
                     len(steps),
@@ -515,11 +528,20 @@ class Pipeline:
 
     def _pacer_change(self, change: PacerChange, events: list[Event]) -> None:
         t_s = self.session_time_s(change.t_mono_ns)
-        if change.action == "pause" and self.pacer is not None and self._paused_since is None:
+        # A program session can pause in an own-rhythm step too: its program clock stops.
+        pausable = self.pacer is not None or self.program is not None
+        if change.action == "pause" and pausable and self._paused_since is None:
             self._paused_since = t_s
         elif change.action != "pause" and self._paused_since is not None:
             self.paused_s += max(0.0, t_s - self._paused_since)
             self._paused_since = None
+        if self.program is not None:
+            offset_ns = change.t_mono_ns - self.header.start_mono_ns
+            if change.action == "pause":
+                self.program_clock.pause(offset_ns)
+            else:
+                # As for paused_s: any other change (resume, a new pace) ends a pause.
+                self.program_clock.resume(offset_ns)
         if change.action == "set" and change.pattern is not None:
             pattern = BreathPattern.from_dict(change.pattern)
             if self.pacer is None:
@@ -628,10 +650,12 @@ class Pipeline:
         from analysis.resonance import PacedStep, score_resonance
 
         assert self.program is not None
+        # Spans are laid out in program time; the beats and breaths are in session time.
+        clock = self.program_clock
         steps = [
-            PacedStep(span.pattern.rate_bpm, span.t0_s, span.t1_s)
+            PacedStep(span.pattern.rate_bpm, clock.session_s(span.t0_s), clock.session_s(span.t1_s))
             for span in self.program.scored_spans()
-            if span.t1_s <= end_s + 1.0
+            if clock.session_s(span.t1_s) <= end_s + 1.0
         ]
         nn_t, nn = _increasing_nn(heart)
         if not steps or nn.size < 4:

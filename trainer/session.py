@@ -2,7 +2,9 @@
 
 :class:`LiveSession` records every item *before* processing it (nothing the sensor sent is lost
 to a processing error), stops at the planned duration, and always closes the recording with a
-summary. :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
+summary. A program session's planned end moves later by the time spent paused, since its
+program stands still meanwhile (:mod:`trainer.program_clock`); a plain pacer session keeps its
+length. :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
 
@@ -79,6 +81,10 @@ class _SessionBase:
         self.pipeline = None
         self._listeners = list(listeners)
 
+    def add_listener(self, listener: Listener) -> None:
+        """Also send every later batch of events to ``listener``."""
+        self._listeners.append(listener)
+
     def _dispatch(self, events: list[Event]) -> None:
         if not events:
             return
@@ -93,10 +99,21 @@ class _SessionBase:
         return self.pipeline.pacer.state(t_s)
 
     def program_state(self, t_s: float) -> TimelineState | None:
-        """The program at session time ``t_s`` (step, side, repetition, cue), if one runs."""
+        """The program at session time ``t_s`` (step, side, repetition, cue), if one runs.
+
+        The program is asked at the program time of ``t_s``: while paused its timers stand.
+        """
+        program_t_s = self.program_time_s(t_s)
+        if program_t_s is None or self.pipeline is None or self.pipeline.program is None:
+            return None
+        return self.pipeline.program.at(program_t_s)
+
+    def program_time_s(self, t_s: float) -> float | None:
+        """Program seconds at session second ``t_s`` (less the pauses so far), or None
+        without a program."""
         if self.pipeline is None or self.pipeline.program is None:
             return None
-        return self.pipeline.program.at(t_s)
+        return self.pipeline.program_clock.program_s(t_s)
 
     def guide_at(self, t_s: float) -> GuideState | None:
         """:class:`devices.guide.BreathingGuide` for a simulated person: follows our pacer."""
@@ -156,11 +173,21 @@ class LiveSession(_SessionBase):
         self.handle(Mark(self._clock_ns(), self._wall_ns(), label))
 
     def toggle_pause(self) -> None:
-        """Pause the pacer (sensor data keeps being recorded), or resume it."""
-        if self.pipeline is None or self.pipeline.pacer is None:
+        """Pause the pacer and the program (sensor data keeps being recorded), or resume.
+
+        A plain session pauses only a pacer (own rhythm has nothing to pause); a program
+        session can pause in any step, and its program stands still until the resume.
+        """
+        pipeline = self.pipeline
+        if pipeline is None or (pipeline.pacer is None and pipeline.program is None):
             return
+        now_ns = self._clock_ns()
+        if self.conductor is not None:
+            # What the program had due before this instant happens before the pause, not after.
+            for change in self.conductor.before(now_ns):
+                self._handle_one(change)
         action = "resume" if self.state.paused else "pause"
-        self.handle(PacerChange(self._clock_ns(), self._wall_ns(), action))
+        self.handle(PacerChange(now_ns, self._wall_ns(), action))
 
     def set_pattern(self, pattern: BreathPattern, label: str = "") -> None:
         """Change the pacer now (keeps its phase)."""
@@ -222,15 +249,15 @@ class LiveSession(_SessionBase):
             timeline=self.pipeline.program,
             pattern=self.plan.pattern,
             target_ratio=self.plan.target_ratio,
+            clock=self.pipeline.program_clock,
         )
         for change in self.conductor.start():
             self._handle_one(change)
-        end_ns = self.start_mono_ns + int(self.plan.duration_s * NS_PER_S)
         error: str | None = None
         try:
             async with source:
-                consumer = asyncio.create_task(self._consume(source, end_ns))
-                timers = asyncio.create_task(self._timers(end_ns))
+                consumer = asyncio.create_task(self._consume(source))
+                timers = asyncio.create_task(self._timers())
                 stopper = asyncio.create_task(self._stop.wait())
                 done, _ = await asyncio.wait(
                     {consumer, timers, stopper}, return_when=asyncio.FIRST_COMPLETED
@@ -246,24 +273,37 @@ class LiveSession(_SessionBase):
             error = exc.user_message()
         finally:
             # The later of the clock and the last item: a source may run ahead of a test clock.
-            end_mono = min(max(self._clock_ns(), self._last_item_ns), end_ns)
+            now_ns = max(self._clock_ns(), self._last_item_ns)
+            end_mono = min(now_ns, self.end_ns(now_ns))
             summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
             summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
             if self.writer is not None:
                 self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
         return SessionResult(self.writer.path if self.writer else None, summary, error)
 
-    async def _consume(self, source: PacketSource, end_ns: int) -> None:
+    def end_ns(self, t_mono_ns: int) -> int:
+        """The planned end (host monotonic ns) as known at ``t_mono_ns``.
+
+        The planned duration after the start; for a program session, plus the time paused
+        before ``t_mono_ns`` (an open pause up to it), so the end is never reached while paused.
+        """
+        end_ns = self.start_mono_ns + int(self.plan.duration_s * NS_PER_S)
+        pipeline = self.pipeline
+        if pipeline is not None and pipeline.program is not None:
+            end_ns += pipeline.program_clock.paused_ns(t_mono_ns - self.start_mono_ns)
+        return end_ns
+
+    async def _consume(self, source: PacketSource) -> None:
         async for item in source.packets():
             t_ns = item.t_mono_ns if isinstance(item, RawPacket | LinkEvent) else 0
-            if t_ns > end_ns:
+            if t_ns > self.end_ns(t_ns):
                 return
             self.handle(item)
 
-    async def _timers(self, end_ns: int) -> None:
+    async def _timers(self) -> None:
         # Wakes up a few times a second: flushes quiet periods and ends the session on time even
         # when the sensor is silent.
-        while (now := self._clock_ns()) < end_ns:
+        while (now := self._clock_ns()) < self.end_ns(now):
             if self.writer is not None:
                 self.writer.flush_if_due()
             if self.conductor is not None and now - self._last_item_ns > QUIET_NS:

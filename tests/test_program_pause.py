@@ -1,0 +1,384 @@
+"""Pausing a program session pauses the program: nothing of it advances or is skipped while
+paused, it ends later by the time paused, and its recording replays to the same output; a plain
+pacer session keeps its length. Also the program clock itself, and what the screen shows."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from program_runs import FakeClock, compressed, no_sleep, replay_lines
+from rich.text import Text
+from textual.widgets import Static
+
+from devices.packets import RawPacket
+from devices.sim import PersonModel, SimulatedSource
+from devices.source import LinkEvent, SourceInfo
+from trainer.conductor import Conductor
+from trainer.headless import format_summary, line_printer
+from trainer.pacer import BreathPattern, PacerState
+from trainer.pipeline import NS_PER_S, Event, PacerEvent, ProgramEvent
+from trainer.program_clock import ProgramClock
+from trainer.program_codec import ProgramPlan
+from trainer.programs import EventKind, load_catalog
+from trainer.programs.model import Program
+from trainer.programs.runner import ProgramTimeline, TimelineState
+from trainer.recording import PacerChange, read_recording
+from trainer.session import LiveSession, SessionPlan, SessionResult
+from trainer.state import SessionState
+from trainer.ui import BreathwiseApp, render_program
+
+START_NS = FakeClock().ns
+CATALOG = load_catalog()
+BACK = compressed(CATALOG.get("back-release"), 150.0)
+"""Sides, counted repetitions and cues in 2.5 simulated minutes."""
+PAUSE_AT_S, PAUSE_FOR_S = 40.0, 20.0
+
+
+class PausingSource:
+    """A simulated source that presses the pause key at given session seconds.
+
+    Before yielding the first item at or after each instant, it sets the frozen host clock to
+    that instant and toggles the session's pause, as a person pressing ``p`` then would.
+    """
+
+    def __init__(
+        self, inner: SimulatedSource, session: LiveSession, clock: FakeClock, at_s: Sequence[float]
+    ) -> None:
+        self.inner = inner
+        self.info: SourceInfo = inner.info
+        self._session = session
+        self._clock = clock
+        self._toggles = [START_NS + round(t * NS_PER_S) for t in sorted(at_s)]
+
+    async def __aenter__(self) -> PausingSource:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inner.__aexit__(*exc)
+
+    async def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        async for item in self.inner.packets():
+            while self._toggles and item.t_mono_ns >= self._toggles[0]:
+                self._clock.ns = self._toggles.pop(0)
+                self._session.toggle_pause()
+            yield item
+
+
+@dataclass
+class Run:
+    session: LiveSession
+    result: SessionResult
+    events: list[Event]
+    lines: list[str]
+    path: Path
+
+
+def _run(
+    out_dir: Path,
+    *,
+    program: Program | None,
+    duration_s: float,
+    toggles_s: Sequence[float] = (),
+    seed: int = 3,
+) -> Run:
+    clock = FakeClock()
+    out = io.StringIO()
+    events: list[Event] = []
+    plan = SessionPlan(
+        BreathPattern.from_rate(6.0, 2.0) if program is None else None,
+        duration_s=duration_s,
+        program=None if program is None else ProgramPlan(program),
+    )
+    session = LiveSession(
+        plan,
+        out_dir=out_dir,
+        listeners=[line_printer(out), events.extend],
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=no_sleep,
+    )
+    inner = SimulatedSource(
+        PersonModel(seed=seed), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(PausingSource(inner, session, clock, toggles_s)))
+    assert result.path is not None and result.error is None
+    lines = [*out.getvalue().splitlines(), *format_summary(result.summary).splitlines()]
+    return Run(session, result, events, lines, result.path)
+
+
+def _program_events(run: Run) -> list[ProgramEvent]:
+    return [e for e in run.events if isinstance(e, ProgramEvent)]
+
+
+def _program_changes(run: Run, program: Program) -> list[PacerEvent]:
+    """The program's own pattern changes (labelled with a step title; easing left out)."""
+    titles = {step.title for step in program.steps}
+    return [e for e in run.events if isinstance(e, PacerEvent) and e.change.label in titles]
+
+
+@pytest.fixture(scope="module")
+def back_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Run]:
+    """The compressed back program unpaused, and paused 40-60 s (mid-step, mid-repetition)."""
+    plain = _run(tmp_path_factory.mktemp("plain"), program=BACK, duration_s=150.0)
+    paused = _run(
+        tmp_path_factory.mktemp("paused"),
+        program=BACK,
+        duration_s=150.0,
+        toggles_s=(PAUSE_AT_S, PAUSE_AT_S + PAUSE_FOR_S),
+    )
+    return plain, paused
+
+
+def test_the_pause_is_mid_step_so_the_test_means_something() -> None:
+    timeline = ProgramTimeline(BACK)
+    state = timeline.at(PAUSE_AT_S)
+    assert state.step_elapsed_s > 1.0 and state.step_left_s > 1.0
+    # Program events fall inside the paused span of an unpaused run: they must wait.
+    assert timeline.events(PAUSE_AT_S, PAUSE_AT_S + PAUSE_FOR_S)
+
+
+def test_a_paused_program_session_ends_later_by_the_pause(back_runs: tuple[Run, Run]) -> None:
+    plain, paused = back_runs
+    assert plain.result.summary["duration_s"] == 150.0
+    assert paused.result.summary["duration_s"] == 150.0 + PAUSE_FOR_S
+    assert paused.result.summary["ended"] == "completed"
+    # Time practised is the program's length either way.
+    assert paused.result.summary["minutes_practised"] == plain.result.summary["minutes_practised"]
+    recording = read_recording(paused.path)
+    actions = [i.action for i in recording.items if isinstance(i, PacerChange)]
+    assert actions.count("pause") == 1 and actions.count("resume") == 1
+
+
+def test_every_program_event_after_the_pause_comes_later_by_the_pause(
+    back_runs: tuple[Run, Run],
+) -> None:
+    plain, paused = back_runs
+    before, after = _program_events(plain), _program_events(paused)
+    # Nothing skipped, nothing repeated: the same steps, sides, repetitions, cues, in order.
+    key = [(e.kind, e.step_index, e.text) for e in before]
+    assert [(e.kind, e.step_index, e.text) for e in after] == key
+    assert before[-1].kind is EventKind.END
+    shifted = 0
+    for one, two in zip(before, after, strict=True):
+        if one.t_s <= PAUSE_AT_S:
+            assert two.t_s == one.t_s
+        else:
+            assert two.t_s == pytest.approx(one.t_s + PAUSE_FOR_S, abs=1e-9)
+            assert not PAUSE_AT_S < two.t_s < PAUSE_AT_S + PAUSE_FOR_S  # nothing while paused
+            shifted += 1
+    assert shifted > 10
+    # The program's pacer changes (its steps' patterns) move with it.
+    plain_changes, paused_changes = _program_changes(plain, BACK), _program_changes(paused, BACK)
+    assert [e.change.label for e in paused_changes] == [e.change.label for e in plain_changes]
+    for plain_change, paused_change in zip(plain_changes, paused_changes, strict=True):
+        expected = plain_change.t_s + (PAUSE_FOR_S if plain_change.t_s > PAUSE_AT_S else 0.0)
+        assert paused_change.t_s == pytest.approx(expected, abs=1e-9)
+        assert paused_change.change.pattern == plain_change.change.pattern
+
+
+def test_the_program_stands_still_while_paused(back_runs: tuple[Run, Run]) -> None:
+    _, paused = back_runs
+    session = paused.session
+    at_pause = session.program_state(PAUSE_AT_S)
+    later = session.program_state(PAUSE_AT_S + PAUSE_FOR_S - 1.0)
+    after = session.program_state(PAUSE_AT_S + PAUSE_FOR_S + 5.0)
+    assert at_pause is not None and later is not None and after is not None
+    assert later.step_left_s == at_pause.step_left_s and later.left_s == at_pause.left_s
+    assert later.repetition_left_s == at_pause.repetition_left_s
+    assert after.left_s == pytest.approx(at_pause.left_s - 5.0)
+    assert session.program_time_s(PAUSE_AT_S + PAUSE_FOR_S + 5.0) == pytest.approx(PAUSE_AT_S + 5.0)
+    ended = session.program_state(150.0 + PAUSE_FOR_S)
+    assert ended is not None and ended.finished
+
+
+def test_the_paused_recording_replays_to_the_same_output(back_runs: tuple[Run, Run]) -> None:
+    _, paused = back_runs
+    assert any(line.startswith("step ") for line in paused.lines)
+    assert replay_lines(paused.path) == paused.lines
+
+
+def test_pausing_in_an_own_rhythm_step_pauses_the_program(tmp_path: Path) -> None:
+    program = compressed(CATALOG.get("deep-breathing-4-8"), 60.0)
+    assert program.steps[0].breathing.__class__.__name__ == "OwnRhythm"
+    run = _run(tmp_path, program=program, duration_s=60.0, toggles_s=(2.0, 12.0))
+    assert run.result.summary["duration_s"] == 70.0
+    steps = [e for e in _program_events(run) if e.kind is EventKind.STEP]
+    first_len = program.steps[0].total_s
+    assert steps[1].t_s == pytest.approx(first_len + 10.0, abs=1e-9)
+    assert replay_lines(run.path) == run.lines
+
+
+def test_a_plain_pacer_session_keeps_its_length_when_paused(tmp_path: Path) -> None:
+    run = _run(tmp_path, program=None, duration_s=60.0, toggles_s=(10.0, 25.0))
+    assert run.result.summary["duration_s"] == 60.0
+    assert run.result.summary["minutes_practised"] == pytest.approx(0.75)
+    actions = [e.change.action for e in run.events if isinstance(e, PacerEvent)]
+    assert actions == ["set", "pause", "resume"]
+
+
+def test_a_program_session_cut_short_ends_later_by_the_pause_too(tmp_path: Path) -> None:
+    run = _run(tmp_path, program=BACK, duration_s=50.0, toggles_s=(20.0, 27.5))
+    assert run.result.summary["duration_s"] == 57.5
+    assert not any(e.kind is EventKind.END for e in _program_events(run))
+
+
+# -- the clock itself ------------------------------------------------------------------------
+
+
+def test_program_clock_maps_session_time_to_program_time_and_back() -> None:
+    clock = ProgramClock()
+    assert clock.program_s(12.5) == 12.5 and clock.session_s(12.5) == 12.5  # no pause: identity
+    clock.pause(10 * NS_PER_S)
+    assert clock.paused
+    assert clock.program_s(15.0) == 10.0  # an open pause: program time stands
+    clock.resume(14 * NS_PER_S)
+    clock.pause(20 * NS_PER_S)
+    clock.pause(21 * NS_PER_S)  # already paused: ignored
+    clock.resume(23 * NS_PER_S)
+    assert clock.pauses == ((10 * NS_PER_S, 14 * NS_PER_S), (20 * NS_PER_S, 23 * NS_PER_S))
+    assert [clock.program_s(t) for t in (5.0, 12.0, 16.0, 22.0, 30.0)] == [5, 10, 12, 16, 23]
+    assert clock.paused_s(30.0) == 7.0
+    # An instant a pause begins at stays before it; later ones move by the pauses before them.
+    assert [clock.session_s(p) for p in (5.0, 10.0, 10.5, 16.0, 16.5)] == [5, 10, 14.5, 20, 23.5]
+    for p_ns in (0, 9_999_999_999, 10 * NS_PER_S + 1, 16 * NS_PER_S + 7, 40 * NS_PER_S):
+        assert clock.program_ns(clock.session_ns(p_ns)) == p_ns
+    clock.resume(40 * NS_PER_S)  # not paused: ignored
+    assert not clock.paused and len(clock.pauses) == 2
+
+
+def test_conductor_on_its_own_clock_holds_program_changes_while_paused() -> None:
+    timeline = ProgramTimeline(BACK)
+    conductor = Conductor(0, 0, timeline=timeline)
+    first = conductor.start()
+    assert first and first[0].t_mono_ns == 0
+    pattern_times = [e.t_s for e in timeline.all_events if e.kind is EventKind.PATTERN]
+    due_s = next(t for t in pattern_times if t > 1.0)
+    pause = PacerChange(round(1.0 * NS_PER_S), 0, "pause")
+    conductor.after([PacerEvent(1.0, pause)], pause.t_mono_ns)
+    held = conductor.before(round((due_s + 30.0) * NS_PER_S))
+    assert held == []  # paused through the step change: nothing falls due
+    resume = PacerChange(round((due_s + 30.0) * NS_PER_S), 0, "resume")
+    conductor.after([PacerEvent(due_s + 30.0, resume)], resume.t_mono_ns)
+    late = conductor.before(round((due_s + 30.0 + due_s) * NS_PER_S))
+    assert late and late[0].t_mono_ns == round((due_s + due_s + 30.0 - 1.0) * NS_PER_S)
+
+
+# -- the screen ------------------------------------------------------------------------------
+
+
+class ProgramScreenSession:
+    """A program session on a hand-moved clock, as the UI sees a live or replay session."""
+
+    def __init__(self, program: Program) -> None:
+        self.state = SessionState()
+        self.t_s = 0.0
+        self.timeline = ProgramTimeline(program)
+        self.clock = ProgramClock()
+        self.finished = asyncio.Event()
+
+    def now_s(self) -> float:
+        return self.t_s
+
+    def pacer_state(self, t_s: float) -> PacerState | None:
+        return None
+
+    def program_state(self, t_s: float) -> TimelineState:
+        return self.timeline.at(self.clock.program_s(t_s))
+
+    def program_time_s(self, t_s: float) -> float:
+        return self.clock.program_s(t_s)
+
+    def pause(self) -> None:
+        self.clock.pause(round(self.t_s * NS_PER_S))
+        self.state.apply([PacerEvent(self.t_s, PacerChange(0, 0, "pause"))])
+
+    async def run(self) -> SessionResult:
+        await self.finished.wait()
+        return SessionResult(None, {"breaths": 0, "duration_s": self.t_s})
+
+
+def _plain(app: BreathwiseApp, selector: str) -> str:
+    content = app.query_one(selector, Static).render()
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+async def test_screen_shows_the_pause_on_the_card_and_no_time_left_after_the_end() -> None:
+    session = ProgramScreenSession(BACK)
+    app = BreathwiseApp(session, session.run, title="t", duration_s=150.0, hold_at_end=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        session.t_s = 10.0
+        app.refresh_view()
+        await pilot.pause()
+        assert "(02:20 left)" in _plain(app, "#status")
+        assert "paused" not in _plain(app, "#program")
+        session.pause()
+        card = _plain(app, "#program")
+        session.t_s = 40.0
+        app.refresh_view()
+        await pilot.pause()
+        paused_card = _plain(app, "#program")
+        assert "paused" in paused_card
+        # Thirty seconds later, every countdown on the card and the clock line still stand.
+        assert paused_card.replace("  paused — press p to continue", "") == card
+        assert "00:40  (02:20 left)" in _plain(app, "#status")
+        assert "Paused" in _plain(app, "#pacer")  # an own-rhythm-less pacer view says so too
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        assert " left)" not in _plain(app, "#status")
+        assert "session over" in _plain(app, "#status")
+        await pilot.press("q")
+
+
+def test_render_program_marks_the_pause_next_to_the_step_timer() -> None:
+    state = ProgramTimeline(BACK).at(PAUSE_AT_S)
+    head = render_program(state, 80, paused=True).plain.splitlines()[0]
+    assert head.index("left in step") < head.index("paused")
+    assert "paused" not in render_program(state, 80).plain
+
+
+def test_the_pacer_sound_follows_the_pause(tmp_path: Path) -> None:
+    """The program's chimes and end bell move with a pause (session_cli wires this listener)."""
+    from trainer.session_cli import _sound_follows_pauses
+    from trainer.session_sound import SessionSound
+    from trainer.sound import AudioOut
+
+    clock = FakeClock()
+    timeline = ProgramTimeline(BACK)
+    plan = SessionPlan(None, duration_s=150.0, program=ProgramPlan(BACK))
+    session = LiveSession(plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=no_sleep)
+    cues = timeline.sound_cue_times_s()
+    audio = SessionSound(
+        session.pacer_state,
+        session.now_s,
+        end_s=150.0,
+        cue_times_s=cues,
+        audio=AudioOut(notify=lambda _text: None),  # never started: no device needed
+    )
+    seen: list[tuple[list[float], float | None]] = []
+
+    def spy(events: list[Event]) -> None:
+        if any(
+            isinstance(e, PacerEvent) and e.change.action in ("pause", "resume") for e in events
+        ):
+            seen.append((list(audio.sound._cues), audio.sound.end_s))
+
+    session.add_listener(_sound_follows_pauses(session, audio, timeline))
+    session.add_listener(spy)
+    inner = SimulatedSource(
+        PersonModel(seed=3), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    toggles = (PAUSE_AT_S, PAUSE_AT_S + PAUSE_FOR_S)
+    asyncio.run(session.run(PausingSource(inner, session, clock, toggles)))
+    (paused_cues, paused_end), (resumed_cues, resumed_end) = seen
+    assert paused_cues == [] and paused_end is None  # nothing due while paused
+    later = [c for c in cues if c > PAUSE_AT_S]
+    assert later, "the compressed program has step changes after the pause"
+    assert resumed_cues[-len(later) :] == pytest.approx([c + PAUSE_FOR_S for c in later], abs=1e-6)
+    assert resumed_end == pytest.approx(150.0 + PAUSE_FOR_S, abs=1e-6)
