@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
+from textual.widgets import Static
 
 from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
 from trainer.session import SessionResult
@@ -40,6 +41,11 @@ def _text(widget: PacerView) -> str:
 
 async def test_pacer_moves_with_the_clock_and_keys_reach_the_session() -> None:
     session = FakeSession()
+
+    def quit_session() -> None:
+        session.actions.append("quit")
+        session.finished.set()
+
     app = BreathwiseApp(
         session,
         session.run,
@@ -47,7 +53,7 @@ async def test_pacer_moves_with_the_clock_and_keys_reach_the_session() -> None:
         duration_s=60.0,
         on_pause=lambda: session.actions.append("pause"),
         on_mark=lambda: session.actions.append("mark"),
-        on_quit=lambda: (session.actions.append("quit"), session.finished.set()),
+        on_quit=quit_session,
     )
     async with app.run_test(size=(100, 32)) as pilot:
         session.t_s = 1.0
@@ -83,3 +89,51 @@ def test_render_pacer_phases_and_own_rhythm() -> None:
     own = render_pacer(None, 40, 1.5).plain
     assert "own rhythm" in own and "1.5" in own
     assert pacer.state(2.5).phase is Phase.INHALE
+
+
+async def test_time_left_shows_only_while_the_session_runs() -> None:
+    session = FakeSession()
+    app = BreathwiseApp(session, session.run, title="t", duration_s=60.0, hold_at_end=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 15.0
+        app.refresh_view()
+        await pilot.pause()
+        status = app.query_one("#status", Static).render()
+        assert "00:15  (00:45 left)" in str(status)
+        session.t_s = 60.0
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        status = app.query_one("#status", Static).render()
+        assert "left)" not in str(status) and "session over" in str(status)
+        await pilot.press("q")
+
+
+async def test_without_a_waveform_the_breathing_trace_says_what_there_is() -> None:
+    import numpy as np
+    from textual.widgets import Sparkline
+
+    from trainer.pipeline import BeltEvent, BreathRateEvent
+
+    session = FakeSession()
+    app = BreathwiseApp(session, session.run, title="t", duration_s=60.0)
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 5.0
+        app.refresh_view()
+        await pilot.pause()
+        label = str(app.query_one("#breath_label", Static).render())
+        assert "no belt or chest signal" in label
+        assert not app.query_one("#breath_trace", Sparkline).display
+        # A strap alone: the rate comes from the heart rhythm, and the label says so.
+        session.state.apply([BreathRateEvent(5.0, 6.0, 0.4, "rr", 5.0)])
+        app.refresh_view()
+        await pilot.pause()
+        assert "heart rhythm" in str(app.query_one("#breath_label", Static).render())
+        # A belt: the trace is drawn under its usual label.
+        session.state.apply([BeltEvent(3.0, 10.0, np.linspace(1.0, 2.0, 20))])
+        app.refresh_view()
+        await pilot.pause()
+        assert app.query_one("#breath_trace", Sparkline).display
+        assert str(app.query_one("#breath_label", Static).render()) == "Breathing (last 60 s)"
+        session.finished.set()
+        await pilot.press("q")

@@ -18,6 +18,7 @@ from trainer.config import load_settings
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
 from trainer.pacer import BreathPattern
+from trainer.pipeline import NS_PER_S, Event, PacerEvent
 from trainer.program_session import PreparedProgram, prepare_program, store_resonance
 from trainer.programs.model import Program
 from trainer.programs.runner import ProgramTimeline
@@ -32,6 +33,34 @@ if TYPE_CHECKING:
     from trainer.ui import BreathwiseApp
 
 MAX_MINUTES = 24 * 60
+
+
+def _sound_follows_pauses(
+    session: LiveSession, audio: SessionSound, timeline: ProgramTimeline
+) -> Callable[[list[Event]], None]:
+    """A session listener that moves the program's chimes and end bell after each pause.
+
+    The program's step changes are laid out in program time, which stands still while paused
+    (:mod:`trainer.program_clock`): while paused no chime is due and the end is open; on resume
+    every cue still to come, and the end, move later by the time paused.
+    """
+    program_cues = timeline.sound_cue_times_s()
+
+    def listen(events: list[Event]) -> None:
+        pipeline = session.pipeline
+        if pipeline is None:
+            return
+        for event in events:
+            if not (isinstance(event, PacerEvent) and event.change.action in ("pause", "resume")):
+                continue
+            clock = pipeline.program_clock
+            if clock.paused:
+                audio.retime((), None)
+            else:
+                end_ns = session.end_ns(event.change.t_mono_ns) - session.start_mono_ns
+                audio.retime([clock.session_s(c) for c in program_cues], end_ns / NS_PER_S)
+
+    return listen
 
 
 def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
@@ -282,6 +311,8 @@ def live(
                 notify=notify,
             )
             audio.start()
+            if timeline is not None:
+                session.add_listener(_sound_follows_pauses(session, audio, timeline))
         result: SessionResult | None = None
         try:
             result = await session.run(source)

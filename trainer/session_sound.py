@@ -55,6 +55,14 @@ class SessionSound:
         self._clock_s = clock_s
         self.end_s = end_s
 
+    def retime(self, cue_times_s: Sequence[float], end_s: float | None) -> None:
+        """Move the chimes and the planned end (session seconds): a pause in a program session
+        shifts what is still to come by the time paused. ``end_s=None`` while paused, when the
+        end is not known yet (no fade, no bell)."""
+        self.sound.set_cues(cue_times_s)
+        self.sound.set_end(end_s)
+        self.end_s = end_s if end_s is not None else self.end_s
+
     def start(self) -> bool:
         """Start playing; ``False`` (after the one notice) when there is no audio output."""
         return self.audio.start(self.sound)

@@ -368,10 +368,15 @@ class PacerSound:
             self._cues.append(t_s)
             self._cues.sort()
 
-    def set_end(self, end_s: float) -> None:
-        """Set or move the session end (e.g. when the person stops early)."""
+    def set_end(self, end_s: float | None) -> None:
+        """Set or move the session end (e.g. when the person stops early); ``None``: no end yet."""
         with self._lock:
             self.end_s = end_s
+
+    def set_cues(self, cue_times_s: Sequence[float]) -> None:
+        """Replace the cue times (session seconds), e.g. when a pause moves the program's."""
+        with self._lock:
+            self._cues = sorted(cue_times_s)
 
     def __call__(self, n_samples: int) -> FloatArray:
         """The next ``n_samples`` samples."""

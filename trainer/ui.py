@@ -37,6 +37,11 @@ PHASE_STYLE = {
 REFRESH_HZ = 20.0
 
 
+BREATH_TRACE_LABEL = "Breathing (last 60 s)"
+NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
+NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
+
+
 class ViewableSession(Protocol):
     """What the UI needs from a live or replay session."""
 
@@ -113,15 +118,18 @@ def _mmss(seconds: float) -> str:
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
 
 
-def render_program(program: TimelineState, width: int) -> Text:
+def render_program(program: TimelineState, width: int, *, paused: bool = False) -> Text:
     """The step card: step number and title, posture, instruction, side, repetition, countdowns.
 
     Parameters
     ----------
     program : TimelineState
-        The program at the session's current time (``ProgramTimeline.at``).
+        The program at the session's current program time (``ProgramTimeline.at``; it stands
+        still while paused, and so do the countdowns).
     width : int
         Characters available (the instruction is cut to two lines of it).
+    paused : bool
+        The session is paused: said next to the step timer.
     """
     width = max(20, width)
     step = program.step
@@ -133,7 +141,10 @@ def render_program(program: TimelineState, width: int) -> Text:
     left = f"{_mmss(program.step_left_s)} left in step"
     text.append(head, style="bold magenta")
     text.append(f"   ({step.posture.label})", style="dim")
-    text.append(f"   {left}\n", style="bold")
+    text.append(f"   {left}", style="bold")
+    if paused:
+        text.append("  paused — press p to continue", style="bold yellow")
+    text.append("\n")
     words = " ".join(step.text.split())
     limit = 2 * width - 2
     text.append((words if len(words) <= limit else words[: limit - 1] + "…") + "\n")
@@ -168,7 +179,9 @@ class BreathwiseApp(App[SessionResult | None]):
     title : str
         Shown in the header.
     duration_s : float or None
-        Planned length, for the time-left display.
+        Planned length, for the time-left display. In a program session (a session with a
+        ``program_time_s(t_s)`` method that returns a time) it is counted in program time, which
+        stands still while paused.
     on_pause, on_mark, on_quit : callables, optional
         Key actions (live sessions); replay leaves pause and mark out.
     hold_at_end : bool
@@ -231,7 +244,7 @@ class BreathwiseApp(App[SessionResult | None]):
         with Horizontal(id="middle"):
             yield Static(id="metrics")
             with Vertical(id="traces"):
-                yield Static("Breathing (last 60 s)", classes="label")
+                yield Static(BREATH_TRACE_LABEL, classes="label", id="breath_label")
                 yield Sparkline([], id="breath_trace")
                 yield Static("Heart rate (last 60 s)", classes="label")
                 yield Sparkline([], id="hr_trace")
@@ -247,6 +260,22 @@ class BreathwiseApp(App[SessionResult | None]):
         # Optional in the ViewableSession protocol: plain test doubles have no program.
         program_state = getattr(self.session, "program_state", None)
         return program_state(t_s) if callable(program_state) else None
+
+    def _left_s(self, t_s: float, program: TimelineState | None) -> float | None:
+        """Seconds left in the session while it runs; None once over or without a plan."""
+        if self._finished:
+            return None
+        program_time = getattr(self.session, "program_time_s", None)
+        program_t_s = program_time(t_s) if callable(program_time) else None
+        if program is not None and isinstance(program_t_s, float):
+            # The program's clock, which stops while paused; a session cut short by --minutes
+            # ends before the program does.
+            if self._duration_s is None:
+                return program.left_s
+            return max(0.0, min(self._duration_s - program_t_s, program.left_s))
+        if self._duration_s is None:
+            return None
+        return max(0.0, self._duration_s - t_s)
 
     def set_note(self, text: str) -> None:
         """Show a one-off notice in the status line (e.g. "sound is off: ..."); thread-safe
@@ -275,12 +304,26 @@ class BreathwiseApp(App[SessionResult | None]):
         pacer = self.session.pacer_state(t_s)
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
-        pacer_view.update(render_pacer(pacer, width, self._target_ratio))
+        if pacer is None and state.paused:
+            # A program paused in an own-rhythm step: there is no pacer to show paused.
+            pacer_view.update(Text("Paused — press p to continue", style="bold yellow"))
+        else:
+            pacer_view.update(render_pacer(pacer, width, self._target_ratio))
         self.query_one("#metrics", Static).update(render_metrics(state, pacer, self._target_ratio))
         horizon = t_s - 60.0
-        self.query_one("#breath_trace", Sparkline).data = [
-            v for t, v in state.breath_trace if t >= horizon
-        ] or [0.0]
+        breathing = [v for t, v in state.breath_trace if t >= horizon]
+        trace = self.query_one("#breath_trace", Sparkline)
+        # With no breathing waveform (a heart-rate strap alone), a flat trace would look like a
+        # held breath: say what there is instead.
+        trace.display = bool(breathing)
+        trace.data = breathing or [0.0]
+        self.query_one("#breath_label", Static).update(
+            BREATH_TRACE_LABEL
+            if breathing
+            else NO_WAVEFORM_RR_LABEL
+            if state.rate_source == "rr"
+            else NO_WAVEFORM_LABEL
+        )
         self.query_one("#hr_trace", Sparkline).data = [
             v for t, v in state.hr_trace if t >= horizon
         ] or [0.0]
@@ -288,14 +331,15 @@ class BreathwiseApp(App[SessionResult | None]):
         card = self.query_one("#program", Static)
         card.display = program is not None
         if program is not None:
-            card.update(render_program(program, max(20, card.size.width - 2)))
+            width = max(20, card.size.width - 2)
+            card.update(render_program(program, width, paused=state.paused))
         if not keep_cue:
             default = "Follow the bar with your breath" if pacer is not None else ""
             self.query_one("#cue", Static).update(Text(state.cue or default or "Breathe easily"))
-        clock = f"{int(t_s // 60):02d}:{int(t_s % 60):02d}"
-        if self._duration_s is not None:
-            left = max(0.0, self._duration_s - t_s)
-            clock += f"  ({int(left // 60):02d}:{int(left % 60):02d} left)"
+        clock = _mmss(t_s)
+        left = self._left_s(t_s, program)
+        if left is not None:
+            clock += f"  ({_mmss(left)} left)"
         parts = [clock]
         if state.status:
             parts.append(state.status)
