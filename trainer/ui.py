@@ -7,6 +7,7 @@ Tests drive it headless with ``App.run_test()`` and an injected clock.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import ClassVar, Protocol
 
@@ -291,7 +292,11 @@ class BreathwiseApp(App[SessionResult | None]):
             return
         summary = format_summary(self.result.summary) if self.result else ""
         cue = self.query_one("#cue", Static)
-        cue.styles.height = summary.count("\n") + 3
+        # Room for every line as the panel wraps it (its border and padding take 4 columns),
+        # so the end of a long summary line is not cut off.
+        columns = max(20, cue.size.width - 4)
+        rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in summary.splitlines())
+        cue.styles.height = rows + 2
         cue.update(Text(summary))
         self._note = "session over — press q to close"
         self.refresh_view(keep_cue=True)
