@@ -138,7 +138,10 @@ _PHASE_SMOOTH = 0.1
 """Half-width of the smoothing before the whole-phase fit, as a fraction of the phase."""
 
 _PHASE_POINTS = 32
-"""The whole-phase fit works on at least this many block means per phase (fewer samples: all)."""
+"""Block means per phase in the whole-phase fit."""
+
+_PHASE_HALF = max(2, round(_PHASE_SMOOTH * _PHASE_POINTS))
+"""Savitzky-Golay half-width of the whole-phase fit, blocks."""
 
 _PHASE_BAND = (0.05, 0.95)
 """Part of each phase (fractions of the depth) that the whole-phase fit uses."""
@@ -219,9 +222,8 @@ class _Trough:
     """Sample index of ``smooth[0]``."""
     f1: float
     """Onset level used, input units."""
-    k_onset: float
 
-    def pause_start(self) -> float:
+    def pause_start(self, k_onset: float) -> float:
         """Start of the pause before this trough by the corner rule, fractional sample index.
 
         Only needed when the whole-phase fit fails, so computed on demand.
@@ -229,7 +231,7 @@ class _Trough:
         m = self.raw_idx - self.smooth_start
         head = self.smooth[: m + 1]
         f1 = self.f1
-        return self.smooth_start + _enter_valley(head, f1, _ONSET_LEVEL_RATIO * f1, self.k_onset)
+        return self.smooth_start + _enter_valley(head, f1, _ONSET_LEVEL_RATIO * f1, k_onset)
 
 
 @dataclass(slots=True)  # not frozen: internal, and a frozen __init__ costs per breath
@@ -247,12 +249,11 @@ class _Peak:
     """Sample index of ``smooth[0]``."""
     f1: float
     """Onset level used, input units."""
-    k_onset: float
 
-    def onset(self) -> float:
+    def onset(self, k_onset: float) -> float:
         """Exhale onset by the corner rule, fractional sample index (computed on demand)."""
         m = self.raw_idx - self.smooth_start
-        return self.smooth_start + _leave_valley(-self.smooth, m, self.f1, self.k_onset)
+        return self.smooth_start + _leave_valley(-self.smooth, m, self.f1, k_onset)
 
 
 @dataclass(slots=True)  # not frozen: internal, and a frozen __init__ costs per breath
@@ -729,7 +730,7 @@ class BreathTracker:
             a = max(a, start.raw_idx)
         s = self._smoothed_raw(a, conf, half)
         m = int(s.argmax())
-        self._peak = _Peak(tp, float(s[m]), a + m, s, a, f1, self._k_onset)
+        self._peak = _Peak(tp, float(s[m]), a + m, s, a, f1)
         self._prev_swing = yp - (self._lo if self._mode == _SEEK_ANY else self._last_ext)
         self._last_ext = yp
         self._mode = _SEEK_TROUGH
@@ -793,7 +794,7 @@ class BreathTracker:
         m = int(s.argmin())
         onset = a + _leave_valley(s, m, f1, self._k_onset)
         # An inhale cannot start before the previous exhale did.
-        return _Trough(tt, float(s[m]), max(onset, peak.raw_idx), a + m, s, a, f1, self._k_onset)
+        return _Trough(tt, float(s[m]), max(onset, peak.raw_idx), a + m, s, a, f1)
 
     def _emit(self, start: _Trough, peak: _Peak, end: _Trough, conf: int) -> _Pending:
         """A breath is complete: update the running state; its times come in :meth:`_finish`."""
@@ -858,9 +859,10 @@ class BreathTracker:
                 # The corner estimates (module notes, step 5): the whole-phase fit needs both
                 # phases to look like breathing phases.
                 t_in = start.onset
-                peak_onset = max(peak.onset(), t_in)  # an exhale cannot start before its inhale
+                # An exhale cannot start before its inhale.
+                peak_onset = max(peak.onset(self._k_onset), t_in)
                 t_ex = min(peak_onset, t_end)
-                t_pause = min(max(end.pause_start(), t_ex), t_end)
+                t_pause = min(max(end.pause_start(self._k_onset), t_ex), t_end)
                 clamped = (
                     t_ex != peak_onset or t_in >= t_ex or t_end - t_in < self._min_breath_n / 2
                 )
@@ -921,7 +923,7 @@ class BreathTracker:
         starts, ends, base, slope, conf, heights = (
             np.array(col, dtype=np.float64) for col in zip(*rows, strict=True)
         )
-        npts, half = _PHASE_POINTS, _phase_half()
+        npts, half = _PHASE_POINTS, _PHASE_HALF
         width = (ends - starts) / npts
         # Block edges from `half` blocks before each phase to `half` after it, clipped to the
         # samples there were when the breath was confirmed.
@@ -1055,11 +1057,6 @@ def _turning_points(y: FloatArray, prev: float) -> NDArray[np.intp]:
         np.maximum.accumulate(filled, out=filled)
         sign = np.where(filled >= 0, sign[np.maximum(filled, 0)], 0.0)
     return np.flatnonzero(sign[:-1] != sign[1:])
-
-
-def _phase_half() -> int:
-    """Savitzky-Golay half-width of the whole-phase fit, blocks."""
-    return max(2, round(_PHASE_SMOOTH * _PHASE_POINTS))
 
 
 def _fit_rises(

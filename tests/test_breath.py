@@ -14,6 +14,7 @@ from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 from analysis.breath import Breath, BreathTracker, detect_breaths
+from benchmarks.validate_breath import TrueBreath
 
 SEED = 5318008
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -30,21 +31,6 @@ class Phase:
     depth: float = 1.0
 
 
-@dataclass(frozen=True)
-class Truth:
-    inhale_onset_s: float
-    exhale_onset_s: float
-    pause_start_s: float
-    end_s: float
-    depth: float
-
-    @property
-    def ratio(self) -> float:
-        return (self.pause_start_s - self.exhale_onset_s) / (
-            self.exhale_onset_s - self.inhale_onset_s
-        )
-
-
 def belt(
     phases: list[Phase],
     fs_hz: float,
@@ -54,7 +40,7 @@ def belt(
     wander: float = 0.0,
     offset: float = 50.0,
     rng_seed: int = 0,
-) -> tuple[np.ndarray, list[Truth]]:
+) -> tuple[np.ndarray, list[TrueBreath]]:
     """A belt signal: raised-cosine inhales and exhales (sinusoidal flow), flat holds/pauses.
 
     It starts with 3 s of the end of an exhale and a pause (so the first inhale onset is a
@@ -63,7 +49,7 @@ def belt(
     """
     fs = fs_hz
     pieces: list[np.ndarray] = []
-    truth: list[Truth] = []
+    truth: list[TrueBreath] = []
 
     def seg(kind: str, dur_s: float, depth: float) -> None:
         n = round(dur_s * fs)
@@ -83,7 +69,7 @@ def belt(
     for p in phases:
         # Durations are rounded to whole samples so the truth is exact.
         ti, th, te, tp = (round(d * fs) / fs for d in (p.inhale_s, p.hold_s, p.exhale_s, p.pause_s))
-        truth.append(Truth(t, t + ti + th, t + ti + th + te, t + ti + th + te + tp, p.depth))
+        truth.append(TrueBreath(t, t + ti + th, t + ti + th + te, t + ti + th + te + tp, p.depth))
         seg("rise", ti, p.depth)
         seg("top", th, p.depth)
         seg("fall", te, p.depth)
@@ -98,7 +84,7 @@ def belt(
     return x + noise * rng.standard_normal(x.size), truth
 
 
-def _errors(breaths: list[Breath], truth: list[Truth]) -> dict[str, np.ndarray]:
+def _errors(breaths: list[Breath], truth: list[TrueBreath]) -> dict[str, np.ndarray]:
     assert len(breaths) == len(truth), (
         f"{len(breaths)} breaths detected, {len(truth)} true: "
         f"{[round(b.inhale_onset_s, 2) for b in breaths]} vs "
@@ -119,7 +105,7 @@ def _errors(breaths: list[Breath], truth: list[Truth]) -> dict[str, np.ndarray]:
     }
 
 
-def _check_accuracy(breaths: list[Breath], truth: list[Truth]) -> None:
+def _check_accuracy(breaths: list[Breath], truth: list[TrueBreath]) -> None:
     """No false or missed breath; median onset errors < 150 ms; median ratio within 0.1."""
     err = _errors(breaths, truth)
     for key in ("inhale", "exhale", "pause", "end"):

@@ -302,8 +302,6 @@ class Pipeline:
         self.last_t_s = 0.0
         self.strain = StrainMonitor()
         self.strain_signs: list[StrainEvent] = []
-        self._paused_since: float | None = None
-        self.paused_s = 0.0
         plan_json = header.settings.get(PLAN_KEY)
         self.program: ProgramTimeline | None = None
         if plan_json is not None:
@@ -313,7 +311,7 @@ class Pipeline:
             )
         self._program_t_s = -math.inf
         self.program_clock = ProgramClock()
-        """Program time from the recorded pauses (fed only when a program runs)."""
+        """The recorded pauses: practised time, and program time when a program runs."""
 
     # ----------------------------------------------------------------------------- time
     def session_time_s(self, t_mono_ns: int) -> float:
@@ -528,20 +526,15 @@ class Pipeline:
 
     def _pacer_change(self, change: PacerChange, events: list[Event]) -> None:
         t_s = self.session_time_s(change.t_mono_ns)
-        # A program session can pause in an own-rhythm step too: its program clock stops.
-        pausable = self.pacer is not None or self.program is not None
-        if change.action == "pause" and pausable and self._paused_since is None:
-            self._paused_since = t_s
-        elif change.action != "pause" and self._paused_since is not None:
-            self.paused_s += max(0.0, t_s - self._paused_since)
-            self._paused_since = None
-        if self.program is not None:
-            offset_ns = change.t_mono_ns - self.header.start_mono_ns
-            if change.action == "pause":
+        # One record of the pauses serves the practised time and, in a program session, the
+        # program's clock. A program session can pause in an own-rhythm step too.
+        offset_ns = change.t_mono_ns - self.header.start_mono_ns
+        if change.action == "pause":
+            if self.pacer is not None or self.program is not None:
                 self.program_clock.pause(offset_ns)
-            else:
-                # As for paused_s: any other change (resume, a new pace) ends a pause.
-                self.program_clock.resume(offset_ns)
+        else:
+            # Any other change (resume, a new pace) ends a pause.
+            self.program_clock.resume(offset_ns)
         if change.action == "set" and change.pattern is not None:
             pattern = BreathPattern.from_dict(change.pattern)
             if self.pacer is None:
@@ -597,9 +590,7 @@ class Pipeline:
         scores = [e.feedback.follow_score for e in good]
         hr_start = _mean_hr(self.beats, 0.0, 60.0)
         hr_end = _mean_hr(self.beats, max(0.0, end - 60.0), end)
-        paused = self.paused_s
-        if self._paused_since is not None:
-            paused += max(0.0, end - self._paused_since)
+        paused = self.program_clock.paused_s(end)
         summary: dict[str, Any] = {
             "duration_s": round(end, 3),
             "breaths": len(self.breaths),
