@@ -66,10 +66,22 @@ Method
    The inhale onset is the rise's start; the exhale onset is seen from both sides (end of the
    rise, start of the fall), weighted by ``1 / duration^2``, unless the gap between them shows
    a hold at the top (then it is the start of the fall); the pause starts a fall's duration
-   later. Noise-free, the times are within a few ms at 20-100 Hz; at 30 dB in-band noise the
-   onset and ratio errors are about half those of the corner rule
-   (docs/validation/breathing.md). If a phase has too few points in the band, does not rise
-   (fall), or ends after the sample that confirmed the breath, the corner times stay. The
+   later. Without a hold, these times then start a **whole-breath fit**: the rise and the
+   fall as one curve through a shared peak, fitted to the unsmoothed block means (each
+   weighted by its width) by Gauss-Newton, together with a depth and an offset left in the
+   baseline. The two phase fits each estimate the peak from one side and cannot share it;
+   the peak weighs most in the exhale:inhale ratio (for a 3:1 breath its error counts four
+   times, the inhale onset's three times, the pause start's once). The fit is robust (Tukey's
+   biweight on residuals beyond 8 robust standard deviations, Beaton & Tukey 1974,
+   Technometrics 16:147), so a bump in a phase that the model cannot follow (a swallow, a
+   word) does not drag the breath's times; it is dropped for the phase fits' times if a step
+   would leave the times unordered. Noise-free, the times are within a few ms at 20-100 Hz.
+   At 30 dB in-band noise it cuts the median onset error of the phase fits alone by 20-60 %
+   (to 11-21 ms) and the ratio error by 3-24 %; at 20 dB by 46-75 % and 8-39 %. The
+   ratio errors are then within 20 % of those of the generating model's own least-squares
+   fit to the whole recording, started at the truth (``benchmarks/breath_bound.py``;
+   docs/validation/breathing.md, section 7). If a phase has too few points in the band, does
+   not rise (fall), or ends after the sample that confirmed the breath, the corner times stay. The
    fits of all breaths completed in one :meth:`BreathTracker.update` run as one vectorised
    computation (nothing in the detector's state depends on them), with sums that do not
    depend on the chunking.
@@ -145,6 +157,14 @@ _PHASE_HALF = max(2, round(_PHASE_SMOOTH * _PHASE_POINTS))
 
 _PHASE_BAND = (0.05, 0.95)
 """Part of each phase (fractions of the depth) that the whole-phase fit uses."""
+
+_GN_STEPS = 4
+"""Gauss-Newton steps of the whole-breath fit (from the phase fits it settles within 2)."""
+
+_BIWEIGHT_C = 8.0
+"""Tukey biweight cut-off of the whole-breath fit, in robust standard deviations (1.4826 x
+the median absolute residual): wide, so that noise is fitted as by least squares, while a bump
+the model cannot follow is left out."""
 
 _HOLD_FRACTION = 0.1
 """A gap between the fitted end of the rise and start of the fall longer than this fraction of
@@ -969,12 +989,35 @@ class BreathTracker:
         rise_top = t0_r + d_r
         # A gap between the end of the rise and the start of the fall is a hold at the top: it
         # counts as inhale, and the exhale starts where the fall does. Otherwise both fits see
-        # one turning point, each with an error that grows with its phase's duration, so the
-        # two estimates are weighted by 1 / D^2.
+        # one turning point; their estimates, weighted by 1 / D^2 (each one's error grows with
+        # its phase's duration), start the whole-breath fit, which times it from both phases
+        # at once.
         hold = t0_f - rise_top > _HOLD_FRACTION * d_r
         w_r, w_f = d_f * d_f, d_r * d_r  # 1 / d_r^2 and 1 / d_f^2, scaled by (d_r d_f)^2
         t_ex = np.where(hold, t0_f, (w_r * rise_top + w_f * t0_f) / (w_r + w_f))
-        times = zip(fine.tolist(), t0_r.tolist(), t_ex.tolist(), (t_ex + d_f).tolist(), strict=True)
+        t_in, t_pause = t0_r.copy(), t_ex + d_f
+        joint = fine & ~hold
+        if joint.any():
+            # The block means without the smoothing, baseline off and scaled, in time order;
+            # each block weighted by its width (a block mean's noise variance goes as 1 / its
+            # number of samples).
+            level = (
+                blocks[:, half : half + npts]
+                - (base[:, None] + slope[:, None] * (t - starts[:, None]))
+            ) / heights[:, None]
+            idx = np.flatnonzero(joint)
+            pair = np.column_stack((2 * idx, 2 * idx + 1))
+            a_j, b_j, c_j, settled = _fit_breaths(
+                t[pair].reshape(idx.size, -1),
+                level[pair].reshape(idx.size, -1),
+                np.repeat(width[pair], npts, axis=1),
+                t_in[idx],
+                t_ex[idx],
+                t_pause[idx],
+            )
+            idx = idx[settled]
+            t_in[idx], t_ex[idx], t_pause[idx] = a_j[settled], b_j[settled], c_j[settled]
+        times = zip(fine.tolist(), t_in.tolist(), t_ex.tolist(), t_pause.tolist(), strict=True)
         for i, (good, a_in, a_ex, a_pause) in zip(keep, times, strict=True):
             if good:
                 out[i] = (a_in, a_ex, a_pause)
@@ -1098,6 +1141,73 @@ def _fit_rises(
     k = np.where(ok, k, 1.0)
     c = (st - k * su) / np.where(ok, sw, 1.0)
     return -c / k, math.pi / k, ok
+
+
+def _fit_breaths(
+    t: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Whole-breath robust fit: a raised-cosine rise and fall through one peak.
+
+    Each row of ``t`` / ``y`` / ``w`` holds one breath's points (times, levels with the
+    baseline off and scaled by the depth, weights). The model is ``y = beta + eta s(t)``
+    with ``s`` rising as a raised cosine from 0 at ``a`` to 1 at ``b``, falling back as one
+    to 0 at ``c``, and 0 outside: the three times, an offset left in the baseline and the
+    depth, fitted by iteratively reweighted Gauss-Newton (``_GN_STEPS`` steps, Tukey's
+    biweight with cut-off ``_BIWEIGHT_C``) from the given ``a, b, c``. Sharing
+    ``b`` between the phases is what the separate phase fits lack, and ``b`` weighs most in
+    the exhale:inhale ratio. Returns the fitted ``a, b, c`` and whether each row's fit
+    stayed finite and ordered (``a < b < c``); a row whose step would break that keeps its
+    last good values and is reported as not good.
+    """
+    n = t.shape[0]
+    p = np.zeros((n, 5))
+    p[:, 0], p[:, 1], p[:, 2], p[:, 4] = a, b, c, 1.0
+    good = np.ones(n, dtype=bool)
+    eye = np.eye(5)
+    for _ in range(_GN_STEPS):
+        pa, pb, pc, beta, eta = (p[:, j : j + 1] for j in range(5))
+        d_r = pb - pa
+        d_f = pc - pb
+        rise = (t >= pa) & (t < pb)
+        fall = (t >= pb) & (t < pc)
+        phi = math.pi * (t - pa) / d_r
+        psi = math.pi * (t - pb) / d_f
+        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0)
+        s += np.where(fall, 0.5 * (1.0 + np.cos(psi)), 0.0)
+        # d s / d phase, times eta and pi, on each phase
+        g_r = np.where(rise, (0.5 * math.pi) * eta * np.sin(phi), 0.0)
+        g_f = np.where(fall, (-0.5 * math.pi) * eta * np.sin(psi), 0.0)
+        jac = np.stack(
+            (
+                g_r * (t - pb) / (d_r * d_r),
+                -g_r * (t - pa) / (d_r * d_r) + g_f * (t - pc) / (d_f * d_f),
+                -g_f * (t - pb) / (d_f * d_f),
+                np.ones_like(t),
+                s,
+            ),
+            axis=2,
+        )
+        resid = y - (beta + eta * s)
+        scale = 1.4826 * np.median(np.abs(resid), axis=1, keepdims=True) + 1e-12
+        u = resid / (_BIWEIGHT_C * scale)
+        jw = jac * (w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0))[:, :, None]
+        # einsum sums each row over its own points: a row's result does not depend on the
+        # other rows in the call (module notes).
+        normal = np.einsum("npi,npj->nij", jw, jac)
+        # A relative ridge (and an absolute one for a column of zeros) keeps every row
+        # positive definite, so that no row can make the batched solve fail for the others.
+        normal += (1e-9 * np.einsum("nii->ni", normal) + 1e-12)[:, :, None] * eye
+        rhs = np.einsum("npi,np->ni", jw, resid)
+        nxt = p + np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
+        ordered = np.isfinite(nxt).all(axis=1) & (nxt[:, 0] < nxt[:, 1]) & (nxt[:, 1] < nxt[:, 2])
+        good &= ordered
+        p = np.where(ordered[:, None], nxt, p)
+    return p[:, 0], p[:, 1], p[:, 2], good
 
 
 def _median(values: Iterable[float]) -> float:

@@ -235,7 +235,10 @@ def test_wiggle_within_an_exhale_is_not_a_breath() -> None:
     breaths = detect_breaths(x, fs)
     assert len(breaths) == len(truth)
     err = _errors(breaths, truth)
-    assert np.median(np.abs(err["inhale"])) < 0.15
+    # The whole-breath fit leaves the bump out (a least-squares fit that followed it would put
+    # the inhale onsets 0.17 s early and the ratio 0.08 low).
+    assert np.median(np.abs(err["inhale"])) < 0.05
+    assert np.median(np.abs(err["ratio"])) < 0.03
 
 
 def test_breaths_are_causal_ordered_and_nearly_contiguous() -> None:

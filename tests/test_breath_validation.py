@@ -8,10 +8,13 @@ the reason, so they turn into errors the day they pass.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from analysis.acc_breath import AccBreathTracker
+from benchmarks.breath_bound import Comparison, compare
 from benchmarks.validate_breath import (
     MODERATE_SNR_DB,
     Detected,
@@ -20,6 +23,7 @@ from benchmarks.validate_breath import (
     chest_acc,
     ours,
     score,
+    score_after,
     synthetic_belt,
 )
 
@@ -70,16 +74,35 @@ def test_target_median_ratio_error_005(ratio: float, pause: float) -> None:
     assert np.median(errors) <= 0.05
 
 
+@functools.cache
+def _at_3_to_1(pause: float) -> Comparison:
+    """Ours and the generating model's own fit at 3:1 (section 7 of the report), on 6 seeded
+    5 min recordings per rate: enough breaths that the median is not decided by a few (one
+    seed more or less moves it by 0.003)."""
+    return compare(3.0, pause, rates_bpm=RATES, seeds=6, snr_db=MODERATE_SNR_DB, first_seed=SEED)
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="not met for 3:1 breaths: per-breath median |ratio error| 0.054-0.063 at 30 dB "
-    "in-band noise (1:1-2:1 meet it; noise-free < 0.01): a 0.75-1.9 s inhale is timed to about "
-    "2 %, and a 3:1 ratio triples that error (docs/validation/breathing.md)",
+    reason="not met for 3:1 breaths: per-breath median |ratio error| 0.053 without a pause and "
+    "0.052 with one at 30 dB in-band noise (1:1-2:1 meet it; noise-free < 0.01). The "
+    "generating model's own least-squares fit, started at the truth, reads 0.048 and 0.049 "
+    "on the same breaths: the target is at the edge of what the signal holds "
+    "(docs/validation/breathing.md, section 7)",
 )
 @pytest.mark.parametrize("pause", [0.0, 0.15])
 def test_target_median_ratio_error_005_at_3_to_1(pause: float) -> None:
-    errors = [e for s in _moderate(3.0, pause) for e in s.ratio_err]
-    assert np.median(errors) <= 0.05
+    assert np.median(_at_3_to_1(pause).ours_ratio) <= 0.05
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.15])
+def test_3_to_1_ratio_error_is_near_the_model_fit(pause: float) -> None:
+    """At 3:1 we stay within 15 % of the generating model's own fit (now 6-12 % above it)."""
+    c = _at_3_to_1(pause)
+    print(
+        f"pause {pause}: ours {np.median(c.ours_ratio):.4f}, model fit {np.median(c.fit_ratio):.4f}"
+    )
+    assert np.median(c.ours_ratio) <= 1.15 * np.median(c.fit_ratio)
 
 
 @pytest.mark.parametrize("rate", [4.5, 5.0, 5.5, 6.0])
@@ -103,8 +126,6 @@ def test_acc_posture_change_loses_no_breath_within_one(rate: float, fs: float) -
     near = [b for b in found if 90.0 < b.inhale_onset_s < 210.0]
     true_near = [t for t in truth if 90.0 < t.inhale_onset_s < 210.0]
     assert abs(len(near) - len(true_near)) <= 1
-    after = score(
-        [Detected.from_breath(b) for b in found if b.inhale_onset_s > 165.0],
-        [t for t in truth if t.inhale_onset_s > 165.5],
-    )
+    # Once the new posture is learnt (from 165 s): every true breath found, nothing extra.
+    after = score_after([Detected.from_breath(b) for b in found], truth, 165.0)
     assert after.false == 0 and after.missed == 0
