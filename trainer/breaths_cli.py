@@ -305,8 +305,9 @@ def _analyse_waveform(
         found = detect_breaths(data, fs_hz)
         settings["method"] = (
             "belt: causal 1 Hz Butterworth low-pass, adaptive hysteresis turning points, "
-            "phases timed by a whole-phase raised-cosine fit on the raw signal (corner rule "
-            "where a phase does not fit)"
+            "phases timed by raised-cosine fits on the raw signal, each breath's rise and fall "
+            "through one shared peak (robust Gauss-Newton; corner rule where a phase does not "
+            "fit)"
         )
     settings["detector"] = {"cutoff_hz": 1.0, "rel_delta": 0.3, "onset_fraction": 0.05}
     rates = [b.rate_bpm for b in found if b.quality != "artifact"]
