@@ -6,6 +6,13 @@ subscribing to the control point (with BlueZ StartNotify a read of a subscribed 
 is echoed as a notification), enable control-point indications, then data notifications, then
 query settings and start ECG (130 Hz, 14 bit) and ACC (chosen rate and range). On exit both
 streams are stopped, or the H10 keeps streaming until its battery dies [PKI].
+
+A sensor can stop a stream on its own and say so with a ``01 <types>`` indication [PMDC]; the
+link stays up and heart rate goes on, so nothing else would notice. Each stopped stream is
+started again with the same settings, at most :data:`MAX_STREAM_RESTARTS` times per stream
+per connection (a sensor that keeps stopping has a reason; the warning says which stream
+went quiet). The indication and the new start's response are recorded like every
+control-point value, so a replay sees the gap and the restart.
 """
 
 from __future__ import annotations
@@ -49,6 +56,8 @@ ECG_RESOLUTION_BITS = 14
 ACC_RATES_HZ = (25, 50, 100, 200)
 ACC_RANGES_G = (2, 4, 8)
 ACC_RESOLUTION_BITS = 16
+MAX_STREAM_RESTARTS = 3
+"""Restarts per stream per connection after the sensor stopped it on its own."""
 
 _STATUS_ADVICE: Mapping[int, str] = {
     Status.INVALID_MTU: "the Bluetooth link's MTU is too small for PMD (needs >= 232 bytes)",
@@ -112,6 +121,10 @@ class PolarH10(BleSensor):
         self.features: PmdFeatures | None = None
         self.stop_notices = 0
         """How many times the sensor said it stopped streaming on its own."""
+        self.stream_restarts = 0
+        """How many streams were started again after such a stop."""
+        self._restarts_left: dict[MeasurementType, int] = {}
+        self._restart_tasks: set[asyncio.Task[None]] = set()
 
     def _stream_parameters(self) -> dict[str, dict[str, Any]]:
         # The layout devices.pmd_stream reads: one object per measurement type.
@@ -148,13 +161,56 @@ class PolarH10(BleSensor):
             return
         if isinstance(result, PmdStopNotice):
             self.stop_notices += 1
-            logger.warning("%s stopped streaming types %s", self._address, result.measurement_types)
+            self._on_stop_notice(result)
             return
         waiter = self._waiter
         if result is not None and waiter is not None:
             opcode, mtype, future = waiter
             if (result.opcode, result.measurement_type) == (opcode, mtype) and not future.done():
                 future.set_result(result)
+
+    def _on_stop_notice(self, notice: PmdStopNotice) -> None:
+        """Schedule a restart of each stream the sensor stopped (module notes)."""
+        client = self._client
+        for value in notice.measurement_types:
+            try:
+                measurement = MeasurementType(value)
+            except ValueError:
+                continue
+            if measurement not in self._running:
+                continue  # not ours, or already stopped
+            self._running.remove(measurement)
+            left = self._restarts_left.get(measurement, MAX_STREAM_RESTARTS)
+            if client is None or self._closing or left <= 0:
+                logger.warning(
+                    "%s stopped its %s stream on its own; not restarting it (%s)",
+                    self._address,
+                    measurement.name,
+                    "closing" if client is None or self._closing else "restarted too often",
+                )
+                continue
+            self._restarts_left[measurement] = left - 1
+            logger.warning(
+                "%s stopped its %s stream on its own; starting it again",
+                self._address,
+                measurement.name,
+            )
+            task = asyncio.get_running_loop().create_task(self._restart(client, measurement))
+            self._restart_tasks.add(task)
+            task.add_done_callback(self._restart_tasks.discard)
+
+    async def _restart(self, client: BleakClient, measurement: MeasurementType) -> None:
+        try:
+            if measurement is MeasurementType.ECG:
+                await self._start_ecg(client)
+            else:
+                await self._start_acc(client)
+        except Exception as exc:  # a background task: the link may be gone; say so, go on
+            logger.warning(
+                "%s: could not restart the %s stream: %s", self._address, measurement.name, exc
+            )
+            return
+        self.stream_restarts += 1
 
     async def _command(self, client: BleakClient, command: bytes) -> PmdResponse:
         """Write one control-point command and wait for its (joined) response indication."""
@@ -222,6 +278,7 @@ class PolarH10(BleSensor):
     async def _start_streams(self, client: BleakClient) -> None:
         self._assembler.reset()
         self._running = []
+        self._restarts_left = {}
         self._require(client, PMD_CONTROL_POINT_UUID, "Polar PMD control point")
         self._require(client, PMD_DATA_UUID, "Polar PMD data")
         try:
@@ -250,18 +307,21 @@ class PolarH10(BleSensor):
                 HEART_RATE_MEASUREMENT_UUID, self._recorder(Stream.HEART_RATE)
             )
         if self._want_ecg:
-            offered = await self._offered(client, MeasurementType.ECG)
-            if ECG_FS_HZ not in offered.get(SettingType.SAMPLE_RATE, ()):
-                raise UnsupportedDeviceError(
-                    f"{self.info.name} does not offer ECG at {ECG_FS_HZ} Hz", "use a Polar H10"
-                )
-            await self._start(
-                client,
-                MeasurementType.ECG,
-                {SettingType.SAMPLE_RATE: ECG_FS_HZ, SettingType.RESOLUTION: ECG_RESOLUTION_BITS},
-            )
+            await self._start_ecg(client)
         if self._want_acc:
             await self._start_acc(client)
+
+    async def _start_ecg(self, client: BleakClient) -> None:
+        offered = await self._offered(client, MeasurementType.ECG)
+        if ECG_FS_HZ not in offered.get(SettingType.SAMPLE_RATE, ()):
+            raise UnsupportedDeviceError(
+                f"{self.info.name} does not offer ECG at {ECG_FS_HZ} Hz", "use a Polar H10"
+            )
+        await self._start(
+            client,
+            MeasurementType.ECG,
+            {SettingType.SAMPLE_RATE: ECG_FS_HZ, SettingType.RESOLUTION: ECG_RESOLUTION_BITS},
+        )
 
     async def _start_acc(self, client: BleakClient) -> None:
         offered = await self._offered(client, MeasurementType.ACC)
@@ -296,6 +356,11 @@ class PolarH10(BleSensor):
             acc["factor"] = factor[0]
 
     async def _stop_streams(self, client: BleakClient) -> None:
+        # A restart still on its way would start a stream after the stop below.
+        for task in list(self._restart_tasks):
+            task.cancel()
+        if self._restart_tasks:
+            await asyncio.wait(self._restart_tasks)
         for measurement in reversed(self._running):
             try:
                 response = await self._command(client, build_stop(measurement))

@@ -28,6 +28,7 @@ from devices.ble import (
     open_device,
     open_devices,
 )
+from devices.ble.polar_h10 import MAX_STREAM_RESTARTS
 from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID
 from devices.errors import DecodeError
 from devices.godirect import decode_godirect_measurement, is_measurement_packet
@@ -157,6 +158,62 @@ async def test_polar_streams_ecg_acc_hr_and_stops_on_exit(
     assert polar.info.details["pmd_features"] == ["ECG", "ACC"]
     assert polar.info.details["model"] == "H10"
     assert got.packets(Stream.HEART_RATE)
+
+
+def _acc_frames_after(got: Collected, mark_ns: int) -> int:
+    return sum(
+        1
+        for p in got.packets(Stream.PMD_DATA)
+        if p.t_mono_ns > mark_ns and parse_frame(p.payload).measurement_type == MeasurementType.ACC
+    )
+
+
+async def test_polar_restarts_a_stream_the_sensor_stopped_on_its_own(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    # The sensor stops ACC 0.4 s after starting it and says so (01 02); heart rate and ECG go on.
+    fake = fake_bluez("--devices", "polar", "--hr-interval", "0.2", "--stop-notice", "acc:0.4")
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST, acc_fs_hz=200)
+    got = await run_for(polar, 1.6)
+    assert got.error is None
+    await assert_nothing_missing(fake, POLAR_ADDRESS, got)
+    assert (polar.stop_notices, polar.stream_restarts) == (1, 1)
+    notices = [p for p in got.packets(Stream.PMD_CONTROL) if p.payload[:1] == b"\x01"]
+    assert [n.payload for n in notices] == [bytes.fromhex("0102")]
+    # ACC flows again after the notice: started anew with the same settings.
+    assert _acc_frames_after(got, notices[0].t_mono_ns) >= 5
+    writes = [value for _, value in await fake.control.writes(POLAR_ADDRESS)]
+    start_acc = bytes.fromhex("02020001C80001011000020102 00".replace(" ", ""))
+    assert writes.count(start_acc) == 2
+    assert writes[-2:] == [bytes.fromhex("0302"), bytes.fromhex("0300")]  # both stopped on exit
+
+
+async def test_polar_gives_up_on_a_stream_the_sensor_keeps_stopping(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake = fake_bluez("--devices", "polar", "--hr-interval", "0.1", "--stop-notice", "acc:0.15:0")
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    async with polar:
+        got, task = collect(polar)
+        await got.wait_for(lambda g: polar.stop_notices > MAX_STREAM_RESTARTS, 10)
+        mark = len(got.items)
+        await asyncio.sleep(1.3)  # ECG frames come every 0.56 s (73 samples at 130 Hz)
+    await asyncio.wait_for(task, 5)
+    assert got.error is None
+    assert (polar.stop_notices, polar.stream_restarts) == (
+        MAX_STREAM_RESTARTS + 1,
+        MAX_STREAM_RESTARTS,
+    )
+    later = got.items[mark:]
+    kinds = {
+        parse_frame(i.payload).measurement_type
+        for i in later
+        if isinstance(i, RawPacket) and i.stream == Stream.PMD_DATA
+    }
+    assert kinds == {MeasurementType.ECG}  # ECG goes on, ACC stays stopped
+    assert any(isinstance(i, RawPacket) and i.stream == Stream.HEART_RATE for i in later)
+    writes = [value for _, value in await fake.control.writes(POLAR_ADDRESS)]
+    assert writes[-1:] == [bytes.fromhex("0300")]  # only ECG was left to stop
 
 
 async def test_belt_init_period_start_stop_and_measurements(

@@ -123,6 +123,9 @@ class Scenario:
     malformed_every: int = 0
     cp_error: dict[int, int] = field(default_factory=dict)
     cp_split: bool = False
+    stop_notice: dict[int, tuple[float, int]] = field(default_factory=dict)
+    """PMD type -> (seconds after a START, how many times; 0 = after every START): the sensor
+    stops that stream on its own and says so with a ``01 <type>`` indication."""
     slow_connect_s: float = 0.0
     slow_connects: int = 0
     busy: bool = False
@@ -672,6 +675,7 @@ class PolarModel(HeartRateMixin):
         super().__init__(server)
         self.streaming: dict[int, dict[SettingType, int]] = {}
         self.boot = 0.0
+        self.stops_sent: dict[int, int] = {}
 
     def gatt(self) -> list[tuple[str, list[CharSpec]]]:
         return [
@@ -787,6 +791,19 @@ class PolarModel(HeartRateMixin):
         # The H10's start reply carries one trailing byte that is not a TLV (fact sheet §2).
         self._reply(op, mtype, Status.SUCCESS, b"\x00" if mtype == MeasurementType.ECG else b"\x01")
         self.spawn(self._stream(mtype, settings))
+        notice = self.scenario.stop_notice.get(mtype)
+        if notice is not None and (notice[1] == 0 or self.stops_sent.get(mtype, 0) < notice[1]):
+            self.spawn(self._stop_on_own(mtype, settings, notice[0]))
+
+    async def _stop_on_own(
+        self, mtype: int, settings: dict[SettingType, int], after_s: float
+    ) -> None:
+        await asyncio.sleep(after_s)
+        if self.streaming.get(mtype) is not settings:
+            return  # stopped, or restarted, meanwhile
+        del self.streaming[mtype]
+        self.stops_sent[mtype] = self.stops_sent.get(mtype, 0) + 1
+        self._indicate(bytes([0x01, mtype]))
 
     async def _stream(self, mtype: int, settings: dict[SettingType, int]) -> None:
         loop = asyncio.get_running_loop()
@@ -1140,6 +1157,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="split long PMD responses over two indications (more=1)",
     )
     parser.add_argument(
+        "--stop-notice",
+        action="append",
+        default=[],
+        metavar="TYPE:S[:N]",
+        help="stop PMD type (ecg|acc|number) S seconds after its START and send the stop "
+        "notice, the first N times (0: every time; default 1)",
+    )
+    parser.add_argument(
         "--slow-connect",
         type=float,
         default=0.0,
@@ -1170,6 +1195,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         kind, _, status = item.partition(":")
         mtype = {"ecg": 0, "acc": 2}.get(kind.lower())
         cp_error[mtype if mtype is not None else int(kind)] = int(status)
+    stop_notice: dict[int, tuple[float, int]] = {}
+    for item in args.stop_notice:
+        kind, after, *times = item.split(":")
+        mtype = {"ecg": 0, "acc": 2}.get(kind.lower())
+        stop_notice[mtype if mtype is not None else int(kind)] = (
+            float(after),
+            int(times[0]) if times else 1,
+        )
     scenario = Scenario(
         devices=tuple(d.strip() for d in args.devices.split(",") if d.strip()),
         no_adapter=args.no_adapter,
@@ -1181,6 +1214,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         malformed_every=args.malformed_every,
         cp_error=cp_error,
         cp_split=args.cp_split,
+        stop_notice=stop_notice,
         slow_connect_s=args.slow_connect,
         slow_connects=args.slow_connects if args.slow_connect > 0 else 0,
         busy=args.busy,
