@@ -75,16 +75,27 @@ Method
    biweight on residuals beyond 8 robust standard deviations, Beaton & Tukey 1974,
    Technometrics 16:147), so a bump in a phase that the model cannot follow (a swallow, a
    word) does not drag the breath's times; it is dropped for the phase fits' times if a step
-   would leave the times unordered. Noise-free, the times are within a few ms at 20-100 Hz.
-   At 30 dB in-band noise it cuts the median onset error of the phase fits alone by 20-60 %
-   (to 11-21 ms) and the ratio error by 3-24 %; at 20 dB by 46-75 % and 8-39 %. The
-   ratio errors are then within 20 % of those of the generating model's own least-squares
-   fit to the whole recording, started at the truth (``benchmarks/breath_bound.py``;
-   docs/validation/breathing.md, section 7). If a phase has too few points in the band, does
-   not rise (fall), or ends after the sample that confirmed the breath, the corner times stay. The
-   fits of all breaths completed in one :meth:`BreathTracker.update` run as one vectorised
-   computation (nothing in the detector's state depends on them), with sums that do not
-   depend on the chunking.
+   would leave the times unordered. Where a breath meets both neighbours without a pause
+   (the previous exhale ends where its inhale starts, its exhale where the next inhale
+   starts, each to within ``_HOLD_FRACTION`` of the phase), a **junction fit** follows: the
+   previous breath's fall, this breath and the start of the next rise (up to the sample that
+   confirmed the breath, so no extra latency) as one curve, with the two corners shared. A
+   corner between two phases is then seen from both sides, which the exhale's end, at the
+   slow flat bottom of a long fall, needs most: at 3:1 and 30 dB its median error drops
+   from 28 ms to 13 ms. Noise-free, the times are within a few ms at 20-100 Hz.
+   At 30 dB in-band noise the two fits cut the median onset error of the phase fits alone
+   from 19-41 ms to 11-18 ms and the ratio error by 4-33 %; at 20 dB from 94-199 ms to
+   37-56 ms and by 20-36 %. The ratio errors are then below those of the generating model's
+   own least-squares fit to the whole recording, started at the truth, for breaths without a
+   pause (that fit does not tie the corners), and within 13 % of them with a pause
+   (``benchmarks/breath_bound.py``; docs/validation/breathing.md, section 7). If a phase has
+   too few points in the band, does not rise (fall), or ends after the sample that confirmed
+   the breath, the corner times stay. The fits of all breaths completed in one
+   :meth:`BreathTracker.update` run as one vectorised computation, with sums that do not
+   depend on the chunking; the turning-point search does not depend on them, and the
+   junction fit starts from the previous breath's whole-breath fit (kept from one update to
+   the next), never from its junction fit, so a breath's times do not depend on whether its
+   neighbour was fitted in the same update.
 7. **Filter latency.** The low-pass's group delay at 0.1 Hz (:func:`analysis.filters.
    group_delay_s`, 0.22-0.23 s for 1 Hz, flat within a few ms up to 0.3 Hz) maps each filtered
    turning point to where its raw counterpart is searched; the refined times themselves come
@@ -103,9 +114,9 @@ Speed: filtering and the turning-point candidates (changes of direction) are vec
 Python loop visits only candidates and chunk ends, between which the filtered signal is
 monotone, so each hysteresis condition is checked at a segment's end and located inside it by
 one binary search when it fires. The corner rule costs a few dozen array operations per breath
-(its exhale-onset and pause-start parts only when the whole-phase fit fails), and the
-whole-phase fits of a chunk share one vectorised pass: about 0.12 ms per breath in all for an
-hour of 100 Hz data (``benchmarks/bench_breath.py``).
+(its exhale-onset and pause-start parts only when the whole-phase fit fails), and the phase,
+whole-breath and junction fits of a chunk share vectorised passes: about 0.11 ms per breath in
+all for an hour of 100 Hz data (``benchmarks/bench_breath.py``).
 """
 
 from __future__ import annotations
@@ -159,6 +170,10 @@ _PHASE_BAND = (0.05, 0.95)
 """Part of each phase (fractions of the depth) that the whole-phase fit uses."""
 
 _GN_STEPS = 4
+_NEXT_PRIOR = 0.01
+"""Junction fit: the next rise is seen only in part, so its duration and depth are held to
+their starting values with this weight relative to what the data say of them (a Levenberg-
+style ridge on the diagonal)."""
 """Gauss-Newton steps of the whole-breath fit (from the phase fits it settles within 2)."""
 
 _BIWEIGHT_C = 8.0
@@ -288,6 +303,32 @@ class _Pending:
     depth: float
     quality: str
     """Quality before the check of its fitted phases."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Geometry:
+    """Where the phases of the breaths of one fit lie, and how their levels are scaled.
+
+    One entry per breath, in fractional absolute sample indices: the rise runs from ``start``
+    (the start trough) to ``peak``, the fall from there to ``end`` (the end trough);
+    ``conf`` is the sample that confirmed the breath. The baseline is ``base + slope (i -
+    start)`` and the peak stands ``height`` above it.
+    """
+
+    start: FloatArray
+    peak: FloatArray
+    end: FloatArray
+    conf: FloatArray
+    base: FloatArray
+    slope: FloatArray
+    height: FloatArray
+
+    def levels(self, rows: NDArray[np.intp], edges: FloatArray, means: FloatArray) -> FloatArray:
+        """Block ``means`` between ``edges`` of breaths ``rows``, baseline off and scaled."""
+        mid = 0.5 * (edges[:, 1:] + edges[:, :-1])
+        base = self.base[rows, None] + self.slope[rows, None] * (mid - self.start[rows, None])
+        out: FloatArray = (means - base) / self.height[rows, None]
+        return out
 
 
 class BreathTracker:
@@ -427,6 +468,9 @@ class BreathTracker:
         self._lo_idx = 0
         self._last_ext = 0.0  # filtered value of the last confirmed extremum
         self._prev_swing = 0.0  # between the last two confirmed extrema, input units
+        # The last fitted breath, for the junction fit of the next one: its end trough's
+        # sample, peak sample, exhale onset and pause start (fractional sample indices).
+        self._last_fall: tuple[int, float, float, float] | None = None
         self._periods: deque[int] = deque(maxlen=n_depths)  # recent breath periods, samples
         self._stall_eff = self._stall_n
         # Depths that set the hysteresis (reseeded with half the reference at a stall), and the
@@ -949,25 +993,7 @@ class BreathTracker:
         # samples there were when the breath was confirmed.
         k = np.arange(-half, npts + half + 1, dtype=np.float64)
         edges = starts[:, None] + width[:, None] * k
-        # Sum of the sample-and-hold signal (sample i held over [i - 0.5, i + 0.5)) up to each
-        # edge: S(u) at u = edge + 0.5, where S(k) = sum of the samples before k, linear
-        # between integers. The edges stay within the buffer (its first sample only serves as
-        # S's origin) and before the confirming sample's end, so the sums never depend on how
-        # much later data the buffer happens to hold.
-        u = np.clip(edges, self._buf_start + 0.5, conf[:, None]) + 0.5
-        whole = u.astype(np.intp)
-        cum = self._cum
-        lo_s = cum[whole - 1 - self._buf_start]
-        hi_s = cum[whole - self._buf_start]
-        c = lo_s + (u - whole) * (hi_s - lo_s)
-        span = np.diff(u, axis=1)
-        blocks = np.diff(c, axis=1) / np.maximum(span, 1e-9) + self._cum_ref
-        empty = span <= 1e-9
-        if empty.any():
-            # A block clipped away entirely (the recording's start, or past the confirming
-            # sample): the nearest sample stands for it.
-            near = np.rint(u[:, :-1] - 0.5).astype(np.intp) - self._buf_start
-            blocks[empty] = self._raw[np.clip(near[empty], 0, self._buf_len - 1)]
+        blocks = self._block_means(edges, conf)
         # The smoothing as a sum over the taps: elementwise, so every row comes out the same
         # whatever other rows share the call (a BLAS product may sum in another order).
         kernel = _savgol_kernel(half).tolist()
@@ -1017,11 +1043,112 @@ class BreathTracker:
             )
             idx = idx[settled]
             t_in[idx], t_ex[idx], t_pause[idx] = a_j[settled], b_j[settled], c_j[settled]
+        geometry = _Geometry(
+            starts[0::2], ends[0::2], ends[1::2], conf[0::2], base[0::2], slope[0::2], heights[0::2]
+        )
+        self._refit_junctions([pending[i] for i in keep], geometry, joint, t_in, t_ex, t_pause, d_r)
         times = zip(fine.tolist(), t_in.tolist(), t_ex.tolist(), t_pause.tolist(), strict=True)
         for i, (good, a_in, a_ex, a_pause) in zip(keep, times, strict=True):
             if good:
                 out[i] = (a_in, a_ex, a_pause)
         return out
+
+    def _refit_junctions(
+        self,
+        kept: list[_Pending],
+        geo: _Geometry,
+        joint: NDArray[np.bool_],
+        t_in: FloatArray,
+        t_ex: FloatArray,
+        t_pause: FloatArray,
+        d_r: FloatArray,
+    ) -> None:
+        """Refit, in place, the times of breaths that meet both neighbours without a pause.
+
+        ``t_in``, ``t_ex`` and ``t_pause`` hold the whole-breath fits of the breaths ``kept``
+        (those marked ``joint`` are fits without a hold); see :func:`_fit_junctions` and the
+        module notes, step 6. A breath qualifies when the previous breath ends within
+        ``_HOLD_FRACTION`` of its rise where it starts (the previous fit's pause start, kept
+        across updates in ``_last_fall``), its own fall ends as near the next inhale onset by
+        the corner rule, and the previous fall and a few samples of the next rise are at hand.
+        """
+        n = len(kept)
+        prev_pk, prev_ex, prev_c = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        last = self._last_fall
+        for j, p in enumerate(kept):
+            if last is not None and last[0] == p.start.raw_idx:
+                prev_pk[j], prev_ex[j], prev_c[j] = last[1:]
+            # The values a later breath starts from are the whole-breath fit's, not this
+            # refit's: a breath's times must not depend on whether its neighbour was fitted
+            # in the same update.
+            last = (
+                (p.end.raw_idx, float(p.peak.raw_idx), float(t_ex[j]), float(t_pause[j]))
+                if joint[j]
+                else None
+            )
+        self._last_fall = last
+        d_f = t_pause - t_ex
+        next_onset = np.array([p.end.onset for p in kept])
+        meets = np.isfinite(prev_c) & (np.abs(t_in - prev_c) < _HOLD_FRACTION * d_r)
+        meets &= np.abs(next_onset - t_pause) < _HOLD_FRACTION * d_f
+        meets &= (prev_pk > self._buf_start + 1) & (geo.conf - geo.end >= 4)
+        rows = np.flatnonzero(joint & meets)
+        if rows.size == 0:
+            return
+        # Points: the previous fall, the rise, the fall (32 blocks each), and the next rise up
+        # to the confirming sample (16); each weighted by its width, as in _fit_breaths.
+        whole = np.linspace(0.0, 1.0, _PHASE_POINTS + 1)
+        part = np.linspace(0.0, 1.0, _PHASE_POINTS // 2 + 1)
+        conf = geo.conf[rows]
+        t_parts, y_parts, w_parts = [], [], []
+        for lo, hi, frac in (
+            (prev_pk[rows], geo.start[rows], whole),
+            (geo.start[rows], geo.peak[rows], whole),
+            (geo.peak[rows], geo.end[rows], whole),
+            (geo.end[rows], conf, part),
+        ):
+            edges = lo[:, None] + (hi - lo)[:, None] * frac
+            t_parts.append(0.5 * (edges[:, 1:] + edges[:, :-1]))
+            y_parts.append(geo.levels(rows, edges, self._block_means(edges, conf)))
+            w_parts.append(np.diff(edges, axis=1))
+        ones = np.ones(rows.size)
+        start = np.column_stack(
+            (prev_ex[rows], t_in[rows], t_ex[rows], t_pause[rows], d_r[rows], ones, ones, ones)
+        )
+        fit, good = _fit_junctions(
+            np.concatenate(t_parts, axis=1),
+            np.concatenate(y_parts, axis=1),
+            np.concatenate(w_parts, axis=1),
+            np.column_stack((start, np.zeros(rows.size))),
+        )
+        rows, fit = rows[good], fit[good]
+        t_in[rows], t_ex[rows], t_pause[rows] = fit[:, 1], fit[:, 2], fit[:, 3]
+
+    def _block_means(self, edges: FloatArray, conf: FloatArray) -> FloatArray:
+        """Means of the raw signal between consecutive ``edges`` (rows of fractional sample
+        indices), each row clipped to the samples there were at its ``conf``.
+
+        The sum of the sample-and-hold signal (sample i held over [i - 0.5, i + 0.5)) up to
+        each edge is S(u) at u = edge + 0.5, where S(k) = sum of the samples before k, linear
+        between integers. The edges stay within the buffer (its first sample only serves as
+        S's origin) and before the confirming sample's end, so the sums never depend on how
+        much later data the buffer happens to hold.
+        """
+        u = np.clip(edges, self._buf_start + 0.5, conf[:, None]) + 0.5
+        whole = u.astype(np.intp)
+        cum = self._cum
+        lo_s = cum[whole - 1 - self._buf_start]
+        hi_s = cum[whole - self._buf_start]
+        c = lo_s + (u - whole) * (hi_s - lo_s)
+        span = np.diff(u, axis=1)
+        blocks: FloatArray = np.diff(c, axis=1) / np.maximum(span, 1e-9) + self._cum_ref
+        empty = span <= 1e-9
+        if empty.any():
+            # A block clipped away entirely (the recording's start, or past the confirming
+            # sample): the nearest sample stands for it.
+            near = np.rint(u[:, :-1] - 0.5).astype(np.intp) - self._buf_start
+            blocks[empty] = self._raw[np.clip(near[empty], 0, self._buf_len - 1)]
+        return blocks
 
     # --------------------------------------------------------------------------- buffer
 
@@ -1208,6 +1335,83 @@ def _fit_breaths(
         good &= ordered
         p = np.where(ordered[:, None], nxt, p)
     return p[:, 0], p[:, 1], p[:, 2], good
+
+
+def _fit_junctions(
+    t: FloatArray, y: FloatArray, w: FloatArray, start: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Whole-breath fit of a breath between two breaths it meets without a pause.
+
+    Each row holds the points of the previous breath's fall, the breath and the start of the
+    next rise (times, levels with the baseline off and scaled by the depth, weights). The
+    model is ``beta + h_p F(t) + eta S(t) + h_n R(t)``: the previous fall ``F`` from its
+    peak ``b_p`` down to 0 at ``a``, the breath ``S`` as in :func:`_fit_breaths` (``a, b,
+    c``), and the next rise ``R`` from 0 at ``c`` over ``d_n``. The previous exhale ends where
+    this inhale starts, and this exhale where the next inhale starts: the two corners that
+    decide the inhale's and the exhale's durations are each seen from both sides. ``start``
+    holds, per row, ``b_p, a, b, c, d_n, h_p, eta, h_n, beta``; the next rise is seen only
+    in part (up to the sample that confirmed the breath), so its duration and depth are held
+    near their starting values by a weak prior. Returns the fitted parameters and whether
+    each row stayed finite and ordered.
+    """
+    n = t.shape[0]
+    p = start.copy()
+    good = np.ones(n, dtype=bool)
+    eye = np.eye(9)
+    prior = np.zeros(9)
+    prior[4] = prior[7] = _NEXT_PRIOR
+    for _ in range(_GN_STEPS):
+        bp, pa, pb, pc, dn, hp, eta, hn, beta = (p[:, j : j + 1] for j in range(9))
+        d_p, d_r, d_f = pa - bp, pb - pa, pc - pb
+        before = t < bp
+        prev = (t >= bp) & (t < pa)
+        rise = (t >= pa) & (t < pb)
+        fall = (t >= pb) & (t < pc)
+        nxt = (t >= pc) & (t < pc + dn)
+        after = t >= pc + dn
+        chi = math.pi * (t - bp) / d_p
+        phi = math.pi * (t - pa) / d_r
+        psi = math.pi * (t - pb) / d_f
+        om = math.pi * (t - pc) / dn
+        f_prev = np.where(prev, 0.5 * (1.0 + np.cos(chi)), 0.0) + before
+        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0)
+        s += np.where(fall, 0.5 * (1.0 + np.cos(psi)), 0.0)
+        r_next = np.where(nxt, 0.5 * (1.0 - np.cos(om)), 0.0) + after
+        g_p = np.where(prev, (-0.5 * math.pi) * hp * np.sin(chi), 0.0)
+        g_r = np.where(rise, (0.5 * math.pi) * eta * np.sin(phi), 0.0)
+        g_f = np.where(fall, (-0.5 * math.pi) * eta * np.sin(psi), 0.0)
+        g_n = np.where(nxt, (0.5 * math.pi) * hn * np.sin(om), 0.0)
+        jac = np.stack(
+            (
+                g_p * (t - pa) / (d_p * d_p),
+                -g_p * (t - bp) / (d_p * d_p) + g_r * (t - pb) / (d_r * d_r),
+                -g_r * (t - pa) / (d_r * d_r) + g_f * (t - pc) / (d_f * d_f),
+                -g_f * (t - pb) / (d_f * d_f) - g_n / dn,
+                -g_n * (t - pc) / (dn * dn),
+                f_prev,
+                s,
+                r_next,
+                np.ones_like(t),
+            ),
+            axis=2,
+        )
+        resid = y - (beta + hp * f_prev + eta * s + hn * r_next)
+        scale = 1.4826 * np.median(np.abs(resid), axis=1, keepdims=True) + 1e-12
+        u = resid / (_BIWEIGHT_C * scale)
+        wr = w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0)
+        jw = jac * wr[:, :, None]
+        normal = np.einsum("npi,npj->nij", jw, jac)
+        normal += (1e-9 * np.einsum("nii->ni", normal) + 1e-12)[:, :, None] * eye
+        ridge = np.einsum("nii->ni", normal) * prior
+        normal += ridge[:, :, None] * eye
+        rhs = np.einsum("npi,np->ni", jw, resid) - ridge * (p - start)
+        step = np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
+        new = p + step
+        ordered = np.isfinite(new).all(axis=1) & (new[:, 0] < new[:, 1])
+        ordered &= (new[:, 1] < new[:, 2]) & (new[:, 2] < new[:, 3]) & (new[:, 4] > 0.0)
+        good &= ordered
+        p = np.where(ordered[:, None], new, p)
+    return p, good
 
 
 def _median(values: Iterable[float]) -> float:

@@ -894,17 +894,18 @@ def main(out: Path = OUT) -> None:
         "",
         "## Limits",
         "",
-        "* Ratio per breath: the whole-breath fit (module notes of `analysis/breath.py`, step "
-        "6) times each breath from all of it rather than its corners; what is left is the "
-        "noise on a short phase. A 3:1 breath at 15/min has a 1 s inhale, and the ratio's "
-        "error counts the exhale onset's four times and the inhale onset's three times. At "
-        f"3:1 our per-breath median is {floors['ratio 3, no pause'][0]:.3f} without a pause "
-        f"and {floors['ratio 3, pause'][0]:.3f} with one; the generating model's own "
+        "* Ratio per breath: the whole-breath and junction fits (module notes of "
+        "`analysis/breath.py`, step 6) time each breath from all of it, and from its "
+        "neighbours where it meets them without a pause, rather than from its corners; what "
+        "is left is the noise on a short phase. A 3:1 breath at 15/min has a 1 s inhale, and "
+        "the ratio's error counts the exhale onset's four times and the inhale onset's three "
+        f"times. At 3:1 our per-breath median is {floors['ratio 3, no pause'][0]:.3f} without "
+        f"a pause and {floors['ratio 3, pause'][0]:.3f} with one; the generating model's own "
         "least-squares fit, started at the truth, reads "
         f"{floors['ratio 3, no pause'][1]:.3f} and {floors['ratio 3, pause'][1]:.3f} on the "
-        "same breaths (section 7): at 30 dB the signal holds little more than we take from "
-        "it, and 0.05 is at its edge. The session ratio (median over breaths) is closer "
-        "still: see the tables.",
+        "same breaths (section 7). With a pause the corners cannot be shared, and at 30 dB the "
+        "signal holds little more than we take from it: 0.05 is at its edge. The session "
+        "ratio (median over breaths) is closer still: see the tables.",
         "* Shape: the fit models each phase as a raised cosine (sinusoidal flow). Phases that "
         "do not fit it (a sharp exponential exhale, a clipped top) fall back to the corner rule "
         "breath by breath. On the ventilated `03700181` `RESP` the fit puts the inhale onset "
