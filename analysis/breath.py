@@ -75,20 +75,28 @@ Method
    biweight on residuals beyond 8 robust standard deviations, Beaton & Tukey 1974,
    Technometrics 16:147), so a bump in a phase that the model cannot follow (a swallow, a
    word) does not drag the breath's times; it is dropped for the phase fits' times if a step
-   would leave the times unordered. Where a breath meets both neighbours without a pause
+   would leave the times unordered. The fall need not be a raised cosine: a passive exhale
+   drops steeply and ends in a long slow tail (the lung empties like a discharging
+   capacitor), which a raised-cosine fit reads as an exhale ending 0.7-0.9 s early and a
+   pause that is not there. The fall is ``(1 + cos(pi u^gamma)) / 2`` over the exhale
+   (``u`` from 0 to 1; ``gamma = 1`` the raised cosine), ``gamma`` is fitted freely to each
+   breath, and the breath is then timed with ``gamma`` fixed at the median of the previous
+   ``_SHAPE_BREATHS`` breaths' (1 before the first): the person's shape, without letting a
+   breath's own noise trade its shape against its end. On the NeuroKit2 belt recordings the
+   fitted shapes are 0.6-1.0. Where a breath meets both neighbours without a pause
    (the previous exhale ends where its inhale starts, its exhale where the next inhale
    starts, each to within ``_HOLD_FRACTION`` of the phase), a **junction fit** follows: the
    previous breath's fall, this breath and the start of the next rise (up to the sample that
    confirmed the breath, so no extra latency) as one curve, with the two corners shared. A
    corner between two phases is then seen from both sides, which the exhale's end, at the
    slow flat bottom of a long fall, needs most: at 3:1 and 30 dB its median error drops
-   from 28 ms to 13 ms. Noise-free, the times are within a few ms at 20-100 Hz.
-   At 30 dB in-band noise the two fits cut the median onset error of the phase fits alone
-   from 19-41 ms to 11-18 ms and the ratio error by 4-33 %; at 20 dB from 94-199 ms to
-   37-56 ms and by 20-36 %. The ratio errors are then below those of the generating model's
-   own least-squares fit to the whole recording, started at the truth, for breaths without a
-   pause (that fit does not tie the corners), and within 13 % of them with a pause
-   (``benchmarks/breath_bound.py``; docs/validation/breathing.md, section 7). If a phase has
+   from 28 ms to 16 ms. Noise-free, the times are within a few ms at 20-100 Hz. At 30 dB
+   in-band noise the two fits cut the median onset error of the phase fits alone from 19-41
+   ms to 11-18 ms and the ratio error by 5-35 %; at 20 dB from 94-199 ms to 37-57 ms and by
+   16-43 %. The ratio errors are then at or below those of the generating model's own
+   least-squares fit to the whole recording, started at the truth, for breaths without a
+   pause, and within 20 % of them with a pause (``benchmarks/breath_bound.py``;
+   docs/validation/breathing.md, section 7). If a phase has
    too few points in the band, does not rise (fall), or ends after the sample that confirmed
    the breath, the corner times stay. The fits of all breaths completed in one
    :meth:`BreathTracker.update` run as one vectorised computation, with sums that do not
@@ -170,11 +178,24 @@ _PHASE_BAND = (0.05, 0.95)
 """Part of each phase (fractions of the depth) that the whole-phase fit uses."""
 
 _GN_STEPS = 4
+"""Gauss-Newton steps of the whole-breath and junction fits (from the phase fits they settle
+within 2-3)."""
+
+_GN_REFIT_STEPS = 2
+"""Gauss-Newton steps of the whole-breath fit with the shape fixed, from the free fit."""
+
 _NEXT_PRIOR = 0.01
 """Junction fit: the next rise is seen only in part, so its duration and depth are held to
 their starting values with this weight relative to what the data say of them (a Levenberg-
 style ridge on the diagonal)."""
-"""Gauss-Newton steps of the whole-breath fit (from the phase fits it settles within 2)."""
+
+_GAMMA_RANGE = (0.4, 2.5)
+"""Limits of the fall's shape exponent (:func:`_fall`): 0.4 is a very steep start with a long
+tail, 2.5 the reverse."""
+
+_SHAPE_BREATHS = 5
+"""The fall's shape used for a breath is the median of the shapes fitted freely to this many
+breaths before it (1, the raised cosine, before the first)."""
 
 _BIWEIGHT_C = 8.0
 """Tukey biweight cut-off of the whole-breath fit, in robust standard deviations (1.4826 x
@@ -469,8 +490,10 @@ class BreathTracker:
         self._last_ext = 0.0  # filtered value of the last confirmed extremum
         self._prev_swing = 0.0  # between the last two confirmed extrema, input units
         # The last fitted breath, for the junction fit of the next one: its end trough's
-        # sample, peak sample, exhale onset and pause start (fractional sample indices).
-        self._last_fall: tuple[int, float, float, float] | None = None
+        # sample, peak sample, exhale onset and pause start (fractional sample indices), and
+        # the shape of its fall.
+        self._last_fall: tuple[int, float, float, float, float] | None = None
+        self._shapes: deque[float] = deque(maxlen=_SHAPE_BREATHS)  # recent free fall shapes
         self._periods: deque[int] = deque(maxlen=n_depths)  # recent breath periods, samples
         self._stall_eff = self._stall_n
         # Depths that set the hysteresis (reseeded with half the reference at a stall), and the
@@ -1022,6 +1045,7 @@ class BreathTracker:
         w_r, w_f = d_f * d_f, d_r * d_r  # 1 / d_r^2 and 1 / d_f^2, scaled by (d_r d_f)^2
         t_ex = np.where(hold, t0_f, (w_r * rise_top + w_f * t0_f) / (w_r + w_f))
         t_in, t_pause = t0_r.copy(), t_ex + d_f
+        gamma = np.ones_like(t_in)  # the fall's shape (raised cosine until fitted)
         joint = fine & ~hold
         if joint.any():
             # The block means without the smoothing, baseline off and scaled, in time order;
@@ -1033,20 +1057,29 @@ class BreathTracker:
             ) / heights[:, None]
             idx = np.flatnonzero(joint)
             pair = np.column_stack((2 * idx, 2 * idx + 1))
-            a_j, b_j, c_j, settled = _fit_breaths(
+            points = (
                 t[pair].reshape(idx.size, -1),
                 level[pair].reshape(idx.size, -1),
                 np.repeat(width[pair], npts, axis=1),
-                t_in[idx],
-                t_ex[idx],
-                t_pause[idx],
             )
-            idx = idx[settled]
-            t_in[idx], t_ex[idx], t_pause[idx] = a_j[settled], b_j[settled], c_j[settled]
+            start = np.column_stack((t_in[idx], t_ex[idx], t_pause[idx], np.ones(idx.size)))
+            # The fall's shape: fitted freely to each breath, but used from the breaths before
+            # it (the median of the last few), so that a breath's own noise does not trade
+            # its shape against its end.
+            free, settled = _fit_breaths(*points, start, free_shape=True, steps=_GN_STEPS)
+            start[:, 3] = self._shapes_before(free[:, 3], settled)
+            # Timed from where the free fit settled: a shape near the one fitted needs few steps.
+            start[settled, :3] = free[settled, :3]
+            fit, settled = _fit_breaths(*points, start, free_shape=False, steps=_GN_REFIT_STEPS)
+            gamma[idx] = start[:, 3]
+            idx, fit = idx[settled], fit[settled]
+            t_in[idx], t_ex[idx], t_pause[idx] = fit[:, 0], fit[:, 1], fit[:, 2]
         geometry = _Geometry(
             starts[0::2], ends[0::2], ends[1::2], conf[0::2], base[0::2], slope[0::2], heights[0::2]
         )
-        self._refit_junctions([pending[i] for i in keep], geometry, joint, t_in, t_ex, t_pause, d_r)
+        self._refit_junctions(
+            [pending[i] for i in keep], geometry, joint, t_in, t_ex, t_pause, d_r, gamma
+        )
         times = zip(fine.tolist(), t_in.tolist(), t_ex.tolist(), t_pause.tolist(), strict=True)
         for i, (good, a_in, a_ex, a_pause) in zip(keep, times, strict=True):
             if good:
@@ -1062,6 +1095,7 @@ class BreathTracker:
         t_ex: FloatArray,
         t_pause: FloatArray,
         d_r: FloatArray,
+        gamma: FloatArray,
     ) -> None:
         """Refit, in place, the times of breaths that meet both neighbours without a pause.
 
@@ -1074,15 +1108,22 @@ class BreathTracker:
         """
         n = len(kept)
         prev_pk, prev_ex, prev_c = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        prev_gamma = np.ones(n)
         last = self._last_fall
         for j, p in enumerate(kept):
             if last is not None and last[0] == p.start.raw_idx:
-                prev_pk[j], prev_ex[j], prev_c[j] = last[1:]
+                prev_pk[j], prev_ex[j], prev_c[j], prev_gamma[j] = last[1:]
             # The values a later breath starts from are the whole-breath fit's, not this
             # refit's: a breath's times must not depend on whether its neighbour was fitted
             # in the same update.
             last = (
-                (p.end.raw_idx, float(p.peak.raw_idx), float(t_ex[j]), float(t_pause[j]))
+                (
+                    p.end.raw_idx,
+                    float(p.peak.raw_idx),
+                    float(t_ex[j]),
+                    float(t_pause[j]),
+                    float(gamma[j]),
+                )
                 if joint[j]
                 else None
             )
@@ -1120,9 +1161,23 @@ class BreathTracker:
             np.concatenate(y_parts, axis=1),
             np.concatenate(w_parts, axis=1),
             np.column_stack((start, np.zeros(rows.size))),
+            gamma[rows],
+            prev_gamma[rows],
         )
         rows, fit = rows[good], fit[good]
         t_in[rows], t_ex[rows], t_pause[rows] = fit[:, 1], fit[:, 2], fit[:, 3]
+
+    def _shapes_before(self, fitted: FloatArray, settled: NDArray[np.bool_]) -> FloatArray:
+        """The fall shape each breath is timed with: the median of the shapes fitted freely
+        to the ``_SHAPE_BREATHS`` breaths before it (kept from update to update); 1 before
+        the first. ``fitted`` and ``settled`` are the free fits' shapes, in breath order, and
+        whether they held."""
+        out = np.empty(fitted.size)
+        for j in range(fitted.size):
+            out[j] = _median(self._shapes) if self._shapes else 1.0
+            if settled[j]:
+                self._shapes.append(float(fitted[j]))
+        return out
 
     def _block_means(self, edges: FloatArray, conf: FloatArray) -> FloatArray:
         """Means of the raw signal between consecutive ``edges`` (rows of fractional sample
@@ -1270,45 +1325,97 @@ def _fit_rises(
     return -c / k, math.pi / k, ok
 
 
+def _fall(
+    t: FloatArray, b: FloatArray, c: FloatArray, gamma: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """A fall from 1 at ``b`` to 0 at ``c``, ``(1 + cos(pi u^gamma)) / 2`` with ``u = (t - b) /
+    (c - b)`` (0 outside ``[b, c)``), its derivative by ``u`` and by ``gamma``.
+
+    ``gamma = 1`` is the raised cosine; below 1 the fall is steep at first and ends in a long
+    slow tail, as a passive exhale does (the lung empties like a discharging capacitor), above
+    1 the other way round. The slope is 0 at both ends for any ``gamma`` above 1/2.
+    """
+    on = (t >= b) & (t < c)
+    u = np.clip((t - b) / (c - b), 1e-12, 1.0)
+    v = u**gamma
+    sin = np.where(on, np.sin(math.pi * v), 0.0)
+    shape = np.where(on, 0.5 * (1.0 + np.cos(math.pi * v)), 0.0)
+    by_u = (-0.5 * math.pi) * sin * gamma * v / u
+    by_gamma = (-0.5 * math.pi) * sin * v * np.log(u)
+    return shape, by_u, by_gamma
+
+
+def _gauss_newton_step(
+    p: FloatArray,
+    jac: FloatArray,
+    resid: FloatArray,
+    w: FloatArray,
+    prior: FloatArray | None = None,
+    anchor: FloatArray | None = None,
+) -> FloatArray:
+    """One robust Gauss-Newton step for each row: ``p`` plus the weighted least-squares step.
+
+    Points are weighted by ``w`` times Tukey's biweight of their residual in robust standard
+    deviations (cut-off ``_BIWEIGHT_C``). A relative ridge (and an absolute one for a column
+    of zeros) keeps every row positive definite, so that no row can make the batched solve
+    fail for the others; ``prior`` adds, per parameter, a ridge of that weight relative to
+    what the data say of it, towards ``anchor``. The sums run per row (a stacked matmul
+    multiplies each row's own matrices), so a row's step does not depend on the other rows in
+    the call.
+    """
+    scale = 1.4826 * np.median(np.abs(resid), axis=1, keepdims=True) + 1e-12
+    u = resid / (_BIWEIGHT_C * scale)
+    jw = jac * (w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0))[:, :, None]
+    normal = np.matmul(jw.transpose(0, 2, 1), jac)
+    diagonal = np.einsum("nii->ni", normal)
+    ridge = 1e-9 * diagonal + 1e-12
+    rhs = np.matmul(jw.transpose(0, 2, 1), resid[:, :, None])[:, :, 0]
+    if prior is not None and anchor is not None:
+        ridge = ridge + prior * diagonal
+        rhs -= prior * diagonal * (p - anchor)
+    normal += ridge[:, :, None] * np.eye(p.shape[1])
+    step: FloatArray = np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
+    return p + step
+
+
 def _fit_breaths(
     t: FloatArray,
     y: FloatArray,
     w: FloatArray,
-    a: FloatArray,
-    b: FloatArray,
-    c: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
-    """Whole-breath robust fit: a raised-cosine rise and fall through one peak.
+    start: FloatArray,
+    *,
+    free_shape: bool,
+    steps: int,
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Whole-breath robust fit: a raised-cosine rise and a fall through one peak.
 
     Each row of ``t`` / ``y`` / ``w`` holds one breath's points (times, levels with the
     baseline off and scaled by the depth, weights). The model is ``y = beta + eta s(t)``
-    with ``s`` rising as a raised cosine from 0 at ``a`` to 1 at ``b``, falling back as one
-    to 0 at ``c``, and 0 outside: the three times, an offset left in the baseline and the
-    depth, fitted by iteratively reweighted Gauss-Newton (``_GN_STEPS`` steps, Tukey's
-    biweight with cut-off ``_BIWEIGHT_C``) from the given ``a, b, c``. Sharing
-    ``b`` between the phases is what the separate phase fits lack, and ``b`` weighs most in
-    the exhale:inhale ratio. Returns the fitted ``a, b, c`` and whether each row's fit
-    stayed finite and ordered (``a < b < c``); a row whose step would break that keeps its
-    last good values and is reported as not good.
+    with ``s`` rising as a raised cosine from 0 at ``a`` to 1 at ``b``, falling back to 0 at
+    ``c`` as :func:`_fall` with shape ``gamma``, and 0 outside: the three times, an offset
+    left in the baseline, the depth and (if ``free_shape``) the fall's shape, fitted by
+    iteratively reweighted Gauss-Newton (:func:`_gauss_newton_step`, ``steps`` steps)
+    from ``start`` (per row ``a, b, c, gamma``). Sharing ``b`` between the phases is what
+    the separate phase fits lack, and ``b`` weighs most in the exhale:inhale ratio. Returns,
+    per row, ``a, b, c, gamma`` and whether the fit stayed finite and ordered (``a < b <
+    c``); a row whose step would break that keeps its last good values and is reported as
+    not good.
     """
     n = t.shape[0]
-    p = np.zeros((n, 5))
-    p[:, 0], p[:, 1], p[:, 2], p[:, 4] = a, b, c, 1.0
+    p = np.zeros((n, 6))
+    p[:, [0, 1, 2, 5]] = start
+    p[:, 4] = 1.0
     good = np.ones(n, dtype=bool)
-    eye = np.eye(5)
-    for _ in range(_GN_STEPS):
-        pa, pb, pc, beta, eta = (p[:, j : j + 1] for j in range(5))
-        d_r = pb - pa
-        d_f = pc - pb
+    shape_on = 1.0 if free_shape else 0.0
+    for _ in range(steps):
+        pa, pb, pc, beta, eta, gamma = (p[:, j : j + 1] for j in range(6))
+        d_r, d_f = pb - pa, pc - pb
         rise = (t >= pa) & (t < pb)
-        fall = (t >= pb) & (t < pc)
         phi = math.pi * (t - pa) / d_r
-        psi = math.pi * (t - pb) / d_f
-        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0)
-        s += np.where(fall, 0.5 * (1.0 + np.cos(psi)), 0.0)
-        # d s / d phase, times eta and pi, on each phase
         g_r = np.where(rise, (0.5 * math.pi) * eta * np.sin(phi), 0.0)
-        g_f = np.where(fall, (-0.5 * math.pi) * eta * np.sin(psi), 0.0)
+        fall, by_u, by_gamma = _fall(t, pb, pc, gamma)
+        g_f = eta * by_u
+        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0) + fall
         jac = np.stack(
             (
                 g_r * (t - pb) / (d_r * d_r),
@@ -1316,70 +1423,61 @@ def _fit_breaths(
                 -g_f * (t - pb) / (d_f * d_f),
                 np.ones_like(t),
                 s,
+                shape_on * eta * by_gamma,
             ),
             axis=2,
         )
-        resid = y - (beta + eta * s)
-        scale = 1.4826 * np.median(np.abs(resid), axis=1, keepdims=True) + 1e-12
-        u = resid / (_BIWEIGHT_C * scale)
-        jw = jac * (w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0))[:, :, None]
-        # einsum sums each row over its own points: a row's result does not depend on the
-        # other rows in the call (module notes).
-        normal = np.einsum("npi,npj->nij", jw, jac)
-        # A relative ridge (and an absolute one for a column of zeros) keeps every row
-        # positive definite, so that no row can make the batched solve fail for the others.
-        normal += (1e-9 * np.einsum("nii->ni", normal) + 1e-12)[:, :, None] * eye
-        rhs = np.einsum("npi,np->ni", jw, resid)
-        nxt = p + np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
+        nxt = _gauss_newton_step(p, jac, y - (beta + eta * s), w)
+        nxt[:, 5] = np.clip(nxt[:, 5], *_GAMMA_RANGE)
         ordered = np.isfinite(nxt).all(axis=1) & (nxt[:, 0] < nxt[:, 1]) & (nxt[:, 1] < nxt[:, 2])
         good &= ordered
         p = np.where(ordered[:, None], nxt, p)
-    return p[:, 0], p[:, 1], p[:, 2], good
+    return p[:, [0, 1, 2, 5]], good
 
 
 def _fit_junctions(
-    t: FloatArray, y: FloatArray, w: FloatArray, start: FloatArray
+    t: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    start: FloatArray,
+    gamma: FloatArray,
+    gamma_prev: FloatArray,
 ) -> tuple[FloatArray, NDArray[np.bool_]]:
     """Whole-breath fit of a breath between two breaths it meets without a pause.
 
     Each row holds the points of the previous breath's fall, the breath and the start of the
     next rise (times, levels with the baseline off and scaled by the depth, weights). The
     model is ``beta + h_p F(t) + eta S(t) + h_n R(t)``: the previous fall ``F`` from its
-    peak ``b_p`` down to 0 at ``a``, the breath ``S`` as in :func:`_fit_breaths` (``a, b,
-    c``), and the next rise ``R`` from 0 at ``c`` over ``d_n``. The previous exhale ends where
-    this inhale starts, and this exhale where the next inhale starts: the two corners that
-    decide the inhale's and the exhale's durations are each seen from both sides. ``start``
-    holds, per row, ``b_p, a, b, c, d_n, h_p, eta, h_n, beta``; the next rise is seen only
-    in part (up to the sample that confirmed the breath), so its duration and depth are held
-    near their starting values by a weak prior. Returns the fitted parameters and whether
-    each row stayed finite and ordered.
+    peak ``b_p`` down to 0 at ``a`` (shape ``gamma_prev``), the breath ``S`` as in
+    :func:`_fit_breaths` (``a, b, c``, shape ``gamma``), and the next rise ``R`` from 0 at
+    ``c`` over ``d_n``. The previous exhale ends where this inhale starts, and this exhale
+    where the next inhale starts: the two corners that decide the inhale's and the exhale's
+    durations are each seen from both sides. ``start`` holds, per row, ``b_p, a, b, c, d_n,
+    h_p, eta, h_n, beta``; the next rise is seen only in part (up to the sample that
+    confirmed the breath), so its duration and depth are held near their starting values by
+    a weak prior (``_NEXT_PRIOR``). Returns the fitted parameters and whether each row
+    stayed finite and ordered.
     """
-    n = t.shape[0]
     p = start.copy()
-    good = np.ones(n, dtype=bool)
-    eye = np.eye(9)
+    good = np.ones(t.shape[0], dtype=bool)
     prior = np.zeros(9)
     prior[4] = prior[7] = _NEXT_PRIOR
+    g_prev, g_this = gamma_prev[:, None], gamma[:, None]
     for _ in range(_GN_STEPS):
         bp, pa, pb, pc, dn, hp, eta, hn, beta = (p[:, j : j + 1] for j in range(9))
         d_p, d_r, d_f = pa - bp, pb - pa, pc - pb
-        before = t < bp
-        prev = (t >= bp) & (t < pa)
+        f_prev, by_u_prev, _ = _fall(t, bp, pa, g_prev)
+        f_prev = f_prev + (t < bp)
+        g_p = hp * by_u_prev
         rise = (t >= pa) & (t < pb)
-        fall = (t >= pb) & (t < pc)
-        nxt = (t >= pc) & (t < pc + dn)
-        after = t >= pc + dn
-        chi = math.pi * (t - bp) / d_p
         phi = math.pi * (t - pa) / d_r
-        psi = math.pi * (t - pb) / d_f
-        om = math.pi * (t - pc) / dn
-        f_prev = np.where(prev, 0.5 * (1.0 + np.cos(chi)), 0.0) + before
-        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0)
-        s += np.where(fall, 0.5 * (1.0 + np.cos(psi)), 0.0)
-        r_next = np.where(nxt, 0.5 * (1.0 - np.cos(om)), 0.0) + after
-        g_p = np.where(prev, (-0.5 * math.pi) * hp * np.sin(chi), 0.0)
         g_r = np.where(rise, (0.5 * math.pi) * eta * np.sin(phi), 0.0)
-        g_f = np.where(fall, (-0.5 * math.pi) * eta * np.sin(psi), 0.0)
+        fall, by_u, _ = _fall(t, pb, pc, g_this)
+        g_f = eta * by_u
+        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0) + fall
+        nxt = (t >= pc) & (t < pc + dn)
+        om = math.pi * (t - pc) / dn
+        r_next = np.where(nxt, 0.5 * (1.0 - np.cos(om)), 0.0) + (t >= pc + dn)
         g_n = np.where(nxt, (0.5 * math.pi) * hn * np.sin(om), 0.0)
         jac = np.stack(
             (
@@ -1396,17 +1494,7 @@ def _fit_junctions(
             axis=2,
         )
         resid = y - (beta + hp * f_prev + eta * s + hn * r_next)
-        scale = 1.4826 * np.median(np.abs(resid), axis=1, keepdims=True) + 1e-12
-        u = resid / (_BIWEIGHT_C * scale)
-        wr = w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0)
-        jw = jac * wr[:, :, None]
-        normal = np.einsum("npi,npj->nij", jw, jac)
-        normal += (1e-9 * np.einsum("nii->ni", normal) + 1e-12)[:, :, None] * eye
-        ridge = np.einsum("nii->ni", normal) * prior
-        normal += ridge[:, :, None] * eye
-        rhs = np.einsum("npi,np->ni", jw, resid) - ridge * (p - start)
-        step = np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
-        new = p + step
+        new = _gauss_newton_step(p, jac, resid, w, prior, start)
         ordered = np.isfinite(new).all(axis=1) & (new[:, 0] < new[:, 1])
         ordered &= (new[:, 1] < new[:, 2]) & (new[:, 2] < new[:, 3]) & (new[:, 4] > 0.0)
         good &= ordered

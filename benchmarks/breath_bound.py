@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from benchmarks.validate_breath import (
     ACCEPT_RATES,
+    ACCEPT_SEEDS,
     MODERATE_SNR_DB,
     SEED,
     Scenario,
@@ -229,7 +230,7 @@ def compare(
     pause_frac: float,
     *,
     rates_bpm: Sequence[float] = ACCEPT_RATES,
-    seeds: int = 3,
+    seeds: int = ACCEPT_SEEDS,
     snr_db: float = MODERATE_SNR_DB,
     first_seed: int = SEED,
 ) -> Comparison:

@@ -17,6 +17,7 @@ from analysis.acc_breath import AccBreathTracker
 from benchmarks.breath_bound import Comparison, compare
 from benchmarks.validate_breath import (
     MODERATE_SNR_DB,
+    PASSIVE_EXHALE,
     Detected,
     Scenario,
     Score,
@@ -52,9 +53,9 @@ def test_moderate_noise_rate_error_and_no_false_or_missed(ratio: float, pause: f
         )
         assert s.false == 0 and s.missed == 0, s
         assert s.rate_err_bpm <= 0.2  # the issue's target
-        # What the detector achieves now (the issue's targets are the xfails below).
-        assert s.median("onset_err_s") <= 0.35
-        assert s.median("ratio_err") <= 0.45
+        # Each rate on its own, with room for one 3 min seed (now at most 42 ms and 0.069).
+        assert s.median("onset_err_s") <= 0.08
+        assert s.median("ratio_err") <= 0.12
 
 
 def test_target_median_onset_error_100_ms() -> None:
@@ -76,21 +77,20 @@ def test_target_median_ratio_error_005(ratio: float, pause: float) -> None:
 
 @functools.cache
 def _at_3_to_1(pause: float) -> Comparison:
-    """Ours and the generating model's own fit at 3:1 (section 7 of the report), on 6 seeded
-    5 min recordings per rate: enough breaths that the median is not decided by a few (one
-    seed more or less moves it by 0.003)."""
-    return compare(3.0, pause, rates_bpm=RATES, seeds=6)
+    """Ours and the generating model's own fit at 3:1: section 7 of the report, on its
+    recordings (6 seeded 5 min recordings per rate, about 1050 breaths)."""
+    return compare(3.0, pause)
 
 
 def test_target_median_ratio_error_005_at_3_to_1_without_a_pause() -> None:
-    """Met thanks to the junction fit (0.047 here; the whole-breath fit alone read 0.053)."""
+    """Met thanks to the junction fit (0.048 here; the whole-breath fit alone read 0.053)."""
     assert np.median(_at_3_to_1(0.0).ours_ratio) <= 0.05
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not met for 3:1 breaths with a pause: per-breath median |ratio error| 0.052 at 30 "
-    "dB in-band noise (without a pause 0.047, 1:1-2:1 meet it; noise-free < 0.01). The "
+    reason="not met for 3:1 breaths with a pause: per-breath median |ratio error| 0.053 at 30 "
+    "dB in-band noise (without a pause 0.048, 1:1-2:1 meet it; noise-free < 0.01). The "
     "generating model's own least-squares fit, started at the truth, reads 0.049 on the same "
     "breaths: the target is at the edge of what the signal holds "
     "(docs/validation/breathing.md, section 7)",
@@ -101,13 +101,41 @@ def test_target_median_ratio_error_005_at_3_to_1_with_a_pause() -> None:
 
 @pytest.mark.parametrize("pause", [0.0, 0.15])
 def test_3_to_1_ratio_error_is_near_the_model_fit(pause: float) -> None:
-    """At 3:1 we stay within 15 % of the generating model's own fit (now 3 % below it without a
-    pause, 6 % above with one)."""
+    """At 3:1 we stay within 15 % of the generating model's own fit (now level with it without
+    a pause, 8 % above with one)."""
     c = _at_3_to_1(pause)
     print(
         f"pause {pause}: ours {np.median(c.ours_ratio):.4f}, model fit {np.median(c.fit_ratio):.4f}"
     )
     assert np.median(c.ours_ratio) <= 1.15 * np.median(c.fit_ratio)
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.15])
+def test_a_passive_exhale_does_not_bias_the_ratio(pause: float) -> None:
+    """A fall that is steep at first with a long slow tail (real belts show it) is timed by the
+    fitted shape: a raised-cosine fit would read the ratio 0.07-0.09 high and end the exhale
+    0.7-0.9 s early, the phase fits alone 0.37 high."""
+    errors: list[float] = []
+    signed: list[float] = []
+    for rate in RATES:
+        sc = Scenario(
+            rate,
+            2.0,
+            pause_frac=pause,
+            snr_db=MODERATE_SNR_DB,
+            exhale_shape=PASSIVE_EXHALE,
+            duration_s=180.0,
+        )
+        x, truth = synthetic_belt(sc, SEED)
+        found = ours(x, sc.fs_hz)
+        errors += score(found, truth).ratio_err
+        onsets = np.array([d.inhale_onset_s for d in found])
+        for t in truth[1:-1]:
+            j = int(np.argmin(np.abs(onsets - t.inhale_onset_s)))
+            signed.append(found[j].ratio - t.ratio)
+    print(f"pause {pause}: median |error| {np.median(errors):.4f}, bias {np.median(signed):+.4f}")
+    assert np.median(errors) <= 0.04
+    assert abs(np.median(signed)) <= 0.02
 
 
 @pytest.mark.parametrize("rate", [4.5, 5.0, 5.5, 6.0])
