@@ -1325,6 +1325,16 @@ def _fit_rises(
     return -c / k, math.pi / k, ok
 
 
+def _rise(t: FloatArray, a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """A raised-cosine rise from 0 at ``a`` to 1 at ``b``, ``(1 - cos(pi u)) / 2`` with ``u =
+    (t - a) / (b - a)`` (0 outside ``[a, b)``), and its derivative by ``u``."""
+    on = (t >= a) & (t < b)
+    angle = math.pi * (t - a) / (b - a)
+    shape = np.where(on, 0.5 * (1.0 - np.cos(angle)), 0.0)
+    by_u = np.where(on, (0.5 * math.pi) * np.sin(angle), 0.0)
+    return shape, by_u
+
+
 def _fall(
     t: FloatArray, b: FloatArray, c: FloatArray, gamma: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -1410,12 +1420,10 @@ def _fit_breaths(
     for _ in range(steps):
         pa, pb, pc, beta, eta, gamma = (p[:, j : j + 1] for j in range(6))
         d_r, d_f = pb - pa, pc - pb
-        rise = (t >= pa) & (t < pb)
-        phi = math.pi * (t - pa) / d_r
-        g_r = np.where(rise, (0.5 * math.pi) * eta * np.sin(phi), 0.0)
+        rise, by_u_rise = _rise(t, pa, pb)
         fall, by_u, by_gamma = _fall(t, pb, pc, gamma)
-        g_f = eta * by_u
-        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0) + fall
+        g_r, g_f = eta * by_u_rise, eta * by_u
+        s = rise + fall
         jac = np.stack(
             (
                 g_r * (t - pb) / (d_r * d_r),
@@ -1469,16 +1477,13 @@ def _fit_junctions(
         f_prev, by_u_prev, _ = _fall(t, bp, pa, g_prev)
         f_prev = f_prev + (t < bp)
         g_p = hp * by_u_prev
-        rise = (t >= pa) & (t < pb)
-        phi = math.pi * (t - pa) / d_r
-        g_r = np.where(rise, (0.5 * math.pi) * eta * np.sin(phi), 0.0)
+        rise, by_u_rise = _rise(t, pa, pb)
         fall, by_u, _ = _fall(t, pb, pc, g_this)
-        g_f = eta * by_u
-        s = np.where(rise, 0.5 * (1.0 - np.cos(phi)), 0.0) + fall
-        nxt = (t >= pc) & (t < pc + dn)
-        om = math.pi * (t - pc) / dn
-        r_next = np.where(nxt, 0.5 * (1.0 - np.cos(om)), 0.0) + (t >= pc + dn)
-        g_n = np.where(nxt, (0.5 * math.pi) * hn * np.sin(om), 0.0)
+        g_r, g_f = eta * by_u_rise, eta * by_u
+        s = rise + fall
+        r_next, by_u_next = _rise(t, pc, pc + dn)
+        r_next = r_next + (t >= pc + dn)
+        g_n = hn * by_u_next
         jac = np.stack(
             (
                 g_p * (t - pa) / (d_p * d_p),
