@@ -30,19 +30,24 @@ def simulated_items(
     marks: tuple[tuple[float, str], ...] = (),
     steps: tuple[tuple[float, float, float, str], ...] = (),
     settings: dict[str, object] | None = None,
+    belt: bool = True,
 ) -> tuple[Header, list[Item], int]:
     """Header, items and end time (mono ns) of a simulated paced session.
 
     ``gap`` = (start_s, length_s) drops every packet in that window between link events;
     ``marks`` = ((t_s, label), ...); ``steps`` = ((t_s, rate_bpm, ratio, label), ...) change the
-    pacer at those times, as a program does.
+    pacer at those times, as a program does; ``belt=False`` is a heart-rate strap alone.
     """
     pattern = BreathPattern.from_rate(rate_bpm, ratio)
     pacer = Pacer(pattern, start_s=0.0)
     for t_s, step_rate, step_ratio, _ in steps:
         pacer.set_pattern(BreathPattern.from_rate(step_rate, step_ratio), t_s)
     sensor = SimulatedSensor(
-        PersonModel(seed=seed), pacer, start_mono_ns=START_NS, start_wall_ns=start_wall_ns
+        PersonModel(seed=seed),
+        pacer,
+        start_mono_ns=START_NS,
+        start_wall_ns=start_wall_ns,
+        belt=belt,
     )
     end_ns = START_NS + int(duration_s * NS_PER_S)
     packets: list[Item] = list(sensor.packets_until(end_ns))

@@ -1,4 +1,5 @@
-"""Tests of the coach: follow score, cues, hysteresis, rate limit, artifacts, own rhythm."""
+"""Tests of the coach: follow score, cues, hysteresis, rate limit, artifacts, own rhythm, and
+the pace alone (a heart-rate strap)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from trainer.coach import (
     CUE_LATE,
     CUE_LONGER_EXHALE,
     CUE_LONGER_INHALE,
+    CUE_ON_PACE,
     CUE_OWN_GOOD,
     CUE_SLOWER,
     Coach,
@@ -373,3 +375,70 @@ def test_non_finite_ratio_is_reported_as_nan() -> None:
 def test_coach_validation(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         Coach(**kwargs)  # type: ignore[arg-type]
+
+
+# -- the pace alone (a heart-rate strap: rates read from the heart rhythm) --------------------
+
+RR_STEP_S, RR_WINDOW_S = 10.0, 64.0
+
+
+def _pace(
+    coach: Coach, rates: list[float], target: float = 6.0, t0_s: float = 70.0
+) -> list[Feedback]:
+    return [
+        coach.assess_pace(r, target, t0_s + RR_STEP_S * i, window_s=RR_WINDOW_S)
+        for i, r in enumerate(rates)
+    ]
+
+
+def test_pace_on_target_scores_high_and_praises_the_pace_not_the_timing() -> None:
+    out = _pace(Coach(), [6.0, 6.1, 5.95, 6.05])
+    assert [f.follow_score for f in out] == [100, 99, 100, 100]
+    assert all(math.isnan(f.ratio_error) and math.isnan(f.phase_lag_s) for f in out)
+    cues = [f.cue for f in out if f.cue]
+    assert cues == [CUE_ON_PACE]  # from the third estimate on; praise is not repeated soon
+
+
+def test_pace_too_fast_asks_to_slow_down_and_waits_a_window_before_repeating() -> None:
+    coach = Coach()
+    out = _pace(coach, [7.5] * 12)  # 25 % fast against 6/min
+    assert out[0].follow_score == round(100 * math.exp(-0.5 * (0.25 / 0.12) ** 2))
+    assert out[0].rate_error_bpm == pytest.approx(1.5)
+    times = [70.0 + RR_STEP_S * i for i, f in enumerate(out) if f.cue]
+    assert [f.cue for f in out if f.cue] == [CUE_SLOWER] * len(times)
+    # First once three estimates agree; repeated no sooner than one window later.
+    assert times[0] == 90.0
+    assert all(b - a >= RR_WINDOW_S for a, b in itertools.pairwise(times))
+    assert len(times) == 2
+
+
+def test_pace_too_slow_asks_for_a_little_quicker() -> None:
+    assert _pace(Coach(), [4.8] * 3)[-1].cue == CUE_FASTER
+
+
+def test_one_odd_pace_estimate_does_not_cue() -> None:
+    out = _pace(Coach(), [6.0, 6.0, 6.0, 9.0, 6.0], t0_s=0.0)
+    assert CUE_SLOWER not in [f.cue for f in out]
+
+
+def test_pace_and_breaths_do_not_share_a_window() -> None:
+    coach = Coach(min_cue_interval_s=0.0)
+    pacer = Pacer(FOUR_EIGHT)
+    breathe(coach, pacer, 2, 4.0, 8.0)
+    # Two paced breaths, then a rate from the heart rhythm: it starts a window of its own.
+    assert _pace(coach, [5.0], target=5.0, t0_s=30.0)[0].cue is None
+
+
+@pytest.mark.parametrize(("rate", "target"), [(0.0, 6.0), (6.0, -1.0), (math.nan, 6.0)])
+def test_pace_validation(rate: float, target: float) -> None:
+    with pytest.raises(ValueError, match="positive number"):
+        Coach().assess_pace(rate, target, 0.0, window_s=RR_WINDOW_S)
+
+
+def test_pace_estimates_far_apart_do_not_share_a_window() -> None:
+    coach = Coach()
+    # Fast rates 40 s apart (more than half a 64 s window: the ones between went unscored).
+    out = [coach.assess_pace(9.0, 6.0, t, window_s=RR_WINDOW_S) for t in (70.0, 110.0, 150.0)]
+    assert all(f.cue is None for f in out)
+    # From 150 s on they are 10 s apart: the third in a row brings the cue.
+    assert [f.cue for f in _pace(coach, [9.0, 9.0], t0_s=160.0)] == [None, CUE_SLOWER]

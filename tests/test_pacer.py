@@ -399,3 +399,19 @@ def test_state_is_cheap() -> None:
     print(f"state(): {per_call_us:.2f} us per call with 200 segments")
     # 60 frames/s need 16 ms per frame; a generous bound that still catches an O(n) scan gone bad.
     assert per_call_us < 100.0
+
+
+def test_steady_rate_spans_only_unpaused_stretches_at_one_rate() -> None:
+    pacer = Pacer(FOUR_EIGHT, start_s=10.0)  # 5 breaths/min
+    pacer.set_pattern(BreathPattern.from_rate(5.0, 1.0), 100.0)  # same rate, new ratio
+    pacer.set_pattern(BreathPattern.from_rate(6.0, 2.0), 200.0)
+    pacer.pause(300.0)
+    pacer.resume(320.0)
+    assert pacer.steady_rate_bpm(10.0, 199.0) == pytest.approx(5.0)
+    assert pacer.steady_rate_bpm(200.0, 299.0) == pytest.approx(6.0)
+    assert pacer.steady_rate_bpm(320.0, 400.0) == pytest.approx(6.0)
+    assert pacer.steady_rate_bpm(9.0, 60.0) is None  # before the start
+    assert pacer.steady_rate_bpm(150.0, 250.0) is None  # the rate changed
+    assert pacer.steady_rate_bpm(290.0, 330.0) is None  # a pause inside
+    assert pacer.steady_rate_bpm(305.0, 310.0) is None  # paused throughout
+    assert pacer.steady_rate_bpm(60.0, 50.0) is None

@@ -116,6 +116,29 @@ def test_report_without_a_belt_or_strap_says_so(tmp_path: Path) -> None:
     assert any("no breathing signal" in t for t in texts)
 
 
+def test_report_of_a_strap_alone_scores_the_pace(tmp_path: Path) -> None:
+    path = write_simulated(tmp_path / "strap.bwr", 300.0, seed=3, belt=False)
+    analysis = analyse_recording(path)
+    m = analysis.metrics()
+    assert m["breaths"] == 0 and m["breath_source"] == "rr"
+    assert m["follow_basis"] == "pace" and analysis.paces
+    assert m["mean_follow_score"] == pytest.approx(
+        np.mean([p.feedback.follow_score for p in analysis.paces]), abs=0.01
+    )
+    assert isinstance(m["mean_follow_score"], float) and m["mean_follow_score"] > 80
+    fig = report_figure(analysis)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert "Kept the pacer's pace" in texts
+    assert any(t.startswith("How well you kept the pace") for t in titles)
+    assert not any("no breaths detected" in t for t in texts)
+    assert any(t.startswith("not measured: the heart rhythm gives the rate only") for t in texts)
+    (rate_ax,) = [ax for ax in fig.axes if ax.get_title(loc="left") == "Breath rate"]
+    labels = [line.get_label() for line in rate_ax.get_lines()]
+    assert "from heart rhythm" in labels and "pacer" in labels
+    write_report(analysis, tmp_path / "strap.png")
+
+
 def test_bad_output_name_and_bad_file_are_one_clear_error(
     twenty_minutes: tuple[Path, SessionAnalysis], tmp_path: Path
 ) -> None:

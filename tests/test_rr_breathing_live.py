@@ -1,9 +1,11 @@
-"""Breathing from RR intervals alone in live and replayed sessions: pipeline, selector, headless
-output, and ``breathwise live --device sim-hr`` end to end in compressed time."""
+"""Breathing from RR intervals alone in live and replayed sessions: pipeline, selector, the
+coach's word on the pace, headless output, and ``breathwise live --device sim-hr`` end to end in
+compressed time."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import random
 from collections.abc import Callable
@@ -25,14 +27,17 @@ from devices.sim import PersonModel, SimulatedSource
 from devices.source import SourceInfo
 from trainer.analysis_run import analyse_recording
 from trainer.cli import run
-from trainer.headless import RATE_LINE_EVERY_S, RateLines, format_summary
+from trainer.coach import CUE_FASTER, CUE_ON_PACE, CUE_SLOWER
+from trainer.headless import RATE_LINE_EVERY_S, RateLines, format_pace, format_summary
 from trainer.pacer import BreathPattern
 from trainer.pipeline import (
     NS_PER_S,
+    PACE_MIN_QUALITY,
     RR_STEP_S,
     BreathEvent,
     BreathRateEvent,
     Event,
+    PaceEvent,
     Pipeline,
     StatusEvent,
 )
@@ -46,19 +51,29 @@ PACED_BPM = 6.0
 
 
 def _strap_items(
-    duration_s: float, *, rate_bpm: float = PACED_BPM, ectopic_at_s: tuple[float, ...] = ()
+    duration_s: float,
+    *,
+    rate_bpm: float = PACED_BPM,
+    ectopic_at_s: tuple[float, ...] = (),
+    rsa_bpm: float = 6.0,
+    jitter_seed: int | None = None,
 ) -> tuple[Header, list[Item]]:
     """A plain heart-rate strap's packets for synthetic beats with RSA at ``rate_bpm``.
 
-    Heart rate ``62 + 6 sin(2 pi f t)`` beats/min, ``f = rate_bpm / 60``, integrated beat by
-    beat; premature beats (65 % of the interval, then a compensatory pause) at ``ectopic_at_s``.
-    One notification a second carries the RR intervals of the beats since the previous one.
+    Heart rate ``62 + rsa_bpm sin(2 pi f t)`` beats/min, ``f = rate_bpm / 60``, integrated beat
+    by beat (with ``jitter_seed``, plus a random 3 beats/min per beat); premature beats (65 % of
+    the interval, then a compensatory pause) at ``ectopic_at_s``. One notification a second
+    carries the RR intervals of the beats since the previous one. The pacer runs at 6/min.
     """
     f_hz = rate_bpm / 60.0
     t, beats = 0.0, []
     pending = sorted(ectopic_at_s)
+    jitter = np.random.default_rng(jitter_seed) if jitter_seed is not None else None
     while t < duration_s:
-        rr_s = 60.0 / (62.0 + 6.0 * math.sin(2 * math.pi * f_hz * t))
+        hr = 62.0 + rsa_bpm * math.sin(2 * math.pi * f_hz * t)
+        if jitter is not None:
+            hr += 3.0 * jitter.standard_normal()
+        rr_s = 60.0 / hr
         if pending and t + rr_s > pending[0]:
             pending.pop(0)
             beats += [t + 0.65 * rr_s, t + 2.0 * rr_s]
@@ -210,6 +225,119 @@ def test_the_screen_shows_where_the_rate_comes_from() -> None:
     assert "5.9 bpm" in shown.plain and "heart rhythm" in shown.plain
 
 
+# ------------------------------------------------------------------ the coach on the pace alone
+
+
+def _paces(events: list[Event]) -> list[PaceEvent]:
+    return [e for e in events if isinstance(e, PaceEvent)]
+
+
+def test_a_strap_alone_following_the_pacer_is_scored_on_its_pace() -> None:
+    header, items = _strap_items(300.0)
+    pipeline = Pipeline(header)
+    events = pipeline.handle(items)
+    paces = _paces(events)
+    rates = _rates(events)
+    # Every heart-rhythm rate whose window lies after the pacer's start is scored.
+    assert [p.t_s for p in paces] == [r.t_s for r in rates if r.t_s >= 64.0]
+    assert {p.target_rate_bpm for p in paces} == {PACED_BPM}
+    assert all(p.feedback.follow_score >= 95 for p in paces)
+    assert all(math.isnan(p.feedback.ratio_error) for p in paces)
+    praise = [p.t_s for p in paces if p.feedback.cue]
+    assert {p.feedback.cue for p in paces if p.feedback.cue} == {CUE_ON_PACE}
+    assert praise[0] == paces[2].t_s and len(praise) >= 3
+    assert all(b - a >= 48.0 for a, b in itertools.pairwise(praise))  # not a nag
+    summary = pipeline.summary()
+    assert summary["follow_basis"] == "pace" and summary["mean_follow_score"] >= 95
+    practice, last = format_summary(summary).splitlines()
+    assert f"follow {summary['mean_follow_score']:.0f}/100 (pace only)," in practice
+    assert f"follow {summary['mean_follow_score']:.0f} (pace only)," in last
+
+
+@pytest.mark.parametrize(("rate", "cue"), [(8.0, CUE_SLOWER), (4.5, CUE_FASTER)])
+def test_a_strap_alone_off_the_pace_is_told_which_way(rate: float, cue: str) -> None:
+    header, items = _strap_items(300.0, rate_bpm=rate)
+    events = Pipeline(header).handle(items)
+    paces = _paces(events)
+    assert paces and all(p.feedback.follow_score < 20 for p in paces)
+    cues = [(p.t_s, p.feedback.cue) for p in paces if p.feedback.cue]
+    # The first cue once three estimates agree; repeated only after a whole window.
+    assert [c for _, c in cues] == [cue] * len(cues) and 2 <= len(cues) <= 4
+    assert cues[0][0] == paces[2].t_s
+    assert all(b[0] - a[0] >= 64.0 for a, b in itertools.pairwise(cues))
+    state = SessionState()
+    state.apply(events)
+    assert state.cue == cue
+    line = format_pace(paces[2])
+    assert line.startswith(f"pace at {paces[2].t_s:7.1f} s  ") and line.endswith(cue)
+    assert "pacer  6.0  follow" in line and "(pace only)" in line
+
+
+def test_no_pace_score_across_a_pacer_change_or_a_pause() -> None:
+    header, items = _strap_items(400.0)
+    change_ns, pause_ns, resume_ns = (START_NS + s * NS_PER_S for s in (150, 300, 310))
+    extra: list[Item] = [
+        PacerChange(change_ns, 0, "set", BreathPattern.from_rate(6, 1.5).to_dict()),  # same rate
+        PacerChange(pause_ns, 0, "pause", None),
+        PacerChange(resume_ns, 0, "resume", None),
+    ]
+    merged = sorted([*items, *extra], key=lambda i: i.t_mono_ns)
+    paces = _paces(Pipeline(header).handle(merged))
+    times = [p.t_s for p in paces]
+    # A new ratio at the same rate keeps the pace comparable; the pause does not.
+    assert any(150.0 < t < 214.0 for t in times)
+    assert not any(300.0 <= t < 310.0 + 64.0 for t in times)
+    assert times[-1] >= 380.0
+
+
+def test_a_new_rate_is_scored_once_a_whole_window_has_it() -> None:
+    header, items = _strap_items(400.0)
+    change_ns = START_NS + 150 * NS_PER_S
+    merged = sorted(
+        [*items, PacerChange(change_ns, 0, "set", BreathPattern.from_rate(5, 2).to_dict())],
+        key=lambda i: i.t_mono_ns,
+    )
+    paces = _paces(Pipeline(header).handle(merged))
+    assert not any(150.0 <= p.t_s < 214.0 for p in paces)
+    later = [p for p in paces if p.t_s >= 214.0]
+    # The strap still breathes at 6/min: 20 % faster than the new pacer.
+    assert later and {p.target_rate_bpm for p in later} == {5.0}
+    assert any(p.feedback.cue == CUE_SLOWER for p in later)
+
+
+def test_a_weak_heart_rhythm_is_not_scored() -> None:
+    header, items = _strap_items(300.0, rsa_bpm=0.0, jitter_seed=SEED)
+    pipeline = Pipeline(header)
+    events = pipeline.handle(items)
+    assert _rates(events)  # the rate is still shown, with its (low) quality
+    assert all(e.quality / 0.7 < PACE_MIN_QUALITY for e in _rates(events))
+    assert not _paces(events)
+    summary = pipeline.summary()
+    assert summary["mean_follow_score"] is None and summary["follow_basis"] is None
+
+
+def test_the_screen_shows_the_pace_score_only_beside_the_rate_it_judges() -> None:
+    header, items = _strap_items(300.0, rate_bpm=8.0)
+    pace = _paces(Pipeline(header).handle(items))[0]
+    state = SessionState()
+    state.apply([BreathRateEvent(60.0, 7.5, 0.4, "rr", 60.0)])
+    assert "Follow         -  / 100\n" in render_metrics(state, None, 1.5).plain
+    state.apply([BreathRateEvent(pace.t_s, pace.rate_bpm, 0.4, "rr", pace.t_s), pace])
+    shown = render_metrics(state, None, 1.5).plain
+    assert f"Follow       {pace.feedback.follow_score:4d} / 100  (pace only)" in shown
+    # Three unscored estimates later the score is no longer about the rate on screen.
+    state.apply([BreathRateEvent(pace.t_s + 40.0, 6.0, 0.1, "rr", pace.t_s + 40.0)])
+    assert state.follow is None
+
+
+def test_with_a_belt_the_coach_scores_breaths_not_the_pace() -> None:
+    header, items, _ = simulated_items(240.0, seed=3)
+    pipeline = Pipeline(header)
+    events = pipeline.handle(items)
+    assert not _paces(events)
+    assert pipeline.summary()["follow_basis"] == "breaths"
+
+
 # ------------------------------------------------------------------ live --device sim-hr, CLI
 
 
@@ -259,6 +387,10 @@ def test_live_sim_hr_headless_shows_rr_rates_and_replays_identically(
     assert all("from heart rhythm (rr)" in line for line in rate_lines)
     # Not a flood: a 10 s estimate cadence, at most one line per estimate, mostly fewer.
     assert len(rate_lines) <= (180.0 - 64.0) / RR_STEP_S / 2
+    # The coach judges the pace: praise for following the pacer, nothing to correct.
+    pace_lines = [line for line in lines if line.startswith("pace at ")]
+    assert pace_lines and all(line.endswith(CUE_ON_PACE) for line in pace_lines)
+    assert "/100 (pace only)," in lines[-2]
     assert lines[-1].startswith("summary: 180 s, 0 breaths, median rate ")
     assert "(from rr)" in lines[-1]
 
@@ -331,6 +463,7 @@ def test_replay_of_a_strap_session_reproduces_every_rate_event(tmp_path: Path) -
     replayed = Pipeline(recording.header).handle(recording.items)
     live_rates = _rates(events)
     assert live_rates and repr(_rates(replayed)) == repr(live_rates)
+    assert _paces(events) and repr(_paces(replayed)) == repr(_paces(events))
     rates = np.array([e.rate_bpm for e in live_rates])
     assert np.all(np.abs(rates - 5.5) <= 0.5), rates
 

@@ -29,7 +29,7 @@ from analysis.coherence import coherence_series
 from analysis.hrv_frequency import frequency_domain
 from analysis.hrv_time import time_domain
 from analysis.rr_artifacts import correct_rr
-from analysis.rr_breath import estimate_breathing_from_rr, rr_breath_cycles
+from analysis.rr_breath import RRBreathEstimate, estimate_breathing_from_rr, rr_breath_cycles
 from analysis.rsa import BreathEvents, rsa_per_breath
 from trainer.pacer import Pacer, Phase
 from trainer.pipeline import (
@@ -38,6 +38,7 @@ from trainer.pipeline import (
     BreathEvent,
     Event,
     MarkEvent,
+    PaceEvent,
     Pipeline,
     StatusEvent,
 )
@@ -201,6 +202,11 @@ class SessionAnalysis:
         Artifact-corrected heart metrics: HRV, coherence over time, RSA per breath.
     summary : dict
         The pipeline's closing summary recomputed on this pass (JSON-ready).
+    paces : tuple of PaceEvent
+        With a heart-rate strap alone: the coach's scores of the pace read from the heart
+        rhythm against the pacer, in order (empty when there were breaths to score).
+    rr_estimates : tuple of RRBreathEstimate
+        Breathing read from the heart rhythm, every ``RR_STEP_S`` (beat clock = session s).
     """
 
     path: Path | None
@@ -227,6 +233,8 @@ class SessionAnalysis:
     statuses: tuple[StatusEvent, ...]
     heart: HeartMetrics
     summary: dict[str, Any] = field(default_factory=dict)
+    paces: tuple[PaceEvent, ...] = ()
+    rr_estimates: tuple[RRBreathEstimate, ...] = ()
 
     @property
     def session_key(self) -> str:
@@ -251,13 +259,16 @@ class SessionAnalysis:
         Units are in the keys. Rates are medians and ratios means over breaths not flagged as
         artifacts (with a heart-rate strap alone, the rate read from the heart rhythm, and
         ``breath_source`` says which it is); the follow score is the mean of the coach's
-        per-breath scores; the target is the pacer's rate and ratio weighted by time spent
-        paced.
+        per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
+        ``"breaths"`` or ``"pace"``); the target is the pacer's rate and ratio weighted by time
+        spent paced.
         """
         good = self.good_breaths
         rates = [e.breath.rate_bpm for e in good]
         ratios = [e.breath.ratio for e in good]
         scores = [e.feedback.follow_score for e in good]
+        follow = _r(float(np.mean(scores))) if scores else self.summary.get("mean_follow_score")
+        follow_basis = "breaths" if scores else self.summary.get("follow_basis")
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
         target_ratio = _time_weighted(
@@ -284,7 +295,8 @@ class SessionAnalysis:
             "mean_ratio": _r(float(np.mean(ratios))) if ratios else None,
             "target_rate_bpm": _r(target_rate),
             "target_ratio": _r(target_ratio),
-            "mean_follow_score": _r(float(np.mean(scores))) if scores else None,
+            "mean_follow_score": follow,
+            "follow_basis": follow_basis if follow is not None else None,
             "beats": int(self.rr_ms.size),
             "hr_start_bpm": _r(heart.hr_start_bpm),
             "mean_hr_bpm": _r(heart.mean_hr_bpm),
@@ -435,6 +447,8 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
         statuses=tuple(e for e in events if isinstance(e, StatusEvent)),
         heart=heart,
         summary=summary,
+        paces=tuple(pipeline.paces),
+        rr_estimates=tuple(pipeline.rr_estimates),
     )
 
 

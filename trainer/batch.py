@@ -39,6 +39,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "target_rate_bpm",
     "target_ratio",
     "mean_follow_score",
+    "follow_basis",
     "beats",
     "hr_start_bpm",
     "mean_hr_bpm",

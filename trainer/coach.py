@@ -1,11 +1,13 @@
 """The coach: compares each measured breath with the pacer and says what to change.
 
 Every breath gets a :class:`Feedback`: its rate, ratio and timing errors against the pacer
-target, a 0-100 follow score, and now and then a short spoken/displayed cue. Cues come from the
-median of the last few usable breaths (one odd breath never triggers one), switch on and off at
-different thresholds (hysteresis, so a value hovering at a threshold does not make the coach
-flip-flop), and are rate limited on breath time, never on a wall clock, so replaying a session
-gives the same cues.
+target, a 0-100 follow score, and now and then a short spoken/displayed cue. With a heart-rate
+strap alone there are no breaths, only a breathing rate read from the heart rhythm every few
+seconds: each of those gets a :class:`Feedback` on the rate alone (:meth:`Coach.assess_pace`).
+Cues come from the median of the last few usable breaths (one odd breath never triggers one),
+switch on and off at different thresholds (hysteresis, so a value hovering at a threshold does
+not make the coach flip-flop), and are rate limited on breath time, never on a wall clock, so
+replaying a session gives the same cues.
 
 The target of a breath is the pacer pattern in force at the breath's inhale onset. Measured
 breaths (:class:`analysis.breath.Breath`) count a hold at the top as inhale and time a
@@ -68,9 +70,23 @@ CUE_LATE = "You are a bit late — start the in-breath with the rise"
 CUE_EARLY = "You are a bit early — wait for the rise to breathe in"
 CUE_IN_RHYTHM = "Nicely in rhythm"
 CUE_OWN_GOOD = "Lovely long out-breath — keep it easy"
+CUE_ON_PACE = "Good pace — right with the pacer"
+"""Praise when only the pace is measured (a heart-rate strap alone): "in rhythm" would claim a
+timing the heart rhythm cannot show."""
 CUE_SENSOR_LOST = "Sensor lost — keep breathing easily while it reconnects"
 """Shown when the link to a sensor drops or the strap loses skin contact (no measurement to
 coach from, so the person is simply told to carry on)."""
+
+
+class _Mode(Enum):
+    """What the coach is comparing, and so which cues it can give."""
+
+    PACED = CUE_IN_RHYTHM
+    """Breaths against a pacer: rate, ratio and timing."""
+    OWN = CUE_OWN_GOOD
+    """Breaths in the person's own rhythm against a ratio target."""
+    PACE = CUE_ON_PACE
+    """The breathing rate alone, read from the heart rhythm, against a pacer."""
 
 
 class _Problem(Enum):
@@ -211,8 +227,9 @@ class Coach:
     """Turns measured breaths into feedback and occasional cues.
 
     Feed breaths in the order they were detected, through :meth:`assess` (a pacer leads) or
-    :meth:`assess_own_rhythm` (the person keeps their own rhythm); switching between the two
-    starts a fresh window.
+    :meth:`assess_own_rhythm` (the person keeps their own rhythm); with no breath-by-breath
+    source (a heart-rate strap alone), feed the rates read from the heart rhythm through
+    :meth:`assess_pace`. Switching between them starts a fresh window.
 
     Parameters
     ----------
@@ -233,8 +250,9 @@ class Coach:
         "_history",
         "_last_cue",
         "_last_cue_s",
+        "_last_pace_s",
         "_min_interval_s",
-        "_own_rhythm",
+        "_mode",
         "_window",
     )
 
@@ -249,9 +267,10 @@ class Coach:
         self._history = history_breaths
         self._window: deque[_Sample] = deque(maxlen=history_breaths)
         self._active: set[_Problem] = set()
-        self._own_rhythm = False
+        self._mode = _Mode.PACED
         self._last_cue: str | None = None
         self._last_cue_s = -math.inf
+        self._last_pace_s = -math.inf
 
     def reset(self) -> None:
         """Forget the breath window, the active problems and the cue timing (a new session)."""
@@ -259,6 +278,7 @@ class Coach:
         self._active.clear()
         self._last_cue = None
         self._last_cue_s = -math.inf
+        self._last_pace_s = -math.inf
 
     def assess(self, breath: Breath, pacer: Pacer) -> Feedback:
         """Compare ``breath`` with the pacer target at its inhale onset.
@@ -276,7 +296,7 @@ class Coach:
             The breath's errors, its follow score and maybe a cue. Breaths that start while the
             pacer is paused are scored but never cue and do not enter the window.
         """
-        self._set_mode(own_rhythm=False)
+        self._set_mode(_Mode.PACED)
         onset = breath.inhale_onset_s
         state = pacer.state(onset)
         pattern = state.pattern
@@ -317,7 +337,7 @@ class Coach:
         """
         if not (math.isfinite(target_ratio) and target_ratio > 0.0):
             raise ValueError(f"target_ratio must be a positive number, got {target_ratio!r}")
-        self._set_mode(own_rhythm=True)
+        self._set_mode(_Mode.OWN)
         log_error = _log_ratio_error(breath.ratio, target_ratio)
         shortfall = min(log_error, 0.0) if not math.isnan(log_error) else math.nan
         ratio_error = breath.ratio - target_ratio if math.isfinite(breath.ratio) else math.nan
@@ -327,14 +347,63 @@ class Coach:
             cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath))
         return Feedback(0.0, ratio_error, 0.0, score, cue)
 
-    # -- internals -----------------------------------------------------------------------
+    def assess_pace(
+        self, rate_bpm: float, target_rate_bpm: float, t_s: float, *, window_s: float
+    ) -> Feedback:
+        """Score a breathing rate measured without breath-by-breath data against the pacer.
 
-    def _set_mode(self, *, own_rhythm: bool) -> None:
-        if own_rhythm != self._own_rhythm:
-            # Errors against a pacer and against a free ratio target do not mix in one median.
+        With a heart-rate strap alone the breathing rate is read from the heart rhythm
+        (:mod:`analysis.rr_breath`) over a window of ``window_s``: there is no ratio and no
+        timing to judge, so the score has the rate term only and the cues are "slow down",
+        "a little quicker" and :data:`CUE_ON_PACE`. Such a rate follows a change over about
+        half its window, so the same correction is not repeated within one window: the person
+        gets time to act on it before hearing it again. Rates more than half a window apart
+        (the ones between could not be scored) do not share a median: the window starts afresh.
+
+        Parameters
+        ----------
+        rate_bpm : float
+            Measured breathing rate, breaths/min.
+        target_rate_bpm : float
+            The pacer's rate over the whole window, breaths/min.
+        t_s : float
+            When the estimate became known, session seconds (the cue clock).
+        window_s : float
+            Length of data the estimate covers, s.
+
+        Returns
+        -------
+        Feedback
+            ``ratio_error`` and ``phase_lag_s`` are ``nan`` (not measured).
+
+        Raises
+        ------
+        ValueError
+            A rate that is not a positive finite number.
+        """
+        for name, value in (("rate_bpm", rate_bpm), ("target_rate_bpm", target_rate_bpm)):
+            if not (math.isfinite(value) and value > 0.0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        self._set_mode(_Mode.PACE)
+        if t_s - self._last_pace_s > 0.5 * window_s:
             self._window.clear()
             self._active.clear()
-            self._own_rhythm = own_rhythm
+        self._last_pace_s = t_s
+        rate_error = rate_bpm - target_rate_bpm
+        sample = _Sample(rate_error / target_rate_bpm, math.nan, math.nan)
+        score = follow_score(sample.rel_rate, math.nan, math.nan, "good")
+        cue = self._update(sample, t_s, repeat_floor_s=window_s)
+        return Feedback(rate_error, math.nan, math.nan, score, cue)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _set_mode(self, mode: _Mode) -> None:
+        if mode is not self._mode:
+            # Errors against a pacer, against a free ratio target, or of the rate alone do not
+            # mix in one median.
+            self._window.clear()
+            self._active.clear()
+            self._mode = mode
 
     @staticmethod
     def _phase_lag_s(pacer: Pacer, onset_s: float, period_s: float) -> float:
@@ -344,22 +413,24 @@ class Coach:
         nearest = min(onsets, key=lambda t: abs(onset_s - t))
         return onset_s - nearest
 
-    def _update(self, sample: _Sample, t_s: float) -> str | None:
-        """Add a usable breath to the window, update the problems, and pick a cue if allowed."""
+    def _update(self, sample: _Sample, t_s: float, *, repeat_floor_s: float = 0.0) -> str | None:
+        """Add a usable sample to the window, update the problems, and pick a cue if allowed.
+
+        The same correction waits at least ``repeat_floor_s`` before it is given again."""
         self._window.append(sample)
         if len(self._window) < self._history:
             return None
         self._update_problems()
         if self._active:
             cue = next(p.value for p in _Problem if p in self._active)
-            repeat = CORRECTION_REPEAT
+            wait = max(CORRECTION_REPEAT * self._min_interval_s, repeat_floor_s)
         else:
-            cue = CUE_OWN_GOOD if self._own_rhythm else CUE_IN_RHYTHM
-            repeat = PRAISE_REPEAT
+            cue = self._mode.value
+            wait = PRAISE_REPEAT * self._min_interval_s
         since = t_s - self._last_cue_s
         if since < self._min_interval_s:
             return None
-        if cue == self._last_cue and since < repeat * self._min_interval_s:
+        if cue == self._last_cue and since < wait:
             return None
         self._last_cue, self._last_cue_s = cue, t_s
         return cue
@@ -367,7 +438,7 @@ class Coach:
     def _update_problems(self) -> None:
         window = list(self._window)
         ratio = _median([s.log_ratio for s in window])
-        if self._own_rhythm:
+        if self._mode is _Mode.OWN:
             self._toggle(_Problem.SHORT_EXHALE, -ratio, OWN_RATIO_CUE)
             return
         rate = _median([s.rel_rate for s in window])

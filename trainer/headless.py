@@ -6,7 +6,8 @@ items, so ``breathwise replay --headless`` prints exactly what the live session 
 When the best breathing estimate comes from the heart rhythm (a heart-rate strap alone, see
 :class:`trainer.pipeline.BreathRateEvent`) there are no breath lines; a ``rate`` line is printed
 instead whenever that rate has moved by ``RATE_LINE_CHANGE_BPM`` since the last one, and at
-least every ``RATE_LINE_EVERY_S``, rather than at every estimate.
+least every ``RATE_LINE_EVERY_S``, rather than at every estimate; and a ``pace`` line each time
+the coach has a cue about that rate against the pacer (:class:`trainer.pipeline.PaceEvent`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from trainer.pipeline import (
     BreathRateEvent,
     Event,
     MarkEvent,
+    PaceEvent,
     PacerEvent,
     ProgramEvent,
     StatusEvent,
@@ -69,6 +71,29 @@ def format_breath_rate(event: BreathRateEvent) -> str:
         f"rate at {event.t_s:7.1f} s  {event.rate_bpm:4.1f} breaths/min  "
         f"from {label} ({event.source})  quality {event.quality:4.2f}"
     )
+
+
+def format_pace(event: PaceEvent) -> str:
+    """One line for the coach's word on the pace read from the heart rhythm.
+
+    Example::
+
+        pace at  160.0 s   7.4 breaths/min  pacer  6.0  follow  51 (pace only)  Slow down a \
+little — follow the pacer
+    """
+    f = event.feedback
+    line = (
+        f"pace at {event.t_s:7.1f} s  {event.rate_bpm:4.1f} breaths/min  "
+        f"pacer {event.target_rate_bpm:4.1f}  follow {f.follow_score:3d} (pace only)"
+    )
+    return f"{line}  {f.cue}" if f.cue else line
+
+
+def _follow(summary: dict[str, Any], scale: str = "") -> str:
+    """The mean follow score (followed by ``scale``), marked when it judged the pace alone (a
+    heart-rate strap)."""
+    score = _num(summary.get("mean_follow_score"), ".0f") + scale
+    return f"{score} (pace only)" if summary.get("follow_basis") == "pace" else score
 
 
 class RateLines:
@@ -140,7 +165,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     """
     lines = [
         f"practice: {_num(summary.get('minutes_practised'), '.1f')} min practised, "
-        f"follow {_num(summary.get('mean_follow_score'), '.0f')}/100, "
+        f"follow {_follow(summary, '/100')}, "
         f"out:in {_num(summary.get('mean_ratio'), '.2f')}, "
         f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
         f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
@@ -155,7 +180,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"median rate {_num(summary.get('median_rate_bpm'), '.1f')} bpm"
         f" (from {summary.get('breath_source') or '-'}), "
         f"mean ratio {_num(summary.get('mean_ratio'), '.2f')}, "
-        f"follow {_num(summary.get('mean_follow_score'), '.0f')}, "
+        f"follow {_follow(summary)}, "
         f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
         f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
         f"gaps {summary.get('gaps', 0)}, marks {summary.get('marks', 0)}"
@@ -178,7 +203,8 @@ def format_resonance(resonance: dict[str, Any]) -> str:
 
 def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
     """A pipeline listener that prints breaths, heart-rhythm breath rates (:class:`RateLines`),
-    marks, status messages, program steps and cues, strain signs and easings to ``out``."""
+    the coach's cues on their pace, marks, status messages, program steps and cues, strain
+    signs and easings to ``out``."""
     rates = RateLines()
 
     def listener(events: list[Event]) -> None:
@@ -189,6 +215,9 @@ def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
                 line = rates.line(event)
                 if line is not None:
                     print(line, file=out, flush=True)
+            elif isinstance(event, PaceEvent):
+                if event.feedback.cue:
+                    print(format_pace(event), file=out, flush=True)
             elif isinstance(event, MarkEvent):
                 print(f"mark at {event.t_s:7.1f} s  {event.label}".rstrip(), file=out, flush=True)
             elif isinstance(event, StatusEvent):

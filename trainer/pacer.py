@@ -468,6 +468,25 @@ class Pacer:
                 k += 1
         return onsets
 
+    def steady_rate_bpm(self, t0_s: float, t1_s: float) -> float | None:
+        """The pacer's rate (breaths/min) if it ran, unpaused, at that one rate over all of
+        ``[t0_s, t1_s]`` (session seconds), else ``None``.
+
+        A pattern change that keeps the rate (a new ratio) does not break the span; a pause, a
+        new rate, or the span reaching back before the start does. An estimate that averages
+        over a window (the heart rhythm's 64 s) can only be compared with a target that held
+        over all of it.
+        """
+        if t0_s < self._starts[0] or t1_s < t0_s:
+            return None
+        first = bisect_right(self._starts, t0_s) - 1
+        last = bisect_right(self._starts, t1_s) - 1
+        segments = self._segments[first : last + 1]
+        rate = segments[0].pattern.rate_bpm
+        if any(s.paused or s.pattern.rate_bpm != rate for s in segments):
+            return None
+        return rate
+
     def guide_at(self, t_s: float) -> GuideState | None:
         """The target for a simulated person (:class:`devices.guide.BreathingGuide`).
 

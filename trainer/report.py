@@ -236,9 +236,12 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     follow = m["mean_follow_score"]
     paced = any(s.mode == "paced" for s in analysis.pacer_spans)
     verdict = _verdict(follow if isinstance(follow, float) else None, paced)
+    pace_only = m.get("follow_basis") == "pace"
     boxes = [
         (
-            "Followed the pacer" if paced else "Own rhythm",
+            ("Kept the pacer's pace" if pace_only else "Followed the pacer")
+            if paced
+            else "Own rhythm",
             f"{follow:.0f} / 100" if isinstance(follow, float) else "—",
             verdict,
         ),
@@ -492,6 +495,21 @@ def _rate_panel(ax: Axes, analysis: SessionAnalysis) -> None:
             else float(rate.max())
         )
         ax.set_ylim(0.0, max(hi * 1.15, 1.0))
+    elif analysis.rr_estimates:
+        # A heart-rate strap alone: the rate read from the heart rhythm, one per estimate.
+        rr_t = np.asarray([e.t_s for e in analysis.rr_estimates], dtype=np.float64)
+        rr_rate = np.asarray([e.rate_bpm for e in analysis.rr_estimates], dtype=np.float64)
+        ax.plot(
+            _minutes(rr_t),
+            rr_rate,
+            "o-",
+            ms=2.4,
+            lw=0.8,
+            color=COLORS["signal"],
+            label="from heart rhythm",
+        )
+        finite = [y for y in ys if math.isfinite(y)]
+        ax.set_ylim(0.0, max(max([*rr_rate.tolist(), *finite]) * 1.15, 1.0))
     else:
         _no_data(ax, "no breaths detected")
     _shade_gaps_and_marks(ax, analysis)
@@ -510,6 +528,8 @@ def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         shown = np.clip(ratio, 0.0, 5.0)
         ax.plot(_minutes(t), shown, "o", ms=2.4, color=COLORS["exhale"], label="each breath")
         ax.set_ylim(0.0, max(float(np.nanmax(shown)) * 1.15, 2.5))
+    elif analysis.rr_estimates:
+        _no_data(ax, "not measured: the heart rhythm gives the rate only")
     else:
         _no_data(ax, "no breaths detected")
     _shade_gaps_and_marks(ax, analysis)
@@ -559,7 +579,13 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
     ax.set_ylabel("score (0–100)")
     ax.set_ylim(0, 105)
-    if not good:
+    if not good and analysis.paces:
+        # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
+        ax.set_title("How well you kept the pace (heart rhythm)", loc="left")
+        t = np.asarray([p.t_s for p in analysis.paces], dtype=np.float64)
+        s = np.asarray([p.feedback.follow_score for p in analysis.paces], dtype=np.float64)
+        ax.plot(_minutes(t), s, "o", ms=2.6, color=COLORS["follow"], label="each estimate")
+    elif not good:
         _no_data(ax, "no breaths detected")
     else:
         t = np.asarray([e.breath.inhale_onset_s for e in good], dtype=np.float64)

@@ -18,6 +18,7 @@ from trainer.pipeline import (
     BreathRateEvent,
     Event,
     MarkEvent,
+    PaceEvent,
     PacerEvent,
     ProgramEvent,
     StatusEvent,
@@ -29,6 +30,9 @@ TRACE_S = 60.0
 """Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
 TRACE_FS_HZ = 5.0
 """Rate at which the breath trace is kept: plenty for a terminal-width sparkline."""
+PACE_SHOWN_S = 30.0
+"""How long (s of estimate time) the coach's score of the pace stays on screen while the newer
+heart-rhythm rates cannot be scored (three estimates)."""
 SOURCE_LABELS = {"belt": "breathing belt", "acc": "chest movement", "rr": "heart rhythm"}
 """What each breathing source is called on screen and in the log."""
 
@@ -59,6 +63,8 @@ class SessionState:
         Label of the latest easing or restoring pacer change, empty when none.
     breath_rate : BreathRateEvent or None
         The best current breathing-rate estimate and its source (the pipeline's selector).
+    last_pace : PaceEvent or None
+        The coach's latest word on the pace read from the heart rhythm (a strap alone).
     """
 
     last_breath: BreathEvent | None = None
@@ -82,6 +88,7 @@ class SessionState:
     strain_signs: int = 0
     pacer_note: str = ""
     breath_rate: BreathRateEvent | None = None
+    last_pace: PaceEvent | None = None
     _trace_next_t_s: float = 0.0
 
     def apply(self, events: list[Event]) -> None:
@@ -98,6 +105,10 @@ class SessionState:
                     self.cue_t_s = event.breath.detected_s
             elif isinstance(event, BreathRateEvent):
                 self.breath_rate = event
+            elif isinstance(event, PaceEvent):
+                self.last_pace = event
+                if event.feedback.cue:
+                    self._set_cue(event.feedback.cue, event.t_s)
             elif isinstance(event, BeatsEvent):
                 self.hr_bpm = event.hr_bpm
                 for beat in event.beats:
@@ -171,6 +182,26 @@ class SessionState:
         """:attr:`rate_source` in words (``"heart rhythm"``...), empty before any estimate."""
         source = self.rate_source
         return SOURCE_LABELS.get(source, source) if source is not None else ""
+
+    @property
+    def follow(self) -> tuple[int, bool] | None:
+        """The latest follow score and whether it judged the pace alone, or None.
+
+        While the breath rate comes from the heart rhythm, that is the coach's score of the
+        pace (:attr:`last_pace`) if it is at most ``PACE_SHOWN_S`` older than the rate on
+        screen (an estimate too weak to score, or one whose window spans a pacer change, does
+        not blank it at once); otherwise the latest breath's. A breath's score is not shown
+        beside a heart-rhythm rate: it would describe breathing the sensor no longer sees.
+        """
+        best = self.breath_rate
+        if best is not None and best.source == "rr":
+            pace = self.last_pace
+            if pace is not None and best.estimate_t_s - pace.t_s <= PACE_SHOWN_S:
+                return pace.feedback.follow_score, True
+            return None
+        if self.last_breath is not None:
+            return self.last_breath.feedback.follow_score, False
+        return None
 
     @property
     def ratio(self) -> float | None:

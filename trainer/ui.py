@@ -106,9 +106,9 @@ def render_metrics(
     text.append(f"{state.hr_bpm:4.0f}" if state.hr_bpm is not None else "  - ", style="bold red")
     text.append(" bpm\n")
     text.append("Follow       ", style="dim")
-    score = state.last_breath.feedback.follow_score if state.last_breath else None
-    text.append(f"{score:4d}" if score is not None else "  - ", style="bold")
-    text.append(" / 100\n")
+    follow = state.follow
+    text.append(f"{follow[0]:4d}" if follow is not None else "  - ", style="bold")
+    text.append(" / 100  (pace only)\n" if follow is not None and follow[1] else " / 100\n")
     text.append("Breaths      ", style="dim")
     text.append(f"{state.breaths:4d}")
     return text
