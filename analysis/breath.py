@@ -1024,7 +1024,8 @@ class BreathTracker:
         for tap, coef in enumerate(kernel[1:], start=1):
             smooth += coef * blocks[:, tap : tap + npts]
         t = starts[:, None] + width[:, None] * (np.arange(npts) + 0.5)
-        y = (smooth - (base[:, None] + slope[:, None] * (t - starts[:, None]))) / heights[:, None]
+        baseline = base[:, None] + slope[:, None] * (t - starts[:, None])
+        y = (smooth - baseline) / heights[:, None]
         y[1::2] = y[1::2, ::-1]  # falls, read backwards
         u0, dur, ok = _fit_rises(y, *_PHASE_BAND)
         # Rise rows are even, fall rows odd; the fall's line is backwards from its end.
@@ -1051,10 +1052,7 @@ class BreathTracker:
             # The block means without the smoothing, baseline off and scaled, in time order;
             # each block weighted by its width (a block mean's noise variance goes as 1 / its
             # number of samples).
-            level = (
-                blocks[:, half : half + npts]
-                - (base[:, None] + slope[:, None] * (t - starts[:, None]))
-            ) / heights[:, None]
+            level = (blocks[:, half : half + npts] - baseline) / heights[:, None]
             idx = np.flatnonzero(joint)
             pair = np.column_stack((2 * idx, 2 * idx + 1))
             points = (
