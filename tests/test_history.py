@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from simulated_sessions import write_simulated
 
 from trainer import history as hist
 from trainer.history import (
@@ -21,7 +22,9 @@ from trainer.history import (
     add_or_update_session,
     list_sessions,
     migrate,
+    record_session,
 )
+from trainer.history_cli import format_rows
 
 REPO = Path(__file__).resolve().parents[1]
 DAY_NS = 86_400 * 1_000_000_000
@@ -184,3 +187,21 @@ def test_default_location_follows_the_data_dir(
     assert hist.default_db_path() == tmp_path / "bw" / "history.sqlite3"
     add_or_update_session(_metrics("k", 1), tmp_path / "k.bwr")
     assert (tmp_path / "bw" / "history.sqlite3").exists()
+
+
+def test_a_strap_alone_session_keeps_its_source_and_marks_a_pace_only_follow_score(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "history.sqlite3"
+    strap = record_session(
+        write_simulated(tmp_path / "strap.bwr", 240.0, seed=3, belt=False), db_path=db
+    )
+    belt = record_session(write_simulated(tmp_path / "belt.bwr", 240.0, seed=3), db_path=db)
+    assert (strap.breath_source, strap.follow_basis) == ("rr", "pace")
+    assert (belt.breath_source, belt.follow_basis) == ("belt", "breaths")
+    assert strap.mean_follow_score is not None and strap.mean_follow_score > 80
+    lines = format_rows([strap, belt])
+    # The columns are fixed-width and right-aligned under their heads.
+    end = lines[0].index("follow") + len("follow")
+    assert lines[1][end - 6 : end].strip() == f"{strap.mean_follow_score:.0f}p"
+    assert lines[2][end - 6 : end].strip() == f"{belt.mean_follow_score:.0f}"

@@ -18,6 +18,12 @@ def _cell(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _follow_cell(row: SessionRow) -> str:
+    """The follow score, ``p`` after it when it judged the pace alone (a heart-rate strap)."""
+    cell = _cell(row.mean_follow_score, 0)
+    return f"{cell}p" if row.follow_basis == "pace" and row.mean_follow_score is not None else cell
+
+
 def format_rows(rows: list[SessionRow]) -> list[str]:
     """The history as aligned text lines, newest last."""
     head = (
@@ -30,7 +36,7 @@ def format_rows(rows: list[SessionRow]) -> list[str]:
         lines.append(
             f"{when:<16} {row.duration_s / 60:>5.1f} {row.program[:18]:<18} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
-            f"{_cell(row.mean_follow_score, 0):>6} {_cell(row.hr_start_bpm, 0):>5} "
+            f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{_cell(row.rmssd_ms, 0):>6} {_cell(row.rsa_bpm):>5} {_cell(row.coherence_score):>5}"
         )
     return lines
@@ -52,7 +58,8 @@ def history(
     """List your sessions: date, minutes, program, breath rate and ratio, follow score, heart.
 
     Columns: rate = median breaths/min; ratio = mean exhale:inhale; follow = how well the
-    pacer was followed (0-100); HR0 = heart rate in the first minute (bpm); RMSSD (ms);
+    pacer was followed (0-100; "p" after it: the pace alone, read from the heart rhythm when a
+    heart-rate strap was the only sensor); HR0 = heart rate in the first minute (bpm); RMSSD (ms);
     RSA = heart-rate swing per breath (bpm); coh = coherence score (0-10).
 
     Example: breathwise history --add ~/old-recordings
