@@ -49,8 +49,12 @@ def test_single_column_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     f = tmp_path / "belt.txt"
     f.write_text("\n".join(f"{v:.5f}" for v in x) + "\n")
     out = json.loads(call([str(f), "--fs", "25"], capsys))
-    assert set(out) == {"breaths", "rate_bpm", "source", "settings"}
+    assert set(out) == {"breaths", "rate_bpm", "variability", "source", "settings"}
     assert out["source"] == "belt"
+    # Regularity: the generator's 5 % CV of each phase gives a period CV of about 3-4 %.
+    v = out["variability"]
+    assert v["n_intervals"] == len(out["breaths"]) - 1
+    assert v["mean_bb_s"] == pytest.approx(6.0, rel=0.05) and 0.02 < v["cv_bb"] < 0.06
     assert out["rate_bpm"] == pytest.approx(10.0, abs=0.5)
     assert len(out["breaths"]) >= 17
     assert set(out["breaths"][0]) == KEYS
@@ -98,6 +102,8 @@ def test_named_and_numbered_column_and_csv(
     header = lines.index(",".join(breaths_cli.BREATH_KEYS))
     assert all(line.startswith("# ") for line in lines[:header])
     assert len(lines) - header - 1 == len(by_name["breaths"])
+    cv = json.loads(next(v for v in lines if v.startswith("# variability.cv_bb=")).split("=")[1])
+    assert cv == by_name["variability"]["cv_bb"]
 
 
 def test_acc_source_reads_three_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,6 +132,7 @@ def test_rr_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out["rate_bpm"] == pytest.approx(6.0, abs=0.3)
     assert set(out["breaths"][0]) == KEYS
     assert out["breaths"][0]["ratio"] is None
+    assert out["variability"] is None  # the heart rhythm places breaths too coarsely
     assert len(out["breaths"]) == pytest.approx(28, abs=3)
     assert out["estimates"][0]["quality"] > 0.3
 

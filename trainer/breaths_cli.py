@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from analysis.acc_breath import AccBreathTracker
 from analysis.breath import Breath, detect_breaths
+from analysis.breath_variability import breath_variability
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
     RRBreathTracker,
@@ -54,10 +55,10 @@ BREATH_KEYS = (
 )
 """Fields of each breath in the output, in order."""
 MIN_DURATION_S = 20.0
+"""Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
 CLIPPED_WARN_FRACTION = 0.05
 """Share of samples at exactly a column's minimum or maximum above which the input is reported
 as looking saturated (a clipped sensor holds its rail value; a live signal has noise)."""
-"""Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
 _MAX_BYTES = 2 * 1024**3
 _ACC_NAMES = (("x", "y", "z"), ("acc_x", "acc_y", "acc_z"), ("ax", "ay", "az"))
 _BELT_NAMES = ("rsp", "resp", "respiration", "belt", "force", "force_n", "rsp_v")
@@ -326,6 +327,7 @@ def _analyse_waveform(
     return {
         "breaths": [_breath_row(b) for b in found],
         "rate_bpm": _median_rate(rates),
+        "variability": breath_variability(found).as_dict(),
         "source": source,
         "settings": settings,
     }
@@ -382,6 +384,9 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             for c in cycles
         ],
         "rate_bpm": None if rate is None else round(rate, 3),
+        # The heart rhythm places breath boundaries to within a second or so, far coarser than
+        # breath-to-breath variability itself.
+        "variability": None,
         "source": "rr",
         "estimates": [
             {
@@ -412,6 +417,8 @@ def _as_csv(result: dict[str, Any], source_name: str) -> str:
     buf.write(f"# breathwise breaths {source_name}\n")
     buf.write(f"# source={result['source']}\n")
     buf.write(f"# rate_bpm={json.dumps(result['rate_bpm'])}\n")
+    for key, value in (result.get("variability") or {}).items():
+        buf.write(f"# variability.{key}={json.dumps(value)}\n")
     for key, value in result["settings"].items():
         buf.write(f"# settings.{key}={json.dumps(value)}\n")
     writer = csv.writer(buf, lineterminator="\n")
@@ -450,13 +457,23 @@ def breaths(
     ] = None,
     format: Annotated[
         str,
-        typer.Option("--format", help="json (breaths, rate, settings) or csv (one row a breath)."),
+        typer.Option(
+            "--format", help="json (breaths, rate, variability, settings) or csv (a row a breath)."
+        ),
     ] = "json",
 ) -> None:
     """Breath by breath: inhale/exhale onsets, phases, ratio, depth and quality.
 
     From a belt or chest-accelerometer waveform, or (with --rr) breathing rate from the heart
     rhythm alone. Times are seconds from the first sample. The result goes to standard output.
+
+    How regular the breathing was comes with it ("variability"; CSV: '# variability.' lines):
+    breath-to-breath intervals between inhale onsets, as NeuroKit2's rsp_rrv reports them
+    (mean_bb_s, sd_bb_s, rmssd_bb_s, cv_bb, mcv_bb, ...), and the coefficients of variation
+    of depth and exhale:inhale ratio. Not from --rr: the heart rhythm places breaths too
+    coarsely for it.
+
+    Example: breathwise breaths belt.csv --fs 50 --column rsp
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
