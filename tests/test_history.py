@@ -200,6 +200,8 @@ def test_a_strap_alone_session_keeps_its_source_and_marks_a_pace_only_follow_sco
     assert (strap.breath_source, strap.follow_basis) == ("rr", "pace")
     assert (belt.breath_source, belt.follow_basis) == ("belt", "breaths")
     assert strap.mean_follow_score is not None and strap.mean_follow_score > 80
+    # Regularity comes with the breaths: none from the heart rhythm alone.
+    assert strap.breath_cv is None and belt.breath_cv is not None and 0 < belt.breath_cv < 0.2
     lines = format_rows([strap, belt])
     # The columns are fixed-width and right-aligned under their heads.
     end = lines[0].index("follow") + len("follow")

@@ -260,8 +260,9 @@ class SessionAnalysis:
         artifacts (with a heart-rate strap alone, the rate read from the heart rhythm, and
         ``breath_source`` says which it is); the follow score is the mean of the coach's
         per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
-        ``"breaths"`` or ``"pace"``); the target is the pacer's rate and ratio weighted by time
-        spent paced.
+        ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
+        breath-to-breath intervals (:mod:`analysis.breath_variability`); the target is the
+        pacer's rate and ratio weighted by time spent paced.
         """
         good = self.good_breaths
         rates = [e.breath.rate_bpm for e in good]
@@ -293,6 +294,7 @@ class SessionAnalysis:
             "median_rate_bpm": _r(median_rate),
             "breath_source": str(source) if source else None,
             "mean_ratio": _r(float(np.mean(ratios))) if ratios else None,
+            "breath_cv": self.summary.get("breath_cv"),
             "target_rate_bpm": _r(target_rate),
             "target_ratio": _r(target_ratio),
             "mean_follow_score": follow,

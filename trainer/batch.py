@@ -36,6 +36,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "breaths",
     "median_rate_bpm",
     "mean_ratio",
+    "breath_cv",
     "target_rate_bpm",
     "target_ratio",
     "mean_follow_score",

@@ -67,11 +67,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE sessions ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE sessions ADD COLUMN gap_s REAL",
     ),
-    # v3: where the breathing came from, and what the follow score judged (with a heart-rate
-    # strap alone, the pace read from the heart rhythm).
+    # v3: where the breathing came from, what the follow score judged (with a heart-rate
+    # strap alone, the pace read from the heart rhythm), and how regular the breathing was.
     (
         "ALTER TABLE sessions ADD COLUMN breath_source TEXT",
         "ALTER TABLE sessions ADD COLUMN follow_basis TEXT",
+        "ALTER TABLE sessions ADD COLUMN breath_cv REAL",
     ),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``; never edit a shipped one,
@@ -120,6 +121,7 @@ class SessionRow:
     gap_s: float | None = None
     breath_source: str | None = None
     follow_basis: str | None = None
+    breath_cv: float | None = None
 
     @property
     def start_local(self) -> time.struct_time:

@@ -43,6 +43,7 @@ from analysis.breath_sources import (
     best_source,
     from_rr,
 )
+from analysis.breath_variability import breath_variability
 from analysis.rr_breath import RRBreathEstimate, RRBreathTracker, session_rate_bpm
 from devices.errors import DecodeError
 from devices.godirect import decode_godirect_measurement, is_measurement_packet
@@ -670,6 +671,8 @@ class Pipeline:
             # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
             scores = [p.feedback.follow_score for p in self.paces]
             follow_basis = "pace"
+        # Regularity: the coefficient of variation of breath-to-breath intervals.
+        variability = breath_variability([e.breath for e in self.breaths])
         hr_start = _mean_hr(self.beats, 0.0, 60.0)
         hr_end = _mean_hr(self.beats, max(0.0, end - 60.0), end)
         paused = self.program_clock.paused_s(end)
@@ -680,6 +683,7 @@ class Pipeline:
             "breath_source": source,
             "rr_rate_bpm": _round(rr_rate),
             "mean_ratio": _round(np.mean(ratios)) if ratios else None,
+            "breath_cv": _round(variability.cv_bb, 4),
             "mean_follow_score": _round(np.mean(scores)) if scores else None,
             "follow_basis": follow_basis,
             "beats": len(self.beats),
