@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -405,28 +404,12 @@ def test_sample_by_sample_equals_batch_with_stalls_and_history_limit() -> None:
 # --------------------------------------------------------------------------- speed, real data
 
 
-def test_an_hour_at_100_hz_is_fast() -> None:
-    # The budget for later goals is 100 ms; this loose bound (a shared CI machine) catches a
-    # regression to per-sample Python work, which takes several seconds.
+def test_an_hour_at_100_hz() -> None:
+    # Its speed is measured in benchmarks/bench_breath.py, beside NeuroKit2.
     rng = np.random.default_rng(14)
     t = np.arange(360_000) / 100.0
     x = np.sin(2 * np.pi * 0.2 * t) + 0.02 * rng.standard_normal(t.size)
-    start = time.perf_counter()
-    breaths = detect_breaths(x, 100.0)
-    elapsed = time.perf_counter() - start
-    assert len(breaths) == pytest.approx(720, abs=2)
-    assert elapsed < 1.0
-
-
-def test_small_updates_are_cheap() -> None:
-    x, _ = belt([Phase(2.0, 3.0)] * 40, 20.0, noise=0.01)
-    tracker = BreathTracker(20.0)
-    chunks = _chunks(x, [5])  # 250 ms at 20 Hz
-    start = time.perf_counter()
-    for c in chunks:
-        tracker.update(c)
-    per_update_s = (time.perf_counter() - start) / len(chunks)
-    assert per_update_s < 500e-6  # typically ~20 us; loose for shared machines
+    assert len(detect_breaths(x, 100.0)) == pytest.approx(720, abs=2)
 
 
 @pytest.mark.shared_data

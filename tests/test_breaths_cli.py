@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -214,13 +213,11 @@ def test_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
-def test_an_hour_at_100_hz_is_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_hour_at_100_hz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An hour-long file works (its speed: benchmarks/bench_breath.py, (b))."""
     t = np.arange(360_000) / 100.0
     x = np.sin(2 * np.pi * 0.2 * t) + 0.01 * np.random.default_rng(2).standard_normal(t.size)
     f = tmp_path / "hour.txt"
     np.savetxt(f, x, fmt="%.5f")
-    start = time.perf_counter()
     out = json.loads(call([str(f), "--fs", "100"], capsys))
-    elapsed = time.perf_counter() - start
     assert len(out["breaths"]) == pytest.approx(720, abs=3)
-    assert elapsed < 5.0  # typically ~1 s; loose for shared machines

@@ -6,7 +6,6 @@ import itertools
 import json
 import math
 import random
-import time
 
 import pytest
 
@@ -382,23 +381,6 @@ def test_guide_at_implements_breathing_guide() -> None:
     g2 = pacer.guide_at(20.0)
     assert g2 is not None
     assert g2.cycle_fraction == pytest.approx(8.0 / 12.0)
-
-
-# -- cost ------------------------------------------------------------------------------------
-
-
-def test_state_is_cheap() -> None:
-    pacer = Pacer(FOUR_EIGHT)
-    for i in range(1, 200):
-        pacer.set_pattern(BreathPattern.from_rate(4.0 + (i % 5)), i * 30.0)
-    n = 20_000
-    t0 = time.perf_counter()
-    for i in range(n):
-        pacer.state(i * 0.3)
-    per_call_us = (time.perf_counter() - t0) / n * 1e6
-    print(f"state(): {per_call_us:.2f} us per call with 200 segments")
-    # 60 frames/s need 16 ms per frame; a generous bound that still catches an O(n) scan gone bad.
-    assert per_call_us < 100.0
 
 
 def test_steady_rate_spans_only_unpaused_stretches_at_one_rate() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from pathlib import Path
 
 import numpy as np
@@ -180,18 +179,6 @@ def test_invalid_input_raises_value_error() -> None:
         StreamingRRCorrector(look_ahead_beats=2)
     with pytest.raises(ValueError):
         StreamingRRCorrector().push(-3.0)
-
-
-def test_batch_correction_of_an_hour_is_fast() -> None:
-    rr = sinus_series(4800, 2)
-    rr[::97] *= 0.6
-    correct_rr(rr)
-    t0 = time.perf_counter()
-    for _ in range(5):
-        correct_rr(rr)
-    per_run_ms = (time.perf_counter() - t0) / 5 * 1000
-    print(f"correct_rr on 4800 beats: {per_run_ms:.1f} ms")
-    assert per_run_ms < 60.0  # a few ms on a desktop; generous for shared CI machines
 
 
 # ----------------------------------------------------------------------------- streaming
