@@ -359,6 +359,8 @@ class Coach:
         half its window, so the same correction is not repeated within one window: the person
         gets time to act on it before hearing it again. Rates more than half a window apart
         (the ones between could not be scored) do not share a median: the window starts afresh.
+        The rate is only as good as the heart rhythm's (:mod:`analysis.rr_breath`, limits): a
+        Mayer wave (about 6/min) can pass for breathing when breathing is fast and shallow.
 
         Parameters
         ----------
