@@ -79,7 +79,8 @@ coach from, so the person is simply told to carry on)."""
 
 
 class _Mode(Enum):
-    """What the coach is comparing, and so which cues it can give."""
+    """What the coach is comparing, and so which cues it can give; each value is the praise
+    the mode gives when there is nothing to correct."""
 
     PACED = CUE_IN_RHYTHM
     """Breaths against a pacer: rate, ratio and timing."""
