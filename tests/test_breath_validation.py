@@ -83,14 +83,15 @@ def _at_3_to_1(pause: float) -> Comparison:
 
 
 def test_target_median_ratio_error_005_at_3_to_1_without_a_pause() -> None:
-    """Met thanks to the junction fit (0.048 here; the whole-breath fit alone read 0.053)."""
+    """Met thanks to the junction fit (0.045 here with its fitted baseline tilt, 0.048 with the
+    line through the trough levels; the whole-breath fit alone read 0.053)."""
     assert np.median(_at_3_to_1(0.0).ours_ratio) <= 0.05
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="not met for 3:1 breaths with a pause: per-breath median |ratio error| 0.053 at 30 "
-    "dB in-band noise (without a pause 0.048, 1:1-2:1 meet it; noise-free < 0.01). The "
+    "dB in-band noise (without a pause 0.045, 1:1-2:1 meet it; noise-free < 0.01). The "
     "generating model's own least-squares fit, started at the truth, reads 0.049 on the same "
     "breaths: the target is at the edge of what the signal holds "
     "(docs/validation/breathing.md, section 7)",
@@ -101,8 +102,9 @@ def test_target_median_ratio_error_005_at_3_to_1_with_a_pause() -> None:
 
 @pytest.mark.parametrize("pause", [0.0, 0.15])
 def test_3_to_1_ratio_error_is_near_the_model_fit(pause: float) -> None:
-    """At 3:1 we stay within 15 % of the generating model's own fit (now level with it without
-    a pause, 8 % above with one)."""
+    """At 3:1 we stay within 15 % of the generating model's own fit (below it without a pause,
+    where the junction fit shares the corners the free model fit does not; 8 % above with one).
+    """
     c = _at_3_to_1(pause)
     print(
         f"pause {pause}: ours {np.median(c.ours_ratio):.4f}, model fit {np.median(c.fit_ratio):.4f}"
