@@ -21,6 +21,7 @@ from simulated_sessions import START_NS, simulated_items
 
 import devices.sim
 import trainer.session_cli
+from analysis.rr_breath import USABLE_QUALITY
 from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSource
@@ -207,6 +208,8 @@ def test_rate_lines_come_on_change_or_every_30_s() -> None:
     assert RATE_LINE_EVERY_S == 30.0
     line = RateLines().line(event(70, 5.94))
     assert line == "rate at    70.0 s   5.9 breaths/min  from heart rhythm (rr)  quality 0.40"
+    weak = RateLines().line(BreathRateEvent(70, 24.3, 0.05, "rr", 70))
+    assert weak is not None and weak.endswith("quality 0.05  unclear")
 
 
 def test_summary_line_names_the_source() -> None:
@@ -314,6 +317,24 @@ def test_a_weak_heart_rhythm_is_not_scored() -> None:
     assert not _paces(events)
     summary = pipeline.summary()
     assert summary["mean_follow_score"] is None and summary["follow_basis"] is None
+
+
+def test_an_unclear_heart_rhythm_shows_no_rate() -> None:
+    """Below USABLE_QUALITY the heart rhythm's "rate" is noise (white beat jitter here reads
+    15-26 breaths/min at quality 0.02-0.34): the screen says so instead of showing a number."""
+    header, items = _strap_items(300.0, rsa_bpm=0.0, jitter_seed=SEED)
+    rates = _rates(Pipeline(header).handle(items))
+    low = [e for e in rates if e.quality < 0.7 * USABLE_QUALITY]
+    high = [e for e in rates if e.quality >= 0.7 * USABLE_QUALITY]
+    assert low and high
+    state = SessionState()
+    state.apply([low[0]])
+    assert state.rate_bpm is None and state.rr_unclear
+    shown = render_metrics(state, None, 1.5).plain
+    assert "Breath rate    -  bpm" in shown and "heart rhythm (unclear)" in shown
+    state.apply([high[0]])
+    assert state.rate_bpm == high[0].rate_bpm and not state.rr_unclear
+    assert "heart rhythm (unclear)" not in render_metrics(state, None, 1.5).plain
 
 
 def test_the_screen_shows_the_pace_score_only_beside_the_rate_it_judges() -> None:

@@ -30,6 +30,8 @@ from analysis.breath import Breath, detect_breaths
 from analysis.breath_variability import breath_variability
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
+    GOOD_QUALITY,
+    USABLE_QUALITY,
     RRBreathTracker,
     estimate_breathing_from_rr,
     rr_breath_cycles,
@@ -366,7 +368,7 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
     rate = session_rate_bpm(estimates)
 
     def label(q: float) -> str:
-        return "good" if q >= 0.4 else "uncertain" if q >= 0.15 else "artifact"
+        return "good" if q >= GOOD_QUALITY else "uncertain" if q >= USABLE_QUALITY else "artifact"
 
     return {
         "breaths": [
@@ -407,7 +409,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             "spectrum peak in 3-30 breaths/min, phase from a sinusoid fit",
             "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
             "depth is the RSA swing in beats/min; ratio and pause cannot be measured from RR",
-            "quality_labels": "good >= 0.4, uncertain >= 0.15 (windowed RSA quality)",
+            "quality_labels": f"good >= {GOOD_QUALITY}, uncertain >= {USABLE_QUALITY} "
+            "(windowed RSA quality)",
         },
     }
 

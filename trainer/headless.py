@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from analysis.breath_sources import RR_WEIGHT
+from analysis.rr_breath import USABLE_QUALITY
 from trainer.pacer import BreathPattern
 from trainer.pipeline import (
     BreathEvent,
@@ -65,12 +67,18 @@ def format_breath_rate(event: BreathRateEvent) -> str:
     Example::
 
         rate at  125.0 s   5.9 breaths/min  from heart rhythm (rr)  quality 0.42
+
+    A heart-rhythm rate of quality below :data:`analysis.rr_breath.USABLE_QUALITY` (weighted
+    as the selector weighs it) ends in ``unclear``: the screen shows no number for it.
     """
     label = SOURCE_LABELS.get(event.source, event.source)
-    return (
+    line = (
         f"rate at {event.t_s:7.1f} s  {event.rate_bpm:4.1f} breaths/min  "
         f"from {label} ({event.source})  quality {event.quality:4.2f}"
     )
+    # The screen shows no number for such a rate (SessionState.rr_unclear); the log keeps it.
+    unclear = event.source == "rr" and event.quality < RR_WEIGHT * USABLE_QUALITY
+    return f"{line}  unclear" if unclear else line
 
 
 def format_pace(event: PaceEvent) -> str:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.breath_sources import RR_WEIGHT
+from analysis.rr_breath import USABLE_QUALITY
 from trainer.coach import CUE_SENSOR_LOST
 from trainer.pipeline import (
     BeatsEvent,
@@ -163,11 +165,12 @@ class SessionState:
         """Measured breath rate (breaths/min) from the best current source.
 
         From a belt or the accelerometer: the median over the last few breaths. From the heart
-        rhythm (no breath-by-breath source, or none good enough): its latest estimate.
+        rhythm (no breath-by-breath source, or none good enough): its latest estimate, unless
+        that is too unclear to be a number (:attr:`rr_unclear`).
         """
         best = self.breath_rate
         if best is not None and best.source == "rr":
-            return best.rate_bpm
+            return None if self.rr_unclear else best.rate_bpm
         if self.recent_rates_bpm:
             return float(np.median(self.recent_rates_bpm))
         return best.rate_bpm if best is not None else None
@@ -178,10 +181,24 @@ class SessionState:
         return self.breath_rate.source if self.breath_rate is not None else None
 
     @property
+    def rr_unclear(self) -> bool:
+        """The rate on screen comes from the heart rhythm, whose latest estimate is below
+        :data:`analysis.rr_breath.USABLE_QUALITY` (frequent ectopic beats, no RSA to read)."""
+        best = self.breath_rate
+        return (
+            best is not None
+            and best.source == "rr"
+            and best.quality < RR_WEIGHT * USABLE_QUALITY  # the selector's quality is weighted
+        )
+
+    @property
     def rate_source_label(self) -> str:
         """:attr:`rate_source` in words (``"heart rhythm"``...), empty before any estimate."""
         source = self.rate_source
-        return SOURCE_LABELS.get(source, source) if source is not None else ""
+        if source is None:
+            return ""
+        label = SOURCE_LABELS.get(source, source)
+        return f"{label} (unclear)" if self.rr_unclear else label
 
     @property
     def follow(self) -> tuple[int, bool] | None:
