@@ -407,11 +407,12 @@ def estimate_breathing_from_rr(
 def session_rate_bpm(estimates: Iterable[RRBreathEstimate]) -> float | None:
     """One breathing rate for a session: the median rate of its better half of estimates.
 
-    Estimates at or above the median quality are kept (windows dominated by a Mayer wave or a
-    movement have low quality), and their median rate is returned, breaths/min; ``None`` when
-    there is no estimate.
+    Estimates below :data:`USABLE_QUALITY` are dropped; of the rest, those at or above the
+    median quality are kept (windows dominated by a Mayer wave or a movement have low
+    quality), and their median rate is returned, breaths/min; ``None`` when no estimate is
+    usable.
     """
-    items = list(estimates)
+    items = [e for e in estimates if e.quality >= USABLE_QUALITY]
     if not items:
         return None
     q = np.array([e.quality for e in items])
@@ -471,7 +472,7 @@ def rr_breath_cycles(
     Returns
     -------
     list of RRCycle
-        In time order; empty when there is no estimate or too little data.
+        In time order; empty when there is no usable estimate or too little data.
     """
     import scipy.signal
 
