@@ -72,11 +72,8 @@ def main() -> None:
     ours_s = best_of(lambda: detect_breaths(x, 100.0), 5)
     n_ours = len(detect_breaths(x, 100.0))
     print(f"  ours  detect_breaths:        {1000 * ours_s:8.1f} ms  ({n_ours} breaths)")
-    try:
-        import neurokit2 as nk
-    except ImportError:
-        print("  NeuroKit2 not installed: pip install -e '.[bench]' to compare")
-    else:
+    nk = _neurokit()
+    if nk is not None:
 
         def run_nk() -> object:
             with warnings.catch_warnings():
@@ -96,11 +93,7 @@ def main() -> None:
         print(f"whole command on a 1 h text file ({path.stat().st_size / 1e6:.1f} MB)")
         cli_s = best_of(lambda: _breaths_command(path), 3)
         print(f"  ours  breathwise breaths --fs 100 (JSON): {1000 * cli_s:8.1f} ms")
-        try:
-            import neurokit2 as nk
-        except ImportError:
-            print("  NeuroKit2 not installed: pip install -e '.[bench]' to compare")
-        else:
+        if nk is not None:
 
             def run_nk_file() -> object:
                 with warnings.catch_warnings():
@@ -135,6 +128,16 @@ def main() -> None:
     print(
         f"  RR, one beat (estimate every 5 s): mean {1e6 * mean:6.1f} us, p99 {1e6 * p99:6.1f} us"
     )
+
+
+def _neurokit() -> Any:
+    """The neurokit2 module, or None (said once) when the peer is not installed."""
+    try:
+        import neurokit2
+    except ImportError:
+        print("  NeuroKit2 not installed: pip install -e '.[bench]' to compare")
+        return None
+    return neurokit2
 
 
 def _breaths_command(path: Path) -> None:
