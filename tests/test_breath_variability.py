@@ -99,7 +99,7 @@ def test_detected_breaths_give_the_true_variability(rate: float, cv: float, paus
     """At 30 dB the detected breaths' BB CV and RMSSD are close to the true onsets'. Timing
     noise only adds variance, so the errors are upward, largest for the steadiest breathing
     with a pause: over 10 seeds of these 8 cases at most +6.4 % (CV) and +11.6 % (RMSSD).
-    NeuroKit2's rsp_rrv reads 1.1-2.8x the truth on such signals (docs/validation/breathing.md).
+    NeuroKit2's rsp_rrv errs by 2-233 % on such signals (docs/validation/breathing.md, 8).
     """
     print(f"seed {SEED}")
     sc = Scenario(rate, 2.0, pause_frac=pause, snr_db=30.0, cv=cv)
