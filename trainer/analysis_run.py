@@ -267,9 +267,6 @@ class SessionAnalysis:
         good = self.good_breaths
         rates = [e.breath.rate_bpm for e in good]
         ratios = [e.breath.ratio for e in good]
-        scores = [e.feedback.follow_score for e in good]
-        follow = _r(float(np.mean(scores))) if scores else self.summary.get("mean_follow_score")
-        follow_basis = "breaths" if scores else self.summary.get("follow_basis")
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
         target_ratio = _time_weighted(
@@ -297,8 +294,9 @@ class SessionAnalysis:
             "breath_cv": self.summary.get("breath_cv"),
             "target_rate_bpm": _r(target_rate),
             "target_ratio": _r(target_ratio),
-            "mean_follow_score": follow,
-            "follow_basis": follow_basis if follow is not None else None,
+            # The pipeline's summary scores breaths, or the pace with a strap alone.
+            "mean_follow_score": self.summary.get("mean_follow_score"),
+            "follow_basis": self.summary.get("follow_basis"),
             "beats": int(self.rr_ms.size),
             "hr_start_bpm": _r(heart.hr_start_bpm),
             "mean_hr_bpm": _r(heart.mean_hr_bpm),

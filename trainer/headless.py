@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from analysis.breath_sources import RR_WEIGHT
-from analysis.rr_breath import USABLE_QUALITY
 from trainer.pacer import BreathPattern
 from trainer.pipeline import (
     BreathEvent,
@@ -77,8 +75,7 @@ def format_breath_rate(event: BreathRateEvent) -> str:
         f"from {label} ({event.source})  quality {event.quality:4.2f}"
     )
     # The screen shows no number for such a rate (SessionState.rr_unclear); the log keeps it.
-    unclear = event.source == "rr" and event.quality < RR_WEIGHT * USABLE_QUALITY
-    return f"{line}  unclear" if unclear else line
+    return f"{line}  unclear" if event.unclear else line
 
 
 def format_pace(event: PaceEvent) -> str:

@@ -37,6 +37,7 @@ from analysis.acc_breath import TimedAccBreathTracker
 from analysis.beats import Beat, BeatTimeline, HeartRateTracker
 from analysis.breath import Breath, BreathTracker
 from analysis.breath_sources import (
+    RR_WEIGHT,
     BreathEstimate,
     BreathEstimator,
     BreathSourceSelector,
@@ -44,7 +45,12 @@ from analysis.breath_sources import (
     from_rr,
 )
 from analysis.breath_variability import breath_variability
-from analysis.rr_breath import RRBreathEstimate, RRBreathTracker, session_rate_bpm
+from analysis.rr_breath import (
+    USABLE_QUALITY,
+    RRBreathEstimate,
+    RRBreathTracker,
+    session_rate_bpm,
+)
 from devices.errors import DecodeError
 from devices.godirect import decode_godirect_measurement, is_measurement_packet
 from devices.heart_rate import decode_heart_rate_measurement
@@ -134,6 +140,12 @@ class BreathRateEvent:
     quality: float
     source: str
     estimate_t_s: float
+
+    @property
+    def unclear(self) -> bool:
+        """A heart-rhythm rate below :data:`analysis.rr_breath.USABLE_QUALITY` (the selector's
+        quality is that weighted by ``RR_WEIGHT``): too unclear to show as a number."""
+        return self.source == "rr" and self.quality < RR_WEIGHT * USABLE_QUALITY
 
 
 @dataclass(frozen=True, slots=True)

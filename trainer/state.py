@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.breath_sources import RR_WEIGHT
-from analysis.rr_breath import USABLE_QUALITY
 from trainer.coach import CUE_SENSOR_LOST
 from trainer.pipeline import (
     BeatsEvent,
@@ -184,12 +182,7 @@ class SessionState:
     def rr_unclear(self) -> bool:
         """The rate on screen comes from the heart rhythm, whose latest estimate is below
         :data:`analysis.rr_breath.USABLE_QUALITY` (frequent ectopic beats, no RSA to read)."""
-        best = self.breath_rate
-        return (
-            best is not None
-            and best.source == "rr"
-            and best.quality < RR_WEIGHT * USABLE_QUALITY  # the selector's quality is weighted
-        )
+        return self.breath_rate is not None and self.breath_rate.unclear
 
     @property
     def rate_source_label(self) -> str:
