@@ -17,6 +17,7 @@ from trainer.sound import (
     CHIME_S,
     HIGH_HZ,
     LOW_HZ,
+    NOTHING_INSTALLED,
     TONE_FLOOR,
     TONE_LEVEL,
     AudioOut,
@@ -192,9 +193,22 @@ def test_no_output_gives_exactly_one_notice() -> None:
     assert out.start(constant_pull) is False
     out.stop()
     assert len(notices) == 1
-    assert "breathwise-no-such-player not found" in notices[0]
+    # Only the output that is there but failed is worth naming.
     assert "quit at once (exit 3" in notices[0]
+    assert "breathwise-no-such-player" not in notices[0]
     assert out.unavailable is not None and not out.playing
+
+
+def test_nothing_installed_says_what_to_install() -> None:
+    notices: list[str] = []
+    out = AudioOut(
+        notify=notices.append,
+        use_sounddevice=False,
+        players=[["breathwise-no-such-player"], ["breathwise-no-such-player-either"]],
+    )
+    assert out.start(constant_pull) is False
+    assert notices == [f"sound is off: {NOTHING_INSTALLED}"]
+    assert "pip install sounddevice" in notices[0] and "--no-sound" in notices[0]
 
 
 def test_player_receives_the_pcm_stream(tmp_path: Path) -> None:

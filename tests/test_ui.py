@@ -109,6 +109,31 @@ async def test_time_left_shows_only_while_the_session_runs() -> None:
         await pilot.press("q")
 
 
+async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
+    from textual.widgets import Footer
+
+    from trainer.sound import NOTHING_INSTALLED
+
+    session = FakeSession()
+    app = BreathwiseApp(session, session.run, title="t", duration_s=60.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        session.t_s = 23.0
+        app.set_note(f"sound is off: {NOTHING_INSTALLED}")
+        app.refresh_view()
+        await pilot.pause()
+        await pilot.pause()
+        status = app.query_one("#status", Static)
+        text = str(status.render())
+        assert text.endswith("--no-sound hides this")
+        # The line is longer than the terminal is wide: it grows to more rows instead of
+        # cutting the notice off, and stays above the key bar.
+        assert len(text) > 80
+        assert status.region.height >= 2 and status.region.width <= 80
+        assert status.region.bottom <= app.query_one(Footer).region.y
+        session.finished.set()
+        await pilot.pause()
+
+
 async def test_without_a_waveform_the_breathing_trace_says_what_there_is() -> None:
     import numpy as np
     from textual.widgets import Sparkline

@@ -412,11 +412,24 @@ def to_pcm16(samples: FloatArray) -> bytes:
 
 
 class AudioUnavailable(Exception):
-    """No way to play sound here; ``reason`` says why, for the one notice shown."""
+    """No way to play sound here; ``reason`` says why, for the one notice shown.
 
-    def __init__(self, reason: str) -> None:
+    ``missing`` marks an output that is simply not installed (as opposed to one that is there
+    but fails): when every output is missing, the notice says what to install instead of
+    listing each absence.
+    """
+
+    def __init__(self, reason: str, *, missing: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.missing = missing
+
+
+NOTHING_INSTALLED = (
+    "nothing here can play it: pip install sounddevice (or install pw-play, paplay or aplay); "
+    "--no-sound hides this"
+)
+"""The notice's reason when no audio output is installed at all."""
 
 
 Pull = Callable[[int], FloatArray]
@@ -476,9 +489,14 @@ class _SoundDeviceBackend(_Backend):
         try:
             import sounddevice  # type: ignore[import-not-found, unused-ignore]
         except ImportError:
-            raise AudioUnavailable("the sounddevice package is not installed") from None
+            raise AudioUnavailable(
+                "the sounddevice package is not installed", missing=True
+            ) from None
         except OSError as exc:  # the package is there but the PortAudio library is not
-            raise AudioUnavailable(f"sounddevice cannot load PortAudio ({exc})") from None
+            raise AudioUnavailable(
+                f"sounddevice cannot load PortAudio ({exc}): install the PortAudio library "
+                "(e.g. apt install libportaudio2)"
+            ) from None
         sd: Any = sounddevice
         try:
             sd.query_devices(kind="output")
@@ -520,7 +538,7 @@ class _PipeBackend(_Backend):
         on_failure: Callable[[str], None],
     ) -> None:
         if shutil.which(command[0]) is None:
-            raise AudioUnavailable(f"{command[0]} not found")
+            raise AudioUnavailable(f"{command[0]} not found", missing=True)
         try:
             self._proc = subprocess.Popen(
                 list(command),
@@ -648,13 +666,13 @@ class AudioOut:
             return True
         if self.unavailable is not None:
             return False
-        reasons: list[str] = []
+        failures: list[AudioUnavailable] = []
         if self._use_sounddevice:
             try:
                 self._backend = _SoundDeviceBackend(self.fs_hz, pull)
                 return True
             except AudioUnavailable as exc:
-                reasons.append(exc.reason)
+                failures.append(exc)
         for command in self._players:
             try:
                 self._backend = _PipeBackend(
@@ -662,8 +680,15 @@ class AudioOut:
                 )
                 return True
             except AudioUnavailable as exc:
-                reasons.append(exc.reason)
-        self._notice("; ".join(reasons) if reasons else "no audio output configured")
+                failures.append(exc)
+        if not failures:
+            self._notice("no audio output configured")
+        elif all(f.missing for f in failures):
+            # The common case on a fresh install: say what to install, not four absences.
+            self._notice(NOTHING_INSTALLED)
+        else:
+            # Something is installed but failed: only those reasons help.
+            self._notice("; ".join(f.reason for f in failures if not f.missing))
         return False
 
     def _on_failure(self, reason: str) -> None:

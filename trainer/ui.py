@@ -200,7 +200,7 @@ class BreathwiseApp(App[SessionResult | None]):
     #traces { border: round $primary; padding: 0 1; }
     #traces Sparkline { height: 3; }
     #cue { height: 3; border: round $success; padding: 0 1; content-align: center middle; }
-    #status { height: 1; padding: 0 1; color: $text-muted; }
+    #status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "pause", "Pause/resume"),
