@@ -339,6 +339,87 @@ async def test_screen_shows_the_pause_on_the_card_and_no_time_left_after_the_end
         await pilot.press("q")
 
 
+@pytest.mark.parametrize(("size", "short"), [((80, 24), True), ((120, 40), False)])
+async def test_the_whole_step_card_fits_the_terminal(size: tuple[int, int], short: bool) -> None:
+    """Every word of the longest instruction is on the card (its end is often the caution:
+    "Only go as high as feels easy."), and an 80x24 terminal still shows every panel, compacted
+    (no header: the title is on the pacer's border)."""
+    from textual.widgets import Footer, Header
+
+    step = max(range(len(BACK.steps)), key=lambda i: len(BACK.steps[i].text))
+    session = ProgramScreenSession(BACK)
+    # The first whole second of that step (the program's own clock: none paused).
+    session.t_s = next(
+        float(t) for t in range(10_000) if session.timeline.at(float(t)).step is BACK.steps[step]
+    )
+    app = BreathwiseApp(session, session.run, title="Back-release", duration_s=150.0)
+    async with app.run_test(size=size) as pilot:
+        app.refresh_view()
+        await pilot.pause()
+        app.refresh_view()  # the card's wrapping, in the settled layout
+        await pilot.pause()
+        assert session.program_state(session.t_s).step is BACK.steps[step]
+        card = " ".join(_plain(app, "#program").split())
+        assert " ".join(BACK.steps[step].text.split()) in card
+        assert app.screen.has_class("-short") is short
+        assert app.query_one(Header).display is not short
+        assert (app.query_one("#pacer").border_title == "Back-release") is short
+        bottom = 0
+        for selector in ("#pacer", "#program", "#middle", "#cue", "#status"):
+            region = app.query_one(selector).region
+            assert region.y >= bottom and region.height > 0, selector  # stacked, none hidden
+            bottom = region.bottom
+        assert bottom <= app.query_one(Footer).region.y <= size[1] - 1
+        session.finished.set()
+        await pilot.pause()
+
+
+async def test_the_closing_summary_fits_an_80x24_terminal() -> None:
+    """At the end the summary takes the card's rows: every word of it and the "press q" line
+    are on screen, above the key bar."""
+    from textual.widgets import Footer
+
+    summary = {
+        "minutes_practised": 2.0,
+        "mean_follow_score": 82.0,
+        "mean_ratio": 1.35,
+        "hr_start_bpm": 65.0,
+        "hr_end_bpm": 64.0,
+        "mean_rsa_bpm": 12.6,
+        "coherence_score": 10.0,
+        "duration_s": 120.0,
+        "breaths": 11,
+        "median_rate_bpm": 6.1,
+        "breath_source": "belt",
+        "resonance": {"chosen_rate_bpm": 5.5, "scores": [[5.5, 9.1], [6.0, 8.7], [6.5, 8.2]]},
+    }
+
+    class Ending(ProgramScreenSession):
+        async def run(self) -> SessionResult:
+            await self.finished.wait()
+            return SessionResult(None, summary)
+
+    session = Ending(BACK)
+    app = BreathwiseApp(session, session.run, title="t", duration_s=150.0, hold_at_end=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        session.t_s = 120.0
+        app.refresh_view()
+        await pilot.pause()
+        session.finished.set()
+        for _ in range(3):
+            await pilot.pause()
+        assert not app.query_one("#program").display
+        cue = app.query_one("#cue", Static)
+        shown = " ".join(_plain(app, "#cue").split())
+        assert shown == " ".join(format_summary(summary).split())
+        status = app.query_one("#status", Static)
+        assert "session over" in _plain(app, "#status")
+        # Tall enough for every wrapped line, and nothing pushed below the key bar.
+        assert cue.region.height >= len(format_summary(summary).splitlines())
+        assert status.region.bottom <= app.query_one(Footer).region.y <= 23
+        await pilot.press("q")
+
+
 def test_render_program_marks_the_pause_next_to_the_step_timer() -> None:
     state = ProgramTimeline(BACK).at(PAUSE_AT_S)
     head = render_program(state, 80, paused=True).plain.splitlines()[0]

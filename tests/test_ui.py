@@ -130,6 +130,8 @@ async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
         assert len(text) > 80
         assert status.region.height >= 2 and status.region.width <= 80
         assert status.region.bottom <= app.query_one(Footer).region.y
+        # Without a program's card everything fits uncompacted, header and all.
+        assert not app.screen.has_class("-short")
         session.finished.set()
         await pilot.pause()
 

@@ -36,8 +36,8 @@ PHASE_STYLE = {
     Phase.HOLD_OUT: "bold yellow",
 }
 REFRESH_HZ = 20.0
-
-
+SHORT_ROWS = 30
+"""Terminals with fewer rows than this get the compact layout (:class:`BreathwiseApp`)."""
 BREATH_TRACE_LABEL = "Breathing (last 60 s)"
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
@@ -53,7 +53,9 @@ class ViewableSession(Protocol):
     def pacer_state(self, t_s: float) -> PacerState | None: ...
 
 
-def render_pacer(pacer: PacerState | None, width: int, own_ratio: float | None = None) -> Text:
+def render_pacer(
+    pacer: PacerState | None, width: int, own_ratio: float | None = None, *, rows: int = 3
+) -> Text:
     """The pacer as rich text: a bar that fills on the in-breath and empties on the out-breath.
 
     Parameters
@@ -62,6 +64,11 @@ def render_pacer(pacer: PacerState | None, width: int, own_ratio: float | None =
         None in own-rhythm mode.
     width : int
         Characters available.
+    own_ratio : float or None
+        Exhale:inhale ratio suggested in own-rhythm mode.
+    rows : int
+        Height of the bar in lines (the phase label takes one more): 3, or 1 in a short
+        terminal.
     """
     width = max(10, width)
     if pacer is None:
@@ -77,7 +84,7 @@ def render_pacer(pacer: PacerState | None, width: int, own_ratio: float | None =
     bar = "█" * full + partial
     style = PHASE_STYLE[pacer.phase]
     text = Text()
-    for _ in range(3):
+    for _ in range(max(1, rows)):
         text.append(bar.ljust(width) + "\n", style=style)
     label = f"{PHASE_WORDS[pacer.phase]}   {pacer.phase_left_s:4.1f} s"
     text.append(label.center(width), style=style)
@@ -128,7 +135,8 @@ def render_program(program: TimelineState, width: int, *, paused: bool = False) 
         The program at the session's current program time (``ProgramTimeline.at``; it stands
         still while paused, and so do the countdowns).
     width : int
-        Characters available (the instruction is cut to two lines of it).
+        Characters available (the card wraps the instruction to it, never cuts it: the end
+        of an instruction is often its caution, "only go as high as feels easy").
     paused : bool
         The session is paused: said next to the step timer.
     """
@@ -146,9 +154,7 @@ def render_program(program: TimelineState, width: int, *, paused: bool = False) 
     if paused:
         text.append("  paused — press p to continue", style="bold yellow")
     text.append("\n")
-    words = " ".join(step.text.split())
-    limit = 2 * width - 2
-    text.append((words if len(words) <= limit else words[: limit - 1] + "…") + "\n")
+    text.append(" ".join(step.text.split()) + "\n")
     parts: list[str] = []
     if program.side is not None:
         parts.append(f"Side: {program.side}")
@@ -191,10 +197,16 @@ class BreathwiseApp(App[SessionResult | None]):
     A session with a ``program_state(t_s)`` method that returns a state shows the step card.
     """
 
+    # A program's card does not fit beside everything else in fewer than SHORT_ROWS rows (an
+    # 80x24 terminal): the screen then takes the class "-short", which compacts it (no
+    # header: its title moves onto the pacer's border; a one-line pacer bar and cue).
     CSS = """
     Screen { layout: vertical; }
     #pacer { height: 6; border: round $accent; padding: 0 1; }
-    #program { height: 6; border: round $secondary; padding: 0 1; }
+    #program { height: auto; border: round $secondary; padding: 0 1; }
+    Screen.-short Header { display: none; }
+    Screen.-short #pacer { height: 4; }
+    Screen.-short #cue { height: 1; border: none; }
     #middle { height: 9; }
     #metrics { width: 44; border: round $primary; padding: 0 1; }
     #traces { border: round $primary; padding: 0 1; }
@@ -294,9 +306,10 @@ class BreathwiseApp(App[SessionResult | None]):
         cue = self.query_one("#cue", Static)
         # Room for every line as the panel wraps it (its border and padding take 4 columns),
         # so the end of a long summary line is not cut off.
-        columns = max(20, cue.size.width - 4)
+        frame = 0 if self.screen.has_class("-short") else 2  # the border, when it has one
+        columns = max(20, cue.size.width - 2 - frame)
         rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in summary.splitlines())
-        cue.styles.height = rows + 2
+        cue.styles.height = rows + frame
         cue.update(Text(summary))
         self._note = "session over — press q to close"
         self.refresh_view(keep_cue=True)
@@ -307,13 +320,18 @@ class BreathwiseApp(App[SessionResult | None]):
         t_s = self.session.now_s()
         state = self.session.state
         pacer = self.session.pacer_state(t_s)
+        program = self._program_state(t_s)
+        short = program is not None and self.size.height < SHORT_ROWS
+        self.screen.set_class(short, "-short")
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
+        pacer_view.border_title = self.title if short else None
         if pacer is None and state.paused:
             # A program paused in an own-rhythm step: there is no pacer to show paused.
             pacer_view.update(Text("Paused — press p to continue", style="bold yellow"))
         else:
-            pacer_view.update(render_pacer(pacer, width, self._target_ratio))
+            rows = 1 if short else 3
+            pacer_view.update(render_pacer(pacer, width, self._target_ratio, rows=rows))
         self.query_one("#metrics", Static).update(render_metrics(state, pacer, self._target_ratio))
         horizon = t_s - 60.0
         breathing = [v for t, v in state.breath_trace if t >= horizon]
@@ -332,9 +350,9 @@ class BreathwiseApp(App[SessionResult | None]):
         self.query_one("#hr_trace", Sparkline).data = [
             v for t, v in state.hr_trace if t >= horizon
         ] or [0.0]
-        program = self._program_state(t_s)
         card = self.query_one("#program", Static)
-        card.display = program is not None
+        # In a short terminal the summary at the end needs the card's rows.
+        card.display = program is not None and not (self._finished and short)
         if program is not None:
             width = max(20, card.size.width - 2)
             card.update(render_program(program, width, paused=state.paused))
