@@ -238,3 +238,21 @@ def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in text
     assert run(["live", "--help"]) == 0
     assert "breaths per minute" in capsys.readouterr().out
+
+
+def test_help_examples_name_files_that_ship(capsys: pytest.CaptureFixture[str]) -> None:
+    """A --help example that names a file of the project names one that exists (replay's used
+    to name a sample recording that was never there)."""
+    import re
+
+    assert run(["--help"]) == 0
+    commands = re.findall(r"^\s{2}(\w+)\s{2,}", capsys.readouterr().out.split("Commands:")[1], re.M)
+    assert "replay" in commands and "breaths" in commands
+    named = []
+    for command in commands:
+        assert run([command, "--help"]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        named += re.findall(r"\b((?:recordings|docs|trainer|benchmarks)/[\w./-]+\.\w+)", text)
+    assert "recordings/sample-neurokit2-resting.bwr" in named
+    for path in named:
+        assert (REPO / path).exists(), path

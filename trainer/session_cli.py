@@ -391,7 +391,7 @@ def replay(
     The raw sensor bytes are decoded and analysed again, so a replay shows exactly what the live
     session showed (and benefits from any later improvement to the analysis).
 
-    Example: breathwise replay recordings/sample-resting.bwr --speed max --headless
+    Example: breathwise replay recordings/sample-neurokit2-resting.bwr --speed max --headless
     """
     factor = _speed(speed)
     recording = read_recording(file)
