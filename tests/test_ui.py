@@ -164,3 +164,41 @@ async def test_without_a_waveform_the_breathing_trace_says_what_there_is() -> No
         assert str(app.query_one("#breath_label", Static).render()) == "Breathing (last 60 s)"
         session.finished.set()
         await pilot.press("q")
+
+
+async def test_the_key_bar_offers_only_what_the_session_can_do() -> None:
+    """Live: pause, mark, quit (saves). A replay (no such callbacks): quit alone, which ends
+    the view at once."""
+
+    def keys(app: BreathwiseApp) -> dict[str, str]:
+        return {
+            b.key: b.description
+            for _, b, enabled, _ in app.active_bindings.values()
+            if enabled and b.show
+        }
+
+    live = FakeSession()
+    app = BreathwiseApp(
+        live,
+        live.run,
+        title="t",
+        duration_s=60.0,
+        on_pause=lambda: None,
+        on_mark=lambda: None,
+        on_quit=live.finished.set,
+    )
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert keys(app) == {"p": "Pause/resume", "m": "Mark moment", "q": "Quit (saves)"}
+        await pilot.press("q")
+        await pilot.pause()
+
+    replay = FakeSession()
+    app = BreathwiseApp(replay, replay.run, title="t", duration_s=60.0)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert keys(app) == {"q": "Quit"}
+        await pilot.press("p")  # not offered: nothing happens
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_value is None  # quit before the replay ended: no result

@@ -218,6 +218,8 @@ class BreathwiseApp(App[SessionResult | None]):
         Binding("p", "pause", "Pause/resume"),
         Binding("m", "mark", "Mark moment"),
         Binding("q", "quit_session", "Quit (saves)"),
+        # A replay has nothing to save: the same key under a plain name (see check_action).
+        Binding("q", "quit_view", "Quit"),
     ]
 
     def __init__(
@@ -371,6 +373,22 @@ class BreathwiseApp(App[SessionResult | None]):
         if self._note:
             parts.append(self._note)
         self.query_one("#status", Static).update("  ·  ".join(parts))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer (and show in the key bar) only what this session can do: a replay cannot
+        pause, mark or save."""
+        if action == "pause":
+            return self._on_pause is not None
+        if action == "mark":
+            return self._on_mark is not None
+        if action == "quit_session":
+            return self._on_quit is not None
+        if action == "quit_view":
+            return self._on_quit is None
+        return True
+
+    def action_quit_view(self) -> None:
+        self.exit(self.result)
 
     def action_pause(self) -> None:
         if self._on_pause is not None:
