@@ -256,3 +256,54 @@ def test_help_examples_name_files_that_ship(capsys: pytest.CaptureFixture[str]) 
     assert "recordings/sample-neurokit2-resting.bwr" in named
     for path in named:
         assert (REPO / path).exists(), path
+
+
+def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path) -> None:
+    """The screen session keeps the session in the history as soon as it ends, and says so on
+    the summary screen; closing the terminal there (SIGHUP, then a kill) loses nothing. It
+    used to be added only when the summary screen was closed with q."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    from trainer.history import History
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen(
+        _cli("live", "--device", "sim", "--minutes", "0.1", "--no-sound", "--out", str(tmp_path)),
+        cwd=REPO,
+        env={**os.environ, "TERM": "xterm-256color"},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    screen = b""
+    try:
+        deadline = time.monotonic() + 60.0
+        while b"session over" not in screen and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    screen += os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+        assert b"session over" in screen, screen[-2000:]
+        assert b"saved to your history" in screen
+        os.killpg(proc.pid, signal.SIGHUP)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        os.close(master)
+    (recording,) = tmp_path.glob("*.bwr")
+    with History() as history:
+        assert [Path(row.path).name for row in history.list_sessions()] == [recording.name]

@@ -186,10 +186,16 @@ async def test_the_key_bar_offers_only_what_the_session_can_do() -> None:
         on_pause=lambda: None,
         on_mark=lambda: None,
         on_quit=live.finished.set,
+        hold_at_end=True,
     )
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause()
         assert keys(app) == {"p": "Pause/resume", "m": "Mark moment", "q": "Quit (saves)"}
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.pause()
+        # Over, with the summary up: closing it is all that is left.
+        assert keys(app) == {"q": "Quit"}
         await pilot.press("q")
         await pilot.pause()
 

@@ -8,6 +8,7 @@ import math
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -99,24 +100,52 @@ def _run_with_signals(
     return asyncio.run(main())
 
 
-def _report_end(result: SessionResult) -> None:
-    if result.path is not None:
-        print(f"recording saved: {result.path}", file=sys.stderr)
-        _add_to_history(result.path)
-    if result.error:
-        raise UserError(
-            result.error, "the recording up to the failure was saved" if result.path else ""
+@dataclass(frozen=True)
+class _Settled:
+    """What was kept of a finished session: lines for the terminal, and a short form for the
+    closing screen's status line."""
+
+    lines: tuple[str, ...]
+    status: str
+
+
+def _settle(result: SessionResult) -> _Settled:
+    """Keep what a finished session produced: the resonance rate an assessment chose, and the
+    session in the history.
+
+    A screen session does this as soon as the session ends, before its summary is shown, so
+    that closing the terminal on the summary loses nothing.
+    """
+    lines: list[str] = []
+    status: list[str] = []
+    rate = store_resonance(result.summary)
+    if rate is not None:
+        lines.append(
+            f"your resonance rate, {rate:.1f} breaths/min, is stored: "
+            "'breathwise live --program resonance-training' paces at it"
         )
+        status.append(f"resonance rate {rate:.1f}/min stored")
+    if result.path is not None:
+        lines.append(f"recording saved: {result.path}")
+        problem = _add_to_history(result.path)
+        if problem is None:
+            status.append("saved to your history")
+        else:
+            # The recording is safe either way; the history can be rebuilt with 'history --add'.
+            lines.append(f"note: not added to the history: {problem}")
+            status.append("recording saved, not added to the history")
+    return _Settled(tuple(lines), "  ·  ".join(status))
 
 
-def _add_to_history(path: Path) -> None:
+def _add_to_history(path: Path) -> str | None:
+    """Add a recording to the history; what went wrong, or None."""
     from trainer.history import record_session
 
     try:
         record_session(path)
     except UserError as exc:
-        # The recording is safe either way; the history can be rebuilt with 'history --add'.
-        print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
+        return exc.user_message()
+    return None
 
 
 def _check_screen(program: Program) -> None:
@@ -282,6 +311,7 @@ def live(
     )
     notify: Callable[[str], None] | None = None
     app_ref: list[BreathwiseApp] = []
+    settled: list[_Settled] = []
     if not headless:
         from trainer.ui import BreathwiseApp
 
@@ -320,12 +350,18 @@ def live(
             if audio is not None:
                 completed = result is not None and result.summary.get("ended") == "completed"
                 await asyncio.to_thread(audio.stop, completed=completed)
+        if app_ref:
+            # Kept now, not when the summary screen is closed (see _settle).
+            kept = await asyncio.to_thread(_settle, result)
+            settled.append(kept)
+            if kept.status:
+                app_ref[0].add_end_note(kept.status)
         return result
 
     if headless:
         result = _run_with_signals(run_session, session.stop)
         print(format_summary(result.summary), flush=True)
-        _finish(result)
+        _finish(result, _settle(result))
         return
     app = BreathwiseApp(
         session,
@@ -343,18 +379,17 @@ def live(
     if result_or_none is None:
         raise UserError("the session ended without a result")
     print(format_summary(result_or_none.summary))
-    _finish(result_or_none)
+    _finish(result_or_none, settled[0] if settled else _settle(result_or_none))
 
 
-def _finish(result: SessionResult) -> None:
-    rate = store_resonance(result.summary)
-    if rate is not None:
-        print(
-            f"your resonance rate, {rate:.1f} breaths/min, is stored: "
-            "'breathwise live --program resonance-training' paces at it",
-            file=sys.stderr,
+def _finish(result: SessionResult, settled: _Settled) -> None:
+    """Tell the terminal what was kept; a session that failed exits with its error."""
+    for line in settled.lines:
+        print(line, file=sys.stderr)
+    if result.error:
+        raise UserError(
+            result.error, "the recording up to the failure was saved" if result.path else ""
         )
-    _report_end(result)
 
 
 def _speed(text: str) -> float | None:

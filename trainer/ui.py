@@ -248,6 +248,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self.title = title
         self.result: SessionResult | None = None
         self._note = ""
+        self._end_notes: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -292,6 +293,11 @@ class BreathwiseApp(App[SessionResult | None]):
             return None
         return max(0.0, self._duration_s - t_s)
 
+    def add_end_note(self, text: str) -> None:
+        """Say on the closing screen's status line what was kept (e.g. "saved to your
+        history"), before "session over"."""
+        self._end_notes.append(text)
+
     def set_note(self, text: str) -> None:
         """Show a one-off notice in the status line (e.g. "sound is off: ..."); thread-safe
         enough for the audio thread: it only replaces a string that the next redraw reads."""
@@ -300,6 +306,7 @@ class BreathwiseApp(App[SessionResult | None]):
     async def _drive(self) -> None:
         self.result = await self._run_session()
         self._finished = True
+        self.refresh_bindings()
         self.refresh_view()
         if not self._hold_at_end:
             self.exit(self.result)
@@ -313,7 +320,7 @@ class BreathwiseApp(App[SessionResult | None]):
         rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in summary.splitlines())
         cue.styles.height = rows + frame
         cue.update(Text(summary))
-        self._note = "session over — press q to close"
+        self._note = "  ·  ".join([*self._end_notes, "session over — press q to close"])
         self.refresh_view(keep_cue=True)
 
     def refresh_view(self, *, keep_cue: bool = False) -> None:
@@ -376,15 +383,16 @@ class BreathwiseApp(App[SessionResult | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer (and show in the key bar) only what this session can do: a replay cannot
-        pause, mark or save."""
+        pause, mark or save, and a session that is over can only be closed."""
+        live = not self._finished  # once over, only closing the summary is left
         if action == "pause":
-            return self._on_pause is not None
+            return live and self._on_pause is not None
         if action == "mark":
-            return self._on_mark is not None
+            return live and self._on_mark is not None
         if action == "quit_session":
-            return self._on_quit is not None
+            return live and self._on_quit is not None
         if action == "quit_view":
-            return self._on_quit is None
+            return not live or self._on_quit is None
         return True
 
     def action_quit_view(self) -> None:
