@@ -13,7 +13,13 @@ from simulated_sessions import write_simulated
 from trainer.errors import BadArgument
 from trainer.history import SessionRow, list_sessions
 from trainer.history_cli import history, progress
-from trainer.progress import BASELINE_SESSIONS, TRENDS, compute_progress, progress_figure
+from trainer.progress import (
+    BASELINE_SESSIONS,
+    TRENDS,
+    compute_progress,
+    progress_figure,
+    summary_lines,
+)
 
 DAY0 = date(2026, 3, 2)  # a Monday
 PRACTICE_DAYS = [*range(0, 6), *range(7, 21)]  # three weeks, day 6 missed: 20 sessions
@@ -46,6 +52,12 @@ def test_minutes_per_day_and_streaks() -> None:
     later = compute_progress(rows, today=DAY0 + timedelta(days=21))
     assert later.current_streak_days == 14 and later.minutes_per_day[-1] == 0.0
     assert compute_progress(rows, today=DAY0 + timedelta(days=22)).current_streak_days == 0
+
+
+def test_a_first_short_session_reads_as_one_session_not_zero_minutes() -> None:
+    lines = summary_lines(compute_progress([_row(DAY0, 0.2)], today=DAY0))
+    assert lines[0].startswith("1 session, 0.2 min practised from ")
+    assert lines[1] == "streak: 1 day now, longest 1 day"
 
 
 def test_baseline_is_the_first_sessions_of_the_whole_history() -> None:

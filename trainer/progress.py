@@ -146,15 +146,22 @@ def compute_progress(
     return Progress(shown, days, per_day, current, longest, baseline, latest)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 day``, ``2 days``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def summary_lines(progress: Progress) -> list[str]:
     """A few plain lines for the terminal: practice, streaks, each trend against baseline."""
     if not progress.sessions:
         return ["No sessions in this period yet."]
+    # Tenths while short: a first 20 s try is not "0 min".
+    minutes = f"{progress.total_minutes:.{1 if progress.total_minutes < 10 else 0}f}"
     lines = [
-        f"{len(progress.sessions)} sessions, {progress.total_minutes:.0f} min practised "
+        f"{_count(len(progress.sessions), 'session')}, {minutes} min practised "
         f"from {progress.days[0]:%d %b %Y} to {progress.days[-1]:%d %b %Y}",
-        f"streak: {progress.current_streak_days} days now, longest "
-        f"{progress.longest_streak_days} days",
+        f"streak: {_count(progress.current_streak_days, 'day')} now, longest "
+        f"{_count(progress.longest_streak_days, 'day')}",
     ]
     for column, title, unit, _ in TRENDS:
         base, now = progress.baseline[column], progress.latest[column]
