@@ -258,22 +258,24 @@ def test_help_examples_name_files_that_ship(capsys: pytest.CaptureFixture[str]) 
         assert (REPO / path).exists(), path
 
 
-def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path) -> None:
-    """The screen session keeps the session in the history as soon as it ends, and says so on
-    the summary screen; closing the terminal there (SIGHUP, then a kill) loses nothing. It
-    used to be added only when the summary screen was closed with q."""
+def _screen_session(
+    out: Path, minutes: str, until: bytes, then: signal.Signals, *extra: str
+) -> tuple[bytes, int | None]:
+    """Run ``breathwise live --device sim`` on its screen in a pseudo-terminal (100x30) until
+    ``until`` shows, then send the process group ``then``; the screen's bytes and the exit
+    code (None if it had to be killed)."""
     import fcntl
     import pty
     import select
     import struct
     import termios
 
-    from trainer.history import History
-
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     proc = subprocess.Popen(
-        _cli("live", "--device", "sim", "--minutes", "0.1", "--no-sound", "--out", str(tmp_path)),
+        _cli(
+            "live", "--device", "sim", "--minutes", minutes, "--no-sound", "--out", str(out), *extra
+        ),
         cwd=REPO,
         env={**os.environ, "TERM": "xterm-256color"},
         stdin=slave,
@@ -283,27 +285,62 @@ def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path
     )
     os.close(slave)
     screen = b""
+    code: int | None = None
     try:
         deadline = time.monotonic() + 60.0
-        while b"session over" not in screen and time.monotonic() < deadline:
+        while until not in screen and time.monotonic() < deadline:
             ready, _, _ = select.select([master], [], [], 0.5)
             if ready:
                 try:
                     screen += os.read(master, 65536)
                 except OSError:  # the child closed the terminal
                     break
-        assert b"session over" in screen, screen[-2000:]
-        assert b"saved to your history" in screen
-        os.killpg(proc.pid, signal.SIGHUP)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        assert until in screen, screen[-2000:]
+        os.killpg(proc.pid, then)
+        code = proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
         os.close(master)
-    (recording,) = tmp_path.glob("*.bwr")
+    return screen, code
+
+
+def _history_names() -> list[str]:
+    from trainer.history import History
+
     with History() as history:
-        assert [Path(row.path).name for row in history.list_sessions()] == [recording.name]
+        return [Path(row.path).name for row in history.list_sessions()]
+
+
+def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path) -> None:
+    """The screen session keeps the session in the history as soon as it ends, and says so on
+    the summary screen; closing the terminal there (SIGHUP) loses nothing and ends the
+    process. The history used to be written only when the summary was closed with q."""
+    screen, code = _screen_session(tmp_path, "0.1", b"session over", signal.SIGHUP)
+    assert b"saved to your history" in screen
+    assert code is not None  # it ended by itself, not by the test's kill
+    (recording,) = tmp_path.glob("*.bwr")
+    assert _history_names() == [recording.name]
+
+
+@pytest.mark.parametrize(
+    ("then", "mode"),
+    [(signal.SIGHUP, ()), (signal.SIGTERM, ()), (signal.SIGHUP, ("--headless",))],
+)
+def test_closing_the_terminal_mid_session_keeps_the_session(
+    tmp_path: Path, then: signal.Signals, mode: tuple[str, ...]
+) -> None:
+    """Hanging up (or being asked to end) halfway ends the session as a quit would, on the
+    screen or headless: the recording is closed with its summary and the session is in the
+    history."""
+    shows = b"breath " if mode else b"Breath rate"
+    _, code = _screen_session(tmp_path, "1", shows, then, *mode)
+    assert code == 0
+    (recording,) = tmp_path.glob("*.bwr")
+    read = read_recording(recording)
+    assert not read.truncated and read.summary is not None
+    assert read.summary["ended"] == "interrupted"
+    assert _history_names() == [recording.name]

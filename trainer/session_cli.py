@@ -88,11 +88,12 @@ def _minutes(minutes: float) -> float:
 def _run_with_signals(
     make: Callable[[], Awaitable[SessionResult]], stop: Callable[[str], None]
 ) -> SessionResult:
-    """Run a session; SIGINT/SIGTERM end it gracefully so the recording is closed properly."""
+    """Run a session; SIGINT, SIGTERM and SIGHUP (the terminal closed) end it gracefully so
+    the recording is closed properly."""
 
     async def main() -> SessionResult:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop, "interrupted")
         return await make()
@@ -328,7 +329,21 @@ def live(
             if app_ref:
                 app_ref[0].set_note(text)
 
+    def hang_up(reason: str) -> None:
+        # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM): end the
+        # session as if quit, so that it is closed, summarised and kept, then close the
+        # screen without waiting for a key nobody can press.
+        session.stop(reason)
+        if app_ref:
+            app_ref[0].close_when_over()
+
     async def run_session() -> SessionResult:
+        if app_ref:
+            # Headless runs under _run_with_signals; the screen's loop is Textual's own.
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, hang_up, "interrupted")
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop.
         source = await open_source(devices, session, seed=seed, pair=pair)
         audio: SessionSound | None = None
@@ -360,8 +375,11 @@ def live(
 
     if headless:
         result = _run_with_signals(run_session, session.stop)
-        print(format_summary(result.summary), flush=True)
-        _finish(result, _settle(result))
+        kept = _settle(result)
+        # After a hang-up there is no terminal to tell: what matters is kept already.
+        with contextlib.suppress(OSError):
+            print(format_summary(result.summary), flush=True)
+            _finish(result, kept)
         return
     app = BreathwiseApp(
         session,
@@ -378,8 +396,11 @@ def live(
     result_or_none = app.run()
     if result_or_none is None:
         raise UserError("the session ended without a result")
-    print(format_summary(result_or_none.summary))
-    _finish(result_or_none, settled[0] if settled else _settle(result_or_none))
+    kept = settled[0] if settled else _settle(result_or_none)
+    # After a hang-up there is no terminal to tell: what matters is kept already.
+    with contextlib.suppress(OSError):
+        print(format_summary(result_or_none.summary))
+        _finish(result_or_none, kept)
 
 
 def _finish(result: SessionResult, settled: _Settled) -> None:

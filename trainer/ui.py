@@ -293,6 +293,13 @@ class BreathwiseApp(App[SessionResult | None]):
             return None
         return max(0.0, self._duration_s - t_s)
 
+    def close_when_over(self) -> None:
+        """Close the screen as soon as the session is over, without holding its summary (the
+        terminal has gone away); at once if it is over already."""
+        self._hold_at_end = False
+        if self._finished:
+            self.exit(self.result)
+
     def add_end_note(self, text: str) -> None:
         """Say on the closing screen's status line what was kept (e.g. "saved to your
         history"), before "session over"."""
