@@ -103,6 +103,41 @@ def test_report_renders_to_png_and_pdf_with_every_axis_labelled(
     assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
 
 
+def _text_overlaps(analysis: SessionAnalysis) -> list[str]:
+    """Pairs of panel titles, legends and x labels of the report that overlap on the page."""
+    fig = report_figure(analysis)
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = []
+    for ax in fig.axes:
+        name = ax.get_title(loc="left") or "?"
+        parts = [("title", ax.title if ax.get_title() else None), ("title", ax._left_title)]
+        parts += [("legend", ax.get_legend()), ("x label", ax.xaxis.label)]
+        for kind, artist in parts:
+            if artist is None or not artist.get_visible():
+                continue
+            if kind != "legend" and not artist.get_text():  # type: ignore[attr-defined]
+                continue
+            boxes.append((f"{kind} of {name!r}", artist.get_window_extent(renderer)))
+    assert len(boxes) > 20
+    return [
+        f"{a_name} overlaps {b_name}"
+        for i, (a_name, a) in enumerate(boxes)
+        for b_name, b in boxes[i + 1 :]
+        if a.overlaps(b)
+    ]
+
+
+def test_report_titles_legends_and_axis_labels_do_not_overlap(
+    twenty_minutes: tuple[Path, SessionAnalysis],
+) -> None:
+    """Every panel's title, legend and x label is clear of every other's (a legend on the
+    title's line has to leave the title room; the "min" under a panel must not reach the
+    next panel's legend). On the simulated session and the real sample."""
+    assert _text_overlaps(twenty_minutes[1]) == []
+    assert _text_overlaps(analyse_recording(SAMPLE)) == []
+
+
 def test_report_without_a_belt_or_strap_says_so(tmp_path: Path) -> None:
     from trainer.importers import import_file
 

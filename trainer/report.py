@@ -359,9 +359,7 @@ def _zoom_window(analysis: SessionAnalysis) -> tuple[float, float]:
 
 def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:
     t0, t1 = window
-    ax.set_title(
-        f"A closer look ({t0 / 60:.1f}–{t1 / 60:.1f} min): detected inhales and exhales", loc="left"
-    )
+    ax.set_title(f"A closer look, {t0 / 60:.1f}–{t1 / 60:.1f} min", loc="left")
     mask = (analysis.pacer_t_s >= t0) & (analysis.pacer_t_s <= t1)
     if np.any(np.isfinite(analysis.pacer_fill[mask])):
         ax.plot(
@@ -410,7 +408,8 @@ def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, fl
     ax.set_xlim(0.0, t1 - t0)
     ax.set_ylim(-0.25, 1.35)
     ax.set_ylabel("fill (0–1)")
-    _legend(ax, loc="upper right", ncols=4, frameon=False)
+    # On the title's line, as in the other panels: inside, it covered the breath peaks.
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=4, frameon=False)
     ax.tick_params(labelbottom=False)
 
 
@@ -433,7 +432,7 @@ def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]
     beats = (heart.nn_t_s >= t0) & (heart.nn_t_s <= t1)
     ax.set_xlim(0.0, t1 - t0)
     ax.set_xlabel("seconds into the window")
-    ax.set_ylabel("heart rate (bpm)")
+    ax.set_ylabel("heart rate (bpm),\nbeat by beat")
     if not np.any(beats):
         _no_data(ax, "no heart beats in this window")
         return
@@ -452,13 +451,12 @@ def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]
         ms=2.2,
         lw=1.0,
         color=COLORS["hr"],
-        label="beat-by-beat heart rate (artifact-corrected)",
     )
+    # No legend: the one line is named by the axis labels (a legend sat on the curve).
     ax.set_title(
         "…and your heart: it speeds up as you breathe in and slows as you breathe out (RSA)",
         loc="left",
     )
-    _legend(ax, loc="upper right", frameon=False)
 
 
 def _breath_series(analysis: SessionAnalysis) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -708,7 +706,7 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         right=0.93,
         top=0.975,
         bottom=0.035,
-        hspace=0.62,
+        hspace=0.72,
         wspace=0.2,
     )
     _headline(fig, fig.add_subplot(grid[0, :]), analysis)
