@@ -296,6 +296,11 @@ def _screen_session(
                 except OSError:  # the child closed the terminal
                     break
         assert until in screen, screen[-2000:]
+        if then == signal.SIGHUP:
+            # A terminal that hangs up is gone: its master side closes, and the kernel sends
+            # the session SIGHUP; nothing reads what the process still writes.
+            os.close(master)
+            master = -1
         os.killpg(proc.pid, then)
         code = proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
@@ -304,7 +309,8 @@ def _screen_session(
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
-        os.close(master)
+        if master >= 0:
+            os.close(master)
     return screen, code
 
 

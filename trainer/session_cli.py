@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -62,6 +65,12 @@ def _sound_follows_pauses(
                 audio.retime([clock.session_s(c) for c in program_cues], end_ns / NS_PER_S)
 
     return listen
+
+
+HANGUP_KEEP_S = 10.0
+"""After SIGHUP or SIGTERM, the longest wait for the session to be closed and kept, s."""
+HANGUP_GRACE_S = 5.0
+"""After SIGTERM, the time the screen has to restore the terminal and exit by itself, s."""
 
 
 def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
@@ -329,21 +338,33 @@ def live(
             if app_ref:
                 app_ref[0].set_note(text)
 
-    def hang_up(reason: str) -> None:
+    kept_event = threading.Event()
+
+    def exit_when_kept(gone: bool) -> None:
+        # Textual's shutdown can block for ever writing to a terminal that has gone away
+        # (seen when tmux is killed): once the session is kept, end the process, at once if
+        # the terminal is gone, else after Textual has had time to restore it.
+        kept_event.wait(timeout=HANGUP_KEEP_S)
+        if not gone:
+            time.sleep(HANGUP_GRACE_S)
+        os._exit(0)
+
+    def hang_up(gone: bool) -> None:
         # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM): end the
         # session as if quit, so that it is closed, summarised and kept, then close the
         # screen without waiting for a key nobody can press.
-        session.stop(reason)
+        session.stop("interrupted")
         if app_ref:
             app_ref[0].close_when_over()
+        threading.Thread(target=exit_when_kept, args=(gone,), daemon=True).start()
 
     async def run_session() -> SessionResult:
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGHUP, signal.SIGTERM):
+            for sig, gone in ((signal.SIGHUP, True), (signal.SIGTERM, False)):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, hang_up, "interrupted")
+                    loop.add_signal_handler(sig, hang_up, gone)
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop.
         source = await open_source(devices, session, seed=seed, pair=pair)
         audio: SessionSound | None = None
@@ -369,6 +390,7 @@ def live(
             # Kept now, not when the summary screen is closed (see _settle).
             kept = await asyncio.to_thread(_settle, result)
             settled.append(kept)
+            kept_event.set()
             if kept.status:
                 app_ref[0].add_end_note(kept.status)
         return result
