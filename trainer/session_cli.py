@@ -67,6 +67,8 @@ def _sound_follows_pauses(
     return listen
 
 
+_SIGHUP = tuple(s for s in (getattr(signal, "SIGHUP", None),) if s is not None)
+"""SIGHUP where the system has it (not on Windows)."""
 HANGUP_KEEP_S = 10.0
 """After SIGHUP or SIGTERM, the longest wait for the session to be closed and kept, s."""
 HANGUP_GRACE_S = 5.0
@@ -102,7 +104,7 @@ def _run_with_signals(
 
     async def main() -> SessionResult:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, *_SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop, "interrupted")
         return await make()
@@ -362,7 +364,8 @@ def live(
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
             loop = asyncio.get_running_loop()
-            for sig, gone in ((signal.SIGHUP, True), (signal.SIGTERM, False)):
+            ends = [(sig, True) for sig in _SIGHUP] + [(signal.SIGTERM, False)]
+            for sig, gone in ends:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, hang_up, gone)
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop.
