@@ -120,6 +120,10 @@ class PersonModel:
         Amplitude of the slow baseline drift (posture, strap tension), newtons.
     hr_wander_bpm : float
         Amplitude of slow heart-rate wander (0.01-0.06 Hz), beats/min.
+    mayer_bpm : float
+        Amplitude of the Mayer wave, the baroreflex's own ~0.1 Hz heart-rate oscillation
+        (two close components within 0.085-0.115 Hz, so it waxes and wanes), beats/min.
+        0 by default; a resting adult shows some 1-3 (Julien 2006).
     rr_jitter_ms : float
         Standard deviation of beat-time jitter, milliseconds.
     ectopic_per_min : float
@@ -161,6 +165,7 @@ class PersonModel:
     belt_noise_n: float = 0.01
     belt_drift_n: float = 0.15
     hr_wander_bpm: float = 2.0
+    mayer_bpm: float = 0.0
     rr_jitter_ms: float = 4.0
     ectopic_per_min: float = 0.4
     ectopic_premature: float = 0.65
@@ -300,13 +305,18 @@ class SimulatedSensor:
         self.belt = bool(belt)
         self.info = describe(person, belt=self.belt)
 
-        streams = np.random.SeedSequence(person.seed).spawn(4)
+        # A fifth stream for the Mayer wave leaves the first four (and every earlier
+        # simulated session) as they were.
+        streams = np.random.SeedSequence(person.seed).spawn(5)
         self._rng_breath = np.random.default_rng(streams[0])
         self._rng_belt = np.random.default_rng(streams[1])
         self._rng_heart = np.random.default_rng(streams[2])
         rng_static = np.random.default_rng(streams[3])
         self._drift = _slow_waves(rng_static, person.belt_drift_n, 0.002, 0.01)
         self._wander = _slow_waves(rng_static, person.hr_wander_bpm, 0.01, 0.06)
+        self._mayer = _slow_waves(
+            np.random.default_rng(streams[4]), person.mayer_bpm, 0.085, 0.115, n=2
+        )
         self._belt_counter0 = int(rng_static.integers(0, 256))
         self._ipfm_phase = float(rng_static.uniform(0.0, 1.0))
 
@@ -559,6 +569,8 @@ class SimulatedSensor:
         n0 = self._heart_n
         t: Array = np.arange(n0, n0 + m, dtype=np.float64) * self._dt_s
         hr = p.base_hr_bpm + _eval_waves(self._wander, t) + self._mod_tail[self._lead_n :]
+        if p.mayer_bpm > 0.0:
+            hr += _eval_waves(self._mayer, t)
         np.clip(hr, _HR_MIN_BPM, _HR_MAX_BPM, out=hr)
         self._mod_tail = self._mod_tail[m:]
         self._heart_n = n0 + m

@@ -15,6 +15,8 @@ from analysis.beats import Beat
 from analysis.breath import detect_breaths
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
+    GOOD_QUALITY,
+    USABLE_QUALITY,
     RRBreathEstimate,
     RRBreathTracker,
     estimate_breathing_from_rr,
@@ -96,6 +98,56 @@ def test_white_heart_rate_gives_low_quality() -> None:
     t = np.cumsum(rr) / 1000
     est = estimate_breathing_from_rr(t, rr)
     assert np.median([e.quality for e in est]) < 0.2
+
+
+def _two_rhythms(second_bpm: float) -> list[RRBreathEstimate]:
+    """Heart rate 70 bpm with a 0.1 Hz swing of 6 bpm (peak to trough) and a 0.25 Hz one
+    (15 breaths/min) of ``second_bpm``, beat by beat."""
+    t, beats = 0.0, []
+    while t < 300.0:
+        hr = 70.0 + 3.0 * math.sin(2 * math.pi * 0.1 * t)
+        hr += 0.5 * second_bpm * math.sin(2 * math.pi * 0.25 * t)
+        t += 60.0 / hr
+        beats.append(t)
+    times = np.array(beats)
+    return estimate_breathing_from_rr(times[1:], np.diff(times) * 1000.0)
+
+
+def test_two_rhythms_of_equal_strength_are_unclear() -> None:
+    """Alone, the 0.1 Hz rhythm is read with a good quality; beside a 15/min one of about the
+    same whitened power (a Mayer wave beside fast breathing) no estimate is usable, whichever
+    of the two it picks."""
+    alone = _two_rhythms(0.0)
+    assert all(abs(e.rate_bpm - 6.0) < 0.2 for e in alone)
+    assert np.median([e.quality for e in alone]) > GOOD_QUALITY
+    # Whitened by f^3, a swing of about 6 x (0.1 / 0.25)^1.5 = 1.5 bpm at 0.25 Hz is level
+    # with the 0.1 Hz one (1.75 as the beats sample them): either side of it, whichever wins
+    # is unusable.
+    for second_bpm in (1.65, 1.7, 1.75, 1.8, 1.85):
+        assert max(e.quality for e in _two_rhythms(second_bpm)) < USABLE_QUALITY, second_bpm
+    # Well apart, the stronger one is read with a good quality again.
+    assert min(e.quality for e in _two_rhythms(3.0)) > GOOD_QUALITY
+    assert all(abs(e.rate_bpm - 15.0) < 0.2 for e in _two_rhythms(3.0))
+
+
+@pytest.mark.parametrize("natural_bpm", [10.0, 15.0, 18.0])
+def test_a_resting_mayer_wave_is_not_taken_for_breathing(natural_bpm: float) -> None:
+    """Own breathing at 10-18/min beside a Mayer wave of 3 beats/min amplitude (the upper end
+    at rest): every simulated person's session rate is within 0.5/min of their breathing, and
+    no estimate 2/min or more off has the quality the coach judges a pace with."""
+    from trainer.pipeline import PACE_MIN_QUALITY
+
+    for person_seed in range(4):
+        person = PersonModel(seed=person_seed, natural_rate_bpm=natural_bpm, mayer_bpm=3.0)
+        sim = SimulatedSensor(person, None, start_mono_ns=0, start_wall_ns=0)
+        sim.packets_until(round(300e9))
+        beats = np.array(sim.truth_beats_s)
+        beats = beats[beats < 300.0]
+        nn = correct_rr(np.diff(beats) * 1000.0).nn_ms
+        est = estimate_breathing_from_rr(beats[0] + np.cumsum(nn) / 1000.0, nn)
+        assert session_rate_bpm(est) == pytest.approx(natural_bpm, abs=0.5)
+        off = [e for e in est if abs(e.rate_bpm - natural_bpm) >= 2.0]
+        assert all(e.quality < PACE_MIN_QUALITY for e in off), off
 
 
 def test_cycles_count_breaths() -> None:
