@@ -294,8 +294,9 @@ class BreathwiseApp(App[SessionResult | None]):
         return max(0.0, self._duration_s - t_s)
 
     def close_when_over(self) -> None:
-        """Close the screen as soon as the session is over, without holding its summary (the
-        terminal has gone away); at once if it is over already."""
+        """Close the screen as soon as the session is over, without holding its summary for a
+        key (the terminal has gone away, or the process is asked to end); at once if it is
+        over already."""
         self._hold_at_end = False
         if self._finished:
             self.exit(self.result)
@@ -320,9 +321,9 @@ class BreathwiseApp(App[SessionResult | None]):
             return
         summary = format_summary(self.result.summary) if self.result else ""
         cue = self.query_one("#cue", Static)
-        # Room for every line as the panel wraps it (its border and padding take 4 columns),
-        # so the end of a long summary line is not cut off.
-        frame = 0 if self.screen.has_class("-short") else 2  # the border, when it has one
+        # Room for every line as the panel wraps it (its padding takes 2 columns, its border
+        # 2 more where it has one), so the end of a long summary line is not cut off.
+        frame = 0 if self.screen.has_class("-short") else 2
         columns = max(20, cue.size.width - 2 - frame)
         rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in summary.splitlines())
         cue.styles.height = rows + frame
