@@ -221,3 +221,22 @@ def test_an_hour_at_100_hz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     np.savetxt(f, x, fmt="%.5f")
     out = json.loads(call([str(f), "--fs", "100"], capsys))
     assert len(out["breaths"]) == pytest.approx(720, abs=3)
+
+
+def test_a_decimal_comma_table_reads_as_the_same_waveform(tmp_path: Path) -> None:
+    """Columns split by ';' or tabs with 1,234 for 1.234, as a European-locale spreadsheet
+    writes them: the same samples as the file with points."""
+    x = np.round(belt_signal(), 4)
+    points = tmp_path / "points.csv"
+    points.write_text("t,rsp\n" + "\n".join(f"{i / 25:.2f},{v:.4f}" for i, v in enumerate(x)))
+    expected = breaths_cli.read_waveform(points, "rsp")
+    for sep in (";", "\t"):
+        commas = tmp_path / "commas.csv"
+        rows = (f"{i / 25:.2f}{sep}{v:.4f}".replace(".", ",") for i, v in enumerate(x))
+        commas.write_text(f"t{sep}rsp\n" + "\n".join(rows))
+        assert np.array_equal(breaths_cli.read_waveform(commas, "rsp"), expected)
+        # Without a header the first row is still numbers, not names (a trailing separator
+        # too).
+        rows = (f"{i / 25:.2f}{sep}{v:.4f}{sep}".replace(".", ",") for i, v in enumerate(x))
+        commas.write_text("\n".join(rows))
+        assert np.array_equal(breaths_cli.read_waveform(commas, "2"), expected)

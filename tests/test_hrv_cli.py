@@ -151,3 +151,17 @@ def test_real_polar_session_file(capsys: pytest.CaptureFixture[str]) -> None:
     # A session with frequent PVCs: most intervals touch one, and the output says so.
     assert out["metrics"]["artifacts"]["artifact_pct"] > 40
     assert any("artifacts" in w for w in out["warnings"])
+
+
+def test_a_decimal_comma_table_reads_as_the_same_intervals(tmp_path: Path) -> None:
+    """A spreadsheet in a European locale: columns split by ';' (or tabs), 806,5 for 806.5."""
+    rr = np.round(rr_series(), 1)
+    points = write(tmp_path / "points.txt", "\n".join(f"{v:.1f}" for v in rr))
+    for sep in (";", "\t"):
+        rows = "\n".join(f"{i}{sep}{v:.1f}".replace(".", ",") for i, v in enumerate(rr))
+        commas = write(tmp_path / "commas.csv", f"beat{sep}rr_ms\n{rows}\n")
+        assert hrv_cli.read_rr_file(commas) == pytest.approx(hrv_cli.read_rr_file(points))
+    # One column with a comma cannot be told from two columns: the error says what to do.
+    single = write(tmp_path / "single.txt", "\n".join(f"{v:.1f}".replace(".", ",") for v in rr))
+    with pytest.raises(UserError, match=r"806,5 for 806\.5\? write a point"):
+        hrv_cli.read_rr_file(single)

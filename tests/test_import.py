@@ -92,8 +92,9 @@ def test_empty_and_binary_files_are_refused(tmp_path: Path) -> None:
         import_file(binary, "rr")
 
 
-def _logger_csv(path: Path, *, n_acc: int = 500) -> np.ndarray:
-    """A Polar Sensor Logger style ACC export: ';', ISO phone time, X/Y/Z in mg (50 Hz)."""
+def _logger_csv(path: Path, *, n_acc: int = 500, decimal_comma: bool = False) -> np.ndarray:
+    """A Polar Sensor Logger style ACC export: ';', ISO phone time, X/Y/Z in mg (50 Hz);
+    with ``decimal_comma``, values as a European-locale spreadsheet writes them (1000,0)."""
     rng = np.random.default_rng(2)
     acc: np.ndarray = np.round(rng.normal(0, 200, (n_acc, 3)) + np.array([0.0, 0.0, 1000.0]))
     with path.open("w", newline="") as handle:
@@ -101,12 +102,14 @@ def _logger_csv(path: Path, *, n_acc: int = 500) -> np.ndarray:
         writer.writerow(["Phone timestamp", "sensor timestamp [ns]", "X [mg]", "Y [mg]", "Z [mg]"])
         for k, row in enumerate(acc):
             t = np.datetime64("2026-01-01T07:00:00.000") + np.timedelta64(20 * k, "ms")
-            writer.writerow([str(t), "", *(f"{v:g}" for v in row)])
+            cells = (f"{v:.1f}".replace(".", ",") if decimal_comma else f"{v:g}" for v in row)
+            writer.writerow([str(t), "", *cells])
     return acc
 
 
-def test_a_polar_acc_export_becomes_pmd_frames(tmp_path: Path) -> None:
-    acc = _logger_csv(tmp_path / "acc.csv")
+@pytest.mark.parametrize("decimal_comma", [False, True])
+def test_a_polar_acc_export_becomes_pmd_frames(tmp_path: Path, decimal_comma: bool) -> None:
+    acc = _logger_csv(tmp_path / "acc.csv", decimal_comma=decimal_comma)
     out = import_file(tmp_path / "acc.csv", "auto", tmp_path / "acc.bwr")
     recording = read_recording(out)
     assert recording.header.source.streams["pmd"]["acc"]["fs_hz"] == pytest.approx(50.0)

@@ -37,6 +37,7 @@ from analysis.rr_breath import (
     rr_breath_cycles,
     session_rate_bpm,
 )
+from trainer.decimal_comma import decimal_points, delimiter_of
 from trainer.errors import BadArgument, UserError
 from trainer.hrv_cli import read_rr_file
 
@@ -159,7 +160,8 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
 
     Layout: optional ``#`` comment lines and blank lines anywhere; an optional header row
     (any non-numeric cell makes the first row a header); cells separated by commas,
-    semicolons, tabs or whitespace; gzip-compressed files are read too.
+    semicolons, tabs or whitespace (with semicolons or tabs, 1,5 reads as 1.5: a European
+    spreadsheet's decimal comma); gzip-compressed files are read too.
 
     Parameters
     ----------
@@ -193,11 +195,14 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     if not numbered:
         raise UserError(f"{path}: empty file (no samples)")
     first_no, first = numbered[0]
-    delimiter = next((d for d in (",", ";", "\t") if d in first), None)
+    delimiter = delimiter_of(first)
+    if delimiter != "," and "," in text:
+        numbered = [(no, decimal_points(line, delimiter)) for no, line in numbered]
+        first = numbered[0][1]
     cells = _split(first, delimiter)
     names: list[str] | None = None
     body = numbered
-    if not all(_is_number(c) for c in cells):
+    if not all(_is_number(c) for c in cells if c):  # a trailing separator leaves "" at the end
         names = cells
         body = numbered[1:]
     cols = _pick_columns(path, first_no, names, len(cells), column, acc)

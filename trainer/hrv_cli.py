@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from analysis.hrv_report import analyse_rr
+from trainer.decimal_comma import decimal_points, delimiter_of
 from trainer.errors import BadArgument, UserError
 
 __all__ = ["MAX_RR_MS", "MIN_RR_MS", "hrv", "read_rr_file"]
@@ -49,7 +50,8 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
     """Read RR intervals (ms) from a text file: one per line, or one column of a table.
 
     Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
-    semicolon, tab or space separated) whose header names the RR column (``rr_ms``, ``rr``,
+    semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
+    European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
     ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds), or with a single
     column. Blank lines, lines starting with ``#`` and empty or ``nan`` cells (a table with one
     row per sample and an RR only on beat rows) are skipped.
@@ -108,7 +110,9 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
         raise UserError(f"{path}: no RR intervals (the file is empty)")
 
     first_no, first = lines[0]
-    delimiter = next((d for d in (",", ";", "\t") if d in first), None)
+    delimiter = delimiter_of(first)
+    lines = [(no, decimal_points(line, delimiter)) for no, line in lines]
+    first = lines[0][1]
     cells = _split(first, delimiter)
     column = 0
     scale = 1000.0 if unit == "s" else 1.0
@@ -129,8 +133,9 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
             )
         body = lines[1:]
     elif len(cells) > 1:
+        comma = " (806,5 for 806.5? write a point)" if delimiter == "," else ""
         raise UserError(
-            f"{path}:{first_no}: {len(cells)} columns and no header; "
+            f"{path}:{first_no}: {len(cells)} columns and no header{comma}; "
             "give one interval per line or a header naming the rr_ms column"
         )
 

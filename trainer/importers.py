@@ -41,6 +41,7 @@ from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement, rr
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SourceInfo
+from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.pipeline import NS_PER_S
 from trainer.recording import SUFFIX, Header, Item, PacerChange, write_recording
@@ -239,7 +240,7 @@ def parse_polar_csv(path: Path) -> PolarTable:
     text = _read_text(path)
     head = text[:4096]
     delimiter = max((";", "\t", ","), key=lambda d: head.splitlines()[0].count(d) if head else 0)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
