@@ -29,9 +29,10 @@ Every ``step_s`` (5 s, on an absolute grid of beat-clock time) once beats cover 
    coherence-style peak ratio, McCraty et al. 2006), times ``min(1, rsa_bpm / 2)`` (below 2
    beats/min of swing the rhythm is hard to tell from beat jitter), times the share of the
    window covered by beats, times a rival factor: when another peak more than 0.04 Hz away
-   reaches ``RIVAL_LEVEL`` (half) of the chosen one's whitened power, the quality falls
-   linearly to 0 as the two draw level (which of two equal rhythms is the breathing cannot
-   be told).
+   (and not at twice, three times or half the chosen frequency: the breathing's own
+   overtones) reaches ``RIVAL_LEVEL`` (half) of the chosen one's whitened power, the quality
+   falls linearly to 0 as the two draw level (which of two equal rhythms is the breathing
+   cannot be told).
 
 Raw RR input (``correct_artifacts=True``)
 ----------------------------------------
@@ -67,8 +68,9 @@ Limits (documented, see ``docs/validation/breathing.md``)
   10-18/min on their own (6 people x 5 min each, ``PersonModel.mayer_bpm``): with a Mayer
   wave of 3 beats/min amplitude (the upper end at rest) 0-4 of about 280 estimates per rate
   were more than 2/min off, none of them with a quality of 0.35 or more; with 5 beats/min
-  (larger than at rest) 19-34 % were, and 10-48 of about 280 per rate kept a quality of 0.35
-  or more (38-81 before the rival factor of step 4).
+  (larger than at rest) 19-34 % were, and 10-57 of about 280 per rate kept a quality of 0.35
+  or more (38-81 without the rival factor of step 4). A breath at exactly twice the Mayer
+  wave's frequency cannot be told from its overtone.
 * Phase: heart rate leads lung volume by up to a second at slow rates and by more at fast
   rates (the baroreflex delay); the phase is the heart-rate oscillation's, not the lungs'.
 * The exhale:inhale ratio cannot be measured from RSA (the heart-rate wave is smoothed by the
@@ -114,13 +116,17 @@ no rate for it."""
 
 _WEIGHT_EXP = 3.0
 RIVAL_LEVEL = 0.5
-"""Quality starts to fall when another spectral peak reaches this share of the chosen one's
-whitened power, and reaches 0 when the two are level. Measured on the simulated person (64 s
-windows, 5 min each): paced 4.5-7/min the strongest other peak is 0.19 of the breathing one
-(median; 90th percentile 0.25, highest 0.53); breathing 12-15/min beside a Mayer wave of 3-5
-bpm, the windows that took the Mayer wave for breathing had a rival of 0.72-0.84 (median)."""
+"""Quality starts to fall when another spectral peak (not an overtone of the chosen one)
+reaches this share of the chosen one's whitened power, and reaches 0 when the two are level.
+Measured on the simulated person (64 s windows, 5 min each): paced 4.5-7/min, the strongest
+other peak is 0.06 of the breathing one at out:in 2 (median; 90th percentile 0.19, highest
+0.58) and 0.21 at out:in 4 (0.43, 0.83); breathing 12-15/min beside a Mayer wave of 3-5 bpm,
+the windows that took the Mayer wave for breathing had a rival of 0.63-0.77 (median)."""
 RIVAL_GAP_HZ = 0.04
 """Another peak counts as a rival only this far from the chosen one, Hz."""
+HARMONIC_TOL_HZ = 0.02
+"""...and this far from twice, three times and half the chosen frequency, Hz (64 s windows
+resolve 0.016 Hz)."""
 SCREEN_JUMP = 0.2
 """A window is corrected only if an interval differs from the one before by more than this
 fraction (``correct_artifacts``; the 20 % rule of Kamath & Fallen 1995 as a screen)."""
@@ -405,7 +411,14 @@ def _rival_ratio(power: FloatArray, freqs: FloatArray, sel: NDArray[np.intp], j:
     """
     band = power[sel]
     top = np.r_[False, (band[1:-1] >= band[:-2]) & (band[1:-1] >= band[2:]), False]
-    far = np.abs(freqs[sel] - freqs[j]) > RIVAL_GAP_HZ
+    f = freqs[sel]
+    f0 = freqs[j]
+    far = np.abs(f - f0) > RIVAL_GAP_HZ
+    # The breathing's own overtones (an uneven in/out breath puts power at 2f and 3f, which
+    # the f^3 whitening lifts 8 and 27 times) and the f/2 a chosen overtone would have are
+    # the same rhythm, not a rival.
+    for k in (0.5, 2.0, 3.0):
+        far &= np.abs(f - k * f0) > HARMONIC_TOL_HZ
     others = band[top & far]
     return float(others.max() / power[j]) if others.size and power[j] > 0 else 0.0
 

@@ -100,13 +100,13 @@ def test_white_heart_rate_gives_low_quality() -> None:
     assert np.median([e.quality for e in est]) < 0.2
 
 
-def _two_rhythms(second_bpm: float) -> list[RRBreathEstimate]:
-    """Heart rate 70 bpm with a 0.1 Hz swing of 6 bpm (peak to trough) and a 0.25 Hz one
-    (15 breaths/min) of ``second_bpm``, beat by beat."""
+def _two_rhythms(second_bpm: float, second_hz: float = 0.25) -> list[RRBreathEstimate]:
+    """Heart rate 70 bpm with a 0.1 Hz swing of 6 bpm (peak to trough) and a ``second_hz``
+    one (15 breaths/min by default) of ``second_bpm``, beat by beat."""
     t, beats = 0.0, []
     while t < 300.0:
         hr = 70.0 + 3.0 * math.sin(2 * math.pi * 0.1 * t)
-        hr += 0.5 * second_bpm * math.sin(2 * math.pi * 0.25 * t)
+        hr += 0.5 * second_bpm * math.sin(2 * math.pi * second_hz * t)
         t += 60.0 / hr
         beats.append(t)
     times = np.array(beats)
@@ -128,6 +128,11 @@ def test_two_rhythms_of_equal_strength_are_unclear() -> None:
     # Well apart, the stronger one is read with a good quality again.
     assert min(e.quality for e in _two_rhythms(3.0)) > GOOD_QUALITY
     assert all(abs(e.rate_bpm - 15.0) < 0.2 for e in _two_rhythms(3.0))
+    # At twice the frequency the second one is the first one's overtone (an uneven breath):
+    # not a rival, however strong, and the rate stays the fundamental's.
+    overtone = _two_rhythms(2.0, second_hz=0.2)  # nearly level after whitening
+    assert all(abs(e.rate_bpm - 6.0) < 0.2 for e in overtone)
+    assert min(e.quality for e in overtone) > GOOD_QUALITY  # 0.18 if it counted as a rival
 
 
 @pytest.mark.parametrize("natural_bpm", [10.0, 15.0, 18.0])
