@@ -350,3 +350,42 @@ def test_closing_the_terminal_mid_session_keeps_the_session(
     assert not read.truncated and read.summary is not None
     assert read.summary["ended"] == "interrupted"
     assert _history_names() == [recording.name]
+
+
+def test_under_nohup_a_hang_up_does_not_end_the_session(tmp_path: Path) -> None:
+    """``nohup breathwise live --headless ... &``: SIGHUP is ignored when the session starts,
+    so closing the terminal must not end it."""
+
+    def like_nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    proc = subprocess.Popen(
+        _cli(
+            "live",
+            "--device",
+            "sim",
+            "--minutes",
+            "0.15",
+            "--headless",
+            "--no-sound",
+            "--out",
+            str(tmp_path),
+        ),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=like_nohup,
+    )
+    try:
+        deadline = time.monotonic() + 30.0
+        while not list(tmp_path.glob("*.bwr")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    (recording,) = tmp_path.glob("*.bwr")
+    summary = read_recording(recording).summary
+    assert summary is not None and summary["ended"] == "completed"

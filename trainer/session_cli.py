@@ -67,12 +67,18 @@ def _sound_follows_pauses(
     return listen
 
 
-_SIGHUP = tuple(s for s in (getattr(signal, "SIGHUP", None),) if s is not None)
-"""SIGHUP where the system has it (not on Windows)."""
-HANGUP_KEEP_S = 10.0
-"""After SIGHUP or SIGTERM, the longest wait for the session to be closed and kept, s."""
-HANGUP_GRACE_S = 5.0
-"""After SIGTERM, the time the screen has to restore the terminal and exit by itself, s."""
+HANGUP_GRACE_S = 3.0
+"""After SIGHUP or SIGTERM, once the session is kept, the time the screen has to restore the
+terminal and exit by itself, s."""
+
+
+def _hangup_signals() -> tuple[signal.Signals, ...]:
+    """SIGHUP, where the system has it (not on Windows) and it is not ignored: under
+    ``nohup`` the session must run on when the terminal closes."""
+    sighup = getattr(signal, "SIGHUP", None)
+    if sighup is None or signal.getsignal(sighup) is signal.SIG_IGN:
+        return ()
+    return (sighup,)
 
 
 def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
@@ -104,7 +110,7 @@ def _run_with_signals(
 
     async def main() -> SessionResult:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM, *_SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, *_hangup_signals()):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop, "interrupted")
         return await make()
@@ -119,6 +125,8 @@ class _Settled:
 
     lines: tuple[str, ...]
     status: str
+    failed: bool
+    """The session ended on an error (the process exits with 1)."""
 
 
 def _settle(result: SessionResult) -> _Settled:
@@ -146,7 +154,7 @@ def _settle(result: SessionResult) -> _Settled:
             # The recording is safe either way; the history can be rebuilt with 'history --add'.
             lines.append(f"note: not added to the history: {problem}")
             status.append("recording saved, not added to the history")
-    return _Settled(tuple(lines), "  ·  ".join(status))
+    return _Settled(tuple(lines), "  ·  ".join(status), bool(result.error))
 
 
 def _add_to_history(path: Path) -> str | None:
@@ -324,6 +332,7 @@ def live(
     notify: Callable[[str], None] | None = None
     app_ref: list[BreathwiseApp] = []
     settled: list[_Settled] = []
+    ended: list[SessionResult] = []
     if not headless:
         from trainer.ui import BreathwiseApp
 
@@ -342,32 +351,32 @@ def live(
 
     kept_event = threading.Event()
 
-    def exit_when_kept(gone: bool) -> None:
+    def exit_when_kept() -> None:
         # Textual's shutdown can block for ever writing to a terminal that has gone away
-        # (seen when tmux is killed): once the session is kept, end the process, at once if
-        # the terminal is gone, else after Textual has had time to restore it.
-        kept_event.wait(timeout=HANGUP_KEEP_S)
-        if not gone:
-            time.sleep(HANGUP_GRACE_S)
-        os._exit(0)
+        # (seen when tmux is killed). Once the session is closed and kept (however long the
+        # sensors take to let go), the screen has a few seconds to restore the terminal and
+        # exit by itself; if it has not, the process ends here, with the session's status.
+        kept_event.wait()
+        time.sleep(HANGUP_GRACE_S)
+        failed = bool(settled and settled[0].failed)
+        os._exit(1 if failed else 0)
 
-    def hang_up(gone: bool) -> None:
+    def hang_up() -> None:
         # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM): end the
         # session as if quit, so that it is closed, summarised and kept, then close the
         # screen without waiting for a key nobody can press.
         session.stop("interrupted")
         if app_ref:
             app_ref[0].close_when_over()
-        threading.Thread(target=exit_when_kept, args=(gone,), daemon=True).start()
+        threading.Thread(target=exit_when_kept, daemon=True).start()
 
     async def run_session() -> SessionResult:
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
             loop = asyncio.get_running_loop()
-            ends = [(sig, True) for sig in _SIGHUP] + [(signal.SIGTERM, False)]
-            for sig, gone in ends:
+            for sig in (*_hangup_signals(), signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, hang_up, gone)
+                    loop.add_signal_handler(sig, hang_up)
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop.
         source = await open_source(devices, session, seed=seed, pair=pair)
         audio: SessionSound | None = None
@@ -389,6 +398,7 @@ def live(
             if audio is not None:
                 completed = result is not None and result.summary.get("ended") == "completed"
                 await asyncio.to_thread(audio.stop, completed=completed)
+        ended.append(result)
         if app_ref:
             # Kept now, not when the summary screen is closed (see _settle).
             kept = await asyncio.to_thread(_settle, result)
@@ -419,6 +429,9 @@ def live(
     )
     app_ref.append(app)
     result_or_none = app.run()
+    if result_or_none is None and ended:
+        # The screen went down on its own (its terminal gone) after the session ended.
+        result_or_none = ended[0]
     if result_or_none is None:
         raise UserError("the session ended without a result")
     kept = settled[0] if settled else _settle(result_or_none)
