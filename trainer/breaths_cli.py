@@ -37,7 +37,7 @@ from analysis.rr_breath import (
     rr_breath_cycles,
     session_rate_bpm,
 )
-from trainer.decimal_comma import decimal_points, delimiter_of
+from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
 from trainer.hrv_cli import read_rr_file
 
@@ -196,9 +196,8 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         raise UserError(f"{path}: empty file (no samples)")
     first_no, first = numbered[0]
     delimiter = delimiter_of(first)
-    if delimiter != "," and "," in text:
-        numbered = [(no, decimal_points(line, delimiter)) for no, line in numbered]
-        first = numbered[0][1]
+    numbered = decimal_points_in_rows(numbered, delimiter)
+    first = numbered[0][1]
     cells = _split(first, delimiter)
     names: list[str] | None = None
     body = numbered

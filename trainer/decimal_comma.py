@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["decimal_points", "delimiter_of"]
+__all__ = ["decimal_points", "decimal_points_in_rows", "delimiter_of"]
 
-_DECIMAL_COMMA = re.compile(r"(?<![\w.,])([+-]?\d+),(\d+)(?![\w.,])")
+_DECIMAL_COMMA = re.compile(r"(?<![\w.,])([+-]?\d+),(\d+)((?:[eE][+-]?\d+)?)(?![\w.,])")
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}")
+"""The integer part of a number that could be a thousands group (1,012 or 12,345)."""
+_DECIMAL_POINT = re.compile(r"(?<![\w.:,-])[+-]?\d+\.\d+(?:[eE][+-]?\d+)?(?![\w.:,])")
+"""A number written with a decimal point (not the fraction of a time, 07:00:00.000, nor a
+date, 01.01.2026)."""
 
 
 def delimiter_of(first_line: str) -> str | None:
@@ -18,15 +23,42 @@ def delimiter_of(first_line: str) -> str | None:
 
 
 def decimal_points(text: str, delimiter: str | None) -> str:
-    """``text`` with every decimal comma written as a point, unless commas separate columns.
+    """``text`` with every decimal comma written as a point, where the comma must be one.
+
+    Only in a table separated by semicolons or tabs that has no decimal point anywhere, and
+    not when every comma could be a thousands separator (1,012: a thousand and twelve, or one
+    and twelve thousandths? ``text`` is then returned as it is, and reading it fails on that
+    cell instead of guessing).
 
     Examples
     --------
-    >>> decimal_points("812,5;1,25", ";")
-    '812.5;1.25'
+    >>> decimal_points("812,5;6,2E-05", ";")
+    '812.5;6.2E-05'
     >>> decimal_points("812,5", ",")
     '812,5'
+    >>> decimal_points("1,012;987", ";")
+    '1,012;987'
+    >>> decimal_points("07:00:00.000;38,5", ";")
+    '07:00:00.000;38.5'
+    >>> decimal_points("1.5;38,5", ";")
+    '1.5;38,5'
     """
-    if delimiter == "," or "," not in text:
+    if delimiter not in (";", "\t") or "," not in text or _DECIMAL_POINT.search(text):
         return text
-    return _DECIMAL_COMMA.sub(r"\1.\2", text)
+    numbers = _DECIMAL_COMMA.findall(text)
+    if not numbers or all(
+        _THOUSANDS.fullmatch(whole) and len(frac) == 3 and not exp for whole, frac, exp in numbers
+    ):
+        return text
+    return _DECIMAL_COMMA.sub(r"\1.\2\3", text)
+
+
+def decimal_points_in_rows(
+    rows: list[tuple[int, str]], delimiter: str | None
+) -> list[tuple[int, str]]:
+    """:func:`decimal_points` of numbered rows (line number, text), decided for all of them
+    at once: a file does not change its number format from line to line."""
+    if delimiter not in (";", "\t") or not any("," in line for _, line in rows):
+        return rows
+    joined = decimal_points("\n".join(line for _, line in rows), delimiter)
+    return list(zip((no for no, _ in rows), joined.split("\n"), strict=True))

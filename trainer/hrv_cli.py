@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from analysis.hrv_report import analyse_rr
-from trainer.decimal_comma import decimal_points, delimiter_of
+from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
 
 __all__ = ["MAX_RR_MS", "MIN_RR_MS", "hrv", "read_rr_file"]
@@ -111,7 +111,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
 
     first_no, first = lines[0]
     delimiter = delimiter_of(first)
-    lines = [(no, decimal_points(line, delimiter)) for no, line in lines]
+    lines = decimal_points_in_rows(lines, delimiter)
     first = lines[0][1]
     cells = _split(first, delimiter)
     column = 0
