@@ -374,9 +374,13 @@ async def test_the_whole_step_card_fits_the_terminal(size: tuple[int, int], shor
         await pilot.pause()
 
 
-async def test_the_closing_summary_fits_an_80x24_terminal() -> None:
-    """At the end the summary takes the card's rows: every word of it and the "press q" line
-    are on screen, above the key bar."""
+@pytest.mark.parametrize("size", [(80, 24), (80, 30), (100, 30), (120, 40)])
+@pytest.mark.parametrize("with_program", [True, False])
+async def test_the_closing_summary_fits_the_terminal(
+    size: tuple[int, int], with_program: bool
+) -> None:
+    """At the end the summary takes the card's place: every word of it and the "press q"
+    line are on screen, above the key bar, with or without a program."""
     from textual.widgets import Footer
 
     summary = {
@@ -399,9 +403,12 @@ async def test_the_closing_summary_fits_an_80x24_terminal() -> None:
             await self.finished.wait()
             return SessionResult(None, summary)
 
+        def program_state(self, t_s: float) -> TimelineState | None:  # type: ignore[override]
+            return super().program_state(t_s) if with_program else None
+
     session = Ending(BACK)
     app = BreathwiseApp(session, session.run, title="t", duration_s=150.0, hold_at_end=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         session.t_s = 120.0
         app.refresh_view()
         await pilot.pause()
@@ -416,7 +423,7 @@ async def test_the_closing_summary_fits_an_80x24_terminal() -> None:
         assert "session over" in _plain(app, "#status")
         # Tall enough for every wrapped line, and nothing pushed below the key bar.
         assert cue.region.height >= len(format_summary(summary).splitlines())
-        assert status.region.bottom <= app.query_one(Footer).region.y <= 23
+        assert status.region.bottom <= app.query_one(Footer).region.y <= size[1] - 1
         await pilot.press("q")
 
 

@@ -36,8 +36,10 @@ PHASE_STYLE = {
     Phase.HOLD_OUT: "bold yellow",
 }
 REFRESH_HZ = 20.0
+PROGRAM_COMPLETE = "Program complete — rest a moment before you get up."
 SHORT_ROWS = 30
-"""Terminals with fewer rows than this get the compact layout (:class:`BreathwiseApp`)."""
+"""Terminals with fewer rows than this get the compact layout while a program's card or the
+closing summary is up (:class:`BreathwiseApp`)."""
 BREATH_TRACE_LABEL = "Breathing (last 60 s)"
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
@@ -144,7 +146,7 @@ def render_program(program: TimelineState, width: int, *, paused: bool = False) 
     step = program.step
     text = Text()
     if program.finished:
-        text.append("Program complete — rest a moment before you get up", style="bold green")
+        text.append(PROGRAM_COMPLETE, style="bold green")
         return text
     head = f"Step {program.step_index + 1}/{program.step_count}  {step.title}"
     left = f"{_mmss(program.step_left_s)} left in step"
@@ -197,9 +199,10 @@ class BreathwiseApp(App[SessionResult | None]):
     A session with a ``program_state(t_s)`` method that returns a state shows the step card.
     """
 
-    # A program's card does not fit beside everything else in fewer than SHORT_ROWS rows (an
-    # 80x24 terminal): the screen then takes the class "-short", which compacts it (no
-    # header: its title moves onto the pacer's border; a one-line pacer bar and cue).
+    # A program's card, or the summary at the end, does not fit beside everything else in
+    # fewer than SHORT_ROWS rows (an 80x24 terminal): the screen then takes the class
+    # "-short", which compacts it (no header: its title moves onto the pacer's border; a
+    # one-line pacer bar and a borderless cue).
     CSS = """
     Screen { layout: vertical; }
     #pacer { height: 6; border: round $accent; padding: 0 1; }
@@ -320,6 +323,9 @@ class BreathwiseApp(App[SessionResult | None]):
             self.exit(self.result)
             return
         summary = format_summary(self.result.summary) if self.result else ""
+        program = self._program_state(self.session.now_s())
+        if program is not None and program.finished:
+            summary = f"{PROGRAM_COMPLETE}\n{summary}"
         cue = self.query_one("#cue", Static)
         # Room for every line as the panel wraps it (its padding takes 2 columns, its border
         # 2 more where it has one), so the end of a long summary line is not cut off.
@@ -338,7 +344,8 @@ class BreathwiseApp(App[SessionResult | None]):
         state = self.session.state
         pacer = self.session.pacer_state(t_s)
         program = self._program_state(t_s)
-        short = program is not None and self.size.height < SHORT_ROWS
+        # The card, or at the end the summary, needs the rows of a short terminal.
+        short = (program is not None or self._finished) and self.size.height < SHORT_ROWS
         self.screen.set_class(short, "-short")
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
@@ -368,8 +375,8 @@ class BreathwiseApp(App[SessionResult | None]):
             v for t, v in state.hr_trace if t >= horizon
         ] or [0.0]
         card = self.query_one("#program", Static)
-        # In a short terminal the summary at the end needs the card's rows.
-        card.display = program is not None and not (self._finished and short)
+        # At the end the summary takes the card's place (and says if the program is done).
+        card.display = program is not None and not self._finished
         if program is not None:
             width = max(20, card.size.width - 2)
             card.update(render_program(program, width, paused=state.paused))
