@@ -125,8 +125,6 @@ class _Settled:
 
     lines: tuple[str, ...]
     status: str
-    failed: bool
-    """The session ended on an error (the process exits with 1)."""
 
 
 def _settle(result: SessionResult) -> _Settled:
@@ -154,7 +152,7 @@ def _settle(result: SessionResult) -> _Settled:
             # The recording is safe either way; the history can be rebuilt with 'history --add'.
             lines.append(f"note: not added to the history: {problem}")
             status.append("recording saved, not added to the history")
-    return _Settled(tuple(lines), "  ·  ".join(status), bool(result.error))
+    return _Settled(tuple(lines), "  ·  ".join(status))
 
 
 def _add_to_history(path: Path) -> str | None:
@@ -358,8 +356,7 @@ def live(
         # exit by itself; if it has not, the process ends here, with the session's status.
         kept_event.wait()
         time.sleep(HANGUP_GRACE_S)
-        failed = bool(settled and settled[0].failed)
-        os._exit(1 if failed else 0)
+        os._exit(1 if ended and ended[0].error else 0)
 
     def hang_up() -> None:
         # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM): end the
