@@ -425,11 +425,7 @@ class BreathwiseApp(App[SessionResult | None]):
             self.refresh_view()
 
     def action_quit_session(self) -> None:
-        if self._finished:
-            self.exit(self.result)
-            return
+        # Offered only while a live session runs (check_action); quit_view does the rest.
         if self._on_quit is not None:
             self._note = "saving…"
             self._on_quit()
-        else:
-            self.exit(self.result)
