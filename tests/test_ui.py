@@ -207,3 +207,25 @@ async def test_the_key_bar_offers_only_what_the_session_can_do() -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_value is None  # quit before the replay ended: no result
+
+
+async def test_a_replay_quit_early_ends_with_the_summary_of_what_was_replayed() -> None:
+    from pathlib import Path
+
+    from trainer.recording import read_recording
+    from trainer.session import ReplaySession
+
+    path = Path(__file__).parent.parent / "recordings" / "sample-neurokit2-resting.bwr"
+    recording = read_recording(path)
+    # Ten times as fast: a few seconds in, q stops the replay where it has got to.
+    replay = ReplaySession(recording, speed=10.0)
+    app = BreathwiseApp(replay, replay.run, title="t", duration_s=None)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await asyncio.sleep(1.0)
+        await pilot.press("q")
+        for _ in range(20):
+            await pilot.pause(0.05)
+    result = app.return_value
+    assert result is not None
+    assert result.summary["ended"] == "replay stopped"
+    assert 5.0 < result.summary["duration_s"] < recording.duration_s / 2

@@ -159,6 +159,10 @@ def format_pacer_event(event: PacerEvent) -> str | None:
     return f"pacer at {event.t_s:7.1f} s  {change.label}"
 
 
+def _count(n: object, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """The closing lines of a session; the last one starts with ``summary:`` and names the
     source of the median breath rate (``belt``, ``acc`` or ``rr``, the heart rhythm).
@@ -181,7 +185,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     if isinstance(resonance, dict):
         lines.append(format_resonance(resonance))
     lines.append(
-        f"summary: {summary.get('duration_s', 0):.0f} s, {summary.get('breaths', 0)} breaths, "
+        f"summary: {summary.get('duration_s', 0):.0f} s, "
+        f"{_count(summary.get('breaths', 0), 'breath')}, "
         f"median rate {_num(summary.get('median_rate_bpm'), '.1f')} bpm"
         f" (from {summary.get('breath_source') or '-'}), "
         f"mean ratio {_num(summary.get('mean_ratio'), '.2f')}, "

@@ -132,6 +132,14 @@ class Recording:
     truncated: bool
 
     @property
+    def duration_s(self) -> float:
+        """Seconds from the start to the close (or, if cut short, to the last item)."""
+        end_ns = self.end_mono_ns
+        if end_ns is None:
+            end_ns = self.items[-1].t_mono_ns if self.items else self.header.start_mono_ns
+        return max(0.0, (end_ns - self.header.start_mono_ns) / 1e9)
+
+    @property
     def packets(self) -> list[RawPacket]:
         """Only the raw packets, in order."""
         return [item for item in self.items if isinstance(item, RawPacket)]

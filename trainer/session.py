@@ -326,6 +326,8 @@ class ReplaySession(_SessionBase):
 
     BATCH = 4096
     """Items handled between yields to the event loop at maximum speed (keeps a UI responsive)."""
+    STOP_CHECK_S = 0.25
+    """Longest wait, in seconds, before a timed replay notices :meth:`stop`."""
 
     def __init__(
         self,
@@ -345,6 +347,11 @@ class ReplaySession(_SessionBase):
         self._t_s = 0.0
         self._paused_at: float | None = None
         self._replay_start = 0.0
+        self._stopped = False
+
+    def stop(self) -> None:
+        """End the replay at the item it has reached; :meth:`run` returns the summary so far."""
+        self._stopped = True
 
     def now_s(self) -> float:
         """Session seconds the replay has reached."""
@@ -361,6 +368,8 @@ class ReplaySession(_SessionBase):
         items = self.recording.items
         if self.speed is None:
             for start in range(0, len(items), self.BATCH):
+                if self._stopped:
+                    break
                 chunk = items[start : start + self.BATCH]
                 self._dispatch(self.pipeline.handle(chunk))
                 self._t_s = self._item_t_s(chunk[-1])
@@ -369,11 +378,22 @@ class ReplaySession(_SessionBase):
             self._replay_start = self._clock()
             for item in items:
                 t_s = self._item_t_s(item)
-                delay = self._replay_start + t_s / self.speed - self._clock()
-                if delay > 0.002:
-                    await self._sleep(delay)
+                while not self._stopped:
+                    delay = self._replay_start + t_s / self.speed - self._clock()
+                    if delay <= 0.002:
+                        break
+                    # In short naps, so that a stop during a long gap in the recording is
+                    # not kept waiting for the next item.
+                    await self._sleep(min(delay, self.STOP_CHECK_S))
+                if self._stopped:
+                    break
                 self._t_s = t_s
                 self._dispatch(self.pipeline.handle((item,)))
+        if self._stopped:
+            # Measured up to where the replay was stopped, not to the recording's end.
+            summary = self.pipeline.summary(self._t_s)
+            summary["ended"] = "replay stopped"
+            return SessionResult(self.recording.path, summary)
         end_ns = self.recording.end_mono_ns
         end_t_s = (
             (end_ns - self.recording.header.start_mono_ns) / NS_PER_S

@@ -26,7 +26,7 @@ from trainer.pipeline import NS_PER_S, Event, PacerEvent
 from trainer.program_session import PreparedProgram, prepare_program, store_resonance
 from trainer.programs.model import Program
 from trainer.programs.runner import ProgramTimeline
-from trainer.recording import read_recording
+from trainer.recording import Recording, read_recording
 from trainer.safety import ScreenStore, require_clearance
 from trainer.safety_cli import terminal_prompts
 from trainer.sensors_cli import open_source
@@ -495,7 +495,7 @@ def replay(
     session = ReplaySession(recording, speed=factor, listeners=listeners)
     if headless:
         result = asyncio.run(session.run())
-        print(format_summary(result.summary), flush=True)
+        _print_replay_summary(result, recording)
         return
     from trainer.ui import BreathwiseApp
 
@@ -508,4 +508,16 @@ def replay(
     )
     ui_result = app.run()
     if ui_result is not None:
-        print(format_summary(ui_result.summary))
+        _print_replay_summary(ui_result, recording)
+
+
+def _print_replay_summary(result: SessionResult, recording: Recording) -> None:
+    """The replay's summary; one stopped early says how far it got, as the numbers cover
+    only that part."""
+    print(format_summary(result.summary), flush=True)
+    if result.summary.get("ended") == "replay stopped":
+        print(
+            f"note: replay stopped at {result.summary.get('duration_s', 0):.0f} s of "
+            f"{recording.duration_s:.0f} s; the summary covers the part replayed",
+            file=sys.stderr,
+        )

@@ -411,6 +411,12 @@ class BreathwiseApp(App[SessionResult | None]):
         return True
 
     def action_quit_view(self) -> None:
+        stop = getattr(self.session, "stop", None)
+        if not self._finished and callable(stop):
+            # A replay quit early ends at the point reached; _drive then closes the screen
+            # with the summary of what was replayed.
+            stop()
+            return
         self.exit(self.result)
 
     def action_pause(self) -> None:
