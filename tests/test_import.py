@@ -88,8 +88,12 @@ def test_empty_and_binary_files_are_refused(tmp_path: Path) -> None:
         import_file(empty, "rr")
     binary = tmp_path / "blob.txt"
     binary.write_bytes(b"812\n\xff\xfe\x00\n")
-    with pytest.raises(ImportFileError, match=r"blob\.txt:2: not UTF-8"):
+    with pytest.raises(ImportFileError, match=r"blob\.txt: not a text file"):
         import_file(binary, "rr")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("812\n# m\xe9tronome\n".encode("latin-1"))
+    with pytest.raises(ImportFileError, match=r"latin1\.txt:2: not UTF-8"):
+        import_file(latin1, "rr")
 
 
 def _logger_csv(path: Path, *, n_acc: int = 500, decimal_comma: bool = False) -> np.ndarray:

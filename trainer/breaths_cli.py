@@ -40,6 +40,7 @@ from analysis.rr_breath import (
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
 from trainer.hrv_cli import read_rr_file
+from trainer.text_files import number_or_none, read_text, split_cells
 
 __all__ = ["BREATH_KEYS", "MIN_DURATION_S", "breaths", "read_waveform"]
 
@@ -63,48 +64,9 @@ CLIPPED_WARN_FRACTION = 0.05
 """Share of samples at exactly a column's minimum or maximum above which the input is reported
 as looking saturated (a clipped sensor holds its rail value; a live signal has noise)."""
 _MAX_BYTES = 2 * 1024**3
+"""Largest waveform file read, bytes (about 100 million samples of text)."""
 _ACC_NAMES = (("x", "y", "z"), ("acc_x", "acc_y", "acc_z"), ("ax", "ay", "az"))
 _BELT_NAMES = ("rsp", "resp", "respiration", "belt", "force", "force_n", "rsp_v")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _split(line: str, delimiter: str | None) -> list[str]:
-    if delimiter is None:
-        return line.split()
-    return [cell.strip().strip('"') for cell in next(csv.reader([line], delimiter=delimiter))]
-
-
-def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if not path.is_file():
-        raise UserError(f"{path}: not a file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if raw[:2] == b"\x1f\x8b":
-        import gzip
-
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise UserError(f"{path}: damaged gzip file ({exc})") from exc
-    if len(raw) > _MAX_BYTES:
-        raise UserError(f"{path}: larger than 2 GiB")
-    if b"\x00" in raw[:65536]:
-        raise UserError(f"{path}: not a text file")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
 
 
 def _pick_columns(
@@ -187,7 +149,7 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     BadArgument
         ``column`` not in the file.
     """
-    text = _read_text(path)
+    text = read_text(path, max_bytes=_MAX_BYTES, what="a waveform file")
     lines = text.splitlines()
     numbered = [
         (i + 1, line) for i, line in enumerate(lines) if line.strip() and line.lstrip()[0] != "#"
@@ -198,10 +160,11 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     delimiter = delimiter_of(first)
     numbered = decimal_points_in_rows(numbered, delimiter)
     first = numbered[0][1]
-    cells = _split(first, delimiter)
+    cells = split_cells(first, delimiter)
     names: list[str] | None = None
     body = numbered
-    if not all(_is_number(c) for c in cells if c):  # a trailing separator leaves "" at the end
+    # A trailing separator leaves "" at the end.
+    if any(number_or_none(c) is None for c in cells if c):
         names = cells
         body = numbered[1:]
     cols = _pick_columns(path, first_no, names, len(cells), column, acc)
@@ -239,14 +202,14 @@ def _raise_line_error(
     """Find the first bad line (slow pass, errors only) and raise a UserError naming it."""
     need = max(cols) + 1
     for no, line in body:
-        row = _split(line, delimiter)
+        row = split_cells(line, delimiter)
         if len(row) < need:
             raise UserError(f"{path}:{no}: row has {len(row)} columns, expected at least {need}")
         for c in cols:
             cell = row[c].strip().strip('"')
             if cell == "":
                 raise UserError(f"{path}:{no}: empty cell in column {c + 1}")
-            if not _is_number(cell):
+            if number_or_none(cell) is None:
                 raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
 
 

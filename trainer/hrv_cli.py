@@ -8,7 +8,6 @@ input is one :class:`trainer.errors.UserError` line naming the file (and line).
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import math
@@ -20,6 +19,7 @@ import typer
 from analysis.hrv_report import analyse_rr
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
+from trainer.text_files import number_or_none, read_text, split_cells
 
 __all__ = ["MAX_RR_MS", "MIN_RR_MS", "hrv", "read_rr_file"]
 
@@ -31,19 +31,7 @@ RR_COLUMNS = ("rr_ms", "rr", "rri", "rr_interval", "rr_intervals", "ibi", "ibi_m
 """Header names recognised as the RR column (case-insensitive; ``rr_s``/``ibi_s`` too)."""
 SECONDS_COLUMNS = ("rr_s", "ibi_s", "rri_s", "nn_s")
 _MAX_BYTES = 64 * 1024 * 1024
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _split(line: str, delimiter: str | None) -> list[str]:
-    if delimiter is None:
-        return line.split()
-    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+"""Largest RR file read, bytes (days of beats at one per line)."""
 
 
 def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
@@ -78,28 +66,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
     """
     if unit not in ("ms", "s"):
         raise BadArgument(f"--unit must be 'ms' or 's', not {unit!r}")
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if not path.is_file():
-        raise UserError(f"{path}: not a file")
-    try:
-        raw = path.read_bytes()[: _MAX_BYTES + 1]
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(io.BytesIO(raw)) as fh:
-                raw = fh.read(_MAX_BYTES + 1)
-        except (OSError, EOFError) as exc:
-            raise UserError(f"{path}: damaged gzip file ({exc})") from exc
-    if len(raw) > _MAX_BYTES:
-        raise UserError(f"{path}: larger than {_MAX_BYTES // 2**20} MiB, not an RR file")
-    if b"\x00" in raw:
-        raise UserError(f"{path}: not a text file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    text = read_text(path, max_bytes=_MAX_BYTES, what="an RR file")
 
     lines = [
         (no, line.strip())
@@ -113,11 +80,11 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
     delimiter = delimiter_of(first)
     lines = decimal_points_in_rows(lines, delimiter)
     first = lines[0][1]
-    cells = _split(first, delimiter)
+    cells = split_cells(first, delimiter)
     column = 0
     scale = 1000.0 if unit == "s" else 1.0
     body = lines
-    if any(_number(c) is None for c in cells):
+    if any(number_or_none(c) is None for c in cells):
         names = [c.strip().strip('"').lower() for c in cells]
         matches = [i for i, n in enumerate(names) if n in RR_COLUMNS or n in SECONDS_COLUMNS]
         if matches:
@@ -141,13 +108,13 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
 
     values: list[float] = []
     for no, line in body:
-        row = _split(line, delimiter)
+        row = split_cells(line, delimiter)
         if column >= len(row):
             raise UserError(f"{path}:{no}: row has no column {column + 1}")
         cell = row[column].strip('"')
         if cell == "" or cell.lower() == "nan":
             continue
-        value = _number(cell)
+        value = number_or_none(cell)
         if value is None or not math.isfinite(value):
             raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
         ms = value * scale

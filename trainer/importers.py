@@ -26,9 +26,11 @@ Any malformed line raises :class:`ImportFileError` naming the file and the line.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,10 +47,13 @@ from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.pipeline import NS_PER_S
 from trainer.recording import SUFFIX, Header, Item, PacerChange, write_recording
+from trainer.text_files import GZIP_MAGIC, read_text
 
 FloatArray = npt.NDArray[np.float64]
 
 KINDS = ("auto", "rr", "polar")
+_MAX_BYTES = 2 * 1024**3
+"""Largest file imported, bytes (a day of ECG at 130 Hz as text is about 0.5 GB)."""
 START_MONO_NS = 1_000 * NS_PER_S
 """Monotonic origin of imported sessions (any value works: only differences matter)."""
 NOTIFY_LATENCY_S = 0.05
@@ -437,26 +442,9 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
 
 # ------------------------------------------------------------------------------ common
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImportFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImportFileError(f"{path}: is a directory") from None
-    except OSError as exc:
-        raise ImportFileError(f"{path}: cannot read ({exc.strerror})") from None
-    if path.suffix == ".gz":
-        import gzip
-
-        try:
-            data = gzip.decompress(data)
-        except OSError:
-            raise ImportFileError(f"{path}: not a gzip file") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(f"{path}:{line}: not UTF-8 text") from None
+    return read_text(
+        path, max_bytes=_MAX_BYTES, what="an RR list or sensor CSV", error=ImportFileError
+    )
 
 
 def _own_rhythm(start_wall_ns: int) -> PacerChange:
@@ -483,10 +471,11 @@ def detect_kind(path: Path) -> str:
     try:
         with path.open("rb") as handle:
             first = handle.read(4096)
-    except OSError:
-        return "rr"
-    if path.suffix == ".gz":
-        return "polar"
+        if first[:2] == GZIP_MAGIC:
+            with gzip.open(path) as handle:
+                first = handle.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return "rr"  # the reader then says what is wrong with the file
     line = first.split(b"\n", 1)[0].decode("utf-8", "replace")
     has_sep = any(sep in line for sep in (",", ";", "\t"))
     return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"

@@ -1,0 +1,83 @@
+"""One reader for every file a person brings: the same file reads, or fails, the same way in
+``hrv``, ``breaths`` and ``import``."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from trainer import breaths_cli, hrv_cli
+from trainer.errors import UserError
+from trainer.importers import detect_kind, import_file, parse_rr_list
+from trainer.text_files import read_text, split_cells
+
+READERS: dict[str, Callable[[Path], object]] = {
+    "hrv": hrv_cli.read_rr_file,
+    "breaths": breaths_cli.read_waveform,
+    "import": parse_rr_list,
+}
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("blob.txt", b"812\n\x00\x01\x02\n", "blob.txt: not a text file"),
+        ("latin1.txt", "812\n# caf\xe9\n".encode("latin-1"), "latin1.txt:2: not UTF-8 text"),
+        ("broken.gz", b"\x1f\x8b\x08\x00garbage", "broken.gz: damaged gzip file"),
+        ("folder", None, "folder: not a file"),
+        ("missing.txt", "missing", "missing.txt: no such file"),
+    ],
+)
+def test_every_command_refuses_a_bad_file_with_the_same_line(
+    tmp_path: Path, reader: str, name: str, content: bytes | str | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    with pytest.raises(UserError) as info:
+        READERS[reader](path)
+    text = info.value.user_message()
+    assert message in text and "\n" not in text
+
+
+def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path: Path) -> None:
+    rr = "".join(f"{800 + 10 * (i % 5)}\n" for i in range(120))
+    packed = tmp_path / "rr.txt"  # no .gz: apps name their exports as they like
+    packed.write_bytes(gzip.compress(rr.encode()))
+    assert read_text(packed, max_bytes=10_000, what="an RR file") == rr
+    assert hrv_cli.read_rr_file(packed)[:3] == [800.0, 810.0, 820.0]
+    assert parse_rr_list(packed).tolist()[:3] == [800.0, 810.0, 820.0]
+    # Before, a compressed RR list was taken for a Polar table by its name alone, or read as
+    # garbage without it.
+    assert detect_kind(packed) == "rr"
+    named = tmp_path / "rr.txt.gz"
+    named.write_bytes(packed.read_bytes())
+    assert detect_kind(named) == "rr"
+    out = import_file(named, "auto", tmp_path / "rr.bwr")
+    assert out.exists()
+
+
+def test_a_file_larger_than_its_kind_allows_is_refused_before_it_is_read_whole(
+    tmp_path: Path,
+) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("800\n" * 1000)
+    with pytest.raises(UserError, match=r"big\.txt: larger than 0 MiB, not an RR file"):
+        read_text(big, max_bytes=1000, what="an RR file")
+    bomb = tmp_path / "bomb.txt"
+    bomb.write_bytes(gzip.compress(b"800\n" * 100_000))
+    assert bomb.stat().st_size < 1000
+    with pytest.raises(UserError, match="larger than"):
+        read_text(bomb, max_bytes=1000, what="an RR file")
+
+
+def test_cells_are_split_as_csv_with_quotes_or_on_whitespace() -> None:
+    assert split_cells('"a b", 2 ;3', ",") == ["a b", "2 ;3"]
+    assert split_cells("1;2; 3", ";") == ["1", "2", "3"]
+    assert split_cells("  1\t2   3 ", None) == ["1", "2", "3"]
