@@ -506,11 +506,14 @@ def parse_frame(payload: bytes) -> PmdFrame:
     Raises
     ------
     DecodeError
-        If the payload is shorter than the 10-byte header.
+        If the payload is shorter than the 10-byte header, or its timestamp is 2**63 ns or more
+        (292 years past 2000: no sensor clock, and beyond the int64 sample times).
     """
     if len(payload) < FRAME_HEADER_LEN:
         raise DecodeError(f"PMD frame too short: {len(payload)} bytes")
     (timestamp_ns,) = struct.unpack_from("<Q", payload, 1)
+    if timestamp_ns >= 1 << 63:
+        raise DecodeError(f"PMD frame timestamp {timestamp_ns} ns is beyond any sensor clock")
     frame_byte = payload[9]
     return PmdFrame(
         measurement_type=payload[0] & 0x3F,

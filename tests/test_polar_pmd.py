@@ -13,6 +13,8 @@ import pytest
 from fuzzing import fuzz_decoder
 
 from devices.errors import DecodeError
+from devices.packets import RawPacket, Stream
+from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import (
     PMD_EPOCH_OFFSET_NS,
     MeasurementType,
@@ -420,8 +422,20 @@ def _feed_assembler(payload: bytes) -> None:
     assembler.feed(payload)
 
 
+_STREAM = PmdStreamDecoder(
+    {"ecg": {"fs_hz": 130, "resolution_bits": 14}, "acc": {"fs_hz": 50, "range_g": 8}}, 0
+)
+
+
+def _feed_stream(payload: bytes) -> None:
+    # Stateful: each frame meets the sample clock the frames before it left (the clock's
+    # integer arithmetic once overflowed on a timestamp of 2**63 ns or more).
+    _STREAM.feed(RawPacket(1, 1, Stream.PMD_DATA, payload))
+
+
 DECODERS: dict[str, tuple[Callable[[bytes], object], Callable[[random.Random], bytes]]] = {
     "frames": (_decode_any_frame, _structured_frame),
+    "stream": (_feed_stream, _structured_frame),
     "delta": (lambda p: decode_delta_frame(p, 3, 16), lambda r: r.randbytes(r.randrange(0, 60))),
     "delta_ecg": (
         lambda p: decode_delta_frame(p, 1, 14),
