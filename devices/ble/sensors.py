@@ -75,6 +75,14 @@ BODY_SENSOR_LOCATIONS = ("other", "chest", "wrist", "finger", "hand", "ear lobe"
 _QueueItem = RawPacket | LinkEvent | BaseException | None
 
 
+class LinkDroppedError(ConnectionError):
+    """The link went down while a connect attempt was starting the streams.
+
+    Deliberately not a :class:`~devices.ble.errors.BleError`: those are the sensor's own
+    answers and end the session, while this is retried on the connect or reconnect policy.
+    """
+
+
 class BleSensor:
     """One BLE sensor as a :class:`~devices.source.PacketSource`.
 
@@ -296,6 +304,16 @@ class BleSensor:
                 f"{self.info.name} lacks a characteristic this sensor needs: {exc}",
                 "check that the device is of the kind chosen (run 'breathwise scan')",
             ) from exc
+        except SensorCommandError as exc:
+            dropped = not client.is_connected
+            await self._release(client)
+            if dropped:
+                # Unanswered because the link dropped under it: a transient failure, retried
+                # like any other drop (the sensor did not refuse anything).
+                raise LinkDroppedError(
+                    f"{self.info.name} dropped the link while starting its streams ({exc})"
+                ) from exc
+            raise
         except BaseException:
             await self._release(client)
             raise

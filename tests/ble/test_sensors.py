@@ -297,6 +297,37 @@ async def test_link_drops_mid_session_and_every_packet_is_kept(
     await assert_nothing_missing(fake, POLAR_ADDRESS, got)
 
 
+@pytest.mark.parametrize("drop_on", ["1", "2,3"])
+async def test_a_link_lost_while_streams_start_is_retried_not_fatal(
+    fake_bluez: Callable[..., FakeBlueZ], drop_on: str
+) -> None:
+    """The link drops after a START is written and before it is answered: the command's
+    timeout is a symptom of the drop, so it is retried like one (on the first connect, and on
+    two reconnects in a row), not the end of the session."""
+    fake = fake_bluez(
+        "--devices", "polar", "--hr-interval", "0.1", "--drop-on-start", drop_on,
+        "--down-for", "0.2",
+    )  # fmt: skip
+    async with PolarH10(POLAR_ADDRESS, policy=FAST, command_timeout_s=0.5) as polar:
+        got, task = collect(polar)
+        await got.wait_for(lambda g: len(g.packets(Stream.PMD_DATA)) >= 2, 10)
+        if drop_on != "1":
+            await fake.control.drop_link(POLAR_ADDRESS, 0.2)
+            await got.wait_for(data_after(len(got.items)), 10)
+            await got.wait_for(lambda g: len(g.events()) >= 4, 10)
+    await asyncio.wait_for(task, 5)
+    assert got.error is None
+    states = [e.state for e in got.events()]
+    if drop_on == "1":
+        assert states == []  # the session had not started: nothing to report
+        assert await fake.control.connects(POLAR_ADDRESS) == 2
+    else:
+        # Lost; back (connect 2), lost again while restarting; back (3) and lost again; back (4).
+        assert states == [LinkState.LOST, LinkState.RESTORED] * 3
+        assert await fake.control.connects(POLAR_ADDRESS) == 4
+    await assert_nothing_missing(fake, POLAR_ADDRESS, got)
+
+
 async def test_timed_drops_over_a_longer_session(fake_bluez: Callable[..., FakeBlueZ]) -> None:
     """A scaled-down 'link drop every 20 s for 3 minutes': every 1 s for 4 s, strap + belt."""
     fake = fake_bluez(

@@ -129,6 +129,9 @@ class Scenario:
     slow_connect_s: float = 0.0
     slow_connects: int = 0
     busy: bool = False
+    drop_on_start: frozenset[int] = frozenset()
+    """Connection numbers (1 = the first) on which a Polar drops its link on the first START
+    command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
     hr_interval_s: float = 1.0
     ecg_drift: float = 0.006
@@ -676,6 +679,7 @@ class PolarModel(HeartRateMixin):
         self.streaming: dict[int, dict[SettingType, int]] = {}
         self.boot = 0.0
         self.stops_sent: dict[int, int] = {}
+        self._dropped_on_start = False
 
     def gatt(self) -> list[tuple[str, list[CharSpec]]]:
         return [
@@ -705,6 +709,7 @@ class PolarModel(HeartRateMixin):
         ]
 
     def on_connected(self) -> None:
+        self._dropped_on_start = False
         if not self.boot:
             self.boot = asyncio.get_running_loop().time()
 
@@ -743,6 +748,11 @@ class PolarModel(HeartRateMixin):
             else:
                 self._reply(op, mtype, Status.NOT_SUPPORTED)
         elif op == OpCode.START:
+            if self.connects in self.scenario.drop_on_start and not self._dropped_on_start:
+                self._dropped_on_start = True
+                loop = asyncio.get_running_loop()
+                loop.call_soon(self.drop_link, self.scenario.down_for_s)
+                return
             self._start(op, mtype, value[2:])
         elif op == OpCode.STOP:
             self.streaming.pop(mtype, None)
@@ -1174,6 +1184,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
     parser.add_argument("--slow-connects", type=int, default=1, metavar="N")
     parser.add_argument("--busy", action="store_true", help="Connect() fails with InProgress")
     parser.add_argument(
+        "--drop-on-start",
+        default="",
+        metavar="N[,N]",
+        help="on these connections (1 = first) a Polar drops the link on its first START, "
+        "unanswered, for --down-for seconds",
+    )
+    parser.add_argument(
         "--require-pairing",
         action="store_true",
         help="writes fail with ATT error 0x05 until paired",
@@ -1218,6 +1235,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         slow_connect_s=args.slow_connect,
         slow_connects=args.slow_connects if args.slow_connect > 0 else 0,
         busy=args.busy,
+        drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
         hr_interval_s=args.hr_interval,
         seed=args.seed,
