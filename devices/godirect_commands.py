@@ -184,11 +184,16 @@ class Reassembler:
 
     A packet's byte 1 is its total length; notifications are appended until that many bytes
     have arrived [GJS _handleResponse][GPY]. Each notification starts a new packet when none is
-    pending, so one malformed notification costs at most the packet it belongs to.
+    pending. A notification that is a whole packet by itself (its length byte equals its size
+    and its checksum holds) is taken as one even while a partial packet is pending: that
+    partial was cut off (a lost notification), and waiting for it to fill up would swallow the
+    good packets after it. So one malformed or lost notification costs at most its own packet.
     """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self.dropped = 0
+        """Partial packets given up for a whole one that arrived instead."""
 
     @property
     def pending(self) -> int:
@@ -210,6 +215,9 @@ class Reassembler:
         """
         if not chunk:
             return None
+        if self._buffer and _is_whole_packet(chunk):
+            self._buffer.clear()
+            self.dropped += 1
         self._buffer += chunk
         if len(self._buffer) < 2:
             return None
@@ -226,6 +234,10 @@ class Reassembler:
         packet = bytes(self._buffer)
         self._buffer.clear()
         return packet
+
+
+def _is_whole_packet(chunk: bytes) -> bool:
+    return len(chunk) >= HEADER_LEN and chunk[1] == len(chunk) and checksum(chunk) == chunk[3]
 
 
 # -- replies -------------------------------------------------------------------------------------

@@ -237,3 +237,48 @@ def test_fuzz_decoder_raises_only_decode_error() -> None:
     elapsed = time.perf_counter() - started
     print(f"{n} payloads, {decoded} decoded, {elapsed:.2f} s")
     assert decoded > 1000  # the fuzz reached the value-reading code
+
+
+# -- in the pipeline: packets longer than one notification ----------------------------------
+
+
+def _belt_samples(chunks: list[bytes]) -> tuple[list[float], dict[str, int]]:
+    """Force samples the pipeline takes from these notifications, and its decode errors."""
+    from devices.packets import RawPacket, Stream
+    from devices.source import SourceInfo
+    from trainer.pipeline import BeltEvent, Pipeline
+    from trainer.recording import Header
+
+    source = SourceInfo(
+        kind="ble",
+        name="GDX-RB",
+        address="x",
+        streams={"gdx": {"period_us": 100_000, "force_channel": 1}},
+        details={},
+    )
+    pipeline = Pipeline(Header(0, 0, source))
+    events = []
+    for i, chunk in enumerate(chunks):
+        t_ns = 1_000_000_000 + i * 50_000_000
+        events += pipeline.handle([RawPacket(t_ns, t_ns, Stream.GODIRECT.value, chunk)])
+    # A later item flushes the samples held for the breath tracker.
+    events += pipeline.handle([RawPacket(9 * 10**9, 0, Stream.HEART_RATE.value, b"\x10\x48")])
+    values = [float(v) for e in events if isinstance(e, BeltEvent) for v in e.values]
+    return values, dict(pipeline.decode_errors)
+
+
+def test_a_packet_split_over_notifications_is_joined_at_every_cut() -> None:
+    """The 25-byte capture does not fit one 20-byte notification (ATT MTU 23): the belt
+    sends it in two, and the pipeline joins them (fact sheet: join until byte 1 is reached)."""
+    whole, errors = _belt_samples([CAPTURE])
+    assert errors == {} and whole == pytest.approx([-0.5295, -0.5320], abs=1e-4)
+    for cut in range(1, len(CAPTURE)):
+        assert _belt_samples([CAPTURE[:cut], CAPTURE[cut:]]) == (whole, {}), cut
+
+
+def test_a_lost_piece_costs_only_its_own_packet() -> None:
+    """The second half of one packet never arrives: the next whole packet is not swallowed
+    into it (it would have been, waiting for 25 bytes), and the loss is counted."""
+    values, errors = _belt_samples([CAPTURE[:20], CAPTURE, MASK_REPLY, CAPTURE])
+    assert len(values) == 4
+    assert errors == {"gdx": 1}

@@ -53,6 +53,7 @@ from analysis.rr_breath import (
 )
 from devices.errors import DecodeError
 from devices.godirect import decode_godirect_measurement, is_measurement_packet
+from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.pmd_stream import PmdStreamDecoder
@@ -305,6 +306,8 @@ class _BeltState:
     n_samples: int = 0
     last_good: float = 0.0
     pending: list[float] = field(default_factory=list)
+    # Packets longer than a notification (ATT MTU 23: 20 bytes) arrive in pieces.
+    joiner: Reassembler = field(default_factory=Reassembler)
 
 
 class Pipeline:
@@ -454,10 +457,20 @@ class Pipeline:
             )
 
     def _belt_packet(self, packet: RawPacket, events: list[Event]) -> None:
-        if not is_measurement_packet(packet.payload):
+        joiner = self._belt.joiner
+        dropped = joiner.dropped
+        try:
+            whole = joiner.feed(packet.payload)
+        except DecodeError as exc:
+            self._decode_error(packet, exc, events)
+            return
+        if joiner.dropped != dropped:
+            cut = DecodeError("an incomplete Go Direct packet was cut off by the next one")
+            self._decode_error(packet, cut, events)
+        if whole is None or not is_measurement_packet(whole):
             return  # command replies share the characteristic; they are recorded, not analysed
         try:
-            measurement = decode_godirect_measurement(packet.payload)
+            measurement = decode_godirect_measurement(whole)
             values = measurement.channel(self._belt.force_channel)
         except (DecodeError, KeyError, ValueError) as exc:
             self._decode_error(packet, exc, events)
