@@ -6,7 +6,8 @@ their settings (NeuroKit2 issue #1069 against Kubios, systole issue #77):
 * ``"welch"`` (default): the NN series, placed at its beat times, is resampled evenly (4 Hz,
   cubic spline: Task Force 1996, Eur Heart J 17:354, and the usual HRV route), its mean removed,
   and a Welch periodogram taken (Welch 1967, IEEE Trans Audio Electroacoust 15:70; Hann window,
-  256 s segments with 50 % overlap, each segment linearly detrended, one-sided density).
+  256 s segments with at least 50 % overlap, raised so that they reach the series' end, each
+  segment linearly detrended, one-sided density).
 * ``"lomb"``: the Lomb-Scargle periodogram of the uneven series itself (Lomb 1976, Astrophys
   Space Sci 39:447; Scargle 1982, ApJ 263:835; Laguna et al. 1998, IEEE TBME 45:698), through
   :func:`scipy.signal.lombscargle`, scaled to a one-sided density ``2 * P * T / N`` (ms^2/Hz) so
@@ -63,7 +64,13 @@ class WelchSettings:
     segment_s : float or None
         Welch segment length in seconds; ``None`` or longer than the series: one segment.
     overlap : float
-        Fraction of a segment shared with the next.
+        Fraction of a segment shared with the next; with ``cover_all`` the least overlap used.
+    cover_all : bool
+        Raise the overlap just enough for the segments to reach the end of the series. Welch's
+        method with a fixed step leaves out a trailing partial segment (SciPy's ``welch``
+        does): at 256 s segments and 50 % overlap the last 44 s of a 5 min session, or 88 s
+        of 10 min, would never count. The overlap stays at least ``overlap``; what is left
+        uncovered is under one sample per extra segment.
     window : str
         SciPy window name.
     detrend : {"linear", "constant"}
@@ -85,6 +92,7 @@ class WelchSettings:
     nfft: int = 4096
     bands: Bands = TASK_FORCE_BANDS
     closed_bands: bool = False
+    cover_all: bool = True
 
     @classmethod
     def pyhrv(cls, duration_s: float) -> WelchSettings:
@@ -99,6 +107,7 @@ class WelchSettings:
             nfft=4096,
             bands=(("vlf", 0.0, 0.04), ("lf", 0.04, 0.15), ("hf", 0.15, 0.4)),
             closed_bands=True,
+            cover_all=False,  # pyhrv leaves the tail out, as SciPy does
         )
 
 
@@ -324,6 +333,13 @@ def frequency_domain(
         seg = n if ws.segment_s is None else round(ws.segment_s * ws.fs_hz)
         nperseg = min(n, max(8, seg))
         noverlap = min(round(ws.overlap * nperseg), nperseg - 1)
+        if ws.cover_all and n > nperseg:
+            # As many segments as the nominal step needs to reach the end, then the largest
+            # whole-sample step that fits them in.
+            n_segments = -(-(n - nperseg) // (nperseg - noverlap)) + 1
+            noverlap = nperseg - (n - nperseg) // (n_segments - 1)
+        n_segments = 1 if n <= nperseg else (n - nperseg) // (nperseg - noverlap) + 1
+        analysed = (n_segments - 1) * (nperseg - noverlap) + nperseg
         nfft = max(ws.nfft, nperseg)
         freq, psd = welch(
             x,
@@ -348,6 +364,8 @@ def frequency_domain(
             "nfft": nfft,
             "df_hz": ws.fs_hz / nfft,
             "n_samples": n,
+            "n_segments": n_segments,
+            "analysed_s": min(n, analysed) / ws.fs_hz,
             "duration_s": duration_s,
         }
         return _summarise(

@@ -124,3 +124,17 @@ def test_pyhrv_welch_numbers_reproduced_with_its_settings() -> None:
     # Our defaults differ in settings, and say so.
     ours = frequency_domain(nn)
     assert ours.settings["window"] == "hann" and ours.lf_hf != fd.lf_hf
+
+
+def test_welch_segments_reach_the_end_of_the_series() -> None:
+    """A 0.1 Hz wave only in the last 85 s of 10 min: 256 s segments at a fixed 50 % step end
+    at 512 s and never see it; raising the overlap until the segments reach the end does."""
+    t = np.cumsum(np.full(750, 800.0)) / 1000.0
+    nn = 800.0 + np.where(t > 515.0, 80.0 * np.sin(2 * np.pi * 0.1 * t), 0.0)
+    fixed = frequency_domain(nn, welch_settings=WelchSettings(cover_all=False))
+    covered = frequency_domain(nn)
+    assert fixed.settings["analysed_s"] == 512.0
+    assert fixed.powers_ms2["lf"] < 10.0
+    assert covered.settings["analysed_s"] >= covered.settings["n_samples"] / 4.0 - 1.0
+    assert covered.settings["overlap"] >= 0.5
+    assert covered.powers_ms2["lf"] > 10 * fixed.powers_ms2["lf"]

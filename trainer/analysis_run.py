@@ -543,8 +543,8 @@ def heart_metrics(
     settings = {
         "artifacts": "Lipponen & Tarvainen 2019 (alpha 5.2, c1 0.13, c2 0.17, 91/11 beats)",
         "time domain": "Task Force 1996, SDNN ddof=1, original NN only, no difference across a gap",
-        "spectrum": "Welch: NN resampled 4 Hz cubic, 256 s Hann segments, 50 % overlap, "
-        "linear detrend",
+        "spectrum": "Welch: NN resampled 4 Hz cubic, 256 s Hann segments, >= 50 % overlap "
+        "reaching the end, linear detrend",
         "coherence": "McCraty 2006: latest 64 s every 5 s, 2 Hz cubic, 0.030 Hz peak window "
         "in 0.04-0.26 Hz",
         "RSA": "peak-to-trough per breath: max HR in inhale − min HR in exhale (no lag)",
@@ -627,7 +627,7 @@ def _spectrum(
 ) -> tuple[float | None, float | None, float | None, float | None]:
     """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) by Welch
     (:func:`analysis.hrv_frequency.frequency_domain`, default settings: 4 Hz cubic resampling,
-    256 s Hann segments, 50 % overlap)."""
+    256 s Hann segments, at least 50 % overlap, raised so that they reach the end)."""
     order = np.argsort(nn_t, kind="stable")
     t, v = nn_t[order], nn[order]
     keep = np.r_[True, np.diff(t) > 1e-6]
