@@ -448,7 +448,8 @@ def pyhrv_table(lines: list[str]) -> None:
         "pyhrv conventions: SDSD is the standard deviation of |successive differences|, mean HR "
         "the mean of 60000/NN; Welch with Hamming window, nfft 4096, 300-sample (75 s) "
         "segments, half overlap, VLF from 0 Hz, closed band edges (`WelchSettings.pyhrv`). "
-        "Ours: signed differences, 60000/mean NN; Hann window, 256 s segments (overlap at least half, raised so they reach the end), linear detrend "
+        "Ours: signed differences, 60000/mean NN; Hann window, 256 s segments (overlap at "
+        "least half, raised so they reach the end), linear detrend "
         "per segment, half-open Task Force bands with VLF from 0.0033 Hz. Both on the raw "
         "series, without artifact correction, as pyhrv computed it.",
         "",
