@@ -110,3 +110,43 @@ def test_too_short_steps_and_bad_input() -> None:
         score_resonance(t, nn, [PacedStep(0.0, 0.0, 10.0)])
     with pytest.raises(ValueError):
         score_resonance(t[::-1], nn, steps())
+
+
+@dataclass
+class _Breath:
+    inhale_onset_s: float
+    exhale_onset_s: float
+    end_s: float
+
+
+def _ipfm_beats(
+    rate_bpm: float, lag_s: float, duration_s: float
+) -> tuple[np.ndarray, np.ndarray, list[_Breath]]:
+    """Beats of an integral pulse-frequency model whose heart rate is 65 + 8 x lung volume,
+    ``lag_s`` late; equal inhale and exhale, so the volume is -cos of the breathing phase."""
+    period_s = 60.0 / rate_bpm
+    breaths = [
+        _Breath(k * period_s, (k + 0.5) * period_s, (k + 1) * period_s)
+        for k in range(int(duration_s // period_s))
+    ]
+    dt = 0.0005
+    t = np.arange(0.0, duration_s + 5.0, dt)
+    hr_bpm = 65.0 - 8.0 * np.cos(2 * np.pi * (t - lag_s) / period_s)
+    beats = np.searchsorted(np.cumsum(hr_bpm / 60.0) * dt, np.arange(1.0, duration_s))
+    beat_t = t[beats]
+    return beat_t[1:], np.diff(beat_t) * 1000.0, breaths
+
+
+@pytest.mark.parametrize("rate_bpm", [4.5, 6.0, 6.5])
+@pytest.mark.parametrize("lag_s", [0.0, 1.0])
+def test_phase_is_heart_rate_against_lung_volume_without_a_half_beat_bias(
+    rate_bpm: float, lag_s: float
+) -> None:
+    """An interval's rate belongs at its midpoint. Placed at the beat that ends it, heart rate
+    in phase with volume read as -12 to -18 degrees (RR/2 late) at these rates."""
+    duration_s = 12 * 60.0 / rate_bpm  # whole cycles: no leakage into the phase
+    beat_t, rr_ms, breaths = _ipfm_beats(rate_bpm, lag_s, duration_s)
+    step = PacedStep(rate_bpm, 0.0, duration_s)
+    result = score_resonance(beat_t, rr_ms, [step], breaths=breaths)
+    expected = -360.0 * lag_s * rate_bpm / 60.0
+    assert result.steps[0].phase_deg == pytest.approx(expected, abs=2.0)
