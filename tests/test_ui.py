@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from rich.text import Text
 from textual.widgets import Static
 
@@ -229,3 +230,35 @@ async def test_a_replay_quit_early_ends_with_the_summary_of_what_was_replayed() 
     assert result is not None
     assert result.summary["ended"] == "replay stopped"
     assert 5.0 < result.summary["duration_s"] < recording.duration_s / 2
+
+
+@pytest.mark.parametrize("key", ["ctrl+c", "ctrl+q"])
+async def test_ctrl_c_and_ctrl_q_end_a_live_session_as_q_does(key: str) -> None:
+    """Ctrl+C is how people stop a terminal program: it must save the session like q. (Textual
+    only hinted "press ctrl+q", and ctrl+q closed the screen without the session's result.)"""
+    session = FakeSession()
+
+    def quit_session() -> None:
+        session.actions.append("quit")
+        session.finished.set()
+
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title="t",
+        duration_s=60.0,
+        on_pause=lambda: None,
+        on_mark=lambda: None,
+        on_quit=quit_session,
+        hold_at_end=True,
+    )
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+        assert session.actions == ["quit"]
+        assert app.result is not None  # the session's result, held on the closing screen
+        await pilot.press(key)  # and again: closes the summary
+        await pilot.pause()
+    assert app.return_value is app.result
