@@ -389,3 +389,42 @@ def test_under_nohup_a_hang_up_does_not_end_the_session(tmp_path: Path) -> None:
     (recording,) = tmp_path.glob("*.bwr")
     summary = read_recording(recording).summary
     assert summary is not None and summary["ended"] == "completed"
+
+
+@pytest.mark.parametrize("command", ["live", "replay"])
+def test_without_a_terminal_the_screen_gives_way_to_lines_and_ends(
+    tmp_path: Path, command: str
+) -> None:
+    """From cron, nohup or a pipe (no --headless): the screen, with nobody to see it or press
+    q, once held on for ever at full CPU. It now prints lines, says why, and ends."""
+    args = (
+        ["live", "--device", "sim", "--minutes", "0.2", "--no-sound", "--out", str(tmp_path)]
+        if command == "live"
+        else ["replay", str(REPO / "recordings" / "sample-neurokit2-resting.bwr"), "-s", "max"]
+    )
+    done = subprocess.run(
+        _cli(*args),
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "note: no screen (standard output is not a terminal)" in done.stderr
+    assert done.stdout.splitlines()[-1].startswith("summary: ")
+    assert "\x1b[" not in done.stdout  # no screen drawing in the output
+
+
+def test_a_dumb_terminal_gets_lines_not_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trainer import session_cli
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setenv("TERM", "dumb")
+    assert session_cli.no_screen_reason() == "TERM=dumb cannot draw it"
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert session_cli.no_screen_reason() is None
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    assert "keys cannot reach the screen" in (session_cli.no_screen_reason() or "")

@@ -319,6 +319,7 @@ def live(
         settings=settings,
         program=prepared.plan if prepared is not None else None,
     )
+    headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
     session = LiveSession(plan, out_dir=out_dir, listeners=listeners)
     play = config.sound if sound is None else sound
@@ -438,6 +439,28 @@ def live(
         _finish(result_or_none, kept)
 
 
+def no_screen_reason() -> str | None:
+    """Why the full screen cannot run here (None when it can): it needs a terminal on both
+    standard input (for the keys) and standard output, and one that can draw."""
+    if not sys.stdout.isatty():
+        return "standard output is not a terminal"
+    if not sys.stdin.isatty():
+        return "standard input is not a terminal, so keys cannot reach the screen"
+    if os.environ.get("TERM", "") in ("", "dumb"):
+        return f"TERM={os.environ.get('TERM', '')!s} cannot draw it"
+    return None
+
+
+def _no_screen() -> bool:
+    """Whether to fall back to headless output, saying so (a screen with nobody to see it or
+    press q would never close; from cron, nohup or a pipe it held on for ever)."""
+    reason = no_screen_reason()
+    if reason is None:
+        return False
+    print(f"note: no screen ({reason}): printing one line per breath instead", file=sys.stderr)
+    return True
+
+
 def _finish(result: SessionResult, settled: _Settled) -> None:
     """Tell the terminal what was kept; a session that failed exits with its error."""
     for line in settled.lines:
@@ -491,6 +514,7 @@ def replay(
             f"note: {file} was cut short (session killed?); replaying what it holds",
             file=sys.stderr,
         )
+    headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
     session = ReplaySession(recording, speed=factor, listeners=listeners)
     if headless:
