@@ -412,15 +412,18 @@ class BreathwiseApp(App[SessionResult | None]):
 
     async def action_quit(self) -> None:
         """Ctrl+Q (Textual's quit): what q does, so the session is saved, never dropped."""
+        self._quit_as_q()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: Textual only shows a hint here (it copies text in inputs, and this screen
+        has none); people press it to stop, so it stops the session as q does."""
+        self._quit_as_q()
+
+    def _quit_as_q(self) -> None:
         if self.check_action("quit_session", ()):
             self.action_quit_session()
         else:
             self.action_quit_view()
-
-    async def action_help_quit(self) -> None:
-        """Ctrl+C: Textual only shows a hint here (it copies text in inputs, and this screen
-        has none); people press it to stop, so it stops the session as q does."""
-        await self.action_quit()
 
     def action_quit_view(self) -> None:
         stop = getattr(self.session, "stop", None)
