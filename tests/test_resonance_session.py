@@ -59,3 +59,17 @@ def test_an_assessment_stopped_before_any_scored_step_stores_nothing(tmp_path: P
     assert store_resonance(done.result.summary) is None
     assert load_settings().resonance_rate_bpm is None
     assert any(line.startswith("resonance: no rate could be scored") for line in done.lines)
+
+
+def test_an_assessment_cut_short_says_so_and_stores_nothing(tmp_path: Path) -> None:
+    """--minutes shorter than the assessment: the best of the rates tried is not the person's
+    resonance rate, and training would pace at it, so it is shown, not stored."""
+    program = load_catalog().get("resonance-assessment")
+    done = run_program(tmp_path, program, person=PersonModel(seed=5), duration_s=300.0)
+    resonance = done.result.summary["resonance"]
+    assert resonance["chosen_rate_bpm"] is not None
+    assert 0 < resonance["rates_tried"] < resonance["rates_planned"] == 5
+    line = next(line for line in done.lines if line.startswith("resonance: chosen"))
+    assert line.endswith(f"only {resonance['rates_tried']} of 5 rates tried, so it is not stored")
+    assert store_resonance(done.result.summary) is None
+    assert load_settings().resonance_rate_bpm is None

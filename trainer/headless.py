@@ -208,7 +208,18 @@ def format_resonance(resonance: dict[str, Any]) -> str:
         f"{rate:.1f} ({_num(scores.get(float(rate)), '.2f')})"
         for rate in resonance.get("ranking_bpm", [])
     )
-    return f"resonance: chosen {float(chosen):.1f} breaths/min; ranking (score) {ranking}"
+    line = f"resonance: chosen {float(chosen):.1f} breaths/min; ranking (score) {ranking}"
+    missing = incomplete_assessment(resonance)
+    return f"{line}; {missing}, so it is not stored" if missing else line
+
+
+def incomplete_assessment(resonance: dict[str, Any]) -> str | None:
+    """What an assessment stopped early left untried ("only 1 of 5 rates tried"), or None
+    when it tried every rate (or predates the count)."""
+    planned, tried = resonance.get("rates_planned"), resonance.get("rates_tried")
+    if isinstance(planned, int) and isinstance(tried, int) and tried < planned:
+        return f"only {tried} of {planned} rates tried"
+    return None
 
 
 def line_printer(out: TextIO) -> Callable[[list[Event]], None]:

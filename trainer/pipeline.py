@@ -755,19 +755,23 @@ class Pipeline:
         assert self.program is not None
         # Spans are laid out in program time; the beats and breaths are in session time.
         clock = self.program_clock
+        spans = self.program.scored_spans()
         steps = [
             PacedStep(span.pattern.rate_bpm, clock.session_s(span.t0_s), clock.session_s(span.t1_s))
-            for span in self.program.scored_spans()
+            for span in spans
             if clock.session_s(span.t1_s) <= end_s + 1.0
         ]
+        # A session stopped early tried only some rates: its best is not the person's rate.
+        planned = {"rates_planned": len(spans), "rates_tried": len(steps)}
         nn_t, nn = _increasing_nn(heart)
         if not steps or nn.size < 4:
-            return {"chosen_rate_bpm": None, "ranking_bpm": [], "scores": []}
+            return {"chosen_rate_bpm": None, "ranking_bpm": [], "scores": [], **planned}
         result = score_resonance(nn_t, nn, steps, breaths=[e.breath for e in good])
         return {
             "chosen_rate_bpm": _round(result.chosen_rate_bpm),
             "ranking_bpm": [_round(rate) for rate in result.ranking_bpm],
             "scores": [[_round(step.rate_bpm), _round(step.score, 3)] for step in result.steps],
+            **planned,
         }
 
 

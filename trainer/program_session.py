@@ -15,6 +15,7 @@ from typing import Any
 
 from trainer.config import RESONANCE_MAX_BPM, RESONANCE_MIN_BPM, Settings, save_setting
 from trainer.errors import BadArgument
+from trainer.headless import incomplete_assessment
 from trainer.program_codec import ProgramPlan
 from trainer.programs.catalog import Catalog, load_catalog
 from trainer.programs.runner import ProgramTimeline
@@ -108,13 +109,13 @@ def store_resonance(summary: dict[str, Any]) -> float | None:
     -------
     float or None
         The stored rate (breaths/min), or ``None`` when the session chose none (not an
-        assessment, stopped before a step was complete, or no step could be scored).
+        assessment, stopped before every rate was tried, or no step could be scored).
     """
     resonance = summary.get("resonance")
     if not isinstance(resonance, dict):
         return None
     chosen = resonance.get("chosen_rate_bpm")
-    if chosen is None:
+    if chosen is None or incomplete_assessment(resonance):
         return None
     rate = float(chosen)
     if not RESONANCE_MIN_BPM <= rate <= RESONANCE_MAX_BPM:
