@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from program_runs import FakeClock, compressed, no_sleep, replay_lines
 from rich.text import Text
@@ -21,7 +22,7 @@ from devices.source import LinkEvent, SourceInfo
 from trainer.conductor import Conductor
 from trainer.headless import format_summary, line_printer
 from trainer.pacer import BreathPattern, PacerState
-from trainer.pipeline import NS_PER_S, Event, PacerEvent, ProgramEvent
+from trainer.pipeline import NS_PER_S, BreathEvent, Event, PacerEvent, ProgramEvent
 from trainer.program_clock import ProgramClock
 from trainer.program_codec import ProgramPlan
 from trainer.programs import EventKind, load_catalog
@@ -214,12 +215,27 @@ def test_pausing_in_an_own_rhythm_step_pauses_the_program(tmp_path: Path) -> Non
     assert replay_lines(run.path) == run.lines
 
 
-def test_a_plain_pacer_session_keeps_its_length_when_paused(tmp_path: Path) -> None:
+def test_a_plain_pacer_session_ends_later_by_the_pause(tmp_path: Path) -> None:
+    """--minutes counts practice, with or without a program: a 15 s pause moves the end by
+    15 s (it used to shorten a plain session's practice instead), and the breaths begun
+    while paused are shown but not scored."""
     run = _run(tmp_path, program=None, duration_s=60.0, toggles_s=(10.0, 25.0))
-    assert run.result.summary["duration_s"] == 60.0
-    assert run.result.summary["minutes_practised"] == pytest.approx(0.75)
+    assert run.result.summary["duration_s"] == 75.0
+    assert run.result.summary["minutes_practised"] == pytest.approx(1.0)
     actions = [e.change.action for e in run.events if isinstance(e, PacerEvent)]
     assert actions == ["set", "pause", "resume"]
+    assert "paused  at    10.0 s" in run.lines and "resumed at    25.0 s" in run.lines
+    breaths = [e for e in run.events if isinstance(e, BreathEvent)]
+    in_pause = [e for e in breaths if 10.0 <= e.breath.inhale_onset_s < 25.0]
+    assert in_pause and all(e.paused for e in in_pause)
+    assert not any(e.paused for e in breaths if e not in in_pause)
+    lines = [line for line in run.lines if line.startswith("breath ")]
+    assert sum(line.endswith("paused") for line in lines) == len(in_pause)
+    scored = [
+        e.feedback.follow_score for e in breaths if not e.paused and e.breath.quality != "artifact"
+    ]
+    assert run.result.summary["mean_follow_score"] == pytest.approx(np.mean(scored), abs=0.01)
+    assert replay_lines(run.path) == run.lines
 
 
 def test_a_program_session_cut_short_ends_later_by_the_pause_too(tmp_path: Path) -> None:

@@ -54,8 +54,10 @@ depth 1.02  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
         f"breath {event.index:4d} at {b.end_s:7.1f} s  rate {b.rate_bpm:4.1f} bpm  "
         f"in {b.inhale_s:4.1f} s  out {b.exhale_s:4.1f} s  pause {b.pause_s:3.1f} s  "
         f"ratio {b.ratio:4.2f}  depth {b.depth:5.2f}  HR {_num(event.hr_bpm, '3.0f', '  -')} bpm  "
-        f"follow {f.follow_score:3d}  [{b.quality}]"
+        f"follow {'  -' if event.paused else format(f.follow_score, '3d')}  [{b.quality}]"
     )
+    if event.paused:
+        line += "  paused"
     return f"{line}  {f.cue}" if f.cue else line
 
 
@@ -148,8 +150,11 @@ def format_program_event(event: ProgramEvent) -> str:
 
 
 def format_pacer_event(event: PacerEvent) -> str | None:
-    """A line for a labelled pacer change that is not a program step (easing, restoring)."""
+    """A line for a pause, a resume, or a labelled pacer change that is not a program step
+    (easing, restoring)."""
     change = event.change
+    if change.action in ("pause", "resume"):
+        return f"{'paused ' if change.action == 'pause' else 'resumed'} at {event.t_s:7.1f} s"
     if not change.label or not change.label.startswith(("eased", "back to")):
         return None
     if change.action == "set" and change.pattern is not None:

@@ -108,12 +108,16 @@ class BreathEvent:
         The coach's assessment against the pacer (or the own-rhythm target).
     hr_bpm : float or None
         Heart rate when the breath was confirmed.
+    paused : bool
+        The breath began while the session was paused: measured and shown, but its follow
+        score does not count (there was nothing to follow).
     """
 
     index: int
     breath: Breath
     feedback: Feedback
     hr_bpm: float | None
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,7 +527,9 @@ class Pipeline:
             events.append(strain)
             # One voice at a time: the strain cue takes the place of the coach's.
             feedback = replace(feedback, cue=sign.cue)
-        event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm)
+        onset_ns = round(breath.inhale_onset_s * NS_PER_S)
+        paused = self.program_clock.paused_at(onset_ns)
+        event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm, paused)
         self.breaths.append(event)
         events.append(event)
         self._estimates(self._estimators[source].update((breath,)), events)
@@ -690,7 +696,7 @@ class Pipeline:
         if median_rate is None:
             source = None
         ratios = [e.breath.ratio for e in good]
-        scores = [e.feedback.follow_score for e in good]
+        scores = [e.feedback.follow_score for e in good if not e.paused]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:
             # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.

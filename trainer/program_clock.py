@@ -59,6 +59,10 @@ class ProgramClock:
         start, _ = self._pauses[-1]
         self._pauses[-1] = (start, max(start, t_ns))
 
+    def paused_at(self, t_ns: int) -> bool:
+        """Whether session offset ``t_ns`` falls in a pause (an open one runs on)."""
+        return any(start <= t_ns and (end is None or t_ns < end) for start, end in self._pauses)
+
     def paused_ns(self, t_ns: int) -> int:
         """Nanoseconds spent paused before session offset ``t_ns`` (an open pause up to it)."""
         total = 0

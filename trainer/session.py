@@ -108,6 +108,12 @@ class _SessionBase:
             return None
         return self.pipeline.program.at(program_t_s)
 
+    def practised_s(self, t_s: float) -> float:
+        """Session seconds at ``t_s`` less the pauses so far (an open one up to ``t_s``)."""
+        if self.pipeline is None:
+            return t_s
+        return self.pipeline.program_clock.program_s(t_s)
+
     def program_time_s(self, t_s: float) -> float | None:
         """Program seconds at session second ``t_s`` (less the pauses so far), or None
         without a program."""
@@ -284,12 +290,13 @@ class LiveSession(_SessionBase):
     def end_ns(self, t_mono_ns: int) -> int:
         """The planned end (host monotonic ns) as known at ``t_mono_ns``.
 
-        The planned duration after the start; for a program session, plus the time paused
-        before ``t_mono_ns`` (an open pause up to it), so the end is never reached while paused.
+        The planned duration after the start, plus the time paused before ``t_mono_ns`` (an
+        open pause up to it): the planned minutes are minutes practised, and the end is never
+        reached while paused.
         """
         end_ns = self.start_mono_ns + int(self.plan.duration_s * NS_PER_S)
         pipeline = self.pipeline
-        if pipeline is not None and pipeline.program is not None:
+        if pipeline is not None:
             end_ns += pipeline.program_clock.paused_ns(t_mono_ns - self.start_mono_ns)
         return end_ns
 

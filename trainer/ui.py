@@ -294,7 +294,9 @@ class BreathwiseApp(App[SessionResult | None]):
             return max(0.0, min(self._duration_s - program_t_s, program.left_s))
         if self._duration_s is None:
             return None
-        return max(0.0, self._duration_s - t_s)
+        # Practised time: a pause stops the countdown (the session's end moves with it).
+        practised = getattr(self.session, "practised_s", None)
+        return max(0.0, self._duration_s - (practised(t_s) if callable(practised) else t_s))
 
     def close_when_over(self) -> None:
         """Close the screen as soon as the session is over, without holding its summary for a
