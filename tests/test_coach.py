@@ -21,6 +21,7 @@ from trainer.coach import (
     CUE_ON_PACE,
     CUE_OWN_GOOD,
     CUE_SLOWER,
+    PRAISE_MIN_SCORE,
     Coach,
     Feedback,
     follow_score,
@@ -232,11 +233,11 @@ def test_hysteresis_keeps_a_cue_on_between_the_thresholds() -> None:
     fb = breathe(coach, pacer, 6, *split(1.7), start_s=36.0)
     assert cues(fb) and set(cues(fb)) == {CUE_LONGER_EXHALE}  # still on between thresholds
 
-    # From scratch, the same 1.7 never switches the cue on.
+    # From scratch, the same 1.7 never switches the cue on, nor earns praise: between the
+    # thresholds the coach says nothing (praise there alternated with the correction).
     pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=4.0)
     fb = breathe(coach, pacer, 9, *split(1.7))
-    assert CUE_LONGER_EXHALE not in cues(fb)
-    assert cues(fb)[0] == CUE_IN_RHYTHM
+    assert cues(fb) == []
 
     # Past the off-threshold the problem clears and praise follows.
     pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=4.0)
@@ -442,3 +443,26 @@ def test_pace_estimates_far_apart_do_not_share_a_window() -> None:
     assert all(f.cue is None for f in out)
     # From 150 s on they are 10 s apart: the third in a row brings the cue.
     assert [f.cue for f in _pace(coach, [9.0, 9.0], t0_s=160.0)] == [None, CUE_SLOWER]
+
+
+def test_own_rhythm_praise_needs_the_target_reached_and_the_gap_is_silent() -> None:
+    """Found in use: "Lovely long out-breath" at ratio 1.38 against a 1.5 target, and two
+    breaths later "Lengthen the out-breath" for the same breathing. Now: 8 % short is between
+    praise (within 3 %) and the correction (10 % short), and the coach says nothing."""
+    coach = Coach(min_cue_interval_s=4.0)
+    short = [coach.assess_own_rhythm(make_breath(i * 8.0, 2.5, 3.45), 1.5) for i in range(8)]
+    assert cues(short) == []
+    coach = Coach(min_cue_interval_s=4.0)
+    there = [coach.assess_own_rhythm(make_breath(i * 8.0, 2.5, 3.7), 1.5) for i in range(4)]
+    assert cues(there) == [CUE_OWN_GOOD]  # 1.48: within 3 % of the target
+
+
+def test_no_praise_on_a_breath_that_scored_badly() -> None:
+    """Found in use: "Nicely in rhythm" beside "follow 8". The window's medians were fine
+    (one odd breath never triggers a correction), but that breath earns no praise either."""
+    pacer, coach = Pacer(FOUR_EIGHT), Coach(min_cue_interval_s=4.0)
+    fb = breathe(coach, pacer, 2, 4.0, 8.0)
+    odd = coach.assess(make_breath(24.0, 1.5, 2.0), pacer)
+    assert odd.follow_score < PRAISE_MIN_SCORE and odd.cue is None
+    fb = breathe(coach, pacer, 1, 4.0, 8.0, start_s=27.5)
+    assert all(f.cue in (None, CUE_IN_RHYTHM) for f in fb)

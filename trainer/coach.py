@@ -53,6 +53,12 @@ target."""
 LAG_CUE = (0.12, 0.06)
 """Phase lag, as a fraction of the pacer period, that switches a timing cue on / off."""
 
+OWN_PRAISE_SHORTFALL = math.log(1.03)
+"""Own-rhythm mode: praise ("lovely long out-breath") only when the ratio is within 3 % of the
+target or above it; between that and the exhale cue the coach says nothing."""
+PRAISE_MIN_SCORE = 60
+"""Praise is never given on a breath that scored below this, whatever the window's medians."""
+
 CORRECTION_REPEAT = 2.0
 """The same correction is repeated no sooner than this many ``min_cue_interval_s``: a second
 reminder is useful, a nag every few breaths is not."""
@@ -314,7 +320,7 @@ class Coach:
         score = follow_score(sample.rel_rate, sample.log_ratio, sample.lag_fraction, breath.quality)
         cue = None
         if breath.quality != "artifact" and not state.paused:
-            cue = self._update(sample, _cue_time(breath))
+            cue = self._update(sample, _cue_time(breath), score)
         return Feedback(rate_error, ratio_error, lag, score, cue)
 
     def assess_own_rhythm(self, breath: Breath, target_ratio: float) -> Feedback:
@@ -345,7 +351,7 @@ class Coach:
         score = follow_score(0.0, shortfall, 0.0, breath.quality)
         cue = None
         if breath.quality != "artifact":
-            cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath))
+            cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath), score)
         return Feedback(0.0, ratio_error, 0.0, score, cue)
 
     def assess_pace(
@@ -395,7 +401,7 @@ class Coach:
         rate_error = rate_bpm - target_rate_bpm
         sample = _Sample(rate_error / target_rate_bpm, math.nan, math.nan)
         score = follow_score(sample.rel_rate, math.nan, math.nan, "good")
-        cue = self._update(sample, t_s, repeat_floor_s=window_s)
+        cue = self._update(sample, t_s, score, repeat_floor_s=window_s)
         return Feedback(rate_error, math.nan, math.nan, score, cue)
 
     # -- internals -----------------------------------------------------------------------
@@ -416,10 +422,16 @@ class Coach:
         nearest = min(onsets, key=lambda t: abs(onset_s - t))
         return onset_s - nearest
 
-    def _update(self, sample: _Sample, t_s: float, *, repeat_floor_s: float = 0.0) -> str | None:
+    def _update(
+        self, sample: _Sample, t_s: float, score: int, *, repeat_floor_s: float = 0.0
+    ) -> str | None:
         """Add a usable sample to the window, update the problems, and pick a cue if allowed.
 
-        The same correction waits at least ``repeat_floor_s`` before it is given again."""
+        A correction comes when a problem is clearly on (past its "on" threshold), praise only
+        when everything is clearly fine (within every "off" threshold) and this breath scored
+        at least :data:`PRAISE_MIN_SCORE`; in between the coach says nothing, so that praise
+        and a correction never alternate over the same breathing. The same correction waits
+        at least ``repeat_floor_s`` before it is given again."""
         self._window.append(sample)
         if len(self._window) < self._history:
             return None
@@ -427,9 +439,11 @@ class Coach:
         if self._active:
             cue = next(p.value for p in _Problem if p in self._active)
             wait = max(CORRECTION_REPEAT * self._min_interval_s, repeat_floor_s)
-        else:
+        elif score >= PRAISE_MIN_SCORE and self._clearly_fine():
             cue = self._mode.value
             wait = PRAISE_REPEAT * self._min_interval_s
+        else:
+            return None
         since = t_s - self._last_cue_s
         if since < self._min_interval_s:
             return None
@@ -452,6 +466,20 @@ class Coach:
         self._toggle(_Problem.LONG_EXHALE, ratio, RATIO_CUE)
         self._toggle(_Problem.LATE, lag, LAG_CUE)
         self._toggle(_Problem.EARLY, -lag, LAG_CUE)
+
+    def _clearly_fine(self) -> bool:
+        """Every window median within its "off" threshold (a term not measured passes)."""
+        window = list(self._window)
+        ratio = _median([s.log_ratio for s in window])
+        if self._mode is _Mode.OWN:
+            return not ratio < -OWN_PRAISE_SHORTFALL
+        rate = _median([s.rel_rate for s in window])
+        lag = _median([s.lag_fraction for s in window])
+        return (
+            not abs(rate) > RATE_CUE[1]
+            and not abs(ratio) > RATIO_CUE[1]
+            and not abs(lag) > LAG_CUE[1]
+        )
 
     def _toggle(self, problem: _Problem, value: float, on_off: tuple[float, float]) -> None:
         if _switch(problem in self._active, value, on_off):
