@@ -262,3 +262,92 @@ async def test_ctrl_c_and_ctrl_q_end_a_live_session_as_q_does(key: str) -> None:
         await pilot.press(key)  # and again: closes the summary
         await pilot.pause()
     assert app.return_value is app.result
+
+
+def test_a_replayed_pause_does_not_offer_a_key_that_does_nothing() -> None:
+    pacer = Pacer(BreathPattern.from_rate(6.0, 2.0), start_s=0.0)
+    pacer.pause(3.0)
+    state = pacer.state(4.0)
+    assert render_pacer(state, 40).plain == "Paused — press p to continue"
+    assert render_pacer(state, 40, can_pause=False).plain == "Paused (in the recording)"
+
+
+async def test_once_over_the_clock_stops_and_the_pacer_says_so() -> None:
+    """Found in use: the closing screen's clock ran on (an 18 s session showed 00:31) and the
+    pacer bar froze mid-phase as if it still ran."""
+    session = FakeSession()
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        return SessionResult(None, {"breaths": 0, "duration_s": 18.0})
+
+    app = BreathwiseApp(session, run, title="t", duration_s=60.0, hold_at_end=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 18.0
+        session.finished.set()
+        await pilot.pause()
+        session.t_s = 31.0
+        app.refresh_view()
+        await pilot.pause()
+        assert str(app.query_one("#status", Static).render()).startswith("00:18")
+        assert _text(app.query_one("#pacer", PacerView)) == "Session over"
+        await pilot.press("q")
+
+
+async def test_a_small_terminal_keeps_the_cue_and_clock_and_drops_the_traces() -> None:
+    """Found in use at 60x20: the traces squeezed to 12 columns spilled outside their box,
+    and the cue and clock fell off the bottom."""
+    from textual.containers import Vertical
+    from textual.widgets import Footer
+
+    session = FakeSession()
+    session.state.cue = "Nicely in rhythm"
+    app = BreathwiseApp(session, session.run, title="t", duration_s=60.0)
+    async with app.run_test(size=(60, 20)) as pilot:
+        session.t_s = 5.0
+        app.refresh_view()
+        await pilot.pause()
+        await pilot.pause()
+        assert not app.query_one("#traces", Vertical).display
+        footer_y = app.query_one(Footer).region.y
+        for name in ("#cue", "#status"):
+            region = app.query_one(name, Static).region
+            assert region.height >= 1 and region.bottom <= footer_y, name
+        assert "Nicely in rhythm" in str(app.query_one("#cue", Static).render())
+        session.finished.set()
+        await pilot.pause()
+
+
+async def test_an_old_cue_gives_way_to_the_default_line() -> None:
+    """A cue describes the breathing when it was given: half a minute later (the coach
+    silent meanwhile) the default line returns; a lost sensor's cue stays while it is lost."""
+    session = FakeSession()
+    session.state.cue, session.state.cue_t_s = "Nicely in rhythm", 10.0
+    app = BreathwiseApp(session, session.run, title="t", duration_s=120.0)
+    async with app.run_test(size=(100, 32)) as pilot:
+
+        async def cue_at(t_s: float) -> str:
+            session.t_s = t_s
+            app.refresh_view()
+            await pilot.pause()
+            return str(app.query_one("#cue", Static).render())
+
+        assert await cue_at(39.0) == "Nicely in rhythm"
+        assert await cue_at(41.0) == "Follow the bar with your breath"
+        session.state.cue, session.state.link_ok = "Sensor lost", False
+        assert await cue_at(100.0) == "Sensor lost"
+        session.finished.set()
+        await pilot.pause()
+
+
+def test_the_card_counts_down_to_the_session_end_when_that_comes_first() -> None:
+    from trainer.programs import load_catalog
+    from trainer.programs.runner import ProgramTimeline
+    from trainer.ui import render_program
+
+    timeline = ProgramTimeline(load_catalog().get("deep-breathing-4-8"))
+    state = timeline.at(10.0)
+    whole = render_program(state, 100).plain
+    assert whole.rstrip().endswith("left in program")
+    cut = render_program(state, 100, session_left_s=50.0).plain
+    assert "00:50 left (the session ends before the program)" in cut

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.widgets import Footer, Header, Sparkline, Static
 
 from trainer.headless import format_summary
@@ -40,6 +41,13 @@ PROGRAM_COMPLETE = "Program complete — rest a moment before you get up."
 SHORT_ROWS = 30
 """Terminals with fewer rows than this get the compact layout while a program's card or the
 closing summary is up (:class:`BreathwiseApp`)."""
+PLAIN_SHORT_ROWS = 23
+"""Without a card or summary the full layout needs 22 rows; fewer get the compact one."""
+NARROW_COLUMNS = 80
+"""Terminals narrower than this drop the traces, so the numbers keep their width."""
+CUE_SHOWN_S = 30.0
+"""A cue older than this gives way to the default line: a cue is about the breathing when it
+was given, and the coach is silent while nothing is clearly right or wrong."""
 BREATH_TRACE_LABEL = "Breathing (last 60 s)"
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
@@ -56,7 +64,12 @@ class ViewableSession(Protocol):
 
 
 def render_pacer(
-    pacer: PacerState | None, width: int, own_ratio: float | None = None, *, rows: int = 3
+    pacer: PacerState | None,
+    width: int,
+    own_ratio: float | None = None,
+    *,
+    rows: int = 3,
+    can_pause: bool = True,
 ) -> Text:
     """The pacer as rich text: a bar that fills on the in-breath and empties on the out-breath.
 
@@ -71,13 +84,15 @@ def render_pacer(
     rows : int
         Height of the bar in lines (the phase label takes one more): 3, or 1 in a short
         terminal.
+    can_pause : bool
+        Whether p can resume a pause here (not in a replay, which shows a recorded pause).
     """
     width = max(10, width)
     if pacer is None:
         ratio = f" (out-breath about {own_ratio:.1f}x the in-breath)" if own_ratio else ""
         return Text(f"Breathe in your own rhythm{ratio}", style="bold")
     if pacer.paused:
-        return Text("Paused — press p to continue", style="bold yellow")
+        return Text(paused_text(can_pause), style="bold yellow")
     # Eighth-blocks make the bar move smoothly instead of jumping a whole cell at a time.
     cells = pacer.fill * width
     full = int(cells)
@@ -91,6 +106,11 @@ def render_pacer(
     label = f"{PHASE_WORDS[pacer.phase]}   {pacer.phase_left_s:4.1f} s"
     text.append(label.center(width), style=style)
     return text
+
+
+def paused_text(can_pause: bool) -> str:
+    """What a pause says: how to resume it, where that is possible."""
+    return "Paused — press p to continue" if can_pause else "Paused (in the recording)"
 
 
 def render_metrics(
@@ -128,7 +148,14 @@ def _mmss(seconds: float) -> str:
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
 
 
-def render_program(program: TimelineState, width: int, *, paused: bool = False) -> Text:
+def render_program(
+    program: TimelineState,
+    width: int,
+    *,
+    paused: bool = False,
+    can_pause: bool = True,
+    session_left_s: float | None = None,
+) -> Text:
     """The step card: step number and title, posture, instruction, side, repetition, countdowns.
 
     Parameters
@@ -141,6 +168,11 @@ def render_program(program: TimelineState, width: int, *, paused: bool = False) 
         of an instruction is often its caution, "only go as high as feels easy").
     paused : bool
         The session is paused: said next to the step timer.
+    can_pause : bool
+        Whether p can resume the pause (not in a replay).
+    session_left_s : float or None
+        Seconds left in the session, when it ends before the program does (``--minutes``
+        shorter than the program): the card then counts down to that end instead.
     """
     width = max(20, width)
     step = program.step
@@ -154,7 +186,7 @@ def render_program(program: TimelineState, width: int, *, paused: bool = False) 
     text.append(f"   ({step.posture.label})", style="dim")
     text.append(f"   {left}", style="bold")
     if paused:
-        text.append("  paused — press p to continue", style="bold yellow")
+        text.append(f"  {paused_text(can_pause).lower()}", style="bold yellow")
     text.append("\n")
     text.append(" ".join(step.text.split()) + "\n")
     parts: list[str] = []
@@ -167,7 +199,10 @@ def render_program(program: TimelineState, width: int, *, paused: bool = False) 
         parts.append(rep)
     if program.next_title:
         parts.append(f"Next: {program.next_title}")
-    parts.append(f"{_mmss(program.left_s)} left in program")
+    if session_left_s is not None and session_left_s < program.left_s - 1.0:
+        parts.append(f"{_mmss(session_left_s)} left (the session ends before the program)")
+    else:
+        parts.append(f"{_mmss(program.left_s)} left in program")
     text.append("  ·  ".join(parts), style="cyan")
     return text
 
@@ -210,7 +245,9 @@ class BreathwiseApp(App[SessionResult | None]):
     Screen.-short Header { display: none; }
     Screen.-short #pacer { height: 4; }
     Screen.-short #cue { height: 1; border: none; }
-    #middle { height: 9; }
+    Screen.-narrow #metrics { width: 1fr; }
+    #middle { height: 10; }
+    Screen.-narrow #middle { height: 8; }
     #metrics { width: 44; border: round $primary; padding: 0 1; }
     #traces { border: round $primary; padding: 0 1; }
     #traces Sparkline { height: 3; }
@@ -252,6 +289,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self.result: SessionResult | None = None
         self._note = ""
         self._end_notes: list[str] = []
+        self._summary: str | None = None
+        self._fitted_to: Size | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -328,36 +367,58 @@ class BreathwiseApp(App[SessionResult | None]):
         program = self._program_state(self.session.now_s())
         if program is not None and program.finished:
             summary = f"{PROGRAM_COMPLETE}\n{summary}"
-        cue = self.query_one("#cue", Static)
-        # Room for every line as the panel wraps it (its padding takes 2 columns, its border
-        # 2 more where it has one), so the end of a long summary line is not cut off.
-        frame = 0 if self.screen.has_class("-short") else 2
-        columns = max(20, cue.size.width - 2 - frame)
-        rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in summary.splitlines())
-        cue.styles.height = rows + frame
-        cue.update(Text(summary))
+        self._summary = summary
+        self._fit_summary()
+        self.query_one("#cue", Static).update(Text(summary))
         self._note = "  ·  ".join([*self._end_notes, "session over — press q to close"])
         self.refresh_view(keep_cue=True)
+
+    def _fit_summary(self) -> None:
+        """Give the closing summary room for every line as the panel wraps it (its padding
+        takes 2 columns, its border 2 more where it has one), so the end of a long line is not
+        cut off; again after every resize."""
+        if self._summary is None:
+            return
+        self._fitted_to = self.size
+        cue = self.query_one("#cue", Static)
+        frame = 0 if self.screen.has_class("-short") else 2
+        columns = max(20, cue.size.width - 2 - frame)
+        lines = self._summary.splitlines()
+        rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in lines)
+        cue.styles.height = rows + frame
 
     def refresh_view(self, *, keep_cue: bool = False) -> None:
         """Redraw everything from the session's state at the session's current time."""
         keep_cue = keep_cue or (self._finished and self._hold_at_end)
         t_s = self.session.now_s()
+        if self._finished and self.result is not None:
+            # Over: the clock stops where the session ended.
+            t_s = min(t_s, float(self.result.summary.get("duration_s", t_s)))
         state = self.session.state
         pacer = self.session.pacer_state(t_s)
         program = self._program_state(t_s)
         # The card, or at the end the summary, needs the rows of a short terminal.
-        short = (program is not None or self._finished) and self.size.height < SHORT_ROWS
+        rows_needed = SHORT_ROWS if program is not None or self._finished else PLAIN_SHORT_ROWS
+        short = self.size.height < rows_needed
         self.screen.set_class(short, "-short")
+        narrow = self.size.width < NARROW_COLUMNS
+        self.screen.set_class(narrow, "-narrow")
+        self.query_one("#traces", Vertical).display = not narrow
+        can_pause = self._on_pause is not None
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
         pacer_view.border_title = self.title if short else None
-        if pacer is None and state.paused:
+        if self._finished:
+            # A bar frozen mid-phase would look as if the pacer still ran.
+            pacer_view.update(Text("Session over", style="bold"))
+        elif pacer is None and state.paused:
             # A program paused in an own-rhythm step: there is no pacer to show paused.
-            pacer_view.update(Text("Paused — press p to continue", style="bold yellow"))
+            pacer_view.update(Text(paused_text(can_pause), style="bold yellow"))
         else:
             rows = 1 if short else 3
-            pacer_view.update(render_pacer(pacer, width, self._target_ratio, rows=rows))
+            pacer_view.update(
+                render_pacer(pacer, width, self._target_ratio, rows=rows, can_pause=can_pause)
+            )
         self.query_one("#metrics", Static).update(render_metrics(state, pacer, self._target_ratio))
         horizon = t_s - 60.0
         breathing = [v for t, v in state.breath_trace if t >= horizon]
@@ -379,14 +440,25 @@ class BreathwiseApp(App[SessionResult | None]):
         card = self.query_one("#program", Static)
         # At the end the summary takes the card's place (and says if the program is done).
         card.display = program is not None and not self._finished
+        left = self._left_s(t_s, program)
         if program is not None:
             width = max(20, card.size.width - 2)
-            card.update(render_program(program, width, paused=state.paused))
+            card.update(
+                render_program(
+                    program, width, paused=state.paused, can_pause=can_pause, session_left_s=left
+                )
+            )
         if not keep_cue:
             default = "Follow the bar with your breath" if pacer is not None else ""
-            self.query_one("#cue", Static).update(Text(state.cue or default or "Breathe easily"))
+            # The sensor-lost cue stays while the link is down; any other one for a while.
+            fresh = t_s - state.cue_t_s <= CUE_SHOWN_S or not state.link_ok
+            cue = state.cue if fresh else ""
+            self.query_one("#cue", Static).update(Text(cue or default or "Breathe easily"))
+        if self._summary is not None and self.size != self._fitted_to:
+            # Resized with the summary up: its height after this redraw's layout.
+            self._fitted_to = self.size
+            self.call_after_refresh(self._fit_summary)
         clock = _mmss(t_s)
-        left = self._left_s(t_s, program)
         if left is not None:
             clock += f"  ({_mmss(left)} left)"
         parts = [clock]
