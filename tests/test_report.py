@@ -195,3 +195,21 @@ def test_report_of_the_sample_session(tmp_path: Path) -> None:
     out = write_report(analysis, tmp_path / "sample.png")
     assert out.stat().st_size > 50_000
     assert write_report(analysis, tmp_path / "sample.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_rate_beside_the_target_counts_only_the_paced_breaths(tmp_path: Path) -> None:
+    """Found in use: "11.3 /min, target 5.0 /min" beside "82 / 100, closely with the pacer":
+    the median took in the program's own-rhythm warm-up."""
+    from program_runs import run_program
+
+    from devices.sim import PersonModel
+    from trainer.programs import load_catalog
+
+    done = run_program(
+        tmp_path, load_catalog().get("deep-breathing-4-8"), person=PersonModel(seed=1)
+    )
+    m = analyse_recording(done.path).metrics()
+    assert m["target_rate_bpm"] == pytest.approx(5.0)
+    assert isinstance(m["paced_rate_bpm"], float)
+    assert abs(m["paced_rate_bpm"] - 5.0) < 0.5
+    assert abs(m["median_rate_bpm"] - 5.0) > abs(m["paced_rate_bpm"] - 5.0)

@@ -275,6 +275,14 @@ class SessionAnalysis:
         programs = [s.label for s in self.pacer_spans if s.label]
         heart = self.heart
         median_rate = float(np.median(rates)) if rates else None
+        # Beside the pacer's target, only the breaths taken while it paced compare: a program's
+        # own-rhythm warm-up would pull the whole session's median away from it.
+        paced_rates = [
+            e.breath.rate_bpm
+            for e in good
+            if any(s.t0_s <= e.breath.inhale_onset_s < s.t1_s for s in paced)
+        ]
+        paced_rate = float(np.median(paced_rates)) if paced_rates else None
         source = self.summary.get("breath_source")
         if median_rate is None and self.summary.get("rr_rate_bpm") is not None:
             # A heart-rate strap alone: breathing read from the heart rhythm (the pipeline's
@@ -289,6 +297,7 @@ class SessionAnalysis:
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),
             "median_rate_bpm": _r(median_rate),
+            "paced_rate_bpm": _r(paced_rate),
             "breath_source": str(source) if source else None,
             "mean_ratio": _r(float(np.mean(ratios))) if ratios else None,
             "breath_cv": self.summary.get("breath_cv"),

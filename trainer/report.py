@@ -247,7 +247,8 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         ),
         (
             "Breath rate",
-            _fmt(_f(m["median_rate_bpm"]), 1, "/min"),
+            # While paced, beside the pacer's target (the session's median otherwise).
+            _fmt(_f(m.get("paced_rate_bpm") or m["median_rate_bpm"]), 1, "/min"),
             f"target {_fmt(_f(m['target_rate_bpm']), 1, '/min')}" if paced else "own pace",
         ),
         (
