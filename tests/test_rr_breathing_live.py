@@ -227,7 +227,7 @@ def test_the_screen_shows_where_the_rate_comes_from() -> None:
     state.apply([BreathRateEvent(70.0, 5.9, 0.3, "rr", 70.0)])
     shown = render_metrics(state, None, 1.5)
     assert isinstance(shown, Text)
-    assert "5.9 bpm" in shown.plain and "heart rhythm" in shown.plain
+    assert "5.9 /min" in shown.plain and "heart rhythm" in shown.plain
 
 
 # ------------------------------------------------------------------ the coach on the pace alone
@@ -333,7 +333,7 @@ def test_an_unclear_heart_rhythm_shows_no_rate() -> None:
     state.apply([low[0]])
     assert state.rate_bpm is None and state.rr_unclear
     shown = render_metrics(state, None, 1.5).plain
-    assert "Breath rate    -  bpm" in shown and "heart rhythm (unclear)" in shown
+    assert "Breath rate    -  /min" in shown and "heart rhythm (unclear)" in shown
     state.apply([high[0]])
     assert state.rate_bpm == high[0].rate_bpm and not state.rr_unclear
     assert "heart rhythm (unclear)" not in render_metrics(state, None, 1.5).plain

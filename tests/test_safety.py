@@ -186,3 +186,21 @@ def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     result = runner.invoke(app, ["--show"])
     assert result.exit_code == 0
     assert "valid" in result.stdout and result.stdout.count(" no  ") == 4
+
+
+def test_a_wrong_answer_is_met_with_what_to_type() -> None:
+    """click's own confirm said only "Error: invalid input"."""
+    from trainer.safety_cli import terminal_ask
+
+    app = typer.Typer()
+
+    @app.command()
+    def ask() -> None:
+        typer.echo(f"answer={terminal_ask('Do you have a fever?')}")
+
+    result = CliRunner().invoke(app, [], input="maybe\n\nYes\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Please type y (yes) or n (no), then Enter.") == 2
+    assert "invalid input" not in result.output
+    assert result.output.rstrip().endswith("answer=True")
+    assert CliRunner().invoke(app, [], input="n\n").output.rstrip().endswith("answer=False")

@@ -36,9 +36,17 @@ def terminal_tell(message: str) -> None:
 
 
 def terminal_ask(question: str) -> bool:
-    """Ask a yes/no question on the terminal; there is no default, an answer is required."""
+    """Ask a yes/no question on the terminal; there is no default, an answer is required, and
+    anything else is met with what to type (click's own reply is a bare "invalid input")."""
     wrapped = textwrap.fill(question, width=_WIDTH)
-    return bool(typer.confirm(wrapped, default=None))
+    while True:
+        answer = typer.prompt(f"{wrapped} [y/n]", default="", show_default=False)
+        word = answer.strip().lower()
+        if word in ("y", "yes"):
+            return True
+        if word in ("n", "no"):
+            return False
+        typer.echo("Please type y (yes) or n (no), then Enter.")
 
 
 def terminal_prompts() -> tuple[Ask | None, Tell]:

@@ -125,7 +125,7 @@ def render_metrics(
     target_r = pacer.pattern.ratio if pacer is not None else target_ratio
     text.append("Breath rate  ", style="dim")
     text.append(f"{rate:4.1f}" if rate is not None else "  - ", style="bold")
-    text.append(f" bpm  (pacer {target_rate:.1f})\n" if target_rate else " bpm\n")
+    text.append(f" /min  (pacer {target_rate:.1f})\n" if target_rate else " /min\n")
     text.append("  from       ", style="dim")
     text.append(f"{state.rate_source_label or '-'}\n")
     text.append("Out : in     ", style="dim")
