@@ -351,3 +351,26 @@ def test_the_card_counts_down_to_the_session_end_when_that_comes_first() -> None
     assert whole.rstrip().endswith("left in program")
     cut = render_program(state, 100, session_left_s=50.0).plain
     assert "00:50 left (the session ends before the program)" in cut
+
+
+async def test_a_programs_tips_take_turns_in_the_cue_panel_until_the_first_cue() -> None:
+    """They were printed before the screen opened, and the screen covered them at once
+    (found in use); one of them is back-release's "a stretch should never hurt"."""
+    session = FakeSession()
+    tips = ("Move slowly: a stretch should never hurt.", "A mat is all you need.")
+    app = BreathwiseApp(session, session.run, title="t", duration_s=60.0, tips=tips)
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        async def cue_at(t_s: float) -> str:
+            session.t_s = t_s
+            app.refresh_view()
+            await pilot.pause()
+            return str(app.query_one("#cue", Static).render())
+
+        assert await cue_at(1.0) == f"Tip: {tips[0]}"
+        assert await cue_at(11.0) == f"Tip: {tips[1]}"
+        session.state.cue, session.state.cue_t_s = "Nicely in rhythm", 15.0
+        assert await cue_at(16.0) == "Nicely in rhythm"
+        assert await cue_at(60.0) == "Follow the bar with your breath"
+        session.finished.set()
+        await pilot.pause()

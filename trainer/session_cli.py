@@ -424,6 +424,7 @@ def live(
         on_mark=session.mark,
         on_quit=lambda: session.stop("quit"),
         hold_at_end=True,
+        tips=prepared.plan.program.tips if prepared is not None else (),
     )
     app_ref.append(app)
     result_or_none = app.run()

@@ -8,7 +8,7 @@ Tests drive it headless with ``App.run_test()`` and an injected clock.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar, Protocol
 
 from rich.text import Text
@@ -45,6 +45,8 @@ PLAIN_SHORT_ROWS = 23
 """Without a card or summary the full layout needs 22 rows; fewer get the compact one."""
 NARROW_COLUMNS = 80
 """Terminals narrower than this drop the traces, so the numbers keep their width."""
+TIP_SHOWN_S = 10.0
+"""Seconds each of a program's tips stays in the cue panel before the next (until a cue)."""
 CUE_SHOWN_S = 30.0
 """A cue older than this gives way to the default line: a cue is about the breathing when it
 was given, and the coach is silent while nothing is clearly right or wrong."""
@@ -230,6 +232,10 @@ class BreathwiseApp(App[SessionResult | None]):
         Key actions (live sessions); replay leaves pause and mark out.
     hold_at_end : bool
         Keep the screen up after the session ends, showing the summary until ``q``.
+    tips : sequence of str
+        A program's tips (one may be its caution, "a stretch should never hurt"): printed
+        before the screen opens, where the screen at once covers them, so they are shown
+        again in the cue panel, in turn, until the first cue of the session.
 
     A session with a ``program_state(t_s)`` method that returns a state shows the step card.
     """
@@ -244,14 +250,15 @@ class BreathwiseApp(App[SessionResult | None]):
     #program { height: auto; border: round $secondary; padding: 0 1; }
     Screen.-short Header { display: none; }
     Screen.-short #pacer { height: 4; }
-    Screen.-short #cue { height: 1; border: none; }
+    Screen.-short #cue { min-height: 1; max-height: 2; border: none; }
     Screen.-narrow #metrics { width: 1fr; }
     #middle { height: 10; }
     Screen.-narrow #middle { height: 8; }
     #metrics { width: 44; border: round $primary; padding: 0 1; }
     #traces { border: round $primary; padding: 0 1; }
     #traces Sparkline { height: 3; }
-    #cue { height: 3; border: round $success; padding: 0 1; content-align: center middle; }
+    #cue { height: auto; min-height: 3; max-height: 5; border: round $success; padding: 0 1;
+        content-align: center middle; }
     #status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -274,6 +281,7 @@ class BreathwiseApp(App[SessionResult | None]):
         on_mark: Callable[[], None] | None = None,
         on_quit: Callable[[], None] | None = None,
         hold_at_end: bool = False,
+        tips: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self._hold_at_end = hold_at_end
@@ -282,6 +290,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self._run_session = run_session
         self._duration_s = duration_s
         self._target_ratio = target_ratio
+        self._tips = tuple(tips)
         self._on_pause = on_pause
         self._on_mark = on_mark
         self._on_quit = on_quit
@@ -450,6 +459,8 @@ class BreathwiseApp(App[SessionResult | None]):
             )
         if not keep_cue:
             default = "Follow the bar with your breath" if pacer is not None else ""
+            if self._tips and state.cue_t_s < 0.0:
+                default = f"Tip: {self._tips[int(t_s // TIP_SHOWN_S) % len(self._tips)]}"
             # The sensor-lost cue stays while the link is down; any other one for a while.
             fresh = t_s - state.cue_t_s <= CUE_SHOWN_S or not state.link_ok
             cue = state.cue if fresh else ""
