@@ -394,6 +394,8 @@ class BreathwiseApp(App[SessionResult | None]):
         columns = max(20, cue.size.width - 2 - frame)
         lines = self._summary.splitlines()
         rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in lines)
+        # Above the cap a cue gets (the summary is the one thing left to read).
+        cue.styles.max_height = rows + frame
         cue.styles.height = rows + frame
 
     def refresh_view(self, *, keep_cue: bool = False) -> None:
