@@ -125,6 +125,44 @@ def test_a_polar_acc_export_becomes_pmd_frames(tmp_path: Path, decimal_comma: bo
     assert (tmp_path / "csv" / "acc.acc.csv") in files
 
 
+def _relative_csv(path: Path, header: str, sep: str, scale: float, fs: float, n: int) -> np.ndarray:
+    """A table whose only clock is relative (``t_s`` or ``timestamp [ms]``): ECG or ACC."""
+    names = header.split(sep)
+    rng = np.random.default_rng(5)
+    values: np.ndarray = np.round(rng.normal(0, 300, (n, len(names) - 1)))
+    lines = [header] + [
+        sep.join([f"{k / fs * scale:.5f}", *(f"{v:g}" for v in row)])
+        for k, row in enumerate(values)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return values
+
+
+@pytest.mark.parametrize(
+    ("header", "sep", "scale", "fs", "name"),
+    [
+        ("t_s,ecg_uv", ",", 1.0, 130.0, "ecg"),
+        ("timestamp [ms];ecg [uV]", ";", 1000.0, 130.0, "ecg"),
+        ("t_s,x_mg,y_mg,z_mg", ",", 1.0, 50.0, "acc"),
+    ],
+)
+@pytest.mark.parametrize("start", [START_NS, None])
+def test_ecg_and_acc_with_a_relative_clock_are_placed_at_the_start(
+    tmp_path: Path, header: str, sep: str, scale: float, fs: float, name: str, start: int | None
+) -> None:
+    """Relative times once became PMD timestamps before 2000 and crashed the frame encoder."""
+    src = tmp_path / "rel.csv"
+    values = _relative_csv(src, header, sep, scale, fs, int(60 * fs))
+    out = import_file(src, "auto", tmp_path / "rel.bwr", start_wall_ns=start)
+    recording = read_recording(out)
+    if start is not None:
+        assert recording.header.start_wall_ns == start
+    assert recording.header.source.streams["pmd"][name]["fs_hz"] == pytest.approx(fs)
+    [wave] = pmd_waveforms(recording)
+    assert wave.name == name and np.array_equal(wave.values, values)
+    assert np.allclose(np.diff(wave.t_s), 1 / fs, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("rows", "line", "words"),
     [

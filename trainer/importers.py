@@ -396,6 +396,10 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         start_wall_ns = (
             first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
         )
+    # PMD frames carry the sensor clock (ns since 2000): a file with a real clock keeps its own
+    # times; relative times (t_s, timestamp [ms]) start at 0 and are placed at the session's
+    # start, as a sensor synced to the phone would have stamped them.
+    sensor_origin_ns = first_ns if absolute else start_wall_ns
     streams: dict[str, dict[str, object]] = {}
     timed: list[tuple[int, str, bytes]] = []
     if "rr" in table.columns or "hr" in table.columns:
@@ -408,21 +412,21 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         t_ecg = t_rel[ok]
         pmd["ecg"] = {"fs_hz": round(_rate_hz(t_ecg), 3), "resolution_bits": 14}
         for t, frame in _frames(
-            t_ecg + first_ns,
+            t_ecg + sensor_origin_ns,
             table.columns["ecg"][ok].reshape(-1, 1),
             MeasurementType.ECG,
             ECG_SAMPLES_PER_FRAME,
         ):
-            timed.append((t - first_ns, Stream.PMD_DATA.value, frame))
+            timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
     if all(q in table.columns for q in ("acc_x", "acc_y", "acc_z")):
         acc = np.column_stack([table.columns[q] for q in ("acc_x", "acc_y", "acc_z")])
         ok = np.all(np.isfinite(acc), axis=1)
         t_acc = t_rel[ok]
         pmd["acc"] = {"fs_hz": round(_rate_hz(t_acc), 3), "resolution_bits": 16}
         for t, frame in _frames(
-            t_acc + first_ns, acc[ok], MeasurementType.ACC, ACC_SAMPLES_PER_FRAME
+            t_acc + sensor_origin_ns, acc[ok], MeasurementType.ACC, ACC_SAMPLES_PER_FRAME
         ):
-            timed.append((t - first_ns, Stream.PMD_DATA.value, frame))
+            timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
     if pmd:
         streams[Stream.PMD_DATA.value] = pmd
     if not timed:
