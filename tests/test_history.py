@@ -141,6 +141,17 @@ def test_upsert_requires_the_identity_columns(tmp_path: Path) -> None:
         history.upsert({"session_key": "x", "start_wall_ns": 1, "duration_s": 1.0})
 
 
+def test_a_session_whose_times_do_not_fit_is_refused_and_the_history_kept(tmp_path: Path) -> None:
+    """A start in 3026 (an import given a wrong date) once crashed with OverflowError."""
+    db = tmp_path / "history.sqlite3"
+    add_or_update_session(_metrics("ok", DAY_NS), tmp_path / "ok.bwr", db_path=db)
+    with pytest.raises(HistoryError) as info:
+        add_or_update_session(_metrics("far", 33 * 10**18), tmp_path / "far.bwr", db_path=db)
+    message = info.value.user_message()
+    assert "far.bwr: its times do not fit the history" in message and "\n" not in message
+    assert [r.session_key for r in list_sessions(db_path=db)] == ["ok"]
+
+
 WRITER = textwrap.dedent(
     """
     import sys, time

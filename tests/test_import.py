@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +197,34 @@ def test_import_command_refuses_to_overwrite_and_checks_its_options(tmp_path: Pa
         import_(src, "rr", tmp_path / "other.bwr", "yesterday")
     with pytest.raises(BadArgument, match="unknown import kind"):
         import_(src, "kubios", tmp_path / "other.bwr", None)
+
+
+@pytest.mark.parametrize("start", ["3026-03-01T07:30", "1900-03-01T07:30", "0001-03-01T07:30"])
+def test_an_implausible_start_is_refused(tmp_path: Path, start: str) -> None:
+    """A start far from now once made a recording the history could not store."""
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(["800", "820", "790"] * 20) + "\n")
+    with pytest.raises(
+        BadArgument, match=r"^--start '?\d{4}-03-01.07:30'? is (before 2000|in the f)"
+    ):
+        import_(src, "rr", tmp_path / "rr.bwr", start)
+    assert not (tmp_path / "rr.bwr").exists()
+
+
+def test_an_implausible_start_from_the_file_is_refused(tmp_path: Path) -> None:
+    rr = tmp_path / "rr.txt"
+    rr.write_text("800\n820\n790\n")
+    os.utime(rr, ns=(0, 631_152_000 * 10**9))  # modified 1990-01-01
+    with pytest.raises(ImportFileError, match=r"rr\.txt: the start its modification time gives"):
+        import_file(rr, "rr", tmp_path / "rr.bwr")
+    import_file(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)  # --start fixes it
+    ecg = tmp_path / "ecg.csv"
+    t0 = 631_152_000 * 10**9  # a device clock in 1990: no PMD frame timestamp can hold it
+    ecg.write_text("time_ns,ecg_uv\n" + "".join(f"{t0 + k * 7_692_308},{k}\n" for k in range(300)))
+    for start in (None, START_NS):
+        with pytest.raises(ImportFileError, match=r"ecg\.csv: the file's first time, 1990-"):
+            import_file(ecg, "polar", tmp_path / "ecg.bwr", start_wall_ns=start)
+    assert not (tmp_path / "ecg.bwr").exists()
 
 
 @pytest.mark.shared_data

@@ -30,6 +30,7 @@ import gzip
 import io
 import math
 import re
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,11 @@ MAX_RR_PER_NOTIFICATION = 9
 ECG_SAMPLES_PER_FRAME = 73
 """Samples per H10 ECG frame (229-byte frames)."""
 ACC_SAMPLES_PER_FRAME = 36
+EARLIEST_START_NS = PMD_EPOCH_OFFSET_NS
+"""Earliest session start accepted (Unix ns): 2000-01-01, the PMD epoch, before which a frame
+timestamp cannot be written; no strap recorded RR intervals to a phone before then anyway."""
+FUTURE_SLACK_NS = 24 * 3600 * NS_PER_S
+"""How far in the future a session may start (ns): a day covers every time zone mix-up."""
 
 
 class ImportFileError(UserError):
@@ -185,6 +191,7 @@ def import_rr_list(path: Path, *, start_wall_ns: int | None = None) -> Imported:
     duration_s = float(beat_t[-1]) + 1.0
     if start_wall_ns is None:
         start_wall_ns = int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
+        _check_derived_start(start_wall_ns, path, absolute=False)
     info = SourceInfo(
         kind="import",
         name=f"RR list {path.name}",
@@ -396,6 +403,10 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         start_wall_ns = (
             first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
         )
+        _check_derived_start(start_wall_ns, path, absolute)
+    elif absolute:
+        # --start moves the session, but PMD frames keep the file's own clock: it must fit too.
+        _check_derived_start(first_ns, path, absolute)
     # PMD frames carry the sensor clock (ns since 2000): a file with a real clock keeps its own
     # times; relative times (t_s, timestamp [ms]) start at 0 and are placed at the session's
     # start, as a sensor synced to the phone would have stamped them.
@@ -445,6 +456,49 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
 
 
 # ------------------------------------------------------------------------------ common
+def implausible_start(start_wall_ns: int, *, now_ns: int | None = None) -> str | None:
+    """Why a session cannot have started at ``start_wall_ns`` (Unix ns), or None if it can.
+
+    A start before :data:`EARLIEST_START_NS` or more than :data:`FUTURE_SLACK_NS` after now is
+    a typo or a wrong clock; let through, it would become a recording whose times no longer fit
+    a PMD frame or the history's 64-bit columns.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"1990-01-01 00:00 is before 2000"`` (local time).
+    """
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    if EARLIEST_START_NS <= start_wall_ns <= now_ns + FUTURE_SLACK_NS:
+        return None
+    try:
+        when = datetime.fromtimestamp(start_wall_ns / NS_PER_S).isoformat(" ", "minutes")
+    except (OverflowError, OSError, ValueError):
+        when = f"{start_wall_ns} ns after 1970"  # beyond the calendar datetime can show
+    return (
+        f"{when} is before 2000"
+        if start_wall_ns < EARLIEST_START_NS
+        else f"{when} is in the future"
+    )
+
+
+def _check_derived_start(start_wall_ns: int, path: Path, absolute: bool) -> None:
+    """Refuse a start taken from the file: its own clock (``absolute``), or its modification
+    time."""
+    reason = implausible_start(start_wall_ns)
+    if reason is None:
+        return
+    if absolute:
+        raise ImportFileError(
+            f"{path}: the file's first time, {reason}",
+            "check the clock of the device that wrote it",
+        )
+    raise ImportFileError(
+        f"{path}: the start its modification time gives, {reason}",
+        "give the real start with --start",
+    )
+
+
 def _read_text(path: Path) -> str:
     return read_text(
         path, max_bytes=_MAX_BYTES, what="an RR list or sensor CSV", error=ImportFileError
