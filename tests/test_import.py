@@ -227,6 +227,19 @@ def test_an_implausible_start_from_the_file_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "ecg.bwr").exists()
 
 
+@pytest.mark.parametrize("kind", ["auto", "rr", "polar"])
+def test_a_recording_is_not_imported_again(tmp_path: Path, kind: str) -> None:
+    """Its JSON header line was once taken for a CSV header and quoted whole (~770 chars)."""
+    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
+    with pytest.raises(ImportFileError) as info:
+        import_file(sample, kind, tmp_path / "again.bwr")
+    message = info.value.user_message()
+    assert message == (
+        f"{sample}: this is already a Breathwise recording — replay, report or history --add it"
+    )
+    assert not (tmp_path / "again.bwr").exists()
+
+
 @pytest.mark.shared_data
 def test_a_real_polar_h10_export_imports_rr_and_ecg(tmp_path: Path) -> None:
     if not H10.exists():

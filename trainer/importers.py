@@ -47,7 +47,7 @@ from devices.source import SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.pipeline import NS_PER_S
-from trainer.recording import SUFFIX, Header, Item, PacerChange, write_recording
+from trainer.recording import FORMAT_NAME, SUFFIX, Header, Item, PacerChange, write_recording
 from trainer.text_files import GZIP_MAGIC, read_text
 
 FloatArray = npt.NDArray[np.float64]
@@ -524,8 +524,9 @@ def _finish(
     return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
 
 
-def detect_kind(path: Path) -> str:
-    """``"polar"`` for a table whose first line has a separator and a letter, else ``"rr"``."""
+def _head(path: Path) -> bytes:
+    """The first 4 KiB of ``path`` (uncompressed if gzip); empty if it cannot be read (the
+    reader then says what is wrong with the file)."""
     try:
         with path.open("rb") as handle:
             first = handle.read(4096)
@@ -533,8 +534,13 @@ def detect_kind(path: Path) -> str:
             with gzip.open(path) as handle:
                 first = handle.read(4096)
     except (OSError, EOFError, zlib.error):
-        return "rr"  # the reader then says what is wrong with the file
-    line = first.split(b"\n", 1)[0].decode("utf-8", "replace")
+        return b""
+    return first
+
+
+def detect_kind(path: Path) -> str:
+    """``"polar"`` for a table whose first line has a separator and a letter, else ``"rr"``."""
+    line = _head(path).split(b"\n", 1)[0].decode("utf-8", "replace")
     has_sep = any(sep in line for sep in (",", ";", "\t"))
     return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
 
@@ -557,6 +563,12 @@ def import_file(
     """
     if kind not in KINDS:
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
+    # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
+    if re.match(rb'\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), _head(path)):
+        raise ImportFileError(
+            f"{path}: this is already a Breathwise recording",
+            "replay, report or history --add it",
+        )
     if kind == "auto":
         kind = detect_kind(path)
     imported = (
