@@ -66,7 +66,8 @@ def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
         ("812\n905,5\n", 2, "'905,5' is not an RR interval"),
         ("812\n\n# fine\n-3\n", 4, "must be > 0"),
         ("812\n20000\n", 2, "not a plausible RR interval"),
-        ("812\n905\nnan\n", 3, "must be > 0"),
+        ("812\n905\nnan\n", 3, "'nan' is not a number: a missing RR interval"),
+        ("812\n905\ninf\n", 3, "'inf' is not a finite number"),
     ],
 )
 def test_a_malformed_rr_list_names_the_line(

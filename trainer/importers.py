@@ -48,7 +48,7 @@ from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.pipeline import NS_PER_S
 from trainer.recording import FORMAT_NAME, SUFFIX, Header, Item, PacerChange, write_recording
-from trainer.text_files import GZIP_MAGIC, read_text
+from trainer.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -118,7 +118,14 @@ def parse_rr_list(path: Path) -> FloatArray:
                 f"{path}:{number}: {raw.strip()!r} is not an RR interval",
                 "expected one number per line (milliseconds)",
             ) from None
-        if not math.isfinite(value) or value <= 0:
+        if math.isnan(value):
+            raise ImportFileError(
+                f"{path}:{number}: {line!r} is not a number: a missing RR interval",
+                MISSING_INTERVAL_ADVICE,
+            )
+        if not math.isfinite(value):
+            raise ImportFileError(f"{path}:{number}: {line!r} is not a finite number")
+        if value <= 0:
             raise ImportFileError(f"{path}:{number}: RR interval must be > 0, got {raw.strip()!r}")
         values.append(value)
         lines.append(number)
