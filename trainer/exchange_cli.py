@@ -26,18 +26,23 @@ def export(
             "(default: FILE with .edf).",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace export files that already exist (never by default)."),
+    ] = False,
 ) -> None:
     """Export a session for other tools: CSV per stream, or EDF+ with annotations.
 
     CSV: belt signal, beats (RR), breaths, pacer phases and events, plus ECG and accelerometer
     when recorded. EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
-    beat, breath, pacer phase, gap and mark as an annotation.
+    beat, breath, pacer phase, gap and mark as an annotation. A file that already exists is
+    not replaced unless --force is given.
 
     Example: breathwise export session.bwr --format edf -o session.edf
     """
     from trainer.export import export_recording
 
-    for path in export_recording(file, format, output):
+    for path in export_recording(file, format, output, force=force):
         print(f"written: {path}", file=sys.stderr)
 
 
