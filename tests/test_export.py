@@ -10,7 +10,7 @@ import pytest
 from simulated_sessions import write_simulated
 
 from trainer.analysis_run import SessionAnalysis, analyse_recording
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 from trainer.exchange_cli import export
 from trainer.export import export_recording
 
@@ -104,3 +104,74 @@ def test_unknown_format_is_a_bad_argument(session: tuple[Path, SessionAnalysis])
     path, _ = session
     with pytest.raises(BadArgument, match="xml"):
         export_recording(path, "xml")
+
+
+def test_the_wrong_kind_of_output_is_one_clear_line(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """A folder for EDF and a file for CSV once ended in OSError / FileExistsError tracebacks."""
+    path, _ = session
+    folder = tmp_path / "outdir"
+    folder.mkdir()
+    with pytest.raises(UserError, match=r"outdir: is a folder; EDF export writes one file"):
+        export(path, "edf", folder)
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    with pytest.raises(UserError, match=r"afile: is a file; CSV export writes a folder") as info:
+        export(path, "csv", a_file)
+    assert "-f edf" in info.value.user_message()
+    with pytest.raises(BadArgument, match=r"s\.edf names an EDF file, but the format is csv"):
+        export(path, "csv", tmp_path / "s.edf")
+    with pytest.raises(UserError, match=r"afile: is a file, not a folder"):
+        export(path, "edf", a_file / "s.edf")
+    assert a_file.read_text() == "x"
+    assert not (tmp_path / "s.edf").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "outdir"]
+
+
+def test_an_existing_export_is_replaced_only_with_force(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """EDF once overwrote any file silently, where import refuses to."""
+    path, _ = session
+    precious = tmp_path / "precious.edf"
+    precious.write_text("keep me")
+    with pytest.raises(UserError, match=r"precious\.edf: already exists") as info:
+        export(path, "edf", precious)
+    assert "--force" in info.value.user_message()
+    assert precious.read_text() == "keep me"
+    export(path, "edf", precious, force=True)
+    with pyedflib.EdfReader(str(precious)) as reader:
+        assert "Resp belt" in reader.getSignalLabels()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.edf"]  # no partial file left
+
+    out = tmp_path / "csv"
+    out.mkdir()
+    (out / "three.breaths.csv").write_text("mine")
+    with pytest.raises(UserError, match=r"three\.breaths\.csv: already exists"):
+        export(path, "csv", out)
+    assert [p.name for p in out.iterdir()] == ["three.breaths.csv"]  # nothing written at all
+    assert (out / "three.breaths.csv").read_text() == "mine"
+    export(path, "csv", out, force=True)
+    assert len(list(out.iterdir())) == 5
+    assert (out / "three.breaths.csv").read_text().startswith("index,")
+
+
+def test_force_parses_on_the_command_line(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command("export")(export)
+    app.command("other")(lambda: None)
+    path, _ = session
+    out = tmp_path / "s.edf"
+    out.write_text("old")
+    args = ["export", str(path), "-f", "edf", "-o", str(out)]
+    refused = CliRunner().invoke(app, args)
+    assert isinstance(refused.exception, UserError) and out.read_text() == "old"
+    result = CliRunner().invoke(app, [*args, "--force"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert out.stat().st_size > 1000

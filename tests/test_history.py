@@ -13,6 +13,7 @@ import pytest
 from simulated_sessions import write_simulated
 
 from trainer import history as hist
+from trainer.cli import run
 from trainer.history import (
     COLUMNS,
     MIGRATIONS,
@@ -141,6 +142,17 @@ def test_upsert_requires_the_identity_columns(tmp_path: Path) -> None:
         history.upsert({"session_key": "x", "start_wall_ns": 1, "duration_s": 1.0})
 
 
+def test_a_session_whose_times_do_not_fit_is_refused_and_the_history_kept(tmp_path: Path) -> None:
+    """A start in 3026 (an import given a wrong date) once crashed with OverflowError."""
+    db = tmp_path / "history.sqlite3"
+    add_or_update_session(_metrics("ok", DAY_NS), tmp_path / "ok.bwr", db_path=db)
+    with pytest.raises(HistoryError) as info:
+        add_or_update_session(_metrics("far", 33 * 10**18), tmp_path / "far.bwr", db_path=db)
+    message = info.value.user_message()
+    assert "far.bwr: its times do not fit the history" in message and "\n" not in message
+    assert [r.session_key for r in list_sessions(db_path=db)] == ["ok"]
+
+
 WRITER = textwrap.dedent(
     """
     import sys, time
@@ -207,3 +219,51 @@ def test_a_strap_alone_session_keeps_its_source_and_marks_a_pace_only_follow_sco
     end = lines[0].index("follow") + len("follow")
     assert lines[1][end - 6 : end].strip() == f"{strap.mean_follow_score:.0f}p"
     assert lines[2][end - 6 : end].strip() == f"{belt.mean_follow_score:.0f}"
+
+
+@pytest.fixture(scope="module")
+def two_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with an unreadable recording first, then two good ones."""
+    folder = tmp_path_factory.mktemp("old-recordings")
+    (folder / "a.bwr").write_text("not a recording\n")
+    write_simulated(folder / "b.bwr", 60.0, seed=1)
+    write_simulated(folder / "c.bwr", 60.0, seed=2, start_wall_ns=time.time_ns() - DAY_NS)
+    return folder
+
+
+def test_add_skips_an_unreadable_file_and_adds_the_rest(
+    two_sessions: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """history --add DIR once stopped at the first bad file and added nothing after it."""
+    assert run(["history", "--add", str(two_sessions)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    skipped = [line for line in err if line.startswith("skipped")]
+    assert skipped == [
+        f"skipped {two_sessions / 'a.bwr'}: not a Breathwise recording — expected a .bwr file "
+        "written by 'breathwise live'"
+    ]
+    assert err[-1] == "added 2 sessions, skipped 1"
+    assert sorted(Path(r.path).name for r in list_sessions()) == ["b.bwr", "c.bwr"]
+
+
+def test_add_takes_several_paths_and_fails_only_when_nothing_was_added(
+    two_sessions: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--add a.bwr b.bwr once ended in "Got unexpected extra argument(s)"."""
+    good, bad = two_sessions / "b.bwr", two_sessions / "a.bwr"
+    assert run(["history", "--add", str(bad), str(good), "-a", str(two_sessions / "c.bwr")]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "added 2 sessions, skipped 1"
+    assert len(list_sessions()) == 2
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(["history", "--add", str(bad), str(empty)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "breathwise: error: no session added, skipped 2 — see the notes above"
+    assert f"skipped {empty}: no .bwr recordings in this folder" in err
+    assert len(list_sessions()) == 2
+
+    assert run(["history", str(good)]) == 2
+    assert "without --add" in capsys.readouterr().err
+    assert run(["history", "--add"]) == 2
+    assert "--add needs recordings" in capsys.readouterr().err

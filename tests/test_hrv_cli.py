@@ -84,6 +84,16 @@ def test_gzip_file_with_empty_cells(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len(out["beats"]) == 100
 
 
+def test_nan_cells_of_a_table_with_one_row_per_sample_are_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = write(
+        tmp_path / "t.csv",
+        "t,rr_ms\n" + "".join(f"{i},{800 if i % 2 else 'nan'}\n" for i in range(40)),
+    )
+    assert len(json.loads(call([str(f)], capsys))["beats"]) == 20
+
+
 BAD_INPUTS = [
     ("missing", None, "no such file"),
     ("empty.txt", "", "no RR intervals"),
@@ -98,6 +108,9 @@ BAD_INPUTS = [
     ("binary.bin", "\x00\x01\x02", "not a text file"),
     ("header_only.csv", "rr_ms\n\n", "only a header or empty cells"),
     ("inf.txt", "800\ninf\n", ":2: 'inf' is not a number"),
+    # A nan in a one-column list is a lost interval, not a row without a beat: once skipped.
+    ("nan.txt", "800\n810\nnan\n790\n", ":3: 'nan' is not a number: a missing RR interval"),
+    ("nan_named.txt", "rr_ms\n800\nNaN\n790\n", ":3: 'NaN' is not a number: a missing RR"),
 ]
 
 

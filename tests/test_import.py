@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,8 @@ def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
         ("812\n905,5\n", 2, "'905,5' is not an RR interval"),
         ("812\n\n# fine\n-3\n", 4, "must be > 0"),
         ("812\n20000\n", 2, "not a plausible RR interval"),
-        ("812\n905\nnan\n", 3, "must be > 0"),
+        ("812\n905\nnan\n", 3, "'nan' is not a number: a missing RR interval"),
+        ("812\n905\ninf\n", 3, "'inf' is not a finite number"),
     ],
 )
 def test_a_malformed_rr_list_names_the_line(
@@ -125,6 +127,44 @@ def test_a_polar_acc_export_becomes_pmd_frames(tmp_path: Path, decimal_comma: bo
     assert (tmp_path / "csv" / "acc.acc.csv") in files
 
 
+def _relative_csv(path: Path, header: str, sep: str, scale: float, fs: float, n: int) -> np.ndarray:
+    """A table whose only clock is relative (``t_s`` or ``timestamp [ms]``): ECG or ACC."""
+    names = header.split(sep)
+    rng = np.random.default_rng(5)
+    values: np.ndarray = np.round(rng.normal(0, 300, (n, len(names) - 1)))
+    lines = [header] + [
+        sep.join([f"{k / fs * scale:.5f}", *(f"{v:g}" for v in row)])
+        for k, row in enumerate(values)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return values
+
+
+@pytest.mark.parametrize(
+    ("header", "sep", "scale", "fs", "name"),
+    [
+        ("t_s,ecg_uv", ",", 1.0, 130.0, "ecg"),
+        ("timestamp [ms];ecg [uV]", ";", 1000.0, 130.0, "ecg"),
+        ("t_s,x_mg,y_mg,z_mg", ",", 1.0, 50.0, "acc"),
+    ],
+)
+@pytest.mark.parametrize("start", [START_NS, None])
+def test_ecg_and_acc_with_a_relative_clock_are_placed_at_the_start(
+    tmp_path: Path, header: str, sep: str, scale: float, fs: float, name: str, start: int | None
+) -> None:
+    """Relative times once became PMD timestamps before 2000 and crashed the frame encoder."""
+    src = tmp_path / "rel.csv"
+    values = _relative_csv(src, header, sep, scale, fs, int(60 * fs))
+    out = import_file(src, "auto", tmp_path / "rel.bwr", start_wall_ns=start)
+    recording = read_recording(out)
+    if start is not None:
+        assert recording.header.start_wall_ns == start
+    assert recording.header.source.streams["pmd"][name]["fs_hz"] == pytest.approx(fs)
+    [wave] = pmd_waveforms(recording)
+    assert wave.name == name and np.array_equal(wave.values, values)
+    assert np.allclose(np.diff(wave.t_s), 1 / fs, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("rows", "line", "words"),
     [
@@ -158,6 +198,47 @@ def test_import_command_refuses_to_overwrite_and_checks_its_options(tmp_path: Pa
         import_(src, "rr", tmp_path / "other.bwr", "yesterday")
     with pytest.raises(BadArgument, match="unknown import kind"):
         import_(src, "kubios", tmp_path / "other.bwr", None)
+
+
+@pytest.mark.parametrize("start", ["3026-03-01T07:30", "1900-03-01T07:30", "0001-03-01T07:30"])
+def test_an_implausible_start_is_refused(tmp_path: Path, start: str) -> None:
+    """A start far from now once made a recording the history could not store."""
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(["800", "820", "790"] * 20) + "\n")
+    with pytest.raises(
+        BadArgument, match=r"^--start '?\d{4}-03-01.07:30'? is (before 2000|in the f)"
+    ):
+        import_(src, "rr", tmp_path / "rr.bwr", start)
+    assert not (tmp_path / "rr.bwr").exists()
+
+
+def test_an_implausible_start_from_the_file_is_refused(tmp_path: Path) -> None:
+    rr = tmp_path / "rr.txt"
+    rr.write_text("800\n820\n790\n")
+    os.utime(rr, ns=(0, 631_152_000 * 10**9))  # modified 1990-01-01
+    with pytest.raises(ImportFileError, match=r"rr\.txt: the start its modification time gives"):
+        import_file(rr, "rr", tmp_path / "rr.bwr")
+    import_file(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)  # --start fixes it
+    ecg = tmp_path / "ecg.csv"
+    t0 = 631_152_000 * 10**9  # a device clock in 1990: no PMD frame timestamp can hold it
+    ecg.write_text("time_ns,ecg_uv\n" + "".join(f"{t0 + k * 7_692_308},{k}\n" for k in range(300)))
+    for start in (None, START_NS):
+        with pytest.raises(ImportFileError, match=r"ecg\.csv: the file's first time, 1990-"):
+            import_file(ecg, "polar", tmp_path / "ecg.bwr", start_wall_ns=start)
+    assert not (tmp_path / "ecg.bwr").exists()
+
+
+@pytest.mark.parametrize("kind", ["auto", "rr", "polar"])
+def test_a_recording_is_not_imported_again(tmp_path: Path, kind: str) -> None:
+    """Its JSON header line was once taken for a CSV header and quoted whole (~770 chars)."""
+    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
+    with pytest.raises(ImportFileError) as info:
+        import_file(sample, kind, tmp_path / "again.bwr")
+    message = info.value.user_message()
+    assert message == (
+        f"{sample}: this is already a Breathwise recording — replay, report or history --add it"
+    )
+    assert not (tmp_path / "again.bwr").exists()
 
 
 @pytest.mark.shared_data

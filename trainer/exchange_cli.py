@@ -26,18 +26,23 @@ def export(
             "(default: FILE with .edf).",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace export files that already exist (never by default)."),
+    ] = False,
 ) -> None:
     """Export a session for other tools: CSV per stream, or EDF+ with annotations.
 
     CSV: belt signal, beats (RR), breaths, pacer phases and events, plus ECG and accelerometer
     when recorded. EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
-    beat, breath, pacer phase, gap and mark as an annotation.
+    beat, breath, pacer phase, gap and mark as an annotation. A file that already exists is
+    not replaced unless --force is given.
 
     Example: breathwise export session.bwr --format edf -o session.edf
     """
     from trainer.export import export_recording
 
-    for path in export_recording(file, format, output):
+    for path in export_recording(file, format, output, force=force):
         print(f"written: {path}", file=sys.stderr)
 
 
@@ -50,7 +55,18 @@ def _start(text: str | None) -> int | None:
         raise BadArgument(
             f"--start {text!r} is not a date and time", "use e.g. 2026-03-01T07:30"
         ) from None
-    return int(moment.timestamp() * 1_000_000_000)
+    from trainer.importers import implausible_start
+
+    try:
+        start_ns = int(moment.timestamp() * 1_000_000_000)
+    except (ValueError, OverflowError, OSError):  # year 1: before the local clock can count
+        raise BadArgument(
+            f"--start {text!r} is before 2000", "give the local date and time the session began"
+        ) from None
+    # A typo'd year would make a recording the history cannot store (or a PMD frame hold).
+    if (reason := implausible_start(start_ns)) is not None:
+        raise BadArgument(f"--start {reason}", "give the local date and time the session began")
+    return start_ns
 
 
 def import_(
@@ -67,8 +83,8 @@ def import_(
         str | None,
         typer.Option(
             "--start",
-            help="When the session started (local time, e.g. 2026-03-01T07:30) if the file "
-            "does not say; default: the file's time minus its length.",
+            help="When the session started (local time, e.g. 2026-03-01T07:30, from 2000 to "
+            "now) if the file does not say; default: the file's time minus its length.",
         ),
     ] = None,
 ) -> None:

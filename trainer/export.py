@@ -48,6 +48,7 @@ FORMATS = ("csv", "edf")
 HR_CHANNEL_HZ = 4.0
 """Sampling of the derived heart-rate channel in EDF (Hz)."""
 _DIGITAL = (-32768, 32767)
+_OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +140,25 @@ def event_rows(analysis: SessionAnalysis) -> list[tuple[float, float, str, str]]
     return rows
 
 
-def export_csv(recording: Recording, analysis: SessionAnalysis, out_dir: Path) -> list[Path]:
-    """Write one CSV per stream (see the module notes) into ``out_dir``; return the files."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def export_csv(
+    recording: Recording, analysis: SessionAnalysis, out_dir: Path, *, force: bool = False
+) -> list[Path]:
+    """Write one CSV per stream (see the module notes) into ``out_dir``; return the files.
+
+    Raises
+    ------
+    UserError
+        ``out_dir`` cannot be made a directory, or (unless ``force``) one of the files exists.
+    """
     stem = recording.path.stem
+    waves = pmd_waveforms(recording)
+    names = ["belt", "beats", "breaths", "pacer", "events", *(w.name for w in waves)]
+    if not force:
+        # Check every file before writing any, so a refusal leaves the folder as it was.
+        for existing in (out_dir / f"{stem}.{n}.csv" for n in names):
+            if existing.exists():
+                raise UserError(f"{existing}: already exists", _OVERWRITE_ADVICE)
+    _make_dir(out_dir)
     written = [
         _write_csv(
             out_dir / f"{stem}.belt.csv",
@@ -204,7 +220,7 @@ def export_csv(recording: Recording, analysis: SessionAnalysis, out_dir: Path) -
             event_rows(analysis),
         ),
     ]
-    for wave in pmd_waveforms(recording):
+    for wave in waves:
         columns = ["t_s", *[f"{c.lower().replace(' ', '_')}_{wave.unit}" for c in wave.channels]]
         written.append(
             _write_csv(
@@ -340,18 +356,46 @@ def _no_data(grid: FloatArray, fs: int, what: str) -> list[tuple[float, float, s
 def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) -> Path:
     """Write the session as an EDF+ file (see the module notes).
 
+    The file is written beside ``output`` under a temporary name and renamed into place when
+    complete, so a failed export never leaves half a file, nor damages one it replaces.
+
     Raises
     ------
     UserError
         No signal to export, or the file cannot be written.
     """
-    import pyedflib
-
     signals, annotations, n_records = edf_signals(recording, analysis)
     if not signals:
         raise UserError(f"{recording.path}: nothing to export to EDF (no waveform or beats)")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    writer = pyedflib.EdfWriter(str(output), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
+    # EDFlib stores one annotation per annotation signal per record: give it room for all.
+    per_record = math.ceil(len(annotations) / n_records) + 1
+    if per_record > 64:
+        raise UserError(
+            f"{recording.path}: {len(annotations)} annotations do not fit EDF+ "
+            f"({n_records} s, at most 64 per second)"
+        )
+    _make_dir(output.parent)
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        _write_edf(partial, analysis, signals, annotations, per_record)
+        partial.replace(output)
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write ({exc})") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return output
+
+
+def _write_edf(
+    path: Path,
+    analysis: SessionAnalysis,
+    signals: list[EdfSignal],
+    annotations: list[tuple[float, float, str]],
+    annotations_per_record: int,
+) -> None:
+    import pyedflib
+
+    writer = pyedflib.EdfWriter(str(path), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
     try:
         writer.setStartdatetime(datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S))
         writer.setEquipment(_edf_text(analysis.source_name or analysis.source_kind))
@@ -372,24 +416,23 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
                 for s in signals
             ]
         )
-        # EDFlib stores one annotation per annotation signal per record: give it room for all.
-        per_record = math.ceil(len(annotations) / n_records) + 1
-        if per_record > 64:
-            raise UserError(
-                f"{recording.path}: {len(annotations)} annotations do not fit EDF+ "
-                f"({n_records} s, at most 64 per second)"
-            )
-        writer.set_number_of_annotation_signals(per_record)
+        writer.set_number_of_annotation_signals(annotations_per_record)
         writer.writeSamples([s.samples for s in signals])
         for onset, duration, text in annotations:
             # EDFlib keeps 40 characters of a description; cut here so the file says what we
             # wrote rather than what the library kept.
             writer.writeAnnotation(onset, duration if duration > 0 else -1, text[:40])
-    except OSError as exc:
-        raise UserError(f"{output}: cannot write ({exc})") from None
     finally:
         writer.close()
-    return output
+
+
+def _make_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"{directory}: is a file, not a folder") from None
+    except OSError as exc:
+        raise UserError(f"{directory}: cannot create the folder ({exc.strerror})") from None
 
 
 def _edf_text(text: str) -> str:
@@ -399,7 +442,9 @@ def _edf_text(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ entry
-def export_recording(path: Path, fmt: str, output: Path | None = None) -> list[Path]:
+def export_recording(
+    path: Path, fmt: str, output: Path | None = None, *, force: bool = False
+) -> list[Path]:
     """Export one recording as ``fmt`` (``"csv"`` or ``"edf"``).
 
     Parameters
@@ -409,19 +454,47 @@ def export_recording(path: Path, fmt: str, output: Path | None = None) -> list[P
     fmt : str
         ``"csv"``: one file per stream into ``output`` (a directory; default beside the
         recording). ``"edf"``: one EDF+ file ``output`` (default ``<stem>.edf`` beside it).
+    output : Path, optional
+        See ``fmt``.
+    force : bool
+        Replace files that already exist; without it an existing file is never overwritten.
 
     Raises
     ------
     BadArgument
-        Unknown format.
+        Unknown format, or an ``.edf`` output for a CSV export.
+    UserError
+        ``output`` is the wrong kind of path (a file for CSV, a folder for EDF), or a file to
+        write already exists and ``force`` is not set.
     trainer.recording.RecordingError
         The recording cannot be read.
     """
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise BadArgument(f"unknown export format {fmt!r}", "use csv or edf")
+    # Check the output before the analysis, which takes a while on a long session.
+    if fmt == "csv":
+        out_dir = output or path.parent
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UserError(
+                f"{out_dir}: is a file; CSV export writes a folder of files",
+                "give a folder with -o, or use -f edf for one file",
+            )
+        if out_dir.suffix.lower() == ".edf":
+            # A folder named *.edf is never what was meant: -f edf was forgotten.
+            raise BadArgument(
+                f"-o {out_dir} names an EDF file, but the format is csv", "add -f edf"
+            )
+    else:
+        target = output or path.with_suffix(".edf")
+        if target.is_dir():
+            raise UserError(
+                f"{target}: is a folder; EDF export writes one file", "give a file name with -o"
+            )
+        if target.exists() and not force:
+            raise UserError(f"{target}: already exists", _OVERWRITE_ADVICE)
     recording = read_recording(path)
     analysis = analyse_recording(recording)
     if fmt == "csv":
-        return export_csv(recording, analysis, output or path.parent)
-    return [export_edf(recording, analysis, output or path.with_suffix(".edf"))]
+        return export_csv(recording, analysis, out_dir, force=force)
+    return [export_edf(recording, analysis, target)]

@@ -265,6 +265,14 @@ class History:
                 self._conn.execute(sql, row)
         except sqlite3.OperationalError as exc:
             raise HistoryError(f"{self.path}: cannot write the history ({exc})") from None
+        except OverflowError:
+            # A recording with a start far from now (an import given a wrong date) holds times
+            # beyond SQLite's 64-bit integers: refuse that session, keep the history as it was.
+            raise HistoryError(
+                f"{row['path']}: its times do not fit the history "
+                f"(start {row['start_wall_ns']} ns after 1970)",
+                "re-import the file with the right --start",
+            ) from None
         found = self.get(str(row["session_key"]))
         assert found is not None
         return found

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 from trainer.history import SessionRow
 
 
@@ -43,14 +43,22 @@ def format_rows(rows: list[SessionRow]) -> list[str]:
 
 
 def history(
-    add: Annotated[
+    paths: Annotated[
         list[Path] | None,
+        typer.Argument(
+            metavar="PATH",
+            help="With --add: recordings (.bwr) and folders of them.",
+            show_default=False,
+        ),
+    ] = None,
+    add: Annotated[
+        bool,
         typer.Option(
             "--add",
             "-a",
-            help="Analyse recordings (files or directories) and add them, or refresh their rows.",
+            help="Analyse each PATH and add it to the history, or refresh its row.",
         ),
-    ] = None,
+    ] = False,
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="Show only the last N sessions (0 = all).")
     ] = 0,
@@ -62,23 +70,71 @@ def history(
     heart-rate strap was the only sensor); HR0 = heart rate in the first minute (bpm); RMSSD (ms);
     RSA = heart-rate swing per breath (bpm); coh = coherence score (0-10).
 
-    Example: breathwise history --add ~/old-recordings
+    With --add, a recording that cannot be read is skipped with a note saying why and the others
+    are added; the command fails (exit 1) only when none could be added.
+
+    Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr
     """
-    from trainer.history import default_db_path, list_sessions, record_session
+    from trainer.history import History, default_db_path, list_sessions
 
     if limit < 0:
         raise BadArgument(f"--limit {limit} must be 0 or more")
-    for target in add or []:
-        files = sorted(target.glob("*.bwr")) if target.is_dir() else [target]
-        for file in files:
-            row = record_session(file)
-            print(f"added {file.name} ({row.duration_s / 60:.1f} min)", file=sys.stderr)
+    if paths and not add:
+        raise BadArgument("recordings given without --add", "use history --add PATH...")
+    if add:
+        if not paths:
+            raise BadArgument("--add needs recordings or folders of them")
+        with History():
+            pass  # a history that cannot be opened is one error, not one skip per file
+        _add(paths)
     rows = list_sessions()
     if not rows:
         print(f"No sessions yet (history: {default_db_path()}).")
         return
     shown = rows[-limit:] if limit else rows
     print("\n".join(format_rows(shown)))
+
+
+def _add(paths: list[Path]) -> None:
+    """Add every recording in ``paths`` (files, or folders of ``.bwr`` files), skipping bad ones.
+
+    Raises
+    ------
+    UserError
+        Not one session could be added.
+    """
+    from trainer.history import record_session
+    from trainer.recording import SUFFIX
+
+    added = skipped = 0
+    for target in paths:
+        files = sorted(target.glob(f"*{SUFFIX}")) if target.is_dir() else [target]
+        if not files:
+            _skip_note(target, f"no {SUFFIX} recordings in this folder")
+            skipped += 1
+        for file in files:
+            try:
+                row = record_session(file)
+            except UserError as exc:
+                _skip_note(file, exc.user_message())
+                skipped += 1
+                continue
+            except Exception as exc:
+                # As report DIR: a file that trips an unexpected error never stops the rest.
+                _skip_note(file, f"{type(exc).__name__}: {exc}")
+                skipped += 1
+                continue
+            print(f"added {file.name} ({row.duration_s / 60:.1f} min)", file=sys.stderr)
+            added += 1
+    if not added:
+        raise UserError(f"no session added, skipped {skipped}", "see the notes above")
+    print(f"added {added} session{'' if added == 1 else 's'}, skipped {skipped}", file=sys.stderr)
+
+
+def _skip_note(file: Path, reason: str) -> None:
+    # Most reasons already begin with the file's path: name it once.
+    note = reason if reason.startswith(f"{file}:") else f"{file}: {reason}"
+    print(f"skipped {note}", file=sys.stderr)
 
 
 def _since(text: str | None) -> date | None:

@@ -19,7 +19,7 @@ import typer
 from analysis.hrv_report import analyse_rr
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
-from trainer.text_files import number_or_none, read_text, split_cells
+from trainer.text_files import MISSING_INTERVAL_ADVICE, number_or_none, read_text, split_cells
 
 __all__ = ["MAX_RR_MS", "MIN_RR_MS", "hrv", "read_rr_file"]
 
@@ -41,8 +41,9 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
     semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
     European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
     ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds), or with a single
-    column. Blank lines, lines starting with ``#`` and empty or ``nan`` cells (a table with one
-    row per sample and an RR only on beat rows) are skipped.
+    column. Blank lines and lines starting with ``#`` are skipped, and so are empty or ``nan``
+    cells of a table with several columns (one row per sample and an RR only on beat rows); in
+    a one-column list a ``nan`` is a missing interval and is refused.
 
     Parameters
     ----------
@@ -59,8 +60,8 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
     Raises
     ------
     UserError
-        Missing or unreadable file, no intervals, a non-number, or an interval outside
-        200-3000 ms; the message names the file and line.
+        Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
+        included), or an interval outside 200-3000 ms; the message names the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
@@ -113,7 +114,13 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
             raise UserError(f"{path}:{no}: row has no column {column + 1}")
         cell = row[column].strip('"')
         if cell == "" or cell.lower() == "nan":
-            continue
+            if len(cells) == 1:
+                # A one-column list has no rows without a beat: a nan there is a lost interval.
+                raise UserError(
+                    f"{path}:{no}: {cell!r} is not a number: a missing RR interval",
+                    MISSING_INTERVAL_ADVICE,
+                )
+            continue  # a table with one row per sample: no beat on this row
         value = number_or_none(cell)
         if value is None or not math.isfinite(value):
             raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")

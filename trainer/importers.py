@@ -30,6 +30,7 @@ import gzip
 import io
 import math
 import re
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,8 +47,8 @@ from devices.source import SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.pipeline import NS_PER_S
-from trainer.recording import SUFFIX, Header, Item, PacerChange, write_recording
-from trainer.text_files import GZIP_MAGIC, read_text
+from trainer.recording import FORMAT_NAME, SUFFIX, Header, Item, PacerChange, write_recording
+from trainer.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -67,6 +68,11 @@ MAX_RR_PER_NOTIFICATION = 9
 ECG_SAMPLES_PER_FRAME = 73
 """Samples per H10 ECG frame (229-byte frames)."""
 ACC_SAMPLES_PER_FRAME = 36
+EARLIEST_START_NS = PMD_EPOCH_OFFSET_NS
+"""Earliest session start accepted (Unix ns): 2000-01-01, the PMD epoch, before which a frame
+timestamp cannot be written; no strap recorded RR intervals to a phone before then anyway."""
+FUTURE_SLACK_NS = 24 * 3600 * NS_PER_S
+"""How far in the future a session may start (ns): a day covers every time zone mix-up."""
 
 
 class ImportFileError(UserError):
@@ -112,7 +118,14 @@ def parse_rr_list(path: Path) -> FloatArray:
                 f"{path}:{number}: {raw.strip()!r} is not an RR interval",
                 "expected one number per line (milliseconds)",
             ) from None
-        if not math.isfinite(value) or value <= 0:
+        if math.isnan(value):
+            raise ImportFileError(
+                f"{path}:{number}: {line!r} is not a number: a missing RR interval",
+                MISSING_INTERVAL_ADVICE,
+            )
+        if not math.isfinite(value):
+            raise ImportFileError(f"{path}:{number}: {line!r} is not a finite number")
+        if value <= 0:
             raise ImportFileError(f"{path}:{number}: RR interval must be > 0, got {raw.strip()!r}")
         values.append(value)
         lines.append(number)
@@ -185,6 +198,7 @@ def import_rr_list(path: Path, *, start_wall_ns: int | None = None) -> Imported:
     duration_s = float(beat_t[-1]) + 1.0
     if start_wall_ns is None:
         start_wall_ns = int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
+        _check_derived_start(start_wall_ns, path, absolute=False)
     info = SourceInfo(
         kind="import",
         name=f"RR list {path.name}",
@@ -396,6 +410,14 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         start_wall_ns = (
             first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
         )
+        _check_derived_start(start_wall_ns, path, absolute)
+    elif absolute:
+        # --start moves the session, but PMD frames keep the file's own clock: it must fit too.
+        _check_derived_start(first_ns, path, absolute)
+    # PMD frames carry the sensor clock (ns since 2000): a file with a real clock keeps its own
+    # times; relative times (t_s, timestamp [ms]) start at 0 and are placed at the session's
+    # start, as a sensor synced to the phone would have stamped them.
+    sensor_origin_ns = first_ns if absolute else start_wall_ns
     streams: dict[str, dict[str, object]] = {}
     timed: list[tuple[int, str, bytes]] = []
     if "rr" in table.columns or "hr" in table.columns:
@@ -408,21 +430,21 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         t_ecg = t_rel[ok]
         pmd["ecg"] = {"fs_hz": round(_rate_hz(t_ecg), 3), "resolution_bits": 14}
         for t, frame in _frames(
-            t_ecg + first_ns,
+            t_ecg + sensor_origin_ns,
             table.columns["ecg"][ok].reshape(-1, 1),
             MeasurementType.ECG,
             ECG_SAMPLES_PER_FRAME,
         ):
-            timed.append((t - first_ns, Stream.PMD_DATA.value, frame))
+            timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
     if all(q in table.columns for q in ("acc_x", "acc_y", "acc_z")):
         acc = np.column_stack([table.columns[q] for q in ("acc_x", "acc_y", "acc_z")])
         ok = np.all(np.isfinite(acc), axis=1)
         t_acc = t_rel[ok]
         pmd["acc"] = {"fs_hz": round(_rate_hz(t_acc), 3), "resolution_bits": 16}
         for t, frame in _frames(
-            t_acc + first_ns, acc[ok], MeasurementType.ACC, ACC_SAMPLES_PER_FRAME
+            t_acc + sensor_origin_ns, acc[ok], MeasurementType.ACC, ACC_SAMPLES_PER_FRAME
         ):
-            timed.append((t - first_ns, Stream.PMD_DATA.value, frame))
+            timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
     if pmd:
         streams[Stream.PMD_DATA.value] = pmd
     if not timed:
@@ -441,6 +463,49 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
 
 
 # ------------------------------------------------------------------------------ common
+def implausible_start(start_wall_ns: int, *, now_ns: int | None = None) -> str | None:
+    """Why a session cannot have started at ``start_wall_ns`` (Unix ns), or None if it can.
+
+    A start before :data:`EARLIEST_START_NS` or more than :data:`FUTURE_SLACK_NS` after now is
+    a typo or a wrong clock; let through, it would become a recording whose times no longer fit
+    a PMD frame or the history's 64-bit columns.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"1990-01-01 00:00 is before 2000"`` (local time).
+    """
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    if EARLIEST_START_NS <= start_wall_ns <= now_ns + FUTURE_SLACK_NS:
+        return None
+    try:
+        when = datetime.fromtimestamp(start_wall_ns / NS_PER_S).isoformat(" ", "minutes")
+    except (OverflowError, OSError, ValueError):
+        when = f"{start_wall_ns} ns after 1970"  # beyond the calendar datetime can show
+    return (
+        f"{when} is before 2000"
+        if start_wall_ns < EARLIEST_START_NS
+        else f"{when} is in the future"
+    )
+
+
+def _check_derived_start(start_wall_ns: int, path: Path, absolute: bool) -> None:
+    """Refuse a start taken from the file: its own clock (``absolute``), or its modification
+    time."""
+    reason = implausible_start(start_wall_ns)
+    if reason is None:
+        return
+    if absolute:
+        raise ImportFileError(
+            f"{path}: the file's first time, {reason}",
+            "check the clock of the device that wrote it",
+        )
+    raise ImportFileError(
+        f"{path}: the start its modification time gives, {reason}",
+        "give the real start with --start",
+    )
+
+
 def _read_text(path: Path) -> str:
     return read_text(
         path, max_bytes=_MAX_BYTES, what="an RR list or sensor CSV", error=ImportFileError
@@ -466,8 +531,9 @@ def _finish(
     return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
 
 
-def detect_kind(path: Path) -> str:
-    """``"polar"`` for a table whose first line has a separator and a letter, else ``"rr"``."""
+def _head(path: Path) -> bytes:
+    """The first 4 KiB of ``path`` (uncompressed if gzip); empty if it cannot be read (the
+    reader then says what is wrong with the file)."""
     try:
         with path.open("rb") as handle:
             first = handle.read(4096)
@@ -475,8 +541,13 @@ def detect_kind(path: Path) -> str:
             with gzip.open(path) as handle:
                 first = handle.read(4096)
     except (OSError, EOFError, zlib.error):
-        return "rr"  # the reader then says what is wrong with the file
-    line = first.split(b"\n", 1)[0].decode("utf-8", "replace")
+        return b""
+    return first
+
+
+def detect_kind(path: Path) -> str:
+    """``"polar"`` for a table whose first line has a separator and a letter, else ``"rr"``."""
+    line = _head(path).split(b"\n", 1)[0].decode("utf-8", "replace")
     has_sep = any(sep in line for sep in (",", ";", "\t"))
     return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
 
@@ -499,6 +570,12 @@ def import_file(
     """
     if kind not in KINDS:
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
+    # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
+    if re.match(rb'\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), _head(path)):
+        raise ImportFileError(
+            f"{path}: this is already a Breathwise recording",
+            "replay, report or history --add it",
+        )
     if kind == "auto":
         kind = detect_kind(path)
     imported = (

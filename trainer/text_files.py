@@ -18,6 +18,11 @@ from trainer.errors import UserError
 GZIP_MAGIC = b"\x1f\x8b"
 """First two bytes of a gzip file (RFC 1952, section 2.3.1): such files are read decompressed,
 whatever their name."""
+MISSING_INTERVAL_ADVICE = (
+    "an interval cannot be skipped: the beats around it would join into one false "
+    "successive difference; split the list at the gap"
+)
+"""Advice for a ``nan`` in a one-column RR list (``hrv`` and ``import`` refuse it alike)."""
 _SNIFF_BYTES = 65536
 """How far into the file a NUL byte marks it as binary (text never holds one)."""
 
@@ -95,4 +100,4 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes // 1024**2} MiB"
 
 
-__all__ = ["GZIP_MAGIC", "number_or_none", "read_text", "split_cells"]
+__all__ = ["GZIP_MAGIC", "MISSING_INTERVAL_ADVICE", "number_or_none", "read_text", "split_cells"]
