@@ -267,3 +267,15 @@ def test_add_takes_several_paths_and_fails_only_when_nothing_was_added(
     assert "without --add" in capsys.readouterr().err
     assert run(["history", "--add"]) == 2
     assert "--add needs recordings" in capsys.readouterr().err
+
+
+def test_program_names_are_never_cut(tmp_path: Path) -> None:
+    """Found in use: "body-scan-head-to-" and "resonance-assessme"; they are names to type."""
+    import dataclasses
+
+    row = record_session(write_simulated(tmp_path / "s.bwr", 60.0, seed=1), db_path=tmp_path / "h")
+    long = dataclasses.replace(row, program="body-scan-head-to-feet")
+    lines = format_rows([row, long])
+    assert "body-scan-head-to-feet " in lines[2]
+    end = lines[0].index("rate") + len("rate")
+    assert all(line[end - 5 : end].strip() for line in lines[1:])  # columns still aligned

@@ -26,15 +26,17 @@ def _follow_cell(row: SessionRow) -> str:
 
 def format_rows(rows: list[SessionRow]) -> list[str]:
     """The history as aligned text lines, newest last."""
+    # As wide as the longest program name shown (they are ids people type: never cut them).
+    w = max([len("program"), *(len(row.program) for row in rows)])
     head = (
-        f"{'date':<16} {'min':>5} {'program':<18} {'rate':>5} {'ratio':>5} "
+        f"{'date':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
         f"{'follow':>6} {'HR0':>5} {'RMSSD':>6} {'RSA':>5} {'coh':>5}"
     )
     lines = [head]
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
         lines.append(
-            f"{when:<16} {row.duration_s / 60:>5.1f} {row.program[:18]:<18} "
+            f"{when:<16} {row.duration_s / 60:>5.1f} {row.program:<{w}} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{_cell(row.rmssd_ms, 0):>6} {_cell(row.rsa_bpm):>5} {_cell(row.coherence_score):>5}"
