@@ -212,3 +212,16 @@ def test_fixing_one_bad_value_saves_it_and_names_the_next(config_dir: Path) -> N
     assert message.endswith("`breathwise config set sound default`")
     assert path.read_text() == 'sound = "loud"\n'
     assert save_setting("sound", "on").sound is True
+
+
+def test_a_byte_order_mark_is_read_and_kept_out_of_the_edit(config_dir: Path) -> None:
+    # Windows Notepad saves UTF-8 with a byte-order mark.
+    config_dir.mkdir(parents=True)
+    path = config_dir / "settings.toml"
+    path.write_bytes(b'\xef\xbb\xbfprogram = "spine-body-scan"\nsound = false\n')
+    assert load_settings() == Settings(program="spine-body-scan", sound=False)
+    assert save_setting("sound", "on") == Settings(program="spine-body-scan")
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {
+        "program": "spine-body-scan",
+        "sound": True,
+    }

@@ -199,7 +199,8 @@ def parse_setting_value(key: str, value: str) -> Any:
 def _read_table(path: Path) -> tuple[str, dict[str, Any], KeyLines]:
     """Text, parsed table and key lines of the settings file (empty when it does not exist)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        # utf-8-sig: Windows Notepad starts the file with a byte-order mark.
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         return "", {}, KeyLines()
     except OSError as exc:
