@@ -10,7 +10,7 @@ import pytest
 from simulated_sessions import write_simulated
 
 from trainer.analysis_run import SessionAnalysis, analyse_recording
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 from trainer.exchange_cli import export
 from trainer.export import export_recording
 
@@ -104,3 +104,20 @@ def test_unknown_format_is_a_bad_argument(session: tuple[Path, SessionAnalysis])
     path, _ = session
     with pytest.raises(BadArgument, match="xml"):
         export_recording(path, "xml")
+
+
+def test_values_edf_cannot_hold_are_one_line_errors(tmp_path: Path) -> None:
+    # A hand-damaged recording: the belt reads 3.4e38 N (float32 max) in every packet.
+    sample = Path(__file__).parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
+    lines = sample.read_text().splitlines()[:400]
+    for i, line in enumerate(lines):
+        if '"s":"gdx"' in line:
+            lines[i] = line[:-10] + 'ffff7f7f"}'
+    path = tmp_path / "huge.bwr"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError) as caught:
+        export_recording(path, "edf", tmp_path / "huge.edf")
+    message = caught.value.user_message()
+    assert message.startswith(f"{path}: signal 'Resp belt' reaches values EDF cannot hold")
+    assert "-f csv" in message
+    export_recording(path, "csv", tmp_path / "csv")  # CSV holds any number
