@@ -141,3 +141,10 @@ def test_bad_batch_arguments(study: Path, tmp_path: Path) -> None:
         report(study, tmp_path / "x", fmt="jpg")
     with pytest.raises(BadArgument, match="--jobs"), open_executor(None, 0):
         pass
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://host", "foo://1.2.3.4:1", " "])
+def test_a_scheduler_address_dask_cannot_parse_is_a_bad_argument(address: str) -> None:
+    pytest.importorskip("dask.distributed")
+    with pytest.raises(BadArgument, match="--scheduler"), open_executor(address, None):
+        pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +241,26 @@ def test_a_decimal_comma_table_reads_as_the_same_waveform(tmp_path: Path) -> Non
         rows = (f"{i / 25:.2f}{sep}{v:.4f}{sep}".replace(".", ",") for i, v in enumerate(x))
         commas.write_text("\n".join(rows))
         assert np.array_equal(breaths_cli.read_waveform(commas, "2"), expected)
+
+
+def test_absurdly_large_values_are_refused_and_tiny_ones_analysed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Around 1e300 the analysis' sums of squares overflowed: a numpy RuntimeWarning leaked to
+    # stderr. The scale of a real signal does not matter, down to 1e-300 and up to 1e100.
+    x = belt_signal().tolist()
+    files = {}
+    for name, scale in (("one", 1.0), ("tiny", 1e-300), ("large", 1e99)):
+        files[name] = _write(tmp_path, f"{name}.txt", "\n".join(repr(v * scale) for v in x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        reference = json.loads(call([files["one"], "--fs", "25"], capsys))
+        for name in ("tiny", "large"):
+            out = json.loads(call([files[name], "--fs", "25"], capsys))
+            assert out["rate_bpm"] == reference["rate_bpm"]
+            assert len(out["breaths"]) == len(reference["breaths"])
+    huge = _write(tmp_path, "huge.txt", "1.0\n" + "\n".join(repr(v * 1e300) for v in x))
+    with pytest.raises(UserError) as err:
+        call([huge, "--fs", "25"], capsys)
+    msg = err.value.user_message()
+    assert msg.startswith(f"{huge}:2: ") and "beyond ±1e+100" in msg

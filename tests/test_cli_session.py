@@ -153,6 +153,7 @@ def _one_line_error(
         (["--device", " "], "--device is empty"),
         (["--device", "sim", "--device", "H10"], "cannot be combined"),
         (["--minutes", "soon"], "'--minutes'"),
+        (["--seed", "-1"], "--seed -1 must not be negative"),
     ],
 )
 def test_bad_live_arguments_give_one_line(

@@ -167,3 +167,61 @@ def test_config_commands(config_dir: Path) -> None:
     assert load_settings().program is None
     result = runner.invoke(app, ["set", "program", "spine-body-scan"])
     assert result.exit_code == 0 and load_settings().program == "spine-body-scan"
+
+
+@pytest.mark.parametrize(
+    ("key", "bad", "value", "expected"),
+    [
+        ("resonance_rate_bpm", "99", "default", None),
+        ("resonance_rate_bpm", "99", "6", 6.0),
+        ("recordings_dir", '"relative"', "default", None),
+        ("sound", '"loud"', "off", False),
+    ],
+)
+def test_a_bad_value_is_fixed_by_the_command_its_error_recommends(
+    config_dir: Path, key: str, bad: str, value: str, expected: object
+) -> None:
+    config_dir.mkdir(parents=True)
+    path = config_dir / "settings.toml"
+    path.write_text(f'# mine\nprogram = "spine-body-scan"\n{key} = {bad}\ndefault_device = "sim"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert f"run `breathwise config set {key} default`" in caught.value.user_message()
+    settings = save_setting(key, value)
+    assert getattr(settings, key) == expected
+    assert settings.program == "spine-body-scan" and settings.default_device == "sim"
+    assert path.read_text().startswith("# mine\n")
+    assert load_settings() == settings
+
+
+def test_fixing_one_bad_value_saves_it_and_names_the_next(config_dir: Path) -> None:
+    config_dir.mkdir(parents=True)
+    path = config_dir / "settings.toml"
+    path.write_text('resonance_rate_bpm = 99\nsound = "loud"\n')
+    # Setting a good key while another is bad: refused, naming the bad key and its fix.
+    with pytest.raises(ConfigError) as caught:
+        save_setting("program", "spine-body-scan")
+    assert f"{path}:1: setting 'resonance_rate_bpm'" in caught.value.user_message()
+    assert "config set resonance_rate_bpm default" in caught.value.user_message()
+    assert "program" not in path.read_text()
+    # Fixing one bad key is saved even though another is still bad, which is then named.
+    with pytest.raises(ConfigError) as caught:
+        save_setting("resonance_rate_bpm", "default")
+    message = caught.value.user_message()
+    assert message.startswith(f"resonance_rate_bpm saved, but {path}:1: setting 'sound'")
+    assert message.endswith("`breathwise config set sound default`")
+    assert path.read_text() == 'sound = "loud"\n'
+    assert save_setting("sound", "on").sound is True
+
+
+def test_a_byte_order_mark_is_read_and_kept_out_of_the_edit(config_dir: Path) -> None:
+    # Windows Notepad saves UTF-8 with a byte-order mark.
+    config_dir.mkdir(parents=True)
+    path = config_dir / "settings.toml"
+    path.write_bytes(b'\xef\xbb\xbfprogram = "spine-body-scan"\nsound = false\n')
+    assert load_settings() == Settings(program="spine-body-scan", sound=False)
+    assert save_setting("sound", "on") == Settings(program="spine-body-scan")
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {
+        "program": "spine-body-scan",
+        "sound": True,
+    }

@@ -175,3 +175,20 @@ def test_force_parses_on_the_command_line(
     result = CliRunner().invoke(app, [*args, "--force"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert out.stat().st_size > 1000
+
+
+def test_values_edf_cannot_hold_are_one_line_errors(tmp_path: Path) -> None:
+    # A hand-damaged recording: the belt reads 3.4e38 N (float32 max) in every packet.
+    sample = Path(__file__).parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
+    lines = sample.read_text().splitlines()[:400]
+    for i, line in enumerate(lines):
+        if '"s":"gdx"' in line:
+            lines[i] = line[:-10] + 'ffff7f7f"}'
+    path = tmp_path / "huge.bwr"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError) as caught:
+        export_recording(path, "edf", tmp_path / "huge.edf")
+    message = caught.value.user_message()
+    assert message.startswith(f"{path}: signal 'Resp belt' reaches values EDF cannot hold")
+    assert "-f csv" in message
+    export_recording(path, "csv", tmp_path / "csv")  # CSV holds any number

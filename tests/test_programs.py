@@ -305,6 +305,14 @@ def test_valid_user_program_loads_and_overrides_builtin(empty_user_dir: Path) ->
     assert timeline.at(60.0 + 35.0).target_ratio == pytest.approx(1.5)
 
 
+def test_program_file_with_a_byte_order_mark_loads(empty_user_dir: Path) -> None:
+    # Windows Notepad saves UTF-8 with a byte-order mark.
+    (empty_user_dir / "mine.toml").write_bytes(b"\xef\xbb\xbf" + VALID.encode("utf-8"))
+    catalog = load_catalog(empty_user_dir)
+    assert "mine" not in catalog.problems
+    assert catalog.get("mine").title == "Mine"
+
+
 def test_broken_user_override_is_reported_not_silently_replaced(empty_user_dir: Path) -> None:
     (empty_user_dir / "spine-body-scan.toml").write_text("title = 3\n", encoding="utf-8")
     catalog = load_catalog(empty_user_dir)

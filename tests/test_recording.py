@@ -156,3 +156,70 @@ def test_stream_ids_are_checked_before_they_reach_the_file(tmp_path: Path) -> No
     with pytest.raises(ValueError, match="invalid stream id"):
         writer.write_packet(RawPacket(1, 1, 'x"y', b""))
     writer.close(None, t_mono_ns=1, t_wall_ns=1)
+
+
+def _with_header(tmp_path: Path, **changes: object) -> Path:
+    path = write_recording(tmp_path / "h.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    for key, value in changes.items():
+        if key == "streams":
+            header["source"]["streams"] = value
+        else:
+            header[key] = value
+    lines[0] = json.dumps(header)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"streams": {"gdx": {"period_us": 0}}}, "gdx period_us must be"),
+        ({"streams": {"gdx": {"period_us": -5}}}, "gdx period_us must be"),
+        ({"streams": {"gdx": {"period_us": "x"}}}, "gdx period_us must be a number"),
+        ({"streams": {"gdx": {"period_us": 50_000, "force_channel": "x"}}}, "force_channel"),
+        ({"streams": {"gdx": 5}}, "stream 'gdx'"),
+        ({"streams": {"pmd": {"ecg": {"fs_hz": 0}}}}, "pmd ecg fs_hz"),
+        ({"streams": {"pmd": {"acc": {"resolution_bits": 1.5}}}}, "pmd acc resolution_bits"),
+        ({"start_wall_ns": 10**30}, "start_wall_ns"),
+        ({"start_wall_ns": -(10**19)}, "start_wall_ns"),
+        ({"start_mono_ns": "abc"}, "start_mono_ns"),
+        ({"start_mono_ns": 1.5e9}, "start_mono_ns"),
+    ],
+)
+def test_header_values_no_session_writes_are_damage(
+    tmp_path: Path, changes: dict[str, object], words: str
+) -> None:
+    # Before, these reached the decoders and failed there with a traceback (division by zero,
+    # a negative sampling rate, a date out of range).
+    path = _with_header(tmp_path, **changes)
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    message = info.value.user_message()
+    assert f"{path}: recording header is damaged at line 1" in message
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        ({"target_ratio": -1}, "target_ratio"),
+        ({"target_ratio": float("nan")}, "target_ratio"),
+        ({"target_ratio": "x"}, "target_ratio"),
+        ({"pattern": {"inhale_s": 4.0, "exhale_s": -6.0}}, "exhale_s"),
+        ({"pattern": {"inhale_s": 4.0}}, "lacks exhale_s"),
+    ],
+)
+def test_pacer_values_no_session_writes_name_their_line(
+    tmp_path: Path, record: dict[str, object], words: str
+) -> None:
+    path = write_recording(tmp_path / "p.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()
+    pacer = {"k": "pacer", "m": 5_000_000_000, "w": 1, "action": "own", **record}
+    lines[1] = json.dumps(pacer)  # json writes NaN as the bare word, as the fuzzed files had
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    message = info.value.user_message()
+    assert "damaged at line 2" in message and words in message

@@ -213,3 +213,55 @@ def test_the_rate_beside_the_target_counts_only_the_paced_breaths(tmp_path: Path
     assert isinstance(m["paced_rate_bpm"], float)
     assert abs(m["paced_rate_bpm"] - 5.0) < 0.5
     assert abs(m["median_rate_bpm"] - 5.0) > abs(m["paced_rate_bpm"] - 5.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["-f", "pdf"], "--format applies to a folder of recordings, not to one file"),
+        (["-f", "foo"], "--format applies to a folder"),
+        (["--jobs", "0"], "--jobs applies to a folder"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler applies to a folder"),
+        (
+            ["-f", "pdf", "--table-only", "--jobs", "0"],
+            "--format, --jobs and --table-only apply to a folder",
+        ),
+    ],
+)
+def test_folder_options_for_one_file_are_refused(
+    args: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer.cli import run
+
+    assert run(["report", str(SAMPLE), "-o", str(tmp_path / "r.png"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("breathwise: error: ") and words in err
+    assert len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["-o", "x.png"], "x.png is a report file name"),
+        (["-o", "x.PDF"], "x.PDF is a report file name"),
+        (["-f", "foo"], "--format 'foo' is not a report format"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--table-only", "-f", "pdf"], "--format and --table-only cannot be combined"),
+        (["--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"], "cannot be combined"),
+    ],
+)
+def test_bad_folder_options_are_refused_before_any_work(
+    args: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer.cli import run
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "a.bwr").write_bytes(SAMPLE.read_bytes())
+    args = [str(tmp_path / a) if a.startswith("x.") else a for a in args]
+    assert run(["report", str(folder), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("breathwise: error: ") and words in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]
+    assert sorted(p.name for p in folder.iterdir()) == ["a.bwr"]

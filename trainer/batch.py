@@ -173,6 +173,8 @@ def open_executor(scheduler: str | None = None, jobs: int | None = None) -> Iter
 
     Raises
     ------
+    BadArgument
+        ``jobs`` below 1, or a scheduler address Dask cannot parse.
     UserError
         Dask is not installed, or the scheduler cannot be reached.
     """
@@ -190,8 +192,17 @@ def open_executor(scheduler: str | None = None, jobs: int | None = None) -> Iter
             "--scheduler needs Dask, which is not installed",
             "pip install 'breathwise[dask]' (dask[distributed])",
         ) from None
+    if not scheduler.strip():
+        # An empty address would make Dask start a local cluster instead of the one meant.
+        raise BadArgument("--scheduler needs an address", "e.g. tcp://10.0.0.5:8786")
     try:
         client = distributed.Client(scheduler, timeout="10s")
+    except ValueError as exc:
+        # Dask parses the address before connecting: no port, an unknown scheme...
+        raise BadArgument(
+            f"--scheduler {scheduler!r} is not a Dask scheduler address ({exc})",
+            "e.g. tcp://10.0.0.5:8786",
+        ) from None
     except (OSError, TimeoutError) as exc:
         raise UserError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     try:

@@ -63,6 +63,10 @@ MIN_DURATION_S = 20.0
 CLIPPED_WARN_FRACTION = 0.05
 """Share of samples at exactly a column's minimum or maximum above which the input is reported
 as looking saturated (a clipped sensor holds its rail value; a live signal has noise)."""
+MAX_ABS_SAMPLE = 1e100
+"""Largest sample magnitude analysed. No sensor measures breathing in units that reach it, and
+beyond about 1e150 the sums of squares of the analysis overflow (a numpy warning, infinite
+spreads); tiny values are fine, so the analysis is scale-free in every unit a file could use."""
 _MAX_BYTES = 2 * 1024**3
 """Largest waveform file read, bytes (about 100 million samples of text)."""
 _ACC_NAMES = (("x", "y", "z"), ("acc_x", "acc_y", "acc_z"), ("ax", "ay", "az"))
@@ -144,8 +148,9 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     Raises
     ------
     UserError
-        Missing, empty or unreadable file; a non-number, an empty or NaN/infinite cell, or a
-        short row; the message names the file and line.
+        Missing, empty or unreadable file; a non-number, an empty or NaN/infinite cell, a
+        value beyond :data:`MAX_ABS_SAMPLE`, or a short row; the message names the file and
+        line.
     BadArgument
         ``column`` not in the file.
     """
@@ -189,6 +194,15 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         raise UserError(
             f"{path}:{no}: {line.strip()[:40]!r} holds a NaN or infinite value; breath "
             "analysis needs a continuous signal (split the file at gaps)"
+        )
+    huge = (np.abs(data) > MAX_ABS_SAMPLE).any(axis=1)
+    if huge.any():
+        i = int(np.argmax(huge))
+        no, line = body[i]
+        raise UserError(
+            f"{path}:{no}: {line.strip()[:40]!r} holds a value beyond ±{MAX_ABS_SAMPLE:g}, "
+            "which no breathing sensor measures",
+            "check the column and the units of the file",
         )
     if acc:
         out: FloatArray = data

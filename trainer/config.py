@@ -199,7 +199,8 @@ def parse_setting_value(key: str, value: str) -> Any:
 def _read_table(path: Path) -> tuple[str, dict[str, Any], KeyLines]:
     """Text, parsed table and key lines of the settings file (empty when it does not exist)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        # utf-8-sig: Windows Notepad starts the file with a byte-order mark.
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         return "", {}, KeyLines()
     except OSError as exc:
@@ -215,6 +216,15 @@ def _read_table(path: Path) -> tuple[str, dict[str, Any], KeyLines]:
             advice="fix or delete the file",
         ) from None
     return text, table, KeyLines.scan(text)
+
+
+def _valid_value(key: str, value: object) -> bool:
+    """Whether ``value`` (as read from TOML) is a usable value of the known key ``key``."""
+    try:
+        _check_value(key, value)
+    except ValueError:
+        return False
+    return True
 
 
 def _settings_from(path: Path, table: Mapping[str, Any], lines: KeyLines) -> Settings:
@@ -312,7 +322,9 @@ def save_setting(key: str, value: object, path: Path | None = None) -> Settings:
     BadArgument
         Unknown key or bad value, naming both.
     ConfigError
-        The existing file is malformed (it is left untouched) or cannot be written.
+        The existing file is not TOML or has a bad value under another key (it is left
+        untouched), or cannot be written. A bad value under ``key`` itself is replaced; if
+        other keys are bad too, the edit is saved and the error names the next one.
     """
     target = settings_path() if path is None else path
     if key not in SETTING_KEYS:
@@ -330,8 +342,11 @@ def save_setting(key: str, value: object, path: Path | None = None) -> Settings:
     stored = str(typed) if isinstance(typed, Path) else typed
 
     text, table, lines = _read_table(target)
-    _settings_from(target, table, lines)  # refuse to edit a file that is already broken
     wanted = {k: v for k, v in table.items() if k != key}
+    repairing = key in table and not _valid_value(key, table[key])
+    if not repairing:
+        # A file broken elsewhere is left as it is; the error names the bad key and its fix.
+        _settings_from(target, wanted, lines)
     if stored is not None:
         wanted[key] = stored
     new_text = _edit_text(text, lines, key, stored)
@@ -345,7 +360,12 @@ def save_setting(key: str, value: object, path: Path | None = None) -> Settings:
         _write_atomically(target, new_text)
     except OSError as exc:
         raise ConfigError(f"{target}: cannot write the settings: {exc.strerror or exc}") from None
-    return _settings_from(target, wanted, KeyLines.scan(new_text))
+    try:
+        return _settings_from(target, wanted, KeyLines.scan(new_text))
+    except ConfigError as exc:
+        # Replacing a bad value must not wait for every other bad one to be fixed first
+        # (each would block the other); the fix is saved and the next problem named.
+        raise ConfigError(f"{key} saved, but {exc}", advice=exc.advice) from None
 
 
 def settings_as_text(settings: Settings) -> dict[str, str]:

@@ -252,6 +252,10 @@ class EdfSignal:
     physical_max: float
 
 
+class _EdfRangeError(ValueError):
+    """A value EDF cannot hold: its header writes a signal's range in 8 characters."""
+
+
 def _physical_range(values: FloatArray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
@@ -270,7 +274,7 @@ def _edf_number(value: float, rounding: object) -> float:
         text = f"{candidate:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{candidate:.0f}"
         if len(text) <= 8:
             return float(text)
-    raise ValueError(f"{value} does not fit an EDF header field")
+    raise _EdfRangeError(f"{value:g} does not fit an EDF header field (8 characters)")
 
 
 def _on_grid(t_s: FloatArray, values: FloatArray, fs_hz: float, n: int) -> FloatArray:
@@ -283,7 +287,10 @@ def _on_grid(t_s: FloatArray, values: FloatArray, fs_hz: float, n: int) -> Float
 
 
 def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
-    lo, hi = _physical_range(grid)
+    try:
+        lo, hi = _physical_range(grid)
+    except _EdfRangeError as exc:
+        raise _EdfRangeError(f"signal {label!r} reaches values EDF cannot hold: {exc}") from None
     filled = np.where(np.isfinite(grid), grid, lo)
     return EdfSignal(label, unit, round(fs_hz), filled, lo, hi)
 
@@ -362,9 +369,12 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     Raises
     ------
     UserError
-        No signal to export, or the file cannot be written.
+        No signal to export, a value EDF cannot hold, or the file cannot be written.
     """
-    signals, annotations, n_records = edf_signals(recording, analysis)
+    try:
+        signals, annotations, n_records = edf_signals(recording, analysis)
+    except _EdfRangeError as exc:
+        raise UserError(f"{recording.path}: {exc}", "export it as CSV (-f csv)") from None
     if not signals:
         raise UserError(f"{recording.path}: nothing to export to EDF (no waveform or beats)")
     # EDFlib stores one annotation per annotation signal per record: give it room for all.

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from devices.packets import RawPacket
+from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer import __version__
 from trainer.errors import UserError
+from trainer.pacer import MAX_RATIO, MIN_RATIO, BreathPattern
 
 FORMAT_NAME = "breathwise-recording"
 FORMAT_VERSION = 1
@@ -281,6 +282,67 @@ class RecordingWriter:
         self.closed = True
 
 
+MAX_CLOCK_NS = 2**63 - 1
+"""Largest clock reading a recording may hold: a signed 64-bit integer (the history's SQLite
+column; as a wall clock, the year 2262)."""
+MIN_BELT_PERIOD_US = 100
+"""Shortest belt sample period read (10 kHz), far beyond any respiration belt."""
+MAX_BELT_PERIOD_US = 10_000_000
+"""Longest belt sample period read (one sample per 10 s): slower cannot show a breath."""
+
+
+def _clock_ns(name: str, value: object) -> int:
+    """A host clock reading in ns: an integer in 0..:data:`MAX_CLOCK_NS` (else ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer of nanoseconds, got {value!r}")
+    if not 0 <= value <= MAX_CLOCK_NS:
+        raise ValueError(f"{name} {value} is out of range")
+    return value
+
+
+def _number(name: str, value: object, low: float, high: float) -> float:
+    """``value`` as a float in ``low..high``, else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not low <= number <= high:  # also refuses NaN
+        raise ValueError(f"{name} must be {low:g}-{high:g}, got {value!r}")
+    return number
+
+
+def _count(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer {low}-{high}, got {value!r}")
+    return value
+
+
+def _check_streams(streams: dict[str, Any]) -> dict[str, Any]:
+    """The per-stream decoding parameters, refused (ValueError) if no Breathwise session wrote
+    them: the decoders divide by these and size arrays with them."""
+    for stream, params in streams.items():
+        if not isinstance(params, dict):
+            raise ValueError(f"parameters of stream {stream!r} are not an object")
+    gdx = streams.get(Stream.GODIRECT.value, {})
+    if "period_us" in gdx:
+        _number("gdx period_us", gdx["period_us"], MIN_BELT_PERIOD_US, MAX_BELT_PERIOD_US)
+    if "force_channel" in gdx:
+        _count("gdx force_channel", gdx["force_channel"], 0, 255)
+    pmd = streams.get(Stream.PMD_DATA.value, {})
+    for kind in ("ecg", "acc"):
+        params = pmd.get(kind)
+        if params is None:
+            continue
+        if not isinstance(params, dict):
+            raise ValueError(f"pmd {kind} parameters are not an object")
+        if "fs_hz" in params:
+            _number(f"pmd {kind} fs_hz", params["fs_hz"], 1.0, 100_000.0)
+        if "resolution_bits" in params:
+            _count(f"pmd {kind} resolution_bits", params["resolution_bits"], 1, 64)
+        if "factor" in params:
+            _number(f"pmd {kind} factor", params["factor"], 1e-12, 1e12)
+    return streams
+
+
 def _source_from_json(obj: Any) -> SourceInfo:
     if not isinstance(obj, dict):
         raise ValueError("header 'source' is not an object")
@@ -288,7 +350,7 @@ def _source_from_json(obj: Any) -> SourceInfo:
         kind=str(obj.get("kind", "")),
         name=str(obj.get("name", "")),
         address=str(obj.get("address", "")),
-        streams=dict(obj.get("streams") or {}),
+        streams=_check_streams(dict(obj.get("streams") or {})),
         details=dict(obj.get("details") or {}),
     )
 
@@ -314,15 +376,15 @@ def _parse_header(line: str, path: Path) -> Header:
         )
     try:
         return Header(
-            start_mono_ns=int(obj["start_mono_ns"]),
-            start_wall_ns=int(obj["start_wall_ns"]),
+            start_mono_ns=_clock_ns("start_mono_ns", obj["start_mono_ns"]),
+            start_wall_ns=_clock_ns("start_wall_ns", obj["start_wall_ns"]),
             source=_source_from_json(obj.get("source", {})),
             settings=dict(obj.get("settings") or {}),
             software=str(obj.get("software", "")),
             version=version,
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise RecordingError(f"{path}: recording header is damaged ({exc})") from None
+        raise RecordingError(f"{path}: recording header is damaged at line 1 ({exc})") from None
 
 
 def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
@@ -336,13 +398,16 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
         return RawPacket(m, w, stream, bytes.fromhex(obj["d"]))
     if kind == "pacer":
         pattern = obj.get("pattern")
+        if pattern is not None:
+            # Checked here so a damaged pattern names its line instead of failing the replay.
+            BreathPattern.from_dict(pattern)
         ratio = obj.get("target_ratio")
         return PacerChange(
             m,
             w,
             str(obj["action"]),
             {str(k): float(v) for k, v in pattern.items()} if pattern is not None else None,
-            float(ratio) if ratio is not None else None,
+            _number("target_ratio", ratio, MIN_RATIO, MAX_RATIO) if ratio is not None else None,
             str(obj.get("label", "")),
         )
     if kind == "link":

@@ -20,6 +20,70 @@ def _batch_suffix(fmt: str) -> str:
     return suffix
 
 
+def _check_options(
+    is_dir: bool,
+    output: Path | None,
+    fmt: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    no_reports: bool,
+) -> str:
+    """The suffix of a folder's reports (``""`` for one file), once the options are checked.
+
+    An option that would do nothing here is refused rather than ignored: the person asked for
+    something and would otherwise not get it without a word.
+
+    Raises
+    ------
+    BadArgument
+        A folder-only option for one file; for a folder, a bad ``--format`` or ``--jobs``, an
+        ``-o`` named like a report file, or options that contradict each other.
+    """
+    if not is_dir:
+        batch_only = [
+            name
+            for name, given in (
+                ("--format", fmt is not None),
+                ("--jobs", jobs is not None),
+                ("--scheduler", scheduler is not None),
+                ("--table-only", no_reports),
+            )
+            if given
+        ]
+        if batch_only:
+            names = batch_only[-1]
+            if len(batch_only) > 1:
+                names = f"{', '.join(batch_only[:-1])} and {names}"
+            verb = "applies" if len(batch_only) == 1 else "apply"
+            advice = (
+                "for one file, the suffix of -o (.png, .pdf or .svg) sets the format"
+                if fmt is not None
+                else f"drop {'it' if len(batch_only) == 1 else 'them'}"
+            )
+            raise BadArgument(f"{names} {verb} to a folder of recordings, not to one file", advice)
+        return ""
+    suffix = _batch_suffix("png" if fmt is None else fmt)
+    if jobs is not None and jobs < 1:
+        raise BadArgument(f"--jobs must be at least 1, got {jobs}")
+    if output is not None and output.suffix.lower() in REPORT_SUFFIXES:
+        raise BadArgument(
+            f"--output {output} is a report file name, but for a folder of recordings -o is "
+            "the folder for the reports and summary.csv",
+            "give a folder name (the format of the reports is set by -f)",
+        )
+    if scheduler is not None and jobs is not None:
+        raise BadArgument(
+            "--jobs and --scheduler cannot be combined",
+            "the Dask cluster's workers do the work; drop --jobs",
+        )
+    if no_reports and fmt is not None:
+        raise BadArgument(
+            "--format and --table-only cannot be combined (--table-only draws no reports)",
+            "drop one of them",
+        )
+    return suffix
+
+
 def report(
     path: Annotated[
         Path,
@@ -30,27 +94,31 @@ def report(
         typer.Option(
             "--output",
             "-o",
-            help="Report file (.png, .pdf or .svg); for a directory, the folder for the reports "
-            "and summary.csv (default: DIR/reports).",
+            help="Report file (.png, .pdf or .svg; default: FILE's name with .report.png); for "
+            "a directory, the folder for the reports and summary.csv (default: DIR/reports). "
+            "A report already there is replaced: it is drawn again from its recording.",
         ),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="Batch report format: png, pdf or svg.")
-    ] = "png",
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Folder only: format of the reports, png, pdf or svg [png]."
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", help="Batch worker processes (default: all cores)."),
+        typer.Option("--jobs", "-j", help="Folder only: worker processes (default: all cores)."),
     ] = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
             "--scheduler",
-            help="Run the batch on a Dask cluster at this scheduler address "
+            help="Folder only: run the batch on a Dask cluster at this scheduler address "
             "(needs the 'dask' extra on this machine and the workers).",
         ),
     ] = None,
     no_reports: Annotated[
-        bool, typer.Option("--table-only", help="Batch: write summary.csv only, no pages.")
+        bool, typer.Option("--table-only", help="Folder only: write summary.csv, no pages.")
     ] = False,
 ) -> None:
     """Draw a session report: how well you followed the pacer, your breathing and your heart.
@@ -63,8 +131,9 @@ def report(
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
     """
+    suffix = _check_options(path.is_dir(), output, fmt, jobs, scheduler, no_reports)
     if path.is_dir():
-        _batch(path, output, _batch_suffix(fmt), jobs, scheduler, no_reports)
+        _batch(path, output, suffix, jobs, scheduler, no_reports)
         return
     from trainer.report import report_recording
 

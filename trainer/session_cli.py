@@ -102,6 +102,14 @@ def _minutes(minutes: float) -> float:
     return minutes
 
 
+def _seed(seed: int | None) -> int | None:
+    # Checked here, with the other arguments, rather than by the simulator once the session
+    # has begun (a traceback).
+    if seed is not None and seed < 0:
+        raise BadArgument(f"--seed {seed} must not be negative", "use 0 or a positive whole number")
+    return seed
+
+
 def _run_with_signals(
     make: Callable[[], Awaitable[SessionResult]], stop: Callable[[str], None]
 ) -> SessionResult:
@@ -285,6 +293,7 @@ def live(
     devices = list(device) if device else [config.default_device or "sim"]
     if minutes is not None:
         _minutes(minutes)
+    _seed(seed)
     if program_name is None and rate is None and ratio is None:
         program_name = config.program
     prepared: PreparedProgram | None = None

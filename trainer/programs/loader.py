@@ -525,7 +525,8 @@ def load_program(path: Path, *, display: str | None = None) -> Program:
     """
     source = display or str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        # utf-8-sig: Windows Notepad starts the file with a byte-order mark.
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise ProgramError(
             f"cannot read the program: {exc.strerror or exc}", source=source
