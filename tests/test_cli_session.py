@@ -7,6 +7,7 @@ full minute, one is killed with SIGKILL after 30 s. Everything else runs in-proc
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -429,3 +430,17 @@ def test_a_dumb_terminal_gets_lines_not_a_screen(monkeypatch: pytest.MonkeyPatch
     assert session_cli.no_screen_reason() is None
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert "keys cannot reach the screen" in (session_cli.no_screen_reason() or "")
+
+
+def test_lines_to_a_terminal_that_hung_up_do_not_end_the_session() -> None:
+    """Headless, after a hang-up, the next breath line met EIO and the session ended with a
+    traceback instead of being saved (about one run in three)."""
+    from trainer.headless import line_printer
+    from trainer.pipeline import MarkEvent
+
+    class HungUp(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(5, "Input/output error")
+
+    printer = line_printer(HungUp())
+    printer([MarkEvent(1.0, "a"), MarkEvent(2.0, "b")])  # no exception: nowhere to print

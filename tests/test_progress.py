@@ -86,7 +86,7 @@ def test_twenty_simulated_sessions_over_three_weeks(
             rate_bpm=6.5 - 1.5 * k / (len(PRACTICE_DAYS) - 1),
             start_wall_ns=_wall_ns(day),
         )
-    history(add=[folder], limit=0)
+    history(paths=[folder], add=True, limit=0)
     listing = capsys.readouterr().out.splitlines()
     assert len(listing) == 1 + len(PRACTICE_DAYS)
     assert listing[1].startswith(f"{DAY0:%Y-%m-%d} 07:00")

@@ -232,30 +232,42 @@ def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
     the coach's cues on their pace, marks, status messages, program steps and cues, strain
     signs and easings to ``out``."""
     rates = RateLines()
+    gone = False
+
+    def emit(text: str) -> None:
+        nonlocal gone
+        if gone:
+            return
+        try:
+            print(text, file=out, flush=True)
+        except OSError:
+            # The terminal hung up (EIO) or the pipe closed: the session goes on to be saved;
+            # only its lines have nowhere to go.
+            gone = True
 
     def listener(events: list[Event]) -> None:
         for event in events:
             if isinstance(event, BreathEvent):
-                print(format_breath(event), file=out, flush=True)
+                emit(format_breath(event))
             elif isinstance(event, BreathRateEvent):
                 line = rates.line(event)
                 if line is not None:
-                    print(line, file=out, flush=True)
+                    emit(line)
             elif isinstance(event, PaceEvent):
                 if event.feedback.cue:
-                    print(format_pace(event), file=out, flush=True)
+                    emit(format_pace(event))
             elif isinstance(event, MarkEvent):
-                print(f"mark at {event.t_s:7.1f} s  {event.label}".rstrip(), file=out, flush=True)
+                emit(f"mark at {event.t_s:7.1f} s  {event.label}".rstrip())
             elif isinstance(event, StatusEvent):
-                print(f"status at {event.t_s:7.1f} s  {event.message}", file=out, flush=True)
+                emit(f"status at {event.t_s:7.1f} s  {event.message}")
             elif isinstance(event, ProgramEvent):
-                print(format_program_event(event), file=out, flush=True)
+                emit(format_program_event(event))
             elif isinstance(event, StrainEvent):
                 line = f"strain at {event.t_s:7.1f} s  {event.kind.value} ({event.detail})"
-                print(f"{line}  {event.cue}", file=out, flush=True)
+                emit(f"{line}  {event.cue}")
             elif isinstance(event, PacerEvent):
                 text = format_pacer_event(event)
                 if text is not None:
-                    print(text, file=out, flush=True)
+                    emit(text)
 
     return listener
