@@ -245,7 +245,12 @@ def _evaluate(
     # Each interval's rate is its mean over the interval, so it belongs at the midpoint, not
     # at the beat that ends it: placed there it lags by RR/2, about -17 degrees at 6/min and
     # 65 bpm, which would pull the phase criterion towards slower rates.
-    grid, nn_grid = resample_nn(ts - xs / 2000.0, xs, 4.0, t_start_s=a0, t_end_s=a1)
+    # A beat the timeline clamped onto its notification's arrival can sit so close to the one
+    # before that its midpoint falls behind: such a point is dropped, as the spline needs
+    # strictly increasing times.
+    mid = ts - xs / 2000.0
+    ahead = np.r_[True, mid[1:] > np.maximum.accumulate(mid)[:-1]]
+    grid, nn_grid = resample_nn(mid[ahead], xs[ahead], 4.0, t_start_s=a0, t_end_s=a1)
     hr_grid = 60000.0 / nn_grid
 
     measured = None

@@ -150,3 +150,16 @@ def test_phase_is_heart_rate_against_lung_volume_without_a_half_beat_bias(
     result = score_resonance(beat_t, rr_ms, [step], breaths=breaths)
     expected = -360.0 * lag_s * rate_bpm / 60.0
     assert result.steps[0].phase_deg == pytest.approx(expected, abs=2.0)
+
+
+def test_a_beat_clamped_close_to_the_one_before_does_not_break_the_phase() -> None:
+    """The timeline may put a beat 10 ms after the one before while its interval grew by 60 ms:
+    its midpoint then falls behind, and the spline through midpoints raised ValueError inside
+    the session summary (so replay and report of that recording crashed for good)."""
+    beat_t, rr_ms, breaths = _ipfm_beats(6.0, 0.0, 120.0)
+    beat_t, rr_ms = beat_t.copy(), rr_ms.copy()
+    beat_t[60] = beat_t[59] + 0.010
+    rr_ms[60] = rr_ms[59] + 60.0
+    assert np.any(np.diff(beat_t - rr_ms / 2000.0) <= 0)
+    result = score_resonance(beat_t, rr_ms, [PacedStep(6.0, 0.0, 120.0)], breaths=breaths)
+    assert result.steps[0].phase_deg == pytest.approx(0.0, abs=3.0)
