@@ -184,7 +184,9 @@ class Reassembler:
 
     A packet's byte 1 is its total length; notifications are appended until that many bytes
     have arrived [GJS _handleResponse][GPY]. Each notification starts a new packet when none is
-    pending. A notification that is a whole packet by itself (its length byte equals its size
+    pending. A notification that completes the pending packet to its declared length is joined
+    to it (unless the joined checksum fails and the notification is a whole packet by itself).
+    Otherwise a notification that is a whole packet by itself (its length byte equals its size
     and its checksum holds) is taken as one even while a partial packet is pending: that
     partial was cut off (a lost notification), and waiting for it to fill up would swallow the
     good packets after it. So one malformed or lost notification costs at most its own packet.
@@ -215,9 +217,17 @@ class Reassembler:
         """
         if not chunk:
             return None
-        if self._buffer and _is_whole_packet(chunk):
-            self._buffer.clear()
-            self.dropped += 1
+        if self._buffer:
+            joined = bytes(self._buffer) + chunk
+            declared = self._buffer[1] if len(self._buffer) >= 2 else None
+            if len(joined) == declared and (_checksum_holds(joined) or not _is_whole_packet(chunk)):
+                # Completion first: a packet's tail can look like a whole packet by chance (a
+                # belt holds the same rate value, and so the same tail, for many packets).
+                self._buffer.clear()
+                return joined
+            if _is_whole_packet(chunk):
+                self._buffer.clear()
+                self.dropped += 1
         self._buffer += chunk
         if len(self._buffer) < 2:
             return None
@@ -236,8 +246,12 @@ class Reassembler:
         return packet
 
 
+def _checksum_holds(packet: bytes) -> bool:
+    return len(packet) >= HEADER_LEN and checksum(packet) == packet[3]
+
+
 def _is_whole_packet(chunk: bytes) -> bool:
-    return len(chunk) >= HEADER_LEN and chunk[1] == len(chunk) and checksum(chunk) == chunk[3]
+    return len(chunk) >= HEADER_LEN and chunk[1] == len(chunk) and _checksum_holds(chunk)
 
 
 # -- replies -------------------------------------------------------------------------------------

@@ -282,3 +282,22 @@ def test_a_lost_piece_costs_only_its_own_packet() -> None:
     values, errors = _belt_samples([CAPTURE[:20], CAPTURE, MASK_REPLY, CAPTURE])
     assert len(values) == 4
     assert errors == {"gdx": 1}
+
+
+def test_a_tail_that_looks_like_a_whole_packet_still_completes_its_own() -> None:
+    """A 25-byte packet's last 5 bytes are the force's top byte and the rate float; a rate the
+    belt holds for many packets can make them look whole (length byte 5, checksum right).
+    They must complete the packet they belong to, not replace it (found in review: every
+    packet was lost while that rate lasted)."""
+    rate = struct.unpack("<f", struct.pack("<I", 0x4140BB05))[0]  # about 12.05 breaths/min
+    packets = [
+        encode_godirect_measurement([(1.0 + 0.01 * k, rate), (1.0, rate)], (1, 2), k)
+        for k in range(4)
+    ]
+    assert all(len(p) == 25 for p in packets)
+    tail = packets[0][20:]
+    assert tail[1] == len(tail) and godirect_checksum(tail) == tail[3]  # looks whole
+    chunks = [piece for p in packets for piece in (p[:20], p[20:])]
+    values, errors = _belt_samples(chunks)
+    assert errors == {} and len(values) == 8
+    assert values[::2] == pytest.approx([1.0, 1.01, 1.02, 1.03], abs=1e-6)
