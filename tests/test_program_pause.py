@@ -1,6 +1,7 @@
 """Pausing a program session pauses the program: nothing of it advances or is skipped while
 paused, it ends later by the time paused, and its recording replays to the same output; a plain
-pacer session keeps its length. Also the program clock itself, and what the screen shows."""
+pacer session ends later by the pause too. Also the program clock itself, and what the screen
+shows."""
 
 from __future__ import annotations
 
@@ -489,3 +490,25 @@ def test_the_pacer_sound_follows_the_pause(tmp_path: Path) -> None:
     assert later, "the compressed program has step changes after the pause"
     assert resumed_cues[-len(later) :] == pytest.approx([c + PAUSE_FOR_S for c in later], abs=1e-6)
     assert resumed_end == pytest.approx(150.0 + PAUSE_FOR_S, abs=1e-6)
+
+
+def test_the_end_bell_of_a_plain_session_moves_with_a_pause(tmp_path: Path) -> None:
+    """A plain session now ends later by the time paused; its tone and end bell must too (found
+    in review: the bell rang at the old end and the session ran on in silence)."""
+    from trainer.session_cli import _sound_follows_pauses
+    from trainer.session_sound import SessionSound
+    from trainer.sound import AudioOut
+
+    clock = FakeClock()
+    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=60.0)
+    session = LiveSession(plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=no_sleep)
+    audio = SessionSound(
+        session.pacer_state, session.now_s, end_s=60.0, audio=AudioOut(notify=lambda _t: None)
+    )
+    session.add_listener(_sound_follows_pauses(session, audio, None))
+    inner = SimulatedSource(
+        PersonModel(seed=3), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(PausingSource(inner, session, clock, (20.0, 35.0))))
+    assert result.summary["duration_s"] == pytest.approx(75.0)
+    assert audio.sound.end_s == pytest.approx(75.0, abs=1e-6)

@@ -2,9 +2,9 @@
 
 :class:`LiveSession` records every item *before* processing it (nothing the sensor sent is lost
 to a processing error), stops at the planned duration, and always closes the recording with a
-summary. A program session's planned end moves later by the time spent paused, since its
-program stands still meanwhile (:mod:`trainer.program_clock`); a plain pacer session keeps its
-length. :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
+summary. Its planned end moves later by the time spent paused: the planned minutes are minutes
+practised, and a program stands still meanwhile (:mod:`trainer.program_clock`).
+:class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
 

@@ -40,15 +40,16 @@ MAX_MINUTES = 24 * 60
 
 
 def _sound_follows_pauses(
-    session: LiveSession, audio: SessionSound, timeline: ProgramTimeline
+    session: LiveSession, audio: SessionSound, timeline: ProgramTimeline | None
 ) -> Callable[[list[Event]], None]:
-    """A session listener that moves the program's chimes and end bell after each pause.
+    """A session listener that moves the end bell, and a program's chimes, after each pause.
 
-    The program's step changes are laid out in program time, which stands still while paused
-    (:mod:`trainer.program_clock`): while paused no chime is due and the end is open; on resume
-    every cue still to come, and the end, move later by the time paused.
+    A pause stops the session's clock (:mod:`trainer.program_clock`; the end moves later by
+    the time paused, :meth:`LiveSession.end_ns`): while paused no chime is due and the end is
+    open; on resume every program cue still to come, and the end, move later by the time
+    paused.
     """
-    program_cues = timeline.sound_cue_times_s()
+    program_cues = timeline.sound_cue_times_s() if timeline is not None else ()
 
     def listen(events: list[Event]) -> None:
         pipeline = session.pipeline
@@ -396,8 +397,7 @@ def live(
                 notify=notify,
             )
             audio.start()
-            if timeline is not None:
-                session.add_listener(_sound_follows_pauses(session, audio, timeline))
+            session.add_listener(_sound_follows_pauses(session, audio, timeline))
         result: SessionResult | None = None
         try:
             result = await session.run(source)
