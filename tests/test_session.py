@@ -13,7 +13,7 @@ from devices.sim import PersonModel, SimulatedSource
 from trainer.pacer import BreathPattern
 from trainer.pipeline import NS_PER_S, BreathEvent, BreathRateEvent, Event, Pipeline
 from trainer.recording import Mark, PacerChange, read_recording
-from trainer.session import LiveSession, ReplaySession, SessionPlan
+from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 
 START_NS = 50 * NS_PER_S
 
@@ -174,3 +174,41 @@ def test_a_link_drop_is_a_recorded_gap_and_breathing_resumes(tmp_path: Path) -> 
     assert any(b.breath.inhale_onset_s > 60.0 for b in breaths)
     # No breath may straddle the hole: the belt stream restarts after a gap.
     assert not any(b.breath.inhale_onset_s < 44.0 < b.breath.end_s for b in breaths)
+
+
+def test_quitting_while_the_sensor_still_connects_ends_the_session_at_once(
+    tmp_path: Path,
+) -> None:
+    """A sensor can take minutes to find and connect; q, Ctrl+C or Ctrl+Q meanwhile once waited
+    for it (found in review). The connect is abandoned and released, and the recording closed."""
+    from devices.source import SourceInfo
+
+    released: list[str] = []
+
+    class SlowSensor:
+        info = SourceInfo("ble", "slow strap", "AA:BB", {}, {})
+
+        async def __aenter__(self) -> SlowSensor:
+            try:
+                await asyncio.sleep(3600)  # scanning, connecting, backing off...
+            except asyncio.CancelledError:
+                released.append("connect abandoned")
+                raise
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            released.append("closed")
+
+        def packets(self) -> object:
+            raise AssertionError("never connected: nothing to read")
+
+    async def scenario() -> SessionResult:
+        session = LiveSession(SessionPlan(BreathPattern(4.0, 6.0), 600.0), out_dir=tmp_path)
+        asyncio.get_running_loop().call_later(0.05, session.stop, "quit")
+        return await asyncio.wait_for(session.run(SlowSensor()), 5.0)  # type: ignore[arg-type]
+
+    result = asyncio.run(scenario())
+    assert released == ["connect abandoned"]
+    assert result.summary["ended"] == "quit" and result.path is not None
+    recording = read_recording(result.path)
+    assert recording.summary is not None and recording.summary["ended"] == "quit"

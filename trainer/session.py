@@ -261,20 +261,9 @@ class LiveSession(_SessionBase):
             self._handle_one(change)
         error: str | None = None
         try:
-            async with source:
-                consumer = asyncio.create_task(self._consume(source))
-                timers = asyncio.create_task(self._timers())
-                stopper = asyncio.create_task(self._stop.wait())
-                done, _ = await asyncio.wait(
-                    {consumer, timers, stopper}, return_when=asyncio.FIRST_COMPLETED
-                )
-                for task in (consumer, timers, stopper):
-                    task.cancel()
-                for task in (consumer, timers, stopper):
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                if consumer in done and consumer.exception() is not None:
-                    raise consumer.exception()  # type: ignore[misc]
+            async with contextlib.AsyncExitStack() as stack:
+                if await self._connect(stack, source):
+                    await self._stream(source)
         except BreathwiseDeviceError as exc:
             error = exc.user_message()
         finally:
@@ -286,6 +275,40 @@ class LiveSession(_SessionBase):
             if self.writer is not None:
                 self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
         return SessionResult(self.writer.path if self.writer else None, summary, error)
+
+    async def _connect(self, stack: contextlib.AsyncExitStack, source: PacketSource) -> bool:
+        """Open ``source`` on ``stack``; False when :meth:`stop` comes first (a sensor can take
+        minutes to find and connect, and a person who quits meanwhile means it)."""
+        enter = asyncio.ensure_future(stack.enter_async_context(source))
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({enter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if not enter.done():
+            # Cancelled mid-connect, the source releases what it had opened.
+            enter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await enter
+            return False
+        enter.result()  # a failure to connect is raised here
+        return True
+
+    async def _stream(self, source: PacketSource) -> None:
+        """Take the source's items until the planned end, :meth:`stop`, or its failure."""
+        consumer = asyncio.create_task(self._consume(source))
+        timers = asyncio.create_task(self._timers())
+        stopper = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait(
+            {consumer, timers, stopper}, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in (consumer, timers, stopper):
+            task.cancel()
+        for task in (consumer, timers, stopper):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if consumer in done and consumer.exception() is not None:
+            raise consumer.exception()  # type: ignore[misc]
 
     def end_ns(self, t_mono_ns: int) -> int:
         """The planned end (host monotonic ns) as known at ``t_mono_ns``.
