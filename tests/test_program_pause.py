@@ -512,3 +512,37 @@ def test_the_end_bell_of_a_plain_session_moves_with_a_pause(tmp_path: Path) -> N
     result = asyncio.run(session.run(PausingSource(inner, session, clock, (20.0, 35.0))))
     assert result.summary["duration_s"] == pytest.approx(75.0)
     assert audio.sound.end_s == pytest.approx(75.0, abs=1e-6)
+
+
+def test_breaths_begun_while_paused_are_not_scored_in_the_report_or_export(
+    tmp_path: Path,
+) -> None:
+    """The summary left them out; the report's score panel and breaths.csv still showed their
+    zeros (found in review)."""
+    import csv
+
+    from matplotlib.lines import Line2D
+
+    from trainer.analysis_run import analyse_recording
+    from trainer.export import export_recording
+    from trainer.report import report_figure
+
+    run = _run(tmp_path / "rec", program=None, duration_s=120.0, toggles_s=(40.0, 70.0))
+    analysis = analyse_recording(run.path)
+    paused = [e for e in analysis.breaths if e.paused]
+    assert paused
+    out = export_recording(run.path, "csv", tmp_path / "csv")
+    breaths_csv = next(p for p in out if p.name.endswith(".breaths.csv"))
+    with breaths_csv.open() as fh:
+        rows = list(csv.DictReader(fh))
+    marked = [r for r in rows if r["paused"] == "1"]
+    assert len(marked) == len(paused) and all(r["follow_score"] == "" for r in marked)
+    assert all(r["follow_score"] != "" for r in rows if r["paused"] == "0")
+    figure = report_figure(analysis)
+    panel = next(
+        ax for ax in figure.axes if ax.get_title(loc="left").startswith("How well you followed")
+    )
+    each = next(line for line in panel.get_lines() if line.get_label() == "each breath")
+    assert isinstance(each, Line2D)
+    scored = [e for e in analysis.good_breaths if not e.paused]
+    assert len(each.get_xdata()) == len(scored)

@@ -189,6 +189,7 @@ def export_csv(
                 "quality",
                 "follow_score",
                 "hr_bpm",
+                "paused",
             ],
             (
                 (
@@ -203,8 +204,10 @@ def export_csv(
                     e.breath.ratio,
                     e.breath.depth,
                     e.breath.quality,
-                    e.feedback.follow_score,
+                    # Begun while paused: measured, not scored (nothing to follow).
+                    None if e.paused else e.feedback.follow_score,
                     e.hr_bpm,
+                    int(e.paused),
                 )
                 for e in analysis.breaths
             ),
