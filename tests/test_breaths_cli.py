@@ -264,3 +264,26 @@ def test_absurdly_large_values_are_refused_and_tiny_ones_analysed(
         call([huge, "--fs", "25"], capsys)
     msg = err.value.user_message()
     assert msg.startswith(f"{huge}:2: ") and "beyond ±1e+100" in msg
+
+
+def test_waveform_options_with_rr_and_named_non_axes_are_refused(tmp_path: Path) -> None:
+    """Found by a tester: --rr with --fs/--column ran and ignored them; --source acc on a file
+    with ECG, PPG and RSP columns analysed them as x, y, z without a word."""
+    from trainer.errors import BadArgument, UserError
+
+    rr = tmp_path / "rr.txt"
+    rr.write_text("800\n" * 400)
+    for extra, words in (
+        (["--fs", "50"], "--fs describe"),
+        (["--fs", "50", "--column", "2"], "--fs and --column describe"),
+        (["--source", "acc"], "--source acc describe"),
+    ):
+        with pytest.raises(BadArgument, match=words):
+            make_app()(args=["breaths", "--rr", str(rr), *extra], standalone_mode=False)
+    bio = tmp_path / "bio.csv"
+    bio.write_text("ECG,PPG,RSP\n" + "0.1,0.2,0.3\n" * 3000)
+    with pytest.raises(UserError, match=r"cannot tell which columns are x, y, z \(ECG, PPG, RSP\)"):
+        breaths_cli.read_waveform(bio, acc=True)
+    unnamed = tmp_path / "xyz.csv"
+    unnamed.write_text("0.1,0.2,0.3\n" * 10)
+    assert breaths_cli.read_waveform(unnamed, acc=True).shape == (10, 3)

@@ -104,7 +104,9 @@ def _pick_columns(
             for triple in _ACC_NAMES:
                 if all(t in lower for t in triple):
                     return [lower.index(t) for t in triple]
-        if n_cols == 3:
+        if n_cols == 3 and lower is None:
+            # Three unnamed columns: x, y, z in order. Named ones that are not axes (ECG, PPG,
+            # RSP...) would be analysed as an accelerometer without a word.
             return [0, 1, 2]
         raise UserError(
             f"{path}:{line_no}: cannot tell which columns are x, y, z ({shown}); "
@@ -466,6 +468,16 @@ def breaths(
     if rr is not None:
         if input is not None:
             raise BadArgument("give either a waveform INPUT or --rr FILE, not both")
+        waveform_only = [
+            name
+            for name, given in (("--fs", fs is not None), ("--column", column is not None))
+            if given
+        ] + (["--source acc"] if source == "acc" else [])
+        if waveform_only:
+            raise BadArgument(
+                f"{' and '.join(waveform_only)} describe a waveform INPUT, not --rr",
+                "an RR file is read as it is: leave them out",
+            )
         result = _analyse_rr(rr)
         name = str(rr)
     elif input is None:
