@@ -547,7 +547,11 @@ def _head(path: Path) -> bytes:
 
 def detect_kind(path: Path) -> str:
     """``"polar"`` for a table whose first line has a separator and a letter, else ``"rr"``."""
-    line = _head(path).split(b"\n", 1)[0].decode("utf-8", "replace")
+    return _kind_of(_head(path))
+
+
+def _kind_of(head: bytes) -> str:
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
     has_sep = any(sep in line for sep in (",", ";", "\t"))
     return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
 
@@ -571,13 +575,14 @@ def import_file(
     if kind not in KINDS:
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
     # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
-    if re.match(rb'\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), _head(path)):
+    head = _head(path)
+    if re.match(rb'\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), head):
         raise ImportFileError(
             f"{path}: this is already a Breathwise recording",
             "replay, report or history --add it",
         )
     if kind == "auto":
-        kind = detect_kind(path)
+        kind = _kind_of(head)
     imported = (
         import_rr_list(path, start_wall_ns=start_wall_ns)
         if kind == "rr"
