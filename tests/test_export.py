@@ -157,6 +157,27 @@ def test_an_existing_export_is_replaced_only_with_force(
     assert (out / "three.breaths.csv").read_text().startswith("index,")
 
 
+def test_exports_are_owner_only_and_replace_whole_files(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """Exports are health data (design.md: owner-only); once written 0644 and CSV in place."""
+    path, _ = session
+    out = tmp_path / "csv"
+    out.mkdir()
+    old = out / "three.breaths.csv"
+    old.write_text("mine")
+    kept = tmp_path / "link-to-old"
+    kept.hardlink_to(old)  # a replacement by rename leaves the old inode (and this link) alone
+    written = [
+        *export_recording(path, "csv", out, force=True),
+        *export_recording(path, "edf", tmp_path / "s.edf"),
+    ]
+    assert len(written) == 6
+    assert {f.stat().st_mode & 0o777 for f in written} == {0o600}
+    assert kept.read_text() == "mine"
+    assert not [p.name for p in tmp_path.rglob(".*")]  # no temporary file left behind
+
+
 def test_force_parses_on_the_command_line(
     session: tuple[Path, SessionAnalysis], tmp_path: Path
 ) -> None:

@@ -15,12 +15,9 @@ lines are kept) and replaces the file atomically, so a crash never leaves half a
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
 import math
-import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -28,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import BadArgument, UserError
-from trainer.paths import config_dir, default_recordings_dir
+from trainer.paths import config_dir, default_recordings_dir, replacing
 from trainer.programs.loader import NAME_PATTERN, toml_error_line, toml_error_problem
 from trainer.programs.toml_lines import KeyLines
 
@@ -290,17 +287,8 @@ def _edit_text(text: str, lines: KeyLines, key: str, value: object | None) -> st
 def _write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` by ``text`` via a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    with replacing(path) as temp:
+        temp.write_text(text, encoding="utf-8")
 
 
 def save_setting(key: str, value: object, path: Path | None = None) -> Settings:

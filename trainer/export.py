@@ -39,6 +39,7 @@ from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument, UserError
+from trainer.paths import replacing
 from trainer.pipeline import NS_PER_S
 from trainer.recording import Recording, read_recording
 
@@ -108,11 +109,14 @@ def pmd_waveforms(recording: Recording) -> list[Waveform]:
 
 # ------------------------------------------------------------------------------------ CSV
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(["" if v is None else _cell(v) for v in row])
+    try:
+        with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(["" if v is None else _cell(v) for v in row])
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path
 
 
@@ -388,14 +392,11 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
             f"({n_records} s, at most 64 per second)"
         )
     _make_dir(output.parent)
-    partial = output.with_name(f".{output.name}.partial")
     try:
-        _write_edf(partial, analysis, signals, annotations, per_record)
-        partial.replace(output)
+        with replacing(output) as partial:
+            _write_edf(partial, analysis, signals, annotations, per_record)
     except OSError as exc:
-        raise UserError(f"{output}: cannot write ({exc})") from None
-    finally:
-        partial.unlink(missing_ok=True)
+        raise UserError(f"{output}: cannot write ({exc.strerror or exc})") from None
     return output
 
 

@@ -15,7 +15,10 @@ config (settings.toml)     ~/.config/breathwise            ``BREATHWISE_CONFIG_D
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
@@ -45,3 +48,31 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the owner only; health data lives there."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+@contextlib.contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """Yield an owner-only temporary file beside ``target``; on success rename it onto ``target``.
+
+    The caller writes the whole file to the yielded path. Until the rename, ``target`` (if it
+    exists) is untouched, so a failed or interrupted write never leaves half a file nor damages
+    the one it replaces; the rename is atomic on POSIX and Windows. The temporary file is created
+    with mode 0600 before anything is written, because the content is health data.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be written, or the write or rename failed (the temporary file is
+        removed first).
+    """
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)  # mkstemp creates it 0600; writers reopen it by name (some, like EDFlib, must)
+    temp = Path(temp_name)
+    try:
+        yield temp
+        with temp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()

@@ -16,10 +16,7 @@ until the screen has been answered with ``breathwise screen``.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from trainer.errors import UserError
-from trainer.paths import data_dir, ensure_private_dir
+from trainer.paths import data_dir, ensure_private_dir, replacing
 
 MEDICAL_DISCLAIMER = (
     "Breathwise is a tool for practising and training your breathing. It is not a medical "
@@ -225,20 +222,9 @@ class ScreenStore:
         """
         try:
             ensure_private_dir(self.path.parent)
-            fd, temp_name = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-            )
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(record.to_json(), handle, indent=2)
-                    handle.write("\n")
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp_name, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp_name)
-                raise
+            with replacing(self.path) as temp:
+                text = json.dumps(record.to_json(), indent=2)
+                temp.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
             raise UserError(
                 f"{self.path}: cannot store the safety answers: {exc.strerror or exc}"
