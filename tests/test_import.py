@@ -239,6 +239,10 @@ def test_a_recording_is_not_imported_again(tmp_path: Path, kind: str) -> None:
         f"{sample}: this is already a Breathwise recording — replay, report or history --add it"
     )
     assert not (tmp_path / "again.bwr").exists()
+    marked = tmp_path / "marked.bwr"  # saved again by an editor that adds a byte-order mark
+    marked.write_bytes(b"\xef\xbb\xbf" + sample.read_bytes())
+    with pytest.raises(ImportFileError, match="already a Breathwise recording"):
+        import_file(marked, kind, tmp_path / "again.bwr")
 
 
 @pytest.mark.shared_data

@@ -59,6 +59,16 @@ def test_round_trip_keeps_every_item_and_the_summary(tmp_path: Path) -> None:
     assert rec.gaps() == [("strap", 6_000_000_000, 7_000_000_000)]
 
 
+def test_a_byte_order_mark_from_an_editor_is_not_damage(tmp_path: Path) -> None:
+    """Saved again by an editor that adds a BOM, a recording was refused as foreign."""
+    path = write_recording(
+        tmp_path / "s.bwr", HEADER, _items(), None, end_mono_ns=9_000_000_000, end_wall_ns=9
+    )
+    marked = tmp_path / "marked.bwr"
+    marked.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert read_recording(marked).items == _items()
+
+
 def test_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
     writer = RecordingWriter.create(tmp_path / "rec", HEADER, stem="same")
     writer.close(None, t_mono_ns=1, t_wall_ns=1)

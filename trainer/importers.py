@@ -576,7 +576,7 @@ def import_file(
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
     # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
     head = _head(path)
-    if re.match(rb'\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), head):
+    if re.match(rb'(?:\xef\xbb\xbf)?\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), head):
         raise ImportFileError(
             f"{path}: this is already a Breathwise recording",
             "replay, report or history --add it",

@@ -464,7 +464,8 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
     if not data.strip():
         raise RecordingError(f"{path}: empty file, not a Breathwise recording")
     try:
-        text = data.decode("utf-8")
+        # utf-8-sig: a recording saved again by an editor that adds a byte-order mark is still ours.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RecordingError(
             f"{path}: not a Breathwise recording (binary data)",
