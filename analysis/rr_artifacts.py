@@ -670,6 +670,39 @@ class CorrectionResult:
         hist = np.bincount(self.codes, minlength=len(LABELS))
         return {name: int(hist[i]) for i, name in enumerate(LABELS)}
 
+    def nn_times_s(self, beat_t_s: FloatArray) -> FloatArray:
+        """Time of the beat ending each NN value, on the clock of the input beats (s).
+
+        An interpolated interval keeps its beat; a merged extra beat ends at the beat after the
+        spurious one; a split (missed beat) puts the inserted beat one half-interval before its
+        end. Unlike ``cumsum(nn_ms)``, this never drifts from the input's clock however many
+        intervals were corrected.
+
+        Parameters
+        ----------
+        beat_t_s : ndarray
+            Time of the beat ending each input interval (s), one per ``rr_ms`` value.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rr = np.array([800.0, 800, 800, 400, 400, 800, 800, 800, 800])  # one extra beat
+        >>> result = correct_rr(rr)
+        >>> result.nn_times_s(np.cumsum(rr) / 1000.0)[2:5].tolist()
+        [2.4, 3.2, 4.0]
+        """
+        source = self.nn_source
+        n_in = self.rr_ms.size
+        t = np.asarray(beat_t_s, dtype=np.float64)[source]
+        has_value = np.zeros(n_in, dtype=bool)
+        has_value[source] = True
+        nxt = np.minimum(source + 1, n_in - 1)
+        merged = (source + 1 < n_in) & ~has_value[nxt]
+        t[merged] = np.asarray(beat_t_s, dtype=np.float64)[nxt[merged]]
+        split_first = np.flatnonzero(np.r_[source[:-1] == source[1:], False])
+        t[split_first] = t[split_first + 1] - self.nn_ms[split_first + 1] / 1000.0
+        return t
+
     def nn_for_beat(self, index: int) -> FloatArray:
         """The NN values standing for input interval ``index`` (zero, one or two values, ms)."""
         lo, hi = np.searchsorted(self.nn_source, [index, index + 1])

@@ -3,13 +3,11 @@ artifacts and gaps, and agreement with the truth on seeded synthetic recordings.
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import numpy as np
 import pytest
 
-import analysis.breath_variability as bv
 from analysis.breath import Breath, detect_breaths
 from analysis.breath_variability import MAD_SCALE, bb_intervals, breath_variability
 from benchmarks.validate_breath import Scenario, synthetic_belt
@@ -39,10 +37,6 @@ def _breath(
 def _run(periods: list[float], **kwargs: object) -> list[Breath]:
     onsets = np.concatenate(([0.0], np.cumsum(periods[:-1])))
     return [_breath(float(t), p, **kwargs) for t, p in zip(onsets, periods, strict=True)]  # type: ignore[arg-type]
-
-
-def test_the_module_example_runs() -> None:
-    assert doctest.testmod(bv).failed == 0
 
 
 def test_values_are_the_textbook_formulas() -> None:

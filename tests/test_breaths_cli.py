@@ -137,6 +137,36 @@ def test_rr_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out["estimates"][0]["quality"] > 0.3
 
 
+def test_rr_times_stay_on_the_files_clock_after_corrections(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Times were the running sum of corrected intervals: 9 s off by the end of a real file."""
+    rng = np.random.default_rng(2)
+    beats = [0.0]
+    while beats[-1] < 300:
+        hr = 65 + 6 * np.sin(2 * np.pi * 0.1 * beats[-1])
+        beats.append(beats[-1] + 60 / hr + rng.normal(0, 0.004))
+    rr = np.diff(beats) * 1000
+    clean = tmp_path / "clean.txt"
+    clean.write_text("\n".join(f"{v:.1f}" for v in rr))
+    late = rr.copy()
+    late[20::12] *= 1.5  # a long interval every 12 beats: each is interpolated (shortened)
+    damaged = tmp_path / "damaged.txt"
+    damaged.write_text("\n".join(f"{v:.1f}" for v in late))
+    truth = json.loads(call(["--rr", str(clean)], capsys))
+    got = json.loads(call(["--rr", str(damaged)], capsys))
+    length_s = late.sum() / 1000
+    assert got["estimates"][-1]["t_s"] <= length_s
+    assert got["breaths"][-1]["end_s"] <= length_s
+    # The damaged file's clock runs later by the added time; compare ends on it.
+    added = np.cumsum(late - rr) / 1000
+    beat_t = np.cumsum(rr) / 1000
+    want = [e["end_s"] + np.interp(e["end_s"], beat_t, added) for e in truth["breaths"]]
+    ends = np.array([b["end_s"] for b in got["breaths"]])
+    nearest = [float(np.min(np.abs(ends - w))) for w in want]
+    assert np.median(nearest) < 0.5
+
+
 def _write(tmp_path: Path, name: str, text: str) -> str:
     f = tmp_path / name
     f.write_text(text)

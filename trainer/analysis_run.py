@@ -562,7 +562,7 @@ def heart_metrics(
         return HeartMetrics(settings=settings)
     correction = correct_rr(rr_ms)
     nn = correction.nn_ms
-    nn_t = _nn_times(beat_t_s, rr_ms, correction.nn_source, nn)
+    nn_t = correction.nn_times_s(beat_t_s)
     corrected = int(np.count_nonzero(correction.codes))
     start = nn[nn_t <= nn_t[0] + resting_window_s]
     # Interpolated, merged and split values are left out of the time-domain statistics, and no
@@ -609,26 +609,6 @@ def heart_metrics(
         mean_rsa_bpm=float(np.mean(rsa)) if rsa.size else None,
         settings=settings,
     )
-
-
-def _nn_times(
-    beat_t_s: FloatArray, rr_ms: FloatArray, source: npt.NDArray[np.int64], nn: FloatArray
-) -> FloatArray:
-    """Session time of the beat ending each NN interval.
-
-    An interpolated interval keeps its beat; a merged extra beat ends at the beat after the
-    spurious one; a split (missed beat) puts the inserted beat one half-interval before its end.
-    """
-    n_in = rr_ms.size
-    t = beat_t_s[source].astype(np.float64)
-    has_value = np.zeros(n_in, dtype=bool)
-    has_value[source] = True
-    nxt = np.minimum(source + 1, n_in - 1)
-    merged = (source + 1 < n_in) & ~has_value[nxt]
-    t[merged] = beat_t_s[nxt[merged]]
-    split_first = np.flatnonzero(np.r_[source[:-1] == source[1:], False])
-    t[split_first] = t[split_first + 1] - nn[split_first + 1] / 1000.0
-    return t
 
 
 def _spectrum(

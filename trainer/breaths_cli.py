@@ -345,7 +345,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
         )
     corrected = correct_rr(values)
     nn = corrected.nn_ms
-    t = np.cumsum(nn) / 1000.0
+    # On the file's own clock (first beat = 0 s): corrected intervals do not sum to the raw ones.
+    t = corrected.nn_times_s(np.cumsum(np.asarray(values, dtype=np.float64)) / 1000.0)
     estimates = estimate_breathing_from_rr(t, nn)
     cycles = rr_breath_cycles(t, nn, estimates)
     rate = session_rate_bpm(estimates)

@@ -1,0 +1,28 @@
+"""Every ``>>>`` example in the packages' docstrings runs and prints what it says."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    for package in ("analysis", "devices", "trainer")
+    for path in (ROOT / package).rglob("*.py")
+    if ">>>" in path.read_text(encoding="utf-8")
+)
+
+
+def test_examples_are_found() -> None:
+    assert "analysis.rr_artifacts" in MODULES
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_examples_run(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
