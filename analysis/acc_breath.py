@@ -175,7 +175,12 @@ class AccBreathTracker:
         self._limit = self._min_jump
         self._recent: deque[tuple[float, float, float]] = deque(maxlen=self._lag + 1)
         self._posture_changes = 0
-        self._breath = BreathTracker(self._work_hz, t0_s=t0_s - self._delay_s, **breath_kwargs)
+        # Working sample k is input sample k*D + D - 1 (the last of its group, see update).
+        self._breath = BreathTracker(
+            self._work_hz,
+            t0_s=t0_s - self._delay_s + (self._decim - 1) / self._fs_hz,
+            **breath_kwargs,
+        )
 
     # ----------------------------------------------------------------------------- public API
 
@@ -271,20 +276,23 @@ class AccBreathTracker:
         c = self._cov
         rms = math.sqrt(max(c[0] + c[1] + c[2], 0.0))
         r2 = rx * rx + ry * ry + rz * rz
-        if m > self._min_epoch:
-            limit = max(self._min_jump, self._jump_factor * rms)
-            if r2 > limit * limit:
-                self._moving = True
-                self._still = 0
-                self._limit = limit
-                # The last half second already carried the start of the movement: replace it
-                # by the value before it.
-                pending = self._pending
-                hold = pending[0] if pending else self._last_out
-                for i in range(len(pending)):
-                    pending[i] = hold
-                self._last_out = hold
-                return hold
+        # Early in an epoch the breathing RMS is not known yet, but a jump past min_jump is
+        # still a posture change (a sensor that starts at zero, a person settling in).
+        limit = (
+            max(self._min_jump, self._jump_factor * rms) if m > self._min_epoch else self._min_jump
+        )
+        if r2 > limit * limit:
+            self._moving = True
+            self._still = 0
+            self._limit = limit
+            # The last half second already carried the start of the movement: replace it
+            # by the value before it.
+            pending = self._pending
+            hold = pending[0] if pending else self._last_out
+            for i in range(len(pending)):
+                pending[i] = hold
+            self._last_out = hold
+            return hold
         wc = 1.0 / min(m, self._n_pca)
         for i, v in enumerate((rx * rx, ry * ry, rz * rz, rx * ry, rx * rz, ry * rz)):
             c[i] += wc * (v - c[i])

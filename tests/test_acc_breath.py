@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, seed, settings
@@ -9,7 +11,14 @@ from hypothesis import strategies as st
 
 from analysis.acc_breath import AccBreathTracker, detect_acc_breaths
 from analysis.breath import Breath
-from benchmarks.validate_breath import Detected, Scenario, chest_acc, score_after
+from benchmarks.validate_breath import (
+    Detected,
+    Scenario,
+    TrueBreath,
+    chest_acc,
+    score_after,
+    synthetic_belt,
+)
 
 SEED = 770077
 
@@ -103,3 +112,48 @@ def test_decimation_to_working_rate() -> None:
     assert AccBreathTracker(200.0).work_fs_hz == pytest.approx(20.0)
     assert AccBreathTracker(25.0).work_fs_hz == pytest.approx(25.0)
     assert AccBreathTracker(50.0).decimation == 2
+
+
+@pytest.mark.parametrize("settle", ["zeros", "turn"])
+def test_a_jump_in_the_first_seconds_is_a_posture_change(settle: str) -> None:
+    """Checked only after 4 s: 2 s of zeros halved the breaths and inverted the ratio."""
+    fs = 50.0
+    sc = Scenario(10.0, 2.0, pause_frac=0.1, snr_db=35.0, duration_s=240.0, fs_hz=fs)
+    acc, truth = chest_acc(sc, 5)
+    if settle == "zeros":  # a sensor that sends zeros before its first real sample
+        acc = np.r_[np.zeros((int(2 * fs), 3)), acc]
+        truth = [dataclasses.replace(t, **_later(t, 2.0)) for t in truth]
+    else:  # the person settles into another posture 2 s in
+        acc[: int(2 * fs)] = acc[: int(2 * fs)] @ _turn(40.0).T
+    tracker = AccBreathTracker(fs)
+    breaths = tracker.update(acc)
+    assert tracker.posture_changes == 1
+    s = score_after(_as_detected(breaths), truth, 30.0)
+    assert s.missed <= 1 and s.false <= 1, s
+    assert np.median([b.ratio for b in breaths if b.inhale_onset_s > 30.0]) == pytest.approx(
+        2.0, rel=0.25
+    )
+
+
+def _later(t: TrueBreath, by_s: float) -> dict[str, float]:
+    names = ("inhale_onset_s", "exhale_onset_s", "pause_start_s", "end_s")
+    return {n: getattr(t, n) + by_s for n in names}
+
+
+def _turn(deg: float) -> np.ndarray:
+    c, s = np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
+def test_breath_times_do_not_depend_on_the_sampling_rate() -> None:
+    """Working sample k was timed as input sample k*D, not k*D + D - 1: 45 ms early at 200 Hz."""
+    errors = {}
+    for fs in (20.0, 200.0, 1000.0):
+        sc = Scenario(12.0, 2.0, pause_frac=0.0, snr_db=None, duration_s=120.0, fs_hz=fs)
+        volume, truth = synthetic_belt(sc, 0)
+        acc = np.array([0.0, -1000.0, 100.0]) + 20.0 * volume[:, None] * np.array([0.3, 0.2, 0.93])
+        s = score_after(_as_detected(detect_acc_breaths(acc, fs)), truth, 20.0)
+        assert s.missed == 0 and s.false == 0, s
+        errors[fs] = s.median("onset_err_s")
+    assert errors[200.0] == pytest.approx(errors[20.0], abs=0.01), errors
+    assert errors[1000.0] == pytest.approx(errors[20.0], abs=0.01), errors
