@@ -68,6 +68,10 @@ _ORIENT_SKEW = 0.2
 _LOOKBACK_S = 0.5
 
 
+MIN_FS_HZ = 5.0
+"""Slowest accelerometer rate analysed, Hz: the 1.5 Hz low-pass needs room below Nyquist."""
+
+
 class AccBreathTracker:
     """Streaming breath detector for a chest accelerometer: (n, 3) samples in, breaths out.
 
@@ -121,8 +125,8 @@ class AccBreathTracker:
         orient_s: float = 60.0,
         **breath_kwargs: Any,
     ) -> None:
-        if not (math.isfinite(fs_hz) and fs_hz >= 5.0):
-            raise ValueError(f"fs_hz must be at least 5 Hz, got {fs_hz!r}")
+        if not (math.isfinite(fs_hz) and fs_hz >= MIN_FS_HZ):
+            raise ValueError(f"fs_hz must be at least {MIN_FS_HZ:g} Hz, got {fs_hz!r}")
         for name, value in (
             ("gravity_tau_s", gravity_tau_s),
             ("pca_tau_s", pca_tau_s),

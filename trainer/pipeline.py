@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.acc_breath import MIN_FS_HZ as ACC_MIN_FS_HZ
 from analysis.acc_breath import TimedAccBreathTracker
 from analysis.beats import Beat, BeatTimeline, HeartRateTracker
 from analysis.breath import Breath, BreathTracker
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
 NS_PER_S = 1_000_000_000
 BELT_RESYNC_S = 1.0
 """A belt packet this far from where its sample count puts it means samples were lost: restart."""
+BELT_CUTOFF_HZ = 1.0
+"""Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
 PACE_MIN_QUALITY = 0.35
 """Least heart-rhythm quality (:class:`analysis.rr_breath.RRBreathEstimate`, before the selector's
@@ -308,7 +311,7 @@ class _BeltState:
     tracker: BreathTracker | None = None
     t0_s: float = 0.0
     n_samples: int = 0
-    last_good: float = 0.0
+    last_good: float | None = None
     pending: list[float] = field(default_factory=list)
     # Packets longer than a notification (ATT MTU 23: 20 bytes) arrive in pieces.
     joiner: Reassembler = field(default_factory=Reassembler)
@@ -351,6 +354,7 @@ class Pipeline:
         self.pmd_samples: Counter[str] = Counter()
         self._has_belt = Stream.GODIRECT.value in header.source.streams
         self._acc: TimedAccBreathTracker | None = None
+        self._acc_too_slow = False
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
         self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
@@ -483,6 +487,14 @@ class Pipeline:
             return
         belt = self._belt
         t_s = self.session_time_s(packet.t_mono_ns)
+        if belt.last_good is None:
+            # Nothing to hold a glitch at yet: the analysed belt starts at its first finite
+            # sample (holding 0.0 instead made a step that hid the breaths for a minute).
+            while values and not math.isfinite(values[0]):
+                values = values[1:]
+            if not values:
+                return
+            belt.last_good = values[0]
         n = len(values)
         if belt.tracker is not None:
             expected_last_s = belt.t0_s + (belt.n_samples + len(belt.pending) + n - 1) / belt.fs_hz
@@ -492,13 +504,18 @@ class Pipeline:
         if belt.tracker is None:
             belt.t0_s = t_s - (n - 1) / belt.fs_hz
             belt.n_samples = 0
-            belt.tracker = BreathTracker(belt.fs_hz, t0_s=belt.t0_s)
+            # A belt slower than 2.5 Hz (only a hand-set period) gets a cutoff below its Nyquist
+            # rate, so that it is analysed as far as it can be rather than stopping the session.
+            cutoff_hz = min(BELT_CUTOFF_HZ, 0.4 * belt.fs_hz)
+            belt.tracker = BreathTracker(belt.fs_hz, t0_s=belt.t0_s, cutoff_hz=cutoff_hz)
         # A NaN sample (sensor glitch) would poison the filter state: hold the last good value.
         # The held value lives in the state, so the result does not depend on packet grouping.
+        last_good = belt.last_good
         for value in values:
             if math.isfinite(value):
-                belt.last_good = value
-            belt.pending.append(belt.last_good)
+                last_good = value
+            belt.pending.append(last_good)
+        belt.last_good = last_good
 
     def _flush_belt(self, events: list[Event]) -> None:
         belt = self._belt
@@ -617,7 +634,17 @@ class Pipeline:
         # breathing directly and wins (design.md, "Sources of breathing, best first").
         if kind == "acc" and not self._has_belt:
             if self._acc is None:
-                self._acc = TimedAccBreathTracker(self._pmd.settings["acc"]["fs_hz"])
+                fs_hz = self._pmd.settings["acc"]["fs_hz"]
+                if fs_hz < ACC_MIN_FS_HZ:
+                    if not self._acc_too_slow:
+                        self._acc_too_slow = True
+                        message = (
+                            f"accelerometer at {fs_hz:g} Hz is too slow to follow breathing "
+                            f"(needs {ACC_MIN_FS_HZ:g} Hz); its samples are kept"
+                        )
+                        events.append(StatusEvent(float(samples.t_s[0]), "breathing", message))
+                    return
+                self._acc = TimedAccBreathTracker(fs_hz)
             for breath in self._acc.update(samples.t_s, samples.values):
                 self._breath(breath, events, "acc")
 

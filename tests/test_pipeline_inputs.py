@@ -1,0 +1,79 @@
+"""The pipeline on streams a recording's header allows but a sensor rarely sends."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from devices.godirect import encode_godirect_measurement
+from devices.packets import RawPacket, Stream
+from devices.polar_pmd import MeasurementType, encode_frame
+from devices.source import SourceInfo
+from trainer.pipeline import BreathEvent, Pipeline, StatusEvent
+from trainer.recording import Header
+
+RATE_BPM = 6.0
+
+
+def _belt(period_us: int) -> Pipeline:
+    streams = {Stream.GODIRECT.value: {"period_us": period_us, "force_channel": 1}}
+    return Pipeline(Header(0, 0, SourceInfo("ble", "GDX-RB", streams=streams)))
+
+
+def _belt_packets(period_us: int, values: list[float], per_packet: int = 1) -> list[RawPacket]:
+    packets = []
+    for i in range(0, len(values), per_packet):
+        chunk = values[i : i + per_packet]
+        t_ns = (i + len(chunk)) * period_us * 1000  # arrival with its last sample
+        payload = encode_godirect_measurement([[v] for v in chunk], [1], (i // per_packet) & 0xFF)
+        packets.append(RawPacket(t_ns, t_ns, Stream.GODIRECT.value, payload))
+    return packets
+
+
+def _breathing(fs_hz: float, duration_s: float, offset: float) -> list[float]:
+    t = np.arange(round(duration_s * fs_hz)) / fs_hz
+    return (offset + np.sin(2 * np.pi * RATE_BPM / 60.0 * t)).tolist()
+
+
+def _breaths(pipeline: Pipeline, packets: list[RawPacket]) -> list[BreathEvent]:
+    events = pipeline.handle(packets)
+    events += pipeline.handle([RawPacket(10**15, 0, Stream.HEART_RATE.value, b"\x10\x48")])
+    return [e for e in events if isinstance(e, BreathEvent)]
+
+
+@pytest.mark.parametrize("period_us", [250_000, 500_000, 1_000_000])
+def test_a_slow_belt_is_analysed_as_far_as_it_can_be(period_us: int) -> None:
+    """A header allows periods up to 10 s; from 500 ms the 1 Hz low-pass raised out of replay."""
+    fs = 1e6 / period_us
+    breaths = _breaths(_belt(period_us), _belt_packets(period_us, _breathing(fs, 300, 2.0)))
+    assert len(breaths) >= 25  # 30 breaths in 300 s
+    assert np.median([b.breath.rate_bpm for b in breaths]) == pytest.approx(RATE_BPM, abs=0.3)
+
+
+def test_glitches_before_the_first_sample_are_not_held_as_zero() -> None:
+    """A NaN first sample was held as 0.0: on a 1000 N offset that step hid every breath."""
+    values = [math.nan] * 3 + _breathing(10.0, 180, 1000.0)
+    breaths = _breaths(_belt(100_000), _belt_packets(100_000, values, per_packet=2))
+    assert len(breaths) >= 15  # 18 breaths in 180 s
+    assert breaths[0].breath.inhale_onset_s < 20.0
+    all_glitch = _belt(100_000)
+    assert _breaths(all_glitch, _belt_packets(100_000, [math.nan] * 50)) == []
+
+
+def test_an_accelerometer_too_slow_to_follow_breathing_is_said_once() -> None:
+    acc = {"fs_hz": 4.0, "resolution_bits": 16, "factor": 1.0}
+    source = SourceInfo("ble", "Polar H10", streams={Stream.PMD_DATA.value: {"acc": acc}})
+    pipeline = Pipeline(Header(0, 0, source))
+    xyz = np.tile(np.array([[-187, -28, 949]], dtype="<i2"), (8, 1))
+    events = []
+    for k in range(10):
+        payload = encode_frame(MeasurementType.ACC, (k + 1) * 2 * 10**9, 1, xyz.tobytes())
+        t_ns = (k + 1) * 2 * 10**9
+        events += pipeline.handle([RawPacket(t_ns, t_ns, Stream.PMD_DATA.value, payload)])
+    notes = [e.message for e in events if isinstance(e, StatusEvent)]
+    assert notes == [
+        "accelerometer at 4 Hz is too slow to follow breathing (needs 5 Hz); its samples are kept"
+    ]
+    assert pipeline.pmd_samples["acc"] == 80
