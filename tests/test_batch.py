@@ -80,6 +80,7 @@ def test_batch_on_all_cores_skips_the_corrupt_recording(
     if default_workers() > 1:
         assert len(result.worker_pids) > 1, "the batch ran in one process only"
     rows = _table(out / "summary.csv")
+    assert (out / "summary.csv").stat().st_mode & 0o777 == 0o600  # health data: owner only
     assert [r["file"] for r in rows] == sorted(p.name for p in paths)
     assert list(rows[0]) == ["file", "status", "error", "report", *METRIC_COLUMNS]
     ok = [r for r in rows if r["status"] == "ok"]

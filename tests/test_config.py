@@ -77,6 +77,20 @@ def test_edit_keeps_comments_and_other_lines_and_leaves_no_temp_file(config_dir:
     assert not stat.S_IMODE(os.stat(path).st_mode) & 0o077
 
 
+def test_a_linked_settings_file_is_edited_where_it_lives(config_dir: Path, tmp_path: Path) -> None:
+    """A settings file linked from one's dotfiles was replaced by a copy, the link lost."""
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "breathwise.toml"
+    real.write_text("sound = true\n")
+    config_dir.mkdir(parents=True)
+    (config_dir / "settings.toml").symlink_to(real)
+    save_setting("sound", "no")
+    assert (config_dir / "settings.toml").is_symlink()
+    assert real.read_text() == "sound = false\n"
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["breathwise.toml"]
+
+
 def test_default_removes_a_key(config_dir: Path) -> None:
     save_setting("resonance_rate_bpm", "5")
     assert save_setting("resonance_rate_bpm", "default").resonance_rate_bpm is None

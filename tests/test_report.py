@@ -171,7 +171,16 @@ def test_report_of_a_strap_alone_scores_the_pace(tmp_path: Path) -> None:
     (rate_ax,) = [ax for ax in fig.axes if ax.get_title(loc="left") == "Breath rate"]
     labels = [line.get_label() for line in rate_ax.get_lines()]
     assert "from heart rhythm" in labels and "pacer" in labels
-    write_report(analysis, tmp_path / "strap.png")
+    for name in ("strap.png", "strap.pdf", "strap.svg"):
+        written = write_report(analysis, tmp_path / name)
+        assert written.stat().st_mode & 0o777 == 0o600  # health data: owner only
+    assert (tmp_path / "strap.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "strap.pdf").read_bytes()[:4] == b"%PDF"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".bwr") == [
+        "strap.pdf",
+        "strap.png",
+        "strap.svg",
+    ]
 
 
 def test_bad_output_name_and_bad_file_are_one_clear_error(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import BadArgument, UserError
+from trainer.paths import replacing
 from trainer.recording import SUFFIX
 
 SUMMARY_NAME = "summary.csv"
@@ -256,8 +257,8 @@ def run_batch(
 
 
 def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
-    """Write the summary table (one row per recording, header first) as CSV."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    """Write the summary table (one row per recording, header first) as CSV (owner-only)."""
+    with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "status", "error", "report", *METRIC_COLUMNS])
         for row in rows:

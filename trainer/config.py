@@ -285,7 +285,12 @@ def _edit_text(text: str, lines: KeyLines, key: str, value: object | None) -> st
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text`` via a temporary file in the same folder and a rename."""
+    """Replace ``path`` by ``text`` via a temporary file in the same folder and a rename.
+
+    A symbolic link (a settings file kept with one's dotfiles) is followed: the file it points
+    to is replaced and the link kept.
+    """
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with replacing(path) as temp:
         temp.write_text(text, encoding="utf-8")

@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
+from trainer.paths import replacing
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -108,7 +109,14 @@ def save_figure(fig: Figure, output: Path) -> Path:
     suffix = _check_suffix(output)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(output, dpi=PNG_DPI if suffix == ".png" else None, metadata=_metadata(suffix))
+        # Health data: owner-only, and written whole before it replaces an earlier report.
+        with replacing(output) as temp:
+            fig.savefig(
+                temp,
+                format=suffix[1:],
+                dpi=PNG_DPI if suffix == ".png" else None,
+                metadata=_metadata(suffix),
+            )
     except OSError as exc:
         raise UserError(f"{output}: cannot write ({exc.strerror})") from None
     return output
