@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from devices.sim import PersonModel, SimulatedSource
 from trainer.pacer import BreathPattern
 from trainer.pipeline import NS_PER_S, BreathEvent, BreathRateEvent, Event, Pipeline
-from trainer.recording import Mark, PacerChange, read_recording
+from trainer.recording import Mark, PacerChange, RecordingWriter, read_recording
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 
 START_NS = 50 * NS_PER_S
@@ -212,3 +214,53 @@ def test_quitting_while_the_sensor_still_connects_ends_the_session_at_once(
     assert result.summary["ended"] == "quit" and result.path is not None
     recording = read_recording(result.path)
     assert recording.summary is not None and recording.summary["ended"] == "quit"
+
+
+class _FullDisk:
+    """A recording file on a disk that fills after ``budget`` characters."""
+
+    def __init__(self, file: Any, budget: int) -> None:
+        self._file = file
+        self._left = budget
+
+    def write(self, text: str) -> int:
+        if len(text) > self._left:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._left -= len(text)
+        return int(self._file.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write error once escaped as a traceback, losing the summary and the history entry."""
+    real_create = RecordingWriter.create.__func__  # type: ignore[attr-defined]
+
+    def create(cls: type[RecordingWriter], *args: Any, **kwargs: Any) -> RecordingWriter:
+        writer = real_create(cls, *args, **kwargs)
+        writer._file = _FullDisk(writer._file, 60_000)  # type: ignore[assignment]
+        return writer
+
+    monkeypatch.setattr(RecordingWriter, "create", classmethod(create))
+    clock = FakeClock()
+    session = LiveSession(
+        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=300.0),
+        out_dir=tmp_path,
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=_no_sleep,
+    )
+    source = SimulatedSource(
+        PersonModel(seed=5), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(source))
+    assert result.path is not None
+    assert result.error == (
+        f"{result.path}: cannot write the recording any more (No space left on device)"
+    )
+    assert 5.0 < result.summary["duration_s"] < 300.0  # ended when the disk filled
+    kept = read_recording(result.path)  # what reached the disk reads as a cut-short session
+    assert kept.truncated and len(kept.items) > 100

@@ -13,6 +13,7 @@ anything else that is not a well-formed Breathwise recording with one clear line
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -200,6 +201,7 @@ class RecordingWriter:
         self._last_flush_s = clock()
         self._dirty = False
         self.closed = False
+        self.failure: OSError | None = None
 
     @classmethod
     def create(cls, directory: Path, header: Header, *, stem: str | None = None) -> RecordingWriter:
@@ -219,9 +221,35 @@ class RecordingWriter:
         return cls(path, header)
 
     def _write_line(self, line: str) -> None:
-        self._file.write(line)
+        if self.closed:
+            return
+        try:
+            self._file.write(line)
+        except OSError as exc:
+            self._fail(exc)
+            return
         self._dirty = True
         self.flush_if_due()
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing after a failed write (disk full, storage gone): keep what is on disk.
+
+        A recording is append-only, so what reached the file before stays readable; the line cut
+        by the failure reads as the cut-off tail of a killed session. The caller sees
+        :attr:`failure` and ends the session.
+        """
+        self.failure = exc
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self._file.close()
+
+    @property
+    def failure_message(self) -> str:
+        """The failed write in one line, or ``""`` while writing works."""
+        if self.failure is None:
+            return ""
+        reason = self.failure.strerror or str(self.failure)
+        return f"{self.path}: cannot write the recording any more ({reason})"
 
     def write_packet(self, packet: RawPacket) -> None:
         """Append one raw packet (hot path: formatted by hand, no json.dumps)."""
@@ -266,7 +294,11 @@ class RecordingWriter:
     def flush(self) -> None:
         """Hand buffered lines to the OS now (survives a killed process, not a power cut)."""
         if not self.closed:
-            self._file.flush()
+            try:
+                self._file.flush()
+            except OSError as exc:
+                self._fail(exc)
+                return
             self._last_flush_s = self._clock()
             self._dirty = False
 
@@ -275,9 +307,13 @@ class RecordingWriter:
         if self.closed:
             return
         record = {"k": "end", "m": t_mono_ns, "w": t_wall_ns, "summary": summary or {}}
-        self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            self._fail(exc)
+            return
         self._file.close()
         self.closed = True
 

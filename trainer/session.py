@@ -206,6 +206,12 @@ class LiveSession(_SessionBase):
         self._stop_reason = reason
         self._stop.set()
 
+    def _check_writer(self) -> None:
+        """End the session when the recording cannot be written (a full disk): going on would
+        coach a session nothing keeps."""
+        if self.writer is not None and self.writer.failure is not None and not self._stop.is_set():
+            self.stop("recording failed")
+
     # ------------------------------------------------------------------ the loop
     def handle(self, item: Item) -> None:
         """Record one item, then process it (the order that loses nothing).
@@ -225,6 +231,7 @@ class LiveSession(_SessionBase):
     def _handle_one(self, item: Item) -> list[Event]:
         if self.writer is not None:
             self.writer.write_item(item)
+            self._check_writer()
         self._last_item_ns = max(self._last_item_ns, item.t_mono_ns)
         if self.pipeline is None:
             return []
@@ -267,6 +274,8 @@ class LiveSession(_SessionBase):
         except BreathwiseDeviceError as exc:
             error = exc.user_message()
         finally:
+            if self.writer is not None and self.writer.failure is not None:
+                error = self.writer.failure_message
             # The later of the clock and the last item: a source may run ahead of a test clock.
             now_ns = max(self._clock_ns(), self._last_item_ns)
             end_mono = min(now_ns, self.end_ns(now_ns))
@@ -336,6 +345,7 @@ class LiveSession(_SessionBase):
         while (now := self._clock_ns()) < self.end_ns(now):
             if self.writer is not None:
                 self.writer.flush_if_due()
+                self._check_writer()
             if self.conductor is not None and now - self._last_item_ns > QUIET_NS:
                 # The sensor is silent: the program still moves on, on the host clock.
                 for change in self.conductor.before(now):
