@@ -279,3 +279,22 @@ def test_program_names_are_never_cut(tmp_path: Path) -> None:
     assert "body-scan-head-to-feet " in lines[2]
     end = lines[0].index("rate") + len("rate")
     assert all(line[end - 5 : end].strip() for line in lines[1:])  # columns still aligned
+
+
+def test_a_session_whose_sensor_never_connected_is_not_practice(tmp_path: Path) -> None:
+    """It was added as a 2 s session and started a streak (found in review)."""
+    from simulated_sessions import simulated_items
+
+    from trainer.errors import UserError
+    from trainer.recording import RawPacket, write_recording
+
+    header, items, _ = simulated_items(60.0)
+    no_data = [item for item in items if not isinstance(item, RawPacket)]
+    path = write_recording(
+        tmp_path / "never.bwr", header, no_data, None, end_mono_ns=2 * 10**9, end_wall_ns=0
+    )
+    db = tmp_path / "history.sqlite3"
+    with pytest.raises(UserError, match=r"never\.bwr: no sensor data in it") as info:
+        hist.record_session(path, db_path=db)
+    assert "can be deleted" in info.value.user_message()
+    assert list_sessions(db_path=db) == []

@@ -338,8 +338,21 @@ def record_session(recording: Path | str, *, db_path: Path | None = None) -> Ses
 
     The hook to call when a live session has closed its recording, and what ``breathwise
     history --add`` runs for each file.
+
+    A recording without any sensor data (the sensor never connected) is not practice: it is
+    refused, so that it neither shows as a session nor counts toward a streak.
+
+    Raises
+    ------
+    UserError
+        The recording cannot be read, holds no sensor data, or the history cannot be written.
     """
     from trainer.analysis_run import analyse_recording
 
     analysis = analyse_recording(recording)
+    if analysis.belt_values.size == 0 and analysis.rr_ms.size == 0 and not analysis.breaths:
+        raise UserError(
+            f"{recording}: no sensor data in it (the sensor never connected?)",
+            "nothing to add; the file can be deleted",
+        )
     return add_or_update_session(analysis.metrics(), recording, db_path=db_path)
