@@ -298,3 +298,26 @@ def test_a_session_whose_sensor_never_connected_is_not_practice(tmp_path: Path) 
         hist.record_session(path, db_path=db)
     assert "can be deleted" in info.value.user_message()
     assert list_sessions(db_path=db) == []
+
+
+def test_time_paused_is_not_counted_as_practice(tmp_path: Path) -> None:
+    """A 10 min session paused for 5 showed 10 min in history and progress (found in review)."""
+    from simulated_sessions import START_NS, simulated_items
+
+    from trainer.progress import compute_progress
+    from trainer.recording import PacerChange, write_recording
+
+    header, items, end_ns = simulated_items(600.0)
+    pause = [
+        PacerChange(START_NS + 120 * 10**9, 0, "pause"),
+        PacerChange(START_NS + 420 * 10**9, 0, "resume"),
+    ]
+    items = sorted([*items, *pause], key=lambda item: item.t_mono_ns)
+    path = write_recording(
+        tmp_path / "p.bwr", header, items, None, end_mono_ns=end_ns, end_wall_ns=0
+    )
+    db = tmp_path / "history.sqlite3"
+    row = hist.record_session(path, db_path=db)
+    assert row.duration_s == 600.0 and row.practised_s == 300.0
+    assert format_rows([row])[1].split()[2] == "5.0"
+    assert compute_progress([row]).total_minutes == pytest.approx(5.0)

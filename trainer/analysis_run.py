@@ -253,6 +253,11 @@ class SessionAnalysis:
                 return span
         return None
 
+    @property
+    def paused_s(self) -> float:
+        """Time the pacer or program stood paused, s (from the pipeline's summary)."""
+        return float(self.summary.get("paused_s") or 0.0)
+
     def metrics(self) -> dict[str, float | int | str | None]:
         """Whole-session numbers for the history, the batch table and the report header.
 
@@ -293,6 +298,8 @@ class SessionAnalysis:
             "session_key": self.session_key,
             "start_wall_ns": self.start_wall_ns,
             "duration_s": _r(self.duration_s, 1),
+            # Time paused is not practice: progress counts this, not the duration.
+            "practised_s": _r(max(0.0, self.duration_s - self.paused_s), 1),
             "source": self.source_kind,
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),

@@ -32,6 +32,7 @@ SUMMARY_NAME = "summary.csv"
 METRIC_COLUMNS: tuple[str, ...] = (
     "start_wall_ns",
     "duration_s",
+    "practised_s",
     "source",
     "program",
     "breaths",

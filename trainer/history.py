@@ -74,6 +74,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE sessions ADD COLUMN follow_basis TEXT",
         "ALTER TABLE sessions ADD COLUMN breath_cv REAL",
     ),
+    # v4: time practised, without the pauses (duration_s counted them as practice).
+    ("ALTER TABLE sessions ADD COLUMN practised_s REAL",),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``; never edit a shipped one,
 append a new one."""
@@ -122,6 +124,13 @@ class SessionRow:
     breath_source: str | None = None
     follow_basis: str | None = None
     breath_cv: float | None = None
+    practised_s: float | None = None
+
+    @property
+    def practised_min(self) -> float:
+        """Minutes practised: the duration without pauses (the whole duration for rows added
+        before v4 kept pauses; ``history --add`` of the recording refreshes them)."""
+        return (self.duration_s if self.practised_s is None else self.practised_s) / 60.0
 
     @property
     def start_local(self) -> time.struct_time:

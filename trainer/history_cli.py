@@ -36,7 +36,7 @@ def format_rows(rows: list[SessionRow]) -> list[str]:
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
         lines.append(
-            f"{when:<16} {row.duration_s / 60:>5.1f} {row.program:<{w}} "
+            f"{when:<16} {row.practised_min:>5.1f} {row.program:<{w}} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{_cell(row.rmssd_ms, 0):>6} {_cell(row.rsa_bpm):>5} {_cell(row.coherence_score):>5}"
@@ -126,7 +126,7 @@ def _add(paths: list[Path]) -> None:
                 _skip_note(file, f"{type(exc).__name__}: {exc}")
                 skipped += 1
                 continue
-            print(f"added {file.name} ({row.duration_s / 60:.1f} min)", file=sys.stderr)
+            print(f"added {file.name} ({row.practised_min:.1f} min)", file=sys.stderr)
             added += 1
     if not added:
         raise UserError(f"no session added, skipped {skipped}", "see the notes above")

@@ -753,6 +753,7 @@ class Pipeline:
             "waveform_samples": dict(sorted(self.pmd_samples.items())),
             "decode_errors": dict(sorted(self.decode_errors.items())),
             "minutes_practised": _round(max(0.0, end - paused) / 60.0),
+            "paused_s": round(paused, 3),
             "strain_signs": len(self.strain_signs),
         }
         heart = self._heart(good)

@@ -123,7 +123,7 @@ def compute_progress(
     days = tuple(first_day + timedelta(days=k) for k in range((last_day - first_day).days + 1))
     minutes = dict.fromkeys(days, 0.0)
     for row in shown:
-        minutes[local_date(row.start_wall_ns)] += row.duration_s / 60.0
+        minutes[local_date(row.start_wall_ns)] += row.practised_min
     per_day = tuple(minutes[d] for d in days)
     longest = run = 0
     for value in per_day:
