@@ -143,6 +143,28 @@ def test_damage_before_the_last_line_names_the_line(tmp_path: Path) -> None:
         read_recording(path)
 
 
+@pytest.mark.parametrize(
+    ("clock", "problem"),
+    [
+        ('"m":-5', "m -5 is out of range"),
+        ('"m":1_000', "damaged at line 3 (JSONDecodeError"),
+        ('"w":2.7', "w must be an integer of nanoseconds, got 2.7"),
+        ('"w":9223372036854775808', "w 9223372036854775808 is out of range"),
+    ],
+)
+def test_item_clocks_are_checked_like_the_headers(tmp_path: Path, clock: str, problem: str) -> None:
+    """Item clocks went through int(): -5, 2.7 and 1_000 were read (found in review)."""
+    path = write_recording(tmp_path / "c.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()
+    key = clock.split(":")[0]
+    value = lines[2].split(key + ":")[1].split(",")[0]  # line 3 is a packet
+    lines[2] = lines[2].replace(f"{key}:{value}", clock, 1)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError, match="damaged at line 3") as info:
+        read_recording(path)
+    assert problem in info.value.user_message()
+
+
 def test_bad_hex_payload_is_damage_not_a_crash(tmp_path: Path) -> None:
     path = write_recording(tmp_path / "h.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
     lines = path.read_text().splitlines()

@@ -425,8 +425,8 @@ def _parse_header(line: str, path: Path) -> Header:
 
 def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
     kind = obj["k"]
-    m = int(obj["m"])
-    w = int(obj["w"])
+    m = _clock_ns("m", obj["m"])
+    w = _clock_ns("w", obj["w"])
     if kind == "p":
         stream = obj["s"]
         if not isinstance(stream, str):
@@ -481,10 +481,24 @@ def _parse_packet_line(line: str) -> RawPacket | None:
         or parts[14] != ":"
     ):
         return None
-    m, w = parts[6], parts[8]
-    if not (m[0] == ":" and m[-1] == "," and w[0] == ":" and w[-1] == ","):
+    m, w = parts[6][1:-1], parts[8][1:-1]
+    if not (
+        parts[6][0] == ":"
+        and parts[6][-1] == ","
+        and parts[8][0] == ":"
+        and parts[8][-1] == ","
+        # Plain ASCII digits only, as the writer formats them (int() would also take "-5",
+        # " 7" and "1_000"); anything else goes the checked JSON way.
+        and m.isascii()
+        and m.isdigit()
+        and w.isascii()
+        and w.isdigit()
+    ):
         return None
-    return RawPacket(int(m[1:-1]), int(w[1:-1]), parts[11], bytes.fromhex(parts[15]))
+    t_mono_ns, t_wall_ns = int(m), int(w)
+    if t_mono_ns > MAX_CLOCK_NS or t_wall_ns > MAX_CLOCK_NS:
+        return None
+    return RawPacket(t_mono_ns, t_wall_ns, parts[11], bytes.fromhex(parts[15]))
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
