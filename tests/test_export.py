@@ -9,10 +9,17 @@ import numpy as np
 import pytest
 from simulated_sessions import write_simulated
 
+from devices.heart_rate import encode_heart_rate_measurement
+from devices.packets import RawPacket
+from devices.polar_pmd import MeasurementType, encode_frame
+from devices.source import SourceInfo
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument, UserError
 from trainer.exchange_cli import export
-from trainer.export import export_recording
+from trainer.export import export_recording, pmd_waveforms
+from trainer.pacer import BreathPattern
+from trainer.pipeline import NS_PER_S
+from trainer.recording import Header, Item, PacerChange, read_recording, write_recording
 
 pyedflib = pytest.importorskip("pyedflib")
 
@@ -213,3 +220,104 @@ def test_values_edf_cannot_hold_are_one_line_errors(tmp_path: Path) -> None:
     assert message.startswith(f"{path}: signal 'Resp belt' reaches values EDF cannot hold")
     assert "-f csv" in message
     export_recording(path, "csv", tmp_path / "csv")  # CSV holds any number
+
+
+# ------------------------------------------------------------------- Polar ECG at its real rate
+_ECG_HZ = 1.1
+"""Frequency of the test ECG's sine (Hz): slow enough that linear interpolation is exact to
+well under a microvolt at 130 Hz, so any larger error is timing, a hole or a lost sample."""
+_ECG_UV = 400.0
+
+
+def _write_h10(
+    path: Path, true_fs_hz: float, duration_s: int = 40, drop_frames: tuple[int, ...] = ()
+) -> Path:
+    """An H10 whose ECG (nominal 130 Hz) runs at ``true_fs_hz``: a 400 uV sine in 73-sample
+    frames, a 60 bpm heartbeat notification every second; ``drop_frames`` are never received."""
+    start, wall = 100 * NS_PER_S, 1_767_250_800 * NS_PER_S
+    sensor0 = 800_000_000 * NS_PER_S  # sensor clock (ns since 2000)
+    per_frame = 73
+    total = int(duration_s * true_fs_hz)
+    values = np.rint(_ECG_UV * np.sin(2 * np.pi * _ECG_HZ * np.arange(total) / true_fs_hz))
+    packets: list[RawPacket] = []
+    for frame, first in enumerate(range(0, total - per_frame + 1, per_frame)):
+        last_t = (first + per_frame - 1) / true_fs_hz
+        payload = encode_frame(
+            MeasurementType.ECG,
+            sensor0 + round(last_t * NS_PER_S),
+            0,
+            b"".join(int(v).to_bytes(3, "little", signed=True) for v in values[first:][:per_frame]),
+        )
+        arrive = start + int((last_t + 0.05) * NS_PER_S)
+        if frame not in drop_frames:
+            packets.append(RawPacket(arrive, wall + arrive - start, "pmd", payload))
+    for second in range(duration_s):
+        arrive = start + int((second + 0.5) * NS_PER_S)
+        beat = encode_heart_rate_measurement(60, [1024])
+        packets.append(RawPacket(arrive, wall + arrive - start, "hr", beat))
+    items: list[Item] = [PacerChange(start, wall, "set", BreathPattern.from_rate(6, 2).to_dict())]
+    items += sorted(packets, key=lambda p: p.t_mono_ns)
+    info = SourceInfo(
+        kind="polar",
+        name="Polar H10 TEST",
+        address="",
+        streams={"pmd": {"ecg": {"fs_hz": 130, "resolution_bits": 14}}, "hr": {}},
+        details={},
+    )
+    end = duration_s * NS_PER_S
+    return write_recording(
+        path,
+        Header(start, wall, info, {}),
+        items,
+        {"ended": "completed"},
+        end_mono_ns=start + end,
+        end_wall_ns=wall + end,
+    )
+
+
+@pytest.mark.parametrize("true_fs_hz", [129.0, 131.0])
+def test_edf_ecg_keeps_its_timing_when_the_sensor_is_off_nominal(
+    tmp_path: Path, true_fs_hz: float
+) -> None:
+    """An H10 runs 128-131 Hz for a nominal 130: samples once went to ``rint(t * 130)``, which
+    left an empty slot (filled with the physical minimum, unannotated) about once a second at
+    129 Hz and overwrote a sample as often at 131 Hz."""
+    path = _write_h10(tmp_path / "h10.bwr", true_fs_hz, drop_frames=(30,))
+    [wave] = pmd_waveforms(read_recording(path))
+    edf = export_recording(path, "edf", tmp_path / "h10.edf")[0]
+    with pyedflib.EdfReader(str(edf)) as reader:
+        ecg_i = reader.getSignalLabels().index("ECG")
+        assert reader.getSampleFrequency(ecg_i) == 130
+        ecg = reader.readSignal(ecg_i)
+        reader_min = reader.getPhysicalMinimum(ecg_i)
+        resolution = (reader.getPhysicalMaximum(ecg_i) - reader_min) / 65535
+        onsets, durations, texts = reader.readAnnotations()
+    grid_t = np.arange(ecg.size) / 130.0
+    # The sensor's sample k, on the session clock (the decoder settles after its first frame).
+    t0 = wave.t_s[-1] - (wave.t_s.size - 1 + 73) / true_fs_hz  # frame 30 is missing
+    truth = _ECG_UV * np.sin(2 * np.pi * _ECG_HZ * (grid_t - t0))
+    steps = np.diff(wave.t_s)
+    gap_at = int(np.argmax(steps))
+    gap = (wave.t_s[gap_at], wave.t_s[gap_at + 1])
+    assert gap[1] - gap[0] > 0.5  # the lost frame
+    # The decoder spreads the first frame of a run at the nominal rate (SampleClock): its
+    # times are up to 4 ms off at 129 Hz; from the second frame on they are the sensor's own.
+    settled = (
+        (grid_t >= wave.t_s[73])
+        & (grid_t <= wave.t_s[-1])
+        & ((grid_t < gap[0]) | (grid_t >= wave.t_s[gap_at + 1 + 73]))
+    )
+    # Rounding to whole uV in the frames (0.5), quantization, and interpolating a sine (<0.2).
+    assert np.max(np.abs(ecg - truth)[settled]) <= 0.5 + resolution + 0.2
+    notes = [(o, d) for o, d, t in zip(onsets, durations, texts, strict=True) if t == "no data ECG"]
+    # Nothing is drawn across the lost frame, and an annotation says so; likewise before the
+    # first sample and after the last.
+    assert np.all(ecg[(grid_t > gap[0]) & (grid_t < gap[1])] == reader_min)
+    covered = np.zeros(ecg.size, dtype=bool)
+    for onset, duration in notes:
+        covered |= (grid_t >= onset - 1e-4) & (grid_t < onset + duration - 1e-4)
+    empty = (
+        (grid_t < wave.t_s[0]) | (grid_t > wave.t_s[-1]) | ((grid_t > gap[0]) & (grid_t < gap[1]))
+    )
+    assert np.count_nonzero(empty) > 0.5 * 130
+    assert np.array_equal(covered, empty)
