@@ -321,3 +321,38 @@ def test_edf_ecg_keeps_its_timing_when_the_sensor_is_off_nominal(
     )
     assert np.count_nonzero(empty) > 0.5 * 130
     assert np.array_equal(covered, empty)
+
+
+def test_edf_heart_rate_is_no_data_where_no_beats_were_measured(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """The heart-rate channel once drew a straight line through a 12 s link gap, and held the
+    physical minimum before the first beat, with no "no data" annotation for either."""
+    path, analysis = session
+    out = tmp_path / "three.edf"
+    export(path, "edf", out)
+    with pyedflib.EdfReader(str(out)) as reader:
+        hr_i = reader.getSignalLabels().index("Heart rate")
+        fs = reader.getSampleFrequency(hr_i)
+        hr = reader.readSignal(hr_i)
+        lo, hi = reader.getPhysicalMinimum(hr_i), reader.getPhysicalMaximum(hr_i)
+        onsets, durations, texts = reader.readAnnotations()
+    resolution = (hi - lo) / 65535
+    grid_t = np.arange(hr.size) / fs
+    nn_t = np.sort(analysis.heart.nn_t_s)
+    before_gap, after_gap = nn_t[nn_t < 76][-1], nn_t[nn_t > 76][0]
+    assert after_gap - before_gap > 10  # the 70-82 s link gap
+    empty = (
+        (grid_t < nn_t[0]) | (grid_t > nn_t[-1]) | ((grid_t > before_gap) & (grid_t < after_gap))
+    )
+    assert np.allclose(hr[empty], lo, atol=resolution)
+    covered = np.zeros(hr.size, dtype=bool)
+    for onset, duration, text in zip(onsets, durations, texts, strict=True):
+        if text == "no data heart rate":
+            covered |= (grid_t >= onset - 1e-4) & (grid_t < onset + duration - 1e-4)
+    assert np.array_equal(covered, empty)
+    # Between beats: the rate of the NN intervals, linearly interpolated.
+    expected = np.interp(
+        grid_t, nn_t, 60_000.0 / analysis.heart.nn_ms[np.argsort(analysis.heart.nn_t_s)]
+    )
+    assert np.max(np.abs(hr - expected)[~empty]) <= resolution

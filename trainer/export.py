@@ -14,11 +14,14 @@ ECG / accelerometer frames.
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
 fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at
-4 Hz) and, when present, ``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase,
-pacer phase, gap, mark and program step. Samples are stored as 16-bit integers over each
+4 Hz between neighbouring beats; "no data" before the first beat, after the last and where
+beats are missing, i.e. two beats more than twice their NN interval apart) and, when present,
+``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and
+program step. Samples are stored as 16-bit integers over each
 signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
 value: where a signal has no data (a gap, before the first sample) it holds the signal's
-physical minimum and a ``no data`` annotation covers the stretch.
+physical minimum and a ``no data <signal>`` annotation covers the stretch, for every signal
+(``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``).
 
 EDF holds a fixed number of samples per record, so each waveform (belt, pacer, ECG, ACC) is
 resampled onto that grid (``round(fs)`` samples per second, slot ``k`` at ``k / fs`` s) by
@@ -63,6 +66,8 @@ HR_CHANNEL_HZ = 4.0
 _DIGITAL = (-32768, 32767)
 _GAP_PERIODS = 1.5
 """A step between two samples longer than this many sample periods is a gap in the data."""
+_HR_GAP_BEATS = 2.0
+"""Two NN beats further apart than this many of their intervals have beats missing between."""
 _SAME_TIME_S = 1e-6
 """Two times closer than this (s) are one instant (float noise in sums of sample periods)."""
 _OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
@@ -371,6 +376,33 @@ def _waveform_grid(
     return _resample(t, v, grid_t_s, _GAP_PERIODS * period)
 
 
+def _heart_rate_grid(nn_t_s: FloatArray, nn_ms: FloatArray, grid_t_s: FloatArray) -> FloatArray:
+    """Heart rate (bpm) at ``grid_t_s`` (session s), linear between beats; NaN where unknown.
+
+    Parameters
+    ----------
+    nn_t_s : ndarray, shape (m,)
+        Session time (s) of the beat ending each NN interval.
+    nn_ms : ndarray, shape (m,)
+        The artifact-corrected NN intervals (ms).
+    grid_t_s : ndarray, shape (n,)
+        Times to give the rate at (session s).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``60000 / NN`` interpolated between neighbouring beats; NaN before the first beat, after
+        the last, and between two beats more than :data:`_HR_GAP_BEATS` times the longer of
+        their NN intervals apart (beats missing there: a link gap, a strap off the skin), where
+        a straight line would be a heart rate nobody measured.
+    """
+    ok = np.isfinite(nn_t_s) & np.isfinite(nn_ms) & (nn_ms > 0)
+    order = np.argsort(nn_t_s[ok], kind="stable")
+    t, nn = nn_t_s[ok][order], nn_ms[ok][order]
+    limit = _HR_GAP_BEATS * np.maximum(nn[:-1], nn[1:]) / 1000.0
+    return _resample(t, 60_000.0 / nn, grid_t_s, limit)
+
+
 def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
     try:
         lo, hi = _physical_range(grid)
@@ -408,15 +440,14 @@ def edf_signals(
         grid_t = _grid_times(fs, n_records, 0.0)
         grid = _waveform_grid(analysis.pacer_t_s, analysis.pacer_fill, pacer_fs, grid_t)
         signals.append(_signal("Pacer target", "fill", fs, grid))
+        annotations += _no_data(np.isnan(grid), grid_t, fs, "pacer")
     heart = analysis.heart
     if heart.nn_ms.size >= 2:
         fs = int(HR_CHANNEL_HZ)
-        hr_t = np.arange(n_records * fs) / fs
-        order = np.argsort(heart.nn_t_s, kind="stable")
-        hr = np.interp(
-            hr_t, heart.nn_t_s[order], 60_000.0 / heart.nn_ms[order], left=np.nan, right=np.nan
-        )
+        grid_t = _grid_times(fs, n_records, 0.0)
+        hr = _heart_rate_grid(heart.nn_t_s, heart.nn_ms, grid_t)
         signals.append(_signal("Heart rate", "bpm", fs, hr))
+        annotations += _no_data(np.isnan(hr), grid_t, fs, "heart rate")
     for wave in pmd_waveforms(recording):
         # The sensor's clock is not the nominal rate (an H10 runs 128-131 Hz for 130): samples
         # are resampled at their measured times onto the EDF's fixed grid (see the module notes).
