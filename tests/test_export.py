@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
-from simulated_sessions import write_simulated
+from simulated_sessions import WALL_NS, write_simulated
 
 from devices.heart_rate import encode_heart_rate_measurement
 from devices.packets import RawPacket
@@ -356,3 +357,53 @@ def test_edf_heart_rate_is_no_data_where_no_beats_were_measured(
         grid_t, nn_t, 60_000.0 / analysis.heart.nn_ms[np.argsort(analysis.heart.nn_t_s)]
     )
     assert np.max(np.abs(hr - expected)[~empty]) <= resolution
+
+
+@pytest.mark.parametrize("fraction_ns", [434_437_000, 50_000_000])
+def test_edf_keeps_a_sub_second_session_start(tmp_path: Path, fraction_ns: int) -> None:
+    """pyedflib (0.1.42) writes a sub-second start 10 times too late below 0.1 s and drops it
+    from 0.1 s on, so every sample and annotation sat up to a second early. The file starts at
+    the whole second instead, and everything in it is shifted by the fraction."""
+    start_wall_ns = WALL_NS + fraction_ns
+    path = write_simulated(
+        tmp_path / "late.bwr", 40.0, start_wall_ns=start_wall_ns, marks=((30.0, "cough"),)
+    )
+    analysis = analyse_recording(path)
+    out = export_recording(path, "edf", tmp_path / "late.edf")[0]
+    with pyedflib.EdfReader(str(out)) as reader:
+        start = reader.getStartdatetime()
+        belt_i = reader.getSignalLabels().index("Resp belt")
+        fs = reader.getSampleFrequency(belt_i)
+        belt = reader.readSignal(belt_i)
+        lo, hi = reader.getPhysicalMinimum(belt_i), reader.getPhysicalMaximum(belt_i)
+        onsets, _, texts = reader.readAnnotations()
+    # The file declares no sub-second start (the first time-keeping TAL is "+0"), which every
+    # EDF+ reader agrees on, whatever it does with a fraction.
+    assert _first_tal(out.read_bytes()).startswith(b"+0\x14\x14")
+    assert start.microsecond == 0
+    assert start == datetime.fromtimestamp(start_wall_ns // NS_PER_S)
+    file_start_ns = start_wall_ns - fraction_ns
+    offset_s = fraction_ns / NS_PER_S
+    # An annotation is at its wall-clock time (TAL onsets keep 100 us).
+    [mark] = [o for o, t in zip(onsets, texts, strict=True) if t == "mark cough"]
+    assert file_start_ns + mark * NS_PER_S == pytest.approx(start_wall_ns + 30 * NS_PER_S, abs=2e5)
+    beats = np.sort(np.asarray(onsets)[[t.startswith("beat") for t in texts]])
+    assert np.allclose(beats, np.sort(analysis.beat_t_s) + offset_s, atol=2e-4)
+    # So is every belt sample: slot k holds the belt at session time k / fs - offset_s.
+    session_t = np.arange(belt.size) / fs - offset_s
+    expected = np.interp(session_t, analysis.belt_t_s, analysis.belt_values, left=lo, right=lo)
+    assert np.max(np.abs(belt - expected)) <= (hi - lo) / 65535
+    # Whole records that reach the session's last instant, shifted into the file.
+    end_s = analysis.duration_s + offset_s
+    assert end_s <= belt.size / fs < end_s + 1
+
+
+def _first_tal(raw: bytes) -> bytes:
+    """The first record's first annotation signal: it opens with the time-keeping TAL, whose
+    onset is the file's sub-second start (EDF+ time-keeping annotation)."""
+    n = int(raw[252:256])
+    labels = [raw[256 + 16 * i : 256 + 16 * (i + 1)].strip() for i in range(n)]
+    spr_at = 256 + n * (16 + 80 + 8 + 8 + 8 + 8 + 8 + 80)
+    per_record = [int(raw[spr_at + 8 * i : spr_at + 8 * (i + 1)]) for i in range(n)]
+    first = labels.index(b"EDF Annotations")
+    return raw[256 * (n + 1) + 2 * sum(per_record[:first]) :]

@@ -3,7 +3,9 @@
 Both are derived from a recording (design.md: "Exports (CSV per stream, EDF+) are derived from
 it") through :func:`trainer.analysis_run.analyse_recording`, so they hold the same decoded
 samples, breaths and beats a replay or a report sees. Times are session seconds (``t_s``) from
-the recording's start; the EDF+ start date is the session's local wall-clock start.
+the recording's start; the EDF+ start date is the session's local wall-clock start, down to
+the whole second, and the signals and annotations are shifted by the fraction (see
+:func:`edf_start` for why).
 
 CSV (one file per stream, header line, ``.`` decimal point, units in column names):
 ``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
@@ -412,21 +414,54 @@ def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
     return EdfSignal(label, unit, round(fs_hz), filled, lo, hi)
 
 
+def edf_start(start_wall_ns: int) -> tuple[datetime, float]:
+    """The EDF+ file's start (local wall clock, whole second) and the session's offset in it.
+
+    EDF+ can hold a sub-second start (the first annotation signal's time-keeping TAL), but
+    pyedflib 0.1.42 writes it wrong: it passes microseconds * 100 to EDFlib, whose unit is
+    100 ns, so below 0.1 s the start is written 10 times too late and from 0.1 s on EDFlib
+    refuses it and the file silently starts up to 1 s early (fixed upstream in
+    holgern/pyedflib#315; its reader divides by 100 too, so older readers misread a correct
+    file). Instead the file starts at the whole second and every signal and annotation is
+    shifted by the fraction, which any EDF reader gets right.
+
+    Parameters
+    ----------
+    start_wall_ns : int
+        The session's wall-clock start (Unix ns).
+
+    Returns
+    -------
+    start : datetime
+        Local time of the file's first sample, microsecond 0.
+    offset_s : float
+        Where session time 0 falls in the file (s, 0 <= offset_s < 1): session time ``t``
+        is file time ``t + offset_s``.
+    """
+    whole_s, fraction_ns = divmod(start_wall_ns, NS_PER_S)
+    return datetime.fromtimestamp(whole_s), fraction_ns / NS_PER_S
+
+
 def edf_signals(
     recording: Recording, analysis: SessionAnalysis
 ) -> tuple[list[EdfSignal], list[tuple[float, float, str]], int]:
     """The signals, annotations ``(onset_s, duration_s, text)`` and record count of the export.
 
+    Onsets are file seconds, from the whole second :func:`edf_start` gives: session time plus
+    its ``offset_s``; the signals are shifted the same way (slot ``k`` of an ``fs`` Hz signal
+    holds session time ``k / fs - offset_s``).
+
     Each waveform is resampled at its measured sample times onto ``round(fs)`` samples per 1 s
     record (see the module notes): the belt's 20 Hz and the H10's nominal 130 Hz ECG and ACC
     rates are whole numbers, and the sensor's real rate may differ from them.
     """
-    n_records = max(math.ceil(analysis.duration_s), 1)
+    _, offset_s = edf_start(analysis.start_wall_ns)
+    n_records = max(math.ceil(analysis.duration_s + offset_s), 1)
     signals: list[EdfSignal] = []
     annotations: list[tuple[float, float, str]] = []
     if analysis.belt_values.size:
         fs = max(round(analysis.belt_fs_hz), 1)
-        grid_t = _grid_times(fs, n_records, 0.0)
+        grid_t = _grid_times(fs, n_records, offset_s)
         grid = _waveform_grid(analysis.belt_t_s, analysis.belt_values, analysis.belt_fs_hz, grid_t)
         signals.append(_signal("Resp belt", "N", fs, grid))
         annotations += _no_data(np.isnan(grid), grid_t, fs, "belt")
@@ -437,14 +472,14 @@ def edf_signals(
             else 10.0
         )
         fs = max(round(pacer_fs), 1)
-        grid_t = _grid_times(fs, n_records, 0.0)
+        grid_t = _grid_times(fs, n_records, offset_s)
         grid = _waveform_grid(analysis.pacer_t_s, analysis.pacer_fill, pacer_fs, grid_t)
         signals.append(_signal("Pacer target", "fill", fs, grid))
         annotations += _no_data(np.isnan(grid), grid_t, fs, "pacer")
     heart = analysis.heart
     if heart.nn_ms.size >= 2:
         fs = int(HR_CHANNEL_HZ)
-        grid_t = _grid_times(fs, n_records, 0.0)
+        grid_t = _grid_times(fs, n_records, offset_s)
         hr = _heart_rate_grid(heart.nn_t_s, heart.nn_ms, grid_t)
         signals.append(_signal("Heart rate", "bpm", fs, hr))
         annotations += _no_data(np.isnan(hr), grid_t, fs, "heart rate")
@@ -452,7 +487,7 @@ def edf_signals(
         # The sensor's clock is not the nominal rate (an H10 runs 128-131 Hz for 130): samples
         # are resampled at their measured times onto the EDF's fixed grid (see the module notes).
         fs = max(round(wave.fs_hz), 1)
-        grid_t = _grid_times(fs, n_records, 0.0)
+        grid_t = _grid_times(fs, n_records, offset_s)
         missing = np.zeros(grid_t.size, dtype=bool)
         for k, channel in enumerate(wave.channels):
             grid = _waveform_grid(wave.t_s, wave.values[:, k], wave.fs_hz, grid_t)
@@ -470,7 +505,12 @@ def edf_signals(
         annotations.append((p.t_s, 0.0, f"pacer {p.phase.replace('_', ' ')}"))
     for t, duration, kind, text in event_rows(analysis):
         annotations.append((t, duration, f"{kind} {text}".strip()))
-    annotations = [(max(0.0, t), max(0.0, d), s) for t, d, s in annotations if t < n_records]
+    # Session seconds to file seconds: the file starts offset_s before the session.
+    annotations = [
+        (max(0.0, t + offset_s), max(0.0, d), s)
+        for t, d, s in annotations
+        if t + offset_s < n_records
+    ]
     annotations.sort(key=lambda a: a[0])
     return signals, annotations, n_records
 
@@ -546,7 +586,8 @@ def _write_edf(
 
     writer = pyedflib.EdfWriter(str(path), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
     try:
-        writer.setStartdatetime(datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S))
+        # A whole second, so pyedflib writes no sub-second start (see edf_start).
+        writer.setStartdatetime(edf_start(analysis.start_wall_ns)[0])
         writer.setEquipment(_edf_text(analysis.source_name or analysis.source_kind))
         writer.setRecordingAdditional(_edf_text(analysis.software))
         writer.setSignalHeaders(
