@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
-from simulated_sessions import write_simulated
+from simulated_sessions import WALL_NS, write_simulated
 
+from devices.heart_rate import encode_heart_rate_measurement
+from devices.packets import RawPacket
+from devices.polar_pmd import MeasurementType, encode_frame
+from devices.source import SourceInfo
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument, UserError
 from trainer.exchange_cli import export
-from trainer.export import export_recording
+from trainer.export import export_recording, pmd_waveforms
+from trainer.pacer import BreathPattern
+from trainer.pipeline import NS_PER_S
+from trainer.recording import Header, Item, PacerChange, read_recording, write_recording
 
 pyedflib = pytest.importorskip("pyedflib")
 
@@ -213,3 +221,189 @@ def test_values_edf_cannot_hold_are_one_line_errors(tmp_path: Path) -> None:
     assert message.startswith(f"{path}: signal 'Resp belt' reaches values EDF cannot hold")
     assert "-f csv" in message
     export_recording(path, "csv", tmp_path / "csv")  # CSV holds any number
+
+
+# ------------------------------------------------------------------- Polar ECG at its real rate
+_ECG_HZ = 1.1
+"""Frequency of the test ECG's sine (Hz): slow enough that linear interpolation is exact to
+well under a microvolt at 130 Hz, so any larger error is timing, a hole or a lost sample."""
+_ECG_UV = 400.0
+
+
+def _write_h10(
+    path: Path, true_fs_hz: float, duration_s: int = 40, drop_frames: tuple[int, ...] = ()
+) -> Path:
+    """An H10 whose ECG (nominal 130 Hz) runs at ``true_fs_hz``: a 400 uV sine in 73-sample
+    frames, a 60 bpm heartbeat notification every second; ``drop_frames`` are never received."""
+    start, wall = 100 * NS_PER_S, 1_767_250_800 * NS_PER_S
+    sensor0 = 800_000_000 * NS_PER_S  # sensor clock (ns since 2000)
+    per_frame = 73
+    total = int(duration_s * true_fs_hz)
+    values = np.rint(_ECG_UV * np.sin(2 * np.pi * _ECG_HZ * np.arange(total) / true_fs_hz))
+    packets: list[RawPacket] = []
+    for frame, first in enumerate(range(0, total - per_frame + 1, per_frame)):
+        last_t = (first + per_frame - 1) / true_fs_hz
+        payload = encode_frame(
+            MeasurementType.ECG,
+            sensor0 + round(last_t * NS_PER_S),
+            0,
+            b"".join(int(v).to_bytes(3, "little", signed=True) for v in values[first:][:per_frame]),
+        )
+        arrive = start + int((last_t + 0.05) * NS_PER_S)
+        if frame not in drop_frames:
+            packets.append(RawPacket(arrive, wall + arrive - start, "pmd", payload))
+    for second in range(duration_s):
+        arrive = start + int((second + 0.5) * NS_PER_S)
+        beat = encode_heart_rate_measurement(60, [1024])
+        packets.append(RawPacket(arrive, wall + arrive - start, "hr", beat))
+    items: list[Item] = [PacerChange(start, wall, "set", BreathPattern.from_rate(6, 2).to_dict())]
+    items += sorted(packets, key=lambda p: p.t_mono_ns)
+    info = SourceInfo(
+        kind="polar",
+        name="Polar H10 TEST",
+        address="",
+        streams={"pmd": {"ecg": {"fs_hz": 130, "resolution_bits": 14}}, "hr": {}},
+        details={},
+    )
+    end = duration_s * NS_PER_S
+    return write_recording(
+        path,
+        Header(start, wall, info, {}),
+        items,
+        {"ended": "completed"},
+        end_mono_ns=start + end,
+        end_wall_ns=wall + end,
+    )
+
+
+@pytest.mark.parametrize("true_fs_hz", [129.0, 131.0])
+def test_edf_ecg_keeps_its_timing_when_the_sensor_is_off_nominal(
+    tmp_path: Path, true_fs_hz: float
+) -> None:
+    """An H10 runs 128-131 Hz for a nominal 130: samples once went to ``rint(t * 130)``, which
+    left an empty slot (filled with the physical minimum, unannotated) about once a second at
+    129 Hz and overwrote a sample as often at 131 Hz."""
+    path = _write_h10(tmp_path / "h10.bwr", true_fs_hz, drop_frames=(30,))
+    [wave] = pmd_waveforms(read_recording(path))
+    edf = export_recording(path, "edf", tmp_path / "h10.edf")[0]
+    with pyedflib.EdfReader(str(edf)) as reader:
+        ecg_i = reader.getSignalLabels().index("ECG")
+        assert reader.getSampleFrequency(ecg_i) == 130
+        ecg = reader.readSignal(ecg_i)
+        reader_min = reader.getPhysicalMinimum(ecg_i)
+        resolution = (reader.getPhysicalMaximum(ecg_i) - reader_min) / 65535
+        onsets, durations, texts = reader.readAnnotations()
+    grid_t = np.arange(ecg.size) / 130.0
+    # The sensor's sample k, on the session clock (the decoder settles after its first frame).
+    t0 = wave.t_s[-1] - (wave.t_s.size - 1 + 73) / true_fs_hz  # frame 30 is missing
+    truth = _ECG_UV * np.sin(2 * np.pi * _ECG_HZ * (grid_t - t0))
+    steps = np.diff(wave.t_s)
+    gap_at = int(np.argmax(steps))
+    gap = (wave.t_s[gap_at], wave.t_s[gap_at + 1])
+    assert gap[1] - gap[0] > 0.5  # the lost frame
+    # The decoder spreads the first frame of a run at the nominal rate (SampleClock): its
+    # times are up to 4 ms off at 129 Hz; from the second frame on they are the sensor's own.
+    settled = (
+        (grid_t >= wave.t_s[73])
+        & (grid_t <= wave.t_s[-1])
+        & ((grid_t < gap[0]) | (grid_t >= wave.t_s[gap_at + 1 + 73]))
+    )
+    # Rounding to whole uV in the frames (0.5), quantization, and interpolating a sine (<0.2).
+    assert np.max(np.abs(ecg - truth)[settled]) <= 0.5 + resolution + 0.2
+    notes = [(o, d) for o, d, t in zip(onsets, durations, texts, strict=True) if t == "no data ECG"]
+    # Nothing is drawn across the lost frame, and an annotation says so; likewise before the
+    # first sample and after the last.
+    assert np.all(ecg[(grid_t > gap[0]) & (grid_t < gap[1])] == reader_min)
+    covered = np.zeros(ecg.size, dtype=bool)
+    for onset, duration in notes:
+        covered |= (grid_t >= onset - 1e-4) & (grid_t < onset + duration - 1e-4)
+    empty = (
+        (grid_t < wave.t_s[0]) | (grid_t > wave.t_s[-1]) | ((grid_t > gap[0]) & (grid_t < gap[1]))
+    )
+    assert np.count_nonzero(empty) > 0.5 * 130
+    assert np.array_equal(covered, empty)
+
+
+def test_edf_heart_rate_is_no_data_where_no_beats_were_measured(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """The heart-rate channel once drew a straight line through a 12 s link gap, and held the
+    physical minimum before the first beat, with no "no data" annotation for either."""
+    path, analysis = session
+    out = tmp_path / "three.edf"
+    export(path, "edf", out)
+    with pyedflib.EdfReader(str(out)) as reader:
+        hr_i = reader.getSignalLabels().index("Heart rate")
+        fs = reader.getSampleFrequency(hr_i)
+        hr = reader.readSignal(hr_i)
+        lo, hi = reader.getPhysicalMinimum(hr_i), reader.getPhysicalMaximum(hr_i)
+        onsets, durations, texts = reader.readAnnotations()
+    resolution = (hi - lo) / 65535
+    grid_t = np.arange(hr.size) / fs
+    nn_t = np.sort(analysis.heart.nn_t_s)
+    before_gap, after_gap = nn_t[nn_t < 76][-1], nn_t[nn_t > 76][0]
+    assert after_gap - before_gap > 10  # the 70-82 s link gap
+    empty = (
+        (grid_t < nn_t[0]) | (grid_t > nn_t[-1]) | ((grid_t > before_gap) & (grid_t < after_gap))
+    )
+    assert np.allclose(hr[empty], lo, atol=resolution)
+    covered = np.zeros(hr.size, dtype=bool)
+    for onset, duration, text in zip(onsets, durations, texts, strict=True):
+        if text == "no data heart rate":
+            covered |= (grid_t >= onset - 1e-4) & (grid_t < onset + duration - 1e-4)
+    assert np.array_equal(covered, empty)
+    # Between beats: the rate of the NN intervals, linearly interpolated.
+    expected = np.interp(
+        grid_t, nn_t, 60_000.0 / analysis.heart.nn_ms[np.argsort(analysis.heart.nn_t_s)]
+    )
+    assert np.max(np.abs(hr - expected)[~empty]) <= resolution
+
+
+@pytest.mark.parametrize("fraction_ns", [434_437_000, 50_000_000])
+def test_edf_keeps_a_sub_second_session_start(tmp_path: Path, fraction_ns: int) -> None:
+    """pyedflib (0.1.42) writes a sub-second start 10 times too late below 0.1 s and drops it
+    from 0.1 s on, so every sample and annotation sat up to a second early. The file starts at
+    the whole second instead, and everything in it is shifted by the fraction."""
+    start_wall_ns = WALL_NS + fraction_ns
+    path = write_simulated(
+        tmp_path / "late.bwr", 40.0, start_wall_ns=start_wall_ns, marks=((30.0, "cough"),)
+    )
+    analysis = analyse_recording(path)
+    out = export_recording(path, "edf", tmp_path / "late.edf")[0]
+    with pyedflib.EdfReader(str(out)) as reader:
+        start = reader.getStartdatetime()
+        belt_i = reader.getSignalLabels().index("Resp belt")
+        fs = reader.getSampleFrequency(belt_i)
+        belt = reader.readSignal(belt_i)
+        lo, hi = reader.getPhysicalMinimum(belt_i), reader.getPhysicalMaximum(belt_i)
+        onsets, _, texts = reader.readAnnotations()
+    # The file declares no sub-second start (the first time-keeping TAL is "+0"), which every
+    # EDF+ reader agrees on, whatever it does with a fraction.
+    assert _first_tal(out.read_bytes()).startswith(b"+0\x14\x14")
+    assert start.microsecond == 0
+    assert start == datetime.fromtimestamp(start_wall_ns // NS_PER_S)
+    file_start_ns = start_wall_ns - fraction_ns
+    offset_s = fraction_ns / NS_PER_S
+    # An annotation is at its wall-clock time (TAL onsets keep 100 us).
+    [mark] = [o for o, t in zip(onsets, texts, strict=True) if t == "mark cough"]
+    assert file_start_ns + mark * NS_PER_S == pytest.approx(start_wall_ns + 30 * NS_PER_S, abs=2e5)
+    beats = np.sort(np.asarray(onsets)[[t.startswith("beat") for t in texts]])
+    assert np.allclose(beats, np.sort(analysis.beat_t_s) + offset_s, atol=2e-4)
+    # So is every belt sample: slot k holds the belt at session time k / fs - offset_s.
+    session_t = np.arange(belt.size) / fs - offset_s
+    expected = np.interp(session_t, analysis.belt_t_s, analysis.belt_values, left=lo, right=lo)
+    assert np.max(np.abs(belt - expected)) <= (hi - lo) / 65535
+    # Whole records that reach the session's last instant, shifted into the file.
+    end_s = analysis.duration_s + offset_s
+    assert end_s <= belt.size / fs < end_s + 1
+
+
+def _first_tal(raw: bytes) -> bytes:
+    """The first record's first annotation signal: it opens with the time-keeping TAL, whose
+    onset is the file's sub-second start (EDF+ time-keeping annotation)."""
+    n = int(raw[252:256])
+    labels = [raw[256 + 16 * i : 256 + 16 * (i + 1)].strip() for i in range(n)]
+    spr_at = 256 + n * (16 + 80 + 8 + 8 + 8 + 8 + 8 + 80)
+    per_record = [int(raw[spr_at + 8 * i : spr_at + 8 * (i + 1)]) for i in range(n)]
+    first = labels.index(b"EDF Annotations")
+    return raw[256 * (n + 1) + 2 * sum(per_record[:first]) :]

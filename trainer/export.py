@@ -3,7 +3,9 @@
 Both are derived from a recording (design.md: "Exports (CSV per stream, EDF+) are derived from
 it") through :func:`trainer.analysis_run.analyse_recording`, so they hold the same decoded
 samples, breaths and beats a replay or a report sees. Times are session seconds (``t_s``) from
-the recording's start; the EDF+ start date is the session's local wall-clock start.
+the recording's start; the EDF+ start date is the session's local wall-clock start, down to
+the whole second, and the signals and annotations are shifted by the fraction (see
+:func:`edf_start` for why).
 
 CSV (one file per stream, header line, ``.`` decimal point, units in column names):
 ``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
@@ -14,11 +16,26 @@ ECG / accelerometer frames.
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
 fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at
-4 Hz) and, when present, ``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase,
-pacer phase, gap, mark and program step. Samples are stored as 16-bit integers over each
+4 Hz between neighbouring beats; "no data" before the first beat, after the last and where
+beats are missing, i.e. two beats more than twice their NN interval apart) and, when present,
+``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and
+program step. Samples are stored as 16-bit integers over each
 signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
 value: where a signal has no data (a gap, before the first sample) it holds the signal's
-physical minimum and a ``no data`` annotation covers the stretch.
+physical minimum and a ``no data <signal>`` annotation covers the stretch, for every signal
+(``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``).
+
+EDF holds a fixed number of samples per record, so each waveform (belt, pacer, ECG, ACC) is
+resampled onto that grid (``round(fs)`` samples per second, slot ``k`` at ``k / fs`` s) by
+linear interpolation between its measured sample times, in its own unit (N, fill, uV, mg).
+This matters for Polar PMD: the sensor's clock is not its nominal rate (an H10 runs 128-131 Hz
+for a nominal 130 Hz ECG), and placing samples in the nearest slot instead left a slot empty
+(a fake spike at the physical minimum) or overwrote a sample about once a second per 1 Hz of
+drift. The measured times are the sensor's own (:class:`PmdStreamDecoder`), so interpolation
+keeps them to float precision; its cost is a mild low-pass: a sample halfway between two
+slots is their mean, a gain of ``cos(pi * f / fs)`` at ``f`` Hz (0.89 at 20 Hz for 130 Hz
+ECG, R-peaks a little blunter). Nothing is drawn across a gap: two samples more than 1.5
+sample periods apart are separate runs, and the slots between them are "no data".
 """
 
 from __future__ import annotations
@@ -49,6 +66,12 @@ FORMATS = ("csv", "edf")
 HR_CHANNEL_HZ = 4.0
 """Sampling of the derived heart-rate channel in EDF (Hz)."""
 _DIGITAL = (-32768, 32767)
+_GAP_PERIODS = 1.5
+"""A step between two samples longer than this many sample periods is a gap in the data."""
+_HR_GAP_BEATS = 2.0
+"""Two NN beats further apart than this many of their intervals have beats missing between."""
+_SAME_TIME_S = 1e-6
+"""Two times closer than this (s) are one instant (float noise in sums of sample periods)."""
 _OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
 
 
@@ -284,13 +307,102 @@ def _edf_number(value: float, rounding: object) -> float:
     raise _EdfRangeError(f"{value:g} does not fit an EDF header field (8 characters)")
 
 
-def _on_grid(t_s: FloatArray, values: FloatArray, fs_hz: float, n: int) -> FloatArray:
-    """Place samples at ``round(t * fs)`` on an ``n``-sample grid; NaN where none landed."""
-    grid = np.full(n, np.nan)
-    idx = np.rint(t_s * fs_hz).astype(np.int64)
-    ok = (idx >= 0) & (idx < n)
-    grid[idx[ok]] = values[ok]
-    return grid
+def _grid_times(fs_hz: int, n_records: int, offset_s: float) -> FloatArray:
+    """Session times (s) of an ``fs_hz`` signal's samples in ``n_records`` 1 s records.
+
+    ``offset_s`` is where session time 0 falls in the file (s from the file's start).
+    """
+    return np.arange(n_records * fs_hz, dtype=np.float64) / fs_hz - offset_s
+
+
+def _resample(
+    t_s: FloatArray, values: FloatArray, grid_t_s: FloatArray, max_step_s: float | FloatArray
+) -> FloatArray:
+    """Linear interpolation of ``values`` at ``grid_t_s`` within runs of data; NaN elsewhere.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (m,)
+        Measured sample times (session s), increasing (equal times allowed).
+    values : ndarray, shape (m,)
+        The samples (any unit), finite.
+    grid_t_s : ndarray, shape (n,)
+        Times to resample at (session s).
+    max_step_s : float or ndarray, shape (m - 1,)
+        Longest spacing of two neighbouring samples (s) that is still one run of data; an array
+        gives the limit of each step. Across a longer step nothing is drawn: a straight line
+        there would be a value nobody measured.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Resampled values; NaN before the first sample, after the last and across every gap.
+    """
+    out = np.full(grid_t_s.shape, np.nan)
+    if t_s.size == 0:
+        return out
+    limit = np.empty(t_s.size)  # limit[i]: the step from sample i to i + 1
+    limit[:-1] = max_step_s
+    limit[-1] = np.inf  # past the last sample: nothing to join, the ``after`` test refuses it
+    after = np.searchsorted(t_s, grid_t_s, side="right")  # first sample after each point
+    lo = np.clip(after - 1, 0, t_s.size - 1)
+    hi = np.clip(after, 0, t_s.size - 1)
+    step = t_s[hi] - t_s[lo]
+    inside = (after > 0) & (after < t_s.size) & (step <= limit[lo])
+    w = (grid_t_s[inside] - t_s[lo[inside]]) / step[inside]  # step > 0: t_s[lo] <= t < t_s[hi]
+    out[inside] = values[lo[inside]] + w * (values[hi[inside]] - values[lo[inside]])
+    # A point within float noise of a sample is that sample, even at the edge of a run: times
+    # are sums of sample periods, and a sample on the grid must not be dropped as "no data".
+    near_next = (after < t_s.size) & (t_s[hi] - grid_t_s <= _SAME_TIME_S)
+    out[near_next] = values[hi[near_next]]
+    near_last = (after > 0) & (grid_t_s - t_s[lo] <= _SAME_TIME_S)
+    out[near_last] = values[lo[near_last]]
+    return out
+
+
+def _waveform_grid(
+    t_s: FloatArray, values: FloatArray, nominal_fs_hz: float, grid_t_s: FloatArray
+) -> FloatArray:
+    """Resample a sampled waveform onto the EDF grid, never across a gap in its data.
+
+    A gap is a step longer than 1.5 sample periods (the longer of the nominal period and the
+    median measured one): a sensor slower than nominal is still one run, a lost frame is not.
+    Non-finite samples count as missing.
+    """
+    ok = np.isfinite(t_s) & np.isfinite(values)
+    order = np.argsort(t_s[ok], kind="stable")
+    t, v = t_s[ok][order], values[ok][order]
+    period = 1.0 / nominal_fs_hz
+    if t.size > 1:
+        period = max(period, float(np.median(np.diff(t))))
+    return _resample(t, v, grid_t_s, _GAP_PERIODS * period)
+
+
+def _heart_rate_grid(nn_t_s: FloatArray, nn_ms: FloatArray, grid_t_s: FloatArray) -> FloatArray:
+    """Heart rate (bpm) at ``grid_t_s`` (session s), linear between beats; NaN where unknown.
+
+    Parameters
+    ----------
+    nn_t_s : ndarray, shape (m,)
+        Session time (s) of the beat ending each NN interval.
+    nn_ms : ndarray, shape (m,)
+        The artifact-corrected NN intervals (ms).
+    grid_t_s : ndarray, shape (n,)
+        Times to give the rate at (session s).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``60000 / NN`` interpolated between neighbouring beats; NaN before the first beat, after
+        the last, and between two beats more than :data:`_HR_GAP_BEATS` times the longer of
+        their NN intervals apart (beats missing there: a link gap, a strap off the skin), where
+        a straight line would be a heart rate nobody measured.
+    """
+    ok = np.isfinite(nn_t_s) & np.isfinite(nn_ms) & (nn_ms > 0)
+    order = np.argsort(nn_t_s[ok], kind="stable")
+    t, nn = nn_t_s[ok][order], nn_ms[ok][order]
+    limit = _HR_GAP_BEATS * np.maximum(nn[:-1], nn[1:]) / 1000.0
+    return _resample(t, 60_000.0 / nn, grid_t_s, limit)
 
 
 def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
@@ -302,44 +414,87 @@ def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
     return EdfSignal(label, unit, round(fs_hz), filled, lo, hi)
 
 
+def edf_start(start_wall_ns: int) -> tuple[datetime, float]:
+    """The EDF+ file's start (local wall clock, whole second) and the session's offset in it.
+
+    EDF+ can hold a sub-second start (the first annotation signal's time-keeping TAL), but
+    pyedflib 0.1.42 writes it wrong: it passes microseconds * 100 to EDFlib, whose unit is
+    100 ns, so below 0.1 s the start is written 10 times too late and from 0.1 s on EDFlib
+    refuses it and the file silently starts up to 1 s early (fixed upstream in
+    holgern/pyedflib#315; its reader divides by 100 too, so older readers misread a correct
+    file). Instead the file starts at the whole second and every signal and annotation is
+    shifted by the fraction, which any EDF reader gets right.
+
+    Parameters
+    ----------
+    start_wall_ns : int
+        The session's wall-clock start (Unix ns).
+
+    Returns
+    -------
+    start : datetime
+        Local time of the file's first sample, microsecond 0.
+    offset_s : float
+        Where session time 0 falls in the file (s, 0 <= offset_s < 1): session time ``t``
+        is file time ``t + offset_s``.
+    """
+    whole_s, fraction_ns = divmod(start_wall_ns, NS_PER_S)
+    return datetime.fromtimestamp(whole_s), fraction_ns / NS_PER_S
+
+
 def edf_signals(
     recording: Recording, analysis: SessionAnalysis
 ) -> tuple[list[EdfSignal], list[tuple[float, float, str]], int]:
     """The signals, annotations ``(onset_s, duration_s, text)`` and record count of the export.
 
-    Non-integer sampling rates are rounded to whole samples per 1 s record (the belt's 20 Hz,
-    the H10's 130 Hz ECG and its ACC rates are whole numbers already).
+    Onsets are file seconds, from the whole second :func:`edf_start` gives: session time plus
+    its ``offset_s``; the signals are shifted the same way (slot ``k`` of an ``fs`` Hz signal
+    holds session time ``k / fs - offset_s``).
+
+    Each waveform is resampled at its measured sample times onto ``round(fs)`` samples per 1 s
+    record (see the module notes): the belt's 20 Hz and the H10's nominal 130 Hz ECG and ACC
+    rates are whole numbers, and the sensor's real rate may differ from them.
     """
-    n_records = max(math.ceil(analysis.duration_s), 1)
+    _, offset_s = edf_start(analysis.start_wall_ns)
+    n_records = max(math.ceil(analysis.duration_s + offset_s), 1)
     signals: list[EdfSignal] = []
     annotations: list[tuple[float, float, str]] = []
     if analysis.belt_values.size:
-        fs = round(analysis.belt_fs_hz)
-        grid = _on_grid(analysis.belt_t_s, analysis.belt_values, fs, n_records * fs)
+        fs = max(round(analysis.belt_fs_hz), 1)
+        grid_t = _grid_times(fs, n_records, offset_s)
+        grid = _waveform_grid(analysis.belt_t_s, analysis.belt_values, analysis.belt_fs_hz, grid_t)
         signals.append(_signal("Resp belt", "N", fs, grid))
-        annotations += _no_data(grid, fs, "belt")
+        annotations += _no_data(np.isnan(grid), grid_t, fs, "belt")
     if np.any(np.isfinite(analysis.pacer_fill)):
-        fs = (
-            round(1.0 / (analysis.pacer_t_s[1] - analysis.pacer_t_s[0]))
+        pacer_fs = (
+            1.0 / (analysis.pacer_t_s[1] - analysis.pacer_t_s[0])
             if (analysis.pacer_t_s.size > 1)
-            else 10
+            else 10.0
         )
-        grid = _on_grid(analysis.pacer_t_s, analysis.pacer_fill, fs, n_records * fs)
+        fs = max(round(pacer_fs), 1)
+        grid_t = _grid_times(fs, n_records, offset_s)
+        grid = _waveform_grid(analysis.pacer_t_s, analysis.pacer_fill, pacer_fs, grid_t)
         signals.append(_signal("Pacer target", "fill", fs, grid))
+        annotations += _no_data(np.isnan(grid), grid_t, fs, "pacer")
     heart = analysis.heart
     if heart.nn_ms.size >= 2:
         fs = int(HR_CHANNEL_HZ)
-        hr_t = np.arange(n_records * fs) / fs
-        order = np.argsort(heart.nn_t_s, kind="stable")
-        hr = np.interp(
-            hr_t, heart.nn_t_s[order], 60_000.0 / heart.nn_ms[order], left=np.nan, right=np.nan
-        )
+        grid_t = _grid_times(fs, n_records, offset_s)
+        hr = _heart_rate_grid(heart.nn_t_s, heart.nn_ms, grid_t)
         signals.append(_signal("Heart rate", "bpm", fs, hr))
+        annotations += _no_data(np.isnan(hr), grid_t, fs, "heart rate")
     for wave in pmd_waveforms(recording):
-        fs = round(wave.fs_hz)
+        # The sensor's clock is not the nominal rate (an H10 runs 128-131 Hz for 130): samples
+        # are resampled at their measured times onto the EDF's fixed grid (see the module notes).
+        fs = max(round(wave.fs_hz), 1)
+        grid_t = _grid_times(fs, n_records, offset_s)
+        missing = np.zeros(grid_t.size, dtype=bool)
         for k, channel in enumerate(wave.channels):
-            grid = _on_grid(wave.t_s, wave.values[:, k], fs, n_records * fs)
+            grid = _waveform_grid(wave.t_s, wave.values[:, k], wave.fs_hz, grid_t)
             signals.append(_signal(channel, wave.unit, fs, grid))
+            missing |= np.isnan(grid)
+        # One note per waveform: the axes of the accelerometer share their sample times.
+        annotations += _no_data(missing, grid_t, fs, wave.name.upper())
     for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True):
         annotations.append((t, 0.0, f"beat RR {rr:.0f} ms"))
     for e in analysis.breaths:
@@ -350,21 +505,41 @@ def edf_signals(
         annotations.append((p.t_s, 0.0, f"pacer {p.phase.replace('_', ' ')}"))
     for t, duration, kind, text in event_rows(analysis):
         annotations.append((t, duration, f"{kind} {text}".strip()))
-    annotations = [(max(0.0, t), max(0.0, d), s) for t, d, s in annotations if t < n_records]
+    # Session seconds to file seconds: the file starts offset_s before the session.
+    annotations = [
+        (max(0.0, t + offset_s), max(0.0, d), s)
+        for t, d, s in annotations
+        if t + offset_s < n_records
+    ]
     annotations.sort(key=lambda a: a[0])
     return signals, annotations, n_records
 
 
-def _no_data(grid: FloatArray, fs: int, what: str) -> list[tuple[float, float, str]]:
-    missing = np.isnan(grid)
+def _no_data(
+    missing: npt.NDArray[np.bool_], grid_t_s: FloatArray, fs: int, what: str
+) -> list[tuple[float, float, str]]:
+    """A ``no data <what>`` annotation ``(onset_s, duration_s, text)`` per run of missing slots.
+
+    Parameters
+    ----------
+    missing : ndarray of bool, shape (n,)
+        Grid slots with no data (they hold the signal's physical minimum).
+    grid_t_s : ndarray, shape (n,)
+        Session time of each slot (s).
+    fs : int
+        Samples per second of the grid (Hz): a run of ``k`` slots lasts ``k / fs`` seconds.
+    what : str
+        Names the signal in the annotation.
+    """
     if not missing.any():
         return []
     edges = np.flatnonzero(np.diff(np.r_[0, missing.astype(np.int8), 0]))
-    out = []
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        if stop - start >= fs:  # a stretch of a second or more: not a rounding hole
-            out.append((start / fs, (stop - start) / fs, f"no data {what}"))
-    return out
+    # Every run, however short: the signals are resampled, so an empty slot is never a rounding
+    # hole but a stretch with no measurement, and the file must not pass it off as a value.
+    return [
+        (float(grid_t_s[start]), (stop - start) / fs, f"no data {what}")
+        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
+    ]
 
 
 def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) -> Path:
@@ -411,7 +586,8 @@ def _write_edf(
 
     writer = pyedflib.EdfWriter(str(path), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
     try:
-        writer.setStartdatetime(datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S))
+        # A whole second, so pyedflib writes no sub-second start (see edf_start).
+        writer.setStartdatetime(edf_start(analysis.start_wall_ns)[0])
         writer.setEquipment(_edf_text(analysis.source_name or analysis.source_kind))
         writer.setRecordingAdditional(_edf_text(analysis.software))
         writer.setSignalHeaders(
