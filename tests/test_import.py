@@ -309,3 +309,57 @@ def test_the_commands_parse_their_arguments(tmp_path: Path) -> None:
     assert (tmp_path / "rr.edf").stat().st_size > 0
     assert (tmp_path / "csv" / "rr.beats.csv").exists()
     assert (tmp_path / "rr.svg").read_text().lstrip().startswith("<?xml")
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize(
+    ("header", "advice"),
+    [("time_ms,ECG", "ecg_uV, ecg_mV or ecg_V"), ("t_s;acc_x;acc_y;acc_z", "acc_x_mG")],
+)
+def test_an_ecg_or_acc_column_without_a_unit_is_refused(
+    tmp_path: Path, header: str, advice: str
+) -> None:
+    """Millivolts in a bare ``ECG`` column were taken for µV and rounded to -1, 0 and 1."""
+    sep = ";" if ";" in header else ","
+    cells = sep.join(["-1.289"] * header.count(sep))
+    src = tmp_path / "bare.csv"
+    src.write_text(header + "\n" + "".join(f"{k * 10}{sep}{cells}\n" for k in range(200)))
+    with pytest.raises(ImportFileError) as info:
+        import_file(src, "auto", tmp_path / "bare.bwr", start_wall_ns=START_NS)
+    message = info.value.user_message()
+    assert "bare.csv:1:" in message and "does not say its unit" in message
+    assert advice in message and "\n" not in message
+    assert not (tmp_path / "bare.bwr").exists()
+
+
+@pytest.mark.parametrize(
+    ("columns", "per_recorded_unit"),
+    [
+        (["ecg_mV"], 1e-3),
+        (["ECG [V]"], 1e-6),
+        (["ecg [µV]"], 1.0),
+        (["X [g]", "Y [g]", "Z [g]"], 1e-3),
+        (["acc_x_mG", "acc_y_mG", "acc_z_mG"], 1.0),
+    ],
+)
+def test_ecg_and_acc_are_read_in_the_unit_their_column_names(
+    tmp_path: Path, columns: list[str], per_recorded_unit: float
+) -> None:
+    """Whatever the unit named, the frames hold the same µV (ECG) or mG (ACC)."""
+    fs = 130.0
+    k = np.arange(int(10 * fs))
+    wave: np.ndarray = np.round(1200 * np.sin(2 * np.pi * k / fs) ** 31) - 100
+    values = np.column_stack([wave + 7 * c for c in range(len(columns))])
+    src = tmp_path / "units.csv"
+    lines = [",".join(["time_ms", *columns])] + [
+        ",".join([f"{i * 1000 / fs:.4f}", *(f"{v * per_recorded_unit:.9g}" for v in row)])
+        for i, row in enumerate(values)
+    ]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = import_file(src, "auto", tmp_path / "units.bwr", start_wall_ns=START_NS)
+    [decoded] = pmd_waveforms(read_recording(out))
+    assert np.array_equal(decoded.values, values)

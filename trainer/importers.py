@@ -10,7 +10,10 @@ reports, history and export work on them unchanged:
   accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
   ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
   strap notified) and of Polar Sensor Logger exports (``Phone timestamp; sensor timestamp [ns];
-  RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``).
+  RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``). ECG and
+  accelerometer columns must name their unit (``ecg_uV``, ``ecg_mV``, ``ecg_V``; ``x_mg``,
+  ``acc_x_g``...): a bare ``ECG`` or ``acc_x`` is refused, as millivolts taken for microvolts
+  would round to -1, 0 and 1.
 
 Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
 (:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
@@ -223,15 +226,30 @@ _TIME_COLUMNS = {
     "t_s": ("relative_s", 1.0),
 }
 """Normalised time-column names, in order of preference, with their clock and scale to s/ns."""
-_VALUE_COLUMNS = {
+_VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
     "rr": {"rr_ms": 1.0, "rr_interval_ms": 1.0, "rr": 1.0, "rri_ms": 1.0},
     "hr": {"hr_bpm": 1.0, "hr": 1.0, "heart_rate_bpm": 1.0},
-    "ecg": {"ecg_uv": 1.0, "ecg_mv": 1000.0, "ecg": 1.0},
-    "acc_x": {"x_mg": 1.0, "acc_x_mg": 1.0, "acc_x": 1.0},
-    "acc_y": {"y_mg": 1.0, "acc_y_mg": 1.0, "acc_y": 1.0},
-    "acc_z": {"z_mg": 1.0, "acc_z_mg": 1.0, "acc_z": 1.0},
+    "ecg": {"ecg_uv": 1.0, "ecg_mv": 1e3, "ecg_v": 1e6, "ecg": None},
+    **{
+        f"acc_{axis}": {
+            f"{axis}_mg": 1.0,
+            f"acc_{axis}_mg": 1.0,
+            f"{axis}_g": 1e3,
+            f"acc_{axis}_g": 1e3,
+            f"acc_{axis}": None,
+        }
+        for axis in "xyz"
+    },
 }
-"""Normalised column names per quantity, with the factor to the recorded unit (µV, mG, ms)."""
+"""Normalised column names per quantity, with the factor to the recorded unit (µV, mG, ms);
+None for a name without a unit, which is refused: ECG is written in µV, mV or V and
+acceleration in mG or g, and a wrong guess scales the signal by 1000 (millivolts read as
+microvolts round to -1, 0 and 1)."""
+_UNIT_ADVICE = {
+    "ecg": "name its unit in the header: ecg_uV, ecg_mV or ecg_V",
+    "acc": "name their unit in the header: acc_x_mG, acc_y_mG, acc_z_mG (or _g for g)",
+}
+"""What to rename a column to when its name gives no unit, per quantity."""
 
 
 def _normalise(name: str) -> str:
@@ -276,9 +294,16 @@ def parse_polar_csv(path: Path) -> PolarTable:
     wanted: dict[str, tuple[int, float]] = {}
     for quantity, options in _VALUE_COLUMNS.items():
         for option, factor in options.items():
-            if option in names:
-                wanted[quantity] = (names.index(option), factor)
-                break
+            if option not in names:
+                continue
+            index = names.index(option)
+            if factor is None:
+                raise ImportFileError(
+                    f"{path}:1: the {header[index].strip()!r} column does not say its unit",
+                    _UNIT_ADVICE[quantity.split("_")[0]],
+                )
+            wanted[quantity] = (index, factor)
+            break
     if not wanted:
         raise ImportFileError(
             f"{path}:1: no RR, HR, ECG or accelerometer column in the header ({', '.join(header)})"
