@@ -363,3 +363,22 @@ def test_ecg_and_acc_are_read_in_the_unit_their_column_names(
     out = import_file(src, "auto", tmp_path / "units.bwr", start_wall_ns=START_NS)
     [decoded] = pmd_waveforms(read_recording(out))
     assert np.array_equal(decoded.values, values)
+
+
+def test_rr_list_beats_are_the_running_sum_from_the_first_beat(tmp_path: Path) -> None:
+    """The first notification once came at the end of the first whole second, which put the
+    first beats up to 1 s late; the beat clock took ~30 beats to come back."""
+    rr = _rr_series()
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
+    out = import_file(src, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)
+    export_recording(out, "csv", tmp_path / "csv")
+    beats = _csv_rows(tmp_path / "csv" / "rr.beats.csv")
+    t_s = np.asarray([float(b["t_s"]) for b in beats])
+    rr_out = np.asarray([float(b["rr_ms"]) for b in beats])
+    assert t_s.size == rr.size
+    # Every beat, the first included, at the running sum of the intervals as recorded...
+    assert np.max(np.abs(t_s - np.cumsum(rr_out) / 1000)) < 2e-6
+    # ...which is the file's running sum but for the 1/1024 s rounding of each interval.
+    assert abs(t_s[0] - rr[0] / 1000) <= 0.5 / 1024
+    assert np.max(np.abs(t_s - np.cumsum(rr) / 1000)) < 0.01

@@ -17,8 +17,9 @@ reports, history and export work on them unchanged:
 
 Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
 (:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
-per second carrying the beats completed in that second, as a strap sends them; for a CSV one per
-row group where the strap notified. ECG and accelerometer samples become Polar PMD data frames
+at the first beat, then one per second carrying the beats completed in that second, as a strap
+sends them (:func:`rr_notifications`); for a CSV one per row group where the strap notified.
+ECG and accelerometer samples become Polar PMD data frames
 (uncompressed ECG frame type 0: 3-byte signed µV; ACC frame type 1: int16 x, y, z in mG;
 Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
 timestamp of the last sample in the PMD epoch (2000-01-01).
@@ -156,25 +157,50 @@ def rr_notifications(
 ) -> list[tuple[float, bytes]]:
     """0x2A37 payloads a strap would send once per ``period_s`` for beats at ``beat_t_s``.
 
-    Notification ``k`` (sent at ``k * period_s + NOTIFY_LATENCY_S``) carries the RR of every beat
-    in ``((k - 1) * period_s, k * period_s]``; a second without a beat repeats the last heart
-    rate without RR, as straps do.
+    Parameters
+    ----------
+    beat_t_s : ndarray of float
+        Beat times, s, strictly increasing: the running sum of the intervals.
+    rr_raw : sequence of int
+        The interval ending each beat, 1/1024 s.
+    period_s : float
+        Time between notifications, s.
+
+    Returns
+    -------
+    list of (float, bytes)
+        Send time, s, and payload, in time order. The first notification is sent at the first
+        beat and carries only its RR; notification ``k >= 1``, sent at ``t0 + k * period_s``
+        (``t0 = beat_t_s[0]``), carries the RR of every beat in
+        ``(t0 + (k - 1) * period_s, t0 + k * period_s]``; a period without a beat repeats the
+        last heart rate without RR, as straps do.
+
+    Notes
+    -----
+    :class:`analysis.beats.BeatTimeline` places the last beat of the first notification at its
+    arrival, and every later beat at the previous one plus its RR unless that is after the
+    notification's arrival. Sending the first notification at its beat, and each later one no
+    earlier than its last beat, makes it place every beat at the running sum of the intervals:
+    a schedule starting at 0 anchored the first reported beat up to a whole period late, and
+    the clock took ~30 beats of clamping to come back.
     """
     out: list[tuple[float, bytes]] = []
     if beat_t_s.size == 0:
         return out
-    n_periods = math.ceil(float(beat_t_s[-1]) / period_s)
-    bins = np.searchsorted(beat_t_s, np.arange(n_periods + 1) * period_s, side="right")
-    hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in rr_raw[:3]], 60)
-    for k in range(1, n_periods + 1):
-        chunk = list(rr_raw[int(bins[k - 1]) : int(bins[k])])
+    t0 = float(beat_t_s[0])
+    n_periods = math.ceil((float(beat_t_s[-1]) - t0) / period_s)
+    sent_at = t0 + np.arange(n_periods + 1) * period_s
+    # bins[0] is 1 (beats strictly increase): the first notification holds the first beat alone.
+    bins = np.searchsorted(beat_t_s, sent_at, side="right")
+    hr = 60
+    for k in range(n_periods + 1):
+        chunk = list(rr_raw[int(bins[k - 1]) if k else 0 : int(bins[k])])
         if chunk:
             hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in chunk], hr)
-        t = k * period_s + NOTIFY_LATENCY_S
         for start in range(0, max(len(chunk), 1), MAX_RR_PER_NOTIFICATION):
             out.append(
                 (
-                    t,
+                    float(sent_at[k]),
                     encode_heart_rate_measurement(
                         min(hr, 255), chunk[start : start + MAX_RR_PER_NOTIFICATION]
                     ),
