@@ -382,3 +382,33 @@ def test_rr_list_beats_are_the_running_sum_from_the_first_beat(tmp_path: Path) -
     # ...which is the file's running sum but for the 1/1024 s rounding of each interval.
     assert abs(t_s[0] - rr[0] / 1000) <= 0.5 / 1024
     assert np.max(np.abs(t_s - np.cumsum(rr) / 1000)) < 0.01
+
+
+@pytest.mark.parametrize("clock", ["time_ns", "time_ms"])
+def test_polar_csv_samples_and_beats_keep_the_files_times(tmp_path: Path, clock: str) -> None:
+    """Every packet was once sent 50 ms after its row's time, and the beat timeline and the PMD
+    decoder both anchor at arrival: all beats and samples came out 50 ms late."""
+    fs = 130.0
+    n = int(30 * fs)
+    t_ns = np.round(np.arange(n) / fs * 1e9).astype(np.int64)
+    ecg = np.round(300 * np.sin(2 * np.pi * np.arange(n) / fs))
+    beat_rows = set(range(int(fs), n, int(fs)))  # one beat a second: RR 1000 ms is 1024/1024 s
+    absolute = clock == "time_ns"
+    lines = [f"{clock},ecg_uV,hr_bpm,rr_ms"]
+    for k in range(n):
+        when = f"{START_NS + t_ns[k]}" if absolute else f"{t_ns[k] / 1e6:.6f}"
+        lines.append(f"{when},{ecg[k]:g}," + ("60,1000" if k in beat_rows else ","))
+    src = tmp_path / "polar.csv"
+    src.write_text("\n".join(lines) + "\n")
+    out = import_file(src, "polar", tmp_path / "polar.bwr", start_wall_ns=START_NS)
+    assert read_recording(out).header.start_wall_ns == START_NS
+    export_recording(out, "csv", tmp_path / "csv")
+    samples = _csv_rows(tmp_path / "csv" / "polar.ecg.csv")
+    sample_t = np.asarray([float(s["t_s"]) for s in samples])
+    assert sample_t.size == n
+    assert np.max(np.abs(sample_t - t_ns / 1e9)) < 2e-6
+    assert np.array_equal([float(s["ecg_uV"]) for s in samples], ecg)
+    beats = _csv_rows(tmp_path / "csv" / "polar.beats.csv")
+    beat_t = np.asarray([float(b["t_s"]) for b in beats])
+    assert beat_t.size == len(beat_rows)
+    assert np.max(np.abs(beat_t - t_ns[sorted(beat_rows)] / 1e9)) < 2e-6

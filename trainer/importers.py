@@ -13,13 +13,13 @@ reports, history and export work on them unchanged:
   RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``). ECG and
   accelerometer columns must name their unit (``ecg_uV``, ``ecg_mV``, ``ecg_V``; ``x_mg``,
   ``acc_x_g``...): a bare ``ECG`` or ``acc_x`` is refused, as millivolts taken for microvolts
-  would round to -1, 0 and 1.
+  would round to -1, 0 and 1. Samples and beats keep the file's own times: no delay is added.
 
 Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
 (:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
 at the first beat, then one per second carrying the beats completed in that second, as a strap
-sends them (:func:`rr_notifications`); for a CSV one per row group where the strap notified.
-ECG and accelerometer samples become Polar PMD data frames
+sends them (:func:`rr_notifications`); for a CSV one per row group where the strap notified, at
+that row's time. ECG and accelerometer samples become Polar PMD data frames
 (uncompressed ECG frame type 0: 3-byte signed µV; ACC frame type 1: int16 x, y, z in mG;
 Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
 timestamp of the last sample in the PMD epoch (2000-01-01).
@@ -61,8 +61,6 @@ _MAX_BYTES = 2 * 1024**3
 """Largest file imported, bytes (a day of ECG at 130 Hz as text is about 0.5 GB)."""
 START_MONO_NS = 1_000 * NS_PER_S
 """Monotonic origin of imported sessions (any value works: only differences matter)."""
-NOTIFY_LATENCY_S = 0.05
-"""A strap notifies shortly after the last beat it reports (as ``recordings/derive_sample.py``)."""
 RR_RANGE_MS = (100.0, 6000.0)
 """Accepted RR intervals (ms): beyond this a value is not an interval a heart produced."""
 SECONDS_BELOW = 10.0
@@ -507,9 +505,12 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         streams=streams,
         details={"imported_from": path.name, "format": "polar-csv"},
     )
+    # Each packet arrives at its row's own time: the beat timeline anchors the first
+    # notification's last beat, and the PMD decoder the first frame's last sample, at arrival,
+    # so any delay added here would move every beat and sample by as much.
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t_ns, stream, payload in timed:
-        items.append(_packet(t_ns / NS_PER_S + NOTIFY_LATENCY_S, start_wall_ns, stream, payload))
+        items.append(_packet(t_ns / NS_PER_S, start_wall_ns, stream, payload))
     return _finish(info, items, start_wall_ns, duration_s, path)
 
 
