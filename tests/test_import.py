@@ -309,3 +309,106 @@ def test_the_commands_parse_their_arguments(tmp_path: Path) -> None:
     assert (tmp_path / "rr.edf").stat().st_size > 0
     assert (tmp_path / "csv" / "rr.beats.csv").exists()
     assert (tmp_path / "rr.svg").read_text().lstrip().startswith("<?xml")
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize(
+    ("header", "advice"),
+    [("time_ms,ECG", "ecg_uV, ecg_mV or ecg_V"), ("t_s;acc_x;acc_y;acc_z", "acc_x_mG")],
+)
+def test_an_ecg_or_acc_column_without_a_unit_is_refused(
+    tmp_path: Path, header: str, advice: str
+) -> None:
+    """Millivolts in a bare ``ECG`` column were taken for µV and rounded to -1, 0 and 1."""
+    sep = ";" if ";" in header else ","
+    cells = sep.join(["-1.289"] * header.count(sep))
+    src = tmp_path / "bare.csv"
+    src.write_text(header + "\n" + "".join(f"{k * 10}{sep}{cells}\n" for k in range(200)))
+    with pytest.raises(ImportFileError) as info:
+        import_file(src, "auto", tmp_path / "bare.bwr", start_wall_ns=START_NS)
+    message = info.value.user_message()
+    assert "bare.csv:1:" in message and "does not say its unit" in message
+    assert advice in message and "\n" not in message
+    assert not (tmp_path / "bare.bwr").exists()
+
+
+@pytest.mark.parametrize(
+    ("columns", "per_recorded_unit"),
+    [
+        (["ecg_mV"], 1e-3),
+        (["ECG [V]"], 1e-6),
+        (["ecg [µV]"], 1.0),
+        (["X [g]", "Y [g]", "Z [g]"], 1e-3),
+        (["acc_x_mG", "acc_y_mG", "acc_z_mG"], 1.0),
+    ],
+)
+def test_ecg_and_acc_are_read_in_the_unit_their_column_names(
+    tmp_path: Path, columns: list[str], per_recorded_unit: float
+) -> None:
+    """Whatever the unit named, the frames hold the same µV (ECG) or mG (ACC)."""
+    fs = 130.0
+    k = np.arange(int(10 * fs))
+    wave: np.ndarray = np.round(1200 * np.sin(2 * np.pi * k / fs) ** 31) - 100
+    values = np.column_stack([wave + 7 * c for c in range(len(columns))])
+    src = tmp_path / "units.csv"
+    lines = [",".join(["time_ms", *columns])] + [
+        ",".join([f"{i * 1000 / fs:.4f}", *(f"{v * per_recorded_unit:.9g}" for v in row)])
+        for i, row in enumerate(values)
+    ]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = import_file(src, "auto", tmp_path / "units.bwr", start_wall_ns=START_NS)
+    [decoded] = pmd_waveforms(read_recording(out))
+    assert np.array_equal(decoded.values, values)
+
+
+def test_rr_list_beats_are_the_running_sum_from_the_first_beat(tmp_path: Path) -> None:
+    """The first notification once came at the end of the first whole second, which put the
+    first beats up to 1 s late; the beat clock took ~30 beats to come back."""
+    rr = _rr_series()
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
+    out = import_file(src, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)
+    export_recording(out, "csv", tmp_path / "csv")
+    beats = _csv_rows(tmp_path / "csv" / "rr.beats.csv")
+    t_s = np.asarray([float(b["t_s"]) for b in beats])
+    rr_out = np.asarray([float(b["rr_ms"]) for b in beats])
+    assert t_s.size == rr.size
+    # Every beat, the first included, at the running sum of the intervals as recorded...
+    assert np.max(np.abs(t_s - np.cumsum(rr_out) / 1000)) < 2e-6
+    # ...which is the file's running sum but for the 1/1024 s rounding of each interval.
+    assert abs(t_s[0] - rr[0] / 1000) <= 0.5 / 1024
+    assert np.max(np.abs(t_s - np.cumsum(rr) / 1000)) < 0.01
+
+
+@pytest.mark.parametrize("clock", ["time_ns", "time_ms"])
+def test_polar_csv_samples_and_beats_keep_the_files_times(tmp_path: Path, clock: str) -> None:
+    """Every packet was once sent 50 ms after its row's time, and the beat timeline and the PMD
+    decoder both anchor at arrival: all beats and samples came out 50 ms late."""
+    fs = 130.0
+    n = int(30 * fs)
+    t_ns = np.round(np.arange(n) / fs * 1e9).astype(np.int64)
+    ecg = np.round(300 * np.sin(2 * np.pi * np.arange(n) / fs))
+    beat_rows = set(range(int(fs), n, int(fs)))  # one beat a second: RR 1000 ms is 1024/1024 s
+    absolute = clock == "time_ns"
+    lines = [f"{clock},ecg_uV,hr_bpm,rr_ms"]
+    for k in range(n):
+        when = f"{START_NS + t_ns[k]}" if absolute else f"{t_ns[k] / 1e6:.6f}"
+        lines.append(f"{when},{ecg[k]:g}," + ("60,1000" if k in beat_rows else ","))
+    src = tmp_path / "polar.csv"
+    src.write_text("\n".join(lines) + "\n")
+    out = import_file(src, "polar", tmp_path / "polar.bwr", start_wall_ns=START_NS)
+    assert read_recording(out).header.start_wall_ns == START_NS
+    export_recording(out, "csv", tmp_path / "csv")
+    samples = _csv_rows(tmp_path / "csv" / "polar.ecg.csv")
+    sample_t = np.asarray([float(s["t_s"]) for s in samples])
+    assert sample_t.size == n
+    assert np.max(np.abs(sample_t - t_ns / 1e9)) < 2e-6
+    assert np.array_equal([float(s["ecg_uV"]) for s in samples], ecg)
+    beats = _csv_rows(tmp_path / "csv" / "polar.beats.csv")
+    beat_t = np.asarray([float(b["t_s"]) for b in beats])
+    assert beat_t.size == len(beat_rows)
+    assert np.max(np.abs(beat_t - t_ns[sorted(beat_rows)] / 1e9)) < 2e-6

@@ -10,12 +10,16 @@ reports, history and export work on them unchanged:
   accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
   ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
   strap notified) and of Polar Sensor Logger exports (``Phone timestamp; sensor timestamp [ns];
-  RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``).
+  RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``). ECG and
+  accelerometer columns must name their unit (``ecg_uV``, ``ecg_mV``, ``ecg_V``; ``x_mg``,
+  ``acc_x_g``...): a bare ``ECG`` or ``acc_x`` is refused, as millivolts taken for microvolts
+  would round to -1, 0 and 1. Samples and beats keep the file's own times: no delay is added.
 
 Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
 (:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
-per second carrying the beats completed in that second, as a strap sends them; for a CSV one per
-row group where the strap notified. ECG and accelerometer samples become Polar PMD data frames
+at the first beat, then one per second carrying the beats completed in that second, as a strap
+sends them (:func:`rr_notifications`); for a CSV one per row group where the strap notified, at
+that row's time. ECG and accelerometer samples become Polar PMD data frames
 (uncompressed ECG frame type 0: 3-byte signed µV; ACC frame type 1: int16 x, y, z in mG;
 Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
 timestamp of the last sample in the PMD epoch (2000-01-01).
@@ -57,8 +61,6 @@ _MAX_BYTES = 2 * 1024**3
 """Largest file imported, bytes (a day of ECG at 130 Hz as text is about 0.5 GB)."""
 START_MONO_NS = 1_000 * NS_PER_S
 """Monotonic origin of imported sessions (any value works: only differences matter)."""
-NOTIFY_LATENCY_S = 0.05
-"""A strap notifies shortly after the last beat it reports (as ``recordings/derive_sample.py``)."""
 RR_RANGE_MS = (100.0, 6000.0)
 """Accepted RR intervals (ms): beyond this a value is not an interval a heart produced."""
 SECONDS_BELOW = 10.0
@@ -153,25 +155,50 @@ def rr_notifications(
 ) -> list[tuple[float, bytes]]:
     """0x2A37 payloads a strap would send once per ``period_s`` for beats at ``beat_t_s``.
 
-    Notification ``k`` (sent at ``k * period_s + NOTIFY_LATENCY_S``) carries the RR of every beat
-    in ``((k - 1) * period_s, k * period_s]``; a second without a beat repeats the last heart
-    rate without RR, as straps do.
+    Parameters
+    ----------
+    beat_t_s : ndarray of float
+        Beat times, s, strictly increasing: the running sum of the intervals.
+    rr_raw : sequence of int
+        The interval ending each beat, 1/1024 s.
+    period_s : float
+        Time between notifications, s.
+
+    Returns
+    -------
+    list of (float, bytes)
+        Send time, s, and payload, in time order. The first notification is sent at the first
+        beat and carries only its RR; notification ``k >= 1``, sent at ``t0 + k * period_s``
+        (``t0 = beat_t_s[0]``), carries the RR of every beat in
+        ``(t0 + (k - 1) * period_s, t0 + k * period_s]``; a period without a beat repeats the
+        last heart rate without RR, as straps do.
+
+    Notes
+    -----
+    :class:`analysis.beats.BeatTimeline` places the last beat of the first notification at its
+    arrival, and every later beat at the previous one plus its RR unless that is after the
+    notification's arrival. Sending the first notification at its beat, and each later one no
+    earlier than its last beat, makes it place every beat at the running sum of the intervals:
+    a schedule starting at 0 anchored the first reported beat up to a whole period late, and
+    the clock took ~30 beats of clamping to come back.
     """
     out: list[tuple[float, bytes]] = []
     if beat_t_s.size == 0:
         return out
-    n_periods = math.ceil(float(beat_t_s[-1]) / period_s)
-    bins = np.searchsorted(beat_t_s, np.arange(n_periods + 1) * period_s, side="right")
-    hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in rr_raw[:3]], 60)
-    for k in range(1, n_periods + 1):
-        chunk = list(rr_raw[int(bins[k - 1]) : int(bins[k])])
+    t0 = float(beat_t_s[0])
+    n_periods = math.ceil((float(beat_t_s[-1]) - t0) / period_s)
+    sent_at = t0 + np.arange(n_periods + 1) * period_s
+    # bins[0] is 1 (beats strictly increase): the first notification holds the first beat alone.
+    bins = np.searchsorted(beat_t_s, sent_at, side="right")
+    hr = 60
+    for k in range(n_periods + 1):
+        chunk = list(rr_raw[int(bins[k - 1]) if k else 0 : int(bins[k])])
         if chunk:
             hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in chunk], hr)
-        t = k * period_s + NOTIFY_LATENCY_S
         for start in range(0, max(len(chunk), 1), MAX_RR_PER_NOTIFICATION):
             out.append(
                 (
-                    t,
+                    float(sent_at[k]),
                     encode_heart_rate_measurement(
                         min(hr, 255), chunk[start : start + MAX_RR_PER_NOTIFICATION]
                     ),
@@ -223,15 +250,30 @@ _TIME_COLUMNS = {
     "t_s": ("relative_s", 1.0),
 }
 """Normalised time-column names, in order of preference, with their clock and scale to s/ns."""
-_VALUE_COLUMNS = {
+_VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
     "rr": {"rr_ms": 1.0, "rr_interval_ms": 1.0, "rr": 1.0, "rri_ms": 1.0},
     "hr": {"hr_bpm": 1.0, "hr": 1.0, "heart_rate_bpm": 1.0},
-    "ecg": {"ecg_uv": 1.0, "ecg_mv": 1000.0, "ecg": 1.0},
-    "acc_x": {"x_mg": 1.0, "acc_x_mg": 1.0, "acc_x": 1.0},
-    "acc_y": {"y_mg": 1.0, "acc_y_mg": 1.0, "acc_y": 1.0},
-    "acc_z": {"z_mg": 1.0, "acc_z_mg": 1.0, "acc_z": 1.0},
+    "ecg": {"ecg_uv": 1.0, "ecg_mv": 1e3, "ecg_v": 1e6, "ecg": None},
+    **{
+        f"acc_{axis}": {
+            f"{axis}_mg": 1.0,
+            f"acc_{axis}_mg": 1.0,
+            f"{axis}_g": 1e3,
+            f"acc_{axis}_g": 1e3,
+            f"acc_{axis}": None,
+        }
+        for axis in "xyz"
+    },
 }
-"""Normalised column names per quantity, with the factor to the recorded unit (µV, mG, ms)."""
+"""Normalised column names per quantity, with the factor to the recorded unit (µV, mG, ms);
+None for a name without a unit, which is refused: ECG is written in µV, mV or V and
+acceleration in mG or g, and a wrong guess scales the signal by 1000 (millivolts read as
+microvolts round to -1, 0 and 1)."""
+_UNIT_ADVICE = {
+    "ecg": "name its unit in the header: ecg_uV, ecg_mV or ecg_V",
+    "acc": "name their unit in the header: acc_x_mG, acc_y_mG, acc_z_mG (or _g for g)",
+}
+"""What to rename a column to when its name gives no unit, per quantity."""
 
 
 def _normalise(name: str) -> str:
@@ -276,9 +318,16 @@ def parse_polar_csv(path: Path) -> PolarTable:
     wanted: dict[str, tuple[int, float]] = {}
     for quantity, options in _VALUE_COLUMNS.items():
         for option, factor in options.items():
-            if option in names:
-                wanted[quantity] = (names.index(option), factor)
-                break
+            if option not in names:
+                continue
+            index = names.index(option)
+            if factor is None:
+                raise ImportFileError(
+                    f"{path}:1: the {header[index].strip()!r} column does not say its unit",
+                    _UNIT_ADVICE[quantity.split("_")[0]],
+                )
+            wanted[quantity] = (index, factor)
+            break
     if not wanted:
         raise ImportFileError(
             f"{path}:1: no RR, HR, ECG or accelerometer column in the header ({', '.join(header)})"
@@ -456,9 +505,12 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         streams=streams,
         details={"imported_from": path.name, "format": "polar-csv"},
     )
+    # Each packet arrives at its row's own time: the beat timeline anchors the first
+    # notification's last beat, and the PMD decoder the first frame's last sample, at arrival,
+    # so any delay added here would move every beat and sample by as much.
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t_ns, stream, payload in timed:
-        items.append(_packet(t_ns / NS_PER_S + NOTIFY_LATENCY_S, start_wall_ns, stream, payload))
+        items.append(_packet(t_ns / NS_PER_S, start_wall_ns, stream, payload))
     return _finish(info, items, start_wall_ns, duration_s, path)
 
 
