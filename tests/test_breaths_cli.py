@@ -62,6 +62,30 @@ def test_single_column_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert out["settings"]["fs_hz"] == 25.0
 
 
+def test_a_flat_signal_is_called_flat_not_saturated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An all-zero column (a belt that is off) was reported as 100 % clipped (found in review)."""
+    f = tmp_path / "off.txt"
+    f.write_text("0\n" * 1000)
+    out = json.loads(call([str(f), "--fs", "25"], capsys))
+    assert out["breaths"] == []
+    assert out["settings"]["warnings"] == [
+        "the signal is flat: every sample has the same value, so it holds no breathing "
+        "(sensor off or not worn?)"
+    ]
+
+
+def test_too_short_is_counted_in_samples(tmp_path: Path) -> None:
+    """20.0 s at 100.0001 Hz was refused as "only 20.0 s; needs at least 20 s"."""
+    f = tmp_path / "short.txt"
+    f.write_text("\n".join(f"{np.sin(i / 40):.4f}" for i in range(2000)))
+    with pytest.raises(
+        UserError, match=r"only 2000 samples .* needs at least 20 s \(2001 samples\)"
+    ):
+        make_app()(args=["breaths", str(f), "--fs", "100.0001"], standalone_mode=False)
+
+
 def test_saturated_signal_is_analysed_with_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

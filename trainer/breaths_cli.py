@@ -266,10 +266,12 @@ def _analyse_waveform(
     data = read_waveform(input, column, acc=acc)
     n = data.shape[0]
     duration = n / fs_hz
-    if duration < MIN_DURATION_S:
+    needed = math.ceil(MIN_DURATION_S * fs_hz)
+    if n < needed:
+        # Counted in samples: a duration rounded for display could read as enough.
         raise UserError(
             f"{input}: only {n} samples ({duration:.1f} s at {fs_hz:g} Hz); breath analysis "
-            f"needs at least {MIN_DURATION_S:g} s"
+            f"needs at least {MIN_DURATION_S:g} s ({needed} samples)"
         )
     settings: dict[str, Any] = {
         "fs_hz": fs_hz,
@@ -300,7 +302,15 @@ def _analyse_waveform(
     warnings = []
     clipped = clipped_fraction(data)
     settings["clipped_fraction"] = round(clipped, 4)
-    if clipped > CLIPPED_WARN_FRACTION:
+    flat = [i for i, col in enumerate(data.reshape(n, -1).T) if np.ptp(col) == 0.0]
+    if flat:
+        # A constant column is a sensor that is off or unplugged, not one driven past its range.
+        which = "" if data.ndim == 1 else f" (column {', '.join('xyz'[i] for i in flat)})"
+        warnings.append(
+            f"the signal is flat{which}: every sample has the same value, so it holds no "
+            "breathing (sensor off or not worn?)"
+        )
+    elif clipped > CLIPPED_WARN_FRACTION:
         warnings.append(
             f"{100 * clipped:.0f} % of the samples sit at exactly the signal's minimum or "
             "maximum: the sensor looks saturated (clipped), so breath times, ratios and even "
