@@ -137,6 +137,11 @@ class CoherenceResult:
 DEFAULT_SETTINGS = CoherenceSettings()
 
 
+_NO_VARIABILITY_MS2 = 1e-6
+"""Total power (ms^2) below which a window has no variability: a constant series leaves only
+float rounding (~1e-26 ms^2) after the detrend, while 1 ms beat quantisation alone gives ~0.1."""
+
+
 def coherence_score(peak_fraction: float, settings: CoherenceSettings = DEFAULT_SETTINGS) -> float:
     """Our 0-10 display score from the peak-power fraction (module docstring), one decimal."""
     lo, hi = settings.score_p_low, settings.score_p_high
@@ -210,7 +215,7 @@ def coherence_at(
     in_total = (freq >= t_lo) & (freq <= t_hi)
     peak = float(spec[in_peak & in_total].sum() * df)
     total = float(spec[in_total].sum() * df)
-    if total <= 0.0:
+    if total <= _NO_VARIABILITY_MS2:
         return _empty(end, "no variability in the window")
     rest = total - peak
     ratio = (peak / rest) ** 2 if rest > 0.0 else float("inf")

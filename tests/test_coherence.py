@@ -85,6 +85,15 @@ def test_gaps_and_short_data_give_a_note_not_a_value() -> None:
     assert coherence_at([], []).note == "no beats"
 
 
+@pytest.mark.parametrize("rr_ms", [1000.0, 857.0, 923.4375])
+def test_a_constant_rhythm_has_no_variability_not_a_score(rr_ms: float) -> None:
+    """Float rounding (1e-26 ms^2) after the detrend was scored as a rhythm (found in review)."""
+    t = np.cumsum(np.full(200, rr_ms)) / 1000.0
+    results = coherence_series(t, np.full(200, rr_ms))
+    assert results and all(r.ratio is None for r in results)
+    assert {r.note for r in results} == {"no variability in the window"}
+
+
 def test_tracker_equals_batch_whatever_the_chunking() -> None:
     seed = 6
     print(f"seed={seed}")
