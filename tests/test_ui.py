@@ -162,6 +162,12 @@ async def test_without_a_waveform_the_breathing_trace_says_what_there_is() -> No
         app.refresh_view()
         await pilot.pause()
         assert app.query_one("#breath_trace", Sparkline).display
+        # Only 2 s of it so far: the trace spans those, and the label says so, not 60 s.
+        assert str(app.query_one("#breath_label", Static).render()) == "Breathing (last 2 s)"
+        session.t_s = 80.0
+        session.state.apply([BeltEvent(5.0, 10.0, np.linspace(1.0, 2.0, 750))])
+        app.refresh_view()
+        await pilot.pause()
         assert str(app.query_one("#breath_label", Static).render()) == "Breathing (last 60 s)"
         session.finished.set()
         await pilot.press("q")

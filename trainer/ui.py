@@ -51,6 +51,19 @@ CUE_SHOWN_S = 30.0
 """A cue older than this gives way to the default line: a cue is about the breathing when it
 was given, and the coach is silent while nothing is clearly right or wrong."""
 BREATH_TRACE_LABEL = "Breathing (last 60 s)"
+TRACE_WINDOW_S = 60.0
+
+
+def trace_label(what: str, first_t_s: float | None, t_s: float) -> str:
+    """``"<what> (last 60 s)"``, or, in a session's first minute, the seconds the trace holds.
+
+    A sparkline stretches whatever it is given across its width: 12 s of breathing drawn under
+    "last 60 s" would show breaths five times slower than they are.
+    """
+    span_s = TRACE_WINDOW_S if first_t_s is None else min(TRACE_WINDOW_S, t_s - first_t_s)
+    return f"{what} (last {max(1.0, span_s):.0f} s)"
+
+
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
 
@@ -313,7 +326,7 @@ class BreathwiseApp(App[SessionResult | None]):
             with Vertical(id="traces"):
                 yield Static(BREATH_TRACE_LABEL, classes="label", id="breath_label")
                 yield Sparkline([], id="breath_trace")
-                yield Static("Heart rate (last 60 s)", classes="label")
+                yield Static("Heart rate (last 60 s)", classes="label", id="hr_label")
                 yield Sparkline([], id="hr_trace")
         yield Static(id="cue")
         yield Static(id="status")
@@ -431,23 +444,26 @@ class BreathwiseApp(App[SessionResult | None]):
                 render_pacer(pacer, width, self._target_ratio, rows=rows, can_pause=can_pause)
             )
         self.query_one("#metrics", Static).update(render_metrics(state, pacer, self._target_ratio))
-        horizon = t_s - 60.0
-        breathing = [v for t, v in state.breath_trace if t >= horizon]
+        horizon = t_s - TRACE_WINDOW_S
+        recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
+        breathing = [v for _, v in recent]
         trace = self.query_one("#breath_trace", Sparkline)
         # With no breathing waveform (a heart-rate strap alone), a flat trace would look like a
         # held breath: say what there is instead.
         trace.display = bool(breathing)
         trace.data = breathing or [0.0]
         self.query_one("#breath_label", Static).update(
-            BREATH_TRACE_LABEL
-            if breathing
+            trace_label("Breathing", recent[0][0], t_s)
+            if recent
             else NO_WAVEFORM_RR_LABEL
             if state.rate_source == "rr"
             else NO_WAVEFORM_LABEL
         )
-        self.query_one("#hr_trace", Sparkline).data = [
-            v for t, v in state.hr_trace if t >= horizon
-        ] or [0.0]
+        heart = [(t, v) for t, v in state.hr_trace if t >= horizon]
+        self.query_one("#hr_trace", Sparkline).data = [v for _, v in heart] or [0.0]
+        self.query_one("#hr_label", Static).update(
+            trace_label("Heart rate", heart[0][0] if heart else None, t_s)
+        )
         card = self.query_one("#program", Static)
         # At the end the summary takes the card's place (and says if the program is done).
         card.display = program is not None and not self._finished
