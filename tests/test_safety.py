@@ -114,10 +114,12 @@ def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None
 
 def test_declining_stops_the_program_and_is_asked_again_next_time(store: ScreenStore) -> None:
     person = Person(yes_to=("leg_symptoms", "cancer_weight_loss"), carry_on=False)
-    with pytest.raises(ScreenRequired, match="see a doctor first"):
+    with pytest.raises(ScreenRequired, match="see a doctor first") as caught:
         require_clearance(
             True, store=store, ask=person.ask, tell=person.tell, today=TODAY, program_title="X"
         )
+    # Declining is the advice followed, not a failure: the CLI says "not started", not "error".
+    assert caught.value.heading == "not started"
     record = store.load()
     assert record is not None and record.flags == ("leg_symptoms", "cancer_weight_loss")
     # Seen a doctor since: the questions come back instead of a standing refusal.
@@ -204,3 +206,17 @@ def test_a_wrong_answer_is_met_with_what_to_type() -> None:
     assert "invalid input" not in result.output
     assert result.output.rstrip().endswith("answer=True")
     assert CliRunner().invoke(app, [], input="n\n").output.rstrip().endswith("answer=False")
+
+
+def test_the_command_line_heads_a_declined_start_as_not_started(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer import cli
+    from trainer.safety import ScreenDeclined
+
+    def declined(**_: object) -> None:
+        raise ScreenDeclined("X was not started", "see a doctor")
+
+    monkeypatch.setattr(cli, "app", declined)
+    assert cli.run([]) == 1
+    assert capsys.readouterr().err == "breathwise: not started: X was not started — see a doctor\n"

@@ -73,7 +73,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="breathwise", standalone_mode=False)
     except UserError as exc:
-        print(f"breathwise: error: {exc.user_message()}", file=sys.stderr)
+        print(f"breathwise: {exc.heading}: {exc.user_message()}", file=sys.stderr)
         return exc.exit_code
     except BreathwiseDeviceError as exc:
         print(f"breathwise: error: {exc.user_message()}", file=sys.stderr)

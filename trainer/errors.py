@@ -16,6 +16,10 @@ class UserError(Exception):
         Process exit code (1 for failures of the input or the environment, 2 for bad arguments).
     """
 
+    heading = "error"
+    """The word before the message: ``breathwise: error: ...``. A subclass for an outcome that
+    is nobody's fault (a person's own choice) says what happened instead."""
+
     def __init__(self, message: str, advice: str = "", *, exit_code: int = 1) -> None:
         super().__init__(message)
         self.advice = advice

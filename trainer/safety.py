@@ -183,6 +183,13 @@ class ScreenRequired(UserError):
     """A back-focused program cannot start: the screen is unanswered or was declined."""
 
 
+class ScreenDeclined(ScreenRequired):
+    """The person answered a red flag "yes" and chose not to continue: their choice, the one
+    the advice asks for, so it is reported as what happened rather than as an error."""
+
+    heading = "not started"
+
+
 def screen_path() -> Path:
     """Where the answers are kept: ``<data dir>/safety-screen.json``."""
     return data_dir() / SCREEN_FILE
@@ -345,7 +352,7 @@ def require_clearance(
         back_focused, store=store, ask=ask, tell=tell, today=today, program_title=program_title
     )
     if outcome is Outcome.DECLINED:
-        raise ScreenRequired(
+        raise ScreenDeclined(
             f"{program_title} was not started, following the advice to see a doctor first",
             advice="once a doctor has cleared you, run `breathwise screen` again",
         )
