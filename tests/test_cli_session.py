@@ -422,12 +422,21 @@ def test_without_a_terminal_the_screen_gives_way_to_lines_and_ends(
 def test_a_dumb_terminal_gets_lines_not_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:
     from trainer import session_cli
 
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "__stderr__", Terminal())
     monkeypatch.setenv("TERM", "dumb")
     assert session_cli.no_screen_reason() == "TERM=dumb cannot draw it"
     monkeypatch.setenv("TERM", "xterm-256color")
     assert session_cli.no_screen_reason() is None
+    # `live 2>errors.log`: the screen (drawn on stderr) went to the file, the terminal blank.
+    monkeypatch.setattr(sys, "__stderr__", io.StringIO())
+    assert "standard error is not a terminal" in (session_cli.no_screen_reason() or "")
+    monkeypatch.setattr(sys, "__stderr__", Terminal())
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert "keys cannot reach the screen" in (session_cli.no_screen_reason() or "")
 

@@ -454,6 +454,10 @@ def no_screen_reason() -> str | None:
     standard input (for the keys) and standard output, and one that can draw."""
     if not sys.stdout.isatty():
         return "standard output is not a terminal"
+    if sys.__stderr__ is None or not sys.__stderr__.isatty():
+        # Textual draws on standard error (so that standard output can be piped): with it sent
+        # to a file the terminal would stay blank while the file fills with escape codes.
+        return "standard error is not a terminal, and the screen is drawn there"
     if not sys.stdin.isatty():
         return "standard input is not a terminal, so keys cannot reach the screen"
     if os.environ.get("TERM", "") in ("", "dumb"):
