@@ -453,3 +453,28 @@ def test_lines_to_a_terminal_that_hung_up_do_not_end_the_session() -> None:
 
     printer = line_printer(HungUp())
     printer([MarkEvent(1.0, "a"), MarkEvent(2.0, "b")])  # no exception: nowhere to print
+
+
+def test_folders_that_cannot_be_written_are_one_line_and_lose_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only or impossible folder gave tracebacks: before the session for --out, after it
+    (summary lost) for the history, and for `report DIR` (found by a tester)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code = run(["live", "--device", "sim", "--headless", "--out", str(blocker / "rec")])
+    _one_line_error(capsys, code, 1, "a-file/rec: cannot create the folder (Not a directory)")
+    # The history's folder cannot be made: the session still ends with its summary and says
+    # where the recording is and why it is not in the history.
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(blocker / "data"))
+    out = tmp_path / "rec"
+    args = ["--minutes", "0.05", "--no-sound", "--seed", "1"]
+    assert run(["live", "--device", "sim", "--headless", "--out", str(out), *args]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1].startswith("summary: ")
+    assert "note: not added to the history: " in captured.err and "Traceback" not in captured.err
+    assert len(list(out.glob("*.bwr"))) == 1
+    code = run(["history"])
+    _one_line_error(capsys, code, 1, "a-file/data: cannot create the folder (Not a directory)")
+    code = run(["report", str(out), "-o", str(blocker / "reports")])
+    _one_line_error(capsys, code, 1, "a-file/reports: cannot create the folder (Not a directory)")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import BadArgument, UserError
-from trainer.paths import replacing
+from trainer.paths import check_writable_dir, replacing
 from trainer.recording import SUFFIX
 
 SUMMARY_NAME = "summary.csv"
@@ -240,7 +240,7 @@ def run_batch(
         raise BadArgument(f"unknown report format {report_suffix!r}", "use png, pdf or svg")
     out = str(out_dir) if out_dir is not None else None
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        check_writable_dir(out_dir)  # before the work: one line, not a failure per recording
     futures: list[Future[tuple[BatchRow, int]]] = [
         executor.submit(analyse_one, str(path), out, report_suffix) for path in paths
     ]

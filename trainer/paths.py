@@ -45,9 +45,54 @@ def default_recordings_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only; health data lives there."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` (and parents) readable by the owner only; health data lives there.
+
+    Raises
+    ------
+    trainer.errors.UserError
+        The folder cannot be created (a read-only disk, no permission, a file in the way).
+    """
+    from trainer.errors import UserError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        raise UserError(f"{path}: is a file, not a folder") from None
+    except OSError as exc:
+        raise UserError(
+            f"{path}: cannot create the folder ({exc.strerror or exc})", _FOLDER_ADVICE
+        ) from None
     return path
+
+
+def check_writable_dir(path: Path) -> Path:
+    """Create ``path`` as :func:`ensure_private_dir` does and prove a file can be made in it.
+
+    Called before a session starts, so that a read-only or foreign folder is one line now
+    rather than a failure once the person has settled in.
+
+    Raises
+    ------
+    trainer.errors.UserError
+        The folder cannot be created or written.
+    """
+    from trainer.errors import UserError
+
+    ensure_private_dir(path)
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UserError(
+            f"{path}: cannot write there ({exc.strerror or exc})", _FOLDER_ADVICE
+        ) from None
+    return path
+
+
+_FOLDER_ADVICE = (
+    "choose another folder (--out, or 'breathwise config set recordings_dir DIR'; "
+    "BREATHWISE_DATA_DIR moves the history)"
+)
 
 
 @contextlib.contextmanager

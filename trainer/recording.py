@@ -194,7 +194,13 @@ class RecordingWriter:
         self.path = path
         self._clock = clock
         self._flush_interval_s = flush_interval_s
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        except FileExistsError:
+            raise  # never replaced; create() then takes the next free name
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise UserError(f"{path}: cannot create the recording ({reason})") from None
         self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 16)
         self._file.write(json.dumps(header.to_json(), separators=(",", ":")) + "\n")
         self._file.flush()
@@ -213,12 +219,14 @@ class RecordingWriter:
             stem = "session-" + time.strftime(
                 "%Y%m%d-%H%M%S", time.localtime(header.start_wall_ns / 1e9)
             )
-        path = directory / f"{stem}{SUFFIX}"
         counter = 1
-        while path.exists():
-            counter += 1
-            path = directory / f"{stem}-{counter}{SUFFIX}"
-        return cls(path, header)
+        while True:
+            # Two sessions started in the same second race for the name: O_EXCL decides.
+            path = directory / (f"{stem}{SUFFIX}" if counter == 1 else f"{stem}-{counter}{SUFFIX}")
+            try:
+                return cls(path, header)
+            except FileExistsError:
+                counter += 1
 
     def _write_line(self, line: str) -> None:
         if self.closed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -153,23 +154,27 @@ def _batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from trainer.batch import BatchRow, find_recordings, open_executor, run_batch
+    from trainer.paths import check_writable_dir
 
     paths = find_recordings(directory)
     out_dir = output if output is not None else directory / "reports"
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--output {out_dir} is not a directory")
     console = Console(stderr=True)
-    with (
-        open_executor(scheduler, jobs) as executor,
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        ) as bar,
-    ):
+    with contextlib.ExitStack() as stack:
+        executor = stack.enter_context(open_executor(scheduler, jobs))
+        # After the scheduler is known good, before the progress bar and the work.
+        check_writable_dir(out_dir)
+        bar = stack.enter_context(
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=False,
+            )
+        )
         task = bar.add_task("analysing", total=len(paths))
 
         def done(row: BatchRow) -> None:
