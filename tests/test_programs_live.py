@@ -161,3 +161,33 @@ def test_program_plan_in_the_header_is_plain_json(tmp_path: Path) -> None:
     plan = header["settings"]["program_plan"]
     assert plan["name"] == "back-release"
     assert plan["steps"][0]["sides"] == ["left", "right"]
+
+
+def test_a_breathe_naturally_step_asks_nothing_and_a_step_judges_its_own_breaths(
+    tmp_path: Path,
+) -> None:
+    """Found by a tester: "breathe normally" steps were coached toward a hidden 1.5 ratio
+    ("Lengthen the out-breath" at 1.3-1.45), and a breath begun in that step was scored 0
+    against the next step's pacer, whose error then cued "Slow down" at the right pace."""
+    from trainer.pipeline import BreathEvent
+
+    program = CATALOG.get("deep-breathing-4-8")
+    done = run_program(tmp_path, program, person=PersonModel(seed=7), duration_s=150.0)
+    paced_from = next(
+        e.t_s for e in done.events if isinstance(e, PacerEvent) and e.change.action == "set"
+    )
+    breaths = [e for e in done.events if isinstance(e, BreathEvent)]
+    before = [e for e in breaths if e.breath.inhale_onset_s < paced_from]
+    after = [e for e in breaths if e.breath.inhale_onset_s >= paced_from]
+    assert before and after
+    assert all(e.free and not e.scored and e.feedback.cue is None for e in before)
+    assert all(e.scored for e in after)
+    # The summary's follow score counts the paced breaths only.
+    scores = [e.feedback.follow_score for e in after if e.breath.quality != "artifact"]
+    assert done.result.summary["mean_follow_score"] == pytest.approx(
+        sum(scores) / len(scores), abs=0.01
+    )
+    lines = [line for line in done.lines if line.startswith("breath ")]
+    assert all("follow   -" in line for line in lines[: len(before)])
+    assert not any("Lengthen" in line for line in lines[: len(before)])
+    assert replay_lines(done.path) == done.lines

@@ -94,6 +94,8 @@ class _Mode(Enum):
     """Breaths in the person's own rhythm against a ratio target."""
     PACE = CUE_ON_PACE
     """The breathing rate alone, read from the heart rhythm, against a pacer."""
+    FREE = ""
+    """Breaths in the person's own rhythm with nothing asked of them: no cue at all."""
 
 
 class _Problem(Enum):
@@ -322,6 +324,17 @@ class Coach:
         if breath.quality != "artifact" and not state.paused:
             cue = self._update(sample, _cue_time(breath), score)
         return Feedback(rate_error, ratio_error, lag, score, cue)
+
+    def observe_free(self, breath: Breath) -> Feedback:
+        """A breath in an own-rhythm step that asks nothing of it ("breathe naturally").
+
+        No target, so no error, no correction and no praise; the score is the breath's
+        quality alone and callers do not count it (:attr:`BreathEvent.free`). Earlier errors
+        leave the window: they were measured against something this step does not ask.
+        """
+        self._set_mode(_Mode.FREE)
+        ratio_error = math.nan
+        return Feedback(0.0, ratio_error, 0.0, follow_score(0.0, 0.0, 0.0, breath.quality), None)
 
     def assess_own_rhythm(self, breath: Breath, target_ratio: float) -> Feedback:
         """Score ``breath`` with no pacer: only its exhale:inhale ratio matters.

@@ -117,9 +117,10 @@ class Conductor:
     ) -> PacerChange:
         mono, wall = stamp
         if pattern is None:
-            ratio = self._target_ratio
+            ratio: float | None = self._target_ratio
             if self.timeline is not None:
-                ratio = self.timeline.at(program_t_s).target_ratio or DEFAULT_OWN_RATIO
+                # None is "breathe naturally": no ratio asked, so none coached.
+                ratio = self.timeline.at(program_t_s).target_ratio
             return PacerChange(mono, wall, "own", target_ratio=ratio, label=label)
         return PacerChange(mono, wall, "set", self._eased(pattern).to_dict(), label=label)
 

@@ -231,8 +231,8 @@ def export_csv(
                     e.breath.ratio,
                     e.breath.depth,
                     e.breath.quality,
-                    # Begun while paused: measured, not scored (nothing to follow).
-                    None if e.paused else e.feedback.follow_score,
+                    # Begun while paused or in a "breathe naturally" step: not scored.
+                    None if not e.scored else e.feedback.follow_score,
                     e.hr_bpm,
                     int(e.paused),
                 )

@@ -54,7 +54,7 @@ depth 1.02  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
         f"breath {event.index:4d} at {b.end_s:7.1f} s  rate {b.rate_bpm:4.1f} bpm  "
         f"in {b.inhale_s:4.1f} s  out {b.exhale_s:4.1f} s  pause {b.pause_s:3.1f} s  "
         f"ratio {b.ratio:4.2f}  depth {b.depth:5.2f}  HR {_num(event.hr_bpm, '3.0f', '  -')} bpm  "
-        f"follow {'  -' if event.paused else format(f.follow_score, '3d')}  [{b.quality}]"
+        f"follow {format(f.follow_score, '3d') if event.scored else '  -'}  [{b.quality}]"
     )
     if event.paused:
         line += "  paused"

@@ -114,6 +114,9 @@ class BreathEvent:
     paused : bool
         The breath began while the session was paused: measured and shown, but its follow
         score does not count (there was nothing to follow).
+    free : bool
+        The breath began in an own-rhythm step with no ratio target ("breathe naturally"):
+        measured and shown, not scored and never corrected (nothing was asked of it).
     """
 
     index: int
@@ -121,6 +124,12 @@ class BreathEvent:
     feedback: Feedback
     hr_bpm: float | None
     paused: bool = False
+    free: bool = False
+
+    @property
+    def scored(self) -> bool:
+        """Whether the follow score counts (summary, report, exports, screen)."""
+        return not (self.paused or self.free)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +351,9 @@ class Pipeline:
         self.header = header
         self.coach = coach or Coach()
         self.pacer: Pacer | None = None
-        self.target_ratio = DEFAULT_OWN_RATIO
+        self.target_ratio: float | None = DEFAULT_OWN_RATIO
+        self._previous_context: tuple[Pacer | None, float | None] = (None, DEFAULT_OWN_RATIO)
+        self._context_since_s = -math.inf
         gdx = header.source.streams.get(Stream.GODIRECT.value, {})
         period_us = float(gdx.get("period_us", 50_000))
         self._belt = _BeltState(
@@ -530,13 +541,24 @@ class Pipeline:
             self._breath(breath, events, "belt")
 
     def _breath(self, breath: Breath, events: list[Event], source: str) -> None:
-        if self.pacer is not None:
-            feedback = self.coach.assess(breath, self.pacer)
-            state = self.pacer.state(breath.inhale_onset_s)
+        # A breath is judged by what was asked when it began: one begun in the step before a
+        # switch between paced and own rhythm belongs to that step (against the new pacer,
+        # which had not started, it scored 0 and its error lingered in the coach's window).
+        pacer, target = self.pacer, self.target_ratio
+        if breath.inhale_onset_s < self._context_since_s:
+            pacer, target = self._previous_context
+        free = False
+        if pacer is not None:
+            feedback = self.coach.assess(breath, pacer)
+            state = pacer.state(breath.inhale_onset_s)
             pattern = None if state.paused else state.pattern
-        else:
-            feedback = self.coach.assess_own_rhythm(breath, self.target_ratio)
+        elif target is not None:
+            feedback = self.coach.assess_own_rhythm(breath, target)
             pattern = None
+        else:
+            feedback = self.coach.observe_free(breath)
+            pattern = None
+            free = True
         sign = self.strain.update(breath, pattern)
         if sign is not None:
             strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
@@ -546,7 +568,7 @@ class Pipeline:
             feedback = replace(feedback, cue=sign.cue)
         onset_ns = round(breath.inhale_onset_s * NS_PER_S)
         paused = self.program_clock.paused_at(onset_ns)
-        event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm, paused)
+        event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm, paused, free)
         self.breaths.append(event)
         events.append(event)
         self._estimates(self._estimators[source].update((breath,)), events)
@@ -674,6 +696,7 @@ class Pipeline:
         if change.action == "set" and change.pattern is not None:
             pattern = BreathPattern.from_dict(change.pattern)
             if self.pacer is None:
+                self._switch_context(t_s)
                 self.pacer = Pacer(pattern, start_s=t_s)
             else:
                 self.pacer.set_pattern(pattern, t_s)
@@ -682,12 +705,18 @@ class Pipeline:
         elif change.action == "resume" and self.pacer is not None:
             self.pacer.resume(t_s)
         elif change.action == "own":
+            self._switch_context(t_s)
             self.pacer = None
-            if change.target_ratio is not None:
-                self.target_ratio = change.target_ratio
+            # None: breathe naturally, no ratio asked (a program's "breathe normally" step).
+            self.target_ratio = change.target_ratio
         paced = self.pacer is not None and not self.pacer.paused
         self.strain.pace_changed(t_s, self.pacer.pattern_at(t_s) if paced and self.pacer else None)
         events.append(PacerEvent(t_s, change))
+
+    def _switch_context(self, t_s: float) -> None:
+        """Keep what was asked until ``t_s``, for breaths begun before it (see _breath)."""
+        self._previous_context = (self.pacer, self.target_ratio)
+        self._context_since_s = t_s
 
     def _link_event(self, event: LinkEvent, events: list[Event]) -> None:
         t_s = self.session_time_s(event.t_mono_ns)
@@ -723,7 +752,7 @@ class Pipeline:
         if median_rate is None:
             source = None
         ratios = [e.breath.ratio for e in good]
-        scores = [e.feedback.follow_score for e in good if not e.paused]
+        scores = [e.feedback.follow_score for e in good if e.scored]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:
             # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.

@@ -582,8 +582,8 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
 
 
 def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
-    # Breaths begun while paused are not scored (there was nothing to follow).
-    good = [e for e in analysis.good_breaths if not e.paused]
+    # Breaths begun while paused or in a "breathe naturally" step are not scored.
+    good = [e for e in analysis.good_breaths if e.scored]
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
     ax.set_ylabel("score (0–100)")
     ax.set_ylim(0, 105)

@@ -209,7 +209,7 @@ class SessionState:
             if pace is not None and best.estimate_t_s - pace.t_s <= PACE_SHOWN_S:
                 return pace.feedback.follow_score, True
             return None
-        if self.last_breath is not None and not self.last_breath.paused:
+        if self.last_breath is not None and self.last_breath.scored:
             return self.last_breath.feedback.follow_score, False
         return None
 
