@@ -30,6 +30,7 @@ def test_assessment_finds_the_true_rate_stores_it_and_training_uses_it(
     print(f"seed {seed}: chose {chosen} breaths/min, ranking {resonance['ranking_bpm']}")
     assert abs(chosen - TRUE_RATE_BPM) <= 0.5
     assert sorted(resonance["ranking_bpm"]) == [4.5, 5.0, 5.5, 6.0, 6.5]
+    assert resonance["unscored"] == []
     ranking_line = next(line for line in done.lines if line.startswith("resonance: chosen"))
     assert f"chosen {chosen:.1f} breaths/min" in ranking_line
     assert replay_lines(done.path) == done.lines
@@ -73,3 +74,21 @@ def test_an_assessment_cut_short_says_so_and_stores_nothing(tmp_path: Path) -> N
     assert line.endswith(f"only {resonance['rates_tried']} of 5 rates tried, so it is not stored")
     assert store_resonance(done.result.summary) is None
     assert load_settings().resonance_rate_bpm is None
+
+
+def test_a_rate_set_aside_is_named_with_its_reason() -> None:
+    """6.5/min was practised for 2 min, then missing from the ranking without a word."""
+    from trainer.headless import format_resonance
+
+    line = format_resonance(
+        {
+            "chosen_rate_bpm": 5.5,
+            "ranking_bpm": [5.5, 5.0],
+            "scores": [[5.0, 0.91], [5.5, 0.96], [6.5, None]],
+            "unscored": [[6.5, "breathing at 7.40/min, 45 % of breaths on pace"]],
+        }
+    )
+    assert line == (
+        "resonance: chosen 5.5 breaths/min; ranking (score) 5.5 (0.96), 5.0 (0.91); "
+        "6.5 not scored (breathing at 7.40/min, 45 % of breaths on pace)"
+    )

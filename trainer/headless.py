@@ -214,6 +214,8 @@ def format_resonance(resonance: dict[str, Any]) -> str:
         for rate in resonance.get("ranking_bpm", [])
     )
     line = f"resonance: chosen {float(chosen):.1f} breaths/min; ranking (score) {ranking}"
+    for rate, reason in resonance.get("unscored", []):
+        line += f"; {float(rate):.1f} not scored ({reason})"
     missing = incomplete_assessment(resonance)
     return f"{line}; {missing}, so it is not stored" if missing else line
 

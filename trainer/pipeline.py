@@ -834,6 +834,12 @@ class Pipeline:
             "chosen_rate_bpm": _round(result.chosen_rate_bpm),
             "ranking_bpm": [_round(rate) for rate in result.ranking_bpm],
             "scores": [[_round(step.rate_bpm), _round(step.score, 3)] for step in result.steps],
+            # A rate tried but set aside is named with the reason, not silently left out.
+            "unscored": [
+                [_round(step.rate_bpm), "; ".join(step.flags) or "no heart-rate swing measured"]
+                for step in result.steps
+                if step.score is None
+            ],
             **planned,
         }
 
