@@ -494,7 +494,7 @@ class BreathwiseApp(App[SessionResult | None]):
         if state.status:
             parts.append(state.status)
         if state.marks:
-            parts.append(f"{state.marks} mark(s)")
+            parts.append(f"{state.marks} mark" + ("" if state.marks == 1 else "s"))
         if self._note:
             parts.append(self._note)
         self.query_one("#status", Static).update("  ·  ".join(parts))
