@@ -134,6 +134,13 @@ def test_the_wrong_kind_of_output_is_one_clear_line(
         export(path, "edf", a_file / "s.edf")
     assert a_file.read_text() == "x"
     assert not (tmp_path / "s.edf").exists()
+    # "-o newdir/" once wrote an EDF file named newdir, and "-o s.csv" EDF into a .csv file.
+    with pytest.raises(BadArgument, match=r"newdir: an EDF file's name ends in \.edf") as info:
+        export(path, "edf", tmp_path / "newdir")
+    assert info.value.advice == f"for example -o {tmp_path / 'newdir' / 'three.edf'}"
+    with pytest.raises(BadArgument, match=r"s\.csv names a CSV file, but the format is edf"):
+        export(path, "edf", tmp_path / "s.csv")
+    assert not (tmp_path / "newdir").exists() and not (tmp_path / "s.csv").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "outdir"]
 
 

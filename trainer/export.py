@@ -681,6 +681,20 @@ def export_recording(
             raise UserError(
                 f"{target}: is a folder; EDF export writes one file", "give a file name with -o"
             )
+        suffix = target.suffix.lower()
+        if suffix == ".csv":
+            raise BadArgument(
+                f"-o {target} names a CSV file, but the format is edf",
+                "use -f csv, or an .edf name",
+            )
+        if suffix != ".edf":
+            # "-o newdir/" reaches us as "newdir": writing a file of that name is never meant.
+            raise BadArgument(
+                f"-o {target}: an EDF file's name ends in .edf",
+                f"for example -o {target / path.with_suffix('.edf').name}"
+                if not suffix
+                else f"for example -o {target.with_suffix('.edf')}",
+            )
         if target.exists() and not force:
             raise UserError(f"{target}: already exists", _OVERWRITE_ADVICE)
     recording = read_recording(path)
