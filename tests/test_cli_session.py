@@ -152,7 +152,8 @@ def _one_line_error(
         (["--rate", "0"], "--rate 0"),
         (["--rate", "nan"], "--rate nan"),
         (["--device", " "], "--device is empty"),
-        (["--device", "sim", "--device", "H10"], "cannot be combined"),
+        (["--device", "sim", "--device", "H10"], "a simulator runs alone"),
+        (["--device", "sim", "--device", "sim-hr"], "use one: sim (belt and strap) or sim-hr"),
         (["--minutes", "soon"], "'--minutes'"),
         (["--seed", "-1"], "--seed -1 must not be negative"),
     ],
@@ -205,6 +206,9 @@ def test_replay_of_a_truncated_file_replays_what_it_holds(
 def test_replay_bad_speed_and_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from trainer.session_cli import _speed
+
+    assert _speed("inf") is None and _speed("max") is None  # "inf" once "must be above 0"
     _one_line_error(
         capsys, run(["replay", str(tmp_path / "x.bwr"), "--speed", "fast"]), 2, "--speed 'fast'"
     )

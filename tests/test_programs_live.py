@@ -191,3 +191,18 @@ def test_a_breathe_naturally_step_asks_nothing_and_a_step_judges_its_own_breaths
     assert all("follow   -" in line for line in lines[: len(before)])
     assert not any("Lengthen" in line for line in lines[: len(before)])
     assert replay_lines(done.path) == done.lines
+
+
+def test_a_bad_program_in_the_settings_names_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """'no program named' did not say the name came from settings.toml (found by a tester)."""
+    from trainer.config import settings_path
+
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('program = "bogus"\n')
+    assert run(["live", "--headless", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"breathwise: error: {path}: program = 'bogus': no program named")
+    assert "'breathwise config set program default'" in err

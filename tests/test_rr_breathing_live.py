@@ -448,7 +448,9 @@ def test_sim_hr_cannot_be_mixed_with_real_sensors(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code = run(["live", "--headless", "--out", str(tmp_path), "-d", "sim-hr", "-d", "H10"])
-    assert code == 2 and "cannot be combined" in capsys.readouterr().err
+    assert code == 2 and "--device sim-hr --device H10: a simulator runs alone" in (
+        capsys.readouterr().err
+    )
     assert not list(tmp_path.glob("*.bwr"))
 
 

@@ -60,7 +60,10 @@ async def open_source(
         raise BadArgument("--device is empty", "use --device sim, or an address or name")
     if any(is_simulator(s) for s in cleaned):
         if len(cleaned) > 1:
-            raise BadArgument("--device sim cannot be combined with real sensors")
+            raise BadArgument(
+                f"--device {' --device '.join(cleaned)}: a simulator runs alone",
+                "use one: sim (belt and strap) or sim-hr (a heart-rate strap alone)",
+            )
         from devices.sim import PersonModel, SimulatedSource
 
         person = PersonModel(seed=seed) if seed is not None else PersonModel()

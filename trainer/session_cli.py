@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trainer.config import load_settings
+from trainer.config import load_settings, settings_path
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
 from trainer.pacer import BreathPattern
@@ -296,7 +296,8 @@ def live(
     if minutes is not None:
         _minutes(minutes)
     _seed(seed)
-    if program_name is None and rate is None and ratio is None:
+    from_settings = program_name is None and rate is None and ratio is None
+    if from_settings:
         program_name = config.program
     prepared: PreparedProgram | None = None
     if program_name is not None:
@@ -305,7 +306,16 @@ def live(
                 "--program cannot be combined with --rate or --ratio",
                 "the program sets the pace; use one or the other",
             )
-        prepared = prepare_program(program_name, config, minutes=minutes)
+        try:
+            prepared = prepare_program(program_name, config, minutes=minutes)
+        except BadArgument as exc:
+            if not from_settings:
+                raise
+            # Nobody typed this name: say where it comes from and how to change it.
+            raise BadArgument(
+                f"{settings_path()}: program = {program_name!r}: {exc}",
+                f"{exc.advice}; or 'breathwise config set program default'",
+            ) from None
         pattern = None
         duration_s = prepared.duration_s
     else:
@@ -488,7 +498,7 @@ def _finish(result: SessionResult, settled: _Settled) -> None:
 
 
 def _speed(text: str) -> float | None:
-    if text.strip().lower() == "max":
+    if text.strip().lower() in ("max", "inf", "infinity"):
         return None
     try:
         value = float(text.rstrip("xX"))
