@@ -13,10 +13,10 @@ from program_runs import compressed, replay_lines, run_program
 from devices.sim import PersonModel
 from trainer.cli import run
 from trainer.config import Settings
+from trainer.errors import BadArgument
 from trainer.pipeline import PacerEvent, ProgramEvent
 from trainer.program_session import prepare_program
 from trainer.programs import EventKind, load_catalog
-from trainer.programs.model import ProgramError
 from trainer.recording import PacerChange, read_recording
 from trainer.session_sound import SessionSound
 from trainer.sound import AudioOut
@@ -80,8 +80,12 @@ def test_flexible_program_takes_the_asked_minutes_and_fixed_one_stops_early() ->
     assert fitted.plan.program.total_duration_s == 600.0
     cut = prepare_program("spine-body-scan", Settings(), minutes=2)
     assert cut.duration_s == 120.0 and "stop after 2 min" in cut.note
-    with pytest.raises(ProgramError, match="can run from"):
+    # An argument error, not the program file's: once "trainer/programs/...toml: can run from".
+    with pytest.raises(BadArgument) as info:
         prepare_program("relaxation-response", Settings(), minutes=1)
+    assert info.value.user_message() == (
+        "--minutes 1: Relaxation response runs 4-183 min — leave --minutes out for its usual 15 min"
+    )
 
 
 def test_resonance_training_without_a_stored_rate_says_to_assess_first(

@@ -76,7 +76,15 @@ def prepare_program(
     note = ""
     if minutes is not None:
         wanted_s = minutes * 60.0
-        if any(step.flexible for step in program.steps):
+        span = program.flexible_range_s()
+        if span is not None:
+            low_s, high_s = span
+            if not low_s <= wanted_s <= high_s:
+                raise BadArgument(
+                    f"--minutes {minutes:g}: {program.title} runs "
+                    f"{math.ceil(low_s / 60.0):.0f}-{high_s / 60.0:.0f} min",
+                    advice=f"leave --minutes out for its usual {duration_s / 60.0:.0f} min",
+                )
             program = program.with_total_duration(wanted_s)
             duration_s = program.total_duration_s
         elif wanted_s < duration_s:

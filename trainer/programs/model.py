@@ -382,6 +382,16 @@ class Program:
         """Whether some step paces at the person's stored resonance rate."""
         return any(step.breathing.personal for step in self.steps)
 
+    def flexible_range_s(self) -> tuple[float, float] | None:
+        """Shortest and longest total length (s) :meth:`with_total_duration` accepts, or
+        ``None`` for a program of fixed length: its first flexible step runs 1 min to
+        :data:`MAX_STEP_S` per side, the other steps as written."""
+        step = next((s for s in self.steps if s.flexible), None)
+        if step is None:
+            return None
+        others = self.total_duration_s - step.total_s
+        return others + 60.0 * step.side_count, others + MAX_STEP_S * step.side_count
+
     def with_total_duration(self, total_s: float) -> Program:
         """The program stretched or shortened to ``total_s`` seconds via its flexible step.
 
@@ -402,10 +412,10 @@ class Program:
         others = self.total_duration_s - step.total_s
         per_side = (total_s - others) / step.side_count
         if not (math.isfinite(per_side) and per_side >= 60.0 and per_side <= MAX_STEP_S):
+            low_s, high_s = self.flexible_range_s() or (0.0, 0.0)
             raise ProgramError(
-                f"the program {self.name!r} can run from {(others + 60.0) / 60.0:.0f} min to "
-                f"{(others + MAX_STEP_S) / 60.0:.0f} min, not {total_s / 60.0:.1f} min",
-                source=self.source,
+                f"the program {self.name!r} can run from {math.ceil(low_s / 60.0):.0f} min to "
+                f"{high_s / 60.0:.0f} min, not {total_s / 60.0:.1f} min"
             )
         if step.duration_s is not None:
             new_step = replace(step, duration_s=per_side, cues=())
