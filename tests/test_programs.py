@@ -267,6 +267,12 @@ MALFORMED = [
     (_with("{ inhale_s = 4, exhale_s = 6 }", '{ rate_bpm = "fast" }'), 9, "rate_bpm", "personal"),
     (_with("duration_s = 60", "duration_s = 60\nrepetitions = 2"), 9, "repetitions", "not both"),
     (_with('text = "Soften."', "text = "), 13, "", "not valid TOML"),
+    (
+        _with('text = "Soften."', 'text = "Soften."\nevery_repetition = true'),
+        14,
+        "cue[1].every_repetition",
+        "needs a counted step",
+    ),
 ]
 
 
@@ -379,3 +385,24 @@ def test_programs_command_lists_names_lengths_and_warnings(
     spine = next(line for line in lines if line.startswith("spine-body-scan"))
     assert "13 min" in spine and "safety questions first" in spine
     assert "broken.toml:" in result.stderr
+
+
+def test_a_release_cue_comes_in_every_repetition_of_the_figure_four() -> None:
+    """It came once, in the first of 16 holds (found by a tester)."""
+    from trainer.programs import EventKind
+    from trainer.programs.runner import ProgramTimeline
+
+    program = load_catalog().get("back-release")
+    timeline = ProgramTimeline(program)
+    index = next(i for i, s in enumerate(program.steps) if s.title == "Figure-four pull")
+    step = program.steps[index]
+    assert step.repetition_s is not None and step.repetitions is not None
+    starts = [
+        e.t_s
+        for e in timeline.all_events
+        if e.step_index == index and e.kind is EventKind.REPETITION
+    ]
+    events = [e for e in timeline.all_events if e.step_index == index]
+    cues = [e.t_s for e in events if e.kind is EventKind.CUE]
+    assert len(starts) == 16 == len(cues)
+    assert [c - s for c, s in zip(cues, starts, strict=True)] == [30.0] * 16

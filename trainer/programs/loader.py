@@ -22,6 +22,7 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     [[step.cue]]
     at_s = 30
     text = "..."
+    every_repetition = true            # optional, counted steps: at_s into each repetition
 
 ``tomllib`` gives line numbers for syntax errors only, so the lines of semantic errors come from
 :class:`trainer.programs.toml_lines.KeyLines`.
@@ -90,7 +91,7 @@ _STEP_KEYS = (
 )
 _PATTERN_KEYS = ("inhale_s", "exhale_s", "hold_in_s", "hold_out_s", "rate_bpm", "ratio")
 _BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s")
-_CUE_KEYS = ("at_s", "text")
+_CUE_KEYS = ("at_s", "text", "every_repetition")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -324,10 +325,13 @@ def _sides(check: _Checker, value: object, path: KeyPath) -> tuple[str, ...]:
     return sides
 
 
-def _cues(check: _Checker, value: object, path: KeyPath, step_s: float) -> tuple[Cue, ...]:
+def _cues(
+    check: _Checker, value: object, path: KeyPath, step_s: float, repetition_s: float | None
+) -> tuple[Cue, ...]:
     if not isinstance(value, list):
         check.fail(path, f"must be an array of tables ([[step.cue]]), got {_kind(value)}")
     cues: list[Cue] = []
+    written_at = 0.0
     for i, item in enumerate(value):
         cue_path = (*path, i)
         table = check.table(item, cue_path)
@@ -337,10 +341,21 @@ def _cues(check: _Checker, value: object, path: KeyPath, step_s: float) -> tuple
         at_s = check.number(table, "at_s", cue_path, low=0.0, high=MAX_STEP_S, unit=" s")
         if at_s >= step_s:
             check.fail((*cue_path, "at_s"), f"falls after the step's end ({step_s:g} s)")
-        if cues and at_s < cues[-1].at_s:
+        if at_s < written_at:
             check.fail((*cue_path, "at_s"), "cues must be in time order")
-        cues.append(Cue(at_s=at_s, text=check.text(table, "text", cue_path, required=True)))
-    return tuple(cues)
+        written_at = at_s
+        text = check.text(table, "text", cue_path, required=True)
+        if not check.flag(table, "every_repetition", cue_path):
+            cues.append(Cue(at_s=at_s, text=text))
+            continue
+        # A hold-and-release stretch needs its "release" in every repetition, not the first.
+        if repetition_s is None:
+            check.fail((*cue_path, "every_repetition"), "needs a counted step (repetitions)")
+        if at_s >= repetition_s:
+            check.fail((*cue_path, "at_s"), f"falls after a repetition's end ({repetition_s:g} s)")
+        slots = round(step_s / repetition_s)
+        cues.extend(Cue(at_s=at_s + k * repetition_s, text=text) for k in range(slots))
+    return tuple(sorted(cues, key=lambda cue: cue.at_s))
 
 
 def _step(
@@ -408,7 +423,9 @@ def _step(
         duration if duration is not None else float(repetitions or 0) * (repetition_s or 0.0)
     )
     total_s = per_side_s * max(1, len(sides))
-    cues = _cues(check, table["cue"], (*path, "cue"), total_s) if "cue" in table else ()
+    cues: tuple[Cue, ...] = ()
+    if "cue" in table:
+        cues = _cues(check, table["cue"], (*path, "cue"), total_s, repetition_s)
     try:
         return Step(
             title=title,
