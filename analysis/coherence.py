@@ -208,7 +208,9 @@ def coherence_at(
 
     lo, hi = settings.peak_band_hz
     band = (freq >= lo) & (freq <= hi)
-    peak_hz = float(freq[band][int(np.argmax(spec[band]))])
+    in_band = np.flatnonzero(band)
+    top = int(in_band[int(np.argmax(spec[band]))])
+    peak_hz = float(freq[top])
     half = settings.peak_window_hz / 2.0
     in_peak = (freq >= peak_hz - half) & (freq <= peak_hz + half)
     t_lo, t_hi = settings.total_band_hz
@@ -217,9 +219,14 @@ def coherence_at(
     total = float(spec[in_total].sum() * df)
     if total <= _NO_VARIABILITY_MS2:
         return _empty(end, "no variability in the window")
+    fraction = peak / total
+    if top == in_band[0] and top > 0 and spec[top - 1] >= spec[top]:
+        # The band's largest value is its lowest bin, on a slope rising out of the band: slow
+        # drift, not a rhythm (breathing at 30/min with no RSA scored 10/10 this way).
+        note = "no rhythm in the band, only slow drift below it"
+        return CoherenceResult(end, 0.0, 0.0, peak_hz, peak, total, fraction, note)
     rest = total - peak
     ratio = (peak / rest) ** 2 if rest > 0.0 else float("inf")
-    fraction = peak / total
     return CoherenceResult(
         end, ratio, coherence_score(fraction, settings), peak_hz, peak, total, fraction
     )

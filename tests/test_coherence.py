@@ -122,3 +122,18 @@ def test_tracker_rejects_bad_beats() -> None:
         tracker.push(0.5, 900.0)
     with pytest.raises(ValueError):
         tracker.push(2.0, -1.0)
+
+
+def test_slow_drift_below_the_band_is_not_a_rhythm() -> None:
+    """Breathing at 30/min with no RSA: the band's largest value was drift at its lowest bin,
+    scored 10/10 "one steady rhythm" (found by a tester)."""
+    rng = np.random.default_rng(4)
+    t, x, now = [], [], 0.0
+    for _ in range(120):
+        v = 900.0 + 40.0 * np.sin(2 * np.pi * 0.012 * now) + rng.normal(0.0, 1.0)  # slow wander
+        now += v / 1000.0
+        t.append(now)
+        x.append(v)
+    r = coherence_at(np.array(t), np.array(x))
+    assert r.score == 0.0 and r.ratio == 0.0
+    assert r.note == "no rhythm in the band, only slow drift below it"
