@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import date2num
+from matplotlib.figure import Figure
 from simulated_sessions import write_simulated
 
+from trainer import progress as progress_module
 from trainer.errors import BadArgument
 from trainer.history import SessionRow, list_sessions
 from trainer.history_cli import history, progress
@@ -54,9 +59,9 @@ def test_minutes_per_day_and_streaks() -> None:
     assert compute_progress(rows, today=DAY0 + timedelta(days=22)).current_streak_days == 0
 
 
-def test_a_first_short_session_reads_as_one_session_not_zero_minutes() -> None:
-    lines = summary_lines(compute_progress([_row(DAY0, 0.2)], today=DAY0))
-    assert lines[0].startswith("1 session, 0.2 min practised from ")
+def test_a_first_short_session_reads_in_tenths_of_a_minute() -> None:
+    lines = summary_lines(compute_progress([_row(DAY0, 1.5)], today=DAY0))
+    assert lines[0].startswith("1 session, 1.5 min practised from ")
     assert lines[1] == "streak: 1 day now, longest 1 day"
 
 
@@ -115,3 +120,181 @@ def test_twenty_simulated_sessions_over_three_weeks(
     assert "20 sessions, 30 min practised" in text and "Breath rate" in text
     with pytest.raises(BadArgument, match="--since"):
         progress(since="last week", output=out)
+
+
+def _drawn(rows: list[SessionRow], today: date) -> Figure:
+    fig = progress_figure(compute_progress(rows, today=today))
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+    return fig
+
+
+def _date_labels(fig: Figure) -> list[tuple[float, str, object]]:
+    """(location, text, window extent) of every visible date label of the bottom panel."""
+    ax = [a for a in fig.axes if a.axison][-1]
+    out = []
+    for tick in [*ax.xaxis.get_major_ticks(), *ax.xaxis.get_minor_ticks()]:
+        label = tick.label1
+        if label.get_visible() and label.get_text():
+            out.append((float(tick.get_loc()), label.get_text(), label.get_window_extent()))
+    return sorted(out, key=lambda item: item[0])
+
+
+def _num(day: date, hour: float = 0.0) -> float:
+    return float(date2num(datetime(day.year, day.month, day.day))) + hour / 24  # type: ignore[no-untyped-call]
+
+
+def _panel_texts(fig: Figure) -> dict[str, str]:
+    """Panel title -> the note written across it (empty when it drew data)."""
+    return {
+        ax.get_title(loc="left"): " ".join(t.get_text() for t in ax.texts)
+        for ax in fig.axes
+        if ax.axison
+    }
+
+
+def test_sessions_all_on_one_day_show_one_date_label_centred_on_that_day() -> None:
+    """A new user's first chart read as the day before: ticks at 13:26 and 10:33 the next day
+    labelled "04 Dec" and "05 Dec", the data between (tester)."""
+    fig = _drawn([_row(DAY0, 10.0, 7), _row(DAY0, 5.0, 18)], today=DAY0)
+    labels = _date_labels(fig)
+    assert [(loc, text) for loc, text, _ in labels] == [(_num(DAY0, 12), "02 Mar")]
+    ax = fig.axes[-1]
+    assert ax.get_xlim() == (_num(DAY0), _num(DAY0 + timedelta(days=1)))
+    # The tick marks are the day's boundaries, and its bar stands over its middle.
+    assert list(ax.xaxis.get_majorticklocs()) == [_num(DAY0), _num(DAY0 + timedelta(days=1))]
+    (bar,) = fig.axes[0].patches
+    assert bar.get_x() + bar.get_width() / 2 == pytest.approx(_num(DAY0, 12))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("first", "days", "step"),
+    [
+        (DAY0, 13, 1),  # two weeks
+        (DAY0, 26, 1),
+        (date(2026, 8, 3), 120, 1),  # four months: "10 Aug17 Aug Aug Aug" ran together
+        (date(2025, 11, 20), 60, 1),  # across New Year
+        (date(2024, 1, 10), 700, 3),
+    ],
+)
+def test_date_labels_never_overlap_and_ticks_sit_on_day_boundaries(
+    first: date, days: int, step: int
+) -> None:
+    rows = [_row(first + timedelta(days=d), 10.0) for d in range(0, days, step)]
+    fig = _drawn(rows, today=first + timedelta(days=days - 1))
+    labels = _date_labels(fig)
+    assert len(labels) >= 2
+    for (_, a, box_a), (_, b, box_b) in pairwise(labels):
+        assert box_a.x1 + 2 < box_b.x0, f"{a!r} runs into {b!r}"  # type: ignore[attr-defined]
+    ax = fig.axes[-1]
+    lo, hi = ax.get_xlim()
+    assert (lo, hi) == (_num(first), _num(first + timedelta(days=days)))
+    for loc in ax.xaxis.get_majorticklocs():
+        assert lo <= loc <= hi and loc == int(loc)  # at midnight, within the days shown
+
+
+def test_one_old_session_and_recent_ones_keep_readable_labels_and_visible_bars() -> None:
+    """One 2020 session with recent ones: labels were a black smear (every Monday of six years)
+    and the minutes bars, 0.8 day wide, vanished (tester)."""
+    today = date(2026, 12, 5)
+    rows = [_row(date(2020, 3, 4), 10.0)] + [
+        _row(today - timedelta(days=d), 10.0) for d in range(10)
+    ]
+    fig = _drawn(rows, today=today)
+    labels = _date_labels(fig)
+    assert 3 <= len(labels) <= 20
+    for (_, a, box_a), (_, b, box_b) in pairwise(labels):
+        assert box_a.x1 + 2 < box_b.x0, f"{a!r} runs into {b!r}"  # type: ignore[attr-defined]
+    bars = fig.axes[0].patches
+    widths_px = [bar.get_window_extent().width for bar in bars if bar.get_height() > 0]  # type: ignore[attr-defined]
+    assert min(widths_px) >= 3.0  # binned by month: each bar is visible (100 dpi here)
+    assert sum(bar.get_height() for bar in bars) == pytest.approx(110.0)  # type: ignore[attr-defined]
+    assert fig.axes[0].get_ylabel() == "min / month"
+
+
+def test_a_missing_panel_names_the_sensor_it_needs_or_too_little_data() -> None:
+    """An imported RR list was told its ratio needs a heart-rate strap (it needs a belt or the
+    chest accelerometer); a session with a strap was told every panel needs one (tester)."""
+    imported = _row(
+        DAY0,
+        6.6,
+        median_rate_bpm=14.0,
+        hr_start_bpm=61.0,
+        rmssd_ms=98.0,
+        rsa_bpm=2.6,
+        coherence_score=0.1,
+    )
+    imported = replace(imported, beats=400, breath_source="rr", source="import")
+    notes = _panel_texts(_drawn([imported], today=DAY0))
+    ratio = next(text for title, text in notes.items() if title.startswith("Exhale:inhale"))
+    assert "belt" in ratio and "chest" in ratio and "heart-rate strap" not in ratio
+    # A belt and a strap, but too short for coherence: the data is missing, not a sensor.
+    both = replace(
+        _row(DAY0, 1.0, median_rate_bpm=6.0, mean_ratio=1.8, hr_start_bpm=65.0, rmssd_ms=37.0),
+        beats=63,
+        breaths=5,
+        breath_source="belt",
+    )
+    notes = _panel_texts(_drawn([both], today=DAY0))
+    coherence = next(text for title, text in notes.items() if title.startswith("Coherence"))
+    assert coherence.startswith("not enough data yet")
+    # No sensor data at all in what was recorded: nothing to blame a sensor for.
+    bare = _drawn([_row(DAY0, 1.0)], today=DAY0)
+    texts = [text for title, text in _panel_texts(bare).items() if not title.startswith("Min")]
+    assert len(texts) == len(TRENDS)
+    assert all(text.startswith("not enough data yet") for text in texts)
+    # A belt alone: the heart panels do need the strap.
+    belt = replace(_row(DAY0, 5.0, median_rate_bpm=6.0, mean_ratio=1.9), breaths=30)
+    notes = _panel_texts(_drawn([belt], today=DAY0))
+    rmssd = next(text for title, text in notes.items() if title.startswith("RMSSD"))
+    assert rmssd == "not measured (needs a heart-rate strap)"
+
+
+def test_sessions_shorter_than_the_minimum_do_not_count() -> None:
+    """An aborted 2 s start read "1 session, 0.0 min practised ... streak: 1 day now" (tester)."""
+    minimum = progress_module.MIN_PRACTISED_MIN
+    assert 0.5 <= minimum <= 3.0
+    aborted = _row(DAY0 + timedelta(days=1), 2 / 60)
+    only = compute_progress([aborted], today=DAY0 + timedelta(days=1))
+    assert only.sessions == () and only.left_out == 1 and only.current_streak_days == 0
+    assert summary_lines(only) == [
+        f"No sessions in this period yet (1 session under {minimum:g} min left out)."
+    ]
+    real = _row(DAY0, 10.0, rmssd_ms=40.0)
+    short = replace(aborted, rmssd_ms=5.0)
+    result = compute_progress([real, short], today=DAY0 + timedelta(days=2))
+    assert len(result.sessions) == 1 and result.total_minutes == pytest.approx(10.0)
+    assert result.current_streak_days == 0  # the aborted start did not carry the streak on
+    assert result.baseline["rmssd_ms"] == 40.0 and result.latest["rmssd_ms"] == 40.0
+    assert summary_lines(result)[0].endswith("(1 session under 1 min left out)")
+    # Pauses are not practice: 3 min with 2.5 paused is short too.
+    paused = replace(_row(DAY0, 3.0), practised_s=30.0)
+    assert compute_progress([paused], today=DAY0).left_out == 1
+
+
+def test_titles_count_in_words_and_describe_the_window_shown() -> None:
+    """ "streak 1 days", "1 sessions", a legend entry for a 7-day mean never drawn, and "latest
+    7 days" for a history that ended in 2020 (tester)."""
+    fig = _drawn([_row(DAY0, 10.0, rmssd_ms=40.0)], today=DAY0)
+    title = fig.axes[0].get_title(loc="left")
+    assert "in 1 session;" in title and "streak 1 day (longest 1 day)" in title
+    assert _legend_texts(fig) == ["session", "your baseline"]  # one day: no line to show
+    two_days = [
+        _row(DAY0, 10.0, rmssd_ms=40.0),
+        _row(DAY0 + timedelta(days=1), 10.0, rmssd_ms=44.0),
+    ]
+    fig = _drawn(two_days, today=DAY0 + timedelta(days=1))
+    assert f"{7}-day mean" in _legend_texts(fig)
+
+    old = [_row(date(2020, 3, 4), 10.0, rmssd_ms=40.0), _row(date(2020, 3, 6), 12.0, rmssd_ms=44.0)]
+    result = compute_progress(old, today=date(2026, 12, 5))
+    assert "RMSSD: 42.00 ms (7 days to 06 Mar 2020), baseline 42.00 (+0.00)" in summary_lines(
+        result
+    )
+    titles = [ax.get_title(loc="left") for ax in progress_figure(result).axes]
+    assert "RMSSD — 7 days to 06 Mar 2020 42.00 vs baseline 42.00" in titles
+    assert not any("latest" in t for t in titles)
+
+
+def _legend_texts(fig: Figure) -> list[str]:
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    return [t.get_text() for legend in legends if legend is not None for t in legend.get_texts()]

@@ -9,6 +9,8 @@ the period shown), because population norms of HRV span a factor of five between
 practice can move.
 
 Days are local calendar days of the session start (a session at 23:50 counts for that day).
+A session counts only from :data:`MIN_PRACTISED_MIN` minutes practised: a start abandoned after
+a few seconds is not practice (it is left out, and the summary says how many were).
 """
 
 from __future__ import annotations
@@ -17,21 +19,31 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from trainer.history import SessionRow
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 BASELINE_SESSIONS = 3
 """Sessions (the first ones in the history) whose median is the personal baseline."""
 ROLLING_DAYS = 7
 """Window of the rolling mean drawn through each trend (days)."""
+MIN_PRACTISED_MIN = 1.0
+"""Shortest practice that counts as a session (minutes, pauses left out).
+
+A start abandoned after a few seconds (wrong sensor, checking the sound) is not practice:
+counted, it kept a streak alive with nothing done and showed as "1 session, 0.0 min". One
+minute is about six breaths at the usual 6/min pace, the least from which a breath rate or heart
+rate means anything; any real attempt at the exercise lasts longer.
+"""
 
 TRENDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("median_rate_bpm", "Breath rate", "breaths/min", "target_rate_bpm"),
@@ -42,6 +54,24 @@ TRENDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("coherence_score", "Coherence (score 0-10)", "score", None),
 )
 """History column, panel title, unit, and the column holding the target (if any)."""
+
+Needs = Literal["breaths", "breathing", "heart"]
+NEEDS: dict[str, Needs] = {
+    "median_rate_bpm": "breathing",
+    "mean_ratio": "breaths",
+    "hr_start_bpm": "heart",
+    "rmssd_ms": "heart",
+    "rsa_bpm": "heart",
+    "coherence_score": "heart",
+}
+"""What each trend is measured from: ``"breaths"`` breath by breath (a belt or a chest sensor's
+accelerometer; the heart rhythm gives the rate but no inhale/exhale split), ``"breathing"``
+any breathing source (those, or the heart rhythm of a strap), ``"heart"`` a heart-rate strap."""
+NEEDS_TEXT: dict[Needs, str] = {
+    "breaths": "needs a breathing belt or a chest sensor's accelerometer",
+    "breathing": "needs a breathing belt, a chest sensor or a heart-rate strap",
+    "heart": "needs a heart-rate strap",
+}
 
 
 def local_date(wall_ns: int) -> date:
@@ -57,7 +87,8 @@ class Progress:
     Attributes
     ----------
     sessions : tuple of SessionRow
-        Sessions in the period, in start order.
+        Sessions in the period that count (at least :data:`MIN_PRACTISED_MIN` practised), in
+        start order.
     days : tuple of date
         Every calendar day from the period's first day to ``today`` (or the last session).
     minutes_per_day : tuple of float
@@ -66,10 +97,12 @@ class Progress:
         Consecutive days with practice: ending today (or yesterday, since today is not over),
         and the longest run in the period.
     baseline : dict
-        Per trend column, the median of the first :data:`BASELINE_SESSIONS` sessions of the
-        whole history that have the value (None if none has).
+        Per trend column, the median of the first :data:`BASELINE_SESSIONS` counted sessions of
+        the whole history that have the value (None if none has).
     latest : dict
         Per trend column, the mean over the :data:`ROLLING_DAYS` days up to the latest session.
+    left_out : int
+        Sessions in the period shorter than :data:`MIN_PRACTISED_MIN`, not counted anywhere.
     """
 
     sessions: tuple[SessionRow, ...]
@@ -79,11 +112,23 @@ class Progress:
     longest_streak_days: int
     baseline: dict[str, float | None]
     latest: dict[str, float | None]
+    left_out: int = 0
 
     @property
     def total_minutes(self) -> float:
         """Minutes practised in the period."""
         return float(sum(self.minutes_per_day))
+
+    @property
+    def latest_label(self) -> str:
+        """What :attr:`latest` averages, in words: "latest 7 days", or the week it ended."""
+        if not self.sessions:
+            return f"latest {ROLLING_DAYS} days"
+        last = local_date(self.sessions[-1].start_wall_ns)
+        # After a break the window ends long before today: name it, "latest" would mislead.
+        if last >= self.days[-1]:
+            return f"latest {ROLLING_DAYS} days"
+        return f"{ROLLING_DAYS} days to {last:%d %b %Y}"
 
 
 def _values(rows: Sequence[SessionRow], column: str) -> list[float]:
@@ -95,10 +140,18 @@ def _values(rows: Sequence[SessionRow], column: str) -> list[float]:
     return out
 
 
+def counts_as_practice(row: SessionRow) -> bool:
+    """True if ``row`` lasted long enough to count (:data:`MIN_PRACTISED_MIN`, pauses left out)."""
+    return row.practised_min >= MIN_PRACTISED_MIN
+
+
 def compute_progress(
     history: Sequence[SessionRow], *, since: date | None = None, today: date | None = None
 ) -> Progress:
     """Daily minutes, streaks, baseline and recent means from the history.
+
+    Sessions shorter than :data:`MIN_PRACTISED_MIN` are left out of everything (sessions,
+    minutes, streaks, baseline, trends) and only counted in :attr:`Progress.left_out`.
 
     Parameters
     ----------
@@ -111,13 +164,16 @@ def compute_progress(
     """
     rows = sorted(history, key=lambda r: (r.start_wall_ns, r.session_key))
     today = today or date.today()
+    in_period = [r for r in rows if since is None or local_date(r.start_wall_ns) >= since]
+    left_out = sum(1 for r in in_period if not counts_as_practice(r))
+    rows = [r for r in rows if counts_as_practice(r)]
     baseline: dict[str, float | None] = {}
     for column, _, _, _ in TRENDS:
         first = _values(rows, column)[:BASELINE_SESSIONS]
         baseline[column] = float(np.median(first)) if first else None
-    shown = tuple(r for r in rows if since is None or local_date(r.start_wall_ns) >= since)
+    shown = tuple(r for r in in_period if counts_as_practice(r))
     if not shown:
-        return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline))
+        return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline), left_out)
     first_day = since or local_date(shown[0].start_wall_ns)
     last_day = max(today, local_date(shown[-1].start_wall_ns))
     days = tuple(first_day + timedelta(days=k) for k in range((last_day - first_day).days + 1))
@@ -143,7 +199,7 @@ def compute_progress(
     for column, _, _, _ in TRENDS:
         values = _values(recent, column)
         latest[column] = float(np.mean(values)) if values else None
-    return Progress(shown, days, per_day, current, longest, baseline, latest)
+    return Progress(shown, days, per_day, current, longest, baseline, latest, left_out)
 
 
 def _count(n: int, noun: str) -> str:
@@ -151,15 +207,24 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _left_out_note(progress: Progress) -> str:
+    """``1 session under 1 min left out`` (empty when none was)."""
+    if not progress.left_out:
+        return ""
+    return f"{_count(progress.left_out, 'session')} under {MIN_PRACTISED_MIN:g} min left out"
+
+
 def summary_lines(progress: Progress) -> list[str]:
     """A few plain lines for the terminal: practice, streaks, each trend against baseline."""
+    note = _left_out_note(progress)
     if not progress.sessions:
-        return ["No sessions in this period yet."]
-    # Tenths while short: a first 20 s try is not "0 min".
+        return ["No sessions in this period yet" + (f" ({note})." if note else ".")]
+    # Tenths while short: a first 1.5 min try is not "2 min".
     minutes = f"{progress.total_minutes:.{1 if progress.total_minutes < 10 else 0}f}"
     lines = [
         f"{_count(len(progress.sessions), 'session')}, {minutes} min practised "
-        f"from {progress.days[0]:%d %b %Y} to {progress.days[-1]:%d %b %Y}",
+        f"from {progress.days[0]:%d %b %Y} to {progress.days[-1]:%d %b %Y}"
+        + (f" ({note})" if note else ""),
         f"streak: {_count(progress.current_streak_days, 'day')} now, longest "
         f"{_count(progress.longest_streak_days, 'day')}",
     ]
@@ -167,21 +232,37 @@ def summary_lines(progress: Progress) -> list[str]:
         base, now = progress.baseline[column], progress.latest[column]
         if now is None:
             continue
-        text = f"{title}: {now:.2f} {unit} (latest {ROLLING_DAYS} days)"
+        text = f"{title}: {now:.2f} {unit} ({progress.latest_label})"
         if base is not None:
             text += f", baseline {base:.2f} ({now - base:+.2f})"
         lines.append(text)
     return lines
 
 
+def missing_reason(sessions: Sequence[SessionRow], column: str) -> str:
+    """Why no session shown has a value of ``column``: which sensor it needs, or too little data.
+
+    A session with heartbeats had a strap; one with breath-by-breath breaths (or a belt or chest
+    breath source) had a belt or chest sensor. When the sessions had the sensor the trend needs,
+    or show no sensor data at all (too short to tell), the data is what is missing.
+    """
+    heart = any(r.beats > 0 for r in sessions)
+    breaths = any(r.breaths > 0 or r.breath_source in ("belt", "acc") for r in sessions)
+    need = NEEDS[column]
+    have = {"breaths": breaths, "breathing": breaths or heart, "heart": heart}[need]
+    if have or not (heart or breaths):
+        return "not enough data yet (sessions too short, or the signal too poor)"
+    return f"not measured ({NEEDS_TEXT[need]})"
+
+
 def progress_figure(progress: Progress) -> Figure:
     """Draw the trends: a matplotlib Figure (Agg), A4 portrait, one panel per trend.
 
-    The top panel shows minutes per day as bars with the streaks in its title; each trend panel
-    shows one dot per session, the rolling mean (line), the target where there is one (dotted)
-    and the personal baseline (dashed band label).
+    The top panel shows minutes practised as bars (per day, or per week or month when a day
+    would be too thin to see) with the streaks in its title; each trend panel shows one dot per
+    session at its start time, the rolling mean (line), the target where there is one and the
+    personal baseline (dashed). The date axis is fitted to the period (:func:`_date_axis`).
     """
-    from matplotlib.dates import DateFormatter, WeekdayLocator
     from matplotlib.figure import Figure
 
     from trainer.report import COLORS, apply_style
@@ -193,19 +274,32 @@ def progress_figure(progress: Progress) -> Figure:
     if not progress.sessions:
         fig.suptitle("Breathwise progress: no sessions in this period yet")
         return fig
-    days = [np.datetime64(d) for d in progress.days]
+    xlabel = _date_axis(axes[-1], progress.days)
+    width_in = _axis_width_in(axes[0])
     ax = axes[0]
-    ax.bar(days, progress.minutes_per_day, width=0.8, color=COLORS["practice"])
-    ax.set_ylabel("min / day")
+    unit, bins = _minute_bins(progress, width_in)
+    lo, hi = _num(progress.days[0]), _num(progress.days[-1] + timedelta(days=1))
+    thinnest = MIN_BAR_IN * (hi - lo) / width_in  # days
+    centres, widths = [], []
+    for b0, b1, _ in bins:
+        # 80 % of its days, but never thinner than can be seen (a month cut short by the end
+        # of the period), and kept inside the axis so such a bar is not half cut off.
+        width = min(max(0.8 * (b1 - b0).days, thinnest), hi - lo)
+        middle = (_num(b0) + _num(b1)) / 2
+        centres.append(min(max(middle, lo + width / 2), hi - width / 2))
+        widths.append(width)
+    ax.bar(centres, [m for _, _, m in bins], width=widths, color=COLORS["practice"])
+    ax.set_ylabel(f"min / {unit}")
     ax.set_title(
-        f"Minutes practised per day — {progress.total_minutes:.0f} min in "
-        f"{len(progress.sessions)} sessions; streak {progress.current_streak_days} days "
-        f"(longest {progress.longest_streak_days})",
+        f"Minutes practised per {unit} — {progress.total_minutes:.0f} min in "
+        f"{_count(len(progress.sessions), 'session')}; streak "
+        f"{_count(progress.current_streak_days, 'day')} "
+        f"(longest {_count(progress.longest_streak_days, 'day')})",
         loc="left",
     )
-    session_days = np.asarray(
-        [np.datetime64(local_date(r.start_wall_ns)) for r in progress.sessions]
-    )
+    noons = [datetime(d.year, d.month, d.day, 12) for d in progress.days]
+    starts = [datetime.fromtimestamp(r.start_wall_ns / 1e9) for r in progress.sessions]
+    legend: dict[str, Artist] = {}
     for ax, (column, title, unit, target) in zip(axes[1:], TRENDS, strict=True):
         values = np.asarray(
             [
@@ -218,28 +312,32 @@ def progress_figure(progress: Progress) -> Figure:
         now = progress.latest[column]
         head = title
         if now is not None and base is not None:
-            head += f" — latest {ROLLING_DAYS} days {now:.2f} vs baseline {base:.2f}"
+            head += f" — {progress.latest_label} {now:.2f} vs baseline {base:.2f}"
         ax.set_title(head, loc="left")
         if np.all(np.isnan(values)):
             ax.text(
                 0.5,
                 0.5,
-                "not measured (needs a heart-rate strap)",
+                missing_reason(progress.sessions, column),
                 transform=ax.transAxes,
                 ha="center",
                 va="center",
                 color=COLORS["muted"],
             )
             continue
-        ax.plot(session_days, values, "o", ms=3.5, color=COLORS["session"], label="session")
-        ax.plot(
-            days,
-            _rolling_by_day(progress, values),
-            "-",
-            lw=1.8,
-            color=COLORS["trend"],
-            label=f"{ROLLING_DAYS}-day mean",
-        )
+        ax.plot(starts, values, "o", ms=3.5, color=COLORS["session"], label="session")
+        rolling = _rolling_by_day(progress, values)
+        # A line needs two neighbouring days with a value; a lone point would draw nothing and
+        # leave a legend entry for a line nobody can find.
+        if np.any(np.isfinite(rolling[1:]) & np.isfinite(rolling[:-1])):
+            ax.plot(
+                noons,
+                rolling,
+                "-",
+                lw=1.8,
+                color=COLORS["trend"],
+                label=f"{ROLLING_DAYS}-day mean",
+            )
         if base is not None:
             ax.axhline(base, ls="--", lw=1.0, color=COLORS["baseline"], label="your baseline")
         if target is not None:
@@ -251,7 +349,7 @@ def progress_figure(progress: Progress) -> Figure:
             )
             if not np.all(np.isnan(targets)):
                 ax.plot(
-                    session_days,
+                    starts,
                     targets,
                     "_",
                     ms=9,
@@ -259,15 +357,192 @@ def progress_figure(progress: Progress) -> Figure:
                     color=COLORS["target"],
                     label="target",
                 )
-        if ax is axes[1]:  # one legend serves every trend panel
-            ax.legend(
-                loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=4, fontsize=7, frameon=False
-            )
-    axes[-1].xaxis.set_major_locator(WeekdayLocator(byweekday=0))  # type: ignore[no-untyped-call]
-    axes[-1].xaxis.set_major_formatter(DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
-    axes[-1].set_xlabel("date (weeks start on Monday)")
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    # One legend serves every trend panel, listing what any panel drew; at the top, where no
+    # panel title (long after a break: "7 days to 06 Mar 2020 ...") runs into it.
+    if legend:
+        fig.legend(
+            list(legend.values()),
+            list(legend),
+            loc="outside upper right",
+            ncols=4,
+            fontsize=7,
+            frameon=False,
+        )
+    axes[-1].set_xlabel(xlabel)
     fig.suptitle("Breathwise — progress", x=0.02, ha="left", fontsize=14, fontweight="bold")
     return fig
+
+
+LABEL_GAP_IN = 0.15
+"""Least blank between two neighbouring tick labels (inches)."""
+MIN_BAR_IN = 0.03
+"""Thinnest minutes bar drawn (inches, 4.5 px at 150 dpi): thinner ones vanish when rasterised,
+so longer periods are binned by week or month instead."""
+
+
+def _axis_width_in(ax: Axes) -> float:
+    """Width of ``ax`` in inches, as laid out before drawing.
+
+    Constrained layout only widens the axes later (smaller margins than the subplot defaults),
+    so the estimate errs on the side of fewer labels.
+    """
+    return float(ax.get_position().width * ax.get_figure().get_figwidth())  # type: ignore[union-attr]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _minute_bins(progress: Progress, width_in: float) -> tuple[str, list[tuple[date, date, float]]]:
+    """Minutes per day, or per week (Monday to Sunday) or month when a day is too thin to draw.
+
+    Returns the unit (``"day"``, ``"week"``, ``"month"``) and ``(first day, day after the
+    last, minutes)`` per bin, each bin cut to the days shown so its bar sits over them.
+    """
+    days = progress.days
+    per_in = width_in / len(days)  # inches per day
+    first, end = days[0], days[-1] + timedelta(days=1)
+    unit = "day" if per_in >= MIN_BAR_IN else "week" if 7 * per_in >= MIN_BAR_IN else "month"
+    bins: list[tuple[date, date, float]] = []
+    for day, minutes in zip(days, progress.minutes_per_day, strict=True):
+        if unit == "day":
+            start, stop = day, day + timedelta(days=1)
+        elif unit == "week":
+            start = day - timedelta(days=day.weekday())
+            stop = start + timedelta(days=7)
+        else:
+            start = day.replace(day=1)
+            stop = _next_month(start)
+        start, stop = max(start, first), min(stop, end)
+        if bins and bins[-1][0] == start:
+            bins[-1] = (start, stop, bins[-1][2] + minutes)
+        else:
+            bins.append((start, stop, minutes))
+    return unit, bins
+
+
+def _label_width_in(label: str) -> float:
+    """Width of ``label`` as an x tick label (inches), measured with the tick label font."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font = FontProperties(size=rcParams["xtick.labelsize"])
+    width, _, _ = TextToPath().get_text_width_height_descent(label, font, ismath=False)
+    return float(width) / 72.0
+
+
+def _fits(positions: Sequence[float], labels: Sequence[str], per_day_in: float) -> bool:
+    """True if labels centred on ``positions`` (days) leave :data:`LABEL_GAP_IN` between them."""
+    for k in range(1, len(positions)):
+        room = (positions[k] - positions[k - 1]) * per_day_in
+        need = (_label_width_in(labels[k]) + _label_width_in(labels[k - 1])) / 2 + LABEL_GAP_IN
+        if room < need:
+            return False
+    return True
+
+
+def _concise(ticks: Sequence[date], fmt: str) -> list[str]:
+    """Tick labels that name the month and the year only where they change.
+
+    ``fmt`` is ``"%d"`` (days: ``29 Dec``, ``30``, ``31``, ``01 Jan 2027``, ``02``), ``"%b"``
+    (months: ``Nov``, ``Dec``, ``Jan 2027``) or ``"%Y"``. The first label leaves its year to
+    the axis label (:func:`_years`), where it costs no room between ticks.
+    """
+    labels: list[str] = []
+    previous: date | None = None
+    for day in ticks:
+        if fmt == "%Y":
+            labels.append(f"{day:%Y}")
+        elif previous is not None and day.year != previous.year:
+            labels.append(f"{day:%d %b %Y}" if fmt == "%d" else f"{day:%b %Y}")
+        elif fmt == "%d" and (previous is None or day.month != previous.month):
+            labels.append(f"{day:%d %b}")
+        else:
+            labels.append(f"{day:{fmt}}")
+        previous = day
+    return labels
+
+
+def _num(day: date) -> float:
+    """Matplotlib's date number of ``day``'s midnight."""
+    from matplotlib.dates import date2num
+
+    return float(date2num(_midnight(day)))  # type: ignore[no-untyped-call]
+
+
+def _tick_choices(first: date, end: date) -> list[tuple[str, list[date], str]]:
+    """Candidate major ticks from finest to coarsest: (axis label, tick days, label format)."""
+    all_days = [first + timedelta(days=k) for k in range((end - first).days + 1)]
+    mondays = [d for d in all_days if d.weekday() == 0]
+    choices = [
+        ("date, ticks on Mondays", mondays, "%d"),
+        ("date, ticks on every other Monday", mondays[::2], "%d"),
+    ]
+    months = [d for d in all_days if d.day == 1]
+    for step in (1, 2, 3, 6):
+        choices.append(("month", [d for d in months if (d.month - 1) % step == 0], "%b"))
+    for step in (1, 2, 5, 10, 20, 50, 100):
+        choices.append(("year", [d for d in months if d.month == 1 and d.year % step == 0], "%Y"))
+    return choices
+
+
+def _date_axis(ax: Axes, days: Sequence[date]) -> str:
+    """Fit the shared date axis to ``days``; return the axis label.
+
+    The axis runs from the first day's midnight to the midnight after the last, so each day is
+    one slot between two day boundaries. Labels are the finest of: each day (at its middle,
+    between tick marks at midnight), every Monday, every other Monday, month starts, every 2, 3
+    or 6 months, years, every 2, 5, 10 ... years, whose labels leave a gap at this axis width.
+    Matplotlib's AutoDateLocator alone did not do: within a single day it ticks hours (the
+    day's label then sits on the previous afternoon) and its 3-day ticks on the 1st, 4th, ...
+    31st of a month crowd at month ends.
+    """
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+
+    first, end = days[0], days[-1] + timedelta(days=1)
+    ax.set_xlim(_midnight(first), _midnight(end))  # type: ignore[arg-type]
+    per_day_in = _axis_width_in(ax) / (end - first).days
+    every_day = [first + timedelta(days=k) for k in range((end - first).days + 1)]
+    boundaries = [_num(d) for d in every_day]
+
+    names = _concise(every_day[:-1], "%d")
+    middles = [b + 0.5 for b in boundaries[:-1]]
+    if _fits(middles, names, per_day_in):
+        ax.xaxis.set_major_locator(FixedLocator(boundaries))
+        ax.xaxis.set_major_formatter(NullFormatter())
+        ax.xaxis.set_minor_locator(FixedLocator(middles))
+        ax.xaxis.set_minor_formatter(FixedFormatter(names))
+        for shared in ax.get_shared_x_axes().get_siblings(ax):
+            shared.tick_params(axis="x", which="minor", length=0)  # a label, not a tick
+        return f"day ({_years(first, days[-1])})"
+
+    choices = _tick_choices(first, end)
+    xlabel, ticks, labels = choices[-1][0], choices[-1][1], _concise(choices[-1][1], "%Y")
+    for label, candidate, fmt in choices:
+        if len(candidate) < 2:
+            continue  # one label would not show the scale
+        texts = _concise(candidate, fmt)
+        if _fits([_num(d) for d in candidate], texts, per_day_in):
+            xlabel, ticks, labels = label, candidate, texts
+            break
+    ax.xaxis.set_major_locator(FixedLocator([_num(d) for d in ticks]))
+    ax.xaxis.set_major_formatter(FixedFormatter(labels))
+    # The day boundaries as small unlabelled ticks, while they stay apart.
+    ax.xaxis.set_minor_locator(FixedLocator(boundaries if per_day_in >= 2 * MIN_BAR_IN else []))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    return xlabel if xlabel == "year" else f"{xlabel} ({_years(first, days[-1])})"
+
+
+def _years(first: date, last: date) -> str:
+    """``2026``, or ``2026-2027`` for a period across New Year."""
+    return f"{first:%Y}" if first.year == last.year else f"{first:%Y}–{last:%Y}"
 
 
 def _rolling_by_day(progress: Progress, values: np.ndarray) -> np.ndarray:
