@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -17,6 +18,11 @@ from trainer.recording import RecordingError, read_recording
 from trainer.report import report_figure, write_report
 from trainer.report_cli import report
 from trainer.session import ReplaySession
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.figure import Figure
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recordings" / "sample-neurokit2-resting.bwr"
@@ -274,3 +280,187 @@ def test_bad_folder_options_are_refused_before_any_work(
     assert err.startswith("breathwise: error: ") and words in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]
     assert sorted(p.name for p in folder.iterdir()) == ["a.bwr"]
+
+
+# ------------------------------------------------------------------ found by a tester
+@pytest.fixture(scope="module")
+def back_release(tmp_path_factory: pytest.TempPathFactory) -> SessionAnalysis:
+    """The 36-minute back-release routine on the simulated person: ten steps, some of a minute."""
+    from program_runs import run_program
+
+    from devices.sim import PersonModel
+    from trainer.programs import load_catalog
+
+    done = run_program(
+        tmp_path_factory.mktemp("back"),
+        load_catalog().get("back-release"),
+        person=PersonModel(seed=7),
+    )
+    return analyse_recording(done.path)
+
+
+@pytest.fixture(scope="module")
+def short_session(tmp_path_factory: pytest.TempPathFactory) -> SessionAnalysis:
+    """A 12-second session: a belt trace, a few beats, not one complete breath."""
+    return analyse_recording(
+        write_simulated(tmp_path_factory.mktemp("short") / "short.bwr", 12.0, seed=3)
+    )
+
+
+def _drawn(analysis: SessionAnalysis) -> tuple[Figure, RendererBase]:
+    fig = report_figure(analysis)
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+    return fig, fig.canvas.get_renderer()  # type: ignore[attr-defined]
+
+
+def _panel(fig: Figure, title_start: str) -> Axes:
+    (ax,) = [ax for ax in fig.axes if ax.get_title(loc="left").startswith(title_start)]
+    return ax
+
+
+def test_step_names_never_overlap_on_a_long_program(back_release: SessionAnalysis) -> None:
+    """Found in use: on the back-release routine the names ran together ("Lying twist Shins on
+    a chaKnees to chestKnees to chest on your sid...")."""
+    fig, renderer = _drawn(back_release)
+    overview = _panel(fig, "Whole session")
+    names = [t for t in overview.texts if t.get_text()]
+    labels = [s.label for s in back_release.pacer_spans]
+    assert len(names) == len(dict.fromkeys(labels)) == 10
+    boxes = [t.get_window_extent(renderer) for t in names]
+    frame = overview.get_window_extent(renderer)
+    for k, (text, box) in enumerate(zip(names, boxes, strict=True)):
+        # Each name whole, or its start shortened with an ellipsis, and inside the panel.
+        shown = text.get_text()
+        assert shown in labels or any(
+            shown.endswith("…") and label.startswith(shown[:-1]) for label in labels
+        )
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 + 0.5
+        for other_text, other in zip(names[k + 1 :], boxes[k + 1 :], strict=True):
+            assert not box.overlaps(other), (shown, other_text.get_text())
+
+
+def test_resonance_assessment_report_shows_every_rate_and_why_one_is_left_out(
+    tmp_path: Path,
+) -> None:
+    """The per-rate scores and the chosen rate are in the report, and a practised rate missing
+    from the ranking says why (here: 6.5/min, where the simulated person was not yet on pace)."""
+    from program_runs import run_program
+
+    from devices.sim import PersonModel
+    from trainer.programs import load_catalog
+    from trainer.report import resonance_rows
+
+    done = run_program(
+        tmp_path, load_catalog().get("resonance-assessment"), person=PersonModel(seed=7)
+    )
+    analysis = analyse_recording(done.path)
+    result = analysis.summary["resonance"]
+    rows = resonance_rows(analysis)
+    assert [r.rate_bpm for r in rows] == [rate for rate, _ in result["scores"]]
+    left_out = [r for r in rows if r.score is None]
+    assert [r.rate_bpm for r in left_out] == [6.5]
+    assert "not followed closely enough" in left_out[0].reason
+    assert "% of breaths on pace" in left_out[0].reason
+
+    fig, _ = _drawn(analysis)
+    bars = _panel(fig, "Resonance: score per rate")
+    assert bars.get_title(loc="left").endswith(f"(chosen {result['chosen_rate_bpm']:g} /min)")
+    texts = [t.get_text() for t in bars.texts]
+    for rate, score in result["scores"]:
+        assert f"{rate:g}/min" in texts
+        if score is not None:
+            assert any(t.startswith(f"{score:.2f}") for t in texts)
+    assert f"{result['chosen_rate_bpm']:.2f}" not in texts  # the chosen bar says so
+    assert any(t.endswith(" chosen") for t in texts)
+    notes = " ".join(t.get_text() for t in _panel(fig, "Rates left out").texts)
+    assert "6.5 /min set aside: the pacer was not followed closely enough" in notes.replace(
+        "\n", " "
+    ).replace("    ", " ")
+    assert _text_overlaps(analysis) == []
+
+
+def test_a_note_in_an_empty_panel_sits_on_a_box_above_the_target_line(
+    short_session: SessionAnalysis,
+) -> None:
+    fig, _ = _drawn(short_session)
+    for title in ("Breath rate", "Exhale : inhale"):
+        ax = _panel(fig, title)
+        (note,) = [t for t in ax.texts if t.get_text() == "no breaths detected"]
+        patch = note.get_bbox_patch()
+        assert patch is not None and patch.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+        assert ax.get_lines() and all(note.get_zorder() > ln.get_zorder() for ln in ax.get_lines())
+
+
+def test_the_follow_legend_covers_no_score(back_release: SessionAnalysis) -> None:
+    fig, renderer = _drawn(back_release)
+    ax = _panel(fig, "How well you followed")
+    legend = ax.get_legend()
+    assert legend is not None
+    box = legend.get_window_extent(renderer)
+    for line in ax.get_lines():
+        points = ax.transData.transform(np.asarray(line.get_xydata()))
+        inside = (
+            (points[:, 0] >= box.x0)
+            & (points[:, 0] <= box.x1)
+            & (points[:, 1] >= box.y0)
+            & (points[:, 1] <= box.y1)
+        )
+        assert not np.any(inside), line.get_label()
+
+
+def test_a_short_session_draws_what_its_legend_names_and_is_not_called_signal_less(
+    short_session: SessionAnalysis,
+) -> None:
+    """12 s: fewer beats than the 15-beat mean (an empty panel with a legend entry), and a
+    belt trace under a headline of "no breathing signal"."""
+    assert short_session.belt_values.size and not short_session.good_breaths
+    fig, _ = _drawn(short_session)
+    heart = _panel(fig, "Heart rate and RSA")
+    labelled = [ln for ln in heart.get_lines() if not ln.get_label().startswith("_")]
+    assert labelled
+    for line in labelled:
+        y = np.asarray(line.get_ydata(), dtype=float)
+        assert line.get_marker() not in ("None", None, "") or np.isfinite(y).sum() >= 2
+    headline = [t.get_text() for t in fig.axes[0].texts]
+    assert "no breathing signal" not in headline and "no breaths scored" in headline
+
+
+def test_the_closer_look_names_its_window_in_minutes_and_seconds(tmp_path: Path) -> None:
+    analysis = analyse_recording(write_simulated(tmp_path / "three.bwr", 180.0, seed=3))
+    fig = report_figure(analysis)
+    assert _panel(fig, "A closer look").get_title(loc="left") == (
+        "A closer look, 0:45–2:15 (min:s)"
+    )
+
+
+def test_the_belt_trace_stays_inside_its_panels() -> None:
+    """The sample's belt has movement spikes far outside its 2nd-98th percentile scaling."""
+    fig = report_figure(analyse_recording(SAMPLE))
+    for title in ("Whole session", "A closer look"):
+        ax = _panel(fig, title)
+        lo, hi = ax.get_ylim()
+        (belt,) = [ln for ln in ax.get_lines() if "your breathing" in str(ln.get_label())]
+        y = np.asarray(belt.get_ydata(), dtype=float)
+        assert lo <= np.nanmin(y) and np.nanmax(y) <= hi, title
+
+
+def test_an_imported_recording_is_not_called_cut_short(tmp_path: Path) -> None:
+    """The importer writes no closing summary; only a recording really cut short says so."""
+    from simulated_sessions import simulated_items
+
+    from trainer.importers import import_file
+    from trainer.recording import write_recording
+
+    rr = tmp_path / "rr.txt"
+    rr.write_text("\n".join(["1000", "900", "1100", "950"] * 40) + "\n")
+    imported = analyse_recording(import_file(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0))
+    assert imported.ended == "recording cut short"  # what the analysis says, unchanged
+    subtitle = report_figure(imported).axes[0].texts[1].get_text()
+    assert "cut short" not in subtitle and subtitle.endswith("·  imported")
+
+    header, items, end_ns = simulated_items(60.0, seed=3)
+    killed = write_recording(
+        tmp_path / "killed.bwr", header, items, None, end_mono_ns=end_ns, end_wall_ns=end_ns
+    )
+    subtitle = report_figure(analyse_recording(killed)).axes[0].texts[1].get_text()
+    assert subtitle.endswith("·  recording cut short")

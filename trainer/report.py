@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,6 +211,8 @@ def _legend(ax: Axes, **kwargs: Any) -> None:
 
 
 def _no_data(ax: Axes, text: str) -> None:
+    """A note in the middle of an empty panel, on a white box above every line (a target line
+    drawn across the middle of the panel would otherwise strike it through)."""
     ax.text(
         0.5,
         0.5,
@@ -219,7 +222,33 @@ def _no_data(ax: Axes, text: str) -> None:
         va="center",
         color=COLORS["muted"],
         fontsize=8,
+        zorder=10,
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "none"},
     )
+
+
+def _clock(t_s: float) -> str:
+    """Session time as m:ss (whole seconds): "0:15", "17:45".
+
+    A decimal minute cannot show a quarter minute in one digit ("0.2" for 0:15), and the zoom
+    window usually starts on one.
+    """
+    minutes, seconds = divmod(round(t_s), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def _fill_limits(values: FloatArray, top: float = 1.35) -> tuple[float, float]:
+    """Y limits of a 0-1 fill panel that hold every finite value of ``values``.
+
+    The belt is scaled by its 2nd and 98th percentiles, so a deep sigh or a movement spike
+    lies well outside 0-1; a fixed -0.25..1.35 cut those off at the panel's edge.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -0.25, top
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = 0.05 * max(hi - lo, 1.0)
+    return min(-0.25, lo - pad), max(top, hi + pad)
 
 
 # ------------------------------------------------------------------------------- panels
@@ -235,7 +264,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         0.0,
         0.74,
         f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {analysis.duration_s / 60:.1f} min  ·  "
-        f"{device}  ·  {analysis.ended}",
+        f"{device}  ·  {_ending(analysis)}",
         fontsize=8.5,
         color="#444444",
         va="top",
@@ -243,7 +272,9 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     )
     follow = m["mean_follow_score"]
     paced = any(s.mode == "paced" for s in analysis.pacer_spans)
-    verdict = _verdict(follow if isinstance(follow, float) else None, paced)
+    verdict = _verdict(
+        follow if isinstance(follow, float) else None, paced, _has_breathing(analysis)
+    )
     pace_only = m.get("follow_basis") == "pace"
     boxes = [
         (
@@ -288,14 +319,36 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
 
 
+def _ending(analysis: SessionAnalysis) -> str:
+    """How the session ended, for the subtitle.
+
+    An imported file (``breathwise import``) never has a closing summary, so the analysis calls
+    it "recording cut short" like a session that was killed; the header's source kind
+    ``"import"`` tells the two apart, and an import is whole as far as the file it came from.
+    """
+    if analysis.source_kind == "import" and analysis.ended == "recording cut short":
+        return "imported"
+    return analysis.ended
+
+
 def _f(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _verdict(score: float | None, paced: bool) -> str:
-    """Words for the follow score (our bands over the coach's 0-100 scale)."""
+def _has_breathing(analysis: SessionAnalysis) -> bool:
+    """Whether the session has a breathing signal: a belt trace, or breathing read from the heart
+    rhythm."""
+    return bool(analysis.belt_values.size or analysis.rr_estimates or analysis.breaths)
+
+
+def _verdict(score: float | None, paced: bool, breathing: bool = False) -> str:
+    """Words for the follow score (our bands over the coach's 0-100 scale).
+
+    Without a score, says why: no breathing signal at all, or a signal in which no breath was
+    scored (a session of a few seconds has a belt trace but no complete breath yet).
+    """
     if score is None:
-        return "no breathing signal"
+        return "no breaths scored" if breathing else "no breathing signal"
     if score >= 80:
         return "closely with the pacer" if paced else "on target"
     if score >= 60:
@@ -303,6 +356,101 @@ def _verdict(score: float | None, paced: bool) -> str:
     if score >= 40:
         return "partly with the pacer" if paced else "partly on target"
     return "rarely with the pacer" if paced else "off target"
+
+
+STEP_LABEL_PT = 6.5
+"""Font size of the program step names along the top of the whole-session panel (points)."""
+STEP_ROW_PT = 8.5
+"""Distance between two rows of step names (points): one line of 6.5 pt text and a little air."""
+STEP_GAP_PT = 4.0
+"""Least space between a step name and the next name on its row (points)."""
+
+
+def _step_groups(analysis: SessionAnalysis) -> list[tuple[float, str]]:
+    """Start (session s) and name of each named program step, a name once per run of spans.
+
+    A step slowing in stages, or paused and resumed, is several pacer spans with one name; the
+    name is written once, where the step starts.
+    """
+    groups: list[tuple[float, str]] = []
+    previous = None
+    for span in analysis.pacer_spans:
+        if span.label and span.label != previous:
+            groups.append((span.t0_s, span.label))
+        previous = span.label
+    return groups
+
+
+def _fit_label(text: str, room_pt: float, width_pt: Any) -> str:
+    """``text``, or its longest start that fits ``room_pt`` points with an ellipsis ("" when not
+    even the ellipsis fits); ``width_pt(text)`` measures a string in points."""
+    if width_pt(text) <= room_pt:
+        return text
+    for n in range(len(text) - 1, 0, -1):
+        shortened = text[:n].rstrip() + "…"
+        if width_pt(shortened) <= room_pt:
+            return shortened
+    return "…" if width_pt("…") <= room_pt else ""
+
+
+def _step_label_layout(
+    analysis: SessionAnalysis, axes_width_pt: float
+) -> tuple[list[tuple[float, str, int]], int]:
+    """Place the step names along the top of the whole-session panel so that none overlaps.
+
+    One row when every name fits before the next step starts; otherwise two rows, names
+    alternating between them, so each name has the room up to the step after next, and a
+    name still too long is shortened with an ellipsis to that room. (Found in use: on the
+    36-minute back-release routine the names of the one- and two-minute steps ran into each
+    other, "Knees to chestKnees to chest on your sid...".)
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The session; its pacer spans carry the step names.
+    axes_width_pt : float
+        Width of the panel (points), which spans the whole session.
+
+    Returns
+    -------
+    labels : list of (float, str, int)
+        Start (session s), the text to draw and its row (0 at the top) of each name.
+    rows : int
+        Rows used (0 without named steps).
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    groups = _step_groups(analysis)
+    if not groups:
+        return [], 0
+    # At 72 dpi a pixel is a point, and text measures the same in the PNG, PDF and SVG.
+    renderer = RendererAgg(1, 1, 72)  # type: ignore[no-untyped-call]  # matplotlib is untyped here
+    font = FontProperties(size=STEP_LABEL_PT)
+
+    def width_pt(text: str) -> float:
+        size = renderer.get_text_width_height_descent(text, font, ismath=False)  # type: ignore[no-untyped-call]
+        return float(size[0])
+
+    duration = max(analysis.duration_s, 1e-3)
+    starts = [axes_width_pt * t0 / duration for t0, _ in groups]
+    # The annotation starts 2 pt right of its step's start.
+    end_pt = axes_width_pt - 2.0
+    for rows in (1, 2):
+        rooms = [
+            (starts[k + rows] if k + rows < len(starts) else end_pt + STEP_GAP_PT)
+            - starts[k]
+            - STEP_GAP_PT
+            for k in range(len(groups))
+        ]
+        fits = all(width_pt(label) <= room for (_, label), room in zip(groups, rooms, strict=True))
+        if fits or rows == 2:
+            break
+    labels = [
+        (t0, _fit_label(label, room, width_pt), k % rows)
+        for k, ((t0, label), room) in enumerate(zip(groups, rooms, strict=True))
+    ]
+    return [entry for entry in labels if entry[1]], rows
 
 
 def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
@@ -316,18 +464,24 @@ def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
     for k, span in enumerate(analysis.pacer_spans):
         if k % 2 == 1:
             ax.axvspan(span.t0_s / 60, span.t1_s / 60, color=COLORS["step"], lw=0, zorder=0.2)
-        if span.label and (k == 0 or analysis.pacer_spans[k - 1].label != span.label):
-            ax.annotate(
-                span.label,
-                (span.t0_s / 60, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(2, -2),
-                textcoords="offset points",
-                fontsize=6.5,
-                va="top",
-                color="#333333",
-                clip_on=True,
-            )
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    box = ax.get_position()  # the fixed grid places the panel before any drawing
+    width_in, height_in = fig.get_size_inches()
+    labels, rows = _step_label_layout(analysis, float(width_in * box.width * 72.0))
+    for t0_s, text, row in labels:
+        ax.annotate(
+            text,
+            (t0_s / 60, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2 - row * STEP_ROW_PT),
+            textcoords="offset points",
+            fontsize=STEP_LABEL_PT,
+            va="top",
+            color="#333333",
+            clip_on=True,
+            parse_math=False,
+        )
     if np.any(np.isfinite(analysis.pacer_fill)):
         ax.plot(
             _minutes(analysis.pacer_t_s),
@@ -337,10 +491,11 @@ def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
             alpha=0.8,
             label="pacer target",
         )
+    norm = _normalise(analysis.belt_values)
     if analysis.belt_values.size:
         ax.plot(
             _minutes(analysis.belt_t_s),
-            _normalise(analysis.belt_values),
+            norm,
             color=COLORS["signal"],
             lw=0.5,
             label="your breathing (belt)",
@@ -348,7 +503,12 @@ def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
     else:
         _no_data(ax, "no breathing signal (no belt in this session)")
     ax.set_ylabel("fill (0 empty – 1 full)")
-    ax.set_ylim(-0.25, 1.35)
+    # The data keeps below the rows of step names: the top of the panel is stretched so the
+    # names take their share of its height above the highest point.
+    lo, hi = _fill_limits(norm, top=1.1)
+    names_pt = rows * STEP_ROW_PT + 3.0 if rows else 0.0
+    share = min(names_pt / max(height_in * box.height * 72.0, 1.0), 0.5)
+    ax.set_ylim(lo, lo + (hi - lo) / (1.0 - share))
     _shade_gaps_and_marks(ax, analysis, labels=True)
     _time_axis(ax, analysis)
     _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
@@ -368,7 +528,8 @@ def _zoom_window(analysis: SessionAnalysis) -> tuple[float, float]:
 
 def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:
     t0, t1 = window
-    ax.set_title(f"A closer look, {t0 / 60:.1f}–{t1 / 60:.1f} min", loc="left")
+    # In m:ss: the window is 90 s, so in tenths of a minute 0:15-1:45 read "0.2-1.8".
+    ax.set_title(f"A closer look, {_clock(t0)}–{_clock(t1)} (min:s)", loc="left")
     mask = (analysis.pacer_t_s >= t0) & (analysis.pacer_t_s <= t1)
     if np.any(np.isfinite(analysis.pacer_fill[mask])):
         ax.plot(
@@ -380,8 +541,8 @@ def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, fl
             label="pacer target",
         )
     belt = (analysis.belt_t_s >= t0) & (analysis.belt_t_s <= t1)
+    norm = _normalise(analysis.belt_values)
     if np.any(belt):
-        norm = _normalise(analysis.belt_values)
         ax.plot(
             analysis.belt_t_s[belt] - t0,
             norm[belt],
@@ -415,7 +576,7 @@ def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, fl
         first_in = first_out = False
     _shade_gaps_and_marks(ax, _shifted(analysis, t0), in_minutes=False)
     ax.set_xlim(0.0, t1 - t0)
-    ax.set_ylim(-0.25, 1.35)
+    ax.set_ylim(*_fill_limits(norm[belt]))
     ax.set_ylabel("fill (0–1)")
     # On the title's line, as in the other panels: inside, it covered the breath peaks.
     _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=4, frameon=False)
@@ -563,22 +724,37 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
             lw=0,
             label="RSA: swing within each breath",
         )
-    k = min(15, heart.nn_ms.size)
     order = np.argsort(heart.nn_t_s, kind="stable")
     t = heart.nn_t_s[order]
-    smooth = np.convolve(60_000.0 / heart.nn_ms[order], np.ones(k) / k, mode="valid")
-    t_mid = t[k // 2 : k // 2 + smooth.size]
-    # Break the line across a gap in the beats rather than draw a straight bridge.
-    broken = np.flatnonzero(np.diff(t_mid) > 3.0) + 1
-    ax.plot(
-        _minutes(np.insert(t_mid, broken, np.nan)),
-        np.insert(smooth, broken, np.nan),
-        lw=1.2,
-        color=COLORS["hr"],
-        label=f"heart rate ({k}-beat mean)",
-    )
+    hr = 60_000.0 / heart.nn_ms[order]
+    if hr.size < 2 * HR_MEAN_BEATS:
+        # Too few beats for a running mean (with as many beats as the mean, it is one point:
+        # a line with nothing to draw, and an empty panel whose legend named it).
+        ax.plot(
+            _minutes(t), hr, "-o", ms=2.2, lw=0.8, color=COLORS["hr"], label="heart rate, each beat"
+        )
+    else:
+        k = HR_MEAN_BEATS
+        smooth = np.convolve(hr, np.ones(k) / k, mode="valid")
+        t_mid = t[k // 2 : k // 2 + smooth.size]
+        # Break the line across a gap in the beats rather than draw a straight bridge.
+        broken = np.flatnonzero(np.diff(t_mid) > 3.0) + 1
+        ax.plot(
+            _minutes(np.insert(t_mid, broken, np.nan)),
+            np.insert(smooth, broken, np.nan),
+            lw=1.2,
+            color=COLORS["hr"],
+            label=f"heart rate ({k}-beat mean)",
+        )
     _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
     _shade_gaps_and_marks(ax, analysis)
+
+
+HR_MEAN_BEATS = 15
+"""Beats in the running mean of the heart-rate panel."""
+FOLLOW_TOP = 150.0
+"""Top of the follow panel's score axis: the room above 100 holds the legend, clear of the
+scores (inside the 0-100 range it covered the low ones)."""
 
 
 def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
@@ -586,7 +762,8 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     good = [e for e in analysis.good_breaths if e.scored]
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
     ax.set_ylabel("score (0–100)")
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, FOLLOW_TOP)
+    ax.set_yticks([0, 50, 100])
     if not good and analysis.paces:
         # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
         ax.set_title("How well you kept the pace (heart rhythm)", loc="left")
@@ -610,7 +787,18 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
             color=COLORS["follow"],
             label=f"mean of last {k} breaths",
         )
-        _legend(ax, loc="lower left", ncols=2, frameon=False, fontsize=6.5)
+        # Anchored at score 100 and growing upwards, into the band no score reaches.
+        _legend(
+            ax,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 101.0),
+            bbox_transform=ax.get_yaxis_transform(),
+            ncols=2,
+            frameon=False,
+            fontsize=6.5,
+            borderaxespad=0.0,
+            borderpad=0.2,
+        )
     _shade_gaps_and_marks(ax, analysis)
     _time_axis(ax, analysis)
 
@@ -699,7 +887,177 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ResonanceRow:
+    """One paced rate of a resonance assessment, as the report shows it.
+
+    Attributes
+    ----------
+    rate_bpm : float
+        The paced rate, breaths/min.
+    score : float or None
+        Its score (0-1, :func:`analysis.resonance.score_resonance`); ``None`` when set aside.
+    reason : str
+        Why a rate was set aside ("" for a scored one).
+    """
+
+    rate_bpm: float
+    score: float | None
+    reason: str
+
+
+def resonance_rows(analysis: SessionAnalysis) -> list[ResonanceRow]:
+    """Each rate a resonance assessment tried, with its score or the reason it was set aside.
+
+    The session summary keeps each rate's score (``None`` for a rate left out of the ranking)
+    but not the reason; it is the step evidence's flags, so the left-out steps are scored again
+    here, on the same beats and breaths, over the pacer span of the same rate. Scoring a step
+    does not depend on the other steps' evidence for whether it is set aside, so one step
+    alone gives the same flags.
+
+    Returns
+    -------
+    list of ResonanceRow
+        In the order tried; empty when the session is not a resonance assessment.
+    """
+    from analysis.resonance import PacedStep, score_resonance
+
+    result = analysis.summary.get("resonance")
+    if not isinstance(result, dict):
+        return []
+    scores = [(float(rate), score) for rate, score in result.get("scores") or []]
+    spans: list[list[float]] = []  # [rate, t0, t1] per run of paced spans at one rate
+    for span in analysis.pacer_spans:
+        if span.mode != "paced" or span.rate_bpm is None:
+            continue
+        if spans and abs(spans[-1][0] - span.rate_bpm) < 1e-6 and spans[-1][2] == span.t0_s:
+            spans[-1][2] = span.t1_s
+        else:
+            spans.append([span.rate_bpm, span.t0_s, span.t1_s])
+    order = np.argsort(analysis.heart.nn_t_s, kind="stable")
+    nn_t, nn = analysis.heart.nn_t_s[order], analysis.heart.nn_ms[order]
+    keep = np.r_[True, np.diff(nn_t) > 1e-6] if nn_t.size else np.zeros(0, dtype=bool)
+    nn_t, nn = nn_t[keep], nn[keep]
+    breaths = [e.breath for e in analysis.good_breaths]
+    rows: list[ResonanceRow] = []
+    next_span = 0
+    for rate, score in scores:
+        if score is not None:
+            rows.append(ResonanceRow(rate, float(score), ""))
+            continue
+        reason = "no score (its heart-rate swing could not be measured)"
+        match = next(
+            (k for k in range(next_span, len(spans)) if abs(round(spans[k][0], 2) - rate) < 1e-6),
+            None,
+        )
+        if match is not None and nn.size >= 4:
+            next_span = match + 1
+            _, t0, t1 = spans[match]
+            scored = score_resonance(nn_t, nn, [PacedStep(rate, t0, t1)], breaths=breaths)
+            (evidence,) = scored.steps
+            if evidence.flags:
+                reason = "; ".join(evidence.flags)
+            if evidence.followed is False and evidence.measured_rate_bpm is not None:
+                # The flag gives the numbers; the rule says what they fell short of.
+                rule = scored.settings.get("follow_rule", "")
+                reason = f"the pacer was not followed closely enough ({reason}; needs {rule})"
+        rows.append(ResonanceRow(rate, None, reason))
+    return rows
+
+
+def _resonance_panel(bars: Axes, notes: Axes, analysis: SessionAnalysis) -> None:
+    """Each tried rate's score with the chosen one marked, and the rates set aside with why."""
+    result = analysis.summary.get("resonance") or {}
+    rows = resonance_rows(analysis)
+    chosen = _f(result.get("chosen_rate_bpm"))
+    bars.set_title(
+        "Resonance: score per rate"
+        + (f" (chosen {chosen:g} /min)" if chosen is not None else " (no rate chosen)"),
+        loc="left",
+    )
+    bars.set_ylabel("score (0–1)")
+    # The rates are written under the bars inside the panel, units and all: an x label below
+    # it would run into the title of the panel under it (the page has no height to spare).
+    bars.set_ylim(-0.3, 1.25)
+    bars.axhline(0.0, color="#555555", lw=0.6)
+    bars.tick_params(axis="x", bottom=False, labelbottom=False)
+    bars.set_yticks([0.0, 0.5, 1.0])
+    bars.grid(axis="x", visible=False)
+    if not rows:
+        _no_data(bars, "no rate could be scored")
+    for k, row in enumerate(rows):
+        bars.text(k, -0.06, f"{row.rate_bpm:g}/min", ha="center", va="top", fontsize=7)
+        if row.score is None:
+            bars.text(
+                k, 0.04, "set\naside", ha="center", va="bottom", fontsize=6.5, color=COLORS["muted"]
+            )
+            continue
+        best = chosen is not None and abs(row.rate_bpm - chosen) < 1e-6
+        bars.bar(
+            k,
+            row.score,
+            width=0.6,
+            color=COLORS["target"] if best else COLORS["practice"],
+            alpha=1.0 if best else 0.6,
+        )
+        bars.text(
+            k,
+            row.score + 0.03,
+            f"{row.score:.2f}" + (" chosen" if best else ""),
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            fontweight="bold" if best else "normal",
+        )
+    bars.set_xticks(range(len(rows)))
+    bars.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+
+    notes.axis("off")
+    notes.set_title("Rates left out", loc="left")
+    lines: list[str] = []
+    for row in rows:
+        if row.score is None:
+            lines += textwrap.wrap(
+                f"{row.rate_bpm:g} /min set aside: {row.reason}.", 62, subsequent_indent="   "
+            )
+    planned, tried = result.get("rates_planned"), result.get("rates_tried")
+    if isinstance(planned, int) and isinstance(tried, int) and tried < planned:
+        lines += textwrap.wrap(
+            f"{planned - tried} of {planned} rates not tried: the session stopped early, so the "
+            "best rate tried may not be yours.",
+            62,
+            subsequent_indent="   ",
+        )
+    if not lines:
+        lines = ["None: every rate tried was scored."]
+    ranking = result.get("ranking_bpm") or []
+    if ranking:
+        lines += ["", "Ranking, best first: " + ", ".join(f"{r:g}" for r in ranking) + " /min"]
+    notes.text(
+        0.0,
+        0.95,
+        "\n".join(lines),
+        fontsize=7,
+        color="#333333",
+        va="top",
+        transform=notes.transAxes,
+    )
+
+
 # ------------------------------------------------------------------------------- page
+ROW_GAP = 0.72 / (9 + 0.72 * 8)
+"""Gap between two rows of panels, as a share of the grid's height (that of the nine-row page)."""
+
+
+def _hspace(rows: int) -> float:
+    """Matplotlib's ``hspace`` (a share of the mean panel height) giving gaps of ``ROW_GAP``.
+
+    With a row more (a resonance assessment) the same ``hspace`` would narrow every gap, and a
+    panel's "min" label would meet the legend of the panel below it.
+    """
+    return ROW_GAP * rows / (1.0 - ROW_GAP * (rows - 1))
+
+
 def report_figure(analysis: SessionAnalysis) -> Figure:
     """Draw the one-page session report as a matplotlib Figure (A4 portrait)."""
     from matplotlib.figure import Figure
@@ -708,15 +1066,22 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
     fig = Figure(figsize=A4_PORTRAIT_IN)
     # A fixed grid rather than constrained layout: the page is always the same, and layout
     # solving doubled the rendering time.
+    # A resonance assessment gets a row of its own for its result, the reason it was run.
+    resonance = "resonance" in analysis.summary
+    heights = [0.8, 1.15, 1.0, 0.75, 0.85, 0.85, 0.85, 0.85, 1.25]
+    if resonance:
+        heights.insert(7, 0.75)
+        # The headline's text is placed in fractions of its row: keep the row as tall.
+        heights[0] = 0.9
     grid = fig.add_gridspec(
-        9,
+        len(heights),
         2,
-        height_ratios=[0.8, 1.15, 1.0, 0.75, 0.85, 0.85, 0.85, 0.85, 1.25],
+        height_ratios=heights,
         left=0.085,
         right=0.93,
         top=0.975,
         bottom=0.035,
-        hspace=0.72,
+        hspace=_hspace(len(heights)),
         wspace=0.2,
     )
     _headline(fig, fig.add_subplot(grid[0, :]), analysis)
@@ -730,10 +1095,14 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
     ratio = fig.add_subplot(grid[5, :], sharex=rate)
     _ratio_panel(ratio, analysis)
     _heart_panel(fig.add_subplot(grid[6, :], sharex=rate), analysis)
-    follow = fig.add_subplot(grid[7, 0], sharex=rate)
+    row = 7
+    if resonance:
+        _resonance_panel(fig.add_subplot(grid[row, 0]), fig.add_subplot(grid[row, 1]), analysis)
+        row += 1
+    follow = fig.add_subplot(grid[row, 0], sharex=rate)
     _follow_panel(follow, analysis)
-    _coherence_panel(fig.add_subplot(grid[7, 1], sharex=rate), analysis)
-    _hrv_table(fig.add_subplot(grid[8, :]), analysis)
+    _coherence_panel(fig.add_subplot(grid[row, 1], sharex=rate), analysis)
+    _hrv_table(fig.add_subplot(grid[row + 1, :]), analysis)
     return fig
 
 
