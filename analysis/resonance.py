@@ -150,6 +150,9 @@ class ResonanceResult:
         }
 
 
+FOLLOW_RULE = "median rate within max(0.5, 10 %) and 60 % of breaths within 20 %"
+"""When a step counts as followed (see ``_evaluate``): a step not followed is set aside."""
+
 _SPECTRUM = WelchSettings(segment_s=None, window="boxcar", detrend="linear", nfft=4096)
 _PEAK_HALF_WIDTH_HZ = 0.015
 _LF = (0.04, 0.15)
@@ -367,7 +370,7 @@ def score_resonance(
         "lf_band_hz": list(_LF),
         "total_band_hz": list(_TOTAL),
         "peak_half_width_hz": _PEAK_HALF_WIDTH_HZ,
-        "follow_rule": "median rate within max(0.5, 10 %) and 60 % of breaths within 20 %",
+        "follow_rule": FOLLOW_RULE,
         "score": "mean of value/max for RSA, LF power, peak fraction and 1-|phase|/180",
     }
     return ResonanceResult(

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.resonance import FOLLOW_RULE
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
 from trainer.paths import replacing
@@ -909,59 +910,29 @@ class ResonanceRow:
 def resonance_rows(analysis: SessionAnalysis) -> list[ResonanceRow]:
     """Each rate a resonance assessment tried, with its score or the reason it was set aside.
 
-    The session summary keeps each rate's score (``None`` for a rate left out of the ranking)
-    but not the reason; it is the step evidence's flags, so the left-out steps are scored again
-    here, on the same beats and breaths, over the pacer span of the same rate. Scoring a step
-    does not depend on the other steps' evidence for whether it is set aside, so one step
-    alone gives the same flags.
+    Both come from the session summary (``scores``, and ``unscored`` with each left-out rate's
+    reason from :func:`analysis.resonance.score_resonance`); a rate that did not follow the
+    pacer gets the rule it fell short of beside the numbers.
 
     Returns
     -------
     list of ResonanceRow
         In the order tried; empty when the session is not a resonance assessment.
     """
-    from analysis.resonance import PacedStep, score_resonance
-
     result = analysis.summary.get("resonance")
     if not isinstance(result, dict):
         return []
-    scores = [(float(rate), score) for rate, score in result.get("scores") or []]
-    spans: list[list[float]] = []  # [rate, t0, t1] per run of paced spans at one rate
-    for span in analysis.pacer_spans:
-        if span.mode != "paced" or span.rate_bpm is None:
-            continue
-        if spans and abs(spans[-1][0] - span.rate_bpm) < 1e-6 and spans[-1][2] == span.t0_s:
-            spans[-1][2] = span.t1_s
-        else:
-            spans.append([span.rate_bpm, span.t0_s, span.t1_s])
-    order = np.argsort(analysis.heart.nn_t_s, kind="stable")
-    nn_t, nn = analysis.heart.nn_t_s[order], analysis.heart.nn_ms[order]
-    keep = np.r_[True, np.diff(nn_t) > 1e-6] if nn_t.size else np.zeros(0, dtype=bool)
-    nn_t, nn = nn_t[keep], nn[keep]
-    breaths = [e.breath for e in analysis.good_breaths]
+    reasons = {float(rate): str(why) for rate, why in result.get("unscored") or []}
     rows: list[ResonanceRow] = []
-    next_span = 0
-    for rate, score in scores:
+    for rate, score in result.get("scores") or []:
         if score is not None:
-            rows.append(ResonanceRow(rate, float(score), ""))
+            rows.append(ResonanceRow(float(rate), float(score), ""))
             continue
-        reason = "no score (its heart-rate swing could not be measured)"
-        match = next(
-            (k for k in range(next_span, len(spans)) if abs(round(spans[k][0], 2) - rate) < 1e-6),
-            None,
-        )
-        if match is not None and nn.size >= 4:
-            next_span = match + 1
-            _, t0, t1 = spans[match]
-            scored = score_resonance(nn_t, nn, [PacedStep(rate, t0, t1)], breaths=breaths)
-            (evidence,) = scored.steps
-            if evidence.flags:
-                reason = "; ".join(evidence.flags)
-            if evidence.followed is False and evidence.measured_rate_bpm is not None:
-                # The flag gives the numbers; the rule says what they fell short of.
-                rule = scored.settings.get("follow_rule", "")
-                reason = f"the pacer was not followed closely enough ({reason}; needs {rule})"
-        rows.append(ResonanceRow(rate, None, reason))
+        reason = reasons.get(float(rate), "no score (its heart-rate swing could not be measured)")
+        if "of breaths on pace" in reason:
+            # The flag gives the numbers; the rule says what they fell short of.
+            reason = f"the pacer was not followed closely enough ({reason}; needs {FOLLOW_RULE})"
+        rows.append(ResonanceRow(float(rate), None, reason))
     return rows
 
 
