@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -244,3 +248,143 @@ def test_player_that_dies_gives_one_notice() -> None:
     assert done.wait(timeout=5.0)
     out.stop()
     assert len(notices) == 1 and "stopped playing" in notices[0]
+
+
+# A player that never reads its input: the pipe fills within a fraction of a second and a
+# blocking write then waits for ever, as with a player stalled on a suspended audio device.
+# It writes its pid first, so the test can see whether it was killed and reaped.
+NEVER_READS = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+
+
+def _read_pid(pid_file: Path) -> int:
+    deadline = time.monotonic() + 5.0
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the fake player did not start"
+        time.sleep(0.01)
+    return int(pid_file.read_text())
+
+
+def _process_exists(pid: int) -> bool:
+    """Whether ``pid`` still exists (a zombie that nobody reaped counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kill_leftover(pid: int) -> None:
+    # Only reached when the code under test failed: do not leave the fake player behind.
+    if _process_exists(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_stop_is_bounded_when_the_player_never_reads(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    notices: list[str] = []
+    out = AudioOut(
+        notify=notices.append,
+        use_sounddevice=False,
+        players=[python_player(NEVER_READS, str(pid_file))],
+    )
+    assert out.start(constant_pull) is True
+    pid = _read_pid(pid_file)
+    try:
+        time.sleep(0.5)  # long enough for the pipe to fill and a blocking write to stick
+        # In a thread with a bound, so that the old behaviour (close() waiting for ever
+        # behind the stuck write) fails this test instead of hanging it.
+        stopper = threading.Thread(target=out.stop, daemon=True)
+        started = time.monotonic()
+        stopper.start()
+        stopper.join(timeout=8.0)
+        assert not stopper.is_alive(), "stop() hung behind a player that does not read"
+        assert time.monotonic() - started < 5.0
+        assert not _process_exists(pid), "the player was not killed and reaped"
+        assert not out.playing
+        assert notices == []  # stopping is not a failure to report
+    finally:
+        _kill_leftover(pid)
+
+
+def test_a_player_that_stops_taking_audio_is_killed_with_one_notice(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    notices: list[str] = []
+    noticed = threading.Event()
+
+    def notify(message: str) -> None:
+        notices.append(message)
+        noticed.set()
+
+    out = AudioOut(
+        notify=notify,
+        use_sounddevice=False,
+        players=[python_player(NEVER_READS, str(pid_file))],
+        block_s=0.01,
+        stall_s=0.5,
+    )
+    assert out.start(constant_pull) is True
+    pid = _read_pid(pid_file)
+    try:
+        assert noticed.wait(timeout=5.0), "a stalled player was never noticed"
+        assert not _process_exists(pid), "the stalled player was not killed and reaped"
+        assert not out.playing  # so nothing waits for an end bell that cannot ring
+        started = time.monotonic()
+        out.stop()
+        assert time.monotonic() - started < 1.0  # nothing left to wait for
+        assert notices == [f"sound stopped: the player {sys.executable} stopped taking audio"]
+    finally:
+        _kill_leftover(pid)
+
+
+@pytest.mark.slow
+def test_a_session_with_a_stuck_player_ends_on_time_and_is_kept(tmp_path: Path) -> None:
+    """The tester's run: ``live --sound`` with an ``aplay`` that never reads its input."""
+    if importlib.util.find_spec("sounddevice") is not None:
+        pytest.skip("sounddevice is installed: the session would play through it, not aplay")
+    fakebin = tmp_path / "fakebin"
+    fakebin.mkdir()
+    pid_file = tmp_path / "player.pid"
+    # pw-play and paplay are tried first: here they quit at once (no audio server), so the
+    # session settles on aplay, which starts and never reads.
+    scripts = {
+        "pw-play": "#!/bin/sh\nexit 1\n",
+        "paplay": "#!/bin/sh\nexit 1\n",
+        "aplay": f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 1000\n",
+    }
+    for name, script in scripts.items():
+        (fakebin / name).write_text(script, encoding="utf-8")
+        (fakebin / name).chmod(0o755)
+    env = {
+        **os.environ,
+        # The fake players come first in PATH, ahead of any real ones.
+        "PATH": f"{fakebin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(tmp_path / "home"),
+        "BREATHWISE_DATA_DIR": str(tmp_path / "data"),
+        "BREATHWISE_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    command = [sys.executable, "-m", "trainer", "live", "--device", "sim", "--minutes", "0.1"]
+    command += ["--headless", "--sound", "--out", str(tmp_path / "rec")]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the session hung behind a player that does not read its input")
+    finally:
+        if pid_file.exists() and pid_file.read_text().strip():
+            _kill_leftover(int(pid_file.read_text()))
+    assert time.monotonic() - started < 20.0  # 6 s of session, start-up and a short stop
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith("summary:")
+    stopped = [line for line in done.stderr.splitlines() if "sound stopped" in line]
+    assert stopped == ["breathwise: sound stopped: the player aplay stopped taking audio"]
+    assert "recording saved" in done.stderr
+    assert "not added to the history" not in done.stderr
+    assert (tmp_path / "data" / "history.sqlite3").exists()
+    assert not _process_exists(int(pid_file.read_text()))

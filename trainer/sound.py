@@ -31,10 +31,13 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import selectors
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -523,11 +526,24 @@ class _SoundDeviceBackend(_Backend):
 class _PipeBackend(_Backend):
     """A command-line player fed raw PCM on stdin by a writer thread.
 
-    The pipe's back-pressure paces the writer at the player's real-time rate.
+    The pipe's back-pressure paces the writer at the player's real-time rate. The writer never
+    blocks on the pipe: it waits for room with a timeout and writes without blocking, so that
+    a player that stops reading (hung, or stalled on a suspended audio device) cannot hold the
+    writer, nor ``stop`` behind it. A player that takes no audio for ``stall_s`` seconds is
+    killed and reaped, with one notice.
     """
 
     _PROBE_S = 0.2
     """Wait this long after launch to see whether the player quits at once (no device)."""
+    _POLL_S = 0.1
+    """Longest single wait for room in the pipe: how soon the writer sees ``stop``."""
+    _DRAIN_S = 2.0
+    """After its input is closed, a player has this long to play what it holds and exit."""
+    _REAP_S = 2.0
+    """Longest wait for a killed player to be reaped (one stuck in the kernel may never go)."""
+    _IDLE_S = 0.5
+    """A player that took no audio for this long before ``stop`` is not playing: it is not
+    given ``_DRAIN_S`` to finish (a healthy one takes some every ``_LATENCY_MS``)."""
 
     def __init__(
         self,
@@ -536,6 +552,7 @@ class _PipeBackend(_Backend):
         pull: Pull,
         block_s: float,
         on_failure: Callable[[str], None],
+        stall_s: float = 3.0,
     ) -> None:
         if shutil.which(command[0]) is None:
             raise AudioUnavailable(f"{command[0]} not found", missing=True)
@@ -548,6 +565,18 @@ class _PipeBackend(_Backend):
             )
         except OSError as exc:
             raise AudioUnavailable(f"{command[0]} cannot start ({exc.strerror or exc})") from None
+        stdin, stderr = self._proc.stdin, self._proc.stderr
+        assert stdin is not None and stderr is not None
+        # The writer uses the raw descriptor, never the buffered file object: a blocked write
+        # through that object holds its lock, and close() then waits on it for ever. Both
+        # pipes are non-blocking, so neither writing nor reading the player's error can hang.
+        self._fd = stdin.fileno()
+        try:
+            os.set_blocking(self._fd, False)
+            os.set_blocking(stderr.fileno(), False)
+        except (OSError, AttributeError) as exc:  # os.set_blocking is Unix-only before 3.12
+            self._kill()
+            raise AudioUnavailable(f"{command[0]} cannot be fed here ({exc})") from None
         try:
             code = self._proc.wait(timeout=self._PROBE_S)
         except subprocess.TimeoutExpired:
@@ -559,44 +588,99 @@ class _PipeBackend(_Backend):
         self._block = max(1, round(block_s * fs_hz))
         self._pull = pull
         self._on_failure = on_failure
+        self._stall_s = stall_s
+        self._last_taken = time.monotonic()
+        """When the player last took audio (monotonic s); written by the writer only."""
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="breathwise-audio", daemon=True)
         self._thread.start()
 
     def _stderr_line(self) -> str:
+        """The first line the player wrote to stderr, if any is there now (never waits).
+
+        Reading until end of file could wait for ever: a child of the player may hold the pipe
+        open after the player itself is gone.
+        """
         stream = self._proc.stderr
         if stream is None:
             return ""
         with contextlib.suppress(OSError, ValueError):
-            text = stream.read(500).decode("utf-8", "replace").strip().splitlines()
+            # Raw and non-blocking: BlockingIOError (an OSError) when nothing is there.
+            text = os.read(stream.fileno(), 500).decode("utf-8", "replace").strip().splitlines()
             if text:
                 return f": {text[0]}"
         return ""
 
     def _run(self) -> None:
-        stdin = self._proc.stdin
-        assert stdin is not None
+        pending = b""
+        # A selector rather than select.select, which fails on descriptors above 1023. A player
+        # that exits shows as writable too (an error event), and the write then raises EPIPE.
+        selector = selectors.DefaultSelector()
         try:
+            selector.register(self._fd, selectors.EVENT_WRITE)
             while not self._stopping.is_set():
-                stdin.write(to_pcm16(self._pull(self._block)))
-                stdin.flush()
+                if not pending:
+                    pending = to_pcm16(self._pull(self._block))
+                # Wait for room in short steps, so that stop() is seen within _POLL_S.
+                writable = bool(selector.select(self._POLL_S))
+                taken = 0
+                if writable:
+                    with contextlib.suppress(BlockingIOError):
+                        taken = os.write(self._fd, pending)
+                if taken:
+                    pending = pending[taken:]
+                    self._last_taken = time.monotonic()
+                elif time.monotonic() - self._last_taken > self._stall_s:
+                    # The pipe has been full for too long: the player is not playing. Waiting
+                    # longer only delays the notice; the session runs on without sound.
+                    self._kill()
+                    if not self._stopping.is_set():
+                        self._on_failure(f"the player {self._name} stopped taking audio")
+                    return
+                elif writable:
+                    # Room reported but none taken (a race with the reader): do not spin.
+                    self._stopping.wait(0.01)
         except (BrokenPipeError, OSError, ValueError):
             if not self._stopping.is_set():
                 self._on_failure(f"{self._name} stopped playing{self._stderr_line()}")
+        finally:
+            selector.close()
+
+    def _kill(self) -> None:
+        """Kill the player and reap it, waiting at most ``_REAP_S`` (never for ever)."""
+        with contextlib.suppress(OSError):
+            self._proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=self._REAP_S)
 
     def stop(self) -> None:
+        """Stop feeding the player and end it, in bounded time whatever state it is in.
+
+        The writer is stopped first (it never blocks for longer than ``_POLL_S``), so closing
+        the player's input cannot wait behind a write. A healthy player then plays what it
+        holds and exits; one that does not within ``_DRAIN_S`` is killed, and one that had
+        already stopped taking audio is killed at once.
+        """
+        idle = time.monotonic() - self._last_taken > self._IDLE_S
         self._stopping.set()
+        self._thread.join(timeout=self._POLL_S + self._REAP_S + 1.0)
+        if self._thread.is_alive():
+            # Never expected (the writer does not block); if it happens, do not close the
+            # descriptor under it, which could then be reused by another file.
+            self._kill()
+            return
+        if idle:
+            self._kill()
         with contextlib.suppress(OSError, ValueError):
             if self._proc.stdin is not None:
                 self._proc.stdin.close()
         try:
-            self._proc.wait(timeout=2.0)
+            self._proc.wait(timeout=self._DRAIN_S)
         except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._thread.join(timeout=2.0)
+            self._kill()
         if self._proc.stderr is not None:
-            self._proc.stderr.close()
+            with contextlib.suppress(OSError, ValueError):
+                self._proc.stderr.close()
 
 
 def _print_notice(message: str) -> None:
@@ -620,6 +704,10 @@ class AudioOut:
         Try ``sounddevice`` (PortAudio) first.
     block_s : float
         Block length fed to a player, in seconds.
+    stall_s : float
+        A player that takes no audio for this long (it hung, or its audio device is
+        suspended) is killed, with one notice; the session goes on silently. Generous, as a
+        player may take a moment to open its device, and the pipe holds over a second of sound.
     """
 
     def __init__(
@@ -630,12 +718,14 @@ class AudioOut:
         players: Sequence[Sequence[str]] | None = None,
         use_sounddevice: bool = True,
         block_s: float = 0.05,
+        stall_s: float = 3.0,
     ) -> None:
         self.fs_hz = fs_hz
         self._notify = _print_notice if notify is None else notify
         self._players = player_commands(fs_hz) if players is None else [list(p) for p in players]
         self._use_sounddevice = use_sounddevice
         self._block_s = block_s
+        self._stall_s = stall_s
         self._backend: _Backend | None = None
         self._noticed = False
         self._lock = threading.Lock()
@@ -644,16 +734,17 @@ class AudioOut:
 
     @property
     def playing(self) -> bool:
-        """Whether a backend is running."""
-        return self._backend is not None
+        """Whether a backend is running and has not failed (a failed one is silent: nobody
+        should wait for it, e.g. for the end bell)."""
+        return self._backend is not None and self.unavailable is None
 
-    def _notice(self, reason: str) -> None:
+    def _notice(self, reason: str, *, prefix: str = "sound is off") -> None:
         with self._lock:
             if self._noticed:
                 return
             self._noticed = True
             self.unavailable = AudioUnavailable(reason)
-        self._notify(f"sound is off: {reason}")
+        self._notify(f"{prefix}: {reason}")
 
     def start(self, pull: Pull) -> bool:
         """Start playing ``pull``'s blocks; return whether sound is playing.
@@ -676,7 +767,7 @@ class AudioOut:
         for command in self._players:
             try:
                 self._backend = _PipeBackend(
-                    command, self.fs_hz, pull, self._block_s, self._on_failure
+                    command, self.fs_hz, pull, self._block_s, self._on_failure, self._stall_s
                 )
                 return True
             except AudioUnavailable as exc:
@@ -692,7 +783,8 @@ class AudioOut:
         return False
 
     def _on_failure(self, reason: str) -> None:
-        self._notice(reason)
+        # The sound was playing and has stopped mid-session: say so, not that it is "off".
+        self._notice(reason, prefix="sound stopped")
 
     def stop(self) -> None:
         """Stop playing (harmless when nothing plays)."""
