@@ -266,7 +266,9 @@ def _evaluate(
         followed = bool(abs(measured - step.rate_bpm) <= tolerance and on_pace.mean() >= 0.6)
         if not followed:
             flags.append(
-                f"breathing at {measured:.2f}/min, {100 * on_pace.mean():.0f} % of breaths on pace"
+                "the pacer was not followed closely enough (breathing at "
+                f"{measured:.2f}/min, {100 * on_pace.mean():.0f} % of breaths on pace; "
+                f"needs {FOLLOW_RULE})"
             )
         phase = _phase_deg(grid, hr_grid, _volume(grid, inside), measured / 60.0)
         rsa = [r.peak_to_trough_bpm for r in rsa_per_breath(ts, xs, inside)]

@@ -94,12 +94,3 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("breathwise: interrupted", file=sys.stderr)
         return 130
     return result if isinstance(result, int) else 0
-
-
-def main() -> None:
-    """Console-script entry point."""
-    sys.exit(run())
-
-
-if __name__ == "__main__":
-    main()

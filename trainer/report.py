@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.resonance import FOLLOW_RULE
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
 from trainer.paths import replacing
@@ -911,8 +910,7 @@ def resonance_rows(analysis: SessionAnalysis) -> list[ResonanceRow]:
     """Each rate a resonance assessment tried, with its score or the reason it was set aside.
 
     Both come from the session summary (``scores``, and ``unscored`` with each left-out rate's
-    reason from :func:`analysis.resonance.score_resonance`); a rate that did not follow the
-    pacer gets the rule it fell short of beside the numbers.
+    reason from :func:`analysis.resonance.score_resonance`).
 
     Returns
     -------
@@ -929,9 +927,6 @@ def resonance_rows(analysis: SessionAnalysis) -> list[ResonanceRow]:
             rows.append(ResonanceRow(float(rate), float(score), ""))
             continue
         reason = reasons.get(float(rate), "no score (its heart-rate swing could not be measured)")
-        if "of breaths on pace" in reason:
-            # The flag gives the numbers; the rule says what they fell short of.
-            reason = f"the pacer was not followed closely enough ({reason}; needs {FOLLOW_RULE})"
         rows.append(ResonanceRow(float(rate), None, reason))
     return rows
 
