@@ -1328,31 +1328,42 @@ def _fit_rises(
 
 def _rise(t: FloatArray, a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
     """A raised-cosine rise from 0 at ``a`` to 1 at ``b``, ``(1 - cos(pi u)) / 2`` with ``u =
-    (t - a) / (b - a)`` (0 outside ``[a, b)``), and its derivative by ``u``."""
+    (t - a) / (b - a)`` (0 outside ``[a, b)``), and its derivative by ``u``.
+
+    Both come from one tangent of the half angle, ``h = tan(pi u / 2)``: the shape is
+    ``h^2 / (1 + h^2)`` and the derivative ``pi h / (1 + h^2)`` (the half-angle identities).
+    numpy's float64 tangent is vectorised where its sine and cosine are not, which makes
+    this several times cheaper than the two of them.
+    """
     on = (t >= a) & (t < b)
-    angle = math.pi * (t - a) / (b - a)
-    shape = np.where(on, 0.5 * (1.0 - np.cos(angle)), 0.0)
-    by_u = np.where(on, (0.5 * math.pi) * np.sin(angle), 0.0)
-    return shape, by_u
+    # Clipped, so that points off the rise stay finite before the mask zeroes them.
+    h = np.tan((0.5 * math.pi) * np.clip((t - a) / (b - a), 0.0, 1.0))
+    q = on / (1.0 + h * h)
+    return h * h * q, math.pi * h * q
 
 
 def _fall(
-    t: FloatArray, b: FloatArray, c: FloatArray, gamma: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+    t: FloatArray, b: FloatArray, c: FloatArray, gamma: FloatArray, *, by_shape: bool = True
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     """A fall from 1 at ``b`` to 0 at ``c``, ``(1 + cos(pi u^gamma)) / 2`` with ``u = (t - b) /
-    (c - b)`` (0 outside ``[b, c)``), its derivative by ``u`` and by ``gamma``.
+    (c - b)`` (0 outside ``[b, c)``), its derivative by ``u`` and (if ``by_shape``, else
+    ``None``) by ``gamma``.
 
     ``gamma = 1`` is the raised cosine; below 1 the fall is steep at first and ends in a long
     slow tail, as a passive exhale does (the lung empties like a discharging capacitor), above
-    1 the other way round. The slope is 0 at both ends for any ``gamma`` above 1/2.
+    1 the other way round. The slope is 0 at both ends for any ``gamma`` above 1/2. As in
+    :func:`_rise`, the cosine and sine come from ``h = tan(pi v / 2)``, ``v = u^gamma``:
+    ``(1 + cos(pi v)) / 2 = 1 / (1 + h^2)`` and ``sin(pi v) = 2 h / (1 + h^2)``.
     """
     on = (t >= b) & (t < c)
     u = np.clip((t - b) / (c - b), 1e-12, 1.0)
-    v = u**gamma
-    sin = np.where(on, np.sin(math.pi * v), 0.0)
-    shape = np.where(on, 0.5 * (1.0 + np.cos(math.pi * v)), 0.0)
+    log_u = np.log(u)
+    v = np.exp(gamma * log_u)  # u ** gamma, with the logarithm the shape's derivative needs
+    h = np.tan((0.5 * math.pi) * v)
+    shape = on / (1.0 + h * h)
+    sin = 2.0 * h * shape
     by_u = (-0.5 * math.pi) * sin * gamma * v / u
-    by_gamma = (-0.5 * math.pi) * sin * v * np.log(u)
+    by_gamma = (-0.5 * math.pi) * sin * v * log_u if by_shape else None
     return shape, by_u, by_gamma
 
 
@@ -1374,13 +1385,18 @@ def _gauss_newton_step(
     multiplies each row's own matrices), so a row's step does not depend on the other rows in
     the call.
     """
-    scale = 1.4826 * np.median(np.abs(resid), axis=1, keepdims=True) + 1e-12
+    # The median by a row sort: for rows this short numpy sorts several times faster than
+    # np.median partitions, and the two middle values give the same number.
+    ordered = np.sort(np.abs(resid), axis=1)
+    m = ordered.shape[1]
+    median = 0.5 * (ordered[:, (m - 1) // 2] + ordered[:, m // 2])
+    scale = 1.4826 * median[:, None] + 1e-12
     u = resid / (_BIWEIGHT_C * scale)
-    jw = jac * (w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0))[:, :, None]
-    normal = np.matmul(jw.transpose(0, 2, 1), jac)
+    jw = jac * (w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0))[:, None, :]
+    normal = np.matmul(jw, jac.transpose(0, 2, 1))
     diagonal = np.einsum("nii->ni", normal)
     ridge = 1e-9 * diagonal + 1e-12
-    rhs = np.matmul(jw.transpose(0, 2, 1), resid[:, :, None])[:, :, 0]
+    rhs = np.matmul(jw, resid[:, :, None])[:, :, 0]
     if prior is not None and anchor is not None:
         ridge = ridge + prior * diagonal
         rhs -= prior * diagonal * (p - anchor)
@@ -1417,14 +1433,15 @@ def _fit_breaths(
     p[:, [0, 1, 2, 5]] = start
     p[:, 4] = 1.0
     good = np.ones(n, dtype=bool)
-    shape_on = 1.0 if free_shape else 0.0
     for _ in range(steps):
         pa, pb, pc, beta, eta, gamma = (p[:, j : j + 1] for j in range(6))
         d_r, d_f = pb - pa, pc - pb
         rise, by_u_rise = _rise(t, pa, pb)
-        fall, by_u, by_gamma = _fall(t, pb, pc, gamma)
+        fall, by_u, by_gamma = _fall(t, pb, pc, gamma, by_shape=free_shape)
         g_r, g_f = eta * by_u_rise, eta * by_u
         s = rise + fall
+        # A held shape is a column of zeros, which the step's absolute ridge keeps solvable.
+        d_gamma = eta * by_gamma if by_gamma is not None else np.zeros_like(t)
         jac = np.stack(
             (
                 g_r * (t - pb) / (d_r * d_r),
@@ -1432,9 +1449,9 @@ def _fit_breaths(
                 -g_f * (t - pb) / (d_f * d_f),
                 np.ones_like(t),
                 s,
-                shape_on * eta * by_gamma,
+                d_gamma,
             ),
-            axis=2,
+            axis=1,
         )
         nxt = _gauss_newton_step(p, jac, y - (beta + eta * s), w)
         nxt[:, 5] = np.clip(nxt[:, 5], *_GAMMA_RANGE)
@@ -1480,11 +1497,11 @@ def _fit_junctions(
     for _ in range(_GN_STEPS):
         bp, pa, pb, pc, dn, hp, eta, hn, beta, kappa = (p[:, j : j + 1] for j in range(10))
         d_p, d_r, d_f = pa - bp, pb - pa, pc - pb
-        f_prev, by_u_prev, _ = _fall(t, bp, pa, g_prev)
+        f_prev, by_u_prev, _ = _fall(t, bp, pa, g_prev, by_shape=False)
         f_prev = f_prev + (t < bp)
         g_p = hp * by_u_prev
         rise, by_u_rise = _rise(t, pa, pb)
-        fall, by_u, _ = _fall(t, pb, pc, g_this)
+        fall, by_u, _ = _fall(t, pb, pc, g_this, by_shape=False)
         g_r, g_f = eta * by_u_rise, eta * by_u
         s = rise + fall
         r_next, by_u_next = _rise(t, pc, pc + dn)
@@ -1503,7 +1520,7 @@ def _fit_junctions(
                 np.ones_like(t),
                 v,
             ),
-            axis=2,
+            axis=1,
         )
         resid = y - (beta + kappa * v + hp * f_prev + eta * s + hn * r_next)
         new = _gauss_newton_step(p, jac, resid, w, prior, start)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from analysis.breath import Breath, BreathTracker, detect_breaths
+from analysis.breath import Breath, BreathTracker, _fall, _rise, detect_breaths
 from benchmarks.validate_breath import TrueBreath
 
 SEED = 5318008
@@ -450,3 +450,42 @@ def test_turning_points_fast_path_matches_the_sign_definition() -> None:
         y = np.round(rng.normal(size=int(rng.integers(2, 30))), int(rng.integers(0, 3)))
         prev = float(y[0]) if rng.random() < 0.3 else float(np.round(rng.normal(), 1))
         assert np.array_equal(_turning_points(y, prev), reference(y, prev)), (y.tolist(), prev)
+
+
+def test_fit_shapes_match_their_cosine_definitions_and_derivatives() -> None:
+    """The whole-breath fit's shapes, computed from a half-angle tangent for speed, equal the
+    raised-cosine definitions their docstrings give, and their derivatives agree with central
+    differences of those definitions (an error in either would bias every fitted time)."""
+    t = np.linspace(-0.5, 4.5, 501)[None, :].repeat(3, axis=0)
+    a = np.array([[0.0], [0.3], [1.0]])
+    b = np.array([[1.2], [1.0], [2.5]])
+    c = np.array([[4.0], [3.1], [4.2]])
+    gamma = np.array([[1.0], [0.6], [1.8]])
+
+    def rise_def(t_: np.ndarray, b_: np.ndarray) -> np.ndarray:
+        u = (t_ - a) / (b_ - a)
+        return np.where((u >= 0) & (u < 1), 0.5 * (1 - np.cos(np.pi * u)), 0.0)
+
+    def fall_def(t_: np.ndarray, c_: np.ndarray, g_: np.ndarray) -> np.ndarray:
+        u = np.clip((t_ - b) / (c_ - b), 0.0, 1.0)
+        return np.where((t_ >= b) & (t_ < c_), 0.5 * (1 + np.cos(np.pi * u**g_)), 0.0)
+
+    shape, by_u = _rise(t, a, b)
+    np.testing.assert_allclose(shape, rise_def(t, b), atol=1e-12)
+    # d/du at fixed a: move b, since u = (t - a) / (b - a) and du/db = -u / (b - a).
+    eps = 1e-6
+    inside = (t > a + 1e-3) & (t < b - 1e-3)
+    numeric = (rise_def(t, b + eps) - rise_def(t, b - eps)) / (2 * eps)
+    du_db = -(t - a) / (b - a) ** 2
+    np.testing.assert_allclose((by_u * du_db)[inside], numeric[inside], atol=1e-6)
+
+    shape, by_u, by_gamma = _fall(t, b, c, gamma)
+    assert by_gamma is not None
+    np.testing.assert_allclose(shape, fall_def(t, c, gamma), atol=1e-12)
+    inside = (t > b + 1e-3) & (t < c - 1e-3)
+    numeric = (fall_def(t, c + eps, gamma) - fall_def(t, c - eps, gamma)) / (2 * eps)
+    du_dc = -(t - b) / (c - b) ** 2
+    np.testing.assert_allclose((by_u * du_dc)[inside], numeric[inside], atol=1e-6)
+    numeric = (fall_def(t, c, gamma + eps) - fall_def(t, c, gamma - eps)) / (2 * eps)
+    np.testing.assert_allclose(by_gamma[inside], numeric[inside], atol=1e-6)
+    assert _fall(t, b, c, gamma, by_shape=False)[2] is None
