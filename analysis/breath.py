@@ -16,12 +16,20 @@ Method
    a trough once it has risen ``delta`` above its running minimum, with ``delta = rel_delta x
    median(depth of the last n_depths breaths)``, floored at ``min_delta`` (and at 1e-9 of the
    signal level, so rounding noise of a flat signal is no swing). Before the first breath the
-   reference is the larger of the current and the previous swing.
+   reference is the larger of the current and the previous swing. A breath whose rise and
+   fall differ by more than half counts by the smaller of the two (a glitch at one end, such
+   as a dropout to zero, makes one side huge), and one more than ``artifact_high`` times the
+   recent median depth does not count at all: a glitch would otherwise hold the hysteresis
+   above every real breath after it.
 3. **Stalls.** If no turning point is confirmed for three typical breath periods (at most
-   ``stall_s``), the reference halves (not below 1/16 of the deepest recent breath, so a held
-   breath or a belt at rest does not turn sensor noise into breaths) and the samples since the
-   last turning point are stepped through again with the smaller hysteresis: after a sudden
-   drop in depth the shallow breaths are found where they happened, and emitted at the stall.
+   ``stall_s``), the reference halves (not below 1/16 of the deepest recent breath that
+   counted, so a held breath or a belt at rest does not turn sensor noise into breaths; before
+   the first breath, down at least to the range of the stall's second half) and the samples
+   since the last turning point are stepped through again with the smaller hysteresis: after
+   a sudden drop in depth the shallow breaths are found where they happened, and emitted at
+   the stall. On a belt at 500 units, a 60 ms dropout to 0 at 12 s had left 2 breaths found
+   in the next 70 s, and one at 1 s the first breath found after two minutes; now no breath
+   after it is missed.
 4. **Plausibility.** A trough less than ``min_breath_s`` after the breath's start trough (over
    40 breaths/min) is a wiggle: the lower trough is kept and the extremum between dropped
    (such a merged breath is ``"uncertain"``). Before the first breath, a "breath" that rises
@@ -504,6 +512,8 @@ class BreathTracker:
         self._depths: deque[float] = deque(maxlen=n_depths)
         self._ref_depth = 0.0  # median of _depths when it is not empty
         self._recent_depths: deque[float] = deque(maxlen=n_depths)
+        # The recent depths without those far above the breaths before them (see _emit).
+        self._plausible_depths: deque[float] = deque(maxlen=n_depths)
         self._stalled = False  # a stall happened since the last breath was emitted
         self._last_conf = 0  # sample that confirmed the last turning point
         self._emit_at = -1  # while re-stepping after a stall: the stall sample (emission time)
@@ -655,15 +665,25 @@ class BreathTracker:
 
         The reference does not go below 1/16 of the deepest recent breath: four stalls follow
         a tenfold drop in depth, while a belt at rest (or a held breath) does not end up
-        counting sensor noise as breaths. When it did shrink, the samples since the last
+        counting sensor noise as breaths. Before the first breath it drops at least to the
+        range of the stall's second half. When it did shrink, the samples since the last
         turning point are stepped through again with the smaller hysteresis, so that the
         shallow breaths that caused the stall are found where they happened (and emitted now).
         """
         stall = self._pos
         ref = self._reference()
         half = 0.5 * ref
-        if self._recent_depths:
-            half = max(half, min(ref, max(self._recent_depths) / 16.0))
+        if self._plausible_depths:
+            half = max(half, min(ref, max(self._plausible_depths) / 16.0))
+        else:
+            # No breath yet, so the reference is a swing, and one glitch (a dropout to zero, a
+            # knock while the belt is put on) can make it hundreds of depths: halving alone
+            # would take minutes of stalls to come down. The breathing since then is in the
+            # buffer: the reference drops at once to the range of the stall's second half
+            # (the first may still hold the glitch's ringing through the filter).
+            a = max(stall - self._stall_eff // 2, self._last_conf, self._buf_start)
+            recent = self._window(a, stall)
+            half = min(half, float(recent.max() - recent.min()))
         self._depths.clear()
         self._depths.append(half)
         self._ref_depth = half
@@ -891,12 +911,18 @@ class BreathTracker:
         fall = peak.level - end.level
         rise = peak.level - start.level
         depth = peak.level - 0.5 * (start.level + end.level)
+        asymmetric = abs(rise - fall) > _ASYMMETRY_LIMIT * max(rise, fall)
+        # The yardstick for the hysteresis. A glitch at one end of a breath (a dropout to
+        # zero, a knock) makes that side huge while the other stays the breath's, so a
+        # lopsided breath counts by the side the signal went both ways.
+        yardstick = min(rise, fall) if asymmetric else depth
         detected_s = self._t0_s + max(conf, self._emit_at) / self._fs_hz
+        too_deep = False
         if not self._recent_depths:
             quality = "uncertain"
         else:
             median = _median(self._recent_depths)
-            asymmetric = abs(rise - fall) > _ASYMMETRY_LIMIT * max(rise, fall)
+            too_deep = yardstick > self._artifact_high * median
             if not self._artifact_low * median <= depth <= self._artifact_high * median:
                 quality = "artifact"
             elif self._merged or asymmetric:
@@ -905,10 +931,17 @@ class BreathTracker:
                 quality = "good"  # unless its phases have to be clamped (see _finish)
         self._recent_depths.append(depth)
         self._typical = _median(self._recent_depths)
-        if not self._stalled:
+        # A breath far deeper than the last ones is a movement or a sensor glitch far more
+        # often than breathing: it would raise the hysteresis (and the stall floor, which
+        # follows the deepest breath) above every real breath after it, and with no breath
+        # found, nothing would ever bring them down. It still counts among the recent depths,
+        # so that a lasting change in depth stops being an artifact after a few breaths.
+        if not too_deep:
+            self._plausible_depths.append(yardstick)
+        if not self._stalled and not too_deep:
             # A breath that spans a stall straddles the old and the new amplitude; its depth
             # would undo the stall's reseeding.
-            self._depths.append(depth)
+            self._depths.append(yardstick)
             self._ref_depth = _median(self._depths)
         self._stalled = False
         # A stall is declared after three typical breaths without a turning point (at most

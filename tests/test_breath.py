@@ -214,6 +214,51 @@ def test_breath_hold_with_sensor_noise_yields_no_breaths_then_recovers() -> None
     assert breaths[6].quality == "good"
 
 
+def _found(breaths: list[Breath], truth: list[TrueBreath], after_s: float) -> list[float]:
+    """Inhale-onset errors, s, of the true breaths after ``after_s`` (inf where none is found
+    within 0.5 s)."""
+    onsets = np.array([b.inhale_onset_s for b in breaths])
+    errors = []
+    for t in truth:
+        if t.inhale_onset_s > after_s:
+            near = np.abs(onsets - t.inhale_onset_s) if onsets.size else np.array([np.inf])
+            errors.append(float(near.min()) if near.min() <= 0.5 else math.inf)
+    return errors
+
+
+@pytest.mark.parametrize("at_s", [1.0, 6.0, 12.0])
+@pytest.mark.parametrize("glitch", [-500.0, 60.0])
+def test_a_sensor_glitch_does_not_blind_the_detector(at_s: float, glitch: float) -> None:
+    """A dropout to zero (a belt at 500 units reading 0 for 3 samples) or a knock (60 depths for
+    0.5 s), before the first breath or after two: the breaths after it are all found. The
+    glitch's depth had set the hysteresis, and the stall floor (1/16 of the deepest recent
+    breath) kept it there: 2 breaths in the 70 s after a dropout at 12 s, and before the first
+    breath two minutes of halvings passed before the first was found."""
+    fs = 50.0
+    x, truth = belt([Phase(2.0, 3.0)] * 14, fs, noise=0.005, offset=500.0, rng_seed=11)
+    i = round(at_s * fs)
+    if glitch < 0:
+        x[i : i + 3] = 0.0
+    else:
+        x[i : i + 25] += glitch * np.hanning(27)[1:-1]
+    breaths = detect_breaths(x, fs)
+    errors = _found(breaths, truth, at_s + 3.0)
+    assert max(errors) < 0.3, errors
+    assert len(breaths) <= len(truth) + 2  # the glitch itself may count once or twice
+
+
+def test_a_lasting_change_in_depth_is_adopted() -> None:
+    """A sixfold deeper breathing (slow paced breathing after normal breathing) is flagged as
+    artifact only until the recent depths follow it, and no breath is lost or split."""
+    phases = [Phase(2.0, 3.0)] * 8 + [Phase(2.0, 3.0, depth=6.0)] * 10
+    x, truth = belt(phases, 20.0, noise=0.005, rng_seed=12)
+    breaths = detect_breaths(x, 20.0)
+    _check_accuracy(breaths, truth)
+    q = [b.quality for b in breaths]
+    assert q[8:11] == ["artifact"] * 3
+    assert q[12:] == ["good"] * 6
+
+
 def test_quality_labels() -> None:
     phases = [Phase(2.0, 3.0)] * 8 + [Phase(2.0, 3.0, depth=6.0)] + [Phase(2.0, 3.0)] * 3
     x, _ = belt(phases, 20.0, noise=0.005, rng_seed=7)
