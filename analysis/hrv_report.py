@@ -21,7 +21,52 @@ from analysis.hrv_frequency import LombSettings, WelchSettings, beat_times_s, fr
 from analysis.hrv_time import Convention, time_domain
 from analysis.rr_artifacts import DEFAULT_PARAMS, LABELS, ArtifactParams, correct_rr
 
-__all__ = ["analyse_rr"]
+__all__ = ["MAX_RELIABLE_ARTIFACT_PCT", "analyse_rr", "artifact_warning"]
+
+MAX_RELIABLE_ARTIFACT_PCT = 5.0
+"""Share of corrected beats (%) above which HRV is flagged as unreliable.
+
+physiology.md gives no threshold; 5 % is the common rule of thumb for short-term HRV (recordings
+with more artifacts or ectopic beats than this are usually excluded rather than analysed), and
+even a few % of edited beats measurably bias SDNN, RMSSD and the spectrum (Peltola 2012, "Role of
+editing of R-R intervals in the analysis of heart rate variability", Front Physiol 3:148)."""
+
+
+def artifact_warning(corrected: int, total: int) -> str | None:
+    """The warning for a series with many corrected beats, or None when few were corrected.
+
+    The one wording of this warning: ``breathwise hrv``, the session report and ``breathwise
+    import`` all show it.
+
+    Parameters
+    ----------
+    corrected : int
+        Intervals the artifact correction changed (labelled other than normal).
+    total : int
+        Intervals in the series.
+
+    Returns
+    -------
+    str or None
+        A sentence naming the share and the count when it is above
+        :data:`MAX_RELIABLE_ARTIFACT_PCT`, else None (also for an empty series).
+
+    Examples
+    --------
+    >>> artifact_warning(2, 100) is None
+    True
+    >>> print(artifact_warning(492, 798))
+    61.7 % of beats (492 of 798) corrected as artifacts, over 5 %: HRV, RSA and ... unreliable
+    """
+    if total <= 0:
+        return None
+    pct = 100.0 * corrected / total
+    if pct <= MAX_RELIABLE_ARTIFACT_PCT:
+        return None
+    return (
+        f"{pct:.1f} % of beats ({corrected} of {total}) corrected as artifacts, over "
+        f"{MAX_RELIABLE_ARTIFACT_PCT:g} %: HRV, RSA and coherence are unreliable"
+    )
 
 
 def _clean(value: Any) -> Any:
@@ -93,10 +138,8 @@ def analyse_rr(
         "pass_counts": list(result.pass_counts),
         "iterations": result.iterations,
     }
-    if rr.size and n_art / rr.size > 0.05:
-        warnings.append(
-            f"{100.0 * n_art / rr.size:.1f} % of intervals are artifacts: interpret HRV with care"
-        )
+    if (too_many := artifact_warning(n_art, int(rr.size))) is not None:
+        warnings.append(too_many)
 
     td = time_domain(nn, valid=~result.nn_corrected, convention=convention)
     time_metrics = td.as_dict()

@@ -10,8 +10,11 @@ installed (it needs NeuroKit2 for R-peak detection)::
 What it does, so the sample goes through exactly the bytes a real session would:
 
 1. R peaks from the ECG (NeuroKit2 ``ecg_peaks``, its default method) -> RR intervals, in the
-   0x2A37 unit of 1/1024 s; every second, one Heart Rate Measurement notification carrying the
-   RR values of the beats completed in that second (``encode_heart_rate_measurement``).
+   0x2A37 unit of 1/1024 s -> Heart Rate Measurement notifications scheduled exactly as the RR
+   importer schedules them (:func:`trainer.importers.rr_notifications`): the first at the first
+   beat, then one per second carrying the beats completed in that second, each sent at the end
+   of its second with no added delay. The pipeline's beat timeline anchors a notification's last
+   beat at its arrival, so every beat lands on its R peak (within 1/1024 s).
 2. RSP decimated from 100 Hz to 20 Hz (``scipy.signal.decimate``, order-8 Chebyshev, zero phase:
    this is offline preparation, not the live path) -> one Go Direct measurement packet per sample
    on channel 1 (the belt's force channel; values keep the recording's volts).
@@ -28,9 +31,10 @@ import numpy as np
 from scipy.signal import decimate
 
 from devices.godirect import encode_godirect_measurement
-from devices.heart_rate import encode_heart_rate_measurement
+from devices.heart_rate import RR_UNITS_PER_S
 from devices.packets import RawPacket, Stream
 from devices.source import SourceInfo
+from trainer.importers import rr_notifications
 from trainer.pipeline import NS_PER_S
 from trainer.recording import Header, Item, PacerChange, read_recording, write_recording
 from trainer.session import ReplaySession
@@ -39,7 +43,6 @@ FS_IN_HZ = 100.0
 DECIMATE = 5
 START_MONO_NS = 1_000 * NS_PER_S
 START_WALL_NS = 1_577_836_800 * NS_PER_S  # 2020-01-01T00:00Z: the true date is not published
-HR_LATENCY_S = 0.05  # a strap sends its notification shortly after the last beat it reports
 
 
 def derive(csv_path: Path, out_path: Path) -> Path:
@@ -56,17 +59,15 @@ def derive(csv_path: Path, out_path: Path) -> Path:
 
     items: list[Item] = [PacerChange(START_MONO_NS, START_WALL_NS, "own", target_ratio=1.5)]
     packets: list[RawPacket] = []
-    rr_raw = np.round(np.diff(peaks_s) * 1024).astype(int)
-    beat_s = peaks_s[1:]
+    # The peak times, not each interval, are rounded to the 1/1024 s unit: the intervals then
+    # sum back to the peaks exactly instead of drifting by up to half a unit per beat.
+    ticks = np.round(peaks_s * RR_UNITS_PER_S).astype(np.int64)
+    rr_raw = [int(v) for v in np.diff(ticks)]
+    beat_s = ticks[1:] / RR_UNITS_PER_S
     duration_s = rsp.size / FS_IN_HZ
-    for second in range(1, int(duration_s) + 1):
-        in_second = (beat_s > second - 1) & (beat_s <= second)
-        rr = tuple(int(v) for v in rr_raw[in_second])
-        if not rr:
-            continue
-        hr = round(60 * 1024 / float(np.mean(rr)))
-        t = second + HR_LATENCY_S
-        payload = encode_heart_rate_measurement(hr, rr, contact=True)
+    # The importer's schedule (no notification delay: the importer dropped its 50 ms, and with
+    # it here the first beats came out up to 380 ms late and still ~190 ms after 40 beats).
+    for t, payload in rr_notifications(beat_s, rr_raw):
         packets.append(_packet(t, Stream.HEART_RATE, payload))
 
     fs_out = FS_IN_HZ / DECIMATE

@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from simulated_sessions import write_simulated
 
@@ -321,3 +322,34 @@ def test_time_paused_is_not_counted_as_practice(tmp_path: Path) -> None:
     assert row.duration_s == 600.0 and row.practised_s == 300.0
     assert format_rows([row])[1].split()[2] == "5.0"
     assert compute_progress([row]).total_minutes == pytest.approx(5.0)
+
+
+def test_summary_history_and_report_agree_on_the_starting_heart_rate_with_an_artifact(
+    tmp_path: Path,
+) -> None:
+    """The summary once took the raw RR intervals and the history the corrected beats: a missed
+    beat in the first minute made them disagree (65.32 vs 65.51 bpm on a reviewed session)."""
+    from trainer.analysis_run import analyse_recording
+    from trainer.importers import import_file
+
+    rng = np.random.default_rng(7)
+    k = np.arange(400)
+    rr = np.round(900 + 50 * np.sin(2 * np.pi * 0.09 * k) + rng.normal(0, 6, k.size))
+    # A missed beat 20 beats in: one interval twice as long, the strap's commonest artifact.
+    rr = np.r_[rr[:20], rr[20] + rr[21], rr[22:]]
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
+    recording = import_file(src, "rr", tmp_path / "rr.bwr", start_wall_ns=1_767_250_800 * 10**9)
+
+    analysis = analyse_recording(recording)
+    assert analysis.heart.corrected_beats >= 1
+    row = record_session(recording, db_path=tmp_path / "history.sqlite3")
+    # Summary (closing line, replay, headless), history row and report panel: one value...
+    assert analysis.summary["hr_start_bpm"] == row.hr_start_bpm
+    assert analysis.heart.hr_start_bpm is not None
+    assert row.hr_start_bpm == round(analysis.heart.hr_start_bpm, 2)
+    # ...the corrected one: the raw first minute is about 1.5 bpm slower with the missed beat.
+    first = analysis.beat_t_s <= analysis.beat_t_s[0] + 60.0
+    raw = 60_000.0 / float(np.mean(analysis.rr_ms[first]))
+    assert row.hr_start_bpm - raw > 0.5
+    assert analysis.summary["hr_end_bpm"] == pytest.approx(analysis.heart.hr_end_bpm, abs=0.005)

@@ -412,3 +412,55 @@ def test_polar_csv_samples_and_beats_keep_the_files_times(tmp_path: Path, clock:
     beat_t = np.asarray([float(b["t_s"]) for b in beats])
     assert beat_t.size == len(beat_rows)
     assert np.max(np.abs(beat_t - t_ns[sorted(beat_rows)] / 1e9)) < 2e-6
+
+
+def _with_ectopics(rr: np.ndarray, every: int) -> np.ndarray:
+    """``rr`` with a premature beat every ``every`` beats: short (60 %) then long (140 %)."""
+    out = rr.astype(np.float64).copy()
+    for k in range(10, out.size - 1, every):
+        out[k], out[k + 1] = 0.6 * out[k], 1.4 * out[k + 1]
+    return out
+
+
+def test_an_import_with_many_corrected_beats_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An import once said only 'recording written', even with 61.7 % of beats corrected."""
+    clean = tmp_path / "clean.txt"
+    clean.write_text("\n".join(f"{v:g}" for v in _rr_series()) + "\n")
+    import_(clean, "rr", tmp_path / "clean.bwr", "2026-01-01T07:00")
+    assert "warning" not in capsys.readouterr().err
+
+    ectopic = tmp_path / "ectopic.txt"
+    ectopic.write_text("\n".join(f"{v:g}" for v in _with_ectopics(_rr_series(), 8)) + "\n")
+    import_(ectopic, "rr", tmp_path / "ectopic.bwr", "2026-01-01T07:00")
+    err = capsys.readouterr().err
+    heart = analyse_recording(tmp_path / "ectopic.bwr").heart
+    assert heart.artifact_pct is not None and heart.artifact_pct > 5
+    # The share named is the report's "Beats corrected" (the same decoded, corrected beats).
+    share = f"{heart.artifact_pct:.1f} % of beats ({heart.corrected_beats} of 300) corrected"
+    assert f"warning: {share} as artifacts, over 5 %: HRV, RSA and coherence are" in err
+
+
+@pytest.mark.shared_data
+def test_the_polar_h10_pvc_file_gets_one_warning_from_import_hrv_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not H10.exists():
+        pytest.skip(f"shared data not found at {H10}")
+    from analysis.hrv_report import analyse_rr
+    from trainer.report import report_figure
+
+    import_(H10, "auto", tmp_path / "h10.bwr", None)
+    err = capsys.readouterr().err
+    expected = (
+        "61.7 % of beats (492 of 798) corrected as artifacts, over 5 %: "
+        "HRV, RSA and coherence are unreliable"
+    )
+    assert f"warning: {expected}\n" in err
+    analysis = analyse_recording(tmp_path / "h10.bwr")
+    texts = [t.get_text() for ax in report_figure(analysis).axes for t in ax.texts]
+    assert f"Warning: {expected}" in texts
+    with gzip.open(H10, "rt") as handle:
+        rr = [float(r["rr_ms"]) for r in csv.DictReader(handle) if r["rr_ms"]]
+    assert expected in analyse_rr(rr)["warnings"]

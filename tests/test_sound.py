@@ -388,3 +388,91 @@ def test_a_session_with_a_stuck_player_ends_on_time_and_is_kept(tmp_path: Path) 
     assert "not added to the history" not in done.stderr
     assert (tmp_path / "data" / "history.sqlite3").exists()
     assert not _process_exists(int(pid_file.read_text()))
+
+
+# A player that is a shell script and does not exec its real player (``#!/bin/sh`` then
+# ``aplay -q -``): the real player is the script's child. Each child writes its pid, then
+# either never reads its input (a stalled device) or reads it all and then ignores its end.
+CHILD_NEVER_READS = "sh -c 'echo $$ > \"$0\"; exec sleep 1000' {child_pid}\n"
+CHILD_IGNORES_EOF = "sh -c 'echo $$ > \"$0\"; cat > /dev/null; exec sleep 1000' {child_pid}\n"
+
+
+def _script_player(tmp_path: Path, child: str) -> tuple[list[str], Path]:
+    """A ``#!/bin/sh`` player running ``child`` without exec; the path its child's pid goes to."""
+    child_pid = tmp_path / "child.pid"
+    script = tmp_path / "player.sh"
+    script.write_text("#!/bin/sh\n" + child.format(child_pid=child_pid), encoding="utf-8")
+    script.chmod(0o755)
+    return [str(script)], child_pid
+
+
+def _runs(pid: int) -> bool:
+    """Whether ``pid`` still runs. A killed orphan is reaped by init, not by us: until then it
+    is a zombie, which has stopped running (and holds no device)."""
+    if not Path("/proc").is_dir():
+        return _process_exists(pid)
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _ends_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _runs(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_stalled_script_player_is_killed_with_its_child(tmp_path: Path) -> None:
+    """Killing a stalled script player killed the script only: its child, the real player,
+    was left running as an orphan."""
+    command, child_pid = _script_player(tmp_path, CHILD_NEVER_READS)
+    noticed = threading.Event()
+    out = AudioOut(
+        notify=lambda message: noticed.set(),
+        use_sounddevice=False,
+        players=[command],
+        block_s=0.01,
+        stall_s=0.5,
+    )
+    assert out.start(constant_pull) is True
+    child = _read_pid(child_pid)
+    try:
+        assert noticed.wait(timeout=5.0), "a stalled player was never noticed"
+        assert _ends_within(child, 2.0), "the stalled player's child survived it"
+        out.stop()
+    finally:
+        _kill_leftover(child)
+
+
+@pytest.mark.parametrize(
+    "child", [CHILD_NEVER_READS, CHILD_IGNORES_EOF], ids=["never-reads", "ignores-end-of-input"]
+)
+def test_no_child_of_a_script_player_outlives_the_session(tmp_path: Path, child: str) -> None:
+    """At the session's end the player is killed when it is not playing (never reads) or does
+    not exit after its input ends (ignores it): its child went on running either way."""
+    from trainer.session_sound import SessionSound
+
+    command, child_pid = _script_player(tmp_path, child)
+    notices: list[str] = []
+    t0 = time.monotonic()
+    sound = SessionSound(
+        lambda t_s: None,
+        lambda: time.monotonic() - t0,
+        end_s=60.0,
+        audio=AudioOut(notify=notices.append, use_sounddevice=False, players=[command]),
+    )
+    assert sound.start() is True
+    pid = _read_pid(child_pid)
+    try:
+        time.sleep(0.8)  # the pipe fills (never reads), or audio flows (ignores the end)
+        started = time.monotonic()
+        sound.stop(completed=False)
+        assert time.monotonic() - started < 5.0
+        assert _ends_within(pid, 2.0), "the player's child outlived the session"
+        assert notices == []
+    finally:
+        _kill_leftover(pid)

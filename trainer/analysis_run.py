@@ -52,7 +52,9 @@ points, a smooth curve at print resolution."""
 CHUNK_ITEMS = 8192
 """Items handed to the pipeline at once between pacer changes (chunking cannot change output)."""
 RESTING_HR_WINDOW_S = 60.0
-"""Heart rate "at session start" is the mean over the first minute (as the pipeline summary)."""
+"""Heart rate "at session start" (and "at the end") is the mean over the first (last) minute of
+the artifact-corrected beats; the pipeline summary, the history and the report all read it from
+:func:`heart_metrics`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +116,9 @@ class HeartMetrics:
         RR intervals the artifact correction changed (merged, split or interpolated).
     artifact_pct : float or None
         ``corrected_beats`` as a percentage of the RR intervals.
-    hr_start_bpm : float or None
-        Mean heart rate over the first minute, ``60000 / mean(NN)`` (bpm).
+    hr_start_bpm, hr_end_bpm : float or None
+        Mean heart rate over the first minute of beats and over the session's last minute,
+        ``60000 / mean(NN)`` of the corrected intervals (bpm; :func:`mean_hr_bpm`).
     mean_hr_bpm, mean_nn_ms, sdnn_ms, rmssd_ms, pnn50_pct : float or None
         Time-domain HRV over the session (Task Force 1996).
     lf_power_ms2, hf_power_ms2, lf_hf, peak_hz : float or None
@@ -141,6 +144,7 @@ class HeartMetrics:
     corrected_beats: int = 0
     artifact_pct: float | None = None
     hr_start_bpm: float | None = None
+    hr_end_bpm: float | None = None
     mean_hr_bpm: float | None = None
     mean_nn_ms: float | None = None
     sdnn_ms: float | None = None
@@ -437,6 +441,7 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
         rr,
         [e.breath for e in breaths],
         resting_window_s=RESTING_HR_WINDOW_S,
+        end_s=duration_s,
     )
     return SessionAnalysis(
         path=recording.path,
@@ -538,12 +543,35 @@ _DISCONTINUITY_S = 0.5
 difference is taken across it."""
 
 
+def mean_hr_bpm(nn_t_s: FloatArray, nn_ms: FloatArray, t0_s: float, t1_s: float) -> float | None:
+    """Mean heart rate of the NN intervals whose beat falls in ``[t0_s, t1_s]``, bpm.
+
+    The one definition of the session's start and end heart rates: ``60000 / mean(NN)``, the
+    rate of the mean interval (not the mean of per-beat rates, which a short interval pulls up).
+
+    Parameters
+    ----------
+    nn_t_s, nn_ms : ndarray
+        Artifact-corrected NN intervals (ms) and the time of the beat ending each one (s).
+    t0_s, t1_s : float
+        The window, inclusive at both ends (s).
+
+    Returns
+    -------
+    float or None
+        The heart rate, or None when no beat falls in the window.
+    """
+    inside = nn_ms[(nn_t_s >= t0_s) & (nn_t_s <= t1_s)]
+    return 60_000.0 / float(np.mean(inside)) if inside.size else None
+
+
 def heart_metrics(
     beat_t_s: FloatArray,
     rr_ms: FloatArray,
     breaths: Sequence[BreathEvents],
     *,
     resting_window_s: float = RESTING_HR_WINDOW_S,
+    end_s: float | None = None,
 ) -> HeartMetrics:
     """Artifact-correct the RR series and compute the session's heart metrics.
 
@@ -554,7 +582,10 @@ def heart_metrics(
     breaths : sequence of Breath
         The breaths (anything with ``inhale_onset_s``, ``exhale_onset_s``, ``end_s``), for RSA.
     resting_window_s : float
-        Window at the start over which the "resting" heart rate is averaged (s).
+        Window at the start (from the first beat) over which the "resting" heart rate is
+        averaged, and at the end (up to ``end_s``) for the closing heart rate (s).
+    end_s : float, optional
+        Session end (s); default the last beat.
     """
     settings = {
         "artifacts": "Lipponen & Tarvainen 2019 (alpha 5.2, c1 0.13, c2 0.17, 91/11 beats)",
@@ -571,7 +602,12 @@ def heart_metrics(
     nn = correction.nn_ms
     nn_t = correction.nn_times_s(beat_t_s)
     corrected = int(np.count_nonzero(correction.codes))
-    start = nn[nn_t <= nn_t[0] + resting_window_s]
+    # Both on the corrected beats: an ectopic pair or a missed beat in the first minute would
+    # otherwise move the resting heart rate that progress tracks (and the summary, history and
+    # report would show different values for one session).
+    hr_start = mean_hr_bpm(nn_t, nn, float(nn_t[0]), float(nn_t[0]) + resting_window_s)
+    last = float(np.max(nn_t)) if end_s is None else end_s
+    hr_end = mean_hr_bpm(nn_t, nn, max(0.0, last - resting_window_s), last)
     # Interpolated, merged and split values are left out of the time-domain statistics, and no
     # successive difference is taken across a link gap (Task Force 1996 NN statistics).
     valid = ~correction.nn_corrected
@@ -594,7 +630,8 @@ def heart_metrics(
         nn_ms=nn,
         corrected_beats=corrected,
         artifact_pct=100.0 * corrected / rr_ms.size,
-        hr_start_bpm=60_000.0 / float(np.mean(start)) if start.size else None,
+        hr_start_bpm=hr_start,
+        hr_end_bpm=hr_end,
         mean_hr_bpm=td.mean_hr_bpm,
         mean_nn_ms=td.mean_nn_ms,
         sdnn_ms=td.sdnn_ms,

@@ -96,7 +96,9 @@ def import_(
 
     Example: breathwise import rr.txt -o morning.bwr
     """
-    from trainer.importers import import_file
+    from trainer.importers import import_recording
 
-    written = import_file(file, kind.lower(), output, start_wall_ns=_start(start))
-    print(f"recording written: {written}", file=sys.stderr)
+    result = import_recording(file, kind.lower(), output, start_wall_ns=_start(start))
+    print(f"recording written: {result.path}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)

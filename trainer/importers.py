@@ -44,7 +44,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement, rr_ms_to_raw
+from analysis.hrv_report import artifact_warning
+from analysis.rr_artifacts import correct_rr
+from devices.heart_rate import (
+    RR_UNITS_PER_S,
+    decode_heart_rate_measurement,
+    encode_heart_rate_measurement,
+    rr_ms_to_raw,
+)
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SourceInfo
@@ -90,6 +97,22 @@ class Imported:
     items: list[Item]
     end_mono_ns: int
     end_wall_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """A recording written by :func:`import_recording` and what to tell the person about it.
+
+    Attributes
+    ----------
+    path : Path
+        The recording written.
+    warnings : tuple of str
+        Problems with the data that do not stop the import (many corrected beats).
+    """
+
+    path: Path
+    warnings: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------------ RR list
@@ -614,6 +637,48 @@ def import_file(
 ) -> Path:
     """Import ``path`` as a new recording; return the recording written.
 
+    :func:`import_recording` with its warnings left out (see there for the parameters).
+    """
+    return import_recording(path, kind, output, start_wall_ns=start_wall_ns).path
+
+
+def beat_warnings(items: Sequence[Item]) -> tuple[str, ...]:
+    """Warnings about the beats a session's items carry: too many corrected as artifacts.
+
+    The RR intervals are decoded from the Heart Rate Measurement packets exactly as the
+    pipeline decodes them, and corrected as the report corrects them
+    (:func:`analysis.rr_artifacts.correct_rr`), so the share named is the report's "Beats
+    corrected"; the wording is :func:`analysis.hrv_report.artifact_warning`, the one the
+    ``hrv`` command and the report use.
+
+    Parameters
+    ----------
+    items : sequence of Item
+        A session's items (packets of any stream, pacer changes...).
+
+    Returns
+    -------
+    tuple of str
+        Empty when there are fewer than two beats or few were corrected.
+    """
+    rr = [
+        ms
+        for item in items
+        if isinstance(item, RawPacket) and item.stream == Stream.HEART_RATE
+        for ms in decode_heart_rate_measurement(item.payload).rr_ms
+    ]
+    if len(rr) < 2:
+        return ()
+    correction = correct_rr(np.asarray(rr, dtype=np.float64))
+    warning = artifact_warning(int(np.count_nonzero(correction.codes)), len(rr))
+    return () if warning is None else (warning,)
+
+
+def import_recording(
+    path: Path, kind: str = "auto", output: Path | None = None, *, start_wall_ns: int | None = None
+) -> ImportResult:
+    """Import ``path`` as a new recording; return it with any warning about its data.
+
     Parameters
     ----------
     path : Path
@@ -645,7 +710,7 @@ def import_file(
     if target.exists():
         raise UserError(f"{target}: already exists", "choose another name with -o")
     ensure_private_dir(target.parent)
-    return write_recording(
+    written = write_recording(
         target,
         imported.header,
         imported.items,
@@ -653,3 +718,6 @@ def import_file(
         end_mono_ns=imported.end_mono_ns,
         end_wall_ns=imported.end_wall_ns,
     )
+    # A file full of ectopic beats or dropouts imports fine, but its HRV would mislead: say so
+    # now, not only when (and if) a report is drawn.
+    return ImportResult(written, beat_warnings(imported.items))

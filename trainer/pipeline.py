@@ -760,8 +760,9 @@ class Pipeline:
             follow_basis = "pace"
         # Regularity: the coefficient of variation of breath-to-breath intervals.
         variability = breath_variability([e.breath for e in self.breaths])
-        hr_start = _mean_hr(self.beats, 0.0, 60.0)
-        hr_end = _mean_hr(self.beats, max(0.0, end - 60.0), end)
+        # The start and end heart rates come from the artifact-corrected beats, as the history
+        # and the report take them (trainer.analysis_run.heart_metrics): one definition.
+        heart = self._heart(good, end)
         paused = self.program_clock.paused_s(end)
         summary: dict[str, Any] = {
             "duration_s": round(end, 3),
@@ -774,8 +775,8 @@ class Pipeline:
             "mean_follow_score": _round(np.mean(scores)) if scores else None,
             "follow_basis": follow_basis,
             "beats": len(self.beats),
-            "hr_start_bpm": _round(hr_start),
-            "hr_end_bpm": _round(hr_end),
+            "hr_start_bpm": _round(heart.hr_start_bpm) if heart else None,
+            "hr_end_bpm": _round(heart.hr_end_bpm) if heart else None,
             "marks": len(self.marks),
             "gaps": len(self.gaps),
             "packets": dict(sorted(self.packet_counts.items())),
@@ -785,7 +786,6 @@ class Pipeline:
             "paused_s": round(paused, 3),
             "strain_signs": len(self.strain_signs),
         }
-        heart = self._heart(good)
         summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
         summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None
         summary["coherence_score"] = _round(heart.mean_coherence_score) if heart else None
@@ -795,7 +795,7 @@ class Pipeline:
                 summary["resonance"] = self._resonance(good, end, heart)
         return summary
 
-    def _heart(self, good: list[BreathEvent]) -> HeartMetrics | None:
+    def _heart(self, good: list[BreathEvent], end_s: float) -> HeartMetrics | None:
         """Whole-session heart metrics as the session report computes them
         (:func:`trainer.analysis_run.heart_metrics`: Lipponen-Tarvainen artifact correction,
         RSA peak-to-trough per breath after Grossman et al. 1990, McCraty et al. 2006
@@ -806,7 +806,7 @@ class Pipeline:
             return None
         t = np.asarray([b.t_s for b in self.beats], dtype=np.float64)
         rr = np.asarray([b.rr_ms for b in self.beats], dtype=np.float64)
-        return heart_metrics(t, rr, [e.breath for e in good])
+        return heart_metrics(t, rr, [e.breath for e in good], end_s=end_s)
 
     def _resonance(
         self, good: list[BreathEvent], end_s: float, heart: HeartMetrics | None
@@ -858,8 +858,3 @@ def _increasing_nn(
 
 def _round(value: float | np.floating[Any] | None, digits: int = 2) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
-
-
-def _mean_hr(beats: list[Beat], t0_s: float, t1_s: float) -> float | None:
-    rr = [b.rr_ms for b in beats if t0_s <= b.t_s <= t1_s]
-    return 60_000.0 / float(np.mean(rr)) if rr else None

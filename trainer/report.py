@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.hrv_report import artifact_warning
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
 from trainer.paths import replacing
@@ -852,10 +853,15 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
         ),
     ]
     ax.set_title("Heart-rate variability (whole session)", loc="left")
+    # The same warning as the hrv command and the import (analysis.hrv_report): numbers drawn
+    # from mostly corrected beats look as trustworthy as any others unless the page says so.
+    warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))
+    # With a warning line the rows close up to leave the settings' lines on the page.
+    step = 0.118 if warning is None else 0.105
     half = (len(rows) + 1) // 2
     for col, chunk in enumerate((rows[:half], rows[half:])):
         for k, (name, value) in enumerate(chunk):
-            y = 0.93 - k * 0.118
+            y = 0.93 - k * step
             ax.text(
                 0.00 + col * 0.5,
                 y,
@@ -876,9 +882,22 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
                 va="top",
             )
     settings = "; ".join(f"{k}: {v}" for k, v in heart.settings.items())
+    settings_y = 0.93 - half * step
+    if warning is not None:
+        ax.text(
+            0.0,
+            settings_y,
+            "Warning: " + warning,
+            fontsize=7,
+            fontweight="bold",
+            color=COLORS["hr"],
+            va="top",
+            transform=ax.transAxes,
+        )
+        settings_y -= 0.09
     ax.text(
         0.0,
-        0.93 - half * 0.118,
+        settings_y,
         "\n".join(textwrap.wrap("Settings — " + settings, 150)),
         fontsize=6,
         color="#666666",

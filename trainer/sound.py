@@ -34,6 +34,7 @@ import math
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -531,6 +532,13 @@ class _PipeBackend(_Backend):
     a player that stops reading (hung, or stalled on a suspended audio device) cannot hold the
     writer, nor ``stop`` behind it. A player that takes no audio for ``stall_s`` seconds is
     killed and reaped, with one notice.
+
+    The player runs in a session (and process group) of its own, and is killed as a group: a
+    player that is a shell script running ``aplay -q -`` without ``exec`` has the real player
+    as its child, and killing the script alone left that child behind, orphaned, holding the
+    audio device. The group is always killed before the player is reaped: until then the
+    player's pid, which is the group's id, cannot be reused, so the signal reaches no
+    stranger's processes.
     """
 
     _PROBE_S = 0.2
@@ -562,6 +570,10 @@ class _PipeBackend(_Backend):
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                # Its own group, so that _kill reaches any child it starts (see the class
+                # notes); and Ctrl+C at the terminal goes to breathwise, which then stops the
+                # sound in order, not straight to the player.
+                start_new_session=True,
             )
         except OSError as exc:
             raise AudioUnavailable(f"{command[0]} cannot start ({exc.strerror or exc})") from None
@@ -577,12 +589,10 @@ class _PipeBackend(_Backend):
         except (OSError, AttributeError) as exc:  # os.set_blocking is Unix-only before 3.12
             self._kill()
             raise AudioUnavailable(f"{command[0]} cannot be fed here ({exc})") from None
-        try:
-            code = self._proc.wait(timeout=self._PROBE_S)
-        except subprocess.TimeoutExpired:
-            code = None
-        if code is not None:
+        if self._exited_within(self._PROBE_S):
             detail = self._stderr_line()
+            self._kill()  # anything it started goes with it
+            code = self._proc.returncode
             raise AudioUnavailable(f"{command[0]} quit at once (exit {code}{detail})")
         self._name = command[0]
         self._block = max(1, round(block_s * fs_hz))
@@ -646,10 +656,49 @@ class _PipeBackend(_Backend):
         finally:
             selector.close()
 
+    def _exited_within(self, timeout_s: float) -> bool:
+        """Whether the player exits within ``timeout_s`` seconds, leaving it unreaped.
+
+        A zombie keeps its pid, and so its process group id, from being reused: :meth:`_kill`
+        can still signal the group safely afterwards. Where ``os.waitid`` is missing (macOS
+        before Python 3.13) the player is reaped here and the group killed after it, as
+        :meth:`_kill_group` then allows.
+        """
+        waitid = getattr(os, "waitid", None)
+        if waitid is None:
+            try:
+                self._proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG):
+                    return True
+            except ChildProcessError:  # already reaped
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
+    def _kill_group(self) -> None:
+        """SIGKILL the player's process group: the player and every child it started."""
+        killpg = getattr(os, "killpg", None)
+        if killpg is None or (self._proc.returncode is not None and hasattr(os, "waitid")):
+            # No process groups (Windows), or the player is reaped already (by an earlier
+            # _kill, which killed its group first): its pid may be another process's group id
+            # by now, so only the player itself is signalled (a no-op once it is reaped).
+            with contextlib.suppress(OSError):
+                self._proc.kill()
+            return
+        with contextlib.suppress(OSError):  # ProcessLookupError: the group is gone already
+            killpg(self._proc.pid, signal.SIGKILL)
+
     def _kill(self) -> None:
-        """Kill the player and reap it, waiting at most ``_REAP_S`` (never for ever)."""
-        with contextlib.suppress(OSError):
-            self._proc.kill()
+        """Kill the player with its children and reap it, waiting at most ``_REAP_S`` (never
+        for ever)."""
+        self._kill_group()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._proc.wait(timeout=self._REAP_S)
 
@@ -674,10 +723,11 @@ class _PipeBackend(_Backend):
         with contextlib.suppress(OSError, ValueError):
             if self._proc.stdin is not None:
                 self._proc.stdin.close()
-        try:
-            self._proc.wait(timeout=self._DRAIN_S)
-        except subprocess.TimeoutExpired:
-            self._kill()
+        # Whether it drained in time or not, the group is killed before the player is reaped:
+        # a child it left running (a script's player that ignores the end of its input) must
+        # not outlive the session.
+        self._exited_within(self._DRAIN_S)
+        self._kill()
         if self._proc.stderr is not None:
             with contextlib.suppress(OSError, ValueError):
                 self._proc.stderr.close()
