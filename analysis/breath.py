@@ -729,6 +729,11 @@ class BreathTracker:
                 self._pos = k
                 return
             self._fire_inside(k, out)
+            if self._pos < self._stall_at < k:
+                # The event moved the stall inside this segment (a completed breath shortens
+                # the typical period): the caller must stop there, or the stall would be
+                # stepped over here and applied at whatever sample a chunk happens to end on.
+                return
 
     def _fire_inside(self, k: int, out: list[_Pending]) -> None:
         """Find the first sample in ``(pos, k]`` where a condition holds and handle its event."""
