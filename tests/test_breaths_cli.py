@@ -161,6 +161,23 @@ def test_rr_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out["estimates"][0]["quality"] > 0.3
 
 
+def test_rr_without_breathing_in_it_gives_no_rate_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(3)
+    beats = np.cumsum(60.0 / 65.0 + rng.normal(0.0, 0.005, 330))  # no sinus arrhythmia at all
+    f = tmp_path / "flat_rr.txt"
+    f.write_text("\n".join(f"{v:.1f}" for v in np.diff(beats) * 1000))
+    make_app()(args=["breaths", "--rr", str(f)], standalone_mode=False)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["rate_bpm"] is None
+    assert out["breaths"] == []
+    assert out["settings"]["usable_share"] < 1 / 3
+    assert "no breathing rate is given" in captured.err
+    assert "no breathing rate is given" in out["settings"]["warnings"][0]
+
+
 def test_rr_times_stay_on_the_files_clock_after_corrections(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

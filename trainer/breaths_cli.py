@@ -31,11 +31,13 @@ from analysis.breath_variability import breath_variability
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
     GOOD_QUALITY,
+    MIN_USABLE_SHARE,
     USABLE_QUALITY,
     RRBreathTracker,
     estimate_breathing_from_rr,
     rr_breath_cycles,
     session_rate_bpm,
+    usable_share,
 )
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
@@ -360,6 +362,16 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
     estimates = estimate_breathing_from_rr(t, nn)
     cycles = rr_breath_cycles(t, nn, estimates)
     rate = session_rate_bpm(estimates)
+    warnings = []
+    share = usable_share(estimates)
+    if rate is None:
+        warnings.append(
+            f"the heart rhythm shows breathing in only {100 * share:.0f} % of its 64 s windows "
+            f"(a session rate needs {100 * MIN_USABLE_SHARE:.0f} %): too little sinus "
+            "arrhythmia, or an irregular rhythm; no breathing rate is given"
+        )
+    for text in warnings:
+        typer.echo(f"breathwise: warning: {rr_path}: {text}", err=True)
 
     def label(q: float) -> str:
         return "good" if q >= GOOD_QUALITY else "uncertain" if q >= USABLE_QUALITY else "artifact"
@@ -405,6 +417,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             "depth is the RSA swing in beats/min; ratio and pause cannot be measured from RR",
             "quality_labels": f"good >= {GOOD_QUALITY}, uncertain >= {USABLE_QUALITY} "
             "(windowed RSA quality)",
+            "usable_share": round(share, 4),
+            "warnings": warnings,
         },
     }
 
