@@ -290,6 +290,8 @@ class LiveSession(_SessionBase):
             # The later of the clock and the last item: a source may run ahead of a test clock.
             now_ns = max(self._clock_ns(), self._last_item_ns)
             end_mono = min(now_ns, self.end_ns(now_ns))
+            # What the program had due by the end (its end itself, when it ran through).
+            self._dispatch(self.pipeline.finish(end_mono))
             summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
             summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
             if self.writer is not None:
@@ -379,7 +381,8 @@ class LiveSession(_SessionBase):
         open pause up to it): the planned minutes are minutes practised, and the end is never
         reached while paused.
         """
-        end_ns = self.start_mono_ns + int(self.plan.duration_s * NS_PER_S)
+        # Rounded, as the program clock rounds every program instant (not truncated a ns short).
+        end_ns = self.start_mono_ns + round(self.plan.duration_s * NS_PER_S)
         pipeline = self.pipeline
         if pipeline is not None:
             end_ns += pipeline.program_clock.paused_ns(t_mono_ns - self.start_mono_ns)
@@ -389,6 +392,10 @@ class LiveSession(_SessionBase):
         async for item in source.packets():
             t_ns = item.t_mono_ns if isinstance(item, RawPacket | LinkEvent) else 0
             if t_ns > self.end_ns(t_ns):
+                # Not handled, but it shows that the planned end has passed: the session ends
+                # at its end, not at the last item before it (a source can run ahead of a
+                # test's clock).
+                self._last_item_ns = max(self._last_item_ns, t_ns)
                 return
             self.handle(item)
 
@@ -494,6 +501,9 @@ class ReplaySession(_SessionBase):
             else self.pipeline.last_t_s
         )
         self._t_s = max(self._t_s, end_t_s)
+        if end_ns is not None:
+            # As the live session did at its recorded end: the program's end is said again.
+            self._dispatch(self.pipeline.finish(end_ns))
         summary = self.pipeline.summary(end_t_s)
         ended = (self.recording.summary or {}).get("ended")
         summary["ended"] = ended if ended else "recording cut short"
