@@ -7,6 +7,7 @@ full minute, one is killed with SIGKILL after 30 s. Everything else runs in-proc
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -482,3 +484,55 @@ def test_folders_that_cannot_be_written_are_one_line_and_lose_nothing(
     _one_line_error(capsys, code, 1, "a-file/data: cannot create the folder (Not a directory)")
     code = run(["report", str(out), "-o", str(blocker / "reports")])
     _one_line_error(capsys, code, 1, "a-file/reports: cannot create the folder (Not a directory)")
+
+
+def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: the session's clock started before the scan and connect, so their
+    seconds were taken from the practice and the pacer sound ran ahead of the pacer. With a
+    1 s connect, the sound now starts with the sensor's first data, at session time 0, and the
+    3 s session holds 3 s of data."""
+    from trainer import session_cli
+    from trainer.session_sound import SessionSound
+
+    connect_s = 1.0
+    real_open = session_cli.open_source
+
+    class SlowConnect:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.info = inner.info
+
+        async def __aenter__(self) -> SlowConnect:
+            await asyncio.sleep(connect_s)  # scanning and connecting
+            await self.inner.__aenter__()
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            await self.inner.__aexit__(*exc)
+
+        def packets(self) -> Any:
+            return self.inner.packets()
+
+    async def slow_open(*args: Any, **kwargs: Any) -> Any:
+        return SlowConnect(await real_open(*args, **kwargs))
+
+    sound_started: list[tuple[int, float]] = []
+
+    def spy_start(self: SessionSound) -> bool:
+        sound_started.append((time.monotonic_ns(), self.sound.t_s))
+        return False  # no device in the tests: the session runs silently
+
+    monkeypatch.setattr(session_cli, "open_source", slow_open)
+    monkeypatch.setattr(SessionSound, "start", spy_start)
+    args = ["--minutes", "0.05", "--sound", "--seed", "2", "--out", str(tmp_path)]
+    assert run(["live", "--device", "sim", "--headless", *args]) == 0
+    capsys.readouterr()
+    recording = read_recording(next(tmp_path.glob("*.bwr")))
+    start = recording.header.start_mono_ns
+    first_packet = recording.packets[0].t_mono_ns
+    assert (first_packet - start) / NS_PER_S < 0.2  # was the 1 s connect
+    ((started_ns, sound_t_s),) = sound_started
+    assert abs(started_ns - start) / NS_PER_S < 0.2 and sound_t_s == 0.0
+    assert recording.summary is not None and recording.summary["duration_s"] == pytest.approx(3.0)

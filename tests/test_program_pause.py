@@ -27,7 +27,7 @@ from trainer.pipeline import NS_PER_S, BreathEvent, Event, PacerEvent, ProgramEv
 from trainer.program_clock import ProgramClock
 from trainer.program_codec import ProgramPlan
 from trainer.programs import EventKind, load_catalog
-from trainer.programs.model import Program
+from trainer.programs.model import OwnRhythm, Program
 from trainer.programs.runner import ProgramTimeline, TimelineState
 from trainer.recording import PacerChange, read_recording
 from trainer.session import LiveSession, SessionPlan, SessionResult
@@ -283,7 +283,9 @@ def test_conductor_on_its_own_clock_holds_program_changes_while_paused() -> None
     resume = PacerChange(round((due_s + 30.0) * NS_PER_S), 0, "resume")
     conductor.after([PacerEvent(due_s + 30.0, resume)], resume.t_mono_ns)
     late = conductor.before(round((due_s + 30.0 + due_s) * NS_PER_S))
-    assert late and late[0].t_mono_ns == round((due_s + due_s + 30.0 - 1.0) * NS_PER_S)
+    # In whole ns, as the clock keeps them: the program's instant plus the time paused.
+    paused_ns = resume.t_mono_ns - pause.t_mono_ns
+    assert late and late[0].t_mono_ns == round(due_s * NS_PER_S) + paused_ns
 
 
 # -- the screen ------------------------------------------------------------------------------
@@ -546,3 +548,34 @@ def test_breaths_begun_while_paused_are_not_scored_in_the_report_or_export(
     assert isinstance(each, Line2D)
     scored = [e for e in analysis.good_breaths if not e.paused]
     assert len(each.get_xdata()) == len(scored)
+
+
+def test_a_pause_in_an_own_rhythm_step_is_exported_as_a_pause(tmp_path: Path) -> None:
+    """Found in review: paused in a "breathe normally" step, the export said ``pacer own`` for
+    the pause (and the report counted it as own-rhythm time), as if nothing had happened. The
+    pause is now a ``pacer paused`` span, as a pause of the pacer is, and own rhythm resumes
+    after it."""
+    import csv
+
+    from trainer.analysis_run import analyse_recording
+    from trainer.export import event_rows, export_recording
+
+    program = compressed(CATALOG.get("deep-breathing-4-8"), 60.0)
+    assert isinstance(program.steps[0].breathing, OwnRhythm) and program.steps[0].total_s > 2.0
+    run = _run(tmp_path / "rec", program=program, duration_s=60.0, toggles_s=(2.0, 12.0))
+    analysis = analyse_recording(run.path)
+    first = [(s.mode, round(s.t0_s, 3), round(s.t1_s, 3)) for s in analysis.pacer_spans[:3]]
+    assert first[:2] == [("own", 0.0, 2.0), ("paused", 2.0, 12.0)]
+    assert first[2][:2] == ("own", 12.0)
+    assert (2.0, 10.0, "pacer paused", "") in [
+        (round(t, 3), round(d, 3), k, x) for t, d, k, x in event_rows(analysis)
+    ]
+    out = export_recording(run.path, "csv", tmp_path / "csv")
+    events_csv = next(p for p in out if p.name.endswith(".events.csv"))
+    with events_csv.open() as fh:
+        rows = [r for r in csv.DictReader(fh) if r["kind"].startswith("pacer")]
+    assert [(r["kind"], float(r["t_s"])) for r in rows[:3]] == [
+        ("pacer own", 0.0),
+        ("pacer paused", 2.0),
+        ("pacer own", 12.0),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,50 @@ def test_back_release_cards_count_repetitions_and_switch_sides(empty_user_dir: P
     sides = [e for e in timeline.events(t0 - 1, t0 + step.total_s) if e.kind is EventKind.SIDE]
     assert {t0, t0 + 100.0} <= set(timeline.sound_cue_times_s())
     assert [(e.text, e.t_s - t0) for e in sides] == [("right", 0.0), ("left", 100.0)]
+
+
+def test_back_release_gives_time_to_change_posture_before_each_stretch(
+    empty_user_dir: Path,
+) -> None:
+    """Found in review: the first repetition of a stretch in a new posture (standing up from
+    the floor, getting onto all fours) began the second the previous stretch ended. Each
+    posture change now has a short "Get into position" step first: free breathing, unscored."""
+    program = load_catalog(empty_user_dir).get("back-release")
+    # The posture only ever changes into a short step of free breathing.
+    for before, step in pairwise(program.steps):
+        if step.posture != before.posture:
+            assert step.total_s <= 15.0 and step.breathing == OwnRhythm(None), step.title
+    stretches = [s for s in program.steps if not s.transition]
+    changes = sum(a.posture != b.posture for a, b in pairwise(stretches))
+    assert changes == 7  # side, standing, all fours, side, back, face down, back
+    last_stretch = program.steps[0]
+    for before, step in pairwise(program.steps):
+        if step.transition:
+            assert step.title == "Get into position"
+            assert 10.0 <= step.total_s <= 15.0 and not step.sides and step.repetitions is None
+            assert step.breathing == OwnRhythm(None) and not step.scored  # nothing asked
+            continue
+        if step.posture != last_stretch.posture:
+            # Never straight into a new posture: the step before is its transition.
+            assert before.transition and before.posture == step.posture
+        else:
+            assert not before.transition  # and no pause where nothing changes
+        last_stretch = step
+    assert sum(s.transition for s in program.steps) == changes
+    # The stretches keep the lengths programs.md gives (36 min in all); the transitions add
+    # under a minute and a half.
+    assert math.fsum(s.total_s for s in stretches) == 36 * 60.0
+    assert 36 * 60.0 < program.total_duration_s <= 36 * 60.0 + 90.0
+
+
+def test_a_transition_step_must_be_breathed_freely() -> None:
+    text = (
+        'title = "Mine"\ndescription = "x"\nposture = "sitting"\n'
+        '[[step]]\ntitle = "Up"\ntext = "Stand up."\nduration_s = 10\n'
+        "breathing = { inhale_s = 4, exhale_s = 6 }\ntransition = true\n"
+    )
+    with pytest.raises(ProgramError, match="transition is breathed freely"):
+        parse_program(text, name="mine", source="mine.toml")
 
 
 VALID = """\

@@ -210,3 +210,17 @@ def test_a_bad_program_in_the_settings_names_the_file(
     err = capsys.readouterr().err
     assert err.startswith(f"breathwise: error: {path}: program = 'bogus': no program named")
     assert "'breathwise config set program default'" in err
+
+
+def test_headless_says_the_program_is_complete_at_its_end(tmp_path: Path) -> None:
+    """Found in review: the screen says "Program complete" at the end, headless said nothing.
+    Its "program end" line came only when a sensor packet happened to arrive exactly at the
+    planned end (a simulated 60.000 s program did; a real sensor, or 60.013 s, never did)."""
+    program = compressed(CATALOG.get("deep-breathing-4-8"), 60.013)
+    done = run_program(tmp_path, program, person=PersonModel(seed=1))
+    assert done.result.summary["ended"] == "completed"
+    ends = [line for line in done.lines if line.startswith("program end ")]
+    assert ends == ["program end at    60.0 s  Program complete — rest a moment before you get up."]
+    # The last line before the summary, as on the screen; the replay says it too.
+    assert done.lines.index(ends[0]) == len(done.lines) - 3
+    assert replay_lines(done.path) == done.lines

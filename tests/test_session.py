@@ -146,7 +146,8 @@ def test_marks_and_pauses_are_recorded_and_replayed(tmp_path: Path) -> None:
 
     async def main() -> None:
         task = asyncio.create_task(session.run(source))
-        await asyncio.sleep(0)
+        while not session.started:  # the session starts once the source is connected
+            await asyncio.sleep(0)
         clock.ns = START_NS + 10 * NS_PER_S
         session.mark("tingling")
         session.toggle_pause()
@@ -264,3 +265,111 @@ def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
     assert 5.0 < result.summary["duration_s"] < 300.0  # ended when the disk filled
     kept = read_recording(result.path)  # what reached the disk reads as a cut-short session
     assert kept.truncated and len(kept.items) > 100
+
+
+CONNECT_S = 8.0
+"""How long the slow sensor below takes to be found and connected, s."""
+
+
+class _SlowToConnect:
+    """The simulated sensor behind a scan and connect that take ``CONNECT_S`` on the host clock,
+    as a real strap does; it notes what the session's clock said meanwhile."""
+
+    def __init__(self, inner: SimulatedSource, clock: FakeClock, session: LiveSession) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self._clock = clock
+        self._session = session
+        self.now_while_connecting: list[float] = []
+
+    async def __aenter__(self) -> _SlowToConnect:
+        self.now_while_connecting.append(self._session.now_s())
+        self._clock.ns += int(CONNECT_S * NS_PER_S)
+        self.now_while_connecting.append(self._session.now_s())
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inner.__aexit__(*exc)
+
+    def packets(self) -> Any:
+        return self.inner.packets()
+
+
+def test_the_session_clock_starts_when_the_sensor_is_connected(tmp_path: Path) -> None:
+    """Found in review: the start was taken before the scan and connect, so an 8 s connect left
+    52 s of a 1-minute session measured and the pacer 8 s ahead of the first breath. The clock
+    now starts once the sensor streams: a full minute of data, the first pacer change and the
+    sound at session time 0."""
+    clock = FakeClock()
+    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=60.0)
+    session = LiveSession(plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=_no_sleep)
+    inner = SimulatedSource(
+        PersonModel(seed=4), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    source = _SlowToConnect(inner, clock, session)
+    result = asyncio.run(session.run(source))  # type: ignore[arg-type]
+    connected_ns = START_NS + int(CONNECT_S * NS_PER_S)
+
+    assert source.now_while_connecting == [0.0, 0.0]  # the screen's clock waits too
+    assert result.path is not None and result.summary["duration_s"] == 60.0
+    assert result.summary["minutes_practised"] == 1.0
+    recording = read_recording(result.path)
+    assert recording.header.start_mono_ns == connected_ns
+    first_change = next(i for i in recording.items if isinstance(i, PacerChange))
+    assert first_change.t_mono_ns == connected_ns
+    packets = [i.t_mono_ns for i in recording.packets]
+    # Sensor data over the whole planned minute (52 s of it before).
+    assert (packets[0] - connected_ns) / NS_PER_S < 0.1
+    assert (packets[-1] - connected_ns) / NS_PER_S > 59.5
+
+
+def test_the_start_hook_runs_once_the_sensor_is_connected(tmp_path: Path) -> None:
+    """What starts the pacer sound: called once, at session time 0 with the pacer running."""
+    clock = FakeClock()
+    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=10.0)
+    session = LiveSession(plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=_no_sleep)
+    started_at: list[tuple[int, float, bool]] = []
+    session.add_start_hook(
+        lambda: started_at.append((clock.ns, session.now_s(), session.pacer_state(0.0) is not None))
+    )
+    inner = SimulatedSource(
+        PersonModel(seed=4), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    asyncio.run(session.run(_SlowToConnect(inner, clock, session)))  # type: ignore[arg-type]
+    assert started_at == [(START_NS + int(CONNECT_S * NS_PER_S), 0.0, True)]
+
+
+def test_a_sensor_that_never_connects_leaves_an_empty_session(tmp_path: Path) -> None:
+    """Stopped while still connecting: the half minute spent waiting is not practice."""
+    from devices.source import SourceInfo
+
+    class NeverConnects:
+        info = SourceInfo("ble", "lost strap", "AA:BB", {}, {})
+
+        async def __aenter__(self) -> NeverConnects:
+            await asyncio.sleep(3600)
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    clock = FakeClock()
+    session = LiveSession(
+        SessionPlan(BreathPattern(4.0, 6.0), 600.0),
+        out_dir=tmp_path,
+        clock_ns=clock,
+        wall_ns=clock,
+    )
+
+    async def scenario() -> SessionResult:
+        def quit_later() -> None:
+            clock.ns += 30 * NS_PER_S  # half a minute spent waiting for the sensor
+            session.stop("quit")
+
+        asyncio.get_running_loop().call_later(0.05, quit_later)
+        return await asyncio.wait_for(session.run(NeverConnects()), 5.0)  # type: ignore[arg-type]
+
+    result = asyncio.run(scenario())
+    assert result.summary["ended"] == "quit" and result.summary["duration_s"] == 0.0
+    assert result.summary["minutes_practised"] == 0.0

@@ -66,7 +66,9 @@ class PacerSpan:
     t0_s, t1_s : float
         Start and end, session seconds.
     mode : str
-        ``"paced"`` (follow the pacer), ``"paused"`` or ``"own"`` (own rhythm toward a ratio).
+        ``"paced"`` (follow the pacer), ``"paused"`` (the pacer or the program stood paused,
+        in a paced step or an own-rhythm one) or ``"own"`` (own rhythm, toward a ratio or
+        none).
     rate_bpm, ratio : float or None
         Target breaths/min and exhale:inhale ratio; for ``"own"`` only ``ratio`` is set.
     label : str
@@ -353,13 +355,17 @@ class _PacerTimeline:
     )
     label: str = ""
 
-    def change(self, t_s: float, change: PacerChange, pacer: Pacer | None) -> None:
+    def change(self, t_s: float, change: PacerChange, pacer: Pacer | None, paused: bool) -> None:
+        """Open a span at ``t_s`` after ``change``; ``pacer`` is the pipeline's pacer then
+        (None in own rhythm) and ``paused`` whether the session stands paused."""
         if change.label:
             self.label = change.label
         elif change.action in ("set", "own"):
             self.label = ""
         if pacer is None:
-            mode, rate, ratio = "own", None, change.target_ratio
+            # A program pauses in an own-rhythm step too: that stretch is a pause, not own
+            # rhythm (nothing was asked or scored), in the exports and the report alike.
+            mode, rate, ratio = "paused" if paused else "own", None, change.target_ratio
             if ratio is None and self.spans:
                 ratio = self.spans[-1][3]
         else:
@@ -415,7 +421,12 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
         if change is not None:
             events.extend(pipeline.handle((change,)))
             # The pipeline's own pacer after this change: the one the coach scores against.
-            timeline.change(pipeline.session_time_s(change.t_mono_ns), change, pipeline.pacer)
+            timeline.change(
+                pipeline.session_time_s(change.t_mono_ns),
+                change,
+                pipeline.pacer,
+                pipeline.program_clock.paused,
+            )
 
     if recording.end_mono_ns is not None:
         duration_s = (recording.end_mono_ns - header.start_mono_ns) / NS_PER_S

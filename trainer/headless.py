@@ -34,6 +34,8 @@ RATE_LINE_CHANGE_BPM = 0.5
 """A heart-rhythm rate line is printed when the rate moved this much (breaths/min)..."""
 RATE_LINE_EVERY_S = 30.0
 """...or this long (s) after the last one."""
+PROGRAM_COMPLETE = "Program complete — rest a moment before you get up."
+"""Said when a program has run to its end: on the screen's step card and in the headless line."""
 
 
 def _num(value: float | None, fmt: str, missing: str = "-") -> str:
@@ -134,6 +136,7 @@ def format_program_event(event: ProgramEvent) -> str:
     Example::
 
         step 3/9 at  135.0 s  Sacrum — Move your attention a little higher, ...
+        program end at  780.0 s  Program complete — rest a moment before you get up.
     """
     at = f"at {event.t_s:7.1f} s"
     if event.kind is EventKind.STEP:
@@ -146,7 +149,7 @@ def format_program_event(event: ProgramEvent) -> str:
         return f"repetition {at}  {event.text}  ({event.step_title})"
     if event.kind is EventKind.CUE:
         return f"cue {at}  {event.text}"
-    return f"program end {at}"
+    return f"program end {at}  {PROGRAM_COMPLETE}"
 
 
 def format_pacer_event(event: PacerEvent) -> str | None:

@@ -97,6 +97,12 @@ the tracker's 5 s halves its cost (artifact correction and spectrum per estimate
 a one-hour replay within its 2 s budget (benchmarks/bench_pipeline.py)."""
 
 
+PROGRAM_END_SLACK_S = 1e-9
+"""At the session's end, program events up to this much later are due too: the end is kept in
+whole nanoseconds and a program's length is a sum of floats, so the program's own end can lie
+an ulp or a rounded nanosecond after the session's."""
+
+
 @dataclass(frozen=True, slots=True)
 class BreathEvent:
     """A breath was confirmed.
@@ -446,15 +452,29 @@ class Pipeline:
         self._flush_belt(events)
         return events
 
+    def finish(self, end_mono_ns: int) -> list[Event]:
+        """The events due by the session's end that no item came to trigger: the program's cues
+        and its end, when the session ran the whole program.
+
+        Program events are otherwise found as items arrive, and none arrives at or after the
+        planned end (the session stops there), so the program's end went unsaid. Live and
+        replay both call this with the recorded end, so both say the same.
+        """
+        events: list[Event] = []
+        if self.program is not None:
+            self._program_events(end_mono_ns, events, slack_s=PROGRAM_END_SLACK_S)
+        self._flush_belt(events)
+        return events
+
     def program_time_s(self, t_mono_ns: int) -> float:
         """Program seconds at a host monotonic timestamp: session time less the pauses."""
         offset = t_mono_ns - self.header.start_mono_ns
         return (offset - self.program_clock.paused_ns(offset)) / NS_PER_S
 
-    def _program_events(self, t_mono_ns: int, events: list[Event]) -> None:
+    def _program_events(self, t_mono_ns: int, events: list[Event], slack_s: float = 0.0) -> None:
         assert self.program is not None
         t_s = self.program_time_s(t_mono_ns)
-        found = self.program.events(self._program_t_s, t_s)
+        found = self.program.events(self._program_t_s, t_s + slack_s)
         self._program_t_s = max(self._program_t_s, t_s)
         found = [e for e in found if e.kind is not EventKind.PATTERN]
         if not found:

@@ -112,6 +112,7 @@ def _step_to_json(step: Step) -> dict[str, Any]:
         "cues": [[cue.at_s, cue.text] for cue in step.cues],
         "scored": step.scored,
         "flexible": step.flexible,
+        "transition": step.transition,
     }
 
 
@@ -132,6 +133,7 @@ def _step_from_json(data: dict[str, Any]) -> Step:
         cues=tuple(Cue(float(at), str(text)) for at, text in data.get("cues", ())),
         scored=bool(data.get("scored", False)),
         flexible=bool(data.get("flexible", False)),
+        transition=bool(data.get("transition", False)),
     )
 
 

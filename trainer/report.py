@@ -35,6 +35,7 @@ from analysis.hrv_report import artifact_warning
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
 from trainer.paths import replacing
+from trainer.program_codec import PLAN_KEY, plan_from_json
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -371,15 +372,27 @@ def _step_groups(analysis: SessionAnalysis) -> list[tuple[float, str]]:
     """Start (session s) and name of each named program step, a name once per run of spans.
 
     A step slowing in stages, or paused and resumed, is several pacer spans with one name; the
-    name is written once, where the step starts.
+    name is written once, where the step starts. A posture change between two steps (a
+    program's ``transition`` step, some seconds long) is not named: its name would squeeze
+    the names of the steps on either side down to an ellipsis.
     """
+    unnamed = _transition_titles(analysis)
     groups: list[tuple[float, str]] = []
     previous = None
     for span in analysis.pacer_spans:
-        if span.label and span.label != previous:
+        if span.label and span.label != previous and span.label not in unnamed:
             groups.append((span.t0_s, span.label))
         previous = span.label
     return groups
+
+
+def _transition_titles(analysis: SessionAnalysis) -> set[str]:
+    """Titles that only the program's transition steps carry (from the plan in the header)."""
+    data = analysis.settings.get(PLAN_KEY)
+    if data is None:
+        return set()
+    steps = plan_from_json(data).program.steps
+    return {s.title for s in steps if s.transition} - {s.title for s in steps if not s.transition}
 
 
 def _fit_label(text: str, room_pt: float, width_pt: Any) -> str:

@@ -2,8 +2,11 @@
 
 :class:`LiveSession` records every item *before* processing it (nothing the sensor sent is lost
 to a processing error), stops at the planned duration, and always closes the recording with a
-summary. Its planned end moves later by the time spent paused: the planned minutes are minutes
-practised, and a program stands still meanwhile (:mod:`trainer.program_clock`).
+summary. Its clock starts once the source is connected and streaming: scanning for and connecting
+to a sensor can take many seconds, none of them practice, so the pacer, the program, the sound,
+the screen and the planned duration all count from there. Its planned end moves later by the
+time spent paused: the planned minutes are minutes practised, and a program stands still
+meanwhile (:mod:`trainer.program_clock`).
 :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
@@ -31,6 +34,8 @@ from trainer.recording import Header, Item, Mark, PacerChange, Recording, Record
 from trainer.state import SessionState
 
 Listener = Callable[[list[Event]], None]
+StartHook = Callable[[], object]
+"""Called once when a live session's clock starts (its source connected); the result is unused."""
 QUIET_NS = NS_PER_S
 """With no item for this long (ns), the program's pacer changes are made on the host clock."""
 
@@ -140,7 +145,8 @@ class LiveSession(_SessionBase):
     listeners : sequence of callables
         Called with each list of pipeline events, in order.
     clock_ns, wall_ns : callables
-        Host monotonic and wall clocks in ns (injectable).
+        Host monotonic and wall clocks in ns (injectable); the session's only clocks. Session
+        time 0 is their reading once the source is connected (:attr:`started`).
     sleep : callable
         ``asyncio.sleep`` or a test double.
     """
@@ -161,21 +167,38 @@ class LiveSession(_SessionBase):
         self._clock_ns = clock_ns
         self._wall_ns = wall_ns
         self._sleep = sleep
+        # Set again by _begin, once the source is connected: finding and connecting a sensor
+        # (seconds, at times minutes) is not part of the session.
         self.start_mono_ns = clock_ns()
         self.start_wall_ns = wall_ns()
+        self._started = False
+        self._start_hooks: list[StartHook] = []
         self.writer: RecordingWriter | None = None
         self._stop = asyncio.Event()
         self._stop_reason = ""
         self._last_item_ns = self.start_mono_ns
         self.conductor: Conductor | None = None
 
+    @property
+    def started(self) -> bool:
+        """Whether the session's clock runs: its source is connected (or it never will be and
+        the session has been closed)."""
+        return self._started
+
+    def add_start_hook(self, hook: StartHook) -> None:
+        """Call ``hook`` once, when the source is connected and session time 0 is taken (e.g.
+        start the pacer sound then, so that it plays from the session's first second)."""
+        self._start_hooks.append(hook)
+
     # ------------------------------------------------------------------ user actions
     def now_s(self) -> float:
-        """Session seconds now, by the host clock."""
+        """Session seconds now, by the host clock; 0 until the source is connected."""
+        if not self._started:
+            return 0.0
         return (self._clock_ns() - self.start_mono_ns) / NS_PER_S
 
     def mark(self, label: str = "") -> None:
-        """Record a user mark now."""
+        """Record a user mark now (ignored before the session starts: nothing to mark yet)."""
         self.handle(Mark(self._clock_ns(), self._wall_ns(), label))
 
     def toggle_pause(self) -> None:
@@ -219,6 +242,9 @@ class LiveSession(_SessionBase):
         Around it, the conductor's pacer changes are handled the same way: those the program
         puts before the item's time first, those its events call for (easing) after.
         """
+        if self.pipeline is None:
+            # Before the start (still connecting) there is no session to record into.
+            return
         conductor = self.conductor
         if conductor is not None and not isinstance(item, PacerChange):
             for change in conductor.before(item.t_mono_ns):
@@ -240,11 +266,55 @@ class LiveSession(_SessionBase):
         return events
 
     async def run(self, source: PacketSource) -> SessionResult:
-        """Run until the planned duration, :meth:`stop`, or a device failure."""
+        """Run until the planned duration, :meth:`stop`, or a device failure.
+
+        The session's clock starts once ``source`` is connected: its planned duration, pacer,
+        program and recording all count from there. A source that never connects (a failure,
+        or :meth:`stop` first) still leaves a recording, of an empty session saying why.
+        """
+        error: str | None = None
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                connected = await self._connect(stack, source)
+                self._begin(source, connected=connected)
+                if connected:
+                    await self._stream(source)
+        except BreathwiseDeviceError as exc:
+            error = exc.user_message()
+        finally:
+            if self.pipeline is None:
+                self._begin(source, connected=False)
+            assert self.pipeline is not None
+            if self.writer is not None and self.writer.failure is not None:
+                error = self.writer.failure_message
+            # The later of the clock and the last item: a source may run ahead of a test clock.
+            now_ns = max(self._clock_ns(), self._last_item_ns)
+            end_mono = min(now_ns, self.end_ns(now_ns))
+            # What the program had due by the end (its end itself, when it ran through).
+            self._dispatch(self.pipeline.finish(end_mono))
+            summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
+            summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
+            if self.writer is not None:
+                self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
+        return SessionResult(self.writer.path if self.writer else None, summary, error)
+
+    def _begin(self, source: PacketSource, *, connected: bool) -> None:
+        """Start the session now: its clocks, header, pipeline, recording and conductor.
+
+        Called once ``source`` is connected and streaming, so that the time spent scanning and
+        connecting counts in neither the duration nor the program. A packet the sensor sent
+        in the instant between the end of the connect and this call keeps its true stamp, a
+        few milliseconds before session time 0.
+        """
+        self.start_mono_ns = self._clock_ns()
+        self.start_wall_ns = self._wall_ns()
+        self._last_item_ns = self.start_mono_ns
+        self._started = True
         settings = dict(self.plan.settings)
         if self.plan.program is not None:
             settings["program"] = self.plan.program.program.name
             settings[PLAN_KEY] = plan_to_json(self.plan.program)
+        # After the connect, the source's details (firmware, battery) are known too.
         header = Header(
             start_mono_ns=self.start_mono_ns,
             start_wall_ns=self.start_wall_ns,
@@ -266,24 +336,9 @@ class LiveSession(_SessionBase):
         )
         for change in self.conductor.start():
             self._handle_one(change)
-        error: str | None = None
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                if await self._connect(stack, source):
-                    await self._stream(source)
-        except BreathwiseDeviceError as exc:
-            error = exc.user_message()
-        finally:
-            if self.writer is not None and self.writer.failure is not None:
-                error = self.writer.failure_message
-            # The later of the clock and the last item: a source may run ahead of a test clock.
-            now_ns = max(self._clock_ns(), self._last_item_ns)
-            end_mono = min(now_ns, self.end_ns(now_ns))
-            summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
-            summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
-            if self.writer is not None:
-                self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
-        return SessionResult(self.writer.path if self.writer else None, summary, error)
+        if connected:
+            for hook in self._start_hooks:
+                hook()
 
     async def _connect(self, stack: contextlib.AsyncExitStack, source: PacketSource) -> bool:
         """Open ``source`` on ``stack``; False when :meth:`stop` comes first (a sensor can take
@@ -326,7 +381,8 @@ class LiveSession(_SessionBase):
         open pause up to it): the planned minutes are minutes practised, and the end is never
         reached while paused.
         """
-        end_ns = self.start_mono_ns + int(self.plan.duration_s * NS_PER_S)
+        # Rounded, as the program clock rounds every program instant (not truncated a ns short).
+        end_ns = self.start_mono_ns + round(self.plan.duration_s * NS_PER_S)
         pipeline = self.pipeline
         if pipeline is not None:
             end_ns += pipeline.program_clock.paused_ns(t_mono_ns - self.start_mono_ns)
@@ -336,6 +392,10 @@ class LiveSession(_SessionBase):
         async for item in source.packets():
             t_ns = item.t_mono_ns if isinstance(item, RawPacket | LinkEvent) else 0
             if t_ns > self.end_ns(t_ns):
+                # Not handled, but it shows that the planned end has passed: the session ends
+                # at its end, not at the last item before it (a source can run ahead of a
+                # test's clock).
+                self._last_item_ns = max(self._last_item_ns, t_ns)
                 return
             self.handle(item)
 
@@ -441,6 +501,9 @@ class ReplaySession(_SessionBase):
             else self.pipeline.last_t_s
         )
         self._t_s = max(self._t_s, end_t_s)
+        if end_ns is not None:
+            # As the live session did at its recorded end: the program's end is said again.
+            self._dispatch(self.pipeline.finish(end_ns))
         summary = self.pipeline.summary(end_t_s)
         ended = (self.recording.summary or {}).get("ended")
         summary["ended"] = ended if ended else "recording cut short"

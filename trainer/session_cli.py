@@ -408,7 +408,9 @@ def live(
                 cue_times_s=timeline.sound_cue_times_s() if timeline is not None else (),
                 notify=notify,
             )
-            audio.start()
+            # From the session's first second, once the sensor is connected: the sound's
+            # clock, its chimes and its end bell count from there, as the pacer does.
+            session.add_start_hook(audio.start)
             session.add_listener(_sound_follows_pauses(session, audio, timeline))
         result: SessionResult | None = None
         try:

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.widgets import Footer, Header, Sparkline, Static
 
-from trainer.headless import format_summary
+from trainer.headless import PROGRAM_COMPLETE, format_summary
 from trainer.pacer import PacerState, Phase
 from trainer.programs.runner import TimelineState
 from trainer.session import SessionResult
@@ -37,7 +37,6 @@ PHASE_STYLE = {
     Phase.HOLD_OUT: "bold yellow",
 }
 REFRESH_HZ = 20.0
-PROGRAM_COMPLETE = "Program complete — rest a moment before you get up."
 SHORT_ROWS = 30
 """Terminals with fewer rows than this get the compact layout while a program's card or the
 closing summary is up (:class:`BreathwiseApp`)."""

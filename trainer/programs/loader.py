@@ -18,6 +18,7 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     breathing = { own = true, ratio = 1.2 }
     #   or { inhale_s = 2, exhale_s = 4, end = { inhale_s = 4, exhale_s = 8 }, change_every_s = 60 }
     #   or { rate_bpm = 6.0, ratio = 1.0 }  or  { rate_bpm = "personal" }
+    transition = true                  # optional: a posture change, breathed freely (own = true)
 
     [[step.cue]]
     at_s = 30
@@ -88,6 +89,7 @@ _STEP_KEYS = (
     "cue",
     "scored",
     "flexible",
+    "transition",
 )
 _PATTERN_KEYS = ("inhale_s", "exhale_s", "hold_in_s", "hold_out_s", "rate_bpm", "ratio")
 _BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s")
@@ -440,6 +442,7 @@ def _step(
             cues=cues,
             scored=check.flag(table, "scored", path),
             flexible=check.flag(table, "flexible", path),
+            transition=check.flag(table, "transition", path),
         )
     except ValueError as exc:  # the model's own checks, should the ones above miss a case
         check.fail(path, str(exc))

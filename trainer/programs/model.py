@@ -282,6 +282,10 @@ class Step:
         The session scores this step's heart response (resonance assessment).
     flexible : bool
         The step that grows or shrinks when a program is run at another length.
+    transition : bool
+        A short step to change posture before the next one (stand up, get down onto all
+        fours): breathed freely and not scored, and not named in the session report, where
+        the steps it separates need the room.
     """
 
     title: str
@@ -296,8 +300,12 @@ class Step:
     cues: tuple[Cue, ...] = field(default=())
     scored: bool = False
     flexible: bool = False
+    transition: bool = False
 
     def __post_init__(self) -> None:
+        free = isinstance(self.breathing, OwnRhythm) and self.breathing.target_ratio is None
+        if self.transition and not (free and not self.scored):
+            raise ValueError("a transition is breathed freely (own = true, no ratio), unscored")
         counted = self.repetitions is not None
         if (self.duration_s is None) == (not counted):
             raise ValueError("a step has either duration_s or repetitions, not both or neither")

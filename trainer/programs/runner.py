@@ -283,7 +283,9 @@ class ProgramTimeline:
         """
         total = self.total_duration_s
         rel = min(max(t_s - self.start_s, 0.0), total)
-        finished = t_s - self.start_s >= total
+        # The session's end is kept in whole nanoseconds, and the program's length is a sum
+        # of floats: either can fall an ulp short of the other.
+        finished = t_s - self.start_s >= total - _EDGE_S
         steps = self.program.steps
         if finished:
             index = len(steps) - 1
