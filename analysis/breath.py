@@ -22,8 +22,10 @@ Method
    recent median depth does not count at all: a glitch would otherwise hold the hysteresis
    above every real breath after it.
 3. **Stalls.** If no turning point is confirmed for three typical breath periods (at most
-   ``stall_s``), the reference halves (not below 1/16 of the deepest recent breath that
-   counted, so a held breath or a belt at rest does not turn sensor noise into breaths; before
+   ``stall_s``), the reference halves (not below 1/8 of the deepest recent breath that
+   counted, so a held breath or a belt at rest does not turn sensor noise into breaths: at
+   1/16 a 60 s hold in 30 dB noise read as 15-22 breaths; at 25 dB, 45-60 s holds still do,
+   and the first inhale after a long hold in noise can be timed seconds early; before
    the first breath, down at least to the range of the stall's second half) and the samples
    since the last turning point are stepped through again with the smaller hysteresis: after
    a sudden drop in depth the shallow breaths are found where they happened, and emitted at
@@ -663,8 +665,8 @@ class BreathTracker:
     def _apply_stall(self, out: list[_Pending]) -> None:
         """No turning point for a while: halve the reference and look at the wait again.
 
-        The reference does not go below 1/16 of the deepest recent breath: four stalls follow
-        a tenfold drop in depth, while a belt at rest (or a held breath) does not end up
+        The reference does not go below 1/8 of the deepest recent breath: three stalls follow
+        an eightfold drop in depth, while a belt at rest (or a held breath) does not end up
         counting sensor noise as breaths. Before the first breath it drops at least to the
         range of the stall's second half. When it did shrink, the samples since the last
         turning point are stepped through again with the smaller hysteresis, so that the
@@ -674,7 +676,7 @@ class BreathTracker:
         ref = self._reference()
         half = 0.5 * ref
         if self._plausible_depths:
-            half = max(half, min(ref, max(self._plausible_depths) / 16.0))
+            half = max(half, min(ref, max(self._plausible_depths) / 8.0))
         else:
             # No breath yet, so the reference is a swing, and one glitch (a dropout to zero, a
             # knock while the belt is put on) can make it hundreds of depths: halving alone

@@ -13,7 +13,7 @@ from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 from analysis.breath import Breath, BreathTracker, _fall, _rise, detect_breaths
-from benchmarks.validate_breath import TrueBreath
+from benchmarks.validate_breath import TrueBreath, band_noise, band_power
 
 SEED = 5318008
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -231,7 +231,7 @@ def _found(breaths: list[Breath], truth: list[TrueBreath], after_s: float) -> li
 def test_a_sensor_glitch_does_not_blind_the_detector(at_s: float, glitch: float) -> None:
     """A dropout to zero (a belt at 500 units reading 0 for 3 samples) or a knock (60 depths for
     0.5 s), before the first breath or after two: the breaths after it are all found. The
-    glitch's depth had set the hysteresis, and the stall floor (1/16 of the deepest recent
+    glitch's depth had set the hysteresis, and the stall floor (then 1/16 of the deepest recent
     breath) kept it there: 2 breaths in the 70 s after a dropout at 12 s, and before the first
     breath two minutes of halvings passed before the first was found."""
     fs = 50.0
@@ -257,6 +257,24 @@ def test_a_lasting_change_in_depth_is_adopted() -> None:
     q = [b.quality for b in breaths]
     assert q[8:11] == ["artifact"] * 3
     assert q[12:] == ["good"] * 6
+
+
+@pytest.mark.parametrize("noise_seed", [1, 2, 3])
+def test_a_minute_long_breath_hold_in_moderate_noise_yields_no_breaths(noise_seed: int) -> None:
+    """A 60 s hold after an exhale at the report's moderate noise (30 dB in 0.05-3 Hz): the
+    stalls stop at 1/8 of the depth before it. At 1/16 the hysteresis (1.9 % of the depth) was
+    within the filtered noise's swings, and the hold read as 15-22 breaths of depth 0.04."""
+    fs = 50.0
+    phases = [Phase(2.0, 3.0)] * 10 + [Phase(2.0, 3.0, pause_s=60.0)] + [Phase(2.0, 3.0)] * 10
+    x, truth = belt(phases, fs)
+    rms = math.sqrt(band_power(x, fs)) / 10 ** (30.0 / 20.0)
+    x = x + band_noise(x.size, fs, rms, np.random.default_rng(noise_seed))
+    breaths = detect_breaths(x, fs)
+    held = truth[10]
+    inside = [b for b in breaths if held.pause_start_s < b.inhale_onset_s < held.end_s]
+    shallow = [(round(b.inhale_onset_s, 1), round(b.depth, 3)) for b in inside if b.depth < 0.5]
+    assert shallow == []
+    assert len(breaths) == len(truth)
 
 
 def test_quality_labels() -> None:
