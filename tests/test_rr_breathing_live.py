@@ -214,7 +214,7 @@ def test_rate_lines_come_on_change_or_every_30_s() -> None:
 
 def test_summary_line_names_the_source() -> None:
     text = format_summary({"duration_s": 180.0, "median_rate_bpm": 5.96, "breath_source": "rr"})
-    assert "median rate 6.0 bpm (from rr)" in text.splitlines()[-1]
+    assert "median rate 6.0/min (from rr)" in text.splitlines()[-1]
     assert "(from -)" in format_summary({"duration_s": 10.0}).splitlines()[-1]
     assert ", 1 breath, " in format_summary({"duration_s": 10.0, "breaths": 1})
     assert ", 2 breaths, " in format_summary({"duration_s": 10.0, "breaths": 2})

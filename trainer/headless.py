@@ -47,13 +47,16 @@ def format_breath(event: BreathEvent) -> str:
 
     Example::
 
-        breath   12 at  118.4 s  rate  6.0 bpm  in 3.2 s  out 6.4 s  pause 0.0 s  ratio 2.00  \
+        breath   12 at  118.4 s  rate  6.0/min  in 3.2 s  out 6.4 s  pause 0.0 s  ratio 2.00  \
 depth 1.02  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
+
+    The breath rate is in breaths/min (``/min``, as on the screen); ``bpm`` is kept for the
+    heart.
     """
     b = event.breath
     f = event.feedback
     line = (
-        f"breath {event.index:4d} at {b.end_s:7.1f} s  rate {b.rate_bpm:4.1f} bpm  "
+        f"breath {event.index:4d} at {b.end_s:7.1f} s  rate {b.rate_bpm:4.1f}/min  "
         f"in {b.inhale_s:4.1f} s  out {b.exhale_s:4.1f} s  pause {b.pause_s:3.1f} s  "
         f"ratio {b.ratio:4.2f}  depth {b.depth:5.2f}  HR {_num(event.hr_bpm, '3.0f', '  -')} bpm  "
         f"follow {format(f.follow_score, '3d') if event.scored else '  -'}  [{b.quality}]"
@@ -195,7 +198,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append(
         f"summary: {summary.get('duration_s', 0):.0f} s, "
         f"{_count(summary.get('breaths', 0), 'breath')}, "
-        f"median rate {_num(summary.get('median_rate_bpm'), '.1f')} bpm"
+        f"median rate {_num(summary.get('median_rate_bpm'), '.1f')}/min"
         f" (from {summary.get('breath_source') or '-'}), "
         f"mean ratio {_num(summary.get('mean_ratio'), '.2f')}, "
         f"follow {_follow(summary)}, "
