@@ -1048,7 +1048,18 @@ def main(out: Path = OUT) -> None:
         "the inhale onset where the main inspiratory rise starts, after the slow shelf whose "
         "start NeuroKit2's trough picks; hence the low onset agreement with NeuroKit2 in "
         "section 5.",
-        "* RR alone: rate only (no ratio), best at slow rates; see `analysis/rr_breath.py`.",
+        "* RR alone: rate only (no ratio), best at slow rates; see `analysis/rr_breath.py`. A "
+        "session rate needs a third of the 64 s windows usable: with next to no sinus "
+        "arrhythmia (0-3 beats/min) 0-6 % are, and their median read about 19.5/min for a true "
+        "6. An irregular rhythm (atrial fibrillation, RR close to white noise) passes in "
+        "25-61 % of its windows at 18-21/min: there the heart rhythm holds no breathing and a "
+        "belt or the H10's accelerometer is needed.",
+        "* Breath holds: at 30 dB a 60 s hold reads as no breath and the breaths either side "
+        "are timed to within 0.03-0.06 s; at 25 dB, holds of 45-60 s still read as 15-20 "
+        "shallow breaths (depth about 0.06): the detector follows a drop in depth down to 1/8 "
+        "and cannot tell such noise from breathing that shallow.",
+        "* Speech: talking exhales in steps with quick inhales between phrases; the counts stay "
+        "right, but the fits, made for smooth phases, can put the exhale onset 1-2.5 s late.",
         "* `mixedsignals` `Resp` (section 5) is saturated: it sits at exactly 0 or exactly 1 for "
         "about 2 s of every 9-10 s cycle. Between the rails it shows smaller wiggles. We count "
         "the 6/min saturation cycle, NeuroKit2 about 12/min including wiggles; neither is a "
