@@ -58,13 +58,15 @@ from numpy.typing import ArrayLike, NDArray
 from analysis.breath import Breath, BreathTracker
 from analysis.filters import StreamingSOS, group_delay_s, lowpass_sos
 
-__all__ = ["AccBreathTracker", "detect_acc_breaths"]
+__all__ = ["ORIENT_SKEW", "AccBreathTracker", "detect_acc_breaths", "difference_skewness"]
 
 FloatArray = NDArray[np.float64]
 
 _TARGET_WORK_HZ = 20.0
 _ORIENT_MIN_S = 12.0
-_ORIENT_SKEW = 0.2
+ORIENT_SKEW = 0.2
+"""Skewness of the first difference beyond which a breathing signal's orientation is clear
+(module notes, step 5): inhales faster than exhales make it positive."""
 _LOOKBACK_S = 0.5
 
 
@@ -347,16 +349,12 @@ class AccBreathTracker:
         new = (float(v[0]), float(v[1]), float(v[2]))
         sign = self._sign
         s = self._skew
-        if self._n_orient_min <= self._epoch_n <= self._n_orient and s[0] > 2:
-            mean = s[1] / s[0]
-            var = s[2] / s[0] - mean * mean
-            if var > 0.0:
-                m3 = s[3] / s[0] - 3.0 * mean * s[2] / s[0] + 2.0 * mean**3
-                skew = m3 / var**1.5
-                if abs(skew) > _ORIENT_SKEW:
-                    # The sums are of the unsigned projection, kept in one direction by the
-                    # axis alignment, so the skewness's sign is the inhale sign itself.
-                    sign = math.copysign(1.0, skew)
+        if self._n_orient_min <= self._epoch_n <= self._n_orient:
+            skew = _skewness(s[0], s[1], s[2], s[3])
+            if abs(skew) > ORIENT_SKEW:
+                # The sums are of the unsigned projection, kept in one direction by the axis
+                # alignment, so the skewness's sign is the inhale sign itself.
+                sign = math.copysign(1.0, skew)
         g = self._g
         r = self._recent[-1]
         rx, ry, rz = r[0] - g[0], r[1] - g[1], r[2] - g[2]
@@ -368,6 +366,45 @@ class AccBreathTracker:
         self._axis = new
         self._sign = sign
         self._have_axis = True
+
+
+def _skewness(n: float, s1: float, s2: float, s3: float) -> float:
+    """Skewness (third standardised moment) from the count and the sums of d, d^2 and d^3.
+
+    0 when it is undefined (fewer than 3 values, or no spread).
+    """
+    if n <= 2:
+        return 0.0
+    mean = s1 / n
+    var = s2 / n - mean * mean
+    if not var > 0.0:
+        return 0.0
+    m3 = s3 / n - 3.0 * mean * s2 / n + 2.0 * mean**3
+    return float(m3 / var**1.5)
+
+
+def difference_skewness(x: ArrayLike) -> float:
+    """Skewness of the first difference of a breathing signal (module notes, step 5).
+
+    Inhales are shorter and faster than exhales, which end in a pause, so the first difference
+    of a signal that rises on inhale is positively skewed; a signal that falls on inhale (an
+    accelerometer axis the other way round, a belt upside down) has it negative. Low-pass the
+    signal first (breathing band): sample noise would drown the shape in its own differences.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The signal, any units.
+
+    Returns
+    -------
+    float
+        The skewness (dimensionless); 0 for fewer than 4 samples or a straight line.
+    """
+    d = np.diff(np.asarray(x, dtype=np.float64))
+    # Centred first (the sums of powers lose precision on an offset); the skewness is the same.
+    d = d - d.mean() if d.size else d
+    return _skewness(float(d.size), float(d.sum()), float(d @ d), float((d * d) @ d))
 
 
 def detect_acc_breaths(

@@ -13,7 +13,7 @@ from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 from analysis.breath import Breath, BreathTracker, _fall, _rise, detect_breaths
-from benchmarks.validate_breath import TrueBreath, band_noise, band_power
+from benchmarks.validate_breath import Scenario, TrueBreath, band_noise, band_power, synthetic_belt
 
 SEED = 5318008
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -559,3 +559,61 @@ def test_fit_shapes_match_their_cosine_definitions_and_derivatives() -> None:
     numeric = (fall_def(t, c, gamma + eps) - fall_def(t, c, gamma - eps)) / (2 * eps)
     np.testing.assert_allclose(by_gamma[inside], numeric[inside], atol=1e-6)
     assert _fall(t, b, c, gamma, by_shape=False)[2] is None
+
+
+def _good(breaths: list[Breath]) -> int:
+    return sum(b.quality == "good" for b in breaths)
+
+
+def _chunked(x: np.ndarray, fs_hz: float, rng_seed: int) -> list[Breath]:
+    rng = np.random.default_rng(rng_seed)
+    tracker = BreathTracker(fs_hz)
+    got: list[Breath] = []
+    i = 0
+    while i < x.size:
+        n = int(rng.integers(1, 400))
+        got += tracker.update(x[i : i + n])
+        i += n
+    return got
+
+
+def test_breaths_flat_at_a_clipping_rail_are_uncertain() -> None:
+    # 12 breaths/min at 1:2, 25 dB: clipped at 60 % of the depth at the top, every breath read
+    # as a hold (ratio 0.70 instead of 1.99) and 35 of 36 were "good"; clipped at 40 % at the
+    # bottom, a 1.8 s pause that is not there and 0.52 s late onsets, 35 of 36 "good".
+    sc = Scenario(12, 2.0, duration_s=180, drift=False)
+    x, truth = synthetic_belt(sc, 2)
+    intact = detect_breaths(x, sc.fs_hz)
+    assert _good(intact) >= len(intact) - 1
+    for clipped in (np.minimum(x, 5.6), np.maximum(x, 5.4)):
+        found = detect_breaths(clipped, sc.fs_hz)
+        assert len(found) == len(truth)
+        assert _good(found) == 0
+        assert _chunked(clipped, sc.fs_hz, 3) == found
+
+
+@pytest.mark.parametrize("counts", [3, 4, 5, 8])
+def test_breaths_a_few_quantisation_steps_deep_are_uncertain(counts: int) -> None:
+    # 6 breaths/min at 1:2, 35 dB, then rounded to ADC counts, a breath `counts` deep: with 3
+    # counts the ratio read 0.74 instead of 1.96 and the onsets were 1.29 s off, all but the
+    # first breath "good".
+    sc = Scenario(6, 2.0, duration_s=240, snr_db=35)
+    x, truth = synthetic_belt(sc, 11)
+    xq = np.round((x - 5.0) * counts) + 512
+    found = detect_breaths(xq, sc.fs_hz)
+    assert len(found) == len(truth)
+    assert _good(found) == 0
+    assert _chunked(xq, sc.fs_hz, counts) == found
+    # A thousand counts deep, the same breaths are timed as the unquantised ones and kept.
+    fine = detect_breaths(np.round((x - 5.0) * 1000) + 512, sc.fs_hz)
+    assert _good(fine) == _good(detect_breaths(x, sc.fs_hz)) >= len(fine) - 1
+
+
+@pytest.mark.parametrize("snr_db", [15.0, 25.0, 35.0])
+@pytest.mark.parametrize(("hold", "pause"), [(0.3, 0.0), (0.0, 0.3), (0.15, 0.15)])
+def test_noisy_holds_and_pauses_stay_good(snr_db: float, hold: float, pause: float) -> None:
+    # A real hold or pause is never exactly flat: sensor noise moves every sample.
+    sc = Scenario(8, 1.5, hold_frac=hold, pause_frac=pause, snr_db=snr_db, duration_s=180)
+    x, _ = synthetic_belt(sc, 3)
+    found = detect_breaths(x, sc.fs_hz)
+    assert _good(found) == len(found) - 1  # all but the first
