@@ -284,3 +284,63 @@ def test_walking_chunked_equals_batch() -> None:
         got += tracker.update(acc[i : i + step])
         i += step
     assert got == expected and all(b.motion > 0.0 for b in got)
+
+
+def _postures(every_s: float, new_axis: bool, seed: int = 2) -> tuple[np.ndarray, list[TrueBreath]]:
+    """Breathing at 10/min, 2:1, 50 Hz, 300 s; every ``every_s`` gravity turns by 25-50 degrees
+    in 2 s, and the breathing axis becomes a random one (``new_axis``) or stays."""
+    fs = 50.0
+    sc = Scenario(10.0, 2.0, duration_s=300.0, snr_db=35.0, fs_hz=fs)
+    belt, truth = synthetic_belt(sc, 21)
+    n = belt.size
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(seed)
+    g0 = _unit(np.array([0.1, -0.95, 0.3]))
+    gs, us = [g0], [_unit(np.array([1.0, 0.1, 0.05]))]
+    changes = list(np.arange(every_s, 300.0, every_s))
+    for _ in changes:
+        while True:
+            g = _unit(g0 + 0.7 * _unit(rng.standard_normal(3)))
+            if 25.0 <= np.degrees(np.arccos(np.clip(g @ gs[-1], -1.0, 1.0))) <= 50.0:
+                break
+        gs.append(g)
+        us.append(_unit(np.cross(g, _unit(rng.standard_normal(3)))) if new_axis else us[0])
+    G = np.tile(gs[0], (n, 1))
+    U = np.tile(us[0], (n, 1))
+    for k, tc in enumerate(changes):
+        w = (0.5 - 0.5 * np.cos(np.pi * np.clip((t - tc) / 2.0, 0.0, 1.0)))[:, None]
+        G = (1 - w) * G + w * gs[k + 1]
+        U = (1 - w) * U + w * us[k + 1]
+    acc = _rotate(_unit(G) * 1000.0, _unit(U), np.deg2rad(1.5) * (belt - 5.0))
+    acc += 2.0 * np.random.default_rng(seed).standard_normal(acc.shape)
+    return acc, truth
+
+
+@pytest.mark.parametrize("every_s", [20.0, 30.0])
+def test_breaths_before_a_posture_epochs_inhale_sign_is_settled_are_not_good(
+    every_s: float,
+) -> None:
+    # Every 20 s a new breathing axis: 11 false breaths, 8 of them 'good' (the inhale sign is
+    # learnt from 12 s of each epoch); every 30 s: 10 false, 6 'good'.
+    acc, truth = _postures(every_s, new_axis=True)
+    tracker = AccBreathTracker(50.0)
+    breaths = tracker.update(acc)
+    assert tracker.posture_changes == len(np.arange(every_s, 300.0, every_s))
+    good = [b for b in breaths if b.quality == "good"]
+    s = score_after(_as_detected(good), truth, 0.0)
+    assert s.false == 0, s
+    # Not a breath is dropped for it: only the labels change.
+    assert len(breaths) == len(detect_acc_breaths(acc, 50.0))
+    # The session's first 12 s have no settled sign either.
+    assert all(b.quality != "good" for b in breaths if b.inhale_onset_s < 12.0)
+
+
+def test_a_posture_change_that_keeps_the_breathing_axis_keeps_the_sign_settled() -> None:
+    acc, truth = _postures(30.0, new_axis=False)
+    carried = AccBreathTracker(50.0).update(acc)
+    fresh = AccBreathTracker(50.0, carry_deg=0.0).update(acc)
+    n_carried = sum(b.quality == "good" for b in carried)
+    n_fresh = sum(b.quality == "good" for b in fresh)
+    assert n_carried >= n_fresh + 5, (n_carried, n_fresh)
+    s = score_after(_as_detected([b for b in carried if b.quality == "good"]), truth, 0.0)
+    assert s.false == 0, s
