@@ -292,6 +292,11 @@ class Breath:
     detected_s : float
         Time of the sample at which the detector emitted this breath, s (no delay correction:
         this is when the breath became known).
+    motion : float
+        Movement above the breathing band during the breath, relative to the breath itself
+        (dimensionless): set by the chest-accelerometer path
+        (:class:`analysis.acc_breath.AccBreathTracker`: RMS of the 0.7-3 Hz band of the three
+        axes over the breath, divided by half its depth); 0 where it is not measured (belt).
     """
 
     inhale_onset_s: float
@@ -305,6 +310,7 @@ class Breath:
     rate_bpm: float
     quality: str
     detected_s: float
+    motion: float = 0.0
 
 
 @dataclass(slots=True)  # not frozen: internal, and a frozen __init__ costs per breath

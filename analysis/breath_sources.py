@@ -8,7 +8,13 @@ at once, or any one of them. Each source yields :class:`BreathEstimate` values o
   excluded) and a quality equal to the mean per-breath score over them: 1 for ``"good"``, 0.5
   for ``"uncertain"``, 0 for ``"artifact"``. The accelerometer's score is scaled by
   ``ACC_WEIGHT`` (0.9): it sees the same chest movement as a belt, through tilt, with more
-  room for movement artifacts.
+  room for movement artifacts. A breath during which the person moved
+  (:attr:`analysis.breath.Breath.motion` at least
+  :data:`analysis.acc_breath.MOTION_UNCERTAIN`: steps or sway as strong as half the breathing)
+  scores at most ``MOVING_SCORE`` (0.25): an accelerometer on a walking person then stays at or
+  below 0.9 x 0.25 = 0.23 and the heart-rhythm source takes over once its own quality is above
+  0.46 (0.7 x 0.46 = 0.32, the 0.23 plus the switch margin). As an "uncertain" label alone
+  (0.45) it would still win over RR quality up to 0.64.
 * ``"rr"``: :class:`analysis.rr_breath.RRBreathEstimate` quality (its spectral-peak measure)
   scaled by ``RR_WEIGHT`` (0.7): breathing read through the heart is indirect (rate only, no
   ratio, see :mod:`analysis.rr_breath`), so a good belt or accelerometer always wins over it.
@@ -26,11 +32,13 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from analysis.acc_breath import MOTION_UNCERTAIN
 from analysis.breath import Breath
 from analysis.rr_breath import RRBreathEstimate
 
 __all__ = [
     "ACC_WEIGHT",
+    "MOVING_SCORE",
     "QUALITY_SCORES",
     "RR_WEIGHT",
     "SOURCES",
@@ -49,6 +57,8 @@ ACC_WEIGHT = 0.9
 """Scale applied to accelerometer quality (module notes)."""
 RR_WEIGHT = 0.7
 """Scale applied to RR-derived quality (module notes)."""
+MOVING_SCORE = 0.25
+"""Largest per-breath score of a breath taken while the person moved (module notes)."""
 _WEIGHTS = {"belt": 1.0, "acc": ACC_WEIGHT, "rr": RR_WEIGHT}
 
 
@@ -105,7 +115,7 @@ class BreathEstimator:
         weight = _WEIGHTS[self.source]
         for b in breaths:
             self._recent.append(b)
-            scores = [QUALITY_SCORES.get(r.quality, 0.0) for r in self._recent]
+            scores = [_score(r) for r in self._recent]
             rates = sorted(r.rate_bpm for r in self._recent if r.quality != "artifact")
             rate = _median(rates) if rates else b.rate_bpm
             quality = weight * sum(scores) / len(scores)
@@ -197,6 +207,12 @@ def best_source(
         return None
     quality, _, name = max(scored)
     return name, quality
+
+
+def _score(b: Breath) -> float:
+    """Per-breath score: its label's, at most ``MOVING_SCORE`` while moving (module notes)."""
+    score = QUALITY_SCORES.get(b.quality, 0.0)
+    return min(score, MOVING_SCORE) if b.motion >= MOTION_UNCERTAIN else score
 
 
 def _median(values: Sequence[float]) -> float:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from analysis.acc_breath import MOTION_UNCERTAIN
 from analysis.breath import Breath
 from analysis.breath_sources import (
     ACC_WEIGHT,
+    MOVING_SCORE,
     RR_WEIGHT,
     BreathEstimate,
     BreathEstimator,
@@ -76,3 +80,16 @@ def test_best_source_of_a_recording() -> None:
     result = best_source({"belt": belt, "acc": acc, "rr": rr})
     assert result is not None
     assert result[0] == "acc" and result[1] == pytest.approx(ACC_WEIGHT)
+
+
+def test_a_moving_accelerometer_scores_below_the_heart_rhythm_source() -> None:
+    # An 'uncertain' accelerometer breath scored 0.45, above RR quality up to 0.64 (x 0.7).
+    moving = replace(breath(10.0, "uncertain"), motion=MOTION_UNCERTAIN)
+    acc = BreathEstimator("acc").update([moving])
+    assert acc[0].quality == pytest.approx(ACC_WEIGHT * MOVING_SCORE)
+    still = replace(breath(20.0, "uncertain"), motion=0.9 * MOTION_UNCERTAIN)
+    assert BreathEstimator("acc").update([still])[0].quality == pytest.approx(0.5 * ACC_WEIGHT)
+    sel = BreathSourceSelector()
+    sel.update(acc)
+    rr = from_rr([RRBreathEstimate(11.0, 6.0, 0.0, 8.0, 0.5, 64.0)])
+    assert sel.update(rr) is not None and sel.current_source == "rr"

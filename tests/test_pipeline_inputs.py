@@ -77,3 +77,34 @@ def test_an_accelerometer_too_slow_to_follow_breathing_is_said_once() -> None:
         "accelerometer at 4 Hz is too slow to follow breathing (needs 5 Hz); its samples are kept"
     ]
     assert pipeline.pmd_samples["acc"] == 80
+
+
+def test_walking_under_the_chest_accelerometer_is_said_once() -> None:
+    """Breathing at 10/min (26 mG of tilt) under a 25 mG walking bounce at 1.8 Hz: the
+    accelerometer's breaths were 'good' at source quality 0.82; now the person is told once."""
+    fs = 50.0
+    acc = {"fs_hz": fs, "resolution_bits": 16, "factor": 1.0}
+    source = SourceInfo("ble", "Polar H10", streams={Stream.PMD_DATA.value: {"acc": acc}})
+    pipeline = Pipeline(Header(0, 0, source))
+    t = np.arange(round(180 * fs)) / fs
+    g = np.array([0.1, -0.95, 0.3]) / np.linalg.norm([0.1, -0.95, 0.3])
+    side = np.cross(g, [1.0, 0.0, 0.0])
+    tilt = np.deg2rad(1.5) * 0.5 * (1 - np.cos(2 * np.pi * t / 6.0))
+    xyz = 1000.0 * (np.cos(tilt)[:, None] * g + np.sin(tilt)[:, None] * side / np.linalg.norm(side))
+    xyz += 25.0 * np.sin(2 * np.pi * 1.8 * t)[:, None] * g
+    xyz[:, 0] += 7.5 * np.sin(2 * np.pi * 0.9 * t)
+    samples = np.round(xyz).astype("<i2")
+    events = []
+    per = round(fs)
+    for k in range(samples.shape[0] // per):
+        t_ns = (k + 1) * 10**9
+        payload = encode_frame(
+            MeasurementType.ACC, t_ns, 1, samples[k * per : (k + 1) * per].tobytes()
+        )
+        events += pipeline.handle([RawPacket(t_ns, t_ns, Stream.PMD_DATA.value, payload)])
+    notes = [e.message for e in events if isinstance(e, StatusEvent)]
+    assert len(notes) == 1 and notes[0].startswith("moving: the chest accelerometer"), notes
+    breaths = [e.breath for e in events if isinstance(e, BreathEvent)]
+    assert len(breaths) >= 10
+    assert all(b.quality != "good" for b in breaths)
+    assert pipeline.breath_rate is not None and pipeline.breath_rate.quality < 0.3

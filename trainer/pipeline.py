@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.acc_breath import MIN_FS_HZ as ACC_MIN_FS_HZ
-from analysis.acc_breath import TimedAccBreathTracker
+from analysis.acc_breath import MOTION_UNCERTAIN, TimedAccBreathTracker
 from analysis.beats import Beat, BeatTimeline, HeartRateTracker
 from analysis.breath import Breath, BreathTracker
 from analysis.breath_sources import (
@@ -372,6 +372,7 @@ class Pipeline:
         self._has_belt = Stream.GODIRECT.value in header.source.streams
         self._acc: TimedAccBreathTracker | None = None
         self._acc_too_slow = False
+        self._acc_moving_said = False
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
         self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
@@ -688,6 +689,14 @@ class Pipeline:
                     return
                 self._acc = TimedAccBreathTracker(fs_hz)
             for breath in self._acc.update(samples.t_s, samples.values):
+                if breath.motion >= MOTION_UNCERTAIN and not self._acc_moving_said:
+                    # Said once: steps or sway swamp the breathing the accelerometer sees.
+                    self._acc_moving_said = True
+                    message = (
+                        "moving: the chest accelerometer sees steps or sway as strong as the "
+                        "breathing; its breaths are marked uncertain"
+                    )
+                    events.append(StatusEvent(breath.detected_s, "breathing", message))
                 self._breath(breath, events, "acc")
 
     def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
