@@ -1064,10 +1064,14 @@ def main(out: Path = OUT) -> None:
         "about 2 s of every 9-10 s cycle. Between the rails it shows smaller wiggles. We count "
         "the 6/min saturation cycle, NeuroKit2 about 12/min including wiggles; neither is a "
         "measurement of breathing. `breathwise breaths` warns about such a file (the share of "
-        "samples at exactly a column's extremes, here 37 %, is in its settings).",
+        "samples at exactly a column's extremes, here 37 %, is in its settings), and every "
+        "breath flat at a rail is labelled uncertain (hence 0 % good).",
         "* Chest accelerometer: the inhale sign is learnt from the first 12-60 s of each posture "
-        "epoch (inhale faster than exhale); breaths before that may be inverted, and a 1:1 "
-        "breath with no pause has no preferred sign.",
+        "epoch (inhale faster than exhale); breaths before that may be inverted (they are "
+        "labelled uncertain), and a 1:1 breath with no pause has no preferred sign. Walking "
+        "or swaying (power at 0.7-3 Hz as strong as the breathing's) marks the breaths "
+        "artifact and hands the session to the heart rhythm; the breaths found while moving "
+        "are not right.",
         "",
         f"(Report computed in {time.perf_counter() - t0:.0f} s.)",
         "",
