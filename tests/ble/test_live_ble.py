@@ -89,7 +89,7 @@ async def test_live_polar_records_rr_ecg_and_acc_and_replays_the_same(
     assert recording.header.source.streams["pmd"]["ecg"]["fs_hz"] == 130
     # With no belt, breathing comes from the chest accelerometer (the fake breathes at 12/min).
     rates = [
-        float(line.split("rate")[1].split()[0])
+        float(line.split("rate")[1].split()[0].removesuffix("/min"))
         for line in live.stdout.splitlines()
         if line.startswith("breath ")
     ]
