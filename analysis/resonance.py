@@ -41,7 +41,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analysis.hrv_frequency import WelchSettings, band_power, frequency_domain, resample_nn
+from analysis.hrv_frequency import (
+    MAX_GAP_S,
+    WelchSettings,
+    band_power,
+    frequency_domain,
+    resample_nn,
+)
 from analysis.rsa import BreathEvents, rsa_per_breath
 
 __all__ = ["PacedStep", "ResonanceResult", "StepEvidence", "score_resonance"]
@@ -219,8 +225,14 @@ def _evaluate(
         n_breaths=len(inside),
     )
     period_s = 60.0 / step.rate_bpm
-    if ts.size < 8 or a1 - a0 < 2.0 * period_s:
-        flags.append("too little data after settling")
+    gap_s = float(np.diff(ts).max()) if ts.size > 1 else 0.0
+    if ts.size >= 8 and gap_s > MAX_GAP_S:
+        # A spline across a lost strap invents a slow swing that would read as LF power and
+        # as a heart-rate rhythm at this rate.
+        flags.append(f"a gap of {gap_s:.0f} s without heart beats")
+    if ts.size < 8 or a1 - a0 < 2.0 * period_s or gap_s > MAX_GAP_S:
+        if not flags:
+            flags.append("too little data after settling")
         return StepEvidence(
             **base,
             measured_rate_bpm=None,

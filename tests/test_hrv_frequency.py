@@ -13,6 +13,7 @@ from analysis.hrv_frequency import (
     band_power,
     beat_times_s,
     frequency_domain,
+    longest_gap_free,
     resample_nn,
 )
 
@@ -138,3 +139,29 @@ def test_welch_segments_reach_the_end_of_the_series() -> None:
     assert covered.settings["analysed_s"] >= covered.settings["n_samples"] / 4.0 - 1.0
     assert covered.settings["overlap"] >= 0.5
     assert covered.powers_ms2["lf"] > 10 * fixed.powers_ms2["lf"]
+
+
+def test_longest_gap_free_run() -> None:
+    t = np.array([0.0, 1.0, 2.0, 6.0, 7.0, 8.0, 9.0, 20.0])
+    assert longest_gap_free(t) == slice(3, 7)
+    assert longest_gap_free(t[:3]) == slice(0, 3)
+    assert longest_gap_free(t, max_gap_s=20.0) == slice(0, 8)
+    assert longest_gap_free(np.array([])) == slice(0, 0)
+
+
+def test_session_spectrum_does_not_bridge_a_lost_strap() -> None:
+    """5 min of 15/min RSA (+-30 ms) with the strap lost for 20 s: the session's LF power was
+    563 ms^2 (12 without the gap), the spline's swing across the gap; it is now taken over the
+    longest stretch with beats."""
+    from trainer.analysis_run import heart_metrics
+
+    nn = oscillating_nn(0.25, 30.0, n=340, mean_ms=900.0)
+    nn = nn + np.random.default_rng(3).normal(0.0, 8.0, nn.size)
+    t = beat_times_s(nn)
+    whole = heart_metrics(t, nn, [])
+    kept = ~((t > 100.0) & (t < 120.0))
+    lost = heart_metrics(t[kept], nn[kept], [])
+    assert whole.lf_power_ms2 is not None and lost.lf_power_ms2 is not None
+    assert whole.lf_power_ms2 < 50.0
+    assert lost.lf_power_ms2 < 50.0
+    assert lost.hf_power_ms2 == pytest.approx(whole.hf_power_ms2, rel=0.3)

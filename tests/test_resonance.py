@@ -163,3 +163,16 @@ def test_a_beat_clamped_close_to_the_one_before_does_not_break_the_phase() -> No
     assert np.any(np.diff(beat_t - rr_ms / 2000.0) <= 0)
     result = score_resonance(beat_t, rr_ms, [PacedStep(6.0, 0.0, 120.0)], breaths=breaths)
     assert result.steps[0].phase_deg == pytest.approx(0.0, abs=3.0)
+
+
+def test_a_step_with_a_lost_strap_is_set_aside_with_the_gap_named() -> None:
+    """20 s without beats inside the 6.0 step: the spline across it would invent a slow swing
+    (LF power, a heart-rate rhythm); the step is not scored and says why."""
+    t, nn, breaths = assessment(5.5, 0)
+    lost = (t > STEP_S + 50.0) & (t < STEP_S + 70.0)
+    result = score_resonance(t[~lost], nn[~lost], steps(), breaths=breaths)
+    step = result.steps[1]
+    assert step.followed is False and step.score is None
+    assert any(f.startswith("a gap of 2") and "without heart beats" in f for f in step.flags)
+    assert 6.0 not in result.ranking_bpm
+    assert all(s.score is not None for i, s in enumerate(result.steps) if i != 1)

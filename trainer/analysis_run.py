@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.coherence import coherence_series
-from analysis.hrv_frequency import frequency_domain
+from analysis.hrv_frequency import frequency_domain, longest_gap_free
 from analysis.hrv_time import time_domain
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import RRBreathEstimate, estimate_breathing_from_rr, rr_breath_cycles
@@ -671,11 +671,15 @@ def _spectrum(
 ) -> tuple[float | None, float | None, float | None, float | None]:
     """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) by Welch
     (:func:`analysis.hrv_frequency.frequency_domain`, default settings: 4 Hz cubic resampling,
-    256 s Hann segments, at least 50 % overlap, raised so that they reach the end)."""
+    256 s Hann segments, at least 50 % overlap, raised so that they reach the end), over the
+    longest stretch without a gap in the beats (a spline across a lost strap invents power:
+    :data:`analysis.hrv_frequency.MAX_GAP_S`)."""
     order = np.argsort(nn_t, kind="stable")
     t, v = nn_t[order], nn[order]
     keep = np.r_[True, np.diff(t) > 1e-6]
     t, v = t[keep], v[keep]
+    run = longest_gap_free(t)
+    t, v = t[run], v[run]
     # A band needs about 10 periods of its lower edge (physiology.md): at least 2 min.
     if t.size < 4 or t[-1] - t[0] < MIN_SPECTRUM_S:
         return None, None, None, None
