@@ -15,8 +15,11 @@ measured breaths:
   argument of the ratio of their Fourier coefficients at that frequency); positive when heart
   rate leads. Lung volume is rebuilt from the breath events as a half-cosine rising from each
   inhale onset (trough) to the exhale onset (peak) and falling to the breath's end.
-* ``peak_to_trough_bpm``: mean peak-to-trough RSA per breath (:mod:`analysis.rsa`); without
-  breaths, the mean max-minus-min heart rate per pacer cycle.
+* ``peak_to_trough_bpm``: the mean max-minus-min heart rate over each measured breath (inhale
+  onset to end; Lehrer et al. 2000's peak-to-trough swing), or per pacer cycle without breaths.
+  Not Grossman's phase-bound inhale-maximum minus exhale-minimum (:mod:`analysis.rsa`, the
+  session report's RSA): that one falls as the heart lags the breath, which the phase criterion
+  already scores.
 * ``lf_power_ms2``: power of the NN series in 0.04-0.15 Hz from one periodogram of the step
   (rectangular window, mean and linear trend removed, 4 Hz cubic resampling).
 * ``peak_fraction``: share of the 0.0033-0.4 Hz power lying within +-0.015 Hz of the highest LF
@@ -48,7 +51,7 @@ from analysis.hrv_frequency import (
     frequency_domain,
     resample_nn,
 )
-from analysis.rsa import BreathEvents, rsa_per_breath
+from analysis.rsa import BreathEvents
 
 __all__ = ["PacedStep", "ResonanceResult", "StepEvidence", "score_resonance"]
 
@@ -203,6 +206,12 @@ def _cycle_swing(t: FloatArray, hr: FloatArray, start: float, end: float, period
     return float(np.mean(swings)) if swings else float("nan")
 
 
+def _breath_swing(t: FloatArray, hr: FloatArray, breath: BreathEvents) -> float | None:
+    """Max-minus-min heart rate, beats/min, from a breath's inhale onset to its end."""
+    sel = (t >= breath.inhale_onset_s) & (t < breath.end_s)
+    return float(hr[sel].max() - hr[sel].min()) if np.count_nonzero(sel) >= 2 else None
+
+
 def _evaluate(
     t: FloatArray,
     nn: FloatArray,
@@ -283,8 +292,13 @@ def _evaluate(
                 f"needs {FOLLOW_RULE})"
             )
         phase = _phase_deg(grid, hr_grid, _volume(grid, inside), measured / 60.0)
-        rsa = [r.peak_to_trough_bpm for r in rsa_per_breath(ts, xs, inside)]
-        valid = [r for r in rsa if r is not None]
+        # The swing over each whole breath, as without breaths (per pacer cycle): the phase has
+        # its own criterion. Grossman's inhale-maximum minus exhale-minimum (analysis.rsa) falls
+        # with the heart's lag behind the breath: simulated at 6.5/min with a true swing of
+        # 14 beats/min it read 2.4, against 13.2 at 5.5/min for 16, and ranked 5.0 above the
+        # true resonance rate 5.5.
+        swings = [_breath_swing(grid, hr_grid, b) for b in inside]
+        valid = [w for w in swings if w is not None]
         p2t = float(np.mean(valid)) if valid else None
     else:
         phase = None

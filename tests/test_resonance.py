@@ -176,3 +176,55 @@ def test_a_step_with_a_lost_strap_is_set_aside_with_the_gap_named() -> None:
     assert any(f.startswith("a gap of 2") and "without heart beats" in f for f in step.flags)
     assert 6.0 not in result.ranking_bpm
     assert all(s.score is not None for i, s in enumerate(result.steps) if i != 1)
+
+
+def test_heart_rate_swing_per_breath_does_not_depend_on_the_hearts_lag() -> None:
+    """Heart rate swinging by 14-16 beats/min at each rate, leading the breath at slow rates and
+    lagging it at fast ones (the Vaschillo pattern around a resonance at 5.5/min): with the
+    belt's breaths, each step's swing is the true one. Grossman's inhale-maximum minus
+    exhale-minimum read 2.4 for 14 at 6.5/min."""
+
+    @dataclass(frozen=True)
+    class Breath:
+        inhale_onset_s: float
+        exhale_onset_s: float
+        end_s: float
+
+    plan = [
+        (6.5, -40.0, 7.0),
+        (6.0, -20.0, 7.5),
+        (5.5, 0.0, 8.0),
+        (5.0, 20.0, 7.5),
+        (4.5, 40.0, 7.0),
+    ]
+    t = 0.0
+    beats: list[float] = []
+    rr: list[float] = []
+    paced: list[PacedStep] = []
+    breaths: list[Breath] = []
+    for rate, lead_deg, half_swing in plan:
+        f = rate / 60.0
+        period = 1.0 / f
+        start = t
+        n = int(np.ceil(120.0 / period))
+        shift = np.radians(lead_deg) / (2 * np.pi * f)
+        breaths += [
+            Breath(start + k * period, start + (k + 0.5) * period, start + (k + 1) * period)
+            for k in range(n)
+        ]
+        end = start + n * period
+        while t < end:
+            interval = 1000.0
+            for _ in range(30):  # the interval's rate at its own midpoint
+                mid = t + interval / 2000.0
+                hr = 62.0 - half_swing * np.cos(2 * np.pi * f * (mid - start + shift))
+                interval = 60000.0 / hr
+            t += interval / 1000.0
+            beats.append(t)
+            rr.append(interval)
+        paced.append(PacedStep(rate, start, end))
+    result = score_resonance(np.array(beats), np.array(rr), paced, breaths=breaths)
+    for step, (_, _, half_swing) in zip(result.steps, plan, strict=True):
+        assert step.peak_to_trough_bpm == pytest.approx(2 * half_swing, abs=0.3), step.rate_bpm
+    assert result.chosen_rate_bpm == 5.5
+    assert result.ranking_bpm[:3] == [5.5, 6.0, 5.0] or result.ranking_bpm[:3] == [5.5, 5.0, 6.0]
