@@ -178,3 +178,27 @@ def test_a_decimal_comma_table_reads_as_the_same_intervals(tmp_path: Path) -> No
     single = write(tmp_path / "single.txt", "\n".join(f"{v:.1f}".replace(".", ",") for v in rr))
     with pytest.raises(UserError, match=r"806,5 for 806\.5\? write a point"):
         hrv_cli.read_rr_file(single)
+
+
+def test_polar_sensor_logger_rr_export_is_read(tmp_path: Path) -> None:
+    """Polar Sensor Logger's RR file (``Phone timestamp;RR-interval [ms]``), which import
+    already knew, was refused by hrv and breaths --rr: 'cannot tell which column'."""
+    rr = [900.0, 912.0, 887.0, 905.0]
+    f = tmp_path / "Polar_H10_RR.txt"
+    f.write_text(
+        "Phone timestamp;RR-interval [ms]\n"
+        + "".join(f"2024-01-01T10:00:{i:02d}.000;{v:.0f}\n" for i, v in enumerate(rr))
+    )
+    assert hrv_cli.read_rr_file(f) == rr
+    g = tmp_path / "seconds.csv"
+    g.write_text("time,RR (s)\n" + "".join(f"{i},{v / 1000}\n" for i, v in enumerate(rr)))
+    assert hrv_cli.read_rr_file(g) == pytest.approx(rr)
+
+
+def test_a_seconds_header_over_milliseconds_says_to_rename_the_column(tmp_path: Path) -> None:
+    """The header's unit wins over --unit, so the old hint ('use --unit ms') could not help."""
+    f = tmp_path / "rr.csv"
+    f.write_text("rr_s\n903\n911\n")
+    for unit in ("ms", "s"):
+        with pytest.raises(UserError, match=r"says seconds: rename it rr_ms"):
+            hrv_cli.read_rr_file(f, unit=unit)

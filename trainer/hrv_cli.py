@@ -28,8 +28,24 @@ MIN_RR_MS = 200.0
 MAX_RR_MS = 3000.0
 """Longest accepted interval (20 beats/min), ms."""
 RR_COLUMNS = ("rr_ms", "rr", "rri", "rr_interval", "rr_intervals", "ibi", "ibi_ms", "nn", "nni")
-"""Header names recognised as the RR column (case-insensitive; ``rr_s``/``ibi_s`` too)."""
-SECONDS_COLUMNS = ("rr_s", "ibi_s", "rri_s", "nn_s")
+"""Header names recognised as the RR column (case-insensitive; ``rr_s``/``ibi_s`` too; spaces
+and hyphens read as underscores, and a bracketed unit as a suffix: Polar Sensor Logger's
+``RR-interval [ms]`` is ``rr_interval_ms``)."""
+SECONDS_COLUMNS = ("rr_s", "ibi_s", "rri_s", "nn_s", "rr_interval_s", "rr_intervals_s")
+
+
+def _column_name(cell: str) -> str:
+    """A header cell as a column name: lower case, ``[ms]``/``(s)`` as a ``_ms``/``_s`` suffix,
+    spaces and hyphens as underscores (``RR-interval [ms]`` -> ``rr_interval_ms``)."""
+    name = cell.strip().strip('"').lower()
+    for unit in ("ms", "s"):
+        for left, right in (("[", "]"), ("(", ")")):
+            tag = f"{left}{unit}{right}"
+            if name.endswith(tag):
+                name = f"{name[: -len(tag)].strip()}_{unit}"
+    return "_".join(name.replace("-", " ").split())
+
+
 _MAX_BYTES = 64 * 1024 * 1024
 """Largest RR file read, bytes (days of beats at one per line)."""
 
@@ -84,14 +100,17 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
     cells = split_cells(first, delimiter)
     column = 0
     scale = 1000.0 if unit == "s" else 1.0
+    seconds_header = False
     body = lines
     if any(number_or_none(c) is None for c in cells):
-        names = [c.strip().strip('"').lower() for c in cells]
-        matches = [i for i, n in enumerate(names) if n in RR_COLUMNS or n in SECONDS_COLUMNS]
+        names = [_column_name(c) for c in cells]
+        known = (*RR_COLUMNS, "rr_interval_ms", "rr_intervals_ms")
+        matches = [i for i, n in enumerate(names) if n in known or n in SECONDS_COLUMNS]
         if matches:
             column = matches[0]
             if names[column] in SECONDS_COLUMNS:
                 scale = 1000.0
+                seconds_header = True
         elif len(cells) == 1:
             column = 0
         else:
@@ -131,8 +150,14 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
             hint = ""
             if scale == 1.0 and ms < 10.0:
                 hint = "; the values look like seconds: use --unit s"
-            elif scale == 1000.0 and value > 10.0:
+            elif scale == 1000.0 and value > 10.0 and not seconds_header:
                 hint = "; the values look like milliseconds: use --unit ms"
+            elif scale == 1000.0 and value > 10.0:
+                # The header's unit wins over --unit, so only renaming the column helps.
+                hint = (
+                    f"; the values look like milliseconds, but the column's name "
+                    f"({cells[column].strip()}) says seconds: rename it rr_ms"
+                )
             raise UserError(
                 f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
                 f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms{hint}"
