@@ -190,6 +190,13 @@ def coherence_at(
     tw, xw = t[first:last], x[first:last]
     if tw.size < 4:
         return _empty(end, "fewer than 4 beats in the window")
+    begins_s = float(tw[0]) - float(x[0]) / 1000.0  # where the first interval began
+    if first == 0 and tw[0] > start + settings.max_gap_s and begins_s > start:
+        # The beats begin inside the window: too short a recording, not a lost strap.
+        have_s = end - begins_s
+        return _empty(
+            end, f"only {have_s:.0f} s of beats, shorter than the {settings.window_s:g} s window"
+        )
     gaps = np.diff(np.concatenate(([max(start, tw[0])], tw, [end])))
     if tw[0] > start + settings.max_gap_s or gaps.max() > settings.max_gap_s:
         return _empty(end, f"a gap of more than {settings.max_gap_s:g} s without beats")

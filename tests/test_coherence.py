@@ -137,3 +137,17 @@ def test_slow_drift_below_the_band_is_not_a_rhythm() -> None:
     r = coherence_at(np.array(t), np.array(x))
     assert r.score == 0.0 and r.ratio == 0.0
     assert r.note == "no rhythm in the band, only slow drift below it"
+
+
+def test_a_recording_shorter_than_the_window_says_so_not_gap() -> None:
+    """A clean 61 s series read 'a gap of more than 3 s without beats', sending a user looking
+    for a lost strap; a real gap still reads as one."""
+    rr = 900.0 + np.random.default_rng(0).normal(0.0, 20.0, 68)
+    t = np.cumsum(rr) / 1000.0
+    short = coherence_at(t, rr)
+    assert short.ratio is None
+    assert short.note == "only 61 s of beats, shorter than the 64 s window"
+    rr = 900.0 + np.random.default_rng(0).normal(0.0, 20.0, 100)
+    t = np.cumsum(rr) / 1000.0
+    lost = (t > 40.0) & (t < 50.0)
+    assert "a gap of more than 3 s" in coherence_at(t[~lost], rr[~lost]).note
