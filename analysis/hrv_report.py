@@ -21,7 +21,7 @@ from analysis.hrv_frequency import LombSettings, WelchSettings, beat_times_s, fr
 from analysis.hrv_time import Convention, time_domain
 from analysis.rr_artifacts import DEFAULT_PARAMS, LABELS, ArtifactParams, correct_rr
 
-__all__ = ["MAX_RELIABLE_ARTIFACT_PCT", "analyse_rr", "artifact_warning"]
+__all__ = ["MAX_RELIABLE_ARTIFACT_PCT", "analyse_rr", "artifact_warning", "hf_resolution_warning"]
 
 MAX_RELIABLE_ARTIFACT_PCT = 5.0
 """Share of corrected beats (%) above which HRV is flagged as unreliable.
@@ -78,6 +78,38 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
+
+
+def hf_resolution_warning(mean_nn_ms: float, hf_high_hz: float = 0.4) -> str | None:
+    """A warning when the HF band reaches above what the beats can resolve, else ``None``.
+
+    Beats sample the heart-rate rhythm once each, so nothing faster than half the mean heart
+    rate (its Nyquist frequency) is resolved: at 40 beats/min, 0.33 Hz. An HF rhythm above it
+    reads low (a 0.35 Hz swing of +-40 ms, 800 ms^2, read 404 ms^2 at 1500 ms, NeuroKit2 435)
+    and aliased to a lower frequency.
+
+    Parameters
+    ----------
+    mean_nn_ms : float
+        Mean NN interval, ms.
+    hf_high_hz : float
+        Upper edge of the HF band, Hz (Task Force 1996: 0.4).
+
+    Examples
+    --------
+    >>> hf_resolution_warning(1000.0) is None
+    True
+    >>> hf_resolution_warning(1500.0)[:40]
+    'at a mean heart rate of 40 beats/min the'
+    """
+    nyquist_hz = 500.0 / mean_nn_ms
+    if nyquist_hz >= hf_high_hz:
+        return None
+    return (
+        f"at a mean heart rate of {60000.0 / mean_nn_ms:.0f} beats/min the beats resolve heart "
+        f"rhythms up to {nyquist_hz:.2f} Hz only: HF power above that (the band runs to "
+        f"{hf_high_hz:g} Hz) is missed or aliased lower"
+    )
 
 
 def analyse_rr(
@@ -155,6 +187,8 @@ def analyse_rr(
         freq_metrics = fd.as_dict()
         freq_settings = freq_metrics.pop("settings")
         freq_settings["series"] = "corrected NN, beat times = cumulative sum of NN"
+        if (unresolved := hf_resolution_warning(float(nn.mean()))) is not None:
+            warnings.append(unresolved)
     else:
         warnings.append(
             f"series lasts {duration_s:.0f} s, under {min_spectrum_s:.0f} s: "

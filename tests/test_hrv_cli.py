@@ -202,3 +202,18 @@ def test_a_seconds_header_over_milliseconds_says_to_rename_the_column(tmp_path: 
     for unit in ("ms", "s"):
         with pytest.raises(UserError, match=r"says seconds: rename it rr_ms"):
             hrv_cli.read_rr_file(f, unit=unit)
+
+
+def test_a_slow_heart_is_warned_that_hf_is_not_resolved(tmp_path: Path) -> None:
+    """At 40 beats/min the beats resolve rhythms up to 0.33 Hz: HF (to 0.4 Hz) was reported
+    without a word; at 60 beats/min there is nothing to say."""
+    rng = np.random.default_rng(5)
+
+    def hf_warnings(mean_ms: float) -> list[str]:
+        rr = mean_ms + rng.normal(0.0, 20.0, round(300_000 / mean_ms))
+        found: list[str] = hrv_cli.analyse_rr(rr)["warnings"]
+        return [w for w in found if "resolve heart rhythms up to" in w]
+
+    (slow,) = hf_warnings(1500.0)
+    assert slow.startswith("at a mean heart rate of 40 beats/min") and "0.33 Hz" in slow
+    assert hf_warnings(1000.0) == []
