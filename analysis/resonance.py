@@ -194,22 +194,21 @@ def _phase_deg(t: FloatArray, hr: FloatArray, vol: FloatArray, f_hz: float) -> f
     return float(np.degrees(np.angle(c_hr / c_vol)))
 
 
+def _swing(t: FloatArray, hr: FloatArray, t0_s: float, t1_s: float) -> float | None:
+    """Max-minus-min heart rate, beats/min, over ``[t0_s, t1_s)``; None with no sample there."""
+    sel = (t >= t0_s) & (t < t1_s)
+    return float(hr[sel].max() - hr[sel].min()) if sel.any() else None
+
+
 def _cycle_swing(t: FloatArray, hr: FloatArray, start: float, end: float, period: float) -> float:
-    """Mean max-minus-min heart rate over whole pacer cycles (fallback without breaths)."""
+    """Mean :func:`_swing` over whole pacer cycles (fallback without breaths)."""
     swings = []
     c = start
     while c + period <= end + 1e-9:
-        sel = (t >= c) & (t < c + period)
-        if sel.any():
-            swings.append(float(hr[sel].max() - hr[sel].min()))
+        if (w := _swing(t, hr, c, c + period)) is not None:
+            swings.append(w)
         c += period
     return float(np.mean(swings)) if swings else float("nan")
-
-
-def _breath_swing(t: FloatArray, hr: FloatArray, breath: BreathEvents) -> float | None:
-    """Max-minus-min heart rate, beats/min, from a breath's inhale onset to its end."""
-    sel = (t >= breath.inhale_onset_s) & (t < breath.end_s)
-    return float(hr[sel].max() - hr[sel].min()) if np.count_nonzero(sel) >= 2 else None
 
 
 def _evaluate(
@@ -297,7 +296,7 @@ def _evaluate(
         # with the heart's lag behind the breath: simulated at 6.5/min with a true swing of
         # 14 beats/min it read 2.4, against 13.2 at 5.5/min for 16, and ranked 5.0 above the
         # true resonance rate 5.5.
-        swings = [_breath_swing(grid, hr_grid, b) for b in inside]
+        swings = [_swing(grid, hr_grid, b.inhale_onset_s, b.end_s) for b in inside]
         valid = [w for w in swings if w is not None]
         p2t = float(np.mean(valid)) if valid else None
     else:
