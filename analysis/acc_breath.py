@@ -74,7 +74,12 @@ the low-passed three axes is sturdier (physiology.md, "Breath phases"). This mod
    1.26, 50 mG 1.51 (medians; the breaths stay right up to 20 mG and go wrong from 25 mG).
    Very shallow breathing in sensor noise reads high too (0.5 degrees of tilt, 9 mG, at 25
    Hz: 0.47, a quarter of its breaths uncertain). :mod:`analysis.breath_sources` scores a
-   moving breath lower still, so the heart-rhythm source takes over.
+   moving breath lower still, so the heart-rhythm source takes over. Stronger movement is
+   taken for a posture change (step 3) that never settles -- under the walking bounce above,
+   100 mG from the start of an epoch, before the breathing's size is known, or 150 mG once
+   it is -- so the output is held for as long as it lasts and no breath carries the label;
+   :attr:`AccBreathTracker.held_s` says how long it has been held (a posture change takes a
+   few seconds) for the caller to tell the person.
 
 Everything runs per working sample in plain Python floats (about 10 us per sample: 0.7 s per
 hour at 20 Hz), with state in the object, so any chunking gives the same breaths.
@@ -248,6 +253,7 @@ class AccBreathTracker:
         self._last_out = 0.0
         self._last_proj: float | None = None
         self._moving = False
+        self._held_run = 0  # working samples held since the current movement began
         self._still = 0
         self._limit = self._min_jump
         self._recent: deque[tuple[float, float, float]] = deque(maxlen=self._lag + 1)
@@ -297,6 +303,16 @@ class AccBreathTracker:
     def moving_breaths(self) -> int:
         """Number of breaths so far whose motion made them uncertain or artifacts (module notes)."""
         return self._moving_breaths
+
+    @property
+    def held_s(self) -> float:
+        """How long the output has been held for movement without settling, s (0 when still).
+
+        A posture change settles within seconds; movement that never settles (walking with a
+        strong bounce, exercise) holds the output for as long as it lasts, and no breath comes
+        out at all, so there is no breath to carry a ``motion`` label (module notes, step 8).
+        """
+        return self._held_run / self._work_hz
 
     @property
     def latency_s(self) -> float:
@@ -363,6 +379,7 @@ class AccBreathTracker:
         self._k += 1
         self._recent.append((x, y, z))
         if self._moving:
+            self._held_run += 1
             self._held.append(True)
             self._unsure.append(True)
             self._resid.append(0.0)
@@ -386,6 +403,8 @@ class AccBreathTracker:
         )
         if r2 > limit * limit:
             self._moving = True
+            # The replaced half second below was already movement.
+            self._held_run = 1 + len(self._pending)
             self._still = 0
             self._limit = limit
             # The last half second already carried the start of the movement: replace it
@@ -437,6 +456,7 @@ class AccBreathTracker:
             self._still = 0
         if self._still >= self._n_settle:
             self._moving = False
+            self._held_run = 0
             self._posture_changes += 1
             self._epoch_n = 0
             self._g = [x, y, z]
@@ -638,6 +658,11 @@ class TimedAccBreathTracker:
             self._times = self._times[keep_from:]
             self._first_index += keep_from
         return out
+
+    @property
+    def held_s(self) -> float:
+        """:attr:`AccBreathTracker.held_s` of the current detector, s (0 before any sample)."""
+        return self._tracker.held_s if self._tracker is not None else 0.0
 
     def _time(self, index_s: float) -> float:
         position = index_s * self.fs_hz - self._first_index

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from devices.godirect import encode_godirect_measurement
 from devices.packets import RawPacket, Stream
@@ -79,22 +80,24 @@ def test_an_accelerometer_too_slow_to_follow_breathing_is_said_once() -> None:
     assert pipeline.pmd_samples["acc"] == 80
 
 
-def test_walking_under_the_chest_accelerometer_is_said_once() -> None:
-    """Breathing at 10/min (26 mG of tilt) under a 25 mG walking bounce at 1.8 Hz: the
-    accelerometer's breaths were 'good' at source quality 0.82; now the person is told once."""
+def _walking_events(bounce_mg: NDArray[np.float64] | float, seconds: float = 180.0) -> list[object]:
+    """Events of a pipeline fed a Polar H10's accelerometer (50 Hz): breathing at 10/min (26 mG
+    of tilt) under a walking bounce along gravity at 1.8 Hz of ``bounce_mg`` (per sample, or
+    one value) with a sideways sway of 30 % of it at 0.9 Hz."""
     fs = 50.0
     acc = {"fs_hz": fs, "resolution_bits": 16, "factor": 1.0}
     source = SourceInfo("ble", "Polar H10", streams={Stream.PMD_DATA.value: {"acc": acc}})
     pipeline = Pipeline(Header(0, 0, source))
-    t = np.arange(round(180 * fs)) / fs
+    t = np.arange(round(seconds * fs)) / fs
     g = np.array([0.1, -0.95, 0.3]) / np.linalg.norm([0.1, -0.95, 0.3])
     side = np.cross(g, [1.0, 0.0, 0.0])
     tilt = np.deg2rad(1.5) * 0.5 * (1 - np.cos(2 * np.pi * t / 6.0))
     xyz = 1000.0 * (np.cos(tilt)[:, None] * g + np.sin(tilt)[:, None] * side / np.linalg.norm(side))
-    xyz += 25.0 * np.sin(2 * np.pi * 1.8 * t)[:, None] * g
-    xyz[:, 0] += 7.5 * np.sin(2 * np.pi * 0.9 * t)
+    bounce = np.broadcast_to(bounce_mg, t.shape)
+    xyz += (bounce * np.sin(2 * np.pi * 1.8 * t))[:, None] * g
+    xyz[:, 0] += 0.3 * bounce * np.sin(2 * np.pi * 0.9 * t)
     samples = np.round(xyz).astype("<i2")
-    events = []
+    events: list[object] = []
     per = round(fs)
     for k in range(samples.shape[0] // per):
         t_ns = (k + 1) * 10**9
@@ -102,9 +105,36 @@ def test_walking_under_the_chest_accelerometer_is_said_once() -> None:
             MeasurementType.ACC, t_ns, 1, samples[k * per : (k + 1) * per].tobytes()
         )
         events += pipeline.handle([RawPacket(t_ns, t_ns, Stream.PMD_DATA.value, payload)])
+    events.append(pipeline)
+    return events
+
+
+def test_walking_under_the_chest_accelerometer_is_said_once() -> None:
+    """A 25 mG bounce: the accelerometer's breaths were 'good' at source quality 0.82; now
+    the person is told once."""
+    *events, pipeline = _walking_events(25.0)
+    assert isinstance(pipeline, Pipeline)
     notes = [e.message for e in events if isinstance(e, StatusEvent)]
     assert len(notes) == 1 and notes[0].startswith("moving: the chest accelerometer"), notes
     breaths = [e.breath for e in events if isinstance(e, BreathEvent)]
     assert len(breaths) >= 10
     assert all(b.quality != "good" for b in breaths)
     assert pipeline.breath_rate is not None and pipeline.breath_rate.quality < 0.3
+
+
+def test_movement_that_never_settles_is_said_once_per_bout() -> None:
+    """Strong movement holds the accelerometer's output as a posture change that never
+    settles: no breath came out, so nothing had said why. A 100 mG bounce from the start and,
+    after 60 s of standing still, a 200 mG one (a 100 mG one then only gives artifacts, which
+    the other note covers): told once in each bout, 15 s into it."""
+    t = np.arange(round(180 * 50.0)) / 50.0
+    bounce = np.where(t < 60.0, 100.0, np.where(t >= 120.0, 200.0, 0.0))
+    events = _walking_events(bounce)
+    notes = [e for e in events if isinstance(e, StatusEvent)]
+    assert [n.message for n in notes] == [
+        "moving: for 15 s the chest accelerometer has seen only movement; no breaths from it "
+        "until you are still"
+    ] * 2, notes
+    assert 15.0 <= notes[0].t_s <= 17.0 and 135.0 <= notes[1].t_s <= 137.0
+    breaths = [e.breath for e in events if isinstance(e, BreathEvent)]
+    assert breaths and all(60.0 < b.inhale_onset_s < 125.0 for b in breaths)

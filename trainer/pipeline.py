@@ -97,6 +97,12 @@ the tracker's 5 s halves its cost (artifact correction and spectrum per estimate
 a one-hour replay within its 2 s budget (benchmarks/bench_pipeline.py)."""
 
 
+ACC_HELD_SAY_S = 15.0
+"""Seconds the chest accelerometer's output may stay held for movement before the person is
+told: rolling over or sitting up settles within a few seconds
+(:attr:`analysis.acc_breath.AccBreathTracker.held_s`); a quarter minute is walking or exercise."""
+
+
 PROGRAM_END_SLACK_S = 1e-9
 """At the session's end, program events up to this much later are due too: the end is kept in
 whole nanoseconds and a program's length is a sum of floats, so the program's own end can lie
@@ -373,6 +379,7 @@ class Pipeline:
         self._acc: TimedAccBreathTracker | None = None
         self._acc_too_slow = False
         self._acc_moving_said = False
+        self._acc_held_said = False
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
         self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
@@ -698,6 +705,17 @@ class Pipeline:
                     )
                     events.append(StatusEvent(breath.detected_s, "breathing", message))
                 self._breath(breath, events, "acc")
+            held_s = self._acc.held_s
+            if held_s >= ACC_HELD_SAY_S and not self._acc_held_said:
+                # Movement that never settles gives no breath to carry the label above.
+                self._acc_held_said = True
+                message = (
+                    f"moving: for {held_s:.0f} s the chest accelerometer has seen only "
+                    "movement; no breaths from it until you are still"
+                )
+                events.append(StatusEvent(float(samples.t_s[-1]), "breathing", message))
+            elif held_s == 0.0:
+                self._acc_held_said = False
 
     def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
         self.decode_errors[packet.stream] += 1
