@@ -353,3 +353,61 @@ def test_summary_history_and_report_agree_on_the_starting_heart_rate_with_an_art
     raw = 60_000.0 / float(np.mean(analysis.rr_ms[first]))
     assert row.hr_start_bpm - raw > 0.5
     assert analysis.summary["hr_end_bpm"] == pytest.approx(analysis.heart.hr_end_bpm, abs=0.005)
+
+
+def test_summary_history_and_report_agree_on_rsa_when_a_breath_is_an_artifact(
+    tmp_path: Path,
+) -> None:
+    """The summary took RSA over breaths not flagged as artifacts, the report and history over
+    all of them (computing the heart metrics twice): one breath six times too deep on the belt
+    (a knock, a slipping belt) made them read 11.48 and 11.5 beats/min."""
+    from simulated_sessions import START_NS, simulated_items
+
+    from devices.godirect import (
+        decode_godirect_measurement,
+        encode_godirect_measurement,
+        is_measurement_packet,
+    )
+    from devices.packets import RawPacket, Stream
+    from trainer.analysis_run import analyse_recording
+    from trainer.recording import write_recording
+
+    header, items, end_ns = simulated_items(300.0, seed=1)
+
+    def in_breath(item: object) -> bool:
+        # The simulated breath from 140.45 s to 150.5 s (trough to trough), seed 1.
+        return (
+            isinstance(item, RawPacket)
+            and item.stream == Stream.GODIRECT.value
+            and is_measurement_packet(item.payload)
+            and 140.45 <= (item.t_mono_ns - START_NS) / 1e9 < 150.5
+        )
+
+    inside = [i for i in items if in_breath(i)]
+    trough = min(
+        v for i in inside for row in decode_godirect_measurement(i.payload).values for v in row
+    )  # type: ignore[union-attr]
+    deepened: list[object] = []
+    for item in items:
+        if in_breath(item):
+            assert isinstance(item, RawPacket)
+            m = decode_godirect_measurement(item.payload)
+            rows = [[trough + 6.0 * (v - trough) for v in row] for row in m.values]
+            payload = encode_godirect_measurement(rows, m.channels, item.payload[2])
+            item = RawPacket(item.t_mono_ns, item.t_wall_ns, item.stream, payload)
+        deepened.append(item)
+    path = write_recording(
+        tmp_path / "deep.bwr",
+        header,
+        deepened,  # type: ignore[arg-type]
+        {"ended": "completed"},
+        end_mono_ns=end_ns,
+        end_wall_ns=header.start_wall_ns + end_ns - START_NS,
+    )
+    analysis = analyse_recording(path)
+    artifacts = [e.breath for e in analysis.breaths if e.breath.quality == "artifact"]
+    assert len(artifacts) == 1 and 139.0 < artifacts[0].inhale_onset_s < 142.0
+    row = record_session(path, db_path=tmp_path / "history.sqlite3")
+    assert analysis.summary["mean_rsa_bpm"] == row.rsa_bpm == analysis.metrics()["rsa_bpm"]
+    # The report's per-breath RSA leaves the artifact out, as the summary's mean does.
+    assert artifacts[0].inhale_onset_s not in analysis.heart.rsa_t_s.tolist()

@@ -447,13 +447,8 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
     summary = pipeline.summary(duration_s)
     ended = (recording.summary or {}).get("ended")
     summary["ended"] = ended if ended else "recording cut short"
-    heart = heart_metrics(
-        beat_t,
-        rr,
-        [e.breath for e in breaths],
-        resting_window_s=RESTING_HR_WINDOW_S,
-        end_s=duration_s,
-    )
+    # The summary's own: one computation, so the closing line, history and report agree.
+    heart = pipeline.heart_metrics(duration_s)
     return SessionAnalysis(
         path=recording.path,
         settings=dict(header.settings),
@@ -591,7 +586,9 @@ def heart_metrics(
     beat_t_s, rr_ms : ndarray
         Beat times (session s) and the RR interval ending at each beat (ms).
     breaths : sequence of Breath
-        The breaths (anything with ``inhale_onset_s``, ``exhale_onset_s``, ``end_s``), for RSA.
+        The breaths (anything with ``inhale_onset_s``, ``exhale_onset_s``, ``end_s``), for RSA;
+        a session's are those not flagged as artifacts (:meth:`trainer.pipeline.Pipeline.
+        heart_metrics`).
     resting_window_s : float
         Window at the start (from the first beat) over which the "resting" heart rate is
         averaged, and at the end (up to ``end_s``) for the closing heart rate (s).

@@ -380,6 +380,7 @@ class Pipeline:
         self._acc_too_slow = False
         self._acc_moving_said = False
         self._acc_held_said = False
+        self._heart_cache: tuple[tuple[int, int, float], HeartMetrics] | None = None
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
         self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
@@ -809,7 +810,7 @@ class Pipeline:
         variability = breath_variability([e.breath for e in self.breaths])
         # The start and end heart rates come from the artifact-corrected beats, as the history
         # and the report take them (trainer.analysis_run.heart_metrics): one definition.
-        heart = self._heart(good, end)
+        heart = self.heart_metrics(end) if len(self.beats) >= 2 else None
         paused = self.program_clock.paused_s(end)
         summary: dict[str, Any] = {
             "duration_s": round(end, 3),
@@ -842,18 +843,24 @@ class Pipeline:
                 summary["resonance"] = self._resonance(good, end, heart)
         return summary
 
-    def _heart(self, good: list[BreathEvent], end_s: float) -> HeartMetrics | None:
-        """Whole-session heart metrics as the session report computes them
-        (:func:`trainer.analysis_run.heart_metrics`: Lipponen-Tarvainen artifact correction,
-        RSA peak-to-trough per breath after Grossman et al. 1990, McCraty et al. 2006
-        coherence); ``None`` without beats."""
+    def heart_metrics(self, end_s: float) -> HeartMetrics:
+        """Whole-session heart metrics up to ``end_s`` (session s), as the summary and the
+        session report both show them (:func:`trainer.analysis_run.heart_metrics`:
+        Lipponen-Tarvainen artifact correction, RSA peak-to-trough per breath not flagged as
+        an artifact after Grossman et al. 1990, McCraty et al. 2006 coherence).
+
+        Kept until more beats or breaths arrive: the summary and the report of one replay
+        share one computation, and so one set of numbers.
+        """
         from trainer.analysis_run import heart_metrics  # analysis_run builds on this module
 
-        if len(self.beats) < 2:
-            return None
-        t = np.asarray([b.t_s for b in self.beats], dtype=np.float64)
-        rr = np.asarray([b.rr_ms for b in self.beats], dtype=np.float64)
-        return heart_metrics(t, rr, [e.breath for e in good], end_s=end_s)
+        key = (len(self.beats), len(self.breaths), end_s)
+        if self._heart_cache is None or self._heart_cache[0] != key:
+            t = np.asarray([b.t_s for b in self.beats], dtype=np.float64)
+            rr = np.asarray([b.rr_ms for b in self.beats], dtype=np.float64)
+            good = [e.breath for e in self.breaths if e.breath.quality != "artifact"]
+            self._heart_cache = (key, heart_metrics(t, rr, good, end_s=end_s))
+        return self._heart_cache[1]
 
     def _resonance(
         self, good: list[BreathEvent], end_s: float, heart: HeartMetrics | None
