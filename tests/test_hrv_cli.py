@@ -217,3 +217,19 @@ def test_a_slow_heart_is_warned_that_hf_is_not_resolved(tmp_path: Path) -> None:
     (slow,) = hf_warnings(1500.0)
     assert slow.startswith("at a mean heart rate of 40 beats/min") and "0.33 Hz" in slow
     assert hf_warnings(1000.0) == []
+
+
+def test_two_missed_beats_in_a_row_keep_the_timeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One interval spanning three beats (a strap losing contact for two) was interpolated as
+    one interval: the NN series, the clock of the spectrum and the coherence, ended 1.7 s
+    early. It is split into three beats, and the NN series lasts as long as the recording."""
+    clean = rr_series()
+    rr = np.r_[clean[:150], clean[150:153].sum(), clean[153:]]
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    assert out["beats"][150]["label"] == "missed"
+    assert out["metrics"]["duration_s"] == pytest.approx(np.round(rr, 1).sum() / 1000.0)
+    assert sum(out["nn_ms"]) == pytest.approx(np.round(rr, 1).sum())
+    assert len(out["nn_ms"]) == clean.size
