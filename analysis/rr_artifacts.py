@@ -105,24 +105,25 @@ The defaults therefore add guards, each a switch in :class:`ArtifactParams`:
   contact for a few beats) lasts about ``k + 1`` reference intervals. The paper's missed test
   only tries ``k = 1``; a longer interval fails it, is labelled long and interpolated as one
   interval, and the NN series loses ``k`` beats' worth of time: every later beat time, the
-  clock of the spectrum and the coherence, moves early (``breathwise hrv`` lost 1.7 s after
-  one interval of three beats). Here ``n = round(RR / medRR)`` pieces, clipped to
+  clock of the spectrum and the coherence, moves early (``breathwise hrv`` lost 1.6 s after
+  one interval of three beats at 850 ms). Here ``n = round(RR / medRR)`` pieces, clipped to
   ``2 .. max_missed_beats + 1``, are tried: missed when ``|RR/n - medRR| < Th2``, and the
   interval is split into ``n`` equal pieces. For ``n = 2`` this is the paper's test, and it
   keeps the paper's logic for larger ``n``: every piece must pass for a normal interval (one
   ``Th2`` from the reference), i.e. the whole interval may be ``n Th2`` off. The tolerance
-  grows with ``n`` because neighbouring beats move together (a breath spans 5-15 beats), so
+  grows with ``n`` because neighbouring beats move together (a breath spans 4-15 beats), so
   the deviations of the hidden beats add up rather than cancel. A pause that is not a
   multiple stays long: 1.5 reference intervals is a quarter off for two pieces, beyond the
   20 % ceiling of ``Th2``. The maximum of three missed beats (four pieces): at the 20 %
   ceiling, from three pieces on ``n Th2`` covers the whole rounding bin of ``n``, so past
   that only the maximum tells a pause from missed beats; four resting intervals (3-4 s)
-  already reach the 3000 ms the RR readers accept; and a gap of five beats or more is a lost
-  signal rather than missed detections. On runs of 2 and 3 missed beats inserted in the clean
-  series of ``docs/validation/hrv.md`` (section 2), 96-100 % are labelled missed and the time
-  lost falls from 5-183 s to 0-4 s per series (what remains: runs whose beats were 15-25 %
-  off their neighbours, which RR alone cannot tell from one beat more or less); on MIT-BIH
-  and the Polar H10 session no label changed.
+  already reach the 3000 ms that ``breathwise hrv`` and ``breaths --rr`` accept; and a
+  longer gap (five reference intervals or more) is a lost signal more than missed
+  detections, and keeps the paper's handling (long, interpolated). On runs of 2 and 3
+  missed beats inserted in the clean series of ``docs/validation/hrv.md`` (section 2),
+  96-100 % are labelled missed and the time lost falls from 5-183 s to 0-4 s per series
+  (what remains: runs whose beats were 15-25 % off their neighbours, which RR alone cannot
+  tell from one beat more or less); on MIT-BIH and the Polar H10 session no label changed.
 * Later passes reuse the first pass's thresholds: interpolated values are smoother than beats,
   and re-estimating on them would shrink the thresholds and erode normal beats pass after pass.
 

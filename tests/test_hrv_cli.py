@@ -223,7 +223,7 @@ def test_two_missed_beats_in_a_row_keep_the_timeline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """One interval spanning three beats (a strap losing contact for two) was interpolated as
-    one interval: the NN series, the clock of the spectrum and the coherence, ended 1.7 s
+    one interval: the NN series, the clock of the spectrum and the coherence, ended 1.6 s
     early. It is split into three beats, and the NN series lasts as long as the recording."""
     clean = rr_series()
     rr = np.r_[clean[:150], clean[150:153].sum(), clean[153:]]
@@ -233,6 +233,8 @@ def test_two_missed_beats_in_a_row_keep_the_timeline(
     assert out["metrics"]["duration_s"] == pytest.approx(np.round(rr, 1).sum() / 1000.0)
     assert sum(out["nn_ms"]) == pytest.approx(np.round(rr, 1).sum())
     assert len(out["nn_ms"]) == clean.size
+    end_s = out["metrics"]["coherence"]["window_end_s"]
+    assert end_s == pytest.approx(np.round(rr, 1).sum() / 1000.0)
 
 
 def test_counts_say_what_they_count_in_json_and_csv(
