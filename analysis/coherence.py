@@ -86,6 +86,13 @@ class CoherenceSettings:
     score_p_low: float = 0.2
     score_p_high: float = 0.8
 
+    def score_scale(self) -> str:
+        """What the 0-10 display score means, in one line (for results that carry a score)."""
+        return (
+            f"0-10, ours (not HeartMath's 0-16): 0 when peak_fraction <= {self.score_p_low:g}, "
+            f"10 when >= {self.score_p_high:g}, linear between"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict, with the fixed processing choices spelled out."""
         out = asdict(self)

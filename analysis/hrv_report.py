@@ -145,8 +145,13 @@ def analyse_rr(
     Returns
     -------
     dict
-        ``{"beats": [{"rr_ms", "label"}, ...], "nn_ms": [...], "metrics": {"artifacts", "time",
-        "frequency", "coherence"}, "settings": {...}, "warnings": [...]}``; strict JSON (no NaN).
+        ``{"beats": [{"rr_ms", "label"}, ...], "nn_ms": [...], "metrics": {"n_intervals",
+        "n_nn_values", "duration_s", "artifacts", "time", "frequency", "coherence"}, "settings":
+        {...}, "warnings": [...]}``; strict JSON (no NaN). Every field is described in
+        ``docs/hrv-output.md``; the counts: ``n_intervals`` input RR intervals (one per
+        ``beats`` entry), ``n_nn_values`` values of the corrected series ``nn_ms`` (split missed
+        beats add values, merged extra beats remove them), ``time.n_original_nn`` the
+        uncorrected intervals the time-domain metrics use.
 
     Raises
     ------
@@ -198,15 +203,30 @@ def analyse_rr(
     coh_settings = CoherenceSettings()
     t_nn = beat_times_s(nn)
     coh = coherence_at(t_nn, nn, None, coh_settings) if nn.size else None
-    coherence = coh.as_dict() if coh is not None else None
-    if coh is not None and coh.ratio is None:
-        warnings.append(f"coherence not computed: {coh.note}")
+    coherence: dict[str, Any] | None = None
+    if coh is not None:
+        # The block says what its numbers are without the settings next to it: one value of a
+        # windowed measure, over which window, on which scale.
+        coherence = {
+            **{k: v for k, v in coh.as_dict().items() if k != "t_end_s"},
+            "window_s": coh_settings.window_s,
+            "window_start_s": max(coh.t_end_s - coh_settings.window_s, 0.0),
+            "window_end_s": coh.t_end_s,
+            "computed_over": (
+                f"the last {coh_settings.window_s:g} s of the corrected NN series (times: "
+                "cumulative sum of NN from the start of the first interval)"
+            ),
+            "ratio_definition": "(peak / (total - peak))^2, McCraty et al. 2006",
+            "score_scale": coh_settings.score_scale(),
+        }
+        if coh.ratio is None:
+            warnings.append(f"coherence not computed: {coh.note}")
 
     # Intervals are validated finite; only the metrics can hold inf/NaN (e.g. a ratio).
     summary = {
         "metrics": {
             "n_intervals": int(rr.size),
-            "n_nn": int(nn.size),
+            "n_nn_values": int(nn.size),
             "duration_s": duration_s,
             "artifacts": artifacts,
             "time": time_metrics,
@@ -217,7 +237,7 @@ def analyse_rr(
             "artifacts": {**params.as_dict(), "max_iterations": max_iterations},
             "time": {**time_settings, "values": "original NN intervals (corrected ones left out)"},
             "frequency": freq_settings,
-            "coherence": {**coh_settings.as_dict(), "applied_to": "the last window of the series"},
+            "coherence": coh_settings.as_dict(),
         },
         "warnings": warnings,
     }

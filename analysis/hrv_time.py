@@ -44,10 +44,11 @@ class TimeDomain:
 
     Attributes
     ----------
-    n_nn : int
-        NN intervals used.
+    n_original_nn : int
+        NN intervals the metrics use: the values marked original (``valid``), all of them
+        without a mask.
     n_diffs : int
-        Successive differences used.
+        Successive differences used (between adjacent original intervals only).
     mean_nn_ms, sdnn_ms, rmssd_ms, sdsd_ms : float or None
         In milliseconds (definitions in the module docstring).
     mean_hr_bpm : float or None
@@ -60,7 +61,7 @@ class TimeDomain:
         The conventions used (JSON-ready).
     """
 
-    n_nn: int
+    n_original_nn: int
     n_diffs: int
     mean_nn_ms: float | None
     sdnn_ms: float | None

@@ -217,3 +217,66 @@ def test_a_slow_heart_is_warned_that_hf_is_not_resolved(tmp_path: Path) -> None:
     (slow,) = hf_warnings(1500.0)
     assert slow.startswith("at a mean heart rate of 40 beats/min") and "0.33 Hz" in slow
     assert hf_warnings(1000.0) == []
+
+
+def test_two_missed_beats_in_a_row_keep_the_timeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One interval spanning three beats (a strap losing contact for two) was interpolated as
+    one interval: the NN series, the clock of the spectrum and the coherence, ended 1.6 s
+    early. It is split into three beats, and the NN series lasts as long as the recording."""
+    clean = rr_series()
+    rr = np.r_[clean[:150], clean[150:153].sum(), clean[153:]]
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    assert out["beats"][150]["label"] == "missed"
+    assert out["metrics"]["duration_s"] == pytest.approx(np.round(rr, 1).sum() / 1000.0)
+    assert sum(out["nn_ms"]) == pytest.approx(np.round(rr, 1).sum())
+    assert len(out["nn_ms"]) == clean.size
+    end_s = out["metrics"]["coherence"]["window_end_s"]
+    assert end_s == pytest.approx(np.round(rr, 1).sum() / 1000.0)
+
+
+def test_counts_say_what_they_count_in_json_and_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``metrics.n_nn`` (values of nn_ms) sat beside ``metrics.time.n_nn`` (intervals the
+    time-domain metrics use): one name, two counts. Each now names what it counts."""
+    from analysis.rr_artifacts import correct_rr
+
+    clean = rr_series()
+    rr = np.r_[clean[:100], clean[100:102].sum(), clean[102:200], 0.6 * clean[200], clean[201:]]
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    metrics = out["metrics"]
+    corrected = correct_rr(np.round(rr, 1))
+    assert metrics["n_intervals"] == len(out["beats"]) == rr.size
+    assert metrics["n_nn_values"] == len(out["nn_ms"]) == rr.size + 1  # one missed beat split
+    assert metrics["time"]["n_original_nn"] == int((~corrected.nn_corrected).sum())
+    assert metrics["time"]["n_original_nn"] < metrics["n_nn_values"]
+    assert "n_nn" not in metrics and "n_nn" not in metrics["time"]
+    lines = call([str(f), "--format", "csv"], capsys).splitlines()
+    assert f"# metrics.n_nn_values={rr.size + 1}" in lines
+    assert any(line.startswith("# metrics.time.n_original_nn=") for line in lines)
+    assert not any(".n_nn=" in line for line in lines)
+
+
+def test_coherence_block_says_its_window_and_scale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The 0-10 score over the last 64 s was explained only under ``settings``: the block now
+    carries its window, what it was computed over and its scale, in JSON and CSV."""
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr_series()) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    coherence = out["metrics"]["coherence"]
+    assert coherence["window_s"] == 64.0
+    assert coherence["window_end_s"] == pytest.approx(out["metrics"]["duration_s"])
+    assert coherence["window_start_s"] == pytest.approx(coherence["window_end_s"] - 64.0)
+    assert "last 64 s of the corrected NN series" in coherence["computed_over"]
+    assert coherence["score_scale"].startswith("0-10")
+    assert "McCraty" in coherence["ratio_definition"]
+    assert 0.0 <= coherence["score"] <= 10.0
+    assert "applied_to" not in out["settings"]["coherence"]  # said once, in the block
+    lines = call([str(f), "--format", "csv"], capsys).splitlines()
+    assert any(line.startswith("# metrics.coherence.score_scale=") for line in lines)
+    assert any(line.startswith("# metrics.coherence.window_start_s=") for line in lines)

@@ -16,7 +16,7 @@ def test_hand_worked_series() -> None:
     nn = [800.0, 860.0, 780.0, 800.0]
     # diffs: +60, -80, +20; mean 810; deviations -10, 50, -30, -10.
     td = time_domain(nn)
-    assert td.n_nn == 4 and td.n_diffs == 3
+    assert td.n_original_nn == 4 and td.n_diffs == 3
     assert td.mean_nn_ms == pytest.approx(810.0)
     assert td.sdnn_ms == pytest.approx(np.sqrt((100 + 2500 + 900 + 100) / 3))
     assert td.rmssd_ms == pytest.approx(np.sqrt((3600 + 6400 + 400) / 3))
@@ -39,7 +39,7 @@ def test_valid_mask_drops_values_and_pairs_across_them() -> None:
     nn = np.array([800.0, 810.0, 500.0, 1100.0, 805.0, 815.0])
     valid = np.array([True, True, False, False, True, True])
     td = time_domain(nn, valid=valid)
-    assert td.n_nn == 4
+    assert td.n_original_nn == 4
     assert td.n_diffs == 2  # 800->810 and 805->815 only
     assert td.rmssd_ms == pytest.approx(10.0)
     assert td.settings["differences"] == "adjacent valid intervals only"
@@ -96,10 +96,10 @@ def test_rolling_window_equals_batch_on_the_window() -> None:
             sel = (t > t[i] - 60.0) & (t <= t[i])
             expected = time_domain(nn[sel], valid=valid[sel])
             got = rolling.current()
-            assert (got.rmssd_ms, got.sdnn_ms, got.n_nn) == (
+            assert (got.rmssd_ms, got.sdnn_ms, got.n_original_nn) == (
                 expected.rmssd_ms,
                 expected.sdnn_ms,
-                expected.n_nn,
+                expected.n_original_nn,
             )
             assert got.settings["window_s"] == 60.0
     assert len(rolling._t) < 80

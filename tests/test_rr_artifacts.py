@@ -552,3 +552,83 @@ def test_compensatory_pause_rule_spares_sinus_rhythm() -> None:
         total += x.size
     print(f"flags added by the rule: {added} over {total} beats")
     assert added <= 0.0015 * total
+
+
+# ----------------------------------------------------------------------------- missed runs
+
+
+def _merge_runs(rr: np.ndarray, runs: dict[int, int]) -> tuple[np.ndarray, dict[int, int]]:
+    """Merge ``missed + 1`` intervals from each start in ``runs`` (start -> beats missed in a
+    row); return the series and each merged interval's index in it."""
+    out: list[float] = []
+    where: dict[int, int] = {}
+    i = 0
+    while i < rr.size:
+        missed = runs.get(i, 0)
+        if missed:
+            where[len(out)] = missed
+        out.append(float(rr[i : i + missed + 1].sum()))
+        i += missed + 1
+    return np.asarray(out), where
+
+
+@pytest.mark.parametrize("missed", [2, 3])
+def test_consecutive_missed_beats_are_split_into_their_beats(missed: int) -> None:
+    """Two or three beats missed in a row leave an interval of 3 or 4 reference intervals: the
+    paper's test (RR/2) labelled it long and interpolated one interval, losing the time of the
+    other beats. It is missed, split into missed + 1 equal pieces, and the time is kept."""
+    clean = sinus_series(600, 12)
+    rr, where = _merge_runs(clean, {150: 1, 300: missed, 450: missed})
+    res = correct_rr(rr)
+    for j, k in where.items():
+        assert res.labels[j] == "missed", (j, res.labels[j - 2 : j + 3])
+        pieces = res.nn_for_beat(j)
+        assert pieces.tolist() == pytest.approx([rr[j] / (k + 1)] * (k + 1))
+    assert res.counts["normal"] == rr.size - len(where)
+    assert res.nn_ms.size == clean.size
+    assert res.nn_ms.sum() == pytest.approx(rr.sum(), rel=1e-12)
+    # The inserted beats sit at equal steps before the beat closing the long interval.
+    t = res.nn_times_s(np.cumsum(rr) / 1000.0)
+    assert np.all(np.diff(t) > 0)
+    assert t == pytest.approx(np.cumsum(res.nn_ms) / 1000.0, abs=1e-9)
+
+
+def test_a_pause_that_is_not_a_multiple_is_not_split() -> None:
+    """1.5 reference intervals is a quarter off for two pieces, beyond the 20 % ceiling: long."""
+    rr = sinus_series(400, 14)
+    rr[200] = 1.5 * float(np.median(rr[190:211]))
+    res = correct_rr(rr)
+    assert res.labels[200] == "long"
+    assert res.nn_for_beat(200).size == 1
+    assert res.nn_ms.size == rr.size
+
+
+def test_published_rules_split_one_missed_beat_only() -> None:
+    clean = sinus_series(400, 15)
+    rr, _ = _merge_runs(clean, {200: 2})
+    assert correct_rr(rr, ArtifactParams.published()).labels[200] != "missed"
+    assert correct_rr(rr).labels[200] == "missed"
+    with pytest.raises(ValueError, match="max_missed_beats"):
+        ArtifactParams(max_missed_beats=0)
+    assert ArtifactParams().as_dict()["max_missed_beats"] == 3
+
+
+def test_streaming_equals_batch_with_runs_of_missed_beats() -> None:
+    """A split into 3 or 4 pieces shifts the later positions by 2 or 3: the exact look-ahead
+    still gives batch's output, one pass and iterated."""
+    seed = 37
+    print(f"seed={seed}")
+    rr, where = _merge_runs(_corrupted(seed), {101: 2, 252: 3, 403: 2, 554: 3})
+    reach = exact_look_ahead_beats()
+    batch = correct_rr(rr, max_iterations=1)
+    assert [batch.nn_for_beat(j).size for j in where] == [k + 1 for k in where.values()]
+    out = _stream(rr, look_ahead_beats=reach, history_beats=reach, max_iterations=1)
+    assert [b.label for b in out] == batch.labels
+    assert all(b.nn_ms == tuple(batch.nn_for_beat(b.index).tolist()) for b in out)
+    iterated = correct_rr(rr)
+    reach3 = exact_look_ahead_beats(iterations=3)
+    out = _stream(rr, look_ahead_beats=reach3, history_beats=reach3)
+    assert [b.label for b in out] == iterated.labels
+    assert all(b.nn_ms == tuple(iterated.nn_for_beat(b.index).tolist()) for b in out)
+    live = _stream(rr)
+    assert sum(sum(b.nn_ms) for b in live) == pytest.approx(rr.sum(), rel=0.005)

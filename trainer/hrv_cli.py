@@ -211,7 +211,8 @@ def hrv(
         typer.Option(
             "--format",
             help="json: labels, corrected NN series, metrics and settings; "
-            "csv: one row per interval with its label, metrics as # comment lines.",
+            "csv: one row per interval with its label, metrics as # comment lines. "
+            "Fields: docs/hrv-output.md.",
         ),
     ] = "json",
 ) -> None:
@@ -220,6 +221,12 @@ def hrv(
     Ectopic, missed and extra beats are found and corrected (Lipponen & Tarvainen 2019), then
     time-domain (SDNN, RMSSD, pNN50...), frequency-domain (VLF/LF/HF, LF/HF) and coherence
     metrics are computed. The result goes to standard output.
+
+    Counts: metrics.n_intervals = RR intervals read; metrics.n_nn_values = values of the
+    corrected series nn_ms (split missed beats add some, merged extra beats remove some);
+    metrics.time.n_original_nn = uncorrected intervals the time-domain metrics use. Coherence
+    is one value over the last 64 s, on our 0-10 scale (the block says so). Every field is
+    described in docs/hrv-output.md.
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
