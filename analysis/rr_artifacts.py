@@ -117,9 +117,10 @@ The defaults therefore add guards, each a switch in :class:`ArtifactParams`:
   20 % ceiling of ``Th2``. The maximum of three missed beats (four pieces): at the 20 %
   ceiling, from three pieces on ``n Th2`` covers the whole rounding bin of ``n``, so past
   that only the maximum tells a pause from missed beats; four resting intervals (3-4 s)
-  already reach the 3000 ms that ``breathwise hrv`` and ``breaths --rr`` accept; and a
-  longer gap (five reference intervals or more) is a lost signal more than missed
-  detections, and keeps the paper's handling (long, interpolated). On runs of 2 and 3
+  already reach 3000 ms, the longest plausible interval (``breathwise hrv`` and ``breaths
+  --rr`` keep longer ones for this correction and say so); and a longer gap (five reference
+  intervals or more) is a lost signal more than missed detections, and keeps the paper's
+  handling (long, interpolated). On runs of 2 and 3
   missed beats inserted in the clean series of ``docs/validation/hrv.md`` (section 2),
   96-100 % are labelled missed and the time lost falls from 5-183 s to 0-4 s per series
   (what remains: runs whose beats were 15-25 % off their neighbours, which RR alone cannot

@@ -173,7 +173,9 @@ def test_a_decimal_comma_table_reads_as_the_same_intervals(tmp_path: Path) -> No
     for sep in (";", "\t"):
         rows = "\n".join(f"{i}{sep}{v:.1f}".replace(".", ",") for i, v in enumerate(rr))
         commas = write(tmp_path / "commas.csv", f"beat{sep}rr_ms\n{rows}\n")
-        assert hrv_cli.read_rr_file(commas) == pytest.approx(hrv_cli.read_rr_file(points))
+        assert hrv_cli.read_rr_file(commas).values_ms == pytest.approx(
+            hrv_cli.read_rr_file(points).values_ms
+        )
     # One column with a comma cannot be told from two columns: the error says what to do.
     single = write(tmp_path / "single.txt", "\n".join(f"{v:.1f}".replace(".", ",") for v in rr))
     with pytest.raises(UserError, match=r"806,5 for 806\.5\? write a point"):
@@ -189,10 +191,10 @@ def test_polar_sensor_logger_rr_export_is_read(tmp_path: Path) -> None:
         "Phone timestamp;RR-interval [ms]\n"
         + "".join(f"2024-01-01T10:00:{i:02d}.000;{v:.0f}\n" for i, v in enumerate(rr))
     )
-    assert hrv_cli.read_rr_file(f) == rr
+    assert hrv_cli.read_rr_file(f).values_ms == rr
     g = tmp_path / "seconds.csv"
     g.write_text("time,RR (s)\n" + "".join(f"{i},{v / 1000}\n" for i, v in enumerate(rr)))
-    assert hrv_cli.read_rr_file(g) == pytest.approx(rr)
+    assert hrv_cli.read_rr_file(g).values_ms == pytest.approx(rr)
 
 
 def test_a_seconds_header_over_milliseconds_says_to_rename_the_column(tmp_path: Path) -> None:
@@ -280,3 +282,24 @@ def test_coherence_block_says_its_window_and_scale(
     lines = call([str(f), "--format", "csv"], capsys).splitlines()
     assert any(line.startswith("# metrics.coherence.score_scale=") for line in lines)
     assert any(line.startswith("# metrics.coherence.window_start_s=") for line in lines)
+
+
+def test_a_dropout_past_3000_ms_is_corrected_not_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A strap that loses two beats at 1100 ms sends one 3300 ms interval: the whole file was
+    refused ('outside 200-3000 ms'), every good beat in it lost. Now the interval is kept, the
+    correction splits it into its three beats, and a warning names the line."""
+    rr = np.round(1100.0 + 40.0 * np.sin(np.arange(300) * 0.5))
+    rr = np.r_[rr[:100], rr[100:103].sum(), rr[103:200], 90.0, rr[200:]]
+    f = write(tmp_path / "dropout.txt", "\n".join(f"{v:g}" for v in rr) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    assert [b["label"] for b in out["beats"]][100] == "missed"
+    assert out["warnings"][0] == (
+        "2 intervals outside 200-3000 ms (the first on line 101: 3326 ms) kept for the "
+        "artifact correction: missed beats or a lost contact if long, a spurious beat if short"
+    )
+    assert out["beats"][198]["label"] != "normal"  # the 90 ms one
+    # A file of mostly implausible values keeps being refused: its unit is wrong.
+    with pytest.raises(UserError, match=r"outside 200-3000 ms, and so are at least half"):
+        call([str(write(tmp_path / "us.txt", "800\n12000\n13000\n"))], capsys)

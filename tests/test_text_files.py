@@ -51,7 +51,7 @@ def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path: Path) -> None:
     packed = tmp_path / "rr.txt"  # no .gz: apps name their exports as they like
     packed.write_bytes(gzip.compress(rr.encode()))
     assert read_text(packed, max_bytes=10_000, what="an RR file") == rr
-    assert hrv_cli.read_rr_file(packed)[:3] == [800.0, 810.0, 820.0]
+    assert hrv_cli.read_rr_file(packed).values_ms[:3] == [800.0, 810.0, 820.0]
     assert parse_rr_list(packed).tolist()[:3] == [800.0, 810.0, 820.0]
     # Before, a compressed RR list was taken for a Polar table by its name alone, or read as
     # garbage without it.

@@ -414,7 +414,8 @@ def clipped_fraction(data: FloatArray) -> float:
 
 
 def _analyse_rr(rr_path: Path) -> dict[str, Any]:
-    values = read_rr_file(rr_path)
+    rr = read_rr_file(rr_path)
+    values = rr.values_ms
     duration = sum(values) / 1000.0
     tracker = RRBreathTracker()
     if duration < tracker.window_s:
@@ -429,7 +430,7 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
     estimates = estimate_breathing_from_rr(t, nn)
     cycles = rr_breath_cycles(t, nn, estimates)
     rate = session_rate_bpm(estimates)
-    warnings = []
+    warnings = [note] if (note := rr.warning()) is not None else []
     share = usable_share(estimates)
     if rate is None:
         warnings.append(

@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import math
+import statistics
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +23,7 @@ from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
 from trainer.text_files import MISSING_INTERVAL_ADVICE, number_or_none, read_text, split_cells
 
-__all__ = ["MAX_RR_MS", "MIN_RR_MS", "hrv", "read_rr_file"]
+__all__ = ["MAX_RR_MS", "MIN_RR_MS", "RRFile", "hrv", "read_rr_file"]
 
 MIN_RR_MS = 200.0
 """Shortest accepted interval (300 beats/min), ms."""
@@ -50,7 +52,29 @@ _MAX_BYTES = 64 * 1024 * 1024
 """Largest RR file read, bytes (days of beats at one per line)."""
 
 
-def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
+@dataclass(frozen=True)
+class RRFile:
+    """The intervals of an RR file, and those outside the plausible range kept among them."""
+
+    values_ms: list[float]
+    """Every interval, in file order, ms."""
+    out_of_range: list[tuple[int, float]]
+    """``(line, ms)`` of each interval outside ``MIN_RR_MS``-``MAX_RR_MS``."""
+
+    def warning(self) -> str | None:
+        """One line on the out-of-range intervals, or ``None`` if there are none."""
+        if not self.out_of_range:
+            return None
+        line, ms = self.out_of_range[0]
+        n = len(self.out_of_range)
+        return (
+            f"{n} interval{'s' if n > 1 else ''} outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms "
+            f"(the first on line {line}: {ms:g} ms) kept for the artifact correction: "
+            "missed beats or a lost contact if long, a spurious beat if short"
+        )
+
+
+def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     """Read RR intervals (ms) from a text file: one per line, or one column of a table.
 
     Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
@@ -68,16 +92,23 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
     unit : {"ms", "s"}
         Unit of the values (unless the header says seconds).
 
+    Intervals outside 200-3000 ms (300-20 beats/min) are kept: a strap that loses contact
+    for a few beats sends one long interval, a spurious beat a short one, and the artifact
+    correction splits, merges or interpolates them (:mod:`analysis.rr_artifacts`); refusing
+    the file would lose every good beat in it. Only a file whose median lies outside that
+    range is refused: its unit is wrong.
+
     Returns
     -------
-    list of float
-        Intervals in milliseconds.
+    RRFile
+        Intervals in milliseconds, and where the out-of-range ones are.
 
     Raises
     ------
     UserError
         Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
-        included), or an interval outside 200-3000 ms; the message names the file and line.
+        included), an interval of zero or less, or a median interval outside 200-3000 ms (a
+        wrong unit); the message names the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
@@ -127,6 +158,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
         )
 
     values: list[float] = []
+    rows: list[tuple[int, str, float]] = []  # line, cell and value of each interval
     for no, line in body:
         row = split_cells(line, delimiter)
         if column >= len(row):
@@ -146,26 +178,33 @@ def read_rr_file(path: Path, unit: str = "ms") -> list[float]:
         ms = value * scale
         if ms <= 0.0:
             raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
-        if not MIN_RR_MS <= ms <= MAX_RR_MS:
-            hint = ""
-            if scale == 1.0 and ms < 10.0:
-                hint = "; the values look like seconds: use --unit s"
-            elif scale == 1000.0 and value > 10.0 and not seconds_header:
-                hint = "; the values look like milliseconds: use --unit ms"
-            elif scale == 1000.0 and value > 10.0:
-                # The header's unit wins over --unit, so only renaming the column helps.
-                hint = (
-                    f"; the values look like milliseconds, but the column's name "
-                    f"({cells[column].strip()}) says seconds: rename it rr_ms"
-                )
-            raise UserError(
-                f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
-                f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms{hint}"
-            )
         values.append(ms)
+        rows.append((no, cell, value))
     if not values:
         raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
-    return values
+    outside = [(row, ms) for row, ms in zip(rows, values, strict=True) if not _plausible(ms)]
+    if outside and not _plausible(statistics.median(values)):
+        (no, cell, value), ms = outside[0]
+        hint = ""
+        if scale == 1.0 and ms < 10.0:
+            hint = "; the values look like seconds: use --unit s"
+        elif scale == 1000.0 and value > 10.0 and not seconds_header:
+            hint = "; the values look like milliseconds: use --unit ms"
+        elif scale == 1000.0 and value > 10.0:
+            # The header's unit wins over --unit, so only renaming the column helps.
+            hint = (
+                f"; the values look like milliseconds, but the column's name "
+                f"({cells[column].strip()}) says seconds: rename it rr_ms"
+            )
+        raise UserError(
+            f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
+            f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms, and so are at least half of them{hint}"
+        )
+    return RRFile(values, [(no, ms) for (no, _, _), ms in outside])
+
+
+def _plausible(ms: float) -> bool:
+    return MIN_RR_MS <= ms <= MAX_RR_MS
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
@@ -230,8 +269,10 @@ def hrv(
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
-    values = read_rr_file(input, unit)
-    result = analyse_rr(values)
+    rr = read_rr_file(input, unit)
+    result = analyse_rr(rr.values_ms)
+    if (note := rr.warning()) is not None:
+        result["warnings"].insert(0, note)
     if format == "json":
         typer.echo(json.dumps(result, indent=2, allow_nan=False))
     else:
