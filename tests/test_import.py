@@ -53,6 +53,27 @@ def test_an_rr_list_becomes_a_recording_with_the_same_intervals(tmp_path: Path) 
     assert analysis.heart.mean_hr_bpm == pytest.approx(60_000 / rr.mean(), rel=0.01)
 
 
+def test_a_dropout_in_an_rr_list_is_imported_and_corrected(tmp_path: Path) -> None:
+    """One 9 s interval (a strap that lost contact) made the whole list 'not a plausible RR
+    interval' and nothing was imported; now it is kept and the analysis corrects it. Longer
+    than a heart-rate packet can carry (64 s) is still refused."""
+    rr = _rr_series()
+    rr = np.r_[rr[:50], 9000.0, rr[50:]]
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
+    analysis = analyse_recording(
+        import_file(src, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)
+    )
+    assert analysis.rr_ms.size == rr.size
+    assert analysis.heart.corrected_beats >= 1
+    assert analysis.heart.nn_ms is not None and float(np.max(analysis.heart.nn_ms)) < 2000.0
+    src.write_text("812\n905\n70000\n890\n")
+    with pytest.raises(
+        ImportFileError, match=r"rr\.txt:3: 70000 is longer than a heart-rate packet"
+    ):
+        import_file(src, "rr", tmp_path / "long.bwr")
+
+
 def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
     src = tmp_path / "rr_s.txt"
     src.write_text("0.812\n0.905\n1.001\n")

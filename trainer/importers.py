@@ -71,6 +71,8 @@ START_MONO_NS = 1_000 * NS_PER_S
 """Monotonic origin of imported sessions (any value works: only differences matter)."""
 RR_RANGE_MS = (100.0, 6000.0)
 """Accepted RR intervals (ms): beyond this a value is not an interval a heart produced."""
+MAX_ENCODED_RR_MS = 65535 * 1000.0 / 1024.0
+"""Longest RR interval a Heart Rate Measurement packet can carry (uint16, 1/1024 s), ms."""
 SECONDS_BELOW = 10.0
 """An RR list whose every value is below this is read in seconds."""
 MAX_RR_PER_NOTIFICATION = 9
@@ -122,8 +124,9 @@ def parse_rr_list(path: Path) -> FloatArray:
     Raises
     ------
     ImportFileError
-        Unreadable file, a line that is not one number, a value outside
-        :data:`RR_RANGE_MS`, or no interval at all.
+        Unreadable file, a line that is not one number, a value longer than a heart-rate
+        packet can carry, values mostly outside :data:`RR_RANGE_MS` (a wrong unit; a few
+        are artifacts, corrected downstream), or no interval at all.
     """
     text = _read_text(path)
     values: list[float] = []
@@ -161,11 +164,21 @@ def parse_rr_list(path: Path) -> FloatArray:
     if float(rr.max()) < SECONDS_BELOW:
         rr = rr * 1000.0
     bad = np.flatnonzero((rr < RR_RANGE_MS[0]) | (rr > RR_RANGE_MS[1]))
-    if bad.size:
+    # One implausible interval is an artifact (a strap that lost contact for some seconds, a
+    # spurious beat) that the pipeline corrects as it would live; refusing the file would
+    # lose every good beat in it. Mostly implausible values are a wrong unit or not an RR list.
+    too_long = np.flatnonzero(rr > MAX_ENCODED_RR_MS)
+    if too_long.size:
+        k = int(too_long[0])
+        raise ImportFileError(
+            f"{path}:{lines[k]}: {values[k]:g} is longer than a heart-rate packet can carry "
+            f"({MAX_ENCODED_RR_MS:.0f} ms)"
+        )
+    if bad.size and not RR_RANGE_MS[0] <= np.median(rr) <= RR_RANGE_MS[1]:
         k = int(bad[0])
         raise ImportFileError(
             f"{path}:{lines[k]}: {values[k]:g} is not a plausible RR interval "
-            f"({RR_RANGE_MS[0]:g}-{RR_RANGE_MS[1]:g} ms)"
+            f"({RR_RANGE_MS[0]:g}-{RR_RANGE_MS[1]:g} ms), and neither are half of the values"
         )
     return rr
 
