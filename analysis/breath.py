@@ -164,15 +164,15 @@ from __future__ import annotations
 import functools
 import math
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from analysis.filters import StreamingSOS, group_delay_s, lowpass_sos
 
-__all__ = ["Breath", "BreathTracker", "detect_breaths"]
+__all__ = ["Breath", "BreathTracker", "detect_breaths", "settle_ends"]
 
 FloatArray = NDArray[np.float64]
 
@@ -269,7 +269,8 @@ class Breath:
         The next breath's inhale onset as known when this breath is emitted, s: located from
         the start of that rise by the corner rule (module notes, step 5), and never before this
         breath's pause start. The next breath's own ``inhale_onset_s`` comes from the whole
-        rise and may differ from it by a few tens of milliseconds.
+        rise and is the better estimate (at 30 dB, 14 ms from the truth where this is 72 ms);
+        for a whole recording, :func:`settle_ends` moves ``end_s`` and ``pause_s`` to it.
     inhale_s : float
         ``exhale_onset_s - inhale_onset_s``, s (a hold at the top counts as inhale).
     exhale_s : float
@@ -1937,3 +1938,62 @@ def detect_breaths(
         artifact_high=artifact_high,
     )
     return tracker.update(x)
+
+
+_SETTLE_REACH = 0.25
+"""A next breath whose inhale onset lies further than this fraction of a breath's duration from
+its ``end_s`` does not continue it (a hole in the data, a restarted detector): left alone."""
+
+
+def settle_ends(breaths: Sequence[Breath]) -> list[Breath]:
+    """End each breath where the next one's inhale onset was measured: for a whole recording.
+
+    A breath is emitted once its end trough is confirmed, when only the start of the next rise
+    is in the data: its ``end_s`` (and so ``pause_s``) comes from the corner rule (module
+    notes, step 5), while the next breath's ``inhale_onset_s`` comes later from the whole rise
+    (step 6) and is the better estimate of the same instant. With the recording complete,
+    this takes it: ``end_s`` becomes the next inhale onset and ``pause_s`` the time from the
+    pause start (``exhale_onset_s + exhale_s``, unchanged) to it; where the next onset lies
+    before the pause start (two fits of one corner, breathing without a pause), the breath
+    ends at its pause start with no pause. Inhale, exhale, ratio and ``rate_bpm`` (corner
+    rule at both ends, so that its bias cancels) are unchanged, and the last breath keeps its
+    own end.
+
+    Measured on the synthetic belts of ``benchmarks/validate_breath.py`` (ratios 1-3, 4-15
+    breaths/min, one seed each): with a 15 % pause the median pause error falls from 26 to
+    12 ms at 40 dB, 81 to 32 ms at 30 dB and 317 to 106 ms at 20 dB (90th percentiles 321
+    to 106 ms at 30 dB); the corner rule's end had been 23-257 ms from the true onset where
+    the next breath's fitted onset was 5-44 ms. Without a pause the breaths' overlap (end
+    after the next onset) falls from 130 to 62 ms at the 95th percentile at 30 dB.
+
+    Not for the live path: the streaming tracker cannot wait for the next breath (batch and
+    streaming give the same breaths *before* this step).
+
+    Parameters
+    ----------
+    breaths : sequence of Breath
+        Consecutive breaths of one recording, in order (:func:`detect_breaths`).
+
+    Returns
+    -------
+    list of Breath
+        The same breaths with settled ends.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fs = 50.0
+    >>> t = np.arange(0, 120, 1 / fs)
+    >>> found = settle_ends(detect_breaths(np.sin(2 * np.pi * 0.1 * t), fs))
+    >>> max(a.end_s - b.inhale_onset_s for a, b in zip(found, found[1:])) < 0.001
+    True
+    """
+    out = list(breaths)
+    for k in range(len(out) - 1):
+        b, nxt = out[k], out[k + 1].inhale_onset_s
+        if abs(nxt - b.end_s) > _SETTLE_REACH * (b.end_s - b.inhale_onset_s):
+            continue
+        pause_start = b.exhale_onset_s + b.exhale_s
+        end = max(nxt, pause_start)
+        out[k] = replace(b, end_s=end, pause_s=end - pause_start)
+    return out

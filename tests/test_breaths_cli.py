@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 from pathlib import Path
@@ -60,6 +61,26 @@ def test_single_column_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert set(out["breaths"][0]) == KEYS
     assert np.median([b["ratio"] for b in out["breaths"]]) == pytest.approx(2.0, abs=0.3)
     assert out["settings"]["fs_hz"] == 25.0
+
+
+def test_breaths_end_where_the_next_begins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A breath's end had been the streaming corner estimate, up to 0.17 s after the next
+    breath's inhale onset on a review's clean belt: the pause counted time of the next inhale."""
+    sc = Scenario(10.0, 2.0, pause_frac=0.15, snr_db=30.0, duration_s=180.0, fs_hz=25.0)
+    x, truth = synthetic_belt(sc, 3)
+    f = tmp_path / "belt.txt"
+    f.write_text("\n".join(f"{v:.5f}" for v in x) + "\n")
+    rows = json.loads(call([str(f), "--fs", "25"], capsys))["breaths"]
+    assert len(rows) >= 25
+    for a, b in itertools.pairwise(rows):
+        assert a["end_s"] == pytest.approx(b["inhale_onset_s"], abs=1e-4)
+        assert a["pause_s"] == pytest.approx(
+            a["end_s"] - a["exhale_onset_s"] - a["exhale_s"], abs=2e-4
+        )
+    true_pause = np.median([t.end_s - t.pause_start_s for t in truth])
+    assert np.median([r["pause_s"] for r in rows[:-1]]) == pytest.approx(true_pause, abs=0.06)
 
 
 def test_a_flat_signal_is_called_flat_not_saturated(

@@ -26,7 +26,7 @@ import typer
 from numpy.typing import NDArray
 
 from analysis.acc_breath import ORIENT_SKEW, AccBreathTracker, difference_skewness
-from analysis.breath import Breath, detect_breaths
+from analysis.breath import Breath, detect_breaths, settle_ends
 from analysis.breath_variability import breath_variability
 from analysis.filters import StreamingSOS, lowpass_sos
 from analysis.rr_artifacts import correct_rr
@@ -356,6 +356,8 @@ def _analyse_waveform(
             "fit)"
         )
     settings["detector"] = {"cutoff_hz": 1.0, "rel_delta": 0.3, "onset_fraction": 0.05}
+    # The whole file is here: each breath ends at the next one's fitted inhale onset.
+    settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
     rates = [b.rate_bpm for b in found if b.quality != "artifact"]
     warnings = []
     clipped = clipped_fraction(data)
@@ -389,7 +391,7 @@ def _analyse_waveform(
         typer.echo(f"breathwise: warning: {input}: {text}", err=True)
     settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
     return {
-        "breaths": [_breath_row(b) for b in found],
+        "breaths": [_breath_row(b) for b in settle_ends(found)],
         "rate_bpm": _median_rate(rates),
         "variability": breath_variability(found).as_dict(),
         "source": source,
