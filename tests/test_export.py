@@ -65,6 +65,15 @@ def test_csv_per_stream_holds_the_analysed_samples(
     breaths = _rows(tmp_path / "three.breaths.csv")
     assert len(breaths) == len(analysis.breaths) > 10
     assert set(breaths[0]) >= {"inhale_onset_s", "exhale_onset_s", "ratio", "follow_score"}
+    # The whole session is known: a breath ends at the next one's (fitted) inhale onset, and
+    # its pause is timed to it; a hole in the data (the gap) leaves the end alone.
+    ends = [float(r["end_s"]) for r in breaths]
+    onsets = [float(r["inhale_onset_s"]) for r in breaths]
+    met = [abs(end - nxt) < 1e-5 for end, nxt in zip(ends, onsets[1:], strict=False)]
+    assert sum(met) >= len(met) - 2
+    for r in breaths:
+        start = float(r["exhale_onset_s"]) + float(r["exhale_s"])
+        assert float(r["pause_s"]) == pytest.approx(float(r["end_s"]) - start, abs=1e-5)
     events = {(r["kind"], r["text"]) for r in _rows(tmp_path / "three.events.csv")}
     assert {("mark", "cough"), ("gap", "sim"), ("step", "Slow down")} <= events
     pacer = _rows(tmp_path / "three.pacer.csv")

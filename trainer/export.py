@@ -9,9 +9,10 @@ the whole second, and the signals and annotations are shifted by the fraction (s
 
 CSV (one file per stream, header line, ``.`` decimal point, units in column names):
 ``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
-``<stem>.breaths.csv``, ``<stem>.pacer.csv`` (phase starts), ``<stem>.events.csv`` (marks, gaps,
-program steps), and ``<stem>.ecg.csv`` / ``<stem>.acc.csv`` when the recording holds Polar PMD
-ECG / accelerometer frames.
+``<stem>.breaths.csv`` (each breath ending at the next one's inhale onset:
+:func:`analysis.breath.settle_ends`), ``<stem>.pacer.csv`` (phase starts),
+``<stem>.events.csv`` (marks, gaps, program steps), and ``<stem>.ecg.csv`` /
+``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames.
 
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
@@ -50,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from analysis.breath import settle_ends
 from devices.errors import DecodeError
 from devices.packets import Stream
 from devices.pmd_stream import PmdStreamDecoder
@@ -221,22 +223,27 @@ def export_csv(
             (
                 (
                     e.index,
-                    e.breath.inhale_onset_s,
-                    e.breath.exhale_onset_s,
-                    e.breath.end_s,
-                    e.breath.inhale_s,
-                    e.breath.exhale_s,
-                    e.breath.pause_s,
-                    e.breath.rate_bpm,
-                    e.breath.ratio,
-                    e.breath.depth,
-                    e.breath.quality,
+                    b.inhale_onset_s,
+                    b.exhale_onset_s,
+                    b.end_s,
+                    b.inhale_s,
+                    b.exhale_s,
+                    b.pause_s,
+                    b.rate_bpm,
+                    b.ratio,
+                    b.depth,
+                    b.quality,
                     # Begun while paused or in a "breathe naturally" step: not scored.
                     None if not e.scored else e.feedback.follow_score,
                     e.hr_bpm,
                     int(e.paused),
                 )
-                for e in analysis.breaths
+                # The whole session is known: each breath ends at the next one's fitted onset.
+                for e, b in zip(
+                    analysis.breaths,
+                    settle_ends([e.breath for e in analysis.breaths]),
+                    strict=True,
+                )
             ),
         ),
         _write_csv(
