@@ -114,6 +114,11 @@ def test_a_strap_alone_gives_breath_rates_from_the_heart_rhythm() -> None:
     assert max(abs(e.rate_bpm - PACED_BPM) for e in rates) < 0.3
     assert all(0.0 < e.quality <= 0.7 for e in rates)  # RR quality is weighted by 0.7
     assert all(e.estimate_t_s == e.t_s for e in rates)
+    # A short session showed no rate at all and said nothing: it now says what it waits for.
+    notes = [e for e in events if isinstance(e, StatusEvent)]
+    assert [(n.t_s, n.message) for n in notes] == [
+        (2.0, "breath rate from the heart rhythm: the first reading needs about 64 s of beats")
+    ]
     summary = pipeline.summary()
     assert summary["breath_source"] == "rr"
     assert summary["breaths"] == 0
@@ -176,6 +181,8 @@ def test_with_a_belt_the_belt_wins_and_the_heart_rhythm_takes_over_when_it_stops
     rates = _rates(events)
     before = [e for e in rates if e.t_s < 150.0]
     assert before and {e.source for e in before} == {"belt"}
+    # With a belt there is no wait for the heart rhythm to tell of.
+    assert not any("first reading" in e.message for e in events if isinstance(e, StatusEvent))
     # An estimate older than the selector's 30 s is stale: the heart rhythm answers after that.
     after = [e for e in rates if e.t_s > 190.0]
     assert after and {e.source for e in after} == {"rr"}

@@ -376,6 +376,7 @@ class Pipeline:
         )
         self.pmd_samples: Counter[str] = Counter()
         self._has_belt = Stream.GODIRECT.value in header.source.streams
+        self._has_acc = "acc" in (header.source.streams.get(Stream.PMD_DATA.value) or {})
         self._acc: TimedAccBreathTracker | None = None
         self._acc_too_slow = False
         self._acc_moving_said = False
@@ -635,6 +636,18 @@ class Pipeline:
         if not rr_ms:
             return
         beats = self._timeline.update(t_s, rr_ms)
+        if beats and not self.beats and not self._has_belt and not self._has_acc:
+            # A heart-rate strap alone: the first breath rate is a window of beats away, and a
+            # short session would otherwise show none without saying why.
+            window_s = self._rr_breath.window_s
+            events.append(
+                StatusEvent(
+                    t_s,
+                    "breathing",
+                    f"breath rate from the heart rhythm: the first reading needs about "
+                    f"{window_s:.0f} s of beats",
+                )
+            )
         if beats:
             self._hr.update(beats)
             self.beats.extend(beats)
