@@ -281,7 +281,9 @@ def live(
     rate says where it comes from: a belt, the chest accelerometer, or, with a heart-rate strap
     alone, the heart rhythm (rate only; try it with --device sim-hr). With
     --program, a guided program leads: its step card shows what to do, for how long, and on
-    which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way).
+    which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way);
+    pressed while the sensor still connects, a mark is kept for the start and p makes the
+    session start paused.
     Every session is recorded to the recordings directory; replay it with
     'breathwise replay FILE'.
 
