@@ -408,6 +408,20 @@ def test_render_program_marks_the_pause_next_to_the_step_timer() -> None:
     assert "paused" not in render_program(state, 80).plain
 
 
+def test_the_card_names_the_next_step_only_where_its_last_line_has_room() -> None:
+    """Wrapped onto a second line, "Next: ..." pushed the panels below it off an 80x24
+    terminal (the lying twist: its side, repetition, next step and time left make 91
+    characters; the card has 76)."""
+    timeline = ProgramTimeline(CATALOG.get("back-release"))
+    state = timeline.at(5.0)
+    assert state.step.title == "Lying twist" and state.next_title == "Shins on a chair"
+    narrow = render_program(state, 76).plain.splitlines()
+    wide = render_program(state, 116).plain.splitlines()
+    assert "Next:" not in narrow[-1] and len(narrow[-1]) <= 76
+    assert narrow[-1].startswith("Side: left") and narrow[-1].endswith("left in program")
+    assert "Next: Shins on a chair  ·  " in wide[-1]
+
+
 def test_the_pacer_sound_follows_the_pause(tmp_path: Path) -> None:
     """The program's chimes and end bell move with a pause (session_cli wires this listener)."""
     from trainer.session_cli import _sound_follows_pauses

@@ -176,6 +176,10 @@ def _mmss(seconds: float) -> str:
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
 
 
+CARD_SEPARATOR = "  ·  "
+"""Between the parts of the step card's last line (side, repetition, next step, time left)."""
+
+
 def render_program(
     program: TimelineState,
     width: int,
@@ -225,13 +229,18 @@ def render_program(
         if program.repetition_left_s is not None:
             rep += f" ({program.repetition_left_s:4.1f} s)"
         parts.append(rep)
-    if program.next_title:
-        parts.append(f"Next: {program.next_title}")
     if session_left_s is not None and session_left_s < program.left_s - 1.0:
         parts.append(f"{_mmss(session_left_s)} left (the session ends before the program)")
     else:
         parts.append(f"{_mmss(program.left_s)} left in program")
-    text.append("  ·  ".join(parts), style="cyan")
+    if program.next_title:
+        upcoming = f"Next: {program.next_title}"
+        # Only where the line has room for it: wrapped onto a second line, it pushed the
+        # panels below off an 80x24 terminal (a sided, counted step with a long instruction,
+        # e.g. the lying twist); the next step's own card and chime announce it anyway.
+        if len(CARD_SEPARATOR.join([*parts, upcoming])) <= width:
+            parts.insert(len(parts) - 1, upcoming)
+    text.append(CARD_SEPARATOR.join(parts), style="cyan")
     return text
 
 
