@@ -275,3 +275,33 @@ async def test_quitting_on_the_screen_while_connecting_ends_at_once_and_keeps_th
     assert [m.t_mono_ns for m in read_recording(result.path).items if isinstance(m, Mark)] == [
         read_recording(result.path).header.start_mono_ns
     ]
+
+
+def test_quitting_while_the_sensor_is_still_looked_for_ends_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scan for a BLE sensor (up to 10 s a sensor) came before the session's connect, and
+    a quit then (Ctrl+C, q) waited it out: measured 7.1 s for a quit 2 s into an 8 s scan,
+    0.6 s now. The session ends at once, empty, with the mark made meanwhile."""
+    import time
+
+    from trainer import session_cli
+    from trainer.cli import run
+
+    async def endless_scan(specs: list[str], session: LiveSession, **_: Any) -> Any:
+        session.mark("still no strap")
+        # What Ctrl+C does (trainer.session_cli._run_with_signals), a moment into the scan.
+        asyncio.get_running_loop().call_later(0.1, session.stop, "interrupted")
+        await asyncio.sleep(8.0)  # scanning on, unless abandoned
+        return NeverConnects()
+
+    monkeypatch.setattr(session_cli, "open_source", endless_scan)
+    started = time.monotonic()
+    args = ["--headless", "--no-sound", "--rate", "6", "--out", str(tmp_path)]
+    assert run(["live", "--device", "AA:BB:CC:DD:EE:FF", *args]) == 0
+    assert time.monotonic() - started < 5.0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("marks 1")
+    recording = read_recording(next(tmp_path.glob("*.bwr")))
+    assert recording.header.source.name == "AA:BB:CC:DD:EE:FF"
+    assert [m.label for m in recording.items if isinstance(m, Mark)] == ["still no strap"]
+    assert recording.summary is not None and recording.summary["ended"] == "interrupted"

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from devices.errors import BreathwiseDeviceError
 from devices.guide import GuideState
@@ -37,6 +37,7 @@ from trainer.state import SessionState
 Listener = Callable[[list[Event]], None]
 StartHook = Callable[[], object]
 """Called once when a live session's clock starts (its source connected); the result is unused."""
+T = TypeVar("T")
 QUIET_NS = NS_PER_S
 """With no item for this long (ns), the program's pacer changes are made on the host clock."""
 
@@ -375,23 +376,28 @@ class LiveSession(_SessionBase):
             for hook in self._start_hooks:
                 hook()
 
-    async def _connect(self, stack: contextlib.AsyncExitStack, source: PacketSource) -> bool:
-        """Open ``source`` on ``stack``; False when :meth:`stop` comes first (a sensor can take
-        minutes to find and connect, and a person who quits meanwhile means it)."""
-        enter = asyncio.ensure_future(stack.enter_async_context(source))
+    async def until_stopped(self, work: Awaitable[T]) -> T | None:
+        """The result of ``work`` (finding or connecting a sensor), or None when :meth:`stop`
+        comes first: ``work`` is then cancelled (a sensor can take minutes to find and
+        connect, and a person who quits meanwhile means it). A failure of ``work`` is raised.
+        """
+        task = asyncio.ensure_future(work)
         stopper = asyncio.ensure_future(self._stop.wait())
         try:
-            await asyncio.wait({enter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
-        if not enter.done():
+        if not task.done():
             # Cancelled mid-connect, the source releases what it had opened.
-            enter.cancel()
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await enter
-            return False
-        enter.result()  # a failure to connect is raised here
-        return True
+                await task
+            return None
+        return task.result()
+
+    async def _connect(self, stack: contextlib.AsyncExitStack, source: PacketSource) -> bool:
+        """Open ``source`` on ``stack``; False when :meth:`stop` comes first."""
+        return await self.until_stopped(stack.enter_async_context(source)) is not None
 
     async def _stream(self, source: PacketSource) -> None:
         """Take the source's items until the planned end, :meth:`stop`, or its failure."""
