@@ -254,6 +254,10 @@ def test_back_release_gives_time_to_switch_sides(empty_user_dir: Path) -> None:
         assert switch.transition and switch.title == "Switch sides"
         assert switch.breathing == OwnRhythm(None) and not switch.scored
         switches[a.title] = switch.total_s
+        before = steps[first - 1]
+        if before.title == "Get into position" and a.posture.value == "lying_on_side":
+            # Onto the side the card then names, not "one side".
+            assert f"your {a.sides[0]} side" in before.text, before.text
         pace = ProgramTimeline(program).at(ProgramTimeline(program).step_start_s(first)).pattern
         assert pace is not None and pace.period_s == 10.0  # so 10 s is one slow breath
     assert switches == {
