@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from devices.packets import RawPacket
 from devices.sim import PersonModel, SimulatedSource
+from devices.source import LinkEvent, PacketSource, SourceInfo
 from trainer.headless import format_summary, line_printer
 from trainer.pipeline import NS_PER_S, Event
 from trainer.program_codec import ProgramPlan
@@ -33,6 +36,50 @@ async def no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
 
+class PausingSource:
+    """A simulated source that presses the pause key at given session seconds.
+
+    Before yielding the first item at or after each instant, it sets the frozen host clock to
+    that instant and toggles the session's pause, as a person pressing ``p`` then would.
+    Session time 0 is ``start_ns`` on the host clock. With ``limit_s``, the sensor stops after
+    that many session seconds: a session that would never end (a pause never resumed) fails
+    its test instead of hanging it.
+    """
+
+    def __init__(
+        self,
+        inner: SimulatedSource,
+        session: LiveSession,
+        clock: FakeClock,
+        at_s: Sequence[float],
+        *,
+        start_ns: int = START_NS,
+        limit_s: float | None = None,
+    ) -> None:
+        self.inner = inner
+        self.info: SourceInfo = inner.info
+        self._session = session
+        self._clock = clock
+        self._toggles = [start_ns + round(t * NS_PER_S) for t in sorted(at_s)]
+        self._limit_ns = None if limit_s is None else start_ns + round(limit_s * NS_PER_S)
+
+    async def __aenter__(self) -> PausingSource:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inner.__aexit__(*exc)
+
+    async def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        async for item in self.inner.packets():
+            if self._limit_ns is not None and item.t_mono_ns > self._limit_ns:
+                return
+            while self._toggles and item.t_mono_ns >= self._toggles[0]:
+                self._clock.ns = self._toggles.pop(0)
+                self._session.toggle_pause()
+            yield item
+
+
 @dataclass
 class ProgramRun:
     session: LiveSession
@@ -40,6 +87,34 @@ class ProgramRun:
     events: list[Event]
     lines: list[str]
     path: Path
+
+
+SourceWrap = Callable[[SimulatedSource, LiveSession, FakeClock], PacketSource]
+"""Puts a test double around the simulated sensor (given the session and its clock)."""
+
+
+def run_live(
+    out_dir: Path, plan: SessionPlan, *, person: PersonModel, wrap: SourceWrap | None = None
+) -> ProgramRun:
+    """A whole live session of ``plan`` on the simulator (inside ``wrap``, if given) on a frozen
+    clock, its headless lines and recording."""
+    clock = FakeClock()
+    out = io.StringIO()
+    events: list[Event] = []
+    session = LiveSession(
+        plan,
+        out_dir=out_dir,
+        listeners=[line_printer(out), events.extend],
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=no_sleep,
+    )
+    sim = SimulatedSource(person, session, clock=clock, wall_clock=clock, realtime=False)
+    source = sim if wrap is None else wrap(sim, session, clock)
+    result = asyncio.run(session.run(source))
+    assert result.path is not None and result.error is None
+    lines = [*out.getvalue().splitlines(), *format_summary(result.summary).splitlines()]
+    return ProgramRun(session, result, events, lines, result.path)
 
 
 def run_program(
@@ -51,28 +126,13 @@ def run_program(
     duration_s: float | None = None,
 ) -> ProgramRun:
     """A whole live session of ``program`` on the simulator, its headless lines and recording."""
-    clock = FakeClock()
-    out = io.StringIO()
-    events: list[Event] = []
     plan = SessionPlan(
         None,
         duration_s=program.total_duration_s if duration_s is None else duration_s,
         settings={"device": ["sim"]},
         program=ProgramPlan(program, personal_rate_bpm=personal_rate_bpm),
     )
-    session = LiveSession(
-        plan,
-        out_dir=out_dir,
-        listeners=[line_printer(out), events.extend],
-        clock_ns=clock,
-        wall_ns=clock,
-        sleep=no_sleep,
-    )
-    source = SimulatedSource(person, session, clock=clock, wall_clock=clock, realtime=False)
-    result = asyncio.run(session.run(source))
-    assert result.path is not None and result.error is None
-    lines = [*out.getvalue().splitlines(), *format_summary(result.summary).splitlines()]
-    return ProgramRun(session, result, events, lines, result.path)
+    return run_live(out_dir, plan, person=person)
 
 
 def replay_lines(path: Path) -> list[str]:

@@ -7,7 +7,6 @@ full minute, one is killed with SIGKILL after 30 s. Everything else runs in-proc
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import signal
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from connect_doubles import SlowConnect
 
 from trainer.cli import run
 from trainer.pipeline import NS_PER_S
@@ -499,24 +499,8 @@ def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
     connect_s = 1.0
     real_open = session_cli.open_source
 
-    class SlowConnect:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-            self.info = inner.info
-
-        async def __aenter__(self) -> SlowConnect:
-            await asyncio.sleep(connect_s)  # scanning and connecting
-            await self.inner.__aenter__()
-            return self
-
-        async def __aexit__(self, *exc: object) -> None:
-            await self.inner.__aexit__(*exc)
-
-        def packets(self) -> Any:
-            return self.inner.packets()
-
     async def slow_open(*args: Any, **kwargs: Any) -> Any:
-        return SlowConnect(await real_open(*args, **kwargs))
+        return SlowConnect(await real_open(*args, **kwargs), connect_s)
 
     sound_started: list[tuple[int, float]] = []
 

@@ -6,22 +6,26 @@ shows."""
 from __future__ import annotations
 
 import asyncio
-import io
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
-from program_runs import FakeClock, compressed, no_sleep, replay_lines
+from program_runs import (
+    FakeClock,
+    PausingSource,
+    ProgramRun,
+    compressed,
+    no_sleep,
+    replay_lines,
+    run_live,
+)
 from rich.text import Text
 from textual.widgets import Static
 
-from devices.packets import RawPacket
 from devices.sim import PersonModel, SimulatedSource
-from devices.source import LinkEvent, SourceInfo
 from trainer.conductor import Conductor
-from trainer.headless import format_summary, line_printer
+from trainer.headless import format_summary
 from trainer.pacer import BreathPattern, PacerState
 from trainer.pipeline import NS_PER_S, BreathEvent, Event, PacerEvent, ProgramEvent
 from trainer.program_clock import ProgramClock
@@ -41,44 +45,7 @@ BACK = compressed(CATALOG.get("back-release"), 150.0)
 PAUSE_AT_S, PAUSE_FOR_S = 40.0, 20.0
 
 
-class PausingSource:
-    """A simulated source that presses the pause key at given session seconds.
-
-    Before yielding the first item at or after each instant, it sets the frozen host clock to
-    that instant and toggles the session's pause, as a person pressing ``p`` then would.
-    """
-
-    def __init__(
-        self, inner: SimulatedSource, session: LiveSession, clock: FakeClock, at_s: Sequence[float]
-    ) -> None:
-        self.inner = inner
-        self.info: SourceInfo = inner.info
-        self._session = session
-        self._clock = clock
-        self._toggles = [START_NS + round(t * NS_PER_S) for t in sorted(at_s)]
-
-    async def __aenter__(self) -> PausingSource:
-        await self.inner.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.inner.__aexit__(*exc)
-
-    async def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
-        async for item in self.inner.packets():
-            while self._toggles and item.t_mono_ns >= self._toggles[0]:
-                self._clock.ns = self._toggles.pop(0)
-                self._session.toggle_pause()
-            yield item
-
-
-@dataclass
-class Run:
-    session: LiveSession
-    result: SessionResult
-    events: list[Event]
-    lines: list[str]
-    path: Path
+Run = ProgramRun
 
 
 def _run(
@@ -89,29 +56,17 @@ def _run(
     toggles_s: Sequence[float] = (),
     seed: int = 3,
 ) -> Run:
-    clock = FakeClock()
-    out = io.StringIO()
-    events: list[Event] = []
     plan = SessionPlan(
         BreathPattern.from_rate(6.0, 2.0) if program is None else None,
         duration_s=duration_s,
         program=None if program is None else ProgramPlan(program),
     )
-    session = LiveSession(
+    return run_live(
+        out_dir,
         plan,
-        out_dir=out_dir,
-        listeners=[line_printer(out), events.extend],
-        clock_ns=clock,
-        wall_ns=clock,
-        sleep=no_sleep,
+        person=PersonModel(seed=seed),
+        wrap=lambda inner, session, clock: PausingSource(inner, session, clock, toggles_s),
     )
-    inner = SimulatedSource(
-        PersonModel(seed=seed), session, clock=clock, wall_clock=clock, realtime=False
-    )
-    result = asyncio.run(session.run(PausingSource(inner, session, clock, toggles_s)))
-    assert result.path is not None and result.error is None
-    lines = [*out.getvalue().splitlines(), *format_summary(result.summary).splitlines()]
-    return Run(session, result, events, lines, result.path)
 
 
 def _program_events(run: Run) -> list[ProgramEvent]:
@@ -451,6 +406,20 @@ def test_render_program_marks_the_pause_next_to_the_step_timer() -> None:
     head = render_program(state, 80, paused=True).plain.splitlines()[0]
     assert head.index("left in step") < head.index("paused")
     assert "paused" not in render_program(state, 80).plain
+
+
+def test_the_card_names_the_next_step_only_where_its_last_line_has_room() -> None:
+    """Wrapped onto a second line, "Next: ..." pushed the panels below it off an 80x24
+    terminal (the lying twist: its side, repetition, next step and time left make 91
+    characters; the card has 76)."""
+    timeline = ProgramTimeline(CATALOG.get("back-release"))
+    state = timeline.at(5.0)
+    assert state.step.title == "Lying twist" and state.next_title == "Shins on a chair"
+    narrow = render_program(state, 76).plain.splitlines()
+    wide = render_program(state, 116).plain.splitlines()
+    assert "Next:" not in narrow[-1] and len(narrow[-1]) <= 76
+    assert narrow[-1].startswith("Side: left") and narrow[-1].endswith("left in program")
+    assert "Next: Shins on a chair  ·  " in wide[-1]
 
 
 def test_the_pacer_sound_follows_the_pause(tmp_path: Path) -> None:

@@ -214,15 +214,59 @@ def test_back_release_cards_count_repetitions_and_switch_sides(empty_user_dir: P
     ]
     assert seen[0].repetition_left_s == pytest.approx(step.repetition_s / 2)
 
-    stretch = by_title["Standing side stretch"]
+    # Ten on the right, then a breath's time to switch sides (own rhythm), then ten on the left.
+    stretch = next(i for i, s in enumerate(program.steps) if s.title == "Standing side stretch")
     t0 = timeline.step_start_s(stretch)
     step = program.steps[stretch]
     assert not step.alternate_sides and step.repetitions == 10
     assert timeline.at(t0 + 95.0).side == "right" and timeline.at(t0 + 95.0).repetition == 10
-    assert timeline.at(t0 + 105.0).side == "left" and timeline.at(t0 + 105.0).repetition == 1
-    sides = [e for e in timeline.events(t0 - 1, t0 + step.total_s) if e.kind is EventKind.SIDE]
-    assert {t0, t0 + 100.0} <= set(timeline.sound_cue_times_s())
-    assert [(e.text, e.t_s - t0) for e in sides] == [("right", 0.0), ("left", 100.0)]
+    switch = timeline.at(t0 + 105.0)
+    assert switch.step.title == "Switch sides" and switch.pattern is None
+    assert switch.side is None and switch.repetition is None
+    assert timeline.at(t0 + 115.0).side == "left" and timeline.at(t0 + 115.0).repetition == 1
+    events = timeline.events(t0 - 1, t0 + 209.0)
+    sides = [e for e in events if e.kind is EventKind.SIDE]
+    assert [(e.text, e.t_s - t0) for e in sides] == [("right", 0.0), ("left", 110.0)]
+    assert {t0, t0 + 100.0, t0 + 110.0} <= set(timeline.sound_cue_times_s())
+    pace = timeline.at(t0 + 50.0).pattern
+    paces = [(e.t_s - t0, e.pattern) for e in events if e.kind is EventKind.PATTERN]
+    assert pace is not None and paces == [(0.0, pace), (100.0, None), (110.0, pace)]
+
+
+def test_back_release_gives_time_to_switch_sides(empty_user_dir: Path) -> None:
+    """Found in review: a stretch held on each side went straight from one side to the other,
+    with only a chime, no time to roll over or cross the other leg. Each side is now a step
+    of its own, with a "Switch sides" step between: free breathing, unscored, one slow
+    breath long (10 s at the routine's 4-in-6-out pace), 15 s where a cushion moves too."""
+    program = load_catalog(empty_user_dir).get("back-release")
+    steps = program.steps
+    # Only the stretches that alternate with every repetition (a twist, a hip swing) work
+    # both sides in one step: there the switch is the movement itself.
+    assert all(s.alternate_sides for s in steps if len(s.sides) > 1)
+    one_sided = [i for i, s in enumerate(steps) if len(s.sides) == 1]
+    assert len(one_sided) == 10
+    switches = {}
+    for first, second in zip(one_sided[::2], one_sided[1::2], strict=True):
+        a, switch, b = steps[first : second + 1]
+        assert second == first + 2 and a.title == b.title and a.sides != b.sides
+        assert a.posture == switch.posture == b.posture
+        assert a.per_side_s == b.per_side_s and a.cues == b.cues
+        assert switch.transition and switch.title == "Switch sides"
+        assert switch.breathing == OwnRhythm(None) and not switch.scored
+        switches[a.title] = switch.total_s
+        before = steps[first - 1]
+        if before.title == "Get into position" and a.posture.value == "lying_on_side":
+            # Onto the side the card then names, not "one side".
+            assert f"your {a.sides[0]} side" in before.text, before.text
+        pace = ProgramTimeline(program).at(ProgramTimeline(program).step_start_s(first)).pattern
+        assert pace is not None and pace.period_s == 10.0  # so 10 s is one slow breath
+    assert switches == {
+        "Knees to chest on your side": 10.0,
+        "Standing side stretch": 10.0,
+        "Side-lying over a cushion": 15.0,  # off the cushion, roll over, cushion back
+        "Lateral stretch on your back": 10.0,
+        "Figure-four pull": 10.0,
+    }
 
 
 def test_back_release_gives_time_to_change_posture_before_each_stretch(
@@ -242,21 +286,27 @@ def test_back_release_gives_time_to_change_posture_before_each_stretch(
     last_stretch = program.steps[0]
     for before, step in pairwise(program.steps):
         if step.transition:
-            assert step.title == "Get into position"
+            assert step.title in ("Get into position", "Switch sides")
             assert 10.0 <= step.total_s <= 15.0 and not step.sides and step.repetitions is None
             assert step.breathing == OwnRhythm(None) and not step.scored  # nothing asked
             continue
         if step.posture != last_stretch.posture:
             # Never straight into a new posture: the step before is its transition.
-            assert before.transition and before.posture == step.posture
+            assert before.transition and before.title == "Get into position"
+            assert before.posture == step.posture
         else:
-            assert not before.transition  # and no pause where nothing changes
+            # No pause where nothing changes, but to switch to the other side of a stretch.
+            assert not before.transition or (
+                before.title == "Switch sides" and last_stretch.title == step.title
+            )
         last_stretch = step
-    assert sum(s.transition for s in program.steps) == changes
-    # The stretches keep the lengths programs.md gives (36 min in all); the transitions add
-    # under a minute and a half.
+    positions = [s for s in program.steps if s.title == "Get into position"]
+    assert all(s.transition for s in positions) and len(positions) == changes
+    # The stretches keep the lengths programs.md gives (36 min in all); the posture changes
+    # add 85 s and the five side switches 55 s (test_back_release_gives_time_to_switch_sides).
     assert math.fsum(s.total_s for s in stretches) == 36 * 60.0
-    assert 36 * 60.0 < program.total_duration_s <= 36 * 60.0 + 90.0
+    assert math.fsum(s.total_s for s in positions) == 85.0
+    assert program.total_duration_s == 36 * 60.0 + 85.0 + 55.0
 
 
 def test_a_transition_step_must_be_breathed_freely() -> None:
@@ -306,7 +356,7 @@ MALFORMED = [
     (_with("at_s = 10", "at_s = 600"), 12, "cue[1].at_s", "after the step's end"),
     (_with('posture = "sitting"', 'posture = "upside_down"'), 3, "posture", "unknown posture"),
     (_with("repetition_s = 10\n", ""), 18, "step 2", "repetition_s"),
-    (_with('sides = ["left", "right"]', 'sides = ["left"]'), 20, "sides", "two different"),
+    (_with('sides = ["left", "right"]', 'sides = ["left", "left"]'), 20, "sides", "different"),
     (_with("ratio = 1.5", "ratio = 9"), 21, "breathing.ratio", "at most 5"),
     (_with('title = "Second"\n', ""), 15, "step 2", "missing field 'title'"),
     (_with("{ inhale_s = 4, exhale_s = 6 }", '{ rate_bpm = "fast" }'), 9, "rate_bpm", "personal"),
@@ -439,15 +489,11 @@ def test_a_release_cue_comes_in_every_repetition_of_the_figure_four() -> None:
 
     program = load_catalog().get("back-release")
     timeline = ProgramTimeline(program)
-    index = next(i for i, s in enumerate(program.steps) if s.title == "Figure-four pull")
-    step = program.steps[index]
-    assert step.repetition_s is not None and step.repetitions is not None
-    starts = [
-        e.t_s
-        for e in timeline.all_events
-        if e.step_index == index and e.kind is EventKind.REPETITION
-    ]
-    events = [e for e in timeline.all_events if e.step_index == index]
+    # One step per leg, with a switch between (test_back_release_gives_time_to_switch_sides).
+    indices = {i for i, s in enumerate(program.steps) if s.title == "Figure-four pull"}
+    assert len(indices) == 2
+    events = [e for e in timeline.all_events if e.step_index in indices]
+    starts = [e.t_s for e in events if e.kind is EventKind.REPETITION]
     cues = [e.t_s for e in events if e.kind is EventKind.CUE]
     assert len(starts) == 16 == len(cues)
     assert [c - s for c, s in zip(cues, starts, strict=True)] == [30.0] * 16

@@ -285,8 +285,9 @@ def test_bad_folder_options_are_refused_before_any_work(
 # ------------------------------------------------------------------ found by a tester
 @pytest.fixture(scope="module")
 def back_release(tmp_path_factory: pytest.TempPathFactory) -> SessionAnalysis:
-    """The 37-minute back-release routine on the simulated person: ten stretches, some of a
-    minute, with a posture change of 10-15 s before seven of them."""
+    """The 38-minute back-release routine on the simulated person: ten stretches, some of a
+    minute, with a posture change of 10-15 s before seven of them and a switch of 10-15 s
+    between the two sides of five."""
     from program_runs import run_program
 
     from devices.sim import PersonModel
@@ -326,9 +327,10 @@ def test_step_names_never_overlap_on_a_long_program(back_release: SessionAnalysi
     overview = _panel(fig, "Whole session")
     names = [t for t in overview.texts if t.get_text()]
     labels = [s.label for s in back_release.pacer_spans]
-    # Every stretch named, whole or shortened; the posture changes between them are not.
-    assert len(names) == len(dict.fromkeys(labels)) - 1 == 10
-    assert not any(t.get_text().startswith("Get into") for t in names)
+    # Every stretch named once, whole or shortened (its second side, after the switch, is not
+    # named again); the posture changes and side switches between them are not named.
+    assert len(names) == len(dict.fromkeys(labels)) - 2 == 10
+    assert not any(t.get_text().startswith(("Get into", "Switch")) for t in names)
     boxes = [t.get_window_extent(renderer) for t in names]
     frame = overview.get_window_extent(renderer)
     for k, (text, box) in enumerate(zip(names, boxes, strict=True)):

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from connect_doubles import NeverConnects
 
 from devices.sim import PersonModel, SimulatedSource
 from trainer.pacer import BreathPattern
@@ -342,18 +343,6 @@ def test_the_start_hook_runs_once_the_sensor_is_connected(tmp_path: Path) -> Non
 
 def test_a_sensor_that_never_connects_leaves_an_empty_session(tmp_path: Path) -> None:
     """Stopped while still connecting: the half minute spent waiting is not practice."""
-    from devices.source import SourceInfo
-
-    class NeverConnects:
-        info = SourceInfo("ble", "lost strap", "AA:BB", {}, {})
-
-        async def __aenter__(self) -> NeverConnects:
-            await asyncio.sleep(3600)
-            return self
-
-        async def __aexit__(self, *exc: object) -> None:
-            return None
-
     clock = FakeClock()
     session = LiveSession(
         SessionPlan(BreathPattern(4.0, 6.0), 600.0),

@@ -372,15 +372,18 @@ def _step_groups(analysis: SessionAnalysis) -> list[tuple[float, str]]:
     """Start (session s) and name of each named program step, a name once per run of spans.
 
     A step slowing in stages, or paused and resumed, is several pacer spans with one name; the
-    name is written once, where the step starts. A posture change between two steps (a
-    program's ``transition`` step, some seconds long) is not named: its name would squeeze
-    the names of the steps on either side down to an ellipsis.
+    name is written once, where the step starts. A posture change or a side switch between two
+    steps (a program's ``transition`` step, some seconds long) is not named: its name would
+    squeeze the names of the steps on either side down to an ellipsis. Nor is the second side
+    of a stretch after its switch: the stretch is named once, where its first side starts.
     """
     unnamed = _transition_titles(analysis)
     groups: list[tuple[float, str]] = []
     previous = None
     for span in analysis.pacer_spans:
-        if span.label and span.label != previous and span.label not in unnamed:
+        if span.label in unnamed:
+            continue
+        if span.label and span.label != previous:
             groups.append((span.t0_s, span.label))
         previous = span.label
     return groups

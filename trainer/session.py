@@ -4,9 +4,10 @@
 to a processing error), stops at the planned duration, and always closes the recording with a
 summary. Its clock starts once the source is connected and streaming: scanning for and connecting
 to a sensor can take many seconds, none of them practice, so the pacer, the program, the sound,
-the screen and the planned duration all count from there. Its planned end moves later by the
-time spent paused: the planned minutes are minutes practised, and a program stands still
-meanwhile (:mod:`trainer.program_clock`).
+the screen and the planned duration all count from there. A mark or a pause pressed meanwhile is
+kept and takes effect at session time 0 (the mark recorded there, the session starting paused).
+Its planned end moves later by the time spent paused: the planned minutes are minutes practised,
+and a program stands still meanwhile (:mod:`trainer.program_clock`).
 :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
@@ -19,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from devices.errors import BreathwiseDeviceError
 from devices.guide import GuideState
@@ -36,6 +37,7 @@ from trainer.state import SessionState
 Listener = Callable[[list[Event]], None]
 StartHook = Callable[[], object]
 """Called once when a live session's clock starts (its source connected); the result is unused."""
+T = TypeVar("T")
 QUIET_NS = NS_PER_S
 """With no item for this long (ns), the program's pacer changes are made on the host clock."""
 
@@ -173,6 +175,10 @@ class LiveSession(_SessionBase):
         self.start_wall_ns = wall_ns()
         self._started = False
         self._start_hooks: list[StartHook] = []
+        # Pressed while the source still connects: there is no session yet to record them in,
+        # and nothing a person presses is lost, so they wait for session time 0 (_begin).
+        self._early_marks: list[str] = []
+        self._start_paused = False
         self.writer: RecordingWriter | None = None
         self._stop = asyncio.Event()
         self._stop_reason = ""
@@ -184,6 +190,18 @@ class LiveSession(_SessionBase):
         """Whether the session's clock runs: its source is connected (or it never will be and
         the session has been closed)."""
         return self._started
+
+    @property
+    def early_marks(self) -> tuple[str, ...]:
+        """Labels of the marks made while the source still connects, to be recorded at session
+        time 0 once it starts (empty once started)."""
+        return tuple(self._early_marks)
+
+    @property
+    def start_paused(self) -> bool:
+        """Whether the session will start paused: pause was pressed (an odd number of times)
+        while the source still connected. False once started (the pause is then recorded)."""
+        return self._start_paused
 
     def add_start_hook(self, hook: StartHook) -> None:
         """Call ``hook`` once, when the source is connected and session time 0 is taken (e.g.
@@ -198,15 +216,24 @@ class LiveSession(_SessionBase):
         return (self._clock_ns() - self.start_mono_ns) / NS_PER_S
 
     def mark(self, label: str = "") -> None:
-        """Record a user mark now (ignored before the session starts: nothing to mark yet)."""
+        """Record a user mark now; while the source still connects, at session time 0 once it
+        starts (the earliest moment the session has)."""
+        if not self._started:
+            self._early_marks.append(label)
+            return
         self.handle(Mark(self._clock_ns(), self._wall_ns(), label))
 
     def toggle_pause(self) -> None:
         """Pause the pacer and the program (sensor data keeps being recorded), or resume.
 
         A plain session pauses only a pacer (own rhythm has nothing to pause); a program
-        session can pause in any step, and its program stands still until the resume.
+        session can pause in any step, and its program stands still until the resume. While the
+        source still connects, it toggles whether the session will start paused.
         """
+        if not self._started:
+            if self.plan.pattern is not None or self.plan.program is not None:
+                self._start_paused = not self._start_paused
+            return
         pipeline = self.pipeline
         if pipeline is None or (pipeline.pacer is None and pipeline.program is None):
             return
@@ -336,27 +363,41 @@ class LiveSession(_SessionBase):
         )
         for change in self.conductor.start():
             self._handle_one(change)
+        # What was pressed while connecting, at session time 0 and in the order that reads
+        # right: the marks, then the pause (the first pattern is set, so there is one to pause).
+        # Also when the source never connected: the recording keeps what the person did.
+        for label in self._early_marks:
+            self.handle(Mark(self.start_mono_ns, self.start_wall_ns, label))
+        self._early_marks.clear()
+        if self._start_paused:
+            self._start_paused = False
+            self.handle(PacerChange(self.start_mono_ns, self.start_wall_ns, "pause"))
         if connected:
             for hook in self._start_hooks:
                 hook()
 
-    async def _connect(self, stack: contextlib.AsyncExitStack, source: PacketSource) -> bool:
-        """Open ``source`` on ``stack``; False when :meth:`stop` comes first (a sensor can take
-        minutes to find and connect, and a person who quits meanwhile means it)."""
-        enter = asyncio.ensure_future(stack.enter_async_context(source))
+    async def until_stopped(self, work: Awaitable[T]) -> T | None:
+        """The result of ``work`` (finding or connecting a sensor), or None when :meth:`stop`
+        comes first: ``work`` is then cancelled (a sensor can take minutes to find and
+        connect, and a person who quits meanwhile means it). A failure of ``work`` is raised.
+        """
+        task = asyncio.ensure_future(work)
         stopper = asyncio.ensure_future(self._stop.wait())
         try:
-            await asyncio.wait({enter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
-        if not enter.done():
+        if not task.done():
             # Cancelled mid-connect, the source releases what it had opened.
-            enter.cancel()
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await enter
-            return False
-        enter.result()  # a failure to connect is raised here
-        return True
+                await task
+            return None
+        return task.result()
+
+    async def _connect(self, stack: contextlib.AsyncExitStack, source: PacketSource) -> bool:
+        """Open ``source`` on ``stack``; False when :meth:`stop` comes first."""
+        return await self.until_stopped(stack.enter_async_context(source)) is not None
 
     async def _stream(self, source: PacketSource) -> None:
         """Take the source's items until the planned end, :meth:`stop`, or its failure."""

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from devices.packets import RawPacket
+from devices.source import LinkEvent, SourceInfo
 from trainer.config import load_settings, settings_path
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
@@ -67,6 +69,26 @@ def _sound_follows_pauses(
                 audio.retime([clock.session_s(c) for c in program_cues], end_ns / NS_PER_S)
 
     return listen
+
+
+class _NotFound:
+    """The source of a session quit while its sensors were still being looked for: it names
+    them in the recording's header and never connects, so the session ends at once, empty
+    (keeping any mark made meanwhile), as one quit during the connect does."""
+
+    def __init__(self, devices: list[str]) -> None:
+        self.info = SourceInfo("ble", " + ".join(devices), details={"found": False})
+
+    async def __aenter__(self) -> _NotFound:
+        # Never entered: the session was stopped first (LiveSession.until_stopped).
+        await asyncio.Event().wait()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        raise AssertionError("never connected: nothing to read")
 
 
 HANGUP_GRACE_S = 3.0
@@ -281,7 +303,9 @@ def live(
     rate says where it comes from: a belt, the chest accelerometer, or, with a heart-rate strap
     alone, the heart rhythm (rate only; try it with --device sim-hr). With
     --program, a guided program leads: its step card shows what to do, for how long, and on
-    which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way).
+    which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way);
+    pressed while the sensor still connects, a mark is kept for the start and p makes the
+    session start paused.
     Every session is recorded to the recordings directory; replay it with
     'breathwise replay FILE'.
 
@@ -397,8 +421,10 @@ def live(
             for sig in (*_hangup_signals(), signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, hang_up)
-        # Finding a BLE sensor scans, so the source is opened in the session's own event loop.
-        source = await open_source(devices, session, seed=seed, pair=pair)
+        # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
+        # a quit meanwhile ends the scan (up to 10 s a sensor) at once, as it does the connect.
+        found = await session.until_stopped(open_source(devices, session, seed=seed, pair=pair))
+        source = found if found is not None else _NotFound(devices)
         audio: SessionSound | None = None
         if play:
             audio = SessionSound(

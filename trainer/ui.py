@@ -127,6 +127,20 @@ def paused_text(can_pause: bool) -> str:
     return "Paused — press p to continue" if can_pause else "Paused (in the recording)"
 
 
+CONNECTING_TEXT = "Connecting to the sensor…"
+"""The pacer panel while a live session's source still connects (its clock has not started)."""
+START_PAUSED_TEXT = "the session will start paused — press p to start it running"
+"""Added to it when pause was pressed meanwhile (``LiveSession.start_paused``)."""
+
+
+def connecting_text(start_paused: bool) -> Text:
+    """The pacer panel before the session starts: no pacer runs yet, and a pause pressed
+    meanwhile is waiting for the start."""
+    if start_paused:
+        return Text(f"{CONNECTING_TEXT}\n{START_PAUSED_TEXT}", style="bold yellow")
+    return Text(CONNECTING_TEXT, style="bold")
+
+
 def render_metrics(
     state: SessionState, pacer: PacerState | None, target_ratio: float | None
 ) -> Text:
@@ -160,6 +174,10 @@ def render_metrics(
 def _mmss(seconds: float) -> str:
     seconds = max(0.0, seconds)
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+CARD_SEPARATOR = "  ·  "
+"""Between the parts of the step card's last line (side, repetition, next step, time left)."""
 
 
 def render_program(
@@ -211,13 +229,18 @@ def render_program(
         if program.repetition_left_s is not None:
             rep += f" ({program.repetition_left_s:4.1f} s)"
         parts.append(rep)
-    if program.next_title:
-        parts.append(f"Next: {program.next_title}")
     if session_left_s is not None and session_left_s < program.left_s - 1.0:
         parts.append(f"{_mmss(session_left_s)} left (the session ends before the program)")
     else:
         parts.append(f"{_mmss(program.left_s)} left in program")
-    text.append("  ·  ".join(parts), style="cyan")
+    if program.next_title:
+        upcoming = f"Next: {program.next_title}"
+        # Only where the line has room for it: wrapped onto a second line, it pushed the
+        # panels below off an 80x24 terminal (a sided, counted step with a long instruction,
+        # e.g. the lying twist); the next step's own card and chime announce it anyway.
+        if len(CARD_SEPARATOR.join([*parts, upcoming])) <= width:
+            parts.insert(len(parts) - 1, upcoming)
+    text.append(CARD_SEPARATOR.join(parts), style="cyan")
     return text
 
 
@@ -431,9 +454,15 @@ class BreathwiseApp(App[SessionResult | None]):
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
         pacer_view.border_title = self.title if short else None
+        # Optional in the ViewableSession protocol: a replay (and a test double) has always
+        # started; a live session waits for its sensor.
+        connecting = getattr(self.session, "started", True) is False
         if self._finished:
             # A bar frozen mid-phase would look as if the pacer still ran.
             pacer_view.update(Text("Session over", style="bold"))
+        elif connecting:
+            # Not "Breathe in your own rhythm" (no pacer yet) while a pacer is only waiting.
+            pacer_view.update(connecting_text(bool(getattr(self.session, "start_paused", False))))
         elif pacer is None and state.paused:
             # A program paused in an own-rhythm step: there is no pacer to show paused.
             pacer_view.update(Text(paused_text(can_pause), style="bold yellow"))
@@ -492,8 +521,10 @@ class BreathwiseApp(App[SessionResult | None]):
         parts = [clock]
         if state.status:
             parts.append(state.status)
-        if state.marks:
-            parts.append(f"{state.marks} mark" + ("" if state.marks == 1 else "s"))
+        # Marks made while connecting are recorded at the start: counted already.
+        marks = state.marks + len(getattr(self.session, "early_marks", ()))
+        if marks:
+            parts.append(f"{marks} mark" + ("" if marks == 1 else "s"))
         if self._note:
             parts.append(self._note)
         self.query_one("#status", Static).update("  ·  ".join(parts))

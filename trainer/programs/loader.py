@@ -15,10 +15,12 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     text = "..."
     duration_s = 60                    # or: repetitions = 10, repetition_s = 12
     sides = ["left", "right"]          # optional, with alternate_sides = true to switch each time
+    #   or ["left"]: this side only (a step per side, with a "Switch sides" transition between)
     breathing = { own = true, ratio = 1.2 }
     #   or { inhale_s = 2, exhale_s = 4, end = { inhale_s = 4, exhale_s = 8 }, change_every_s = 60 }
     #   or { rate_bpm = 6.0, ratio = 1.0 }  or  { rate_bpm = "personal" }
-    transition = true                  # optional: a posture change, breathed freely (own = true)
+    transition = true                  # optional: a posture change or a side switch, breathed
+    #                                      freely (own = true)
 
     [[step.cue]]
     at_s = 30
@@ -322,8 +324,8 @@ def _sides(check: _Checker, value: object, path: KeyPath) -> tuple[str, ...]:
             path, f'must be an array of side names like ["left", "right"], got {_kind(value)}'
         )
     sides = tuple(v.strip() for v in value)
-    if len(sides) < 2 or len(set(sides)) != len(sides):
-        check.fail(path, "must name at least two different sides")
+    if not sides or len(set(sides)) != len(sides):
+        check.fail(path, "must name one side, or different sides to work in turn")
     return sides
 
 
@@ -419,8 +421,8 @@ def _step(
 
     sides = _sides(check, table["sides"], (*path, "sides")) if "sides" in table else ()
     alternate = check.flag(table, "alternate_sides", path)
-    if alternate and not (sides and repetitions is not None):
-        check.fail((*path, "alternate_sides"), "needs sides and repetitions")
+    if alternate and not (len(sides) > 1 and repetitions is not None):
+        check.fail((*path, "alternate_sides"), "needs two sides or more and repetitions")
     per_side_s = (
         duration if duration is not None else float(repetitions or 0) * (repetition_s or 0.0)
     )

@@ -272,7 +272,10 @@ class Step:
     repetition_s : float or None
         Seconds per repetition.
     sides : tuple of str
-        Sides to work in turn, e.g. ``("left", "right")``; empty for a symmetric step.
+        Sides to work in turn, e.g. ``("left", "right")``; empty for a symmetric step. One
+        side, e.g. ``("left",)``, for a step that works only that side: a stretch held for
+        minutes on each side is one such step per side, with a ``transition`` between them
+        to switch sides (rolling over, crossing the other leg takes a moment).
     alternate_sides : bool
         Switch side at every repetition (a twist to one side then the other) instead of doing
         all repetitions on one side first.
@@ -284,8 +287,9 @@ class Step:
         The step that grows or shrinks when a program is run at another length.
     transition : bool
         A short step to change posture before the next one (stand up, get down onto all
-        fours): breathed freely and not scored, and not named in the session report, where
-        the steps it separates need the room.
+        fours), or to switch between the two sides of a stretch: breathed freely and not
+        scored, and not named in the session report, where the steps it separates need the
+        room.
     """
 
     title: str
@@ -316,10 +320,10 @@ class Step:
                 raise ValueError(f"repetitions must be 1-{MAX_REPETITIONS}")
         if not 0.0 < self.per_side_s <= MAX_STEP_S:
             raise ValueError(f"a step lasts more than 0 s and at most {MAX_STEP_S:g} s")
-        if self.alternate_sides and not (self.sides and counted):
-            raise ValueError("alternate_sides needs sides and repetitions")
-        if len(self.sides) == 1 or len(set(self.sides)) != len(self.sides):
-            raise ValueError("sides must name at least two different sides")
+        if self.alternate_sides and not (len(self.sides) > 1 and counted):
+            raise ValueError("alternate_sides needs two sides or more and repetitions")
+        if len(set(self.sides)) != len(self.sides):
+            raise ValueError("sides must be different")
         if any(b.at_s < a.at_s for a, b in zip(self.cues, self.cues[1:], strict=False)):
             raise ValueError("cues must be in time order")
         if any(not 0.0 <= cue.at_s < self.total_s for cue in self.cues):
