@@ -212,9 +212,9 @@ class RecordingWriter:
     @classmethod
     def create(cls, directory: Path, header: Header, *, stem: str | None = None) -> RecordingWriter:
         """Create a new recording in ``directory`` named after the session's start time."""
-        from trainer.paths import ensure_private_dir
+        from trainer.paths import SESSION_FOLDER_ADVICE, ensure_private_dir
 
-        ensure_private_dir(directory)
+        ensure_private_dir(directory, advice=SESSION_FOLDER_ADVICE)
         if stem is None:
             stem = "session-" + time.strftime(
                 "%Y%m%d-%H%M%S", time.localtime(header.start_wall_ns / 1e9)
