@@ -166,13 +166,21 @@ def _settle(result: SessionResult) -> _Settled:
 
 
 def _add_to_history(path: Path) -> str | None:
-    """Add a recording to the history; what went wrong, or None."""
+    """Add a recording to the history; what went wrong (one line), or None.
+
+    Any failure is returned, not raised, the unexpected ones too (a bug in the analysis, a
+    recording it cannot handle): the recording is safe by now, and an exception here once
+    ended a completed session with a traceback instead of its summary and the recording's
+    path. ``history --add`` can add it later.
+    """
     from trainer.history import record_session
 
     try:
         record_session(path)
     except UserError as exc:
         return exc.user_message()
+    except Exception as exc:  # see above: nothing here may cost the summary
+        return " ".join(f"{type(exc).__name__}: {exc}".split())
     return None
 
 
