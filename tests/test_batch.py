@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import errno
+import os
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +22,7 @@ from trainer.batch import (
     open_executor,
     run_batch,
 )
+from trainer.cli import run
 from trainer.errors import BadArgument
 from trainer.report_cli import report
 
@@ -135,6 +138,45 @@ def test_report_command_on_a_directory_writes_reports_and_table(
     rows = {r["file"]: r for r in _table(tmp_path / "reports" / "summary.csv")}
     assert rows["session-001.bwr"]["report"] == "session-001.report.pdf"
     assert rows[CORRUPT]["status"] == "error" and rows[CORRUPT]["report"] == ""
+
+
+def test_report_dir_on_a_full_disk_or_an_impossible_folder_is_one_fitting_line(
+    study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a full disk `report DIR` ended in a traceback writing summary.csv, and the advice for a
+    folder it cannot make named `--out` and `recordings_dir`, which `report` does not have
+    (found by a tester)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "session-001.bwr").write_bytes((study / "session-001.bwr").read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("an earlier table\n")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)  # where a full disk shows (delayed allocation)
+    code = run(["report", str(small), "-o", str(out), "--table-only", "--jobs", "1"])
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        f"breathwise: error: {out / 'summary.csv'}: cannot write (No space left on device)"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]
+    assert (out / "summary.csv").read_text() == "an earlier table\n"
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert run(["report", str(small), "-o", str(blocker / "reports")]) == 1
+    assert capsys.readouterr().err == (
+        f"breathwise: error: {blocker / 'reports'}: cannot create the folder (Not a directory)"
+        " — choose another folder with -o\n"
+    )
 
 
 def test_bad_batch_arguments(study: Path, tmp_path: Path) -> None:

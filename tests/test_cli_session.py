@@ -486,6 +486,33 @@ def test_folders_that_cannot_be_written_are_one_line_and_lose_nothing(
     _one_line_error(capsys, code, 1, "a-file/reports: cannot create the folder (Not a directory)")
 
 
+def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the app's own errors were caught while adding a finished session to the history:
+    any other (seen: an AttributeError from a half-edited tree) ended the session with a
+    traceback, and neither its summary nor where the recording was saved was printed."""
+    import trainer.history
+
+    def broken(path: Path) -> None:
+        raise AttributeError("'Pipeline' object has no attribute\n'heart_metrics'")
+
+    monkeypatch.setattr(trainer.history, "record_session", broken)
+    out = tmp_path / "rec"
+    args = ["--minutes", "0.05", "--no-sound", "--seed", "1"]
+    assert run(["live", "--device", "sim", "--headless", "--out", str(out), *args]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert captured.out.splitlines()[-1].startswith("summary: ")
+    [recording] = out.glob("*.bwr")
+    assert captured.err.splitlines()[-2:] == [
+        f"recording saved: {recording}",
+        "note: not added to the history: "
+        "AttributeError: 'Pipeline' object has no attribute 'heart_metrics'",
+    ]
+    assert read_recording(recording).summary is not None
+
+
 def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

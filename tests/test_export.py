@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from full_disk import file_size_limit
 from simulated_sessions import WALL_NS, write_simulated
 
 from devices.heart_rate import encode_heart_rate_measurement
 from devices.packets import RawPacket
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import SourceInfo
+from trainer import export as export_module
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument, UserError
 from trainer.exchange_cli import export
@@ -200,6 +206,54 @@ def test_exports_are_owner_only_and_replace_whole_files(
     assert {f.stat().st_mode & 0o777 for f in written} == {0o600}
     assert kept.read_text() == "mine"
     assert not [p.name for p in tmp_path.rglob(".*")]  # no temporary file left behind
+
+
+def test_an_edf_export_that_cannot_be_written_whole_fails_and_keeps_the_old_file(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """EDFlib ignores failed writes: on a nearly full disk `export -f edf --force` renamed a
+    short file over a good one and said "written", exit 0 (found by a tester on a 160 KB
+    tmpfs). A file size limit makes EDFlib's writes fail the same way, without root."""
+    path, _ = session
+    good = export_recording(path, "edf", tmp_path / "s.edf")[0]
+    before = good.read_bytes()
+    args = ["export", str(path), "-f", "edf", "-o", str(good), "--force"]
+    done = subprocess.run(
+        [sys.executable, "-m", "trainer", *args],
+        preexec_fn=file_size_limit(len(before) // 3),
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"breathwise: error: {good}: cannot write (File too large)\n"
+    assert good.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.edf"]  # no temporary file left
+
+
+def test_a_short_edf_file_is_an_error_even_when_the_disk_does_not_say_why(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check does not rely on the disk's error: a file shorter than its header says, or a
+    header cut short, is refused whatever the cause."""
+    path, _ = session
+    real_write_edf = export_module._write_edf
+    for keep in (200, 40_000):  # the header cut short; records missing
+
+        def short_write(target: Path, *args: Any, keep: int = keep) -> None:
+            real_write_edf(target, *args)
+            os.truncate(target, keep)
+
+        monkeypatch.setattr(export_module, "_write_edf", short_write)
+        with pytest.raises(UserError) as info:
+            export_recording(path, "edf", tmp_path / "s.edf")
+        assert info.value.user_message() == (
+            f"{tmp_path / 's.edf'}: cannot write "
+            f"(the EDF library wrote an incomplete file ({keep} bytes))"
+        )
+        assert not list(tmp_path.iterdir())
 
 
 def test_force_parses_on_the_command_line(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from full_disk import fill_disk_after
 
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import Stream
@@ -219,6 +220,28 @@ def test_import_command_refuses_to_overwrite_and_checks_its_options(tmp_path: Pa
         import_(src, "rr", tmp_path / "other.bwr", "yesterday")
     with pytest.raises(BadArgument, match="unknown import kind"):
         import_(src, "kubios", tmp_path / "other.bwr", None)
+
+
+@pytest.mark.parametrize("free_chars", [0, 4096])
+def test_import_on_a_full_disk_is_one_line_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_chars: int
+) -> None:
+    """On a tmpfs with 4 KB left, import wrote 4096 bytes of a 30964-byte recording and said
+    "recording written"; with none, a traceback and a 0-byte file that made the next try fail
+    with "already exists" (found by a tester)."""
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(f"{v:g}" for v in _rr_series()) + "\n")
+    fill_disk_after(monkeypatch, free_chars)
+    with pytest.raises(UserError) as info:
+        import_(src, "rr", tmp_path / "rr.bwr", "2026-01-01T07:00")
+    assert info.value.user_message() == (
+        f"{tmp_path / 'rr.bwr'}: cannot write the recording (No space left on device)"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["rr.txt"]
+    monkeypatch.undo()
+    import_(src, "rr", tmp_path / "rr.bwr", "2026-01-01T07:00")  # space again: nothing in the way
+    written = read_recording(tmp_path / "rr.bwr")
+    assert not written.truncated and written.summary is not None
 
 
 @pytest.mark.parametrize("start", ["3026-03-01T07:30", "1900-03-01T07:30", "0001-03-01T07:30"])

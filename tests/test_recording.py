@@ -7,9 +7,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from full_disk import fill_disk_after
 
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
+from trainer.errors import UserError
 from trainer.recording import (
     Header,
     Mark,
@@ -77,6 +79,52 @@ def test_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
     assert writer.path != second.path
     assert stat.S_IMODE(writer.path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "rec").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("fails_at", ["header", "items", "end"])
+def test_a_whole_recording_on_a_full_disk_is_one_error_and_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails_at: str
+) -> None:
+    """An import on a disk that filled up once said "recording written" over a cut-short file
+    (the writer kept what it could, as a live session must), and with no space at all ended in
+    a traceback and a 0-byte file that blocked the next try (found by a tester on a tmpfs)."""
+    whole = write_recording(
+        tmp_path / "whole.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9
+    ).read_text()
+    (tmp_path / "whole.bwr").unlink()
+    lines = whole.splitlines(keepends=True)
+    budget = {"header": 0, "items": len(lines[0]) + 100, "end": len(whole) - len(lines[-1]) + 5}
+    path = tmp_path / "s.bwr"
+    previous = tmp_path / "kept.bwr"
+    previous.write_text("an earlier file")
+    fill_disk_after(monkeypatch, budget[fails_at])
+    for target in (path, previous):
+        with pytest.raises(UserError) as info:
+            write_recording(target, HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+        assert info.value.user_message() == (
+            f"{target}: cannot write the recording (No space left on device)"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.bwr"]  # no partial, no temp
+    assert previous.read_text() == "an earlier file"
+    monkeypatch.undo()
+    write_recording(path, HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    assert read_recording(path).items == _items()
+
+
+def test_a_session_whose_header_cannot_be_written_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header's flush was unguarded: a traceback, and an empty file a session of the same
+    second would step around. (Once the header is on disk a live session keeps what it wrote:
+    test_session.py, test_a_full_disk_ends_the_session_...)"""
+    fill_disk_after(monkeypatch, 0)
+    with pytest.raises(UserError, match=r"same\.bwr: cannot write the recording \(No space left"):
+        RecordingWriter.create(tmp_path, HEADER, stem="same")
+    assert not list(tmp_path.iterdir())
+    monkeypatch.undo()
+    writer = RecordingWriter.create(tmp_path, HEADER, stem="same")
+    writer.close(None, t_mono_ns=1, t_wall_ns=1)
+    assert writer.path.name == "same.bwr"
 
 
 def test_writer_flushes_on_its_interval(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from connect_doubles import NeverConnects
+from full_disk import FullDisk
 
 from devices.sim import PersonModel, SimulatedSource
 from trainer.pacer import BreathPattern
@@ -218,23 +218,6 @@ def test_quitting_while_the_sensor_still_connects_ends_the_session_at_once(
     assert recording.summary is not None and recording.summary["ended"] == "quit"
 
 
-class _FullDisk:
-    """A recording file on a disk that fills after ``budget`` characters."""
-
-    def __init__(self, file: Any, budget: int) -> None:
-        self._file = file
-        self._left = budget
-
-    def write(self, text: str) -> int:
-        if len(text) > self._left:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        self._left -= len(text)
-        return int(self._file.write(text))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._file, name)
-
-
 def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,7 +226,7 @@ def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
 
     def create(cls: type[RecordingWriter], *args: Any, **kwargs: Any) -> RecordingWriter:
         writer = real_create(cls, *args, **kwargs)
-        writer._file = _FullDisk(writer._file, 60_000)  # type: ignore[assignment]
+        writer._file = FullDisk(writer._file, 60_000)  # type: ignore[assignment]
         return writer
 
     monkeypatch.setattr(RecordingWriter, "create", classmethod(create))

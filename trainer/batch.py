@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import BadArgument, UserError
-from trainer.paths import check_writable_dir, replacing
+from trainer.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir, replacing
 from trainer.recording import SUFFIX
 
 SUMMARY_NAME = "summary.csv"
@@ -240,7 +240,8 @@ def run_batch(
         raise BadArgument(f"unknown report format {report_suffix!r}", "use png, pdf or svg")
     out = str(out_dir) if out_dir is not None else None
     if out_dir is not None:
-        check_writable_dir(out_dir)  # before the work: one line, not a failure per recording
+        # Before the work: one line, not a failure per recording.
+        check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
     futures: list[Future[tuple[BatchRow, int]]] = [
         executor.submit(analyse_one, str(path), out, report_suffix) for path in paths
     ]
@@ -258,10 +259,19 @@ def run_batch(
 
 
 def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
-    """Write the summary table (one row per recording, header first) as CSV (owner-only)."""
-    with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "status", "error", "report", *METRIC_COLUMNS])
-        for row in rows:
-            writer.writerow(row.csv_row())
+    """Write the summary table (one row per recording, header first) as CSV (owner-only).
+
+    Raises
+    ------
+    UserError
+        The file cannot be written (a full disk); an earlier table there is left as it was.
+    """
+    try:
+        with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "status", "error", "report", *METRIC_COLUMNS])
+            for row in rows:
+                writer.writerow(row.csv_row())
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path

@@ -42,7 +42,9 @@ sample periods apart are separate runs, and the slots between them are "no data"
 from __future__ import annotations
 
 import csv
+import errno
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -577,6 +579,9 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     try:
         with replacing(output) as partial:
             _write_edf(partial, analysis, signals, annotations, per_record)
+            # EDFlib ignores failed writes (a full disk): without this check a short file would
+            # be renamed over a good one and the export reported as written.
+            _check_edf_complete(partial, n_records)
     except OSError as exc:
         raise UserError(f"{output}: cannot write ({exc.strerror or exc})") from None
     return output
@@ -621,6 +626,77 @@ def _write_edf(
             writer.writeAnnotation(onset, duration if duration > 0 else -1, text[:40])
     finally:
         writer.close()
+
+
+_EDF_FIXED_HEADER_BYTES = 256
+_EDF_SIGNAL_HEADER_BYTES = 256
+_EDF_SAMPLES_FIELD = 216
+"""Offset (bytes per signal) of the "samples per record" fields in the signal headers: after
+label 16, transducer 80, dimension 8, physical min/max 8 + 8, digital min/max 8 + 8, prefilter
+80 (Kemp et al. 1992, Electroenceph Clin Neurophysiol 82:391, "Header record")."""
+_PROBE_BYTES = 1 << 20
+"""At most this much is written to learn why a file came out short (the first block tells)."""
+
+
+def _edf_expected_bytes(header: bytes) -> tuple[int, int] | None:
+    """The size an EDF file should have according to its header, and its number of records.
+
+    ``header bytes + records * 2 * sum(samples per record)``: every EDF sample is a 16-bit
+    integer (Kemp et al. 1992; EDF+ annotation signals count as signals of 2-byte "samples",
+    Kemp & Olivan 2003).
+
+    Parameters
+    ----------
+    header : bytes
+        The start of the file: at least the whole header record for a useful answer.
+
+    Returns
+    -------
+    (int, int) or None
+        Expected file size (bytes) and number of data records, or None when ``header`` is cut
+        short or its numbers are not numbers (a header that never fully reached the disk).
+    """
+    try:
+        header_bytes = int(header[184:192])
+        n_records = int(header[236:244])
+        n_signals = int(header[252:256])
+    except ValueError:
+        return None
+    fields = _EDF_FIXED_HEADER_BYTES + n_signals * _EDF_SAMPLES_FIELD
+    if n_signals < 1 or len(header) < fields + 8 * n_signals:
+        return None
+    if header_bytes != _EDF_FIXED_HEADER_BYTES + n_signals * _EDF_SIGNAL_HEADER_BYTES:
+        return None
+    try:
+        samples = [int(header[fields + 8 * k : fields + 8 * k + 8]) for k in range(n_signals)]
+    except ValueError:
+        return None
+    return header_bytes + n_records * 2 * sum(samples), n_records
+
+
+def _check_edf_complete(path: Path, n_records: int) -> None:
+    """Raise OSError unless ``path`` is a whole EDF file of ``n_records`` records.
+
+    EDFlib, under pyedflib, does not check ``fwrite``/``fclose``: on a full disk it leaves a
+    short file and reports success. When the file is short, the missing bytes are written here
+    (at most :data:`_PROBE_BYTES`, into the temporary file that is then removed), so the error
+    names the file system's own reason (no space, quota exceeded) rather than a guess.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        header = handle.read(_EDF_FIXED_HEADER_BYTES)
+        n_signals = header[252:256]
+        if n_signals.strip().isdigit():
+            header += handle.read(int(n_signals) * _EDF_SIGNAL_HEADER_BYTES)
+    expected = _edf_expected_bytes(header)
+    if expected is not None and expected == (size, n_records):
+        return
+    missing = expected[0] - size if expected is not None and expected[1] == n_records else 0
+    with path.open("ab") as handle:  # on a full disk this raises the reason
+        handle.write(bytes(min(missing, _PROBE_BYTES) if missing > 0 else _PROBE_BYTES))
+        handle.flush()
+        os.fsync(handle.fileno())
+    raise OSError(errno.EIO, f"the EDF library wrote an incomplete file ({size} bytes)")
 
 
 def _make_dir(directory: Path) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import UserError
-from trainer.paths import data_dir, ensure_private_dir
+from trainer.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
 
 DB_NAME = "history.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -147,7 +147,7 @@ def default_db_path() -> Path:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    ensure_private_dir(path.parent)
+    ensure_private_dir(path.parent, advice=DATA_FOLDER_ADVICE)
     try:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken
         # up front and a concurrent writer waits on the busy timeout instead of failing mid-way.

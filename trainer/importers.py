@@ -57,7 +57,7 @@ from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
-from trainer.paths import ensure_private_dir
+from trainer.paths import OUTPUT_FOLDER_ADVICE, ensure_private_dir
 from trainer.pipeline import NS_PER_S
 from trainer.recording import FORMAT_NAME, SUFFIX, Header, Item, PacerChange, write_recording
 from trainer.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
@@ -722,7 +722,7 @@ def import_recording(
     target = output or path.with_name(path.name.split(".")[0] + SUFFIX)
     if target.exists():
         raise UserError(f"{target}: already exists", "choose another name with -o")
-    ensure_private_dir(target.parent)
+    ensure_private_dir(target.parent, advice=OUTPUT_FOLDER_ADVICE)
     written = write_recording(
         target,
         imported.header,

@@ -44,8 +44,17 @@ def default_recordings_dir() -> Path:
     return Path(override) if override else data_dir() / "recordings"
 
 
-def ensure_private_dir(path: Path) -> Path:
+def ensure_private_dir(path: Path, *, advice: str) -> Path:
     """Create ``path`` (and parents) readable by the owner only; health data lives there.
+
+    Parameters
+    ----------
+    path : Path
+        The folder.
+    advice : str
+        What the command that asked can do about a folder that cannot be made: its own
+        option or setting for another folder (:data:`SESSION_FOLDER_ADVICE`,
+        :data:`OUTPUT_FOLDER_ADVICE`...).
 
     Raises
     ------
@@ -59,17 +68,17 @@ def ensure_private_dir(path: Path) -> Path:
     except FileExistsError:
         raise UserError(f"{path}: is a file, not a folder") from None
     except OSError as exc:
-        raise UserError(
-            f"{path}: cannot create the folder ({exc.strerror or exc})", _FOLDER_ADVICE
-        ) from None
+        reason = exc.strerror or exc
+        raise UserError(f"{path}: cannot create the folder ({reason})", advice) from None
     return path
 
 
-def check_writable_dir(path: Path) -> Path:
+def check_writable_dir(path: Path, *, advice: str) -> Path:
     """Create ``path`` as :func:`ensure_private_dir` does and prove a file can be made in it.
 
     Called before a session starts, so that a read-only or foreign folder is one line now
-    rather than a failure once the person has settled in.
+    rather than a failure once the person has settled in. ``advice`` is as for
+    :func:`ensure_private_dir`.
 
     Raises
     ------
@@ -78,21 +87,24 @@ def check_writable_dir(path: Path) -> Path:
     """
     from trainer.errors import UserError
 
-    ensure_private_dir(path)
+    ensure_private_dir(path, advice=advice)
     try:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
-        raise UserError(
-            f"{path}: cannot write there ({exc.strerror or exc})", _FOLDER_ADVICE
-        ) from None
+        raise UserError(f"{path}: cannot write there ({exc.strerror or exc})", advice) from None
     return path
 
 
-_FOLDER_ADVICE = (
+SESSION_FOLDER_ADVICE = (
     "choose another folder (--out, or 'breathwise config set recordings_dir DIR'; "
     "BREATHWISE_DATA_DIR moves the history)"
 )
+"""For the folders a live session writes: its recordings and the history."""
+OUTPUT_FOLDER_ADVICE = "choose another folder with -o"
+"""For a command that writes where its ``-o`` says (import, report)."""
+DATA_FOLDER_ADVICE = "set BREATHWISE_DATA_DIR to a folder that can be written"
+"""For the data folder (the history, the screening answers), which no option moves."""
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,24 @@ SUFFIX = ".bwr"
 
 class RecordingError(UserError):
     """A file that cannot be read as a Breathwise recording (foreign, corrupt, too new, empty)."""
+
+
+class RecordingWriteError(UserError):
+    """A recording that cannot be created or written (no permission, a full disk).
+
+    Parameters
+    ----------
+    path : Path
+        The recording named in the message.
+    what : str
+        What failed, e.g. ``"cannot write the recording"``.
+    cause : OSError
+        The operating system's error; its reason ends the message.
+    """
+
+    def __init__(self, path: Path, what: str, cause: OSError) -> None:
+        super().__init__(f"{path}: {what} ({cause.strerror or cause})")
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +218,19 @@ class RecordingWriter:
         except FileExistsError:
             raise  # never replaced; create() then takes the next free name
         except OSError as exc:
-            reason = exc.strerror or exc
-            raise UserError(f"{path}: cannot create the recording ({reason})") from None
+            raise RecordingWriteError(path, "cannot create the recording", exc) from None
         self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 16)
-        self._file.write(json.dumps(header.to_json(), separators=(",", ":")) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(header.to_json(), separators=(",", ":")) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            # Without its header line the file is no recording, only a name that blocks the
+            # next attempt ("already exists"): remove it.
+            with contextlib.suppress(OSError):
+                self._file.close()
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise RecordingWriteError(path, "cannot write the recording", exc) from None
         self._last_flush_s = clock()
         self._dirty = False
         self.closed = False
@@ -212,9 +239,9 @@ class RecordingWriter:
     @classmethod
     def create(cls, directory: Path, header: Header, *, stem: str | None = None) -> RecordingWriter:
         """Create a new recording in ``directory`` named after the session's start time."""
-        from trainer.paths import ensure_private_dir
+        from trainer.paths import SESSION_FOLDER_ADVICE, ensure_private_dir
 
-        ensure_private_dir(directory)
+        ensure_private_dir(directory, advice=SESSION_FOLDER_ADVICE)
         if stem is None:
             stem = "session-" + time.strftime(
                 "%Y%m%d-%H%M%S", time.localtime(header.start_wall_ns / 1e9)
@@ -600,9 +627,35 @@ def write_recording(
     end_mono_ns: int,
     end_wall_ns: int,
 ) -> Path:
-    """Write a whole recording at once (used for derived recordings such as imports and samples)."""
-    writer = RecordingWriter(path, header, flush_interval_s=3600.0)
-    for item in items:
-        writer.write_item(item)
-    writer.close(summary, t_mono_ns=end_mono_ns, t_wall_ns=end_wall_ns)
+    """Write a whole recording at once (used for derived recordings such as imports and samples).
+
+    Unlike a live session, which keeps whatever it could save, this is all or nothing: the file
+    is written under a temporary name beside ``path`` and renamed onto it once complete
+    (:func:`trainer.paths.replacing`), so a failed write (a full disk) leaves no partial
+    recording, nor a name that blocks the next attempt. An existing ``path`` is replaced: the
+    caller decides whether that may happen.
+
+    Raises
+    ------
+    RecordingWriteError
+        The file cannot be written (no permission, no space left).
+    """
+    from trainer.paths import replacing
+
+    try:
+        with replacing(path) as temp:
+            temp.unlink()  # the writer creates its file itself: exclusively, owner-only
+            writer = RecordingWriter(temp, header, flush_interval_s=math.inf)
+            for item in items:
+                if writer.failure is not None:
+                    break
+                writer.write_item(item)
+            writer.close(summary, t_mono_ns=end_mono_ns, t_wall_ns=end_wall_ns)
+            if writer.failure is not None:
+                # The writer keeps what it could, as a live session must; here that is a loss.
+                raise writer.failure
+    except RecordingWriteError as exc:
+        raise RecordingWriteError(path, "cannot write the recording", exc.cause) from None
+    except OSError as exc:
+        raise RecordingWriteError(path, "cannot write the recording", exc) from None
     return path

@@ -154,7 +154,7 @@ def _batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from trainer.batch import BatchRow, find_recordings, open_executor, run_batch
-    from trainer.paths import check_writable_dir
+    from trainer.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir
 
     paths = find_recordings(directory)
     out_dir = output if output is not None else directory / "reports"
@@ -164,7 +164,7 @@ def _batch(
     with contextlib.ExitStack() as stack:
         executor = stack.enter_context(open_executor(scheduler, jobs))
         # After the scheduler is known good, before the progress bar and the work.
-        check_writable_dir(out_dir)
+        check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
         bar = stack.enter_context(
             Progress(
                 "[progress.description]{task.description}",

@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from trainer.errors import UserError
-from trainer.paths import data_dir, ensure_private_dir, replacing
+from trainer.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir, replacing
 
 MEDICAL_DISCLAIMER = (
     "Breathwise is a tool for practising and training your breathing. It is not a medical "
@@ -228,7 +228,7 @@ class ScreenStore:
             The data directory cannot be written.
         """
         try:
-            ensure_private_dir(self.path.parent)
+            ensure_private_dir(self.path.parent, advice=DATA_FOLDER_ADVICE)
             with replacing(self.path) as temp:
                 text = json.dumps(record.to_json(), indent=2)
                 temp.write_text(text + "\n", encoding="utf-8")

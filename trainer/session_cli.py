@@ -24,7 +24,7 @@ from trainer.config import load_settings, settings_path
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
 from trainer.pacer import BreathPattern
-from trainer.paths import check_writable_dir
+from trainer.paths import SESSION_FOLDER_ADVICE, check_writable_dir
 from trainer.pipeline import NS_PER_S, Event, PacerEvent
 from trainer.program_session import PreparedProgram, prepare_program, store_resonance
 from trainer.programs.model import Program
@@ -188,13 +188,21 @@ def _settle(result: SessionResult) -> _Settled:
 
 
 def _add_to_history(path: Path) -> str | None:
-    """Add a recording to the history; what went wrong, or None."""
+    """Add a recording to the history; what went wrong (one line), or None.
+
+    Any failure is returned, not raised, the unexpected ones too (a bug in the analysis, a
+    recording it cannot handle): the recording is safe by now, and an exception here once
+    ended a completed session with a traceback instead of its summary and the recording's
+    path. ``history --add`` can add it later.
+    """
     from trainer.history import record_session
 
     try:
         record_session(path)
     except UserError as exc:
         return exc.user_message()
+    except Exception as exc:  # see above: nothing here may cost the summary
+        return " ".join(f"{type(exc).__name__}: {exc}".split())
     return None
 
 
@@ -348,7 +356,8 @@ def live(
     out_dir = out if out is not None else config.effective_recordings_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--out {out_dir} is not a directory")
-    check_writable_dir(out_dir)  # now, not once the person has settled in
+    # Now, not once the person has settled in.
+    check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
     if prepared is not None:
         _check_screen(prepared.plan.program)
         _show_tips(prepared.plan.program, prepared.note)
