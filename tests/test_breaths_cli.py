@@ -405,7 +405,7 @@ def test_real_belts_do_not_look_upside_down() -> None:
 def test_rr_of_an_irregular_rhythm_gives_no_rate_and_says_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Independent intervals (atrial fibrillation): read as 20-29 breaths/min before the
+    """Independent intervals (atrial fibrillation): read as 27 breaths/min before the
     white-noise test of analysis.rr_breath."""
     rng = np.random.default_rng(7)
     f = tmp_path / "af_rr.txt"

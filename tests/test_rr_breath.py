@@ -371,3 +371,18 @@ def test_an_irregular_rhythm_drives_no_live_pace() -> None:
     assert max(e.quality for e in est) < PACE_MIN_QUALITY
     shown = [e for e in from_rr(est) if e.quality >= RR_WEIGHT * USABLE_QUALITY]
     assert len(shown) < 0.1 * len(est)
+
+
+def test_fisher_g_pvalue_matches_simulated_white_noise() -> None:
+    """Fisher's exact tail of the largest of m exponential ordinates' share, against 20000
+    simulated periodograms of white noise."""
+    from analysis.rr_breath import fisher_g_pvalue
+
+    rng = np.random.default_rng(SEED)
+    print(f"seed {SEED}")
+    for m in (10, 25):
+        ordinates = rng.exponential(size=(20000, m))
+        g = ordinates.max(axis=1) / ordinates.sum(axis=1)
+        for share in (0.2, 0.3, 0.4):
+            assert fisher_g_pvalue(share, m) == pytest.approx(np.mean(g > share), abs=0.01)
+    assert fisher_g_pvalue(0.05, 10) == 1.0 and fisher_g_pvalue(1.0, 10) == 0.0

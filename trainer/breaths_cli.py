@@ -493,7 +493,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             "time_origin": "first beat = 0 s (end of the first interval at its RR)",
             "method": "RSA: 64 s windows every 5 s, 4 Hz resampling, f^3-whitened Hann "
             "spectrum peak in 3-30 breaths/min, phase from a sinusoid fit; windows whose raw "
-            f"intervals pass as white noise (Bartlett's test, p > {WHITE_NOISE_ALPHA}) unusable",
+            "intervals pass as white noise (Fisher's and Bartlett's tests, p > "
+            f"{WHITE_NOISE_ALPHA}) unusable",
             "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
             "depth is the RSA swing in beats/min; ratio and pause cannot be measured from RR",
             "quality_labels": f"good >= {GOOD_QUALITY}, uncertain >= {USABLE_QUALITY} "
