@@ -421,3 +421,19 @@ def test_real_belts_do_not_look_upside_down() -> None:
         assert skew > 0.0 or "mixedsignals" in label, label
         if "NeuroKit2" in label:  # clearly asymmetric breathing: upside down, it is flagged
             assert breaths_cli.looks_inverted(-x, fs, detect_breaths(-x, fs))[0], label
+
+
+def test_rr_of_an_irregular_rhythm_gives_no_rate_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Independent intervals (atrial fibrillation): read as 27 breaths/min before the
+    white-noise test of analysis.rr_breath."""
+    rng = np.random.default_rng(7)
+    f = tmp_path / "af_rr.txt"
+    f.write_text("\n".join(f"{v:.1f}" for v in rng.normal(650.0, 150.0, 460).clip(300.0)))
+    make_app()(args=["breaths", "--rr", str(f)], standalone_mode=False)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["rate_bpm"] is None
+    assert "white noise" in captured.err and "no breathing rate is given" in captured.err
+    assert any("white noise" in (e["unusable_reason"] or "") for e in out["estimates"])

@@ -34,6 +34,7 @@ from analysis.rr_breath import (
     GOOD_QUALITY,
     MIN_USABLE_SHARE,
     USABLE_QUALITY,
+    WHITE_NOISE_ALPHA,
     RRBreathTracker,
     estimate_breathing_from_rr,
     rr_breath_cycles,
@@ -428,17 +429,27 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
     corrected = correct_rr(values)
     nn = corrected.nn_ms
     # On the file's own clock (first beat = 0 s): corrected intervals do not sum to the raw ones.
-    t = corrected.nn_times_s(np.cumsum(np.asarray(values, dtype=np.float64)) / 1000.0)
-    estimates = estimate_breathing_from_rr(t, nn)
+    raw_t = np.cumsum(np.asarray(values, dtype=np.float64)) / 1000.0
+    t = corrected.nn_times_s(raw_t)
+    # Window by window on the raw intervals, as live: the whiteness test must see them
+    # uncorrected (an irregular rhythm, smoothed by the correction, would pass it).
+    estimates = estimate_breathing_from_rr(raw_t, values, correct_artifacts=True)
     cycles = rr_breath_cycles(t, nn, estimates)
     rate = session_rate_bpm(estimates)
     warnings = [note] if (note := rr.warning()) is not None else []
     share = usable_share(estimates)
     if rate is None:
+        noise = sum(e.white_noise_p > WHITE_NOISE_ALPHA for e in estimates)
+        cause = (
+            f"in {noise} of {len(estimates)} windows the intervals look like white noise, as "
+            "in atrial fibrillation"
+            if 2 * noise > len(estimates)
+            else "too little sinus arrhythmia, or an irregular rhythm"
+        )
         warnings.append(
             f"the heart rhythm shows breathing in only {100 * share:.0f} % of its 64 s windows "
-            f"(a session rate needs {100 * MIN_USABLE_SHARE:.0f} %): too little sinus "
-            "arrhythmia, or an irregular rhythm; no breathing rate is given"
+            f"(a session rate needs {100 * MIN_USABLE_SHARE:.0f} %): {cause}; no breathing "
+            "rate is given"
         )
     for text in warnings:
         typer.echo(f"breathwise: warning: {rr_path}: {text}", err=True)
@@ -473,6 +484,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
                 "phase_rad": round(e.phase_rad, 4),
                 "rsa_bpm": round(e.rsa_bpm, 3),
                 "quality": round(e.quality, 4),
+                "white_noise_p": round(e.white_noise_p, 4),
+                "unusable_reason": e.unusable_reason,
             }
             for e in estimates
         ],
@@ -482,7 +495,9 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             "corrected_values": int(corrected.nn_corrected.sum()),
             "time_origin": "first beat = 0 s (end of the first interval at its RR)",
             "method": "RSA: 64 s windows every 5 s, 4 Hz resampling, f^3-whitened Hann "
-            "spectrum peak in 3-30 breaths/min, phase from a sinusoid fit",
+            "spectrum peak in 3-30 breaths/min, phase from a sinusoid fit; windows whose raw "
+            "intervals pass as white noise (Fisher's and Bartlett's tests, p > "
+            f"{WHITE_NOISE_ALPHA}) unusable",
             "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
             "depth is the RSA swing in beats/min; ratio and pause cannot be measured from RR",
             "quality_labels": f"good >= {GOOD_QUALITY}, uncertain >= {USABLE_QUALITY} "
