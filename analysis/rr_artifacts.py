@@ -752,14 +752,21 @@ class CorrectionResult:
         nxt = np.minimum(source + 1, n_in - 1)
         merged = (source + 1 < n_in) & ~has_value[nxt]
         t[merged] = np.asarray(beat_t_s, dtype=np.float64)[nxt[merged]]
-        # The pieces of a split interval end where the next piece starts: the last keeps the
-        # input beat, each earlier one ends that beat minus the pieces after it.
+        # The pieces of a split interval divide it at equal steps: the last keeps the input
+        # beat. From the input clock, not the pieces' values: a later pass may interpolate a
+        # piece, and pieces that no longer add up to the interval put a beat before the one
+        # that started it (time going backwards, two split intervals in a row).
         inner = np.flatnonzero(np.r_[source[:-1] == source[1:], False])
         if inner.size:
+            beats = np.asarray(beat_t_s, dtype=np.float64)
+            starts = np.flatnonzero(np.r_[True, source[1:] != source[:-1]])
+            first = starts[np.searchsorted(starts, inner, side="right") - 1]
             ends = np.flatnonzero(np.r_[source[:-1] != source[1:], True])
             last = ends[np.searchsorted(ends, inner)]
-            suffix_ms = np.r_[np.cumsum(self.nn_ms[::-1])[::-1], 0.0]
-            t[inner] -= (suffix_ms[inner + 1] - suffix_ms[last + 1]) / 1000.0
+            j = source[inner]
+            prev = np.where(j > 0, beats[np.maximum(j - 1, 0)], beats[0] - self.rr_ms[0] / 1e3)
+            share = (inner - first + 1) / (last - first + 1)
+            t[inner] = prev + share * (beats[j] - prev)
         return t
 
     def nn_for_beat(self, index: int) -> FloatArray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from analysis.rr_artifacts import (
     ECTOPIC,
     LABELS,
+    MISSED,
     NORMAL,
     SHORT,
     ArtifactParams,
@@ -632,3 +634,26 @@ def test_streaming_equals_batch_with_runs_of_missed_beats() -> None:
     assert all(b.nn_ms == tuple(iterated.nn_for_beat(b.index).tolist()) for b in out)
     live = _stream(rr)
     assert sum(sum(b.nn_ms) for b in live) == pytest.approx(rr.sum(), rel=0.005)
+
+
+def test_nn_times_never_go_backwards_when_split_intervals_follow_each_other() -> None:
+    """Independent intervals (an irregular rhythm): two intervals in a row split as missed beats,
+    a piece then interpolated by a later pass; the pieces no longer added up to the interval,
+    and a beat time went back before the beat that started it (breaths --rr then refused the
+    file: 'beat times must not go backwards')."""
+    rng = np.random.default_rng(20240707 + 3)
+    s2 = math.log(1 + (180 / 600) ** 2)
+    rr = rng.lognormal(math.log(600) - s2 / 2, math.sqrt(s2), 1000)
+    rr = rr[np.cumsum(rr) < 300_000]
+    result = correct_rr(rr)
+    assert np.count_nonzero(result.codes == MISSED) >= 2
+    t = result.nn_times_s(np.cumsum(rr) / 1000.0)
+    assert np.all(np.diff(t) > 0)
+    # The last value of each input interval keeps its beat's time (one whose next interval
+    # was merged into it ends at the next beat).
+    source = result.nn_source
+    last = np.r_[source[1:] != source[:-1], True]
+    swallowed = ~np.isin(np.minimum(source + 1, rr.size - 1), source) & (source + 1 < rr.size)
+    ok = last & ~swallowed
+    assert ok.sum() > 400
+    assert np.allclose(t[ok], (np.cumsum(rr) / 1000.0)[source[ok]])
