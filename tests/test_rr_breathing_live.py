@@ -516,3 +516,18 @@ def test_simulated_strap_sends_only_heart_rate_packets_of_the_same_heart() -> No
     assert replace(strap.info, name="x", streams={}) == replace(
         with_belt.info, name="x", streams={}
     )
+
+
+def test_a_report_of_a_strap_alone_reads_no_breathing_from_a_rhythm_without_it() -> None:
+    """Independent intervals (atrial fibrillation): the session analysis fed corrected beats to
+    the breathing windows, the correction smoothed them into something not white, and the
+    report showed 92-121 'breathing cycles' and an RSA of 5-9 beats/min for 5 of 6 seeds."""
+    from trainer.analysis_run import heart_metrics
+
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        s2 = math.log(1 + (150 / 700) ** 2)
+        rr = rng.lognormal(math.log(700) - s2 / 2, math.sqrt(s2), 600)
+        rr = rr[np.cumsum(rr) < 300_000]
+        heart = heart_metrics(np.cumsum(rr) / 1000.0, rr, [])
+        assert heart.rsa_t_s.size == 0 and heart.mean_rsa_bpm is None

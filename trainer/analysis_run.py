@@ -627,7 +627,10 @@ def heart_metrics(
         # A heart-rate strap alone: the breathing cycles are read from the heart rhythm itself
         # (analysis.rr_breath.rr_breath_cycles), so RSA is the swing of each cycle of the heart
         # rate, the measure the biofeedback is about, rather than nothing.
-        breaths = rr_breath_cycles(nn_t, nn, estimate_breathing_from_rr(nn_t, nn))
+        # The windows see the raw beats and correct them themselves, as live: a rhythm with no
+        # breathing in it (atrial fibrillation) looks like white noise only uncorrected.
+        estimates = estimate_breathing_from_rr(beat_t_s, rr_ms, correct_artifacts=True)
+        breaths = rr_breath_cycles(nn_t, nn, estimates)
         settings["RSA"] = (
             "peak-to-trough per breathing cycle read from the heart rhythm (no breathing "
             "sensor): max HR in the rising half − min HR in the falling half"
