@@ -483,7 +483,7 @@ def test_folders_that_cannot_be_written_are_one_line_and_lose_nothing(
     code = run(["history"])
     _one_line_error(capsys, code, 1, "a-file/data: cannot create the folder (Not a directory)")
     code = run(["report", str(out), "-o", str(blocker / "reports")])
-    _one_line_error(capsys, code, 1, "a-file/reports: cannot create the folder (Not a directory)")
+    _one_line_error(capsys, code, 1, "a-file: is a file, not a folder — check -o ")
 
 
 def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
