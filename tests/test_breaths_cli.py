@@ -437,3 +437,71 @@ def test_rr_of_an_irregular_rhythm_gives_no_rate_and_says_why(
     assert out["rate_bpm"] is None
     assert "white noise" in captured.err and "no breathing rate is given" in captured.err
     assert any("white noise" in (e["unusable_reason"] or "") for e in out["estimates"])
+
+
+def test_a_duration_just_short_of_the_minimum_is_printed_short_of_it(tmp_path: Path) -> None:
+    """999 samples at 50 Hz read "20.0 s ... needs at least 20 s" (found in review)."""
+    f = tmp_path / "short.txt"
+    f.write_text("\n".join(f"{np.sin(i / 40):.4f}" for i in range(999)))
+    with pytest.raises(UserError) as info:
+        make_app()(args=["breaths", str(f), "--fs", "50"], standalone_mode=False)
+    assert info.value.user_message() == (
+        f"{f}: only 999 samples (19.98 s at 50 Hz); breath analysis needs at least 20 s "
+        "(1000 samples)"
+    )
+    assert breaths_cli._short_of(19.9999, 20.0) == "19.9999"
+    assert breaths_cli._short_of(12.34, 20.0) == "12.3"
+
+
+def test_the_time_column_chosen_by_mistake_gets_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A monotonic ramp (the time column) gave 0 breaths, rate null and no warning."""
+    x = belt_signal()
+    f = tmp_path / "table.csv"
+    t = np.arange(x.size) / 25.0
+    f.write_text("t,rsp\n" + "".join(f"{a:.2f},{b:.5f}\n" for a, b in zip(t, x, strict=True)))
+    make_app()(args=["breaths", str(f), "--fs", "25", "--column", "t"], standalone_mode=False)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["breaths"] == [] and out["rate_bpm"] is None
+    (warning,) = out["settings"]["warnings"]
+    assert warning.startswith(
+        f"no breathing found: column 't' only rises over all {x.size / 25:.1f} s"
+    )
+    assert "is it the right column?" in warning
+    assert captured.err == f"breathwise: warning: {f}: {warning}\n"
+    # The CSV output carries it too, and the breathing column gets no warning.
+    csv_out = call([str(f), "--fs", "25", "--column", "t", "--format", "csv"], capsys)
+    assert f"# settings.warnings={json.dumps([warning])}" in csv_out.splitlines()
+    assert (
+        json.loads(call([str(f), "--fs", "25", "--column", "rsp"], capsys))["settings"]["warnings"]
+        == []
+    )
+    # A drift with noise in it is not monotonic, and gets the general warning.
+    g = tmp_path / "drift.txt"
+    drift = t + np.random.default_rng(1).normal(scale=0.05, size=t.size)
+    g.write_text("\n".join(f"{v:.5f}" for v in drift))
+    out = json.loads(call([str(g), "--fs", "25"], capsys))
+    assert out["rate_bpm"] is None
+    assert out["settings"]["warnings"] == [
+        f"no breathing found in {x.size / 25:.1f} s of data: does the file hold a breathing "
+        "signal? (choose the column with --column)"
+    ]
+
+
+def test_breaths_whose_ratio_cannot_be_measured_are_counted_and_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sawtooth with instant rises gave ratio null for every breath without a word."""
+    t = np.arange(0.0, 120.0, 1.0 / 50.0)
+    f = tmp_path / "saw.txt"
+    f.write_text("\n".join(f"{v:.5f}" for v in 1.0 - (t * 0.2) % 1.0))
+    out = json.loads(call([str(f), "--fs", "50"], capsys))
+    n = len(out["breaths"])
+    assert n >= 20 and all(b["ratio"] is None for b in out["breaths"])
+    assert out["settings"]["warnings"] == [
+        f"the exhale:inhale ratio could not be measured for {n} of {n} breaths (ratio null): "
+        "their rises (inhales) are instantaneous, a jump within one sample that no chest makes "
+        "(a sawtooth or a wrapping counter?)"
+    ]

@@ -217,6 +217,14 @@ def test_replay_bad_speed_and_missing_file(
     _one_line_error(
         capsys, run(["replay", str(tmp_path / "x.bwr"), "--speed", "-2"]), 2, "--speed -2"
     )
+    # 1e-9 (a typo for 1e9) once replayed the 5-minute sample over 9,500 years.
+    _one_line_error(
+        capsys,
+        run(["replay", str(tmp_path / "x.bwr"), "--speed", "1e-9"]),
+        2,
+        "--speed 1e-9 is out of range — use 0.1 (ten times slower than recorded) or more, or max",
+    )
+    assert _speed("0.1") == 0.1 and _speed("0.5x") == 0.5
     _one_line_error(
         capsys, run(["replay", str(tmp_path / "x.bwr"), "--headless"]), 1, "no such file"
     )
@@ -236,6 +244,44 @@ def test_sample_session_replays_a_real_persons_breathing(
     assert captured.out.splitlines()[-1].startswith("summary:")
     assert recording.summary is not None
     assert recording.summary["breaths"] == len(breaths)
+
+
+@pytest.mark.parametrize("group", [[], ["config"]])
+def test_a_bare_command_group_shows_its_help(
+    group: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``breathwise`` and ``breathwise config`` alone printed the whole help squashed into one
+    "breathwise: error:" line, exit 2 (found in review): the first thing a new user types."""
+    assert run(group) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.startswith(" ".join(["Usage: breathwise", *group, "[OPTIONS] COMMAND"]))
+    assert "\nCommands:\n" in captured.out
+    assert run([*group, "--help"]) == 0
+    assert capsys.readouterr().out == captured.out
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert run(["--version"]) == 0
+    assert capsys.readouterr().out == f"breathwise {version('breathwise')}\n"
+
+
+@pytest.mark.parametrize("value", ["0", "0.1", "-2", "nan", "5.5"])
+def test_every_bad_ratio_gets_the_range_the_help_states(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--ratio 0 said "must be above 0", --ratio 0.1 "must be 0.2-5", and --help gave no range."""
+    code = run(["live", "--headless", "--out", str(tmp_path), "--ratio", value])
+    _one_line_error(capsys, code, 2, f"--ratio {value} is out of range — use 0.2 to 5, e.g. 2")
+    assert run(["live", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Exhale:inhale ratio of the pacer, 0.2-5;" in text
+    assert "Pacer rate in breaths per minute, 1-30" in text
+    assert "Session length in minutes, above 0 and up to 1440" in text
+    assert run(["replay", "--help"]) == 0
+    assert "(0.1 or more; below 1 is slower)" in " ".join(capsys.readouterr().out.split())
 
 
 def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
@@ -310,7 +356,22 @@ def _screen_session(
             os.close(master)
             master = -1
         os.killpg(proc.pid, then)
-        code = proc.wait(timeout=15)
+        # Read what it prints on the way out while it ends: a full terminal buffer would
+        # otherwise hold it up (and its summary would never be seen).
+        deadline = time.monotonic() + 15.0
+        while master >= 0 and time.monotonic() < deadline:
+            if not select.select([master], [], [], 0.2)[0]:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         pass
     finally:
@@ -342,17 +403,27 @@ def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path
 
 @pytest.mark.parametrize(
     ("then", "mode"),
-    [(signal.SIGHUP, ()), (signal.SIGTERM, ()), (signal.SIGHUP, ("--headless",))],
+    [
+        (signal.SIGHUP, ()),
+        (signal.SIGTERM, ()),
+        (signal.SIGHUP, ("--headless",)),
+        (signal.SIGTERM, ("--headless",)),
+        (signal.SIGINT, ("--headless",)),
+    ],
 )
 def test_closing_the_terminal_mid_session_keeps_the_session(
     tmp_path: Path, then: signal.Signals, mode: tuple[str, ...]
 ) -> None:
-    """Hanging up (or being asked to end) halfway ends the session as a quit would, on the
-    screen or headless: the recording is closed with its summary and the session is in the
-    history."""
+    """Hanging up (or being asked to end, or Ctrl+C headless) halfway ends the session as a
+    quit would, on the screen or headless: the recording is closed with its summary and the
+    session is in the history. The exit status is 128 + the signal's number, as a shell
+    reports a process the signal killed: it once was 0, so a supervisor could not tell an
+    interrupted session from a completed one (found in review)."""
     shows = b"breath " if mode else b"Breath rate"
-    _, code = _screen_session(tmp_path, "1", shows, then, *mode)
-    assert code == 0
+    screen, code = _screen_session(tmp_path, "1", shows, then, *mode)
+    assert code == 128 + then, screen[-2000:]
+    if then != signal.SIGHUP:  # after a hang-up nothing reads the terminal
+        assert b"recording saved: " in screen and b"summary: " in screen
     (recording,) = tmp_path.glob("*.bwr")
     read = read_recording(recording)
     assert not read.truncated and read.summary is not None
@@ -483,7 +554,7 @@ def test_folders_that_cannot_be_written_are_one_line_and_lose_nothing(
     code = run(["history"])
     _one_line_error(capsys, code, 1, "a-file/data: cannot create the folder (Not a directory)")
     code = run(["report", str(out), "-o", str(blocker / "reports")])
-    _one_line_error(capsys, code, 1, "a-file/reports: cannot create the folder (Not a directory)")
+    _one_line_error(capsys, code, 1, "a-file: is a file, not a folder — check -o ")
 
 
 def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_path(

@@ -239,3 +239,39 @@ def test_a_byte_order_mark_is_read_and_kept_out_of_the_edit(config_dir: Path) ->
         "program": "spine-body-scan",
         "sound": True,
     }
+
+
+def test_config_set_checks_a_recordings_folder_now_and_notes_a_sensor_name(
+    config_dir: Path, tmp_path: Path
+) -> None:
+    """``config set recordings_dir /proc/nope`` and ``default_device nosuch`` were stored
+    without a word; the failure came only when a session started (found in review)."""
+    app = typer.Typer()
+    app.command("show")(config_show)
+    app.command("set")(config_set)
+    runner = CliRunner()
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    result = runner.invoke(app, ["set", "recordings_dir", str(a_file / "recs")])
+    assert isinstance(result.exception, BadArgument)
+    assert result.exception.user_message() == (
+        f"setting 'recordings_dir' {a_file / 'recs'}: cannot create the folder (Not a "
+        "directory) — choose a folder you can write to"
+    )
+    assert load_settings().recordings_dir is None
+    if Path("/proc/self").is_dir():  # Linux: a system folder nothing can be made in
+        result = runner.invoke(app, ["set", "recordings_dir", "/proc/nope"])
+        assert isinstance(result.exception, BadArgument)
+        assert "/proc/nope: cannot create the folder" in str(result.exception)
+    new = tmp_path / "new" / "recs"
+    result = runner.invoke(app, ["set", "recordings_dir", str(new)])
+    assert result.exit_code == 0 and new.is_dir()
+    assert result.stdout == f"recordings_dir = {new}\n"
+    assert result.stderr == f"note: created the folder {new}\n"
+    assert runner.invoke(app, ["set", "recordings_dir", str(new)]).stderr == ""
+
+    result = runner.invoke(app, ["set", "default_device", "nosuch"])
+    assert result.exit_code == 0 and load_settings().default_device == "nosuch"
+    assert result.stderr.startswith("note: 'nosuch' is not a simulator (sim, sim-hr): the next")
+    assert "'breathwise scan'" in result.stderr
+    assert runner.invoke(app, ["set", "default_device", "sim-hr"]).stderr == ""

@@ -477,3 +477,26 @@ def _first_tal(raw: bytes) -> bytes:
     per_record = [int(raw[spr_at + 8 * i : spr_at + 8 * (i + 1)]) for i in range(n)]
     first = labels.index(b"EDF Annotations")
     return raw[256 * (n + 1) + 2 * sum(per_record[:first]) :]
+
+
+def test_an_output_in_a_missing_folder_or_on_stdout_is_refused_before_the_work(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """``-o /nonexist/x.edf`` created /nonexist, and ``-o -`` was advised as a folder
+    ("for example -o -/three.edf"): found in review."""
+    path, _ = session
+    for fmt, name in (("edf", "x.edf"), ("csv", "csv")):
+        with pytest.raises(UserError, match=r"the folder .*nowhere does not exist") as info:
+            export(path, fmt, tmp_path / "nowhere" / name)
+        assert "mkdir -p" in info.value.user_message()
+        with pytest.raises(BadArgument, match=r"^-o -: .* cannot be written to standard output"):
+            export(path, fmt, Path("-"))
+    with pytest.raises(BadArgument) as edf_info:
+        export(path, "edf", Path("-"))
+    assert edf_info.value.user_message() == (
+        "-o -: an EDF file cannot be written to standard output — give a name, for example "
+        "-o three.edf"
+    )
+    assert list(tmp_path.iterdir()) == []
+    # The folder itself is made, as before, when the folder it goes into exists.
+    assert export_recording(path, "csv", tmp_path / "new")[0].parent == tmp_path / "new"

@@ -508,3 +508,19 @@ def test_the_polar_h10_pvc_file_gets_one_warning_from_import_hrv_and_report(
     with gzip.open(H10, "rt") as handle:
         rr = [float(r["rr_ms"]) for r in csv.DictReader(handle) if r["rr_ms"]]
     assert expected in analyse_rr(rr)["warnings"]
+
+
+def test_an_output_in_a_missing_folder_is_refused_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``import rr.txt -o /nonexist/x.bwr`` created /nonexist at the root (found in review)."""
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(f"{v:g}" for v in _rr_series(100)) + "\n")
+    with pytest.raises(UserError, match=r"the folder .*nowhere/deeper does not exist") as info:
+        import_(src, "rr", tmp_path / "nowhere" / "deeper" / "rr.bwr", "2026-01-01T07:00")
+    assert "check the path, or create the folder first (mkdir -p " in info.value.user_message()
+    assert not (tmp_path / "nowhere").exists()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BadArgument, match="a recording cannot be written to standard output"):
+        import_(src, "rr", Path("-"), "2026-01-01T07:00")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rr.txt"]

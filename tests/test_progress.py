@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from simulated_sessions import write_simulated
 
 from trainer import progress as progress_module
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 from trainer.history import SessionRow, list_sessions
 from trainer.history_cli import history, progress
 from trainer.progress import (
@@ -298,3 +298,20 @@ def test_titles_count_in_words_and_describe_the_window_shown() -> None:
 def _legend_texts(fig: Figure) -> list[str]:
     legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
     return [t.get_text() for legend in legends if legend is not None for t in legend.get_texts()]
+
+
+def test_a_bad_output_is_refused_before_any_work_is_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``progress -o p.txt`` printed its whole text summary, then refused to write "a report"
+    (the output is a figure); a missing folder was created (found in review)."""
+    with pytest.raises(BadArgument) as info:
+        progress(since=None, output=tmp_path / "p.txt")
+    assert info.value.user_message() == (
+        "cannot write the progress figure as 'p.txt': the name must end in .png, .pdf or .svg"
+        " — for example -o p.pdf"
+    )
+    with pytest.raises(UserError, match=r"nowhere does not exist"):
+        progress(since=None, output=tmp_path / "nowhere" / "p.png")
+    assert capsys.readouterr().out == ""
+    assert list(tmp_path.iterdir()) == []

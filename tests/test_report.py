@@ -469,3 +469,20 @@ def test_an_imported_recording_is_not_called_cut_short(tmp_path: Path) -> None:
     )
     subtitle = report_figure(analyse_recording(killed)).axes[0].texts[1].get_text()
     assert subtitle.endswith("·  recording cut short")
+
+
+def test_an_output_in_a_missing_folder_is_refused_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``report -o`` created any missing folders, so a mistyped path became a new folder
+    (found in review); for a folder of recordings only the reports folder itself is made."""
+    from trainer.cli import run
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "a.bwr").write_bytes(SAMPLE.read_bytes())
+    for source, output in ((folder / "a.bwr", "x.pdf"), (folder, "reports")):
+        assert run(["report", str(source), "-o", str(tmp_path / "nowhere" / output)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("breathwise: error: -o ") and "nowhere does not exist" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]

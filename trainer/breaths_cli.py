@@ -327,8 +327,9 @@ def _analyse_waveform(
     if n < needed:
         # Counted in samples: a duration rounded for display could read as enough.
         raise UserError(
-            f"{input}: only {n} samples ({duration:.1f} s at {fs_hz:g} Hz); breath analysis "
-            f"needs at least {MIN_DURATION_S:g} s ({needed} samples)"
+            f"{input}: only {n} samples ({_short_of(duration, MIN_DURATION_S)} s at "
+            f"{fs_hz:g} Hz); breath analysis needs at least {MIN_DURATION_S:g} s ({needed} "
+            "samples)"
         )
     settings: dict[str, Any] = {
         "fs_hz": fs_hz,
@@ -377,6 +378,8 @@ def _analyse_waveform(
             "maximum: the sensor looks saturated (clipped), so breath times, ratios and even "
             "the count may not be the breathing's"
         )
+    if not flat:
+        warnings += _nothing_measured(data, duration, found, column)
     if not acc and not flat:
         upside_down, skew = looks_inverted(data, fs_hz, found)
         settings["slope_skewness"] = round(skew, 3)
@@ -398,6 +401,70 @@ def _analyse_waveform(
         "source": source,
         "settings": settings,
     }
+
+
+def _short_of(value: float, limit: float) -> str:
+    """``value`` with the fewest decimals (up to 6) that still show it below ``limit``.
+
+    999 samples at 50 Hz are 19.98 s, which one decimal would print as 20.0, the very limit
+    the message says was not reached.
+    """
+    for decimals in range(1, 7):
+        text = f"{value:.{decimals}f}"
+        if float(text) < limit:
+            return text
+    return f"{value:.6f}"
+
+
+def _nothing_measured(
+    data: FloatArray, duration_s: float, found: list[Breath], column: str | None
+) -> list[str]:
+    """Warnings for an analysis that ran but measured nothing, so an empty or null result
+    says why rather than passing for a finding.
+
+    Two cases: no breath of usable quality at all (the wrong column, e.g. the time column: a
+    signal that only rises or only falls never turns back, so it holds no breath), and breaths
+    whose exhale:inhale ratio is null because their inhale took no time (the signal jumps up
+    in one sample, as a sawtooth or a counter that wraps does; a chest never does).
+    """
+    warnings = []
+    usable = [b for b in found if b.quality != "artifact"]
+    which = f"column {column!r}" if column is not None else "the signal"
+    if not usable:
+        steps = np.diff(data, axis=0)
+        if data.ndim == 1 and ((steps >= 0).all() or (steps <= 0).all()):
+            trend = "rises" if data[-1] > data[0] else "falls"
+            warnings.append(
+                f"no breathing found: {which} only {trend} over all {duration_s:.1f} s, like "
+                "a time or counter column, never turning back as breathing does; is it the "
+                "right column? (choose one with --column)"
+            )
+        else:
+            seen = f" ({len(found)} breaths detected, all artifacts)" if found else ""
+            question = (
+                f"is column {column!r} the breathing signal?"
+                if column is not None
+                else "does the file hold a breathing signal?"
+            )
+            warnings.append(
+                f"no breathing found in {duration_s:.1f} s of data{seen}: {question} "
+                "(choose the column with --column)"
+            )
+    unmeasured = [b for b in usable if not math.isfinite(b.ratio)]
+    if unmeasured:
+        instant = sum(1 for b in unmeasured if b.inhale_s <= 0.0)
+        if instant == len(unmeasured):
+            why = (
+                "their rises (inhales) are instantaneous, a jump within one sample that no "
+                "chest makes (a sawtooth or a wrapping counter?)"
+            )
+        else:
+            why = f"their phases could not be timed ({instant} rise instantaneously)"
+        warnings.append(
+            f"the exhale:inhale ratio could not be measured for {len(unmeasured)} of "
+            f"{len(usable)} breaths (ratio null): {why}"
+        )
+    return warnings
 
 
 def clipped_fraction(data: FloatArray) -> float:
@@ -580,7 +647,10 @@ def breaths(
 
     A belt signal must rise on inhale; if the breaths look upside down (inhales slower than
     exhales, the signal falling fast: a belt whose signal falls on inhale), a warning says
-    so, and --invert analyses the negated signal.
+    so, and --invert analyses the negated signal. A warning also says when no breathing was
+    found (a time column chosen by mistake?) or a breath's ratio could not be measured.
+    Warnings go to standard error and into the output (JSON: settings.warnings; CSV: its
+    '# settings.warnings=' line).
 
     Example: breathwise breaths belt.csv --fs 50 --column rsp
     """

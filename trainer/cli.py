@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import typer
 
@@ -33,11 +35,54 @@ emergency call emergency services.
 
 app = typer.Typer(
     help=HELP,
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def installed_version() -> str:
+    """The installed package's version, from its metadata (the one ``pip`` reports)."""
+    try:
+        return version("breathwise")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"breathwise {installed_version()}")
+        raise typer.Exit(0)
+
+
+def _help_when_bare(ctx: typer.Context) -> None:
+    """A command group run without a command shows its help on standard output and exits 0.
+
+    Click's ``no_args_is_help`` raises a usage error carrying the help instead (exit 2, on
+    stderr), which :func:`run` would squash into one error line. Asking a group for nothing is
+    not a mistake: like ``git``'s and ``docker``'s bare commands it answers with the help,
+    and a script that ran it by accident gets the same output as ``--help``.
+    """
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    ctx: typer.Context,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            is_eager=True,
+            callback=_show_version,
+        ),
+    ] = False,
+) -> None:
+    _help_when_bare(ctx)
+
 
 app.command("live")(session_cli.live)
 app.command("replay")(session_cli.replay)
@@ -54,7 +99,8 @@ app.command("import")(exchange_cli.import_)
 
 config_app = typer.Typer(
     help="Show or change settings (default device, program, resonance rate, sound, recordings).",
-    no_args_is_help=True,
+    invoke_without_command=True,
+    callback=_help_when_bare,
 )
 config_app.command("show")(programs_cli.config_show)
 config_app.command("set")(programs_cli.config_set)

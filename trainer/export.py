@@ -60,7 +60,7 @@ from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument, UserError
-from trainer.paths import replacing
+from trainer.paths import check_output_path, replacing
 from trainer.pipeline import NS_PER_S
 from trainer.recording import Recording, read_recording
 
@@ -728,7 +728,8 @@ def export_recording(
         ``"csv"``: one file per stream into ``output`` (a directory; default beside the
         recording). ``"edf"``: one EDF+ file ``output`` (default ``<stem>.edf`` beside it).
     output : Path, optional
-        See ``fmt``.
+        See ``fmt``. Given, its folder must exist (:func:`trainer.paths.check_output_path`);
+        ``-`` (standard output) is refused.
     force : bool
         Replace files that already exist; without it an existing file is never overwritten.
 
@@ -746,6 +747,11 @@ def export_recording(
     if fmt not in FORMATS:
         raise BadArgument(f"unknown export format {fmt!r}", "use csv or edf")
     # Check the output before the analysis, which takes a while on a long session.
+    if output is not None:
+        if fmt == "csv":
+            check_output_path(output, "a CSV export (a folder of files)", f"{path.stem}-csv")
+        else:
+            check_output_path(output, "an EDF file", path.with_suffix(".edf").name)
     if fmt == "csv":
         out_dir = output or path.parent
         if out_dir.exists() and not out_dir.is_dir():

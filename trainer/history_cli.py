@@ -154,7 +154,9 @@ def progress(
     ] = None,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Figure file: .png, .pdf or .svg."),
+        typer.Option(
+            "--output", "-o", help="Figure file: .png, .pdf or .svg, in a folder that exists."
+        ),
     ] = Path("breathwise-progress.png"),
 ) -> None:
     """Show your progress over days and weeks against your own baseline.
@@ -166,9 +168,14 @@ def progress(
     Example: breathwise progress --since 2026-01-01 -o progress.pdf
     """
     from trainer.history import list_sessions
+    from trainer.paths import check_output_path
     from trainer.progress import compute_progress, summary_lines, write_progress
+    from trainer.report import figure_suffix
 
     first = _since(since)
+    # Before the text summary: a wrong -o is refused before any of the work is shown.
+    check_output_path(output, "the progress figure", "progress.pdf")
+    figure_suffix(output, "the progress figure")
     result = compute_progress(list_sessions(), since=first)
     print("\n".join(summary_lines(result)))
     if result.sessions:

@@ -57,7 +57,7 @@ from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
-from trainer.paths import OUTPUT_FOLDER_ADVICE, ensure_private_dir
+from trainer.paths import check_output_path
 from trainer.pipeline import NS_PER_S
 from trainer.recording import FORMAT_NAME, SUFFIX, Header, Item, PacerChange, write_recording
 from trainer.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
@@ -700,11 +700,14 @@ def import_recording(
         ``"rr"``, ``"polar"`` or ``"auto"`` (see :func:`detect_kind`).
     output : Path, optional
         The recording to create (default ``<stem>.bwr`` beside the input); never overwritten.
+        Its folder must exist (:func:`trainer.paths.check_output_path`).
     start_wall_ns : int, optional
         Session start (Unix ns) when the file carries no absolute time.
     """
     if kind not in KINDS:
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
+    if output is not None:
+        check_output_path(output, "a recording", path.name.split(".")[0] + SUFFIX)
     # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
     head = _head(path)
     if re.match(rb'(?:\xef\xbb\xbf)?\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), head):
@@ -722,7 +725,6 @@ def import_recording(
     target = output or path.with_name(path.name.split(".")[0] + SUFFIX)
     if target.exists():
         raise UserError(f"{target}: already exists", "choose another name with -o")
-    ensure_private_dir(target.parent, advice=OUTPUT_FOLDER_ADVICE)
     written = write_recording(
         target,
         imported.header,

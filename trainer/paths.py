@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,50 @@ def replacing(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+def check_output_path(path: Path, what: str, example: str, option: str = "-o") -> Path:
+    """Refuse a user-given output path that is ``-`` or whose folder does not exist.
+
+    Called before the work, and creates nothing. A mistyped ``-o`` must not become a new
+    folder tree (``-o /nonexist/x.bwr`` once created ``/nonexist``): as for ``cp`` or
+    ``tar -f``, the folder the output goes into must exist; only the last part of ``path`` is
+    made (the file, or for an output folder the folder itself). The locations Breathwise owns
+    (its data and recordings folders) are still created as needed, by
+    :func:`ensure_private_dir`. ``-`` means standard output to most tools, which none of
+    these outputs (files that are replaced whole, or folders of them) can be written to.
+
+    Parameters
+    ----------
+    path : Path
+        The output file or folder as the user typed it.
+    what : str
+        What is written, for the message (``"an EDF file"``).
+    example : str
+        A name that would do, for the advice.
+    option : str
+        The option that named it.
+
+    Raises
+    ------
+    trainer.errors.BadArgument
+        ``path`` is ``-``.
+    trainer.errors.UserError
+        The parent folder is missing, or is a file.
+    """
+    from trainer.errors import BadArgument, UserError
+
+    if str(path) == "-":
+        raise BadArgument(
+            f"{option} -: {what} cannot be written to standard output",
+            f"give a name, for example {option} {example}",
+        )
+    parent = path.parent
+    if parent.is_dir():
+        return path
+    if parent.exists():
+        raise UserError(f"{parent}: is a file, not a folder", f"check {option} {path}")
+    raise UserError(
+        f"{option} {path}: the folder {parent} does not exist",
+        f"check the path, or create the folder first (mkdir -p {shlex.quote(str(parent))})",
+    )

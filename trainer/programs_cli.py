@@ -6,6 +6,7 @@ Expected failures raise :class:`trainer.errors.UserError` / :class:`~trainer.err
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,12 +14,14 @@ import typer
 from trainer.config import (
     SETTING_HELP,
     SETTING_KEYS,
+    UNSET_WORDS,
     load_settings,
     parse_setting_value,
     save_setting,
     settings_as_text,
     settings_path,
 )
+from trainer.errors import BadArgument, UserError
 from trainer.programs.catalog import USER, load_catalog, user_programs_dir
 
 
@@ -75,9 +78,53 @@ def config_set(
     key: Annotated[str, typer.Argument(help=f"One of: {', '.join(SETTING_KEYS)}.")],
     value: Annotated[str, typer.Argument(help="The new value; 'default' removes the setting.")],
 ) -> None:
-    """Change one setting (written to the settings file at once)."""
-    if key == "program" and value.strip().lower() not in ("default", ""):
+    """Change one setting (written to the settings file at once).
+
+    A value is checked now rather than when a session starts: a program must exist, and a
+    recordings_dir must be a folder that can be created and written (it is created now). A
+    sensor name or address cannot be checked without a Bluetooth scan, which this command does
+    not do: the next session looks for it ('breathwise scan' lists the sensors in range).
+    """
+    unset = value.strip().lower() in UNSET_WORDS
+    created = False
+    if key == "program" and not unset:
         name = parse_setting_value(key, value)
         load_catalog().get(name)  # an unknown or broken program is refused here, not at start
+    if key == "recordings_dir" and not unset:
+        created = _check_recordings_dir(parse_setting_value(key, value))
     settings = save_setting(key, value)
     typer.echo(f"{key} = {settings_as_text(settings)[key]}")
+    if created:
+        typer.echo(f"note: created the folder {settings.recordings_dir}", err=True)
+    if key == "default_device" and not unset:
+        from trainer.sensors_cli import is_simulator
+
+        device = settings.default_device or ""
+        if not is_simulator(device):
+            typer.echo(
+                f"note: {device!r} is not a simulator (sim, sim-hr): the next session will look "
+                "for a sensor with this name or address ('breathwise scan' lists those in "
+                "range)",
+                err=True,
+            )
+
+
+def _check_recordings_dir(folder: Path) -> bool:
+    """Create ``folder`` if needed and prove a file can be written there; whether it was made.
+
+    Raises
+    ------
+    BadArgument
+        The folder cannot be created or written, with the reason (read-only disk, no
+        permission, a file in the way, a system folder such as /proc).
+    """
+    from trainer.paths import check_writable_dir
+
+    existed = folder.is_dir()
+    try:
+        check_writable_dir(folder, advice="choose a folder you can write to")
+    except UserError as exc:
+        raise BadArgument(
+            f"setting 'recordings_dir' {exc}", "choose a folder you can write to"
+        ) from None
+    return not existed

@@ -34,7 +34,7 @@ import numpy.typing as npt
 from analysis.hrv_report import artifact_warning
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
-from trainer.paths import replacing
+from trainer.paths import check_output_path, replacing
 from trainer.program_codec import PLAN_KEY, plan_from_json
 
 if TYPE_CHECKING:
@@ -109,9 +109,8 @@ def save_figure(fig: Figure, output: Path) -> Path:
     """
     from trainer.errors import UserError
 
-    suffix = _check_suffix(output)
+    suffix = figure_suffix(output)
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
         # Health data: owner-only, and written whole before it replaces an earlier report.
         with replacing(output) as temp:
             fig.savefig(
@@ -125,11 +124,22 @@ def save_figure(fig: Figure, output: Path) -> Path:
     return output
 
 
-def _check_suffix(output: Path) -> str:
+def figure_suffix(output: Path, what: str = "a report") -> str:
+    """The suffix of a figure file name, which picks its format: .png, .pdf or .svg.
+
+    Callers check it before drawing, so that a wrong name is refused before the work.
+
+    Raises
+    ------
+    BadArgument
+        Any other suffix, naming ``what`` was to be written and the accepted ones.
+    """
     suffix = output.suffix.lower()
     if suffix not in FORMATS:
+        stem = output.stem if output.stem not in ("", ".", "..") else "figure"
         raise BadArgument(
-            f"cannot write a report as {output.name!r}", "use a .png, .pdf or .svg file name"
+            f"cannot write {what} as {output.name!r}: the name must end in .png, .pdf or .svg",
+            f"for example -o {stem}.pdf",
         )
     return suffix
 
@@ -1119,10 +1129,14 @@ def report_recording(recording: Path, output: Path | None = None) -> Path:
     Raises
     ------
     BadArgument
-        ``output`` is not a .png, .pdf or .svg name (checked before any work).
+        ``output`` is not a .png, .pdf or .svg name, or is ``-`` (checked before any work).
+    trainer.errors.UserError
+        The folder of ``output`` does not exist (:func:`trainer.paths.check_output_path`).
     trainer.recording.RecordingError
         The recording cannot be read.
     """
+    if output is not None:
+        check_output_path(output, "a report", recording.with_suffix(".report.pdf").name)
     target = output if output is not None else recording.with_suffix(".report.png")
-    _check_suffix(target)
+    figure_suffix(target)
     return write_report(analyse_recording(recording), target)

@@ -154,8 +154,10 @@ def _batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from trainer.batch import BatchRow, find_recordings, open_executor, run_batch
-    from trainer.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir
+    from trainer.paths import OUTPUT_FOLDER_ADVICE, check_output_path, check_writable_dir
 
+    if output is not None:
+        check_output_path(output, "a folder of reports", f"{directory.name or 'study'}-reports")
     paths = find_recordings(directory)
     out_dir = output if output is not None else directory / "reports"
     if out_dir.exists() and not out_dir.is_dir():

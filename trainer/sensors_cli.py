@@ -76,7 +76,7 @@ async def open_source(
 
 def scan(
     timeout: Annotated[
-        float, typer.Option("--timeout", "-t", help="Seconds to listen for sensors.")
+        float, typer.Option("--timeout", "-t", help="Seconds to listen for sensors, 0.5-120.")
     ] = 5.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:

@@ -23,7 +23,7 @@ from devices.source import LinkEvent, SourceInfo
 from trainer.config import load_settings, settings_path
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
-from trainer.pacer import BreathPattern
+from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 from trainer.paths import SESSION_FOLDER_ADVICE, check_writable_dir
 from trainer.pipeline import NS_PER_S, Event, PacerEvent
 from trainer.program_session import PreparedProgram, prepare_program, store_resonance
@@ -40,6 +40,12 @@ if TYPE_CHECKING:
     from trainer.ui import BreathwiseApp
 
 MAX_MINUTES = 24 * 60
+"""Longest session, minutes (a day)."""
+MIN_SPEED = 0.1
+"""Slowest replay, times real time. At a tenth of real time the fastest breath the pacer
+allows (2 s, 30 breaths/min) takes 20 s to replay, slow enough to watch every phase; a slower
+factor serves no display or analysis and turns a typo (1e-9 for 1e9) into a replay that would
+outlast its user (9,500 years for a 5-minute session)."""
 
 
 def _sound_follows_pauses(
@@ -106,11 +112,17 @@ def _hangup_signals() -> tuple[signal.Signals, ...]:
 
 
 def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
-    if not math.isfinite(rate_bpm) or not 1.0 <= rate_bpm <= 30.0:
-        raise BadArgument(f"--rate {rate_bpm:g} is out of range", "use 1 to 30 breaths per minute")
-    if not math.isfinite(ratio) or ratio <= 0:
+    # One message per option, naming the range its --help states, whatever the value (0, a
+    # negative, nan or just outside): the pacer's own limits, checked before anything starts.
+    if not math.isfinite(rate_bpm) or not MIN_RATE_BPM <= rate_bpm <= MAX_RATE_BPM:
         raise BadArgument(
-            f"--ratio {ratio:g} must be above 0", "e.g. 2 for an exhale twice the inhale"
+            f"--rate {rate_bpm:g} is out of range",
+            f"use {MIN_RATE_BPM:g} to {MAX_RATE_BPM:g} breaths per minute",
+        )
+    if not math.isfinite(ratio) or not MIN_RATIO <= ratio <= MAX_RATIO:
+        raise BadArgument(
+            f"--ratio {ratio:g} is out of range",
+            f"use {MIN_RATIO:g} to {MAX_RATIO:g}, e.g. 2 for an exhale twice the inhale",
         )
     try:
         return BreathPattern.from_rate(rate_bpm, ratio)
@@ -135,19 +147,35 @@ def _seed(seed: int | None) -> int | None:
 
 
 def _run_with_signals(
-    make: Callable[[], Awaitable[SessionResult]], stop: Callable[[str], None]
+    make: Callable[[], Awaitable[SessionResult]], on_signal: Callable[[int], None]
 ) -> SessionResult:
-    """Run a session; SIGINT, SIGTERM and SIGHUP (the terminal closed) end it gracefully so
-    the recording is closed properly."""
+    """Run a session; SIGINT, SIGTERM and SIGHUP (the terminal closed) call ``on_signal``
+    with the signal's number, which ends it gracefully so the recording is closed properly."""
 
     async def main() -> SessionResult:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM, *_hangup_signals()):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop, "interrupted")
+                loop.add_signal_handler(sig, on_signal, int(sig))
         return await make()
 
     return asyncio.run(main())
+
+
+def _exit_status(result: SessionResult | None, signals: list[int]) -> int:
+    """The process's exit status once a session is kept.
+
+    1 for a session that failed; 128 + N for one ended by signal N (SIGINT 130, SIGHUP 129,
+    SIGTERM 143), the status a shell gives a process killed by that signal, so that a script
+    or a supervisor can tell an interrupted session from a completed one (the recording and
+    its summary are kept either way); 0 otherwise, including a session ended with q, or one
+    that had completed before the signal came (closing the terminal on the summary screen).
+    """
+    if result is None or result.error:
+        return 1
+    if signals and result.summary.get("ended") == "interrupted":
+        return 128 + signals[0]
+    return 0
 
 
 @dataclass(frozen=True)
@@ -259,13 +287,18 @@ def live(
     ] = None,
     rate: Annotated[
         float | None,
-        typer.Option("--rate", help="Pacer rate in breaths per minute (1-30; default 6)."),
+        typer.Option(
+            "--rate",
+            help=f"Pacer rate in breaths per minute, {MIN_RATE_BPM:g}-{MAX_RATE_BPM:g} "
+            "(default 6).",
+        ),
     ] = None,
     ratio: Annotated[
         float | None,
         typer.Option(
             "--ratio",
-            help="Exhale:inhale ratio of the pacer, e.g. 2 = out twice as long (default 2).",
+            help=f"Exhale:inhale ratio of the pacer, {MIN_RATIO:g}-{MAX_RATIO:g}; e.g. 2 = out "
+            "twice as long (default 2).",
         ),
     ] = None,
     minutes: Annotated[
@@ -273,8 +306,9 @@ def live(
         typer.Option(
             "--minutes",
             "-m",
-            help="Session length in minutes (default 10, or the program's own length; a "
-            "program with a flexible step is fitted to it, a fixed one stops early).",
+            help=f"Session length in minutes, above 0 and up to {MAX_MINUTES} (default 10, or "
+            "the program's own length; a program with a flexible step is fitted to it, a fixed "
+            "one stops early).",
         ),
     ] = None,
     sound: Annotated[
@@ -300,7 +334,8 @@ def live(
     seed: Annotated[
         int | None,
         typer.Option(
-            "--seed", help="Seed of the simulated person (sim, sim-hr), for repeatable runs."
+            "--seed",
+            help="Seed of the simulated person (sim, sim-hr), 0 or more, for repeatable runs.",
         ),
     ] = None,
 ) -> None:
@@ -313,7 +348,9 @@ def live(
     --program, a guided program leads: its step card shows what to do, for how long, and on
     which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way);
     pressed while the sensor still connects, a mark is kept for the start and p makes the
-    session start paused.
+    session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
+    closing), the session is saved too, and the exit status is 128 + the signal's number (143
+    for SIGTERM).
     Every session is recorded to the recordings directory; replay it with
     'breathwise replay FILE'.
 
@@ -404,6 +441,11 @@ def live(
                 app_ref[0].set_note(text)
 
     kept_event = threading.Event()
+    signals: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        signals.append(signum)
+        session.stop("interrupted")
 
     def exit_when_kept() -> None:
         # Textual's shutdown can block for ever writing to a terminal that has gone away
@@ -412,13 +454,13 @@ def live(
         # exit by itself; if it has not, the process ends here, with the session's status.
         kept_event.wait()
         time.sleep(HANGUP_GRACE_S)
-        os._exit(1 if ended and ended[0].error else 0)
+        os._exit(_exit_status(ended[0] if ended else None, signals))
 
-    def hang_up() -> None:
+    def hang_up(signum: int) -> None:
         # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM): end the
         # session as if quit, so that it is closed, summarised and kept, then close the
         # screen without waiting for a key nobody can press.
-        session.stop("interrupted")
+        on_signal(signum)
         if app_ref:
             app_ref[0].close_when_over()
         threading.Thread(target=exit_when_kept, daemon=True).start()
@@ -429,7 +471,7 @@ def live(
             loop = asyncio.get_running_loop()
             for sig in (*_hangup_signals(), signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, hang_up)
+                    loop.add_signal_handler(sig, hang_up, int(sig))
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
         # a quit meanwhile ends the scan (up to 10 s a sensor) at once, as it does the connect.
         found = await session.until_stopped(open_source(devices, session, seed=seed, pair=pair))
@@ -465,13 +507,13 @@ def live(
         return result
 
     if headless:
-        result = _run_with_signals(run_session, session.stop)
+        result = _run_with_signals(run_session, on_signal)
         kept = _settle(result)
         # After a hang-up there is no terminal to tell: what matters is kept already.
         with contextlib.suppress(OSError):
             print(format_summary(result.summary), flush=True)
             _finish(result, kept)
-        return
+        raise typer.Exit(_exit_status(result, signals))
     app = BreathwiseApp(
         session,
         run_session,
@@ -496,6 +538,7 @@ def live(
     with contextlib.suppress(OSError):
         print(format_summary(result_or_none.summary))
         _finish(result_or_none, kept)
+    raise typer.Exit(_exit_status(result_or_none, signals))
 
 
 def no_screen_reason() -> str | None:
@@ -543,8 +586,11 @@ def _speed(text: str) -> float | None:
         raise BadArgument(
             f"--speed {text!r} is not a number", "use 1, a factor such as 10, or max"
         ) from None
-    if not math.isfinite(value) or value <= 0:
-        raise BadArgument(f"--speed {text} must be above 0", "use 1, a factor such as 10, or max")
+    if not math.isfinite(value) or value < MIN_SPEED:
+        raise BadArgument(
+            f"--speed {text} is out of range",
+            f"use {MIN_SPEED:g} (ten times slower than recorded) or more, or max",
+        )
     return value
 
 
@@ -553,7 +599,10 @@ def replay(
     speed: Annotated[
         str,
         typer.Option(
-            "--speed", "-s", help="1 = as recorded, N = N times faster, max = as fast as possible."
+            "--speed",
+            "-s",
+            help=f"1 = as recorded, N = N times faster ({MIN_SPEED:g} or more; below 1 is "
+            "slower), max = as fast as possible.",
         ),
     ] = "1",
     headless: Annotated[
