@@ -618,3 +618,29 @@ def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
     ((started_ns, sound_t_s),) = sound_started
     assert abs(started_ns - start) / NS_PER_S < 0.2 and sound_t_s == 0.0
     assert recording.summary is not None and recording.summary["duration_s"] == pytest.approx(3.0)
+
+
+def test_a_resonance_rate_that_cannot_be_stored_costs_neither_history_nor_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing the rate an assessment chose ran unguarded before 'recording saved': a settings
+    file that could not be written would have ended the session with a traceback."""
+    from trainer import session_cli
+    from trainer.session import SessionResult
+
+    def unwritable(summary: dict[str, Any]) -> float | None:
+        raise PermissionError(13, "Permission denied", "settings.toml")
+
+    added: list[Path] = []
+    monkeypatch.setattr(session_cli, "store_resonance", unwritable)
+    monkeypatch.setattr(session_cli, "_add_to_history", lambda path: added.append(path))
+    path = tmp_path / "a.bwr"
+    settled = session_cli._settle(
+        SessionResult(path, {"resonance": {"chosen_rate_bpm": 5.5}}, None)
+    )
+    assert settled.lines == (
+        "note: your resonance rate was not stored (PermissionError: [Errno 13] Permission "
+        "denied: 'settings.toml'); set it with 'breathwise config set resonance_rate_bpm 5.5'",
+        f"recording saved: {path}",
+    )
+    assert added == [path]

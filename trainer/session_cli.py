@@ -196,7 +196,16 @@ def _settle(result: SessionResult) -> _Settled:
     """
     lines: list[str] = []
     status: list[str] = []
-    rate = store_resonance(result.summary)
+    try:
+        rate = store_resonance(result.summary)
+    except Exception as exc:  # a settings file that cannot be written must not cost the rest
+        chosen = (result.summary.get("resonance") or {}).get("chosen_rate_bpm")
+        lines.append(
+            f"note: your resonance rate was not stored ({_one_line(exc)}); set it with "
+            f"'breathwise config set resonance_rate_bpm {chosen}'"
+        )
+        status.append("resonance rate not stored")
+        rate = None
     if rate is not None:
         lines.append(
             f"your resonance rate, {rate:.1f} breaths/min, is stored: "
@@ -227,11 +236,16 @@ def _add_to_history(path: Path) -> str | None:
 
     try:
         record_session(path)
-    except UserError as exc:
-        return exc.user_message()
     except Exception as exc:  # see above: nothing here may cost the summary
-        return " ".join(f"{type(exc).__name__}: {exc}".split())
+        return _one_line(exc)
     return None
+
+
+def _one_line(exc: Exception) -> str:
+    """An exception as one line: the app's own message, else its type and text."""
+    if isinstance(exc, UserError):
+        return exc.user_message()
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _check_screen(program: Program) -> None:
