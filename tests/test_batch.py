@@ -173,9 +173,9 @@ def test_report_dir_on_a_full_disk_or_an_impossible_folder_is_one_fitting_line(
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     assert run(["report", str(small), "-o", str(blocker / "reports")]) == 1
+    # Caught before any work by the check of -o, with advice that fits the command.
     assert capsys.readouterr().err == (
-        f"breathwise: error: {blocker / 'reports'}: cannot create the folder (Not a directory)"
-        " — choose another folder with -o\n"
+        f"breathwise: error: {blocker}: is a file, not a folder — check -o {blocker / 'reports'}\n"
     )
 
 
