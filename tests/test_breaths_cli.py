@@ -400,3 +400,19 @@ def test_real_belts_do_not_look_upside_down() -> None:
         assert skew > 0.0 or "mixedsignals" in label, label
         if "NeuroKit2" in label:  # clearly asymmetric breathing: upside down, it is flagged
             assert breaths_cli.looks_inverted(-x, fs, detect_breaths(-x, fs))[0], label
+
+
+def test_a_recording_is_named_as_one_with_the_command_that_exports_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Given a .bwr, breaths read its JSON header as a table's header."""
+    from trainer import cli
+
+    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
+    for extra in (["--fs", "50"], ["--rr", str(sample)]):
+        args = ["breaths", *extra] if extra[0] == "--rr" else ["breaths", str(sample), *extra]
+        assert cli.run(args) in (1, 2)
+        err = capsys.readouterr().err
+        assert f"{sample}: this is a Breathwise recording, not " in err
+        assert f"'breathwise export {sample}' writes its beats (RR) and waveforms" in err
+        assert err.count("\n") == 1

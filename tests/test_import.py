@@ -485,3 +485,13 @@ def test_the_polar_h10_pvc_file_gets_one_warning_from_import_hrv_and_report(
     with gzip.open(H10, "rt") as handle:
         rr = [float(r["rr_ms"]) for r in csv.DictReader(handle) if r["rr_ms"]]
     assert expected in analyse_rr(rr)["warnings"]
+
+
+def test_a_file_longer_than_a_recording_holds_is_refused(tmp_path: Path) -> None:
+    """The reader refuses a session longer than 31 days as damaged: so does the import."""
+    src = tmp_path / "long.csv"
+    day_ns = 86_400 * 10**9
+    src.write_text(f"time_ns,rr_ms\n{START_NS},1000\n{START_NS + 32 * day_ns},1000\n")
+    with pytest.raises(ImportFileError, match="spans 32 days; a recording holds at most 31"):
+        import_file(src, "polar", tmp_path / "long.bwr")
+    assert not (tmp_path / "long.bwr").exists()

@@ -59,7 +59,15 @@ from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.paths import ensure_private_dir
 from trainer.pipeline import NS_PER_S
-from trainer.recording import FORMAT_NAME, SUFFIX, Header, Item, PacerChange, write_recording
+from trainer.recording import (
+    MAX_SESSION_NS,
+    SUFFIX,
+    Header,
+    Item,
+    PacerChange,
+    looks_like_recording,
+    write_recording,
+)
 from trainer.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
 
 FloatArray = npt.NDArray[np.float64]
@@ -613,10 +621,17 @@ def _packet(t_s: float, start_wall_ns: int, stream: str, payload: bytes) -> RawP
 def _finish(
     info: SourceInfo, items: list[Item], start_wall_ns: int, duration_s: float, path: Path
 ) -> Imported:
+    end = round(duration_s * NS_PER_S)
+    if end > MAX_SESSION_NS:
+        # The reader refuses a recording longer than that as damaged: refuse it now, not later.
+        raise ImportFileError(
+            f"{path}: spans {duration_s / 86_400:.0f} days; a recording holds at most "
+            f"{MAX_SESSION_NS / NS_PER_S / 86_400:.0f}",
+            "split the file into shorter parts",
+        )
     header = Header(
         START_MONO_NS, start_wall_ns, info, {"imported_from": path.name, "device": "import"}
     )
-    end = round(duration_s * NS_PER_S)
     return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
 
 
@@ -707,7 +722,7 @@ def import_recording(
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
     # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
     head = _head(path)
-    if re.match(rb'(?:\xef\xbb\xbf)?\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), head):
+    if looks_like_recording(head):
         raise ImportFileError(
             f"{path}: this is already a Breathwise recording",
             "replay, report or history --add it",
