@@ -487,6 +487,23 @@ def test_the_polar_h10_pvc_file_gets_one_warning_from_import_hrv_and_report(
     assert expected in analyse_rr(rr)["warnings"]
 
 
+def test_an_import_header_holds_a_digest_of_its_data(tmp_path: Path) -> None:
+    """Two RR lists with the same name and start had identical headers, so one history row."""
+    rr = _rr_series(120)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = tmp_path / "one" / "rr.txt"
+    first.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
+    second = tmp_path / "two" / "rr.txt"
+    second.write_text("\n".join(f"{v:g}" for v in rr[::-1]) + "\n")
+    digests = []
+    for source, name in ((first, "a"), (first, "b"), (second, "c")):
+        out = import_file(source, "rr", tmp_path / f"{name}.bwr", start_wall_ns=START_NS)
+        digests.append(read_recording(out).header.source.details["data_sha256"])
+    assert digests[0] == digests[1] != digests[2]  # the same file again: the same session
+    assert len(digests[0]) == 64
+
+
 def test_a_file_longer_than_a_recording_holds_is_refused(tmp_path: Path) -> None:
     """The reader refuses a session longer than 31 days as damaged: so does the import."""
     src = tmp_path / "long.csv"

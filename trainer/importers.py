@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import math
 import re
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -618,6 +619,21 @@ def _packet(t_s: float, start_wall_ns: int, stream: str, payload: bytes) -> RawP
     return RawPacket(START_MONO_NS + offset, start_wall_ns + offset, stream, payload)
 
 
+def data_digest(items: Sequence[Item]) -> str:
+    """SHA-256 (hex) of the packets an import made: their session clocks, streams and bytes.
+
+    It goes in the header's ``source.details["data_sha256"]``, so two different files
+    imported with the same name and start have different headers, and so different history
+    rows (:attr:`trainer.analysis_run.SessionAnalysis.session_key`), while the same file
+    imported again has the same one.
+    """
+    digest = hashlib.sha256()
+    for item in items:
+        if isinstance(item, RawPacket):
+            digest.update(f"{item.t_mono_ns} {item.stream} {item.payload.hex()}\n".encode())
+    return digest.hexdigest()
+
+
 def _finish(
     info: SourceInfo, items: list[Item], start_wall_ns: int, duration_s: float, path: Path
 ) -> Imported:
@@ -629,6 +645,7 @@ def _finish(
             f"{MAX_SESSION_NS / NS_PER_S / 86_400:.0f}",
             "split the file into shorter parts",
         )
+    info = replace(info, details={**info.details, "data_sha256": data_digest(items)})
     header = Header(
         START_MONO_NS, start_wall_ns, info, {"imported_from": path.name, "device": "import"}
     )

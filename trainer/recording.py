@@ -14,6 +14,7 @@ anything else that is not a well-formed Breathwise recording with one clear line
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -132,6 +133,20 @@ class Header:
             },
             "settings": self.settings,
         }
+
+
+def header_digest(header: Header) -> str:
+    """A content identity of a recording's header: the first 16 hex digits of the SHA-256 of its
+    JSON with sorted keys (so spacing, key order or a byte-order mark added by an editor do not
+    change it).
+
+    A header holds the start clocks, the source and the settings: a live session's clocks are
+    unique to the nanosecond, and an import's header holds the imported file's name and a
+    digest of its data (``details["data_sha256"]``). So a recording renamed, moved or copied
+    keeps its identity, and two different sessions that share a start time do not.
+    """
+    text = json.dumps(header.to_json(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(slots=True)
