@@ -505,3 +505,19 @@ def test_breaths_whose_ratio_cannot_be_measured_are_counted_and_explained(
         "their rises (inhales) are instantaneous, a jump within one sample that no chest makes "
         "(a sawtooth or a wrapping counter?)"
     ]
+
+
+def test_a_recording_is_named_as_one_with_the_command_that_exports_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Given a .bwr, breaths read its JSON header as a table's header."""
+    from trainer import cli
+
+    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
+    for extra in (["--fs", "50"], ["--rr", str(sample)]):
+        args = ["breaths", *extra] if extra[0] == "--rr" else ["breaths", str(sample), *extra]
+        assert cli.run(args) in (1, 2)
+        err = capsys.readouterr().err
+        assert f"{sample}: this is a Breathwise recording, not " in err
+        assert f"'breathwise export {sample}' writes its beats (RR) and waveforms" in err
+        assert err.count("\n") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -411,3 +412,109 @@ def test_summary_history_and_report_agree_on_rsa_when_a_breath_is_an_artifact(
     assert analysis.summary["mean_rsa_bpm"] == row.rsa_bpm == analysis.metrics()["rsa_bpm"]
     # The report's per-breath RSA leaves the artifact out, as the summary's mean does.
     assert artifacts[0].inhale_onset_s not in analysis.heart.rsa_t_s.tolist()
+
+
+# -- session identity (hostile review, finding 3) --------------------------------------------
+
+
+def _import_rr(tmp_path: Path, name: str, rr_ms: list[int], start: str) -> Path:
+    source = tmp_path / name
+    source.write_text("\n".join(str(ms) for ms in rr_ms) + "\n")
+    target = tmp_path / f"{source.stem}.bwr"
+    assert run(["import", str(source), "--start", start, "-o", str(target)]) == 0
+    return target
+
+
+def _rr(seed: int, n: int = 150) -> list[int]:
+    rng = np.random.default_rng(seed)
+    return [int(ms) for ms in 900 + 60 * np.sin(np.arange(n) / 2.0) + rng.normal(0, 15, n)]
+
+
+def test_two_imports_with_the_same_start_keep_a_row_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every import starts its monotonic clock at the same value, so two RR lists imported
+    with the same --start had one history row: "added" twice, one session silently gone."""
+    a = _import_rr(tmp_path, "a.txt", _rr(1), "2026-03-01T07:30")
+    b = _import_rr(tmp_path, "b.txt", _rr(2, 170), "2026-03-01T07:30")
+    capsys.readouterr()
+    assert run(["history", "--add", str(a), str(b)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("added a.bwr (") and err[0].endswith(" min)")
+    assert err[1].startswith("added b.bwr (") and err[1].endswith(" min)")
+    rows = list_sessions()
+    assert sorted(Path(r.path).name for r in rows) == ["a.bwr", "b.bwr"]
+    assert sorted(r.beats for r in rows) == [150, 170]
+    # The same name, start and length, but other intervals: still another session.
+    other = tmp_path / "again"
+    other.mkdir()
+    c = _import_rr(other, "a.txt", _rr(3), "2026-03-01T07:30")
+    record_session(c)
+    assert len(list_sessions()) == 3
+
+
+def test_a_copy_or_a_move_keeps_the_row_and_says_it_replaced_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged copy of a recording replaced the original's row with the message "added"."""
+    original = write_simulated(tmp_path / "a.bwr", 60.0, seed=1)
+    assert run(["history", "--add", str(original)]) == 0
+    copy = tmp_path / "copy.bwr"
+    # The copy's header is the original's, respaced by an editor: the same session.
+    lines = original.read_text().splitlines()
+    lines[0] = json.dumps(json.loads(lines[0]), indent=None, separators=(", ", ": "))
+    copy.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    capsys.readouterr()
+    assert run(["history", "--add", str(copy)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert " min); it replaces the history row of a.bwr (a copy of the same session)" in err[0]
+    assert err[-1] == "added 1 session (1 replacing another file's row), skipped 0"
+    assert [Path(r.path).name for r in list_sessions()] == ["copy.bwr"]
+
+    moved = tmp_path / "sub" / "moved.bwr"
+    moved.parent.mkdir()
+    copy.rename(moved)
+    assert run(["history", "--add", str(moved)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert f"it replaces the history row of {copy} (the same session, moved or renamed)" in err[0]
+    # Added again from where it is: a refresh, said as plainly as before.
+    assert run(["history", "--add", str(moved)]) == 0
+    assert "replaces" not in capsys.readouterr().err
+    assert len(list_sessions()) == 1
+
+
+def test_rows_keyed_by_the_start_clocks_alone_are_taken_over_not_duplicated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A history written before the header digest was part of the key keeps working: adding
+    its recordings again updates their rows instead of adding a second row each."""
+    from trainer.analysis_run import analyse_recording
+
+    a = write_simulated(tmp_path / "a.bwr", 60.0, seed=1)
+    b = write_simulated(tmp_path / "b.bwr", 60.0, seed=2, start_wall_ns=5 * DAY_NS)
+    for path in (a, b):
+        analysis = analyse_recording(path)
+        old = {**analysis.metrics(), "session_key": analysis.legacy_session_key}
+        add_or_update_session(old, path)
+        assert analysis.session_key.startswith(analysis.legacy_session_key + "-")
+    capsys.readouterr()
+    assert run(["history", "--add", str(a), str(b)]) == 0
+    assert "replaces" not in capsys.readouterr().err
+    rows = list_sessions()
+    assert sorted(Path(r.path).name for r in rows) == ["a.bwr", "b.bwr"]
+    assert all(r.session_key.count("-") == 2 for r in rows)
+    # Such a row may have held another session with the same start: taken over, it says so.
+    analysis = analyse_recording(a)
+    with History() as history:
+        history.delete(analysis.session_key)
+    add_or_update_session({**analysis.metrics(), "session_key": analysis.legacy_session_key}, b)
+    assert run(["history", "--add", str(a)]) == 0
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[0]
+        .endswith(
+            "it replaces the history row of b.bwr (kept by an older Breathwise for the same start "
+            "time)"
+        )
+    )
+    assert sorted(Path(r.path).name for r in list_sessions()) == ["a.bwr", "b.bwr"]

@@ -303,3 +303,21 @@ def test_a_dropout_past_3000_ms_is_corrected_not_refused(
     # A file of mostly implausible values keeps being refused: its unit is wrong.
     with pytest.raises(UserError, match=r"outside 200-3000 ms, and so are at least half"):
         call([str(write(tmp_path / "us.txt", "800\n12000\n13000\n"))], capsys)
+
+
+def test_a_recording_is_named_as_one_with_the_command_that_exports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a .bwr, hrv quoted its whole JSON header as a 745-character list of "columns"."""
+    from trainer import cli
+
+    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
+    marked = tmp_path / "marked.bwr"  # saved again by an editor that adds a byte-order mark
+    marked.write_bytes(b"\xef\xbb\xbf" + sample.read_bytes()[:300])  # and cut short
+    for path in (sample, marked):
+        assert cli.run(["hrv", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err == (
+            f"breathwise: error: {path}: this is a Breathwise recording, not an RR file — "
+            f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files\n"
+        )

@@ -524,3 +524,30 @@ def test_an_output_in_a_missing_folder_is_refused_not_created(
     with pytest.raises(BadArgument, match="a recording cannot be written to standard output"):
         import_(src, "rr", Path("-"), "2026-01-01T07:00")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rr.txt"]
+
+
+def test_an_import_header_holds_a_digest_of_its_data(tmp_path: Path) -> None:
+    """Two RR lists with the same name and start had identical headers, so one history row."""
+    rr = _rr_series(120)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = tmp_path / "one" / "rr.txt"
+    first.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
+    second = tmp_path / "two" / "rr.txt"
+    second.write_text("\n".join(f"{v:g}" for v in rr[::-1]) + "\n")
+    digests = []
+    for source, name in ((first, "a"), (first, "b"), (second, "c")):
+        out = import_file(source, "rr", tmp_path / f"{name}.bwr", start_wall_ns=START_NS)
+        digests.append(read_recording(out).header.source.details["data_sha256"])
+    assert digests[0] == digests[1] != digests[2]  # the same file again: the same session
+    assert len(digests[0]) == 64
+
+
+def test_a_file_longer_than_a_recording_holds_is_refused(tmp_path: Path) -> None:
+    """The reader refuses a session longer than 31 days as damaged: so does the import."""
+    src = tmp_path / "long.csv"
+    day_ns = 86_400 * 10**9
+    src.write_text(f"time_ns,rr_ms\n{START_NS},1000\n{START_NS + 32 * day_ns},1000\n")
+    with pytest.raises(ImportFileError, match="spans 32 days; a recording holds at most 31"):
+        import_file(src, "polar", tmp_path / "long.bwr")
+    assert not (tmp_path / "long.bwr").exists()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
 from full_disk import fill_disk_after
+from fuzzing import fuzz_seed
 
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
@@ -266,6 +269,19 @@ def _with_header(tmp_path: Path, **changes: object) -> Path:
         ({"start_wall_ns": -(10**19)}, "start_wall_ns"),
         ({"start_mono_ns": "abc"}, "start_mono_ns"),
         ({"start_mono_ns": 1.5e9}, "start_mono_ns"),
+        # Read before, these crashed later: settings.minutes = "abc" the replay's screen at
+        # float() (hostile review, finding 4).
+        ({"streams": []}, "source streams is not an object"),
+        ({"settings": {"minutes": "abc"}}, "settings minutes must be a positive number"),
+        ({"settings": {"minutes": float("nan")}}, "settings minutes"),
+        ({"settings": {"minutes": -5}}, "settings minutes"),
+        ({"settings": {"minutes": True}}, "settings minutes"),
+        ({"settings": {"rate_bpm": "x"}}, "settings rate_bpm must be a number"),
+        ({"settings": {"ratio": -1}}, "settings ratio must be 0.2-5"),
+        ({"settings": {"program": 5}}, "settings program must be a string"),
+        ({"settings": {"program_plan": {"steps": "x"}}}, "settings program_plan cannot be read"),
+        ({"settings": [["minutes", 5]]}, "settings is not an object"),
+        ({"software": 5}, "software must be a string"),
     ],
 )
 def test_header_values_no_session_writes_are_damage(
@@ -303,3 +319,222 @@ def test_pacer_values_no_session_writes_name_their_line(
         read_recording(path)
     message = info.value.user_message()
     assert "damaged at line 2" in message and words in message
+
+
+# -- values the consumers rely on (hostile review, finding 4) ------------------------------
+
+
+@pytest.mark.parametrize("version", [0, -1, True])
+def test_a_version_no_writer_uses_is_refused(tmp_path: Path, version: object) -> None:
+    """``version: 0`` was read as if it were version 1."""
+    path = _with_header(tmp_path, version=version)
+    with pytest.raises(RecordingError, match="no valid format version"):
+        read_recording(path)
+
+
+def _with_line(tmp_path: Path, index: int, record: dict[str, object]) -> Path:
+    path = write_recording(
+        tmp_path / "r.bwr",
+        HEADER,
+        _items(),
+        {"ended": "completed"},
+        end_mono_ns=9_000_000_000,
+        end_wall_ns=9,
+    )
+    lines = path.read_text().splitlines()
+    lines[index] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        ({"k": "end", "m": 9_000_000_000, "w": 9, "summary": "x"}, "end summary is not an object"),
+        ({"k": "end", "m": 9_000_000_000, "w": 9, "summary": [1]}, "end summary is not an object"),
+        ({"k": "end", "m": 9_000_000_000, "w": 9, "summary": None}, "end summary is not an object"),
+        ({"k": "end", "m": 9_000_000_000, "w": 9, "summary": {"ended": 3}}, "'ended' must be"),
+        ({"k": "mark", "m": 7_500_000_000, "w": 6, "label": None}, "mark label must be a string"),
+        (
+            {"k": "link", "m": 6_000_000_000, "w": 4, "device": None, "state": "lost"},
+            "link device must be a string",
+        ),
+        ({"k": "pacer", "m": 5_000_000_000, "w": 1, "action": 3}, "pacer action must be"),
+    ],
+)
+def test_record_values_no_session_writes_name_their_line(
+    tmp_path: Path, record: dict[str, object], words: str
+) -> None:
+    """An end record whose summary was a string passed the reader, then replay, report and
+    export ended in ``AttributeError: 'str' object has no attribute 'get'``."""
+    index = 8 if record["k"] == "end" else 1
+    path = _with_line(tmp_path, index, record)
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    message = info.value.user_message()
+    assert f"damaged at line {index + 1}" in message and words in message
+
+
+@pytest.mark.parametrize(
+    ("offset_s", "words"),
+    [
+        (2**62 / 1e9, "146 years after the session start"),
+        (-1000.0, "1000 s before the session start"),
+        (-61.0, "61 s before the session start"),
+        (4.0 + 61.0, "61 s after the closing record"),
+        (-5.0, ""),  # a live session's first packet may precede time 0: read
+        (4.0 + 59.0, ""),  # a packet that came while the session stopped: read
+    ],
+)
+def test_a_packet_far_outside_the_session_is_damage(
+    tmp_path: Path, offset_s: float, words: str
+) -> None:
+    """A packet stamped 146 years after the start (or long before it) was read, stretched or
+    shifted the session and silently cost a breath."""
+    start_ns = 2000 * 10**9
+    header = Header(start_ns, 1, SourceInfo("sim", "x", streams={"hr": {}}))
+    packet = RawPacket(start_ns + round(offset_s * 1e9), 2, Stream.HEART_RATE, b"\x16\x48")
+    items = [RawPacket(start_ns + 10**9, 1, Stream.HEART_RATE, b"\x16\x48"), packet]
+    path = write_recording(
+        tmp_path / "r.bwr", header, items, {}, end_mono_ns=start_ns + 4 * 10**9, end_wall_ns=9
+    )
+    if not words:
+        assert read_recording(path).items == items
+        return
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    message = info.value.user_message()
+    assert "damaged at line 3" in message and words in message
+
+
+def test_a_packet_far_past_a_cut_short_session_is_damage(tmp_path: Path) -> None:
+    """Without a closing record, the longest session read bounds the clocks."""
+    path = write_recording(tmp_path / "c.bwr", HEADER, _items(), None, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()[:-1]  # no end record
+    lines.insert(3, json.dumps({"k": "p", "m": 2**62, "w": 2, "s": "hr", "d": "16"}))
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError, match=r"damaged at line 4 .*146 years after"):
+        read_recording(path)
+
+
+def test_a_header_cut_inside_its_line_says_so(tmp_path: Path) -> None:
+    """``head -c 300 sample.bwr`` was called "not a Breathwise recording"."""
+    whole = write_recording(tmp_path / "w.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    header_line = whole.read_text().splitlines()[0]
+    for cut in (40, 100, len(header_line) - 1):
+        path = _write(tmp_path / f"cut{cut}.bwr", header_line[:cut])
+        with pytest.raises(RecordingError) as info:
+            read_recording(path)
+        assert f"{path}: recording header cut short" in info.value.user_message()
+    # A whole first line that is ours but broken is damage at line 1, not a foreign file.
+    broken = _write(tmp_path / "broken.bwr", header_line[:-1] + "\n" + "{}\n")
+    with pytest.raises(RecordingError, match="header is damaged at line 1"):
+        read_recording(broken)
+
+
+@pytest.mark.parametrize(
+    ("settings", "planned_s"),
+    [({"minutes": 2.5}, 150.0), ({}, None), ({"minutes": "abc"}, None), ({"minutes": -1}, None)],
+)
+def test_planned_length_tolerates_a_header_built_by_hand(
+    settings: dict[str, object], planned_s: float | None
+) -> None:
+    header = Header(1, 1, SourceInfo("sim", "x"), settings=settings)
+    assert header.planned_s == planned_s
+
+
+# -- fuzz ------------------------------------------------------------------------------------
+
+_HOSTILE_VALUES: tuple[object, ...] = (
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    1.5,
+    float("nan"),
+    float("inf"),
+    2**62,
+    2**64,
+    -(2**63),
+    "",
+    "x",
+    "16",
+    [],
+    [1],
+    {},
+    {"a": 1},
+    {"ended": 1},
+)
+
+
+def _mutate(rng: random.Random, value: object) -> object:
+    """``value`` with one leaf replaced by a hostile value, or one key dropped."""
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(list(value))
+        changed = dict(value)
+        if rng.random() < 0.15:
+            del changed[key]
+        else:
+            changed[key] = _mutate(rng, value[key])
+        return changed
+    return rng.choice(_HOSTILE_VALUES)
+
+
+def test_fuzz_reader_refuses_with_one_line_and_what_it_reads_analyses() -> None:
+    """Mutate one JSON value of a small recording at a time: the reader must raise only
+    RecordingError, and whatever it accepts must go through the analysis (the replay, report,
+    export and history pass) without any other exception."""
+    from trainer.analysis_run import analyse_recording
+    from trainer.errors import UserError
+
+    seed = fuzz_seed("recording reader")
+    rng = random.Random(seed)
+    header = Header(
+        5_000_000_000,
+        1_700_000_000_000_000_000,
+        SourceInfo(
+            "sim",
+            "simulated person",
+            streams={"gdx": {"period_us": 50_000, "force_channel": 1}, "hr": {}},
+            details={"seed": 7},
+        ),
+        settings={"device": "sim", "rate_bpm": 6.0, "ratio": 2.0, "minutes": 0.1, "program": "p"},
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        base = write_recording(
+            Path(folder) / "base.bwr",
+            header,
+            _items(),
+            {"ended": "completed", "breaths": 0},
+            end_mono_ns=9_000_000_000,
+            end_wall_ns=9,
+        )
+        lines = [json.loads(line) for line in base.read_text().splitlines()]
+        path = Path(folder) / "fuzz.bwr"
+        read = analysed = 0
+        for _ in range(1500):
+            index = rng.randrange(len(lines))
+            mutated = list(lines)
+            mutated[index] = _mutate(rng, lines[index])
+            path.write_text("\n".join(json.dumps(line) for line in mutated) + "\n")
+            try:
+                recording = read_recording(path)
+            except RecordingError:
+                continue
+            except Exception as exc:  # the message carries what reproduces it
+                pytest.fail(f"{type(exc).__name__}: {exc} reading {mutated[index]} (seed {seed})")
+            read += 1
+            assert recording.summary is None or isinstance(recording.summary, dict)
+            if analysed < 150:
+                analysed += 1
+                try:
+                    analyse_recording(recording)
+                except UserError:
+                    pass
+                except Exception as exc:
+                    pytest.fail(
+                        f"{type(exc).__name__}: {exc} analysing {mutated[index]} (seed {seed})"
+                    )
+    assert 100 < read < 1500  # both outcomes happened: the fuzz reached the checks

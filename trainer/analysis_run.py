@@ -42,7 +42,7 @@ from trainer.pipeline import (
     Pipeline,
     StatusEvent,
 )
-from trainer.recording import Item, PacerChange, Recording, read_recording
+from trainer.recording import Item, PacerChange, Recording, header_digest, read_recording
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -242,9 +242,26 @@ class SessionAnalysis:
     paces: tuple[PaceEvent, ...] = ()
     rr_estimates: tuple[RRBreathEstimate, ...] = ()
 
+    header_digest: str = ""
+    """:func:`trainer.recording.header_digest` of the recording's header ("" when unknown)."""
+
     @property
     def session_key(self) -> str:
-        """A stable identity of the session (survives renaming or moving the file)."""
+        """A stable identity of the session: the start clocks and the header's digest.
+
+        It survives renaming, moving or copying the file (the header stays the same), and
+        tells apart different sessions that share their start clocks: every import starts its
+        monotonic clock at the same value, so two RR lists imported with the same ``--start``
+        had the same start clocks and shared one history row.
+        """
+        if not self.header_digest:
+            return self.legacy_session_key
+        return f"{self.legacy_session_key}-{self.header_digest}"
+
+    @property
+    def legacy_session_key(self) -> str:
+        """The key history rows written before the header digest had: the start clocks alone
+        (an add finding such a row takes it over, see :meth:`trainer.history.History.store`)."""
         return f"{self.start_wall_ns}-{self.start_mono_ns}"
 
     @property
@@ -476,6 +493,7 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
         summary=summary,
         paces=tuple(pipeline.paces),
         rr_estimates=tuple(pipeline.rr_estimates),
+        header_digest=header_digest(header),
     )
 
 

@@ -2,8 +2,13 @@
 
 The database lives in ``paths.data_dir() / "history.sqlite3"`` (``BREATHWISE_DATA_DIR``
 overrides the directory). Each finished session's whole-session numbers go in one row keyed by
-the session's identity (its start clocks, see :attr:`SessionAnalysis.session_key`), so
-re-analysing a recording - even moved or renamed - updates its row instead of adding another.
+the session's identity (its start clocks and a digest of its header, see
+:attr:`SessionAnalysis.session_key`), so re-analysing a recording - even moved, renamed or
+copied - updates its row instead of adding another, while two different sessions that share a
+start time (two RR lists imported with the same ``--start``) keep a row each. Rows written
+before the digest was part of the key (keyed by the start clocks alone) are taken over by the
+first recording added with those clocks (:meth:`History.store`); no migration can do it, since
+the digest needs the recording, which may have moved.
 
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
@@ -141,6 +146,32 @@ class SessionRow:
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What :meth:`History.store` did.
+
+    Attributes
+    ----------
+    row : SessionRow
+        The session's row as it is now.
+    previous_path : str or None
+        The recording the row held before (None: a new row).
+    legacy : bool
+        The row was keyed by the start clocks alone (written by an older Breathwise), so it may
+        have held another session that shared this one's start.
+    """
+
+    row: SessionRow
+    previous_path: str | None = None
+    legacy: bool = False
+
+    @property
+    def replaced_other_file(self) -> bool:
+        """The row held the numbers of another file: a copy, the file before a move or rename,
+        or (``legacy``) possibly another session with the same start."""
+        return self.previous_path is not None and self.previous_path != self.row.path
+
+
 def default_db_path() -> Path:
     """``data_dir() / "history.sqlite3"``."""
     return data_dir() / DB_NAME
@@ -254,6 +285,21 @@ class History:
         ``values`` holds at least ``session_key``, ``path``, ``start_wall_ns`` and
         ``duration_s``; keys that are not columns are ignored, absent ones take their defaults.
         """
+        return self.store(values).row
+
+    def store(self, values: Mapping[str, Any], *, legacy_key: str | None = None) -> Stored:
+        """:meth:`upsert`, saying which recording's row it replaced.
+
+        Parameters
+        ----------
+        values : mapping
+            As for :meth:`upsert`.
+        legacy_key : str, optional
+            The key an older Breathwise gave this session
+            (:attr:`SessionAnalysis.legacy_session_key`): when no row has ``session_key`` but
+            one has this key, that row is taken over (re-keyed and updated), so upgrading
+            leaves no duplicate of a session already in the history.
+        """
         row = {name: values[name] for name in COLUMNS if name in values}
         missing = [
             k for k in ("session_key", "path", "start_wall_ns", "duration_s") if k not in row
@@ -269,8 +315,21 @@ class History:
             f"INSERT INTO sessions ({', '.join(names)}) VALUES ({placeholders}) "
             f"ON CONFLICT (session_key) DO UPDATE SET {updates}"
         )
+        key = str(row["session_key"])
+        previous: str | None = None
+        legacy = False
         try:
             with _write(self._conn):
+                found = self._path_of(key)
+                if found is None and legacy_key is not None and legacy_key != key:
+                    found = self._path_of(legacy_key)
+                    if found is not None:
+                        legacy = True
+                        self._conn.execute(
+                            "UPDATE sessions SET session_key = ? WHERE session_key = ?",
+                            (key, legacy_key),
+                        )
+                previous = found
                 self._conn.execute(sql, row)
         except sqlite3.OperationalError as exc:
             raise HistoryError(f"{self.path}: cannot write the history ({exc})") from None
@@ -282,9 +341,15 @@ class History:
                 f"(start {row['start_wall_ns']} ns after 1970)",
                 "re-import the file with the right --start",
             ) from None
-        found = self.get(str(row["session_key"]))
-        assert found is not None
-        return found
+        stored = self.get(key)
+        assert stored is not None
+        return Stored(stored, previous, legacy)
+
+    def _path_of(self, session_key: str) -> str | None:
+        record = self._conn.execute(
+            "SELECT path FROM sessions WHERE session_key = ?", (session_key,)
+        ).fetchone()
+        return None if record is None else str(record[0])
 
     def get(self, session_key: str) -> SessionRow | None:
         """The row of one session, or None."""
@@ -328,10 +393,20 @@ def add_or_update_session(
     db_path : Path, optional
         The database; :func:`default_db_path` when omitted.
     """
+    return _store(metrics, path, db_path=db_path, legacy_key=None).row
+
+
+def _store(
+    metrics: Mapping[str, Any],
+    path: Path | str,
+    *,
+    db_path: Path | None,
+    legacy_key: str | None,
+) -> Stored:
     values = dict(metrics)
     values["path"] = str(Path(path).resolve())
     with History(db_path) as history:
-        return history.upsert(values)
+        return history.store(values, legacy_key=legacy_key)
 
 
 def list_sessions(
@@ -343,6 +418,14 @@ def list_sessions(
 
 
 def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:
+    """Analyse a recording and add it to the history, or refresh its row; the row.
+
+    :func:`add_recording` without saying which row it replaced.
+    """
+    return add_recording(recording, db_path=db_path).row
+
+
+def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stored:
     """Analyse a recording and add it to the history, or refresh its row.
 
     The hook to call when a live session has closed its recording, and what ``breathwise
@@ -364,4 +447,9 @@ def record_session(recording: Path | str, *, db_path: Path | None = None) -> Ses
             f"{recording}: no sensor data in it (the sensor never connected?)",
             "nothing to add; the file can be deleted",
         )
-    return add_or_update_session(analysis.metrics(), recording, db_path=db_path)
+    return _store(
+        analysis.metrics(),
+        recording,
+        db_path=db_path,
+        legacy_key=analysis.legacy_session_key,
+    )

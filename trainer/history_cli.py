@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from trainer.errors import BadArgument, UserError
-from trainer.history import SessionRow
+from trainer.history import SessionRow, Stored
 
 
 def _cell(value: float | None, digits: int = 1) -> str:
@@ -105,10 +105,10 @@ def _add(paths: list[Path]) -> None:
     UserError
         Not one session could be added.
     """
-    from trainer.history import record_session
+    from trainer.history import add_recording
     from trainer.recording import SUFFIX
 
-    added = skipped = 0
+    added = skipped = replaced = 0
     for target in paths:
         files = sorted(target.glob(f"*{SUFFIX}")) if target.is_dir() else [target]
         if not files:
@@ -116,7 +116,7 @@ def _add(paths: list[Path]) -> None:
             skipped += 1
         for file in files:
             try:
-                row = record_session(file)
+                stored = add_recording(file)
             except UserError as exc:
                 _skip_note(file, exc.user_message())
                 skipped += 1
@@ -126,11 +126,37 @@ def _add(paths: list[Path]) -> None:
                 _skip_note(file, f"{type(exc).__name__}: {exc}")
                 skipped += 1
                 continue
-            print(f"added {file.name} ({row.practised_min:.1f} min)", file=sys.stderr)
+            print(
+                f"added {file.name} ({stored.row.practised_min:.1f} min){_replaced(stored)}",
+                file=sys.stderr,
+            )
             added += 1
+            replaced += stored.replaced_other_file
     if not added:
         raise UserError(f"no session added, skipped {skipped}", "see the notes above")
-    print(f"added {added} session{'' if added == 1 else 's'}, skipped {skipped}", file=sys.stderr)
+    # A copy replacing its original's row is not one more session: say how many were.
+    also = f" ({replaced} replacing another file's row)" if replaced else ""
+    print(
+        f"added {added} session{'' if added == 1 else 's'}{also}, skipped {skipped}",
+        file=sys.stderr,
+    )
+
+
+def _replaced(stored: Stored) -> str:
+    """What an add replaced, when it was another file's row ("" for a new row or a refresh)."""
+    if not stored.replaced_other_file:
+        return ""
+    assert stored.previous_path is not None
+    before = Path(stored.previous_path)
+    # The name alone when both files share a folder, so the line stays short.
+    shown = before.name if before.parent == Path(stored.row.path).parent else str(before)
+    if stored.legacy:
+        why = "kept by an older Breathwise for the same start time"
+    elif before.exists():
+        why = "a copy of the same session"
+    else:
+        why = "the same session, moved or renamed"
+    return f"; it replaces the history row of {shown} ({why})"
 
 
 def _skip_note(file: Path, reason: str) -> None:

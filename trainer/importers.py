@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import math
 import re
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -59,7 +60,15 @@ from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.paths import check_output_path
 from trainer.pipeline import NS_PER_S
-from trainer.recording import FORMAT_NAME, SUFFIX, Header, Item, PacerChange, write_recording
+from trainer.recording import (
+    MAX_SESSION_NS,
+    SUFFIX,
+    Header,
+    Item,
+    PacerChange,
+    looks_like_recording,
+    write_recording,
+)
 from trainer.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
 
 FloatArray = npt.NDArray[np.float64]
@@ -610,13 +619,36 @@ def _packet(t_s: float, start_wall_ns: int, stream: str, payload: bytes) -> RawP
     return RawPacket(START_MONO_NS + offset, start_wall_ns + offset, stream, payload)
 
 
+def data_digest(items: Sequence[Item]) -> str:
+    """SHA-256 (hex) of the packets an import made: their session clocks, streams and bytes.
+
+    It goes in the header's ``source.details["data_sha256"]``, so two different files
+    imported with the same name and start have different headers, and so different history
+    rows (:attr:`trainer.analysis_run.SessionAnalysis.session_key`), while the same file
+    imported again has the same one.
+    """
+    digest = hashlib.sha256()
+    for item in items:
+        if isinstance(item, RawPacket):
+            digest.update(f"{item.t_mono_ns} {item.stream} {item.payload.hex()}\n".encode())
+    return digest.hexdigest()
+
+
 def _finish(
     info: SourceInfo, items: list[Item], start_wall_ns: int, duration_s: float, path: Path
 ) -> Imported:
+    end = round(duration_s * NS_PER_S)
+    if end > MAX_SESSION_NS:
+        # The reader refuses a recording longer than that as damaged: refuse it now, not later.
+        raise ImportFileError(
+            f"{path}: spans {duration_s / 86_400:.0f} days; a recording holds at most "
+            f"{MAX_SESSION_NS / NS_PER_S / 86_400:.0f}",
+            "split the file into shorter parts",
+        )
+    info = replace(info, details={**info.details, "data_sha256": data_digest(items)})
     header = Header(
         START_MONO_NS, start_wall_ns, info, {"imported_from": path.name, "device": "import"}
     )
-    end = round(duration_s * NS_PER_S)
     return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
 
 
@@ -710,7 +742,7 @@ def import_recording(
         check_output_path(output, "a recording", path.name.split(".")[0] + SUFFIX)
     # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
     head = _head(path)
-    if re.match(rb'(?:\xef\xbb\xbf)?\{\s*"format"\s*:\s*"' + FORMAT_NAME.encode(), head):
+    if looks_like_recording(head):
         raise ImportFileError(
             f"{path}: this is already a Breathwise recording",
             "replay, report or history --add it",

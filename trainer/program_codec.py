@@ -162,21 +162,27 @@ def plan_from_json(data: object) -> ProgramPlan:
         The plan is malformed (a damaged or hand-edited header).
     """
     try:
-        if not isinstance(data, dict):
-            raise TypeError("not a JSON object")
-        program = Program(
-            name=str(data["name"]),
-            title=str(data["title"]),
-            description=str(data.get("description", "")),
-            steps=tuple(_step_from_json(step) for step in data["steps"]),
-            kind=ProgramKind(data.get("kind", ProgramKind.PRACTICE.value)),
-            back_focused=bool(data.get("back_focused", False)),
-            tips=tuple(str(tip) for tip in data.get("tips", ())),
-            source="recording",
-        )
-        rate = data.get("personal_rate_bpm")
-        return ProgramPlan(
-            program, None if rate is None else float(rate), float(data.get("start_s", 0.0))
-        )
+        return parse_plan(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordingError(f"the recording's program plan cannot be read ({exc})") from None
+
+
+def parse_plan(data: object) -> ProgramPlan:
+    """:func:`plan_from_json` raising what the reading raised (KeyError, TypeError or
+    ValueError), so the recording reader can name the line."""
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    program = Program(
+        name=str(data["name"]),
+        title=str(data["title"]),
+        description=str(data.get("description", "")),
+        steps=tuple(_step_from_json(step) for step in data["steps"]),
+        kind=ProgramKind(data.get("kind", ProgramKind.PRACTICE.value)),
+        back_focused=bool(data.get("back_focused", False)),
+        tips=tuple(str(tip) for tip in data.get("tips", ())),
+        source="recording",
+    )
+    rate = data.get("personal_rate_bpm")
+    return ProgramPlan(
+        program, None if rate is None else float(rate), float(data.get("start_s", 0.0))
+    )

@@ -14,9 +14,11 @@ anything else that is not a well-formed Breathwise recording with one clear line
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer import __version__
 from trainer.errors import UserError
-from trainer.pacer import MAX_RATIO, MIN_RATIO, BreathPattern
+from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 
 FORMAT_NAME = "breathwise-recording"
 FORMAT_VERSION = 1
@@ -122,6 +124,16 @@ class Header:
     software: str = f"breathwise {__version__}"
     version: int = FORMAT_VERSION
 
+    @property
+    def planned_s(self) -> float | None:
+        """The session length asked for (``settings["minutes"]``) in seconds, or None when the
+        header does not say or says something that is not a positive number (a header built
+        by hand: :func:`read_recording` refuses such a file)."""
+        minutes = self.settings.get("minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float):
+            return None
+        return float(minutes) * 60.0 if 0 < minutes < math.inf else None
+
     def to_json(self) -> dict[str, Any]:
         """The header line's JSON object."""
         return {
@@ -139,6 +151,20 @@ class Header:
             },
             "settings": self.settings,
         }
+
+
+def header_digest(header: Header) -> str:
+    """A content identity of a recording's header: the first 16 hex digits of the SHA-256 of its
+    JSON with sorted keys (so spacing, key order or a byte-order mark added by an editor do not
+    change it).
+
+    A header holds the start clocks, the source and the settings: a live session's clocks are
+    unique to the nanosecond, and an import's header holds the imported file's name and a
+    digest of its data (``details["data_sha256"]``). So a recording renamed, moved or copied
+    keeps its identity, and two different sessions that share a start time do not.
+    """
+    text = json.dumps(header.to_json(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(slots=True)
@@ -360,6 +386,16 @@ MIN_BELT_PERIOD_US = 100
 """Shortest belt sample period read (10 kHz), far beyond any respiration belt."""
 MAX_BELT_PERIOD_US = 10_000_000
 """Longest belt sample period read (one sample per 10 s): slower cannot show a breath."""
+EARLY_ITEM_NS = 60 * 1_000_000_000
+"""How long before session time 0 a record may be stamped (ns). A live session stamps a
+packet that arrived between the connect and the start a few milliseconds early; a minute is
+far beyond that, and far below what one flipped bit of a clock moves it by."""
+LATE_ITEM_NS = 60 * 1_000_000_000
+"""How long after the closing record's clock another record may be stamped (ns): the close
+takes the planned end, and a packet that arrived while the session stopped is still written."""
+MAX_SESSION_NS = 31 * 24 * 3600 * 1_000_000_000
+"""Longest session read (31 days, ns): an import of a long RR list stays far inside it, and a
+clock beyond it is damage even in a recording cut short before its closing record."""
 
 
 def _clock_ns(name: str, value: object) -> int:
@@ -379,6 +415,21 @@ def _number(name: str, value: object, low: float, high: float) -> float:
     if not low <= number <= high:  # also refuses NaN
         raise ValueError(f"{name} must be {low:g}-{high:g}, got {value!r}")
     return number
+
+
+def _text(name: str, value: object) -> str:
+    """``value`` if it is a string, else ValueError naming ``name`` (``str()`` would turn a
+    damaged ``null`` into the label ``"None"``)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, got {value!r}")
+    return value
+
+
+def _object(name: str, value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else ValueError naming ``name``."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} is not an object, got {value!r}")
+    return value
 
 
 def _count(name: str, value: object, low: int, high: int) -> int:
@@ -418,18 +469,71 @@ def _source_from_json(obj: Any) -> SourceInfo:
     if not isinstance(obj, dict):
         raise ValueError("header 'source' is not an object")
     return SourceInfo(
-        kind=str(obj.get("kind", "")),
-        name=str(obj.get("name", "")),
-        address=str(obj.get("address", "")),
-        streams=_check_streams(dict(obj.get("streams") or {})),
-        details=dict(obj.get("details") or {}),
+        kind=_text("source kind", obj.get("kind", "")),
+        name=_text("source name", obj.get("name", "")),
+        address=_text("source address", obj.get("address", "")),
+        streams=_check_streams(dict(_object("source streams", obj.get("streams", {})))),
+        details=dict(_object("source details", obj.get("details", {}))),
     )
 
 
-def _parse_header(line: str, path: Path) -> Header:
+def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The header settings the replay and the analysis use, refused (ValueError) when no
+    Breathwise session wrote them (``minutes`` sizes the replay's progress bar; ``program``
+    names the session in the history; ``program_plan`` lays out the program a replay shows).
+    Other keys are informative and kept as they are."""
+    minutes = settings.get("minutes")
+    if minutes is not None and (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int | float)
+        or not 0 < minutes < math.inf  # also refuses NaN
+    ):
+        raise ValueError(f"settings minutes must be a positive number, got {minutes!r}")
+    rate = settings.get("rate_bpm")
+    if rate is not None:
+        _number("settings rate_bpm", rate, MIN_RATE_BPM, MAX_RATE_BPM)
+    ratio = settings.get("ratio")
+    if ratio is not None:
+        _number("settings ratio", ratio, MIN_RATIO, MAX_RATIO)
+    if "program" in settings:
+        _text("settings program", settings["program"])
+    # Imported here: the codec imports this module for RecordingError.
+    from trainer.program_codec import PLAN_KEY, parse_plan
+
+    if PLAN_KEY in settings:
+        try:
+            parse_plan(settings[PLAN_KEY])
+        except (KeyError, TypeError, ValueError) as exc:
+            # Read here, the damage names the file and line; in the pipeline it named neither.
+            raise ValueError(f"settings {PLAN_KEY} cannot be read ({exc})") from None
+    return settings
+
+
+_SIGNATURE = re.compile(r'\ufeff?\{\s*"format"\s*:\s*"' + FORMAT_NAME + '"')
+"""How every recording begins (an editor may have added a byte-order mark)."""
+
+
+def looks_like_recording(head: bytes | str) -> bool:
+    """Whether the first bytes of a file are a Breathwise recording's: its header line begins
+    with the format name, so a file cut inside that line is still recognised."""
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+    return _SIGNATURE.match(text) is not None
+
+
+def _parse_header(line: str, path: Path, complete: bool) -> Header:
     try:
         obj = json.loads(line)
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as exc:
+        if looks_like_recording(line):
+            # Ours, but the header line itself is broken: say which way.
+            if not complete:
+                raise RecordingError(
+                    f"{path}: recording header cut short (the file ends inside line 1)",
+                    "a copy cut short, or a session killed as it began: nothing to replay",
+                ) from None
+            raise RecordingError(
+                f"{path}: recording header is damaged at line 1 (JSONDecodeError: {exc})"
+            ) from None
         obj = None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT_NAME:
         raise RecordingError(
@@ -437,7 +541,8 @@ def _parse_header(line: str, path: Path) -> Header:
             "expected a .bwr file written by 'breathwise live'",
         )
     version = obj.get("version")
-    if not isinstance(version, int):
+    # Version 1 is the first; a bool is an int to Python but no writer's version.
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise RecordingError(f"{path}: recording header has no valid format version")
     if version > FORMAT_VERSION:
         raise RecordingError(
@@ -450,8 +555,8 @@ def _parse_header(line: str, path: Path) -> Header:
             start_mono_ns=_clock_ns("start_mono_ns", obj["start_mono_ns"]),
             start_wall_ns=_clock_ns("start_wall_ns", obj["start_wall_ns"]),
             source=_source_from_json(obj.get("source", {})),
-            settings=dict(obj.get("settings") or {}),
-            software=str(obj.get("software", "")),
+            settings=_check_settings(dict(_object("settings", obj.get("settings", {})))),
+            software=_text("software", obj.get("software", "")),
             version=version,
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -476,19 +581,28 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
         return PacerChange(
             m,
             w,
-            str(obj["action"]),
+            _text("pacer action", obj["action"]),
             {str(k): float(v) for k, v in pattern.items()} if pattern is not None else None,
             _number("target_ratio", ratio, MIN_RATIO, MAX_RATIO) if ratio is not None else None,
-            str(obj.get("label", "")),
+            _text("pacer label", obj.get("label", "")),
         )
     if kind == "link":
         return LinkEvent(
-            m, w, str(obj["device"]), LinkState(obj["state"]), str(obj.get("reason", ""))
+            m,
+            w,
+            _text("link device", obj["device"]),
+            LinkState(obj["state"]),
+            _text("link reason", obj.get("reason", "")),
         )
     if kind == "mark":
-        return Mark(m, w, str(obj.get("label", "")))
+        return Mark(m, w, _text("mark label", obj.get("label", "")))
     if kind == "end":
-        return ("end", (m, obj.get("summary") or {}))
+        # The writer always writes an object (``{}`` when it has nothing to say); the replay,
+        # the report and the history read "ended" from it.
+        summary = _object("end summary", obj.get("summary", {}))
+        if "ended" in summary:
+            _text("end summary 'ended'", summary["ended"])
+        return ("end", (m, summary))
     return None  # a kind from a newer minor revision: skip it, keep reading
 
 
@@ -580,12 +694,13 @@ def read_recording(path: Path | str) -> Recording:
     first = next(lines, None)
     if first is None:
         raise RecordingError(f"{path}: empty file, not a Breathwise recording")
-    header = _parse_header(first[1], path)
+    header = _parse_header(first[1], path, first[2])
     items: list[Item] = []
     summary: dict[str, Any] | None = None
     end_mono_ns: int | None = None
     truncated = not first[2]
     pending_error: str | None = None
+    latest_ns, latest_line = header.start_mono_ns, 1
     for number, line, complete in lines:
         if pending_error is not None:
             # A bad line followed by more lines is damage, not a cut-off tail.
@@ -599,6 +714,9 @@ def read_recording(path: Path | str) -> Recording:
                 if not isinstance(obj, dict):
                     raise ValueError("not an object")
                 parsed = _parse_item(obj)
+            if parsed is not None:
+                t_ns = parsed[1][0] if isinstance(parsed, tuple) else parsed.t_mono_ns
+                _check_session_clock(t_ns, header.start_mono_ns)
         except (ValueError, KeyError, TypeError) as exc:
             if not complete:
                 truncated = True
@@ -610,12 +728,37 @@ def read_recording(path: Path | str) -> Recording:
         if isinstance(parsed, tuple):
             end_mono_ns, summary = parsed[1]
             continue
+        if parsed.t_mono_ns > latest_ns:
+            latest_ns, latest_line = parsed.t_mono_ns, number
         items.append(parsed)
     if pending_error is not None:
         # The damaged line was the last complete line: a killed writer can leave a cut line
         # followed by a newline only if it crashed mid-write, which append-only writes rule out.
         raise RecordingError(pending_error)
+    if end_mono_ns is not None and latest_ns > end_mono_ns + LATE_ITEM_NS:
+        # One record far past the close: the analysis would stretch the session to it, and the
+        # breath it cuts in two would be lost without a word.
+        raise RecordingError(
+            f"{path}: damaged at line {latest_line} (ValueError: m {latest_ns} is "
+            f"{_span_text(latest_ns - end_mono_ns)} after the closing record)"
+        )
     return Recording(path, header, items, summary, end_mono_ns, truncated or summary is None)
+
+
+def _span_text(span_ns: int) -> str:
+    """A clock difference for a message: seconds, or years when it is that far."""
+    span_s = span_ns / 1e9
+    return f"{span_s / 31_557_600:.0f} years" if span_s >= 31_557_600 else f"{span_s:.0f} s"
+
+
+def _check_session_clock(t_mono_ns: int, start_mono_ns: int) -> None:
+    """ValueError when a record's monotonic clock lies outside any session that started at
+    ``start_mono_ns`` (see :data:`EARLY_ITEM_NS` and :data:`MAX_SESSION_NS`)."""
+    offset_ns = t_mono_ns - start_mono_ns
+    if offset_ns < -EARLY_ITEM_NS:
+        raise ValueError(f"m {t_mono_ns} is {_span_text(-offset_ns)} before the session start")
+    if offset_ns > MAX_SESSION_NS:
+        raise ValueError(f"m {t_mono_ns} is {_span_text(offset_ns)} after the session start")
 
 
 def write_recording(

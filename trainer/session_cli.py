@@ -649,12 +649,11 @@ def replay(
         return
     from trainer.ui import BreathwiseApp
 
-    settings = recording.header.settings
     app = BreathwiseApp(
         session,
         session.run,
         title=f"Breathwise replay — {file.name}",
-        duration_s=float(settings["minutes"]) * 60.0 if "minutes" in settings else None,
+        duration_s=recording.header.planned_s,
     )
     ui_result = app.run()
     if ui_result is not None:

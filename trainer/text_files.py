@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 
 from trainer.errors import UserError
+from trainer.recording import looks_like_recording
 
 GZIP_MAGIC = b"\x1f\x8b"
 """First two bytes of a gzip file (RFC 1952, section 2.3.1): such files are read decompressed,
@@ -67,6 +68,12 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
                 raw = fh.read(max_bytes + 1)
         except (OSError, EOFError, zlib.error) as exc:
             raise error(f"{path}: damaged gzip file ({exc})") from None
+    if looks_like_recording(raw[:_SNIFF_BYTES]):
+        # Read as a table, its JSON header was quoted whole as a list of "columns".
+        raise error(
+            f"{path}: this is a Breathwise recording, not {what}",
+            f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files",
+        )
     if len(raw) > max_bytes:
         raise error(f"{path}: larger than {_size(max_bytes)}, not {what}")
     if b"\x00" in raw[:_SNIFF_BYTES]:
