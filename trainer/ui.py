@@ -331,6 +331,10 @@ class BreathwiseApp(App[SessionResult | None]):
         self._on_quit = on_quit
         self.title = title
         self.result: SessionResult | None = None
+        self.failure: Exception | None = None
+        """What ended the session's run instead of a result (a sensor not found, no Bluetooth
+        adapter): the screen closes and the caller raises it where the terminal is its own again
+        (:meth:`raise_failure`)."""
         self._note = ""
         self._end_notes: list[str] = []
         self._summary: str | None = None
@@ -381,6 +385,12 @@ class BreathwiseApp(App[SessionResult | None]):
         practised = getattr(self.session, "practised_s", None)
         return max(0.0, self._duration_s - (practised(t_s) if callable(practised) else t_s))
 
+    def raise_failure(self) -> None:
+        """Once the screen is closed: raise what ended the session's run, if anything did, so
+        that the command reports it as it does without a screen (``breathwise: error: ...``)."""
+        if self.failure is not None:
+            raise self.failure
+
     def close_when_over(self) -> None:
         """Close the screen as soon as the session is over, without holding its summary for a
         key (the terminal has gone away, or the process is asked to end); at once if it is
@@ -400,7 +410,14 @@ class BreathwiseApp(App[SessionResult | None]):
         self._note = text
 
     async def _drive(self) -> None:
-        self.result = await self._run_session()
+        try:
+            self.result = await self._run_session()
+        except Exception as exc:
+            # Raised inside the screen, it became Textual's traceback and the one-line message
+            # with its advice was lost (found in review: a sensor that is not found).
+            self.failure = exc
+            self.exit(None)
+            return
         self._finished = True
         self.refresh_bindings()
         self.refresh_view()
