@@ -268,6 +268,9 @@ class ProgramScreenSession:
     def program_time_s(self, t_s: float) -> float:
         return self.clock.program_s(t_s)
 
+    def practised_s(self, t_s: float) -> float:
+        return self.clock.program_s(t_s)
+
     def pause(self) -> None:
         self.clock.pause(round(self.t_s * NS_PER_S))
         self.state.apply([PacerEvent(self.t_s, PacerChange(0, 0, "pause"))])
@@ -303,7 +306,7 @@ async def test_screen_shows_the_pause_on_the_card_and_no_time_left_after_the_end
         await pilot.pause()
         # Thirty seconds later, every countdown on the card and the clock line still stand.
         assert _plain(app, "#program") == card
-        assert "00:40  (02:20 left)" in _plain(app, "#status")
+        assert "00:10  (02:20 left)  ·  00:30 paused" in _plain(app, "#status")
         assert "Paused" in _plain(app, "#pacer")  # an own-rhythm-less pacer view says so too
         session.finished.set()
         await pilot.pause()

@@ -382,8 +382,13 @@ class BreathwiseApp(App[SessionResult | None]):
         if self._duration_s is None:
             return None
         # Practised time: a pause stops the countdown (the session's end moves with it).
+        return max(0.0, self._duration_s - self._practised_s(t_s))
+
+    def _practised_s(self, t_s: float) -> float:
+        """Session seconds at ``t_s`` less the pauses, as the session counts them (optional in
+        the ViewableSession protocol: a test double without pauses practises all the time)."""
         practised = getattr(self.session, "practised_s", None)
-        return max(0.0, self._duration_s - (practised(t_s) if callable(practised) else t_s))
+        return float(practised(t_s)) if callable(practised) else t_s
 
     def raise_failure(self) -> None:
         """Once the screen is closed: raise what ended the session's run, if anything did, so
@@ -532,10 +537,17 @@ class BreathwiseApp(App[SessionResult | None]):
             # Resized with the summary up: its height after this redraw's layout.
             self._fitted_to = self.size
             self.call_after_refresh(self._fit_summary)
-        clock = _mmss(t_s)
+        # The clock counts practised time, as "left" and the summary's minutes practised do:
+        # it stands still while paused (it ran on, so that elapsed and left added up to more
+        # than the session, found in review), and the time paused is shown beside it.
+        practised_s = self._practised_s(t_s)
+        clock = _mmss(practised_s)
         if left is not None:
             clock += f"  ({_mmss(left)} left)"
         parts = [clock]
+        paused_s = t_s - practised_s
+        if paused_s >= 1.0:
+            parts.append(f"{_mmss(paused_s)} paused")
         if state.status:
             parts.append(state.status)
         # Marks made while connecting are recorded at the start: counted already.
