@@ -169,6 +169,38 @@ async def test_the_clock_counts_practised_time_and_stands_still_while_paused() -
         await pilot.press("q")
 
 
+@pytest.mark.parametrize("basis", ["breaths", "pace"])
+async def test_once_over_the_follow_tile_shows_the_summarys_mean(basis: str) -> None:
+    """Found in review: at the end the tile said "Follow  - / 100" (the last breath, in an
+    own-rhythm closing step, was not scored) while the printed summary said "follow 70/100".
+    Once over, the tile shows the session's mean, the number the summary prints, labelled."""
+    from trainer.headless import format_summary
+
+    session = FakeSession()
+    summary = {"breaths": 9, "duration_s": 60.0, "mean_follow_score": 70.4, "follow_basis": basis}
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        return SessionResult(None, summary)
+
+    app = BreathwiseApp(session, run, title="t", duration_s=60.0, hold_at_end=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        session.t_s = 59.0
+        app.refresh_view()
+        await pilot.pause()
+        assert "Follow         -  / 100" in str(app.query_one("#metrics", Static).render())
+        session.t_s = 60.0
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        tile = str(app.query_one("#metrics", Static).render())
+        pace_only = basis == "pace"
+        assert ("Mean follow    70 / 100" + ("  (pace only)" if pace_only else "")) in tile
+        printed = "follow 70/100" + (" (pace only)" if pace_only else "") + ","
+        assert printed in format_summary(summary)
+        await pilot.press("q")
+
+
 async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
     from textual.widgets import Footer
 

@@ -8,8 +8,8 @@ Tests drive it headless with ``App.run_test()`` and an injected clock.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -142,10 +142,28 @@ def connecting_text(start_paused: bool) -> Text:
 
 
 def render_metrics(
-    state: SessionState, pacer: PacerState | None, target_ratio: float | None
+    state: SessionState,
+    pacer: PacerState | None,
+    target_ratio: float | None,
+    summary: Mapping[str, Any] | None = None,
 ) -> Text:
     """Measured breath rate (with the source it comes from), ratio and heart rate beside the
-    targets."""
+    targets.
+
+    Parameters
+    ----------
+    state : SessionState
+        The session's picture: its follow score is the latest breath's (or pace's).
+    pacer : PacerState or None
+        The pacer now, for the targets.
+    target_ratio : float or None
+        The exhale:inhale target without a pacer.
+    summary : mapping or None
+        The summary of a session that is over: the follow line then shows its mean follow
+        score, the number the printed summary gives (``trainer.headless.format_summary``),
+        labelled as the mean. The latest breath's score said "-" when that breath was not
+        scored (an own-rhythm closing step) beside a summary of "follow 70/100".
+    """
     text = Text()
     rate = state.rate_bpm
     ratio = state.ratio
@@ -162,10 +180,17 @@ def render_metrics(
     text.append("Heart rate   ", style="dim")
     text.append(f"{state.hr_bpm:4.0f}" if state.hr_bpm is not None else "  - ", style="bold red")
     text.append(" bpm\n")
-    text.append("Follow       ", style="dim")
-    follow = state.follow
-    text.append(f"{follow[0]:4d}" if follow is not None else "  - ", style="bold")
-    text.append(" / 100  (pace only)\n" if follow is not None and follow[1] else " / 100\n")
+    if summary is not None:
+        mean = summary.get("mean_follow_score")
+        text.append("Mean follow  ", style="dim")
+        text.append(f"{mean:4.0f}" if isinstance(mean, int | float) else "  - ", style="bold")
+        pace_only = summary.get("follow_basis") == "pace"
+        text.append(" / 100  (pace only)\n" if pace_only else " / 100\n")
+    else:
+        text.append("Follow       ", style="dim")
+        follow = state.follow
+        text.append(f"{follow[0]:4d}" if follow is not None else "  - ", style="bold")
+        text.append(" / 100  (pace only)\n" if follow is not None and follow[1] else " / 100\n")
     text.append("Breaths      ", style="dim")
     text.append(f"{state.breaths:4d}")
     return text
@@ -493,7 +518,10 @@ class BreathwiseApp(App[SessionResult | None]):
             pacer_view.update(
                 render_pacer(pacer, width, self._target_ratio, rows=rows, can_pause=can_pause)
             )
-        self.query_one("#metrics", Static).update(render_metrics(state, pacer, self._target_ratio))
+        over = self.result.summary if self._finished and self.result is not None else None
+        self.query_one("#metrics", Static).update(
+            render_metrics(state, pacer, self._target_ratio, over)
+        )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
         breathing = [v for _, v in recent]
