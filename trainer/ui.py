@@ -204,6 +204,95 @@ def _mmss(seconds: float) -> str:
 CARD_SEPARATOR = "  ·  "
 """Between the parts of the step card's last line (side, repetition, next step, time left)."""
 
+Segment = tuple[str, str]
+"""A run of text on the step card and its style."""
+
+
+def _first_fitting(variants: Sequence[Sequence[Segment]], width: int) -> Sequence[Segment]:
+    """The first of ``variants`` (fullest first) whose text fits in ``width`` characters; the
+    last, the most compact, when none does (it wraps)."""
+    for variant in variants:
+        if sum(len(text) for text, _ in variant) <= width:
+            return variant
+    return variants[-1]
+
+
+def _card_head(
+    program: TimelineState, width: int, *, paused: bool, can_pause: bool
+) -> Sequence[Segment]:
+    """The card's first line: step number and title, posture, time left in the step, and the
+    pause, on one line of ``width``.
+
+    Wrapped onto a second line it pushed the panels below it off an 80x24 terminal (found in
+    review: five back-release steps, "Step 13/27  Hip swings on hands and knees   (on hands
+    and knees)   03:20 left in step", 85 characters on a card of 76; paused, 115). So, as
+    long as it does not fit: narrower gaps, the pause said in a word (the pacer panel says how
+    to resume), the timer without "in step", and last the posture (the instruction and the
+    step before it set the posture up).
+    """
+    step = program.step
+    title = (f"Step {program.step_index + 1}/{program.step_count}  {step.title}", "bold magenta")
+    posture = f"({step.posture.label})"
+    left = _mmss(program.step_left_s)
+    pause_long = paused_text(can_pause).lower() if paused else ""
+    pause_short = "paused" if paused else ""
+
+    def head(gap: str, pause: str, timer: str, *, with_posture: bool = True) -> list[Segment]:
+        segments = [title]
+        if with_posture:
+            segments.append((f"{gap}{posture}", "dim"))
+        segments.append((f"{gap}{timer}", "bold"))
+        if pause:
+            segments.append((f"  {pause}", "bold yellow"))
+        return segments
+
+    in_step = f"{left} left in step"
+    return _first_fitting(
+        [
+            head("   ", pause_long, in_step),
+            head("  ", pause_long, in_step),
+            head("  ", pause_short, in_step),
+            head("  ", pause_short, f"{left} left"),
+            head("  ", pause_short, f"{left} left", with_posture=False),
+        ],
+        width,
+    )
+
+
+def _card_foot(
+    program: TimelineState, width: int, session_left_s: float | None
+) -> Sequence[Segment]:
+    """The card's last line: side, repetition, next step, and the time left in the program
+    (or in a session that ends before it), on one line of ``width`` as long as it fits.
+
+    "Next: ..." only where the line has room for it: wrapped onto a second line, it pushed the
+    panels below off an 80x24 terminal (a sided, counted step with a long instruction, e.g.
+    the lying twist); the next step's own card and chime announce it anyway. A session cut
+    short by ``--minutes`` says so in full where there is room, else "left in session".
+    """
+    step = program.step
+    parts: list[str] = []
+    if program.side is not None:
+        parts.append(f"Side: {program.side}")
+    if program.repetition is not None and step.repetitions is not None:
+        rep = f"Repetition {program.repetition}/{step.repetitions}"
+        if program.repetition_left_s is not None:
+            rep += f" ({program.repetition_left_s:4.1f} s)"
+        parts.append(rep)
+    if session_left_s is not None and session_left_s < program.left_s - 1.0:
+        ends = [
+            f"{_mmss(session_left_s)} left (the session ends before the program)",
+            f"{_mmss(session_left_s)} left in session",
+        ]
+    else:
+        ends = [f"{_mmss(program.left_s)} left in program"]
+    variants: list[list[Segment]] = []
+    if program.next_title:
+        upcoming = f"Next: {program.next_title}"
+        variants += [[(CARD_SEPARATOR.join([*parts, upcoming, end]), "cyan")] for end in ends]
+    variants += [[(CARD_SEPARATOR.join([*parts, end]), "cyan")] for end in ends]
+    return _first_fitting(variants, width)
+
 
 def render_program(
     program: TimelineState,
@@ -222,7 +311,8 @@ def render_program(
         still while paused, and so do the countdowns).
     width : int
         Characters available (the card wraps the instruction to it, never cuts it: the end
-        of an instruction is often its caution, "only go as high as feels easy").
+        of an instruction is often its caution, "only go as high as feels easy"; its first and
+        last lines are fitted to it, :func:`_card_head` and :func:`_card_foot`).
     paused : bool
         The session is paused: said next to the step timer.
     can_pause : bool
@@ -232,40 +322,16 @@ def render_program(
         shorter than the program): the card then counts down to that end instead.
     """
     width = max(20, width)
-    step = program.step
     text = Text()
     if program.finished:
         text.append(PROGRAM_COMPLETE, style="bold green")
         return text
-    head = f"Step {program.step_index + 1}/{program.step_count}  {step.title}"
-    left = f"{_mmss(program.step_left_s)} left in step"
-    text.append(head, style="bold magenta")
-    text.append(f"   ({step.posture.label})", style="dim")
-    text.append(f"   {left}", style="bold")
-    if paused:
-        text.append(f"  {paused_text(can_pause).lower()}", style="bold yellow")
+    for segment, style in _card_head(program, width, paused=paused, can_pause=can_pause):
+        text.append(segment, style=style)
     text.append("\n")
-    text.append(" ".join(step.text.split()) + "\n")
-    parts: list[str] = []
-    if program.side is not None:
-        parts.append(f"Side: {program.side}")
-    if program.repetition is not None and step.repetitions is not None:
-        rep = f"Repetition {program.repetition}/{step.repetitions}"
-        if program.repetition_left_s is not None:
-            rep += f" ({program.repetition_left_s:4.1f} s)"
-        parts.append(rep)
-    if session_left_s is not None and session_left_s < program.left_s - 1.0:
-        parts.append(f"{_mmss(session_left_s)} left (the session ends before the program)")
-    else:
-        parts.append(f"{_mmss(program.left_s)} left in program")
-    if program.next_title:
-        upcoming = f"Next: {program.next_title}"
-        # Only where the line has room for it: wrapped onto a second line, it pushed the
-        # panels below off an 80x24 terminal (a sided, counted step with a long instruction,
-        # e.g. the lying twist); the next step's own card and chime announce it anyway.
-        if len(CARD_SEPARATOR.join([*parts, upcoming])) <= width:
-            parts.insert(len(parts) - 1, upcoming)
-    text.append(CARD_SEPARATOR.join(parts), style="cyan")
+    text.append(" ".join(program.step.text.split()) + "\n")
+    for segment, style in _card_foot(program, width, session_left_s):
+        text.append(segment, style=style)
     return text
 
 
