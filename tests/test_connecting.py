@@ -305,3 +305,39 @@ def test_quitting_while_the_sensor_is_still_looked_for_ends_at_once(
     assert recording.header.source.name == "AA:BB:CC:DD:EE:FF"
     assert [m.label for m in recording.items if isinstance(m, Mark)] == ["still no strap"]
     assert recording.summary is not None and recording.summary["ended"] == "interrupted"
+
+
+def test_a_sensor_not_found_on_the_screen_ends_with_its_message_and_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A BLE scan that finds nothing (or no Bluetooth adapter) failed inside the screen: it
+    printed Textual's traceback and ended with "the session ended without a result", the
+    message and its advice lost (found in review). The screen now closes and the command
+    ends as it does without a screen: one line, with the advice, exit status 1."""
+    from textual.app import App
+
+    from devices.errors import BreathwiseDeviceError
+    from trainer import session_cli
+    from trainer.cli import run
+
+    async def scan_finds_nothing(specs: list[str], session: LiveSession, **_: Any) -> Any:
+        await asyncio.sleep(0.2)
+        raise BreathwiseDeviceError(
+            "no sensor matching 'H10' found", "switch the strap on and wet its electrodes"
+        )
+
+    def run_headless(app: App[Any]) -> Any:
+        # The full screen, as a terminal gets it, drawn nowhere.
+        return App.run(app, headless=True, size=(80, 24))
+
+    monkeypatch.setattr(session_cli, "open_source", scan_finds_nothing)
+    monkeypatch.setattr(session_cli, "no_screen_reason", lambda: None)
+    monkeypatch.setattr(BreathwiseApp, "run", run_headless)
+    args = ["--device", "H10", "--minutes", "0.2", "--no-sound", "--out", str(tmp_path)]
+    assert run(["live", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "breathwise: error: no sensor matching 'H10' found "
+        "(switch the strap on and wet its electrodes)"
+    ]
+    assert list(tmp_path.iterdir()) == []  # never connected, as without a screen

@@ -249,10 +249,10 @@ def test_conductor_on_its_own_clock_holds_program_changes_while_paused() -> None
 class ProgramScreenSession:
     """A program session on a hand-moved clock, as the UI sees a live or replay session."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, personal_rate_bpm: float | None = None) -> None:
         self.state = SessionState()
         self.t_s = 0.0
-        self.timeline = ProgramTimeline(program)
+        self.timeline = ProgramTimeline(program, personal_rate_bpm=personal_rate_bpm)
         self.clock = ProgramClock()
         self.finished = asyncio.Event()
 
@@ -266,6 +266,9 @@ class ProgramScreenSession:
         return self.timeline.at(self.clock.program_s(t_s))
 
     def program_time_s(self, t_s: float) -> float:
+        return self.clock.program_s(t_s)
+
+    def practised_s(self, t_s: float) -> float:
         return self.clock.program_s(t_s)
 
     def pause(self) -> None:
@@ -303,7 +306,7 @@ async def test_screen_shows_the_pause_on_the_card_and_no_time_left_after_the_end
         await pilot.pause()
         # Thirty seconds later, every countdown on the card and the clock line still stand.
         assert _plain(app, "#program") == card
-        assert "00:40  (02:20 left)" in _plain(app, "#status")
+        assert "00:10  (02:20 left)  ·  00:30 paused" in _plain(app, "#status")
         assert "Paused" in _plain(app, "#pacer")  # an own-rhythm-less pacer view says so too
         session.finished.set()
         await pilot.pause()
@@ -420,6 +423,65 @@ def test_the_card_names_the_next_step_only_where_its_last_line_has_room() -> Non
     assert "Next:" not in narrow[-1] and len(narrow[-1]) <= 76
     assert narrow[-1].startswith("Side: left") and narrow[-1].endswith("left in program")
     assert "Next: Shins on a chair  ·  " in wide[-1]
+
+
+def _step_starts(timeline: ProgramTimeline) -> list[float]:
+    """A program second one second into each step (the program's own clock)."""
+    starts: list[float] = []
+    seen: set[int] = set()
+    for half_s in range(round(timeline.program.total_duration_s * 2)):
+        state = timeline.at(half_s / 2)
+        if state.step_index not in seen:
+            seen.add(state.step_index)
+            starts.append(half_s / 2 + 1.0)
+    return starts
+
+
+@pytest.mark.parametrize("name", CATALOG.names())
+async def test_every_step_card_of_every_program_fits_80x24(name: str) -> None:
+    """Found in review: the card's first line (step, title, posture, time left) wrapped for
+    five back-release steps on an 80x24 terminal and pushed the panels below it under the key
+    bar; paused or in a session cut short by --minutes, 118 of the 256 cards of the catalog
+    had a first or last line wider than the card. Each step's card, running, paused, and in a
+    session that ends before the program: its first and last lines fit the card's width, the
+    whole instruction is on it, and every panel is on screen above the key bar."""
+    from textual.widgets import Footer
+
+    program = CATALOG.get(name)
+    rate = 5.5 if program.needs_personal_rate else None
+    session = ProgramScreenSession(program, personal_rate_bpm=rate)
+    starts = _step_starts(session.timeline)
+    assert len(starts) == len(program.steps)
+    # Half the program's length: the card counts down to the session's end.
+    duration_s = program.total_duration_s / 2
+    app = BreathwiseApp(
+        session, session.run, title=f"Breathwise — {program.title}", duration_s=duration_s
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        for index, t_s in enumerate(starts):
+            session.t_s = t_s
+            step = program.steps[index]
+            for paused in (False, True):
+                session.state.paused = paused
+                app.refresh_view()  # the card's wrapping, in the settled layout
+                await pilot.pause()
+                card = app.query_one("#program")
+                lines = _plain(app, "#program").splitlines()
+                where = f"step {index + 1} {step.title!r}, paused={paused}"
+                assert lines[0].startswith(f"Step {index + 1}/{len(program.steps)}  "), where
+                assert len(lines[0]) <= card.size.width, where
+                assert len(lines[-1]) <= card.size.width, where
+                assert " ".join(step.text.split()) in " ".join(lines), where
+                bottom = 0
+                for selector in ("#pacer", "#program", "#middle", "#cue", "#status"):
+                    region = app.query_one(selector).region
+                    assert region.y >= bottom and region.height > 0, (where, selector)
+                    bottom = region.bottom
+                assert bottom <= app.query_one(Footer).region.y, where
+                if t_s < duration_s:
+                    assert "left in session" in lines[-1] or "session ends" in lines[-1], where
+        session.finished.set()
+        await pilot.pause()
 
 
 def test_the_pacer_sound_follows_the_pause(tmp_path: Path) -> None:

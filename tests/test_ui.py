@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
+from trainer.pipeline import NS_PER_S
+from trainer.program_clock import ProgramClock
 from trainer.session import SessionResult
 from trainer.state import SessionState
 from trainer.ui import BreathwiseApp, PacerView, render_pacer
@@ -107,6 +109,95 @@ async def test_time_left_shows_only_while_the_session_runs() -> None:
         await pilot.pause()
         status = app.query_one("#status", Static).render()
         assert "left)" not in str(status) and "session over" in str(status)
+        await pilot.press("q")
+
+
+class PausingSession(FakeSession):
+    """A fake session that counts its pauses as a live or replay session does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = ProgramClock()
+
+    def practised_s(self, t_s: float) -> float:
+        return self.clock.program_s(t_s)
+
+    def toggle_pause(self) -> None:
+        t_ns = round(self.t_s * NS_PER_S)
+        if self.clock.paused:
+            self.clock.resume(t_ns)
+        else:
+            self.clock.pause(t_ns)
+
+    async def run(self) -> SessionResult:
+        await self.finished.wait()
+        return SessionResult(None, {"breaths": 0, "duration_s": self.t_s})
+
+
+async def test_the_clock_counts_practised_time_and_stands_still_while_paused() -> None:
+    """Found in review: paused 7 s into a 60 s session, the clock ran on while the time left
+    stood, "00:13  (00:52 left)" (65 s in a 60 s session). It counts practised time, as the
+    time left and the summary's minutes practised do; the time paused is shown beside it."""
+    session = PausingSession()
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title="t",
+        duration_s=60.0,
+        on_pause=session.toggle_pause,
+        hold_at_end=True,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        async def status_at(t_s: float) -> str:
+            session.t_s = t_s
+            app.refresh_view()
+            await pilot.pause()
+            return str(app.query_one("#status", Static).render())
+
+        assert await status_at(7.0) == "00:07  (00:53 left)"
+        await pilot.press("p")
+        assert await status_at(13.0) == "00:07  (00:53 left)  ·  00:06 paused"
+        await pilot.press("p")
+        assert await status_at(20.0) == "00:14  (00:46 left)  ·  00:06 paused"
+        # The planned minute practised, 66 s in: the session ends, and its clock with it.
+        session.t_s = 66.0
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        assert (await status_at(80.0)).startswith("01:00  ·  00:06 paused  ·  session over")
+        await pilot.press("q")
+
+
+@pytest.mark.parametrize("basis", ["breaths", "pace"])
+async def test_once_over_the_follow_tile_shows_the_summarys_mean(basis: str) -> None:
+    """Found in review: at the end the tile said "Follow  - / 100" (the last breath, in an
+    own-rhythm closing step, was not scored) while the printed summary said "follow 70/100".
+    Once over, the tile shows the session's mean, the number the summary prints, labelled."""
+    from trainer.headless import format_summary
+
+    session = FakeSession()
+    summary = {"breaths": 9, "duration_s": 60.0, "mean_follow_score": 70.4, "follow_basis": basis}
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        return SessionResult(None, summary)
+
+    app = BreathwiseApp(session, run, title="t", duration_s=60.0, hold_at_end=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        session.t_s = 59.0
+        app.refresh_view()
+        await pilot.pause()
+        assert "Follow         -  / 100" in str(app.query_one("#metrics", Static).render())
+        session.t_s = 60.0
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        tile = str(app.query_one("#metrics", Static).render())
+        pace_only = basis == "pace"
+        assert ("Mean follow    70 / 100" + ("  (pace only)" if pace_only else "")) in tile
+        printed = "follow 70/100" + (" (pace only)" if pace_only else "") + ","
+        assert printed in format_summary(summary)
         await pilot.press("q")
 
 

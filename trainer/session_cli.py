@@ -542,6 +542,7 @@ def live(
     )
     app_ref.append(app)
     result_or_none = app.run()
+    app.raise_failure()
     if result_or_none is None and ended:
         # The screen went down on its own (its terminal gone) after the session ended.
         result_or_none = ended[0]
@@ -656,6 +657,7 @@ def replay(
         duration_s=recording.header.planned_s,
     )
     ui_result = app.run()
+    app.raise_failure()
     if ui_result is not None:
         _print_replay_summary(ui_result, recording)
 

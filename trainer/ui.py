@@ -8,8 +8,8 @@ Tests drive it headless with ``App.run_test()`` and an injected clock.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -142,10 +142,28 @@ def connecting_text(start_paused: bool) -> Text:
 
 
 def render_metrics(
-    state: SessionState, pacer: PacerState | None, target_ratio: float | None
+    state: SessionState,
+    pacer: PacerState | None,
+    target_ratio: float | None,
+    summary: Mapping[str, Any] | None = None,
 ) -> Text:
     """Measured breath rate (with the source it comes from), ratio and heart rate beside the
-    targets."""
+    targets.
+
+    Parameters
+    ----------
+    state : SessionState
+        The session's picture: its follow score is the latest breath's (or pace's).
+    pacer : PacerState or None
+        The pacer now, for the targets.
+    target_ratio : float or None
+        The exhale:inhale target without a pacer.
+    summary : mapping or None
+        The summary of a session that is over: the follow line then shows its mean follow
+        score, the number the printed summary gives (``trainer.headless.format_summary``),
+        labelled as the mean. The latest breath's score said "-" when that breath was not
+        scored (an own-rhythm closing step) beside a summary of "follow 70/100".
+    """
     text = Text()
     rate = state.rate_bpm
     ratio = state.ratio
@@ -162,10 +180,17 @@ def render_metrics(
     text.append("Heart rate   ", style="dim")
     text.append(f"{state.hr_bpm:4.0f}" if state.hr_bpm is not None else "  - ", style="bold red")
     text.append(" bpm\n")
-    text.append("Follow       ", style="dim")
-    follow = state.follow
-    text.append(f"{follow[0]:4d}" if follow is not None else "  - ", style="bold")
-    text.append(" / 100  (pace only)\n" if follow is not None and follow[1] else " / 100\n")
+    if summary is not None:
+        mean = summary.get("mean_follow_score")
+        text.append("Mean follow  ", style="dim")
+        text.append(f"{mean:4.0f}" if isinstance(mean, int | float) else "  - ", style="bold")
+        pace_only = summary.get("follow_basis") == "pace"
+        text.append(" / 100  (pace only)\n" if pace_only else " / 100\n")
+    else:
+        text.append("Follow       ", style="dim")
+        follow = state.follow
+        text.append(f"{follow[0]:4d}" if follow is not None else "  - ", style="bold")
+        text.append(" / 100  (pace only)\n" if follow is not None and follow[1] else " / 100\n")
     text.append("Breaths      ", style="dim")
     text.append(f"{state.breaths:4d}")
     return text
@@ -178,6 +203,95 @@ def _mmss(seconds: float) -> str:
 
 CARD_SEPARATOR = "  ·  "
 """Between the parts of the step card's last line (side, repetition, next step, time left)."""
+
+Segment = tuple[str, str]
+"""A run of text on the step card and its style."""
+
+
+def _first_fitting(variants: Sequence[Sequence[Segment]], width: int) -> Sequence[Segment]:
+    """The first of ``variants`` (fullest first) whose text fits in ``width`` characters; the
+    last, the most compact, when none does (it wraps)."""
+    for variant in variants:
+        if sum(len(text) for text, _ in variant) <= width:
+            return variant
+    return variants[-1]
+
+
+def _card_head(
+    program: TimelineState, width: int, *, paused: bool, can_pause: bool
+) -> Sequence[Segment]:
+    """The card's first line: step number and title, posture, time left in the step, and the
+    pause, on one line of ``width``.
+
+    Wrapped onto a second line it pushed the panels below it off an 80x24 terminal (found in
+    review: five back-release steps, "Step 13/27  Hip swings on hands and knees   (on hands
+    and knees)   03:20 left in step", 85 characters on a card of 76; paused, 115). So, as
+    long as it does not fit: narrower gaps, the pause said in a word (the pacer panel says how
+    to resume), the timer without "in step", and last the posture (the instruction and the
+    step before it set the posture up).
+    """
+    step = program.step
+    title = (f"Step {program.step_index + 1}/{program.step_count}  {step.title}", "bold magenta")
+    posture = f"({step.posture.label})"
+    left = _mmss(program.step_left_s)
+    pause_long = paused_text(can_pause).lower() if paused else ""
+    pause_short = "paused" if paused else ""
+
+    def head(gap: str, pause: str, timer: str, *, with_posture: bool = True) -> list[Segment]:
+        segments = [title]
+        if with_posture:
+            segments.append((f"{gap}{posture}", "dim"))
+        segments.append((f"{gap}{timer}", "bold"))
+        if pause:
+            segments.append((f"  {pause}", "bold yellow"))
+        return segments
+
+    in_step = f"{left} left in step"
+    return _first_fitting(
+        [
+            head("   ", pause_long, in_step),
+            head("  ", pause_long, in_step),
+            head("  ", pause_short, in_step),
+            head("  ", pause_short, f"{left} left"),
+            head("  ", pause_short, f"{left} left", with_posture=False),
+        ],
+        width,
+    )
+
+
+def _card_foot(
+    program: TimelineState, width: int, session_left_s: float | None
+) -> Sequence[Segment]:
+    """The card's last line: side, repetition, next step, and the time left in the program
+    (or in a session that ends before it), on one line of ``width`` as long as it fits.
+
+    "Next: ..." only where the line has room for it: wrapped onto a second line, it pushed the
+    panels below off an 80x24 terminal (a sided, counted step with a long instruction, e.g.
+    the lying twist); the next step's own card and chime announce it anyway. A session cut
+    short by ``--minutes`` says so in full where there is room, else "left in session".
+    """
+    step = program.step
+    parts: list[str] = []
+    if program.side is not None:
+        parts.append(f"Side: {program.side}")
+    if program.repetition is not None and step.repetitions is not None:
+        rep = f"Repetition {program.repetition}/{step.repetitions}"
+        if program.repetition_left_s is not None:
+            rep += f" ({program.repetition_left_s:4.1f} s)"
+        parts.append(rep)
+    if session_left_s is not None and session_left_s < program.left_s - 1.0:
+        ends = [
+            f"{_mmss(session_left_s)} left (the session ends before the program)",
+            f"{_mmss(session_left_s)} left in session",
+        ]
+    else:
+        ends = [f"{_mmss(program.left_s)} left in program"]
+    variants: list[list[Segment]] = []
+    if program.next_title:
+        upcoming = f"Next: {program.next_title}"
+        variants += [[(CARD_SEPARATOR.join([*parts, upcoming, end]), "cyan")] for end in ends]
+    variants += [[(CARD_SEPARATOR.join([*parts, end]), "cyan")] for end in ends]
+    return _first_fitting(variants, width)
 
 
 def render_program(
@@ -197,7 +311,8 @@ def render_program(
         still while paused, and so do the countdowns).
     width : int
         Characters available (the card wraps the instruction to it, never cuts it: the end
-        of an instruction is often its caution, "only go as high as feels easy").
+        of an instruction is often its caution, "only go as high as feels easy"; its first and
+        last lines are fitted to it, :func:`_card_head` and :func:`_card_foot`).
     paused : bool
         The session is paused: said next to the step timer.
     can_pause : bool
@@ -207,40 +322,16 @@ def render_program(
         shorter than the program): the card then counts down to that end instead.
     """
     width = max(20, width)
-    step = program.step
     text = Text()
     if program.finished:
         text.append(PROGRAM_COMPLETE, style="bold green")
         return text
-    head = f"Step {program.step_index + 1}/{program.step_count}  {step.title}"
-    left = f"{_mmss(program.step_left_s)} left in step"
-    text.append(head, style="bold magenta")
-    text.append(f"   ({step.posture.label})", style="dim")
-    text.append(f"   {left}", style="bold")
-    if paused:
-        text.append(f"  {paused_text(can_pause).lower()}", style="bold yellow")
+    for segment, style in _card_head(program, width, paused=paused, can_pause=can_pause):
+        text.append(segment, style=style)
     text.append("\n")
-    text.append(" ".join(step.text.split()) + "\n")
-    parts: list[str] = []
-    if program.side is not None:
-        parts.append(f"Side: {program.side}")
-    if program.repetition is not None and step.repetitions is not None:
-        rep = f"Repetition {program.repetition}/{step.repetitions}"
-        if program.repetition_left_s is not None:
-            rep += f" ({program.repetition_left_s:4.1f} s)"
-        parts.append(rep)
-    if session_left_s is not None and session_left_s < program.left_s - 1.0:
-        parts.append(f"{_mmss(session_left_s)} left (the session ends before the program)")
-    else:
-        parts.append(f"{_mmss(program.left_s)} left in program")
-    if program.next_title:
-        upcoming = f"Next: {program.next_title}"
-        # Only where the line has room for it: wrapped onto a second line, it pushed the
-        # panels below off an 80x24 terminal (a sided, counted step with a long instruction,
-        # e.g. the lying twist); the next step's own card and chime announce it anyway.
-        if len(CARD_SEPARATOR.join([*parts, upcoming])) <= width:
-            parts.insert(len(parts) - 1, upcoming)
-    text.append(CARD_SEPARATOR.join(parts), style="cyan")
+    text.append(" ".join(program.step.text.split()) + "\n")
+    for segment, style in _card_foot(program, width, session_left_s):
+        text.append(segment, style=style)
     return text
 
 
@@ -331,6 +422,10 @@ class BreathwiseApp(App[SessionResult | None]):
         self._on_quit = on_quit
         self.title = title
         self.result: SessionResult | None = None
+        self.failure: Exception | None = None
+        """What ended the session's run instead of a result (a sensor not found, no Bluetooth
+        adapter): the screen closes and the caller raises it where the terminal is its own again
+        (:meth:`raise_failure`)."""
         self._note = ""
         self._end_notes: list[str] = []
         self._summary: str | None = None
@@ -378,8 +473,19 @@ class BreathwiseApp(App[SessionResult | None]):
         if self._duration_s is None:
             return None
         # Practised time: a pause stops the countdown (the session's end moves with it).
+        return max(0.0, self._duration_s - self._practised_s(t_s))
+
+    def _practised_s(self, t_s: float) -> float:
+        """Session seconds at ``t_s`` less the pauses, as the session counts them (optional in
+        the ViewableSession protocol: a test double without pauses practises all the time)."""
         practised = getattr(self.session, "practised_s", None)
-        return max(0.0, self._duration_s - (practised(t_s) if callable(practised) else t_s))
+        return float(practised(t_s)) if callable(practised) else t_s
+
+    def raise_failure(self) -> None:
+        """Once the screen is closed: raise what ended the session's run, if anything did, so
+        that the command reports it as it does without a screen (``breathwise: error: ...``)."""
+        if self.failure is not None:
+            raise self.failure
 
     def close_when_over(self) -> None:
         """Close the screen as soon as the session is over, without holding its summary for a
@@ -400,7 +506,14 @@ class BreathwiseApp(App[SessionResult | None]):
         self._note = text
 
     async def _drive(self) -> None:
-        self.result = await self._run_session()
+        try:
+            self.result = await self._run_session()
+        except Exception as exc:
+            # Raised inside the screen, it became Textual's traceback and the one-line message
+            # with its advice was lost (found in review: a sensor that is not found).
+            self.failure = exc
+            self.exit(None)
+            return
         self._finished = True
         self.refresh_bindings()
         self.refresh_view()
@@ -471,7 +584,10 @@ class BreathwiseApp(App[SessionResult | None]):
             pacer_view.update(
                 render_pacer(pacer, width, self._target_ratio, rows=rows, can_pause=can_pause)
             )
-        self.query_one("#metrics", Static).update(render_metrics(state, pacer, self._target_ratio))
+        over = self.result.summary if self._finished and self.result is not None else None
+        self.query_one("#metrics", Static).update(
+            render_metrics(state, pacer, self._target_ratio, over)
+        )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
         breathing = [v for _, v in recent]
@@ -515,10 +631,17 @@ class BreathwiseApp(App[SessionResult | None]):
             # Resized with the summary up: its height after this redraw's layout.
             self._fitted_to = self.size
             self.call_after_refresh(self._fit_summary)
-        clock = _mmss(t_s)
+        # The clock counts practised time, as "left" and the summary's minutes practised do:
+        # it stands still while paused (it ran on, so that elapsed and left added up to more
+        # than the session, found in review), and the time paused is shown beside it.
+        practised_s = self._practised_s(t_s)
+        clock = _mmss(practised_s)
         if left is not None:
             clock += f"  ({_mmss(left)} left)"
         parts = [clock]
+        paused_s = t_s - practised_s
+        if paused_s >= 1.0:
+            parts.append(f"{_mmss(paused_s)} paused")
         if state.status:
             parts.append(state.status)
         # Marks made while connecting are recorded at the start: counted already.
