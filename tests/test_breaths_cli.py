@@ -421,6 +421,28 @@ def test_real_belts_do_not_look_upside_down() -> None:
         assert skew > 0.0 or "mixedsignals" in label, label
         if "NeuroKit2" in label:  # clearly asymmetric breathing: upside down, it is flagged
             assert breaths_cli.looks_inverted(-x, fs, detect_breaths(-x, fs))[0], label
+        # Nor like noise: breathing changes smoothly from sample to sample.
+        assert breaths_cli.lag1_autocorrelation(x) > 0.99, label
+
+
+def test_white_noise_is_said_to_be_noise_not_breathing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """White noise (a disconnected input, a random column) read as 33 'breaths' at 22/min
+    without a word (found in review); a noisy belt at 0 dB is still breathing."""
+    f = tmp_path / "noise.txt"
+    f.write_text("\n".join(f"{v:.5f}" for v in np.random.default_rng(1).normal(size=3000)))
+    make_app()(args=["breaths", str(f), "--fs", "25"], standalone_mode=False)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["rate_bpm"] is None and out["breaths"]
+    assert {b["quality"] for b in out["breaths"]} == {"artifact"}
+    (warning,) = out["settings"]["warnings"]
+    assert warning.startswith("the signal looks like noise, not breathing")
+    assert warning in captured.err
+    for rate, fs in ((30.0, 4.0), (15.0, 25.0)):
+        x, _ = synthetic_belt(Scenario(rate, 3.0, snr_db=0.0, fs_hz=fs, duration_s=120.0), 1)
+        assert breaths_cli.lag1_autocorrelation(x) > breaths_cli.NOISE_LAG1
 
 
 def test_rr_of_an_irregular_rhythm_gives_no_rate_and_says_why(

@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +68,12 @@ MIN_DURATION_S = 20.0
 CLIPPED_WARN_FRACTION = 0.05
 """Share of samples at exactly a column's minimum or maximum above which the input is reported
 as looking saturated (a clipped sensor holds its rail value; a live signal has noise)."""
+NOISE_LAG1 = 0.3
+"""Lag-1 autocorrelation of a belt signal below which it is reported as looking like noise.
+Breathing changes smoothly from sample to sample: a 30/min breath sampled at the slowest
+accepted 4 Hz has ``cos(2 pi 0.5 / 4) = 0.71``. Measured: the five real belts 0.999-1.0;
+synthetic belts at 3-30 breaths/min, 4-50 Hz, down to 0 dB in-band SNR, 0.39 or more (30/min
+at 4 Hz and 0 dB); white noise 0.00."""
 INVERTED_RATIO = 0.8
 """A belt whose good breaths have a median exhale:inhale ratio below this, with the slope of its
 low-passed signal skewed below ``-ORIENT_SKEW``, is reported as looking upside down
@@ -381,6 +388,19 @@ def _analyse_waveform(
     if not flat:
         warnings += _nothing_measured(data, duration, found, column)
     if not acc and not flat:
+        lag1 = lag1_autocorrelation(data)
+        settings["lag1_autocorrelation"] = round(lag1, 4)
+        if lag1 < NOISE_LAG1 and found:
+            # The detector finds "breaths" in any wander of the low-passed signal; white noise
+            # (a disconnected input, a random column) has plenty.
+            warnings.append(
+                f"the signal looks like noise, not breathing: consecutive samples are nearly "
+                f"unrelated (lag-1 autocorrelation {lag1:.2f}, where breathing reads above "
+                f"0.7): the {len(found)} breaths found in it are marked artifacts and no rate "
+                "is given; is it the right column, and is the sensor connected?"
+            )
+            found = [replace(b, quality="artifact") for b in found]
+            rates = []
         upside_down, skew = looks_inverted(data, fs_hz, found)
         settings["slope_skewness"] = round(skew, 3)
         if upside_down:
@@ -465,6 +485,17 @@ def _nothing_measured(
             f"{len(usable)} breaths (ratio null): {why}"
         )
     return warnings
+
+
+def lag1_autocorrelation(x: FloatArray) -> float:
+    """Correlation of each sample with the next (mean removed), dimensionless; 0 for a flat
+    signal (Box & Jenkins: the sample autocorrelation at lag 1)."""
+    d = x - float(np.mean(x))
+    peak = float(np.max(np.abs(d))) if d.size else 0.0
+    if not peak > 0.0:
+        return 0.0
+    d = d / peak  # any scale a file may hold, 1e-300 to 1e300, without under- or overflow
+    return float(np.dot(d[:-1], d[1:]) / np.dot(d, d))
 
 
 def clipped_fraction(data: FloatArray) -> float:
