@@ -406,6 +406,10 @@ def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path
     [
         (signal.SIGHUP, ()),
         (signal.SIGTERM, ()),
+        # kill -INT to a screen session (a typed Ctrl+C is a key there): it had closed the
+        # screen with "the session ended without a result" and labelled the recording
+        # "completed".
+        (signal.SIGINT, ()),
         (signal.SIGHUP, ("--headless",)),
         (signal.SIGTERM, ("--headless",)),
         (signal.SIGINT, ("--headless",)),

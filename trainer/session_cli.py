@@ -471,7 +471,8 @@ def live(
         os._exit(_exit_status(ended[0] if ended else None, signals))
 
     def hang_up(signum: int) -> None:
-        # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM): end the
+        # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM, or SIGINT
+        # from kill: on the screen a typed Ctrl+C is a key, q): end the
         # session as if quit, so that it is closed, summarised and kept, then close the
         # screen without waiting for a key nobody can press.
         on_signal(signum)
@@ -483,7 +484,7 @@ def live(
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
             loop = asyncio.get_running_loop()
-            for sig in (*_hangup_signals(), signal.SIGTERM):
+            for sig in (signal.SIGINT, *_hangup_signals(), signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, hang_up, int(sig))
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
