@@ -411,13 +411,15 @@ def _analyse_waveform(
                 "if the belt falls on inhale, run again "
                 + ("without --invert" if invert else "with --invert")
             )
+    settled = settle_ends(found)
     for text in warnings:
         typer.echo(f"breathwise: warning: {input}: {text}", err=True)
     settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
     return {
-        "breaths": [_breath_row(b) for b in settle_ends(found)],
+        "breaths": [_breath_row(b) for b in settled],
         "rate_bpm": _median_rate(rates),
-        "variability": breath_variability(found).as_dict(),
+        # On the breaths as listed: their ends settled, the joins between them are too.
+        "variability": breath_variability(settled).as_dict(),
         "source": source,
         "settings": settings,
     }
