@@ -12,7 +12,7 @@ import pytest
 import typer
 
 from benchmarks.validate_breath import Scenario, synthetic_belt
-from trainer import breaths_cli
+from trainer import __version__, breaths_cli
 from trainer.errors import BadArgument, UserError
 
 KEYS = {
@@ -61,6 +61,7 @@ def test_single_column_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert set(out["breaths"][0]) == KEYS
     assert np.median([b["ratio"] for b in out["breaths"]]) == pytest.approx(2.0, abs=0.3)
     assert out["settings"]["fs_hz"] == 25.0
+    assert out["settings"]["software"] == f"breathwise {__version__}"
 
 
 def test_breaths_end_where_the_next_begins(

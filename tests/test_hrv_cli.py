@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import typer
 
-from trainer import hrv_cli
+from trainer import __version__, hrv_cli
 from trainer.errors import BadArgument, UserError
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -54,6 +54,8 @@ def test_json_has_the_documented_structure(
     assert out["metrics"]["frequency"]["lf_hf"] > 0
     assert out["settings"]["frequency"]["resampling_hz"] == 4.0
     assert out["settings"]["artifacts"]["method"] == "Lipponen & Tarvainen 2019"
+    # Provenance: which version's methods made these numbers (found missing in review).
+    assert out["settings"]["software"] == f"breathwise {__version__}"
 
 
 def test_seconds_column_table_and_csv_output(

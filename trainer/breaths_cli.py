@@ -44,7 +44,7 @@ from analysis.rr_breath import (
 )
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
-from trainer.hrv_cli import read_rr_file
+from trainer.hrv_cli import SOFTWARE, read_rr_file
 from trainer.text_files import number_or_none, read_text, split_cells
 
 __all__ = ["BREATH_KEYS", "MIN_DURATION_S", "breaths", "read_waveform"]
@@ -339,6 +339,7 @@ def _analyse_waveform(
             "samples)"
         )
     settings: dict[str, Any] = {
+        "software": SOFTWARE,
         "fs_hz": fs_hz,
         "column": column,
         "samples": n,
@@ -590,6 +591,7 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             for e in estimates
         ],
         "settings": {
+            "software": SOFTWARE,
             "file": str(rr_path),
             "intervals": len(values),
             "corrected_values": int(corrected.nn_corrected.sum()),

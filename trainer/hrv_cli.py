@@ -19,12 +19,15 @@ from typing import Annotated, Any
 import typer
 
 from analysis.hrv_report import analyse_rr
+from trainer import __version__
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
 from trainer.text_files import MISSING_INTERVAL_ADVICE, number_or_none, read_text, split_cells
 
-__all__ = ["MAX_RR_MS", "MIN_RR_MS", "RRFile", "hrv", "read_rr_file"]
+__all__ = ["MAX_RR_MS", "MIN_RR_MS", "SOFTWARE", "RRFile", "hrv", "read_rr_file"]
 
+SOFTWARE = f"breathwise {__version__}"
+"""What produced an output file, as recordings name it (their header's ``software``)."""
 MIN_RR_MS = 200.0
 """Shortest accepted interval (300 beats/min), ms."""
 MAX_RR_MS = 3000.0
@@ -271,6 +274,8 @@ def hrv(
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
     rr = read_rr_file(input, unit)
     result = analyse_rr(rr.values_ms)
+    # Provenance: the numbers depend on the version's methods and defaults.
+    result["settings"] = {"software": SOFTWARE, **result["settings"]}
     if (note := rr.warning()) is not None:
         result["warnings"].insert(0, note)
     if format == "json":
