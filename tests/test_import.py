@@ -310,6 +310,16 @@ def test_a_real_polar_h10_export_imports_rr_and_ecg(tmp_path: Path) -> None:
     analysis = analyse_recording(recording)
     # The recording has frequent PVCs: the artifact correction must have work to do.
     assert analysis.heart.corrected_beats > 20
+    # Beats are the running sum of their RR (52 of 798 were off by up to 1.7 s), none after
+    # the row that logged it, and one on its row: the latest such anchor.
+    export_recording(out, "csv", tmp_path / "csv")
+    beats = _csv_rows(tmp_path / "csv" / "h10.beats.csv")
+    beat_t = np.asarray([float(b["t_s"]) for b in beats])
+    rr_out = np.asarray([float(b["rr_ms"]) for b in beats])
+    assert np.max(np.abs(np.diff(beat_t) * 1000 - rr_out[1:])) < 0.01
+    row_t = np.asarray([int(r["time_ns"]) for r in rows if r["rr_ms"]]) - int(rows[0]["time_ns"])
+    late_s = row_t / 1e9 - beat_t
+    assert late_s.min() > -1e-5 and late_s.min() < 1e-5
     edf = export_recording(out, "edf", tmp_path / "h10.edf")[0]
     pyedflib = pytest.importorskip("pyedflib")
     with pyedflib.EdfReader(str(edf)) as reader:
@@ -551,3 +561,78 @@ def test_a_file_longer_than_a_recording_holds_is_refused(tmp_path: Path) -> None
     with pytest.raises(ImportFileError, match="spans 32 days; a recording holds at most 31"):
         import_file(src, "polar", tmp_path / "long.bwr")
     assert not (tmp_path / "long.bwr").exists()
+
+
+def _batched_polar_csv(
+    path: Path, rr: np.ndarray, seed: int, lost: tuple[int, int] | None = None
+) -> np.ndarray:
+    """A Polar-style CSV (``time_ns, hr_bpm, rr_ms``) whose rows a phone logger wrote late and
+    in batches: each beat's row 0.5-2 s after the beat, never before an earlier row, and RR rows
+    of one batch 8 ms apart. ``lost`` drops the rows of beats ``[a, b)``, as a link gap does.
+    Returns the true beat times, s (running sum of the RR as encoded)."""
+    rng = np.random.default_rng(seed)
+    beat_s = np.cumsum(np.round(rr * 1.024) / 1024)
+    row_s = np.maximum.accumulate(beat_s + rng.uniform(0.5, 2.0, rr.size))
+    keep = np.ones(rr.size, dtype=bool)
+    if lost is not None:
+        keep[lost[0] : lost[1]] = False
+    lines = ["time_ns,hr_bpm,rr_ms"]
+    previous_ns = -1
+    for k in np.flatnonzero(keep):
+        t_ns = max(START_NS + round(row_s[k] * 1e9), previous_ns + 8_000_000)
+        starts = t_ns - previous_ns > 200_000_000  # a new batch: a row with a heart rate
+        lines.append(f"{t_ns},{'60' if starts else ''},{rr[k]:g}")
+        previous_ns = t_ns
+    path.write_text("\n".join(lines) + "\n")
+    return beat_s
+
+
+def _beats_after_import(src: Path, tmp_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    out = import_file(src, "polar", tmp_path / "b.bwr", start_wall_ns=START_NS)
+    export_recording(out, "csv", tmp_path / "csv")
+    beats = _csv_rows(tmp_path / "csv" / "b.beats.csv")
+    return (
+        np.asarray([float(b["t_s"]) for b in beats]),
+        np.asarray([float(b["rr_ms"]) for b in beats]),
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_polar_csv_beats_are_the_running_sum_of_rr_whatever_the_rows_delay(
+    tmp_path: Path, seed: int
+) -> None:
+    """Notifications were sent at their rows' times, and the beat timeline took a logger's
+    batched rows for arrival times: on a real H10 file 52 of 798 beats moved by up to 1.7 s
+    against their own RR."""
+    rr = _rr_series(400, seed)
+    src = tmp_path / "b.csv"
+    truth_s = _batched_polar_csv(src, rr, seed)
+    t_s, rr_out = _beats_after_import(src, tmp_path)
+    assert t_s.size == rr.size
+    # One offset, the same for every beat: the beats are the running sum of the RR...
+    offset_s = t_s - np.cumsum(rr_out) / 1000
+    assert np.ptp(offset_s) < 1e-5
+    assert np.max(np.abs(np.diff(t_s) * 1000 - rr_out[1:])) < 0.01
+    # ...so the true beat times but for that offset...
+    assert np.ptp(t_s - truth_s) < 1e-5
+    # ...the latest that puts no beat after its row (times from the first row, the origin).
+    rows_ns = [int(line.split(",")[0]) for line in src.read_text().split()[1:]]
+    rows_s = (np.asarray(rows_ns) - rows_ns[0]) / 1e9
+    assert np.all(t_s <= rows_s + 1e-6)
+    assert np.min(rows_s - t_s) < 1e-6
+
+
+def test_polar_csv_beats_re_anchor_only_where_beats_were_lost(tmp_path: Path) -> None:
+    rr = _rr_series(400, 7)
+    src = tmp_path / "b.csv"
+    truth_s = _batched_polar_csv(src, rr, 7, lost=(200, 206))  # ~5.4 s of beats lost
+    t_s, rr_out = _beats_after_import(src, tmp_path)
+    assert t_s.size == rr.size - 6
+    step_ms = np.diff(t_s) * 1000 - rr_out[1:]
+    [jump] = np.flatnonzero(np.abs(step_ms) > 0.01)
+    assert jump == 199  # between the last beat before the gap and the first after it
+    # The gap is the lost beats' time, to within the rows' jitter (0.5-2 s).
+    lost_ms = float(np.sum(rr[200:206]))
+    assert abs(step_ms[jump] - lost_ms) < 1500
+    after = truth_s[206:]
+    assert np.ptp(t_s[200:] - after) < 1e-5

@@ -13,13 +13,19 @@ reports, history and export work on them unchanged:
   RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``). ECG and
   accelerometer columns must name their unit (``ecg_uV``, ``ecg_mV``, ``ecg_V``; ``x_mg``,
   ``acc_x_g``...): a bare ``ECG`` or ``acc_x`` is refused, as millivolts taken for microvolts
-  would round to -1, 0 and 1. Samples and beats keep the file's own times: no delay is added.
+  would round to -1, 0 and 1. Samples keep the file's own times: no delay is added.
 
 Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
 (:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
 at the first beat, then one per second carrying the beats completed in that second, as a strap
-sends them (:func:`rr_notifications`); for a CSV one per row group where the strap notified, at
-that row's time. ECG and accelerometer samples become Polar PMD data frames
+sends them (:func:`rr_notifications`); for a CSV one per row group where the strap notified.
+CSV beat times are the running sum of the RR (exact to 1/1024 s), not the rows' times: a phone
+logger delays and batches rows by up to ~2 s. They take the latest offset that puts no beat
+after the row that reported it, and re-anchor only where the rows move on by more than 1.5 s
+beyond their RR, i.e. where beats were lost (:func:`strap_beat_times`); each notification is
+sent at its last beat. Beats therefore sit on their rows' least delay, which includes the
+strap's and phone's reporting delay (about 1 s after the ECG's R peak on a Polar H10 file).
+ECG and accelerometer samples become Polar PMD data frames
 (uncompressed ECG frame type 0: 3-byte signed µV; ACC frame type 1: int16 x, y, z in mG;
 Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
 timestamp of the last sample in the PMD epoch (2000-01-01).
@@ -40,6 +46,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -426,12 +433,117 @@ def _parse_time(cell: str, clock: str, scale: float, path: Path, line: int) -> i
         raise ImportFileError(f"{path}:{line}: time {text!r} is not a valid timestamp") from None
 
 
+LOSS_S = 1.5
+"""Smallest loss of beats, s, after which CSV beat times re-anchor: the live beat timeline's
+re-anchoring threshold (:attr:`analysis.beats.BeatTimeline.max_drift_s`, default 1.5 s), so a
+replay of the import re-anchors where, and only where, the import did."""
+_FLOOR_WINDOW_S = 30.0
+"""Span, s, over which the least delay between a beat and the row that reported it is taken on
+each side of a candidate loss: long enough to hold a promptly logged row (a phone logger delays
+and batches rows by up to ~2 s), short enough that drift between the phone's and the strap's
+clocks (~1 s per 1000 s at 1000 ppm) stays well below :data:`LOSS_S` inside it."""
+
+
+def strap_beat_times(
+    row_t_s: FloatArray,
+    rr_raw: Sequence[int],
+    can_break: npt.NDArray[np.bool_] | None = None,
+    *,
+    loss_s: float = LOSS_S,
+    window_s: float = _FLOOR_WINDOW_S,
+) -> FloatArray:
+    """Beat times for RR values logged on rows whose times jitter: the running sum of the RR.
+
+    Parameters
+    ----------
+    row_t_s : ndarray of float
+        Time of the row that carries each RR value, s, non-decreasing.
+    rr_raw : sequence of int
+        The RR values, 1/1024 s (exact, as the strap measured them).
+    can_break : ndarray of bool, optional
+        Where a loss may be placed (before the first RR of a notification); anywhere if None.
+    loss_s : float
+        Least rise, s, of the row delay that is taken as beats lost.
+    window_s : float
+        Span, s, of rows before and after a candidate loss over which the least delay is taken.
+
+    Returns
+    -------
+    ndarray of float
+        One time per RR value, s: ``offset + cumsum(rr)`` within each run without lost beats,
+        with the latest offset that puts no beat after the row that reported it.
+
+    Notes
+    -----
+    A phone logger writes a row when the strap's notification reaches it, and it delays and
+    batches them: on a real Polar Sensor Logger file (H10, 10 min) the delay of a beat's row
+    after the running sum of the RR varies by 2.1 s from row to row, while the RR are exact to
+    1/1024 s. So beat times are the RR's running sum, and row times only bound them: a beat
+    cannot be logged before it happened, so ``offset = min(row_t - cumsum(rr))``, the smallest
+    delay seen.
+
+    Beats were lost (a link gap, a dropped notification) where the rows move on by more than
+    their RR: the delay's floor rises and stays up. It is found as a rise of more than
+    ``loss_s`` from the least delay over the ``window_s`` before a row to that over the
+    ``window_s`` from it, placed at the row in such a run whose delay rose most from the row
+    before; each run between losses gets its own offset. A loss too short to tell from jitter
+    (< ``loss_s``) is not seen: the beats after it are placed early by as much, as the live beat
+    timeline (:class:`analysis.beats.BeatTimeline`) would place them.
+    """
+    row = np.asarray(row_t_s, dtype=np.float64)
+    cum = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
+    n = cum.size
+    if n == 0:
+        return cum
+    lag = row - cum
+    allowed = np.ones(n, dtype=bool) if can_break is None else np.asarray(can_break, dtype=bool)
+    lo = np.searchsorted(row, row - window_s, side="left")
+    hi = np.searchsorted(row, row + window_s, side="right")
+    rises = np.zeros(n, dtype=bool)
+    for k in range(1, n):
+        if allowed[k]:
+            before = float(lag[lo[k] : k].min()) if lo[k] < k else float(lag[k - 1])
+            rises[k] = float(lag[k : hi[k]].min()) - before > loss_s
+    starts = [0]
+    k = 1
+    while k < n:
+        if not rises[k]:
+            k += 1
+            continue
+        end = k
+        while end < n and rises[end]:
+            end += 1
+        jumps = lag[k:end] - lag[k - 1 : end - 1]
+        starts.append(k + int(np.argmax(jumps)))
+        k = end
+    # A run whose offset is not more than loss_s above the one before would not re-anchor the
+    # live timeline either: join it to that one (the offsets are of whole runs, not windows).
+    while True:
+        bounds = [*starts, n]
+        offsets = [float(lag[a:b].min()) for a, b in pairwise(bounds)]
+        small = [i for i in range(1, len(starts)) if offsets[i] - offsets[i - 1] <= loss_s]
+        if not small:
+            break
+        del starts[small[0]]
+    out = np.empty(n, dtype=np.float64)
+    for (a, b), offset in zip(pairwise(bounds), offsets, strict=True):
+        out[a:b] = cum[a:b] + offset
+    return out
+
+
 def _strap_notifications(table: PolarTable, path: Path) -> list[tuple[int, bytes]]:
-    """Group RR values into notifications: a row with a heart rate starts one; RR-only rows
-    within 0.2 s of it continue it (loggers spread one notification's RR over the next rows)."""
+    """Group RR values into notifications and time them at their beats.
+
+    A row with a heart rate starts a notification; RR-only rows within 0.2 s of it continue it
+    (loggers spread one notification's RR over the next rows). Each notification is sent at its
+    last beat (:func:`strap_beat_times`), so the beat timeline places every beat at the running
+    sum of the RR; one without RR at its row, but not after the next one with RR.
+    """
     rr = table.columns.get("rr")
     hr = table.columns.get("hr")
     out: list[tuple[int, list[int], int]] = []
+    rr_rows: list[int] = []
+    rr_starts: list[bool] = []
     last_hr = 0
     for k in range(table.time_ns.size):
         has_rr = rr is not None and math.isfinite(rr[k])
@@ -456,12 +568,35 @@ def _strap_notifications(table: PolarTable, path: Path) -> list[tuple[int, bytes
         if not continues:
             out.append((t, [], last_hr))
         if has_rr:
+            rr_starts.append(not out[-1][1])
+            rr_rows.append(t)
             out[-1][1].append(rr_ms_to_raw(float(rr[k])))  # type: ignore[index]
+    first_ns = int(table.time_ns[0])
+    raws_all = [r for _, raws, _ in out for r in raws]
+    beat_ns = np.rint(
+        strap_beat_times(
+            (np.asarray(rr_rows, dtype=np.int64) - first_ns) / NS_PER_S,
+            raws_all,
+            np.asarray(rr_starts, dtype=bool),
+        )
+        * NS_PER_S
+    ).astype(np.int64)
+    last_beat = np.cumsum([len(raws) for _, raws, _ in out]) - 1
+    sent = [
+        first_ns + int(beat_ns[last_beat[i]]) if raws else t for i, (t, raws, _) in enumerate(out)
+    ]
+    # A notification without RR keeps its row's time unless that is after the next one's beat.
+    later = math.inf
+    for i in range(len(out) - 1, -1, -1):
+        if out[i][1]:
+            later = sent[i]
+        elif sent[i] > later:
+            sent[i] = int(later)
     packets = []
-    for t, raws, bpm in out:
+    for when, (_, raws, bpm) in zip(sent, out, strict=True):
         if bpm <= 0 and raws:
             bpm = _hr_field([r * 1000.0 / RR_UNITS_PER_S for r in raws], 60)
-        packets.append((t, encode_heart_rate_measurement(max(0, min(bpm, 255)), raws)))
+        packets.append((when, encode_heart_rate_measurement(max(0, min(bpm, 255)), raws)))
     return packets
 
 
@@ -551,9 +686,10 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         streams=streams,
         details={"imported_from": path.name, "format": "polar-csv"},
     )
-    # Each packet arrives at its row's own time: the beat timeline anchors the first
-    # notification's last beat, and the PMD decoder the first frame's last sample, at arrival,
-    # so any delay added here would move every beat and sample by as much.
+    # PMD frames arrive at their last sample's row time and heart-rate notifications at their
+    # last beat (:func:`strap_beat_times`): the PMD decoder anchors the first frame's last
+    # sample, and the beat timeline the first notification's last beat, at arrival, so any
+    # delay added here would move every sample and beat by as much.
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t_ns, stream, payload in timed:
         items.append(_packet(t_ns / NS_PER_S, start_wall_ns, stream, payload))
