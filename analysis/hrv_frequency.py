@@ -35,14 +35,18 @@ from scipy.signal import lombscargle, welch
 
 __all__ = [
     "MAX_GAP_S",
+    "MIN_SPECTRUM_S",
     "TASK_FORCE_BANDS",
     "FrequencyDomain",
+    "GapFreeSpectrum",
     "LombSettings",
     "WelchSettings",
     "band_power",
     "beat_times_s",
     "frequency_domain",
+    "gap_free_frequency_domain",
     "longest_gap_free",
+    "ordered_beats",
     "resample_nn",
 ]
 
@@ -57,6 +61,11 @@ MAX_GAP_S = 3.0
 window, :mod:`analysis.coherence`): the slowest heart (30 beats/min) leaves 2 s. Across a
 longer gap (a strap losing contact) the cubic spline invents a slow swing: 20 s bridged in a
 5 min series of 15/min RSA read LF 563 ms^2 for 12, VLF up to 5551 ms^2 for 5."""
+
+MIN_SPECTRUM_S = 120.0
+"""Shortest stretch of beats given a spectrum, s (first to last beat): 10 periods of the LF
+band's 0.04 Hz is 250 s, so below 2 min the LF power is not even roughly defined (Task Force
+1996; physiology.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +238,136 @@ def longest_gap_free(t_s: ArrayLike, max_gap_s: float = MAX_GAP_S) -> slice:
     edges = np.r_[0, cuts, t.size]
     k = int(np.argmax(np.diff(edges)))
     return slice(int(edges[k]), int(edges[k + 1]))
+
+
+def ordered_beats(t_s: ArrayLike, nn_ms: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Beats in time order, one NN value per beat time.
+
+    The beat times of a corrected series (:meth:`analysis.rr_artifacts.CorrectionResult.
+    nn_times_s`) come from a recording's clock, which may step back or repeat a time; a spline
+    needs strictly increasing times, so the order is made stable and a beat within 1 us of the
+    one before it is dropped.
+
+    Parameters
+    ----------
+    t_s : array_like, shape (n,)
+        Time of the beat ending each NN interval, s.
+    nn_ms : array_like, shape (n,)
+        NN intervals, ms.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Times (s, strictly increasing) and their NN values (ms).
+
+    Examples
+    --------
+    >>> t, nn = ordered_beats([0.8, 1.6, 1.6, 2.4], [800.0, 800.0, 790.0, 810.0])
+    >>> t.tolist(), nn.tolist()
+    ([0.8, 1.6, 2.4], [800.0, 800.0, 810.0])
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    nn = np.asarray(nn_ms, dtype=np.float64)
+    if t.shape != nn.shape or t.ndim != 1:
+        raise ValueError("t_s and nn_ms must be 1-D and of equal length")
+    order = np.argsort(t, kind="stable")
+    t, nn = t[order], nn[order]
+    keep = np.r_[True, np.diff(t) > 1e-6] if t.size else np.zeros(0, dtype=bool)
+    return t[keep], nn[keep]
+
+
+@dataclass(frozen=True)
+class GapFreeSpectrum:
+    """The spectrum of the longest stretch of beats without a gap, and which stretch that is.
+
+    Attributes
+    ----------
+    spectrum : FrequencyDomain or None
+        The frequency-domain metrics; ``None`` when the stretch is shorter than the minimum.
+    start_s, end_s : float
+        First and last beat of the stretch, s, on the clock of the given beat times (NaN for
+        an empty series).
+    n_beats : int
+        Beats in the stretch.
+    n_total : int
+        Beats in the whole (ordered) series.
+    """
+
+    spectrum: FrequencyDomain | None
+    start_s: float
+    end_s: float
+    n_beats: int
+    n_total: int
+
+    @property
+    def whole(self) -> bool:
+        """Whether the stretch is the whole series (no gap over the limit)."""
+        return self.n_beats == self.n_total
+
+    @property
+    def duration_s(self) -> float:
+        """Time from the stretch's first beat to its last, s."""
+        return self.end_s - self.start_s if self.n_beats else 0.0
+
+
+def gap_free_frequency_domain(
+    nn_ms: ArrayLike,
+    t_s: ArrayLike,
+    *,
+    min_duration_s: float = MIN_SPECTRUM_S,
+    max_gap_s: float = MAX_GAP_S,
+    method: Literal["welch", "lomb"] = "welch",
+    welch_settings: WelchSettings | None = None,
+    lomb_settings: LombSettings | None = None,
+) -> GapFreeSpectrum:
+    """Frequency-domain metrics of the longest stretch of beats with no gap over ``max_gap_s``.
+
+    The one spectrum of a corrected NN series on its beat clock, for ``breathwise hrv``
+    (:func:`analysis.hrv_report.analyse_rr`) and the session report
+    (:func:`trainer.analysis_run.heart_metrics`): beats in time order (:func:`ordered_beats`),
+    the longest gap-free run (:func:`longest_gap_free`; a spline across a lost strap invents
+    slow power, :data:`MAX_GAP_S`), then :func:`frequency_domain` on those beat times when the
+    run lasts at least ``min_duration_s`` (a band needs about ten periods of its lower edge,
+    Task Force 1996).
+
+    Parameters
+    ----------
+    nn_ms : array_like
+        NN intervals, ms.
+    t_s : array_like
+        Time of the beat ending each interval, s (the input's clock, not ``cumsum(nn_ms)``,
+        which drifts by what correction changed).
+    min_duration_s : float
+        Shortest stretch, first to last beat, s, given a spectrum.
+    max_gap_s : float
+        Longest time between neighbouring beats a stretch may hold, s.
+    method, welch_settings, lomb_settings
+        As for :func:`frequency_domain`.
+
+    Returns
+    -------
+    GapFreeSpectrum
+        The spectrum (or ``None``) and the stretch it covers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.r_[np.arange(1, 201) * 0.8, 200.0 + np.arange(1, 101) * 0.8]  # a 40 s dropout
+    >>> fd = gap_free_frequency_domain(np.full(t.size, 800.0), t)
+    >>> fd.n_beats, fd.n_total, fd.whole, round(fd.duration_s, 1), fd.spectrum is None
+    (200, 300, False, 159.2, False)
+    """
+    t, nn = ordered_beats(t_s, nn_ms)
+    n_total = int(t.size)
+    run = longest_gap_free(t, max_gap_s)
+    t, nn = t[run], nn[run]
+    start, end = (float(t[0]), float(t[-1])) if t.size else (float("nan"), float("nan"))
+    spectrum = None
+    if t.size >= 4 and end - start >= min_duration_s:
+        spectrum = frequency_domain(
+            nn, t_s=t, method=method, welch_settings=welch_settings, lomb_settings=lomb_settings
+        )
+    return GapFreeSpectrum(spectrum, start, end, int(t.size), n_total)
 
 
 def resample_nn(

@@ -2,11 +2,21 @@
 
 Pipeline: artifact detection and correction (:mod:`analysis.rr_artifacts`), time-domain metrics
 on the original NN intervals (:mod:`analysis.hrv_time`; corrected values left out, successive
-differences only between adjacent original intervals), frequency-domain metrics on the corrected,
-continuous series (:mod:`analysis.hrv_frequency`; needs at least ``min_spectrum_s`` of data, two
-minutes by default: a band needs about ten periods of its lower edge, Task Force 1996), and the
-coherence of the latest 64 s (:mod:`analysis.coherence`). Every setting is returned in
-``settings``, every value that could not be computed is ``None`` with a line in ``warnings``.
+differences only between adjacent original intervals), frequency-domain metrics on the corrected
+series over its longest stretch without a gap in the beats
+(:func:`analysis.hrv_frequency.gap_free_frequency_domain`; needs at least ``min_spectrum_s`` of
+it, two minutes by default: a band needs about ten periods of its lower edge, Task Force 1996),
+and the coherence of the latest 64 s (:mod:`analysis.coherence`).
+
+One clock for all of it, the input's: the beat ending RR interval ``i`` is at
+``sum(rr[:i + 1])``, and each corrected value keeps its beat there
+(:meth:`analysis.rr_artifacts.CorrectionResult.nn_times_s`). ``cumsum(nn)`` would drift from it
+by what interpolation changed (-17 s over MIT-BIH record 119) and move the spectrum and the
+coherence window. The session report (:func:`trainer.analysis_run.heart_metrics`) calls the same
+functions on the same clock, so identical beats give identical LF, HF and coherence.
+
+Every setting is returned in ``settings``, every value that could not be computed is ``None``
+with a line in ``warnings``.
 """
 
 from __future__ import annotations
@@ -14,10 +24,17 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.coherence import CoherenceSettings, coherence_at
-from analysis.hrv_frequency import LombSettings, WelchSettings, beat_times_s, frequency_domain
+from analysis.hrv_frequency import (
+    MAX_GAP_S,
+    LombSettings,
+    WelchSettings,
+    gap_free_frequency_domain,
+    ordered_beats,
+)
 from analysis.hrv_time import Convention, time_domain
 from analysis.rr_artifacts import DEFAULT_PARAMS, LABELS, ArtifactParams, correct_rr
 
@@ -182,27 +199,53 @@ def analyse_rr(
     time_metrics = td.as_dict()
     time_settings = time_metrics.pop("settings")
 
-    duration_s = float(nn.sum() / 1000.0)
+    # The input's clock: the series starts at 0 with the first interval, each beat where the
+    # running sum of RR puts it, each corrected value at its beat (no drift).
+    beat_t_s = np.cumsum(rr) / 1000.0
+    nn_t_s = result.nn_times_s(beat_t_s)
+    duration_s = float(beat_t_s[-1]) if rr.size else 0.0
     freq_metrics: dict[str, Any] | None = None
     freq_settings: dict[str, Any] | None = None
-    if duration_s >= min_spectrum_s and nn.size >= 4:
-        fd = frequency_domain(
-            nn, method=method, welch_settings=welch_settings, lomb_settings=lomb_settings
-        )
-        freq_metrics = fd.as_dict()
+    gap_free = gap_free_frequency_domain(
+        nn,
+        nn_t_s,
+        min_duration_s=min_spectrum_s,
+        method=method,
+        welch_settings=welch_settings,
+        lomb_settings=lomb_settings,
+    )
+    stretch = (
+        f"the beats from {gap_free.start_s:.1f} s to {gap_free.end_s:.1f} s "
+        f"({gap_free.n_beats} of {gap_free.n_total} NN values), the longest stretch without a "
+        f"gap over {MAX_GAP_S:g} s"
+    )
+    if gap_free.spectrum is not None:
+        freq_metrics = gap_free.spectrum.as_dict()
         freq_settings = freq_metrics.pop("settings")
-        freq_settings["series"] = "corrected NN, beat times = cumulative sum of NN"
+        freq_settings["series"] = (
+            "corrected NN at the input's beat times (running sum of RR; a corrected value keeps "
+            "its beat), over the longest stretch without a gap over "
+            f"{MAX_GAP_S:g} s between beats: {gap_free.start_s:.1f}-{gap_free.end_s:.1f} s"
+        )
+        if not gap_free.whole:
+            warnings.append(f"frequency-domain metrics computed over {stretch} only")
         if (unresolved := hf_resolution_warning(float(nn.mean()))) is not None:
             warnings.append(unresolved)
+    elif gap_free.whole:
+        # The span from the first beat to the last, as the threshold reads it: a series of
+        # 120.4 s whose first beat ends at 0.8 s is not "120 s, under 120 s".
+        warnings.append(
+            f"series lasts {gap_free.duration_s:.1f} s from its first beat to its last, under "
+            f"{min_spectrum_s:.0f} s: frequency-domain metrics not computed"
+        )
     else:
         warnings.append(
-            f"series lasts {duration_s:.0f} s, under {min_spectrum_s:.0f} s: "
-            "frequency-domain metrics not computed"
+            f"frequency-domain metrics not computed: {stretch}, lasts "
+            f"{gap_free.duration_s:.0f} s, under {min_spectrum_s:.0f} s"
         )
 
     coh_settings = CoherenceSettings()
-    t_nn = beat_times_s(nn)
-    coh = coherence_at(t_nn, nn, None, coh_settings) if nn.size else None
+    coh = coherence_at(*ordered_beats(nn_t_s, nn), None, coh_settings) if nn.size else None
     coherence: dict[str, Any] | None = None
     if coh is not None:
         # The block says what its numbers are without the settings next to it: one value of a
@@ -213,8 +256,8 @@ def analyse_rr(
             "window_start_s": max(coh.t_end_s - coh_settings.window_s, 0.0),
             "window_end_s": coh.t_end_s,
             "computed_over": (
-                f"the last {coh_settings.window_s:g} s of the corrected NN series (times: "
-                "cumulative sum of NN from the start of the first interval)"
+                f"the last {coh_settings.window_s:g} s of the corrected NN series (times: the "
+                "input's beat times, running sum of RR from the start of the first interval)"
             ),
             "ratio_definition": "(peak / (total - peak))^2, McCraty et al. 2006",
             "score_scale": coh_settings.score_scale(),

@@ -323,3 +323,85 @@ def test_a_recording_is_named_as_one_with_the_command_that_exports_it(
             f"breathwise: error: {path}: this is a Breathwise recording, not an RR file — "
             f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files\n"
         )
+
+
+def _ectopic_series(seed: int = 3) -> np.ndarray:
+    """Ten minutes at ~800 ms with 0.1 Hz and 0.25 Hz rhythms and one premature beat every
+    23 beats (short interval then a compensatory long one): the correction interpolates both,
+    which changes the total of the series by seconds."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(750)
+    rr = 800.0 + 40.0 * np.sin(2 * np.pi * 0.08 * k) + 25.0 * np.sin(2 * np.pi * 0.2 * k)
+    rr += rng.normal(0.0, 5.0, k.size)
+    for i in range(20, k.size - 2, 23):
+        rr[i], rr[i + 1] = 0.55 * rr[i], 1.6 * rr[i + 1]
+    rounded: np.ndarray = rr.round(1)
+    return rounded
+
+
+def test_interpolated_ectopics_keep_the_input_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hrv`` timed the corrected series at cumsum(NN), which drifts by what interpolation
+    changed (-17.2 s on MIT-BIH 119): ``duration_s`` and the coherence window ended seconds
+    before the recording. Both are now on the input's clock, the running sum of RR."""
+    rr = _ectopic_series()
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    assert out["metrics"]["artifacts"]["counts"]["normal"] < rr.size - 40
+    assert abs(sum(out["nn_ms"]) - rr.sum()) > 2000.0  # the drift cumsum(NN) would carry
+    assert out["metrics"]["duration_s"] == pytest.approx(rr.sum() / 1000.0)
+    assert out["metrics"]["coherence"]["window_end_s"] == pytest.approx(rr.sum() / 1000.0)
+    assert "running sum of RR" in out["metrics"]["coherence"]["computed_over"]
+    assert "running sum of RR" in out["settings"]["frequency"]["series"]
+
+
+def test_hrv_and_the_session_report_agree_on_identical_beats() -> None:
+    """``hrv`` and the report gave different LF/HF for the same beats (MIT-BIH 119 HF 174.8
+    against 158.7 ms^2): two clocks. Both now read one spectrum and one coherence function on
+    the input's beat times."""
+    from analysis.coherence import coherence_at
+    from analysis.hrv_report import analyse_rr
+    from trainer.analysis_run import heart_metrics
+
+    rr = _ectopic_series()
+    beat_t_s = np.cumsum(rr) / 1000.0
+    heart = heart_metrics(beat_t_s, rr, [])
+    out = analyse_rr(rr)
+    freq = out["metrics"]["frequency"]
+    assert freq["lf_ms2"] == heart.lf_power_ms2
+    assert freq["hf_ms2"] == heart.hf_power_ms2
+    assert freq["lf_hf"] == heart.lf_hf
+    coherence = out["metrics"]["coherence"]
+    last = coherence_at(heart.nn_t_s, heart.nn_ms)
+    assert coherence["window_end_s"] == last.t_end_s == pytest.approx(beat_t_s[-1])
+    assert coherence["ratio"] == last.ratio and coherence["score"] == last.score
+    # The report's series reads the same function on the same clock: at one of its instants.
+    te = float(heart.coherence_t_s[-1])
+    assert coherence_at(heart.nn_t_s, heart.nn_ms, te).ratio == heart.coherence[-1]
+
+
+def test_a_long_dropout_limits_the_spectrum_to_the_longest_stretch_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 40 s lost contact, which ``hrv`` now accepts and corrects, became one interpolated
+    interval: on cumsum(NN) the gap vanished and the spline ran the spectrum across it. The
+    spectrum now covers the longest stretch without a gap over 3 s, as the report's does, and a
+    warning names it."""
+    from analysis.hrv_report import analyse_rr
+    from trainer.analysis_run import heart_metrics
+
+    clean = rr_series(n=600)
+    rr = np.r_[clean[:450], 40000.0, clean[450:]]
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    start_s, end_s = rr[0] / 1000.0, rr[:450].sum() / 1000.0
+    stretch = [w for w in out["warnings"] if w.startswith("frequency-domain metrics computed")]
+    assert stretch == [
+        f"frequency-domain metrics computed over the beats from {start_s:.1f} s to "
+        f"{end_s:.1f} s (450 of 601 NN values), the longest stretch without a gap over 3 s only"
+    ]
+    assert out["metrics"]["duration_s"] == pytest.approx(rr.sum() / 1000.0)
+    assert f"{start_s:.1f}-{end_s:.1f} s" in out["settings"]["frequency"]["series"]
+    heart = heart_metrics(np.cumsum(rr) / 1000.0, rr, [])
+    assert analyse_rr(rr)["metrics"]["frequency"]["hf_ms2"] == heart.hf_power_ms2

@@ -165,3 +165,24 @@ def test_session_spectrum_does_not_bridge_a_lost_strap() -> None:
     assert whole.lf_power_ms2 < 50.0
     assert lost.lf_power_ms2 < 50.0
     assert lost.hf_power_ms2 == pytest.approx(whole.hf_power_ms2, rel=0.3)
+
+
+def test_gap_free_spectrum_is_the_spectrum_of_the_longest_stretch() -> None:
+    """The one spectrum ``hrv`` and the report share: beats in time order, a repeated time
+    dropped, the longest run without a gap over MAX_GAP_S, and its span reported."""
+    from analysis.hrv_frequency import MAX_GAP_S, gap_free_frequency_domain, ordered_beats
+
+    rng = np.random.default_rng(1)
+    nn = 900.0 + 30.0 * np.sin(np.arange(700) * 0.6) + rng.normal(0.0, 5.0, 700)
+    t = np.cumsum(nn) / 1000.0
+    t[400:] += 25.0  # a lost contact after beat 400
+    out = gap_free_frequency_domain(nn, t)
+    assert (out.n_beats, out.n_total, out.whole) == (400, 700, False)
+    assert (out.start_s, out.end_s) == (t[0], t[399])
+    expected = frequency_domain(nn[:400], t_s=t[:400])
+    assert out.spectrum is not None and out.spectrum.powers_ms2 == expected.powers_ms2
+    assert np.diff(t).max() > MAX_GAP_S
+    short = gap_free_frequency_domain(nn, t, min_duration_s=400.0)
+    assert short.spectrum is None and short.duration_s == pytest.approx(t[399] - t[0])
+    ordered_t, ordered_nn = ordered_beats(np.r_[t[:3], t[2]], np.r_[nn[:3], 1.0])
+    assert ordered_t.tolist() == t[:3].tolist() and ordered_nn.tolist() == nn[:3].tolist()

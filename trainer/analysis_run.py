@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.coherence import coherence_series
-from analysis.hrv_frequency import frequency_domain, longest_gap_free
+from analysis.hrv_frequency import gap_free_frequency_domain, ordered_beats
 from analysis.hrv_time import time_domain
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import RRBreathEstimate, estimate_breathing_from_rr, rr_breath_cycles
@@ -557,9 +557,6 @@ def _pacer_curve(
 
 
 # ------------------------------------------------------------------------------ heart metrics
-MIN_SPECTRUM_S = 120.0
-"""Shortest NN series given a spectrum (s): 10 periods of the LF band's 0.04 Hz is 250 s, so
-below 2 min the LF power is not even roughly defined (physiology.md)."""
 PEAK_BAND_HZ = (0.04, 0.26)
 """Where the spectral peak is reported (Hz): the resonance range, as for coherence."""
 _DISCONTINUITY_S = 0.5
@@ -687,21 +684,14 @@ def heart_metrics(
 def _spectrum(
     nn_t: FloatArray, nn: FloatArray
 ) -> tuple[float | None, float | None, float | None, float | None]:
-    """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) by Welch
-    (:func:`analysis.hrv_frequency.frequency_domain`, default settings: 4 Hz cubic resampling,
-    256 s Hann segments, at least 50 % overlap, raised so that they reach the end), over the
-    longest stretch without a gap in the beats (a spline across a lost strap invents power:
-    :data:`analysis.hrv_frequency.MAX_GAP_S`)."""
-    order = np.argsort(nn_t, kind="stable")
-    t, v = nn_t[order], nn[order]
-    keep = np.r_[True, np.diff(t) > 1e-6]
-    t, v = t[keep], v[keep]
-    run = longest_gap_free(t)
-    t, v = t[run], v[run]
-    # A band needs about 10 periods of its lower edge (physiology.md): at least 2 min.
-    if t.size < 4 or t[-1] - t[0] < MIN_SPECTRUM_S:
+    """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) by Welch over the
+    longest stretch without a gap in the beats
+    (:func:`analysis.hrv_frequency.gap_free_frequency_domain`, default settings: 4 Hz cubic
+    resampling, 256 s Hann segments, at least 50 % overlap, raised so that they reach the end;
+    ``breathwise hrv`` reads the same spectrum)."""
+    fd = gap_free_frequency_domain(nn, nn_t).spectrum
+    if fd is None:
         return None, None, None, None
-    fd = frequency_domain(v, t_s=t)
     freq, psd = fd.freq_hz, fd.psd_ms2_per_hz
     band = (freq >= PEAK_BAND_HZ[0]) & (freq <= PEAK_BAND_HZ[1])
     peak = float(freq[band][np.argmax(psd[band])]) if np.any(band) else None
@@ -712,13 +702,13 @@ def _coherence_series(
     nn_t: FloatArray, nn: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Coherence ratio and 0-10 score every 5 s over the latest 64 s of NN
-    (:func:`analysis.coherence.coherence_series`, McCraty et al. 2006); windows that beats do
-    not cover (a gap) are left out."""
-    order = np.argsort(nn_t, kind="stable")
-    t, v = nn_t[order], nn[order]
-    keep = np.r_[True, np.diff(t) > 1e-6]
+    (:func:`analysis.coherence.coherence_series`, McCraty et al. 2006) on the beats in time
+    order (:func:`analysis.hrv_frequency.ordered_beats`, as ``breathwise hrv``); windows that
+    beats do not cover (a gap) are left out."""
     results = [
-        r for r in coherence_series(t[keep], v[keep]) if r.ratio is not None and r.score is not None
+        r
+        for r in coherence_series(*ordered_beats(nn_t, nn))
+        if r.ratio is not None and r.score is not None
     ]
     return (
         np.asarray([r.t_end_s for r in results], dtype=np.float64),
