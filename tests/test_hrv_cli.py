@@ -405,3 +405,18 @@ def test_a_long_dropout_limits_the_spectrum_to_the_longest_stretch_and_says_so(
     assert f"{start_s:.1f}-{end_s:.1f} s" in out["settings"]["frequency"]["series"]
     heart = heart_metrics(np.cumsum(rr) / 1000.0, rr, [])
     assert analyse_rr(rr)["metrics"]["frequency"]["hf_ms2"] == heart.hf_power_ms2
+
+
+def test_the_published_artifact_rules_can_be_chosen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A researcher comparing with another tool could not switch this tool's guards off from
+    the command line (data review)."""
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr_series()) + "\n")
+    guarded = json.loads(call([str(f)], capsys))["settings"]["artifacts"]
+    paper = json.loads(call([str(f), "--artifacts", "published"], capsys))["settings"]["artifacts"]
+    assert guarded["min_threshold_fraction"] == 0.05 and guarded["max_missed_beats"] == 3
+    assert paper["min_threshold_fraction"] is None and paper["max_threshold_fraction"] is None
+    assert paper["max_missed_beats"] == 1 and paper["run_beats"] == 0
+    with pytest.raises(BadArgument, match="--artifacts must be 'default' or 'published'"):
+        call([str(f), "--artifacts", "none"], capsys)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from analysis.hrv_report import analyse_rr
+from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
 from trainer import __version__
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
@@ -257,6 +258,16 @@ def hrv(
             "Fields: docs/hrv-output.md.",
         ),
     ] = "json",
+    artifacts: Annotated[
+        str,
+        typer.Option(
+            "--artifacts",
+            help="default: Lipponen & Tarvainen 2019 with this tool's guards (a 5 % floor "
+            "and 20 % ceiling on the thresholds, rules for ectopic runs and runs of missed "
+            "beats; docs/validation/hrv.md); published: the paper's rules alone, to compare "
+            "with other tools. settings.artifacts lists every rule used.",
+        ),
+    ] = "default",
 ) -> None:
     """Heart-rate variability of an RR-interval file, with artifact correction.
 
@@ -272,8 +283,11 @@ def hrv(
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
+    if artifacts not in ("default", "published"):
+        raise BadArgument(f"--artifacts must be 'default' or 'published', not {artifacts!r}")
     rr = read_rr_file(input, unit)
-    result = analyse_rr(rr.values_ms)
+    params = ArtifactParams.published() if artifacts == "published" else DEFAULT_PARAMS
+    result = analyse_rr(rr.values_ms, params=params)
     # Provenance: the numbers depend on the version's methods and defaults.
     result["settings"] = {"software": SOFTWARE, **result["settings"]}
     if (note := rr.warning()) is not None:
