@@ -11,15 +11,20 @@ from devices.source import SourceInfo
 
 
 class SlowConnect:
-    """``inner`` behind a scan and connect that take ``connect_s`` real seconds."""
+    """``inner`` behind a scan and connect that take ``connect_s`` real seconds, or, given
+    ``until``, last until the test sets it (no race with a loaded machine)."""
 
-    def __init__(self, inner: Any, connect_s: float) -> None:
+    def __init__(self, inner: Any, connect_s: float, until: asyncio.Event | None = None) -> None:
         self.inner = inner
         self.info = inner.info
         self._connect_s = connect_s
+        self._until = until
 
     async def __aenter__(self) -> SlowConnect:
-        await asyncio.sleep(self._connect_s)  # scanning and connecting
+        if self._until is not None:
+            await self._until.wait()
+        else:
+            await asyncio.sleep(self._connect_s)  # scanning and connecting
         await self.inner.__aenter__()
         return self
 

@@ -217,7 +217,11 @@ async def test_the_screen_shows_a_pause_and_a_mark_pressed_while_connecting(
     session = LiveSession(
         SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=duration_s), out_dir=tmp_path
     )
-    app = _app(session, SlowConnect(SimulatedSource(PersonModel(seed=1), session), 0.5), duration_s)
+    # Connected when the test says so: a fixed 0.5 s connect raced the key presses on a
+    # loaded machine.
+    connected = asyncio.Event()
+    source = SlowConnect(SimulatedSource(PersonModel(seed=1), session), 0.0, until=connected)
+    app = _app(session, source, duration_s)
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause()
         assert _pacer_text(app) == CONNECTING_TEXT
@@ -228,6 +232,7 @@ async def test_the_screen_shows_a_pause_and_a_mark_pressed_while_connecting(
         assert session.start_paused and session.early_marks == ("",)
         assert _pacer_text(app) == f"{CONNECTING_TEXT}\n{START_PAUSED_TEXT}"
         assert "1 mark" in _status(app)
+        connected.set()
         while not session.started:
             await pilot.pause(0.05)
         app.refresh_view()
