@@ -13,7 +13,7 @@ from trainer.pipeline import NS_PER_S
 from trainer.program_clock import ProgramClock
 from trainer.session import SessionResult
 from trainer.state import SessionState
-from trainer.ui import BreathwiseApp, PacerView, render_pacer
+from trainer.ui import BreathwiseApp, PacerView, render_metrics, render_pacer
 
 
 class FakeSession:
@@ -103,6 +103,12 @@ async def test_time_left_shows_only_while_the_session_runs() -> None:
         await pilot.pause()
         status = app.query_one("#status", Static).render()
         assert "00:15  (00:45 left)" in str(status)
+        # Between whole seconds, elapsed rounds down and left up, so that they add up to the
+        # session (both rounded down had read 00:07 and 00:52 of a minute, found in review).
+        session.t_s = 7.6
+        app.refresh_view()
+        await pilot.pause()
+        assert "00:07  (00:53 left)" in str(app.query_one("#status", Static).render())
         session.t_s = 60.0
         session.finished.set()
         await pilot.pause()
@@ -199,6 +205,32 @@ async def test_once_over_the_follow_tile_shows_the_summarys_mean(basis: str) -> 
         printed = "follow 70/100" + (" (pace only)" if pace_only else "") + ","
         assert printed in format_summary(summary)
         await pilot.press("q")
+
+
+def test_once_over_the_rate_and_ratio_tiles_show_the_session_not_its_last_breaths() -> None:
+    """Found in review: at the end the rate and out:in tiles showed the last few breaths
+    beside a summary of the session's median rate and mean ratio."""
+    from trainer.headless import format_summary
+
+    state = SessionState()
+    state.recent_rates_bpm.append(7.9)  # the last breaths: a sigh at the end
+    state.recent_ratios.append(1.31)
+    summary = {
+        "median_rate_bpm": 6.02,
+        "mean_ratio": 1.95,
+        "breath_source": "belt",
+        "mean_follow_score": 88.0,
+        "follow_basis": "breaths",
+    }
+    running = str(render_metrics(state, None, None))
+    assert "Breath rate   7.9 /min" in running and "Out : in     1.31" in running
+    over = str(render_metrics(state, None, None, summary))
+    assert "Median rate   6.0 /min" in over and "from       breathing belt" in over
+    assert "Mean out:in  1.95" in over
+    printed = format_summary(summary)
+    assert "median rate 6.0/min (from belt)" in printed and "mean ratio 1.95" in printed
+    # A session without breaths says so rather than showing the last estimate.
+    assert "Median rate    -  /min" in str(render_metrics(state, None, None, {"breaths": 0}))
 
 
 async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:

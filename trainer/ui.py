@@ -7,6 +7,7 @@ Tests drive it headless with ``App.run_test()`` and an injected clock.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
@@ -22,7 +23,7 @@ from trainer.headless import PROGRAM_COMPLETE, format_summary
 from trainer.pacer import PacerState, Phase
 from trainer.programs.runner import TimelineState
 from trainer.session import SessionResult
-from trainer.state import SessionState
+from trainer.state import SOURCE_LABELS, SessionState
 
 PHASE_WORDS = {
     Phase.INHALE: "Breathe in",
@@ -159,22 +160,33 @@ def render_metrics(
     target_ratio : float or None
         The exhale:inhale target without a pacer.
     summary : mapping or None
-        The summary of a session that is over: the follow line then shows its mean follow
-        score, the number the printed summary gives (``trainer.headless.format_summary``),
-        labelled as the mean. The latest breath's score said "-" when that breath was not
-        scored (an own-rhythm closing step) beside a summary of "follow 70/100".
+        The summary of a session that is over: the rate, ratio and follow lines then show
+        its median rate (and its source), mean ratio and mean follow score, the numbers the
+        printed summary gives (``trainer.headless.format_summary``), labelled as such. The
+        latest breath's score said "-" when that breath was not scored (an own-rhythm
+        closing step) beside a summary of "follow 70/100", and the rate and ratio those of
+        the last few breaths.
     """
     text = Text()
     rate = state.rate_bpm
     ratio = state.ratio
+    source = state.rate_source_label
+    rate_label, ratio_label = "Breath rate  ", "Out : in     "
+    if summary is not None:
+        # Over: the session's own numbers, as the printed summary gives them, not the last
+        # few breaths'.
+        rate, ratio = _number(summary.get("median_rate_bpm")), _number(summary.get("mean_ratio"))
+        chosen = summary.get("breath_source")
+        source = SOURCE_LABELS.get(chosen, str(chosen)) if chosen else ""
+        rate_label, ratio_label = "Median rate  ", "Mean out:in  "
     target_rate = pacer.pattern.rate_bpm if pacer is not None else None
     target_r = pacer.pattern.ratio if pacer is not None else target_ratio
-    text.append("Breath rate  ", style="dim")
+    text.append(rate_label, style="dim")
     text.append(f"{rate:4.1f}" if rate is not None else "  - ", style="bold")
     text.append(f" /min  (pacer {target_rate:.1f})\n" if target_rate else " /min\n")
     text.append("  from       ", style="dim")
-    text.append(f"{state.rate_source_label or '-'}\n")
-    text.append("Out : in     ", style="dim")
+    text.append(f"{source or '-'}\n")
+    text.append(ratio_label, style="dim")
     text.append(f"{ratio:4.2f}" if ratio is not None else "  - ", style="bold")
     text.append(f"      (target {target_r:.2f})\n" if target_r else "\n")
     text.append("Heart rate   ", style="dim")
@@ -196,9 +208,21 @@ def render_metrics(
     return text
 
 
+def _number(value: object) -> float | None:
+    """A summary's number, or None for a missing one (a summary is plain JSON data)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _mmss(seconds: float) -> str:
     seconds = max(0.0, seconds)
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+def _mmss_left(seconds: float) -> str:
+    """Time left as m:ss, rounded up as a countdown is: elapsed (rounded down) and left then
+    add up to the whole (both rounded down read 00:07 and 00:52 of a minute, found in
+    review), and 00:00 means over."""
+    return _mmss(math.ceil(seconds - 1e-9))
 
 
 CARD_SEPARATOR = "  ·  "
@@ -233,7 +257,7 @@ def _card_head(
     step = program.step
     title = (f"Step {program.step_index + 1}/{program.step_count}  {step.title}", "bold magenta")
     posture = f"({step.posture.label})"
-    left = _mmss(program.step_left_s)
+    left = _mmss_left(program.step_left_s)
     pause_long = paused_text(can_pause).lower() if paused else ""
     pause_short = "paused" if paused else ""
 
@@ -281,11 +305,11 @@ def _card_foot(
         parts.append(rep)
     if session_left_s is not None and session_left_s < program.left_s - 1.0:
         ends = [
-            f"{_mmss(session_left_s)} left (the session ends before the program)",
-            f"{_mmss(session_left_s)} left in session",
+            f"{_mmss_left(session_left_s)} left (the session ends before the program)",
+            f"{_mmss_left(session_left_s)} left in session",
         ]
     else:
-        ends = [f"{_mmss(program.left_s)} left in program"]
+        ends = [f"{_mmss_left(program.left_s)} left in program"]
     variants: list[list[Segment]] = []
     if program.next_title:
         upcoming = f"Next: {program.next_title}"
@@ -637,7 +661,7 @@ class BreathwiseApp(App[SessionResult | None]):
         practised_s = self._practised_s(t_s)
         clock = _mmss(practised_s)
         if left is not None:
-            clock += f"  ({_mmss(left)} left)"
+            clock += f"  ({_mmss_left(left)} left)"
         parts = [clock]
         paused_s = t_s - practised_s
         if paused_s >= 1.0:
