@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from connect_doubles import NeverConnects
+from connect_doubles import NeverConnects, SlowConnect
 from full_disk import FullDisk
 
 from devices.sim import PersonModel, SimulatedSource
@@ -255,13 +255,13 @@ CONNECT_S = 8.0
 """How long the slow sensor below takes to be found and connected, s."""
 
 
-class _SlowToConnect:
-    """The simulated sensor behind a scan and connect that take ``CONNECT_S`` on the host clock,
-    as a real strap does; it notes what the session's clock said meanwhile."""
+class _SlowToConnect(SlowConnect):
+    """The simulated sensor behind a scan and connect that take ``CONNECT_S`` on the host clock
+    (a fake one here, where :class:`SlowConnect` waits real seconds), as a real strap does; it
+    notes what the session's clock said meanwhile."""
 
     def __init__(self, inner: SimulatedSource, clock: FakeClock, session: LiveSession) -> None:
-        self.inner = inner
-        self.info = inner.info
+        super().__init__(inner, 0.0)
         self._clock = clock
         self._session = session
         self.now_while_connecting: list[float] = []
@@ -272,12 +272,6 @@ class _SlowToConnect:
         self.now_while_connecting.append(self._session.now_s())
         await self.inner.__aenter__()
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.inner.__aexit__(*exc)
-
-    def packets(self) -> Any:
-        return self.inner.packets()
 
 
 def test_the_session_clock_starts_when_the_sensor_is_connected(tmp_path: Path) -> None:

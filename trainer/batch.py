@@ -15,7 +15,6 @@ on which worker finished first.
 from __future__ import annotations
 
 import contextlib
-import csv
 import importlib
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import BadArgument, UserError
-from trainer.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir, replacing
+from trainer.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir, write_csv
 from trainer.recording import SUFFIX
 
 SUMMARY_NAME = "summary.csv"
@@ -266,12 +265,6 @@ def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
     UserError
         The file cannot be written (a full disk); an earlier table there is left as it was.
     """
-    try:
-        with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["file", "status", "error", "report", *METRIC_COLUMNS])
-            for row in rows:
-                writer.writerow(row.csv_row())
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    return path
+    return write_csv(
+        path, ["file", "status", "error", "report", *METRIC_COLUMNS], (r.csv_row() for r in rows)
+    )

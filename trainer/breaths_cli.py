@@ -42,9 +42,10 @@ from analysis.rr_breath import (
     session_rate_bpm,
     usable_share,
 )
+from trainer import SOFTWARE
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
-from trainer.hrv_cli import SOFTWARE, read_rr_file
+from trainer.hrv_cli import read_rr_file
 from trainer.text_files import number_or_none, read_text, split_cells
 
 __all__ = ["BREATH_KEYS", "MIN_DURATION_S", "breaths", "read_waveform"]
@@ -275,6 +276,11 @@ def _check_fs(fs: float | None, minimum: float, what: str) -> float:
     return float(fs)
 
 
+def _good_ratios(found: list[Breath]) -> list[float]:
+    """Exhale:inhale ratios of the good breaths that have one."""
+    return [b.ratio for b in found if b.quality == "good" and math.isfinite(b.ratio)]
+
+
 def looks_inverted(x: FloatArray, fs_hz: float, found: list[Breath]) -> tuple[bool, float]:
     """Whether a belt signal looks upside down (falls on inhale), and its slope's skewness.
 
@@ -311,7 +317,7 @@ def looks_inverted(x: FloatArray, fs_hz: float, found: list[Breath]) -> tuple[bo
     """
     y = StreamingSOS(lowpass_sos(1.0, fs_hz, 2)).process(x - x[0])
     skew = difference_skewness(y)
-    ratios = [b.ratio for b in found if b.quality == "good" and math.isfinite(b.ratio)]
+    ratios = _good_ratios(found)
     inverted = (
         len(ratios) >= INVERTED_MIN_BREATHS
         and float(np.median(ratios)) < INVERTED_RATIO
@@ -368,7 +374,6 @@ def _analyse_waveform(
     settings["detector"] = {"cutoff_hz": 1.0, "rel_delta": 0.3, "onset_fraction": 0.05}
     # The whole file is here: each breath ends at the next one's fitted inhale onset.
     settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
-    rates = [b.rate_bpm for b in found if b.quality != "artifact"]
     warnings = []
     clipped = clipped_fraction(data)
     settings["clipped_fraction"] = round(clipped, 4)
@@ -401,17 +406,17 @@ def _analyse_waveform(
                 "is given; is it the right column, and is the sensor connected?"
             )
             found = [replace(b, quality="artifact") for b in found]
-            rates = []
         upside_down, skew = looks_inverted(data, fs_hz, found)
         settings["slope_skewness"] = round(skew, 3)
         if upside_down:
-            good = [b.ratio for b in found if b.quality == "good" and math.isfinite(b.ratio)]
+            good = _good_ratios(found)
             warnings.append(
                 "the breaths look upside down: the signal rises slowly and falls fast (median "
                 f"exhale:inhale ratio {float(np.median(good)):.2f}, slope skewness {skew:+.2f}); "
                 "if the belt falls on inhale, run again "
                 + ("without --invert" if invert else "with --invert")
             )
+    rates = [b.rate_bpm for b in found if b.quality != "artifact"]
     settled = settle_ends(found)
     for text in warnings:
         typer.echo(f"breathwise: warning: {input}: {text}", err=True)

@@ -41,7 +41,6 @@ sample periods apart are separate runs, and the slots between them are "no data"
 
 from __future__ import annotations
 
-import csv
 import errno
 import math
 import os
@@ -60,7 +59,7 @@ from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType
 from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument, UserError
-from trainer.paths import check_output_path, replacing
+from trainer.paths import check_output_path, replacing, write_csv
 from trainer.pipeline import NS_PER_S
 from trainer.recording import Recording, read_recording
 
@@ -136,15 +135,7 @@ def pmd_waveforms(recording: Recording) -> list[Waveform]:
 
 # ------------------------------------------------------------------------------------ CSV
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
-    try:
-        with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow(["" if v is None else _cell(v) for v in row])
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    return path
+    return write_csv(path, header, (["" if v is None else _cell(v) for v in row] for row in rows))
 
 
 def _cell(value: object) -> str:
@@ -575,7 +566,6 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
             f"{recording.path}: {len(annotations)} annotations do not fit EDF+ "
             f"({n_records} s, at most 64 per second)"
         )
-    _make_dir(output.parent)
     try:
         with replacing(output) as partial:
             _write_edf(partial, analysis, signals, annotations, per_record)

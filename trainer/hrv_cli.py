@@ -20,20 +20,30 @@ import typer
 
 from analysis.hrv_report import analyse_rr
 from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
-from trainer import __version__
+from trainer import SOFTWARE
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
 from trainer.text_files import MISSING_INTERVAL_ADVICE, number_or_none, read_text, split_cells
 
-__all__ = ["MAX_RR_MS", "MIN_RR_MS", "SOFTWARE", "RRFile", "hrv", "read_rr_file"]
+__all__ = ["MAX_RR_MS", "MIN_RR_MS", "RRFile", "hrv", "read_rr_file"]
 
-SOFTWARE = f"breathwise {__version__}"
-"""What produced an output file, as recordings name it (their header's ``software``)."""
 MIN_RR_MS = 200.0
 """Shortest accepted interval (300 beats/min), ms."""
 MAX_RR_MS = 3000.0
 """Longest accepted interval (20 beats/min), ms."""
-RR_COLUMNS = ("rr_ms", "rr", "rri", "rr_interval", "rr_intervals", "ibi", "ibi_ms", "nn", "nni")
+RR_COLUMNS = (
+    "rr_ms",
+    "rr",
+    "rri",
+    "rr_interval",
+    "rr_intervals",
+    "rr_interval_ms",
+    "rr_intervals_ms",
+    "ibi",
+    "ibi_ms",
+    "nn",
+    "nni",
+)
 """Header names recognised as the RR column (case-insensitive; ``rr_s``/``ibi_s`` too; spaces
 and hyphens read as underscores, and a bracketed unit as a suffix: Polar Sensor Logger's
 ``RR-interval [ms]`` is ``rr_interval_ms``)."""
@@ -139,8 +149,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     body = lines
     if any(number_or_none(c) is None for c in cells):
         names = [_column_name(c) for c in cells]
-        known = (*RR_COLUMNS, "rr_interval_ms", "rr_intervals_ms")
-        matches = [i for i, n in enumerate(names) if n in known or n in SECONDS_COLUMNS]
+        matches = [i for i, n in enumerate(names) if n in RR_COLUMNS or n in SECONDS_COLUMNS]
         if matches:
             column = matches[0]
             if names[column] in SECONDS_COLUMNS:
@@ -162,7 +171,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         )
 
     values: list[float] = []
-    rows: list[tuple[int, str, float]] = []  # line, cell and value of each interval
+    outside: list[tuple[int, str, float, float]] = []  # line, cell, value, ms of implausible ones
     for no, line in body:
         row = split_cells(line, delimiter)
         if column >= len(row):
@@ -183,12 +192,12 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         if ms <= 0.0:
             raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
         values.append(ms)
-        rows.append((no, cell, value))
+        if not _plausible(ms):
+            outside.append((no, cell, value, ms))
     if not values:
         raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
-    outside = [(row, ms) for row, ms in zip(rows, values, strict=True) if not _plausible(ms)]
     if outside and not _plausible(statistics.median(values)):
-        (no, cell, value), ms = outside[0]
+        no, cell, value, ms = outside[0]
         hint = ""
         if scale == 1.0 and ms < 10.0:
             hint = "; the values look like seconds: use --unit s"
@@ -204,7 +213,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
             f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
             f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms, and so are at least half of them{hint}"
         )
-    return RRFile(values, [(no, ms) for (no, _, _), ms in outside])
+    return RRFile(values, [(no, ms) for no, _, _, ms in outside])
 
 
 def _plausible(ms: float) -> bool:

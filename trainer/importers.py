@@ -544,6 +544,7 @@ def _strap_notifications(table: PolarTable, path: Path) -> list[tuple[int, bytes
     out: list[tuple[int, list[int], int]] = []
     rr_rows: list[int] = []
     rr_starts: list[bool] = []
+    rr_raws: list[int] = []
     last_hr = 0
     for k in range(table.time_ns.size):
         has_rr = rr is not None and math.isfinite(rr[k])
@@ -570,13 +571,13 @@ def _strap_notifications(table: PolarTable, path: Path) -> list[tuple[int, bytes
         if has_rr:
             rr_starts.append(not out[-1][1])
             rr_rows.append(t)
-            out[-1][1].append(rr_ms_to_raw(float(rr[k])))  # type: ignore[index]
+            rr_raws.append(rr_ms_to_raw(float(rr[k])))  # type: ignore[index]
+            out[-1][1].append(rr_raws[-1])
     first_ns = int(table.time_ns[0])
-    raws_all = [r for _, raws, _ in out for r in raws]
     beat_ns = np.rint(
         strap_beat_times(
             (np.asarray(rr_rows, dtype=np.int64) - first_ns) / NS_PER_S,
-            raws_all,
+            rr_raws,
             np.asarray(rr_starts, dtype=bool),
         )
         * NS_PER_S
@@ -874,8 +875,9 @@ def import_recording(
     """
     if kind not in KINDS:
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
+    default = path.with_name(path.name.split(".")[0] + SUFFIX)
     if output is not None:
-        check_output_path(output, "a recording", path.name.split(".")[0] + SUFFIX)
+        check_output_path(output, "a recording", default.name)
     # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
     head = _head(path)
     if looks_like_recording(head):
@@ -890,7 +892,7 @@ def import_recording(
         if kind == "rr"
         else import_polar_csv(path, start_wall_ns=start_wall_ns)
     )
-    target = output or path.with_name(path.name.split(".")[0] + SUFFIX)
+    target = output or default
     if target.exists():
         raise UserError(f"{target}: already exists", "choose another name with -o")
     written = write_recording(

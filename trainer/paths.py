@@ -16,10 +16,11 @@ config (settings.toml)     ~/.config/breathwise            ``BREATHWISE_CONFIG_D
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import shlex
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import platformdirs
@@ -134,6 +135,27 @@ def replacing(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
+    """Write a CSV table whole (:func:`replacing`): header first, then ``rows``.
+
+    Raises
+    ------
+    UserError
+        The file cannot be written (a full disk), in one line; a file already there is left
+        as it was.
+    """
+    from trainer.errors import UserError
+
+    try:
+        with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return path
 
 
 def check_output_path(path: Path, what: str, example: str, option: str = "-o") -> Path:

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
-from trainer import __version__
+from trainer import SOFTWARE
 from trainer.errors import UserError
 from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 
@@ -121,7 +121,7 @@ class Header:
     start_wall_ns: int
     source: SourceInfo
     settings: dict[str, Any] = field(default_factory=dict)
-    software: str = f"breathwise {__version__}"
+    software: str = SOFTWARE
     version: int = FORMAT_VERSION
 
     @property
@@ -129,10 +129,8 @@ class Header:
         """The session length asked for (``settings["minutes"]``) in seconds, or None when the
         header does not say or says something that is not a positive number (a header built
         by hand: :func:`read_recording` refuses such a file)."""
-        minutes = self.settings.get("minutes")
-        if isinstance(minutes, bool) or not isinstance(minutes, int | float):
-            return None
-        return float(minutes) * 60.0 if 0 < minutes < math.inf else None
+        minutes = _positive_minutes(self.settings.get("minutes"))
+        return None if minutes is None else minutes * 60.0
 
     def to_json(self) -> dict[str, Any]:
         """The header line's JSON object."""
@@ -477,17 +475,20 @@ def _source_from_json(obj: Any) -> SourceInfo:
     )
 
 
+def _positive_minutes(value: object) -> float | None:
+    """``settings["minutes"]`` as a float when it is a positive finite number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 < value < math.inf else None  # NaN fails too
+
+
 def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """The header settings the replay and the analysis use, refused (ValueError) when no
     Breathwise session wrote them (``minutes`` sizes the replay's progress bar; ``program``
     names the session in the history; ``program_plan`` lays out the program a replay shows).
     Other keys are informative and kept as they are."""
     minutes = settings.get("minutes")
-    if minutes is not None and (
-        isinstance(minutes, bool)
-        or not isinstance(minutes, int | float)
-        or not 0 < minutes < math.inf  # also refuses NaN
-    ):
+    if minutes is not None and _positive_minutes(minutes) is None:
         raise ValueError(f"settings minutes must be a positive number, got {minutes!r}")
     rate = settings.get("rate_bpm")
     if rate is not None:

@@ -173,7 +173,6 @@ class LiveSession(_SessionBase):
         # (seconds, at times minutes) is not part of the session.
         self.start_mono_ns = clock_ns()
         self.start_wall_ns = wall_ns()
-        self._started = False
         self._start_hooks: list[StartHook] = []
         # Pressed while the source still connects: there is no session yet to record them in,
         # and nothing a person presses is lost, so they wait for session time 0 (_begin).
@@ -188,8 +187,8 @@ class LiveSession(_SessionBase):
     @property
     def started(self) -> bool:
         """Whether the session's clock runs: its source is connected (or it never will be and
-        the session has been closed)."""
-        return self._started
+        the session has been closed): it has a pipeline from then on (:meth:`_begin`)."""
+        return self.pipeline is not None
 
     @property
     def early_marks(self) -> tuple[str, ...]:
@@ -211,14 +210,14 @@ class LiveSession(_SessionBase):
     # ------------------------------------------------------------------ user actions
     def now_s(self) -> float:
         """Session seconds now, by the host clock; 0 until the source is connected."""
-        if not self._started:
+        if not self.started:
             return 0.0
         return (self._clock_ns() - self.start_mono_ns) / NS_PER_S
 
     def mark(self, label: str = "") -> None:
         """Record a user mark now; while the source still connects, at session time 0 once it
         starts (the earliest moment the session has)."""
-        if not self._started:
+        if not self.started:
             self._early_marks.append(label)
             return
         self.handle(Mark(self._clock_ns(), self._wall_ns(), label))
@@ -230,7 +229,7 @@ class LiveSession(_SessionBase):
         session can pause in any step, and its program stands still until the resume. While the
         source still connects, it toggles whether the session will start paused.
         """
-        if not self._started:
+        if not self.started:
             if self.plan.pattern is not None or self.plan.program is not None:
                 self._start_paused = not self._start_paused
             return
@@ -336,7 +335,6 @@ class LiveSession(_SessionBase):
         self.start_mono_ns = self._clock_ns()
         self.start_wall_ns = self._wall_ns()
         self._last_item_ns = self.start_mono_ns
-        self._started = True
         settings = dict(self.plan.settings)
         if self.plan.program is not None:
             settings["program"] = self.plan.program.program.name

@@ -172,6 +172,9 @@ def render_metrics(
     ratio = state.ratio
     source = state.rate_source_label
     rate_label, ratio_label = "Breath rate  ", "Out : in     "
+    follow_label = "Follow       "
+    follow = float(state.follow[0]) if state.follow is not None else None
+    pace_only = state.follow is not None and state.follow[1]
     if summary is not None:
         # Over: the session's own numbers, as the printed summary gives them, not the last
         # few breaths'.
@@ -179,6 +182,9 @@ def render_metrics(
         chosen = summary.get("breath_source")
         source = SOURCE_LABELS.get(chosen, str(chosen)) if chosen else ""
         rate_label, ratio_label = "Median rate  ", "Mean out:in  "
+        follow_label = "Mean follow  "
+        follow = _number(summary.get("mean_follow_score"))
+        pace_only = summary.get("follow_basis") == "pace"
     target_rate = pacer.pattern.rate_bpm if pacer is not None else None
     target_r = pacer.pattern.ratio if pacer is not None else target_ratio
     text.append(rate_label, style="dim")
@@ -192,17 +198,9 @@ def render_metrics(
     text.append("Heart rate   ", style="dim")
     text.append(f"{state.hr_bpm:4.0f}" if state.hr_bpm is not None else "  - ", style="bold red")
     text.append(" bpm\n")
-    if summary is not None:
-        mean = summary.get("mean_follow_score")
-        text.append("Mean follow  ", style="dim")
-        text.append(f"{mean:4.0f}" if isinstance(mean, int | float) else "  - ", style="bold")
-        pace_only = summary.get("follow_basis") == "pace"
-        text.append(" / 100  (pace only)\n" if pace_only else " / 100\n")
-    else:
-        text.append("Follow       ", style="dim")
-        follow = state.follow
-        text.append(f"{follow[0]:4d}" if follow is not None else "  - ", style="bold")
-        text.append(" / 100  (pace only)\n" if follow is not None and follow[1] else " / 100\n")
+    text.append(follow_label, style="dim")
+    text.append(f"{follow:4.0f}" if follow is not None else "  - ", style="bold")
+    text.append(" / 100  (pace only)\n" if pace_only else " / 100\n")
     text.append("Breaths      ", style="dim")
     text.append(f"{state.breaths:4d}")
     return text
