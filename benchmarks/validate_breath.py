@@ -489,7 +489,14 @@ def synthetic_section(lines: list[str], with_nk: bool) -> dict[str, float]:
         "(largest recording, breaths/min). Pause: 15 % of the period after the exhale.",
         "",
     ]
-    worst = {"onset_s": 0.0, "ratio": 0.0, "rate_bpm": 0.0, "false_missed": 0.0}
+    worst = {
+        "onset_s": 0.0,
+        "ratio": 0.0,
+        "rate_bpm": 0.0,
+        "false_missed": 0.0,
+        "session_ratio_median": 0.0,
+        "session_ratio_max": 0.0,
+    }
     for noise_label, snr in NOISE_LEVELS:
         lines += [
             f"### Noise: {noise_label}, rates 4-15 breaths/min (the acceptance band)",
@@ -511,6 +518,11 @@ def synthetic_section(lines: list[str], with_nk: bool) -> dict[str, float]:
                     worst["ratio"] = max(worst["ratio"], o.median("ratio_err"))
                     worst["rate_bpm"] = max(worst["rate_bpm"], o.rate_err_bpm)
                     worst["false_missed"] += o.false + o.missed
+                    sess = p.session_ratio_err
+                    worst["session_ratio_median"] = max(
+                        worst["session_ratio_median"], float(np.median(sess))
+                    )
+                    worst["session_ratio_max"] = max(worst["session_ratio_max"], max(sess))
         lines.append("")
     lines += ["### Every rate, moderate noise, ratio 2 with and without pause", "", _HEADER]
     for rate in ALL_RATES:
@@ -1081,7 +1093,12 @@ def main(out: Path = OUT) -> None:
         f"* Median onset error <= 100 ms: worst case {1000 * worst['onset_s']:.0f} ms: "
         f"{status(worst['onset_s'] <= 0.1)}.",
         f"* Median |ratio error| <= 0.05: worst case {worst['ratio']:.3f}: "
-        f"{status(worst['ratio'] <= 0.05)}.",
+        f"{status(worst['ratio'] <= 0.05)} (per breath, the strict reading). Read per "
+        "recording instead, as a session's coached ratio (|median detected ratio - median "
+        f"true ratio|), the worst case's median over its {len(ACCEPT_RATES) * ACCEPT_SEEDS} "
+        f"recordings is "
+        f"{worst['session_ratio_median']:.3f} and its largest single recording "
+        f"{worst['session_ratio_max']:.3f}.",
         f"* False + missed breaths: {worst['false_missed']:.0f}.",
         "* Slow paced 15 dB, ACC posture change and RR alone: see sections 2-4.",
         "",

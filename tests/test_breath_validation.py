@@ -100,6 +100,20 @@ def test_target_median_ratio_error_005_at_3_to_1_with_a_pause() -> None:
     assert np.median(_at_3_to_1(0.15).ours_ratio) <= 0.05
 
 
+def test_session_ratio_at_3_to_1_with_a_pause() -> None:
+    """The ratio a session is coached on is the median over its breaths: per recording,
+    |median detected - median true| stays well inside 0.05 where the per-breath median does
+    not (0.006-0.039 on these four 3 min recordings; the report's 24 read a median of 0.014)."""
+    for rate in RATES:
+        sc = Scenario(rate, 3.0, pause_frac=0.15, snr_db=MODERATE_SNR_DB, duration_s=180.0)
+        x, truth = synthetic_belt(sc, SEED)
+        found = ours(x, sc.fs_hz)
+        session = float(np.median([d.ratio for d in found]))
+        true = float(np.median([t.ratio for t in truth]))
+        print(f"rate {rate}: session ratio {session:.3f}, true {true:.3f}")
+        assert abs(session - true) <= 0.05
+
+
 @pytest.mark.parametrize("pause", [0.0, 0.15])
 def test_3_to_1_ratio_error_is_near_the_model_fit(pause: float) -> None:
     """At 3:1 we stay within 15 % of the generating model's own fit (below it without a pause,
