@@ -91,8 +91,9 @@ def import_(
     """Import an RR list or a Polar-style CSV (RR/ECG/ACC) as a Breathwise recording.
 
     The values are encoded as the sensor's own notifications, so replay, report, history and
-    export work on the result like on any session. A malformed file is refused with the line
-    at fault.
+    export work on the result like on any session. A CSV's beats are the running sum of its
+    RR, moved onto the R peaks of its own ECG when it has one (or left at the logger's least
+    delay, with the reason). A malformed file is refused with the line at fault.
 
     Example: breathwise import rr.txt -o morning.bwr
     """
@@ -100,5 +101,7 @@ def import_(
 
     result = import_recording(file, kind.lower(), output, start_wall_ns=_start(start))
     print(f"recording written: {result.path}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -1,0 +1,334 @@
+"""R peaks of an ECG, and the one delay that puts RR-derived beat times on them.
+
+An imported Polar logger file times its beats by the running sum of the strap's RR plus one
+offset, the least delay between a beat and the row that logged it (:func:`trainer.importers.
+strap_beat_times`): rows are stamped when the notification reaches the phone, so that offset
+still holds the strap's and phone's reporting delay (0.94 s on a real H10 file). The same file's
+ECG samples carry the sensor's own times, on the same clock, so its R peaks say where the beats
+really were. This module finds them (:func:`detect_r_peaks`) and estimates the single delay
+between the beats and their R peaks (:func:`estimate_beat_delay`); the importer moves every beat
+back by it, which keeps the running-sum structure and so every RR interval.
+
+R-peak detector
+---------------
+Pan & Tompkins (1985), "A real-time QRS detection algorithm", IEEE Trans. Biomed. Eng. 32(3):
+230-236, offline and zero-phase: band-pass 5-15 Hz (the QRS band), derivative, square,
+moving-window integration over 150 ms; a QRS is a peak of that envelope above a fraction of the
+envelope's loud level in its neighbourhood, at least 200 ms (the refractory period) from a
+louder one. The R peak is the extreme sample of the ECG, high-passed at 0.5 Hz against baseline
+wander, within 75 ms of the envelope peak, on the side (up or down) most QRS swing to: a chest
+strap's R wave is upward, an inverted electrode puts it downward, and a ventricular beat's
+largest deflection may be either, so one polarity for the whole recording keeps the fiducial
+point the same wave. Zero-phase filtering (``sosfiltfilt``) is what makes the peak times
+usable for timing: a causal filter would delay them by its group delay.
+
+An envelope that is not spiky (a sine, noise, a flat line) holds no QRS: the detector returns
+no peaks when the median peak of the envelope is less than :data:`MIN_QRS_CONTRAST` times its
+median level. Measured on this envelope: 7-150 for the real ECGs in ``../shared/data`` (H10
+chest strap 34, NeuroKit2 files 16-131, MIT-BIH 74-147, an ICU MCL1 lead 7); white noise,
+brown noise and sines 1.6-1.9.
+
+Checked against MIT-BIH records 100, 106 and 119 (lead 0, resampled to the H10's 130 Hz): 99.65-
+100 % of the annotated beats have a peak within 75 ms, and 99.90-100 % of the peaks a beat; on
+the real H10 ECG 99.9 % of the peaks lie within 20 ms of NeuroKit2's ``ecg_peaks`` (median 0).
+
+Delay estimate
+--------------
+A beat cannot be reported before its R peak, and a logger's delay stays below 2 s
+(:data:`MAX_DELAY_S`), so the delay lies in ``[0, MAX_DELAY_S]``. Matching each beat to its
+nearest R peak would not work: a 0.94 s delay is longer than many RR intervals, so the nearest
+peak is often the next beat's. Instead every beat-minus-R-peak difference in that range votes,
+and the delay is the one with most differences within :data:`MATCH_TOL_S` of it: at the true
+delay every beat has a peak there; at a delay one beat off, only the beats whose RR equals the
+next one's to within the tolerance do. The estimate is then the median of the matched beats'
+differences, and it is used only if enough beats match, tightly, and unambiguously (see
+:func:`estimate_beat_delay`); otherwise the reason is returned in one line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.signal
+
+from analysis.filters import bandpass_sos
+
+__all__ = [
+    "MATCH_TOL_S",
+    "MAX_DELAY_S",
+    "MAX_MAD_S",
+    "MAX_RUNNER_UP_SHARE",
+    "MIN_MATCHED",
+    "MIN_MATCHED_SHARE",
+    "MIN_QRS_CONTRAST",
+    "BeatDelay",
+    "detect_r_peaks",
+    "estimate_beat_delay",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+QRS_BAND_HZ = (5.0, 15.0)
+"""Pass band of the QRS enhancer, Hz (Pan & Tompkins 1985: 5-15 Hz holds most QRS energy)."""
+INTEGRATION_S = 0.150
+"""Moving-window integration, s (Pan & Tompkins 1985: about the widest normal QRS)."""
+REFRACTORY_S = 0.200
+"""Least time between two QRS, s (Pan & Tompkins 1985; 300 bpm, beyond any heart at rest)."""
+THRESHOLD_FRACTION = 0.2
+"""A QRS's envelope peak must reach this fraction of the loud level around it: well below a
+normal beat (0.5-1 of the level on the H10 file, where ventricular beats are louder)."""
+LEVEL_WINDOW_S = 10.0
+"""Span, s, over which the loud level (the 98th percentile of the envelope) is taken: several
+beats, and short enough to follow a change of electrode contact."""
+R_SEARCH_S = 0.075
+"""Half-width, s, around an envelope peak searched for the R peak (half the widest QRS)."""
+BASELINE_HZ = 0.5
+"""High-pass edge against baseline wander before the R peak is located, Hz (below any heart
+rate's fundamental; NeuroKit2's ``ecg_clean`` uses the same)."""
+MIN_QRS_CONTRAST = 4.0
+"""Least ratio of the median envelope peak to the median envelope for the signal to count as
+an ECG (see the module notes)."""
+MIN_SEGMENT_S = 2.0
+"""Shortest stretch of ECG without a hole that is searched, s (two beats at 60 bpm)."""
+HOLE_S = 0.25
+"""A gap between ECG samples longer than this, s, is a hole: the stretches on either side are
+filtered apart, and no beat within it counts as unmatched."""
+MAX_DELAY_S = 2.0
+"""Longest delay, s, between an R peak and its beat that is searched: a logger's reporting
+delay is up to about 2 s."""
+MATCH_TOL_S = 0.030
+"""A beat matches an R peak when its difference is this close to the delay, s: the strap's RR
+agree with the ECG's to 6 ms (95th percentile; docs/validation/hrv.md, section 6), plus the
+ECG's 7.7 ms sample and a ventricular beat's fiducial point moving within a wide QRS."""
+MIN_MATCHED = 20
+"""Fewest matched beats for a delay to be used."""
+MIN_MATCHED_SHARE = 0.8
+"""Least share of the beats inside the ECG that must match."""
+MAX_MAD_S = 0.020
+"""Largest median absolute deviation, s, of the matched beats' differences."""
+MAX_RUNNER_UP_SHARE = 0.5
+"""The best other delay (one beat or more away) may gather at most this share of the chosen
+one's votes; more, and the rhythm is too regular to tell one beat from the next."""
+
+
+@dataclass(frozen=True, slots=True)
+class BeatDelay:
+    """How late RR-derived beats sit after their ECG's R peaks.
+
+    Attributes
+    ----------
+    delay_s : float or None
+        The delay, s (beat minus R peak, >= 0), or None when it could not be trusted.
+    reason : str
+        Why ``delay_s`` is None (one line), or ``""``.
+    matched : int
+        Beats matched to an R peak.
+    considered : int
+        Beats inside the ECG (those that could match).
+    mad_s : float or None
+        Median absolute deviation of the matched beats' differences, s.
+    r_peaks : int
+        R peaks found in the ECG.
+    """
+
+    delay_s: float | None
+    reason: str
+    matched: int
+    considered: int
+    mad_s: float | None
+    r_peaks: int
+
+
+def _segments(t_s: FloatArray) -> list[tuple[int, int]]:
+    """``[start, stop)`` index ranges of ``t_s`` without a hole longer than :data:`HOLE_S`."""
+    cuts = np.flatnonzero(np.diff(t_s) > HOLE_S) + 1
+    bounds = [0, *cuts.tolist(), t_s.size]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _qrs_envelope(x: FloatArray, fs_hz: float) -> FloatArray:
+    """Pan-Tompkins envelope: band-pass, derivative, square, moving-window integration."""
+    band = scipy.signal.sosfiltfilt(bandpass_sos(*QRS_BAND_HZ, fs_hz), x)
+    slope = np.gradient(band) * fs_hz
+    width = max(1, round(INTEGRATION_S * fs_hz))
+    # A centred window (mode="same") keeps the envelope's peak on the QRS, not width/2 after it.
+    envelope: FloatArray = np.convolve(slope**2, np.ones(width) / width, mode="same")
+    return envelope
+
+
+def _loud_level(envelope: FloatArray, fs_hz: float) -> FloatArray:
+    """98th percentile of the envelope over :data:`LEVEL_WINDOW_S` blocks, per sample."""
+    block = max(1, round(LEVEL_WINDOW_S * fs_hz))
+    level = np.empty_like(envelope)
+    for start in range(0, envelope.size, block):
+        stop = min(start + block, envelope.size)
+        # A short tail block takes the level of the whole last window instead of its own few
+        # samples, which may hold no beat at all.
+        lo = max(0, stop - block)
+        level[start:stop] = np.percentile(envelope[lo:stop], 98)
+    return level
+
+
+def detect_r_peaks(t_s: FloatArray, ecg: FloatArray) -> FloatArray:
+    """R-peak times of an ECG (see the module notes for the method and its source).
+
+    Parameters
+    ----------
+    t_s : ndarray of float
+        Sample times, s, increasing; holes longer than :data:`HOLE_S` split the signal.
+    ecg : ndarray of float
+        The samples (any unit: only their shape matters), same length as ``t_s``.
+
+    Returns
+    -------
+    ndarray of float
+        R-peak times, s, increasing; empty when the signal holds no QRS (a flat line, noise, a
+        signal that is not an ECG) or is shorter than :data:`MIN_SEGMENT_S`.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    x = np.asarray(ecg, dtype=np.float64)
+    envelopes: list[tuple[int, int, float, FloatArray]] = []
+    for a, b in _segments(t):
+        span_s = float(t[b - 1] - t[a])
+        if span_s < MIN_SEGMENT_S:
+            continue
+        fs_hz = (b - a - 1) / span_s
+        if fs_hz <= 2 * QRS_BAND_HZ[1]:
+            continue  # too slow to hold a QRS at all
+        envelopes.append((a, b, fs_hz, _qrs_envelope(x[a:b], fs_hz)))
+    if not envelopes:
+        return np.empty(0)
+    whole = np.concatenate([env for *_, env in envelopes])
+    floor = float(np.median(whole))
+    peaks_all: list[npt.NDArray[np.int64]] = []
+    heights: list[FloatArray] = []
+    for a, b, fs_hz, envelope in envelopes:
+        level = _loud_level(envelope, fs_hz)
+        above = envelope >= THRESHOLD_FRACTION * level
+        found, props = scipy.signal.find_peaks(
+            np.where(above, envelope, 0.0),
+            height=np.finfo(np.float64).tiny,
+            distance=max(1, round(REFRACTORY_S * fs_hz)),
+        )
+        if found.size == 0:
+            continue
+        heights.append(props["peak_heights"])
+        clean = x[a:b] - scipy.signal.sosfiltfilt(
+            scipy.signal.butter(2, BASELINE_HZ, btype="lowpass", fs=fs_hz, output="sos"), x[a:b]
+        )
+        half = max(1, round(R_SEARCH_S * fs_hz))
+        windows = np.clip(found[:, None] + np.arange(-half, half + 1)[None, :], 0, b - a - 1)
+        peaks_all.append(_r_positions(clean, windows) + a)
+    if not heights:
+        return np.empty(0)
+    # No spiky envelope, no QRS: noise and sines have peaks barely above their median level.
+    if floor <= 0.0 or float(np.median(np.concatenate(heights))) < MIN_QRS_CONTRAST * floor:
+        return np.empty(0)
+    index = np.concatenate(peaks_all)
+    return np.unique(t[index])
+
+
+def _r_positions(clean: FloatArray, windows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Index of the R peak in each window: the extreme of the dominant polarity."""
+    values = clean[windows]
+    # Most QRS swing further up than down (upright R) or the reverse (inverted lead).
+    upward = np.median(values.max(axis=1)) >= np.median(-values.min(axis=1))
+    pick = values.argmax(axis=1) if upward else values.argmin(axis=1)
+    out: npt.NDArray[np.int64] = windows[np.arange(windows.shape[0]), pick]
+    return out
+
+
+def _covered(beat_s: FloatArray, ecg_t_s: FloatArray) -> npt.NDArray[np.bool_]:
+    """Which times lie inside the ECG (not within :data:`HOLE_S` of its ends or a hole)."""
+    inside = np.zeros(beat_s.size, dtype=bool)
+    for a, b in _segments(ecg_t_s):
+        inside |= (beat_s >= ecg_t_s[a] + HOLE_S) & (beat_s <= ecg_t_s[b - 1] - HOLE_S)
+    return inside
+
+
+def estimate_beat_delay(beat_t_s: FloatArray, ecg_t_s: FloatArray, ecg: FloatArray) -> BeatDelay:
+    """The delay of RR-derived beats after the R peaks of an ECG on the same clock.
+
+    Parameters
+    ----------
+    beat_t_s : ndarray of float
+        Beat times, s (the running sum of the RR plus any offset), increasing.
+    ecg_t_s : ndarray of float
+        ECG sample times, s, on the same clock, increasing.
+    ecg : ndarray of float
+        ECG samples (any unit).
+
+    Returns
+    -------
+    BeatDelay
+        ``delay_s`` (beat minus R peak, within ``[0, MAX_DELAY_S]``) when, at the delay with
+        the most differences within :data:`MATCH_TOL_S`, at least :data:`MIN_MATCHED` beats
+        and :data:`MIN_MATCHED_SHARE` of those inside the ECG match, their differences'
+        MAD is at most :data:`MAX_MAD_S`, and no delay one beat or more away gathers more than
+        :data:`MAX_RUNNER_UP_SHARE` as many; else None and the reason.
+    """
+    beats = np.asarray(beat_t_s, dtype=np.float64)
+    ecg_t = np.asarray(ecg_t_s, dtype=np.float64)
+    peaks = detect_r_peaks(ecg_t, np.asarray(ecg, dtype=np.float64))
+    if peaks.size == 0:
+        return BeatDelay(None, "no QRS found in the ECG (flat, noise or not an ECG)", 0, 0, None, 0)
+    # Every beat minus each R peak up to MAX_DELAY_S before it: one vote each.
+    lo = np.searchsorted(peaks, beats - MAX_DELAY_S, side="left")
+    hi = np.searchsorted(peaks, beats, side="right")
+    diffs = np.sort(
+        np.concatenate([beats[k] - peaks[lo[k] : hi[k]] for k in range(beats.size)])
+        if beats.size
+        else np.empty(0)
+    )
+    if diffs.size == 0:
+        return BeatDelay(None, "no R peak within 2 s before any beat", 0, 0, None, peaks.size)
+    # Votes within +-MATCH_TOL_S of each difference: the window's count at that centre.
+    votes = np.searchsorted(diffs, diffs + MATCH_TOL_S, side="right") - np.searchsorted(
+        diffs, diffs - MATCH_TOL_S, side="left"
+    )
+    best = int(np.argmax(votes))
+    centre = float(diffs[best])
+    # The runner-up is at least one beat away (REFRACTORY_S), not the same peak's shoulder.
+    away = np.abs(diffs - centre) >= REFRACTORY_S
+    runner_up = int(votes[away].max()) if np.any(away) else 0
+    nearest = _nearest(peaks, beats - centre)
+    residual = beats - centre - nearest
+    matched = np.abs(residual) <= MATCH_TOL_S
+    considered = int(np.count_nonzero(_covered(beats - centre, ecg_t)))
+    n_matched = int(np.count_nonzero(matched))
+    if n_matched == 0:
+        return BeatDelay(None, "no beat matches an R peak", 0, considered, None, peaks.size)
+    delay = centre + float(np.median(residual[matched]))
+    differences = beats[matched] - nearest[matched]
+    mad = float(np.median(np.abs(differences - delay)))
+    reason = ""
+    if n_matched < MIN_MATCHED:
+        reason = f"only {n_matched} beats match an R peak (at least {MIN_MATCHED} needed)"
+    elif n_matched < MIN_MATCHED_SHARE * considered:
+        reason = (
+            f"only {n_matched} of {considered} beats inside the ECG match an R peak "
+            f"(at least {MIN_MATCHED_SHARE:.0%} needed)"
+        )
+    elif mad > MAX_MAD_S:
+        reason = (
+            f"beats scatter {1000 * mad:.0f} ms about their R peaks "
+            f"(at most {1000 * MAX_MAD_S:.0f} ms)"
+        )
+    elif runner_up > MAX_RUNNER_UP_SHARE * int(votes[best]):
+        reason = (
+            "the rhythm is too regular to tell which R peak a beat belongs to "
+            f"({runner_up} beats fit another delay as well as {int(votes[best])} fit the best)"
+        )
+    return BeatDelay(None if reason else delay, reason, n_matched, considered, mad, int(peaks.size))
+
+
+def _nearest(peaks: FloatArray, t_s: FloatArray) -> FloatArray:
+    """The R peak nearest each time (``peaks`` non-empty, increasing)."""
+    right = np.clip(np.searchsorted(peaks, t_s), 0, peaks.size - 1)
+    left = np.clip(right - 1, 0, peaks.size - 1)
+    pick = np.where(np.abs(peaks[left] - t_s) <= np.abs(peaks[right] - t_s), left, right)
+    out: FloatArray = peaks[pick]
+    return out
