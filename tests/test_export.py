@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import subprocess
 import sys
@@ -466,6 +467,27 @@ def test_edf_keeps_a_sub_second_session_start(tmp_path: Path, fraction_ns: int) 
     # Whole records that reach the session's last instant, shifted into the file.
     end_s = analysis.duration_s + offset_s
     assert end_s <= belt.size / fs < end_s + 1
+
+
+def test_edf_keeps_beats_that_precede_the_session_start(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """Beats an import aligned to its ECG can lie before session time 0 (the H10 file's first
+    two at -0.85 and -0.47 s). They had all been written at the file's first instant: the
+    file now starts early enough to hold them."""
+    path, analysis = session
+    early = dataclasses.replace(analysis, beat_t_s=analysis.beat_t_s - 3.5)
+    assert early.beat_t_s.min() < -1.0
+    out = export_module.export_edf(read_recording(path), early, tmp_path / "early.edf")
+    with pyedflib.EdfReader(str(out)) as reader:
+        start = reader.getStartdatetime()
+        onsets, _, texts = reader.readAnnotations()
+    beats = np.sort(np.asarray(onsets)[[t.startswith("beat") for t in texts]])
+    file_start_ns = int(start.timestamp()) * NS_PER_S
+    offset_s = (analysis.start_wall_ns - file_start_ns) / NS_PER_S
+    assert early.beat_t_s.min() - 1 < -offset_s <= early.beat_t_s.min()
+    assert np.allclose(beats, np.sort(early.beat_t_s) + offset_s, atol=2e-4)
+    assert len(set(np.round(beats, 3))) == beats.size
 
 
 def _first_tal(raw: bytes) -> bytes:

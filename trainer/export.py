@@ -4,8 +4,8 @@ Both are derived from a recording (design.md: "Exports (CSV per stream, EDF+) ar
 it") through :func:`trainer.analysis_run.analyse_recording`, so they hold the same decoded
 samples, breaths and beats a replay or a report sees. Times are session seconds (``t_s``) from
 the recording's start; the EDF+ start date is the session's local wall-clock start, down to
-the whole second, and the signals and annotations are shifted by the fraction (see
-:func:`edf_start` for why).
+the whole second (earlier when beats precede the start: an import aligned to its ECG), and
+the signals and annotations are shifted by the difference (see :func:`edf_start` for why).
 
 CSV (one file per stream, header line, ``.`` decimal point, units in column names):
 ``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
@@ -414,7 +414,7 @@ def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
     return EdfSignal(label, unit, round(fs_hz), filled, lo, hi)
 
 
-def edf_start(start_wall_ns: int) -> tuple[datetime, float]:
+def edf_start(start_wall_ns: int, lead_s: float = 0.0) -> tuple[datetime, float]:
     """The EDF+ file's start (local wall clock, whole second) and the session's offset in it.
 
     EDF+ can hold a sub-second start (the first annotation signal's time-keeping TAL), but
@@ -429,17 +429,34 @@ def edf_start(start_wall_ns: int) -> tuple[datetime, float]:
     ----------
     start_wall_ns : int
         The session's wall-clock start (Unix ns).
+    lead_s : float
+        How long before the session's start the file must begin, s (>= 0): beats an import
+        aligned to its ECG can precede the logger's first row (:func:`edf_lead_s`).
 
     Returns
     -------
     start : datetime
         Local time of the file's first sample, microsecond 0.
     offset_s : float
-        Where session time 0 falls in the file (s, 0 <= offset_s < 1): session time ``t``
-        is file time ``t + offset_s``.
+        Where session time 0 falls in the file (s, ``lead_s <= offset_s < lead_s + 1``):
+        session time ``t`` is file time ``t + offset_s``.
     """
-    whole_s, fraction_ns = divmod(start_wall_ns, NS_PER_S)
-    return datetime.fromtimestamp(whole_s), fraction_ns / NS_PER_S
+    first_ns = start_wall_ns - round(lead_s * NS_PER_S)
+    whole_s = first_ns // NS_PER_S
+    return datetime.fromtimestamp(whole_s), (start_wall_ns - whole_s * NS_PER_S) / NS_PER_S
+
+
+def edf_lead_s(analysis: SessionAnalysis) -> float:
+    """How far before session time 0 the earliest beat or breath lies, s (0 if none does).
+
+    An EDF+ annotation cannot have a negative onset: without this lead such beats were all
+    written at the file's first instant.
+    """
+    earliest = [0.0]
+    if analysis.beat_t_s.size:
+        earliest.append(float(np.min(analysis.beat_t_s)))
+    earliest += [e.breath.inhale_onset_s for e in analysis.breaths[:1]]
+    return max(0.0, -min(earliest))
 
 
 def edf_signals(
@@ -455,7 +472,7 @@ def edf_signals(
     record (see the module notes): the belt's 20 Hz and the H10's nominal 130 Hz ECG and ACC
     rates are whole numbers, and the sensor's real rate may differ from them.
     """
-    _, offset_s = edf_start(analysis.start_wall_ns)
+    _, offset_s = edf_start(analysis.start_wall_ns, edf_lead_s(analysis))
     n_records = max(math.ceil(analysis.duration_s + offset_s), 1)
     signals: list[EdfSignal] = []
     annotations: list[tuple[float, float, str]] = []
@@ -589,7 +606,7 @@ def _write_edf(
     writer = pyedflib.EdfWriter(str(path), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
     try:
         # A whole second, so pyedflib writes no sub-second start (see edf_start).
-        writer.setStartdatetime(edf_start(analysis.start_wall_ns)[0])
+        writer.setStartdatetime(edf_start(analysis.start_wall_ns, edf_lead_s(analysis))[0])
         writer.setEquipment(_edf_text(analysis.source_name or analysis.source_kind))
         writer.setRecordingAdditional(_edf_text(analysis.software))
         writer.setSignalHeaders(
