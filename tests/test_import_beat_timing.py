@@ -13,7 +13,7 @@ from analysis.ecg_align import detect_r_peaks
 from devices.packets import Stream
 from trainer.analysis_run import analyse_recording
 from trainer.exchange_cli import import_
-from trainer.importers import import_file
+from trainer.importers import import_file, import_recording
 from trainer.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -204,3 +204,25 @@ def test_a_sensor_column_without_values_is_no_stream(tmp_path: Path, column: str
     source = read_recording(_import(src, tmp_path, "rr_only")).header.source
     assert list(source.streams) == [Stream.HEART_RATE.value]
     assert "beat_timing" not in source.details
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("ecg_uV", "120"), ("acc_x_mg,acc_y_mg,acc_z_mg", "1,2,3")]
+)
+def test_a_sensor_column_with_a_few_scattered_values_is_left_out_with_a_note(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    """Three values over 29 s (0.07 per second) wrote a 0.069 Hz stream into the header, which
+    every reader refused as damaged (its floor is 1 Hz)."""
+    empty = "," * column.count(",")
+    src = tmp_path / "sparse.csv"
+    src.write_text(
+        f"time_ns,{column},hr_bpm,rr_ms\n"
+        + "".join(
+            f"{START_NS + k * 10**9},{value if k % 14 == 0 else empty},60,1000\n" for k in range(30)
+        )
+    )
+    result = import_recording(src, "polar", tmp_path / "sparse.bwr", start_wall_ns=START_NS)
+    assert any("too sparse for a waveform: left out" in note for note in result.notes)
+    source = read_recording(result.path).header.source
+    assert list(source.streams) == [Stream.HEART_RATE.value]

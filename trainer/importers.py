@@ -120,6 +120,9 @@ EARLIEST_START_NS = PMD_EPOCH_OFFSET_NS
 timestamp cannot be written; no strap recorded RR intervals to a phone before then anyway."""
 MIN_SAMPLES = 2
 """Fewest ECG or accelerometer samples that make a stream: one has no sampling rate."""
+MIN_WAVEFORM_HZ = 1.0
+"""Lowest ECG or accelerometer rate a recording holds (the reader's floor), Hz: a column this
+sparse (a few values scattered over the session) is no waveform."""
 FUTURE_SLACK_NS = 24 * 3600 * NS_PER_S
 """How far in the future a session may start (ns): a day covers every time zone mix-up."""
 
@@ -152,7 +155,7 @@ class ImportResult:
         Problems with the data that do not stop the import (many corrected beats).
     notes : tuple of str
         What the import did that the person may want to know (beats moved onto the ECG's R
-        peaks, or why not: :func:`beat_timing_note`).
+        peaks, or why not: :func:`beat_timing_note`; a sensor column too sparse to import).
     """
 
     path: Path
@@ -777,10 +780,9 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         for t, payload in packets:
             timed.append((t - first_ns, Stream.HEART_RATE.value, payload))
     pmd: dict[str, object] = {}
+    notes: list[str] = []
     ok = np.isfinite(table.columns.get("ecg", np.zeros(0)))
-    # A column with no values (a logger's header for a sensor it did not record) is no stream:
-    # it made a header with a 0 Hz rate, which the reader refuses as damaged.
-    if np.count_nonzero(ok) >= MIN_SAMPLES:
+    if _waveform_usable(t_rel[ok], "ECG", notes):
         t_ecg = t_rel[ok]
         pmd["ecg"] = {"fs_hz": round(_rate_hz(t_ecg), 3), "resolution_bits": 14}
         for t, frame in _frames(
@@ -795,7 +797,7 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         ok = np.all(np.isfinite(acc), axis=1)
     else:
         acc, ok = np.zeros((0, 3)), np.zeros(0, dtype=bool)
-    if np.count_nonzero(ok) >= MIN_SAMPLES:
+    if _waveform_usable(t_rel[ok], "accelerometer", notes):
         t_acc = t_rel[ok]
         pmd["acc"] = {"fs_hz": round(_rate_hz(t_acc), 3), "resolution_bits": 16}
         for t, frame in _frames(
@@ -824,8 +826,28 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t_ns, stream, payload in timed:
         items.append(_packet(t_ns / NS_PER_S, start_wall_ns, stream, payload))
-    notes = () if timing is None else (beat_timing_note(timing),)
-    return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=notes)
+    if timing is not None:
+        notes.insert(0, beat_timing_note(timing))
+    return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=tuple(notes))
+
+
+def _waveform_usable(t_ns: npt.NDArray[np.int64], what: str, notes: list[str]) -> bool:
+    """Whether a column's sample times (ns) make an ECG or accelerometer stream.
+
+    A column with no values (a logger's header for a sensor it did not record) is none: it
+    made a header with a 0 Hz rate, which the reader refuses as damaged; so is one whose few
+    values are scattered below :data:`MIN_WAVEFORM_HZ`, which is left out with a note.
+    """
+    if t_ns.size < MIN_SAMPLES:
+        return False
+    rate_hz = _rate_hz(t_ns)
+    if rate_hz < MIN_WAVEFORM_HZ:
+        notes.append(
+            f"the {what} column's {t_ns.size} values ({rate_hz:.2g} per second) are too sparse "
+            "for a waveform: left out"
+        )
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------ common
