@@ -34,9 +34,10 @@ from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import OwnRhythm, Program
 from trainer.programs.runner import ProgramTimeline, TimelineState
 from trainer.recording import PacerChange, read_recording
+from trainer.safety import CARD_REMINDER
 from trainer.session import LiveSession, SessionPlan, SessionResult
 from trainer.state import SessionState
-from trainer.ui import BreathwiseApp, render_program
+from trainer.ui import CAUTION_STYLE, BreathwiseApp, render_program
 
 START_NS = FakeClock().ns
 CATALOG = load_catalog()
@@ -417,12 +418,12 @@ def test_the_card_names_the_next_step_only_where_its_last_line_has_room() -> Non
     characters; the card has 76)."""
     timeline = ProgramTimeline(CATALOG.get("back-release"))
     state = timeline.at(5.0)
-    assert state.step.title == "Lying twist" and state.next_title == "Shins on a chair"
+    assert state.step.title == "Lying twist" and state.next_title == "Get into position"
     narrow = render_program(state, 76).plain.splitlines()
     wide = render_program(state, 116).plain.splitlines()
     assert "Next:" not in narrow[-1] and len(narrow[-1]) <= 76
     assert narrow[-1].startswith("Side: left") and narrow[-1].endswith("left in program")
-    assert "Next: Shins on a chair  ·  " in wide[-1]
+    assert "Next: Get into position  ·  " in wide[-1]
 
 
 def _step_starts(timeline: ProgramTimeline) -> list[float]:
@@ -454,8 +455,14 @@ async def test_every_step_card_of_every_program_fits_80x24(name: str) -> None:
     assert len(starts) == len(program.steps)
     # Half the program's length: the card counts down to the session's end.
     duration_s = program.total_duration_s / 2
+    # The red-flag reminder on the first card, where a back program has one.
+    note = CARD_REMINDER if program.back_focused else ""
     app = BreathwiseApp(
-        session, session.run, title=f"Breathwise — {program.title}", duration_s=duration_s
+        session,
+        session.run,
+        title=f"Breathwise — {program.title}",
+        duration_s=duration_s,
+        safety_note=note,
     )
     async with app.run_test(size=(80, 24)) as pilot:
         for index, t_s in enumerate(starts):
@@ -472,6 +479,14 @@ async def test_every_step_card_of_every_program_fits_80x24(name: str) -> None:
                 assert len(lines[0]) <= card.size.width, where
                 assert len(lines[-1]) <= card.size.width, where
                 assert " ".join(step.text.split()) in " ".join(lines), where
+                # The safety lines, whole, on the card's borders: no row of their own.
+                assert app.query_one("#program").border_subtitle == (
+                    _border(step.caution) if step.caution else None
+                ), where
+                first = note if index == 0 else ""
+                assert app.query_one("#program").border_title == (
+                    _border(first) if first else None
+                ), where
                 bottom = 0
                 for selector in ("#pacer", "#program", "#middle", "#cue", "#status"):
                     region = app.query_one(selector).region
@@ -480,6 +495,83 @@ async def test_every_step_card_of_every_program_fits_80x24(name: str) -> None:
                 assert bottom <= app.query_one(Footer).region.y, where
                 if t_s < duration_s:
                     assert "left in session" in lines[-1] or "session ends" in lines[-1], where
+        session.finished.set()
+        await pilot.pause()
+
+
+def _border(line: str) -> str:
+    """A caution as the card's border holds it (console markup)."""
+    return Text(line, style=CAUTION_STYLE).markup
+
+
+def test_every_stretch_of_the_back_routine_says_to_stop_at_pain() -> None:
+    """Found in a physiotherapist's review: "never push into pain" was one tip among three,
+    gone from the screen at the first cue. Every stretch card now carries the caution,
+    for as long as the stretch lasts; the posture changes between them do not."""
+    program = CATALOG.get("back-release")
+    stretches = [s for s in program.steps if not s.transition]
+    assert stretches and all(
+        "stop if it hurts" in s.caution and "pain spreads into a leg" in s.caution
+        for s in stretches
+    )
+    assert all(not s.caution for s in program.steps if s.transition)
+    # Nowhere else needs it: the other programs are breathing, not stretching.
+    others = [CATALOG.get(n) for n in CATALOG.names() if n != "back-release"]
+    assert not any(s.caution for p in others for s in p.steps)
+
+
+def test_the_back_routine_texts_say_what_a_physiotherapist_would() -> None:
+    """Found in review: the figure-four drew "the lower leg" (the crossed one) to the chest;
+    the press-up did not say when to breathe."""
+    program = CATALOG.get("back-release")
+    figure_four = [s for s in program.steps if s.title == "Figure-four pull"]
+    assert len(figure_four) == 2 and all(
+        "Hold behind the thigh of the uncrossed leg" in " ".join(s.text.split())
+        for s in figure_four
+    )
+    press_ups = next(s for s in program.steps if s.title == "Press-ups")
+    assert "As you breathe out, slowly lift" in " ".join(press_ups.text.split())
+
+
+@pytest.mark.parametrize(("columns", "inside"), [(80, False), (50, True)])
+async def test_the_safety_lines_stay_on_the_screen_for_the_whole_step(
+    columns: int, inside: bool
+) -> None:
+    """The reminder after a red-flag "yes" (and the tips) were printed before the screen
+    opened, which covered them at once. The reminder is handed to the screen and shown on the
+    first step card for the whole step, cues or not; the caution on each stretch. Where a
+    border is too narrow for a line it goes inside the card, whole."""
+    session = ProgramScreenSession(BACK)
+    app = BreathwiseApp(
+        session, session.run, title="t", duration_s=150.0, safety_note=CARD_REMINDER
+    )
+    caution = BACK.steps[0].caution
+    async with app.run_test(size=(columns, 40)) as pilot:
+
+        async def card_at(t_s: float) -> tuple[str, str | None, str | None]:
+            session.t_s = t_s
+            app.refresh_view()
+            await pilot.pause()
+            card = app.query_one("#program")
+            return _plain(app, "#program"), card.border_title, card.border_subtitle
+
+        session.state.cue, session.state.cue_t_s = "Nicely in rhythm", 1.0
+        for t_s in (1.0, 3.0):  # a cue came: the tips are gone, the safety lines stay
+            text, top, bottom = await card_at(t_s)
+            state = session.program_state(t_s)
+            assert state is not None and state.step_index == 0
+            joined = " ".join(text.split())
+            if inside:
+                assert top is None and bottom is None
+                assert CARD_REMINDER in joined and caution in joined
+            else:
+                assert (top, bottom) == (_border(CARD_REMINDER), _border(caution))
+                assert CARD_REMINDER not in joined
+        later = next(
+            float(t) for t in range(1, 150) if session.timeline.at(float(t)).step_index == 2
+        )
+        text, top, _ = await card_at(later)
+        assert top is None and CARD_REMINDER not in text  # the first card only
         session.finished.set()
         await pilot.pause()
 

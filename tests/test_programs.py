@@ -295,18 +295,32 @@ def test_back_release_gives_time_to_change_posture_before_each_stretch(
             assert before.transition and before.title == "Get into position"
             assert before.posture == step.posture
         else:
-            # No pause where nothing changes, but to switch to the other side of a stretch.
-            assert not before.transition or (
-                before.title == "Switch sides" and last_stretch.title == step.title
+            # No pause where nothing changes, but to switch to the other side of a stretch or
+            # to fetch what the next stretch rests on (the chair).
+            assert (
+                not before.transition
+                or (before.title == "Switch sides" and last_stretch.title == step.title)
+                or (before.title == "Get into position" and "chair" in before.text)
             )
         last_stretch = step
     positions = [s for s in program.steps if s.title == "Get into position"]
-    assert all(s.transition for s in positions) and len(positions) == changes
+    assert all(s.transition for s in positions) and len(positions) == changes + 1
     # The stretches keep the lengths programs.md gives (36 min in all); the posture changes
-    # add 85 s and the five side switches 55 s (test_back_release_gives_time_to_switch_sides).
+    # and the chair add 100 s and the five side switches 55 s
+    # (test_back_release_gives_time_to_switch_sides): 38:35 in all.
     assert math.fsum(s.total_s for s in stretches) == 36 * 60.0
-    assert math.fsum(s.total_s for s in positions) == 85.0
-    assert program.total_duration_s == 36 * 60.0 + 85.0 + 55.0
+    assert math.fsum(s.total_s for s in positions) == 100.0
+    assert program.total_duration_s == 36 * 60.0 + 100.0 + 55.0 == 38 * 60.0 + 35.0
+
+
+def test_back_release_has_time_to_reach_the_chair(empty_user_dir: Path) -> None:
+    """Found in a physiotherapist's review: "Shins on a chair" began the second the lying
+    twist ended, with the chair still to be fetched."""
+    program = load_catalog(empty_user_dir).get("back-release")
+    index = next(i for i, s in enumerate(program.steps) if s.title == "Shins on a chair")
+    before = program.steps[index - 1]
+    assert before.transition and before.title == "Get into position"
+    assert "chair" in before.text and before.total_s == 15.0
 
 
 def test_a_transition_step_must_be_breathed_freely() -> None:
@@ -362,6 +376,18 @@ MALFORMED = [
     (_with("{ inhale_s = 4, exhale_s = 6 }", '{ rate_bpm = "fast" }'), 9, "rate_bpm", "personal"),
     (_with("duration_s = 60", "duration_s = 60\nrepetitions = 2"), 9, "repetitions", "not both"),
     (_with('text = "Soften."', "text = "), 13, "", "not valid TOML"),
+    (
+        _with('posture = "sitting"', 'posture = "sitting"\nrecommended_minutes = [20, 10]'),
+        4,
+        "recommended_minutes",
+        "shortest <= longest",
+    ),
+    (
+        _with('posture = "sitting"', 'posture = "sitting"\nrecommended_minutes = 15'),
+        4,
+        "recommended_minutes",
+        "[shortest, longest]",
+    ),
     (
         _with('text = "Soften."', 'text = "Soften."\nevery_repetition = true'),
         14,
@@ -497,3 +523,25 @@ def test_a_release_cue_comes_in_every_repetition_of_the_figure_four() -> None:
     cues = [e.t_s for e in events if e.kind is EventKind.CUE]
     assert len(starts) == 16 == len(cues)
     assert [c - s for c, s in zip(cues, starts, strict=True)] == [30.0] * 16
+
+
+def test_a_programs_caution_goes_on_every_step_but_its_transitions() -> None:
+    """``caution`` at the top is every step's; a transition has none unless it says so, and a
+    step's own replaces it. It travels in the recording's plan, so a replay shows it too."""
+    from trainer.program_codec import ProgramPlan, plan_from_json, plan_to_json
+
+    text = (
+        'caution = "Stop if it hurts."\neyes_closed = true\nrecommended_minutes = [5, 10]\n'
+        + VALID.replace(
+            'title = "Second"',
+            'title = "Up"\ntext = "Stand."\nduration_s = 10\nbreathing = { own = true }\n'
+            'transition = true\n\n[[step]]\ntitle = "Second"\ncaution = "Knees soft."',
+        )
+    )
+    program = parse_program(text, name="mine", source="mine.toml")
+    assert [s.caution for s in program.steps] == ["Stop if it hurts.", "", "Knees soft."]
+    assert program.eyes_closed and program.recommended_minutes == (5.0, 10.0)
+    back = plan_from_json(plan_to_json(ProgramPlan(program))).program
+    assert [s.caution for s in back.steps] == [s.caution for s in program.steps]
+    plain = parse_program(VALID, name="mine", source="mine.toml")
+    assert "caution" not in plan_to_json(ProgramPlan(plain))["steps"][0]

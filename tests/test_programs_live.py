@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from trainer.pipeline import PacerEvent, ProgramEvent
 from trainer.program_session import prepare_program
 from trainer.programs import EventKind, load_catalog
 from trainer.recording import PacerChange, read_recording
+from trainer.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
 from trainer.session_sound import SessionSound
 from trainer.sound import AudioOut
 
@@ -84,8 +86,29 @@ def test_flexible_program_takes_the_asked_minutes_and_fixed_one_stops_early() ->
     with pytest.raises(BadArgument) as info:
         prepare_program("relaxation-response", Settings(), minutes=1)
     assert info.value.user_message() == (
-        "--minutes 1: Relaxation response runs 4-183 min — leave --minutes out for its usual 15 min"
+        "--minutes 1: Relaxation response runs 4-183 min (10-20 min recommended) — leave "
+        "--minutes out for its usual 15 min"
     )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "warning"),
+    [
+        (5.0, "Relaxation response is meant to last 10-20 min; 5 min is shorter"),
+        (25.0, "Relaxation response is meant to last 10-20 min; 25 min is longer"),
+        (10.0, ""),
+        (20.0, ""),
+    ],
+)
+def test_a_length_outside_the_recommended_range_runs_with_a_warning(
+    minutes: float, warning: str
+) -> None:
+    """Found in review: "runs 4-183 min" where programs.md gives the relaxation response
+    10-20 minutes. The program keeps what it can run; outside the range it warns."""
+    assert CATALOG.get("relaxation-response").recommended_minutes == (10.0, 20.0)
+    prepared = prepare_program("relaxation-response", Settings(), minutes=minutes)
+    assert prepared.duration_s == minutes * 60.0
+    assert prepared.note == warning
 
 
 def test_resonance_training_without_a_stored_rate_says_to_assess_first(
@@ -107,6 +130,84 @@ def test_back_program_headless_without_terminal_or_answers_refuses(
     assert "Back-release routine works on the back" in err[0]
     assert "breathwise screen" in err[0]
     assert not list(tmp_path.glob("*.bwr"))
+
+
+def _clear_answers(days_ago: int) -> date:
+    answered_on = date.today() - timedelta(days=days_ago)
+    ScreenStore().save(ScreenRecord(answered_on, {q.key: False for q in RED_FLAG_QUESTIONS}))
+    return answered_on
+
+
+def test_a_back_program_shows_the_red_flags_even_after_a_clear_screen(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: `live --program spine-body-scan` with stored "no" answers printed no
+    safety text at all. Unattended (no terminal on stdin) it now shows the list and what to
+    do if a sign is new, on standard error, and runs."""
+    answered_on = _clear_answers(days_ago=3)
+    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (None, print))
+    argv = ["live", "--program", "spine-body-scan", "--minutes", "0.02", "--headless"]
+    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert f"last full check on {answered_on.isoformat()}" in err
+    assert "bladder or bowels" in err and "breathwise screen" in err
+    assert "Warning signs" not in out  # standard output is what a replay prints again
+
+
+def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    answered_on = _clear_answers(days_ago=3)
+    asked: list[str] = []
+
+    def ask(question: str) -> bool:
+        asked.append(question)
+        # A new sign since the last screen; then, asked again, severe leg pain.
+        return question.startswith("Any of these new") or question.startswith("Do you have severe")
+
+    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (ask, print))
+    argv = ["live", "--program", "back-release", "--minutes", "0.02", "--headless"]
+    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 1
+    assert asked[0] == f"Any of these new since {answered_on.isoformat()}?"
+    assert asked[1:5] == [q.text for q in RED_FLAG_QUESTIONS]
+    assert asked[5] == "Has a doctor said these exercises are fine for you?"
+    err = capsys.readouterr().err
+    assert "not started" in err and "please see a doctor before you start" in err
+    record = ScreenStore().load()
+    assert record is not None and record.answered_on == date.today()
+    assert not list(tmp_path.glob("*.bwr"))
+
+
+def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Found in review: the spine body scan asks for closed eyes while its guidance is text
+    on the cards and each stage starts with a chime; with the sound off nothing said so."""
+    assert CATALOG.get("spine-body-scan").eyes_closed
+    assert "open your eyes briefly" in CATALOG.get("spine-body-scan").steps[0].text
+    assert CATALOG.get("relaxation-response").eyes_closed
+    argv = ["live", "--program", "body-scan-head-to-feet", "--minutes", "0.02", "--headless"]
+    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
+    assert "eyes closed" not in capsys.readouterr().err  # eyes open: nothing to warn about
+    _clear_answers(days_ago=0)
+    argv = ["live", "--program", "spine-body-scan", "--minutes", "0.02", "--headless"]
+    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "done with the eyes closed, but the sound is off" in err
+    assert "--sound turns it on" in err
+
+
+def test_no_sound_output_is_found_before_an_eyes_closed_program(tmp_path: Path) -> None:
+    from trainer.session_sound import eyes_closed_warning
+
+    nowhere = [[str(tmp_path / "no-such-player")]]
+    warning = eyes_closed_warning(True, players=nowhere, use_sounddevice=False)
+    assert warning is not None and "no sound output was found" in warning
+    player = tmp_path / "player"
+    player.write_text("#!/bin/sh\ncat >/dev/null\n")
+    player.chmod(0o755)
+    assert eyes_closed_warning(True, players=[[str(player)]], use_sounddevice=False) is None
+    assert "sound is off" in (eyes_closed_warning(False) or "")
 
 
 def test_malformed_user_program_is_one_line_naming_file_line_and_field(
@@ -156,6 +257,19 @@ def test_no_audio_device_gives_one_notice_and_the_session_runs(tmp_path: Path) -
     sound.stop(completed=True, sleep=lambda s: pytest.fail("nothing plays, nothing to wait for"))
     assert len(notes) == 1 and notes[0].startswith("sound is off: ")
     assert done.result.summary["ended"] == "completed"
+
+
+def test_headless_step_lines_carry_the_stretch_caution(tmp_path: Path) -> None:
+    """Without a screen the step's line is the only place for the caution every stretch
+    card shows; a replay prints it again from the plan in the recording."""
+    program = compressed(CATALOG.get("back-release"), 60.0)
+    done = run_program(tmp_path, program, person=PersonModel(seed=4))
+    steps = [line for line in done.lines if line.startswith("step ")]
+    caution = "Never push into pain: stop if it hurts, or if pain spreads into a leg."
+    stretch = [s for s in steps if "Get into position" not in s and "Switch sides" not in s]
+    assert stretch and all(line.endswith(caution) for line in stretch)
+    assert not any(caution in line for line in steps if line not in stretch)
+    assert replay_lines(done.path) == done.lines
 
 
 def test_program_plan_in_the_header_is_plain_json(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Red-flag screen: asked before back-focused programs, kept 30 days, refusals are clear."""
+"""Red-flag screen: asked before back-focused programs, kept 30 days with a check-in before
+every session, advice per sign, refusals are clear."""
 
 from __future__ import annotations
 
@@ -15,16 +16,20 @@ from typer.testing import CliRunner
 
 from trainer.safety import (
     CONTINUE_QUESTION,
-    DOCTOR_ADVICE,
     MEDICAL_DISCLAIMER,
     RED_FLAG_QUESTIONS,
     REMINDER,
+    SCREEN_INTRO,
     SCREEN_VALID_DAYS,
+    UNATTENDED_CHECK_IN,
     Outcome,
     ScreenRecord,
     ScreenRequired,
     ScreenStore,
     check_before_program,
+    check_in_list,
+    check_in_question,
+    doctor_advice,
     require_clearance,
     screen_path,
 )
@@ -35,11 +40,15 @@ TODAY = date(2025, 3, 1)
 
 class Person:
     """Scripted answers: ``yes_to`` question keys get "yes", the continue question gets
-    ``carry_on``; records every question and message."""
+    ``carry_on``, the check-in before a session ("Any of these new since ...?") ``new_sign``;
+    records every question and message."""
 
-    def __init__(self, yes_to: tuple[str, ...] = (), carry_on: bool = False) -> None:
+    def __init__(
+        self, yes_to: tuple[str, ...] = (), carry_on: bool = False, new_sign: bool = False
+    ) -> None:
         self.yes_to = yes_to
         self.carry_on = carry_on
+        self.new_sign = new_sign
         self.asked: list[str] = []
         self.told: list[str] = []
 
@@ -47,6 +56,8 @@ class Person:
         self.asked.append(question)
         if question == CONTINUE_QUESTION:
             return self.carry_on
+        if question.startswith("Any of these new since "):
+            return self.new_sign
         key = next(q.key for q in RED_FLAG_QUESTIONS if q.text == question)
         return key in self.yes_to
 
@@ -87,29 +98,108 @@ def test_all_no_is_clear_stored_and_reused_for_thirty_days(store: ScreenStore) -
     person = Person()
     assert run(store, person) is Outcome.CLEAR
     assert person.asked == [q.text for q in RED_FLAG_QUESTIONS]
-    assert DOCTOR_ADVICE not in person.told
+    assert person.told == [SCREEN_INTRO]  # no advice after four "no"
     stored = json.loads(store.path.read_text())
     assert stored["answered_on"] == TODAY.isoformat()
     assert not stat.S_IMODE(os.stat(store.path).st_mode) & 0o077
 
+    # Within 30 days: not the four questions, but the list and one question, every session.
     again = Person()
     last_valid_day = TODAY + timedelta(days=SCREEN_VALID_DAYS - 1)
     assert run(store, again, today=last_valid_day) is Outcome.CLEAR
-    assert again.asked == []
+    assert again.asked == ["Any of these new since 2025-03-01?"]
+    assert again.told == [check_in_list(TODAY)]
     expired = Person()
     assert run(store, expired, today=TODAY + timedelta(days=SCREEN_VALID_DAYS)) is Outcome.CLEAR
-    assert len(expired.asked) == 4
+    assert expired.asked == [q.text for q in RED_FLAG_QUESTIONS]
+
+
+def test_a_clear_screen_still_shows_the_red_flags_before_every_session(
+    store: ScreenStore,
+) -> None:
+    """Found in a physiotherapist's review: with stored "no" answers a back program started
+    with no safety text at all for 30 days (programs.md: "must be shown, not buried")."""
+    store.save(ScreenRecord(TODAY, {q.key: False for q in RED_FLAG_QUESTIONS}))
+    person = Person()
+    assert run(store, person, today=TODAY + timedelta(days=5)) is Outcome.CLEAR
+    shown = "\n".join(person.told)
+    # Every sign the brief lists, in a short list, and the date of the last full screen.
+    for sign in (
+        "leg pain",
+        "weakness",
+        "tingling",
+        "bladder or bowels",
+        "fever",
+        "nausea",
+        "vomiting",
+        "cancer",
+        "weight loss",
+    ):
+        assert sign in shown, sign
+    assert shown.count("\n  - ") == len(RED_FLAG_QUESTIONS)
+    assert person.asked == [check_in_question(TODAY)] == ["Any of these new since 2025-03-01?"]
+
+
+def test_a_new_sign_since_the_last_screen_puts_the_four_questions_again(
+    store: ScreenStore,
+) -> None:
+    store.save(ScreenRecord(TODAY, {q.key: False for q in RED_FLAG_QUESTIONS}))
+    later = TODAY + timedelta(days=9)
+    person = Person(yes_to=("leg_symptoms",), carry_on=False, new_sign=True)
+    assert run(store, person, today=later) is Outcome.DECLINED
+    assert person.asked[0] == check_in_question(TODAY)
+    assert person.asked[1:5] == [q.text for q in RED_FLAG_QUESTIONS]
+    record = store.load()
+    assert record is not None and record.answered_on == later
+    assert record.flags == ("leg_symptoms",)
+    # Nothing new after a "yes" one chose to continue with: the reminder, no questions.
+    store.save(
+        ScreenRecord(
+            TODAY, {q.key: q.key == "leg_symptoms" for q in RED_FLAG_QUESTIONS}, confirmed=True
+        )
+    )
+    carrying_on = Person()
+    assert run(store, carrying_on, today=later) is Outcome.CONTINUE_AGAINST_ADVICE
+    assert carrying_on.asked == [check_in_question(TODAY)]
+    assert carrying_on.told == [check_in_list(TODAY), REMINDER]
 
 
 def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None:
     person = Person(yes_to=("bladder_bowel",), carry_on=True)
     assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
-    assert DOCTOR_ADVICE in person.told
+    assert doctor_advice(["bladder_bowel"]) in person.told
     assert person.asked[-1] == CONTINUE_QUESTION
-    # Later the same month: no questions, but a reminder.
+    # Later the same month: only the check-in, and a reminder.
     later = Person()
     assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CONTINUE_AGAINST_ADVICE
-    assert later.asked == [] and REMINDER in later.told
+    assert later.asked == [check_in_question(TODAY)] and REMINDER in later.told
+
+
+def test_each_sign_has_its_own_advice_and_the_urgent_one_says_today() -> None:
+    """Found in review: one text for every red flag. New bladder or bowel trouble, or
+    numbness in the saddle area, needs care the same day; the other signs a doctor before
+    starting. The advice names no illness: the trainer makes no diagnosis."""
+    advice = {q.key: doctor_advice([q.key]) for q in RED_FLAG_QUESTIONS}
+    assert len(set(advice.values())) == len(RED_FLAG_QUESTIONS)
+    assert "saddle" in advice["bladder_bowel"] and "today" in advice["bladder_bowel"]
+    assert "emergency" in advice["bladder_bowel"]
+    for key in ("leg_symptoms", "fever_nausea", "cancer_weight_loss"):
+        assert "see a doctor before you start" in advice[key], key
+        assert "today" not in advice[key], key
+    for text in advice.values():
+        assert "doctor's check" in text
+        for diagnosis in ("syndrome", "cauda", "infection", "tumour", "fracture", "disc"):
+            assert diagnosis not in text.lower()
+    # Two signs: the urgent one first, each once.
+    both = doctor_advice(["leg_symptoms", "bladder_bowel"]).splitlines()
+    assert both == [advice["bladder_bowel"], advice["leg_symptoms"]]
+    assert "numb" in next(q.text for q in RED_FLAG_QUESTIONS if q.key == "bladder_bowel")
+
+
+def test_the_continue_question_asks_one_thing() -> None:
+    """It asked two at once: "already discussed this with a doctor, and do you want to
+    continue anyway?"."""
+    assert CONTINUE_QUESTION == "Has a doctor said these exercises are fine for you?"
 
 
 def test_declining_stops_the_program_and_is_asked_again_next_time(store: ScreenStore) -> None:
@@ -138,7 +228,14 @@ def test_no_one_at_the_keyboard_refuses_with_how_to_answer(store: ScreenStore) -
 
 def test_no_one_at_the_keyboard_uses_valid_clear_answers(store: ScreenStore) -> None:
     store.save(ScreenRecord(TODAY, {q.key: False for q in RED_FLAG_QUESTIONS}))
-    assert run(store, None, today=TODAY + timedelta(days=2)) is Outcome.CLEAR
+    told: list[str] = []
+    outcome = check_before_program(
+        True, store=store, ask=None, tell=told.append, today=TODAY + timedelta(days=2)
+    )
+    # The list is shown all the same, with what to do when a sign is new.
+    assert outcome is Outcome.CLEAR
+    assert told == [check_in_list(TODAY), UNATTENDED_CHECK_IN]
+    assert "breathwise screen" in UNATTENDED_CHECK_IN
     store.save(ScreenRecord(TODAY, {q.key: q.key == "fever_nausea" for q in RED_FLAG_QUESTIONS}))
     with pytest.raises(ScreenRequired, match="doctor first"):
         run(store, None)
@@ -220,3 +317,23 @@ def test_the_command_line_heads_a_declined_start_as_not_started(
     monkeypatch.setattr(cli, "app", declined)
     assert cli.run([]) == 1
     assert capsys.readouterr().err == "breathwise: not started: X was not started — see a doctor\n"
+
+
+def test_the_readme_lists_the_red_flags_of_the_brief_word_for_word() -> None:
+    """Found in review: the README's safety note left out leg pain, tingling, nausea,
+    vomiting and weight loss."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    brief = root / ".." / "shared" / "reference" / "programs.md"
+    if not brief.exists():
+        pytest.skip("../shared/reference/programs.md absent")
+    safety = brief.read_text(encoding="utf-8").split("## Safety", 1)[1]
+    flags = re.search(r"if any apply: ([^.]*)\.", " ".join(safety.split()))
+    assert flags is not None
+    readme = " ".join(
+        line.lstrip("> ") for line in (root / "README.md").read_text(encoding="utf-8").splitlines()
+    )
+    readme = " ".join(readme.split())
+    assert flags.group(1) in readme
+    assert "**not a medical device**" in readme

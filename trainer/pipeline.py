@@ -63,7 +63,7 @@ from trainer.coach import Coach, Feedback
 from trainer.pacer import BreathPattern, Pacer
 from trainer.program_clock import ProgramClock
 from trainer.program_codec import PLAN_KEY, plan_from_json
-from trainer.programs.model import ProgramKind
+from trainer.programs.model import ProgramKind, Step
 from trainer.programs.runner import EventKind, ProgramTimeline
 from trainer.recording import Header, Item, Mark, PacerChange
 from trainer.strain import StrainKind, StrainMonitor
@@ -290,7 +290,7 @@ class ProgramEvent:
     text : str
         The step title, the side, ``"3/10 left"`` for a repetition, or the cue text.
     detail : str
-        For a step: its instruction text; otherwise empty.
+        For a step: its instruction text, then its caution if it has one; otherwise empty.
     """
 
     t_s: float
@@ -503,7 +503,7 @@ class Pipeline:
                     len(steps),
                     steps[event.step_index].title,
                     event.text,
-                    steps[event.step_index].text if event.kind is EventKind.STEP else "",
+                    _step_detail(steps[event.step_index]) if event.kind is EventKind.STEP else "",
                 )
             )
 
@@ -911,6 +911,12 @@ class Pipeline:
             ],
             **planned,
         }
+
+
+def _step_detail(step: Step) -> str:
+    """A step's instruction and, after it, its caution: without a screen (headless, a replay's
+    lines) the step's line is the only place the caution can be shown."""
+    return f"{step.text} {step.caution}" if step.caution else step.text
 
 
 def _increasing_nn(

@@ -99,6 +99,8 @@ def _breathing_from_json(data: dict[str, Any]) -> Breathing:
 
 
 def _step_to_json(step: Step) -> dict[str, Any]:
+    # Only where there is one, so a plan without cautions is written as before.
+    caution = {"caution": step.caution} if step.caution else {}
     return {
         "title": step.title,
         "text": step.text,
@@ -113,6 +115,7 @@ def _step_to_json(step: Step) -> dict[str, Any]:
         "scored": step.scored,
         "flexible": step.flexible,
         "transition": step.transition,
+        **caution,
     }
 
 
@@ -134,6 +137,7 @@ def _step_from_json(data: dict[str, Any]) -> Step:
         scored=bool(data.get("scored", False)),
         flexible=bool(data.get("flexible", False)),
         transition=bool(data.get("transition", False)),
+        caution=str(data.get("caution", "")),
     )
 
 

@@ -59,7 +59,8 @@ def prepare_program(
     minutes : float, optional
         Wanted length. A program with a flexible step is stretched or shortened to it
         (:meth:`Program.with_total_duration`); a program of fixed length is ended early when
-        ``minutes`` is shorter (and refused when longer).
+        ``minutes`` is shorter (and refused when longer). Outside the program's
+        ``recommended_minutes`` it runs as asked, with a warning in the returned note.
     catalog : Catalog, optional
         Defaults to :func:`load_catalog` (built-in plus the person's own programs).
 
@@ -74,6 +75,8 @@ def prepare_program(
     program = (catalog or load_catalog()).get(name)
     duration_s = program.total_duration_s
     note = ""
+    recommended = program.recommended_minutes
+    meant = f" ({recommended[0]:g}-{recommended[1]:g} min recommended)" if recommended else ""
     if minutes is not None:
         wanted_s = minutes * 60.0
         span = program.flexible_range_s()
@@ -82,7 +85,7 @@ def prepare_program(
             if not low_s <= wanted_s <= high_s:
                 raise BadArgument(
                     f"--minutes {minutes:g}: {program.title} runs "
-                    f"{math.ceil(low_s / 60.0):.0f}-{high_s / 60.0:.0f} min",
+                    f"{math.ceil(low_s / 60.0):.0f}-{high_s / 60.0:.0f} min{meant}",
                     advice=f"leave --minutes out for its usual {duration_s / 60.0:.0f} min",
                 )
             program = program.with_total_duration(wanted_s)
@@ -99,6 +102,14 @@ def prepare_program(
                 f"{duration_s / 60.0:.1f} min",
                 advice="leave --minutes out, or give a shorter time to stop early",
             )
+        if recommended is not None and not recommended[0] <= minutes <= recommended[1]:
+            # Run as asked (a short session beats none), but say what the practice is meant
+            # to be: programs.md gives the relaxation response 10-20 minutes.
+            advice = (
+                f"{program.title} is meant to last {recommended[0]:g}-{recommended[1]:g} min; "
+                f"{minutes:g} min is {'shorter' if minutes < recommended[0] else 'longer'}"
+            )
+            note = f"{note}; {advice}" if note else advice
     plan = ProgramPlan(program, personal_rate_bpm=settings.resonance_rate_bpm)
     # Lays out every step now: a missing personal rate fails here, before a sensor is opened.
     ProgramTimeline(plan.program, personal_rate_bpm=plan.personal_rate_bpm)

@@ -3,21 +3,26 @@
 Back and neck pain are usually harmless, but a few signs point to something a doctor must see
 first: severe leg pain, weakness or tingling; new trouble controlling the bladder or bowels;
 unexplained fever, nausea or vomiting; a history of cancer or unexplained weight loss
-(``programs.md``). Before a program marked ``back_focused`` the person answers four yes/no
-questions; any "yes" shows the advice to see a doctor first and asks whether to continue anyway.
+(``programs.md``, "Safety": shown, not buried). Before a program marked ``back_focused`` the
+person answers four yes/no questions; any "yes" shows each such sign's own advice (new bladder
+or bowel trouble, or numbness in the saddle area, needs urgent care the same day; the others a
+doctor's visit before starting) and asks whether a doctor has said the exercises are fine.
 The answers are kept in the data directory (JSON, with the date) and asked again after
-:data:`SCREEN_VALID_DAYS` days.
+:data:`SCREEN_VALID_DAYS` days. In between, every back-focused session still starts with the
+red flags as a short list and one question: is any of them new since that screen? A "yes"
+puts the four questions again.
 
 The logic here does no terminal I/O: the caller injects ``ask`` (a yes/no question, returning
 the answer) and ``tell`` (show a message), so the Textual UI, the headless mode and tests all
 drive the same code. Without ``ask`` (no one at the keyboard) a back-focused program is refused
-until the screen has been answered with ``breathwise screen``.
+until the screen has been answered with ``breathwise screen``; with valid answers that allow it,
+the list is still shown, with what to do if any sign is new.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -47,28 +52,63 @@ Tell = Callable[[str], None]
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One red-flag question; ``key`` names it in the stored answers."""
+    """One red-flag question.
+
+    Attributes
+    ----------
+    key : str
+        Names the question in the stored answers.
+    text : str
+        The question as asked.
+    sign : str
+        The sign in a few words, for the list shown before every back-focused session.
+    advice : str
+        What to do when the answer is "yes": it names no illness (the trainer makes no
+        diagnosis), only how soon a doctor should see the person.
+    urgent : bool
+        A "yes" needs care the same day, not a visit in the coming days.
+    """
 
     key: str
     text: str
+    sign: str
+    advice: str
+    urgent: bool = False
 
+
+_SEE_A_DOCTOR = "please see a doctor before you start programs that work on the back"
 
 RED_FLAG_QUESTIONS: tuple[Question, ...] = (
     Question(
         "leg_symptoms",
         "Do you have severe pain in a leg, or weakness, numbness or pins and needles in your legs?",
+        "severe leg pain, or weakness, numbness or tingling in the legs",
+        "Severe leg pain, or weakness, numbness or tingling in the legs, can be a sign that "
+        f"needs a doctor's check: {_SEE_A_DOCTOR}, and soon if it is getting worse.",
     ),
     Question(
         "bladder_bowel",
-        "Have you recently started having trouble controlling your bladder or your bowels?",
+        "Have you recently started having trouble controlling your bladder or your bowels, or "
+        "feel numb between the legs or around the bottom (the saddle area)?",
+        "new trouble controlling the bladder or bowels, or numbness in the saddle area",
+        "New trouble controlling the bladder or bowels, or numbness in the saddle area, "
+        "together with back pain needs a doctor's check urgently: get medical help today "
+        "(an urgent care service or emergency services), not an exercise program.",
+        urgent=True,
     ),
     Question(
         "fever_nausea",
         "Do you have a fever, feel sick or keep vomiting, without a clear reason?",
+        "fever, nausea or vomiting without a clear reason",
+        "A fever, nausea or vomiting without a clear reason, together with back pain, can be "
+        f"a sign that needs a doctor's check: {_SEE_A_DOCTOR}.",
     ),
     Question(
         "cancer_weight_loss",
         "Have you ever had cancer, or have you lost weight lately without meaning to?",
+        "a history of cancer, or weight loss you cannot explain",
+        "A history of cancer, or weight loss you cannot explain, together with back pain, can "
+        f"be a sign that needs a doctor's check: {_SEE_A_DOCTOR}.",
     ),
 )
 
@@ -77,21 +117,47 @@ SCREEN_INTRO = (
     "signs that back trouble needs a doctor before any exercise. Answer yes or no."
 )
 
-DOCTOR_ADVICE = (
-    "You answered yes to at least one question. Together with back or neck pain, that can be "
-    "a sign of something that needs a doctor's attention. Please see a doctor before doing "
-    "programs that work on the back, and seek urgent care if the symptom is new or getting "
-    "worse."
-)
-
-CONTINUE_QUESTION = (
-    "Have you already discussed this with a doctor, and do you want to continue anyway?"
-)
+CONTINUE_QUESTION = "Has a doctor said these exercises are fine for you?"
 
 REMINDER = (
     "Reminder: your safety answers included a yes. Go gently, stop at any pain, and keep your "
     "doctor informed."
 )
+
+CARD_REMINDER = "Your safety answers included a yes: go gently, stop at any pain."
+""":data:`REMINDER` for the session's screen, which covers what was printed before it opens:
+short enough for the border of the first step card of an 80-column terminal."""
+
+
+def doctor_advice(flags: Sequence[str]) -> str:
+    """The advice for the questions answered "yes" (keys), the urgent ones first, one line
+    each; it names no illness, only how soon a doctor should see the person."""
+    chosen = [q for q in RED_FLAG_QUESTIONS if q.key in flags]
+    chosen.sort(key=lambda q: not q.urgent)
+    return "\n".join(q.advice for q in chosen)
+
+
+def check_in_list(answered_on: date) -> str:
+    """The red flags as a short list, shown before every back-focused session, and since
+    when the person has said none of them applies (or chose to continue)."""
+    lines = [
+        "This program works on the back. Warning signs (last full check on "
+        f"{answered_on.isoformat()}):"
+    ]
+    lines += [f"  - {q.sign}" for q in RED_FLAG_QUESTIONS]
+    return "\n".join(lines)
+
+
+def check_in_question(answered_on: date) -> str:
+    """The one question asked before every back-focused session between two full screens."""
+    return f"Any of these new since {answered_on.isoformat()}?"
+
+
+UNATTENDED_CHECK_IN = (
+    "If any of them is new, stop this session and answer the questions again with "
+    "`breathwise screen`."
+)
+"""Said instead of the check-in question when no one can answer it (stdin not a terminal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +305,7 @@ class ScreenStore:
 
 
 def ask_questions(ask: Ask, tell: Tell, today: date) -> ScreenRecord:
-    """Put the four questions and, after any "yes", the advice and the continue question.
+    """Put the four questions and, after any "yes", its advice and the continue question.
 
     Parameters
     ----------
@@ -253,8 +319,9 @@ def ask_questions(ask: Ask, tell: Tell, today: date) -> ScreenRecord:
     tell(SCREEN_INTRO)
     answers = {q.key: bool(ask(q.text)) for q in RED_FLAG_QUESTIONS}
     confirmed = False
-    if any(answers.values()):
-        tell(DOCTOR_ADVICE)
+    flags = [key for key, yes in answers.items() if yes]
+    if flags:
+        tell(doctor_advice(flags))
         confirmed = bool(ask(CONTINUE_QUESTION))
     return ScreenRecord(answered_on=today, answers=answers, confirmed=confirmed)
 
@@ -277,9 +344,12 @@ def check_before_program(
 ) -> Outcome:
     """Run the red-flag screen if a program needs it, and say whether it may start.
 
-    Stored answers younger than 30 days are reused; a stored "yes" that was confirmed is
-    followed by a short reminder, a stored "yes" that was declined is asked again (the person
-    may have seen a doctor since).
+    Stored answers younger than 30 days are reused, after the red flags are shown as a short
+    list with one question, whether any of them is new since those answers ("yes" puts the
+    four questions again: a sign that appears between two full screens must not wait for the
+    next one). A stored "yes" that was confirmed is followed by a short reminder, a stored
+    "yes" that was declined is asked again (the person may have seen a doctor since). Without
+    ``ask`` the list is shown with what to do if a sign is new.
 
     Parameters
     ----------
@@ -312,11 +382,17 @@ def check_before_program(
     stored = store.load()
     if stored is not None and stored.valid_on(today):
         outcome = outcome_of(stored)
-        if outcome is Outcome.CLEAR:
-            return outcome
-        if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
-            tell(REMINDER)
-            return outcome
+        if outcome is not Outcome.DECLINED:
+            tell(check_in_list(stored.answered_on))
+            if ask is None:
+                tell(UNATTENDED_CHECK_IN)
+                new_sign = False
+            else:
+                new_sign = bool(ask(check_in_question(stored.answered_on)))
+            if not new_sign:
+                if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+                    tell(REMINDER)
+                return outcome
     if ask is None:
         reason = (
             "your last answers advised seeing a doctor first"

@@ -29,10 +29,20 @@ from trainer.safety import (
 _WIDTH = 78
 
 
-def terminal_tell(message: str) -> None:
-    """Print ``message`` wrapped to the terminal, followed by a blank line."""
-    typer.echo(textwrap.fill(message, width=_WIDTH))
-    typer.echo()
+def terminal_tell(message: str, *, err: bool = False) -> None:
+    """Print ``message`` wrapped to the terminal, followed by a blank line; each of its lines
+    is wrapped on its own (a list stays a list) and keeps its indent. ``err`` prints on
+    standard error, where a session's notes go (its standard output is what a replay prints
+    again)."""
+    for line in message.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        # A list item's wrapped lines line up under its text, not under its dash.
+        hanging = indent + "  " if line.lstrip().startswith("- ") else indent
+        typer.echo(
+            textwrap.fill(line, width=_WIDTH, initial_indent="", subsequent_indent=hanging),
+            err=err,
+        )
+    typer.echo(err=err)
 
 
 def terminal_ask(question: str) -> bool:
@@ -84,7 +94,8 @@ def screen(
     """Answer the safety questions asked before back-focused programs.
 
     The answers are kept for 30 days in your data folder; programs that work on the back ask
-    for them when they are missing or older.
+    for them when they are missing or older, and in between show the warning signs before
+    every session and ask whether any of them is new.
     """
     store = ScreenStore()
     today = date.today()

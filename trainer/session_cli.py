@@ -30,11 +30,11 @@ from trainer.program_session import PreparedProgram, prepare_program, store_reso
 from trainer.programs.model import Program
 from trainer.programs.runner import ProgramTimeline
 from trainer.recording import Recording, read_recording
-from trainer.safety import ScreenStore, require_clearance
-from trainer.safety_cli import terminal_prompts
+from trainer.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
+from trainer.safety_cli import terminal_prompts, terminal_tell
 from trainer.sensors_cli import open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session_sound import SessionSound
+from trainer.session_sound import SessionSound, eyes_closed_warning
 
 if TYPE_CHECKING:
     from trainer.ui import BreathwiseApp
@@ -248,19 +248,22 @@ def _one_line(exc: Exception) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
-def _check_screen(program: Program) -> None:
-    """The red-flag screen before a back-focused program (programs.md, "Safety")."""
+def _check_screen(program: Program) -> str:
+    """The red-flag screen before a back-focused program (programs.md, "Safety"); returns what
+    the session's screen must keep showing (the reminder after a "yes"), else ""."""
     if not program.back_focused:
-        return
-    ask, tell = terminal_prompts()
-    require_clearance(
+        return ""
+    ask, _ = terminal_prompts()
+    outcome = require_clearance(
         True,
         store=ScreenStore(),
         ask=ask,
-        tell=tell,
+        # On stderr: standard output carries only what a replay prints again.
+        tell=lambda message: terminal_tell(message, err=True),
         today=date.today(),
         program_title=program.title,
     )
+    return CARD_REMINDER if outcome is Outcome.CONTINUE_AGAINST_ADVICE else ""
 
 
 def _show_tips(program: Program, note: str) -> None:
@@ -370,7 +373,8 @@ def live(
 
     Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis.
     In an emergency call emergency services. Back-focused programs first ask the red-flag
-    safety questions ('breathwise screen').
+    safety questions ('breathwise screen'), and between two screens show the warning signs
+    and ask whether any is new.
 
     Example: breathwise live --device sim --rate 5.5 --ratio 2 --minutes 10
     """
@@ -409,9 +413,15 @@ def live(
         raise BadArgument(f"--out {out_dir} is not a directory")
     # Now, not once the person has settled in.
     check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
+    play = config.sound if sound is None else sound
+    safety_note = ""
+    notes: list[str] = []
     if prepared is not None:
-        _check_screen(prepared.plan.program)
-        _show_tips(prepared.plan.program, prepared.note)
+        safety_note = _check_screen(prepared.plan.program)
+        notes = [prepared.note] if prepared.note else []
+        if prepared.plan.program.eyes_closed:
+            notes += filter(None, [eyes_closed_warning(play)])
+        _show_tips(prepared.plan.program, "; ".join(notes))
     settings = {
         "device": devices,
         "rate_bpm": pattern.rate_bpm if pattern is not None else None,
@@ -428,7 +438,6 @@ def live(
     headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
     session = LiveSession(plan, out_dir=out_dir, listeners=listeners)
-    play = config.sound if sound is None else sound
     timeline = (
         ProgramTimeline(prepared.plan.program, personal_rate_bpm=prepared.plan.personal_rate_bpm)
         if prepared is not None
@@ -540,7 +549,11 @@ def live(
         on_quit=lambda: session.stop("quit"),
         hold_at_end=True,
         tips=prepared.plan.program.tips if prepared is not None else (),
+        safety_note=safety_note,
     )
+    if notes:
+        # Printed before the start too, where the screen at once covers them.
+        app.set_note("; ".join(notes))
     app_ref.append(app)
     result_or_none = app.run()
     app.raise_failure()

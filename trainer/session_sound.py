@@ -9,11 +9,19 @@ exactly one notice and the session runs silently.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from trainer.pacer import PacerState
-from trainer.sound import CHIME_S, AudioOut, PacerSound
+from trainer.sound import (
+    CHIME_S,
+    DEFAULT_FS_HZ,
+    AudioOut,
+    PacerSound,
+    player_commands,
+)
 
 END_BELL_S = 2.5
 """Seconds to keep playing after a session that ran its full length, so the end bell rings."""
@@ -72,3 +80,59 @@ class SessionSound:
         if self.audio.playing and completed:
             sleep(min(END_BELL_S, CHIME_S))
         self.audio.stop()
+
+
+def _sounddevice_can_play() -> bool:
+    """Whether ``sounddevice`` is installed, loads PortAudio and has an output device."""
+    try:
+        import sounddevice  # type: ignore[import-not-found, unused-ignore]
+    except (ImportError, OSError):
+        return False
+    sd: Any = sounddevice
+    try:
+        sd.query_devices(kind="output")
+    except Exception:  # PortAudioError or ValueError: no default output device
+        return False
+    return True
+
+
+def eyes_closed_warning(
+    sound_on: bool,
+    *,
+    players: Sequence[Sequence[str]] | None = None,
+    use_sounddevice: bool = True,
+) -> str | None:
+    """What to tell someone about to practise with the eyes closed who will hear nothing, or
+    ``None`` when the sound is on and an output looks available.
+
+    Such a program's guidance is text on its step cards and each stage begins with a chime
+    (``programs.md``: with the eyes closed, the pacer and the end must be perceivable without
+    looking); without sound the chimes and the end bell are silent. The check is the one
+    :class:`~trainer.sound.AudioOut` makes at the start, without opening anything: an output
+    can still fail then, which its own notice reports.
+
+    Parameters
+    ----------
+    sound_on : bool
+        ``--sound``/``--no-sound``, or the sound setting.
+    players : sequence of command lines, optional
+        Players to look for on ``PATH``; :func:`~trainer.sound.player_commands` by default.
+    use_sounddevice : bool
+        Count ``sounddevice`` with an output device as an output.
+    """
+    if not sound_on:
+        why = "the sound is off (--no-sound or the sound setting)"
+        fix = "--sound turns it on"
+    else:
+        commands = player_commands(DEFAULT_FS_HZ) if players is None else players
+        if (use_sounddevice and _sounddevice_can_play()) or any(
+            shutil.which(command[0]) for command in commands
+        ):
+            return None
+        why = "no sound output was found"
+        fix = "pip install sounddevice, or install pw-play, paplay or aplay, to hear them"
+    return (
+        f"this program is done with the eyes closed, but {why}: the chime at each new stage "
+        f"and the end bell will be silent, so open your eyes now and then to read the screen "
+        f"({fix})"
+    )

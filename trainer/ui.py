@@ -323,8 +323,10 @@ def render_program(
     paused: bool = False,
     can_pause: bool = True,
     session_left_s: float | None = None,
+    cautions: Sequence[str] = (),
 ) -> Text:
-    """The step card: step number and title, posture, instruction, side, repetition, countdowns.
+    """The step card: step number and title, posture, instruction, the step's caution, side,
+    repetition, countdowns.
 
     Parameters
     ----------
@@ -342,6 +344,10 @@ def render_program(
     session_left_s : float or None
         Seconds left in the session, when it ends before the program does (``--minutes``
         shorter than the program): the card then counts down to that end instead.
+    cautions : sequence of str
+        Safety lines to show under the instruction (the step's caution, the red-flag screen's
+        reminder) where the card's borders have no room for them (:class:`BreathwiseApp`
+        puts them there when they fit, which costs no row of an 80x24 terminal).
     """
     width = max(20, width)
     text = Text()
@@ -352,9 +358,33 @@ def render_program(
         text.append(segment, style=style)
     text.append("\n")
     text.append(" ".join(program.step.text.split()) + "\n")
+    for line in cautions:
+        text.append(line + "\n", style=CAUTION_STYLE)
     for segment, style in _card_foot(program, width, session_left_s):
         text.append(segment, style=style)
     return text
+
+
+CAUTION_STYLE = "bold yellow"
+BORDER_TEXT_MARGIN = 4
+"""Columns of a card's border a title cannot use: the two corners and a space each side."""
+
+
+def place_cautions(
+    caution: str, note: str, border_columns: int
+) -> tuple[Text | None, Text | None, list[str]]:
+    """Where the card's safety lines go: ``(top border, bottom border, lines in the card)``.
+
+    The step's caution goes on the bottom border and the screen's note (the red-flag reminder)
+    on the top one, where they take no row: with them as lines the longest back-release cards
+    pushed the panels below off an 80x24 terminal. One longer than its border (a narrow
+    terminal) becomes a line of the card instead, whole: a safety line is never cut short.
+    """
+    room = border_columns - BORDER_TEXT_MARGIN
+    top = Text(note, style=CAUTION_STYLE) if note and len(note) <= room else None
+    bottom = Text(caution, style=CAUTION_STYLE) if caution and len(caution) <= room else None
+    inside = [line for line, border in ((caution, bottom), (note, top)) if line and border is None]
+    return top, bottom, inside
 
 
 class PacerView(Static):
@@ -381,9 +411,13 @@ class BreathwiseApp(App[SessionResult | None]):
     hold_at_end : bool
         Keep the screen up after the session ends, showing the summary until ``q``.
     tips : sequence of str
-        A program's tips (one may be its caution, "a stretch should never hurt"): printed
-        before the screen opens, where the screen at once covers them, so they are shown
-        again in the cue panel, in turn, until the first cue of the session.
+        A program's tips: printed before the screen opens, where the screen at once covers
+        them, so they are shown again in the cue panel, in turn, until the first cue of the
+        session. A caution that must stay in view is a step's ``caution`` instead, on its card.
+    safety_note : str
+        What the red-flag screen asks to keep in mind (its reminder after a "yes" the person
+        chose to continue with): printed before the screen opens too, and covered by it, so
+        the first step card shows it for the whole of that step (:func:`place_cautions`).
 
     A session with a ``program_state(t_s)`` method that returns a state shows the step card.
     """
@@ -430,6 +464,7 @@ class BreathwiseApp(App[SessionResult | None]):
         on_quit: Callable[[], None] | None = None,
         hold_at_end: bool = False,
         tips: Sequence[str] = (),
+        safety_note: str = "",
     ) -> None:
         super().__init__()
         self._hold_at_end = hold_at_end
@@ -439,6 +474,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self._duration_s = duration_s
         self._target_ratio = target_ratio
         self._tips = tuple(tips)
+        self._safety_note = safety_note
+        self._card_borders: tuple[Text | None, Text | None] = (None, None)
         self._on_pause = on_pause
         self._on_mark = on_mark
         self._on_quit = on_quit
@@ -636,9 +673,22 @@ class BreathwiseApp(App[SessionResult | None]):
         left = self._left_s(t_s, program)
         if program is not None:
             width = max(20, card.size.width - 2)
+            top, bottom, cautions = place_cautions(
+                program.step.caution,
+                self._safety_note if program.step_index == 0 else "",
+                card.size.width,
+            )
+            if (top, bottom) != self._card_borders:
+                self._card_borders = (top, bottom)
+                card.border_title, card.border_subtitle = top, bottom
             card.update(
                 render_program(
-                    program, width, paused=state.paused, can_pause=can_pause, session_left_s=left
+                    program,
+                    width,
+                    paused=state.paused,
+                    can_pause=can_pause,
+                    session_left_s=left,
+                    cautions=cautions,
                 )
             )
         if not keep_cue:

@@ -6,7 +6,11 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     description = "In for four, out for eight."
     back_focused = false               # true shows the safety screen first
     kind = "practice"                  # or "resonance_assessment"
-    tips = ["..."]
+    tips = ["..."]                     # shown before the start and until the first cue
+    caution = "..."                    # optional: default caution line of every step but
+    #                                      transitions (a step's own caution = "..." overrides)
+    eyes_closed = false                # true: warned before the start when there is no sound
+    recommended_minutes = [10, 20]     # optional: --minutes outside it is run with a warning
     posture = "sitting"                # default for steps that do not say
     breathing = { inhale_s = 4, exhale_s = 8 }   # default for steps that do not say
 
@@ -74,6 +78,9 @@ _PROGRAM_KEYS = (
     "kind",
     "back_focused",
     "tips",
+    "caution",
+    "eyes_closed",
+    "recommended_minutes",
     "posture",
     "breathing",
     "step",
@@ -92,6 +99,7 @@ _STEP_KEYS = (
     "scored",
     "flexible",
     "transition",
+    "caution",
 )
 _PATTERN_KEYS = ("inhale_s", "exhale_s", "hold_in_s", "hold_out_s", "rate_bpm", "ratio")
 _BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s")
@@ -368,6 +376,7 @@ def _step(
     index: int,
     default_posture: Posture | None,
     default_breathing: Breathing | None,
+    default_caution: str = "",
 ) -> Step:
     path: KeyPath = ("step", index)
     table = check.table(value, path)
@@ -430,6 +439,14 @@ def _step(
     cues: tuple[Cue, ...] = ()
     if "cue" in table:
         cues = _cues(check, table["cue"], (*path, "cue"), total_s, repetition_s)
+    transition = check.flag(table, "transition", path)
+    # A transition (standing up, rolling over) is no stretch: the program's caution is for the
+    # steps that are; a step may still give its own.
+    caution = (
+        check.text(table, "caution", path, required=False)
+        if "caution" in table
+        else ("" if transition else default_caution)
+    )
     try:
         return Step(
             title=title,
@@ -444,7 +461,8 @@ def _step(
             cues=cues,
             scored=check.flag(table, "scored", path),
             flexible=check.flag(table, "flexible", path),
-            transition=check.flag(table, "transition", path),
+            transition=transition,
+            caution=" ".join(caution.split()),
         )
     except ValueError as exc:  # the model's own checks, should the ones above miss a case
         check.fail(path, str(exc))
@@ -498,6 +516,8 @@ def parse_program(text: str, *, name: str, source: str) -> Program:
     tips_value = data.get("tips", [])
     if not isinstance(tips_value, list) or not all(isinstance(t, str) for t in tips_value):
         check.fail(("tips",), f"must be an array of text, got {_kind(tips_value)}")
+    caution = check.text(data, "caution", (), required=False)
+    recommended = _recommended_minutes(check, data)
     default_posture = _posture(check, data["posture"], ("posture",)) if "posture" in data else None
     default_breathing = (
         _breathing(check, data["breathing"], ("breathing",)) if "breathing" in data else None
@@ -506,7 +526,7 @@ def parse_program(text: str, *, name: str, source: str) -> Program:
     if not isinstance(steps_value, list) or not steps_value:
         check.fail(("step",), "a program needs at least one [[step]]")
     steps = tuple(
-        _step(check, item, i, default_posture, default_breathing)
+        _step(check, item, i, default_posture, default_breathing, caution)
         for i, item in enumerate(steps_value)
     )
     if kind is ProgramKind.RESONANCE_ASSESSMENT:
@@ -526,8 +546,28 @@ def parse_program(text: str, *, name: str, source: str) -> Program:
         kind=kind,
         back_focused=check.flag(data, "back_focused", ()),
         tips=tuple(t.strip() for t in tips_value if t.strip()),
+        eyes_closed=check.flag(data, "eyes_closed", ()),
+        recommended_minutes=recommended,
         source=source,
     )
+
+
+def _recommended_minutes(check: _Checker, data: Mapping[str, Any]) -> tuple[float, float] | None:
+    """``recommended_minutes = [shortest, longest]``, checked; ``None`` when absent."""
+    if "recommended_minutes" not in data:
+        return None
+    value = data["recommended_minutes"]
+    numbers = (
+        [float(v) for v in value]
+        if isinstance(value, list)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        else []
+    )
+    if len(numbers) != 2 or not all(math.isfinite(v) for v in numbers):
+        check.fail(("recommended_minutes",), "must be [shortest, longest] in minutes")
+    if not 0.0 < numbers[0] <= numbers[1]:
+        check.fail(("recommended_minutes",), "needs 0 < shortest <= longest")
+    return numbers[0], numbers[1]
 
 
 def load_program(path: Path, *, display: str | None = None) -> Program:

@@ -290,6 +290,11 @@ class Step:
         fours), or to switch between the two sides of a stretch: breathed freely and not
         scored, and not named in the session report, where the steps it separates need the
         room.
+    caution : str
+        A line the step card shows under the instruction for as long as the step lasts ("Stop
+        if it hurts, or if pain spreads into a leg."): a caution that matters on every stretch
+        cannot be a tip, which shows only until the session's first cue (``programs.md``:
+        "Never push into pain"). Empty for none.
     """
 
     title: str
@@ -305,6 +310,7 @@ class Step:
     scored: bool = False
     flexible: bool = False
     transition: bool = False
+    caution: str = ""
 
     def __post_init__(self) -> None:
         free = isinstance(self.breathing, OwnRhythm) and self.breathing.target_ratio is None
@@ -367,6 +373,13 @@ class Program:
         Show the red-flag safety screen before the program starts.
     tips : tuple of str
         Advice shown before the start (when to practise, what helps).
+    eyes_closed : bool
+        Done with the eyes closed: the step changes and the end reach the person by sound
+        only, so a session without sound is warned about before it starts.
+    recommended_minutes : tuple of float or None
+        The length the practice is meant to have, ``(shortest, longest)`` in minutes (the
+        relaxation response: 10-20 min); ``--minutes`` outside it is run, with a warning.
+        ``None`` when the program does not say.
     source : str or None
         Where the program was read from, for messages.
     """
@@ -378,11 +391,18 @@ class Program:
     kind: ProgramKind = ProgramKind.PRACTICE
     back_focused: bool = False
     tips: tuple[str, ...] = ()
+    eyes_closed: bool = False
+    recommended_minutes: tuple[float, float] | None = None
     source: str | None = None
 
     def __post_init__(self) -> None:
         if not self.steps:
             raise ValueError("a program needs at least one step")
+        span = self.recommended_minutes
+        if span is not None and not (
+            len(span) == 2 and all(math.isfinite(m) for m in span) and 0.0 < span[0] <= span[1]
+        ):
+            raise ValueError("recommended_minutes must be [shortest, longest], both above 0")
 
     @property
     def total_duration_s(self) -> float:
