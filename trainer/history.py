@@ -96,6 +96,41 @@ append a new one."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+EARLIEST_PLAUSIBLE_START_NS = 946_684_800 * 1_000_000_000
+"""2000-01-01 00:00 UTC (Unix ns): no Breathwise session, nor any sensor it reads, is older."""
+FUTURE_SLACK_NS = 86_400 * 1_000_000_000
+"""How far in the future a start may be before it is called implausible (ns, a day): more
+than any time zone or clock drift explains."""
+
+
+def implausible_start(start_wall_ns: int, now_wall_ns: int) -> str | None:
+    """Why a session's start cannot be right, or None when it can.
+
+    A recording keeps whatever start its device's clock (or an import's ``--start``) gave it,
+    so that a wrong clock never makes a recording unreadable (the reader accepts up to 2262);
+    the history says so instead (:mod:`trainer.history_cli`) and progress leaves such
+    sessions off its time axis (:func:`trainer.progress.compute_progress`).
+
+    Parameters
+    ----------
+    start_wall_ns : int
+        The session's start, Unix ns.
+    now_wall_ns : int
+        The time now, Unix ns.
+
+    Returns
+    -------
+    str or None
+        ``"is in the future"`` (more than :data:`FUTURE_SLACK_NS` ahead), ``"is before 2000"``
+        (:data:`EARLIEST_PLAUSIBLE_START_NS`), or None.
+    """
+    if start_wall_ns > now_wall_ns + FUTURE_SLACK_NS:
+        return "is in the future"
+    if start_wall_ns < EARLIEST_PLAUSIBLE_START_NS:
+        return "is before 2000"
+    return None
+
+
 class HistoryError(UserError):
     """The history database cannot be opened or written (one line naming the file)."""
 
