@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -52,3 +53,15 @@ def fill_disk_after(monkeypatch: pytest.MonkeyPatch, free_chars: int) -> None:
         return FullDisk(real_fdopen(*args, **kwargs), free_chars)
 
     monkeypatch.setattr(os, "fdopen", fdopen)
+
+
+def free_space(monkeypatch: pytest.MonkeyPatch, free_bytes: int) -> None:
+    """Every disk reports ``free_bytes`` free (``shutil.disk_usage``, what a check before the
+    work sees); files can still be made, as on a full disk with inodes left, and written until
+    the real disk fills. ``monkeypatch.undo()`` frees it."""
+    real_disk_usage = shutil.disk_usage
+
+    def disk_usage(path: Any) -> Any:
+        return real_disk_usage(path)._replace(free=free_bytes)
+
+    monkeypatch.setattr(shutil, "disk_usage", disk_usage)

@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+from full_disk import free_space
 from simulated_sessions import WALL_NS, write_simulated
 
 from trainer.batch import (
@@ -177,6 +178,28 @@ def test_report_dir_on_a_full_disk_or_an_impossible_folder_is_one_fitting_line(
     assert capsys.readouterr().err == (
         f"breathwise: error: {blocker}: is a file, not a folder — check -o {blocker / 'reports'}\n"
     )
+
+
+def test_report_dir_refuses_a_full_disk_before_the_work(
+    study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The check of the output folder passed on a full disk (an empty file can still be made
+    there), so every recording was analysed before summary.csv failed."""
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "session-001.bwr").write_bytes((study / "session-001.bwr").read_bytes())
+    out = tmp_path / "out"
+    free_space(monkeypatch, 200 * 1024)
+    code = run(["report", str(small), "-o", str(out), "--jobs", "1"])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"breathwise: error: {out}: the disk is full (200 KiB free, at least 1 MiB needed) — "
+        "free some space, or choose another folder with -o\n"
+    )
+    assert list(out.iterdir()) == []  # nothing analysed, nothing written
 
 
 def test_bad_batch_arguments(study: Path, tmp_path: Path) -> None:

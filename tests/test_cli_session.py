@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from connect_doubles import SlowConnect
+from full_disk import free_space
 
 from trainer.cli import run
 from trainer.pipeline import NS_PER_S
@@ -544,7 +545,7 @@ def test_folders_that_cannot_be_written_are_one_line_and_lose_nothing(
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     code = run(["live", "--device", "sim", "--headless", "--out", str(blocker / "rec")])
-    _one_line_error(capsys, code, 1, "a-file/rec: cannot create the folder (Not a directory)")
+    _one_line_error(capsys, code, 1, f"{blocker}: is a file, not a folder — check --out ")
     # The history's folder cannot be made: the session still ends with its summary and says
     # where the recording is and why it is not in the history.
     monkeypatch.setenv("BREATHWISE_DATA_DIR", str(blocker / "data"))
@@ -559,6 +560,46 @@ def test_folders_that_cannot_be_written_are_one_line_and_lose_nothing(
     _one_line_error(capsys, code, 1, "a-file/data: cannot create the folder (Not a directory)")
     code = run(["report", str(out), "-o", str(blocker / "reports")])
     _one_line_error(capsys, code, 1, "a-file: is a file, not a folder — check -o ")
+
+
+def test_out_is_made_only_inside_a_folder_that_exists(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped --out became a folder tree (every missing parent made), unlike -o of the
+    other commands; the recordings folder Breathwise owns is still made whole."""
+    args = ["--device", "sim", "--headless", "--minutes", "0.02", "--no-sound", "--seed", "1"]
+    missing = tmp_path / "typo" / "rec"
+    code = run(["live", *args, "--out", str(missing)])
+    _one_line_error(capsys, code, 1, f"--out {missing}: the folder {missing.parent} does not")
+    assert not missing.parent.exists()
+    code = run(["live", *args, "--out", "-"])
+    _one_line_error(capsys, code, 2, "--out -: the recording cannot be written to standard")
+    # Only the last part is made for --out ...
+    assert run(["live", *args, "--out", str(tmp_path / "rec")]) == 0
+    assert len(list((tmp_path / "rec").glob("*.bwr"))) == 1
+    # ... and the whole of the app's own recordings folder.
+    owned = tmp_path / "data" / "breathwise" / "recordings"
+    monkeypatch.setenv("BREATHWISE_RECORDINGS_DIR", str(owned))
+    assert run(["live", *args]) == 0
+    assert len(list(owned.glob("*.bwr"))) == 1
+
+
+def test_a_full_disk_is_refused_before_the_session(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of the recordings folder passed on a full disk (an empty file can still be
+    made there): the session began and its recording failed."""
+    free_space(monkeypatch, 0)
+    args = ["--device", "sim", "--headless", "--minutes", "0.02", "--no-sound"]
+    code = run(["live", *args, "--out", str(tmp_path)])
+    _one_line_error(
+        capsys,
+        code,
+        1,
+        f"{tmp_path}: the disk is full (0 KiB free, at least 1 MiB needed) — "
+        "free some space, or choose another folder (--out",
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_path(

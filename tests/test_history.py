@@ -109,6 +109,60 @@ def test_a_newer_database_is_refused_not_damaged(tmp_path: Path) -> None:
     assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
 
 
+def test_a_v4_history_is_upgraded_to_v5_and_a_v4_breathwise_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys with the header digest came without a new schema number: a v4 Breathwise, keying
+    by the start clocks alone, found no row of its key and added a second row per session."""
+    db = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db, to_version=4)
+    for key, path in (("5-1000", "/r/old.bwr"), ("7-1000-0123456789abcdef", "/r/new.bwr")):
+        conn.execute(
+            "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, "
+            "practised_s, updated_wall_ns) VALUES (?, ?, 5, 300.0, 280.0, 1)",
+            (key, path),
+        )
+    conn.close()
+    with History(db) as history:
+        rows = history.list_sessions()
+    assert [(r.session_key, r.path, r.practised_s) for r in rows] == [
+        ("5-1000", "/r/old.bwr", 280.0),
+        ("7-1000-0123456789abcdef", "/r/new.bwr", 280.0),
+    ]
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 5
+    # What a v4 Breathwise (its migrations and number) now does with the file.
+    monkeypatch.setattr(hist, "SCHEMA_VERSION", 4)
+    with pytest.raises(HistoryError, match=r"schema v5 is newer than this Breathwise \(v4\)"):
+        History(db)
+
+
+def test_a_newer_history_is_one_line_and_left_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Opening it switched it to WAL (a write to the file) before refusing it."""
+    db = hist.default_db_path()
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db)
+    conn.execute(
+        "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, "
+        "updated_wall_ns) VALUES ('k', '/r/a.bwr', 5, 300.0, 1)"
+    )
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = db.read_bytes()
+    recording = write_simulated(tmp_path / "a.bwr", 60.0, seed=1)
+    for args in (["history"], ["progress"], ["history", "--add", str(recording)]):
+        assert run(args) == 1
+        assert capsys.readouterr().err == (
+            f"breathwise: error: {db}: history schema v{SCHEMA_VERSION + 1} is newer than "
+            f"this Breathwise (v{SCHEMA_VERSION}); it is left as it is — upgrade Breathwise\n"
+        )
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in db.parent.iterdir()) == [db.name]
+
+
 def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
     db.write_bytes(b"this is not sqlite " * 100)

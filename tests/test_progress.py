@@ -315,3 +315,68 @@ def test_a_bad_output_is_refused_before_any_work_is_shown(
         progress(since=None, output=tmp_path / "nowhere" / "p.png")
     assert capsys.readouterr().out == ""
     assert list(tmp_path.iterdir()) == []
+
+
+FAR_FUTURE_NS = 9_000_000_000 * 1_000_000_000  # 2255, a device clock gone wrong
+BEFORE_2000_NS = 800_000_000 * 1_000_000_000  # 1995, an import given a wrong --start
+
+
+def test_impossible_start_dates_are_left_off_the_time_axis_with_a_note() -> None:
+    """One session dated 2262 stretched the axis (and the days of the minutes panel) from
+    today to 2262, and one dated 1995 became the personal baseline."""
+    rows = [_row(DAY0 + timedelta(days=d), 10.0, rmssd_ms=40.0 + d) for d in range(5)]
+    wrong = [
+        replace(rows[0], session_key="future", start_wall_ns=FAR_FUTURE_NS, rmssd_ms=90.0),
+        replace(rows[0], session_key="old", start_wall_ns=BEFORE_2000_NS, rmssd_ms=10.0),
+    ]
+    today = DAY0 + timedelta(days=4)
+    result = compute_progress([*rows, *wrong], today=today)
+    assert result.off_axis == 2 and len(result.sessions) == 5
+    assert (result.days[0], result.days[-1]) == (DAY0, today)
+    assert result.baseline["rmssd_ms"] == 41.0  # the first three real sessions: 40, 41, 42
+    assert summary_lines(result)[0].endswith(
+        "(2 sessions with an impossible start date left out, see 'breathwise history')"
+    )
+    fig = progress_figure(result)
+    assert fig.get_supxlabel() == (
+        "2 sessions with an impossible start date left out, see 'breathwise history'"
+    )
+    low, high = fig.axes[0].get_xlim()
+    assert high - low == 5  # days
+    # A day ahead is a time zone or a clock a little off, not an impossible date.
+    ahead = replace(rows[0], session_key="ahead", start_wall_ns=_wall_ns(today + timedelta(1)))
+    assert compute_progress([*rows, ahead], today=today).off_axis == 0
+
+
+def test_history_names_each_session_whose_start_cannot_be_right(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from trainer.cli import run
+    from trainer.history import History
+
+    with History() as store:
+        for key, start in (
+            ("ok", _wall_ns(DAY0)),
+            ("future", FAR_FUTURE_NS),
+            ("old", BEFORE_2000_NS),
+        ):
+            store.upsert(
+                {
+                    "session_key": key,
+                    "path": f"/r/{key}.bwr",
+                    "start_wall_ns": start,
+                    "duration_s": 600.0,
+                }
+            )
+    assert run(["history"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 4  # the heading and every session, as before
+    notes = captured.err.splitlines()
+    assert len(notes) == 2
+    assert notes[0].startswith("note: /r/old.bwr: its start 1995-")
+    assert notes[0].endswith(
+        " is before 2000 (a wrong clock, or a wrong --start when imported); progress leaves it "
+        "off its time axis"
+    )
+    assert notes[1].startswith("note: /r/future.bwr: its start 2255-")
+    assert " is in the future (" in notes[1]

@@ -1,21 +1,23 @@
 """The ``breathwise`` command line: ``python -m trainer`` and the console script.
 
-The command line's imports (typer, numpy, scipy) take about a second; Ctrl+C in that second
-must end quietly like Ctrl+C later does, so they happen inside the handler here.
+The command line's imports (typer, numpy, scipy) take a second or more; a signal in that time
+must end the process as quietly as one later does, so the first thing done is to make SIGINT,
+SIGTERM and SIGHUP exit at once with 128 + N (:mod:`trainer.early_signals`); each command
+hands the signals back once it handles them itself (:func:`trainer.cli.run`).
 """
 
 from __future__ import annotations
 
 import sys
 
+from trainer.early_signals import exit_on_signals
+
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        from trainer.cli import run
-    except KeyboardInterrupt:
-        print("breathwise: interrupted", file=sys.stderr)
-        sys.exit(130)
+    exit_on_signals()
+    from trainer.cli import run
+
     sys.exit(run())
 
 

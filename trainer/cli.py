@@ -12,6 +12,7 @@ import typer
 from devices.errors import BreathwiseDeviceError
 from trainer import (
     breaths_cli,
+    early_signals,
     exchange_cli,
     history_cli,
     hrv_cli,
@@ -107,6 +108,11 @@ config_app.command("set")(programs_cli.config_set)
 app.add_typer(config_app, name="config")
 
 
+SIGNALS_HELD_BY = frozenset({"live"})
+"""Commands that keep :mod:`trainer.early_signals`' handlers until their own take over: a
+live session's, which end it cleanly (:func:`trainer.session_cli.live`)."""
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code; expected failures print one line.
 
@@ -116,6 +122,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` when omitted.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command not in SIGNALS_HELD_BY:
+        # Any other command is interrupted as Python does (KeyboardInterrupt), unwinding
+        # through what it writes so that no temporary file is left behind.
+        early_signals.release()
     try:
         result = app(args=args, prog_name="breathwise", standalone_mode=False)
     except UserError as exc:

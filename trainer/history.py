@@ -8,14 +8,16 @@ copied - updates its row instead of adding another, while two different sessions
 start time (two RR lists imported with the same ``--start``) keep a row each. Rows written
 before the digest was part of the key (keyed by the start clocks alone) are taken over by the
 first recording added with those clocks (:meth:`History.store`); no migration can do it, since
-the digest needs the recording, which may have moved.
+the digest needs the recording, which may have moved. The change of key is schema v5, so that
+an older Breathwise refuses the file rather than add a duplicate row for each session.
 
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
 at the same moment queue for the write lock and both land (SQLite documentation, "Write-Ahead
 Logging" and ``sqlite3_busy_timeout``). Schema changes are numbered migrations recorded in
 ``PRAGMA user_version``; opening a database applies the missing ones in one transaction, and a
-database written by a newer Breathwise is refused rather than damaged.
+database written by a newer Breathwise is refused before anything is written to it (not even
+the switch to WAL).
 """
 
 from __future__ import annotations
@@ -81,10 +83,52 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # v4: time practised, without the pauses (duration_s counted them as practice).
     ("ALTER TABLE sessions ADD COLUMN practised_s REAL",),
+    # v5: session keys end with the header's digest (SessionAnalysis.session_key). The rows
+    # stay as they are (a v4 key is taken over when its recording is added again, see
+    # History.store), so there is nothing to run: the new number is what matters. A v4
+    # Breathwise keys a session by its start clocks alone, finds no row of that key in a v5
+    # history and would add a second row for every session already in it; the number makes
+    # it refuse the file ("newer than this Breathwise") instead.
+    (),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``; never edit a shipped one,
 append a new one."""
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+EARLIEST_PLAUSIBLE_START_NS = 946_684_800 * 1_000_000_000
+"""2000-01-01 00:00 UTC (Unix ns): no Breathwise session, nor any sensor it reads, is older."""
+FUTURE_SLACK_NS = 86_400 * 1_000_000_000
+"""How far in the future a start may be before it is called implausible (ns, a day): more
+than any time zone or clock drift explains."""
+
+
+def implausible_start(start_wall_ns: int, now_wall_ns: int) -> str | None:
+    """Why a session's start cannot be right, or None when it can.
+
+    A recording keeps whatever start its device's clock (or an import's ``--start``) gave it,
+    so that a wrong clock never makes a recording unreadable (the reader accepts up to 2262);
+    the history says so instead (:mod:`trainer.history_cli`) and progress leaves such
+    sessions off its time axis (:func:`trainer.progress.compute_progress`).
+
+    Parameters
+    ----------
+    start_wall_ns : int
+        The session's start, Unix ns.
+    now_wall_ns : int
+        The time now, Unix ns.
+
+    Returns
+    -------
+    str or None
+        ``"is in the future"`` (more than :data:`FUTURE_SLACK_NS` ahead), ``"is before 2000"``
+        (:data:`EARLIEST_PLAUSIBLE_START_NS`), or None.
+    """
+    if start_wall_ns > now_wall_ns + FUTURE_SLACK_NS:
+        return "is in the future"
+    if start_wall_ns < EARLIEST_PLAUSIBLE_START_NS:
+        return "is before 2000"
+    return None
 
 
 class HistoryError(UserError):
@@ -183,11 +227,21 @@ def _connect(path: Path) -> sqlite3.Connection:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken
         # up front and a concurrent writer waits on the busy timeout instead of failing mid-way.
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"{path}: cannot open the history database ({exc})") from None
+    try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Before the switch to WAL, which writes to the file: a newer Breathwise's history is
+        # left exactly as it was. (migrate checks again, inside its write transaction.)
+        _refuse_newer(int(conn.execute("PRAGMA user_version").fetchone()[0]), path)
         _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
+        conn.close()
         raise HistoryError(f"{path}: cannot open the history database ({exc})") from None
+    except BaseException:
+        conn.close()
+        raise
     with suppress(OSError):
         path.chmod(0o600)
     return conn
@@ -212,6 +266,16 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.005)
 
 
+def _refuse_newer(found: int, path: Path) -> None:
+    """Raise HistoryError if schema version ``found`` is newer than :data:`SCHEMA_VERSION`."""
+    if found > SCHEMA_VERSION:
+        raise HistoryError(
+            f"{path}: history schema v{found} is newer than this Breathwise "
+            f"(v{SCHEMA_VERSION}); it is left as it is",
+            "upgrade Breathwise",
+        )
+
+
 @contextmanager
 def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
@@ -233,12 +297,7 @@ def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VE
     """
     with _write(conn):
         found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        if found > SCHEMA_VERSION:
-            raise HistoryError(
-                f"{path}: history schema v{found} is newer than this Breathwise "
-                f"(v{SCHEMA_VERSION})",
-                "upgrade Breathwise",
-            )
+        _refuse_newer(found, path)
         for version in range(found, to_version):
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)

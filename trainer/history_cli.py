@@ -73,7 +73,9 @@ def history(
     RSA = heart-rate swing per breath (bpm); coh = coherence score (0-10).
 
     With --add, a recording that cannot be read is skipped with a note saying why and the others
-    are added; the command fails (exit 1) only when none could be added.
+    are added; the command fails (exit 1) only when none could be added. A session whose start
+    cannot be right (more than a day in the future, or before 2000: a wrong clock on the device,
+    or a wrong --start when imported) is listed with a note saying so.
 
     Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr
     """
@@ -95,6 +97,25 @@ def history(
         return
     shown = rows[-limit:] if limit else rows
     print("\n".join(format_rows(shown)))
+    for line in start_notes(shown, time.time_ns()):
+        print(line, file=sys.stderr)
+
+
+def start_notes(rows: list[SessionRow], now_wall_ns: int) -> list[str]:
+    """One note per session whose start cannot be right (:func:`trainer.history.
+    implausible_start`): a wrong clock on the device, or a wrong ``--start`` when imported."""
+    from trainer.history import implausible_start
+
+    notes = []
+    for row in rows:
+        problem = implausible_start(row.start_wall_ns, now_wall_ns)
+        if problem is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
+            notes.append(
+                f"note: {row.path}: its start {when} {problem} (a wrong clock, or a wrong "
+                "--start when imported); progress leaves it off its time axis"
+            )
+    return notes
 
 
 def _add(paths: list[Path]) -> None:
@@ -189,7 +210,8 @@ def progress(
 
     Minutes practised per day and streaks; breath rate and exhale:inhale ratio achieved;
     resting heart rate at session start; RMSSD; RSA; coherence. Your baseline is the median of
-    your first three sessions.
+    your first three sessions. Sessions under a minute, and sessions whose start date cannot be
+    right ('breathwise history' names them), are left out, and the summary says how many.
 
     Example: breathwise progress --since 2026-01-01 -o progress.pdf
     """

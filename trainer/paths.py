@@ -19,6 +19,7 @@ import contextlib
 import csv
 import os
 import shlex
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -75,17 +76,30 @@ def ensure_private_dir(path: Path, *, advice: str) -> Path:
     return path
 
 
-def check_writable_dir(path: Path, *, advice: str) -> Path:
-    """Create ``path`` as :func:`ensure_private_dir` does and prove a file can be made in it.
+MIN_FREE_BYTES = 1024 * 1024
+"""Least free space for :func:`check_writable_dir` to pass (bytes, 1 MiB).
 
-    Called before a session starts, so that a read-only or foreign folder is one line now
-    rather than a failure once the person has settled in. ``advice`` is as for
-    :func:`ensure_private_dir`.
+Less is as good as a full disk for anything Breathwise writes: one report figure is
+0.1-0.4 MB, and a live session records about 0.1 MB a minute (the 5-minute sample recording
+is 0.6 MB). It is no promise that a whole output fits - a disk that fills later is still
+caught where the file is written, keeping what was already there - but a disk that is full
+before the work is refused before it, not after it (``report DIR`` analysed every recording
+and then failed on ``summary.csv``).
+"""
+
+
+def check_writable_dir(path: Path, *, advice: str) -> Path:
+    """Create ``path`` as :func:`ensure_private_dir` does, prove a file can be made in it, and
+    that its disk has :data:`MIN_FREE_BYTES` free.
+
+    Called before a session or a batch starts, so that a read-only, foreign or full folder is
+    one line now rather than a failure once the person has settled in or the work is done.
+    ``advice`` is as for :func:`ensure_private_dir`.
 
     Raises
     ------
     trainer.errors.UserError
-        The folder cannot be created or written.
+        The folder cannot be created or written, or its disk is (nearly) full.
     """
     from trainer.errors import UserError
 
@@ -93,8 +107,16 @@ def check_writable_dir(path: Path, *, advice: str) -> Path:
     try:
         with tempfile.TemporaryFile(dir=path):
             pass
+        # Free to this user (statvfs f_bavail): the blocks kept for root do not count.
+        free_bytes = shutil.disk_usage(path).free
     except OSError as exc:
         raise UserError(f"{path}: cannot write there ({exc.strerror or exc})", advice) from None
+    if free_bytes < MIN_FREE_BYTES:
+        raise UserError(
+            f"{path}: the disk is full ({free_bytes / 1024:.0f} KiB free, "
+            f"at least {MIN_FREE_BYTES // 1024**2} MiB needed)",
+            f"free some space, or {advice}",
+        )
     return path
 
 

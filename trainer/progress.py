@@ -10,7 +10,11 @@ practice can move.
 
 Days are local calendar days of the session start (a session at 23:50 counts for that day).
 A session counts only from :data:`MIN_PRACTISED_MIN` minutes practised: a start abandoned after
-a few seconds is not practice (it is left out, and the summary says how many were).
+a few seconds is not practice (it is left out, and the summary says how many were). A session
+whose start cannot be right (in the future, or before 2000: a device's wrong clock, a wrong
+import ``--start``; :func:`trainer.history.implausible_start`) is left out too, so that one
+such date does not stretch the time axis to 2262 or make itself the baseline; ``breathwise
+history`` names them.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from trainer.history import SessionRow
+from trainer.history import SessionRow, implausible_start
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -103,6 +107,9 @@ class Progress:
         Per trend column, the mean over the :data:`ROLLING_DAYS` days up to the latest session.
     left_out : int
         Sessions in the period shorter than :data:`MIN_PRACTISED_MIN`, not counted anywhere.
+    off_axis : int
+        Sessions whose start cannot be right (:func:`trainer.history.implausible_start`), not
+        counted anywhere: their date would place them nowhere sensible on the time axis.
     """
 
     sessions: tuple[SessionRow, ...]
@@ -113,6 +120,7 @@ class Progress:
     baseline: dict[str, float | None]
     latest: dict[str, float | None]
     left_out: int = 0
+    off_axis: int = 0
 
     @property
     def total_minutes(self) -> float:
@@ -146,7 +154,11 @@ def counts_as_practice(row: SessionRow) -> bool:
 
 
 def compute_progress(
-    history: Sequence[SessionRow], *, since: date | None = None, today: date | None = None
+    history: Sequence[SessionRow],
+    *,
+    since: date | None = None,
+    today: date | None = None,
+    now_wall_ns: int | None = None,
 ) -> Progress:
     """Daily minutes, streaks, baseline and recent means from the history.
 
@@ -161,9 +173,18 @@ def compute_progress(
         First day shown; the first session's day when omitted.
     today : date, optional
         The day the streak counts back from (the local date now when omitted).
+    now_wall_ns : int, optional
+        The time now (Unix ns) for :func:`trainer.history.implausible_start`; when omitted,
+        the end of ``today`` if given, else the clock.
     """
-    rows = sorted(history, key=lambda r: (r.start_wall_ns, r.session_key))
+    if now_wall_ns is None:
+        now_wall_ns = time.time_ns() if today is None else _wall_ns(today + timedelta(days=1))
     today = today or date.today()
+    off_axis = sum(1 for r in history if implausible_start(r.start_wall_ns, now_wall_ns))
+    rows = sorted(
+        (r for r in history if implausible_start(r.start_wall_ns, now_wall_ns) is None),
+        key=lambda r: (r.start_wall_ns, r.session_key),
+    )
     in_period = [r for r in rows if since is None or local_date(r.start_wall_ns) >= since]
     left_out = sum(1 for r in in_period if not counts_as_practice(r))
     rows = [r for r in rows if counts_as_practice(r)]
@@ -173,7 +194,7 @@ def compute_progress(
         baseline[column] = float(np.median(first)) if first else None
     shown = tuple(r for r in in_period if counts_as_practice(r))
     if not shown:
-        return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline), left_out)
+        return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline), left_out, off_axis)
     first_day = since or local_date(shown[0].start_wall_ns)
     last_day = max(today, local_date(shown[-1].start_wall_ns))
     days = tuple(first_day + timedelta(days=k) for k in range((last_day - first_day).days + 1))
@@ -199,7 +220,12 @@ def compute_progress(
     for column, _, _, _ in TRENDS:
         values = _values(recent, column)
         latest[column] = float(np.mean(values)) if values else None
-    return Progress(shown, days, per_day, current, longest, baseline, latest, left_out)
+    return Progress(shown, days, per_day, current, longest, baseline, latest, left_out, off_axis)
+
+
+def _wall_ns(day: date) -> int:
+    """Unix ns of ``day``'s local midnight."""
+    return int(_midnight(day).timestamp()) * 1_000_000_000
 
 
 def _count(n: int, noun: str) -> str:
@@ -208,10 +234,23 @@ def _count(n: int, noun: str) -> str:
 
 
 def _left_out_note(progress: Progress) -> str:
-    """``1 session under 1 min left out`` (empty when none was)."""
-    if not progress.left_out:
-        return ""
-    return f"{_count(progress.left_out, 'session')} under {MIN_PRACTISED_MIN:g} min left out"
+    """``1 session under 1 min left out``, ``1 session with an impossible start date left out,
+    see 'breathwise history'``, both (joined by ``; ``), or empty when none was."""
+    notes = []
+    if progress.left_out:
+        notes.append(
+            f"{_count(progress.left_out, 'session')} under {MIN_PRACTISED_MIN:g} min left out"
+        )
+    if progress.off_axis:
+        notes.append(_off_axis_note(progress))
+    return "; ".join(notes)
+
+
+def _off_axis_note(progress: Progress) -> str:
+    return (
+        f"{_count(progress.off_axis, 'session')} with an impossible start date left out, "
+        "see 'breathwise history'"
+    )
 
 
 def summary_lines(progress: Progress) -> list[str]:
@@ -271,6 +310,9 @@ def progress_figure(progress: Progress) -> Figure:
     fig = Figure(figsize=(8.27, 11.69), layout="constrained")
     n = 1 + len(TRENDS)
     axes = fig.subplots(n, 1, sharex=True, height_ratios=[1.3] + [1.0] * len(TRENDS))
+    if progress.off_axis:
+        # Below the date axis the note explains, where constrained layout makes room for it.
+        fig.supxlabel(_off_axis_note(progress), fontsize=8, color=COLORS["muted"])
     if not progress.sessions:
         fig.suptitle("Breathwise progress: no sessions in this period yet")
         return fig

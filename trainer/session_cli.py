@@ -20,11 +20,12 @@ import typer
 
 from devices.packets import RawPacket
 from devices.source import LinkEvent, SourceInfo
+from trainer import early_signals
 from trainer.config import load_settings, settings_path
 from trainer.errors import BadArgument, UserError
 from trainer.headless import format_summary, line_printer
 from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
-from trainer.paths import SESSION_FOLDER_ADVICE, check_writable_dir
+from trainer.paths import SESSION_FOLDER_ADVICE, check_output_path, check_writable_dir
 from trainer.pipeline import NS_PER_S, Event, PacerEvent
 from trainer.program_session import PreparedProgram, prepare_program, store_resonance
 from trainer.programs.model import Program
@@ -154,6 +155,9 @@ def _run_with_signals(
 
     async def main() -> SessionResult:
         loop = asyncio.get_running_loop()
+        # The handlers that exited at once before the session (trainer.early_signals) give
+        # way, with no await between, to those that end it cleanly.
+        early_signals.release()
         for sig in (signal.SIGINT, signal.SIGTERM, *_hangup_signals()):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal, int(sig))
@@ -345,7 +349,10 @@ def live(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Directory for the recording (default: the recordings directory)."
+            "--out",
+            "-o",
+            help="Directory for the recording, made if missing inside a folder that exists "
+            "(default: the recordings directory).",
         ),
     ] = None,
     seed: Annotated[
@@ -367,7 +374,7 @@ def live(
     pressed while the sensor still connects, a mark is kept for the start and p makes the
     session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
     closing), the session is saved too, and the exit status is 128 + the signal's number (143
-    for SIGTERM).
+    for SIGTERM); so is it for a signal while the program still loads (nothing recorded).
     Every session is recorded to the recordings directory; replay it with
     'breathwise replay FILE'.
 
@@ -408,6 +415,11 @@ def live(
     else:
         pattern = _pattern(6.0 if rate is None else rate, 2.0 if ratio is None else ratio)
         duration_s = (10.0 if minutes is None else minutes) * 60.0
+    if out is not None:
+        # A folder the person names is made only if the folder it goes in exists, as for -o
+        # elsewhere (a mistyped --out must not become a folder tree); the recordings folder
+        # Breathwise owns is made whole, as needed.
+        check_output_path(out, "the recording", "recordings", "--out")
     out_dir = out if out is not None else config.effective_recordings_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--out {out_dir} is not a directory")
@@ -555,6 +567,9 @@ def live(
         # Printed before the start too, where the screen at once covers them.
         app.set_note("; ".join(notes))
     app_ref.append(app)
+    # The screen's own loop installs the session's handlers (run_session); until then a
+    # signal is Python's (KeyboardInterrupt), which lets the screen restore the terminal.
+    early_signals.release()
     result_or_none = app.run()
     app.raise_failure()
     if result_or_none is None and ended:

@@ -1,0 +1,109 @@
+"""A signal before ``live``'s session handles signals: exit 128 + N, one line, no traceback.
+
+The handlers that end a session cleanly were installed 1.2-1.5 s after the start, after the
+heavy imports; before that SIGTERM killed the process and Ctrl+C raised KeyboardInterrupt
+wherever Python was, which inside a compiled module's import became a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from trainer import early_signals
+
+REPO = Path(__file__).resolve().parents[1]
+LIVE = ("live", "--device", "sim", "--headless", "--minutes", "1", "--no-sound", "--seed", "1")
+
+
+def _spawn(out: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainer", *LIVE, "--out", str(out)],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _ends_quietly(proc: subprocess.Popen[str], code: int, out: Path) -> None:
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err[-2000:]
+    assert err == "breathwise: interrupted\n"
+    assert not out.exists()  # it ended before the session was set up: nothing made
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("after_s", [0.2, 0.6])
+def test_a_signal_during_the_imports_ends_with_128_plus_n(
+    tmp_path: Path, sig: signal.Signals, after_s: float
+) -> None:
+    """SIGTERM there killed the process (-15 to its parent, no message), not 143 as
+    documented."""
+    out = tmp_path / "rec"
+    proc = _spawn(out)
+    time.sleep(after_s)
+    proc.send_signal(sig)
+    _ends_quietly(proc, 128 + sig, out)
+
+
+SITE_PAUSE = textwrap.dedent(
+    """
+    import builtins, os, sys, time
+
+    _import = builtins.__import__
+
+    def _pausing(name, *args, **kwargs):
+        # A compiled module (scipy's) asking for numpy's C API while it is created: pause
+        # there once, so the test's Ctrl+C lands where a real one sometimes did.
+        caller = sys._getframe(1) if name.endswith("_multiarray_umath") else None
+        if (
+            caller is not None
+            and caller.f_code.co_name == "_call_with_frames_removed"
+            and not os.path.exists(os.environ["PAUSED_AT"])
+        ):
+            open(os.environ["PAUSED_AT"], "w").close()
+            time.sleep(30)
+        return _import(name, *args, **kwargs)
+
+    builtins.__import__ = _pausing
+    """
+)
+
+
+def test_ctrl_c_inside_a_compiled_modules_import_is_no_traceback(tmp_path: Path) -> None:
+    """Ctrl+C while scipy's compiled modules import numpy's C API became "ImportError: numpy.
+    _core.multiarray failed to import" with a traceback, exit 1."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SITE_PAUSE)
+    paused = tmp_path / "paused"
+    out = tmp_path / "rec"
+    proc = _spawn(out, {"PYTHONPATH": str(site), "PAUSED_AT": str(paused)})
+    deadline = time.monotonic() + 60
+    while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert paused.exists(), "no compiled module imported numpy's C API: the test needs another"
+    proc.send_signal(signal.SIGINT)
+    _ends_quietly(proc, 130, out)
+
+
+def test_release_gives_back_the_handlers_once() -> None:
+    """Commands other than live, and live's session, get Python's own handling back."""
+    before = signal.getsignal(signal.SIGINT)
+    early_signals.exit_on_signals()
+    try:
+        assert signal.getsignal(signal.SIGINT) is not before
+    finally:
+        early_signals.release()
+    assert signal.getsignal(signal.SIGINT) is before
+    early_signals.release()  # nothing held: nothing done
+    assert signal.getsignal(signal.SIGINT) is before
