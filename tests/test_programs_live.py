@@ -101,7 +101,8 @@ def test_back_program_headless_without_terminal_or_answers_refuses(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (None, print))
-    code = run(["live", "--program", "back-release", "--headless", "--out", str(tmp_path)])
+    args = ["--program", "back-release", "--device", "none", "--headless", "--out", str(tmp_path)]
+    code = run(["live", *args])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1
     assert "Back-release routine works on the back" in err[0]
