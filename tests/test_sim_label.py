@@ -277,3 +277,36 @@ def test_none_as_the_default_device_is_no_sensor_to_look_for(
     named 'none'."""
     assert run(["config", "set", "default_device", "none"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_readme_s_first_command_shows_the_mark_on_its_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``breathwise live --device sim`` on the full screen (drawn nowhere, 80x24): marked all
+    session long, and its summary printed after says so."""
+    from trainer import session_cli
+
+    seen: list[tuple[str, str]] = []
+
+    def on_screen(app: BreathwiseApp) -> SessionResult | None:
+        async def drive() -> SessionResult | None:
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause(0.5)
+                border = app.query_one("#metrics", Static).border_title
+                seen.append((Text.from_markup(str(border or "")).plain, app.title))
+                while app.result is None:
+                    await pilot.pause(0.1)
+                await pilot.press("q")
+            return app.return_value
+
+        return asyncio.run(drive())
+
+    monkeypatch.setattr(session_cli, "no_screen_reason", lambda: None)
+    monkeypatch.setattr(BreathwiseApp, "run", on_screen)
+    args = ["--device", "sim", "--minutes", "0.05", "--no-sound", "--out", str(tmp_path)]
+    assert run(["live", *args]) == 0
+    assert seen == [
+        (SIMULATED_MARK, f"Breathwise — 6.0 breaths/min, out:in 2.0 — {SIMULATED_MARK}")
+    ]
+    out = capsys.readouterr().out
+    assert out.startswith(f"{SIMULATED_MARK}: a simulated person's breathing and heart, not yours")
