@@ -28,6 +28,14 @@ class LinkEvent:
     reason: str = ""
 
 
+SIMULATED_KIND = "sim"
+"""The source kind of the built-in simulated person (``--device sim`` or ``sim-hr``): its
+numbers describe nobody, so everything that shows a session's results labels it."""
+SENSORLESS_KIND = "none"
+"""The source kind of a session practised without a sensor (``--device none``): a timer and
+cues, nothing measured."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
     """What a recording header says about where packets came from.
@@ -35,7 +43,8 @@ class SourceInfo:
     Attributes
     ----------
     kind : str
-        ``"sim"``, ``"ble"`` or ``"replay"``.
+        ``"sim"`` (:data:`SIMULATED_KIND`), ``"none"`` (:data:`SENSORLESS_KIND`), ``"ble"``,
+        ``"import"``, ``"sample"`` or ``"replay"``.
     name : str
         Human-readable device name (``"Polar H10 A1B2C3D4"``, ``"simulated person"``).
     address : str

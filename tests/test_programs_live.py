@@ -124,7 +124,8 @@ def test_back_program_headless_without_terminal_or_answers_refuses(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (None, print))
-    code = run(["live", "--program", "back-release", "--headless", "--out", str(tmp_path)])
+    args = ["--program", "back-release", "--device", "none", "--headless", "--out", str(tmp_path)]
+    code = run(["live", *args])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1
     assert "Back-release routine works on the back" in err[0]
@@ -146,7 +147,16 @@ def test_a_back_program_shows_the_red_flags_even_after_a_clear_screen(
     do if a sign is new, on standard error, and runs."""
     answered_on = _clear_answers(days_ago=3)
     monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (None, print))
-    argv = ["live", "--program", "spine-body-scan", "--minutes", "0.02", "--headless"]
+    argv = [
+        "live",
+        "--device",
+        "sim",
+        "--program",
+        "spine-body-scan",
+        "--minutes",
+        "0.02",
+        "--headless",
+    ]
     assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert f"last full check on {answered_on.isoformat()}" in err
@@ -166,7 +176,16 @@ def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
         return question.startswith("Any of these new") or question.startswith("Do you have severe")
 
     monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (ask, print))
-    argv = ["live", "--program", "back-release", "--minutes", "0.02", "--headless"]
+    argv = [
+        "live",
+        "--device",
+        "sim",
+        "--program",
+        "back-release",
+        "--minutes",
+        "0.02",
+        "--headless",
+    ]
     assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 1
     assert asked[0] == f"Any of these new since {answered_on.isoformat()}?"
     assert asked[1:5] == [q.text for q in RED_FLAG_QUESTIONS]
@@ -186,11 +205,29 @@ def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
     assert CATALOG.get("spine-body-scan").eyes_closed
     assert "open your eyes briefly" in CATALOG.get("spine-body-scan").steps[0].text
     assert CATALOG.get("relaxation-response").eyes_closed
-    argv = ["live", "--program", "body-scan-head-to-feet", "--minutes", "0.02", "--headless"]
+    argv = [
+        "live",
+        "--device",
+        "sim",
+        "--program",
+        "body-scan-head-to-feet",
+        "--minutes",
+        "0.02",
+        "--headless",
+    ]
     assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
     assert "eyes closed" not in capsys.readouterr().err  # eyes open: nothing to warn about
     _clear_answers(days_ago=0)
-    argv = ["live", "--program", "spine-body-scan", "--minutes", "0.02", "--headless"]
+    argv = [
+        "live",
+        "--device",
+        "sim",
+        "--program",
+        "spine-body-scan",
+        "--minutes",
+        "0.02",
+        "--headless",
+    ]
     assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "done with the eyes closed, but the sound is off" in err
@@ -336,5 +373,7 @@ def test_headless_says_the_program_is_complete_at_its_end(tmp_path: Path) -> Non
     ends = [line for line in done.lines if line.startswith("program end ")]
     assert ends == ["program end at    60.0 s  Program complete — rest a moment before you get up."]
     # The last line before the summary, as on the screen; the replay says it too.
-    assert done.lines.index(ends[0]) == len(done.lines) - 3
+    # The summary: the simulated person's mark, then the practice and summary lines.
+    after = done.lines[done.lines.index(ends[0]) + 1 :]
+    assert [line.split(":")[0] for line in after] == ["SIMULATED SENSOR", "practice", "summary"]
     assert replay_lines(done.path) == done.lines

@@ -93,8 +93,10 @@ def test_twenty_simulated_sessions_over_three_weeks(
         )
     history(paths=[folder], add=True, limit=0)
     listing = capsys.readouterr().out.splitlines()
-    assert len(listing) == 1 + len(PRACTICE_DAYS)
+    # The heading, a line per session, and what the simulated sessions' mark means.
+    assert len(listing) == 1 + len(PRACTICE_DAYS) + 1
     assert listing[1].startswith(f"{DAY0:%Y-%m-%d} 07:00")
+    assert listing[1].endswith("SIMULATED SENSOR")
 
     rows = list_sessions()
     result = compute_progress(rows, today=DAY0 + timedelta(days=20))
@@ -114,7 +116,8 @@ def test_twenty_simulated_sessions_over_three_weeks(
         assert ax.get_ylabel()
     assert panels[-1].get_xlabel()
     out = tmp_path / "progress.png"
-    progress(since=None, output=out)
+    # The simulated person stands in for a person here: counted on request only.
+    progress(since=None, output=out, include_simulated=True)
     assert out.read_bytes()[:4] == b"\x89PNG"
     text = capsys.readouterr().out
     assert "20 sessions, 30 min practised" in text and "Breath rate" in text

@@ -27,8 +27,9 @@ from trainer.errors import UserError
 HELP = """Breathwise: a biofeedback breathing trainer.
 
 Follow a pacer in the terminal while a Bluetooth sensor (a heart-rate strap, a Polar H10 or a
-respiration belt), or the built-in simulated sensor, measures your breathing and heart. Every
-session is recorded and can be replayed and analysed.
+respiration belt) measures your breathing and heart, or practise with no sensor (--device none).
+The built-in simulated sensor (--device sim) is a demo: its sessions are marked SIMULATED
+SENSOR. Every session is recorded and can be replayed and analysed.
 
 Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis. In an
 emergency call emergency services.

@@ -3,7 +3,7 @@
 The file is ``settings.toml`` in :func:`trainer.paths.config_dir` (``~/.config/breathwise`` on
 Linux, or ``$BREATHWISE_CONFIG_DIR``). Every key is optional; a missing file means defaults::
 
-    default_device = "sim"            # what `breathwise live` connects to without --device
+    default_device = "Polar H10"      # what `breathwise live` connects to without --device
     program = "relaxation-response"   # program run without --program
     resonance_rate_bpm = 5.5          # personal resonance rate, stored by the assessment
     sound = true                      # pacer sound on or off
@@ -55,7 +55,8 @@ class Settings:
     Attributes
     ----------
     default_device : str or None
-        Device used when ``--device`` is not given (``"sim"``, a name or an address).
+        Device used when ``--device`` is not given (a name or an address, ``"none"`` or
+        ``"sim"``); with neither, ``live`` asks for one rather than simulate a person.
     program : str or None
         Program run when ``--program`` is not given.
     resonance_rate_bpm : float or None
@@ -81,7 +82,7 @@ class Settings:
 SETTING_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
 SETTING_HELP: dict[str, str] = {
-    "default_device": "device used when --device is not given (sim, a name or an address)",
+    "default_device": "device used when --device is not given (a name or an address, none or sim)",
     "program": "program run when --program is not given (see `breathwise programs`)",
     "resonance_rate_bpm": (
         f"personal resonance rate, {RESONANCE_MIN_BPM:g}-{RESONANCE_MAX_BPM:g} breaths/min "

@@ -28,6 +28,7 @@ from trainer.pipeline import (
     StrainEvent,
 )
 from trainer.programs.runner import EventKind
+from trainer.sensor_label import is_sensorless, source_line
 from trainer.state import SOURCE_LABELS
 
 RATE_LINE_CHANGE_BPM = 0.5
@@ -181,17 +182,26 @@ def format_summary(summary: dict[str, Any]) -> str:
     Before it: how the practice went (minutes practised, mean follow score, mean
     exhale:inhale ratio, heart rate start -> end, mean RSA per breath, mean coherence score)
     and, after a resonance assessment, the chosen rate and the ranking. The text depends only on
-    the summary dict, which replay recomputes identically.
+    the summary dict, which replay recomputes identically. A session on the simulated person,
+    or without a sensor, says so first (:func:`trainer.sensor_label.source_line`).
     """
-    lines = [
-        f"practice: {_num(summary.get('minutes_practised'), '.1f')} min practised, "
-        f"follow {_follow(summary, '/100')}, "
-        f"out:in {_num(summary.get('mean_ratio'), '.2f')}, "
-        f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
-        f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
-        f"RSA {_num(summary.get('mean_rsa_bpm'), '.1f')} bpm, "
-        f"coherence {_num(summary.get('coherence_score'), '.1f')}/10"
-    ]
+    kind = str(summary.get("source_kind", ""))
+    marked = source_line(kind)
+    lines = [marked] if marked else []
+    practised = _num(summary.get("minutes_practised"), ".1f")
+    if is_sensorless(kind):
+        # Nothing measured: a line of dashes would read as a session that failed.
+        lines.append(f"practice: {practised} min practised")
+    else:
+        lines += [
+            f"practice: {practised} min practised, "
+            f"follow {_follow(summary, '/100')}, "
+            f"out:in {_num(summary.get('mean_ratio'), '.2f')}, "
+            f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
+            f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
+            f"RSA {_num(summary.get('mean_rsa_bpm'), '.1f')} bpm, "
+            f"coherence {_num(summary.get('coherence_score'), '.1f')}/10"
+        ]
     resonance = summary.get("resonance")
     if isinstance(resonance, dict):
         lines.append(format_resonance(resonance))

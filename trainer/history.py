@@ -32,6 +32,7 @@ from typing import Any
 
 from trainer.errors import UserError
 from trainer.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
+from trainer.sensor_label import is_sensorless
 
 DB_NAME = "history.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -491,7 +492,9 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
     history --add`` runs for each file.
 
     A recording without any sensor data (the sensor never connected) is not practice: it is
-    refused, so that it neither shows as a session nor counts toward a streak.
+    refused, so that it neither shows as a session nor counts toward a streak. A session
+    practised without a sensor (``--device none``) has none by design and is added: its
+    minutes count, its measures stay empty.
 
     Raises
     ------
@@ -501,7 +504,8 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
     from trainer.analysis_run import analyse_recording
 
     analysis = analyse_recording(recording)
-    if analysis.belt_values.size == 0 and analysis.rr_ms.size == 0 and not analysis.breaths:
+    measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
+    if not measured and not is_sensorless(analysis.source_kind):
         raise UserError(
             f"{recording}: no sensor data in it (the sensor never connected?)",
             "nothing to add; the file can be deleted",

@@ -10,8 +10,10 @@ from typing import Annotated
 
 import typer
 
+from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import BadArgument, UserError
 from trainer.history import SessionRow, Stored
+from trainer.sensor_label import is_simulated, source_line, source_mark
 
 
 def _cell(value: float | None, digits: int = 1) -> str:
@@ -25,7 +27,12 @@ def _follow_cell(row: SessionRow) -> str:
 
 
 def format_rows(rows: list[SessionRow]) -> list[str]:
-    """The history as aligned text lines, newest last."""
+    """The history as aligned text lines, newest last.
+
+    A session on the simulated person, or without a sensor, ends its line with its mark
+    (:func:`trainer.sensor_label.source_mark`), and a last line says what the marks mean:
+    unmarked, "follow 86, RSA 11.6" of a simulated run read as the person's own.
+    """
     # As wide as the longest program name shown (they are ids people type: never cut them).
     w = max([len("program"), *(len(row.program) for row in rows)])
     head = (
@@ -40,7 +47,10 @@ def format_rows(rows: list[SessionRow]) -> list[str]:
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{_cell(row.rmssd_ms, 0):>6} {_cell(row.rsa_bpm):>5} {_cell(row.coherence_score):>5}"
+            f"  {source_mark(row.source)}".rstrip()
         )
+    kinds = {row.source for row in rows}
+    lines += [source_line(kind) for kind in (SIMULATED_KIND, SENSORLESS_KIND) if kind in kinds]
     return lines
 
 
@@ -70,7 +80,9 @@ def history(
     Columns: rate = median breaths/min; ratio = mean exhale:inhale; follow = how well the
     pacer was followed (0-100; "p" after it: the pace alone, read from the heart rhythm when a
     heart-rate strap was the only sensor); HR0 = heart rate in the first minute (bpm); RMSSD (ms);
-    RSA = heart-rate swing per breath (bpm); coh = coherence score (0-10).
+    RSA = heart-rate swing per breath (bpm); coh = coherence score (0-10). SIMULATED SENSOR
+    marks a session on the simulated person (--device sim), whose numbers are not yours; NO
+    SENSOR one practised with --device none, with nothing measured.
 
     With --add, a recording that cannot be read is skipped with a note saying why and the others
     are added; the command fails (exit 1) only when none could be added. A session whose start
@@ -205,6 +217,14 @@ def progress(
             "--output", "-o", help="Figure file: .png, .pdf or .svg, in a folder that exists."
         ),
     ] = Path("breathwise-progress.png"),
+    include_simulated: Annotated[
+        bool,
+        typer.Option(
+            "--include-simulated",
+            help="Count the sessions on the simulated sensor (--device sim) too; they are left "
+            "out by default, as their numbers are not yours.",
+        ),
+    ] = False,
 ) -> None:
     """Show your progress over days and weeks against your own baseline.
 
@@ -212,6 +232,9 @@ def progress(
     resting heart rate at session start; RMSSD; RSA; coherence. Your baseline is the median of
     your first three sessions. Sessions under a minute, and sessions whose start date cannot be
     right ('breathwise history' names them), are left out, and the summary says how many.
+    Sessions on the simulated sensor are left out too (a line says how many) unless
+    --include-simulated is given; sessions without a sensor (--device none) count as
+    minutes practised.
 
     Example: breathwise progress --since 2026-01-01 -o progress.pdf
     """
@@ -224,7 +247,16 @@ def progress(
     # Before the text summary: a wrong -o is refused before any of the work is shown.
     check_output_path(output, "the progress figure", "progress.pdf")
     figure_suffix(output, "the progress figure")
-    result = compute_progress(list_sessions(), since=first)
+    rows = list_sessions()
+    simulated = sum(is_simulated(row.source) for row in rows)
+    if simulated:
+        what = f"{simulated} simulated-sensor session{'' if simulated == 1 else 's'}"
+        if include_simulated:
+            print(f"note: {what} counted: their numbers are not yours", file=sys.stderr)
+        else:
+            rows = [row for row in rows if not is_simulated(row.source)]
+            print(f"note: {what} left out (--include-simulated to count them)", file=sys.stderr)
+    result = compute_progress(rows, since=first)
     print("\n".join(summary_lines(result)))
     if result.sessions:
         written = write_progress(result, output)

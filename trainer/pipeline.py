@@ -472,9 +472,16 @@ class Pipeline:
         planned end (the session stops there), so the program's end went unsaid. Live and
         replay both call this with the recorded end, so both say the same.
         """
+        return self.catch_up(end_mono_ns, slack_s=PROGRAM_END_SLACK_S)
+
+    def catch_up(self, t_mono_ns: int, *, slack_s: float = 0.0) -> list[Event]:
+        """The program's events due by ``t_mono_ns`` (plus ``slack_s``) that no item came to
+        trigger: while the sensor is silent, or when there is none (``--device none``), a live
+        session calls this so that steps and cues are said on time. A replay finds the same
+        events at its next item, with the same times and in the same order."""
         events: list[Event] = []
         if self.program is not None:
-            self._program_events(end_mono_ns, events, slack_s=PROGRAM_END_SLACK_S)
+            self._program_events(t_mono_ns, events, slack_s=slack_s)
         self._flush_belt(events)
         return events
 
@@ -848,6 +855,9 @@ class Pipeline:
             "minutes_practised": _round(max(0.0, end - paused) / 60.0),
             "paused_s": round(paused, 3),
             "strain_signs": len(self.strain_signs),
+            # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
+            # wherever the summary is shown (trainer.sensor_label).
+            "source_kind": self.header.source.kind,
         }
         summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
         summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None

@@ -97,10 +97,10 @@ def config_set(
     if created:
         typer.echo(f"note: created the folder {settings.recordings_dir}", err=True)
     if key == "default_device" and not unset:
-        from trainer.sensors_cli import is_simulator
+        from trainer.sensors_cli import is_no_sensor, is_simulator
 
         device = settings.default_device or ""
-        if not is_simulator(device):
+        if not is_simulator(device) and not is_no_sensor(device):
             typer.echo(
                 f"note: {device!r} is not a simulator (sim, sim-hr): the next session will look "
                 "for a sensor with this name or address ('breathwise scan' lists those in "

@@ -36,6 +36,7 @@ from trainer.analysis_run import SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
 from trainer.paths import check_output_path, replacing
 from trainer.program_codec import PLAN_KEY, plan_from_json
+from trainer.sensor_label import source_line, source_mark
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,6 +70,8 @@ COLORS: dict[str, str] = {
     "target": "#2E8B57",
 }
 """One colour per quantity across every panel (inhale blue, exhale orange, as in the live UI)."""
+MARK_COLOR = "#C62828"
+"""The title and foot line of a simulated or sensorless session's report."""
 
 
 def apply_style() -> None:
@@ -269,8 +272,31 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     m = analysis.metrics()
     start = time.localtime(analysis.start_wall_ns / 1e9)
     program = str(m["program"] or "")
-    title = "Breathwise session" + (f" — {program}" if program else "")
-    ax.text(0.0, 1.08, title, fontsize=15, fontweight="bold", va="top", transform=ax.transAxes)
+    # A simulated or sensorless session says so in place of "Breathwise session" (the title
+    # keeps its length), in red, and again at the foot of the page.
+    mark = source_mark(analysis.source_kind)
+    title = (mark or "Breathwise session") + (f" — {program}" if program else "")
+    ax.text(
+        0.0,
+        1.08,
+        title,
+        fontsize=15,
+        fontweight="bold",
+        va="top",
+        color=MARK_COLOR if mark else "black",
+        transform=ax.transAxes,
+    )
+    if mark:
+        fig.text(
+            0.5,
+            0.008,
+            source_line(analysis.source_kind),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            fontweight="bold",
+            color=MARK_COLOR,
+        )
     device = analysis.source_name or analysis.source_kind or "unknown device"
     ax.text(
         0.0,
@@ -1091,7 +1117,8 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         left=0.085,
         right=0.93,
         top=0.975,
-        bottom=0.035,
+        # Room at the foot for a simulated or sensorless session's line (_headline).
+        bottom=0.05 if source_mark(analysis.source_kind) else 0.035,
         hspace=_hspace(len(heights)),
         wspace=0.2,
     )

@@ -19,9 +19,42 @@ SIM_HR_NAMES = ("sim-hr",)
 """The simulated person wearing only a heart-rate strap (no belt): breathing from RR alone."""
 
 
+NO_SENSOR_NAMES = ("none",)
+"""No sensor: a session with the pacer, step cards and chimes alone, nothing measured."""
+
+
 def is_simulator(spec: str) -> bool:
     """Whether a ``--device`` value names a built-in simulated sensor (``sim`` or ``sim-hr``)."""
     return spec.strip().lower() in SIM_NAMES + SIM_HR_NAMES
+
+
+def is_no_sensor(spec: str) -> bool:
+    """Whether a ``--device`` value asks for no sensor (``none``)."""
+    return spec.strip().lower() in NO_SENSOR_NAMES
+
+
+def check_devices(specs: Sequence[str]) -> list[str]:
+    """The ``--device`` values without blanks, once they make sense together.
+
+    Raises
+    ------
+    BadArgument
+        None left, or ``none`` or a simulator given with another device.
+    """
+    cleaned = [s.strip() for s in specs if s.strip()]
+    if not cleaned:
+        raise BadArgument("--device is empty", "use --device sim, or an address or name")
+    if len(cleaned) > 1 and any(is_no_sensor(s) for s in cleaned):
+        raise BadArgument(
+            f"--device {' --device '.join(cleaned)}: none means no sensor at all",
+            "use --device none alone, or leave it out and name your sensors",
+        )
+    if len(cleaned) > 1 and any(is_simulator(s) for s in cleaned):
+        raise BadArgument(
+            f"--device {' --device '.join(cleaned)}: a simulator runs alone",
+            "use one: sim (belt and strap) or sim-hr (a heart-rate strap alone)",
+        )
+    return cleaned
 
 
 async def open_source(
@@ -32,13 +65,15 @@ async def open_source(
     pair: bool = False,
     scan_timeout_s: float = 10.0,
 ) -> PacketSource:
-    """The packet source for ``--device`` values: the simulator, or one or two BLE sensors.
+    """The packet source for ``--device`` values: the simulator, no sensor, or one or two BLE
+    sensors.
 
     Parameters
     ----------
     specs : sequence of str
         ``["sim"]`` (simulated strap and belt), ``["sim-hr"]`` (simulated heart-rate strap
-        alone), or BLE addresses / names (two for a strap and a belt at once).
+        alone), ``["none"]`` (no sensor: timer and cues only), or BLE addresses / names (two
+        for a strap and a belt at once).
     guide : BreathingGuide
         What the simulated person follows (the session's pacer); unused for real sensors.
     seed : int, optional
@@ -51,19 +86,16 @@ async def open_source(
     Raises
     ------
     BadArgument
-        The simulator mixed with real devices, or an empty device.
+        The simulator or ``none`` mixed with other devices, or an empty device.
     devices.errors.BreathwiseDeviceError
         No adapter, device not found, busy... (each with advice for the user).
     """
-    cleaned = [s.strip() for s in specs if s.strip()]
-    if not cleaned:
-        raise BadArgument("--device is empty", "use --device sim, or an address or name")
-    if any(is_simulator(s) for s in cleaned):
-        if len(cleaned) > 1:
-            raise BadArgument(
-                f"--device {' --device '.join(cleaned)}: a simulator runs alone",
-                "use one: sim (belt and strap) or sim-hr (a heart-rate strap alone)",
-            )
+    cleaned = check_devices(specs)
+    if is_no_sensor(cleaned[0]):
+        from devices.sensorless import SensorlessSource
+
+        return SensorlessSource()
+    if is_simulator(cleaned[0]):
         from devices.sim import PersonModel, SimulatedSource
 
         person = PersonModel(seed=seed) if seed is not None else PersonModel()

@@ -449,6 +449,10 @@ class LiveSession(_SessionBase):
                 # The sensor is silent: the program still moves on, on the host clock.
                 for change in self.conductor.before(now):
                     self._handle_one(change)
+                if self.pipeline is not None:
+                    # Its steps and cues are said now too, not at the next item (with no
+                    # sensor, the next step's pacer change or the end).
+                    self._dispatch(self.pipeline.catch_up(now))
             await self._sleep(0.25)
 
 

@@ -28,12 +28,13 @@ from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, Brea
 from trainer.paths import SESSION_FOLDER_ADVICE, check_output_path, check_writable_dir
 from trainer.pipeline import NS_PER_S, Event, PacerEvent
 from trainer.program_session import PreparedProgram, prepare_program, store_resonance
-from trainer.programs.model import Program
+from trainer.programs.model import Program, ProgramKind
 from trainer.programs.runner import ProgramTimeline
 from trainer.recording import Recording, read_recording
 from trainer.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
 from trainer.safety_cli import terminal_prompts, terminal_tell
-from trainer.sensors_cli import open_source
+from trainer.sensor_label import SENSORLESS_MARK, SENSORLESS_NOTE, SIMULATED_MARK, source_mark
+from trainer.sensors_cli import check_devices, is_no_sensor, is_simulator, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 from trainer.session_sound import SessionSound, eyes_closed_warning
 
@@ -270,6 +271,58 @@ def _check_screen(program: Program) -> str:
     return CARD_REMINDER if outcome is Outcome.CONTINUE_AGAINST_ADVICE else ""
 
 
+NO_DEVICE_ADVICE = (
+    "name your sensor with --device ('breathwise scan' lists those in range; 'breathwise config "
+    "set default_device NAME' keeps it), or use --device none to practise with the pacer and "
+    "cues alone, or --device sim for a demo on a simulated person"
+)
+
+
+def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
+    """The ``--device`` values of a session: those given, else the default_device setting.
+
+    With neither there is no quiet fallback to the simulator: a person practising without a
+    sensor was coached, scored and kept in the history on a simulated person's breathing as if
+    it were theirs (found in review). They choose: a sensor, ``none`` or ``sim``.
+    """
+    if given:
+        return check_devices(given)
+    if default_device:
+        return check_devices([default_device])
+    raise BadArgument("no sensor chosen", NO_DEVICE_ADVICE)
+
+
+def _check_sensor_needed(program: Program, devices: list[str]) -> None:
+    """Refuse a program that is nothing without measurements on ``--device none``: the
+    resonance assessment scores the heart's response to each rate (physiology.md), so with no
+    sensor it could only store a rate chosen from nothing."""
+    if program.kind is ProgramKind.RESONANCE_ASSESSMENT and is_no_sensor(devices[0]):
+        raise BadArgument(
+            f"{program.title} needs a heart-rate sensor: it measures your heart's response to "
+            "each rate",
+            "use your sensor with --device, or --device none with another program",
+        )
+
+
+def _source_mark(devices: list[str]) -> str:
+    """The screen's marker for the ``--device`` values: simulated, no sensor, or ""."""
+    if is_simulator(devices[0]):
+        return SIMULATED_MARK
+    return SENSORLESS_MARK if is_no_sensor(devices[0]) else ""
+
+
+def _show_source(mark: str) -> None:
+    """Say before the start, on stderr, that the session is not measured on the person."""
+    if mark == SIMULATED_MARK:
+        print(
+            f"note: {SIMULATED_MARK}: a simulated person breathes along with the pacer; the "
+            "numbers are its, not yours (your own sensor: 'breathwise scan')",
+            file=sys.stderr,
+        )
+    elif mark == SENSORLESS_MARK:
+        print(f"note: {SENSORLESS_MARK}: {SENSORLESS_NOTE}", file=sys.stderr)
+
+
 def _show_tips(program: Program, note: str) -> None:
     # Before the start, on stderr: stdout carries only what a replay prints again.
     print(f"{program.title}: {program.description}", file=sys.stderr)
@@ -285,10 +338,11 @@ def live(
         typer.Option(
             "--device",
             "-d",
-            help="'sim' (built-in simulated strap and belt), 'sim-hr' (simulated heart-rate "
-            "strap alone: breathing read from the heart rhythm), or a sensor's address or name "
-            "from 'breathwise scan'; give it twice for a strap and a belt together. Default: "
-            "the default_device setting, else sim.",
+            help="A sensor's address or name from 'breathwise scan' (twice for a strap and a "
+            "belt together); 'none' (no sensor: the pacer, step cards and chimes alone, nothing "
+            "measured); 'sim' (a demo: a simulated person with a strap and a belt) or 'sim-hr' "
+            "(a simulated heart-rate strap alone). Default: the default_device setting; without "
+            "it, one of these must be given.",
         ),
     ] = None,
     pair: Annotated[
@@ -370,7 +424,10 @@ def live(
     rate says where it comes from: a belt, the chest accelerometer, or, with a heart-rate strap
     alone, the heart rhythm (rate only; try it with --device sim-hr). With
     --program, a guided program leads: its step card shows what to do, for how long, and on
-    which side. Keys: p pause, m mark a moment, q quit (the recording is saved either way);
+    which side. With --device none there is no sensor: the pacer, step cards and chimes alone,
+    marked NO SENSOR. The simulated sensor (--device sim, a demo) is marked SIMULATED SENSOR on
+    the screen and in the summary, as its numbers are not yours.
+    Keys: p pause, m mark a moment, q quit (the recording is saved either way);
     pressed while the sensor still connects, a mark is kept for the start and p makes the
     session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
     closing), the session is saved too, and the exit status is 128 + the signal's number (143
@@ -386,7 +443,6 @@ def live(
     Example: breathwise live --device sim --rate 5.5 --ratio 2 --minutes 10
     """
     config = load_settings()
-    devices = list(device) if device else [config.default_device or "sim"]
     if minutes is not None:
         _minutes(minutes)
     _seed(seed)
@@ -415,6 +471,10 @@ def live(
     else:
         pattern = _pattern(6.0 if rate is None else rate, 2.0 if ratio is None else ratio)
         duration_s = (10.0 if minutes is None else minutes) * 60.0
+    devices = _devices(device, config.default_device)
+    if prepared is not None:
+        _check_sensor_needed(prepared.plan.program, devices)
+    mark = _source_mark(devices)
     if out is not None:
         # A folder the person names is made only if the folder it goes in exists, as for -o
         # elsewhere (a mistyped --out must not become a folder tree); the recordings folder
@@ -434,6 +494,7 @@ def live(
         if prepared.plan.program.eyes_closed:
             notes += filter(None, [eyes_closed_warning(play)])
         _show_tips(prepared.plan.program, "; ".join(notes))
+    _show_source(mark)
     settings = {
         "device": devices,
         "rate_bpm": pattern.rate_bpm if pattern is not None else None,
@@ -562,6 +623,7 @@ def live(
         hold_at_end=True,
         tips=prepared.plan.program.tips if prepared is not None else (),
         safety_note=safety_note,
+        source_mark=mark,
     )
     if notes:
         # Printed before the start too, where the screen at once covers them.
@@ -684,6 +746,7 @@ def replay(
         session.run,
         title=f"Breathwise replay — {file.name}",
         duration_s=recording.header.planned_s,
+        source_mark=source_mark(recording.header.source.kind),
     )
     ui_result = app.run()
     app.raise_failure()

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, Sparkline, Static
 from trainer.headless import PROGRAM_COMPLETE, format_summary
 from trainer.pacer import PacerState, Phase
 from trainer.programs.runner import TimelineState
+from trainer.sensor_label import SENSORLESS_MARK
 from trainer.session import SessionResult
 from trainer.state import SOURCE_LABELS, SessionState
 
@@ -64,6 +65,11 @@ def trace_label(what: str, first_t_s: float | None, t_s: float) -> str:
     return f"{what} (last {max(1.0, span_s):.0f} s)"
 
 
+SENSORLESS_PANEL = (
+    "No sensor: nothing is measured or scored.\n\nFollow the pacer and the step card; the "
+    "chimes mark each change. The session is kept in your history as minutes practised."
+)
+"""The numbers' panel of a session without a sensor (``--device none``)."""
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
 
@@ -418,6 +424,11 @@ class BreathwiseApp(App[SessionResult | None]):
         What the red-flag screen asks to keep in mind (its reminder after a "yes" the person
         chose to continue with): printed before the screen opens too, and covered by it, so
         the first step card shows it for the whole of that step (:func:`place_cautions`).
+    source_mark : str
+        ``"SIMULATED SENSOR"`` or ``"NO SENSOR"`` (:mod:`trainer.sensor_label`), or ``""`` for
+        a real sensor: shown on the numbers' panel all session long, and in the title, so that
+        nobody takes a simulated person's numbers for their own. Without a sensor the panel
+        says that nothing is measured, in place of empty numbers.
 
     A session with a ``program_state(t_s)`` method that returns a state shows the step card.
     """
@@ -465,6 +476,7 @@ class BreathwiseApp(App[SessionResult | None]):
         hold_at_end: bool = False,
         tips: Sequence[str] = (),
         safety_note: str = "",
+        source_mark: str = "",
     ) -> None:
         super().__init__()
         self._hold_at_end = hold_at_end
@@ -479,7 +491,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self._on_pause = on_pause
         self._on_mark = on_mark
         self._on_quit = on_quit
-        self.title = title
+        self._source_mark = source_mark
+        self.title = f"{title} — {source_mark}" if source_mark else title
         self.result: SessionResult | None = None
         self.failure: Exception | None = None
         """What ended the session's run instead of a result (a sensor not found, no Bluetooth
@@ -509,6 +522,11 @@ class BreathwiseApp(App[SessionResult | None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        metrics = self.query_one("#metrics", Static)
+        if self._source_mark:
+            # On the panel's border: there in every layout (the header, with the title, is
+            # dropped in a short terminal).
+            metrics.border_title = Text(self._source_mark, style="bold reverse red")
         self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
         self.run_worker(self._drive(), exclusive=True)
 
@@ -621,7 +639,10 @@ class BreathwiseApp(App[SessionResult | None]):
         self.screen.set_class(short, "-short")
         narrow = self.size.width < NARROW_COLUMNS
         self.screen.set_class(narrow, "-narrow")
-        self.query_one("#traces", Vertical).display = not narrow
+        # Without a sensor there are no traces to wait for.
+        self.query_one("#traces", Vertical).display = not (
+            narrow or self._source_mark == SENSORLESS_MARK
+        )
         can_pause = self._on_pause is not None
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
@@ -645,7 +666,9 @@ class BreathwiseApp(App[SessionResult | None]):
             )
         over = self.result.summary if self._finished and self.result is not None else None
         self.query_one("#metrics", Static).update(
-            render_metrics(state, pacer, self._target_ratio, over)
+            Text(SENSORLESS_PANEL)
+            if self._source_mark == SENSORLESS_MARK
+            else render_metrics(state, pacer, self._target_ratio, over)
         )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]

@@ -1,0 +1,46 @@
+"""What measured a session, in the words every result shows: the screen, the closing summary,
+``history``, ``report`` and ``progress``.
+
+A session on the built-in simulated person (``--device sim``/``sim-hr``) gives numbers that
+describe nobody: shown unlabelled beside real sessions they read as the user's own breathing
+(found in review). A session without a sensor (``--device none``) was practised, with nothing
+measured. The recording header's source kind (:class:`devices.source.SourceInfo`) says which,
+for live sessions, replays and the history alike.
+"""
+
+from __future__ import annotations
+
+from devices.source import SENSORLESS_KIND, SIMULATED_KIND
+
+SIMULATED_MARK = "SIMULATED SENSOR"
+SIMULATED_NOTE = "a simulated person's breathing and heart, not yours"
+SENSORLESS_MARK = "NO SENSOR"
+SENSORLESS_NOTE = "timer and cues only, nothing measured"
+
+
+def is_simulated(source_kind: str) -> bool:
+    """Whether a recording header's source kind is the simulated person."""
+    return source_kind == SIMULATED_KIND
+
+
+def is_sensorless(source_kind: str) -> bool:
+    """Whether a recording header's source kind is a session without a sensor."""
+    return source_kind == SENSORLESS_KIND
+
+
+def source_mark(source_kind: str) -> str:
+    """``"SIMULATED SENSOR"``, ``"NO SENSOR"``, or ``""`` for a real sensor or an import."""
+    if is_simulated(source_kind):
+        return SIMULATED_MARK
+    if is_sensorless(source_kind):
+        return SENSORLESS_MARK
+    return ""
+
+
+def source_line(source_kind: str) -> str:
+    """The mark with what it means (``"SIMULATED SENSOR: a simulated person's ..."``), or ``""``."""
+    if is_simulated(source_kind):
+        return f"{SIMULATED_MARK}: {SIMULATED_NOTE}"
+    if is_sensorless(source_kind):
+        return f"{SENSORLESS_MARK}: {SENSORLESS_NOTE}"
+    return ""
