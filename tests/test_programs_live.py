@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -54,6 +55,11 @@ def test_program_runs_end_to_end_and_replays_identically(name: str, tmp_path: Pa
 
     # The replay needs only the file: same lines, same summary.
     assert replay_lines(done.path) == done.lines
+
+
+def _tell_err(message: str) -> None:
+    """What the session's screen check tells, on standard error as the terminal's does."""
+    print(message, file=sys.stderr)
 
 
 def test_the_pacer_follows_the_program_and_the_person_follows_the_pacer(tmp_path: Path) -> None:
@@ -123,7 +129,7 @@ def test_resonance_training_without_a_stored_rate_says_to_assess_first(
 def test_back_program_headless_without_terminal_or_answers_refuses(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (None, print))
+    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (None, _tell_err))
     args = ["--program", "back-release", "--device", "none", "--headless", "--out", str(tmp_path)]
     code = run(["live", *args])
     err = capsys.readouterr().err.strip().splitlines()
@@ -146,7 +152,7 @@ def test_a_back_program_shows_the_red_flags_even_after_a_clear_screen(
     safety text at all. Unattended (no terminal on stdin) it now shows the list and what to
     do if a sign is new, on standard error, and runs."""
     answered_on = _clear_answers(days_ago=3)
-    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (None, print))
+    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (None, _tell_err))
     argv = [
         "live",
         "--device",
@@ -175,7 +181,7 @@ def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
         # A new sign since the last screen; then, asked again, severe leg pain.
         return question.startswith("Any of these new") or question.startswith("Do you have severe")
 
-    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda: (ask, print))
+    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (ask, _tell_err))
     argv = [
         "live",
         "--device",

@@ -305,6 +305,24 @@ def test_a_wrong_answer_is_met_with_what_to_type() -> None:
     assert CliRunner().invoke(app, [], input="n\n").output.rstrip().endswith("answer=False")
 
 
+def test_questions_before_a_session_are_asked_on_standard_error() -> None:
+    """Found in review: `live --headless > log` wrote the safety questions into the log, which
+    holds what a replay prints again."""
+    from trainer.safety_cli import terminal_ask
+
+    app = typer.Typer()
+
+    @app.command()
+    def ask() -> None:
+        typer.echo(f"answer={terminal_ask('Do you have a fever?', err=True)}")
+
+    result = CliRunner().invoke(app, [], input="maybe\ny\n")
+    assert result.exit_code == 0, result.output
+    # (CliRunner echoes the typed input to stdout, as a terminal would show it.)
+    assert result.stdout.endswith("answer=True\n") and "?" not in result.stdout
+    assert "Do you have a fever?" in result.stderr and "Please type y" in result.stderr
+
+
 def test_the_command_line_heads_a_declined_start_as_not_started(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -45,24 +46,30 @@ def terminal_tell(message: str, *, err: bool = False) -> None:
     typer.echo(err=err)
 
 
-def terminal_ask(question: str) -> bool:
+def terminal_ask(question: str, *, err: bool = False) -> bool:
     """Ask a yes/no question on the terminal; there is no default, an answer is required, and
-    anything else is met with what to type (click's own reply is a bare "invalid input")."""
+    anything else is met with what to type (click's own reply is a bare "invalid input").
+    ``err`` asks on standard error, as :func:`terminal_tell` tells."""
     wrapped = textwrap.fill(question, width=_WIDTH)
     while True:
-        answer = typer.prompt(f"{wrapped} [y/n]", default="", show_default=False)
+        answer = typer.prompt(f"{wrapped} [y/n]", default="", show_default=False, err=err)
         word = answer.strip().lower()
         if word in ("y", "yes"):
             return True
         if word in ("n", "no"):
             return False
-        typer.echo("Please type y (yes) or n (no), then Enter.")
+        typer.echo("Please type y (yes) or n (no), then Enter.", err=err)
 
 
-def terminal_prompts() -> tuple[Ask | None, Tell]:
-    """``(ask, tell)`` for the terminal; ``ask`` is ``None`` when stdin is not a terminal."""
+def terminal_prompts(*, err: bool = False) -> tuple[Ask | None, Tell]:
+    """``(ask, tell)`` for the terminal; ``ask`` is ``None`` when stdin is not a terminal.
+
+    ``err`` asks and tells on standard error: before a session, whose standard output is what
+    a replay prints again (``live --headless > log`` had the questions in the log).
+    """
     interactive = sys.stdin is not None and sys.stdin.isatty()
-    return (terminal_ask if interactive else None), terminal_tell
+    ask = partial(terminal_ask, err=err) if interactive else None
+    return ask, partial(terminal_tell, err=err)
 
 
 def _show(store: ScreenStore, today: date) -> None:

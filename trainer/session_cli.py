@@ -32,7 +32,7 @@ from trainer.programs.model import Program, ProgramKind
 from trainer.programs.runner import ProgramTimeline
 from trainer.recording import Recording, read_recording
 from trainer.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
-from trainer.safety_cli import terminal_prompts, terminal_tell
+from trainer.safety_cli import terminal_prompts
 from trainer.sensor_label import SENSORLESS_MARK, SENSORLESS_NOTE, SIMULATED_MARK, source_mark
 from trainer.sensors_cli import check_devices, is_no_sensor, is_simulator, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
@@ -258,13 +258,13 @@ def _check_screen(program: Program) -> str:
     the session's screen must keep showing (the reminder after a "yes"), else ""."""
     if not program.back_focused:
         return ""
-    ask, _ = terminal_prompts()
+    # On stderr: standard output carries only what a replay prints again.
+    ask, tell = terminal_prompts(err=True)
     outcome = require_clearance(
         True,
         store=ScreenStore(),
         ask=ask,
-        # On stderr: standard output carries only what a replay prints again.
-        tell=lambda message: terminal_tell(message, err=True),
+        tell=tell,
         today=date.today(),
         program_title=program.title,
     )
