@@ -543,15 +543,8 @@ class BreathTracker:
         self._margin = round(0.25 * fs_hz)
         self._lead = self._delay_n + self._max_half + self._margin
         self._filter = StreamingSOS(sos)
-        # Sensor-noise yardstick for stalls (module notes, step 3); None if fs_hz is too low
-        # for the band.
-        noise_hi_hz = min(_NOISE_BAND_HZ[1], 0.45 * self._fs_hz)
-        self._noise_sos = (
-            bandpass_sos(_NOISE_BAND_HZ[0], noise_hi_hz, self._fs_hz, 2)
-            if noise_hi_hz > 1.5 * _NOISE_BAND_HZ[0]
-            else None
-        )
-        # A few cycles of the band's lower edge, and more than sosfiltfilt's padding.
+        # The wait a stall measures the noise on (module notes, step 3): a few cycles of the
+        # band's lower edge, and more than sosfiltfilt's padding.
         self._noise_min_n = max(round(2.0 * fs_hz), 16)
 
         # Filtered (_buf) and raw (_raw) samples kept for refinement, in arrays with spare room
@@ -806,10 +799,11 @@ class BreathTracker:
         breaths found). 0 if ``fs_hz`` is too low for the band (below 3.4 Hz) or the wait
         shorter than 2 s.
         """
-        if self._noise_sos is None or b - a < self._noise_min_n:
+        sos = _noise_band_sos(self._fs_hz)
+        if sos is None or b - a < self._noise_min_n:
             return 0.0
         raw = self._raw[a - self._buf_start : b + 1 - self._buf_start]
-        band = scipy.signal.sosfiltfilt(self._noise_sos, raw - raw.mean())
+        band = scipy.signal.sosfiltfilt(sos, raw - raw.mean())
         sigma = 1.4826 * float(np.median(np.abs(band)))
         return _NOISE_K * sigma / self._rel_delta
 
@@ -1792,6 +1786,20 @@ def _fit_junctions(
         good &= ordered
         p = np.where(ordered[:, None], new, p)
     return p, good
+
+
+@functools.cache
+def _noise_band_sos(fs_hz: float) -> FloatArray | None:
+    """The stalls' noise band-pass (``_NOISE_BAND_HZ``, 2nd-order Butterworth) at ``fs_hz``.
+
+    Designed at the first stall that needs it (most recordings have none) and shared; None
+    if ``fs_hz`` leaves no room for the band (the upper edge comes down to ``0.45 fs_hz``).
+    """
+    high_hz = min(_NOISE_BAND_HZ[1], 0.45 * fs_hz)
+    if high_hz <= 1.5 * _NOISE_BAND_HZ[0]:
+        return None
+    # Left writable: SciPy's compiled filter loop will not take a read-only array.
+    return bandpass_sos(_NOISE_BAND_HZ[0], high_hz, fs_hz, 2)
 
 
 def _median(values: Iterable[float]) -> float:
