@@ -22,16 +22,28 @@ Method
    recent median depth does not count at all: a glitch would otherwise hold the hysteresis
    above every real breath after it.
 3. **Stalls.** If no turning point is confirmed for three typical breath periods (at most
-   ``stall_s``), the reference halves (not below 1/8 of the deepest recent breath that
-   counted, so a held breath or a belt at rest does not turn sensor noise into breaths: at
-   1/16 a 60 s hold in 30 dB noise read as 15-22 breaths; at 25 dB, 45-60 s holds still do,
-   and the first inhale after a long hold in noise can be timed seconds early; before
-   the first breath, down at least to the range of the stall's second half) and the samples
-   since the last turning point are stepped through again with the smaller hysteresis: after
-   a sudden drop in depth the shallow breaths are found where they happened, and emitted at
-   the stall. On a belt at 500 units, a 60 ms dropout to 0 at 12 s had left 2 breaths found
-   in the next 70 s, and one at 1 s the first breath found after two minutes; now no breath
-   after it is missed.
+   ``stall_s``), the reference halves and the samples since the last turning point are
+   stepped through again with the smaller hysteresis: after a sudden drop in depth the
+   shallow breaths are found where they happened, and emitted at the stall. On a belt at 500
+   units, a 60 ms dropout to 0 at 12 s had left 2 breaths found in the next 70 s, and one at
+   1 s the first breath found after two minutes; now no breath after it is missed. Before
+   the first breath the reference drops at least to the range of the stall's second half.
+   After it, the reference does not go below 1/8 of the deepest recent breath that counted,
+   nor below where the hysteresis would be within the sensor noise, so that a held breath
+   or a belt at rest does not turn noise into breaths: the noise is measured on the wait
+   itself, in 1-3 Hz (above the detection band, where quiet breathing has little power),
+   and the hysteresis kept at 7 of its robust standard deviations
+   (:meth:`BreathTracker._noise_floor`). With the depth floor alone (1/16 before), a 60 s
+   hold in 30 dB noise (0.05-3 Hz) read as 15-22 breaths; with 1/8, holds of 45-60 s at
+   25 dB and 12 breaths/min still read as 5-24 breaths of depth about 0.06, and at 20 dB
+   (60 s, and 45 s at 12/min) as 4-18. With the noise floor, holds of 20, 45 and 60 s
+   after an exhale or at the top, at 6 and 12 breaths/min, read as no breath at 20, 25 and
+   30 dB (10 seeds each). Shallow breathing is still found where it is above the noise: a
+   relaxation to 1/8 of the depth, hypopnea-like episodes at 1/5, a change from 6/min to
+   15/min at half depth, and fast breathing that drops to 1/4-1/6 (tests). The timing of
+   the breaths at a hold's ends is steps 5-6's: after a 45-60 s hold at the top the exhale
+   onset is a median 0.3-4 s early at 25-30 dB (up to 40 s: the peak is wherever the noise
+   tops the plateau), and at 20 dB the first inhale after a hold can be seconds early.
 4. **Plausibility.** A trough less than ``min_breath_s`` after the breath's start trough (over
    40 breaths/min) is a wiggle: the lower trough is kept and the extremum between dropped
    (such a merged breath is ``"uncertain"``). Before the first breath, a "breath" that rises
@@ -182,9 +194,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
-from analysis.filters import StreamingSOS, group_delay_s, lowpass_sos
+from analysis.filters import StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
 
 __all__ = ["Breath", "BreathTracker", "detect_breaths", "settle_ends"]
 
@@ -278,6 +291,15 @@ _TIE_REACH = 3
 """Reach on either side of an extremum, in multiples of the run the plateau rule needs (about
 a quarter of the breath in all), within which two equal consecutive raw samples make a breath
 worth checking for a flat top or bottom (module notes, step 8)."""
+
+_NOISE_BAND_HZ = (1.0, 3.0)
+"""Band, Hz, in which a stall measures the sensor noise (module notes, step 3): above the
+detection low-pass, where quiet breathing has little power, and within the band of the
+validation's noise (0.05-3 Hz). The upper edge comes down to ``0.45 fs`` at low rates."""
+
+_NOISE_K = 7.0
+"""A stall keeps the hysteresis at least this many times the noise measured in
+``_NOISE_BAND_HZ`` (module notes, step 3)."""
 
 _HOLD_FRACTION = 0.1
 """A gap between the fitted end of the rise and start of the fall longer than this fraction of
@@ -553,6 +575,9 @@ class BreathTracker:
         self._margin = round(0.25 * fs_hz)
         self._lead = self._delay_n + self._max_half + self._margin
         self._filter = StreamingSOS(sos)
+        # The wait a stall measures the noise on (module notes, step 3): a few cycles of the
+        # band's lower edge, and more than sosfiltfilt's padding.
+        self._noise_min_n = max(round(2.0 * fs_hz), 16)
 
         # Filtered (_buf) and raw (_raw) samples kept for refinement, in arrays with spare room
         # at the end: _buf_len samples are valid and index 0 is absolute sample _buf_start.
@@ -739,18 +764,21 @@ class BreathTracker:
     def _apply_stall(self, out: list[_Pending]) -> None:
         """No turning point for a while: halve the reference and look at the wait again.
 
-        The reference does not go below 1/8 of the deepest recent breath: three stalls follow
-        an eightfold drop in depth, while a belt at rest (or a held breath) does not end up
-        counting sensor noise as breaths. Before the first breath it drops at least to the
-        range of the stall's second half. When it did shrink, the samples since the last
-        turning point are stepped through again with the smaller hysteresis, so that the
-        shallow breaths that caused the stall are found where they happened (and emitted now).
+        The reference does not go below 1/8 of the deepest recent breath (three stalls follow
+        an eightfold drop in depth) nor below :meth:`_noise_floor` of the wait, so that a belt
+        at rest (or a held breath) does not end up counting sensor noise as breaths. Before
+        the first breath it drops at least to the range of the stall's second half. When it
+        did shrink, the samples since the last turning point are stepped through again with
+        the smaller hysteresis, so that the shallow breaths that caused the stall are found
+        where they happened (and emitted now).
         """
         stall = self._pos
         ref = self._reference()
         half = 0.5 * ref
+        start = max(self._last_conf, stall + 1 - self._history_n)
         if self._plausible_depths:
-            half = max(half, min(ref, max(self._plausible_depths) / 8.0))
+            floor = max(max(self._plausible_depths) / 8.0, self._noise_floor(start, stall))
+            half = max(half, min(ref, floor))
         else:
             # No breath yet, so the reference is a swing, and one glitch (a dropout to zero, a
             # knock while the belt is put on) can make it hundreds of depths: halving alone
@@ -765,7 +793,6 @@ class BreathTracker:
         self._ref_depth = half
         self._stalled = True
         self._stall_at += self._stall_eff
-        start = max(self._last_conf, stall + 1 - self._history_n)
         if half >= ref or self._mode == _SEEK_ANY or start >= stall:
             return
         v0 = self._value(start)
@@ -782,6 +809,35 @@ class BreathTracker:
             self._advance(k, v, out)
         self._advance(stall, float(y[-1]), out)
         self._emit_at = emit_at
+
+    def _noise_floor(self, a: int, b: int) -> float:
+        """Smallest reference depth, input units, at which noise alone makes no breaths.
+
+        The raw samples ``a..b`` (the wait that led to the stall) are band-passed to
+        ``_NOISE_BAND_HZ`` (zero-phase, 2nd-order Butterworth) and the noise's standard
+        deviation there is taken robustly, ``1.4826 x median |x|`` (the median absolute
+        deviation of a zero-mean Gaussian; Hampel 1974, JASA 69:383), so the corners of a
+        breath in the wait weigh little. For noise flat up to 3 Hz (white, or the
+        validation's 0.05-3 Hz), the detection low-pass leaves 0.80-0.86 of that deviation at
+        20-100 Hz, and peakdet on such filtered noise confirms 17-19 turning points a minute
+        at a hysteresis of 3 deviations, 1 at 5, 0.1-0.3 at 6 and none at 7-8 (10 minutes at
+        each rate). The floor keeps the hysteresis at ``_NOISE_K`` deviations. Quiet breathing
+        has little power in the band (a noise-free synthetic belt: below 0.2 % of the depth
+        at 12 breaths/min and 1:1, 0.4-1.5 % at 12-20/min and 1:3 or with a pause, 3-5 % at
+        30/min with a hold or pause). As the noise is measured on the wait itself, shallow
+        breathing there keeps the hysteresis below about 7 x 5 % = 35 % of its own depth and
+        is still found; measured on the deeper breathing before the wait, fast breathing (24-
+        30/min with a 30 % pause) that turned four- to sixfold shallower was lost (9 of 30
+        breaths found). 0 if ``fs_hz`` is too low for the band (below 3.4 Hz) or the wait
+        shorter than 2 s.
+        """
+        sos = _noise_band_sos(self._fs_hz)
+        if sos is None or b - a < self._noise_min_n:
+            return 0.0
+        raw = self._raw[a - self._buf_start : b + 1 - self._buf_start]
+        band = scipy.signal.sosfiltfilt(sos, raw - raw.mean())
+        sigma = 1.4826 * float(np.median(np.abs(band)))
+        return _NOISE_K * sigma / self._rel_delta
 
     def _segment(self, k: int, v: float, out: list[_Pending]) -> None:
         """Step through samples ``(pos, k]``, over which the signal is monotone.
@@ -1904,6 +1960,20 @@ def _fit_junctions(
         good &= ordered
         p = np.where(ordered[:, None], new, p)
     return p, good
+
+
+@functools.cache
+def _noise_band_sos(fs_hz: float) -> FloatArray | None:
+    """The stalls' noise band-pass (``_NOISE_BAND_HZ``, 2nd-order Butterworth) at ``fs_hz``.
+
+    Designed at the first stall that needs it (most recordings have none) and shared; None
+    if ``fs_hz`` leaves no room for the band (the upper edge comes down to ``0.45 fs_hz``).
+    """
+    high_hz = min(_NOISE_BAND_HZ[1], 0.45 * fs_hz)
+    if high_hz <= 1.5 * _NOISE_BAND_HZ[0]:
+        return None
+    # Left writable: SciPy's compiled filter loop will not take a read-only array.
+    return bandpass_sos(_NOISE_BAND_HZ[0], high_hz, fs_hz, 2)
 
 
 def _median(values: Iterable[float]) -> float:

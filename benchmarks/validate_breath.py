@@ -1235,10 +1235,17 @@ def main(out: Path = OUT) -> None:
         "which leaves it without a session rate, but only when the raw intervals reach the "
         "tracker (`correct_artifacts=True`, as live and in `breathwise breaths --rr`); a belt "
         "or the H10's accelerometer is needed for its breathing.",
-        "* Breath holds: at 30 dB a 60 s hold reads as no breath and the breaths either side "
-        "are timed to within 0.03-0.06 s; at 25 dB, holds of 45-60 s still read as 15-20 "
-        "shallow breaths (depth about 0.06): the detector follows a drop in depth down to 1/8 "
-        "and cannot tell such noise from breathing that shallow.",
+        "* Breath holds: holds of 20, 45 and 60 s after an exhale or at the top, with 6 and 12 "
+        "breaths/min either side, read as no breath at 20, 25 and 30 dB (10 noise seeds each; "
+        "at 25 dB, 45-60 s holds had read as 5-24 shallow breaths of depth about 0.06): a "
+        "stall lowers the hysteresis no further than 7 standard deviations of the noise it "
+        "measures in 1-3 Hz. A sudden drop in depth to 1/6 is followed at 25-30 dB (to 1/8 "
+        "at 30 dB in 3 runs of 5, as before), a gradual one to 1/8 at 30 dB. After an exhale "
+        "hold, the next inhale is timed to a median 0.01-0.03 s at 25-30 dB (at most 0.17 s); the "
+        "held exhale's end can be 4 s late at 25 dB (1 run in 10), and at 20 dB the first "
+        "inhale after a hold seconds early (1-2 in 10). After a 45-60 s hold at the top, the "
+        "exhale onset is a median 0.3-4 s early at 25-30 dB, up to 40 s (the peak is placed "
+        "wherever the noise tops the plateau).",
         "* Speech: talking exhales in steps (phrases between short stops) after quick inhales. "
         "A fall with a clear stop in it is timed from its first and last phrases (module notes "
         "of `analysis/breath.py`, step 6): at 30 dB the exhale onset's median error is "

@@ -293,6 +293,114 @@ def test_a_minute_long_breath_hold_in_moderate_noise_yields_no_breaths(noise_see
     assert abs(err["inhale"][11]) < 0.15 and abs(err["ratio"][11]) < 0.1
 
 
+def _in_noise(
+    phases: list[Phase],
+    fs_hz: float,
+    snr_db: float,
+    noise_seed: int,
+    *,
+    of: list[Phase] | None = None,
+) -> tuple[np.ndarray, list[TrueBreath]]:
+    """``belt(phases)`` plus 0.05-3 Hz noise ``snr_db`` below the band power of ``of`` (default:
+    the signal itself, as in the validation report)."""
+    x, truth = belt(phases, fs_hz)
+    ref = x if of is None else belt(of, fs_hz)[0]
+    rms = math.sqrt(band_power(ref, fs_hz)) / 10 ** (snr_db / 20.0)
+    return x + band_noise(x.size, fs_hz, rms, np.random.default_rng(noise_seed)), truth
+
+
+@pytest.mark.parametrize("noise_seed", [1, 2, 3])
+@pytest.mark.parametrize("hold_s", [45.0, 60.0])
+@pytest.mark.parametrize("at_top", [False, True])
+def test_breath_holds_in_25_db_noise_yield_no_breaths(
+    noise_seed: int, hold_s: float, at_top: bool
+) -> None:
+    """45-60 s holds after an exhale or at the top at 25 dB (0.05-3 Hz, 12 breaths/min): no
+    breath inside, and breathing after the hold is found from its first breath. The stalls
+    used to take the hysteresis down to 1/8 of the depth (3.4 standard deviations of the
+    filtered noise), and the hold read as 5-20 breaths of depth about 0.06; now they stop at
+    7 deviations of the noise measured in the wait (module notes, step 3)."""
+    fs = 50.0
+    held = Phase(2.0, 3.0, hold_s=hold_s) if at_top else Phase(2.0, 3.0, pause_s=hold_s)
+    x, truth = _in_noise(
+        [Phase(2.0, 3.0)] * 10 + [held] + [Phase(2.0, 3.0)] * 10, fs, 25.0, noise_seed
+    )
+    breaths = detect_breaths(x, fs)
+    start = truth[10].exhale_onset_s - hold_s if at_top else truth[10].pause_start_s
+    # Onsets more than 1 s inside the hold (the breaths at its ends may be timed a little
+    # into it); a false breath anywhere would also fail the count in _errors.
+    inside = [
+        (round(b.inhale_onset_s, 1), round(b.depth, 3))
+        for b in breaths
+        if start + 1.0 < b.inhale_onset_s < start + hold_s - 1.0
+    ]
+    assert inside == []
+    err = _errors(breaths, truth)
+    assert abs(err["inhale"][11]) < 0.15 and abs(err["ratio"][11]) < 0.2
+    assert [b.quality for b in breaths[11:]] == ["good"] * 10
+    # The noise is measured on samples fixed by their indices: streaming gives the same.
+    assert _chunked(x, fs, noise_seed) == breaths
+
+
+def _all_found(breaths: list[Breath], truth: list[TrueBreath], within_s: float) -> None:
+    """As many breaths as true ones, each true inhale onset matched within ``within_s``."""
+    assert len(breaths) == len(truth), (len(breaths), len(truth))
+    onsets = np.array([b.inhale_onset_s for b in breaths])
+    errors = [float(np.abs(onsets - t.inhale_onset_s).min()) for t in truth]
+    assert max(errors) < within_s, [round(e, 2) for e in errors]
+
+
+@pytest.mark.parametrize("noise_seed", [1, 2, 3])
+def test_breathing_that_relaxes_to_an_eighth_of_its_depth_is_followed(noise_seed: int) -> None:
+    """Breathing at 12/min whose depth falls eightfold over 16 breaths (relaxation), 30 dB
+    below the deep breathing: every breath found (the median reference follows it)."""
+    deep = [Phase(2.0, 3.0)] * 8
+    fading = [Phase(2.0, 3.0, depth=float(d)) for d in np.geomspace(1.0, 1.0 / 8.0, 16)]
+    phases = deep + fading + [Phase(2.0, 3.0, depth=1.0 / 8.0)] * 10
+    x, truth = _in_noise(phases, 50.0, 30.0, noise_seed, of=deep)
+    _all_found(detect_breaths(x, 50.0), truth, 1.0)
+
+
+@pytest.mark.parametrize("noise_seed", [1, 2, 3])
+def test_hypopnea_episodes_are_breaths(noise_seed: int) -> None:
+    """Three 30 s episodes of breathing at a fifth of the depth between normal breathing, 30 dB
+    below the normal breathing: every breath found, in and after each episode."""
+    normal = [Phase(2.0, 3.0)] * 8
+    phases = (normal + [Phase(2.0, 3.0, depth=0.2)] * 6) * 3 + normal[:4]
+    x, truth = _in_noise(phases, 50.0, 30.0, noise_seed, of=normal)
+    _all_found(detect_breaths(x, 50.0), truth, 0.5)
+
+
+@pytest.mark.parametrize("noise_seed", [1, 2, 3])
+def test_slow_deep_to_faster_half_depth_breathing_is_found(noise_seed: int) -> None:
+    """From 6/min to 15/min at half the depth, 25 dB below the slow breathing: a jump in rate
+    with a drop in depth is breathing, and every breath is found."""
+    slow = [Phase(4.0, 6.0)] * 8
+    x, truth = _in_noise(slow + [Phase(1.6, 2.4, depth=0.5)] * 20, 50.0, 25.0, noise_seed, of=slow)
+    _all_found(detect_breaths(x, 50.0), truth, 0.35)
+
+
+@pytest.mark.parametrize("noise_seed", [1, 2])
+@pytest.mark.parametrize(
+    ("rate_bpm", "ratio", "shallow"), [(24.0, 2.0, 6.0), (30.0, 1.0, 4.0), (30.0, 1.0, 6.0)]
+)
+def test_fast_breathing_that_turns_shallow_is_found(
+    noise_seed: int, rate_bpm: float, ratio: float, shallow: float
+) -> None:
+    """Fast breathing with a 30 % pause whose depth drops four- to sixfold, 30 dB below the
+    deep breathing: every shallow breath is found, and no more. Such breaths have 3-5 % of
+    their depth in the noise band (their corners), so the noise is measured on the wait
+    itself: measured on the deep breathing before it, the stall floor stays above the
+    shallow breaths (9 of 30 breaths found). At 30/min and a sixfold drop, the old floor of
+    1/8 alone counted 1-3 extra breaths."""
+    period_s = 60.0 / rate_bpm
+    inhale_s = 0.7 * period_s / (1.0 + ratio)
+    deep = Phase(inhale_s, ratio * inhale_s, pause_s=0.3 * period_s)
+    phases = [deep] * 10 + [replace(deep, depth=1.0 / shallow)] * 20
+    x, truth = _in_noise(phases, 50.0, 30.0, noise_seed, of=[deep] * 10)
+    _all_found(detect_breaths(x, 50.0), truth, 0.75)
+
+
 def test_quality_labels() -> None:
     phases = [Phase(2.0, 3.0)] * 8 + [Phase(2.0, 3.0, depth=6.0)] + [Phase(2.0, 3.0)] * 3
     x, _ = belt(phases, 20.0, noise=0.005, rng_seed=7)
