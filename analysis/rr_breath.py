@@ -147,7 +147,7 @@ Limits (documented, see ``docs/validation/breathing.md``)
   and 6 find it: on simulated atrial fibrillation (independent intervals, mean 600-800 ms, SD
   80-180 ms, 45 series of 5 min) 0-17 % of windows stay usable raw with step 5 alone and 0 %
   with step 6 (21-66 %, median 43 %, before step 5); corrected as a whole before they reach
-  the tracker, step 5 alone left 25 of the 45 series a session rate, step 6 none (at most 4 %
+  the tracker, step 5 alone left 25 of the 45 series a session rate, step 6 none (at most 8 %
   of windows usable). No series gets a session rate (36 of 45 did, at 13.5-29/min), and live
   no window reaches the coach's pace quality (one series kept 3 with step 5 alone). Use a
   belt or the Polar H10's accelerometer for breathing with such a rhythm.
