@@ -18,9 +18,9 @@ at once, or any one of them. Each source yields :class:`BreathEstimate` values o
 * ``"rr"``: :class:`analysis.rr_breath.RRBreathEstimate` quality (its spectral-peak measure)
   scaled by ``RR_WEIGHT`` (0.7): breathing read through the heart is indirect (rate only, no
   ratio, see :mod:`analysis.rr_breath`), so a good belt or accelerometer always wins over it.
-  A heart rhythm with no rhythm in it (intervals like white noise, as in atrial fibrillation:
-  :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`) has quality 0, so any other
-  source wins, and alone it is shown as unclear.
+  A heart rhythm with no rhythm in it (intervals like white noise, or irregular beat to beat,
+  as in atrial fibrillation: :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`) has
+  quality 0, so any other source wins, and alone it is shown as unclear.
 
 :class:`BreathSourceSelector` keeps the latest estimate of each source and answers the best
 one that is not stale (older than ``stale_s`` behind the newest estimate seen); ties and near

@@ -53,7 +53,9 @@ Every ``step_s`` (5 s, on an absolute grid of beat-clock time) once beats cover 
    rhythm's beats for ectopic ones and smooths them into a series that is no longer white: on
    simulated atrial fibrillation corrected first, 82 % of windows rejected white noise,
    uncorrected 4 %. The test asks only whether the window is noise; which rhythm is the
-   breathing stays the job of steps 2-4.
+   breathing stays the job of steps 2-4. Intervals corrected before they reach the tracker
+   (by a strap or another tool), and the windows of raw ones that fail the test by chance
+   (about 4 %, in runs), are left to step 6.
 
    Tried and measured first, on the breathing band only: Fisher's g-test of the band's
    largest ordinate, of the chosen peak's own, or of the chosen peak against a fitted
@@ -63,6 +65,37 @@ Every ``step_s`` (5 s, on an absolute grid of beat-clock time) once beats cover 
    rate where the belt reads 16.5/min. Bartlett's test on the band alone kept that rate but
    cut the event-related recording from 17 to 6-8 usable windows of 17. Over the whole
    spectrum, as here, the real recordings keep every usable window.
+6. Irregularity: the coefficient of sample entropy (COSEn, Lake & Moorman 2011;
+   :func:`coefficient_of_sample_entropy`) of the intervals the spectrum reads, once the
+   breathing rhythm found is taken out (a line and a sinusoid at step 2's frequency, fitted by
+   least squares against beat time, subtracted), over pairs of intervals the correction left
+   as they were (with ``correct_artifacts``; none are known otherwise). Above
+   :data:`COSEN_IRREGULAR` (-1.5) the quality is 0 and :attr:`RRBreathEstimate.unusable_reason`
+   says why. Sample entropy asks how well one interval predicts the next: in atrial
+   fibrillation hardly at all. An artifact correction interpolates an irregular rhythm's most
+   irregular beats, which makes it look less white (step 5) but leaves most of its beats, and
+   so its entropy, as they were. A sinus rhythm can move successive intervals as much (a
+   swing of 30-40 beats/min at 6 breaths/min; breathing at 3-4 beats a breath, as in the
+   NeuroKit2 event-related recording), but its breathing explains the movement: taken out,
+   little is left. Measured on 64 s windows (45 simulated series of 5 min, as in the
+   validation report): atrial fibrillation corrected first -1.65 to -0.87 (median -1.22), raw
+   with the changed pairs left out -1.68 to 0.04 (median -0.99); sinus rhythm at most -1.86 on
+   the simulated paced person at 4.5-7/min (with or without 3 ectopic beats a minute) and on
+   low sinus arrhythmia, -1.36 on the NeuroKit2 recordings (1 usable window of 117 above
+   -1.5), and up to -0.83 on a simulated person with a swing of 30-40 beats/min (17 of 277
+   usable windows above -1.5, every session keeps its rate). Without the breathing taken
+   out, the NeuroKit2 event-related recording read -1.6 to -1.22 and that large swing up to
+   -0.6: any limit that left corrected atrial fibrillation without a session rate moved the
+   event-related rate from 18.22 to 19.25/min (belt 18.42) and took the rate from one of 8
+   large-swing sessions. Tried too, on the same windows: RMSSD over the mean interval and the
+   turning-point ratio of Dash et al. 2009 (Ann Biomed Eng 37:1701), Shannon entropy of the
+   interval histogram, sample entropy with a tolerance of 0.1-0.2 standard deviations (blind
+   to size: a small sinus arrhythmia under beat jitter reads as irregular as atrial
+   fibrillation), with templates of two intervals, a Ljung-Box test of whiteness skipping
+   lag 1 (an interpolated interval correlates with its neighbours only) and spectral
+   flatness: each overlapped the sinus windows more. RMSSD over the mean separated these
+   windows but grows with the sinus arrhythmia's size, and a correction interpolates the
+   turning points away.
 
 Raw RR input (``correct_artifacts=True``)
 ----------------------------------------
@@ -80,7 +113,8 @@ A window in which no interval differs from the one before by more than ``SCREEN_
 the classic rule of Kamath & Fallen 1995) is analysed as it is: sinus rhythm changes far less
 from beat to beat (the simulated person's RSA of about 12 beats/min at 4.5-7 breaths/min,
 sighs included, moves successive intervals by 10 % at most), ectopic, missed and extra beats
-far more (35 % and up). The white-noise test (step 5) reads the window's raw intervals. The
+far more (35 % and up). The white-noise test (step 5) reads the window's raw intervals, the
+irregularity test (step 6) the corrected ones minus those the correction changed. The
 adaptive thresholds of ``correct_rr`` can
 flag smaller jumps; left in, they barely touch a 64 s spectrum. On a simulated hour (0.4 ectopic
 beats/min) 138 of 353 windows needed the correction run.
@@ -109,13 +143,14 @@ Limits (documented, see ``docs/validation/breathing.md``)
 * Rate resolution: one estimate covers ``window_s``; rate changes show up within about half a
   window.
 * An irregular heart rhythm (atrial fibrillation) has no usable RSA: its intervals are close
-  to white noise, which the f^3 whitening turns into a peak near the top of the band. Step 5
-  finds it: on simulated atrial fibrillation (independent intervals, mean 600-800 ms, SD
-  80-180 ms, 45 series of 5 min, raw with ``correct_artifacts=True``) 0-17 % of windows stay
-  usable (median 0 %; 21-66 %, median 43 %, before step 5) and no series gets a session rate
-  (36 of 45 did, at 13.5-29/min). This needs the raw intervals: fed intervals already
-  corrected as a whole, 25 of the 45 still get a rate. Use a belt or the Polar H10's
-  accelerometer for breathing with such a rhythm.
+  to white noise, which the f^3 whitening turns into a peak near the top of the band. Steps 5
+  and 6 find it: on simulated atrial fibrillation (independent intervals, mean 600-800 ms, SD
+  80-180 ms, 45 series of 5 min) 0-17 % of windows stay usable raw with step 5 alone and 0 %
+  with step 6 (21-66 %, median 43 %, before step 5); corrected as a whole before they reach
+  the tracker, step 5 alone left 25 of the 45 series a session rate, step 6 none (at most 8 %
+  of windows usable). No series gets a session rate (36 of 45 did, at 13.5-29/min), and live
+  no window reaches the coach's pace quality (one series kept 3 with step 5 alone). Use a
+  belt or the Polar H10's accelerometer for breathing with such a rhythm.
 """
 
 from __future__ import annotations
@@ -135,6 +170,8 @@ from analysis.beats import Beat
 from analysis.rr_artifacts import correct_rr
 
 __all__ = [
+    "COSEN_IRREGULAR",
+    "COSEN_TOLERANCE_MS",
     "GOOD_QUALITY",
     "MIN_USABLE_SHARE",
     "USABLE_QUALITY",
@@ -142,6 +179,7 @@ __all__ = [
     "RRBreathEstimate",
     "RRBreathTracker",
     "RRCycle",
+    "coefficient_of_sample_entropy",
     "estimate_breathing_from_rr",
     "fisher_g_pvalue",
     "rr_breath_cycles",
@@ -167,7 +205,8 @@ beat jitter; simulated, 5 min) 0-6 % of the windows passed :data:`USABLE_QUALITY
 median of those few was 19.5-19.6/min for a true 6: the f^3 whitening lifts jitter at the top of
 the band. On the NeuroKit2 recordings 63-100 % are usable, on the simulated paced person 100 %.
 An irregular rhythm (atrial fibrillation: RR close to white noise) passed in 21-66 % of its
-windows before the white-noise test (module notes, step 5), 0-17 % with it."""
+windows before the white-noise test (module notes, step 5), 0-17 % with it, and none with the
+irregularity test (step 6) as well."""
 
 _WEIGHT_EXP = 3.0
 RIVAL_LEVEL = 0.5
@@ -191,6 +230,22 @@ NeuroKit2 recordings and the simulated paced person keep every usable window; a 
 person breathing 18/min with a small RSA loses 2 of 47 (the session rate moves from 18.27 to
 18.46/min), and one with 2 beats/min of RSA at 12/min 1 of 47, which takes that session from
 16 usable windows to 15, below a third."""
+COSEN_IRREGULAR = -1.5
+"""Coefficient of sample entropy of a window's intervals with its breathing taken out (module
+notes, step 6) above which the rhythm is irregular, as in atrial fibrillation, and the window
+unusable. With the 45 simulated atrial fibrillation series of the validation report corrected
+first, 15 of 2158 windows stay usable (88 at -1.4, 145 at -1.35, where one series keeps a
+session rate); raw, none (8 before). The NeuroKit2 recordings lose one usable window of 117 and
+keep their session rates to the hundredth; the simulated sinus rhythms lose none, except a
+person with a swing of 30-40 beats/min at 4.5-6/min (17 of 277, every rate kept). The limit is
+ours, set on these series: Lake & Moorman 2011 tuned theirs on 12-beat segments of raw intervals
+(breathing left in) of a clinical database, which does not carry over to 64 s windows with the
+breathing taken out."""
+COSEN_TOLERANCE_MS = 40.0
+"""Tolerance ``r`` of the coefficient of sample entropy, ms. Lake & Moorman 2011 start at 30 ms
+and widen it until enough templates match; a 64 s window holds 60-110 beats, enough matches at a
+fixed 40 ms. On the intervals as they are (breathing left in), 40 ms separated corrected
+simulated atrial fibrillation from the NeuroKit2 recordings slightly better than 30 ms."""
 SCREEN_JUMP = 0.2
 """A window is corrected only if an interval differs from the one before by more than this
 fraction (``correct_artifacts``; the 20 % rule of Kamath & Fallen 1995 as a screen)."""
@@ -223,6 +278,11 @@ class RRBreathEstimate:
         p-value of the window's intervals being white noise, with no rhythm in the breathing
         band (module notes, step 5); above :data:`WHITE_NOISE_ALPHA` the quality is 0. 0 for
         an estimate made by hand.
+    cosen : float
+        Coefficient of sample entropy of the intervals the spectrum read, with the breathing
+        rhythm found taken out (module notes, step 6; ``inf`` when no two pairs of successive
+        intervals match); above :data:`COSEN_IRREGULAR` the rhythm is irregular and the
+        quality is 0. ``-inf`` for an estimate made by hand.
     """
 
     t_s: float
@@ -233,6 +293,7 @@ class RRBreathEstimate:
     window_s: float
     source: str = "rr"
     white_noise_p: float = 0.0
+    cosen: float = -math.inf
 
     @property
     def unusable_reason(self) -> str | None:
@@ -240,7 +301,12 @@ class RRBreathEstimate:
         if self.white_noise_p > WHITE_NOISE_ALPHA:
             return (
                 "no rhythm: the intervals look like white noise (white-noise test p = "
-                f"{self.white_noise_p:.2g} > {WHITE_NOISE_ALPHA:g}), as in atrial fibrillation"
+                f"{self.white_noise_p:.2g} > {WHITE_NOISE_ALPHA:g})"
+            )
+        if self.cosen > COSEN_IRREGULAR:
+            return (
+                "irregular rhythm: coefficient of sample entropy "
+                f"{self.cosen:.2f} > {COSEN_IRREGULAR:g}"
             )
         if self.quality < USABLE_QUALITY:
             return f"weak or unclear breathing peak: quality {self.quality:.2f} < {USABLE_QUALITY}"
@@ -266,9 +332,11 @@ class RRBreathTracker:
         Smallest share of the window that must hold beats for an estimate.
     correct_artifacts : bool
         The input is raw RR: correct artifacts in each window before analysing it (module
-        notes, "Raw RR input"). ``False``: the input must already be NN intervals. Give raw RR
-        with ``True`` where an irregular rhythm may occur: the white-noise test (step 5) reads
-        the intervals as given, and corrected ones of an irregular rhythm no longer look white.
+        notes, "Raw RR input"). ``False``: the input must already be NN intervals. Raw RR with
+        ``True`` is the surer route where an irregular rhythm may occur: the white-noise test
+        (step 5) reads the intervals as given, and corrected ones of an irregular rhythm no
+        longer look white; the irregularity test (step 6) catches those too, more clearly on
+        the intervals the tracker's own correction left alone.
     """
 
     def __init__(
@@ -363,8 +431,9 @@ class RRBreathTracker:
         # irregular rhythm's beats for ectopic ones and smooths them into a series that no
         # longer looks like noise (module notes, step 5).
         as_given = rr[(times >= t0) & (times <= t_end)]
+        changed = np.zeros(rr.size, dtype=bool)
         if self._correct:
-            times, rr = _corrected_beats(times, rr)
+            times, rr, changed = _corrected_beats(times, rr)
         inside = (times >= t0) & (times <= t_end)
         if inside.sum() < 8:
             return None
@@ -380,6 +449,9 @@ class RRBreathTracker:
             grid,
             hr,
             as_given,
+            times[inside],
+            rr[inside],
+            ~changed[inside],
             self._fs,
             self._hann,
             self._nfft,
@@ -393,7 +465,9 @@ class RRBreathTracker:
         )
 
 
-def _corrected_beats(times: FloatArray, rr_ms: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _corrected_beats(
+    times: FloatArray, rr_ms: FloatArray
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     """NN intervals of raw beats (:func:`~analysis.rr_artifacts.correct_rr`) and their times.
 
     Parameters
@@ -405,14 +479,15 @@ def _corrected_beats(times: FloatArray, rr_ms: FloatArray) -> tuple[FloatArray, 
 
     Returns
     -------
-    (ndarray, ndarray)
-        Times, s, and NN intervals, ms. A value stands for input intervals ``source`` up to the
-        next value's source (exclusive), so it ends at the last of those beats: a merged extra
-        beat ends where the interval it absorbed ended. The first half of a split missed beat
-        ends its second half's length before the beat.
+    (ndarray, ndarray, ndarray)
+        Times, s, NN intervals, ms, and whether the correction changed each one (merged, split
+        or interpolated). A value stands for input intervals ``source`` up to the next value's
+        source (exclusive), so it ends at the last of those beats: a merged extra beat ends
+        where the interval it absorbed ended. The first half of a split missed beat ends its
+        second half's length before the beat.
     """
     if not np.any(np.abs(np.diff(rr_ms)) > SCREEN_JUMP * rr_ms[:-1]):
-        return times, rr_ms
+        return times, rr_ms, np.zeros(rr_ms.size, dtype=bool)
     result = correct_rr(rr_ms)
     nn = result.nn_ms
     src = result.nn_source
@@ -423,13 +498,16 @@ def _corrected_beats(times: FloatArray, rr_ms: FloatArray) -> tuple[FloatArray, 
     first = np.flatnonzero(split_first)
     t_nn[first] -= nn[first + 1] / 1000.0
     # Keep the time order the tracker relies on, whatever an odd split puts first.
-    return np.maximum.accumulate(t_nn), nn
+    return np.maximum.accumulate(t_nn), nn, result.nn_corrected
 
 
 def _analyse(
     grid: FloatArray,
     hr: FloatArray,
     rr_ms: FloatArray,
+    nn_t_s: FloatArray,
+    nn_ms: FloatArray,
+    nn_kept: NDArray[np.bool_],
     fs: float,
     hann: FloatArray,
     nfft: int,
@@ -441,8 +519,10 @@ def _analyse(
     t_end: float,
     window_s: float,
 ) -> RRBreathEstimate | None:
-    """Spectral peak, phase and quality of one window (module notes, steps 1-5); ``rr_ms`` are
-    the window's intervals as given, for the white-noise test."""
+    """Spectral peak, phase and quality of one window (module notes, steps 1-6); ``rr_ms`` are
+    the window's intervals as given, for the white-noise test; ``nn_t_s`` and ``nn_ms`` the
+    beats the spectrum reads (corrected when ``correct_artifacts``) and ``nn_kept`` which of
+    them the correction left as they were, for the irregularity test."""
     tc = grid - grid.mean()
     slope = float(np.dot(tc, hr - hr.mean()) / np.dot(tc, tc))
     x = hr - hr.mean() - slope * tc
@@ -491,9 +571,102 @@ def _analyse(
     distinct = min(1.0, (1.0 - rival) / (1.0 - RIVAL_LEVEL))
     quality = max(0.0, min(1.0, ratio * min(1.0, rsa / 2.0) * min(1.0, covered) * distinct))
     p_value = _white_noise_p(rr_ms)
-    if p_value > WHITE_NOISE_ALPHA:
+    cosen = _irregularity(nn_t_s, nn_ms, nn_kept, f0)
+    if p_value > WHITE_NOISE_ALPHA or cosen > COSEN_IRREGULAR:
         quality = 0.0
-    return RRBreathEstimate(t_end, 60.0 * f0, phase, rsa, quality, window_s, white_noise_p=p_value)
+    return RRBreathEstimate(
+        t_end, 60.0 * f0, phase, rsa, quality, window_s, white_noise_p=p_value, cosen=cosen
+    )
+
+
+def _irregularity(
+    t_s: FloatArray, nn_ms: FloatArray, kept: NDArray[np.bool_], f_hz: float
+) -> float:
+    """COSEn of a window's intervals once the breathing rhythm found is taken out (step 6).
+
+    A least-squares line and sinusoid at ``f_hz`` against beat time ``t_s`` (s), fitted to the
+    ``kept`` intervals ``nn_ms`` (ms), are subtracted from the intervals, their mean added back,
+    and :func:`coefficient_of_sample_entropy` taken of the rest over the ``kept`` ones. A large
+    sinus arrhythmia moves successive intervals by 100-200 ms, as unpredictable at a 40 ms
+    tolerance as atrial fibrillation, and its breath-to-breath changes keep that true of any
+    fixed rhythm; the fit takes out most of it. ``inf`` when too few intervals are kept to fit.
+    """
+    design = np.column_stack(
+        (
+            np.ones(t_s.size),
+            t_s - t_s[-1],
+            np.cos(2.0 * np.pi * f_hz * t_s),
+            np.sin(2.0 * np.pi * f_hz * t_s),
+        )
+    )
+    if np.count_nonzero(kept) <= design.shape[1]:
+        return math.inf
+    coef, *_ = np.linalg.lstsq(design[kept], nn_ms[kept], rcond=None)
+    rest = nn_ms - design @ coef + float(np.mean(nn_ms))
+    return coefficient_of_sample_entropy(rest, kept=kept)
+
+
+def coefficient_of_sample_entropy(
+    rr_ms: ArrayLike,
+    tolerance_ms: float = COSEN_TOLERANCE_MS,
+    kept: ArrayLike | None = None,
+) -> float:
+    """Coefficient of sample entropy of a series of intervals (Lake & Moorman 2011).
+
+    Lake, D. E. & Moorman, J. R. (2011), "Accurate estimation of entropy in very short
+    physiological time series: the problem of atrial fibrillation detection in implanted
+    ventricular devices", Am J Physiol Heart Circ Physiol 300:H319-H325. Sample entropy with
+    templates of one interval (Richman & Moorman 2000, Am J Physiol Heart Circ Physiol
+    278:H2039): of the ``n - 1`` pairs of successive intervals, ``B`` pairs of pairs whose first
+    intervals lie within ``r`` of each other, ``A`` of those whose second ones do too, and
+    ``SampEn = -ln(A / B)``. Dividing the matching probability by the width of the match,
+    ``2 r``, and scaling the intervals by their mean gives
+
+    ``COSEn = SampEn + ln(2 r) - ln(mean interval)``,
+
+    an estimate of a density that depends little on ``r``, high for an unpredictable rhythm
+    at a fast rate (atrial fibrillation), low for sinus rhythm, whose next interval follows
+    from the last as long as its swing is small beside ``r`` (a large one needs its breathing
+    taken out first: module notes, step 6).
+
+    Parameters
+    ----------
+    rr_ms : array_like, shape (n,)
+        Intervals, ms, in beat order (n >= 3).
+    tolerance_ms : float
+        ``r``, ms.
+    kept : array_like of bool, shape (n,), optional
+        Intervals as recorded (True) or made by an artifact correction (False): only pairs of
+        two recorded intervals are templates. A correction smooths an irregular rhythm (it
+        takes its beats for ectopic ones and interpolates them) and so lowers its entropy;
+        the intervals it left alone keep the rhythm's own. All by default.
+
+    Returns
+    -------
+    float
+        COSEn (dimensionless); ``inf`` when no two templates match (the least predictable).
+
+    Raises
+    ------
+    ValueError
+        With fewer than 3 intervals.
+    """
+    x = np.asarray(rr_ms, dtype=np.float64)
+    if x.ndim != 1 or x.size < 3:
+        raise ValueError("the coefficient of sample entropy needs at least 3 intervals")
+    keep = np.ones(x.size, dtype=bool) if kept is None else np.asarray(kept, dtype=bool)
+    if keep.shape != x.shape:
+        raise ValueError("kept must have one flag per interval")
+    pair = keep[:-1] & keep[1:]
+    first, second = x[:-1][pair], x[1:][pair]
+    near_first = np.abs(np.subtract.outer(first, first)) <= tolerance_ms
+    both = near_first & (np.abs(np.subtract.outer(second, second)) <= tolerance_ms)
+    # Every template matches itself: the diagonal is left out of both counts.
+    b = int(np.count_nonzero(near_first)) - first.size
+    a = int(np.count_nonzero(both)) - first.size
+    if a == 0:
+        return math.inf
+    return -math.log(a / b) + math.log(2.0 * tolerance_ms / float(np.mean(x)))
 
 
 def _white_noise_p(rr_ms: FloatArray) -> float:

@@ -851,12 +851,14 @@ def af_section(lines: list[str]) -> None:
     """Simulated atrial fibrillation: independent intervals, no breathing in them."""
     from analysis.rr_artifacts import correct_rr
     from analysis.rr_breath import (
+        COSEN_IRREGULAR,
         MIN_USABLE_SHARE,
         WHITE_NOISE_ALPHA,
         estimate_breathing_from_rr,
         session_rate_bpm,
         usable_share,
     )
+    from trainer.pipeline import PACE_MIN_QUALITY, RR_STEP_S
 
     lines += [
         "### Irregular rhythm (simulated atrial fibrillation: independent intervals)",
@@ -864,19 +866,28 @@ def af_section(lines: list[str]) -> None:
         "5 min of log-normal intervals (right-skewed, as in atrial fibrillation), 5 seeds per "
         "row. *Raw*: the intervals as recorded, each window corrected by the tracker "
         "(`correct_artifacts=True`, as live and in `breathwise breaths --rr`); *corrected "
-        "first*: the whole series through `correct_rr`, then analysed as NN intervals. A "
-        "window whose intervals pass as white noise (Fisher's and Bartlett's tests, p > "
-        f"{WHITE_NOISE_ALPHA:g}) is "
-        f"unusable; a session rate needs {100 * MIN_USABLE_SHARE:.0f} % of windows usable. "
-        "The artifact correction takes the irregular beats for ectopic ones and smooths them, "
-        "so the test must see them raw.",
+        "first*: the whole series through `correct_rr`, then analysed as NN intervals (as "
+        "from a strap or tool that corrects them). A window is unusable when its intervals as "
+        f"given pass as white noise (Fisher's and Bartlett's tests, p > {WHITE_NOISE_ALPHA:g}: "
+        "*white*) or when the coefficient of sample entropy of the intervals the spectrum "
+        "reads, once the breathing rhythm found is taken out and with those the correction "
+        "changed left out, is above "
+        f"{COSEN_IRREGULAR:g} (*irregular*; Lake & Moorman 2011); a session rate needs "
+        f"{100 * MIN_USABLE_SHARE:.0f} % of windows usable. The correction takes the irregular "
+        "beats for ectopic ones and smooths them: corrected first, few windows are white, "
+        "but most stay irregular. *Live pace windows*: raw, every "
+        f"{RR_STEP_S:g} s as in a session, windows of quality {PACE_MIN_QUALITY:g} or more, "
+        "whose rate the coach would score against the pacer.",
         "",
-        "| mean RR ms | SD ms | raw: windows white | raw: usable share | raw: sessions with "
-        "a rate | corrected first: usable share | corrected first: sessions with a rate |",
-        "|---|---|---|---|---|---|---|",
+        "| mean RR ms | SD ms | raw: windows white | raw: windows irregular | raw: usable share "
+        "| raw: sessions with a rate | live pace windows | corrected first: windows white "
+        "| corrected first: windows irregular | corrected first: usable share "
+        "| corrected first: sessions with a rate |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for mean_ms, sd_ms in itertools.product((600.0, 700.0, 800.0), (80.0, 130.0, 180.0)):
         raw_white, raw_share, raw_rates, nn_share, nn_rates = [], [], 0, [], 0
+        raw_irregular, nn_white, nn_irregular, paced = [], [], [], 0
         for seed in range(5):
             rng = np.random.default_rng(SEED + seed)
             s2 = math.log(1.0 + (sd_ms / mean_ms) ** 2)
@@ -885,15 +896,21 @@ def af_section(lines: list[str]) -> None:
             t, rr = t[t < 300.0], rr[t < 300.0]
             est = estimate_breathing_from_rr(t, rr, correct_artifacts=True)
             raw_white.append(float(np.mean([e.white_noise_p > WHITE_NOISE_ALPHA for e in est])))
+            raw_irregular.append(float(np.mean([e.cosen > COSEN_IRREGULAR for e in est])))
             raw_share.append(usable_share(est))
             raw_rates += session_rate_bpm(est) is not None
+            live = estimate_breathing_from_rr(t, rr, correct_artifacts=True, step_s=RR_STEP_S)
+            paced += sum(e.quality >= PACE_MIN_QUALITY for e in live)
             nn = correct_rr(rr).nn_ms
             est = estimate_breathing_from_rr(t[0] + np.cumsum(nn) / 1000.0, nn)
+            nn_white.append(float(np.mean([e.white_noise_p > WHITE_NOISE_ALPHA for e in est])))
+            nn_irregular.append(float(np.mean([e.cosen > COSEN_IRREGULAR for e in est])))
             nn_share.append(usable_share(est))
             nn_rates += session_rate_bpm(est) is not None
         lines.append(
-            f"| {mean_ms:.0f} | {sd_ms:.0f} | {_span(raw_white)} | {_span(raw_share)} | "
-            f"{raw_rates}/5 | {_span(nn_share)} | {nn_rates}/5 |"
+            f"| {mean_ms:.0f} | {sd_ms:.0f} | {_span(raw_white)} | {_span(raw_irregular)} | "
+            f"{_span(raw_share)} | {raw_rates}/5 | {paced} | {_span(nn_white)} | "
+            f"{_span(nn_irregular)} | {_span(nn_share)} | {nn_rates}/5 |"
         )
     lines.append("")
 
@@ -1155,6 +1172,8 @@ def regularity_section(lines: list[str], with_nk: bool) -> None:
 
 def main(out: Path = OUT) -> None:
     """Run every section and write the report."""
+    from analysis.rr_breath import COSEN_IRREGULAR
+
     try:
         import neurokit2 as nk
 
@@ -1231,10 +1250,15 @@ def main(out: Path = OUT) -> None:
         "session rate needs a third of the 64 s windows usable: with next to no sinus "
         "arrhythmia (0-3 beats/min) 0-6 % are, and their median read about 19.5/min for a true "
         "6. An irregular rhythm (atrial fibrillation, RR close to white noise) holds no "
-        "breathing: a window whose raw intervals pass as white noise is unusable (section 4), "
-        "which leaves it without a session rate, but only when the raw intervals reach the "
-        "tracker (`correct_artifacts=True`, as live and in `breathwise breaths --rr`); a belt "
-        "or the H10's accelerometer is needed for its breathing.",
+        "breathing: a window is unusable when its intervals pass as white noise, or when, "
+        "with the breathing rhythm found taken out, their coefficient of sample entropy is "
+        f"above {COSEN_IRREGULAR:g} (Lake & Moorman 2011; section 4). Raw or corrected "
+        "before they reach the tracker (by a strap or another tool), no simulated atrial "
+        "fibrillation gets a session rate, and live none reaches the coach's pace quality. "
+        "Irregular beat to beat is not enough: a sinus rhythm whose swing is large or whose "
+        "breathing is fast moves successive intervals a lot too, but the breathing explains "
+        "it. A belt or the H10's accelerometer is needed for breathing with atrial "
+        "fibrillation.",
         "* Breath holds: holds of 20, 45 and 60 s after an exhale or at the top, with 6 and 12 "
         "breaths/min either side, read as no breath at 20, 25 and 30 dB (10 noise seeds each; "
         "at 25 dB, 45-60 s holds had read as 5-24 shallow breaths of depth about 0.06): a "

@@ -460,6 +460,35 @@ def test_rr_of_an_irregular_rhythm_gives_no_rate_and_says_why(
     assert out["rate_bpm"] is None
     assert "white noise" in captured.err and "no breathing rate is given" in captured.err
     assert any("white noise" in (e["unusable_reason"] or "") for e in out["estimates"])
+    # What the data show, not a condition (found in review: "as in atrial fibrillation" read
+    # as a diagnosis).
+    assert "atrial" not in captured.err + captured.out
+    assert "Breathwise does not diagnose" in captured.err
+
+
+def test_rr_of_an_irregular_rhythm_corrected_elsewhere_gives_no_rate_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Independent intervals already corrected by another tool (here correct_rr) pass the
+    white-noise test: with that test alone this file read 27.8 breaths/min. The irregularity
+    test of analysis.rr_breath (step 6) finds them."""
+    from analysis.rr_artifacts import correct_rr
+
+    rng = np.random.default_rng(1)  # fixed seed: the file is the same every run
+    s2 = np.log(1.0 + (130.0 / 700.0) ** 2)
+    rr = rng.lognormal(np.log(700.0) - s2 / 2.0, np.sqrt(s2), 857)
+    nn = correct_rr(rr[np.cumsum(rr) < 300_000.0]).nn_ms
+    f = tmp_path / "af_corrected_rr.txt"
+    f.write_text("\n".join(f"{v:.1f}" for v in nn))
+    make_app()(args=["breaths", "--rr", str(f)], standalone_mode=False)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["rate_bpm"] is None
+    assert "irregular beat to beat" in captured.err and "no breathing rate" in captured.err
+    irregular = [e for e in out["estimates"] if e["cosen"] is not None and e["cosen"] > -1.5]
+    assert len(irregular) > len(out["estimates"]) / 2
+    assert all(e["quality"] == 0.0 and e["unusable_reason"] for e in irregular)
+    assert any("irregular rhythm" in e["unusable_reason"] for e in irregular)
 
 
 def test_a_duration_just_short_of_the_minimum_is_printed_short_of_it(tmp_path: Path) -> None:

@@ -643,7 +643,8 @@ def heart_metrics(
         # (analysis.rr_breath.rr_breath_cycles), so RSA is the swing of each cycle of the heart
         # rate, the measure the biofeedback is about, rather than nothing.
         # The windows see the raw beats and correct them themselves, as live: a rhythm with no
-        # breathing in it (atrial fibrillation) looks like white noise only uncorrected.
+        # breathing in it (atrial fibrillation) looks like white noise only uncorrected, and
+        # its entropy is clearest over the beats the correction left alone.
         estimates = estimate_breathing_from_rr(beat_t_s, rr_ms, correct_artifacts=True)
         breaths = rr_breath_cycles(nn_t, nn, estimates)
         settings["RSA"] = (

@@ -32,6 +32,7 @@ from analysis.breath_variability import breath_variability
 from analysis.filters import StreamingSOS, lowpass_sos
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
+    COSEN_IRREGULAR,
     GOOD_QUALITY,
     MIN_USABLE_SHARE,
     USABLE_QUALITY,
@@ -81,6 +82,15 @@ low-passed signal skewed below ``-ORIENT_SKEW``, is reported as looking upside d
 (:func:`looks_inverted`)."""
 INVERTED_MIN_BREATHS = 10
 """Good breaths needed before the orientation of a belt is judged."""
+UNCLEAR_CAUSE = "too little sinus arrhythmia, or an irregular rhythm"
+"""Why no session rate, when neither irregularity test explains most windows."""
+IRREGULAR_NOTE = (
+    "intervals this irregular hold no breathing rhythm to read; poor strap contact, many extra "
+    "beats or an irregular heart rhythm can cause it (Breathwise does not diagnose: if you "
+    "have symptoms, see a doctor), and a belt or the H10's accelerometer measures the "
+    "breathing directly"
+)
+"""Said after a session rate is refused for an irregular rhythm."""
 MAX_ABS_SAMPLE = 1e100
 """Largest sample magnitude analysed. No sensor measures breathing in units that reach it, and
 beyond about 1e150 the sums of squares of the analysis overflow (a numpy warning, infinite
@@ -538,7 +548,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
     raw_t = np.cumsum(np.asarray(values, dtype=np.float64)) / 1000.0
     t = corrected.nn_times_s(raw_t)
     # Window by window on the raw intervals, as live: the whiteness test must see them
-    # uncorrected (an irregular rhythm, smoothed by the correction, would pass it).
+    # uncorrected (an irregular rhythm, smoothed by the correction, would pass it), and the
+    # entropy test leaves out the values the correction changed.
     estimates = estimate_breathing_from_rr(raw_t, values, correct_artifacts=True)
     cycles = rr_breath_cycles(t, nn, estimates)
     rate = session_rate_bpm(estimates)
@@ -546,17 +557,24 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
     share = usable_share(estimates)
     if rate is None:
         noise = sum(e.white_noise_p > WHITE_NOISE_ALPHA for e in estimates)
-        cause = (
-            f"in {noise} of {len(estimates)} windows the intervals look like white noise, as "
-            "in atrial fibrillation"
-            if 2 * noise > len(estimates)
-            else "too little sinus arrhythmia, or an irregular rhythm"
-        )
+        irregular = sum(e.cosen > COSEN_IRREGULAR for e in estimates)
+        if 2 * noise > len(estimates):
+            cause = f"in {noise} of {len(estimates)} windows the intervals look like white noise"
+        elif 2 * irregular > len(estimates):
+            cause = (
+                f"in {irregular} of {len(estimates)} windows the rhythm is irregular beat to beat"
+            )
+        else:
+            cause = UNCLEAR_CAUSE
         warnings.append(
             f"the heart rhythm shows breathing in only {100 * share:.0f} % of its 64 s windows "
             f"(a session rate needs {100 * MIN_USABLE_SHARE:.0f} %): {cause}; no breathing "
             "rate is given"
         )
+        if cause != UNCLEAR_CAUSE:
+            # Said as what the data show, not as a condition: Breathwise does not diagnose
+            # (found in review: "as in atrial fibrillation" read as a diagnosis).
+            warnings.append(IRREGULAR_NOTE)
     for text in warnings:
         typer.echo(f"breathwise: warning: {rr_path}: {text}", err=True)
 
@@ -591,6 +609,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
                 "rsa_bpm": round(e.rsa_bpm, 3),
                 "quality": round(e.quality, 4),
                 "white_noise_p": round(e.white_noise_p, 4),
+                # Infinite when no two pairs of intervals match: JSON has no infinity.
+                "cosen": round(e.cosen, 3) if math.isfinite(e.cosen) else None,
                 "unusable_reason": e.unusable_reason,
             }
             for e in estimates
@@ -604,7 +624,9 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             "method": "RSA: 64 s windows every 5 s, 4 Hz resampling, f^3-whitened Hann "
             "spectrum peak in 3-30 breaths/min, phase from a sinusoid fit; windows whose raw "
             "intervals pass as white noise (Fisher's and Bartlett's tests, p > "
-            f"{WHITE_NOISE_ALPHA}) unusable",
+            f"{WHITE_NOISE_ALPHA}) or whose coefficient of sample entropy (Lake & Moorman "
+            f"2011, over the intervals the correction left alone) exceeds {COSEN_IRREGULAR:g} "
+            "unusable",
             "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
             "depth is the RSA swing in beats/min; ratio and pause cannot be measured from RR",
             "quality_labels": f"good >= {GOOD_QUALITY}, uncertain >= {USABLE_QUALITY} "

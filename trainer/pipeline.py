@@ -174,8 +174,9 @@ class BreathRateEvent:
     def unclear(self) -> bool:
         """A heart-rhythm rate below :data:`analysis.rr_breath.USABLE_QUALITY` (the selector's
         quality is that weighted by ``RR_WEIGHT``): too unclear to show as a number. That
-        includes every window whose intervals look like white noise (atrial fibrillation:
-        quality 0, :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`)."""
+        includes every window whose intervals look like white noise or are irregular beat to
+        beat (atrial fibrillation: quality 0,
+        :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`)."""
         return self.source == "rr" and self.quality < RR_WEIGHT * USABLE_QUALITY
 
 

@@ -182,7 +182,7 @@ class SessionState:
     def rr_unclear(self) -> bool:
         """The rate on screen comes from the heart rhythm, whose latest estimate is below
         :data:`analysis.rr_breath.USABLE_QUALITY` (frequent ectopic beats, no RSA to read, or an
-        irregular rhythm whose intervals look like white noise)."""
+        irregular rhythm such as atrial fibrillation)."""
         return self.breath_rate is not None and self.breath_rate.unclear
 
     @property
