@@ -33,11 +33,14 @@ Every ``step_s`` (5 s, on an absolute grid of beat-clock time) once beats cover 
    overtones) reaches ``RIVAL_LEVEL`` (half) of the chosen one's whitened power, the quality
    falls linearly to 0 as the two draw level (which of two equal rhythms is the breathing
    cannot be told).
-5. White-noise test: is there any rhythm at all? The window's intervals as given (raw when
-   ``correct_artifacts``), replaced by their ranks, in beat order, linearly detrended; their
-   periodogram at the Fourier frequencies ``k / n`` cycles per beat (0 and ``1/2`` left out).
-   Two classic tests of white noise on it (Brockwell & Davis 1991, section 10.2): Fisher's
-   g-test for a hidden periodicity (Fisher 1929, Proc R Soc A 125:54; exact p-value as in
+5. White-noise test: is there any rhythm at all? The window's intervals as given (with
+   ``correct_artifacts``, the raw ones its correction left as they were: none interpolated, and no
+   ectopic beat's short-long pair, whose extreme ranks made a sinus rhythm with 6 ectopic beats/min
+   at 10 breaths/min look white, so that 4 of 8 simulated people lost their session rate; 8 of 8
+   keep it now), replaced by their ranks, in beat order, linearly detrended; their periodogram at
+   the Fourier frequencies ``k / n`` cycles per beat (0 and ``1/2`` left out). Two classic tests of
+   white noise on it (Brockwell & Davis 1991, section 10.2): Fisher's g-test for a hidden
+   periodicity (Fisher 1929, Proc R Soc A 125:54; exact p-value as in
    Wichert, Fokianos & Strimmer 2004, Bioinformatics 20:5), which catches one strong rhythm,
    and Bartlett's Kolmogorov-Smirnov test of the cumulative periodogram, which catches power
    spread unevenly (slow wander, several rhythms); the smaller p-value, doubled (Bonferroni),
@@ -113,8 +116,9 @@ A window in which no interval differs from the one before by more than ``SCREEN_
 the classic rule of Kamath & Fallen 1995) is analysed as it is: sinus rhythm changes far less
 from beat to beat (the simulated person's RSA of about 12 beats/min at 4.5-7 breaths/min,
 sighs included, moves successive intervals by 10 % at most), ectopic, missed and extra beats
-far more (35 % and up). The white-noise test (step 5) reads the window's raw intervals, the
-irregularity test (step 6) the corrected ones minus those the correction changed. The
+far more (35 % and up). The white-noise test (step 5) reads the window's raw intervals the
+correction left alone, the irregularity test (step 6) the corrected ones minus those the
+correction changed. The
 adaptive thresholds of ``correct_rr`` can
 flag smaller jumps; left in, they barely touch a 64 s spectrum. On a simulated hour (0.4 ectopic
 beats/min) 138 of 353 windows needed the correction run.
@@ -142,15 +146,17 @@ Limits (documented, see ``docs/validation/breathing.md``)
   vagal and baroreflex dynamics): it is never reported.
 * Rate resolution: one estimate covers ``window_s``; rate changes show up within about half a
   window.
-* An irregular heart rhythm (atrial fibrillation) has no usable RSA: its intervals are close
-  to white noise, which the f^3 whitening turns into a peak near the top of the band. Steps 5
-  and 6 find it: on simulated atrial fibrillation (independent intervals, mean 600-800 ms, SD
-  80-180 ms, 45 series of 5 min) 0-17 % of windows stay usable raw with step 5 alone and 0 %
-  with step 6 (21-66 %, median 43 %, before step 5); corrected as a whole before they reach
-  the tracker, step 5 alone left 25 of the 45 series a session rate, step 6 none (at most 8 %
-  of windows usable). No series gets a session rate (36 of 45 did, at 13.5-29/min), and live
-  no window reaches the coach's pace quality (one series kept 3 with step 5 alone). Use a
-  belt or the Polar H10's accelerometer for breathing with such a rhythm.
+* An irregular heart rhythm (atrial fibrillation) has no usable RSA: its intervals are close to
+  white noise, which the f^3 whitening turns into a peak near the top of the band. Steps 5 and 6
+  find it: on simulated atrial fibrillation (independent intervals, mean 600-800 ms, SD 80-180 ms,
+  45 series of 5 min) 0-17 % of windows stayed usable raw with step 5 alone when it read every raw
+  interval, and 0 % with step 6 (21-66 %, median 43 %, before step 5); step 5 now reads only the
+  intervals the correction left alone (so that ectopic beats do not drown a sinus rhythm) and
+  flags 68 % of these windows white, step 6 every one of them; corrected as a whole before they
+  reach the tracker, step 5 alone left 25 of the 45 series a session rate, step 6 none (at most 8
+  % of windows usable). No series gets a session rate (36 of 45 did, at 13.5-29/min), and live no
+  window reaches the coach's pace quality (one series kept 3 with step 5 alone). Use a belt or the
+  Polar H10's accelerometer for breathing with such a rhythm.
 """
 
 from __future__ import annotations
@@ -205,8 +211,8 @@ beat jitter; simulated, 5 min) 0-6 % of the windows passed :data:`USABLE_QUALITY
 median of those few was 19.5-19.6/min for a true 6: the f^3 whitening lifts jitter at the top of
 the band. On the NeuroKit2 recordings 63-100 % are usable, on the simulated paced person 100 %.
 An irregular rhythm (atrial fibrillation: RR close to white noise) passed in 21-66 % of its
-windows before the white-noise test (module notes, step 5), 0-17 % with it, and none with the
-irregularity test (step 6) as well."""
+windows before the white-noise test (module notes, step 5), 0-17 % with it reading every raw
+interval, and none with the irregularity test (step 6) as well."""
 
 _WEIGHT_EXP = 3.0
 RIVAL_LEVEL = 0.5
@@ -223,9 +229,11 @@ HARMONIC_TOL_HZ = 0.02
 resolve 0.016 Hz)."""
 WHITE_NOISE_ALPHA = 0.01
 """Level of the white-noise test (module notes, step 5). Windows of independent intervals
-(simulated atrial fibrillation, 2115 windows) pass it 3.8 % of the time (5.1 % at 0.02, 9.0 %
-at 0.05; above the nominal level, and clustered, as neighbours share 59 of their 64 s), so at
-most 17-19 % of a session is usable, below :data:`MIN_USABLE_SHARE`. At 0.01 the real
+(simulated atrial fibrillation, 2115 windows) passed it 3.8 % of the time when it read every
+raw interval (5.1 % at 0.02, 9.0 % at 0.05; above the nominal level, and clustered, as
+neighbours share 59 of their 64 s), so at most 17-19 % of a session was usable, below
+:data:`MIN_USABLE_SHARE`. On the intervals the correction leaves alone, as now, 32 % pass it,
+and the irregularity test (step 6) takes every one of them. At 0.01 the real
 NeuroKit2 recordings and the simulated paced person keep every usable window; a simulated
 person breathing 18/min with a small RSA loses 2 of 47 (the session rate moves from 18.27 to
 18.46/min), and one with 2 beats/min of RSA at 12/min 1 of 47, which takes that session from
@@ -334,9 +342,10 @@ class RRBreathTracker:
         The input is raw RR: correct artifacts in each window before analysing it (module
         notes, "Raw RR input"). ``False``: the input must already be NN intervals. Raw RR with
         ``True`` is the surer route where an irregular rhythm may occur: the white-noise test
-        (step 5) reads the intervals as given, and corrected ones of an irregular rhythm no
-        longer look white; the irregularity test (step 6) catches those too, more clearly on
-        the intervals the tracker's own correction left alone.
+        (step 5) reads the raw intervals the correction left alone, where intervals corrected by
+        interpolation of an irregular rhythm no longer look white; the irregularity test (step
+        6) catches those too, more clearly on the intervals the tracker's own correction left
+        alone.
     """
 
     def __init__(
@@ -427,10 +436,6 @@ class RRBreathTracker:
         t0 = t_end - self._window_s
         times = np.fromiter((b[0] for b in self._beats), dtype=np.float64)
         rr = np.fromiter((b[1] for b in self._beats), dtype=np.float64)
-        # The whiteness test reads the intervals as they came: the artifact correction takes an
-        # irregular rhythm's beats for ectopic ones and smooths them into a series that no
-        # longer looks like noise (module notes, step 5).
-        as_given = rr[(times >= t0) & (times <= t_end)]
         changed = np.zeros(rr.size, dtype=bool)
         if self._correct:
             times, rr, changed = _corrected_beats(times, rr)
@@ -448,7 +453,6 @@ class RRBreathTracker:
         return _analyse(
             grid,
             hr,
-            as_given,
             times[inside],
             rr[inside],
             ~changed[inside],
@@ -504,7 +508,6 @@ def _corrected_beats(
 def _analyse(
     grid: FloatArray,
     hr: FloatArray,
-    rr_ms: FloatArray,
     nn_t_s: FloatArray,
     nn_ms: FloatArray,
     nn_kept: NDArray[np.bool_],
@@ -519,10 +522,10 @@ def _analyse(
     t_end: float,
     window_s: float,
 ) -> RRBreathEstimate | None:
-    """Spectral peak, phase and quality of one window (module notes, steps 1-6); ``rr_ms`` are
-    the window's intervals as given, for the white-noise test; ``nn_t_s`` and ``nn_ms`` the
-    beats the spectrum reads (corrected when ``correct_artifacts``) and ``nn_kept`` which of
-    them the correction left as they were, for the irregularity test."""
+    """Spectral peak, phase and quality of one window (module notes, steps 1-6); ``nn_t_s`` and
+    ``nn_ms`` the beats the spectrum reads (corrected when ``correct_artifacts``) and
+    ``nn_kept`` which of them the correction left as they were, for the white-noise and
+    irregularity tests."""
     tc = grid - grid.mean()
     slope = float(np.dot(tc, hr - hr.mean()) / np.dot(tc, tc))
     x = hr - hr.mean() - slope * tc
@@ -570,7 +573,11 @@ def _analyse(
     # the breathing cannot be told, so the estimate loses its quality as they draw level.
     distinct = min(1.0, (1.0 - rival) / (1.0 - RIVAL_LEVEL))
     quality = max(0.0, min(1.0, ratio * min(1.0, rsa / 2.0) * min(1.0, covered) * distinct))
-    p_value = _white_noise_p(rr_ms)
+    # The whiteness test reads raw values only (module notes, step 5): the correction takes an
+    # irregular rhythm's beats for ectopic ones and interpolates them into a series that no
+    # longer looks like noise, and a real ectopic beat's short-long pair, left in, makes a
+    # sinus rhythm look like noise.
+    p_value = _white_noise_p(nn_ms[nn_kept])
     cosen = _irregularity(nn_t_s, nn_ms, nn_kept, f0)
     if p_value > WHITE_NOISE_ALPHA or cosen > COSEN_IRREGULAR:
         quality = 0.0
@@ -687,7 +694,8 @@ def _white_noise_p(rr_ms: FloatArray) -> float:
     Parameters
     ----------
     rr_ms : ndarray, shape (n,)
-        The window's intervals as given to the tracker, ms, in beat order.
+        The window's intervals as given to the tracker and left alone by its correction, ms,
+        in beat order.
 
     Returns
     -------

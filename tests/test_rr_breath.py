@@ -348,7 +348,11 @@ def test_no_session_rate_from_an_irregular_rhythm(
     assert usable_share(est) < MIN_USABLE_SHARE
     assert session_rate_bpm(est) is None
     noise = [e for e in est if e.white_noise_p > WHITE_NOISE_ALPHA]
-    assert len(noise) > 0.5 * len(est)
+    irregular = [e for e in est if e.cosen > COSEN_IRREGULAR]
+    # The white-noise test reads only the intervals the correction left alone, and an
+    # irregular rhythm's beats taken for ectopic ones are left out: it flags 36-98 % of these
+    # windows, the irregularity test every one.
+    assert len(noise) > 0.3 * len(est) and len(irregular) == len(est)
     assert all(e.quality == 0.0 and "white noise" in str(e.unusable_reason) for e in noise)
 
 
@@ -437,6 +441,26 @@ def test_sinus_rhythm_with_ectopic_beats_keeps_its_rate(
     assert all(e.cosen < COSEN_IRREGULAR - 0.2 for e in est)
     assert usable_share(est) > 0.5
     assert session_rate_bpm(est) == pytest.approx(rate_bpm, abs=0.5)
+
+
+@pytest.mark.parametrize("person_seed", [20, 23, 24, 26])
+def test_six_ectopic_beats_a_minute_keep_the_rate_of_faster_breathing(person_seed: int) -> None:
+    """Six ectopic beats a minute at 10 breaths/min, raw: the white-noise test read every raw
+    interval, and each ectopic beat's short-long pair (two extreme ranks) drowned the
+    breathing's rhythm, so that 4 of 8 simulated people had no session rate (usable share
+    0.17-0.31). It reads the intervals the correction left alone now: 8 of 8 keep it."""
+    sim = SimulatedSensor(
+        PersonModel(seed=person_seed, ectopic_per_min=6.0),
+        Pacer(10.0),
+        start_mono_ns=0,
+        start_wall_ns=0,
+    )
+    sim.packets_until(round(240e9))
+    beats = np.array([b for b in sim.truth_beats_s if b < 240.0])
+    assert len(sim.truth_ectopic_beats_s) >= 19
+    est = estimate_breathing_from_rr(beats[1:], np.diff(beats) * 1000.0, correct_artifacts=True)
+    assert usable_share(est) > 0.8
+    assert session_rate_bpm(est) == pytest.approx(10.0, abs=0.5)
 
 
 def test_coefficient_of_sample_entropy_follows_its_definition() -> None:
