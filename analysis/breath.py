@@ -41,9 +41,11 @@ Method
    30 dB (10 seeds each). Shallow breathing is still found where it is above the noise: a
    relaxation to 1/8 of the depth, hypopnea-like episodes at 1/5, a change from 6/min to
    15/min at half depth, and fast breathing that drops to 1/4-1/6 (tests). The timing of
-   the breaths at a hold's ends is steps 5-6's: after a 45-60 s hold at the top the exhale
-   onset is a median 0.3-4 s early at 25-30 dB (up to 40 s: the peak is wherever the noise
-   tops the plateau), and at 20 dB the first inhale after a hold can be seconds early.
+   the breaths at a hold's ends is steps 5-6's: after a hold of 10-60 s at the top the exhale
+   onset is a median 0.01-0.11 s from the truth at 20-30 dB, at most 0.5 s (it had been a
+   median 0.3-4 s early at 25-30 dB, up to 40 s, when the phase fits were cut at the peak,
+   which is wherever the noise tops the plateau), and at 20 dB the first inhale after a hold
+   can be seconds early.
 4. **Plausibility.** A trough less than ``min_breath_s`` after the breath's start trough (over
    40 breaths/min) is a wiggle: the lower trough is kept and the extremum between dropped
    (such a merged breath is ``"uncertain"``). Before the first breath, a "breath" that rises
@@ -88,12 +90,18 @@ Method
    The inhale onset is the rise's start; the exhale onset is seen from both sides (end of the
    rise, start of the fall), weighted by ``1 / duration^2``, unless the gap between them shows
    a hold at the top (then it is the start of the fall); the pause starts a fall's duration
-   later. Without a hold, these times then start a **whole-breath fit**: the rise and the
-   fall as one curve through a shared peak, fitted to the unsmoothed block means (each
-   weighted by its width) by Gauss-Newton, together with a depth and an offset left in the
-   baseline. The two phase fits each estimate the peak from one side and cannot share it;
-   the peak weighs most in the exhale:inhale ratio (for a 3:1 breath its error counts four
-   times, the inhale onset's three times, the pause start's once). The fit is robust (Tukey's
+   later. A hold at the top longer than about one or two phases puts the peak sample anywhere
+   on its plateau, so there the rise is fitted around its own midpoint and the fall around
+   its own, and both are scaled by the plateau's median level rather than the noise's
+   highest point on it (:meth:`BreathTracker._phase_spans`). A fitted inhale onset not after
+   the previous breath's exhale onset has taken something else for the rise: the corner
+   times are used instead, and the corner onset is kept after that exhale onset. Without a
+   hold, these times then start a **whole-breath fit**: the rise and the fall as one curve
+   through a shared peak, fitted to the unsmoothed block means (each weighted by its width)
+   by Gauss-Newton, together with a depth and an offset left in the baseline. The two phase
+   fits each estimate the peak from one side and cannot share it; the peak weighs most in the
+   exhale:inhale ratio (for a 3:1 breath its error counts four times, the inhale onset's
+   three times, the pause start's once). The fit is robust (Tukey's
    biweight on residuals beyond 8 robust standard deviations, Beaton & Tukey 1974,
    Technometrics 16:147), so a bump in a phase that the model cannot follow (a swallow, a
    word) does not drag the breath's times; it is dropped for the phase fits' times if a step
@@ -605,6 +613,9 @@ class BreathTracker:
         # sample, peak sample, exhale onset and pause start (fractional sample indices), and
         # the shape of its fall.
         self._last_fall: tuple[int, float, float, float, float] | None = None
+        # Exhale onset of the last breath emitted (fractional sample index): the next breath's
+        # inhale cannot start before it.
+        self._last_exhale = -math.inf
         self._shapes: deque[float] = deque(maxlen=_SHAPE_BREATHS)  # recent free fall shapes
         self._periods: deque[int] = deque(maxlen=n_depths)  # recent breath periods, samples
         self._stall_eff = self._stall_n
@@ -1106,9 +1117,12 @@ class BreathTracker:
         for p, fitted, is_flat in zip(pending, fits, flat, strict=True):
             start, peak, end = p.start, p.peak, p.end
             t_end = end.onset
+            # A fit that puts the inhale onset before the previous breath's exhale onset has
+            # taken something else for the rise (at 20 dB after a 45 s hold at the top, the
+            # held breath's inhale onset came out 5 s before the previous breath's).
             if (
                 fitted is not None
-                and fitted[0] < fitted[1] <= fitted[2] <= p.conf
+                and self._last_exhale < fitted[0] < fitted[1] <= fitted[2] <= p.conf
                 and fitted[1] < t_end
             ):
                 t_in, t_ex, t_pause = fitted
@@ -1119,7 +1133,7 @@ class BreathTracker:
             else:
                 # The corner estimates (module notes, step 5): the whole-phase fit needs both
                 # phases to look like breathing phases.
-                t_in = start.onset
+                t_in = max(start.onset, self._last_exhale)
                 # An exhale cannot start before its inhale.
                 peak_onset = max(peak.onset(self._k_onset), t_in)
                 t_ex = min(peak_onset, t_end)
@@ -1127,6 +1141,7 @@ class BreathTracker:
                 clamped = (
                     t_ex != peak_onset or t_in >= t_ex or t_end - t_in < self._min_breath_n / 2
                 )
+            self._last_exhale = t_ex
             inhale_onset_s = off + t_in / fs
             exhale_onset_s = off + t_ex / fs
             pause_start_s = off + t_pause / fs
@@ -1244,6 +1259,7 @@ class BreathTracker:
         # height of the peak above the baseline.
         rows: list[tuple[int, int, float, float, int, float]] = []
         keep: list[int] = []
+        peaks: list[int] = []  # the peak's sample (the phases may stop short of it at a hold)
         for i, p in enumerate(pending):
             a, pk, b = p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx
             if a < self._buf_start or not a < pk < b:
@@ -1255,13 +1271,24 @@ class BreathTracker:
             if not height > self._floor:
                 continue
             keep.append(i)
-            a_fit, b_fit = a, b
+            a_fit, top_r, top_f, b_fit = a, pk, pk, b
             if max(pk - a, b - pk) > p.period_n:
                 # A phase span longer than a typical breath: a long pause or hold may lie in it.
-                half_up = 0.5 * (base0 + base_pk) + 0.5 * height
-                a_fit, b_fit = self._phase_spans(a, pk, b, p.conf, half_up)
-            rows.append((a_fit, pk, base0 + drift * (a_fit - a), drift, p.conf, height))
-            rows.append((pk, b_fit, base_pk, drift, p.conf, height))
+                base_mid = 0.5 * (base0 + base_pk)  # the baseline halfway up the rise
+                a_fit, top_r, top_f, b_fit, top = self._phase_spans(
+                    a, pk, b, p.conf, base_mid, height
+                )
+                if top is not None:
+                    # A hold at the top: its peak sample is the noise's highest point on the
+                    # plateau, and scaled by it, the phases would not reach the top of the
+                    # fit's band, which would stretch them into the plateau.
+                    height = top[0] - (base0 + drift * (top[1] - a))
+                    if not height > self._floor:
+                        keep.pop()
+                        continue
+            rows.append((a_fit, top_r, base0 + drift * (a_fit - a), drift, p.conf, height))
+            rows.append((top_f, b_fit, base0 + drift * (top_f - a), drift, p.conf, height))
+            peaks.append(pk)
         out: list[tuple[float, float, float] | None] = [None] * len(pending)
         if not rows:
             return out
@@ -1352,7 +1379,13 @@ class BreathTracker:
             idx, fit = idx[settled], fit[settled]
             t_in[idx], t_ex[idx], t_pause[idx] = fit[:, 0], fit[:, 1], fit[:, 2]
         geometry = _Geometry(
-            starts[0::2], ends[0::2], ends[1::2], conf[0::2], base[0::2], slope[0::2], heights[0::2]
+            starts[0::2],
+            np.array(peaks, dtype=np.float64),
+            ends[1::2],
+            conf[0::2],
+            base[0::2],
+            slope[0::2],
+            heights[0::2],
         )
         self._refit_junctions(
             [pending[i] for i in keep], geometry, joint, t_in, t_ex, t_pause, d_r, gamma
@@ -1485,38 +1518,95 @@ class BreathTracker:
         return t, blocks, baseline, y
 
     def _phase_spans(
-        self, a: int, pk: int, b: int, conf: int, half_level: float
-    ) -> tuple[int, int]:
-        """Where the phase fits of a breath start and end: ``a`` and ``b`` (its troughs) unless
-        a long pause or hold lies between a trough and its phase.
+        self, a: int, pk: int, b: int, conf: int, base: float, height: float
+    ) -> tuple[int, int, int, int, tuple[float, float] | None]:
+        """Where the phase fits of a breath start and end: the rise from ``a`` (its start
+        trough) to ``pk`` (its peak) and the fall from ``pk`` to ``b`` (its end trough), unless
+        a long pause or hold lies between a trough or the peak and a phase.
 
-        The phases are cut into a fixed number of blocks, so a 60 s breath hold before a 2 s
-        inhale would leave the inhale one block wide: the fit fails and the corner rule, which
-        a slow wander in a long noisy pause misleads, times the breath (an inhale of 20 s for
-        2, "good"). The phases' midpoints are robust to that: the last crossing of the level
+        Returns the rise's first and last and the fall's first and last sample. The phases are
+        cut into a fixed number of blocks, so a 60 s breath hold before a 2 s inhale would
+        leave the inhale one block wide: the fit fails and the corner rule, which a slow
+        wander in a long noisy pause misleads, times the breath (an inhale of 20 s for 2,
+        "good"). The phases' midpoints are robust to that: the last crossing of the level
         halfway up before the peak and the first one after it, in the filtered signal (moved
         back by the filter's delay; only samples up to ``conf``, the one that confirmed the
-        breath, so that the spans do not depend on the chunking). The rise is fitted from two
-        rise durations before its onset (five half-rises before the midpoint), the fall up
-        to eight half-falls after its midpoint (a passive exhale's tail, down to shape 0.4,
-        ends within 5.7). The spans of every breath of the validation
-        report stay as they were; after a 60 s hold in 30 dB noise, the next inhale onset
-        was 2-3 s early or the breath lost (inhale 20 s for 2), now within 0.03 s.
+        breath, so that the spans do not depend on the chunking); ``base`` is the baseline
+        halfway up the rise and ``height`` the peak's height above it (input units). The
+        rise is fitted from two rise durations before its onset (five half-rises before the
+        midpoint), the fall up to eight half-falls after its midpoint (a passive exhale's
+        tail, down to shape 0.4, ends within 5.7). The spans of every breath of the
+        validation report stay as they were; after a 60 s hold in 30 dB noise, the next
+        inhale onset was 2-3 s early or the breath lost (inhale 20 s for 2), now within 0.03 s.
+
+        A hold at the top is the same problem at the peak, whose sample is wherever the noise
+        tops the plateau: the rise then ends, or the fall starts, up to the whole hold away
+        from it. Each phase's scale is measured where it is steepest, as the time ``g`` its
+        filtered signal takes between 25 % and 75 % of the height around its midpoint (a third
+        of a raised-cosine phase; 0.21-0.30 of a fall of shape 0.4-2.5, :func:`_fall`, which
+        starts 0.6-3.7 ``g`` before its midpoint). A rise whose midpoint lies more than
+        4.5 ``g`` (1.5 rise durations) before the peak is fitted over its midpoint
+        +- 4.5 ``g``; a fall whose midpoint lies more than 6 ``g`` after the peak, over its
+        midpoint +- 6 ``g``. After a 45 s hold at the top (12 breaths/min, 30 dB), the peak
+        had been 12 s before the end of the plateau, and the rise's span, from it, left the
+        rise too few blocks: the corner rule put the exhale onset at the peak. The last value
+        returned is then the plateau's level (median of the raw samples from 3 ``g`` after the
+        rise's midpoint to 4.5 ``g`` before the fall's, input units) and the sample it is
+        centred on, or ``None`` where there is no such stretch of at least 0.2 s: scaled by the
+        peak, the noise's highest point on the plateau, the phases stop short of the top of the
+        fit's band and are read as starting early (the exhale onset after holds of 10-60 s was
+        a median 0.1-0.3 s early at 20-30 dB, now 0.01-0.11 s).
         """
         delay = self._delay_n
-        up = self._window(a + delay, min(pk + delay, conf)) < half_level
+        a_out, top_r, top_f, b_out = a, pk, pk, b
+        # The plateau between the phases, where both were measured: from a raised-cosine
+        # rise's top plus half a rise (1.5 g) to a fall's start (at most 3.7 g before its
+        # midpoint, shape 2.5) less 0.8 g.
+        plat_lo = plat_hi = -1
+        rise = self._window(a + delay, min(pk + delay, conf))
+        up = rise < base + 0.5 * height
         last_low = _last_index(up)
         # A crossing strictly inside the phase; none (a filtered peak below the level, or a
         # start above it) leaves the span alone.
         if 0 <= last_low < up.size - 1:
             mid = a + last_low  # raw index of the filtered crossing, delay taken off
-            a = max(a, math.floor(mid - 5 * (pk - mid)))
-        down = self._window(min(pk + delay, conf), min(b + delay, conf)) < half_level
+            below = _last_index(rise[: last_low + 1] < base + 0.25 * height)
+            above = rise[last_low:] >= base + 0.75 * height
+            g = max(int(above.argmax()) + last_low - below, 1)
+            hold_lo = -1
+            if below >= 0 and above.any():
+                hold_lo = math.ceil(mid + 4.5 * g)
+                plat_lo = math.ceil(mid + 3 * g)
+            if hold_lo >= 0 and pk > hold_lo:
+                top_r = hold_lo
+                a_out = max(a, math.floor(mid - 4.5 * g))
+            else:
+                a_out = max(a, math.floor(mid - 5 * (pk - mid)))
+        fall = self._window(min(pk + delay, conf), min(b + delay, conf))
+        down = fall < base + 0.5 * height
         first_low = int(down.argmax()) if down.size else 0
         if first_low > 0 and down[first_low]:
             mid = pk + first_low
-            b = min(b, math.ceil(mid + 8 * (mid - pk)))
-        return a, b
+            high = _last_index(fall[: first_low + 1] >= base + 0.75 * height)
+            low = fall[first_low:] < base + 0.25 * height
+            g = max(int(low.argmax()) + first_low - high, 1)
+            hold_hi = -1
+            if high >= 0 and low.any():
+                hold_hi = math.floor(mid - 6 * g)
+                plat_hi = math.floor(mid - 4.5 * g)
+            if hold_hi >= 0 and hold_hi > pk:
+                top_f = hold_hi
+                b_out = min(b, math.ceil(mid + 6 * g))
+            else:
+                b_out = min(b, math.ceil(mid + 8 * (mid - pk)))
+        top = None
+        # At least the shortest smoothing window (0.2 s), so that the median is over noise.
+        if plat_lo >= 0 and plat_hi - plat_lo >= 2 * self._min_half:
+            top = float(
+                np.median(self._raw[plat_lo - self._buf_start : plat_hi + 1 - self._buf_start])
+            )
+            top_at = 0.5 * (plat_lo + plat_hi)
+        return a_out, top_r, top_f, b_out, (None if top is None else (top, top_at))
 
     def _refit_junctions(
         self,

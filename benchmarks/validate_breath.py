@@ -1268,9 +1268,11 @@ def main(out: Path = OUT) -> None:
         "at 30 dB in 3 runs of 5, as before), a gradual one to 1/8 at 30 dB. After an exhale "
         "hold, the next inhale is timed to a median 0.01-0.03 s at 25-30 dB (at most 0.17 s); the "
         "held exhale's end can be 4 s late at 25 dB (1 run in 10), and at 20 dB the first "
-        "inhale after a hold seconds early (1-2 in 10). After a 45-60 s hold at the top, the "
-        "exhale onset is a median 0.3-4 s early at 25-30 dB, up to 40 s (the peak is placed "
-        "wherever the noise tops the plateau).",
+        "inhale after a hold seconds early (1-2 in 10). After a 10-60 s hold at the top, the "
+        "exhale onset is a median 0.01-0.11 s from the truth at 20-30 dB, at most 0.5 s (10 "
+        "seeds each; it had been a median 0.3-4 s early at 25-30 dB, up to 40 s, with the "
+        "phases cut at the peak, which lies wherever the noise tops the plateau); the held "
+        "exhale's end, without the whole-breath fit, is a median 0.05-0.1 s late at 25-30 dB.",
         "* Speech: talking exhales in steps (phrases between short stops) after quick inhales. "
         "A fall with a clear stop in it is timed from its first and last phrases (module notes "
         "of `analysis/breath.py`, step 6): at 30 dB the exhale onset's median error is "
