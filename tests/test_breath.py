@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fuzzing import fuzz_seed
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
@@ -769,9 +770,7 @@ def test_turning_points_fast_path_matches_the_sign_definition() -> None:
         sign = np.where(filled >= 0, sign[np.maximum(filled, 0)], 0.0)
         return np.flatnonzero(sign[:-1] != sign[1:])
 
-    seed = int(np.random.SeedSequence().entropy % 2**32)
-    print(f"turning-point seed {seed}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(fuzz_seed("turning-point"))
     for _ in range(2000):
         y = np.round(rng.normal(size=int(rng.integers(2, 30))), int(rng.integers(0, 3)))
         prev = float(y[0]) if rng.random() < 0.3 else float(np.round(rng.normal(), 1))
