@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
 from trainer.errors import UserError
 from trainer.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
 from trainer.sensor_label import is_sensorless
@@ -97,8 +98,9 @@ append a new one."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-EARLIEST_PLAUSIBLE_START_NS = 946_684_800 * 1_000_000_000
-"""2000-01-01 00:00 UTC (Unix ns): no Breathwise session, nor any sensor it reads, is older."""
+EARLIEST_PLAUSIBLE_START_NS = PMD_EPOCH_OFFSET_NS
+"""2000-01-01 00:00 UTC (Unix ns), the Polar PMD epoch: no Breathwise session, nor any sensor
+it reads, is older, and no PMD frame timestamp can be written before it."""
 FUTURE_SLACK_NS = 86_400 * 1_000_000_000
 """How far in the future a start may be before it is called implausible (ns, a day): more
 than any time zone or clock drift explains."""

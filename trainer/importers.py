@@ -84,6 +84,7 @@ from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
+from trainer.history import implausible_start as history_start_problem
 from trainer.paths import check_output_path
 from trainer.pipeline import NS_PER_S
 from trainer.recording import (
@@ -115,16 +116,11 @@ MAX_RR_PER_NOTIFICATION = 9
 ECG_SAMPLES_PER_FRAME = 73
 """Samples per H10 ECG frame (229-byte frames)."""
 ACC_SAMPLES_PER_FRAME = 36
-EARLIEST_START_NS = PMD_EPOCH_OFFSET_NS
-"""Earliest session start accepted (Unix ns): 2000-01-01, the PMD epoch, before which a frame
-timestamp cannot be written; no strap recorded RR intervals to a phone before then anyway."""
 MIN_SAMPLES = 2
 """Fewest ECG or accelerometer samples that make a stream: one has no sampling rate."""
 MIN_WAVEFORM_HZ = 1.0
 """Lowest ECG or accelerometer rate a recording holds (the reader's floor), Hz: a column this
 sparse (a few values scattered over the session) is no waveform."""
-FUTURE_SLACK_NS = 24 * 3600 * NS_PER_S
-"""How far in the future a session may start (ns): a day covers every time zone mix-up."""
 
 
 class ImportFileError(UserError):
@@ -854,27 +850,24 @@ def _waveform_usable(t_ns: npt.NDArray[np.int64], what: str, notes: list[str]) -
 def implausible_start(start_wall_ns: int, *, now_ns: int | None = None) -> str | None:
     """Why a session cannot have started at ``start_wall_ns`` (Unix ns), or None if it can.
 
-    A start before :data:`EARLIEST_START_NS` or more than :data:`FUTURE_SLACK_NS` after now is
-    a typo or a wrong clock; let through, it would become a recording whose times no longer fit
-    a PMD frame or the history's 64-bit columns.
+    The rule the history flags recordings by (:func:`trainer.history.implausible_start`: before
+    2000, the PMD epoch, before which a frame timestamp cannot be written, or more than a day
+    ahead), here refused: a typo or a wrong clock let through would become a recording whose
+    times no longer fit a PMD frame or the history's 64-bit columns.
 
     Returns
     -------
     str or None
         E.g. ``"1990-01-01 00:00 is before 2000"`` (local time).
     """
-    now_ns = time.time_ns() if now_ns is None else now_ns
-    if EARLIEST_START_NS <= start_wall_ns <= now_ns + FUTURE_SLACK_NS:
+    problem = history_start_problem(start_wall_ns, time.time_ns() if now_ns is None else now_ns)
+    if problem is None:
         return None
     try:
         when = datetime.fromtimestamp(start_wall_ns / NS_PER_S).isoformat(" ", "minutes")
     except (OverflowError, OSError, ValueError):
         when = f"{start_wall_ns} ns after 1970"  # beyond the calendar datetime can show
-    return (
-        f"{when} is before 2000"
-        if start_wall_ns < EARLIEST_START_NS
-        else f"{when} is in the future"
-    )
+    return f"{when} {problem}"
 
 
 def _check_derived_start(start_wall_ns: int, path: Path, absolute: bool) -> None:
