@@ -9,18 +9,15 @@ exactly one notice and the session runs silently.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from trainer.pacer import PacerState
 from trainer.sound import (
     CHIME_S,
-    DEFAULT_FS_HZ,
     AudioOut,
     PacerSound,
-    player_commands,
+    output_available,
 )
 
 END_BELL_S = 2.5
@@ -82,20 +79,6 @@ class SessionSound:
         self.audio.stop()
 
 
-def _sounddevice_can_play() -> bool:
-    """Whether ``sounddevice`` is installed, loads PortAudio and has an output device."""
-    try:
-        import sounddevice  # type: ignore[import-not-found, unused-ignore]
-    except (ImportError, OSError):
-        return False
-    sd: Any = sounddevice
-    try:
-        sd.query_devices(kind="output")
-    except Exception:  # PortAudioError or ValueError: no default output device
-        return False
-    return True
-
-
 def eyes_closed_warning(
     sound_on: bool,
     *,
@@ -107,9 +90,10 @@ def eyes_closed_warning(
 
     Such a program's guidance is text on its step cards and each stage begins with a chime
     (``programs.md``: with the eyes closed, the pacer and the end must be perceivable without
-    looking); without sound the chimes and the end bell are silent. The check is the one
-    :class:`~trainer.sound.AudioOut` makes at the start, without opening anything: an output
-    can still fail then, which its own notice reports.
+    looking); without sound the chimes and the end bell are silent. The check is
+    :func:`~trainer.sound.output_available`: the one :class:`~trainer.sound.AudioOut` makes at
+    the start, without opening anything (an output can still fail then, which its own notice
+    reports).
 
     Parameters
     ----------
@@ -124,10 +108,7 @@ def eyes_closed_warning(
         why = "the sound is off (--no-sound or the sound setting)"
         fix = "--sound turns it on"
     else:
-        commands = player_commands(DEFAULT_FS_HZ) if players is None else players
-        if (use_sounddevice and _sounddevice_can_play()) or any(
-            shutil.which(command[0]) for command in commands
-        ):
+        if output_available(players, use_sounddevice=use_sounddevice):
             return None
         why = "no sound output was found"
         fix = "pip install sounddevice, or install pw-play, paplay or aplay, to hear them"

@@ -486,26 +486,50 @@ class _Backend:
         raise NotImplementedError
 
 
+def _sounddevice_output() -> Any:
+    """The ``sounddevice`` module, once it has loaded PortAudio and found an output device.
+
+    Raises
+    ------
+    AudioUnavailable
+        Not installed (``missing``), PortAudio not loadable, or no output device.
+    """
+    try:
+        import sounddevice  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        raise AudioUnavailable("the sounddevice package is not installed", missing=True) from None
+    except OSError as exc:  # the package is there but the PortAudio library is not
+        raise AudioUnavailable(
+            f"sounddevice cannot load PortAudio ({exc}): install the PortAudio library "
+            "(e.g. apt install libportaudio2)"
+        ) from None
+    sd: Any = sounddevice
+    try:
+        sd.query_devices(kind="output")
+    except Exception as exc:  # PortAudioError or ValueError: no default output device
+        raise AudioUnavailable(f"no audio output device ({exc})") from None
+    return sd
+
+
+def output_available(
+    players: Sequence[Sequence[str]] | None = None, *, use_sounddevice: bool = True
+) -> bool:
+    """Whether :class:`AudioOut` would find an output, asked without opening one: an output
+    device through ``sounddevice``, or one of ``players`` (:func:`player_commands` by default)
+    on ``PATH``. An output can still fail when opened; its notice says so then."""
+    if use_sounddevice:
+        with contextlib.suppress(AudioUnavailable):
+            _sounddevice_output()
+            return True
+    commands = player_commands(DEFAULT_FS_HZ) if players is None else players
+    return any(shutil.which(command[0]) for command in commands)
+
+
 class _SoundDeviceBackend(_Backend):
     """PortAudio through ``sounddevice``: the audio thread pulls blocks by callback."""
 
     def __init__(self, fs_hz: int, pull: Pull) -> None:
-        try:
-            import sounddevice  # type: ignore[import-not-found, unused-ignore]
-        except ImportError:
-            raise AudioUnavailable(
-                "the sounddevice package is not installed", missing=True
-            ) from None
-        except OSError as exc:  # the package is there but the PortAudio library is not
-            raise AudioUnavailable(
-                f"sounddevice cannot load PortAudio ({exc}): install the PortAudio library "
-                "(e.g. apt install libportaudio2)"
-            ) from None
-        sd: Any = sounddevice
-        try:
-            sd.query_devices(kind="output")
-        except Exception as exc:  # PortAudioError or ValueError: no default output device
-            raise AudioUnavailable(f"no audio output device ({exc})") from None
+        sd = _sounddevice_output()
 
         def callback(outdata: Any, frames: int, time: Any, status: Any) -> None:
             outdata[:, 0] = pull(frames).astype(np.float32)
