@@ -41,18 +41,50 @@ def _ends_quietly(proc: subprocess.Popen[str], code: int, out: Path) -> None:
     assert not out.exists()  # it ended before the session was set up: nothing made
 
 
+SITE_PAUSE_AT_MODULE = textwrap.dedent(
+    """
+    import builtins, os, time
+
+    _import = builtins.__import__
+
+    def _pausing(name, *args, **kwargs):
+        # The first import of PAUSE_MODULE: pause there once, so that the test's signal lands
+        # during the command line's imports whatever the machine's speed.
+        if name == os.environ["PAUSE_MODULE"] and not os.path.exists(os.environ["PAUSED_AT"]):
+            open(os.environ["PAUSED_AT"], "w").close()
+            time.sleep(30)
+        return _import(name, *args, **kwargs)
+
+    builtins.__import__ = _pausing
+    """
+)
+
+
+def _spawn_paused(tmp_path: Path, site_code: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``live`` in a child paused by ``site_code`` (a sitecustomize) until it is signalled."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(site_code)
+    paused = tmp_path / "paused"
+    proc = _spawn(tmp_path / "rec", {"PYTHONPATH": str(site), "PAUSED_AT": str(paused), **env})
+    deadline = time.monotonic() + 60
+    while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert paused.exists(), "the child never reached the pause: the test needs another"
+    return proc
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.parametrize("after_s", [0.2, 0.6])
+@pytest.mark.parametrize("module", ["typer", "numpy"])
 def test_a_signal_during_the_imports_ends_with_128_plus_n(
-    tmp_path: Path, sig: signal.Signals, after_s: float
+    tmp_path: Path, sig: signal.Signals, module: str
 ) -> None:
     """SIGTERM there killed the process (-15 to its parent, no message), not 143 as
-    documented."""
-    out = tmp_path / "rec"
-    proc = _spawn(out)
-    time.sleep(after_s)
+    documented. The child pauses at its first import of ``module`` (it had been signalled
+    after a fixed 0.2 or 0.6 s, which a slow start or a fast machine could miss)."""
+    proc = _spawn_paused(tmp_path, SITE_PAUSE_AT_MODULE, {"PAUSE_MODULE": module})
     proc.send_signal(sig)
-    _ends_quietly(proc, 128 + sig, out)
+    _ends_quietly(proc, 128 + sig, tmp_path / "rec")
 
 
 SITE_PAUSE = textwrap.dedent(
@@ -82,18 +114,9 @@ SITE_PAUSE = textwrap.dedent(
 def test_ctrl_c_inside_a_compiled_modules_import_is_no_traceback(tmp_path: Path) -> None:
     """Ctrl+C while scipy's compiled modules import numpy's C API became "ImportError: numpy.
     _core.multiarray failed to import" with a traceback, exit 1."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(SITE_PAUSE)
-    paused = tmp_path / "paused"
-    out = tmp_path / "rec"
-    proc = _spawn(out, {"PYTHONPATH": str(site), "PAUSED_AT": str(paused)})
-    deadline = time.monotonic() + 60
-    while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert paused.exists(), "no compiled module imported numpy's C API: the test needs another"
+    proc = _spawn_paused(tmp_path, SITE_PAUSE, {})
     proc.send_signal(signal.SIGINT)
-    _ends_quietly(proc, 130, out)
+    _ends_quietly(proc, 130, tmp_path / "rec")
 
 
 def test_release_gives_back_the_handlers_once() -> None:
