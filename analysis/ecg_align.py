@@ -301,7 +301,9 @@ def estimate_beat_delay(beat_t_s: FloatArray, ecg_t_s: FloatArray, ecg: FloatArr
     n_matched = int(np.count_nonzero(matched))
     if n_matched == 0:
         return BeatDelay(None, "no beat matches an R peak", 0, considered, None, peaks.size)
-    delay = centre + float(np.median(residual[matched]))
+    # Beats are reported after their R peak, never before: a centre near 0 whose matched
+    # residuals lean negative must not turn into a negative delay.
+    delay = max(0.0, centre + float(np.median(residual[matched])))
     differences = beats[matched] - nearest[matched]
     mad = float(np.median(np.abs(differences - delay)))
     reason = ""

@@ -576,7 +576,8 @@ def _analyse(
     # The whiteness test reads raw values only (module notes, step 5): the correction takes an
     # irregular rhythm's beats for ectopic ones and interpolates them into a series that no
     # longer looks like noise, and a real ectopic beat's short-long pair, left in, makes a
-    # sinus rhythm look like noise.
+    # sinus rhythm look like noise. The values either side of a left-out one are joined:
+    # a few joins shift a breathing rhythm's phase a little but do not whiten it.
     p_value = _white_noise_p(nn_ms[nn_kept])
     cosen = _irregularity(nn_t_s, nn_ms, nn_kept, f0)
     if p_value > WHITE_NOISE_ALPHA or cosen > COSEN_IRREGULAR:

@@ -623,7 +623,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             "time_origin": "first beat = 0 s (end of the first interval at its RR)",
             "method": "RSA: 64 s windows every 5 s, 4 Hz resampling, f^3-whitened Hann "
             "spectrum peak in 3-30 breaths/min, phase from a sinusoid fit; windows whose raw "
-            "intervals pass as white noise (Fisher's and Bartlett's tests, p > "
+            "intervals (those the artifact correction left alone) pass as white noise "
+            "(Fisher's and Bartlett's tests, p > "
             f"{WHITE_NOISE_ALPHA}) or whose coefficient of sample entropy (Lake & Moorman "
             f"2011, over the intervals the correction left alone) exceeds {COSEN_IRREGULAR:g} "
             "unusable",
