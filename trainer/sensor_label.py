@@ -16,6 +16,8 @@ SIMULATED_MARK = "SIMULATED SENSOR"
 SIMULATED_NOTE = "a simulated person's breathing and heart, not yours"
 SENSORLESS_MARK = "NO SENSOR"
 SENSORLESS_NOTE = "timer and cues only, nothing measured"
+NOT_STORED_SIMULATED = "not stored: measured on the simulated sensor, not on you"
+NOT_STORED_SENSORLESS = "not stored: nothing was measured (no sensor)"
 
 
 def is_simulated(source_kind: str) -> bool:
@@ -43,4 +45,18 @@ def source_line(source_kind: str) -> str:
         return f"{SIMULATED_MARK}: {SIMULATED_NOTE}"
     if is_sensorless(source_kind):
         return f"{SENSORLESS_MARK}: {SENSORLESS_NOTE}"
+    return ""
+
+
+def not_stored_reason(source_kind: str) -> str:
+    """Why nothing a session measured may be kept as the person's own (a resonance rate), or
+    ``""`` for a real sensor or an import.
+
+    The simulated person's resonance rate stored as the user's would pace every later
+    resonance-training session at a rate measured on nobody (found in review).
+    """
+    if is_simulated(source_kind):
+        return NOT_STORED_SIMULATED
+    if is_sensorless(source_kind):
+        return NOT_STORED_SENSORLESS
     return ""

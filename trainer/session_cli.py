@@ -33,7 +33,13 @@ from trainer.programs.runner import ProgramTimeline
 from trainer.recording import Recording, read_recording
 from trainer.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
 from trainer.safety_cli import terminal_prompts
-from trainer.sensor_label import SENSORLESS_MARK, SENSORLESS_NOTE, SIMULATED_MARK, source_mark
+from trainer.sensor_label import (
+    SENSORLESS_MARK,
+    SENSORLESS_NOTE,
+    SIMULATED_MARK,
+    not_stored_reason,
+    source_mark,
+)
 from trainer.sensors_cli import check_devices, is_no_sensor, is_simulator, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 from trainer.session_sound import SessionSound, eyes_closed_warning
@@ -217,6 +223,11 @@ def _settle(result: SessionResult) -> _Settled:
             "'breathwise live --program resonance-training' paces at it"
         )
         status.append(f"resonance rate {rate:.1f}/min stored")
+    elif _chose_a_rate(result.summary) and not_stored_reason(
+        str(result.summary.get("source_kind", ""))
+    ):
+        # The summary's resonance line says why; the closing screen's status line says it too.
+        status.append("resonance rate not stored")
     if result.path is not None:
         lines.append(f"recording saved: {result.path}")
         problem = _add_to_history(result.path)
@@ -227,6 +238,12 @@ def _settle(result: SessionResult) -> _Settled:
             lines.append(f"note: not added to the history: {problem}")
             status.append("recording saved, not added to the history")
     return _Settled(tuple(lines), "  ·  ".join(status))
+
+
+def _chose_a_rate(summary: dict[str, object]) -> bool:
+    """Whether a session's summary holds a resonance rate an assessment chose."""
+    resonance = summary.get("resonance")
+    return isinstance(resonance, dict) and resonance.get("chosen_rate_bpm") is not None
 
 
 def _add_to_history(path: Path) -> str | None:
