@@ -22,6 +22,8 @@ from trainer.safety import (
     SCREEN_INTRO,
     SCREEN_VALID_DAYS,
     UNATTENDED_CHECK_IN,
+    URGENT_CONTINUE_QUESTION,
+    URGENT_ONCE,
     Outcome,
     ScreenRecord,
     ScreenRequired,
@@ -54,7 +56,7 @@ class Person:
 
     def ask(self, question: str) -> bool:
         self.asked.append(question)
-        if question == CONTINUE_QUESTION:
+        if question in (CONTINUE_QUESTION, URGENT_CONTINUE_QUESTION):
             return self.carry_on
         if question.startswith("Any of these new since "):
             return self.new_sign
@@ -165,14 +167,50 @@ def test_a_new_sign_since_the_last_screen_puts_the_four_questions_again(
 
 
 def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None:
-    person = Person(yes_to=("bladder_bowel",), carry_on=True)
+    person = Person(yes_to=("leg_symptoms",), carry_on=True)
     assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
-    assert doctor_advice(["bladder_bowel"]) in person.told
+    assert doctor_advice(["leg_symptoms"]) in person.told
     assert person.asked[-1] == CONTINUE_QUESTION
     # Later the same month: only the check-in, and a reminder.
     later = Person()
     assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CONTINUE_AGAINST_ADVICE
     assert later.asked == [check_in_question(TODAY)] and REMINDER in later.told
+
+
+@pytest.mark.parametrize("also", [(), ("leg_symptoms",)])
+def test_an_urgent_yes_cleared_by_a_doctor_holds_for_this_session_only(
+    store: ScreenStore, also: tuple[str, ...]
+) -> None:
+    """Found in review: a "yes" to the bladder/saddle question says get medical help today,
+    yet a "yes" to the continue question was stored as confirmed and later sessions asked only
+    whether a sign was new, for 30 days."""
+    person = Person(yes_to=("bladder_bowel", *also), carry_on=True)
+    assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
+    assert person.asked[-1] == URGENT_CONTINUE_QUESTION
+    assert person.told[-2:] == [doctor_advice(["bladder_bowel", *also]), URGENT_ONCE]
+    record = store.load()
+    assert record is not None and "bladder_bowel" in record.flags and not record.confirmed
+    # The next session, the next day: the four questions and the urgent advice again.
+    later = Person()
+    assert run(store, later, today=TODAY + timedelta(days=1)) is Outcome.CLEAR
+    assert later.asked == [q.text for q in RED_FLAG_QUESTIONS]
+    # Unattended, it is refused, saying why.
+    store.save(ScreenRecord(TODAY, {q.key: q.key == "bladder_bowel" for q in RED_FLAG_QUESTIONS}))
+    with pytest.raises(ScreenRequired, match="needs a doctor the same day"):
+        run(store, None, today=TODAY + timedelta(days=1))
+
+
+def test_an_urgent_yes_stored_as_confirmed_is_asked_about_again(store: ScreenStore) -> None:
+    """A file written before the fix (confirmed with an urgent "yes") is not trusted either."""
+    store.path.parent.mkdir(parents=True)
+    record = ScreenRecord(TODAY, {q.key: q.key == "bladder_bowel" for q in RED_FLAG_QUESTIONS})
+    stored = {**record.to_json(), "confirmed": True}
+    store.path.write_text(json.dumps(stored))
+    loaded = store.load()
+    assert loaded is not None and loaded.confirmed
+    person = Person(yes_to=("bladder_bowel",), carry_on=False)
+    assert run(store, person, today=TODAY + timedelta(days=2)) is Outcome.DECLINED
+    assert person.asked == [*(q.text for q in RED_FLAG_QUESTIONS), URGENT_CONTINUE_QUESTION]
 
 
 def test_each_sign_has_its_own_advice_and_the_urgent_one_says_today() -> None:
