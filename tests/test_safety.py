@@ -283,9 +283,9 @@ def test_no_one_at_the_keyboard_uses_valid_clear_answers(store: ScreenStore) -> 
     "content",
     [
         "not json",
-        '{"version": 1, "answered_on": "yesterday", "answers": {}}',
+        '{"version": 2, "answered_on": "yesterday", "answers": {}}',
         '{"version": 9, "answered_on": "2025-03-01", "answers": {}}',
-        '{"version": 1, "answered_on": "2025-03-01", "answers": {"leg_symptoms": "no"}}',
+        '{"version": 2, "answered_on": "2025-03-01", "answers": {"leg_symptoms": "no"}}',
     ],
 )
 def test_unreadable_answers_count_as_unanswered(store: ScreenStore, content: str) -> None:
@@ -294,6 +294,25 @@ def test_unreadable_answers_count_as_unanswered(store: ScreenStore, content: str
     assert store.load() is None
     person = Person()
     assert run(store, person) is Outcome.CLEAR and len(person.asked) == 4
+
+
+def test_answers_to_the_narrower_bladder_question_are_asked_again(store: ScreenStore) -> None:
+    """Found in review: saddle numbness joined the bladder/bowel question under the same key
+    and format version, so a stored "no" to the old, narrower question stayed valid."""
+    store.path.parent.mkdir(parents=True)
+    old_answers = {q.key: False for q in RED_FLAG_QUESTIONS}
+    store.path.write_text(
+        json.dumps({"version": 1, "answered_on": TODAY.isoformat(), "answers": old_answers})
+    )
+    assert store.load() is None
+    person = Person()
+    assert run(store, person, today=TODAY + timedelta(days=1)) is Outcome.CLEAR
+    assert person.asked == [q.text for q in RED_FLAG_QUESTIONS]
+    # Answered again, the new answers are kept in the new format and reused.
+    assert json.loads(store.path.read_text())["version"] == 2
+    again = Person()
+    assert run(store, again, today=TODAY + timedelta(days=2)) is Outcome.CLEAR
+    assert again.asked == [check_in_question(TODAY + timedelta(days=1))]
 
 
 def test_incomplete_or_future_answers_are_not_trusted() -> None:

@@ -50,7 +50,10 @@ SCREEN_VALID_DAYS = 30
 """Answers older than this many days are asked again."""
 
 SCREEN_FILE = "safety-screen.json"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+"""Version of the stored answers. 2: the bladder/bowel question also asks about numbness in
+the saddle area; a "no" stored as version 1 answered the narrower question, so such files are
+read as unanswered and the questions asked again (found in review)."""
 
 Ask = Callable[[str], bool]
 """Puts a yes/no question to the person and returns True for "yes"."""
@@ -257,7 +260,7 @@ class ScreenRecord:
             Anything malformed; the caller treats such a file as unanswered.
         """
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
-            raise ValueError("not a version-1 safety screen record")
+            raise ValueError(f"not a version-{_FORMAT_VERSION} safety screen record")
         answers = data.get("answers")
         if not isinstance(answers, dict) or not all(
             isinstance(k, str) and isinstance(v, bool) for k, v in answers.items()
