@@ -183,7 +183,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     exhale:inhale ratio, heart rate start -> end, mean RSA per breath, mean coherence score)
     and, after a resonance assessment, the chosen rate and the ranking. The text depends only on
     the summary dict, which replay recomputes identically. A session on the simulated person,
-    or without a sensor, says so first (:func:`trainer.sensor_label.source_line`).
+    or without a sensor, says so first (:func:`trainer.sensor_label.source_line`); without a
+    sensor the ``summary:`` line holds only what such a session has (duration, gaps, marks).
     """
     kind = str(summary.get("source_kind", ""))
     marked = source_line(kind)
@@ -205,6 +206,13 @@ def format_summary(summary: dict[str, Any]) -> str:
     resonance = summary.get("resonance")
     if isinstance(resonance, dict):
         lines.append(format_resonance(resonance, kind))
+    if is_sensorless(kind):
+        # Breaths, rate, ratio, follow and heart rate are never measured without a sensor.
+        lines.append(
+            f"summary: {summary.get('duration_s', 0):.0f} s, no sensor, "
+            f"gaps {summary.get('gaps', 0)}, marks {summary.get('marks', 0)}"
+        )
+        return "\n".join(lines)
     lines.append(
         f"summary: {summary.get('duration_s', 0):.0f} s, "
         f"{_count(summary.get('breaths', 0), 'breath')}, "
