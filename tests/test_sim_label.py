@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from devices.sensorless import SensorlessSource
-from devices.sim import PersonModel
+from devices.sim import PersonModel, SimulatedSource
 from trainer.analysis_run import analyse_recording
 from trainer.cli import run
 from trainer.headless import format_summary, line_printer
@@ -33,7 +34,7 @@ from trainer.programs.catalog import load_catalog
 from trainer.recording import read_recording
 from trainer.report import report_figure
 from trainer.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
-from trainer.sensor_label import SENSORLESS_MARK, SIMULATED_MARK
+from trainer.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
 from trainer.session import LiveSession, SessionPlan, SessionResult
 from trainer.ui import SENSORLESS_PANEL, BreathwiseApp
 
@@ -175,6 +176,34 @@ def test_live_without_a_device_or_a_default_asks_for_one(
     assert len(err) == 1 and err[0].startswith("breathwise: error: no sensor chosen — ")
     assert "--device none" in err[0] and "--device sim" in err[0] and "breathwise scan" in err[0]
     assert not list(tmp_path.glob("*.bwr"))
+
+
+@pytest.mark.parametrize(
+    ("spec", "source"),
+    [
+        ("sim", lambda: SimulatedSource(PersonModel(seed=1), None).info.kind),
+        (" SIM-HR ", lambda: SimulatedSource(PersonModel(seed=1), None, belt=False).info.kind),
+        ("none", lambda: SensorlessSource().info.kind),
+        ("Polar H10", lambda: "ble"),
+        ("AA:BB:CC:DD:EE:FF", lambda: "ble"),
+    ],
+)
+def test_a_device_value_maps_to_the_kind_its_recording_will_carry(
+    spec: str, source: Callable[[], str]
+) -> None:
+    """Found in review: the screen's mark came from the --device text by its own rules, the
+    summary's, replay's and history's from the header's kind."""
+    assert device_kind(spec) == source()
+
+
+def test_the_note_before_a_simulated_session_is_the_summary_s_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--device", "sim", "--minutes", "0.02", "--no-sound", "--seed", "1"]
+    assert run(["live", "--headless", "--out", str(tmp_path), *args]) == 0
+    out, err = capsys.readouterr()
+    assert f"note: {source_line('sim')} (your own sensor: 'breathwise scan')" in err.splitlines()
+    assert source_line("sim") in out.splitlines()
 
 
 @pytest.mark.parametrize(

@@ -13,24 +13,17 @@ import typer
 from devices.guide import BreathingGuide
 from devices.source import PacketSource
 from trainer.errors import BadArgument
-
-SIM_NAMES = ("sim", "simulator", "simulated")
-SIM_HR_NAMES = ("sim-hr",)
-"""The simulated person wearing only a heart-rate strap (no belt): breathing from RR alone."""
-
-
-NO_SENSOR_NAMES = ("none",)
-"""No sensor: a session with the pacer, step cards and chimes alone, nothing measured."""
+from trainer.sensor_label import SIM_HR_NAMES, device_kind, is_sensorless, is_simulated
 
 
 def is_simulator(spec: str) -> bool:
     """Whether a ``--device`` value names a built-in simulated sensor (``sim`` or ``sim-hr``)."""
-    return spec.strip().lower() in SIM_NAMES + SIM_HR_NAMES
+    return is_simulated(device_kind(spec))
 
 
 def is_no_sensor(spec: str) -> bool:
     """Whether a ``--device`` value asks for no sensor (``none``)."""
-    return spec.strip().lower() in NO_SENSOR_NAMES
+    return is_sensorless(device_kind(spec))
 
 
 def check_devices(specs: Sequence[str]) -> list[str]:

@@ -34,13 +34,13 @@ from trainer.recording import Recording, read_recording
 from trainer.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
 from trainer.safety_cli import terminal_prompts
 from trainer.sensor_label import (
-    SENSORLESS_MARK,
-    SENSORLESS_NOTE,
-    SIMULATED_MARK,
+    device_kind,
+    is_simulated,
     not_stored_reason,
+    source_line,
     source_mark,
 )
-from trainer.sensors_cli import check_devices, is_no_sensor, is_simulator, open_source
+from trainer.sensors_cli import check_devices, is_no_sensor, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 from trainer.session_sound import SessionSound, eyes_closed_warning
 
@@ -321,23 +321,14 @@ def _check_sensor_needed(program: Program, devices: list[str]) -> None:
         )
 
 
-def _source_mark(devices: list[str]) -> str:
-    """The screen's marker for the ``--device`` values: simulated, no sensor, or ""."""
-    if is_simulator(devices[0]):
-        return SIMULATED_MARK
-    return SENSORLESS_MARK if is_no_sensor(devices[0]) else ""
-
-
-def _show_source(mark: str) -> None:
-    """Say before the start, on stderr, that the session is not measured on the person."""
-    if mark == SIMULATED_MARK:
-        print(
-            f"note: {SIMULATED_MARK}: a simulated person breathes along with the pacer; the "
-            "numbers are its, not yours (your own sensor: 'breathwise scan')",
-            file=sys.stderr,
-        )
-    elif mark == SENSORLESS_MARK:
-        print(f"note: {SENSORLESS_MARK}: {SENSORLESS_NOTE}", file=sys.stderr)
+def _show_source(kind: str) -> None:
+    """Say before the start, on stderr, that the session is not measured on the person, in
+    the words its summary will use (:func:`trainer.sensor_label.source_line`)."""
+    line = source_line(kind)
+    if not line:
+        return
+    hint = " (your own sensor: 'breathwise scan')" if is_simulated(kind) else ""
+    print(f"note: {line}{hint}", file=sys.stderr)
 
 
 def _show_tips(program: Program, note: str) -> None:
@@ -491,7 +482,10 @@ def live(
     devices = _devices(device, config.default_device)
     if prepared is not None:
         _check_sensor_needed(prepared.plan.program, devices)
-    mark = _source_mark(devices)
+    # The kind the recording header will carry: the screen's mark is then the one the
+    # summary, a replay and the history show.
+    kind = device_kind(devices[0])
+    mark = source_mark(kind)
     if out is not None:
         # A folder the person names is made only if the folder it goes in exists, as for -o
         # elsewhere (a mistyped --out must not become a folder tree); the recordings folder
@@ -511,7 +505,7 @@ def live(
         if prepared.plan.program.eyes_closed:
             notes += filter(None, [eyes_closed_warning(play)])
         _show_tips(prepared.plan.program, "; ".join(notes))
-    _show_source(mark)
+    _show_source(kind)
     settings = {
         "device": devices,
         "rate_bpm": pattern.rate_bpm if pattern is not None else None,
