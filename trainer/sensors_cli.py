@@ -15,6 +15,14 @@ from devices.source import PacketSource
 from trainer.errors import BadArgument
 from trainer.sensor_label import SIM_HR_NAMES, device_kind, is_sensorless, is_simulated
 
+NO_DEVICE_ADVICE = (
+    "name your sensor with --device ('breathwise scan' lists those in range; 'breathwise config "
+    "set default_device NAME' keeps it), or use --device none to practise with the pacer and "
+    "cues alone, or --device sim for a demo on a simulated person"
+)
+"""What to do when no device is given: the person's own sensor first, the simulator last (a
+demo, whose numbers are nobody's)."""
+
 
 def is_simulator(spec: str) -> bool:
     """Whether a ``--device`` value names a built-in simulated sensor (``sim`` or ``sim-hr``)."""
@@ -36,7 +44,7 @@ def check_devices(specs: Sequence[str]) -> list[str]:
     """
     cleaned = [s.strip() for s in specs if s.strip()]
     if not cleaned:
-        raise BadArgument("--device is empty", "use --device sim, or an address or name")
+        raise BadArgument("--device is empty", NO_DEVICE_ADVICE)
     if len(cleaned) > 1 and any(is_no_sensor(s) for s in cleaned):
         raise BadArgument(
             f"--device {' --device '.join(cleaned)}: none means no sensor at all",

@@ -40,7 +40,7 @@ from trainer.sensor_label import (
     source_line,
     source_mark,
 )
-from trainer.sensors_cli import check_devices, is_no_sensor, open_source
+from trainer.sensors_cli import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 from trainer.session_sound import SessionSound, eyes_closed_warning
 
@@ -286,13 +286,6 @@ def _check_screen(program: Program) -> str:
         program_title=program.title,
     )
     return CARD_REMINDER if outcome is Outcome.CONTINUE_AGAINST_ADVICE else ""
-
-
-NO_DEVICE_ADVICE = (
-    "name your sensor with --device ('breathwise scan' lists those in range; 'breathwise config "
-    "set default_device NAME' keeps it), or use --device none to practise with the pacer and "
-    "cues alone, or --device sim for a demo on a simulated person"
-)
 
 
 def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
