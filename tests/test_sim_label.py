@@ -35,8 +35,8 @@ from trainer.recording import read_recording
 from trainer.report import report_figure
 from trainer.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
 from trainer.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
-from trainer.session import LiveSession, SessionPlan, SessionResult
-from trainer.ui import SENSORLESS_PANEL, BreathwiseApp
+from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.ui import SENSORLESS_PANEL, SENSORLESS_REPLAY_PANEL, BreathwiseApp
 
 CATALOG = load_catalog()
 
@@ -124,9 +124,11 @@ class _Session:
         return SessionResult(None, {"breaths": 0})
 
 
-async def _screen(mark: str) -> tuple[str, str, str, bool]:
+async def _screen(mark: str, *, replay: bool = False) -> tuple[str, str, str, bool]:
     session = _Session()
-    app = BreathwiseApp(session, session.run, title="Breathwise", duration_s=60.0, source_mark=mark)
+    app = BreathwiseApp(
+        session, session.run, title="Breathwise", duration_s=60.0, source_mark=mark, replay=replay
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         app.refresh_view()
         await pilot.pause()
@@ -156,6 +158,13 @@ async def test_the_live_screen_marks_a_simulated_sensor_in_every_layout() -> Non
 async def test_the_screen_without_a_sensor_says_nothing_is_measured() -> None:
     border, content, _, traces = await _screen(SENSORLESS_MARK)
     assert border == SENSORLESS_MARK and content == SENSORLESS_PANEL and not traces
+
+
+async def test_replaying_a_sensorless_session_does_not_say_follow_the_pacer() -> None:
+    """The live panel ("Follow the pacer... kept in your history") was shown in replays too."""
+    border, content, _, _ = await _screen(SENSORLESS_MARK, replay=True)
+    assert border == SENSORLESS_MARK and content == SENSORLESS_REPLAY_PANEL
+    assert "Follow" not in content and "history" not in content
 
 
 async def test_a_real_sensor_screen_has_no_mark() -> None:
@@ -282,6 +291,51 @@ def test_without_a_sensor_the_program_s_cues_are_said_on_time(tmp_path: Path) ->
     assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
     # Said within the quiet second and a timer's tick of their time.
     assert all(t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
+
+
+def test_a_sensorless_replay_says_the_cues_on_time_and_prints_what_live_did(
+    tmp_path: Path,
+) -> None:
+    """A timed replay said a sensorless session's repetitions only at the next pacer change,
+    in bursts (the recording has no other items); live calls the pipeline's catch_up on its
+    timer, and now the replay does too. Its lines stay the live session's, at any speed."""
+    clock = FakeClock()
+    program = CATALOG.get("back-release")
+    plan = SessionPlan(None, duration_s=35.0, program=ProgramPlan(program))
+
+    async def tick(_: float) -> None:
+        clock.ns += NS_PER_S // 4
+        await asyncio.sleep(0)
+
+    live_out = io.StringIO()
+    session = LiveSession(
+        plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=tick, listeners=[]
+    )
+    session.add_listener(line_printer(live_out))
+    result = asyncio.run(session.run(SensorlessSource()))
+    assert result.path is not None
+    recording = read_recording(result.path)
+
+    replay_clock = [0.0]
+
+    async def nap(seconds: float) -> None:
+        replay_clock[0] += seconds
+        await asyncio.sleep(0)
+
+    said: list[tuple[float, Event]] = []
+    timed_out = io.StringIO()
+    replay = ReplaySession(recording, speed=1.0, clock=lambda: replay_clock[0], sleep=nap)
+    replay.add_listener(lambda events: said.extend((replay_clock[0], e) for e in events))
+    replay.add_listener(line_printer(timed_out))
+    asyncio.run(replay.run())
+    cues = [(t, e) for t, e in said if isinstance(e, ProgramEvent) and e.t_s > 0.0]
+    assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
+    # Said within the quiet second and a nap of their time, not at the next step (35 s).
+    assert all(0.0 <= t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
+
+    fastest = io.StringIO()
+    asyncio.run(ReplaySession(recording, speed=None, listeners=[line_printer(fastest)]).run())
+    assert timed_out.getvalue() == fastest.getvalue() == live_out.getvalue() != ""
 
 
 def test_a_sensorless_recording_joins_the_history_but_an_empty_sensor_one_does_not(

@@ -751,6 +751,7 @@ def replay(
         title=f"Breathwise replay — {file.name}",
         duration_s=recording.header.planned_s,
         source_mark=source_mark(recording.header.source.kind),
+        replay=True,
     )
     ui_result = app.run()
     app.raise_failure()
