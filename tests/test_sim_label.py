@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -59,7 +59,8 @@ def test_a_real_sensor_summary_has_no_mark() -> None:
 
 
 def _row(key: str, source: str, day: int, follow: float) -> SessionRow:
-    start = int(date(2026, 11, day).strftime("%s")) * NS_PER_S + 9 * 3600 * NS_PER_S
+    # .timestamp(), not strftime("%s"): that is glibc's, not Python's.
+    start = int(datetime(2026, 11, day).timestamp()) * NS_PER_S + 9 * 3600 * NS_PER_S
     return SessionRow(
         key, f"/r/{key}.bwr", start, 600.0, source=source, program="back-release",
         median_rate_bpm=6.0, mean_follow_score=follow, rsa_bpm=11.6, practised_s=600.0,
@@ -90,6 +91,11 @@ def test_progress_leaves_simulated_sessions_out_unless_asked(
     out, err = capsys.readouterr()
     assert out.startswith("3 sessions, 30 min practised")
     assert "2 simulated-sensor sessions counted" in err
+    # With --since, the simulated sessions of the period shown, as every other count is.
+    assert run(["progress", "-o", str(figure), "--since", "2026-11-03"]) == 0
+    assert "note: 1 simulated-sensor session left out" in capsys.readouterr().err
+    assert run(["progress", "-o", str(figure), "--since", "2026-11-04"]) == 0
+    assert "simulated" not in capsys.readouterr().err
 
 
 def _texts(figure: object) -> list[str]:
