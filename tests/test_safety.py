@@ -343,6 +343,13 @@ def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert result.exit_code == 0
     assert "valid" in result.stdout and result.stdout.count(" no  ") == 4
 
+    # An urgent "yes": shown as asked again every time, not as "you chose to continue".
+    urgent = {q.key: q.key == "bladder_bowel" for q in RED_FLAG_QUESTIONS}
+    ScreenStore().save(ScreenRecord(date.today(), urgent, confirmed=True))
+    result = runner.invoke(app, ["--show"])
+    assert "asked again before every back-focused session" in result.stdout
+    assert "chose to continue" not in result.stdout
+
 
 def test_a_wrong_answer_is_met_with_what_to_type() -> None:
     """click's own confirm said only "Error: invalid input"."""
