@@ -41,7 +41,7 @@ from devices.godirect import encode_godirect_measurements
 from devices.guide import BreathingGuide, GuideState
 from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
-from devices.source import LinkEvent, LinkState, SourceInfo
+from devices.source import SIMULATED_KIND, LinkEvent, LinkState, SourceInfo
 
 NS_PER_S = 1_000_000_000
 FORCE_CHANNEL = 1
@@ -703,7 +703,7 @@ def describe(person: PersonModel, *, belt: bool = True) -> SourceInfo:
         }
     streams[Stream.HEART_RATE.value] = {}
     return SourceInfo(
-        kind="sim",
+        kind=SIMULATED_KIND,
         name="simulated person" if belt else "simulated person (heart-rate strap only)",
         streams=streams,
         details={"seed": person.seed, "person": asdict(person)},

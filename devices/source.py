@@ -31,6 +31,8 @@ class LinkEvent:
 SIMULATED_KIND = "sim"
 """The source kind of the built-in simulated person (``--device sim`` or ``sim-hr``): its
 numbers describe nobody, so everything that shows a session's results labels it."""
+BLE_KIND = "ble"
+"""The source kind of a real Bluetooth sensor, named by address or name."""
 SENSORLESS_KIND = "none"
 """The source kind of a session practised without a sensor (``--device none``): a timer and
 cues, nothing measured."""

@@ -146,6 +146,17 @@ def _one_line_error(
     assert text in captured.err.splitlines()[0]
 
 
+def test_an_empty_device_is_met_with_the_sensor_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The advice led with the simulator ("use --device sim, or an address or name")."""
+    from trainer.sensors_cli import NO_DEVICE_ADVICE
+
+    code = run(["live", "--headless", "--out", str(tmp_path), "--device", " "])
+    _one_line_error(capsys, code, 2, f"--device is empty — {NO_DEVICE_ADVICE}")
+    assert NO_DEVICE_ADVICE.startswith("name your sensor with --device")
+
+
 @pytest.mark.parametrize(
     ("args", "text"),
     [

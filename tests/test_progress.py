@@ -349,6 +349,10 @@ def test_impossible_start_dates_are_left_off_the_time_axis_with_a_note() -> None
     # A day ahead is a time zone or a clock a little off, not an impossible date.
     ahead = replace(rows[0], session_key="ahead", start_wall_ns=_wall_ns(today + timedelta(1)))
     assert compute_progress([*rows, ahead], today=today).off_axis == 0
+    # With --since, counted in the period shown, as left_out is: the 1995 one is not in it.
+    short = replace(rows[0], session_key="short", practised_s=20.0)
+    since = compute_progress([*rows, *wrong, short], since=DAY0 + timedelta(days=2), today=today)
+    assert (since.off_axis, since.left_out, len(since.sessions)) == (1, 0, 3)
 
 
 def test_history_names_each_session_whose_start_cannot_be_right(

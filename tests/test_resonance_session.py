@@ -35,8 +35,12 @@ def test_assessment_finds_the_true_rate_stores_it_and_training_uses_it(
     assert f"chosen {chosen:.1f} breaths/min" in ranking_line
     assert replay_lines(done.path) == done.lines
 
+    # Measured on the simulated person, not on anyone: never stored as the user's rate.
+    assert done.result.summary["source_kind"] == "sim"
+    assert store_resonance(done.result.summary) is None
     assert load_settings().resonance_rate_bpm is None
-    assert store_resonance(done.result.summary) == chosen
+    # The same result from a real strap is the person's own, and is stored.
+    assert store_resonance({**done.result.summary, "source_kind": "ble"}) == chosen
     assert load_settings().resonance_rate_bpm == chosen
 
     training = prepare_program("resonance-training", load_settings(), minutes=3)
@@ -92,3 +96,48 @@ def test_a_rate_set_aside_is_named_with_its_reason() -> None:
         "resonance: chosen 5.5 breaths/min; ranking (score) 5.5 (0.96), 5.0 (0.91); "
         "6.5 not scored (breathing at 7.40/min, 45 % of breaths on pace)"
     )
+
+
+COMPLETE_ASSESSMENT = {
+    "chosen_rate_bpm": 5.5,
+    "ranking_bpm": [5.5, 5.0],
+    "scores": [[5.0, 0.91], [5.5, 0.96]],
+    "unscored": [],
+    "rates_planned": 5,
+    "rates_tried": 5,
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("sim", "not stored: measured on the simulated sensor, not on you"),
+        ("none", "not stored: nothing was measured (no sensor)"),
+    ],
+)
+def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
+    kind: str, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: 'live --device sim --program resonance-assessment' stored the simulated
+    person's rate as the user's, said "your resonance rate ... is stored", and resonance
+    training then paced at it."""
+    from trainer import session_cli
+    from trainer.headless import format_summary
+    from trainer.session import SessionResult
+
+    monkeypatch.setattr(session_cli, "_add_to_history", lambda path: None)
+    summary = {"source_kind": kind, "duration_s": 900.0, "resonance": COMPLETE_ASSESSMENT}
+    settled = session_cli._settle(SessionResult(tmp_path / "a.bwr", summary, None))
+    assert load_settings().resonance_rate_bpm is None
+    assert not any("is stored" in line for line in settled.lines)
+    assert settled.status.startswith("resonance rate not stored")
+    resonance_line = next(
+        line for line in format_summary(summary).splitlines() if line.startswith("resonance:")
+    )
+    assert resonance_line.endswith(f"5.0 (0.91); {reason}")
+
+    real = {**summary, "source_kind": "ble"}
+    settled = session_cli._settle(SessionResult(tmp_path / "a.bwr", real, None))
+    assert load_settings().resonance_rate_bpm == 5.5
+    assert settled.lines[0].startswith("your resonance rate, 5.5 breaths/min, is stored")
+    assert "not stored" not in format_summary(real)

@@ -22,6 +22,8 @@ from trainer.safety import (
     SCREEN_INTRO,
     SCREEN_VALID_DAYS,
     UNATTENDED_CHECK_IN,
+    URGENT_CONTINUE_QUESTION,
+    URGENT_ONCE,
     Outcome,
     ScreenRecord,
     ScreenRequired,
@@ -54,7 +56,7 @@ class Person:
 
     def ask(self, question: str) -> bool:
         self.asked.append(question)
-        if question == CONTINUE_QUESTION:
+        if question in (CONTINUE_QUESTION, URGENT_CONTINUE_QUESTION):
             return self.carry_on
         if question.startswith("Any of these new since "):
             return self.new_sign
@@ -165,14 +167,50 @@ def test_a_new_sign_since_the_last_screen_puts_the_four_questions_again(
 
 
 def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None:
-    person = Person(yes_to=("bladder_bowel",), carry_on=True)
+    person = Person(yes_to=("leg_symptoms",), carry_on=True)
     assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
-    assert doctor_advice(["bladder_bowel"]) in person.told
+    assert doctor_advice(["leg_symptoms"]) in person.told
     assert person.asked[-1] == CONTINUE_QUESTION
     # Later the same month: only the check-in, and a reminder.
     later = Person()
     assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CONTINUE_AGAINST_ADVICE
     assert later.asked == [check_in_question(TODAY)] and REMINDER in later.told
+
+
+@pytest.mark.parametrize("also", [(), ("leg_symptoms",)])
+def test_an_urgent_yes_cleared_by_a_doctor_holds_for_this_session_only(
+    store: ScreenStore, also: tuple[str, ...]
+) -> None:
+    """Found in review: a "yes" to the bladder/saddle question says get medical help today,
+    yet a "yes" to the continue question was stored as confirmed and later sessions asked only
+    whether a sign was new, for 30 days."""
+    person = Person(yes_to=("bladder_bowel", *also), carry_on=True)
+    assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
+    assert person.asked[-1] == URGENT_CONTINUE_QUESTION
+    assert person.told[-2:] == [doctor_advice(["bladder_bowel", *also]), URGENT_ONCE]
+    record = store.load()
+    assert record is not None and "bladder_bowel" in record.flags and not record.confirmed
+    # The next session, the next day: the four questions and the urgent advice again.
+    later = Person()
+    assert run(store, later, today=TODAY + timedelta(days=1)) is Outcome.CLEAR
+    assert later.asked == [q.text for q in RED_FLAG_QUESTIONS]
+    # Unattended, it is refused, saying why.
+    store.save(ScreenRecord(TODAY, {q.key: q.key == "bladder_bowel" for q in RED_FLAG_QUESTIONS}))
+    with pytest.raises(ScreenRequired, match="needs a doctor the same day"):
+        run(store, None, today=TODAY + timedelta(days=1))
+
+
+def test_an_urgent_yes_stored_as_confirmed_is_asked_about_again(store: ScreenStore) -> None:
+    """A file written before the fix (confirmed with an urgent "yes") is not trusted either."""
+    store.path.parent.mkdir(parents=True)
+    record = ScreenRecord(TODAY, {q.key: q.key == "bladder_bowel" for q in RED_FLAG_QUESTIONS})
+    stored = {**record.to_json(), "confirmed": True}
+    store.path.write_text(json.dumps(stored))
+    loaded = store.load()
+    assert loaded is not None and loaded.confirmed
+    person = Person(yes_to=("bladder_bowel",), carry_on=False)
+    assert run(store, person, today=TODAY + timedelta(days=2)) is Outcome.DECLINED
+    assert person.asked == [*(q.text for q in RED_FLAG_QUESTIONS), URGENT_CONTINUE_QUESTION]
 
 
 def test_each_sign_has_its_own_advice_and_the_urgent_one_says_today() -> None:
@@ -245,9 +283,9 @@ def test_no_one_at_the_keyboard_uses_valid_clear_answers(store: ScreenStore) -> 
     "content",
     [
         "not json",
-        '{"version": 1, "answered_on": "yesterday", "answers": {}}',
+        '{"version": 2, "answered_on": "yesterday", "answers": {}}',
         '{"version": 9, "answered_on": "2025-03-01", "answers": {}}',
-        '{"version": 1, "answered_on": "2025-03-01", "answers": {"leg_symptoms": "no"}}',
+        '{"version": 2, "answered_on": "2025-03-01", "answers": {"leg_symptoms": "no"}}',
     ],
 )
 def test_unreadable_answers_count_as_unanswered(store: ScreenStore, content: str) -> None:
@@ -256,6 +294,25 @@ def test_unreadable_answers_count_as_unanswered(store: ScreenStore, content: str
     assert store.load() is None
     person = Person()
     assert run(store, person) is Outcome.CLEAR and len(person.asked) == 4
+
+
+def test_answers_to_the_narrower_bladder_question_are_asked_again(store: ScreenStore) -> None:
+    """Found in review: saddle numbness joined the bladder/bowel question under the same key
+    and format version, so a stored "no" to the old, narrower question stayed valid."""
+    store.path.parent.mkdir(parents=True)
+    old_answers = {q.key: False for q in RED_FLAG_QUESTIONS}
+    store.path.write_text(
+        json.dumps({"version": 1, "answered_on": TODAY.isoformat(), "answers": old_answers})
+    )
+    assert store.load() is None
+    person = Person()
+    assert run(store, person, today=TODAY + timedelta(days=1)) is Outcome.CLEAR
+    assert person.asked == [q.text for q in RED_FLAG_QUESTIONS]
+    # Answered again, the new answers are kept in the new format and reused.
+    assert json.loads(store.path.read_text())["version"] == 2
+    again = Person()
+    assert run(store, again, today=TODAY + timedelta(days=2)) is Outcome.CLEAR
+    assert again.asked == [check_in_question(TODAY + timedelta(days=1))]
 
 
 def test_incomplete_or_future_answers_are_not_trusted() -> None:
@@ -285,6 +342,13 @@ def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     result = runner.invoke(app, ["--show"])
     assert result.exit_code == 0
     assert "valid" in result.stdout and result.stdout.count(" no  ") == 4
+
+    # An urgent "yes": shown as asked again every time, not as "you chose to continue".
+    urgent = {q.key: q.key == "bladder_bowel" for q in RED_FLAG_QUESTIONS}
+    ScreenStore().save(ScreenRecord(date.today(), urgent, confirmed=True))
+    result = runner.invoke(app, ["--show"])
+    assert "asked again before every back-focused session" in result.stdout
+    assert "chose to continue" not in result.stdout
 
 
 def test_a_wrong_answer_is_met_with_what_to_type() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from devices.sensorless import SensorlessSource
-from devices.sim import PersonModel
+from devices.sim import PersonModel, SimulatedSource
 from trainer.analysis_run import analyse_recording
 from trainer.cli import run
 from trainer.headless import format_summary, line_printer
@@ -33,9 +34,9 @@ from trainer.programs.catalog import load_catalog
 from trainer.recording import read_recording
 from trainer.report import report_figure
 from trainer.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
-from trainer.sensor_label import SENSORLESS_MARK, SIMULATED_MARK
-from trainer.session import LiveSession, SessionPlan, SessionResult
-from trainer.ui import SENSORLESS_PANEL, BreathwiseApp
+from trainer.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
+from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.ui import SENSORLESS_PANEL, SENSORLESS_REPLAY_PANEL, BreathwiseApp
 
 CATALOG = load_catalog()
 
@@ -58,7 +59,8 @@ def test_a_real_sensor_summary_has_no_mark() -> None:
 
 
 def _row(key: str, source: str, day: int, follow: float) -> SessionRow:
-    start = int(date(2026, 11, day).strftime("%s")) * NS_PER_S + 9 * 3600 * NS_PER_S
+    # .timestamp(), not strftime("%s"): that is glibc's, not Python's.
+    start = int(datetime(2026, 11, day).timestamp()) * NS_PER_S + 9 * 3600 * NS_PER_S
     return SessionRow(
         key, f"/r/{key}.bwr", start, 600.0, source=source, program="back-release",
         median_rate_bpm=6.0, mean_follow_score=follow, rsa_bpm=11.6, practised_s=600.0,
@@ -89,6 +91,11 @@ def test_progress_leaves_simulated_sessions_out_unless_asked(
     out, err = capsys.readouterr()
     assert out.startswith("3 sessions, 30 min practised")
     assert "2 simulated-sensor sessions counted" in err
+    # With --since, the simulated sessions of the period shown, as every other count is.
+    assert run(["progress", "-o", str(figure), "--since", "2026-11-03"]) == 0
+    assert "note: 1 simulated-sensor session left out" in capsys.readouterr().err
+    assert run(["progress", "-o", str(figure), "--since", "2026-11-04"]) == 0
+    assert "simulated" not in capsys.readouterr().err
 
 
 def _texts(figure: object) -> list[str]:
@@ -123,9 +130,11 @@ class _Session:
         return SessionResult(None, {"breaths": 0})
 
 
-async def _screen(mark: str) -> tuple[str, str, str, bool]:
+async def _screen(mark: str, *, replay: bool = False) -> tuple[str, str, str, bool]:
     session = _Session()
-    app = BreathwiseApp(session, session.run, title="Breathwise", duration_s=60.0, source_mark=mark)
+    app = BreathwiseApp(
+        session, session.run, title="Breathwise", duration_s=60.0, source_mark=mark, replay=replay
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         app.refresh_view()
         await pilot.pause()
@@ -157,6 +166,13 @@ async def test_the_screen_without_a_sensor_says_nothing_is_measured() -> None:
     assert border == SENSORLESS_MARK and content == SENSORLESS_PANEL and not traces
 
 
+async def test_replaying_a_sensorless_session_does_not_say_follow_the_pacer() -> None:
+    """The live panel ("Follow the pacer... kept in your history") was shown in replays too."""
+    border, content, _, _ = await _screen(SENSORLESS_MARK, replay=True)
+    assert border == SENSORLESS_MARK and content == SENSORLESS_REPLAY_PANEL
+    assert "Follow" not in content and "history" not in content
+
+
 async def test_a_real_sensor_screen_has_no_mark() -> None:
     border, _, title, _ = await _screen("")
     assert border == "" and title == "Breathwise"
@@ -175,6 +191,34 @@ def test_live_without_a_device_or_a_default_asks_for_one(
     assert len(err) == 1 and err[0].startswith("breathwise: error: no sensor chosen — ")
     assert "--device none" in err[0] and "--device sim" in err[0] and "breathwise scan" in err[0]
     assert not list(tmp_path.glob("*.bwr"))
+
+
+@pytest.mark.parametrize(
+    ("spec", "source"),
+    [
+        ("sim", lambda: SimulatedSource(PersonModel(seed=1), None).info.kind),
+        (" SIM-HR ", lambda: SimulatedSource(PersonModel(seed=1), None, belt=False).info.kind),
+        ("none", lambda: SensorlessSource().info.kind),
+        ("Polar H10", lambda: "ble"),
+        ("AA:BB:CC:DD:EE:FF", lambda: "ble"),
+    ],
+)
+def test_a_device_value_maps_to_the_kind_its_recording_will_carry(
+    spec: str, source: Callable[[], str]
+) -> None:
+    """Found in review: the screen's mark came from the --device text by its own rules, the
+    summary's, replay's and history's from the header's kind."""
+    assert device_kind(spec) == source()
+
+
+def test_the_note_before_a_simulated_session_is_the_summary_s_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--device", "sim", "--minutes", "0.02", "--no-sound", "--seed", "1"]
+    assert run(["live", "--headless", "--out", str(tmp_path), *args]) == 0
+    out, err = capsys.readouterr()
+    assert f"note: {source_line('sim')} (your own sensor: 'breathwise scan')" in err.splitlines()
+    assert source_line("sim") in out.splitlines()
 
 
 @pytest.mark.parametrize(
@@ -213,9 +257,11 @@ def test_back_release_without_a_sensor_end_to_end(
     assert lines[0].startswith("step 1/28 at     0.0 s  Lying twist")
     assert "repetition at    10.0 s  1/8 right  (Lying twist)" in lines
     assert not any(line.startswith("breath ") for line in lines)
-    assert lines[-3:-1] == [
+    # Found in review: the summary line was all dashes ("0 breaths, median rate -/min...").
+    assert lines[-3:] == [
         f"{SENSORLESS_MARK}: timer and cues only, nothing measured",
         "practice: 0.2 min practised",
+        "summary: 12 s, no sensor, gaps 0, marks 0",
     ]
     assert f"note: {SENSORLESS_MARK}: timer and cues only, nothing measured" in err
     assert "not added to the history" not in err
@@ -251,6 +297,51 @@ def test_without_a_sensor_the_program_s_cues_are_said_on_time(tmp_path: Path) ->
     assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
     # Said within the quiet second and a timer's tick of their time.
     assert all(t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
+
+
+def test_a_sensorless_replay_says_the_cues_on_time_and_prints_what_live_did(
+    tmp_path: Path,
+) -> None:
+    """A timed replay said a sensorless session's repetitions only at the next pacer change,
+    in bursts (the recording has no other items); live calls the pipeline's catch_up on its
+    timer, and now the replay does too. Its lines stay the live session's, at any speed."""
+    clock = FakeClock()
+    program = CATALOG.get("back-release")
+    plan = SessionPlan(None, duration_s=35.0, program=ProgramPlan(program))
+
+    async def tick(_: float) -> None:
+        clock.ns += NS_PER_S // 4
+        await asyncio.sleep(0)
+
+    live_out = io.StringIO()
+    session = LiveSession(
+        plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=tick, listeners=[]
+    )
+    session.add_listener(line_printer(live_out))
+    result = asyncio.run(session.run(SensorlessSource()))
+    assert result.path is not None
+    recording = read_recording(result.path)
+
+    replay_clock = [0.0]
+
+    async def nap(seconds: float) -> None:
+        replay_clock[0] += seconds
+        await asyncio.sleep(0)
+
+    said: list[tuple[float, Event]] = []
+    timed_out = io.StringIO()
+    replay = ReplaySession(recording, speed=1.0, clock=lambda: replay_clock[0], sleep=nap)
+    replay.add_listener(lambda events: said.extend((replay_clock[0], e) for e in events))
+    replay.add_listener(line_printer(timed_out))
+    asyncio.run(replay.run())
+    cues = [(t, e) for t, e in said if isinstance(e, ProgramEvent) and e.t_s > 0.0]
+    assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
+    # Said within the quiet second and a nap of their time, not at the next step (35 s).
+    assert all(0.0 <= t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
+
+    fastest = io.StringIO()
+    asyncio.run(ReplaySession(recording, speed=None, listeners=[line_printer(fastest)]).run())
+    assert timed_out.getvalue() == fastest.getvalue() == live_out.getvalue() != ""
 
 
 def test_a_sensorless_recording_joins_the_history_but_an_empty_sensor_one_does_not(

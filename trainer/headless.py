@@ -28,7 +28,7 @@ from trainer.pipeline import (
     StrainEvent,
 )
 from trainer.programs.runner import EventKind
-from trainer.sensor_label import is_sensorless, source_line
+from trainer.sensor_label import is_sensorless, not_stored_reason, source_line
 from trainer.state import SOURCE_LABELS
 
 RATE_LINE_CHANGE_BPM = 0.5
@@ -183,7 +183,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     exhale:inhale ratio, heart rate start -> end, mean RSA per breath, mean coherence score)
     and, after a resonance assessment, the chosen rate and the ranking. The text depends only on
     the summary dict, which replay recomputes identically. A session on the simulated person,
-    or without a sensor, says so first (:func:`trainer.sensor_label.source_line`).
+    or without a sensor, says so first (:func:`trainer.sensor_label.source_line`); without a
+    sensor the ``summary:`` line holds only what such a session has (duration, gaps, marks).
     """
     kind = str(summary.get("source_kind", ""))
     marked = source_line(kind)
@@ -204,7 +205,14 @@ def format_summary(summary: dict[str, Any]) -> str:
         ]
     resonance = summary.get("resonance")
     if isinstance(resonance, dict):
-        lines.append(format_resonance(resonance))
+        lines.append(format_resonance(resonance, kind))
+    if is_sensorless(kind):
+        # Breaths, rate, ratio, follow and heart rate are never measured without a sensor.
+        lines.append(
+            f"summary: {summary.get('duration_s', 0):.0f} s, no sensor, "
+            f"gaps {summary.get('gaps', 0)}, marks {summary.get('marks', 0)}"
+        )
+        return "\n".join(lines)
     lines.append(
         f"summary: {summary.get('duration_s', 0):.0f} s, "
         f"{_count(summary.get('breaths', 0), 'breath')}, "
@@ -219,8 +227,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_resonance(resonance: dict[str, Any]) -> str:
-    """The assessment's outcome: the chosen rate and every scored rate, best first."""
+def format_resonance(resonance: dict[str, Any], source_kind: str = "") -> str:
+    """The assessment's outcome: the chosen rate and every scored rate, best first, and why the
+    rate is not stored when it is not (an assessment stopped early, or one measured on the
+    simulated sensor: ``source_kind`` is the recording header's)."""
     chosen = resonance.get("chosen_rate_bpm")
     if chosen is None:
         return "resonance: no rate could be scored (too few beats, or the pacer was not followed)"
@@ -233,7 +243,10 @@ def format_resonance(resonance: dict[str, Any]) -> str:
     for rate, reason in resonance.get("unscored", []):
         line += f"; {float(rate):.1f} not scored ({reason})"
     missing = incomplete_assessment(resonance)
-    return f"{line}; {missing}, so it is not stored" if missing else line
+    if missing:
+        return f"{line}; {missing}, so it is not stored"
+    unmeasured = not_stored_reason(source_kind)
+    return f"{line}; {unmeasured}" if unmeasured else line
 
 
 def incomplete_assessment(resonance: dict[str, Any]) -> str | None:

@@ -240,7 +240,7 @@ def progress(
     """
     from trainer.history import list_sessions
     from trainer.paths import check_output_path
-    from trainer.progress import compute_progress, summary_lines, write_progress
+    from trainer.progress import compute_progress, in_period, summary_lines, write_progress
     from trainer.report import figure_suffix
 
     first = _since(since)
@@ -248,14 +248,16 @@ def progress(
     check_output_path(output, "the progress figure", "progress.pdf")
     figure_suffix(output, "the progress figure")
     rows = list_sessions()
-    simulated = sum(is_simulated(row.source) for row in rows)
-    if simulated:
-        what = f"{simulated} simulated-sensor session{'' if simulated == 1 else 's'}"
-        if include_simulated:
-            print(f"note: {what} counted: their numbers are not yours", file=sys.stderr)
-        else:
-            rows = [row for row in rows if not is_simulated(row.source)]
+    # Counted in the period shown, as the summary's other counts are; left out of the whole
+    # history all the same (the baseline comes from the first sessions).
+    simulated = sum(is_simulated(row.source) and in_period(row, first) for row in rows)
+    what = f"{simulated} simulated-sensor session{'' if simulated == 1 else 's'}"
+    if not include_simulated:
+        rows = [row for row in rows if not is_simulated(row.source)]
+        if simulated:
             print(f"note: {what} left out (--include-simulated to count them)", file=sys.stderr)
+    elif simulated:
+        print(f"note: {what} counted: their numbers are not yours", file=sys.stderr)
     result = compute_progress(rows, since=first)
     print("\n".join(summary_lines(result)))
     if result.sessions:

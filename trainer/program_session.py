@@ -19,6 +19,7 @@ from trainer.headless import incomplete_assessment
 from trainer.program_codec import ProgramPlan
 from trainer.programs.catalog import Catalog, load_catalog
 from trainer.programs.runner import ProgramTimeline
+from trainer.sensor_label import not_stored_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +129,14 @@ def store_resonance(summary: dict[str, Any]) -> float | None:
     -------
     float or None
         The stored rate (breaths/min), or ``None`` when the session chose none (not an
-        assessment, stopped before every rate was tried, or no step could be scored).
+        assessment, stopped before every rate was tried, or no step could be scored) or was not
+        measured on the person (the simulated sensor, or none:
+        :func:`trainer.sensor_label.not_stored_reason`).
     """
     resonance = summary.get("resonance")
     if not isinstance(resonance, dict):
+        return None
+    if not_stored_reason(str(summary.get("source_kind", ""))):
         return None
     chosen = resonance.get("chosen_rate_bpm")
     if chosen is None or incomplete_assessment(resonance):

@@ -84,6 +84,16 @@ def local_date(wall_ns: int) -> date:
     return date(t.tm_year, t.tm_mon, t.tm_mday)
 
 
+def in_period(row: SessionRow, since: date | None) -> bool:
+    """Whether a session started on or after ``since`` (every session when None).
+
+    By its start against ``since``'s local midnight, so that a start no calendar can hold (a
+    wrong clock's year 2262) is placed too: every count the progress summary shows (sessions
+    left out, impossible dates, simulated sessions) is of the period shown.
+    """
+    return since is None or row.start_wall_ns >= _wall_ns(since)
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """Trends of the sessions in a period, with the personal baseline.
@@ -108,8 +118,9 @@ class Progress:
     left_out : int
         Sessions in the period shorter than :data:`MIN_PRACTISED_MIN`, not counted anywhere.
     off_axis : int
-        Sessions whose start cannot be right (:func:`trainer.history.implausible_start`), not
-        counted anywhere: their date would place them nowhere sensible on the time axis.
+        Sessions in the period whose start cannot be right
+        (:func:`trainer.history.implausible_start`), not counted anywhere: their date would
+        place them nowhere sensible on the time axis.
     """
 
     sessions: tuple[SessionRow, ...]
@@ -180,19 +191,23 @@ def compute_progress(
     if now_wall_ns is None:
         now_wall_ns = time.time_ns() if today is None else _wall_ns(today + timedelta(days=1))
     today = today or date.today()
-    off_axis = sum(1 for r in history if implausible_start(r.start_wall_ns, now_wall_ns))
+    off_axis = sum(
+        1
+        for r in history
+        if implausible_start(r.start_wall_ns, now_wall_ns) and in_period(r, since)
+    )
     rows = sorted(
         (r for r in history if implausible_start(r.start_wall_ns, now_wall_ns) is None),
         key=lambda r: (r.start_wall_ns, r.session_key),
     )
-    in_period = [r for r in rows if since is None or local_date(r.start_wall_ns) >= since]
-    left_out = sum(1 for r in in_period if not counts_as_practice(r))
+    period = [r for r in rows if in_period(r, since)]
+    left_out = sum(1 for r in period if not counts_as_practice(r))
     rows = [r for r in rows if counts_as_practice(r)]
     baseline: dict[str, float | None] = {}
     for column, _, _, _ in TRENDS:
         first = _values(rows, column)[:BASELINE_SESSIONS]
         baseline[column] = float(np.median(first)) if first else None
-    shown = tuple(r for r in in_period if counts_as_practice(r))
+    shown = tuple(r for r in period if counts_as_practice(r))
     if not shown:
         return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline), left_out, off_axis)
     first_day = since or local_date(shown[0].start_wall_ns)

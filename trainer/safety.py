@@ -12,6 +12,14 @@ The answers are kept in the data directory (JSON, with the date) and asked again
 red flags as a short list and one question: is any of them new since that screen? A "yes"
 puts the four questions again.
 
+An urgent sign answered "yes" is never kept as cleared: the person may go on with that one
+session once they say a doctor has seen them for it and said the exercises are fine, but the
+next back-focused session puts the four questions again, with the urgent advice, rather than
+only asking whether a sign is *new* for 30 days (found in review: "get medical help today"
+could be set aside for a month by one answer). Asking again, rather than refusing back
+programs outright, is what a person whose doctor has cleared them for exercise needs, and it
+shows the same-day advice before every such session while the sign is there.
+
 The logic here does no terminal I/O: the caller injects ``ask`` (a yes/no question, returning
 the answer) and ``tell`` (show a message), so the Textual UI, the headless mode and tests all
 drive the same code. Without ``ask`` (no one at the keyboard) a back-focused program is refused
@@ -42,7 +50,10 @@ SCREEN_VALID_DAYS = 30
 """Answers older than this many days are asked again."""
 
 SCREEN_FILE = "safety-screen.json"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+"""Version of the stored answers. 2: the bladder/bowel question also asks about numbness in
+the saddle area; a "no" stored as version 1 answered the narrower question, so such files are
+read as unanswered and the questions asked again (found in review)."""
 
 Ask = Callable[[str], bool]
 """Puts a yes/no question to the person and returns True for "yes"."""
@@ -119,6 +130,19 @@ SCREEN_INTRO = (
 
 CONTINUE_QUESTION = "Has a doctor said these exercises are fine for you?"
 
+URGENT_CONTINUE_QUESTION = (
+    "Has a doctor seen you for these signs since they started, and said these exercises are "
+    "fine for you?"
+)
+"""The continue question after an urgent sign: the advice is care today, so only a doctor who
+has seen these signs can have cleared the exercises."""
+
+URGENT_ONCE = (
+    "You may go on with this session. Because this sign needs a doctor the same day, these "
+    "questions are asked again before your next session that works on the back."
+)
+"""Said after an urgent sign is cleared by a doctor: that answer is not kept (see above)."""
+
 REMINDER = (
     "Reminder: your safety answers included a yes. Go gently, stop at any pain, and keep your "
     "doctor informed."
@@ -139,7 +163,8 @@ def doctor_advice(flags: Sequence[str]) -> str:
 
 def check_in_list(answered_on: date) -> str:
     """The red flags as a short list, shown before every back-focused session, and since
-    when the person has said none of them applies (or chose to continue)."""
+    when the person has said none of them applies (or that a doctor has said the exercises
+    are fine)."""
     lines = [
         "This program works on the back. Warning signs (last full check on "
         f"{answered_on.isoformat()}):"
@@ -171,7 +196,9 @@ class ScreenRecord:
     answers : Mapping of str to bool
         ``True`` ("yes") or ``False`` per question key.
     confirmed : bool
-        After a "yes", whether the person chose to continue anyway.
+        After a "yes", whether the person said a doctor has said the exercises are fine.
+        Never stored for an urgent sign (:meth:`to_json`): that clearance holds for the
+        session it was given for only.
     """
 
     answered_on: date
@@ -182,6 +209,19 @@ class ScreenRecord:
     def flags(self) -> tuple[str, ...]:
         """Keys of the questions answered "yes"."""
         return tuple(q.key for q in RED_FLAG_QUESTIONS if self.answers.get(q.key, False))
+
+    @property
+    def urgent_flags(self) -> tuple[str, ...]:
+        """Keys of the urgent questions (care the same day) answered "yes"."""
+        return tuple(
+            q.key for q in RED_FLAG_QUESTIONS if q.urgent and self.answers.get(q.key, False)
+        )
+
+    @property
+    def reusable(self) -> bool:
+        """Whether later sessions may rely on these answers with only the check-in question:
+        not with an urgent sign, which is asked about again every time."""
+        return not self.urgent_flags
 
     @property
     def complete(self) -> bool:
@@ -201,12 +241,13 @@ class ScreenRecord:
         return self.answered_on + timedelta(days=SCREEN_VALID_DAYS)
 
     def to_json(self) -> dict[str, object]:
-        """JSON-ready form, as stored on disk."""
+        """JSON-ready form, as stored on disk; a doctor's clearance of an urgent sign is not
+        kept (it was for that session only)."""
         return {
             "version": _FORMAT_VERSION,
             "answered_on": self.answered_on.isoformat(),
             "answers": dict(self.answers),
-            "confirmed": self.confirmed,
+            "confirmed": self.confirmed and self.reusable,
         }
 
     @classmethod
@@ -219,7 +260,7 @@ class ScreenRecord:
             Anything malformed; the caller treats such a file as unanswered.
         """
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
-            raise ValueError("not a version-1 safety screen record")
+            raise ValueError(f"not a version-{_FORMAT_VERSION} safety screen record")
         answers = data.get("answers")
         if not isinstance(answers, dict) or not all(
             isinstance(k, str) and isinstance(v, bool) for k, v in answers.items()
@@ -240,7 +281,7 @@ class Outcome(StrEnum):
     CLEAR = "clear"
     """All answers "no"."""
     CONTINUE_AGAINST_ADVICE = "continue_against_advice"
-    """A "yes", and the person chose to continue."""
+    """A "yes", and the person said a doctor has said the exercises are fine."""
     DECLINED = "declined"
     """A "yes", and the person chose not to continue."""
 
@@ -305,7 +346,9 @@ class ScreenStore:
 
 
 def ask_questions(ask: Ask, tell: Tell, today: date) -> ScreenRecord:
-    """Put the four questions and, after any "yes", its advice and the continue question.
+    """Put the four questions and, after any "yes", its advice and the continue question
+    (:data:`URGENT_CONTINUE_QUESTION` after an urgent sign, followed by :data:`URGENT_ONCE`
+    when the answer is yes).
 
     Parameters
     ----------
@@ -322,7 +365,13 @@ def ask_questions(ask: Ask, tell: Tell, today: date) -> ScreenRecord:
     flags = [key for key, yes in answers.items() if yes]
     if flags:
         tell(doctor_advice(flags))
-        confirmed = bool(ask(CONTINUE_QUESTION))
+        record = ScreenRecord(answered_on=today, answers=answers)
+        if record.reusable:
+            confirmed = bool(ask(CONTINUE_QUESTION))
+        else:
+            confirmed = bool(ask(URGENT_CONTINUE_QUESTION))
+            if confirmed:
+                tell(URGENT_ONCE)
     return ScreenRecord(answered_on=today, answers=answers, confirmed=confirmed)
 
 
@@ -348,8 +397,9 @@ def check_before_program(
     list with one question, whether any of them is new since those answers ("yes" puts the
     four questions again: a sign that appears between two full screens must not wait for the
     next one). A stored "yes" that was confirmed is followed by a short reminder, a stored
-    "yes" that was declined is asked again (the person may have seen a doctor since). Without
-    ``ask`` the list is shown with what to do if a sign is new.
+    "yes" that was declined is asked again (the person may have seen a doctor since), and so
+    is a stored urgent "yes", whatever was answered to it (:attr:`ScreenRecord.reusable`).
+    Without ``ask`` the list is shown with what to do if a sign is new.
 
     Parameters
     ----------
@@ -380,7 +430,7 @@ def check_before_program(
     if not back_focused:
         return Outcome.NOT_NEEDED
     stored = store.load()
-    if stored is not None and stored.valid_on(today):
+    if stored is not None and stored.valid_on(today) and stored.reusable:
         outcome = outcome_of(stored)
         if outcome is not Outcome.DECLINED:
             tell(check_in_list(stored.answered_on))
@@ -394,11 +444,14 @@ def check_before_program(
                     tell(REMINDER)
                 return outcome
     if ask is None:
-        reason = (
-            "your last answers advised seeing a doctor first"
-            if stored is not None and stored.valid_on(today)
-            else f"the safety questions have not been answered in the last {SCREEN_VALID_DAYS} days"
-        )
+        if stored is not None and stored.valid_on(today) and not stored.reusable:
+            reason = "your last answers included a sign that needs a doctor the same day"
+        elif stored is not None and stored.valid_on(today):
+            reason = "your last answers advised seeing a doctor first"
+        else:
+            reason = (
+                f"the safety questions have not been answered in the last {SCREEN_VALID_DAYS} days"
+            )
         raise ScreenRequired(
             f"{program_title} works on the back, and {reason}",
             advice="answer them in a terminal with `breathwise screen`, then start again",

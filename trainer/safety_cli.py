@@ -87,8 +87,13 @@ def _show(store: ScreenStore, today: date) -> None:
         shown = "not answered" if answer is None else ("yes" if answer else "no")
         typer.echo(f"  {shown:>12}  {question.text}")
     outcome = outcome_of(record)
-    if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
-        typer.echo("You chose to continue despite the advice to see a doctor first.")
+    if not record.reusable:
+        typer.echo(
+            "A sign that needs a doctor the same day: the questions are asked again before "
+            "every back-focused session."
+        )
+    elif outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+        typer.echo("You said a doctor has said these exercises are fine for you.")
     elif outcome is Outcome.DECLINED:
         typer.echo("Back-focused programs stay off until you answer again.")
 
@@ -122,6 +127,11 @@ def screen(
         terminal_tell(
             "Thank you. Back-focused programs are open to you; the questions come back on "
             f"{record.expires_on().isoformat()}."
+        )
+    elif outcome is Outcome.CONTINUE_AGAINST_ADVICE and not record.reusable:
+        terminal_tell(
+            "Noted. Because this sign needs a doctor the same day, the questions are asked "
+            "again before every session that works on the back."
         )
     elif outcome is Outcome.CONTINUE_AGAINST_ADVICE:
         terminal_tell("Noted. Go gently, and stop any exercise that causes pain.")

@@ -13,24 +13,25 @@ import typer
 from devices.guide import BreathingGuide
 from devices.source import PacketSource
 from trainer.errors import BadArgument
+from trainer.sensor_label import SIM_HR_NAMES, device_kind, is_sensorless, is_simulated
 
-SIM_NAMES = ("sim", "simulator", "simulated")
-SIM_HR_NAMES = ("sim-hr",)
-"""The simulated person wearing only a heart-rate strap (no belt): breathing from RR alone."""
-
-
-NO_SENSOR_NAMES = ("none",)
-"""No sensor: a session with the pacer, step cards and chimes alone, nothing measured."""
+NO_DEVICE_ADVICE = (
+    "name your sensor with --device ('breathwise scan' lists those in range; 'breathwise config "
+    "set default_device NAME' keeps it), or use --device none to practise with the pacer and "
+    "cues alone, or --device sim for a demo on a simulated person"
+)
+"""What to do when no device is given: the person's own sensor first, the simulator last (a
+demo, whose numbers are nobody's)."""
 
 
 def is_simulator(spec: str) -> bool:
     """Whether a ``--device`` value names a built-in simulated sensor (``sim`` or ``sim-hr``)."""
-    return spec.strip().lower() in SIM_NAMES + SIM_HR_NAMES
+    return is_simulated(device_kind(spec))
 
 
 def is_no_sensor(spec: str) -> bool:
     """Whether a ``--device`` value asks for no sensor (``none``)."""
-    return spec.strip().lower() in NO_SENSOR_NAMES
+    return is_sensorless(device_kind(spec))
 
 
 def check_devices(specs: Sequence[str]) -> list[str]:
@@ -43,7 +44,7 @@ def check_devices(specs: Sequence[str]) -> list[str]:
     """
     cleaned = [s.strip() for s in specs if s.strip()]
     if not cleaned:
-        raise BadArgument("--device is empty", "use --device sim, or an address or name")
+        raise BadArgument("--device is empty", NO_DEVICE_ADVICE)
     if len(cleaned) > 1 and any(is_no_sensor(s) for s in cleaned):
         raise BadArgument(
             f"--device {' --device '.join(cleaned)}: none means no sensor at all",

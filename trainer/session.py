@@ -503,7 +503,42 @@ class ReplaySession(_SessionBase):
         return max(self._t_s, (self._clock() - self._replay_start) * self.speed)
 
     def _item_t_s(self, item: Item) -> float:
-        return (item.t_mono_ns - self.recording.header.start_mono_ns) / NS_PER_S
+        return self._item_t_s_at(item.t_mono_ns)
+
+    def _item_t_s_at(self, t_mono_ns: int) -> float:
+        return (t_mono_ns - self.recording.header.start_mono_ns) / NS_PER_S
+
+    async def _wait_for(self, t_s: float) -> None:
+        """Wait, in a timed replay, until session second ``t_s`` is due (or a stop)."""
+        assert self.speed is not None
+        while not self._stopped:
+            delay = self._replay_start + t_s / self.speed - self._clock()
+            if delay <= 0.002:
+                return
+            self._catch_up(t_s)
+            # In short naps, so that a stop during a long gap in the recording is not kept
+            # waiting for the next item.
+            await self._sleep(min(delay, self.STOP_CHECK_S))
+
+    def _catch_up(self, next_item_t_s: float) -> None:
+        """Say a program's steps and cues that fall due while a timed replay waits for its
+        next item, as the live session's timer did (:meth:`LiveSession._timers`).
+
+        A sensorless recording holds items only at pacer changes, so its repetitions and cues
+        came in bursts at the next step (found in review). As live, only once the recording
+        has been quiet for :data:`QUIET_NS`: while items flow, each brings its own events, in
+        the order the live session printed them; and never past the next item, whose events
+        come after. The same events at the same session times, so the lines are the live
+        session's.
+        """
+        assert self.pipeline is not None and self.speed is not None
+        if self.pipeline.program is None:
+            return
+        reached_s = min(next_item_t_s, (self._clock() - self._replay_start) * self.speed)
+        if reached_s - self._t_s <= QUIET_NS / NS_PER_S:
+            return
+        start_ns = self.recording.header.start_mono_ns
+        self._dispatch(self.pipeline.catch_up(start_ns + round(reached_s * NS_PER_S)))
 
     async def run(self) -> SessionResult:
         """Replay every item; returns the recomputed summary."""
@@ -521,28 +556,22 @@ class ReplaySession(_SessionBase):
             self._replay_start = self._clock()
             for item in items:
                 t_s = self._item_t_s(item)
-                while not self._stopped:
-                    delay = self._replay_start + t_s / self.speed - self._clock()
-                    if delay <= 0.002:
-                        break
-                    # In short naps, so that a stop during a long gap in the recording is
-                    # not kept waiting for the next item.
-                    await self._sleep(min(delay, self.STOP_CHECK_S))
+                await self._wait_for(t_s)
                 if self._stopped:
                     break
                 self._t_s = t_s
                 self._dispatch(self.pipeline.handle((item,)))
+        end_ns = self.recording.end_mono_ns
+        if end_ns is not None and self.speed is not None:
+            # To the recorded end, as the session ran: a sensorless one has no item after its
+            # last pacer change, and its last cues fall in between.
+            await self._wait_for(self._item_t_s_at(end_ns))
         if self._stopped:
             # Measured up to where the replay was stopped, not to the recording's end.
             summary = self.pipeline.summary(self._t_s)
             summary["ended"] = "replay stopped"
             return SessionResult(self.recording.path, summary)
-        end_ns = self.recording.end_mono_ns
-        end_t_s = (
-            (end_ns - self.recording.header.start_mono_ns) / NS_PER_S
-            if end_ns is not None
-            else self.pipeline.last_t_s
-        )
+        end_t_s = self._item_t_s_at(end_ns) if end_ns is not None else self.pipeline.last_t_s
         self._t_s = max(self._t_s, end_t_s)
         if end_ns is not None:
             # As the live session did at its recorded end: the program's end is said again.

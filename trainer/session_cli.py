@@ -33,8 +33,14 @@ from trainer.programs.runner import ProgramTimeline
 from trainer.recording import Recording, read_recording
 from trainer.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
 from trainer.safety_cli import terminal_prompts
-from trainer.sensor_label import SENSORLESS_MARK, SENSORLESS_NOTE, SIMULATED_MARK, source_mark
-from trainer.sensors_cli import check_devices, is_no_sensor, is_simulator, open_source
+from trainer.sensor_label import (
+    device_kind,
+    is_simulated,
+    not_stored_reason,
+    source_line,
+    source_mark,
+)
+from trainer.sensors_cli import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
 from trainer.session_sound import SessionSound, eyes_closed_warning
 
@@ -217,6 +223,11 @@ def _settle(result: SessionResult) -> _Settled:
             "'breathwise live --program resonance-training' paces at it"
         )
         status.append(f"resonance rate {rate:.1f}/min stored")
+    elif _chose_a_rate(result.summary) and not_stored_reason(
+        str(result.summary.get("source_kind", ""))
+    ):
+        # The summary's resonance line says why; the closing screen's status line says it too.
+        status.append("resonance rate not stored")
     if result.path is not None:
         lines.append(f"recording saved: {result.path}")
         problem = _add_to_history(result.path)
@@ -227,6 +238,12 @@ def _settle(result: SessionResult) -> _Settled:
             lines.append(f"note: not added to the history: {problem}")
             status.append("recording saved, not added to the history")
     return _Settled(tuple(lines), "  ·  ".join(status))
+
+
+def _chose_a_rate(summary: dict[str, object]) -> bool:
+    """Whether a session's summary holds a resonance rate an assessment chose."""
+    resonance = summary.get("resonance")
+    return isinstance(resonance, dict) and resonance.get("chosen_rate_bpm") is not None
 
 
 def _add_to_history(path: Path) -> str | None:
@@ -271,13 +288,6 @@ def _check_screen(program: Program) -> str:
     return CARD_REMINDER if outcome is Outcome.CONTINUE_AGAINST_ADVICE else ""
 
 
-NO_DEVICE_ADVICE = (
-    "name your sensor with --device ('breathwise scan' lists those in range; 'breathwise config "
-    "set default_device NAME' keeps it), or use --device none to practise with the pacer and "
-    "cues alone, or --device sim for a demo on a simulated person"
-)
-
-
 def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
     """The ``--device`` values of a session: those given, else the default_device setting.
 
@@ -304,23 +314,14 @@ def _check_sensor_needed(program: Program, devices: list[str]) -> None:
         )
 
 
-def _source_mark(devices: list[str]) -> str:
-    """The screen's marker for the ``--device`` values: simulated, no sensor, or ""."""
-    if is_simulator(devices[0]):
-        return SIMULATED_MARK
-    return SENSORLESS_MARK if is_no_sensor(devices[0]) else ""
-
-
-def _show_source(mark: str) -> None:
-    """Say before the start, on stderr, that the session is not measured on the person."""
-    if mark == SIMULATED_MARK:
-        print(
-            f"note: {SIMULATED_MARK}: a simulated person breathes along with the pacer; the "
-            "numbers are its, not yours (your own sensor: 'breathwise scan')",
-            file=sys.stderr,
-        )
-    elif mark == SENSORLESS_MARK:
-        print(f"note: {SENSORLESS_MARK}: {SENSORLESS_NOTE}", file=sys.stderr)
+def _show_source(kind: str) -> None:
+    """Say before the start, on stderr, that the session is not measured on the person, in
+    the words its summary will use (:func:`trainer.sensor_label.source_line`)."""
+    line = source_line(kind)
+    if not line:
+        return
+    hint = " (your own sensor: 'breathwise scan')" if is_simulated(kind) else ""
+    print(f"note: {line}{hint}", file=sys.stderr)
 
 
 def _show_tips(program: Program, note: str) -> None:
@@ -474,7 +475,10 @@ def live(
     devices = _devices(device, config.default_device)
     if prepared is not None:
         _check_sensor_needed(prepared.plan.program, devices)
-    mark = _source_mark(devices)
+    # The kind the recording header will carry: the screen's mark is then the one the
+    # summary, a replay and the history show.
+    kind = device_kind(devices[0])
+    mark = source_mark(kind)
     if out is not None:
         # A folder the person names is made only if the folder it goes in exists, as for -o
         # elsewhere (a mistyped --out must not become a folder tree); the recordings folder
@@ -494,7 +498,7 @@ def live(
         if prepared.plan.program.eyes_closed:
             notes += filter(None, [eyes_closed_warning(play)])
         _show_tips(prepared.plan.program, "; ".join(notes))
-    _show_source(mark)
+    _show_source(kind)
     settings = {
         "device": devices,
         "rate_bpm": pattern.rate_bpm if pattern is not None else None,
@@ -747,6 +751,7 @@ def replay(
         title=f"Breathwise replay — {file.name}",
         duration_s=recording.header.planned_s,
         source_mark=source_mark(recording.header.source.kind),
+        replay=True,
     )
     ui_result = app.run()
     app.raise_failure()

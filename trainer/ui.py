@@ -70,6 +70,12 @@ SENSORLESS_PANEL = (
     "chimes mark each change. The session is kept in your history as minutes practised."
 )
 """The numbers' panel of a session without a sensor (``--device none``)."""
+SENSORLESS_REPLAY_PANEL = (
+    "No sensor: nothing was measured or scored.\n\nThis session was practised with the pacer, "
+    "step cards and chimes alone; the replay shows them as they came."
+)
+"""The same panel in a replay, which neither asks anyone to follow the pacer nor keeps
+anything in the history (found in review)."""
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
 
@@ -429,6 +435,9 @@ class BreathwiseApp(App[SessionResult | None]):
         a real sensor: shown on the numbers' panel all session long, and in the title, so that
         nobody takes a simulated person's numbers for their own. Without a sensor the panel
         says that nothing is measured, in place of empty numbers.
+    replay : bool
+        The session is a replay: the panel without a sensor says what was practised, not what
+        to do now.
 
     A session with a ``program_state(t_s)`` method that returns a state shows the step card.
     """
@@ -477,8 +486,10 @@ class BreathwiseApp(App[SessionResult | None]):
         tips: Sequence[str] = (),
         safety_note: str = "",
         source_mark: str = "",
+        replay: bool = False,
     ) -> None:
         super().__init__()
+        self._replay = replay
         self._hold_at_end = hold_at_end
         self._finished = False
         self.session = session
@@ -666,7 +677,7 @@ class BreathwiseApp(App[SessionResult | None]):
             )
         over = self.result.summary if self._finished and self.result is not None else None
         self.query_one("#metrics", Static).update(
-            Text(SENSORLESS_PANEL)
+            Text(SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL)
             if self._source_mark == SENSORLESS_MARK
             else render_metrics(state, pacer, self._target_ratio, over)
         )

@@ -40,7 +40,7 @@ from devices.ble.errors import (
     map_bleak_error,
 )
 from devices.packets import RawPacket
-from devices.source import LinkEvent, LinkState, SourceInfo
+from devices.source import BLE_KIND, LinkEvent, LinkState, SourceInfo
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class BleSensor:
         self._wall = wall_ns
         self._rng = rng or random.Random()
         self.info = SourceInfo(
-            kind="ble",
+            kind=BLE_KIND,
             name=name or advertised or address,
             address=address,
             streams=self._stream_parameters(),
