@@ -57,6 +57,23 @@ def test_program_runs_end_to_end_and_replays_identically(name: str, tmp_path: Pa
     assert replay_lines(done.path) == done.lines
 
 
+def _briefly(program: str, out: Path) -> list[str]:
+    """The command line of a 1.2 s headless, silent run of ``program`` on the simulator."""
+    return [
+        "live",
+        "--device",
+        "sim",
+        "--program",
+        program,
+        "--minutes",
+        "0.02",
+        "--headless",
+        "--no-sound",
+        "--out",
+        str(out),
+    ]
+
+
 def _tell_err(message: str) -> None:
     """What the session's screen check tells, on standard error as the terminal's does."""
     print(message, file=sys.stderr)
@@ -153,17 +170,7 @@ def test_a_back_program_shows_the_red_flags_even_after_a_clear_screen(
     do if a sign is new, on standard error, and runs."""
     answered_on = _clear_answers(days_ago=3)
     monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (None, _tell_err))
-    argv = [
-        "live",
-        "--device",
-        "sim",
-        "--program",
-        "spine-body-scan",
-        "--minutes",
-        "0.02",
-        "--headless",
-    ]
-    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
+    assert run(_briefly("spine-body-scan", tmp_path)) == 0
     out, err = capsys.readouterr()
     assert f"last full check on {answered_on.isoformat()}" in err
     assert "bladder or bowels" in err and "breathwise screen" in err
@@ -182,17 +189,7 @@ def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
         return question.startswith("Any of these new") or question.startswith("Do you have severe")
 
     monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (ask, _tell_err))
-    argv = [
-        "live",
-        "--device",
-        "sim",
-        "--program",
-        "back-release",
-        "--minutes",
-        "0.02",
-        "--headless",
-    ]
-    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 1
+    assert run(_briefly("back-release", tmp_path)) == 1
     assert asked[0] == f"Any of these new since {answered_on.isoformat()}?"
     assert asked[1:5] == [q.text for q in RED_FLAG_QUESTIONS]
     assert asked[5] == "Has a doctor said these exercises are fine for you?"
@@ -211,30 +208,10 @@ def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
     assert CATALOG.get("spine-body-scan").eyes_closed
     assert "open your eyes briefly" in CATALOG.get("spine-body-scan").steps[0].text
     assert CATALOG.get("relaxation-response").eyes_closed
-    argv = [
-        "live",
-        "--device",
-        "sim",
-        "--program",
-        "body-scan-head-to-feet",
-        "--minutes",
-        "0.02",
-        "--headless",
-    ]
-    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
+    assert run(_briefly("body-scan-head-to-feet", tmp_path)) == 0
     assert "eyes closed" not in capsys.readouterr().err  # eyes open: nothing to warn about
     _clear_answers(days_ago=0)
-    argv = [
-        "live",
-        "--device",
-        "sim",
-        "--program",
-        "spine-body-scan",
-        "--minutes",
-        "0.02",
-        "--headless",
-    ]
-    assert run([*argv, "--no-sound", "--out", str(tmp_path)]) == 0
+    assert run(_briefly("spine-body-scan", tmp_path)) == 0
     err = capsys.readouterr().err
     assert "done with the eyes closed, but the sound is off" in err
     assert "--sound turns it on" in err
