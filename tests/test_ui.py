@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from rich.text import Text
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
@@ -35,6 +36,20 @@ class FakeSession:
     async def run(self) -> SessionResult:
         await self.finished.wait()
         return SessionResult(None, {"breaths": 0})
+
+
+async def _shown_at(
+    app: BreathwiseApp,
+    pilot: Pilot[SessionResult | None],
+    session: FakeSession,
+    t_s: float,
+    selector: str,
+) -> str:
+    """What the widget ``selector`` shows once the session's clock reads ``t_s``."""
+    session.t_s = t_s
+    app.refresh_view()
+    await pilot.pause()
+    return str(app.query_one(selector, Static).render())
 
 
 def _text(widget: PacerView) -> str:
@@ -156,10 +171,7 @@ async def test_the_clock_counts_practised_time_and_stands_still_while_paused() -
     async with app.run_test(size=(80, 24)) as pilot:
 
         async def status_at(t_s: float) -> str:
-            session.t_s = t_s
-            app.refresh_view()
-            await pilot.pause()
-            return str(app.query_one("#status", Static).render())
+            return await _shown_at(app, pilot, session, t_s, "#status")
 
         assert await status_at(7.0) == "00:07  (00:53 left)"
         await pilot.press("p")
@@ -456,10 +468,7 @@ async def test_an_old_cue_gives_way_to_the_default_line() -> None:
     async with app.run_test(size=(100, 32)) as pilot:
 
         async def cue_at(t_s: float) -> str:
-            session.t_s = t_s
-            app.refresh_view()
-            await pilot.pause()
-            return str(app.query_one("#cue", Static).render())
+            return await _shown_at(app, pilot, session, t_s, "#cue")
 
         assert await cue_at(39.0) == "Nicely in rhythm"
         assert await cue_at(41.0) == "Follow the bar with your breath"
@@ -491,10 +500,7 @@ async def test_a_programs_tips_take_turns_in_the_cue_panel_until_the_first_cue()
     async with app.run_test(size=(80, 24)) as pilot:
 
         async def cue_at(t_s: float) -> str:
-            session.t_s = t_s
-            app.refresh_view()
-            await pilot.pause()
-            return str(app.query_one("#cue", Static).render())
+            return await _shown_at(app, pilot, session, t_s, "#cue")
 
         assert await cue_at(1.0) == f"Tip: {tips[0]}"
         assert await cue_at(11.0) == f"Tip: {tips[1]}"

@@ -191,13 +191,12 @@ def compute_progress(
     if now_wall_ns is None:
         now_wall_ns = time.time_ns() if today is None else _wall_ns(today + timedelta(days=1))
     today = today or date.today()
+    plausible = [implausible_start(r.start_wall_ns, now_wall_ns) is None for r in history]
     off_axis = sum(
-        1
-        for r in history
-        if implausible_start(r.start_wall_ns, now_wall_ns) and in_period(r, since)
+        1 for r, ok in zip(history, plausible, strict=True) if not ok and in_period(r, since)
     )
     rows = sorted(
-        (r for r in history if implausible_start(r.start_wall_ns, now_wall_ns) is None),
+        (r for r, ok in zip(history, plausible, strict=True) if ok),
         key=lambda r: (r.start_wall_ns, r.session_key),
     )
     period = [r for r in rows if in_period(r, since)]
