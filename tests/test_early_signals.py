@@ -130,3 +130,71 @@ def test_release_gives_back_the_handlers_once() -> None:
     assert signal.getsignal(signal.SIGINT) is before
     early_signals.release()  # nothing held: nothing done
     assert signal.getsignal(signal.SIGINT) is before
+
+
+SITE_PAUSE_IN_EXTENSION = textwrap.dedent(
+    """
+    import builtins, os, sys, time
+
+    _import = builtins.__import__
+
+    def _created(frame):
+        # The modules an extension module's creation was called with, if it is that.
+        if frame is None or frame.f_code.co_name != "_call_with_frames_removed":
+            return ()
+        return frame.f_locals.get("args") or ()
+
+    def _pausing(name, *args, **kwargs):
+        # A compiled module of PAUSE_PREFIX importing while it is created (matplotlib's
+        # ft2font imports enum): pause there once, so that the test's Ctrl+C lands inside it.
+        prefix = os.environ["PAUSE_PREFIX"]
+        created = _created(sys._getframe().f_back)
+        names = [getattr(m, "name", getattr(m, "__name__", "")) for m in created]
+        if any(str(n).startswith(prefix) for n in names) and not os.path.exists(
+            os.environ["PAUSED_AT"]
+        ):
+            open(os.environ["PAUSED_AT"], "w").close()
+            time.sleep(30)
+        return _import(name, *args, **kwargs)
+
+    builtins.__import__ = _pausing
+    """
+)
+
+
+def test_ctrl_c_while_report_imports_matplotlib_is_no_traceback(tmp_path: Path) -> None:
+    """``report`` imported matplotlib (compiled) when it got to the figure, after the early
+    handlers were given back: Ctrl+C inside that import ended the process by SIGINT (-2 to
+    its parent) or with an import traceback. It is now imported while they still hold."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SITE_PAUSE_IN_EXTENSION)
+    paused = tmp_path / "paused"
+    out = tmp_path / "report.png"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trainer",
+            "report",
+            str(REPO / "recordings" / "sample-neurokit2-resting.bwr"),
+            "-o",
+            str(out),
+        ],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(site),
+            "PAUSED_AT": str(paused),
+            "PAUSE_PREFIX": "matplotlib.",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert paused.exists(), "the child never reached the pause: the test needs another"
+    proc.send_signal(signal.SIGINT)
+    _ends_quietly(proc, 130, out)

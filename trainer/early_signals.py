@@ -15,7 +15,9 @@ import: until :func:`release`, these signals print ``breathwise: interrupted`` a
 process with ``os._exit(128 + N)``, the status ``live`` documents and a shell gives a process
 killed by signal N. Nothing is lost by not unwinding: no command has written anything yet (an
 open temporary file is unlinked already). Commands release the handlers as soon as their own
-handling is in place; ``live`` keeps them until its session's signal handlers take over.
+handling is in place, once the compiled libraries they would import later are imported
+(``trainer.cli.PRELOADED_BY``: matplotlib for ``report``); ``live`` keeps them until its
+session's signal handlers take over.
 This module imports nothing heavy, so it can be imported before the rest.
 """
 
