@@ -36,14 +36,21 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from analysis.breath import Breath
 
-__all__ = ["MAD_SCALE", "BreathVariability", "bb_intervals", "breath_variability"]
+__all__ = [
+    "MAD_SCALE",
+    "BreathVariability",
+    "bb_intervals",
+    "breath_variability",
+    "measured_ratios",
+    "ratio_measured",
+]
 
 MAD_SCALE = 1.4826
 """Scale making the median absolute deviation estimate the SD of normal data (NeuroKit2's
@@ -51,6 +58,32 @@ MAD_SCALE = 1.4826
 _JOIN_FRACTION = 0.25
 """A breath follows the previous one directly when its onset lies within this fraction of the
 previous breath's length of that breath's end."""
+
+
+def ratio_measured(ratio: float) -> bool:
+    """Whether an exhale:inhale ratio was measured: a finite positive number.
+
+    The breath detector clamps a phase it cannot place to zero length, so a breath whose rise
+    is instantaneous (a jump within one sample) has ratio ``inf`` and one with no fall ratio
+    ``0`` (:class:`analysis.breath.Breath`, quality ``"uncertain"``). Such a ratio says
+    nothing about how the person breathed: it is left out wherever ratios are averaged,
+    compared with a target or scored, so one such breath cannot make a session's mean ratio
+    ``inf``.
+
+    Examples
+    --------
+    >>> ratio_measured(1.8), ratio_measured(math.inf), ratio_measured(0.0)
+    (True, False, False)
+    """
+    return math.isfinite(ratio) and ratio > 0.0
+
+
+def measured_ratios(breaths: Iterable[Breath]) -> list[float]:
+    """The exhale:inhale ratios of ``breaths`` that were measured (:func:`ratio_measured`).
+
+    The caller chooses the breaths (e.g. not artifacts); this only drops unmeasured ratios.
+    """
+    return [b.ratio for b in breaths if ratio_measured(b.ratio)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,5 +197,5 @@ def breath_variability(breaths: Sequence[Breath]) -> BreathVariability:
         mad_bb_s=mad,
         mcv_bb=mad / median,
         depth_cv=_cv([b.depth for b in good]),
-        ratio_cv=_cv([b.ratio for b in good if math.isfinite(b.ratio)]),
+        ratio_cv=_cv(measured_ratios(good)),
     )

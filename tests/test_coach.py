@@ -360,13 +360,13 @@ def test_reset_forgets_everything() -> None:
     assert cues(fb) == [CUE_IN_RHYTHM]  # same again: no remembered cue time or praise
 
 
-def test_non_finite_ratio_is_reported_as_nan() -> None:
+def test_non_finite_ratio_is_reported_as_nan_and_not_scored() -> None:
     pacer, coach = Pacer(FOUR_EIGHT), Coach()
     b = make_breath(0.0, 4.0, 8.0)
     clamped = dataclasses.replace(b, ratio=math.inf, quality="uncertain")
     f = coach.assess(clamped, pacer)
     assert math.isnan(f.ratio_error)
-    assert f.follow_score == 90
+    assert not f.scored  # was scored 90: the ratio term skipped (tests/test_unmeasured_ratio.py)
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.breath_variability import measured_ratios
 from analysis.coherence import coherence_series
 from analysis.hrv_frequency import gap_free_frequency_domain, ordered_beats
 from analysis.hrv_time import time_domain
@@ -294,7 +295,7 @@ class SessionAnalysis:
         """
         good = self.good_breaths
         rates = [e.breath.rate_bpm for e in good]
-        ratios = [e.breath.ratio for e in good]
+        ratios = measured_ratios(e.breath for e in good)
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
         target_ratio = _time_weighted(

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from analysis.acc_breath import ORIENT_SKEW, AccBreathTracker, difference_skewness
 from analysis.breath import Breath, detect_breaths, settle_ends
-from analysis.breath_variability import breath_variability
+from analysis.breath_variability import breath_variability, measured_ratios
 from analysis.filters import StreamingSOS, lowpass_sos
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
@@ -288,7 +288,7 @@ def _check_fs(fs: float | None, minimum: float, what: str) -> float:
 
 def _good_ratios(found: list[Breath]) -> list[float]:
     """Exhale:inhale ratios of the good breaths that have one."""
-    return [b.ratio for b in found if b.quality == "good" and math.isfinite(b.ratio)]
+    return measured_ratios(b for b in found if b.quality == "good")
 
 
 def looks_inverted(x: FloatArray, fs_hz: float, found: list[Breath]) -> tuple[bool, float]:
@@ -488,7 +488,7 @@ def _nothing_measured(
                 f"no breathing found in {duration_s:.1f} s of data{seen}: {question} "
                 "(choose the column with --column)"
             )
-    unmeasured = [b for b in usable if not math.isfinite(b.ratio)]
+    unmeasured = [b for b in usable if not math.isfinite(b.ratio)]  # null in the output
     if unmeasured:
         instant = sum(1 for b in unmeasured if b.inhale_s <= 0.0)
         if instant == len(unmeasured):

@@ -14,6 +14,12 @@ breaths (:class:`analysis.breath.Breath`) count a hold at the top as inhale and 
 post-exhale pause separately, so the target ratio is the pattern's
 ``exhale_s / (inhale_s + hold_in_s)`` (:func:`target_ratio`), which is the pattern's
 :attr:`~trainer.pacer.BreathPattern.ratio` when it has no hold after the inhale.
+
+A breath whose ratio was not measured (the detector clamped its inhale or exhale to zero,
+:func:`analysis.breath_variability.ratio_measured`) is not judged at all: its inhale onset,
+from which the rate and timing are taken, is as unreliable as its ratio. It gets no follow
+score (:attr:`Feedback.scored` is false), never enters the window and never brings a cue, so
+a run of such breaths is neither praised nor corrected.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from analysis.breath import Breath
+from analysis.breath_variability import ratio_measured
 from trainer.pacer import BreathPattern, Pacer
 
 # -- follow score ----------------------------------------------------------------------------
@@ -124,9 +131,12 @@ class Feedback:
         Measured inhale onset minus the nearest pacer inhale onset, s (positive = late);
         ``nan`` when the pacer had no onset within one period (paused).
     follow_score : int
-        0-100, see :func:`follow_score`.
+        0-100, see :func:`follow_score`; 0 when not ``scored``.
     cue : str or None
         A short cue to show or say, or ``None`` (most breaths: cues are rate limited).
+    scored : bool
+        Whether the breath could be judged: false for a breath whose ratio was not measured
+        (module notes), whose ``follow_score`` then means nothing and counts nowhere.
     """
 
     rate_error_bpm: float
@@ -134,6 +144,7 @@ class Feedback:
     phase_lag_s: float
     follow_score: int
     cue: str | None
+    scored: bool = True
 
 
 def target_ratio(pattern: BreathPattern) -> float:
@@ -172,7 +183,8 @@ def follow_score(
     * ``z_lag = (phase lag / pacer period) / LAG_SIGMA`` (0.12),
     * ``w = QUALITY_WEIGHT[quality]`` (good 1, uncertain 0.9, artifact 0).
 
-    A missing term (``nan``: no pacer onset nearby, non-finite ratio) adds no penalty. The
+    A missing term (``nan``: no pacer onset nearby, no ratio in a pace read from the heart
+    rhythm) adds no penalty. The
     Gaussian-penalty form follows the product brief; the widths are our own choice, set
     so that the breath-to-breath wobble of someone following well scores high: 5 % off in rate,
     10 % in ratio and 0.5 s late at 6 breaths/min, all at once, scores 83; half of each, 95.
@@ -303,7 +315,8 @@ class Coach:
         -------
         Feedback
             The breath's errors, its follow score and maybe a cue. Breaths that start while the
-            pacer is paused are scored but never cue and do not enter the window.
+            pacer is paused are scored but never cue and do not enter the window. A breath
+            whose ratio was not measured is not scored (module notes).
         """
         self._set_mode(_Mode.PACED)
         onset = breath.inhale_onset_s
@@ -312,8 +325,10 @@ class Coach:
         period = pattern.period_s
         rate_error = breath.rate_bpm - pattern.rate_bpm
         ratio_target = target_ratio(pattern)
-        ratio_error = breath.ratio - ratio_target if math.isfinite(breath.ratio) else math.nan
         lag = self._phase_lag_s(pacer, onset, period)
+        if not ratio_measured(breath.ratio):
+            return _unscored(rate_error, lag)
+        ratio_error = breath.ratio - ratio_target
         sample = _Sample(
             rel_rate=rate_error / pattern.rate_bpm,
             log_ratio=_log_ratio_error(breath.ratio, ratio_target),
@@ -350,6 +365,12 @@ class Coach:
         target_ratio : float
             Wanted exhale:inhale ratio (e.g. 1.2 for "a little longer out than in"), > 0.
 
+        Returns
+        -------
+        Feedback
+            A breath whose ratio was not measured is not scored (module notes): the ratio is
+            all this mode judges.
+
         Raises
         ------
         ValueError
@@ -358,9 +379,11 @@ class Coach:
         if not (math.isfinite(target_ratio) and target_ratio > 0.0):
             raise ValueError(f"target_ratio must be a positive number, got {target_ratio!r}")
         self._set_mode(_Mode.OWN)
+        if not ratio_measured(breath.ratio):
+            return _unscored(0.0, 0.0)
         log_error = _log_ratio_error(breath.ratio, target_ratio)
-        shortfall = min(log_error, 0.0) if not math.isnan(log_error) else math.nan
-        ratio_error = breath.ratio - target_ratio if math.isfinite(breath.ratio) else math.nan
+        shortfall = min(log_error, 0.0)
+        ratio_error = breath.ratio - target_ratio
         score = follow_score(0.0, shortfall, 0.0, breath.quality)
         cue = None
         if breath.quality != "artifact":
@@ -499,6 +522,11 @@ class Coach:
             self._active.add(problem)
         else:
             self._active.discard(problem)
+
+
+def _unscored(rate_error_bpm: float, phase_lag_s: float) -> Feedback:
+    """The feedback on a breath that cannot be judged: no ratio error, no score, no cue."""
+    return Feedback(rate_error_bpm, math.nan, phase_lag_s, 0, None, scored=False)
 
 
 def _cue_time(breath: Breath) -> float:

@@ -45,7 +45,7 @@ from analysis.breath_sources import (
     best_source,
     from_rr,
 )
-from analysis.breath_variability import breath_variability
+from analysis.breath_variability import breath_variability, measured_ratios
 from analysis.rr_breath import (
     USABLE_QUALITY,
     RRBreathEstimate,
@@ -140,8 +140,10 @@ class BreathEvent:
 
     @property
     def scored(self) -> bool:
-        """Whether the follow score counts (summary, report, exports, screen)."""
-        return not (self.paused or self.free)
+        """Whether the follow score counts (summary, report, exports, screen): not when the
+        breath was paused or free, nor when the coach could not judge it (its ratio was not
+        measured, :attr:`trainer.coach.Feedback.scored`)."""
+        return not (self.paused or self.free) and self.feedback.scored
 
 
 @dataclass(frozen=True, slots=True)
@@ -822,7 +824,7 @@ class Pipeline:
             median_rate = _round(np.median(rates)) if rates else None
         if median_rate is None:
             source = None
-        ratios = [e.breath.ratio for e in good]
+        ratios = measured_ratios(e.breath for e in good)
         scores = [e.feedback.follow_score for e in good if e.scored]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:

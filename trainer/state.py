@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.breath_variability import ratio_measured
 from trainer.coach import CUE_SENSOR_LOST
 from trainer.pipeline import (
     BeatsEvent,
@@ -99,7 +100,8 @@ class SessionState:
                 self.breaths = event.index
                 if event.breath.quality != "artifact":
                     self.recent_rates_bpm.append(event.breath.rate_bpm)
-                    self.recent_ratios.append(event.breath.ratio)
+                    if ratio_measured(event.breath.ratio):
+                        self.recent_ratios.append(event.breath.ratio)
                 if event.feedback.cue:
                     self.cue = event.feedback.cue
                     self.cue_t_s = event.breath.detected_s
