@@ -1,0 +1,27 @@
+"""The version is written once (trainer.__version__) and every place that shows it agrees."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+import trainer
+from trainer import SOFTWARE
+
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+
+
+def test_pyproject_takes_the_version_from_the_package() -> None:
+    """pyproject.toml said 0.1.0 beside trainer/__init__.py's 0.1.0: two places to forget."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    assert "version" not in project["project"]
+    assert "version" in project["project"]["dynamic"]
+    dynamic = project["tool"]["setuptools"]["dynamic"]["version"]
+    assert dynamic == {"attr": "trainer.__version__"}
+
+
+def test_installed_metadata_recordings_and_outputs_agree() -> None:
+    """``--version`` reads the metadata; recordings and hrv/breaths output carry SOFTWARE."""
+    assert version("breathwise") == trainer.__version__
+    assert f"breathwise {trainer.__version__}" == SOFTWARE
