@@ -38,7 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["Beat", "BeatTimeline", "HeartRateTracker", "heart_rate_bpm"]
+__all__ = ["MAX_DRIFT_S", "Beat", "BeatTimeline", "HeartRateTracker", "heart_rate_bpm"]
+
+MAX_DRIFT_S = 1.5
+"""Default re-anchoring threshold of :class:`BeatTimeline`, s: above a normal report delay
+(< 1 s at one notification per second), below two missing beats at rest (module notes). The
+CSV importer re-anchors beat times at the same threshold (:data:`trainer.importers.LOSS_S`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,7 @@ class BeatTimeline:
 
     __slots__ = ("_anchors", "_clamps", "_last_arrival_s", "_last_beat_s", "_max_drift_s")
 
-    def __init__(self, *, max_drift_s: float = 1.5) -> None:
+    def __init__(self, *, max_drift_s: float = MAX_DRIFT_S) -> None:
         if not (math.isfinite(max_drift_s) and max_drift_s > 0.0):
             raise ValueError(f"max_drift_s must be positive and finite, got {max_drift_s!r}")
         self._max_drift_s = float(max_drift_s)

@@ -47,6 +47,7 @@ from trainer import SOFTWARE
 from trainer.decimal_comma import decimal_points_in_rows, delimiter_of
 from trainer.errors import BadArgument, UserError
 from trainer.hrv_cli import read_rr_file
+from trainer.pipeline import BELT_CUTOFF_HZ
 from trainer.text_files import number_or_none, read_text, split_cells
 
 __all__ = ["BREATH_KEYS", "MIN_DURATION_S", "breaths", "read_waveform"]
@@ -296,7 +297,7 @@ def looks_inverted(x: FloatArray, fs_hz: float, found: list[Breath]) -> tuple[bo
 
     Inhales are shorter and faster than exhales, so a belt read the right way up has a median
     exhale:inhale ratio above 1 and the first difference of its low-passed signal (the 1 Hz
-    low-pass of :mod:`analysis.breath`) positively skewed
+    low-pass of :mod:`analysis.breath`, :data:`trainer.pipeline.BELT_CUTOFF_HZ`) positively skewed
     (:func:`analysis.acc_breath.difference_skewness`, the rule that orients the chest
     accelerometer). Upside down, both turn over: the ratio becomes its inverse. A signal looks
     inverted only when both say so strongly: at least :data:`INVERTED_MIN_BREATHS` good breaths
@@ -325,7 +326,7 @@ def looks_inverted(x: FloatArray, fs_hz: float, found: list[Breath]) -> tuple[bo
     (bool, float)
         Whether it looks inverted, and the skewness of the slope (dimensionless).
     """
-    y = StreamingSOS(lowpass_sos(1.0, fs_hz, 2)).process(x - x[0])
+    y = StreamingSOS(lowpass_sos(BELT_CUTOFF_HZ, fs_hz, 2)).process(x - x[0])
     skew = difference_skewness(y)
     ratios = _good_ratios(found)
     inverted = (
@@ -374,14 +375,14 @@ def _analyse_waveform(
         settings["working_fs_hz"] = tracker.work_fs_hz
         settings["posture_changes"] = tracker.posture_changes
     else:
-        found = detect_breaths(data, fs_hz)
+        found = detect_breaths(data, fs_hz, cutoff_hz=BELT_CUTOFF_HZ)
         settings["method"] = (
-            "belt: causal 1 Hz Butterworth low-pass, adaptive hysteresis turning points, "
-            "phases timed by raised-cosine fits on the raw signal, each breath's rise and fall "
-            "through one shared peak (robust Gauss-Newton; corner rule where a phase does not "
-            "fit)"
+            f"belt: causal {BELT_CUTOFF_HZ:g} Hz Butterworth low-pass, adaptive hysteresis "
+            "turning points, phases timed by raised-cosine fits on the raw signal, each "
+            "breath's rise and fall through one shared peak (robust Gauss-Newton; corner rule "
+            "where a phase does not fit)"
         )
-    settings["detector"] = {"cutoff_hz": 1.0, "rel_delta": 0.3, "onset_fraction": 0.05}
+    settings["detector"] = {"cutoff_hz": BELT_CUTOFF_HZ, "rel_delta": 0.3, "onset_fraction": 0.05}
     # The whole file is here: each breath ends at the next one's fitted inhale onset.
     settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
     warnings = []

@@ -61,6 +61,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from analysis.beats import MAX_DRIFT_S
 from analysis.ecg_align import (
     MATCH_TOL_S,
     MAX_DELAY_S,
@@ -459,10 +460,10 @@ def _parse_time(cell: str, clock: str, scale: float, path: Path, line: int) -> i
         raise ImportFileError(f"{path}:{line}: time {text!r} is not a valid timestamp") from None
 
 
-LOSS_S = 1.5
+LOSS_S = MAX_DRIFT_S
 """Smallest loss of beats, s, after which CSV beat times re-anchor: the live beat timeline's
-re-anchoring threshold (:attr:`analysis.beats.BeatTimeline.max_drift_s`, default 1.5 s), so a
-replay of the import re-anchors where, and only where, the import did."""
+re-anchoring threshold (:data:`analysis.beats.MAX_DRIFT_S`, 1.5 s), so a replay of the
+import re-anchors where, and only where, the import did."""
 _FLOOR_WINDOW_S = 30.0
 """Span, s, over which the least delay between a beat and the row that reported it is taken on
 each side of a candidate loss: long enough to hold a promptly logged row (a phone logger delays

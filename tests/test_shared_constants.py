@@ -1,0 +1,35 @@
+"""Numbers that must agree between modules are written once and imported."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from analysis import beats
+from analysis.acc_breath import difference_skewness
+from analysis.breath import BreathTracker, detect_breaths
+from analysis.filters import StreamingSOS, lowpass_sos
+from trainer import breaths_cli, importers, pipeline
+
+
+def test_csv_import_reanchors_at_the_beat_timelines_threshold() -> None:
+    """importers.LOSS_S equalled BeatTimeline's default max_drift_s only by a comment."""
+    assert beats.BeatTimeline().max_drift_s == beats.MAX_DRIFT_S
+    assert importers.LOSS_S == beats.MAX_DRIFT_S
+
+
+def test_breaths_cli_low_pass_is_the_belt_cutoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """breaths_cli wrote the belt's 1 Hz low-pass as a literal beside pipeline.BELT_CUTOFF_HZ."""
+    fs_hz = 25.0
+    t = np.arange(round(60 * fs_hz)) / fs_hz
+    x = np.sin(2 * np.pi * 0.2 * t) + 0.3 * np.sin(2 * np.pi * 0.9 * t)
+    monkeypatch.setattr(breaths_cli, "BELT_CUTOFF_HZ", 0.5)
+    _, skew = breaths_cli.looks_inverted(x, fs_hz, [])
+    y = StreamingSOS(lowpass_sos(0.5, fs_hz, 2)).process(x - x[0])
+    assert skew == pytest.approx(difference_skewness(y))
+    # The live detector's own default is the same cutoff (analysis.breath is not changed here).
+    for detector in (BreathTracker, detect_breaths):
+        default = inspect.signature(detector).parameters["cutoff_hz"].default
+        assert default == pipeline.BELT_CUTOFF_HZ, detector
