@@ -11,7 +11,8 @@ import scipy.signal
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from analysis.filters import StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
+from analysis import filters
+from analysis.filters import FloatArray, StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
 
 SEED = 20240611
 
@@ -167,3 +168,54 @@ def test_chunked_equals_whole(cuts: list[int], two_sections: bool) -> None:
     bounds = [0, *sorted(cuts), 400]  # repeated cut points give empty chunks
     pieces = [f.process(x[a:b]) for a, b in itertools.pairwise(bounds)]
     np.testing.assert_array_equal(np.concatenate(pieces), whole)
+
+
+# -- the private SciPy kernel and the public fallback -----------------------------------------
+
+
+def _stream_in_chunks(x: np.ndarray, cuts: list[int]) -> np.ndarray:
+    f = StreamingSOS(lowpass_sos(1.0, 20.0, 4), initial=0.3)
+    return np.concatenate([f.process(part) for part in np.split(x, cuts)])
+
+
+def test_fallback_without_the_private_kernel_gives_the_same_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The public-sosfilt path (a SciPy that hides the kernel) was never run by any test."""
+    x = np.random.default_rng(3).normal(size=500)
+    cuts = [1, 7, 100, 333]
+    with_kernel = _stream_in_chunks(x, cuts)
+    monkeypatch.setattr(filters, "_KERNEL", None)
+    without = _stream_in_chunks(x, cuts)
+    sos = lowpass_sos(1.0, 20.0, 4)
+    reference, _ = scipy.signal.sosfilt(sos, x, zi=scipy.signal.sosfilt_zi(sos) * 0.3)
+    np.testing.assert_array_equal(without, with_kernel)
+    np.testing.assert_array_equal(without, reference)
+
+
+def test_the_private_kernel_agrees_with_sosfilt() -> None:
+    """The installed SciPy's kernel passes the import-time check; a skip says it was dropped."""
+    if filters._KERNEL is None:
+        pytest.skip("this SciPy hides or changed sosfilt's kernel: the public sosfilt is used")
+    assert filters._kernel_agrees(filters._KERNEL)
+
+
+def test_a_kernel_that_changed_is_not_used() -> None:
+    """A signature change or different numbers make _load_kernel fall back, not crash later."""
+
+    def like_sosfilt(sos: FloatArray, x: FloatArray, zi: FloatArray, nudge: bool = False) -> None:
+        y, zf = scipy.signal.sosfilt(sos, x[0], zi=zi[0])
+        x[0], zi[0] = y, zf
+        if nudge:
+            x[0, 0] = np.nextafter(x[0, 0], np.inf)
+
+    def takes_two(sos: FloatArray, x: FloatArray) -> None:
+        raise AssertionError("not reached")  # pragma: no cover
+
+    def does_nothing(sos: FloatArray, x: FloatArray, zi: FloatArray) -> None:
+        return None
+
+    assert filters._kernel_agrees(like_sosfilt)
+    assert not filters._kernel_agrees(lambda sos, x, zi: like_sosfilt(sos, x, zi, nudge=True))
+    assert not filters._kernel_agrees(takes_two)  # type: ignore[arg-type]
+    assert not filters._kernel_agrees(does_nothing)
