@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from itertools import pairwise
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from trainer.programs import (
     ProgramKind,
     ProgramTimeline,
     load_catalog,
+    loader,
     parse_program,
 )
 from trainer.programs.catalog import BUILTIN, USER
@@ -545,3 +547,36 @@ def test_a_programs_caution_goes_on_every_step_but_its_transitions() -> None:
     assert [s.caution for s in back.steps] == [s.caution for s in program.steps]
     plain = parse_program(VALID, name="mine", source="mine.toml")
     assert "caution" not in plan_to_json(ProgramPlan(plain))["steps"][0]
+
+
+def test_the_format_notes_name_every_key_the_loader_accepts() -> None:
+    """The README sends people to the loader's module notes, which omitted ``scored`` and
+    ``flexible`` (and the holds): a resonance assessment could not be written from them."""
+    keys = (
+        *loader._PROGRAM_KEYS,
+        *loader._STEP_KEYS,
+        *loader._BREATHING_KEYS,
+        *loader._CUE_KEYS,
+    )
+    missing = [k for k in keys if not re.search(rf"\b{k}\b", loader.__doc__ or "")]
+    assert missing == []
+
+
+def test_resonance_assessment_without_scored_steps_names_the_key(empty_user_dir: Path) -> None:
+    """The error said "needs at least two scored steps" and never named ``scored = true``."""
+    steps = "".join(
+        f'\n[[step]]\ntitle = "{rate}"\ntext = "."\nduration_s = 120\n'
+        f"breathing = {{ rate_bpm = {rate}, ratio = 1.0 }}\n"
+        for rate in (6.5, 6.0)
+    )
+    head = (
+        'title = "My RA"\ndescription = "x"\nkind = "resonance_assessment"\nposture = "sitting"\n'
+    )
+    path = empty_user_dir / "my-ra.toml"
+    path.write_text(head + steps, encoding="utf-8")
+    with pytest.raises(ProgramError) as caught:
+        load_catalog(empty_user_dir).get("my-ra")
+    assert "scored = true" in caught.value.problem
+    assert "0 step(s) here are scored" in caught.value.problem
+    path.write_text(head + steps.replace("duration_s = 120", "duration_s = 120\nscored = true"))
+    assert len(load_catalog(empty_user_dir).get("my-ra").steps) == 2

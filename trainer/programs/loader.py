@@ -23,8 +23,14 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     breathing = { own = true, ratio = 1.2 }
     #   or { inhale_s = 2, exhale_s = 4, end = { inhale_s = 4, exhale_s = 8 }, change_every_s = 60 }
     #   or { rate_bpm = 6.0, ratio = 1.0 }  or  { rate_bpm = "personal" }
+    #   any paced one may add hold_in_s = 2 and/or hold_out_s = 2 (holds after in/out, s)
     transition = true                  # optional: a posture change or a side switch, breathed
     #                                      freely (own = true)
+    scored = true                      # optional: kind = "resonance_assessment" scores this
+    #                                      step's heart response; at least two steps must say
+    #                                      so, each at one fixed pace (no end)
+    flexible = true                    # optional: the step that grows or shrinks when the
+    #                                      program is run with --minutes (the first such step)
 
     [[step.cue]]
     at_s = 30
@@ -531,12 +537,13 @@ def parse_program(text: str, *, name: str, source: str) -> Program:
     )
     if kind is ProgramKind.RESONANCE_ASSESSMENT:
         scored = [s for s in steps if s.scored]
-        if len(scored) < 2 or not all(
-            isinstance(s.breathing, Paced) and s.breathing.end is None for s in scored
-        ):
+        fixed = [s for s in scored if isinstance(s.breathing, Paced) and s.breathing.end is None]
+        if len(scored) < 2 or len(fixed) < len(scored):
             check.fail(
                 ("step",),
-                "a resonance assessment needs at least two scored steps, each at one fixed pace",
+                "a resonance assessment needs at least two steps with scored = true, each at "
+                "one fixed pace (breathing = { rate_bpm = ... } or inhale_s/exhale_s, no end); "
+                f"{len(scored)} step(s) here are scored, {len(fixed)} of them at a fixed pace",
             )
     return Program(
         name=name,
