@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from trainer.history import (
     SCHEMA_VERSION,
     History,
     HistoryError,
-    add_or_update_session,
+    SessionRow,
     list_sessions,
     migrate,
     record_session,
@@ -31,6 +32,15 @@ from trainer.history_cli import format_rows
 
 REPO = Path(__file__).resolve().parents[1]
 DAY_NS = 86_400 * 1_000_000_000
+
+
+def add_or_update_session(
+    metrics: Mapping[str, object], path: Path, *, db_path: Path | None = None
+) -> SessionRow:
+    """Store whole-session numbers as ``history --add`` does after analysing a recording
+    (:meth:`History.store`, the recording's path resolved), without a recording to analyse."""
+    with History(db_path) as history:
+        return history.store({**metrics, "path": path.resolve()}).row
 
 
 def _metrics(key: str, start_wall_ns: int, **extra: object) -> dict[str, object]:
@@ -213,15 +223,16 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from trainer.history import add_or_update_session
+    from trainer.history import History
     db, go, name, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     while not go.exists():
         time.sleep(0.001)
     for i in range(n):
-        add_or_update_session(
-            {"session_key": f"{name}-{i}", "start_wall_ns": i, "duration_s": 60.0},
-            Path(f"/r/{name}-{i}.bwr"), db_path=db,
-        )
+        with History(db) as history:
+            history.store(
+                {"session_key": f"{name}-{i}", "start_wall_ns": i, "duration_s": 60.0,
+                 "path": f"/r/{name}-{i}.bwr"}
+            )
     """
 )
 
@@ -385,7 +396,7 @@ def test_summary_history_and_report_agree_on_the_starting_heart_rate_with_an_art
     """The summary once took the raw RR intervals and the history the corrected beats: a missed
     beat in the first minute made them disagree (65.32 vs 65.51 bpm on a reviewed session)."""
     from trainer.analysis_run import analyse_recording
-    from trainer.importers import import_file
+    from trainer.importers import import_recording
 
     rng = np.random.default_rng(7)
     k = np.arange(400)
@@ -394,7 +405,9 @@ def test_summary_history_and_report_agree_on_the_starting_heart_rate_with_an_art
     rr = np.r_[rr[:20], rr[20] + rr[21], rr[22:]]
     src = tmp_path / "rr.txt"
     src.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
-    recording = import_file(src, "rr", tmp_path / "rr.bwr", start_wall_ns=1_767_250_800 * 10**9)
+    recording = import_recording(
+        src, "rr", tmp_path / "rr.bwr", start_wall_ns=1_767_250_800 * 10**9
+    ).path
 
     analysis = analyse_recording(recording)
     assert analysis.heart.corrected_beats >= 1

@@ -17,7 +17,7 @@ from trainer.analysis_run import analyse_recording
 from trainer.errors import BadArgument, UserError
 from trainer.exchange_cli import import_
 from trainer.export import export_recording, pmd_waveforms
-from trainer.importers import ImportFileError, import_file, parse_rr_list
+from trainer.importers import ImportFileError, import_recording, parse_rr_list
 from trainer.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -37,7 +37,7 @@ def test_an_rr_list_becomes_a_recording_with_the_same_intervals(tmp_path: Path) 
     rr = _rr_series()
     src = tmp_path / "rr.txt"
     src.write_text("RR (ms)\n# exported by some app\n\n" + "\n".join(f"{v:g}" for v in rr) + "\n")
-    out = import_file(src, "auto", tmp_path / "rr.bwr", start_wall_ns=START_NS)
+    out = import_recording(src, "auto", tmp_path / "rr.bwr", start_wall_ns=START_NS).path
     recording = read_recording(out)
     assert recording.header.start_wall_ns == START_NS
     assert recording.header.source.kind == "import"
@@ -63,7 +63,7 @@ def test_a_dropout_in_an_rr_list_is_imported_and_corrected(tmp_path: Path) -> No
     src = tmp_path / "rr.txt"
     src.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
     analysis = analyse_recording(
-        import_file(src, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)
+        import_recording(src, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS).path
     )
     assert analysis.rr_ms.size == rr.size
     assert analysis.heart.corrected_beats >= 1
@@ -72,7 +72,7 @@ def test_a_dropout_in_an_rr_list_is_imported_and_corrected(tmp_path: Path) -> No
     with pytest.raises(
         ImportFileError, match=r"rr\.txt:3: 70000 is longer than a heart-rate packet"
     ):
-        import_file(src, "rr", tmp_path / "long.bwr")
+        import_recording(src, "rr", tmp_path / "long.bwr")
 
 
 def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_a_malformed_rr_list_names_the_line(
     src = tmp_path / "bad.txt"
     src.write_text(text)
     with pytest.raises(ImportFileError) as info:
-        import_file(src, "rr", tmp_path / "bad.bwr")
+        import_recording(src, "rr", tmp_path / "bad.bwr")
     message = info.value.user_message()
     assert f"bad.txt:{line}:" in message and words in message
     assert "\n" not in message
@@ -109,15 +109,15 @@ def test_empty_and_binary_files_are_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing\n\n")
     with pytest.raises(ImportFileError, match="no RR intervals"):
-        import_file(empty, "rr")
+        import_recording(empty, "rr")
     binary = tmp_path / "blob.txt"
     binary.write_bytes(b"812\n\xff\xfe\x00\n")
     with pytest.raises(ImportFileError, match=r"blob\.txt: not a text file"):
-        import_file(binary, "rr")
+        import_recording(binary, "rr")
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes("812\n# m\xe9tronome\n".encode("latin-1"))
     with pytest.raises(ImportFileError, match=r"latin1\.txt:2: not UTF-8"):
-        import_file(latin1, "rr")
+        import_recording(latin1, "rr")
 
 
 def _logger_csv(path: Path, *, n_acc: int = 500, decimal_comma: bool = False) -> np.ndarray:
@@ -138,7 +138,7 @@ def _logger_csv(path: Path, *, n_acc: int = 500, decimal_comma: bool = False) ->
 @pytest.mark.parametrize("decimal_comma", [False, True])
 def test_a_polar_acc_export_becomes_pmd_frames(tmp_path: Path, decimal_comma: bool) -> None:
     acc = _logger_csv(tmp_path / "acc.csv", decimal_comma=decimal_comma)
-    out = import_file(tmp_path / "acc.csv", "auto", tmp_path / "acc.bwr")
+    out = import_recording(tmp_path / "acc.csv", "auto", tmp_path / "acc.bwr").path
     recording = read_recording(out)
     assert recording.header.source.streams["pmd"]["acc"]["fs_hz"] == pytest.approx(50.0)
     [wave] = pmd_waveforms(recording)
@@ -177,7 +177,7 @@ def test_ecg_and_acc_with_a_relative_clock_are_placed_at_the_start(
     """Relative times once became PMD timestamps before 2000 and crashed the frame encoder."""
     src = tmp_path / "rel.csv"
     values = _relative_csv(src, header, sep, scale, fs, int(60 * fs))
-    out = import_file(src, "auto", tmp_path / "rel.bwr", start_wall_ns=start)
+    out = import_recording(src, "auto", tmp_path / "rel.bwr", start_wall_ns=start).path
     recording = read_recording(out)
     if start is not None:
         assert recording.header.start_wall_ns == start
@@ -205,7 +205,7 @@ def test_a_malformed_polar_csv_names_the_line(
     src = tmp_path / "bad.csv"
     src.write_text("\n".join(rows) + "\n")
     with pytest.raises(ImportFileError) as info:
-        import_file(src, "polar", tmp_path / "bad.bwr")
+        import_recording(src, "polar", tmp_path / "bad.bwr")
     message = info.value.user_message()
     assert f"bad.csv:{line}:" in message and words in message
 
@@ -261,14 +261,14 @@ def test_an_implausible_start_from_the_file_is_refused(tmp_path: Path) -> None:
     rr.write_text("800\n820\n790\n")
     os.utime(rr, ns=(0, 631_152_000 * 10**9))  # modified 1990-01-01
     with pytest.raises(ImportFileError, match=r"rr\.txt: the start its modification time gives"):
-        import_file(rr, "rr", tmp_path / "rr.bwr")
-    import_file(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)  # --start fixes it
+        import_recording(rr, "rr", tmp_path / "rr.bwr")
+    import_recording(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)  # --start fixes it
     ecg = tmp_path / "ecg.csv"
     t0 = 631_152_000 * 10**9  # a device clock in 1990: no PMD frame timestamp can hold it
     ecg.write_text("time_ns,ecg_uv\n" + "".join(f"{t0 + k * 7_692_308},{k}\n" for k in range(300)))
     for start in (None, START_NS):
         with pytest.raises(ImportFileError, match=r"ecg\.csv: the file's first time, 1990-"):
-            import_file(ecg, "polar", tmp_path / "ecg.bwr", start_wall_ns=start)
+            import_recording(ecg, "polar", tmp_path / "ecg.bwr", start_wall_ns=start)
     assert not (tmp_path / "ecg.bwr").exists()
 
 
@@ -277,7 +277,7 @@ def test_a_recording_is_not_imported_again(tmp_path: Path, kind: str) -> None:
     """Its JSON header line was once taken for a CSV header and quoted whole (~770 chars)."""
     sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
     with pytest.raises(ImportFileError) as info:
-        import_file(sample, kind, tmp_path / "again.bwr")
+        import_recording(sample, kind, tmp_path / "again.bwr")
     message = info.value.user_message()
     assert message == (
         f"{sample}: this is already a Breathwise recording — replay, report or history --add it"
@@ -286,14 +286,14 @@ def test_a_recording_is_not_imported_again(tmp_path: Path, kind: str) -> None:
     marked = tmp_path / "marked.bwr"  # saved again by an editor that adds a byte-order mark
     marked.write_bytes(b"\xef\xbb\xbf" + sample.read_bytes())
     with pytest.raises(ImportFileError, match="already a Breathwise recording"):
-        import_file(marked, kind, tmp_path / "again.bwr")
+        import_recording(marked, kind, tmp_path / "again.bwr")
 
 
 @pytest.mark.shared_data
 def test_a_real_polar_h10_export_imports_rr_and_ecg(tmp_path: Path) -> None:
     if not H10.exists():
         pytest.skip(f"shared data not found at {H10}")
-    out = import_file(H10, "auto", tmp_path / "h10.bwr")
+    out = import_recording(H10, "auto", tmp_path / "h10.bwr").path
     recording = read_recording(out)
     assert recording.header.start_wall_ns == 1714920600006020096
     with gzip.open(H10, "rt") as handle:
@@ -385,7 +385,7 @@ def test_an_ecg_or_acc_column_without_a_unit_is_refused(
     src = tmp_path / "bare.csv"
     src.write_text(header + "\n" + "".join(f"{k * 10}{sep}{cells}\n" for k in range(200)))
     with pytest.raises(ImportFileError) as info:
-        import_file(src, "auto", tmp_path / "bare.bwr", start_wall_ns=START_NS)
+        import_recording(src, "auto", tmp_path / "bare.bwr", start_wall_ns=START_NS)
     message = info.value.user_message()
     assert "bare.csv:1:" in message and "does not say its unit" in message
     assert advice in message and "\n" not in message
@@ -416,7 +416,7 @@ def test_ecg_and_acc_are_read_in_the_unit_their_column_names(
         for i, row in enumerate(values)
     ]
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = import_file(src, "auto", tmp_path / "units.bwr", start_wall_ns=START_NS)
+    out = import_recording(src, "auto", tmp_path / "units.bwr", start_wall_ns=START_NS).path
     [decoded] = pmd_waveforms(read_recording(out))
     assert np.array_equal(decoded.values, values)
 
@@ -427,7 +427,7 @@ def test_rr_list_beats_are_the_running_sum_from_the_first_beat(tmp_path: Path) -
     rr = _rr_series()
     src = tmp_path / "rr.txt"
     src.write_text("\n".join(f"{v:g}" for v in rr) + "\n")
-    out = import_file(src, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS)
+    out = import_recording(src, "rr", tmp_path / "rr.bwr", start_wall_ns=START_NS).path
     export_recording(out, "csv", tmp_path / "csv")
     beats = _csv_rows(tmp_path / "csv" / "rr.beats.csv")
     t_s = np.asarray([float(b["t_s"]) for b in beats])
@@ -456,7 +456,7 @@ def test_polar_csv_samples_and_beats_keep_the_files_times(tmp_path: Path, clock:
         lines.append(f"{when},{ecg[k]:g}," + ("60,1000" if k in beat_rows else ","))
     src = tmp_path / "polar.csv"
     src.write_text("\n".join(lines) + "\n")
-    out = import_file(src, "polar", tmp_path / "polar.bwr", start_wall_ns=START_NS)
+    out = import_recording(src, "polar", tmp_path / "polar.bwr", start_wall_ns=START_NS).path
     assert read_recording(out).header.start_wall_ns == START_NS
     export_recording(out, "csv", tmp_path / "csv")
     samples = _csv_rows(tmp_path / "csv" / "polar.ecg.csv")
@@ -549,7 +549,7 @@ def test_an_import_header_holds_a_digest_of_its_data(tmp_path: Path) -> None:
     second.write_text("\n".join(f"{v:g}" for v in rr[::-1]) + "\n")
     digests = []
     for source, name in ((first, "a"), (first, "b"), (second, "c")):
-        out = import_file(source, "rr", tmp_path / f"{name}.bwr", start_wall_ns=START_NS)
+        out = import_recording(source, "rr", tmp_path / f"{name}.bwr", start_wall_ns=START_NS).path
         digests.append(read_recording(out).header.source.details["data_sha256"])
     assert digests[0] == digests[1] != digests[2]  # the same file again: the same session
     assert len(digests[0]) == 64
@@ -561,7 +561,7 @@ def test_a_file_longer_than_a_recording_holds_is_refused(tmp_path: Path) -> None
     day_ns = 86_400 * 10**9
     src.write_text(f"time_ns,rr_ms\n{START_NS},1000\n{START_NS + 32 * day_ns},1000\n")
     with pytest.raises(ImportFileError, match="spans 32 days; a recording holds at most 31"):
-        import_file(src, "polar", tmp_path / "long.bwr")
+        import_recording(src, "polar", tmp_path / "long.bwr")
     assert not (tmp_path / "long.bwr").exists()
 
 
@@ -590,7 +590,7 @@ def _batched_polar_csv(
 
 
 def _beats_after_import(src: Path, tmp_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    out = import_file(src, "polar", tmp_path / "b.bwr", start_wall_ns=START_NS)
+    out = import_recording(src, "polar", tmp_path / "b.bwr", start_wall_ns=START_NS).path
     export_recording(out, "csv", tmp_path / "csv")
     beats = _csv_rows(tmp_path / "csv" / "b.beats.csv")
     return (

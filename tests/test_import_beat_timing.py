@@ -13,7 +13,7 @@ from analysis.ecg_align import detect_r_peaks
 from devices.packets import Stream
 from trainer.analysis_run import analyse_recording
 from trainer.exchange_cli import import_
-from trainer.importers import import_file, import_recording
+from trainer.importers import import_recording
 from trainer.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -74,7 +74,7 @@ def _logger_csv(
 
 
 def _import(src: Path, tmp_path: Path, name: str) -> Path:
-    return import_file(src, "polar", tmp_path / f"{name}.bwr", start_wall_ns=START_NS)
+    return import_recording(src, "polar", tmp_path / f"{name}.bwr", start_wall_ns=START_NS).path
 
 
 def test_the_detector_finds_every_r_peak_upright_or_inverted() -> None:
@@ -153,7 +153,7 @@ def test_the_real_h10_beats_sit_on_their_ecg_r_peaks(tmp_path: Path) -> None:
     are within 30 ms."""
     if not H10.exists():
         pytest.skip(f"shared data not found at {H10}")
-    recording = read_recording(import_file(H10, "auto", tmp_path / "h10.bwr"))
+    recording = read_recording(import_recording(H10, "auto", tmp_path / "h10.bwr").path)
     timing = recording.header.source.details["beat_timing"]
     assert timing["method"] == "ecg_r_peaks"
     assert timing["shift_ms"] == pytest.approx(-937, abs=5)

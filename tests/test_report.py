@@ -145,11 +145,11 @@ def test_report_titles_legends_and_axis_labels_do_not_overlap(
 
 
 def test_report_without_a_belt_or_strap_says_so(tmp_path: Path) -> None:
-    from trainer.importers import import_file
+    from trainer.importers import import_recording
 
     rr = tmp_path / "rr.txt"
     rr.write_text("\n".join(["1000", "900", "1100", "950"] * 40) + "\n")
-    recording = import_file(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0)
+    recording = import_recording(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0).path
     analysis = analyse_recording(recording)
     assert analysis.belt_values.size == 0 and analysis.rr_ms.size == 160
     fig = report_figure(analysis)
@@ -453,12 +453,14 @@ def test_an_imported_recording_is_not_called_cut_short(tmp_path: Path) -> None:
     """The importer writes no closing summary; only a recording really cut short says so."""
     from simulated_sessions import simulated_items
 
-    from trainer.importers import import_file
+    from trainer.importers import import_recording
     from trainer.recording import write_recording
 
     rr = tmp_path / "rr.txt"
     rr.write_text("\n".join(["1000", "900", "1100", "950"] * 40) + "\n")
-    imported = analyse_recording(import_file(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0))
+    imported = analyse_recording(
+        import_recording(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0).path
+    )
     assert imported.ended == "recording cut short"  # what the analysis says, unchanged
     subtitle = report_figure(imported).axes[0].texts[1].get_text()
     assert "cut short" not in subtitle and subtitle.endswith("·  imported")

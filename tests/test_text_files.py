@@ -11,7 +11,7 @@ import pytest
 
 from trainer import breaths_cli, hrv_cli
 from trainer.errors import UserError
-from trainer.importers import detect_kind, import_file, parse_rr_list
+from trainer.importers import detect_kind, import_recording, parse_rr_list
 from trainer.text_files import read_text, split_cells
 
 READERS: dict[str, Callable[[Path], object]] = {
@@ -59,7 +59,7 @@ def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path: Path) -> None:
     named = tmp_path / "rr.txt.gz"
     named.write_bytes(packed.read_bytes())
     assert detect_kind(named) == "rr"
-    out = import_file(named, "auto", tmp_path / "rr.bwr")
+    out = import_recording(named, "auto", tmp_path / "rr.bwr").path
     assert out.exists()
 
 

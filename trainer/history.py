@@ -440,24 +440,6 @@ class History:
         return cursor.rowcount > 0
 
 
-def add_or_update_session(
-    metrics: Mapping[str, Any], path: Path | str, *, db_path: Path | None = None
-) -> SessionRow:
-    """Store one session's whole-session numbers (``SessionAnalysis.metrics()``) and its file.
-
-    Parameters
-    ----------
-    metrics : mapping
-        At least ``session_key``, ``start_wall_ns`` and ``duration_s``; other history columns
-        are taken when present.
-    path : Path or str
-        The recording the numbers come from.
-    db_path : Path, optional
-        The database; :func:`default_db_path` when omitted.
-    """
-    return _store(metrics, path, db_path=db_path, legacy_key=None).row
-
-
 def _store(
     metrics: Mapping[str, Any],
     path: Path | str,

@@ -961,16 +961,6 @@ def _kind_of(head: bytes) -> str:
     return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
 
 
-def import_file(
-    path: Path, kind: str = "auto", output: Path | None = None, *, start_wall_ns: int | None = None
-) -> Path:
-    """Import ``path`` as a new recording; return the recording written.
-
-    :func:`import_recording` with its warnings left out (see there for the parameters).
-    """
-    return import_recording(path, kind, output, start_wall_ns=start_wall_ns).path
-
-
 def beat_warnings(items: Sequence[Item]) -> tuple[str, ...]:
     """Warnings about the beats a session's items carry: too many corrected as artifacts.
 
