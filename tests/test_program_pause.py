@@ -37,7 +37,7 @@ from trainer.recording import PacerChange, read_recording
 from trainer.safety import CARD_REMINDER
 from trainer.session import LiveSession, SessionPlan, SessionResult
 from trainer.state import SessionState
-from trainer.ui import CAUTION_STYLE, BreathwiseApp, render_program
+from trainer.ui import CAUTION_STYLE, BreathwiseApp, SessionDefaults, render_program
 
 START_NS = FakeClock().ns
 CATALOG = load_catalog()
@@ -247,7 +247,7 @@ def test_conductor_on_its_own_clock_holds_program_changes_while_paused() -> None
 # -- the screen ------------------------------------------------------------------------------
 
 
-class ProgramScreenSession:
+class ProgramScreenSession(SessionDefaults):
     """A program session on a hand-moved clock, as the UI sees a live or replay session."""
 
     def __init__(self, program: Program, personal_rate_bpm: float | None = None) -> None:
@@ -271,6 +271,9 @@ class ProgramScreenSession:
 
     def practised_s(self, t_s: float) -> float:
         return self.clock.program_s(t_s)
+
+    def stop(self) -> None:
+        self.finished.set()
 
     def pause(self) -> None:
         self.clock.pause(round(self.t_s * NS_PER_S))

@@ -14,10 +14,10 @@ from trainer.pipeline import NS_PER_S
 from trainer.program_clock import ProgramClock
 from trainer.session import SessionResult
 from trainer.state import SessionState
-from trainer.ui import BreathwiseApp, PacerView, render_metrics, render_pacer
+from trainer.ui import BreathwiseApp, PacerView, SessionDefaults, render_metrics, render_pacer
 
 
-class FakeSession:
+class FakeSession(SessionDefaults):
     """A session whose clock the test moves by hand."""
 
     def __init__(self) -> None:
@@ -32,6 +32,9 @@ class FakeSession:
 
     def pacer_state(self, t_s: float) -> PacerState | None:
         return self.pacer.state(t_s)
+
+    def stop(self) -> None:
+        self.finished.set()
 
     async def run(self) -> SessionResult:
         await self.finished.wait()
@@ -348,7 +351,8 @@ async def test_the_key_bar_offers_only_what_the_session_can_do() -> None:
         assert keys(app) == {"q": "Quit"}
         await pilot.press("q")
         await pilot.pause()
-    assert app.return_value is None  # quit before the replay ended: no result
+    # Quit before the replay ended: it stops, and the screen closes with what it has.
+    assert replay.finished.is_set() and app.return_value == SessionResult(None, {"breaths": 0})
 
 
 async def test_a_replay_quit_early_ends_with_the_summary_of_what_was_replayed() -> None:

@@ -496,6 +496,21 @@ class ReplaySession(_SessionBase):
         """End the replay at the item it has reached; :meth:`run` returns the summary so far."""
         self._stopped = True
 
+    @property
+    def started(self) -> bool:
+        """A replay has no connecting phase: always started (as :attr:`LiveSession.started`)."""
+        return True
+
+    @property
+    def start_paused(self) -> bool:
+        """Never: a pause pressed while connecting is in the recording as a pause."""
+        return False
+
+    @property
+    def early_marks(self) -> tuple[str, ...]:
+        """None: marks made while connecting are in the recording at time 0."""
+        return ()
+
     def now_s(self) -> float:
         """Session seconds the replay has reached."""
         if self.speed is None or self._paused_at is not None:

@@ -81,13 +81,86 @@ NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no wav
 
 
 class ViewableSession(Protocol):
-    """What the UI needs from a live or replay session."""
+    """What the UI needs from a live or replay session (:mod:`trainer.session`).
+
+    Every member is read by the screen; those a session may have nothing to say about answer
+    with a neutral value, as :class:`SessionDefaults` gives them: no program (``None``), no
+    pauses (practised time is session time), no connecting phase (started, not start-paused,
+    no early marks).
+    """
 
     state: SessionState
 
-    def now_s(self) -> float: ...
+    def now_s(self) -> float:
+        """Session seconds now."""
+        ...
 
-    def pacer_state(self, t_s: float) -> PacerState | None: ...
+    def pacer_state(self, t_s: float) -> PacerState | None:
+        """The pacer at ``t_s``, or ``None`` in own-rhythm mode or before the start."""
+        ...
+
+    def program_state(self, t_s: float) -> TimelineState | None:
+        """The program at session second ``t_s``; ``None`` without a program."""
+        ...
+
+    def program_time_s(self, t_s: float) -> float | None:
+        """Program seconds (session seconds less pauses) at ``t_s``; ``None`` without one."""
+        ...
+
+    def practised_s(self, t_s: float) -> float:
+        """Session seconds at ``t_s`` less the pauses: what the countdown counts."""
+        ...
+
+    @property
+    def started(self) -> bool:
+        """Whether the session's clock runs (a live session waits for its sensor)."""
+        ...
+
+    @property
+    def start_paused(self) -> bool:
+        """Pause was pressed (an odd number of times) while connecting."""
+        ...
+
+    @property
+    def early_marks(self) -> Sequence[str]:
+        """Marks pressed while connecting, recorded at the start (not yet in the state)."""
+        ...
+
+    def stop(self) -> None:
+        """End the session at the point reached; its ``run`` then returns the summary."""
+        ...
+
+
+class SessionDefaults:
+    """The neutral answers of :class:`ViewableSession` for a session with no program, no
+    pauses and no connecting phase (a test double, a simple front end)."""
+
+    def program_state(self, t_s: float) -> TimelineState | None:
+        """No program."""
+        return None
+
+    def program_time_s(self, t_s: float) -> float | None:
+        """No program."""
+        return None
+
+    def practised_s(self, t_s: float) -> float:
+        """No pauses: every second is practised."""
+        return t_s
+
+    @property
+    def started(self) -> bool:
+        """Always started."""
+        return True
+
+    @property
+    def start_paused(self) -> bool:
+        """Never paused before the start."""
+        return False
+
+    @property
+    def early_marks(self) -> Sequence[str]:
+        """No marks before the start."""
+        return ()
 
 
 def render_pacer(
@@ -542,17 +615,14 @@ class BreathwiseApp(App[SessionResult | None]):
         self.run_worker(self._drive(), exclusive=True)
 
     def _program_state(self, t_s: float) -> TimelineState | None:
-        # Optional in the ViewableSession protocol: plain test doubles have no program.
-        program_state = getattr(self.session, "program_state", None)
-        return program_state(t_s) if callable(program_state) else None
+        return self.session.program_state(t_s)
 
     def _left_s(self, t_s: float, program: TimelineState | None) -> float | None:
         """Seconds left in the session while it runs; None once over or without a plan."""
         if self._finished:
             return None
-        program_time = getattr(self.session, "program_time_s", None)
-        program_t_s = program_time(t_s) if callable(program_time) else None
-        if program is not None and isinstance(program_t_s, float):
+        program_t_s = self.session.program_time_s(t_s)
+        if program is not None and program_t_s is not None:
             # The program's clock, which stops while paused; a session cut short by --minutes
             # ends before the program does.
             if self._duration_s is None:
@@ -564,10 +634,8 @@ class BreathwiseApp(App[SessionResult | None]):
         return max(0.0, self._duration_s - self._practised_s(t_s))
 
     def _practised_s(self, t_s: float) -> float:
-        """Session seconds at ``t_s`` less the pauses, as the session counts them (optional in
-        the ViewableSession protocol: a test double without pauses practises all the time)."""
-        practised = getattr(self.session, "practised_s", None)
-        return float(practised(t_s)) if callable(practised) else t_s
+        """Session seconds at ``t_s`` less the pauses, as the session counts them."""
+        return float(self.session.practised_s(t_s))
 
     def raise_failure(self) -> None:
         """Once the screen is closed: raise what ended the session's run, if anything did, so
@@ -658,15 +726,14 @@ class BreathwiseApp(App[SessionResult | None]):
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
         pacer_view.border_title = self.title if short else None
-        # Optional in the ViewableSession protocol: a replay (and a test double) has always
-        # started; a live session waits for its sensor.
-        connecting = getattr(self.session, "started", True) is False
+        # A replay has always started; a live session waits for its sensor.
+        connecting = not self.session.started
         if self._finished:
             # A bar frozen mid-phase would look as if the pacer still ran.
             pacer_view.update(Text("Session over", style="bold"))
         elif connecting:
             # Not "Breathe in your own rhythm" (no pacer yet) while a pacer is only waiting.
-            pacer_view.update(connecting_text(bool(getattr(self.session, "start_paused", False))))
+            pacer_view.update(connecting_text(self.session.start_paused))
         elif pacer is None and state.paused:
             # A program paused in an own-rhythm step: there is no pacer to show paused.
             pacer_view.update(Text(paused_text(can_pause), style="bold yellow"))
@@ -751,7 +818,7 @@ class BreathwiseApp(App[SessionResult | None]):
         if state.status:
             parts.append(state.status)
         # Marks made while connecting are recorded at the start: counted already.
-        marks = state.marks + len(getattr(self.session, "early_marks", ()))
+        marks = state.marks + len(self.session.early_marks)
         if marks:
             parts.append(f"{marks} mark" + ("" if marks == 1 else "s"))
         if self._note:
@@ -788,11 +855,10 @@ class BreathwiseApp(App[SessionResult | None]):
             self.action_quit_view()
 
     def action_quit_view(self) -> None:
-        stop = getattr(self.session, "stop", None)
-        if not self._finished and callable(stop):
+        if not self._finished:
             # A replay quit early ends at the point reached; _drive then closes the screen
             # with the summary of what was replayed.
-            stop()
+            self.session.stop()
             return
         self.exit(self.result)
 
