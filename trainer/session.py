@@ -456,7 +456,28 @@ class LiveSession(_SessionBase):
             await self._sleep(0.25)
 
 
-class ReplaySession(_SessionBase):
+class AlwaysStarted:
+    """A session with no connecting phase (a replay: a pause or a mark pressed while a live
+    session connected is in its recording), answering as :class:`LiveSession` does once
+    started."""
+
+    @property
+    def started(self) -> bool:
+        """Always started."""
+        return True
+
+    @property
+    def start_paused(self) -> bool:
+        """Never paused before the start."""
+        return False
+
+    @property
+    def early_marks(self) -> tuple[str, ...]:
+        """No marks waiting for the start."""
+        return ()
+
+
+class ReplaySession(AlwaysStarted, _SessionBase):
     """Feed a recording through the live pipeline.
 
     Parameters
@@ -495,21 +516,6 @@ class ReplaySession(_SessionBase):
     def stop(self) -> None:
         """End the replay at the item it has reached; :meth:`run` returns the summary so far."""
         self._stopped = True
-
-    @property
-    def started(self) -> bool:
-        """A replay has no connecting phase: always started (as :attr:`LiveSession.started`)."""
-        return True
-
-    @property
-    def start_paused(self) -> bool:
-        """Never: a pause pressed while connecting is in the recording as a pause."""
-        return False
-
-    @property
-    def early_marks(self) -> tuple[str, ...]:
-        """None: marks made while connecting are in the recording at time 0."""
-        return ()
 
     def now_s(self) -> float:
         """Session seconds the replay has reached."""

@@ -23,7 +23,7 @@ from trainer.headless import PROGRAM_COMPLETE, format_summary
 from trainer.pacer import PacerState, Phase
 from trainer.programs.runner import TimelineState
 from trainer.sensor_label import SENSORLESS_MARK
-from trainer.session import SessionResult
+from trainer.session import AlwaysStarted, SessionResult
 from trainer.state import SOURCE_LABELS, SessionState
 
 PHASE_WORDS = {
@@ -131,7 +131,7 @@ class ViewableSession(Protocol):
         ...
 
 
-class SessionDefaults:
+class SessionDefaults(AlwaysStarted):
     """The neutral answers of :class:`ViewableSession` for a session with no program, no
     pauses and no connecting phase (a test double, a simple front end)."""
 
@@ -146,21 +146,6 @@ class SessionDefaults:
     def practised_s(self, t_s: float) -> float:
         """No pauses: every second is practised."""
         return t_s
-
-    @property
-    def started(self) -> bool:
-        """Always started."""
-        return True
-
-    @property
-    def start_paused(self) -> bool:
-        """Never paused before the start."""
-        return False
-
-    @property
-    def early_marks(self) -> Sequence[str]:
-        """No marks before the start."""
-        return ()
 
 
 def render_pacer(
