@@ -596,6 +596,19 @@ def detect_acc_breaths(
     -------
     list of Breath
         Every breath whose end was confirmed within the recording.
+
+    Examples
+    --------
+    A chest accelerometer lying still but for 12 breaths/min along z (units of mg):
+
+    >>> import numpy as np
+    >>> fs_hz = 50.0
+    >>> t_s = np.arange(0.0, 120.0, 1.0 / fs_hz)
+    >>> z = 1000.0 + 5.0 * np.sin(2 * np.pi * 0.2 * t_s)
+    >>> xyz = np.column_stack([np.full(t_s.size, 3.0), np.full(t_s.size, 2.0), z])
+    >>> breaths = detect_acc_breaths(xyz, fs_hz)
+    >>> len(breaths), round(float(np.median([b.rate_bpm for b in breaths])), 1)
+    (22, 12.0)
     """
     return AccBreathTracker(fs_hz, t0_s=t0_s, **kwargs).update(xyz)
 

@@ -105,6 +105,12 @@ def time_domain(
     ValueError
         If the inputs are not 1-D, differ in length, hold non-finite or non-positive intervals,
         or the convention is unknown.
+
+    Examples
+    --------
+    >>> td = time_domain([800.0, 810.0, 790.0, 850.0, 800.0])
+    >>> td.n_original_nn, td.mean_nn_ms, round(td.rmssd_ms, 1), td.nn50, round(td.mean_hr_bpm, 1)
+    (5, 810.0, 40.6, 1, 74.1)
     """
     nn = np.asarray(nn_ms, dtype=np.float64)
     if nn.ndim != 1:

@@ -873,6 +873,16 @@ def correct_rr(
     -------
     CorrectionResult
         The NN series with per-value provenance and one label per input interval.
+
+    Examples
+    --------
+    A beat the strap missed doubles one interval; it is split back into two:
+
+    >>> result = correct_rr([800.0] * 10 + [1600.0] + [800.0] * 10)
+    >>> result.labels[10], result.rr_ms.size, result.nn_ms.size
+    ('missed', 21, 22)
+    >>> result.nn_ms[9:13].tolist(), int(result.nn_corrected.sum())
+    ([800.0, 800.0, 800.0, 800.0], 2)
     """
     if max_iterations < 1:
         raise ValueError("max_iterations must be at least 1")

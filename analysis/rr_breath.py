@@ -791,6 +791,18 @@ def estimate_breathing_from_rr(
     -------
     list of RRBreathEstimate
         Every ``step_s`` from one window after the first beat to the last beat.
+
+    Examples
+    --------
+    A heart rate swinging 65 +- 6 beats/min with breathing at 6 breaths/min (0.1 Hz):
+
+    >>> import numpy as np
+    >>> hr_bpm = 65.0 + 6.0 * np.sin(2 * np.pi * 0.1 * np.arange(330) * 0.92)
+    >>> rr_ms = 60000.0 / hr_bpm
+    >>> beat_t_s = np.cumsum(rr_ms) / 1000.0
+    >>> estimates = estimate_breathing_from_rr(beat_t_s, rr_ms)
+    >>> round(estimates[-1].rate_bpm, 1), round(session_rate_bpm(estimates), 1)
+    (6.0, 6.0)
     """
     t = np.asarray(beat_t_s, dtype=np.float64)
     rr = np.asarray(nn_ms, dtype=np.float64)

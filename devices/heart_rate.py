@@ -89,6 +89,15 @@ def decode_heart_rate_measurement(payload: bytes) -> HeartRateMeasurement:
     DecodeError
         Empty payload, a field cut short, an odd number of RR bytes, or bytes left over after
         the fields the flags announce. Reserved flag bits are ignored (HRS 3.1.1.1).
+
+    Examples
+    --------
+    Flags 0x16 (8-bit heart rate, contact supported and detected, RR present), 72 beats/min,
+    one RR interval of 1024/1024 s:
+
+    >>> m = decode_heart_rate_measurement(bytes([0x16, 72, 0x00, 0x04]))
+    >>> m.hr_bpm, m.contact_detected, m.rr_raw, m.rr_ms
+    (72, True, (1024,), (1000.0,))
     """
     data = bytes(payload)
     if not data:
