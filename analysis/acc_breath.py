@@ -4,7 +4,8 @@ Breathing tilts and lifts the chest wall, so a chest accelerometer sees it mostl
 change of the gravity vector's projection on its axes, a few to a few tens of mG. One open
 trainer projects gravity-removed ACC onto one fixed axis and takes descending zero crossings as
 breath ends, which breaks when the person changes posture; a principal-component projection of
-the low-passed three axes is sturdier (physiology.md, "Breath phases"). This module does:
+the low-passed three axes is sturdier (docs/reference/physiology.md, "Breath phases"). This module
+does:
 
 1. **Anti-alias low-pass and decimation.** Each axis goes through a causal 2nd-order Butterworth
    low-pass at ``lowpass_hz`` (1.5 Hz: the shape of breaths up to 30/min) held in

@@ -2,8 +2,8 @@
 
 A Heart Rate Measurement notification (Bluetooth GATT characteristic 0x2A37) carries the RR
 intervals of the beats since the previous notification, in 1/1024 s, but no timestamp at all
-(design.md, "Time"). Beat times are therefore rebuilt here: RR intervals are exact durations
-between beats, and the host clock at arrival says when the sensor had seen them.
+(docs/reference/design.md, "Time"). Beat times are therefore rebuilt here: RR intervals are exact
+durations between beats, and the host clock at arrival says when the sensor had seen them.
 
 Model (:class:`BeatTimeline`)
 -----------------------------

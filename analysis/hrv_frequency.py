@@ -65,7 +65,7 @@ longer gap (a strap losing contact) the cubic spline invents a slow swing: 20 s 
 MIN_SPECTRUM_S = 120.0
 """Shortest stretch of beats given a spectrum, s (first to last beat): 10 periods of the LF
 band's 0.04 Hz is 250 s, so below 2 min the LF power is not even roughly defined (Task Force
-1996; physiology.md)."""
+1996; docs/reference/physiology.md)."""
 
 
 @dataclass(frozen=True, slots=True)

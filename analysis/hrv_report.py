@@ -43,10 +43,11 @@ __all__ = ["MAX_RELIABLE_ARTIFACT_PCT", "analyse_rr", "artifact_warning", "hf_re
 MAX_RELIABLE_ARTIFACT_PCT = 5.0
 """Share of corrected beats (%) above which HRV is flagged as unreliable.
 
-physiology.md gives no threshold; 5 % is the common rule of thumb for short-term HRV (recordings
-with more artifacts or ectopic beats than this are usually excluded rather than analysed), and
-even a few % of edited beats measurably bias SDNN, RMSSD and the spectrum (Peltola 2012, "Role of
-editing of R-R intervals in the analysis of heart rate variability", Front Physiol 3:148)."""
+docs/reference/physiology.md gives no threshold; 5 % is the common rule of thumb for short-term HRV
+(recordings with more artifacts or ectopic beats than this are usually excluded rather than
+analysed), and even a few % of edited beats measurably bias SDNN, RMSSD and the spectrum (Peltola
+2012, "Role of editing of R-R intervals in the analysis of heart rate variability", Front Physiol
+3:148)."""
 
 
 def artifact_warning(corrected: int, total: int) -> str | None:

@@ -1,7 +1,8 @@
 """Breathing rate and phase from RR intervals alone (respiratory sinus arrhythmia).
 
 Heart rate rises during inhale and falls during exhale (respiratory sinus arrhythmia, RSA), so a
-heart-rate strap alone carries the breathing rhythm (physiology.md, "Without a belt").
+heart-rate strap alone carries the breathing rhythm (docs/reference/physiology.md, "Without a
+belt").
 
 Method
 ------

@@ -191,7 +191,8 @@ def test_an_existing_export_is_replaced_only_with_force(
 def test_exports_are_owner_only_and_replace_whole_files(
     session: tuple[Path, SessionAnalysis], tmp_path: Path
 ) -> None:
-    """Exports are health data (design.md: owner-only); once written 0644 and CSV in place."""
+    """Exports are health data (docs/reference/design.md: owner-only); once written 0644 and CSV in
+    place."""
     path, _ = session
     out = tmp_path / "csv"
     out.mkdir()

@@ -269,7 +269,8 @@ def _belt_samples(chunks: list[bytes]) -> tuple[list[float], dict[str, int]]:
 
 def test_a_packet_split_over_notifications_is_joined_at_every_cut() -> None:
     """The 25-byte capture does not fit one 20-byte notification (ATT MTU 23): the belt
-    sends it in two, and the pipeline joins them (fact sheet: join until byte 1 is reached)."""
+    sends it in two, and the pipeline joins them (fact sheet, docs/reference/ble-protocols.md: join
+    until byte 1 is reached)."""
     whole, errors = _belt_samples([CAPTURE])
     assert errors == {} and whole == pytest.approx([-0.5295, -0.5320], abs=1e-4)
     for cut in range(1, len(CAPTURE)):

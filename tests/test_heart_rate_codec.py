@@ -18,7 +18,7 @@ from devices.heart_rate import (
     rr_ms_to_raw,
 )
 
-# -- fact sheet section 1 examples ------------------------------------------------------------
+# -- fact sheet (docs/reference/ble-protocols.md) section 1 examples -------------------------
 
 
 def test_smartgattlib_example() -> None:

@@ -11,7 +11,7 @@ from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType, encode_frame
 
 START_NS = 7_000_000_000
-SENSOR0_NS = 599_618_164_814_402_794  # the fact sheet's ACC example timestamp (2019-01-01)
+SENSOR0_NS = 599_618_164_814_402_794  # docs/reference/ble-protocols.md's ACC example (2019-01-01)
 
 
 def _ecg_packet(arrival_s: float, last_sample_ns: int, values_uv: list[int]) -> RawPacket:

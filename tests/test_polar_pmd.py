@@ -1,4 +1,5 @@
-"""Polar PMD codec: every example of the fact sheet (ble-protocols.md §2), edge cases, fuzzing."""
+"""Polar PMD codec: every example of the fact sheet (docs/reference/ble-protocols.md §2), edge
+cases, fuzzing."""
 
 from __future__ import annotations
 

@@ -307,8 +307,8 @@ def test_back_release_gives_time_to_change_posture_before_each_stretch(
         last_stretch = step
     positions = [s for s in program.steps if s.title == "Get into position"]
     assert all(s.transition for s in positions) and len(positions) == changes + 1
-    # The stretches keep the lengths programs.md gives (36 min in all); the posture changes
-    # and the chair add 100 s and the five side switches 55 s
+    # The stretches keep the lengths docs/reference/programs.md gives (36 min in all); the posture
+    # changes and the chair add 100 s and the five side switches 55 s
     # (test_back_release_gives_time_to_switch_sides): 38:35 in all.
     assert math.fsum(s.total_s for s in stretches) == 36 * 60.0
     assert math.fsum(s.total_s for s in positions) == 100.0

@@ -126,8 +126,8 @@ def test_flexible_program_takes_the_asked_minutes_and_fixed_one_stops_early() ->
 def test_a_length_outside_the_recommended_range_runs_with_a_warning(
     minutes: float, warning: str
 ) -> None:
-    """Found in review: "runs 4-183 min" where programs.md gives the relaxation response
-    10-20 minutes. The program keeps what it can run; outside the range it warns."""
+    """Found in review: "runs 4-183 min" where docs/reference/programs.md gives the relaxation
+    response 10-20 minutes. The program keeps what it can run; outside the range it warns."""
     assert CATALOG.get("relaxation-response").recommended_minutes == (10.0, 20.0)
     prepared = prepare_program("relaxation-response", Settings(), minutes=minutes)
     assert prepared.duration_s == minutes * 60.0

@@ -1,8 +1,8 @@
 """Whole-session analysis of a recording: the live pipeline at full speed, plus session metrics.
 
 :func:`analyse_recording` feeds a recording's items through the very :class:`Pipeline` a live
-session uses (design.md: "a report runs the same processors at full speed and adds whole-session
-metrics"), and keeps everything a report, the history, a batch run or an export needs:
+session uses (docs/reference/design.md: "a report runs the same processors at full speed and adds
+whole-session metrics"), and keeps everything a report, the history, a batch run or an export needs:
 
 * the belt waveform as decoded (``BeltEvent``), the breaths with the coach's feedback, the beats;
 * the pacer timeline, read from the pipeline's own :class:`~trainer.pacer.Pacer` after each

@@ -1,7 +1,7 @@
 """Many recordings at once: one report each plus a CSV summary table, in parallel.
 
-Each recording is independent of the others (design.md: batch analysis is embarrassingly
-parallel per recording), so the batch is written against the standard
+Each recording is independent of the others (docs/reference/design.md: batch analysis is
+embarrassingly parallel per recording), so the batch is written against the standard
 :class:`concurrent.futures.Executor` interface: a :class:`~concurrent.futures.ProcessPoolExecutor`
 on all cores by default, or any other executor - in particular
 ``dask.distributed.Client(address).get_executor()``, which runs the very same work on a Dask

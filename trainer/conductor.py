@@ -7,10 +7,10 @@ caused call for one (a sign of strain eases the pace). Every change goes through
 ``LiveSession.handle``, so it is recorded and a replay needs neither the program file nor the
 conductor: it replays the changes.
 
-Easing (programs.md, "Safety"): on a sign of strain while the pacer leads, the pace moves toward
-a natural rhythm (:func:`trainer.strain.ease_pattern`); later program patterns are eased just as
-much, and after ``RECOVER_S`` without a new sign the program's own pace comes back. In the
-person's own rhythm there is no pace to ease: the strain cue alone is given (by the pipeline).
+Easing (docs/reference/programs.md, "Safety"): on a sign of strain while the pacer leads, the pace
+moves toward a natural rhythm (:func:`trainer.strain.ease_pattern`); later program patterns are
+eased just as much, and after ``RECOVER_S`` without a new sign the program's own pace comes back. In
+the person's own rhythm there is no pace to ease: the strain cue alone is given (by the pipeline).
 
 Pauses: the program runs on program time (:class:`trainer.program_clock.ProgramClock`, fed by
 the pipeline from the recorded pause and resume changes), so while the person has paused no

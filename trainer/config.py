@@ -32,8 +32,8 @@ from trainer.programs.toml_lines import KeyLines
 SETTINGS_FILE = "settings.toml"
 
 RESONANCE_MIN_BPM = 4.0
-"""Lowest resonance rate accepted, breaths/min: below the adult range of 4.5-6.5 (physiology.md)
-with a half-breath margin."""
+"""Lowest resonance rate accepted, breaths/min: below the adult range of 4.5-6.5
+(docs/reference/physiology.md) with a half-breath margin."""
 RESONANCE_MAX_BPM = 7.5
 """Highest resonance rate accepted, breaths/min: the top of the widest assessment protocol."""
 

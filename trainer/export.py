@@ -1,9 +1,9 @@
 """Export a session for other tools: CSV per stream, and EDF+ with annotations.
 
-Both are derived from a recording (design.md: "Exports (CSV per stream, EDF+) are derived from
-it") through :func:`trainer.analysis_run.analyse_recording`, so they hold the same decoded
-samples, breaths and beats a replay or a report sees. Times are session seconds (``t_s``) from
-the recording's start; the EDF+ start date is the session's local wall-clock start, down to
+Both are derived from a recording (docs/reference/design.md: "Exports (CSV per stream, EDF+) are
+derived from it") through :func:`trainer.analysis_run.analyse_recording`, so they hold the same
+decoded samples, breaths and beats a replay or a report sees. Times are session seconds (``t_s``)
+from the recording's start; the EDF+ start date is the session's local wall-clock start, down to
 the whole second (earlier when beats precede the start: an import aligned to its ECG), and
 the signals and annotations are shifted by the difference (see :func:`edf_start` for why).
 

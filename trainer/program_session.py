@@ -105,7 +105,7 @@ def prepare_program(
             )
         if recommended is not None and not recommended[0] <= minutes <= recommended[1]:
             # Run as asked (a short session beats none), but say what the practice is meant
-            # to be: programs.md gives the relaxation response 10-20 minutes.
+            # to be: docs/reference/programs.md gives the relaxation response 10-20 minutes.
             advice = (
                 f"{program.title} is meant to last {recommended[0]:g}-{recommended[1]:g} min; "
                 f"{minutes:g} min is {'shorter' if minutes < recommended[0] else 'longer'}"

@@ -1,12 +1,12 @@
 """Progress over days and weeks, from the session history, against the person's own baseline.
 
-What is shown (issue 6): minutes practised per day and streaks; breath rate and exhale:inhale
-ratio achieved (with the targets); resting heart rate at session start; RMSSD; RSA; coherence.
-Each trend is drawn per session with a 7-day rolling mean, against a *personal* baseline: the
-median of the person's first :data:`BASELINE_SESSIONS` sessions in the whole history (not only
-the period shown), because population norms of HRV span a factor of five between healthy adults
-(Nunan et al. 2010, Pacing Clin Electrophysiol 33:1407) while a person's own change is what
-practice can move.
+What is shown (the project's requirement, its tracker's issue 6): minutes practised per day and
+streaks; breath rate and exhale:inhale ratio achieved (with the targets); resting heart rate at
+session start; RMSSD; RSA; coherence. Each trend is drawn per session with a 7-day rolling mean,
+against a *personal* baseline: the median of the person's first :data:`BASELINE_SESSIONS` sessions
+in the whole history (not only the period shown), because population norms of HRV span a factor of
+five between healthy adults (Nunan et al. 2010, Pacing Clin Electrophysiol 33:1407) while a person's
+own change is what practice can move.
 
 Days are local calendar days of the session start (a session at 23:50 counts for that day).
 A session counts only from :data:`MIN_PRACTISED_MIN` minutes practised: a start abandoned after

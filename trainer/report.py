@@ -13,7 +13,7 @@ Panels, top to bottom, all on the session's time axis in minutes unless said oth
 5. Heart rate over the session with RSA (peak-to-trough per breath).
 6. Follow score per breath and coherence over time.
 7. The HRV summary with the settings used (tools disagree mainly because of settings:
-   physiology.md, "Heart-rate variability").
+   docs/reference/physiology.md, "Heart-rate variability").
 
 Rendering uses matplotlib's object API on a :class:`~matplotlib.figure.Figure` (no pyplot state),
 so reports can be drawn in worker processes and threads.

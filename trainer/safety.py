@@ -3,11 +3,11 @@
 Back and neck pain are usually harmless, but a few signs point to something a doctor must see
 first: severe leg pain, weakness or tingling; new trouble controlling the bladder or bowels;
 unexplained fever, nausea or vomiting; a history of cancer or unexplained weight loss
-(``programs.md``, "Safety": shown, not buried). Before a program marked ``back_focused`` the
-person answers four yes/no questions; any "yes" shows each such sign's own advice (new bladder
-or bowel trouble, or numbness in the saddle area, needs urgent care the same day; the others a
-doctor's visit before starting) and asks whether a doctor has said the exercises are fine.
-The answers are kept in the data directory (JSON, with the date) and asked again after
+(``docs/reference/programs.md``, "Safety": shown, not buried). Before a program marked
+``back_focused`` the person answers four yes/no questions; any "yes" shows each such sign's own
+advice (new bladder or bowel trouble, or numbness in the saddle area, needs urgent care the same
+day; the others a doctor's visit before starting) and asks whether a doctor has said the exercises
+are fine. The answers are kept in the data directory (JSON, with the date) and asked again after
 :data:`SCREEN_VALID_DAYS` days. In between, every back-focused session still starts with the
 red flags as a short list and one question: is any of them new since that screen? A "yes"
 puts the four questions again.

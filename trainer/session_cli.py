@@ -271,8 +271,8 @@ def _one_line(exc: Exception) -> str:
 
 
 def _check_screen(program: Program) -> str:
-    """The red-flag screen before a back-focused program (programs.md, "Safety"); returns what
-    the session's screen must keep showing (the reminder after a "yes"), else ""."""
+    """The red-flag screen before a back-focused program (docs/reference/programs.md, "Safety");
+    returns what the session's screen must keep showing (the reminder after a "yes"), else ""."""
     if not program.back_focused:
         return ""
     # On stderr: standard output carries only what a replay prints again.
@@ -304,8 +304,8 @@ def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
 
 def _check_sensor_needed(program: Program, devices: list[str]) -> None:
     """Refuse a program that is nothing without measurements on ``--device none``: the
-    resonance assessment scores the heart's response to each rate (physiology.md), so with no
-    sensor it could only store a rate chosen from nothing."""
+    resonance assessment scores the heart's response to each rate (docs/reference/physiology.md), so
+    with no sensor it could only store a rate chosen from nothing."""
     if program.kind is ProgramKind.RESONANCE_ASSESSMENT and is_no_sensor(devices[0]):
         raise BadArgument(
             f"{program.title} needs a heart-rate sensor: it measures your heart's response to "

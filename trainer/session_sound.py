@@ -89,8 +89,8 @@ def eyes_closed_warning(
     ``None`` when the sound is on and an output looks available.
 
     Such a program's guidance is text on its step cards and each stage begins with a chime
-    (``programs.md``: with the eyes closed, the pacer and the end must be perceivable without
-    looking); without sound the chimes and the end bell are silent. The check is
+    (``docs/reference/programs.md``: with the eyes closed, the pacer and the end must be perceivable
+    without looking); without sound the chimes and the end bell are silent. The check is
     :func:`~trainer.sound.output_available`: the one :class:`~trainer.sound.AudioOut` makes at
     the start, without opening anything (an output can still fail then, which its own notice
     reports).

@@ -1,9 +1,10 @@
 """Signs of strain in the measured breathing, and the eased pace that answers them.
 
-programs.md asks the trainer to ease off when the breathing shows strain: gasping, holding the
-breath, very irregular breaths, or a pace the person cannot follow. :class:`StrainMonitor` looks
-at each confirmed breath (and the pacer pattern in force at its onset) and now and then reports a
-:class:`StrainSign`; :func:`ease_pattern` gives the gentler pattern a session then switches to.
+docs/reference/programs.md asks the trainer to ease off when the breathing shows strain: gasping,
+holding the breath, very irregular breaths, or a pace the person cannot follow.
+:class:`StrainMonitor` looks at each confirmed breath (and the pacer pattern in force at its onset)
+and now and then reports a :class:`StrainSign`; :func:`ease_pattern` gives the gentler pattern a
+session then switches to.
 
 Everything here is a pure function of the breaths, in breath time, so a replay finds the same
 signs at the same breaths. The thresholds are our own choices, set well outside the wobble of
@@ -58,7 +59,8 @@ person needs a few breaths to settle into it."""
 
 EASE_TARGET_BPM = 10.0
 """Easing moves the pacer toward this rate (breaths/min): an unhurried natural rhythm, between
-the 6/min of resonance breathing and the 12-20/min of quiet adult breathing (physiology.md)."""
+the 6/min of resonance breathing and the 12-20/min of quiet adult breathing
+(docs/reference/physiology.md)."""
 EASE_FRACTION = 0.5
 """Each easing covers this fraction of the way from the current rate to ``EASE_TARGET_BPM``."""
 EASE_MAX_RATIO = 1.5

@@ -3,7 +3,7 @@
 ``server`` exports ``org.bluez`` (Adapter1, Device1, GattService1, GattCharacteristic1) with three
 simulated sensors and scenario switches; ``bus`` starts a private ``dbus-daemon`` and the server
 process and talks to the server's control interface. How and why this works is written up in
-``shared/reference/ble-without-hardware.md``.
+``docs/reference/ble-without-hardware.md``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 directory; ``FakeBlueZProcess`` starts ``python -m tests.fakebluez.server`` on that bus and waits
 for its ready line; ``write_fake_bluetoothctl`` makes the ``bluetoothctl`` that bleak asks for
 its version (it needs >= 5.55 and only warns when the command is missing).
-``shared/reference/ble-without-hardware.md`` explains each piece.
+``docs/reference/ble-without-hardware.md`` explains each piece.
 """
 
 from __future__ import annotations

@@ -5,12 +5,12 @@ Run as its own process on a private bus::
     python -m tests.fakebluez.server --address unix:path=/tmp/bus/socket [scenario options]
 
 It implements the parts of BlueZ's D-Bus API that bleak uses, as described in
-``shared/reference/ble-without-hardware.md``: ``Adapter1`` (discovery), ``Device1`` (connect,
+``docs/reference/ble-without-hardware.md``: ``Adapter1`` (discovery), ``Device1`` (connect,
 disconnect, pair), ``GattService1`` and ``GattCharacteristic1`` (read, write, start/stop notify;
 notifications are ``PropertiesChanged`` of ``Value``). The devices behave as the byte-level fact
-sheet ``ble-protocols.md`` says: a standard heart-rate strap, a Polar H10 with the PMD control
-point (features, settings, start/stop, every status code) streaming ECG and ACC frames whose
-timestamps carry a drifting true sample rate, and a Go Direct respiration belt answering its
+sheet ``docs/reference/ble-protocols.md`` says: a standard heart-rate strap, a Polar H10 with the
+PMD control point (features, settings, start/stop, every status code) streaming ECG and ACC frames
+whose timestamps carry a drifting true sample rate, and a Go Direct respiration belt answering its
 command packets and streaming measurement packets.
 
 A control interface (``org.breathwise.FakeBlueZ1`` at ``/org/breathwise/FakeBlueZ``) lets tests
@@ -382,7 +382,7 @@ class Characteristic(ServiceInterface):
         self.value = self.read_handler()
         if self.notifying:
             # Real BlueZ with StartNotify echoes a read of a subscribed characteristic as a
-            # notification (ble-without-hardware.md, "Pitfalls"); so does the fake.
+            # notification (docs/reference/ble-without-hardware.md, "Pitfalls"); so does the fake.
             self.emit_properties_changed({"Value": self.value})
         return self.value
 
@@ -798,7 +798,8 @@ class PolarModel(HeartRateMixin):
                 self._reply(op, mtype, Status.INVALID_RANGE)
                 return
         self.streaming[mtype] = settings
-        # The H10's start reply carries one trailing byte that is not a TLV (fact sheet §2).
+        # The H10's start reply carries one trailing byte that is not a TLV
+        # (docs/reference/ble-protocols.md §2).
         self._reply(op, mtype, Status.SUCCESS, b"\x00" if mtype == MeasurementType.ECG else b"\x01")
         self.spawn(self._stream(mtype, settings))
         notice = self.scenario.stop_notice.get(mtype)

@@ -10,7 +10,7 @@ carries the breathing the pacer should lead:
   resonance rate), optionally slowing from a start pattern to an end pattern in stages;
 * :class:`OwnRhythm` — no pacer: the person breathes at their own pace and is coached towards a
   target exhale:inhale ratio (the relaxation response asks for an out-breath "a little longer"
-  than the in-breath, ``programs.md``).
+  than the in-breath, ``docs/reference/programs.md``).
 """
 
 from __future__ import annotations
@@ -293,8 +293,8 @@ class Step:
     caution : str
         A line the step card shows under the instruction for as long as the step lasts ("Stop
         if it hurts, or if pain spreads into a leg."): a caution that matters on every stretch
-        cannot be a tip, which shows only until the session's first cue (``programs.md``:
-        "Never push into pain"). Empty for none.
+        cannot be a tip, which shows only until the session's first cue
+        (``docs/reference/programs.md``: "Never push into pain"). Empty for none.
     """
 
     title: str
