@@ -184,10 +184,9 @@ def follow_score(
     * ``w = QUALITY_WEIGHT[quality]`` (good 1, uncertain 0.9, artifact 0).
 
     A missing term (``nan``: no pacer onset nearby, no ratio in a pace read from the heart
-    rhythm) adds no penalty. The
-    Gaussian-penalty form follows the product brief (the project's specification, which is not
-    part of the repository); the widths are our own choice, set
-    so that the breath-to-breath wobble of someone following well scores high: 5 % off in rate,
+    rhythm) adds no penalty. The Gaussian-penalty form follows the product brief (the project's
+    specification, which is not part of the repository); the widths are our own choice, set so
+    that the breath-to-breath wobble of someone following well scores high: 5 % off in rate,
     10 % in ratio and 0.5 s late at 6 breaths/min, all at once, scores 83; half of each, 95.
 
     Parameters
