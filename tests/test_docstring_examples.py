@@ -21,6 +21,7 @@ def test_examples_are_found() -> None:
     """The main entry points of analysis/ and the heart-rate decoder carry runnable examples."""
     assert {
         "analysis.acc_breath",
+        "analysis.breath",
         "analysis.breath_variability",
         "analysis.coherence",
         "analysis.hrv_frequency",
