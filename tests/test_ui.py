@@ -260,7 +260,7 @@ async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
         await pilot.pause()
         status = app.query_one("#status", Static)
         text = str(status.render())
-        assert text.endswith("--no-sound hides this")
+        assert text.endswith("(or --no-sound) silences it")
         # The line is longer than the terminal is wide: it grows to more rows instead of
         # cutting the notice off, and stays above the key bar.
         assert len(text) > 80
