@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tomllib
 from pathlib import Path
@@ -275,3 +276,33 @@ def test_config_set_checks_a_recordings_folder_now_and_notes_a_sensor_name(
     assert result.stderr.startswith("note: 'nosuch' is not a simulator (sim, sim-hr): the next")
     assert "'breathwise scan'" in result.stderr
     assert runner.invoke(app, ["set", "default_device", "sim-hr"]).stderr == ""
+
+
+def test_a_configured_recordings_folder_whose_drive_is_gone_is_refused_not_made_again(
+    config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: ``config set recordings_dir /tmp/x/ext/recs``, then ``rm -rf
+    /tmp/x/ext`` (an unmounted drive), then a session: both folders were made again on the
+    internal disk with no word, and the recording landed there."""
+    from trainer.cli import run
+
+    drive = tmp_path / "ext"
+    recs = drive / "recs"
+    recs.mkdir(parents=True)
+    save_setting("recordings_dir", str(recs))
+    shutil.rmtree(drive)
+    code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05"])
+    captured = capsys.readouterr()
+    assert code == 1, captured
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("breathwise: error:")
+    assert f"the recordings folder {recs} (setting recordings_dir) is not there" in lines[0]
+    assert "mkdir -p" in lines[0] and "config set recordings_dir" in lines[0]
+    assert not drive.exists()
+    assert "Breath" not in captured.out  # the session did not start
+
+    # With the drive back but the folder itself gone, the folder is made as before.
+    drive.mkdir()
+    code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05"])
+    assert code == 0, capsys.readouterr()
+    assert list(recs.glob("*.bwr"))

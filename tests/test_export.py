@@ -62,6 +62,7 @@ def test_csv_per_stream_holds_the_analysed_samples(
         "three.breaths.csv",
         "three.events.csv",
         "three.pacer.csv",
+        "three.session.csv",
     ]
     belt = _rows(tmp_path / "three.belt.csv")
     assert len(belt) == analysis.belt_values.size
@@ -184,7 +185,7 @@ def test_an_existing_export_is_replaced_only_with_force(
     assert [p.name for p in out.iterdir()] == ["three.breaths.csv"]  # nothing written at all
     assert (out / "three.breaths.csv").read_text() == "mine"
     export(path, "csv", out, force=True)
-    assert len(list(out.iterdir())) == 5
+    assert len(list(out.iterdir())) == 6
     assert (out / "three.breaths.csv").read_text().startswith("index,")
 
 
@@ -204,7 +205,7 @@ def test_exports_are_owner_only_and_replace_whole_files(
         *export_recording(path, "csv", out, force=True),
         *export_recording(path, "edf", tmp_path / "s.edf"),
     ]
-    assert len(written) == 6
+    assert len(written) == 7  # six CSV (session.csv too) and the EDF
     assert {f.stat().st_mode & 0o777 for f in written} == {0o600}
     assert kept.read_text() == "mine"
     assert not [p.name for p in tmp_path.rglob(".*")]  # no temporary file left behind
@@ -523,3 +524,37 @@ def test_an_output_in_a_missing_folder_or_on_stdout_is_refused_before_the_work(
     assert list(tmp_path.iterdir()) == []
     # The folder itself is made, as before, when the folder it goes into exists.
     assert export_recording(path, "csv", tmp_path / "new")[0].parent == tmp_path / "new"
+
+
+def test_an_export_imported_back_is_the_same_session(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """Found in review: ``export`` then ``import <stem>.beats.csv`` then ``history --add`` made
+    a second row "02:20 2.2 imported" (the file's time), without the SIMULATED SENSOR mark, of
+    a 02:17 simulated session: its minutes counted twice in progress."""
+    from trainer.history import add_recording, list_sessions
+    from trainer.importers import import_recording
+
+    path, analysis = session
+    assert analysis.source_kind == "sim"
+    export_recording(path, "csv", tmp_path)
+    fields = dict((r["field"], r["value"]) for r in _rows(tmp_path / "three.session.csv"))
+    assert fields["start_wall_ns"] == str(WALL_NS) and fields["source_kind"] == "sim"
+    assert fields["session_key"] == analysis.session_key
+    assert datetime.fromisoformat(fields["start"]).timestamp() == pytest.approx(WALL_NS / 1e9)
+
+    result = import_recording(tmp_path / "three.beats.csv", output=tmp_path / "back.bwr")
+    assert any("read from three.session.csv" in note for note in result.notes)
+    back = analyse_recording(result.path)
+    assert back.start_wall_ns == WALL_NS  # not the CSV file's time minus its length
+    assert back.source_kind == "sim"  # still SIMULATED SENSOR everywhere
+
+    db = tmp_path / "history.sqlite3"
+    add_recording(path, db_path=db)
+    with pytest.raises(UserError, match=r"an export of the session of .* not added again"):
+        add_recording(result.path, db_path=db)
+    assert len(list_sessions(db_path=db)) == 1
+    # Where the original is not in the history (another machine), it is added, as itself.
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    row = add_recording(result.path, db_path=elsewhere).row
+    assert row.start_wall_ns == WALL_NS and row.source == "sim"

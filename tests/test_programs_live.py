@@ -109,15 +109,63 @@ def test_flexible_program_takes_the_asked_minutes_and_fixed_one_stops_early() ->
     with pytest.raises(BadArgument) as info:
         prepare_program("relaxation-response", Settings(), minutes=1)
     assert info.value.user_message() == (
-        "--minutes 1: Relaxation response runs 4-183 min (10-20 min recommended) — leave "
+        "--minutes 1: Relaxation response can be fitted to 4-180 min (its other steps take "
+        '3 min, "Longer out-breath" at least 1 min; 10-20 min recommended) — leave '
         "--minutes out for its usual 15 min"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "minutes", "bounds"),
+    [
+        ("deep-breathing-4-8", 1.5, "2-180 min"),
+        ("deep-breathing-4-8", 181.0, "2-180 min"),
+        ("relaxation-response", 3.0, "4-180 min"),
+        ("relaxation-response", 183.0, "4-180 min"),
+    ],
+)
+def test_fitted_programs_state_round_explained_bounds(
+    name: str, minutes: float, bounds: str
+) -> None:
+    """Found in review: "runs 2-181 min", "4-183 min", "3-182 min": the flexible step's own
+    limit (3 h) plus the other steps. The bounds are whole, round minutes, and the shortest is
+    explained by the steps that do not shrink."""
+    with pytest.raises(BadArgument) as info:
+        prepare_program(name, Settings(), minutes=minutes)
+    message = info.value.user_message()
+    assert f"can be fitted to {bounds} (its other steps take " in message
+    assert "at least 1 min" in message
+    assert prepare_program(name, Settings(), minutes=180).duration_s == 180 * 60.0
+
+
+def test_a_shortened_program_says_what_it_leaves_out() -> None:
+    """Found in review: ``deep-breathing-4-8 --minutes 2`` gave 60 s of 4-8 breathing between
+    the fixed 30 s intro and rest, and ``back-release --minutes N`` always stopped in the same
+    early stretches, with nothing said about either."""
+    fitted = prepare_program("deep-breathing-4-8", Settings(), minutes=2)
+    assert fitted.note == (
+        '2 min: "Four in, eight out" runs 1 min instead of 5 min; 30 s "Get comfortable", '
+        '30 s "Rest" as usual'
+    )
+    assert prepare_program("deep-breathing-4-8", Settings(), minutes=8).note == ""
+    cut = prepare_program("back-release", Settings(), minutes=10)
+    assert cut.note == (
+        'Back-release routine lasts 38.6 min; it will stop after 10 min, during "Standing '
+        'side stretch"; left out: Standing side stretch (left side), Hip swings on hands and '
+        "knees, Side-lying over a cushion, Lateral stretch on your back, Press-ups, "
+        "Figure-four pull"
     )
 
 
 @pytest.mark.parametrize(
     ("minutes", "warning"),
     [
-        (5.0, "Relaxation response is meant to last 10-20 min; 5 min is shorter"),
+        (
+            5.0,
+            '5 min: "Longer out-breath" runs 2 min instead of 12 min; 1.5 min "Settle in", '
+            '1.5 min "Coming back" as usual; Relaxation response is meant to last 10-20 min; '
+            "5 min is shorter",
+        ),
         (25.0, "Relaxation response is meant to last 10-20 min; 25 min is longer"),
         (10.0, ""),
         (20.0, ""),

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable
-from datetime import date, timedelta
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from trainer.safety import (
     ScreenRecord,
     ScreenRequired,
     ScreenStore,
+    ask_questions,
     check_before_program,
     check_in_list,
     check_in_question,
@@ -321,8 +323,74 @@ def test_incomplete_or_future_answers_are_not_trusted() -> None:
     assert not partial.valid_on(TODAY)
     full = ScreenRecord(TODAY, {q.key: False for q in RED_FLAG_QUESTIONS})
     assert full.valid_on(TODAY)
-    assert not full.valid_on(TODAY - timedelta(days=1))
+    # One day ahead is a change of time zone (answered, then flew west); two is a clock set back.
+    assert full.valid_on(TODAY - timedelta(days=1))
+    assert not full.valid_on(TODAY - timedelta(days=2))
     assert ScreenRecord.from_json(full.to_json()) == full
+
+
+@pytest.fixture()
+def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Sets the process's local time zone (``TZ``), restored after the test."""
+
+    def use(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_answers_given_then_read_further_west_stay_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_zone: Callable[[str], None]
+) -> None:
+    """Found in review: answered at 02:17 UTC on 6 December, ``TZ=Etc/GMT+12 breathwise screen
+    --show`` said "Answered on 2026-12-06 (expired ...; asked again from 2027-01-05)" and
+    ``live`` refused a back program: the stored local date was 'in the future' there."""
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path))
+    local_zone("UTC")
+    moment = datetime(2026, 12, 6, 2, 17, tzinfo=UTC)
+    person = Person()
+    record = ask_questions(person.ask, person.tell, moment.date(), moment)
+    ScreenStore().save(record)
+    assert json.loads(screen_path().read_text())["answered_at"] == "2026-12-06T02:17:00+00:00"
+
+    local_zone("Etc/GMT+12")  # 14:17 on 5 December there
+    west_today = date(2026, 12, 5)
+    loaded = ScreenStore().load()
+    assert loaded is not None and loaded.answered_on == west_today
+    assert loaded.valid_on(west_today)
+    assert loaded.expires_on() == west_today + timedelta(days=SCREEN_VALID_DAYS)
+    # The session's check: the check-in list, not "not answered in the last 30 days".
+    back = Person()
+    outcome = check_before_program(
+        True, store=ScreenStore(), ask=None, tell=back.tell, today=west_today, now=moment
+    )
+    assert outcome is Outcome.CLEAR and back.told[-1] == UNATTENDED_CHECK_IN
+    # And back east the day is the answer's own again.
+    local_zone("Pacific/Auckland")
+    loaded = ScreenStore().load()
+    assert loaded is not None and loaded.answered_on == date(2026, 12, 6)
+
+
+def test_show_west_of_where_the_answers_were_given_says_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_zone: Callable[[str], None]
+) -> None:
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path))
+    now = datetime.now(UTC)
+    local_zone("Etc/GMT-14")  # the furthest east: today there is never behind UTC's
+    ScreenStore().save(
+        ScreenRecord(
+            now.astimezone().date(), {q.key: False for q in RED_FLAG_QUESTIONS}, answered_at=now
+        )
+    )
+    local_zone("Etc/GMT+12")
+    app = typer.Typer()
+    app.command()(screen)
+    result = CliRunner().invoke(app, ["--show"])
+    assert result.exit_code == 0, result.output
+    assert "(valid;" in result.stdout and "expired" not in result.stdout
 
 
 def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,7 @@ from trainer.sound import (
     TONE_FLOOR,
     TONE_LEVEL,
     AudioOut,
+    AudioUnavailable,
     PacerSound,
     Voice,
     phase_onsets,
@@ -213,6 +214,7 @@ def test_nothing_installed_says_what_to_install() -> None:
     assert out.start(constant_pull) is False
     assert notices == [f"sound is off: {NOTHING_INSTALLED}"]
     assert "pip install sounddevice" in notices[0] and "--no-sound" in notices[0]
+    assert "breathwise config set sound off" in notices[0]
 
 
 def test_player_receives_the_pcm_stream(tmp_path: Path) -> None:
@@ -476,3 +478,39 @@ def test_no_child_of_a_script_player_outlives_the_session(tmp_path: Path, child:
         assert notices == []
     finally:
         _kill_leftover(pid)
+
+
+def _not_installed() -> None:
+    raise AudioUnavailable("the sounddevice package is not installed", missing=True)
+
+
+def test_nothing_installed_is_said_at_the_first_session_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: "sound is off: nothing here can play it..." before every session of a
+    month on a machine that has no audio output; other sound failures are still said."""
+    from trainer.session_sound import once_per_setup
+
+    marker = tmp_path / "data" / "noted"
+    shown: list[str] = []
+    nothing = f"sound is off: {NOTHING_INSTALLED}"
+    for _evening in range(3):
+        notify = once_per_setup(shown.append, marker)
+        notify(nothing)
+        notify("sound stopped: the player quit")
+    assert shown == [nothing] + ["sound stopped: the player quit"] * 3
+
+    # A session, twice, where nothing can play: the line comes once (on stderr, headless).
+    from trainer.cli import run
+
+    stderr = []
+    for _evening in range(2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("PATH", str(tmp_path / "no-players"))
+            patch.setattr("trainer.sound._sounddevice_output", _not_installed)
+            code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05", "--sound"])
+        err = capsys.readouterr().err
+        assert code == 0, err
+        stderr.append(err)
+    assert f"breathwise: {nothing}" in stderr[0]
+    assert "sound is off" not in stderr[1] and "recording saved" in stderr[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 from rich.text import Text
@@ -14,7 +15,14 @@ from trainer.pipeline import NS_PER_S
 from trainer.program_clock import ProgramClock
 from trainer.session import SessionResult
 from trainer.state import SessionState
-from trainer.ui import BreathwiseApp, PacerView, SessionDefaults, render_metrics, render_pacer
+from trainer.ui import (
+    MARK_SHOWN_S,
+    BreathwiseApp,
+    PacerView,
+    SessionDefaults,
+    render_metrics,
+    render_pacer,
+)
 
 
 class FakeSession(SessionDefaults):
@@ -263,7 +271,7 @@ async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
         await pilot.pause()
         status = app.query_one("#status", Static)
         text = str(status.render())
-        assert text.endswith("--no-sound hides this")
+        assert text.endswith("(or --no-sound) silences it")
         # The line is longer than the terminal is wide: it grows to more rows instead of
         # cutting the notice off, and stays above the key bar.
         assert len(text) > 80
@@ -513,3 +521,68 @@ async def test_a_programs_tips_take_turns_in_the_cue_panel_until_the_first_cue()
         assert await cue_at(60.0) == "Follow the bar with your breath"
         session.finished.set()
         await pilot.pause()
+
+
+async def test_marked_fades_from_the_status_line_like_a_cue() -> None:
+    """Found in review: after one ``m`` the status line said "· marked" for the rest of the
+    session."""
+    session = FakeSession()
+    mark = partial(session.actions.append, "mark")
+    app = BreathwiseApp(session, session.run, title="t", duration_s=600.0, on_mark=mark)
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 10.0
+        await pilot.press("m")
+        assert "marked" in await _shown_at(
+            app, pilot, session, 10.0 + MARK_SHOWN_S - 0.5, "#status"
+        )
+        later = await _shown_at(app, pilot, session, 10.0 + MARK_SHOWN_S + 0.5, "#status")
+        assert "marked" not in later and later.startswith("00:14")
+        # A sound notice is not a cue: it stays.
+        app.set_note("sound is off: x")
+        assert "sound is off" in await _shown_at(app, pilot, session, 300.0, "#status")
+        session.finished.set()
+    assert session.actions == ["mark"]
+
+
+def test_the_heart_rate_tile_at_the_end_is_the_summarys() -> None:
+    """Found in review: over, the tile said 67 bpm (the last beat) beside a printed summary of
+    "HR 65 -> 65"."""
+    state = SessionState()
+    state.hr_bpm = 67.0
+    live = str(render_metrics(state, None, None))
+    assert "Heart rate     67 bpm" in live
+    over = str(render_metrics(state, None, None, {"hr_start_bpm": 64.6, "hr_end_bpm": 65.2}))
+    assert "Heart rate     65 -> 65 bpm  (start -> end)" in over and "67" not in over
+
+
+async def test_a_40_by_12_terminal_keeps_the_clock_and_the_simulated_mark() -> None:
+    """Found in review: in a 40x12 terminal the title, the SIMULATED SENSOR label, the clock
+    and the numbers were cut off (the small layout is for 80x24 and a little less)."""
+    from textual.widgets import Footer
+
+    session = FakeSession()
+    app = BreathwiseApp(
+        session, session.run, title="t", duration_s=600.0, source_mark="SIMULATED SENSOR"
+    )
+    async with app.run_test(size=(40, 12)) as pilot:
+        status = await _shown_at(app, pilot, session, 23.0, "#status")
+        await pilot.pause()
+        assert status.startswith("SIMULATED SENSOR  ·  00:23")
+        box = app.query_one("#status", Static).region
+        footer = app.query_one(Footer).region
+        assert box.height >= 1 and box.bottom <= footer.y <= 11
+        assert box.right <= 40
+        # The pacer and the first numbers are on screen too.
+        assert app.query_one("#pacer", PacerView).region.y == 0
+        metrics = app.query_one("#metrics", Static).region
+        assert metrics.height >= 3 and metrics.y < box.y
+        session.finished.set()
+    # An 80x24 terminal keeps the frames, and the mark on the numbers' frame.
+    session = FakeSession()
+    app = BreathwiseApp(
+        session, session.run, title="t", duration_s=600.0, source_mark="SIMULATED SENSOR"
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = await _shown_at(app, pilot, session, 23.0, "#status")
+        assert status.startswith("00:23") and not app.screen.has_class("-tiny")
+        session.finished.set()

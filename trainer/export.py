@@ -11,8 +11,14 @@ CSV (one file per stream, header line, ``.`` decimal point, units in column name
 ``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
 ``<stem>.breaths.csv`` (each breath ending at the next one's inhale onset:
 :func:`analysis.breath.settle_ends`), ``<stem>.pacer.csv`` (phase starts),
-``<stem>.events.csv`` (marks, gaps, program steps), and ``<stem>.ecg.csv`` /
-``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames.
+``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
+``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
+``<stem>.session.csv`` (``field,value`` rows: the start as local time with its UTC offset and
+as Unix ns, what measured it, the history's key of the session). The ``t_s`` of the other files
+count from that start; ``breathwise import <stem>.beats.csv`` reads it from beside the file, so
+a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
+history knows it for the session it already holds (found in review: it came back as a second
+session at the file's time, unlabelled, its minutes counted twice).
 
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
@@ -174,7 +180,7 @@ def export_csv(
     """
     stem = recording.path.stem
     waves = pmd_waveforms(recording)
-    names = ["belt", "beats", "breaths", "pacer", "events", *(w.name for w in waves)]
+    names = ["belt", "beats", "breaths", "pacer", "events", SESSION_CSV, *(w.name for w in waves)]
     if not force:
         # Check every file before writing any, so a refusal leaves the folder as it was.
         for existing in (out_dir / f"{stem}.{n}.csv" for n in names):
@@ -249,6 +255,11 @@ def export_csv(
             ["t_s", "duration_s", "kind", "text"],
             event_rows(analysis),
         ),
+        _write_csv(
+            out_dir / f"{stem}.{SESSION_CSV}.csv",
+            ["field", "value"],
+            session_fields(recording, analysis).items(),
+        ),
     ]
     for wave in waves:
         columns = ["t_s", *[f"{c.lower().replace(' ', '_')}_{wave.unit}" for c in wave.channels]]
@@ -260,6 +271,27 @@ def export_csv(
             )
         )
     return written
+
+
+SESSION_CSV = "session"
+"""Name part of the CSV that says which session the others are from (``<stem>.session.csv``)."""
+
+
+def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str, str]:
+    """What ``<stem>.session.csv`` holds, field -> value: the start (``start``, local ISO 8601
+    with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
+    (``sim`` for the simulated person), ``session_key`` (the history's identity of the
+    session, :attr:`SessionAnalysis.session_key`) and the ``recording`` file name."""
+    start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
+    return {
+        "format": "breathwise-export",
+        "recording": recording.path.name,
+        "start": start.isoformat(timespec="milliseconds"),
+        "start_wall_ns": str(analysis.start_wall_ns),
+        "source_kind": analysis.source_kind,
+        "source_name": analysis.source_name,
+        "session_key": analysis.session_key,
+    }
 
 
 def _span_fields(analysis: SessionAnalysis, t_s: float) -> tuple[float | None, float | None, str]:

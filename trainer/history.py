@@ -494,9 +494,38 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
             f"{recording}: no sensor data in it (the sensor never connected?)",
             "nothing to add; the file can be deleted",
         )
+    _refuse_exported_copy(recording, analysis.settings.get("exported_session"), db_path)
     return _store(
         analysis.metrics(),
         recording,
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,
+    )
+
+
+def _refuse_exported_copy(
+    recording: Path | str, original_key: object, db_path: Path | None
+) -> None:
+    """Refuse a recording imported from a Breathwise export of a session the history holds.
+
+    Its data are the export's (beats, no belt, no pauses), so it is not a copy the history's
+    key recognises, but it is the same practice: added, its minutes counted twice (found in
+    review). Where the original is not in the history (another machine) it is added.
+
+    Raises
+    ------
+    UserError
+        ``original_key`` (the header's ``exported_session``) has a row.
+    """
+    if not isinstance(original_key, str) or not original_key:
+        return
+    with History(db_path) as history:
+        original = history.get(original_key)
+    if original is None or Path(original.path) == Path(recording).resolve():
+        return
+    when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
+    raise UserError(
+        f"{recording}: an export of the session of {when} ({Path(original.path).name}), "
+        "which the history already holds: not added again",
+        "its own recording is the fuller one",
     )

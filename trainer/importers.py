@@ -82,7 +82,7 @@ from devices.heart_rate import (
 )
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
-from devices.source import SourceInfo
+from devices.source import SENSORLESS_KIND, SIMULATED_KIND, SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
 from trainer.history import implausible_start as history_start_problem
@@ -97,6 +97,7 @@ from trainer.recording import (
     looks_like_recording,
     write_recording,
 )
+from trainer.sensor_label import source_mark
 from trainer.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
 
 FloatArray = npt.NDArray[np.float64]
@@ -993,6 +994,87 @@ def beat_warnings(items: Sequence[Item]) -> tuple[str, ...]:
     return () if warning is None else (warning,)
 
 
+@dataclass(frozen=True, slots=True)
+class ExportedSession:
+    """What a Breathwise CSV export's ``<stem>.session.csv`` says about the session its other
+    files are from (:func:`trainer.export.session_fields`).
+
+    Attributes
+    ----------
+    sidecar : Path
+        The ``<stem>.session.csv`` file.
+    start_wall_ns : int
+        Session start, Unix ns: the ``t_s`` of the export count from it.
+    source_kind, source_name : str
+        What measured the session (``sim`` for the simulated person).
+    session_key : str
+        The history's identity of the original session.
+    recording : str
+        The original recording's file name.
+    """
+
+    sidecar: Path
+    start_wall_ns: int
+    source_kind: str
+    source_name: str
+    session_key: str
+    recording: str
+
+    def applied_to(self, imported: Imported, path: Path) -> Imported:
+        """``imported`` marked as this session: the simulated person (or no sensor) stays the
+        source kind, so every result keeps its mark, and the header names the original
+        session, so the history can tell it is one it holds."""
+        source = imported.header.source
+        if self.source_kind in (SIMULATED_KIND, SENSORLESS_KIND):
+            source = replace(
+                source, kind=self.source_kind, name=f"{self.source_name} (exported, imported)"
+            )
+        settings = {
+            **imported.header.settings,
+            EXPORTED_SESSION: self.session_key,
+            "exported_recording": self.recording,
+        }
+        header = replace(imported.header, source=source, settings=settings)
+        when = datetime.fromtimestamp(self.start_wall_ns / NS_PER_S).isoformat(" ", "seconds")
+        note = (
+            f"a Breathwise export of {self.recording}: its start ({when}) and source "
+            f"({source_mark(self.source_kind) or self.source_name}) are read from "
+            f"{self.sidecar.name}"
+        )
+        return replace(imported, header=header, notes=(*imported.notes, note))
+
+
+EXPORTED_SESSION = "exported_session"
+"""Header setting of a recording imported from a Breathwise export: the original session's
+history key (:attr:`trainer.analysis_run.SessionAnalysis.session_key`)."""
+
+
+def read_export_session(path: Path) -> ExportedSession | None:
+    """The ``<stem>.session.csv`` beside a Breathwise CSV export's ``<stem>.<stream>.csv``, or
+    ``None`` when ``path`` is not such a file or the sidecar is missing or unreadable (the file
+    is then imported as any CSV, at its own time)."""
+    parts = path.name.split(".")
+    if len(parts) != 3 or parts[2].lower() != "csv":
+        return None
+    sidecar = path.with_name(f"{parts[0]}.session.csv")
+    try:
+        with sidecar.open(newline="", encoding="utf-8") as handle:
+            fields = {row[0]: row[1] for row in csv.reader(handle) if len(row) == 2}
+        if fields.get("format") != "breathwise-export":
+            return None
+        start_wall_ns = int(fields["start_wall_ns"])
+        return ExportedSession(
+            sidecar,
+            start_wall_ns,
+            fields.get("source_kind", ""),
+            fields.get("source_name", ""),
+            fields.get("session_key", ""),
+            fields.get("recording", ""),
+        )
+    except (OSError, UnicodeDecodeError, KeyError, ValueError, csv.Error):
+        return None
+
+
 def import_recording(
     path: Path, kind: str = "auto", output: Path | None = None, *, start_wall_ns: int | None = None
 ) -> ImportResult:
@@ -1008,7 +1090,9 @@ def import_recording(
         The recording to create (default ``<stem>.bwr`` beside the input); never overwritten.
         Its folder must exist (:func:`trainer.paths.check_output_path`).
     start_wall_ns : int, optional
-        Session start (Unix ns) when the file carries no absolute time.
+        Session start (Unix ns) when the file carries no absolute time; for a file of a
+        Breathwise CSV export, the start its ``<stem>.session.csv`` gives by default
+        (:func:`read_export_session`).
     """
     if kind not in KINDS:
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
@@ -1024,11 +1108,16 @@ def import_recording(
         )
     if kind == "auto":
         kind = _kind_of(head)
+    exported = read_export_session(path)
+    if exported is not None and start_wall_ns is None:
+        start_wall_ns = exported.start_wall_ns
     imported = (
         import_rr_list(path, start_wall_ns=start_wall_ns)
         if kind == "rr"
         else import_polar_csv(path, start_wall_ns=start_wall_ns)
     )
+    if exported is not None:
+        imported = exported.applied_to(imported, path)
     target = output or default
     if target.exists():
         raise UserError(f"{target}: already exists", "choose another name with -o")

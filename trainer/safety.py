@@ -7,7 +7,8 @@ unexplained fever, nausea or vomiting; a history of cancer or unexplained weight
 ``back_focused`` the person answers four yes/no questions; any "yes" shows each such sign's own
 advice (new bladder or bowel trouble, or numbness in the saddle area, needs urgent care the same
 day; the others a doctor's visit before starting) and asks whether a doctor has said the exercises
-are fine. The answers are kept in the data directory (JSON, with the date) and asked again after
+are fine. The answers are kept in the data directory (JSON, with the moment they were given, in
+UTC) and asked again after
 :data:`SCREEN_VALID_DAYS` days. In between, every back-focused session still starts with the
 red flags as a short list and one question: is any of them new since that screen? A "yes"
 puts the four questions again.
@@ -32,7 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -48,6 +49,11 @@ MEDICAL_DISCLAIMER = (
 
 SCREEN_VALID_DAYS = 30
 """Answers older than this many days are asked again."""
+
+FUTURE_TOLERANCE_DAYS = 1
+"""A stored answer day this many days after today still counts as answered, not as a clock set
+back: a person who answered in the evening and flew west sees the previous local day (found in
+review: ``TZ=Etc/GMT+12`` right after answering said "expired" and refused back programs)."""
 
 SCREEN_FILE = "safety-screen.json"
 _FORMAT_VERSION = 2
@@ -192,18 +198,23 @@ class ScreenRecord:
     Attributes
     ----------
     answered_on : date
-        Day the questions were answered.
+        Day the questions were answered, in the time zone the program runs in now (read from
+        ``answered_at`` when stored, so a change of time zone moves it with today's date).
     answers : Mapping of str to bool
         ``True`` ("yes") or ``False`` per question key.
     confirmed : bool
         After a "yes", whether the person said a doctor has said the exercises are fine.
         Never stored for an urgent sign (:meth:`to_json`): that clearance holds for the
         session it was given for only.
+    answered_at : datetime or None
+        The moment of answering, time-zone aware; ``None`` in records from before it was kept
+        (a local date only).
     """
 
     answered_on: date
     answers: Mapping[str, bool]
     confirmed: bool = False
+    answered_at: datetime | None = None
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -231,10 +242,12 @@ class ScreenRecord:
     def valid_on(self, today: date) -> bool:
         """Whether the answers still hold on ``today``: complete and under 30 days old.
 
-        A date in the future (a clock set back) is not trusted.
+        An answer day more than :data:`FUTURE_TOLERANCE_DAYS` after ``today`` (a clock set
+        back) is not trusted; one day ahead is a change of time zone.
         """
         age = today - self.answered_on
-        return self.complete and timedelta(0) <= age < timedelta(days=SCREEN_VALID_DAYS)
+        earliest = timedelta(days=-FUTURE_TOLERANCE_DAYS)
+        return self.complete and earliest <= age < timedelta(days=SCREEN_VALID_DAYS)
 
     def expires_on(self) -> date:
         """First day on which the questions are asked again."""
@@ -243,12 +256,15 @@ class ScreenRecord:
     def to_json(self) -> dict[str, object]:
         """JSON-ready form, as stored on disk; a doctor's clearance of an urgent sign is not
         kept (it was for that session only)."""
-        return {
+        data: dict[str, object] = {
             "version": _FORMAT_VERSION,
             "answered_on": self.answered_on.isoformat(),
             "answers": dict(self.answers),
             "confirmed": self.confirmed and self.reusable,
         }
+        if self.answered_at is not None:
+            data["answered_at"] = self.answered_at.astimezone(UTC).isoformat()
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> ScreenRecord:
@@ -270,7 +286,19 @@ class ScreenRecord:
         if not isinstance(confirmed, bool):
             raise ValueError("confirmed must be true or false")
         answered_on = date.fromisoformat(str(data.get("answered_on")))
-        return cls(answered_on=answered_on, answers=dict(answers), confirmed=confirmed)
+        answered_at = None
+        if data.get("answered_at") is not None:
+            answered_at = datetime.fromisoformat(str(data["answered_at"]))
+            if answered_at.tzinfo is None:
+                raise ValueError("answered_at must carry its time zone")
+            # The day in the zone the program runs in now, comparable with date.today().
+            answered_on = answered_at.astimezone().date()
+        return cls(
+            answered_on=answered_on,
+            answers=dict(answers),
+            confirmed=confirmed,
+            answered_at=answered_at,
+        )
 
 
 class Outcome(StrEnum):
@@ -345,7 +373,7 @@ class ScreenStore:
             ) from None
 
 
-def ask_questions(ask: Ask, tell: Tell, today: date) -> ScreenRecord:
+def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None) -> ScreenRecord:
     """Put the four questions and, after any "yes", its advice and the continue question
     (:data:`URGENT_CONTINUE_QUESTION` after an urgent sign, followed by :data:`URGENT_ONCE`
     when the answer is yes).
@@ -358,6 +386,8 @@ def ask_questions(ask: Ask, tell: Tell, today: date) -> ScreenRecord:
         Shows a message.
     today : date
         Date stored with the answers.
+    now : datetime, optional
+        Aware moment stored with them, so a later change of time zone reads the same moment.
     """
     tell(SCREEN_INTRO)
     answers = {q.key: bool(ask(q.text)) for q in RED_FLAG_QUESTIONS}
@@ -365,14 +395,14 @@ def ask_questions(ask: Ask, tell: Tell, today: date) -> ScreenRecord:
     flags = [key for key, yes in answers.items() if yes]
     if flags:
         tell(doctor_advice(flags))
-        record = ScreenRecord(answered_on=today, answers=answers)
+        record = ScreenRecord(answered_on=today, answers=answers, answered_at=now)
         if record.reusable:
             confirmed = bool(ask(CONTINUE_QUESTION))
         else:
             confirmed = bool(ask(URGENT_CONTINUE_QUESTION))
             if confirmed:
                 tell(URGENT_ONCE)
-    return ScreenRecord(answered_on=today, answers=answers, confirmed=confirmed)
+    return ScreenRecord(answered_on=today, answers=answers, confirmed=confirmed, answered_at=now)
 
 
 def outcome_of(record: ScreenRecord) -> Outcome:
@@ -390,6 +420,7 @@ def check_before_program(
     tell: Tell,
     today: date,
     program_title: str = "this program",
+    now: datetime | None = None,
 ) -> Outcome:
     """Run the red-flag screen if a program needs it, and say whether it may start.
 
@@ -415,6 +446,8 @@ def check_before_program(
         The current date.
     program_title : str
         Used in the refusal message.
+    now : datetime, optional
+        Aware current moment, stored with new answers (:func:`ask_questions`).
 
     Returns
     -------
@@ -456,7 +489,7 @@ def check_before_program(
             f"{program_title} works on the back, and {reason}",
             advice="answer them in a terminal with `breathwise screen`, then start again",
         )
-    record = ask_questions(ask, tell, today)
+    record = ask_questions(ask, tell, today, now)
     store.save(record)
     return outcome_of(record)
 
@@ -469,6 +502,7 @@ def require_clearance(
     tell: Tell,
     today: date,
     program_title: str = "this program",
+    now: datetime | None = None,
 ) -> Outcome:
     """:func:`check_before_program`, raising :class:`ScreenRequired` when the answer is "don't".
 
@@ -478,7 +512,13 @@ def require_clearance(
         No usable answers without ``ask``, or the person chose not to continue.
     """
     outcome = check_before_program(
-        back_focused, store=store, ask=ask, tell=tell, today=today, program_title=program_title
+        back_focused,
+        store=store,
+        ask=ask,
+        tell=tell,
+        today=today,
+        program_title=program_title,
+        now=now,
     )
     if outcome is Outcome.DECLINED:
         raise ScreenDeclined(

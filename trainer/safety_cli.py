@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Annotated
 
@@ -110,7 +110,8 @@ def screen(
     every session and ask whether any of them is new.
     """
     store = ScreenStore()
-    today = date.today()
+    now = datetime.now(UTC)
+    today = now.astimezone().date()
     if show:
         _show(store, today)
         return
@@ -119,7 +120,7 @@ def screen(
             "the safety questions need someone at the keyboard (stdin is not a terminal)",
             advice="run `breathwise screen` in an interactive terminal",
         )
-    record = ask_questions(terminal_ask, terminal_tell, today)
+    record = ask_questions(terminal_ask, terminal_tell, today, now)
     store.save(record)
     outcome = outcome_of(record)
     typer.echo()

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import math
 import os
+import shlex
 import signal
 import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,7 +43,8 @@ from trainer.sensor_label import (
 )
 from trainer.sensors_cli import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session_sound import SessionSound, eyes_closed_warning
+from trainer.session_sound import SessionSound, eyes_closed_warning, once_per_setup
+from trainer.sound import print_notice
 
 if TYPE_CHECKING:
     from trainer.ui import BreathwiseApp
@@ -277,15 +279,43 @@ def _check_screen(program: Program) -> str:
         return ""
     # On stderr: standard output carries only what a replay prints again.
     ask, tell = terminal_prompts(err=True)
+    now = datetime.now(UTC)
     outcome = require_clearance(
         True,
         store=ScreenStore(),
         ask=ask,
         tell=tell,
-        today=date.today(),
+        today=now.astimezone().date(),
         program_title=program.title,
+        now=now,
     )
     return CARD_REMINDER if outcome is Outcome.CONTINUE_AGAINST_ADVICE else ""
+
+
+def _check_configured_recordings_dir(folder: Path) -> None:
+    """Refuse a ``recordings_dir`` setting whose parent folder has gone.
+
+    The setting was checked (and the folder made) by ``config set``. If the folder it sits in
+    is missing now, it was most likely on a drive that is not mounted: making it again would
+    put the recordings on the internal disk under the empty mount point, where the person
+    does not look (found in review: ``rm -rf`` of the parent, then a session, re-created both
+    with no word). The folder itself is still made when only it is missing.
+
+    Raises
+    ------
+    UserError
+        The parent folder does not exist.
+    """
+    parent = folder.parent
+    if folder.is_dir() or parent.is_dir():
+        return
+    raise UserError(
+        f"the recordings folder {folder} (setting recordings_dir) is not there, nor is "
+        f"{parent}: is its drive unplugged?",
+        "plug in the drive, create the folder (mkdir -p "
+        f"{shlex.quote(str(folder))}), or change the setting "
+        "('breathwise config set recordings_dir DIR' or 'default')",
+    )
 
 
 def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
@@ -485,6 +515,8 @@ def live(
         # Breathwise owns is made whole, as needed.
         check_output_path(out, "the recording", "recordings", "--out")
     out_dir = out if out is not None else config.effective_recordings_dir
+    if out is None and config.recordings_dir is not None:
+        _check_configured_recordings_dir(config.recordings_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--out {out_dir} is not a directory")
     # Now, not once the person has settled in.
@@ -584,7 +616,7 @@ def live(
                 session.now_s,
                 end_s=duration_s,
                 cue_times_s=timeline.sound_cue_times_s() if timeline is not None else (),
-                notify=notify,
+                notify=once_per_setup(notify if notify is not None else print_notice),
             )
             # From the session's first second, once the sensor is connected: the sound's
             # clock, its chimes and its end bell count from there, as the pacer does.

@@ -4,17 +4,22 @@
 (``session.pacer_state``, the state the screen draws) at the session's clock, chimes at the
 program's step changes, and ends gently: the tone fades over the last seconds and one soft low
 bell sounds at the planned end (no alarm). Where no audio output exists, :class:`AudioOut` gives
-exactly one notice and the session runs silently.
+exactly one notice and the session runs silently; that nothing is installed to play sound at
+all is said at the first such session only (:func:`once_per_setup`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from trainer.pacer import PacerState
+from trainer.paths import data_dir
 from trainer.sound import (
     CHIME_S,
+    NOTHING_INSTALLED,
     AudioOut,
     PacerSound,
     output_available,
@@ -22,6 +27,47 @@ from trainer.sound import (
 
 END_BELL_S = 2.5
 """Seconds to keep playing after a session that ran its full length, so the end bell rings."""
+
+
+NOTHING_INSTALLED_NOTED = "sound-nothing-installed-noted"
+"""File in the data folder that says the nothing-installed notice has been shown."""
+
+
+def once_per_setup(
+    notify: Callable[[str], None], marker: Path | None = None
+) -> Callable[[str], None]:
+    """Wrap a session's sound ``notify`` so that :data:`~trainer.sound.NOTHING_INSTALLED` is
+    passed on once per data folder; every other notice (an output that is there but fails)
+    every time.
+
+    A machine with no audio output stays one, so saying it before every session only trained
+    the person to skip the status line (found in review); the notice names the setting that
+    turns the sound off. The eyes-closed programs' warning
+    (:func:`eyes_closed_warning`) is not a notice of this kind and is said every time.
+
+    Parameters
+    ----------
+    notify : callable
+        Shows a notice.
+    marker : Path, optional
+        The file that records it was said; :data:`NOTHING_INSTALLED_NOTED` in
+        :func:`~trainer.paths.data_dir` by default. If it cannot be written the notice is
+        simply said again next time.
+    """
+    noted = data_dir() / NOTHING_INSTALLED_NOTED if marker is None else marker
+
+    def notify_once(text: str) -> None:
+        if not text.endswith(NOTHING_INSTALLED):
+            notify(text)
+            return
+        if noted.exists():
+            return
+        notify(text)
+        with contextlib.suppress(OSError):
+            noted.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            noted.write_text(text + "\n", encoding="utf-8")
+
+    return notify_once
 
 
 class SessionSound:

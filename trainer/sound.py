@@ -431,9 +431,11 @@ class AudioUnavailable(Exception):
 
 NOTHING_INSTALLED = (
     "nothing here can play it: pip install sounddevice (or install pw-play, paplay or aplay); "
-    "--no-sound hides this"
+    "'breathwise config set sound off' (or --no-sound) silences it"
 )
-"""The notice's reason when no audio output is installed at all."""
+"""The notice's reason when no audio output is installed at all. A session says it once per
+data folder (:func:`trainer.session_sound.once_per_setup`): the same words every evening
+were noise (found in review)."""
 
 
 Pull = Callable[[int], FloatArray]
@@ -757,7 +759,8 @@ class _PipeBackend(_Backend):
                 self._proc.stderr.close()
 
 
-def _print_notice(message: str) -> None:
+def print_notice(message: str) -> None:
+    """Show a sound notice on standard error (headless; the screen has its status line)."""
     print(f"breathwise: {message}", file=sys.stderr)
 
 
@@ -795,7 +798,7 @@ class AudioOut:
         stall_s: float = 3.0,
     ) -> None:
         self.fs_hz = fs_hz
-        self._notify = _print_notice if notify is None else notify
+        self._notify = print_notice if notify is None else notify
         self._players = player_commands(fs_hz) if players is None else [list(p) for p in players]
         self._use_sounddevice = use_sounddevice
         self._block_s = block_s

@@ -44,6 +44,14 @@ SHORT_ROWS = 30
 closing summary is up (:class:`BreathwiseApp`)."""
 PLAIN_SHORT_ROWS = 23
 """Without a card or summary the full layout needs 22 rows; fewer get the compact one."""
+TINY_ROWS = 16
+"""Terminals with fewer rows than this (a 40x12 pane) get the tiny layout: the pacer without
+its frame, the numbers without theirs and shrinking first, so that the status line - the
+mark of a simulated or missing sensor, and the clock - always stays on screen (found in
+review: at 40x12 the clock and the SIMULATED SENSOR label were cut off)."""
+MARK_SHOWN_S = 4.0
+"""Seconds "marked" stays on the status line after ``m``, as a cue stays a while (it stayed
+for the rest of the session; the count of marks beside the clock remains)."""
 NARROW_COLUMNS = 80
 """Terminals narrower than this drop the traces, so the numbers keep their width."""
 TIP_SHOWN_S = 10.0
@@ -232,7 +240,8 @@ def render_metrics(
     summary : mapping or None
         The summary of a session that is over: the rate, ratio and follow lines then show
         its median rate (and its source), mean ratio and mean follow score, the numbers the
-        printed summary gives (``trainer.headless.format_summary``), labelled as such. The
+        printed summary gives (``trainer.headless.format_summary``), labelled as such, and
+        its heart rate at the start and the end. The
         latest breath's score said "-" when that breath was not scored (an own-rhythm
         closing step) beside a summary of "follow 70/100", and the rate and ratio those of
         the last few breaths.
@@ -266,8 +275,18 @@ def render_metrics(
     text.append(f"{ratio:4.2f}" if ratio is not None else "  - ", style="bold")
     text.append(f"      (target {target_r:.2f})\n" if target_r else "\n")
     text.append("Heart rate   ", style="dim")
-    text.append(f"{state.hr_bpm:4.0f}" if state.hr_bpm is not None else "  - ", style="bold red")
-    text.append(" bpm\n")
+    if summary is None:
+        hr = state.hr_bpm
+        text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
+        text.append(" bpm\n")
+    else:
+        # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
+        # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
+        start, end = _number(summary.get("hr_start_bpm")), _number(summary.get("hr_end_bpm"))
+        text.append(f"{start:4.0f}" if start is not None else "  - ", style="bold red")
+        text.append(" -> ")
+        text.append(f"{end:.0f}" if end is not None else "-", style="bold red")
+        text.append(" bpm  (start -> end)\n")
     text.append(follow_label, style="dim")
     text.append(f"{follow:4.0f}" if follow is not None else "  - ", style="bold")
     text.append(" / 100  (pace only)\n" if pace_only else " / 100\n")
@@ -520,6 +539,12 @@ class BreathwiseApp(App[SessionResult | None]):
     #cue { height: auto; min-height: 3; max-height: 5; border: round $success; padding: 0 1;
         content-align: center middle; }
     #status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    Screen.-tiny #pacer { height: 2; border: none; padding: 0; }
+    Screen.-tiny #middle { height: 1fr; min-height: 0; }
+    Screen.-tiny #program { height: 2fr; min-height: 3; }
+    Screen.-tiny #metrics { border: none; padding: 0; }
+    Screen.-tiny #cue { min-height: 1; max-height: 1; }
+    Screen.-tiny #status { max-height: 2; padding: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "pause", "Pause/resume"),
@@ -568,6 +593,8 @@ class BreathwiseApp(App[SessionResult | None]):
         adapter): the screen closes and the caller raises it where the terminal is its own again
         (:meth:`raise_failure`)."""
         self._note = ""
+        self._note_until_s: float | None = None
+        """Session time after which the note gives way (only "marked" fades)."""
         self._end_notes: list[str] = []
         self._summary: str | None = None
         self._fitted_to: Size | None = None
@@ -645,6 +672,7 @@ class BreathwiseApp(App[SessionResult | None]):
         """Show a one-off notice in the status line (e.g. "sound is off: ..."); thread-safe
         enough for the audio thread: it only replaces a string that the next redraw reads."""
         self._note = text
+        self._note_until_s = None
 
     async def _drive(self) -> None:
         try:
@@ -683,6 +711,10 @@ class BreathwiseApp(App[SessionResult | None]):
         columns = max(20, cue.size.width - 2 - frame)
         lines = self._summary.splitlines()
         rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in lines)
+        if self.screen.has_class("-tiny"):
+            # Leave the pacer's 2 rows, a row of the numbers, the status line's 2 and the key
+            # bar's 1: the clock and the source's mark stay on screen; the summary scrolls.
+            rows = max(1, min(rows, self.size.height - 6))
         # Above the cap a cue gets (the summary is the one thing left to read).
         cue.styles.max_height = rows + frame
         cue.styles.height = rows + frame
@@ -701,6 +733,8 @@ class BreathwiseApp(App[SessionResult | None]):
         rows_needed = SHORT_ROWS if program is not None or self._finished else PLAIN_SHORT_ROWS
         short = self.size.height < rows_needed
         self.screen.set_class(short, "-short")
+        tiny = self.size.height < TINY_ROWS
+        self.screen.set_class(tiny, "-tiny")
         narrow = self.size.width < NARROW_COLUMNS
         self.screen.set_class(narrow, "-narrow")
         # Without a sensor there are no traces to wait for.
@@ -796,7 +830,9 @@ class BreathwiseApp(App[SessionResult | None]):
         clock = _mmss(practised_s)
         if left is not None:
             clock += f"  ({_mmss_left(left)} left)"
-        parts = [clock]
+        # Tiny: the numbers' frame, which carries the mark, is gone; the status line leads
+        # with it instead.
+        parts = [self._source_mark, clock] if tiny and self._source_mark else [clock]
         paused_s = t_s - practised_s
         if paused_s >= 1.0:
             parts.append(f"{_mmss(paused_s)} paused")
@@ -806,6 +842,8 @@ class BreathwiseApp(App[SessionResult | None]):
         marks = state.marks + len(self.session.early_marks)
         if marks:
             parts.append(f"{marks} mark" + ("" if marks == 1 else "s"))
+        if self._note_until_s is not None and t_s > self._note_until_s:
+            self._note, self._note_until_s = "", None
         if self._note:
             parts.append(self._note)
         self.query_one("#status", Static).update("  ·  ".join(parts))
@@ -856,10 +894,11 @@ class BreathwiseApp(App[SessionResult | None]):
         if self._on_mark is not None:
             self._on_mark()
             self._note = "marked"
+            self._note_until_s = self.session.now_s() + MARK_SHOWN_S
             self.refresh_view()
 
     def action_quit_session(self) -> None:
         # Offered only while a live session runs (check_action); quit_view does the rest.
         if self._on_quit is not None:
-            self._note = "saving…"
+            self._note, self._note_until_s = "saving…", None
             self._on_quit()
