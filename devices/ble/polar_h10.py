@@ -224,7 +224,7 @@ class PolarH10(BleSensor):
                     if exc.code in (0x05, 0x0F):
                         raise SensorCommandError(
                             f"{self.info.name} refused a PMD command: {exc}",
-                            "pair the sensor first (use the pairing option)",
+                            "pair with it: run 'breathwise live' again with --pair",
                         ) from exc
                     raise SensorCommandError(
                         f"{self.info.name} rejected PMD command {command.hex(' ')}: {exc}",

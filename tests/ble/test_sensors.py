@@ -449,7 +449,7 @@ async def test_pairing_option(fake_bluez: Callable[..., FakeBlueZ]) -> None:
     with pytest.raises(SensorCommandError, match="refused a PMD command") as info:
         async with PolarH10(POLAR_ADDRESS, policy=FAST):
             pass
-    assert "pair" in info.value.advice
+    assert "--pair" in info.value.advice  # the flag 'breathwise live' has
     polar = PolarH10(POLAR_ADDRESS, policy=FAST, pair=True)
     got = await run_for(polar, 0.8)
     assert got.packets(Stream.PMD_DATA)
