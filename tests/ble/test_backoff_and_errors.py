@@ -186,4 +186,5 @@ def test_every_command_and_flag_named_in_device_texts_exists() -> None:
                 assert flag in every_flag, f"{path.name}: no command has {flag} ({text!r})"
             # Advice must name the flag or action, not an unnamed "option".
             assert not re.search(r"\b(the|an?) \w+ option\b", text), f"{path.name}: {text!r}"
+            assert "turn that stream off" not in text, f"{path.name}: no option does that"
     assert named >= 3
