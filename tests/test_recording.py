@@ -262,6 +262,9 @@ def _with_header(tmp_path: Path, **changes: object) -> Path:
         ({"streams": {"gdx": {"period_us": -5}}}, "gdx period_us must be"),
         ({"streams": {"gdx": {"period_us": "x"}}}, "gdx period_us must be a number"),
         ({"streams": {"gdx": {"period_us": 50_000, "force_channel": "x"}}}, "force_channel"),
+        # Read before as 20 Hz whatever the belt ran at (a 10 Hz belt gave no breaths).
+        ({"streams": {"gdx": {"force_channel": 1}}}, "gdx stream without period_us"),
+        ({"streams": {"gdx": {}}}, "gdx stream without period_us"),
         ({"streams": {"gdx": 5}}, "stream 'gdx'"),
         ({"streams": {"pmd": {"ecg": {"fs_hz": 0}}}}, "pmd ecg fs_hz"),
         ({"streams": {"pmd": {"acc": {"resolution_bits": 1.5}}}}, "pmd acc resolution_bits"),

@@ -463,11 +463,14 @@ def _check_streams(streams: dict[str, Any]) -> dict[str, Any]:
     for stream, params in streams.items():
         if not isinstance(params, dict):
             raise ValueError(f"parameters of stream {stream!r} are not an object")
-    gdx = streams.get(Stream.GODIRECT.value, {})
-    if "period_us" in gdx:
+    gdx = streams.get(Stream.GODIRECT.value)
+    if gdx is not None:
+        # Belt packets carry no time of their own: without the period a replay would guess.
+        if "period_us" not in gdx:
+            raise ValueError("gdx stream without period_us, the belt's sample period")
         _number("gdx period_us", gdx["period_us"], MIN_BELT_PERIOD_US, MAX_BELT_PERIOD_US)
-    if "force_channel" in gdx:
-        _count("gdx force_channel", gdx["force_channel"], 0, 255)
+        if "force_channel" in gdx:
+            _count("gdx force_channel", gdx["force_channel"], 0, 255)
     pmd = streams.get(Stream.PMD_DATA.value, {})
     for kind in ("ecg", "acc"):
         params = pmd.get(kind)
