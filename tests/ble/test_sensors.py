@@ -275,6 +275,26 @@ def data_after(mark: int) -> Callable[[Collected], bool]:
     return check
 
 
+async def test_a_belt_period_below_the_force_sensors_minimum_is_clamped_and_said(
+    fake_bluez: Callable[..., FakeBlueZ], caplog: pytest.LogCaptureFixture
+) -> None:
+    # The fake's force sensor allows 5 ms at the shortest. Before, 1 ms was sent unchecked and
+    # the header said 1 ms, whatever the belt did with it.
+    fake = fake_bluez("--devices", "belt")
+    belt = GoDirectBelt(BELT_ADDRESS, policy=FAST, period_us=1_000)
+    got = await run_for(belt, 0.3)
+    assert got.error is None
+    assert belt.info.streams["gdx"]["period_us"] == 5_000
+    assert belt.info.details["channels"]["1"]["min_period_us"] == 5_000
+    assert "a sample period of 1000 µs is outside the 5000-1000000000 µs" in caplog.text
+    set_period = [
+        p
+        for p in (Reassembler().feed(v) for u, v in await fake.control.writes(BELT_ADDRESS))
+        if p is not None and p[4] == Command.SET_PERIOD
+    ]
+    assert set_period and int.from_bytes(set_period[0][7:11], "little") == 5_000
+
+
 async def test_link_drops_mid_session_and_every_packet_is_kept(
     fake_bluez: Callable[..., FakeBlueZ],
 ) -> None:
