@@ -90,7 +90,8 @@ def nearest_offered(wanted: int, offered: tuple[int | float | bytes, ...]) -> in
 
 
 class PolarH10(BleSensor):
-    """A Polar H10: HR (0x2A37) and PMD ECG + ACC, every packet recorded raw.
+    """A Polar PMD sensor (H10; OH1, Verity Sense without ECG): HR (0x2A37) and PMD ECG + ACC,
+    every packet recorded raw.
 
     Streams: :attr:`Stream.HEART_RATE` (0x2A37 notifications), :attr:`Stream.PMD_DATA` (ECG and
     ACC frames), :attr:`Stream.PMD_CONTROL` (control-point indications: responses and stop
