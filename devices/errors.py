@@ -1,6 +1,18 @@
-"""Device-side errors: one base class, subclasses that carry advice for the user."""
+"""Device-side errors: one base class, subclasses that carry advice for the user.
+
+:func:`with_advice` is the one way a message and its advice are put on a line, for these and
+for :class:`trainer.errors.UserError` alike, so every ``breathwise: error:`` line reads the same.
+"""
 
 from __future__ import annotations
+
+
+def with_advice(message: str, advice: str) -> str:
+    """The line a user sees: ``message — advice``, or the message alone without advice.
+
+    A dash rather than parentheses: advice often holds an example in parentheses itself.
+    """
+    return f"{message} — {advice}" if advice else message
 
 
 class BreathwiseDeviceError(Exception):
@@ -20,8 +32,7 @@ class BreathwiseDeviceError(Exception):
 
     def user_message(self) -> str:
         """The message and the advice, as shown to a user."""
-        text = str(self)
-        return f"{text} ({self.advice})" if self.advice else text
+        return with_advice(str(self), self.advice)
 
 
 class DecodeError(BreathwiseDeviceError, ValueError):

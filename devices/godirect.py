@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devices.errors import DecodeError
+from devices.godirect_commands import checksum
 
 MEASUREMENT_PACKET = 0x20
 """Byte 0 of every measurement packet; command replies carry other values there."""
@@ -113,22 +114,6 @@ def is_measurement_packet(payload: bytes) -> bool:
     return len(payload) > 0 and payload[0] == MEASUREMENT_PACKET
 
 
-def godirect_checksum(packet: bytes) -> int:
-    """Checksum byte 3 of a Go Direct packet: the sum of every other byte, ``& 0xFF``.
-
-    The rule Vernier's clients apply to commands (godirect-js ``_calculateChecksum``); the real
-    measurement capture obeys it too. Compare with ``packet[3]`` to check a packet.
-
-    Raises
-    ------
-    DecodeError
-        The packet is shorter than 4 bytes.
-    """
-    if len(packet) < 4:
-        raise DecodeError(f"Go Direct packet of {len(packet)} bytes has no checksum byte")
-    return (sum(packet) - packet[3]) & 0xFF
-
-
 @functools.lru_cache(maxsize=256)
 def _mask_channels(mask: int) -> tuple[int, ...]:
     # Cached: a device sends the same few masks for hours, and this is on the replay hot path.
@@ -177,7 +162,7 @@ def decode_godirect_measurement(payload: bytes) -> GoDirectMeasurement:
         Not a measurement packet (byte 0 is not 0x20), length byte mismatch, truncated or
         oversized body, empty sensor mask, or an unknown packet type. The checksum is not
         enforced: Vernier's own clients ignore it on incoming packets; see
-        :func:`godirect_checksum`.
+        :func:`devices.godirect_commands.checksum`.
     """
     data = payload if type(payload) is bytes else bytes(payload)
     if not data or data[0] != MEASUREMENT_PACKET:
@@ -288,7 +273,7 @@ def encode_godirect_measurement(
     except (struct.error, OverflowError, TypeError) as exc:
         raise ValueError(f"sample values must be float32-representable numbers: {exc}") from None
     packet = bytearray(head + body)
-    packet[3] = (sum(packet) - packet[3]) & 0xFF
+    packet[3] = checksum(bytes(packet))
     return bytes(packet)
 
 
@@ -332,6 +317,8 @@ def encode_godirect_measurements(
     out[:, 7] = 1
     out[:, 8] = -len(channels) & 0xFF
     out[:, _REAL32_VALUES_AT:] = as_f32.view(np.uint8).reshape(n, -1)
+    # godirect_commands.checksum over every row at once: byte 3 is still 0 here, so the sum of
+    # the row is the sum of the other bytes (tested against checksum()).
     out[:, 3] = (out.sum(axis=1, dtype=np.int64) & 0xFF).astype(np.uint8)
     flat = out.tobytes()
     return [flat[i : i + length] for i in range(0, n * length, length)]

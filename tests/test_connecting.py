@@ -342,7 +342,7 @@ def test_a_sensor_not_found_on_the_screen_ends_with_its_message_and_advice(
     assert run(["live", *args]) == 1
     err = capsys.readouterr().err
     assert err.splitlines() == [
-        "breathwise: error: no sensor matching 'H10' found "
-        "(switch the strap on and wet its electrodes)"
+        "breathwise: error: no sensor matching 'H10' found"
+        " — switch the strap on and wet its electrodes"
     ]
     assert list(tmp_path.iterdir()) == []  # never connected, as without a screen

@@ -10,15 +10,16 @@ import numpy as np
 import pytest
 from fuzzing import fuzz_seed
 
+import devices.godirect
 from devices.errors import DecodeError
 from devices.godirect import (
     GoDirectMeasurement,
     decode_godirect_measurement,
     encode_godirect_measurement,
     encode_godirect_measurements,
-    godirect_checksum,
     is_measurement_packet,
 )
+from devices.godirect_commands import checksum
 
 # Fact sheet section 3, from BangleApps vernierrespirate.
 CAPTURE = bytes.fromhex(
@@ -59,9 +60,11 @@ def test_real_capture_round_trips_byte_for_byte() -> None:
 
 
 def test_capture_obeys_the_command_checksum_rule() -> None:
-    assert godirect_checksum(CAPTURE) == CAPTURE[3] == 0xD8
+    # One checksum function for commands, replies and measurements (the encoder uses it).
+    assert vars(devices.godirect)["checksum"] is checksum
+    assert checksum(CAPTURE) == CAPTURE[3] == 0xD8
     with pytest.raises(DecodeError):
-        godirect_checksum(b"\x20\x03\x00")
+        checksum(b"\x20\x03\x00")
 
 
 def test_command_reply_is_not_a_measurement() -> None:
@@ -148,7 +151,7 @@ def test_encoder_round_trip_several_samples() -> None:
     payload = encode_godirect_measurement(samples, (1, 2, 4), counter=200)
     assert payload[1] == len(payload) == 9 + 4 * 6
     assert payload[2] == 200
-    assert payload[3] == godirect_checksum(payload)
+    assert payload[3] == checksum(payload)
     assert payload[8] == (-6) & 0xFF
     m = decode_godirect_measurement(payload)
     assert m.channels == (1, 2, 4)
@@ -186,6 +189,7 @@ def test_batch_encoder_matches_the_single_encoder() -> None:
     assert len(packets) == 600
     for i, packet in enumerate(packets):
         assert packet == encode_godirect_measurement([values[i]], (1, 2), (250 + i) & 0xFF)
+        assert packet[3] == checksum(packet)
     with pytest.raises(ValueError):
         encode_godirect_measurements(np.array([[1e39, 0.0]]), (1, 2))
     with pytest.raises(ValueError):
@@ -297,7 +301,7 @@ def test_a_tail_that_looks_like_a_whole_packet_still_completes_its_own() -> None
     ]
     assert all(len(p) == 25 for p in packets)
     tail = packets[0][20:]
-    assert tail[1] == len(tail) and godirect_checksum(tail) == tail[3]  # looks whole
+    assert tail[1] == len(tail) and checksum(tail) == tail[3]  # looks whole
     chunks = [piece for p in packets for piece in (p[:20], p[20:])]
     values, errors = _belt_samples(chunks)
     assert errors == {} and len(values) == 8

@@ -63,6 +63,46 @@ def test_glitches_before_the_first_sample_are_not_held_as_zero() -> None:
     assert _breaths(all_glitch, _belt_packets(100_000, [math.nan] * 50)) == []
 
 
+@pytest.mark.parametrize(("recorded_us", "real_us"), [(100_000, 50_000), (50_000, 100_000)])
+def test_a_belt_at_another_rate_than_its_period_is_followed_and_said_once(
+    recorded_us: int, real_us: int
+) -> None:
+    """Taken at its recorded period the tracker restarted every second: no breaths, no word."""
+    real_hz = 1e6 / real_us
+    pipeline = _belt(recorded_us)
+    events = pipeline.handle(_belt_packets(real_us, _breathing(real_hz, 300, 2.0)))
+    breaths = [e for e in events if isinstance(e, BreathEvent)]
+    said = [e for e in events if isinstance(e, StatusEvent)]
+    assert len(said) == 1 and said[0].kind == "breathing"
+    assert f"belt samples arrive at {real_hz:.1f} Hz, not the {1e6 / recorded_us:g} Hz" in (
+        said[0].message
+    )
+    assert said[0].t_s == pytest.approx(20.0, abs=0.2)
+    assert pipeline.belt_fs_hz == pytest.approx(real_hz, rel=1e-3)
+    assert len(breaths) >= 25  # 30 breaths in 300 s, the first 20 s at the wrong rate
+    assert np.median([b.breath.rate_bpm for b in breaths]) == pytest.approx(RATE_BPM, abs=0.3)
+
+
+def test_a_belt_on_time_within_radio_jitter_is_left_alone() -> None:
+    rng = np.random.default_rng(7)
+    packets = [
+        RawPacket(p.t_mono_ns + int(rng.uniform(0, 60e6)), 0, p.stream, p.payload)
+        for p in _belt_packets(100_000, _breathing(10.0, 300, 2.0))
+    ]
+    pipeline = _belt(100_000)
+    events = pipeline.handle(packets)
+    assert not [e for e in events if isinstance(e, StatusEvent)]
+    assert pipeline.belt_fs_hz == 10.0
+    assert len([e for e in events if isinstance(e, BreathEvent)]) >= 28
+
+
+def test_belt_packets_of_a_stream_the_header_does_not_declare_are_not_analysed() -> None:
+    """Without its period the belt's samples have no times: they were taken as 20 Hz."""
+    pipeline = Pipeline(Header(0, 0, SourceInfo("ble", "strap", streams={"hr": {}})))
+    assert _breaths(pipeline, _belt_packets(50_000, _breathing(20.0, 120, 2.0))) == []
+    assert pipeline.packet_counts[Stream.GODIRECT.value] == 2400
+
+
 def test_an_accelerometer_too_slow_to_follow_breathing_is_said_once() -> None:
     acc = {"fs_hz": 4.0, "resolution_bits": 16, "factor": 1.0}
     source = SourceInfo("ble", "Polar H10", streams={Stream.PMD_DATA.value: {"acc": acc}})

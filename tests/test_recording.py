@@ -262,6 +262,9 @@ def _with_header(tmp_path: Path, **changes: object) -> Path:
         ({"streams": {"gdx": {"period_us": -5}}}, "gdx period_us must be"),
         ({"streams": {"gdx": {"period_us": "x"}}}, "gdx period_us must be a number"),
         ({"streams": {"gdx": {"period_us": 50_000, "force_channel": "x"}}}, "force_channel"),
+        # Read before as 20 Hz whatever the belt ran at (a 10 Hz belt gave no breaths).
+        ({"streams": {"gdx": {"force_channel": 1}}}, "gdx stream without period_us"),
+        ({"streams": {"gdx": {}}}, "gdx stream without period_us"),
         ({"streams": {"gdx": 5}}, "stream 'gdx'"),
         ({"streams": {"pmd": {"ecg": {"fs_hz": 0}}}}, "pmd ecg fs_hz"),
         ({"streams": {"pmd": {"acc": {"resolution_bits": 1.5}}}}, "pmd acc resolution_bits"),
@@ -538,3 +541,39 @@ def test_fuzz_reader_refuses_with_one_line_and_what_it_reads_analyses() -> None:
                         f"{type(exc).__name__}: {exc} analysing {mutated[index]} (seed {seed})"
                     )
     assert 100 < read < 1500  # both outcomes happened: the fuzz reached the checks
+
+
+def test_format_1_limits_are_frozen_and_the_app_stays_inside_them() -> None:
+    # A recording's readability must not follow the app's limits: recording.py holds format 1's
+    # own. The app may not write beyond them (its files would be refused), and the replay
+    # rebuilds pacer patterns and program plans with the app's classes, so the app must also
+    # still accept all of them: a change to either side needs a new format version.
+    from trainer import pacer, recording
+    from trainer.programs import model
+
+    assert (recording.FORMAT1_MIN_RATE_BPM, recording.FORMAT1_MAX_RATE_BPM) == (1.0, 30.0)
+    assert (recording.FORMAT1_MIN_PERIOD_S, recording.FORMAT1_MAX_PERIOD_S) == (2.0, 60.0)
+    assert (recording.FORMAT1_MIN_RATIO, recording.FORMAT1_MAX_RATIO) == (0.2, 5.0)
+    assert recording.FORMAT1_MAX_STEP_S == 3 * 3600.0
+    assert recording.FORMAT1_MAX_REPETITIONS == 1000
+    app_and_format = [
+        ((pacer.MIN_RATE_BPM, pacer.MAX_RATE_BPM), "RATE_BPM"),
+        ((pacer.MIN_PERIOD_S, pacer.MAX_PERIOD_S), "PERIOD_S"),
+        ((pacer.MIN_RATIO, pacer.MAX_RATIO), "RATIO"),  # the program model checks with these too
+        ((0.0, model.MAX_STEP_S), "STEP_S"),
+        ((1, model.MAX_REPETITIONS), "REPETITIONS"),
+    ]
+    for (low, high), name in app_and_format:
+        format_low = getattr(recording, f"FORMAT1_MIN_{name}", low)
+        format_high = getattr(recording, f"FORMAT1_MAX_{name}")
+        assert format_low <= low and high <= format_high, f"the app writes {name} beyond format 1"
+        assert (low, high) == (format_low, format_high), f"the app refuses {name} format 1 holds"
+    assert "trainer.pacer import MAX_" not in Path(recording.__file__).read_text(encoding="utf-8")
+
+
+def test_settings_are_read_with_the_frozen_limits(tmp_path: Path) -> None:
+    path = _with_header(tmp_path, settings={"rate_bpm": 30.0, "ratio": 5.0})
+    assert read_recording(path).header.settings["rate_bpm"] == 30.0
+    path = _with_header(tmp_path, settings={"rate_bpm": 30.5})
+    with pytest.raises(RecordingError, match="settings rate_bpm must be 1-30"):
+        read_recording(path)

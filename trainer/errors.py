@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from devices.errors import with_advice
+
 
 class UserError(Exception):
     """An expected failure to report to the user in one line (bad file, bad value, no device).
@@ -27,8 +29,7 @@ class UserError(Exception):
 
     def user_message(self) -> str:
         """The one line shown to the user."""
-        text = str(self)
-        return f"{text} — {self.advice}" if self.advice else text
+        return with_advice(str(self), self.advice)
 
 
 class BadArgument(UserError):

@@ -74,6 +74,14 @@ if TYPE_CHECKING:
 NS_PER_S = 1_000_000_000
 BELT_RESYNC_S = 1.0
 """A belt packet this far from where its sample count puts it means samples were lost: restart."""
+BELT_RATE_STRETCH_S = 20.0
+"""Stretch of steady belt packets (s) over which their arrival rate is checked against the
+recorded period: long enough that radio jitter (tens of ms) stays far below 1 %."""
+BELT_RATE_TOLERANCE = 0.10
+"""Relative disagreement between arrival rate and recorded period beyond which the recorded
+period is wrong, not the belt's crystal (which is off by parts per million)."""
+BELT_STEADY_GAP_S = 2.0
+"""A pause between belt packets longer than this (a lost link) starts the stretch again."""
 BELT_CUTOFF_HZ = 1.0
 """Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
@@ -334,6 +342,12 @@ Event = (
 class _BeltState:
     fs_hz: float
     force_channel: int
+    # The arrival-rate check (Pipeline._check_belt_rate): where the stretch began, its last
+    # packet, the samples that arrived after its first packet, and whether the check is done.
+    stretch_t0_s: float | None = None
+    stretch_last_s: float = 0.0
+    stretch_samples: int = 0
+    rate_followed: bool = False
     tracker: BreathTracker | None = None
     t0_s: float = 0.0
     n_samples: int = 0
@@ -371,8 +385,10 @@ class Pipeline:
         self.target_ratio: float | None = DEFAULT_OWN_RATIO
         self._previous_context: tuple[Pacer | None, float | None] = (None, DEFAULT_OWN_RATIO)
         self._context_since_s = -math.inf
+        # The reader refuses a belt stream without its period; without a belt stream no belt
+        # packet is analysed, so the rate below is never used.
         gdx = header.source.streams.get(Stream.GODIRECT.value, {})
-        period_us = float(gdx.get("period_us", 50_000))
+        period_us = float(gdx.get("period_us", 1_000_000))
         self._belt = _BeltState(
             fs_hz=1e6 / period_us, force_channel=int(gdx.get("force_channel", 1))
         )
@@ -446,7 +462,8 @@ class Pipeline:
                 self.last_t_s = self.session_time_s(item.t_mono_ns)
                 self.packet_counts[item.stream] += 1
                 if item.stream == Stream.GODIRECT:
-                    self._belt_packet(item, events)
+                    if self._has_belt:  # else recorded, not analysed: its period is unknown
+                        self._belt_packet(item, events)
                     continue
                 self._flush_belt(events)
                 if item.stream == Stream.HEART_RATE:
@@ -540,6 +557,7 @@ class Pipeline:
             return
         belt = self._belt
         t_s = self.session_time_s(packet.t_mono_ns)
+        self._check_belt_rate(t_s, len(values), events)
         if belt.last_good is None:
             # Nothing to hold a glitch at yet: the analysed belt starts at its first finite
             # sample (holding 0.0 instead made a step that hid the breaths for a minute).
@@ -569,6 +587,44 @@ class Pipeline:
                 last_good = value
             belt.pending.append(last_good)
         belt.last_good = last_good
+
+    def _check_belt_rate(self, t_s: float, n_samples: int, events: list[Event]) -> None:
+        """Follow the belt's measured rate when it disagrees with the recorded period.
+
+        Over each stretch of :data:`BELT_RATE_STRETCH_S` of steady packets the rate is the
+        samples that arrived after the stretch's first packet over the time since it. When it
+        is more than :data:`BELT_RATE_TOLERANCE` off the recorded period, the period is wrong
+        (a belt that ignored or rounded the period it was sent, a header written by hand):
+        taken at its word, every packet falls outside :data:`BELT_RESYNC_S` within seconds and
+        the tracker restarts before it finds a breath. The packets' arrival times are the only
+        clock the host has for the belt, as Polar frames' rates are derived from their
+        timestamps (design.md, "Time"), so the analysis follows the measured rate from then on
+        and says so once. The same packets and arrival times give the same result in a replay.
+        """
+        belt = self._belt
+        if belt.rate_followed:
+            return
+        if belt.stretch_t0_s is None or t_s - belt.stretch_last_s > BELT_STEADY_GAP_S:
+            belt.stretch_t0_s, belt.stretch_samples = t_s, 0
+        else:
+            belt.stretch_samples += n_samples
+        belt.stretch_last_s = t_s
+        span_s = t_s - belt.stretch_t0_s
+        if span_s < BELT_RATE_STRETCH_S:
+            return
+        measured_hz = belt.stretch_samples / span_s
+        belt.stretch_t0_s, belt.stretch_samples = t_s, 0
+        if abs(measured_hz / belt.fs_hz - 1.0) <= BELT_RATE_TOLERANCE:
+            return
+        belt.rate_followed = True
+        message = (
+            f"belt samples arrive at {measured_hz:.1f} Hz, not the {belt.fs_hz:g} Hz its "
+            "recorded period says; breaths are found at the measured rate"
+        )
+        events.append(StatusEvent(t_s, "breathing", message))
+        self._flush_belt(events)
+        belt.tracker = None
+        belt.fs_hz = measured_hz
 
     def _flush_belt(self, events: list[Event]) -> None:
         belt = self._belt

@@ -29,11 +29,32 @@ from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer import SOFTWARE
 from trainer.errors import UserError
-from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
+from trainer.pacer import BreathPattern
 
 FORMAT_NAME = "breathwise-recording"
 FORMAT_VERSION = 1
 SUFFIX = ".bwr"
+
+# What format 1 allows, frozen here: the file format must not change when the app's own limits
+# do. The pacer and the program model must stay inside these (a file the app writes is always
+# readable), and since a replay rebuilds pacer patterns and program plans with the app's own
+# classes they must also still accept all of it; tests/test_recording.py checks both.
+FORMAT1_MIN_RATE_BPM = 1.0
+"""Slowest pacer rate a format-1 recording holds (breaths/min)."""
+FORMAT1_MAX_RATE_BPM = 30.0
+"""Fastest pacer rate a format-1 recording holds (breaths/min)."""
+FORMAT1_MIN_PERIOD_S = 60.0 / FORMAT1_MAX_RATE_BPM
+"""Shortest breathing cycle (s), the fastest rate's."""
+FORMAT1_MAX_PERIOD_S = 60.0 / FORMAT1_MIN_RATE_BPM
+"""Longest breathing cycle (s), the slowest rate's."""
+FORMAT1_MIN_RATIO = 0.2
+"""Smallest exhale:inhale ratio (pacer or coached target)."""
+FORMAT1_MAX_RATIO = 5.0
+"""Largest exhale:inhale ratio."""
+FORMAT1_MAX_STEP_S = 3 * 3600.0
+"""Longest program step (per side) of a recorded plan, seconds."""
+FORMAT1_MAX_REPETITIONS = 1000
+"""Most repetitions of one step of a recorded plan."""
 
 
 class RecordingError(UserError):
@@ -442,11 +463,14 @@ def _check_streams(streams: dict[str, Any]) -> dict[str, Any]:
     for stream, params in streams.items():
         if not isinstance(params, dict):
             raise ValueError(f"parameters of stream {stream!r} are not an object")
-    gdx = streams.get(Stream.GODIRECT.value, {})
-    if "period_us" in gdx:
+    gdx = streams.get(Stream.GODIRECT.value)
+    if gdx is not None:
+        # Belt packets carry no time of their own: without the period a replay would guess.
+        if "period_us" not in gdx:
+            raise ValueError("gdx stream without period_us, the belt's sample period")
         _number("gdx period_us", gdx["period_us"], MIN_BELT_PERIOD_US, MAX_BELT_PERIOD_US)
-    if "force_channel" in gdx:
-        _count("gdx force_channel", gdx["force_channel"], 0, 255)
+        if "force_channel" in gdx:
+            _count("gdx force_channel", gdx["force_channel"], 0, 255)
     pmd = streams.get(Stream.PMD_DATA.value, {})
     for kind in ("ecg", "acc"):
         params = pmd.get(kind)
@@ -492,10 +516,10 @@ def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"settings minutes must be a positive number, got {minutes!r}")
     rate = settings.get("rate_bpm")
     if rate is not None:
-        _number("settings rate_bpm", rate, MIN_RATE_BPM, MAX_RATE_BPM)
+        _number("settings rate_bpm", rate, FORMAT1_MIN_RATE_BPM, FORMAT1_MAX_RATE_BPM)
     ratio = settings.get("ratio")
     if ratio is not None:
-        _number("settings ratio", ratio, MIN_RATIO, MAX_RATIO)
+        _number("settings ratio", ratio, FORMAT1_MIN_RATIO, FORMAT1_MAX_RATIO)
     if "program" in settings:
         _text("settings program", settings["program"])
     # Imported here: the codec imports this module for RecordingError.
@@ -584,7 +608,11 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
             w,
             _text("pacer action", obj["action"]),
             {str(k): float(v) for k, v in pattern.items()} if pattern is not None else None,
-            _number("target_ratio", ratio, MIN_RATIO, MAX_RATIO) if ratio is not None else None,
+            (
+                _number("target_ratio", ratio, FORMAT1_MIN_RATIO, FORMAT1_MAX_RATIO)
+                if ratio is not None
+                else None
+            ),
             _text("pacer label", obj.get("label", "")),
         )
     if kind == "link":

@@ -1,7 +1,8 @@
 """Bluetooth errors a user can act on, and the mapping from bleak / D-Bus / OS errors to them.
 
 Every class derives from :class:`devices.errors.BreathwiseDeviceError` and carries one line of
-advice, so the CLI prints ``message (advice)`` and never a traceback.
+advice, so the CLI prints ``message — advice`` (:func:`devices.errors.with_advice`) and
+never a traceback.
 """
 
 from __future__ import annotations

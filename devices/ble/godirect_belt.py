@@ -52,7 +52,8 @@ class GoDirectBelt(BleSensor):
     device : BLEDevice or str
         As for :class:`~devices.ble.sensors.BleSensor`.
     period_us : int
-        Sampling period, µs (100 000 = 10 Hz, ample for breathing below 1 Hz).
+        Sampling period, µs (100 000 = 10 Hz, ample for breathing below 1 Hz); clamped to the
+        range the belt's force sensor reports, with a warning.
     channels : sequence of int
         Channels to stream; the force channel is required.
     **kwargs
@@ -169,11 +170,42 @@ class GoDirectBelt(BleSensor):
                     "units": info.units,
                     "typical_period_us": info.typical_period_us,
                     "min_period_us": info.min_period_us,
+                    "max_period_us": info.max_period_us,
                 }
             self.info.details["channels"] = described
+        self._fit_period(self.info.details["channels"].get(str(FORCE_CHANNEL), {}))
         await self._command(client, commands.set_period(self.period_us))
         await self._command(client, commands.start(channel_mask(self.channels)))
         self._started = True
+
+    def _fit_period(self, force: dict[str, Any]) -> None:
+        """Clamp the period to what the force sensor says it allows, and say so once.
+
+        The force channel is the one analysed; the belt's own rate channel is a derived value
+        with a longer minimum period (about 1 s) that the belt reports at the period it is
+        given. The period actually sent is the one written into ``info.streams``, which the
+        recording header holds: a replay must time samples by what the belt ran at.
+        """
+        low, high = force.get("min_period_us"), force.get("max_period_us")
+        period_us = self.period_us
+        if isinstance(low, int) and low > 0:
+            period_us = max(period_us, low)
+        if isinstance(high, int) and high > 0:
+            period_us = min(period_us, high)
+        if period_us == self.period_us:
+            return
+        logger.warning(
+            "%s: a sample period of %d µs is outside the %s-%s µs its force sensor allows;"
+            " sampling every %d µs",
+            self.info.name,
+            self.period_us,
+            low,
+            high,
+            period_us,
+        )
+        self.period_us = period_us
+        # The inner dict is shared with a CombinedSource's info: change it in place.
+        self.info.streams[Stream.GODIRECT.value]["period_us"] = period_us
 
     async def _stop_streams(self, client: BleakClient) -> None:
         if self._started:

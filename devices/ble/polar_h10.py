@@ -1,5 +1,13 @@
 """Polar H10 (and other PMD sensors): heart rate plus PMD ECG and accelerometer streams.
 
+A sensor streams what it offers of what was asked for: the PMD feature read says which
+measurement types it has [PMT], so an OH1 or a Verity Sense (ACC and PPG, no ECG) runs without
+ECG, and the accelerometer runs at the offered rate and range nearest to the ones asked for
+(the Verity offers only 52 Hz, ±8 g). What was left out or changed is logged once and written
+into ``info.streams``, so the recording header says what really ran. A Polar strap without PMD
+(H9, H7) is no PMD sensor: :func:`devices.ble.resolve.sensor_for` opens it as a standard
+:class:`~devices.ble.heart_rate_strap.HeartRateStrap`.
+
 GATT glue only; frames are decoded downstream by :mod:`devices.polar_pmd`. The start-up order
 follows the fact sheet §2 and the Polar SDK [PMDC]: read the PMD features **before**
 subscribing to the control point (with BlueZ StartNotify a read of a subscribed characteristic
@@ -59,18 +67,31 @@ ACC_RESOLUTION_BITS = 16
 MAX_STREAM_RESTARTS = 3
 """Restarts per stream per connection after the sensor stopped it on its own."""
 
+# Rates and ranges are chosen from what the sensor offers, so a refusal of them is the
+# sensor's fault and gets the default advice.
 _STATUS_ADVICE: Mapping[int, str] = {
     Status.INVALID_MTU: "the Bluetooth link's MTU is too small for PMD (needs >= 232 bytes)",
     Status.DEVICE_IN_CHARGER: "take the sensor off its charger",
-    Status.INVALID_SAMPLE_RATE: "choose one of the sample rates the sensor offers",
-    Status.INVALID_RANGE: "choose one of the ranges the sensor offers",
     Status.INVALID_STATE: "take the sensor off the strap for a minute and try again",
 }
 _DEFAULT_ADVICE = "take the sensor off the strap for a minute so it resets, then try again"
 
 
+def nearest_offered(wanted: int, offered: tuple[int | float | bytes, ...]) -> int | None:
+    """The offered value closest to ``wanted`` (the larger one on a tie), ``None`` if none.
+
+    Used for the accelerometer's rate (Hz) and range (g): a larger range only costs resolution,
+    a faster rate only radio traffic, so a tie goes up.
+    """
+    values = [int(v) for v in offered if isinstance(v, int | float)]
+    if not values:
+        return None
+    return min(values, key=lambda v: (abs(v - wanted), -v))
+
+
 class PolarH10(BleSensor):
-    """A Polar H10: HR (0x2A37) and PMD ECG + ACC, every packet recorded raw.
+    """A Polar PMD sensor (H10; OH1, Verity Sense without ECG): HR (0x2A37) and PMD ECG + ACC,
+    every packet recorded raw.
 
     Streams: :attr:`Stream.HEART_RATE` (0x2A37 notifications), :attr:`Stream.PMD_DATA` (ECG and
     ACC frames), :attr:`Stream.PMD_CONTROL` (control-point indications: responses and stop
@@ -81,12 +102,14 @@ class PolarH10(BleSensor):
     device : BLEDevice or str
         As for :class:`~devices.ble.sensors.BleSensor`.
     ecg, acc, heart_rate : bool
-        Which streams to run.
+        Which streams to run; ECG and ACC only where the sensor offers them (module notes).
     acc_fs_hz : int
-        Accelerometer rate, one of 25, 50, 100, 200 Hz. 50 Hz is ample for chest movement
-        (breathing is below 1 Hz) at a quarter of the radio traffic of 200 Hz.
+        Accelerometer rate asked for, one of 25, 50, 100, 200 Hz (the nearest offered rate
+        runs). 50 Hz is ample for chest movement (breathing is below 1 Hz) at a quarter of the
+        radio traffic of 200 Hz.
     acc_range_g : int
-        Accelerometer range, ±2, ±4 or ±8 g; ±2 g suits a person lying or sitting still.
+        Accelerometer range asked for, ±2, ±4 or ±8 g (the nearest offered range runs); ±2 g
+        suits a person lying or sitting still.
     **kwargs
         Passed to :class:`~devices.ble.sensors.BleSensor`.
     """
@@ -224,7 +247,7 @@ class PolarH10(BleSensor):
                     if exc.code in (0x05, 0x0F):
                         raise SensorCommandError(
                             f"{self.info.name} refused a PMD command: {exc}",
-                            "pair the sensor first (use the pairing option)",
+                            "pair with it: run 'breathwise live' again with --pair",
                         ) from exc
                     raise SensorCommandError(
                         f"{self.info.name} rejected PMD command {command.hex(' ')}: {exc}",
@@ -290,15 +313,9 @@ class PolarH10(BleSensor):
             ) from exc
         self.features = features
         self.info.details["pmd_features"] = [m.name for m in MeasurementType if features.has(m)]
-        for measurement, wanted in (
-            (MeasurementType.ECG, self._want_ecg),
-            (MeasurementType.ACC, self._want_acc),
-        ):
-            if wanted and not features.has(measurement):
-                raise UnsupportedDeviceError(
-                    f"{self.info.name} does not offer {measurement.name}",
-                    "turn that stream off or use a Polar H10",
-                )
+        for measurement in (MeasurementType.ECG, MeasurementType.ACC):
+            if self._wants(measurement) and not features.has(measurement):
+                self._leave_out(measurement)
         await client.start_notify(PMD_CONTROL_POINT_UUID, self._on_control_point)
         await client.start_notify(PMD_DATA_UUID, self._recorder(Stream.PMD_DATA))
         if self._want_hr:
@@ -310,6 +327,23 @@ class PolarH10(BleSensor):
             await self._start_ecg(client)
         if self._want_acc:
             await self._start_acc(client)
+
+    def _wants(self, measurement: MeasurementType) -> bool:
+        return self._want_ecg if measurement is MeasurementType.ECG else self._want_acc
+
+    def _leave_out(self, measurement: MeasurementType) -> None:
+        """Run without a stream the sensor does not offer, and say so (module notes)."""
+        logger.warning(
+            "%s does not offer %s; streaming without it",
+            self.info.name,
+            measurement.name,
+        )
+        if measurement is MeasurementType.ECG:
+            self._want_ecg = False
+        else:
+            self._want_acc = False
+        # The inner dict is shared with a CombinedSource's info: change it in place.
+        self.info.streams.get(Stream.PMD_DATA.value, {}).pop(measurement.name.lower(), None)
 
     async def _start_ecg(self, client: BleakClient) -> None:
         offered = await self._offered(client, MeasurementType.ECG)
@@ -327,25 +361,38 @@ class PolarH10(BleSensor):
         offered = await self._offered(client, MeasurementType.ACC)
         rates = offered.get(SettingType.SAMPLE_RATE, ())
         ranges = offered.get(SettingType.RANGE, ())
-        if self.acc_fs_hz not in rates or self.acc_range_g not in ranges:
+        fs_hz = nearest_offered(self.acc_fs_hz, rates)
+        range_g = nearest_offered(self.acc_range_g, ranges)
+        if fs_hz is None or range_g is None:
             raise SensorCommandError(
-                f"{self.info.name} does not offer ACC at {self.acc_fs_hz} Hz / ±{self.acc_range_g}"
-                f" g (offers {list(rates)} Hz, ±{list(ranges)} g)",
-                "choose an offered rate and range",
+                f"{self.info.name} offers no ACC rate or range (offers {list(rates)} Hz,"
+                f" ±{list(ranges)} g)",
+                _DEFAULT_ADVICE,
             )
+        if (fs_hz, range_g) != (self.acc_fs_hz, self.acc_range_g):
+            logger.warning(
+                "%s offers ACC at %s Hz, ±%s g: streaming at %d Hz, ±%d g",
+                self.info.name,
+                list(rates),
+                list(ranges),
+                fs_hz,
+                range_g,
+            )
+            # Kept for restarts and reconnects: the same sensor offers the same again.
+            self.acc_fs_hz, self.acc_range_g = fs_hz, range_g
         resolutions = offered.get(SettingType.RESOLUTION, (ACC_RESOLUTION_BITS,))
         resolution = int(resolutions[0]) if isinstance(resolutions[0], int) else 16
         response = await self._start(
             client,
             MeasurementType.ACC,
             {
-                SettingType.SAMPLE_RATE: self.acc_fs_hz,
+                SettingType.SAMPLE_RATE: fs_hz,
                 SettingType.RESOLUTION: resolution,
-                SettingType.RANGE: self.acc_range_g,
+                SettingType.RANGE: range_g,
             },
         )
         acc = self.info.streams[Stream.PMD_DATA.value]["acc"]
-        acc["resolution_bits"] = resolution
+        acc.update(fs_hz=fs_hz, range_g=range_g, resolution_bits=resolution)
         # Some sensors return FACTOR with the start response (Verity: 0.000244); the H10 sends a
         # lone trailing byte that is not a TLV, so an unreadable tail just means "no factor".
         try:

@@ -4,6 +4,11 @@ Classification rules (issue 3; fact sheet §1-3): a standard heart-rate device a
 Heart Rate service 0x180D; a Polar device is recognised by its name or by manufacturer data
 with company id 0x006B; a Vernier Go Direct device by the ``GDX`` name prefix (its service UUID
 is probably not advertised, so the name is what Vernier's own clients filter on [GJS]).
+
+Only a Polar device that shows the PMD service (advertised, or a model known to have it: H10,
+OH1, Verity Sense) is of the Polar family, driven by :class:`~devices.ble.polar_h10.PolarH10`;
+other Polar straps (H9, H7) offer nothing but the standard heart-rate service and are heart-rate
+devices like any other strap.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ from bleak.backends.scanner import AdvertisementData
 
 from devices.ble.errors import map_bleak_error
 from devices.ble.sensors import HEART_RATE_SERVICE_UUID
+from devices.polar_pmd import PMD_SERVICE_UUID
 
 POLAR_COMPANY_ID = 0x006B
 """Bluetooth SIG company identifier of Polar Electro Oy."""
 GODIRECT_NAME_PREFIX = "GDX"
 RESPIRATION_BELT_PREFIX = "GDX-RB"
+POLAR_PMD_MODELS = ("h10", "oh1", "sense")
+"""Polar models with the PMD service, as their advertised names spell them (``Polar H10 …``,
+``Polar OH1 …``, ``Polar Sense …`` for the Verity Sense); its 128-bit UUID is rarely advertised."""
 
 
 class SensorFamily(StrEnum):
@@ -104,16 +113,17 @@ def classify(
         Company id -> data.
     """
     text = name or ""
-    has_hr = HEART_RATE_SERVICE_UUID in {_norm_uuid(u) for u in service_uuids}
+    uuids = {_norm_uuid(u) for u in service_uuids}
+    has_hr = HEART_RATE_SERVICE_UUID in uuids
     is_polar = text.lower().startswith("polar") or POLAR_COMPANY_ID in (manufacturer_data or {})
-    if is_polar:
-        caps = [Capability.HR_RR] if has_hr or "h10" in text.lower() else []
-        if "h10" in text.lower():
-            caps += [Capability.ECG, Capability.ACC]
-        elif not caps:
-            # Polar sensors without HR in the advertisement (OH1, Verity) still offer PMD ACC.
-            caps = [Capability.ACC]
-        return SensorFamily.POLAR, tuple(caps)
+    words = text.lower().split()
+    model = next((w for w in words if w in POLAR_PMD_MODELS), None)
+    if is_polar and (model is not None or PMD_SERVICE_UUID in uuids):
+        if model == "h10":
+            return SensorFamily.POLAR, (Capability.HR_RR, Capability.ECG, Capability.ACC)
+        # OH1, Verity Sense: ACC (and PPG), no ECG; the feature read at connect tells for sure.
+        hr = (Capability.HR_RR,) if has_hr else ()
+        return SensorFamily.POLAR, (*hr, Capability.ACC)
     if text.upper().startswith(GODIRECT_NAME_PREFIX):
         belt = text.upper().startswith(RESPIRATION_BELT_PREFIX)
         belt_caps = (Capability.RESPIRATION_FORCE, Capability.RESPIRATION_RATE)

@@ -6,7 +6,12 @@ test_sensors.py), where real bleak raises them; here the pure name-based rules a
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
+import typer.main
 
 from devices.ble.backoff import (
     RetryPolicy,
@@ -28,6 +33,10 @@ from devices.ble.errors import (
     map_bleak_error,
 )
 from devices.errors import BreathwiseDeviceError
+from trainer.cli import app
+from trainer.errors import UserError
+
+DEVICES = Path(__file__).resolve().parents[2] / "devices"
 
 POLICY = RetryPolicy(initial_delay_s=0.25, factor=2.0, max_delay_s=2.0, jitter=0.2)
 
@@ -134,3 +143,48 @@ def test_os_and_other_errors() -> None:
     assert not is_fatal(TimeoutError())
     assert is_fatal(FileNotFoundError(2, "no socket"))
     assert not is_busy(TimeoutError())
+
+
+def test_device_and_user_errors_read_the_same() -> None:
+    # One format for every 'breathwise: error:' line; advice with its own parentheses used to
+    # end in '))' when device errors wrapped it in parentheses.
+    device = map_bleak_error(FileNotFoundError(2, "no socket"))
+    assert device.user_message() == (
+        "cannot reach the Bluetooth service (no D-Bus system bus)"
+        " — start the Bluetooth service (e.g. 'sudo systemctl start bluetooth')"
+    )
+    user = UserError("rr.txt: not a Breathwise recording", "expected a .bwr file")
+    assert user.user_message() == "rr.txt: not a Breathwise recording — expected a .bwr file"
+    assert BreathwiseDeviceError("a", "b").user_message() == UserError("a", "b").user_message()
+    assert BreathwiseDeviceError("a").user_message() == "a"
+
+
+def _texts_in(path: Path) -> list[str]:
+    """Every string literal of a module, f-string pieces included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+
+
+def test_every_command_and_flag_named_in_device_texts_exists() -> None:
+    group = typer.main.get_command(app)
+    commands: dict[str, set[str]] = {
+        name: {opt for param in command.params for opt in param.opts}
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+    }
+    every_flag = set().union(*commands.values())
+    named = 0
+    for path in sorted(DEVICES.rglob("*.py")):
+        for text in _texts_in(path):
+            for command, rest in re.findall(r"breathwise (\w+)([^'`]*)", text):
+                assert command in commands, f"{path.name}: no command 'breathwise {command}'"
+                for flag in re.findall(r"--[a-z][a-z-]*", rest):
+                    assert flag in commands[command], f"{path.name}: {command} has no {flag}"
+                named += 1
+            for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", text):
+                assert flag in every_flag, f"{path.name}: no command has {flag} ({text!r})"
+            # Advice must name the flag or action, not an unnamed "option".
+            assert not re.search(r"\b(the|an?) \w+ option\b", text), f"{path.name}: {text!r}"
+            assert "turn that stream off" not in text, f"{path.name}: no option does that"
+    assert named >= 3

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.ble.conftest import FakeBlueZ
-from tests.fakebluez import BELT_NAME, POLAR_ADDRESS, POLAR_NAME, STRAP_NAME
+from tests.fakebluez import BELT_NAME, H9_NAME, POLAR_ADDRESS, POLAR_NAME, STRAP_NAME
+from trainer.recording import read_recording
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,3 +69,19 @@ async def test_live_with_a_device_nobody_has_is_one_line_and_records_nothing(
     assert result.stderr.startswith("breathwise: error:")
     assert "toaster" in result.stderr.splitlines()[0]
     assert not list(tmp_path.glob("*.bwr"))
+
+
+async def test_live_on_a_polar_h9_records_its_rr_intervals(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path
+) -> None:
+    # 'scan' offers an H9; 'live' used to refuse it (opened as an H10: no PMD control point).
+    fake_bluez("--devices", "h9", "--hr-interval", "0.2")
+    live = _breathwise(
+        "live", "--device", H9_NAME, "--minutes", "0.1", "--headless", "--out", str(tmp_path)
+    )
+    assert live.returncode == 0, live.stderr
+    (path,) = tmp_path.glob("*.bwr")
+    recording = read_recording(path)
+    assert recording.header.source.details["family"] == "heart_rate"
+    assert recording.header.source.streams == {"hr": {"rr_unit_s": 1 / 1024}}
+    assert sum(p.stream == "hr" for p in recording.packets) >= 10

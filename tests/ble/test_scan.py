@@ -19,6 +19,11 @@ from devices.ble import (
     find_sensor,
     scan,
 )
+from devices.ble.heart_rate_strap import HeartRateStrap
+from devices.ble.polar_h10 import PolarH10
+from devices.ble.resolve import sensor_for
+from devices.ble.scan import ScanResult
+from devices.polar_pmd import PMD_SERVICE_UUID
 from tests.ble.conftest import FakeBlueZ
 from tests.fakebluez import (
     BELT_ADDRESS,
@@ -58,14 +63,45 @@ async def test_scan_lists_the_three_fake_sensors_strongest_first(
 
 
 def test_classification_rules() -> None:
-    assert classify("Polar OH1 1234", ["180d"]) == (SensorFamily.POLAR, (Capability.HR_RR,))
-    assert classify("", [], {0x006B: b""}) == (SensorFamily.POLAR, (Capability.ACC,))
+    assert classify("Polar OH1 1234", ["180d"]) == (
+        SensorFamily.POLAR,
+        (Capability.HR_RR, Capability.ACC),
+    )
+    assert classify("Polar Sense B5C6D7E8", []) == (SensorFamily.POLAR, (Capability.ACC,))
+    assert classify("", [PMD_SERVICE_UUID], {0x006B: b""}) == (
+        SensorFamily.POLAR,
+        (Capability.ACC,),
+    )
+    # A Polar device showing neither the heart-rate nor the PMD service: nothing to use.
+    assert classify("", [], {0x006B: b""}) is None
     assert classify("GDX-TMP 123", []) == (SensorFamily.GODIRECT, ())
     assert classify("Any strap", ["0000180d-0000-1000-8000-00805f9b34fb"]) == (
         SensorFamily.HEART_RATE,
         (Capability.HR_RR,),
     )
     assert classify("Headphones", ["0000110b-0000-1000-8000-00805f9b34fb"]) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "sensor_class"),
+    [
+        ("Polar H9 ABCD1234", HeartRateStrap),
+        ("Polar H7 0A1B2C3D", HeartRateStrap),
+        ("Polar Pacer Pro 1A2B3C4D", HeartRateStrap),
+        ("Polar H10 A1B2C3D4", PolarH10),
+        ("Polar OH1 1A2B3C4D", PolarH10),
+        ("Polar Sense B5C6D7E8", PolarH10),
+    ],
+)
+def test_only_polar_sensors_with_pmd_open_as_pmd_sensors(name: str, sensor_class: type) -> None:
+    # Before, every "Polar" name opened as PolarH10, asked for ECG and ACC, and an H9 or H7
+    # (heart-rate service only) failed at connect: "no Polar PMD control point".
+    kind = classify(name, ["0000180d-0000-1000-8000-00805f9b34fb"], {0x006B: b""})
+    assert kind is not None
+    sensor = sensor_for(ScanResult(name, "A0:9E:1A:00:00:09", -50, *kind))
+    assert type(sensor) is sensor_class
+    if sensor_class is HeartRateStrap:
+        assert kind == (SensorFamily.HEART_RATE, (Capability.HR_RR,))
 
 
 async def test_find_by_address_exact_name_and_partial_name(

@@ -52,7 +52,15 @@ from devices.polar_pmd import (
 )
 from devices.source import LinkState
 from tests.ble.conftest import Collected, FakeBlueZ, collect
-from tests.fakebluez import BELT_ADDRESS, POLAR_ADDRESS, STRAP_ADDRESS
+from tests.fakebluez import (
+    BELT_ADDRESS,
+    H9_ADDRESS,
+    H9_NAME,
+    POLAR_ADDRESS,
+    STRAP_ADDRESS,
+    VERITY_ADDRESS,
+    VERITY_NAME,
+)
 
 FAST = RetryPolicy(initial_delay_s=0.1, max_delay_s=0.5, give_up_after_s=10.0)
 STREAM_OF_UUID = {
@@ -267,6 +275,26 @@ def data_after(mark: int) -> Callable[[Collected], bool]:
     return check
 
 
+async def test_a_belt_period_below_the_force_sensors_minimum_is_clamped_and_said(
+    fake_bluez: Callable[..., FakeBlueZ], caplog: pytest.LogCaptureFixture
+) -> None:
+    # The fake's force sensor allows 5 ms at the shortest. Before, 1 ms was sent unchecked and
+    # the header said 1 ms, whatever the belt did with it.
+    fake = fake_bluez("--devices", "belt")
+    belt = GoDirectBelt(BELT_ADDRESS, policy=FAST, period_us=1_000)
+    got = await run_for(belt, 0.3)
+    assert got.error is None
+    assert belt.info.streams["gdx"]["period_us"] == 5_000
+    assert belt.info.details["channels"]["1"]["min_period_us"] == 5_000
+    assert "a sample period of 1000 µs is outside the 5000-1000000000 µs" in caplog.text
+    set_period = [
+        p
+        for p in (Reassembler().feed(v) for u, v in await fake.control.writes(BELT_ADDRESS))
+        if p is not None and p[4] == Command.SET_PERIOD
+    ]
+    assert set_period and int.from_bytes(set_period[0][7:11], "little") == 5_000
+
+
 async def test_link_drops_mid_session_and_every_packet_is_kept(
     fake_bluez: Callable[..., FakeBlueZ],
 ) -> None:
@@ -413,7 +441,8 @@ async def test_control_point_error_is_reported_and_the_link_closed(
     with pytest.raises(SensorCommandError, match="INVALID_RANGE") as info:
         async with PolarH10(POLAR_ADDRESS, policy=FAST):
             pass
-    assert "range" in info.value.advice
+    # The range asked for was one the sensor offered: nothing for the user to choose.
+    assert "take the sensor off the strap" in info.value.advice
     assert not await fake.control.is_connected(POLAR_ADDRESS)
     assert await fake.control.connects(POLAR_ADDRESS) == 1  # refused commands are not retried
 
@@ -450,7 +479,7 @@ async def test_pairing_option(fake_bluez: Callable[..., FakeBlueZ]) -> None:
     with pytest.raises(SensorCommandError, match="refused a PMD command") as info:
         async with PolarH10(POLAR_ADDRESS, policy=FAST):
             pass
-    assert "pair" in info.value.advice
+    assert "--pair" in info.value.advice  # the flag 'breathwise live' has
     polar = PolarH10(POLAR_ADDRESS, policy=FAST, pair=True)
     got = await run_for(polar, 0.8)
     assert got.packets(Stream.PMD_DATA)
@@ -462,6 +491,54 @@ async def test_wrong_family_is_unsupported(fake_bluez: Callable[..., FakeBlueZ])
     with pytest.raises(UnsupportedDeviceError, match="PMD"):
         async with PolarH10(STRAP_ADDRESS, policy=FAST):
             pass
+
+
+async def open_and_run(name: str, seconds: float) -> tuple[object, Collected]:
+    """Find ``name`` by scanning, connect the sensor class chosen for it and stream."""
+    sensor = await open_device(name, scan_timeout_s=5, policy=FAST)
+    assert isinstance(sensor, PolarH10 | HeartRateStrap)
+    got = await run_for(sensor, seconds)
+    assert got.error is None
+    return sensor, got
+
+
+async def test_a_polar_strap_without_pmd_streams_rr_as_a_heart_rate_strap(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    # Before: opened as PolarH10 by its name and refused ("no Polar PMD control point").
+    fake = fake_bluez("--devices", "h9", "--hr-interval", "0.05")
+    strap, got = await open_and_run(H9_NAME, 0.6)
+    assert isinstance(strap, HeartRateStrap)
+    packets = got.packets(Stream.HEART_RATE)
+    assert len(packets) >= 3
+    assert all(decode_heart_rate_measurement(p.payload).rr_raw for p in packets)
+    assert strap.info.streams == {"hr": {"rr_unit_s": 1 / 1024}}
+    assert strap.info.details["model"] == "H9"
+    await assert_nothing_missing(fake, H9_ADDRESS, got)
+
+
+async def test_a_pmd_sensor_without_ecg_streams_what_it_offers(
+    fake_bluez: Callable[..., FakeBlueZ], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A Verity Sense: ACC at 52 Hz, ±8 g only, no ECG. Before: "does not offer ECG (turn that
+    # stream off ...)", and with ECG off "does not offer ACC at 50 Hz / ±2 g".
+    fake = fake_bluez("--devices", "verity", "--hr-interval", "0.2")
+    polar, got = await open_and_run(VERITY_NAME, 1.6)
+    assert isinstance(polar, PolarH10)
+    await assert_nothing_missing(fake, VERITY_ADDRESS, got)
+    frames = [parse_frame(p.payload) for p in got.packets(Stream.PMD_DATA)]
+    assert frames and {f.measurement_type for f in frames} == {MeasurementType.ACC}
+    assert got.packets(Stream.HEART_RATE)
+    assert polar.info.streams["pmd"] == {
+        "acc": {"fs_hz": 52, "range_g": 8, "resolution_bits": 16, "factor": 1.0}
+    }
+    assert polar.info.details["pmd_features"] == ["PPG", "ACC"]
+    said = caplog.text
+    assert "does not offer ECG; streaming without it" in said
+    assert "streaming at 52 Hz, ±8 g" in said
+    # Asked for what was offered, never for ECG.
+    writes = [value for _, value in await fake.control.writes(VERITY_ADDRESS)]
+    assert not any(w[:2] == bytes.fromhex("0200") for w in writes)
 
 
 def test_combined_source_rejects_overlapping_streams() -> None:

@@ -70,11 +70,15 @@ from tests.fakebluez import (
     BELT_NAME,
     CONTROL_INTERFACE,
     CONTROL_PATH,
+    H9_ADDRESS,
+    H9_NAME,
     POLAR_ADDRESS,
     POLAR_NAME,
     READY_LINE,
     STRAP_ADDRESS,
     STRAP_NAME,
+    VERITY_ADDRESS,
+    VERITY_NAME,
 )
 
 ADAPTER_PATH = "/org/bluez/hci0"
@@ -611,6 +615,27 @@ def _text(value: str) -> ReadHandler:
 class HeartRateMixin(DeviceModel):
     """0x2A37 notifications with a breathing-modulated heart rate and RR intervals."""
 
+    battery_level = 0x57
+    manufacturer = "Fake Straps Inc"
+    model_name = "FS-1"
+    firmware = "1.2.3"
+
+    def standard_services(self) -> list[tuple[str, list[CharSpec]]]:
+        """Heart rate, battery and Device Information, as every strap has them."""
+        battery = bytes([self.battery_level])
+        return [
+            (HR_SERVICE, self.heart_rate_chars()),
+            (BATTERY_SERVICE, [CharSpec(BATTERY_LEVEL, ["read", "notify"], read=lambda: battery)]),
+            (
+                DIS_SERVICE,
+                [
+                    CharSpec(DIS_MANUFACTURER, ["read"], read=_text(self.manufacturer)),
+                    CharSpec(DIS_MODEL, ["read"], read=_text(self.model_name)),
+                    CharSpec(DIS_FIRMWARE, ["read"], read=_text(self.firmware)),
+                ],
+            ),
+        ]
+
     def heart_rate_chars(self) -> list[CharSpec]:
         return [
             CharSpec(HR_MEASUREMENT, ["notify"]),
@@ -642,18 +667,7 @@ class StrapModel(HeartRateMixin):
     streaming_chars = frozenset({HR_MEASUREMENT})
 
     def gatt(self) -> list[tuple[str, list[CharSpec]]]:
-        return [
-            (HR_SERVICE, self.heart_rate_chars()),
-            (BATTERY_SERVICE, [CharSpec(BATTERY_LEVEL, ["read", "notify"], read=lambda: b"\x57")]),
-            (
-                DIS_SERVICE,
-                [
-                    CharSpec(DIS_MANUFACTURER, ["read"], read=_text("Fake Straps Inc")),
-                    CharSpec(DIS_MODEL, ["read"], read=_text("FS-1")),
-                    CharSpec(DIS_FIRMWARE, ["read"], read=_text("1.2.3")),
-                ],
-            ),
-        ]
+        return self.standard_services()
 
 
 ECG_SETTINGS = bytes.fromhex("000182000101 0e00".replace(" ", ""))
@@ -664,15 +678,32 @@ ACC_FRAME_SAMPLES = 36
 """(232 - 3 - 10) // 6 bytes: 16-bit x, y, z samples per frame at MTU 232."""
 
 
-class PolarModel(HeartRateMixin):
+class PolarMade:
+    """What every Polar sensor advertises: heart rate, Polar's 0xFEEE and its company id."""
+
+    advertised_uuids = (HR_SERVICE, sig(0xFEEE))
+    manufacturer_data: ClassVar[dict[int, bytes]] = {0x006B: bytes.fromhex("3f0000ff")}
+    manufacturer = "Polar Electro Oy"
+
+
+class PolarModel(PolarMade, HeartRateMixin):
     """A Polar H10: HR plus the PMD service and its control-point behaviour."""
 
     name = POLAR_NAME
     address = POLAR_ADDRESS
-    advertised_uuids = (HR_SERVICE, sig(0xFEEE))
-    manufacturer_data: ClassVar[dict[int, bytes]] = {0x006B: bytes.fromhex("3f0000ff")}
     base_rssi = -55
     streaming_chars = frozenset({HR_MEASUREMENT, PMD_DATA_UUID})
+    battery_level = 0x64
+    model_name = "H10"
+    firmware = "3.0.35"
+    features = bytes.fromhex("0f0500") + bytes(14)
+    """The PMD feature read: ECG (b0) and ACC (b2)."""
+    settings: ClassVar[dict[int, bytes]] = {
+        MeasurementType.ECG: ECG_SETTINGS,
+        MeasurementType.ACC: ACC_SETTINGS,
+    }
+    acc_rates_hz: tuple[int, ...] = (25, 50, 100, 200)
+    acc_ranges_g: tuple[int, ...] = (2, 4, 8)
 
     def __init__(self, server: "FakeBlueZ") -> None:
         super().__init__(server)
@@ -683,23 +714,14 @@ class PolarModel(HeartRateMixin):
 
     def gatt(self) -> list[tuple[str, list[CharSpec]]]:
         return [
-            (HR_SERVICE, self.heart_rate_chars()),
-            (BATTERY_SERVICE, [CharSpec(BATTERY_LEVEL, ["read", "notify"], read=lambda: b"\x64")]),
-            (
-                DIS_SERVICE,
-                [
-                    CharSpec(DIS_MANUFACTURER, ["read"], read=_text("Polar Electro Oy")),
-                    CharSpec(DIS_MODEL, ["read"], read=_text("H10")),
-                    CharSpec(DIS_FIRMWARE, ["read"], read=_text("3.0.35")),
-                ],
-            ),
+            *self.standard_services(),
             (
                 PMD_SERVICE_UUID,
                 [
                     CharSpec(
                         PMD_CONTROL_POINT_UUID,
                         ["read", "write", "indicate"],
-                        read=lambda: bytes.fromhex("0f0500") + bytes(14),
+                        read=lambda: self.features,
                         write=self._on_command,
                         mtu=232,
                     ),
@@ -741,10 +763,8 @@ class PolarModel(HeartRateMixin):
             return
         op, mtype = value[0], value[1] & 0x3F
         if op == OpCode.GET_SETTINGS:
-            if mtype == MeasurementType.ECG:
-                self._reply(op, mtype, Status.SUCCESS, ECG_SETTINGS)
-            elif mtype == MeasurementType.ACC:
-                self._reply(op, mtype, Status.SUCCESS, ACC_SETTINGS)
+            if mtype in self.settings:
+                self._reply(op, mtype, Status.SUCCESS, self.settings[mtype])
             else:
                 self._reply(op, mtype, Status.NOT_SUPPORTED)
         elif op == OpCode.START:
@@ -765,7 +785,7 @@ class PolarModel(HeartRateMixin):
         if forced is not None:
             self._reply(op, mtype, forced)
             return
-        if mtype not in (MeasurementType.ECG, MeasurementType.ACC):
+        if mtype not in self.settings:
             self._reply(op, mtype, Status.NOT_SUPPORTED)
             return
         data_char = self.chars.get(PMD_DATA_UUID)
@@ -791,10 +811,10 @@ class PolarModel(HeartRateMixin):
                 self._reply(op, mtype, Status.INVALID_RESOLUTION)
                 return
         else:
-            if rate not in (25, 50, 100, 200):
+            if rate not in self.acc_rates_hz:
                 self._reply(op, mtype, Status.INVALID_SAMPLE_RATE)
                 return
-            if settings.get(SettingType.RANGE) not in (2, 4, 8):
+            if settings.get(SettingType.RANGE) not in self.acc_ranges_g:
                 self._reply(op, mtype, Status.INVALID_RANGE)
                 return
         self.streaming[mtype] = settings
@@ -861,6 +881,35 @@ class PolarModel(HeartRateMixin):
             round(-28 + 2 * breathing),
             round(949 + 25 * breathing),
         )
+
+
+class VerityModel(PolarModel):
+    """A Polar Verity Sense: PMD with ACC at 52 Hz, ±8 g, and PPG, but no ECG [PMT]."""
+
+    name = VERITY_NAME
+    address = VERITY_ADDRESS
+    base_rssi = -58
+    model_name = "Polar Verity Sense"
+    features = bytes.fromhex("0f0600") + bytes(14)
+    """PPG (b1) and ACC (b2), no ECG."""
+    settings: ClassVar[dict[int, bytes]] = {
+        MeasurementType.ACC: bytes.fromhex(
+            "0001 3400 0101 1000 0201 0800 0401 03".replace(" ", "")
+        ),
+    }
+    acc_rates_hz = (52,)
+    acc_ranges_g = (8,)
+
+
+class H9Model(PolarMade, StrapModel):
+    """A Polar H9 (or H7): a Polar name, but only the standard heart-rate service."""
+
+    name = H9_NAME
+    address = H9_ADDRESS
+    base_rssi = -62
+    battery_level = 0x50
+    model_name = "H9"
+    firmware = "1.0.8"
 
 
 class BeltModel(DeviceModel):
@@ -1008,7 +1057,13 @@ class BeltModel(DeviceModel):
             )
 
 
-MODELS: dict[str, type[DeviceModel]] = {"strap": StrapModel, "polar": PolarModel, "belt": BeltModel}
+MODELS: dict[str, type[DeviceModel]] = {
+    "strap": StrapModel,
+    "polar": PolarModel,
+    "belt": BeltModel,
+    "h9": H9Model,
+    "verity": VerityModel,
+}
 
 
 # -- control interface -----------------------------------------------------------------------------
@@ -1120,7 +1175,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--address", required=True, help="D-Bus address, e.g. unix:path=/tmp/s")
     parser.add_argument(
-        "--devices", default="strap,polar,belt", help="comma-separated: strap, polar, belt"
+        "--devices",
+        default="strap,polar,belt",
+        help="comma-separated: strap, polar, belt, h9, verity",
     )
     parser.add_argument("--no-adapter", action="store_true", help="export no Adapter1")
     parser.add_argument("--powered-off", action="store_true", help="adapter Powered=false")
