@@ -1,8 +1,8 @@
 """Vernier Go Direct measurement packets (GDX respiration belt): decoder and encoder.
 
 A measurement packet arrives on the Go Direct response characteristic, joined from notifications
-until its length byte is reached (fact sheet section 3; VernierST godirect-js ``Device.js``,
-godirect-py ``device.py``). Layout, little-endian::
+until its length byte is reached (fact sheet (docs/reference/ble-protocols.md) section 3; VernierST
+godirect-js ``Device.js``, godirect-py ``device.py``). Layout, little-endian::
 
     0x20 | total length | rolling counter | checksum | type | ...
 

@@ -1,6 +1,6 @@
 """Vernier Go Direct command packets and command replies (the measurement decoder is elsewhere).
 
-Pure builders and parsers following the fact sheet ``shared/reference/ble-protocols.md`` §3, which
+Pure builders and parsers following the fact sheet ``docs/reference/ble-protocols.md`` §3, which
 cites godirect-py (``device.py``, ``sensor.py``) and godirect-js (``Device.js``,
 ``constants.js``). Measurement packets are decoded by :mod:`devices.godirect`; this module builds
 what the host writes and parses what the device answers to it. Every parser raises only

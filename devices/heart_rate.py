@@ -62,7 +62,8 @@ class HeartRateMeasurement:
         """RR intervals in milliseconds, ``raw * 1000 / 1024``.
 
         Exact in binary floating point (1000/1024 = 0.9765625 and every raw value is < 2**16),
-        unlike the Polar SDK's rounding to whole milliseconds (fact sheet section 1).
+        unlike the Polar SDK's rounding to whole milliseconds (fact sheet
+        (docs/reference/ble-protocols.md) section 1).
         """
         return tuple(raw * 1000 / RR_UNITS_PER_S for raw in self.rr_raw)
 

@@ -1,7 +1,7 @@
 """Polar Measurement Data (PMD) codec: control-point commands and responses, data frames, time.
 
 Pure functions and small state machines, no I/O. Everything here follows the byte-level fact sheet
-``shared/reference/ble-protocols.md`` §2, which cites the Polar BLE SDK sources (``BlePMDClient``,
+``docs/reference/ble-protocols.md`` §2, which cites the Polar BLE SDK sources (``BlePMDClient``,
 ``PmdControlPointCommand``, ``PmdControlPointResponse``, ``PmdSetting``, ``PmdDataFrame``,
 ``EcgData``, ``AccData``, ``PmdTimeStampUtils``) and the Polar Measurement Data Specification.
 All multi-byte fields are little-endian. Every decoder raises only

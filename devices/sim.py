@@ -45,7 +45,8 @@ from devices.source import SIMULATED_KIND, LinkEvent, LinkState, SourceInfo
 
 NS_PER_S = 1_000_000_000
 FORCE_CHANNEL = 1
-"""Go Direct sensor number of the belt force (N) on the GDX-RB (fact sheet section 3)."""
+"""Go Direct sensor number of the belt force (N) on the GDX-RB (fact sheet
+(docs/reference/ble-protocols.md) section 3)."""
 RATE_CHANNEL = 2
 """Go Direct sensor number of the belt's own respiration rate (breaths/min)."""
 

@@ -1,4 +1,8 @@
-"""The async packet-source interface shared by the simulator, BLE sensors and the replay player."""
+"""The async packet-source interface of the simulator, the BLE sensors and the no-sensor timer.
+
+A replay does not go through it: :class:`trainer.session.ReplaySession` feeds the recorded
+packets, with their recorded arrival times, to the same pipeline directly.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +50,7 @@ class SourceInfo:
     ----------
     kind : str
         ``"sim"`` (:data:`SIMULATED_KIND`), ``"none"`` (:data:`SENSORLESS_KIND`), ``"ble"``,
-        ``"import"``, ``"sample"`` or ``"replay"``.
+        ``"import"`` or ``"sample"``.
     name : str
         Human-readable device name (``"Polar H10 A1B2C3D4"``, ``"simulated person"``).
     address : str

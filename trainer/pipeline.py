@@ -10,8 +10,9 @@ the breath processors give the same breaths for any chunking (tested), and mergi
 a packet across an item of another kind, so the heart-rate and pacer state seen by each breath is
 the same as when packets are handled one by one.
 
-Breathing comes from up to three sources (design.md, "Sources of breathing, best first"): the
-belt, else the chest accelerometer, breath by breath; and always, since every strap sends RR
+Breathing comes from up to three sources (docs/reference/design.md, "Sources of breathing, best
+first"): the belt, else the chest accelerometer, breath by breath; and always, since every strap
+sends RR
 intervals, the heart rhythm (:class:`analysis.rr_breath.RRBreathTracker`, respiratory sinus
 arrhythmia, artifacts corrected per window). Every new estimate of any source goes to a
 :class:`analysis.breath_sources.BreathSourceSelector`, and its answer, the best current
@@ -598,8 +599,9 @@ class Pipeline:
         taken at its word, every packet falls outside :data:`BELT_RESYNC_S` within seconds and
         the tracker restarts before it finds a breath. The packets' arrival times are the only
         clock the host has for the belt, as Polar frames' rates are derived from their
-        timestamps (design.md, "Time"), so the analysis follows the measured rate from then on
-        and says so once. The same packets and arrival times give the same result in a replay.
+        timestamps (docs/reference/design.md, "Time"), so the analysis follows the measured rate
+        from then on and says so once. The same packets and arrival times give the same result in a
+        replay.
         """
         belt = self._belt
         if belt.rate_followed:
@@ -763,7 +765,8 @@ class Pipeline:
         self.pmd_samples[kind] += samples.values.shape[0]
         events.append(WaveformEvent(kind, samples.t_s, samples.values, samples.fs_hz))
         # Breathing from the chest accelerometer when there is no belt: the belt measures
-        # breathing directly and wins (design.md, "Sources of breathing, best first").
+        # breathing directly and wins (docs/reference/design.md, "Sources of breathing, best
+        # first").
         if kind == "acc" and not self._has_belt:
             if self._acc is None:
                 fs_hz = self._pmd.settings["acc"]["fs_hz"]

@@ -714,9 +714,10 @@ def _finish(result: SessionResult, settled: _Settled) -> None:
     for line in settled.lines:
         print(line, file=sys.stderr)
     if result.error:
-        raise UserError(
-            result.error, "the recording up to the failure was saved" if result.path else ""
-        )
+        # The error already carries its advice after a dash: what was kept follows it, not a
+        # second dash.
+        kept = "; the recording up to the failure was saved" if result.path else ""
+        raise UserError(result.error + kept)
 
 
 def _speed(text: str) -> float | None:

@@ -4,7 +4,7 @@ Capped exponential backoff with jitter ("full jitter" shrunk to a band), as in t
 Architecture Blog post "Exponential Backoff and Jitter" (M. Brooker, 2015): delays grow by
 ``factor`` from ``initial_delay_s`` up to ``max_delay_s``; jitter keeps several sensors that
 dropped together from retrying in lock-step. The cap is kept low (2 s) because a returning
-sensor must be streaming again within 5 s (issue 3, "Done when").
+sensor must be streaming again within 5 s (the project's requirement).
 
 bleak-retry-connector was considered and not used: it covers the first connect only (our work is
 reconnecting during a session and giving up on a device gone for good), its delays are internal

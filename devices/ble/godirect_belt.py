@@ -3,8 +3,9 @@
 GATT glue only. Every notification of the response characteristic leaves as a
 :attr:`~devices.packets.Stream.GODIRECT` packet, command replies included (only measurement
 packets are analysed downstream, by :mod:`devices.godirect`). Command packets and reply parsing
-come from :mod:`devices.godirect_commands`; the sequence follows the fact sheet §3 and
-godirect-js ``Device.open``/``start``/``close``: INIT, AVAILABLE_MASK, SENSOR_INFO per channel
+come from :mod:`devices.godirect_commands`; the sequence follows the fact sheet
+(docs/reference/ble-protocols.md) §3 and godirect-js ``Device.open``/``start``/``close``: INIT,
+AVAILABLE_MASK, SENSOR_INFO per channel
 (names and units are read from the device), SET_PERIOD, START; STOP on exit.
 """
 

@@ -9,8 +9,9 @@ into ``info.streams``, so the recording header says what really ran. A Polar str
 :class:`~devices.ble.heart_rate_strap.HeartRateStrap`.
 
 GATT glue only; frames are decoded downstream by :mod:`devices.polar_pmd`. The start-up order
-follows the fact sheet §2 and the Polar SDK [PMDC]: read the PMD features **before**
-subscribing to the control point (with BlueZ StartNotify a read of a subscribed characteristic
+follows the fact sheet (docs/reference/ble-protocols.md) §2 and the Polar SDK [PMDC]: read the PMD
+features **before** subscribing to the control point (with BlueZ StartNotify a read of a subscribed
+characteristic
 is echoed as a notification), enable control-point indications, then data notifications, then
 query settings and start ECG (130 Hz, 14 bit) and ACC (chosen rate and range). On exit both
 streams are stopped, or the H10 keeps streaming until its battery dies [PKI].

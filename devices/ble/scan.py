@@ -1,7 +1,8 @@
 """Find sensors: scan with bleak and say what each device is and can stream.
 
-Classification rules (issue 3; fact sheet §1-3): a standard heart-rate device advertises the
-Heart Rate service 0x180D; a Polar device is recognised by its name or by manufacturer data
+Classification rules (the project's requirement; fact sheet (docs/reference/ble-protocols.md)
+§1-3): a standard heart-rate device advertises the Heart Rate service 0x180D; a Polar device is
+recognised by its name or by manufacturer data
 with company id 0x006B; a Vernier Go Direct device by the ``GDX`` name prefix (its service UUID
 is probably not advertised, so the name is what Vernier's own clients filter on [GJS]).
 

@@ -6,8 +6,8 @@ stop its streams (:mod:`devices.ble.heart_rate_strap`, :mod:`devices.ble.polar_h
 :mod:`devices.ble.godirect_belt`). Decoding happens elsewhere: every notification leaves here as
 the exact bytes received, stamped with both host clocks at arrival.
 
-Connection life (issue 3, "Connection life"): the first connect is retried with capped
-exponential backoff (:mod:`devices.ble.backoff`); a dropped link yields a ``LOST``
+Connection life (the project's connection-life requirement): the first connect is retried with
+capped exponential backoff (:mod:`devices.ble.backoff`); a dropped link yields a ``LOST``
 :class:`~devices.source.LinkEvent`, is reconnected automatically, yields ``RESTORED`` as soon as
 the link is back and then restarts the streams; a device that stays away past the give-up time
 ends ``packets()`` with :class:`~devices.ble.errors.DeviceGoneError`. Leaving the ``async with``
