@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +130,10 @@ class BreathEvent:
     free : bool
         The breath began in an own-rhythm step with no ratio target ("breathe naturally"):
         measured and shown, not scored and never corrected (nothing was asked of it).
+    paced : bool
+        The breath began while a pacer was pacing (not paused, not an own-rhythm step): with
+        a pacer, these are the breaths the session's rate and ratio are about
+        (:func:`counted_breaths`).
     """
 
     index: int
@@ -137,6 +142,7 @@ class BreathEvent:
     hr_bpm: float | None
     paused: bool = False
     free: bool = False
+    paced: bool = False
 
     @property
     def scored(self) -> bool:
@@ -608,7 +614,15 @@ class Pipeline:
             feedback = replace(feedback, cue=sign.cue)
         onset_ns = round(breath.inhale_onset_s * NS_PER_S)
         paused = self.program_clock.paused_at(onset_ns)
-        event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm, paused, free)
+        event = BreathEvent(
+            len(self.breaths) + 1,
+            breath,
+            feedback,
+            self.hr_bpm,
+            paused,
+            free,
+            paced=pattern is not None and not paused,
+        )
         self.breaths.append(event)
         events.append(event)
         self._estimates(self._estimators[source].update((breath,)), events)
@@ -809,7 +823,8 @@ class Pipeline:
         """Whole-session numbers for the recording's closing line and the session report."""
         end = self.last_t_s if end_t_s is None else end_t_s
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
-        rates = [e.breath.rate_bpm for e in good]
+        counted, basis = counted_breaths(good)
+        rates = [e.breath.rate_bpm for e in counted]
         rr_rate = session_rate_bpm(self.rr_estimates)
         # The session's breath rate comes from the source with the best mean quality over the
         # whole session (analysis.breath_sources.best_source): breath by breath from a belt or
@@ -822,7 +837,8 @@ class Pipeline:
             median_rate = _round(np.median(rates)) if rates else None
         if median_rate is None:
             source = None
-        ratios = [e.breath.ratio for e in good]
+        # The ratio from the very breaths the rate is from.
+        ratios = [e.breath.ratio for e in counted]
         scores = [e.feedback.follow_score for e in good if e.scored]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:
@@ -840,6 +856,7 @@ class Pipeline:
             "breaths": len(self.breaths),
             "median_rate_bpm": median_rate,
             "breath_source": source,
+            "rate_basis": basis if source in ("belt", "acc") else None,
             "rr_rate_bpm": _round(rr_rate),
             "mean_ratio": _round(np.mean(ratios)) if ratios else None,
             "breath_cv": _round(variability.cv_bb, 4),
@@ -922,6 +939,39 @@ class Pipeline:
             ],
             **planned,
         }
+
+
+RATE_BASIS_TEXT = {
+    "paced": "breaths taken while the pacer paced",
+    "unpaused": "all breaths, pauses left out",
+}
+"""What a session's rate and ratio were computed from (the summary's ``rate_basis``), as the
+report and the closing line say it."""
+
+
+def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:
+    """The breaths a session's rate and ratio are about, and which they are.
+
+    Breaths begun while paused never count (the README: "shown but not scored"). With a pacer,
+    the exercise is the paced breathing: only breaths begun while it paced count (a program's
+    "breathe normally" warm-up or own-rhythm steps would pull a 6/min session's median toward
+    12/min). A session that never paced (own rhythm, an import) counts all its unpaused
+    breaths.
+
+    Parameters
+    ----------
+    breaths : sequence of BreathEvent
+        The session's breaths, usually those not flagged as artifacts.
+
+    Returns
+    -------
+    list of BreathEvent, str
+        The breaths, and ``"paced"`` or ``"unpaused"`` (keys of :data:`RATE_BASIS_TEXT`).
+    """
+    paced = [e for e in breaths if e.paced and not e.paused]
+    if paced:
+        return paced, "paced"
+    return [e for e in breaths if not e.paused], "unpaused"
 
 
 def _step_detail(step: Step) -> str:

@@ -267,6 +267,15 @@ def _fill_limits(values: FloatArray, top: float = 1.35) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------------- panels
+def _practised_text(analysis: SessionAnalysis) -> str:
+    """Minutes practised, as the history and progress count them, and the pause beside them."""
+    practised_min = max(0.0, analysis.duration_s - analysis.paused_s) / 60.0
+    text = f"{practised_min:.1f} min practised"
+    if analysis.paused_s > 0:
+        text += f" (+ {analysis.paused_s / 60.0:.1f} min paused)"
+    return text
+
+
 def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.axis("off")
     m = analysis.metrics()
@@ -301,7 +310,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.text(
         0.0,
         0.74,
-        f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {analysis.duration_s / 60:.1f} min  ·  "
+        f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {_practised_text(analysis)}  ·  "
         f"{device}  ·  {_ending(analysis)}",
         fontsize=8.5,
         color="#444444",
@@ -323,9 +332,10 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             verdict,
         ),
         (
-            "Breath rate",
-            # While paced, beside the pacer's target (the session's median otherwise).
-            _fmt(_f(m.get("paced_rate_bpm") or m["median_rate_bpm"]), 1, "/min"),
+            "Paced breath rate" if m.get("rate_basis") == "paced" else "Breath rate",
+            # The breaths taken while the pacer paced (all unpaused ones without a pacer), as
+            # the history and progress show it; the ratio beside it is from the same breaths.
+            _fmt(_f(m["median_rate_bpm"]), 1, "/min"),
             f"target {_fmt(_f(m['target_rate_bpm']), 1, '/min')}" if paced else "own pace",
         ),
         (
