@@ -3,6 +3,8 @@ history, progress and the report show (found in a month of evening use)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ from program_runs import PausingSource, run_live
 
 from devices.sim import PersonModel
 from trainer.analysis_run import analyse_recording
+from trainer.history import SessionRow
 from trainer.pacer import BreathPattern
 from trainer.session import SessionPlan
 
@@ -78,3 +81,155 @@ def test_the_report_shows_the_history_s_rate_and_practised_minutes(
     assert any("1.5 min practised (+ 1.0 min paused)" in t for t in texts), texts
     assert f"{row.median_rate_bpm:.1f} /min" in texts
     assert "Paced breath rate" in texts
+
+
+def test_summary_csv_has_a_readable_local_start() -> None:
+    """Found in use: the folder report's summary.csv had only ``start_wall_ns``."""
+    import time
+
+    from trainer.batch import METRIC_COLUMNS, BatchRow
+
+    start_ns = 1_780_000_000 * 1_000_000_000 + 123
+    row = BatchRow("a.bwr", "ok", metrics={"start_wall_ns": start_ns}).csv_row()
+    cells = dict(zip(["file", "status", "error", "report", *METRIC_COLUMNS], row, strict=True))
+    assert cells["start_wall_ns"] == str(start_ns)
+    expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(1_780_000_000))
+    assert cells["start_local"] == expected
+
+
+def _import_rr(tmp_path: Path, rr_ms: list[float], name: str = "rr.txt") -> Path:
+    from trainer.importers import import_recording
+
+    source = tmp_path / name
+    source.write_text("\n".join(f"{v:.0f}" for v in rr_ms) + "\n")
+    start_ns = 1_780_000_000 * 1_000_000_000
+    return import_recording(source, "auto", tmp_path / f"{name}.bwr", start_wall_ns=start_ns).path
+
+
+def _rr_series(n: int, *, seed: int, ectopic_every: int = 0) -> list[float]:
+    """RR intervals (ms) of a person breathing at 6/min: a 1000 ms mean with a 60 ms RSA swing;
+    every ``ectopic_every``-th beat premature (70 %) and the next compensating (130 %)."""
+    rng = np.random.default_rng(seed)
+    rr, t = [], 0.0
+    for k in range(n):
+        value = 1000.0 + 60.0 * np.sin(2 * np.pi * 0.1 * t) + rng.normal(0, 15)
+        if ectopic_every and k % ectopic_every == 0:
+            value *= 0.7
+        elif ectopic_every and k % ectopic_every == 1:
+            value *= 1.3
+        rr.append(value)
+        t += value / 1000.0
+    return rr
+
+
+def test_an_import_has_no_made_up_target_ratio(tmp_path: Path) -> None:
+    """Found in use: an imported RR list got target_ratio 1.5 in the history and summary.csv
+    and progress drew target marks at 1.5, though no pacer asked for anything."""
+    path = _import_rr(tmp_path, _rr_series(400, seed=1))
+    m = analyse_recording(path).metrics()
+    assert m["target_ratio"] is None and m["target_rate_bpm"] is None
+
+
+# ------------------------------------------------------------------------------- progress
+DAY0 = date(2026, 3, 2)  # a Monday
+
+
+def _row(day: date, minutes: float = 10.0, **values: object) -> SessionRow:
+    start_ns = int(datetime(day.year, day.month, day.day, 20).timestamp() * 1e9)
+    return SessionRow(
+        session_key=f"{day}",
+        path=f"/r/{day}.bwr",
+        start_wall_ns=start_ns,
+        duration_s=minutes * 60.0,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def test_sessions_with_unreliable_beats_stay_out_of_the_heart_trends() -> None:
+    """Found in use: a file with 12.7 % of beats corrected, which the report calls unreliable,
+    moved progress's RMSSD mean 35.08 -> 39.25 and showed in history unflagged."""
+    from trainer.history_cli import format_rows
+    from trainer.progress import compute_progress, summary_lines
+
+    rows = [_row(DAY0 + timedelta(days=k), rmssd_ms=35.0, artifact_pct=1.0) for k in range(4)]
+    bad = _row(DAY0 + timedelta(days=4), rmssd_ms=51.0, rsa_bpm=9.0, artifact_pct=12.7)
+    result = compute_progress([*rows, bad], today=DAY0 + timedelta(days=4))
+    assert result.latest["rmssd_ms"] == pytest.approx(35.0)
+    assert result.latest["rsa_bpm"] is None
+    assert result.total_minutes == pytest.approx(50.0)  # its minutes still count
+    assert result.unreliable == 1
+    text = "\n".join(summary_lines(result))
+    assert "1 session with over 5 % of beats corrected left out of RMSSD" in text
+    lines = format_rows([*rows, bad])
+    assert "!" in lines[-2] and all("!" not in line for line in lines[1:-2])
+    assert "over 5 % of beats corrected" in lines[-1]
+
+
+def test_since_does_not_cut_the_streak_and_the_window_says_its_days() -> None:
+    """Found in use: ``progress --since`` turned "2 days now, longest 2" into "1 day", and
+    called a 1-day window "latest 7 days"."""
+    from trainer.progress import compute_progress, summary_lines
+
+    days = [DAY0 + timedelta(days=k) for k in range(5)]
+    rows = [_row(d, rmssd_ms=40.0 + k) for k, d in enumerate(days)]
+    today = days[-1]
+    whole = compute_progress(rows, today=today)
+    cut = compute_progress(rows, today=today, since=today)
+    assert (cut.current_streak_days, cut.longest_streak_days) == (5, 5)
+    assert (whole.current_streak_days, whole.longest_streak_days) == (5, 5)
+    assert cut.latest["rmssd_ms"] == pytest.approx(44.0)  # the one day shown
+    assert cut.latest_label == "latest 1 day"
+    assert whole.latest_label == "latest 7 days"
+    # The baseline is what its line says: the median of the first three sessions.
+    assert cut.baseline["rmssd_ms"] == pytest.approx(41.0)
+    assert "baseline: median of your first 3 sessions" in summary_lines(cut)
+
+
+def test_progress_text_is_rounded_as_history_and_lists_minutes_per_day() -> None:
+    from trainer.progress import compute_progress, summary_lines
+
+    rows = [
+        _row(DAY0, 12.0, hr_start_bpm=65.93, coherence_score=10.0),
+        _row(DAY0 + timedelta(days=2), 7.5, hr_start_bpm=64.0, coherence_score=10.0),
+    ]
+    lines = summary_lines(compute_progress(rows, today=DAY0 + timedelta(days=2)))
+    text = "\n".join(lines)
+    assert "65.93" not in text and "10.00" not in text
+    assert "Coherence (score 0-10): 10.0 score" in text
+    assert "minutes per day:" in lines
+    assert any(line.split()[-1] == "12.0" and "02 Mar" in line for line in lines)
+    assert any(line.split()[-1] == "0.0" and "03 Mar" in line for line in lines)
+
+
+def test_progress_panels_keep_a_sensible_span() -> None:
+    """Found in use: a rate panel spanning 5.99-6.02 drew rounding noise as a trend."""
+    from trainer.progress import compute_progress, progress_figure
+
+    rows = [
+        _row(DAY0 + timedelta(days=k), median_rate_bpm=6.0 + 0.01 * k, coherence_score=10.0)
+        for k in range(3)
+    ]
+    figure = progress_figure(compute_progress(rows, today=DAY0 + timedelta(days=2)))
+    spans = {
+        ax.get_title(loc="left").split(" —")[0]: ax.get_ylim()[1] - ax.get_ylim()[0]
+        for ax in figure.axes[1:]
+    }
+    assert spans["Breath rate"] >= 2.0
+    assert spans["Coherence (score 0-10)"] >= 2.0
+
+
+def test_history_rows_name_their_recording_and_say_when_it_is_gone(tmp_path: Path) -> None:
+    """Found in use: no way from a history row to its file."""
+    from trainer.history_cli import format_rows
+
+    here = tmp_path / "20260302-200000.bwr"
+    here.write_text("")
+    rows = [
+        replace(_row(DAY0), path=str(here)),
+        replace(_row(DAY0 + timedelta(days=1)), path=str(tmp_path / "moved.bwr")),
+    ]
+    lines = format_rows(rows)
+    assert lines[0].rstrip().endswith("recording")
+    assert lines[1].endswith("20260302-200000.bwr")
+    assert lines[2].endswith("moved.bwr (gone)")
+    assert format_rows(rows, full_paths=True)[1].endswith(str(here))

@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
 from trainer.errors import UserError
 from trainer.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
@@ -183,6 +184,13 @@ class SessionRow:
         """Minutes practised: the duration without pauses (the whole duration for rows added
         before v4 kept pauses; ``history --add`` of the recording refreshes them)."""
         return (self.duration_s if self.practised_s is None else self.practised_s) / 60.0
+
+    @property
+    def heart_unreliable(self) -> bool:
+        """More beats corrected than HRV, RSA and coherence stand
+        (:data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT`, the threshold the report and
+        ``import`` warn at): the history flags the row, progress leaves those numbers out."""
+        return self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
 
     @property
     def start_local(self) -> time.struct_time:
