@@ -233,3 +233,39 @@ def test_history_rows_name_their_recording_and_say_when_it_is_gone(tmp_path: Pat
     assert lines[1].endswith("20260302-200000.bwr")
     assert lines[2].endswith("moved.bwr (gone)")
     assert format_rows(rows, full_paths=True)[1].endswith(str(here))
+
+
+def test_a_sensorless_report_gives_minutes_steps_and_one_line(tmp_path: Path) -> None:
+    """Found in use: the report of a ``--device none`` session was a page of empty charts
+    saying "no breaths detected", "needs at least 64 s of heart beats", "Beats corrected 0 of
+    0"."""
+    import asyncio
+
+    from program_runs import FakeClock
+
+    from devices.sensorless import SensorlessSource
+    from trainer.pipeline import NS_PER_S
+    from trainer.program_codec import ProgramPlan
+    from trainer.programs import load_catalog
+    from trainer.report import NOTHING_MEASURED
+    from trainer.session import LiveSession
+
+    clock = FakeClock()
+
+    async def tick(_: float) -> None:
+        clock.ns += NS_PER_S // 4
+        await asyncio.sleep(0)
+
+    plan = SessionPlan(
+        None, duration_s=35.0, program=ProgramPlan(load_catalog().get("back-release"))
+    )
+    session = LiveSession(
+        plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=tick, listeners=[]
+    )
+    result = asyncio.run(session.run(SensorlessSource()))
+    assert result.path is not None
+    texts = " ".join(_figure_texts(analyse_recording(result.path)))
+    assert NOTHING_MEASURED in texts.replace("\n", " ")
+    assert "0.6 min practised" in texts and "Lying twist" in texts
+    for misleading in ("no breaths detected", "64 s of heart", "Beats corrected"):
+        assert misleading not in texts
