@@ -216,6 +216,8 @@ def test_progress_panels_keep_a_sensible_span() -> None:
     }
     assert spans["Breath rate"] >= 2.0
     assert spans["Coherence (score 0-10)"] >= 2.0
+    coherence = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("Coh"))
+    assert coherence.get_ylim()[1] <= 10.0 + 1e-9  # a 0-10 score
 
 
 def test_history_rows_name_their_recording_and_say_when_it_is_gone(tmp_path: Path) -> None:

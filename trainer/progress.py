@@ -363,13 +363,14 @@ def summary_lines(progress: Progress) -> list[str]:
         d = DIGITS[column]
         text = f"{title}: {now:.{d}f} {unit} (mean of {progress.latest_label})"
         if base is not None:
-            text += f", baseline {base:.{d}f} ({now - base:+.{d}f})"
+            # + 0.0: a change that rounds to nothing reads +0, not -0.
+            text += f", baseline {base:.{d}f} ({round(now - base, d) + 0.0:+.{d}f})"
         lines.append(text)
     lines.append(f"baseline: median of your first {BASELINE_SESSIONS} sessions")
     if progress.unreliable:
         lines.append(
             f"{_count(progress.unreliable, 'session')} with over {MAX_RELIABLE_ARTIFACT_PCT:g} % "
-            "of beats corrected left out of RMSSD, RSA and coherence (its minutes count)"
+            "of beats corrected left out of RMSSD, RSA and coherence (minutes still count)"
         )
     return lines + minutes_table(progress)
 
@@ -524,7 +525,7 @@ def progress_figure(progress: Progress) -> Figure:
                     color=COLORS["target"],
                     label="target",
                 )
-        _keep_span(ax, MIN_SPAN[column])
+        _keep_span(ax, MIN_SPAN[column], 10.0 if column == "coherence_score" else None)
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
     # One legend serves every trend panel, listing what any panel drew; at the top, where no
@@ -543,12 +544,16 @@ def progress_figure(progress: Progress) -> Figure:
     return fig
 
 
-def _keep_span(ax: Axes, span: float) -> None:
-    """Widen ``ax``'s y range about its middle to at least ``span`` (see :data:`MIN_SPAN`)."""
+def _keep_span(ax: Axes, span: float, top: float | None = None) -> None:
+    """Widen ``ax``'s y range about its middle to at least ``span`` (see :data:`MIN_SPAN`),
+    not above ``top`` (a score's maximum: 10.5 on a 0-10 score reads as possible)."""
     lo, hi = ax.get_ylim()
     if hi - lo < span:
         middle = (lo + hi) / 2
-        ax.set_ylim(middle - span / 2, middle + span / 2)
+        lo, hi = middle - span / 2, middle + span / 2
+        if top is not None and hi > top:
+            lo, hi = lo - (hi - top), top
+        ax.set_ylim(lo, hi)
 
 
 LABEL_GAP_IN = 0.15
