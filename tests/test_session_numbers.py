@@ -271,3 +271,37 @@ def test_a_sensorless_report_gives_minutes_steps_and_one_line(tmp_path: Path) ->
     assert "0.6 min practised" in texts and "Lying twist" in texts
     for misleading in ("no breaths detected", "64 s of heart", "Beats corrected"):
         assert misleading not in texts
+
+
+def test_a_strap_alone_rate_leaves_the_pause_out_too(tmp_path: Path) -> None:
+    """With a heart-rate strap alone the rate is read from the heart rhythm in 64 s windows:
+    windows a pause fell in count no more than breaths taken while paused. The simulated person
+    breathes 12/min through a 5-minute pause of a 10-minute 6/min session."""
+    from simulated_sessions import START_NS, simulated_items
+
+    from trainer.pipeline import NS_PER_S
+    from trainer.recording import PacerChange, write_recording
+
+    header, items, end_ns = simulated_items(
+        600.0,
+        seed=4,
+        belt=False,
+        steps=((150.0, 12.0, 1.0, ""), (450.0, 6.0, 2.0, "")),
+    )
+    kept = [i for i in items if not (isinstance(i, PacerChange) and i.t_mono_ns > START_NS)]
+    for t_s, action in ((150.0, "pause"), (450.0, "resume")):
+        t_ns = START_NS + int(t_s * NS_PER_S)
+        kept.append(PacerChange(t_ns, header.start_wall_ns + t_ns - START_NS, action))
+    kept.sort(key=lambda item: item.t_mono_ns)
+    path = write_recording(
+        tmp_path / "strap.bwr",
+        header,
+        kept,
+        {"ended": "completed"},
+        end_mono_ns=end_ns,
+        end_wall_ns=header.start_wall_ns + end_ns - START_NS,
+    )
+    analysis = analyse_recording(path)
+    m = analysis.metrics()
+    assert m["breath_source"] == "rr" and m["rate_basis"] == "paced"
+    assert m["median_rate_bpm"] == pytest.approx(6.0, abs=0.5)

@@ -309,11 +309,13 @@ class SessionAnalysis:
         # the closing line, the history, progress and the report.
         median_rate = self.summary.get("median_rate_bpm")
         source = self.summary.get("breath_source")
+        rate_basis = self.summary.get("rate_basis")
         if median_rate is None and self.summary.get("rr_rate_bpm") is not None:
             # A heart-rate strap alone: breathing read from the heart rhythm (the pipeline's
             # RR estimate, analysis.rr_breath); there are no breath-by-breath events.
             median_rate = float(self.summary["rr_rate_bpm"])
             source = "rr"
+            rate_basis = self.summary.get("rr_rate_basis")
         return {
             "session_key": self.session_key,
             "start_wall_ns": self.start_wall_ns,
@@ -324,7 +326,7 @@ class SessionAnalysis:
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),
             "median_rate_bpm": _r(median_rate),
-            "rate_basis": self.summary.get("rate_basis") if source in ("belt", "acc") else None,
+            "rate_basis": rate_basis,
             "breath_source": str(source) if source else None,
             "mean_ratio": self.summary.get("mean_ratio"),
             "breath_cv": self.summary.get("breath_cv"),

@@ -218,7 +218,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{_count(summary.get('breaths', 0), 'breath')}, "
         f"median rate {_num(summary.get('median_rate_bpm'), '.1f')}/min"
         f" (from {summary.get('breath_source') or '-'}"
-        f"{', paced breaths' if summary.get('rate_basis') == 'paced' else ''}), "
+        f"{', while paced' if summary.get('rate_basis') == 'paced' else ''}), "
         f"mean ratio {_num(summary.get('mean_ratio'), '.2f')}, "
         f"follow {_follow(summary)}, "
         f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "

@@ -396,6 +396,10 @@ class Pipeline:
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
         self._selector = BreathSourceSelector()
         self.rr_estimates: list[RRBreathEstimate] = []
+        # The heart rhythm's estimates whose window held no pause, and of those the ones whose
+        # window the pacer paced throughout: what a strap-alone session's rate is from, as
+        # counted_breaths picks the breaths of a belt or accelerometer.
+        self._rr_counted: dict[str, list[RRBreathEstimate]] = {"paced": [], "unpaused": []}
         self.paces: list[PaceEvent] = []
         self.estimates: dict[str, list[BreathEstimate]] = {}
         self.breath_rate: BreathRateEvent | None = None
@@ -679,8 +683,33 @@ class Pipeline:
             found = self._rr_breath.update(beats)
             self.rr_estimates.extend(found)
             for estimate in found:
+                self._count_rr(estimate)
                 self._estimates(from_rr((estimate,)), events)
                 self._pace(estimate, events)
+
+    def _count_rr(self, estimate: RRBreathEstimate) -> None:
+        """File a heart-rhythm estimate under the breaths it may count for (see
+        :func:`counted_breaths`): none if a pause fell in its window."""
+        t0_s = max(0.0, estimate.t_s - estimate.window_s)
+        clock = self.program_clock
+        if clock.paused_s(estimate.t_s) != clock.paused_s(t0_s) or clock.paused:
+            return
+        self._rr_counted["unpaused"].append(estimate)
+        if self.pacer is not None and self.pacer.steady_rate_bpm(t0_s, estimate.t_s) is not None:
+            self._rr_counted["paced"].append(estimate)
+
+    def rr_rate_bpm(self) -> tuple[float | None, str | None]:
+        """The session's breathing rate read from the heart rhythm, and which windows it is of.
+
+        As :func:`counted_breaths` for breaths: the windows the pacer paced throughout when
+        they give a rate (``"paced"``), else those without a pause (``"unpaused"``), each by
+        :func:`analysis.rr_breath.session_rate_bpm`; ``(None, None)`` when neither does.
+        """
+        for basis in ("paced", "unpaused"):
+            rate = session_rate_bpm(self._rr_counted[basis])
+            if rate is not None:
+                return rate, basis
+        return None, None
 
     def _pace(self, estimate: RRBreathEstimate, events: list[Event]) -> None:
         """Score a heart-rhythm rate against the pacer when it is what the person is shown
@@ -825,18 +854,19 @@ class Pipeline:
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
         counted, basis = counted_breaths(good)
         rates = [e.breath.rate_bpm for e in counted]
-        rr_rate = session_rate_bpm(self.rr_estimates)
+        rr_rate, rr_basis = self.rr_rate_bpm()
         # The session's breath rate comes from the source with the best mean quality over the
         # whole session (analysis.breath_sources.best_source): breath by breath from a belt or
         # accelerometer, else the heart rhythm's session rate.
         chosen = best_source(self.estimates)
         source = chosen[0] if chosen is not None else None
         if source == "rr":
-            median_rate = _round(rr_rate)
+            median_rate, rate_basis = _round(rr_rate), rr_basis
         else:
             median_rate = _round(np.median(rates)) if rates else None
+            rate_basis = basis if rates else None
         if median_rate is None:
-            source = None
+            source = rate_basis = None
         # The ratio from the very breaths the rate is from.
         ratios = [e.breath.ratio for e in counted]
         scores = [e.feedback.follow_score for e in good if e.scored]
@@ -856,8 +886,9 @@ class Pipeline:
             "breaths": len(self.breaths),
             "median_rate_bpm": median_rate,
             "breath_source": source,
-            "rate_basis": basis if source in ("belt", "acc") else None,
+            "rate_basis": rate_basis,
             "rr_rate_bpm": _round(rr_rate),
+            "rr_rate_basis": rr_basis,
             "mean_ratio": _round(np.mean(ratios)) if ratios else None,
             "breath_cv": _round(variability.cv_bb, 4),
             "mean_follow_score": _round(np.mean(scores)) if scores else None,
@@ -941,14 +972,6 @@ class Pipeline:
         }
 
 
-RATE_BASIS_TEXT = {
-    "paced": "breaths taken while the pacer paced",
-    "unpaused": "all breaths, pauses left out",
-}
-"""What a session's rate and ratio were computed from (the summary's ``rate_basis``), as the
-report and the closing line say it."""
-
-
 def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:
     """The breaths a session's rate and ratio are about, and which they are.
 
@@ -966,7 +989,7 @@ def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], 
     Returns
     -------
     list of BreathEvent, str
-        The breaths, and ``"paced"`` or ``"unpaused"`` (keys of :data:`RATE_BASIS_TEXT`).
+        The breaths, and ``"paced"`` or ``"unpaused"`` (the summary's ``rate_basis``).
     """
     paced = [e for e in breaths if e.paced and not e.paused]
     if paced:
