@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from time import time_ns
 
 import numpy as np
 import pytest
@@ -305,3 +306,27 @@ def test_a_strap_alone_rate_leaves_the_pause_out_too(tmp_path: Path) -> None:
     m = analysis.metrics()
     assert m["breath_source"] == "rr" and m["rate_basis"] == "paced"
     assert m["median_rate_bpm"] == pytest.approx(6.0, abs=0.5)
+
+
+def test_a_recording_that_never_reached_the_history_is_named_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """Found in use: a session killed with ``kill -9`` leaves a readable recording that never
+    reaches the history, and nothing says so. The next ``live`` names it (never adds it)."""
+    import os
+
+    from simulated_sessions import write_simulated
+
+    from trainer.history import add_recording, list_sessions
+    from trainer.session_cli import not_in_history_note
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    old = write_simulated(folder / "old.bwr", 60.0, seed=1)
+    add_recording(old)
+    assert not_in_history_note(folder) == ""
+    killed = write_simulated(folder / "killed.bwr", 60.0, seed=2)
+    os.utime(killed, ns=(time_ns(), time_ns()))
+    note = not_in_history_note(folder)
+    assert "killed.bwr" in note and f"breathwise history --add {killed}" in note
+    assert len(list_sessions()) == 1  # not added silently

@@ -487,6 +487,33 @@ def list_sessions(
         return history.list_sessions(since_wall_ns)
 
 
+def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
+    """Recordings in ``folder`` that the history lacks and that are newer than its latest
+    session: what a session killed before it could add itself (``kill -9``, a power cut)
+    leaves behind. Older files the history lacks are left alone: they were not added on
+    purpose (an old folder, a start whose sensor never connected).
+
+    Raises
+    ------
+    HistoryError
+        The history cannot be opened.
+    """
+    from trainer.recording import SUFFIX
+
+    files = sorted(folder.glob(f"*{SUFFIX}"))
+    if not files:
+        return []
+    with History(db_path) as history:
+        rows = history.list_sessions()
+    known = {row.path for row in rows}
+    latest_ns = max((row.start_wall_ns for row in rows), default=0)
+    return [
+        file
+        for file in files
+        if str(file.resolve()) not in known and file.stat().st_mtime_ns > latest_ns
+    ]
+
+
 def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:
     """Analyse a recording and add it to the history, or refresh its row; the row.
 
