@@ -280,7 +280,10 @@ def test_titles_count_in_words_and_describe_the_window_shown() -> None:
     fig = _drawn([_row(DAY0, 10.0, rmssd_ms=40.0)], today=DAY0)
     title = fig.axes[0].get_title(loc="left")
     assert "in 1 session;" in title and "streak 1 day (longest 1 day)" in title
-    assert _legend_texts(fig) == ["session", "your baseline"]  # one day: no line to show
+    assert _legend_texts(fig) == [
+        "session",
+        "your baseline (median of first 3 sessions)",
+    ]  # one day: no line to show
     two_days = [
         _row(DAY0, 10.0, rmssd_ms=40.0),
         _row(DAY0 + timedelta(days=1), 10.0, rmssd_ms=44.0),
@@ -290,11 +293,9 @@ def test_titles_count_in_words_and_describe_the_window_shown() -> None:
 
     old = [_row(date(2020, 3, 4), 10.0, rmssd_ms=40.0), _row(date(2020, 3, 6), 12.0, rmssd_ms=44.0)]
     result = compute_progress(old, today=date(2026, 12, 5))
-    assert "RMSSD: 42.00 ms (7 days to 06 Mar 2020), baseline 42.00 (+0.00)" in summary_lines(
-        result
-    )
+    assert "RMSSD: 42 ms (mean of 7 days to 06 Mar 2020), baseline 42 (+0)" in summary_lines(result)
     titles = [ax.get_title(loc="left") for ax in progress_figure(result).axes]
-    assert "RMSSD — 7 days to 06 Mar 2020 42.00 vs baseline 42.00" in titles
+    assert "RMSSD — mean of 7 days to 06 Mar 2020 42 vs baseline 42" in titles
     assert not any("latest" in t for t in titles)
 
 

@@ -425,7 +425,7 @@ def test_live_sim_hr_headless_shows_rr_rates_and_replays_identically(
     assert pace_lines and all(line.endswith(CUE_ON_PACE) for line in pace_lines)
     assert "/100 (pace only)," in lines[-2]
     assert lines[-1].startswith("summary: 180 s, 0 breaths, median rate ")
-    assert "(from rr)" in lines[-1]
+    assert "(from rr, while paced)" in lines[-1]
 
     (path,) = tmp_path.glob("*.bwr")
     recording = read_recording(path)

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.breath_variability import measured_ratios
 from analysis.coherence import coherence_series
 from analysis.hrv_frequency import gap_free_frequency_domain, ordered_beats
 from analysis.hrv_time import time_domain
@@ -285,39 +284,38 @@ class SessionAnalysis:
     def metrics(self) -> dict[str, float | int | str | None]:
         """Whole-session numbers for the history, the batch table and the report header.
 
-        Units are in the keys. Rates are medians and ratios means over breaths not flagged as
-        artifacts (with a heart-rate strap alone, the rate read from the heart rhythm, and
+        Units are in the keys. Rates are medians and ratios means over the same breaths: not
+        flagged as artifacts, not begun while paused, and with a pacer those begun while it
+        paced (:func:`trainer.pipeline.counted_breaths`; ``rate_basis`` says which) (with a
+        heart-rate strap alone, the rate read from the heart rhythm, and
         ``breath_source`` says which it is); the follow score is the mean of the coach's
         per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
         ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
         breath-to-breath intervals (:mod:`analysis.breath_variability`); the target is the
-        pacer's rate and ratio weighted by time spent paced.
+        pacer's rate and ratio weighted by time spent paced (no ratio for an import: nothing was
+        asked).
         """
-        good = self.good_breaths
-        rates = [e.breath.rate_bpm for e in good]
-        ratios = measured_ratios(e.breath for e in good)
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
+        # An import had no pacer and asked nothing: its "own" span carried a made-up 1.5
+        # (recordings imported before this was fixed still do).
+        asked = () if "imported_from" in self.settings else ("paced", "own")
         target_ratio = _time_weighted(
-            [(s.t1_s - s.t0_s, s.ratio) for s in self.pacer_spans if s.mode in ("paced", "own")]
+            [(s.t1_s - s.t0_s, s.ratio) for s in self.pacer_spans if s.mode in asked]
         )
         programs = [s.label for s in self.pacer_spans if s.label]
         heart = self.heart
-        median_rate = float(np.median(rates)) if rates else None
-        # Beside the pacer's target, only the breaths taken while it paced compare: a program's
-        # own-rhythm warm-up would pull the whole session's median away from it.
-        paced_rates = [
-            e.breath.rate_bpm
-            for e in good
-            if any(s.t0_s <= e.breath.inhale_onset_s < s.t1_s for s in paced)
-        ]
-        paced_rate = float(np.median(paced_rates)) if paced_rates else None
+        # The summary's rate and ratio (Pipeline.summary, counted_breaths): one definition for
+        # the closing line, the history, progress and the report.
+        median_rate = self.summary.get("median_rate_bpm")
         source = self.summary.get("breath_source")
+        rate_basis = self.summary.get("rate_basis")
         if median_rate is None and self.summary.get("rr_rate_bpm") is not None:
             # A heart-rate strap alone: breathing read from the heart rhythm (the pipeline's
             # RR estimate, analysis.rr_breath); there are no breath-by-breath events.
             median_rate = float(self.summary["rr_rate_bpm"])
             source = "rr"
+            rate_basis = self.summary.get("rr_rate_basis")
         return {
             "session_key": self.session_key,
             "start_wall_ns": self.start_wall_ns,
@@ -328,9 +326,9 @@ class SessionAnalysis:
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),
             "median_rate_bpm": _r(median_rate),
-            "paced_rate_bpm": _r(paced_rate),
+            "rate_basis": rate_basis,
             "breath_source": str(source) if source else None,
-            "mean_ratio": _r(float(np.mean(ratios))) if ratios else None,
+            "mean_ratio": self.summary.get("mean_ratio"),
             "breath_cv": self.summary.get("breath_cv"),
             "target_rate_bpm": _r(target_rate),
             "target_ratio": _r(target_ratio),

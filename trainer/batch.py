@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from trainer.recording import SUFFIX
 SUMMARY_NAME = "summary.csv"
 METRIC_COLUMNS: tuple[str, ...] = (
     "start_wall_ns",
+    "start_local",
     "duration_s",
     "practised_s",
     "source",
@@ -37,6 +39,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "breaths",
     "median_rate_bpm",
     "mean_ratio",
+    "rate_basis",
     "breath_cv",
     "target_rate_bpm",
     "target_ratio",
@@ -57,7 +60,8 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "gaps",
     "gap_s",
 )
-"""Columns of the summary table after ``file, status, error, report`` (units in the names)."""
+"""Columns of the summary table after ``file, status, error, report`` (units in the names;
+``start_local`` is the start as an ISO 8601 local date-time, to the second, for reading)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +90,26 @@ class BatchRow:
 
     def csv_row(self) -> list[str]:
         """The row as written to the summary table (empty cells for missing values)."""
-        values = [self.metrics.get(name) for name in METRIC_COLUMNS]
+        values = [
+            _start_local(self.metrics.get("start_wall_ns"))
+            if name == "start_local"
+            else self.metrics.get(name)
+            for name in METRIC_COLUMNS
+        ]
         return [self.file, self.status, self.error, self.report] + [
             "" if v is None else str(v) for v in values
         ]
+
+
+def _start_local(start_wall_ns: object) -> str | None:
+    """``start_wall_ns`` (Unix ns) as local ``YYYY-MM-DDTHH:MM:SS``; None when there is none
+    or the calendar cannot show it (a start far off, from an import's wrong ``--start``)."""
+    if not isinstance(start_wall_ns, int):
+        return None
+    try:
+        return datetime.fromtimestamp(start_wall_ns // 1_000_000_000).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)

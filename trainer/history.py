@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
 from trainer.errors import UserError
 from trainer.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
@@ -183,6 +184,13 @@ class SessionRow:
         """Minutes practised: the duration without pauses (the whole duration for rows added
         before v4 kept pauses; ``history --add`` of the recording refreshes them)."""
         return (self.duration_s if self.practised_s is None else self.practised_s) / 60.0
+
+    @property
+    def heart_unreliable(self) -> bool:
+        """More beats corrected than HRV, RSA and coherence stand
+        (:data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT`, the threshold the report and
+        ``import`` warn at): the history flags the row, progress leaves those numbers out."""
+        return self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
 
     @property
     def start_local(self) -> time.struct_time:
@@ -459,6 +467,33 @@ def list_sessions(
     """All sessions of the history in start order (see :meth:`History.list_sessions`)."""
     with History(db_path) as history:
         return history.list_sessions(since_wall_ns)
+
+
+def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
+    """Recordings in ``folder`` that the history lacks and that are newer than its latest
+    session: what a session killed before it could add itself (``kill -9``, a power cut)
+    leaves behind. Older files the history lacks are left alone: they were not added on
+    purpose (an old folder, a start whose sensor never connected).
+
+    Raises
+    ------
+    HistoryError
+        The history cannot be opened.
+    """
+    from trainer.recording import SUFFIX
+
+    files = sorted(folder.glob(f"*{SUFFIX}"))
+    if not files:
+        return []
+    with History(db_path) as history:
+        rows = history.list_sessions()
+    known = {row.path for row in rows}
+    latest_ns = max((row.start_wall_ns for row in rows), default=0)
+    return [
+        file
+        for file in files
+        if str(file.resolve()) not in known and file.stat().st_mtime_ns > latest_ns
+    ]
 
 
 def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:

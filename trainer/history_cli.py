@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import BadArgument, UserError
 from trainer.history import SessionRow, Stored
@@ -26,31 +27,54 @@ def _follow_cell(row: SessionRow) -> str:
     return f"{cell}p" if row.follow_basis == "pace" and row.mean_follow_score is not None else cell
 
 
-def format_rows(rows: list[SessionRow]) -> list[str]:
+UNRELIABLE_FLAG = "!"
+"""Marks the RMSSD of a session whose beats needed too much correction
+(:attr:`trainer.history.SessionRow.heart_unreliable`)."""
+GONE = "(gone)"
+"""After the file of a session whose recording is no longer where the history has it."""
+
+
+def _file_cell(row: SessionRow, full_paths: bool) -> str:
+    path = Path(row.path)
+    shown = str(path) if full_paths else path.name
+    return shown if path.exists() else f"{shown} {GONE}"
+
+
+def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str]:
     """The history as aligned text lines, newest last.
 
     A session on the simulated person, or without a sensor, ends its line with its mark
     (:func:`trainer.sensor_label.source_mark`), and a last line says what the marks mean:
-    unmarked, "follow 86, RSA 11.6" of a simulated run read as the person's own.
+    unmarked, "follow 86, RSA 11.6" of a simulated run read as the person's own. Each row
+    names its recording (the file name, or with ``full_paths`` the whole path), with
+    :data:`GONE` after it when the file is no longer there; a session whose heart numbers are
+    unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, explained in a last line.
     """
     # As wide as the longest program name shown (they are ids people type: never cut them).
     w = max([len("program"), *(len(row.program) for row in rows)])
     head = (
         f"{'date':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
-        f"{'follow':>6} {'HR0':>5} {'RMSSD':>6} {'RSA':>5} {'coh':>5}"
+        f"{'follow':>6} {'HR0':>5} {'RMSSD':>6}  {'RSA':>5} {'coh':>5}  recording"
     )
     lines = [head]
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
+        flag = UNRELIABLE_FLAG if row.heart_unreliable else " "
         lines.append(
             f"{when:<16} {row.practised_min:>5.1f} {row.program:<{w}} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
-            f"{_cell(row.rmssd_ms, 0):>6} {_cell(row.rsa_bpm):>5} {_cell(row.coherence_score):>5}"
+            f"{_cell(row.rmssd_ms, 0):>6}{flag} {_cell(row.rsa_bpm):>5} "
+            f"{_cell(row.coherence_score):>5}  {_file_cell(row, full_paths)}"
             f"  {source_mark(row.source)}".rstrip()
         )
     kinds = {row.source for row in rows}
     lines += [source_line(kind) for kind in (SIMULATED_KIND, SENSORLESS_KIND) if kind in kinds]
+    if any(row.heart_unreliable for row in rows):
+        lines.append(
+            f"{UNRELIABLE_FLAG} over {MAX_RELIABLE_ARTIFACT_PCT:g} % of beats corrected: RMSSD, "
+            "RSA and coherence are unreliable (progress leaves them out)"
+        )
     return lines
 
 
@@ -74,13 +98,21 @@ def history(
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="Show only the last N sessions (0 = all).")
     ] = 0,
+    full_paths: Annotated[
+        bool,
+        typer.Option("--paths", help="Name each recording by its whole path, not its file name."),
+    ] = False,
 ) -> None:
     """List your sessions: date, minutes, program, breath rate and ratio, follow score, heart.
 
-    Columns: rate = median breaths/min; ratio = mean exhale:inhale; follow = how well the
-    pacer was followed (0-100; "p" after it: the pace alone, read from the heart rhythm when a
-    heart-rate strap was the only sensor); HR0 = heart rate in the first minute (bpm); RMSSD (ms);
-    RSA = heart-rate swing per breath (bpm); coh = coherence score (0-10). SIMULATED SENSOR
+    Columns: min = minutes practised (pauses left out); rate = median breaths/min; ratio = mean
+    exhale:inhale; follow = how well the pacer was followed (0-100; "p" after it: the pace
+    alone, read from the heart rhythm when a heart-rate strap was the only sensor); HR0 = heart
+    rate in the first minute (bpm); RMSSD (ms); RSA = heart-rate swing per breath (bpm); coh =
+    coherence score (0-10); "!" after RMSSD: over 5 % of beats corrected, so RMSSD, RSA and
+    coherence are unreliable (progress leaves them out); recording = the file (--paths: its
+    whole path), "(gone)" when it is no longer there. Rate and ratio are of the breaths taken
+    while the pacer paced (all unpaused breaths in a session without one). SIMULATED SENSOR
     marks a session on the simulated person (--device sim), whose numbers are not yours; NO
     SENSOR one practised with --device none, with nothing measured.
 
@@ -108,7 +140,7 @@ def history(
         print(f"No sessions yet (history: {default_db_path()}).")
         return
     shown = rows[-limit:] if limit else rows
-    print("\n".join(format_rows(shown)))
+    print("\n".join(format_rows(shown, full_paths=full_paths)))
     for line in start_notes(shown, time.time_ns()):
         print(line, file=sys.stderr)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +139,10 @@ class BreathEvent:
     free : bool
         The breath began in an own-rhythm step with no ratio target ("breathe naturally"):
         measured and shown, not scored and never corrected (nothing was asked of it).
+    paced : bool
+        The breath began while a pacer was pacing (not paused, not an own-rhythm step): with
+        a pacer, these are the breaths the session's rate and ratio are about
+        (:func:`counted_breaths`).
     """
 
     index: int
@@ -146,6 +151,7 @@ class BreathEvent:
     hr_bpm: float | None
     paused: bool = False
     free: bool = False
+    paced: bool = False
 
     @property
     def scored(self) -> bool:
@@ -409,6 +415,10 @@ class Pipeline:
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
         self._selector = BreathSourceSelector()
         self.rr_estimates: list[RRBreathEstimate] = []
+        # The heart rhythm's estimates whose window held no pause, and of those the ones whose
+        # window the pacer paced throughout: what a strap-alone session's rate is from, as
+        # counted_breaths picks the breaths of a belt or accelerometer.
+        self._rr_counted: dict[str, list[RRBreathEstimate]] = {"paced": [], "unpaused": []}
         self.paces: list[PaceEvent] = []
         self.estimates: dict[str, list[BreathEstimate]] = {}
         self.breath_rate: BreathRateEvent | None = None
@@ -668,7 +678,15 @@ class Pipeline:
             feedback = replace(feedback, cue=sign.cue)
         onset_ns = round(breath.inhale_onset_s * NS_PER_S)
         paused = self.program_clock.paused_at(onset_ns)
-        event = BreathEvent(len(self.breaths) + 1, breath, feedback, self.hr_bpm, paused, free)
+        event = BreathEvent(
+            len(self.breaths) + 1,
+            breath,
+            feedback,
+            self.hr_bpm,
+            paused,
+            free,
+            paced=pattern is not None and not paused,
+        )
         self.breaths.append(event)
         events.append(event)
         self._estimates(self._estimators[source].update((breath,)), events)
@@ -725,8 +743,33 @@ class Pipeline:
             found = self._rr_breath.update(beats)
             self.rr_estimates.extend(found)
             for estimate in found:
+                self._count_rr(estimate)
                 self._estimates(from_rr((estimate,)), events)
                 self._pace(estimate, events)
+
+    def _count_rr(self, estimate: RRBreathEstimate) -> None:
+        """File a heart-rhythm estimate under the breaths it may count for (see
+        :func:`counted_breaths`): none if a pause fell in its window."""
+        t0_s = max(0.0, estimate.t_s - estimate.window_s)
+        clock = self.program_clock
+        if clock.paused_s(estimate.t_s) != clock.paused_s(t0_s) or clock.paused:
+            return
+        self._rr_counted["unpaused"].append(estimate)
+        if self.pacer is not None and self.pacer.steady_rate_bpm(t0_s, estimate.t_s) is not None:
+            self._rr_counted["paced"].append(estimate)
+
+    def rr_rate_bpm(self) -> tuple[float | None, str | None]:
+        """The session's breathing rate read from the heart rhythm, and which windows it is of.
+
+        As :func:`counted_breaths` for breaths: the windows the pacer paced throughout when
+        they give a rate (``"paced"``), else those without a pause (``"unpaused"``), each by
+        :func:`analysis.rr_breath.session_rate_bpm`; ``(None, None)`` when neither does.
+        """
+        for basis in ("paced", "unpaused"):
+            rate = session_rate_bpm(self._rr_counted[basis])
+            if rate is not None:
+                return rate, basis
+        return None, None
 
     def _pace(self, estimate: RRBreathEstimate, events: list[Event]) -> None:
         """Score a heart-rhythm rate against the pacer when it is what the person is shown
@@ -870,20 +913,23 @@ class Pipeline:
         """Whole-session numbers for the recording's closing line and the session report."""
         end = self.last_t_s if end_t_s is None else end_t_s
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
-        rates = [e.breath.rate_bpm for e in good]
-        rr_rate = session_rate_bpm(self.rr_estimates)
+        counted, basis = counted_breaths(good)
+        rates = [e.breath.rate_bpm for e in counted]
+        rr_rate, rr_basis = self.rr_rate_bpm()
         # The session's breath rate comes from the source with the best mean quality over the
         # whole session (analysis.breath_sources.best_source): breath by breath from a belt or
         # accelerometer, else the heart rhythm's session rate.
         chosen = best_source(self.estimates)
         source = chosen[0] if chosen is not None else None
         if source == "rr":
-            median_rate = _round(rr_rate)
+            median_rate, rate_basis = _round(rr_rate), rr_basis
         else:
             median_rate = _round(np.median(rates)) if rates else None
+            rate_basis = basis if rates else None
         if median_rate is None:
-            source = None
-        ratios = measured_ratios(e.breath for e in good)
+            source = rate_basis = None
+        # The ratio from the very breaths the rate is from, those whose ratio was measured.
+        ratios = measured_ratios(e.breath for e in counted)
         scores = [e.feedback.follow_score for e in good if e.scored]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:
@@ -901,7 +947,9 @@ class Pipeline:
             "breaths": len(self.breaths),
             "median_rate_bpm": median_rate,
             "breath_source": source,
+            "rate_basis": rate_basis,
             "rr_rate_bpm": _round(rr_rate),
+            "rr_rate_basis": rr_basis,
             "mean_ratio": _round(np.mean(ratios)) if ratios else None,
             "breath_cv": _round(variability.cv_bb, 4),
             "mean_follow_score": _round(np.mean(scores)) if scores else None,
@@ -983,6 +1031,31 @@ class Pipeline:
             ],
             **planned,
         }
+
+
+def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:
+    """The breaths a session's rate and ratio are about, and which they are.
+
+    Breaths begun while paused never count (the README: "shown but not scored"). With a pacer,
+    the exercise is the paced breathing: only breaths begun while it paced count (a program's
+    "breathe normally" warm-up or own-rhythm steps would pull a 6/min session's median toward
+    12/min). A session that never paced (own rhythm, an import) counts all its unpaused
+    breaths.
+
+    Parameters
+    ----------
+    breaths : sequence of BreathEvent
+        The session's breaths, usually those not flagged as artifacts.
+
+    Returns
+    -------
+    list of BreathEvent, str
+        The breaths, and ``"paced"`` or ``"unpaused"`` (the summary's ``rate_basis``).
+    """
+    paced = [e for e in breaths if e.paced and not e.paused]
+    if paced:
+        return paced, "paced"
+    return [e for e in breaths if not e.paused], "unpaused"
 
 
 def _step_detail(step: Step) -> str:

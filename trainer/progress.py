@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from trainer.history import SessionRow, implausible_start
 
 if TYPE_CHECKING:
@@ -58,6 +59,36 @@ TRENDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("coherence_score", "Coherence (score 0-10)", "score", None),
 )
 """History column, panel title, unit, and the column holding the target (if any)."""
+
+DIGITS: dict[str, int] = {
+    "median_rate_bpm": 1,
+    "mean_ratio": 2,
+    "hr_start_bpm": 0,
+    "rmssd_ms": 0,
+    "rsa_bpm": 1,
+    "coherence_score": 1,
+}
+"""Decimals each trend is shown with, as the ``history`` table shows it: more would show the
+noise of one session as a change (65.93 beats/min)."""
+
+MIN_SPAN: dict[str, float] = {
+    "median_rate_bpm": 2.0,
+    "mean_ratio": 0.5,
+    "hr_start_bpm": 10.0,
+    "rmssd_ms": 20.0,
+    "rsa_bpm": 4.0,
+    "coherence_score": 2.0,
+}
+"""Least height of each trend panel's y axis (its unit): autoscaled, a panel of sessions all
+at 6.0/min spanned 5.99-6.02 and drew rounding noise as a trend. Each is about the change that
+means something: a breath per minute either side, a quarter of the ratio, 5 bpm of heart rate,
+10 ms of RMSSD (its day-to-day variation in one person, Nunan et al. 2010), 2 bpm of RSA, a
+point of coherence score."""
+
+HEART_TRENDS = frozenset({"rmssd_ms", "rsa_bpm", "coherence_score"})
+"""Trends left out for a session whose beats needed too much correction
+(:attr:`trainer.history.SessionRow.heart_unreliable`): HRV, RSA and coherence, which the
+report calls unreliable then. Its minutes, breathing and heart rate still count."""
 
 Needs = Literal["breaths", "breathing", "heart"]
 NEEDS: dict[str, Needs] = {
@@ -109,18 +140,23 @@ class Progress:
         Minutes practised on each of ``days``.
     current_streak_days, longest_streak_days : int
         Consecutive days with practice: ending today (or yesterday, since today is not over),
-        and the longest run in the period.
+        and the longest run, over the whole history (the period shown does not cut a streak).
     baseline : dict
         Per trend column, the median of the first :data:`BASELINE_SESSIONS` counted sessions of
         the whole history that have the value (None if none has).
     latest : dict
-        Per trend column, the mean over the :data:`ROLLING_DAYS` days up to the latest session.
+        Per trend column, the mean over the :data:`ROLLING_DAYS` days up to the latest session
+        (fewer when the period shown begins later: ``window``).
     left_out : int
         Sessions in the period shorter than :data:`MIN_PRACTISED_MIN`, not counted anywhere.
     off_axis : int
         Sessions in the period whose start cannot be right
         (:func:`trainer.history.implausible_start`), not counted anywhere: their date would
         place them nowhere sensible on the time axis.
+    window : tuple of date, optional
+        First and last day :attr:`latest` averages over.
+    unreliable : int
+        Sessions shown whose RMSSD, RSA and coherence were left out (:data:`HEART_TRENDS`).
     """
 
     sessions: tuple[SessionRow, ...]
@@ -132,6 +168,8 @@ class Progress:
     latest: dict[str, float | None]
     left_out: int = 0
     off_axis: int = 0
+    window: tuple[date, date] | None = None
+    unreliable: int = 0
 
     @property
     def total_minutes(self) -> float:
@@ -140,23 +178,33 @@ class Progress:
 
     @property
     def latest_label(self) -> str:
-        """What :attr:`latest` averages, in words: "latest 7 days", or the week it ended."""
-        if not self.sessions:
+        """What :attr:`latest` averages, in words: "latest 7 days", "latest 2 days" (the
+        period shown began later), or the days it ended on after a break."""
+        if self.window is None:
             return f"latest {ROLLING_DAYS} days"
-        last = local_date(self.sessions[-1].start_wall_ns)
+        first, last = self.window
+        n = (last - first).days + 1
+        span = _count(n, "day")
         # After a break the window ends long before today: name it, "latest" would mislead.
         if last >= self.days[-1]:
-            return f"latest {ROLLING_DAYS} days"
-        return f"{ROLLING_DAYS} days to {last:%d %b %Y}"
+            return f"latest {span}"
+        return f"{span} to {last:%d %b %Y}"
+
+
+def trend_value(row: SessionRow, column: str) -> float | None:
+    """A session's value of a trend column; None when not measured or not to be trusted (an
+    HRV, RSA or coherence number of a session with too many corrected beats, see
+    :data:`HEART_TRENDS`)."""
+    value = getattr(row, column)
+    if value is None or not math.isfinite(float(value)):
+        return None
+    if column in HEART_TRENDS and row.heart_unreliable:
+        return None
+    return float(value)
 
 
 def _values(rows: Sequence[SessionRow], column: str) -> list[float]:
-    out = []
-    for row in rows:
-        value = getattr(row, column)
-        if value is not None and math.isfinite(float(value)):
-            out.append(float(value))
-    return out
+    return [v for v in (trend_value(row, column) for row in rows) if v is not None]
 
 
 def counts_as_practice(row: SessionRow) -> bool:
@@ -216,25 +264,52 @@ def compute_progress(
     for row in shown:
         minutes[local_date(row.start_wall_ns)] += row.practised_min
     per_day = tuple(minutes[d] for d in days)
-    longest = run = 0
-    for value in per_day:
-        run = run + 1 if value > 0 else 0
-        longest = max(longest, run)
-    current = 0
-    index = days.index(today) if today in minutes else len(days) - 1
-    if per_day[index] == 0 and index > 0:
-        index -= 1  # today is not over: an unbroken run up to yesterday still counts
-    while index >= 0 and per_day[index] > 0:
-        current += 1
-        index -= 1
-    # "Now" is the week up to the latest session, so a break does not blank every trend.
-    recent_from = local_date(shown[-1].start_wall_ns) - timedelta(days=ROLLING_DAYS - 1)
+    # A streak is about the practice, not the period shown: --since must not cut it.
+    current, longest = _streaks({local_date(r.start_wall_ns) for r in rows}, today)
+    # "Now" is the week up to the latest session, so a break does not blank every trend; it
+    # starts no earlier than the period shown, and its label says how many days it is.
+    last = local_date(shown[-1].start_wall_ns)
+    recent_from = last - timedelta(days=ROLLING_DAYS - 1)
+    if since is not None:
+        recent_from = max(recent_from, since)
     recent = [r for r in shown if local_date(r.start_wall_ns) >= recent_from]
     latest: dict[str, float | None] = {}
     for column, _, _, _ in TRENDS:
         values = _values(recent, column)
         latest[column] = float(np.mean(values)) if values else None
-    return Progress(shown, days, per_day, current, longest, baseline, latest, left_out, off_axis)
+    unreliable = sum(
+        1 for r in shown if r.heart_unreliable and any(getattr(r, c) for c in HEART_TRENDS)
+    )
+    return Progress(
+        shown,
+        days,
+        per_day,
+        current,
+        longest,
+        baseline,
+        latest,
+        left_out,
+        off_axis,
+        (recent_from, last),
+        unreliable,
+    )
+
+
+def _streaks(practised: set[date], today: date) -> tuple[int, int]:
+    """The current streak (ending today, or yesterday since today is not over) and the
+    longest, in days, of the days with practice."""
+    longest = run = 0
+    previous: date | None = None
+    for day in sorted(practised):
+        run = run + 1 if previous is not None and (day - previous).days == 1 else 1
+        longest = max(longest, run)
+        previous = day
+    current = 0
+    day = today if today in practised else today - timedelta(days=1)
+    while day in practised:
+        current += 1
+        day -= timedelta(days=1)
+    return current, longest
 
 
 def _wall_ns(day: date) -> int:
@@ -285,11 +360,44 @@ def summary_lines(progress: Progress) -> list[str]:
         base, now = progress.baseline[column], progress.latest[column]
         if now is None:
             continue
-        text = f"{title}: {now:.2f} {unit} ({progress.latest_label})"
+        d = DIGITS[column]
+        text = f"{title}: {now:.{d}f} {unit} (mean of {progress.latest_label})"
         if base is not None:
-            text += f", baseline {base:.2f} ({now - base:+.2f})"
+            # + 0.0: a change that rounds to nothing reads +0, not -0.
+            text += f", baseline {base:.{d}f} ({round(now - base, d) + 0.0:+.{d}f})"
         lines.append(text)
-    return lines
+    lines.append(f"baseline: median of your first {BASELINE_SESSIONS} sessions")
+    if progress.unreliable:
+        lines.append(
+            f"{_count(progress.unreliable, 'session')} with over {MAX_RELIABLE_ARTIFACT_PCT:g} % "
+            "of beats corrected left out of RMSSD, RSA and coherence (minutes still count)"
+        )
+    return lines + minutes_table(progress)
+
+
+MINUTES_TABLE_DAYS = 31
+"""Longest period whose minutes the text lists day by day; longer ones are listed by week."""
+
+
+def minutes_table(progress: Progress) -> list[str]:
+    """Minutes practised per day of the period (per week, Monday on, past
+    :data:`MINUTES_TABLE_DAYS` days), as lines of text: what the figure's top panel draws."""
+    if not progress.days:
+        return []
+    if len(progress.days) <= MINUTES_TABLE_DAYS:
+        rows = [
+            (f"{d:%a %d %b}", m)
+            for d, m in zip(progress.days, progress.minutes_per_day, strict=True)
+        ]
+        head = "minutes per day:"
+    else:
+        weeks: dict[date, float] = {}
+        for d, m in zip(progress.days, progress.minutes_per_day, strict=True):
+            monday = max(d - timedelta(days=d.weekday()), progress.days[0])
+            weeks[monday] = weeks.get(monday, 0.0) + m
+        rows = [(f"week of {d:%d %b %Y}", m) for d, m in weeks.items()]
+        head = "minutes per week:"
+    return [head] + [f"  {label}  {m:5.1f}" for label, m in rows]
 
 
 def missing_reason(sessions: Sequence[SessionRow], column: str) -> str:
@@ -358,17 +466,15 @@ def progress_figure(progress: Progress) -> Figure:
     legend: dict[str, Artist] = {}
     for ax, (column, title, unit, target) in zip(axes[1:], TRENDS, strict=True):
         values = np.asarray(
-            [
-                np.nan if getattr(r, column) is None else float(getattr(r, column))
-                for r in progress.sessions
-            ]
+            [np.nan if (v := trend_value(r, column)) is None else v for r in progress.sessions]
         )
         ax.set_ylabel(unit)
         base = progress.baseline[column]
         now = progress.latest[column]
         head = title
+        d = DIGITS[column]
         if now is not None and base is not None:
-            head += f" — {progress.latest_label} {now:.2f} vs baseline {base:.2f}"
+            head += f" — mean of {progress.latest_label} {now:.{d}f} vs baseline {base:.{d}f}"
         ax.set_title(head, loc="left")
         if np.all(np.isnan(values)):
             ax.text(
@@ -395,7 +501,13 @@ def progress_figure(progress: Progress) -> Figure:
                 label=f"{ROLLING_DAYS}-day mean",
             )
         if base is not None:
-            ax.axhline(base, ls="--", lw=1.0, color=COLORS["baseline"], label="your baseline")
+            ax.axhline(
+                base,
+                ls="--",
+                lw=1.0,
+                color=COLORS["baseline"],
+                label=f"your baseline (median of first {BASELINE_SESSIONS} sessions)",
+            )
         if target is not None:
             targets = np.asarray(
                 [
@@ -413,6 +525,7 @@ def progress_figure(progress: Progress) -> Figure:
                     color=COLORS["target"],
                     label="target",
                 )
+        _keep_span(ax, MIN_SPAN[column], 10.0 if column == "coherence_score" else None)
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
     # One legend serves every trend panel, listing what any panel drew; at the top, where no
@@ -429,6 +542,18 @@ def progress_figure(progress: Progress) -> Figure:
     axes[-1].set_xlabel(xlabel)
     fig.suptitle("Breathwise — progress", x=0.02, ha="left", fontsize=14, fontweight="bold")
     return fig
+
+
+def _keep_span(ax: Axes, span: float, top: float | None = None) -> None:
+    """Widen ``ax``'s y range about its middle to at least ``span`` (see :data:`MIN_SPAN`),
+    not above ``top`` (a score's maximum: 10.5 on a 0-10 score reads as possible)."""
+    lo, hi = ax.get_ylim()
+    if hi - lo < span:
+        middle = (lo + hi) / 2
+        lo, hi = middle - span / 2, middle + span / 2
+        if top is not None and hi > top:
+            lo, hi = lo - (hi - top), top
+        ax.set_ylim(lo, hi)
 
 
 LABEL_GAP_IN = 0.15

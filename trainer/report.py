@@ -32,11 +32,11 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.hrv_report import artifact_warning
-from trainer.analysis_run import SessionAnalysis, analyse_recording
+from trainer.analysis_run import PacerSpan, SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
 from trainer.paths import check_output_path, replacing
 from trainer.program_codec import PLAN_KEY, plan_from_json
-from trainer.sensor_label import source_line, source_mark
+from trainer.sensor_label import is_sensorless, source_line, source_mark
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -267,6 +267,15 @@ def _fill_limits(values: FloatArray, top: float = 1.35) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------------- panels
+def _practised_text(analysis: SessionAnalysis) -> str:
+    """Minutes practised, as the history and progress count them, and the pause beside them."""
+    practised_min = max(0.0, analysis.duration_s - analysis.paused_s) / 60.0
+    text = f"{practised_min:.1f} min practised"
+    if analysis.paused_s > 0:
+        text += f" (+ {analysis.paused_s / 60.0:.1f} min paused)"
+    return text
+
+
 def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.axis("off")
     m = analysis.metrics()
@@ -301,13 +310,16 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.text(
         0.0,
         0.74,
-        f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {analysis.duration_s / 60:.1f} min  ·  "
+        f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {_practised_text(analysis)}  ·  "
         f"{device}  ·  {_ending(analysis)}",
         fontsize=8.5,
         color="#444444",
         va="top",
         transform=ax.transAxes,
     )
+    if is_sensorless(analysis.source_kind):
+        # Nothing measured: no tiles of dashes (they read as a session that failed).
+        return
     follow = m["mean_follow_score"]
     paced = any(s.mode == "paced" for s in analysis.pacer_spans)
     verdict = _verdict(
@@ -323,9 +335,10 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             verdict,
         ),
         (
-            "Breath rate",
-            # While paced, beside the pacer's target (the session's median otherwise).
-            _fmt(_f(m.get("paced_rate_bpm") or m["median_rate_bpm"]), 1, "/min"),
+            "Paced breath rate" if m.get("rate_basis") == "paced" else "Breath rate",
+            # The breaths taken while the pacer paced (all unpaused ones without a pacer), as
+            # the history and progress show it; the ratio beside it is from the same breaths.
+            _fmt(_f(m["median_rate_bpm"]), 1, "/min"),
             f"target {_fmt(_f(m['target_rate_bpm']), 1, '/min')}" if paced else "own pace",
         ),
         (
@@ -1101,6 +1114,8 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
 
     apply_style()
     fig = Figure(figsize=A4_PORTRAIT_IN)
+    if is_sensorless(analysis.source_kind):
+        return _sensorless_page(fig, analysis)
     # A fixed grid rather than constrained layout: the page is always the same, and layout
     # solving doubled the rendering time.
     # A resonance assessment gets a row of its own for its result, the reason it was run.
@@ -1142,6 +1157,53 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
     _coherence_panel(fig.add_subplot(grid[row, 1], sharex=rate), analysis)
     _hrv_table(fig.add_subplot(grid[row + 1, :]), analysis)
     return fig
+
+
+NOTHING_MEASURED = (
+    "No sensor was used (--device none), so nothing was measured: breathing, heart rate, HRV "
+    "and coherence need a breathing belt, a chest sensor or a heart-rate strap."
+)
+"""The one line a sensorless session's report gives in place of its charts."""
+MAX_STEP_LINES = 40
+"""Steps listed on a sensorless session's page; a longer list ends with how many more."""
+
+
+def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
+    """The report of a session without a sensor: its minutes and steps, and one line saying
+    nothing was measured (a page of empty charts gave reasons such as "no breaths detected"
+    for what was never measured)."""
+    grid = fig.add_gridspec(2, 1, height_ratios=[0.8, 9.0], top=0.975, bottom=0.05)
+    _headline(fig, fig.add_subplot(grid[0]), analysis)
+    ax = fig.add_subplot(grid[1])
+    ax.axis("off")
+    lines = [NOTHING_MEASURED, "", "What was practised:"]
+    steps = [_step_line(span) for span in analysis.pacer_spans]
+    lines += steps[:MAX_STEP_LINES]
+    if len(steps) > MAX_STEP_LINES:
+        lines.append(f"  ... and {len(steps) - MAX_STEP_LINES} more")
+    ax.text(
+        0.0,
+        1.0,
+        "\n".join(textwrap.fill(line, 95) if line else line for line in lines),
+        va="top",
+        fontsize=9,
+        transform=ax.transAxes,
+    )
+    return fig
+
+
+def _step_line(span: PacerSpan) -> str:
+    """``  2:30-4:00  paced 6.0/min, out:in 2.0 — Lying twist`` for one pacer span."""
+    when = f"{_clock(span.t0_s)}-{_clock(span.t1_s)}"
+    if span.mode == "paced":
+        what = f"paced {span.rate_bpm:.1f}/min, out:in {span.ratio:.1f}"
+    elif span.mode == "paused":
+        what = "paused"
+    elif span.ratio is not None:
+        what = f"own rhythm, out:in {span.ratio:.1f}"
+    else:
+        what = "own rhythm"
+    return f"  {when}  {what}" + (f" — {span.label}" if span.label else "")
 
 
 def write_report(analysis: SessionAnalysis, output: Path) -> Path:

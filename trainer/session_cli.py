@@ -242,6 +242,26 @@ def _settle(result: SessionResult) -> _Settled:
     return _Settled(tuple(lines), "  ·  ".join(status))
 
 
+def not_in_history_note(folder: Path) -> str:
+    """One line saying how to add the recordings in ``folder`` that never reached the history
+    (:func:`trainer.history.not_in_history`), or ``""``. Never added silently: the person
+    decides; a history that cannot be opened is for the session's end to report."""
+    from trainer.history import not_in_history
+
+    try:
+        missing = not_in_history(folder)
+    except (UserError, OSError):
+        return ""
+    if not missing:
+        return ""
+    what = missing[0].name if len(missing) == 1 else f"{len(missing)} recordings"
+    return (
+        f"note: {what} in {folder} {'is' if len(missing) == 1 else 'are'} not in your history "
+        f"(a session stopped before it could add itself?); add with: breathwise history --add "
+        f"{missing[0] if len(missing) == 1 else folder}"
+    )
+
+
 def _chose_a_rate(summary: dict[str, object]) -> bool:
     """Whether a session's summary holds a resonance rate an assessment chose."""
     resonance = summary.get("resonance")
@@ -521,6 +541,9 @@ def live(
         raise BadArgument(f"--out {out_dir} is not a directory")
     # Now, not once the person has settled in.
     check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
+    missing_note = not_in_history_note(out_dir)
+    if missing_note:
+        print(missing_note, file=sys.stderr)
     play = config.sound if sound is None else sound
     safety_note = ""
     notes: list[str] = []

@@ -1,0 +1,332 @@
+"""One session, one set of numbers: the rate, ratio and minutes that the closing summary, the
+history, progress and the report show (found in a month of evening use)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from time import time_ns
+
+import numpy as np
+import pytest
+from program_runs import PausingSource, run_live
+
+from devices.sim import PersonModel
+from trainer.analysis_run import analyse_recording
+from trainer.history import SessionRow
+from trainer.pacer import BreathPattern
+from trainer.session import SessionPlan
+
+
+def _paused_session(out_dir: Path) -> Path:
+    """``live --rate 6 --minutes 1.5`` with a 60 s pause from 5 s in (as the reviewer did)."""
+    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=90.0)
+    run = run_live(
+        out_dir,
+        plan,
+        person=PersonModel(seed=10),
+        wrap=lambda inner, session, clock: PausingSource(inner, session, clock, (5.0, 65.0)),
+    )
+    return run.path
+
+
+@pytest.fixture(scope="module")
+def paused_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _paused_session(tmp_path_factory.mktemp("paused"))
+
+
+def test_breaths_taken_while_paused_do_not_make_the_rate(paused_recording: Path) -> None:
+    """Found in use: ``history`` read 11.9/min ratio 1.44 (the breaths of the pause), the
+    report 6.9/min, for one 6/min session."""
+    analysis = analyse_recording(paused_recording)
+    paced = [e for e in analysis.good_breaths if e.paced]
+    paused = [e for e in analysis.breaths if e.paused]
+    assert paced and paused and not any(e.paced for e in paused)
+    m = analysis.metrics()
+    assert m["rate_basis"] == "paced"
+    assert m["median_rate_bpm"] == pytest.approx(
+        float(np.median([e.breath.rate_bpm for e in paced])), abs=0.01
+    )
+    assert m["median_rate_bpm"] == pytest.approx(6.0, abs=1.0)
+    # The ratio from the very same breaths.
+    assert m["mean_ratio"] == pytest.approx(
+        float(np.mean([e.breath.ratio for e in paced])), abs=0.01
+    )
+    # The closing summary (and so the history) and the report read the same numbers.
+    assert analysis.summary["median_rate_bpm"] == m["median_rate_bpm"]
+    assert analysis.summary["mean_ratio"] == m["mean_ratio"]
+
+
+def _figure_texts(analysis: object) -> list[str]:
+    from trainer.report import report_figure
+
+    figure = report_figure(analysis)  # type: ignore[arg-type]
+    return [t.get_text() for ax in figure.axes for t in ax.texts] + [
+        t.get_text() for t in figure.texts
+    ]
+
+
+def test_the_report_shows_the_history_s_rate_and_practised_minutes(
+    paused_recording: Path, tmp_path: Path
+) -> None:
+    """Found in use: the report's header said 2.5 min (the pause counted) where the history
+    said 1.5, and its rate tile read another median than the history's."""
+    from trainer.history import add_recording
+
+    analysis = analyse_recording(paused_recording)
+    row = add_recording(paused_recording, db_path=tmp_path / "h.sqlite3").row
+    assert row.median_rate_bpm == analysis.metrics()["median_rate_bpm"]
+    assert row.mean_ratio == analysis.metrics()["mean_ratio"]
+    texts = _figure_texts(analysis)
+    assert any("1.5 min practised (+ 1.0 min paused)" in t for t in texts), texts
+    assert f"{row.median_rate_bpm:.1f} /min" in texts
+    assert "Paced breath rate" in texts
+
+
+def test_summary_csv_has_a_readable_local_start() -> None:
+    """Found in use: the folder report's summary.csv had only ``start_wall_ns``."""
+    import time
+
+    from trainer.batch import METRIC_COLUMNS, BatchRow
+
+    start_ns = 1_780_000_000 * 1_000_000_000 + 123
+    row = BatchRow("a.bwr", "ok", metrics={"start_wall_ns": start_ns}).csv_row()
+    cells = dict(zip(["file", "status", "error", "report", *METRIC_COLUMNS], row, strict=True))
+    assert cells["start_wall_ns"] == str(start_ns)
+    expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(1_780_000_000))
+    assert cells["start_local"] == expected
+
+
+def _import_rr(tmp_path: Path, rr_ms: list[float], name: str = "rr.txt") -> Path:
+    from trainer.importers import import_recording
+
+    source = tmp_path / name
+    source.write_text("\n".join(f"{v:.0f}" for v in rr_ms) + "\n")
+    start_ns = 1_780_000_000 * 1_000_000_000
+    return import_recording(source, "auto", tmp_path / f"{name}.bwr", start_wall_ns=start_ns).path
+
+
+def _rr_series(n: int, *, seed: int, ectopic_every: int = 0) -> list[float]:
+    """RR intervals (ms) of a person breathing at 6/min: a 1000 ms mean with a 60 ms RSA swing;
+    every ``ectopic_every``-th beat premature (70 %) and the next compensating (130 %)."""
+    rng = np.random.default_rng(seed)
+    rr, t = [], 0.0
+    for k in range(n):
+        value = 1000.0 + 60.0 * np.sin(2 * np.pi * 0.1 * t) + rng.normal(0, 15)
+        if ectopic_every and k % ectopic_every == 0:
+            value *= 0.7
+        elif ectopic_every and k % ectopic_every == 1:
+            value *= 1.3
+        rr.append(value)
+        t += value / 1000.0
+    return rr
+
+
+def test_an_import_has_no_made_up_target_ratio(tmp_path: Path) -> None:
+    """Found in use: an imported RR list got target_ratio 1.5 in the history and summary.csv
+    and progress drew target marks at 1.5, though no pacer asked for anything."""
+    path = _import_rr(tmp_path, _rr_series(400, seed=1))
+    m = analyse_recording(path).metrics()
+    assert m["target_ratio"] is None and m["target_rate_bpm"] is None
+
+
+# ------------------------------------------------------------------------------- progress
+DAY0 = date(2026, 3, 2)  # a Monday
+
+
+def _row(day: date, minutes: float = 10.0, **values: object) -> SessionRow:
+    start_ns = int(datetime(day.year, day.month, day.day, 20).timestamp() * 1e9)
+    return SessionRow(
+        session_key=f"{day}",
+        path=f"/r/{day}.bwr",
+        start_wall_ns=start_ns,
+        duration_s=minutes * 60.0,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def test_sessions_with_unreliable_beats_stay_out_of_the_heart_trends() -> None:
+    """Found in use: a file with 12.7 % of beats corrected, which the report calls unreliable,
+    moved progress's RMSSD mean 35.08 -> 39.25 and showed in history unflagged."""
+    from trainer.history_cli import format_rows
+    from trainer.progress import compute_progress, summary_lines
+
+    rows = [_row(DAY0 + timedelta(days=k), rmssd_ms=35.0, artifact_pct=1.0) for k in range(4)]
+    bad = _row(DAY0 + timedelta(days=4), rmssd_ms=51.0, rsa_bpm=9.0, artifact_pct=12.7)
+    result = compute_progress([*rows, bad], today=DAY0 + timedelta(days=4))
+    assert result.latest["rmssd_ms"] == pytest.approx(35.0)
+    assert result.latest["rsa_bpm"] is None
+    assert result.total_minutes == pytest.approx(50.0)  # its minutes still count
+    assert result.unreliable == 1
+    text = "\n".join(summary_lines(result))
+    assert "1 session with over 5 % of beats corrected left out of RMSSD" in text
+    lines = format_rows([*rows, bad])
+    assert "!" in lines[-2] and all("!" not in line for line in lines[1:-2])
+    assert "over 5 % of beats corrected" in lines[-1]
+
+
+def test_since_does_not_cut_the_streak_and_the_window_says_its_days() -> None:
+    """Found in use: ``progress --since`` turned "2 days now, longest 2" into "1 day", and
+    called a 1-day window "latest 7 days"."""
+    from trainer.progress import compute_progress, summary_lines
+
+    days = [DAY0 + timedelta(days=k) for k in range(5)]
+    rows = [_row(d, rmssd_ms=40.0 + k) for k, d in enumerate(days)]
+    today = days[-1]
+    whole = compute_progress(rows, today=today)
+    cut = compute_progress(rows, today=today, since=today)
+    assert (cut.current_streak_days, cut.longest_streak_days) == (5, 5)
+    assert (whole.current_streak_days, whole.longest_streak_days) == (5, 5)
+    assert cut.latest["rmssd_ms"] == pytest.approx(44.0)  # the one day shown
+    assert cut.latest_label == "latest 1 day"
+    assert whole.latest_label == "latest 7 days"
+    # The baseline is what its line says: the median of the first three sessions.
+    assert cut.baseline["rmssd_ms"] == pytest.approx(41.0)
+    assert "baseline: median of your first 3 sessions" in summary_lines(cut)
+
+
+def test_progress_text_is_rounded_as_history_and_lists_minutes_per_day() -> None:
+    from trainer.progress import compute_progress, summary_lines
+
+    rows = [
+        _row(DAY0, 12.0, hr_start_bpm=65.93, coherence_score=10.0),
+        _row(DAY0 + timedelta(days=2), 7.5, hr_start_bpm=64.0, coherence_score=10.0),
+    ]
+    lines = summary_lines(compute_progress(rows, today=DAY0 + timedelta(days=2)))
+    text = "\n".join(lines)
+    assert "65.93" not in text and "10.00" not in text
+    assert "Coherence (score 0-10): 10.0 score" in text
+    assert "minutes per day:" in lines
+    assert any(line.split()[-1] == "12.0" and "02 Mar" in line for line in lines)
+    assert any(line.split()[-1] == "0.0" and "03 Mar" in line for line in lines)
+
+
+def test_progress_panels_keep_a_sensible_span() -> None:
+    """Found in use: a rate panel spanning 5.99-6.02 drew rounding noise as a trend."""
+    from trainer.progress import compute_progress, progress_figure
+
+    rows = [
+        _row(DAY0 + timedelta(days=k), median_rate_bpm=6.0 + 0.01 * k, coherence_score=10.0)
+        for k in range(3)
+    ]
+    figure = progress_figure(compute_progress(rows, today=DAY0 + timedelta(days=2)))
+    spans = {
+        ax.get_title(loc="left").split(" —")[0]: ax.get_ylim()[1] - ax.get_ylim()[0]
+        for ax in figure.axes[1:]
+    }
+    assert spans["Breath rate"] >= 2.0
+    assert spans["Coherence (score 0-10)"] >= 2.0
+    coherence = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("Coh"))
+    assert coherence.get_ylim()[1] <= 10.0 + 1e-9  # a 0-10 score
+
+
+def test_history_rows_name_their_recording_and_say_when_it_is_gone(tmp_path: Path) -> None:
+    """Found in use: no way from a history row to its file."""
+    from trainer.history_cli import format_rows
+
+    here = tmp_path / "20260302-200000.bwr"
+    here.write_text("")
+    rows = [
+        replace(_row(DAY0), path=str(here)),
+        replace(_row(DAY0 + timedelta(days=1)), path=str(tmp_path / "moved.bwr")),
+    ]
+    lines = format_rows(rows)
+    assert lines[0].rstrip().endswith("recording")
+    assert lines[1].endswith("20260302-200000.bwr")
+    assert lines[2].endswith("moved.bwr (gone)")
+    assert format_rows(rows, full_paths=True)[1].endswith(str(here))
+
+
+def test_a_sensorless_report_gives_minutes_steps_and_one_line(tmp_path: Path) -> None:
+    """Found in use: the report of a ``--device none`` session was a page of empty charts
+    saying "no breaths detected", "needs at least 64 s of heart beats", "Beats corrected 0 of
+    0"."""
+    import asyncio
+
+    from program_runs import FakeClock
+
+    from devices.sensorless import SensorlessSource
+    from trainer.pipeline import NS_PER_S
+    from trainer.program_codec import ProgramPlan
+    from trainer.programs import load_catalog
+    from trainer.report import NOTHING_MEASURED
+    from trainer.session import LiveSession
+
+    clock = FakeClock()
+
+    async def tick(_: float) -> None:
+        clock.ns += NS_PER_S // 4
+        await asyncio.sleep(0)
+
+    plan = SessionPlan(
+        None, duration_s=35.0, program=ProgramPlan(load_catalog().get("back-release"))
+    )
+    session = LiveSession(
+        plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=tick, listeners=[]
+    )
+    result = asyncio.run(session.run(SensorlessSource()))
+    assert result.path is not None
+    texts = " ".join(_figure_texts(analyse_recording(result.path)))
+    assert NOTHING_MEASURED in texts.replace("\n", " ")
+    assert "0.6 min practised" in texts and "Lying twist" in texts
+    for misleading in ("no breaths detected", "64 s of heart", "Beats corrected"):
+        assert misleading not in texts
+
+
+def test_a_strap_alone_rate_leaves_the_pause_out_too(tmp_path: Path) -> None:
+    """With a heart-rate strap alone the rate is read from the heart rhythm in 64 s windows:
+    windows a pause fell in count no more than breaths taken while paused. The simulated person
+    breathes 12/min through a 5-minute pause of a 10-minute 6/min session."""
+    from simulated_sessions import START_NS, simulated_items
+
+    from trainer.pipeline import NS_PER_S
+    from trainer.recording import PacerChange, write_recording
+
+    header, items, end_ns = simulated_items(
+        600.0,
+        seed=4,
+        belt=False,
+        steps=((150.0, 12.0, 1.0, ""), (450.0, 6.0, 2.0, "")),
+    )
+    kept = [i for i in items if not (isinstance(i, PacerChange) and i.t_mono_ns > START_NS)]
+    for t_s, action in ((150.0, "pause"), (450.0, "resume")):
+        t_ns = START_NS + int(t_s * NS_PER_S)
+        kept.append(PacerChange(t_ns, header.start_wall_ns + t_ns - START_NS, action))
+    kept.sort(key=lambda item: item.t_mono_ns)
+    path = write_recording(
+        tmp_path / "strap.bwr",
+        header,
+        kept,
+        {"ended": "completed"},
+        end_mono_ns=end_ns,
+        end_wall_ns=header.start_wall_ns + end_ns - START_NS,
+    )
+    analysis = analyse_recording(path)
+    m = analysis.metrics()
+    assert m["breath_source"] == "rr" and m["rate_basis"] == "paced"
+    assert m["median_rate_bpm"] == pytest.approx(6.0, abs=0.5)
+
+
+def test_a_recording_that_never_reached_the_history_is_named_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """Found in use: a session killed with ``kill -9`` leaves a readable recording that never
+    reaches the history, and nothing says so. The next ``live`` names it (never adds it)."""
+    import os
+
+    from simulated_sessions import write_simulated
+
+    from trainer.history import add_recording, list_sessions
+    from trainer.session_cli import not_in_history_note
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    old = write_simulated(folder / "old.bwr", 60.0, seed=1)
+    add_recording(old)
+    assert not_in_history_note(folder) == ""
+    killed = write_simulated(folder / "killed.bwr", 60.0, seed=2)
+    os.utime(killed, ns=(time_ns(), time_ns()))
+    note = not_in_history_note(folder)
+    assert "killed.bwr" in note and f"breathwise history --add {killed}" in note
+    assert len(list_sessions()) == 1  # not added silently
