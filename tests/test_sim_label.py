@@ -36,7 +36,7 @@ from trainer.report import report_figure
 from trainer.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
 from trainer.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.ui import SENSORLESS_PANEL, SENSORLESS_REPLAY_PANEL, BreathwiseApp
+from trainer.ui import SENSORLESS_PANEL, SENSORLESS_REPLAY_PANEL, BreathwiseApp, SessionDefaults
 
 CATALOG = load_catalog()
 
@@ -110,7 +110,7 @@ def test_the_report_of_a_simulated_session_is_titled_and_footed_as_such(tmp_path
     assert f"{SIMULATED_MARK}: a simulated person's breathing and heart, not yours" in texts
 
 
-class _Session:
+class _Session(SessionDefaults):
     """A session at rest for the screen: the marker depends on nothing it does."""
 
     def __init__(self) -> None:
