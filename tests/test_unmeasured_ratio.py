@@ -24,6 +24,7 @@ from trainer.coach import CUE_IN_RHYTHM, Coach
 from trainer.pacer import Pacer
 from trainer.pipeline import BreathEvent, Pipeline
 from trainer.recording import Header, write_recording
+from trainer.report import report_figure
 from trainer.state import SessionState
 
 FS_HZ = 20.0
@@ -99,8 +100,8 @@ def test_session_mean_ratio_leaves_out_unmeasured_ratios() -> None:
     assert state.ratio == pytest.approx(np.median([e.breath.ratio for e in measured[-3:]]))
 
 
-def test_recorded_session_mean_ratio_leaves_out_unmeasured_ratios(tmp_path: Path) -> None:
-    """The history and report's mean ratio (SessionAnalysis.metrics) was inf as well."""
+def _saw_then_sine(tmp_path: Path) -> Path:
+    """A recorded belt: 4 min of instant rises (ratio inf), then 4 min of 6/min sine."""
     t = np.arange(round(240 * FS_HZ)) / FS_HZ
     saw = 1.0 - (t % 5.0) / 5.0
     sine = np.sin(2 * np.pi * 6.0 / 60.0 * t)
@@ -117,6 +118,12 @@ def test_recorded_session_mean_ratio_leaves_out_unmeasured_ratios(tmp_path: Path
     write_recording(
         path, header, items, None, end_mono_ns=start_ns + end_ns, end_wall_ns=wall_ns + end_ns
     )
+    return path
+
+
+def test_recorded_session_mean_ratio_leaves_out_unmeasured_ratios(tmp_path: Path) -> None:
+    """The history and report's mean ratio (SessionAnalysis.metrics) was inf as well."""
+    path = _saw_then_sine(tmp_path)
     analysis = analyse_recording(path)
     ratios = [e.breath.ratio for e in analysis.good_breaths]
     assert any(not ratio_measured(r) for r in ratios)
@@ -124,3 +131,16 @@ def test_recorded_session_mean_ratio_leaves_out_unmeasured_ratios(tmp_path: Path
     assert mean == pytest.approx(
         np.mean(measured_ratios(e.breath for e in analysis.good_breaths)), abs=0.01
     )
+
+
+def test_the_report_draws_no_unmeasured_ratio(tmp_path: Path) -> None:
+    """The ratio panel drew an unmeasured (inf) ratio at the scale's top, 5, as a breath."""
+    analysis = analyse_recording(_saw_then_sine(tmp_path))
+    figure = report_figure(analysis)
+    (panel,) = [ax for ax in figure.axes if ax.get_title(loc="left") == "Exhale : inhale ratio"]
+    (points,) = [line for line in panel.get_lines() if line.get_label() == "each breath"]
+    drawn = np.asarray(points.get_ydata(), dtype=float)
+    expected = measured_ratios(e.breath for e in analysis.good_breaths)
+    assert len(expected) < len(analysis.good_breaths)  # some were not measured
+    assert drawn.size == len(expected)
+    assert drawn == pytest.approx(np.clip(expected, 0.0, 5.0))

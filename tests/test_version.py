@@ -6,7 +6,10 @@ import tomllib
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
+
 import trainer
+import trainer.cli
 from trainer import SOFTWARE
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -25,3 +28,17 @@ def test_installed_metadata_recordings_and_outputs_agree() -> None:
     """``--version`` reads the metadata; recordings and hrv/breaths output carry SOFTWARE."""
     assert version("breathwise") == trainer.__version__
     assert f"breathwise {trainer.__version__}" == SOFTWARE
+
+
+def test_version_option_shows_the_recordings_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """It read the installed metadata, which an editable install leaves at the old version
+    until reinstalled, while recordings carry trainer.__version__."""
+    from trainer.cli import run
+
+    original = trainer.cli.SOFTWARE
+    trainer.cli.SOFTWARE = "breathwise 9.9.9-test"
+    try:
+        assert run(["--version"]) == 0
+    finally:
+        trainer.cli.SOFTWARE = original
+    assert capsys.readouterr().out == "breathwise 9.9.9-test\n"

@@ -6,13 +6,13 @@ import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
 
 from devices.errors import BreathwiseDeviceError
 from trainer import (
+    SOFTWARE,
     breaths_cli,
     early_signals,
     exchange_cli,
@@ -45,17 +45,11 @@ app = typer.Typer(
 )
 
 
-def installed_version() -> str:
-    """The installed package's version, from its metadata (the one ``pip`` reports)."""
-    try:
-        return version("breathwise")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
-
-
 def _show_version(wanted: bool) -> None:
     if wanted:
-        typer.echo(f"breathwise {installed_version()}")
+        # The one the recordings carry (trainer.SOFTWARE), not the installed metadata, which an
+        # editable install leaves behind until it is reinstalled.
+        typer.echo(SOFTWARE)
         raise typer.Exit(0)
 
 
@@ -118,7 +112,6 @@ live session's, which end it cleanly (:func:`trainer.session_cli.live`)."""
 PRELOADED_BY: dict[str, tuple[str, ...]] = {
     "report": ("matplotlib.figure", "matplotlib.backends.backend_agg"),
     "progress": ("matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.dates"),
-    "export": ("pyedflib",),
 }
 """Compiled libraries a command imports only when it gets to them, imported before it starts.
 
@@ -149,6 +142,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     if command not in SIGNALS_HELD_BY:
         if not {"--help", "-h"} & set(args):
             _preload(PRELOADED_BY.get(command or "", ()))
+            if command == "export" and any("edf" in arg.lower() for arg in args):
+                _preload(("pyedflib",))  # the EDF writer; a CSV export does not need it
         # Any other command is interrupted as Python does (KeyboardInterrupt), unwinding
         # through what it writes so that no temporary file is left behind.
         early_signals.release()

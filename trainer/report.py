@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.breath_variability import ratio_measured
 from analysis.hrv_report import artifact_warning
 from trainer.analysis_run import PacerSpan, SessionAnalysis, analyse_recording
 from trainer.errors import BadArgument
@@ -758,10 +759,17 @@ def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     xs, ys = _target_steps(analysis, "ratio")
     if np.any(np.isfinite(ys)):
         ax.plot(xs, ys, color=COLORS["target"], lw=1.4, ls="--", label="target")
-    if t.size:
-        shown = np.clip(ratio, 0.0, 5.0)
-        ax.plot(_minutes(t), shown, "o", ms=2.4, color=COLORS["exhale"], label="each breath")
+    # A breath whose in- or out-breath could not be timed has no ratio to draw (it had been
+    # drawn at the scale's top, 5, or at 0, as if measured).
+    measured = np.asarray([ratio_measured(r) for r in ratio.tolist()], dtype=bool)
+    if measured.any():
+        shown = np.clip(ratio[measured], 0.0, 5.0)
+        ax.plot(
+            _minutes(t[measured]), shown, "o", ms=2.4, color=COLORS["exhale"], label="each breath"
+        )
         ax.set_ylim(0.0, max(float(np.nanmax(shown)) * 1.15, 2.5))
+    elif t.size:
+        _no_data(ax, "not measured: no breath's in- and out-breath could both be timed")
     elif analysis.rr_estimates:
         _no_data(ax, "not measured: the heart rhythm gives the rate only")
     else:
