@@ -117,12 +117,13 @@ def _text_overlaps(analysis: SessionAnalysis) -> list[str]:
     boxes = []
     for ax in fig.axes:
         name = ax.get_title(loc="left") or "?"
-        parts = [("title", ax.title if ax.get_title() else None), ("title", ax._left_title)]
+        left = ax._left_title  # type: ignore[attr-defined]  # matplotlib's own, no public getter
+        parts = [("title", ax.title if ax.get_title() else None), ("title", left)]
         parts += [("legend", ax.get_legend()), ("x label", ax.xaxis.label)]
         for kind, artist in parts:
             if artist is None or not artist.get_visible():
                 continue
-            if kind != "legend" and not artist.get_text():  # type: ignore[attr-defined]
+            if kind != "legend" and not artist.get_text():
                 continue
             boxes.append((f"{kind} of {name!r}", artist.get_window_extent(renderer)))
     assert len(boxes) > 20
@@ -422,7 +423,7 @@ def test_a_short_session_draws_what_its_legend_names_and_is_not_called_signal_le
     assert short_session.belt_values.size and not short_session.good_breaths
     fig, _ = _drawn(short_session)
     heart = _panel(fig, "Heart rate and RSA")
-    labelled = [ln for ln in heart.get_lines() if not ln.get_label().startswith("_")]
+    labelled = [ln for ln in heart.get_lines() if not str(ln.get_label()).startswith("_")]
     assert labelled
     for line in labelled:
         y = np.asarray(line.get_ydata(), dtype=float)
