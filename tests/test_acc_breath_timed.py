@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.acc_breath import TimedAccBreathTracker
+from analysis.breath import Breath
 
 NOMINAL_HZ = 50.0
 
@@ -17,7 +18,7 @@ def _chest(t_s: np.ndarray, rate_bpm: float) -> np.ndarray:
 
 def _feed(
     tracker: TimedAccBreathTracker, t_s: np.ndarray, xyz: np.ndarray, frame: int = 36
-) -> list:
+) -> list[Breath]:
     out = []
     for start in range(0, t_s.size, frame):
         out.extend(tracker.update(t_s[start : start + frame], xyz[start : start + frame]))

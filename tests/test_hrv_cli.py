@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import typer
 
+from analysis.hrv_report import analyse_rr
 from trainer import __version__, hrv_cli
 from trainer.errors import BadArgument, UserError
 
@@ -215,7 +216,7 @@ def test_a_slow_heart_is_warned_that_hf_is_not_resolved(tmp_path: Path) -> None:
 
     def hf_warnings(mean_ms: float) -> list[str]:
         rr = mean_ms + rng.normal(0.0, 20.0, round(300_000 / mean_ms))
-        found: list[str] = hrv_cli.analyse_rr(rr)["warnings"]
+        found: list[str] = analyse_rr(rr)["warnings"]
         return [w for w in found if "resolve heart rhythms up to" in w]
 
     (slow,) = hf_warnings(1500.0)

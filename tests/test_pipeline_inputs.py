@@ -35,7 +35,8 @@ def _belt_packets(period_us: int, values: list[float], per_packet: int = 1) -> l
 
 def _breathing(fs_hz: float, duration_s: float, offset: float) -> list[float]:
     t = np.arange(round(duration_s * fs_hz)) / fs_hz
-    return (offset + np.sin(2 * np.pi * RATE_BPM / 60.0 * t)).tolist()
+    values: list[float] = (offset + np.sin(2 * np.pi * RATE_BPM / 60.0 * t)).tolist()
+    return values
 
 
 def _breaths(pipeline: Pipeline, packets: list[RawPacket]) -> list[BreathEvent]:

@@ -47,7 +47,7 @@ def test_ecg_times_follow_the_sensor_clock_and_derive_the_true_rate() -> None:
         decoder.feed(_ecg_packet(99.0, SENSOR0_NS + 21 * n * round(1e9 / true_fs), [0] * n))
         is not None
     )
-    assert samples.fs_hz == pytest.approx(true_fs, rel=1e-3)
+    assert samples is not None and samples.fs_hz == pytest.approx(true_fs, rel=1e-3)
     assert t[n - 1] == pytest.approx(1.0 + n / true_fs + 0.03, abs=1e-9)  # anchored at arrival once
 
 

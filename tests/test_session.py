@@ -225,7 +225,7 @@ def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
     real_create = RecordingWriter.create.__func__  # type: ignore[attr-defined]
 
     def create(cls: type[RecordingWriter], *args: Any, **kwargs: Any) -> RecordingWriter:
-        writer = real_create(cls, *args, **kwargs)
+        writer: RecordingWriter = real_create(cls, *args, **kwargs)
         writer._file = FullDisk(writer._file, 60_000)  # type: ignore[assignment]
         return writer
 
@@ -286,7 +286,7 @@ def test_the_session_clock_starts_when_the_sensor_is_connected(tmp_path: Path) -
         PersonModel(seed=4), session, clock=clock, wall_clock=clock, realtime=False
     )
     source = _SlowToConnect(inner, clock, session)
-    result = asyncio.run(session.run(source))  # type: ignore[arg-type]
+    result = asyncio.run(session.run(source))
     connected_ns = START_NS + int(CONNECT_S * NS_PER_S)
 
     assert source.now_while_connecting == [0.0, 0.0]  # the screen's clock waits too
@@ -314,7 +314,7 @@ def test_the_start_hook_runs_once_the_sensor_is_connected(tmp_path: Path) -> Non
     inner = SimulatedSource(
         PersonModel(seed=4), session, clock=clock, wall_clock=clock, realtime=False
     )
-    asyncio.run(session.run(_SlowToConnect(inner, clock, session)))  # type: ignore[arg-type]
+    asyncio.run(session.run(_SlowToConnect(inner, clock, session)))
     assert started_at == [(START_NS + int(CONNECT_S * NS_PER_S), 0.0, True)]
 
 

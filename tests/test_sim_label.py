@@ -125,6 +125,9 @@ class _Session(SessionDefaults):
     def pacer_state(self, t_s: float) -> None:
         return None
 
+    def stop(self) -> None:
+        self.done.set()
+
     async def run(self) -> SessionResult:
         await self.done.wait()
         return SessionResult(None, {"breaths": 0})

@@ -30,15 +30,13 @@ def test_installed_metadata_recordings_and_outputs_agree() -> None:
     assert f"breathwise {trainer.__version__}" == SOFTWARE
 
 
-def test_version_option_shows_the_recordings_version(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_option_shows_the_recordings_version(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """It read the installed metadata, which an editable install leaves at the old version
     until reinstalled, while recordings carry trainer.__version__."""
     from trainer.cli import run
 
-    original = trainer.cli.SOFTWARE
-    trainer.cli.SOFTWARE = "breathwise 9.9.9-test"
-    try:
-        assert run(["--version"]) == 0
-    finally:
-        trainer.cli.SOFTWARE = original
+    monkeypatch.setattr(trainer.cli, "SOFTWARE", "breathwise 9.9.9-test")
+    assert run(["--version"]) == 0
     assert capsys.readouterr().out == "breathwise 9.9.9-test\n"
