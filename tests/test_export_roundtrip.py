@@ -241,3 +241,26 @@ def test_live_does_not_name_a_reimport_of_a_held_session(exported: Path, tmp_pat
         back,
         original,
     ]
+
+
+def test_two_reimports_of_one_session_are_one_row(exported: Path, tmp_path: Path) -> None:
+    """Where the original is not in the history, the first re-import stands for it: a second
+    (the same export with another --start, or re-exported from the first re-import and
+    imported again) is the same practice, and the original, added later, replaces it."""
+    original, folder = _copy(exported, tmp_path)
+    beats = folder / f"{PLAIN}.beats.csv"
+    first = import_recording(beats, output=tmp_path / "first.bwr").path
+    moved = import_recording(beats, output=tmp_path / "moved.bwr", start_wall_ns=WALL_NS + 10**9)
+    export_recording(first, "csv", tmp_path / "again")
+    chained = import_recording(tmp_path / "again" / "first.beats.csv", output=tmp_path / "c.bwr")
+    key = analyse_recording(original).session_key
+    assert analyse_recording(chained.path).settings["exported_session"] == key
+
+    add_recording(first)
+    for other in (moved.path, chained.path):
+        with pytest.raises(UserError, match=r"same session as first\.bwr.*not added again"):
+            add_recording(other)
+    assert add_recording(original).replaced_exports == (str(first.resolve()),)
+    with pytest.raises(UserError, match=r"session of .* already holds"):
+        add_recording(chained.path)
+    assert [r.path for r in list_sessions()] == [str(original.resolve())]

@@ -88,6 +88,9 @@ STREAM_CSVS = ("belt", "beats", "breaths", "pacer", "events")
 :data:`SESSION_CSV`."""
 SESSION_CSV = "session"
 """Name part of the CSV that says which session the others are from (``<stem>.session.csv``)."""
+EXPORTED_SESSION = "exported_session"
+"""Header setting of a recording imported from a Breathwise export: the original session's
+history key (:attr:`trainer.analysis_run.SessionAnalysis.session_key`)."""
 WAVEFORM_CSVS = ("ecg", "acc")
 """Name parts of the CSVs of Polar PMD waveforms, written when the recording holds them."""
 
@@ -285,7 +288,13 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
     """What ``<stem>.session.csv`` holds, field -> value: the start (``start``, local ISO 8601
     with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
     (``sim`` for the simulated person), ``session_key`` (the history's identity of the
-    session, :attr:`SessionAnalysis.session_key`) and the ``recording`` file name."""
+    session, :attr:`SessionAnalysis.session_key`) and the ``recording`` file name.
+
+    A recording itself imported from an export gives its original's key (its
+    :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
+    """
+    original = analysis.settings.get(EXPORTED_SESSION)
+    key = original if isinstance(original, str) and original else analysis.session_key
     start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
     return {
         "format": "breathwise-export",
@@ -294,7 +303,7 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
         "start_wall_ns": str(analysis.start_wall_ns),
         "source_kind": analysis.source_kind,
         "source_name": analysis.source_name,
-        "session_key": analysis.session_key,
+        "session_key": key,
     }
 
 

@@ -487,14 +487,28 @@ class History:
         if not original_key:
             return
         original = self.get(str(original_key))
-        if original is None:
-            return  # the original is elsewhere (another machine): this is the session's row
-        when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
-        raise ExportOfHeldSession(
-            f"{row['path']}: imported from an export of the session of {when} "
-            f"({Path(original.path).name}), which the history already holds: not added again",
-            "its own recording is the fuller one",
-        )
+        if original is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
+            raise ExportOfHeldSession(
+                f"{row['path']}: imported from an export of the session of {when} "
+                f"({Path(original.path).name}), which the history already holds: "
+                "not added again",
+                "its own recording is the fuller one",
+            )
+        # The original is elsewhere (another machine): the first re-import added stands for
+        # it. Another one (the export's ECG file besides its beats, the same file imported
+        # with another --start) is the same practice again.
+        other = self._conn.execute(
+            "SELECT path FROM sessions WHERE exported_session = ? AND session_key != ?",
+            (str(original_key), row["session_key"]),
+        ).fetchone()
+        if other is not None:
+            raise ExportOfHeldSession(
+                f"{row['path']}: imported from an export of the same session as "
+                f"{Path(other[0]).name}, which the history already holds: not added again",
+                "the history keeps one row per session: the first re-import added, until "
+                "its original is",
+            )
 
     def _drop_exports_of(self, session_key: str) -> tuple[str, ...]:
         """Delete the rows of recordings imported from an export of ``session_key``; their
@@ -604,10 +618,12 @@ _HEADER_MAX_BYTES = 1 << 20
 def _exported_session(recording: Path) -> str | None:
     """The ``exported_session`` setting of a recording's header (the key of the session it was
     exported from: :mod:`trainer.importers`), or None, also when the file cannot be read."""
+    from trainer.export import EXPORTED_SESSION
+
     try:
         with recording.open("rb") as handle:
             header = json.loads(handle.readline(_HEADER_MAX_BYTES))
-        value = header["settings"]["exported_session"]
+        value = header["settings"][EXPORTED_SESSION]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return value if isinstance(value, str) else None
@@ -638,6 +654,7 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
         The recording cannot be read, holds no sensor data, or the history cannot be written.
     """
     from trainer.analysis_run import analyse_recording
+    from trainer.export import EXPORTED_SESSION
 
     analysis = analyse_recording(recording)
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
@@ -647,7 +664,7 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
             "nothing to add; the file can be deleted",
         )
     # The original's key when this is a re-import of a Breathwise CSV export (trainer.importers).
-    exported = analysis.settings.get("exported_session")
+    exported = analysis.settings.get(EXPORTED_SESSION)
     return _store(
         {**analysis.metrics(), "exported_session": exported if isinstance(exported, str) else None},
         recording,

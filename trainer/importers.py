@@ -85,7 +85,7 @@ from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND, SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
-from trainer.export import SESSION_CSV, STREAM_CSVS, WAVEFORM_CSVS
+from trainer.export import EXPORTED_SESSION, SESSION_CSV, STREAM_CSVS, WAVEFORM_CSVS
 from trainer.history import implausible_start as history_start_problem
 from trainer.paths import check_output_path
 from trainer.pipeline import NS_PER_S
@@ -1058,11 +1058,6 @@ class ExportedSession:
                 f"({what}) are read from {self.sidecar.name}"
             )
         return replace(imported, header=header, notes=(*imported.notes, note))
-
-
-EXPORTED_SESSION = "exported_session"
-"""Header setting of a recording imported from a Breathwise export: the original session's
-history key (:attr:`trainer.analysis_run.SessionAnalysis.session_key`)."""
 
 
 EXPORT_CSVS = frozenset((*STREAM_CSVS, *WAVEFORM_CSVS))
