@@ -74,6 +74,10 @@ def test_a_stem_with_dots_finds_its_sidecar(exported: Path, tmp_path: Path) -> N
     # Only a known stream's name is taken off: a stem alone, or an unknown part, is no export.
     assert read_export_session(folder / f"{STEM}.csv") is None
     assert read_export_session(folder / "evening.notes.csv") is None
+    # A copy that upper-cased the name's ending (as the code before read it) is still one.
+    shouted = beats.rename(folder / f"{STEM}.BEATS.CSV")
+    assert read_export_session(shouted) == found
+    shouted.rename(beats)
 
     result = import_recording(beats, output=tmp_path / "back.bwr")
     back = analyse_recording(result.path)

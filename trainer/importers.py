@@ -1073,8 +1073,10 @@ def read_export_session(path: Path) -> ExportedSession | None:
     end, so it may hold dots of its own: ``evening.2026-12-05.bwr`` exports as
     ``evening.2026-12-05.beats.csv`` (found in review: such a file found no sidecar).
     """
-    stem, dot, stream = path.name.removesuffix(".csv").rpartition(".")
-    if not (path.name.endswith(".csv") and dot and stem and stream in EXPORT_CSVS):
+    if path.suffix.lower() != ".csv":
+        return None
+    stem, dot, stream = path.name[: -len(".csv")].rpartition(".")
+    if not (dot and stem and stream.lower() in EXPORT_CSVS):
         return None
     sidecar = path.with_name(f"{stem}.{SESSION_CSV}.csv")
     try:
