@@ -268,3 +268,21 @@ def test_two_reimports_of_one_session_are_one_row(exported: Path, tmp_path: Path
     with pytest.raises(UserError, match=r"session of .* already holds"):
         add_recording(chained.path)
     assert [r.path for r in list_sessions()] == [str(original.resolve())]
+
+
+def test_a_reimport_added_before_the_link_loses_its_row_when_added_again(
+    exported: Path, tmp_path: Path
+) -> None:
+    """A v5 history may hold both rows (the one-way refusal): ``history --add`` of the
+    re-import then removed nothing, and the re-import's row stayed beside its original's."""
+    original, folder = _copy(exported, tmp_path)
+    back = import_recording(folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr").path
+    add_recording(back)
+    db = hist.default_db_path()
+    with sqlite3.connect(db) as conn:  # what a v5 Breathwise stored: no link
+        conn.execute("UPDATE sessions SET exported_session = NULL")
+    add_recording(original)
+    assert len(list_sessions()) == 2
+    with pytest.raises(UserError, match=r"not added again; its row, added before, is removed"):
+        add_recording(back)
+    assert [r.path for r in list_sessions()] == [str(original.resolve())]

@@ -451,23 +451,33 @@ class History:
         previous: str | None = None
         legacy = False
         exports: tuple[str, ...] = ()
+        refusal: tuple[str, str] | None = None
         try:
             with _write(self._conn):
                 # In the write transaction, so two processes adding the original and its
                 # re-import at once still leave one row.
-                self._refuse_export_of_held(row)
-                exports = self._drop_exports_of(key)
-                found = self._path_of(key)
-                if found is None and legacy_key is not None and legacy_key != key:
-                    found = self._path_of(legacy_key)
-                    if found is not None:
-                        legacy = True
-                        self._conn.execute(
-                            "UPDATE sessions SET session_key = ? WHERE session_key = ?",
-                            (key, legacy_key),
-                        )
-                previous = found
-                self._conn.execute(sql, row)
+                refusal = self._export_refusal(row)
+                if refusal is not None:
+                    # Its own row, stored before the history linked re-imports (schema v5), is
+                    # the second row the refusal is there to prevent. (Refused after the
+                    # commit: an exception in here would roll the removal back.)
+                    if self._conn.execute(
+                        "DELETE FROM sessions WHERE session_key = ?", (key,)
+                    ).rowcount:
+                        refusal = (f"{refusal[0]}; its row, added before, is removed", refusal[1])
+                else:
+                    exports = self._drop_exports_of(key)
+                    found = self._path_of(key)
+                    if found is None and legacy_key is not None and legacy_key != key:
+                        found = self._path_of(legacy_key)
+                        if found is not None:
+                            legacy = True
+                            self._conn.execute(
+                                "UPDATE sessions SET session_key = ? WHERE session_key = ?",
+                                (key, legacy_key),
+                            )
+                    previous = found
+                    self._conn.execute(sql, row)
         except sqlite3.OperationalError as exc:
             raise HistoryError(f"{self.path}: cannot write the history ({exc})") from None
         except OverflowError:
@@ -478,18 +488,22 @@ class History:
                 f"(start {row['start_wall_ns']} ns after 1970)",
                 "re-import the file with the right --start",
             ) from None
+        if refusal is not None:
+            raise ExportOfHeldSession(*refusal)
         stored = self.get(key)
         assert stored is not None
         return Stored(stored, previous, legacy, exports)
 
-    def _refuse_export_of_held(self, row: Mapping[str, Any]) -> None:
+    def _export_refusal(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Why the history does not take ``row`` (message, advice): a re-import of a session it
+        holds, or holds another re-import of; None when it takes it."""
         original_key = row.get("exported_session")
         if not original_key:
-            return
+            return None
         original = self.get(str(original_key))
         if original is not None:
             when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
-            raise ExportOfHeldSession(
+            return (
                 f"{row['path']}: imported from an export of the session of {when} "
                 f"({Path(original.path).name}), which the history already holds: "
                 "not added again",
@@ -502,13 +516,14 @@ class History:
             "SELECT path FROM sessions WHERE exported_session = ? AND session_key != ?",
             (str(original_key), row["session_key"]),
         ).fetchone()
-        if other is not None:
-            raise ExportOfHeldSession(
-                f"{row['path']}: imported from an export of the same session as "
-                f"{Path(other[0]).name}, which the history already holds: not added again",
-                "the history keeps one row per session: the first re-import added, until "
-                "its original is",
-            )
+        if other is None:
+            return None
+        return (
+            f"{row['path']}: imported from an export of the same session as "
+            f"{Path(other[0]).name}, which the history already holds: not added again",
+            "the history keeps one row per session: the first re-import added, until "
+            "its original is",
+        )
 
     def _drop_exports_of(self, session_key: str) -> tuple[str, ...]:
         """Delete the rows of recordings imported from an export of ``session_key``; their
