@@ -134,17 +134,44 @@ def test_a_v4_history_is_upgraded_to_v5_and_a_v4_breathwise_refuses_it(
             (key, path),
         )
     conn.close()
-    with History(db) as history:
-        rows = history.list_sessions()
+    rows = _upgraded_and_refused_by(db, 4, monkeypatch)
     assert [(r.session_key, r.path, r.practised_s) for r in rows] == [
         ("5-1000", "/r/old.bwr", 280.0),
         ("7-1000-0123456789abcdef", "/r/new.bwr", 280.0),
     ]
-    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 5
-    # What a v4 Breathwise (its migrations and number) now does with the file.
-    monkeypatch.setattr(hist, "SCHEMA_VERSION", 4)
-    with pytest.raises(HistoryError, match=r"schema v5 is newer than this Breathwise \(v4\)"):
+
+
+def test_a_v5_history_is_upgraded_and_a_v5_breathwise_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link of a re-imported export to its original needs a column (v6): a v5 Breathwise
+    would add an original beside the row of its re-import, so the number makes it refuse the
+    file instead."""
+    db = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db, to_version=5)
+    conn.execute(
+        "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, updated_wall_ns) "
+        "VALUES ('5-1000-0123456789abcdef', '/r/a.bwr', 5, 300.0, 1)"
+    )
+    conn.close()
+    (row,) = _upgraded_and_refused_by(db, 5, monkeypatch)
+    assert (row.path, row.exported_session) == ("/r/a.bwr", None)
+
+
+def _upgraded_and_refused_by(
+    db: Path, older: int, monkeypatch: pytest.MonkeyPatch
+) -> list[SessionRow]:
+    """The rows of ``db`` opened (so migrated to :data:`SCHEMA_VERSION`), after checking that a
+    Breathwise of schema ``older`` (its migrations and number) then refuses the file."""
+    with History(db) as history:
+        rows = history.list_sessions()
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    monkeypatch.setattr(hist, "SCHEMA_VERSION", older)
+    newer = rf"schema v{SCHEMA_VERSION} is newer than this Breathwise \(v{older}\)"
+    with pytest.raises(HistoryError, match=newer):
         History(db)
+    return rows
 
 
 def test_a_newer_history_is_one_line_and_left_byte_for_byte(

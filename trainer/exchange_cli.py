@@ -84,7 +84,9 @@ def import_(
         typer.Option(
             "--start",
             help="When the session started (local time, e.g. 2026-03-01T07:30, from 2000 to "
-            "now) if the file does not say; default: the file's time minus its length.",
+            "now) if the file does not say; default: the file's time minus its length, or "
+            "for a Breathwise CSV export the start in its STEM.session.csv (the import still "
+            "counts as that session in the history).",
         ),
     ] = None,
 ) -> None:

@@ -17,8 +17,9 @@ CSV (one file per stream, header line, ``.`` decimal point, units in column name
 as Unix ns, what measured it, the history's key of the session). The ``t_s`` of the other files
 count from that start; ``breathwise import <stem>.beats.csv`` reads it from beside the file, so
 a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
-history knows it for the session it already holds (found in review: it came back as a second
-session at the file's time, unlabelled, its minutes counted twice).
+history keeps one row for the two, the original's (found in review: it came back as a second
+session at the file's time, unlabelled, its minutes counted twice). ``<stem>`` is the
+recording's name without ``.bwr``, dots and all.
 
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
@@ -82,6 +83,16 @@ _HR_GAP_BEATS = 2.0
 _SAME_TIME_S = 1e-6
 """Two times closer than this (s) are one instant (float noise in sums of sample periods)."""
 _OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
+STREAM_CSVS = ("belt", "beats", "breaths", "pacer", "events")
+"""Name parts of the CSVs every export writes (``<stem>.<name>.csv``), besides
+:data:`SESSION_CSV`."""
+SESSION_CSV = "session"
+"""Name part of the CSV that says which session the others are from (``<stem>.session.csv``)."""
+EXPORTED_SESSION = "exported_session"
+"""Header setting of a recording imported from a Breathwise export: the original session's
+history key (:attr:`trainer.analysis_run.SessionAnalysis.session_key`)."""
+WAVEFORM_CSVS = ("ecg", "acc")
+"""Name parts of the CSVs of Polar PMD waveforms, written when the recording holds them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +131,8 @@ def pmd_waveforms(recording: Recording) -> list[Waveform]:
             times.setdefault(samples.kind, []).append(samples.t_s)
             values.setdefault(samples.kind, []).append(samples.values)
     described = {
-        MeasurementType.ECG: ("ecg", "uV", ("ECG",)),
-        MeasurementType.ACC: ("acc", "mg", ("ACC X", "ACC Y", "ACC Z")),
+        MeasurementType.ECG: (WAVEFORM_CSVS[0], "uV", ("ECG",)),
+        MeasurementType.ACC: (WAVEFORM_CSVS[1], "mg", ("ACC X", "ACC Y", "ACC Z")),
     }
     out = []
     for kind, (name, unit, channels) in described.items():
@@ -180,7 +191,7 @@ def export_csv(
     """
     stem = recording.path.stem
     waves = pmd_waveforms(recording)
-    names = ["belt", "beats", "breaths", "pacer", "events", SESSION_CSV, *(w.name for w in waves)]
+    names = [*STREAM_CSVS, SESSION_CSV, *(w.name for w in waves)]
     if not force:
         # Check every file before writing any, so a refusal leaves the folder as it was.
         for existing in (out_dir / f"{stem}.{n}.csv" for n in names):
@@ -273,15 +284,17 @@ def export_csv(
     return written
 
 
-SESSION_CSV = "session"
-"""Name part of the CSV that says which session the others are from (``<stem>.session.csv``)."""
-
-
 def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str, str]:
     """What ``<stem>.session.csv`` holds, field -> value: the start (``start``, local ISO 8601
     with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
     (``sim`` for the simulated person), ``session_key`` (the history's identity of the
-    session, :attr:`SessionAnalysis.session_key`) and the ``recording`` file name."""
+    session, :attr:`SessionAnalysis.session_key`) and the ``recording`` file name.
+
+    A recording itself imported from an export gives its original's key (its
+    :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
+    """
+    original = analysis.settings.get(EXPORTED_SESSION)
+    key = original if isinstance(original, str) and original else analysis.session_key
     start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
     return {
         "format": "breathwise-export",
@@ -290,7 +303,7 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
         "start_wall_ns": str(analysis.start_wall_ns),
         "source_kind": analysis.source_kind,
         "source_name": analysis.source_name,
-        "session_key": analysis.session_key,
+        "session_key": key,
     }
 
 

@@ -11,6 +11,10 @@ first recording added with those clocks (:meth:`History.store`); no migration ca
 the digest needs the recording, which may have moved. The change of key is schema v5, so that
 an older Breathwise refuses the file rather than add a duplicate row for each session.
 
+A recording imported from a Breathwise CSV export names the session it came from
+(``exported_session``, schema v6): the history keeps one row for the two, the original's,
+whichever is added first (:meth:`History.store`).
+
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
 at the same moment queue for the write lock and both land (SQLite documentation, "Write-Ahead
@@ -22,6 +26,8 @@ the switch to WAL).
 
 from __future__ import annotations
 
+import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -93,6 +99,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # history and would add a second row for every session already in it; the number makes
     # it refuse the file ("newer than this Breathwise") instead.
     (),
+    # v6: a recording imported from a Breathwise CSV export names the session it was exported
+    # from (its header's exported_session, the original's key), so that whichever of the two
+    # is added second, the history keeps one row, the original's (History.store). A v5
+    # Breathwise would store the original beside the re-import's row.
+    (
+        "ALTER TABLE sessions ADD COLUMN exported_session TEXT",
+        "CREATE INDEX sessions_by_exported ON sessions (exported_session)",
+    ),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``; never edit a shipped one,
 append a new one."""
@@ -139,6 +153,13 @@ class HistoryError(UserError):
     """The history database cannot be opened or written (one line naming the file)."""
 
 
+class ExportOfHeldSession(UserError):
+    """A recording imported from a Breathwise export of a session the history already holds
+    (:meth:`History.store`): its data are the export's (beats, no belt, no pauses), so the
+    history's key does not recognise it, but it is the same practice, and added it would count
+    those minutes twice (found in review)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     """One session of the history (units in the names; None where not measured).
@@ -178,6 +199,14 @@ class SessionRow:
     follow_basis: str | None = None
     breath_cv: float | None = None
     practised_s: float | None = None
+    exported_session: str | None = None
+
+    @classmethod
+    def from_db(cls, record: Sequence[Any]) -> SessionRow:
+        """A row from the database's values in :data:`COLUMNS` order (:func:`finite_or_none`
+        applied to each)."""
+        values = zip(COLUMNS, record, strict=True)
+        return cls(*(finite_or_none(name, value) for name, value in values))
 
     @property
     def practised_min(self) -> float:
@@ -199,6 +228,21 @@ class SessionRow:
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
+_REQUIRED_NUMBERS = frozenset(f.name for f in fields(SessionRow) if f.type in ("int", "float"))
+"""Columns that always hold a number (``NOT NULL``)."""
+
+
+def finite_or_none(column: str, value: Any) -> Any:
+    """``value`` as the history keeps it in ``column``: a number that is not finite is "not
+    measured" (None; 0.0 in a column that must hold a number, :data:`_REQUIRED_NUMBERS`).
+
+    Found in review: an unmeasured mean ratio was stored as ``inf`` before it was left out of
+    the mean (``tests/test_unmeasured_ratio.py``), and ``history`` showed ``inf`` in its ratio
+    column for those rows ever after.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0.0 if column in _REQUIRED_NUMBERS else None
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,17 +258,23 @@ class Stored:
     legacy : bool
         The row was keyed by the start clocks alone (written by an older Breathwise), so it may
         have held another session that shared this one's start.
+    replaced_exports : tuple of str
+        Recordings imported from a CSV export of this session whose rows it replaced (their
+        paths): the history keeps one row per session, the original's.
     """
 
     row: SessionRow
     previous_path: str | None = None
     legacy: bool = False
+    replaced_exports: tuple[str, ...] = ()
 
     @property
     def replaced_other_file(self) -> bool:
         """The row held the numbers of another file: a copy, the file before a move or rename,
-        or (``legacy``) possibly another session with the same start."""
-        return self.previous_path is not None and self.previous_path != self.row.path
+        (``legacy``) possibly another session with the same start, or a recording imported
+        from an export of this session (``replaced_exports``)."""
+        moved = self.previous_path is not None and self.previous_path != self.row.path
+        return moved or bool(self.replaced_exports)
 
 
 def default_db_path() -> Path:
@@ -369,8 +419,20 @@ class History:
             (:attr:`SessionAnalysis.legacy_session_key`): when no row has ``session_key`` but
             one has this key, that row is taken over (re-keyed and updated), so upgrading
             leaves no duplicate of a session already in the history.
+
+        A recording imported from a Breathwise CSV export names its original
+        (``exported_session``, the original's key): both are the same practice, so the history
+        keeps one row, the original's, whichever is added first. The original replaces the
+        rows of its re-imports; a re-import of a session the history holds is refused.
+
+        Raises
+        ------
+        ExportOfHeldSession
+            ``values`` are a re-import's and the history holds its original.
+        HistoryError
+            The history cannot be written, or the session's times do not fit it.
         """
-        row = {name: values[name] for name in COLUMNS if name in values}
+        row = {name: finite_or_none(name, values[name]) for name in COLUMNS if name in values}
         missing = [
             k for k in ("session_key", "path", "start_wall_ns", "duration_s") if k not in row
         ]
@@ -388,19 +450,34 @@ class History:
         key = str(row["session_key"])
         previous: str | None = None
         legacy = False
+        exports: tuple[str, ...] = ()
+        refusal: tuple[str, str] | None = None
         try:
             with _write(self._conn):
-                found = self._path_of(key)
-                if found is None and legacy_key is not None and legacy_key != key:
-                    found = self._path_of(legacy_key)
-                    if found is not None:
-                        legacy = True
-                        self._conn.execute(
-                            "UPDATE sessions SET session_key = ? WHERE session_key = ?",
-                            (key, legacy_key),
-                        )
-                previous = found
-                self._conn.execute(sql, row)
+                # In the write transaction, so two processes adding the original and its
+                # re-import at once still leave one row.
+                refusal = self._export_refusal(row)
+                if refusal is not None:
+                    # Its own row, stored before the history linked re-imports (schema v5), is
+                    # the second row the refusal is there to prevent. (Refused after the
+                    # commit: an exception in here would roll the removal back.)
+                    if self._conn.execute(
+                        "DELETE FROM sessions WHERE session_key = ?", (key,)
+                    ).rowcount:
+                        refusal = (f"{refusal[0]}; its row, added before, is removed", refusal[1])
+                else:
+                    exports = self._drop_exports_of(key)
+                    found = self._path_of(key)
+                    if found is None and legacy_key is not None and legacy_key != key:
+                        found = self._path_of(legacy_key)
+                        if found is not None:
+                            legacy = True
+                            self._conn.execute(
+                                "UPDATE sessions SET session_key = ? WHERE session_key = ?",
+                                (key, legacy_key),
+                            )
+                    previous = found
+                    self._conn.execute(sql, row)
         except sqlite3.OperationalError as exc:
             raise HistoryError(f"{self.path}: cannot write the history ({exc})") from None
         except OverflowError:
@@ -411,9 +488,56 @@ class History:
                 f"(start {row['start_wall_ns']} ns after 1970)",
                 "re-import the file with the right --start",
             ) from None
+        if refusal is not None:
+            raise ExportOfHeldSession(*refusal)
         stored = self.get(key)
         assert stored is not None
-        return Stored(stored, previous, legacy)
+        return Stored(stored, previous, legacy, exports)
+
+    def _export_refusal(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Why the history does not take ``row`` (message, advice): a re-import of a session it
+        holds, or holds another re-import of; None when it takes it."""
+        original_key = row.get("exported_session")
+        if not original_key:
+            return None
+        original = self.get(str(original_key))
+        if original is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
+            return (
+                f"{row['path']}: imported from an export of the session of {when} "
+                f"({Path(original.path).name}), which the history already holds: "
+                "not added again",
+                "its own recording is the fuller one",
+            )
+        # The original is elsewhere (another machine): the first re-import added stands for
+        # it. Another one (the export's ECG file besides its beats, the same file imported
+        # with another --start) is the same practice again.
+        other = self._conn.execute(
+            "SELECT path FROM sessions WHERE exported_session = ? AND session_key != ?",
+            (str(original_key), row["session_key"]),
+        ).fetchone()
+        if other is None:
+            return None
+        return (
+            f"{row['path']}: imported from an export of the same session as "
+            f"{Path(other[0]).name}, which the history already holds: not added again",
+            "the history keeps one row per session: the first re-import added, until "
+            "its original is",
+        )
+
+    def _drop_exports_of(self, session_key: str) -> tuple[str, ...]:
+        """Delete the rows of recordings imported from an export of ``session_key``; their
+        paths."""
+        found = self._conn.execute(
+            "SELECT path FROM sessions WHERE exported_session = ? AND session_key != ?",
+            (session_key, session_key),
+        ).fetchall()
+        if found:
+            self._conn.execute(
+                "DELETE FROM sessions WHERE exported_session = ? AND session_key != ?",
+                (session_key, session_key),
+            )
+        return tuple(str(record[0]) for record in found)
 
     def _path_of(self, session_key: str) -> str | None:
         record = self._conn.execute(
@@ -427,7 +551,7 @@ class History:
             f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE session_key = ?", (session_key,)
         )
         record = cursor.fetchone()
-        return SessionRow(*record) if record is not None else None
+        return SessionRow.from_db(record) if record is not None else None
 
     def list_sessions(self, since_wall_ns: int | None = None) -> list[SessionRow]:
         """Sessions in start order, optionally only those starting at or after ``since_wall_ns``."""
@@ -437,7 +561,7 @@ class History:
             sql += " WHERE start_wall_ns >= ?"
             params = (since_wall_ns,)
         sql += " ORDER BY start_wall_ns, session_key"
-        return [SessionRow(*record) for record in self._conn.execute(sql, params)]
+        return [SessionRow.from_db(record) for record in self._conn.execute(sql, params)]
 
     def delete(self, session_key: str) -> bool:
         """Remove one session's row; True if there was one."""
@@ -473,7 +597,9 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     """Recordings in ``folder`` that the history lacks and that are newer than its latest
     session: what a session killed before it could add itself (``kill -9``, a power cut)
     leaves behind. Older files the history lacks are left alone: they were not added on
-    purpose (an old folder, a start whose sensor never connected).
+    purpose (an old folder, a start whose sensor never connected), and so is a recording
+    imported from an export of a session the history holds (adding it is refused:
+    :meth:`History.store`).
 
     Raises
     ------
@@ -488,12 +614,34 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     with History(db_path) as history:
         rows = history.list_sessions()
     known = {row.path for row in rows}
+    keys = {row.session_key for row in rows}
     latest_ns = max((row.start_wall_ns for row in rows), default=0)
     return [
         file
         for file in files
-        if str(file.resolve()) not in known and file.stat().st_mtime_ns > latest_ns
+        if str(file.resolve()) not in known
+        and file.stat().st_mtime_ns > latest_ns
+        # Last: it reads the file's header, and only the few files left come this far.
+        and _exported_session(file) not in keys
     ]
+
+
+_HEADER_MAX_BYTES = 1 << 20
+"""A recording's header line is far shorter; a longer first line is not one (not read on)."""
+
+
+def _exported_session(recording: Path) -> str | None:
+    """The ``exported_session`` setting of a recording's header (the key of the session it was
+    exported from: :mod:`trainer.importers`), or None, also when the file cannot be read."""
+    from trainer.export import EXPORTED_SESSION
+
+    try:
+        with recording.open("rb") as handle:
+            header = json.loads(handle.readline(_HEADER_MAX_BYTES))
+        value = header["settings"][EXPORTED_SESSION]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:
@@ -521,6 +669,7 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
         The recording cannot be read, holds no sensor data, or the history cannot be written.
     """
     from trainer.analysis_run import analyse_recording
+    from trainer.export import EXPORTED_SESSION
 
     analysis = analyse_recording(recording)
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
@@ -529,38 +678,11 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
             f"{recording}: no sensor data in it (the sensor never connected?)",
             "nothing to add; the file can be deleted",
         )
-    _refuse_exported_copy(recording, analysis.settings.get("exported_session"), db_path)
+    # The original's key when this is a re-import of a Breathwise CSV export (trainer.importers).
+    exported = analysis.settings.get(EXPORTED_SESSION)
     return _store(
-        analysis.metrics(),
+        {**analysis.metrics(), "exported_session": exported if isinstance(exported, str) else None},
         recording,
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,
-    )
-
-
-def _refuse_exported_copy(
-    recording: Path | str, original_key: object, db_path: Path | None
-) -> None:
-    """Refuse a recording imported from a Breathwise export of a session the history holds.
-
-    Its data are the export's (beats, no belt, no pauses), so it is not a copy the history's
-    key recognises, but it is the same practice: added, its minutes counted twice (found in
-    review). Where the original is not in the history (another machine) it is added.
-
-    Raises
-    ------
-    UserError
-        ``original_key`` (the header's ``exported_session``) has a row.
-    """
-    if not isinstance(original_key, str) or not original_key:
-        return
-    with History(db_path) as history:
-        original = history.get(original_key)
-    if original is None or Path(original.path) == Path(recording).resolve():
-        return
-    when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
-    raise UserError(
-        f"{recording}: an export of the session of {when} ({Path(original.path).name}), "
-        "which the history already holds: not added again",
-        "its own recording is the fuller one",
     )

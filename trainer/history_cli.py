@@ -209,12 +209,16 @@ def _add(paths: list[Path]) -> None:
 
 def _replaced(stored: Stored) -> str:
     """What an add replaced, when it was another file's row ("" for a new row or a refresh)."""
+    here = Path(stored.row.path).parent
+    if stored.replaced_exports:
+        # The name alone when both files share a folder, so the line stays short.
+        shown = ", ".join(_shown(Path(p), here) for p in stored.replaced_exports)
+        return f"; it replaces the history row of {shown} (imported from its CSV export)"
     if not stored.replaced_other_file:
         return ""
     assert stored.previous_path is not None
     before = Path(stored.previous_path)
-    # The name alone when both files share a folder, so the line stays short.
-    shown = before.name if before.parent == Path(stored.row.path).parent else str(before)
+    shown = _shown(before, here)
     if stored.legacy:
         why = "kept by an older Breathwise for the same start time"
     elif before.exists():
@@ -222,6 +226,10 @@ def _replaced(stored: Stored) -> str:
     else:
         why = "the same session, moved or renamed"
     return f"; it replaces the history row of {shown} ({why})"
+
+
+def _shown(path: Path, folder: Path) -> str:
+    return path.name if path.parent == folder else str(path)
 
 
 def _skip_note(file: Path, reason: str) -> None:

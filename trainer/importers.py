@@ -85,6 +85,7 @@ from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND, SourceInfo
 from trainer.decimal_comma import decimal_points
 from trainer.errors import BadArgument, UserError
+from trainer.export import EXPORTED_SESSION, SESSION_CSV, STREAM_CSVS, WAVEFORM_CSVS
 from trainer.history import implausible_start as history_start_problem
 from trainer.paths import check_output_path
 from trainer.pipeline import NS_PER_S
@@ -1020,10 +1021,16 @@ class ExportedSession:
     session_key: str
     recording: str
 
-    def applied_to(self, imported: Imported, path: Path) -> Imported:
+    def applied_to(self, imported: Imported, *, start_given: bool) -> Imported:
         """``imported`` marked as this session: the simulated person (or no sensor) stays the
         source kind, so every result keeps its mark, and the header names the original
-        session, so the history can tell it is one it holds."""
+        session, so the history can tell it is one it holds.
+
+        ``start_given``: the import's start is the person's ``--start``, not this sidecar's.
+        The recording still names the original: its beats are that session's whatever start
+        it is given (a corrected clock, most likely), and the history keeps one row per
+        practice (:meth:`trainer.history.History.store`). The note says so.
+        """
         source = imported.header.source
         if self.source_kind in (SIMULATED_KIND, SENSORLESS_KIND):
             source = replace(
@@ -1035,28 +1042,43 @@ class ExportedSession:
             "exported_recording": self.recording,
         }
         header = replace(imported.header, source=source, settings=settings)
-        when = datetime.fromtimestamp(self.start_wall_ns / NS_PER_S).isoformat(" ", "seconds")
-        note = (
-            f"a Breathwise export of {self.recording}: its start ({when}) and source "
-            f"({source_mark(self.source_kind) or self.source_name}) are read from "
-            f"{self.sidecar.name}"
-        )
+        what = source_mark(self.source_kind) or self.source_name
+        if start_given:
+            # The sidecar's start is neither used nor checked: it is not shown.
+            note = (
+                f"a Breathwise export of {self.recording}: its source ({what}) is read from "
+                f"{self.sidecar.name}, its start is --start's; the history still counts it as "
+                f"that session, kept once"
+            )
+        else:
+            # Plausible (import_recording checked it), so the calendar can show it.
+            when = datetime.fromtimestamp(self.start_wall_ns / NS_PER_S).isoformat(" ", "seconds")
+            note = (
+                f"a Breathwise export of {self.recording}: its start ({when}) and source "
+                f"({what}) are read from {self.sidecar.name}"
+            )
         return replace(imported, header=header, notes=(*imported.notes, note))
 
 
-EXPORTED_SESSION = "exported_session"
-"""Header setting of a recording imported from a Breathwise export: the original session's
-history key (:attr:`trainer.analysis_run.SessionAnalysis.session_key`)."""
+EXPORT_CSVS = frozenset((*STREAM_CSVS, *WAVEFORM_CSVS))
+"""The ``<stream>`` of a Breathwise CSV export's ``<stem>.<stream>.csv`` (:mod:`trainer.export`)."""
 
 
 def read_export_session(path: Path) -> ExportedSession | None:
     """The ``<stem>.session.csv`` beside a Breathwise CSV export's ``<stem>.<stream>.csv``, or
     ``None`` when ``path`` is not such a file or the sidecar is missing or unreadable (the file
-    is then imported as any CSV, at its own time)."""
-    parts = path.name.split(".")
-    if len(parts) != 3 or parts[2].lower() != "csv":
+    is then imported as any CSV, at its own time).
+
+    The stem is what is left when a known stream name (:data:`EXPORT_CSVS`) is taken off the
+    end, so it may hold dots of its own: ``evening.2026-12-05.bwr`` exports as
+    ``evening.2026-12-05.beats.csv`` (found in review: such a file found no sidecar).
+    """
+    if path.suffix.lower() != ".csv":
         return None
-    sidecar = path.with_name(f"{parts[0]}.session.csv")
+    stem, dot, stream = path.name[: -len(".csv")].rpartition(".")
+    if not (dot and stem and stream.lower() in EXPORT_CSVS):
+        return None
+    sidecar = path.with_name(f"{stem}.{SESSION_CSV}.csv")
     try:
         with sidecar.open(newline="", encoding="utf-8") as handle:
             fields = {row[0]: row[1] for row in csv.reader(handle) if len(row) == 2}
@@ -1109,7 +1131,17 @@ def import_recording(
     if kind == "auto":
         kind = _kind_of(head)
     exported = read_export_session(path)
-    if exported is not None and start_wall_ns is None:
+    start_given = start_wall_ns is not None
+    if exported is not None and not start_given:
+        # As any start found in a file (_check_derived_start): a wrong one would become a
+        # recording the history cannot store, or a session in 1970 (found in review: a
+        # sidecar's start of 0, of 2100 and of 1e23 ns were taken, the last one a traceback).
+        reason = implausible_start(exported.start_wall_ns)
+        if reason is not None:
+            raise ImportFileError(
+                f"{exported.sidecar}: the session's start it gives, {reason}",
+                "give the real start with --start",
+            )
         start_wall_ns = exported.start_wall_ns
     imported = (
         import_rr_list(path, start_wall_ns=start_wall_ns)
@@ -1117,7 +1149,7 @@ def import_recording(
         else import_polar_csv(path, start_wall_ns=start_wall_ns)
     )
     if exported is not None:
-        imported = exported.applied_to(imported, path)
+        imported = exported.applied_to(imported, start_given=start_given)
     target = output or default
     if target.exists():
         raise UserError(f"{target}: already exists", "choose another name with -o")

@@ -1,0 +1,288 @@
+"""A Breathwise CSV export imported back is the session it came from (review of the
+``<stem>.session.csv`` sidecar): any stem, either order of ``history --add``, a start checked
+as any other, ``--start`` said plainly, and no ``inf`` from rows of an older Breathwise. The
+schema step (v6) is tested with the others, in ``test_history.py``."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from simulated_sessions import WALL_NS, write_simulated
+
+from trainer import history as hist
+from trainer.analysis_run import analyse_recording
+from trainer.cli import run
+from trainer.errors import UserError
+from trainer.export import export_recording
+from trainer.history import (
+    History,
+    add_recording,
+    list_sessions,
+    migrate,
+)
+from trainer.history_cli import format_rows
+from trainer.importers import import_recording, read_export_session
+
+STEM = "evening.2026-12-05"
+"""A recording name with dots of its own (found in review: its export found no sidecar)."""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 90 s simulated session ``rec/<STEM>.bwr`` exported as CSV into ``exp/``."""
+    root = tmp_path_factory.mktemp("roundtrip")
+    (root / "rec").mkdir()
+    original = write_simulated(root / "rec" / f"{STEM}.bwr", 90.0, seed=3)
+    export_recording(original, "csv", root / "exp")
+    return root
+
+
+PLAIN = "plain"
+"""A stem without dots: what the tests of the other findings use, so each fails for its own
+finding on the code before the fix."""
+
+
+def _copy(exported: Path, tmp_path: Path, stem: str = PLAIN) -> tuple[Path, Path]:
+    """The original recording and the export's folder, copied so a test may change them; the
+    export's files renamed ``<stem>.<stream>.csv``."""
+    shutil.copytree(exported, tmp_path / "t")
+    folder = tmp_path / "t" / "exp"
+    for file in folder.iterdir():
+        file.rename(folder / file.name.replace(STEM, stem))
+    return tmp_path / "t" / "rec" / f"{STEM}.bwr", folder
+
+
+def _set_sidecar_start(folder: Path, start_wall_ns: str) -> None:
+    sidecar = folder / f"{PLAIN}.session.csv"
+    lines = [
+        f"start_wall_ns,{start_wall_ns}" if line.startswith("start_wall_ns,") else line
+        for line in sidecar.read_text().splitlines()
+    ]
+    sidecar.write_text("\n".join(lines) + "\n")
+
+
+def test_a_stem_with_dots_finds_its_sidecar(exported: Path, tmp_path: Path) -> None:
+    """``evening.2026-12-05.beats.csv`` imported at the file's time, without the SIMULATED
+    SENSOR mark, and ``history --add`` counted it next to its original."""
+    original, folder = _copy(exported, tmp_path, STEM)
+    beats = folder / f"{STEM}.beats.csv"
+    found = read_export_session(beats)
+    assert found is not None and found.recording == original.name
+    # Only a known stream's name is taken off: a stem alone, or an unknown part, is no export.
+    assert read_export_session(folder / f"{STEM}.csv") is None
+    assert read_export_session(folder / "evening.notes.csv") is None
+    # A copy that upper-cased the name's ending (as the code before read it) is still one.
+    shouted = beats.rename(folder / f"{STEM}.BEATS.CSV")
+    assert read_export_session(shouted) == found
+    shouted.rename(beats)
+
+    result = import_recording(beats, output=tmp_path / "back.bwr")
+    back = analyse_recording(result.path)
+    assert back.start_wall_ns == WALL_NS
+    assert back.source_kind == "sim"
+    db = tmp_path / "history.sqlite3"
+    add_recording(original, db_path=db)
+    with pytest.raises(UserError, match=r"an export of the session of .* not added again"):
+        add_recording(result.path, db_path=db)
+    assert len(list_sessions(db_path=db)) == 1
+
+
+def test_the_original_added_after_its_reimport_replaces_its_row(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``history --add exp/back.bwr rec/orig.bwr`` said "added 2 sessions" and kept both: the
+    refusal worked only when the original was there first (also: an import added on another
+    machine, the original's folder added later)."""
+    original, folder = _copy(exported, tmp_path)
+    back = import_recording(folder / f"{PLAIN}.beats.csv", output=folder / "back.bwr").path
+
+    assert run(["history", "--add", str(back), str(original)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"added {original.name} (1.5 min); it replaces the history row of back.bwr "
+        "(imported from its CSV export)"
+    ) in err.replace(str(folder) + "/", "")
+    rows = list_sessions()
+    assert [Path(r.path).name for r in rows] == [original.name]
+    assert rows[0].exported_session is None
+    # The re-import, added again, is refused: one row per session, the original's.
+    assert run(["history", "--add", str(back)]) == 1
+    assert "not added again" in capsys.readouterr().err
+    assert len(list_sessions()) == 1
+
+
+def test_a_reimport_alone_keeps_the_link_to_its_original(exported: Path, tmp_path: Path) -> None:
+    original, folder = _copy(exported, tmp_path)
+    back = import_recording(folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr").path
+    db = tmp_path / "history.sqlite3"
+    stored = add_recording(back, db_path=db)
+    assert stored.row.exported_session == analyse_recording(original).session_key
+    again = add_recording(original, db_path=db)
+    assert again.replaced_exports == (str(back.resolve()),)
+    assert again.replaced_other_file
+    assert [r.path for r in list_sessions(db_path=db)] == [str(original.resolve())]
+
+
+@pytest.mark.parametrize(
+    ("start_wall_ns", "reason"),
+    [
+        ("0", "is before 2000"),
+        ("4102444800000000000", "is in the future"),  # 2100-01-01
+        ("99999999999999999999999", "is in the future"),  # a traceback: year 3170843
+    ],
+)
+def test_an_implausible_sidecar_start_is_refused_in_one_line(
+    exported: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    start_wall_ns: str,
+    reason: str,
+) -> None:
+    """The sidecar's start skipped the check ``--start`` and a file's own times get: 0 imported
+    at 1970 and 2100 at 2100 (rc 0), and 1e23 ns was a ValueError traceback."""
+    _, folder = _copy(exported, tmp_path)
+    _set_sidecar_start(folder, start_wall_ns)
+    out = tmp_path / "back.bwr"
+    assert run(["import", str(folder / f"{PLAIN}.beats.csv"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{PLAIN}.session.csv: the session's start it gives" in err and reason in err
+    assert "--start" in err
+    assert not out.exists()
+    # The person's --start is what the import needs then; the source still comes from it.
+    assert (
+        run(
+            [
+                "import",
+                str(folder / f"{PLAIN}.beats.csv"),
+                "-o",
+                str(out),
+                "--start",
+                "2026-03-01T07:30",
+            ]
+        )
+        == 0
+    )
+    assert analyse_recording(out).source_kind == "sim"
+
+
+def test_with_start_the_note_gives_no_sidecar_start_and_the_link_is_kept(
+    exported: Path, tmp_path: Path
+) -> None:
+    """With ``--start 2026-03-01T07:30`` the note said "its start (2020-01-01 00:00:00) ... are
+    read from ...session.csv" while the recording started at 07:30."""
+    original, folder = _copy(exported, tmp_path)
+    _set_sidecar_start(folder, str(1_577_836_800 * 10**9))  # 2020-01-01T00:00Z
+    given = 1_772_350_200 * 10**9  # 2026-03-01T07:30Z
+    result = import_recording(
+        folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr", start_wall_ns=given
+    )
+    (note,) = [n for n in result.notes if "Breathwise export" in n]
+    assert "its start (" not in note and "its start is --start's" in note
+    assert "the history still counts it as that session" in note
+    back = analyse_recording(result.path)
+    assert back.start_wall_ns == given
+    # Its beats are still the original session's: the history keeps that one row.
+    db = tmp_path / "history.sqlite3"
+    add_recording(original, db_path=db)
+    with pytest.raises(UserError, match="not added again"):
+        add_recording(result.path, db_path=db)
+
+
+def test_a_stored_infinite_number_reads_as_not_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows stored before an unmeasured ratio was left out of the mean hold ``inf``:
+    ``history`` showed ``inf`` in the ratio column."""
+    db = hist.default_db_path()
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db, to_version=5)
+    conn.execute(
+        "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, breaths, "
+        "mean_ratio, rmssd_ms, coherence, updated_wall_ns) "
+        "VALUES ('k', '/r/a.bwr', ?, 300.0, 30, ?, ?, ?, 1)",
+        (WALL_NS, float("inf"), float("-inf"), 2.5),
+    )
+    conn.close()
+    (row,) = list_sessions()
+    assert (row.mean_ratio, row.rmssd_ms, row.coherence) == (None, None, 2.5)
+    assert "inf" not in "\n".join(format_rows([row]))
+    assert run(["history"]) == 0
+    assert "inf" not in capsys.readouterr().out
+    # Nor is one stored now, from whatever computed it.
+    with History(db) as history:
+        stored = history.store(
+            {
+                "session_key": "j",
+                "path": "/r/b.bwr",
+                "start_wall_ns": WALL_NS + 1,
+                "duration_s": 60.0,
+                "mean_ratio": float("inf"),
+            }
+        )
+    assert stored.row.mean_ratio is None
+    raw = sqlite3.connect(db).execute("SELECT mean_ratio FROM sessions WHERE session_key = 'j'")
+    assert raw.fetchone()[0] is None
+
+
+def test_live_does_not_name_a_reimport_of_a_held_session(exported: Path, tmp_path: Path) -> None:
+    """``live`` names the recordings of its folder the history lacks, with the command to add
+    them: a re-import there, whose adding is refused, was named after every session."""
+    from trainer.history import not_in_history
+
+    original, folder = _copy(exported, tmp_path)
+    back = original.parent / "back.bwr"
+    import_recording(folder / f"{PLAIN}.beats.csv", output=back)
+    add_recording(original)
+    assert back.stat().st_mtime_ns > WALL_NS  # newer than the history's latest session
+    assert not_in_history(original.parent) == []
+    # Without the original in the history it is a session of its own, and named.
+    assert not_in_history(original.parent, db_path=tmp_path / "other.sqlite3") == [
+        back,
+        original,
+    ]
+
+
+def test_two_reimports_of_one_session_are_one_row(exported: Path, tmp_path: Path) -> None:
+    """Where the original is not in the history, the first re-import stands for it: a second
+    (the same export with another --start, or re-exported from the first re-import and
+    imported again) is the same practice, and the original, added later, replaces it."""
+    original, folder = _copy(exported, tmp_path)
+    beats = folder / f"{PLAIN}.beats.csv"
+    first = import_recording(beats, output=tmp_path / "first.bwr").path
+    moved = import_recording(beats, output=tmp_path / "moved.bwr", start_wall_ns=WALL_NS + 10**9)
+    export_recording(first, "csv", tmp_path / "again")
+    chained = import_recording(tmp_path / "again" / "first.beats.csv", output=tmp_path / "c.bwr")
+    key = analyse_recording(original).session_key
+    assert analyse_recording(chained.path).settings["exported_session"] == key
+
+    add_recording(first)
+    for other in (moved.path, chained.path):
+        with pytest.raises(UserError, match=r"same session as first\.bwr.*not added again"):
+            add_recording(other)
+    assert add_recording(original).replaced_exports == (str(first.resolve()),)
+    with pytest.raises(UserError, match=r"session of .* already holds"):
+        add_recording(chained.path)
+    assert [r.path for r in list_sessions()] == [str(original.resolve())]
+
+
+def test_a_reimport_added_before_the_link_loses_its_row_when_added_again(
+    exported: Path, tmp_path: Path
+) -> None:
+    """A v5 history may hold both rows (the one-way refusal): ``history --add`` of the
+    re-import then removed nothing, and the re-import's row stayed beside its original's."""
+    original, folder = _copy(exported, tmp_path)
+    back = import_recording(folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr").path
+    add_recording(back)
+    db = hist.default_db_path()
+    with sqlite3.connect(db) as conn:  # what a v5 Breathwise stored: no link
+        conn.execute("UPDATE sessions SET exported_session = NULL")
+    add_recording(original)
+    assert len(list_sessions()) == 2
+    with pytest.raises(UserError, match=r"not added again; its row, added before, is removed"):
+        add_recording(back)
+    assert [r.path for r in list_sessions()] == [str(original.resolve())]
