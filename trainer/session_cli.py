@@ -313,28 +313,27 @@ def _check_screen(program: Program) -> str:
 
 
 def _check_configured_recordings_dir(folder: Path) -> None:
-    """Refuse a ``recordings_dir`` setting whose parent folder has gone.
+    """Refuse a ``recordings_dir`` setting whose folder is missing.
 
-    The setting was checked (and the folder made) by ``config set``. If the folder it sits in
-    is missing now, it was most likely on a drive that is not mounted: making it again would
-    put the recordings on the internal disk under the empty mount point, where the person
-    does not look (found in review: ``rm -rf`` of the parent, then a session, re-created both
-    with no word). The folder itself is still made when only it is missing.
+    ``config set`` made the folder and proved it writable, so a missing one is gone since:
+    most likely it is on a drive that is not mounted. Making it again would put the
+    recordings on the internal disk, where the person does not look, and that happens under
+    a static mount point too (``/mnt/usb`` stays as an empty folder once unmounted), so
+    checking only the folder it sits in misses that case (found in review). The default
+    folder, which Breathwise owns, is still made whole.
 
     Raises
     ------
     UserError
-        The parent folder does not exist.
+        The folder does not exist (a file in its place is refused as the settings load).
     """
-    parent = folder.parent
-    if folder.is_dir() or parent.is_dir():
+    if folder.exists():
         return
     raise UserError(
-        f"the recordings folder {folder} (setting recordings_dir) is not there, nor is "
-        f"{parent}: is its drive unplugged?",
-        "plug in the drive, create the folder (mkdir -p "
-        f"{shlex.quote(str(folder))}), or change the setting "
-        "('breathwise config set recordings_dir DIR' or 'default')",
+        f"the recordings folder {folder} (setting recordings_dir) is not there: is its drive "
+        "unplugged?",
+        f"plug in the drive, create the folder (mkdir -p {shlex.quote(str(folder))}), or "
+        "change the setting ('breathwise config set recordings_dir DIR' or 'default')",
     )
 
 
