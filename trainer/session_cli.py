@@ -43,8 +43,13 @@ from trainer.sensor_label import (
 )
 from trainer.sensors_cli import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session_sound import SessionSound, eyes_closed_warning, once_per_setup
-from trainer.sound import print_notice
+from trainer.session_sound import (
+    SessionSound,
+    ShowNotice,
+    eyes_closed_warning,
+    once_per_setup,
+    print_then_confirm,
+)
 
 if TYPE_CHECKING:
     from trainer.ui import BreathwiseApp
@@ -574,7 +579,7 @@ def live(
         if prepared is not None
         else None
     )
-    notify: Callable[[str], None] | None = None
+    notify: ShowNotice | None = None
     app_ref: list[BreathwiseApp] = []
     settled: list[_Settled] = []
     ended: list[SessionResult] = []
@@ -589,10 +594,10 @@ def live(
             else "Breathwise"
         )
 
-        def notify(text: str) -> None:
+        def notify(text: str, shown: Callable[[], None]) -> None:
             # The sound starts inside the app's run: the app exists by then.
             if app_ref:
-                app_ref[0].set_note(text)
+                app_ref[0].set_note(text, on_shown=shown)
 
     kept_event = threading.Event()
     signals: list[int] = []
@@ -638,7 +643,9 @@ def live(
                 session.now_s,
                 end_s=duration_s,
                 cue_times_s=timeline.sound_cue_times_s() if timeline is not None else (),
-                notify=once_per_setup(notify if notify is not None else print_notice),
+                notify=once_per_setup(
+                    notify if notify is not None else print_then_confirm, always=sound is True
+                ),
             )
             # From the session's first second, once the sensor is connected: the sound's
             # clock, its chimes and its end bell count from there, as the pacer does.
