@@ -545,9 +545,6 @@ def live(
         raise BadArgument(f"--out {out_dir} is not a directory")
     # Now, not once the person has settled in.
     check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
-    missing_note = not_in_history_note(out_dir)
-    if missing_note:
-        print(missing_note, file=sys.stderr)
     play = config.sound if sound is None else sound
     safety_note = ""
     notes: list[str] = []
@@ -558,6 +555,11 @@ def live(
             notes += filter(None, [eyes_closed_warning(play)])
         _show_tips(prepared.plan.program, "; ".join(notes))
     _show_source(kind)
+    # Only now that nothing before the start can refuse the session (the safety screen last):
+    # before a refusal it was a note for a session that never ran (found in review).
+    missing_note = not_in_history_note(out_dir)
+    if missing_note:
+        print(missing_note, file=sys.stderr)
     settings = {
         "device": devices,
         "rate_bpm": pattern.rate_bpm if pattern is not None else None,
