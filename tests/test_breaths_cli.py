@@ -573,3 +573,36 @@ def test_a_recording_is_named_as_one_with_the_command_that_exports_it(
         assert f"{sample}: this is a Breathwise recording, not " in err
         assert f"'breathwise export {sample}' writes its beats (RR) and waveforms" in err
         assert err.count("\n") == 1
+
+
+def test_a_ratio_of_zero_is_unmeasured_null_in_json_and_empty_in_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: a breath whose fall took no time (ratio 0, which
+    analysis.breath_variability.ratio_measured counts as unmeasured) was written as ratio 0.0,
+    a value, with no warning; only inf was null."""
+    from dataclasses import replace
+
+    from analysis.breath import Breath, detect_breaths
+
+    def one_without_a_fall(data: np.ndarray, fs_hz: float, cutoff_hz: float) -> list[Breath]:
+        found = detect_breaths(data, fs_hz, cutoff_hz=cutoff_hz)
+        found[3] = replace(found[3], exhale_s=0.0, ratio=0.0, quality="uncertain")
+        return found
+
+    monkeypatch.setattr(breaths_cli, "detect_breaths", one_without_a_fall)
+    f = tmp_path / "belt.txt"
+    f.write_text("\n".join(f"{v:.5f}" for v in belt_signal()))
+    out = json.loads(call([str(f), "--fs", "25"], capsys))
+    ratios = [b["ratio"] for b in out["breaths"]]
+    assert ratios[3] is None and all(r is not None and r > 0.5 for r in ratios[:3])
+    n = sum(1 for b in out["breaths"] if b["quality"] != "artifact")
+    assert out["settings"]["warnings"] == [
+        f"the exhale:inhale ratio could not be measured for 1 of {n} breaths (ratio null): "
+        "their phases could not be timed (0 rise and 1 fall instantaneously)"
+    ]
+    rows = call([str(f), "--fs", "25", "--format", "csv"], capsys).splitlines()
+    table = [line for line in rows if not line.startswith("#")]
+    column = table[0].split(",").index("ratio")
+    assert table[4].split(",")[column] == ""
+    assert table[3].split(",")[column] not in ("", "0.0")

@@ -283,26 +283,41 @@ def test_a_configured_recordings_folder_whose_drive_is_gone_is_refused_not_made_
 ) -> None:
     """Found in review: ``config set recordings_dir /tmp/x/ext/recs``, then ``rm -rf
     /tmp/x/ext`` (an unmounted drive), then a session: both folders were made again on the
-    internal disk with no word, and the recording landed there."""
+    internal disk with no word, and the recording landed there. And again in review: a static
+    mount point (``/mnt/usb``) stays as an empty folder once unmounted, so only the configured
+    folder itself is gone; it was made again there, ``note: created the folder``, rc 0."""
     from trainer.cli import run
 
-    drive = tmp_path / "ext"
-    recs = drive / "recs"
-    recs.mkdir(parents=True)
-    save_setting("recordings_dir", str(recs))
-    shutil.rmtree(drive)
-    code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05"])
-    captured = capsys.readouterr()
-    assert code == 1, captured
-    lines = captured.err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("breathwise: error:")
-    assert f"the recordings folder {recs} (setting recordings_dir) is not there" in lines[0]
-    assert "mkdir -p" in lines[0] and "config set recordings_dir" in lines[0]
-    assert not drive.exists()
-    assert "Breath" not in captured.out  # the session did not start
-
-    # With the drive back but the folder itself gone, the folder is made as before.
-    drive.mkdir()
-    code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05"])
+    drive = tmp_path / "mnt" / "usb"
+    recs = drive / "breathwise"
+    drive.mkdir(parents=True)
+    app = typer.Typer()
+    app.command("show")(config_show)
+    app.command("set")(config_set)
+    # First use: the setting makes the folder, and a session records there.
+    assert CliRunner().invoke(app, ["set", "recordings_dir", str(recs)]).exit_code == 0
+    assert recs.is_dir()
+    code = run(["live", "--headless", "--device", "none", "--minutes", "0.05"])
     assert code == 0, capsys.readouterr()
-    assert list(recs.glob("*.bwr"))
+    assert len(list(recs.glob("*.bwr"))) == 1
+    capsys.readouterr()
+
+    for gone in (recs, drive):  # the empty mount point, then no mount point at all
+        shutil.rmtree(gone)
+        code = run(["live", "--headless", "--device", "none", "--minutes", "0.05"])
+        captured = capsys.readouterr()
+        assert code == 1, captured
+        lines = captured.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("breathwise: error:"), lines
+        assert f"the recordings folder {recs} (setting recordings_dir) is not there" in lines[0]
+        assert "plug in the drive" in lines[0]
+        assert f"mkdir -p {recs}" in lines[0] and "config set recordings_dir" in lines[0]
+        assert not recs.exists()
+        assert "created the folder" not in captured.err
+        assert "Breath" not in captured.out  # the session did not start
+
+    # The default folder, which Breathwise owns, is still made whole.
+    save_setting("recordings_dir", "default")
+    code = run(["live", "--headless", "--device", "none", "--minutes", "0.05"])
+    assert code == 0, capsys.readouterr()
+    assert list((tmp_path / "data" / "recordings").glob("*.bwr"))

@@ -204,6 +204,31 @@ def test_back_program_headless_without_terminal_or_answers_refuses(
     assert not list(tmp_path.glob("*.bwr"))
 
 
+def test_a_recording_missing_from_the_history_is_named_only_once_the_checks_let_it_start(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: with a back-focused default program and no safety answers, live
+    printed the note about a recording not in the history, then stopped with the safety
+    error: a note for a session that never started, before the one line that mattered."""
+    from simulated_sessions import write_simulated
+
+    from trainer.config import save_setting
+
+    save_setting("program", "back-release")
+    killed = write_simulated(tmp_path / "killed.bwr", 60.0, seed=2)
+    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (None, _tell_err))
+    args = ["live", "--device", "none", "--headless", "--minutes", "0.02", "--out", str(tmp_path)]
+    assert run(args) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "Back-release routine works on the back" in lines[0], lines
+    # With answers the session starts, and the note comes after the safety text.
+    _clear_answers(days_ago=1)
+    assert run(args) == 0
+    err = capsys.readouterr().err
+    assert f"breathwise history --add {killed}" in err
+    assert err.index("not in your history") > err.index("Warning signs")
+
+
 def _clear_answers(days_ago: int) -> date:
     answered_on = date.today() - timedelta(days=days_ago)
     ScreenStore().save(ScreenRecord(answered_on, {q.key: False for q in RED_FLAG_QUESTIONS}))

@@ -112,7 +112,7 @@ def test_all_no_is_clear_stored_and_reused_for_thirty_days(store: ScreenStore) -
     last_valid_day = TODAY + timedelta(days=SCREEN_VALID_DAYS - 1)
     assert run(store, again, today=last_valid_day) is Outcome.CLEAR
     assert again.asked == ["Any of these new since 2025-03-01?"]
-    assert again.told == [check_in_list(TODAY)]
+    assert again.told == [check_in_list(TODAY, last_valid_day)]
     expired = Person()
     assert run(store, expired, today=TODAY + timedelta(days=SCREEN_VALID_DAYS)) is Outcome.CLEAR
     assert expired.asked == [q.text for q in RED_FLAG_QUESTIONS]
@@ -142,7 +142,9 @@ def test_a_clear_screen_still_shows_the_red_flags_before_every_session(
     ):
         assert sign in shown, sign
     assert shown.count("\n  - ") == len(RED_FLAG_QUESTIONS)
-    assert person.asked == [check_in_question(TODAY)] == ["Any of these new since 2025-03-01?"]
+    assert (
+        person.asked == [check_in_question(TODAY, TODAY)] == ["Any of these new since 2025-03-01?"]
+    )
 
 
 def test_a_new_sign_since_the_last_screen_puts_the_four_questions_again(
@@ -152,7 +154,7 @@ def test_a_new_sign_since_the_last_screen_puts_the_four_questions_again(
     later = TODAY + timedelta(days=9)
     person = Person(yes_to=("leg_symptoms",), carry_on=False, new_sign=True)
     assert run(store, person, today=later) is Outcome.DECLINED
-    assert person.asked[0] == check_in_question(TODAY)
+    assert person.asked[0] == check_in_question(TODAY, TODAY)
     assert person.asked[1:5] == [q.text for q in RED_FLAG_QUESTIONS]
     record = store.load()
     assert record is not None and record.answered_on == later
@@ -165,8 +167,8 @@ def test_a_new_sign_since_the_last_screen_puts_the_four_questions_again(
     )
     carrying_on = Person()
     assert run(store, carrying_on, today=later) is Outcome.CONTINUE_AGAINST_ADVICE
-    assert carrying_on.asked == [check_in_question(TODAY)]
-    assert carrying_on.told == [check_in_list(TODAY), REMINDER]
+    assert carrying_on.asked == [check_in_question(TODAY, TODAY)]
+    assert carrying_on.told == [check_in_list(TODAY, TODAY), REMINDER]
 
 
 def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None:
@@ -177,7 +179,7 @@ def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None
     # Later the same month: only the check-in, and a reminder.
     later = Person()
     assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CONTINUE_AGAINST_ADVICE
-    assert later.asked == [check_in_question(TODAY)] and REMINDER in later.told
+    assert later.asked == [check_in_question(TODAY, TODAY)] and REMINDER in later.told
 
 
 @pytest.mark.parametrize("also", [(), ("leg_symptoms",)])
@@ -275,7 +277,7 @@ def test_no_one_at_the_keyboard_uses_valid_clear_answers(store: ScreenStore) -> 
     )
     # The list is shown all the same, with what to do when a sign is new.
     assert outcome is Outcome.CLEAR
-    assert told == [check_in_list(TODAY), UNATTENDED_CHECK_IN]
+    assert told == [check_in_list(TODAY, TODAY), UNATTENDED_CHECK_IN]
     assert "breathwise screen" in UNATTENDED_CHECK_IN
     store.save(ScreenRecord(TODAY, {q.key: q.key == "fever_nausea" for q in RED_FLAG_QUESTIONS}))
     with pytest.raises(ScreenRequired, match="doctor first"):
@@ -315,7 +317,7 @@ def test_answers_to_the_narrower_bladder_question_are_asked_again(store: ScreenS
     assert json.loads(store.path.read_text())["version"] == 2
     again = Person()
     assert run(store, again, today=TODAY + timedelta(days=2)) is Outcome.CLEAR
-    assert again.asked == [check_in_question(TODAY + timedelta(days=1))]
+    assert again.asked == [check_in_question(TODAY + timedelta(days=1), TODAY + timedelta(days=2))]
 
 
 def test_incomplete_or_future_answers_are_not_trusted() -> None:
@@ -327,6 +329,32 @@ def test_incomplete_or_future_answers_are_not_trusted() -> None:
     assert full.valid_on(TODAY - timedelta(days=1))
     assert not full.valid_on(TODAY - timedelta(days=2))
     assert ScreenRecord.from_json(full.to_json()) == full
+    # Found in review: with the moment of answering kept, its day is read in today's zone
+    # already, so a day ahead can only be a clock set back (it was trusted too).
+    moment = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    timed = ScreenRecord(TODAY, full.answers, answered_at=moment)
+    assert timed.valid_on(TODAY)
+    assert not timed.valid_on(TODAY - timedelta(days=1))
+
+
+def test_a_check_in_never_names_a_day_after_today(store: ScreenStore) -> None:
+    """Found in review: date-only answers given further east, a day 'ahead' of today here,
+    asked "Any of these new since <tomorrow>?"."""
+    full = ScreenRecord(TODAY, {q.key: False for q in RED_FLAG_QUESTIONS})
+    store.save(full)
+    record = json.loads(store.path.read_text())
+    assert "answered_at" not in record  # as stored before the moment was kept
+    person = Person()
+    yesterday = TODAY - timedelta(days=1)
+    assert run(store, person, today=yesterday) is Outcome.CLEAR
+    assert person.asked == ["Any of these new since today?"]
+    assert "(last full check today):" in person.told[0]
+    assert TODAY.isoformat() not in person.told[0]
+    # On the day itself and after, the day is named as before.
+    later = Person()
+    assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CLEAR
+    assert later.asked == [f"Any of these new since {TODAY.isoformat()}?"]
+    assert f"(last full check on {TODAY.isoformat()}):" in later.told[0]
 
 
 @pytest.fixture()

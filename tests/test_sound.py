@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -493,24 +494,56 @@ def test_nothing_installed_is_said_at_the_first_session_only(
 
     marker = tmp_path / "data" / "noted"
     shown: list[str] = []
+
+    def show(text: str, confirm: Callable[[], None]) -> None:
+        shown.append(text)
+        confirm()
+
     nothing = f"sound is off: {NOTHING_INSTALLED}"
     for _evening in range(3):
-        notify = once_per_setup(shown.append, marker)
+        notify = once_per_setup(show, marker)
         notify(nothing)
         notify("sound stopped: the player quit")
     assert shown == [nothing] + ["sound stopped: the player quit"] * 3
 
-    # A session, twice, where nothing can play: the line comes once (on stderr, headless).
+    # A session, twice, where nothing can play: the line comes once (on stderr, headless);
+    # a third asks for sound with --sound, and is told again that it will get none.
     from trainer.cli import run
 
     stderr = []
-    for _evening in range(2):
+    for flags in ([], [], ["--sound"]):
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("PATH", str(tmp_path / "no-players"))
             patch.setattr("trainer.sound._sounddevice_output", _not_installed)
-            code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05", "--sound"])
+            code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05", *flags])
         err = capsys.readouterr().err
         assert code == 0, err
         stderr.append(err)
     assert f"breathwise: {nothing}" in stderr[0]
     assert "sound is off" not in stderr[1] and "recording saved" in stderr[1]
+    assert f"breathwise: {nothing}" in stderr[2]
+
+
+def test_nothing_installed_counts_as_said_only_once_it_was_shown(tmp_path: Path) -> None:
+    """Found in review: the marker was written when the notice was handed to the screen, so
+    a notice that was never drawn (covered, or the screen closed first) was lost for good."""
+    from trainer.session_sound import once_per_setup
+
+    marker = tmp_path / "data" / "noted"
+    nothing = f"sound is off: {NOTHING_INSTALLED}"
+    pending: list[Callable[[], None]] = []
+    once_per_setup(lambda _text, confirm: pending.append(confirm), marker)(nothing)
+    assert len(pending) == 1 and not marker.exists()
+    shown: list[str] = []
+
+    def show(text: str, confirm: Callable[[], None]) -> None:
+        shown.append(text)
+        confirm()
+
+    once_per_setup(show, marker)(nothing)
+    assert shown == [nothing] and marker.exists()
+    once_per_setup(lambda text, confirm: shown.append(text), marker)(nothing)
+    assert shown == [nothing]
+    # Asked for sound explicitly: said again.
+    once_per_setup(lambda text, confirm: shown.append(text), marker, always=True)(nothing)
+    assert shown == [nothing, nothing]

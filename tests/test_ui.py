@@ -544,6 +544,40 @@ async def test_marked_fades_from_the_status_line_like_a_cue() -> None:
     assert session.actions == ["mark"]
 
 
+async def test_a_notice_covered_by_marked_comes_back_and_counts_as_shown_once_drawn() -> None:
+    """Found in review: ``m`` replaced the one-time "nothing can play sound" notice with
+    "marked", which then faded to nothing: the notice's only showing was lost, and it was
+    recorded as said all the same."""
+    session = FakeSession()
+    mark = partial(session.actions.append, "mark")
+    app = BreathwiseApp(
+        session, session.run, title="t", duration_s=600.0, on_mark=mark, hold_at_end=True
+    )
+    drawn: list[str] = []
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 10.0
+        app.set_note("sound is off: x", on_shown=partial(drawn.append, "x"))
+        app.action_mark()  # as ``m`` does, before any redraw drew the notice
+        status = await _shown_at(app, pilot, session, 11.0, "#status")
+        assert "marked" in status and "sound is off" not in status
+        assert drawn == []
+        await pilot.press("m")  # a second mark covers the same notice, not "marked"
+        status = await _shown_at(app, pilot, session, 11.0 + MARK_SHOWN_S + 0.5, "#status")
+        assert "marked" not in status and status.endswith("sound is off: x")
+        assert drawn == ["x"]
+        assert "sound is off: x" in await _shown_at(app, pilot, session, 300.0, "#status")
+        assert drawn == ["x"]  # once
+        # A mark in the last seconds does not wipe "session over" when it fades.
+        await pilot.press("m")
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        over = await _shown_at(app, pilot, session, 300.0 + MARK_SHOWN_S + 1.0, "#status")
+        assert "session over" in over and "sound is off" not in over
+        await pilot.press("q")
+    assert session.actions == ["mark"] * 3
+
+
 def test_the_heart_rate_tile_at_the_end_is_the_summarys() -> None:
     """Found in review: over, the tile said 67 bpm (the last beat) beside a printed summary of
     "HR 65 -> 65"."""

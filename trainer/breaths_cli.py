@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from analysis.acc_breath import ORIENT_SKEW, AccBreathTracker, difference_skewness
 from analysis.breath import Breath, detect_breaths, settle_ends
-from analysis.breath_variability import breath_variability, measured_ratios
+from analysis.breath_variability import breath_variability, measured_ratios, ratio_measured
 from analysis.filters import StreamingSOS, lowpass_sos
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
@@ -269,7 +269,9 @@ def _breath_row(b: Breath) -> dict[str, Any]:
         "inhale_s": num(b.inhale_s),
         "exhale_s": num(b.exhale_s),
         "pause_s": num(b.pause_s),
-        "ratio": num(b.ratio),
+        # Unmeasured (inf, or 0 for a fall that took no time) is null, as everywhere ratios
+        # are used (ratio_measured): 0.0 passed for a value, and the median of such ratios.
+        "ratio": num(b.ratio) if ratio_measured(b.ratio) else None,
         "depth": float(f"{b.depth:.6g}"),
         "quality": b.quality,
     }
@@ -427,6 +429,8 @@ def _analyse_waveform(
                 "if the belt falls on inhale, run again "
                 + ("without --invert" if invert else "with --invert")
             )
+    if not flat:
+        warnings += _unmeasured_ratios(found)
     rates = [b.rate_bpm for b in found if b.quality != "artifact"]
     settled = settle_ends(found)
     for text in warnings:
@@ -458,13 +462,9 @@ def _short_of(value: float, limit: float) -> str:
 def _nothing_measured(
     data: FloatArray, duration_s: float, found: list[Breath], column: str | None
 ) -> list[str]:
-    """Warnings for an analysis that ran but measured nothing, so an empty or null result
-    says why rather than passing for a finding.
-
-    Two cases: no breath of usable quality at all (the wrong column, e.g. the time column: a
-    signal that only rises or only falls never turns back, so it holds no breath), and breaths
-    whose exhale:inhale ratio is null because their inhale took no time (the signal jumps up
-    in one sample, as a sawtooth or a counter that wraps does; a chest never does).
+    """Warnings for an analysis that ran but found no breath of usable quality at all, so an
+    empty result says why rather than passing for a finding: the wrong column, e.g. the time
+    column (a signal that only rises or only falls never turns back, so it holds no breath).
     """
     warnings = []
     usable = [b for b in found if b.quality != "artifact"]
@@ -489,7 +489,19 @@ def _nothing_measured(
                 f"no breathing found in {duration_s:.1f} s of data{seen}: {question} "
                 "(choose the column with --column)"
             )
-    unmeasured = [b for b in usable if not math.isfinite(b.ratio)]  # null in the output
+    return warnings
+
+
+def _unmeasured_ratios(found: list[Breath]) -> list[str]:
+    """A warning for the usable breaths whose exhale:inhale ratio is null
+    (:func:`analysis.breath_variability.ratio_measured`), so a null is explained: their inhale
+    took no time (the signal jumps up in one sample, as a sawtooth or a counter that wraps
+    does; a chest never does) or their exhale did. Given after the noise check, which makes
+    every breath of a noise signal an artifact: those are explained by it already.
+    """
+    warnings = []
+    usable = [b for b in found if b.quality != "artifact"]
+    unmeasured = [b for b in usable if not ratio_measured(b.ratio)]  # null in the output
     if unmeasured:
         instant = sum(1 for b in unmeasured if b.inhale_s <= 0.0)
         if instant == len(unmeasured):
@@ -498,7 +510,10 @@ def _nothing_measured(
                 "chest makes (a sawtooth or a wrapping counter?)"
             )
         else:
-            why = f"their phases could not be timed ({instant} rise instantaneously)"
+            falls = sum(1 for b in unmeasured if b.exhale_s <= 0.0)
+            why = (
+                f"their phases could not be timed ({instant} rise and {falls} fall instantaneously)"
+            )
         warnings.append(
             f"the exhale:inhale ratio could not be measured for {len(unmeasured)} of "
             f"{len(usable)} breaths (ratio null): {why}"

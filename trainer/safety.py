@@ -52,8 +52,10 @@ SCREEN_VALID_DAYS = 30
 
 FUTURE_TOLERANCE_DAYS = 1
 """A stored answer day this many days after today still counts as answered, not as a clock set
-back: a person who answered in the evening and flew west sees the previous local day (found in
-review: ``TZ=Etc/GMT+12`` right after answering said "expired" and refused back programs)."""
+back, in a record that keeps only its local day (no ``answered_at``): a person who answered in
+the evening and flew west sees the previous local day (found in review: ``TZ=Etc/GMT+12`` right
+after answering said "expired" and refused back programs). A record with ``answered_at`` reads
+its day in the zone of today's date, so a day after today there is a clock set back."""
 
 SCREEN_FILE = "safety-screen.json"
 _FORMAT_VERSION = 2
@@ -167,21 +169,28 @@ def doctor_advice(flags: Sequence[str]) -> str:
     return "\n".join(q.advice for q in chosen)
 
 
-def check_in_list(answered_on: date) -> str:
+def _answer_day(answered_on: date, today: date) -> str:
+    """The day of the last full check as shown: never one after ``today`` (a date-only record
+    answered further east, :data:`FUTURE_TOLERANCE_DAYS`), which read "new since <tomorrow>"."""
+    return "today" if answered_on > today else answered_on.isoformat()
+
+
+def check_in_list(answered_on: date, today: date) -> str:
     """The red flags as a short list, shown before every back-focused session, and since
     when the person has said none of them applies (or that a doctor has said the exercises
     are fine)."""
+    day = _answer_day(answered_on, today)
     lines = [
-        "This program works on the back. Warning signs (last full check on "
-        f"{answered_on.isoformat()}):"
+        "This program works on the back. Warning signs (last full check "
+        f"{day if day == 'today' else f'on {day}'}):"
     ]
     lines += [f"  - {q.sign}" for q in RED_FLAG_QUESTIONS]
     return "\n".join(lines)
 
 
-def check_in_question(answered_on: date) -> str:
+def check_in_question(answered_on: date, today: date) -> str:
     """The one question asked before every back-focused session between two full screens."""
-    return f"Any of these new since {answered_on.isoformat()}?"
+    return f"Any of these new since {_answer_day(answered_on, today)}?"
 
 
 UNATTENDED_CHECK_IN = (
@@ -242,11 +251,12 @@ class ScreenRecord:
     def valid_on(self, today: date) -> bool:
         """Whether the answers still hold on ``today``: complete and under 30 days old.
 
-        An answer day more than :data:`FUTURE_TOLERANCE_DAYS` after ``today`` (a clock set
-        back) is not trusted; one day ahead is a change of time zone.
+        An answer day after ``today`` is a clock set back and is not trusted, except up to
+        :data:`FUTURE_TOLERANCE_DAYS` ahead in a record without ``answered_at``, where it is a
+        change of time zone (with ``answered_at`` the day is read in today's zone already).
         """
         age = today - self.answered_on
-        earliest = timedelta(days=-FUTURE_TOLERANCE_DAYS)
+        earliest = timedelta(days=-FUTURE_TOLERANCE_DAYS if self.answered_at is None else 0)
         return self.complete and earliest <= age < timedelta(days=SCREEN_VALID_DAYS)
 
     def expires_on(self) -> date:
@@ -466,12 +476,12 @@ def check_before_program(
     if stored is not None and stored.valid_on(today) and stored.reusable:
         outcome = outcome_of(stored)
         if outcome is not Outcome.DECLINED:
-            tell(check_in_list(stored.answered_on))
+            tell(check_in_list(stored.answered_on, today))
             if ask is None:
                 tell(UNATTENDED_CHECK_IN)
                 new_sign = False
             else:
-                new_sign = bool(ask(check_in_question(stored.answered_on)))
+                new_sign = bool(ask(check_in_question(stored.answered_on, today)))
             if not new_sign:
                 if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
                     tell(REMINDER)

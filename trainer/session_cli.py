@@ -43,8 +43,13 @@ from trainer.sensor_label import (
 )
 from trainer.sensors_cli import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
 from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session_sound import SessionSound, eyes_closed_warning, once_per_setup
-from trainer.sound import print_notice
+from trainer.session_sound import (
+    SessionSound,
+    ShowNotice,
+    eyes_closed_warning,
+    once_per_setup,
+    print_then_confirm,
+)
 
 if TYPE_CHECKING:
     from trainer.ui import BreathwiseApp
@@ -313,28 +318,27 @@ def _check_screen(program: Program) -> str:
 
 
 def _check_configured_recordings_dir(folder: Path) -> None:
-    """Refuse a ``recordings_dir`` setting whose parent folder has gone.
+    """Refuse a ``recordings_dir`` setting whose folder is missing.
 
-    The setting was checked (and the folder made) by ``config set``. If the folder it sits in
-    is missing now, it was most likely on a drive that is not mounted: making it again would
-    put the recordings on the internal disk under the empty mount point, where the person
-    does not look (found in review: ``rm -rf`` of the parent, then a session, re-created both
-    with no word). The folder itself is still made when only it is missing.
+    ``config set`` made the folder and proved it writable, so a missing one is gone since:
+    most likely it is on a drive that is not mounted. Making it again would put the
+    recordings on the internal disk, where the person does not look, and that happens under
+    a static mount point too (``/mnt/usb`` stays as an empty folder once unmounted), so
+    checking only the folder it sits in misses that case (found in review). The default
+    folder, which Breathwise owns, is still made whole.
 
     Raises
     ------
     UserError
-        The parent folder does not exist.
+        The folder does not exist (a file in its place is refused as the settings load).
     """
-    parent = folder.parent
-    if folder.is_dir() or parent.is_dir():
+    if folder.exists():
         return
     raise UserError(
-        f"the recordings folder {folder} (setting recordings_dir) is not there, nor is "
-        f"{parent}: is its drive unplugged?",
-        "plug in the drive, create the folder (mkdir -p "
-        f"{shlex.quote(str(folder))}), or change the setting "
-        "('breathwise config set recordings_dir DIR' or 'default')",
+        f"the recordings folder {folder} (setting recordings_dir) is not there: is its drive "
+        "unplugged?",
+        f"plug in the drive, create the folder (mkdir -p {shlex.quote(str(folder))}), or "
+        "change the setting ('breathwise config set recordings_dir DIR' or 'default')",
     )
 
 
@@ -541,9 +545,6 @@ def live(
         raise BadArgument(f"--out {out_dir} is not a directory")
     # Now, not once the person has settled in.
     check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
-    missing_note = not_in_history_note(out_dir)
-    if missing_note:
-        print(missing_note, file=sys.stderr)
     play = config.sound if sound is None else sound
     safety_note = ""
     notes: list[str] = []
@@ -554,6 +555,11 @@ def live(
             notes += filter(None, [eyes_closed_warning(play)])
         _show_tips(prepared.plan.program, "; ".join(notes))
     _show_source(kind)
+    # Only now that nothing before the start can refuse the session (the safety screen last):
+    # before a refusal it was a note for a session that never ran (found in review).
+    missing_note = not_in_history_note(out_dir)
+    if missing_note:
+        print(missing_note, file=sys.stderr)
     settings = {
         "device": devices,
         "rate_bpm": pattern.rate_bpm if pattern is not None else None,
@@ -575,7 +581,7 @@ def live(
         if prepared is not None
         else None
     )
-    notify: Callable[[str], None] | None = None
+    notify: ShowNotice | None = None
     app_ref: list[BreathwiseApp] = []
     settled: list[_Settled] = []
     ended: list[SessionResult] = []
@@ -590,10 +596,10 @@ def live(
             else "Breathwise"
         )
 
-        def notify(text: str) -> None:
+        def notify(text: str, shown: Callable[[], None]) -> None:
             # The sound starts inside the app's run: the app exists by then.
             if app_ref:
-                app_ref[0].set_note(text)
+                app_ref[0].set_note(text, on_shown=shown)
 
     kept_event = threading.Event()
     signals: list[int] = []
@@ -639,7 +645,9 @@ def live(
                 session.now_s,
                 end_s=duration_s,
                 cue_times_s=timeline.sound_cue_times_s() if timeline is not None else (),
-                notify=once_per_setup(notify if notify is not None else print_notice),
+                notify=once_per_setup(
+                    notify if notify is not None else print_then_confirm, always=sound is True
+                ),
             )
             # From the session's first second, once the sensor is connected: the sound's
             # clock, its chimes and its end bell count from there, as the pacer does.

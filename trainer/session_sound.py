@@ -23,6 +23,7 @@ from trainer.sound import (
     AudioOut,
     PacerSound,
     output_available,
+    print_notice,
 )
 
 END_BELL_S = 2.5
@@ -33,41 +34,61 @@ NOTHING_INSTALLED_NOTED = "sound-nothing-installed-noted"
 """File in the data folder that says the nothing-installed notice has been shown."""
 
 
+ShowNotice = Callable[[str, Callable[[], None]], None]
+"""Shows a sound notice, then calls its second argument once the notice has been shown:
+printed (headless) or drawn on the status line (:meth:`trainer.ui.BreathwiseApp.set_note`)."""
+
+
+def print_then_confirm(text: str, shown: Callable[[], None]) -> None:
+    """A :data:`ShowNotice` for a session without a screen: standard error."""
+    print_notice(text)
+    shown()
+
+
 def once_per_setup(
-    notify: Callable[[str], None], marker: Path | None = None
+    show: ShowNotice, marker: Path | None = None, *, always: bool = False
 ) -> Callable[[str], None]:
-    """Wrap a session's sound ``notify`` so that :data:`~trainer.sound.NOTHING_INSTALLED` is
-    passed on once per data folder; every other notice (an output that is there but fails)
+    """Wrap a session's sound notices so that :data:`~trainer.sound.NOTHING_INSTALLED` is
+    shown once per data folder; every other notice (an output that is there but fails)
     every time.
 
     A machine with no audio output stays one, so saying it before every session only trained
     the person to skip the status line (found in review); the notice names the setting that
-    turns the sound off. The eyes-closed programs' warning
+    turns the sound off. It counts as said once ``show`` confirms it was shown, not when it
+    was handed over: on the screen, a notice that a "marked" covered or a screen that closed
+    first never drew is said again next time. The eyes-closed programs' warning
     (:func:`eyes_closed_warning`) is not a notice of this kind and is said every time.
 
     Parameters
     ----------
-    notify : callable
-        Shows a notice.
+    show : ShowNotice
+        Shows a notice and confirms it.
     marker : Path, optional
         The file that records it was said; :data:`NOTHING_INSTALLED_NOTED` in
         :func:`~trainer.paths.data_dir` by default. If it cannot be written the notice is
         simply said again next time.
+    always : bool
+        Say it even if it was said before: the person asked for sound this time
+        (``--sound``), and a silent session must not look like one that plays.
     """
     noted = data_dir() / NOTHING_INSTALLED_NOTED if marker is None else marker
 
-    def notify_once(text: str) -> None:
-        if not text.endswith(NOTHING_INSTALLED):
-            notify(text)
-            return
-        if noted.exists():
-            return
-        notify(text)
+    def remember() -> None:
         with contextlib.suppress(OSError):
             noted.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            noted.write_text(text + "\n", encoding="utf-8")
+            noted.write_text(NOTHING_INSTALLED + "\n", encoding="utf-8")
+
+    def notify_once(text: str) -> None:
+        if not text.endswith(NOTHING_INSTALLED):
+            show(text, _nothing)
+        elif always or not noted.exists():
+            show(text, remember)
 
     return notify_once
+
+
+def _nothing() -> None:
+    """Nothing to remember about a notice that is said every time."""
 
 
 class SessionSound:

@@ -595,6 +595,11 @@ class BreathwiseApp(App[SessionResult | None]):
         self._note = ""
         self._note_until_s: float | None = None
         """Session time after which the note gives way (only "marked" fades)."""
+        self._covered_note = ""
+        """The lasting note that "marked" covers, put back when it fades: a sound notice
+        shown once per setup was otherwise wiped by the first ``m`` (found in review)."""
+        self._note_to_confirm: tuple[str, Callable[[], None]] | None = None
+        """A note from :meth:`set_note` and what to call once it has been drawn (see there)."""
         self._end_notes: list[str] = []
         self._summary: str | None = None
         self._fitted_to: Size | None = None
@@ -668,10 +673,16 @@ class BreathwiseApp(App[SessionResult | None]):
         history"), before "session over"."""
         self._end_notes.append(text)
 
-    def set_note(self, text: str) -> None:
-        """Show a one-off notice in the status line (e.g. "sound is off: ..."); thread-safe
-        enough for the audio thread: it only replaces a string that the next redraw reads."""
-        self._note = text
+    def set_note(self, text: str, *, on_shown: Callable[[], None] | None = None) -> None:
+        """Show a lasting notice in the status line (e.g. "sound is off: ..."); thread-safe
+        enough for the audio thread: it only replaces strings that the next redraw reads.
+
+        ``on_shown`` is called (in the screen's thread) once a redraw has put the notice on
+        the status line: a notice said once per setup is recorded as said only then, not when
+        a screen that closes first never drew it.
+        """
+        self._note_to_confirm = (text, on_shown) if on_shown is not None else None
+        self._note, self._covered_note = text, ""
         self._note_until_s = None
 
     async def _drive(self) -> None:
@@ -697,6 +708,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self._fit_summary()
         self.query_one("#cue", Static).update(Text(summary))
         self._note = "  ·  ".join([*self._end_notes, "session over — press q to close"])
+        # Not to be wiped by a "marked" of the last seconds fading (nor by what it covered).
+        self._note_until_s, self._covered_note = None, ""
         self.refresh_view(keep_cue=True)
 
     def _fit_summary(self) -> None:
@@ -843,10 +856,15 @@ class BreathwiseApp(App[SessionResult | None]):
         if marks:
             parts.append(f"{marks} mark" + ("" if marks == 1 else "s"))
         if self._note_until_s is not None and t_s > self._note_until_s:
-            self._note, self._note_until_s = "", None
+            self._note, self._note_until_s = self._covered_note, None
+            self._covered_note = ""
         if self._note:
             parts.append(self._note)
         self.query_one("#status", Static).update("  ·  ".join(parts))
+        confirm = self._note_to_confirm
+        if confirm is not None and confirm[0] == self._note:
+            self._note_to_confirm = None
+            confirm[1]()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer (and show in the key bar) only what this session can do: a replay cannot
@@ -893,6 +911,9 @@ class BreathwiseApp(App[SessionResult | None]):
     def action_mark(self) -> None:
         if self._on_mark is not None:
             self._on_mark()
+            if self._note_until_s is None:
+                # A lasting note (a sound notice), not an earlier "marked": kept for after.
+                self._covered_note = self._note
             self._note = "marked"
             self._note_until_s = self.session.now_s() + MARK_SHOWN_S
             self.refresh_view()
