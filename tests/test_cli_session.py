@@ -647,11 +647,11 @@ def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
     seconds were taken from the practice and the pacer sound ran ahead of the pacer. With a
     1 s connect, the sound now starts with the sensor's first data, at session time 0, and the
     3 s session holds 3 s of data."""
-    from trainer import session_cli
+    from trainer import sensors_cli, session_cli
     from trainer.session_sound import SessionSound
 
     connect_s = 1.0
-    real_open = session_cli.open_source
+    real_open = sensors_cli.open_source
 
     async def slow_open(*args: Any, **kwargs: Any) -> Any:
         return SlowConnect(await real_open(*args, **kwargs), connect_s)

@@ -379,8 +379,9 @@ def test_a_session_whose_sensor_never_connected_is_not_practice(tmp_path: Path) 
     """It was added as a 2 s session and started a streak (found in review)."""
     from simulated_sessions import simulated_items
 
+    from devices.packets import RawPacket
     from trainer.errors import UserError
-    from trainer.recording import RawPacket, write_recording
+    from trainer.recording import write_recording
 
     header, items, _ = simulated_items(60.0)
     no_data = [item for item in items if not isinstance(item, RawPacket)]
@@ -478,10 +479,10 @@ def test_summary_history_and_report_agree_on_rsa_when_a_breath_is_an_artifact(
             and 140.45 <= (item.t_mono_ns - START_NS) / 1e9 < 150.5
         )
 
-    inside = [i for i in items if in_breath(i)]
+    inside = [i for i in items if isinstance(i, RawPacket) and in_breath(i)]
     trough = min(
         v for i in inside for row in decode_godirect_measurement(i.payload).values for v in row
-    )  # type: ignore[union-attr]
+    )
     deepened: list[object] = []
     for item in items:
         if in_breath(item):
