@@ -311,3 +311,20 @@ def test_the_sample_recording_at_its_period_and_under_a_wrong_one(
     assert pipeline.belt_fs_hz == pytest.approx(20.0, rel=0.01)
     breaths = [e for e in events if isinstance(e, BreathEvent)]
     assert len(breaths) >= at_least
+
+
+def test_what_the_sensors_left_out_is_said_first_and_once() -> None:
+    """Notes a sensor made while connecting (kept in the header) are status lines at 0 s."""
+    strap = {"notes": ["Polar Sense B5C6D7E8 does not offer ECG; streaming without it"]}
+    belt = {"notes": ["GDX-RB 0K1234: a sample period of 5000 µs is outside the 10000-..."]}
+    details = {"sources": [{"name": "a", "details": strap}, {"name": "b", "details": belt}]}
+    source = SourceInfo("ble", "a + b", streams={"hr": {}}, details=details)
+    pipeline = Pipeline(Header(0, 0, source))
+    first = pipeline.handle([RawPacket(10**9, 0, Stream.HEART_RATE.value, b"\x10\x48")])
+    said = [e for e in first if isinstance(e, StatusEvent)]
+    assert [(e.t_s, e.kind, e.message) for e in said] == [
+        (0.0, "device", strap["notes"][0]),
+        (0.0, "device", belt["notes"][0]),
+    ]
+    again = pipeline.handle([RawPacket(2 * 10**9, 0, Stream.HEART_RATE.value, b"\x10\x48")])
+    assert not [e for e in again if isinstance(e, StatusEvent)]

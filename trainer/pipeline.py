@@ -60,7 +60,7 @@ from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.pmd_stream import PmdStreamDecoder
-from devices.source import LinkEvent, LinkState
+from devices.source import LinkEvent, LinkState, source_notes
 from trainer.coach import Coach, Feedback
 from trainer.pacer import BreathPattern, Pacer
 from trainer.program_clock import ProgramClock
@@ -425,6 +425,11 @@ class Pipeline:
         self._acc: TimedAccBreathTracker | None = None
         self._acc_too_slow = False
         self._acc_moving_said = False
+        # What the sensors did otherwise than asked while connecting, said with the first
+        # events, live and in every replay of the recording (its header keeps them).
+        self._device_notes: list[Event] = [
+            StatusEvent(0.0, "device", note) for note in source_notes(header.source)
+        ]
         self._acc_held_said = False
         self._heart_cache: tuple[tuple[int, int, float], HeartMetrics] | None = None
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
@@ -482,7 +487,7 @@ class Pipeline:
     # ----------------------------------------------------------------------------- items
     def handle(self, items: list[Item] | tuple[Item, ...]) -> list[Event]:
         """Process items in order and return the events they cause, in order."""
-        events: list[Event] = []
+        events, self._device_notes = self._device_notes, []
         for item in items:
             if self.program is not None:
                 self._program_events(item.t_mono_ns, events)
