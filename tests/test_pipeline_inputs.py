@@ -15,7 +15,7 @@ from devices.godirect import encode_godirect_measurement
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import LinkEvent, LinkState, SourceInfo
-from trainer.pipeline import NS_PER_S, BreathEvent, Pipeline, StatusEvent
+from trainer.pipeline import NS_PER_S, BeltEvent, BreathEvent, Pipeline, StatusEvent
 from trainer.recording import Header, read_recording
 
 RATE_BPM = 6.0
@@ -124,6 +124,19 @@ def test_stalls_and_lost_packets_leave_the_recorded_rate_alone(
     assert [e for e in events if isinstance(e, StatusEvent)] == []
     assert pipeline.belt_fs_hz == 10.0
     assert len([e for e in events if isinstance(e, BreathEvent)]) >= 27  # 30 breathed
+
+
+@pytest.mark.parametrize(("lost_s", "bridged"), [(0.5, True), (1.9, True), (5.0, False)])
+def test_lost_belt_packets_are_bridged_only_over_less_than_a_breath(
+    lost_s: float, bridged: bool
+) -> None:
+    """Packets lost without a link event: the counter says how many, a straight line stands
+    in for them when that is shorter than a breath; a longer gap restarts the tracker."""
+    packets = _belt_packets(100_000, _breathing(10.0, 120, 2.0))
+    kept = [p for p in packets if not 60e9 < p.t_mono_ns <= (60 + lost_s) * 1e9]
+    events = _belt(100_000).handle(kept)
+    analysed = sum(e.values.size for e in events if isinstance(e, BeltEvent))
+    assert analysed == (len(packets) if bridged else len(kept))
 
 
 def test_a_belt_back_at_its_recorded_rate_is_followed_back() -> None:

@@ -93,6 +93,9 @@ another rate (a belt's crystal is off by parts per million)."""
 BELT_STEADY_GAP_S = 2.0
 """A pause between belt packets longer than this (a lost link) starts the stretch again: the
 packet counter (one byte) could have wrapped unseen."""
+BELT_BRIDGE_MAX_S = 2.0
+"""Longest run of lost belt samples (s) bridged by a straight line: shorter than any breath
+(>= 2 s), so a bridge never stands in for one; a longer gap restarts the tracker."""
 BELT_CUTOFF_HZ = 1.0
 """Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
@@ -607,7 +610,8 @@ class Pipeline:
             expected_last_s = belt.t0_s + (belt.n_samples + len(belt.pending) + n - 1) / belt.fs_hz
             late_s = t_s - expected_last_s
             lost = 0 if previous_counter is None else n * ((whole[2] - previous_counter - 1) & 0xFF)
-            if lost and abs(late_s - lost / belt.fs_hz) <= min(abs(late_s), BELT_RESYNC_S):
+            fits = abs(late_s - lost / belt.fs_hz) <= min(abs(late_s), BELT_RESYNC_S)
+            if lost and fits and lost / belt.fs_hz <= BELT_BRIDGE_MAX_S:
                 self._fill_lost_belt_samples(lost, values)
             elif abs(late_s) > BELT_RESYNC_S:
                 self._flush_belt(events)
