@@ -69,6 +69,21 @@ class SourceInfo:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+NOTES_KEY = "notes"
+"""Key of ``SourceInfo.details`` whose list of strings says what a sensor did otherwise than
+asked while connecting (a stream it does not offer left out, a rate or range it does not offer
+replaced by the nearest): the session and every replay show each as a status line at its start."""
+
+
+def source_notes(info: SourceInfo) -> list[str]:
+    """The notes of ``info`` and of the sources it combines (``details["sources"]``), in order."""
+    notes = [str(n) for n in info.details.get(NOTES_KEY, ())]
+    for source in info.details.get("sources", ()):
+        if isinstance(source, dict):
+            notes += [str(n) for n in source.get("details", {}).get(NOTES_KEY, ())]
+    return notes
+
+
 class PacketSource(Protocol):
     """An async stream of raw packets and link events.
 

@@ -195,14 +195,9 @@ class GoDirectBelt(BleSensor):
             period_us = min(period_us, high)
         if period_us == self.period_us:
             return
-        logger.warning(
-            "%s: a sample period of %d µs is outside the %s-%s µs its force sensor allows;"
-            " sampling every %d µs",
-            self.info.name,
-            self.period_us,
-            low,
-            high,
-            period_us,
+        self._note(
+            f"{self.info.name}: a sample period of {self.period_us} µs is outside the"
+            f" {low}-{high} µs its force sensor allows; sampling every {period_us} µs"
         )
         self.period_us = period_us
         # The inner dict is shared with a CombinedSource's info: change it in place.

@@ -3,10 +3,12 @@
 A sensor streams what it offers of what was asked for: the PMD feature read says which
 measurement types it has [PMT], so an OH1 or a Verity Sense (ACC and PPG, no ECG) runs without
 ECG, and the accelerometer runs at the offered rate and range nearest to the ones asked for
-(the Verity offers only 52 Hz, ±8 g). What was left out or changed is logged once and written
-into ``info.streams``, so the recording header says what really ran. A Polar strap without PMD
-(H9, H7) is no PMD sensor: :func:`devices.ble.resolve.sensor_for` opens it as a standard
-:class:`~devices.ble.heart_rate_strap.HeartRateStrap`.
+(the Verity offers only 52 Hz, ±8 g). What was left out or changed is written into
+``info.streams``, so the recording header says what really ran, and said once as a note in
+``info.details`` that the session and its replays show as a status line. A Polar strap without
+PMD (H9, H7) is no PMD sensor: :func:`devices.ble.resolve.sensor_for` opens it as a standard
+:class:`~devices.ble.heart_rate_strap.HeartRateStrap` by its name; one whose advertisement has
+no name (its model unknown) opens as this class, which then streams heart rate alone.
 
 GATT glue only; frames are decoded downstream by :mod:`devices.polar_pmd`. The start-up order
 follows the fact sheet (docs/reference/ble-protocols.md) §2 and the Polar SDK [PMDC]: read the PMD
@@ -37,6 +39,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakGATTProtocolError
 
 from devices.ble.errors import SensorCommandError, UnsupportedDeviceError
+from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID, BleSensor
 from devices.errors import DecodeError
 from devices.packets import Stream
@@ -111,6 +114,9 @@ class PolarH10(BleSensor):
     acc_range_g : int
         Accelerometer range asked for, ±2, ±4 or ±8 g (the nearest offered range runs); ±2 g
         suits a person lying or sitting still.
+    heart_rate_fallback : bool
+        For a Polar device of unknown model (no name in its advertisement): without the PMD
+        service, stream heart rate alone as a strap instead of failing.
     **kwargs
         Passed to :class:`~devices.ble.sensors.BleSensor`.
     """
@@ -126,6 +132,7 @@ class PolarH10(BleSensor):
         heart_rate: bool = True,
         acc_fs_hz: int = 50,
         acc_range_g: int = 2,
+        heart_rate_fallback: bool = False,
         **kwargs: Any,
     ) -> None:
         if acc_fs_hz not in ACC_RATES_HZ:
@@ -135,6 +142,7 @@ class PolarH10(BleSensor):
         self._want_ecg = ecg
         self._want_acc = acc
         self._want_hr = heart_rate
+        self._hr_fallback = heart_rate_fallback
         self.acc_fs_hz = acc_fs_hz
         self.acc_range_g = acc_range_g
         super().__init__(device, **kwargs)
@@ -303,6 +311,15 @@ class PolarH10(BleSensor):
         self._assembler.reset()
         self._running = []
         self._restarts_left = {}
+        if (
+            self._hr_fallback
+            and self._want_hr
+            and not self._has_char(client, PMD_CONTROL_POINT_UUID)
+        ):
+            # A Polar strap known by its manufacturer data alone, without PMD (an unnamed H9 or
+            # H7): it streams heart rate and RR as any strap does.
+            await self._heart_rate_only(client)
+            return
         self._require(client, PMD_CONTROL_POINT_UUID, "Polar PMD control point")
         self._require(client, PMD_DATA_UUID, "Polar PMD data")
         try:
@@ -329,16 +346,26 @@ class PolarH10(BleSensor):
         if self._want_acc:
             await self._start_acc(client)
 
+    async def _heart_rate_only(self, client: BleakClient) -> None:
+        """Stream the standard heart-rate service alone, as a
+        :class:`~devices.ble.heart_rate_strap.HeartRateStrap` does, and say what is left out."""
+        self._require(client, HEART_RATE_MEASUREMENT_UUID, "Heart Rate Measurement (0x2A37)")
+        for measurement in (MeasurementType.ECG, MeasurementType.ACC):
+            if self._wants(measurement):
+                self._leave_out(measurement)
+        # Nothing of PMD runs: the header must not promise its streams (changed in place before
+        # a CombinedSource merges the infos again after the connect).
+        self.info.streams.pop(Stream.PMD_CONTROL.value, None)
+        self.info.streams.pop(Stream.PMD_DATA.value, None)
+        self.info.details["family"] = HeartRateStrap.family
+        await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._recorder(Stream.HEART_RATE))
+
     def _wants(self, measurement: MeasurementType) -> bool:
         return self._want_ecg if measurement is MeasurementType.ECG else self._want_acc
 
     def _leave_out(self, measurement: MeasurementType) -> None:
         """Run without a stream the sensor does not offer, and say so (module notes)."""
-        logger.warning(
-            "%s does not offer %s; streaming without it",
-            self.info.name,
-            measurement.name,
-        )
+        self._note(f"{self.info.name} does not offer {measurement.name}; streaming without it")
         if measurement is MeasurementType.ECG:
             self._want_ecg = False
         else:
@@ -371,13 +398,9 @@ class PolarH10(BleSensor):
                 _DEFAULT_ADVICE,
             )
         if (fs_hz, range_g) != (self.acc_fs_hz, self.acc_range_g):
-            logger.warning(
-                "%s offers ACC at %s Hz, ±%s g: streaming at %d Hz, ±%d g",
-                self.info.name,
-                list(rates),
-                list(ranges),
-                fs_hz,
-                range_g,
+            self._note(
+                f"{self.info.name} offers ACC at {list(rates)} Hz, ±{list(ranges)} g:"
+                f" streaming at {fs_hz} Hz, ±{range_g} g"
             )
             # Kept for restarts and reconnects: the same sensor offers the same again.
             self.acc_fs_hz, self.acc_range_g = fs_hz, range_g

@@ -118,7 +118,9 @@ def sensor_for(result: ScanResult, **options: Any) -> BleSensor:
     common.setdefault("name", result.name or None)
     if result.family is SensorFamily.POLAR:
         polar = {k: v for k, v in options.items() if k in polar_only}
-        return PolarH10(target, **common, **polar)
+        # Without a Polar name the model is unknown (scan.classify): an H9 streams as a strap.
+        unknown_model = not result.name.lower().startswith("polar")
+        return PolarH10(target, **common, **polar, heart_rate_fallback=unknown_model)
     if result.family is SensorFamily.GODIRECT:
         belt = {k: v for k, v in options.items() if k in belt_only}
         return GoDirectBelt(target, **common, **belt)

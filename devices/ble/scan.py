@@ -9,7 +9,10 @@ is probably not advertised, so the name is what Vernier's own clients filter on 
 Only a Polar device that shows the PMD service (advertised, or a model known to have it: H10,
 OH1, Verity Sense) is of the Polar family, driven by :class:`~devices.ble.polar_h10.PolarH10`;
 other Polar straps (H9, H7) offer nothing but the standard heart-rate service and are heart-rate
-devices like any other strap.
+devices like any other strap. A Polar device with the heart-rate service known only by its
+manufacturer data (no name in the advertisement) is of the Polar family too: its model is
+unknown, and :class:`~devices.ble.polar_h10.PolarH10` streams heart rate alone when it finds no
+PMD service.
 """
 
 from __future__ import annotations
@@ -116,9 +119,15 @@ def classify(
     text = name or ""
     uuids = {_norm_uuid(u) for u in service_uuids}
     has_hr = HEART_RATE_SERVICE_UUID in uuids
-    is_polar = text.lower().startswith("polar") or POLAR_COMPANY_ID in (manufacturer_data or {})
+    named_polar = text.lower().startswith("polar")
+    is_polar = named_polar or POLAR_COMPANY_ID in (manufacturer_data or {})
     words = text.lower().split()
     model = next((w for w in words if w in POLAR_PMD_MODELS), None)
+    if is_polar and not named_polar and has_hr and PMD_SERVICE_UUID not in uuids:
+        # Known by its company id alone, the model is unknown: it may be an H10 with ECG and
+        # ACC. PolarH10 reads what it offers at connect and streams heart rate alone, as a
+        # strap, when it has no PMD service (an H9).
+        return SensorFamily.POLAR, (Capability.HR_RR,)
     if is_polar and (model is not None or PMD_SERVICE_UUID in uuids):
         if model == "h10":
             return SensorFamily.POLAR, (Capability.HR_RR, Capability.ECG, Capability.ACC)

@@ -40,7 +40,7 @@ from devices.ble.errors import (
     map_bleak_error,
 )
 from devices.packets import RawPacket
-from devices.source import BLE_KIND, LinkEvent, LinkState, SourceInfo
+from devices.source import BLE_KIND, NOTES_KEY, LinkEvent, LinkState, SourceInfo
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +240,18 @@ class BleSensor:
             self._emit(stream, data)
 
         return record
+
+    def _note(self, text: str) -> None:
+        """Keep ``text`` in ``info.details`` for the session to show (:data:`NOTES_KEY`).
+
+        Not a logging warning: nothing configures logging, so one printed raw on stderr
+        without the ``breathwise:`` prefix and, under the screen, garbled it. Said once, however
+        often a reconnect finds the same.
+        """
+        notes = self.info.details.setdefault(NOTES_KEY, [])
+        if text not in notes:
+            notes.append(text)
+        logger.info("%s", text)
 
     @staticmethod
     def _has_char(client: BleakClient, uuid: str) -> bool:

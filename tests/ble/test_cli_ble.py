@@ -10,7 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.ble.conftest import FakeBlueZ
-from tests.fakebluez import BELT_NAME, H9_NAME, POLAR_ADDRESS, POLAR_NAME, STRAP_NAME
+from tests.fakebluez import (
+    BELT_NAME,
+    H9_NAME,
+    POLAR_ADDRESS,
+    POLAR_NAME,
+    STRAP_NAME,
+    VERITY_NAME,
+)
 from trainer.recording import read_recording
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,3 +92,22 @@ async def test_live_on_a_polar_h9_records_its_rr_intervals(
     assert recording.header.source.details["family"] == "heart_rate"
     assert recording.header.source.streams == {"hr": {"rr_unit_s": 1 / 1024}}
     assert sum(p.stream == "hr" for p in recording.packets) >= 10
+
+
+async def test_what_a_sensor_left_out_is_a_status_line_live_and_in_the_replay(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path
+) -> None:
+    """A Verity Sense offers no ECG: that went through unconfigured logging, printed raw on
+    stderr without the 'breathwise:' prefix (and under the screen garbled it)."""
+    fake_bluez("--devices", "verity", "--hr-interval", "0.2")
+    live = _breathwise(
+        "live", "--device", VERITY_NAME, "--minutes", "0.1", "--headless", "--out", str(tmp_path)
+    )
+    assert live.returncode == 0, live.stderr
+    note = f"status at     0.0 s  {VERITY_NAME} does not offer ECG; streaming without it"
+    assert note in live.stdout.splitlines()
+    assert "does not offer" not in live.stderr and "streaming at" not in live.stderr
+    (path,) = tmp_path.glob("*.bwr")
+    replay = _breathwise("replay", str(path), "--speed", "max", "--headless")
+    assert replay.returncode == 0, replay.stderr
+    assert note in replay.stdout.splitlines()

@@ -72,6 +72,13 @@ def test_classification_rules() -> None:
         SensorFamily.POLAR,
         (Capability.ACC,),
     )
+    # Known by Polar's company id alone, the model is unknown: a Polar sensor, which streams
+    # ECG and ACC if it offers PMD at connect (an H10) and heart rate alone if not (an H9).
+    # Before, it was a plain strap: an H10 with no name in its advertisement lost ECG and ACC.
+    for name in ("", None, "A0-9E-1A-00-00-0A"):
+        kind = classify(name, ["180d"], {0x006B: b"\x00"})
+        assert kind == (SensorFamily.POLAR, (Capability.HR_RR,))
+        assert type(sensor_for(ScanResult("", "A0:9E:1A:00:00:0A", -50, *kind))) is PolarH10
     # A Polar device showing neither the heart-rate nor the PMD service: nothing to use.
     assert classify("", [], {0x006B: b""}) is None
     assert classify("GDX-TMP 123", []) == (SensorFamily.GODIRECT, ())

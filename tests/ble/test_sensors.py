@@ -276,7 +276,7 @@ def data_after(mark: int) -> Callable[[Collected], bool]:
 
 
 async def test_a_belt_period_below_the_force_sensors_minimum_is_clamped_and_said(
-    fake_bluez: Callable[..., FakeBlueZ], caplog: pytest.LogCaptureFixture
+    fake_bluez: Callable[..., FakeBlueZ],
 ) -> None:
     # The fake's force sensor allows 5 ms at the shortest. Before, 1 ms was sent unchecked and
     # the header said 1 ms, whatever the belt did with it.
@@ -286,7 +286,8 @@ async def test_a_belt_period_below_the_force_sensors_minimum_is_clamped_and_said
     assert got.error is None
     assert belt.info.streams["gdx"]["period_us"] == 5_000
     assert belt.info.details["channels"]["1"]["min_period_us"] == 5_000
-    assert "a sample period of 1000 µs is outside the 5000-1000000000 µs" in caplog.text
+    (note,) = belt.info.details["notes"]  # for the session to show, not a raw log line
+    assert "a sample period of 1000 µs is outside the 5000-1000000000 µs" in note
     set_period = [
         p
         for p in (Reassembler().feed(v) for u, v in await fake.control.writes(BELT_ADDRESS))
@@ -502,23 +503,44 @@ async def open_and_run(name: str, seconds: float) -> tuple[object, Collected]:
     return sensor, got
 
 
+@pytest.mark.parametrize(
+    ("extra", "spec", "sensor_class"),
+    [((), H9_NAME, HeartRateStrap), (("--unnamed",), H9_ADDRESS, PolarH10)],
+    ids=["named", "unnamed"],
+)
 async def test_a_polar_strap_without_pmd_streams_rr_as_a_heart_rate_strap(
-    fake_bluez: Callable[..., FakeBlueZ],
+    fake_bluez: Callable[..., FakeBlueZ], extra: tuple[str, ...], spec: str, sensor_class: type
 ) -> None:
-    # Before: opened as PolarH10 by its name and refused ("no Polar PMD control point").
-    fake = fake_bluez("--devices", "h9", "--hr-interval", "0.05")
-    strap, got = await open_and_run(H9_NAME, 0.6)
-    assert isinstance(strap, HeartRateStrap)
+    """Named, an H9 opens as a strap (before: as PolarH10, refused: "no Polar PMD control
+    point"). Known by Polar's company id alone its model is unknown, so it opens as a Polar
+    sensor, which streams heart rate and RR as a strap when it finds no PMD service."""
+    fake = fake_bluez("--devices", "h9", "--hr-interval", "0.05", *extra)
+    strap, got = await open_and_run(spec, 0.6)
+    assert type(strap) is sensor_class
     packets = got.packets(Stream.HEART_RATE)
     assert len(packets) >= 3
     assert all(decode_heart_rate_measurement(p.payload).rr_raw for p in packets)
     assert strap.info.streams == {"hr": {"rr_unit_s": 1 / 1024}}
+    assert strap.info.details["family"] == "heart_rate"
     assert strap.info.details["model"] == "H9"
     await assert_nothing_missing(fake, H9_ADDRESS, got)
 
 
+async def test_an_unnamed_polar_h10_still_streams_ecg_and_acc(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Without a name in its advertisement an H10 was taken for a plain strap: no ECG, no ACC."""
+    fake = fake_bluez("--devices", "polar", "--hr-interval", "0.2", "--unnamed")
+    polar, got = await open_and_run(POLAR_ADDRESS, 1.6)
+    assert isinstance(polar, PolarH10)
+    frames = [parse_frame(p.payload) for p in got.packets(Stream.PMD_DATA)]
+    assert {f.measurement_type for f in frames} == {MeasurementType.ECG, MeasurementType.ACC}
+    assert got.packets(Stream.HEART_RATE)
+    await assert_nothing_missing(fake, POLAR_ADDRESS, got)
+
+
 async def test_a_pmd_sensor_without_ecg_streams_what_it_offers(
-    fake_bluez: Callable[..., FakeBlueZ], caplog: pytest.LogCaptureFixture
+    fake_bluez: Callable[..., FakeBlueZ],
 ) -> None:
     # A Verity Sense: ACC at 52 Hz, ±8 g only, no ECG. Before: "does not offer ECG (turn that
     # stream off ...)", and with ECG off "does not offer ACC at 50 Hz / ±2 g".
@@ -533,9 +555,11 @@ async def test_a_pmd_sensor_without_ecg_streams_what_it_offers(
         "acc": {"fs_hz": 52, "range_g": 8, "resolution_bits": 16, "factor": 1.0}
     }
     assert polar.info.details["pmd_features"] == ["PPG", "ACC"]
-    said = caplog.text
-    assert "does not offer ECG; streaming without it" in said
-    assert "streaming at 52 Hz, ±8 g" in said
+    # Notes for the session to show, not logging warnings printed raw on stderr.
+    assert polar.info.details["notes"] == [
+        f"{VERITY_NAME} does not offer ECG; streaming without it",
+        f"{VERITY_NAME} offers ACC at [52] Hz, ±[8] g: streaming at 52 Hz, ±8 g",
+    ]
     # Asked for what was offered, never for ECG.
     writes = [value for _, value in await fake.control.writes(VERITY_ADDRESS)]
     assert not any(w[:2] == bytes.fromhex("0200") for w in writes)

@@ -142,6 +142,9 @@ class Scenario:
     acc_drift: float = -0.004
     seed: int = 1
     only: str = ""
+    unnamed: bool = False
+    """Devices advertise no name (BlueZ then has no Name and an Alias of the address with
+    dashes): a Polar is known by its manufacturer data alone."""
 
 
 # -- D-Bus objects ---------------------------------------------------------------------------------
@@ -228,10 +231,12 @@ class Device(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def Name(self) -> DBusStr:
-        return self.model.name
+        return "" if self.model.scenario.unnamed else self.model.name
 
     @dbus_property(access=PropertyAccess.READ)
     def Alias(self) -> DBusStr:
+        if self.model.scenario.unnamed:
+            return self.model.address.replace(":", "-")
         return self.model.name
 
     @dbus_property(access=PropertyAccess.READ)
@@ -1264,6 +1269,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         "--only", default="", metavar="ADDRESS", help="timed scenarios affect only this device"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--unnamed", action="store_true", help="devices advertise no name")
     args = parser.parse_args(argv)
     cp_error: dict[int, int] = {}
     for item in args.cp_error:
@@ -1298,6 +1304,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         hr_interval_s=args.hr_interval,
         seed=args.seed,
         only=args.only,
+        unnamed=args.unnamed,
     )
     return args.address, scenario
 
