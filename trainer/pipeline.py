@@ -488,7 +488,7 @@ class Pipeline:
         return self._belt.fs_hz
 
     # ----------------------------------------------------------------------------- items
-    def handle(self, items: list[Item] | tuple[Item, ...]) -> list[Event]:
+    def handle(self, items: Sequence[Item]) -> list[Event]:
         """Process items in order and return the events they cause, in order."""
         events, self._device_notes = self._device_notes, []
         for item in items:

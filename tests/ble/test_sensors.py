@@ -494,7 +494,7 @@ async def test_wrong_family_is_unsupported(fake_bluez: Callable[..., FakeBlueZ])
             pass
 
 
-async def open_and_run(name: str, seconds: float) -> tuple[object, Collected]:
+async def open_and_run(name: str, seconds: float) -> tuple[PolarH10 | HeartRateStrap, Collected]:
     """Find ``name`` by scanning, connect the sensor class chosen for it and stream."""
     sensor = await open_device(name, scan_timeout_s=5, policy=FAST)
     assert isinstance(sensor, PolarH10 | HeartRateStrap)

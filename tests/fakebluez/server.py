@@ -667,7 +667,7 @@ class HeartRateMixin(DeviceModel):
 class StrapModel(HeartRateMixin):
     name = STRAP_NAME
     address = STRAP_ADDRESS
-    advertised_uuids = (HR_SERVICE,)
+    advertised_uuids: tuple[str, ...] = (HR_SERVICE,)
     base_rssi = -70
     streaming_chars = frozenset({HR_MEASUREMENT})
 
@@ -686,7 +686,7 @@ ACC_FRAME_SAMPLES = 36
 class PolarMade:
     """What every Polar sensor advertises: heart rate, Polar's 0xFEEE and its company id."""
 
-    advertised_uuids = (HR_SERVICE, sig(0xFEEE))
+    advertised_uuids: tuple[str, ...] = (HR_SERVICE, sig(0xFEEE))
     manufacturer_data: ClassVar[dict[int, bytes]] = {0x006B: bytes.fromhex("3f0000ff")}
     manufacturer = "Polar Electro Oy"
 
