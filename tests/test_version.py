@@ -25,7 +25,8 @@ def test_pyproject_takes_the_version_from_the_package() -> None:
 
 
 def test_installed_metadata_recordings_and_outputs_agree() -> None:
-    """``--version`` reads the metadata; recordings and hrv/breaths output carry SOFTWARE."""
+    """The installed metadata (what pip reports), recordings and hrv/breaths output (SOFTWARE,
+    also what ``--version`` prints) agree; with an editable install, reinstall after a bump."""
     assert version("breathwise") == trainer.__version__
     assert f"breathwise {trainer.__version__}" == SOFTWARE
 
