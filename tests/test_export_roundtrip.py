@@ -270,18 +270,51 @@ def test_two_reimports_of_one_session_are_one_row(exported: Path, tmp_path: Path
     assert [r.path for r in list_sessions()] == [str(original.resolve())]
 
 
-def test_a_reimport_added_before_the_link_loses_its_row_when_added_again(
+def test_a_reimport_added_before_the_link_is_replaced_by_its_original(
     exported: Path, tmp_path: Path
 ) -> None:
-    """A v5 history may hold both rows (the one-way refusal): ``history --add`` of the
-    re-import then removed nothing, and the re-import's row stayed beside its original's."""
+    """A v5 history may hold both rows (the one-way refusal), their link column NULL after the
+    upgrade: adding the original again removed nothing, and the session counted twice."""
     original, folder = _copy(exported, tmp_path)
     back = import_recording(folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr").path
     add_recording(back)
     db = hist.default_db_path()
+    with History(db) as history:  # another session of the same start, its file gone
+        history.store(
+            {
+                "session_key": "gone",
+                "path": "/gone.bwr",
+                "start_wall_ns": WALL_NS,
+                "duration_s": 60.0,
+            }
+        )
     with sqlite3.connect(db) as conn:  # what a v5 Breathwise stored: no link
         conn.execute("UPDATE sessions SET exported_session = NULL")
-    add_recording(original)
+    assert add_recording(original).replaced_exports == (str(back.resolve()),)
+    # A row whose recording names no original (here: cannot be read) is never dropped.
+    assert sorted(Path(r.path).name for r in list_sessions()) == sorted(["gone.bwr", original.name])
+    with pytest.raises(UserError, match=r"already holds: not added again$"):
+        add_recording(back)
+    assert len(list_sessions()) == 2
+
+
+def test_a_reimport_of_a_held_session_removes_its_own_older_row(
+    exported: Path, tmp_path: Path
+) -> None:
+    """Where both rows are there (a v5 history, the original stored by a v5 Breathwise),
+    ``history --add`` of the re-import removes its own row."""
+    original, folder = _copy(exported, tmp_path)
+    back = import_recording(folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr").path
+    add_recording(back)
+    key = analyse_recording(original).session_key
+    db = hist.default_db_path()
+    with sqlite3.connect(db) as conn:  # what a v5 Breathwise stored: no link, two rows
+        conn.execute("UPDATE sessions SET exported_session = NULL")
+        conn.execute(
+            "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, "
+            "updated_wall_ns) VALUES (?, ?, ?, 90.0, 1)",
+            (key, str(original.resolve()), WALL_NS),
+        )
     assert len(list_sessions()) == 2
     with pytest.raises(UserError, match=r"not added again; its row, added before, is removed"):
         add_recording(back)

@@ -13,7 +13,8 @@ an older Breathwise refuses the file rather than add a duplicate row for each se
 
 A recording imported from a Breathwise CSV export names the session it came from
 (``exported_session``, schema v6): the history keeps one row for the two, the original's,
-whichever is added first (:meth:`History.store`).
+whichever is added first (:meth:`History.store`). Rows stored before (v5) have no link: adding
+the original reads it from the headers of the recordings of the rows that share its start.
 
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
@@ -466,6 +467,7 @@ class History:
                     ).rowcount:
                         refusal = (f"{refusal[0]}; its row, added before, is removed", refusal[1])
                 else:
+                    self._link_older_imports(key, int(row["start_wall_ns"]))
                     exports = self._drop_exports_of(key)
                     found = self._path_of(key)
                     if found is None and legacy_key is not None and legacy_key != key:
@@ -524,6 +526,29 @@ class History:
             "the history keeps one row per session: the first re-import added, until "
             "its original is",
         )
+
+    def _link_older_imports(self, session_key: str, start_wall_ns: int) -> None:
+        """Fill in ``exported_session`` of rows stored before the history kept it (schema v5,
+        NULL) that may be re-imports of ``session_key``: read from their recordings' headers.
+
+        Found in review: a v5 history holding a re-import and its original kept both rows
+        after the upgrade, and adding the original again removed nothing. A re-import without
+        ``--start`` starts when its original did, so only rows of that start are read (a few
+        header lines); one whose recording cannot be read, or names no original, stays as it
+        is: a row is never dropped on a guess.
+        """
+        candidates = self._conn.execute(
+            "SELECT session_key, path FROM sessions "
+            "WHERE exported_session IS NULL AND start_wall_ns = ? AND session_key != ?",
+            (start_wall_ns, session_key),
+        ).fetchall()
+        for key, path in candidates:
+            original = _exported_session(Path(path))
+            if original is not None:
+                self._conn.execute(
+                    "UPDATE sessions SET exported_session = ? WHERE session_key = ?",
+                    (original, key),
+                )
 
     def _drop_exports_of(self, session_key: str) -> tuple[str, ...]:
         """Delete the rows of recordings imported from an export of ``session_key``; their
