@@ -319,3 +319,24 @@ def test_a_reimport_of_a_held_session_removes_its_own_older_row(
     with pytest.raises(UserError, match=r"not added again; its row, added before, is removed"):
         add_recording(back)
     assert [r.path for r in list_sessions()] == [str(original.resolve())]
+
+
+def test_a_reimport_of_an_original_held_under_its_older_key_is_refused(tmp_path: Path) -> None:
+    """A session kept by a v4 Breathwise has the legacy key (its start clocks) until it is added
+    again; the refusal looked up the sidecar's full key only, so its re-import was added beside
+    it (2 rows, 20 min)."""
+    with History(tmp_path / "h.sqlite3") as history:
+        base = {"start_wall_ns": WALL_NS, "duration_s": 600.0}
+        history.store({**base, "session_key": f"{WALL_NS}-5000", "path": "/x/O.bwr"})
+        with pytest.raises(UserError, match=r"\(O\.bwr\), which the history already holds"):
+            history.store(
+                {
+                    **base,
+                    "session_key": f"{WALL_NS}-1000000000000-aaaa",
+                    "path": "/x/R.bwr",
+                    "exported_session": f"{WALL_NS}-5000-0123456789abcdef",
+                }
+            )
+        assert [r.path for r in history.list_sessions()] == ["/x/O.bwr"]
+    assert hist.start_clocks(f"{WALL_NS}-5000-0123abcd") == f"{WALL_NS}-5000"
+    assert hist.start_clocks(f"{WALL_NS}-5000") == f"{WALL_NS}-5000"

@@ -278,6 +278,14 @@ class Stored:
         return moved or bool(self.replaced_exports)
 
 
+def start_clocks(session_key: str) -> str:
+    """The key an older Breathwise gave the session of ``session_key``: its start clocks alone,
+    without the header's digest (:attr:`SessionAnalysis.legacy_session_key`); a key without a
+    digest is returned as it is."""
+    wall, mono, digest = [*session_key.split("-", 2), "", ""][:3]
+    return f"{wall}-{mono}" if wall and mono and digest else session_key
+
+
 def default_db_path() -> Path:
     """``data_dir() / "history.sqlite3"``."""
     return data_dir() / DB_NAME
@@ -502,7 +510,9 @@ class History:
         original_key = row.get("exported_session")
         if not original_key:
             return None
-        original = self.get(str(original_key))
+        # Held under the key an older Breathwise gave it (its start clocks alone) until it is
+        # added again: still the session the export is of (found in review: counted twice).
+        original = self.get(str(original_key)) or self.get(start_clocks(str(original_key)))
         if original is not None:
             when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
             return (
