@@ -169,11 +169,12 @@ def test_an_implausible_sidecar_start_is_refused_in_one_line(
     assert analyse_recording(out).source_kind == "sim"
 
 
-def test_with_start_the_note_gives_no_sidecar_start_and_the_link_is_kept(
+def test_with_start_the_link_is_dropped_and_the_corrected_start_kept(
     exported: Path, tmp_path: Path
 ) -> None:
-    """With ``--start 2026-03-01T07:30`` the note said "its start (2020-01-01 00:00:00) ... are
-    read from ...session.csv" while the recording started at 07:30."""
+    """``import ... --start 2026-03-01T07:30`` kept the link: the original (its clock wrong,
+    2020-01-01 00:00) added after the re-import replaced its row, and the corrected start was
+    lost for good (the re-import, added again, refused)."""
     original, folder = _copy(exported, tmp_path)
     _set_sidecar_start(folder, str(1_577_836_800 * 10**9))  # 2020-01-01T00:00Z
     given = 1_772_350_200 * 10**9  # 2026-03-01T07:30Z
@@ -182,14 +183,17 @@ def test_with_start_the_note_gives_no_sidecar_start_and_the_link_is_kept(
     )
     (note,) = [n for n in result.notes if "Breathwise export" in n]
     assert "its start (" not in note and "its start is --start's" in note
-    assert "the history still counts it as that session" in note
+    assert "the history counts it as a session of its own" in note
     back = analyse_recording(result.path)
     assert back.start_wall_ns == given
-    # Its beats are still the original session's: the history keeps that one row.
+    assert back.source_kind == "sim"  # the source still comes from the sidecar
+    assert "exported_session" not in back.settings
     db = tmp_path / "history.sqlite3"
-    add_recording(original, db_path=db)
-    with pytest.raises(UserError, match="not added again"):
-        add_recording(result.path, db_path=db)
+    add_recording(result.path, db_path=db)
+    assert add_recording(original, db_path=db).replaced_exports == ()
+    rows = {Path(r.path).name: r.start_wall_ns for r in list_sessions(db_path=db)}
+    assert rows["back.bwr"] == given and len(rows) == 2
+    assert add_recording(result.path, db_path=db).row.start_wall_ns == given
 
 
 def test_a_stored_infinite_number_reads_as_not_measured(
@@ -249,21 +253,19 @@ def test_live_does_not_name_a_reimport_of_a_held_session(exported: Path, tmp_pat
 
 def test_two_reimports_of_one_session_are_one_row(exported: Path, tmp_path: Path) -> None:
     """Where the original is not in the history, the first re-import stands for it: a second
-    (the same export with another --start, or re-exported from the first re-import and
-    imported again) is the same practice, and the original, added later, replaces it."""
+    (re-exported from the first re-import and imported again) is the same practice, and the
+    original, added later, replaces it. (One given ``--start`` is a session of its own.)"""
     original, folder = _copy(exported, tmp_path)
     beats = folder / f"{PLAIN}.beats.csv"
     first = import_recording(beats, output=tmp_path / "first.bwr").path
-    moved = import_recording(beats, output=tmp_path / "moved.bwr", start_wall_ns=WALL_NS + 10**9)
     export_recording(first, "csv", tmp_path / "again")
     chained = import_recording(tmp_path / "again" / "first.beats.csv", output=tmp_path / "c.bwr")
     key = analyse_recording(original).session_key
     assert analyse_recording(chained.path).settings["exported_session"] == key
 
     add_recording(first)
-    for other in (moved.path, chained.path):
-        with pytest.raises(UserError, match=r"same session as first\.bwr.*not added again"):
-            add_recording(other)
+    with pytest.raises(UserError, match=r"same session as first\.bwr.*not added again"):
+        add_recording(chained.path)
     assert add_recording(original).replaced_exports == (str(first.resolve()),)
     with pytest.raises(UserError, match=r"session of .* already holds"):
         add_recording(chained.path)
