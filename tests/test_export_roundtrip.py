@@ -251,6 +251,25 @@ def test_live_does_not_name_a_reimport_of_a_held_session(exported: Path, tmp_pat
     ]
 
 
+def test_live_does_not_name_a_second_reimport_of_a_session_held_through_another(
+    exported: Path, tmp_path: Path
+) -> None:
+    """The original elsewhere, one re-import held: ``live`` named a second re-import of that
+    session as missing from the history, whose adding ``history --add`` refuses."""
+    from trainer.history import not_in_history
+
+    _, folder = _copy(exported, tmp_path)
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    first = import_recording(folder / f"{PLAIN}.beats.csv", output=rec / "first.bwr").path
+    export_recording(first, "csv", tmp_path / "again")
+    chained = import_recording(tmp_path / "again" / "first.beats.csv", output=rec / "c.bwr").path
+    add_recording(first)
+    with pytest.raises(UserError, match="not added again"):
+        add_recording(chained)
+    assert not_in_history(rec) == []
+
+
 def test_two_reimports_of_one_session_are_one_row(exported: Path, tmp_path: Path) -> None:
     """Where the original is not in the history, the first re-import stands for it: a second
     (re-exported from the first re-import and imported again) is the same practice, and the

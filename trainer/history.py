@@ -633,8 +633,8 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     session: what a session killed before it could add itself (``kill -9``, a power cut)
     leaves behind. Older files the history lacks are left alone: they were not added on
     purpose (an old folder, a start whose sensor never connected), and so is a recording
-    imported from an export of a session the history holds (adding it is refused:
-    :meth:`History.store`).
+    imported from an export of a session the history holds, itself or through another
+    re-import (adding it is refused: :meth:`History.store`).
 
     Raises
     ------
@@ -649,7 +649,9 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     with History(db_path) as history:
         rows = history.list_sessions()
     known = {row.path for row in rows}
-    keys = {row.session_key for row in rows}
+    # The sessions a re-import's adding is refused for (History._export_refusal): held as
+    # themselves, or (the original elsewhere) through another re-import of theirs.
+    held = {row.session_key for row in rows} | {r.exported_session for r in rows}
     latest_ns = max((row.start_wall_ns for row in rows), default=0)
     return [
         file
@@ -657,8 +659,17 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
         if str(file.resolve()) not in known
         and file.stat().st_mtime_ns > latest_ns
         # Last: it reads the file's header, and only the few files left come this far.
-        and _exported_session(file) not in keys
+        and not _refused_as_held(_exported_session(file), held)
     ]
+
+
+def _refused_as_held(exported_session: str | None, held: set[str | None]) -> bool:
+    """Whether ``history --add`` refuses a recording imported from an export of
+    ``exported_session`` (None: not a re-import) when ``held`` are the session keys and the
+    re-imports' originals the history holds; the original may be held under its older key."""
+    if exported_session is None:
+        return False
+    return exported_session in held or start_clocks(exported_session) in held
 
 
 _HEADER_MAX_BYTES = 1 << 20
