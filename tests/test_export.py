@@ -558,3 +558,27 @@ def test_an_export_imported_back_is_the_same_session(
     elsewhere = tmp_path / "elsewhere.sqlite3"
     row = add_recording(result.path, db_path=elsewhere).row
     assert row.start_wall_ns == WALL_NS and row.source == "sim"
+
+
+def test_force_removes_an_older_exports_waveforms_of_the_same_stem(tmp_path: Path) -> None:
+    """``export --force`` of a recording without ECG over an older export of another session of
+    that name left the older ``x.ecg.csv`` beside the new ``x.session.csv``: imported, it was
+    linked to the wrong session."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    out = tmp_path / "out"
+    export_recording(_write_h10(tmp_path / "a" / "x.bwr", 130.0, duration_s=10), "csv", out)
+    assert (out / "x.ecg.csv").exists()
+    other = write_simulated(tmp_path / "b" / "x.bwr", 60.0, seed=1)
+    with pytest.raises(UserError, match=r"already exists"):
+        export_recording(other, "csv", out)
+    written = export_recording(other, "csv", out, force=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert not (out / "x.ecg.csv").exists()
+    # Without --force, a lone waveform file of the stem is refused as the others are.
+    (out / "x.beats.csv").unlink()
+    (out / "x.ecg.csv").write_text("t_s,ecg_uV\n")
+    for file in written:
+        file.unlink(missing_ok=True)
+    with pytest.raises(UserError, match=r"x\.ecg\.csv: already exists"):
+        export_recording(other, "csv", out)

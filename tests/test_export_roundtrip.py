@@ -169,11 +169,12 @@ def test_an_implausible_sidecar_start_is_refused_in_one_line(
     assert analyse_recording(out).source_kind == "sim"
 
 
-def test_with_start_the_note_gives_no_sidecar_start_and_the_link_is_kept(
+def test_with_start_the_link_is_dropped_and_the_corrected_start_kept(
     exported: Path, tmp_path: Path
 ) -> None:
-    """With ``--start 2026-03-01T07:30`` the note said "its start (2020-01-01 00:00:00) ... are
-    read from ...session.csv" while the recording started at 07:30."""
+    """``import ... --start 2026-03-01T07:30`` kept the link: the original (its clock wrong,
+    2020-01-01 00:00) added after the re-import replaced its row, and the corrected start was
+    lost for good (the re-import, added again, refused)."""
     original, folder = _copy(exported, tmp_path)
     _set_sidecar_start(folder, str(1_577_836_800 * 10**9))  # 2020-01-01T00:00Z
     given = 1_772_350_200 * 10**9  # 2026-03-01T07:30Z
@@ -182,14 +183,17 @@ def test_with_start_the_note_gives_no_sidecar_start_and_the_link_is_kept(
     )
     (note,) = [n for n in result.notes if "Breathwise export" in n]
     assert "its start (" not in note and "its start is --start's" in note
-    assert "the history still counts it as that session" in note
+    assert "the history counts it as a session of its own" in note
     back = analyse_recording(result.path)
     assert back.start_wall_ns == given
-    # Its beats are still the original session's: the history keeps that one row.
+    assert back.source_kind == "sim"  # the source still comes from the sidecar
+    assert "exported_session" not in back.settings
     db = tmp_path / "history.sqlite3"
-    add_recording(original, db_path=db)
-    with pytest.raises(UserError, match="not added again"):
-        add_recording(result.path, db_path=db)
+    add_recording(result.path, db_path=db)
+    assert add_recording(original, db_path=db).replaced_exports == ()
+    rows = {Path(r.path).name: r.start_wall_ns for r in list_sessions(db_path=db)}
+    assert rows["back.bwr"] == given and len(rows) == 2
+    assert add_recording(result.path, db_path=db).row.start_wall_ns == given
 
 
 def test_a_stored_infinite_number_reads_as_not_measured(
@@ -247,42 +251,113 @@ def test_live_does_not_name_a_reimport_of_a_held_session(exported: Path, tmp_pat
     ]
 
 
+def test_live_does_not_name_a_second_reimport_of_a_session_held_through_another(
+    exported: Path, tmp_path: Path
+) -> None:
+    """The original elsewhere, one re-import held: ``live`` named a second re-import of that
+    session as missing from the history, whose adding ``history --add`` refuses."""
+    from trainer.history import not_in_history
+
+    _, folder = _copy(exported, tmp_path)
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    first = import_recording(folder / f"{PLAIN}.beats.csv", output=rec / "first.bwr").path
+    export_recording(first, "csv", tmp_path / "again")
+    chained = import_recording(tmp_path / "again" / "first.beats.csv", output=rec / "c.bwr").path
+    add_recording(first)
+    with pytest.raises(UserError, match="not added again"):
+        add_recording(chained)
+    assert not_in_history(rec) == []
+
+
 def test_two_reimports_of_one_session_are_one_row(exported: Path, tmp_path: Path) -> None:
     """Where the original is not in the history, the first re-import stands for it: a second
-    (the same export with another --start, or re-exported from the first re-import and
-    imported again) is the same practice, and the original, added later, replaces it."""
+    (re-exported from the first re-import and imported again) is the same practice, and the
+    original, added later, replaces it. (One given ``--start`` is a session of its own.)"""
     original, folder = _copy(exported, tmp_path)
     beats = folder / f"{PLAIN}.beats.csv"
     first = import_recording(beats, output=tmp_path / "first.bwr").path
-    moved = import_recording(beats, output=tmp_path / "moved.bwr", start_wall_ns=WALL_NS + 10**9)
     export_recording(first, "csv", tmp_path / "again")
     chained = import_recording(tmp_path / "again" / "first.beats.csv", output=tmp_path / "c.bwr")
     key = analyse_recording(original).session_key
     assert analyse_recording(chained.path).settings["exported_session"] == key
 
     add_recording(first)
-    for other in (moved.path, chained.path):
-        with pytest.raises(UserError, match=r"same session as first\.bwr.*not added again"):
-            add_recording(other)
+    with pytest.raises(UserError, match=r"same session as first\.bwr.*not added again"):
+        add_recording(chained.path)
     assert add_recording(original).replaced_exports == (str(first.resolve()),)
     with pytest.raises(UserError, match=r"session of .* already holds"):
         add_recording(chained.path)
     assert [r.path for r in list_sessions()] == [str(original.resolve())]
 
 
-def test_a_reimport_added_before_the_link_loses_its_row_when_added_again(
+def test_a_reimport_added_before_the_link_is_replaced_by_its_original(
     exported: Path, tmp_path: Path
 ) -> None:
-    """A v5 history may hold both rows (the one-way refusal): ``history --add`` of the
-    re-import then removed nothing, and the re-import's row stayed beside its original's."""
+    """A v5 history may hold both rows (the one-way refusal), their link column NULL after the
+    upgrade: adding the original again removed nothing, and the session counted twice."""
     original, folder = _copy(exported, tmp_path)
     back = import_recording(folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr").path
     add_recording(back)
     db = hist.default_db_path()
+    with History(db) as history:  # another session of the same start, its file gone
+        history.store(
+            {
+                "session_key": "gone",
+                "path": "/gone.bwr",
+                "start_wall_ns": WALL_NS,
+                "duration_s": 60.0,
+            }
+        )
     with sqlite3.connect(db) as conn:  # what a v5 Breathwise stored: no link
         conn.execute("UPDATE sessions SET exported_session = NULL")
-    add_recording(original)
+    assert add_recording(original).replaced_exports == (str(back.resolve()),)
+    # A row whose recording names no original (here: cannot be read) is never dropped.
+    assert sorted(Path(r.path).name for r in list_sessions()) == sorted(["gone.bwr", original.name])
+    with pytest.raises(UserError, match=r"already holds: not added again$"):
+        add_recording(back)
+    assert len(list_sessions()) == 2
+
+
+def test_a_reimport_of_a_held_session_removes_its_own_older_row(
+    exported: Path, tmp_path: Path
+) -> None:
+    """Where both rows are there (a v5 history, the original stored by a v5 Breathwise),
+    ``history --add`` of the re-import removes its own row."""
+    original, folder = _copy(exported, tmp_path)
+    back = import_recording(folder / f"{PLAIN}.beats.csv", output=tmp_path / "back.bwr").path
+    add_recording(back)
+    key = analyse_recording(original).session_key
+    db = hist.default_db_path()
+    with sqlite3.connect(db) as conn:  # what a v5 Breathwise stored: no link, two rows
+        conn.execute("UPDATE sessions SET exported_session = NULL")
+        conn.execute(
+            "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, "
+            "updated_wall_ns) VALUES (?, ?, ?, 90.0, 1)",
+            (key, str(original.resolve()), WALL_NS),
+        )
     assert len(list_sessions()) == 2
     with pytest.raises(UserError, match=r"not added again; its row, added before, is removed"):
         add_recording(back)
     assert [r.path for r in list_sessions()] == [str(original.resolve())]
+
+
+def test_a_reimport_of_an_original_held_under_its_older_key_is_refused(tmp_path: Path) -> None:
+    """A session kept by a v4 Breathwise has the legacy key (its start clocks) until it is added
+    again; the refusal looked up the sidecar's full key only, so its re-import was added beside
+    it (2 rows, 20 min)."""
+    with History(tmp_path / "h.sqlite3") as history:
+        base = {"start_wall_ns": WALL_NS, "duration_s": 600.0}
+        history.store({**base, "session_key": f"{WALL_NS}-5000", "path": "/x/O.bwr"})
+        with pytest.raises(UserError, match=r"\(O\.bwr\), which the history already holds"):
+            history.store(
+                {
+                    **base,
+                    "session_key": f"{WALL_NS}-1000000000000-aaaa",
+                    "path": "/x/R.bwr",
+                    "exported_session": f"{WALL_NS}-5000-0123456789abcdef",
+                }
+            )
+        assert [r.path for r in history.list_sessions()] == ["/x/O.bwr"]
+    assert hist.start_clocks(f"{WALL_NS}-5000-0123abcd") == f"{WALL_NS}-5000"
+    assert hist.start_clocks(f"{WALL_NS}-5000") == f"{WALL_NS}-5000"

@@ -19,7 +19,9 @@ count from that start; ``breathwise import <stem>.beats.csv`` reads it from besi
 a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
 history keeps one row for the two, the original's (found in review: it came back as a second
 session at the file's time, unlabelled, its minutes counted twice). ``<stem>`` is the
-recording's name without ``.bwr``, dots and all.
+recording's name without ``.bwr``, dots and all. ``--force`` replaces an older export of the
+stem whole: its ECG or ACC file that this recording has none of is removed, so no file of
+another session stays beside this one's ``session.csv``.
 
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
@@ -187,11 +189,16 @@ def export_csv(
     Raises
     ------
     UserError
-        ``out_dir`` cannot be made a directory, or (unless ``force``) one of the files exists.
+        ``out_dir`` cannot be made a directory, or (unless ``force``) a file of an export of
+        this stem exists, or (with ``force``) an older export's waveform this recording has
+        none of cannot be removed.
     """
     stem = recording.path.stem
     waves = pmd_waveforms(recording)
-    names = [*STREAM_CSVS, SESSION_CSV, *(w.name for w in waves)]
+    # Every name an export of this stem may have, the waveforms this one lacks too: left from
+    # an older export (of another session of that name, say), they would sit beside this
+    # export's session.csv and be imported as its session (found in review).
+    names = [*STREAM_CSVS, SESSION_CSV, *WAVEFORM_CSVS]
     if not force:
         # Check every file before writing any, so a refusal leaves the folder as it was.
         for existing in (out_dir / f"{stem}.{n}.csv" for n in names):
@@ -281,6 +288,16 @@ def export_csv(
                 ([t, *row] for t, row in zip(wave.t_s.tolist(), wave.values.tolist(), strict=True)),
             )
         )
+    # --force replaces the older export whole: its waveforms this one has none of go.
+    for name in sorted(set(WAVEFORM_CSVS) - {w.name for w in waves}):
+        stale = out_dir / f"{stem}.{name}.csv"
+        try:
+            stale.unlink(missing_ok=True)
+        except OSError as exc:
+            raise UserError(
+                f"{stale}: left from an older export, cannot be removed ({exc.strerror})",
+                "delete it: it is not of this session",
+            ) from None
     return written
 
 

@@ -13,7 +13,8 @@ an older Breathwise refuses the file rather than add a duplicate row for each se
 
 A recording imported from a Breathwise CSV export names the session it came from
 (``exported_session``, schema v6): the history keeps one row for the two, the original's,
-whichever is added first (:meth:`History.store`).
+whichever is added first (:meth:`History.store`). Rows stored before (v5) have no link: adding
+the original reads it from the headers of the recordings of the rows that share its start.
 
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
@@ -277,6 +278,14 @@ class Stored:
         return moved or bool(self.replaced_exports)
 
 
+def start_clocks(session_key: str) -> str:
+    """The key an older Breathwise gave the session of ``session_key``: its start clocks alone,
+    without the header's digest (:attr:`SessionAnalysis.legacy_session_key`); a key without a
+    digest is returned as it is."""
+    wall, mono, digest = [*session_key.split("-", 2), "", ""][:3]
+    return f"{wall}-{mono}" if wall and mono and digest else session_key
+
+
 def default_db_path() -> Path:
     """``data_dir() / "history.sqlite3"``."""
     return data_dir() / DB_NAME
@@ -466,6 +475,7 @@ class History:
                     ).rowcount:
                         refusal = (f"{refusal[0]}; its row, added before, is removed", refusal[1])
                 else:
+                    self._link_older_imports(key, int(row["start_wall_ns"]))
                     exports = self._drop_exports_of(key)
                     found = self._path_of(key)
                     if found is None and legacy_key is not None and legacy_key != key:
@@ -500,7 +510,9 @@ class History:
         original_key = row.get("exported_session")
         if not original_key:
             return None
-        original = self.get(str(original_key))
+        # Held under the key an older Breathwise gave it (its start clocks alone) until it is
+        # added again: still the session the export is of (found in review: counted twice).
+        original = self.get(str(original_key)) or self.get(start_clocks(str(original_key)))
         if original is not None:
             when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
             return (
@@ -524,6 +536,29 @@ class History:
             "the history keeps one row per session: the first re-import added, until "
             "its original is",
         )
+
+    def _link_older_imports(self, session_key: str, start_wall_ns: int) -> None:
+        """Fill in ``exported_session`` of rows stored before the history kept it (schema v5,
+        NULL) that may be re-imports of ``session_key``: read from their recordings' headers.
+
+        Found in review: a v5 history holding a re-import and its original kept both rows
+        after the upgrade, and adding the original again removed nothing. A re-import without
+        ``--start`` starts when its original did, so only rows of that start are read (a few
+        header lines); one whose recording cannot be read, or names no original, stays as it
+        is: a row is never dropped on a guess.
+        """
+        candidates = self._conn.execute(
+            "SELECT session_key, path FROM sessions "
+            "WHERE exported_session IS NULL AND start_wall_ns = ? AND session_key != ?",
+            (start_wall_ns, session_key),
+        ).fetchall()
+        for key, path in candidates:
+            original = _exported_session(Path(path))
+            if original is not None:
+                self._conn.execute(
+                    "UPDATE sessions SET exported_session = ? WHERE session_key = ?",
+                    (original, key),
+                )
 
     def _drop_exports_of(self, session_key: str) -> tuple[str, ...]:
         """Delete the rows of recordings imported from an export of ``session_key``; their
@@ -598,8 +633,8 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     session: what a session killed before it could add itself (``kill -9``, a power cut)
     leaves behind. Older files the history lacks are left alone: they were not added on
     purpose (an old folder, a start whose sensor never connected), and so is a recording
-    imported from an export of a session the history holds (adding it is refused:
-    :meth:`History.store`).
+    imported from an export of a session the history holds, itself or through another
+    re-import (adding it is refused: :meth:`History.store`).
 
     Raises
     ------
@@ -614,7 +649,9 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     with History(db_path) as history:
         rows = history.list_sessions()
     known = {row.path for row in rows}
-    keys = {row.session_key for row in rows}
+    # The sessions a re-import's adding is refused for (History._export_refusal): held as
+    # themselves, or (the original elsewhere) through another re-import of theirs.
+    held = {row.session_key for row in rows} | {r.exported_session for r in rows}
     latest_ns = max((row.start_wall_ns for row in rows), default=0)
     return [
         file
@@ -622,8 +659,17 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
         if str(file.resolve()) not in known
         and file.stat().st_mtime_ns > latest_ns
         # Last: it reads the file's header, and only the few files left come this far.
-        and _exported_session(file) not in keys
+        and not _refused_as_held(_exported_session(file), held)
     ]
+
+
+def _refused_as_held(exported_session: str | None, held: set[str | None]) -> bool:
+    """Whether ``history --add`` refuses a recording imported from an export of
+    ``exported_session`` (None: not a re-import) when ``held`` are the session keys and the
+    re-imports' originals the history holds; the original may be held under its older key."""
+    if exported_session is None:
+        return False
+    return exported_session in held or start_clocks(exported_session) in held
 
 
 _HEADER_MAX_BYTES = 1 << 20

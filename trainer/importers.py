@@ -1026,29 +1026,28 @@ class ExportedSession:
         source kind, so every result keeps its mark, and the header names the original
         session, so the history can tell it is one it holds.
 
-        ``start_given``: the import's start is the person's ``--start``, not this sidecar's.
-        The recording still names the original: its beats are that session's whatever start
-        it is given (a corrected clock, most likely), and the history keeps one row per
-        practice (:meth:`trainer.history.History.store`). The note says so.
+        ``start_given``: the import's start is the person's ``--start``, not this sidecar's:
+        they are correcting the clock, so the recording does not name the original and the
+        history counts it as a session of its own; the note says so. (Found in review: linked,
+        its row was replaced by the original's when that was added, and its corrected start
+        lost to the original's wrong one for good. A row the person sees twice is better
+        than a rule that silently picks one start over the other.)
         """
         source = imported.header.source
         if self.source_kind in (SIMULATED_KIND, SENSORLESS_KIND):
             source = replace(
                 source, kind=self.source_kind, name=f"{self.source_name} (exported, imported)"
             )
-        settings = {
-            **imported.header.settings,
-            EXPORTED_SESSION: self.session_key,
-            "exported_recording": self.recording,
-        }
+        link = {} if start_given else {EXPORTED_SESSION: self.session_key}
+        settings = {**imported.header.settings, **link, "exported_recording": self.recording}
         header = replace(imported.header, source=source, settings=settings)
         what = source_mark(self.source_kind) or self.source_name
         if start_given:
             # The sidecar's start is neither used nor checked: it is not shown.
             note = (
                 f"a Breathwise export of {self.recording}: its source ({what}) is read from "
-                f"{self.sidecar.name}, its start is --start's; the history still counts it as "
-                f"that session, kept once"
+                f"{self.sidecar.name}, its start is --start's: the history counts it as a "
+                f"session of its own, besides {self.recording} if that is added too"
             )
         else:
             # Plausible (import_recording checked it), so the calendar can show it.

@@ -325,7 +325,10 @@ def _check_configured_recordings_dir(folder: Path) -> None:
     recordings on the internal disk, where the person does not look, and that happens under
     a static mount point too (``/mnt/usb`` stays as an empty folder once unmounted), so
     checking only the folder it sits in misses that case (found in review). The default
-    folder, which Breathwise owns, is still made whole.
+    folder, which Breathwise owns, is still made whole. A setting that is the mount point
+    itself is not caught: unmounted, it is an empty folder like any new recordings folder, and
+    telling them apart would need the setting to remember it was a mount point (the README
+    asks for a folder below it).
 
     Raises
     ------
