@@ -708,10 +708,9 @@ class Pipeline:
         written with another period than the belt kept), agree with each other within
         :data:`BELT_RATE_AGREEMENT`, and their mean is itself more than the tolerance off the
         rate in use; it goes back to the recorded rate when the stretches fit it again, and
-        says each change as a measurement. The arrival
-        times are the host's only clock for the belt, as Polar frames' rates come from their
-        timestamps (docs/reference/design.md, "Time"); the same packets and arrival times give
-        the same result in a replay.
+        says each change as a measurement. The arrival times are the host's only clock for the
+        belt, as Polar frames' rates come from their timestamps (docs/reference/design.md,
+        "Time"); the same packets and arrival times give the same result in a replay.
         """
         belt = self._belt
         follows = belt.last_counter is not None and counter == (belt.last_counter + 1) & 0xFF
@@ -806,8 +805,8 @@ class Pipeline:
             belt.bridged_spans = [
                 s for s in belt.bridged_spans if s[1] + margin_s >= breath.inhale_onset_s
             ]
-            # The line can misplace a turn by up to its length: beyond a twentieth of the
-            # breath that is more than the rate's own breath-to-breath spread at rest.
+            # The line can misplace a turn by up to its length; a short line in a long breath
+            # (one sample at 6/min) moves it too little to matter.
             longest_s = BELT_BRIDGE_UNCERTAIN_FRACTION * (breath.end_s - breath.inhale_onset_s)
             if breath.quality == "good" and any(
                 start - margin_s <= turn_s <= end + margin_s
