@@ -60,7 +60,7 @@ from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.pmd_stream import PmdStreamDecoder
-from devices.source import LinkEvent, LinkState, source_notes
+from devices.source import LinkEvent, LinkState, SourceInfo, source_notes
 from trainer.coach import Coach, Feedback
 from trainer.pacer import BreathPattern, Pacer
 from trainer.program_clock import ProgramClock
@@ -85,17 +85,35 @@ BELT_RATE_BLOCK_S = 4.0
 clock: a packet can arrive late (a stall, link-layer retries) but never early, so a stall
 shorter than this leaves the measured rate alone."""
 BELT_RATE_STRETCHES = 2
-"""Consecutive stretches that must all measure the same disagreement before the analysis
-changes rate: one odd stretch (a long stall) changes nothing."""
+"""Consecutive stretches that must measure the same rate (within :data:`BELT_RATE_AGREEMENT`
+of each other), away from the rate in use, before the analysis changes rate: one odd stretch
+(a long stall) changes nothing."""
+BELT_RATE_AGREEMENT = 0.05
+"""Relative spread within which the consecutive stretches' rates agree with each other: two
+stretches skewed opposite ways by a queue building and draining (8.6 and 11.4 Hz) do not."""
 BELT_RATE_TOLERANCE = 0.10
 """Relative disagreement between arrival rate and the rate in use beyond which the belt runs at
 another rate (a belt's crystal is off by parts per million)."""
 BELT_STEADY_GAP_S = 2.0
 """A pause between belt packets longer than this (a lost link) starts the stretch again: the
 packet counter (one byte) could have wrapped unseen."""
-BELT_BRIDGE_MAX_S = 2.0
-"""Longest run of lost belt samples (s) bridged by a straight line: shorter than any breath
-(>= 2 s), so a bridge never stands in for one; a longer gap restarts the tracker."""
+BELT_BRIDGE_MAX_S = 0.5
+"""Longest run of lost belt samples (s) bridged by a straight line: a quarter of the shortest
+breath the detector accepts (2 s), so a bridge cannot stand in for a breath (at 2 s one
+invented a 15/min breath marked good). A longer loss the counter vouches for restarts the
+tracker."""
+BELT_BRIDGE_UNCERTAIN_FRACTION = 0.05
+"""A breath that turns (inhale onset, exhale onset, end) within a bridged span longer than this
+fraction of the breath is marked "uncertain": a turn there is drawn by the line, not measured,
+and can be off by the span's length. At 6/min no bridge (<= 0.5 s) reaches it; at 30/min
+(2 s a breath) a 0.2 s one does."""
+BELT_BRIDGE_FIT_PERIODS = 2.0
+"""A packet after lost ones is bridged only if it arrives this many sample periods or less from
+where the lost samples put it: the counter and the clock then tell the same story."""
+BELT_COUNTER_TRUST_STEPS = 10
+"""Consecutive measurement packets whose counter byte steps by exactly one before the counter is
+trusted to count packets (and so lost samples) for bridging. The +1-per-packet meaning is not
+documented; a counter of samples with 2 samples a packet steps by 2 and is never trusted."""
 BELT_CUTOFF_HZ = 1.0
 """Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
@@ -373,6 +391,11 @@ class _BeltState:
     head_min: tuple[float, float] | None = None
     tail_min: tuple[float, float] | None = None
     measured_hz: list[float] = field(default_factory=list)
+    # Bridging (Pipeline._belt_packet): consecutive +1 counter steps seen (up to the trust
+    # count), and the bridged spans (session s, from the last real sample to the next) whose
+    # breaths are marked uncertain.
+    counter_steps: int = 0
+    bridged_spans: list[tuple[float, float]] = field(default_factory=list)
     tracker: BreathTracker | None = None
     t0_s: float = 0.0
     n_samples: int = 0
@@ -424,6 +447,7 @@ class Pipeline:
         )
         self.pmd_samples: Counter[str] = Counter()
         self._has_belt = Stream.GODIRECT.value in header.source.streams
+        self._not_belt_devices = _not_belt_devices(header.source)
         self._has_acc = "acc" in (header.source.streams.get(Stream.PMD_DATA.value) or {})
         self._acc: TimedAccBreathTracker | None = None
         self._acc_too_slow = False
@@ -609,11 +633,14 @@ class Pipeline:
         if belt.tracker is not None:
             expected_last_s = belt.t0_s + (belt.n_samples + len(belt.pending) + n - 1) / belt.fs_hz
             late_s = t_s - expected_last_s
-            lost = 0 if previous_counter is None else n * ((whole[2] - previous_counter - 1) & 0xFF)
-            fits = abs(late_s - lost / belt.fs_hz) <= min(abs(late_s), BELT_RESYNC_S)
+            # Only a counter seen to count packets says how many samples were lost.
+            lost = 0
+            if previous_counter is not None and belt.counter_steps >= BELT_COUNTER_TRUST_STEPS:
+                lost = n * ((whole[2] - previous_counter - 1) & 0xFF)
+            fits = abs(late_s - lost / belt.fs_hz) <= BELT_BRIDGE_FIT_PERIODS / belt.fs_hz
             if lost and fits and lost / belt.fs_hz <= BELT_BRIDGE_MAX_S:
                 self._fill_lost_belt_samples(lost, values)
-            elif abs(late_s) > BELT_RESYNC_S:
+            elif abs(late_s) > BELT_RESYNC_S or lost / belt.fs_hz > BELT_BRIDGE_MAX_S:
                 self._flush_belt(events)
                 belt.tracker = None
         if belt.tracker is None:
@@ -635,15 +662,22 @@ class Pipeline:
     def _fill_lost_belt_samples(self, lost: int, values: tuple[float, ...]) -> None:
         """Stand in for ``lost`` samples of lost packets by a straight line to ``values``.
 
-        Called when the packet counter says packets were lost and the arrival time agrees (the
-        packet is as late against the sample count as the lost samples last, not a stall): the
+        Called when a counter trusted to count packets (:data:`BELT_COUNTER_TRUST_STEPS`)
+        says packets holding at most :data:`BELT_BRIDGE_MAX_S` of samples were lost and the
+        arrival time agrees within :data:`BELT_BRIDGE_FIT_PERIODS` sample periods (the packet
+        is as late against the sample count as the lost samples last, not a stall): the
         tracker then goes on at the right sample count instead of restarting, which cost a
-        breath or two each time (2 % of packets lost over 300 s: 21 of 30 breaths found). A
-        straight line across a few tenths of a second is far smoother than a breath (>= 2 s),
-        and only samples before this packet's are made, so nothing is looked ahead of.
+        breath or two each time (2 % of packets lost over 300 s: 21 of 30 breaths found). The
+        line is at most a quarter of the shortest breath, and a breath turning inside a long
+        enough one is marked uncertain (:data:`BELT_BRIDGE_UNCERTAIN_FRACTION`); only samples
+        before this packet's are made, so nothing is looked ahead of.
         """
         belt = self._belt
         assert belt.last_good is not None
+        first = belt.n_samples + len(belt.pending)
+        belt.bridged_spans.append(
+            (belt.t0_s + (first - 1) / belt.fs_hz, belt.t0_s + (first + lost) / belt.fs_hz)
+        )
         start = belt.last_good
         end = next((v for v in values if math.isfinite(v)), start)
         steps = np.arange(1, lost + 1, dtype=np.float64) / (lost + 1)
@@ -662,22 +696,27 @@ class Pipeline:
         last :data:`BELT_RATE_BLOCK_S` of a :data:`BELT_RATE_STRETCH_S` stretch is an on-time
         packet at each end unless a whole block was late, so ``f = f0 (1 - slope)`` between the
         two, and delays inside the stretch do not count. A lost packet would make the rate look
-        slow: the packet counter (byte 2, +1 a packet) finds it and the stretch starts again, as
-        it does after a pause longer than :data:`BELT_STEADY_GAP_S` and on a link loss
-        (:meth:`_reset_belt_rate`). A counter that does not count by one never lets a stretch
-        end, so the analysis then keeps the recorded period.
+        slow: the packet counter (byte 2) must step by exactly one from packet to packet, else
+        the stretch starts again, as it does after a pause longer than
+        :data:`BELT_STEADY_GAP_S` and on a link loss of the belt (:meth:`_reset_belt_rate`). A
+        counter that does not count by one never lets a stretch end, so the analysis then keeps
+        the recorded period. The same steps, :data:`BELT_COUNTER_TRUST_STEPS` in a row, let
+        :meth:`_belt_packet` trust the counter for bridging lost samples.
 
         The analysis changes rate only when :data:`BELT_RATE_STRETCHES` consecutive stretches
         all measure more than :data:`BELT_RATE_TOLERANCE` off the rate in use (a header
-        written with another period than the belt kept); it goes back to the recorded rate when
-        the stretches agree with it again, and says each change as a measurement. The arrival
-        times are the host's only clock for the belt, as Polar frames' rates come from their
-        timestamps (docs/reference/design.md, "Time"); the same packets and arrival times give
-        the same result in a replay.
+        written with another period than the belt kept), agree with each other within
+        :data:`BELT_RATE_AGREEMENT`, and their mean is itself more than the tolerance off the
+        rate in use; it goes back to the recorded rate when the stretches fit it again, and
+        says each change as a measurement. The arrival times are the host's only clock for the
+        belt, as Polar frames' rates come from their timestamps (docs/reference/design.md,
+        "Time"); the same packets and arrival times give the same result in a replay.
         """
         belt = self._belt
         follows = belt.last_counter is not None and counter == (belt.last_counter + 1) & 0xFF
         belt.last_counter = counter
+        if belt.counter_steps < BELT_COUNTER_TRUST_STEPS:
+            belt.counter_steps = belt.counter_steps + 1 if follows else 0
         if (
             belt.stretch_t0_s is None
             or not follows
@@ -707,7 +746,11 @@ class Pipeline:
             abs(hz / belt.fs_hz - 1.0) <= BELT_RATE_TOLERANCE for hz in belt.measured_hz
         ):
             return
+        if max(belt.measured_hz) / min(belt.measured_hz) - 1.0 > BELT_RATE_AGREEMENT:
+            return  # the stretches disagree with each other too: no rate is shown
         measured_hz = float(np.mean(belt.measured_hz))
+        if abs(measured_hz / belt.fs_hz - 1.0) <= BELT_RATE_TOLERANCE:
+            return
         seconds = BELT_RATE_STRETCHES * BELT_RATE_STRETCH_S
         if abs(measured_hz / belt.recorded_hz - 1.0) <= BELT_RATE_TOLERANCE:
             new_hz = belt.recorded_hz
@@ -736,7 +779,10 @@ class Pipeline:
         belt.tail_min = None
 
     def _reset_belt_rate(self) -> None:
-        """Forget the belt's rate stretches: packets after a link gap start a new count."""
+        """Forget the belt's rate stretches: packets after the belt's link gap start a new count.
+
+        The counter's trust (:data:`BELT_COUNTER_TRUST_STEPS`) stays: it is the same belt.
+        """
         belt = self._belt
         belt.stretch_t0_s, belt.last_counter = None, None
         belt.measured_hz = []
@@ -751,6 +797,24 @@ class Pipeline:
         belt.n_samples += chunk.size
         events.append(BeltEvent(t0, belt.fs_hz, chunk))
         for breath in belt.tracker.update(chunk):
+            # A breath turning where a straight line stood in for lost samples has that turn
+            # (and so its phases and rate) drawn, not measured: it is not good
+            # (analysis.breath: "uncertain"). A line elsewhere in the breath moves no turn.
+            margin_s = 1.0 / belt.fs_hz
+            turns_s = (breath.inhale_onset_s, breath.exhale_onset_s, breath.end_s)
+            belt.bridged_spans = [
+                s for s in belt.bridged_spans if s[1] + margin_s >= breath.inhale_onset_s
+            ]
+            # The line can misplace a turn by up to its length; a short line in a long breath
+            # (one sample at 6/min) moves it too little to matter.
+            longest_s = BELT_BRIDGE_UNCERTAIN_FRACTION * (breath.end_s - breath.inhale_onset_s)
+            if breath.quality == "good" and any(
+                start - margin_s <= turn_s <= end + margin_s
+                for start, end in belt.bridged_spans
+                if end - start - margin_s > longest_s
+                for turn_s in turns_s
+            ):
+                breath = replace(breath, quality="uncertain")
             self._breath(breath, events, "belt")
 
     def _breath(self, breath: Breath, events: list[Event], source: str) -> None:
@@ -998,7 +1062,9 @@ class Pipeline:
 
     def _link_event(self, event: LinkEvent, events: list[Event]) -> None:
         t_s = self.session_time_s(event.t_mono_ns)
-        self._reset_belt_rate()
+        # A strap's link loss leaves the belt's packets and counter as they were.
+        if event.device not in self._not_belt_devices:
+            self._reset_belt_rate()
         if event.state is LinkState.LOST:
             self.gaps.append((event.device, t_s, None))
             events.append(
@@ -1135,6 +1201,20 @@ class Pipeline:
             ],
             **planned,
         }
+
+
+def _not_belt_devices(source: SourceInfo) -> frozenset[str]:
+    """Names and addresses under which the sensors other than the belt report link events.
+
+    A combined source lists its sensors in ``details["sources"]`` (devices.ble.combined); a
+    device named there without the belt stream is another sensor. Anything else (a lone
+    sensor, an unknown name) is taken for the belt's, so that its rate check starts again.
+    """
+    others: set[str] = set()
+    for entry in source.details.get("sources", ()):
+        if isinstance(entry, dict) and Stream.GODIRECT.value not in entry.get("streams", ()):
+            others.update(str(entry[key]) for key in ("address", "name") if entry.get(key))
+    return frozenset(others)
 
 
 def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:

@@ -138,4 +138,6 @@ def scan(
     print(f"{'name':<24} {'address':<20} {'signal':>7}  streams")
     for r in results:
         streams = ", ".join(c.value for c in r.capabilities) or "-"
+        if r.checked_at_connect:
+            streams += " (if offered: checked at connect)"
         print(f"{r.name or '(no name)':<24} {r.address:<20} {r.rssi:>4} dBm  {streams}")

@@ -72,7 +72,8 @@ class ScanResult:
     family : SensorFamily
         The sensor class that drives it.
     capabilities : tuple of Capability
-        What it can stream, in a fixed order.
+        What it can stream, in a fixed order; for a Polar sensor whose name gives no model,
+        what it may stream (:attr:`checked_at_connect`).
     device : BLEDevice or None
         bleak's handle, to connect without scanning again (not shown, not compared).
     """
@@ -84,6 +85,13 @@ class ScanResult:
     capabilities: tuple[Capability, ...]
     device: BLEDevice | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def checked_at_connect(self) -> bool:
+        """Whether :attr:`capabilities` are only what it may stream: a Polar sensor whose name
+        gives no model (:data:`POLAR_PMD_MODELS`) has its PMD features read at connect."""
+        words = self.name.lower().split()
+        return self.family is SensorFamily.POLAR and not any(w in POLAR_PMD_MODELS for w in words)
+
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (for ``breathwise scan --json``)."""
         return {
@@ -92,6 +100,7 @@ class ScanResult:
             "rssi": self.rssi,
             "family": self.family.value,
             "capabilities": [c.value for c in self.capabilities],
+            "checked_at_connect": self.checked_at_connect,
         }
 
 
@@ -124,10 +133,11 @@ def classify(
     words = text.lower().split()
     model = next((w for w in words if w in POLAR_PMD_MODELS), None)
     if is_polar and not named_polar and has_hr and PMD_SERVICE_UUID not in uuids:
-        # Known by its company id alone, the model is unknown: it may be an H10 with ECG and
-        # ACC. PolarH10 reads what it offers at connect and streams heart rate alone, as a
-        # strap, when it has no PMD service (an H9).
-        return SensorFamily.POLAR, (Capability.HR_RR,)
+        # Known by its company id alone, the model is unknown: listed with what a Polar strap
+        # may offer (an H10's ECG and ACC), as ScanResult.checked_at_connect says. PolarH10
+        # reads what it offers at connect and streams heart rate alone, as a strap, when it has
+        # no PMD service (an H9).
+        return SensorFamily.POLAR, (Capability.HR_RR, Capability.ECG, Capability.ACC)
     if is_polar and (model is not None or PMD_SERVICE_UUID in uuids):
         if model == "h10":
             return SensorFamily.POLAR, (Capability.HR_RR, Capability.ECG, Capability.ACC)

@@ -59,6 +59,7 @@ async def test_scan_lists_the_three_fake_sensors_strongest_first(
         "rssi": strap.rssi,
         "family": "heart_rate",
         "capabilities": ["hr+rr"],
+        "checked_at_connect": False,
     }
 
 
@@ -74,11 +75,17 @@ def test_classification_rules() -> None:
     )
     # Known by Polar's company id alone, the model is unknown: a Polar sensor, which streams
     # ECG and ACC if it offers PMD at connect (an H10) and heart rate alone if not (an H9).
-    # Before, it was a plain strap: an H10 with no name in its advertisement lost ECG and ACC.
+    # Before, it was a plain strap: an H10 with no name in its advertisement lost ECG and ACC;
+    # then it was listed with heart rate alone, understating an H10.
     for name in ("", None, "A0-9E-1A-00-00-0A"):
         kind = classify(name, ["180d"], {0x006B: b"\x00"})
-        assert kind == (SensorFamily.POLAR, (Capability.HR_RR,))
-        assert type(sensor_for(ScanResult("", "A0:9E:1A:00:00:0A", -50, *kind))) is PolarH10
+        assert kind == (SensorFamily.POLAR, (Capability.HR_RR, Capability.ECG, Capability.ACC))
+        unnamed = ScanResult(name or "", "A0:9E:1A:00:00:0A", -50, *kind)
+        assert type(sensor_for(unnamed)) is PolarH10
+        assert unnamed.checked_at_connect
+    named = classify("Polar H10 A1B2C3D4", ["180d"], {0x006B: b""})
+    assert named is not None
+    assert not ScanResult("Polar H10 A1B2C3D4", "A0:9E:1A:00:00:0B", -50, *named).checked_at_connect
     # A Polar device showing neither the heart-rate nor the PMD service: nothing to use.
     assert classify("", [], {0x006B: b""}) is None
     assert classify("GDX-TMP 123", []) == (SensorFamily.GODIRECT, ())
