@@ -281,14 +281,19 @@ class SessionAnalysis:
         """Time the pacer or program stood paused, s (from the pipeline's summary)."""
         return float(self.summary.get("paused_s") or 0.0)
 
+    @property
+    def practised_s(self) -> float:
+        """Session time less the time paused, s: what the history and progress count."""
+        return max(0.0, self.duration_s - self.paused_s)
+
     def metrics(self) -> dict[str, float | int | str | None]:
         """Whole-session numbers for the history, the batch table and the report header.
 
         Units are in the keys. Rates are medians and ratios means over the same breaths: not
         flagged as artifacts, not begun while paused, and with a pacer those begun while it
-        paced (:func:`trainer.pipeline.counted_breaths`; ``rate_basis`` says which) (with a
-        heart-rate strap alone, the rate read from the heart rhythm, and
-        ``breath_source`` says which it is); the follow score is the mean of the coach's
+        paced (:func:`trainer.pipeline.counted_breaths`; ``rate_basis`` says which). With a
+        heart-rate strap alone the rate is the one read from the heart rhythm
+        (``breath_source`` says which source it is). The follow score is the mean of the coach's
         per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
         ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
         breath-to-breath intervals (:mod:`analysis.breath_variability`); the target is the
@@ -297,8 +302,8 @@ class SessionAnalysis:
         """
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
-        # An import had no pacer and asked nothing: its "own" span carried a made-up 1.5
-        # (recordings imported before this was fixed still do).
+        # An import had no pacer and asked nothing: its own-rhythm span carries the pacer's
+        # default 1.5 (importers._own_rhythm), which nobody asked for.
         asked = () if "imported_from" in self.settings else ("paced", "own")
         target_ratio = _time_weighted(
             [(s.t1_s - s.t0_s, s.ratio) for s in self.pacer_spans if s.mode in asked]
@@ -306,7 +311,8 @@ class SessionAnalysis:
         programs = [s.label for s in self.pacer_spans if s.label]
         heart = self.heart
         # The summary's rate and ratio (Pipeline.summary, counted_breaths): one definition for
-        # the closing line, the history, progress and the report.
+        # the closing line, the history, progress and the report. A summary with no rate at
+        # all but the heart rhythm's estimate gets that estimate here.
         median_rate = self.summary.get("median_rate_bpm")
         source = self.summary.get("breath_source")
         rate_basis = self.summary.get("rate_basis")
@@ -321,7 +327,7 @@ class SessionAnalysis:
             "start_wall_ns": self.start_wall_ns,
             "duration_s": _r(self.duration_s, 1),
             # Time paused is not practice: progress counts this, not the duration.
-            "practised_s": _r(max(0.0, self.duration_s - self.paused_s), 1),
+            "practised_s": _r(self.practised_s, 1),
             "source": self.source_kind,
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),

@@ -53,10 +53,11 @@ from __future__ import annotations
 import errno
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -93,6 +94,15 @@ SESSION_CSV = "session"
 EXPORTED_SESSION = "exported_session"
 """Header setting of a recording imported from a Breathwise export: the original session's
 history key (:attr:`trainer.analysis_run.SessionAnalysis.session_key`)."""
+
+
+def exported_session_of(settings: Mapping[str, Any]) -> str | None:
+    """The original session's key a recording's header ``settings`` name
+    (:data:`EXPORTED_SESSION`), or None when it is no re-import of a Breathwise export."""
+    value = settings.get(EXPORTED_SESSION)
+    return value if isinstance(value, str) and value else None
+
+
 WAVEFORM_CSVS = ("ecg", "acc")
 """Name parts of the CSVs of Polar PMD waveforms, written when the recording holds them."""
 
@@ -310,8 +320,7 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
     A recording itself imported from an export gives its original's key (its
     :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
     """
-    original = analysis.settings.get(EXPORTED_SESSION)
-    key = original if isinstance(original, str) and original else analysis.session_key
+    key = exported_session_of(analysis.settings) or analysis.session_key
     start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
     return {
         "format": "breathwise-export",

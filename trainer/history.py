@@ -651,7 +651,9 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     known = {row.path for row in rows}
     # The sessions a re-import's adding is refused for (History._export_refusal): held as
     # themselves, or (the original elsewhere) through another re-import of theirs.
-    held = {row.session_key for row in rows} | {r.exported_session for r in rows}
+    held = {row.session_key for row in rows} | {
+        r.exported_session for r in rows if r.exported_session is not None
+    }
     latest_ns = max((row.start_wall_ns for row in rows), default=0)
     return [
         file
@@ -663,7 +665,7 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
     ]
 
 
-def _refused_as_held(exported_session: str | None, held: set[str | None]) -> bool:
+def _refused_as_held(exported_session: str | None, held: set[str]) -> bool:
     """Whether ``history --add`` refuses a recording imported from an export of
     ``exported_session`` (None: not a re-import) when ``held`` are the session keys and the
     re-imports' originals the history holds; the original may be held under its older key."""
@@ -679,15 +681,14 @@ _HEADER_MAX_BYTES = 1 << 20
 def _exported_session(recording: Path) -> str | None:
     """The ``exported_session`` setting of a recording's header (the key of the session it was
     exported from: :mod:`trainer.importers`), or None, also when the file cannot be read."""
-    from trainer.export import EXPORTED_SESSION
+    from trainer.export import exported_session_of
 
     try:
         with recording.open("rb") as handle:
             header = json.loads(handle.readline(_HEADER_MAX_BYTES))
-        value = header["settings"][EXPORTED_SESSION]
-    except (OSError, ValueError, KeyError, TypeError):
+        return exported_session_of(header["settings"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return value if isinstance(value, str) else None
 
 
 def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:
@@ -715,7 +716,7 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
         The recording cannot be read, holds no sensor data, or the history cannot be written.
     """
     from trainer.analysis_run import analyse_recording
-    from trainer.export import EXPORTED_SESSION
+    from trainer.export import exported_session_of
 
     analysis = analyse_recording(recording)
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
@@ -725,9 +726,9 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
             "nothing to add; the file can be deleted",
         )
     # The original's key when this is a re-import of a Breathwise CSV export (trainer.importers).
-    exported = analysis.settings.get(EXPORTED_SESSION)
+    exported = exported_session_of(analysis.settings)
     return _store(
-        {**analysis.metrics(), "exported_session": exported if isinstance(exported, str) else None},
+        {**analysis.metrics(), "exported_session": exported},
         recording,
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,

@@ -12,9 +12,8 @@ the same as when packets are handled one by one.
 
 Breathing comes from up to three sources (docs/reference/design.md, "Sources of breathing, best
 first"): the belt, else the chest accelerometer, breath by breath; and always, since every strap
-sends RR
-intervals, the heart rhythm (:class:`analysis.rr_breath.RRBreathTracker`, respiratory sinus
-arrhythmia, artifacts corrected per window). Every new estimate of any source goes to a
+sends RR intervals, the heart rhythm (:class:`analysis.rr_breath.RRBreathTracker`, respiratory
+sinus arrhythmia, artifacts corrected per window). Every new estimate of any source goes to a
 :class:`analysis.breath_sources.BreathSourceSelector`, and its answer, the best current
 breathing rate and the source it came from, is reported as a :class:`BreathRateEvent`.
 
@@ -705,12 +704,12 @@ class Pipeline:
 
         The analysis changes rate only when :data:`BELT_RATE_STRETCHES` consecutive stretches
         all measure more than :data:`BELT_RATE_TOLERANCE` off the rate in use (a header
-        written with another period than the belt kept), agree with each other within
-        :data:`BELT_RATE_AGREEMENT`, and their mean is itself more than the tolerance off the
-        rate in use; it goes back to the recorded rate when the stretches fit it again, and
-        says each change as a measurement. The arrival times are the host's only clock for the
-        belt, as Polar frames' rates come from their timestamps (docs/reference/design.md,
-        "Time"); the same packets and arrival times give the same result in a replay.
+        written with another period than the belt kept) and agree with each other within
+        :data:`BELT_RATE_AGREEMENT`; it goes back to the recorded rate when the stretches fit
+        it again, and says each change as a measurement. The arrival times are the host's only
+        clock for the belt, as Polar frames' rates come from their timestamps
+        (docs/reference/design.md, "Time"); the same packets and arrival times give the same
+        result in a replay.
         """
         belt = self._belt
         follows = belt.last_counter is not None and counter == (belt.last_counter + 1) & 0xFF
@@ -746,11 +745,12 @@ class Pipeline:
             abs(hz / belt.fs_hz - 1.0) <= BELT_RATE_TOLERANCE for hz in belt.measured_hz
         ):
             return
-        if max(belt.measured_hz) / min(belt.measured_hz) - 1.0 > BELT_RATE_AGREEMENT:
+        slowest_hz = min(belt.measured_hz)
+        # All off the rate in use and agreeing within a few %: all on one side of it, so their
+        # mean is off it too. (No samples over a stretch reads 0 Hz: no rate to follow.)
+        if slowest_hz <= 0.0 or max(belt.measured_hz) / slowest_hz - 1.0 > BELT_RATE_AGREEMENT:
             return  # the stretches disagree with each other too: no rate is shown
         measured_hz = float(np.mean(belt.measured_hz))
-        if abs(measured_hz / belt.fs_hz - 1.0) <= BELT_RATE_TOLERANCE:
-            return
         seconds = BELT_RATE_STRETCHES * BELT_RATE_STRETCH_S
         if abs(measured_hz / belt.recorded_hz - 1.0) <= BELT_RATE_TOLERANCE:
             new_hz = belt.recorded_hz

@@ -270,7 +270,7 @@ def _fill_limits(values: FloatArray, top: float = 1.35) -> tuple[float, float]:
 # ------------------------------------------------------------------------------- panels
 def _practised_text(analysis: SessionAnalysis) -> str:
     """Minutes practised, as the history and progress count them, and the pause beside them."""
-    practised_min = max(0.0, analysis.duration_s - analysis.paused_s) / 60.0
+    practised_min = analysis.practised_s / 60.0
     text = f"{practised_min:.1f} min practised"
     if analysis.paused_s > 0:
         text += f" (+ {analysis.paused_s / 60.0:.1f} min paused)"

@@ -631,9 +631,6 @@ class BreathwiseApp(App[SessionResult | None]):
         self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
         self.run_worker(self._drive(), exclusive=True)
 
-    def _program_state(self, t_s: float) -> TimelineState | None:
-        return self.session.program_state(t_s)
-
     def _left_s(self, t_s: float, program: TimelineState | None) -> float | None:
         """Seconds left in the session while it runs; None once over or without a plan."""
         if self._finished:
@@ -648,11 +645,7 @@ class BreathwiseApp(App[SessionResult | None]):
         if self._duration_s is None:
             return None
         # Practised time: a pause stops the countdown (the session's end moves with it).
-        return max(0.0, self._duration_s - self._practised_s(t_s))
-
-    def _practised_s(self, t_s: float) -> float:
-        """Session seconds at ``t_s`` less the pauses, as the session counts them."""
-        return float(self.session.practised_s(t_s))
+        return max(0.0, self._duration_s - self.session.practised_s(t_s))
 
     def raise_failure(self) -> None:
         """Once the screen is closed: raise what ended the session's run, if anything did, so
@@ -701,7 +694,7 @@ class BreathwiseApp(App[SessionResult | None]):
             self.exit(self.result)
             return
         summary = format_summary(self.result.summary) if self.result else ""
-        program = self._program_state(self.session.now_s())
+        program = self.session.program_state(self.session.now_s())
         if program is not None and program.finished:
             summary = f"{PROGRAM_COMPLETE}\n{summary}"
         self._summary = summary
@@ -741,7 +734,7 @@ class BreathwiseApp(App[SessionResult | None]):
             t_s = min(t_s, float(self.result.summary.get("duration_s", t_s)))
         state = self.session.state
         pacer = self.session.pacer_state(t_s)
-        program = self._program_state(t_s)
+        program = self.session.program_state(t_s)
         # The card, or at the end the summary, needs the rows of a short terminal.
         rows_needed = SHORT_ROWS if program is not None or self._finished else PLAIN_SHORT_ROWS
         short = self.size.height < rows_needed
@@ -839,7 +832,7 @@ class BreathwiseApp(App[SessionResult | None]):
         # The clock counts practised time, as "left" and the summary's minutes practised do:
         # it stands still while paused (it ran on, so that elapsed and left added up to more
         # than the session, found in review), and the time paused is shown beside it.
-        practised_s = self._practised_s(t_s)
+        practised_s = self.session.practised_s(t_s)
         clock = _mmss(practised_s)
         if left is not None:
             clock += f"  ({_mmss_left(left)} left)"

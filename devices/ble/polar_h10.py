@@ -13,10 +13,9 @@ no name (its model unknown) opens as this class, which then streams heart rate a
 GATT glue only; frames are decoded downstream by :mod:`devices.polar_pmd`. The start-up order
 follows the fact sheet (docs/reference/ble-protocols.md) §2 and the Polar SDK [PMDC]: read the PMD
 features **before** subscribing to the control point (with BlueZ StartNotify a read of a subscribed
-characteristic
-is echoed as a notification), enable control-point indications, then data notifications, then
-query settings and start ECG (130 Hz, 14 bit) and ACC (chosen rate and range). On exit both
-streams are stopped, or the H10 keeps streaming until its battery dies [PKI].
+characteristic is echoed as a notification), enable control-point indications, then data
+notifications, then query settings and start ECG (130 Hz, 14 bit) and ACC (chosen rate and
+range). On exit both streams are stopped, or the H10 keeps streaming until its battery dies [PKI].
 
 A sensor can stop a stream on its own and say so with a ``01 <types>`` indication [PMDC]; the
 link stays up and heart rate goes on, so nothing else would notice. Each stopped stream is

@@ -89,8 +89,7 @@ class ScanResult:
     def checked_at_connect(self) -> bool:
         """Whether :attr:`capabilities` are only what it may stream: a Polar sensor whose name
         gives no model (:data:`POLAR_PMD_MODELS`) has its PMD features read at connect."""
-        words = self.name.lower().split()
-        return self.family is SensorFamily.POLAR and not any(w in POLAR_PMD_MODELS for w in words)
+        return self.family is SensorFamily.POLAR and _polar_model(self.name) is None
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (for ``breathwise scan --json``)."""
@@ -130,8 +129,7 @@ def classify(
     has_hr = HEART_RATE_SERVICE_UUID in uuids
     named_polar = text.lower().startswith("polar")
     is_polar = named_polar or POLAR_COMPANY_ID in (manufacturer_data or {})
-    words = text.lower().split()
-    model = next((w for w in words if w in POLAR_PMD_MODELS), None)
+    model = _polar_model(text)
     if is_polar and not named_polar and has_hr and PMD_SERVICE_UUID not in uuids:
         # Known by its company id alone, the model is unknown: listed with what a Polar strap
         # may offer (an H10's ECG and ACC), as ScanResult.checked_at_connect says. PolarH10
@@ -183,3 +181,8 @@ async def scan(timeout_s: float = 5.0) -> list[ScanResult]:
     results = [r for device, adv in found.values() if (r := result_from_advertisement(device, adv))]
     results.sort(key=lambda r: (-r.rssi, r.name, r.address))
     return results
+
+
+def _polar_model(name: str) -> str | None:
+    """The Polar PMD model a device name gives (:data:`POLAR_PMD_MODELS`), lower case, or None."""
+    return next((w for w in name.lower().split() if w in POLAR_PMD_MODELS), None)
