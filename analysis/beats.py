@@ -43,7 +43,8 @@ __all__ = ["MAX_DRIFT_S", "Beat", "BeatTimeline", "HeartRateTracker", "heart_rat
 MAX_DRIFT_S = 1.5
 """Default re-anchoring threshold of :class:`BeatTimeline`, s: above a normal report delay
 (< 1 s at one notification per second), below two missing beats at rest (module notes). The
-CSV importer re-anchors beat times at the same threshold (:data:`trainer.importers.LOSS_S`)."""
+CSV importer re-anchors beat times at the same threshold
+(:data:`trainer.storage.importers.LOSS_S`)."""
 
 
 @dataclass(frozen=True, slots=True)

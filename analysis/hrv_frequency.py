@@ -324,8 +324,9 @@ def gap_free_frequency_domain(
 
     The one spectrum of a corrected NN series on its beat clock, for ``breathwise hrv``
     (:func:`analysis.hrv_report.analyse_rr`) and the session report
-    (:func:`trainer.analysis_run.heart_metrics`): beats in time order (:func:`ordered_beats`),
-    the longest gap-free run (:func:`longest_gap_free`; a spline across a lost strap invents
+    (:func:`trainer.reports.session_analysis.heart_metrics`): beats in time order
+    (:func:`ordered_beats`), the longest gap-free run (:func:`longest_gap_free`; a spline across a
+    lost strap invents
     slow power, :data:`MAX_GAP_S`), then :func:`frequency_domain` on those beat times when the
     run lasts at least ``min_duration_s`` (a band needs about ten periods of its lower edge,
     Task Force 1996).

@@ -12,8 +12,8 @@ One clock for all of it, the input's: the beat ending RR interval ``i`` is at
 ``sum(rr[:i + 1])``, and each corrected value keeps its beat there
 (:meth:`analysis.rr_artifacts.CorrectionResult.nn_times_s`). ``cumsum(nn)`` would drift from it
 by what interpolation changed (-17 s over MIT-BIH record 119) and move the spectrum and the
-coherence window. The session report (:func:`trainer.analysis_run.heart_metrics`) calls the same
-functions on the same clock, so identical beats give identical LF, HF and coherence.
+coherence window. The session report (:func:`trainer.reports.session_analysis.heart_metrics`) calls
+the same functions on the same clock, so identical beats give identical LF, HF and coherence.
 
 Every setting is returned in ``settings``, every value that could not be computed is ``None``
 with a line in ``warnings``.

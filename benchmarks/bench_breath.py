@@ -144,7 +144,7 @@ def _neurokit() -> Any:
 
 def _breaths_command(path: Path) -> None:
     """``breathwise breaths PATH --fs 100`` in this process, its JSON discarded."""
-    from trainer.cli import run
+    from trainer.cli.app import run
 
     with contextlib.redirect_stdout(io.StringIO()):
         code = run(["breaths", str(path), "--fs", "100"])

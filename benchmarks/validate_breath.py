@@ -858,7 +858,7 @@ def af_section(lines: list[str]) -> None:
         session_rate_bpm,
         usable_share,
     )
-    from trainer.pipeline import PACE_MIN_QUALITY, RR_STEP_S
+    from trainer.session.pipeline import PACE_MIN_QUALITY, RR_STEP_S
 
     lines += [
         "### Irregular rhythm (simulated atrial fibrillation: independent intervals)",

@@ -1,7 +1,7 @@
 """The async packet-source interface of the simulator, the BLE sensors and the no-sensor timer.
 
-A replay does not go through it: :class:`trainer.session.ReplaySession` feeds the recorded
-packets, with their recorded arrival times, to the same pipeline directly.
+A replay does not go through it: :class:`trainer.session.live_replay.ReplaySession` feeds the
+recorded packets, with their recorded arrival times, to the same pipeline directly.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ What it does, so the sample goes through exactly the bytes a real session would:
 
 1. R peaks from the ECG (NeuroKit2 ``ecg_peaks``, its default method) -> RR intervals, in the
    0x2A37 unit of 1/1024 s -> Heart Rate Measurement notifications scheduled exactly as the RR
-   importer schedules them (:func:`trainer.importers.rr_notifications`): the first at the first
-   beat, then one per second carrying the beats completed in that second, each sent at the end
+   importer schedules them (:func:`trainer.storage.importers.rr_notifications`): the first at the
+   first beat, then one per second carrying the beats completed in that second, each sent at the end
    of its second with no added delay. The pipeline's beat timeline anchors a notification's last
    beat at its arrival, so every beat lands on its R peak (within 1/1024 s).
 2. RSP decimated from 100 Hz to 20 Hz (``scipy.signal.decimate``, order-8 Chebyshev, zero phase:
@@ -34,10 +34,10 @@ from devices.godirect import encode_godirect_measurement
 from devices.heart_rate import RR_UNITS_PER_S
 from devices.packets import RawPacket, Stream
 from devices.source import SourceInfo
-from trainer.importers import rr_notifications
-from trainer.pipeline import NS_PER_S
-from trainer.recording import Header, Item, PacerChange, read_recording, write_recording
-from trainer.session import ReplaySession
+from trainer.session.live_replay import ReplaySession
+from trainer.session.pipeline import NS_PER_S
+from trainer.storage.importers import rr_notifications
+from trainer.storage.recording import Header, Item, PacerChange, read_recording, write_recording
 
 FS_IN_HZ = 100.0
 DECIMATE = 5

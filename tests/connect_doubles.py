@@ -1,5 +1,6 @@
 """Sensors that take their time to connect, or never do: a scan and connect can take seconds,
-at times minutes, and the session's clock waits for them (:class:`trainer.session.LiveSession`).
+at times minutes, and the session's clock waits for them
+(:class:`trainer.session.live_replay.LiveSession`).
 Shared by the session, screen and command-line tests."""
 
 from __future__ import annotations

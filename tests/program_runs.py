@@ -12,12 +12,12 @@ from pathlib import Path
 from devices.packets import RawPacket
 from devices.sim import PersonModel, SimulatedSource
 from devices.source import LinkEvent, PacketSource, SourceInfo
-from trainer.headless import format_summary, line_printer
-from trainer.pipeline import NS_PER_S, Event
-from trainer.program_codec import ProgramPlan
 from trainer.programs.model import Cue, Paced, Program, Step
-from trainer.recording import read_recording
-from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.session.pipeline import NS_PER_S, Event
+from trainer.storage.program_codec import ProgramPlan
+from trainer.storage.recording import read_recording
+from trainer.ui.headless import format_summary, line_printer
 
 START_NS = 50 * NS_PER_S
 

@@ -1,7 +1,7 @@
 """Simulated recordings for the report, history, batch and exchange tests (no real time spent).
 
 Built like ``benchmarks/bench_pipeline.simulated_hour``: the simulated sensor's packets up to the
-session end, behind a pacer change, written with :func:`trainer.recording.write_recording`.
+session end, behind a pacer change, written with :func:`trainer.storage.recording.write_recording`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 from devices.packets import RawPacket
 from devices.sim import PersonModel, SimulatedSensor
 from devices.source import LinkEvent, LinkState
-from trainer.pacer import BreathPattern, Pacer
-from trainer.pipeline import NS_PER_S
-from trainer.recording import Header, Item, Mark, PacerChange, write_recording
+from trainer.coaching.pacer import BreathPattern, Pacer
+from trainer.session.pipeline import NS_PER_S
+from trainer.storage.recording import Header, Item, Mark, PacerChange, write_recording
 
 START_NS = 10 * NS_PER_S
 WALL_NS = 1_767_250_800 * NS_PER_S  # 2026-01-01T07:00Z

@@ -14,7 +14,10 @@ import pytest
 from full_disk import free_space
 from simulated_sessions import WALL_NS, write_simulated
 
-from trainer.batch import (
+from trainer.cli.app import run
+from trainer.cli.report import report
+from trainer.errors import BadArgument
+from trainer.reports.batch import (
     METRIC_COLUMNS,
     BatchResult,
     BatchRow,
@@ -23,9 +26,6 @@ from trainer.batch import (
     open_executor,
     run_batch,
 )
-from trainer.cli import run
-from trainer.errors import BadArgument
-from trainer.report_cli import report
 
 N_RECORDINGS = 50
 CORRUPT = "session-025.bwr"

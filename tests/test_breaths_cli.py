@@ -12,7 +12,8 @@ import pytest
 import typer
 
 from benchmarks.validate_breath import Scenario, synthetic_belt
-from trainer import __version__, breaths_cli
+from trainer import __version__
+from trainer.cli import breaths as breaths_cli
 from trainer.errors import BadArgument, UserError
 
 KEYS = {
@@ -285,7 +286,7 @@ def test_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
     path = _write(tmp_path, "bad.txt", "1\n2\nx\n")
     code = (
         "import sys, typer\n"
-        "from trainer import breaths_cli\n"
+        "from trainer.cli import breaths as breaths_cli\n"
         "from trainer.errors import UserError\n"
         "app = typer.Typer(pretty_exceptions_enable=False)\n"
         "app.command('breaths')(breaths_cli.breaths)\n"
@@ -563,7 +564,7 @@ def test_a_recording_is_named_as_one_with_the_command_that_exports_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Given a .bwr, breaths read its JSON header as a table's header."""
-    from trainer import cli
+    from trainer.cli import app as cli
 
     sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
     for extra in (["--fs", "50"], ["--rr", str(sample)]):

@@ -2,7 +2,7 @@
 
 Two real-time sessions run as separate processes at once (they take real minutes): one runs its
 full minute, one is killed with SIGKILL after 30 s. Everything else runs in-process through
-``trainer.cli.run``.
+``trainer.cli.app.run``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pytest
 from connect_doubles import SlowConnect
 from full_disk import free_space
 
-from trainer.cli import run
-from trainer.pipeline import NS_PER_S
-from trainer.recording import read_recording
+from trainer.cli.app import run
+from trainer.session.pipeline import NS_PER_S
+from trainer.storage.recording import read_recording
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -150,7 +150,7 @@ def test_an_empty_device_is_met_with_the_sensor_first(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The advice led with the simulator ("use --device sim, or an address or name")."""
-    from trainer.sensors_cli import NO_DEVICE_ADVICE
+    from trainer.cli.sensors import NO_DEVICE_ADVICE
 
     code = run(["live", "--headless", "--out", str(tmp_path), "--device", " "])
     _one_line_error(capsys, code, 2, f"--device is empty — {NO_DEVICE_ADVICE}")
@@ -220,7 +220,7 @@ def test_replay_of_a_truncated_file_replays_what_it_holds(
 def test_replay_bad_speed_and_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from trainer.session_cli import _speed
+    from trainer.cli.session import _speed
 
     assert _speed("inf") is None and _speed("max") is None  # "inf" once "must be above 0"
     _one_line_error(
@@ -396,7 +396,7 @@ def _screen_session(
 
 
 def _history_names() -> list[str]:
-    from trainer.history import History
+    from trainer.storage.history import History
 
     with History() as history:
         return [Path(row.path).name for row in history.list_sessions()]
@@ -513,7 +513,7 @@ def test_without_a_terminal_the_screen_gives_way_to_lines_and_ends(
 
 
 def test_a_dumb_terminal_gets_lines_not_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trainer import session_cli
+    from trainer.cli import session as session_cli
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -537,8 +537,8 @@ def test_a_dumb_terminal_gets_lines_not_a_screen(monkeypatch: pytest.MonkeyPatch
 def test_lines_to_a_terminal_that_hung_up_do_not_end_the_session() -> None:
     """Headless, after a hang-up, the next breath line met EIO and the session ended with a
     traceback instead of being saved (about one run in three)."""
-    from trainer.headless import line_printer
-    from trainer.pipeline import MarkEvent
+    from trainer.session.pipeline import MarkEvent
+    from trainer.ui.headless import line_printer
 
     class HungUp(io.StringIO):
         def write(self, text: str) -> int:
@@ -619,12 +619,12 @@ def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_p
     """Only the app's own errors were caught while adding a finished session to the history:
     any other (seen: an AttributeError from a half-edited tree) ended the session with a
     traceback, and neither its summary nor where the recording was saved was printed."""
-    import trainer.history
+    import trainer.storage.history
 
     def broken(path: Path) -> None:
         raise AttributeError("'Pipeline' object has no attribute\n'heart_metrics'")
 
-    monkeypatch.setattr(trainer.history, "record_session", broken)
+    monkeypatch.setattr(trainer.storage.history, "record_session", broken)
     out = tmp_path / "rec"
     args = ["--minutes", "0.05", "--no-sound", "--seed", "1"]
     assert run(["live", "--device", "sim", "--headless", "--out", str(out), *args]) == 0
@@ -647,8 +647,9 @@ def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
     seconds were taken from the practice and the pacer sound ran ahead of the pacer. With a
     1 s connect, the sound now starts with the sensor's first data, at session time 0, and the
     3 s session holds 3 s of data."""
-    from trainer import sensors_cli, session_cli
-    from trainer.session_sound import SessionSound
+    from trainer.cli import sensors as sensors_cli
+    from trainer.cli import session as session_cli
+    from trainer.ui.session_sound import SessionSound
 
     connect_s = 1.0
     real_open = sensors_cli.open_source
@@ -681,8 +682,8 @@ def test_a_resonance_rate_that_cannot_be_stored_costs_neither_history_nor_path(
 ) -> None:
     """Storing the rate an assessment chose ran unguarded before 'recording saved': a settings
     file that could not be written would have ended the session with a traceback."""
-    from trainer import session_cli
-    from trainer.session import SessionResult
+    from trainer.cli import session as session_cli
+    from trainer.session.live_replay import SessionResult
 
     def unwritable(summary: dict[str, Any]) -> float | None:
         raise PermissionError(13, "Permission denied", "settings.toml")

@@ -11,7 +11,7 @@ import random
 import pytest
 
 from analysis.breath import Breath
-from trainer.coach import (
+from trainer.coaching.coach import (
     CUE_EARLY,
     CUE_FASTER,
     CUE_IN_RHYTHM,
@@ -27,7 +27,7 @@ from trainer.coach import (
     follow_score,
     target_ratio,
 )
-from trainer.pacer import BreathPattern, Pacer
+from trainer.coaching.pacer import BreathPattern, Pacer
 
 FOUR_EIGHT = BreathPattern(inhale_s=4.0, exhale_s=8.0)  # 5 breaths/min, ratio 2
 DETECT_DELAY_S = 1.5  # a belt detector emits a breath ~1-2 s after its end

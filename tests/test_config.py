@@ -12,7 +12,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from trainer.config import (
+from trainer.cli.programs import config_set, config_show
+from trainer.errors import BadArgument
+from trainer.storage.config import (
     ConfigError,
     Settings,
     load_settings,
@@ -20,8 +22,6 @@ from trainer.config import (
     save_setting,
     settings_path,
 )
-from trainer.errors import BadArgument
-from trainer.programs_cli import config_set, config_show
 
 
 @pytest.fixture()
@@ -286,7 +286,7 @@ def test_a_configured_recordings_folder_whose_drive_is_gone_is_refused_not_made_
     internal disk with no word, and the recording landed there. And again in review: a static
     mount point (``/mnt/usb``) stays as an empty folder once unmounted, so only the configured
     folder itself is gone; it was made again there, ``note: created the folder``, rc 0."""
-    from trainer.cli import run
+    from trainer.cli.app import run
 
     drive = tmp_path / "mnt" / "usb"
     recs = drive / "breathwise"

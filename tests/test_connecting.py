@@ -19,14 +19,14 @@ from program_runs import FakeClock, PausingSource, compressed, replay_lines, run
 from rich.text import Text
 
 from devices.sim import PersonModel, SimulatedSource
-from trainer.pacer import BreathPattern
-from trainer.pipeline import NS_PER_S, Event, ProgramEvent
-from trainer.program_codec import ProgramPlan
+from trainer.coaching.pacer import BreathPattern
 from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import Program
-from trainer.recording import Mark, PacerChange, read_recording
-from trainer.session import LiveSession, SessionPlan, SessionResult
-from trainer.ui import CONNECTING_TEXT, START_PAUSED_TEXT, BreathwiseApp, PacerView
+from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
+from trainer.session.pipeline import NS_PER_S, Event, ProgramEvent
+from trainer.storage.program_codec import ProgramPlan
+from trainer.storage.recording import Mark, PacerChange, read_recording
+from trainer.ui.screen import CONNECTING_TEXT, START_PAUSED_TEXT, BreathwiseApp, PacerView
 
 START_NS = FakeClock().ns
 CONNECT_S = 8.0
@@ -194,7 +194,7 @@ def _status(app: BreathwiseApp) -> str:
 
 
 def _app(session: LiveSession, source: Any, duration_s: float) -> BreathwiseApp:
-    # As 'breathwise live' wires it (trainer.session_cli.live).
+    # As 'breathwise live' wires it (trainer.cli.session.live).
     return BreathwiseApp(
         session,
         lambda: session.run(source),
@@ -290,12 +290,12 @@ def test_quitting_while_the_sensor_is_still_looked_for_ends_at_once(
     0.6 s now. The session ends at once, empty, with the mark made meanwhile."""
     import time
 
-    from trainer import session_cli
-    from trainer.cli import run
+    from trainer.cli import session as session_cli
+    from trainer.cli.app import run
 
     async def endless_scan(specs: list[str], session: LiveSession, **_: Any) -> Any:
         session.mark("still no strap")
-        # What Ctrl+C does (trainer.session_cli._run_with_signals), a moment into the scan.
+        # What Ctrl+C does (trainer.cli.session._run_with_signals), a moment into the scan.
         asyncio.get_running_loop().call_later(0.1, session.stop, "interrupted")
         await asyncio.sleep(8.0)  # scanning on, unless abandoned
         return NeverConnects()
@@ -322,8 +322,8 @@ def test_a_sensor_not_found_on_the_screen_ends_with_its_message_and_advice(
     from textual.app import App
 
     from devices.errors import BreathwiseDeviceError
-    from trainer import session_cli
-    from trainer.cli import run
+    from trainer.cli import session as session_cli
+    from trainer.cli.app import run
 
     async def scan_finds_nothing(specs: list[str], session: LiveSession, **_: Any) -> Any:
         await asyncio.sleep(0.2)

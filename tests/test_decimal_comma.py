@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer import breaths_cli, hrv_cli
-from trainer.decimal_comma import decimal_points, decimal_points_in_rows, delimiter_of
+from trainer.cli import breaths as breaths_cli
+from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
+from trainer.storage.decimal_comma import decimal_points, decimal_points_in_rows, delimiter_of
 
 
 @pytest.mark.parametrize(

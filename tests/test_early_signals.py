@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer import early_signals
+from trainer.cli import early_signals
 
 REPO = Path(__file__).resolve().parents[1]
 LIVE = ("live", "--device", "sim", "--headless", "--minutes", "1", "--no-sound", "--seed", "1")

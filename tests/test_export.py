@@ -20,14 +20,14 @@ from devices.heart_rate import encode_heart_rate_measurement
 from devices.packets import RawPacket
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import SourceInfo
-from trainer import export as export_module
-from trainer.analysis_run import SessionAnalysis, analyse_recording
+from trainer.cli.exchange import export
+from trainer.coaching.pacer import BreathPattern
 from trainer.errors import BadArgument, UserError
-from trainer.exchange_cli import export
-from trainer.export import export_recording, pmd_waveforms
-from trainer.pacer import BreathPattern
-from trainer.pipeline import NS_PER_S
-from trainer.recording import Header, Item, PacerChange, read_recording, write_recording
+from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
+from trainer.session.pipeline import NS_PER_S
+from trainer.storage import export as export_module
+from trainer.storage.export import export_recording, pmd_waveforms
+from trainer.storage.recording import Header, Item, PacerChange, read_recording, write_recording
 
 pyedflib = pytest.importorskip("pyedflib")
 
@@ -532,8 +532,8 @@ def test_an_export_imported_back_is_the_same_session(
     """Found in review: ``export`` then ``import <stem>.beats.csv`` then ``history --add`` made
     a second row "02:20 2.2 imported" (the file's time), without the SIMULATED SENSOR mark, of
     a 02:17 simulated session: its minutes counted twice in progress."""
-    from trainer.history import add_recording, list_sessions
-    from trainer.importers import import_recording
+    from trainer.storage.history import add_recording, list_sessions
+    from trainer.storage.importers import import_recording
 
     path, analysis = session
     assert analysis.source_kind == "sim"

@@ -12,19 +12,19 @@ from pathlib import Path
 import pytest
 from simulated_sessions import WALL_NS, write_simulated
 
-from trainer import history as hist
-from trainer.analysis_run import analyse_recording
-from trainer.cli import run
+from trainer.cli.app import run
+from trainer.cli.history import format_rows
 from trainer.errors import UserError
-from trainer.export import export_recording
-from trainer.history import (
+from trainer.reports.session_analysis import analyse_recording
+from trainer.storage import history as hist
+from trainer.storage.export import export_recording
+from trainer.storage.history import (
     History,
     add_recording,
     list_sessions,
     migrate,
 )
-from trainer.history_cli import format_rows
-from trainer.importers import import_recording, read_export_session
+from trainer.storage.importers import import_recording, read_export_session
 
 STEM = "evening.2026-12-05"
 """A recording name with dots of its own (found in review: its export found no sidecar)."""
@@ -236,7 +236,7 @@ def test_a_stored_infinite_number_reads_as_not_measured(
 def test_live_does_not_name_a_reimport_of_a_held_session(exported: Path, tmp_path: Path) -> None:
     """``live`` names the recordings of its folder the history lacks, with the command to add
     them: a re-import there, whose adding is refused, was named after every session."""
-    from trainer.history import not_in_history
+    from trainer.storage.history import not_in_history
 
     original, folder = _copy(exported, tmp_path)
     back = original.parent / "back.bwr"
@@ -256,7 +256,7 @@ def test_live_does_not_name_a_second_reimport_of_a_session_held_through_another(
 ) -> None:
     """The original elsewhere, one re-import held: ``live`` named a second re-import of that
     session as missing from the history, whose adding ``history --add`` refuses."""
-    from trainer.history import not_in_history
+    from trainer.storage.history import not_in_history
 
     _, folder = _copy(exported, tmp_path)
     rec = tmp_path / "rec"

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from simulated_sessions import write_simulated
 
-from trainer import history as hist
-from trainer.cli import run
-from trainer.history import (
+from trainer.cli.app import run
+from trainer.cli.history import format_rows
+from trainer.storage import history as hist
+from trainer.storage.history import (
     COLUMNS,
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -28,7 +29,6 @@ from trainer.history import (
     migrate,
     record_session,
 )
-from trainer.history_cli import format_rows
 
 REPO = Path(__file__).resolve().parents[1]
 DAY_NS = 86_400 * 1_000_000_000
@@ -250,7 +250,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from trainer.history import History
+    from trainer.storage.history import History
     db, go, name, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     while not go.exists():
         time.sleep(0.001)
@@ -381,7 +381,7 @@ def test_a_session_whose_sensor_never_connected_is_not_practice(tmp_path: Path) 
 
     from devices.packets import RawPacket
     from trainer.errors import UserError
-    from trainer.recording import write_recording
+    from trainer.storage.recording import write_recording
 
     header, items, _ = simulated_items(60.0)
     no_data = [item for item in items if not isinstance(item, RawPacket)]
@@ -399,8 +399,8 @@ def test_time_paused_is_not_counted_as_practice(tmp_path: Path) -> None:
     """A 10 min session paused for 5 showed 10 min in history and progress (found in review)."""
     from simulated_sessions import START_NS, simulated_items
 
-    from trainer.progress import compute_progress
-    from trainer.recording import PacerChange, write_recording
+    from trainer.reports.progress import compute_progress
+    from trainer.storage.recording import PacerChange, write_recording
 
     header, items, end_ns = simulated_items(600.0)
     pause = [
@@ -423,8 +423,8 @@ def test_summary_history_and_report_agree_on_the_starting_heart_rate_with_an_art
 ) -> None:
     """The summary once took the raw RR intervals and the history the corrected beats: a missed
     beat in the first minute made them disagree (65.32 vs 65.51 bpm on a reviewed session)."""
-    from trainer.analysis_run import analyse_recording
-    from trainer.importers import import_recording
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.importers import import_recording
 
     rng = np.random.default_rng(7)
     k = np.arange(400)
@@ -465,8 +465,8 @@ def test_summary_history_and_report_agree_on_rsa_when_a_breath_is_an_artifact(
         is_measurement_packet,
     )
     from devices.packets import RawPacket, Stream
-    from trainer.analysis_run import analyse_recording
-    from trainer.recording import write_recording
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.recording import write_recording
 
     header, items, end_ns = simulated_items(300.0, seed=1)
 
@@ -583,7 +583,7 @@ def test_rows_keyed_by_the_start_clocks_alone_are_taken_over_not_duplicated(
 ) -> None:
     """A history written before the header digest was part of the key keeps working: adding
     its recordings again updates their rows instead of adding a second row each."""
-    from trainer.analysis_run import analyse_recording
+    from trainer.reports.session_analysis import analyse_recording
 
     a = write_simulated(tmp_path / "a.bwr", 60.0, seed=1)
     b = write_simulated(tmp_path / "b.bwr", 60.0, seed=2, start_wall_ns=5 * DAY_NS)

@@ -11,7 +11,8 @@ import pytest
 import typer
 
 from analysis.hrv_report import analyse_rr
-from trainer import __version__, hrv_cli
+from trainer import __version__
+from trainer.cli import hrv as hrv_cli
 from trainer.errors import BadArgument, UserError
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -146,7 +147,7 @@ def test_through_the_breathwise_entry_point(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Through ``breathwise``'s own entry point: errors are one line on stderr, exit 1."""
-    from trainer import cli
+    from trainer.cli import app as cli
 
     bad = write(tmp_path / "bad.txt", "800\nabc\n")
     assert cli.run(["hrv", str(bad)]) == 1
@@ -312,7 +313,7 @@ def test_a_recording_is_named_as_one_with_the_command_that_exports_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Given a .bwr, hrv quoted its whole JSON header as a 745-character list of "columns"."""
-    from trainer import cli
+    from trainer.cli import app as cli
 
     sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
     marked = tmp_path / "marked.bwr"  # saved again by an editor that adds a byte-order mark
@@ -363,7 +364,7 @@ def test_hrv_and_the_session_report_agree_on_identical_beats() -> None:
     the input's beat times."""
     from analysis.coherence import coherence_at
     from analysis.hrv_report import analyse_rr
-    from trainer.analysis_run import heart_metrics
+    from trainer.reports.session_analysis import heart_metrics
 
     rr = _ectopic_series()
     beat_t_s = np.cumsum(rr) / 1000.0
@@ -390,7 +391,7 @@ def test_a_long_dropout_limits_the_spectrum_to_the_longest_stretch_and_says_so(
     spectrum now covers the longest stretch without a gap over 3 s, as the report's does, and a
     warning names it."""
     from analysis.hrv_report import analyse_rr
-    from trainer.analysis_run import heart_metrics
+    from trainer.reports.session_analysis import heart_metrics
 
     clean = rr_series(n=600)
     rr = np.r_[clean[:450], 40000.0, clean[450:]]

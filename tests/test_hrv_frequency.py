@@ -153,7 +153,7 @@ def test_session_spectrum_does_not_bridge_a_lost_strap() -> None:
     """5 min of 15/min RSA (+-30 ms) with the strap lost for 20 s: the session's LF power was
     563 ms^2 (12 without the gap), the spline's swing across the gap; it is now taken over the
     longest stretch with beats."""
-    from trainer.analysis_run import heart_metrics
+    from trainer.reports.session_analysis import heart_metrics
 
     nn = oscillating_nn(0.25, 30.0, n=340, mean_ms=900.0)
     nn = nn + np.random.default_rng(3).normal(0.0, 8.0, nn.size)

@@ -13,12 +13,12 @@ from full_disk import fill_disk_after
 
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import Stream
-from trainer.analysis_run import analyse_recording
+from trainer.cli.exchange import import_
 from trainer.errors import BadArgument, UserError
-from trainer.exchange_cli import import_
-from trainer.export import export_recording, pmd_waveforms
-from trainer.importers import ImportFileError, import_recording, parse_rr_list
-from trainer.recording import read_recording
+from trainer.reports.session_analysis import analyse_recording
+from trainer.storage.export import export_recording, pmd_waveforms
+from trainer.storage.importers import ImportFileError, import_recording, parse_rr_list
+from trainer.storage.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 H10 = DATA / "polar_h10_pvc" / "polar_h10_pvc.csv.gz"
@@ -331,11 +331,12 @@ def test_a_real_polar_h10_export_imports_rr_and_ecg(tmp_path: Path) -> None:
 
 
 def test_the_commands_parse_their_arguments(tmp_path: Path) -> None:
-    """import -> export -> report through typer, as ``trainer/cli.py`` registers them."""
+    """import -> export -> report through typer, as ``trainer/cli/app.py`` registers them."""
     import typer
     from typer.testing import CliRunner
 
-    from trainer import exchange_cli, report_cli
+    from trainer.cli import exchange as exchange_cli
+    from trainer.cli import report as report_cli
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command("import")(exchange_cli.import_)
@@ -505,7 +506,7 @@ def test_the_polar_h10_pvc_file_gets_one_warning_from_import_hrv_and_report(
     if not H10.exists():
         pytest.skip(f"shared data not found at {H10}")
     from analysis.hrv_report import analyse_rr
-    from trainer.report import report_figure
+    from trainer.reports.report import report_figure
 
     import_(H10, "auto", tmp_path / "h10.bwr", None)
     err = capsys.readouterr().err

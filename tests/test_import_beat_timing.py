@@ -11,10 +11,10 @@ import pytest
 
 from analysis.ecg_align import detect_r_peaks
 from devices.packets import Stream
-from trainer.analysis_run import analyse_recording
-from trainer.exchange_cli import import_
-from trainer.importers import import_recording
-from trainer.recording import read_recording
+from trainer.cli.exchange import import_
+from trainer.reports.session_analysis import analyse_recording
+from trainer.storage.importers import import_recording
+from trainer.storage.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 H10 = DATA / "polar_h10_pvc" / "polar_h10_pvc.csv.gz"

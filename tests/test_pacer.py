@@ -10,7 +10,7 @@ import random
 import pytest
 
 from devices.guide import BreathingGuide, GuideState
-from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
+from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
 
 FOUR_EIGHT = BreathPattern(inhale_s=4.0, exhale_s=8.0)
 BOX = BreathPattern(inhale_s=4.0, exhale_s=4.0, hold_in_s=2.0, hold_out_s=2.0)

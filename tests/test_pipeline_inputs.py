@@ -15,8 +15,8 @@ from devices.godirect import encode_godirect_measurement
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import LinkEvent, LinkState, SourceInfo
-from trainer.pipeline import NS_PER_S, BeltEvent, BreathEvent, Pipeline, StatusEvent
-from trainer.recording import Header, read_recording
+from trainer.session.pipeline import NS_PER_S, BeltEvent, BreathEvent, Pipeline, StatusEvent
+from trainer.storage.recording import Header, read_recording
 
 RATE_BPM = 6.0
 

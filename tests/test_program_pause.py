@@ -24,20 +24,20 @@ from rich.text import Text
 from textual.widgets import Static
 
 from devices.sim import PersonModel, SimulatedSource
-from trainer.conductor import Conductor
-from trainer.headless import format_summary
-from trainer.pacer import BreathPattern, PacerState
-from trainer.pipeline import NS_PER_S, BreathEvent, Event, PacerEvent, ProgramEvent
-from trainer.program_clock import ProgramClock
-from trainer.program_codec import ProgramPlan
+from trainer.coaching.conductor import Conductor
+from trainer.coaching.pacer import BreathPattern, PacerState
+from trainer.coaching.program_clock import ProgramClock
 from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import OwnRhythm, Program
 from trainer.programs.runner import ProgramTimeline, TimelineState
-from trainer.recording import PacerChange, read_recording
-from trainer.safety import CARD_REMINDER
-from trainer.session import LiveSession, SessionPlan, SessionResult
-from trainer.state import SessionState
-from trainer.ui import CAUTION_STYLE, BreathwiseApp, SessionDefaults, render_program
+from trainer.programs.safety import CARD_REMINDER
+from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
+from trainer.session.pipeline import NS_PER_S, BreathEvent, Event, PacerEvent, ProgramEvent
+from trainer.storage.program_codec import ProgramPlan
+from trainer.storage.recording import PacerChange, read_recording
+from trainer.ui.headless import format_summary
+from trainer.ui.screen import CAUTION_STYLE, BreathwiseApp, SessionDefaults, render_program
+from trainer.ui.state import SessionState
 
 START_NS = FakeClock().ns
 CATALOG = load_catalog()
@@ -581,9 +581,9 @@ async def test_the_safety_lines_stay_on_the_screen_for_the_whole_step(
 
 def test_the_pacer_sound_follows_the_pause(tmp_path: Path) -> None:
     """The program's chimes and end bell move with a pause (session_cli wires this listener)."""
-    from trainer.session_cli import _sound_follows_pauses
-    from trainer.session_sound import SessionSound
-    from trainer.sound import AudioOut
+    from trainer.cli.session import _sound_follows_pauses
+    from trainer.ui.session_sound import SessionSound
+    from trainer.ui.sound import AudioOut
 
     clock = FakeClock()
     timeline = ProgramTimeline(BACK)
@@ -623,9 +623,9 @@ def test_the_pacer_sound_follows_the_pause(tmp_path: Path) -> None:
 def test_the_end_bell_of_a_plain_session_moves_with_a_pause(tmp_path: Path) -> None:
     """A plain session now ends later by the time paused; its tone and end bell must too (found
     in review: the bell rang at the old end and the session ran on in silence)."""
-    from trainer.session_cli import _sound_follows_pauses
-    from trainer.session_sound import SessionSound
-    from trainer.sound import AudioOut
+    from trainer.cli.session import _sound_follows_pauses
+    from trainer.ui.session_sound import SessionSound
+    from trainer.ui.sound import AudioOut
 
     clock = FakeClock()
     plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=60.0)
@@ -651,9 +651,9 @@ def test_breaths_begun_while_paused_are_not_scored_in_the_report_or_export(
 
     from matplotlib.lines import Line2D
 
-    from trainer.analysis_run import analyse_recording
-    from trainer.export import export_recording
-    from trainer.report import report_figure
+    from trainer.reports.report import report_figure
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.export import export_recording
 
     run = _run(tmp_path / "rec", program=None, duration_s=120.0, toggles_s=(40.0, 70.0))
     analysis = analyse_recording(run.path)
@@ -683,8 +683,8 @@ def test_a_pause_in_an_own_rhythm_step_is_exported_as_a_pause(tmp_path: Path) ->
     after it."""
     import csv
 
-    from trainer.analysis_run import analyse_recording
-    from trainer.export import event_rows, export_recording
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.export import event_rows, export_recording
 
     program = compressed(CATALOG.get("deep-breathing-4-8"), 60.0)
     assert isinstance(program.steps[0].breathing, OwnRhythm) and program.steps[0].total_s > 2.0

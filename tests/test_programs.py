@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from trainer.coaching.pacer import BreathPattern
 from trainer.errors import BadArgument
-from trainer.pacer import BreathPattern
 from trainer.programs import (
     EventKind,
     OwnRhythm,
@@ -494,7 +494,7 @@ def test_programs_command_lists_names_lengths_and_warnings(
 ) -> None:
     import typer
 
-    from trainer.programs_cli import programs
+    from trainer.cli.programs import programs
 
     monkeypatch.setenv("BREATHWISE_CONFIG_DIR", str(tmp_path))
     (tmp_path / "programs").mkdir()
@@ -530,7 +530,7 @@ def test_a_release_cue_comes_in_every_repetition_of_the_figure_four() -> None:
 def test_a_programs_caution_goes_on_every_step_but_its_transitions() -> None:
     """``caution`` at the top is every step's; a transition has none unless it says so, and a
     step's own replaces it. It travels in the recording's plan, so a replay shows it too."""
-    from trainer.program_codec import ProgramPlan, plan_from_json, plan_to_json
+    from trainer.storage.program_codec import ProgramPlan, plan_from_json, plan_to_json
 
     text = (
         'caution = "Stop if it hurts."\neyes_closed = true\nrecommended_minutes = [5, 10]\n'

@@ -13,16 +13,16 @@ import pytest
 from program_runs import compressed, replay_lines, run_program
 
 from devices.sim import PersonModel
-from trainer.cli import run
-from trainer.config import Settings
+from trainer.cli.app import run
 from trainer.errors import BadArgument
-from trainer.pipeline import PacerEvent, ProgramEvent
-from trainer.program_session import prepare_program
 from trainer.programs import EventKind, load_catalog
-from trainer.recording import PacerChange, read_recording
-from trainer.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
-from trainer.session_sound import SessionSound
-from trainer.sound import AudioOut
+from trainer.programs.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
+from trainer.session.pipeline import PacerEvent, ProgramEvent
+from trainer.session.program_session import prepare_program
+from trainer.storage.config import Settings
+from trainer.storage.recording import PacerChange, read_recording
+from trainer.ui.session_sound import SessionSound
+from trainer.ui.sound import AudioOut
 
 CATALOG = load_catalog()
 COMPRESSED_S = 150.0
@@ -194,7 +194,7 @@ def test_resonance_training_without_a_stored_rate_says_to_assess_first(
 def test_back_program_headless_without_terminal_or_answers_refuses(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (None, _tell_err))
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (None, _tell_err))
     args = ["--program", "back-release", "--device", "none", "--headless", "--out", str(tmp_path)]
     code = run(["live", *args])
     err = capsys.readouterr().err.strip().splitlines()
@@ -212,11 +212,11 @@ def test_a_recording_missing_from_the_history_is_named_only_once_the_checks_let_
     error: a note for a session that never started, before the one line that mattered."""
     from simulated_sessions import write_simulated
 
-    from trainer.config import save_setting
+    from trainer.storage.config import save_setting
 
     save_setting("program", "back-release")
     killed = write_simulated(tmp_path / "killed.bwr", 60.0, seed=2)
-    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (None, _tell_err))
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (None, _tell_err))
     args = ["live", "--device", "none", "--headless", "--minutes", "0.02", "--out", str(tmp_path)]
     assert run(args) == 1
     lines = capsys.readouterr().err.strip().splitlines()
@@ -242,7 +242,7 @@ def test_a_back_program_shows_the_red_flags_even_after_a_clear_screen(
     safety text at all. Unattended (no terminal on stdin) it now shows the list and what to
     do if a sign is new, on standard error, and runs."""
     answered_on = _clear_answers(days_ago=3)
-    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (None, _tell_err))
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (None, _tell_err))
     assert run(_briefly("spine-body-scan", tmp_path)) == 0
     out, err = capsys.readouterr()
     assert f"last full check on {answered_on.isoformat()}" in err
@@ -261,7 +261,7 @@ def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
         # A new sign since the last screen; then, asked again, severe leg pain.
         return question.startswith("Any of these new") or question.startswith("Do you have severe")
 
-    monkeypatch.setattr("trainer.session_cli.terminal_prompts", lambda **_: (ask, _tell_err))
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (ask, _tell_err))
     assert run(_briefly("back-release", tmp_path)) == 1
     assert asked[0] == f"Any of these new since {answered_on.isoformat()}?"
     assert asked[1:5] == [q.text for q in RED_FLAG_QUESTIONS]
@@ -291,7 +291,7 @@ def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
 
 
 def test_no_sound_output_is_found_before_an_eyes_closed_program(tmp_path: Path) -> None:
-    from trainer.session_sound import eyes_closed_warning
+    from trainer.ui.session_sound import eyes_closed_warning
 
     nowhere = [[str(tmp_path / "no-such-player")]]
     warning = eyes_closed_warning(True, players=nowhere, use_sounddevice=False)
@@ -380,7 +380,7 @@ def test_a_breathe_naturally_step_asks_nothing_and_a_step_judges_its_own_breaths
     """Found by a tester: "breathe normally" steps were coached toward a hidden 1.5 ratio
     ("Lengthen the out-breath" at 1.3-1.45), and a breath begun in that step was scored 0
     against the next step's pacer, whose error then cued "Slow down" at the right pace."""
-    from trainer.pipeline import BreathEvent
+    from trainer.session.pipeline import BreathEvent
 
     program = CATALOG.get("deep-breathing-4-8")
     done = run_program(tmp_path, program, person=PersonModel(seed=7), duration_s=150.0)
@@ -408,7 +408,7 @@ def test_a_bad_program_in_the_settings_names_the_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """'no program named' did not say the name came from settings.toml (found by a tester)."""
-    from trainer.config import settings_path
+    from trainer.storage.config import settings_path
 
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)

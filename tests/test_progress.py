@@ -14,17 +14,17 @@ from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from simulated_sessions import write_simulated
 
-from trainer import progress as progress_module
+from trainer.cli.history import history, progress
 from trainer.errors import BadArgument, UserError
-from trainer.history import SessionRow, list_sessions
-from trainer.history_cli import history, progress
-from trainer.progress import (
+from trainer.reports import progress as progress_module
+from trainer.reports.progress import (
     BASELINE_SESSIONS,
     TRENDS,
     compute_progress,
     progress_figure,
     summary_lines,
 )
+from trainer.storage.history import SessionRow, list_sessions
 
 DAY0 = date(2026, 3, 2)  # a Monday
 PRACTICE_DAYS = [*range(0, 6), *range(7, 21)]  # three weeks, day 6 missed: 20 sessions
@@ -359,8 +359,8 @@ def test_impossible_start_dates_are_left_off_the_time_axis_with_a_note() -> None
 def test_history_names_each_session_whose_start_cannot_be_right(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from trainer.cli import run
-    from trainer.history import History
+    from trainer.cli.app import run
+    from trainer.storage.history import History
 
     with History() as store:
         for key, start in (

@@ -15,7 +15,7 @@ from fuzzing import fuzz_seed
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.errors import UserError
-from trainer.recording import (
+from trainer.storage.recording import (
     Header,
     Mark,
     PacerChange,
@@ -489,8 +489,8 @@ def test_fuzz_reader_refuses_with_one_line_and_what_it_reads_analyses() -> None:
     """Mutate one JSON value of a small recording at a time: the reader must raise only
     RecordingError, and whatever it accepts must go through the analysis (the replay, report,
     export and history pass) without any other exception."""
-    from trainer.analysis_run import analyse_recording
     from trainer.errors import UserError
+    from trainer.reports.session_analysis import analyse_recording
 
     seed = fuzz_seed("recording reader")
     rng = random.Random(seed)
@@ -548,8 +548,9 @@ def test_format_1_limits_are_frozen_and_the_app_stays_inside_them() -> None:
     # own. The app may not write beyond them (its files would be refused), and the replay
     # rebuilds pacer patterns and program plans with the app's classes, so the app must also
     # still accept all of them: a change to either side needs a new format version.
-    from trainer import pacer, recording
+    from trainer.coaching import pacer
     from trainer.programs import model
+    from trainer.storage import recording
 
     assert (recording.FORMAT1_MIN_RATE_BPM, recording.FORMAT1_MAX_RATE_BPM) == (1.0, 30.0)
     assert (recording.FORMAT1_MIN_PERIOD_S, recording.FORMAT1_MAX_PERIOD_S) == (2.0, 60.0)
@@ -568,7 +569,9 @@ def test_format_1_limits_are_frozen_and_the_app_stays_inside_them() -> None:
         format_high = getattr(recording, f"FORMAT1_MAX_{name}")
         assert format_low <= low and high <= format_high, f"the app writes {name} beyond format 1"
         assert (low, high) == (format_low, format_high), f"the app refuses {name} format 1 holds"
-    assert "trainer.pacer import MAX_" not in Path(recording.__file__).read_text(encoding="utf-8")
+    assert "trainer.coaching.pacer import MAX_" not in Path(recording.__file__).read_text(
+        encoding="utf-8"
+    )
 
 
 def test_settings_are_read_with_the_frozen_limits(tmp_path: Path) -> None:

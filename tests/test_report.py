@@ -11,13 +11,13 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from simulated_sessions import write_simulated
 
-from trainer.analysis_run import SessionAnalysis, analyse_recording
+from trainer.cli.report import report
 from trainer.errors import BadArgument
-from trainer.pipeline import Pipeline
-from trainer.recording import RecordingError, read_recording
-from trainer.report import report_figure, write_report
-from trainer.report_cli import report
-from trainer.session import ReplaySession
+from trainer.reports.report import report_figure, write_report
+from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
+from trainer.session.live_replay import ReplaySession
+from trainer.session.pipeline import Pipeline
+from trainer.storage.recording import RecordingError, read_recording
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -146,7 +146,7 @@ def test_report_titles_legends_and_axis_labels_do_not_overlap(
 
 
 def test_report_without_a_belt_or_strap_says_so(tmp_path: Path) -> None:
-    from trainer.importers import import_recording
+    from trainer.storage.importers import import_recording
 
     rr = tmp_path / "rr.txt"
     rr.write_text("\n".join(["1000", "900", "1100", "950"] * 40) + "\n")
@@ -248,7 +248,7 @@ def test_the_rate_beside_the_target_counts_only_the_paced_breaths(tmp_path: Path
 def test_folder_options_for_one_file_are_refused(
     args: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from trainer.cli import run
+    from trainer.cli.app import run
 
     assert run(["report", str(SAMPLE), "-o", str(tmp_path / "r.png"), *args]) == 2
     err = capsys.readouterr().err
@@ -271,7 +271,7 @@ def test_folder_options_for_one_file_are_refused(
 def test_bad_folder_options_are_refused_before_any_work(
     args: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from trainer.cli import run
+    from trainer.cli.app import run
 
     folder = tmp_path / "study"
     folder.mkdir()
@@ -355,7 +355,7 @@ def test_resonance_assessment_report_shows_every_rate_and_why_one_is_left_out(
 
     from devices.sim import PersonModel
     from trainer.programs import load_catalog
-    from trainer.report import resonance_rows
+    from trainer.reports.report import resonance_rows
 
     done = run_program(
         tmp_path, load_catalog().get("resonance-assessment"), person=PersonModel(seed=7)
@@ -455,8 +455,8 @@ def test_an_imported_recording_is_not_called_cut_short(tmp_path: Path) -> None:
     """The importer writes no closing summary; only a recording really cut short says so."""
     from simulated_sessions import simulated_items
 
-    from trainer.importers import import_recording
-    from trainer.recording import write_recording
+    from trainer.storage.importers import import_recording
+    from trainer.storage.recording import write_recording
 
     rr = tmp_path / "rr.txt"
     rr.write_text("\n".join(["1000", "900", "1100", "950"] * 40) + "\n")
@@ -480,7 +480,7 @@ def test_an_output_in_a_missing_folder_is_refused_not_created(
 ) -> None:
     """``report -o`` created any missing folders, so a mistyped path became a new folder
     (found in review); for a folder of recordings only the reports folder itself is made."""
-    from trainer.cli import run
+    from trainer.cli.app import run
 
     folder = tmp_path / "study"
     folder.mkdir()

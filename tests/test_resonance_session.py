@@ -8,11 +8,11 @@ import pytest
 from program_runs import replay_lines, run_program
 
 from devices.sim import PersonModel
-from trainer.config import load_settings
-from trainer.pacer import BreathPattern
-from trainer.program_session import prepare_program, store_resonance
+from trainer.coaching.pacer import BreathPattern
 from trainer.programs import load_catalog
-from trainer.recording import PacerChange, read_recording
+from trainer.session.program_session import prepare_program, store_resonance
+from trainer.storage.config import load_settings
+from trainer.storage.recording import PacerChange, read_recording
 
 TRUE_RATE_BPM = 5.0
 
@@ -82,7 +82,7 @@ def test_an_assessment_cut_short_says_so_and_stores_nothing(tmp_path: Path) -> N
 
 def test_a_rate_set_aside_is_named_with_its_reason() -> None:
     """6.5/min was practised for 2 min, then missing from the ranking without a word."""
-    from trainer.headless import format_resonance
+    from trainer.ui.headless import format_resonance
 
     line = format_resonance(
         {
@@ -121,9 +121,9 @@ def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
     """Found in review: 'live --device sim --program resonance-assessment' stored the simulated
     person's rate as the user's, said "your resonance rate ... is stored", and resonance
     training then paced at it."""
-    from trainer import session_cli
-    from trainer.headless import format_summary
-    from trainer.session import SessionResult
+    from trainer.cli import session as session_cli
+    from trainer.session.live_replay import SessionResult
+    from trainer.ui.headless import format_summary
 
     monkeypatch.setattr(session_cli, "_add_to_history", lambda path: None)
     summary = {"source_kind": kind, "duration_s": 900.0, "resonance": COMPLETE_ASSESSMENT}

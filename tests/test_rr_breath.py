@@ -145,7 +145,7 @@ def test_a_resting_mayer_wave_is_not_taken_for_breathing(natural_bpm: float) -> 
     """Own breathing at 10-18/min beside a Mayer wave of 3 beats/min amplitude (the upper end
     at rest): every simulated person's session rate is within 0.5/min of their breathing, and
     no estimate 2/min or more off has the quality the coach judges a pace with."""
-    from trainer.pipeline import PACE_MIN_QUALITY
+    from trainer.session.pipeline import PACE_MIN_QUALITY
 
     for person_seed in range(4):
         person = PersonModel(seed=person_seed, natural_rate_bpm=natural_bpm, mayer_bpm=3.0)
@@ -380,7 +380,7 @@ def test_an_irregular_rhythm_drives_no_live_pace(
     its intervals failed the white-noise test by chance (p 0.0001-0.005); their entropy
     (COSEN_IRREGULAR) is that of an irregular rhythm."""
     from analysis.breath_sources import RR_WEIGHT, from_rr
-    from trainer.pipeline import PACE_MIN_QUALITY, RR_STEP_S
+    from trainer.session.pipeline import PACE_MIN_QUALITY, RR_STEP_S
 
     print(f"seed {rng_seed}")
     t, rr = af_like_rr(mean_ms, sd_ms, rng_seed)

@@ -20,18 +20,18 @@ from rich.text import Text
 from simulated_sessions import START_NS, simulated_items
 
 import devices.sim
-import trainer.session_cli
+import trainer.cli.session
 from analysis.rr_breath import USABLE_QUALITY
 from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSource
 from devices.source import SourceInfo
-from trainer.analysis_run import analyse_recording
-from trainer.cli import run
-from trainer.coach import CUE_FASTER, CUE_ON_PACE, CUE_SLOWER
-from trainer.headless import RATE_LINE_EVERY_S, RateLines, format_pace, format_summary
-from trainer.pacer import BreathPattern
-from trainer.pipeline import (
+from trainer.cli.app import run
+from trainer.coaching.coach import CUE_FASTER, CUE_ON_PACE, CUE_SLOWER
+from trainer.coaching.pacer import BreathPattern
+from trainer.reports.session_analysis import analyse_recording
+from trainer.session.live_replay import LiveSession, SessionPlan
+from trainer.session.pipeline import (
     NS_PER_S,
     PACE_MIN_QUALITY,
     RR_STEP_S,
@@ -42,10 +42,10 @@ from trainer.pipeline import (
     Pipeline,
     StatusEvent,
 )
-from trainer.recording import Header, Item, PacerChange, read_recording
-from trainer.session import LiveSession, SessionPlan
-from trainer.state import SessionState
-from trainer.ui import render_metrics
+from trainer.storage.recording import Header, Item, PacerChange, read_recording
+from trainer.ui.headless import RATE_LINE_EVERY_S, RateLines, format_pace, format_summary
+from trainer.ui.screen import render_metrics
+from trainer.ui.state import SessionState
 
 SEED = 20260601
 PACED_BPM = 6.0
@@ -398,7 +398,7 @@ def _compressed_source(
 def compressed_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """``breathwise live`` with the host clock frozen (as tests/test_session.py runs sessions)."""
     monkeypatch.setattr(_CompressedLive, "clock", FakeClock())
-    monkeypatch.setattr(trainer.session_cli, "LiveSession", _CompressedLive)
+    monkeypatch.setattr(trainer.cli.session, "LiveSession", _CompressedLive)
     monkeypatch.setattr(devices.sim, "SimulatedSource", _compressed_source(SimulatedSource))
 
 
@@ -522,7 +522,7 @@ def test_a_report_of_a_strap_alone_reads_no_breathing_from_a_rhythm_without_it()
     """Independent intervals (atrial fibrillation): the session analysis fed corrected beats to
     the breathing windows, the correction smoothed them into something not white, and the
     report showed 92-121 'breathing cycles' and an RSA of 5-9 beats/min for 5 of 6 seeds."""
-    from trainer.analysis_run import heart_metrics
+    from trainer.reports.session_analysis import heart_metrics
 
     for seed in range(6):
         rng = np.random.default_rng(seed)

@@ -15,7 +15,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from trainer.safety import (
+from trainer.cli.safety import screen
+from trainer.programs.safety import (
     CONTINUE_QUESTION,
     MEDICAL_DISCLAIMER,
     RED_FLAG_QUESTIONS,
@@ -37,7 +38,6 @@ from trainer.safety import (
     require_clearance,
     screen_path,
 )
-from trainer.safety_cli import screen
 
 TODAY = date(2025, 3, 1)
 
@@ -450,7 +450,7 @@ def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_a_wrong_answer_is_met_with_what_to_type() -> None:
     """click's own confirm said only "Error: invalid input"."""
-    from trainer.safety_cli import terminal_ask
+    from trainer.cli.safety import terminal_ask
 
     app = typer.Typer()
 
@@ -469,7 +469,7 @@ def test_a_wrong_answer_is_met_with_what_to_type() -> None:
 def test_questions_before_a_session_are_asked_on_standard_error() -> None:
     """Found in review: `live --headless > log` wrote the safety questions into the log, which
     holds what a replay prints again."""
-    from trainer.safety_cli import terminal_ask
+    from trainer.cli.safety import terminal_ask
 
     app = typer.Typer()
 
@@ -487,8 +487,8 @@ def test_questions_before_a_session_are_asked_on_standard_error() -> None:
 def test_the_command_line_heads_a_declined_start_as_not_started(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from trainer import cli
-    from trainer.safety import ScreenDeclined
+    from trainer.cli import app as cli
+    from trainer.programs.safety import ScreenDeclined
 
     def declined(**_: object) -> None:
         raise ScreenDeclined("X was not started", "see a doctor")

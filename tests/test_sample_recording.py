@@ -9,8 +9,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from trainer.analysis_run import analyse_recording
-from trainer.recording import read_recording
+from trainer.reports.session_analysis import analyse_recording
+from trainer.storage.recording import read_recording
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recordings" / "sample-neurokit2-resting.bwr"

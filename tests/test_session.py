@@ -13,10 +13,10 @@ from connect_doubles import NeverConnects, SlowConnect
 from full_disk import FullDisk
 
 from devices.sim import PersonModel, SimulatedSource
-from trainer.pacer import BreathPattern
-from trainer.pipeline import NS_PER_S, BreathEvent, BreathRateEvent, Event, Pipeline
-from trainer.recording import Mark, PacerChange, RecordingWriter, read_recording
-from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.coaching.pacer import BreathPattern
+from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.session.pipeline import NS_PER_S, BreathEvent, BreathRateEvent, Event, Pipeline
+from trainer.storage.recording import Mark, PacerChange, RecordingWriter, read_recording
 
 START_NS = 50 * NS_PER_S
 

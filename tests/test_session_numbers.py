@@ -13,10 +13,10 @@ import pytest
 from program_runs import PausingSource, run_live
 
 from devices.sim import PersonModel
-from trainer.analysis_run import analyse_recording
-from trainer.history import SessionRow
-from trainer.pacer import BreathPattern
-from trainer.session import SessionPlan
+from trainer.coaching.pacer import BreathPattern
+from trainer.reports.session_analysis import analyse_recording
+from trainer.session.live_replay import SessionPlan
+from trainer.storage.history import SessionRow
 
 
 def _paused_session(out_dir: Path) -> Path:
@@ -59,7 +59,7 @@ def test_breaths_taken_while_paused_do_not_make_the_rate(paused_recording: Path)
 
 
 def _figure_texts(analysis: object) -> list[str]:
-    from trainer.report import report_figure
+    from trainer.reports.report import report_figure
 
     figure = report_figure(analysis)  # type: ignore[arg-type]
     return [t.get_text() for ax in figure.axes for t in ax.texts] + [
@@ -72,7 +72,7 @@ def test_the_report_shows_the_history_s_rate_and_practised_minutes(
 ) -> None:
     """Found in use: the report's header said 2.5 min (the pause counted) where the history
     said 1.5, and its rate tile read another median than the history's."""
-    from trainer.history import add_recording
+    from trainer.storage.history import add_recording
 
     analysis = analyse_recording(paused_recording)
     row = add_recording(paused_recording, db_path=tmp_path / "h.sqlite3").row
@@ -88,7 +88,7 @@ def test_summary_csv_has_a_readable_local_start() -> None:
     """Found in use: the folder report's summary.csv had only ``start_wall_ns``."""
     import time
 
-    from trainer.batch import METRIC_COLUMNS, BatchRow
+    from trainer.reports.batch import METRIC_COLUMNS, BatchRow
 
     start_ns = 1_780_000_000 * 1_000_000_000 + 123
     row = BatchRow("a.bwr", "ok", metrics={"start_wall_ns": start_ns}).csv_row()
@@ -99,7 +99,7 @@ def test_summary_csv_has_a_readable_local_start() -> None:
 
 
 def _import_rr(tmp_path: Path, rr_ms: list[float], name: str = "rr.txt") -> Path:
-    from trainer.importers import import_recording
+    from trainer.storage.importers import import_recording
 
     source = tmp_path / name
     source.write_text("\n".join(f"{v:.0f}" for v in rr_ms) + "\n")
@@ -149,8 +149,8 @@ def _row(day: date, minutes: float = 10.0, **values: object) -> SessionRow:
 def test_sessions_with_unreliable_beats_stay_out_of_the_heart_trends() -> None:
     """Found in use: a file with 12.7 % of beats corrected, which the report calls unreliable,
     moved progress's RMSSD mean 35.08 -> 39.25 and showed in history unflagged."""
-    from trainer.history_cli import format_rows
-    from trainer.progress import compute_progress, summary_lines
+    from trainer.cli.history import format_rows
+    from trainer.reports.progress import compute_progress, summary_lines
 
     rows = [_row(DAY0 + timedelta(days=k), rmssd_ms=35.0, artifact_pct=1.0) for k in range(4)]
     bad = _row(DAY0 + timedelta(days=4), rmssd_ms=51.0, rsa_bpm=9.0, artifact_pct=12.7)
@@ -169,7 +169,7 @@ def test_sessions_with_unreliable_beats_stay_out_of_the_heart_trends() -> None:
 def test_since_does_not_cut_the_streak_and_the_window_says_its_days() -> None:
     """Found in use: ``progress --since`` turned "2 days now, longest 2" into "1 day", and
     called a 1-day window "latest 7 days"."""
-    from trainer.progress import compute_progress, summary_lines
+    from trainer.reports.progress import compute_progress, summary_lines
 
     days = [DAY0 + timedelta(days=k) for k in range(5)]
     rows = [_row(d, rmssd_ms=40.0 + k) for k, d in enumerate(days)]
@@ -187,7 +187,7 @@ def test_since_does_not_cut_the_streak_and_the_window_says_its_days() -> None:
 
 
 def test_progress_text_is_rounded_as_history_and_lists_minutes_per_day() -> None:
-    from trainer.progress import compute_progress, summary_lines
+    from trainer.reports.progress import compute_progress, summary_lines
 
     rows = [
         _row(DAY0, 12.0, hr_start_bpm=65.93, coherence_score=10.0),
@@ -204,7 +204,7 @@ def test_progress_text_is_rounded_as_history_and_lists_minutes_per_day() -> None
 
 def test_progress_panels_keep_a_sensible_span() -> None:
     """Found in use: a rate panel spanning 5.99-6.02 drew rounding noise as a trend."""
-    from trainer.progress import compute_progress, progress_figure
+    from trainer.reports.progress import compute_progress, progress_figure
 
     rows = [
         _row(DAY0 + timedelta(days=k), median_rate_bpm=6.0 + 0.01 * k, coherence_score=10.0)
@@ -223,7 +223,7 @@ def test_progress_panels_keep_a_sensible_span() -> None:
 
 def test_history_rows_name_their_recording_and_say_when_it_is_gone(tmp_path: Path) -> None:
     """Found in use: no way from a history row to its file."""
-    from trainer.history_cli import format_rows
+    from trainer.cli.history import format_rows
 
     here = tmp_path / "20260302-200000.bwr"
     here.write_text("")
@@ -247,11 +247,11 @@ def test_a_sensorless_report_gives_minutes_steps_and_one_line(tmp_path: Path) ->
     from program_runs import FakeClock
 
     from devices.sensorless import SensorlessSource
-    from trainer.pipeline import NS_PER_S
-    from trainer.program_codec import ProgramPlan
     from trainer.programs import load_catalog
-    from trainer.report import NOTHING_MEASURED
-    from trainer.session import LiveSession
+    from trainer.reports.report import NOTHING_MEASURED
+    from trainer.session.live_replay import LiveSession
+    from trainer.session.pipeline import NS_PER_S
+    from trainer.storage.program_codec import ProgramPlan
 
     clock = FakeClock()
 
@@ -280,8 +280,8 @@ def test_a_strap_alone_rate_leaves_the_pause_out_too(tmp_path: Path) -> None:
     breathes 12/min through a 5-minute pause of a 10-minute 6/min session."""
     from simulated_sessions import START_NS, simulated_items
 
-    from trainer.pipeline import NS_PER_S
-    from trainer.recording import PacerChange, write_recording
+    from trainer.session.pipeline import NS_PER_S
+    from trainer.storage.recording import PacerChange, write_recording
 
     header, items, end_ns = simulated_items(
         600.0,
@@ -317,8 +317,8 @@ def test_a_recording_that_never_reached_the_history_is_named_at_the_next_start(
 
     from simulated_sessions import write_simulated
 
-    from trainer.history import add_recording, list_sessions
-    from trainer.session_cli import not_in_history_note
+    from trainer.cli.session import not_in_history_note
+    from trainer.storage.history import add_recording, list_sessions
 
     folder = tmp_path / "recordings"
     folder.mkdir()

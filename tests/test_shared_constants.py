@@ -11,7 +11,9 @@ from analysis import beats
 from analysis.acc_breath import difference_skewness
 from analysis.breath import BreathTracker, detect_breaths
 from analysis.filters import StreamingSOS, lowpass_sos
-from trainer import breaths_cli, importers, pipeline
+from trainer.cli import breaths as breaths_cli
+from trainer.session import pipeline
+from trainer.storage import importers
 
 
 def test_csv_import_reanchors_at_the_beat_timelines_threshold() -> None:

@@ -23,20 +23,25 @@ from textual.widgets import Static
 
 from devices.sensorless import SensorlessSource
 from devices.sim import PersonModel, SimulatedSource
-from trainer.analysis_run import analyse_recording
-from trainer.cli import run
-from trainer.headless import format_summary, line_printer
-from trainer.history import SessionRow, list_sessions, record_session
-from trainer.history_cli import format_rows
-from trainer.pipeline import NS_PER_S, Event, ProgramEvent
-from trainer.program_codec import ProgramPlan
+from trainer.cli.app import run
+from trainer.cli.history import format_rows
 from trainer.programs.catalog import load_catalog
-from trainer.recording import read_recording
-from trainer.report import report_figure
-from trainer.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
-from trainer.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
-from trainer.session import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.ui import SENSORLESS_PANEL, SENSORLESS_REPLAY_PANEL, BreathwiseApp, SessionDefaults
+from trainer.programs.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
+from trainer.reports.report import report_figure
+from trainer.reports.session_analysis import analyse_recording
+from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.session.pipeline import NS_PER_S, Event, ProgramEvent
+from trainer.session.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
+from trainer.storage.history import SessionRow, list_sessions, record_session
+from trainer.storage.program_codec import ProgramPlan
+from trainer.storage.recording import read_recording
+from trainer.ui.headless import format_summary, line_printer
+from trainer.ui.screen import (
+    SENSORLESS_PANEL,
+    SENSORLESS_REPLAY_PANEL,
+    BreathwiseApp,
+    SessionDefaults,
+)
 
 CATALOG = load_catalog()
 
@@ -81,7 +86,7 @@ def test_progress_leaves_simulated_sessions_out_unless_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [_row("a", "ble", 1, 70.0), _row("b", "sim", 2, 86.0), _row("c", "sim", 3, 90.0)]
-    monkeypatch.setattr("trainer.history.list_sessions", lambda *a, **k: rows)
+    monkeypatch.setattr("trainer.storage.history.list_sessions", lambda *a, **k: rows)
     figure = tmp_path / "p.png"
     assert run(["progress", "-o", str(figure)]) == 0
     out, err = capsys.readouterr()
@@ -114,7 +119,7 @@ class _Session(SessionDefaults):
     """A session at rest for the screen: the marker depends on nothing it does."""
 
     def __init__(self) -> None:
-        from trainer.state import SessionState
+        from trainer.ui.state import SessionState
 
         self.state = SessionState()
         self.done = asyncio.Event()
@@ -378,7 +383,7 @@ def test_the_readme_s_first_command_shows_the_mark_on_its_screen(
 ) -> None:
     """``breathwise live --device sim`` on the full screen (drawn nowhere, 80x24): marked all
     session long, and its summary printed after says so."""
-    from trainer import session_cli
+    from trainer.cli import session as session_cli
 
     seen: list[tuple[str, str]] = []
 

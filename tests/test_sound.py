@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
-from trainer.sound import (
+from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
+from trainer.ui.sound import (
     CHIME_S,
     HIGH_HZ,
     LOW_HZ,
@@ -457,7 +457,7 @@ def test_a_stalled_script_player_is_killed_with_its_child(tmp_path: Path) -> Non
 def test_no_child_of_a_script_player_outlives_the_session(tmp_path: Path, child: str) -> None:
     """At the session's end the player is killed when it is not playing (never reads) or does
     not exit after its input ends (ignores it): its child went on running either way."""
-    from trainer.session_sound import SessionSound
+    from trainer.ui.session_sound import SessionSound
 
     command, child_pid = _script_player(tmp_path, child)
     notices: list[str] = []
@@ -490,7 +490,7 @@ def test_nothing_installed_is_said_at_the_first_session_only(
 ) -> None:
     """Found in review: "sound is off: nothing here can play it..." before every session of a
     month on a machine that has no audio output; other sound failures are still said."""
-    from trainer.session_sound import once_per_setup
+    from trainer.ui.session_sound import once_per_setup
 
     marker = tmp_path / "data" / "noted"
     shown: list[str] = []
@@ -508,13 +508,13 @@ def test_nothing_installed_is_said_at_the_first_session_only(
 
     # A session, twice, where nothing can play: the line comes once (on stderr, headless);
     # a third asks for sound with --sound, and is told again that it will get none.
-    from trainer.cli import run
+    from trainer.cli.app import run
 
     stderr = []
     for flags in ([], [], ["--sound"]):
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("PATH", str(tmp_path / "no-players"))
-            patch.setattr("trainer.sound._sounddevice_output", _not_installed)
+            patch.setattr("trainer.ui.sound._sounddevice_output", _not_installed)
             code = run(["live", "--headless", "--device", "sim", "--minutes", "0.05", *flags])
         err = capsys.readouterr().err
         assert code == 0, err
@@ -527,7 +527,7 @@ def test_nothing_installed_is_said_at_the_first_session_only(
 def test_nothing_installed_counts_as_said_only_once_it_was_shown(tmp_path: Path) -> None:
     """Found in review: the marker was written when the notice was handed to the screen, so
     a notice that was never drawn (covered, or the screen closed first) was lost for good."""
-    from trainer.session_sound import once_per_setup
+    from trainer.ui.session_sound import once_per_setup
 
     marker = tmp_path / "data" / "noted"
     nothing = f"sound is off: {NOTHING_INSTALLED}"

@@ -11,16 +11,10 @@ from program_runs import FakeClock, compressed, no_sleep, replay_lines, run_prog
 
 from analysis.breath import Breath
 from devices.sim import PersonModel, SimulatedSource
-from trainer.coach import CUE_SENSOR_LOST
-from trainer.conductor import RECOVER_S, Conductor
-from trainer.pacer import BreathPattern
-from trainer.pipeline import NS_PER_S, PacerEvent, StatusEvent, StrainEvent
-from trainer.program_codec import ProgramPlan
-from trainer.programs import load_catalog
-from trainer.recording import PacerChange, read_recording
-from trainer.session import LiveSession, SessionPlan
-from trainer.state import SessionState
-from trainer.strain import (
+from trainer.coaching.coach import CUE_SENSOR_LOST
+from trainer.coaching.conductor import RECOVER_S, Conductor
+from trainer.coaching.pacer import BreathPattern
+from trainer.coaching.strain import (
     CUES,
     EASE_MAX_RATIO,
     EASE_TARGET_BPM,
@@ -30,6 +24,12 @@ from trainer.strain import (
     StrainSign,
     ease_pattern,
 )
+from trainer.programs import load_catalog
+from trainer.session.live_replay import LiveSession, SessionPlan
+from trainer.session.pipeline import NS_PER_S, PacerEvent, StatusEvent, StrainEvent
+from trainer.storage.program_codec import ProgramPlan
+from trainer.storage.recording import PacerChange, read_recording
+from trainer.ui.state import SessionState
 
 SLOW = BreathPattern.from_rate(6.0, 2.0)  # 3.33 s in, 6.67 s out
 

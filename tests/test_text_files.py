@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from trainer import breaths_cli, hrv_cli
+from trainer.cli import breaths as breaths_cli
+from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
-from trainer.importers import detect_kind, import_recording, parse_rr_list
-from trainer.text_files import read_text, split_cells
+from trainer.storage.importers import detect_kind, import_recording, parse_rr_list
+from trainer.storage.text_files import read_text, split_cells
 
 READERS: dict[str, Callable[[Path], object]] = {
     "hrv": hrv_cli.read_rr_file,

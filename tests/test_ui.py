@@ -10,12 +10,11 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from trainer.pacer import BreathPattern, Pacer, PacerState, Phase
-from trainer.pipeline import NS_PER_S
-from trainer.program_clock import ProgramClock
-from trainer.session import SessionResult
-from trainer.state import SessionState
-from trainer.ui import (
+from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
+from trainer.coaching.program_clock import ProgramClock
+from trainer.session.live_replay import SessionResult
+from trainer.session.pipeline import NS_PER_S
+from trainer.ui.screen import (
     MARK_SHOWN_S,
     BreathwiseApp,
     PacerView,
@@ -23,6 +22,7 @@ from trainer.ui import (
     render_metrics,
     render_pacer,
 )
+from trainer.ui.state import SessionState
 
 
 class FakeSession(SessionDefaults):
@@ -203,7 +203,7 @@ async def test_once_over_the_follow_tile_shows_the_summarys_mean(basis: str) -> 
     """Found in review: at the end the tile said "Follow  - / 100" (the last breath, in an
     own-rhythm closing step, was not scored) while the printed summary said "follow 70/100".
     Once over, the tile shows the session's mean, the number the summary prints, labelled."""
-    from trainer.headless import format_summary
+    from trainer.ui.headless import format_summary
 
     session = FakeSession()
     summary = {"breaths": 9, "duration_s": 60.0, "mean_follow_score": 70.4, "follow_basis": basis}
@@ -233,7 +233,7 @@ async def test_once_over_the_follow_tile_shows_the_summarys_mean(basis: str) -> 
 def test_once_over_the_rate_and_ratio_tiles_show_the_session_not_its_last_breaths() -> None:
     """Found in review: at the end the rate and out:in tiles showed the last few breaths
     beside a summary of the session's median rate and mean ratio."""
-    from trainer.headless import format_summary
+    from trainer.ui.headless import format_summary
 
     state = SessionState()
     state.recent_rates_bpm.append(7.9)  # the last breaths: a sigh at the end
@@ -259,7 +259,7 @@ def test_once_over_the_rate_and_ratio_tiles_show_the_session_not_its_last_breath
 async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
     from textual.widgets import Footer
 
-    from trainer.sound import NOTHING_INSTALLED
+    from trainer.ui.sound import NOTHING_INSTALLED
 
     session = FakeSession()
     app = BreathwiseApp(session, session.run, title="t", duration_s=60.0)
@@ -287,7 +287,7 @@ async def test_without_a_waveform_the_breathing_trace_says_what_there_is() -> No
     import numpy as np
     from textual.widgets import Sparkline
 
-    from trainer.pipeline import BeltEvent, BreathRateEvent
+    from trainer.session.pipeline import BeltEvent, BreathRateEvent
 
     session = FakeSession()
     app = BreathwiseApp(session, session.run, title="t", duration_s=60.0)
@@ -366,8 +366,8 @@ async def test_the_key_bar_offers_only_what_the_session_can_do() -> None:
 async def test_a_replay_quit_early_ends_with_the_summary_of_what_was_replayed() -> None:
     from pathlib import Path
 
-    from trainer.recording import read_recording
-    from trainer.session import ReplaySession
+    from trainer.session.live_replay import ReplaySession
+    from trainer.storage.recording import read_recording
 
     path = Path(__file__).parent.parent / "recordings" / "sample-neurokit2-resting.bwr"
     recording = read_recording(path)
@@ -493,7 +493,7 @@ async def test_an_old_cue_gives_way_to_the_default_line() -> None:
 def test_the_card_counts_down_to_the_session_end_when_that_comes_first() -> None:
     from trainer.programs import load_catalog
     from trainer.programs.runner import ProgramTimeline
-    from trainer.ui import render_program
+    from trainer.ui.screen import render_program
 
     timeline = ProgramTimeline(load_catalog().get("deep-breathing-4-8"))
     state = timeline.at(10.0)

@@ -19,13 +19,13 @@ from analysis.breath_variability import measured_ratios, ratio_measured
 from devices.godirect import encode_godirect_measurement
 from devices.packets import RawPacket, Stream
 from devices.source import SourceInfo
-from trainer.analysis_run import analyse_recording
-from trainer.coach import CUE_IN_RHYTHM, Coach
-from trainer.pacer import Pacer
-from trainer.pipeline import BreathEvent, Pipeline
-from trainer.recording import Header, write_recording
-from trainer.report import report_figure
-from trainer.state import SessionState
+from trainer.coaching.coach import CUE_IN_RHYTHM, Coach
+from trainer.coaching.pacer import Pacer
+from trainer.reports.report import report_figure
+from trainer.reports.session_analysis import analyse_recording
+from trainer.session.pipeline import BreathEvent, Pipeline
+from trainer.storage.recording import Header, write_recording
+from trainer.ui.state import SessionState
 
 FS_HZ = 20.0
 PERIOD_US = 50_000

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import trainer
-import trainer.cli
+import trainer.cli.app
 from trainer import SOFTWARE
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -36,8 +36,8 @@ def test_version_option_shows_the_recordings_version(
 ) -> None:
     """It read the installed metadata, which an editable install leaves at the old version
     until reinstalled, while recordings carry trainer.__version__."""
-    from trainer.cli import run
+    from trainer.cli.app import run
 
-    monkeypatch.setattr(trainer.cli, "SOFTWARE", "breathwise 9.9.9-test")
+    monkeypatch.setattr(trainer.cli.app, "SOFTWARE", "breathwise 9.9.9-test")
     assert run(["--version"]) == 0
     assert capsys.readouterr().out == "breathwise 9.9.9-test\n"

@@ -33,7 +33,7 @@ from devices.ble.errors import (
     map_bleak_error,
 )
 from devices.errors import BreathwiseDeviceError
-from trainer.cli import app
+from trainer.cli.app import app
 from trainer.errors import UserError
 
 DEVICES = Path(__file__).resolve().parents[2] / "devices"

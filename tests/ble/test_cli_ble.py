@@ -18,7 +18,7 @@ from tests.fakebluez import (
     STRAP_NAME,
     VERITY_NAME,
 )
-from trainer.recording import read_recording
+from trainer.storage.recording import read_recording
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -20,8 +20,8 @@ from devices.polar_pmd import MeasurementType, parse_frame
 from tests.ble.conftest import FakeBlueZ
 from tests.ble.test_sensors import STREAM_OF_UUID
 from tests.fakebluez import POLAR_ADDRESS
-from trainer.pipeline import NS_PER_S
-from trainer.recording import Recording, read_recording
+from trainer.session.pipeline import NS_PER_S
+from trainer.storage.recording import Recording, read_recording
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

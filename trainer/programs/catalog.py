@@ -13,9 +13,9 @@ from importlib import resources
 from pathlib import Path
 
 from trainer.errors import BadArgument
-from trainer.paths import config_dir
 from trainer.programs.loader import ProgramError, load_program, parse_program
 from trainer.programs.model import Program
+from trainer.storage.paths import config_dir
 
 BUILTIN = "built-in"
 USER = "user"

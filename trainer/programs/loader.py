@@ -51,7 +51,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from trainer.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
+from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 from trainer.programs.model import (
     MAX_REPETITIONS,
     MAX_STEP_S,

@@ -19,8 +19,8 @@ import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from trainer.coaching.pacer import MAX_RATIO, MIN_RATIO, BreathPattern
 from trainer.errors import UserError
-from trainer.pacer import MAX_RATIO, MIN_RATIO, BreathPattern
 
 MAX_STEP_S = 3 * 3600.0
 """Longest step accepted, in seconds; anything longer is a typo (minutes written as seconds)."""

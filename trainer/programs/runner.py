@@ -18,7 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from enum import StrEnum
 
-from trainer.pacer import BreathPattern
+from trainer.coaching.pacer import BreathPattern
 from trainer.programs.model import OwnRhythm, Paced, Program, Step, interpolate_patterns
 
 _EDGE_S = 1e-9
@@ -360,7 +360,7 @@ class ProgramTimeline:
     def sound_cue_times_s(self) -> list[float]:
         """Session times (s) that deserve a cue chime: step starts and side switches.
 
-        Made for :class:`trainer.sound.PacerSound`, so step changes can be heard with the eyes
+        Made for :class:`trainer.ui.sound.PacerSound`, so step changes can be heard with the eyes
         closed.
         """
         kinds = (EventKind.STEP, EventKind.SIDE)

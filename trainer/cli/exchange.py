@@ -1,0 +1,109 @@
+"""``breathwise export`` and ``breathwise import``: data in the formats other tools read."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trainer.errors import BadArgument
+
+
+def export(
+    file: Annotated[Path, typer.Argument(help="A recording (.bwr).")],
+    format: Annotated[  # the name callers pass, as the option is --format
+        str, typer.Option("--format", "-f", help="csv (one file per stream) or edf (EDF+).")
+    ] = "csv",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="csv: a directory (default: beside the recording); edf: the file "
+            "(default: FILE with .edf).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace export files that already exist (never by default)."),
+    ] = False,
+) -> None:
+    """Export a session for other tools: CSV per stream, or EDF+ with annotations.
+
+    CSV: belt signal, beats (RR), breaths, pacer phases and events, plus ECG and accelerometer
+    when recorded. EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
+    beat, breath, pacer phase, gap and mark as an annotation. A file that already exists is
+    not replaced unless --force is given.
+
+    Example: breathwise export session.bwr --format edf -o session.edf
+    """
+    from trainer.storage.export import export_recording
+
+    for path in export_recording(file, format, output, force=force):
+        print(f"written: {path}", file=sys.stderr)
+
+
+def _start(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadArgument(
+            f"--start {text!r} is not a date and time", "use e.g. 2026-03-01T07:30"
+        ) from None
+    from trainer.storage.importers import implausible_start
+
+    try:
+        start_ns = int(moment.timestamp() * 1_000_000_000)
+    except (ValueError, OverflowError, OSError):  # year 1: before the local clock can count
+        raise BadArgument(
+            f"--start {text!r} is before 2000", "give the local date and time the session began"
+        ) from None
+    # A typo'd year would make a recording the history cannot store (or a PMD frame hold).
+    if (reason := implausible_start(start_ns)) is not None:
+        raise BadArgument(f"--start {reason}", "give the local date and time the session began")
+    return start_ns
+
+
+def import_(
+    file: Annotated[Path, typer.Argument(help="An RR list or a Polar-style CSV export.")],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", "-k", help="rr (one interval per line), polar (CSV table) or auto."),
+    ] = "auto",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Recording to create (default: FILE with .bwr)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="When the session started (local time, e.g. 2026-03-01T07:30, from 2000 to "
+            "now) if the file does not say; default: the file's time minus its length, or "
+            "for a Breathwise CSV export the start in its STEM.session.csv (the import still "
+            "counts as that session in the history).",
+        ),
+    ] = None,
+) -> None:
+    """Import an RR list or a Polar-style CSV (RR/ECG/ACC) as a Breathwise recording.
+
+    The values are encoded as the sensor's own notifications, so replay, report, history and
+    export work on the result like on any session. A CSV's beats are the running sum of its
+    RR, moved onto the R peaks of its own ECG when it has one (or left at the logger's least
+    delay, with the reason). A malformed file is refused with the line at fault.
+
+    Example: breathwise import rr.txt -o morning.bwr
+    """
+    from trainer.storage.importers import import_recording
+
+    result = import_recording(file, kind.lower(), output, start_wall_ns=_start(start))
+    print(f"recording written: {result.path}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)

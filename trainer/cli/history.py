@@ -1,0 +1,305 @@
+"""``breathwise history`` and ``breathwise progress``: the sessions so far, and the trends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
+from devices.source import SENSORLESS_KIND, SIMULATED_KIND
+from trainer.errors import BadArgument, UserError
+from trainer.session.sensor_label import is_simulated, source_line, source_mark
+from trainer.storage.history import SessionRow, Stored
+
+
+def _cell(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _follow_cell(row: SessionRow) -> str:
+    """The follow score, ``p`` after it when it judged the pace alone (a heart-rate strap)."""
+    cell = _cell(row.mean_follow_score, 0)
+    return f"{cell}p" if row.follow_basis == "pace" and row.mean_follow_score is not None else cell
+
+
+UNRELIABLE_FLAG = "!"
+"""Marks the RMSSD of a session whose beats needed too much correction
+(:attr:`trainer.storage.history.SessionRow.heart_unreliable`)."""
+GONE = "(gone)"
+"""After the file of a session whose recording is no longer where the history has it."""
+
+
+def _file_cell(row: SessionRow, full_paths: bool) -> str:
+    path = Path(row.path)
+    shown = str(path) if full_paths else path.name
+    return shown if path.exists() else f"{shown} {GONE}"
+
+
+def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str]:
+    """The history as aligned text lines, newest last.
+
+    A session on the simulated person, or without a sensor, ends its line with its mark
+    (:func:`trainer.session.sensor_label.source_mark`), and a last line says what the marks mean:
+    unmarked, "follow 86, RSA 11.6" of a simulated run read as the person's own. Each row
+    names its recording (the file name, or with ``full_paths`` the whole path), with
+    :data:`GONE` after it when the file is no longer there; a session whose heart numbers are
+    unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, explained in a last line.
+    """
+    # As wide as the longest program name shown (they are ids people type: never cut them).
+    w = max([len("program"), *(len(row.program) for row in rows)])
+    head = (
+        f"{'date':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
+        f"{'follow':>6} {'HR0':>5} {'RMSSD':>6}  {'RSA':>5} {'coh':>5}  recording"
+    )
+    lines = [head]
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
+        flag = UNRELIABLE_FLAG if row.heart_unreliable else " "
+        lines.append(
+            f"{when:<16} {row.practised_min:>5.1f} {row.program:<{w}} "
+            f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
+            f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
+            f"{_cell(row.rmssd_ms, 0):>6}{flag} {_cell(row.rsa_bpm):>5} "
+            f"{_cell(row.coherence_score):>5}  {_file_cell(row, full_paths)}"
+            f"  {source_mark(row.source)}".rstrip()
+        )
+    kinds = {row.source for row in rows}
+    lines += [source_line(kind) for kind in (SIMULATED_KIND, SENSORLESS_KIND) if kind in kinds]
+    if any(row.heart_unreliable for row in rows):
+        lines.append(
+            f"{UNRELIABLE_FLAG} over {MAX_RELIABLE_ARTIFACT_PCT:g} % of beats corrected: RMSSD, "
+            "RSA and coherence are unreliable (progress leaves them out)"
+        )
+    return lines
+
+
+def history(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="PATH",
+            help="With --add: recordings (.bwr) and folders of them.",
+            show_default=False,
+        ),
+    ] = None,
+    add: Annotated[
+        bool,
+        typer.Option(
+            "--add",
+            "-a",
+            help="Analyse each PATH and add it to the history, or refresh its row.",
+        ),
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Show only the last N sessions (0 = all).")
+    ] = 0,
+    full_paths: Annotated[
+        bool,
+        typer.Option("--paths", help="Name each recording by its whole path, not its file name."),
+    ] = False,
+) -> None:
+    """List your sessions: date, minutes, program, breath rate and ratio, follow score, heart.
+
+    Columns: min = minutes practised (pauses left out); rate = median breaths/min; ratio = mean
+    exhale:inhale; follow = how well the pacer was followed (0-100; "p" after it: the pace
+    alone, read from the heart rhythm when a heart-rate strap was the only sensor); HR0 = heart
+    rate in the first minute (bpm); RMSSD (ms); RSA = heart-rate swing per breath (bpm); coh =
+    coherence score (0-10); "!" after RMSSD: over 5 % of beats corrected, so RMSSD, RSA and
+    coherence are unreliable (progress leaves them out); recording = the file (--paths: its
+    whole path), "(gone)" when it is no longer there. Rate and ratio are of the breaths taken
+    while the pacer paced (all unpaused breaths in a session without one). SIMULATED SENSOR
+    marks a session on the simulated person (--device sim), whose numbers are not yours; NO
+    SENSOR one practised with --device none, with nothing measured.
+
+    With --add, a recording that cannot be read is skipped with a note saying why and the others
+    are added; the command fails (exit 1) only when none could be added. A session whose start
+    cannot be right (more than a day in the future, or before 2000: a wrong clock on the device,
+    or a wrong --start when imported) is listed with a note saying so.
+
+    Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr
+    """
+    from trainer.storage.history import History, default_db_path, list_sessions
+
+    if limit < 0:
+        raise BadArgument(f"--limit {limit} must be 0 or more")
+    if paths and not add:
+        raise BadArgument("recordings given without --add", "use history --add PATH...")
+    if add:
+        if not paths:
+            raise BadArgument("--add needs recordings or folders of them")
+        with History():
+            pass  # a history that cannot be opened is one error, not one skip per file
+        _add(paths)
+    rows = list_sessions()
+    if not rows:
+        print(f"No sessions yet (history: {default_db_path()}).")
+        return
+    shown = rows[-limit:] if limit else rows
+    print("\n".join(format_rows(shown, full_paths=full_paths)))
+    for line in start_notes(shown, time.time_ns()):
+        print(line, file=sys.stderr)
+
+
+def start_notes(rows: list[SessionRow], now_wall_ns: int) -> list[str]:
+    """One note per session whose start cannot be right (:func:`trainer.storage.history.
+    implausible_start`): a wrong clock on the device, or a wrong ``--start`` when imported."""
+    from trainer.storage.history import implausible_start
+
+    notes = []
+    for row in rows:
+        problem = implausible_start(row.start_wall_ns, now_wall_ns)
+        if problem is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
+            notes.append(
+                f"note: {row.path}: its start {when} {problem} (a wrong clock, or a wrong "
+                "--start when imported); progress leaves it off its time axis"
+            )
+    return notes
+
+
+def _add(paths: list[Path]) -> None:
+    """Add every recording in ``paths`` (files, or folders of ``.bwr`` files), skipping bad ones.
+
+    Raises
+    ------
+    UserError
+        Not one session could be added.
+    """
+    from trainer.storage.history import add_recording
+    from trainer.storage.recording import SUFFIX
+
+    added = skipped = replaced = 0
+    for target in paths:
+        files = sorted(target.glob(f"*{SUFFIX}")) if target.is_dir() else [target]
+        if not files:
+            _skip_note(target, f"no {SUFFIX} recordings in this folder")
+            skipped += 1
+        for file in files:
+            try:
+                stored = add_recording(file)
+            except UserError as exc:
+                _skip_note(file, exc.user_message())
+                skipped += 1
+                continue
+            except Exception as exc:
+                # As report DIR: a file that trips an unexpected error never stops the rest.
+                _skip_note(file, f"{type(exc).__name__}: {exc}")
+                skipped += 1
+                continue
+            print(
+                f"added {file.name} ({stored.row.practised_min:.1f} min){_replaced(stored)}",
+                file=sys.stderr,
+            )
+            added += 1
+            replaced += stored.replaced_other_file
+    if not added:
+        raise UserError(f"no session added, skipped {skipped}", "see the notes above")
+    # A copy replacing its original's row is not one more session: say how many were.
+    also = f" ({replaced} replacing another file's row)" if replaced else ""
+    print(
+        f"added {added} session{'' if added == 1 else 's'}{also}, skipped {skipped}",
+        file=sys.stderr,
+    )
+
+
+def _replaced(stored: Stored) -> str:
+    """What an add replaced, when it was another file's row ("" for a new row or a refresh)."""
+    here = Path(stored.row.path).parent
+    if stored.replaced_exports:
+        # The name alone when both files share a folder, so the line stays short.
+        shown = ", ".join(_shown(Path(p), here) for p in stored.replaced_exports)
+        return f"; it replaces the history row of {shown} (imported from its CSV export)"
+    if not stored.replaced_other_file:
+        return ""
+    assert stored.previous_path is not None
+    before = Path(stored.previous_path)
+    shown = _shown(before, here)
+    if stored.legacy:
+        why = "kept by an older Breathwise for the same start time"
+    elif before.exists():
+        why = "a copy of the same session"
+    else:
+        why = "the same session, moved or renamed"
+    return f"; it replaces the history row of {shown} ({why})"
+
+
+def _shown(path: Path, folder: Path) -> str:
+    return path.name if path.parent == folder else str(path)
+
+
+def _skip_note(file: Path, reason: str) -> None:
+    # Most reasons already begin with the file's path: name it once.
+    note = reason if reason.startswith(f"{file}:") else f"{file}: {reason}"
+    print(f"skipped {note}", file=sys.stderr)
+
+
+def _since(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadArgument(f"--since {text!r} is not a date", "use YYYY-MM-DD") from None
+
+
+def progress(
+    since: Annotated[
+        str | None, typer.Option("--since", help="First day shown, YYYY-MM-DD (default: all).")
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Figure file: .png, .pdf or .svg, in a folder that exists."
+        ),
+    ] = Path("breathwise-progress.png"),
+    include_simulated: Annotated[
+        bool,
+        typer.Option(
+            "--include-simulated",
+            help="Count the sessions on the simulated sensor (--device sim) too; they are left "
+            "out by default, as their numbers are not yours.",
+        ),
+    ] = False,
+) -> None:
+    """Show your progress over days and weeks against your own baseline.
+
+    Minutes practised per day and streaks; breath rate and exhale:inhale ratio achieved;
+    resting heart rate at session start; RMSSD; RSA; coherence. Your baseline is the median of
+    your first three sessions. Sessions under a minute, and sessions whose start date cannot be
+    right ('breathwise history' names them), are left out, and the summary says how many.
+    Sessions on the simulated sensor are left out too (a line says how many) unless
+    --include-simulated is given; sessions without a sensor (--device none) count as
+    minutes practised.
+
+    Example: breathwise progress --since 2026-01-01 -o progress.pdf
+    """
+    from trainer.reports.progress import compute_progress, in_period, summary_lines, write_progress
+    from trainer.reports.report import figure_suffix
+    from trainer.storage.history import list_sessions
+    from trainer.storage.paths import check_output_path
+
+    first = _since(since)
+    # Before the text summary: a wrong -o is refused before any of the work is shown.
+    check_output_path(output, "the progress figure", "progress.pdf")
+    figure_suffix(output, "the progress figure")
+    rows = list_sessions()
+    # Counted in the period shown, as the summary's other counts are; left out of the whole
+    # history all the same (the baseline comes from the first sessions).
+    simulated = sum(is_simulated(row.source) and in_period(row, first) for row in rows)
+    what = f"{simulated} simulated-sensor session{'' if simulated == 1 else 's'}"
+    if not include_simulated:
+        rows = [row for row in rows if not is_simulated(row.source)]
+        if simulated:
+            print(f"note: {what} left out (--include-simulated to count them)", file=sys.stderr)
+    elif simulated:
+        print(f"note: {what} counted: their numbers are not yours", file=sys.stderr)
+    result = compute_progress(rows, since=first)
+    print("\n".join(summary_lines(result)))
+    if result.sessions:
+        written = write_progress(result, output)
+        print(f"progress figure written: {written}", file=sys.stderr)

@@ -1,0 +1,312 @@
+"""``breathwise hrv``: HRV with artifact correction from a file of RR intervals.
+
+The analysis is :func:`analysis.hrv_report.analyse_rr`, the same one reports and the live UI
+use. This module only reads and checks the file and prints the result; every problem with the
+input is one :class:`trainer.errors.UserError` line naming the file (and line).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from analysis.hrv_report import analyse_rr
+from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
+from trainer import SOFTWARE
+from trainer.errors import BadArgument, UserError
+from trainer.storage.decimal_comma import decimal_points_in_rows, delimiter_of
+from trainer.storage.text_files import (
+    MISSING_INTERVAL_ADVICE,
+    number_or_none,
+    read_text,
+    split_cells,
+)
+
+__all__ = ["MAX_RR_MS", "MIN_RR_MS", "RRFile", "hrv", "read_rr_file"]
+
+MIN_RR_MS = 200.0
+"""Shortest accepted interval (300 beats/min), ms."""
+MAX_RR_MS = 3000.0
+"""Longest accepted interval (20 beats/min), ms."""
+RR_COLUMNS = (
+    "rr_ms",
+    "rr",
+    "rri",
+    "rr_interval",
+    "rr_intervals",
+    "rr_interval_ms",
+    "rr_intervals_ms",
+    "ibi",
+    "ibi_ms",
+    "nn",
+    "nni",
+)
+"""Header names recognised as the RR column (case-insensitive; ``rr_s``/``ibi_s`` too; spaces
+and hyphens read as underscores, and a bracketed unit as a suffix: Polar Sensor Logger's
+``RR-interval [ms]`` is ``rr_interval_ms``)."""
+SECONDS_COLUMNS = ("rr_s", "ibi_s", "rri_s", "nn_s", "rr_interval_s", "rr_intervals_s")
+
+
+def _column_name(cell: str) -> str:
+    """A header cell as a column name: lower case, ``[ms]``/``(s)`` as a ``_ms``/``_s`` suffix,
+    spaces and hyphens as underscores (``RR-interval [ms]`` -> ``rr_interval_ms``)."""
+    name = cell.strip().strip('"').lower()
+    for unit in ("ms", "s"):
+        for left, right in (("[", "]"), ("(", ")")):
+            tag = f"{left}{unit}{right}"
+            if name.endswith(tag):
+                name = f"{name[: -len(tag)].strip()}_{unit}"
+    return "_".join(name.replace("-", " ").split())
+
+
+_MAX_BYTES = 64 * 1024 * 1024
+"""Largest RR file read, bytes (days of beats at one per line)."""
+
+
+@dataclass(frozen=True)
+class RRFile:
+    """The intervals of an RR file, and those outside the plausible range kept among them."""
+
+    values_ms: list[float]
+    """Every interval, in file order, ms."""
+    out_of_range: list[tuple[int, float]]
+    """``(line, ms)`` of each interval outside ``MIN_RR_MS``-``MAX_RR_MS``."""
+
+    def warning(self) -> str | None:
+        """One line on the out-of-range intervals, or ``None`` if there are none."""
+        if not self.out_of_range:
+            return None
+        line, ms = self.out_of_range[0]
+        n = len(self.out_of_range)
+        return (
+            f"{n} interval{'s' if n > 1 else ''} outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms "
+            f"(the first on line {line}: {ms:g} ms) kept for the artifact correction: "
+            "missed beats or a lost contact if long, a spurious beat if short"
+        )
+
+
+def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
+    """Read RR intervals (ms) from a text file: one per line, or one column of a table.
+
+    Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
+    semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
+    European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
+    ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds), or with a single
+    column. Blank lines and lines starting with ``#`` are skipped, and so are empty or ``nan``
+    cells of a table with several columns (one row per sample and an RR only on beat rows); in
+    a one-column list a ``nan`` is a missing interval and is refused.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    unit : {"ms", "s"}
+        Unit of the values (unless the header says seconds).
+
+    Intervals outside 200-3000 ms (300-20 beats/min) are kept: a strap that loses contact
+    for a few beats sends one long interval, a spurious beat a short one, and the artifact
+    correction splits, merges or interpolates them (:mod:`analysis.rr_artifacts`); refusing
+    the file would lose every good beat in it. Only a file whose median lies outside that
+    range is refused: its unit is wrong.
+
+    Returns
+    -------
+    RRFile
+        Intervals in milliseconds, and where the out-of-range ones are.
+
+    Raises
+    ------
+    UserError
+        Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
+        included), an interval of zero or less, or a median interval outside 200-3000 ms (a
+        wrong unit); the message names the file and line.
+    BadArgument
+        ``unit`` other than ``ms`` or ``s``.
+    """
+    if unit not in ("ms", "s"):
+        raise BadArgument(f"--unit must be 'ms' or 's', not {unit!r}")
+    text = read_text(path, max_bytes=_MAX_BYTES, what="an RR file")
+
+    lines = [
+        (no, line.strip())
+        for no, line in enumerate(io.StringIO(text), start=1)
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    if not lines:
+        raise UserError(f"{path}: no RR intervals (the file is empty)")
+
+    first_no, first = lines[0]
+    delimiter = delimiter_of(first)
+    lines = decimal_points_in_rows(lines, delimiter)
+    first = lines[0][1]
+    cells = split_cells(first, delimiter)
+    column = 0
+    scale = 1000.0 if unit == "s" else 1.0
+    seconds_header = False
+    body = lines
+    if any(number_or_none(c) is None for c in cells):
+        names = [_column_name(c) for c in cells]
+        matches = [i for i, n in enumerate(names) if n in RR_COLUMNS or n in SECONDS_COLUMNS]
+        if matches:
+            column = matches[0]
+            if names[column] in SECONDS_COLUMNS:
+                scale = 1000.0
+                seconds_header = True
+        elif len(cells) == 1:
+            column = 0
+        else:
+            raise UserError(
+                f"{path}:{first_no}: cannot tell which column holds the RR intervals "
+                f"(columns: {', '.join(cells)}); name it rr_ms"
+            )
+        body = lines[1:]
+    elif len(cells) > 1:
+        comma = " (806,5 for 806.5? write a point)" if delimiter == "," else ""
+        raise UserError(
+            f"{path}:{first_no}: {len(cells)} columns and no header{comma}; "
+            "give one interval per line or a header naming the rr_ms column"
+        )
+
+    values: list[float] = []
+    outside: list[tuple[int, str, float, float]] = []  # line, cell, value, ms of implausible ones
+    for no, line in body:
+        row = split_cells(line, delimiter)
+        if column >= len(row):
+            raise UserError(f"{path}:{no}: row has no column {column + 1}")
+        cell = row[column].strip('"')
+        if cell == "" or cell.lower() == "nan":
+            if len(cells) == 1:
+                # A one-column list has no rows without a beat: a nan there is a lost interval.
+                raise UserError(
+                    f"{path}:{no}: {cell!r} is not a number: a missing RR interval",
+                    MISSING_INTERVAL_ADVICE,
+                )
+            continue  # a table with one row per sample: no beat on this row
+        value = number_or_none(cell)
+        if value is None or not math.isfinite(value):
+            raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
+        ms = value * scale
+        if ms <= 0.0:
+            raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
+        values.append(ms)
+        if not _plausible(ms):
+            outside.append((no, cell, value, ms))
+    if not values:
+        raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
+    if outside and not _plausible(statistics.median(values)):
+        no, cell, value, ms = outside[0]
+        hint = ""
+        if scale == 1.0 and ms < 10.0:
+            hint = "; the values look like seconds: use --unit s"
+        elif scale == 1000.0 and value > 10.0 and not seconds_header:
+            hint = "; the values look like milliseconds: use --unit ms"
+        elif scale == 1000.0 and value > 10.0:
+            # The header's unit wins over --unit, so only renaming the column helps.
+            hint = (
+                f"; the values look like milliseconds, but the column's name "
+                f"({cells[column].strip()}) says seconds: rename it rr_ms"
+            )
+        raise UserError(
+            f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
+            f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms, and so are at least half of them{hint}"
+        )
+    return RRFile(values, [(no, ms) for no, _, _, ms in outside])
+
+
+def _plausible(ms: float) -> bool:
+    return MIN_RR_MS <= ms <= MAX_RR_MS
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out.append((prefix, value))
+
+
+def _as_csv(result: dict[str, Any], source: Path) -> str:
+    """Beat table as CSV, metrics and settings above it as ``# key=value`` comment lines."""
+    buf = io.StringIO()
+    buf.write(f"# breathwise hrv {source}\n")
+    flat: list[tuple[str, Any]] = []
+    _flatten("metrics", result["metrics"], flat)
+    _flatten("settings", result["settings"], flat)
+    for key, value in flat:
+        buf.write(f"# {key}={json.dumps(value)}\n")
+    for warning in result["warnings"]:
+        buf.write(f"# warning: {warning}\n")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["index", "rr_ms", "label"])
+    for i, beat in enumerate(result["beats"]):
+        writer.writerow([i, repr(beat["rr_ms"]), beat["label"]])
+    return buf.getvalue()
+
+
+def hrv(
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="Text file of RR intervals: one per line, or a table with an rr_ms column.",
+            show_default=False,
+        ),
+    ],
+    unit: Annotated[
+        str,
+        typer.Option("--unit", help="Unit of the intervals in the file: ms or s."),
+    ] = "ms",
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json: labels, corrected NN series, metrics and settings; "
+            "csv: one row per interval with its label, metrics as # comment lines. "
+            "Fields: docs/hrv-output.md.",
+        ),
+    ] = "json",
+    artifacts: Annotated[
+        str,
+        typer.Option(
+            "--artifacts",
+            help="default: Lipponen & Tarvainen 2019 with this tool's guards (a 5 % floor "
+            "and 20 % ceiling on the thresholds, rules for ectopic runs and runs of missed "
+            "beats; docs/validation/hrv.md); published: the paper's rules alone, to compare "
+            "with other tools. settings.artifacts lists every rule used.",
+        ),
+    ] = "default",
+) -> None:
+    """Heart-rate variability of an RR-interval file, with artifact correction.
+
+    Ectopic, missed and extra beats are found and corrected (Lipponen & Tarvainen 2019), then
+    time-domain (SDNN, RMSSD, pNN50...), frequency-domain (VLF/LF/HF, LF/HF) and coherence
+    metrics are computed. The result goes to standard output.
+
+    Counts: metrics.n_intervals = RR intervals read; metrics.n_nn_values = values of the
+    corrected series nn_ms (split missed beats add some, merged extra beats remove some);
+    metrics.time.n_original_nn = uncorrected intervals the time-domain metrics use. Coherence
+    is one value over the last 64 s, on our 0-10 scale (the block says so). Every field is
+    described in docs/hrv-output.md.
+    """
+    if format not in ("json", "csv"):
+        raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
+    if artifacts not in ("default", "published"):
+        raise BadArgument(f"--artifacts must be 'default' or 'published', not {artifacts!r}")
+    rr = read_rr_file(input, unit)
+    params = ArtifactParams.published() if artifacts == "published" else DEFAULT_PARAMS
+    result = analyse_rr(rr.values_ms, params=params)
+    # Provenance: the numbers depend on the version's methods and defaults.
+    result["settings"] = {"software": SOFTWARE, **result["settings"]}
+    if (note := rr.warning()) is not None:
+        result["warnings"].insert(0, note)
+    if format == "json":
+        typer.echo(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        typer.echo(_as_csv(result, input), nl=False)

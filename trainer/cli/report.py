@@ -1,0 +1,199 @@
+"""``breathwise report``: one recording to a report page, or a folder of them in parallel."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trainer.errors import BadArgument
+
+REPORT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def _batch_suffix(fmt: str) -> str:
+    suffix = "." + fmt.lower().lstrip(".")
+    if suffix not in REPORT_SUFFIXES:
+        raise BadArgument(f"--format {fmt!r} is not a report format", "use png, pdf or svg")
+    return suffix
+
+
+def _check_options(
+    is_dir: bool,
+    output: Path | None,
+    fmt: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    no_reports: bool,
+) -> str:
+    """The suffix of a folder's reports (``""`` for one file), once the options are checked.
+
+    An option that would do nothing here is refused rather than ignored: the person asked for
+    something and would otherwise not get it without a word.
+
+    Raises
+    ------
+    BadArgument
+        A folder-only option for one file; for a folder, a bad ``--format`` or ``--jobs``, an
+        ``-o`` named like a report file, or options that contradict each other.
+    """
+    if not is_dir:
+        batch_only = [
+            name
+            for name, given in (
+                ("--format", fmt is not None),
+                ("--jobs", jobs is not None),
+                ("--scheduler", scheduler is not None),
+                ("--table-only", no_reports),
+            )
+            if given
+        ]
+        if batch_only:
+            names = batch_only[-1]
+            if len(batch_only) > 1:
+                names = f"{', '.join(batch_only[:-1])} and {names}"
+            verb = "applies" if len(batch_only) == 1 else "apply"
+            advice = (
+                "for one file, the suffix of -o (.png, .pdf or .svg) sets the format"
+                if fmt is not None
+                else f"drop {'it' if len(batch_only) == 1 else 'them'}"
+            )
+            raise BadArgument(f"{names} {verb} to a folder of recordings, not to one file", advice)
+        return ""
+    suffix = _batch_suffix("png" if fmt is None else fmt)
+    if jobs is not None and jobs < 1:
+        raise BadArgument(f"--jobs must be at least 1, got {jobs}")
+    if output is not None and output.suffix.lower() in REPORT_SUFFIXES:
+        raise BadArgument(
+            f"--output {output} is a report file name, but for a folder of recordings -o is "
+            "the folder for the reports and summary.csv",
+            "give a folder name (the format of the reports is set by -f)",
+        )
+    if scheduler is not None and jobs is not None:
+        raise BadArgument(
+            "--jobs and --scheduler cannot be combined",
+            "the Dask cluster's workers do the work; drop --jobs",
+        )
+    if no_reports and fmt is not None:
+        raise BadArgument(
+            "--format and --table-only cannot be combined (--table-only draws no reports)",
+            "drop one of them",
+        )
+    return suffix
+
+
+def report(
+    path: Annotated[
+        Path,
+        typer.Argument(help="A recording (.bwr), or a directory of recordings for a batch."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Report file (.png, .pdf or .svg; default: FILE's name with .report.png); for "
+            "a directory, the folder for the reports and summary.csv (default: DIR/reports). "
+            "A report already there is replaced: it is drawn again from its recording.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Folder only: format of the reports, png, pdf or svg [png]."
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", help="Folder only: worker processes (default: all cores)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Folder only: run the batch on a Dask cluster at this scheduler address "
+            "(needs the 'dask' extra on this machine and the workers).",
+        ),
+    ] = None,
+    no_reports: Annotated[
+        bool, typer.Option("--table-only", help="Folder only: write summary.csv, no pages.")
+    ] = False,
+) -> None:
+    """Draw a session report: how well you followed the pacer, your breathing and your heart.
+
+    For one recording, one page (PNG, PDF or SVG) with the breathing over the pacer, breath
+    rate and exhale:inhale ratio, heart rate and RSA, follow score, coherence and the HRV
+    summary. For a directory, every recording in it is analysed in parallel (one report each
+    plus summary.csv); a file that cannot be read is reported and skipped.
+
+    Examples: breathwise report session.bwr -o session.pdf;
+    breathwise report study/ -o study/reports --jobs 8
+    """
+    suffix = _check_options(path.is_dir(), output, fmt, jobs, scheduler, no_reports)
+    if path.is_dir():
+        _batch(path, output, suffix, jobs, scheduler, no_reports)
+        return
+    from trainer.reports.report import report_recording
+
+    written = report_recording(path, output)
+    print(f"report written: {written}", file=sys.stderr)
+
+
+def _batch(
+    directory: Path,
+    output: Path | None,
+    suffix: str,
+    jobs: int | None,
+    scheduler: str | None,
+    no_reports: bool,
+) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from trainer.reports.batch import BatchRow, find_recordings, open_executor, run_batch
+    from trainer.storage.paths import OUTPUT_FOLDER_ADVICE, check_output_path, check_writable_dir
+
+    if output is not None:
+        check_output_path(output, "a folder of reports", f"{directory.name or 'study'}-reports")
+    paths = find_recordings(directory)
+    out_dir = output if output is not None else directory / "reports"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadArgument(f"--output {out_dir} is not a directory")
+    console = Console(stderr=True)
+    with contextlib.ExitStack() as stack:
+        executor = stack.enter_context(open_executor(scheduler, jobs))
+        # After the scheduler is known good, before the progress bar and the work.
+        check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
+        bar = stack.enter_context(
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=False,
+            )
+        )
+        task = bar.add_task("analysing", total=len(paths))
+
+        def done(row: BatchRow) -> None:
+            bar.advance(task)
+            if row.status != "ok":
+                bar.console.print(f"skipped {row.file}: {row.error}")
+
+        result = run_batch(
+            paths,
+            out_dir,
+            executor=executor,
+            report_suffix=None if no_reports else suffix,
+            on_done=done,
+        )
+    ok = len(result.rows) - len(result.failed)
+    print(
+        f"{ok} of {len(result.rows)} recordings analysed, {len(result.failed)} skipped; "
+        f"summary: {result.summary_csv}",
+        file=sys.stderr,
+    )

@@ -1,0 +1,144 @@
+"""``breathwise screen``: answer (or review) the red-flag safety questions in a terminal.
+
+Also the terminal versions of the ``ask``/``tell`` callables of :mod:`trainer.programs.safety`, for
+the headless mode: :func:`terminal_prompts` gives them when stdin is a terminal and ``None``
+otherwise, so an unattended run refuses a back-focused program instead of waiting for input.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from datetime import UTC, date, datetime
+from functools import partial
+from typing import Annotated
+
+import typer
+
+from trainer.errors import UserError
+from trainer.programs.safety import (
+    MEDICAL_DISCLAIMER,
+    RED_FLAG_QUESTIONS,
+    Ask,
+    Outcome,
+    ScreenStore,
+    Tell,
+    ask_questions,
+    outcome_of,
+)
+
+_WIDTH = 78
+
+
+def terminal_tell(message: str, *, err: bool = False) -> None:
+    """Print ``message`` wrapped to the terminal, followed by a blank line; each of its lines
+    is wrapped on its own (a list stays a list) and keeps its indent. ``err`` prints on
+    standard error, where a session's notes go (its standard output is what a replay prints
+    again)."""
+    for line in message.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        # A list item's wrapped lines line up under its text, not under its dash.
+        hanging = indent + "  " if line.lstrip().startswith("- ") else indent
+        typer.echo(
+            textwrap.fill(line, width=_WIDTH, initial_indent="", subsequent_indent=hanging),
+            err=err,
+        )
+    typer.echo(err=err)
+
+
+def terminal_ask(question: str, *, err: bool = False) -> bool:
+    """Ask a yes/no question on the terminal; there is no default, an answer is required, and
+    anything else is met with what to type (click's own reply is a bare "invalid input").
+    ``err`` asks on standard error, as :func:`terminal_tell` tells."""
+    wrapped = textwrap.fill(question, width=_WIDTH)
+    while True:
+        answer = typer.prompt(f"{wrapped} [y/n]", default="", show_default=False, err=err)
+        word = answer.strip().lower()
+        if word in ("y", "yes"):
+            return True
+        if word in ("n", "no"):
+            return False
+        typer.echo("Please type y (yes) or n (no), then Enter.", err=err)
+
+
+def terminal_prompts(*, err: bool = False) -> tuple[Ask | None, Tell]:
+    """``(ask, tell)`` for the terminal; ``ask`` is ``None`` when stdin is not a terminal.
+
+    ``err`` asks and tells on standard error: before a session, whose standard output is what
+    a replay prints again (``live --headless > log`` had the questions in the log).
+    """
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    ask = partial(terminal_ask, err=err) if interactive else None
+    return ask, partial(terminal_tell, err=err)
+
+
+def _show(store: ScreenStore, today: date) -> None:
+    record = store.load()
+    if record is None:
+        typer.echo("No safety answers are stored yet. Run `breathwise screen` to answer them.")
+        return
+    state = "valid" if record.valid_on(today) else "expired, will be asked again"
+    typer.echo(
+        f"Answered on {record.answered_on.isoformat()} ({state}; "
+        f"asked again from {record.expires_on().isoformat()})."
+    )
+    for question in RED_FLAG_QUESTIONS:
+        answer = record.answers.get(question.key)
+        shown = "not answered" if answer is None else ("yes" if answer else "no")
+        typer.echo(f"  {shown:>12}  {question.text}")
+    outcome = outcome_of(record)
+    if not record.reusable:
+        typer.echo(
+            "A sign that needs a doctor the same day: the questions are asked again before "
+            "every back-focused session."
+        )
+    elif outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+        typer.echo("You said a doctor has said these exercises are fine for you.")
+    elif outcome is Outcome.DECLINED:
+        typer.echo("Back-focused programs stay off until you answer again.")
+
+
+def screen(
+    show: Annotated[
+        bool, typer.Option("--show", help="Show the stored answers instead of asking.")
+    ] = False,
+) -> None:
+    """Answer the safety questions asked before back-focused programs.
+
+    The answers are kept for 30 days in your data folder; programs that work on the back ask
+    for them when they are missing or older, and in between show the warning signs before
+    every session and ask whether any of them is new.
+    """
+    store = ScreenStore()
+    now = datetime.now(UTC)
+    today = now.astimezone().date()
+    if show:
+        _show(store, today)
+        return
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise UserError(
+            "the safety questions need someone at the keyboard (stdin is not a terminal)",
+            advice="run `breathwise screen` in an interactive terminal",
+        )
+    record = ask_questions(terminal_ask, terminal_tell, today, now)
+    store.save(record)
+    outcome = outcome_of(record)
+    typer.echo()
+    if outcome is Outcome.CLEAR:
+        terminal_tell(
+            "Thank you. Back-focused programs are open to you; the questions come back on "
+            f"{record.expires_on().isoformat()}."
+        )
+    elif outcome is Outcome.CONTINUE_AGAINST_ADVICE and not record.reusable:
+        terminal_tell(
+            "Noted. Because this sign needs a doctor the same day, the questions are asked "
+            "again before every session that works on the back."
+        )
+    elif outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+        terminal_tell("Noted. Go gently, and stop any exercise that causes pain.")
+    else:
+        terminal_tell(
+            "Back-focused programs stay off for now. Run `breathwise screen` again once a "
+            "doctor has cleared you."
+        )
+    terminal_tell(MEDICAL_DISCLAIMER)

@@ -1,0 +1,838 @@
+"""``breathwise live`` and ``breathwise replay``: argument checking and wiring, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from devices.packets import RawPacket
+from devices.source import LinkEvent, SourceInfo
+from trainer.cli import early_signals
+from trainer.cli.safety import terminal_prompts
+from trainer.cli.sensors import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
+from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
+from trainer.errors import BadArgument, UserError
+from trainer.programs.model import Program, ProgramKind
+from trainer.programs.runner import ProgramTimeline
+from trainer.programs.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
+from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.session.pipeline import NS_PER_S, Event, PacerEvent
+from trainer.session.program_session import PreparedProgram, prepare_program, store_resonance
+from trainer.session.sensor_label import (
+    device_kind,
+    is_simulated,
+    not_stored_reason,
+    source_line,
+    source_mark,
+)
+from trainer.storage.config import load_settings, settings_path
+from trainer.storage.paths import SESSION_FOLDER_ADVICE, check_output_path, check_writable_dir
+from trainer.storage.recording import Recording, read_recording
+from trainer.ui.headless import format_summary, line_printer
+from trainer.ui.session_sound import (
+    SessionSound,
+    ShowNotice,
+    eyes_closed_warning,
+    once_per_setup,
+    print_then_confirm,
+)
+
+if TYPE_CHECKING:
+    from trainer.ui.screen import BreathwiseApp
+
+MAX_MINUTES = 24 * 60
+"""Longest session, minutes (a day)."""
+MIN_SPEED = 0.1
+"""Slowest replay, times real time. At a tenth of real time the fastest breath the pacer
+allows (2 s, 30 breaths/min) takes 20 s to replay, slow enough to watch every phase; a slower
+factor serves no display or analysis and turns a typo (1e-9 for 1e9) into a replay that would
+outlast its user (9,500 years for a 5-minute session)."""
+
+
+def _sound_follows_pauses(
+    session: LiveSession, audio: SessionSound, timeline: ProgramTimeline | None
+) -> Callable[[list[Event]], None]:
+    """A session listener that moves the end bell, and a program's chimes, after each pause.
+
+    A pause stops the session's clock (:mod:`trainer.coaching.program_clock`; the end moves later by
+    the time paused, :meth:`LiveSession.end_ns`): while paused no chime is due and the end is
+    open; on resume every program cue still to come, and the end, move later by the time
+    paused.
+    """
+    program_cues = timeline.sound_cue_times_s() if timeline is not None else ()
+
+    def listen(events: list[Event]) -> None:
+        pipeline = session.pipeline
+        if pipeline is None:
+            return
+        for event in events:
+            if not (isinstance(event, PacerEvent) and event.change.action in ("pause", "resume")):
+                continue
+            clock = pipeline.program_clock
+            if clock.paused:
+                audio.retime((), None)
+            else:
+                end_ns = session.end_ns(event.change.t_mono_ns) - session.start_mono_ns
+                audio.retime([clock.session_s(c) for c in program_cues], end_ns / NS_PER_S)
+
+    return listen
+
+
+class _NotFound:
+    """The source of a session quit while its sensors were still being looked for: it names
+    them in the recording's header and never connects, so the session ends at once, empty
+    (keeping any mark made meanwhile), as one quit during the connect does."""
+
+    def __init__(self, devices: list[str]) -> None:
+        self.info = SourceInfo("ble", " + ".join(devices), details={"found": False})
+
+    async def __aenter__(self) -> _NotFound:
+        # Never entered: the session was stopped first (LiveSession.until_stopped).
+        await asyncio.Event().wait()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        raise AssertionError("never connected: nothing to read")
+
+
+HANGUP_GRACE_S = 3.0
+"""After SIGHUP or SIGTERM, once the session is kept, the time the screen has to restore the
+terminal and exit by itself, s."""
+
+
+def _hangup_signals() -> tuple[signal.Signals, ...]:
+    """SIGHUP, where the system has it (not on Windows) and it is not ignored: under
+    ``nohup`` the session must run on when the terminal closes."""
+    sighup = getattr(signal, "SIGHUP", None)
+    if sighup is None or signal.getsignal(sighup) is signal.SIG_IGN:
+        return ()
+    return (sighup,)
+
+
+def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
+    # One message per option, naming the range its --help states, whatever the value (0, a
+    # negative, nan or just outside): the pacer's own limits, checked before anything starts.
+    if not math.isfinite(rate_bpm) or not MIN_RATE_BPM <= rate_bpm <= MAX_RATE_BPM:
+        raise BadArgument(
+            f"--rate {rate_bpm:g} is out of range",
+            f"use {MIN_RATE_BPM:g} to {MAX_RATE_BPM:g} breaths per minute",
+        )
+    if not math.isfinite(ratio) or not MIN_RATIO <= ratio <= MAX_RATIO:
+        raise BadArgument(
+            f"--ratio {ratio:g} is out of range",
+            f"use {MIN_RATIO:g} to {MAX_RATIO:g}, e.g. 2 for an exhale twice the inhale",
+        )
+    try:
+        return BreathPattern.from_rate(rate_bpm, ratio)
+    except ValueError as exc:
+        raise BadArgument(str(exc)) from None
+
+
+def _minutes(minutes: float) -> float:
+    if not math.isfinite(minutes) or not 0 < minutes <= MAX_MINUTES:
+        raise BadArgument(
+            f"--minutes {minutes:g} is out of range", f"use more than 0, up to {MAX_MINUTES}"
+        )
+    return minutes
+
+
+def _seed(seed: int | None) -> int | None:
+    # Checked here, with the other arguments, rather than by the simulator once the session
+    # has begun (a traceback).
+    if seed is not None and seed < 0:
+        raise BadArgument(f"--seed {seed} must not be negative", "use 0 or a positive whole number")
+    return seed
+
+
+def _run_with_signals(
+    make: Callable[[], Awaitable[SessionResult]], on_signal: Callable[[int], None]
+) -> SessionResult:
+    """Run a session; SIGINT, SIGTERM and SIGHUP (the terminal closed) call ``on_signal``
+    with the signal's number, which ends it gracefully so the recording is closed properly."""
+
+    async def main() -> SessionResult:
+        loop = asyncio.get_running_loop()
+        # The handlers that exited at once before the session (trainer.cli.early_signals) give
+        # way, with no await between, to those that end it cleanly.
+        early_signals.release()
+        for sig in (signal.SIGINT, signal.SIGTERM, *_hangup_signals()):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, on_signal, int(sig))
+        return await make()
+
+    return asyncio.run(main())
+
+
+def _exit_status(result: SessionResult | None, signals: list[int]) -> int:
+    """The process's exit status once a session is kept.
+
+    1 for a session that failed; 128 + N for one ended by signal N (SIGINT 130, SIGHUP 129,
+    SIGTERM 143), the status a shell gives a process killed by that signal, so that a script
+    or a supervisor can tell an interrupted session from a completed one (the recording and
+    its summary are kept either way); 0 otherwise, including a session ended with q, or one
+    that had completed before the signal came (closing the terminal on the summary screen).
+    """
+    if result is None or result.error:
+        return 1
+    if signals and result.summary.get("ended") == "interrupted":
+        return 128 + signals[0]
+    return 0
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """What was kept of a finished session: lines for the terminal, and a short form for the
+    closing screen's status line."""
+
+    lines: tuple[str, ...]
+    status: str
+
+
+def _settle(result: SessionResult) -> _Settled:
+    """Keep what a finished session produced: the resonance rate an assessment chose, and the
+    session in the history.
+
+    A screen session does this as soon as the session ends, before its summary is shown, so
+    that closing the terminal on the summary loses nothing.
+    """
+    lines: list[str] = []
+    status: list[str] = []
+    try:
+        rate = store_resonance(result.summary)
+    except Exception as exc:  # a settings file that cannot be written must not cost the rest
+        chosen = (result.summary.get("resonance") or {}).get("chosen_rate_bpm")
+        lines.append(
+            f"note: your resonance rate was not stored ({_one_line(exc)}); set it with "
+            f"'breathwise config set resonance_rate_bpm {chosen}'"
+        )
+        status.append("resonance rate not stored")
+        rate = None
+    if rate is not None:
+        lines.append(
+            f"your resonance rate, {rate:.1f} breaths/min, is stored: "
+            "'breathwise live --program resonance-training' paces at it"
+        )
+        status.append(f"resonance rate {rate:.1f}/min stored")
+    elif _chose_a_rate(result.summary) and not_stored_reason(
+        str(result.summary.get("source_kind", ""))
+    ):
+        # The summary's resonance line says why; the closing screen's status line says it too.
+        status.append("resonance rate not stored")
+    if result.path is not None:
+        lines.append(f"recording saved: {result.path}")
+        problem = _add_to_history(result.path)
+        if problem is None:
+            status.append("saved to your history")
+        else:
+            # The recording is safe either way; the history can be rebuilt with 'history --add'.
+            lines.append(f"note: not added to the history: {problem}")
+            status.append("recording saved, not added to the history")
+    return _Settled(tuple(lines), "  ·  ".join(status))
+
+
+def not_in_history_note(folder: Path) -> str:
+    """One line saying how to add the recordings in ``folder`` that never reached the history
+    (:func:`trainer.storage.history.not_in_history`), or ``""``. Never added silently: the person
+    decides; a history that cannot be opened is for the session's end to report."""
+    from trainer.storage.history import not_in_history
+
+    try:
+        missing = not_in_history(folder)
+    except (UserError, OSError):
+        return ""
+    if not missing:
+        return ""
+    what = missing[0].name if len(missing) == 1 else f"{len(missing)} recordings"
+    return (
+        f"note: {what} in {folder} {'is' if len(missing) == 1 else 'are'} not in your history "
+        f"(a session stopped before it could add itself?); add with: breathwise history --add "
+        f"{missing[0] if len(missing) == 1 else folder}"
+    )
+
+
+def _chose_a_rate(summary: dict[str, object]) -> bool:
+    """Whether a session's summary holds a resonance rate an assessment chose."""
+    resonance = summary.get("resonance")
+    return isinstance(resonance, dict) and resonance.get("chosen_rate_bpm") is not None
+
+
+def _add_to_history(path: Path) -> str | None:
+    """Add a recording to the history; what went wrong (one line), or None.
+
+    Any failure is returned, not raised, the unexpected ones too (a bug in the analysis, a
+    recording it cannot handle): the recording is safe by now, and an exception here once
+    ended a completed session with a traceback instead of its summary and the recording's
+    path. ``history --add`` can add it later.
+    """
+    from trainer.storage.history import record_session
+
+    try:
+        record_session(path)
+    except Exception as exc:  # see above: nothing here may cost the summary
+        return _one_line(exc)
+    return None
+
+
+def _one_line(exc: Exception) -> str:
+    """An exception as one line: the app's own message, else its type and text."""
+    if isinstance(exc, UserError):
+        return exc.user_message()
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _check_screen(program: Program) -> str:
+    """The red-flag screen before a back-focused program (docs/reference/programs.md, "Safety");
+    returns what the session's screen must keep showing (the reminder after a "yes"), else ""."""
+    if not program.back_focused:
+        return ""
+    # On stderr: standard output carries only what a replay prints again.
+    ask, tell = terminal_prompts(err=True)
+    now = datetime.now(UTC)
+    outcome = require_clearance(
+        True,
+        store=ScreenStore(),
+        ask=ask,
+        tell=tell,
+        today=now.astimezone().date(),
+        program_title=program.title,
+        now=now,
+    )
+    return CARD_REMINDER if outcome is Outcome.CONTINUE_AGAINST_ADVICE else ""
+
+
+def _check_configured_recordings_dir(folder: Path) -> None:
+    """Refuse a ``recordings_dir`` setting whose folder is missing.
+
+    ``config set`` made the folder and proved it writable, so a missing one is gone since:
+    most likely it is on a drive that is not mounted. Making it again would put the
+    recordings on the internal disk, where the person does not look, and that happens under
+    a static mount point too (``/mnt/usb`` stays as an empty folder once unmounted), so
+    checking only the folder it sits in misses that case (found in review). The default
+    folder, which Breathwise owns, is still made whole. A setting that is the mount point
+    itself is not caught: unmounted, it is an empty folder like any new recordings folder, and
+    telling them apart would need the setting to remember it was a mount point (the README
+    asks for a folder below it).
+
+    Raises
+    ------
+    UserError
+        The folder does not exist (a file in its place is refused as the settings load).
+    """
+    if folder.exists():
+        return
+    raise UserError(
+        f"the recordings folder {folder} (setting recordings_dir) is not there: is its drive "
+        "unplugged?",
+        f"plug in the drive, create the folder (mkdir -p {shlex.quote(str(folder))}), or "
+        "change the setting ('breathwise config set recordings_dir DIR' or 'default')",
+    )
+
+
+def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
+    """The ``--device`` values of a session: those given, else the default_device setting.
+
+    With neither there is no quiet fallback to the simulator: a person practising without a
+    sensor was coached, scored and kept in the history on a simulated person's breathing as if
+    it were theirs (found in review). They choose: a sensor, ``none`` or ``sim``.
+    """
+    if given:
+        return check_devices(given)
+    if default_device:
+        return check_devices([default_device])
+    raise BadArgument("no sensor chosen", NO_DEVICE_ADVICE)
+
+
+def _check_sensor_needed(program: Program, devices: list[str]) -> None:
+    """Refuse a program that is nothing without measurements on ``--device none``: the
+    resonance assessment scores the heart's response to each rate (docs/reference/physiology.md), so
+    with no sensor it could only store a rate chosen from nothing."""
+    if program.kind is ProgramKind.RESONANCE_ASSESSMENT and is_no_sensor(devices[0]):
+        raise BadArgument(
+            f"{program.title} needs a heart-rate sensor: it measures your heart's response to "
+            "each rate",
+            "use your sensor with --device, or --device none with another program",
+        )
+
+
+def _show_source(kind: str) -> None:
+    """Say before the start, on stderr, that the session is not measured on the person, in
+    the words its summary will use (:func:`trainer.session.sensor_label.source_line`)."""
+    line = source_line(kind)
+    if not line:
+        return
+    hint = " (your own sensor: 'breathwise scan')" if is_simulated(kind) else ""
+    print(f"note: {line}{hint}", file=sys.stderr)
+
+
+def _show_tips(program: Program, note: str) -> None:
+    # Before the start, on stderr: stdout carries only what a replay prints again.
+    print(f"{program.title}: {program.description}", file=sys.stderr)
+    for tip in program.tips:
+        print(f"  tip: {tip}", file=sys.stderr)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def live(
+    device: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--device",
+            "-d",
+            help="A sensor's address or name from 'breathwise scan' (twice for a strap and a "
+            "belt together); 'none' (no sensor: the pacer, step cards and chimes alone, nothing "
+            "measured); 'sim' (a demo: a simulated person with a strap and a belt) or 'sim-hr' "
+            "(a simulated heart-rate strap alone). Default: the default_device setting; without "
+            "it, one of these must be given.",
+        ),
+    ] = None,
+    pair: Annotated[
+        bool,
+        typer.Option(
+            "--pair", help="Pair (bond) with the sensor first, where the system needs it."
+        ),
+    ] = False,
+    program_name: Annotated[
+        str | None,
+        typer.Option(
+            "--program",
+            "-P",
+            help="Run a guided program (see 'breathwise programs'). Default: the program "
+            "setting, unless --rate or --ratio is given.",
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            help=f"Pacer rate in breaths per minute, {MIN_RATE_BPM:g}-{MAX_RATE_BPM:g} "
+            "(default 6).",
+        ),
+    ] = None,
+    ratio: Annotated[
+        float | None,
+        typer.Option(
+            "--ratio",
+            help=f"Exhale:inhale ratio of the pacer, {MIN_RATIO:g}-{MAX_RATIO:g}; e.g. 2 = out "
+            "twice as long (default 2).",
+        ),
+    ] = None,
+    minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--minutes",
+            "-m",
+            help=f"Session length in minutes, above 0 and up to {MAX_MINUTES} (default 10, or "
+            "the program's own length; a program with a flexible step is fitted to it, a fixed "
+            "one stops early).",
+        ),
+    ] = None,
+    sound: Annotated[
+        bool | None,
+        typer.Option(
+            "--sound/--no-sound",
+            help="Pacer sound, so you can follow with your eyes closed (default: the sound "
+            "setting, on).",
+        ),
+    ] = None,
+    headless: Annotated[
+        bool,
+        typer.Option(
+            "--headless", help="No screen: print one line per breath (for pipes and logs)."
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for the recording, made if missing inside a folder that exists "
+            "(default: the recordings directory).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Seed of the simulated person (sim, sim-hr), 0 or more, for repeatable runs.",
+        ),
+    ] = None,
+) -> None:
+    """Run a paced-breathing session: follow the pacer while the sensor measures you.
+
+    The bar fills as you breathe in and empties as you breathe out. Measured breath rate,
+    exhale:inhale ratio and heart rate appear beside it with a short coaching cue. The breath
+    rate says where it comes from: a belt, the chest accelerometer, or, with a heart-rate strap
+    alone, the heart rhythm (rate only; try it with --device sim-hr). With
+    --program, a guided program leads: its step card shows what to do, for how long, and on
+    which side. With --device none there is no sensor: the pacer, step cards and chimes alone,
+    marked NO SENSOR. The simulated sensor (--device sim, a demo) is marked SIMULATED SENSOR on
+    the screen and in the summary, as its numbers are not yours.
+    Keys: p pause, m mark a moment, q quit (the recording is saved either way);
+    pressed while the sensor still connects, a mark is kept for the start and p makes the
+    session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
+    closing), the session is saved too, and the exit status is 128 + the signal's number (143
+    for SIGTERM); so is it for a signal while the program still loads (nothing recorded).
+    Every session is recorded to the recordings directory; replay it with
+    'breathwise replay FILE'.
+
+    Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis.
+    In an emergency call emergency services. Back-focused programs first ask the red-flag
+    safety questions ('breathwise screen'), and between two screens show the warning signs
+    and ask whether any is new.
+
+    Example: breathwise live --device sim --rate 5.5 --ratio 2 --minutes 10
+    """
+    config = load_settings()
+    if minutes is not None:
+        _minutes(minutes)
+    _seed(seed)
+    from_settings = program_name is None and rate is None and ratio is None
+    if from_settings:
+        program_name = config.program
+    prepared: PreparedProgram | None = None
+    if program_name is not None:
+        if rate is not None or ratio is not None:
+            raise BadArgument(
+                "--program cannot be combined with --rate or --ratio",
+                "the program sets the pace; use one or the other",
+            )
+        try:
+            prepared = prepare_program(program_name, config, minutes=minutes)
+        except BadArgument as exc:
+            if not from_settings:
+                raise
+            # Nobody typed this name: say where it comes from and how to change it.
+            raise BadArgument(
+                f"{settings_path()}: program = {program_name!r}: {exc}",
+                f"{exc.advice}; or 'breathwise config set program default'",
+            ) from None
+        pattern = None
+        duration_s = prepared.duration_s
+    else:
+        pattern = _pattern(6.0 if rate is None else rate, 2.0 if ratio is None else ratio)
+        duration_s = (10.0 if minutes is None else minutes) * 60.0
+    devices = _devices(device, config.default_device)
+    if prepared is not None:
+        _check_sensor_needed(prepared.plan.program, devices)
+    # The kind the recording header will carry: the screen's mark is then the one the
+    # summary, a replay and the history show.
+    kind = device_kind(devices[0])
+    mark = source_mark(kind)
+    if out is not None:
+        # A folder the person names is made only if the folder it goes in exists, as for -o
+        # elsewhere (a mistyped --out must not become a folder tree); the recordings folder
+        # Breathwise owns is made whole, as needed.
+        check_output_path(out, "the recording", "recordings", "--out")
+    out_dir = out if out is not None else config.effective_recordings_dir
+    if out is None and config.recordings_dir is not None:
+        _check_configured_recordings_dir(config.recordings_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadArgument(f"--out {out_dir} is not a directory")
+    # Now, not once the person has settled in.
+    check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
+    play = config.sound if sound is None else sound
+    safety_note = ""
+    notes: list[str] = []
+    if prepared is not None:
+        safety_note = _check_screen(prepared.plan.program)
+        notes = [prepared.note] if prepared.note else []
+        if prepared.plan.program.eyes_closed:
+            notes += filter(None, [eyes_closed_warning(play)])
+        _show_tips(prepared.plan.program, "; ".join(notes))
+    _show_source(kind)
+    # Only now that nothing before the start can refuse the session (the safety screen last):
+    # before a refusal it was a note for a session that never ran (found in review).
+    missing_note = not_in_history_note(out_dir)
+    if missing_note:
+        print(missing_note, file=sys.stderr)
+    settings = {
+        "device": devices,
+        "rate_bpm": pattern.rate_bpm if pattern is not None else None,
+        "ratio": pattern.ratio if pattern is not None else None,
+        "minutes": duration_s / 60.0,
+        "seed": seed,
+    }
+    plan = SessionPlan(
+        pattern=pattern,
+        duration_s=duration_s,
+        settings=settings,
+        program=prepared.plan if prepared is not None else None,
+    )
+    headless = headless or _no_screen()
+    listeners = [line_printer(sys.stdout)] if headless else []
+    session = LiveSession(plan, out_dir=out_dir, listeners=listeners)
+    timeline = (
+        ProgramTimeline(prepared.plan.program, personal_rate_bpm=prepared.plan.personal_rate_bpm)
+        if prepared is not None
+        else None
+    )
+    notify: ShowNotice | None = None
+    app_ref: list[BreathwiseApp] = []
+    settled: list[_Settled] = []
+    ended: list[SessionResult] = []
+    if not headless:
+        from trainer.ui.screen import BreathwiseApp
+
+        title = (
+            f"Breathwise — {prepared.plan.program.title}"
+            if prepared is not None
+            else f"Breathwise — {pattern.rate_bpm:.1f} breaths/min, out:in {pattern.ratio:.1f}"
+            if pattern is not None
+            else "Breathwise"
+        )
+
+        def notify(text: str, shown: Callable[[], None]) -> None:
+            # The sound starts inside the app's run: the app exists by then.
+            if app_ref:
+                app_ref[0].set_note(text, on_shown=shown)
+
+    kept_event = threading.Event()
+    signals: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        signals.append(signum)
+        session.stop("interrupted")
+
+    def exit_when_kept() -> None:
+        # Textual's shutdown can block for ever writing to a terminal that has gone away
+        # (seen when tmux is killed). Once the session is closed and kept (however long the
+        # sensors take to let go), the screen has a few seconds to restore the terminal and
+        # exit by itself; if it has not, the process ends here, with the session's status.
+        kept_event.wait()
+        time.sleep(HANGUP_GRACE_S)
+        os._exit(_exit_status(ended[0] if ended else None, signals))
+
+    def hang_up(signum: int) -> None:
+        # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM, or SIGINT
+        # from kill: on the screen a typed Ctrl+C is a key, q): end the
+        # session as if quit, so that it is closed, summarised and kept, then close the
+        # screen without waiting for a key nobody can press.
+        on_signal(signum)
+        if app_ref:
+            app_ref[0].close_when_over()
+        threading.Thread(target=exit_when_kept, daemon=True).start()
+
+    async def run_session() -> SessionResult:
+        if app_ref:
+            # Headless runs under _run_with_signals; the screen's loop is Textual's own.
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, *_hangup_signals(), signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, hang_up, int(sig))
+        # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
+        # a quit meanwhile ends the scan (up to 10 s a sensor) at once, as it does the connect.
+        found = await session.until_stopped(open_source(devices, session, seed=seed, pair=pair))
+        source = found if found is not None else _NotFound(devices)
+        audio: SessionSound | None = None
+        if play:
+            audio = SessionSound(
+                session.pacer_state,
+                session.now_s,
+                end_s=duration_s,
+                cue_times_s=timeline.sound_cue_times_s() if timeline is not None else (),
+                notify=once_per_setup(
+                    notify if notify is not None else print_then_confirm, always=sound is True
+                ),
+            )
+            # From the session's first second, once the sensor is connected: the sound's
+            # clock, its chimes and its end bell count from there, as the pacer does.
+            session.add_start_hook(audio.start)
+            session.add_listener(_sound_follows_pauses(session, audio, timeline))
+        result: SessionResult | None = None
+        try:
+            result = await session.run(source)
+        finally:
+            if audio is not None:
+                completed = result is not None and result.summary.get("ended") == "completed"
+                await asyncio.to_thread(audio.stop, completed=completed)
+        ended.append(result)
+        if app_ref:
+            # Kept now, not when the summary screen is closed (see _settle).
+            kept = await asyncio.to_thread(_settle, result)
+            settled.append(kept)
+            kept_event.set()
+            if kept.status:
+                app_ref[0].add_end_note(kept.status)
+        return result
+
+    if headless:
+        result = _run_with_signals(run_session, on_signal)
+        kept = _settle(result)
+        # After a hang-up there is no terminal to tell: what matters is kept already.
+        with contextlib.suppress(OSError):
+            print(format_summary(result.summary), flush=True)
+            _finish(result, kept)
+        raise typer.Exit(_exit_status(result, signals))
+    app = BreathwiseApp(
+        session,
+        run_session,
+        title=title,
+        duration_s=duration_s,
+        target_ratio=plan.target_ratio if pattern is None else None,
+        on_pause=session.toggle_pause,
+        on_mark=session.mark,
+        on_quit=lambda: session.stop("quit"),
+        hold_at_end=True,
+        tips=prepared.plan.program.tips if prepared is not None else (),
+        safety_note=safety_note,
+        source_mark=mark,
+    )
+    if notes:
+        # Printed before the start too, where the screen at once covers them.
+        app.set_note("; ".join(notes))
+    app_ref.append(app)
+    # The screen's own loop installs the session's handlers (run_session); until then a
+    # signal is Python's (KeyboardInterrupt), which lets the screen restore the terminal.
+    early_signals.release()
+    result_or_none = app.run()
+    app.raise_failure()
+    if result_or_none is None and ended:
+        # The screen went down on its own (its terminal gone) after the session ended.
+        result_or_none = ended[0]
+    if result_or_none is None:
+        raise UserError("the session ended without a result")
+    kept = settled[0] if settled else _settle(result_or_none)
+    # After a hang-up there is no terminal to tell: what matters is kept already.
+    with contextlib.suppress(OSError):
+        print(format_summary(result_or_none.summary))
+        _finish(result_or_none, kept)
+    raise typer.Exit(_exit_status(result_or_none, signals))
+
+
+def no_screen_reason() -> str | None:
+    """Why the full screen cannot run here (None when it can): it needs a terminal on both
+    standard input (for the keys) and standard output, and one that can draw."""
+    if not sys.stdout.isatty():
+        return "standard output is not a terminal"
+    if sys.__stderr__ is None or not sys.__stderr__.isatty():
+        # Textual draws on standard error (so that standard output can be piped): with it sent
+        # to a file the terminal would stay blank while the file fills with escape codes.
+        return "standard error is not a terminal, and the screen is drawn there"
+    if not sys.stdin.isatty():
+        return "standard input is not a terminal, so keys cannot reach the screen"
+    if os.environ.get("TERM", "") in ("", "dumb"):
+        return f"TERM={os.environ.get('TERM', '')!s} cannot draw it"
+    return None
+
+
+def _no_screen() -> bool:
+    """Whether to fall back to headless output, saying so (a screen with nobody to see it or
+    press q would never close; from cron, nohup or a pipe it held on for ever)."""
+    reason = no_screen_reason()
+    if reason is None:
+        return False
+    print(f"note: no screen ({reason}): printing one line per breath instead", file=sys.stderr)
+    return True
+
+
+def _finish(result: SessionResult, settled: _Settled) -> None:
+    """Tell the terminal what was kept; a session that failed exits with its error."""
+    for line in settled.lines:
+        print(line, file=sys.stderr)
+    if result.error:
+        # The error already carries its advice after a dash: what was kept follows it, not a
+        # second dash.
+        kept = "; the recording up to the failure was saved" if result.path else ""
+        raise UserError(result.error + kept)
+
+
+def _speed(text: str) -> float | None:
+    if text.strip().lower() in ("max", "inf", "infinity"):
+        return None
+    try:
+        value = float(text.rstrip("xX"))
+    except ValueError:
+        raise BadArgument(
+            f"--speed {text!r} is not a number", "use 1, a factor such as 10, or max"
+        ) from None
+    if not math.isfinite(value) or value < MIN_SPEED:
+        raise BadArgument(
+            f"--speed {text} is out of range",
+            f"use {MIN_SPEED:g} (ten times slower than recorded) or more, or max",
+        )
+    return value
+
+
+def replay(
+    file: Annotated[Path, typer.Argument(help="A recording (.bwr) written by 'breathwise live'.")],
+    speed: Annotated[
+        str,
+        typer.Option(
+            "--speed",
+            "-s",
+            help=f"1 = as recorded, N = N times faster ({MIN_SPEED:g} or more; below 1 is "
+            "slower), max = as fast as possible.",
+        ),
+    ] = "1",
+    headless: Annotated[
+        bool,
+        typer.Option(
+            "--headless", help="No screen: print one line per breath, as the live session did."
+        ),
+    ] = False,
+) -> None:
+    """Replay a recorded session through the same pipeline as live.
+
+    The raw sensor bytes are decoded and analysed again, so a replay shows exactly what the live
+    session showed (and benefits from any later improvement to the analysis).
+
+    Example: breathwise replay recordings/sample-neurokit2-resting.bwr --speed max --headless
+    """
+    factor = _speed(speed)
+    recording = read_recording(file)
+    if recording.truncated and recording.summary is None:
+        print(
+            f"note: {file} was cut short (session killed?); replaying what it holds",
+            file=sys.stderr,
+        )
+    headless = headless or _no_screen()
+    listeners = [line_printer(sys.stdout)] if headless else []
+    session = ReplaySession(recording, speed=factor, listeners=listeners)
+    if headless:
+        result = asyncio.run(session.run())
+        _print_replay_summary(result, recording)
+        return
+    from trainer.ui.screen import BreathwiseApp
+
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title=f"Breathwise replay — {file.name}",
+        duration_s=recording.header.planned_s,
+        source_mark=source_mark(recording.header.source.kind),
+        replay=True,
+    )
+    ui_result = app.run()
+    app.raise_failure()
+    if ui_result is not None:
+        _print_replay_summary(ui_result, recording)
+
+
+def _print_replay_summary(result: SessionResult, recording: Recording) -> None:
+    """The replay's summary; one stopped early says how far it got, as the numbers cover
+    only that part."""
+    print(format_summary(result.summary), flush=True)
+    if result.summary.get("ended") == "replay stopped":
+        print(
+            f"note: replay stopped at {result.summary.get('duration_s', 0):.0f} s of "
+            f"{recording.duration_s:.0f} s; the summary covers the part replayed",
+            file=sys.stderr,
+        )

@@ -1,0 +1,534 @@
+"""The coach: compares each measured breath with the pacer and says what to change.
+
+Every breath gets a :class:`Feedback`: its rate, ratio and timing errors against the pacer
+target, a 0-100 follow score, and now and then a short spoken/displayed cue. With a heart-rate
+strap alone there are no breaths, only a breathing rate read from the heart rhythm every few
+seconds: each of those gets a :class:`Feedback` on the rate alone (:meth:`Coach.assess_pace`).
+Cues come from the median of the last few usable breaths (one odd breath never triggers one),
+switch on and off at different thresholds (hysteresis, so a value hovering at a threshold does
+not make the coach flip-flop), and are rate limited on breath time, never on a wall clock, so
+replaying a session gives the same cues.
+
+The target of a breath is the pacer pattern in force at the breath's inhale onset. Measured
+breaths (:class:`analysis.breath.Breath`) count a hold at the top as inhale and time a
+post-exhale pause separately, so the target ratio is the pattern's
+``exhale_s / (inhale_s + hold_in_s)`` (:func:`target_ratio`), which is the pattern's
+:attr:`~trainer.coaching.pacer.BreathPattern.ratio` when it has no hold after the inhale.
+
+A breath whose ratio was not measured (the detector clamped its inhale or exhale to zero,
+:func:`analysis.breath_variability.ratio_measured`) is not judged at all: its inhale onset,
+from which the rate and timing are taken, is as unreliable as its ratio. It gets no follow
+score (:attr:`Feedback.scored` is false), never enters the window and never brings a cue, so
+a run of such breaths is neither praised nor corrected.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+from analysis.breath import Breath
+from analysis.breath_variability import ratio_measured
+from trainer.coaching.pacer import BreathPattern, Pacer
+
+# -- follow score ----------------------------------------------------------------------------
+
+RATE_SIGMA = 0.12
+"""Width of the rate penalty, as a fraction of the target rate: 0.6 breaths/min off a 5/min
+pacer (12 %) keeps exp(-1/2) = 61 % on that term."""
+RATIO_SIGMA = 0.5
+"""Width of the ratio penalty on ``ln(measured / target)``: a 1:1 breath against a 1:2 target
+(ln 2 = 0.69) keeps 38 % on that term, 1.5 against 2 keeps 85 %."""
+LAG_SIGMA = 0.12
+"""Width of the timing penalty, as a fraction of the pacer period (1.2 s at 6 breaths/min)."""
+
+QUALITY_WEIGHT = {"good": 1.0, "uncertain": 0.9, "artifact": 0.0}
+"""Score multiplier per breath quality: an artifact proves nothing about following, an uncertain
+breath is mostly right but we claim a little less."""
+
+# -- cue thresholds (on, off) on the window medians ------------------------------------------
+
+RATE_CUE = (0.10, 0.05)
+"""Relative rate error that switches the rate cue on / off (10 % / 5 % of the target rate)."""
+RATIO_CUE = (math.log(1.25), math.log(1.10))
+"""``|ln(measured / target ratio)|`` that switches an exhale cue on / off (25 % / 10 % off)."""
+OWN_RATIO_CUE = (math.log(1.10), 0.0)
+"""Own-rhythm mode: exhale cue on when the ratio is 10 % short of the target, off at the
+target."""
+LAG_CUE = (0.12, 0.06)
+"""Phase lag, as a fraction of the pacer period, that switches a timing cue on / off."""
+
+OWN_PRAISE_SHORTFALL = math.log(1.03)
+"""Own-rhythm mode: praise ("lovely long out-breath") only when the ratio is within 3 % of the
+target or above it; between that and the exhale cue the coach says nothing."""
+PRAISE_MIN_SCORE = 60
+"""Praise is never given on a breath that scored below this, whatever the window's medians."""
+
+CORRECTION_REPEAT = 2.0
+"""The same correction is repeated no sooner than this many ``min_cue_interval_s``: a second
+reminder is useful, a nag every few breaths is not."""
+PRAISE_REPEAT = 6.0
+"""Praise is repeated no sooner than this many ``min_cue_interval_s`` (48 s by default): with
+the eyes closed, a voice that keeps saying "fine" is a distraction."""
+
+# -- cue texts -------------------------------------------------------------------------------
+
+CUE_SLOWER = "Slow down a little — follow the pacer"
+CUE_FASTER = "A little quicker — follow the pacer"
+CUE_LONGER_EXHALE = "Lengthen the out-breath"
+CUE_LONGER_INHALE = "Take a little longer over the in-breath"
+CUE_LATE = "You are a bit late — start the in-breath with the rise"
+CUE_EARLY = "You are a bit early — wait for the rise to breathe in"
+CUE_IN_RHYTHM = "Nicely in rhythm"
+CUE_OWN_GOOD = "Lovely long out-breath — keep it easy"
+CUE_ON_PACE = "Good pace — right with the pacer"
+"""Praise when only the pace is measured (a heart-rate strap alone): "in rhythm" would claim a
+timing the heart rhythm cannot show."""
+CUE_SENSOR_LOST = "Sensor lost — keep breathing easily while it reconnects"
+"""Shown when the link to a sensor drops or the strap loses skin contact (no measurement to
+coach from, so the person is simply told to carry on)."""
+
+
+class _Mode(Enum):
+    """What the coach is comparing, and so which cues it can give; each value is the praise
+    the mode gives when there is nothing to correct."""
+
+    PACED = CUE_IN_RHYTHM
+    """Breaths against a pacer: rate, ratio and timing."""
+    OWN = CUE_OWN_GOOD
+    """Breaths in the person's own rhythm against a ratio target."""
+    PACE = CUE_ON_PACE
+    """The breathing rate alone, read from the heart rhythm, against a pacer."""
+    FREE = ""
+    """Breaths in the person's own rhythm with nothing asked of them: no cue at all."""
+
+
+class _Problem(Enum):
+    """What a cue corrects, in priority order (rate first: a wrong rate also drifts timing)."""
+
+    TOO_FAST = CUE_SLOWER
+    TOO_SLOW = CUE_FASTER
+    SHORT_EXHALE = CUE_LONGER_EXHALE
+    LONG_EXHALE = CUE_LONGER_INHALE
+    LATE = CUE_LATE
+    EARLY = CUE_EARLY
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """How one breath compared with its target.
+
+    Attributes
+    ----------
+    rate_error_bpm : float
+        Measured rate minus target rate, breaths/min (positive = faster than the pacer).
+    ratio_error : float
+        Measured exhale:inhale ratio minus the target ratio (positive = longer exhale);
+        ``nan`` when the breath's ratio is not finite.
+    phase_lag_s : float
+        Measured inhale onset minus the nearest pacer inhale onset, s (positive = late);
+        ``nan`` when the pacer had no onset within one period (paused).
+    follow_score : int
+        0-100, see :func:`follow_score`; 0 when not ``scored``.
+    cue : str or None
+        A short cue to show or say, or ``None`` (most breaths: cues are rate limited).
+    scored : bool
+        Whether the breath could be judged: false for a breath whose ratio was not measured
+        (module notes), whose ``follow_score`` then means nothing and counts nowhere.
+    """
+
+    rate_error_bpm: float
+    ratio_error: float
+    phase_lag_s: float
+    follow_score: int
+    cue: str | None
+    scored: bool = True
+
+
+def target_ratio(pattern: BreathPattern) -> float:
+    """The exhale:inhale ratio a measured breath should show for ``pattern``.
+
+    A detector sees a hold at the top as part of the inhale and a hold at the bottom as a
+    pause outside both (:class:`analysis.breath.Breath`), so this is
+    ``exhale_s / (inhale_s + hold_in_s)``.
+    """
+    return pattern.exhale_s / (pattern.inhale_s + pattern.hold_in_s)
+
+
+def _log_ratio_error(measured: float, target: float) -> float:
+    """``ln(measured / target)``, or ``nan`` when the measured ratio is not a positive number."""
+    if not (math.isfinite(measured) and measured > 0.0):
+        return math.nan
+    return math.log(measured / target)
+
+
+def _sq(x: float) -> float:
+    """``x ** 2``, with a missing (``nan``) term counting as no penalty."""
+    return 0.0 if math.isnan(x) else x * x
+
+
+def follow_score(
+    rel_rate_error: float, log_ratio_error: float, lag_fraction: float, quality: str
+) -> int:
+    """The 0-100 follow score of one breath.
+
+    ``score = round(100 * w * exp(-(z_rate^2 + z_ratio^2 + z_lag^2) / 2))``, the product of three
+    Gaussian penalties, with
+
+    * ``z_rate = ((measured - target) / target rate) / RATE_SIGMA`` (0.12),
+    * ``z_ratio = ln(measured ratio / target ratio) / RATIO_SIGMA`` (0.5; a log so that half
+      and twice the target ratio weigh the same),
+    * ``z_lag = (phase lag / pacer period) / LAG_SIGMA`` (0.12),
+    * ``w = QUALITY_WEIGHT[quality]`` (good 1, uncertain 0.9, artifact 0).
+
+    A missing term (``nan``: no pacer onset nearby, no ratio in a pace read from the heart
+    rhythm) adds no penalty. The Gaussian-penalty form follows the product brief (the project's
+    specification, which is not part of the repository); the widths are our own choice, set so
+    that the breath-to-breath wobble of someone following well scores high: 5 % off in rate,
+    10 % in ratio and 0.5 s late at 6 breaths/min, all at once, scores 83; half of each, 95.
+
+    Parameters
+    ----------
+    rel_rate_error : float
+        (measured - target) / target rate, dimensionless.
+    log_ratio_error : float
+        ln(measured / target exhale:inhale ratio).
+    lag_fraction : float
+        Phase lag divided by the pacer period.
+    quality : str
+        ``"good"``, ``"uncertain"`` or ``"artifact"``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``quality``.
+    """
+    try:
+        weight = QUALITY_WEIGHT[quality]
+    except KeyError:
+        raise ValueError(f"unknown breath quality {quality!r}") from None
+    z2 = (
+        _sq(rel_rate_error / RATE_SIGMA)
+        + _sq(log_ratio_error / RATIO_SIGMA)
+        + _sq(lag_fraction / LAG_SIGMA)
+    )
+    return max(0, min(100, round(100.0 * weight * math.exp(-0.5 * z2))))
+
+
+def _median(values: list[float]) -> float:
+    """Median of the non-``nan`` values, ``nan`` if there are none."""
+    kept = sorted(v for v in values if not math.isnan(v))
+    n = len(kept)
+    if n == 0:
+        return math.nan
+    mid = n // 2
+    return kept[mid] if n % 2 else 0.5 * (kept[mid - 1] + kept[mid])
+
+
+def _switch(active: bool, value: float, on_off: tuple[float, float]) -> bool:
+    """Hysteresis: turn on above ``on``, stay on until at or below ``off`` (``nan`` = off)."""
+    if math.isnan(value):
+        return False
+    on, off = on_off
+    return value > off if active else value > on
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    """One usable breath's errors, relative to its own target."""
+
+    rel_rate: float
+    log_ratio: float
+    lag_fraction: float
+
+
+class Coach:
+    """Turns measured breaths into feedback and occasional cues.
+
+    Feed breaths in the order they were detected, through :meth:`assess` (a pacer leads) or
+    :meth:`assess_own_rhythm` (the person keeps their own rhythm); with no breath-by-breath
+    source (a heart-rate strap alone), feed the rates read from the heart rhythm through
+    :meth:`assess_pace`. Switching between them starts a fresh window.
+
+    Parameters
+    ----------
+    min_cue_interval_s : float
+        At least this many seconds of breath time (``Breath.detected_s``) between two cues.
+    history_breaths : int
+        Number of recent usable (non-artifact) breaths whose medians drive the cues; no cue is
+        given before that many have been seen.
+
+    Raises
+    ------
+    ValueError
+        ``min_cue_interval_s`` negative or not finite, ``history_breaths`` below 1.
+    """
+
+    __slots__ = (
+        "_active",
+        "_history",
+        "_last_cue",
+        "_last_cue_s",
+        "_last_pace_s",
+        "_min_interval_s",
+        "_mode",
+        "_window",
+    )
+
+    def __init__(self, *, min_cue_interval_s: float = 8.0, history_breaths: int = 3) -> None:
+        if not (math.isfinite(min_cue_interval_s) and min_cue_interval_s >= 0.0):
+            raise ValueError(
+                f"min_cue_interval_s must be a finite number >= 0, got {min_cue_interval_s!r}"
+            )
+        if history_breaths < 1:
+            raise ValueError(f"history_breaths must be >= 1, got {history_breaths!r}")
+        self._min_interval_s = float(min_cue_interval_s)
+        self._history = history_breaths
+        self._window: deque[_Sample] = deque(maxlen=history_breaths)
+        self._active: set[_Problem] = set()
+        self._mode = _Mode.PACED
+        self._last_cue: str | None = None
+        self._last_cue_s = -math.inf
+        self._last_pace_s = -math.inf
+
+    def reset(self) -> None:
+        """Forget the breath window, the active problems and the cue timing (a new session)."""
+        self._window.clear()
+        self._active.clear()
+        self._last_cue = None
+        self._last_cue_s = -math.inf
+        self._last_pace_s = -math.inf
+
+    def assess(self, breath: Breath, pacer: Pacer) -> Feedback:
+        """Compare ``breath`` with the pacer target at its inhale onset.
+
+        Parameters
+        ----------
+        breath : Breath
+            A measured breath; times in session seconds, the pacer's clock.
+        pacer : Pacer
+            The pacer the person follows.
+
+        Returns
+        -------
+        Feedback
+            The breath's errors, its follow score and maybe a cue. Breaths that start while the
+            pacer is paused are scored but never cue and do not enter the window. A breath
+            whose ratio was not measured is not scored (module notes).
+        """
+        self._set_mode(_Mode.PACED)
+        onset = breath.inhale_onset_s
+        state = pacer.state(onset)
+        pattern = state.pattern
+        period = pattern.period_s
+        rate_error = breath.rate_bpm - pattern.rate_bpm
+        ratio_target = target_ratio(pattern)
+        lag = self._phase_lag_s(pacer, onset, period)
+        if not ratio_measured(breath.ratio):
+            return _unscored(rate_error, lag)
+        ratio_error = breath.ratio - ratio_target
+        sample = _Sample(
+            rel_rate=rate_error / pattern.rate_bpm,
+            log_ratio=_log_ratio_error(breath.ratio, ratio_target),
+            lag_fraction=lag / period,
+        )
+        score = follow_score(sample.rel_rate, sample.log_ratio, sample.lag_fraction, breath.quality)
+        cue = None
+        if breath.quality != "artifact" and not state.paused:
+            cue = self._update(sample, _cue_time(breath), score)
+        return Feedback(rate_error, ratio_error, lag, score, cue)
+
+    def observe_free(self, breath: Breath) -> Feedback:
+        """A breath in an own-rhythm step that asks nothing of it ("breathe naturally").
+
+        No target, so no error, no correction and no praise; the score is the breath's
+        quality alone and callers do not count it (:attr:`BreathEvent.free`). Earlier errors
+        leave the window: they were measured against something this step does not ask.
+        """
+        self._set_mode(_Mode.FREE)
+        ratio_error = math.nan
+        return Feedback(0.0, ratio_error, 0.0, follow_score(0.0, 0.0, 0.0, breath.quality), None)
+
+    def assess_own_rhythm(self, breath: Breath, target_ratio: float) -> Feedback:
+        """Score ``breath`` with no pacer: only its exhale:inhale ratio matters.
+
+        The rate and phase errors are 0. Only a ratio *below* ``target_ratio`` is penalised and
+        cued ("Lengthen the out-breath"): in the relaxation-response practice a longer exhale
+        than asked is fine.
+
+        Parameters
+        ----------
+        breath : Breath
+            A measured breath.
+        target_ratio : float
+            Wanted exhale:inhale ratio (e.g. 1.2 for "a little longer out than in"), > 0.
+
+        Returns
+        -------
+        Feedback
+            A breath whose ratio was not measured is not scored (module notes): the ratio is
+            all this mode judges.
+
+        Raises
+        ------
+        ValueError
+            ``target_ratio`` not a positive finite number.
+        """
+        if not (math.isfinite(target_ratio) and target_ratio > 0.0):
+            raise ValueError(f"target_ratio must be a positive number, got {target_ratio!r}")
+        self._set_mode(_Mode.OWN)
+        if not ratio_measured(breath.ratio):
+            return _unscored(0.0, 0.0)
+        log_error = _log_ratio_error(breath.ratio, target_ratio)
+        shortfall = min(log_error, 0.0)
+        ratio_error = breath.ratio - target_ratio
+        score = follow_score(0.0, shortfall, 0.0, breath.quality)
+        cue = None
+        if breath.quality != "artifact":
+            cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath), score)
+        return Feedback(0.0, ratio_error, 0.0, score, cue)
+
+    def assess_pace(
+        self, rate_bpm: float, target_rate_bpm: float, t_s: float, *, window_s: float
+    ) -> Feedback:
+        """Score a breathing rate measured without breath-by-breath data against the pacer.
+
+        With a heart-rate strap alone the breathing rate is read from the heart rhythm
+        (:mod:`analysis.rr_breath`) over a window of ``window_s``: there is no ratio and no
+        timing to judge, so the score has the rate term only and the cues are "slow down",
+        "a little quicker" and :data:`CUE_ON_PACE`. Such a rate follows a change over about
+        half its window, so the same correction is not repeated within one window: the person
+        gets time to act on it before hearing it again. Rates more than half a window apart
+        (the ones between could not be scored) do not share a median: the window starts afresh.
+        The rate is only as good as the heart rhythm's (:mod:`analysis.rr_breath`, limits): a
+        Mayer wave (about 6/min) can pass for breathing when breathing is fast and shallow.
+
+        Parameters
+        ----------
+        rate_bpm : float
+            Measured breathing rate, breaths/min.
+        target_rate_bpm : float
+            The pacer's rate over the whole window, breaths/min.
+        t_s : float
+            When the estimate became known, session seconds (the cue clock).
+        window_s : float
+            Length of data the estimate covers, s.
+
+        Returns
+        -------
+        Feedback
+            ``ratio_error`` and ``phase_lag_s`` are ``nan`` (not measured).
+
+        Raises
+        ------
+        ValueError
+            A rate that is not a positive finite number.
+        """
+        for name, value in (("rate_bpm", rate_bpm), ("target_rate_bpm", target_rate_bpm)):
+            if not (math.isfinite(value) and value > 0.0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        self._set_mode(_Mode.PACE)
+        if t_s - self._last_pace_s > 0.5 * window_s:
+            self._window.clear()
+            self._active.clear()
+        self._last_pace_s = t_s
+        rate_error = rate_bpm - target_rate_bpm
+        sample = _Sample(rate_error / target_rate_bpm, math.nan, math.nan)
+        score = follow_score(sample.rel_rate, math.nan, math.nan, "good")
+        cue = self._update(sample, t_s, score, repeat_floor_s=window_s)
+        return Feedback(rate_error, math.nan, math.nan, score, cue)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _set_mode(self, mode: _Mode) -> None:
+        if mode is not self._mode:
+            # Errors against a pacer, against a free ratio target, or of the rate alone do not
+            # mix in one median.
+            self._window.clear()
+            self._active.clear()
+            self._mode = mode
+
+    @staticmethod
+    def _phase_lag_s(pacer: Pacer, onset_s: float, period_s: float) -> float:
+        onsets = pacer.inhale_onsets(onset_s - period_s, onset_s + period_s)
+        if not onsets:
+            return math.nan
+        nearest = min(onsets, key=lambda t: abs(onset_s - t))
+        return onset_s - nearest
+
+    def _update(
+        self, sample: _Sample, t_s: float, score: int, *, repeat_floor_s: float = 0.0
+    ) -> str | None:
+        """Add a usable sample to the window, update the problems, and pick a cue if allowed.
+
+        A correction comes when a problem is clearly on (past its "on" threshold), praise only
+        when everything is clearly fine (within every "off" threshold) and this breath scored
+        at least :data:`PRAISE_MIN_SCORE`; in between the coach says nothing, so that praise
+        and a correction never alternate over the same breathing. The same correction waits
+        at least ``repeat_floor_s`` before it is given again."""
+        self._window.append(sample)
+        if len(self._window) < self._history:
+            return None
+        self._update_problems()
+        if self._active:
+            cue = next(p.value for p in _Problem if p in self._active)
+            wait = max(CORRECTION_REPEAT * self._min_interval_s, repeat_floor_s)
+        elif score >= PRAISE_MIN_SCORE and self._clearly_fine():
+            cue = self._mode.value
+            wait = PRAISE_REPEAT * self._min_interval_s
+        else:
+            return None
+        since = t_s - self._last_cue_s
+        if since < self._min_interval_s:
+            return None
+        if cue == self._last_cue and since < wait:
+            return None
+        self._last_cue, self._last_cue_s = cue, t_s
+        return cue
+
+    def _update_problems(self) -> None:
+        window = list(self._window)
+        ratio = _median([s.log_ratio for s in window])
+        if self._mode is _Mode.OWN:
+            self._toggle(_Problem.SHORT_EXHALE, -ratio, OWN_RATIO_CUE)
+            return
+        rate = _median([s.rel_rate for s in window])
+        lag = _median([s.lag_fraction for s in window])
+        self._toggle(_Problem.TOO_FAST, rate, RATE_CUE)
+        self._toggle(_Problem.TOO_SLOW, -rate, RATE_CUE)
+        self._toggle(_Problem.SHORT_EXHALE, -ratio, RATIO_CUE)
+        self._toggle(_Problem.LONG_EXHALE, ratio, RATIO_CUE)
+        self._toggle(_Problem.LATE, lag, LAG_CUE)
+        self._toggle(_Problem.EARLY, -lag, LAG_CUE)
+
+    def _clearly_fine(self) -> bool:
+        """Every window median within its "off" threshold (a term not measured passes)."""
+        window = list(self._window)
+        ratio = _median([s.log_ratio for s in window])
+        if self._mode is _Mode.OWN:
+            return not ratio < -OWN_PRAISE_SHORTFALL
+        rate = _median([s.rel_rate for s in window])
+        lag = _median([s.lag_fraction for s in window])
+        return (
+            not abs(rate) > RATE_CUE[1]
+            and not abs(ratio) > RATIO_CUE[1]
+            and not abs(lag) > LAG_CUE[1]
+        )
+
+    def _toggle(self, problem: _Problem, value: float, on_off: tuple[float, float]) -> None:
+        if _switch(problem in self._active, value, on_off):
+            self._active.add(problem)
+        else:
+            self._active.discard(problem)
+
+
+def _unscored(rate_error_bpm: float, phase_lag_s: float) -> Feedback:
+    """The feedback on a breath that cannot be judged: no ratio error, no score, no cue."""
+    return Feedback(rate_error_bpm, math.nan, phase_lag_s, 0, None, scored=False)
+
+
+def _cue_time(breath: Breath) -> float:
+    """When a cue about ``breath`` can be given: when it was detected (its end if unknown)."""
+    return breath.detected_s if math.isfinite(breath.detected_s) else breath.end_s

@@ -1,0 +1,195 @@
+"""The conductor: turns a program's timeline and the strain signs into recorded pacer changes.
+
+A live session asks the conductor before each item which pacer changes fall due up to the
+item's time (the program's pattern changes, stamped at the timeline's own instants, so they sit
+in the recording exactly where the program put them), and after each item whether the events it
+caused call for one (a sign of strain eases the pace). Every change goes through
+``LiveSession.handle``, so it is recorded and a replay needs neither the program file nor the
+conductor: it replays the changes.
+
+Easing (docs/reference/programs.md, "Safety"): on a sign of strain while the pacer leads, the pace
+moves toward a natural rhythm (:func:`trainer.coaching.strain.ease_pattern`); later program patterns
+are eased just as much, and after ``RECOVER_S`` without a new sign the program's own pace comes
+back. In
+the person's own rhythm there is no pace to ease: the strain cue alone is given (by the pipeline).
+
+Pauses: the program runs on program time (:class:`trainer.coaching.program_clock.ProgramClock`, fed
+by the pipeline from the recorded pause and resume changes), so while the person has paused no
+pattern change falls due, and after the resume the program goes on where it was. Changes are
+stamped in session time: the program's instant plus the pauses before it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from trainer.coaching.pacer import BreathPattern
+from trainer.coaching.program_clock import ProgramClock
+from trainer.coaching.strain import ease_pattern
+from trainer.programs.runner import EventKind, ProgramTimeline
+from trainer.session.pipeline import DEFAULT_OWN_RATIO, NS_PER_S, Event, PacerEvent, StrainEvent
+from trainer.storage.recording import PacerChange
+
+MAX_EASE_LEVEL = 3
+"""Easings stack up to this many times (each halves the way to the natural rate)."""
+RECOVER_S = 90.0
+"""Seconds without a new strain sign after which the program's own pace returns."""
+EASED_LABEL = "eased"
+RESTORED_LABEL = "back to the program's pace"
+
+
+class Conductor:
+    """Pacer changes for one live session.
+
+    Parameters
+    ----------
+    start_mono_ns, start_wall_ns : int
+        The session's start clocks (ns); changes are stamped relative to them.
+    timeline : ProgramTimeline or None
+        The program, or ``None`` for a plain pacer session.
+    pattern : BreathPattern or None
+        Without a program: the session's pattern (``None``: own rhythm).
+    target_ratio : float
+        Without a program: the own-rhythm target exhale:inhale ratio.
+    clock : ProgramClock, optional
+        The program clock to read, kept up to date by its owner (a live session passes its
+        pipeline's, fed from the very changes it records). Without one the conductor keeps its
+        own, fed from the pause and resume events it is shown in :meth:`after`.
+    """
+
+    def __init__(
+        self,
+        start_mono_ns: int,
+        start_wall_ns: int,
+        *,
+        timeline: ProgramTimeline | None,
+        pattern: BreathPattern | None = None,
+        target_ratio: float = DEFAULT_OWN_RATIO,
+        clock: ProgramClock | None = None,
+    ) -> None:
+        self.start_mono_ns = start_mono_ns
+        self.start_wall_ns = start_wall_ns
+        self.timeline = timeline
+        self._pattern = pattern
+        self._target_ratio = target_ratio
+        self._own_clock = clock is None
+        self.clock = ProgramClock() if clock is None else clock
+        self._t_s = -math.inf
+        self._program_t_s = -math.inf
+        self.ease_level = 0
+        self._last_strain_s = -math.inf
+        self._paused = False
+
+    # -- stamps --------------------------------------------------------------------------------
+
+    def _stamp(self, t_s: float) -> tuple[int, int]:
+        offset = round(t_s * NS_PER_S)
+        return self.start_mono_ns + offset, self.start_wall_ns + offset
+
+    def _program_stamp(self, program_t_s: float) -> tuple[int, int]:
+        # In integer ns, so the pipeline maps the stamp back to exactly this program instant.
+        offset = self.clock.session_ns(round(program_t_s * NS_PER_S))
+        return self.start_mono_ns + offset, self.start_wall_ns + offset
+
+    def _session_s(self, t_mono_ns: int) -> float:
+        return (t_mono_ns - self.start_mono_ns) / NS_PER_S
+
+    def _program_s(self, t_mono_ns: int) -> float:
+        offset = t_mono_ns - self.start_mono_ns
+        return (offset - self.clock.paused_ns(offset)) / NS_PER_S
+
+    # -- what the pacer should play ------------------------------------------------------------
+
+    def base_pattern_at(self, t_s: float) -> BreathPattern | None:
+        """The program's (or the session's) pattern at session second ``t_s``, before any
+        easing (the program is asked at the program time of ``t_s``)."""
+        if self.timeline is None:
+            return self._pattern
+        return self.timeline.at(self.clock.program_s(t_s)).pattern
+
+    def _eased(self, pattern: BreathPattern) -> BreathPattern:
+        for _ in range(self.ease_level):
+            pattern = ease_pattern(pattern)
+        return pattern
+
+    def _change(
+        self, stamp: tuple[int, int], program_t_s: float, pattern: BreathPattern | None, label: str
+    ) -> PacerChange:
+        mono, wall = stamp
+        if pattern is None:
+            ratio: float | None = self._target_ratio
+            if self.timeline is not None:
+                # None is "breathe naturally": no ratio asked, so none coached.
+                ratio = self.timeline.at(program_t_s).target_ratio
+            return PacerChange(mono, wall, "own", target_ratio=ratio, label=label)
+        return PacerChange(mono, wall, "set", self._eased(pattern).to_dict(), label=label)
+
+    # -- the two questions ---------------------------------------------------------------------
+
+    def start(self) -> list[PacerChange]:
+        """The changes at session start (the first step's pattern, or the plain pattern)."""
+        if self.timeline is None:
+            self._t_s = 0.0
+            return [self._change(self._stamp(0.0), 0.0, self._pattern, "")]
+        return self.before(self.start_mono_ns)
+
+    def before(self, t_mono_ns: int) -> list[PacerChange]:
+        """Changes due in ``(last time asked, t_mono_ns]``, stamped at their own instants."""
+        t_s = self._session_s(t_mono_ns)
+        program_t_s = self._program_s(t_mono_ns)
+        # Recovery counts session time: a pause is rest too.
+        restore = bool(self.ease_level) and t_s - self._last_strain_s >= RECOVER_S
+        if restore:
+            self.ease_level = 0
+        changes: list[PacerChange] = []
+        if self.timeline is not None:
+            # Program time stands still while paused: nothing falls due until the resume.
+            for event in self.timeline.events(self._program_t_s, program_t_s):
+                if event.kind is EventKind.PATTERN:
+                    title = self.timeline.program.steps[event.step_index].title
+                    stamp = self._program_stamp(event.t_s)
+                    changes.append(self._change(stamp, event.t_s, event.pattern, title))
+        self._t_s = max(self._t_s, t_s)
+        self._program_t_s = max(self._program_t_s, program_t_s)
+        if restore and not changes and not self._is_paused():
+            pattern = self.base_pattern_at(t_s)
+            if pattern is not None:
+                changes.append(self._change(self._stamp(t_s), program_t_s, pattern, RESTORED_LABEL))
+        return changes
+
+    def _is_paused(self) -> bool:
+        return self._paused or self.clock.paused
+
+    def after(self, events: Sequence[Event], t_mono_ns: int) -> list[PacerChange]:
+        """Changes the events of one item call for: an eased pace after a sign of strain."""
+        changes: list[PacerChange] = []
+        for event in events:
+            if isinstance(event, PacerEvent):
+                self._pacer_event(event)
+            if not isinstance(event, StrainEvent):
+                continue
+            self._last_strain_s = event.t_s
+            t_s = max(self._session_s(t_mono_ns), self._t_s)
+            pattern = self.base_pattern_at(t_s)
+            if pattern is None or self._is_paused():
+                continue  # own rhythm or paused: the cue alone
+            self.ease_level = min(MAX_EASE_LEVEL, self.ease_level + 1)
+            label = f"{EASED_LABEL}: {event.kind.value}"
+            changes.append(
+                self._change(self._stamp(t_s), self.clock.program_s(t_s), pattern, label)
+            )
+        return changes
+
+    def _pacer_event(self, event: PacerEvent) -> None:
+        action = event.change.action
+        if action == "pause":
+            self._paused = True
+        elif action in ("resume", "set", "own"):
+            self._paused = False
+        if self._own_clock and self.timeline is not None:
+            offset = event.change.t_mono_ns - self.start_mono_ns
+            if action == "pause":
+                self.clock.pause(offset)
+            else:
+                self.clock.resume(offset)

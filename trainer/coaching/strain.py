@@ -1,0 +1,201 @@
+"""Signs of strain in the measured breathing, and the eased pace that answers them.
+
+docs/reference/programs.md asks the trainer to ease off when the breathing shows strain: gasping,
+holding the breath, very irregular breaths, or a pace the person cannot follow.
+:class:`StrainMonitor` looks at each confirmed breath (and the pacer pattern in force at its onset)
+and now and then reports a :class:`StrainSign`; :func:`ease_pattern` gives the gentler pattern a
+session then switches to.
+
+Everything here is a pure function of the breaths, in breath time, so a replay finds the same
+signs at the same breaths. The thresholds are our own choices, set well outside the wobble of
+someone following a pacer comfortably (breath-to-breath CV of 5-8 %, the simulator's default;
+holds within the pacer's own) so that a sign means a real departure; they are not clinical
+criteria.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from analysis.breath import Breath
+from trainer.coaching.pacer import BreathPattern
+
+WINDOW_BREATHS = 4
+"""Recent usable breaths looked at; a sign needs ``MIN_HITS`` of them (one odd breath is not
+strain, it may be a swallow or a detector slip)."""
+MIN_HITS = 2
+GASP_INHALE_S = 0.7
+"""An in-breath shorter than this (s) is a gasp ..."""
+GASP_FRACTION = 0.4
+"""... when it is also under this fraction of the pacer's in-breath (own rhythm: always)."""
+HOLD_MARGIN_S = 4.0
+"""A pause after the out-breath (or a top of the in-breath) this much longer than the pacer's
+own hold (s) is a held breath."""
+OWN_HOLD_S = 6.0
+"""Without a pacer, a pause after the out-breath longer than this (s) is a held breath."""
+IRREGULAR_CV = 0.35
+"""Coefficient of variation of breath periods over the window that counts as very irregular
+(paced); CV = standard deviation / mean, ``ddof=1``."""
+OWN_IRREGULAR_CV = 0.45
+"""The same without a pacer, where natural breathing varies more."""
+IRREGULAR_BREATHS = 6
+"""Breaths over which the period CV is taken."""
+PACE_SLOW_FACTOR = 1.5
+"""Measured rate this many times the pacer's (or more): the pace is too slow to follow."""
+PACE_FAST_FACTOR = 0.6
+"""Measured rate this fraction of the pacer's (or less): the person strains to stretch breaths."""
+OWN_SETTLE_S = 10.0
+"""After a switch to the person's own rhythm, breaths starting within this many seconds are not
+judged (a paced change waits one period of the new pattern instead): a person takes a breath or
+two to move from one pace to another, and those breaths are neither strain nor steady."""
+REPEAT_S = 30.0
+"""At most one sign every this many seconds of breath time: a sign triggers an easing, and the
+person needs a few breaths to settle into it."""
+
+EASE_TARGET_BPM = 10.0
+"""Easing moves the pacer toward this rate (breaths/min): an unhurried natural rhythm, between
+the 6/min of resonance breathing and the 12-20/min of quiet adult breathing
+(docs/reference/physiology.md)."""
+EASE_FRACTION = 0.5
+"""Each easing covers this fraction of the way from the current rate to ``EASE_TARGET_BPM``."""
+EASE_MAX_RATIO = 1.5
+"""Easing caps the exhale:inhale ratio here (a longer out-breath is harder to sustain)."""
+
+
+class StrainKind(StrEnum):
+    """Which sign was seen."""
+
+    GASPING = "gasping"
+    HOLDING = "holding"
+    IRREGULAR = "irregular"
+    PACE = "pace"
+
+
+CUES: dict[StrainKind, str] = {
+    StrainKind.GASPING: "Easy does it — let the in-breath come slowly, no gasping",
+    StrainKind.HOLDING: "No need to hold the breath — let it flow out and in",
+    StrainKind.IRREGULAR: "Let the breath settle into an easy, even rhythm",
+    StrainKind.PACE: "This pace is hard to follow — easing it toward your own rhythm",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StrainSign:
+    """A sign of strain found at a breath.
+
+    Attributes
+    ----------
+    t_s : float
+        When it was seen: the breath's detection time, session seconds.
+    kind : StrainKind
+        Which sign.
+    cue : str
+        What to tell the person.
+    detail : str
+        The measured values behind it, for logs.
+    """
+
+    t_s: float
+    kind: StrainKind
+    cue: str
+    detail: str
+
+
+def ease_pattern(pattern: BreathPattern) -> BreathPattern:
+    """A gentler pattern than ``pattern``: faster toward a natural rhythm, no holds.
+
+    The rate moves ``EASE_FRACTION`` of the way to ``EASE_TARGET_BPM`` (never slower than now),
+    holds are dropped and the exhale:inhale ratio is capped at ``EASE_MAX_RATIO``.
+    """
+    rate = pattern.rate_bpm
+    if rate < EASE_TARGET_BPM:
+        rate += EASE_FRACTION * (EASE_TARGET_BPM - rate)
+    ratio = min(pattern.ratio, EASE_MAX_RATIO)
+    return BreathPattern.from_rate(rate, ratio)
+
+
+class StrainMonitor:
+    """Watches breaths for strain; call :meth:`update` with every confirmed breath, in order."""
+
+    __slots__ = ("_judge_from_s", "_last_sign_s", "_window")
+
+    def __init__(self) -> None:
+        self._window: deque[tuple[Breath, BreathPattern | None]] = deque(maxlen=IRREGULAR_BREATHS)
+        self._last_sign_s = -math.inf
+        self._judge_from_s = -math.inf
+
+    def pace_changed(self, t_s: float, pattern: BreathPattern | None) -> None:
+        """The pacer changed at ``t_s`` to ``pattern`` (``None``: own rhythm or paused).
+
+        Recent breaths are forgotten, and breaths starting within one period of the new
+        pattern (``OWN_SETTLE_S`` without one) are not judged: they are the move between paces.
+        """
+        self._window.clear()
+        settle = pattern.period_s if pattern is not None else OWN_SETTLE_S
+        self._judge_from_s = t_s + settle
+
+    def update(self, breath: Breath, pattern: BreathPattern | None) -> StrainSign | None:
+        """Add ``breath`` (followed against ``pattern``; ``None``: own rhythm) and maybe report.
+
+        Artifact breaths and breaths settling into a new pace are ignored. Signs are checked
+        in the order gasping, holding, irregular, pace (irregular breaths make the median rate
+        meaningless) and limited to one per ``REPEAT_S``.
+        """
+        if breath.quality == "artifact" or breath.inhale_onset_s < self._judge_from_s:
+            return None
+        self._window.append((breath, pattern))
+        t_s = breath.detected_s if math.isfinite(breath.detected_s) else breath.end_s
+        if t_s - self._last_sign_s < REPEAT_S:
+            return None
+        found = self._find(pattern)
+        if found is None:
+            return None
+        kind, detail = found
+        self._last_sign_s = t_s
+        self._window.clear()
+        return StrainSign(t_s, kind, CUES[kind], detail)
+
+    def _find(self, pattern: BreathPattern | None) -> tuple[StrainKind, str] | None:
+        recent = list(self._window)[-WINDOW_BREATHS:]
+        if len(recent) < WINDOW_BREATHS:
+            return None
+        gasps = [b.inhale_s for b, p in recent if _gasp(b, p)]
+        if len(gasps) >= MIN_HITS:
+            return StrainKind.GASPING, f"in-breaths of {min(gasps):.1f} s"
+        holds = [h for b, p in recent if (h := _held_s(b, p)) > 0.0]
+        if len(holds) >= MIN_HITS:
+            return StrainKind.HOLDING, f"held {max(holds):.1f} s beyond the pacer"
+        if len(self._window) >= IRREGULAR_BREATHS:
+            periods = np.asarray([b.end_s - b.inhale_onset_s for b, _ in self._window])
+            cv = float(np.std(periods, ddof=1) / np.mean(periods))
+            limit = IRREGULAR_CV if pattern is not None else OWN_IRREGULAR_CV
+            if cv > limit:
+                return StrainKind.IRREGULAR, f"breath periods vary by {100 * cv:.0f} %"
+        if pattern is not None:
+            rate = float(np.median([b.rate_bpm for b, _ in recent]))
+            if rate >= PACE_SLOW_FACTOR * pattern.rate_bpm or rate <= (
+                PACE_FAST_FACTOR * pattern.rate_bpm
+            ):
+                return StrainKind.PACE, f"{rate:.1f} breaths/min against {pattern.rate_bpm:.1f}"
+        return None
+
+
+def _gasp(breath: Breath, pattern: BreathPattern | None) -> bool:
+    if breath.inhale_s >= GASP_INHALE_S:
+        return False
+    return pattern is None or breath.inhale_s < GASP_FRACTION * pattern.inhale_s
+
+
+def _held_s(breath: Breath, pattern: BreathPattern | None) -> float:
+    """Seconds held beyond what is asked (0 when none): at the bottom or at the top."""
+    if pattern is None:
+        return max(0.0, breath.pause_s - OWN_HOLD_S)
+    bottom = breath.pause_s - pattern.hold_out_s - HOLD_MARGIN_S
+    # A hold at the top is measured as part of the in-breath (analysis.breath.Breath).
+    top = breath.inhale_s - (pattern.inhale_s + pattern.hold_in_s) - HOLD_MARGIN_S
+    return max(0.0, bottom, top)

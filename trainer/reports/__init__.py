@@ -1,0 +1,1 @@
+"""After the session: whole-recording analysis, the report page, progress trends and batch runs."""

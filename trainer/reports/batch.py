@@ -1,0 +1,290 @@
+"""Many recordings at once: one report each plus a CSV summary table, in parallel.
+
+Each recording is independent of the others (docs/reference/design.md: batch analysis is
+embarrassingly parallel per recording), so the batch is written against the standard
+:class:`concurrent.futures.Executor` interface: a :class:`~concurrent.futures.ProcessPoolExecutor`
+on all cores by default, or any other executor - in particular
+``dask.distributed.Client(address).get_executor()``, which runs the very same work on a Dask
+cluster across machines (the optional ``dask`` extra; the workers need Breathwise installed).
+
+A recording that cannot be read is reported in the table (status ``error`` and the one-line
+reason) and skipped; the others go on. Rows are sorted by file name, so the table does not depend
+on which worker finished first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from trainer.errors import BadArgument, UserError
+from trainer.storage.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir, write_csv
+from trainer.storage.recording import SUFFIX
+
+SUMMARY_NAME = "summary.csv"
+METRIC_COLUMNS: tuple[str, ...] = (
+    "start_wall_ns",
+    "start_local",
+    "duration_s",
+    "practised_s",
+    "source",
+    "program",
+    "breaths",
+    "median_rate_bpm",
+    "mean_ratio",
+    "rate_basis",
+    "breath_cv",
+    "target_rate_bpm",
+    "target_ratio",
+    "mean_follow_score",
+    "follow_basis",
+    "beats",
+    "hr_start_bpm",
+    "mean_hr_bpm",
+    "rmssd_ms",
+    "sdnn_ms",
+    "lf_power_ms2",
+    "hf_power_ms2",
+    "rsa_bpm",
+    "coherence",
+    "coherence_score",
+    "artifact_pct",
+    "marks",
+    "gaps",
+    "gap_s",
+)
+"""Columns of the summary table after ``file, status, error, report`` (units in the names;
+``start_local`` is the start as an ISO 8601 local date-time, to the second, for reading)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """The outcome for one recording.
+
+    Attributes
+    ----------
+    file : str
+        The recording's file name.
+    status : str
+        ``"ok"`` or ``"error"``.
+    error : str
+        The one-line reason when ``status`` is ``"error"``.
+    report : str
+        The report's file name (empty when no report was asked for or on error).
+    metrics : dict
+        :meth:`SessionAnalysis.metrics` of the session (empty on error).
+    """
+
+    file: str
+    status: str
+    error: str = ""
+    report: str = ""
+    metrics: dict[str, float | int | str | None] = field(default_factory=dict)
+
+    def csv_row(self) -> list[str]:
+        """The row as written to the summary table (empty cells for missing values)."""
+        values = [
+            _start_local(self.metrics.get("start_wall_ns"))
+            if name == "start_local"
+            else self.metrics.get(name)
+            for name in METRIC_COLUMNS
+        ]
+        return [self.file, self.status, self.error, self.report] + [
+            "" if v is None else str(v) for v in values
+        ]
+
+
+def _start_local(start_wall_ns: object) -> str | None:
+    """``start_wall_ns`` (Unix ns) as local ``YYYY-MM-DDTHH:MM:SS``; None when there is none
+    or the calendar cannot show it (a start far off, from an import's wrong ``--start``)."""
+    if not isinstance(start_wall_ns, int):
+        return None
+    try:
+        return datetime.fromtimestamp(start_wall_ns // 1_000_000_000).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """All rows (sorted by file), where the table went, and which processes did the work."""
+
+    rows: tuple[BatchRow, ...]
+    summary_csv: Path | None
+    worker_pids: frozenset[int]
+
+    @property
+    def failed(self) -> tuple[BatchRow, ...]:
+        """Rows of recordings that could not be analysed."""
+        return tuple(row for row in self.rows if row.status != "ok")
+
+
+def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tuple[BatchRow, int]:
+    """Analyse one recording and write its report; the unit of work sent to a worker.
+
+    Takes and returns only plain values so any executor can ship it between processes or
+    machines. Expected failures (an unreadable recording) become an ``error`` row; so does an
+    unexpected one, named by its exception type, so one bad file never stops a batch.
+
+    Returns
+    -------
+    (BatchRow, int)
+        The outcome and the id of the process that did the work.
+    """
+    from trainer.reports.report import write_report
+    from trainer.reports.session_analysis import analyse_recording
+
+    name = Path(path).name
+    try:
+        analysis = analyse_recording(path)
+        report = ""
+        if out_dir is not None and report_suffix is not None:
+            target = Path(out_dir) / (Path(path).stem + ".report" + report_suffix)
+            write_report(analysis, target)
+            report = target.name
+        row = BatchRow(name, "ok", "", report, analysis.metrics())
+    except UserError as exc:
+        row = BatchRow(name, "error", exc.user_message())
+    except Exception as exc:
+        # A bug met on one odd file must not cost the other 999 their results: report it.
+        row = BatchRow(name, "error", f"{type(exc).__name__}: {exc}")
+    return row, os.getpid()
+
+
+def find_recordings(directory: Path) -> list[Path]:
+    """The ``.bwr`` files directly in ``directory``, sorted by name.
+
+    Raises
+    ------
+    BadArgument
+        ``directory`` is not a directory, or holds no recording.
+    """
+    if not directory.is_dir():
+        raise BadArgument(f"{directory}: not a directory")
+    paths = sorted(p for p in directory.iterdir() if p.suffix == SUFFIX and p.is_file())
+    if not paths:
+        raise BadArgument(f"{directory}: no {SUFFIX} recordings in this directory")
+    return paths
+
+
+def default_workers() -> int:
+    """Cores this process may run on (all of them unless an affinity mask says otherwise)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def open_executor(scheduler: str | None = None, jobs: int | None = None) -> Iterator[Executor]:
+    """The executor a batch runs on: a Dask cluster at ``scheduler``, else local processes.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a ``dask.distributed`` scheduler (e.g. ``tcp://10.0.0.5:8786``).
+    jobs : int, optional
+        Local worker processes; all cores when omitted. Ignored with a scheduler.
+
+    Raises
+    ------
+    BadArgument
+        ``jobs`` below 1, or a scheduler address Dask cannot parse.
+    UserError
+        Dask is not installed, or the scheduler cannot be reached.
+    """
+    if scheduler is None:
+        if jobs is not None and jobs < 1:
+            raise BadArgument(f"--jobs must be at least 1, got {jobs}")
+        with ProcessPoolExecutor(max_workers=jobs or default_workers()) as pool:
+            yield pool
+        return
+    try:
+        # Imported by name: dask is an optional extra and ships no type information.
+        distributed: Any = importlib.import_module("dask.distributed")
+    except ImportError:
+        raise UserError(
+            "--scheduler needs Dask, which is not installed",
+            "pip install 'breathwise[dask]' (dask[distributed])",
+        ) from None
+    if not scheduler.strip():
+        # An empty address would make Dask start a local cluster instead of the one meant.
+        raise BadArgument("--scheduler needs an address", "e.g. tcp://10.0.0.5:8786")
+    try:
+        client = distributed.Client(scheduler, timeout="10s")
+    except ValueError as exc:
+        # Dask parses the address before connecting: no port, an unknown scheme...
+        raise BadArgument(
+            f"--scheduler {scheduler!r} is not a Dask scheduler address ({exc})",
+            "e.g. tcp://10.0.0.5:8786",
+        ) from None
+    except (OSError, TimeoutError) as exc:
+        raise UserError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
+def run_batch(
+    paths: Sequence[Path],
+    out_dir: Path | None,
+    *,
+    executor: Executor,
+    report_suffix: str | None = ".png",
+    on_done: Callable[[BatchRow], None] | None = None,
+) -> BatchResult:
+    """Analyse every recording on ``executor``; write one report each and the summary table.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Recordings to analyse.
+    out_dir : Path or None
+        Where the reports and ``summary.csv`` go (created); None writes nothing.
+    executor : Executor
+        Where the work runs (see :func:`open_executor`).
+    report_suffix : str or None
+        ``".png"``, ``".pdf"`` or ``".svg"``; None for the table only.
+    on_done : callable, optional
+        Called with each row as its recording finishes (drives a progress bar).
+    """
+    if report_suffix is not None and report_suffix not in (".png", ".pdf", ".svg"):
+        raise BadArgument(f"unknown report format {report_suffix!r}", "use png, pdf or svg")
+    out = str(out_dir) if out_dir is not None else None
+    if out_dir is not None:
+        # Before the work: one line, not a failure per recording.
+        check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
+    futures: list[Future[tuple[BatchRow, int]]] = [
+        executor.submit(analyse_one, str(path), out, report_suffix) for path in paths
+    ]
+    rows: list[BatchRow] = []
+    pids: set[int] = set()
+    for future in as_completed(futures):
+        row, pid = future.result()
+        rows.append(row)
+        pids.add(pid)
+        if on_done is not None:
+            on_done(row)
+    rows.sort(key=lambda row: row.file)
+    summary = write_summary(rows, out_dir / SUMMARY_NAME) if out_dir is not None else None
+    return BatchResult(tuple(rows), summary, frozenset(pids))
+
+
+def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
+    """Write the summary table (one row per recording, header first) as CSV (owner-only).
+
+    Raises
+    ------
+    UserError
+        The file cannot be written (a full disk); an earlier table there is left as it was.
+    """
+    return write_csv(
+        path, ["file", "status", "error", "report", *METRIC_COLUMNS], (r.csv_row() for r in rows)
+    )

@@ -1,0 +1,750 @@
+"""Progress over days and weeks, from the session history, against the person's own baseline.
+
+What is shown (the project's requirement, its tracker's issue 6): minutes practised per day and
+streaks; breath rate and exhale:inhale ratio achieved (with the targets); resting heart rate at
+session start; RMSSD; RSA; coherence. Each trend is drawn per session with a 7-day rolling mean,
+against a *personal* baseline: the median of the person's first :data:`BASELINE_SESSIONS` sessions
+in the whole history (not only the period shown), because population norms of HRV span a factor of
+five between healthy adults (Nunan et al. 2010, Pacing Clin Electrophysiol 33:1407) while a person's
+own change is what practice can move.
+
+Days are local calendar days of the session start (a session at 23:50 counts for that day).
+A session counts only from :data:`MIN_PRACTISED_MIN` minutes practised: a start abandoned after
+a few seconds is not practice (it is left out, and the summary says how many were). A session
+whose start cannot be right (in the future, or before 2000: a device's wrong clock, a wrong
+import ``--start``; :func:`trainer.storage.history.implausible_start`) is left out too, so that one
+such date does not stretch the time axis to 2262 or make itself the baseline; ``breathwise
+history`` names them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
+from trainer.storage.history import SessionRow, implausible_start
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+BASELINE_SESSIONS = 3
+"""Sessions (the first ones in the history) whose median is the personal baseline."""
+ROLLING_DAYS = 7
+"""Window of the rolling mean drawn through each trend (days)."""
+MIN_PRACTISED_MIN = 1.0
+"""Shortest practice that counts as a session (minutes, pauses left out).
+
+A start abandoned after a few seconds (wrong sensor, checking the sound) is not practice:
+counted, it kept a streak alive with nothing done and showed as "1 session, 0.0 min". One
+minute is about six breaths at the usual 6/min pace, the least from which a breath rate or heart
+rate means anything; any real attempt at the exercise lasts longer.
+"""
+
+TRENDS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("median_rate_bpm", "Breath rate", "breaths/min", "target_rate_bpm"),
+    ("mean_ratio", "Exhale:inhale ratio", "ratio", "target_ratio"),
+    ("hr_start_bpm", "Resting heart rate (first minute)", "beats/min", None),
+    ("rmssd_ms", "RMSSD", "ms", None),
+    ("rsa_bpm", "RSA (peak-to-trough per breath)", "beats/min", None),
+    ("coherence_score", "Coherence (score 0-10)", "score", None),
+)
+"""History column, panel title, unit, and the column holding the target (if any)."""
+
+DIGITS: dict[str, int] = {
+    "median_rate_bpm": 1,
+    "mean_ratio": 2,
+    "hr_start_bpm": 0,
+    "rmssd_ms": 0,
+    "rsa_bpm": 1,
+    "coherence_score": 1,
+}
+"""Decimals each trend is shown with, as the ``history`` table shows it: more would show the
+noise of one session as a change (65.93 beats/min)."""
+
+MIN_SPAN: dict[str, float] = {
+    "median_rate_bpm": 2.0,
+    "mean_ratio": 0.5,
+    "hr_start_bpm": 10.0,
+    "rmssd_ms": 20.0,
+    "rsa_bpm": 4.0,
+    "coherence_score": 2.0,
+}
+"""Least height of each trend panel's y axis (its unit): autoscaled, a panel of sessions all
+at 6.0/min spanned 5.99-6.02 and drew rounding noise as a trend. Each is about the change that
+means something: a breath per minute either side, a quarter of the ratio, 5 bpm of heart rate,
+10 ms of RMSSD (its day-to-day variation in one person, Nunan et al. 2010), 2 bpm of RSA, a
+point of coherence score."""
+
+HEART_TRENDS = frozenset({"rmssd_ms", "rsa_bpm", "coherence_score"})
+"""Trends left out for a session whose beats needed too much correction
+(:attr:`trainer.storage.history.SessionRow.heart_unreliable`): HRV, RSA and coherence, which the
+report calls unreliable then. Its minutes, breathing and heart rate still count."""
+
+Needs = Literal["breaths", "breathing", "heart"]
+NEEDS: dict[str, Needs] = {
+    "median_rate_bpm": "breathing",
+    "mean_ratio": "breaths",
+    "hr_start_bpm": "heart",
+    "rmssd_ms": "heart",
+    "rsa_bpm": "heart",
+    "coherence_score": "heart",
+}
+"""What each trend is measured from: ``"breaths"`` breath by breath (a belt or a chest sensor's
+accelerometer; the heart rhythm gives the rate but no inhale/exhale split), ``"breathing"``
+any breathing source (those, or the heart rhythm of a strap), ``"heart"`` a heart-rate strap."""
+NEEDS_TEXT: dict[Needs, str] = {
+    "breaths": "needs a breathing belt or a chest sensor's accelerometer",
+    "breathing": "needs a breathing belt, a chest sensor or a heart-rate strap",
+    "heart": "needs a heart-rate strap",
+}
+
+
+def local_date(wall_ns: int) -> date:
+    """The local calendar day of a Unix-ns wall time."""
+    t = time.localtime(wall_ns / 1e9)
+    return date(t.tm_year, t.tm_mon, t.tm_mday)
+
+
+def in_period(row: SessionRow, since: date | None) -> bool:
+    """Whether a session started on or after ``since`` (every session when None).
+
+    By its start against ``since``'s local midnight, so that a start no calendar can hold (a
+    wrong clock's year 2262) is placed too: every count the progress summary shows (sessions
+    left out, impossible dates, simulated sessions) is of the period shown.
+    """
+    return since is None or row.start_wall_ns >= _wall_ns(since)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Trends of the sessions in a period, with the personal baseline.
+
+    Attributes
+    ----------
+    sessions : tuple of SessionRow
+        Sessions in the period that count (at least :data:`MIN_PRACTISED_MIN` practised), in
+        start order.
+    days : tuple of date
+        Every calendar day from the period's first day to ``today`` (or the last session).
+    minutes_per_day : tuple of float
+        Minutes practised on each of ``days``.
+    current_streak_days, longest_streak_days : int
+        Consecutive days with practice: ending today (or yesterday, since today is not over),
+        and the longest run, over the whole history (the period shown does not cut a streak).
+    baseline : dict
+        Per trend column, the median of the first :data:`BASELINE_SESSIONS` counted sessions of
+        the whole history that have the value (None if none has).
+    latest : dict
+        Per trend column, the mean over the :data:`ROLLING_DAYS` days up to the latest session
+        (fewer when the period shown begins later: ``window``).
+    left_out : int
+        Sessions in the period shorter than :data:`MIN_PRACTISED_MIN`, not counted anywhere.
+    off_axis : int
+        Sessions in the period whose start cannot be right
+        (:func:`trainer.storage.history.implausible_start`), not counted anywhere: their date would
+        place them nowhere sensible on the time axis.
+    window : tuple of date, optional
+        First and last day :attr:`latest` averages over.
+    unreliable : int
+        Sessions shown whose RMSSD, RSA and coherence were left out (:data:`HEART_TRENDS`).
+    """
+
+    sessions: tuple[SessionRow, ...]
+    days: tuple[date, ...]
+    minutes_per_day: tuple[float, ...]
+    current_streak_days: int
+    longest_streak_days: int
+    baseline: dict[str, float | None]
+    latest: dict[str, float | None]
+    left_out: int = 0
+    off_axis: int = 0
+    window: tuple[date, date] | None = None
+    unreliable: int = 0
+
+    @property
+    def total_minutes(self) -> float:
+        """Minutes practised in the period."""
+        return float(sum(self.minutes_per_day))
+
+    @property
+    def latest_label(self) -> str:
+        """What :attr:`latest` averages, in words: "latest 7 days", "latest 2 days" (the
+        period shown began later), or the days it ended on after a break."""
+        if self.window is None:
+            return f"latest {ROLLING_DAYS} days"
+        first, last = self.window
+        n = (last - first).days + 1
+        span = _count(n, "day")
+        # After a break the window ends long before today: name it, "latest" would mislead.
+        if last >= self.days[-1]:
+            return f"latest {span}"
+        return f"{span} to {last:%d %b %Y}"
+
+
+def trend_value(row: SessionRow, column: str) -> float | None:
+    """A session's value of a trend column; None when not measured or not to be trusted (an
+    HRV, RSA or coherence number of a session with too many corrected beats, see
+    :data:`HEART_TRENDS`)."""
+    value = getattr(row, column)
+    if value is None or not math.isfinite(float(value)):
+        return None
+    if column in HEART_TRENDS and row.heart_unreliable:
+        return None
+    return float(value)
+
+
+def _values(rows: Sequence[SessionRow], column: str) -> list[float]:
+    return [v for v in (trend_value(row, column) for row in rows) if v is not None]
+
+
+def counts_as_practice(row: SessionRow) -> bool:
+    """True if ``row`` lasted long enough to count (:data:`MIN_PRACTISED_MIN`, pauses left out)."""
+    return row.practised_min >= MIN_PRACTISED_MIN
+
+
+def compute_progress(
+    history: Sequence[SessionRow],
+    *,
+    since: date | None = None,
+    today: date | None = None,
+    now_wall_ns: int | None = None,
+) -> Progress:
+    """Daily minutes, streaks, baseline and recent means from the history.
+
+    Sessions shorter than :data:`MIN_PRACTISED_MIN` are left out of everything (sessions,
+    minutes, streaks, baseline, trends) and only counted in :attr:`Progress.left_out`.
+
+    Parameters
+    ----------
+    history : sequence of SessionRow
+        The whole history (the baseline always comes from its first sessions).
+    since : date, optional
+        First day shown; the first session's day when omitted.
+    today : date, optional
+        The day the streak counts back from (the local date now when omitted).
+    now_wall_ns : int, optional
+        The time now (Unix ns) for :func:`trainer.storage.history.implausible_start`; when omitted,
+        the end of ``today`` if given, else the clock.
+    """
+    if now_wall_ns is None:
+        now_wall_ns = time.time_ns() if today is None else _wall_ns(today + timedelta(days=1))
+    today = today or date.today()
+    plausible = [implausible_start(r.start_wall_ns, now_wall_ns) is None for r in history]
+    off_axis = sum(
+        1 for r, ok in zip(history, plausible, strict=True) if not ok and in_period(r, since)
+    )
+    rows = sorted(
+        (r for r, ok in zip(history, plausible, strict=True) if ok),
+        key=lambda r: (r.start_wall_ns, r.session_key),
+    )
+    period = [r for r in rows if in_period(r, since)]
+    left_out = sum(1 for r in period if not counts_as_practice(r))
+    rows = [r for r in rows if counts_as_practice(r)]
+    baseline: dict[str, float | None] = {}
+    for column, _, _, _ in TRENDS:
+        first = _values(rows, column)[:BASELINE_SESSIONS]
+        baseline[column] = float(np.median(first)) if first else None
+    shown = tuple(r for r in period if counts_as_practice(r))
+    if not shown:
+        return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline), left_out, off_axis)
+    first_day = since or local_date(shown[0].start_wall_ns)
+    last_day = max(today, local_date(shown[-1].start_wall_ns))
+    days = tuple(first_day + timedelta(days=k) for k in range((last_day - first_day).days + 1))
+    minutes = dict.fromkeys(days, 0.0)
+    for row in shown:
+        minutes[local_date(row.start_wall_ns)] += row.practised_min
+    per_day = tuple(minutes[d] for d in days)
+    # A streak is about the practice, not the period shown: --since must not cut it.
+    current, longest = _streaks({local_date(r.start_wall_ns) for r in rows}, today)
+    # "Now" is the week up to the latest session, so a break does not blank every trend; it
+    # starts no earlier than the period shown, and its label says how many days it is.
+    last = local_date(shown[-1].start_wall_ns)
+    recent_from = last - timedelta(days=ROLLING_DAYS - 1)
+    if since is not None:
+        recent_from = max(recent_from, since)
+    recent = [r for r in shown if local_date(r.start_wall_ns) >= recent_from]
+    latest: dict[str, float | None] = {}
+    for column, _, _, _ in TRENDS:
+        values = _values(recent, column)
+        latest[column] = float(np.mean(values)) if values else None
+    unreliable = sum(
+        1 for r in shown if r.heart_unreliable and any(getattr(r, c) for c in HEART_TRENDS)
+    )
+    return Progress(
+        shown,
+        days,
+        per_day,
+        current,
+        longest,
+        baseline,
+        latest,
+        left_out,
+        off_axis,
+        (recent_from, last),
+        unreliable,
+    )
+
+
+def _streaks(practised: set[date], today: date) -> tuple[int, int]:
+    """The current streak (ending today, or yesterday since today is not over) and the
+    longest, in days, of the days with practice."""
+    longest = run = 0
+    previous: date | None = None
+    for day in sorted(practised):
+        run = run + 1 if previous is not None and (day - previous).days == 1 else 1
+        longest = max(longest, run)
+        previous = day
+    current = 0
+    day = today if today in practised else today - timedelta(days=1)
+    while day in practised:
+        current += 1
+        day -= timedelta(days=1)
+    return current, longest
+
+
+def _wall_ns(day: date) -> int:
+    """Unix ns of ``day``'s local midnight."""
+    return int(_midnight(day).timestamp()) * 1_000_000_000
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 day``, ``2 days``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _left_out_note(progress: Progress) -> str:
+    """``1 session under 1 min left out``, ``1 session with an impossible start date left out,
+    see 'breathwise history'``, both (joined by ``; ``), or empty when none was."""
+    notes = []
+    if progress.left_out:
+        notes.append(
+            f"{_count(progress.left_out, 'session')} under {MIN_PRACTISED_MIN:g} min left out"
+        )
+    if progress.off_axis:
+        notes.append(_off_axis_note(progress))
+    return "; ".join(notes)
+
+
+def _off_axis_note(progress: Progress) -> str:
+    return (
+        f"{_count(progress.off_axis, 'session')} with an impossible start date left out, "
+        "see 'breathwise history'"
+    )
+
+
+def summary_lines(progress: Progress) -> list[str]:
+    """A few plain lines for the terminal: practice, streaks, each trend against baseline."""
+    note = _left_out_note(progress)
+    if not progress.sessions:
+        return ["No sessions in this period yet" + (f" ({note})." if note else ".")]
+    # Tenths while short: a first 1.5 min try is not "2 min".
+    minutes = f"{progress.total_minutes:.{1 if progress.total_minutes < 10 else 0}f}"
+    lines = [
+        f"{_count(len(progress.sessions), 'session')}, {minutes} min practised "
+        f"from {progress.days[0]:%d %b %Y} to {progress.days[-1]:%d %b %Y}"
+        + (f" ({note})" if note else ""),
+        f"streak: {_count(progress.current_streak_days, 'day')} now, longest "
+        f"{_count(progress.longest_streak_days, 'day')}",
+    ]
+    for column, title, unit, _ in TRENDS:
+        base, now = progress.baseline[column], progress.latest[column]
+        if now is None:
+            continue
+        d = DIGITS[column]
+        text = f"{title}: {now:.{d}f} {unit} (mean of {progress.latest_label})"
+        if base is not None:
+            # + 0.0: a change that rounds to nothing reads +0, not -0.
+            text += f", baseline {base:.{d}f} ({round(now - base, d) + 0.0:+.{d}f})"
+        lines.append(text)
+    lines.append(f"baseline: median of your first {BASELINE_SESSIONS} sessions")
+    if progress.unreliable:
+        lines.append(
+            f"{_count(progress.unreliable, 'session')} with over {MAX_RELIABLE_ARTIFACT_PCT:g} % "
+            "of beats corrected left out of RMSSD, RSA and coherence (minutes still count)"
+        )
+    return lines + minutes_table(progress)
+
+
+MINUTES_TABLE_DAYS = 31
+"""Longest period whose minutes the text lists day by day; longer ones are listed by week."""
+
+
+def minutes_table(progress: Progress) -> list[str]:
+    """Minutes practised per day of the period (per week, Monday on, past
+    :data:`MINUTES_TABLE_DAYS` days), as lines of text: what the figure's top panel draws."""
+    if not progress.days:
+        return []
+    if len(progress.days) <= MINUTES_TABLE_DAYS:
+        rows = [
+            (f"{d:%a %d %b}", m)
+            for d, m in zip(progress.days, progress.minutes_per_day, strict=True)
+        ]
+        head = "minutes per day:"
+    else:
+        weeks: dict[date, float] = {}
+        for d, m in zip(progress.days, progress.minutes_per_day, strict=True):
+            monday = max(d - timedelta(days=d.weekday()), progress.days[0])
+            weeks[monday] = weeks.get(monday, 0.0) + m
+        rows = [(f"week of {d:%d %b %Y}", m) for d, m in weeks.items()]
+        head = "minutes per week:"
+    return [head] + [f"  {label}  {m:5.1f}" for label, m in rows]
+
+
+def missing_reason(sessions: Sequence[SessionRow], column: str) -> str:
+    """Why no session shown has a value of ``column``: which sensor it needs, or too little data.
+
+    A session with heartbeats had a strap; one with breath-by-breath breaths (or a belt or chest
+    breath source) had a belt or chest sensor. When the sessions had the sensor the trend needs,
+    or show no sensor data at all (too short to tell), the data is what is missing.
+    """
+    heart = any(r.beats > 0 for r in sessions)
+    breaths = any(r.breaths > 0 or r.breath_source in ("belt", "acc") for r in sessions)
+    need = NEEDS[column]
+    have = {"breaths": breaths, "breathing": breaths or heart, "heart": heart}[need]
+    if have or not (heart or breaths):
+        return "not enough data yet (sessions too short, or the signal too poor)"
+    return f"not measured ({NEEDS_TEXT[need]})"
+
+
+def progress_figure(progress: Progress) -> Figure:
+    """Draw the trends: a matplotlib Figure (Agg), A4 portrait, one panel per trend.
+
+    The top panel shows minutes practised as bars (per day, or per week or month when a day
+    would be too thin to see) with the streaks in its title; each trend panel shows one dot per
+    session at its start time, the rolling mean (line), the target where there is one and the
+    personal baseline (dashed). The date axis is fitted to the period (:func:`_date_axis`).
+    """
+    from matplotlib.figure import Figure
+
+    from trainer.reports.report import COLORS, apply_style
+
+    apply_style()
+    fig = Figure(figsize=(8.27, 11.69), layout="constrained")
+    n = 1 + len(TRENDS)
+    axes = fig.subplots(n, 1, sharex=True, height_ratios=[1.3] + [1.0] * len(TRENDS))
+    if progress.off_axis:
+        # Below the date axis the note explains, where constrained layout makes room for it.
+        fig.supxlabel(_off_axis_note(progress), fontsize=8, color=COLORS["muted"])
+    if not progress.sessions:
+        fig.suptitle("Breathwise progress: no sessions in this period yet")
+        return fig
+    xlabel = _date_axis(axes[-1], progress.days)
+    width_in = _axis_width_in(axes[0])
+    ax = axes[0]
+    unit, bins = _minute_bins(progress, width_in)
+    lo, hi = _num(progress.days[0]), _num(progress.days[-1] + timedelta(days=1))
+    thinnest = MIN_BAR_IN * (hi - lo) / width_in  # days
+    centres, widths = [], []
+    for b0, b1, _ in bins:
+        # 80 % of its days, but never thinner than can be seen (a month cut short by the end
+        # of the period), and kept inside the axis so such a bar is not half cut off.
+        width = min(max(0.8 * (b1 - b0).days, thinnest), hi - lo)
+        middle = (_num(b0) + _num(b1)) / 2
+        centres.append(min(max(middle, lo + width / 2), hi - width / 2))
+        widths.append(width)
+    ax.bar(centres, [m for _, _, m in bins], width=widths, color=COLORS["practice"])
+    ax.set_ylabel(f"min / {unit}")
+    ax.set_title(
+        f"Minutes practised per {unit} — {progress.total_minutes:.0f} min in "
+        f"{_count(len(progress.sessions), 'session')}; streak "
+        f"{_count(progress.current_streak_days, 'day')} "
+        f"(longest {_count(progress.longest_streak_days, 'day')})",
+        loc="left",
+    )
+    noons = [datetime(d.year, d.month, d.day, 12) for d in progress.days]
+    starts = [datetime.fromtimestamp(r.start_wall_ns / 1e9) for r in progress.sessions]
+    legend: dict[str, Artist] = {}
+    for ax, (column, title, unit, target) in zip(axes[1:], TRENDS, strict=True):
+        values = np.asarray(
+            [np.nan if (v := trend_value(r, column)) is None else v for r in progress.sessions]
+        )
+        ax.set_ylabel(unit)
+        base = progress.baseline[column]
+        now = progress.latest[column]
+        head = title
+        d = DIGITS[column]
+        if now is not None and base is not None:
+            head += f" — mean of {progress.latest_label} {now:.{d}f} vs baseline {base:.{d}f}"
+        ax.set_title(head, loc="left")
+        if np.all(np.isnan(values)):
+            ax.text(
+                0.5,
+                0.5,
+                missing_reason(progress.sessions, column),
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color=COLORS["muted"],
+            )
+            continue
+        ax.plot(starts, values, "o", ms=3.5, color=COLORS["session"], label="session")
+        rolling = _rolling_by_day(progress, values)
+        # A line needs two neighbouring days with a value; a lone point would draw nothing and
+        # leave a legend entry for a line nobody can find.
+        if np.any(np.isfinite(rolling[1:]) & np.isfinite(rolling[:-1])):
+            ax.plot(
+                noons,
+                rolling,
+                "-",
+                lw=1.8,
+                color=COLORS["trend"],
+                label=f"{ROLLING_DAYS}-day mean",
+            )
+        if base is not None:
+            ax.axhline(
+                base,
+                ls="--",
+                lw=1.0,
+                color=COLORS["baseline"],
+                label=f"your baseline (median of first {BASELINE_SESSIONS} sessions)",
+            )
+        if target is not None:
+            targets = np.asarray(
+                [
+                    np.nan if getattr(r, target) is None else float(getattr(r, target))
+                    for r in progress.sessions
+                ]
+            )
+            if not np.all(np.isnan(targets)):
+                ax.plot(
+                    starts,
+                    targets,
+                    "_",
+                    ms=9,
+                    mew=1.5,
+                    color=COLORS["target"],
+                    label="target",
+                )
+        _keep_span(ax, MIN_SPAN[column], 10.0 if column == "coherence_score" else None)
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    # One legend serves every trend panel, listing what any panel drew; at the top, where no
+    # panel title (long after a break: "7 days to 06 Mar 2020 ...") runs into it.
+    if legend:
+        fig.legend(
+            list(legend.values()),
+            list(legend),
+            loc="outside upper right",
+            ncols=4,
+            fontsize=7,
+            frameon=False,
+        )
+    axes[-1].set_xlabel(xlabel)
+    fig.suptitle("Breathwise — progress", x=0.02, ha="left", fontsize=14, fontweight="bold")
+    return fig
+
+
+def _keep_span(ax: Axes, span: float, top: float | None = None) -> None:
+    """Widen ``ax``'s y range about its middle to at least ``span`` (see :data:`MIN_SPAN`),
+    not above ``top`` (a score's maximum: 10.5 on a 0-10 score reads as possible)."""
+    lo, hi = ax.get_ylim()
+    if hi - lo < span:
+        middle = (lo + hi) / 2
+        lo, hi = middle - span / 2, middle + span / 2
+        if top is not None and hi > top:
+            lo, hi = lo - (hi - top), top
+        ax.set_ylim(lo, hi)
+
+
+LABEL_GAP_IN = 0.15
+"""Least blank between two neighbouring tick labels (inches)."""
+MIN_BAR_IN = 0.03
+"""Thinnest minutes bar drawn (inches, 4.5 px at 150 dpi): thinner ones vanish when rasterised,
+so longer periods are binned by week or month instead."""
+
+
+def _axis_width_in(ax: Axes) -> float:
+    """Width of ``ax`` in inches, as laid out before drawing.
+
+    Constrained layout only widens the axes later (smaller margins than the subplot defaults),
+    so the estimate errs on the side of fewer labels.
+    """
+    return float(ax.get_position().width * ax.get_figure().get_figwidth())  # type: ignore[union-attr]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _minute_bins(progress: Progress, width_in: float) -> tuple[str, list[tuple[date, date, float]]]:
+    """Minutes per day, or per week (Monday to Sunday) or month when a day is too thin to draw.
+
+    Returns the unit (``"day"``, ``"week"``, ``"month"``) and ``(first day, day after the
+    last, minutes)`` per bin, each bin cut to the days shown so its bar sits over them.
+    """
+    days = progress.days
+    per_in = width_in / len(days)  # inches per day
+    first, end = days[0], days[-1] + timedelta(days=1)
+    unit = "day" if per_in >= MIN_BAR_IN else "week" if 7 * per_in >= MIN_BAR_IN else "month"
+    bins: list[tuple[date, date, float]] = []
+    for day, minutes in zip(days, progress.minutes_per_day, strict=True):
+        if unit == "day":
+            start, stop = day, day + timedelta(days=1)
+        elif unit == "week":
+            start = day - timedelta(days=day.weekday())
+            stop = start + timedelta(days=7)
+        else:
+            start = day.replace(day=1)
+            stop = _next_month(start)
+        start, stop = max(start, first), min(stop, end)
+        if bins and bins[-1][0] == start:
+            bins[-1] = (start, stop, bins[-1][2] + minutes)
+        else:
+            bins.append((start, stop, minutes))
+    return unit, bins
+
+
+def _label_width_in(label: str) -> float:
+    """Width of ``label`` as an x tick label (inches), measured with the tick label font."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font = FontProperties(size=rcParams["xtick.labelsize"])
+    width, _, _ = TextToPath().get_text_width_height_descent(label, font, ismath=False)
+    return float(width) / 72.0
+
+
+def _fits(positions: Sequence[float], labels: Sequence[str], per_day_in: float) -> bool:
+    """True if labels centred on ``positions`` (days) leave :data:`LABEL_GAP_IN` between them."""
+    for k in range(1, len(positions)):
+        room = (positions[k] - positions[k - 1]) * per_day_in
+        need = (_label_width_in(labels[k]) + _label_width_in(labels[k - 1])) / 2 + LABEL_GAP_IN
+        if room < need:
+            return False
+    return True
+
+
+def _concise(ticks: Sequence[date], fmt: str) -> list[str]:
+    """Tick labels that name the month and the year only where they change.
+
+    ``fmt`` is ``"%d"`` (days: ``29 Dec``, ``30``, ``31``, ``01 Jan 2027``, ``02``), ``"%b"``
+    (months: ``Nov``, ``Dec``, ``Jan 2027``) or ``"%Y"``. The first label leaves its year to
+    the axis label (:func:`_years`), where it costs no room between ticks.
+    """
+    labels: list[str] = []
+    previous: date | None = None
+    for day in ticks:
+        if fmt == "%Y":
+            labels.append(f"{day:%Y}")
+        elif previous is not None and day.year != previous.year:
+            labels.append(f"{day:%d %b %Y}" if fmt == "%d" else f"{day:%b %Y}")
+        elif fmt == "%d" and (previous is None or day.month != previous.month):
+            labels.append(f"{day:%d %b}")
+        else:
+            labels.append(f"{day:{fmt}}")
+        previous = day
+    return labels
+
+
+def _num(day: date) -> float:
+    """Matplotlib's date number of ``day``'s midnight."""
+    from matplotlib.dates import date2num
+
+    return float(date2num(_midnight(day)))  # type: ignore[no-untyped-call]
+
+
+def _tick_choices(first: date, end: date) -> list[tuple[str, list[date], str]]:
+    """Candidate major ticks from finest to coarsest: (axis label, tick days, label format)."""
+    all_days = [first + timedelta(days=k) for k in range((end - first).days + 1)]
+    mondays = [d for d in all_days if d.weekday() == 0]
+    choices = [
+        ("date, ticks on Mondays", mondays, "%d"),
+        ("date, ticks on every other Monday", mondays[::2], "%d"),
+    ]
+    months = [d for d in all_days if d.day == 1]
+    for step in (1, 2, 3, 6):
+        choices.append(("month", [d for d in months if (d.month - 1) % step == 0], "%b"))
+    for step in (1, 2, 5, 10, 20, 50, 100):
+        choices.append(("year", [d for d in months if d.month == 1 and d.year % step == 0], "%Y"))
+    return choices
+
+
+def _date_axis(ax: Axes, days: Sequence[date]) -> str:
+    """Fit the shared date axis to ``days``; return the axis label.
+
+    The axis runs from the first day's midnight to the midnight after the last, so each day is
+    one slot between two day boundaries. Labels are the finest of: each day (at its middle,
+    between tick marks at midnight), every Monday, every other Monday, month starts, every 2, 3
+    or 6 months, years, every 2, 5, 10 ... years, whose labels leave a gap at this axis width.
+    Matplotlib's AutoDateLocator alone did not do: within a single day it ticks hours (the
+    day's label then sits on the previous afternoon) and its 3-day ticks on the 1st, 4th, ...
+    31st of a month crowd at month ends.
+    """
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+
+    first, end = days[0], days[-1] + timedelta(days=1)
+    ax.set_xlim(_midnight(first), _midnight(end))  # type: ignore[arg-type]
+    per_day_in = _axis_width_in(ax) / (end - first).days
+    every_day = [first + timedelta(days=k) for k in range((end - first).days + 1)]
+    boundaries = [_num(d) for d in every_day]
+
+    names = _concise(every_day[:-1], "%d")
+    middles = [b + 0.5 for b in boundaries[:-1]]
+    if _fits(middles, names, per_day_in):
+        ax.xaxis.set_major_locator(FixedLocator(boundaries))
+        ax.xaxis.set_major_formatter(NullFormatter())
+        ax.xaxis.set_minor_locator(FixedLocator(middles))
+        ax.xaxis.set_minor_formatter(FixedFormatter(names))
+        for shared in ax.get_shared_x_axes().get_siblings(ax):
+            shared.tick_params(axis="x", which="minor", length=0)  # a label, not a tick
+        return f"day ({_years(first, days[-1])})"
+
+    choices = _tick_choices(first, end)
+    xlabel, ticks, labels = choices[-1][0], choices[-1][1], _concise(choices[-1][1], "%Y")
+    for label, candidate, fmt in choices:
+        if len(candidate) < 2:
+            continue  # one label would not show the scale
+        texts = _concise(candidate, fmt)
+        if _fits([_num(d) for d in candidate], texts, per_day_in):
+            xlabel, ticks, labels = label, candidate, texts
+            break
+    ax.xaxis.set_major_locator(FixedLocator([_num(d) for d in ticks]))
+    ax.xaxis.set_major_formatter(FixedFormatter(labels))
+    # The day boundaries as small unlabelled ticks, while they stay apart.
+    ax.xaxis.set_minor_locator(FixedLocator(boundaries if per_day_in >= 2 * MIN_BAR_IN else []))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    return xlabel if xlabel == "year" else f"{xlabel} ({_years(first, days[-1])})"
+
+
+def _years(first: date, last: date) -> str:
+    """``2026``, or ``2026-2027`` for a period across New Year."""
+    return f"{first:%Y}" if first.year == last.year else f"{first:%Y}–{last:%Y}"
+
+
+def _rolling_by_day(progress: Progress, values: np.ndarray) -> np.ndarray:
+    """Mean of the session values in the ``ROLLING_DAYS`` days ending on each day (NaN if none)."""
+    day_index = {d: k for k, d in enumerate(progress.days)}
+    sums = np.zeros(len(progress.days))
+    counts = np.zeros(len(progress.days))
+    for row, value in zip(progress.sessions, values, strict=True):
+        if np.isfinite(value):
+            k = day_index[local_date(row.start_wall_ns)]
+            sums[k] += value
+            counts[k] += 1
+    kernel = np.ones(ROLLING_DAYS)
+    s = np.convolve(sums, kernel)[: len(sums)]
+    c = np.convolve(counts, kernel)[: len(counts)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(c > 0, s / np.maximum(c, 1), np.nan)
+
+
+def write_progress(progress: Progress, output: Path) -> Path:
+    """Render :func:`progress_figure` to ``output`` (format from the suffix: .png, .pdf, .svg)."""
+    from trainer.reports.report import save_figure
+
+    return save_figure(progress_figure(progress), output)

@@ -1,0 +1,1239 @@
+"""The session report: one A4 page (PNG, PDF or SVG) a person wants to look at after a session.
+
+Panels, top to bottom, all on the session's time axis in minutes unless said otherwise:
+
+1. Headline numbers: how well the pacer was followed (the coach's mean follow score, 0-100),
+   breath rate and exhale:inhale ratio achieved against the targets, HRV and coherence.
+2. The whole session: belt signal (scaled to the pacer's 0-1 fill) over the pacer target, with
+   program steps named, connection gaps shaded and marks drawn.
+3. A closer look at 90 s: detected inhales and exhales shaded over the pacer target, and the
+   beat-by-beat heart rate below it, where respiratory sinus arrhythmia shows as heart rate
+   rising on each inhale and falling on each exhale.
+4. Breath rate and ratio per breath against the targets.
+5. Heart rate over the session with RSA (peak-to-trough per breath).
+6. Follow score per breath and coherence over time.
+7. The HRV summary with the settings used (tools disagree mainly because of settings:
+   docs/reference/physiology.md, "Heart-rate variability").
+
+Rendering uses matplotlib's object API on a :class:`~matplotlib.figure.Figure` (no pyplot state),
+so reports can be drawn in worker processes and threads.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.breath_variability import ratio_measured
+from analysis.hrv_report import artifact_warning
+from trainer.errors import BadArgument
+from trainer.reports.session_analysis import PacerSpan, SessionAnalysis, analyse_recording
+from trainer.session.sensor_label import is_sensorless, source_line, source_mark
+from trainer.storage.paths import check_output_path, replacing
+from trainer.storage.program_codec import PLAN_KEY, plan_from_json
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+FloatArray = npt.NDArray[np.float64]
+
+FORMATS = (".png", ".pdf", ".svg")
+A4_PORTRAIT_IN = (8.27, 11.69)
+PNG_DPI = 150
+ZOOM_S = 90.0
+"""Length of the close-up window (s): about 9 breaths at 6 breaths/min."""
+
+COLORS: dict[str, str] = {
+    "inhale": "#4C8BC9",
+    "exhale": "#E8965A",
+    "pacer": "#7A7A7A",
+    "signal": "#1F3B57",
+    "hr": "#B23A48",
+    "rsa": "#E0A3AB",
+    "gap": "#BDBDBD",
+    "mark": "#6A4C93",
+    "follow": "#2E8B57",
+    "coherence": "#8E6C1D",
+    "step": "#F2F2F2",
+    "muted": "#8A8A8A",
+    "practice": "#4C8BC9",
+    "session": "#1F3B57",
+    "trend": "#B23A48",
+    "baseline": "#7A7A7A",
+    "target": "#2E8B57",
+}
+"""One colour per quantity across every panel (inhale blue, exhale orange, as in the live UI)."""
+MARK_COLOR = "#C62828"
+"""The title and foot line of a simulated or sensorless session's report."""
+
+
+def apply_style() -> None:
+    """Typography and axes shared by every Breathwise figure (readable in print and on screen)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    matplotlib.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": 8,
+            "axes.titlesize": 8.5,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 8,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.color": "#E6E6E6",
+            "grid.linewidth": 0.6,
+            "xtick.labelsize": 7.5,
+            "ytick.labelsize": 7.5,
+            "legend.fontsize": 7,
+            "pdf.fonttype": 42,  # embed TrueType: text stays selectable and sharp in the PDF
+            "svg.fonttype": "none",
+        }
+    )
+
+
+def save_figure(fig: Figure, output: Path) -> Path:
+    """Write ``fig`` to ``output``; the suffix (.png, .pdf, .svg) picks the format.
+
+    Raises
+    ------
+    BadArgument
+        Unknown suffix.
+    trainer.errors.UserError
+        The file cannot be written.
+    """
+    from trainer.errors import UserError
+
+    suffix = figure_suffix(output)
+    try:
+        # Health data: owner-only, and written whole before it replaces an earlier report.
+        with replacing(output) as temp:
+            fig.savefig(
+                temp,
+                format=suffix[1:],
+                dpi=PNG_DPI if suffix == ".png" else None,
+                metadata=_metadata(suffix),
+            )
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write ({exc.strerror})") from None
+    return output
+
+
+def figure_suffix(output: Path, what: str = "a report") -> str:
+    """The suffix of a figure file name, which picks its format: .png, .pdf or .svg.
+
+    Callers check it before drawing, so that a wrong name is refused before the work.
+
+    Raises
+    ------
+    BadArgument
+        Any other suffix, naming ``what`` was to be written and the accepted ones.
+    """
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        stem = output.stem if output.stem not in ("", ".", "..") else "figure"
+        raise BadArgument(
+            f"cannot write {what} as {output.name!r}: the name must end in .png, .pdf or .svg",
+            f"for example -o {stem}.pdf",
+        )
+    return suffix
+
+
+def _metadata(suffix: str) -> dict[str, Any]:
+    # Fixed metadata keeps PDF/SVG output byte-identical for identical input (no creation date).
+    if suffix == ".pdf":
+        return {"Creator": "Breathwise", "Producer": "Breathwise", "CreationDate": None}
+    if suffix == ".svg":
+        return {"Creator": "Breathwise", "Date": None}
+    return {"Software": "Breathwise"}
+
+
+# ------------------------------------------------------------------------------- helpers
+def _minutes(t_s: FloatArray | float) -> Any:
+    return np.asarray(t_s, dtype=np.float64) / 60.0
+
+
+def _fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def _shade_gaps_and_marks(
+    ax: Axes, analysis: SessionAnalysis, *, in_minutes: bool = True, labels: bool = False
+) -> None:
+    scale = 60.0 if in_minutes else 1.0
+    for gap in analysis.gaps:
+        ax.axvspan(
+            gap.t0_s / scale,
+            gap.t1_s / scale,
+            color=COLORS["gap"],
+            alpha=0.45,
+            lw=0,
+            hatch="///",
+            zorder=0.5,
+        )
+        if labels:
+            ax.annotate(
+                f"{gap.device} lost",
+                ((gap.t0_s + gap.t1_s) / 2 / scale, 0.02),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                fontsize=6.5,
+                color="#555555",
+            )
+    for mark in analysis.marks:
+        ax.axvline(mark.t_s / scale, color=COLORS["mark"], lw=0.9, ls=":", zorder=3)
+        if labels:
+            ax.annotate(
+                mark.label or "mark",
+                (mark.t_s / scale, 0.98),
+                xycoords=("data", "axes fraction"),
+                ha="left",
+                va="top",
+                fontsize=6.5,
+                color=COLORS["mark"],
+                rotation=90,
+            )
+
+
+def _normalise(values: FloatArray) -> FloatArray:
+    """Belt signal scaled to 0..1 by its 2nd and 98th percentiles (robust to spikes)."""
+    if values.size == 0:
+        return values
+    lo, hi = np.percentile(values, [2.0, 98.0])
+    span = hi - lo if hi > lo else 1.0
+    return np.asarray((values - lo) / span, dtype=np.float64)
+
+
+def _time_axis(ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.set_xlim(0.0, max(analysis.duration_s / 60.0, 1e-3))
+    ax.set_xlabel("min", loc="right", labelpad=0, fontsize=7, color="#555555")
+
+
+def _legend(ax: Axes, **kwargs: Any) -> None:
+    """A legend, only when the panel drew something labelled (an empty panel says why instead)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
+def _no_data(ax: Axes, text: str) -> None:
+    """A note in the middle of an empty panel, on a white box above every line (a target line
+    drawn across the middle of the panel would otherwise strike it through)."""
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=COLORS["muted"],
+        fontsize=8,
+        zorder=10,
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "none"},
+    )
+
+
+def _clock(t_s: float) -> str:
+    """Session time as m:ss (whole seconds): "0:15", "17:45".
+
+    A decimal minute cannot show a quarter minute in one digit ("0.2" for 0:15), and the zoom
+    window usually starts on one.
+    """
+    minutes, seconds = divmod(round(t_s), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def _fill_limits(values: FloatArray, top: float = 1.35) -> tuple[float, float]:
+    """Y limits of a 0-1 fill panel that hold every finite value of ``values``.
+
+    The belt is scaled by its 2nd and 98th percentiles, so a deep sigh or a movement spike
+    lies well outside 0-1; a fixed -0.25..1.35 cut those off at the panel's edge.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -0.25, top
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = 0.05 * max(hi - lo, 1.0)
+    return min(-0.25, lo - pad), max(top, hi + pad)
+
+
+# ------------------------------------------------------------------------------- panels
+def _practised_text(analysis: SessionAnalysis) -> str:
+    """Minutes practised, as the history and progress count them, and the pause beside them."""
+    practised_min = analysis.practised_s / 60.0
+    text = f"{practised_min:.1f} min practised"
+    if analysis.paused_s > 0:
+        text += f" (+ {analysis.paused_s / 60.0:.1f} min paused)"
+    return text
+
+
+def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.axis("off")
+    m = analysis.metrics()
+    start = time.localtime(analysis.start_wall_ns / 1e9)
+    program = str(m["program"] or "")
+    # A simulated or sensorless session says so in place of "Breathwise session" (the title
+    # keeps its length), in red, and again at the foot of the page.
+    mark = source_mark(analysis.source_kind)
+    title = (mark or "Breathwise session") + (f" — {program}" if program else "")
+    ax.text(
+        0.0,
+        1.08,
+        title,
+        fontsize=15,
+        fontweight="bold",
+        va="top",
+        color=MARK_COLOR if mark else "black",
+        transform=ax.transAxes,
+    )
+    if mark:
+        fig.text(
+            0.5,
+            0.008,
+            source_line(analysis.source_kind),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            fontweight="bold",
+            color=MARK_COLOR,
+        )
+    device = analysis.source_name or analysis.source_kind or "unknown device"
+    ax.text(
+        0.0,
+        0.74,
+        f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {_practised_text(analysis)}  ·  "
+        f"{device}  ·  {_ending(analysis)}",
+        fontsize=8.5,
+        color="#444444",
+        va="top",
+        transform=ax.transAxes,
+    )
+    if is_sensorless(analysis.source_kind):
+        # Nothing measured: no tiles of dashes (they read as a session that failed).
+        return
+    follow = m["mean_follow_score"]
+    paced = any(s.mode == "paced" for s in analysis.pacer_spans)
+    verdict = _verdict(
+        follow if isinstance(follow, float) else None, paced, _has_breathing(analysis)
+    )
+    pace_only = m.get("follow_basis") == "pace"
+    boxes = [
+        (
+            ("Kept the pacer's pace" if pace_only else "Followed the pacer")
+            if paced
+            else "Own rhythm",
+            f"{follow:.0f} / 100" if isinstance(follow, float) else "—",
+            verdict,
+        ),
+        (
+            "Paced breath rate" if m.get("rate_basis") == "paced" else "Breath rate",
+            # The breaths taken while the pacer paced (all unpaused ones without a pacer), as
+            # the history and progress show it; the ratio beside it is from the same breaths.
+            _fmt(_f(m["median_rate_bpm"]), 1, "/min"),
+            f"target {_fmt(_f(m['target_rate_bpm']), 1, '/min')}" if paced else "own pace",
+        ),
+        (
+            "Exhale : inhale",
+            _fmt(_f(m["mean_ratio"]), 2),
+            f"target {_fmt(_f(m['target_ratio']), 2)}",
+        ),
+        ("RMSSD", _fmt(_f(m["rmssd_ms"]), 0, "ms"), f"HR {_fmt(_f(m['mean_hr_bpm']), 0, 'bpm')}"),
+        (
+            "Coherence",
+            _fmt(_f(m["coherence_score"]), 1)
+            + (" / 10" if m["coherence_score"] is not None else ""),
+            f"RSA {_fmt(_f(m['rsa_bpm']), 1, 'bpm')}",
+        ),
+    ]
+    width = 1.0 / len(boxes)
+    for k, (label, value, note) in enumerate(boxes):
+        x = k * width
+        ax.text(x, 0.36, label, fontsize=7.5, color="#555555", transform=ax.transAxes)
+        ax.text(
+            x,
+            0.05,
+            value,
+            fontsize=16 if k == 0 else 13,
+            fontweight="bold",
+            color=COLORS["follow"] if k == 0 else "#222222",
+            transform=ax.transAxes,
+        )
+        ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
+
+
+def _ending(analysis: SessionAnalysis) -> str:
+    """How the session ended, for the subtitle.
+
+    An imported file (``breathwise import``) never has a closing summary, so the analysis calls
+    it "recording cut short" like a session that was killed; the header's source kind
+    ``"import"`` tells the two apart, and an import is whole as far as the file it came from.
+    """
+    if analysis.source_kind == "import" and analysis.ended == "recording cut short":
+        return "imported"
+    return analysis.ended
+
+
+def _f(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _has_breathing(analysis: SessionAnalysis) -> bool:
+    """Whether the session has a breathing signal: a belt trace, or breathing read from the heart
+    rhythm."""
+    return bool(analysis.belt_values.size or analysis.rr_estimates or analysis.breaths)
+
+
+def _verdict(score: float | None, paced: bool, breathing: bool = False) -> str:
+    """Words for the follow score (our bands over the coach's 0-100 scale).
+
+    Without a score, says why: no breathing signal at all, or a signal in which no breath was
+    scored (a session of a few seconds has a belt trace but no complete breath yet).
+    """
+    if score is None:
+        return "no breaths scored" if breathing else "no breathing signal"
+    if score >= 80:
+        return "closely with the pacer" if paced else "on target"
+    if score >= 60:
+        return "mostly with the pacer" if paced else "mostly on target"
+    if score >= 40:
+        return "partly with the pacer" if paced else "partly on target"
+    return "rarely with the pacer" if paced else "off target"
+
+
+STEP_LABEL_PT = 6.5
+"""Font size of the program step names along the top of the whole-session panel (points)."""
+STEP_ROW_PT = 8.5
+"""Distance between two rows of step names (points): one line of 6.5 pt text and a little air."""
+STEP_GAP_PT = 4.0
+"""Least space between a step name and the next name on its row (points)."""
+
+
+def _step_groups(analysis: SessionAnalysis) -> list[tuple[float, str]]:
+    """Start (session s) and name of each named program step, a name once per run of spans.
+
+    A step slowing in stages, or paused and resumed, is several pacer spans with one name; the
+    name is written once, where the step starts. A posture change or a side switch between two
+    steps (a program's ``transition`` step, some seconds long) is not named: its name would
+    squeeze the names of the steps on either side down to an ellipsis. Nor is the second side
+    of a stretch after its switch: the stretch is named once, where its first side starts.
+    """
+    unnamed = _transition_titles(analysis)
+    groups: list[tuple[float, str]] = []
+    previous = None
+    for span in analysis.pacer_spans:
+        if span.label in unnamed:
+            continue
+        if span.label and span.label != previous:
+            groups.append((span.t0_s, span.label))
+        previous = span.label
+    return groups
+
+
+def _transition_titles(analysis: SessionAnalysis) -> set[str]:
+    """Titles that only the program's transition steps carry (from the plan in the header)."""
+    data = analysis.settings.get(PLAN_KEY)
+    if data is None:
+        return set()
+    steps = plan_from_json(data).program.steps
+    return {s.title for s in steps if s.transition} - {s.title for s in steps if not s.transition}
+
+
+def _fit_label(text: str, room_pt: float, width_pt: Any) -> str:
+    """``text``, or its longest start that fits ``room_pt`` points with an ellipsis ("" when not
+    even the ellipsis fits); ``width_pt(text)`` measures a string in points."""
+    if width_pt(text) <= room_pt:
+        return text
+    for n in range(len(text) - 1, 0, -1):
+        shortened = text[:n].rstrip() + "…"
+        if width_pt(shortened) <= room_pt:
+            return shortened
+    return "…" if width_pt("…") <= room_pt else ""
+
+
+def _step_label_layout(
+    analysis: SessionAnalysis, axes_width_pt: float
+) -> tuple[list[tuple[float, str, int]], int]:
+    """Place the step names along the top of the whole-session panel so that none overlaps.
+
+    One row when every name fits before the next step starts; otherwise two rows, names
+    alternating between them, so each name has the room up to the step after next, and a
+    name still too long is shortened with an ellipsis to that room. (Found in use: on the
+    36-minute back-release routine the names of the one- and two-minute steps ran into each
+    other, "Knees to chestKnees to chest on your sid...".)
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The session; its pacer spans carry the step names.
+    axes_width_pt : float
+        Width of the panel (points), which spans the whole session.
+
+    Returns
+    -------
+    labels : list of (float, str, int)
+        Start (session s), the text to draw and its row (0 at the top) of each name.
+    rows : int
+        Rows used (0 without named steps).
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    groups = _step_groups(analysis)
+    if not groups:
+        return [], 0
+    # At 72 dpi a pixel is a point, and text measures the same in the PNG, PDF and SVG.
+    renderer = RendererAgg(1, 1, 72)  # type: ignore[no-untyped-call]  # matplotlib is untyped here
+    font = FontProperties(size=STEP_LABEL_PT)
+
+    def width_pt(text: str) -> float:
+        size = renderer.get_text_width_height_descent(text, font, ismath=False)  # type: ignore[no-untyped-call]
+        return float(size[0])
+
+    duration = max(analysis.duration_s, 1e-3)
+    starts = [axes_width_pt * t0 / duration for t0, _ in groups]
+    # The annotation starts 2 pt right of its step's start.
+    end_pt = axes_width_pt - 2.0
+    for rows in (1, 2):
+        rooms = [
+            (starts[k + rows] if k + rows < len(starts) else end_pt + STEP_GAP_PT)
+            - starts[k]
+            - STEP_GAP_PT
+            for k in range(len(groups))
+        ]
+        fits = all(width_pt(label) <= room for (_, label), room in zip(groups, rooms, strict=True))
+        if fits or rows == 2:
+            break
+    labels = [
+        (t0, _fit_label(label, room, width_pt), k % rows)
+        for k, ((t0, label), room) in enumerate(zip(groups, rooms, strict=True))
+    ]
+    return [entry for entry in labels if entry[1]], rows
+
+
+def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
+    paced = any(span.mode == "paced" for span in analysis.pacer_spans)
+    ax.set_title(
+        "Whole session: your breathing over the pacer"
+        if paced
+        else "Whole session: your breathing (own rhythm, no pacer)",
+        loc="left",
+    )
+    for k, span in enumerate(analysis.pacer_spans):
+        if k % 2 == 1:
+            ax.axvspan(span.t0_s / 60, span.t1_s / 60, color=COLORS["step"], lw=0, zorder=0.2)
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    box = ax.get_position()  # the fixed grid places the panel before any drawing
+    width_in, height_in = fig.get_size_inches()
+    labels, rows = _step_label_layout(analysis, float(width_in * box.width * 72.0))
+    for t0_s, text, row in labels:
+        ax.annotate(
+            text,
+            (t0_s / 60, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2 - row * STEP_ROW_PT),
+            textcoords="offset points",
+            fontsize=STEP_LABEL_PT,
+            va="top",
+            color="#333333",
+            clip_on=True,
+            parse_math=False,
+        )
+    if np.any(np.isfinite(analysis.pacer_fill)):
+        ax.plot(
+            _minutes(analysis.pacer_t_s),
+            analysis.pacer_fill,
+            color=COLORS["pacer"],
+            lw=0.6,
+            alpha=0.8,
+            label="pacer target",
+        )
+    norm = _normalise(analysis.belt_values)
+    if analysis.belt_values.size:
+        ax.plot(
+            _minutes(analysis.belt_t_s),
+            norm,
+            color=COLORS["signal"],
+            lw=0.5,
+            label="your breathing (belt)",
+        )
+    else:
+        _no_data(ax, "no breathing signal (no belt in this session)")
+    ax.set_ylabel("fill (0 empty – 1 full)")
+    # The data keeps below the rows of step names: the top of the panel is stretched so the
+    # names take their share of its height above the highest point.
+    lo, hi = _fill_limits(norm, top=1.1)
+    names_pt = rows * STEP_ROW_PT + 3.0 if rows else 0.0
+    share = min(names_pt / max(height_in * box.height * 72.0, 1.0), 0.5)
+    ax.set_ylim(lo, lo + (hi - lo) / (1.0 - share))
+    _shade_gaps_and_marks(ax, analysis, labels=True)
+    _time_axis(ax, analysis)
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+
+
+def _zoom_window(analysis: SessionAnalysis) -> tuple[float, float]:
+    """A ``ZOOM_S`` window in the middle of the session, moved off any gap it would overlap."""
+    duration = analysis.duration_s
+    if duration <= ZOOM_S:
+        return 0.0, max(duration, 1.0)
+    t0 = duration / 2 - ZOOM_S / 2
+    for gap in analysis.gaps:
+        if gap.t0_s < t0 + ZOOM_S and gap.t1_s > t0:
+            t0 = gap.t1_s if gap.t1_s + ZOOM_S <= duration else max(0.0, gap.t0_s - ZOOM_S)
+    return t0, t0 + ZOOM_S
+
+
+def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:
+    t0, t1 = window
+    # In m:ss: the window is 90 s, so in tenths of a minute 0:15-1:45 read "0.2-1.8".
+    ax.set_title(f"A closer look, {_clock(t0)}–{_clock(t1)} (min:s)", loc="left")
+    mask = (analysis.pacer_t_s >= t0) & (analysis.pacer_t_s <= t1)
+    if np.any(np.isfinite(analysis.pacer_fill[mask])):
+        ax.plot(
+            analysis.pacer_t_s[mask] - t0,
+            analysis.pacer_fill[mask],
+            color=COLORS["pacer"],
+            lw=1.2,
+            ls="--",
+            label="pacer target",
+        )
+    belt = (analysis.belt_t_s >= t0) & (analysis.belt_t_s <= t1)
+    norm = _normalise(analysis.belt_values)
+    if np.any(belt):
+        ax.plot(
+            analysis.belt_t_s[belt] - t0,
+            norm[belt],
+            color=COLORS["signal"],
+            lw=1.2,
+            label="your breathing",
+        )
+    else:
+        _no_data(ax, "no breathing signal in this window")
+    first_in = first_out = True
+    for event in analysis.breaths:
+        b = event.breath
+        if b.end_s < t0 or b.inhale_onset_s > t1:
+            continue
+        ax.axvspan(
+            b.inhale_onset_s - t0,
+            b.exhale_onset_s - t0,
+            color=COLORS["inhale"],
+            alpha=0.22,
+            lw=0,
+            label="inhale" if first_in else None,
+        )
+        ax.axvspan(
+            b.exhale_onset_s - t0,
+            b.exhale_onset_s + b.exhale_s - t0,
+            color=COLORS["exhale"],
+            alpha=0.22,
+            lw=0,
+            label="exhale" if first_out else None,
+        )
+        first_in = first_out = False
+    _shade_gaps_and_marks(ax, _shifted(analysis, t0), in_minutes=False)
+    ax.set_xlim(0.0, t1 - t0)
+    ax.set_ylim(*_fill_limits(norm[belt]))
+    ax.set_ylabel("fill (0–1)")
+    # On the title's line, as in the other panels: inside, it covered the breath peaks.
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=4, frameon=False)
+    ax.tick_params(labelbottom=False)
+
+
+def _shifted(analysis: SessionAnalysis, t0: float) -> SessionAnalysis:
+    from dataclasses import replace
+
+    from trainer.reports.session_analysis import Gap
+    from trainer.session.pipeline import MarkEvent
+
+    return replace(
+        analysis,
+        gaps=tuple(Gap(g.device, g.t0_s - t0, g.t1_s - t0, g.open) for g in analysis.gaps),
+        marks=tuple(MarkEvent(m.t_s - t0, m.label) for m in analysis.marks),
+    )
+
+
+def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:
+    t0, t1 = window
+    heart = analysis.heart
+    beats = (heart.nn_t_s >= t0) & (heart.nn_t_s <= t1)
+    ax.set_xlim(0.0, t1 - t0)
+    ax.set_xlabel("seconds into the window")
+    ax.set_ylabel("heart rate (bpm),\nbeat by beat")
+    if not np.any(beats):
+        _no_data(ax, "no heart beats in this window")
+        return
+    for event in analysis.breaths:
+        b = event.breath
+        if b.end_s < t0 or b.inhale_onset_s > t1:
+            continue
+        ax.axvspan(
+            b.inhale_onset_s - t0, b.exhale_onset_s - t0, color=COLORS["inhale"], alpha=0.12, lw=0
+        )
+    hr = 60_000.0 / heart.nn_ms[beats]
+    ax.plot(
+        heart.nn_t_s[beats] - t0,
+        hr,
+        "-o",
+        ms=2.2,
+        lw=1.0,
+        color=COLORS["hr"],
+    )
+    # No legend: the one line is named by the axis labels (a legend sat on the curve).
+    ax.set_title(
+        "…and your heart: it speeds up as you breathe in and slows as you breathe out (RSA)",
+        loc="left",
+    )
+
+
+def _breath_series(analysis: SessionAnalysis) -> tuple[FloatArray, FloatArray, FloatArray]:
+    good = analysis.good_breaths
+    t = np.asarray([e.breath.inhale_onset_s for e in good], dtype=np.float64)
+    rate = np.asarray([e.breath.rate_bpm for e in good], dtype=np.float64)
+    ratio = np.asarray([e.breath.ratio for e in good], dtype=np.float64)
+    return t, rate, ratio
+
+
+def _target_steps(analysis: SessionAnalysis, attr: str) -> tuple[list[float], list[float]]:
+    xs: list[float] = []
+    ys: list[float] = []
+    for span in analysis.pacer_spans:
+        value = getattr(span, attr)
+        y = float(value) if value is not None and span.mode != "paused" else math.nan
+        xs += [span.t0_s / 60, span.t1_s / 60]
+        ys += [y, y]
+    return xs, ys
+
+
+def _rate_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    t, rate, _ = _breath_series(analysis)
+    ax.set_title("Breath rate", loc="left")
+    ax.set_ylabel("breaths/min")
+    xs, ys = _target_steps(analysis, "rate_bpm")
+    if np.any(np.isfinite(ys)):
+        ax.plot(xs, ys, color=COLORS["target"], lw=1.4, ls="--", label="pacer")
+    if t.size:
+        ax.plot(_minutes(t), rate, "o", ms=2.4, color=COLORS["signal"], label="each breath")
+        hi = (
+            float(np.nanmax(np.concatenate([rate, np.asarray(ys, dtype=float)])))
+            if ys
+            else float(rate.max())
+        )
+        ax.set_ylim(0.0, max(hi * 1.15, 1.0))
+    elif analysis.rr_estimates:
+        # A heart-rate strap alone: the rate read from the heart rhythm, one per estimate.
+        rr_t = np.asarray([e.t_s for e in analysis.rr_estimates], dtype=np.float64)
+        rr_rate = np.asarray([e.rate_bpm for e in analysis.rr_estimates], dtype=np.float64)
+        ax.plot(
+            _minutes(rr_t),
+            rr_rate,
+            "o-",
+            ms=2.4,
+            lw=0.8,
+            color=COLORS["signal"],
+            label="from heart rhythm",
+        )
+        finite = [y for y in ys if math.isfinite(y)]
+        ax.set_ylim(0.0, max(max([*rr_rate.tolist(), *finite]) * 1.15, 1.0))
+    else:
+        _no_data(ax, "no breaths detected")
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+
+
+def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    t, _, ratio = _breath_series(analysis)
+    ax.set_title("Exhale : inhale ratio", loc="left")
+    ax.set_ylabel("exhale / inhale")
+    xs, ys = _target_steps(analysis, "ratio")
+    if np.any(np.isfinite(ys)):
+        ax.plot(xs, ys, color=COLORS["target"], lw=1.4, ls="--", label="target")
+    # A breath whose in- or out-breath could not be timed has no ratio to draw (it had been
+    # drawn at the scale's top, 5, or at 0, as if measured).
+    measured = np.asarray([ratio_measured(r) for r in ratio.tolist()], dtype=bool)
+    if measured.any():
+        shown = np.clip(ratio[measured], 0.0, 5.0)
+        ax.plot(
+            _minutes(t[measured]), shown, "o", ms=2.4, color=COLORS["exhale"], label="each breath"
+        )
+        ax.set_ylim(0.0, max(float(np.nanmax(shown)) * 1.15, 2.5))
+    elif t.size:
+        _no_data(ax, "not measured: no breath's in- and out-breath could both be timed")
+    elif analysis.rr_estimates:
+        _no_data(ax, "not measured: the heart rhythm gives the rate only")
+    else:
+        _no_data(ax, "no breaths detected")
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+
+
+def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    heart = analysis.heart
+    ax.set_title("Heart rate and RSA", loc="left")
+    ax.set_ylabel("heart rate (bpm)")
+    _time_axis(ax, analysis)
+    if heart.nn_ms.size == 0:
+        _no_data(ax, "no heart-rate strap in this session")
+        return
+    if heart.rsa_t_s.size:
+        ax.fill_between(
+            _minutes(heart.rsa_t_s),
+            heart.rsa_min_hr_bpm,
+            heart.rsa_max_hr_bpm,
+            step="post",
+            color=COLORS["rsa"],
+            alpha=0.75,
+            lw=0,
+            label="RSA: swing within each breath",
+        )
+    order = np.argsort(heart.nn_t_s, kind="stable")
+    t = heart.nn_t_s[order]
+    hr = 60_000.0 / heart.nn_ms[order]
+    if hr.size < 2 * HR_MEAN_BEATS:
+        # Too few beats for a running mean (with as many beats as the mean, it is one point:
+        # a line with nothing to draw, and an empty panel whose legend named it).
+        ax.plot(
+            _minutes(t), hr, "-o", ms=2.2, lw=0.8, color=COLORS["hr"], label="heart rate, each beat"
+        )
+    else:
+        k = HR_MEAN_BEATS
+        smooth = np.convolve(hr, np.ones(k) / k, mode="valid")
+        t_mid = t[k // 2 : k // 2 + smooth.size]
+        # Break the line across a gap in the beats rather than draw a straight bridge.
+        broken = np.flatnonzero(np.diff(t_mid) > 3.0) + 1
+        ax.plot(
+            _minutes(np.insert(t_mid, broken, np.nan)),
+            np.insert(smooth, broken, np.nan),
+            lw=1.2,
+            color=COLORS["hr"],
+            label=f"heart rate ({k}-beat mean)",
+        )
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+    _shade_gaps_and_marks(ax, analysis)
+
+
+HR_MEAN_BEATS = 15
+"""Beats in the running mean of the heart-rate panel."""
+FOLLOW_TOP = 150.0
+"""Top of the follow panel's score axis: the room above 100 holds the legend, clear of the
+scores (inside the 0-100 range it covered the low ones)."""
+
+
+def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    # Breaths begun while paused or in a "breathe naturally" step are not scored.
+    good = [e for e in analysis.good_breaths if e.scored]
+    ax.set_title("How well you followed (coach's score per breath)", loc="left")
+    ax.set_ylabel("score (0–100)")
+    ax.set_ylim(0, FOLLOW_TOP)
+    ax.set_yticks([0, 50, 100])
+    if not good and analysis.paces:
+        # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
+        ax.set_title("How well you kept the pace (heart rhythm)", loc="left")
+        t = np.asarray([p.t_s for p in analysis.paces], dtype=np.float64)
+        s = np.asarray([p.feedback.follow_score for p in analysis.paces], dtype=np.float64)
+        ax.plot(_minutes(t), s, "o", ms=2.6, color=COLORS["follow"], label="each estimate")
+    elif not good:
+        _no_data(ax, "no breaths detected")
+    else:
+        t = np.asarray([e.breath.inhale_onset_s for e in good], dtype=np.float64)
+        s = np.asarray([e.feedback.follow_score for e in good], dtype=np.float64)
+        ax.plot(
+            _minutes(t), s, "o", ms=2.2, color=COLORS["follow"], alpha=0.55, label="each breath"
+        )
+        k = min(5, s.size)
+        smooth = np.convolve(s, np.ones(k) / k, mode="valid")
+        ax.plot(
+            _minutes(t[k - 1 :]),
+            smooth,
+            lw=1.6,
+            color=COLORS["follow"],
+            label=f"mean of last {k} breaths",
+        )
+        # Anchored at score 100 and growing upwards, into the band no score reaches.
+        _legend(
+            ax,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 101.0),
+            bbox_transform=ax.get_yaxis_transform(),
+            ncols=2,
+            frameon=False,
+            fontsize=6.5,
+            borderaxespad=0.0,
+            borderpad=0.2,
+        )
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+
+
+def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+    heart = analysis.heart
+    ax.set_title("Coherence: one steady heart rhythm (score)", loc="left")
+    ax.set_ylabel("score (0–10)")
+    ax.set_ylim(0, 10.5)
+    if heart.coherence_score.size == 0:
+        _no_data(ax, "needs at least 64 s of heart beats")
+    else:
+        ax.plot(
+            _minutes(heart.coherence_t_s),
+            heart.coherence_score,
+            "-",
+            lw=1.4,
+            color=COLORS["coherence"],
+        )
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+
+
+def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.axis("off")
+    heart = analysis.heart
+    rows = [
+        ("Mean heart rate", _fmt(heart.mean_hr_bpm, 1, "bpm")),
+        ("Heart rate, first minute", _fmt(heart.hr_start_bpm, 1, "bpm")),
+        ("Mean NN", _fmt(heart.mean_nn_ms, 0, "ms")),
+        ("SDNN", _fmt(heart.sdnn_ms, 1, "ms")),
+        ("RMSSD", _fmt(heart.rmssd_ms, 1, "ms")),
+        ("pNN50", _fmt(heart.pnn50_pct, 1, "%")),
+        ("LF power (0.04–0.15 Hz)", _fmt(heart.lf_power_ms2, 0, "ms²")),
+        ("HF power (0.15–0.4 Hz)", _fmt(heart.hf_power_ms2, 0, "ms²")),
+        ("LF/HF", _fmt(heart.lf_hf, 2)),
+        (
+            "Spectral peak",
+            _fmt(heart.peak_hz, 3, "Hz")
+            + (f" ({heart.peak_hz * 60:.1f} /min)" if heart.peak_hz else ""),
+        ),
+        ("RSA, mean per breath", _fmt(heart.mean_rsa_bpm, 1, "bpm")),
+        (
+            "Coherence ratio / score, mean",
+            f"{_fmt(heart.mean_coherence, 2)} / {_fmt(heart.mean_coherence_score, 1)}",
+        ),
+        (
+            "Beats corrected",
+            f"{heart.corrected_beats} of {analysis.rr_ms.size}"
+            + (f" ({heart.artifact_pct:.1f} %)" if heart.artifact_pct is not None else ""),
+        ),
+    ]
+    ax.set_title("Heart-rate variability (whole session)", loc="left")
+    # The same warning as the hrv command and the import (analysis.hrv_report): numbers drawn
+    # from mostly corrected beats look as trustworthy as any others unless the page says so.
+    warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))
+    # With a warning line the rows close up to leave the settings' lines on the page.
+    step = 0.118 if warning is None else 0.105
+    half = (len(rows) + 1) // 2
+    for col, chunk in enumerate((rows[:half], rows[half:])):
+        for k, (name, value) in enumerate(chunk):
+            y = 0.93 - k * step
+            ax.text(
+                0.00 + col * 0.5,
+                y,
+                name,
+                fontsize=7.5,
+                color="#444444",
+                transform=ax.transAxes,
+                va="top",
+            )
+            ax.text(
+                0.46 + col * 0.5,
+                y,
+                value,
+                fontsize=7.5,
+                fontweight="bold",
+                ha="right",
+                transform=ax.transAxes,
+                va="top",
+            )
+    settings = "; ".join(f"{k}: {v}" for k, v in heart.settings.items())
+    settings_y = 0.93 - half * step
+    if warning is not None:
+        ax.text(
+            0.0,
+            settings_y,
+            "Warning: " + warning,
+            fontsize=7,
+            fontweight="bold",
+            color=COLORS["hr"],
+            va="top",
+            transform=ax.transAxes,
+        )
+        settings_y -= 0.09
+    ax.text(
+        0.0,
+        settings_y,
+        "\n".join(textwrap.wrap("Settings — " + settings, 150)),
+        fontsize=6,
+        color="#666666",
+        va="top",
+        transform=ax.transAxes,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ResonanceRow:
+    """One paced rate of a resonance assessment, as the report shows it.
+
+    Attributes
+    ----------
+    rate_bpm : float
+        The paced rate, breaths/min.
+    score : float or None
+        Its score (0-1, :func:`analysis.resonance.score_resonance`); ``None`` when set aside.
+    reason : str
+        Why a rate was set aside ("" for a scored one).
+    """
+
+    rate_bpm: float
+    score: float | None
+    reason: str
+
+
+def resonance_rows(analysis: SessionAnalysis) -> list[ResonanceRow]:
+    """Each rate a resonance assessment tried, with its score or the reason it was set aside.
+
+    Both come from the session summary (``scores``, and ``unscored`` with each left-out rate's
+    reason from :func:`analysis.resonance.score_resonance`).
+
+    Returns
+    -------
+    list of ResonanceRow
+        In the order tried; empty when the session is not a resonance assessment.
+    """
+    result = analysis.summary.get("resonance")
+    if not isinstance(result, dict):
+        return []
+    reasons = {float(rate): str(why) for rate, why in result.get("unscored") or []}
+    rows: list[ResonanceRow] = []
+    for rate, score in result.get("scores") or []:
+        if score is not None:
+            rows.append(ResonanceRow(float(rate), float(score), ""))
+            continue
+        reason = reasons.get(float(rate), "no score (its heart-rate swing could not be measured)")
+        rows.append(ResonanceRow(float(rate), None, reason))
+    return rows
+
+
+def _resonance_panel(bars: Axes, notes: Axes, analysis: SessionAnalysis) -> None:
+    """Each tried rate's score with the chosen one marked, and the rates set aside with why."""
+    result = analysis.summary.get("resonance") or {}
+    rows = resonance_rows(analysis)
+    chosen = _f(result.get("chosen_rate_bpm"))
+    bars.set_title(
+        "Resonance: score per rate"
+        + (f" (chosen {chosen:g} /min)" if chosen is not None else " (no rate chosen)"),
+        loc="left",
+    )
+    bars.set_ylabel("score (0–1)")
+    # The rates are written under the bars inside the panel, units and all: an x label below
+    # it would run into the title of the panel under it (the page has no height to spare).
+    bars.set_ylim(-0.3, 1.25)
+    bars.axhline(0.0, color="#555555", lw=0.6)
+    bars.tick_params(axis="x", bottom=False, labelbottom=False)
+    bars.set_yticks([0.0, 0.5, 1.0])
+    bars.grid(axis="x", visible=False)
+    if not rows:
+        _no_data(bars, "no rate could be scored")
+    for k, row in enumerate(rows):
+        bars.text(k, -0.06, f"{row.rate_bpm:g}/min", ha="center", va="top", fontsize=7)
+        if row.score is None:
+            bars.text(
+                k, 0.04, "set\naside", ha="center", va="bottom", fontsize=6.5, color=COLORS["muted"]
+            )
+            continue
+        best = chosen is not None and abs(row.rate_bpm - chosen) < 1e-6
+        bars.bar(
+            k,
+            row.score,
+            width=0.6,
+            color=COLORS["target"] if best else COLORS["practice"],
+            alpha=1.0 if best else 0.6,
+        )
+        bars.text(
+            k,
+            row.score + 0.03,
+            f"{row.score:.2f}" + (" chosen" if best else ""),
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            fontweight="bold" if best else "normal",
+        )
+    bars.set_xticks(range(len(rows)))
+    bars.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+
+    notes.axis("off")
+    notes.set_title("Rates left out", loc="left")
+    lines: list[str] = []
+    for row in rows:
+        if row.score is None:
+            lines += textwrap.wrap(
+                f"{row.rate_bpm:g} /min set aside: {row.reason}.", 62, subsequent_indent="   "
+            )
+    planned, tried = result.get("rates_planned"), result.get("rates_tried")
+    if isinstance(planned, int) and isinstance(tried, int) and tried < planned:
+        lines += textwrap.wrap(
+            f"{planned - tried} of {planned} rates not tried: the session stopped early, so the "
+            "best rate tried may not be yours.",
+            62,
+            subsequent_indent="   ",
+        )
+    if not lines:
+        lines = ["None: every rate tried was scored."]
+    ranking = result.get("ranking_bpm") or []
+    if ranking:
+        lines += ["", "Ranking, best first: " + ", ".join(f"{r:g}" for r in ranking) + " /min"]
+    notes.text(
+        0.0,
+        0.95,
+        "\n".join(lines),
+        fontsize=7,
+        color="#333333",
+        va="top",
+        transform=notes.transAxes,
+    )
+
+
+# ------------------------------------------------------------------------------- page
+ROW_GAP = 0.72 / (9 + 0.72 * 8)
+"""Gap between two rows of panels, as a share of the grid's height (that of the nine-row page)."""
+
+
+def _hspace(rows: int) -> float:
+    """Matplotlib's ``hspace`` (a share of the mean panel height) giving gaps of ``ROW_GAP``.
+
+    With a row more (a resonance assessment) the same ``hspace`` would narrow every gap, and a
+    panel's "min" label would meet the legend of the panel below it.
+    """
+    return ROW_GAP * rows / (1.0 - ROW_GAP * (rows - 1))
+
+
+def report_figure(analysis: SessionAnalysis) -> Figure:
+    """Draw the one-page session report as a matplotlib Figure (A4 portrait)."""
+    from matplotlib.figure import Figure
+
+    apply_style()
+    fig = Figure(figsize=A4_PORTRAIT_IN)
+    if is_sensorless(analysis.source_kind):
+        return _sensorless_page(fig, analysis)
+    # A fixed grid rather than constrained layout: the page is always the same, and layout
+    # solving doubled the rendering time.
+    # A resonance assessment gets a row of its own for its result, the reason it was run.
+    resonance = "resonance" in analysis.summary
+    heights = [0.8, 1.15, 1.0, 0.75, 0.85, 0.85, 0.85, 0.85, 1.25]
+    if resonance:
+        heights.insert(7, 0.75)
+        # The headline's text is placed in fractions of its row: keep the row as tall.
+        heights[0] = 0.9
+    grid = fig.add_gridspec(
+        len(heights),
+        2,
+        height_ratios=heights,
+        left=0.085,
+        right=0.93,
+        top=0.975,
+        # Room at the foot for a simulated or sensorless session's line (_headline).
+        bottom=0.05 if source_mark(analysis.source_kind) else 0.035,
+        hspace=_hspace(len(heights)),
+        wspace=0.2,
+    )
+    _headline(fig, fig.add_subplot(grid[0, :]), analysis)
+    _overview(fig.add_subplot(grid[1, :]), analysis)
+    window = _zoom_window(analysis)
+    zoom = fig.add_subplot(grid[2, :])
+    _zoom_breathing(zoom, analysis, window)
+    _zoom_heart(fig.add_subplot(grid[3, :], sharex=zoom), analysis, window)
+    rate = fig.add_subplot(grid[4, :])
+    _rate_panel(rate, analysis)
+    ratio = fig.add_subplot(grid[5, :], sharex=rate)
+    _ratio_panel(ratio, analysis)
+    _heart_panel(fig.add_subplot(grid[6, :], sharex=rate), analysis)
+    row = 7
+    if resonance:
+        _resonance_panel(fig.add_subplot(grid[row, 0]), fig.add_subplot(grid[row, 1]), analysis)
+        row += 1
+    follow = fig.add_subplot(grid[row, 0], sharex=rate)
+    _follow_panel(follow, analysis)
+    _coherence_panel(fig.add_subplot(grid[row, 1], sharex=rate), analysis)
+    _hrv_table(fig.add_subplot(grid[row + 1, :]), analysis)
+    return fig
+
+
+NOTHING_MEASURED = (
+    "No sensor was used (--device none), so nothing was measured: breathing, heart rate, HRV "
+    "and coherence need a breathing belt, a chest sensor or a heart-rate strap."
+)
+"""The one line a sensorless session's report gives in place of its charts."""
+MAX_STEP_LINES = 40
+"""Steps listed on a sensorless session's page; a longer list ends with how many more."""
+
+
+def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
+    """The report of a session without a sensor: its minutes and steps, and one line saying
+    nothing was measured (a page of empty charts gave reasons such as "no breaths detected"
+    for what was never measured)."""
+    grid = fig.add_gridspec(2, 1, height_ratios=[0.8, 9.0], top=0.975, bottom=0.05)
+    _headline(fig, fig.add_subplot(grid[0]), analysis)
+    ax = fig.add_subplot(grid[1])
+    ax.axis("off")
+    lines = [NOTHING_MEASURED, "", "What was practised:"]
+    steps = [_step_line(span) for span in analysis.pacer_spans]
+    lines += steps[:MAX_STEP_LINES]
+    if len(steps) > MAX_STEP_LINES:
+        lines.append(f"  ... and {len(steps) - MAX_STEP_LINES} more")
+    ax.text(
+        0.0,
+        1.0,
+        "\n".join(textwrap.fill(line, 95) if line else line for line in lines),
+        va="top",
+        fontsize=9,
+        transform=ax.transAxes,
+    )
+    return fig
+
+
+def _step_line(span: PacerSpan) -> str:
+    """``  2:30-4:00  paced 6.0/min, out:in 2.0 — Lying twist`` for one pacer span."""
+    when = f"{_clock(span.t0_s)}-{_clock(span.t1_s)}"
+    if span.mode == "paced":
+        what = f"paced {span.rate_bpm:.1f}/min, out:in {span.ratio:.1f}"
+    elif span.mode == "paused":
+        what = "paused"
+    elif span.ratio is not None:
+        what = f"own rhythm, out:in {span.ratio:.1f}"
+    else:
+        what = "own rhythm"
+    return f"  {when}  {what}" + (f" — {span.label}" if span.label else "")
+
+
+def write_report(analysis: SessionAnalysis, output: Path) -> Path:
+    """Render the report of ``analysis`` to ``output`` (.png, .pdf or .svg)."""
+    return save_figure(report_figure(analysis), output)
+
+
+def report_recording(recording: Path, output: Path | None = None) -> Path:
+    """Analyse one recording and write its report; ``output`` defaults to ``<stem>.report.png``
+    beside the recording.
+
+    Raises
+    ------
+    BadArgument
+        ``output`` is not a .png, .pdf or .svg name, or is ``-`` (checked before any work).
+    trainer.errors.UserError
+        The folder of ``output`` does not exist (:func:`trainer.storage.paths.check_output_path`).
+    trainer.storage.recording.RecordingError
+        The recording cannot be read.
+    """
+    if output is not None:
+        check_output_path(output, "a report", recording.with_suffix(".report.pdf").name)
+    target = output if output is not None else recording.with_suffix(".report.png")
+    figure_suffix(target)
+    return write_report(analyse_recording(recording), target)

@@ -1,0 +1,743 @@
+"""Whole-session analysis of a recording: the live pipeline at full speed, plus session metrics.
+
+:func:`analyse_recording` feeds a recording's items through the very :class:`Pipeline` a live
+session uses (docs/reference/design.md: "a report runs the same processors at full speed and adds
+whole-session metrics"), and keeps everything a report, the history, a batch run or an export needs:
+
+* the belt waveform as decoded (``BeltEvent``), the breaths with the coach's feedback, the beats;
+* the pacer timeline, read from the pipeline's own :class:`~trainer.coaching.pacer.Pacer` after each
+  recorded pacer change, so the target drawn in a report is the target the coach scored against;
+* connection gaps, user marks, status messages;
+* whole-session heart metrics from the heart analyses of :mod:`analysis` (artifact correction,
+  HRV, coherence over time, RSA per breath).
+
+The result is a plain, picklable value: batch workers return parts of it across processes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.coherence import coherence_series
+from analysis.hrv_frequency import gap_free_frequency_domain, ordered_beats
+from analysis.hrv_time import time_domain
+from analysis.rr_artifacts import correct_rr
+from analysis.rr_breath import RRBreathEstimate, estimate_breathing_from_rr, rr_breath_cycles
+from analysis.rsa import BreathEvents, rsa_per_breath
+from trainer.coaching.pacer import Pacer, Phase
+from trainer.session.pipeline import (
+    NS_PER_S,
+    BeltEvent,
+    BreathEvent,
+    Event,
+    MarkEvent,
+    PaceEvent,
+    Pipeline,
+    StatusEvent,
+)
+from trainer.storage.recording import Item, PacerChange, Recording, header_digest, read_recording
+
+FloatArray = npt.NDArray[np.float64]
+
+PACER_GRID_HZ = 10.0
+"""Rate at which the pacer target is sampled for drawing and export (Hz); a 4 s inhale gets 40
+points, a smooth curve at print resolution."""
+CHUNK_ITEMS = 8192
+"""Items handed to the pipeline at once between pacer changes (chunking cannot change output)."""
+RESTING_HR_WINDOW_S = 60.0
+"""Heart rate "at session start" (and "at the end") is the mean over the first (last) minute of
+the artifact-corrected beats; the pipeline summary, the history and the report all read it from
+:func:`heart_metrics`."""
+
+
+@dataclass(frozen=True, slots=True)
+class PacerSpan:
+    """A stretch of session time with one pacer instruction.
+
+    Attributes
+    ----------
+    t0_s, t1_s : float
+        Start and end, session seconds.
+    mode : str
+        ``"paced"`` (follow the pacer), ``"paused"`` (the pacer or the program stood paused,
+        in a paced step or an own-rhythm one) or ``"own"`` (own rhythm, toward a ratio or
+        none).
+    rate_bpm, ratio : float or None
+        Target breaths/min and exhale:inhale ratio; for ``"own"`` only ``ratio`` is set.
+    label : str
+        Program step title (or other context) recorded with the change; carried through pauses.
+    """
+
+    t0_s: float
+    t1_s: float
+    mode: str
+    rate_bpm: float | None
+    ratio: float | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseBoundary:
+    """A pacer phase starting (``phase`` is a :class:`~trainer.coaching.pacer.Phase` value) at
+    ``t_s``."""
+
+    t_s: float
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A connection gap of ``device`` from ``t0_s`` to ``t1_s`` (session s); ``open`` if it never
+    closed (then ``t1_s`` is the session end)."""
+
+    device: str
+    t0_s: float
+    t1_s: float
+    open: bool
+
+
+def _empty() -> FloatArray:
+    return np.zeros(0)
+
+
+@dataclass(frozen=True, slots=True)
+class HeartMetrics:
+    """Whole-session heart numbers from the artifact-corrected NN series (None: not measurable).
+
+    Attributes
+    ----------
+    nn_t_s, nn_ms : ndarray
+        Corrected NN intervals (ms) and the session time (s) of the beat ending each one.
+    corrected_beats : int
+        RR intervals the artifact correction changed (merged, split or interpolated).
+    artifact_pct : float or None
+        ``corrected_beats`` as a percentage of the RR intervals.
+    hr_start_bpm, hr_end_bpm : float or None
+        Mean heart rate over the first minute of beats and over the session's last minute,
+        ``60000 / mean(NN)`` of the corrected intervals (bpm; :func:`mean_hr_bpm`).
+    mean_hr_bpm, mean_nn_ms, sdnn_ms, rmssd_ms, pnn50_pct : float or None
+        Time-domain HRV over the session (Task Force 1996).
+    lf_power_ms2, hf_power_ms2, lf_hf, peak_hz : float or None
+        Frequency-domain HRV: LF 0.04-0.15 Hz and HF 0.15-0.4 Hz power (ms^2), their ratio,
+        and the frequency of the tallest peak in 0.04-0.26 Hz (Hz).
+    coherence_t_s, coherence, coherence_score : ndarray
+        Coherence ratio over time (McCraty et al. 2006) and its 0-10 display score
+        (:func:`analysis.coherence.coherence_score`), at the end of each analysis window.
+    mean_coherence, mean_coherence_score : float or None
+        Means of ``coherence`` and ``coherence_score``.
+    rsa_t_s, rsa_bpm : ndarray
+        RSA peak-to-trough per breath (bpm) at each breath's inhale onset.
+    rsa_max_hr_bpm, rsa_min_hr_bpm : ndarray
+        The two ends of that swing: fastest heart rate in the inhale, slowest in the exhale.
+    mean_rsa_bpm : float or None
+        Mean of ``rsa_bpm``.
+    settings : dict of str
+        How each family of numbers was computed (shown next to the values in reports).
+    """
+
+    nn_t_s: FloatArray = field(default_factory=_empty)
+    nn_ms: FloatArray = field(default_factory=_empty)
+    corrected_beats: int = 0
+    artifact_pct: float | None = None
+    hr_start_bpm: float | None = None
+    hr_end_bpm: float | None = None
+    mean_hr_bpm: float | None = None
+    mean_nn_ms: float | None = None
+    sdnn_ms: float | None = None
+    rmssd_ms: float | None = None
+    pnn50_pct: float | None = None
+    lf_power_ms2: float | None = None
+    hf_power_ms2: float | None = None
+    lf_hf: float | None = None
+    peak_hz: float | None = None
+    coherence_t_s: FloatArray = field(default_factory=_empty)
+    coherence: FloatArray = field(default_factory=_empty)
+    coherence_score: FloatArray = field(default_factory=_empty)
+    mean_coherence: float | None = None
+    mean_coherence_score: float | None = None
+    rsa_t_s: FloatArray = field(default_factory=_empty)
+    rsa_bpm: FloatArray = field(default_factory=_empty)
+    rsa_max_hr_bpm: FloatArray = field(default_factory=_empty)
+    rsa_min_hr_bpm: FloatArray = field(default_factory=_empty)
+    mean_rsa_bpm: float | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAnalysis:
+    """Everything known about one session after a full-speed pass.
+
+    Attributes
+    ----------
+    path : Path or None
+        The recording analysed.
+    settings, source_kind, source_name, software : dict, str, str, str
+        From the recording header.
+    start_wall_ns : int
+        Wall clock at session start (Unix ns): places the session in calendar time.
+    start_mono_ns : int
+        Monotonic clock at session start (ns); with ``start_wall_ns`` it identifies the session.
+    duration_s : float
+        Session length (closing record, else the last item), seconds.
+    ended : str
+        How the session ended (from the closing summary), ``"recording cut short"`` otherwise.
+    belt_t_s, belt_values : ndarray
+        Belt force samples and their session times (seconds); empty without a belt.
+    belt_fs_hz : float
+        Belt sampling rate (Hz).
+    breaths : tuple of BreathEvent
+        Every confirmed breath with the coach's feedback, in order.
+    beat_t_s, rr_ms : ndarray
+        Beat times (session s) and the RR interval ending at each beat (ms), as the strap sent.
+    pacer_spans : tuple of PacerSpan
+        The pacer timeline, contiguous from the first pacer change to the session end.
+    pacer_t_s, pacer_fill : ndarray
+        Target lung fill (0 empty .. 1 full) sampled at :data:`PACER_GRID_HZ`; NaN where there is
+        no pacer (own rhythm, before the first change).
+    pacer_phases : tuple of PhaseBoundary
+        Every pacer phase start (inhale, hold, exhale), exact to float precision.
+    gaps, marks, statuses : tuples
+        Connection gaps, user marks, status messages (session seconds).
+    heart : HeartMetrics
+        Artifact-corrected heart metrics: HRV, coherence over time, RSA per breath.
+    summary : dict
+        The pipeline's closing summary recomputed on this pass (JSON-ready).
+    paces : tuple of PaceEvent
+        With a heart-rate strap alone: the coach's scores of the pace read from the heart
+        rhythm against the pacer, in order (empty when there were breaths to score).
+    rr_estimates : tuple of RRBreathEstimate
+        Breathing read from the heart rhythm, every ``RR_STEP_S`` (beat clock = session s).
+    """
+
+    path: Path | None
+    settings: dict[str, Any]
+    source_kind: str
+    source_name: str
+    software: str
+    start_wall_ns: int
+    start_mono_ns: int
+    duration_s: float
+    ended: str
+    belt_t_s: FloatArray
+    belt_values: FloatArray
+    belt_fs_hz: float
+    breaths: tuple[BreathEvent, ...]
+    beat_t_s: FloatArray
+    rr_ms: FloatArray
+    pacer_spans: tuple[PacerSpan, ...]
+    pacer_t_s: FloatArray
+    pacer_fill: FloatArray
+    pacer_phases: tuple[PhaseBoundary, ...]
+    gaps: tuple[Gap, ...]
+    marks: tuple[MarkEvent, ...]
+    statuses: tuple[StatusEvent, ...]
+    heart: HeartMetrics
+    summary: dict[str, Any] = field(default_factory=dict)
+    paces: tuple[PaceEvent, ...] = ()
+    rr_estimates: tuple[RRBreathEstimate, ...] = ()
+
+    header_digest: str = ""
+    """:func:`trainer.storage.recording.header_digest` of the recording's header ("" when
+    unknown)."""
+
+    @property
+    def session_key(self) -> str:
+        """A stable identity of the session: the start clocks and the header's digest.
+
+        It survives renaming, moving or copying the file (the header stays the same), and
+        tells apart different sessions that share their start clocks: every import starts its
+        monotonic clock at the same value, so two RR lists imported with the same ``--start``
+        had the same start clocks and shared one history row.
+        """
+        if not self.header_digest:
+            return self.legacy_session_key
+        return f"{self.legacy_session_key}-{self.header_digest}"
+
+    @property
+    def legacy_session_key(self) -> str:
+        """The key history rows written before the header digest had: the start clocks alone
+        (an add finding such a row takes it over, see
+        :meth:`trainer.storage.history.History.store`)."""
+        return f"{self.start_wall_ns}-{self.start_mono_ns}"
+
+    @property
+    def good_breaths(self) -> tuple[BreathEvent, ...]:
+        """Breaths not flagged as artifacts."""
+        return tuple(e for e in self.breaths if e.breath.quality != "artifact")
+
+    def target_at(self, t_s: float) -> PacerSpan | None:
+        """The pacer span in force at session time ``t_s`` (seconds), if any."""
+        for span in self.pacer_spans:
+            if span.t0_s <= t_s < span.t1_s:
+                return span
+        return None
+
+    @property
+    def paused_s(self) -> float:
+        """Time the pacer or program stood paused, s (from the pipeline's summary)."""
+        return float(self.summary.get("paused_s") or 0.0)
+
+    @property
+    def practised_s(self) -> float:
+        """Session time less the time paused, s: what the history and progress count."""
+        return max(0.0, self.duration_s - self.paused_s)
+
+    def metrics(self) -> dict[str, float | int | str | None]:
+        """Whole-session numbers for the history, the batch table and the report header.
+
+        Units are in the keys. Rates are medians and ratios means over the same breaths: not
+        flagged as artifacts, not begun while paused, and with a pacer those begun while it
+        paced (:func:`trainer.session.pipeline.counted_breaths`; ``rate_basis`` says which). With a
+        heart-rate strap alone the rate is the one read from the heart rhythm
+        (``breath_source`` says which source it is). The follow score is the mean of the coach's
+        per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
+        ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
+        breath-to-breath intervals (:mod:`analysis.breath_variability`); the target is the
+        pacer's rate and ratio weighted by time spent paced (no ratio for an import: nothing was
+        asked).
+        """
+        paced = [s for s in self.pacer_spans if s.mode == "paced"]
+        target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
+        # An import had no pacer and asked nothing: its own-rhythm span carries the pacer's
+        # default 1.5 (importers._own_rhythm), which nobody asked for.
+        asked = () if "imported_from" in self.settings else ("paced", "own")
+        target_ratio = _time_weighted(
+            [(s.t1_s - s.t0_s, s.ratio) for s in self.pacer_spans if s.mode in asked]
+        )
+        programs = [s.label for s in self.pacer_spans if s.label]
+        heart = self.heart
+        # The summary's rate and ratio (Pipeline.summary, counted_breaths): one definition for
+        # the closing line, the history, progress and the report. A summary with no rate at
+        # all but the heart rhythm's estimate gets that estimate here.
+        median_rate = self.summary.get("median_rate_bpm")
+        source = self.summary.get("breath_source")
+        rate_basis = self.summary.get("rate_basis")
+        if median_rate is None and self.summary.get("rr_rate_bpm") is not None:
+            # A heart-rate strap alone: breathing read from the heart rhythm (the pipeline's
+            # RR estimate, analysis.rr_breath); there are no breath-by-breath events.
+            median_rate = float(self.summary["rr_rate_bpm"])
+            source = "rr"
+            rate_basis = self.summary.get("rr_rate_basis")
+        return {
+            "session_key": self.session_key,
+            "start_wall_ns": self.start_wall_ns,
+            "duration_s": _r(self.duration_s, 1),
+            # Time paused is not practice: progress counts this, not the duration.
+            "practised_s": _r(self.practised_s, 1),
+            "source": self.source_kind,
+            "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
+            "breaths": len(self.breaths),
+            "median_rate_bpm": _r(median_rate),
+            "rate_basis": rate_basis,
+            "breath_source": str(source) if source else None,
+            "mean_ratio": self.summary.get("mean_ratio"),
+            "breath_cv": self.summary.get("breath_cv"),
+            "target_rate_bpm": _r(target_rate),
+            "target_ratio": _r(target_ratio),
+            # The pipeline's summary scores breaths, or the pace with a strap alone.
+            "mean_follow_score": self.summary.get("mean_follow_score"),
+            "follow_basis": self.summary.get("follow_basis"),
+            "beats": int(self.rr_ms.size),
+            "hr_start_bpm": _r(heart.hr_start_bpm),
+            "mean_hr_bpm": _r(heart.mean_hr_bpm),
+            "rmssd_ms": _r(heart.rmssd_ms),
+            "sdnn_ms": _r(heart.sdnn_ms),
+            "lf_power_ms2": _r(heart.lf_power_ms2),
+            "hf_power_ms2": _r(heart.hf_power_ms2),
+            "rsa_bpm": _r(heart.mean_rsa_bpm),
+            "coherence": _r(heart.mean_coherence, 3),
+            "coherence_score": _r(heart.mean_coherence_score),
+            "artifact_pct": _r(heart.artifact_pct),
+            "marks": len(self.marks),
+            "gaps": len(self.gaps),
+            "gap_s": _r(sum(g.t1_s - g.t0_s for g in self.gaps), 1),
+        }
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+
+
+def _time_weighted(pairs: list[tuple[float, float | None]]) -> float | None:
+    valid = [(w, v) for w, v in pairs if v is not None and w > 0]
+    total = sum(w for w, _ in valid)
+    return sum(w * v for w, v in valid) / total if total > 0 else None
+
+
+@dataclass(slots=True)
+class _PacerTimeline:
+    """Pacer spans and the pacer objects that drew them, collected while the pipeline runs."""
+
+    spans: list[tuple[float, str, float | None, float | None, str, Pacer | None]] = field(
+        default_factory=list
+    )
+    label: str = ""
+
+    def change(self, t_s: float, change: PacerChange, pacer: Pacer | None, paused: bool) -> None:
+        """Open a span at ``t_s`` after ``change``; ``pacer`` is the pipeline's pacer then
+        (None in own rhythm) and ``paused`` whether the session stands paused."""
+        if change.label:
+            self.label = change.label
+        elif change.action in ("set", "own"):
+            self.label = ""
+        if pacer is None:
+            # A program pauses in an own-rhythm step too: that stretch is a pause, not own
+            # rhythm (nothing was asked or scored), in the exports and the report alike.
+            mode, rate, ratio = "paused" if paused else "own", None, change.target_ratio
+            if ratio is None and self.spans:
+                ratio = self.spans[-1][3]
+        else:
+            pattern = pacer.pattern_at(t_s)
+            mode = "paused" if pacer.paused else "paced"
+            rate, ratio = pattern.rate_bpm, pattern.ratio
+        self.spans.append((t_s, mode, rate, ratio, self.label, pacer))
+
+
+def _items_by_pacer_change(items: list[Item]) -> list[tuple[list[Item], PacerChange | None]]:
+    """Split items into runs ending just before each pacer change (the change rides along)."""
+    runs: list[tuple[list[Item], PacerChange | None]] = []
+    run: list[Item] = []
+    for item in items:
+        if isinstance(item, PacerChange):
+            runs.append((run, item))
+            run = []
+        else:
+            run.append(item)
+    runs.append((run, None))
+    return runs
+
+
+def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnalysis:
+    """Run a recording through the live pipeline at full speed and compute session metrics.
+
+    Parameters
+    ----------
+    path_or_recording : Path, str or Recording
+        A ``.bwr`` file, or a recording already read.
+
+    Returns
+    -------
+    SessionAnalysis
+
+    Raises
+    ------
+    trainer.storage.recording.RecordingError
+        The file is not a readable recording (one line naming it).
+    """
+    recording = (
+        path_or_recording
+        if isinstance(path_or_recording, Recording)
+        else read_recording(path_or_recording)
+    )
+    header = recording.header
+    pipeline = Pipeline(header)
+    timeline = _PacerTimeline()
+    events: list[Event] = []
+    for run, change in _items_by_pacer_change(recording.items):
+        for start in range(0, len(run), CHUNK_ITEMS):
+            events.extend(pipeline.handle(run[start : start + CHUNK_ITEMS]))
+        if change is not None:
+            events.extend(pipeline.handle((change,)))
+            # The pipeline's own pacer after this change: the one the coach scores against.
+            timeline.change(
+                pipeline.session_time_s(change.t_mono_ns),
+                change,
+                pipeline.pacer,
+                pipeline.program_clock.paused,
+            )
+
+    if recording.end_mono_ns is not None:
+        duration_s = (recording.end_mono_ns - header.start_mono_ns) / NS_PER_S
+    else:
+        duration_s = pipeline.last_t_s
+    duration_s = max(duration_s, pipeline.last_t_s, 0.0)
+
+    belt_t, belt_v = _belt_arrays(events)
+    beat_t = np.asarray([b.t_s for b in pipeline.beats], dtype=np.float64)
+    rr = np.asarray([b.rr_ms for b in pipeline.beats], dtype=np.float64)
+    spans = _spans(timeline, duration_s)
+    pacer_t, pacer_fill, phases = _pacer_curve(timeline, duration_s)
+    gaps = tuple(
+        Gap(device, t0, t1 if t1 is not None else duration_s, t1 is None)
+        for device, t0, t1 in pipeline.gaps
+    )
+    breaths = tuple(pipeline.breaths)
+    summary = pipeline.summary(duration_s)
+    ended = (recording.summary or {}).get("ended")
+    summary["ended"] = ended if ended else "recording cut short"
+    # The summary's own: one computation, so the closing line, history and report agree.
+    heart = pipeline.heart_metrics(duration_s)
+    return SessionAnalysis(
+        path=recording.path,
+        settings=dict(header.settings),
+        source_kind=header.source.kind,
+        source_name=header.source.name,
+        software=header.software,
+        start_wall_ns=header.start_wall_ns,
+        start_mono_ns=header.start_mono_ns,
+        duration_s=duration_s,
+        ended=str(summary["ended"]),
+        belt_t_s=belt_t,
+        belt_values=belt_v,
+        belt_fs_hz=pipeline.belt_fs_hz,
+        breaths=breaths,
+        beat_t_s=beat_t,
+        rr_ms=rr,
+        pacer_spans=spans,
+        pacer_t_s=pacer_t,
+        pacer_fill=pacer_fill,
+        pacer_phases=phases,
+        gaps=gaps,
+        marks=tuple(pipeline.marks),
+        statuses=tuple(e for e in events if isinstance(e, StatusEvent)),
+        heart=heart,
+        summary=summary,
+        paces=tuple(pipeline.paces),
+        rr_estimates=tuple(pipeline.rr_estimates),
+        header_digest=header_digest(header),
+    )
+
+
+def _belt_arrays(events: list[Event]) -> tuple[FloatArray, FloatArray]:
+    chunks = [e for e in events if isinstance(e, BeltEvent)]
+    if not chunks:
+        return np.zeros(0), np.zeros(0)
+    times = [e.t0_s + np.arange(e.values.size) / e.fs_hz for e in chunks]
+    return (
+        np.concatenate(times).astype(np.float64),
+        np.concatenate([e.values for e in chunks]).astype(np.float64),
+    )
+
+
+def _spans(timeline: _PacerTimeline, end_s: float) -> tuple[PacerSpan, ...]:
+    spans: list[PacerSpan] = []
+    entries = timeline.spans
+    for index, (t0, mode, rate, ratio, label, _) in enumerate(entries):
+        t1 = entries[index + 1][0] if index + 1 < len(entries) else max(end_s, t0)
+        if t1 > t0 or index + 1 == len(entries):
+            spans.append(PacerSpan(t0, t1, mode, rate, ratio, label))
+    return tuple(s for s in spans if s.t1_s > s.t0_s)
+
+
+def _pacer_curve(
+    timeline: _PacerTimeline, end_s: float
+) -> tuple[FloatArray, FloatArray, tuple[PhaseBoundary, ...]]:
+    """Sample the target fill on a grid and find every phase start exactly.
+
+    A phase start between two grid points is placed at ``t - phase_elapsed_s`` of the later
+    point, which is exact while the pacer runs; pauses and pattern changes keep the phase (see
+    :meth:`Pacer.set_pattern`), so they never create a boundary of their own.
+    """
+    n = max(math.floor(end_s * PACER_GRID_HZ) + 1, 1)
+    grid = np.arange(n, dtype=np.float64) / PACER_GRID_HZ
+    fill = np.full(n, np.nan)
+    phases: list[PhaseBoundary] = []
+    entries = timeline.spans
+    for index, (t0, _, _, _, _, pacer) in enumerate(entries):
+        if pacer is None:
+            continue
+        t1 = entries[index + 1][0] if index + 1 < len(entries) else end_s + 1e-9
+        lo, hi = np.searchsorted(grid, [t0, t1], side="left")
+        previous: Phase | None = None
+        if index == 0 or entries[index - 1][5] is not pacer:
+            first = pacer.state(t0)
+            previous = first.phase
+            if not first.paused:
+                phases.append(PhaseBoundary(t0 - first.phase_elapsed_s, first.phase.value))
+        elif phases:
+            previous = Phase(phases[-1].phase)
+        for k in range(int(lo), int(hi)):
+            state = pacer.state(float(grid[k]))
+            fill[k] = state.fill
+            if state.phase is not previous and not state.paused:
+                start = float(grid[k]) - state.phase_elapsed_s
+                if not phases or start > phases[-1].t_s + 1e-6:
+                    phases.append(PhaseBoundary(start, state.phase.value))
+            previous = state.phase
+    return grid, fill, tuple(p for p in phases if p.t_s < end_s)
+
+
+# ------------------------------------------------------------------------------ heart metrics
+PEAK_BAND_HZ = (0.04, 0.26)
+"""Where the spectral peak is reported (Hz): the resonance range, as for coherence."""
+_DISCONTINUITY_S = 0.5
+"""A beat further than this from where the NN interval puts it follows a gap: no successive
+difference is taken across it."""
+
+
+def mean_hr_bpm(nn_t_s: FloatArray, nn_ms: FloatArray, t0_s: float, t1_s: float) -> float | None:
+    """Mean heart rate of the NN intervals whose beat falls in ``[t0_s, t1_s]``, bpm.
+
+    The one definition of the session's start and end heart rates: ``60000 / mean(NN)``, the
+    rate of the mean interval (not the mean of per-beat rates, which a short interval pulls up).
+
+    Parameters
+    ----------
+    nn_t_s, nn_ms : ndarray
+        Artifact-corrected NN intervals (ms) and the time of the beat ending each one (s).
+    t0_s, t1_s : float
+        The window, inclusive at both ends (s).
+
+    Returns
+    -------
+    float or None
+        The heart rate, or None when no beat falls in the window.
+    """
+    inside = nn_ms[(nn_t_s >= t0_s) & (nn_t_s <= t1_s)]
+    return 60_000.0 / float(np.mean(inside)) if inside.size else None
+
+
+def heart_metrics(
+    beat_t_s: FloatArray,
+    rr_ms: FloatArray,
+    breaths: Sequence[BreathEvents],
+    *,
+    resting_window_s: float = RESTING_HR_WINDOW_S,
+    end_s: float | None = None,
+) -> HeartMetrics:
+    """Artifact-correct the RR series and compute the session's heart metrics.
+
+    Parameters
+    ----------
+    beat_t_s, rr_ms : ndarray
+        Beat times (session s) and the RR interval ending at each beat (ms).
+    breaths : sequence of Breath
+        The breaths (anything with ``inhale_onset_s``, ``exhale_onset_s``, ``end_s``), for RSA;
+        a session's are those not flagged as artifacts (:meth:`trainer.session.pipeline.Pipeline.
+        heart_metrics`).
+    resting_window_s : float
+        Window at the start (from the first beat) over which the "resting" heart rate is
+        averaged, and at the end (up to ``end_s``) for the closing heart rate (s).
+    end_s : float, optional
+        Session end (s); default the last beat.
+    """
+    settings = {
+        "artifacts": "Lipponen & Tarvainen 2019 (alpha 5.2, c1 0.13, c2 0.17, 91/11 beats)",
+        "time domain": "Task Force 1996, SDNN ddof=1, original NN only, no difference across a gap",
+        "spectrum": "Welch: NN resampled 4 Hz cubic, 256 s Hann segments, >= 50 % overlap "
+        "reaching the end, linear detrend",
+        "coherence": "McCraty 2006: latest 64 s every 5 s, 2 Hz cubic, 0.030 Hz peak window "
+        "in 0.04-0.26 Hz",
+        "RSA": "peak-to-trough per breath: max HR in inhale − min HR in exhale (no lag)",
+    }
+    if rr_ms.size < 2:
+        return HeartMetrics(settings=settings)
+    correction = correct_rr(rr_ms)
+    nn = correction.nn_ms
+    nn_t = correction.nn_times_s(beat_t_s)
+    corrected = int(np.count_nonzero(correction.codes))
+    # Both on the corrected beats: an ectopic pair or a missed beat in the first minute would
+    # otherwise move the resting heart rate that progress tracks (and the summary, history and
+    # report would show different values for one session).
+    hr_start = mean_hr_bpm(nn_t, nn, float(nn_t[0]), float(nn_t[0]) + resting_window_s)
+    last = float(np.max(nn_t)) if end_s is None else end_s
+    hr_end = mean_hr_bpm(nn_t, nn, max(0.0, last - resting_window_s), last)
+    # Interpolated, merged and split values are left out of the time-domain statistics, and no
+    # successive difference is taken across a link gap (Task Force 1996 NN statistics).
+    valid = ~correction.nn_corrected
+    valid[1:] &= np.abs(np.diff(nn_t) - nn[1:] / 1000.0) < _DISCONTINUITY_S
+    td = time_domain(nn, valid=valid)
+    lf, hf, lf_hf, peak = _spectrum(nn_t, nn)
+    coh_t, coh, score = _coherence_series(nn_t, nn)
+    if not breaths:
+        # A heart-rate strap alone: the breathing cycles are read from the heart rhythm itself
+        # (analysis.rr_breath.rr_breath_cycles), so RSA is the swing of each cycle of the heart
+        # rate, the measure the biofeedback is about, rather than nothing.
+        # The windows see the raw beats and correct them themselves, as live: a rhythm with no
+        # breathing in it (atrial fibrillation) looks like white noise only uncorrected, and
+        # its entropy is clearest over the beats the correction left alone.
+        estimates = estimate_breathing_from_rr(beat_t_s, rr_ms, correct_artifacts=True)
+        breaths = rr_breath_cycles(nn_t, nn, estimates)
+        settings["RSA"] = (
+            "peak-to-trough per breathing cycle read from the heart rhythm (no breathing "
+            "sensor): max HR in the rising half − min HR in the falling half"
+        )
+    rsa_t, rsa, hr_max, hr_min = _rsa_series(nn_t, nn, breaths)
+    return HeartMetrics(
+        nn_t_s=nn_t,
+        nn_ms=nn,
+        corrected_beats=corrected,
+        artifact_pct=100.0 * corrected / rr_ms.size,
+        hr_start_bpm=hr_start,
+        hr_end_bpm=hr_end,
+        mean_hr_bpm=td.mean_hr_bpm,
+        mean_nn_ms=td.mean_nn_ms,
+        sdnn_ms=td.sdnn_ms,
+        rmssd_ms=td.rmssd_ms,
+        pnn50_pct=td.pnn50_pct,
+        lf_power_ms2=lf,
+        hf_power_ms2=hf,
+        lf_hf=lf_hf,
+        peak_hz=peak,
+        coherence_t_s=coh_t,
+        coherence=coh,
+        coherence_score=score,
+        mean_coherence=float(np.mean(coh)) if coh.size else None,
+        mean_coherence_score=float(np.mean(score)) if score.size else None,
+        rsa_t_s=rsa_t,
+        rsa_bpm=rsa,
+        rsa_max_hr_bpm=hr_max,
+        rsa_min_hr_bpm=hr_min,
+        mean_rsa_bpm=float(np.mean(rsa)) if rsa.size else None,
+        settings=settings,
+    )
+
+
+def _spectrum(
+    nn_t: FloatArray, nn: FloatArray
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) by Welch over the
+    longest stretch without a gap in the beats
+    (:func:`analysis.hrv_frequency.gap_free_frequency_domain`, default settings: 4 Hz cubic
+    resampling, 256 s Hann segments, at least 50 % overlap, raised so that they reach the end;
+    ``breathwise hrv`` reads the same spectrum)."""
+    fd = gap_free_frequency_domain(nn, nn_t).spectrum
+    if fd is None:
+        return None, None, None, None
+    freq, psd = fd.freq_hz, fd.psd_ms2_per_hz
+    band = (freq >= PEAK_BAND_HZ[0]) & (freq <= PEAK_BAND_HZ[1])
+    peak = float(freq[band][np.argmax(psd[band])]) if np.any(band) else None
+    return fd.powers_ms2.get("lf"), fd.powers_ms2.get("hf"), fd.lf_hf, peak
+
+
+def _coherence_series(
+    nn_t: FloatArray, nn: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Coherence ratio and 0-10 score every 5 s over the latest 64 s of NN
+    (:func:`analysis.coherence.coherence_series`, McCraty et al. 2006) on the beats in time
+    order (:func:`analysis.hrv_frequency.ordered_beats`, as ``breathwise hrv``); windows that
+    beats do not cover (a gap) are left out."""
+    results = [
+        r
+        for r in coherence_series(*ordered_beats(nn_t, nn))
+        if r.ratio is not None and r.score is not None
+    ]
+    return (
+        np.asarray([r.t_end_s for r in results], dtype=np.float64),
+        np.asarray([r.ratio for r in results], dtype=np.float64),
+        np.asarray([r.score for r in results], dtype=np.float64),
+    )
+
+
+def _rsa_series(
+    nn_t: FloatArray, nn: FloatArray, breaths: Sequence[BreathEvents]
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Peak-to-trough RSA per breath (:func:`analysis.rsa.rsa_per_breath`, Grossman et al. 1990)
+    at each breath's inhale onset, with the fastest inhale and slowest exhale heart rates (bpm);
+    breaths without a beat in both phases are left out."""
+    order = np.argsort(nn_t, kind="stable")
+    usable = [b for b in breaths if b.inhale_onset_s <= b.exhale_onset_s <= b.end_s]
+    rows = [
+        (r.inhale_onset_s, r.peak_to_trough_bpm, r.max_hr_inhale_bpm, r.min_hr_exhale_bpm)
+        for r in rsa_per_breath(nn_t[order], nn[order], usable)
+        if r.peak_to_trough_bpm is not None
+    ]
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+    return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), table[:, 3].copy()

@@ -1,0 +1,1266 @@
+"""The one data path: session items in, events out — the same code for live, replay and batch.
+
+``Pipeline.handle(items)`` decodes raw packets with the pure decoders of :mod:`devices`, feeds
+the streaming processors of :mod:`analysis`, applies pacer changes, and asks the coach about
+every breath. It never reads a clock: every time comes from the items, so replaying a recording
+reproduces the live session's events exactly.
+
+Consecutive belt packets are merged into one processor update. That cannot change any output:
+the breath processors give the same breaths for any chunking (tested), and merging never moves
+a packet across an item of another kind, so the heart-rate and pacer state seen by each breath is
+the same as when packets are handled one by one.
+
+Breathing comes from up to three sources (docs/reference/design.md, "Sources of breathing, best
+first"): the belt, else the chest accelerometer, breath by breath; and always, since every strap
+sends RR intervals, the heart rhythm (:class:`analysis.rr_breath.RRBreathTracker`, respiratory
+sinus arrhythmia, artifacts corrected per window). Every new estimate of any source goes to a
+:class:`analysis.breath_sources.BreathSourceSelector`, and its answer, the best current
+breathing rate and the source it came from, is reported as a :class:`BreathRateEvent`.
+
+With no breath-by-breath source (a heart-rate strap alone) the coach still has the pace: each
+heart-rhythm rate that is the selector's answer, of quality ``PACE_MIN_QUALITY`` or better,
+and that covers a stretch where the pacer held one rate, is scored against that rate
+(:meth:`trainer.coaching.coach.Coach.assess_pace`) and reported as a :class:`PaceEvent`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.acc_breath import MIN_FS_HZ as ACC_MIN_FS_HZ
+from analysis.acc_breath import MOTION_UNCERTAIN, TimedAccBreathTracker
+from analysis.beats import Beat, BeatTimeline, HeartRateTracker
+from analysis.breath import Breath, BreathTracker
+from analysis.breath_sources import (
+    RR_WEIGHT,
+    BreathEstimate,
+    BreathEstimator,
+    BreathSourceSelector,
+    best_source,
+    from_rr,
+)
+from analysis.breath_variability import breath_variability, measured_ratios
+from analysis.rr_breath import (
+    USABLE_QUALITY,
+    RRBreathEstimate,
+    RRBreathTracker,
+    session_rate_bpm,
+)
+from devices.errors import DecodeError
+from devices.godirect import decode_godirect_measurement, is_measurement_packet
+from devices.godirect_commands import Reassembler
+from devices.heart_rate import decode_heart_rate_measurement
+from devices.packets import RawPacket, Stream
+from devices.pmd_stream import PmdStreamDecoder
+from devices.source import LinkEvent, LinkState, SourceInfo, source_notes
+from trainer.coaching.coach import Coach, Feedback
+from trainer.coaching.pacer import BreathPattern, Pacer
+from trainer.coaching.program_clock import ProgramClock
+from trainer.coaching.strain import StrainKind, StrainMonitor
+from trainer.programs.model import ProgramKind, Step
+from trainer.programs.runner import EventKind, ProgramTimeline
+from trainer.storage.program_codec import PLAN_KEY, plan_from_json
+from trainer.storage.recording import Header, Item, Mark, PacerChange
+
+if TYPE_CHECKING:
+    from trainer.reports.session_analysis import HeartMetrics
+
+NS_PER_S = 1_000_000_000
+BELT_RESYNC_S = 1.0
+"""A belt packet this far from where its sample count puts it means samples were lost: restart."""
+BELT_RATE_STRETCH_S = 20.0
+"""Stretch of loss-free belt packets (s) over which their arrival rate is measured: its first
+and last :data:`BELT_RATE_BLOCK_S` are 12 s or more apart, so radio jitter (tens of ms) stays
+well below 1 %."""
+BELT_RATE_BLOCK_S = 4.0
+"""Each end of a stretch (s) whose earliest packet, against its sample count, marks the belt's
+clock: a packet can arrive late (a stall, link-layer retries) but never early, so a stall
+shorter than this leaves the measured rate alone."""
+BELT_RATE_STRETCHES = 2
+"""Consecutive stretches that must measure the same rate (within :data:`BELT_RATE_AGREEMENT`
+of each other), away from the rate in use, before the analysis changes rate: one odd stretch
+(a long stall) changes nothing."""
+BELT_RATE_AGREEMENT = 0.05
+"""Relative spread within which the consecutive stretches' rates agree with each other: two
+stretches skewed opposite ways by a queue building and draining (8.6 and 11.4 Hz) do not."""
+BELT_RATE_TOLERANCE = 0.10
+"""Relative disagreement between arrival rate and the rate in use beyond which the belt runs at
+another rate (a belt's crystal is off by parts per million)."""
+BELT_STEADY_GAP_S = 2.0
+"""A pause between belt packets longer than this (a lost link) starts the stretch again: the
+packet counter (one byte) could have wrapped unseen."""
+BELT_BRIDGE_MAX_S = 0.5
+"""Longest run of lost belt samples (s) bridged by a straight line: a quarter of the shortest
+breath the detector accepts (2 s), so a bridge cannot stand in for a breath (at 2 s one
+invented a 15/min breath marked good). A longer loss the counter vouches for restarts the
+tracker."""
+BELT_BRIDGE_UNCERTAIN_FRACTION = 0.05
+"""A breath that turns (inhale onset, exhale onset, end) within a bridged span longer than this
+fraction of the breath is marked "uncertain": a turn there is drawn by the line, not measured,
+and can be off by the span's length. At 6/min no bridge (<= 0.5 s) reaches it; at 30/min
+(2 s a breath) a 0.2 s one does."""
+BELT_BRIDGE_FIT_PERIODS = 2.0
+"""A packet after lost ones is bridged only if it arrives this many sample periods or less from
+where the lost samples put it: the counter and the clock then tell the same story."""
+BELT_COUNTER_TRUST_STEPS = 10
+"""Consecutive measurement packets whose counter byte steps by exactly one before the counter is
+trusted to count packets (and so lost samples) for bridging. The +1-per-packet meaning is not
+documented; a counter of samples with 2 samples a packet steps by 2 and is never trusted."""
+BELT_CUTOFF_HZ = 1.0
+"""Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
+DEFAULT_OWN_RATIO = 1.5
+PACE_MIN_QUALITY = 0.35
+"""Least heart-rhythm quality (:class:`analysis.rr_breath.RRBreathEstimate`, before the selector's
+weighting) whose rate the coach scores. Measured on 64 s windows every 5-10 s:
+
+* the simulated person breathing at 4.5-15/min (4 seeds, 10 min each): 92-99 % of estimates
+  kept, none more than 0.5 breaths/min off;
+* heart rate with no breathing in it (62 beats/min plus 3 beats/min of white jitter, 30 seeds of
+  5 min): 3 % kept (11 % at 0.3);
+* the three NeuroKit2 recordings (spontaneous breathing, weak RSA; the belt's rate over the same
+  window): 3 of the 30 estimates 2 breaths/min or more off kept (one stretch while the belt's
+  rate fell from 13 to 7), 42 of the 87 within 1 breath/min.
+
+The coach adds its own guard: a cue needs the median of three scored estimates in a row."""
+RR_STEP_S = 10.0
+"""Interval between breathing estimates from the heart rhythm, s. Each one analyses 64 s of
+beats, so a rate change shows up over about half a minute whatever the step; 10 s rather than
+the tracker's 5 s halves its cost (artifact correction and spectrum per estimate), which keeps
+a one-hour replay within its 2 s budget (benchmarks/bench_pipeline.py)."""
+
+
+ACC_HELD_SAY_S = 15.0
+"""Seconds the chest accelerometer's output may stay held for movement before the person is
+told: rolling over or sitting up settles within a few seconds
+(:attr:`analysis.acc_breath.AccBreathTracker.held_s`); a quarter minute is walking or exercise."""
+
+
+PROGRAM_END_SLACK_S = 1e-9
+"""At the session's end, program events up to this much later are due too: the end is kept in
+whole nanoseconds and a program's length is a sum of floats, so the program's own end can lie
+an ulp or a rounded nanosecond after the session's."""
+
+
+@dataclass(frozen=True, slots=True)
+class BreathEvent:
+    """A breath was confirmed.
+
+    Attributes
+    ----------
+    index : int
+        1-based count of breaths in the session.
+    breath : Breath
+        Times in session seconds.
+    feedback : Feedback
+        The coach's assessment against the pacer (or the own-rhythm target).
+    hr_bpm : float or None
+        Heart rate when the breath was confirmed.
+    paused : bool
+        The breath began while the session was paused: measured and shown, but its follow
+        score does not count (there was nothing to follow).
+    free : bool
+        The breath began in an own-rhythm step with no ratio target ("breathe naturally"):
+        measured and shown, not scored and never corrected (nothing was asked of it).
+    paced : bool
+        The breath began while a pacer was pacing (not paused, not an own-rhythm step): with
+        a pacer, these are the breaths the session's rate and ratio are about
+        (:func:`counted_breaths`).
+    """
+
+    index: int
+    breath: Breath
+    feedback: Feedback
+    hr_bpm: float | None
+    paused: bool = False
+    free: bool = False
+    paced: bool = False
+
+    @property
+    def scored(self) -> bool:
+        """Whether the follow score counts (summary, report, exports, screen): not when the
+        breath was paused or free, nor when the coach could not judge it (its ratio was not
+        measured, :attr:`trainer.coaching.coach.Feedback.scored`)."""
+        return not (self.paused or self.free) and self.feedback.scored
+
+
+@dataclass(frozen=True, slots=True)
+class BreathRateEvent:
+    """The best current breathing rate, given each time any source has a new estimate.
+
+    Attributes
+    ----------
+    t_s : float
+        Session seconds of the newest estimate (of any source): when this answer was given.
+    rate_bpm : float
+        Breathing rate of the best current estimate, breaths/min.
+    quality : float
+        Its quality, 0-1, on the scale shared by all sources (:mod:`analysis.breath_sources`).
+    source : str
+        Where it came from: ``"belt"``, ``"acc"`` (chest accelerometer) or ``"rr"`` (heart
+        rhythm, respiratory sinus arrhythmia).
+    estimate_t_s : float
+        Session seconds the estimate itself refers to (a belt breath's confirmation, the end of
+        an RR window); up to the selector's staleness limit before ``t_s``.
+    """
+
+    t_s: float
+    rate_bpm: float
+    quality: float
+    source: str
+    estimate_t_s: float
+
+    @property
+    def unclear(self) -> bool:
+        """A heart-rhythm rate below :data:`analysis.rr_breath.USABLE_QUALITY` (the selector's
+        quality is that weighted by ``RR_WEIGHT``): too unclear to show as a number. That
+        includes every window whose intervals look like white noise or are irregular beat to
+        beat (atrial fibrillation: quality 0,
+        :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`)."""
+        return self.source == "rr" and self.quality < RR_WEIGHT * USABLE_QUALITY
+
+
+@dataclass(frozen=True, slots=True)
+class PaceEvent:
+    """The coach's word on a breathing rate read from the heart rhythm (no breath-by-breath
+    source), against the pacer.
+
+    Attributes
+    ----------
+    t_s : float
+        Session seconds the estimate refers to (the end of its window).
+    rate_bpm : float
+        Breathing rate read from the heart rhythm, breaths/min.
+    target_rate_bpm : float
+        The pacer's rate, held over the whole window, breaths/min.
+    quality : float
+        The estimate's own quality, 0-1 (:class:`analysis.rr_breath.RRBreathEstimate`).
+    window_s : float
+        Length of heart-rate data the estimate covers, s.
+    feedback : Feedback
+        The rate error, the follow score on the pace alone, and maybe a cue (ratio and timing
+        are ``nan``: not measured).
+    """
+
+    t_s: float
+    rate_bpm: float
+    target_rate_bpm: float
+    quality: float
+    window_s: float
+    feedback: Feedback
+
+
+@dataclass(frozen=True, slots=True)
+class BeatsEvent:
+    """New beats rebuilt from a heart-rate notification (times in session seconds)."""
+
+    beats: tuple[Beat, ...]
+    hr_bpm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BeltEvent:
+    """New belt samples: ``values`` (signal units) starting at ``t0_s``, spaced ``1 / fs_hz``."""
+
+    t0_s: float
+    fs_hz: float
+    values: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class WaveformEvent:
+    """Timed samples of a sensor waveform other than the belt (Polar ECG in µV, ACC in mG).
+
+    Attributes
+    ----------
+    kind : str
+        ``"ecg"`` or ``"acc"``.
+    t_s : ndarray, shape (n,)
+        Sample times, session seconds (from the sensor's clock, see devices.pmd_stream).
+    values : ndarray, shape (n, channels)
+        ECG: one column (µV); ACC: x, y, z (mG).
+    fs_hz : float
+        Sample rate derived from the sensor timestamps so far.
+    """
+
+    kind: str
+    t_s: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+    fs_hz: float
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    """Something the person should know that is not a measurement (contact, link, bad data)."""
+
+    t_s: float
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarkEvent:
+    """A user mark, in session seconds."""
+
+    t_s: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PacerEvent:
+    """The pacer changed (set, pause, resume, own rhythm)."""
+
+    t_s: float
+    change: PacerChange
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramEvent:
+    """Something in the program's timeline began (a step, side, repetition, cue or the end).
+
+    Attributes
+    ----------
+    t_s : float
+        Session time the timeline puts it at, in seconds.
+    kind : EventKind
+        What began (pattern changes are not reported: they arrive as recorded pacer changes).
+    step_index, step_count : int
+        0-based index of the step and number of steps.
+    step_title : str
+        Title of the step.
+    text : str
+        The step title, the side, ``"3/10 left"`` for a repetition, or the cue text.
+    detail : str
+        For a step: its instruction text, then its caution if it has one; otherwise empty.
+    """
+
+    t_s: float
+    kind: EventKind
+    step_index: int
+    step_count: int
+    step_title: str
+    text: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StrainEvent:
+    """A sign of strain in the breathing (:mod:`trainer.coaching.strain`), with its cue."""
+
+    t_s: float
+    kind: StrainKind
+    cue: str
+    detail: str
+
+
+Event = (
+    BreathEvent
+    | BreathRateEvent
+    | PaceEvent
+    | BeatsEvent
+    | BeltEvent
+    | WaveformEvent
+    | StatusEvent
+    | MarkEvent
+    | PacerEvent
+    | ProgramEvent
+    | StrainEvent
+)
+
+
+@dataclass(slots=True)
+class _BeltState:
+    fs_hz: float
+    force_channel: int
+    # The arrival-rate check (Pipeline._check_belt_rate). The header's rate is the reference;
+    # fs_hz is the rate in use. A stretch: its first packet's time, the samples since (its
+    # first packet's included), the last packet's time and counter byte, and the earliest
+    # packet (least arrival offset against the sample count at recorded_hz) at each end.
+    recorded_hz: float = 0.0
+    stretch_t0_s: float | None = None
+    stretch_samples: int = 0
+    stretch_last_s: float = 0.0
+    last_counter: int | None = None
+    head_min: tuple[float, float] | None = None
+    tail_min: tuple[float, float] | None = None
+    measured_hz: list[float] = field(default_factory=list)
+    # Bridging (Pipeline._belt_packet): consecutive +1 counter steps seen (up to the trust
+    # count), and the bridged spans (session s, from the last real sample to the next) whose
+    # breaths are marked uncertain.
+    counter_steps: int = 0
+    bridged_spans: list[tuple[float, float]] = field(default_factory=list)
+    tracker: BreathTracker | None = None
+    t0_s: float = 0.0
+    n_samples: int = 0
+    last_good: float | None = None
+    pending: list[float] = field(default_factory=list)
+    # Packets longer than a notification (ATT MTU 23: 20 bytes) arrive in pieces.
+    joiner: Reassembler = field(default_factory=Reassembler)
+
+
+class Pipeline:
+    """Decoders, processors and coach for one session.
+
+    Parameters
+    ----------
+    header : Header
+        The session header: start clocks and per-stream parameters (belt sample period).
+    coach : Coach, optional
+        Defaults to a :class:`Coach` with its default cue interval.
+
+    When the header's settings carry a program plan (``settings["program_plan"]``, see
+    :mod:`trainer.storage.program_codec`), the pipeline lays the program out in session time and
+    reports its steps, sides, repetitions and cues as :class:`ProgramEvent` at the first item at
+    or after each one, so live, replay and batch see them at the same items. The pacer itself
+    only follows recorded pacer changes.
+
+    The program runs on :attr:`program_clock`: recorded pauses stop it, so while the person has
+    paused nothing of the program begins, and after the resume it goes on where it was. Program
+    events are reported in session time (program time plus the pauses before it).
+    """
+
+    def __init__(self, header: Header, *, coach: Coach | None = None) -> None:
+        self.header = header
+        self.coach = coach or Coach()
+        self.pacer: Pacer | None = None
+        self.target_ratio: float | None = DEFAULT_OWN_RATIO
+        self._previous_context: tuple[Pacer | None, float | None] = (None, DEFAULT_OWN_RATIO)
+        self._context_since_s = -math.inf
+        # The reader refuses a belt stream without its period; without a belt stream no belt
+        # packet is analysed, so the rate below is never used.
+        gdx = header.source.streams.get(Stream.GODIRECT.value, {})
+        period_us = float(gdx.get("period_us", 1_000_000))
+        self._belt = _BeltState(
+            fs_hz=1e6 / period_us,
+            force_channel=int(gdx.get("force_channel", 1)),
+            recorded_hz=1e6 / period_us,
+        )
+        self._pmd = PmdStreamDecoder(
+            header.source.streams.get(Stream.PMD_DATA.value), header.start_mono_ns
+        )
+        self.pmd_samples: Counter[str] = Counter()
+        self._has_belt = Stream.GODIRECT.value in header.source.streams
+        self._not_belt_devices = _not_belt_devices(header.source)
+        self._has_acc = "acc" in (header.source.streams.get(Stream.PMD_DATA.value) or {})
+        self._acc: TimedAccBreathTracker | None = None
+        self._acc_too_slow = False
+        self._acc_moving_said = False
+        # What the sensors did otherwise than asked while connecting, said with the first
+        # events, live and in every replay of the recording (its header keeps them).
+        self._device_notes: list[Event] = [
+            StatusEvent(0.0, "device", note) for note in source_notes(header.source)
+        ]
+        self._acc_held_said = False
+        self._heart_cache: tuple[tuple[int, int, float], HeartMetrics] | None = None
+        # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
+        self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
+        self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
+        self._selector = BreathSourceSelector()
+        self.rr_estimates: list[RRBreathEstimate] = []
+        # The heart rhythm's estimates whose window held no pause, and of those the ones whose
+        # window the pacer paced throughout: what a strap-alone session's rate is from, as
+        # counted_breaths picks the breaths of a belt or accelerometer.
+        self._rr_counted: dict[str, list[RRBreathEstimate]] = {"paced": [], "unpaused": []}
+        self.paces: list[PaceEvent] = []
+        self.estimates: dict[str, list[BreathEstimate]] = {}
+        self.breath_rate: BreathRateEvent | None = None
+        self._timeline = BeatTimeline()
+        self._hr = HeartRateTracker()
+        self._last_device_hr: float | None = None
+        self._contact_ok = True
+        self.breaths: list[BreathEvent] = []
+        self.beats: list[Beat] = []
+        self.marks: list[MarkEvent] = []
+        self.gaps: list[tuple[str, float, float | None]] = []
+        self.packet_counts: Counter[str] = Counter()
+        self.decode_errors: Counter[str] = Counter()
+        self.last_t_s = 0.0
+        self.strain = StrainMonitor()
+        self.strain_signs: list[StrainEvent] = []
+        plan_json = header.settings.get(PLAN_KEY)
+        self.program: ProgramTimeline | None = None
+        if plan_json is not None:
+            plan = plan_from_json(plan_json)
+            self.program = ProgramTimeline(
+                plan.program, personal_rate_bpm=plan.personal_rate_bpm, start_s=plan.start_s
+            )
+        self._program_t_s = -math.inf
+        self.program_clock = ProgramClock()
+        """The recorded pauses: practised time, and program time when a program runs."""
+
+    # ----------------------------------------------------------------------------- time
+    def session_time_s(self, t_mono_ns: int) -> float:
+        """Session seconds of a host monotonic timestamp."""
+        return (t_mono_ns - self.header.start_mono_ns) / NS_PER_S
+
+    @property
+    def hr_bpm(self) -> float | None:
+        """Current heart rate: from RR when there is any, else what the strap reported."""
+        value = self._hr.hr_bpm
+        return value if value is not None else self._last_device_hr
+
+    @property
+    def belt_fs_hz(self) -> float:
+        """Sampling rate of the belt force channel (Hz)."""
+        return self._belt.fs_hz
+
+    # ----------------------------------------------------------------------------- items
+    def handle(self, items: Sequence[Item]) -> list[Event]:
+        """Process items in order and return the events they cause, in order."""
+        events, self._device_notes = self._device_notes, []
+        for item in items:
+            if self.program is not None:
+                self._program_events(item.t_mono_ns, events)
+            if isinstance(item, RawPacket):
+                self.last_t_s = self.session_time_s(item.t_mono_ns)
+                self.packet_counts[item.stream] += 1
+                if item.stream == Stream.GODIRECT:
+                    if self._has_belt:  # else recorded, not analysed: its period is unknown
+                        self._belt_packet(item, events)
+                    continue
+                self._flush_belt(events)
+                if item.stream == Stream.HEART_RATE:
+                    self._heart_packet(item, events)
+                elif item.stream == Stream.PMD_DATA:
+                    self._pmd_packet(item, events)
+                # Other streams (control points, unknown ids) are recorded, not analysed.
+                continue
+            self._flush_belt(events)
+            if isinstance(item, PacerChange):
+                self._pacer_change(item, events)
+            elif isinstance(item, LinkEvent):
+                self._link_event(item, events)
+            elif isinstance(item, Mark):
+                mark = MarkEvent(self.session_time_s(item.t_mono_ns), item.label)
+                self.marks.append(mark)
+                events.append(mark)
+        self._flush_belt(events)
+        return events
+
+    def finish(self, end_mono_ns: int) -> list[Event]:
+        """The events due by the session's end that no item came to trigger: the program's cues
+        and its end, when the session ran the whole program.
+
+        Program events are otherwise found as items arrive, and none arrives at or after the
+        planned end (the session stops there), so the program's end went unsaid. Live and
+        replay both call this with the recorded end, so both say the same.
+        """
+        return self.catch_up(end_mono_ns, slack_s=PROGRAM_END_SLACK_S)
+
+    def catch_up(self, t_mono_ns: int, *, slack_s: float = 0.0) -> list[Event]:
+        """The program's events due by ``t_mono_ns`` (plus ``slack_s``) that no item came to
+        trigger: while the sensor is silent, or when there is none (``--device none``), a live
+        session calls this so that steps and cues are said on time. A replay finds the same
+        events at its next item, with the same times and in the same order."""
+        events: list[Event] = []
+        if self.program is not None:
+            self._program_events(t_mono_ns, events, slack_s=slack_s)
+        self._flush_belt(events)
+        return events
+
+    def program_time_s(self, t_mono_ns: int) -> float:
+        """Program seconds at a host monotonic timestamp: session time less the pauses."""
+        offset = t_mono_ns - self.header.start_mono_ns
+        return (offset - self.program_clock.paused_ns(offset)) / NS_PER_S
+
+    def _program_events(self, t_mono_ns: int, events: list[Event], slack_s: float = 0.0) -> None:
+        assert self.program is not None
+        t_s = self.program_time_s(t_mono_ns)
+        found = self.program.events(self._program_t_s, t_s + slack_s)
+        self._program_t_s = max(self._program_t_s, t_s)
+        found = [e for e in found if e.kind is not EventKind.PATTERN]
+        if not found:
+            return
+        # Breaths from belt samples before this instant come first, however items are batched.
+        self._flush_belt(events)
+        steps = self.program.program.steps
+        for event in found:
+            events.append(
+                ProgramEvent(
+                    self.program_clock.session_s(event.t_s),
+                    event.kind,
+                    event.step_index,
+                    len(steps),
+                    steps[event.step_index].title,
+                    event.text,
+                    _step_detail(steps[event.step_index]) if event.kind is EventKind.STEP else "",
+                )
+            )
+
+    def _belt_packet(self, packet: RawPacket, events: list[Event]) -> None:
+        joiner = self._belt.joiner
+        dropped = joiner.dropped
+        try:
+            whole = joiner.feed(packet.payload)
+        except DecodeError as exc:
+            self._decode_error(packet, exc, events)
+            return
+        if joiner.dropped != dropped:
+            cut = DecodeError("an incomplete Go Direct packet was cut off by the next one")
+            self._decode_error(packet, cut, events)
+        if whole is None or not is_measurement_packet(whole):
+            return  # command replies share the characteristic; they are recorded, not analysed
+        try:
+            measurement = decode_godirect_measurement(whole)
+            values = measurement.channel(self._belt.force_channel)
+        except (DecodeError, KeyError, ValueError) as exc:
+            self._decode_error(packet, exc, events)
+            return
+        belt = self._belt
+        t_s = self.session_time_s(packet.t_mono_ns)
+        # Byte 2 is the packet's rolling counter (devices.godirect), read for every measurement
+        # packet so that an information packet between two is not taken for a lost one.
+        previous_counter = belt.last_counter
+        self._check_belt_rate(t_s, whole[2], len(values), events)
+        if not values:
+            return
+        if belt.last_good is None:
+            # Nothing to hold a glitch at yet: the analysed belt starts at its first finite
+            # sample (holding 0.0 instead made a step that hid the breaths for a minute).
+            while values and not math.isfinite(values[0]):
+                values = values[1:]
+            if not values:
+                return
+            belt.last_good = values[0]
+        n = len(values)
+        if belt.tracker is not None:
+            expected_last_s = belt.t0_s + (belt.n_samples + len(belt.pending) + n - 1) / belt.fs_hz
+            late_s = t_s - expected_last_s
+            # Only a counter seen to count packets says how many samples were lost.
+            lost = 0
+            if previous_counter is not None and belt.counter_steps >= BELT_COUNTER_TRUST_STEPS:
+                lost = n * ((whole[2] - previous_counter - 1) & 0xFF)
+            fits = abs(late_s - lost / belt.fs_hz) <= BELT_BRIDGE_FIT_PERIODS / belt.fs_hz
+            if lost and fits and lost / belt.fs_hz <= BELT_BRIDGE_MAX_S:
+                self._fill_lost_belt_samples(lost, values)
+            elif abs(late_s) > BELT_RESYNC_S or lost / belt.fs_hz > BELT_BRIDGE_MAX_S:
+                self._flush_belt(events)
+                belt.tracker = None
+        if belt.tracker is None:
+            belt.t0_s = t_s - (n - 1) / belt.fs_hz
+            belt.n_samples = 0
+            # A belt slower than 2.5 Hz (only a hand-set period) gets a cutoff below its Nyquist
+            # rate, so that it is analysed as far as it can be rather than stopping the session.
+            cutoff_hz = min(BELT_CUTOFF_HZ, 0.4 * belt.fs_hz)
+            belt.tracker = BreathTracker(belt.fs_hz, t0_s=belt.t0_s, cutoff_hz=cutoff_hz)
+        # A NaN sample (sensor glitch) would poison the filter state: hold the last good value.
+        # The held value lives in the state, so the result does not depend on packet grouping.
+        last_good = belt.last_good
+        for value in values:
+            if math.isfinite(value):
+                last_good = value
+            belt.pending.append(last_good)
+        belt.last_good = last_good
+
+    def _fill_lost_belt_samples(self, lost: int, values: tuple[float, ...]) -> None:
+        """Stand in for ``lost`` samples of lost packets by a straight line to ``values``.
+
+        Called when a counter trusted to count packets (:data:`BELT_COUNTER_TRUST_STEPS`)
+        says packets holding at most :data:`BELT_BRIDGE_MAX_S` of samples were lost and the
+        arrival time agrees within :data:`BELT_BRIDGE_FIT_PERIODS` sample periods (the packet
+        is as late against the sample count as the lost samples last, not a stall): the
+        tracker then goes on at the right sample count instead of restarting, which cost a
+        breath or two each time (2 % of packets lost over 300 s: 21 of 30 breaths found). The
+        line is at most a quarter of the shortest breath, and a breath turning inside a long
+        enough one is marked uncertain (:data:`BELT_BRIDGE_UNCERTAIN_FRACTION`); only samples
+        before this packet's are made, so nothing is looked ahead of.
+        """
+        belt = self._belt
+        assert belt.last_good is not None
+        first = belt.n_samples + len(belt.pending)
+        belt.bridged_spans.append(
+            (belt.t0_s + (first - 1) / belt.fs_hz, belt.t0_s + (first + lost) / belt.fs_hz)
+        )
+        start = belt.last_good
+        end = next((v for v in values if math.isfinite(v)), start)
+        steps = np.arange(1, lost + 1, dtype=np.float64) / (lost + 1)
+        belt.pending.extend((start + (end - start) * steps).tolist())
+
+    def _check_belt_rate(
+        self, t_s: float, counter: int, n_samples: int, events: list[Event]
+    ) -> None:
+        """Measure the belt's sample rate from its packets' arrival; change rate when it is off.
+
+        A packet leaves the belt when its last sample is taken and arrives after a delay that is
+        never negative but often long: a stall of the host or the radio (link-layer retries)
+        delivers seconds of packets at once. Against the recorded rate ``f0`` a packet's arrival
+        offset is ``t - N / f0`` (``N`` samples since the stretch began); at the true rate ``f``
+        its least value grows as ``t (1 - f / f0)``. The least offset in the first and in the
+        last :data:`BELT_RATE_BLOCK_S` of a :data:`BELT_RATE_STRETCH_S` stretch is an on-time
+        packet at each end unless a whole block was late, so ``f = f0 (1 - slope)`` between the
+        two, and delays inside the stretch do not count. A lost packet would make the rate look
+        slow: the packet counter (byte 2) must step by exactly one from packet to packet, else
+        the stretch starts again, as it does after a pause longer than
+        :data:`BELT_STEADY_GAP_S` and on a link loss of the belt (:meth:`_reset_belt_rate`). A
+        counter that does not count by one never lets a stretch end, so the analysis then keeps
+        the recorded period. The same steps, :data:`BELT_COUNTER_TRUST_STEPS` in a row, let
+        :meth:`_belt_packet` trust the counter for bridging lost samples.
+
+        The analysis changes rate only when :data:`BELT_RATE_STRETCHES` consecutive stretches
+        all measure more than :data:`BELT_RATE_TOLERANCE` off the rate in use (a header
+        written with another period than the belt kept) and agree with each other within
+        :data:`BELT_RATE_AGREEMENT`; it goes back to the recorded rate when the stretches fit
+        it again, and says each change as a measurement. The arrival times are the host's only
+        clock for the belt, as Polar frames' rates come from their timestamps
+        (docs/reference/design.md, "Time"); the same packets and arrival times give the same
+        result in a replay.
+        """
+        belt = self._belt
+        follows = belt.last_counter is not None and counter == (belt.last_counter + 1) & 0xFF
+        belt.last_counter = counter
+        if belt.counter_steps < BELT_COUNTER_TRUST_STEPS:
+            belt.counter_steps = belt.counter_steps + 1 if follows else 0
+        if (
+            belt.stretch_t0_s is None
+            or not follows
+            or t_s - belt.stretch_last_s > BELT_STEADY_GAP_S
+        ):
+            self._start_belt_stretch(t_s, n_samples)
+            return
+        belt.stretch_samples += n_samples
+        belt.stretch_last_s = t_s
+        offset = (t_s - belt.stretch_t0_s, t_s - belt.stretch_samples / belt.recorded_hz)
+        head = belt.head_min
+        if offset[0] <= BELT_RATE_BLOCK_S and (head is None or offset[1] < head[1]):
+            belt.head_min = offset
+        if offset[0] < BELT_RATE_STRETCH_S - BELT_RATE_BLOCK_S:
+            return
+        if belt.tail_min is None or offset[1] < belt.tail_min[1]:
+            belt.tail_min = offset
+        if offset[0] < BELT_RATE_STRETCH_S:
+            return
+        head, tail = belt.head_min, belt.tail_min
+        assert head is not None and tail is not None
+        slope = (tail[1] - head[1]) / (tail[0] - head[0])
+        self._start_belt_stretch(t_s, n_samples)
+        belt.measured_hz = [*belt.measured_hz, belt.recorded_hz * (1.0 - slope)]
+        belt.measured_hz = belt.measured_hz[-BELT_RATE_STRETCHES:]
+        if len(belt.measured_hz) < BELT_RATE_STRETCHES or any(
+            abs(hz / belt.fs_hz - 1.0) <= BELT_RATE_TOLERANCE for hz in belt.measured_hz
+        ):
+            return
+        slowest_hz = min(belt.measured_hz)
+        # All off the rate in use and agreeing within a few %: all on one side of it, so their
+        # mean is off it too. (No samples over a stretch reads 0 Hz: no rate to follow.)
+        if slowest_hz <= 0.0 or max(belt.measured_hz) / slowest_hz - 1.0 > BELT_RATE_AGREEMENT:
+            return  # the stretches disagree with each other too: no rate is shown
+        measured_hz = float(np.mean(belt.measured_hz))
+        seconds = BELT_RATE_STRETCHES * BELT_RATE_STRETCH_S
+        if abs(measured_hz / belt.recorded_hz - 1.0) <= BELT_RATE_TOLERANCE:
+            new_hz = belt.recorded_hz
+            message = (
+                f"belt samples arrived at {measured_hz:.1f} Hz over the last {seconds:g} s, "
+                f"its recorded {belt.recorded_hz:g} Hz again; breaths are found at that rate"
+            )
+        else:
+            new_hz = measured_hz
+            message = (
+                f"belt samples arrived at {measured_hz:.1f} Hz over the last {seconds:g} s, "
+                f"not the {belt.recorded_hz:g} Hz recorded; breaths are found at the "
+                "measured rate"
+            )
+        events.append(StatusEvent(t_s, "breathing", message))
+        self._flush_belt(events)
+        belt.tracker = None
+        belt.fs_hz = new_hz
+        belt.measured_hz = []
+
+    def _start_belt_stretch(self, t_s: float, n_samples: int) -> None:
+        belt = self._belt
+        belt.stretch_t0_s, belt.stretch_last_s = t_s, t_s
+        belt.stretch_samples = n_samples
+        belt.head_min = (0.0, t_s - n_samples / belt.recorded_hz)
+        belt.tail_min = None
+
+    def _reset_belt_rate(self) -> None:
+        """Forget the belt's rate stretches: packets after the belt's link gap start a new count.
+
+        The counter's trust (:data:`BELT_COUNTER_TRUST_STEPS`) stays: it is the same belt.
+        """
+        belt = self._belt
+        belt.stretch_t0_s, belt.last_counter = None, None
+        belt.measured_hz = []
+
+    def _flush_belt(self, events: list[Event]) -> None:
+        belt = self._belt
+        if not belt.pending or belt.tracker is None:
+            return
+        chunk = np.asarray(belt.pending, dtype=np.float64)
+        t0 = belt.t0_s + belt.n_samples / belt.fs_hz
+        belt.pending = []
+        belt.n_samples += chunk.size
+        events.append(BeltEvent(t0, belt.fs_hz, chunk))
+        for breath in belt.tracker.update(chunk):
+            # A breath turning where a straight line stood in for lost samples has that turn
+            # (and so its phases and rate) drawn, not measured: it is not good
+            # (analysis.breath: "uncertain"). A line elsewhere in the breath moves no turn.
+            margin_s = 1.0 / belt.fs_hz
+            turns_s = (breath.inhale_onset_s, breath.exhale_onset_s, breath.end_s)
+            belt.bridged_spans = [
+                s for s in belt.bridged_spans if s[1] + margin_s >= breath.inhale_onset_s
+            ]
+            # The line can misplace a turn by up to its length; a short line in a long breath
+            # (one sample at 6/min) moves it too little to matter.
+            longest_s = BELT_BRIDGE_UNCERTAIN_FRACTION * (breath.end_s - breath.inhale_onset_s)
+            if breath.quality == "good" and any(
+                start - margin_s <= turn_s <= end + margin_s
+                for start, end in belt.bridged_spans
+                if end - start - margin_s > longest_s
+                for turn_s in turns_s
+            ):
+                breath = replace(breath, quality="uncertain")
+            self._breath(breath, events, "belt")
+
+    def _breath(self, breath: Breath, events: list[Event], source: str) -> None:
+        # A breath is judged by what was asked when it began: one begun in the step before a
+        # switch between paced and own rhythm belongs to that step (against the new pacer,
+        # which had not started, it scored 0 and its error lingered in the coach's window).
+        pacer, target = self.pacer, self.target_ratio
+        if breath.inhale_onset_s < self._context_since_s:
+            pacer, target = self._previous_context
+        free = False
+        if pacer is not None:
+            feedback = self.coach.assess(breath, pacer)
+            state = pacer.state(breath.inhale_onset_s)
+            pattern = None if state.paused else state.pattern
+        elif target is not None:
+            feedback = self.coach.assess_own_rhythm(breath, target)
+            pattern = None
+        else:
+            feedback = self.coach.observe_free(breath)
+            pattern = None
+            free = True
+        sign = self.strain.update(breath, pattern)
+        if sign is not None:
+            strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
+            self.strain_signs.append(strain)
+            events.append(strain)
+            # One voice at a time: the strain cue takes the place of the coach's.
+            feedback = replace(feedback, cue=sign.cue)
+        onset_ns = round(breath.inhale_onset_s * NS_PER_S)
+        paused = self.program_clock.paused_at(onset_ns)
+        event = BreathEvent(
+            len(self.breaths) + 1,
+            breath,
+            feedback,
+            self.hr_bpm,
+            paused,
+            free,
+            paced=pattern is not None and not paused,
+        )
+        self.breaths.append(event)
+        events.append(event)
+        self._estimates(self._estimators[source].update((breath,)), events)
+
+    def _estimates(self, new: list[BreathEstimate], events: list[Event]) -> None:
+        """Hand new estimates to the source selector; report its answer after each one."""
+        for estimate in new:
+            self.estimates.setdefault(estimate.source, []).append(estimate)
+            best = self._selector.update((estimate,))
+            if best is None:
+                continue
+            self.breath_rate = BreathRateEvent(
+                estimate.t_s, best.rate_bpm, best.quality, best.source, best.t_s
+            )
+            events.append(self.breath_rate)
+
+    def _heart_packet(self, packet: RawPacket, events: list[Event]) -> None:
+        try:
+            hrm = decode_heart_rate_measurement(packet.payload)
+        except DecodeError as exc:
+            self._decode_error(packet, exc, events)
+            return
+        t_s = self.session_time_s(packet.t_mono_ns)
+        contact_ok = hrm.contact_detected is not False
+        if contact_ok != self._contact_ok:
+            self._contact_ok = contact_ok
+            message = "skin contact back" if contact_ok else "no skin contact: moisten the strap"
+            events.append(StatusEvent(t_s, "contact", message))
+        if hrm.hr_bpm > 0:
+            self._last_device_hr = float(hrm.hr_bpm)
+        rr_ms = [rr for rr in hrm.rr_ms if rr > 0.0]
+        if len(rr_ms) < len(hrm.rr_raw):
+            # No heart beats twice at once: a zero interval is a corrupt value, not a beat.
+            self._decode_error(packet, DecodeError("RR interval of 0"), events)
+        if not rr_ms:
+            return
+        beats = self._timeline.update(t_s, rr_ms)
+        if beats and not self.beats and not self._has_belt and not self._has_acc:
+            # A heart-rate strap alone: the first breath rate is a window of beats away, and a
+            # short session would otherwise show none without saying why.
+            window_s = self._rr_breath.window_s
+            events.append(
+                StatusEvent(
+                    t_s,
+                    "breathing",
+                    f"breath rate from the heart rhythm: the first reading needs about "
+                    f"{window_s:.0f} s of beats",
+                )
+            )
+        if beats:
+            self._hr.update(beats)
+            self.beats.extend(beats)
+            events.append(BeatsEvent(tuple(beats), self.hr_bpm))
+            found = self._rr_breath.update(beats)
+            self.rr_estimates.extend(found)
+            for estimate in found:
+                self._count_rr(estimate)
+                self._estimates(from_rr((estimate,)), events)
+                self._pace(estimate, events)
+
+    def _count_rr(self, estimate: RRBreathEstimate) -> None:
+        """File a heart-rhythm estimate under the breaths it may count for (see
+        :func:`counted_breaths`): none if a pause fell in its window."""
+        t0_s = max(0.0, estimate.t_s - estimate.window_s)
+        clock = self.program_clock
+        if clock.paused_s(estimate.t_s) != clock.paused_s(t0_s) or clock.paused:
+            return
+        self._rr_counted["unpaused"].append(estimate)
+        if self.pacer is not None and self.pacer.steady_rate_bpm(t0_s, estimate.t_s) is not None:
+            self._rr_counted["paced"].append(estimate)
+
+    def rr_rate_bpm(self) -> tuple[float | None, str | None]:
+        """The session's breathing rate read from the heart rhythm, and which windows it is of.
+
+        As :func:`counted_breaths` for breaths: the windows the pacer paced throughout when
+        they give a rate (``"paced"``), else those without a pause (``"unpaused"``), each by
+        :func:`analysis.rr_breath.session_rate_bpm`; ``(None, None)`` when neither does.
+        """
+        for basis in ("paced", "unpaused"):
+            rate = session_rate_bpm(self._rr_counted[basis])
+            if rate is not None:
+                return rate, basis
+        return None, None
+
+    def _pace(self, estimate: RRBreathEstimate, events: list[Event]) -> None:
+        """Score a heart-rhythm rate against the pacer when it is what the person is shown
+        (the selector's answer: no belt or accelerometer is doing better), good enough, and
+        the pacer held one rate over its whole window."""
+        best = self.breath_rate
+        if (
+            self.pacer is None
+            or best is None
+            or best.source != "rr"
+            or best.estimate_t_s != estimate.t_s
+            or estimate.quality < PACE_MIN_QUALITY
+        ):
+            return
+        target = self.pacer.steady_rate_bpm(estimate.t_s - estimate.window_s, estimate.t_s)
+        if target is None:
+            return
+        feedback = self.coach.assess_pace(
+            estimate.rate_bpm, target, estimate.t_s, window_s=estimate.window_s
+        )
+        event = PaceEvent(
+            estimate.t_s, estimate.rate_bpm, target, estimate.quality, estimate.window_s, feedback
+        )
+        self.paces.append(event)
+        events.append(event)
+
+    def _pmd_packet(self, packet: RawPacket, events: list[Event]) -> None:
+        try:
+            samples = self._pmd.feed(packet)
+        except DecodeError as exc:
+            self._decode_error(packet, exc, events)
+            return
+        if samples is None:
+            return
+        kind = samples.kind.name.lower()
+        self.pmd_samples[kind] += samples.values.shape[0]
+        events.append(WaveformEvent(kind, samples.t_s, samples.values, samples.fs_hz))
+        # Breathing from the chest accelerometer when there is no belt: the belt measures
+        # breathing directly and wins (docs/reference/design.md, "Sources of breathing, best
+        # first").
+        if kind == "acc" and not self._has_belt:
+            if self._acc is None:
+                fs_hz = self._pmd.settings["acc"]["fs_hz"]
+                if fs_hz < ACC_MIN_FS_HZ:
+                    if not self._acc_too_slow:
+                        self._acc_too_slow = True
+                        message = (
+                            f"accelerometer at {fs_hz:g} Hz is too slow to follow breathing "
+                            f"(needs {ACC_MIN_FS_HZ:g} Hz); its samples are kept"
+                        )
+                        events.append(StatusEvent(float(samples.t_s[0]), "breathing", message))
+                    return
+                self._acc = TimedAccBreathTracker(fs_hz)
+            for breath in self._acc.update(samples.t_s, samples.values):
+                if breath.motion >= MOTION_UNCERTAIN and not self._acc_moving_said:
+                    # Said once: steps or sway swamp the breathing the accelerometer sees.
+                    self._acc_moving_said = True
+                    message = (
+                        "moving: the chest accelerometer sees steps or sway as strong as the "
+                        "breathing; its breaths are marked uncertain"
+                    )
+                    events.append(StatusEvent(breath.detected_s, "breathing", message))
+                self._breath(breath, events, "acc")
+            held_s = self._acc.held_s
+            if held_s >= ACC_HELD_SAY_S and not self._acc_held_said:
+                # Movement that never settles gives no breath to carry the label above.
+                self._acc_held_said = True
+                message = (
+                    f"moving: for {held_s:.0f} s the chest accelerometer has seen only "
+                    "movement; no breaths from it until you are still"
+                )
+                events.append(StatusEvent(float(samples.t_s[-1]), "breathing", message))
+            elif held_s == 0.0:
+                self._acc_held_said = False
+
+    def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
+        self.decode_errors[packet.stream] += 1
+        # Tell once per stream per 100 errors: a broken sensor must not flood the screen.
+        if self.decode_errors[packet.stream] % 100 == 1:
+            events.append(
+                StatusEvent(
+                    self.session_time_s(packet.t_mono_ns),
+                    "decode",
+                    f"ignored a malformed {packet.stream} packet ({exc})",
+                )
+            )
+
+    def _pacer_change(self, change: PacerChange, events: list[Event]) -> None:
+        t_s = self.session_time_s(change.t_mono_ns)
+        # One record of the pauses serves the practised time and, in a program session, the
+        # program's clock. A program session can pause in an own-rhythm step too.
+        offset_ns = change.t_mono_ns - self.header.start_mono_ns
+        if change.action == "pause":
+            if self.pacer is not None or self.program is not None:
+                self.program_clock.pause(offset_ns)
+        else:
+            # Any other change (resume, a new pace) ends a pause.
+            self.program_clock.resume(offset_ns)
+        if change.action == "set" and change.pattern is not None:
+            pattern = BreathPattern.from_dict(change.pattern)
+            if self.pacer is None:
+                self._switch_context(t_s)
+                self.pacer = Pacer(pattern, start_s=t_s)
+            else:
+                self.pacer.set_pattern(pattern, t_s)
+        elif change.action == "pause" and self.pacer is not None:
+            self.pacer.pause(t_s)
+        elif change.action == "resume" and self.pacer is not None:
+            self.pacer.resume(t_s)
+        elif change.action == "own":
+            self._switch_context(t_s)
+            self.pacer = None
+            # None: breathe naturally, no ratio asked (a program's "breathe normally" step).
+            self.target_ratio = change.target_ratio
+        paced = self.pacer is not None and not self.pacer.paused
+        self.strain.pace_changed(t_s, self.pacer.pattern_at(t_s) if paced and self.pacer else None)
+        events.append(PacerEvent(t_s, change))
+
+    def _switch_context(self, t_s: float) -> None:
+        """Keep what was asked until ``t_s``, for breaths begun before it (see _breath)."""
+        self._previous_context = (self.pacer, self.target_ratio)
+        self._context_since_s = t_s
+
+    def _link_event(self, event: LinkEvent, events: list[Event]) -> None:
+        t_s = self.session_time_s(event.t_mono_ns)
+        # A strap's link loss leaves the belt's packets and counter as they were.
+        if event.device not in self._not_belt_devices:
+            self._reset_belt_rate()
+        if event.state is LinkState.LOST:
+            self.gaps.append((event.device, t_s, None))
+            events.append(
+                StatusEvent(t_s, "link", f"{event.device}: connection lost, reconnecting")
+            )
+            return
+        for index in range(len(self.gaps) - 1, -1, -1):
+            device, start, end = self.gaps[index]
+            if device == event.device and end is None:
+                self.gaps[index] = (device, start, t_s)
+                break
+        events.append(StatusEvent(t_s, "link", f"{event.device}: connection back"))
+
+    # ----------------------------------------------------------------------------- summary
+    def summary(self, end_t_s: float | None = None) -> dict[str, Any]:
+        """Whole-session numbers for the recording's closing line and the session report."""
+        end = self.last_t_s if end_t_s is None else end_t_s
+        good = [e for e in self.breaths if e.breath.quality != "artifact"]
+        counted, basis = counted_breaths(good)
+        rates = [e.breath.rate_bpm for e in counted]
+        rr_rate, rr_basis = self.rr_rate_bpm()
+        # The session's breath rate comes from the source with the best mean quality over the
+        # whole session (analysis.breath_sources.best_source): breath by breath from a belt or
+        # accelerometer, else the heart rhythm's session rate.
+        chosen = best_source(self.estimates)
+        source = chosen[0] if chosen is not None else None
+        if source == "rr":
+            median_rate, rate_basis = _round(rr_rate), rr_basis
+        else:
+            median_rate = _round(np.median(rates)) if rates else None
+            rate_basis = basis if rates else None
+        if median_rate is None:
+            source = rate_basis = None
+        # The ratio from the very breaths the rate is from, those whose ratio was measured.
+        ratios = measured_ratios(e.breath for e in counted)
+        scores = [e.feedback.follow_score for e in good if e.scored]
+        follow_basis = "breaths" if scores else None
+        if not scores and self.paces:
+            # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
+            scores = [p.feedback.follow_score for p in self.paces]
+            follow_basis = "pace"
+        # Regularity: the coefficient of variation of breath-to-breath intervals.
+        variability = breath_variability([e.breath for e in self.breaths])
+        # The start and end heart rates come from the artifact-corrected beats, as the history
+        # and the report take them (trainer.reports.session_analysis.heart_metrics): one definition.
+        heart = self.heart_metrics(end) if len(self.beats) >= 2 else None
+        paused = self.program_clock.paused_s(end)
+        summary: dict[str, Any] = {
+            "duration_s": round(end, 3),
+            "breaths": len(self.breaths),
+            "median_rate_bpm": median_rate,
+            "breath_source": source,
+            "rate_basis": rate_basis,
+            "rr_rate_bpm": _round(rr_rate),
+            "rr_rate_basis": rr_basis,
+            "mean_ratio": _round(np.mean(ratios)) if ratios else None,
+            "breath_cv": _round(variability.cv_bb, 4),
+            "mean_follow_score": _round(np.mean(scores)) if scores else None,
+            "follow_basis": follow_basis,
+            "beats": len(self.beats),
+            "hr_start_bpm": _round(heart.hr_start_bpm) if heart else None,
+            "hr_end_bpm": _round(heart.hr_end_bpm) if heart else None,
+            "marks": len(self.marks),
+            "gaps": len(self.gaps),
+            "packets": dict(sorted(self.packet_counts.items())),
+            "waveform_samples": dict(sorted(self.pmd_samples.items())),
+            "decode_errors": dict(sorted(self.decode_errors.items())),
+            "minutes_practised": _round(max(0.0, end - paused) / 60.0),
+            "paused_s": round(paused, 3),
+            "strain_signs": len(self.strain_signs),
+            # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
+            # wherever the summary is shown (trainer.session.sensor_label).
+            "source_kind": self.header.source.kind,
+        }
+        summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
+        summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None
+        summary["coherence_score"] = _round(heart.mean_coherence_score) if heart else None
+        if self.program is not None:
+            summary["program"] = self.program.program.name
+            if self.program.program.kind is ProgramKind.RESONANCE_ASSESSMENT:
+                summary["resonance"] = self._resonance(good, end, heart)
+        return summary
+
+    def heart_metrics(self, end_s: float) -> HeartMetrics:
+        """Whole-session heart metrics up to ``end_s`` (session s), as the summary and the
+        session report both show them (:func:`trainer.reports.session_analysis.heart_metrics`:
+        Lipponen-Tarvainen artifact correction, RSA peak-to-trough per breath not flagged as
+        an artifact after Grossman et al. 1990, McCraty et al. 2006 coherence).
+
+        Kept until more beats or breaths arrive: the summary and the report of one replay
+        share one computation, and so one set of numbers.
+        """
+        from trainer.reports.session_analysis import (
+            heart_metrics,  # session_analysis builds on this module
+        )
+
+        key = (len(self.beats), len(self.breaths), end_s)
+        if self._heart_cache is None or self._heart_cache[0] != key:
+            t = np.asarray([b.t_s for b in self.beats], dtype=np.float64)
+            rr = np.asarray([b.rr_ms for b in self.beats], dtype=np.float64)
+            good = [e.breath for e in self.breaths if e.breath.quality != "artifact"]
+            self._heart_cache = (key, heart_metrics(t, rr, good, end_s=end_s))
+        return self._heart_cache[1]
+
+    def _resonance(
+        self, good: list[BreathEvent], end_s: float, heart: HeartMetrics | None
+    ) -> dict[str, Any]:
+        """Score the program's completed paced steps (:func:`analysis.resonance.score_resonance`,
+        Lehrer et al. 2000 protocol) on the artifact-corrected beats and the measured breaths."""
+        from analysis.resonance import PacedStep, score_resonance
+
+        assert self.program is not None
+        # Spans are laid out in program time; the beats and breaths are in session time.
+        clock = self.program_clock
+        spans = self.program.scored_spans()
+        steps = [
+            PacedStep(span.pattern.rate_bpm, clock.session_s(span.t0_s), clock.session_s(span.t1_s))
+            for span in spans
+            if clock.session_s(span.t1_s) <= end_s + 1.0
+        ]
+        # A session stopped early tried only some rates: its best is not the person's rate.
+        planned = {"rates_planned": len(spans), "rates_tried": len(steps)}
+        nn_t, nn = _increasing_nn(heart)
+        if not steps or nn.size < 4:
+            return {"chosen_rate_bpm": None, "ranking_bpm": [], "scores": [], **planned}
+        result = score_resonance(nn_t, nn, steps, breaths=[e.breath for e in good])
+        return {
+            "chosen_rate_bpm": _round(result.chosen_rate_bpm),
+            "ranking_bpm": [_round(rate) for rate in result.ranking_bpm],
+            "scores": [[_round(step.rate_bpm), _round(step.score, 3)] for step in result.steps],
+            # A rate tried but set aside is named with the reason, not silently left out.
+            "unscored": [
+                [_round(step.rate_bpm), "; ".join(step.flags) or "no heart-rate swing measured"]
+                for step in result.steps
+                if step.score is None
+            ],
+            **planned,
+        }
+
+
+def _not_belt_devices(source: SourceInfo) -> frozenset[str]:
+    """Names and addresses under which the sensors other than the belt report link events.
+
+    A combined source lists its sensors in ``details["sources"]`` (devices.ble.combined); a
+    device named there without the belt stream is another sensor. Anything else (a lone
+    sensor, an unknown name) is taken for the belt's, so that its rate check starts again.
+    """
+    others: set[str] = set()
+    for entry in source.details.get("sources", ()):
+        if isinstance(entry, dict) and Stream.GODIRECT.value not in entry.get("streams", ()):
+            others.update(str(entry[key]) for key in ("address", "name") if entry.get(key))
+    return frozenset(others)
+
+
+def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:
+    """The breaths a session's rate and ratio are about, and which they are.
+
+    Breaths begun while paused never count (the README: "shown but not scored"). With a pacer,
+    the exercise is the paced breathing: only breaths begun while it paced count (a program's
+    "breathe normally" warm-up or own-rhythm steps would pull a 6/min session's median toward
+    12/min). A session that never paced (own rhythm, an import) counts all its unpaused
+    breaths.
+
+    Parameters
+    ----------
+    breaths : sequence of BreathEvent
+        The session's breaths, usually those not flagged as artifacts.
+
+    Returns
+    -------
+    list of BreathEvent, str
+        The breaths, and ``"paced"`` or ``"unpaused"`` (the summary's ``rate_basis``).
+    """
+    paced = [e for e in breaths if e.paced and not e.paused]
+    if paced:
+        return paced, "paced"
+    return [e for e in breaths if not e.paused], "unpaused"
+
+
+def _step_detail(step: Step) -> str:
+    """A step's instruction and, after it, its caution: without a screen (headless, a replay's
+    lines) the step's line is the only place the caution can be shown."""
+    return f"{step.text} {step.caution}" if step.caution else step.text
+
+
+def _increasing_nn(
+    heart: HeartMetrics | None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """NN beat times (s) and intervals (ms), time-ordered, without repeated times."""
+    if heart is None:
+        return np.empty(0), np.empty(0)
+    order = np.argsort(heart.nn_t_s, kind="stable")
+    nn_t, nn = heart.nn_t_s[order], heart.nn_ms[order]
+    keep = np.r_[True, np.diff(nn_t) > 1e-6]
+    return nn_t[keep], nn[keep]
+
+
+def _round(value: float | np.floating[Any] | None, digits: int = 2) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)

@@ -1,0 +1,228 @@
+"""Getting a program ready for a live session, and keeping what it found afterwards.
+
+:func:`prepare_program` picks the program from the catalog, fits it to ``--minutes``, resolves
+the person's resonance rate and checks that the whole timeline can be laid out before a sensor
+is opened, so every problem is one line before anything starts. :func:`store_resonance` keeps
+the rate a resonance assessment chose (``save_setting("resonance_rate_bpm", ...)``), which the
+resonance-training program then paces at.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from trainer.errors import BadArgument
+from trainer.programs.catalog import Catalog, load_catalog
+from trainer.programs.model import Program, Step
+from trainer.programs.runner import ProgramTimeline
+from trainer.session.sensor_label import not_stored_reason
+from trainer.storage.config import RESONANCE_MAX_BPM, RESONANCE_MIN_BPM, Settings, save_setting
+from trainer.storage.program_codec import ProgramPlan
+from trainer.ui.headless import incomplete_assessment
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedProgram:
+    """A program ready to conduct.
+
+    Attributes
+    ----------
+    plan : ProgramPlan
+        The program (fitted to the asked length) and the personal rate.
+    duration_s : float
+        Session length, seconds: the program's, or shorter when ``--minutes`` cut a program of
+        fixed length.
+    note : str
+        Something to tell the person before the start (cut short...), or empty.
+    """
+
+    plan: ProgramPlan
+    duration_s: float
+    note: str = ""
+
+
+def prepare_program(
+    name: str,
+    settings: Settings,
+    *,
+    minutes: float | None = None,
+    catalog: Catalog | None = None,
+) -> PreparedProgram:
+    """The program ``name`` as a session will run it.
+
+    Parameters
+    ----------
+    name : str
+        Program name (``breathwise programs``).
+    settings : Settings
+        For the stored resonance rate.
+    minutes : float, optional
+        Wanted length. A program with a flexible step is stretched or shortened to it
+        (:meth:`Program.with_total_duration`); a program of fixed length is ended early when
+        ``minutes`` is shorter (and refused when longer); either way the returned note says
+        what is left out or shortened. Within :func:`fitting_range_min` but outside the
+        program's ``recommended_minutes`` it runs as asked, with a warning in the note.
+    catalog : Catalog, optional
+        Defaults to :func:`load_catalog` (built-in plus the person's own programs).
+
+    Raises
+    ------
+    BadArgument
+        Unknown program, or a length the program cannot take.
+    ProgramError
+        The person's program file is malformed, or the program needs a resonance rate and none
+        is stored ("run the resonance-assessment program first").
+    """
+    program = (catalog or load_catalog()).get(name)
+    duration_s = program.total_duration_s
+    notes: list[str] = []
+    recommended = program.recommended_minutes
+    meant = f"; {recommended[0]:g}-{recommended[1]:g} min recommended" if recommended else ""
+    if minutes is not None:
+        wanted_s = minutes * 60.0
+        span = fitting_range_min(program)
+        if span is not None:
+            low_min, high_min = span
+            if not low_min * 60.0 <= wanted_s <= high_min * 60.0:
+                raise BadArgument(
+                    f"--minutes {minutes:g}: {program.title} can be fitted to "
+                    f"{low_min}-{high_min} min ({_fitting_reason(program)}{meant})",
+                    advice=f"leave --minutes out for its usual {duration_s / 60.0:.0f} min",
+                )
+            fitted = program.with_total_duration(wanted_s)
+            if recommended is None or minutes < recommended[0]:
+                # Within the recommended length the shorter main step is what was asked for.
+                notes += filter(None, [_shortened_step(program, fitted, minutes)])
+            program = fitted
+            duration_s = program.total_duration_s
+        elif wanted_s < duration_s:
+            notes.append(_stopped_early(program, wanted_s, minutes))
+            duration_s = wanted_s
+        elif not math.isclose(wanted_s, duration_s):
+            raise BadArgument(
+                f"--minutes {minutes:g}: {program.title} has a fixed length of "
+                f"{duration_s / 60.0:.1f} min",
+                advice="leave --minutes out, or give a shorter time to stop early",
+            )
+        if recommended is not None and not recommended[0] <= minutes <= recommended[1]:
+            # Run as asked (a short session beats none), but say what the practice is meant
+            # to be: docs/reference/programs.md gives the relaxation response 10-20 minutes.
+            notes.append(
+                f"{program.title} is meant to last {recommended[0]:g}-{recommended[1]:g} min; "
+                f"{minutes:g} min is {'shorter' if minutes < recommended[0] else 'longer'}"
+            )
+    note = "; ".join(notes)
+    plan = ProgramPlan(program, personal_rate_bpm=settings.resonance_rate_bpm)
+    # Lays out every step now: a missing personal rate fails here, before a sensor is opened.
+    ProgramTimeline(plan.program, personal_rate_bpm=plan.personal_rate_bpm)
+    return PreparedProgram(plan, duration_s, note)
+
+
+LONGEST_FITTED_MIN = 180
+"""Longest ``--minutes`` a program with a flexible step is fitted to (3 h): a round bound
+where the step's own limit (:data:`~trainer.programs.model.MAX_STEP_S` plus the other steps)
+gave "runs 2-181 min" (found in review)."""
+
+
+def fitting_range_min(program: Program) -> tuple[int, int] | None:
+    """Shortest and longest whole minutes ``--minutes`` can fit ``program`` to, or ``None``
+    for a program of fixed length.
+
+    The shortest is the other steps plus one minute of the flexible step
+    (:meth:`~trainer.programs.model.Program.flexible_range_s`), rounded up to a whole minute;
+    the longest :data:`LONGEST_FITTED_MIN`, or less if the step cannot stretch that far.
+    """
+    span = program.flexible_range_s()
+    if span is None:
+        return None
+    low_s, high_s = span
+    return math.ceil(low_s / 60.0 - 1e-9), min(LONGEST_FITTED_MIN, math.floor(high_s / 60.0))
+
+
+def _span_text(seconds: float) -> str:
+    """A step length for a message: ``30 s``, ``1 min``, ``1.5 min``."""
+    return f"{seconds:.0f} s" if seconds < 60.0 else f"{seconds / 60.0:.3g} min"
+
+
+def _flexible_step(program: Program) -> Step:
+    return next(step for step in program.steps if step.flexible)
+
+
+def _fitting_reason(program: Program) -> str:
+    """Why a fitted program has its shortest length: its fixed steps and a minute of the
+    flexible one."""
+    step = _flexible_step(program)
+    others_s = program.total_duration_s - step.total_s
+    per_side = " on each side" if step.side_count > 1 else ""
+    return f'its other steps take {_span_text(others_s)}, "{step.title}" at least 1 min{per_side}'
+
+
+def _shortened_step(program: Program, fitted: Program, minutes: float) -> str:
+    """What fitting to a shorter length did: the flexible step's new length, beside the steps
+    that keep theirs; empty when it was not shortened."""
+    before, after = _flexible_step(program), _flexible_step(fitted)
+    if after.total_s >= before.total_s:
+        return ""
+    others = [f'{_span_text(s.total_s)} "{s.title}"' for s in fitted.steps if not s.flexible]
+    return (
+        f'{minutes:g} min: "{after.title}" runs {_span_text(after.total_s)} instead of '
+        f"{_span_text(before.total_s)}; " + ", ".join(others) + " as usual"
+    )
+
+
+def _stopped_early(program: Program, stop_s: float, minutes: float) -> str:
+    """The note for a program of fixed length cut at ``stop_s`` seconds: where it stops, and
+    which steps it leaves out (the posture changes and side switches between them unnamed)."""
+    start_s = 0.0
+    cut_in = ""
+    left_out: list[str] = []
+    for step in program.steps:
+        end_s = start_s + step.total_s
+        if start_s < stop_s < end_s and not step.transition:
+            cut_in = step.title
+        elif start_s >= stop_s and not step.transition:
+            # A stretch done one side per step: name the side that is left out.
+            sides = f" ({', '.join(step.sides)} side)" if step.sides else ""
+            name = f"{step.title}{sides}" if step.title == cut_in else step.title
+            if name not in left_out:
+                left_out.append(name)
+        start_s = end_s
+    during = f', during "{cut_in}"' if cut_in else ""
+    missed = f"; left out: {', '.join(left_out)}" if left_out else ""
+    return (
+        f"{program.title} lasts {program.total_duration_s / 60.0:.1f} min; it will stop after "
+        f"{minutes:g} min{during}{missed}"
+    )
+
+
+def store_resonance(summary: dict[str, Any]) -> float | None:
+    """Store the rate a resonance assessment chose as the ``resonance_rate_bpm`` setting.
+
+    Parameters
+    ----------
+    summary : dict
+        The session summary (``Pipeline.summary``), whose ``"resonance"`` entry holds the result.
+
+    Returns
+    -------
+    float or None
+        The stored rate (breaths/min), or ``None`` when the session chose none (not an
+        assessment, stopped before every rate was tried, or no step could be scored) or was not
+        measured on the person (the simulated sensor, or none:
+        :func:`trainer.session.sensor_label.not_stored_reason`).
+    """
+    resonance = summary.get("resonance")
+    if not isinstance(resonance, dict):
+        return None
+    if not_stored_reason(str(summary.get("source_kind", ""))):
+        return None
+    chosen = resonance.get("chosen_rate_bpm")
+    if chosen is None or incomplete_assessment(resonance):
+        return None
+    rate = float(chosen)
+    if not RESONANCE_MIN_BPM <= rate <= RESONANCE_MAX_BPM:
+        return None  # outside what the setting accepts: a protocol with unusual rates
+    save_setting("resonance_rate_bpm", rate)
+    return rate

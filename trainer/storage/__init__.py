@@ -1,0 +1,2 @@
+"""What Breathwise keeps and exchanges on disk: recordings, the history, settings, imports and
+exports."""

@@ -1,0 +1,872 @@
+"""Export a session for other tools: CSV per stream, and EDF+ with annotations.
+
+Both are derived from a recording (docs/reference/design.md: "Exports (CSV per stream, EDF+) are
+derived from it") through :func:`trainer.reports.session_analysis.analyse_recording`, so they hold
+the same decoded samples, breaths and beats a replay or a report sees. Times are session seconds
+(``t_s``)
+from the recording's start; the EDF+ start date is the session's local wall-clock start, down to
+the whole second (earlier when beats precede the start: an import aligned to its ECG), and
+the signals and annotations are shifted by the difference (see :func:`edf_start` for why).
+
+CSV (one file per stream, header line, ``.`` decimal point, units in column names):
+``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
+``<stem>.breaths.csv`` (each breath ending at the next one's inhale onset:
+:func:`analysis.breath.settle_ends`), ``<stem>.pacer.csv`` (phase starts),
+``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
+``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
+``<stem>.session.csv`` (``field,value`` rows: the start as local time with its UTC offset and
+as Unix ns, what measured it, the history's key of the session). The ``t_s`` of the other files
+count from that start; ``breathwise import <stem>.beats.csv`` reads it from beside the file, so
+a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
+history keeps one row for the two, the original's (found in review: it came back as a second
+session at the file's time, unlabelled, its minutes counted twice). ``<stem>`` is the
+recording's name without ``.bwr``, dots and all. ``--force`` replaces an older export of the
+stem whole: its ECG or ACC file that this recording has none of is removed, so no file of
+another session stays beside this one's ``session.csv``.
+
+EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
+pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
+fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at
+4 Hz between neighbouring beats; "no data" before the first beat, after the last and where
+beats are missing, i.e. two beats more than twice their NN interval apart) and, when present,
+``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and
+program step. Samples are stored as 16-bit integers over each
+signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
+value: where a signal has no data (a gap, before the first sample) it holds the signal's
+physical minimum and a ``no data <signal>`` annotation covers the stretch, for every signal
+(``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``).
+
+EDF holds a fixed number of samples per record, so each waveform (belt, pacer, ECG, ACC) is
+resampled onto that grid (``round(fs)`` samples per second, slot ``k`` at ``k / fs`` s) by
+linear interpolation between its measured sample times, in its own unit (N, fill, uV, mg).
+This matters for Polar PMD: the sensor's clock is not its nominal rate (an H10 runs 128-131 Hz
+for a nominal 130 Hz ECG), and placing samples in the nearest slot instead left a slot empty
+(a fake spike at the physical minimum) or overwrote a sample about once a second per 1 Hz of
+drift. The measured times are the sensor's own (:class:`PmdStreamDecoder`), so interpolation
+keeps them to float precision; its cost is a mild low-pass: a sample halfway between two
+slots is their mean, a gain of ``cos(pi * f / fs)`` at ``f`` Hz (0.89 at 20 Hz for 130 Hz
+ECG, R-peaks a little blunter). Nothing is drawn across a gap: two samples more than 1.5
+sample periods apart are separate runs, and the slots between them are "no data".
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.breath import settle_ends
+from devices.errors import DecodeError
+from devices.packets import Stream
+from devices.pmd_stream import PmdStreamDecoder
+from devices.polar_pmd import MeasurementType
+from trainer.errors import BadArgument, UserError
+from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
+from trainer.session.pipeline import NS_PER_S
+from trainer.storage.paths import check_output_path, replacing, write_csv
+from trainer.storage.recording import Recording, read_recording
+
+FloatArray = npt.NDArray[np.float64]
+
+FORMATS = ("csv", "edf")
+HR_CHANNEL_HZ = 4.0
+"""Sampling of the derived heart-rate channel in EDF (Hz)."""
+_DIGITAL = (-32768, 32767)
+_GAP_PERIODS = 1.5
+"""A step between two samples longer than this many sample periods is a gap in the data."""
+_HR_GAP_BEATS = 2.0
+"""Two NN beats further apart than this many of their intervals have beats missing between."""
+_SAME_TIME_S = 1e-6
+"""Two times closer than this (s) are one instant (float noise in sums of sample periods)."""
+_OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
+STREAM_CSVS = ("belt", "beats", "breaths", "pacer", "events")
+"""Name parts of the CSVs every export writes (``<stem>.<name>.csv``), besides
+:data:`SESSION_CSV`."""
+SESSION_CSV = "session"
+"""Name part of the CSV that says which session the others are from (``<stem>.session.csv``)."""
+EXPORTED_SESSION = "exported_session"
+"""Header setting of a recording imported from a Breathwise export: the original session's
+history key (:attr:`trainer.reports.session_analysis.SessionAnalysis.session_key`)."""
+
+
+def exported_session_of(settings: Mapping[str, Any]) -> str | None:
+    """The original session's key a recording's header ``settings`` name
+    (:data:`EXPORTED_SESSION`), or None when it is no re-import of a Breathwise export."""
+    value = settings.get(EXPORTED_SESSION)
+    return value if isinstance(value, str) and value else None
+
+
+WAVEFORM_CSVS = ("ecg", "acc")
+"""Name parts of the CSVs of Polar PMD waveforms, written when the recording holds them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Waveform:
+    """A decoded waveform: ``values`` (n, channels) at ``t_s`` (session s), nominal ``fs_hz``."""
+
+    name: str
+    unit: str
+    channels: tuple[str, ...]
+    fs_hz: float
+    t_s: FloatArray
+    values: FloatArray
+
+
+def pmd_waveforms(recording: Recording) -> list[Waveform]:
+    """ECG and accelerometer samples decoded from the recording's Polar PMD frames.
+
+    Decoding and timing are those of the live pipeline (:class:`PmdStreamDecoder`): sample times
+    come from the sensor's own frame timestamps, anchored to session time at the first frame's
+    arrival. Frames that fail to decode are skipped (the live pipeline does the same).
+    """
+    decoder = PmdStreamDecoder(
+        recording.header.source.streams.get(Stream.PMD_DATA.value),
+        recording.header.start_mono_ns,
+    )
+    times: dict[MeasurementType, list[FloatArray]] = {}
+    values: dict[MeasurementType, list[FloatArray]] = {}
+    for packet in recording.packets:
+        if packet.stream != Stream.PMD_DATA:
+            continue
+        try:
+            samples = decoder.feed(packet)
+        except DecodeError:
+            continue
+        if samples is not None:
+            times.setdefault(samples.kind, []).append(samples.t_s)
+            values.setdefault(samples.kind, []).append(samples.values)
+    described = {
+        MeasurementType.ECG: (WAVEFORM_CSVS[0], "uV", ("ECG",)),
+        MeasurementType.ACC: (WAVEFORM_CSVS[1], "mg", ("ACC X", "ACC Y", "ACC Z")),
+    }
+    out = []
+    for kind, (name, unit, channels) in described.items():
+        if kind in times:
+            out.append(
+                Waveform(
+                    name,
+                    unit,
+                    channels,
+                    float(decoder.settings[name]["fs_hz"]),
+                    np.concatenate(times[kind]),
+                    np.concatenate(values[kind]),
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------------------------ CSV
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    return write_csv(path, header, (["" if v is None else _cell(v) for v in row] for row in rows))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else repr(round(value, 6))
+    return str(value)
+
+
+def event_rows(analysis: SessionAnalysis) -> list[tuple[float, float, str, str]]:
+    """Marks, gaps and program steps as ``(t_s, duration_s, kind, text)``, in time order."""
+    rows: list[tuple[float, float, str, str]] = []
+    for mark in analysis.marks:
+        rows.append((mark.t_s, 0.0, "mark", mark.label))
+    for gap in analysis.gaps:
+        rows.append((gap.t0_s, gap.t1_s - gap.t0_s, "gap", gap.device))
+    previous = ""
+    for span in analysis.pacer_spans:
+        if span.label and span.label != previous:
+            rows.append((span.t0_s, 0.0, "step", span.label))
+        previous = span.label
+        if span.mode != "paced":
+            rows.append((span.t0_s, span.t1_s - span.t0_s, f"pacer {span.mode}", ""))
+    rows.sort(key=lambda r: r[0])
+    return rows
+
+
+def export_csv(
+    recording: Recording, analysis: SessionAnalysis, out_dir: Path, *, force: bool = False
+) -> list[Path]:
+    """Write one CSV per stream (see the module notes) into ``out_dir``; return the files.
+
+    Raises
+    ------
+    UserError
+        ``out_dir`` cannot be made a directory, or (unless ``force``) a file of an export of
+        this stem exists, or (with ``force``) an older export's waveform this recording has
+        none of cannot be removed.
+    """
+    stem = recording.path.stem
+    waves = pmd_waveforms(recording)
+    # Every name an export of this stem may have, the waveforms this one lacks too: left from
+    # an older export (of another session of that name, say), they would sit beside this
+    # export's session.csv and be imported as its session (found in review).
+    names = [*STREAM_CSVS, SESSION_CSV, *WAVEFORM_CSVS]
+    if not force:
+        # Check every file before writing any, so a refusal leaves the folder as it was.
+        for existing in (out_dir / f"{stem}.{n}.csv" for n in names):
+            if existing.exists():
+                raise UserError(f"{existing}: already exists", _OVERWRITE_ADVICE)
+    _make_dir(out_dir)
+    written = [
+        _write_csv(
+            out_dir / f"{stem}.belt.csv",
+            ["t_s", "force"],
+            zip(analysis.belt_t_s.tolist(), analysis.belt_values.tolist(), strict=True),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.beats.csv",
+            ["t_s", "rr_ms", "hr_bpm"],
+            (
+                (t, rr, 60_000.0 / rr if rr > 0 else None)
+                for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True)
+            ),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.breaths.csv",
+            [
+                "index",
+                "inhale_onset_s",
+                "exhale_onset_s",
+                "end_s",
+                "inhale_s",
+                "exhale_s",
+                "pause_s",
+                "rate_bpm",
+                "ratio",
+                "depth",
+                "quality",
+                "follow_score",
+                "hr_bpm",
+                "paused",
+            ],
+            (
+                (
+                    e.index,
+                    b.inhale_onset_s,
+                    b.exhale_onset_s,
+                    b.end_s,
+                    b.inhale_s,
+                    b.exhale_s,
+                    b.pause_s,
+                    b.rate_bpm,
+                    b.ratio,
+                    b.depth,
+                    b.quality,
+                    # Begun while paused or in a "breathe naturally" step: not scored.
+                    None if not e.scored else e.feedback.follow_score,
+                    e.hr_bpm,
+                    int(e.paused),
+                )
+                # The whole session is known: each breath ends at the next one's fitted onset.
+                for e, b in zip(
+                    analysis.breaths,
+                    settle_ends([e.breath for e in analysis.breaths]),
+                    strict=True,
+                )
+            ),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.pacer.csv",
+            ["t_s", "phase", "rate_bpm", "ratio", "label"],
+            ((p.t_s, p.phase, *_span_fields(analysis, p.t_s)) for p in analysis.pacer_phases),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.events.csv",
+            ["t_s", "duration_s", "kind", "text"],
+            event_rows(analysis),
+        ),
+        _write_csv(
+            out_dir / f"{stem}.{SESSION_CSV}.csv",
+            ["field", "value"],
+            session_fields(recording, analysis).items(),
+        ),
+    ]
+    for wave in waves:
+        columns = ["t_s", *[f"{c.lower().replace(' ', '_')}_{wave.unit}" for c in wave.channels]]
+        written.append(
+            _write_csv(
+                out_dir / f"{stem}.{wave.name}.csv",
+                columns,
+                ([t, *row] for t, row in zip(wave.t_s.tolist(), wave.values.tolist(), strict=True)),
+            )
+        )
+    # --force replaces the older export whole: its waveforms this one has none of go.
+    for name in sorted(set(WAVEFORM_CSVS) - {w.name for w in waves}):
+        stale = out_dir / f"{stem}.{name}.csv"
+        try:
+            stale.unlink(missing_ok=True)
+        except OSError as exc:
+            raise UserError(
+                f"{stale}: left from an older export, cannot be removed ({exc.strerror})",
+                "delete it: it is not of this session",
+            ) from None
+    return written
+
+
+def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str, str]:
+    """What ``<stem>.session.csv`` holds, field -> value: the start (``start``, local ISO 8601
+    with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
+    (``sim`` for the simulated person), ``session_key`` (the history's identity of the
+    session, :attr:`SessionAnalysis.session_key`) and the ``recording`` file name.
+
+    A recording itself imported from an export gives its original's key (its
+    :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
+    """
+    key = exported_session_of(analysis.settings) or analysis.session_key
+    start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
+    return {
+        "format": "breathwise-export",
+        "recording": recording.path.name,
+        "start": start.isoformat(timespec="milliseconds"),
+        "start_wall_ns": str(analysis.start_wall_ns),
+        "source_kind": analysis.source_kind,
+        "source_name": analysis.source_name,
+        "session_key": key,
+    }
+
+
+def _span_fields(analysis: SessionAnalysis, t_s: float) -> tuple[float | None, float | None, str]:
+    span = analysis.target_at(t_s + 1e-9)
+    if span is None:
+        return None, None, ""
+    return span.rate_bpm, span.ratio, span.label
+
+
+# ------------------------------------------------------------------------------------ EDF+
+@dataclass(frozen=True, slots=True)
+class EdfSignal:
+    """One EDF signal: label (<= 16 chars), unit (<= 8), samples per 1 s record, samples."""
+
+    label: str
+    unit: str
+    samples_per_record: int
+    samples: FloatArray
+    physical_min: float
+    physical_max: float
+
+
+class _EdfRangeError(ValueError):
+    """A value EDF cannot hold: its header writes a signal's range in 8 characters."""
+
+
+def _physical_range(values: FloatArray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo < 1e-6:
+        lo, hi = lo - 1.0, hi + 1.0
+    # EDF stores the range as 8 ASCII characters: round outward to what fits.
+    return _edf_number(lo, math.floor), _edf_number(hi, math.ceil)
+
+
+def _edf_number(value: float, rounding: object) -> float:
+    for digits in range(6, -1, -1):
+        scale = 10.0**digits
+        candidate = rounding(value * scale) / scale  # type: ignore[operator]
+        text = f"{candidate:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{candidate:.0f}"
+        if len(text) <= 8:
+            return float(text)
+    raise _EdfRangeError(f"{value:g} does not fit an EDF header field (8 characters)")
+
+
+def _grid_times(fs_hz: int, n_records: int, offset_s: float) -> FloatArray:
+    """Session times (s) of an ``fs_hz`` signal's samples in ``n_records`` 1 s records.
+
+    ``offset_s`` is where session time 0 falls in the file (s from the file's start).
+    """
+    return np.arange(n_records * fs_hz, dtype=np.float64) / fs_hz - offset_s
+
+
+def _resample(
+    t_s: FloatArray, values: FloatArray, grid_t_s: FloatArray, max_step_s: float | FloatArray
+) -> FloatArray:
+    """Linear interpolation of ``values`` at ``grid_t_s`` within runs of data; NaN elsewhere.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (m,)
+        Measured sample times (session s), increasing (equal times allowed).
+    values : ndarray, shape (m,)
+        The samples (any unit), finite.
+    grid_t_s : ndarray, shape (n,)
+        Times to resample at (session s).
+    max_step_s : float or ndarray, shape (m - 1,)
+        Longest spacing of two neighbouring samples (s) that is still one run of data; an array
+        gives the limit of each step. Across a longer step nothing is drawn: a straight line
+        there would be a value nobody measured.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Resampled values; NaN before the first sample, after the last and across every gap.
+    """
+    out = np.full(grid_t_s.shape, np.nan)
+    if t_s.size == 0:
+        return out
+    limit = np.empty(t_s.size)  # limit[i]: the step from sample i to i + 1
+    limit[:-1] = max_step_s
+    limit[-1] = np.inf  # past the last sample: nothing to join, the ``after`` test refuses it
+    after = np.searchsorted(t_s, grid_t_s, side="right")  # first sample after each point
+    lo = np.clip(after - 1, 0, t_s.size - 1)
+    hi = np.clip(after, 0, t_s.size - 1)
+    step = t_s[hi] - t_s[lo]
+    inside = (after > 0) & (after < t_s.size) & (step <= limit[lo])
+    w = (grid_t_s[inside] - t_s[lo[inside]]) / step[inside]  # step > 0: t_s[lo] <= t < t_s[hi]
+    out[inside] = values[lo[inside]] + w * (values[hi[inside]] - values[lo[inside]])
+    # A point within float noise of a sample is that sample, even at the edge of a run: times
+    # are sums of sample periods, and a sample on the grid must not be dropped as "no data".
+    near_next = (after < t_s.size) & (t_s[hi] - grid_t_s <= _SAME_TIME_S)
+    out[near_next] = values[hi[near_next]]
+    near_last = (after > 0) & (grid_t_s - t_s[lo] <= _SAME_TIME_S)
+    out[near_last] = values[lo[near_last]]
+    return out
+
+
+def _waveform_grid(
+    t_s: FloatArray, values: FloatArray, nominal_fs_hz: float, grid_t_s: FloatArray
+) -> FloatArray:
+    """Resample a sampled waveform onto the EDF grid, never across a gap in its data.
+
+    A gap is a step longer than 1.5 sample periods (the longer of the nominal period and the
+    median measured one): a sensor slower than nominal is still one run, a lost frame is not.
+    Non-finite samples count as missing.
+    """
+    ok = np.isfinite(t_s) & np.isfinite(values)
+    order = np.argsort(t_s[ok], kind="stable")
+    t, v = t_s[ok][order], values[ok][order]
+    period = 1.0 / nominal_fs_hz
+    if t.size > 1:
+        period = max(period, float(np.median(np.diff(t))))
+    return _resample(t, v, grid_t_s, _GAP_PERIODS * period)
+
+
+def _heart_rate_grid(nn_t_s: FloatArray, nn_ms: FloatArray, grid_t_s: FloatArray) -> FloatArray:
+    """Heart rate (bpm) at ``grid_t_s`` (session s), linear between beats; NaN where unknown.
+
+    Parameters
+    ----------
+    nn_t_s : ndarray, shape (m,)
+        Session time (s) of the beat ending each NN interval.
+    nn_ms : ndarray, shape (m,)
+        The artifact-corrected NN intervals (ms).
+    grid_t_s : ndarray, shape (n,)
+        Times to give the rate at (session s).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``60000 / NN`` interpolated between neighbouring beats; NaN before the first beat, after
+        the last, and between two beats more than :data:`_HR_GAP_BEATS` times the longer of
+        their NN intervals apart (beats missing there: a link gap, a strap off the skin), where
+        a straight line would be a heart rate nobody measured.
+    """
+    ok = np.isfinite(nn_t_s) & np.isfinite(nn_ms) & (nn_ms > 0)
+    order = np.argsort(nn_t_s[ok], kind="stable")
+    t, nn = nn_t_s[ok][order], nn_ms[ok][order]
+    limit = _HR_GAP_BEATS * np.maximum(nn[:-1], nn[1:]) / 1000.0
+    return _resample(t, 60_000.0 / nn, grid_t_s, limit)
+
+
+def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
+    try:
+        lo, hi = _physical_range(grid)
+    except _EdfRangeError as exc:
+        raise _EdfRangeError(f"signal {label!r} reaches values EDF cannot hold: {exc}") from None
+    filled = np.where(np.isfinite(grid), grid, lo)
+    return EdfSignal(label, unit, round(fs_hz), filled, lo, hi)
+
+
+def edf_start(start_wall_ns: int, lead_s: float = 0.0) -> tuple[datetime, float]:
+    """The EDF+ file's start (local wall clock, whole second) and the session's offset in it.
+
+    EDF+ can hold a sub-second start (the first annotation signal's time-keeping TAL), but
+    pyedflib 0.1.42 writes it wrong: it passes microseconds * 100 to EDFlib, whose unit is
+    100 ns, so below 0.1 s the start is written 10 times too late and from 0.1 s on EDFlib
+    refuses it and the file silently starts up to 1 s early (fixed upstream in
+    holgern/pyedflib#315; its reader divides by 100 too, so older readers misread a correct
+    file). Instead the file starts at the whole second and every signal and annotation is
+    shifted by the fraction, which any EDF reader gets right.
+
+    Parameters
+    ----------
+    start_wall_ns : int
+        The session's wall-clock start (Unix ns).
+    lead_s : float
+        How long before the session's start the file must begin, s (>= 0): beats an import
+        aligned to its ECG can precede the logger's first row (:func:`edf_lead_s`).
+
+    Returns
+    -------
+    start : datetime
+        Local time of the file's first sample, microsecond 0.
+    offset_s : float
+        Where session time 0 falls in the file (s, ``lead_s <= offset_s < lead_s + 1``):
+        session time ``t`` is file time ``t + offset_s``.
+    """
+    first_ns = start_wall_ns - round(lead_s * NS_PER_S)
+    whole_s = first_ns // NS_PER_S
+    return datetime.fromtimestamp(whole_s), (start_wall_ns - whole_s * NS_PER_S) / NS_PER_S
+
+
+def edf_lead_s(analysis: SessionAnalysis) -> float:
+    """How far before session time 0 the earliest beat or breath lies, s (0 if none does).
+
+    An EDF+ annotation cannot have a negative onset: without this lead such beats were all
+    written at the file's first instant.
+    """
+    earliest = [0.0]
+    if analysis.beat_t_s.size:
+        earliest.append(float(np.min(analysis.beat_t_s)))
+    earliest += [e.breath.inhale_onset_s for e in analysis.breaths[:1]]
+    return max(0.0, -min(earliest))
+
+
+def edf_signals(
+    recording: Recording, analysis: SessionAnalysis
+) -> tuple[list[EdfSignal], list[tuple[float, float, str]], int]:
+    """The signals, annotations ``(onset_s, duration_s, text)`` and record count of the export.
+
+    Onsets are file seconds, from the whole second :func:`edf_start` gives: session time plus
+    its ``offset_s``; the signals are shifted the same way (slot ``k`` of an ``fs`` Hz signal
+    holds session time ``k / fs - offset_s``).
+
+    Each waveform is resampled at its measured sample times onto ``round(fs)`` samples per 1 s
+    record (see the module notes): the belt's 20 Hz and the H10's nominal 130 Hz ECG and ACC
+    rates are whole numbers, and the sensor's real rate may differ from them.
+    """
+    _, offset_s = edf_start(analysis.start_wall_ns, edf_lead_s(analysis))
+    n_records = max(math.ceil(analysis.duration_s + offset_s), 1)
+    signals: list[EdfSignal] = []
+    annotations: list[tuple[float, float, str]] = []
+    if analysis.belt_values.size:
+        fs = max(round(analysis.belt_fs_hz), 1)
+        grid_t = _grid_times(fs, n_records, offset_s)
+        grid = _waveform_grid(analysis.belt_t_s, analysis.belt_values, analysis.belt_fs_hz, grid_t)
+        signals.append(_signal("Resp belt", "N", fs, grid))
+        annotations += _no_data(np.isnan(grid), grid_t, fs, "belt")
+    if np.any(np.isfinite(analysis.pacer_fill)):
+        pacer_fs = (
+            1.0 / (analysis.pacer_t_s[1] - analysis.pacer_t_s[0])
+            if (analysis.pacer_t_s.size > 1)
+            else 10.0
+        )
+        fs = max(round(pacer_fs), 1)
+        grid_t = _grid_times(fs, n_records, offset_s)
+        grid = _waveform_grid(analysis.pacer_t_s, analysis.pacer_fill, pacer_fs, grid_t)
+        signals.append(_signal("Pacer target", "fill", fs, grid))
+        annotations += _no_data(np.isnan(grid), grid_t, fs, "pacer")
+    heart = analysis.heart
+    if heart.nn_ms.size >= 2:
+        fs = int(HR_CHANNEL_HZ)
+        grid_t = _grid_times(fs, n_records, offset_s)
+        hr = _heart_rate_grid(heart.nn_t_s, heart.nn_ms, grid_t)
+        signals.append(_signal("Heart rate", "bpm", fs, hr))
+        annotations += _no_data(np.isnan(hr), grid_t, fs, "heart rate")
+    for wave in pmd_waveforms(recording):
+        # The sensor's clock is not the nominal rate (an H10 runs 128-131 Hz for 130): samples
+        # are resampled at their measured times onto the EDF's fixed grid (see the module notes).
+        fs = max(round(wave.fs_hz), 1)
+        grid_t = _grid_times(fs, n_records, offset_s)
+        missing = np.zeros(grid_t.size, dtype=bool)
+        for k, channel in enumerate(wave.channels):
+            grid = _waveform_grid(wave.t_s, wave.values[:, k], wave.fs_hz, grid_t)
+            signals.append(_signal(channel, wave.unit, fs, grid))
+            missing |= np.isnan(grid)
+        # One note per waveform: the axes of the accelerometer share their sample times.
+        annotations += _no_data(missing, grid_t, fs, wave.name.upper())
+    for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True):
+        annotations.append((t, 0.0, f"beat RR {rr:.0f} ms"))
+    for e in analysis.breaths:
+        b = e.breath
+        annotations.append((b.inhale_onset_s, b.inhale_s, f"inhale {e.index}"))
+        annotations.append((b.exhale_onset_s, b.exhale_s, f"exhale {e.index}"))
+    for p in analysis.pacer_phases:
+        annotations.append((p.t_s, 0.0, f"pacer {p.phase.replace('_', ' ')}"))
+    for t, duration, kind, text in event_rows(analysis):
+        annotations.append((t, duration, f"{kind} {text}".strip()))
+    # Session seconds to file seconds: the file starts offset_s before the session.
+    annotations = [
+        (max(0.0, t + offset_s), max(0.0, d), s)
+        for t, d, s in annotations
+        if t + offset_s < n_records
+    ]
+    annotations.sort(key=lambda a: a[0])
+    return signals, annotations, n_records
+
+
+def _no_data(
+    missing: npt.NDArray[np.bool_], grid_t_s: FloatArray, fs: int, what: str
+) -> list[tuple[float, float, str]]:
+    """A ``no data <what>`` annotation ``(onset_s, duration_s, text)`` per run of missing slots.
+
+    Parameters
+    ----------
+    missing : ndarray of bool, shape (n,)
+        Grid slots with no data (they hold the signal's physical minimum).
+    grid_t_s : ndarray, shape (n,)
+        Session time of each slot (s).
+    fs : int
+        Samples per second of the grid (Hz): a run of ``k`` slots lasts ``k / fs`` seconds.
+    what : str
+        Names the signal in the annotation.
+    """
+    if not missing.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.r_[0, missing.astype(np.int8), 0]))
+    # Every run, however short: the signals are resampled, so an empty slot is never a rounding
+    # hole but a stretch with no measurement, and the file must not pass it off as a value.
+    return [
+        (float(grid_t_s[start]), (stop - start) / fs, f"no data {what}")
+        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
+    ]
+
+
+def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) -> Path:
+    """Write the session as an EDF+ file (see the module notes).
+
+    The file is written beside ``output`` under a temporary name and renamed into place when
+    complete, so a failed export never leaves half a file, nor damages one it replaces.
+
+    Raises
+    ------
+    UserError
+        No signal to export, a value EDF cannot hold, or the file cannot be written.
+    """
+    try:
+        signals, annotations, n_records = edf_signals(recording, analysis)
+    except _EdfRangeError as exc:
+        raise UserError(f"{recording.path}: {exc}", "export it as CSV (-f csv)") from None
+    if not signals:
+        raise UserError(f"{recording.path}: nothing to export to EDF (no waveform or beats)")
+    # EDFlib stores one annotation per annotation signal per record: give it room for all.
+    per_record = math.ceil(len(annotations) / n_records) + 1
+    if per_record > 64:
+        raise UserError(
+            f"{recording.path}: {len(annotations)} annotations do not fit EDF+ "
+            f"({n_records} s, at most 64 per second)"
+        )
+    try:
+        with replacing(output) as partial:
+            _write_edf(partial, analysis, signals, annotations, per_record)
+            # EDFlib ignores failed writes (a full disk): without this check a short file would
+            # be renamed over a good one and the export reported as written.
+            _check_edf_complete(partial, n_records)
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write ({exc.strerror or exc})") from None
+    return output
+
+
+def _write_edf(
+    path: Path,
+    analysis: SessionAnalysis,
+    signals: list[EdfSignal],
+    annotations: list[tuple[float, float, str]],
+    annotations_per_record: int,
+) -> None:
+    import pyedflib
+
+    writer = pyedflib.EdfWriter(str(path), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
+    try:
+        # A whole second, so pyedflib writes no sub-second start (see edf_start).
+        writer.setStartdatetime(edf_start(analysis.start_wall_ns, edf_lead_s(analysis))[0])
+        writer.setEquipment(_edf_text(analysis.source_name or analysis.source_kind))
+        writer.setRecordingAdditional(_edf_text(analysis.software))
+        writer.setSignalHeaders(
+            [
+                {
+                    "label": s.label,
+                    "dimension": s.unit,
+                    "sample_frequency": s.samples_per_record,
+                    "physical_min": s.physical_min,
+                    "physical_max": s.physical_max,
+                    "digital_min": _DIGITAL[0],
+                    "digital_max": _DIGITAL[1],
+                    "transducer": "",
+                    "prefilter": "",
+                }
+                for s in signals
+            ]
+        )
+        writer.set_number_of_annotation_signals(annotations_per_record)
+        writer.writeSamples([s.samples for s in signals])
+        for onset, duration, text in annotations:
+            # EDFlib keeps 40 characters of a description; cut here so the file says what we
+            # wrote rather than what the library kept.
+            writer.writeAnnotation(onset, duration if duration > 0 else -1, text[:40])
+    finally:
+        writer.close()
+
+
+_EDF_FIXED_HEADER_BYTES = 256
+_EDF_SIGNAL_HEADER_BYTES = 256
+_EDF_SAMPLES_FIELD = 216
+"""Offset (bytes per signal) of the "samples per record" fields in the signal headers: after
+label 16, transducer 80, dimension 8, physical min/max 8 + 8, digital min/max 8 + 8, prefilter
+80 (Kemp et al. 1992, Electroenceph Clin Neurophysiol 82:391, "Header record")."""
+_PROBE_BYTES = 1 << 20
+"""At most this much is written to learn why a file came out short (the first block tells)."""
+
+
+def _edf_expected_bytes(header: bytes) -> tuple[int, int] | None:
+    """The size an EDF file should have according to its header, and its number of records.
+
+    ``header bytes + records * 2 * sum(samples per record)``: every EDF sample is a 16-bit
+    integer (Kemp et al. 1992; EDF+ annotation signals count as signals of 2-byte "samples",
+    Kemp & Olivan 2003).
+
+    Parameters
+    ----------
+    header : bytes
+        The start of the file: at least the whole header record for a useful answer.
+
+    Returns
+    -------
+    (int, int) or None
+        Expected file size (bytes) and number of data records, or None when ``header`` is cut
+        short or its numbers are not numbers (a header that never fully reached the disk).
+    """
+    try:
+        header_bytes = int(header[184:192])
+        n_records = int(header[236:244])
+        n_signals = int(header[252:256])
+    except ValueError:
+        return None
+    fields = _EDF_FIXED_HEADER_BYTES + n_signals * _EDF_SAMPLES_FIELD
+    if n_signals < 1 or len(header) < fields + 8 * n_signals:
+        return None
+    if header_bytes != _EDF_FIXED_HEADER_BYTES + n_signals * _EDF_SIGNAL_HEADER_BYTES:
+        return None
+    try:
+        samples = [int(header[fields + 8 * k : fields + 8 * k + 8]) for k in range(n_signals)]
+    except ValueError:
+        return None
+    return header_bytes + n_records * 2 * sum(samples), n_records
+
+
+def _check_edf_complete(path: Path, n_records: int) -> None:
+    """Raise OSError unless ``path`` is a whole EDF file of ``n_records`` records.
+
+    EDFlib, under pyedflib, does not check ``fwrite``/``fclose``: on a full disk it leaves a
+    short file and reports success. When the file is short, the missing bytes are written here
+    (at most :data:`_PROBE_BYTES`, into the temporary file that is then removed), so the error
+    names the file system's own reason (no space, quota exceeded) rather than a guess.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        header = handle.read(_EDF_FIXED_HEADER_BYTES)
+        n_signals = header[252:256]
+        if n_signals.strip().isdigit():
+            header += handle.read(int(n_signals) * _EDF_SIGNAL_HEADER_BYTES)
+    expected = _edf_expected_bytes(header)
+    if expected is not None and expected == (size, n_records):
+        return
+    missing = expected[0] - size if expected is not None and expected[1] == n_records else 0
+    with path.open("ab") as handle:  # on a full disk this raises the reason
+        handle.write(bytes(min(missing, _PROBE_BYTES) if missing > 0 else _PROBE_BYTES))
+        handle.flush()
+        os.fsync(handle.fileno())
+    raise OSError(errno.EIO, f"the EDF library wrote an incomplete file ({size} bytes)")
+
+
+def _make_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"{directory}: is a file, not a folder") from None
+    except OSError as exc:
+        raise UserError(f"{directory}: cannot create the folder ({exc.strerror})") from None
+
+
+def _edf_text(text: str) -> str:
+    # EDF header fields are printable US-ASCII; spaces are EDF+ field separators.
+    clean = "".join(c if 32 < ord(c) < 127 else "_" for c in text)
+    return clean[:40] or "X"
+
+
+# ------------------------------------------------------------------------------------ entry
+def export_recording(
+    path: Path, fmt: str, output: Path | None = None, *, force: bool = False
+) -> list[Path]:
+    """Export one recording as ``fmt`` (``"csv"`` or ``"edf"``).
+
+    Parameters
+    ----------
+    path : Path
+        The recording.
+    fmt : str
+        ``"csv"``: one file per stream into ``output`` (a directory; default beside the
+        recording). ``"edf"``: one EDF+ file ``output`` (default ``<stem>.edf`` beside it).
+    output : Path, optional
+        See ``fmt``. Given, its folder must exist (:func:`trainer.storage.paths.check_output_path`);
+        ``-`` (standard output) is refused.
+    force : bool
+        Replace files that already exist; without it an existing file is never overwritten.
+
+    Raises
+    ------
+    BadArgument
+        Unknown format, or an ``.edf`` output for a CSV export.
+    UserError
+        ``output`` is the wrong kind of path (a file for CSV, a folder for EDF), or a file to
+        write already exists and ``force`` is not set.
+    trainer.storage.recording.RecordingError
+        The recording cannot be read.
+    """
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise BadArgument(f"unknown export format {fmt!r}", "use csv or edf")
+    # Check the output before the analysis, which takes a while on a long session.
+    if output is not None:
+        if fmt == "csv":
+            check_output_path(output, "a CSV export (a folder of files)", f"{path.stem}-csv")
+        else:
+            check_output_path(output, "an EDF file", path.with_suffix(".edf").name)
+    if fmt == "csv":
+        out_dir = output or path.parent
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UserError(
+                f"{out_dir}: is a file; CSV export writes a folder of files",
+                "give a folder with -o, or use -f edf for one file",
+            )
+        if out_dir.suffix.lower() == ".edf":
+            # A folder named *.edf is never what was meant: -f edf was forgotten.
+            raise BadArgument(
+                f"-o {out_dir} names an EDF file, but the format is csv", "add -f edf"
+            )
+    else:
+        target = output or path.with_suffix(".edf")
+        if target.is_dir():
+            raise UserError(
+                f"{target}: is a folder; EDF export writes one file", "give a file name with -o"
+            )
+        suffix = target.suffix.lower()
+        if suffix == ".csv":
+            raise BadArgument(
+                f"-o {target} names a CSV file, but the format is edf",
+                "use -f csv, or an .edf name",
+            )
+        if suffix != ".edf":
+            # "-o newdir/" reaches us as "newdir": writing a file of that name is never meant.
+            raise BadArgument(
+                f"-o {target}: an EDF file's name ends in .edf",
+                f"for example -o {target / path.with_suffix('.edf').name}"
+                if not suffix
+                else f"for example -o {target.with_suffix('.edf')}",
+            )
+        if target.exists() and not force:
+            raise UserError(f"{target}: already exists", _OVERWRITE_ADVICE)
+    recording = read_recording(path)
+    analysis = analyse_recording(recording)
+    if fmt == "csv":
+        return export_csv(recording, analysis, out_dir, force=force)
+    return [export_edf(recording, analysis, target)]

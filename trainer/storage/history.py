@@ -1,0 +1,736 @@
+"""The session history: one row per recorded session in a local SQLite database.
+
+The database lives in ``paths.data_dir() / "history.sqlite3"`` (``BREATHWISE_DATA_DIR``
+overrides the directory). Each finished session's whole-session numbers go in one row keyed by
+the session's identity (its start clocks and a digest of its header, see
+:attr:`SessionAnalysis.session_key`), so re-analysing a recording - even moved, renamed or
+copied - updates its row instead of adding another, while two different sessions that share a
+start time (two RR lists imported with the same ``--start``) keep a row each. Rows written
+before the digest was part of the key (keyed by the start clocks alone) are taken over by the
+first recording added with those clocks (:meth:`History.store`); no migration can do it, since
+the digest needs the recording, which may have moved. The change of key is schema v5, so that
+an older Breathwise refuses the file rather than add a duplicate row for each session.
+
+A recording imported from a Breathwise CSV export names the session it came from
+(``exported_session``, schema v6): the history keeps one row for the two, the original's,
+whichever is added first (:meth:`History.store`). Rows stored before (v5) have no link: adding
+the original reads it from the headers of the recordings of the rows that share its start.
+
+Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
+and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
+at the same moment queue for the write lock and both land (SQLite documentation, "Write-Ahead
+Logging" and ``sqlite3_busy_timeout``). Schema changes are numbered migrations recorded in
+``PRAGMA user_version``; opening a database applies the missing ones in one transaction, and a
+database written by a newer Breathwise is refused before anything is written to it (not even
+the switch to WAL).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
+from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
+from trainer.errors import UserError
+from trainer.session.sensor_label import is_sensorless
+from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
+
+DB_NAME = "history.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+"""How long a writer waits for another process's write to finish before giving up (ms)."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # v1: breathing only, the numbers the core loop's closing summary had.
+    (
+        """CREATE TABLE sessions (
+            session_key TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            start_wall_ns INTEGER NOT NULL,
+            duration_s REAL NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            program TEXT NOT NULL DEFAULT '',
+            breaths INTEGER NOT NULL DEFAULT 0,
+            median_rate_bpm REAL,
+            mean_ratio REAL,
+            target_rate_bpm REAL,
+            target_ratio REAL,
+            mean_follow_score REAL,
+            hr_start_bpm REAL,
+            updated_wall_ns INTEGER NOT NULL
+        )""",
+        "CREATE INDEX sessions_by_start ON sessions (start_wall_ns)",
+    ),
+    # v2: heart analyses (artifact-corrected HRV, RSA, coherence) and session quality.
+    (
+        "ALTER TABLE sessions ADD COLUMN beats INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN mean_hr_bpm REAL",
+        "ALTER TABLE sessions ADD COLUMN rmssd_ms REAL",
+        "ALTER TABLE sessions ADD COLUMN sdnn_ms REAL",
+        "ALTER TABLE sessions ADD COLUMN lf_power_ms2 REAL",
+        "ALTER TABLE sessions ADD COLUMN hf_power_ms2 REAL",
+        "ALTER TABLE sessions ADD COLUMN rsa_bpm REAL",
+        "ALTER TABLE sessions ADD COLUMN coherence REAL",
+        "ALTER TABLE sessions ADD COLUMN coherence_score REAL",
+        "ALTER TABLE sessions ADD COLUMN artifact_pct REAL",
+        "ALTER TABLE sessions ADD COLUMN marks INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN gap_s REAL",
+    ),
+    # v3: where the breathing came from, what the follow score judged (with a heart-rate
+    # strap alone, the pace read from the heart rhythm), and how regular the breathing was.
+    (
+        "ALTER TABLE sessions ADD COLUMN breath_source TEXT",
+        "ALTER TABLE sessions ADD COLUMN follow_basis TEXT",
+        "ALTER TABLE sessions ADD COLUMN breath_cv REAL",
+    ),
+    # v4: time practised, without the pauses (duration_s counted them as practice).
+    ("ALTER TABLE sessions ADD COLUMN practised_s REAL",),
+    # v5: session keys end with the header's digest (SessionAnalysis.session_key). The rows
+    # stay as they are (a v4 key is taken over when its recording is added again, see
+    # History.store), so there is nothing to run: the new number is what matters. A v4
+    # Breathwise keys a session by its start clocks alone, finds no row of that key in a v5
+    # history and would add a second row for every session already in it; the number makes
+    # it refuse the file ("newer than this Breathwise") instead.
+    (),
+    # v6: a recording imported from a Breathwise CSV export names the session it was exported
+    # from (its header's exported_session, the original's key), so that whichever of the two
+    # is added second, the history keeps one row, the original's (History.store). A v5
+    # Breathwise would store the original beside the re-import's row.
+    (
+        "ALTER TABLE sessions ADD COLUMN exported_session TEXT",
+        "CREATE INDEX sessions_by_exported ON sessions (exported_session)",
+    ),
+)
+"""Migration ``i`` brings the schema from version ``i`` to ``i + 1``; never edit a shipped one,
+append a new one."""
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+EARLIEST_PLAUSIBLE_START_NS = PMD_EPOCH_OFFSET_NS
+"""2000-01-01 00:00 UTC (Unix ns), the Polar PMD epoch: no Breathwise session, nor any sensor
+it reads, is older, and no PMD frame timestamp can be written before it."""
+FUTURE_SLACK_NS = 86_400 * 1_000_000_000
+"""How far in the future a start may be before it is called implausible (ns, a day): more
+than any time zone or clock drift explains."""
+
+
+def implausible_start(start_wall_ns: int, now_wall_ns: int) -> str | None:
+    """Why a session's start cannot be right, or None when it can.
+
+    A recording keeps whatever start its device's clock (or an import's ``--start``) gave it,
+    so that a wrong clock never makes a recording unreadable (the reader accepts up to 2262);
+    the history says so instead (:mod:`trainer.cli.history`) and progress leaves such
+    sessions off its time axis (:func:`trainer.reports.progress.compute_progress`).
+
+    Parameters
+    ----------
+    start_wall_ns : int
+        The session's start, Unix ns.
+    now_wall_ns : int
+        The time now, Unix ns.
+
+    Returns
+    -------
+    str or None
+        ``"is in the future"`` (more than :data:`FUTURE_SLACK_NS` ahead), ``"is before 2000"``
+        (:data:`EARLIEST_PLAUSIBLE_START_NS`), or None.
+    """
+    if start_wall_ns > now_wall_ns + FUTURE_SLACK_NS:
+        return "is in the future"
+    if start_wall_ns < EARLIEST_PLAUSIBLE_START_NS:
+        return "is before 2000"
+    return None
+
+
+class HistoryError(UserError):
+    """The history database cannot be opened or written (one line naming the file)."""
+
+
+class ExportOfHeldSession(UserError):
+    """A recording imported from a Breathwise export of a session the history already holds
+    (:meth:`History.store`): its data are the export's (beats, no belt, no pauses), so the
+    history's key does not recognise it, but it is the same practice, and added it would count
+    those minutes twice (found in review)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One session of the history (units in the names; None where not measured).
+
+    ``start_wall_ns`` places the session in calendar time (Unix ns); ``updated_wall_ns`` is when
+    the row was last written.
+    """
+
+    session_key: str
+    path: str
+    start_wall_ns: int
+    duration_s: float
+    source: str = ""
+    program: str = ""
+    breaths: int = 0
+    median_rate_bpm: float | None = None
+    mean_ratio: float | None = None
+    target_rate_bpm: float | None = None
+    target_ratio: float | None = None
+    mean_follow_score: float | None = None
+    hr_start_bpm: float | None = None
+    updated_wall_ns: int = 0
+    beats: int = 0
+    mean_hr_bpm: float | None = None
+    rmssd_ms: float | None = None
+    sdnn_ms: float | None = None
+    lf_power_ms2: float | None = None
+    hf_power_ms2: float | None = None
+    rsa_bpm: float | None = None
+    coherence: float | None = None
+    coherence_score: float | None = None
+    artifact_pct: float | None = None
+    marks: int = 0
+    gaps: int = 0
+    gap_s: float | None = None
+    breath_source: str | None = None
+    follow_basis: str | None = None
+    breath_cv: float | None = None
+    practised_s: float | None = None
+    exported_session: str | None = None
+
+    @classmethod
+    def from_db(cls, record: Sequence[Any]) -> SessionRow:
+        """A row from the database's values in :data:`COLUMNS` order (:func:`finite_or_none`
+        applied to each)."""
+        values = zip(COLUMNS, record, strict=True)
+        return cls(*(finite_or_none(name, value) for name, value in values))
+
+    @property
+    def practised_min(self) -> float:
+        """Minutes practised: the duration without pauses (the whole duration for rows added
+        before v4 kept pauses; ``history --add`` of the recording refreshes them)."""
+        return (self.duration_s if self.practised_s is None else self.practised_s) / 60.0
+
+    @property
+    def heart_unreliable(self) -> bool:
+        """More beats corrected than HRV, RSA and coherence stand
+        (:data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT`, the threshold the report and
+        ``import`` warn at): the history flags the row, progress leaves those numbers out."""
+        return self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
+
+    @property
+    def start_local(self) -> time.struct_time:
+        """Session start in local time."""
+        return time.localtime(self.start_wall_ns / 1e9)
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
+_REQUIRED_NUMBERS = frozenset(f.name for f in fields(SessionRow) if f.type in ("int", "float"))
+"""Columns that always hold a number (``NOT NULL``)."""
+
+
+def finite_or_none(column: str, value: Any) -> Any:
+    """``value`` as the history keeps it in ``column``: a number that is not finite is "not
+    measured" (None; 0.0 in a column that must hold a number, :data:`_REQUIRED_NUMBERS`).
+
+    Found in review: an unmeasured mean ratio was stored as ``inf`` before it was left out of
+    the mean (``tests/test_unmeasured_ratio.py``), and ``history`` showed ``inf`` in its ratio
+    column for those rows ever after.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0.0 if column in _REQUIRED_NUMBERS else None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What :meth:`History.store` did.
+
+    Attributes
+    ----------
+    row : SessionRow
+        The session's row as it is now.
+    previous_path : str or None
+        The recording the row held before (None: a new row).
+    legacy : bool
+        The row was keyed by the start clocks alone (written by an older Breathwise), so it may
+        have held another session that shared this one's start.
+    replaced_exports : tuple of str
+        Recordings imported from a CSV export of this session whose rows it replaced (their
+        paths): the history keeps one row per session, the original's.
+    """
+
+    row: SessionRow
+    previous_path: str | None = None
+    legacy: bool = False
+    replaced_exports: tuple[str, ...] = ()
+
+    @property
+    def replaced_other_file(self) -> bool:
+        """The row held the numbers of another file: a copy, the file before a move or rename,
+        (``legacy``) possibly another session with the same start, or a recording imported
+        from an export of this session (``replaced_exports``)."""
+        moved = self.previous_path is not None and self.previous_path != self.row.path
+        return moved or bool(self.replaced_exports)
+
+
+def start_clocks(session_key: str) -> str:
+    """The key an older Breathwise gave the session of ``session_key``: its start clocks alone,
+    without the header's digest (:attr:`SessionAnalysis.legacy_session_key`); a key without a
+    digest is returned as it is."""
+    wall, mono, digest = [*session_key.split("-", 2), "", ""][:3]
+    return f"{wall}-{mono}" if wall and mono and digest else session_key
+
+
+def default_db_path() -> Path:
+    """``data_dir() / "history.sqlite3"``."""
+    return data_dir() / DB_NAME
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    ensure_private_dir(path.parent, advice=DATA_FOLDER_ADVICE)
+    try:
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken
+        # up front and a concurrent writer waits on the busy timeout instead of failing mid-way.
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"{path}: cannot open the history database ({exc})") from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Before the switch to WAL, which writes to the file: a newer Breathwise's history is
+        # left exactly as it was. (migrate checks again, inside its write transaction.)
+        _refuse_newer(int(conn.execute("PRAGMA user_version").fetchone()[0]), path)
+        _use_wal(conn)
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise HistoryError(f"{path}: cannot open the history database ({exc})") from None
+    except BaseException:
+        conn.close()
+        raise
+    with suppress(OSError):
+        path.chmod(0o600)
+    return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (persistent: once set, every later open finds it so).
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once, without
+    the busy handler, when another process holds one (two processes creating the history at the
+    same moment): retry until the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _refuse_newer(found: int, path: Path) -> None:
+    """Raise HistoryError if schema version ``found`` is newer than :data:`SCHEMA_VERSION`."""
+    if found > SCHEMA_VERSION:
+        raise HistoryError(
+            f"{path}: history schema v{found} is newer than this Breathwise "
+            f"(v{SCHEMA_VERSION}); it is left as it is",
+            "upgrade Breathwise",
+        )
+
+
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to ``to_version`` in one transaction; return the version found before.
+
+    Raises
+    ------
+    HistoryError
+        The database is newer than this Breathwise knows.
+    """
+    with _write(conn):
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        _refuse_newer(found, path)
+        for version in range(found, to_version):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        if to_version > found:
+            conn.execute(f"PRAGMA user_version = {int(to_version)}")
+    return found
+
+
+class History:
+    """An open history database (a context manager).
+
+    Parameters
+    ----------
+    path : Path, optional
+        The database file; :func:`default_db_path` when omitted. Created (mode 0600, directory
+        0700) and migrated to :data:`SCHEMA_VERSION` on open.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_db_path()
+        self._conn = _connect(self.path)
+        try:
+            migrate(self._conn, self.path)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise HistoryError(f"{self.path}: not a usable history database ({exc})") from None
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def upsert(self, values: Mapping[str, Any]) -> SessionRow:
+        """Insert a session, or update the row with the same ``session_key``.
+
+        ``values`` holds at least ``session_key``, ``path``, ``start_wall_ns`` and
+        ``duration_s``; keys that are not columns are ignored, absent ones take their defaults.
+        """
+        return self.store(values).row
+
+    def store(self, values: Mapping[str, Any], *, legacy_key: str | None = None) -> Stored:
+        """:meth:`upsert`, saying which recording's row it replaced.
+
+        Parameters
+        ----------
+        values : mapping
+            As for :meth:`upsert`.
+        legacy_key : str, optional
+            The key an older Breathwise gave this session
+            (:attr:`SessionAnalysis.legacy_session_key`): when no row has ``session_key`` but
+            one has this key, that row is taken over (re-keyed and updated), so upgrading
+            leaves no duplicate of a session already in the history.
+
+        A recording imported from a Breathwise CSV export names its original
+        (``exported_session``, the original's key): both are the same practice, so the history
+        keeps one row, the original's, whichever is added first. The original replaces the
+        rows of its re-imports; a re-import of a session the history holds is refused.
+
+        Raises
+        ------
+        ExportOfHeldSession
+            ``values`` are a re-import's and the history holds its original.
+        HistoryError
+            The history cannot be written, or the session's times do not fit it.
+        """
+        row = {name: finite_or_none(name, values[name]) for name in COLUMNS if name in values}
+        missing = [
+            k for k in ("session_key", "path", "start_wall_ns", "duration_s") if k not in row
+        ]
+        if missing:
+            raise ValueError(f"session values lack {', '.join(missing)}")
+        row["path"] = str(row["path"])
+        row["updated_wall_ns"] = time.time_ns()
+        names = list(row)
+        placeholders = ", ".join(f":{n}" for n in names)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "session_key")
+        sql = (
+            f"INSERT INTO sessions ({', '.join(names)}) VALUES ({placeholders}) "
+            f"ON CONFLICT (session_key) DO UPDATE SET {updates}"
+        )
+        key = str(row["session_key"])
+        previous: str | None = None
+        legacy = False
+        exports: tuple[str, ...] = ()
+        refusal: tuple[str, str] | None = None
+        try:
+            with _write(self._conn):
+                # In the write transaction, so two processes adding the original and its
+                # re-import at once still leave one row.
+                refusal = self._export_refusal(row)
+                if refusal is not None:
+                    # Its own row, stored before the history linked re-imports (schema v5), is
+                    # the second row the refusal is there to prevent. (Refused after the
+                    # commit: an exception in here would roll the removal back.)
+                    if self._conn.execute(
+                        "DELETE FROM sessions WHERE session_key = ?", (key,)
+                    ).rowcount:
+                        refusal = (f"{refusal[0]}; its row, added before, is removed", refusal[1])
+                else:
+                    self._link_older_imports(key, int(row["start_wall_ns"]))
+                    exports = self._drop_exports_of(key)
+                    found = self._path_of(key)
+                    if found is None and legacy_key is not None and legacy_key != key:
+                        found = self._path_of(legacy_key)
+                        if found is not None:
+                            legacy = True
+                            self._conn.execute(
+                                "UPDATE sessions SET session_key = ? WHERE session_key = ?",
+                                (key, legacy_key),
+                            )
+                    previous = found
+                    self._conn.execute(sql, row)
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(f"{self.path}: cannot write the history ({exc})") from None
+        except OverflowError:
+            # A recording with a start far from now (an import given a wrong date) holds times
+            # beyond SQLite's 64-bit integers: refuse that session, keep the history as it was.
+            raise HistoryError(
+                f"{row['path']}: its times do not fit the history "
+                f"(start {row['start_wall_ns']} ns after 1970)",
+                "re-import the file with the right --start",
+            ) from None
+        if refusal is not None:
+            raise ExportOfHeldSession(*refusal)
+        stored = self.get(key)
+        assert stored is not None
+        return Stored(stored, previous, legacy, exports)
+
+    def _export_refusal(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Why the history does not take ``row`` (message, advice): a re-import of a session it
+        holds, or holds another re-import of; None when it takes it."""
+        original_key = row.get("exported_session")
+        if not original_key:
+            return None
+        # Held under the key an older Breathwise gave it (its start clocks alone) until it is
+        # added again: still the session the export is of (found in review: counted twice).
+        original = self.get(str(original_key)) or self.get(start_clocks(str(original_key)))
+        if original is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
+            return (
+                f"{row['path']}: imported from an export of the session of {when} "
+                f"({Path(original.path).name}), which the history already holds: "
+                "not added again",
+                "its own recording is the fuller one",
+            )
+        # The original is elsewhere (another machine): the first re-import added stands for
+        # it. Another one (the export's ECG file besides its beats, the same file imported
+        # with another --start) is the same practice again.
+        other = self._conn.execute(
+            "SELECT path FROM sessions WHERE exported_session = ? AND session_key != ?",
+            (str(original_key), row["session_key"]),
+        ).fetchone()
+        if other is None:
+            return None
+        return (
+            f"{row['path']}: imported from an export of the same session as "
+            f"{Path(other[0]).name}, which the history already holds: not added again",
+            "the history keeps one row per session: the first re-import added, until "
+            "its original is",
+        )
+
+    def _link_older_imports(self, session_key: str, start_wall_ns: int) -> None:
+        """Fill in ``exported_session`` of rows stored before the history kept it (schema v5,
+        NULL) that may be re-imports of ``session_key``: read from their recordings' headers.
+
+        Found in review: a v5 history holding a re-import and its original kept both rows
+        after the upgrade, and adding the original again removed nothing. A re-import without
+        ``--start`` starts when its original did, so only rows of that start are read (a few
+        header lines); one whose recording cannot be read, or names no original, stays as it
+        is: a row is never dropped on a guess.
+        """
+        candidates = self._conn.execute(
+            "SELECT session_key, path FROM sessions "
+            "WHERE exported_session IS NULL AND start_wall_ns = ? AND session_key != ?",
+            (start_wall_ns, session_key),
+        ).fetchall()
+        for key, path in candidates:
+            original = _exported_session(Path(path))
+            if original is not None:
+                self._conn.execute(
+                    "UPDATE sessions SET exported_session = ? WHERE session_key = ?",
+                    (original, key),
+                )
+
+    def _drop_exports_of(self, session_key: str) -> tuple[str, ...]:
+        """Delete the rows of recordings imported from an export of ``session_key``; their
+        paths."""
+        found = self._conn.execute(
+            "SELECT path FROM sessions WHERE exported_session = ? AND session_key != ?",
+            (session_key, session_key),
+        ).fetchall()
+        if found:
+            self._conn.execute(
+                "DELETE FROM sessions WHERE exported_session = ? AND session_key != ?",
+                (session_key, session_key),
+            )
+        return tuple(str(record[0]) for record in found)
+
+    def _path_of(self, session_key: str) -> str | None:
+        record = self._conn.execute(
+            "SELECT path FROM sessions WHERE session_key = ?", (session_key,)
+        ).fetchone()
+        return None if record is None else str(record[0])
+
+    def get(self, session_key: str) -> SessionRow | None:
+        """The row of one session, or None."""
+        cursor = self._conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE session_key = ?", (session_key,)
+        )
+        record = cursor.fetchone()
+        return SessionRow.from_db(record) if record is not None else None
+
+    def list_sessions(self, since_wall_ns: int | None = None) -> list[SessionRow]:
+        """Sessions in start order, optionally only those starting at or after ``since_wall_ns``."""
+        sql = f"SELECT {', '.join(COLUMNS)} FROM sessions"
+        params: Sequence[int] = ()
+        if since_wall_ns is not None:
+            sql += " WHERE start_wall_ns >= ?"
+            params = (since_wall_ns,)
+        sql += " ORDER BY start_wall_ns, session_key"
+        return [SessionRow.from_db(record) for record in self._conn.execute(sql, params)]
+
+    def delete(self, session_key: str) -> bool:
+        """Remove one session's row; True if there was one."""
+        with _write(self._conn):
+            cursor = self._conn.execute(
+                "DELETE FROM sessions WHERE session_key = ?", (session_key,)
+            )
+        return cursor.rowcount > 0
+
+
+def _store(
+    metrics: Mapping[str, Any],
+    path: Path | str,
+    *,
+    db_path: Path | None,
+    legacy_key: str | None,
+) -> Stored:
+    values = dict(metrics)
+    values["path"] = str(Path(path).resolve())
+    with History(db_path) as history:
+        return history.store(values, legacy_key=legacy_key)
+
+
+def list_sessions(
+    since_wall_ns: int | None = None, *, db_path: Path | None = None
+) -> list[SessionRow]:
+    """All sessions of the history in start order (see :meth:`History.list_sessions`)."""
+    with History(db_path) as history:
+        return history.list_sessions(since_wall_ns)
+
+
+def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
+    """Recordings in ``folder`` that the history lacks and that are newer than its latest
+    session: what a session killed before it could add itself (``kill -9``, a power cut)
+    leaves behind. Older files the history lacks are left alone: they were not added on
+    purpose (an old folder, a start whose sensor never connected), and so is a recording
+    imported from an export of a session the history holds, itself or through another
+    re-import (adding it is refused: :meth:`History.store`).
+
+    Raises
+    ------
+    HistoryError
+        The history cannot be opened.
+    """
+    from trainer.storage.recording import SUFFIX
+
+    files = sorted(folder.glob(f"*{SUFFIX}"))
+    if not files:
+        return []
+    with History(db_path) as history:
+        rows = history.list_sessions()
+    known = {row.path for row in rows}
+    # The sessions a re-import's adding is refused for (History._export_refusal): held as
+    # themselves, or (the original elsewhere) through another re-import of theirs.
+    held = {row.session_key for row in rows} | {
+        r.exported_session for r in rows if r.exported_session is not None
+    }
+    latest_ns = max((row.start_wall_ns for row in rows), default=0)
+    return [
+        file
+        for file in files
+        if str(file.resolve()) not in known
+        and file.stat().st_mtime_ns > latest_ns
+        # Last: it reads the file's header, and only the few files left come this far.
+        and not _refused_as_held(_exported_session(file), held)
+    ]
+
+
+def _refused_as_held(exported_session: str | None, held: set[str]) -> bool:
+    """Whether ``history --add`` refuses a recording imported from an export of
+    ``exported_session`` (None: not a re-import) when ``held`` are the session keys and the
+    re-imports' originals the history holds; the original may be held under its older key."""
+    if exported_session is None:
+        return False
+    return exported_session in held or start_clocks(exported_session) in held
+
+
+_HEADER_MAX_BYTES = 1 << 20
+"""A recording's header line is far shorter; a longer first line is not one (not read on)."""
+
+
+def _exported_session(recording: Path) -> str | None:
+    """The ``exported_session`` setting of a recording's header (the key of the session it was
+    exported from: :mod:`trainer.storage.importers`), or None, also when the file cannot be read."""
+    from trainer.storage.export import exported_session_of
+
+    try:
+        with recording.open("rb") as handle:
+            header = json.loads(handle.readline(_HEADER_MAX_BYTES))
+        return exported_session_of(header["settings"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:
+    """Analyse a recording and add it to the history, or refresh its row; the row.
+
+    :func:`add_recording` without saying which row it replaced.
+    """
+    return add_recording(recording, db_path=db_path).row
+
+
+def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stored:
+    """Analyse a recording and add it to the history, or refresh its row.
+
+    The hook to call when a live session has closed its recording, and what ``breathwise
+    history --add`` runs for each file.
+
+    A recording without any sensor data (the sensor never connected) is not practice: it is
+    refused, so that it neither shows as a session nor counts toward a streak. A session
+    practised without a sensor (``--device none``) has none by design and is added: its
+    minutes count, its measures stay empty.
+
+    Raises
+    ------
+    UserError
+        The recording cannot be read, holds no sensor data, or the history cannot be written.
+    """
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.export import exported_session_of
+
+    analysis = analyse_recording(recording)
+    measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
+    if not measured and not is_sensorless(analysis.source_kind):
+        raise UserError(
+            f"{recording}: no sensor data in it (the sensor never connected?)",
+            "nothing to add; the file can be deleted",
+        )
+    # The original's key when this is a re-import of a Breathwise CSV export
+    # (trainer.storage.importers).
+    exported = exported_session_of(analysis.settings)
+    return _store(
+        {**analysis.metrics(), "exported_session": exported},
+        recording,
+        db_path=db_path,
+        legacy_key=analysis.legacy_session_key,
+    )

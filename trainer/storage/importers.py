@@ -1,0 +1,1166 @@
+"""Import the files people already have into Breathwise recordings.
+
+Two inputs, each turned into the very bytes a live session would have recorded, so replay,
+reports, history and export work on them unchanged:
+
+* **RR list** — one RR interval per line (milliseconds; or seconds when every value is below
+  10, as some apps export). Blank lines and ``#`` comments are skipped, and a first line with no
+  digit is taken as a column header. Beat times are the running sum of the intervals.
+* **Polar-style CSV** — a table with a time column and any of RR, heart rate, ECG and
+  accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
+  ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
+  strap notified) and of Polar Sensor Logger exports (``Phone timestamp; sensor timestamp [ns];
+  RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``). ECG and
+  accelerometer columns must name their unit (``ecg_uV``, ``ecg_mV``, ``ecg_V``; ``x_mg``,
+  ``acc_x_g``...): a bare ``ECG`` or ``acc_x`` is refused, as millivolts taken for microvolts
+  would round to -1, 0 and 1. Samples keep the file's own times: no delay is added.
+
+Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
+(:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
+at the first beat, then one per second carrying the beats completed in that second, as a strap
+sends them (:func:`rr_notifications`); for a CSV one per row group where the strap notified.
+CSV beat times are the running sum of the RR (exact to 1/1024 s), not the rows' times: a phone
+logger delays and batches rows by up to ~2 s. They take the latest offset that puts no beat
+after the row that reported it, and re-anchor only where the rows move on by more than 1.5 s
+beyond their RR, i.e. where beats were lost (:func:`strap_beat_times`); each notification is
+sent at its last beat. Beats therefore sit on their rows' least delay, which includes the
+strap's and phone's reporting delay (0.94 s after the ECG's R peaks on a real Polar H10 file).
+When the file also has ECG (same session, same clock), every beat is moved back by the one delay
+that puts the beats on the ECG's R peaks (:func:`align_beats_to_ecg`,
+:mod:`analysis.ecg_align`): on that H10 file from a median 937 ms after their R peak to 6 ms
+(90th percentile 11 ms, all 796 beats inside the ECG within 15 ms), the RR and so the HRV
+unchanged. If the ECG cannot be trusted (no QRS in it, too few or too scattered matches, a
+rhythm too regular to tell one beat from the next) the beats keep the least row delay. Either
+way the header records what was done in ``source.details["beat_timing"]``
+(:func:`beat_timing_details`), and ``import`` says it in one line. ECG or accelerometer columns
+without a value (a logger's header for a sensor it did not record) make no stream.
+ECG and accelerometer samples become Polar PMD data frames
+(uncompressed ECG frame type 0: 3-byte signed µV; ACC frame type 1: int16 x, y, z in mG;
+Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
+timestamp of the last sample in the PMD epoch (2000-01-01).
+
+Any malformed line raises :class:`ImportFileError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import math
+import re
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.beats import MAX_DRIFT_S
+from analysis.ecg_align import (
+    MATCH_TOL_S,
+    MAX_DELAY_S,
+    MAX_MAD_S,
+    MAX_RUNNER_UP_SHARE,
+    MIN_MATCHED,
+    MIN_MATCHED_SHARE,
+    BeatDelay,
+    estimate_beat_delay,
+)
+from analysis.hrv_report import artifact_warning
+from analysis.rr_artifacts import correct_rr
+from devices.heart_rate import (
+    RR_UNITS_PER_S,
+    decode_heart_rate_measurement,
+    encode_heart_rate_measurement,
+    rr_ms_to_raw,
+)
+from devices.packets import RawPacket, Stream
+from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
+from devices.source import SENSORLESS_KIND, SIMULATED_KIND, SourceInfo
+from trainer.errors import BadArgument, UserError
+from trainer.session.pipeline import NS_PER_S
+from trainer.session.sensor_label import source_mark
+from trainer.storage.decimal_comma import decimal_points
+from trainer.storage.export import EXPORTED_SESSION, SESSION_CSV, STREAM_CSVS, WAVEFORM_CSVS
+from trainer.storage.history import implausible_start as history_start_problem
+from trainer.storage.paths import check_output_path
+from trainer.storage.recording import (
+    MAX_SESSION_NS,
+    SUFFIX,
+    Header,
+    Item,
+    PacerChange,
+    looks_like_recording,
+    write_recording,
+)
+from trainer.storage.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
+
+FloatArray = npt.NDArray[np.float64]
+
+KINDS = ("auto", "rr", "polar")
+_MAX_BYTES = 2 * 1024**3
+"""Largest file imported, bytes (a day of ECG at 130 Hz as text is about 0.5 GB)."""
+START_MONO_NS = 1_000 * NS_PER_S
+"""Monotonic origin of imported sessions (any value works: only differences matter)."""
+RR_RANGE_MS = (100.0, 6000.0)
+"""Accepted RR intervals (ms): beyond this a value is not an interval a heart produced."""
+MAX_ENCODED_RR_MS = 65535 * 1000.0 / 1024.0
+"""Longest RR interval a Heart Rate Measurement packet can carry (uint16, 1/1024 s), ms."""
+SECONDS_BELOW = 10.0
+"""An RR list whose every value is below this is read in seconds."""
+MAX_RR_PER_NOTIFICATION = 9
+"""RR values that fit one 20-byte notification after flags and a u8 heart rate (ATT MTU 23)."""
+ECG_SAMPLES_PER_FRAME = 73
+"""Samples per H10 ECG frame (229-byte frames)."""
+ACC_SAMPLES_PER_FRAME = 36
+MIN_SAMPLES = 2
+"""Fewest ECG or accelerometer samples that make a stream: one has no sampling rate."""
+MIN_WAVEFORM_HZ = 1.0
+"""Lowest ECG or accelerometer rate a recording holds (the reader's floor), Hz: a column this
+sparse (a few values scattered over the session) is no waveform."""
+
+
+class ImportFileError(UserError):
+    """A file that cannot be imported; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A session rebuilt from an import file, ready for :func:`write_recording`."""
+
+    header: Header
+    items: list[Item]
+    end_mono_ns: int
+    end_wall_ns: int
+    notes: tuple[str, ...] = ()
+    """What :attr:`ImportResult.notes` will say."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """A recording written by :func:`import_recording` and what to tell the person about it.
+
+    Attributes
+    ----------
+    path : Path
+        The recording written.
+    warnings : tuple of str
+        Problems with the data that do not stop the import (many corrected beats).
+    notes : tuple of str
+        What the import did that the person may want to know (beats moved onto the ECG's R
+        peaks, or why not: :func:`beat_timing_note`; a sensor column too sparse to import).
+    """
+
+    path: Path
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------------------ RR list
+def parse_rr_list(path: Path) -> FloatArray:
+    """Read an RR list (see the module notes) as milliseconds.
+
+    Raises
+    ------
+    ImportFileError
+        Unreadable file, a line that is not one number, a value longer than a heart-rate
+        packet can carry, values mostly outside :data:`RR_RANGE_MS` (a wrong unit; a few
+        are artifacts, corrected downstream), or no interval at all.
+    """
+    text = _read_text(path)
+    values: list[float] = []
+    lines: list[int] = []
+    seen_data = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if not seen_data and not any(c.isdigit() for c in line):
+            seen_data = True  # a column header such as "RR (ms)"
+            continue
+        seen_data = True
+        try:
+            value = float(line)
+        except ValueError:
+            raise ImportFileError(
+                f"{path}:{number}: {raw.strip()!r} is not an RR interval",
+                "expected one number per line (milliseconds)",
+            ) from None
+        if math.isnan(value):
+            raise ImportFileError(
+                f"{path}:{number}: {line!r} is not a number: a missing RR interval",
+                MISSING_INTERVAL_ADVICE,
+            )
+        if not math.isfinite(value):
+            raise ImportFileError(f"{path}:{number}: {line!r} is not a finite number")
+        if value <= 0:
+            raise ImportFileError(f"{path}:{number}: RR interval must be > 0, got {raw.strip()!r}")
+        values.append(value)
+        lines.append(number)
+    if not values:
+        raise ImportFileError(f"{path}: no RR intervals in this file")
+    rr = np.asarray(values, dtype=np.float64)
+    if float(rr.max()) < SECONDS_BELOW:
+        rr = rr * 1000.0
+    bad = np.flatnonzero((rr < RR_RANGE_MS[0]) | (rr > RR_RANGE_MS[1]))
+    # One implausible interval is an artifact (a strap that lost contact for some seconds, a
+    # spurious beat) that the pipeline corrects as it would live; refusing the file would
+    # lose every good beat in it. Mostly implausible values are a wrong unit or not an RR list.
+    too_long = np.flatnonzero(rr > MAX_ENCODED_RR_MS)
+    if too_long.size:
+        k = int(too_long[0])
+        raise ImportFileError(
+            f"{path}:{lines[k]}: {values[k]:g} is longer than a heart-rate packet can carry "
+            f"({MAX_ENCODED_RR_MS:.0f} ms)"
+        )
+    if bad.size and not RR_RANGE_MS[0] <= np.median(rr) <= RR_RANGE_MS[1]:
+        k = int(bad[0])
+        raise ImportFileError(
+            f"{path}:{lines[k]}: {values[k]:g} is not a plausible RR interval "
+            f"({RR_RANGE_MS[0]:g}-{RR_RANGE_MS[1]:g} ms), and neither are half of the values"
+        )
+    return rr
+
+
+def _hr_field(rr_ms: Sequence[float], fallback: int) -> int:
+    return round(60_000.0 / float(np.mean(rr_ms))) if len(rr_ms) else fallback
+
+
+def rr_notifications(
+    beat_t_s: FloatArray, rr_raw: Sequence[int], *, period_s: float = 1.0
+) -> list[tuple[float, bytes]]:
+    """0x2A37 payloads a strap would send once per ``period_s`` for beats at ``beat_t_s``.
+
+    Parameters
+    ----------
+    beat_t_s : ndarray of float
+        Beat times, s, strictly increasing: the running sum of the intervals.
+    rr_raw : sequence of int
+        The interval ending each beat, 1/1024 s.
+    period_s : float
+        Time between notifications, s.
+
+    Returns
+    -------
+    list of (float, bytes)
+        Send time, s, and payload, in time order. The first notification is sent at the first
+        beat and carries only its RR; notification ``k >= 1``, sent at ``t0 + k * period_s``
+        (``t0 = beat_t_s[0]``), carries the RR of every beat in
+        ``(t0 + (k - 1) * period_s, t0 + k * period_s]``; a period without a beat repeats the
+        last heart rate without RR, as straps do.
+
+    Notes
+    -----
+    :class:`analysis.beats.BeatTimeline` places the last beat of the first notification at its
+    arrival, and every later beat at the previous one plus its RR unless that is after the
+    notification's arrival. Sending the first notification at its beat, and each later one no
+    earlier than its last beat, makes it place every beat at the running sum of the intervals:
+    a schedule starting at 0 anchored the first reported beat up to a whole period late, and
+    the clock took ~30 beats of clamping to come back.
+    """
+    out: list[tuple[float, bytes]] = []
+    if beat_t_s.size == 0:
+        return out
+    t0 = float(beat_t_s[0])
+    n_periods = math.ceil((float(beat_t_s[-1]) - t0) / period_s)
+    sent_at = t0 + np.arange(n_periods + 1) * period_s
+    # bins[0] is 1 (beats strictly increase): the first notification holds the first beat alone.
+    bins = np.searchsorted(beat_t_s, sent_at, side="right")
+    hr = 60
+    for k in range(n_periods + 1):
+        chunk = list(rr_raw[int(bins[k - 1]) if k else 0 : int(bins[k])])
+        if chunk:
+            hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in chunk], hr)
+        for start in range(0, max(len(chunk), 1), MAX_RR_PER_NOTIFICATION):
+            out.append(
+                (
+                    float(sent_at[k]),
+                    encode_heart_rate_measurement(
+                        min(hr, 255), chunk[start : start + MAX_RR_PER_NOTIFICATION]
+                    ),
+                )
+            )
+    return out
+
+
+def import_rr_list(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+    """Build a session from an RR list.
+
+    Parameters
+    ----------
+    path : Path
+        The list.
+    start_wall_ns : int, optional
+        Wall-clock start (Unix ns); by default the file's modification time minus the
+        session's length (the list was saved when the session ended).
+    """
+    rr_ms = parse_rr_list(path)
+    rr_raw = [rr_ms_to_raw(v) for v in rr_ms.tolist()]
+    # Beat times from the values as encoded, so the recording agrees with itself exactly.
+    beat_t = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
+    duration_s = float(beat_t[-1]) + 1.0
+    if start_wall_ns is None:
+        start_wall_ns = int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
+        _check_derived_start(start_wall_ns, path, absolute=False)
+    info = SourceInfo(
+        kind="import",
+        name=f"RR list {path.name}",
+        streams={Stream.HEART_RATE.value: {}},
+        details={"imported_from": path.name, "format": "rr-list", "beats": len(rr_raw)},
+    )
+    items: list[Item] = [_own_rhythm(start_wall_ns)]
+    for t, payload in rr_notifications(beat_t, rr_raw):
+        items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
+    return _finish(info, items, start_wall_ns, duration_s, path)
+
+
+# ------------------------------------------------------------------------------ Polar CSV
+_TIME_COLUMNS = {
+    "time_ns": ("unix_ns", 1.0),
+    "timestamp_ns": ("unix_ns", 1.0),
+    "phone_timestamp": ("iso", 1.0),
+    "sensor_timestamp_ns": ("pmd_ns", 1.0),
+    "timestamp_ms": ("relative_s", 1e-3),
+    "time_ms": ("relative_s", 1e-3),
+    "time_s": ("relative_s", 1.0),
+    "t_s": ("relative_s", 1.0),
+}
+"""Normalised time-column names, in order of preference, with their clock and scale to s/ns."""
+_VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
+    "rr": {"rr_ms": 1.0, "rr_interval_ms": 1.0, "rr": 1.0, "rri_ms": 1.0},
+    "hr": {"hr_bpm": 1.0, "hr": 1.0, "heart_rate_bpm": 1.0},
+    "ecg": {"ecg_uv": 1.0, "ecg_mv": 1e3, "ecg_v": 1e6, "ecg": None},
+    **{
+        f"acc_{axis}": {
+            f"{axis}_mg": 1.0,
+            f"acc_{axis}_mg": 1.0,
+            f"{axis}_g": 1e3,
+            f"acc_{axis}_g": 1e3,
+            f"acc_{axis}": None,
+        }
+        for axis in "xyz"
+    },
+}
+"""Normalised column names per quantity, with the factor to the recorded unit (µV, mG, ms);
+None for a name without a unit, which is refused: ECG is written in µV, mV or V and
+acceleration in mG or g, and a wrong guess scales the signal by 1000 (millivolts read as
+microvolts round to -1, 0 and 1)."""
+_UNIT_ADVICE = {
+    "ecg": "name its unit in the header: ecg_uV, ecg_mV or ecg_V",
+    "acc": "name their unit in the header: acc_x_mG, acc_y_mG, acc_z_mG (or _g for g)",
+}
+"""What to rename a column to when its name gives no unit, per quantity."""
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower().replace("µ", "u")).strip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class PolarTable:
+    """A Polar-style CSV read into arrays (times in Unix ns; NaN where a row has no value)."""
+
+    time_ns: npt.NDArray[np.int64]
+    columns: dict[str, FloatArray]
+    lines: npt.NDArray[np.int64]
+
+
+def parse_polar_csv(path: Path) -> PolarTable:
+    """Read a Polar-style CSV (see the module notes).
+
+    Raises
+    ------
+    ImportFileError
+        No time column or no known data column, a row with the wrong number of cells, or a
+        cell that is not a number (or time), naming the line.
+    """
+    text = _read_text(path)
+    head = text[:4096]
+    delimiter = max((";", "\t", ","), key=lambda d: head.splitlines()[0].count(d) if head else 0)
+    reader = csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError(f"{path}: empty file") from None
+    names = [_normalise(h) for h in header]
+    time_col = next((c for c in _TIME_COLUMNS if c in names), None)
+    if time_col is None:
+        raise ImportFileError(
+            f"{path}:1: no time column in the header ({', '.join(header)})",
+            "expected one of time_ns, Phone timestamp, sensor timestamp [ns], timestamp [ms]",
+        )
+    clock, scale = _TIME_COLUMNS[time_col]
+    t_index = names.index(time_col)
+    wanted: dict[str, tuple[int, float]] = {}
+    for quantity, options in _VALUE_COLUMNS.items():
+        for option, factor in options.items():
+            if option not in names:
+                continue
+            index = names.index(option)
+            if factor is None:
+                raise ImportFileError(
+                    f"{path}:1: the {header[index].strip()!r} column does not say its unit",
+                    _UNIT_ADVICE[quantity.split("_")[0]],
+                )
+            wanted[quantity] = (index, factor)
+            break
+    if not wanted:
+        raise ImportFileError(
+            f"{path}:1: no RR, HR, ECG or accelerometer column in the header ({', '.join(header)})"
+        )
+    times: list[int] = []
+    lines: list[int] = []
+    values: dict[str, list[float]] = {q: [] for q in wanted}
+    for number, row in enumerate(reader, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) > len(header) or len(row) <= max(t_index, *(i for i, _ in wanted.values())):
+            raise ImportFileError(
+                f"{path}:{number}: {len(row)} cells where the header has {len(header)}"
+            )
+        times.append(_parse_time(row[t_index], clock, scale, path, number))
+        lines.append(number)
+        for quantity, (index, factor) in wanted.items():
+            cell = row[index].strip()
+            if not cell:
+                values[quantity].append(math.nan)
+                continue
+            try:
+                value = float(cell) * factor
+            except ValueError:
+                raise ImportFileError(
+                    f"{path}:{number}: {header[index].strip()} value {cell!r} is not a number"
+                ) from None
+            if not math.isfinite(value):
+                raise ImportFileError(f"{path}:{number}: {header[index].strip()} is {cell!r}")
+            values[quantity].append(value)
+    if not times:
+        raise ImportFileError(f"{path}: no data rows")
+    t = np.asarray(times, dtype=np.int64)
+    if np.any(np.diff(t) < 0):
+        k = int(np.flatnonzero(np.diff(t) < 0)[0]) + 1
+        raise ImportFileError(f"{path}:{lines[k]}: time goes backwards")
+    return PolarTable(t, {q: np.asarray(v) for q, v in values.items()}, np.asarray(lines))
+
+
+def _parse_time(cell: str, clock: str, scale: float, path: Path, line: int) -> int:
+    text = cell.strip()
+    try:
+        if clock == "iso":
+            return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * NS_PER_S)
+        if clock in ("unix_ns", "pmd_ns"):
+            value = int(text) if text.lstrip("-").isdigit() else int(float(text))
+            return value + (PMD_EPOCH_OFFSET_NS if clock == "pmd_ns" else 0)
+        return round(float(text) * scale * NS_PER_S)
+    except ValueError:
+        raise ImportFileError(f"{path}:{line}: time {text!r} is not a valid timestamp") from None
+
+
+LOSS_S = MAX_DRIFT_S
+"""Smallest loss of beats, s, after which CSV beat times re-anchor: the live beat timeline's
+re-anchoring threshold (:data:`analysis.beats.MAX_DRIFT_S`, 1.5 s), so a replay of the
+import re-anchors where, and only where, the import did."""
+_FLOOR_WINDOW_S = 30.0
+"""Span, s, over which the least delay between a beat and the row that reported it is taken on
+each side of a candidate loss: long enough to hold a promptly logged row (a phone logger delays
+and batches rows by up to ~2 s), short enough that drift between the phone's and the strap's
+clocks (~1 s per 1000 s at 1000 ppm) stays well below :data:`LOSS_S` inside it."""
+
+
+def strap_beat_times(
+    row_t_s: FloatArray,
+    rr_raw: Sequence[int],
+    can_break: npt.NDArray[np.bool_] | None = None,
+    *,
+    loss_s: float = LOSS_S,
+    window_s: float = _FLOOR_WINDOW_S,
+) -> FloatArray:
+    """Beat times for RR values logged on rows whose times jitter: the running sum of the RR.
+
+    Parameters
+    ----------
+    row_t_s : ndarray of float
+        Time of the row that carries each RR value, s, non-decreasing.
+    rr_raw : sequence of int
+        The RR values, 1/1024 s (exact, as the strap measured them).
+    can_break : ndarray of bool, optional
+        Where a loss may be placed (before the first RR of a notification); anywhere if None.
+    loss_s : float
+        Least rise, s, of the row delay that is taken as beats lost.
+    window_s : float
+        Span, s, of rows before and after a candidate loss over which the least delay is taken.
+
+    Returns
+    -------
+    ndarray of float
+        One time per RR value, s: ``offset + cumsum(rr)`` within each run without lost beats,
+        with the latest offset that puts no beat after the row that reported it.
+
+    Notes
+    -----
+    A phone logger writes a row when the strap's notification reaches it, and it delays and
+    batches them: on a real Polar Sensor Logger file (H10, 10 min) the delay of a beat's row
+    after the running sum of the RR varies by 2.1 s from row to row, while the RR are exact to
+    1/1024 s. So beat times are the RR's running sum, and row times only bound them: a beat
+    cannot be logged before it happened, so ``offset = min(row_t - cumsum(rr))``, the smallest
+    delay seen.
+
+    Beats were lost (a link gap, a dropped notification) where the rows move on by more than
+    their RR: the delay's floor rises and stays up. It is found as a rise of more than
+    ``loss_s`` from the least delay over the ``window_s`` before a row to that over the
+    ``window_s`` from it, placed at the row in such a run whose delay rose most from the row
+    before; each run between losses gets its own offset. A loss too short to tell from jitter
+    (< ``loss_s``) is not seen: the beats after it are placed early by as much, as the live beat
+    timeline (:class:`analysis.beats.BeatTimeline`) would place them.
+    """
+    row = np.asarray(row_t_s, dtype=np.float64)
+    cum = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
+    n = cum.size
+    if n == 0:
+        return cum
+    lag = row - cum
+    allowed = np.ones(n, dtype=bool) if can_break is None else np.asarray(can_break, dtype=bool)
+    lo = np.searchsorted(row, row - window_s, side="left")
+    hi = np.searchsorted(row, row + window_s, side="right")
+    rises = np.zeros(n, dtype=bool)
+    for k in range(1, n):
+        if allowed[k]:
+            before = float(lag[lo[k] : k].min()) if lo[k] < k else float(lag[k - 1])
+            rises[k] = float(lag[k : hi[k]].min()) - before > loss_s
+    starts = [0]
+    k = 1
+    while k < n:
+        if not rises[k]:
+            k += 1
+            continue
+        end = k
+        while end < n and rises[end]:
+            end += 1
+        jumps = lag[k:end] - lag[k - 1 : end - 1]
+        starts.append(k + int(np.argmax(jumps)))
+        k = end
+    # A run whose offset is not more than loss_s above the one before would not re-anchor the
+    # live timeline either: join it to that one (the offsets are of whole runs, not windows).
+    while True:
+        bounds = [*starts, n]
+        offsets = [float(lag[a:b].min()) for a, b in pairwise(bounds)]
+        small = [i for i in range(1, len(starts)) if offsets[i] - offsets[i - 1] <= loss_s]
+        if not small:
+            break
+        del starts[small[0]]
+    out = np.empty(n, dtype=np.float64)
+    for (a, b), offset in zip(pairwise(bounds), offsets, strict=True):
+        out[a:b] = cum[a:b] + offset
+    return out
+
+
+def _strap_notifications(
+    table: PolarTable, path: Path
+) -> tuple[list[tuple[int, bytes]], BeatDelay | None]:
+    """Group RR values into notifications and time them at their beats.
+
+    A row with a heart rate starts a notification; RR-only rows within 0.2 s of it continue it
+    (loggers spread one notification's RR over the next rows). Each notification is sent at its
+    last beat (:func:`strap_beat_times`, moved onto the ECG's R peaks by
+    :func:`align_beats_to_ecg` when the file has ECG), so the beat timeline places every beat
+    at the running sum of the RR; one without RR at its row, but not after the next one with RR.
+
+    Returns
+    -------
+    packets : list of (int, bytes)
+        Send time (Unix ns, the file's clock) and 0x2A37 payload, in time order.
+    timing : BeatDelay or None
+        The beats' delay after the ECG's R peaks, removed when found (:func:`align_beats_to_ecg`);
+        None when the file has no ECG or no RR.
+    """
+    rr = table.columns.get("rr")
+    hr = table.columns.get("hr")
+    out: list[tuple[int, list[int], int]] = []
+    rr_rows: list[int] = []
+    rr_starts: list[bool] = []
+    rr_raws: list[int] = []
+    last_hr = 0
+    for k in range(table.time_ns.size):
+        has_rr = rr is not None and math.isfinite(rr[k])
+        has_hr = hr is not None and math.isfinite(hr[k])
+        if not has_rr and not has_hr:
+            continue
+        t = int(table.time_ns[k])
+        if has_rr:
+            value = float(rr[k])  # type: ignore[index]
+            if not RR_RANGE_MS[0] <= value <= RR_RANGE_MS[1]:
+                raise ImportFileError(
+                    f"{path}:{int(table.lines[k])}: {value:g} ms is not a plausible RR interval"
+                )
+        if has_hr:
+            last_hr = round(float(hr[k]))  # type: ignore[index]
+        continues = (
+            out
+            and not has_hr
+            and t - out[-1][0] <= 0.2 * NS_PER_S
+            and len(out[-1][1]) < MAX_RR_PER_NOTIFICATION
+        )
+        if not continues:
+            out.append((t, [], last_hr))
+        if has_rr:
+            rr_starts.append(not out[-1][1])
+            rr_rows.append(t)
+            rr_raws.append(rr_ms_to_raw(float(rr[k])))  # type: ignore[index]
+            out[-1][1].append(rr_raws[-1])
+    first_ns = int(table.time_ns[0])
+    beat_s = strap_beat_times(
+        (np.asarray(rr_rows, dtype=np.int64) - first_ns) / NS_PER_S,
+        rr_raws,
+        np.asarray(rr_starts, dtype=bool),
+    )
+    timing: BeatDelay | None = None
+    ecg = table.columns.get("ecg")
+    ok = np.zeros(0, dtype=bool) if ecg is None else np.isfinite(ecg)
+    if ecg is not None and beat_s.size and np.count_nonzero(ok) >= MIN_SAMPLES:
+        beat_s, timing = align_beats_to_ecg(
+            beat_s, (table.time_ns[ok] - first_ns) / NS_PER_S, ecg[ok]
+        )
+    beat_ns = np.rint(beat_s * NS_PER_S).astype(np.int64)
+    last_beat = np.cumsum([len(raws) for _, raws, _ in out]) - 1
+    sent = [
+        first_ns + int(beat_ns[last_beat[i]]) if raws else t for i, (t, raws, _) in enumerate(out)
+    ]
+    # A notification without RR keeps its row's time unless that is after the next one's beat.
+    later = math.inf
+    for i in range(len(out) - 1, -1, -1):
+        if out[i][1]:
+            later = sent[i]
+        elif sent[i] > later:
+            sent[i] = int(later)
+    packets = []
+    for when, (_, raws, bpm) in zip(sent, out, strict=True):
+        if bpm <= 0 and raws:
+            bpm = _hr_field([r * 1000.0 / RR_UNITS_PER_S for r in raws], 60)
+        packets.append((when, encode_heart_rate_measurement(max(0, min(bpm, 255)), raws)))
+    return packets, timing
+
+
+ECG_ALIGNMENT_METHOD = (
+    f"analysis.ecg_align: Pan-Tompkins R peaks (zero-phase); the delay in 0-{MAX_DELAY_S:g} s "
+    f"with most beat-R differences within {1000 * MATCH_TOL_S:g} ms, refined to the median of "
+    f"the matched; used if >= {MIN_MATCHED} and >= {MIN_MATCHED_SHARE:.0%} of the beats inside "
+    f"the ECG match, MAD <= {1000 * MAX_MAD_S:g} ms, runner-up delay <= "
+    f"{MAX_RUNNER_UP_SHARE:.0%} of the votes"
+)
+"""How the shift was found, as the header records it (the parameters make it reproducible)."""
+
+
+def align_beats_to_ecg(
+    beat_s: FloatArray, ecg_t_s: FloatArray, ecg: FloatArray
+) -> tuple[FloatArray, BeatDelay]:
+    """Move RR-derived beats onto the R peaks of the same file's ECG, if it can be trusted.
+
+    Parameters
+    ----------
+    beat_s : ndarray of float
+        Beat times from :func:`strap_beat_times`, s: they still hold the least delay between
+        a beat and the row that logged it, the strap's and phone's reporting delay (0.94 s on
+        a real H10 file).
+    ecg_t_s : ndarray of float
+        ECG sample times, s, on the same clock (the file's, from its first row).
+    ecg : ndarray of float
+        ECG samples, µV.
+
+    Returns
+    -------
+    beat_s : ndarray of float
+        The beats moved back by the delay :func:`analysis.ecg_align.estimate_beat_delay`
+        found, every one by the same amount so every RR interval keeps; unchanged when the
+        ECG cannot be trusted (flat, noise, too few or too scattered matches, too regular a
+        rhythm to tell one beat from the next).
+    found : BeatDelay
+        The delay found, or why none was (:func:`beat_timing_details` records it).
+    """
+    found = estimate_beat_delay(beat_s, ecg_t_s, ecg)
+    return (beat_s if found.delay_s is None else beat_s - found.delay_s), found
+
+
+def beat_timing_details(found: BeatDelay) -> dict[str, object]:
+    """How the beats were placed, for the header's ``source.details["beat_timing"]``.
+
+    Returns
+    -------
+    dict
+        ``method`` (``"ecg_r_peaks"``: moved onto the R peaks; ``"least_row_delay"``: kept
+        where :func:`strap_beat_times` put them), ``shift_ms`` (added to every beat, <= 0),
+        ``matched_beats``, ``beats_in_ecg``, ``r_peaks``, ``mad_ms`` (spread of the matched
+        beats about the delay), ``estimator`` (the method and its parameters) and, when the
+        ECG was not used, ``reason`` (one line).
+    """
+    details: dict[str, object] = {
+        "method": "least_row_delay" if found.delay_s is None else "ecg_r_peaks",
+        "shift_ms": 0.0 if found.delay_s is None else round(-1000.0 * found.delay_s, 3),
+        "matched_beats": found.matched,
+        "beats_in_ecg": found.considered,
+        "r_peaks": found.r_peaks,
+        "mad_ms": None if found.mad_s is None else round(1000.0 * found.mad_s, 3),
+        "estimator": ECG_ALIGNMENT_METHOD,
+    }
+    if found.delay_s is None:
+        details["reason"] = found.reason
+    return details
+
+
+def beat_timing_note(found: BeatDelay) -> str:
+    """One line for the person importing: how the beats were placed against the ECG."""
+    if found.delay_s is not None:
+        return (
+            f"beats moved {1000 * found.delay_s:.0f} ms earlier onto the ECG's R peaks "
+            f"({found.matched} of {found.considered} beats inside the ECG matched)"
+        )
+    return f"beats keep the logger's least delay, not aligned to the ECG: {found.reason}"
+
+
+def _frames(
+    t_ns: npt.NDArray[np.int64], samples: FloatArray, kind: MeasurementType, per_frame: int
+) -> list[tuple[int, bytes]]:
+    out = []
+    for start in range(0, t_ns.size, per_frame):
+        stop = min(start + per_frame, t_ns.size)
+        block = np.rint(samples[start:stop])
+        if kind is MeasurementType.ECG:
+            ints = np.clip(block.astype(np.int64), -(1 << 23), (1 << 23) - 1)
+            data = b"".join(int(v).to_bytes(3, "little", signed=True) for v in ints.ravel())
+            frame_type = 0
+        else:
+            data = np.clip(block, -32768, 32767).astype("<i2").tobytes()
+            frame_type = 1
+        last = int(t_ns[stop - 1])
+        out.append((last, encode_frame(kind, last - PMD_EPOCH_OFFSET_NS, frame_type, data)))
+    return out
+
+
+def _rate_hz(t_ns: npt.NDArray[np.int64]) -> float:
+    if t_ns.size < 2:
+        return 0.0
+    return float((t_ns.size - 1) * NS_PER_S / max(int(t_ns[-1] - t_ns[0]), 1))
+
+
+def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+    """Build a session from a Polar-style CSV (RR/HR, ECG and/or accelerometer columns).
+
+    Relative time columns (``timestamp [ms]``) need ``start_wall_ns``; otherwise the file's
+    modification time minus the session's length is used.
+    """
+    table = parse_polar_csv(path)
+    t_rel = table.time_ns - table.time_ns[0]
+    first_ns = int(table.time_ns[0])
+    absolute = first_ns > 10**17  # Unix ns since 1973: a real clock, not a relative one
+    duration_s = float(t_rel[-1]) / NS_PER_S + 1.0
+    if start_wall_ns is None:
+        start_wall_ns = (
+            first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
+        )
+        _check_derived_start(start_wall_ns, path, absolute)
+    elif absolute:
+        # --start moves the session, but PMD frames keep the file's own clock: it must fit too.
+        _check_derived_start(first_ns, path, absolute)
+    # PMD frames carry the sensor clock (ns since 2000): a file with a real clock keeps its own
+    # times; relative times (t_s, timestamp [ms]) start at 0 and are placed at the session's
+    # start, as a sensor synced to the phone would have stamped them.
+    sensor_origin_ns = first_ns if absolute else start_wall_ns
+    streams: dict[str, dict[str, object]] = {}
+    timed: list[tuple[int, str, bytes]] = []
+    timing: BeatDelay | None = None
+    if "rr" in table.columns or "hr" in table.columns:
+        streams[Stream.HEART_RATE.value] = {}
+        packets, timing = _strap_notifications(table, path)
+        for t, payload in packets:
+            timed.append((t - first_ns, Stream.HEART_RATE.value, payload))
+    pmd: dict[str, object] = {}
+    notes: list[str] = []
+    ok = np.isfinite(table.columns.get("ecg", np.zeros(0)))
+    if _waveform_usable(t_rel[ok], "ECG", notes):
+        t_ecg = t_rel[ok]
+        pmd["ecg"] = {"fs_hz": round(_rate_hz(t_ecg), 3), "resolution_bits": 14}
+        for t, frame in _frames(
+            t_ecg + sensor_origin_ns,
+            table.columns["ecg"][ok].reshape(-1, 1),
+            MeasurementType.ECG,
+            ECG_SAMPLES_PER_FRAME,
+        ):
+            timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
+    if all(q in table.columns for q in ("acc_x", "acc_y", "acc_z")):
+        acc = np.column_stack([table.columns[q] for q in ("acc_x", "acc_y", "acc_z")])
+        ok = np.all(np.isfinite(acc), axis=1)
+    else:
+        acc, ok = np.zeros((0, 3)), np.zeros(0, dtype=bool)
+    if _waveform_usable(t_rel[ok], "accelerometer", notes):
+        t_acc = t_rel[ok]
+        pmd["acc"] = {"fs_hz": round(_rate_hz(t_acc), 3), "resolution_bits": 16}
+        for t, frame in _frames(
+            t_acc + sensor_origin_ns, acc[ok], MeasurementType.ACC, ACC_SAMPLES_PER_FRAME
+        ):
+            timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
+    if pmd:
+        streams[Stream.PMD_DATA.value] = pmd
+    if not timed:
+        raise ImportFileError(f"{path}: no RR, heart-rate, ECG or accelerometer values")
+    timed.sort(key=lambda x: x[0])
+    info = SourceInfo(
+        kind="import",
+        name=f"Polar CSV {path.name}",
+        streams=streams,
+        details={
+            "imported_from": path.name,
+            "format": "polar-csv",
+            **({} if timing is None else {"beat_timing": beat_timing_details(timing)}),
+        },
+    )
+    # PMD frames arrive at their last sample's row time and heart-rate notifications at their
+    # last beat (:func:`strap_beat_times`): the PMD decoder anchors the first frame's last
+    # sample, and the beat timeline the first notification's last beat, at arrival, so any
+    # delay added here would move every sample and beat by as much.
+    items: list[Item] = [_own_rhythm(start_wall_ns)]
+    for t_ns, stream, payload in timed:
+        items.append(_packet(t_ns / NS_PER_S, start_wall_ns, stream, payload))
+    if timing is not None:
+        notes.insert(0, beat_timing_note(timing))
+    return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=tuple(notes))
+
+
+def _waveform_usable(t_ns: npt.NDArray[np.int64], what: str, notes: list[str]) -> bool:
+    """Whether a column's sample times (ns) make an ECG or accelerometer stream.
+
+    A column with no values (a logger's header for a sensor it did not record) is none: it
+    made a header with a 0 Hz rate, which the reader refuses as damaged; so is one whose few
+    values are scattered below :data:`MIN_WAVEFORM_HZ`, which is left out with a note.
+    """
+    if t_ns.size < MIN_SAMPLES:
+        return False
+    rate_hz = _rate_hz(t_ns)
+    if rate_hz < MIN_WAVEFORM_HZ:
+        notes.append(
+            f"the {what} column's {t_ns.size} values ({rate_hz:.2g} per second) are too sparse "
+            "for a waveform: left out"
+        )
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------ common
+def implausible_start(start_wall_ns: int, *, now_ns: int | None = None) -> str | None:
+    """Why a session cannot have started at ``start_wall_ns`` (Unix ns), or None if it can.
+
+    The rule the history flags recordings by (:func:`trainer.storage.history.implausible_start`:
+    before 2000, the PMD epoch, before which a frame timestamp cannot be written, or more than a day
+    ahead), here refused: a typo or a wrong clock let through would become a recording whose
+    times no longer fit a PMD frame or the history's 64-bit columns.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"1990-01-01 00:00 is before 2000"`` (local time).
+    """
+    problem = history_start_problem(start_wall_ns, time.time_ns() if now_ns is None else now_ns)
+    if problem is None:
+        return None
+    try:
+        when = datetime.fromtimestamp(start_wall_ns / NS_PER_S).isoformat(" ", "minutes")
+    except (OverflowError, OSError, ValueError):
+        when = f"{start_wall_ns} ns after 1970"  # beyond the calendar datetime can show
+    return f"{when} {problem}"
+
+
+def _check_derived_start(start_wall_ns: int, path: Path, absolute: bool) -> None:
+    """Refuse a start taken from the file: its own clock (``absolute``), or its modification
+    time."""
+    reason = implausible_start(start_wall_ns)
+    if reason is None:
+        return
+    if absolute:
+        raise ImportFileError(
+            f"{path}: the file's first time, {reason}",
+            "check the clock of the device that wrote it",
+        )
+    raise ImportFileError(
+        f"{path}: the start its modification time gives, {reason}",
+        "give the real start with --start",
+    )
+
+
+def _read_text(path: Path) -> str:
+    return read_text(
+        path, max_bytes=_MAX_BYTES, what="an RR list or sensor CSV", error=ImportFileError
+    )
+
+
+def _own_rhythm(start_wall_ns: int) -> PacerChange:
+    return PacerChange(START_MONO_NS, start_wall_ns, "own", target_ratio=1.5, label="imported")
+
+
+def _packet(t_s: float, start_wall_ns: int, stream: str, payload: bytes) -> RawPacket:
+    offset = round(t_s * NS_PER_S)
+    return RawPacket(START_MONO_NS + offset, start_wall_ns + offset, stream, payload)
+
+
+def data_digest(items: Sequence[Item]) -> str:
+    """SHA-256 (hex) of the packets an import made: their session clocks, streams and bytes.
+
+    It goes in the header's ``source.details["data_sha256"]``, so two different files
+    imported with the same name and start have different headers, and so different history
+    rows (:attr:`trainer.reports.session_analysis.SessionAnalysis.session_key`), while the same file
+    imported again has the same one.
+    """
+    digest = hashlib.sha256()
+    for item in items:
+        if isinstance(item, RawPacket):
+            digest.update(f"{item.t_mono_ns} {item.stream} {item.payload.hex()}\n".encode())
+    return digest.hexdigest()
+
+
+def _finish(
+    info: SourceInfo, items: list[Item], start_wall_ns: int, duration_s: float, path: Path
+) -> Imported:
+    end = round(duration_s * NS_PER_S)
+    if end > MAX_SESSION_NS:
+        # The reader refuses a recording longer than that as damaged: refuse it now, not later.
+        raise ImportFileError(
+            f"{path}: spans {duration_s / 86_400:.0f} days; a recording holds at most "
+            f"{MAX_SESSION_NS / NS_PER_S / 86_400:.0f}",
+            "split the file into shorter parts",
+        )
+    info = replace(info, details={**info.details, "data_sha256": data_digest(items)})
+    header = Header(
+        START_MONO_NS, start_wall_ns, info, {"imported_from": path.name, "device": "import"}
+    )
+    return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
+
+
+def _head(path: Path) -> bytes:
+    """The first 4 KiB of ``path`` (uncompressed if gzip); empty if it cannot be read (the
+    reader then says what is wrong with the file)."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.read(4096)
+        if first[:2] == GZIP_MAGIC:
+            with gzip.open(path) as handle:
+                first = handle.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return b""
+    return first
+
+
+def detect_kind(path: Path) -> str:
+    """``"polar"`` for a table whose first line has a separator and a letter, else ``"rr"``."""
+    return _kind_of(_head(path))
+
+
+def _kind_of(head: bytes) -> str:
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    has_sep = any(sep in line for sep in (",", ";", "\t"))
+    return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
+
+
+def beat_warnings(items: Sequence[Item]) -> tuple[str, ...]:
+    """Warnings about the beats a session's items carry: too many corrected as artifacts.
+
+    The RR intervals are decoded from the Heart Rate Measurement packets exactly as the
+    pipeline decodes them, and corrected as the report corrects them
+    (:func:`analysis.rr_artifacts.correct_rr`), so the share named is the report's "Beats
+    corrected"; the wording is :func:`analysis.hrv_report.artifact_warning`, the one the
+    ``hrv`` command and the report use.
+
+    Parameters
+    ----------
+    items : sequence of Item
+        A session's items (packets of any stream, pacer changes...).
+
+    Returns
+    -------
+    tuple of str
+        Empty when there are fewer than two beats or few were corrected.
+    """
+    rr = [
+        ms
+        for item in items
+        if isinstance(item, RawPacket) and item.stream == Stream.HEART_RATE
+        for ms in decode_heart_rate_measurement(item.payload).rr_ms
+    ]
+    if len(rr) < 2:
+        return ()
+    correction = correct_rr(np.asarray(rr, dtype=np.float64))
+    warning = artifact_warning(int(np.count_nonzero(correction.codes)), len(rr))
+    return () if warning is None else (warning,)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedSession:
+    """What a Breathwise CSV export's ``<stem>.session.csv`` says about the session its other
+    files are from (:func:`trainer.storage.export.session_fields`).
+
+    Attributes
+    ----------
+    sidecar : Path
+        The ``<stem>.session.csv`` file.
+    start_wall_ns : int
+        Session start, Unix ns: the ``t_s`` of the export count from it.
+    source_kind, source_name : str
+        What measured the session (``sim`` for the simulated person).
+    session_key : str
+        The history's identity of the original session.
+    recording : str
+        The original recording's file name.
+    """
+
+    sidecar: Path
+    start_wall_ns: int
+    source_kind: str
+    source_name: str
+    session_key: str
+    recording: str
+
+    def applied_to(self, imported: Imported, *, start_given: bool) -> Imported:
+        """``imported`` marked as this session: the simulated person (or no sensor) stays the
+        source kind, so every result keeps its mark, and the header names the original
+        session, so the history can tell it is one it holds.
+
+        ``start_given``: the import's start is the person's ``--start``, not this sidecar's:
+        they are correcting the clock, so the recording does not name the original and the
+        history counts it as a session of its own; the note says so. (Found in review: linked,
+        its row was replaced by the original's when that was added, and its corrected start
+        lost to the original's wrong one for good. A row the person sees twice is better
+        than a rule that silently picks one start over the other.)
+        """
+        source = imported.header.source
+        if self.source_kind in (SIMULATED_KIND, SENSORLESS_KIND):
+            source = replace(
+                source, kind=self.source_kind, name=f"{self.source_name} (exported, imported)"
+            )
+        link = {} if start_given else {EXPORTED_SESSION: self.session_key}
+        settings = {**imported.header.settings, **link, "exported_recording": self.recording}
+        header = replace(imported.header, source=source, settings=settings)
+        what = source_mark(self.source_kind) or self.source_name
+        if start_given:
+            # The sidecar's start is neither used nor checked: it is not shown.
+            note = (
+                f"a Breathwise export of {self.recording}: its source ({what}) is read from "
+                f"{self.sidecar.name}, its start is --start's: the history counts it as a "
+                f"session of its own, besides {self.recording} if that is added too"
+            )
+        else:
+            # Plausible (import_recording checked it), so the calendar can show it.
+            when = datetime.fromtimestamp(self.start_wall_ns / NS_PER_S).isoformat(" ", "seconds")
+            note = (
+                f"a Breathwise export of {self.recording}: its start ({when}) and source "
+                f"({what}) are read from {self.sidecar.name}"
+            )
+        return replace(imported, header=header, notes=(*imported.notes, note))
+
+
+EXPORT_CSVS = frozenset((*STREAM_CSVS, *WAVEFORM_CSVS))
+"""The ``<stream>`` of a Breathwise CSV export's ``<stem>.<stream>.csv``
+(:mod:`trainer.storage.export`)."""
+
+
+def read_export_session(path: Path) -> ExportedSession | None:
+    """The ``<stem>.session.csv`` beside a Breathwise CSV export's ``<stem>.<stream>.csv``, or
+    ``None`` when ``path`` is not such a file or the sidecar is missing or unreadable (the file
+    is then imported as any CSV, at its own time).
+
+    The stem is what is left when a known stream name (:data:`EXPORT_CSVS`) is taken off the
+    end, so it may hold dots of its own: ``evening.2026-12-05.bwr`` exports as
+    ``evening.2026-12-05.beats.csv`` (found in review: such a file found no sidecar).
+    """
+    if path.suffix.lower() != ".csv":
+        return None
+    stem, dot, stream = path.name[: -len(".csv")].rpartition(".")
+    if not (dot and stem and stream.lower() in EXPORT_CSVS):
+        return None
+    sidecar = path.with_name(f"{stem}.{SESSION_CSV}.csv")
+    try:
+        with sidecar.open(newline="", encoding="utf-8") as handle:
+            fields = {row[0]: row[1] for row in csv.reader(handle) if len(row) == 2}
+        if fields.get("format") != "breathwise-export":
+            return None
+        start_wall_ns = int(fields["start_wall_ns"])
+        return ExportedSession(
+            sidecar,
+            start_wall_ns,
+            fields.get("source_kind", ""),
+            fields.get("source_name", ""),
+            fields.get("session_key", ""),
+            fields.get("recording", ""),
+        )
+    except (OSError, UnicodeDecodeError, KeyError, ValueError, csv.Error):
+        return None
+
+
+def import_recording(
+    path: Path, kind: str = "auto", output: Path | None = None, *, start_wall_ns: int | None = None
+) -> ImportResult:
+    """Import ``path`` as a new recording; return it with any warning about its data.
+
+    Parameters
+    ----------
+    path : Path
+        An RR list or a Polar-style CSV (optionally ``.gz``).
+    kind : str
+        ``"rr"``, ``"polar"`` or ``"auto"`` (see :func:`detect_kind`).
+    output : Path, optional
+        The recording to create (default ``<stem>.bwr`` beside the input); never overwritten.
+        Its folder must exist (:func:`trainer.storage.paths.check_output_path`).
+    start_wall_ns : int, optional
+        Session start (Unix ns) when the file carries no absolute time; for a file of a
+        Breathwise CSV export, the start its ``<stem>.session.csv`` gives by default
+        (:func:`read_export_session`).
+    """
+    if kind not in KINDS:
+        raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
+    default = path.with_name(path.name.split(".")[0] + SUFFIX)
+    if output is not None:
+        check_output_path(output, "a recording", default.name)
+    # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
+    head = _head(path)
+    if looks_like_recording(head):
+        raise ImportFileError(
+            f"{path}: this is already a Breathwise recording",
+            "replay, report or history --add it",
+        )
+    if kind == "auto":
+        kind = _kind_of(head)
+    exported = read_export_session(path)
+    start_given = start_wall_ns is not None
+    if exported is not None and not start_given:
+        # As any start found in a file (_check_derived_start): a wrong one would become a
+        # recording the history cannot store, or a session in 1970 (found in review: a
+        # sidecar's start of 0, of 2100 and of 1e23 ns were taken, the last one a traceback).
+        reason = implausible_start(exported.start_wall_ns)
+        if reason is not None:
+            raise ImportFileError(
+                f"{exported.sidecar}: the session's start it gives, {reason}",
+                "give the real start with --start",
+            )
+        start_wall_ns = exported.start_wall_ns
+    imported = (
+        import_rr_list(path, start_wall_ns=start_wall_ns)
+        if kind == "rr"
+        else import_polar_csv(path, start_wall_ns=start_wall_ns)
+    )
+    if exported is not None:
+        imported = exported.applied_to(imported, start_given=start_given)
+    target = output or default
+    if target.exists():
+        raise UserError(f"{target}: already exists", "choose another name with -o")
+    written = write_recording(
+        target,
+        imported.header,
+        imported.items,
+        {"imported": True, "source_file": path.name},
+        end_mono_ns=imported.end_mono_ns,
+        end_wall_ns=imported.end_wall_ns,
+    )
+    # A file full of ectopic beats or dropouts imports fine, but its HRV would mislead: say so
+    # now, not only when (and if) a report is drawn.
+    return ImportResult(written, beat_warnings(imported.items), imported.notes)

@@ -1,0 +1,833 @@
+"""Session recordings: one append-only JSON Lines file per session.
+
+The format is documented in docs/recording-format.md.
+
+The writer appends every raw packet with both host clocks, pacer changes, link changes (gaps),
+user marks and a closing summary; it flushes at least every ``flush_interval_s`` so a session
+killed at any moment leaves a readable file missing at most that much. Files are created with
+mode 0600: they hold health data.
+
+The reader accepts a truncated last line (the signature of a killed session) and rejects
+anything else that is not a well-formed Breathwise recording with one clear line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from devices.packets import RawPacket, Stream
+from devices.source import LinkEvent, LinkState, SourceInfo
+from trainer import SOFTWARE
+from trainer.coaching.pacer import BreathPattern
+from trainer.errors import UserError
+
+FORMAT_NAME = "breathwise-recording"
+FORMAT_VERSION = 1
+SUFFIX = ".bwr"
+
+# What format 1 allows, frozen here: the file format must not change when the app's own limits
+# do. The pacer and the program model must stay inside these (a file the app writes is always
+# readable), and since a replay rebuilds pacer patterns and program plans with the app's own
+# classes they must also still accept all of it; tests/test_recording.py checks both.
+FORMAT1_MIN_RATE_BPM = 1.0
+"""Slowest pacer rate a format-1 recording holds (breaths/min)."""
+FORMAT1_MAX_RATE_BPM = 30.0
+"""Fastest pacer rate a format-1 recording holds (breaths/min)."""
+FORMAT1_MIN_PERIOD_S = 60.0 / FORMAT1_MAX_RATE_BPM
+"""Shortest breathing cycle (s), the fastest rate's."""
+FORMAT1_MAX_PERIOD_S = 60.0 / FORMAT1_MIN_RATE_BPM
+"""Longest breathing cycle (s), the slowest rate's."""
+FORMAT1_MIN_RATIO = 0.2
+"""Smallest exhale:inhale ratio (pacer or coached target)."""
+FORMAT1_MAX_RATIO = 5.0
+"""Largest exhale:inhale ratio."""
+FORMAT1_MAX_STEP_S = 3 * 3600.0
+"""Longest program step (per side) of a recorded plan, seconds."""
+FORMAT1_MAX_REPETITIONS = 1000
+"""Most repetitions of one step of a recorded plan."""
+
+
+class RecordingError(UserError):
+    """A file that cannot be read as a Breathwise recording (foreign, corrupt, too new, empty)."""
+
+
+class RecordingWriteError(UserError):
+    """A recording that cannot be created or written (no permission, a full disk).
+
+    Parameters
+    ----------
+    path : Path
+        The recording named in the message.
+    what : str
+        What failed, e.g. ``"cannot write the recording"``.
+    cause : OSError
+        The operating system's error; its reason ends the message.
+    """
+
+    def __init__(self, path: Path, what: str, cause: OSError) -> None:
+        super().__init__(f"{path}: {what} ({cause.strerror or cause})")
+        self.cause = cause
+
+
+@dataclass(frozen=True, slots=True)
+class PacerChange:
+    """A pacer instruction at a session instant.
+
+    Attributes
+    ----------
+    t_mono_ns, t_wall_ns : int
+        Host clocks when the change took effect (ns).
+    action : str
+        ``"set"`` (start or change the pattern), ``"pause"``, ``"resume"`` or ``"own"`` (no pacer:
+        the person breathes in their own rhythm toward ``target_ratio``).
+    pattern : dict or None
+        For ``"set"``: ``BreathPattern.to_dict()``.
+    target_ratio : float or None
+        For ``"own"``: the exhale:inhale ratio the coach aims for.
+    label : str
+        Optional context, e.g. the program step title.
+    """
+
+    t_mono_ns: int
+    t_wall_ns: int
+    action: str
+    pattern: dict[str, float] | None = None
+    target_ratio: float | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A moment the user marked (key ``m``), with an optional label."""
+
+    t_mono_ns: int
+    t_wall_ns: int
+    label: str = ""
+
+
+Item = RawPacket | PacerChange | LinkEvent | Mark
+"""Everything a session handles, in the order it happened."""
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The first line of a recording.
+
+    Attributes
+    ----------
+    start_mono_ns, start_wall_ns : int
+        Both host clocks at session start; session time ``t_s`` is
+        ``(t_mono_ns - start_mono_ns) / 1e9``.
+    source : SourceInfo
+        Device kind, name, address, per-stream decoding parameters.
+    settings : dict
+        What the session was asked to do (rate, ratio, minutes, program...).
+    software : str
+        ``"breathwise X.Y.Z"`` that wrote the file.
+    version : int
+        Format version.
+    """
+
+    start_mono_ns: int
+    start_wall_ns: int
+    source: SourceInfo
+    settings: dict[str, Any] = field(default_factory=dict)
+    software: str = SOFTWARE
+    version: int = FORMAT_VERSION
+
+    @property
+    def planned_s(self) -> float | None:
+        """The session length asked for (``settings["minutes"]``) in seconds, or None when the
+        header does not say or says something that is not a positive number (a header built
+        by hand: :func:`read_recording` refuses such a file)."""
+        minutes = _positive_minutes(self.settings.get("minutes"))
+        return None if minutes is None else minutes * 60.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The header line's JSON object."""
+        return {
+            "format": FORMAT_NAME,
+            "version": self.version,
+            "software": self.software,
+            "start_mono_ns": self.start_mono_ns,
+            "start_wall_ns": self.start_wall_ns,
+            "source": {
+                "kind": self.source.kind,
+                "name": self.source.name,
+                "address": self.source.address,
+                "streams": self.source.streams,
+                "details": self.source.details,
+            },
+            "settings": self.settings,
+        }
+
+
+def header_digest(header: Header) -> str:
+    """A content identity of a recording's header: the first 16 hex digits of the SHA-256 of its
+    JSON with sorted keys (so spacing, key order or a byte-order mark added by an editor do not
+    change it).
+
+    A header holds the start clocks, the source and the settings: a live session's clocks are
+    unique to the nanosecond, and an import's header holds the imported file's name and a
+    digest of its data (``details["data_sha256"]``). So a recording renamed, moved or copied
+    keeps its identity, and two different sessions that share a start time do not.
+    """
+    text = json.dumps(header.to_json(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@dataclass(slots=True)
+class Recording:
+    """A recording read back: header, items in order, closing summary (None if cut short)."""
+
+    path: Path
+    header: Header
+    items: list[Item]
+    summary: dict[str, Any] | None
+    end_mono_ns: int | None
+    truncated: bool
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds from the start to the close (or, if cut short, to the last item)."""
+        end_ns = self.end_mono_ns
+        if end_ns is None:
+            end_ns = self.items[-1].t_mono_ns if self.items else self.header.start_mono_ns
+        return max(0.0, (end_ns - self.header.start_mono_ns) / 1e9)
+
+    @property
+    def packets(self) -> list[RawPacket]:
+        """Only the raw packets, in order."""
+        return [item for item in self.items if isinstance(item, RawPacket)]
+
+    def gaps(self) -> list[tuple[str, int, int | None]]:
+        """Connection gaps as ``(device, lost_mono_ns, restored_mono_ns or None)``."""
+        open_gaps: dict[str, int] = {}
+        gaps: list[tuple[str, int, int | None]] = []
+        for item in self.items:
+            if isinstance(item, LinkEvent):
+                if item.state is LinkState.LOST:
+                    open_gaps.setdefault(item.device, item.t_mono_ns)
+                elif item.device in open_gaps:
+                    gaps.append((item.device, open_gaps.pop(item.device), item.t_mono_ns))
+        gaps.extend((device, start, None) for device, start in open_gaps.items())
+        return sorted(gaps, key=lambda gap: gap[1])
+
+
+def _check_stream_id(stream: str) -> str:
+    # Stream ids are written unescaped into JSON on the hot path, so keep them to a safe alphabet.
+    if not stream or not all(c.isascii() and (c.isalnum() or c == "_") for c in stream):
+        raise ValueError(f"invalid stream id {stream!r}: use letters, digits and '_'")
+    return stream
+
+
+class RecordingWriter:
+    """Append a session to a new file, flushed at least every ``flush_interval_s`` seconds.
+
+    Parameters
+    ----------
+    path : Path
+        The file to create; it must not exist (sessions never overwrite one another).
+    header : Header
+        Written as the first line, flushed at once.
+    flush_interval_s : float
+        Upper bound on how much a killed session can lose (checked on every write; the session
+        loop also calls :meth:`flush_if_due` on a timer for quiet periods).
+    clock : callable
+        Monotonic seconds, injectable for tests.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        header: Header,
+        *,
+        flush_interval_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self._clock = clock
+        self._flush_interval_s = flush_interval_s
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        except FileExistsError:
+            raise  # never replaced; create() then takes the next free name
+        except OSError as exc:
+            raise RecordingWriteError(path, "cannot create the recording", exc) from None
+        self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 16)
+        try:
+            self._file.write(json.dumps(header.to_json(), separators=(",", ":")) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            # Without its header line the file is no recording, only a name that blocks the
+            # next attempt ("already exists"): remove it.
+            with contextlib.suppress(OSError):
+                self._file.close()
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise RecordingWriteError(path, "cannot write the recording", exc) from None
+        self._last_flush_s = clock()
+        self._dirty = False
+        self.closed = False
+        self.failure: OSError | None = None
+
+    @classmethod
+    def create(cls, directory: Path, header: Header, *, stem: str | None = None) -> RecordingWriter:
+        """Create a new recording in ``directory`` named after the session's start time."""
+        from trainer.storage.paths import SESSION_FOLDER_ADVICE, ensure_private_dir
+
+        ensure_private_dir(directory, advice=SESSION_FOLDER_ADVICE)
+        if stem is None:
+            stem = "session-" + time.strftime(
+                "%Y%m%d-%H%M%S", time.localtime(header.start_wall_ns / 1e9)
+            )
+        counter = 1
+        while True:
+            # Two sessions started in the same second race for the name: O_EXCL decides.
+            path = directory / (f"{stem}{SUFFIX}" if counter == 1 else f"{stem}-{counter}{SUFFIX}")
+            try:
+                return cls(path, header)
+            except FileExistsError:
+                counter += 1
+
+    def _write_line(self, line: str) -> None:
+        if self.closed:
+            return
+        try:
+            self._file.write(line)
+        except OSError as exc:
+            self._fail(exc)
+            return
+        self._dirty = True
+        self.flush_if_due()
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing after a failed write (disk full, storage gone): keep what is on disk.
+
+        A recording is append-only, so what reached the file before stays readable; the line cut
+        by the failure reads as the cut-off tail of a killed session. The caller sees
+        :attr:`failure` and ends the session.
+        """
+        self.failure = exc
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self._file.close()
+
+    @property
+    def failure_message(self) -> str:
+        """The failed write in one line, or ``""`` while writing works."""
+        if self.failure is None:
+            return ""
+        reason = self.failure.strerror or str(self.failure)
+        return f"{self.path}: cannot write the recording any more ({reason})"
+
+    def write_packet(self, packet: RawPacket) -> None:
+        """Append one raw packet (hot path: formatted by hand, no json.dumps)."""
+        stream = _check_stream_id(packet.stream)
+        self._write_line(
+            f'{{"k":"p","m":{packet.t_mono_ns},"w":{packet.t_wall_ns},'
+            f'"s":"{stream}","d":"{packet.payload.hex()}"}}\n'
+        )
+
+    def write_item(self, item: Item) -> None:
+        """Append any session item."""
+        if isinstance(item, RawPacket):
+            self.write_packet(item)
+            return
+        record: dict[str, Any]
+        if isinstance(item, PacerChange):
+            record = {"k": "pacer", "m": item.t_mono_ns, "w": item.t_wall_ns, "action": item.action}
+            if item.pattern is not None:
+                record["pattern"] = item.pattern
+            if item.target_ratio is not None:
+                record["target_ratio"] = item.target_ratio
+            if item.label:
+                record["label"] = item.label
+        elif isinstance(item, LinkEvent):
+            record = {
+                "k": "link",
+                "m": item.t_mono_ns,
+                "w": item.t_wall_ns,
+                "device": item.device,
+                "state": item.state.value,
+                "reason": item.reason,
+            }
+        else:
+            record = {"k": "mark", "m": item.t_mono_ns, "w": item.t_wall_ns, "label": item.label}
+        self._write_line(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def flush_if_due(self) -> None:
+        """Flush when the last flush is older than the interval and something is buffered."""
+        if self._dirty and self._clock() - self._last_flush_s >= self._flush_interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand buffered lines to the OS now (survives a killed process, not a power cut)."""
+        if not self.closed:
+            try:
+                self._file.flush()
+            except OSError as exc:
+                self._fail(exc)
+                return
+            self._last_flush_s = self._clock()
+            self._dirty = False
+
+    def close(self, summary: dict[str, Any] | None, *, t_mono_ns: int, t_wall_ns: int) -> None:
+        """Write the closing summary, fsync and close. Idempotent."""
+        if self.closed:
+            return
+        record = {"k": "end", "m": t_mono_ns, "w": t_wall_ns, "summary": summary or {}}
+        try:
+            self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            self._fail(exc)
+            return
+        self._file.close()
+        self.closed = True
+
+
+MAX_CLOCK_NS = 2**63 - 1
+"""Largest clock reading a recording may hold: a signed 64-bit integer (the history's SQLite
+column; as a wall clock, the year 2262)."""
+MIN_BELT_PERIOD_US = 100
+"""Shortest belt sample period read (10 kHz), far beyond any respiration belt."""
+MAX_BELT_PERIOD_US = 10_000_000
+"""Longest belt sample period read (one sample per 10 s): slower cannot show a breath."""
+EARLY_ITEM_NS = 60 * 1_000_000_000
+"""How long before session time 0 a record may be stamped (ns). A live session stamps a
+packet that arrived between the connect and the start a few milliseconds early; a minute is
+far beyond that, and far below what one flipped bit of a clock moves it by."""
+LATE_ITEM_NS = 60 * 1_000_000_000
+"""How long after the closing record's clock another record may be stamped (ns): the close
+takes the planned end, and a packet that arrived while the session stopped is still written."""
+MAX_SESSION_NS = 31 * 24 * 3600 * 1_000_000_000
+"""Longest session read (31 days, ns): an import of a long RR list stays far inside it, and a
+clock beyond it is damage even in a recording cut short before its closing record."""
+
+
+def _clock_ns(name: str, value: object) -> int:
+    """A host clock reading in ns: an integer in 0..:data:`MAX_CLOCK_NS` (else ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer of nanoseconds, got {value!r}")
+    if not 0 <= value <= MAX_CLOCK_NS:
+        raise ValueError(f"{name} {value} is out of range")
+    return value
+
+
+def _number(name: str, value: object, low: float, high: float) -> float:
+    """``value`` as a float in ``low..high``, else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if not low <= number <= high:  # also refuses NaN
+        raise ValueError(f"{name} must be {low:g}-{high:g}, got {value!r}")
+    return number
+
+
+def _text(name: str, value: object) -> str:
+    """``value`` if it is a string, else ValueError naming ``name`` (``str()`` would turn a
+    damaged ``null`` into the label ``"None"``)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, got {value!r}")
+    return value
+
+
+def _object(name: str, value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else ValueError naming ``name``."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} is not an object, got {value!r}")
+    return value
+
+
+def _count(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer {low}-{high}, got {value!r}")
+    return value
+
+
+def _check_streams(streams: dict[str, Any]) -> dict[str, Any]:
+    """The per-stream decoding parameters, refused (ValueError) if no Breathwise session wrote
+    them: the decoders divide by these and size arrays with them."""
+    for stream, params in streams.items():
+        if not isinstance(params, dict):
+            raise ValueError(f"parameters of stream {stream!r} are not an object")
+    gdx = streams.get(Stream.GODIRECT.value)
+    if gdx is not None:
+        # Belt packets carry no time of their own: without the period a replay would guess.
+        if "period_us" not in gdx:
+            raise ValueError("gdx stream without period_us, the belt's sample period")
+        _number("gdx period_us", gdx["period_us"], MIN_BELT_PERIOD_US, MAX_BELT_PERIOD_US)
+        if "force_channel" in gdx:
+            _count("gdx force_channel", gdx["force_channel"], 0, 255)
+    pmd = streams.get(Stream.PMD_DATA.value, {})
+    for kind in ("ecg", "acc"):
+        params = pmd.get(kind)
+        if params is None:
+            continue
+        if not isinstance(params, dict):
+            raise ValueError(f"pmd {kind} parameters are not an object")
+        if "fs_hz" in params:
+            _number(f"pmd {kind} fs_hz", params["fs_hz"], 1.0, 100_000.0)
+        if "resolution_bits" in params:
+            _count(f"pmd {kind} resolution_bits", params["resolution_bits"], 1, 64)
+        if "factor" in params:
+            _number(f"pmd {kind} factor", params["factor"], 1e-12, 1e12)
+    return streams
+
+
+def _source_from_json(obj: Any) -> SourceInfo:
+    if not isinstance(obj, dict):
+        raise ValueError("header 'source' is not an object")
+    return SourceInfo(
+        kind=_text("source kind", obj.get("kind", "")),
+        name=_text("source name", obj.get("name", "")),
+        address=_text("source address", obj.get("address", "")),
+        streams=_check_streams(dict(_object("source streams", obj.get("streams", {})))),
+        details=dict(_object("source details", obj.get("details", {}))),
+    )
+
+
+def _positive_minutes(value: object) -> float | None:
+    """``settings["minutes"]`` as a float when it is a positive finite number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 < value < math.inf else None  # NaN fails too
+
+
+def _check_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The header settings the replay and the analysis use, refused (ValueError) when no
+    Breathwise session wrote them (``minutes`` sizes the replay's progress bar; ``program``
+    names the session in the history; ``program_plan`` lays out the program a replay shows).
+    Other keys are informative and kept as they are."""
+    minutes = settings.get("minutes")
+    if minutes is not None and _positive_minutes(minutes) is None:
+        raise ValueError(f"settings minutes must be a positive number, got {minutes!r}")
+    rate = settings.get("rate_bpm")
+    if rate is not None:
+        _number("settings rate_bpm", rate, FORMAT1_MIN_RATE_BPM, FORMAT1_MAX_RATE_BPM)
+    ratio = settings.get("ratio")
+    if ratio is not None:
+        _number("settings ratio", ratio, FORMAT1_MIN_RATIO, FORMAT1_MAX_RATIO)
+    if "program" in settings:
+        _text("settings program", settings["program"])
+    # Imported here: the codec imports this module for RecordingError.
+    from trainer.storage.program_codec import PLAN_KEY, parse_plan
+
+    if PLAN_KEY in settings:
+        try:
+            parse_plan(settings[PLAN_KEY])
+        except (KeyError, TypeError, ValueError) as exc:
+            # Read here, the damage names the file and line; in the pipeline it named neither.
+            raise ValueError(f"settings {PLAN_KEY} cannot be read ({exc})") from None
+    return settings
+
+
+_SIGNATURE = re.compile(r'\ufeff?\{\s*"format"\s*:\s*"' + FORMAT_NAME + '"')
+"""How every recording begins (an editor may have added a byte-order mark)."""
+
+
+def looks_like_recording(head: bytes | str) -> bool:
+    """Whether the first bytes of a file are a Breathwise recording's: its header line begins
+    with the format name, so a file cut inside that line is still recognised."""
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+    return _SIGNATURE.match(text) is not None
+
+
+def _parse_header(line: str, path: Path, complete: bool) -> Header:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        if looks_like_recording(line):
+            # Ours, but the header line itself is broken: say which way.
+            if not complete:
+                raise RecordingError(
+                    f"{path}: recording header cut short (the file ends inside line 1)",
+                    "a copy cut short, or a session killed as it began: nothing to replay",
+                ) from None
+            raise RecordingError(
+                f"{path}: recording header is damaged at line 1 (JSONDecodeError: {exc})"
+            ) from None
+        obj = None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT_NAME:
+        raise RecordingError(
+            f"{path}: not a Breathwise recording",
+            "expected a .bwr file written by 'breathwise live'",
+        )
+    version = obj.get("version")
+    # Version 1 is the first; a bool is an int to Python but no writer's version.
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RecordingError(f"{path}: recording header has no valid format version")
+    if version > FORMAT_VERSION:
+        raise RecordingError(
+            f"{path}: recording format v{version} is newer than this Breathwise reads "
+            f"(v{FORMAT_VERSION})",
+            "upgrade Breathwise",
+        )
+    try:
+        return Header(
+            start_mono_ns=_clock_ns("start_mono_ns", obj["start_mono_ns"]),
+            start_wall_ns=_clock_ns("start_wall_ns", obj["start_wall_ns"]),
+            source=_source_from_json(obj.get("source", {})),
+            settings=_check_settings(dict(_object("settings", obj.get("settings", {})))),
+            software=_text("software", obj.get("software", "")),
+            version=version,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecordingError(f"{path}: recording header is damaged at line 1 ({exc})") from None
+
+
+def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
+    kind = obj["k"]
+    m = _clock_ns("m", obj["m"])
+    w = _clock_ns("w", obj["w"])
+    if kind == "p":
+        stream = obj["s"]
+        if not isinstance(stream, str):
+            raise ValueError("stream id is not a string")
+        return RawPacket(m, w, stream, bytes.fromhex(obj["d"]))
+    if kind == "pacer":
+        pattern = obj.get("pattern")
+        if pattern is not None:
+            # Checked here so a damaged pattern names its line instead of failing the replay.
+            BreathPattern.from_dict(pattern)
+        ratio = obj.get("target_ratio")
+        return PacerChange(
+            m,
+            w,
+            _text("pacer action", obj["action"]),
+            {str(k): float(v) for k, v in pattern.items()} if pattern is not None else None,
+            (
+                _number("target_ratio", ratio, FORMAT1_MIN_RATIO, FORMAT1_MAX_RATIO)
+                if ratio is not None
+                else None
+            ),
+            _text("pacer label", obj.get("label", "")),
+        )
+    if kind == "link":
+        return LinkEvent(
+            m,
+            w,
+            _text("link device", obj["device"]),
+            LinkState(obj["state"]),
+            _text("link reason", obj.get("reason", "")),
+        )
+    if kind == "mark":
+        return Mark(m, w, _text("mark label", obj.get("label", "")))
+    if kind == "end":
+        # The writer always writes an object (``{}`` when it has nothing to say); the replay,
+        # the report and the history read "ended" from it.
+        summary = _object("end summary", obj.get("summary", {}))
+        if "ended" in summary:
+            _text("end summary 'ended'", summary["ended"])
+        return ("end", (m, summary))
+    return None  # a kind from a newer minor revision: skip it, keep reading
+
+
+_PACKET_PREFIX = '{"k":"p","m":'
+
+
+def _parse_packet_line(line: str) -> RawPacket | None:
+    """Parse a packet line exactly as :meth:`RecordingWriter.write_packet` formats it, or None.
+
+    Packet lines are nearly every line of a recording; splitting on quotes is several times
+    faster than ``json.loads``. Anything not in exactly the writer's shape falls back to JSON.
+    """
+    if not line.startswith(_PACKET_PREFIX):
+        return None
+    parts = line.split('"')
+    # {"k":"p","m":M,"w":W,"s":"S","d":"HEX"} -> 17 pieces around the quotes.
+    if (
+        len(parts) != 17
+        or parts[7] != "w"
+        or parts[9] != "s"
+        or parts[13] != "d"
+        or parts[16] != "}"
+        or parts[10] != ":"
+        or parts[12] != ","
+        or parts[14] != ":"
+    ):
+        return None
+    m, w = parts[6][1:-1], parts[8][1:-1]
+    if not (
+        parts[6][0] == ":"
+        and parts[6][-1] == ","
+        and parts[8][0] == ":"
+        and parts[8][-1] == ","
+        # Plain ASCII digits only, as the writer formats them (int() would also take "-5",
+        # " 7" and "1_000"); anything else goes the checked JSON way.
+        and m.isascii()
+        and m.isdigit()
+        and w.isascii()
+        and w.isdigit()
+    ):
+        return None
+    t_mono_ns, t_wall_ns = int(m), int(w)
+    if t_mono_ns > MAX_CLOCK_NS or t_wall_ns > MAX_CLOCK_NS:
+        return None
+    return RawPacket(t_mono_ns, t_wall_ns, parts[11], bytes.fromhex(parts[15]))
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """Yield ``(line_number, text, ends_with_newline)``; RecordingError on unreadable bytes."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise RecordingError(f"{path}: is a directory, not a recording") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read ({exc.strerror})") from None
+    if not data.strip():
+        raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+    try:
+        # utf-8-sig: a recording saved again by an editor that adds a byte-order mark is still ours.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RecordingError(
+            f"{path}: not a Breathwise recording (binary data)",
+            "expected a .bwr file written by 'breathwise live'",
+        ) from None
+    lines = text.split("\n")
+    last = len(lines) - 1
+    for index, line in enumerate(lines):
+        if index == last:
+            if line:
+                yield index + 1, line, False
+        else:
+            yield index + 1, line, True
+
+
+def read_recording(path: Path | str) -> Recording:
+    """Read a whole recording; a cut-off last line is tolerated, other damage is an error.
+
+    Raises
+    ------
+    RecordingError
+        Foreign, empty, binary, too new, or damaged before its last line; the message names the
+        file and line.
+    """
+    path = Path(path)
+    lines = iter_lines(path)
+    first = next(lines, None)
+    if first is None:
+        raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+    header = _parse_header(first[1], path, first[2])
+    items: list[Item] = []
+    summary: dict[str, Any] | None = None
+    end_mono_ns: int | None = None
+    truncated = not first[2]
+    pending_error: str | None = None
+    latest_ns, latest_line = header.start_mono_ns, 1
+    for number, line, complete in lines:
+        if pending_error is not None:
+            # A bad line followed by more lines is damage, not a cut-off tail.
+            raise RecordingError(pending_error)
+        if not line.strip():
+            continue
+        try:
+            parsed: Item | tuple[str, Any] | None = _parse_packet_line(line)
+            if parsed is None:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("not an object")
+                parsed = _parse_item(obj)
+            if parsed is not None:
+                t_ns = parsed[1][0] if isinstance(parsed, tuple) else parsed.t_mono_ns
+                _check_session_clock(t_ns, header.start_mono_ns)
+        except (ValueError, KeyError, TypeError) as exc:
+            if not complete:
+                truncated = True
+                continue
+            pending_error = f"{path}: damaged at line {number} ({exc.__class__.__name__}: {exc})"
+            continue
+        if parsed is None:
+            continue
+        if isinstance(parsed, tuple):
+            end_mono_ns, summary = parsed[1]
+            continue
+        if parsed.t_mono_ns > latest_ns:
+            latest_ns, latest_line = parsed.t_mono_ns, number
+        items.append(parsed)
+    if pending_error is not None:
+        # The damaged line was the last complete line: a killed writer can leave a cut line
+        # followed by a newline only if it crashed mid-write, which append-only writes rule out.
+        raise RecordingError(pending_error)
+    if end_mono_ns is not None and latest_ns > end_mono_ns + LATE_ITEM_NS:
+        # One record far past the close: the analysis would stretch the session to it, and the
+        # breath it cuts in two would be lost without a word.
+        raise RecordingError(
+            f"{path}: damaged at line {latest_line} (ValueError: m {latest_ns} is "
+            f"{_span_text(latest_ns - end_mono_ns)} after the closing record)"
+        )
+    return Recording(path, header, items, summary, end_mono_ns, truncated or summary is None)
+
+
+def _span_text(span_ns: int) -> str:
+    """A clock difference for a message: seconds, or years when it is that far."""
+    span_s = span_ns / 1e9
+    return f"{span_s / 31_557_600:.0f} years" if span_s >= 31_557_600 else f"{span_s:.0f} s"
+
+
+def _check_session_clock(t_mono_ns: int, start_mono_ns: int) -> None:
+    """ValueError when a record's monotonic clock lies outside any session that started at
+    ``start_mono_ns`` (see :data:`EARLY_ITEM_NS` and :data:`MAX_SESSION_NS`)."""
+    offset_ns = t_mono_ns - start_mono_ns
+    if offset_ns < -EARLY_ITEM_NS:
+        raise ValueError(f"m {t_mono_ns} is {_span_text(-offset_ns)} before the session start")
+    if offset_ns > MAX_SESSION_NS:
+        raise ValueError(f"m {t_mono_ns} is {_span_text(offset_ns)} after the session start")
+
+
+def write_recording(
+    path: Path,
+    header: Header,
+    items: Sequence[Item],
+    summary: dict[str, Any] | None,
+    *,
+    end_mono_ns: int,
+    end_wall_ns: int,
+) -> Path:
+    """Write a whole recording at once (used for derived recordings such as imports and samples).
+
+    Unlike a live session, which keeps whatever it could save, this is all or nothing: the file
+    is written under a temporary name beside ``path`` and renamed onto it once complete
+    (:func:`trainer.storage.paths.replacing`), so a failed write (a full disk) leaves no partial
+    recording, nor a name that blocks the next attempt. An existing ``path`` is replaced: the
+    caller decides whether that may happen.
+
+    Raises
+    ------
+    RecordingWriteError
+        The file cannot be written (no permission, no space left).
+    """
+    from trainer.storage.paths import replacing
+
+    try:
+        with replacing(path) as temp:
+            temp.unlink()  # the writer creates its file itself: exclusively, owner-only
+            writer = RecordingWriter(temp, header, flush_interval_s=math.inf)
+            for item in items:
+                if writer.failure is not None:
+                    break
+                writer.write_item(item)
+            writer.close(summary, t_mono_ns=end_mono_ns, t_wall_ns=end_wall_ns)
+            if writer.failure is not None:
+                # The writer keeps what it could, as a live session must; here that is a loss.
+                raise writer.failure
+    except RecordingWriteError as exc:
+        raise RecordingWriteError(path, "cannot write the recording", exc.cause) from None
+    except OSError as exc:
+        raise RecordingWriteError(path, "cannot write the recording", exc) from None
+    return path

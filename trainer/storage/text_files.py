@@ -1,0 +1,110 @@
+"""Reading the text files people bring: RR lists, waveform tables, Polar-style CSV.
+
+One reader for every command that takes such a file (``hrv``, ``breaths``, ``import``), so a
+file that one of them reads, the others read the same way, and a bad one is refused with the
+same one-line message: a missing path, a directory, a binary file, text that is not UTF-8, a
+damaged gzip file or one too large to be what it claims.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+from pathlib import Path
+
+from trainer.errors import UserError
+from trainer.storage.recording import looks_like_recording
+
+GZIP_MAGIC = b"\x1f\x8b"
+"""First two bytes of a gzip file (RFC 1952, section 2.3.1): such files are read decompressed,
+whatever their name."""
+MISSING_INTERVAL_ADVICE = (
+    "an interval cannot be skipped: the beats around it would join into one false "
+    "successive difference; split the list at the gap"
+)
+"""Advice for a ``nan`` in a one-column RR list (``hrv`` and ``import`` refuse it alike)."""
+_SNIFF_BYTES = 65536
+"""How far into the file a NUL byte marks it as binary (text never holds one)."""
+
+
+def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] = UserError) -> str:
+    """The text of ``path``, decompressed if it is gzip, without a byte-order mark.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    max_bytes : int
+        Largest accepted size in bytes, after decompression: beyond it the file is refused
+        before it fills the memory.
+    what : str
+        What the file should be (``"an RR file"``), for the size message.
+    error : type of UserError
+        The error raised (a command may use a subclass of its own).
+
+    Returns
+    -------
+    str
+        The decoded text (UTF-8; a leading byte-order mark, as Excel writes, is dropped).
+
+    Raises
+    ------
+    UserError
+        (or ``error``) naming the file, and for undecodable text the line, in one line.
+    """
+    if not path.exists():
+        raise error(f"{path}: no such file")
+    if not path.is_file():
+        raise error(f"{path}: not a file")
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            with gzip.open(path) as fh:
+                raw = fh.read(max_bytes + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise error(f"{path}: damaged gzip file ({exc})") from None
+    if looks_like_recording(raw[:_SNIFF_BYTES]):
+        # Read as a table, its JSON header was quoted whole as a list of "columns".
+        raise error(
+            f"{path}: this is a Breathwise recording, not {what}",
+            f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files",
+        )
+    if len(raw) > max_bytes:
+        raise error(f"{path}: larger than {_size(max_bytes)}, not {what}")
+    if b"\x00" in raw[:_SNIFF_BYTES]:
+        raise error(f"{path}: not a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
+
+
+def split_cells(line: str, delimiter: str | None) -> list[str]:
+    """The cells of one table row: ``delimiter`` as CSV (quotes honoured, cells stripped of
+    blanks and quotes), or runs of whitespace when it is None."""
+    if delimiter is None:
+        return line.split()
+    return [cell.strip().strip('"') for cell in next(csv.reader([line], delimiter=delimiter))]
+
+
+def number_or_none(text: str) -> float | None:
+    """``text`` as a float, or None when it is not a number (``"nan"`` is one)."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes >= 1024**3 and n_bytes % 1024**3 == 0:
+        return f"{n_bytes // 1024**3} GiB"
+    return f"{n_bytes // 1024**2} MiB"
+
+
+__all__ = ["GZIP_MAGIC", "MISSING_INTERVAL_ADVICE", "number_or_none", "read_text", "split_cells"]

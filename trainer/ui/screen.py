@@ -1,0 +1,919 @@
+"""The terminal UI (Textual): renders a session's state; computes nothing of its own.
+
+The app is handed a session (live or replay) and a coroutine that runs it. Twenty times a second
+it reads ``session.now_s()`` and ``session.state`` and redraws; keys call the session's actions.
+Tests drive it headless with ``App.run_test()`` and an injected clock.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
+from textual.widgets import Footer, Header, Sparkline, Static
+
+from trainer.coaching.pacer import PacerState, Phase
+from trainer.programs.runner import TimelineState
+from trainer.session.live_replay import AlwaysStarted, SessionResult
+from trainer.session.sensor_label import SENSORLESS_MARK
+from trainer.ui.headless import PROGRAM_COMPLETE, format_summary
+from trainer.ui.state import SOURCE_LABELS, SessionState
+
+PHASE_WORDS = {
+    Phase.INHALE: "Breathe in",
+    Phase.HOLD_IN: "Hold",
+    Phase.EXHALE: "Breathe out",
+    Phase.HOLD_OUT: "Rest",
+}
+PHASE_STYLE = {
+    Phase.INHALE: "bold cyan",
+    Phase.HOLD_IN: "bold yellow",
+    Phase.EXHALE: "bold green",
+    Phase.HOLD_OUT: "bold yellow",
+}
+REFRESH_HZ = 20.0
+SHORT_ROWS = 30
+"""Terminals with fewer rows than this get the compact layout while a program's card or the
+closing summary is up (:class:`BreathwiseApp`)."""
+PLAIN_SHORT_ROWS = 23
+"""Without a card or summary the full layout needs 22 rows; fewer get the compact one."""
+TINY_ROWS = 16
+"""Terminals with fewer rows than this (a 40x12 pane) get the tiny layout: the pacer without
+its frame, the numbers without theirs and shrinking first, so that the status line - the
+mark of a simulated or missing sensor, and the clock - always stays on screen (found in
+review: at 40x12 the clock and the SIMULATED SENSOR label were cut off)."""
+MARK_SHOWN_S = 4.0
+"""Seconds "marked" stays on the status line after ``m``, as a cue stays a while (it stayed
+for the rest of the session; the count of marks beside the clock remains)."""
+NARROW_COLUMNS = 80
+"""Terminals narrower than this drop the traces, so the numbers keep their width."""
+TIP_SHOWN_S = 10.0
+"""Seconds each of a program's tips stays in the cue panel before the next (until a cue)."""
+CUE_SHOWN_S = 30.0
+"""A cue older than this gives way to the default line: a cue is about the breathing when it
+was given, and the coach is silent while nothing is clearly right or wrong."""
+BREATH_TRACE_LABEL = "Breathing (last 60 s)"
+TRACE_WINDOW_S = 60.0
+
+
+def trace_label(what: str, first_t_s: float | None, t_s: float) -> str:
+    """``"<what> (last 60 s)"``, or, in a session's first minute, the seconds the trace holds.
+
+    A sparkline stretches whatever it is given across its width: 12 s of breathing drawn under
+    "last 60 s" would show breaths five times slower than they are.
+    """
+    span_s = TRACE_WINDOW_S if first_t_s is None else min(TRACE_WINDOW_S, t_s - first_t_s)
+    return f"{what} (last {max(1.0, span_s):.0f} s)"
+
+
+SENSORLESS_PANEL = (
+    "No sensor: nothing is measured or scored.\n\nFollow the pacer and the step card; the "
+    "chimes mark each change. The session is kept in your history as minutes practised."
+)
+"""The numbers' panel of a session without a sensor (``--device none``)."""
+SENSORLESS_REPLAY_PANEL = (
+    "No sensor: nothing was measured or scored.\n\nThis session was practised with the pacer, "
+    "step cards and chimes alone; the replay shows them as they came."
+)
+"""The same panel in a replay, which neither asks anyone to follow the pacer nor keeps
+anything in the history (found in review)."""
+NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
+NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
+
+
+class ViewableSession(Protocol):
+    """What the UI needs from a live or replay session (:mod:`trainer.session.live_replay`).
+
+    Every member is read by the screen; those a session may have nothing to say about answer
+    with a neutral value, as :class:`SessionDefaults` gives them: no program (``None``), no
+    pauses (practised time is session time), no connecting phase (started, not start-paused,
+    no early marks).
+    """
+
+    state: SessionState
+
+    def now_s(self) -> float:
+        """Session seconds now."""
+        ...
+
+    def pacer_state(self, t_s: float) -> PacerState | None:
+        """The pacer at ``t_s``, or ``None`` in own-rhythm mode or before the start."""
+        ...
+
+    def program_state(self, t_s: float) -> TimelineState | None:
+        """The program at session second ``t_s``; ``None`` without a program."""
+        ...
+
+    def program_time_s(self, t_s: float) -> float | None:
+        """Program seconds (session seconds less pauses) at ``t_s``; ``None`` without one."""
+        ...
+
+    def practised_s(self, t_s: float) -> float:
+        """Session seconds at ``t_s`` less the pauses: what the countdown counts."""
+        ...
+
+    @property
+    def started(self) -> bool:
+        """Whether the session's clock runs (a live session waits for its sensor)."""
+        ...
+
+    @property
+    def start_paused(self) -> bool:
+        """Pause was pressed (an odd number of times) while connecting."""
+        ...
+
+    @property
+    def early_marks(self) -> Sequence[str]:
+        """Marks pressed while connecting, recorded at the start (not yet in the state)."""
+        ...
+
+    def stop(self) -> None:
+        """End the session at the point reached; its ``run`` then returns the summary."""
+        ...
+
+
+class SessionDefaults(AlwaysStarted):
+    """The neutral answers of :class:`ViewableSession` for a session with no program, no
+    pauses and no connecting phase (a test double, a simple front end)."""
+
+    def program_state(self, t_s: float) -> TimelineState | None:
+        """No program."""
+        return None
+
+    def program_time_s(self, t_s: float) -> float | None:
+        """No program."""
+        return None
+
+    def practised_s(self, t_s: float) -> float:
+        """No pauses: every second is practised."""
+        return t_s
+
+
+def render_pacer(
+    pacer: PacerState | None,
+    width: int,
+    own_ratio: float | None = None,
+    *,
+    rows: int = 3,
+    can_pause: bool = True,
+) -> Text:
+    """The pacer as rich text: a bar that fills on the in-breath and empties on the out-breath.
+
+    Parameters
+    ----------
+    pacer : PacerState or None
+        None in own-rhythm mode.
+    width : int
+        Characters available.
+    own_ratio : float or None
+        Exhale:inhale ratio suggested in own-rhythm mode.
+    rows : int
+        Height of the bar in lines (the phase label takes one more): 3, or 1 in a short
+        terminal.
+    can_pause : bool
+        Whether p can resume a pause here (not in a replay, which shows a recorded pause).
+    """
+    width = max(10, width)
+    if pacer is None:
+        ratio = f" (out-breath about {own_ratio:.1f}x the in-breath)" if own_ratio else ""
+        return Text(f"Breathe in your own rhythm{ratio}", style="bold")
+    if pacer.paused:
+        return Text(paused_text(can_pause), style="bold yellow")
+    # Eighth-blocks make the bar move smoothly instead of jumping a whole cell at a time.
+    cells = pacer.fill * width
+    full = int(cells)
+    eighths = int((cells - full) * 8)
+    partial = " ▏▎▍▌▋▊▉"[eighths] if full < width and eighths else ""
+    bar = "█" * full + partial
+    style = PHASE_STYLE[pacer.phase]
+    text = Text()
+    for _ in range(max(1, rows)):
+        text.append(bar.ljust(width) + "\n", style=style)
+    label = f"{PHASE_WORDS[pacer.phase]}   {pacer.phase_left_s:4.1f} s"
+    text.append(label.center(width), style=style)
+    return text
+
+
+def paused_text(can_pause: bool) -> str:
+    """What a pause says: how to resume it, where that is possible."""
+    return "Paused — press p to continue" if can_pause else "Paused (in the recording)"
+
+
+CONNECTING_TEXT = "Connecting to the sensor…"
+"""The pacer panel while a live session's source still connects (its clock has not started)."""
+START_PAUSED_TEXT = "the session will start paused — press p to start it running"
+"""Added to it when pause was pressed meanwhile (``LiveSession.start_paused``)."""
+
+
+def connecting_text(start_paused: bool) -> Text:
+    """The pacer panel before the session starts: no pacer runs yet, and a pause pressed
+    meanwhile is waiting for the start."""
+    if start_paused:
+        return Text(f"{CONNECTING_TEXT}\n{START_PAUSED_TEXT}", style="bold yellow")
+    return Text(CONNECTING_TEXT, style="bold")
+
+
+def render_metrics(
+    state: SessionState,
+    pacer: PacerState | None,
+    target_ratio: float | None,
+    summary: Mapping[str, Any] | None = None,
+) -> Text:
+    """Measured breath rate (with the source it comes from), ratio and heart rate beside the
+    targets.
+
+    Parameters
+    ----------
+    state : SessionState
+        The session's picture: its follow score is the latest breath's (or pace's).
+    pacer : PacerState or None
+        The pacer now, for the targets.
+    target_ratio : float or None
+        The exhale:inhale target without a pacer.
+    summary : mapping or None
+        The summary of a session that is over: the rate, ratio and follow lines then show
+        its median rate (and its source), mean ratio and mean follow score, the numbers the
+        printed summary gives (``trainer.ui.headless.format_summary``), labelled as such, and
+        its heart rate at the start and the end. The
+        latest breath's score said "-" when that breath was not scored (an own-rhythm
+        closing step) beside a summary of "follow 70/100", and the rate and ratio those of
+        the last few breaths.
+    """
+    text = Text()
+    rate = state.rate_bpm
+    ratio = state.ratio
+    source = state.rate_source_label
+    rate_label, ratio_label = "Breath rate  ", "Out : in     "
+    follow_label = "Follow       "
+    follow = float(state.follow[0]) if state.follow is not None else None
+    pace_only = state.follow is not None and state.follow[1]
+    if summary is not None:
+        # Over: the session's own numbers, as the printed summary gives them, not the last
+        # few breaths'.
+        rate, ratio = _number(summary.get("median_rate_bpm")), _number(summary.get("mean_ratio"))
+        chosen = summary.get("breath_source")
+        source = SOURCE_LABELS.get(chosen, str(chosen)) if chosen else ""
+        rate_label, ratio_label = "Median rate  ", "Mean out:in  "
+        follow_label = "Mean follow  "
+        follow = _number(summary.get("mean_follow_score"))
+        pace_only = summary.get("follow_basis") == "pace"
+    target_rate = pacer.pattern.rate_bpm if pacer is not None else None
+    target_r = pacer.pattern.ratio if pacer is not None else target_ratio
+    text.append(rate_label, style="dim")
+    text.append(f"{rate:4.1f}" if rate is not None else "  - ", style="bold")
+    text.append(f" /min  (pacer {target_rate:.1f})\n" if target_rate else " /min\n")
+    text.append("  from       ", style="dim")
+    text.append(f"{source or '-'}\n")
+    text.append(ratio_label, style="dim")
+    text.append(f"{ratio:4.2f}" if ratio is not None else "  - ", style="bold")
+    text.append(f"      (target {target_r:.2f})\n" if target_r else "\n")
+    text.append("Heart rate   ", style="dim")
+    if summary is None:
+        hr = state.hr_bpm
+        text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
+        text.append(" bpm\n")
+    else:
+        # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
+        # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
+        start, end = _number(summary.get("hr_start_bpm")), _number(summary.get("hr_end_bpm"))
+        text.append(f"{start:4.0f}" if start is not None else "  - ", style="bold red")
+        text.append(" -> ")
+        text.append(f"{end:.0f}" if end is not None else "-", style="bold red")
+        text.append(" bpm  (start -> end)\n")
+    text.append(follow_label, style="dim")
+    text.append(f"{follow:4.0f}" if follow is not None else "  - ", style="bold")
+    text.append(" / 100  (pace only)\n" if pace_only else " / 100\n")
+    text.append("Breaths      ", style="dim")
+    text.append(f"{state.breaths:4d}")
+    return text
+
+
+def _number(value: object) -> float | None:
+    """A summary's number, or None for a missing one (a summary is plain JSON data)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _mmss(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+def _mmss_left(seconds: float) -> str:
+    """Time left as m:ss, rounded up as a countdown is: elapsed (rounded down) and left then
+    add up to the whole (both rounded down read 00:07 and 00:52 of a minute, found in
+    review), and 00:00 means over."""
+    return _mmss(math.ceil(seconds - 1e-9))
+
+
+CARD_SEPARATOR = "  ·  "
+"""Between the parts of the step card's last line (side, repetition, next step, time left)."""
+
+Segment = tuple[str, str]
+"""A run of text on the step card and its style."""
+
+
+def _first_fitting(variants: Sequence[Sequence[Segment]], width: int) -> Sequence[Segment]:
+    """The first of ``variants`` (fullest first) whose text fits in ``width`` characters; the
+    last, the most compact, when none does (it wraps)."""
+    for variant in variants:
+        if sum(len(text) for text, _ in variant) <= width:
+            return variant
+    return variants[-1]
+
+
+def _card_head(
+    program: TimelineState, width: int, *, paused: bool, can_pause: bool
+) -> Sequence[Segment]:
+    """The card's first line: step number and title, posture, time left in the step, and the
+    pause, on one line of ``width``.
+
+    Wrapped onto a second line it pushed the panels below it off an 80x24 terminal (found in
+    review: five back-release steps, "Step 13/27  Hip swings on hands and knees   (on hands
+    and knees)   03:20 left in step", 85 characters on a card of 76; paused, 115). So, as
+    long as it does not fit: narrower gaps, the pause said in a word (the pacer panel says how
+    to resume), the timer without "in step", and last the posture (the instruction and the
+    step before it set the posture up).
+    """
+    step = program.step
+    title = (f"Step {program.step_index + 1}/{program.step_count}  {step.title}", "bold magenta")
+    posture = f"({step.posture.label})"
+    left = _mmss_left(program.step_left_s)
+    pause_long = paused_text(can_pause).lower() if paused else ""
+    pause_short = "paused" if paused else ""
+
+    def head(gap: str, pause: str, timer: str, *, with_posture: bool = True) -> list[Segment]:
+        segments = [title]
+        if with_posture:
+            segments.append((f"{gap}{posture}", "dim"))
+        segments.append((f"{gap}{timer}", "bold"))
+        if pause:
+            segments.append((f"  {pause}", "bold yellow"))
+        return segments
+
+    in_step = f"{left} left in step"
+    return _first_fitting(
+        [
+            head("   ", pause_long, in_step),
+            head("  ", pause_long, in_step),
+            head("  ", pause_short, in_step),
+            head("  ", pause_short, f"{left} left"),
+            head("  ", pause_short, f"{left} left", with_posture=False),
+        ],
+        width,
+    )
+
+
+def _card_foot(
+    program: TimelineState, width: int, session_left_s: float | None
+) -> Sequence[Segment]:
+    """The card's last line: side, repetition, next step, and the time left in the program
+    (or in a session that ends before it), on one line of ``width`` as long as it fits.
+
+    "Next: ..." only where the line has room for it: wrapped onto a second line, it pushed the
+    panels below off an 80x24 terminal (a sided, counted step with a long instruction, e.g.
+    the lying twist); the next step's own card and chime announce it anyway. A session cut
+    short by ``--minutes`` says so in full where there is room, else "left in session".
+    """
+    step = program.step
+    parts: list[str] = []
+    if program.side is not None:
+        parts.append(f"Side: {program.side}")
+    if program.repetition is not None and step.repetitions is not None:
+        rep = f"Repetition {program.repetition}/{step.repetitions}"
+        if program.repetition_left_s is not None:
+            rep += f" ({program.repetition_left_s:4.1f} s)"
+        parts.append(rep)
+    if session_left_s is not None and session_left_s < program.left_s - 1.0:
+        ends = [
+            f"{_mmss_left(session_left_s)} left (the session ends before the program)",
+            f"{_mmss_left(session_left_s)} left in session",
+        ]
+    else:
+        ends = [f"{_mmss_left(program.left_s)} left in program"]
+    variants: list[list[Segment]] = []
+    if program.next_title:
+        upcoming = f"Next: {program.next_title}"
+        variants += [[(CARD_SEPARATOR.join([*parts, upcoming, end]), "cyan")] for end in ends]
+    variants += [[(CARD_SEPARATOR.join([*parts, end]), "cyan")] for end in ends]
+    return _first_fitting(variants, width)
+
+
+def render_program(
+    program: TimelineState,
+    width: int,
+    *,
+    paused: bool = False,
+    can_pause: bool = True,
+    session_left_s: float | None = None,
+    cautions: Sequence[str] = (),
+) -> Text:
+    """The step card: step number and title, posture, instruction, the step's caution, side,
+    repetition, countdowns.
+
+    Parameters
+    ----------
+    program : TimelineState
+        The program at the session's current program time (``ProgramTimeline.at``; it stands
+        still while paused, and so do the countdowns).
+    width : int
+        Characters available (the card wraps the instruction to it, never cuts it: the end
+        of an instruction is often its caution, "only go as high as feels easy"; its first and
+        last lines are fitted to it, :func:`_card_head` and :func:`_card_foot`).
+    paused : bool
+        The session is paused: said next to the step timer.
+    can_pause : bool
+        Whether p can resume the pause (not in a replay).
+    session_left_s : float or None
+        Seconds left in the session, when it ends before the program does (``--minutes``
+        shorter than the program): the card then counts down to that end instead.
+    cautions : sequence of str
+        Safety lines to show under the instruction (the step's caution, the red-flag screen's
+        reminder) where the card's borders have no room for them (:class:`BreathwiseApp`
+        puts them there when they fit, which costs no row of an 80x24 terminal).
+    """
+    width = max(20, width)
+    text = Text()
+    if program.finished:
+        text.append(PROGRAM_COMPLETE, style="bold green")
+        return text
+    for segment, style in _card_head(program, width, paused=paused, can_pause=can_pause):
+        text.append(segment, style=style)
+    text.append("\n")
+    text.append(" ".join(program.step.text.split()) + "\n")
+    for line in cautions:
+        text.append(line + "\n", style=CAUTION_STYLE)
+    for segment, style in _card_foot(program, width, session_left_s):
+        text.append(segment, style=style)
+    return text
+
+
+CAUTION_STYLE = "bold yellow"
+BORDER_TEXT_MARGIN = 4
+"""Columns of a card's border a title cannot use: the two corners and a space each side."""
+
+
+def place_cautions(
+    caution: str, note: str, border_columns: int
+) -> tuple[Text | None, Text | None, list[str]]:
+    """Where the card's safety lines go: ``(top border, bottom border, lines in the card)``.
+
+    The step's caution goes on the bottom border and the screen's note (the red-flag reminder)
+    on the top one, where they take no row: with them as lines the longest back-release cards
+    pushed the panels below off an 80x24 terminal. One longer than its border (a narrow
+    terminal) becomes a line of the card instead, whole: a safety line is never cut short.
+    """
+    room = border_columns - BORDER_TEXT_MARGIN
+    top = Text(note, style=CAUTION_STYLE) if note and len(note) <= room else None
+    bottom = Text(caution, style=CAUTION_STYLE) if caution and len(caution) <= room else None
+    inside = [line for line, border in ((caution, bottom), (note, top)) if line and border is None]
+    return top, bottom, inside
+
+
+class PacerView(Static):
+    """The animated pacer."""
+
+
+class BreathwiseApp(App[SessionResult | None]):
+    """One session on screen.
+
+    Parameters
+    ----------
+    session : ViewableSession
+        A :class:`trainer.session.live_replay.LiveSession` or
+        :class:`trainer.session.live_replay.ReplaySession`.
+    run_session : callable
+        Coroutine function that runs the session to its end and returns its result.
+    title : str
+        Shown in the header.
+    duration_s : float or None
+        Planned length, for the time-left display. In a program session (a session with a
+        ``program_time_s(t_s)`` method that returns a time) it is counted in program time, which
+        stands still while paused.
+    on_pause, on_mark, on_quit : callables, optional
+        Key actions (live sessions); replay leaves pause and mark out.
+    hold_at_end : bool
+        Keep the screen up after the session ends, showing the summary until ``q``.
+    tips : sequence of str
+        A program's tips: printed before the screen opens, where the screen at once covers
+        them, so they are shown again in the cue panel, in turn, until the first cue of the
+        session. A caution that must stay in view is a step's ``caution`` instead, on its card.
+    safety_note : str
+        What the red-flag screen asks to keep in mind (its reminder after a "yes" the person
+        chose to continue with): printed before the screen opens too, and covered by it, so
+        the first step card shows it for the whole of that step (:func:`place_cautions`).
+    source_mark : str
+        ``"SIMULATED SENSOR"`` or ``"NO SENSOR"`` (:mod:`trainer.session.sensor_label`), or ``""``
+        for a real sensor: shown on the numbers' panel all session long, and in the title, so that
+        nobody takes a simulated person's numbers for their own. Without a sensor the panel
+        says that nothing is measured, in place of empty numbers.
+    replay : bool
+        The session is a replay: the panel without a sensor says what was practised, not what
+        to do now.
+
+    A session with a ``program_state(t_s)`` method that returns a state shows the step card.
+    """
+
+    # A program's card, or the summary at the end, does not fit beside everything else in
+    # fewer than SHORT_ROWS rows (an 80x24 terminal): the screen then takes the class
+    # "-short", which compacts it (no header: its title moves onto the pacer's border; a
+    # one-line pacer bar and a borderless cue).
+    CSS = """
+    Screen { layout: vertical; }
+    #pacer { height: 6; border: round $accent; padding: 0 1; }
+    #program { height: auto; border: round $secondary; padding: 0 1; }
+    Screen.-short Header { display: none; }
+    Screen.-short #pacer { height: 4; }
+    Screen.-short #cue { min-height: 1; max-height: 2; border: none; }
+    Screen.-narrow #metrics { width: 1fr; }
+    #middle { height: 10; }
+    Screen.-narrow #middle { height: 8; }
+    #metrics { width: 44; border: round $primary; padding: 0 1; }
+    #traces { border: round $primary; padding: 0 1; }
+    #traces Sparkline { height: 3; }
+    #cue { height: auto; min-height: 3; max-height: 5; border: round $success; padding: 0 1;
+        content-align: center middle; }
+    #status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    Screen.-tiny #pacer { height: 2; border: none; padding: 0; }
+    Screen.-tiny #middle { height: 1fr; min-height: 0; }
+    Screen.-tiny #program { height: 2fr; min-height: 3; }
+    Screen.-tiny #metrics { border: none; padding: 0; }
+    Screen.-tiny #cue { min-height: 1; max-height: 1; }
+    Screen.-tiny #status { max-height: 2; padding: 0; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "pause", "Pause/resume"),
+        Binding("m", "mark", "Mark moment"),
+        Binding("q", "quit_session", "Quit (saves)"),
+        # A replay has nothing to save: the same key under a plain name (see check_action).
+        Binding("q", "quit_view", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        session: ViewableSession,
+        run_session: Callable[[], Awaitable[SessionResult]],
+        *,
+        title: str,
+        duration_s: float | None,
+        target_ratio: float | None = None,
+        on_pause: Callable[[], None] | None = None,
+        on_mark: Callable[[], None] | None = None,
+        on_quit: Callable[[], None] | None = None,
+        hold_at_end: bool = False,
+        tips: Sequence[str] = (),
+        safety_note: str = "",
+        source_mark: str = "",
+        replay: bool = False,
+    ) -> None:
+        super().__init__()
+        self._replay = replay
+        self._hold_at_end = hold_at_end
+        self._finished = False
+        self.session = session
+        self._run_session = run_session
+        self._duration_s = duration_s
+        self._target_ratio = target_ratio
+        self._tips = tuple(tips)
+        self._safety_note = safety_note
+        self._card_borders: tuple[Text | None, Text | None] = (None, None)
+        self._on_pause = on_pause
+        self._on_mark = on_mark
+        self._on_quit = on_quit
+        self._source_mark = source_mark
+        self.title = f"{title} — {source_mark}" if source_mark else title
+        self.result: SessionResult | None = None
+        self.failure: Exception | None = None
+        """What ended the session's run instead of a result (a sensor not found, no Bluetooth
+        adapter): the screen closes and the caller raises it where the terminal is its own again
+        (:meth:`raise_failure`)."""
+        self._note = ""
+        self._note_until_s: float | None = None
+        """Session time after which the note gives way (only "marked" fades)."""
+        self._covered_note = ""
+        """The lasting note that "marked" covers, put back when it fades: a sound notice
+        shown once per setup was otherwise wiped by the first ``m`` (found in review)."""
+        self._note_to_confirm: tuple[str, Callable[[], None]] | None = None
+        """A note from :meth:`set_note` and what to call once it has been drawn (see there)."""
+        self._end_notes: list[str] = []
+        self._summary: str | None = None
+        self._fitted_to: Size | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield PacerView(id="pacer")
+        # Shown once the session has a program (its pipeline exists only after the start).
+        card = Static(id="program")
+        card.display = False
+        yield card
+        with Horizontal(id="middle"):
+            yield Static(id="metrics")
+            with Vertical(id="traces"):
+                yield Static(BREATH_TRACE_LABEL, classes="label", id="breath_label")
+                yield Sparkline([], id="breath_trace")
+                yield Static("Heart rate (last 60 s)", classes="label", id="hr_label")
+                yield Sparkline([], id="hr_trace")
+        yield Static(id="cue")
+        yield Static(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        metrics = self.query_one("#metrics", Static)
+        if self._source_mark:
+            # On the panel's border: there in every layout (the header, with the title, is
+            # dropped in a short terminal).
+            metrics.border_title = Text(self._source_mark, style="bold reverse red")
+        self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
+        self.run_worker(self._drive(), exclusive=True)
+
+    def _left_s(self, t_s: float, program: TimelineState | None) -> float | None:
+        """Seconds left in the session while it runs; None once over or without a plan."""
+        if self._finished:
+            return None
+        program_t_s = self.session.program_time_s(t_s)
+        if program is not None and program_t_s is not None:
+            # The program's clock, which stops while paused; a session cut short by --minutes
+            # ends before the program does.
+            if self._duration_s is None:
+                return program.left_s
+            return max(0.0, min(self._duration_s - program_t_s, program.left_s))
+        if self._duration_s is None:
+            return None
+        # Practised time: a pause stops the countdown (the session's end moves with it).
+        return max(0.0, self._duration_s - self.session.practised_s(t_s))
+
+    def raise_failure(self) -> None:
+        """Once the screen is closed: raise what ended the session's run, if anything did, so
+        that the command reports it as it does without a screen (``breathwise: error: ...``)."""
+        if self.failure is not None:
+            raise self.failure
+
+    def close_when_over(self) -> None:
+        """Close the screen as soon as the session is over, without holding its summary for a
+        key (the terminal has gone away, or the process is asked to end); at once if it is
+        over already."""
+        self._hold_at_end = False
+        if self._finished:
+            self.exit(self.result)
+
+    def add_end_note(self, text: str) -> None:
+        """Say on the closing screen's status line what was kept (e.g. "saved to your
+        history"), before "session over"."""
+        self._end_notes.append(text)
+
+    def set_note(self, text: str, *, on_shown: Callable[[], None] | None = None) -> None:
+        """Show a lasting notice in the status line (e.g. "sound is off: ..."); thread-safe
+        enough for the audio thread: it only replaces strings that the next redraw reads.
+
+        ``on_shown`` is called (in the screen's thread) once a redraw has put the notice on
+        the status line: a notice said once per setup is recorded as said only then, not when
+        a screen that closes first never drew it.
+        """
+        self._note_to_confirm = (text, on_shown) if on_shown is not None else None
+        self._note, self._covered_note = text, ""
+        self._note_until_s = None
+
+    async def _drive(self) -> None:
+        try:
+            self.result = await self._run_session()
+        except Exception as exc:
+            # Raised inside the screen, it became Textual's traceback and the one-line message
+            # with its advice was lost (found in review: a sensor that is not found).
+            self.failure = exc
+            self.exit(None)
+            return
+        self._finished = True
+        self.refresh_bindings()
+        self.refresh_view()
+        if not self._hold_at_end:
+            self.exit(self.result)
+            return
+        summary = format_summary(self.result.summary) if self.result else ""
+        program = self.session.program_state(self.session.now_s())
+        if program is not None and program.finished:
+            summary = f"{PROGRAM_COMPLETE}\n{summary}"
+        self._summary = summary
+        self._fit_summary()
+        self.query_one("#cue", Static).update(Text(summary))
+        self._note = "  ·  ".join([*self._end_notes, "session over — press q to close"])
+        # Not to be wiped by a "marked" of the last seconds fading (nor by what it covered).
+        self._note_until_s, self._covered_note = None, ""
+        self.refresh_view(keep_cue=True)
+
+    def _fit_summary(self) -> None:
+        """Give the closing summary room for every line as the panel wraps it (its padding
+        takes 2 columns, its border 2 more where it has one), so the end of a long line is not
+        cut off; again after every resize."""
+        if self._summary is None:
+            return
+        self._fitted_to = self.size
+        cue = self.query_one("#cue", Static)
+        frame = 0 if self.screen.has_class("-short") else 2
+        columns = max(20, cue.size.width - 2 - frame)
+        lines = self._summary.splitlines()
+        rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in lines)
+        if self.screen.has_class("-tiny"):
+            # Leave the pacer's 2 rows, a row of the numbers, the status line's 2 and the key
+            # bar's 1: the clock and the source's mark stay on screen; the summary scrolls.
+            rows = max(1, min(rows, self.size.height - 6))
+        # Above the cap a cue gets (the summary is the one thing left to read).
+        cue.styles.max_height = rows + frame
+        cue.styles.height = rows + frame
+
+    def refresh_view(self, *, keep_cue: bool = False) -> None:
+        """Redraw everything from the session's state at the session's current time."""
+        keep_cue = keep_cue or (self._finished and self._hold_at_end)
+        t_s = self.session.now_s()
+        if self._finished and self.result is not None:
+            # Over: the clock stops where the session ended.
+            t_s = min(t_s, float(self.result.summary.get("duration_s", t_s)))
+        state = self.session.state
+        pacer = self.session.pacer_state(t_s)
+        program = self.session.program_state(t_s)
+        # The card, or at the end the summary, needs the rows of a short terminal.
+        rows_needed = SHORT_ROWS if program is not None or self._finished else PLAIN_SHORT_ROWS
+        short = self.size.height < rows_needed
+        self.screen.set_class(short, "-short")
+        tiny = self.size.height < TINY_ROWS
+        self.screen.set_class(tiny, "-tiny")
+        narrow = self.size.width < NARROW_COLUMNS
+        self.screen.set_class(narrow, "-narrow")
+        # Without a sensor there are no traces to wait for.
+        self.query_one("#traces", Vertical).display = not (
+            narrow or self._source_mark == SENSORLESS_MARK
+        )
+        can_pause = self._on_pause is not None
+        pacer_view = self.query_one("#pacer", PacerView)
+        width = max(10, pacer_view.size.width - 2)
+        pacer_view.border_title = self.title if short else None
+        # A replay has always started; a live session waits for its sensor.
+        connecting = not self.session.started
+        if self._finished:
+            # A bar frozen mid-phase would look as if the pacer still ran.
+            pacer_view.update(Text("Session over", style="bold"))
+        elif connecting:
+            # Not "Breathe in your own rhythm" (no pacer yet) while a pacer is only waiting.
+            pacer_view.update(connecting_text(self.session.start_paused))
+        elif pacer is None and state.paused:
+            # A program paused in an own-rhythm step: there is no pacer to show paused.
+            pacer_view.update(Text(paused_text(can_pause), style="bold yellow"))
+        else:
+            rows = 1 if short else 3
+            pacer_view.update(
+                render_pacer(pacer, width, self._target_ratio, rows=rows, can_pause=can_pause)
+            )
+        over = self.result.summary if self._finished and self.result is not None else None
+        self.query_one("#metrics", Static).update(
+            Text(SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL)
+            if self._source_mark == SENSORLESS_MARK
+            else render_metrics(state, pacer, self._target_ratio, over)
+        )
+        horizon = t_s - TRACE_WINDOW_S
+        recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
+        breathing = [v for _, v in recent]
+        trace = self.query_one("#breath_trace", Sparkline)
+        # With no breathing waveform (a heart-rate strap alone), a flat trace would look like a
+        # held breath: say what there is instead.
+        trace.display = bool(breathing)
+        trace.data = breathing or [0.0]
+        self.query_one("#breath_label", Static).update(
+            trace_label("Breathing", recent[0][0], t_s)
+            if recent
+            else NO_WAVEFORM_RR_LABEL
+            if state.rate_source == "rr"
+            else NO_WAVEFORM_LABEL
+        )
+        heart = [(t, v) for t, v in state.hr_trace if t >= horizon]
+        self.query_one("#hr_trace", Sparkline).data = [v for _, v in heart] or [0.0]
+        self.query_one("#hr_label", Static).update(
+            trace_label("Heart rate", heart[0][0] if heart else None, t_s)
+        )
+        card = self.query_one("#program", Static)
+        # At the end the summary takes the card's place (and says if the program is done).
+        card.display = program is not None and not self._finished
+        left = self._left_s(t_s, program)
+        if program is not None:
+            width = max(20, card.size.width - 2)
+            top, bottom, cautions = place_cautions(
+                program.step.caution,
+                self._safety_note if program.step_index == 0 else "",
+                card.size.width,
+            )
+            if (top, bottom) != self._card_borders:
+                self._card_borders = (top, bottom)
+                card.border_title, card.border_subtitle = top, bottom
+            card.update(
+                render_program(
+                    program,
+                    width,
+                    paused=state.paused,
+                    can_pause=can_pause,
+                    session_left_s=left,
+                    cautions=cautions,
+                )
+            )
+        if not keep_cue:
+            default = "Follow the bar with your breath" if pacer is not None else ""
+            if self._tips and state.cue_t_s < 0.0:
+                default = f"Tip: {self._tips[int(t_s // TIP_SHOWN_S) % len(self._tips)]}"
+            # The sensor-lost cue stays while the link is down; any other one for a while.
+            fresh = t_s - state.cue_t_s <= CUE_SHOWN_S or not state.link_ok
+            cue = state.cue if fresh else ""
+            self.query_one("#cue", Static).update(Text(cue or default or "Breathe easily"))
+        if self._summary is not None and self.size != self._fitted_to:
+            # Resized with the summary up: its height after this redraw's layout.
+            self._fitted_to = self.size
+            self.call_after_refresh(self._fit_summary)
+        # The clock counts practised time, as "left" and the summary's minutes practised do:
+        # it stands still while paused (it ran on, so that elapsed and left added up to more
+        # than the session, found in review), and the time paused is shown beside it.
+        practised_s = self.session.practised_s(t_s)
+        clock = _mmss(practised_s)
+        if left is not None:
+            clock += f"  ({_mmss_left(left)} left)"
+        # Tiny: the numbers' frame, which carries the mark, is gone; the status line leads
+        # with it instead.
+        parts = [self._source_mark, clock] if tiny and self._source_mark else [clock]
+        paused_s = t_s - practised_s
+        if paused_s >= 1.0:
+            parts.append(f"{_mmss(paused_s)} paused")
+        if state.status:
+            parts.append(state.status)
+        # Marks made while connecting are recorded at the start: counted already.
+        marks = state.marks + len(self.session.early_marks)
+        if marks:
+            parts.append(f"{marks} mark" + ("" if marks == 1 else "s"))
+        if self._note_until_s is not None and t_s > self._note_until_s:
+            self._note, self._note_until_s = self._covered_note, None
+            self._covered_note = ""
+        if self._note:
+            parts.append(self._note)
+        self.query_one("#status", Static).update("  ·  ".join(parts))
+        confirm = self._note_to_confirm
+        if confirm is not None and confirm[0] == self._note:
+            self._note_to_confirm = None
+            confirm[1]()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer (and show in the key bar) only what this session can do: a replay cannot
+        pause, mark or save, and a session that is over can only be closed."""
+        live = not self._finished  # once over, only closing the summary is left
+        if action == "pause":
+            return live and self._on_pause is not None
+        if action == "mark":
+            return live and self._on_mark is not None
+        if action == "quit_session":
+            return live and self._on_quit is not None
+        if action == "quit_view":
+            return not live or self._on_quit is None
+        return True
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q (Textual's quit): what q does, so the session is saved, never dropped."""
+        self._quit_as_q()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: Textual only shows a hint here (it copies text in inputs, and this screen
+        has none); people press it to stop, so it stops the session as q does."""
+        self._quit_as_q()
+
+    def _quit_as_q(self) -> None:
+        if self.check_action("quit_session", ()):
+            self.action_quit_session()
+        else:
+            self.action_quit_view()
+
+    def action_quit_view(self) -> None:
+        if not self._finished:
+            # A replay quit early ends at the point reached; _drive then closes the screen
+            # with the summary of what was replayed.
+            self.session.stop()
+            return
+        self.exit(self.result)
+
+    def action_pause(self) -> None:
+        if self._on_pause is not None:
+            self._on_pause()
+            self.refresh_view()
+
+    def action_mark(self) -> None:
+        if self._on_mark is not None:
+            self._on_mark()
+            if self._note_until_s is None:
+                # A lasting note (a sound notice), not an earlier "marked": kept for after.
+                self._covered_note = self._note
+            self._note = "marked"
+            self._note_until_s = self.session.now_s() + MARK_SHOWN_S
+            self.refresh_view()
+
+    def action_quit_session(self) -> None:
+        # Offered only while a live session runs (check_action); quit_view does the rest.
+        if self._on_quit is not None:
+            self._note, self._note_until_s = "saving…", None
+            self._on_quit()

@@ -1,0 +1,222 @@
+"""What the screen shows, accumulated from pipeline events; the UI only renders this.
+
+Traces are kept as bounded deques of recent values, so a long session costs constant memory.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis.breath_variability import ratio_measured
+from trainer.coaching.coach import CUE_SENSOR_LOST
+from trainer.programs.runner import EventKind
+from trainer.session.pipeline import (
+    BeatsEvent,
+    BeltEvent,
+    BreathEvent,
+    BreathRateEvent,
+    Event,
+    MarkEvent,
+    PaceEvent,
+    PacerEvent,
+    ProgramEvent,
+    StatusEvent,
+    StrainEvent,
+)
+
+TRACE_S = 60.0
+"""Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
+TRACE_FS_HZ = 5.0
+"""Rate at which the breath trace is kept: plenty for a terminal-width sparkline."""
+PACE_SHOWN_S = 30.0
+"""How long (s of estimate time) the coach's score of the pace stays on screen while the newer
+heart-rhythm rates cannot be scored (three estimates)."""
+SOURCE_LABELS = {"belt": "breathing belt", "acc": "chest movement", "rr": "heart rhythm"}
+"""What each breathing source is called on screen and in the log."""
+
+
+@dataclass(slots=True)
+class SessionState:
+    """The live picture of a session, fed with pipeline events in order.
+
+    Attributes
+    ----------
+    last_breath : BreathEvent or None
+        The most recent confirmed breath with the coach's feedback.
+    hr_bpm : float or None
+        Current heart rate.
+    cue, cue_t_s : str, float
+        The latest coaching cue and when it was given (session seconds).
+    status : str
+        The latest non-measurement message (contact, link, bad data), empty when all is well.
+    breath_trace, hr_trace : deque of (t_s, value)
+        Recent belt force (decimated to ``TRACE_FS_HZ``) and beat-by-beat heart rate.
+    step : ProgramEvent or None
+        The latest program step that began (``None`` without a program).
+    program_done : bool
+        The program reached its end.
+    strain_signs : int
+        Signs of strain seen so far.
+    pacer_note : str
+        Label of the latest easing or restoring pacer change, empty when none.
+    breath_rate : BreathRateEvent or None
+        The best current breathing-rate estimate and its source (the pipeline's selector).
+    last_pace : PaceEvent or None
+        The coach's latest word on the pace read from the heart rhythm (a strap alone).
+    """
+
+    last_breath: BreathEvent | None = None
+    hr_bpm: float | None = None
+    cue: str = ""
+    cue_t_s: float = -1.0
+    status: str = ""
+    status_t_s: float = -1.0
+    link_ok: bool = True
+    breaths: int = 0
+    marks: int = 0
+    paused: bool = False
+    breath_trace: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=int(TRACE_S * TRACE_FS_HZ))
+    )
+    hr_trace: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=200))
+    recent_rates_bpm: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    recent_ratios: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    step: ProgramEvent | None = None
+    program_done: bool = False
+    strain_signs: int = 0
+    pacer_note: str = ""
+    breath_rate: BreathRateEvent | None = None
+    last_pace: PaceEvent | None = None
+    _trace_next_t_s: float = 0.0
+
+    def apply(self, events: list[Event]) -> None:
+        """Fold events, in order, into the picture."""
+        for event in events:
+            if isinstance(event, BreathEvent):
+                self.last_breath = event
+                self.breaths = event.index
+                if event.breath.quality != "artifact":
+                    self.recent_rates_bpm.append(event.breath.rate_bpm)
+                    if ratio_measured(event.breath.ratio):
+                        self.recent_ratios.append(event.breath.ratio)
+                if event.feedback.cue:
+                    self.cue = event.feedback.cue
+                    self.cue_t_s = event.breath.detected_s
+            elif isinstance(event, BreathRateEvent):
+                self.breath_rate = event
+            elif isinstance(event, PaceEvent):
+                self.last_pace = event
+                if event.feedback.cue:
+                    self._set_cue(event.feedback.cue, event.t_s)
+            elif isinstance(event, BeatsEvent):
+                self.hr_bpm = event.hr_bpm
+                for beat in event.beats:
+                    self.hr_trace.append((beat.t_s, 60_000.0 / beat.rr_ms))
+            elif isinstance(event, BeltEvent):
+                self._add_belt(event)
+            elif isinstance(event, StatusEvent):
+                self.status = event.message
+                self.status_t_s = event.t_s
+                if event.kind == "link":
+                    self.link_ok = "lost" not in event.message
+                lost = (event.kind == "link" and not self.link_ok) or (
+                    event.kind == "contact" and "no skin contact" in event.message
+                )
+                if lost:
+                    self._set_cue(CUE_SENSOR_LOST, event.t_s)
+            elif isinstance(event, ProgramEvent):
+                if event.kind is EventKind.STEP:
+                    self.step = event
+                elif event.kind is EventKind.CUE:
+                    self._set_cue(event.text, event.t_s)
+                elif event.kind is EventKind.END:
+                    self.program_done = True
+            elif isinstance(event, StrainEvent):
+                self.strain_signs += 1
+                self._set_cue(event.cue, event.t_s)
+            elif isinstance(event, MarkEvent):
+                self.marks += 1
+            elif isinstance(event, PacerEvent):
+                if event.change.action == "pause":
+                    self.paused = True
+                elif event.change.action in ("resume", "set", "own"):
+                    self.paused = False
+                if event.change.label.startswith(("eased", "back to")):
+                    self.pacer_note = event.change.label
+
+    def _set_cue(self, text: str, t_s: float) -> None:
+        self.cue = text
+        self.cue_t_s = t_s
+
+    def _add_belt(self, event: BeltEvent) -> None:
+        step = max(1, round(event.fs_hz / TRACE_FS_HZ))
+        times = event.t0_s + np.arange(event.values.size) / event.fs_hz
+        # Keep every step-th sample on a global grid so the trace does not depend on chunking.
+        start = int(np.ceil((self._trace_next_t_s - event.t0_s) * event.fs_hz - 1e-9))
+        for index in range(max(0, start), event.values.size, step):
+            self.breath_trace.append((float(times[index]), float(event.values[index])))
+            self._trace_next_t_s = float(times[index]) + step / event.fs_hz
+
+    @property
+    def rate_bpm(self) -> float | None:
+        """Measured breath rate (breaths/min) from the best current source.
+
+        From a belt or the accelerometer: the median over the last few breaths. From the heart
+        rhythm (no breath-by-breath source, or none good enough): its latest estimate, unless
+        that is too unclear to be a number (:attr:`rr_unclear`).
+        """
+        best = self.breath_rate
+        if best is not None and best.source == "rr":
+            return None if self.rr_unclear else best.rate_bpm
+        if self.recent_rates_bpm:
+            return float(np.median(self.recent_rates_bpm))
+        return best.rate_bpm if best is not None else None
+
+    @property
+    def rate_source(self) -> str | None:
+        """Where :attr:`rate_bpm` comes from: ``"belt"``, ``"acc"``, ``"rr"``, or None."""
+        return self.breath_rate.source if self.breath_rate is not None else None
+
+    @property
+    def rr_unclear(self) -> bool:
+        """The rate on screen comes from the heart rhythm, whose latest estimate is below
+        :data:`analysis.rr_breath.USABLE_QUALITY` (frequent ectopic beats, no RSA to read, or an
+        irregular rhythm such as atrial fibrillation)."""
+        return self.breath_rate is not None and self.breath_rate.unclear
+
+    @property
+    def rate_source_label(self) -> str:
+        """:attr:`rate_source` in words (``"heart rhythm"``...), empty before any estimate."""
+        source = self.rate_source
+        if source is None:
+            return ""
+        label = SOURCE_LABELS.get(source, source)
+        return f"{label} (unclear)" if self.rr_unclear else label
+
+    @property
+    def follow(self) -> tuple[int, bool] | None:
+        """The latest follow score and whether it judged the pace alone, or None.
+
+        While the breath rate comes from the heart rhythm, that is the coach's score of the
+        pace (:attr:`last_pace`) if it is at most ``PACE_SHOWN_S`` older than the rate on
+        screen (an estimate too weak to score, or one whose window spans a pacer change, does
+        not blank it at once); otherwise the latest breath's. A breath's score is not shown
+        beside a heart-rhythm rate: it would describe breathing the sensor no longer sees.
+        """
+        best = self.breath_rate
+        if best is not None and best.source == "rr":
+            pace = self.last_pace
+            if pace is not None and best.estimate_t_s - pace.t_s <= PACE_SHOWN_S:
+                return pace.feedback.follow_score, True
+            return None
+        if self.last_breath is not None and self.last_breath.scored:
+            return self.last_breath.feedback.follow_score, False
+        return None
+
+    @property
+    def ratio(self) -> float | None:
+        """Median measured exhale:inhale ratio over the last few breaths."""
+        return float(np.median(self.recent_ratios)) if self.recent_ratios else None
