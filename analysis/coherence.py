@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analysis.hrv_frequency import resample_nn
+from analysis.hrv_frequency import checked_beats, resample_nn
 
 __all__ = [
     "CoherenceResult",
@@ -184,6 +184,12 @@ def coherence_at(
         With ``ratio=None`` and a ``note`` when the window is not covered by beats (a beat
         within ``max_gap_s`` of both edges and no longer gap inside).
 
+    Raises
+    ------
+    ValueError
+        On an interval that is not positive and finite, or beat times that are not finite and
+        strictly increasing (:func:`analysis.hrv_frequency.checked_beats`).
+
     Examples
     --------
     Five minutes of a heart rate swinging smoothly at 0.1 Hz (breathing at 6/min) is as
@@ -196,10 +202,7 @@ def coherence_at(
     >>> round(result.peak_hz, 2), result.score
     (0.1, 10.0)
     """
-    t = np.asarray(beat_t_s, dtype=np.float64)
-    x = np.asarray(nn_ms, dtype=np.float64)
-    if t.shape != x.shape or t.ndim != 1:
-        raise ValueError("beat_t_s and nn_ms must be 1-D and of equal length")
+    t, x = checked_beats(beat_t_s, nn_ms)
     if t.size == 0:
         return _empty(float("nan") if t_end_s is None else t_end_s, "no beats")
     end = float(t[-1]) if t_end_s is None else float(t_end_s)
@@ -277,9 +280,13 @@ def coherence_series(
 
     Update instants are ``t[0] + window_s + k * update_s`` for every one before the last beat
     (the tracker learns that an instant has passed from the first beat after it).
+
+    Raises
+    ------
+    ValueError
+        As :func:`coherence_at`, on bad intervals or beat times.
     """
-    t = np.asarray(beat_t_s, dtype=np.float64)
-    x = np.asarray(nn_ms, dtype=np.float64)
+    t, x = checked_beats(beat_t_s, nn_ms)
     if t.size == 0:
         return []
     return [coherence_at(t, x, float(te), settings) for te in _update_times(t[0], t[-1], settings)]
@@ -312,10 +319,14 @@ class CoherenceTracker:
         Raises
         ------
         ValueError
-            If the beat time does not increase or the interval is not positive.
+            If the beat time is not finite or does not increase, or the interval is not
+            positive and finite (the rule of :func:`analysis.hrv_frequency.checked_beats`).
         """
         if not nn_ms > 0.0 or not np.isfinite(nn_ms):
             raise ValueError(f"nn_ms must be a positive finite interval, got {nn_ms!r}")
+        if not np.isfinite(beat_t_s):
+            # A NaN first time would become the clock of every update instant.
+            raise ValueError(f"beat_t_s must be a finite time, got {beat_t_s!r}")
         if self._t and not beat_t_s > self._t[-1]:
             raise ValueError("beat times must increase")
         out: list[CoherenceResult] = []

@@ -7,15 +7,24 @@ their settings (NeuroKit2 issue #1069 against Kubios, systole issue #77):
   cubic spline: Task Force 1996, Eur Heart J 17:354, and the usual HRV route), its mean removed,
   and a Welch periodogram taken (Welch 1967, IEEE Trans Audio Electroacoust 15:70; Hann window,
   256 s segments with at least 50 % overlap, raised so that they reach the series' end, each
-  segment linearly detrended, one-sided density).
+  segment linearly detrended, one-sided density). A spline across a gap in the beats invents
+  slow power (:data:`MAX_GAP_S`), so this estimator refuses a series with a gap over
+  ``WelchSettings.max_gap_s``: :func:`gap_free_frequency_domain` takes the longest stretch
+  without one.
 * ``"lomb"``: the Lomb-Scargle periodogram of the uneven series itself (Lomb 1976, Astrophys
   Space Sci 39:447; Scargle 1982, ApJ 263:835; Laguna et al. 1998, IEEE TBME 45:698), through
   :func:`scipy.signal.lombscargle`, scaled to a one-sided density ``2 * P * T / N`` (ms^2/Hz) so
-  that, like the Welch density, it integrates to the variance.
+  that, like the Welch density, it integrates to the variance. It needs no resampling, so it
+  accepts gaps in the beat times (nothing is invented across them; the data that are missing
+  are simply not there).
 
 Band powers are the sum of the density over the band's frequency bins times the bin width
 (rectangle rule); bands are half-open ``[low, high)`` by default: Task Force bands VLF
-0.0033-0.04 Hz, LF 0.04-0.15 Hz, HF 0.15-0.4 Hz; total power is VLF + LF + HF.
+0.0033-0.04 Hz, LF 0.04-0.15 Hz, HF 0.15-0.4 Hz; total power is VLF + LF + HF. VLF is not
+reported (``None``) for a series shorter than :data:`MIN_VLF_S` (300 s, first to last beat),
+and total power is then LF + HF: the Task Force (1996, "Short-term recordings") calls VLF
+"assessed from short-term recordings (e.g. <=5 min) ... a dubious measure" that "should be
+avoided". A band whose power is at most :data:`NO_POWER_MS2` has no peak frequency (``None``).
 
 :meth:`WelchSettings.pyhrv` reproduces pyhrv 0.4's ``welch_psd`` (Gomes et al. 2019): Hamming
 window, ``nfft`` 4096, 300-sample segments for series of 5 min or longer (the whole series
@@ -25,7 +34,7 @@ band edges ``[low, high]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -36,6 +45,8 @@ from scipy.signal import lombscargle, welch
 __all__ = [
     "MAX_GAP_S",
     "MIN_SPECTRUM_S",
+    "MIN_VLF_S",
+    "NO_POWER_MS2",
     "TASK_FORCE_BANDS",
     "FrequencyDomain",
     "GapFreeSpectrum",
@@ -43,6 +54,7 @@ __all__ = [
     "WelchSettings",
     "band_power",
     "beat_times_s",
+    "checked_beats",
     "frequency_domain",
     "gap_free_frequency_domain",
     "longest_gap_free",
@@ -60,12 +72,28 @@ MAX_GAP_S = 3.0
 """Longest time without a beat, s, that a resampled spectrum may bridge (as the coherence
 window, :mod:`analysis.coherence`): the slowest heart (30 beats/min) leaves 2 s. Across a
 longer gap (a strap losing contact) the cubic spline invents a slow swing: 20 s bridged in a
-5 min series of 15/min RSA read LF 563 ms^2 for 12, VLF up to 5551 ms^2 for 5."""
+5 min series of 15/min RSA read LF 563 ms^2 for 12, VLF up to 5551 ms^2 for 5. The default of
+``WelchSettings.max_gap_s``: the Welch estimate refuses a longer gap."""
 
 MIN_SPECTRUM_S = 120.0
 """Shortest stretch of beats given a spectrum, s (first to last beat): 10 periods of the LF
 band's 0.04 Hz is 250 s, so below 2 min the LF power is not even roughly defined (Task Force
 1996; docs/reference/physiology.md)."""
+
+MIN_VLF_S = 300.0
+"""Shortest stretch of beats, s (first to last beat), for which VLF power is reported (and
+counted in the total). Task Force (1996), Eur Heart J 17:354, "Short-term recordings": "VLF
+assessed from short-term recordings (e.g. <=5 min) is a dubious measure and should be avoided
+when the PSD of short-term ECGs is interpreted". 300 s hold one period of the band's lower
+edge (0.0033 Hz). A 5 min recording lasts its first interval less than 300 s from its first
+beat to its last, so it gets no VLF either, as the "<=5 min" asks. The rule holds for every
+estimator and setting, :meth:`WelchSettings.pyhrv` too (pyhrv itself reports VLF at any
+length)."""
+
+NO_POWER_MS2 = 1e-6
+"""Band power, ms^2, at or below which a band has no power and so no peak frequency: a constant
+series leaves only float rounding (~1e-26 ms^2), while 1 ms beat quantisation alone gives
+~0.1 ms^2 (as :mod:`analysis.coherence`'s floor for a window without variability)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +126,9 @@ class WelchSettings:
         ``(name, low_hz, high_hz)`` triples.
     closed_bands : bool
         Include the upper band edge (pyhrv) instead of the half-open ``[low, high)``.
+    max_gap_s : float
+        Longest time between neighbouring beats, s, that the resampling may bridge; a longer
+        gap raises ``ValueError`` (:data:`MAX_GAP_S`).
     """
 
     fs_hz: float = 4.0
@@ -110,6 +141,7 @@ class WelchSettings:
     bands: Bands = TASK_FORCE_BANDS
     closed_bands: bool = False
     cover_all: bool = True
+    max_gap_s: float = MAX_GAP_S
 
     @classmethod
     def pyhrv(cls, duration_s: float) -> WelchSettings:
@@ -155,11 +187,14 @@ class FrequencyDomain:
     Attributes
     ----------
     powers_ms2 : dict
-        Absolute power per band, ms^2.
+        Absolute power per band, ms^2; ``None`` for VLF when the series lasts under
+        :data:`MIN_VLF_S`.
     peaks_hz : dict
-        Frequency of the largest density in each band, Hz (``None`` for an empty band).
+        Frequency of the largest density in each band, Hz (``None`` for an empty band, a band
+        without power, :data:`NO_POWER_MS2`, or VLF not reported).
     total_ms2 : float
-        Sum of the band powers, ms^2.
+        Sum of the band powers reported, ms^2: VLF + LF + HF, or LF + HF when VLF is ``None``
+        (``settings["total_power"]`` says which).
     lf_hf : float or None
         LF / HF power ratio (``None`` when HF power is 0).
     lf_nu, hf_nu : float or None
@@ -170,7 +205,7 @@ class FrequencyDomain:
         The spectrum the values were read from.
     """
 
-    powers_ms2: dict[str, float]
+    powers_ms2: dict[str, float | None]
     peaks_hz: dict[str, float | None]
     total_ms2: float
     lf_hf: float | None
@@ -199,16 +234,85 @@ def beat_times_s(nn_ms: ArrayLike) -> FloatArray:
     return np.cumsum(np.asarray(nn_ms, dtype=np.float64)) / 1000.0
 
 
+def checked_beats(t_s: ArrayLike, nn_ms: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Beat times and NN intervals as float arrays, or a ``ValueError`` saying what is wrong.
+
+    The one input rule of the spectra (:func:`frequency_domain`) and the coherence
+    (:mod:`analysis.coherence`, batch and streaming): a 1-D series of positive finite
+    intervals, ms, one finite time per interval, s, strictly increasing.
+
+    Parameters
+    ----------
+    t_s : array_like, shape (n,)
+        Time of the beat ending each interval, s.
+    nn_ms : array_like, shape (n,)
+        NN intervals, ms.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        ``t_s`` and ``nn_ms`` as float64 arrays.
+
+    Raises
+    ------
+    ValueError
+        One line naming the first offending value.
+
+    Examples
+    --------
+    >>> checked_beats([0.8, 1.6], [800.0, -800.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: nn_ms must hold positive finite intervals, got -800.0 at index 1
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    nn = np.asarray(nn_ms, dtype=np.float64)
+    if nn.ndim != 1 or t.shape != nn.shape:
+        raise ValueError(
+            f"t_s and nn_ms must be 1-D and of equal length, got shapes {t.shape} and {nn.shape}"
+        )
+    bad = np.flatnonzero(~(np.isfinite(nn) & (nn > 0.0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"nn_ms must hold positive finite intervals, got {float(nn[i])} at index {i}"
+        )
+    bad = np.flatnonzero(~np.isfinite(t))
+    if bad.size:
+        raise ValueError(
+            f"t_s must hold finite times, got {float(t[bad[0]])} at index {int(bad[0])}"
+        )
+    bad = np.flatnonzero(np.diff(t) <= 0.0)
+    if bad.size:
+        i = int(bad[0]) + 1
+        raise ValueError(
+            f"t_s must increase, got {float(t[i])} s at index {i} after {float(t[i - 1])} s "
+            "(analysis.hrv_frequency.ordered_beats puts beats in time order)"
+        )
+    return t, nn
+
+
 def _validated(nn_ms: ArrayLike, t_s: ArrayLike | None) -> tuple[FloatArray, FloatArray]:
     nn = np.asarray(nn_ms, dtype=np.float64)
     if nn.ndim != 1 or nn.size < 4:
         raise ValueError("a spectrum needs a 1-D series of at least 4 NN intervals")
-    if not np.all(np.isfinite(nn)) or np.any(nn <= 0.0):
-        raise ValueError("nn_ms must hold positive finite intervals")
-    t = beat_times_s(nn) if t_s is None else np.asarray(t_s, dtype=np.float64)
-    if t.shape != nn.shape or not np.all(np.diff(t) > 0.0):
-        raise ValueError("t_s must have one increasing time per interval")
+    t, nn = checked_beats(beat_times_s(nn) if t_s is None else t_s, nn)
     return nn, t
+
+
+def _check_gaps(t: FloatArray, max_gap_s: float) -> None:
+    """Raise when neighbouring beats of ``t`` (s, increasing) lie over ``max_gap_s`` apart."""
+    if t.size < 2:
+        return
+    gaps = np.diff(t)
+    i = int(np.argmax(gaps))
+    if gaps[i] > max_gap_s:
+        raise ValueError(
+            f"a gap of {gaps[i]:.1f} s without beats ({t[i]:.1f}-{t[i + 1]:.1f} s) is over the "
+            f"{max_gap_s:g} s limit (max_gap_s; default MAX_GAP_S = {MAX_GAP_S:g} s): "
+            "interpolating across it would invent slow power; use gap_free_frequency_domain "
+            "(the longest stretch without a gap) or method='lomb'"
+        )
 
 
 def longest_gap_free(t_s: ArrayLike, max_gap_s: float = MAX_GAP_S) -> slice:
@@ -341,7 +445,8 @@ def gap_free_frequency_domain(
     min_duration_s : float
         Shortest stretch, first to last beat, s, given a spectrum.
     max_gap_s : float
-        Longest time between neighbouring beats a stretch may hold, s.
+        Longest time between neighbouring beats a stretch may hold, s (it replaces
+        ``welch_settings.max_gap_s``).
     method, welch_settings, lomb_settings
         As for :func:`frequency_domain`.
 
@@ -365,8 +470,10 @@ def gap_free_frequency_domain(
     start, end = (float(t[0]), float(t[-1])) if t.size else (float("nan"), float("nan"))
     spectrum = None
     if t.size >= 4 and end - start >= min_duration_s:
+        # The stretch has no gap over max_gap_s, so that is the gap the resampling may bridge.
+        ws = replace(welch_settings or WelchSettings(), max_gap_s=max_gap_s)
         spectrum = frequency_domain(
-            nn, t_s=t, method=method, welch_settings=welch_settings, lomb_settings=lomb_settings
+            nn, t_s=t, method=method, welch_settings=ws, lomb_settings=lomb_settings
         )
     return GapFreeSpectrum(spectrum, start, end, int(t.size), n_total)
 
@@ -379,8 +486,15 @@ def resample_nn(
     interpolation: Literal["cubic", "linear"] = "cubic",
     t_start_s: float | None = None,
     t_end_s: float | None = None,
+    max_gap_s: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Evenly resample an NN series given at its beat times.
+
+    An interpolant across a gap in the beats invents a slow swing (:data:`MAX_GAP_S`): give
+    ``max_gap_s`` (e.g. :data:`MAX_GAP_S`) to have a longer gap raise, or cut the series at its
+    gaps first (:func:`longest_gap_free`). By default every gap is bridged, for callers that
+    check the beats themselves (:mod:`analysis.coherence`, :mod:`analysis.resonance`);
+    :func:`frequency_domain` passes ``WelchSettings.max_gap_s``.
 
     Parameters
     ----------
@@ -395,14 +509,24 @@ def resample_nn(
     t_start_s, t_end_s : float, optional
         Grid span; defaults to the first and last beat. Outside the beats the end values are
         held (no spline extrapolation).
+    max_gap_s : float or None
+        Longest time between neighbouring beats, s, to interpolate across; ``None`` (default):
+        no limit, the caller has checked the span it reads.
 
     Returns
     -------
     (grid_t_s, values_ms) : tuple of ndarray
         ``grid_t_s = t_start_s + k / fs_hz`` for every ``k`` with ``grid_t_s <= t_end_s``.
+
+    Raises
+    ------
+    ValueError
+        On a gap between beats over ``max_gap_s``, naming it.
     """
     t = np.asarray(t_s, dtype=np.float64)
     x = np.asarray(nn_ms, dtype=np.float64)
+    if max_gap_s is not None:
+        _check_gaps(t, max_gap_s)
     start = float(t[0]) if t_start_s is None else t_start_s
     end = float(t[-1]) if t_end_s is None else t_end_s
     n = int(np.floor((end - start) * fs_hz + 1e-9)) + 1
@@ -416,14 +540,40 @@ def resample_nn(
 
 
 def band_power(
-    freq_hz: FloatArray, psd: FloatArray, low_hz: float, high_hz: float, *, closed: bool = False
+    freq_hz: FloatArray,
+    psd: FloatArray,
+    low_hz: float,
+    high_hz: float,
+    *,
+    closed: bool = False,
+    no_power: float = NO_POWER_MS2,
 ) -> tuple[float, float | None]:
     """Power in ``[low, high)`` (or ``[low, high]``) by the rectangle rule, and its peak frequency.
+
+    Parameters
+    ----------
+    freq_hz, psd : ndarray
+        Evenly spaced frequencies, Hz, and the density at each (e.g. ms^2/Hz).
+    low_hz, high_hz : float
+        Band edges, Hz.
+    closed : bool
+        Include ``high_hz``.
+    no_power : float
+        Power (the density's unit times Hz) at or below which the band has none, so no peak
+        (:data:`NO_POWER_MS2` for ms^2): the largest of all-equal values would otherwise name
+        the band's first bin.
 
     Returns
     -------
     (power, peak_hz) : tuple
-        Power in the density's unit times Hz; ``peak_hz`` is ``None`` for an empty band.
+        Power in the density's unit times Hz; ``peak_hz`` is ``None`` for an empty band or one
+        without power.
+
+    Examples
+    --------
+    >>> f = np.arange(0, 0.5, 0.01)
+    >>> band_power(f, np.zeros(f.size), 0.04, 0.15)
+    (0.0, None)
     """
     df = float(freq_hz[1] - freq_hz[0]) if freq_hz.size > 1 else 0.0
     upper = freq_hz <= high_hz if closed else freq_hz < high_hz
@@ -431,7 +581,10 @@ def band_power(
     if not sel.any():
         return 0.0, None
     band = psd[sel]
-    return float(band.sum() * df), float(freq_hz[sel][int(np.argmax(band))])
+    power = float(band.sum() * df)
+    if not power > no_power:
+        return power, None
+    return power, float(freq_hz[sel][int(np.argmax(band))])
 
 
 def _linear_detrend(x: FloatArray) -> FloatArray:
@@ -451,11 +604,16 @@ def _summarise(
     closed: bool,
     settings: dict[str, Any],
 ) -> FrequencyDomain:
-    powers: dict[str, float] = {}
+    powers: dict[str, float | None] = {}
     peaks: dict[str, float | None] = {}
+    short = settings["duration_s"] < MIN_VLF_S
     for name, lo, hi in bands:
-        powers[name], peaks[name] = band_power(freq, psd, lo, hi, closed=closed)
-    total = float(sum(powers.values()))
+        if name == "vlf" and short:
+            powers[name], peaks[name] = None, None
+        else:
+            powers[name], peaks[name] = band_power(freq, psd, lo, hi, closed=closed)
+    reported = [name for name, value in powers.items() if value is not None]
+    total = float(sum(powers[name] or 0.0 for name in reported))
     lf, hf = powers.get("lf"), powers.get("hf")
     lf_hf = lf / hf if lf is not None and hf else None
     both = (lf or 0.0) + (hf or 0.0)
@@ -464,6 +622,12 @@ def _summarise(
     settings = {**settings, "bands_hz": {n: [lo, hi] for n, lo, hi in bands}}
     settings["band_edges"] = "[low, high]" if closed else "[low, high)"
     settings["band_power"] = "sum(psd) * df (rectangle rule)"
+    settings["min_vlf_duration_s"] = MIN_VLF_S
+    settings["total_power"] = " + ".join(reported) + (
+        f" (VLF not reported: under {MIN_VLF_S:g} s, Task Force 1996)"
+        if len(reported) < len(powers)
+        else ""
+    )
     return FrequencyDomain(powers, peaks, total, lf_hf, lf_nu, hf_nu, settings, freq, psd)
 
 
@@ -483,7 +647,11 @@ def frequency_domain(
         NN intervals, ms (at least 4).
     t_s : array_like, optional
         Time of the beat ending each interval, s; by default the cumulative sum of ``nn_ms``.
-        Give it when intervals were removed, so gaps stay gaps in time.
+        Give it when intervals were removed, so that each value keeps its own beat time.
+        Welch resamples the series, and a spline across a gap invents slow power, so it raises
+        on a gap over ``welch_settings.max_gap_s`` (:data:`MAX_GAP_S`): for a series with gaps
+        take :func:`gap_free_frequency_domain` (its longest stretch without one), or
+        ``method="lomb"``, which needs no resampling and accepts gaps.
     method : {"welch", "lomb"}
         Estimator (module docstring).
     welch_settings, lomb_settings : optional
@@ -497,7 +665,8 @@ def frequency_domain(
     Raises
     ------
     ValueError
-        On fewer than 4 intervals, bad values, non-increasing times or an unknown method.
+        On fewer than 4 intervals, bad values, non-increasing times, an unknown method, or
+        (Welch) a gap between beats over ``welch_settings.max_gap_s``.
 
     Examples
     --------
@@ -514,7 +683,7 @@ def frequency_domain(
     duration_s = float(t[-1] - t[0])
     if method == "welch":
         ws = welch_settings or WelchSettings()
-        _, x = resample_nn(t, nn, ws.fs_hz, interpolation=ws.interpolation)
+        _, x = resample_nn(t, nn, ws.fs_hz, interpolation=ws.interpolation, max_gap_s=ws.max_gap_s)
         x = x - x.mean()
         n = x.size
         # One segment when the series is shorter than a segment (or none was asked for).
@@ -545,6 +714,7 @@ def frequency_domain(
             "method": "welch",
             "resampling_hz": ws.fs_hz,
             "interpolation": ws.interpolation,
+            "max_gap_s": ws.max_gap_s,
             "segment_s": nperseg / ws.fs_hz,
             "overlap": noverlap / nperseg,
             "window": ws.window,

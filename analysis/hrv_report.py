@@ -5,8 +5,9 @@ on the original NN intervals (:mod:`analysis.hrv_time`; corrected values left ou
 differences only between adjacent original intervals), frequency-domain metrics on the corrected
 series over its longest stretch without a gap in the beats
 (:func:`analysis.hrv_frequency.gap_free_frequency_domain`; needs at least ``min_spectrum_s`` of
-it, two minutes by default: a band needs about ten periods of its lower edge, Task Force 1996),
-and the coherence of the latest 64 s (:mod:`analysis.coherence`).
+it, two minutes by default: a band needs about ten periods of its lower edge, Task Force 1996;
+VLF only from 300 s, ``MIN_VLF_S``, total power then LF + HF), and the coherence of the latest
+64 s (:mod:`analysis.coherence`).
 
 One clock for all of it, the input's: the beat ending RR interval ``i`` is at
 ``sum(rr[:i + 1])``, and each corrected value keeps its beat there
@@ -30,6 +31,7 @@ from numpy.typing import ArrayLike
 from analysis.coherence import CoherenceSettings, coherence_at
 from analysis.hrv_frequency import (
     MAX_GAP_S,
+    MIN_VLF_S,
     LombSettings,
     WelchSettings,
     gap_free_frequency_domain,
@@ -230,6 +232,12 @@ def analyse_rr(
         )
         if not gap_free.whole:
             warnings.append(f"frequency-domain metrics computed over {stretch} only")
+        if freq_metrics.get("vlf_ms2", 0.0) is None:
+            warnings.append(
+                f"VLF not computed: the spectrum's stretch lasts {gap_free.duration_s:.1f} s "
+                f"from its first beat to its last, under {MIN_VLF_S:g} s (Task Force 1996: VLF "
+                "from recordings of 5 min or less is a dubious measure); total_ms2 is LF + HF"
+            )
         if (unresolved := hf_resolution_warning(float(nn.mean()))) is not None:
             warnings.append(unresolved)
     elif gap_free.whole:

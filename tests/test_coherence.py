@@ -151,3 +151,35 @@ def test_a_recording_shorter_than_the_window_says_so_not_gap() -> None:
     t = np.cumsum(rr) / 1000.0
     lost = (t > 40.0) & (t < 50.0)
     assert "a gap of more than 3 s" in coherence_at(t[~lost], rr[~lost]).note
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("negative", "nn_ms must hold positive finite intervals, got -900.0 at index 100"),
+        ("nan_time", "t_s must hold finite times, got nan at index 100"),
+        ("unsorted", "t_s must increase"),
+    ],
+)
+def test_batch_coherence_refuses_bad_beats_with_our_message(bad: str, message: str) -> None:
+    """A negative interval gave a score; NaN or unsorted times gave SciPy's internal errors.
+    Batch now applies the spectra's rule (checked_beats), as the tracker refuses such beats."""
+    t, x = beats(200, 0, osc_ms=50.0)
+    if bad == "negative":
+        x[100] = -900.0
+    elif bad == "nan_time":
+        t[100] = np.nan
+    else:
+        t[[100, 101]] = t[[101, 100]]
+    for call in (lambda: coherence_at(t, x), lambda: coherence_series(t, x)):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_tracker_refuses_a_nan_first_beat_time_and_goes_on() -> None:
+    """A NaN first time became the clock of every update instant: each later push failed."""
+    t, x = beats(200, 1, osc_ms=50.0)
+    tracker = CoherenceTracker()
+    with pytest.raises(ValueError, match="beat_t_s must be a finite time"):
+        tracker.push(float("nan"), 900.0)
+    assert tracker.extend(t, x) == coherence_series(t, x)

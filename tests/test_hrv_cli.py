@@ -422,3 +422,22 @@ def test_the_published_artifact_rules_can_be_chosen(
     assert paper["max_missed_beats"] == 1 and paper["run_beats"] == 0
     with pytest.raises(BadArgument, match="--artifacts must be 'default' or 'published'"):
         call([str(f), "--artifacts", "none"], capsys)
+
+
+def test_vlf_is_null_under_five_minutes_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """4 min gave a VLF power and a total including it, which the Task Force (1996) calls
+    dubious from recordings of 5 min or less; now null in JSON and CSV, with a warning."""
+    rr = rr_series(n=280)  # 238 s
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    out = json.loads(call([str(f)], capsys))
+    freq = out["metrics"]["frequency"]
+    assert freq["vlf_ms2"] is None and freq["peak_vlf_hz"] is None
+    assert freq["total_ms2"] == pytest.approx(freq["lf_ms2"] + freq["hf_ms2"])
+    assert any(w.startswith("VLF not computed") for w in out["warnings"])
+    csv_text = call([str(f), "--format", "csv"], capsys)
+    assert "# metrics.frequency.vlf_ms2=null\n" in csv_text
+    long = analyse_rr(rr_series(n=400))  # 340 s
+    assert long["metrics"]["frequency"]["vlf_ms2"] is not None
+    assert not any(w.startswith("VLF") for w in long["warnings"])

@@ -34,8 +34,9 @@ def oscillating_nn(f_hz: float, amp_ms: float, n: int = 700, mean_ms: float = 10
 def test_power_of_a_sinusoid_is_its_variance_in_its_band(method: str) -> None:
     nn = oscillating_nn(0.1, 50.0)
     fd = frequency_domain(nn, method=method)  # type: ignore[arg-type]
-    assert fd.powers_ms2["lf"] == pytest.approx(50.0**2 / 2, rel=0.03)
-    assert fd.powers_ms2["hf"] < 0.02 * fd.powers_ms2["lf"]
+    lf, hf = fd.powers_ms2["lf"], fd.powers_ms2["hf"]
+    assert lf == pytest.approx(50.0**2 / 2, rel=0.03)
+    assert lf is not None and hf is not None and hf < 0.02 * lf
     assert fd.peaks_hz["lf"] == pytest.approx(0.1, abs=0.002)
     assert fd.lf_hf is not None and fd.lf_hf > 50
     assert fd.lf_nu is not None and fd.hf_nu is not None
@@ -135,10 +136,12 @@ def test_welch_segments_reach_the_end_of_the_series() -> None:
     fixed = frequency_domain(nn, welch_settings=WelchSettings(cover_all=False))
     covered = frequency_domain(nn)
     assert fixed.settings["analysed_s"] == 512.0
-    assert fixed.powers_ms2["lf"] < 10.0
+    lf_fixed, lf_covered = fixed.powers_ms2["lf"], covered.powers_ms2["lf"]
+    assert lf_fixed is not None and lf_covered is not None
+    assert lf_fixed < 10.0
     assert covered.settings["analysed_s"] >= covered.settings["n_samples"] / 4.0 - 1.0
     assert covered.settings["overlap"] >= 0.5
-    assert covered.powers_ms2["lf"] > 10 * fixed.powers_ms2["lf"]
+    assert lf_covered > 10 * lf_fixed
 
 
 def test_longest_gap_free_run() -> None:
@@ -186,3 +189,71 @@ def test_gap_free_spectrum_is_the_spectrum_of_the_longest_stretch() -> None:
     assert short.spectrum is None and short.duration_s == pytest.approx(t[399] - t[0])
     ordered_t, ordered_nn = ordered_beats(np.r_[t[:3], t[2]], np.r_[nn[:3], 1.0])
     assert ordered_t.tolist() == t[:3].tolist() and ordered_nn.tolist() == nn[:3].tolist()
+
+
+def rsa_with_a_dropout() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """5 min of RR = 900 + 30 sin(2 pi 0.25 t) + N(0, 5) ms, and which beats survive a 20 s
+    lost contact (140-160 s): beat times (s), RR (ms), kept mask."""
+    rng = np.random.default_rng(0)
+    out, now = [], 0.0
+    while now < 300.0:
+        rr = 900.0 + 30.0 * np.sin(2 * np.pi * 0.25 * now) + rng.normal(0.0, 5.0)
+        now += rr / 1000.0
+        out.append(rr)
+    rr_ms = np.array(out)
+    t = np.cumsum(rr_ms) / 1000.0
+    return t, rr_ms, ~((t > 140.0) & (t < 160.0))
+
+
+def test_welch_refuses_to_spline_across_a_gap() -> None:
+    """The spline across a 20 s dropout read VLF 2540 ms^2 and LF 226 (the whole series: 1.2
+    and 6), while the t_s docstring promised that gaps stay gaps. Welch now refuses, naming the
+    gap and the way out; the gap-free stretch and Lomb-Scargle (no resampling) still work."""
+    from analysis.hrv_frequency import MAX_GAP_S, gap_free_frequency_domain
+
+    t, rr, keep = rsa_with_a_dropout()
+    with pytest.raises(
+        ValueError, match=r"gap of 20\.\d s .*\(139\.\d-160\.\d s\).*3 s limit.*MAX_GAP_S = 3 s"
+    ):
+        frequency_domain(rr[keep], t_s=t[keep])
+    with pytest.raises(ValueError, match="gap_free_frequency_domain"):
+        resample_nn(t[keep], rr[keep], 4.0, max_gap_s=MAX_GAP_S)
+    gap_free = gap_free_frequency_domain(rr[keep], t[keep])
+    assert gap_free.spectrum is not None and (gap_free.spectrum.powers_ms2["lf"] or 0) < 20.0
+    assert gap_free.spectrum.settings["max_gap_s"] == MAX_GAP_S
+    lomb = frequency_domain(rr[keep], t_s=t[keep], method="lomb")
+    assert (lomb.powers_ms2["lf"] or 0) < 20.0 and (lomb.powers_ms2["hf"] or 0) > 300.0
+    # A wider limit is a setting, recorded with the values.
+    bridged = frequency_domain(rr[keep], t_s=t[keep], welch_settings=WelchSettings(max_gap_s=30))
+    assert bridged.settings["max_gap_s"] == 30
+
+
+def test_vlf_is_not_reported_under_five_minutes() -> None:
+    """Task Force 1996: VLF from recordings of 5 min or less is a dubious measure and should be
+    avoided. It was reported (and counted in the total) from 2 min on."""
+    from analysis.hrv_frequency import MIN_VLF_S
+
+    nn = oscillating_nn(0.1, 20.0, n=420, mean_ms=800.0)
+    t = beat_times_s(nn)
+    short = t - t[0] < MIN_VLF_S - 20.0  # 280 s
+    for method in ("welch", "lomb"):
+        fd = frequency_domain(nn[short], method=method)
+        assert fd.powers_ms2["vlf"] is None and fd.peaks_hz["vlf"] is None
+        assert fd.total_ms2 == (fd.powers_ms2["lf"] or 0) + (fd.powers_ms2["hf"] or 0)
+        assert fd.settings["total_power"].startswith("lf + hf (VLF not reported")
+        assert fd.as_dict()["vlf_ms2"] is None
+        long = frequency_domain(nn, method=method)
+        assert long.settings["duration_s"] >= MIN_VLF_S
+        assert long.powers_ms2["vlf"] is not None
+        assert long.total_ms2 == pytest.approx(sum(v or 0 for v in long.powers_ms2.values()))
+        assert long.settings["total_power"] == "vlf + lf + hf"
+
+
+def test_a_band_without_power_has_no_peak() -> None:
+    """A constant series named each band's first bin as its peak (argmax of zeros)."""
+    fd = frequency_domain(np.full(400, 800.0))
+    assert fd.peaks_hz == {"vlf": None, "lf": None, "hf": None}
+    assert fd.powers_ms2 == {"vlf": 0.0, "lf": 0.0, "hf": 0.0}
+    f = np.arange(0.0, 0.5, 0.01)
+    assert band_power(f, np.zeros(f.size), 0.04, 0.15) == (0.0, None)
+    assert band_power(f, np.where(f == 0.1, 1.0, 0.0), 0.04, 0.15)[1] == pytest.approx(0.1)
