@@ -6,6 +6,7 @@ import json
 import random
 import stat
 import tempfile
+import typing
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from fuzzing import fuzz_seed
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.errors import UserError
+from trainer.session.summary import ResonanceSummary, SessionSummary, checked_summary
 from trainer.storage.recording import (
     Header,
     Mark,
@@ -415,6 +417,18 @@ def test_a_summary_missing_keys_or_holding_unknown_ones_is_read_as_written(
     version may write more: all are read back unchanged (a JSON integer for a number too)."""
     path = _with_line(tmp_path, 8, {"k": "end", "m": 9_000_000_000, "w": 9, "summary": summary})
     assert read_recording(path).summary == summary
+
+
+@pytest.mark.parametrize(
+    "key", [*typing.get_type_hints(SessionSummary), *typing.get_type_hints(ResonanceSummary)]
+)
+def test_every_summary_key_has_a_type_check(key: str) -> None:
+    """A key whose type the check cannot test would raise TypeError, which the reader takes for
+    damage: every recording holding the key would be refused."""
+    summary = {key: object()}
+    in_resonance = key not in typing.get_type_hints(SessionSummary)
+    with pytest.raises(ValueError, match=f"'{key}' must be"):
+        checked_summary({"resonance": summary} if in_resonance else summary)
 
 
 @pytest.mark.parametrize(
