@@ -33,6 +33,7 @@ from trainer.programs.runner import ProgramTimeline, TimelineState
 from trainer.programs.safety import CARD_REMINDER
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
 from trainer.session.pipeline import NS_PER_S, BreathEvent, Event, PacerEvent, ProgramEvent
+from trainer.session.summary import SessionSummary
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.headless import format_summary
@@ -364,7 +365,7 @@ async def test_the_closing_summary_fits_the_terminal(
     line are on screen, above the key bar, with or without a program."""
     from textual.widgets import Footer
 
-    summary = {
+    summary: SessionSummary = {
         "minutes_practised": 2.0,
         "mean_follow_score": 82.0,
         "mean_ratio": 1.35,

@@ -6,6 +6,7 @@ import json
 import random
 import stat
 import tempfile
+import typing
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from fuzzing import fuzz_seed
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.errors import UserError
+from trainer.session.summary import ResonanceSummary, SessionSummary, checked_summary
 from trainer.storage.recording import (
     Header,
     Mark,
@@ -357,6 +359,27 @@ def _with_line(tmp_path: Path, index: int, record: dict[str, object]) -> Path:
         ({"k": "end", "m": 9_000_000_000, "w": 9, "summary": [1]}, "end summary is not an object"),
         ({"k": "end", "m": 9_000_000_000, "w": 9, "summary": None}, "end summary is not an object"),
         ({"k": "end", "m": 9_000_000_000, "w": 9, "summary": {"ended": 3}}, "'ended' must be"),
+        (
+            {"k": "end", "m": 9_000_000_000, "w": 9, "summary": {"breaths": "79"}},
+            "end summary 'breaths' must be an integer, got '79'",
+        ),
+        (
+            {"k": "end", "m": 9_000_000_000, "w": 9, "summary": {"median_rate_bpm": "16.5"}},
+            "end summary 'median_rate_bpm' must be a number or null, got '16.5'",
+        ),
+        (
+            {"k": "end", "m": 9_000_000_000, "w": 9, "summary": {"packets": {"hr": "300"}}},
+            "end summary 'packets' must be an object",
+        ),
+        (
+            {
+                "k": "end",
+                "m": 9_000_000_000,
+                "w": 9,
+                "summary": {"resonance": {"chosen_rate_bpm": "5.5", "scores": []}},
+            },
+            "end summary 'resonance' 'chosen_rate_bpm' must be a number or null, got '5.5'",
+        ),
         ({"k": "mark", "m": 7_500_000_000, "w": 6, "label": None}, "mark label must be a string"),
         (
             {"k": "link", "m": 6_000_000_000, "w": 4, "device": None, "state": "lost"},
@@ -376,6 +399,36 @@ def test_record_values_no_session_writes_name_their_line(
         read_recording(path)
     message = info.value.user_message()
     assert f"damaged at line {index + 1}" in message and words in message
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        {},  # a writer closed without a summary
+        {"imported": True, "source_file": "rr.txt"},  # an import's
+        {"duration_s": 300, "breaths": 79, "median_rate_bpm": None, "ended": "completed"},
+        {"duration_s": 60.0, "a_key_from_a_newer_version": "text", "resonance": {"new": 1}},
+    ],
+)
+def test_a_summary_missing_keys_or_holding_unknown_ones_is_read_as_written(
+    tmp_path: Path, summary: dict[str, object]
+) -> None:
+    """Older versions wrote fewer keys, an import writes none of the session's, and a newer
+    version may write more: all are read back unchanged (a JSON integer for a number too)."""
+    path = _with_line(tmp_path, 8, {"k": "end", "m": 9_000_000_000, "w": 9, "summary": summary})
+    assert read_recording(path).summary == summary
+
+
+@pytest.mark.parametrize(
+    "key", [*typing.get_type_hints(SessionSummary), *typing.get_type_hints(ResonanceSummary)]
+)
+def test_every_summary_key_has_a_type_check(key: str) -> None:
+    """A key whose type the check cannot test would raise TypeError, which the reader takes for
+    damage: every recording holding the key would be refused."""
+    summary = {key: object()}
+    in_resonance = key not in typing.get_type_hints(SessionSummary)
+    with pytest.raises(ValueError, match=f"'{key}' must be"):
+        checked_summary({"resonance": summary} if in_resonance else summary)
 
 
 @pytest.mark.parametrize(

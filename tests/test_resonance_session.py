@@ -11,6 +11,7 @@ from devices.sim import PersonModel
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs import load_catalog
 from trainer.session.program_session import prepare_program, store_resonance
+from trainer.session.summary import ResonanceSummary, SessionSummary
 from trainer.storage.config import load_settings
 from trainer.storage.recording import PacerChange, read_recording
 
@@ -27,6 +28,7 @@ def test_assessment_finds_the_true_rate_stores_it_and_training_uses_it(
 
     resonance = done.result.summary["resonance"]
     chosen = resonance["chosen_rate_bpm"]
+    assert chosen is not None
     print(f"seed {seed}: chose {chosen} breaths/min, ranking {resonance['ranking_bpm']}")
     assert abs(chosen - TRUE_RATE_BPM) <= 0.5
     assert sorted(resonance["ranking_bpm"]) == [4.5, 5.0, 5.5, 6.0, 6.5]
@@ -98,7 +100,7 @@ def test_a_rate_set_aside_is_named_with_its_reason() -> None:
     )
 
 
-COMPLETE_ASSESSMENT = {
+COMPLETE_ASSESSMENT: ResonanceSummary = {
     "chosen_rate_bpm": 5.5,
     "ranking_bpm": [5.5, 5.0],
     "scores": [[5.0, 0.91], [5.5, 0.96]],
@@ -126,7 +128,11 @@ def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
     from trainer.ui.headless import format_summary
 
     monkeypatch.setattr(session_cli, "_add_to_history", lambda path: None)
-    summary = {"source_kind": kind, "duration_s": 900.0, "resonance": COMPLETE_ASSESSMENT}
+    summary: SessionSummary = {
+        "source_kind": kind,
+        "duration_s": 900.0,
+        "resonance": COMPLETE_ASSESSMENT,
+    }
     settled = session_cli._settle(SessionResult(tmp_path / "a.bwr", summary, None))
     assert load_settings().resonance_rate_bpm is None
     assert not any("is stored" in line for line in settled.lines)
@@ -136,7 +142,7 @@ def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
     )
     assert resonance_line.endswith(f"5.0 (0.91); {reason}")
 
-    real = {**summary, "source_kind": "ble"}
+    real: SessionSummary = {**summary, "source_kind": "ble"}
     settled = session_cli._settle(SessionResult(tmp_path / "a.bwr", real, None))
     assert load_settings().resonance_rate_bpm == 5.5
     assert settled.lines[0].startswith("your resonance rate, 5.5 breaths/min, is stored")

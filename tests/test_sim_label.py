@@ -32,6 +32,7 @@ from trainer.reports.session_analysis import analyse_recording
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
 from trainer.session.pipeline import NS_PER_S, Event, ProgramEvent
 from trainer.session.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
+from trainer.session.summary import SessionSummary
 from trainer.storage.history import SessionRow, list_sessions, record_session
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import read_recording
@@ -59,7 +60,7 @@ def test_a_simulated_session_says_so_in_its_summary_and_its_replay(tmp_path: Pat
 
 
 def test_a_real_sensor_summary_has_no_mark() -> None:
-    summary = {"source_kind": "ble", "duration_s": 60.0, "breaths": 6}
+    summary: SessionSummary = {"source_kind": "ble", "duration_s": 60.0, "breaths": 6}
     assert format_summary(summary).splitlines()[0].startswith("practice: ")
 
 

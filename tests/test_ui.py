@@ -14,6 +14,7 @@ from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
 from trainer.coaching.program_clock import ProgramClock
 from trainer.session.live_replay import SessionResult
 from trainer.session.pipeline import NS_PER_S
+from trainer.session.summary import SessionSummary
 from trainer.ui.screen import (
     MARK_SHOWN_S,
     BreathwiseApp,
@@ -206,7 +207,12 @@ async def test_once_over_the_follow_tile_shows_the_summarys_mean(basis: str) -> 
     from trainer.ui.headless import format_summary
 
     session = FakeSession()
-    summary = {"breaths": 9, "duration_s": 60.0, "mean_follow_score": 70.4, "follow_basis": basis}
+    summary: SessionSummary = {
+        "breaths": 9,
+        "duration_s": 60.0,
+        "mean_follow_score": 70.4,
+        "follow_basis": basis,
+    }
 
     async def run() -> SessionResult:
         await session.finished.wait()
@@ -238,7 +244,7 @@ def test_once_over_the_rate_and_ratio_tiles_show_the_session_not_its_last_breath
     state = SessionState()
     state.recent_rates_bpm.append(7.9)  # the last breaths: a sigh at the end
     state.recent_ratios.append(1.31)
-    summary = {
+    summary: SessionSummary = {
         "median_rate_bpm": 6.02,
         "mean_ratio": 1.95,
         "breath_source": "belt",

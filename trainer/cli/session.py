@@ -39,6 +39,7 @@ from trainer.session.sensor_label import (
     source_line,
     source_mark,
 )
+from trainer.session.summary import SessionSummary
 from trainer.storage.config import load_settings, settings_path
 from trainer.storage.paths import SESSION_FOLDER_ADVICE, check_output_path, check_writable_dir
 from trainer.storage.recording import Recording, read_recording
@@ -217,7 +218,7 @@ def _settle(result: SessionResult) -> _Settled:
     try:
         rate = store_resonance(result.summary)
     except Exception as exc:  # a settings file that cannot be written must not cost the rest
-        chosen = (result.summary.get("resonance") or {}).get("chosen_rate_bpm")
+        chosen = result.summary.get("resonance", {}).get("chosen_rate_bpm")
         lines.append(
             f"note: your resonance rate was not stored ({_one_line(exc)}); set it with "
             f"'breathwise config set resonance_rate_bpm {chosen}'"
@@ -230,9 +231,7 @@ def _settle(result: SessionResult) -> _Settled:
             "'breathwise live --program resonance-training' paces at it"
         )
         status.append(f"resonance rate {rate:.1f}/min stored")
-    elif _chose_a_rate(result.summary) and not_stored_reason(
-        str(result.summary.get("source_kind", ""))
-    ):
+    elif _chose_a_rate(result.summary) and not_stored_reason(result.summary.get("source_kind", "")):
         # The summary's resonance line says why; the closing screen's status line says it too.
         status.append("resonance rate not stored")
     if result.path is not None:
@@ -267,10 +266,9 @@ def not_in_history_note(folder: Path) -> str:
     )
 
 
-def _chose_a_rate(summary: dict[str, object]) -> bool:
+def _chose_a_rate(summary: SessionSummary) -> bool:
     """Whether a session's summary holds a resonance rate an assessment chose."""
-    resonance = summary.get("resonance")
-    return isinstance(resonance, dict) and resonance.get("chosen_rate_bpm") is not None
+    return summary.get("resonance", {}).get("chosen_rate_bpm") is not None
 
 
 def _add_to_history(path: Path) -> str | None:

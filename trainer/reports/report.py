@@ -36,6 +36,7 @@ from analysis.hrv_report import artifact_warning
 from trainer.errors import BadArgument
 from trainer.reports.session_analysis import PacerSpan, SessionAnalysis, analyse_recording
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
+from trainer.session.summary import scored_rates
 from trainer.storage.paths import check_output_path, replacing
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 
@@ -1010,24 +1011,24 @@ def resonance_rows(analysis: SessionAnalysis) -> list[ResonanceRow]:
         In the order tried; empty when the session is not a resonance assessment.
     """
     result = analysis.summary.get("resonance")
-    if not isinstance(result, dict):
+    if result is None:
         return []
-    reasons = {float(rate): str(why) for rate, why in result.get("unscored") or []}
+    reasons = {float(rate): str(why) for rate, why in result.get("unscored", [])}
     rows: list[ResonanceRow] = []
-    for rate, score in result.get("scores") or []:
+    for rate, score in scored_rates(result):
         if score is not None:
-            rows.append(ResonanceRow(float(rate), float(score), ""))
+            rows.append(ResonanceRow(rate, score, ""))
             continue
-        reason = reasons.get(float(rate), "no score (its heart-rate swing could not be measured)")
-        rows.append(ResonanceRow(float(rate), None, reason))
+        reason = reasons.get(rate, "no score (its heart-rate swing could not be measured)")
+        rows.append(ResonanceRow(rate, None, reason))
     return rows
 
 
 def _resonance_panel(bars: Axes, notes: Axes, analysis: SessionAnalysis) -> None:
     """Each tried rate's score with the chosen one marked, and the rates set aside with why."""
-    result = analysis.summary.get("resonance") or {}
+    result = analysis.summary.get("resonance", {})
     rows = resonance_rows(analysis)
-    chosen = _f(result.get("chosen_rate_bpm"))
+    chosen = result.get("chosen_rate_bpm")
     bars.set_title(
         "Resonance: score per rate"
         + (f" (chosen {chosen:g} /min)" if chosen is not None else " (no rate chosen)"),
@@ -1088,7 +1089,7 @@ def _resonance_panel(bars: Axes, notes: Axes, analysis: SessionAnalysis) -> None
         )
     if not lines:
         lines = ["None: every rate tried was scored."]
-    ranking = result.get("ranking_bpm") or []
+    ranking = result.get("ranking_bpm", [])
     if ranking:
         lines += ["", "Ranking, best first: " + ", ".join(f"{r:g}" for r in ranking) + " /min"]
     notes.text(

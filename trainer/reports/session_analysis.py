@@ -42,6 +42,7 @@ from trainer.session.pipeline import (
     Pipeline,
     StatusEvent,
 )
+from trainer.session.summary import SessionSummary
 from trainer.storage.recording import Item, PacerChange, Recording, header_digest, read_recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -207,8 +208,9 @@ class SessionAnalysis:
         Connection gaps, user marks, status messages (session seconds).
     heart : HeartMetrics
         Artifact-corrected heart metrics: HRV, coherence over time, RSA per breath.
-    summary : dict
-        The pipeline's closing summary recomputed on this pass (JSON-ready).
+    summary : SessionSummary
+        The pipeline's closing summary recomputed on this pass (JSON-ready), with ``ended``
+        taken from the recording's own.
     paces : tuple of PaceEvent
         With a heart-rate strap alone: the coach's scores of the pace read from the heart
         rhythm against the pacer, in order (empty when there were breaths to score).
@@ -239,7 +241,7 @@ class SessionAnalysis:
     marks: tuple[MarkEvent, ...]
     statuses: tuple[StatusEvent, ...]
     heart: HeartMetrics
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: SessionSummary = field(default_factory=lambda: SessionSummary())
     paces: tuple[PaceEvent, ...] = ()
     rr_estimates: tuple[RRBreathEstimate, ...] = ()
 
@@ -322,7 +324,7 @@ class SessionAnalysis:
         if median_rate is None and self.summary.get("rr_rate_bpm") is not None:
             # A heart-rate strap alone: breathing read from the heart rhythm (the pipeline's
             # RR estimate, analysis.rr_breath); there are no breath-by-breath events.
-            median_rate = float(self.summary["rr_rate_bpm"])
+            median_rate = self.summary["rr_rate_bpm"]
             source = "rr"
             rate_basis = self.summary.get("rr_rate_basis")
         return {
@@ -483,7 +485,7 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
         start_wall_ns=header.start_wall_ns,
         start_mono_ns=header.start_mono_ns,
         duration_s=duration_s,
-        ended=str(summary["ended"]),
+        ended=summary["ended"],
         belt_t_s=belt_t,
         belt_values=belt_v,
         belt_fs_hz=pipeline.belt_fs_hz,

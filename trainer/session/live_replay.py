@@ -30,6 +30,7 @@ from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import BreathPattern, PacerState
 from trainer.programs.runner import TimelineState
 from trainer.session.pipeline import NS_PER_S, Event, Pipeline
+from trainer.session.summary import SessionSummary
 from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange, Recording, RecordingWriter
 from trainer.ui.state import SessionState
@@ -74,7 +75,7 @@ class SessionResult:
     """How a session ended: the recording written (if any), its summary, and any device error."""
 
     path: Path | None
-    summary: dict[str, Any]
+    summary: SessionSummary
     error: str | None = None
 
 

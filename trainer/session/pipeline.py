@@ -66,6 +66,7 @@ from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import StrainKind, StrainMonitor
 from trainer.programs.model import ProgramKind, Step
 from trainer.programs.runner import EventKind, ProgramTimeline
+from trainer.session.summary import ResonanceSummary, SessionSummary
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange
 
@@ -1079,8 +1080,10 @@ class Pipeline:
         events.append(StatusEvent(t_s, "link", f"{event.device}: connection back"))
 
     # ----------------------------------------------------------------------------- summary
-    def summary(self, end_t_s: float | None = None) -> dict[str, Any]:
-        """Whole-session numbers for the recording's closing line and the session report."""
+    def summary(self, end_t_s: float | None = None) -> SessionSummary:
+        """Whole-session numbers for the recording's closing line and the session report:
+        every key of :class:`trainer.session.summary.SessionSummary` that applies to the session
+        but ``ended``, which whoever ends it adds."""
         end = self.last_t_s if end_t_s is None else end_t_s
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
         counted, basis = counted_breaths(good)
@@ -1112,7 +1115,7 @@ class Pipeline:
         # and the report take them (trainer.reports.session_analysis.heart_metrics): one definition.
         heart = self.heart_metrics(end) if len(self.beats) >= 2 else None
         paused = self.program_clock.paused_s(end)
-        summary: dict[str, Any] = {
+        summary: SessionSummary = {
             "duration_s": round(end, 3),
             "breaths": len(self.breaths),
             "median_rate_bpm": median_rate,
@@ -1132,7 +1135,7 @@ class Pipeline:
             "packets": dict(sorted(self.packet_counts.items())),
             "waveform_samples": dict(sorted(self.pmd_samples.items())),
             "decode_errors": dict(sorted(self.decode_errors.items())),
-            "minutes_practised": _round(max(0.0, end - paused) / 60.0),
+            "minutes_practised": round(max(0.0, end - paused) / 60.0, 2),
             "paused_s": round(paused, 3),
             "strain_signs": len(self.strain_signs),
             # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
@@ -1171,7 +1174,7 @@ class Pipeline:
 
     def _resonance(
         self, good: list[BreathEvent], end_s: float, heart: HeartMetrics | None
-    ) -> dict[str, Any]:
+    ) -> ResonanceSummary:
         """Score the program's completed paced steps (:func:`analysis.resonance.score_resonance`,
         Lehrer et al. 2000 protocol) on the artifact-corrected beats and the measured breaths."""
         from analysis.resonance import PacedStep, score_resonance
@@ -1186,18 +1189,24 @@ class Pipeline:
             if clock.session_s(span.t1_s) <= end_s + 1.0
         ]
         # A session stopped early tried only some rates: its best is not the person's rate.
-        planned = {"rates_planned": len(spans), "rates_tried": len(steps)}
+        planned: ResonanceSummary = {"rates_planned": len(spans), "rates_tried": len(steps)}
         nn_t, nn = _increasing_nn(heart)
         if not steps or nn.size < 4:
             return {"chosen_rate_bpm": None, "ranking_bpm": [], "scores": [], **planned}
         result = score_resonance(nn_t, nn, steps, breaths=[e.breath for e in good])
         return {
             "chosen_rate_bpm": _round(result.chosen_rate_bpm),
-            "ranking_bpm": [_round(rate) for rate in result.ranking_bpm],
-            "scores": [[_round(step.rate_bpm), _round(step.score, 3)] for step in result.steps],
+            # The rates are the program's own paced rates: always finite.
+            "ranking_bpm": [round(float(rate), 2) for rate in result.ranking_bpm],
+            "scores": [
+                [round(float(step.rate_bpm), 2), _round(step.score, 3)] for step in result.steps
+            ],
             # A rate tried but set aside is named with the reason, not silently left out.
             "unscored": [
-                [_round(step.rate_bpm), "; ".join(step.flags) or "no heart-rate swing measured"]
+                [
+                    round(float(step.rate_bpm), 2),
+                    "; ".join(step.flags) or "no heart-rate swing measured",
+                ]
                 for step in result.steps
                 if step.score is None
             ],

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from trainer.errors import BadArgument
 from trainer.programs.catalog import Catalog, load_catalog
 from trainer.programs.model import Program, Step
 from trainer.programs.runner import ProgramTimeline
 from trainer.session.sensor_label import not_stored_reason
+from trainer.session.summary import SessionSummary
 from trainer.storage.config import RESONANCE_MAX_BPM, RESONANCE_MIN_BPM, Settings, save_setting
 from trainer.storage.program_codec import ProgramPlan
 from trainer.ui.headless import incomplete_assessment
@@ -197,12 +197,12 @@ def _stopped_early(program: Program, stop_s: float, minutes: float) -> str:
     )
 
 
-def store_resonance(summary: dict[str, Any]) -> float | None:
+def store_resonance(summary: SessionSummary) -> float | None:
     """Store the rate a resonance assessment chose as the ``resonance_rate_bpm`` setting.
 
     Parameters
     ----------
-    summary : dict
+    summary : SessionSummary
         The session summary (``Pipeline.summary``), whose ``"resonance"`` entry holds the result.
 
     Returns
@@ -214,14 +214,14 @@ def store_resonance(summary: dict[str, Any]) -> float | None:
         :func:`trainer.session.sensor_label.not_stored_reason`).
     """
     resonance = summary.get("resonance")
-    if not isinstance(resonance, dict):
+    if resonance is None:
         return None
-    if not_stored_reason(str(summary.get("source_kind", ""))):
+    if not_stored_reason(summary.get("source_kind", "")):
         return None
     chosen = resonance.get("chosen_rate_bpm")
     if chosen is None or incomplete_assessment(resonance):
         return None
-    rate = float(chosen)
+    rate = float(chosen)  # a JSON integer is a rate too
     if not RESONANCE_MIN_BPM <= rate <= RESONANCE_MAX_BPM:
         return None  # outside what the setting accepts: a protocol with unusual rates
     save_setting("resonance_rate_bpm", rate)

@@ -30,6 +30,7 @@ from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer import SOFTWARE
 from trainer.coaching.pacer import BreathPattern
 from trainer.errors import UserError
+from trainer.session.summary import SessionSummary, checked_summary
 
 FORMAT_NAME = "breathwise-recording"
 FORMAT_VERSION = 1
@@ -193,7 +194,7 @@ class Recording:
     path: Path
     header: Header
     items: list[Item]
-    summary: dict[str, Any] | None
+    summary: SessionSummary | None
     end_mono_ns: int | None
     truncated: bool
 
@@ -382,7 +383,7 @@ class RecordingWriter:
             self._last_flush_s = self._clock()
             self._dirty = False
 
-    def close(self, summary: dict[str, Any] | None, *, t_mono_ns: int, t_wall_ns: int) -> None:
+    def close(self, summary: SessionSummary | None, *, t_mono_ns: int, t_wall_ns: int) -> None:
         """Write the closing summary, fsync and close. Idempotent."""
         if self.closed:
             return
@@ -627,11 +628,9 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
         return Mark(m, w, _text("mark label", obj.get("label", "")))
     if kind == "end":
         # The writer always writes an object (``{}`` when it has nothing to say); the replay,
-        # the report and the history read "ended" from it.
-        summary = _object("end summary", obj.get("summary", {}))
-        if "ended" in summary:
-            _text("end summary 'ended'", summary["ended"])
-        return ("end", (m, summary))
+        # the report and the history read "ended" from it. Every key we write is checked for
+        # its type, so a damaged value is named here, with its line, not misread later.
+        return ("end", (m, checked_summary(_object("end summary", obj.get("summary", {})))))
     return None  # a kind from a newer minor revision: skip it, keep reading
 
 
@@ -725,7 +724,7 @@ def read_recording(path: Path | str) -> Recording:
         raise RecordingError(f"{path}: empty file, not a Breathwise recording")
     header = _parse_header(first[1], path, first[2])
     items: list[Item] = []
-    summary: dict[str, Any] | None = None
+    summary: SessionSummary | None = None
     end_mono_ns: int | None = None
     truncated = not first[2]
     pending_error: str | None = None
@@ -794,7 +793,7 @@ def write_recording(
     path: Path,
     header: Header,
     items: Sequence[Item],
-    summary: dict[str, Any] | None,
+    summary: SessionSummary | None,
     *,
     end_mono_ns: int,
     end_wall_ns: int,

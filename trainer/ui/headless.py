@@ -13,7 +13,7 @@ the coach has a cue about that rate against the pacer (:class:`trainer.session.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs.runner import EventKind
@@ -29,6 +29,7 @@ from trainer.session.pipeline import (
     StrainEvent,
 )
 from trainer.session.sensor_label import is_sensorless, not_stored_reason, source_line
+from trainer.session.summary import ResonanceSummary, SessionSummary, scored_rates
 from trainer.ui.state import SOURCE_LABELS
 
 RATE_LINE_CHANGE_BPM = 0.5
@@ -102,7 +103,7 @@ little — follow the pacer
     return f"{line}  {f.cue}" if f.cue else line
 
 
-def _follow(summary: dict[str, Any], scale: str = "") -> str:
+def _follow(summary: SessionSummary, scale: str = "") -> str:
     """The mean follow score (followed by ``scale``), marked when it judged the pace alone (a
     heart-rate strap)."""
     score = _num(summary.get("mean_follow_score"), ".0f") + scale
@@ -175,7 +176,7 @@ def _count(n: object, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def format_summary(summary: dict[str, Any]) -> str:
+def format_summary(summary: SessionSummary) -> str:
     """The closing lines of a session; the last one starts with ``summary:`` and names the
     source of the median breath rate (``belt``, ``acc`` or ``rr``, the heart rhythm).
 
@@ -186,7 +187,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     or without a sensor, says so first (:func:`trainer.session.sensor_label.source_line`); without a
     sensor the ``summary:`` line holds only what such a session has (duration, gaps, marks).
     """
-    kind = str(summary.get("source_kind", ""))
+    kind = summary.get("source_kind", "")
     marked = source_line(kind)
     lines = [marked] if marked else []
     practised = _num(summary.get("minutes_practised"), ".1f")
@@ -204,7 +205,7 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"coherence {_num(summary.get('coherence_score'), '.1f')}/10"
         ]
     resonance = summary.get("resonance")
-    if isinstance(resonance, dict):
+    if resonance is not None:
         lines.append(format_resonance(resonance, kind))
     if is_sensorless(kind):
         # Breaths, rate, ratio, follow and heart rate are never measured without a sensor.
@@ -228,19 +229,19 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_resonance(resonance: dict[str, Any], source_kind: str = "") -> str:
+def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
     """The assessment's outcome: the chosen rate and every scored rate, best first, and why the
     rate is not stored when it is not (an assessment stopped early, or one measured on the
     simulated sensor: ``source_kind`` is the recording header's)."""
     chosen = resonance.get("chosen_rate_bpm")
     if chosen is None:
         return "resonance: no rate could be scored (too few beats, or the pacer was not followed)"
-    scores = {float(rate): score for rate, score in resonance.get("scores", [])}
+    scores = dict(scored_rates(resonance))
     ranking = ", ".join(
         f"{rate:.1f} ({_num(scores.get(float(rate)), '.2f')})"
         for rate in resonance.get("ranking_bpm", [])
     )
-    line = f"resonance: chosen {float(chosen):.1f} breaths/min; ranking (score) {ranking}"
+    line = f"resonance: chosen {chosen:.1f} breaths/min; ranking (score) {ranking}"
     for rate, reason in resonance.get("unscored", []):
         line += f"; {float(rate):.1f} not scored ({reason})"
     missing = incomplete_assessment(resonance)
@@ -250,11 +251,11 @@ def format_resonance(resonance: dict[str, Any], source_kind: str = "") -> str:
     return f"{line}; {unmeasured}" if unmeasured else line
 
 
-def incomplete_assessment(resonance: dict[str, Any]) -> str | None:
+def incomplete_assessment(resonance: ResonanceSummary) -> str | None:
     """What an assessment stopped early left untried ("only 1 of 5 rates tried"), or None
     when it tried every rate (or predates the count)."""
     planned, tried = resonance.get("rates_planned"), resonance.get("rates_tried")
-    if isinstance(planned, int) and isinstance(tried, int) and tried < planned:
+    if planned is not None and tried is not None and tried < planned:
         return f"only {tried} of {planned} rates tried"
     return None
 

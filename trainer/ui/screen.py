@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -23,6 +23,7 @@ from trainer.coaching.pacer import PacerState, Phase
 from trainer.programs.runner import TimelineState
 from trainer.session.live_replay import AlwaysStarted, SessionResult
 from trainer.session.sensor_label import SENSORLESS_MARK
+from trainer.session.summary import SessionSummary
 from trainer.ui.headless import PROGRAM_COMPLETE, format_summary
 from trainer.ui.state import SOURCE_LABELS, SessionState
 
@@ -224,7 +225,7 @@ def render_metrics(
     state: SessionState,
     pacer: PacerState | None,
     target_ratio: float | None,
-    summary: Mapping[str, Any] | None = None,
+    summary: SessionSummary | None = None,
 ) -> Text:
     """Measured breath rate (with the source it comes from), ratio and heart rate beside the
     targets.
@@ -237,7 +238,7 @@ def render_metrics(
         The pacer now, for the targets.
     target_ratio : float or None
         The exhale:inhale target without a pacer.
-    summary : mapping or None
+    summary : SessionSummary or None
         The summary of a session that is over: the rate, ratio and follow lines then show
         its median rate (and its source), mean ratio and mean follow score, the numbers the
         printed summary gives (``trainer.ui.headless.format_summary``), labelled as such, and
@@ -257,12 +258,12 @@ def render_metrics(
     if summary is not None:
         # Over: the session's own numbers, as the printed summary gives them, not the last
         # few breaths'.
-        rate, ratio = _number(summary.get("median_rate_bpm")), _number(summary.get("mean_ratio"))
+        rate, ratio = summary.get("median_rate_bpm"), summary.get("mean_ratio")
         chosen = summary.get("breath_source")
         source = SOURCE_LABELS.get(chosen, str(chosen)) if chosen else ""
         rate_label, ratio_label = "Median rate  ", "Mean out:in  "
         follow_label = "Mean follow  "
-        follow = _number(summary.get("mean_follow_score"))
+        follow = summary.get("mean_follow_score")
         pace_only = summary.get("follow_basis") == "pace"
     target_rate = pacer.pattern.rate_bpm if pacer is not None else None
     target_r = pacer.pattern.ratio if pacer is not None else target_ratio
@@ -282,7 +283,7 @@ def render_metrics(
     else:
         # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
         # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
-        start, end = _number(summary.get("hr_start_bpm")), _number(summary.get("hr_end_bpm"))
+        start, end = summary.get("hr_start_bpm"), summary.get("hr_end_bpm")
         text.append(f"{start:4.0f}" if start is not None else "  - ", style="bold red")
         text.append(" -> ")
         text.append(f"{end:.0f}" if end is not None else "-", style="bold red")
@@ -293,11 +294,6 @@ def render_metrics(
     text.append("Breaths      ", style="dim")
     text.append(f"{state.breaths:4d}")
     return text
-
-
-def _number(value: object) -> float | None:
-    """A summary's number, or None for a missing one (a summary is plain JSON data)."""
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _mmss(seconds: float) -> str:
@@ -732,7 +728,7 @@ class BreathwiseApp(App[SessionResult | None]):
         t_s = self.session.now_s()
         if self._finished and self.result is not None:
             # Over: the clock stops where the session ended.
-            t_s = min(t_s, float(self.result.summary.get("duration_s", t_s)))
+            t_s = min(t_s, self.result.summary.get("duration_s", t_s))
         state = self.session.state
         pacer = self.session.pacer_state(t_s)
         program = self.session.program_state(t_s)
