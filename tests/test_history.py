@@ -551,15 +551,27 @@ def test_two_imports_with_the_same_start_keep_a_row_each(
 def test_a_copy_or_a_move_keeps_the_row_and_says_it_replaced_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A damaged copy of a recording replaced the original's row with the message "added"."""
+    """A damaged copy of a recording replaced the original's row with the message "added";
+    then a copy cut short replaced it, its minutes with it (found in review: 0.5 -> 0.1 min)."""
     original = write_simulated(tmp_path / "a.bwr", 60.0, seed=1)
     assert run(["history", "--add", str(original)]) == 0
-    copy = tmp_path / "copy.bwr"
     # The copy's header is the original's, respaced by an editor: the same session.
     lines = original.read_text().splitlines()
     lines[0] = json.dumps(json.loads(lines[0]), indent=None, separators=(", ", ": "))
-    copy.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    cut = tmp_path / "cut.bwr"
+    cut.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
     capsys.readouterr()
+    assert run(["history", "--add", str(cut)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"skipped {cut}: cut short at 0.5 min, a copy of {original} (1.0 min), whose row the "
+        "history keeps: not added — add the complete recording to move the row to it"
+    )
+    (row,) = list_sessions()
+    assert (Path(row.path).name, row.practised_min) == ("a.bwr", 1.0)
+
+    copy = tmp_path / "copy.bwr"
+    copy.write_text("\n".join(lines) + "\n")
     assert run(["history", "--add", str(copy)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert " min); it replaces the history row of a.bwr (a copy of the same session)" in err[0]

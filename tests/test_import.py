@@ -639,3 +639,36 @@ def test_polar_csv_beats_re_anchor_only_where_beats_were_lost(tmp_path: Path) ->
     assert abs(step_ms[jump] - lost_ms) < 1500
     after = truth_s[206:]
     assert np.ptp(t_s[200:] - after) < 1e-5
+
+
+def test_an_import_is_added_to_the_history_unless_told_not_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """import once said only "recording written" and left the session out of the history,
+    which the README says treats an import "like any session"."""
+    from simulated_sessions import write_simulated
+
+    from trainer.cli.app import run
+    from trainer.storage.history import list_sessions
+
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(["800", "820", "790"] * 60) + "\n")
+    out = tmp_path / "rr.bwr"
+    assert run(["import", str(src), "--start", "2026-01-01T07:00", "-o", str(out)]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "added to your history (2.4 min)"
+    assert [row.path for row in list_sessions()] == [str(out.resolve())]
+    other = tmp_path / "other.bwr"
+    args = ["import", str(src), "--start", "2026-01-02T07:00", "-o", str(other), "--no-history"]
+    assert run(args) == 0
+    assert "history" not in capsys.readouterr().err
+    assert len(list_sessions()) == 1
+    # A re-import of an export of a session the history holds: the history's rule, a note.
+    original = write_simulated(tmp_path / "live.bwr", 60.0, seed=1)
+    assert run(["history", "--add", str(original)]) == 0
+    export_recording(original, "csv", tmp_path / "csv")
+    capsys.readouterr()
+    again = tmp_path / "again.bwr"
+    assert run(["import", str(tmp_path / "csv" / "live.beats.csv"), "-o", str(again)]) == 0
+    err = capsys.readouterr().err
+    assert "note: not added to the history: " in err and "already holds" in err
+    assert len(list_sessions()) == 2

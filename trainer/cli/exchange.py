@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 
 
 def export(
@@ -89,13 +89,22 @@ def import_(
             "counts as that session in the history).",
         ),
     ] = None,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history/--no-history",
+            help="Add the recording to your history, as a session is when it ends.",
+        ),
+    ] = True,
 ) -> None:
     """Import an RR list or a Polar-style CSV (RR/ECG/ACC) as a Breathwise recording.
 
     The values are encoded as the sensor's own notifications, so replay, report, history and
     export work on the result like on any session. A CSV's beats are the running sum of its
     RR, moved onto the R peaks of its own ECG when it has one (or left at the logger's least
-    delay, with the reason). A malformed file is refused with the line at fault.
+    delay, with the reason). A malformed file is refused with the line at fault. The recording
+    is added to your history (--no-history: not), by the rules of 'history --add': a re-import
+    of a Breathwise CSV export of a session the history holds is not counted twice.
 
     Example: breathwise import rr.txt -o morning.bwr
     """
@@ -107,3 +116,35 @@ def import_(
         print(f"note: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if history:
+        _add_to_history(result.path)
+
+
+def _add_to_history(path: Path) -> None:
+    """Add an imported recording to the history as ``history --add`` does, saying what became
+    of it; a failure is a note, never an error: the recording is written either way.
+
+    Found in review: ``import`` left its recording out of the history, which the README says
+    treats an import "like any session", with nothing saying so.
+    """
+    from trainer.cli.history import replaced_note
+    from trainer.storage.history import ExportOfHeldSession, add_recording, readable_path
+
+    try:
+        stored = add_recording(path)
+    except ExportOfHeldSession as exc:  # the history's rule, nobody's fault
+        print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
+    except Exception as exc:  # a failure here must not hide that the recording was written
+        problem = (
+            exc.user_message() if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+        )
+        print(
+            f"note: not added to the history: {problem}; add it later with: "
+            f"breathwise history --add {readable_path(path)}",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"added to your history ({stored.row.practised_min:.1f} min){replaced_note(stored)}",
+            file=sys.stderr,
+        )

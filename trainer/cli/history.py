@@ -14,7 +14,7 @@ from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import is_simulated, source_line, source_mark
-from trainer.storage.history import SessionRow, Stored
+from trainer.storage.history import SessionRow, Stored, readable_path
 
 
 def _cell(value: float | None, digits: int = 1) -> str:
@@ -36,7 +36,7 @@ GONE = "(gone)"
 
 def _file_cell(row: SessionRow, full_paths: bool) -> str:
     path = Path(row.path)
-    shown = str(path) if full_paths else path.name
+    shown = readable_path(path if full_paths else path.name)
     return shown if path.exists() else f"{shown} {GONE}"
 
 
@@ -123,7 +123,7 @@ def history(
 
     Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr
     """
-    from trainer.storage.history import History, default_db_path, list_sessions
+    from trainer.storage.history import History, default_db_path
 
     if limit < 0:
         raise BadArgument(f"--limit {limit} must be 0 or more")
@@ -135,7 +135,10 @@ def history(
         with History():
             pass  # a history that cannot be opened is one error, not one skip per file
         _add(paths)
-    rows = list_sessions()
+    with History(read_only_ok=True) as opened:
+        rows = opened.list_sessions()
+    if opened.read_only:
+        print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
     if not rows:
         print(f"No sessions yet (history: {default_db_path()}).")
         return
@@ -156,8 +159,8 @@ def start_notes(rows: list[SessionRow], now_wall_ns: int) -> list[str]:
         if problem is not None:
             when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
             notes.append(
-                f"note: {row.path}: its start {when} {problem} (a wrong clock, or a wrong "
-                "--start when imported); progress leaves it off its time axis"
+                f"note: {readable_path(row.path)}: its start {when} {problem} (a wrong clock, or "
+                "a wrong --start when imported); progress leaves it off its time axis"
             )
     return notes
 
@@ -170,7 +173,7 @@ def _add(paths: list[Path]) -> None:
     UserError
         Not one session could be added.
     """
-    from trainer.storage.history import add_recording
+    from trainer.storage.history import HistoryUnusable, add_recording
     from trainer.storage.recording import SUFFIX
 
     added = skipped = replaced = 0
@@ -182,6 +185,8 @@ def _add(paths: list[Path]) -> None:
         for file in files:
             try:
                 stored = add_recording(file)
+            except HistoryUnusable:
+                raise  # one error for all the files, not one skip each
             except UserError as exc:
                 _skip_note(file, exc.user_message())
                 skipped += 1
@@ -192,7 +197,8 @@ def _add(paths: list[Path]) -> None:
                 skipped += 1
                 continue
             print(
-                f"added {file.name} ({stored.row.practised_min:.1f} min){_replaced(stored)}",
+                f"added {readable_path(file.name)} ({stored.row.practised_min:.1f} min)"
+                f"{replaced_note(stored)}",
                 file=sys.stderr,
             )
             added += 1
@@ -207,7 +213,7 @@ def _add(paths: list[Path]) -> None:
     )
 
 
-def _replaced(stored: Stored) -> str:
+def replaced_note(stored: Stored) -> str:
     """What an add replaced, when it was another file's row ("" for a new row or a refresh)."""
     here = Path(stored.row.path).parent
     if stored.replaced_exports:
@@ -229,12 +235,15 @@ def _replaced(stored: Stored) -> str:
 
 
 def _shown(path: Path, folder: Path) -> str:
-    return path.name if path.parent == folder else str(path)
+    return readable_path(path.name if path.parent == folder else path)
 
 
 def _skip_note(file: Path, reason: str) -> None:
     # Most reasons already begin with the file's path: name it once.
-    note = reason if reason.startswith(f"{file}:") else f"{file}: {reason}"
+    shown = readable_path(file)
+    reason = reason.replace(str(file), shown)
+    named = reason.startswith((f"{shown}:", f"{readable_path(file.resolve())}:"))
+    note = reason if named else f"{shown}: {reason}"
     print(f"skipped {note}", file=sys.stderr)
 
 

@@ -249,12 +249,13 @@ def _settle(result: SessionResult) -> _Settled:
 def not_in_history_note(folder: Path) -> str:
     """One line saying how to add the recordings in ``folder`` that never reached the history
     (:func:`trainer.storage.history.not_in_history`), or ``""``. Never added silently: the person
-    decides; a history that cannot be opened is for the session's end to report."""
-    from trainer.storage.history import not_in_history
+    decides; a history that cannot be opened is for the session's end to report, and a busy
+    one is waited for briefly: the session starts promptly either way."""
+    from trainer.storage.history import STARTUP_CHECK_TIMEOUT_MS, not_in_history
 
     try:
-        missing = not_in_history(folder)
-    except (UserError, OSError):
+        missing = not_in_history(folder, timeout_ms=STARTUP_CHECK_TIMEOUT_MS)
+    except Exception:  # only a note: nothing here may keep a session from starting
         return ""
     if not missing:
         return ""

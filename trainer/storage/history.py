@@ -22,13 +22,20 @@ at the same moment queue for the write lock and both land (SQLite documentation,
 Logging" and ``sqlite3_busy_timeout``). Schema changes are numbered migrations recorded in
 ``PRAGMA user_version``; opening a database applies the missing ones in one transaction, and a
 database written by a newer Breathwise is refused before anything is written to it (not even
-the switch to WAL).
+the switch to WAL). Opening a history already at :data:`SCHEMA_VERSION` takes no lock, so a
+reader never queues behind another process's write.
+
+Failures: every SQLite error becomes one :class:`HistoryUnusable` line naming the cause where it
+can be told (busy, damaged, disk full, read-only: :func:`history_error`); listing falls back to
+reading alone when writing is impossible (:func:`_connect_read_only`). A recording whose path is
+not valid UTF-8 keeps it as bytes (a BLOB in the ``path`` column: :func:`_path_to_db`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +43,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
@@ -46,6 +54,12 @@ from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_d
 DB_NAME = "history.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 """How long a writer waits for another process's write to finish before giving up (ms)."""
+STARTUP_CHECK_TIMEOUT_MS = 1_000
+"""How long ``live``'s check for recordings the history lacks waits for a busy history (ms): a
+session must start promptly, and the check is only a note."""
+REBUILD_ADVICE = (
+    "move the file aside; 'breathwise history --add DIR' rebuilds it from the recordings in DIR"
+)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # v1: breathing only, the numbers the core loop's closing summary had.
@@ -154,6 +168,16 @@ class HistoryError(UserError):
     """The history database cannot be opened or written (one line naming the file)."""
 
 
+class HistoryUnusable(HistoryError):
+    """The history itself cannot be used (busy, damaged, disk full, read-only: see
+    :func:`history_error`): no recording can be added until that changes."""
+
+
+class ShorterCopy(UserError):
+    """A cut-short recording of a session the history holds from a longer recording
+    (:meth:`History.store`): its row is kept."""
+
+
 class ExportOfHeldSession(UserError):
     """A recording imported from a Breathwise export of a session the history already holds
     (:meth:`History.store`): its data are the export's (beats, no belt, no pauses), so the
@@ -207,7 +231,7 @@ class SessionRow:
         """A row from the database's values in :data:`COLUMNS` order (:func:`finite_or_none`
         applied to each)."""
         values = zip(COLUMNS, record, strict=True)
-        return cls(*(finite_or_none(name, value) for name, value in values))
+        return cls(*(_from_db(name, finite_or_none(name, value)) for name, value in values))
 
     @property
     def practised_min(self) -> float:
@@ -244,6 +268,31 @@ def finite_or_none(column: str, value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return 0.0 if column in _REQUIRED_NUMBERS else None
     return value
+
+
+def _from_db(column: str, value: Any) -> Any:
+    """A path stored as bytes (:func:`_path_to_db`) as the ``str`` the file system gave."""
+    return os.fsdecode(value) if column == "path" and isinstance(value, bytes) else value
+
+
+def _path_to_db(path: str) -> str | bytes:
+    """A recording's path as the history stores it: text, or the file system's own bytes when
+    the name is not valid UTF-8 (``bad\\xffname.bwr``: Python holds the byte as a lone
+    surrogate, which SQLite's text cannot, so adding it once failed with "surrogates not
+    allowed"). SQLite keeps a BLOB as it is in any column; :func:`_from_db` turns it back
+    into the same ``str`` (``os.fsdecode``), so the path still matches the file's.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def readable_path(path: Path | str) -> str:
+    """A path to show: bytes that are not UTF-8 as ``\\xff`` escapes (printing the lone
+    surrogates Python holds for them fails on a UTF-8 terminal)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,24 +340,69 @@ def default_db_path() -> Path:
     return data_dir() / DB_NAME
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryUnusable:
+    """The one-line error for a failed SQLite call on the history at ``path``, naming the
+    cause where it can be told: busy (another process holds the write lock), damaged, disk
+    full, read-only; else ``cannot {doing} the history database``.
+
+    Found in review: a damaged file ended ``live`` with a traceback (``DatabaseError`` is not
+    an ``OperationalError``), a locked one was called "not a usable history database", and a
+    full disk or a read-only mount said only "disk I/O error" / "unable to open database file".
+    """
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return HistoryUnusable(
+            f"{path}: the history is busy (another breathwise running?)", "try again"
+        )
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or not isinstance(
+        exc, sqlite3.OperationalError
+    ):
+        return HistoryUnusable(f"{path}: the history database is damaged ({text})", REBUILD_ADVICE)
+    folder = _folder_state(path.parent)
+    if name == "SQLITE_FULL" or folder == "full":
+        return HistoryUnusable(
+            f"{path}: cannot {doing} the history database: the disk is full ({text})",
+            "free some space and try again",
+        )
+    if name.startswith("SQLITE_READONLY") or folder == "read-only":
+        return HistoryUnusable(
+            f"{path}: cannot {doing} the history database: its folder is read-only ({text})",
+            "make it writable, or set BREATHWISE_DATA_DIR to a writable folder",
+        )
+    return HistoryUnusable(f"{path}: cannot {doing} the history database ({text})")
+
+
+def _folder_state(folder: Path) -> str:
+    """``"read-only"``, ``"full"`` (no block free for this user) or ``""`` for ``folder``'s
+    file system, ``""`` also when it cannot be told."""
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return ""
+    if stat.f_flag & os.ST_RDONLY or not os.access(folder, os.W_OK):
+        return "read-only"
+    return "full" if stat.f_bavail == 0 else ""
+
+
+def _connect(path: Path, timeout_ms: int) -> sqlite3.Connection:
     ensure_private_dir(path.parent, advice=DATA_FOLDER_ADVICE)
     try:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken
         # up front and a concurrent writer waits on the busy timeout instead of failing mid-way.
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    except sqlite3.DatabaseError as exc:
-        raise HistoryError(f"{path}: cannot open the history database ({exc})") from None
+        conn = sqlite3.connect(path, timeout=timeout_ms / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise history_error(path, exc, "open") from None
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
         # Before the switch to WAL, which writes to the file: a newer Breathwise's history is
         # left exactly as it was. (migrate checks again, inside its write transaction.)
         _refuse_newer(int(conn.execute("PRAGMA user_version").fetchone()[0]), path)
-        _use_wal(conn)
+        _use_wal(conn, timeout_ms)
         conn.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         conn.close()
-        raise HistoryError(f"{path}: cannot open the history database ({exc})") from None
+        raise history_error(path, exc, "open") from None
     except BaseException:
         conn.close()
         raise
@@ -317,14 +411,40 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _use_wal(conn: sqlite3.Connection) -> None:
+def _connect_read_only(path: Path, timeout_ms: int) -> sqlite3.Connection:
+    """Open the history for reading alone, when it cannot be opened for writing.
+
+    ``mode=ro`` still needs the WAL index (``-shm``) to be created or grown, which a read-only
+    mount or a full disk refuses; then, when the WAL file is absent or empty (every commit is
+    in the main file), ``immutable=1`` reads the main file without any lock or index (SQLite
+    documentation, "URI filenames"). Nothing can write the file then but a process that finds
+    space freed, and only a listing reads it.
+
+    Raises
+    ------
+    sqlite3.Error
+        It cannot be read either.
+    """
+    uri = "file:" + quote(os.fsencode(path.resolve()), safe="/")
+    wal = path.with_name(path.name + "-wal")
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout_ms / 1000)
+        conn.execute("PRAGMA user_version").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        if wal.exists() and wal.stat().st_size > 0:
+            raise
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+
+
+def _use_wal(conn: sqlite3.Connection, timeout_ms: int) -> None:
     """Switch the file to WAL (persistent: once set, every later open finds it so).
 
     Switching needs an exclusive lock and SQLite answers "database is locked" at once, without
     the busy handler, when another process holds one (two processes creating the history at the
     same moment): retry until the busy timeout.
     """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + timeout_ms / 1000
     while True:
         try:
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -384,19 +504,72 @@ class History:
     path : Path, optional
         The database file; :func:`default_db_path` when omitted. Created (mode 0600, directory
         0700) and migrated to :data:`SCHEMA_VERSION` on open.
+    timeout_ms : int, optional
+        How long to wait for another process's write (ms); :data:`BUSY_TIMEOUT_MS` when
+        omitted.
+    read_only_ok : bool
+        When it cannot be opened for writing (a read-only mount, a full disk), open it for
+        reading alone (:func:`_connect_read_only`; :attr:`read_only` then holds why): enough to
+        list the sessions.
+
+    Raises
+    ------
+    HistoryError
+        It cannot be opened (the message names the cause: :func:`history_error`).
+
+    Attributes
+    ----------
+    read_only : str
+        Why the history was opened for reading alone, ``""`` when it can be written.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        timeout_ms: int | None = None,
+        read_only_ok: bool = False,
+    ) -> None:
         self.path = path if path is not None else default_db_path()
-        self._conn = _connect(self.path)
+        if timeout_ms is None:
+            timeout_ms = BUSY_TIMEOUT_MS
+        self.read_only = ""
         try:
-            migrate(self._conn, self.path)
-        except sqlite3.DatabaseError as exc:
+            self._conn = _connect(self.path, timeout_ms)
+        except HistoryError as exc:
+            if not read_only_ok or not self.path.is_file() or "busy" in str(exc):
+                raise
+            self._open_read_only(exc, timeout_ms)
+            return
+        try:
+            # Only a history that needs it waits for the write lock: a reader must not queue
+            # behind another process's write (found in review: live's startup check waited the
+            # whole busy timeout while another process held the history).
+            if int(self._conn.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
+                migrate(self._conn, self.path)
+        except sqlite3.Error as exc:
             self._conn.close()
-            raise HistoryError(f"{self.path}: not a usable history database ({exc})") from None
+            raise history_error(self.path, exc, "open") from None
         except BaseException:
             self._conn.close()
             raise
+
+    def _open_read_only(self, cause: HistoryError, timeout_ms: int) -> None:
+        """Open for reading alone after ``cause`` kept the history from being opened for
+        writing; raise ``cause`` when it cannot be read either, or is of another schema."""
+        try:
+            self._conn = _connect_read_only(self.path, timeout_ms)
+            found = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error:
+            raise cause from None
+        if found != SCHEMA_VERSION:
+            self._conn.close()
+            _refuse_newer(found, self.path)
+            raise HistoryError(
+                f"{cause} (and it needs an upgrade to schema v{SCHEMA_VERSION}, a write)",
+                cause.advice,
+            )
+        self.read_only = str(cause)
 
     def __enter__(self) -> History:
         return self
@@ -416,7 +589,9 @@ class History:
         """
         return self.store(values).row
 
-    def store(self, values: Mapping[str, Any], *, legacy_key: str | None = None) -> Stored:
+    def store(
+        self, values: Mapping[str, Any], *, legacy_key: str | None = None, complete: bool = True
+    ) -> Stored:
         """:meth:`upsert`, saying which recording's row it replaced.
 
         Parameters
@@ -428,6 +603,12 @@ class History:
             (:attr:`SessionAnalysis.legacy_session_key`): when no row has ``session_key`` but
             one has this key, that row is taken over (re-keyed and updated), so upgrading
             leaves no duplicate of a session already in the history.
+        complete : bool
+            The recording has its closing record (False: cut short, by a killed session or a
+            copy that stopped part-way). A cut-short recording shorter than the one whose row
+            the session has is refused (:class:`ShorterCopy`): its numbers would replace the
+            fuller ones (found in review: a half copy turned a 0.5 min row into 0.1 min). A
+            complete recording, or a longer one, replaces the row (a move, a rename, a copy).
 
         A recording imported from a Breathwise CSV export names its original
         (``exported_session``, the original's key): both are the same practice, so the history
@@ -438,6 +619,8 @@ class History:
         ------
         ExportOfHeldSession
             ``values`` are a re-import's and the history holds its original.
+        ShorterCopy
+            ``values`` are of a cut-short copy of a session held from a longer recording.
         HistoryError
             The history cannot be written, or the session's times do not fit it.
         """
@@ -447,7 +630,7 @@ class History:
         ]
         if missing:
             raise ValueError(f"session values lack {', '.join(missing)}")
-        row["path"] = str(row["path"])
+        row["path"] = _path_to_db(str(row["path"]))
         row["updated_wall_ns"] = time.time_ns()
         names = list(row)
         placeholders = ", ".join(f":{n}" for n in names)
@@ -478,6 +661,8 @@ class History:
                     self._link_older_imports(key, int(row["start_wall_ns"]))
                     exports = self._drop_exports_of(key)
                     found = self._path_of(key)
+                    if found is not None and not complete and found != str(values["path"]):
+                        self._refuse_if_shorter(key, found, row)
                     if found is None and legacy_key is not None and legacy_key != key:
                         found = self._path_of(legacy_key)
                         if found is not None:
@@ -488,13 +673,13 @@ class History:
                             )
                     previous = found
                     self._conn.execute(sql, row)
-        except sqlite3.OperationalError as exc:
-            raise HistoryError(f"{self.path}: cannot write the history ({exc})") from None
+        except sqlite3.Error as exc:
+            raise history_error(self.path, exc, "write") from None
         except OverflowError:
             # A recording with a start far from now (an import given a wrong date) holds times
             # beyond SQLite's 64-bit integers: refuse that session, keep the history as it was.
             raise HistoryError(
-                f"{row['path']}: its times do not fit the history "
+                f"{readable_path(_from_db('path', row['path']))}: its times do not fit the history "
                 f"(start {row['start_wall_ns']} ns after 1970)",
                 "re-import the file with the right --start",
             ) from None
@@ -504,19 +689,38 @@ class History:
         assert stored is not None
         return Stored(stored, previous, legacy, exports)
 
+    def _refuse_if_shorter(self, key: str, held_path: str, row: Mapping[str, Any]) -> None:
+        """Raise :class:`ShorterCopy` when the row of ``key`` (from ``held_path``) is of a
+        longer recording than cut-short ``row``."""
+        held_s = float(
+            self._conn.execute(
+                "SELECT duration_s FROM sessions WHERE session_key = ?", (key,)
+            ).fetchone()[0]
+        )
+        new_s = float(row["duration_s"])
+        if new_s < held_s:
+            gone = "" if Path(held_path).exists() else ", no longer there"
+            raise ShorterCopy(
+                f"{readable_path(_from_db('path', row['path']))}: cut short at "
+                f"{new_s / 60:.1f} min, a copy of {readable_path(held_path)} ({held_s / 60:.1f} "
+                f"min{gone}), whose row the history keeps: not added",
+                "add the complete recording to move the row to it",
+            )
+
     def _export_refusal(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
         """Why the history does not take ``row`` (message, advice): a re-import of a session it
         holds, or holds another re-import of; None when it takes it."""
         original_key = row.get("exported_session")
         if not original_key:
             return None
+        shown = readable_path(_from_db("path", row["path"]))
         # Held under the key an older Breathwise gave it (its start clocks alone) until it is
         # added again: still the session the export is of (found in review: counted twice).
         original = self.get(str(original_key)) or self.get(start_clocks(str(original_key)))
         if original is not None:
             when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
             return (
-                f"{row['path']}: imported from an export of the session of {when} "
+                f"{shown}: imported from an export of the session of {when} "
                 f"({Path(original.path).name}), which the history already holds: "
                 "not added again",
                 "its own recording is the fuller one",
@@ -531,8 +735,9 @@ class History:
         if other is None:
             return None
         return (
-            f"{row['path']}: imported from an export of the same session as "
-            f"{Path(other[0]).name}, which the history already holds: not added again",
+            f"{shown}: imported from an export of the same session as "
+            f"{readable_path(Path(_from_db('path', other[0])).name)}, which the history already "
+            "holds: not added again",
             "the history keeps one row per session: the first re-import added, until "
             "its original is",
         )
@@ -553,7 +758,7 @@ class History:
             (start_wall_ns, session_key),
         ).fetchall()
         for key, path in candidates:
-            original = _exported_session(Path(path))
+            original = _exported_session(Path(_from_db("path", path)))
             if original is not None:
                 self._conn.execute(
                     "UPDATE sessions SET exported_session = ? WHERE session_key = ?",
@@ -572,21 +777,37 @@ class History:
                 "DELETE FROM sessions WHERE exported_session = ? AND session_key != ?",
                 (session_key, session_key),
             )
-        return tuple(str(record[0]) for record in found)
+        return tuple(str(_from_db("path", record[0])) for record in found)
 
     def _path_of(self, session_key: str) -> str | None:
         record = self._conn.execute(
             "SELECT path FROM sessions WHERE session_key = ?", (session_key,)
         ).fetchone()
-        return None if record is None else str(record[0])
+        return None if record is None else str(_from_db("path", record[0]))
 
     def get(self, session_key: str) -> SessionRow | None:
-        """The row of one session, or None."""
-        cursor = self._conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE session_key = ?", (session_key,)
-        )
-        record = cursor.fetchone()
+        """The row of one session, or None.
+
+        Raises
+        ------
+        HistoryError
+            The history cannot be read.
+        """
+        with self._reading():
+            cursor = self._conn.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE session_key = ?", (session_key,)
+            )
+            record = cursor.fetchone()
         return SessionRow.from_db(record) if record is not None else None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Report a failed read as :class:`HistoryError` (a damaged file shows only when the
+        damaged pages are read, long after the open succeeded)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise history_error(self.path, exc, "read") from None
 
     def list_sessions(self, since_wall_ns: int | None = None) -> list[SessionRow]:
         """Sessions in start order, optionally only those starting at or after ``since_wall_ns``."""
@@ -596,14 +817,18 @@ class History:
             sql += " WHERE start_wall_ns >= ?"
             params = (since_wall_ns,)
         sql += " ORDER BY start_wall_ns, session_key"
-        return [SessionRow.from_db(record) for record in self._conn.execute(sql, params)]
+        with self._reading():
+            return [SessionRow.from_db(record) for record in self._conn.execute(sql, params)]
 
     def delete(self, session_key: str) -> bool:
         """Remove one session's row; True if there was one."""
-        with _write(self._conn):
-            cursor = self._conn.execute(
-                "DELETE FROM sessions WHERE session_key = ?", (session_key,)
-            )
+        try:
+            with _write(self._conn):
+                cursor = self._conn.execute(
+                    "DELETE FROM sessions WHERE session_key = ?", (session_key,)
+                )
+        except sqlite3.Error as exc:
+            raise history_error(self.path, exc, "write") from None
         return cursor.rowcount > 0
 
 
@@ -613,40 +838,48 @@ def _store(
     *,
     db_path: Path | None,
     legacy_key: str | None,
+    complete: bool,
 ) -> Stored:
     values = dict(metrics)
     values["path"] = str(Path(path).resolve())
     with History(db_path) as history:
-        return history.store(values, legacy_key=legacy_key)
+        return history.store(values, legacy_key=legacy_key, complete=complete)
 
 
 def list_sessions(
     since_wall_ns: int | None = None, *, db_path: Path | None = None
 ) -> list[SessionRow]:
-    """All sessions of the history in start order (see :meth:`History.list_sessions`)."""
-    with History(db_path) as history:
+    """All sessions of the history in start order (see :meth:`History.list_sessions`); read
+    alone when the history cannot be written (a read-only mount, a full disk)."""
+    with History(db_path, read_only_ok=True) as history:
         return history.list_sessions(since_wall_ns)
 
 
-def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
+def not_in_history(
+    folder: Path, *, db_path: Path | None = None, timeout_ms: int | None = None
+) -> list[Path]:
     """Recordings in ``folder`` that the history lacks and that are newer than its latest
     session: what a session killed before it could add itself (``kill -9``, a power cut)
     leaves behind. Older files the history lacks are left alone: they were not added on
     purpose (an old folder, a start whose sensor never connected), and so is a recording
     imported from an export of a session the history holds, itself or through another
-    re-import (adding it is refused: :meth:`History.store`).
+    re-import (adding it is refused: :meth:`History.store`). A recording another session
+    is still writing (:func:`being_written`) is not missing either: it adds itself at its end.
+
+    ``timeout_ms`` is how long to wait for a busy history (``live`` waits
+    :data:`STARTUP_CHECK_TIMEOUT_MS`).
 
     Raises
     ------
     HistoryError
-        The history cannot be opened.
+        The history cannot be opened or read.
     """
     from trainer.storage.recording import SUFFIX
 
     files = sorted(folder.glob(f"*{SUFFIX}"))
     if not files:
         return []
-    with History(db_path) as history:
+    with History(db_path, timeout_ms=timeout_ms, read_only_ok=True) as history:
         rows = history.list_sessions()
     known = {row.path for row in rows}
     # The sessions a re-import's adding is refused for (History._export_refusal): held as
@@ -660,9 +893,36 @@ def not_in_history(folder: Path, *, db_path: Path | None = None) -> list[Path]:
         for file in files
         if str(file.resolve()) not in known
         and file.stat().st_mtime_ns > latest_ns
-        # Last: it reads the file's header, and only the few files left come this far.
+        # Last: they open the file, and only the few files left come this far.
+        and not being_written(file)
         and not _refused_as_held(_exported_session(file), held)
     ]
+
+
+def being_written(recording: Path) -> bool:
+    """Whether a running session is still writing ``recording``.
+
+    The writer holds an exclusive ``flock`` on the file from its creation until it closes it
+    (:class:`trainer.storage.recording.RecordingWriter`); the kernel drops it when the process
+    ends, ``kill -9`` and a crash included, so a recording left by a killed session reads as
+    not being written. Found in review: a second ``live`` called the first one's recording,
+    still being written, "not in your history (a session stopped before it could add
+    itself?)". A lock rather than a recent-mtime rule: a session paused for long writes
+    nothing for minutes, and a killed one's file is recent too. False where locks are not
+    available (no ``fcntl``: Windows) or the file cannot be opened.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        with recording.open("rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _refused_as_held(exported_session: str | None, held: set[str]) -> bool:
@@ -733,4 +993,6 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
         recording,
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,
+        # As the analysis says it (no closing record: a killed session, a copy cut short).
+        complete=analysis.ended != "recording cut short",
     )

@@ -265,6 +265,12 @@ class RecordingWriter:
             raise  # never replaced; create() then takes the next free name
         except OSError as exc:
             raise RecordingWriteError(path, "cannot create the recording", exc) from None
+        # Held until the file is closed or the process ends: a second session's check for
+        # recordings the history lacks skips this one (trainer.storage.history.being_written).
+        with contextlib.suppress(OSError, ImportError):
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 16)
         try:
             self._file.write(json.dumps(header.to_json(), separators=(",", ":")) + "\n")

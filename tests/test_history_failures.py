@@ -1,0 +1,200 @@
+"""The history when it cannot be used as it should: damaged, busy, on a full disk or a read-only
+mount; a recording still being written; a recording whose name is not UTF-8 (found in review)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from simulated_sessions import write_simulated
+
+from trainer.cli.app import run
+from trainer.cli.history import format_rows
+from trainer.cli.session import not_in_history_note
+from trainer.storage import history as hist
+from trainer.storage.history import HistoryError, list_sessions, not_in_history
+from trainer.storage.paths import data_dir
+from trainer.storage.recording import RecordingWriter, read_recording
+
+DAMAGE_ADVICE = "move the file aside; 'breathwise history --add DIR' rebuilds it"
+
+
+@pytest.fixture()
+def good(tmp_path: Path) -> Path:
+    """A folder holding one complete recording, added to the history."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    write_simulated(folder / "good.bwr", 60.0, seed=1)
+    assert run(["history", "--add", str(folder)]) == 0
+    return folder
+
+
+def _damage(db: Path) -> None:
+    """The reviewer's damage: the header's tail and the first table page overwritten."""
+    data = bytearray(db.read_bytes())
+    data[200:400] = b"\xaa" * 200
+    data[4096:4200] = b"\x55" * 104
+    db.write_bytes(bytes(data))
+
+
+def test_a_damaged_history_is_one_line_with_advice_and_no_session_depends_on_it(
+    good: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It once ended live (at its startup check), history and progress with a traceback
+    (``sqlite3.DatabaseError``), and history --add skipped every file with it."""
+    db = data_dir() / "history.sqlite3"
+    _damage(db)
+    with pytest.raises(HistoryError, match="damaged") as raised:
+        list_sessions()
+    assert DAMAGE_ADVICE in raised.value.user_message()
+    # live's startup check: only a note, and none here; the session's end reports it.
+    write_simulated(good / "later.bwr", 60.0, seed=2)
+    assert not_in_history_note(good) == ""
+    capsys.readouterr()
+    for command in (["history"], ["progress", "-o", str(good / "p.png")]):
+        assert run(command) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "damaged" in err and DAMAGE_ADVICE in err
+    # One error for all the files, not one skip each.
+    assert run(["history", "--add", str(good)]) == 1
+    err = capsys.readouterr().err
+    assert "skipped" not in err and err.count("\n") == 1 and DAMAGE_ADVICE in err
+
+
+@pytest.fixture()
+def locked(good: Path) -> Iterator[Path]:
+    """The history with another process holding its write lock (``BEGIN EXCLUSIVE``)."""
+    db = data_dir() / "history.sqlite3"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE')\nprint('held', flush=True)\ntime.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield good
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_busy_history_says_so_and_does_not_hold_up_a_session_start(
+    locked: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """live's startup check once waited the 30 s busy timeout, and a write then said "not a
+    usable history database (database is locked)", which reads as damage."""
+    write_simulated(locked / "later.bwr", 60.0, seed=2)
+    started = time.monotonic()
+    note = not_in_history_note(locked)
+    assert time.monotonic() - started < 5.0
+    assert "later.bwr" in note
+    monkeypatch.setattr(hist, "BUSY_TIMEOUT_MS", 300)
+    capsys.readouterr()
+    assert run(["history", "--add", str(locked / "later.bwr")]) == 1
+    err = capsys.readouterr().err
+    assert "the history is busy (another breathwise running?) — try again" in err
+    assert "not a usable" not in err
+
+
+def _mount_tmpfs(folder: Path, size: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        pytest.skip("mounting a file system needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)])
+    if done.returncode != 0:
+        pytest.skip("tmpfs cannot be mounted here")
+
+
+@pytest.fixture()
+def own_mount(good: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The history (with good.bwr in it) on a small file system of its own."""
+    mount = tmp_path / "mount"
+    _mount_tmpfs(mount, "256k")
+    try:
+        db = data_dir() / "history.sqlite3"
+        with sqlite3.connect(db) as conn:  # its WAL checkpointed into the main file
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (mount / "history.sqlite3").write_bytes(db.read_bytes())
+        monkeypatch.setenv("BREATHWISE_DATA_DIR", str(mount))
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_lists_read_only_and_names_the_cause(
+    own_mount: Path, good: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a full disk history said "cannot open the history database (disk I/O error)" and
+    listed nothing."""
+    fd = os.open(own_mount / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(OSError):
+            while True:
+                os.write(fd, b"\0" * 4096)
+    finally:
+        os.close(fd)
+    capsys.readouterr()
+    assert run(["history"]) == 0
+    out, err = capsys.readouterr()
+    assert "good.bwr" in out and "the disk is full" in err
+    write_simulated(good / "later.bwr", 60.0, seed=2)
+    assert run(["history", "--add", str(good / "later.bwr")]) == 1
+    assert "the disk is full" in capsys.readouterr().err
+
+
+def test_a_read_only_mount_lists_read_only_and_names_the_cause(
+    own_mount: Path, good: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a read-only mount history said "(unable to open database file)" and listed
+    nothing."""
+    subprocess.run(["mount", "-o", "remount,ro", str(own_mount)], check=True)
+    capsys.readouterr()
+    assert run(["history"]) == 0
+    out, err = capsys.readouterr()
+    assert "good.bwr" in out and "read-only" in err
+    assert run(["history", "--add", str(good / "good.bwr")]) == 1
+    assert "its folder is read-only" in capsys.readouterr().err
+
+
+def test_a_recording_still_being_written_is_not_called_missing(tmp_path: Path) -> None:
+    """A second live, started while a first one recorded, said the first one's recording was
+    "not in your history (a session stopped before it could add itself?)"."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    header = read_recording(write_simulated(tmp_path / "source.bwr", 10.0, seed=1)).header
+    with hist.History():  # empty: every recording is newer than its latest session
+        pass
+    writer = RecordingWriter(folder / "running.bwr", header)
+    assert not_in_history(folder) == []
+    writer.close({}, t_mono_ns=header.start_mono_ns + 1, t_wall_ns=header.start_wall_ns + 1)
+    # Closed (or its process killed: the kernel drops the lock), it is missing again.
+    assert not_in_history(folder) == [folder / "running.bwr"]
+
+
+def test_a_recording_whose_name_is_not_utf8_is_added_and_shown_readably(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """history --add once skipped it: "UnicodeEncodeError: ... surrogates not allowed"."""
+    name = os.fsdecode(b"bad\xffname.bwr")
+    recording = write_simulated(tmp_path / name, 60.0, seed=1)
+    assert run(["history", "--add", str(recording)]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == "added bad\\xffname.bwr (1.0 min)"
+    (row,) = list_sessions()
+    assert row.path == str(recording.resolve())
+    assert "bad\\xffname.bwr  SIMULATED SENSOR" in format_rows([row])[1]
+    # Stored as the file system's bytes: found again, a refresh and not another file's row.
+    assert run(["history", "--add", str(recording)]) == 0
+    assert "replaces" not in capsys.readouterr().err
+    assert not_in_history(tmp_path) == []
