@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from simulated_sessions import WALL_NS, write_simulated
 
@@ -18,7 +19,7 @@ from trainer.cli.history import format_rows
 from trainer.errors import UserError
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage import history as hist
-from trainer.storage.export import export_recording
+from trainer.storage.export import export_recording, pmd_waveforms
 from trainer.storage.history import (
     History,
     add_recording,
@@ -26,6 +27,7 @@ from trainer.storage.history import (
     migrate,
 )
 from trainer.storage.importers import import_recording, read_export_session
+from trainer.storage.recording import read_recording
 
 STEM = "evening.2026-12-05"
 """A recording name with dots of its own (found in review: its export found no sidecar)."""
@@ -425,3 +427,19 @@ def test_a_name_that_is_not_utf8_exports_whole(exported: Path, tmp_path: Path) -
     assert sidecar in written
     found = read_export_session(tmp_path / "out" / os.fsdecode(b"bad\xffname.beats.csv"))
     assert found is not None and found.recording == "bad\\xffname.bwr"
+
+
+def test_an_exported_ecg_that_starts_late_keeps_its_session_times(
+    exported: Path, tmp_path: Path
+) -> None:
+    """The ``t_s`` of an export's ECG count from the session's start: one that began 5 s in
+    came back at 0 s, 5 s out of step with the session's beats and pacer."""
+    _, folder = _copy(exported, tmp_path)
+    t_s = 5.0 + np.arange(1300) / 130.0
+    ecg = np.round(300.0 * np.sin(2 * np.pi * 1.2 * t_s))
+    rows = "\n".join(f"{t:.6f},{v:g}" for t, v in zip(t_s, ecg, strict=True))
+    (folder / f"{PLAIN}.ecg.csv").write_text(f"t_s,ecg_uV\n{rows}\n")
+    back = import_recording(folder / f"{PLAIN}.ecg.csv", output=tmp_path / "ecg.bwr").path
+    [wave] = pmd_waveforms(read_recording(back))
+    assert wave.t_s[0] == pytest.approx(5.0, abs=1e-3)
+    assert np.array_equal(wave.values[:, 0], ecg)

@@ -850,17 +850,22 @@ def _rate_hz(t_ns: npt.NDArray[np.int64]) -> float:
     return float((t_ns.size - 1) * NS_PER_S / max(int(t_ns[-1] - t_ns[0]), 1))
 
 
-def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+def import_polar_csv(
+    path: Path, *, start_wall_ns: int | None = None, session_times: bool = False
+) -> Imported:
     """Build a session from a Polar-style CSV (RR/HR, ECG and/or accelerometer columns).
 
     Relative time columns (``timestamp [ms]``) need ``start_wall_ns``; otherwise the file's
-    modification time minus the session's length is used.
+    modification time minus the session's length is used. They count from the file's first
+    row, unless ``session_times``: a Breathwise export's ``t_s`` count from the session's start
+    (an ECG that began 5 s into the session came back at 0 s).
     """
     table = parse_polar_csv(path)
-    t_rel = table.time_ns - table.time_ns[0]
     first_ns = int(table.time_ns[0])
     absolute = first_ns > 10**17  # Unix ns since 1973: a real clock, not a relative one
-    duration_s = float(t_rel[-1]) / NS_PER_S + 1.0
+    origin_ns = 0 if session_times and not absolute else first_ns
+    t_rel = table.time_ns - origin_ns
+    duration_s = max(float(t_rel[-1]) / NS_PER_S, 0.0) + 1.0
     if start_wall_ns is None:
         start_wall_ns = (
             first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
@@ -880,7 +885,7 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         streams[Stream.HEART_RATE.value] = {}
         packets, timing = _strap_notifications(table, path)
         for t, payload in packets:
-            timed.append((t - first_ns, Stream.HEART_RATE.value, payload))
+            timed.append((t - origin_ns, Stream.HEART_RATE.value, payload))
     pmd: dict[str, object] = {}
     notes: list[str] = []
     ok = np.isfinite(table.columns.get("ecg", np.zeros(0)))
@@ -1418,7 +1423,9 @@ def import_recording(
     elif kind == "rr":
         imported = import_rr_list(path, start_wall_ns=start_wall_ns)
     else:
-        imported = import_polar_csv(path, start_wall_ns=start_wall_ns)
+        imported = import_polar_csv(
+            path, start_wall_ns=start_wall_ns, session_times=exported is not None
+        )
     if exported is not None:
         imported = exported.applied_to(imported, start_given=start_given)
     target = output or default
