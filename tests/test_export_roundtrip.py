@@ -5,10 +5,12 @@ schema step (v6) is tested with the others, in ``test_history.py``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from simulated_sessions import WALL_NS, write_simulated
 
@@ -17,7 +19,7 @@ from trainer.cli.history import format_rows
 from trainer.errors import UserError
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage import history as hist
-from trainer.storage.export import export_recording
+from trainer.storage.export import export_recording, pmd_waveforms
 from trainer.storage.history import (
     History,
     add_recording,
@@ -25,6 +27,7 @@ from trainer.storage.history import (
     migrate,
 )
 from trainer.storage.importers import import_recording, read_export_session
+from trainer.storage.recording import read_recording
 
 STEM = "evening.2026-12-05"
 """A recording name with dots of its own (found in review: its export found no sidecar)."""
@@ -361,3 +364,82 @@ def test_a_reimport_of_an_original_held_under_its_older_key_is_refused(tmp_path:
         assert [r.path for r in history.list_sessions()] == ["/x/O.bwr"]
     assert hist.start_clocks(f"{WALL_NS}-5000-0123abcd") == f"{WALL_NS}-5000"
     assert hist.start_clocks(f"{WALL_NS}-5000") == f"{WALL_NS}-5000"
+
+
+def _beats(path: Path) -> list[tuple[float, float]]:
+    lines = path.read_text().splitlines()[1:]
+    return [(float(t), float(rr)) for t, rr, _ in (line.split(",") for line in lines)]
+
+
+@pytest.mark.parametrize("gap", [None, (40.0, 6.0)])
+def test_exported_beats_come_back_at_their_times(
+    tmp_path: Path, gap: tuple[float, float] | None
+) -> None:
+    """Exported, imported and exported again, every beat keeps its ``t_s`` (found in review:
+    every one came back 2.0-2.75 s early, the first at -0.75 s, out of step with the pacer).
+
+    The simulated session's first beats are clamped by the live timeline (their spacing is not
+    their RR), and a link gap re-anchors it: each case must come back as it was."""
+    original = write_simulated(tmp_path / "orig.bwr", 90.0, seed=3, gap=gap)
+    export_recording(original, "csv", tmp_path / "a")
+    back = import_recording(tmp_path / "a" / "orig.beats.csv", output=tmp_path / "back.bwr")
+    export_recording(back.path, "csv", tmp_path / "b")
+    first = _beats(tmp_path / "a" / "orig.beats.csv")
+    again = _beats(tmp_path / "b" / "back.beats.csv")
+    assert len(again) == len(first) > 80
+    assert [rr for _, rr in again] == [rr for _, rr in first]
+    # The CSV keeps 1 µs: within 2 µs, every beat.
+    assert max(abs(a - b) for (a, _), (b, _) in zip(first, again, strict=True)) <= 2e-6
+
+
+def test_a_damaged_sidecar_is_refused_not_ignored(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``start_wall_ns,abc`` was skipped: the import was dated today, source ``import``, its
+    link and its SIMULATED SENSOR mark lost. With --start it is a session of its own."""
+    _, folder = _copy(exported, tmp_path)
+    _set_sidecar_start(folder, "abc")
+    beats = folder / f"{PLAIN}.beats.csv"
+    with pytest.raises(UserError, match=r"damaged Breathwise export sidecar: start_wall_ns 'abc'"):
+        read_export_session(beats)
+    assert run(["import", str(beats), "-o", str(tmp_path / "x.bwr")]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "pass --start to import plain.beats.csv as a session of its own" in err
+    assert not (tmp_path / "x.bwr").exists()
+    assert (
+        run(["import", str(beats), "-o", str(tmp_path / "y.bwr"), "--start", "2026-01-01T08:00"])
+        == 0
+    )
+    assert analyse_recording(tmp_path / "y.bwr").session_key
+    # No sidecar at all is still no export: imported at the file's own time.
+    (folder / f"{PLAIN}.session.csv").unlink()
+    assert read_export_session(beats) is None
+
+
+def test_a_name_that_is_not_utf8_exports_whole(exported: Path, tmp_path: Path) -> None:
+    """``bad\\xffname.bwr`` raised UnicodeEncodeError after five CSVs, before the sidecar."""
+    original, _ = _copy(exported, tmp_path)
+    bad = original.with_name(os.fsdecode(b"bad\xffname.bwr"))
+    original.rename(bad)
+    written = export_recording(bad, "csv", tmp_path / "out")
+    sidecar = tmp_path / "out" / os.fsdecode(b"bad\xffname.session.csv")
+    assert sidecar in written
+    found = read_export_session(tmp_path / "out" / os.fsdecode(b"bad\xffname.beats.csv"))
+    assert found is not None and found.recording == "bad\\xffname.bwr"
+
+
+def test_an_exported_ecg_that_starts_late_keeps_its_session_times(
+    exported: Path, tmp_path: Path
+) -> None:
+    """The ``t_s`` of an export's ECG count from the session's start: one that began 5 s in
+    came back at 0 s, 5 s out of step with the session's beats and pacer."""
+    _, folder = _copy(exported, tmp_path)
+    t_s = 5.0 + np.arange(1300) / 130.0
+    ecg = np.round(300.0 * np.sin(2 * np.pi * 1.2 * t_s))
+    rows = "\n".join(f"{t:.6f},{v:g}" for t, v in zip(t_s, ecg, strict=True))
+    (folder / f"{PLAIN}.ecg.csv").write_text(f"t_s,ecg_uV\n{rows}\n")
+    back = import_recording(folder / f"{PLAIN}.ecg.csv", output=tmp_path / "ecg.bwr").path
+    [wave] = pmd_waveforms(read_recording(back))
+    assert wave.t_s[0] == pytest.approx(5.0, abs=1e-3)
+    assert np.array_equal(wave.values[:, 0], ecg)

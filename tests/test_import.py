@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import gzip
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,12 @@ from trainer.cli.exchange import import_
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage.export import export_recording, pmd_waveforms
-from trainer.storage.importers import ImportFileError, import_recording, parse_rr_list
+from trainer.storage.importers import (
+    ImportFileError,
+    import_recording,
+    parse_polar_csv,
+    parse_rr_list,
+)
 from trainer.storage.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -196,7 +203,9 @@ def test_ecg_and_acc_with_a_relative_clock_are_placed_at_the_start(
         (["time_ns,rr_ms", "1000000000,800,1,2"], 2, "4 cells where the header has 2"),
         (["when,rr_ms", "1,800"], 1, "no time column"),
         (["time_ns,temperature", "1,36.6"], 1, "no RR, HR, ECG or accelerometer column"),
-        (["time_ns,rr_ms", "1000000000,800", "2000000000,30"], 3, "not a plausible RR"),
+        # Mostly implausible: a wrong unit (one artifact alone is kept: see below).
+        (["time_ns,rr_ms", "1000000000,80", "2000000000,30"], 2, "not a plausible RR"),
+        (["time_ns,rr_ms", "1000000000,800", "2000000000,0"], 3, "is not an RR interval"),
     ],
 )
 def test_a_malformed_polar_csv_names_the_line(
@@ -672,3 +681,114 @@ def test_an_import_is_added_to_the_history_unless_told_not_to(
     err = capsys.readouterr().err
     assert "note: not added to the history: " in err and "already holds" in err
     assert len(list_sessions()) == 2
+
+
+def _polar_rr_csv(path: Path, rr_ms: list[float], times: list[str] | None = None) -> None:
+    """A Polar app RR export: ``Phone timestamp;RR-interval [ms]``, one row per beat."""
+    if times is None:
+        t = np.datetime64("2026-01-01T07:00:00.000") + np.cumsum(
+            np.asarray(rr_ms).astype("timedelta64[ms]")
+        )
+        times = [str(x) for x in t]
+    rows = [f"{when};{rr:g}" for when, rr in zip(times, rr_ms, strict=True)]
+    path.write_text("Phone timestamp;RR-interval [ms]\n" + "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("artifact_ms", [6500.0, 30.0])
+def test_one_artifact_rr_in_a_polar_csv_is_kept_for_correction(
+    tmp_path: Path, artifact_ms: float
+) -> None:
+    """ "p.csv:51: 6500 ms is not a plausible RR interval" refused the whole file, while an RR
+    list with the same value imported: one rule for both now, the median's."""
+    rr = [float(v) for v in _rr_series(120)]
+    rr[49] = artifact_ms
+    _polar_rr_csv(tmp_path / "p.csv", rr)
+    result = import_recording(tmp_path / "p.csv", output=tmp_path / "p.bwr")
+    sent = [
+        ms
+        for p in read_recording(result.path).packets
+        if p.stream == Stream.HEART_RATE
+        for ms in decode_heart_rate_measurement(p.payload).rr_ms
+    ]
+    assert len(sent) == len(rr) and min(abs(ms - artifact_ms) for ms in sent) < 1.0
+
+
+def test_error_messages_quote_at_most_40_characters(tmp_path: Path) -> None:
+    """A 2 MB garbage line made a 2 MB "one-line" error (and, in a CSV cell over the csv
+    module's 128 KiB limit, a traceback)."""
+    junk = "x" * 100_000
+    (tmp_path / "rr.txt").write_text(f"800\n{junk * 20}\n")
+    (tmp_path / "p.csv").write_text(f"time_ns,rr_ms\n1000000000,{junk}\n")
+    (tmp_path / "head.csv").write_text(f"{junk},rr_ms\n1000000000,800\n")
+    for name in ("rr.txt", "p.csv", "head.csv"):
+        with pytest.raises(ImportFileError) as info:
+            kind = "rr" if name.endswith(".txt") else "polar"
+            import_recording(tmp_path / name, kind, output=tmp_path / "x.bwr")
+        message = info.value.user_message()
+        assert "x" * 40 + "…" in message and len(message) < 400
+    (tmp_path / "huge.csv").write_text(f"time_ns,rr_ms\n1000000000,{junk * 20}\n")
+    with pytest.raises(ImportFileError, match=r"huge.csv:2: not a CSV row \(field larger"):
+        import_recording(tmp_path / "huge.csv", output=tmp_path / "x.bwr")
+
+
+def test_an_rr_list_in_seconds_with_a_decimal_comma_is_named(tmp_path: Path) -> None:
+    """``0,963`` said only "'0,963' is not an RR interval"; ``hrv`` hinted the comma."""
+    (tmp_path / "rr_s_comma.txt").write_text("0,963\n0,912\n")
+    with pytest.raises(ImportFileError, match=r"806,5 for 806\.5\? write a point"):
+        import_recording(tmp_path / "rr_s_comma.txt", "rr", tmp_path / "x.bwr")
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is Europe/Berlin (CEST to CET on 2026-10-25 03:00, CET to CEST on
+    2026-03-29 02:00) for the test, and the process's own zone again after it."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _rr_txt(tmp_path: Path) -> Path:
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(["800", "820", "790"] * 20) + "\n")
+    return src
+
+
+@pytest.mark.usefixtures("berlin")
+def test_a_polar_csv_across_the_autumn_clock_change_imports(tmp_path: Path) -> None:
+    """Naive local phone times repeat 02:00-03:00 on 2026-10-25 in Berlin: "time goes
+    backwards" refused the file. The repeated hour is the second one (fold=1)."""
+    # 02:59:50-59 CEST, then 02:00:00 CET (one second later, an hour "back") and on.
+    times = [f"2026-10-25T02:59:5{s}.000" for s in range(10)]
+    times += [f"2026-10-25T02:00:0{s}.000" for s in range(10)]
+    _polar_rr_csv(tmp_path / "dst.csv", [1000.0] * 20, times)
+    table = parse_polar_csv(tmp_path / "dst.csv")
+    assert np.all(np.diff(table.time_ns) == 1_000_000_000)
+    # A backward jump of an hour where no hour repeats is still refused, the change named.
+    _polar_rr_csv(
+        tmp_path / "back.csv",
+        [1000.0] * 3,
+        ["2026-06-01T03:00:00", "2026-06-01T03:00:01", "2026-06-01T02:00:02"],
+    )
+    with pytest.raises(ImportFileError, match=r"time goes backwards .* daylight saving"):
+        parse_polar_csv(tmp_path / "back.csv")
+
+
+@pytest.mark.usefixtures("berlin")
+def test_a_start_that_does_not_exist_locally_is_refused(tmp_path: Path) -> None:
+    """2026-03-29 02:30 was never shown in Berlin (02:00 became 03:00): it was taken as 03:30."""
+    with pytest.raises(BadArgument, match="does not exist in the local time zone"):
+        import_(_rr_txt(tmp_path), "rr", tmp_path / "x.bwr", "2026-03-29T02:30")
+    assert not (tmp_path / "x.bwr").exists()
+
+
+@pytest.mark.usefixtures("berlin")
+def test_an_ambiguous_start_says_which_offset_it_took(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import_(_rr_txt(tmp_path), "rr", tmp_path / "x.bwr", "2026-10-25T02:30")
+    assert "taken as the first, 2026-10-25T02:30+02:00" in capsys.readouterr().err
+    assert read_recording(tmp_path / "x.bwr").header.start_wall_ns == (
+        1_792_888_200 * 1_000_000_000  # 2026-10-25T00:30Z
+    )

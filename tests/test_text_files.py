@@ -82,3 +82,31 @@ def test_cells_are_split_as_csv_with_quotes_or_on_whitespace() -> None:
     assert split_cells('"a b", 2 ;3', ",") == ["a b", "2 ;3"]
     assert split_cells("1;2; 3", ";") == ["1", "2", "3"]
     assert split_cells("  1\t2   3 ", None) == ["1", "2", "3"]
+
+
+def test_an_edf_export_is_named_as_edf_not_as_binary(tmp_path: Path) -> None:
+    """``import s.edf`` (our own EDF+ export) said "s.edf: not a text file"."""
+    from simulated_sessions import write_simulated
+
+    from trainer.storage.export import export_recording
+
+    recording = write_simulated(tmp_path / "s.bwr", 30.0)
+    [edf] = export_recording(recording, "edf")
+    data = edf.read_bytes()
+    (tmp_path / "s.dat").write_bytes(data)  # by its magic too, whatever its name
+    for path in (edf, tmp_path / "s.dat"):
+        with pytest.raises(UserError) as info:
+            import_recording(path, output=tmp_path / "x.bwr")
+        message = info.value.user_message()
+        assert "EDF import is not supported" in message and "beats.csv" in message
+
+
+def test_utf16_text_is_read_or_named(tmp_path: Path) -> None:
+    """Windows "Unicode" text was "not a text file": with a byte-order mark it is read, without
+    one it is named and the advice is to save it as UTF-8."""
+    (tmp_path / "bom.txt").write_bytes("812\n790\n805\n".encode("utf-16"))
+    assert parse_rr_list(tmp_path / "bom.txt").tolist() == [812.0, 790.0, 805.0]
+    assert hrv_cli.read_rr_file(tmp_path / "bom.txt").values_ms == [812.0, 790.0, 805.0]
+    (tmp_path / "le.txt").write_bytes("812\n790\n805\n".encode("utf-16-le"))
+    with pytest.raises(UserError, match=r"le.txt: UTF-16 text without a byte-order mark"):
+        parse_rr_list(tmp_path / "le.txt")

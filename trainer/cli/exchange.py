@@ -55,10 +55,10 @@ def _start(text: str | None) -> int | None:
         raise BadArgument(
             f"--start {text!r} is not a date and time", "use e.g. 2026-03-01T07:30"
         ) from None
-    from trainer.storage.importers import implausible_start
+    from trainer.storage.importers import implausible_start, local_start_ns
 
     try:
-        start_ns = int(moment.timestamp() * 1_000_000_000)
+        start_ns, note = local_start_ns(moment, text)
     except (ValueError, OverflowError, OSError):  # year 1: before the local clock can count
         raise BadArgument(
             f"--start {text!r} is before 2000", "give the local date and time the session began"
@@ -66,6 +66,8 @@ def _start(text: str | None) -> int | None:
     # A typo'd year would make a recording the history cannot store (or a PMD frame hold).
     if (reason := implausible_start(start_ns)) is not None:
         raise BadArgument(f"--start {reason}", "give the local date and time the session began")
+    if note is not None:
+        print(f"note: {note}", file=sys.stderr)
     return start_ns
 
 

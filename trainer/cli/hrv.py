@@ -22,7 +22,11 @@ from analysis.hrv_report import analyse_rr
 from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
 from trainer import SOFTWARE
 from trainer.errors import BadArgument, UserError
-from trainer.storage.decimal_comma import decimal_points_in_rows, delimiter_of
+from trainer.storage.decimal_comma import (
+    decimal_comma_hint,
+    decimal_points_in_rows,
+    delimiter_of,
+)
 from trainer.storage.text_files import (
     MISSING_INTERVAL_ADVICE,
     number_or_none,
@@ -169,7 +173,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
             )
         body = lines[1:]
     elif len(cells) > 1:
-        comma = " (806,5 for 806.5? write a point)" if delimiter == "," else ""
+        comma = decimal_comma_hint(first) if delimiter == "," else ""
         raise UserError(
             f"{path}:{first_no}: {len(cells)} columns and no header{comma}; "
             "give one interval per line or a header naming the rr_ms column"

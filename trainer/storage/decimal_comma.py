@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["decimal_points", "decimal_points_in_rows", "delimiter_of"]
+__all__ = ["decimal_comma_hint", "decimal_points", "decimal_points_in_rows", "delimiter_of"]
 
 _DECIMAL_COMMA = re.compile(r"(?<![\w.,])([+-]?\d+),(\d+)((?:[eE][+-]?\d+)?)(?![\w.,])")
 _THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}")
@@ -62,3 +62,25 @@ def decimal_points_in_rows(
         return rows
     joined = decimal_points("\n".join(line for _, line in rows), delimiter)
     return list(zip((no for no, _ in rows), joined.split("\n"), strict=True))
+
+
+_COMMA_NUMBER = re.compile(r"\s*[+-]?\d+,\d+\s*")
+"""One number written with a decimal comma, alone (``0,963``): two columns (``1000,800``) do
+not match with a comma inside a value."""
+
+
+def decimal_comma_hint(text: str) -> str:
+    """A hint for a number ``text`` that a comma made unreadable, or ``""``.
+
+    Where no semicolon or tab says the comma is a decimal one (:func:`decimal_points`), a
+    ``806,5`` is refused; this names the likely cause, the same for every command that reads
+    such files (``hrv``, ``import``).
+
+    Examples
+    --------
+    >>> decimal_comma_hint("0,963")
+    ' (806,5 for 806.5? write a point)'
+    >>> decimal_comma_hint("1000000000,800,3")
+    ''
+    """
+    return " (806,5 for 806.5? write a point)" if _COMMA_NUMBER.fullmatch(text) else ""

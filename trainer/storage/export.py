@@ -9,7 +9,9 @@ the whole second (earlier when beats precede the start: an import aligned to its
 the signals and annotations are shifted by the difference (see :func:`edf_start` for why).
 
 CSV (one file per stream, header line, ``.`` decimal point, units in column names):
-``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm),
+``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm: ``t_s`` is the
+beat ending ``rr_ms`` where the session's beat timeline placed it, :mod:`analysis.beats`; its
+steps equal the RR except where the timeline clamped or re-anchored, docs/recording-format.md),
 ``<stem>.breaths.csv`` (each breath ending at the next one's inhale onset:
 :func:`analysis.breath.settle_ends`), ``<stem>.pacer.csv`` (phase starts),
 ``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
@@ -215,6 +217,9 @@ def export_csv(
         for existing in (out_dir / f"{stem}.{n}.csv" for n in names):
             if existing.exists():
                 raise UserError(f"{existing}: already exists", _OVERWRITE_ADVICE)
+    # Everything the sidecar says is found before any file is written, so nothing in it can
+    # fail half-way through an export (found in review: a name that is not UTF-8 did).
+    sidecar = session_fields(recording, analysis)
     _make_dir(out_dir)
     written = [
         _write_csv(
@@ -287,7 +292,7 @@ def export_csv(
         _write_csv(
             out_dir / f"{stem}.{SESSION_CSV}.csv",
             ["field", "value"],
-            session_fields(recording, analysis).items(),
+            sidecar.items(),
         ),
     ]
     for wave in waves:
@@ -325,13 +330,23 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
     start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
     return {
         "format": "breathwise-export",
-        "recording": recording.path.name,
+        "recording": printable_name(recording.path),
         "start": start.isoformat(timespec="milliseconds"),
         "start_wall_ns": str(analysis.start_wall_ns),
         "source_kind": analysis.source_kind,
         "source_name": analysis.source_name,
         "session_key": key,
     }
+
+
+def printable_name(path: Path) -> str:
+    """``path``'s file name as text that any UTF-8 file can hold: bytes that are not UTF-8
+    (which Python keeps as lone surrogates, :func:`os.fsdecode`) are written ``\\xff``.
+
+    Found in review: ``bad\\xffname.bwr`` made the sidecar's writer raise UnicodeEncodeError
+    after five CSVs were written, and its re-import lost the link to its session.
+    """
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
 def _span_fields(analysis: SessionAnalysis, t_s: float) -> tuple[float | None, float | None, str]:

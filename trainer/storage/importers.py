@@ -39,7 +39,18 @@ ECG and accelerometer samples become Polar PMD data frames
 Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
 timestamp of the last sample in the PMD epoch (2000-01-01).
 
-Any malformed line raises :class:`ImportFileError` naming the file and the line.
+A Breathwise CSV export's ``<stem>.beats.csv``, with its ``<stem>.session.csv`` beside it, is
+no logger's table: its ``t_s`` are the session's own beat times, given back as they are
+(:func:`import_export_beats`), so export, import and export again keep every beat within the
+CSV's 1 µs (found in review: scheduled as a strap's, every beat came back 1.07 s early).
+
+RR values, in a list or a CSV column alike (:func:`check_rr_values`): a few outside
+:data:`RR_RANGE_MS` are artifacts, kept for the artifact correction; a median outside it is a
+wrong unit, refused. Naive local phone times that repeat an hour when the clocks go back are
+read as the second hour from the row that goes back (PEP 495 ``fold``).
+
+Any malformed line raises :class:`ImportFileError` naming the file and the line, quoting at
+most 40 characters of it (:func:`trainer.storage.text_files.short_quote`).
 """
 
 from __future__ import annotations
@@ -52,7 +63,7 @@ import math
 import re
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
@@ -86,7 +97,7 @@ from devices.source import SENSORLESS_KIND, SIMULATED_KIND, SourceInfo
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import NS_PER_S
 from trainer.session.sensor_label import source_mark
-from trainer.storage.decimal_comma import decimal_points
+from trainer.storage.decimal_comma import decimal_comma_hint, decimal_points
 from trainer.storage.export import EXPORTED_SESSION, SESSION_CSV, STREAM_CSVS, WAVEFORM_CSVS
 from trainer.storage.history import implausible_start as history_start_problem
 from trainer.storage.paths import check_output_path
@@ -99,7 +110,12 @@ from trainer.storage.recording import (
     looks_like_recording,
     write_recording,
 )
-from trainer.storage.text_files import GZIP_MAGIC, MISSING_INTERVAL_ADVICE, read_text
+from trainer.storage.text_files import (
+    GZIP_MAGIC,
+    MISSING_INTERVAL_ADVICE,
+    read_text,
+    short_quote,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -189,18 +205,21 @@ def parse_rr_list(path: Path) -> FloatArray:
             value = float(line)
         except ValueError:
             raise ImportFileError(
-                f"{path}:{number}: {raw.strip()!r} is not an RR interval",
+                f"{path}:{number}: {short_quote(raw.strip())} is not an RR interval"
+                f"{decimal_comma_hint(line)}",
                 "expected one number per line (milliseconds)",
             ) from None
         if math.isnan(value):
             raise ImportFileError(
-                f"{path}:{number}: {line!r} is not a number: a missing RR interval",
+                f"{path}:{number}: {short_quote(line)} is not a number: a missing RR interval",
                 MISSING_INTERVAL_ADVICE,
             )
         if not math.isfinite(value):
-            raise ImportFileError(f"{path}:{number}: {line!r} is not a finite number")
+            raise ImportFileError(f"{path}:{number}: {short_quote(line)} is not a finite number")
         if value <= 0:
-            raise ImportFileError(f"{path}:{number}: RR interval must be > 0, got {raw.strip()!r}")
+            raise ImportFileError(
+                f"{path}:{number}: RR interval must be > 0, got {short_quote(raw.strip())}"
+            )
         values.append(value)
         lines.append(number)
     if not values:
@@ -208,24 +227,64 @@ def parse_rr_list(path: Path) -> FloatArray:
     rr = np.asarray(values, dtype=np.float64)
     if float(rr.max()) < SECONDS_BELOW:
         rr = rr * 1000.0
-    bad = np.flatnonzero((rr < RR_RANGE_MS[0]) | (rr > RR_RANGE_MS[1]))
-    # One implausible interval is an artifact (a strap that lost contact for some seconds, a
-    # spurious beat) that the pipeline corrects as it would live; refusing the file would
-    # lose every good beat in it. Mostly implausible values are a wrong unit or not an RR list.
-    too_long = np.flatnonzero(rr > MAX_ENCODED_RR_MS)
+    check_rr_values(rr, np.asarray(lines), path, shown=values)
+    return rr
+
+
+def check_rr_values(
+    rr_ms: FloatArray,
+    lines: npt.NDArray[np.int64],
+    path: Path,
+    *,
+    shown: Sequence[float] | None = None,
+) -> None:
+    """Refuse RR values no heart-rate packet can carry, or a file that is not RR in ms.
+
+    One rule for RR lists and CSV columns alike: a few implausible intervals (beyond
+    :data:`RR_RANGE_MS`) are artifacts (a strap that lost contact for some seconds, a spurious
+    beat) that the pipeline corrects as it would live, so refusing the file would lose every
+    good beat in it; a median beyond the range is a wrong unit or no RR column (found in review:
+    one 6500 ms value refused a whole Polar CSV that the same values as an RR list imported).
+
+    Parameters
+    ----------
+    rr_ms : ndarray of float
+        The intervals, ms.
+    lines : ndarray of int
+        The file's line of each.
+    path : Path
+        The file, for the message.
+    shown : sequence of float, optional
+        The values as the file writes them (seconds, say), for the message; ``rr_ms`` if None.
+
+    Raises
+    ------
+    ImportFileError
+        A value longer than a packet carries (:data:`MAX_ENCODED_RR_MS`), one that rounds to
+        0 in 1/1024 s (the beat timeline takes no interval of 0), or a median outside
+        :data:`RR_RANGE_MS`.
+    """
+    written = rr_ms.tolist() if shown is None else list(shown)
+    too_long = np.flatnonzero(rr_ms > MAX_ENCODED_RR_MS)
     if too_long.size:
         k = int(too_long[0])
         raise ImportFileError(
-            f"{path}:{lines[k]}: {values[k]:g} is longer than a heart-rate packet can carry "
+            f"{path}:{lines[k]}: {written[k]:g} is longer than a heart-rate packet can carry "
             f"({MAX_ENCODED_RR_MS:.0f} ms)"
         )
-    if bad.size and not RR_RANGE_MS[0] <= np.median(rr) <= RR_RANGE_MS[1]:
+    too_short = np.flatnonzero(rr_ms < 0.5 * 1000.0 / RR_UNITS_PER_S)
+    if too_short.size:
+        k = int(too_short[0])
+        raise ImportFileError(
+            f"{path}:{lines[k]}: {written[k]:g} is not an RR interval (below 1/1024 s)"
+        )
+    bad = np.flatnonzero((rr_ms < RR_RANGE_MS[0]) | (rr_ms > RR_RANGE_MS[1]))
+    if bad.size and not RR_RANGE_MS[0] <= np.median(rr_ms) <= RR_RANGE_MS[1]:
         k = int(bad[0])
         raise ImportFileError(
-            f"{path}:{lines[k]}: {values[k]:g} is not a plausible RR interval "
+            f"{path}:{lines[k]}: {written[k]:g} is not a plausible RR interval "
             f"({RR_RANGE_MS[0]:g}-{RR_RANGE_MS[1]:g} ms), and neither are half of the values"
         )
-    return rr
 
 
 def _hr_field(rr_ms: Sequence[float], fallback: int) -> int:
@@ -383,7 +442,9 @@ def parse_polar_csv(path: Path) -> PolarTable:
     text = _read_text(path)
     head = text[:4096]
     delimiter = max((";", "\t", ","), key=lambda d: head.splitlines()[0].count(d) if head else 0)
-    reader = csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter)
+    reader = _rows(
+        csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter), path
+    )
     try:
         header = next(reader)
     except StopIteration:
@@ -392,7 +453,7 @@ def parse_polar_csv(path: Path) -> PolarTable:
     time_col = next((c for c in _TIME_COLUMNS if c in names), None)
     if time_col is None:
         raise ImportFileError(
-            f"{path}:1: no time column in the header ({', '.join(header)})",
+            f"{path}:1: no time column in the header ({short_quote(', '.join(header))})",
             "expected one of time_ns, Phone timestamp, sensor timestamp [ns], timestamp [ms]",
         )
     clock, scale = _TIME_COLUMNS[time_col]
@@ -405,18 +466,21 @@ def parse_polar_csv(path: Path) -> PolarTable:
             index = names.index(option)
             if factor is None:
                 raise ImportFileError(
-                    f"{path}:1: the {header[index].strip()!r} column does not say its unit",
+                    f"{path}:1: the {short_quote(header[index].strip())} column does not say "
+                    "its unit",
                     _UNIT_ADVICE[quantity.split("_")[0]],
                 )
             wanted[quantity] = (index, factor)
             break
     if not wanted:
         raise ImportFileError(
-            f"{path}:1: no RR, HR, ECG or accelerometer column in the header ({', '.join(header)})"
+            f"{path}:1: no RR, HR, ECG or accelerometer column in the header "
+            f"({short_quote(', '.join(header))})"
         )
     times: list[int] = []
     lines: list[int] = []
     values: dict[str, list[float]] = {q: [] for q in wanted}
+    fold = 0
     for number, row in enumerate(reader, start=2):
         if not row or all(not cell.strip() for cell in row):
             continue
@@ -424,7 +488,16 @@ def parse_polar_csv(path: Path) -> PolarTable:
             raise ImportFileError(
                 f"{path}:{number}: {len(row)} cells where the header has {len(header)}"
             )
-        times.append(_parse_time(row[t_index], clock, scale, path, number))
+        t_ns = _parse_time(row[t_index], clock, scale, path, number, fold)
+        if clock == "iso" and (fold or (times and t_ns < times[-1])):
+            # Naive local times repeat an hour when the clocks go back (2026-10-25 02:00-03:00
+            # in Berlin): from the row that goes back, that hour is the second one, fold=1
+            # (PEP 495), until the times are no longer ambiguous.
+            second = _parse_time(row[t_index], clock, scale, path, number, 1)
+            first = _parse_time(row[t_index], clock, scale, path, number, 0)
+            fold = int(second != first and (fold == 1 or second >= times[-1]))
+            t_ns = second if fold else first
+        times.append(t_ns)
         lines.append(number)
         for quantity, (index, factor) in wanted.items():
             cell = row[index].strip()
@@ -435,31 +508,63 @@ def parse_polar_csv(path: Path) -> PolarTable:
                 value = float(cell) * factor
             except ValueError:
                 raise ImportFileError(
-                    f"{path}:{number}: {header[index].strip()} value {cell!r} is not a number"
+                    f"{path}:{number}: {short_quote(header[index].strip())} value "
+                    f"{short_quote(cell)} is not a number"
                 ) from None
             if not math.isfinite(value):
-                raise ImportFileError(f"{path}:{number}: {header[index].strip()} is {cell!r}")
+                raise ImportFileError(
+                    f"{path}:{number}: {short_quote(header[index].strip())} is {short_quote(cell)}"
+                )
             values[quantity].append(value)
     if not times:
         raise ImportFileError(f"{path}: no data rows")
     t = np.asarray(times, dtype=np.int64)
     if np.any(np.diff(t) < 0):
         k = int(np.flatnonzero(np.diff(t) < 0)[0]) + 1
-        raise ImportFileError(f"{path}:{lines[k]}: time goes backwards")
+        back_s = (t[k - 1] - t[k]) / NS_PER_S
+        clock_change = clock == "iso" and abs(back_s - 3600.0) <= 600.0
+        raise ImportFileError(
+            f"{path}:{lines[k]}: time goes backwards by {back_s:.3g} s"
+            + (
+                " (a daylight saving clock change in the local phone times?)"
+                if clock_change
+                else ""
+            ),
+            "sort the rows by time"
+            if not clock_change
+            else "re-export the file with UTC times, or split it at this line",
+        )
     return PolarTable(t, {q: np.asarray(v) for q, v in values.items()}, np.asarray(lines))
 
 
-def _parse_time(cell: str, clock: str, scale: float, path: Path, line: int) -> int:
+def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
+    """``reader``'s rows, its errors (a cell over the csv module's 128 KiB limit, a stray
+    quote) as :class:`ImportFileError` naming the line, not a traceback."""
+    number = 1  # the row being read
+    try:
+        for row in reader:
+            yield row
+            number += 1
+    except csv.Error as exc:
+        raise ImportFileError(f"{path}:{number}: not a CSV row ({exc})") from None
+
+
+def _parse_time(cell: str, clock: str, scale: float, path: Path, line: int, fold: int = 0) -> int:
+    """A time cell as ns on its clock; ``fold`` picks the second of a local time that happened
+    twice (PEP 495), for ISO times without an offset."""
     text = cell.strip()
     try:
         if clock == "iso":
-            return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * NS_PER_S)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return int(moment.replace(fold=fold).timestamp() * NS_PER_S)
         if clock in ("unix_ns", "pmd_ns"):
             value = int(text) if text.lstrip("-").isdigit() else int(float(text))
             return value + (PMD_EPOCH_OFFSET_NS if clock == "pmd_ns" else 0)
         return round(float(text) * scale * NS_PER_S)
     except ValueError:
-        raise ImportFileError(f"{path}:{line}: time {text!r} is not a valid timestamp") from None
+        raise ImportFileError(
+            f"{path}:{line}: time {short_quote(text)} is not a valid timestamp"
+        ) from None
 
 
 LOSS_S = MAX_DRIFT_S
@@ -581,6 +686,10 @@ def _strap_notifications(
     """
     rr = table.columns.get("rr")
     hr = table.columns.get("hr")
+    if rr is not None:
+        given = np.isfinite(rr)
+        if np.any(given):
+            check_rr_values(rr[given], table.lines[given], path)
     out: list[tuple[int, list[int], int]] = []
     rr_rows: list[int] = []
     rr_starts: list[bool] = []
@@ -592,12 +701,6 @@ def _strap_notifications(
         if not has_rr and not has_hr:
             continue
         t = int(table.time_ns[k])
-        if has_rr:
-            value = float(rr[k])  # type: ignore[index]
-            if not RR_RANGE_MS[0] <= value <= RR_RANGE_MS[1]:
-                raise ImportFileError(
-                    f"{path}:{int(table.lines[k])}: {value:g} ms is not a plausible RR interval"
-                )
         if has_hr:
             last_hr = round(float(hr[k]))  # type: ignore[index]
         continues = (
@@ -747,17 +850,22 @@ def _rate_hz(t_ns: npt.NDArray[np.int64]) -> float:
     return float((t_ns.size - 1) * NS_PER_S / max(int(t_ns[-1] - t_ns[0]), 1))
 
 
-def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+def import_polar_csv(
+    path: Path, *, start_wall_ns: int | None = None, session_times: bool = False
+) -> Imported:
     """Build a session from a Polar-style CSV (RR/HR, ECG and/or accelerometer columns).
 
     Relative time columns (``timestamp [ms]``) need ``start_wall_ns``; otherwise the file's
-    modification time minus the session's length is used.
+    modification time minus the session's length is used. They count from the file's first
+    row, unless ``session_times``: a Breathwise export's ``t_s`` count from the session's start
+    (an ECG that began 5 s into the session came back at 0 s).
     """
     table = parse_polar_csv(path)
-    t_rel = table.time_ns - table.time_ns[0]
     first_ns = int(table.time_ns[0])
     absolute = first_ns > 10**17  # Unix ns since 1973: a real clock, not a relative one
-    duration_s = float(t_rel[-1]) / NS_PER_S + 1.0
+    origin_ns = 0 if session_times and not absolute else first_ns
+    t_rel = table.time_ns - origin_ns
+    duration_s = max(float(t_rel[-1]) / NS_PER_S, 0.0) + 1.0
     if start_wall_ns is None:
         start_wall_ns = (
             first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
@@ -777,7 +885,7 @@ def import_polar_csv(path: Path, *, start_wall_ns: int | None = None) -> Importe
         streams[Stream.HEART_RATE.value] = {}
         packets, timing = _strap_notifications(table, path)
         for t, payload in packets:
-            timed.append((t - first_ns, Stream.HEART_RATE.value, payload))
+            timed.append((t - origin_ns, Stream.HEART_RATE.value, payload))
     pmd: dict[str, object] = {}
     notes: list[str] = []
     ok = np.isfinite(table.columns.get("ecg", np.zeros(0)))
@@ -871,6 +979,37 @@ def implausible_start(start_wall_ns: int, *, now_ns: int | None = None) -> str |
     except (OverflowError, OSError, ValueError):
         when = f"{start_wall_ns} ns after 1970"  # beyond the calendar datetime can show
     return f"{when} {problem}"
+
+
+def local_start_ns(moment: datetime, text: str) -> tuple[int, str | None]:
+    """``--start``'s ``moment`` (naive: local time) as Unix ns, and a note when the local time
+    happened twice.
+
+    A local time the clocks skipped (2026-03-29 02:30 in Berlin, where 02:00 became 03:00) was
+    taken silently as the hour after; it is refused. One they showed twice (2026-10-25 02:30)
+    is taken as the first, summer time, and the note names the UTC offset used.
+
+    Raises
+    ------
+    BadArgument
+        ``moment`` does not exist in the local time zone.
+    ValueError, OverflowError, OSError
+        ``moment`` is before the local clock can count (year 1).
+    """
+    first = moment.replace(fold=0).timestamp()
+    if moment.tzinfo is not None or first == moment.replace(fold=1).timestamp():
+        return int(first * NS_PER_S), None
+    taken = datetime.fromtimestamp(first).astimezone()
+    if taken.replace(tzinfo=None, fold=0) != moment.replace(fold=0):
+        raise BadArgument(
+            f"--start {text!r} does not exist in the local time zone: the clocks skipped it "
+            f"(daylight saving time began; {text} read as {taken.isoformat(timespec='minutes')})",
+            "give the time the clocks showed, or add the UTC offset (e.g. +01:00)",
+        )
+    return int(first * NS_PER_S), (
+        f"--start {text} happened twice (the clocks went back): taken as the first, "
+        f"{taken.isoformat(timespec='minutes')}; add the UTC offset for the second"
+    )
 
 
 def _check_derived_start(start_wall_ns: int, path: Path, absolute: bool) -> None:
@@ -1012,6 +1151,8 @@ class ExportedSession:
         The history's identity of the original session.
     recording : str
         The original recording's file name.
+    stream : str
+        Which of the export's files is imported.
     """
 
     sidecar: Path
@@ -1020,6 +1161,8 @@ class ExportedSession:
     source_name: str
     session_key: str
     recording: str
+    stream: str = "beats"
+    """The export's file imported (``beats``, ``ecg``...: :data:`EXPORT_CSVS`)."""
 
     def applied_to(self, imported: Imported, *, start_given: bool) -> Imported:
         """``imported`` marked as this session: the simulated person (or no sensor) stays the
@@ -1066,12 +1209,19 @@ EXPORT_CSVS = frozenset((*STREAM_CSVS, *WAVEFORM_CSVS))
 
 def read_export_session(path: Path) -> ExportedSession | None:
     """The ``<stem>.session.csv`` beside a Breathwise CSV export's ``<stem>.<stream>.csv``, or
-    ``None`` when ``path`` is not such a file or the sidecar is missing or unreadable (the file
-    is then imported as any CSV, at its own time).
+    ``None`` when ``path`` is not such a file or there is no such sidecar (the file is then
+    imported as any CSV, at its own time).
 
     The stem is what is left when a known stream name (:data:`EXPORT_CSVS`) is taken off the
     end, so it may hold dots of its own: ``evening.2026-12-05.bwr`` exports as
     ``evening.2026-12-05.beats.csv`` (found in review: such a file found no sidecar).
+
+    Raises
+    ------
+    ImportFileError
+        The sidecar is there but cannot be read, or is not a Breathwise export's, or gives no
+        whole-number start (found in review: ``start_wall_ns,abc`` was ignored, and the import
+        dated today, unlinked, a simulated session without its SIMULATED SENSOR mark).
     """
     if path.suffix.lower() != ".csv":
         return None
@@ -1079,22 +1229,140 @@ def read_export_session(path: Path) -> ExportedSession | None:
     if not (dot and stem and stream.lower() in EXPORT_CSVS):
         return None
     sidecar = path.with_name(f"{stem}.{SESSION_CSV}.csv")
+    if not sidecar.exists():
+        return None
     try:
         with sidecar.open(newline="", encoding="utf-8") as handle:
             fields = {row[0]: row[1] for row in csv.reader(handle) if len(row) == 2}
-        if fields.get("format") != "breathwise-export":
-            return None
-        start_wall_ns = int(fields["start_wall_ns"])
-        return ExportedSession(
-            sidecar,
-            start_wall_ns,
-            fields.get("source_kind", ""),
-            fields.get("source_name", ""),
-            fields.get("session_key", ""),
-            fields.get("recording", ""),
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problem = getattr(exc, "strerror", None) or str(exc)
+        raise _sidecar_error(sidecar, path, f"cannot be read ({short_quote(problem)})") from None
+    if fields.get("format") != "breathwise-export":
+        raise _sidecar_error(sidecar, path, "has no 'format,breathwise-export' row")
+    text = fields.get("start_wall_ns")
+    if text is None or not re.fullmatch(r"[+-]?\d+", text.strip()):
+        got = "no start_wall_ns row" if text is None else f"start_wall_ns {short_quote(text)}"
+        raise _sidecar_error(sidecar, path, f"{got} is not a whole number of ns")
+    return ExportedSession(
+        sidecar,
+        int(text),
+        fields.get("source_kind", ""),
+        fields.get("source_name", ""),
+        fields.get("session_key", ""),
+        fields.get("recording", ""),
+        stream.lower(),
+    )
+
+
+def _sidecar_error(sidecar: Path, path: Path, problem: str) -> ImportFileError:
+    return ImportFileError(
+        f"{sidecar}: a damaged Breathwise export sidecar: {problem}",
+        f"fix it, or pass --start to import {path.name} as a session of its own",
+    )
+
+
+SAME_SPACING_S = 1e-4
+"""Two exported beats whose spacing differs from the later one's RR by no more than this (s)
+are spaced by that RR: the CSV keeps times to 1 µs and RR to 1/1024 s exactly, so a clamped or
+re-anchored beat (always off by more than a millisecond) is never taken for one that was not."""
+
+
+def export_beat_notifications(
+    beat_t_s: FloatArray, rr_raw: Sequence[int], *, period_s: float = 1.0
+) -> list[tuple[float, bytes]]:
+    """0x2A37 payloads that make the beat timeline place every beat at ``beat_t_s``.
+
+    For the ``<stem>.beats.csv`` of a Breathwise CSV export, whose ``t_s`` are the beats as the
+    session's own :class:`analysis.beats.BeatTimeline` placed them (docs/recording-format.md,
+    "CSV export"): unlike a strap's or a phone app's rows they need no scheduling, only to be
+    given back. Beats spaced by their RR (within :data:`SAME_SPACING_S`) share a notification,
+    as a strap would send them (at most :data:`MAX_RR_PER_NOTIFICATION`, spanning at most
+    ``period_s``), sent at its last beat; a beat that is not (one the timeline clamped onto an
+    arrival, spread, or re-anchored after a loss) starts a notification of its own.
+
+    Why that is exact: the timeline puts a notification's beats at the previous beat plus their
+    RR, moved back onto the arrival if the last is later, re-anchored there if it is more than
+    :data:`analysis.beats.MAX_DRIFT_S` earlier. A timeline's own output only ever has beats
+    spaced by their RR, closer (clamped, spread) or more than that threshold further apart
+    (re-anchored); each case is placed back on its arrival, i.e. on its exported time.
+
+    Parameters
+    ----------
+    beat_t_s : ndarray of float
+        Exported beat times, session s, non-decreasing (may be negative: beats before the
+        start of an import aligned to its ECG).
+    rr_raw : sequence of int
+        The interval ending each beat, 1/1024 s.
+    period_s : float
+        Longest span of one notification's beats, s.
+
+    Returns
+    -------
+    list of (float, bytes)
+        Send time (session s) and payload, in time order.
+    """
+    rr_s = np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S
+    out: list[tuple[float, bytes]] = []
+    group: list[int] = []
+    for k in range(beat_t_s.size):
+        joins = (
+            group
+            and abs(float(beat_t_s[k] - beat_t_s[k - 1]) - float(rr_s[k])) <= SAME_SPACING_S
+            and len(group) < MAX_RR_PER_NOTIFICATION
+            and float(beat_t_s[k] - beat_t_s[group[0]]) <= period_s
         )
-    except (OSError, UnicodeDecodeError, KeyError, ValueError, csv.Error):
-        return None
+        if group and not joins:
+            out.append(_export_notification(beat_t_s, rr_raw, group))
+            group = []
+        group.append(k)
+    if group:
+        out.append(_export_notification(beat_t_s, rr_raw, group))
+    return out
+
+
+def _export_notification(
+    beat_t_s: FloatArray, rr_raw: Sequence[int], group: list[int]
+) -> tuple[float, bytes]:
+    raws = [int(rr_raw[k]) for k in group]
+    hr = _hr_field([raw * 1000.0 / RR_UNITS_PER_S for raw in raws], 60)
+    return float(beat_t_s[group[-1]]), encode_heart_rate_measurement(min(hr, 255), raws)
+
+
+def import_export_beats(path: Path, *, start_wall_ns: int) -> Imported:
+    """Build a session from the ``<stem>.beats.csv`` of a Breathwise CSV export.
+
+    Its ``t_s`` count from the session's start (``start_wall_ns``, the sidecar's or
+    ``--start``) and are given back as they are (:func:`export_beat_notifications`): exported
+    and imported again, every beat keeps its time to float rounding of the CSV's 1 µs, not the
+    running-sum schedule of :func:`strap_beat_times`, which put every beat of a sample session
+    1.07 s early and those of a simulated one 2.0-2.75 s early.
+    """
+    table = parse_polar_csv(path)
+    rr = table.columns.get("rr")
+    if rr is None or not np.all(np.isfinite(rr)):
+        raise ImportFileError(
+            f"{path}: a Breathwise beats export needs an rr_ms value on every row",
+            "import the file it was exported from, or the RR as an RR list",
+        )
+    check_rr_values(rr, table.lines, path)
+    rr_raw = [rr_ms_to_raw(v) for v in rr.tolist()]
+    beat_t = table.time_ns.astype(np.float64) / NS_PER_S
+    duration_s = max(float(beat_t[-1]), 0.0) + 1.0
+    info = SourceInfo(
+        kind="import",
+        name=f"Breathwise export {path.name}",
+        streams={Stream.HEART_RATE.value: {}},
+        details={
+            "imported_from": path.name,
+            "format": "breathwise-export-beats",
+            "beats": len(rr_raw),
+            "beat_timing": {"method": "exported_times"},
+        },
+    )
+    items: list[Item] = [_own_rhythm(start_wall_ns)]
+    for t, payload in export_beat_notifications(beat_t, rr_raw):
+        items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
+    return _finish(info, items, start_wall_ns, duration_s, path)
 
 
 def import_recording(
@@ -1130,8 +1398,14 @@ def import_recording(
         )
     if kind == "auto":
         kind = _kind_of(head)
-    exported = read_export_session(path)
     start_given = start_wall_ns is not None
+    try:
+        exported = read_export_session(path)
+    except ImportFileError:
+        if not start_given:
+            raise
+        # As the advice says: with --start, a session of its own, its sidecar left aside.
+        exported = None
     if exported is not None and not start_given:
         # As any start found in a file (_check_derived_start): a wrong one would become a
         # recording the history cannot store, or a session in 1970 (found in review: a
@@ -1143,11 +1417,15 @@ def import_recording(
                 "give the real start with --start",
             )
         start_wall_ns = exported.start_wall_ns
-    imported = (
-        import_rr_list(path, start_wall_ns=start_wall_ns)
-        if kind == "rr"
-        else import_polar_csv(path, start_wall_ns=start_wall_ns)
-    )
+    if exported is not None and start_wall_ns is not None and exported.stream == "beats":
+        # Our own beat times, not a logger's rows: given back, not scheduled like a strap's.
+        imported = import_export_beats(path, start_wall_ns=start_wall_ns)
+    elif kind == "rr":
+        imported = import_rr_list(path, start_wall_ns=start_wall_ns)
+    else:
+        imported = import_polar_csv(
+            path, start_wall_ns=start_wall_ns, session_times=exported is not None
+        )
     if exported is not None:
         imported = exported.applied_to(imported, start_given=start_given)
     target = output or default

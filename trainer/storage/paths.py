@@ -166,12 +166,17 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) 
     ------
     UserError
         The file cannot be written (a full disk), in one line; a file already there is left
-        as it was.
+        as it was. Text that UTF-8 cannot hold is written with backslash escapes.
     """
     from trainer.errors import UserError
 
     try:
-        with replacing(path) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
+        # A cell that is no Unicode (a lone surrogate from a name that is not UTF-8) is written
+        # escaped, never left to raise once some files of an export are written.
+        with (
+            replacing(path) as temp,
+            temp.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle,
+        ):
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)

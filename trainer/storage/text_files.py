@@ -76,13 +76,71 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
         )
     if len(raw) > max_bytes:
         raise error(f"{path}: larger than {_size(max_bytes)}, not {what}")
+    if path.suffix.lower() in (".edf", ".bdf") or _is_edf(raw):
+        raise error(
+            f"{path}: an EDF file, not {what}; EDF import is not supported",
+            "use the STEM.beats.csv of a CSV export instead (breathwise export -f csv)",
+        )
+    if raw[:2] in _UTF16_BOMS:
+        # Windows tools ("Unicode" in Notepad, Excel's "Unicode text") save UTF-16 with a BOM.
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise error(f"{path}: damaged UTF-16 text", "save it as UTF-8 and try again") from None
     if b"\x00" in raw[:_SNIFF_BYTES]:
+        if _looks_utf16(raw[:_SNIFF_BYTES]):
+            raise error(
+                f"{path}: UTF-16 text without a byte-order mark, not UTF-8",
+                "save it as UTF-8 and try again",
+            )
         raise error(f"{path}: not a text file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise error(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
+
+
+QUOTE_CHARS = 40
+"""Longest text an error message quotes from a file, characters: a line of megabytes of
+garbage once made a megabyte "one-line" error."""
+
+
+def short_quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``repr`` of ``text``, cut to ``limit`` characters and ``…`` when longer, for messages.
+
+    Examples
+    --------
+    >>> short_quote("0,963")
+    "'0,963'"
+    >>> short_quote("x" * 50, 4)
+    "'xxxx…'"
+    """
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+"""Byte-order marks of UTF-16 little- and big-endian text (Unicode 15, section 23.8)."""
+_EDF_VERSION = b"0       "
+"""The 8-byte version field an EDF or EDF+ file starts with (Kemp et al. 1992)."""
+
+
+def _is_edf(raw: bytes) -> bool:
+    """Whether ``raw`` starts as an EDF(+) header: the version field, then a header length
+    (bytes 184-192) that is a multiple of 256 (Kemp et al. 1992, "Header record")."""
+    if raw[:8] != _EDF_VERSION or len(raw) < 256:
+        return False
+    size = raw[184:192].strip()
+    return size.isdigit() and int(size) >= 256 and int(size) % 256 == 0
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """Whether NUL bytes sit at nearly every other position and nowhere else, as in UTF-16
+    text of Latin characters (``8\\x000\\x000\\x00``)."""
+    if len(raw) < 8:
+        return False
+    zeros = sorted((raw[0::2].count(0) / len(raw[0::2]), raw[1::2].count(0) / len(raw[1::2])))
+    return zeros[0] <= 0.1 and zeros[1] >= 0.9
 
 
 def split_cells(line: str, delimiter: str | None) -> list[str]:
@@ -107,4 +165,11 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes // 1024**2} MiB"
 
 
-__all__ = ["GZIP_MAGIC", "MISSING_INTERVAL_ADVICE", "number_or_none", "read_text", "split_cells"]
+__all__ = [
+    "GZIP_MAGIC",
+    "MISSING_INTERVAL_ADVICE",
+    "number_or_none",
+    "read_text",
+    "short_quote",
+    "split_cells",
+]
