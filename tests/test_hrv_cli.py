@@ -422,3 +422,9 @@ def test_the_published_artifact_rules_can_be_chosen(
     assert paper["max_missed_beats"] == 1 and paper["run_beats"] == 0
     with pytest.raises(BadArgument, match="--artifacts must be 'default' or 'published'"):
         call([str(f), "--artifacts", "none"], capsys)
+
+
+def test_too_short_a_series_is_reported_uncorrected_with_a_warning() -> None:
+    report = analyse_rr(np.array([800.0, 1600.0, 800.0]))
+    assert report["nn_ms"] == [800.0, 1600.0, 800.0]
+    assert any("left uncorrected" in w for w in report["warnings"])
