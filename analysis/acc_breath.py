@@ -105,6 +105,7 @@ __all__ = [
     "MOTION_UNCERTAIN",
     "ORIENT_SKEW",
     "AccBreathTracker",
+    "TimedAccBreathTracker",
     "detect_acc_breaths",
     "difference_skewness",
 ]

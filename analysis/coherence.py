@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analysis.hrv_frequency import checked_beats, resample_nn
+from analysis.hrv_frequency import checked_beats, peak_power_fraction, resample_nn
 
 __all__ = [
     "CoherenceResult",
@@ -233,23 +233,17 @@ def coherence_at(
     spec = np.abs(np.fft.rfft(v, nfft)) ** 2 / (fs * v.size)
     spec[1:] *= 2.0  # one-sided density; the Nyquist bin is outside every band used here
     freq = np.fft.rfftfreq(nfft, 1.0 / fs)
-    df = fs / nfft
 
-    lo, hi = settings.peak_band_hz
-    band = (freq >= lo) & (freq <= hi)
-    in_band = np.flatnonzero(band)
-    top = int(in_band[int(np.argmax(spec[band]))])
-    peak_hz = float(freq[top])
     half = settings.peak_window_hz / 2.0
-    in_peak = (freq >= peak_hz - half) & (freq <= peak_hz + half)
-    t_lo, t_hi = settings.total_band_hz
-    in_total = (freq >= t_lo) & (freq <= t_hi)
-    peak = float(spec[in_peak & in_total].sum() * df)
-    total = float(spec[in_total].sum() * df)
+    pf = peak_power_fraction(freq, spec, settings.peak_band_hz, half, settings.total_band_hz)
+    if pf is None:
+        return _empty(end, "no frequency bin in the peak band")
+    top, peak_hz, peak, total = pf.peak_index, pf.peak_hz, pf.peak_power, pf.total_power
     if total <= _NO_VARIABILITY_MS2:
         return _empty(end, "no variability in the window")
-    fraction = peak / total
-    if top == in_band[0] and top > 0 and spec[top - 1] >= spec[top]:
+    fraction = pf.fraction
+    lowest = top > 0 and freq[top - 1] < settings.peak_band_hz[0]
+    if lowest and spec[top - 1] >= spec[top]:
         # The band's largest value is its lowest bin, on a slope rising out of the band: slow
         # drift, not a rhythm (breathing at 30/min with no RSA scored 10/10 this way).
         note = "no rhythm in the band, only slow drift below it"

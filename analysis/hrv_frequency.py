@@ -51,6 +51,7 @@ __all__ = [
     "FrequencyDomain",
     "GapFreeSpectrum",
     "LombSettings",
+    "PeakPowerFraction",
     "WelchSettings",
     "band_power",
     "beat_times_s",
@@ -59,6 +60,7 @@ __all__ = [
     "gap_free_frequency_domain",
     "longest_gap_free",
     "ordered_beats",
+    "peak_power_fraction",
     "resample_nn",
 ]
 
@@ -751,3 +753,80 @@ def frequency_domain(
         }
         return _summarise(freq, psd, ls.bands, ls.closed_bands, settings)
     raise ValueError(f"unknown method {method!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class PeakPowerFraction:
+    """The highest spectral peak of a band and its share of the power (:func:`peak_power_fraction`).
+
+    Attributes
+    ----------
+    peak_hz : float
+        Frequency of the highest bin in the peak band, Hz.
+    peak_index : int
+        Its index in the frequency grid.
+    peak_power : float
+        Power within ``half_width_hz`` of it (inside the total band), the density's unit times Hz.
+    total_power : float
+        Power in the total band, same unit.
+    fraction : float
+        ``peak_power / total_power``, 0-1; 0 when the total power is 0.
+    """
+
+    peak_hz: float
+    peak_index: int
+    peak_power: float
+    total_power: float
+    fraction: float
+
+
+def peak_power_fraction(
+    freq_hz: ArrayLike,
+    psd: ArrayLike,
+    peak_band_hz: tuple[float, float],
+    half_width_hz: float,
+    total_band_hz: tuple[float, float],
+) -> PeakPowerFraction | None:
+    """Share of the power lying in a narrow window around the highest peak of a band.
+
+    The peak-power measure of the coherence ratio (McCraty, Atkinson, Tomasino & Bradley 2006,
+    "The coherent heart", HeartMath Research Center publication 06-022, pp. 9-10): the highest
+    bin of ``psd`` within ``peak_band_hz`` is the peak; the power within ``+-half_width_hz`` of
+    it is the peak power, the power within ``total_band_hz`` the total, both by the rectangle
+    rule (``sum(psd) * df``) over closed intervals, the peak window clipped to the total band.
+    McCraty et al. use a 0.04-0.26 Hz peak band, a 0.030 Hz window (``half_width_hz`` 0.015)
+    and a 0.0033-0.4 Hz total: every caller in :mod:`analysis` calls this function and states
+    where its settings or spectrum differ (:mod:`analysis.coherence`, :mod:`analysis.resonance`,
+    :mod:`analysis.rr_breath`).
+
+    Parameters
+    ----------
+    freq_hz : array_like, shape (n,)
+        Evenly spaced frequencies, Hz, increasing.
+    psd : array_like, shape (n,)
+        Power (spectral density or per-bin power) at each frequency.
+    peak_band_hz : (float, float)
+        Band searched for the peak, Hz, closed.
+    half_width_hz : float
+        Half-width of the peak window, Hz.
+    total_band_hz : (float, float)
+        Band of the total power, Hz, closed.
+
+    Returns
+    -------
+    PeakPowerFraction or None
+        ``None`` when no frequency lies in the peak band.
+    """
+    freq = np.asarray(freq_hz, dtype=np.float64)
+    power = np.asarray(psd, dtype=np.float64)
+    in_band = np.flatnonzero((freq >= peak_band_hz[0]) & (freq <= peak_band_hz[1]))
+    if in_band.size == 0:
+        return None
+    top = int(in_band[int(np.argmax(power[in_band]))])
+    peak_hz = float(freq[top])
+    df = float(freq[1] - freq[0]) if freq.size > 1 else 0.0
+    in_total = (freq >= total_band_hz[0]) & (freq <= total_band_hz[1])
+    in_peak = in_total & (np.abs(freq - peak_hz) <= half_width_hz)
+    peak = float(power[in_peak].sum() * df)
+    total = float(power[in_total].sum() * df)
+    return PeakPowerFraction(peak_hz, top, peak, total, peak / total if total > 0.0 else 0.0)

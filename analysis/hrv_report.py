@@ -195,6 +195,8 @@ def analyse_rr(
         "pass_counts": list(result.pass_counts),
         "iterations": result.iterations,
     }
+    if result.note:
+        warnings.append(result.note)
     if (too_many := artifact_warning(n_art, int(rr.size))) is not None:
         warnings.append(too_many)
 

@@ -22,9 +22,14 @@ measured breaths:
   already scores.
 * ``lf_power_ms2``: power of the NN series in 0.04-0.15 Hz from one periodogram of the step
   (rectangular window, mean and linear trend removed, 4 Hz cubic resampling).
-* ``peak_fraction``: share of the 0.0033-0.4 Hz power lying within +-0.015 Hz of the highest LF
-  peak, the "tall and narrow" criterion (the same measure as the coherence ratio's peak share,
-  McCraty et al. 2006).
+* ``lf_peak_fraction``: share of the 0.0033-0.4 Hz power lying within +-0.015 Hz of the highest
+  peak in 0.04-0.15 Hz, the "tall and narrow" criterion
+  (:func:`analysis.hrv_frequency.peak_power_fraction`, the coherence ratio's peak share of
+  McCraty et al. 2006). Not comparable with :attr:`analysis.coherence.CoherenceResult.peak_fraction`
+  and named apart from it on purpose: the peak is searched in LF only (the resonance criterion
+  is the LF peak, Lehrer et al. 2000; coherence searches up to 0.26 Hz), and the periodogram
+  spans the whole analysed step (about 100 s, 4 Hz resampling) instead of 64 s, so its narrower
+  main lobe puts more of a rhythm's power in the same window.
 * Following: with breaths, the median measured rate must lie within 0.5 breaths/min (or 10 %) of
   the pacer and 60 % of breath periods within 20 % of the paced period (a sigh or two in a
   2-minute step is normal); without breaths the check falls back on the heart-rate spectrum,
@@ -44,11 +49,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from analysis.beats import instantaneous_heart_rate
 from analysis.hrv_frequency import (
     MAX_GAP_S,
     WelchSettings,
     band_power,
     frequency_domain,
+    peak_power_fraction,
     resample_nn,
 )
 from analysis.rsa import BreathEvents
@@ -97,8 +104,9 @@ class StepEvidence:
         Mean RSA swing, beats/min.
     lf_power_ms2 : float or None
         LF power, ms^2.
-    peak_fraction : float or None
-        Share of total power in +-0.015 Hz around the LF peak.
+    lf_peak_fraction : float or None
+        Share of total power in +-0.015 Hz around the LF peak (module notes: not the coherence
+        score's ``peak_fraction``).
     followed : bool or None
         Whether the person followed the pacer; ``None`` when unverifiable.
     flags : list of str
@@ -118,7 +126,7 @@ class StepEvidence:
     phase_deg: float | None
     peak_to_trough_bpm: float | None
     lf_power_ms2: float | None
-    peak_fraction: float | None
+    lf_peak_fraction: float | None
     followed: bool | None
     flags: list[str] = field(default_factory=list)
     score: float | None = None
@@ -248,32 +256,23 @@ def _evaluate(
             phase_deg=None,
             peak_to_trough_bpm=None,
             lf_power_ms2=None,
-            peak_fraction=None,
+            lf_peak_fraction=None,
             followed=False,
             flags=flags,
         )
 
     spec = frequency_domain(xs, t_s=ts, welch_settings=_SPECTRUM)
     freq, psd = spec.freq_hz, spec.psd_ms2_per_hz
-    lf_power, lf_peak = band_power(freq, psd, *_LF)
-    total, _ = band_power(freq, psd, *_TOTAL)
-    fraction = None
-    if lf_peak is not None and total > 0.0:
-        near, _ = band_power(
-            freq, psd, lf_peak - _PEAK_HALF_WIDTH_HZ, lf_peak + _PEAK_HALF_WIDTH_HZ, closed=True
-        )
-        fraction = near / total
-    hr_peak_bpm = lf_peak * 60.0 if lf_peak is not None else None
+    lf_power, _ = band_power(freq, psd, *_LF)
+    pf = peak_power_fraction(freq, psd, _LF, _PEAK_HALF_WIDTH_HZ, _TOTAL)
+    fraction = pf.fraction if pf is not None and pf.total_power > 0.0 else None
+    hr_peak_bpm = pf.peak_hz * 60.0 if pf is not None else None
 
-    # Each interval's rate is its mean over the interval, so it belongs at the midpoint, not
-    # at the beat that ends it: placed there it lags by RR/2, about -17 degrees at 6/min and
-    # 65 bpm, which would pull the phase criterion towards slower rates.
-    # A beat the timeline clamped onto its notification's arrival can sit so close to the one
-    # before that its midpoint falls behind: such a point is dropped, as the spline needs
-    # strictly increasing times.
-    mid = ts - xs / 2000.0
-    ahead = np.r_[True, mid[1:] > np.maximum.accumulate(mid)[:-1]]
-    grid, nn_grid = resample_nn(mid[ahead], xs[ahead], 4.0, t_start_s=a0, t_end_s=a1)
+    # Rates at interval midpoints (analysis.beats.instantaneous_heart_rate): at the beat that
+    # ends each interval they lag by RR/2, about -17 degrees at 6/min and 65 bpm, which would
+    # pull the phase criterion towards slower rates.
+    mid, _, ahead = instantaneous_heart_rate(ts, xs)
+    grid, nn_grid = resample_nn(mid, xs[ahead], 4.0, t_start_s=a0, t_end_s=a1)
     hr_grid = 60000.0 / nn_grid
 
     measured = None
@@ -315,7 +314,7 @@ def _evaluate(
         phase_deg=phase,
         peak_to_trough_bpm=p2t,
         lf_power_ms2=lf_power,
-        peak_fraction=fraction,
+        lf_peak_fraction=fraction,
         followed=followed,
         flags=flags,
     )
@@ -371,7 +370,7 @@ def score_resonance(
 
     amp_max = best([evidence[i].peak_to_trough_bpm for i in usable])
     lf_max = best([evidence[i].lf_power_ms2 for i in usable])
-    frac_max = best([evidence[i].peak_fraction for i in usable])
+    frac_max = best([evidence[i].lf_peak_fraction for i in usable])
     scored: list[StepEvidence] = []
     for i, e in enumerate(evidence):
         if i not in usable:
@@ -382,8 +381,8 @@ def score_resonance(
             parts.append(max(e.peak_to_trough_bpm, 0.0) / amp_max)
         if lf_max > 0 and e.lf_power_ms2 is not None:
             parts.append(e.lf_power_ms2 / lf_max)
-        if frac_max > 0 and e.peak_fraction is not None:
-            parts.append(e.peak_fraction / frac_max)
+        if frac_max > 0 and e.lf_peak_fraction is not None:
+            parts.append(e.lf_peak_fraction / frac_max)
         if e.phase_deg is not None:
             parts.append(1.0 - abs(e.phase_deg) / 180.0)
         score = float(np.mean(parts)) if parts else None
@@ -398,7 +397,7 @@ def score_resonance(
         "total_band_hz": list(_TOTAL),
         "peak_half_width_hz": _PEAK_HALF_WIDTH_HZ,
         "follow_rule": FOLLOW_RULE,
-        "score": "mean of value/max for RSA, LF power, peak fraction and 1-|phase|/180",
+        "score": "mean of value/max for RSA, LF power, LF peak fraction and 1-|phase|/180",
     }
     return ResonanceResult(
         ranked[0].rate_bpm if ranked else None,

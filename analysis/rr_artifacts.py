@@ -701,6 +701,8 @@ class CorrectionResult:
         Number of correction passes applied.
     params : ArtifactParams
         The settings used.
+    note : str
+        Empty, or why the series was left as it was (too short to judge, see :func:`correct_rr`).
     """
 
     rr_ms: FloatArray
@@ -711,6 +713,7 @@ class CorrectionResult:
     pass_counts: tuple[int, ...]
     iterations: int
     params: ArtifactParams
+    note: str = ""
 
     @property
     def labels(self) -> list[str]:
@@ -739,7 +742,7 @@ class CorrectionResult:
         Examples
         --------
         >>> import numpy as np
-        >>> rr = np.array([800.0, 800, 800, 400, 400, 800, 800, 800, 800])  # one extra beat
+        >>> rr = np.array([800.0, 800, 800, 400, 400] + [800.0] * 6)  # one extra beat
         >>> result = correct_rr(rr)
         >>> result.nn_times_s(np.cumsum(rr) / 1000.0)[2:5].tolist()
         [2.4, 3.2, 4.0]
@@ -872,10 +875,21 @@ def correct_rr(
     Returns
     -------
     CorrectionResult
-        The NN series with per-value provenance and one label per input interval.
+        The NN series with per-value provenance and one label per input interval. A series
+        of 1 to ``median_window_beats - 1`` intervals (10 by default) is returned unchanged,
+        every interval normal, no pass run, and ``note`` says why: the reference ``medRR`` is
+        a median over ``median_window_beats`` beats, and fewer beats than that give no
+        reference to judge a beat against; ``[800, 1600, 800]`` had every interval rewritten
+        to 1066.7 ms. An empty series is returned empty.
 
     Examples
     --------
+    Three intervals are too few to tell which one is wrong:
+
+    >>> result = correct_rr([800.0, 1600.0, 800.0])
+    >>> result.nn_ms.tolist(), result.counts["normal"]
+    ([800.0, 1600.0, 800.0], 3)
+
     A beat the strap missed doubles one interval; it is split back into two:
 
     >>> result = correct_rr([800.0] * 10 + [1600.0] + [800.0] * 10)
@@ -892,6 +906,12 @@ def correct_rr(
     nn = rr.copy()
     source = np.arange(n, dtype=np.int64)
     corrected = np.zeros(n, dtype=bool)
+    if 0 < n < params.median_window_beats:
+        note = (
+            f"only {n} RR intervals, fewer than the artifact detector's "
+            f"{params.median_window_beats}-beat median window: left uncorrected"
+        )
+        return CorrectionResult(rr, codes, nn, source, corrected, (), 0, params, note)
     pass_counts: list[int] = []
     iterations = 0
     first_thresholds: tuple[FloatArray, FloatArray] | None = None

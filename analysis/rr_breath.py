@@ -8,9 +8,13 @@ Method
 ------
 Every ``step_s`` (5 s, on an absolute grid of beat-clock time) once beats cover it:
 
-1. The last ``window_s`` (64 s) of beats: instantaneous heart rate ``60000 / nn_ms`` at each
-   beat time, resampled at ``resample_hz`` (4 Hz) by linear interpolation (the usual HRV route,
-   Task Force 1996), with its least-squares line removed (slow wander and trends).
+1. The last ``window_s`` (64 s) of beats: instantaneous heart rate ``60000 / nn_ms`` at the
+   midpoint of each interval (:func:`analysis.beats.instantaneous_heart_rate`; Berger et al.
+   1986: at the beat that ends it, the phase read 0.46 s late, -17 degrees at 6 breaths/min and
+   -43 at 15), resampled at ``resample_hz`` (4 Hz) by linear interpolation (the usual HRV route,
+   Task Force 1996), with its least-squares line removed (slow wander and trends). The latest
+   midpoint lies half an interval before the latest beat; the rate is held from it to the
+   window's end.
 2. Spectrum: Hann window, zero-padded FFT (``nfft`` 2048 at 4 Hz, 0.002 Hz bins), whitened by
    ``f^3``: resting heart rate carries wander and Mayer waves (~0.1 Hz) whose power falls
    steeply with frequency and, unweighted, outshouts a breathing peak at 15/min (measured on
@@ -21,19 +25,22 @@ Every ``step_s`` (5 s, on an absolute grid of beat-clock time) once beats cover 
    a parabola through the log-power of the local maximum and its neighbours (exact for a
    Gaussian peak, well below a bin for a Hann-windowed sinusoid).
 3. Phase and amplitude: a least-squares fit of ``c + d t + a cos(2 pi f t) + b sin(2 pi f t)``
-   at that frequency over the last two periods (at least 10 s) of the resampled series, read at
-   the window's end. Breath phase is 0 at the fitted heart-rate trough, taken as the inhale
-   onset, and pi at the heart-rate peak (about the exhale onset); ``rsa_bpm`` is the fitted
-   peak-to-trough swing.
+   at that frequency over the last two periods (at least 10 s) of the resampled series up to
+   the latest interval midpoint (after it the series is only held), read at the window's end.
+   Breath phase is 0 at the fitted heart-rate trough, taken as the inhale onset, and pi at the
+   heart-rate peak (about the exhale onset); ``rsa_bpm`` is the fitted peak-to-trough swing.
 4. Quality in [0, 1]: the share of the whitened, detrended power within
-   ``±peak_halfwidth_hz`` (0.015 Hz) of the peak among all of it in 0.033-0.5 Hz (a
-   coherence-style peak ratio, McCraty et al. 2006), times ``min(1, rsa_bpm / 2)`` (below 2
-   beats/min of swing the rhythm is hard to tell from beat jitter), times the share of the
-   window covered by beats, times a rival factor: when another peak more than 0.04 Hz away
-   (and not at twice, three times or half the chosen frequency: the breathing's own
-   overtones) reaches ``RIVAL_LEVEL`` (half) of the chosen one's whitened power, the quality
-   falls linearly to 0 as the two draw level (which of two equal rhythms is the breathing
-   cannot be told).
+   ``±peak_halfwidth_hz`` (0.015 Hz) of the chosen whitened bin among all of it in ``band_hz``
+   (:func:`analysis.hrv_frequency.peak_power_fraction`, the coherence ratio's peak share of
+   McCraty et al. 2006, on a spectrum deliberately unlike the coherence score's: Hann window
+   and f^3 whitening, which a breathing peak at 15/min needs, so the number is not comparable
+   with ``CoherenceResult.peak_fraction`` and is only a factor of the quality), times
+   ``min(1, rsa_bpm / 2)`` (below 2 beats/min of swing the rhythm is hard to tell from beat
+   jitter), times the share of the window covered by beats, times a rival factor: when
+   another peak more than 0.04 Hz away (and not at twice, three times or half the chosen
+   frequency: the breathing's own overtones) reaches ``RIVAL_LEVEL`` (half) of the chosen
+   one's whitened power, the quality falls linearly to 0 as the two draw level (which of two
+   equal rhythms is the breathing cannot be told).
 5. White-noise test: is there any rhythm at all? The window's intervals as given (with
    ``correct_artifacts``, the raw ones its correction left as they were: none interpolated, and no
    ectopic beat's short-long pair, whose extreme ranks made a sinus rhythm with 6 ectopic beats/min
@@ -173,7 +180,8 @@ import scipy.special
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from analysis.beats import Beat
+from analysis.beats import Beat, instantaneous_heart_rate
+from analysis.hrv_frequency import peak_power_fraction
 from analysis.rr_artifacts import correct_rr
 
 __all__ = [
@@ -449,7 +457,10 @@ class RRBreathTracker:
         if covered < self._min_cov:
             return None
         grid = t0 + np.arange(self._n) / self._fs + 1.0 / self._fs
-        hr = np.interp(grid, times, 60000.0 / rr)
+        # Each rate at its interval's midpoint (module notes, step 1): known once the interval
+        # has ended, so the estimate stays causal; after the last one the rate is held.
+        mid_s, hr_bpm, _ = instantaneous_heart_rate(times, rr)
+        hr = np.interp(grid, mid_s, hr_bpm)
         mean_hr = float(np.mean(60000.0 / rr[inside]))
         return _analyse(
             grid,
@@ -467,6 +478,7 @@ class RRBreathTracker:
             covered,
             t_end,
             self._window_s,
+            float(mid_s[-1]),
         )
 
 
@@ -522,6 +534,7 @@ def _analyse(
     covered: float,
     t_end: float,
     window_s: float,
+    last_mid_s: float,
 ) -> RRBreathEstimate | None:
     """Spectral peak, phase and quality of one window (module notes, steps 1-6); ``nn_t_s`` and
     ``nn_ms`` the beats the spectrum reads (corrected when ``correct_artifacts``) and
@@ -553,13 +566,16 @@ def _analyse(
         denom = la - 2 * lb + lc
         if denom < 0:
             f0 += df * 0.5 * float(la - lc) / float(denom)
-    total_sel = (freqs >= 0.033) & (freqs <= 0.5)
-    total = float(power[total_sel].sum())
-    peak = float(power[total_sel & (np.abs(freqs - f0) <= half)].sum())
-    ratio = peak / total if total > 0 else 0.0
-    # Phase from the last two periods (at least 10 s).
+    # The whitened peak's share of the whitened power in the caller's band (module notes,
+    # step 4), around the chosen bin as the peak search found it.
+    pf = peak_power_fraction(freqs, power, (band[0], hi), half, band)
+    ratio = pf.fraction if pf is not None else 0.0
+    # Phase from the last two periods (at least 10 s) up to the latest interval midpoint
+    # ``last_mid_s``, and the fitted wave read at the window's end: the rate held flat after
+    # that midpoint (half an interval and more) flattened the fit, and at 18/min lowered the
+    # quality by 0.03-0.05 and moved one simulated session rate 0.2/min further off.
     span = min(max(2.0 / f0, 10.0), window_s)
-    m = grid >= grid[-1] - span
+    m = (grid >= grid[-1] - span) & (grid <= last_mid_s)
     tt = grid[m] - grid[-1]
     w = 2 * np.pi * f0
     design = np.column_stack((np.ones(tt.size), tt, np.cos(w * tt), np.sin(w * tt)))
@@ -775,7 +791,16 @@ def _rival_ratio(power: FloatArray, freqs: FloatArray, sel: NDArray[np.intp], j:
 
 
 def estimate_breathing_from_rr(
-    beat_t_s: ArrayLike, nn_ms: ArrayLike, **kwargs: float
+    beat_t_s: ArrayLike,
+    nn_ms: ArrayLike,
+    *,
+    window_s: float = 64.0,
+    step_s: float = 5.0,
+    resample_hz: float = 4.0,
+    band_hz: tuple[float, float] = (0.05, 0.5),
+    peak_halfwidth_hz: float = 0.015,
+    min_coverage: float = 0.5,
+    correct_artifacts: bool = False,
 ) -> list[RRBreathEstimate]:
     """Breathing estimates over a whole NN series: one :class:`RRBreathTracker` fed every beat.
 
@@ -784,9 +809,9 @@ def estimate_breathing_from_rr(
     beat_t_s : array_like, shape (n,)
         Time of the beat ending each interval, s, increasing.
     nn_ms : array_like, shape (n,)
-        Artifact-corrected intervals, ms.
-    **kwargs
-        See :class:`RRBreathTracker`.
+        Artifact-corrected intervals, ms (raw RR with ``correct_artifacts``).
+    window_s, step_s, resample_hz, band_hz, peak_halfwidth_hz, min_coverage, correct_artifacts
+        The tracker's settings, with its defaults: see :class:`RRBreathTracker`.
 
     Returns
     -------
@@ -809,7 +834,15 @@ def estimate_breathing_from_rr(
     rr = np.asarray(nn_ms, dtype=np.float64)
     if t.shape != rr.shape or t.ndim != 1:
         raise ValueError("beat_t_s and nn_ms must be one-dimensional and of equal length")
-    tracker = RRBreathTracker(**kwargs)  # type: ignore[arg-type]
+    tracker = RRBreathTracker(
+        window_s=window_s,
+        step_s=step_s,
+        resample_hz=resample_hz,
+        band_hz=band_hz,
+        peak_halfwidth_hz=peak_halfwidth_hz,
+        min_coverage=min_coverage,
+        correct_artifacts=correct_artifacts,
+    )
     return tracker.update(Beat(a, b) for a, b in zip(t.tolist(), rr.tolist(), strict=True))
 
 
@@ -871,11 +904,12 @@ def rr_breath_cycles(
 ) -> list[RRCycle]:
     """Breath-by-breath cycles of the RSA wave over a whole recording (offline, zero-phase).
 
-    The heart-rate series (4 Hz, linear interpolation) is band-passed around the session rate
-    (:func:`session_rate_bpm`, 0.6x-1.6x, 2nd-order Butterworth run forwards and backwards, so
-    no delay: SciPy ``sosfiltfilt``, Gustafsson 1996) and its troughs and peaks, at least 0.6 of
-    a period apart (``scipy.signal.find_peaks``), bound the cycles. Limits as for the module:
-    the phase is the heart's, and there is no exhale:inhale ratio.
+    The heart-rate series (rates at interval midpoints, 4 Hz, linear interpolation) is
+    band-passed around the session rate (:func:`session_rate_bpm`, 0.6x-1.6x, 2nd-order
+    Butterworth run forwards and backwards, so no delay: SciPy ``sosfiltfilt``, Gustafsson
+    1996) and its troughs and peaks, at least 0.6 of a period apart
+    (``scipy.signal.find_peaks``), bound the cycles. Limits as for the module: the phase is the
+    heart's, and there is no exhale:inhale ratio.
 
     Parameters
     ----------
@@ -904,7 +938,8 @@ def rr_breath_cycles(
     hi = min(1.6 * f0, 0.45 * resample_hz)
     if grid.size < 4 * resample_hz / f0 or not 0.6 * f0 < hi:
         return []
-    hr = np.interp(grid, t, 60000.0 / rr)
+    mid_s, hr_bpm, _ = instantaneous_heart_rate(t, rr)
+    hr = np.interp(grid, mid_s, hr_bpm)
     sos = scipy.signal.butter(2, [0.6 * f0, hi], "bandpass", fs=resample_hz, output="sos")
     x = scipy.signal.sosfiltfilt(sos, hr - hr.mean())
     distance = max(1, int(0.6 * resample_hz / f0))

@@ -8,18 +8,28 @@ RR during inhalation. A breath where the heart does not follow that pattern give
 or below, which is kept (it is information, not an error).
 
 Beat attribution: interval ``rr_ms[i]`` ends at beat time ``beat_t_s[i]``; its instantaneous rate
-``60000 / rr_ms[i]`` belongs to the phase containing that beat. The heart-rate response trails
-the breath by a fraction of a second to a few seconds; ``lag_s`` shifts both phase windows later
-by that much (0 by default, so the definition stays the textbook one).
+``60000 / rr_ms[i]`` is the heart's mean rate over the whole interval (Berger et al. 1986, IEEE
+Trans Biomed Eng 33:900), so it belongs to the phase containing the interval's midpoint
+(:func:`analysis.beats.instantaneous_heart_rate`), as Grossman's method asks for the heart
+periods *during* each phase. Attributed by the beat that ends it, an interval that mostly lies
+in the inhale but ends just after the exhale onset counts as exhale: on an integral
+pulse-frequency-modulation heart swinging 12 beats/min with its trough at each inhale onset,
+the median read 9.9 beats/min at 6 breaths/min and 0 at 15/min; by midpoints 11.3 and 8.9.
+The heart-rate response trails the breath by a fraction of a second to a few seconds; ``lag_s``
+shifts both phase windows later by that much (0 by default, so the definition stays the textbook
+one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from analysis.beats import instantaneous_heart_rate
 
 __all__ = ["BreathEvents", "BreathRSA", "rsa_per_breath"]
 
@@ -46,7 +56,7 @@ class BreathRSA:
     inhale_onset_s, exhale_onset_s, end_s : float
         The breath, seconds (same clock as the beat times).
     n_inhale_beats, n_exhale_beats : int
-        Beats falling in each (lag-shifted) phase.
+        Intervals whose midpoint falls in each (lag-shifted) phase.
     max_hr_inhale_bpm, min_hr_exhale_bpm : float or None
         Fastest rate while breathing in and slowest while breathing out, beats/min; ``None``
         when the phase holds no beat.
@@ -79,7 +89,7 @@ class BreathRSA:
 def rsa_per_breath(
     beat_t_s: ArrayLike,
     rr_ms: ArrayLike,
-    breaths: list[BreathEvents] | tuple[BreathEvents, ...],
+    breaths: Sequence[BreathEvents],
     *,
     lag_s: float = 0.0,
 ) -> list[BreathRSA]:
@@ -95,7 +105,8 @@ def rsa_per_breath(
         Objects with ``inhale_onset_s <= exhale_onset_s <= end_s`` (s, same clock).
     lag_s : float, optional
         Heart-rate response lag, s: inhale is ``[inhale_onset + lag, exhale_onset + lag)`` and
-        exhale ``[exhale_onset + lag, end + lag)``.
+        exhale ``[exhale_onset + lag, end + lag)``; an interval belongs to the phase holding its
+        midpoint (module notes).
 
     Returns
     -------
@@ -116,13 +127,15 @@ def rsa_per_breath(
         raise ValueError("rr_ms must hold positive finite intervals")
     if np.any(np.diff(t) < 0.0):
         raise ValueError("beat_t_s must be non-decreasing")
+    mid, _, kept = instantaneous_heart_rate(t, rr)
+    rr = rr[kept]
 
     out: list[BreathRSA] = []
     for b in breaths:
         t0, t1, t2 = float(b.inhale_onset_s), float(b.exhale_onset_s), float(b.end_s)
         if not t0 <= t1 <= t2:
             raise ValueError(f"breath times out of order: {t0}, {t1}, {t2}")
-        i0, i1, i2 = np.searchsorted(t, [t0 + lag_s, t1 + lag_s, t2 + lag_s], side="left")
+        i0, i1, i2 = np.searchsorted(mid, [t0 + lag_s, t1 + lag_s, t2 + lag_s], side="left")
         inhale, exhale = rr[i0:i1], rr[i1:i2]
         max_hr = 60000.0 / float(inhale.min()) if inhale.size else None
         min_hr = 60000.0 / float(exhale.max()) if exhale.size else None

@@ -48,3 +48,9 @@ def test_a_hole_in_the_samples_starts_again_and_no_breath_spans_it() -> None:
     assert tracker.restarts == 1
     assert not any(b.inhale_onset_s < 100 < b.end_s for b in breaths)
     assert any(b.inhale_onset_s > 130 for b in breaths)
+
+
+def test_timed_tracker_is_exported() -> None:
+    import analysis.acc_breath
+
+    assert "TimedAccBreathTracker" in analysis.acc_breath.__all__

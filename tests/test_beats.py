@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from analysis.beats import Beat, BeatTimeline, HeartRateTracker, heart_rate_bpm
+from analysis.beats import (
+    Beat,
+    BeatTimeline,
+    HeartRateTracker,
+    heart_rate_bpm,
+    instantaneous_heart_rate,
+)
 
 SEED = 8675309
 
@@ -198,3 +204,30 @@ def test_heart_rate_tracker_windows() -> None:
         HeartRateTracker(n_beats=0)
     with pytest.raises(ValueError):
         HeartRateTracker(window_s=-1.0)
+
+
+@pytest.mark.parametrize(
+    "bad", [Beat(1.0, 0.0), Beat(1.0, -800.0), Beat(1.0, math.nan), Beat(math.inf, 800.0)]
+)
+def test_heart_rate_tracker_refuses_a_bad_interval(bad: Beat) -> None:
+    """A zero interval raised ZeroDivisionError and a negative one gave -75 beats/min."""
+    hr = HeartRateTracker(n_beats=4)
+    hr.update([Beat(0.5, 1000.0)])
+    with pytest.raises(ValueError, match="positive and finite"):
+        hr.update([bad])
+    assert hr.hr_bpm == pytest.approx(60.0)
+
+
+def test_instantaneous_heart_rate_sits_at_interval_midpoints() -> None:
+    t_mid, hr, kept = instantaneous_heart_rate([1.0, 1.5, 2.5], [1000.0, 500.0, 1000.0])
+    assert t_mid.tolist() == [0.5, 1.25, 2.0]
+    assert hr.tolist() == [60.0, 120.0, 60.0]
+    assert kept.all()
+    # A beat clamped 10 ms after the one before, its interval 60 ms longer: its midpoint falls
+    # behind the previous one and is dropped, so the times stay increasing.
+    t_mid, hr, kept = instantaneous_heart_rate([1.0, 1.01, 2.0], [900.0, 960.0, 990.0])
+    assert kept.tolist() == [True, False, True]
+    assert np.all(np.diff(t_mid) > 0.0)
+    for t_bad, rr_bad in (([1.0], [0.0]), ([1.0, 2.0], [800.0]), ([1.0], [math.nan])):
+        with pytest.raises(ValueError):
+            instantaneous_heart_rate(t_bad, rr_bad)

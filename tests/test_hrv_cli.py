@@ -441,3 +441,9 @@ def test_vlf_is_null_under_five_minutes_with_a_warning(
     long = analyse_rr(rr_series(n=400))  # 340 s
     assert long["metrics"]["frequency"]["vlf_ms2"] is not None
     assert not any(w.startswith("VLF") for w in long["warnings"])
+
+
+def test_too_short_a_series_is_reported_uncorrected_with_a_warning() -> None:
+    report = analyse_rr(np.array([800.0, 1600.0, 800.0]))
+    assert report["nn_ms"] == [800.0, 1600.0, 800.0]
+    assert any("left uncorrected" in w for w in report["warnings"])

@@ -257,3 +257,24 @@ def test_a_band_without_power_has_no_peak() -> None:
     f = np.arange(0.0, 0.5, 0.01)
     assert band_power(f, np.zeros(f.size), 0.04, 0.15) == (0.0, None)
     assert band_power(f, np.where(f == 0.1, 1.0, 0.0), 0.04, 0.15)[1] == pytest.approx(0.1)
+
+
+def test_peak_power_fraction_follows_its_definition() -> None:
+    """The one peak-power share that coherence, resonance and breathing from RR all call."""
+    from analysis.hrv_frequency import peak_power_fraction
+
+    freq = np.arange(0.0, 0.5, 0.005)
+    psd = np.ones(freq.size)
+    psd[np.argmin(np.abs(freq - 0.3))] = 50.0  # outside the peak band
+    psd[np.argmin(np.abs(freq - 0.1))] = 20.0
+    pf = peak_power_fraction(freq, psd, (0.04, 0.26), 0.015, (0.0033, 0.4))
+    assert pf is not None
+    assert pf.peak_hz == pytest.approx(0.1) and freq[pf.peak_index] == pf.peak_hz
+    total = psd[(freq >= 0.0033) & (freq <= 0.4)].sum() * 0.005
+    assert pf.total_power == pytest.approx(total)
+    assert pf.peak_power == pytest.approx((20.0 + 6 * 1.0) * 0.005)  # 0.085-0.115 Hz, closed
+    assert pf.fraction == pytest.approx(pf.peak_power / total)
+    # The peak window is clipped to the total band, and an empty peak band has no peak.
+    edge = peak_power_fraction(freq, psd, (0.0, 0.02), 0.015, (0.01, 0.4))
+    assert edge is not None and edge.peak_power == pytest.approx(2 * 0.005)
+    assert peak_power_fraction(freq, psd, (0.6, 0.7), 0.015, (0.0033, 0.4)) is None

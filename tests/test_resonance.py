@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from ipfm import ipfm_paced_beats
 
 from analysis.resonance import PacedStep, score_resonance
 from analysis.rr_artifacts import correct_rr
@@ -112,31 +113,6 @@ def test_too_short_steps_and_bad_input() -> None:
         score_resonance(t[::-1], nn, steps())
 
 
-@dataclass
-class _Breath:
-    inhale_onset_s: float
-    exhale_onset_s: float
-    end_s: float
-
-
-def _ipfm_beats(
-    rate_bpm: float, lag_s: float, duration_s: float
-) -> tuple[np.ndarray, np.ndarray, list[_Breath]]:
-    """Beats of an integral pulse-frequency model whose heart rate is 65 + 8 x lung volume,
-    ``lag_s`` late; equal inhale and exhale, so the volume is -cos of the breathing phase."""
-    period_s = 60.0 / rate_bpm
-    breaths = [
-        _Breath(k * period_s, (k + 0.5) * period_s, (k + 1) * period_s)
-        for k in range(int(duration_s // period_s))
-    ]
-    dt = 0.0005
-    t = np.arange(0.0, duration_s + 5.0, dt)
-    hr_bpm = 65.0 - 8.0 * np.cos(2 * np.pi * (t - lag_s) / period_s)
-    beats = np.searchsorted(np.cumsum(hr_bpm / 60.0) * dt, np.arange(1.0, duration_s))
-    beat_t = t[beats]
-    return beat_t[1:], np.diff(beat_t) * 1000.0, breaths
-
-
 @pytest.mark.parametrize("rate_bpm", [4.5, 6.0, 6.5])
 @pytest.mark.parametrize("lag_s", [0.0, 1.0])
 def test_phase_is_heart_rate_against_lung_volume_without_a_half_beat_bias(
@@ -145,7 +121,7 @@ def test_phase_is_heart_rate_against_lung_volume_without_a_half_beat_bias(
     """An interval's rate belongs at its midpoint. Placed at the beat that ends it, heart rate
     in phase with volume read as -12 to -18 degrees (RR/2 late) at these rates."""
     duration_s = 12 * 60.0 / rate_bpm  # whole cycles: no leakage into the phase
-    beat_t, rr_ms, breaths = _ipfm_beats(rate_bpm, lag_s, duration_s)
+    beat_t, rr_ms, breaths = ipfm_paced_beats(rate_bpm, duration_s, lag_s=lag_s)
     step = PacedStep(rate_bpm, 0.0, duration_s)
     result = score_resonance(beat_t, rr_ms, [step], breaths=breaths)
     expected = -360.0 * lag_s * rate_bpm / 60.0
@@ -156,7 +132,7 @@ def test_a_beat_clamped_close_to_the_one_before_does_not_break_the_phase() -> No
     """The timeline may put a beat 10 ms after the one before while its interval grew by 60 ms:
     its midpoint then falls behind, and the spline through midpoints raised ValueError inside
     the session summary (so replay and report of that recording crashed for good)."""
-    beat_t, rr_ms, breaths = _ipfm_beats(6.0, 0.0, 120.0)
+    beat_t, rr_ms, breaths = ipfm_paced_beats(6.0, 120.0)
     beat_t, rr_ms = beat_t.copy(), rr_ms.copy()
     beat_t[60] = beat_t[59] + 0.010
     rr_ms[60] = rr_ms[59] + 60.0
@@ -228,3 +204,26 @@ def test_heart_rate_swing_per_breath_does_not_depend_on_the_hearts_lag() -> None
         assert step.peak_to_trough_bpm == pytest.approx(2 * half_swing, abs=0.3), step.rate_bpm
     assert result.chosen_rate_bpm == 5.5
     assert result.ranking_bpm[:3] == [5.5, 6.0, 5.0] or result.ranking_bpm[:3] == [5.5, 5.0, 6.0]
+
+
+def test_lf_peak_fraction_is_the_shared_measure_under_its_own_name() -> None:
+    """The step's peak share is analysis.hrv_frequency.peak_power_fraction with the peak in LF
+    and the step's whole periodogram; it was called ``peak_fraction`` like the coherence
+    score's, whose numbers (64 s, peak up to 0.26 Hz) it cannot be compared with."""
+    from analysis.hrv_frequency import WelchSettings, frequency_domain, peak_power_fraction
+
+    beat_t, rr_ms, breaths = ipfm_paced_beats(6.0, 120.0)
+    step = score_resonance(beat_t, rr_ms, [PacedStep(6.0, 0.0, 120.0)], breaths=breaths).steps[0]
+    sel = beat_t >= 20.0
+    spectrum = frequency_domain(
+        rr_ms[sel],
+        t_s=beat_t[sel],
+        welch_settings=WelchSettings(segment_s=None, window="boxcar", detrend="linear", nfft=4096),
+    )
+    pf = peak_power_fraction(
+        spectrum.freq_hz, spectrum.psd_ms2_per_hz, (0.04, 0.15), 0.015, (0.0033, 0.4)
+    )
+    assert pf is not None and 0.5 < pf.fraction < 1.0
+    assert step.lf_peak_fraction == pytest.approx(pf.fraction)
+    assert step.hr_peak_bpm == pytest.approx(60.0 * pf.peak_hz)
+    assert "peak_fraction" not in step.as_dict()

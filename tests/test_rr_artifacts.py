@@ -657,3 +657,18 @@ def test_nn_times_never_go_backwards_when_split_intervals_follow_each_other() ->
     ok = last & ~swallowed
     assert ok.sum() > 400
     assert np.allclose(t[ok], (np.cumsum(rr) / 1000.0)[source[ok]])
+
+
+def test_a_series_shorter_than_the_median_window_is_left_as_it_is() -> None:
+    """[800, 1600, 800] had every interval rewritten to 1066.7 ms (one long, two short): fewer
+    beats than the 11-beat reference median give nothing to judge a beat against."""
+    result = correct_rr([800.0, 1600.0, 800.0])
+    assert result.nn_ms.tolist() == [800.0, 1600.0, 800.0]
+    assert result.counts["normal"] == 3 and not result.nn_corrected.any()
+    assert result.iterations == 0 and result.pass_counts == ()
+    assert "11-beat median window" in result.note
+    ten = [800.0] * 5 + [1600.0] + [800.0] * 4
+    assert correct_rr(ten).nn_ms.tolist() == ten
+    # From the window's length on, the detector judges as before, with no note.
+    eleven = correct_rr([800.0] * 5 + [1600.0] + [800.0] * 5)
+    assert eleven.labels[5] == "missed" and eleven.note == ""

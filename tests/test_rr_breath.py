@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
+from ipfm import ipfm_paced_beats
 
 from analysis.beats import Beat
 from analysis.breath import detect_breaths
@@ -116,6 +117,21 @@ def _two_rhythms(second_bpm: float, second_hz: float = 0.25) -> list[RRBreathEst
         beats.append(t)
     times = np.array(beats)
     return estimate_breathing_from_rr(times[1:], np.diff(times) * 1000.0)
+
+
+def test_quality_reads_the_power_of_the_callers_band_only() -> None:
+    """A caller searching 0.05-0.3 Hz: a rhythm at 0.42 Hz outside it is no rival. The total
+    power was taken over a fixed 0.033-0.5 Hz whatever the band, and the 6/min breathing's
+    median quality fell from 0.87 to 0.10; now 0.89."""
+    t, beats = 0.0, []
+    while t < 300.0:
+        hr = 70.0 + 3.0 * math.sin(2 * math.pi * 0.1 * t) + 1.5 * math.sin(2 * math.pi * 0.42 * t)
+        t += 60.0 / hr
+        beats.append(t)
+    times = np.array(beats)
+    est = estimate_breathing_from_rr(times[1:], np.diff(times) * 1000.0, band_hz=(0.05, 0.3))
+    assert all(abs(e.rate_bpm - 6.0) < 0.2 for e in est)
+    assert np.median([e.quality for e in est]) > 0.8
 
 
 def test_two_rhythms_of_equal_strength_are_unclear() -> None:
@@ -510,3 +526,40 @@ def test_fisher_g_pvalue_matches_simulated_white_noise() -> None:
         for share in (0.2, 0.3, 0.4):
             assert fisher_g_pvalue(share, m) == pytest.approx(np.mean(g > share), abs=0.01)
     assert fisher_g_pvalue(0.05, 10) == 1.0 and fisher_g_pvalue(1.0, 10) == 0.0
+
+
+@pytest.mark.parametrize("rate_bpm", [6.0, 15.0])
+def test_phase_has_no_half_interval_lag(rate_bpm: float) -> None:
+    """A heart-rate trough exactly at each inhale onset reads as phase 0. With each interval's
+    rate at the beat that ends it the phase was 0.46 s (mean RR / 2) late: a median of -16.8
+    degrees at 6/min and -42.8 at 15/min; at interval midpoints 0.0 and 0.1."""
+    beat_t, rr_ms, _ = ipfm_paced_beats(rate_bpm, 300.0, swing_bpm=12.0)
+    period_s = 60.0 / rate_bpm
+    est = estimate_breathing_from_rr(beat_t, rr_ms, step_s=1.0)
+    assert len(est) > 200
+    truth = 2 * np.pi * (np.array([e.t_s for e in est]) % period_s) / period_s
+    errors = (np.array([e.phase_rad for e in est]) - truth + np.pi) % (2 * np.pi) - np.pi
+    assert abs(math.degrees(float(np.median(errors)))) < 3.0
+
+
+def test_batch_takes_the_trackers_settings_by_name() -> None:
+    """``**kwargs: float`` hid the tracker's settings (and mistyped two of them) behind a type
+    ignore: the batch function now names each one, with the tracker's defaults."""
+    import inspect
+
+    batch = inspect.signature(estimate_breathing_from_rr).parameters
+    tracker = inspect.signature(RRBreathTracker).parameters
+    assert list(batch)[2:] == list(tracker)
+    for name, p in tracker.items():
+        assert batch[name].default == p.default and batch[name].kind is p.KEYWORD_ONLY
+
+
+def test_an_estimate_reads_no_beat_after_its_time() -> None:
+    """Causal: an interval's midpoint is known once its ending beat has come, so cutting the
+    series just after an estimate's time leaves that estimate exactly as it was."""
+    beat_t, rr_ms, _ = ipfm_paced_beats(6.0, 200.0, swing_bpm=12.0)
+    whole = estimate_breathing_from_rr(beat_t, rr_ms)
+    for e in whole[::7]:
+        cut = int(np.searchsorted(beat_t, e.t_s, side="right")) + 1  # one beat after e.t_s
+        head = estimate_breathing_from_rr(beat_t[:cut], rr_ms[:cut])
+        assert head[-1] == e

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from ipfm import ipfm_paced_beats
 
 from analysis.breath import Breath
 from analysis.rsa import rsa_per_breath
@@ -98,3 +99,19 @@ def test_bad_input_raises() -> None:
         rsa_per_breath([1.0], [0.0], [])
     with pytest.raises(ValueError):
         rsa_per_breath([1.0], [900.0], [Events(3.0, 2.0, 6.0)])
+
+
+@pytest.mark.parametrize(("rate_bpm", "at_least_bpm"), [(6.0, 11.0), (15.0, 8.0)])
+def test_an_interval_belongs_to_the_phase_holding_its_midpoint(
+    rate_bpm: float, at_least_bpm: float
+) -> None:
+    """A heart swinging 12 beats/min, trough at each inhale onset, peak at each exhale onset.
+    Attributed by the beat that ends it, the interval spanning the exhale onset (the fastest)
+    counted as exhale: the median read 9.9 at 6/min and 0 at 15/min; by midpoints 11.3 and
+    8.9 (an interval's mean rate never reaches the instantaneous peak)."""
+    beat_t, rr_ms, breaths = ipfm_paced_beats(rate_bpm, 300.0, swing_bpm=12.0)
+    whole = [b for b in breaths if b.end_s < beat_t[-1]]
+    result = rsa_per_breath(beat_t, rr_ms, whole)
+    assert len(result) == len(whole) and all(r.valid for r in result)
+    values = [np.nan if r.peak_to_trough_bpm is None else r.peak_to_trough_bpm for r in result]
+    assert at_least_bpm < float(np.median(values)) < 12.0
