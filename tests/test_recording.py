@@ -770,6 +770,34 @@ def test_a_missing_or_mistyped_field_is_named_with_what_it_holds(
     assert "Error" not in message
 
 
+# -- a recording moved or deleted while written (hostile review 2) ------------------------
+
+
+@pytest.mark.parametrize("what", ["kept", "moved", "deleted", "replaced"])
+def test_the_writer_says_when_its_path_no_longer_names_the_file(tmp_path: Path, what: str) -> None:
+    """'recording saved: PATH' was said of a file moved or deleted while the session ran."""
+    path = tmp_path / "w.bwr"
+    writer = RecordingWriter(path, HEADER)
+    writer.write_item(_items()[0])
+    if what == "moved":
+        path.rename(tmp_path / "elsewhere.bwr")
+    elif what == "deleted":
+        path.unlink()
+    elif what == "replaced":
+        path.rename(tmp_path / "elsewhere.bwr")
+        path.write_text("another file")
+    writer.close({}, t_mono_ns=9_000_000_000, t_wall_ns=9)
+    if what == "kept":
+        assert writer.displaced == ""
+        return
+    assert writer.displaced.startswith(f"{path}: the recording was ")
+    if what == "deleted":
+        assert "deleted while the session ran" in writer.displaced
+    else:
+        assert "moved while the session ran" in writer.displaced
+        assert read_recording(tmp_path / "elsewhere.bwr").summary == {}  # whole where it went
+
+
 def test_an_overlong_line_is_damage_naming_its_line_and_never_held_whole(tmp_path: Path) -> None:
     path = _written(tmp_path, {})
     lines = path.read_bytes().split(b"\n")

@@ -285,6 +285,9 @@ class RecordingWriter:
         self._dirty = False
         self.closed = False
         self.failure: OSError | None = None
+        self.displaced = ""
+        """Set by :meth:`close` when :attr:`path` no longer names the file written (moved or
+        deleted while the session ran): what happened, in one line; ``""`` while it does."""
 
     @classmethod
     def create(cls, directory: Path, header: Header, *, stem: str | None = None) -> RecordingWriter:
@@ -399,8 +402,38 @@ class RecordingWriter:
         except OSError as exc:
             self._fail(exc)
             return
+        self.displaced = self._displacement()
         self._file.close()
         self.closed = True
+
+    def _displacement(self) -> str:
+        """What became of the file if :attr:`path` no longer names it, else ``""``.
+
+        Writes go to the open file, not to its name: a recording moved while the session ran
+        is complete where it went, one deleted is gone with the session's last byte, and the
+        path names nothing or another file. Either way "saved" to the path would be untrue.
+        """
+        try:
+            written = os.fstat(self._file.fileno())
+        except OSError:
+            return ""  # cannot tell: the write and fsync just succeeded, so say nothing
+        if written.st_nlink == 0:
+            return (
+                f"{self.path}: the recording was deleted while the session ran: nothing of "
+                "this session was kept"
+            )
+        try:
+            named = os.stat(self.path)
+        except FileNotFoundError:
+            named = None
+        except OSError:
+            return ""
+        if named is not None and (named.st_dev, named.st_ino) == (written.st_dev, written.st_ino):
+            return ""
+        return (
+            f"{self.path}: the recording was moved while the session ran; it is whole where it "
+            "went: add it with 'breathwise history --add' and its new path"
+        )
 
 
 MAX_CLOCK_NS = 2**63 - 1
