@@ -188,7 +188,7 @@ def test_bad_live_arguments_give_one_line(
         (b"ECG,RSP\n0.1,0.2\n", "not a Breathwise recording"),
         (
             b'{"format": "breathwise-recording", "version": 1, '
-            b'"start_mono_ns": 0, "start_wall_ns": 0}\n'
+            b'"start_mono_ns": 0, "start_wall_ns": 0, "source": {"kind": "ble", "streams": {}}}\n'
             b'{"k": "p", "m": 1, "w": 1, "s": "hr", "d": "zz"}\n{"k": "mark", "m": 2, "w": 2}\n',
             "damaged at line 2",
         ),

@@ -633,3 +633,232 @@ def test_settings_are_read_with_the_frozen_limits(tmp_path: Path) -> None:
     path = _with_header(tmp_path, settings={"rate_bpm": 30.5})
     with pytest.raises(RecordingError, match="settings rate_bpm must be 1-30"):
         read_recording(path)
+
+
+# -- bytes that are not text, files that are not recordings (hostile review 2) ------------
+
+
+def _written(tmp_path: Path, summary: dict[str, object] | None = None) -> Path:
+    return write_recording(
+        tmp_path / "u.bwr", HEADER, _items(), summary, end_mono_ns=9_000_000_000, end_wall_ns=9
+    )
+
+
+def test_a_line_that_is_not_utf8_is_damage_naming_its_line(tmp_path: Path) -> None:
+    """One such byte anywhere refused the whole file as "binary data", naming no line."""
+    path = _written(tmp_path, {})
+    with path.open("ab") as file:
+        file.write(b"GARBAGE\x00\xff\xfe\n")
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    assert info.value.user_message() == (
+        f"{path}: damaged at line 10 (not UTF-8 text: byte 0xff at column 9)"
+    )
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = b'{"k":"mark","m":7500000000,"w":6,"label":"\xe9t\xe9"}'  # Latin-1, not UTF-8
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(RecordingError, match=r"damaged at line 4 \(not UTF-8 text: byte 0xe9"):
+        read_recording(path)
+
+
+def test_a_last_line_cut_inside_a_character_is_a_cut_tail(tmp_path: Path) -> None:
+    """A session killed while writing "é" left a file refused as binary data."""
+    path = _written(tmp_path)
+    kept = path.read_bytes().split(b"\n")[:-2]  # without the end record: killed
+    mark = json.dumps(
+        {"k": "mark", "m": 8_500_000_000, "w": 8, "label": "café"}, ensure_ascii=False
+    )
+    path.write_bytes(b"\n".join(kept) + b"\n" + mark.encode()[: mark.index("é") + 1])
+    rec = read_recording(path)
+    assert rec.truncated and rec.summary is None
+    assert rec.items == _items()
+
+
+def _peak_bytes_reading(path: Path) -> tuple[str, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(RecordingError) as info:
+            read_recording(path)
+        return info.value.user_message(), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_all_zero_file_is_named_and_never_held_whole(tmp_path: Path) -> None:
+    """A 400 MB file of zeros (a power cut, a failed copy) peaked at 945 MB and was called "not
+    a Breathwise recording"."""
+    path = tmp_path / "zeros.bwr"
+    with path.open("wb") as file:
+        file.truncate(64 << 20)  # sparse: no disk space
+    message, peak = _peak_bytes_reading(path)
+    assert (
+        message.startswith(f"{path}: all zero bytes") and "a power cut or a failed copy" in message
+    )
+    assert peak < 8 << 20
+
+
+@pytest.mark.parametrize(
+    ("start", "words"),
+    [
+        (b"PK\x03\x04", "not a Breathwise recording (binary data)"),
+        (b"time,ecg\n", "not a Breathwise recording"),
+        (b"\x00\x00\x01", "not a Breathwise recording (binary data)"),
+    ],
+)
+def test_a_large_foreign_file_is_refused_from_its_first_bytes(
+    tmp_path: Path, start: bytes, words: str
+) -> None:
+    path = tmp_path / "big.bwr"
+    with path.open("wb") as file:
+        file.write(start)
+        file.truncate(64 << 20)
+    message, peak = _peak_bytes_reading(path)
+    assert message.startswith(f"{path}: {words}")
+    assert peak < 8 << 20
+
+
+def test_a_tail_of_zeros_without_a_newline_is_a_cut_tail_not_held_whole(tmp_path: Path) -> None:
+    """What a power cut can leave after the last line written: zeros, and no newline."""
+    path = _written(tmp_path)
+    cut = b"\n".join(path.read_bytes().split(b"\n")[:-2]) + b"\n"
+    path.write_bytes(cut)
+    with path.open("ab") as file:
+        file.truncate(len(cut) + (40 << 20))
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        rec = read_recording(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rec.truncated and rec.items == _items()
+    assert peak < 24 << 20
+
+
+# -- what decoding needs (hostile review 2) ------------------------------------------------
+
+
+def _header_lines(tmp_path: Path) -> tuple[Path, list[str], dict[str, object]]:
+    path = _written(tmp_path, {})
+    lines = path.read_text().splitlines()
+    return path, lines, json.loads(lines[0])
+
+
+@pytest.mark.parametrize(
+    ("drop", "words"),
+    [
+        ("source", "missing field 'source': what measured the session"),
+        ("source.streams", "missing field 'streams': each stream's decoding parameters"),
+        ("source.kind", "missing field 'kind': what measured the session: ble"),
+        ("start_mono_ns", "missing field 'start_mono_ns': the host's monotonic clock"),
+    ],
+)
+def test_a_header_without_what_decoding_needs_is_refused_naming_it(
+    tmp_path: Path, drop: str, words: str
+) -> None:
+    """Without 'source' the belt's 600 packets of a 30 s session were dropped without a word:
+    the replay ran and showed 0 breaths."""
+    path, lines, header = _header_lines(tmp_path)
+    holder: dict[str, object] = header
+    *parents, key = drop.split(".")
+    for parent in parents:
+        holder = holder[parent]  # type: ignore[assignment]
+    del holder[key]
+    lines[0] = json.dumps(header)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    assert info.value.user_message().startswith(f"{path}: recording header is damaged at line 1 (")
+    assert words in info.value.user_message()
+
+
+def test_belt_packets_without_the_belts_parameters_are_refused(tmp_path: Path) -> None:
+    path, lines, header = _header_lines(tmp_path)
+    header["source"]["streams"] = {"hr": {}}  # type: ignore[index]
+    lines[0] = json.dumps(header)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    message = info.value.user_message()
+    assert message.startswith(f"{path}: recording header is damaged at line 1")
+    assert "'gdx'" in message and "line 4 is a belt packet" in message
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ({"k": "p", "w": 2, "s": "hr", "d": "16"}, "missing field 'm': the host's monotonic clock"),
+        ({"m": 5_100_000_000, "w": 2, "s": "hr", "d": "16"}, "missing field 'k': the record's"),
+        ({"k": "p", "m": 5_100_000_000, "s": "hr", "d": "16"}, "missing field 'w': the host's"),
+        ({"k": "p", "m": 5_100_000_000, "w": 2, "d": "16"}, "missing field 's': the packet's"),
+        ({"k": "p", "m": 5_100_000_000, "w": 2, "s": "hr"}, "missing field 'd': the packet's"),
+        ({"k": "p", "m": 5_100_000_000, "w": 2, "s": 5, "d": "16"}, "field 's' (the packet's"),
+        ({"k": "p", "m": 5_100_000_000, "w": 2, "s": "hr", "d": 16}, "'d' (the packet's bytes"),
+        ({"k": "p", "m": 5_100_000_000, "w": 2, "s": "hr", "d": "zz"}, "bytes in hex) is not hex"),
+        ({"k": 5, "m": 5_100_000_000, "w": 2}, "field 'k' (the record's kind) must be a string"),
+        ({"k": "pacer", "m": 5_100_000_000, "w": 2}, "missing field 'action': what the pacer"),
+        ({"k": "link", "m": 6_000_000_000, "w": 4, "state": "lost"}, "missing field 'device'"),
+        (
+            {"k": "link", "m": 6_000_000_000, "w": 4, "device": "x", "state": "gone"},
+            "field 'state' must be 'lost' or 'restored', got 'gone'",
+        ),
+        ([1, 2], "not a JSON object but list"),
+    ],
+)
+def test_a_missing_or_mistyped_field_is_named_with_what_it_holds(
+    tmp_path: Path, line: object, words: str
+) -> None:
+    """These read "damaged at line 3 (KeyError: 'm')", naming neither the field's meaning nor
+    the type it needs."""
+    path, lines, _ = _header_lines(tmp_path)
+    lines[2] = json.dumps(line)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    message = info.value.user_message()
+    assert message.startswith(f"{path}: damaged at line 3 (") and words in message
+    assert "Error" not in message
+
+
+# -- a recording moved or deleted while written (hostile review 2) ------------------------
+
+
+@pytest.mark.parametrize("what", ["kept", "moved", "deleted", "replaced"])
+def test_the_writer_says_when_its_path_no_longer_names_the_file(tmp_path: Path, what: str) -> None:
+    """'recording saved: PATH' was said of a file moved or deleted while the session ran."""
+    path = tmp_path / "w.bwr"
+    writer = RecordingWriter(path, HEADER)
+    writer.write_item(_items()[0])
+    if what == "moved":
+        path.rename(tmp_path / "elsewhere.bwr")
+    elif what == "deleted":
+        path.unlink()
+    elif what == "replaced":
+        path.rename(tmp_path / "elsewhere.bwr")
+        path.write_text("another file")
+    writer.close({}, t_mono_ns=9_000_000_000, t_wall_ns=9)
+    if what == "kept":
+        assert writer.displaced == ""
+        return
+    assert writer.displaced.startswith(f"{path}: the recording was ")
+    if what == "deleted":
+        assert "deleted while the session ran" in writer.displaced
+    else:
+        assert "moved while the session ran" in writer.displaced
+        assert read_recording(tmp_path / "elsewhere.bwr").summary == {}  # whole where it went
+
+
+def test_an_overlong_line_is_damage_naming_its_line_and_never_held_whole(tmp_path: Path) -> None:
+    path = _written(tmp_path, {})
+    lines = path.read_bytes().split(b"\n")
+    with path.open("wb") as file:
+        file.write(b"\n".join(lines[:2]) + b"\n" + b"7" * (17 << 20) + b"\n")
+        file.write(b"\n".join(lines[2:]))
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    assert info.value.user_message() == (
+        f"{path}: damaged at line 3 (a line of over 16 MiB, longer than any a session writes)"
+    )

@@ -339,3 +339,48 @@ def test_a_sensor_that_never_connects_leaves_an_empty_session(tmp_path: Path) ->
     result = asyncio.run(scenario())
     assert result.summary["ended"] == "quit" and result.summary["duration_s"] == 0.0
     assert result.summary["minutes_practised"] == 0.0
+
+
+@pytest.mark.parametrize("what", ["moved", "deleted"])
+def test_a_recording_moved_or_deleted_while_the_session_runs_is_not_said_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str
+) -> None:
+    """'mv rec/*.bwr moved/' during a session: it said "recording saved: PATH", then "not added
+    to the history: ... no such file"."""
+    from trainer.cli import session as session_cli
+
+    clock = FakeClock()
+    session = LiveSession(
+        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=30.0),
+        out_dir=tmp_path / "rec",
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=_no_sleep,
+    )
+    (tmp_path / "moved").mkdir()
+
+    def displace(_: Sequence[Event]) -> None:
+        assert session.writer is not None
+        path = session.writer.path
+        if path.exists():
+            if what == "moved":
+                path.rename(tmp_path / "moved" / path.name)
+            else:
+                path.unlink()
+
+    session.add_listener(displace)
+    source = SimulatedSource(
+        PersonModel(seed=5), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(source))
+    assert result.path is not None and result.error is None
+    assert result.displaced.startswith(f"{result.path}: the recording was {what} while")
+    added: list[Path] = []
+    monkeypatch.setattr(session_cli, "_add_to_history", lambda path: added.append(path))
+    settled = session_cli._settle(result)
+    assert not any("recording saved" in line for line in settled.lines)
+    assert f"note: {result.displaced}" in settled.lines
+    assert "recording moved or deleted" in settled.status
+    assert added == []  # nothing to add from a path that names nothing
+    if what == "moved":
+        assert read_recording(tmp_path / "moved" / result.path.name).summary is not None

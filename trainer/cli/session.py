@@ -234,7 +234,11 @@ def _settle(result: SessionResult) -> _Settled:
     elif _chose_a_rate(result.summary) and not_stored_reason(result.summary.get("source_kind", "")):
         # The summary's resonance line says why; the closing screen's status line says it too.
         status.append("resonance rate not stored")
-    if result.path is not None:
+    if result.displaced:
+        # Not "saved" to a path that names nothing, or another file, and not added from it.
+        lines.append(f"note: {result.displaced}")
+        status.append("recording moved or deleted while recording")
+    elif result.path is not None:
         lines.append(f"recording saved: {result.path}")
         problem = _add_to_history(result.path)
         if problem is None:

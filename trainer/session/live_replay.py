@@ -72,11 +72,13 @@ class SessionPlan:
 
 @dataclass(frozen=True, slots=True)
 class SessionResult:
-    """How a session ended: the recording written (if any), its summary, and any device error."""
+    """How a session ended: the recording written (if any), its summary, any device error, and
+    what became of the recording if ``path`` no longer names it (moved or deleted meanwhile)."""
 
     path: Path | None
     summary: SessionSummary
     error: str | None = None
+    displaced: str = ""
 
 
 class _SessionBase:
@@ -323,7 +325,9 @@ class LiveSession(_SessionBase):
             summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
             if self.writer is not None:
                 self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
-        return SessionResult(self.writer.path if self.writer else None, summary, error)
+        if self.writer is None:
+            return SessionResult(None, summary, error)
+        return SessionResult(self.writer.path, summary, error, self.writer.displaced)
 
     def _begin(self, source: PacketSource, *, connected: bool) -> None:
         """Start the session now: its clocks, header, pipeline, recording and conductor.
