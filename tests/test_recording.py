@@ -638,7 +638,7 @@ def test_settings_are_read_with_the_frozen_limits(tmp_path: Path) -> None:
 # -- bytes that are not text, files that are not recordings (hostile review 2) ------------
 
 
-def _written(tmp_path: Path, summary: dict[str, object] | None = None) -> Path:
+def _written(tmp_path: Path, summary: SessionSummary | None = None) -> Path:
     return write_recording(
         tmp_path / "u.bwr", HEADER, _items(), summary, end_mono_ns=9_000_000_000, end_wall_ns=9
     )
