@@ -217,6 +217,20 @@ def test_replay_of_a_truncated_file_replays_what_it_holds(
     assert sum(line.startswith("breath ") for line in captured.out.splitlines()) >= 10
 
 
+def test_replay_names_an_incomplete_line_after_the_closing_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bytes after a good closing record were skipped without a word."""
+    sample = REPO / "recordings" / "sample-neurokit2-resting.bwr"
+    tail = tmp_path / "tail.bwr"
+    tail.write_bytes(sample.read_bytes() + b'{"k": "p", "m": 12')
+    code = run(["replay", str(tail), "--headless", "--speed", "max"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "incomplete line after its closing record" in captured.err
+    assert "cut short" not in captured.err
+
+
 def test_replay_bad_speed_and_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -806,6 +806,13 @@ def replay(
             f"note: {file} was cut short (session killed?); replaying what it holds",
             file=sys.stderr,
         )
+    elif recording.truncated:
+        # Bytes after the closing record (an interrupted append, a bad copy) hold no session
+        # data, but skipping them without a word would hide that the file was touched.
+        print(
+            f"note: {file} ends in an incomplete line after its closing record; it was skipped",
+            file=sys.stderr,
+        )
     headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
     session = ReplaySession(recording, speed=factor, listeners=listeners)

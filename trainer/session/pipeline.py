@@ -522,7 +522,9 @@ class Pipeline:
                 self.last_t_s = self.session_time_s(item.t_mono_ns)
                 self.packet_counts[item.stream] += 1
                 if item.stream == Stream.GODIRECT:
-                    if self._has_belt:  # else recorded, not analysed: its period is unknown
+                    # Without the belt's parameters its period is unknown: recorded, not
+                    # analysed (the reader refuses such a file; only a live header can lack them).
+                    if self._has_belt:
                         self._belt_packet(item, events)
                     continue
                 self._flush_belt(events)
