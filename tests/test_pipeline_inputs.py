@@ -336,6 +336,35 @@ def test_an_accelerometer_too_slow_to_follow_breathing_is_said_once() -> None:
     assert pipeline.pmd_samples["acc"] == 80
 
 
+def test_a_stream_the_sensor_stops_on_its_own_is_said_and_so_is_its_return() -> None:
+    """A Polar stop notice was only a logging warning in the BLE code: printed raw under the
+    screen, and absent from every replay. The notice is recorded, so the pipeline says it."""
+    acc = {"fs_hz": 4.0, "resolution_bits": 16, "factor": 1.0}
+    streams = {Stream.PMD_DATA.value: {"acc": acc}, Stream.PMD_CONTROL.value: {}}
+    pipeline = Pipeline(Header(0, 0, SourceInfo("ble", "Polar H10 A1", streams=streams)))
+    xyz = np.tile(np.array([[-187, -28, 949]], dtype="<i2"), (8, 1))
+
+    def frame(k: int) -> RawPacket:
+        payload = encode_frame(MeasurementType.ACC, (k + 1) * 2 * 10**9, 1, xyz.tobytes())
+        return RawPacket((k + 1) * 2 * 10**9, (k + 1) * 2 * 10**9, Stream.PMD_DATA.value, payload)
+
+    def control(t_s: int, payload: bytes) -> RawPacket:
+        return RawPacket(t_s * 10**9, t_s * 10**9, Stream.PMD_CONTROL.value, payload)
+
+    events = pipeline.handle([frame(0), frame(1)])
+    # ECG (type 0) was not asked for: its stop is not this session's news. ACC (2) is, once.
+    events += pipeline.handle([control(5, b"\x01\x00\x02"), control(6, b"\x01\x02")])
+    events += pipeline.handle([control(7, bytes.fromhex("f002020000"))])  # a start response
+    events += pipeline.handle([frame(4), frame(5)])
+    notes = [
+        (e.t_s, e.message) for e in events if isinstance(e, StatusEvent) and e.kind == "device"
+    ]
+    assert notes == [
+        (5.0, "Polar H10 A1: the sensor stopped its ACC stream on its own"),
+        (10.0, "Polar H10 A1: ACC stream back"),
+    ]
+
+
 def _walking_events(bounce_mg: NDArray[np.float64] | float, seconds: float = 180.0) -> list[object]:
     """Events of a pipeline fed a Polar H10's accelerometer (50 Hz): breathing at 10/min (26 mG
     of tilt) under a walking bounce along gravity at 1.8 Hz of ``bounce_mg`` (per sample, or

@@ -102,7 +102,8 @@ class GoDirectBelt(BleSensor):
                 return
             reply = parse_reply(packet)
         except DecodeError as exc:
-            logger.warning(
+            # Recorded above; the session counts and says unreadable packets itself.
+            logger.info(
                 "%s: unreadable Go Direct notification %s: %s",
                 self._address,
                 bytes(data).hex(" "),
@@ -164,7 +165,7 @@ class GoDirectBelt(BleSensor):
                 try:
                     info = parse_sensor_info(info_reply.payload)
                 except DecodeError as exc:
-                    logger.warning("%s: unreadable sensor info: %s", self._address, exc)
+                    self._note(f"unreadable description of channel {channel}: {exc}")
                     continue
                 described[str(channel)] = {
                     "description": info.description,

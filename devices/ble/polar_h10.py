@@ -59,6 +59,9 @@ from devices.polar_pmd import (
     parse_settings,
 )
 
+# Info, never warning: nothing configures logging, so a warning printed raw on stderr under
+# the screen. What a person needs to know reaches the session: stop notices are recorded and
+# said by the pipeline, unreadable packets counted there, connect findings kept as notes.
 logger = logging.getLogger(__name__)
 
 ECG_FS_HZ = 130
@@ -183,7 +186,7 @@ class PolarH10(BleSensor):
         try:
             result = self._assembler.feed(bytes(data))
         except DecodeError as exc:
-            logger.warning(
+            logger.info(
                 "%s: unreadable PMD control-point value %s: %s",
                 self._address,
                 bytes(data).hex(" "),
@@ -213,7 +216,7 @@ class PolarH10(BleSensor):
             self._running.remove(measurement)
             left = self._restarts_left.get(measurement, MAX_STREAM_RESTARTS)
             if client is None or self._closing or left <= 0:
-                logger.warning(
+                logger.info(
                     "%s stopped its %s stream on its own; not restarting it (%s)",
                     self._address,
                     measurement.name,
@@ -221,7 +224,7 @@ class PolarH10(BleSensor):
                 )
                 continue
             self._restarts_left[measurement] = left - 1
-            logger.warning(
+            logger.info(
                 "%s stopped its %s stream on its own; starting it again",
                 self._address,
                 measurement.name,
@@ -237,7 +240,7 @@ class PolarH10(BleSensor):
             else:
                 await self._start_acc(client)
         except Exception as exc:  # a background task: the link may be gone; say so, go on
-            logger.warning(
+            logger.info(
                 "%s: could not restart the %s stream: %s", self._address, measurement.name, exc
             )
             return
@@ -435,10 +438,10 @@ class PolarH10(BleSensor):
             try:
                 response = await self._command(client, build_stop(measurement))
             except SensorCommandError as exc:
-                logger.warning("%s: %s", self._address, exc)
+                logger.info("%s: %s", self._address, exc)
                 continue
             if not response.ok and response.status != Status.ALREADY_IN_STATE:
-                logger.warning(
+                logger.info(
                     "%s refused to stop %s: %s",
                     self._address,
                     measurement.name,

@@ -222,7 +222,7 @@ class BleSensor:
                     async with asyncio.timeout(2 * self.command_timeout_s):
                         await self._stop_streams(client)
                 except Exception as exc:  # the link may die while stopping; disconnect anyway
-                    logger.warning("stopping streams of %s failed: %r", self._address, exc)
+                    logger.info("stopping streams of %s failed: %r", self._address, exc)
             await self._release(client)
             self._client = None
         self._queue.put_nowait(None)

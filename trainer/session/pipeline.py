@@ -59,6 +59,7 @@ from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.pmd_stream import PmdStreamDecoder
+from devices.polar_pmd import STOP_NOTICE_TAG, MeasurementType, parse_stop_notice
 from devices.source import LinkEvent, LinkState, SourceInfo, source_notes
 from trainer.coaching.coach import Coach, Feedback
 from trainer.coaching.pacer import BreathPattern, Pacer
@@ -446,6 +447,10 @@ class Pipeline:
             header.source.streams.get(Stream.PMD_DATA.value), header.start_mono_ns
         )
         self.pmd_samples: Counter[str] = Counter()
+        self._pmd_kinds = frozenset(header.source.streams.get(Stream.PMD_DATA.value) or {})
+        # PMD streams the sensor stopped on its own and that have not sent samples since.
+        self._pmd_stopped: set[str] = set()
+        self._source_name = header.source.name
         self._has_belt = Stream.GODIRECT.value in header.source.streams
         self._not_belt_devices = _not_belt_devices(header.source)
         self._has_acc = "acc" in (header.source.streams.get(Stream.PMD_DATA.value) or {})
@@ -532,6 +537,8 @@ class Pipeline:
                     self._heart_packet(item, events)
                 elif item.stream == Stream.PMD_DATA:
                     self._pmd_packet(item, events)
+                elif item.stream == Stream.PMD_CONTROL:
+                    self._pmd_control_packet(item, events)
                 # Other streams (control points, unknown ids) are recorded, not analysed.
                 continue
             self._flush_belt(events)
@@ -966,6 +973,33 @@ class Pipeline:
         self.paces.append(event)
         events.append(event)
 
+    def _pmd_control_packet(self, packet: RawPacket, events: list[Event]) -> None:
+        """Say when the sensor stops one of the session's streams on its own.
+
+        A Polar sensor sends a stop notice on its control point when it ends a stream itself
+        (``devices.ble.polar_h10`` asks for it again, a few times). The notice is recorded, so
+        saying it from here, not from the BLE code, makes every replay say it too.
+        Command responses on the same characteristic are recorded, not analysed.
+        """
+        if packet.payload[:1] != bytes([STOP_NOTICE_TAG]):
+            return
+        try:
+            notice = parse_stop_notice(packet.payload)
+        except DecodeError as exc:
+            self._decode_error(packet, exc, events)
+            return
+        for value in notice.measurement_types:
+            try:
+                kind = MeasurementType(value).name.lower()
+            except ValueError:
+                continue  # a type this session never asked for
+            if kind in self._pmd_kinds and kind not in self._pmd_stopped:
+                self._pmd_stopped.add(kind)
+                message = (
+                    f"{self._source_name}: the sensor stopped its {kind.upper()} stream on its own"
+                )
+                events.append(StatusEvent(self.session_time_s(packet.t_mono_ns), "device", message))
+
     def _pmd_packet(self, packet: RawPacket, events: list[Event]) -> None:
         try:
             samples = self._pmd.feed(packet)
@@ -975,6 +1009,10 @@ class Pipeline:
         if samples is None:
             return
         kind = samples.kind.name.lower()
+        if kind in self._pmd_stopped:
+            self._pmd_stopped.discard(kind)
+            message = f"{self._source_name}: {kind.upper()} stream back"
+            events.append(StatusEvent(self.session_time_s(packet.t_mono_ns), "device", message))
         self.pmd_samples[kind] += samples.values.shape[0]
         events.append(WaveformEvent(kind, samples.t_s, samples.values, samples.fs_hz))
         # Breathing from the chest accelerometer when there is no belt: the belt measures
