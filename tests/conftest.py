@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,23 @@ _DIR_VARIABLES = {
 }
 
 
+_RUN_HOME = pytest.StashKey[Path]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Before any fixture (module-scoped ones included): a private home for the whole run."""
     root = Path(tempfile.mkdtemp(prefix="breathwise-tests-"))
+    config.stash[_RUN_HOME] = root
     for variable, name in _DIR_VARIABLES.items():
         os.environ[variable] = str(root / name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's home: every pytest process (each xdist worker too) made its own, and
+    none was ever removed (1,811 of them had gathered in /tmp)."""
+    root = config.stash.get(_RUN_HOME, None)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

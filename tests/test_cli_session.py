@@ -322,18 +322,29 @@ def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_help_examples_name_files_that_ship(capsys: pytest.CaptureFixture[str]) -> None:
     """A --help example that names a file of the project names one that exists (replay's used
-    to name a sample recording that was never there)."""
+    to name a sample recording that was never there), and one outside the installed package
+    (docs/, recordings/, benchmarks/: the wheel holds only trainer, devices and analysis) is
+    said to be in the source repository: replay's example and hrv's field list sent an
+    installed user to files they do not have (found in review)."""
     import re
 
     assert run(["--help"]) == 0
     commands = re.findall(r"^\s{2}(\w+)\s{2,}", capsys.readouterr().out.split("Commands:")[1], re.M)
     assert "replay" in commands and "breaths" in commands
     named = []
+    project_path = r"\b((?:recordings|docs|trainer|benchmarks)/[\w./-]+\.\w+)"
     for command in commands:
         assert run([command, "--help"]) == 0
-        text = " ".join(capsys.readouterr().out.split())
-        named += re.findall(r"\b((?:recordings|docs|trainer|benchmarks)/[\w./-]+\.\w+)", text)
+        # Click wraps a long path at its hyphen ("docs/hrv-" / "output.md"): join it again.
+        text = re.sub(r"(?<=\w-) (?=\w)", "", " ".join(capsys.readouterr().out.split()))
+        for sentence in re.split(r"(?<=\.) ", text):
+            paths = re.findall(project_path, sentence)
+            named += paths
+            for path in paths:
+                if not path.startswith("trainer/"):
+                    assert "source repository" in sentence, (command, sentence)
     assert "recordings/sample-neurokit2-resting.bwr" in named
+    assert "docs/hrv-output.md" in named
     for path in named:
         assert (REPO / path).exists(), path
 

@@ -296,6 +296,7 @@ def test_no_sound_output_is_found_before_an_eyes_closed_program(tmp_path: Path) 
     nowhere = [[str(tmp_path / "no-such-player")]]
     warning = eyes_closed_warning(True, players=nowhere, use_sounddevice=False)
     assert warning is not None and "no sound output was found" in warning
+    assert "pip install 'breathwise[sound]'" in warning  # any install, not a clone only
     player = tmp_path / "player"
     player.write_text("#!/bin/sh\ncat >/dev/null\n")
     player.chmod(0o755)

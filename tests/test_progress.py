@@ -388,3 +388,24 @@ def test_history_names_each_session_whose_start_cannot_be_right(
     )
     assert notes[1].startswith("note: /r/future.bwr: its start 2255-")
     assert " is in the future (" in notes[1]
+
+
+def test_the_default_figure_goes_to_the_data_folder_not_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It went to ./breathwise-progress.png, so a run in a clone left a file to commit (one
+    was committed) and one in any folder a file to clean up (found in review)."""
+    from trainer.cli.app import run
+    from trainer.storage.paths import data_dir
+
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    rows = [_row(DAY0 + timedelta(days=d), 10.0) for d in range(3)]
+    monkeypatch.setattr("trainer.storage.history.list_sessions", lambda: rows)
+    data_dir().mkdir(parents=True, exist_ok=True)  # the history's folder, there with sessions
+    assert run(["progress"]) == 0
+    assert list(here.iterdir()) == []
+    figure = data_dir() / "progress.png"
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+    assert f"progress figure written: {figure}" in capsys.readouterr().err

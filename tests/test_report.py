@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -490,3 +490,90 @@ def test_an_output_in_a_missing_folder_is_refused_not_created(
         err = capsys.readouterr().err
         assert err.startswith("breathwise: error: -o ") and "nowhere does not exist" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]
+
+
+def test_the_report_asks_matplotlib_only_what_3_8_offers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyproject promises matplotlib>=3.8, but ``_overview`` called ``get_figure(root=True)``,
+    a 3.10 keyword, so ``breathwise report`` crashed on 3.8 and 3.9 (found in review). The
+    installed matplotlib may be newer and uses the keyword itself, so only calls from
+    Breathwise's own code are held to the 3.8 signature ``get_figure(self)``."""
+    import sys
+
+    from matplotlib.artist import Artist
+
+    newer: Any = Artist.get_figure
+
+    def as_in_3_8(self: Artist, *args: object, **kwargs: object) -> object:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if (args or kwargs) and caller.split(".")[0] in ("trainer", "analysis", "devices"):
+            raise TypeError(f"{caller}: get_figure() takes no arguments before matplotlib 3.10")
+        return newer(self, *args, **kwargs)
+
+    monkeypatch.setattr(Artist, "get_figure", as_in_3_8)
+    analysis = analyse_recording(write_simulated(tmp_path / "short.bwr", 120.0, seed=3))
+    assert write_report(analysis, tmp_path / "short.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("option", [["-j", "1"], ["--table-only"], []])
+def test_a_missing_path_is_named_before_the_options(
+    option: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``report nonexistent -j 1`` said "--jobs applies to a folder of recordings, not to one
+    file — drop it" about a path that is neither (found in review)."""
+    from trainer.cli.app import run
+
+    missing = tmp_path / "nonexistent"
+    assert run(["report", str(missing), *option]) == 1
+    err = capsys.readouterr().err
+    assert err == f"breathwise: error: {missing}: no such file or folder\n"
+
+
+def test_an_existing_report_is_replaced_only_with_force(
+    twenty_minutes: tuple[Path, SessionAnalysis],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``report -o`` replaced an existing file without a word, where ``export`` needs --force
+    (found in review); the default name beside the recording too."""
+    from trainer.cli.app import run
+
+    recording = tmp_path / "session.bwr"
+    recording.write_bytes(twenty_minutes[0].read_bytes())
+    for target, args in (
+        (tmp_path / "mine.pdf", ["-o", str(tmp_path / "mine.pdf")]),
+        (tmp_path / "session.report.png", []),
+    ):
+        target.write_bytes(b"my own notes")
+        assert run(["report", str(recording), *args]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"breathwise: error: {target}: already exists") and "--force" in err
+        assert target.read_bytes() == b"my own notes"
+    assert run(["report", str(recording), "--force"]) == 0
+    assert (tmp_path / "session.report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_folder_batch_replaces_its_table_and_reports_only_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer.cli.app import run
+
+    folder = tmp_path / "study"
+    (folder / "reports").mkdir(parents=True)
+    (folder / "a.bwr").write_bytes(SAMPLE.read_bytes())
+    (folder / "b.bwr").write_bytes(SAMPLE.read_bytes())
+    summary = folder / "reports" / "summary.csv"
+    summary.write_text("my own table\n")
+    (folder / "reports" / "b.report.png").write_bytes(b"kept")
+    assert run(["report", str(folder), "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "2 of the files this would write already exist (summary.csv, b.report.png)" in err
+    assert "--force" in err and len(err.strip().splitlines()) == 1
+    assert summary.read_text() == "my own table\n"
+    # The table alone would replace summary.csv only: refused all the same.
+    assert run(["report", str(folder), "--table-only", "-j", "1"]) == 1
+    assert "1 of the files this would write already exist (summary.csv)" in capsys.readouterr().err
+    assert run(["report", str(folder), "--table-only", "-j", "1", "--force"]) == 0
+    assert summary.read_text().startswith("file,status,")
+    assert (folder / "reports" / "b.report.png").read_bytes() == b"kept"

@@ -214,7 +214,8 @@ def test_nothing_installed_says_what_to_install() -> None:
     )
     assert out.start(constant_pull) is False
     assert notices == [f"sound is off: {NOTHING_INSTALLED}"]
-    assert "pip install sounddevice" in notices[0] and "--no-sound" in notices[0]
+    # The form for any install (wheel, pipx, clone), as batch says it for dask (found in review).
+    assert "pip install 'breathwise[sound]'" in notices[0] and "--no-sound" in notices[0]
     assert "breathwise config set sound off" in notices[0]
 
 

@@ -261,11 +261,15 @@ def progress(
         str | None, typer.Option("--since", help="First day shown, YYYY-MM-DD (default: all).")
     ] = None,
     output: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--output", "-o", help="Figure file: .png, .pdf or .svg, in a folder that exists."
+            "--output",
+            "-o",
+            help="Figure file: .png, .pdf or .svg, in a folder that exists (default: "
+            "progress.png in Breathwise's data folder, ~/.local/share/breathwise on Linux, "
+            "beside your history; replaced at each run).",
         ),
-    ] = Path("breathwise-progress.png"),
+    ] = None,
     include_simulated: Annotated[
         bool,
         typer.Option(
@@ -290,11 +294,17 @@ def progress(
     from trainer.reports.progress import compute_progress, in_period, summary_lines, write_progress
     from trainer.reports.report import figure_suffix
     from trainer.storage.history import list_sessions
-    from trainer.storage.paths import check_output_path
+    from trainer.storage.paths import check_output_path, data_dir
 
     first = _since(since)
-    # Before the text summary: a wrong -o is refused before any of the work is shown.
-    check_output_path(output, "the progress figure", "progress.pdf")
+    if output is None:
+        # Not the current folder: run in a clone or a project folder it left a file there to
+        # commit or clean up. The data folder is Breathwise's own, and holds the history the
+        # figure is drawn from.
+        output = data_dir() / "progress.png"
+    else:
+        # Before the text summary: a wrong -o is refused before any of the work is shown.
+        check_output_path(output, "the progress figure", "progress.pdf")
     figure_suffix(output, "the progress figure")
     rows = list_sessions()
     # Counted in the period shown, as the summary's other counts are; left out of the whole

@@ -273,7 +273,7 @@ def hrv(
             "--format",
             help="json: labels, corrected NN series, metrics and settings; "
             "csv: one row per interval with its label, metrics as # comment lines. "
-            "Fields: docs/hrv-output.md.",
+            "Fields: docs/hrv-output.md in the source repository.",
         ),
     ] = "json",
     artifacts: Annotated[
@@ -282,8 +282,8 @@ def hrv(
             "--artifacts",
             help="default: Lipponen & Tarvainen 2019 with this tool's guards (a 5 % floor "
             "and 20 % ceiling on the thresholds, rules for ectopic runs and runs of missed "
-            "beats; docs/validation/hrv.md); published: the paper's rules alone, to compare "
-            "with other tools. settings.artifacts lists every rule used.",
+            "beats; docs/validation/hrv.md in the source repository); published: the paper's "
+            "rules alone, to compare with other tools. settings.artifacts lists every rule used.",
         ),
     ] = "default",
 ) -> None:
@@ -297,7 +297,7 @@ def hrv(
     corrected series nn_ms (split missed beats add some, merged extra beats remove some);
     metrics.time.n_original_nn = uncorrected intervals the time-domain metrics use. Coherence
     is one value over the last 64 s, on our 0-10 scale (the block says so). Every field is
-    described in docs/hrv-output.md.
+    described in docs/hrv-output.md in the source repository (the docs are not installed).
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")

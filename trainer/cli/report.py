@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 
 REPORT_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -97,9 +97,16 @@ def report(
             "-o",
             help="Report file (.png, .pdf or .svg; default: FILE's name with .report.png); for "
             "a directory, the folder for the reports and summary.csv (default: DIR/reports). "
-            "A report already there is replaced: it is drawn again from its recording.",
+            "A report or summary.csv already there is replaced only with --force.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace a report or summary.csv that already exists (never by default).",
+        ),
+    ] = False,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -127,18 +134,24 @@ def report(
     For one recording, one page (PNG, PDF or SVG) with the breathing over the pacer, breath
     rate and exhale:inhale ratio, heart rate and RSA, follow score, coherence and the HRV
     summary. For a directory, every recording in it is analysed in parallel (one report each
-    plus summary.csv); a file that cannot be read is reported and skipped.
+    plus summary.csv); a file that cannot be read is reported and skipped. As for export, a
+    file that already exists is not replaced unless --force is given.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
     """
+    if not path.exists():
+        # Before the options: a missing path is neither a file nor a folder, and "--jobs
+        # applies to a folder of recordings, not to one file" sent the person after the wrong
+        # mistake (found in review).
+        raise UserError(f"{path}: no such file or folder")
     suffix = _check_options(path.is_dir(), output, fmt, jobs, scheduler, no_reports)
     if path.is_dir():
-        _batch(path, output, suffix, jobs, scheduler, no_reports)
+        _batch(path, output, suffix, jobs, scheduler, no_reports, force)
         return
     from trainer.reports.report import report_recording
 
-    written = report_recording(path, output)
+    written = report_recording(path, output, force=force)
     print(f"report written: {written}", file=sys.stderr)
 
 
@@ -149,11 +162,18 @@ def _batch(
     jobs: int | None,
     scheduler: str | None,
     no_reports: bool,
+    force: bool,
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from trainer.reports.batch import BatchRow, find_recordings, open_executor, run_batch
+    from trainer.reports.batch import (
+        BatchRow,
+        existing_outputs,
+        find_recordings,
+        open_executor,
+        run_batch,
+    )
     from trainer.storage.paths import OUTPUT_FOLDER_ADVICE, check_output_path, check_writable_dir
 
     if output is not None:
@@ -162,6 +182,13 @@ def _batch(
     out_dir = output if output is not None else directory / "reports"
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--output {out_dir} is not a directory")
+    existing = [] if force else existing_outputs(paths, out_dir, None if no_reports else suffix)
+    if existing:
+        names = ", ".join(p.name for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise UserError(
+            f"{out_dir}: {len(existing)} of the files this would write already exist ({names})",
+            "use --force to replace them, or write elsewhere with -o",
+        )
     console = Console(stderr=True)
     with contextlib.ExitStack() as stack:
         executor = stack.enter_context(open_executor(scheduler, jobs))

@@ -797,7 +797,10 @@ def replay(
     The raw sensor bytes are decoded and analysed again, so a replay shows exactly what the live
     session showed (and benefits from any later improvement to the analysis).
 
-    Example: breathwise replay recordings/sample-neurokit2-resting.bwr --speed max --headless
+    Example: breathwise replay FILE --speed max --headless, with a FILE from 'breathwise history
+    --paths' (your recordings, with their whole paths). A real person's session to try it on is
+    in the source repository (not installed with the package):
+    recordings/sample-neurokit2-resting.bwr.
     """
     factor = _speed(speed)
     recording = read_recording(file)

@@ -146,7 +146,7 @@ def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tu
         analysis = analyse_recording(path)
         report = ""
         if out_dir is not None and report_suffix is not None:
-            target = Path(out_dir) / (Path(path).stem + ".report" + report_suffix)
+            target = report_target(Path(path), Path(out_dir), report_suffix)
             write_report(analysis, target)
             report = target.name
         row = BatchRow(name, "ok", "", report, analysis.metrics())
@@ -156,6 +156,19 @@ def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tu
         # A bug met on one odd file must not cost the other 999 their results: report it.
         row = BatchRow(name, "error", f"{type(exc).__name__}: {exc}")
     return row, os.getpid()
+
+
+def report_target(recording: Path, out_dir: Path, report_suffix: str) -> Path:
+    """Where a batch writes the report of ``recording``: ``out_dir/<stem>.report<suffix>``."""
+    return out_dir / (recording.stem + ".report" + report_suffix)
+
+
+def existing_outputs(paths: Sequence[Path], out_dir: Path, report_suffix: str | None) -> list[Path]:
+    """The files a batch into ``out_dir`` would replace: ``summary.csv`` and the reports."""
+    targets = [out_dir / SUMMARY_NAME]
+    if report_suffix is not None:
+        targets += [report_target(path, out_dir, report_suffix) for path in paths]
+    return [target for target in targets if target.exists()]
 
 
 def find_recordings(directory: Path) -> list[Path]:

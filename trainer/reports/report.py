@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from analysis.breath_variability import ratio_measured
 from analysis.hrv_report import artifact_warning
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import PacerSpan, SessionAnalysis, analyse_recording
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
 from trainer.session.summary import scored_rates
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 
 FORMATS = (".png", ".pdf", ".svg")
+# As export says it: a report is drawn again from its recording, but one sent on, annotated or
+# drawn by an older version is not the user's to lose to a repeated command.
+OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
 A4_PORTRAIT_IN = (8.27, 11.69)
 PNG_DPI = 150
 ZOOM_S = 90.0
@@ -112,8 +115,6 @@ def save_figure(fig: Figure, output: Path) -> Path:
     trainer.errors.UserError
         The file cannot be written.
     """
-    from trainer.errors import UserError
-
     suffix = figure_suffix(output)
     try:
         # Health data: owner-only, and written whole before it replaces an earlier report.
@@ -521,7 +522,7 @@ def _step_label_layout(
     return [entry for entry in labels if entry[1]], rows
 
 
-def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
+def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     paced = any(span.mode == "paced" for span in analysis.pacer_spans)
     ax.set_title(
         "Whole session: your breathing over the pacer"
@@ -532,8 +533,6 @@ def _overview(ax: Axes, analysis: SessionAnalysis) -> None:
     for k, span in enumerate(analysis.pacer_spans):
         if k % 2 == 1:
             ax.axvspan(span.t0_s / 60, span.t1_s / 60, color=COLORS["step"], lw=0, zorder=0.2)
-    fig = ax.get_figure(root=True)
-    assert fig is not None
     box = ax.get_position()  # the fixed grid places the panel before any drawing
     width_in, height_in = fig.get_size_inches()
     labels, rows = _step_label_layout(analysis, float(width_in * box.width * 72.0))
@@ -1147,7 +1146,7 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         wspace=0.2,
     )
     _headline(fig, fig.add_subplot(grid[0, :]), analysis)
-    _overview(fig.add_subplot(grid[1, :]), analysis)
+    _overview(fig, fig.add_subplot(grid[1, :]), analysis)
     window = _zoom_window(analysis)
     zoom = fig.add_subplot(grid[2, :])
     _zoom_breathing(zoom, analysis, window)
@@ -1220,16 +1219,17 @@ def write_report(analysis: SessionAnalysis, output: Path) -> Path:
     return save_figure(report_figure(analysis), output)
 
 
-def report_recording(recording: Path, output: Path | None = None) -> Path:
+def report_recording(recording: Path, output: Path | None = None, *, force: bool = False) -> Path:
     """Analyse one recording and write its report; ``output`` defaults to ``<stem>.report.png``
-    beside the recording.
+    beside the recording. An existing file is replaced only with ``force``, as for export.
 
     Raises
     ------
     BadArgument
         ``output`` is not a .png, .pdf or .svg name, or is ``-`` (checked before any work).
     trainer.errors.UserError
-        The folder of ``output`` does not exist (:func:`trainer.storage.paths.check_output_path`).
+        The folder of ``output`` does not exist (:func:`trainer.storage.paths.check_output_path`),
+        or the report file exists and ``force`` is not set (checked before any work).
     trainer.storage.recording.RecordingError
         The recording cannot be read.
     """
@@ -1237,4 +1237,6 @@ def report_recording(recording: Path, output: Path | None = None) -> Path:
         check_output_path(output, "a report", recording.with_suffix(".report.pdf").name)
     target = output if output is not None else recording.with_suffix(".report.png")
     figure_suffix(target)
+    if target.exists() and not force:
+        raise UserError(f"{target}: already exists", OVERWRITE_ADVICE)
     return write_report(analyse_recording(recording), target)

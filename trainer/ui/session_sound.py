@@ -19,6 +19,7 @@ from trainer.coaching.pacer import PacerState
 from trainer.storage.paths import data_dir
 from trainer.ui.sound import (
     CHIME_S,
+    INSTALL_SOUND,
     NOTHING_INSTALLED,
     AudioOut,
     PacerSound,
@@ -179,7 +180,7 @@ def eyes_closed_warning(
         if output_available(players, use_sounddevice=use_sounddevice):
             return None
         why = "no sound output was found"
-        fix = "pip install sounddevice, or install pw-play, paplay or aplay, to hear them"
+        fix = f"{INSTALL_SOUND}, or install pw-play, paplay or aplay, to hear them"
     return (
         f"this program is done with the eyes closed, but {why}: the chime at each new stage "
         f"and the end bell will be silent, so open your eyes now and then to read the screen "

@@ -429,8 +429,14 @@ class AudioUnavailable(Exception):
         self.missing = missing
 
 
+INSTALL_SOUND = "pip install 'breathwise[sound]'"
+"""How to get the ``sounddevice`` output, in the form that suits an installed Breathwise (wheel,
+pipx) as a checkout alike: the extra pins the version pyproject asks for. ("pip install
+sounddevice" put it beside a pipx install, not in it; "pip install -e '.[sound]'" works only in
+a clone.)"""
+
 NOTHING_INSTALLED = (
-    "nothing here can play it: pip install sounddevice (or install pw-play, paplay or aplay); "
+    f"nothing here can play it: {INSTALL_SOUND} (or install pw-play, paplay or aplay); "
     "'breathwise config set sound off' (or --no-sound) silences it"
 )
 """The notice's reason when no audio output is installed at all. A session says it once per
