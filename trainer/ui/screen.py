@@ -795,6 +795,10 @@ class BreathwiseApp(App[SessionResult | None]):
         card.display = program is not None and not self._finished
         left = self._left_s(t_s, program)
         if program is not None:
+            if card.size.width == 0:
+                # Shown by this redraw: its width, which decides where the safety lines go,
+                # is known once laid out. Draw again then, not at the next tick.
+                self.call_after_refresh(self.refresh_view, keep_cue=True)
             width = max(20, card.size.width - 2)
             top, bottom, cautions = place_cautions(
                 program.step.caution,
