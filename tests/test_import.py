@@ -776,6 +776,21 @@ def test_a_polar_csv_across_the_autumn_clock_change_imports(tmp_path: Path) -> N
 
 
 @pytest.mark.usefixtures("berlin")
+@pytest.mark.parametrize("day", ["2026-10-25", "2026-10-18"])
+def test_a_row_a_moment_early_in_the_repeated_hour_is_out_of_order(
+    tmp_path: Path, day: str
+) -> None:
+    """Any step back inside 02:00-03:00 on the autumn change was read as the second hour: 300
+    rows at 0.8 s from 02:10, one 0.1 s early, imported with a 3599.9 s step (3839 s long);
+    a week earlier the same rows were refused. Only a step of about an hour is the change."""
+    t = np.datetime64(f"{day}T02:10:00.000") + np.arange(300) * np.timedelta64(800, "ms")
+    t[150] -= np.timedelta64(900, "ms")  # 0.1 s before the row above it
+    _polar_rr_csv(tmp_path / "early.csv", [800.0] * 300, [str(x) for x in t])
+    with pytest.raises(ImportFileError, match=r"early\.csv:152: time goes backwards by 0\.1 s$"):
+        parse_polar_csv(tmp_path / "early.csv")
+
+
+@pytest.mark.usefixtures("berlin")
 def test_a_start_that_does_not_exist_locally_is_refused(tmp_path: Path) -> None:
     """2026-03-29 02:30 was never shown in Berlin (02:00 became 03:00): it was taken as 03:30."""
     with pytest.raises(BadArgument, match="does not exist in the local time zone"):

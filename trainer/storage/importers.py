@@ -47,7 +47,9 @@ CSV's 1 µs (found in review: scheduled as a strap's, every beat came back 1.07 
 RR values, in a list or a CSV column alike (:func:`check_rr_values`): a few outside
 :data:`RR_RANGE_MS` are artifacts, kept for the artifact correction; a median outside it is a
 wrong unit, refused. Naive local phone times that repeat an hour when the clocks go back are
-read as the second hour from the row that goes back (PEP 495 ``fold``).
+read as the second hour from the row that goes back by about that hour (PEP 495 ``fold``;
+:data:`CLOCK_CHANGE_S` within :data:`CLOCK_CHANGE_TOLERANCE_S`); any other step back is out of
+order and refused.
 
 Any malformed line raises :class:`ImportFileError` naming the file and the line, quoting at
 most 40 characters of it (:func:`trainer.storage.text_files.short_quote`).
@@ -491,11 +493,15 @@ def parse_polar_csv(path: Path) -> PolarTable:
         t_ns = _parse_time(row[t_index], clock, scale, path, number, fold)
         if clock == "iso" and (fold or (times and t_ns < times[-1])):
             # Naive local times repeat an hour when the clocks go back (2026-10-25 02:00-03:00
-            # in Berlin): from the row that goes back, that hour is the second one, fold=1
-            # (PEP 495), until the times are no longer ambiguous.
+            # in Berlin): from the row that goes back by about that hour, the hour is the
+            # second one, fold=1 (PEP 495), until the times are no longer ambiguous. A row a
+            # moment early inside the hour is out of order, refused below, not the second hour
+            # (found in review: 0.1 s back at 02:10 was taken as a 3599.9 s step forward).
             second = _parse_time(row[t_index], clock, scale, path, number, 1)
             first = _parse_time(row[t_index], clock, scale, path, number, 0)
-            fold = int(second != first and (fold == 1 or second >= times[-1]))
+            back_s = (times[-1] - first) / NS_PER_S
+            goes_back = _is_clock_change(back_s) and second >= times[-1]
+            fold = int(second != first and (fold == 1 or goes_back))
             t_ns = second if fold else first
         times.append(t_ns)
         lines.append(number)
@@ -522,7 +528,7 @@ def parse_polar_csv(path: Path) -> PolarTable:
     if np.any(np.diff(t) < 0):
         k = int(np.flatnonzero(np.diff(t) < 0)[0]) + 1
         back_s = (t[k - 1] - t[k]) / NS_PER_S
-        clock_change = clock == "iso" and abs(back_s - 3600.0) <= 600.0
+        clock_change = clock == "iso" and _is_clock_change(back_s)
         raise ImportFileError(
             f"{path}:{lines[k]}: time goes backwards by {back_s:.3g} s"
             + (
@@ -535,6 +541,21 @@ def parse_polar_csv(path: Path) -> PolarTable:
             else "re-export the file with UTC times, or split it at this line",
         )
     return PolarTable(t, {q: np.asarray(v) for q, v in values.items()}, np.asarray(lines))
+
+
+CLOCK_CHANGE_S = 3600.0
+"""How far a daylight saving change puts local clocks back, s (one hour in every zone that
+has the change in Europe and North America)."""
+CLOCK_CHANGE_TOLERANCE_S = 600.0
+"""How far a step back in naive local phone times may differ from :data:`CLOCK_CHANGE_S`, s,
+and still be read as the clock change: a logger's rows jitter and batch by a few seconds, a
+gap in the rows across the change can shorten the step by minutes."""
+
+
+def _is_clock_change(back_s: float) -> bool:
+    """Whether local times stepping back by ``back_s`` seconds look like the clocks going back
+    (:data:`CLOCK_CHANGE_S` within :data:`CLOCK_CHANGE_TOLERANCE_S`)."""
+    return abs(back_s - CLOCK_CHANGE_S) <= CLOCK_CHANGE_TOLERANCE_S
 
 
 def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
