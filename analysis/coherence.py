@@ -35,7 +35,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analysis.hrv_frequency import checked_beats, peak_power_fraction, resample_nn
+from analysis.hrv_frequency import (
+    MAX_GAP_S,
+    NO_POWER_MS2,
+    checked_beats,
+    peak_power_fraction,
+    resample_nn,
+)
 
 __all__ = [
     "CoherenceResult",
@@ -70,7 +76,8 @@ class CoherenceSettings:
     nfft : int
         FFT length after zero padding.
     max_gap_s : float
-        Longest stretch without a beat (inside the window or at either edge) for a valid value.
+        Longest stretch without a beat (inside the window or at either edge) for a valid value,
+        s: :data:`analysis.hrv_frequency.MAX_GAP_S`, the gap a resampled spectrum may bridge.
     score_p_low, score_p_high : float
         Peak-power fractions mapped to scores 0 and 10.
     """
@@ -82,7 +89,7 @@ class CoherenceSettings:
     peak_window_hz: float = 0.030
     total_band_hz: tuple[float, float] = (0.0033, 0.4)
     nfft: int = 1024
-    max_gap_s: float = 3.0
+    max_gap_s: float = MAX_GAP_S
     score_p_low: float = 0.2
     score_p_high: float = 0.8
 
@@ -142,11 +149,6 @@ class CoherenceResult:
 
 
 DEFAULT_SETTINGS = CoherenceSettings()
-
-
-_NO_VARIABILITY_MS2 = 1e-6
-"""Total power (ms^2) below which a window has no variability: a constant series leaves only
-float rounding (~1e-26 ms^2) after the detrend, while 1 ms beat quantisation alone gives ~0.1."""
 
 
 def coherence_score(peak_fraction: float, settings: CoherenceSettings = DEFAULT_SETTINGS) -> float:
@@ -239,9 +241,16 @@ def coherence_at(
     if pf is None:
         return _empty(end, "no frequency bin in the peak band")
     top, peak_hz, peak, total = pf.peak_index, pf.peak_hz, pf.peak_power, pf.total_power
-    if total <= _NO_VARIABILITY_MS2:
+    # Total power at or below NO_POWER_MS2: a constant series leaves only float rounding
+    # (~1e-26 ms^2) after the detrend, while 1 ms beat quantisation alone gives ~0.1.
+    if total <= NO_POWER_MS2:
         return _empty(end, "no variability in the window")
     fraction = pf.fraction
+    if top is None:
+        # Variability, but none in the peak band (NO_POWER_MS2, as the HRV spectra): no rhythm
+        # there to name, and nothing of the power in a peak window.
+        note = "no power in the peak band"
+        return CoherenceResult(end, 0.0, 0.0, None, 0.0, total, 0.0, note)
     lowest = top > 0 and freq[top - 1] < settings.peak_band_hz[0]
     if lowest and spec[top - 1] >= spec[top]:
         # The band's largest value is its lowest bin, on a slope rising out of the band: slow

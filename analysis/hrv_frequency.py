@@ -8,9 +8,9 @@ their settings (NeuroKit2 issue #1069 against Kubios, systole issue #77):
   and a Welch periodogram taken (Welch 1967, IEEE Trans Audio Electroacoust 15:70; Hann window,
   256 s segments with at least 50 % overlap, raised so that they reach the series' end, each
   segment linearly detrended, one-sided density). A spline across a gap in the beats invents
-  slow power (:data:`MAX_GAP_S`), so this estimator refuses a series with a gap over
+  slow power (:data:`MAX_GAP_S`), so this estimator refuses beat times with a gap over
   ``WelchSettings.max_gap_s``: :func:`gap_free_frequency_domain` takes the longest stretch
-  without one.
+  without one. Intervals given without their times have no gaps: a long one is data.
 * ``"lomb"``: the Lomb-Scargle periodogram of the uneven series itself (Lomb 1976, Astrophys
   Space Sci 39:447; Scargle 1982, ApJ 263:835; Laguna et al. 1998, IEEE TBME 45:698), through
   :func:`scipy.signal.lombscargle`, scaled to a one-sided density ``2 * P * T / N`` (ms^2/Hz) so
@@ -130,7 +130,8 @@ class WelchSettings:
         Include the upper band edge (pyhrv) instead of the half-open ``[low, high)``.
     max_gap_s : float
         Longest time between neighbouring beats, s, that the resampling may bridge; a longer
-        gap raises ``ValueError`` (:data:`MAX_GAP_S`).
+        gap between given beat times raises ``ValueError`` (:data:`MAX_GAP_S`). Reported as
+        ``None`` in the settings of a spectrum of intervals given without times (no gaps).
     """
 
     fs_hz: float = 4.0
@@ -650,10 +651,12 @@ def frequency_domain(
     t_s : array_like, optional
         Time of the beat ending each interval, s; by default the cumulative sum of ``nn_ms``.
         Give it when intervals were removed, so that each value keeps its own beat time.
-        Welch resamples the series, and a spline across a gap invents slow power, so it raises
-        on a gap over ``welch_settings.max_gap_s`` (:data:`MAX_GAP_S`): for a series with gaps
-        take :func:`gap_free_frequency_domain` (its longest stretch without one), or
-        ``method="lomb"``, which needs no resampling and accepts gaps.
+        Welch resamples the series, and a spline across a gap invents slow power, so with
+        ``t_s`` it raises on a gap over ``welch_settings.max_gap_s`` (:data:`MAX_GAP_S`): for a
+        series with gaps take :func:`gap_free_frequency_domain` (its longest stretch without
+        one), or ``method="lomb"``, which needs no resampling and accepts gaps. Without
+        ``t_s`` the series has no gaps (each beat ends its interval), so a long interval (e.g.
+        a 3.5 s pause in uncorrected RR) is analysed as it is.
     method : {"welch", "lomb"}
         Estimator (module docstring).
     welch_settings, lomb_settings : optional
@@ -668,7 +671,7 @@ def frequency_domain(
     ------
     ValueError
         On fewer than 4 intervals, bad values, non-increasing times, an unknown method, or
-        (Welch) a gap between beats over ``welch_settings.max_gap_s``.
+        (Welch, ``t_s`` given) a gap between beats over ``welch_settings.max_gap_s``.
 
     Examples
     --------
@@ -685,7 +688,10 @@ def frequency_domain(
     duration_s = float(t[-1] - t[0])
     if method == "welch":
         ws = welch_settings or WelchSettings()
-        _, x = resample_nn(t, nn, ws.fs_hz, interpolation=ws.interpolation, max_gap_s=ws.max_gap_s)
+        # Beats lie apart by more than their own interval only where intervals were removed,
+        # which only given times can show: without them a long interval (a pause) is data.
+        max_gap_s = None if t_s is None else ws.max_gap_s
+        _, x = resample_nn(t, nn, ws.fs_hz, interpolation=ws.interpolation, max_gap_s=max_gap_s)
         x = x - x.mean()
         n = x.size
         # One segment when the series is shorter than a segment (or none was asked for).
@@ -716,7 +722,7 @@ def frequency_domain(
             "method": "welch",
             "resampling_hz": ws.fs_hz,
             "interpolation": ws.interpolation,
-            "max_gap_s": ws.max_gap_s,
+            "max_gap_s": max_gap_s,
             "segment_s": nperseg / ws.fs_hz,
             "overlap": noverlap / nperseg,
             "window": ws.window,
@@ -761,20 +767,22 @@ class PeakPowerFraction:
 
     Attributes
     ----------
-    peak_hz : float
-        Frequency of the highest bin in the peak band, Hz.
-    peak_index : int
-        Its index in the frequency grid.
+    peak_hz : float or None
+        Frequency of the highest bin in the peak band, Hz; ``None`` when the peak band has no
+        power (as :func:`band_power`: the largest of all-equal values would name its first bin).
+    peak_index : int or None
+        Its index in the frequency grid; ``None`` with ``peak_hz``.
     peak_power : float
-        Power within ``half_width_hz`` of it (inside the total band), the density's unit times Hz.
+        Power within ``half_width_hz`` of it (inside the total band), the density's unit times
+        Hz; 0 without a peak.
     total_power : float
         Power in the total band, same unit.
     fraction : float
-        ``peak_power / total_power``, 0-1; 0 when the total power is 0.
+        ``peak_power / total_power``, 0-1; 0 when the total power is 0 or there is no peak.
     """
 
-    peak_hz: float
-    peak_index: int
+    peak_hz: float | None
+    peak_index: int | None
     peak_power: float
     total_power: float
     fraction: float
@@ -786,6 +794,8 @@ def peak_power_fraction(
     peak_band_hz: tuple[float, float],
     half_width_hz: float,
     total_band_hz: tuple[float, float],
+    *,
+    no_power: float = NO_POWER_MS2,
 ) -> PeakPowerFraction | None:
     """Share of the power lying in a narrow window around the highest peak of a band.
 
@@ -811,22 +821,36 @@ def peak_power_fraction(
         Half-width of the peak window, Hz.
     total_band_hz : (float, float)
         Band of the total power, Hz, closed.
+    no_power : float
+        Power in the peak band (the density's unit times Hz) at or below which it has no peak,
+        the rule of :func:`band_power` (:data:`NO_POWER_MS2` for ms^2/Hz); give the floor of
+        another unit.
 
     Returns
     -------
     PeakPowerFraction or None
-        ``None`` when no frequency lies in the peak band.
+        ``None`` when no frequency lies in the peak band; ``peak_hz`` ``None`` (and the fraction
+        0) when the band has no power.
+
+    Examples
+    --------
+    >>> f = np.arange(0, 0.5, 0.01)
+    >>> pf = peak_power_fraction(f, np.zeros(f.size), (0.04, 0.26), 0.015, (0.0033, 0.4))
+    >>> pf.peak_hz, pf.fraction
+    (None, 0.0)
     """
     freq = np.asarray(freq_hz, dtype=np.float64)
     power = np.asarray(psd, dtype=np.float64)
     in_band = np.flatnonzero((freq >= peak_band_hz[0]) & (freq <= peak_band_hz[1]))
     if in_band.size == 0:
         return None
-    top = int(in_band[int(np.argmax(power[in_band]))])
-    peak_hz = float(freq[top])
     df = float(freq[1] - freq[0]) if freq.size > 1 else 0.0
     in_total = (freq >= total_band_hz[0]) & (freq <= total_band_hz[1])
+    total = float(power[in_total].sum() * df)
+    if not float(power[in_band].sum() * df) > no_power:
+        return PeakPowerFraction(None, None, 0.0, total, 0.0)
+    top = int(in_band[int(np.argmax(power[in_band]))])
+    peak_hz = float(freq[top])
     in_peak = in_total & (np.abs(freq - peak_hz) <= half_width_hz)
     peak = float(power[in_peak].sum() * df)
-    total = float(power[in_total].sum() * df)
     return PeakPowerFraction(peak_hz, top, peak, total, peak / total if total > 0.0 else 0.0)

@@ -97,7 +97,8 @@ class StepEvidence:
     measured_rate_bpm : float or None
         Median breathing rate measured from the breaths, breaths/min.
     hr_peak_bpm : float or None
-        Frequency of the highest LF peak of the NN spectrum, in breaths/min.
+        Frequency of the highest LF peak of the NN spectrum, in breaths/min; ``None`` without
+        LF power (:data:`analysis.hrv_frequency.NO_POWER_MS2`).
     phase_deg : float or None
         Heart rate relative to lung volume at the breathing frequency, degrees (+ = HR leads).
     peak_to_trough_bpm : float or None
@@ -106,7 +107,7 @@ class StepEvidence:
         LF power, ms^2.
     lf_peak_fraction : float or None
         Share of total power in +-0.015 Hz around the LF peak (module notes: not the coherence
-        score's ``peak_fraction``).
+        score's ``peak_fraction``); ``None`` without an LF peak.
     followed : bool or None
         Whether the person followed the pacer; ``None`` when unverifiable.
     flags : list of str
@@ -265,8 +266,10 @@ def _evaluate(
     freq, psd = spec.freq_hz, spec.psd_ms2_per_hz
     lf_power, _ = band_power(freq, psd, *_LF)
     pf = peak_power_fraction(freq, psd, _LF, _PEAK_HALF_WIDTH_HZ, _TOTAL)
-    fraction = pf.fraction if pf is not None and pf.total_power > 0.0 else None
-    hr_peak_bpm = pf.peak_hz * 60.0 if pf is not None else None
+    # No LF power (NO_POWER_MS2, as frequency_domain's peaks): no peak to name and no share.
+    peak_hz = pf.peak_hz if pf is not None else None
+    hr_peak_bpm = peak_hz * 60.0 if peak_hz is not None else None
+    fraction = pf.fraction if pf is not None and peak_hz is not None and pf.total_power else None
 
     # Rates at interval midpoints (analysis.beats.instantaneous_heart_rate): at the beat that
     # ends each interval they lag by RR/2, about -17 degrees at 6/min and 65 bpm, which would
@@ -302,7 +305,10 @@ def _evaluate(
         phase = None
         flags.append("no breaths measured: following unverified, phase not measured")
         followed = None
-        if hr_peak_bpm is None or abs(hr_peak_bpm - step.rate_bpm) > 1.0:
+        if hr_peak_bpm is None:
+            followed = False
+            flags.append("heart rate without LF variability: no spectral peak")
+        elif abs(hr_peak_bpm - step.rate_bpm) > 1.0:
             followed = False
             flags.append("heart-rate spectrum does not peak at the paced rate")
         swing = _cycle_swing(grid, hr_grid, a0, a1, period_s)

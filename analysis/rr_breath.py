@@ -224,6 +224,11 @@ windows before the white-noise test (module notes, step 5), 0-17 % with it readi
 interval, and none with the irregularity test (step 6) as well."""
 
 _WEIGHT_EXP = 3.0
+_NO_BAND_POWER = 1e-6
+"""Whitened power in the breathing band (bpm^2 Hz^3 per bin, times Hz; step 2) at or below
+which it has no peak (:func:`analysis.hrv_frequency.peak_power_fraction`'s ``no_power``):
+measured with the default tracker, a constant heart rate leaves at most 6e-34 (float rounding),
+1 ms beat quantisation alone at least 1.7e-3 at 60 beats/min."""
 RIVAL_LEVEL = 0.5
 """Quality starts to fall when another spectral peak (not an overtone of the chosen one)
 reaches this share of the chosen one's whitened power, and reaches 0 when the two are level.
@@ -568,7 +573,9 @@ def _analyse(
             f0 += df * 0.5 * float(la - lc) / float(denom)
     # The whitened peak's share of the whitened power in the caller's band (module notes,
     # step 4), around the chosen bin as the peak search found it.
-    pf = peak_power_fraction(freqs, power, (band[0], hi), half, band)
+    # Without power in the band (a constant heart rate) there is no peak: the share is 0, and so
+    # the quality (the rate then named is the band's first bin, never shown: USABLE_QUALITY).
+    pf = peak_power_fraction(freqs, power, (band[0], hi), half, band, no_power=_NO_BAND_POWER)
     ratio = pf.fraction if pf is not None else 0.0
     # Phase from the last two periods (at least 10 s) up to the latest interval midpoint
     # ``last_mid_s``, and the fitted wave read at the window's end: the rate held flat after

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -92,6 +95,29 @@ def test_a_constant_rhythm_has_no_variability_not_a_score(rr_ms: float) -> None:
     results = coherence_series(t, np.full(200, rr_ms))
     assert results and all(r.ratio is None for r in results)
     assert {r.note for r in results} == {"no variability in the window"}
+
+
+def test_variability_outside_the_peak_band_has_no_peak() -> None:
+    """A window whose power lies above 0.26 Hz named a peak in an all but empty search band
+    (the argmax of ~1e-9 ms^2 there); as the HRV spectra, a band without power
+    (NO_POWER_MS2) has no peak, and the window is scored 0."""
+    t = np.arange(1.0, 101.0)
+    r = coherence_at(t, 1000.0 + 0.005 * np.sin(2 * np.pi * 0.35 * t))
+    assert r.total_power_ms2 is not None and r.total_power_ms2 > 1e-6
+    assert (r.peak_hz, r.ratio, r.score, r.peak_fraction) == (None, 0.0, 0.0, 0.0)
+    assert r.note == "no power in the peak band"
+
+
+def test_the_gap_limit_is_the_spectra_gap_limit() -> None:
+    """CoherenceSettings.max_gap_s was a literal 3.0 beside hrv_frequency.MAX_GAP_S, which
+    says it is the coherence window's: the default now follows that constant."""
+    code = (
+        "import analysis.hrv_frequency as h; h.MAX_GAP_S = 4.25; "
+        "from analysis.coherence import CoherenceSettings; "
+        "print(CoherenceSettings().max_gap_s)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "4.25"
 
 
 def test_tracker_equals_batch_whatever_the_chunking() -> None:

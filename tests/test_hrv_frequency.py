@@ -205,6 +205,19 @@ def rsa_with_a_dropout() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return t, rr_ms, ~((t > 140.0) & (t < 160.0))
 
 
+def test_a_long_interval_without_beat_times_is_data_not_a_gap() -> None:
+    """frequency_domain(raw_rr) raised "a gap of 3.5 s without beats" for one 3.5 s interval
+    of an uncorrected series: without t_s each beat ends its interval, so there is no gap."""
+    rng = np.random.default_rng(3)
+    rr = 850.0 + 30.0 * rng.standard_normal(400)
+    rr[200] = 3500.0
+    fd = frequency_domain(rr)
+    assert fd.powers_ms2["lf"] is not None and fd.settings["max_gap_s"] is None
+    # Given times, the same 3.5 s between beats is still a gap that the spline would bridge.
+    with pytest.raises(ValueError, match=r"a gap of 3\.5 s without beats"):
+        frequency_domain(rr, t_s=np.cumsum(rr) / 1000.0)
+
+
 def test_welch_refuses_to_spline_across_a_gap() -> None:
     """The spline across a 20 s dropout read VLF 2540 ms^2 and LF 226 (the whole series: 1.2
     and 6), while the t_s docstring promised that gaps stay gaps. Welch now refuses, naming the
@@ -278,3 +291,26 @@ def test_peak_power_fraction_follows_its_definition() -> None:
     edge = peak_power_fraction(freq, psd, (0.0, 0.02), 0.015, (0.01, 0.4))
     assert edge is not None and edge.peak_power == pytest.approx(2 * 0.005)
     assert peak_power_fraction(freq, psd, (0.6, 0.7), 0.015, (0.0033, 0.4)) is None
+
+
+def test_a_peak_band_without_power_has_no_peak_as_in_band_power() -> None:
+    """An all-zero band's argmax is its first bin: peak_power_fraction named it (resonance
+    reported a heart-rate peak of 2.4/min for a flat step) where band_power gives no peak."""
+    from analysis.hrv_frequency import NO_POWER_MS2, peak_power_fraction
+
+    freq = np.arange(0.0, 0.5, 0.005)
+    flat = peak_power_fraction(freq, np.zeros(freq.size), (0.04, 0.26), 0.015, (0.0033, 0.4))
+    assert flat is not None
+    assert (flat.peak_hz, flat.peak_index, flat.peak_power, flat.fraction) == (None, None, 0, 0)
+    assert band_power(freq, np.zeros(freq.size), 0.04, 0.26, closed=True)[1] is None
+    # Power outside the peak band only: the total is kept, the peak band has none.
+    psd = np.where(np.abs(freq - 0.3) < 1e-9, 1.0, 0.0)
+    high = peak_power_fraction(freq, psd, (0.04, 0.26), 0.015, (0.0033, 0.4))
+    assert high is not None and high.peak_hz is None
+    assert high.total_power == pytest.approx(0.005) and high.fraction == 0.0
+    # The floor is NO_POWER_MS2 (band_power's), or the caller's for another unit.
+    tiny = np.where(np.abs(freq - 0.1) < 1e-9, NO_POWER_MS2 / 0.005, 0.0)
+    at_floor = peak_power_fraction(freq, tiny, (0.04, 0.26), 0.015, (0.0, 0.4))
+    assert at_floor is not None and at_floor.peak_hz is None
+    low_floor = peak_power_fraction(freq, tiny, (0.04, 0.26), 0.015, (0.0, 0.4), no_power=0.0)
+    assert low_floor is not None and low_floor.peak_hz == pytest.approx(0.1)

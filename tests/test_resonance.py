@@ -223,7 +223,27 @@ def test_lf_peak_fraction_is_the_shared_measure_under_its_own_name() -> None:
     pf = peak_power_fraction(
         spectrum.freq_hz, spectrum.psd_ms2_per_hz, (0.04, 0.15), 0.015, (0.0033, 0.4)
     )
-    assert pf is not None and 0.5 < pf.fraction < 1.0
+    assert pf is not None and pf.peak_hz is not None and 0.5 < pf.fraction < 1.0
     assert step.lf_peak_fraction == pytest.approx(pf.fraction)
     assert step.hr_peak_bpm == pytest.approx(60.0 * pf.peak_hz)
     assert "peak_fraction" not in step.as_dict()
+
+
+def test_a_step_without_lf_power_has_no_heart_rate_peak() -> None:
+    """A flat heart rate reported hr_peak_bpm 2.4/min (the LF band's first bin, the argmax of
+    zeros) while frequency_domain gave the same step no LF peak; now neither names one."""
+    from analysis.hrv_frequency import WelchSettings, frequency_domain
+
+    nn = np.full(200, 1000.0)
+    t = np.cumsum(nn) / 1000.0
+    step = score_resonance(t, nn, [PacedStep(6.0, 0.0, 150.0)]).steps[0]
+    sel = (t >= 20.0) & (t <= 150.0)
+    spectrum = frequency_domain(
+        nn[sel],
+        t_s=t[sel],
+        welch_settings=WelchSettings(segment_s=None, window="boxcar", detrend="linear", nfft=4096),
+    )
+    assert spectrum.peaks_hz["lf"] is None
+    assert step.hr_peak_bpm is None and step.lf_peak_fraction is None
+    assert step.followed is False and step.score is None
+    assert "heart rate without LF variability: no spectral peak" in step.flags
