@@ -6,6 +6,7 @@ import json
 import random
 import stat
 import tempfile
+import types
 import typing
 from pathlib import Path
 
@@ -424,11 +425,48 @@ def test_a_summary_missing_keys_or_holding_unknown_ones_is_read_as_written(
 )
 def test_every_summary_key_has_a_type_check(key: str) -> None:
     """A key whose type the check cannot test would raise TypeError, which the reader takes for
-    damage: every recording holding the key would be refused."""
-    summary = {key: object()}
+    damage: every recording holding the key would be refused. ``object()`` alone stopped the
+    check at ``isinstance(value, list)``, so an element type without a case passed: a valid
+    value and one wrong element at every depth of the hint now reach each case."""
     in_resonance = key not in typing.get_type_hints(SessionSummary)
-    with pytest.raises(ValueError, match=f"'{key}' must be"):
-        checked_summary({"resonance": summary} if in_resonance else summary)
+    hint = typing.get_type_hints(ResonanceSummary if in_resonance else SessionSummary)[key]
+
+    def summary(value: object) -> dict[str, object]:
+        return {"resonance": {key: value}} if in_resonance else {key: value}
+
+    checked_summary(summary(_valid_sample(hint)))
+    for wrong in [object(), *_wrong_elements(hint)]:
+        with pytest.raises(ValueError, match=f"'{key}' must be"):
+            checked_summary(summary(wrong))
+
+
+def _valid_sample(hint: object) -> object:
+    """A JSON value of the type ``hint`` of a summary key, with an element in every container."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _valid_sample(next(arm for arm in args if arm is not type(None)))
+    if origin is list:
+        return [_valid_sample(args[0])]
+    if origin is dict:
+        return {_valid_sample(args[0]): _valid_sample(args[1])}
+    if typing.is_typeddict(hint):
+        return {k: _valid_sample(v) for k, v in typing.get_type_hints(hint).items()}
+    samples: dict[object, object] = {type(None): None, bool: True, int: 2, float: 0.5, str: "s"}
+    if hint not in samples:
+        raise AssertionError(f"no sample for {hint!r}: give it one, and checked_summary a case")
+    return samples[hint]
+
+
+def _wrong_elements(hint: object) -> list[object]:
+    """Containers of the type ``hint`` holding one wrong element, at each depth of nesting."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return [wrong for arm in args for wrong in _wrong_elements(arm)]
+    if origin is list:
+        return [[object()], *([wrong] for wrong in _wrong_elements(args[0]))]
+    if origin is dict:
+        return [{"k": object()}, *({"k": wrong} for wrong in _wrong_elements(args[1]))]
+    return []
 
 
 @pytest.mark.parametrize(
