@@ -161,8 +161,8 @@ def test_report_dir_on_a_full_disk_or_an_impossible_folder_is_one_fitting_line(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)  # where a full disk shows (delayed allocation)
-    # --force: an earlier table is replaced only when asked, and kept whole when that fails.
-    code = run(["report", str(small), "-o", str(out), "--table-only", "--jobs", "1", "--force"])
+    # An earlier table is replaced, and kept whole when that fails.
+    code = run(["report", str(small), "-o", str(out), "--table-only", "--jobs", "1"])
     monkeypatch.undo()
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err

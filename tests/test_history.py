@@ -625,3 +625,38 @@ def test_rows_keyed_by_the_start_clocks_alone_are_taken_over_not_duplicated(
         )
     )
     assert sorted(Path(r.path).name for r in list_sessions()) == ["a.bwr", "b.bwr"]
+
+
+def test_a_complete_import_is_not_taken_for_a_copy_cut_short(tmp_path: Path) -> None:
+    """An import's closing summary names no end (``{imported, source_file}``), so the analysis
+    says "recording cut short" of it, and ``add_recording`` took that for a file cut short: a
+    complete import of a session held from a longer recording was refused as a shorter copy
+    (found in review). The reader's ``truncated`` decides, as it does for a killed session."""
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.export import export_recording
+    from trainer.storage.history import add_recording
+    from trainer.storage.importers import import_recording
+
+    sample = REPO / "recordings" / "sample-neurokit2-resting.bwr"
+    export_recording(sample, "csv", tmp_path / "exp")
+    (beats,) = (tmp_path / "exp").glob("*.beats.csv")
+    back = import_recording(beats, output=tmp_path / "back.bwr").path
+    analysis = analyse_recording(back)
+    assert analysis.ended == "recording cut short" and not analysis.truncated
+    db = tmp_path / "history.sqlite3"
+    # The session held from a longer recording elsewhere: a complete one replaces the row.
+    with History(db) as history:
+        history.store(
+            {**analysis.metrics(), "path": str(tmp_path / "longer.bwr"), "duration_s": 1e4}
+        )
+    stored = add_recording(back, db_path=db)
+    assert stored.previous_path == str(tmp_path / "longer.bwr")
+    assert stored.row.path == str(back.resolve())
+    assert stored.row.duration_s == pytest.approx(analysis.duration_s, abs=0.1)
+    # A file cut short is still refused.
+    cut = tmp_path / "cut.bwr"
+    lines = back.read_bytes().splitlines(keepends=True)
+    cut.write_bytes(b"".join(lines[: len(lines) // 2]))
+    assert analyse_recording(cut).truncated
+    with pytest.raises(hist.ShorterCopy):
+        add_recording(cut, db_path=db)

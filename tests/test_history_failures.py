@@ -133,18 +133,23 @@ def own_mount(good: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_full_disk_lists_read_only_and_names_the_cause(
-    own_mount: Path, good: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """On a full disk history said "cannot open the history database (disk I/O error)" and
-    listed nothing."""
-    fd = os.open(own_mount / "filler", os.O_WRONLY | os.O_CREAT)
+def _fill(mount: Path) -> None:
+    """Fill the file system of ``mount`` to its last block."""
+    fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
     try:
         with pytest.raises(OSError):
             while True:
                 os.write(fd, b"\0" * 4096)
     finally:
         os.close(fd)
+
+
+def test_a_full_disk_lists_read_only_and_names_the_cause(
+    own_mount: Path, good: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a full disk history said "cannot open the history database (disk I/O error)" and
+    listed nothing."""
+    _fill(own_mount)
     capsys.readouterr()
     assert run(["history"]) == 0
     out, err = capsys.readouterr()
@@ -166,6 +171,29 @@ def test_a_read_only_mount_lists_read_only_and_names_the_cause(
     assert "good.bwr" in out and "read-only" in err
     assert run(["history", "--add", str(good / "good.bwr")]) == 1
     assert "its folder is read-only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["read-only", "full"])
+def test_progress_on_an_unwritable_data_folder_shows_its_summary_and_skips_the_figure(
+    own_mount: Path, good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    """The default figure is progress.png in the data folder, the very folder that cannot be
+    written: progress printed its summary, then "progress.png: cannot write (Read-only file
+    system)", exit 1, where the README says progress still lists (found in review)."""
+    if how == "read-only":
+        subprocess.run(["mount", "-o", "remount,ro", str(own_mount)], check=True)
+    else:
+        _fill(own_mount)
+    capsys.readouterr()
+    assert run(["progress", "--include-simulated"]) == 0  # good.bwr is a simulated session
+    out, err = capsys.readouterr()
+    assert "1 session" in out
+    assert f"note: no progress figure: {own_mount} is {how} (-o FILE in a writable folder " in err
+    assert not (own_mount / "progress.png").exists()
+    # -o elsewhere still draws it.
+    figure = tmp_path / "elsewhere.png"
+    assert run(["progress", "-o", str(figure), "--include-simulated"]) == 0
+    assert figure.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_a_recording_still_being_written_is_not_called_missing(tmp_path: Path) -> None:
@@ -198,3 +226,144 @@ def test_a_recording_whose_name_is_not_utf8_is_added_and_shown_readably(
     assert run(["history", "--add", str(recording)]) == 0
     assert "replaces" not in capsys.readouterr().err
     assert not_in_history(tmp_path) == []
+
+
+def test_a_value_sqlite_cannot_bind_skips_that_session_alone(
+    good: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any SQLite error but an ``OperationalError`` was "the history database is damaged",
+    with advice to move a healthy history aside, and stopped the whole ``--add`` batch
+    (found in review: ``Error binding parameter 4: type 'list' is not supported``)."""
+    with hist.History() as history, pytest.raises(HistoryError) as raised:
+        history.store({"session_key": "k", "path": "/x.bwr", "start_wall_ns": 1, "duration_s": [1]})
+    assert type(raised.value) is HistoryError and raised.value.cause == ""
+    message = raised.value.user_message()
+    assert "damaged" not in message and DAMAGE_ADVICE not in message
+    assert "Error binding parameter" in message
+    # In a batch: that file is skipped, the others are added.
+    write_simulated(good / "bad.bwr", 60.0, seed=2)
+    write_simulated(good / "later.bwr", 60.0, seed=3)
+    store = hist._store
+
+    def unbindable(metrics: dict[str, object], path: Path, **kwargs: object) -> object:
+        if Path(path).name == "bad.bwr":
+            metrics = {**metrics, "duration_s": [1.0]}
+        return store(metrics, path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hist, "_store", unbindable)
+    capsys.readouterr()
+    assert run(["history", "--add", str(good)]) == 0
+    err = capsys.readouterr().err
+    assert f"skipped {good / 'bad.bwr'}: " in err and "damaged" not in err
+    assert err.splitlines()[-1] == "added 2 sessions, skipped 1"
+
+
+def test_damage_is_told_by_sqlites_error_code() -> None:
+    """Damaged: SQLITE_CORRUPT, SQLITE_NOTADB, or a bare DatabaseError without a code."""
+    db = Path("/data/history.sqlite3")
+
+    def error(kind: type[sqlite3.Error], name: str | None) -> sqlite3.Error:
+        exc = kind("some failure")
+        if name is not None:
+            exc.sqlite_errorname = name
+        return exc
+
+    for exc, cause in (
+        (error(sqlite3.DatabaseError, "SQLITE_CORRUPT"), "damaged"),
+        (error(sqlite3.DatabaseError, "SQLITE_NOTADB"), "damaged"),
+        (error(sqlite3.DatabaseError, None), "damaged"),
+        (error(sqlite3.OperationalError, "SQLITE_BUSY"), "busy"),
+        (error(sqlite3.IntegrityError, "SQLITE_CONSTRAINT_NOTNULL"), ""),
+        (error(sqlite3.ProgrammingError, None), ""),
+        (error(sqlite3.InterfaceError, None), ""),
+    ):
+        made = hist.history_error(db, exc, "write")
+        assert made.cause == cause, exc
+        assert isinstance(made, hist.HistoryUnusable) == bool(cause), exc
+        assert ("damaged" in str(made)) == (cause == "damaged"), exc
+
+
+def _unwritable(path: Path, timeout_ms: int) -> sqlite3.Connection:
+    """``_connect`` on a history that cannot be written (as on a read-only mount)."""
+    exc = sqlite3.OperationalError("attempt to write a readonly database")
+    exc.sqlite_errorname = "SQLITE_READONLY"
+    raise hist.history_error(path, exc, "open")
+
+
+class _Tracked(sqlite3.Connection):
+    """A connection that knows its URI; its ``PRAGMA user_version`` fails when told to."""
+
+    fail_in: tuple[str, ...] = ()
+    uri = ""
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if "user_version" in sql and any(mark in self.uri for mark in self.fail_in):
+            raise sqlite3.OperationalError("unable to open database file")
+        return super().execute(sql, *args)  # type: ignore[arg-type]
+
+
+def _is_open(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.total_changes  # noqa: B018 - raises on a closed connection
+    except sqlite3.ProgrammingError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("fail_in", "wal_bytes", "falls_back"),
+    [
+        (("mode=ro",), 0, True),  # the mode=ro connection fails, immutable=1 reads
+        (("mode=ro",), 100, False),  # a WAL with data: immutable=1 would miss it
+        (("mode=ro", "immutable=1"), 0, False),  # History._open_read_only's PRAGMA fails
+    ],
+)
+def test_the_read_only_fallback_closes_every_connection_it_gives_up(
+    good: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fail_in: tuple[str, ...],
+    wal_bytes: int,
+    falls_back: bool,
+) -> None:
+    """``_connect_read_only`` left its ``mode=ro`` connection open when its PRAGMA failed, and
+    ``History._open_read_only`` its connection when its own PRAGMA did (found in review)."""
+    db = data_dir() / "history.sqlite3"
+    with sqlite3.connect(db) as conn:  # every commit in the main file, no WAL left
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = db.with_name(db.name + "-wal")
+    wal.write_bytes(b"\0" * wal_bytes)
+    opened: list[_Tracked] = []
+    connect = sqlite3.connect
+
+    def tracked(database: str, *args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = connect(database, *args, factory=_Tracked, **kwargs)  # type: ignore[call-overload]
+        conn.uri = str(database)
+        conn.fail_in = fail_in
+        opened.append(conn)
+        return conn  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(hist, "_connect", _unwritable)
+    monkeypatch.setattr(sqlite3, "connect", tracked)
+    if falls_back:
+        with hist.History(read_only_ok=True) as history:
+            assert history.read_only and len(history.list_sessions()) == 1
+            assert [_is_open(c) for c in opened] == [False, True]
+    else:
+        with pytest.raises(HistoryError, match="read-only"):
+            hist.History(read_only_ok=True)
+    assert opened and not any(_is_open(c) for c in opened)
+
+
+def test_a_data_folder_named_busy_still_falls_back_to_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``"busy" in str(exc)`` matched the path: a history in ``/home/busybee/...`` that could
+    not be written was never listed read-only (found in review). The error code decides."""
+    folder = tmp_path / "busybee"
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(folder))
+    recording = write_simulated(tmp_path / "good.bwr", 60.0, seed=1)
+    assert run(["history", "--add", str(recording)]) == 0
+
+    monkeypatch.setattr(hist, "_connect", _unwritable)
+    with hist.History(read_only_ok=True) as history:
+        assert "busybee" in history.read_only and len(history.list_sessions()) == 1

@@ -402,10 +402,38 @@ def test_the_default_figure_goes_to_the_data_folder_not_the_current_one(
     here.mkdir()
     monkeypatch.chdir(here)
     rows = [_row(DAY0 + timedelta(days=d), 10.0) for d in range(3)]
-    monkeypatch.setattr("trainer.storage.history.list_sessions", lambda: rows)
+    monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
     data_dir().mkdir(parents=True, exist_ok=True)  # the history's folder, there with sessions
+    figure = data_dir() / "progress.png"
+    figure.write_bytes(b"last run's figure")  # drawn again from the history: replaced
     assert run(["progress"]) == 0
     assert list(here.iterdir()) == []
-    figure = data_dir() / "progress.png"
     assert figure.read_bytes()[:4] == b"\x89PNG"
     assert f"progress figure written: {figure}" in capsys.readouterr().err
+
+
+def test_the_progress_figure_never_replaces_what_is_not_a_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rule report follows too: a figure there is replaced, a folder or a link of its
+    name is refused, before the summary is shown."""
+    from trainer.cli.app import run
+    from trainer.storage.paths import data_dir
+
+    rows = [_row(DAY0 + timedelta(days=d), 10.0) for d in range(3)]
+    monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
+    (data_dir() / "progress.png").mkdir(parents=True)
+    link = tmp_path / "link.svg"
+    link.symlink_to(tmp_path / "elsewhere.svg")
+    cases: list[tuple[list[str], Path, str]] = [
+        ([], data_dir() / "progress.png", "a folder"),
+        (["-o", str(link)], link, "a link"),
+    ]
+    for args, target, kind in cases:
+        assert run(["progress", *args]) == 1
+        out, err = capsys.readouterr()
+        assert out == "" and err == (
+            f"breathwise: error: {target}: is {kind}, not the progress figure: not replaced — "
+            "move it aside, or write elsewhere with -o\n"
+        )
+    assert link.is_symlink() and not (tmp_path / "elsewhere.svg").exists()

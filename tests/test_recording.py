@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import stat
 import tempfile
 import types
@@ -864,15 +865,22 @@ def test_a_missing_or_mistyped_field_is_named_with_what_it_holds(
 # -- a recording moved or deleted while written (hostile review 2) ------------------------
 
 
-@pytest.mark.parametrize("what", ["kept", "moved", "deleted", "replaced"])
+@pytest.mark.parametrize("what", ["kept", "moved", "deleted", "moved to another disk", "replaced"])
 def test_the_writer_says_when_its_path_no_longer_names_the_file(tmp_path: Path, what: str) -> None:
-    """'recording saved: PATH' was said of a file moved or deleted while the session ran."""
+    """'recording saved: PATH' was said of a file moved or deleted while the session ran. A
+    move to another file system copies, then unlinks: the file written has no name left, as
+    when deleted, but the copy holds the session up to the move, and "nothing of this session
+    was kept" was untrue (found in review)."""
     path = tmp_path / "w.bwr"
     writer = RecordingWriter(path, HEADER)
     writer.write_item(_items()[0])
     if what == "moved":
         path.rename(tmp_path / "elsewhere.bwr")
     elif what == "deleted":
+        path.unlink()
+    elif what == "moved to another disk":
+        writer.flush()
+        shutil.copyfile(path, tmp_path / "elsewhere.bwr")
         path.unlink()
     elif what == "replaced":
         path.rename(tmp_path / "elsewhere.bwr")
@@ -882,8 +890,10 @@ def test_the_writer_says_when_its_path_no_longer_names_the_file(tmp_path: Path, 
         assert writer.displaced == ""
         return
     assert writer.displaced.startswith(f"{path}: the recording was ")
-    if what == "deleted":
-        assert "deleted while the session ran" in writer.displaced
+    if what in ("deleted", "moved to another disk"):
+        assert "removed from its folder while the session ran" in writer.displaced
+        assert "a copy made before then (a move to another disk), if any" in writer.displaced
+        assert "nothing of this session was kept" not in writer.displaced
     else:
         assert "moved while the session ran" in writer.displaced
         assert read_recording(tmp_path / "elsewhere.bwr").summary == {}  # whole where it went

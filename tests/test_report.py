@@ -530,13 +530,15 @@ def test_a_missing_path_is_named_before_the_options(
     assert err == f"breathwise: error: {missing}: no such file or folder\n"
 
 
-def test_an_existing_report_is_replaced_only_with_force(
+def test_an_existing_report_is_replaced_and_anything_else_refused(
     twenty_minutes: tuple[Path, SessionAnalysis],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """``report -o`` replaced an existing file without a word, where ``export`` needs --force
-    (found in review); the default name beside the recording too."""
+    """One rule for what Breathwise derives from recordings: a report already there is drawn
+    again (nothing is lost), but a folder or a link of its name is never replaced. A report
+    was once refused without ``--force`` like an export (found in review: re-running a batch
+    after one new session failed on its own summary.csv)."""
     from trainer.cli.app import run
 
     recording = tmp_path / "session.bwr"
@@ -545,35 +547,70 @@ def test_an_existing_report_is_replaced_only_with_force(
         (tmp_path / "mine.pdf", ["-o", str(tmp_path / "mine.pdf")]),
         (tmp_path / "session.report.png", []),
     ):
-        target.write_bytes(b"my own notes")
-        assert run(["report", str(recording), *args]) == 1
-        err = capsys.readouterr().err
-        assert err.startswith(f"breathwise: error: {target}: already exists") and "--force" in err
-        assert target.read_bytes() == b"my own notes"
-    assert run(["report", str(recording), "--force"]) == 0
-    assert (tmp_path / "session.report.png").read_bytes()[:4] == b"\x89PNG"
+        target.write_bytes(b"an earlier report")
+        assert run(["report", str(recording), *args]) == 0
+        assert target.read_bytes()[:4] in (b"\x89PNG", b"%PDF")
+    # Not a report: a folder, a link (to a report or not), left as they are.
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    link = tmp_path / "link.png"
+    link.symlink_to(tmp_path / "session.report.png")
+    capsys.readouterr()
+    for target, kind in ((folder, "a folder"), (link, "a link")):
+        assert run(["report", str(recording), "-o", str(target)]) == 1
+        assert capsys.readouterr().err == (
+            f"breathwise: error: {target}: is {kind}, not a report: not replaced — move it "
+            "aside, or write elsewhere with -o\n"
+        )
+    assert folder.is_dir() and link.is_symlink()
+    # The option that once allowed replacing is gone: it would mean nothing now.
+    assert run(["report", str(recording), "--force"]) == 2
 
 
-def test_a_folder_batch_replaces_its_table_and_reports_only_with_force(
+def test_not_ours_refuses_what_a_command_does_not_write(tmp_path: Path) -> None:
+    """A regular file whose suffix is not one the command writes is not its to replace."""
+    from trainer.reports.report import FORMATS, not_ours
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    assert not_ours(notes, FORMATS) == "not a .png/.pdf/.svg file"
+    assert not_ours(tmp_path / "absent.png", FORMATS) == ""
+    (tmp_path / "old.PNG").write_bytes(b"x")
+    assert not_ours(tmp_path / "old.PNG", FORMATS) == ""
+
+
+def test_a_folder_batch_replaces_its_table_and_reports_but_nothing_else(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``report DIR`` run again after one new session failed, summary.csv being there, and
+    asked for --force (found in review); now its own outputs are replaced, a folder of their
+    names is refused before any work."""
     from trainer.cli.app import run
 
     folder = tmp_path / "study"
     (folder / "reports").mkdir(parents=True)
     (folder / "a.bwr").write_bytes(SAMPLE.read_bytes())
-    (folder / "b.bwr").write_bytes(SAMPLE.read_bytes())
     summary = folder / "reports" / "summary.csv"
-    summary.write_text("my own table\n")
-    (folder / "reports" / "b.report.png").write_bytes(b"kept")
+    assert run(["report", str(folder), "-j", "1"]) == 0
+    assert summary.read_text().count("\n") == 2
+    # One new session, the same command again: both rows, both reports.
+    (folder / "b.bwr").write_bytes(SAMPLE.read_bytes())
+    assert run(["report", str(folder), "-j", "1"]) == 0
+    assert summary.read_text().count("\n") == 3
+    assert (folder / "reports" / "b.report.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    # A folder where a report would go: refused, and the table left as it was.
+    (folder / "c.bwr").write_bytes(SAMPLE.read_bytes())
+    (folder / "reports" / "c.report.png").mkdir()
+    before = summary.read_text()
     assert run(["report", str(folder), "-j", "1"]) == 1
     err = capsys.readouterr().err
-    assert "2 of the files this would write already exist (summary.csv, b.report.png)" in err
-    assert "--force" in err and len(err.strip().splitlines()) == 1
-    assert summary.read_text() == "my own table\n"
-    # The table alone would replace summary.csv only: refused all the same.
-    assert run(["report", str(folder), "--table-only", "-j", "1"]) == 1
-    assert "1 of the files this would write already exist (summary.csv)" in capsys.readouterr().err
-    assert run(["report", str(folder), "--table-only", "-j", "1", "--force"]) == 0
-    assert summary.read_text().startswith("file,status,")
-    assert (folder / "reports" / "b.report.png").read_bytes() == b"kept"
+    assert err == (
+        f"breathwise: error: {folder / 'reports'}: 1 of the files this would write is there "
+        "as something else, not replaced (c.report.png: a folder) — move it aside, or write "
+        "elsewhere with -o\n"
+    )
+    assert summary.read_text() == before
+    # The table alone does not write the reports: the folder is no obstacle to it.
+    assert run(["report", str(folder), "--table-only", "-j", "1"]) == 0
+    assert summary.read_text().count("\n") == 4

@@ -374,7 +374,8 @@ def test_a_recording_moved_or_deleted_while_the_session_runs_is_not_said_saved(
     )
     result = asyncio.run(session.run(source))
     assert result.path is not None and result.error is None
-    assert result.displaced.startswith(f"{result.path}: the recording was {what} while")
+    said = "moved" if what == "moved" else "removed from its folder"
+    assert result.displaced.startswith(f"{result.path}: the recording was {said} while")
     added: list[Path] = []
     monkeypatch.setattr(session_cli, "_add_to_history", lambda path: added.append(path))
     settled = session_cli._settle(result)

@@ -87,7 +87,7 @@ def test_progress_leaves_simulated_sessions_out_unless_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [_row("a", "ble", 1, 70.0), _row("b", "sim", 2, 86.0), _row("c", "sim", 3, 90.0)]
-    monkeypatch.setattr("trainer.storage.history.list_sessions", lambda *a, **k: rows)
+    monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
     figure = tmp_path / "p.png"
     assert run(["progress", "-o", str(figure)]) == 0
     out, err = capsys.readouterr()

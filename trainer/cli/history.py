@@ -267,7 +267,8 @@ def progress(
             "-o",
             help="Figure file: .png, .pdf or .svg, in a folder that exists (default: "
             "progress.png in Breathwise's data folder, ~/.local/share/breathwise on Linux, "
-            "beside your history; replaced at each run).",
+            "beside your history; skipped with a note when that folder cannot be written). "
+            "A figure already there is replaced at each run; a folder or link is refused.",
         ),
     ] = None,
     include_simulated: Annotated[
@@ -287,16 +288,18 @@ def progress(
     right ('breathwise history' names them), are left out, and the summary says how many.
     Sessions on the simulated sensor are left out too (a line says how many) unless
     --include-simulated is given; sessions without a sensor (--device none) count as
-    minutes practised.
+    minutes practised. On a read-only or full data folder the summary is still shown, and the
+    default figure is skipped with a note (-o elsewhere writes it).
 
     Example: breathwise progress --since 2026-01-01 -o progress.pdf
     """
     from trainer.reports.progress import compute_progress, in_period, summary_lines, write_progress
-    from trainer.reports.report import figure_suffix
-    from trainer.storage.history import list_sessions
+    from trainer.reports.report import FORMATS, check_replaceable, figure_suffix
+    from trainer.storage.history import History, folder_state
     from trainer.storage.paths import check_output_path, data_dir
 
     first = _since(since)
+    default = output is None
     if output is None:
         # Not the current folder: run in a clone or a project folder it left a file there to
         # commit or clean up. The data folder is Breathwise's own, and holds the history the
@@ -306,7 +309,21 @@ def progress(
         # Before the text summary: a wrong -o is refused before any of the work is shown.
         check_output_path(output, "the progress figure", "progress.pdf")
     figure_suffix(output, "the progress figure")
-    rows = list_sessions()
+    check_replaceable(output, FORMATS, "the progress figure")
+    with History(read_only_ok=True) as opened:
+        rows = opened.list_sessions()
+    if opened.read_only:
+        print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
+    # The default figure goes where the history is, which may be what cannot be written (found
+    # in review: the summary was shown, then "progress.png: cannot write", exit 1); the
+    # summary is what the person asked for, so the figure is skipped with a note.
+    unwritable = ""
+    if default:
+        state = folder_state(output.parent)
+        if state:
+            unwritable = f"{output.parent} is {state}"
+        elif opened.read_only:
+            unwritable = "the history could be opened only for reading"
     # Counted in the period shown, as the summary's other counts are; left out of the whole
     # history all the same (the baseline comes from the first sessions).
     simulated = sum(is_simulated(row.source) and in_period(row, first) for row in rows)
@@ -319,6 +336,11 @@ def progress(
         print(f"note: {what} counted: their numbers are not yours", file=sys.stderr)
     result = compute_progress(rows, since=first)
     print("\n".join(summary_lines(result)))
-    if result.sessions:
+    if result.sessions and unwritable:
+        print(
+            f"note: no progress figure: {unwritable} (-o FILE in a writable folder draws it)",
+            file=sys.stderr,
+        )
+    elif result.sessions:
         written = write_progress(result, output)
         print(f"progress figure written: {written}", file=sys.stderr)

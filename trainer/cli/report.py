@@ -97,16 +97,10 @@ def report(
             "-o",
             help="Report file (.png, .pdf or .svg; default: FILE's name with .report.png); for "
             "a directory, the folder for the reports and summary.csv (default: DIR/reports). "
-            "A report or summary.csv already there is replaced only with --force.",
+            "Reports and summary.csv already there are replaced; anything else of those names "
+            "(a folder, a link) is refused.",
         ),
     ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Replace a report or summary.csv that already exists (never by default).",
-        ),
-    ] = False,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -134,8 +128,9 @@ def report(
     For one recording, one page (PNG, PDF or SVG) with the breathing over the pacer, breath
     rate and exhale:inhale ratio, heart rate and RSA, follow score, coherence and the HRV
     summary. For a directory, every recording in it is analysed in parallel (one report each
-    plus summary.csv); a file that cannot be read is reported and skipped. As for export, a
-    file that already exists is not replaced unless --force is given.
+    plus summary.csv); a file that cannot be read is reported and skipped. Reports and
+    summary.csv are drawn again from the recordings, so those already there are replaced (run
+    it again after a new session); a folder or link of their names is refused, never replaced.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
@@ -147,11 +142,11 @@ def report(
         raise UserError(f"{path}: no such file or folder")
     suffix = _check_options(path.is_dir(), output, fmt, jobs, scheduler, no_reports)
     if path.is_dir():
-        _batch(path, output, suffix, jobs, scheduler, no_reports, force)
+        _batch(path, output, suffix, jobs, scheduler, no_reports)
         return
     from trainer.reports.report import report_recording
 
-    written = report_recording(path, output, force=force)
+    written = report_recording(path, output)
     print(f"report written: {written}", file=sys.stderr)
 
 
@@ -162,18 +157,18 @@ def _batch(
     jobs: int | None,
     scheduler: str | None,
     no_reports: bool,
-    force: bool,
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from trainer.reports.batch import (
         BatchRow,
-        existing_outputs,
         find_recordings,
         open_executor,
+        outputs_not_ours,
         run_batch,
     )
+    from trainer.reports.report import NOT_OURS_ADVICE
     from trainer.storage.paths import OUTPUT_FOLDER_ADVICE, check_output_path, check_writable_dir
 
     if output is not None:
@@ -182,12 +177,17 @@ def _batch(
     out_dir = output if output is not None else directory / "reports"
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--output {out_dir} is not a directory")
-    existing = [] if force else existing_outputs(paths, out_dir, None if no_reports else suffix)
-    if existing:
-        names = ", ".join(p.name for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+    # Reports and the table already there are replaced (drawn again from the recordings);
+    # anything else of their names is refused before any work.
+    blocked = outputs_not_ours(paths, out_dir, None if no_reports else suffix)
+    if blocked:
+        names = ", ".join(f"{p.name}: {why}" for p, why in blocked[:3])
+        more = " ..." if len(blocked) > 3 else ""
         raise UserError(
-            f"{out_dir}: {len(existing)} of the files this would write already exist ({names})",
-            "use --force to replace them, or write elsewhere with -o",
+            f"{out_dir}: {len(blocked)} of the files this would write "
+            f"{'is' if len(blocked) == 1 else 'are'} there as something else, not replaced "
+            f"({names}{more})",
+            NOT_OURS_ADVICE,
         )
     console = Console(stderr=True)
     with contextlib.ExitStack() as stack:

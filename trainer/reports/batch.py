@@ -163,12 +163,19 @@ def report_target(recording: Path, out_dir: Path, report_suffix: str) -> Path:
     return out_dir / (recording.stem + ".report" + report_suffix)
 
 
-def existing_outputs(paths: Sequence[Path], out_dir: Path, report_suffix: str | None) -> list[Path]:
-    """The files a batch into ``out_dir`` would replace: ``summary.csv`` and the reports."""
-    targets = [out_dir / SUMMARY_NAME]
+def outputs_not_ours(
+    paths: Sequence[Path], out_dir: Path, report_suffix: str | None
+) -> list[tuple[Path, str]]:
+    """What a batch into ``out_dir`` must not replace, and why: of ``summary.csv`` and the
+    reports, those that exist and are not such files (:func:`trainer.reports.report.not_ours`:
+    a folder, a link, ...). Reports and tables that are there are replaced."""
+    from trainer.reports.report import FORMATS, not_ours
+
+    targets: list[tuple[Path, tuple[str, ...]]] = [(out_dir / SUMMARY_NAME, (".csv",))]
     if report_suffix is not None:
-        targets += [report_target(path, out_dir, report_suffix) for path in paths]
-    return [target for target in targets if target.exists()]
+        targets += [(report_target(path, out_dir, report_suffix), FORMATS) for path in paths]
+    found = [(target, not_ours(target, suffixes)) for target, suffixes in targets]
+    return [(target, reason) for target, reason in found if reason]
 
 
 def find_recordings(directory: Path) -> list[Path]:

@@ -22,6 +22,7 @@ so reports can be drawn in worker processes and threads.
 from __future__ import annotations
 
 import math
+import stat
 import textwrap
 import time
 from dataclasses import dataclass
@@ -47,9 +48,7 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 
 FORMATS = (".png", ".pdf", ".svg")
-# As export says it: a report is drawn again from its recording, but one sent on, annotated or
-# drawn by an older version is not the user's to lose to a repeated command.
-OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
+NOT_OURS_ADVICE = "move it aside, or write elsewhere with -o"
 A4_PORTRAIT_IN = (8.27, 11.69)
 PNG_DPI = 150
 ZOOM_S = 90.0
@@ -148,6 +147,54 @@ def figure_suffix(output: Path, what: str = "a report") -> str:
             f"for example -o {stem}.pdf",
         )
     return suffix
+
+
+def not_ours(target: Path, suffixes: tuple[str, ...]) -> str:
+    """Why ``target`` is not Breathwise's to replace, ``""`` when it is (or does not exist).
+
+    The overwrite rule for what Breathwise derives from recordings (report pages, a batch's
+    summary.csv, the progress figure): an existing file is replaced, since it is drawn again
+    from the recordings and nothing is lost (``report DIR`` re-run after one new session must
+    not fail on its own table), but never something that is not one of those files: a folder,
+    a link, a device or pipe, or a file whose suffix is not one of ``suffixes``, the ones the
+    command writes. Exports, which people edit and pass on, are replaced only with
+    ``--force`` (:mod:`trainer.storage.export`).
+
+    Parameters
+    ----------
+    target : Path
+        The file about to be written.
+    suffixes : tuple of str
+        The suffixes (lower case, with the dot) of the files the command writes.
+    """
+    try:
+        found = target.lstat()
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        return ""  # cannot tell: the write itself names what keeps it from happening
+    if stat.S_ISDIR(found.st_mode):
+        return "a folder"
+    if stat.S_ISLNK(found.st_mode):
+        return "a link"
+    if not stat.S_ISREG(found.st_mode):
+        return "not a regular file"
+    if target.suffix.lower() not in suffixes:
+        return f"not a {'/'.join(suffixes)} file"
+    return ""
+
+
+def check_replaceable(target: Path, suffixes: tuple[str, ...], what: str) -> None:
+    """Refuse ``target`` when it exists and is not Breathwise's to replace (:func:`not_ours`).
+
+    Raises
+    ------
+    trainer.errors.UserError
+        Naming the file, what it is, and ``what`` was to be written there.
+    """
+    reason = not_ours(target, suffixes)
+    if reason:
+        raise UserError(f"{target}: is {reason}, not {what}: not replaced", NOT_OURS_ADVICE)
 
 
 def _metadata(suffix: str) -> dict[str, Any]:
@@ -1219,9 +1266,10 @@ def write_report(analysis: SessionAnalysis, output: Path) -> Path:
     return save_figure(report_figure(analysis), output)
 
 
-def report_recording(recording: Path, output: Path | None = None, *, force: bool = False) -> Path:
+def report_recording(recording: Path, output: Path | None = None) -> Path:
     """Analyse one recording and write its report; ``output`` defaults to ``<stem>.report.png``
-    beside the recording. An existing file is replaced only with ``force``, as for export.
+    beside the recording. An existing report is replaced; anything else there is refused
+    (:func:`check_replaceable`).
 
     Raises
     ------
@@ -1229,7 +1277,7 @@ def report_recording(recording: Path, output: Path | None = None, *, force: bool
         ``output`` is not a .png, .pdf or .svg name, or is ``-`` (checked before any work).
     trainer.errors.UserError
         The folder of ``output`` does not exist (:func:`trainer.storage.paths.check_output_path`),
-        or the report file exists and ``force`` is not set (checked before any work).
+        or something that is not a report is there (checked before any work).
     trainer.storage.recording.RecordingError
         The recording cannot be read.
     """
@@ -1237,6 +1285,5 @@ def report_recording(recording: Path, output: Path | None = None, *, force: bool
         check_output_path(output, "a report", recording.with_suffix(".report.pdf").name)
     target = output if output is not None else recording.with_suffix(".report.png")
     figure_suffix(target)
-    if target.exists() and not force:
-        raise UserError(f"{target}: already exists", OVERWRITE_ADVICE)
+    check_replaceable(target, FORMATS, "a report")
     return write_report(analyse_recording(recording), target)

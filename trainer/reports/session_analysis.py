@@ -188,7 +188,12 @@ class SessionAnalysis:
     duration_s : float
         Session length (closing record, else the last item), seconds.
     ended : str
-        How the session ended (from the closing summary), ``"recording cut short"`` otherwise.
+        How the session ended (from the closing summary), ``"recording cut short"`` otherwise
+        (also when the closing summary names no end: an import, a close with ``{}``).
+    truncated : bool
+        The recording was cut short (no closing record, or a torn last line:
+        :attr:`trainer.storage.recording.Recording.truncated`). Not ``ended == "recording cut
+        short"``, which an import's complete file has too (found in review).
     belt_t_s, belt_values : ndarray
         Belt force samples and their session times (seconds); empty without a belt.
     belt_fs_hz : float
@@ -227,6 +232,7 @@ class SessionAnalysis:
     start_mono_ns: int
     duration_s: float
     ended: str
+    truncated: bool
     belt_t_s: FloatArray
     belt_values: FloatArray
     belt_fs_hz: float
@@ -486,6 +492,7 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
         start_mono_ns=header.start_mono_ns,
         duration_s=duration_s,
         ended=summary["ended"],
+        truncated=recording.truncated,
         belt_t_s=belt_t,
         belt_values=belt_v,
         belt_fs_hz=pipeline.belt_fs_hz,

@@ -25,8 +25,10 @@ database written by a newer Breathwise is refused before anything is written to 
 the switch to WAL). Opening a history already at :data:`SCHEMA_VERSION` takes no lock, so a
 reader never queues behind another process's write.
 
-Failures: every SQLite error becomes one :class:`HistoryUnusable` line naming the cause where it
-can be told (busy, damaged, disk full, read-only: :func:`history_error`); listing falls back to
+Failures: every SQLite error becomes one line naming the cause where its error code tells it
+(busy, damaged, disk full, read-only: :class:`HistoryUnusable`, which stops a whole
+``history --add``; an error of one session's values, a plain :class:`HistoryError`, skips that
+session alone: :func:`history_error`); listing falls back to
 reading alone when writing is impossible (:func:`_connect_read_only`). A recording whose path is
 not valid UTF-8 keeps it as bytes (a BLOB in the ``path`` column: :func:`_path_to_db`).
 """
@@ -165,7 +167,20 @@ def implausible_start(start_wall_ns: int, now_wall_ns: int) -> str | None:
 
 
 class HistoryError(UserError):
-    """The history database cannot be opened or written (one line naming the file)."""
+    """The history database cannot be opened or written (one line naming the file).
+
+    Attributes
+    ----------
+    cause : str
+        What kept it from being used, as :func:`history_error` told it from SQLite's error
+        code: ``"busy"``, ``"damaged"``, ``"full"``, ``"read-only"``, or ``""``. Code looks at
+        this, never at the message, which holds the path (found in review: a data folder
+        ``/home/busybee/...`` read as "busy").
+    """
+
+    def __init__(self, message: str, advice: str = "", *, cause: str = "") -> None:
+        super().__init__(message, advice)
+        self.cause = cause
 
 
 class HistoryUnusable(HistoryError):
@@ -340,40 +355,70 @@ def default_db_path() -> Path:
     return data_dir() / DB_NAME
 
 
-def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryUnusable:
+def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
     """The one-line error for a failed SQLite call on the history at ``path``, naming the
-    cause where it can be told: busy (another process holds the write lock), damaged, disk
-    full, read-only; else ``cannot {doing} the history database``.
+    cause where it can be told from SQLite's error code (``sqlite_errorname``): busy (another
+    process holds the write lock), damaged, disk full, read-only; else ``cannot {doing} the
+    history database``.
 
     Found in review: a damaged file ended ``live`` with a traceback (``DatabaseError`` is not
     an ``OperationalError``), a locked one was called "not a usable history database", and a
     full disk or a read-only mount said only "disk I/O error" / "unable to open database file".
+
+    Returns
+    -------
+    HistoryError
+        :class:`HistoryUnusable` when the file or its folder is at fault (no session can be
+        stored until that changes); a plain :class:`HistoryError` for an error of one call,
+        such as a value SQLite cannot bind (``ProgrammingError``, ``IntegrityError``), which
+        concerns that session alone (found in review: "Error binding parameter 4" was called
+        "the history database is damaged", with advice to move a healthy history aside, and
+        stopped a whole ``history --add``).
     """
-    name = getattr(exc, "sqlite_errorname", "") or ""
+    name = _error_name(exc)
     text = str(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return HistoryUnusable(
-            f"{path}: the history is busy (another breathwise running?)", "try again"
+            f"{path}: the history is busy (another breathwise running?)", "try again", cause="busy"
         )
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or not isinstance(
-        exc, sqlite3.OperationalError
-    ):
-        return HistoryUnusable(f"{path}: the history database is damaged ({text})", REBUILD_ADVICE)
-    folder = _folder_state(path.parent)
+    if _damaged(exc):
+        return HistoryUnusable(
+            f"{path}: the history database is damaged ({text})", REBUILD_ADVICE, cause="damaged"
+        )
+    if not isinstance(exc, sqlite3.OperationalError):
+        return HistoryError(f"{path}: cannot {doing} the history database ({text})")
+    folder = folder_state(path.parent)
     if name == "SQLITE_FULL" or folder == "full":
         return HistoryUnusable(
             f"{path}: cannot {doing} the history database: the disk is full ({text})",
             "free some space and try again",
+            cause="full",
         )
     if name.startswith("SQLITE_READONLY") or folder == "read-only":
         return HistoryUnusable(
             f"{path}: cannot {doing} the history database: its folder is read-only ({text})",
             "make it writable, or set BREATHWISE_DATA_DIR to a writable folder",
+            cause="read-only",
         )
     return HistoryUnusable(f"{path}: cannot {doing} the history database ({text})")
 
 
-def _folder_state(folder: Path) -> str:
+def _error_name(exc: sqlite3.Error) -> str:
+    """SQLite's name for the error code of ``exc`` (``"SQLITE_BUSY"``), ``""`` for an error
+    raised by Python's sqlite3 module itself (a value it cannot bind), which has none."""
+    return getattr(exc, "sqlite_errorname", None) or ""
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says the file is damaged: SQLITE_CORRUPT or SQLITE_NOTADB, or a bare
+    ``DatabaseError`` without an error code (SQLite's damage errors are of that class)."""
+    name = _error_name(exc)
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return type(exc) is sqlite3.DatabaseError
+
+
+def folder_state(folder: Path) -> str:
     """``"read-only"``, ``"full"`` (no block free for this user) or ``""`` for ``folder``'s
     file system, ``""`` also when it cannot be told."""
     try:
@@ -427,13 +472,19 @@ def _connect_read_only(path: Path, timeout_ms: int) -> sqlite3.Connection:
     """
     uri = "file:" + quote(os.fsencode(path.resolve()), safe="/")
     wal = path.with_name(path.name + "-wal")
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout_ms / 1000)
     try:
-        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout_ms / 1000)
         conn.execute("PRAGMA user_version").fetchone()
         return conn
     except sqlite3.OperationalError:
+        # Closed before the other connection opens, or raising: each open holds a file
+        # descriptor, and a long-running process (live's startup check) would keep it.
+        conn.close()
         if wal.exists() and wal.stat().st_size > 0:
             raise
+    except BaseException:
+        conn.close()
+        raise
     return sqlite3.connect(f"{uri}?immutable=1", uri=True)
 
 
@@ -451,7 +502,8 @@ def _use_wal(conn: sqlite3.Connection, timeout_ms: int) -> None:
                 conn.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            busy = _error_name(exc).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+            if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
 
@@ -537,7 +589,7 @@ class History:
         try:
             self._conn = _connect(self.path, timeout_ms)
         except HistoryError as exc:
-            if not read_only_ok or not self.path.is_file() or "busy" in str(exc):
+            if not read_only_ok or not self.path.is_file() or exc.cause == "busy":
                 raise
             self._open_read_only(exc, timeout_ms)
             return
@@ -559,9 +611,16 @@ class History:
         writing; raise ``cause`` when it cannot be read either, or is of another schema."""
         try:
             self._conn = _connect_read_only(self.path, timeout_ms)
-            found = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.Error:
             raise cause from None
+        try:
+            found = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error:
+            self._conn.close()
+            raise cause from None
+        except BaseException:
+            self._conn.close()
+            raise
         if found != SCHEMA_VERSION:
             self._conn.close()
             _refuse_newer(found, self.path)
@@ -993,6 +1052,8 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
         recording,
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,
-        # As the analysis says it (no closing record: a killed session, a copy cut short).
-        complete=analysis.ended != "recording cut short",
+        # As the reader found the file (no closing record: a killed session, a copy cut
+        # short). Not ended == "recording cut short": the analysis says that of every import
+        # too (their summary names no end), whose files are complete (found in review).
+        complete=not analysis.truncated,
     )

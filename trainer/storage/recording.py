@@ -294,7 +294,7 @@ class RecordingWriter:
         self.failure: OSError | None = None
         self.displaced = ""
         """Set by :meth:`close` when :attr:`path` no longer names the file written (moved or
-        deleted while the session ran): what happened, in one line; ``""`` while it does."""
+        removed while the session ran): what happened, in one line; ``""`` while it does."""
 
     @classmethod
     def create(cls, directory: Path, header: Header, *, stem: str | None = None) -> RecordingWriter:
@@ -417,8 +417,11 @@ class RecordingWriter:
         """What became of the file if :attr:`path` no longer names it, else ``""``.
 
         Writes go to the open file, not to its name: a recording moved while the session ran
-        is complete where it went, one deleted is gone with the session's last byte, and the
-        path names nothing or another file. Either way "saved" to the path would be untrue.
+        is complete where it went, and the path names nothing or another file. A file with no
+        name left (``st_nlink == 0``) was removed from its folder: deleted, or moved to another
+        file system, which copies the file and then unlinks it, so the copy holds the session
+        up to the move (found in review: "nothing of this session was kept" was untrue then).
+        Either way "saved" to the path would be untrue.
         """
         try:
             written = os.fstat(self._file.fileno())
@@ -426,8 +429,9 @@ class RecordingWriter:
             return ""  # cannot tell: the write and fsync just succeeded, so say nothing
         if written.st_nlink == 0:
             return (
-                f"{self.path}: the recording was deleted while the session ran: nothing of "
-                "this session was kept"
+                f"{self.path}: the recording was removed from its folder while the session ran; "
+                "a copy made before then (a move to another disk), if any, holds the session up "
+                "to that moment"
             )
         try:
             named = os.stat(self.path)
