@@ -847,10 +847,10 @@ def peak_power_fraction(
     df = float(freq[1] - freq[0]) if freq.size > 1 else 0.0
     in_total = (freq >= total_band_hz[0]) & (freq <= total_band_hz[1])
     total = float(power[in_total].sum() * df)
-    if not float(power[in_band].sum() * df) > no_power:
+    _, peak_hz = band_power(freq, power, *peak_band_hz, closed=True, no_power=no_power)
+    if peak_hz is None:
         return PeakPowerFraction(None, None, 0.0, total, 0.0)
-    top = int(in_band[int(np.argmax(power[in_band]))])
-    peak_hz = float(freq[top])
+    top = int(np.searchsorted(freq, peak_hz))
     in_peak = in_total & (np.abs(freq - peak_hz) <= half_width_hz)
     peak = float(power[in_peak].sum() * df)
     return PeakPowerFraction(peak_hz, top, peak, total, peak / total if total > 0.0 else 0.0)

@@ -269,7 +269,7 @@ def _evaluate(
     # No LF power (NO_POWER_MS2, as frequency_domain's peaks): no peak to name and no share.
     peak_hz = pf.peak_hz if pf is not None else None
     hr_peak_bpm = peak_hz * 60.0 if peak_hz is not None else None
-    fraction = pf.fraction if pf is not None and peak_hz is not None and pf.total_power else None
+    fraction = pf.fraction if pf is not None and peak_hz is not None else None
 
     # Rates at interval midpoints (analysis.beats.instantaneous_heart_rate): at the beat that
     # ends each interval they lag by RR/2, about -17 degrees at 6/min and 65 bpm, which would

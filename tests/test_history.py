@@ -629,7 +629,7 @@ def test_rows_keyed_by_the_start_clocks_alone_are_taken_over_not_duplicated(
 
 def test_a_complete_import_is_not_taken_for_a_copy_cut_short(tmp_path: Path) -> None:
     """An import's closing summary names no end (``{imported, source_file}``), so the analysis
-    says "recording cut short" of it, and ``add_recording`` took that for a file cut short: a
+    said "recording cut short" of it, and ``add_recording`` took that for a file cut short: a
     complete import of a session held from a longer recording was refused as a shorter copy
     (found in review). The reader's ``truncated`` decides, as it does for a killed session."""
     from trainer.reports.session_analysis import analyse_recording
@@ -642,7 +642,7 @@ def test_a_complete_import_is_not_taken_for_a_copy_cut_short(tmp_path: Path) -> 
     (beats,) = (tmp_path / "exp").glob("*.beats.csv")
     back = import_recording(beats, output=tmp_path / "back.bwr").path
     analysis = analyse_recording(back)
-    assert analysis.ended == "recording cut short" and not analysis.truncated
+    assert analysis.ended == "imported" and not analysis.truncated
     db = tmp_path / "history.sqlite3"
     # The session held from a longer recording elsewhere: a complete one replaces the row.
     with History(db) as history:

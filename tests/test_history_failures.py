@@ -188,7 +188,9 @@ def test_progress_on_an_unwritable_data_folder_shows_its_summary_and_skips_the_f
     assert run(["progress", "--include-simulated"]) == 0  # good.bwr is a simulated session
     out, err = capsys.readouterr()
     assert "1 session" in out
-    assert f"note: no progress figure: {own_mount} is {how} (-o FILE in a writable folder " in err
+    cause = "cannot write there (Read-only file system)" if how == "read-only" else "disk is full"
+    assert f"note: no progress figure: {own_mount}: " in err and cause in err
+    assert "(-o FILE in a writable folder draws it)" in err
     assert not (own_mount / "progress.png").exists()
     # -o elsewhere still draws it.
     figure = tmp_path / "elsewhere.png"

@@ -321,6 +321,33 @@ async def test_screen_shows_the_pause_on_the_card_and_no_time_left_after_the_end
         await pilot.press("q")
 
 
+async def test_the_screen_held_at_the_end_does_not_redraw_itself_in_a_loop() -> None:
+    """The program card is hidden once the summary holds the screen, so it has no width; a
+    redraw asked for whenever the card had none asked for another, without end."""
+    session = ProgramScreenSession(BACK)
+    app = BreathwiseApp(session, session.run, title="t", duration_s=150.0, hold_at_end=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        session.t_s = 10.0
+        app.refresh_view()
+        await pilot.pause()
+        session.finished.set()
+        await pilot.pause()
+        asked = 0
+        draw = app.refresh_view
+
+        def counted(*, keep_cue: bool = False) -> None:
+            nonlocal asked
+            asked += 1
+            draw(keep_cue=keep_cue)
+
+        # Redraws asked for by a redraw go through the attribute; the 20 Hz timer does not.
+        app.refresh_view = counted  # type: ignore[method-assign]
+        draw()
+        await asyncio.sleep(0.5)
+        assert asked <= 1
+        await pilot.press("q")
+
+
 @pytest.mark.parametrize(("size", "short"), [((80, 24), True), ((120, 40), False)])
 async def test_the_whole_step_card_fits_the_terminal(size: tuple[int, int], short: bool) -> None:
     """Every word of the longest instruction is on the card (its end is often the caution:

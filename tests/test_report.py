@@ -463,7 +463,7 @@ def test_an_imported_recording_is_not_called_cut_short(tmp_path: Path) -> None:
     imported = analyse_recording(
         import_recording(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0).path
     )
-    assert imported.ended == "recording cut short"  # what the analysis says, unchanged
+    assert imported.ended == "imported"  # one answer: replay and history say it too
     subtitle = report_figure(imported).axes[0].texts[1].get_text()
     assert "cut short" not in subtitle and subtitle.endswith("·  imported")
 
@@ -567,16 +567,21 @@ def test_an_existing_report_is_replaced_and_anything_else_refused(
     assert run(["report", str(recording), "--force"]) == 2
 
 
-def test_not_ours_refuses_what_a_command_does_not_write(tmp_path: Path) -> None:
-    """A regular file whose suffix is not one the command writes is not its to replace."""
-    from trainer.reports.report import FORMATS, not_ours
+def test_a_file_of_another_kind_is_refused_by_its_name_and_a_report_is_replaced(
+    tmp_path: Path,
+) -> None:
+    """What a command does not write (notes.txt) is refused by its name, before anything is
+    asked of what is there; an existing report (any case of suffix) is Breathwise's to replace."""
+    from trainer.errors import BadArgument
+    from trainer.reports.report import figure_suffix, not_ours
 
     notes = tmp_path / "notes.txt"
     notes.write_text("mine")
-    assert not_ours(notes, FORMATS) == "not a .png/.pdf/.svg file"
-    assert not_ours(tmp_path / "absent.png", FORMATS) == ""
+    with pytest.raises(BadArgument, match=r"must end in \.png, \.pdf or \.svg"):
+        figure_suffix(notes)
+    assert not_ours(tmp_path / "absent.png") == ""
     (tmp_path / "old.PNG").write_bytes(b"x")
-    assert not_ours(tmp_path / "old.PNG", FORMATS) == ""
+    assert not_ours(tmp_path / "old.PNG") == ""
 
 
 def test_a_folder_batch_replaces_its_table_and_reports_but_nothing_else(

@@ -78,6 +78,17 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
     return lines
 
 
+def _listed() -> list[SessionRow]:
+    """Every session in the history, noting on stderr when it could only be read."""
+    from trainer.storage.history import History
+
+    with History(read_only_ok=True) as opened:
+        rows = opened.list_sessions()
+    if opened.read_only:
+        print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
+    return rows
+
+
 def history(
     paths: Annotated[
         list[Path] | None,
@@ -135,10 +146,7 @@ def history(
         with History():
             pass  # a history that cannot be opened is one error, not one skip per file
         _add(paths)
-    with History(read_only_ok=True) as opened:
-        rows = opened.list_sessions()
-    if opened.read_only:
-        print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
+    rows = _listed()
     if not rows:
         print(f"No sessions yet (history: {default_db_path()}).")
         return
@@ -294,9 +302,13 @@ def progress(
     Example: breathwise progress --since 2026-01-01 -o progress.pdf
     """
     from trainer.reports.progress import compute_progress, in_period, summary_lines, write_progress
-    from trainer.reports.report import FORMATS, check_replaceable, figure_suffix
-    from trainer.storage.history import History, folder_state
-    from trainer.storage.paths import check_output_path, data_dir
+    from trainer.reports.report import check_replaceable, figure_suffix
+    from trainer.storage.paths import (
+        DATA_FOLDER_ADVICE,
+        check_output_path,
+        check_writable_dir,
+        data_dir,
+    )
 
     first = _since(since)
     default = output is None
@@ -309,21 +321,17 @@ def progress(
         # Before the text summary: a wrong -o is refused before any of the work is shown.
         check_output_path(output, "the progress figure", "progress.pdf")
     figure_suffix(output, "the progress figure")
-    check_replaceable(output, FORMATS, "the progress figure")
-    with History(read_only_ok=True) as opened:
-        rows = opened.list_sessions()
-    if opened.read_only:
-        print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
+    check_replaceable(output, "the progress figure")
+    rows = _listed()
     # The default figure goes where the history is, which may be what cannot be written (found
     # in review: the summary was shown, then "progress.png: cannot write", exit 1); the
     # summary is what the person asked for, so the figure is skipped with a note.
     unwritable = ""
     if default:
-        state = folder_state(output.parent)
-        if state:
-            unwritable = f"{output.parent} is {state}"
-        elif opened.read_only:
-            unwritable = "the history could be opened only for reading"
+        try:
+            check_writable_dir(output.parent, advice=DATA_FOLDER_ADVICE)
+        except UserError as exc:
+            unwritable = str(exc)
     # Counted in the period shown, as the summary's other counts are; left out of the whole
     # history all the same (the baseline comes from the first sessions).
     simulated = sum(is_simulated(row.source) and in_period(row, first) for row in rows)

@@ -169,12 +169,12 @@ def outputs_not_ours(
     """What a batch into ``out_dir`` must not replace, and why: of ``summary.csv`` and the
     reports, those that exist and are not such files (:func:`trainer.reports.report.not_ours`:
     a folder, a link, ...). Reports and tables that are there are replaced."""
-    from trainer.reports.report import FORMATS, not_ours
+    from trainer.reports.report import not_ours
 
-    targets: list[tuple[Path, tuple[str, ...]]] = [(out_dir / SUMMARY_NAME, (".csv",))]
+    targets = [out_dir / SUMMARY_NAME]
     if report_suffix is not None:
-        targets += [(report_target(path, out_dir, report_suffix), FORMATS) for path in paths]
-    found = [(target, not_ours(target, suffixes)) for target, suffixes in targets]
+        targets += [report_target(path, out_dir, report_suffix) for path in paths]
+    found = [(target, not_ours(target)) for target in targets]
     return [(target, reason) for target, reason in found if reason]
 
 

@@ -149,28 +149,19 @@ def figure_suffix(output: Path, what: str = "a report") -> str:
     return suffix
 
 
-def not_ours(target: Path, suffixes: tuple[str, ...]) -> str:
+def not_ours(target: Path) -> str:
     """Why ``target`` is not Breathwise's to replace, ``""`` when it is (or does not exist).
 
     The overwrite rule for what Breathwise derives from recordings (report pages, a batch's
     summary.csv, the progress figure): an existing file is replaced, since it is drawn again
     from the recordings and nothing is lost (``report DIR`` re-run after one new session must
-    not fail on its own table), but never something that is not one of those files: a folder,
-    a link, a device or pipe, or a file whose suffix is not one of ``suffixes``, the ones the
-    command writes. Exports, which people edit and pass on, are replaced only with
-    ``--force`` (:mod:`trainer.storage.export`).
-
-    Parameters
-    ----------
-    target : Path
-        The file about to be written.
-    suffixes : tuple of str
-        The suffixes (lower case, with the dot) of the files the command writes.
+    not fail on its own table), but never something that is not a file: a folder, a link, a
+    device or pipe. (The name's suffix is the command's own: ``-o`` is checked by
+    :func:`figure_suffix`, and a batch names its files itself.) Exports, which people edit and
+    pass on, are replaced only with ``--force`` (:mod:`trainer.storage.export`).
     """
     try:
         found = target.lstat()
-    except FileNotFoundError:
-        return ""
     except OSError:
         return ""  # cannot tell: the write itself names what keeps it from happening
     if stat.S_ISDIR(found.st_mode):
@@ -179,12 +170,10 @@ def not_ours(target: Path, suffixes: tuple[str, ...]) -> str:
         return "a link"
     if not stat.S_ISREG(found.st_mode):
         return "not a regular file"
-    if target.suffix.lower() not in suffixes:
-        return f"not a {'/'.join(suffixes)} file"
     return ""
 
 
-def check_replaceable(target: Path, suffixes: tuple[str, ...], what: str) -> None:
+def check_replaceable(target: Path, what: str) -> None:
     """Refuse ``target`` when it exists and is not Breathwise's to replace (:func:`not_ours`).
 
     Raises
@@ -192,7 +181,7 @@ def check_replaceable(target: Path, suffixes: tuple[str, ...], what: str) -> Non
     trainer.errors.UserError
         Naming the file, what it is, and ``what`` was to be written there.
     """
-    reason = not_ours(target, suffixes)
+    reason = not_ours(target)
     if reason:
         raise UserError(f"{target}: is {reason}, not {what}: not replaced", NOT_OURS_ADVICE)
 
@@ -361,7 +350,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         0.0,
         0.74,
         f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {_practised_text(analysis)}  ·  "
-        f"{device}  ·  {_ending(analysis)}",
+        f"{device}  ·  {analysis.ended}",
         fontsize=8.5,
         color="#444444",
         va="top",
@@ -418,18 +407,6 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             transform=ax.transAxes,
         )
         ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
-
-
-def _ending(analysis: SessionAnalysis) -> str:
-    """How the session ended, for the subtitle.
-
-    An imported file (``breathwise import``) never has a closing summary, so the analysis calls
-    it "recording cut short" like a session that was killed; the header's source kind
-    ``"import"`` tells the two apart, and an import is whole as far as the file it came from.
-    """
-    if analysis.source_kind == "import" and analysis.ended == "recording cut short":
-        return "imported"
-    return analysis.ended
 
 
 def _f(value: object) -> float | None:
@@ -1285,5 +1262,5 @@ def report_recording(recording: Path, output: Path | None = None) -> Path:
         check_output_path(output, "a report", recording.with_suffix(".report.pdf").name)
     target = output if output is not None else recording.with_suffix(".report.png")
     figure_suffix(target)
-    check_replaceable(target, FORMATS, "a report")
+    check_replaceable(target, "a report")
     return write_report(analyse_recording(recording), target)

@@ -188,8 +188,8 @@ class SessionAnalysis:
     duration_s : float
         Session length (closing record, else the last item), seconds.
     ended : str
-        How the session ended (from the closing summary), ``"recording cut short"`` otherwise
-        (also when the closing summary names no end: an import, a close with ``{}``).
+        How the session ended (:attr:`trainer.storage.recording.Recording.ended`: the closing
+        summary's word, ``"imported"`` for an import, ``"recording cut short"`` otherwise).
     truncated : bool
         The recording was cut short (no closing record, or a torn last line:
         :attr:`trainer.storage.recording.Recording.truncated`). Not ``ended == "recording cut
@@ -478,8 +478,7 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
     )
     breaths = tuple(pipeline.breaths)
     summary = pipeline.summary(duration_s)
-    ended = (recording.summary or {}).get("ended")
-    summary["ended"] = ended if ended else "recording cut short"
+    summary["ended"] = recording.ended
     # The summary's own: one computation, so the closing line, history and report agree.
     heart = pipeline.heart_metrics(duration_s)
     return SessionAnalysis(

@@ -603,6 +603,5 @@ class ReplaySession(AlwaysStarted, _SessionBase):
             # As the live session did at its recorded end: the program's end is said again.
             self._dispatch(self.pipeline.finish(end_ns))
         summary = self.pipeline.summary(end_t_s)
-        ended = (self.recording.summary or {}).get("ended")
-        summary["ended"] = ended if ended else "recording cut short"
+        summary["ended"] = self.recording.ended
         return SessionResult(self.recording.path, summary)

@@ -377,7 +377,7 @@ def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
     """
     name = _error_name(exc)
     text = str(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+    if _busy(exc):
         return HistoryUnusable(
             f"{path}: the history is busy (another breathwise running?)", "try again", cause="busy"
         )
@@ -387,7 +387,7 @@ def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
         )
     if not isinstance(exc, sqlite3.OperationalError):
         return HistoryError(f"{path}: cannot {doing} the history database ({text})")
-    folder = folder_state(path.parent)
+    folder = _folder_state(path.parent)
     if name == "SQLITE_FULL" or folder == "full":
         return HistoryUnusable(
             f"{path}: cannot {doing} the history database: the disk is full ({text})",
@@ -409,6 +409,11 @@ def _error_name(exc: sqlite3.Error) -> str:
     return getattr(exc, "sqlite_errorname", None) or ""
 
 
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says another connection holds the database (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return _error_name(exc).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
 def _damaged(exc: sqlite3.Error) -> bool:
     """Whether ``exc`` says the file is damaged: SQLITE_CORRUPT or SQLITE_NOTADB, or a bare
     ``DatabaseError`` without an error code (SQLite's damage errors are of that class)."""
@@ -418,7 +423,7 @@ def _damaged(exc: sqlite3.Error) -> bool:
     return type(exc) is sqlite3.DatabaseError
 
 
-def folder_state(folder: Path) -> str:
+def _folder_state(folder: Path) -> str:
     """``"read-only"``, ``"full"`` (no block free for this user) or ``""`` for ``folder``'s
     file system, ``""`` also when it cannot be told."""
     try:
@@ -442,7 +447,7 @@ def _connect(path: Path, timeout_ms: int) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
         # Before the switch to WAL, which writes to the file: a newer Breathwise's history is
         # left exactly as it was. (migrate checks again, inside its write transaction.)
-        _refuse_newer(int(conn.execute("PRAGMA user_version").fetchone()[0]), path)
+        _refuse_newer(_user_version(conn), path)
         _use_wal(conn, timeout_ms)
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as exc:
@@ -456,7 +461,7 @@ def _connect(path: Path, timeout_ms: int) -> sqlite3.Connection:
     return conn
 
 
-def _connect_read_only(path: Path, timeout_ms: int) -> sqlite3.Connection:
+def _connect_read_only(path: Path, timeout_ms: int) -> tuple[sqlite3.Connection, int]:
     """Open the history for reading alone, when it cannot be opened for writing.
 
     ``mode=ro`` still needs the WAL index (``-shm``) to be created or grown, which a read-only
@@ -465,17 +470,21 @@ def _connect_read_only(path: Path, timeout_ms: int) -> sqlite3.Connection:
     documentation, "URI filenames"). Nothing can write the file then but a process that finds
     space freed, and only a listing reads it.
 
+    Returns
+    -------
+    (connection, schema version) : tuple
+        The open connection and the database's ``user_version``.
+
     Raises
     ------
     sqlite3.Error
-        It cannot be read either.
+        It cannot be read either (the connection is closed).
     """
     uri = "file:" + quote(os.fsencode(path.resolve()), safe="/")
     wal = path.with_name(path.name + "-wal")
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout_ms / 1000)
     try:
-        conn.execute("PRAGMA user_version").fetchone()
-        return conn
+        return conn, _user_version(conn)
     except sqlite3.OperationalError:
         # Closed before the other connection opens, or raising: each open holds a file
         # descriptor, and a long-running process (live's startup check) would keep it.
@@ -485,7 +494,17 @@ def _connect_read_only(path: Path, timeout_ms: int) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
-    return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+    conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+    try:
+        return conn, _user_version(conn)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    """The schema version a history database holds (``PRAGMA user_version``)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _use_wal(conn: sqlite3.Connection, timeout_ms: int) -> None:
@@ -502,8 +521,7 @@ def _use_wal(conn: sqlite3.Connection, timeout_ms: int) -> None:
                 conn.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            busy = _error_name(exc).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
-            if not busy or time.monotonic() > deadline:
+            if not _busy(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
 
@@ -538,7 +556,7 @@ def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VE
         The database is newer than this Breathwise knows.
     """
     with _write(conn):
-        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        found = _user_version(conn)
         _refuse_newer(found, path)
         for version in range(found, to_version):
             for statement in MIGRATIONS[version]:
@@ -597,7 +615,7 @@ class History:
             # Only a history that needs it waits for the write lock: a reader must not queue
             # behind another process's write (found in review: live's startup check waited the
             # whole busy timeout while another process held the history).
-            if int(self._conn.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
+            if _user_version(self._conn) != SCHEMA_VERSION:
                 migrate(self._conn, self.path)
         except sqlite3.Error as exc:
             self._conn.close()
@@ -610,17 +628,9 @@ class History:
         """Open for reading alone after ``cause`` kept the history from being opened for
         writing; raise ``cause`` when it cannot be read either, or is of another schema."""
         try:
-            self._conn = _connect_read_only(self.path, timeout_ms)
+            self._conn, found = _connect_read_only(self.path, timeout_ms)
         except sqlite3.Error:
             raise cause from None
-        try:
-            found = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
-        except sqlite3.Error:
-            self._conn.close()
-            raise cause from None
-        except BaseException:
-            self._conn.close()
-            raise
         if found != SCHEMA_VERSION:
             self._conn.close()
             _refuse_newer(found, self.path)
@@ -1053,7 +1063,7 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,
         # As the reader found the file (no closing record: a killed session, a copy cut
-        # short). Not ended == "recording cut short": the analysis says that of every import
-        # too (their summary names no end), whose files are complete (found in review).
+        # short), not as ``ended`` words it: a copy of an import cut short still says
+        # "imported".
         complete=not analysis.truncated,
     )

@@ -212,6 +212,22 @@ class Recording:
         return max(0.0, (end_ns - self.header.start_mono_ns) / 1e9)
 
     @property
+    def ended(self) -> str:
+        """How the session ended: the closing summary's ``ended``; ``"imported"`` for an
+        import, whose closing line names the file it came from instead; ``"recording cut
+        short"`` for a recording closed without saying (killed, or cut short).
+
+        One answer for replay, the report and the history, which had each called a complete
+        import "recording cut short" and worked around it in their own way."""
+        summary = self.summary or {}
+        ended = summary.get("ended")
+        if ended:
+            return ended
+        if summary.get("imported") or self.header.source.kind == "import":
+            return "imported"
+        return "recording cut short"
+
+    @property
     def packets(self) -> list[RawPacket]:
         """Only the raw packets, in order."""
         return [item for item in self.items if isinstance(item, RawPacket)]

@@ -579,6 +579,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self._tips = tuple(tips)
         self._safety_note = safety_note
         self._card_borders: tuple[Text | None, Text | None] = (None, None)
+        self._card_redraw_due = False
         self._on_pause = on_pause
         self._on_mark = on_mark
         self._on_quit = on_quit
@@ -795,10 +796,15 @@ class BreathwiseApp(App[SessionResult | None]):
         card.display = program is not None and not self._finished
         left = self._left_s(t_s, program)
         if program is not None:
-            if card.size.width == 0:
-                # Shown by this redraw: its width, which decides where the safety lines go,
-                # is known once laid out. Draw again then, not at the next tick.
+            # Shown by this redraw: its width, which decides where the safety lines go, is
+            # known once laid out. Draw again then (once), not at the next tick. A hidden card
+            # (the summary's place) has no width and needs no second draw.
+            laid_out = card.size.width > 0
+            if card.display and not laid_out and not self._card_redraw_due:
+                self._card_redraw_due = True
                 self.call_after_refresh(self.refresh_view, keep_cue=True)
+            elif laid_out:
+                self._card_redraw_due = False
             width = max(20, card.size.width - 2)
             top, bottom, cautions = place_cautions(
                 program.step.caution,
