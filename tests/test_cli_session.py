@@ -646,7 +646,7 @@ def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_p
     traceback, and neither its summary nor where the recording was saved was printed."""
     import trainer.storage.history
 
-    def broken(path: Path) -> None:
+    def broken(path: Path, **_: object) -> None:
         raise AttributeError("'Pipeline' object has no attribute\n'heart_metrics'")
 
     monkeypatch.setattr(trainer.storage.history, "record_session", broken)

@@ -660,3 +660,40 @@ def test_a_complete_import_is_not_taken_for_a_copy_cut_short(tmp_path: Path) -> 
     assert analyse_recording(cut).truncated
     with pytest.raises(hist.ShorterCopy):
         add_recording(cut, db_path=db)
+
+
+def test_remove_takes_rows_out_all_or_none_and_never_the_recordings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong import or a test session could not be taken out of the history at all."""
+    kept, gone, test = tmp_path / "kept.bwr", tmp_path / "gone.bwr", tmp_path / "test.bwr"
+    for n, path in enumerate((kept, gone, test)):
+        add_or_update_session(_metrics(f"k{n}", time.time_ns() - (3 - n) * DAY_NS), path)
+    kept.write_text("a recording")
+    test.write_text("a recording")  # gone.bwr never existed: a "(gone)" row
+
+    def paths() -> list[str]:
+        return [Path(row.path).name for row in list_sessions()]
+
+    capsys.readouterr()
+    # One path without a row: one line naming it, and nothing removed.
+    stray = tmp_path / "stray.bwr"
+    assert run(["history", "--remove", str(test), str(stray)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err == (
+        f"breathwise: error: {stray}: no such recording in the history; nothing removed — "
+        "'breathwise history --paths' lists the paths it holds\n"
+    )
+    assert paths() == ["kept.bwr", "gone.bwr", "test.bwr"]
+    # The rows go, the files stay; a path relative to the current folder is found too.
+    monkeypatch.chdir(tmp_path)
+    assert run(["history", "--remove", "test.bwr", str(gone)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "removed from the history: test.bwr (the recording itself is left where it is)",
+        f"removed from the history: {gone} (the recording itself is left where it is)",
+    ]
+    assert paths() == ["kept.bwr"] and test.read_text() == "a recording"
+    assert run(["history", "--add", str(kept), "--remove"]) == 2
+    assert "--add and --remove cannot be combined" in capsys.readouterr().err
+    assert run(["history", "--remove"]) == 2
+    assert paths() == ["kept.bwr"]

@@ -369,3 +369,22 @@ def test_a_data_folder_named_busy_still_falls_back_to_reading(
     monkeypatch.setattr(hist, "_connect", _unwritable)
     with hist.History(read_only_ok=True) as history:
         assert "busybee" in history.read_only and len(history.list_sessions()) == 1
+
+
+def test_a_session_end_waits_briefly_on_a_busy_history_and_says_how_to_add_it_later(
+    locked: Path,
+) -> None:
+    """The end of a live session waited the full 30 s busy timeout, printing nothing, then
+    said only "the history is busy ... — try again"."""
+    from trainer.cli.session import _add_to_history
+
+    recording = locked / "later.bwr"
+    write_simulated(recording, 60.0, seed=2)
+    started = time.monotonic()
+    problem = _add_to_history(recording)
+    assert time.monotonic() - started < 5.0
+    assert problem == (
+        "it is busy (another breathwise?) — add it later with: "
+        f"breathwise history --add {recording}"
+    )
+    assert "later.bwr" not in {Path(row.path).name for row in list_sessions()}

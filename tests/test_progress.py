@@ -437,3 +437,34 @@ def test_the_progress_figure_never_replaces_what_is_not_a_figure(
             "move it aside, or write elsewhere with -o\n"
         )
     assert link.is_symlink() and not (tmp_path / "elsewhere.svg").exists()
+
+
+def test_a_default_figure_that_fails_to_write_is_a_note_and_an_explicit_one_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The data folder passed its check (a file could be made, enough free) and the write
+    failed all the same: the summary was shown, then exit 1 for a figure not asked for."""
+    from trainer.cli.app import run
+    from trainer.storage.paths import data_dir
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    rows = [_row(DAY0 + timedelta(days=d), 10.0) for d in range(3)]
+    monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
+    monkeypatch.setattr(Figure, "savefig", disk_full)
+    data_dir().mkdir(parents=True, exist_ok=True)
+    figure = data_dir() / "progress.png"
+    assert run(["progress"]) == 0
+    out, err = capsys.readouterr()
+    assert "3 sessions" in out
+    assert err == (
+        f"note: no progress figure: {figure}: cannot write (No space left on device) "
+        "(-o FILE in a writable folder draws it)\n"
+    )
+    assert list(data_dir().glob("*.png")) == []
+    asked = tmp_path / "asked.png"
+    assert run(["progress", "-o", str(asked)]) == 1
+    out, err = capsys.readouterr()
+    assert "3 sessions" in out
+    assert err == f"breathwise: error: {asked}: cannot write (No space left on device)\n"

@@ -94,7 +94,8 @@ def history(
         list[Path] | None,
         typer.Argument(
             metavar="PATH",
-            help="With --add: recordings (.bwr) and folders of them.",
+            help="With --add: recordings (.bwr) and folders of them; with --remove: "
+            "recordings as 'history --paths' lists them.",
             show_default=False,
         ),
     ] = None,
@@ -104,6 +105,14 @@ def history(
             "--add",
             "-a",
             help="Analyse each PATH and add it to the history, or refresh its row.",
+        ),
+    ] = False,
+    remove: Annotated[
+        bool,
+        typer.Option(
+            "--remove",
+            help="Remove the history row of each PATH (a wrong import, a test session); the "
+            "recordings themselves are left where they are.",
         ),
     ] = False,
     limit: Annotated[
@@ -132,14 +141,24 @@ def history(
     cannot be right (more than a day in the future, or before 2000: a wrong clock on the device,
     or a wrong --start when imported) is listed with a note saying so.
 
-    Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr
+    With --remove, each PATH (as --paths lists it; one no longer there, "(gone)", too) loses
+    its row, never its file; a PATH without a row is an error, and then none is removed.
+
+    Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr;
+    breathwise history --remove ~/recordings/test.bwr
     """
     from trainer.storage.history import History, default_db_path
 
     if limit < 0:
         raise BadArgument(f"--limit {limit} must be 0 or more")
-    if paths and not add:
-        raise BadArgument("recordings given without --add", "use history --add PATH...")
+    if add and remove:
+        raise BadArgument("--add and --remove cannot be combined", "run them one after another")
+    if paths and not (add or remove):
+        raise BadArgument("recordings given without --add or --remove", "use history --add PATH...")
+    if remove:
+        if not paths:
+            raise BadArgument("--remove needs the recordings whose rows to remove")
+        _remove(paths)
     if add:
         if not paths:
             raise BadArgument("--add needs recordings or folders of them")
@@ -171,6 +190,21 @@ def start_notes(rows: list[SessionRow], now_wall_ns: int) -> list[str]:
                 "a wrong --start when imported); progress leaves it off its time axis"
             )
     return notes
+
+
+def _remove(paths: list[Path]) -> None:
+    """Remove the history rows of ``paths``, all or none (:meth:`trainer.storage.history.
+    History.remove_paths`), and say so for each."""
+    from trainer.storage.history import History
+
+    with History() as opened:
+        opened.remove_paths(paths)
+    for path in dict.fromkeys(paths):
+        print(
+            f"removed from the history: {readable_path(path)} "
+            "(the recording itself is left where it is)",
+            file=sys.stderr,
+        )
 
 
 def _add(paths: list[Path]) -> None:
@@ -297,7 +331,8 @@ def progress(
     Sessions on the simulated sensor are left out too (a line says how many) unless
     --include-simulated is given; sessions without a sensor (--device none) count as
     minutes practised. On a read-only or full data folder the summary is still shown, and the
-    default figure is skipped with a note (-o elsewhere writes it).
+    default figure is skipped with a note, also when writing it fails (-o elsewhere writes
+    it; a failed -o is an error).
 
     Example: breathwise progress --since 2026-01-01 -o progress.pdf
     """
@@ -344,11 +379,19 @@ def progress(
         print(f"note: {what} counted: their numbers are not yours", file=sys.stderr)
     result = compute_progress(rows, since=first)
     print("\n".join(summary_lines(result)))
+    if result.sessions and not unwritable:
+        try:
+            written = write_progress(result, output)
+        except UserError as exc:
+            if not default:
+                raise  # asked for by name: its failure is the command's
+            # The folder passed its check and the write failed all the same (a few blocks
+            # free, a quota): the same note as a folder found unwritable before.
+            unwritable = str(exc)
+        else:
+            print(f"progress figure written: {written}", file=sys.stderr)
     if result.sessions and unwritable:
         print(
             f"note: no progress figure: {unwritable} (-o FILE in a writable folder draws it)",
             file=sys.stderr,
         )
-    elif result.sessions:
-        written = write_progress(result, output)
-        print(f"progress figure written: {written}", file=sys.stderr)

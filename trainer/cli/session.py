@@ -282,12 +282,26 @@ def _add_to_history(path: Path) -> str | None:
     Any failure is returned, not raised, the unexpected ones too (a bug in the analysis, a
     recording it cannot handle): the recording is safe by now, and an exception here once
     ended a completed session with a traceback instead of its summary and the recording's
-    path. ``history --add`` can add it later.
+    path. ``history --add`` can add it later. A busy history is waited for only briefly
+    (:data:`~trainer.storage.history.SESSION_END_TIMEOUT_MS`): the full busy timeout once kept
+    the person at a silent screen for 30 s, then said only "try again".
     """
-    from trainer.storage.history import record_session
+    from trainer.storage.history import (
+        SESSION_END_TIMEOUT_MS,
+        HistoryError,
+        readable_path,
+        record_session,
+    )
 
     try:
-        record_session(path)
+        record_session(path, timeout_ms=SESSION_END_TIMEOUT_MS)
+    except HistoryError as exc:
+        if exc.cause == "busy":
+            return (
+                "it is busy (another breathwise?) — add it later with: "
+                f"breathwise history --add {shlex.quote(readable_path(path))}"
+            )
+        return _one_line(exc)
     except Exception as exc:  # see above: nothing here may cost the summary
         return _one_line(exc)
     return None

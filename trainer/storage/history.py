@@ -59,6 +59,12 @@ BUSY_TIMEOUT_MS = 30_000
 STARTUP_CHECK_TIMEOUT_MS = 1_000
 """How long ``live``'s check for recordings the history lacks waits for a busy history (ms): a
 session must start promptly, and the check is only a note."""
+SESSION_END_TIMEOUT_MS = 2_000
+"""How long a live session's end waits to add its recording to a busy history (ms). Another
+writer holds the lock for milliseconds (the analysis runs before it is taken), so this covers
+two sessions ending together; a longer hold is another process at work, and waiting the full
+:data:`BUSY_TIMEOUT_MS` left the person at a silent screen for 30 s. ``history --add`` adds
+the recording later."""
 REBUILD_ADVICE = (
     "move the file aside; 'breathwise history --add DIR' rebuilds it from the recordings in DIR"
 )
@@ -889,6 +895,36 @@ class History:
         with self._reading():
             return [SessionRow.from_db(record) for record in self._conn.execute(sql, params)]
 
+    def remove_paths(self, paths: Sequence[Path]) -> None:
+        """Remove the rows of the recordings at ``paths``, all of them or none; the recordings
+        themselves are left alone. A path that no longer exists is matched too (a "(gone)" row,
+        the usual one to remove), as given made absolute or resolved as :func:`_store` stores it.
+
+        Raises
+        ------
+        UserError
+            A path has no row; nothing is removed then.
+        HistoryError
+            The history cannot be written.
+        """
+        try:
+            with _write(self._conn):
+                for path in dict.fromkeys(paths):  # a path given twice is removed once
+                    forms = {str(path.absolute()), str(path.resolve())}
+                    places = ", ".join("?" * len(forms))
+                    cursor = self._conn.execute(
+                        f"DELETE FROM sessions WHERE path IN ({places})",
+                        [_path_to_db(form) for form in forms],
+                    )
+                    if not cursor.rowcount:  # raised inside _write: rolled back, none removed
+                        raise UserError(
+                            f"{readable_path(path)}: no such recording in the history; "
+                            "nothing removed",
+                            "'breathwise history --paths' lists the paths it holds",
+                        )
+        except sqlite3.Error as exc:
+            raise history_error(self.path, exc, "write") from None
+
     def delete(self, session_key: str) -> bool:
         """Remove one session's row; True if there was one."""
         try:
@@ -908,10 +944,11 @@ def _store(
     db_path: Path | None,
     legacy_key: str | None,
     complete: bool,
+    timeout_ms: int | None,
 ) -> Stored:
     values = dict(metrics)
     values["path"] = str(Path(path).resolve())
-    with History(db_path) as history:
+    with History(db_path, timeout_ms=timeout_ms) as history:
         return history.store(values, legacy_key=legacy_key, complete=complete)
 
 
@@ -1020,15 +1057,19 @@ def _exported_session(recording: Path) -> str | None:
         return None
 
 
-def record_session(recording: Path | str, *, db_path: Path | None = None) -> SessionRow:
+def record_session(
+    recording: Path | str, *, db_path: Path | None = None, timeout_ms: int | None = None
+) -> SessionRow:
     """Analyse a recording and add it to the history, or refresh its row; the row.
 
     :func:`add_recording` without saying which row it replaced.
     """
-    return add_recording(recording, db_path=db_path).row
+    return add_recording(recording, db_path=db_path, timeout_ms=timeout_ms).row
 
 
-def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stored:
+def add_recording(
+    recording: Path | str, *, db_path: Path | None = None, timeout_ms: int | None = None
+) -> Stored:
     """Analyse a recording and add it to the history, or refresh its row.
 
     The hook to call when a live session has closed its recording, and what ``breathwise
@@ -1037,7 +1078,8 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
     A recording without any sensor data (the sensor never connected) is not practice: it is
     refused, so that it neither shows as a session nor counts toward a streak. A session
     practised without a sensor (``--device none``) has none by design and is added: its
-    minutes count, its measures stay empty.
+    minutes count, its measures stay empty. ``timeout_ms`` is how long to wait for a busy
+    history (:class:`History`; a live session's end waits :data:`SESSION_END_TIMEOUT_MS`).
 
     Raises
     ------
@@ -1066,4 +1108,5 @@ def add_recording(recording: Path | str, *, db_path: Path | None = None) -> Stor
         # short), not as ``ended`` words it: a copy of an import cut short still says
         # "imported".
         complete=not analysis.truncated,
+        timeout_ms=timeout_ms,
     )
