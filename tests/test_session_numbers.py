@@ -330,3 +330,9 @@ def test_a_recording_that_never_reached_the_history_is_named_at_the_next_start(
     note = not_in_history_note(folder)
     assert "killed.bwr" in note and f"breathwise history --add {killed}" in note
     assert len(list_sessions()) == 1  # not added silently
+    # The command pastes as it is in a folder whose name has a space (it had not been quoted).
+    spaced = tmp_path / "my recordings"
+    spaced.mkdir()
+    lost = write_simulated(spaced / "lost.bwr", 60.0, seed=3)
+    os.utime(lost, ns=(time_ns(), time_ns()))
+    assert f"breathwise history --add '{lost}'" in not_in_history_note(spaced)

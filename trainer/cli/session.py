@@ -267,7 +267,7 @@ def not_in_history_note(folder: Path) -> str:
     return (
         f"note: {what} in {folder} {'is' if len(missing) == 1 else 'are'} not in your history "
         f"(a session stopped before it could add itself?); add with: breathwise history --add "
-        f"{missing[0] if len(missing) == 1 else folder}"
+        f"{shlex.quote(str(missing[0] if len(missing) == 1 else folder))}"
     )
 
 
