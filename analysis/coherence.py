@@ -227,7 +227,9 @@ def coherence_at(
 
     fs = settings.fs_hz
     n = round(settings.window_s * fs)
-    _, v = resample_nn(tw, xw, fs, t_start_s=end - (n - 1) / fs, t_end_s=end + 1e-9)
+    _, v = resample_nn(
+        tw, xw, fs, t_start_s=end - (n - 1) / fs, t_end_s=end + 1e-9, max_gap_s=settings.max_gap_s
+    )
     v = v[:n]
     k = np.arange(v.size)
     v = v - np.polyval(np.polyfit(k, v, 1), k)

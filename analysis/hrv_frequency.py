@@ -489,15 +489,17 @@ def resample_nn(
     interpolation: Literal["cubic", "linear"] = "cubic",
     t_start_s: float | None = None,
     t_end_s: float | None = None,
-    max_gap_s: float | None = None,
+    max_gap_s: float | None = MAX_GAP_S,
 ) -> tuple[FloatArray, FloatArray]:
     """Evenly resample an NN series given at its beat times.
 
-    An interpolant across a gap in the beats invents a slow swing (:data:`MAX_GAP_S`): give
-    ``max_gap_s`` (e.g. :data:`MAX_GAP_S`) to have a longer gap raise, or cut the series at its
-    gaps first (:func:`longest_gap_free`). By default every gap is bridged, for callers that
-    check the beats themselves (:mod:`analysis.coherence`, :mod:`analysis.resonance`);
-    :func:`frequency_domain` passes ``WelchSettings.max_gap_s``.
+    An interpolant across a gap in the beats invents a slow swing, so by default a gap over
+    :data:`MAX_GAP_S` raises, as :func:`frequency_domain` refuses it; cut the series at its
+    gaps first (:func:`longest_gap_free`), or pass a limit of your own. ``max_gap_s=None``
+    bridges every gap: only for times whose gaps the caller has already checked
+    (:mod:`analysis.resonance` resamples the midpoints of beats it checked, which may lie up to
+    half an interval further apart than the beats; :func:`frequency_domain` without ``t_s``,
+    where a long interval is a pause of the heart, not lost beats).
 
     Parameters
     ----------
@@ -513,8 +515,8 @@ def resample_nn(
         Grid span; defaults to the first and last beat. Outside the beats the end values are
         held (no spline extrapolation).
     max_gap_s : float or None
-        Longest time between neighbouring beats, s, to interpolate across; ``None`` (default):
-        no limit, the caller has checked the span it reads.
+        Longest time between neighbouring beats, s, to interpolate across (default
+        :data:`MAX_GAP_S`, 3 s); ``None``: no limit, the caller has checked the span it reads.
 
     Returns
     -------

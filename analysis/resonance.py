@@ -275,7 +275,9 @@ def _evaluate(
     # ends each interval they lag by RR/2, about -17 degrees at 6/min and 65 bpm, which would
     # pull the phase criterion towards slower rates.
     mid, _, ahead = instantaneous_heart_rate(ts, xs)
-    grid, nn_grid = resample_nn(mid, xs[ahead], 4.0, t_start_s=a0, t_end_s=a1)
+    # No gap limit here: the beats were checked against MAX_GAP_S above, and their midpoints
+    # may lie up to half an interval further apart than the beats themselves.
+    grid, nn_grid = resample_nn(mid, xs[ahead], 4.0, t_start_s=a0, t_end_s=a1, max_gap_s=None)
     hr_grid = 60000.0 / nn_grid
 
     measured = None

@@ -141,7 +141,7 @@ look-ahead.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -446,6 +446,9 @@ class ArtifactResult:
         from 2 to ``max_missed_beats + 1``); 1 for every other interval.
     params : ArtifactParams
         The settings used.
+    note : str
+        Empty, or why every interval was labelled normal without being judged (too short a
+        series, see :func:`detect_rr_artifacts`).
     """
 
     rr_ms: FloatArray
@@ -459,6 +462,7 @@ class ArtifactResult:
     med_rr_ms: FloatArray
     pieces: IntArray
     params: ArtifactParams
+    note: str = ""
 
     @property
     def labels(self) -> list[str]:
@@ -498,14 +502,44 @@ def detect_rr_artifacts(
     Returns
     -------
     ArtifactResult
-        Labels and the intermediate series (thresholds, subspaces, local median).
+        Labels and the intermediate series (thresholds, subspaces, local median). A series of
+        1 to ``median_window_beats - 1`` intervals (10 by default) has every interval labelled
+        normal and ``note`` saying why, as :func:`correct_rr` leaves it uncorrected: the
+        reference ``medRR`` is a median over ``median_window_beats`` beats and the thresholds
+        quartile deviations over ``threshold_window_beats``, so fewer beats give no reference
+        to judge a beat against (``[800, 1600, 800]`` was labelled short, long, short). The
+        intermediate series are still those the rules compute.
 
     Raises
     ------
     ValueError
         On input that is not a 1-D series of positive finite intervals.
+
+    Examples
+    --------
+    >>> detect_rr_artifacts([800.0, 1600.0, 800.0]).labels
+    ['normal', 'normal', 'normal']
+    >>> detect_rr_artifacts([800.0] * 10 + [1600.0] + [800.0] * 10).labels[10]
+    'missed'
     """
-    return _detect(validate_rr_ms(rr_ms), params, None)
+    rr = validate_rr_ms(rr_ms)
+    result = _detect(rr, params, None)
+    if 0 < rr.size < params.median_window_beats:
+        return replace(
+            result,
+            codes=np.zeros(rr.size, np.int8),
+            pieces=np.ones(rr.size, np.int64),
+            note=_too_short_note(rr.size, params, "left unlabelled (all normal)"),
+        )
+    return result
+
+
+def _too_short_note(n: int, params: ArtifactParams, outcome: str) -> str:
+    """Why a series of ``n`` intervals, fewer than the median window, is not judged."""
+    return (
+        f"only {n} RR intervals, fewer than the artifact detector's "
+        f"{params.median_window_beats}-beat median window: {outcome}"
+    )
 
 
 def _detect(
@@ -907,10 +941,7 @@ def correct_rr(
     source = np.arange(n, dtype=np.int64)
     corrected = np.zeros(n, dtype=bool)
     if 0 < n < params.median_window_beats:
-        note = (
-            f"only {n} RR intervals, fewer than the artifact detector's "
-            f"{params.median_window_beats}-beat median window: left uncorrected"
-        )
+        note = _too_short_note(n, params, "left uncorrected")
         return CorrectionResult(rr, codes, nn, source, corrected, (), 0, params, note)
     pass_counts: list[int] = []
     iterations = 0

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import typer
 
+from analysis.breath_signal_checks import NOISE_LAG1, lag1_autocorrelation, looks_inverted
 from benchmarks.validate_breath import Scenario, synthetic_belt
 from trainer import __version__
 from trainer.cli import breaths as breaths_cli
@@ -416,15 +417,15 @@ def test_real_belts_do_not_look_upside_down() -> None:
     if not signals:
         pytest.skip("../shared/data absent")
     for label, x, fs in signals:
-        inverted, skew = breaths_cli.looks_inverted(x, fs, detect_breaths(x, fs))
+        inverted, skew = looks_inverted(x, fs, detect_breaths(x, fs))
         assert not inverted, label
         # The saturated impedance channel of mixedsignals falls steeply (skewness -1.7), but
         # none of its breaths is good (clipped), so its orientation is not judged.
         assert skew > 0.0 or "mixedsignals" in label, label
         if "NeuroKit2" in label:  # clearly asymmetric breathing: upside down, it is flagged
-            assert breaths_cli.looks_inverted(-x, fs, detect_breaths(-x, fs))[0], label
+            assert looks_inverted(-x, fs, detect_breaths(-x, fs))[0], label
         # Nor like noise: breathing changes smoothly from sample to sample.
-        assert breaths_cli.lag1_autocorrelation(x) > 0.99, label
+        assert lag1_autocorrelation(x) > 0.99, label
 
 
 def test_white_noise_is_said_to_be_noise_not_breathing(
@@ -444,7 +445,7 @@ def test_white_noise_is_said_to_be_noise_not_breathing(
     assert warning in captured.err
     for rate, fs in ((30.0, 4.0), (15.0, 25.0)):
         x, _ = synthetic_belt(Scenario(rate, 3.0, snr_db=0.0, fs_hz=fs, duration_s=120.0), 1)
-        assert breaths_cli.lag1_autocorrelation(x) > breaths_cli.NOISE_LAG1
+        assert lag1_autocorrelation(x) > NOISE_LAG1
 
 
 def test_rr_of_an_irregular_rhythm_gives_no_rate_and_says_why(

@@ -88,6 +88,18 @@ def test_gaps_and_short_data_give_a_note_not_a_value() -> None:
     assert coherence_at([], []).note == "no beats"
 
 
+def test_a_wider_gap_limit_is_a_setting_the_resampling_honours() -> None:
+    """coherence_at checks its window's gaps against settings.max_gap_s and resampled with no
+    limit; with resample_nn's default now MAX_GAP_S it passes its own, so a wider setting still
+    gives a value rather than a ValueError."""
+    t, x = beats(100, 5, osc_ms=50.0)
+    gap_t = t.copy()
+    gap_t[60:] += 5.0
+    assert coherence_at(gap_t, x).ratio is None
+    wide = coherence_at(gap_t, x, settings=CoherenceSettings(max_gap_s=10.0))
+    assert wide.ratio is not None and wide.note == ""
+
+
 @pytest.mark.parametrize("rr_ms", [1000.0, 857.0, 923.4375])
 def test_a_constant_rhythm_has_no_variability_not_a_score(rr_ms: float) -> None:
     """Float rounding (1e-26 ms^2) after the detrend was scored as a rhythm (found in review)."""

@@ -96,6 +96,20 @@ def test_resampling_grid_and_hold_outside_beats() -> None:
     assert beat_times_s([500.0, 500.0]).tolist() == [0.5, 1.0]
 
 
+def test_resampling_refuses_a_long_gap_by_default() -> None:
+    """resample_nn bridged a gap of any length unless told otherwise, while frequency_domain
+    refuses one over MAX_GAP_S: a spline across it invents a slow swing. The default is now
+    MAX_GAP_S; None bridges, for callers that checked the beats themselves."""
+    t = np.array([1.0, 2.0, 3.0, 7.0, 8.0])  # a 4 s gap
+    x = np.array([800.0, 900.0, 800.0, 900.0, 800.0])
+    with pytest.raises(ValueError, match=r"gap of 4\.0 s .*\(3\.0-7\.0 s\).*3 s limit"):
+        resample_nn(t, x, 4.0)
+    grid, v = resample_nn(t, x, 4.0, max_gap_s=None)
+    assert grid.size == 29 and np.isfinite(v).all()
+    # A gap of exactly MAX_GAP_S is still bridged.
+    assert resample_nn(np.array([1.0, 2.0, 5.0, 6.0]), x[:4], 4.0)[0].size == 21
+
+
 def test_bad_input_raises() -> None:
     with pytest.raises(ValueError):
         frequency_domain([800.0, 810.0, 820.0])

@@ -672,3 +672,19 @@ def test_a_series_shorter_than_the_median_window_is_left_as_it_is() -> None:
     # From the window's length on, the detector judges as before, with no note.
     eleven = correct_rr([800.0] * 5 + [1600.0] + [800.0] * 5)
     assert eleven.labels[5] == "missed" and eleven.note == ""
+
+
+def test_detection_labels_a_series_shorter_than_the_median_window_normal() -> None:
+    """detect_rr_artifacts labelled [800, 1600, 800] short, long, short although its thresholds
+    (quartile deviations, an 11-beat median) mean nothing on three beats; correct_rr already
+    left such a series alone, and detection now says the same."""
+    det = detect_rr_artifacts([800.0, 1600.0, 800.0])
+    assert det.labels == ["normal"] * 3 and det.n_artifacts == 0
+    assert det.pieces.tolist() == [1, 1, 1]
+    assert "11-beat median window" in det.note
+    ten = [800.0] * 5 + [1600.0] + [800.0] * 4
+    assert detect_rr_artifacts(ten).counts["normal"] == 10
+    # From the window's length on it judges as before, with no note, as correct_rr does.
+    eleven = detect_rr_artifacts([800.0] * 5 + [1600.0] + [800.0] * 5)
+    assert eleven.labels[5] == "missed" and eleven.note == ""
+    assert detect_rr_artifacts([]).note == ""

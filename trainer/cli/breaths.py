@@ -26,10 +26,17 @@ import numpy as np
 import typer
 from numpy.typing import NDArray
 
-from analysis.acc_breath import ORIENT_SKEW, AccBreathTracker, difference_skewness
+from analysis.acc_breath import AccBreathTracker
 from analysis.breath import Breath, detect_breaths, settle_ends
-from analysis.breath_variability import breath_variability, measured_ratios, ratio_measured
-from analysis.filters import StreamingSOS, lowpass_sos
+from analysis.breath_signal_checks import (
+    CLIPPED_WARN_FRACTION,
+    NOISE_LAG1,
+    clipped_fraction,
+    good_ratios,
+    lag1_autocorrelation,
+    looks_inverted,
+)
+from analysis.breath_variability import breath_variability, ratio_measured
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
     COSEN_IRREGULAR,
@@ -68,21 +75,6 @@ BREATH_KEYS = (
 """Fields of each breath in the output, in order."""
 MIN_DURATION_S = 20.0
 """Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
-CLIPPED_WARN_FRACTION = 0.05
-"""Share of samples at exactly a column's minimum or maximum above which the input is reported
-as looking saturated (a clipped sensor holds its rail value; a live signal has noise)."""
-NOISE_LAG1 = 0.3
-"""Lag-1 autocorrelation of a belt signal below which it is reported as looking like noise.
-Breathing changes smoothly from sample to sample: a 30/min breath sampled at the slowest
-accepted 4 Hz has ``cos(2 pi 0.5 / 4) = 0.71``. Measured: the five real belts 0.999-1.0;
-synthetic belts at 3-30 breaths/min, 4-50 Hz, down to 0 dB in-band SNR, 0.39 or more (30/min
-at 4 Hz and 0 dB); white noise 0.00."""
-INVERTED_RATIO = 0.8
-"""A belt whose good breaths have a median exhale:inhale ratio below this, with the slope of its
-low-passed signal skewed below ``-ORIENT_SKEW``, is reported as looking upside down
-(:func:`looks_inverted`)."""
-INVERTED_MIN_BREATHS = 10
-"""Good breaths needed before the orientation of a belt is judged."""
 UNCLEAR_CAUSE = "too little sinus arrhythmia, or an irregular rhythm"
 """Why no session rate, when neither irregularity test explains most windows."""
 IRREGULAR_NOTE = (
@@ -289,56 +281,6 @@ def _check_fs(fs: float | None, minimum: float, what: str) -> float:
     return float(fs)
 
 
-def _good_ratios(found: list[Breath]) -> list[float]:
-    """Exhale:inhale ratios of the good breaths that have one."""
-    return measured_ratios(b for b in found if b.quality == "good")
-
-
-def looks_inverted(x: FloatArray, fs_hz: float, found: list[Breath]) -> tuple[bool, float]:
-    """Whether a belt signal looks upside down (falls on inhale), and its slope's skewness.
-
-    Inhales are shorter and faster than exhales, so a belt read the right way up has a median
-    exhale:inhale ratio above 1 and the first difference of its low-passed signal (the 1 Hz
-    low-pass of :mod:`analysis.breath`, :data:`trainer.session.pipeline.BELT_CUTOFF_HZ`) positively
-    skewed (:func:`analysis.acc_breath.difference_skewness`, the rule that orients the chest
-    accelerometer). Upside down, both turn over: the ratio becomes its inverse. A signal looks
-    inverted only when both say so strongly: at least :data:`INVERTED_MIN_BREATHS` good breaths
-    with a median ratio below :data:`INVERTED_RATIO` and a skewness below ``-ORIENT_SKEW``
-    (-0.2).
-
-    Measured: the NeuroKit2 belt recordings read median ratios 1.28-1.49 and skewness
-    +0.31 to +0.79, wfdb 03700181 RESP 1.09 and +0.05; inverted, 0.47-0.58 and -0.31 to -0.79
-    (03700181, nearly symmetric: 0.82 and -0.05, not flagged). On 144 seeded synthetic belts
-    upright (6-20 breaths/min, ratio 1-3, pause 0 or 20 %, sighs, 15-35 dB) none is flagged
-    (median ratio >= 0.97 everywhere, skewness > -0.2 whenever it is below 0.8); inverted,
-    36/36 at ratio 3, 35/36 at 2, 26/36 at 1.5 and none at 1 (which looks the same either
-    way).
-
-    Parameters
-    ----------
-    x : ndarray, shape (n,)
-        The belt signal as analysed, any units.
-    fs_hz : float
-        Sampling rate, Hz.
-    found : list of Breath
-        The breaths detected in ``x``.
-
-    Returns
-    -------
-    (bool, float)
-        Whether it looks inverted, and the skewness of the slope (dimensionless).
-    """
-    y = StreamingSOS(lowpass_sos(BELT_CUTOFF_HZ, fs_hz, 2)).process(x - x[0])
-    skew = difference_skewness(y)
-    ratios = _good_ratios(found)
-    inverted = (
-        len(ratios) >= INVERTED_MIN_BREATHS
-        and float(np.median(ratios)) < INVERTED_RATIO
-        and skew < -ORIENT_SKEW
-    )
-    return inverted, skew
-
-
 def _analyse_waveform(
     input: Path, fs: float | None, column: str | None, source: str, invert: bool = False
 ) -> dict[str, Any]:
@@ -419,10 +361,10 @@ def _analyse_waveform(
                 "is given; is it the right column, and is the sensor connected?"
             )
             found = [replace(b, quality="artifact") for b in found]
-        upside_down, skew = looks_inverted(data, fs_hz, found)
+        upside_down, skew = looks_inverted(data, fs_hz, found, cutoff_hz=BELT_CUTOFF_HZ)
         settings["slope_skewness"] = round(skew, 3)
         if upside_down:
-            good = _good_ratios(found)
+            good = good_ratios(found)
             warnings.append(
                 "the breaths look upside down: the signal rises slowly and falls fast (median "
                 f"exhale:inhale ratio {float(np.median(good)):.2f}, slope skewness {skew:+.2f}); "
@@ -519,33 +461,6 @@ def _unmeasured_ratios(found: list[Breath]) -> list[str]:
             f"{len(usable)} breaths (ratio null): {why}"
         )
     return warnings
-
-
-def lag1_autocorrelation(x: FloatArray) -> float:
-    """Correlation of each sample with the next (mean removed), dimensionless; 0 for a flat
-    signal (Box & Jenkins: the sample autocorrelation at lag 1)."""
-    d = x - float(np.mean(x))
-    peak = float(np.max(np.abs(d))) if d.size else 0.0
-    if not peak > 0.0:
-        return 0.0
-    d = d / peak  # any scale a file may hold, 1e-300 to 1e300, without under- or overflow
-    return float(np.dot(d[:-1], d[1:]) / np.dot(d, d))
-
-
-def clipped_fraction(data: FloatArray) -> float:
-    """Largest share, over the columns of ``data``, of samples at the column's exact extremes.
-
-    A sensor or amplifier driven past its range holds its rail value, so a saturated channel
-    shows long runs at exactly its minimum or maximum (e.g. the impedance ``Resp`` channel of
-    PhysioNet's ``mixedsignals``: 37 % of its samples); a working channel has noise, and only a
-    few samples touch either extreme.
-    """
-    cols = data.reshape(data.shape[0], -1)
-    worst = 0.0
-    for col in cols.T:
-        at_rail = np.count_nonzero((col == col.min()) | (col == col.max()))
-        worst = max(worst, at_rail / col.size)
-    return worst
 
 
 def _analyse_rr(rr_path: Path) -> dict[str, Any]:
