@@ -145,7 +145,7 @@ def history(
     its row, never its file; a PATH without a row is an error, and then none is removed.
 
     Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr;
-    breathwise history --remove ~/recordings/test.bwr
+    breathwise history --remove ~/Downloads/wrong-import.bwr
     """
     from trainer.storage.history import History, default_db_path
 
