@@ -130,7 +130,7 @@ def _add_to_history(path: Path) -> None:
     treats an import "like any session", with nothing saying so.
     """
     from trainer.cli.history import replaced_note
-    from trainer.storage.history import ExportOfHeldSession, add_recording, readable_path
+    from trainer.storage.history import ExportOfHeldSession, add_command, add_recording
 
     try:
         stored = add_recording(path)
@@ -141,8 +141,7 @@ def _add_to_history(path: Path) -> None:
             exc.user_message() if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
         )
         print(
-            f"note: not added to the history: {problem}; add it later with: "
-            f"breathwise history --add {readable_path(path)}",
+            f"note: not added to the history: {problem}; add it later with: {add_command(path)}",
             file=sys.stderr,
         )
     else:

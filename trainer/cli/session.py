@@ -255,7 +255,7 @@ def not_in_history_note(folder: Path) -> str:
     (:func:`trainer.storage.history.not_in_history`), or ``""``. Never added silently: the person
     decides; a history that cannot be opened is for the session's end to report, and a busy
     one is waited for briefly: the session starts promptly either way."""
-    from trainer.storage.history import STARTUP_CHECK_TIMEOUT_MS, not_in_history
+    from trainer.storage.history import STARTUP_CHECK_TIMEOUT_MS, add_command, not_in_history
 
     try:
         missing = not_in_history(folder, timeout_ms=STARTUP_CHECK_TIMEOUT_MS)
@@ -266,8 +266,8 @@ def not_in_history_note(folder: Path) -> str:
     what = missing[0].name if len(missing) == 1 else f"{len(missing)} recordings"
     return (
         f"note: {what} in {folder} {'is' if len(missing) == 1 else 'are'} not in your history "
-        f"(a session stopped before it could add itself?); add with: breathwise history --add "
-        f"{shlex.quote(str(missing[0] if len(missing) == 1 else folder))}"
+        "(a session stopped before it could add itself?); add with: "
+        + add_command(missing[0] if len(missing) == 1 else folder)
     )
 
 
@@ -289,7 +289,7 @@ def _add_to_history(path: Path) -> str | None:
     from trainer.storage.history import (
         SESSION_END_TIMEOUT_MS,
         HistoryError,
-        readable_path,
+        add_command,
         record_session,
     )
 
@@ -297,10 +297,7 @@ def _add_to_history(path: Path) -> str | None:
         record_session(path, timeout_ms=SESSION_END_TIMEOUT_MS)
     except HistoryError as exc:
         if exc.cause == "busy":
-            return (
-                "it is busy (another breathwise?) — add it later with: "
-                f"breathwise history --add {shlex.quote(readable_path(path))}"
-            )
+            return f"it is busy (another breathwise?) — add it later with: {add_command(path)}"
         return _one_line(exc)
     except Exception as exc:  # see above: nothing here may cost the summary
         return _one_line(exc)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -314,6 +315,11 @@ def readable_path(path: Path | str) -> str:
     """A path to show: bytes that are not UTF-8 as ``\\xff`` escapes (printing the lone
     surrogates Python holds for them fails on a UTF-8 terminal)."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def add_command(path: Path | str) -> str:
+    """The command that adds ``path`` to the history later, quoted to paste into a shell."""
+    return f"breathwise history --add {shlex.quote(readable_path(path))}"
 
 
 @dataclass(frozen=True, slots=True)
