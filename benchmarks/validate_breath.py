@@ -1173,7 +1173,8 @@ def regularity_section(lines: list[str], with_nk: bool) -> None:
 
 def main(out: Path = OUT) -> None:
     """Run every section and write the report."""
-    from analysis.rr_breath import COSEN_IRREGULAR
+    from analysis.hrv_frequency import MAX_GAP_S
+    from analysis.rr_breath import COSEN_IRREGULAR, MAX_HOLE_SHARE
 
     try:
         import neurokit2 as nk
@@ -1259,7 +1260,11 @@ def main(out: Path = OUT) -> None:
         "Irregular beat to beat is not enough: a sinus rhythm whose swing is large or whose "
         "breathing is fast moves successive intervals a lot too, but the breathing explains "
         "it. A belt or the H10's accelerometer is needed for breathing with atrial "
-        "fibrillation.",
+        "fibrillation. A lost link or contact (beats more than "
+        f"{MAX_GAP_S:g} s apart) counts as time without beats: it lowers the quality by the "
+        "share of the window it takes, a window under half covered, ending inside such a hole "
+        f"or holding one longer than {MAX_HOLE_SHARE * 64:g} s between beats gives no "
+        f"estimate, and none comes more than {MAX_GAP_S:g} s after its time.",
         "* Breath holds: holds of 20, 45 and 60 s after an exhale or at the top, with 6 and 12 "
         "breaths/min either side, read as no breath at 20, 25 and 30 dB (10 noise seeds each; "
         "at 25 dB, 45-60 s holds had read as 5-24 shallow breaths of depth about 0.06): a "
