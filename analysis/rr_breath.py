@@ -998,6 +998,7 @@ def rr_breath_cycles(
     estimates: Iterable[RRBreathEstimate],
     *,
     resample_hz: float = 4.0,
+    max_gap_s: float = MAX_GAP_S,
 ) -> list[RRCycle]:
     """Breath-by-breath cycles of the RSA wave over a whole recording (offline, zero-phase).
 
@@ -1016,6 +1017,10 @@ def rr_breath_cycles(
         The windowed estimates of the same series (rate and per-cycle quality).
     resample_hz : float
         Rate of the resampled heart-rate series, Hz.
+    max_gap_s : float
+        Successive beats further apart than this, s, leave a hole (module notes, "Holes"):
+        the resampled series is a straight line across it, which the band-pass turns into
+        invented cycles, so a cycle that overlaps a hole is left out.
 
     Returns
     -------
@@ -1044,10 +1049,12 @@ def rr_breath_cycles(
     peaks, _ = scipy.signal.find_peaks(x, distance=distance)
     est_t = np.array([e.t_s - e.window_s / 2 for e in items])
     est_q = np.array([e.quality for e in items])
+    gap = np.flatnonzero(np.diff(t) > max_gap_s)
+    hole_start, hole_end = t[gap], t[gap + 1]
     out: list[RRCycle] = []
     for a, b in zip(troughs[:-1].tolist(), troughs[1:].tolist(), strict=True):
         inside = peaks[(peaks > a) & (peaks < b)]
-        if inside.size == 0:
+        if inside.size == 0 or np.any((hole_start < grid[b]) & (hole_end > grid[a])):
             continue
         p = int(inside[np.argmax(x[inside])])
         mid = grid[a] + 0.5 * (grid[b] - grid[a])

@@ -652,3 +652,17 @@ def test_rejects_a_gap_limit_that_is_not_positive() -> None:
     for bad in (0.0, -1.0, math.nan, math.inf):
         with pytest.raises(ValueError, match="max_gap_s"):
             RRBreathTracker(max_gap_s=bad)
+
+
+def test_breath_cycles_leave_out_a_hole() -> None:
+    """A 30 s hole at 6/min had cycles at 150, 165 and 180 s, 15 s long for a true 10 s,
+    bridged by the straight line the resampling draws across it: none overlaps it now, and
+    the cycles on either side keep their true length."""
+    t, rr = _holed(6.0, [(150.0, 180.0)])
+    cycles = rr_breath_cycles(t, correct_rr(rr).nn_ms, estimate_breathing_from_rr(t, rr))
+    assert cycles
+    hole = (t[np.diff(t, append=t[-1]) > 3.0][0], 180.0)
+    assert not [c for c in cycles if c.inhale_onset_s < hole[1] and c.end_s > hole[0]]
+    lengths = [c.end_s - c.inhale_onset_s for c in cycles]
+    assert abs(float(np.median(lengths)) - 10.0) < 0.3
+    assert len(cycles) >= 20
