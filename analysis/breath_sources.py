@@ -31,16 +31,19 @@ quality :data:`analysis.rr_breath.USABLE_QUALITY` or more. One that is not is sh
 one: usable before unusable, then by quality. It ignores an estimate older than ``stale_s``
 (30 s) behind the newest estimate seen; and a breath-by-breath source (belt, accelerometer)
 that has given no breath for ``STALE_BREATHS`` (2.5) of its own breath periods hands over to
-any other source that is up to date and usable. A working source confirms a breath every
-period; breath-to-breath intervals vary by 10-30 % in spontaneous breathing and less when
-paced, and a breath the detector merges with the next one doubles one interval: 2.5 periods
-tolerates that one doubled interval with room to spare, and at 6/min (25 s) hands over sooner
-than the 30 s limit, at 12/min after 12.5 s. Ties and near ties keep the current source
-(``switch_margin``), so the answer does not flicker between two equally good sources, except
-that a more direct source (earlier in :data:`SOURCES`) takes over from a less direct one as
-soon as its quality is at least as high: a good belt (1.0) wins over a good accelerometer (0.9)
-whichever gave the first breath. :func:`best_source` picks one source for a whole recording,
-weighing how much of it each source covered (see there).
+any other source that is up to date and usable. A working source confirms a breath about
+every period: on the three NeuroKit2 recordings (spontaneous breathing, belt, 197 breaths) the
+time between confirmations was a median 1.0, 95th percentile 1.5-1.7 and at most 3.5 times the
+period of the estimate before (60 / its median rate), over 2.5 times in 3 cases (1.5 %); a
+breath the detector misses doubles one interval, which 2.5 tolerates. At 6/min that hands over
+after 25 s instead of the 30 s limit, at 12/min after 12.5 s; paced breathing is steadier.
+
+Ties and near ties keep the current source (``switch_margin``), so the answer does not flicker
+between two equally good sources, except that a more direct source (earlier in
+:data:`SOURCES`) takes over from a less direct one as soon as its quality is at least as high:
+a good belt (1.0) wins over a good accelerometer (0.9) whichever gave the first breath.
+:func:`best_source` picks one source for a whole recording, weighing how much of it each source
+covered (see there).
 """
 
 from __future__ import annotations
