@@ -342,11 +342,11 @@ def test_an_unclear_heart_rhythm_shows_no_rate() -> None:
     assert low and high
     state = SessionState()
     state.apply([low[0]])
-    assert state.rate_bpm is None and state.rr_unclear
+    assert state.rate_bpm is None and state.rate_unclear
     shown = render_metrics(state, None, 1.5).plain
     assert "Breath rate    -  /min" in shown and "heart rhythm (unclear)" in shown
     state.apply([high[0]])
-    assert state.rate_bpm == high[0].rate_bpm and not state.rr_unclear
+    assert state.rate_bpm == high[0].rate_bpm and not state.rate_unclear
     assert "heart rhythm (unclear)" not in render_metrics(state, None, 1.5).plain
 
 

@@ -11,11 +11,16 @@ a packet across an item of another kind, so the heart-rate and pacer state seen 
 the same as when packets are handled one by one.
 
 Breathing comes from up to three sources (docs/reference/design.md, "Sources of breathing, best
-first"): the belt, else the chest accelerometer, breath by breath; and always, since every strap
-sends RR intervals, the heart rhythm (:class:`analysis.rr_breath.RRBreathTracker`, respiratory
-sinus arrhythmia, artifacts corrected per window). Every new estimate of any source goes to a
+first"): the belt and the chest accelerometer, breath by breath, whenever they stream; and
+always, since every strap sends RR intervals, the heart rhythm
+(:class:`analysis.rr_breath.RRBreathTracker`, respiratory sinus arrhythmia, artifacts corrected
+per window). Every new estimate of any source goes to a
 :class:`analysis.breath_sources.BreathSourceSelector`, and its answer, the best current
-breathing rate and the source it came from, is reported as a :class:`BreathRateEvent`.
+breathing rate and the source it came from, is reported as a :class:`BreathRateEvent`. With a
+belt and an accelerometer both giving breaths, only one's breaths are shown and coached: the
+belt's while it gives good ones, else the accelerometer's (``Pipeline._breath``, said in a
+status line when it changes). Analysing the accelerometer beside a belt costs about 2 s of CPU
+per hour of session at 25-200 Hz (10-20 µs a working sample), live and again in each replay.
 
 With no breath-by-breath source (a heart-rate strap alone) the coach still has the pace: each
 heart-rhythm rate that is the selector's answer, of quality ``PACE_MIN_QUALITY`` or better,
@@ -26,7 +31,7 @@ and that covers a stretch where the pacer held one rate, is scored against that 
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -39,16 +44,17 @@ from analysis.acc_breath import MOTION_UNCERTAIN, TimedAccBreathTracker
 from analysis.beats import Beat, BeatTimeline, HeartRateTracker
 from analysis.breath import Breath, BreathTracker
 from analysis.breath_sources import (
-    RR_WEIGHT,
+    SOURCES,
     BreathEstimate,
     BreathEstimator,
     BreathSourceSelector,
     best_source,
     from_rr,
+    lagging,
+    usable,
 )
 from analysis.breath_variability import breath_variability, measured_ratios
 from analysis.rr_breath import (
-    USABLE_QUALITY,
     RRBreathEstimate,
     RRBreathTracker,
     session_rate_bpm,
@@ -138,6 +144,20 @@ the tracker's 5 s halves its cost (artifact correction and spectrum per estimate
 a one-hour replay within its 2 s budget (benchmarks/bench_pipeline.py)."""
 
 
+UNSHOWN_BREATHS = 3
+"""Breaths of the breath-by-breath source not shown that are kept to be shown when it takes
+over (Pipeline._breath): it takes over after at most 2.5 of the other's breath periods
+without a breath (:data:`analysis.breath_sources.STALE_BREATHS`), so up to 3 of its own."""
+
+SAME_BREATH_FRACTION = 0.25
+"""Part of a breath by which its inhale onset may come before the end of the last breath shown,
+from the other breath-by-breath source, and still be a new breath (Pipeline._follows_shown):
+belt and accelerometer on one simulated 6/min breathing (tests/test_pipeline_sources.py) place
+inhale onsets and ends within 0.3 s of each other, and a quarter of a 6/min breath is 2.5 s, of
+a 30/min one 0.5 s. An accelerometer that took the wrong direction for inhaling is half a
+breath off: the breath overlapping the last one shown is left out, the next one is new."""
+
+
 ACC_HELD_SAY_S = 15.0
 """Seconds the chest accelerometer's output may stay held for movement before the person is
 told: rolling over or sitting up settles within a few seconds
@@ -220,12 +240,13 @@ class BreathRateEvent:
 
     @property
     def unclear(self) -> bool:
-        """A heart-rhythm rate below :data:`analysis.rr_breath.USABLE_QUALITY` (the selector's
-        quality is that weighted by ``RR_WEIGHT``): too unclear to show as a number. That
-        includes every window whose intervals look like white noise or are irregular beat to
-        beat (atrial fibrillation: quality 0,
-        :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`)."""
-        return self.source == "rr" and self.quality < RR_WEIGHT * USABLE_QUALITY
+        """Too unclear to show as a number (:func:`analysis.breath_sources.usable`): a
+        heart-rhythm rate below :data:`analysis.rr_breath.USABLE_QUALITY` (the selector's
+        quality is that weighted by ``RR_WEIGHT``), which includes every window whose intervals
+        look like white noise or are irregular beat to beat (atrial fibrillation: quality 0,
+        :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`); a belt or accelerometer
+        rate whose recent breaths were all artifacts (quality 0)."""
+        return not usable(self.source, self.quality)
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,6 +489,14 @@ class Pipeline:
         self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
         self._selector = BreathSourceSelector()
+        # Whose breaths are shown and coached when belt and accelerometer both give them (see
+        # _breath): the same choice as the rate's, between those two alone.
+        self._breath_selector = BreathSourceSelector()
+        self._last_shown: tuple[str, Breath] | None = None
+        self._unshown: dict[str, deque[Breath]] = {
+            name: deque(maxlen=UNSHOWN_BREATHS) for name in ("belt", "acc")
+        }
+        self._latest_estimate: dict[str, BreathEstimate] = {}
         self.rr_estimates: list[RRBreathEstimate] = []
         # The heart rhythm's estimates whose window held no pause, and of those the ones whose
         # window the pacer paced throughout: what a strap-alone session's rate is from, as
@@ -828,6 +857,54 @@ class Pipeline:
             self._breath(breath, events, "belt")
 
     def _breath(self, breath: Breath, events: list[Event], source: str) -> None:
+        """Take a breath of the belt or the accelerometer: estimate, show, coach.
+
+        With both sources giving breaths, only those of the one a second
+        :class:`analysis.breath_sources.BreathSourceSelector`, fed the two alone, answers with
+        are shown and coached (two breath lists would count every breath twice); the other's
+        feed the rate's selector all the same. When the choice changes between two running
+        sources it is said (not at a source's first breath), and the new source's last few
+        breaths not yet shown (up to :data:`UNSHOWN_BREATHS`) that began after the last breath
+        shown are shown first, so that its breaths run on from the other's.
+        """
+        estimates = self._estimators[source].update((breath,))
+        previous = self._breath_selector.current_source
+        chosen = self._breath_selector.update(estimates)
+        last = self._latest_estimate.get(previous) if previous is not None else None
+        self._latest_estimate.update((e.source, e) for e in estimates)
+        if chosen is None or chosen.source != source:
+            self._unshown[source].append(breath)
+        else:
+            # A source's first breath is a source starting (a belt's first comes two breaths
+            # in, the accelerometer's may come sooner): the rate line names it; a handover
+            # between two running sources is said.
+            if previous is not None and previous != source and self.estimates.get(source):
+                events.append(
+                    StatusEvent(
+                        breath.detected_s, "breathing", _handover_note(source, breath, last)
+                    )
+                )
+            pending = [*self._unshown[source], breath]
+            self._unshown[source].clear()
+            for item in pending:
+                if self._follows_shown(item, source):
+                    self._show(item, events, source)
+        self._estimates(estimates, events)
+
+    def _follows_shown(self, breath: Breath, source: str) -> bool:
+        """Whether a breath of ``source`` begins after the last one shown ended, give or take
+        :data:`SAME_BREATH_FRACTION` of it: two sources see a breath's turns a fraction of a
+        second apart, so one beginning earlier than that is one already shown."""
+        if self._last_shown is None:
+            return True
+        shown_source, shown = self._last_shown
+        if shown_source == source:
+            return True
+        slack_s = SAME_BREATH_FRACTION * (breath.end_s - breath.inhale_onset_s)
+        return breath.inhale_onset_s >= shown.end_s - slack_s
+
+    def _show(self, breath: Breath, events: list[Event], source: str) -> None:
+        self._last_shown = (source, breath)
         # A breath is judged by what was asked when it began: one begun in the step before a
         # switch between paced and own rhythm belongs to that step (against the new pacer,
         # which had not started, it scored 0 and its error lingered in the coach's window).
@@ -866,7 +943,6 @@ class Pipeline:
         )
         self.breaths.append(event)
         events.append(event)
-        self._estimates(self._estimators[source].update((breath,)), events)
 
     def _estimates(self, new: list[BreathEstimate], events: list[Event]) -> None:
         """Hand new estimates to the source selector; report its answer after each one."""
@@ -1015,10 +1091,10 @@ class Pipeline:
             events.append(StatusEvent(self.session_time_s(packet.t_mono_ns), "device", message))
         self.pmd_samples[kind] += samples.values.shape[0]
         events.append(WaveformEvent(kind, samples.t_s, samples.values, samples.fs_hz))
-        # Breathing from the chest accelerometer when there is no belt: the belt measures
-        # breathing directly and wins (docs/reference/design.md, "Sources of breathing, best
-        # first").
-        if kind == "acc" and not self._has_belt:
+        # Breathing from the chest accelerometer whenever it streams, belt or not: a belt that
+        # sends nothing or only artifacts hands over to it (_breath; docs/reference/design.md,
+        # "Sources of breathing, best first"). At 200 Hz that costs about 2 s of CPU an hour.
+        if kind == "acc":
             if self._acc is None:
                 fs_hz = self._pmd.settings["acc"]["fs_hz"]
                 if fs_hz < ACC_MIN_FS_HZ:
@@ -1032,7 +1108,12 @@ class Pipeline:
                     return
                 self._acc = TimedAccBreathTracker(fs_hz)
             for breath in self._acc.update(samples.t_s, samples.values):
-                if breath.motion >= MOTION_UNCERTAIN and not self._acc_moving_said:
+                belt_shown = self._breath_selector.current_source == "belt"
+                if (
+                    breath.motion >= MOTION_UNCERTAIN
+                    and not self._acc_moving_said
+                    and not belt_shown
+                ):
                     # Said once: steps or sway swamp the breathing the accelerometer sees.
                     self._acc_moving_said = True
                     message = (
@@ -1042,7 +1123,8 @@ class Pipeline:
                     events.append(StatusEvent(breath.detected_s, "breathing", message))
                 self._breath(breath, events, "acc")
             held_s = self._acc.held_s
-            if held_s >= ACC_HELD_SAY_S and not self._acc_held_said:
+            belt_shown = self._breath_selector.current_source == "belt"
+            if held_s >= ACC_HELD_SAY_S and not self._acc_held_said and not belt_shown:
                 # Movement that never settles gives no breath to carry the label above.
                 self._acc_held_said = True
                 message = (
@@ -1129,9 +1211,11 @@ class Pipeline:
         counted, basis = counted_breaths(good)
         rates = [e.breath.rate_bpm for e in counted]
         rr_rate, rr_basis = self.rr_rate_bpm()
-        # The session's breath rate comes from the source with the best mean quality over the
-        # whole session (analysis.breath_sources.best_source): breath by breath from a belt or
-        # accelerometer, else the heart rhythm's session rate.
+        # The session's breath rate comes from the source that measured the most of the
+        # session, weighed by its quality (analysis.breath_sources.best_source: usable quality
+        # times the time covered, so a short good stretch does not outweigh a long fair one):
+        # breath by breath from the breaths shown (the belt's or, where it gave none or worse
+        # ones, the accelerometer's), else the heart rhythm's session rate.
         chosen = best_source(self.estimates)
         source = chosen[0] if chosen is not None else None
         if source == "rr":
@@ -1252,6 +1336,23 @@ class Pipeline:
             ],
             **planned,
         }
+
+
+_SOURCE_NAMES = {"belt": "the belt", "acc": "the chest accelerometer"}
+
+
+def _handover_note(source: str, breath: Breath, previous: BreathEstimate | None) -> str:
+    """The status line when the breaths shown change source to ``source`` at ``breath``
+    (Pipeline._breath), from the one whose latest estimate is ``previous``."""
+    if previous is None:
+        return f"breaths from {_SOURCE_NAMES[source]}"
+    new, old = _SOURCE_NAMES[source], _SOURCE_NAMES[previous.source]
+    if lagging(previous, breath.detected_s):
+        age_s = breath.detected_s - previous.t_s
+        return f"breaths from {new}: {old} has given none for {age_s:.0f} s"
+    if SOURCES.index(source) < SOURCES.index(previous.source):
+        return f"breaths from {new}: it measures breathing more directly than {old}"
+    return f"breaths from {new}: clearer than those of {old}"
 
 
 def _not_belt_devices(source: SourceInfo) -> frozenset[str]:

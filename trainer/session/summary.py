@@ -59,8 +59,10 @@ class SessionSummary(TypedDict, total=False):
     """The session's breath rate, breaths/min, from ``breath_source`` over the breaths (or
     heart-rhythm windows) ``rate_basis`` names; None when nothing measured a rate."""
     breath_source: str | None
-    """What ``median_rate_bpm`` is from: ``belt``, ``acc`` or ``rr`` (the heart rhythm); None
-    with no rate. Since 2026-11-22 (absent in the very first recordings)."""
+    """What ``median_rate_bpm`` is from: ``belt``, ``acc`` or ``rr`` (the heart rhythm), the
+    source that measured the most of the session weighed by its quality
+    (:func:`analysis.breath_sources.best_source`); None with no rate. Since 2026-11-22 (absent
+    in the very first recordings)."""
     rate_basis: str | None
     """Which breaths the rate counts: ``paced`` (only those begun while the pacer paced) or
     ``unpaused``; None with no rate. Since 2026-12-06."""

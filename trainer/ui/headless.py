@@ -75,15 +75,17 @@ def format_breath_rate(event: BreathRateEvent) -> str:
 
         rate at  125.0 s   5.9 breaths/min  from heart rhythm (rr)  quality 0.42
 
-    A heart-rhythm rate of quality below :data:`analysis.rr_breath.USABLE_QUALITY` (weighted
-    as the selector weighs it) ends in ``unclear``: the screen shows no number for it.
+    A rate too unclear to be a number (:attr:`trainer.session.pipeline.BreathRateEvent.unclear`:
+    a heart-rhythm rate of quality below :data:`analysis.rr_breath.USABLE_QUALITY`, weighted as
+    the selector weighs it, or a belt or accelerometer rate of artifacts only) ends in
+    ``unclear``: the screen shows no number for it.
     """
     label = SOURCE_LABELS.get(event.source, event.source)
     line = (
         f"rate at {event.t_s:7.1f} s  {event.rate_bpm:4.1f} breaths/min  "
         f"from {label} ({event.source})  quality {event.quality:4.2f}"
     )
-    # The screen shows no number for such a rate (SessionState.rr_unclear); the log keeps it.
+    # The screen shows no number for such a rate (SessionState.rate_unclear); the log keeps it.
     return f"{line}  unclear" if event.unclear else line
 
 

@@ -165,12 +165,14 @@ class SessionState:
         """Measured breath rate (breaths/min) from the best current source.
 
         From a belt or the accelerometer: the median over the last few breaths. From the heart
-        rhythm (no breath-by-breath source, or none good enough): its latest estimate, unless
-        that is too unclear to be a number (:attr:`rr_unclear`).
+        rhythm (no breath-by-breath source, or none good enough): its latest estimate. None
+        when the best estimate is too unclear to be a number (:attr:`rate_unclear`).
         """
         best = self.breath_rate
+        if self.rate_unclear:
+            return None
         if best is not None and best.source == "rr":
-            return None if self.rr_unclear else best.rate_bpm
+            return best.rate_bpm
         if self.recent_rates_bpm:
             return float(np.median(self.recent_rates_bpm))
         return best.rate_bpm if best is not None else None
@@ -181,10 +183,12 @@ class SessionState:
         return self.breath_rate.source if self.breath_rate is not None else None
 
     @property
-    def rr_unclear(self) -> bool:
-        """The rate on screen comes from the heart rhythm, whose latest estimate is below
+    def rate_unclear(self) -> bool:
+        """The best current estimate is too unclear to be a number
+        (:attr:`trainer.session.pipeline.BreathRateEvent.unclear`): from the heart rhythm, below
         :data:`analysis.rr_breath.USABLE_QUALITY` (frequent ectopic beats, no RSA to read, or an
-        irregular rhythm such as atrial fibrillation)."""
+        irregular rhythm such as atrial fibrillation); from a belt or the accelerometer, its
+        recent breaths all artifacts."""
         return self.breath_rate is not None and self.breath_rate.unclear
 
     @property
@@ -194,7 +198,7 @@ class SessionState:
         if source is None:
             return ""
         label = SOURCE_LABELS.get(source, source)
-        return f"{label} (unclear)" if self.rr_unclear else label
+        return f"{label} (unclear)" if self.rate_unclear else label
 
     @property
     def follow(self) -> tuple[int, bool] | None:
