@@ -336,3 +336,28 @@ def test_a_recording_that_never_reached_the_history_is_named_at_the_next_start(
     lost = write_simulated(spaced / "lost.bwr", 60.0, seed=3)
     os.utime(lost, ns=(time_ns(), time_ns()))
     assert f"breathwise history --add '{lost}'" in not_in_history_note(spaced)
+
+
+def test_a_breath_is_paused_when_most_of_it_fell_in_the_pause(tmp_path: Path) -> None:
+    """Found in use: breaths were classed by their onset alone, so one begun just before a
+    resume and taken after it was left unscored, and one begun before a pause and taken in it
+    was scored against a pacer standing still (it scored 0: mean follow 85 -> 57)."""
+    toggles = (14.6, 21.6, 40.3, 47.9, 66.1, 71.0)
+    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=90.0)
+    run = run_live(
+        tmp_path,
+        plan,
+        person=PersonModel(seed=3),
+        wrap=lambda inner, session, clock: PausingSource(inner, session, clock, toggles),
+    )
+    spans = list(zip(toggles[0::2], toggles[1::2], strict=True))
+
+    def share(a: float, b: float) -> float:
+        return sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans) / (b - a)
+
+    events = analyse_recording(run.path).breaths
+    by_onset = [any(s <= e.breath.inhale_onset_s < f for s, f in spans) for e in events]
+    for e in events:
+        assert e.paused == (share(e.breath.inhale_onset_s, e.breath.end_s) > 0.5), e
+    # The onset rule would have classed at least one of these breaths the other way.
+    assert any(b != e.paused for b, e in zip(by_onset, events, strict=True))

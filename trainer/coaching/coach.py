@@ -301,7 +301,7 @@ class Coach:
         self._last_cue_s = -math.inf
         self._last_pace_s = -math.inf
 
-    def assess(self, breath: Breath, pacer: Pacer) -> Feedback:
+    def assess(self, breath: Breath, pacer: Pacer, *, paused: bool | None = None) -> Feedback:
         """Compare ``breath`` with the pacer target at its inhale onset.
 
         Parameters
@@ -310,12 +310,15 @@ class Coach:
             A measured breath; times in session seconds, the pacer's clock.
         pacer : Pacer
             The pacer the person follows.
+        paused : bool, optional
+            Whether the breath counts as taken while paused (the pipeline's rule: more than
+            half of it in a pause); by default, whether the pacer was paused at its onset.
 
         Returns
         -------
         Feedback
-            The breath's errors, its follow score and maybe a cue. Breaths that start while the
-            pacer is paused are scored but never cue and do not enter the window. A breath
+            The breath's errors, its follow score and maybe a cue. Paused breaths are scored
+            but never cue and do not enter the window. A breath
             whose ratio was not measured is not scored (module notes).
         """
         self._set_mode(_Mode.PACED)
@@ -336,7 +339,9 @@ class Coach:
         )
         score = follow_score(sample.rel_rate, sample.log_ratio, sample.lag_fraction, breath.quality)
         cue = None
-        if breath.quality != "artifact" and not state.paused:
+        if paused is None:
+            paused = state.paused
+        if breath.quality != "artifact" and not paused:
             cue = self._update(sample, _cue_time(breath), score)
         return Feedback(rate_error, ratio_error, lag, score, cue)
 

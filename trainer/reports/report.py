@@ -856,7 +856,7 @@ scores (inside the 0-100 range it covered the low ones)."""
 
 
 def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
-    # Breaths begun while paused or in a "breathe naturally" step are not scored.
+    # Breaths taken mostly while paused or in a "breathe naturally" step are not scored.
     good = [e for e in analysis.good_breaths if e.scored]
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
     ax.set_ylabel("score (0–100)")

@@ -301,7 +301,7 @@ class SessionAnalysis:
         """Whole-session numbers for the history, the batch table and the report header.
 
         Units are in the keys. Rates are medians and ratios means over the same breaths: not
-        flagged as artifacts, not begun while paused, and with a pacer those begun while it
+        flagged as artifacts, not taken mostly while paused, and with a pacer those begun while it
         paced (:func:`trainer.session.pipeline.counted_breaths`; ``rate_basis`` says which). With a
         heart-rate strap alone the rate is the one read from the heart rhythm
         (``breath_source`` says which source it is). The follow score is the mean of the coach's

@@ -185,8 +185,8 @@ class BreathEvent:
     hr_bpm : float or None
         Heart rate when the breath was confirmed.
     paused : bool
-        The breath began while the session was paused: measured and shown, but its follow
-        score does not count (there was nothing to follow).
+        More than half of the breath (inhale onset to end) fell in a pause: measured and
+        shown, but its follow score does not count (there was nothing to follow).
     free : bool
         The breath began in an own-rhythm step with no ratio target ("breathe naturally"):
         measured and shown, not scored and never corrected (nothing was asked of it).
@@ -903,6 +903,21 @@ class Pipeline:
         slack_s = SAME_BREATH_FRACTION * (breath.end_s - breath.inhale_onset_s)
         return breath.inhale_onset_s >= shown.end_s - slack_s
 
+    def _mostly_paused(self, breath: Breath) -> bool:
+        """Whether more than half of ``breath`` (inhale onset to end) fell in a pause.
+
+        By its onset alone, a breath begun just before a resume and taken wholly after it
+        counted as paused, and one begun just before a pause and taken in it was scored
+        against a pacer that stood still (found in use: such a breath scored 0 and took a
+        session's mean follow from 85 to 57).
+        """
+        onset_ns = round(breath.inhale_onset_s * NS_PER_S)
+        end_ns = max(onset_ns, round(breath.end_s * NS_PER_S))
+        clock = self.program_clock
+        if end_ns == onset_ns:
+            return clock.paused_at(onset_ns)
+        return 2 * (clock.paused_ns(end_ns) - clock.paused_ns(onset_ns)) > end_ns - onset_ns
+
     def _show(self, breath: Breath, events: list[Event], source: str) -> None:
         self._last_shown = (source, breath)
         # A breath is judged by what was asked when it began: one begun in the step before a
@@ -911,11 +926,11 @@ class Pipeline:
         pacer, target = self.pacer, self.target_ratio
         if breath.inhale_onset_s < self._context_since_s:
             pacer, target = self._previous_context
+        paused = self._mostly_paused(breath)
         free = False
         if pacer is not None:
-            feedback = self.coach.assess(breath, pacer)
-            state = pacer.state(breath.inhale_onset_s)
-            pattern = None if state.paused else state.pattern
+            feedback = self.coach.assess(breath, pacer, paused=paused)
+            pattern = None if paused else pacer.state(breath.inhale_onset_s).pattern
         elif target is not None:
             feedback = self.coach.assess_own_rhythm(breath, target)
             pattern = None
@@ -930,8 +945,6 @@ class Pipeline:
             events.append(strain)
             # One voice at a time: the strain cue takes the place of the coach's.
             feedback = replace(feedback, cue=sign.cue)
-        onset_ns = round(breath.inhale_onset_s * NS_PER_S)
-        paused = self.program_clock.paused_at(onset_ns)
         event = BreathEvent(
             len(self.breaths) + 1,
             breath,
@@ -1372,11 +1385,11 @@ def _not_belt_devices(source: SourceInfo) -> frozenset[str]:
 def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:
     """The breaths a session's rate and ratio are about, and which they are.
 
-    Breaths begun while paused never count (the README: "shown but not scored"). With a pacer,
-    the exercise is the paced breathing: only breaths begun while it paced count (a program's
-    "breathe normally" warm-up or own-rhythm steps would pull a 6/min session's median toward
-    12/min). A session that never paced (own rhythm, an import) counts all its unpaused
-    breaths.
+    Breaths taken mostly while paused never count (the README: "shown but not scored"). With
+    a pacer, the exercise is the paced breathing: only breaths begun while it paced count (a
+    program's "breathe normally" warm-up or own-rhythm steps would pull a 6/min session's
+    median toward 12/min). A session that never paced (own rhythm, an import) counts all its
+    unpaused breaths.
 
     Parameters
     ----------
