@@ -204,6 +204,30 @@ def test_back_program_headless_without_terminal_or_answers_refuses(
     assert not list(tmp_path.glob("*.bwr"))
 
 
+def test_a_users_copy_of_a_back_program_is_refused_unattended_like_the_builtin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: ``grep -v '^back_focused' back-release.toml`` saved as the person's
+    own back-release, then ``live -P back-release --headless </dev/null``: the stretches
+    started with no safety questions at all."""
+    import trainer.programs
+    from trainer.programs.catalog import user_programs_dir
+
+    builtin = Path(trainer.programs.__file__).parent / "back-release.toml"
+    text = builtin.read_text(encoding="utf-8")
+    assert "\nback_focused = true\n" in text
+    user_programs_dir().mkdir(parents=True)
+    (user_programs_dir() / "back-release.toml").write_text(
+        text.replace("\nback_focused = true\n", "\n"), encoding="utf-8"
+    )
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (None, _tell_err))
+    args = ["--program", "back-release", "--device", "none", "--headless", "--out", str(tmp_path)]
+    assert run(["live", *args, "--minutes", "0.02"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Back-release routine works on the back" in err[0]
+    assert not list(tmp_path.glob("*.bwr"))
+
+
 def test_a_recording_missing_from_the_history_is_named_only_once_the_checks_let_it_start(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
