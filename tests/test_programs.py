@@ -658,3 +658,27 @@ def test_programs_marks_a_replaced_back_program_as_asking_the_safety_questions(
     assert result.exit_code == 0, result.output
     line = next(x for x in result.stdout.splitlines() if x.startswith("back-release"))
     assert line.endswith("[yours; safety questions first]")
+
+
+def test_an_assessment_may_stop_only_once_two_scored_steps_are_done() -> None:
+    """What a resonance assessment needs of a --minutes cut: whole scored steps, two at least
+    (an unscored step between them counts towards the time, not the steps)."""
+    step = '\n[[step]]\ntitle = "{0}"\ntext = "."\nduration_s = {1}\nbreathing = {2}\n{3}'
+    paced = "{ rate_bpm = 6.0 }"
+    text = 'title = "My RA"\ndescription = "x"\nkind = "resonance_assessment"\n'
+    text += 'posture = "sitting"\n' + "".join(
+        step.format(title, seconds, breathing, "scored = true\n" if scored else "")
+        for title, seconds, breathing, scored in (
+            ("Settle", 30, "{ own = true }", False),
+            ("A", 90, paced, True),
+            ("Rest", 30, "{ own = true }", False),
+            ("B", 90, paced, True),
+            ("C", 90, paced, True),
+        )
+    )
+    program = parse_program(text, name="my-ra", source="my-ra.toml")
+    assert program.step_ends_s() == [30.0, 120.0, 150.0, 240.0, 330.0]
+    assert program.shortest_stop_s() == 240.0
+    assert program.scored_steps_by(239.0) == (1, 3)
+    assert program.scored_steps_by(240.0) == (2, 3)
+    assert load_catalog().get("spine-body-scan").shortest_stop_s() == 0.0

@@ -115,6 +115,36 @@ def test_flexible_program_takes_the_asked_minutes_and_fixed_one_stops_early() ->
     )
 
 
+def test_a_resonance_assessment_is_not_cut_before_two_scored_steps(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Found in review: ``-P resonance-assessment --minutes 1`` ran its settling minute alone,
+    then said no rate could be scored "(too few beats, or the pacer was not followed)". It is
+    refused with its bounds, as a fitted program's --minutes is; from the end of its second
+    paced step it runs, saying its rate will not be stored."""
+    for minutes in (1.0, 4.9):
+        with pytest.raises(BadArgument) as info:
+            prepare_program("resonance-assessment", Settings(), minutes=minutes)
+        assert info.value.user_message() == (
+            f"--minutes {minutes:g}: Resonance assessment can be shortened to 5-11 min (it "
+            'compares whole paced steps, at least 2, and the last of those, "6 breaths per '
+            'minute", ends at 5 min) — leave --minutes out for its usual 11 min, the only '
+            "length whose rate is stored"
+        )
+    cut = prepare_program("resonance-assessment", Settings(), minutes=5)
+    assert cut.duration_s == 300.0
+    assert cut.note.endswith("; 2 of 5 rates tried, so the rate it finds is shown but not stored")
+    assert prepare_program("resonance-assessment", Settings(), minutes=11).note == ""
+    # Practice programs have no such part: any length of them is practice.
+    assert prepare_program("spine-body-scan", Settings(), minutes=0.1).duration_s == 6.0
+    assert "rates tried" not in prepare_program("spine-body-scan", Settings(), minutes=2).note
+    args = ["live", "--device", "sim", "-P", "resonance-assessment", "--minutes", "1"]
+    assert run([*args, "--headless", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "can be shortened to 5-11 min" in err[0], err
+    assert not list(tmp_path.glob("*.bwr"))
+
+
 @pytest.mark.parametrize(
     ("name", "minutes", "bounds"),
     [

@@ -58,6 +58,7 @@ from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RA
 from trainer.programs.model import (
     MAX_REPETITIONS,
     MAX_STEP_S,
+    MIN_SCORED_STEPS,
     Breathing,
     Cue,
     FixedPattern,
@@ -547,10 +548,11 @@ def parse_program(
     if kind is ProgramKind.RESONANCE_ASSESSMENT:
         scored = [s for s in steps if s.scored]
         fixed = [s for s in scored if isinstance(s.breathing, Paced) and s.breathing.end is None]
-        if len(scored) < 2 or len(fixed) < len(scored):
+        if len(scored) < MIN_SCORED_STEPS or len(fixed) < len(scored):
             check.fail(
                 ("step",),
-                "a resonance assessment needs at least two steps with scored = true, each at "
+                f"a resonance assessment needs at least {MIN_SCORED_STEPS} steps "
+                "with scored = true, each at "
                 "one fixed pace (breathing = { rate_bpm = ... } or inhale_s/exhale_s, no end); "
                 f"{len(scored)} step(s) here are scored, {len(fixed)} of them at a fixed pace",
             )
