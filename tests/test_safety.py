@@ -448,6 +448,38 @@ def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert "chose to continue" not in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("yes_to", "confirmed", "closing"),
+    [
+        ("bladder_bowel", True, "asked again before every back-focused session"),
+        ("leg_symptoms", False, "asked again before the next one"),
+    ],
+)
+def test_show_names_no_thirty_day_date_for_answers_asked_again_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yes_to: str, confirmed: bool, closing: str
+) -> None:
+    """Found in review: after an urgent "yes" ``screen --show`` said "(valid; asked again from
+    2027-01-05)", then that the questions are asked again before every back-focused session.
+    A "yes" declined is asked again at the next session too."""
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path))
+    answers = {q.key: q.key == yes_to for q in RED_FLAG_QUESTIONS}
+    ScreenStore().save(ScreenRecord(date.today(), answers, confirmed=confirmed))
+    app = typer.Typer()
+    app.command()(screen)
+    result = CliRunner().invoke(app, ["--show"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Answered on {date.today().isoformat()}."
+    assert "asked again from" not in result.stdout and "valid" not in result.stdout
+    assert closing in result.stdout.replace("\n", " ")
+    # Reused answers keep their date: those are not asked again for 30 days.
+    answers = {q.key: q.key == "leg_symptoms" for q in RED_FLAG_QUESTIONS}
+    ScreenStore().save(ScreenRecord(date.today(), answers, confirmed=True))
+    result = CliRunner().invoke(app, ["--show"])
+    expires = (date.today() + timedelta(days=SCREEN_VALID_DAYS)).isoformat()
+    assert f"(valid; asked again from {expires})" in result.stdout
+
+
 def test_a_wrong_answer_is_met_with_what_to_type() -> None:
     """click's own confirm said only "Error: invalid input"."""
     from trainer.cli.safety import terminal_ask
