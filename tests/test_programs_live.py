@@ -327,6 +327,25 @@ def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
     assert not list(tmp_path.glob("*.bwr"))
 
 
+def test_a_doctor_cleared_yes_is_followed_by_the_reminder_in_that_session_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: headless, no stored answers, y n n n then "yes" to the doctor
+    question: the tips and the session followed with no "go gently" reminder, which came only
+    from the next session on (the screen shows it on the step card)."""
+    from trainer.programs.safety import REMINDER
+
+    def ask(question: str) -> bool:
+        return question.startswith(("Do you have severe", "Has a doctor said"))
+
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (ask, _tell_err))
+    args = ["live", "--device", "none", "-P", "back-release", "--minutes", "0.02"]
+    assert run([*args, "--headless", "--no-sound", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert err.count(REMINDER) == 1
+    assert err.index("please see a doctor") < err.index(REMINDER) < err.index("  tip: ")
+
+
 def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -176,6 +176,8 @@ def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None
     assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
     assert doctor_advice(["leg_symptoms"]) in person.told
     assert person.asked[-1] == CONTINUE_QUESTION
+    # Found in review: the reminder came only from the next session on.
+    assert person.told[-1] == REMINDER
     # Later the same month: only the check-in, and a reminder.
     later = Person()
     assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CONTINUE_AGAINST_ADVICE
@@ -192,7 +194,7 @@ def test_an_urgent_yes_cleared_by_a_doctor_holds_for_this_session_only(
     person = Person(yes_to=("bladder_bowel", *also), carry_on=True)
     assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
     assert person.asked[-1] == URGENT_CONTINUE_QUESTION
-    assert person.told[-2:] == [doctor_advice(["bladder_bowel", *also]), URGENT_ONCE]
+    assert person.told[-3:] == [doctor_advice(["bladder_bowel", *also]), URGENT_ONCE, REMINDER]
     record = store.load()
     assert record is not None and "bladder_bowel" in record.flags and not record.confirmed
     # The next session, the next day: the four questions and the urgent advice again.
