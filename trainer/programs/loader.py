@@ -551,9 +551,9 @@ def parse_program(
         if len(scored) < MIN_SCORED_STEPS or len(fixed) < len(scored):
             check.fail(
                 ("step",),
-                f"a resonance assessment needs at least {MIN_SCORED_STEPS} steps "
-                "with scored = true, each at "
-                "one fixed pace (breathing = { rate_bpm = ... } or inhale_s/exhale_s, no end); "
+                f"a resonance assessment needs at least {MIN_SCORED_STEPS} steps with scored = "
+                "true, each at one fixed pace (breathing = { rate_bpm = ... } or "
+                "inhale_s/exhale_s, no end); "
                 f"{len(scored)} step(s) here are scored, {len(fixed)} of them at a fixed pace",
             )
     return Program(

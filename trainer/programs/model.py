@@ -419,13 +419,17 @@ class Program:
             ends.append((ends[-1] if ends else 0.0) + step.total_s)
         return ends
 
+    def _scored_ends_s(self) -> list[float]:
+        """When each scored step ends, in seconds from the program's start."""
+        return [
+            end for step, end in zip(self.steps, self.step_ends_s(), strict=True) if step.scored
+        ]
+
     def scored_steps_by(self, stop_s: float) -> tuple[int, int]:
         """``(done, planned)``: the scored steps a session stopped at ``stop_s`` seconds of
         program time completes, and all the program has. A step cut short is not scored
         (the session scores whole steps only)."""
-        ends = [
-            end for step, end in zip(self.steps, self.step_ends_s(), strict=True) if step.scored
-        ]
+        ends = self._scored_ends_s()
         return sum(end <= stop_s for end in ends), len(ends)
 
     def shortest_stop_s(self) -> float:
@@ -438,9 +442,7 @@ class Program:
         """
         if self.kind is not ProgramKind.RESONANCE_ASSESSMENT:
             return 0.0
-        ends = [
-            end for step, end in zip(self.steps, self.step_ends_s(), strict=True) if step.scored
-        ]
+        ends = self._scored_ends_s()
         return ends[min(MIN_SCORED_STEPS, len(ends)) - 1] if ends else self.total_duration_s
 
     @property

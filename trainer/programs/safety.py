@@ -441,8 +441,8 @@ def check_before_program(
     is followed by a short reminder (:data:`REMINDER`), in the session it was answered for as
     in those that reuse it; a stored "yes" that was declined is asked again (the person may
     have seen a doctor since), and so is a stored urgent "yes", whatever was answered to it
-    (:attr:`ScreenRecord.reusable`).
-    Without ``ask`` the list is shown with what to do if a sign is new.
+    (:attr:`ScreenRecord.reusable`). Without ``ask`` the list is shown with what to do if a
+    sign is new.
 
     Parameters
     ----------
