@@ -338,6 +338,7 @@ def test_a_transition_step_must_be_breathed_freely() -> None:
 VALID = """\
 title = "Mine"
 description = "A test program."
+back_focused = false
 posture = "sitting"
 
 [[step]]
@@ -367,34 +368,44 @@ def _with(old: str, new: str) -> str:
 
 MALFORMED = [
     # (file text, line, words the field name must contain, words of the problem)
-    (_with("duration_s = 60", "duraton_s = 60"), 8, "step 1", "did you mean 'duration_s'"),
-    (_with("inhale_s = 4,", "inhale_s = -4,"), 9, "breathing.inhale_s", "more than 0"),
-    (_with("at_s = 10", "at_s = 600"), 12, "cue[1].at_s", "after the step's end"),
-    (_with('posture = "sitting"', 'posture = "upside_down"'), 3, "posture", "unknown posture"),
-    (_with("repetition_s = 10\n", ""), 18, "step 2", "repetition_s"),
-    (_with('sides = ["left", "right"]', 'sides = ["left", "left"]'), 20, "sides", "different"),
-    (_with("ratio = 1.5", "ratio = 9"), 21, "breathing.ratio", "at most 5"),
-    (_with('title = "Second"\n', ""), 15, "step 2", "missing field 'title'"),
-    (_with("{ inhale_s = 4, exhale_s = 6 }", '{ rate_bpm = "fast" }'), 9, "rate_bpm", "personal"),
-    (_with("duration_s = 60", "duration_s = 60\nrepetitions = 2"), 9, "repetitions", "not both"),
-    (_with('text = "Soften."', "text = "), 13, "", "not valid TOML"),
+    (_with("duration_s = 60", "duraton_s = 60"), 9, "step 1", "did you mean 'duration_s'"),
+    (_with("inhale_s = 4,", "inhale_s = -4,"), 10, "breathing.inhale_s", "more than 0"),
+    (_with("at_s = 10", "at_s = 600"), 13, "cue[1].at_s", "after the step's end"),
+    (_with('posture = "sitting"', 'posture = "upside_down"'), 4, "posture", "unknown posture"),
+    (_with("repetition_s = 10\n", ""), 19, "step 2", "repetition_s"),
+    (_with('sides = ["left", "right"]', 'sides = ["left", "left"]'), 21, "sides", "different"),
+    (_with("ratio = 1.5", "ratio = 9"), 22, "breathing.ratio", "at most 5"),
+    (_with('title = "Second"\n', ""), 16, "step 2", "missing field 'title'"),
+    (_with("{ inhale_s = 4, exhale_s = 6 }", '{ rate_bpm = "fast" }'), 10, "rate_bpm", "personal"),
+    (_with("duration_s = 60", "duration_s = 60\nrepetitions = 2"), 10, "repetitions", "not both"),
+    (_with('text = "Soften."', "text = "), 14, "", "not valid TOML"),
     (
         _with('posture = "sitting"', 'posture = "sitting"\nrecommended_minutes = [20, 10]'),
-        4,
+        5,
         "recommended_minutes",
         "shortest <= longest",
     ),
     (
         _with('posture = "sitting"', 'posture = "sitting"\nrecommended_minutes = 15'),
-        4,
+        5,
         "recommended_minutes",
         "[shortest, longest]",
     ),
     (
         _with('text = "Soften."', 'text = "Soften."\nevery_repetition = true'),
-        14,
+        15,
         "cue[1].every_repetition",
         "needs a counted step",
+    ),
+    # A step in repetitions or on sides is an exercise: the file says whether it is a back one.
+    (_with("back_focused = false\n", ""), 18, "step 2", "must say whether it works on the back"),
+    (
+        _with("back_focused = false\n", "")
+        .replace("repetitions = 3", "duration_s = 30")
+        .replace("repetition_s = 10\n", ""),
+        19,
+        "step 2 ('Second'): sides",
+        "a step on sides is an exercise",
     ),
 ]
 
@@ -580,3 +591,94 @@ def test_resonance_assessment_without_scored_steps_names_the_key(empty_user_dir:
     assert "0 step(s) here are scored" in caught.value.problem
     path.write_text(head + steps.replace("duration_s = 120", "duration_s = 120\nscored = true"))
     assert len(load_catalog(empty_user_dir).get("my-ra").steps) == 2
+
+
+def _back_release_without_its_flag(flag: str | None) -> str:
+    """The built-in back-release's file with its ``back_focused`` line replaced by ``flag``
+    (left out when ``None``), as a person's edited copy would be."""
+    text = (Path(loader.__file__).parent / "back-release.toml").read_text(encoding="utf-8")
+    assert "\nback_focused = true\n" in text
+    return text.replace("\nback_focused = true\n", "\n" if flag is None else f"\n{flag}\n")
+
+
+def test_a_file_replacing_a_back_focused_builtin_keeps_its_safety_questions(
+    empty_user_dir: Path,
+) -> None:
+    """Found in review: a copy of back-release without its ``back_focused`` line, saved under
+    the same name, ran its stretches with no safety questions, even unattended."""
+    path = empty_user_dir / "back-release.toml"
+    for flag in (None, "back_focused = true"):
+        path.write_text(_back_release_without_its_flag(flag), encoding="utf-8")
+        catalog = load_catalog(empty_user_dir)
+        assert catalog.origins["back-release"] == USER
+        assert catalog.get("back-release").back_focused, flag
+    # Written out, "false" is refused in one line, at that line, not silently obeyed.
+    path.write_text(_back_release_without_its_flag("back_focused = false"), encoding="utf-8")
+    with pytest.raises(ProgramError) as caught:
+        load_catalog(empty_user_dir).get("back-release")
+    message = caught.value.user_message()
+    assert "\n" not in message and f"{path}:15: back_focused: cannot be false" in message
+    assert "safety questions cannot be turned off" in message
+    assert message.endswith("remove the line or set it to true")
+    # Only a back-focused built-in's name carries its questions.
+    (empty_user_dir / "deep-breathing-4-8.toml").write_text(VALID, encoding="utf-8")
+    assert not load_catalog(empty_user_dir).get("deep-breathing-4-8").back_focused
+
+
+def test_a_copy_of_back_release_under_another_name_must_say_whether_it_is_for_the_back(
+    empty_user_dir: Path,
+) -> None:
+    """The same copy under its own name: its stretches (steps in repetitions or on sides)
+    make the flag required, so leaving the line out is an error rather than no screen."""
+    path = empty_user_dir / "my-back.toml"
+    path.write_text(_back_release_without_its_flag(None), encoding="utf-8")
+    with pytest.raises(ProgramError) as caught:
+        load_catalog(empty_user_dir).get("my-back")
+    assert "step 1 ('Lying twist'): repetitions" in caught.value.user_message()
+    assert "back_focused = true" in caught.value.advice
+    path.write_text(_back_release_without_its_flag("back_focused = true"), encoding="utf-8")
+    assert load_catalog(empty_user_dir).get("my-back").back_focused
+
+
+def test_programs_marks_a_replaced_back_program_as_asking_the_safety_questions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    from trainer.cli.programs import programs
+
+    monkeypatch.setenv("BREATHWISE_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "programs").mkdir()
+    (tmp_path / "programs" / "back-release.toml").write_text(
+        _back_release_without_its_flag(None), encoding="utf-8"
+    )
+    app = typer.Typer()
+    app.command()(programs)
+    result = CliRunner().invoke(app, [])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stdout.splitlines() if x.startswith("back-release"))
+    assert line.endswith("[yours; safety questions first]")
+
+
+def test_an_assessment_may_stop_only_once_two_scored_steps_are_done() -> None:
+    """What a resonance assessment needs of a --minutes cut: whole scored steps, two at least
+    (an unscored step between them counts towards the time, not the steps)."""
+    step = '\n[[step]]\ntitle = "{0}"\ntext = "."\nduration_s = {1}\nbreathing = {2}\n{3}'
+    paced = "{ rate_bpm = 6.0 }"
+    text = 'title = "My RA"\ndescription = "x"\nkind = "resonance_assessment"\n'
+    text += 'posture = "sitting"\n' + "".join(
+        step.format(title, seconds, breathing, "scored = true\n" if scored else "")
+        for title, seconds, breathing, scored in (
+            ("Settle", 30, "{ own = true }", False),
+            ("A", 90, paced, True),
+            ("Rest", 30, "{ own = true }", False),
+            ("B", 90, paced, True),
+            ("C", 90, paced, True),
+        )
+    )
+    program = parse_program(text, name="my-ra", source="my-ra.toml")
+    assert program.step_ends_s() == [30.0, 120.0, 150.0, 240.0, 330.0]
+    assert program.shortest_stop_s() == 240.0
+    assert program.scored_steps_by(239.0) == (1, 3)
+    assert program.scored_steps_by(240.0) == (2, 3)
+    assert load_catalog().get("spine-body-scan").shortest_stop_s() == 0.0

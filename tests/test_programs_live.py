@@ -115,6 +115,36 @@ def test_flexible_program_takes_the_asked_minutes_and_fixed_one_stops_early() ->
     )
 
 
+def test_a_resonance_assessment_is_not_cut_before_two_scored_steps(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Found in review: ``-P resonance-assessment --minutes 1`` ran its settling minute alone,
+    then said no rate could be scored "(too few beats, or the pacer was not followed)". It is
+    refused with its bounds, as a fitted program's --minutes is; from the end of its second
+    paced step it runs, saying its rate will not be stored."""
+    for minutes in (1.0, 4.9):
+        with pytest.raises(BadArgument) as info:
+            prepare_program("resonance-assessment", Settings(), minutes=minutes)
+        assert info.value.user_message() == (
+            f"--minutes {minutes:g}: Resonance assessment can be shortened to 5-11 min (it "
+            'compares whole paced steps, at least 2, and the last of those, "6 breaths per '
+            'minute", ends at 5 min) — leave --minutes out for its usual 11 min, the only '
+            "length whose rate is stored"
+        )
+    cut = prepare_program("resonance-assessment", Settings(), minutes=5)
+    assert cut.duration_s == 300.0
+    assert cut.note.endswith("; 2 of 5 rates tried, so the rate it finds is shown but not stored")
+    assert prepare_program("resonance-assessment", Settings(), minutes=11).note == ""
+    # Practice programs have no such part: any length of them is practice.
+    assert prepare_program("spine-body-scan", Settings(), minutes=0.1).duration_s == 6.0
+    assert "rates tried" not in prepare_program("spine-body-scan", Settings(), minutes=2).note
+    args = ["live", "--device", "sim", "-P", "resonance-assessment", "--minutes", "1"]
+    assert run([*args, "--headless", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "can be shortened to 5-11 min" in err[0], err
+    assert not list(tmp_path.glob("*.bwr"))
+
+
 @pytest.mark.parametrize(
     ("name", "minutes", "bounds"),
     [
@@ -204,6 +234,30 @@ def test_back_program_headless_without_terminal_or_answers_refuses(
     assert not list(tmp_path.glob("*.bwr"))
 
 
+def test_a_users_copy_of_a_back_program_is_refused_unattended_like_the_builtin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: ``grep -v '^back_focused' back-release.toml`` saved as the person's
+    own back-release, then ``live -P back-release --headless </dev/null``: the stretches
+    started with no safety questions at all."""
+    import trainer.programs
+    from trainer.programs.catalog import user_programs_dir
+
+    builtin = Path(trainer.programs.__file__).parent / "back-release.toml"
+    text = builtin.read_text(encoding="utf-8")
+    assert "\nback_focused = true\n" in text
+    user_programs_dir().mkdir(parents=True)
+    (user_programs_dir() / "back-release.toml").write_text(
+        text.replace("\nback_focused = true\n", "\n"), encoding="utf-8"
+    )
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (None, _tell_err))
+    args = ["--program", "back-release", "--device", "none", "--headless", "--out", str(tmp_path)]
+    assert run(["live", *args, "--minutes", "0.02"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Back-release routine works on the back" in err[0]
+    assert not list(tmp_path.glob("*.bwr"))
+
+
 def test_a_recording_missing_from_the_history_is_named_only_once_the_checks_let_it_start(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -271,6 +325,25 @@ def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
     record = ScreenStore().load()
     assert record is not None and record.answered_on == date.today()
     assert not list(tmp_path.glob("*.bwr"))
+
+
+def test_a_doctor_cleared_yes_is_followed_by_the_reminder_in_that_session_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: headless, no stored answers, y n n n then "yes" to the doctor
+    question: the tips and the session followed with no "go gently" reminder, which came only
+    from the next session on (the screen shows it on the step card)."""
+    from trainer.programs.safety import REMINDER
+
+    def ask(question: str) -> bool:
+        return question.startswith(("Do you have severe", "Has a doctor said"))
+
+    monkeypatch.setattr("trainer.cli.session.terminal_prompts", lambda **_: (ask, _tell_err))
+    args = ["live", "--device", "none", "-P", "back-release", "--minutes", "0.02"]
+    assert run([*args, "--headless", "--no-sound", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert err.count(REMINDER) == 1
+    assert err.index("please see a doctor") < err.index(REMINDER) < err.index("  tip: ")
 
 
 def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(

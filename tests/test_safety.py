@@ -176,6 +176,8 @@ def test_a_yes_shows_the_advice_and_asks_to_continue(store: ScreenStore) -> None
     assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
     assert doctor_advice(["leg_symptoms"]) in person.told
     assert person.asked[-1] == CONTINUE_QUESTION
+    # Found in review: the reminder came only from the next session on.
+    assert person.told[-1] == REMINDER
     # Later the same month: only the check-in, and a reminder.
     later = Person()
     assert run(store, later, today=TODAY + timedelta(days=3)) is Outcome.CONTINUE_AGAINST_ADVICE
@@ -192,7 +194,7 @@ def test_an_urgent_yes_cleared_by_a_doctor_holds_for_this_session_only(
     person = Person(yes_to=("bladder_bowel", *also), carry_on=True)
     assert run(store, person) is Outcome.CONTINUE_AGAINST_ADVICE
     assert person.asked[-1] == URGENT_CONTINUE_QUESTION
-    assert person.told[-2:] == [doctor_advice(["bladder_bowel", *also]), URGENT_ONCE]
+    assert person.told[-3:] == [doctor_advice(["bladder_bowel", *also]), URGENT_ONCE, REMINDER]
     record = store.load()
     assert record is not None and "bladder_bowel" in record.flags and not record.confirmed
     # The next session, the next day: the four questions and the urgent advice again.
@@ -446,6 +448,38 @@ def test_screen_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     result = runner.invoke(app, ["--show"])
     assert "asked again before every back-focused session" in result.stdout
     assert "chose to continue" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("yes_to", "confirmed", "closing"),
+    [
+        ("bladder_bowel", True, "asked again before every back-focused session"),
+        ("leg_symptoms", False, "asked again before the next one"),
+    ],
+)
+def test_show_names_no_thirty_day_date_for_answers_asked_again_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yes_to: str, confirmed: bool, closing: str
+) -> None:
+    """Found in review: after an urgent "yes" ``screen --show`` said "(valid; asked again from
+    2027-01-05)", then that the questions are asked again before every back-focused session.
+    A "yes" declined is asked again at the next session too."""
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path))
+    answers = {q.key: q.key == yes_to for q in RED_FLAG_QUESTIONS}
+    ScreenStore().save(ScreenRecord(date.today(), answers, confirmed=confirmed))
+    app = typer.Typer()
+    app.command()(screen)
+    result = CliRunner().invoke(app, ["--show"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Answered on {date.today().isoformat()}."
+    assert "asked again from" not in result.stdout and "valid" not in result.stdout
+    assert closing in result.stdout.replace("\n", " ")
+    # Reused answers keep their date: those are not asked again for 30 days.
+    answers = {q.key: q.key == "leg_symptoms" for q in RED_FLAG_QUESTIONS}
+    ScreenStore().save(ScreenRecord(date.today(), answers, confirmed=True))
+    result = CliRunner().invoke(app, ["--show"])
+    expires = (date.today() + timedelta(days=SCREEN_VALID_DAYS)).isoformat()
+    assert f"(valid; asked again from {expires})" in result.stdout
 
 
 def test_a_wrong_answer_is_met_with_what_to_type() -> None:

@@ -37,7 +37,7 @@ def programs() -> None:
 
     Add your own as .toml files in the programs folder of the config directory
     (`breathwise config show` prints where it is); a file named like a built-in program
-    replaces it.
+    replaces it, and one replacing a back-focused program keeps its safety questions.
     """
     catalog = load_catalog()
     names = catalog.names()

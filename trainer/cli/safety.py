@@ -77,16 +77,22 @@ def _show(store: ScreenStore, today: date) -> None:
     if record is None:
         typer.echo("No safety answers are stored yet. Run `breathwise screen` to answer them.")
         return
-    state = "valid" if record.valid_on(today) else "expired, will be asked again"
-    typer.echo(
-        f"Answered on {record.answered_on.isoformat()} ({state}; "
-        f"asked again from {record.expires_on().isoformat()})."
-    )
+    outcome = outcome_of(record)
+    if record.reusable and outcome is not Outcome.DECLINED:
+        state = "valid" if record.valid_on(today) else "expired, will be asked again"
+        typer.echo(
+            f"Answered on {record.answered_on.isoformat()} ({state}; "
+            f"asked again from {record.expires_on().isoformat()})."
+        )
+    else:
+        # Asked again before the next back-focused session, whatever its age (an urgent sign,
+        # or a "yes" declined): a 30-day date read "asked again from" a month away (found in
+        # review).
+        typer.echo(f"Answered on {record.answered_on.isoformat()}.")
     for question in RED_FLAG_QUESTIONS:
         answer = record.answers.get(question.key)
         shown = "not answered" if answer is None else ("yes" if answer else "no")
         typer.echo(f"  {shown:>12}  {question.text}")
-    outcome = outcome_of(record)
     if not record.reusable:
         typer.echo(
             "A sign that needs a doctor the same day: the questions are asked again before "
@@ -95,7 +101,10 @@ def _show(store: ScreenStore, today: date) -> None:
     elif outcome is Outcome.CONTINUE_AGAINST_ADVICE:
         typer.echo("You said a doctor has said these exercises are fine for you.")
     elif outcome is Outcome.DECLINED:
-        typer.echo("Back-focused programs stay off until you answer again.")
+        typer.echo(
+            "Back-focused programs stay off until you answer again: the questions are asked "
+            "again before the next one."
+        )
 
 
 def screen(
@@ -107,7 +116,8 @@ def screen(
 
     The answers are kept for 30 days in your data folder; programs that work on the back ask
     for them when they are missing or older, and in between show the warning signs before
-    every session and ask whether any of them is new.
+    every session and ask whether any of them is new. After a "yes" that needs a doctor the
+    same day, or one you chose not to go on with, they are asked before every such session.
     """
     store = ScreenStore()
     now = datetime.now(UTC)

@@ -455,7 +455,7 @@ def live(
             "-m",
             help=f"Session length in minutes, above 0 and up to {MAX_MINUTES} (default 10, or "
             "the program's own length; a program with a flexible step is fitted to it, a fixed "
-            "one stops early).",
+            "one stops early, a resonance assessment not before its second paced rate is done).",
         ),
     ] = None,
     sound: Annotated[

@@ -3,7 +3,9 @@
 Built-in programs are the TOML files shipped in this package (``trainer/programs/*.toml``).
 People add their own as ``*.toml`` files in the ``programs/`` folder of the config directory
 (``breathwise config show`` prints where that is); a user file named like a built-in program
-replaces it, so a built-in can be adjusted by copying and editing it.
+replaces it, so a built-in can be adjusted by copying and editing it. A back-focused built-in's
+red-flag safety questions go with its name: the file that replaces it asks them too, and one
+that says ``back_focused = false`` is refused (:func:`trainer.programs.loader.parse_program`).
 """
 
 from __future__ import annotations
@@ -99,14 +101,17 @@ def load_catalog(user_dir: Path | None = None) -> Catalog:
     ProgramError
         A built-in program is malformed (a packaging bug, not the user's doing).
     """
-    programs = _builtin_programs()
+    builtins = _builtin_programs()
+    programs = dict(builtins)
     origins = dict.fromkeys(programs, BUILTIN)
     problems: dict[str, ProgramError] = {}
     folder = user_programs_dir() if user_dir is None else user_dir
     if folder.is_dir():
         for path in sorted(folder.glob("*.toml")):
+            replaced = builtins.get(path.stem)
+            back_title = replaced.title if replaced is not None and replaced.back_focused else None
             try:
-                program = load_program(path)
+                program = load_program(path, replaces_back_focused=back_title)
             except ProgramError as exc:
                 problems[path.stem] = exc
                 continue

@@ -4,7 +4,10 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
 
     title = "Deep breathing 4-8"
     description = "In for four, out for eight."
-    back_focused = false               # true shows the safety screen first
+    back_focused = false               # true: the red-flag safety questions first. Any
+    #   program that stretches or moves the back must say true; a program with a step in
+    #   repetitions or on sides must say true or false; a file named like a back-focused
+    #   built-in keeps its questions (false is refused there)
     kind = "practice"                  # or "resonance_assessment"
     tips = ["..."]                     # shown before the start and until the first cue
     caution = "..."                    # optional: default caution line of every step but
@@ -55,6 +58,7 @@ from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RA
 from trainer.programs.model import (
     MAX_REPETITIONS,
     MAX_STEP_S,
+    MIN_SCORED_STEPS,
     Breathing,
     Cue,
     FixedPattern,
@@ -474,7 +478,9 @@ def _step(
         check.fail(path, str(exc))
 
 
-def parse_program(text: str, *, name: str, source: str) -> Program:
+def parse_program(
+    text: str, *, name: str, source: str, replaces_back_focused: str | None = None
+) -> Program:
     """Build a :class:`Program` from TOML text.
 
     Parameters
@@ -485,6 +491,10 @@ def parse_program(text: str, *, name: str, source: str) -> Program:
         The program's name (its file stem), checked against :data:`NAME_PATTERN`.
     source : str
         How to name the file in error messages.
+    replaces_back_focused : str, optional
+        The title of the back-focused built-in program this file replaces (same name): the
+        program then asks the safety questions first whether or not the file says so, and a
+        file saying ``back_focused = false`` is refused (:func:`_back_focused`).
 
     Raises
     ------
@@ -538,11 +548,12 @@ def parse_program(text: str, *, name: str, source: str) -> Program:
     if kind is ProgramKind.RESONANCE_ASSESSMENT:
         scored = [s for s in steps if s.scored]
         fixed = [s for s in scored if isinstance(s.breathing, Paced) and s.breathing.end is None]
-        if len(scored) < 2 or len(fixed) < len(scored):
+        if len(scored) < MIN_SCORED_STEPS or len(fixed) < len(scored):
             check.fail(
                 ("step",),
-                "a resonance assessment needs at least two steps with scored = true, each at "
-                "one fixed pace (breathing = { rate_bpm = ... } or inhale_s/exhale_s, no end); "
+                f"a resonance assessment needs at least {MIN_SCORED_STEPS} steps with scored = "
+                "true, each at one fixed pace (breathing = { rate_bpm = ... } or "
+                "inhale_s/exhale_s, no end); "
                 f"{len(scored)} step(s) here are scored, {len(fixed)} of them at a fixed pace",
             )
     return Program(
@@ -551,12 +562,73 @@ def parse_program(text: str, *, name: str, source: str) -> Program:
         description=description,
         steps=steps,
         kind=kind,
-        back_focused=check.flag(data, "back_focused", ()),
+        back_focused=_back_focused(check, data, steps, name, replaces_back_focused),
         tips=tuple(t.strip() for t in tips_value if t.strip()),
         eyes_closed=check.flag(data, "eyes_closed", ()),
         recommended_minutes=recommended,
         source=source,
     )
+
+
+def _back_focused(
+    check: _Checker,
+    data: Mapping[str, Any],
+    steps: Sequence[Step],
+    name: str,
+    replaces_back_focused: str | None,
+) -> bool:
+    """Whether the program asks the red-flag safety questions first.
+
+    ``docs/reference/programs.md``: "Before any back-focused program, screen for red flags".
+    The flag defaults to false, so a copy of a back program that leaves the line out would run
+    its stretches with no questions, even unattended (found in review: a user file replacing
+    ``back-release`` without the line did). Hence:
+
+    * a file named like a back-focused built-in replaces its steps but not its screen: without
+      the line it asks the questions, and ``back_focused = false`` is refused;
+    * a file with a step done in repetitions or on sides must state the flag either way. Those
+      two fields are how a program writes an exercise (every stretch of ``back-release`` has
+      one; no breathing program or body scan has any), so leaving the line out of such a file
+      is far more likely an omission than a decision. They do not show that the exercise is
+      for the back (a hand or neck stretch has sides too), so ``false`` is accepted when
+      written; and a program without them (a body scan of the spine) cannot be told from a
+      breathing exercise, which is why the format notes say that every program that stretches
+      or moves the back must set the flag.
+    """
+    if replaces_back_focused is not None:
+        if data.get("back_focused", True) is False:
+            raise ProgramError(
+                f"cannot be false: this file replaces the built-in {name!r} "
+                f"({replaces_back_focused}), whose red-flag safety questions cannot be turned "
+                "off",
+                source=check.source,
+                line=check.lines.line_of(("back_focused",)),
+                field="back_focused",
+                advice="remove the line or set it to true",
+            )
+        check.flag(data, "back_focused", ())
+        return True
+    if "back_focused" not in data:
+        exercise = next(
+            (
+                (i, "repetitions" if step.repetitions is not None else "sides")
+                for i, step in enumerate(steps)
+                if not step.transition and (step.repetitions is not None or step.sides)
+            ),
+            None,
+        )
+        if exercise is not None:
+            index, key = exercise
+            raise ProgramError(
+                f"a step {'in repetitions' if key == 'repetitions' else 'on sides'} is an "
+                "exercise: the program must say whether it works on the back",
+                source=check.source,
+                line=check.lines.line_of(("step", index, key)),
+                field=check.label(("step", index, key)),
+                advice="add back_focused = true (the safety questions first; any program that "
+                "stretches or moves the back) or back_focused = false near the top of the file",
+            )
+    return check.flag(data, "back_focused", ())
 
 
 def _recommended_minutes(check: _Checker, data: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -577,7 +649,9 @@ def _recommended_minutes(check: _Checker, data: Mapping[str, Any]) -> tuple[floa
     return numbers[0], numbers[1]
 
 
-def load_program(path: Path, *, display: str | None = None) -> Program:
+def load_program(
+    path: Path, *, display: str | None = None, replaces_back_focused: str | None = None
+) -> Program:
     """Read and validate the program file ``path``; its name is the file stem.
 
     Parameters
@@ -586,6 +660,8 @@ def load_program(path: Path, *, display: str | None = None) -> Program:
         A ``.toml`` program file.
     display : str, optional
         How to name the file in messages (defaults to ``str(path)``).
+    replaces_back_focused : str, optional
+        Title of the back-focused built-in the file replaces (see :func:`parse_program`).
 
     Raises
     ------
@@ -604,4 +680,6 @@ def load_program(path: Path, *, display: str | None = None) -> Program:
         raise ProgramError(
             f"not UTF-8 text (byte {exc.start})", source=source, advice="save the file as UTF-8"
         ) from None
-    return parse_program(text, name=path.stem, source=source)
+    return parse_program(
+        text, name=path.stem, source=source, replaces_back_focused=replaces_back_focused
+    )

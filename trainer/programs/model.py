@@ -25,6 +25,9 @@ from trainer.errors import UserError
 MAX_STEP_S = 3 * 3600.0
 """Longest step accepted, in seconds; anything longer is a typo (minutes written as seconds)."""
 MAX_REPETITIONS = 1000
+MIN_SCORED_STEPS = 2
+"""Scored steps a resonance assessment needs: its choice compares the steps' heart responses
+(Lehrer et al. 2000; ``docs/reference/physiology.md``), and one step has nothing to compare."""
 
 
 class ProgramError(UserError):
@@ -408,6 +411,39 @@ class Program:
     def total_duration_s(self) -> float:
         """Length of the whole program, in seconds."""
         return math.fsum(step.total_s for step in self.steps)
+
+    def step_ends_s(self) -> list[float]:
+        """When each step ends, in seconds from the program's start (pauses not counted)."""
+        ends: list[float] = []
+        for step in self.steps:
+            ends.append((ends[-1] if ends else 0.0) + step.total_s)
+        return ends
+
+    def _scored_ends_s(self) -> list[float]:
+        """When each scored step ends, in seconds from the program's start."""
+        return [
+            end for step, end in zip(self.steps, self.step_ends_s(), strict=True) if step.scored
+        ]
+
+    def scored_steps_by(self, stop_s: float) -> tuple[int, int]:
+        """``(done, planned)``: the scored steps a session stopped at ``stop_s`` seconds of
+        program time completes, and all the program has. A step cut short is not scored
+        (the session scores whole steps only)."""
+        ends = self._scored_ends_s()
+        return sum(end <= stop_s for end in ends), len(ends)
+
+    def shortest_stop_s(self) -> float:
+        """The earliest a session may stop and still do what the program is for, in seconds.
+
+        A resonance assessment must complete :data:`MIN_SCORED_STEPS` scored steps: stopped
+        earlier it has nothing to choose from (found in review: ``--minutes 1`` ran the settling
+        minute alone, then said no rate could be scored, as if the person had not followed the
+        pacer). A practice has no such part, so any length of it is practice: 0.
+        """
+        if self.kind is not ProgramKind.RESONANCE_ASSESSMENT:
+            return 0.0
+        ends = self._scored_ends_s()
+        return ends[min(MIN_SCORED_STEPS, len(ends)) - 1] if ends else self.total_duration_s
 
     @property
     def needs_personal_rate(self) -> bool:

@@ -437,10 +437,12 @@ def check_before_program(
     Stored answers younger than 30 days are reused, after the red flags are shown as a short
     list with one question, whether any of them is new since those answers ("yes" puts the
     four questions again: a sign that appears between two full screens must not wait for the
-    next one). A stored "yes" that was confirmed is followed by a short reminder, a stored
-    "yes" that was declined is asked again (the person may have seen a doctor since), and so
-    is a stored urgent "yes", whatever was answered to it (:attr:`ScreenRecord.reusable`).
-    Without ``ask`` the list is shown with what to do if a sign is new.
+    next one). A "yes" the person goes on with, a doctor having said the exercises are fine,
+    is followed by a short reminder (:data:`REMINDER`), in the session it was answered for as
+    in those that reuse it; a stored "yes" that was declined is asked again (the person may
+    have seen a doctor since), and so is a stored urgent "yes", whatever was answered to it
+    (:attr:`ScreenRecord.reusable`). Without ``ask`` the list is shown with what to do if a
+    sign is new.
 
     Parameters
     ----------
@@ -501,7 +503,12 @@ def check_before_program(
         )
     record = ask_questions(ask, tell, today, now)
     store.save(record)
-    return outcome_of(record)
+    outcome = outcome_of(record)
+    if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+        # This session too, not only the next ones that reuse the answers (found in review:
+        # headless, a doctor-cleared "yes" went straight to the tips and the session).
+        tell(REMINDER)
+    return outcome
 
 
 def require_clearance(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from trainer.errors import BadArgument
 from trainer.programs.catalog import Catalog, load_catalog
-from trainer.programs.model import Program, Step
+from trainer.programs.model import MIN_SCORED_STEPS, Program, ProgramKind, Step
 from trainer.programs.runner import ProgramTimeline
 from trainer.session.sensor_label import not_stored_reason
 from trainer.session.summary import SessionSummary
@@ -61,8 +61,9 @@ def prepare_program(
     minutes : float, optional
         Wanted length. A program with a flexible step is stretched or shortened to it
         (:meth:`Program.with_total_duration`); a program of fixed length is ended early when
-        ``minutes`` is shorter (and refused when longer); either way the returned note says
-        what is left out or shortened. Within :func:`fitting_range_min` but outside the
+        ``minutes`` is shorter (and refused when longer, or when so short that it leaves out
+        what the program needs: :meth:`Program.shortest_stop_s`); either way the returned note
+        says what is left out or shortened. Within :func:`fitting_range_min` but outside the
         program's ``recommended_minutes`` it runs as asked, with a warning in the note.
     catalog : Catalog, optional
         Defaults to :func:`load_catalog` (built-in plus the person's own programs).
@@ -98,6 +99,7 @@ def prepare_program(
             program = fitted
             duration_s = program.total_duration_s
         elif wanted_s < duration_s:
+            _check_stop(program, minutes)
             notes.append(_stopped_early(program, wanted_s, minutes))
             duration_s = wanted_s
         elif not math.isclose(wanted_s, duration_s):
@@ -172,6 +174,36 @@ def _shortened_step(program: Program, fitted: Program, minutes: float) -> str:
     )
 
 
+def _check_stop(program: Program, minutes: float) -> None:
+    """Refuse stopping ``program`` (of fixed length) after ``minutes`` when that leaves out what
+    it needs (:meth:`Program.shortest_stop_s`: a resonance assessment's second scored step).
+    The bound is stated in whole minutes, as a fitted program's is (:func:`fitting_range_min`).
+
+    Raises
+    ------
+    BadArgument
+        ``minutes`` is below the bound, with the range and why.
+    """
+    full_s = program.total_duration_s
+    needed_s = program.shortest_stop_s()
+    low_s = min(math.ceil(needed_s / 60.0 - 1e-9) * 60.0, full_s)
+    if minutes * 60.0 >= low_s:
+        return
+    last = [s for s in program.steps if s.scored][:MIN_SCORED_STEPS][-1]
+    raise BadArgument(
+        f"--minutes {minutes:g}: {program.title} can be shortened to {_minutes(low_s)}-"
+        f"{_minutes(full_s)} min (it compares whole paced steps, at least {MIN_SCORED_STEPS}, "
+        f'and the last of those, "{last.title}", ends at {_minutes(needed_s)} min)',
+        advice=f"leave --minutes out for its usual {_minutes(full_s)} min, the only length "
+        "whose rate is stored",
+    )
+
+
+def _minutes(seconds: float) -> str:
+    """Minutes for a bound in a message: ``5``, ``10.5``."""
+    return f"{round(seconds / 60.0, 1):g}"
+
+
 def _stopped_early(program: Program, stop_s: float, minutes: float) -> str:
     """The note for a program of fixed length cut at ``stop_s`` seconds: where it stops, and
     which steps it leaves out (the posture changes and side switches between them unnamed)."""
@@ -191,9 +223,16 @@ def _stopped_early(program: Program, stop_s: float, minutes: float) -> str:
         start_s = end_s
     during = f', during "{cut_in}"' if cut_in else ""
     missed = f"; left out: {', '.join(left_out)}" if left_out else ""
+    done, planned = program.scored_steps_by(stop_s)
+    # store_resonance keeps only the rate of an assessment that tried every rate.
+    unstored = (
+        f"; {done} of {planned} rates tried, so the rate it finds is shown but not stored"
+        if program.kind is ProgramKind.RESONANCE_ASSESSMENT and done < planned
+        else ""
+    )
     return (
         f"{program.title} lasts {program.total_duration_s / 60.0:.1f} min; it will stop after "
-        f"{minutes:g} min{during}{missed}"
+        f"{minutes:g} min{during}{missed}{unstored}"
     )
 
 
