@@ -8,6 +8,7 @@ damaged gzip file or one too large to be what it claims.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import zlib
@@ -145,10 +146,44 @@ def _looks_utf16(raw: bytes) -> bool:
 
 def split_cells(line: str, delimiter: str | None) -> list[str]:
     """The cells of one table row: ``delimiter`` as CSV (quotes honoured, cells stripped of
-    blanks and quotes), or runs of whitespace when it is None."""
+    blanks and quotes), or runs of whitespace when it is None (quotes stripped too: R's
+    ``write.table`` quotes its names and row names)."""
     if delimiter is None:
-        return line.split()
+        return [cell.strip('"') for cell in line.split()]
     return [cell.strip().strip('"') for cell in next(csv.reader([line], delimiter=delimiter))]
+
+
+def data_lines(text: str) -> tuple[list[tuple[int, str]], list[int]]:
+    """The lines of ``text`` that hold something, numbered from 1, and the blank ones.
+
+    Returns
+    -------
+    numbered : list of (int, str)
+        ``(line number, line)`` of each line neither blank nor a ``#`` comment.
+    blanks : list of int
+        Numbers of the blank (or whitespace-only) lines, ascending: one inside the data is a
+        value left out, as a spreadsheet writes an empty cell of a one-column table
+        (:func:`blank_inside`).
+    """
+    numbered: list[tuple[int, str]] = []
+    blanks: list[int] = []
+    for no, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            blanks.append(no)
+        elif stripped[0] != "#":
+            numbered.append((no, line))
+    return numbered, blanks
+
+
+def blank_inside(blanks: list[int], first_no: int, last_no: int) -> int | None:
+    """The first blank line strictly between lines ``first_no`` and ``last_no``, or None.
+
+    Blank lines before the first value or after the last are layout (a trailing newline, a
+    gap under the header); one between two values is a value missing.
+    """
+    k = bisect.bisect_right(blanks, first_no)
+    return blanks[k] if k < len(blanks) and blanks[k] < last_no else None
 
 
 def number_or_none(text: str) -> float | None:
@@ -168,6 +203,8 @@ def _size(n_bytes: int) -> str:
 __all__ = [
     "GZIP_MAGIC",
     "MISSING_INTERVAL_ADVICE",
+    "blank_inside",
+    "data_lines",
     "number_or_none",
     "read_text",
     "short_quote",
