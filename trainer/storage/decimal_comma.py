@@ -11,6 +11,7 @@ __all__ = [
     "decimal_comma_hint",
     "decimal_points",
     "decimal_points_in_rows",
+    "decimal_points_in_text",
     "delimiter_of",
     "one_column_of_decimal_commas",
 ]
@@ -69,6 +70,25 @@ def decimal_points_in_rows(
         return rows
     joined = decimal_points("\n".join(line for _, line in rows), delimiter)
     return list(zip((no for no, _ in rows), joined.split("\n"), strict=True))
+
+
+_COMMENT_LINE = re.compile(r"^([ \t]*#).*$", re.MULTILINE)
+"""A ``#`` comment line, its text after the ``#``."""
+
+
+def decimal_points_in_text(text: str, delimiter: str | None) -> str:
+    r""":func:`decimal_points` of a whole file's text, its ``#`` comment lines left out of the
+    decision (a version number, 1.2, in a note says nothing of the numbers): they keep only
+    their ``#``, and so their line, as comments.
+
+    Examples
+    --------
+    >>> decimal_points_in_text("# v1.2\n0,5;1,5\n", ";")
+    '#\n0.5;1.5\n'
+    """
+    if delimiter not in (";", "\t") or "," not in text:
+        return text
+    return decimal_points(_COMMENT_LINE.sub(r"\1", text) if "#" in text else text, delimiter)
 
 
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d+,\d+\s*")
