@@ -430,6 +430,11 @@ def hrv(
     metrics.time.n_original_nn = uncorrected intervals the time-domain metrics use. Coherence
     is one value over the last 64 s, on our 0-10 scale (the block says so). Every field is
     described in docs/hrv-output.md in the source repository (the docs are not installed).
+
+    An empty line between the intervals of a one-column list is a missing interval, refused
+    as 'nan' is. A table's time column (Phone timestamp, timestamp [ms]..., as 'breathwise
+    import' reads it) is read for beats lost in a gap, found as import finds them: a warning
+    names them, as the analysis joins the intervals around each.
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
