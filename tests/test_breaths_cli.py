@@ -711,6 +711,13 @@ def test_a_time_column_checks_fs_and_gaps(
     assert out["settings"]["warnings"] == [] and out["settings"]["time_column_rate_hz"] == 25.0
     out = json.loads(call([loose, "--fs", "50"], capsys))
     assert "25 Hz if in seconds" in out["settings"]["warnings"][0]
+    # A column of one time gives no rate (it advised "--fs inf").
+    still = _table(tmp_path, "still.csv", "time_s,rsp", lambda i, v: f"7,{v}")
+    with pytest.raises(UserError, match=r"'time_s' does not advance \(every time is 7\)"):
+        call([still, "--fs", "25"], capsys)
+    unnamed = _table(tmp_path, "unnamed.csv", "time,rsp", lambda i, v: f"7,{v}")
+    warnings = json.loads(call([unnamed, "--fs", "25"], capsys))["settings"]["warnings"]
+    assert warnings == ["the column 'time' does not advance: it is not taken for the time"]
 
 
 def test_a_phone_loggers_acc_file_is_read_on_its_sensor_clock(

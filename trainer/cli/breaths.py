@@ -624,6 +624,14 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
         )
     gap = PHONE_TIME_GAP_S if tc.clock == "iso" else TIME_GAP_S
     span = float(tc.t[-1] - tc.t[0])
+    if span <= 0.0 and tc.clock == "unknown":
+        return [f"the column {tc.name!r} does not advance: it is not taken for the time"], None
+    if span <= 0.0:
+        raise UserError(
+            f"{path}: the time column {tc.name!r} does not advance (every time is "
+            f"{float(tc.t[0]):g}), so it is not the samples' times",
+            "remove it from the file, or rename it",
+        )
     slack = PHONE_TIME_GAP_S / span if tc.clock == "iso" and span > 0.0 else 0.0
     if tc.clock == "unknown":
         for per_s in (1.0, 1000.0):
