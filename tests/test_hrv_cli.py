@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
+from rr_files import polar_logger_rr
 
 from analysis.hrv_report import analyse_rr
 from trainer import __version__
@@ -447,3 +448,53 @@ def test_too_short_a_series_is_reported_uncorrected_with_a_warning() -> None:
     report = analyse_rr(np.array([800.0, 1600.0, 800.0]))
     assert report["nn_ms"] == [800.0, 1600.0, 800.0]
     assert any("left uncorrected" in w for w in report["warnings"])
+
+
+def test_an_empty_line_between_intervals_is_a_missing_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read as nothing, it joined the beats around it (a false successive difference), where
+    ``nan`` on that line is refused."""
+    rr = [f"{v:.1f}" for v in rr_series()]
+    f = write(tmp_path / "rr.txt", "\n".join([*rr[:150], "", *rr[150:]]) + "\n\n")
+    with pytest.raises(UserError, match=r"rr\.txt:151: an empty line between intervals"):
+        call([str(f)], capsys)
+    # Before and after the list, and in a table whose RR cells may be empty, it is layout.
+    around = write(tmp_path / "around.txt", "\n# rr\n\n" + "\n".join(rr) + "\n\n")
+    assert len(hrv_cli.read_rr_file(around).values_ms) == len(rr)
+    table = write(tmp_path / "t.csv", "t,rr_ms\n" + "\n".join([f"0,{rr[0]}", "", f"1,{rr[1]}"]))
+    assert len(hrv_cli.read_rr_file(table).values_ms) == 2
+
+
+def test_a_gap_the_timestamps_show_is_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Polar Sensor Logger RR file whose Phone timestamps jump 10 min: import kept the gap,
+    hrv joined the beats without a word."""
+    rr = rr_series(600)
+    f = write(tmp_path / "polar.txt", polar_logger_rr(rr, 300, 600.0))
+    out = json.loads(call([str(f)], capsys))
+    assert out["metrics"]["n_intervals"] == 600
+    gap = out["warnings"][0]
+    assert "'Phone timestamp' shows beats lost in 1 gap (600.0 s" in gap, gap
+    assert "before line 302" in gap and "HRV joins the intervals around each gap" in gap
+    # Without a gap, nothing is said.
+    steady = write(
+        tmp_path / "steady.txt",
+        "timestamp [ms];RR-interval [ms]\n"
+        + "".join(
+            f"{1000 * t:.0f};{v:.0f}\n" for t, v in zip(np.cumsum(rr) / 1000.0, rr, strict=True)
+        ),
+    )
+    out = json.loads(call([str(steady)], capsys))
+    assert not [w for w in out["warnings"] if "gap" in w and "time column" in w]
+    # A time that is not one costs the check, not the file hrv read before times were read.
+    text = polar_logger_rr(rr, 300, 600.0).splitlines()
+    text[5] = "2024-03-01T00:00:60.000;" + text[5].split(";")[1]
+    odd = write(tmp_path / "odd.txt", "\n".join(text) + "\n")
+    out = json.loads(call([str(odd)], capsys))
+    assert out["metrics"]["n_intervals"] == 600
+    assert (
+        "'Phone timestamp' is not used (line 6: '2024-03-01T00:00:60.000' is not a valid"
+        in (out["warnings"][0])
+    )

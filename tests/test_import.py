@@ -93,7 +93,8 @@ def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
     [
         ("812\n905\nabc\n900\n", 3, "'abc' is not an RR interval"),
         ("812\n905,5\n", 2, "'905,5' is not an RR interval"),
-        ("812\n\n# fine\n-3\n", 4, "must be > 0"),
+        ("812\n# fine\n-3\n", 3, "must be > 0"),
+        ("812\n\n# fine\n-3\n", 2, "an empty line between intervals: a missing RR"),
         ("812\n20000\n", 2, "not a plausible RR interval"),
         ("812\n905\nnan\n", 3, "'nan' is not a number: a missing RR interval"),
         ("812\n905\ninf\n", 3, "'inf' is not a finite number"),
@@ -806,4 +807,17 @@ def test_an_ambiguous_start_says_which_offset_it_took(
     assert "taken as the first, 2026-10-25T02:30+02:00" in capsys.readouterr().err
     assert read_recording(tmp_path / "x.bwr").header.start_wall_ns == (
         1_792_888_200 * 1_000_000_000  # 2026-10-25T00:30Z
+    )
+
+
+def test_an_rr_list_in_seconds_is_said_to_be_read_as_seconds(tmp_path: Path) -> None:
+    """It was read as seconds silently, where hrv and breaths --rr refuse it without --unit s."""
+    src = tmp_path / "rr_s.txt"
+    src.write_text("".join(f"{0.8 + 0.01 * (i % 7):.3f}\n" for i in range(120)))
+    result = import_recording(src, "rr", tmp_path / "s.bwr")
+    assert any("read as seconds" in note and "--unit s" in note for note in result.notes)
+    ms = tmp_path / "rr_ms.txt"
+    ms.write_text("".join(f"{800 + 10 * (i % 7)}\n" for i in range(120)))
+    assert import_recording(ms, "rr", tmp_path / "ms.bwr").notes == (
+        "RR intervals read as milliseconds",
     )

@@ -47,6 +47,17 @@ def test_every_command_refuses_a_bad_file_with_the_same_line(
     assert message in text and "\n" not in text
 
 
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_every_command_refuses_an_empty_line_between_values(tmp_path: Path, reader: str) -> None:
+    """An empty line inside a one-column file is a value left out (a spreadsheet's empty cell):
+    all three skipped it, joining the values around it."""
+    values = [f"{800 + 10 * (i % 5)}" for i in range(2000)]
+    path = tmp_path / "gap.txt"
+    path.write_text("\n".join([*values[:700], "", *values[700:]]) + "\n")
+    with pytest.raises(UserError, match=r"gap\.txt:701: an empty line (inside the data|between)"):
+        READERS[reader](path)
+
+
 def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path: Path) -> None:
     rr = "".join(f"{800 + 10 * (i % 5)}\n" for i in range(120))
     packed = tmp_path / "rr.txt"  # no .gz: apps name their exports as they like

@@ -4,21 +4,28 @@
 reads a plain CSV/text waveform (one column, or the named / numbered column; ``--source acc``
 takes three columns x, y, z) and runs the same detectors as the live trainer
 (:func:`analysis.breath.detect_breaths`, :func:`analysis.acc_breath.detect_acc_breaths`).
-``breathwise breaths --rr FILE`` reads RR intervals (ms) and estimates breathing from
-respiratory sinus arrhythmia (:mod:`analysis.rr_breath`). Every problem with the input is one
-:class:`trainer.errors.UserError` line naming the file and line.
+``breathwise breaths --rr FILE [--unit ms|s]`` reads RR intervals (as ``hrv`` reads them,
+:func:`trainer.cli.hrv.read_rr_file`) and estimates breathing from respiratory sinus
+arrhythmia (:mod:`analysis.rr_breath`). Every problem with the input is one
+:class:`trainer.errors.UserError` line naming the file and line. A waveform's time column is
+checked against ``--fs`` (:func:`check_time_column`); an RR table's keeps the gaps it shows,
+as ``import`` does.
 
-Parsing is vectorised (``numpy.loadtxt``'s C reader): an hour of 100 Hz data takes well under a
-second to read; a slow line-by-line pass runs only to name the line of an error.
+Parsing is vectorised (``numpy.loadtxt``'s C reader, fed a megabyte of lines at a time): an
+hour of 100 Hz data takes well under a second to read, in about 3.5 bytes of memory per byte
+of file; a slow line-by-line pass runs only to name the line of an error.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
-from dataclasses import replace
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,11 +60,37 @@ from analysis.rr_breath import (
 from trainer import SOFTWARE
 from trainer.cli.hrv import read_rr_file
 from trainer.errors import BadArgument, UserError
-from trainer.session.pipeline import BELT_CUTOFF_HZ
-from trainer.storage.decimal_comma import decimal_points_in_rows, delimiter_of
-from trainer.storage.text_files import number_or_none, read_text, split_cells
+from trainer.session.pipeline import BELT_CUTOFF_HZ, NS_PER_S
+from trainer.storage.decimal_comma import (
+    decimal_comma_hint,
+    decimal_points,
+    decimal_points_in_text,
+    delimiter_of,
+    one_column_of_decimal_commas,
+)
+from trainer.storage.importers import TIME_COLUMNS, column_key, parse_time
+from trainer.storage.text_files import (
+    data_lines,
+    data_rows,
+    iter_lines,
+    number_or_none,
+    read_text,
+    short_quote,
+    split_cells,
+)
 
-__all__ = ["BREATH_KEYS", "MIN_DURATION_S", "breaths", "read_waveform"]
+__all__ = [
+    "BREATH_KEYS",
+    "ESTIMATE_KEYS",
+    "MIN_DURATION_S",
+    "RR_BREATH_KEYS",
+    "TimeColumn",
+    "Waveform",
+    "breaths",
+    "check_time_column",
+    "load_waveform",
+    "read_waveform",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -73,6 +106,19 @@ BREATH_KEYS = (
     "quality",
 )
 """Fields of each breath in the output, in order."""
+RR_BREATH_KEYS = tuple("rsa_bpm" if k == "depth" else k for k in BREATH_KEYS)
+"""Fields of each breath found from RR (``--rr``): the depth is the heart rate's swing."""
+ESTIMATE_KEYS = (
+    "t_s",
+    "rate_bpm",
+    "phase_rad",
+    "rsa_bpm",
+    "quality",
+    "white_noise_p",
+    "cosen",
+    "unusable_reason",
+)
+"""Fields of each 64 s window of ``--rr`` (JSON ``estimates``; CSV's second table)."""
 MIN_DURATION_S = 20.0
 """Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
 UNCLEAR_CAUSE = "too little sinus arrhythmia, or an irregular rhythm"
@@ -92,6 +138,30 @@ _MAX_BYTES = 2 * 1024**3
 """Largest waveform file read, bytes (about 100 million samples of text)."""
 _ACC_NAMES = (("x", "y", "z"), ("acc_x", "acc_y", "acc_z"), ("ax", "ay", "az"))
 _BELT_NAMES = ("rsp", "resp", "respiration", "belt", "force", "force_n", "rsp_v")
+_UNIT_SUFFIX = re.compile(r"\s*[\[(][^\[\]()]*[\])]\s*$")
+"""A trailing bracketed unit of a header name: ``[mg]``, ``(V)``."""
+_PREAMBLE_SCAN = 100
+"""Lines read for the first row of numbers when looking for text above a header."""
+_HEAD_LINES = 200
+"""Lines read for the header and the layout (the rest is read by ``numpy.loadtxt``)."""
+UNITLESS_TIME = ("time", "t", "timestamp")
+"""Time-column names that give no unit: checked as seconds and as milliseconds, and a
+mismatch with --fs only warned of (the column may count something else)."""
+FS_TOLERANCE = 0.02
+"""Largest relative difference between --fs and the rate a time column gives: a sensor's
+crystal is within 0.1 %; a wrong --fs (50 for 100 Hz, 100 for 125) is off by 20 % or more."""
+TIME_GAP_S = 0.25
+"""A time step this much longer than the usual one is samples missing, s: joined, the breaths
+after it would be timed that much early, a few percent of a breath of 3-10 s."""
+PHONE_TIME_GAP_S = 2.0
+"""The same for a phone's times (``Phone timestamp``), s: a phone logger stamps rows in
+batches up to about 2 s apart (:mod:`trainer.storage.importers`)."""
+
+
+def _bare_name(name: str) -> str:
+    """A header name without a trailing bracketed unit, lower case: ``X [mg]`` -> ``x``,
+    ``Resp (V)`` -> ``resp``."""
+    return _UNIT_SUFFIX.sub("", name).strip().lower()
 
 
 def _pick_columns(
@@ -99,6 +169,7 @@ def _pick_columns(
 ) -> list[int]:
     """0-based columns to read: one for a belt, three for an accelerometer."""
     lower = [n.lower() for n in names] if names is not None else None
+    bare = [_bare_name(n) for n in names] if names is not None else None
     shown = ", ".join(names) if names is not None else f"{n_cols} unnamed columns"
 
     def resolve(spec: str) -> int:
@@ -108,8 +179,9 @@ def _pick_columns(
             if not 1 <= k <= n_cols:
                 raise BadArgument(f"--column {spec}: {path} has columns 1-{n_cols}")
             return k - 1
-        if lower is not None and spec.lower() in lower:
-            return lower.index(spec.lower())
+        for known in (lower, bare):
+            if known is not None and spec.lower() in known:
+                return known.index(spec.lower())
         raise BadArgument(f"--column {spec!r}: no such column in {path} (columns: {shown})")
 
     if column is not None:
@@ -121,11 +193,11 @@ def _pick_columns(
             )
         return cols
     if acc:
-        if lower is not None:
+        if bare is not None:
             for triple in _ACC_NAMES:
-                if all(t in lower for t in triple):
-                    return [lower.index(t) for t in triple]
-        if n_cols == 3 and lower is None:
+                if all(t in bare for t in triple):
+                    return [bare.index(t) for t in triple]
+        if n_cols == 3 and bare is None:
             # Three unnamed columns: x, y, z in order. Named ones that are not axes (ECG, PPG,
             # RSP...) would be analysed as an accelerometer without a word.
             return [0, 1, 2]
@@ -135,22 +207,55 @@ def _pick_columns(
         )
     if n_cols == 1:
         return [0]
-    if lower is not None:
+    if bare is not None:
         for name in _BELT_NAMES:
-            if name in lower:
-                return [lower.index(name)]
+            if name in bare:
+                return [bare.index(name)]
     raise UserError(
         f"{path}:{line_no}: {n_cols} columns ({shown}); choose one with --column NAME or N"
     )
 
 
-def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> FloatArray:
-    """Read a waveform from a plain text / CSV file.
+@dataclass(frozen=True)
+class TimeColumn:
+    """A column of sample times found beside the waveform."""
 
-    Layout: optional ``#`` comment lines and blank lines anywhere; an optional header row
-    (any non-numeric cell makes the first row a header); cells separated by commas,
+    name: str
+    """As the header writes it."""
+    clock: str
+    """:data:`trainer.storage.importers.TIME_COLUMNS`'s clock (``relative_s``, ``unix_ns``,
+    ``pmd_ns``, ``iso``), or ``unknown`` for a name without a unit (``time``)."""
+    t: FloatArray
+    """One time per sample: seconds, or the column's own numbers when ``clock`` is unknown."""
+
+
+@dataclass(frozen=True)
+class Waveform:
+    """A waveform read from a text file (:func:`load_waveform`)."""
+
+    samples: FloatArray
+    """Shape (n,) for a belt, (n, 3) for x, y, z; float64, all finite."""
+    columns: tuple[str, ...]
+    """The columns read: header names, or 1-based numbers of an unnamed table."""
+    time: TimeColumn | None
+    """The samples' times, when the header names a time column."""
+    lines: NDArray[np.int64]
+    """The file's line of each sample."""
+
+
+def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> Waveform:
+    """Read a waveform, the names of its columns and its time column, from a text / CSV file.
+
+    Layout: optional ``#`` comment lines anywhere, blank lines before the data and after it
+    (one inside it is a sample left out, refused as a NaN is); an optional header row (any
+    non-numeric cell makes the first row a header) naming every column of the rows (names
+    aligned by two spaces or more may hold a space: ``Time (s)``; a trailing bracketed unit
+    is ignored when a name is looked up: ``X [mg]`` is ``x``); cells separated by commas,
     semicolons, tabs or whitespace (with semicolons or tabs, 1,5 reads as 1.5: a European
-    spreadsheet's decimal comma); gzip-compressed files are read too.
+    spreadsheet's decimal comma); gzip-compressed files are read too. A time column
+    (``time_s``, ``t_s``, ``time_ms``, ``timestamp [ms]``, ``sensor timestamp [ns]``, ``Phone
+    timestamp``, as ``import`` reads them; or ``time``, ``t``, ``timestamp`` without a unit)
+    is read beside the samples (:func:`check_time_column`).
 
     Parameters
     ----------
@@ -165,76 +270,413 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
 
     Returns
     -------
-    ndarray, shape (n,) or (n, 3)
-        The samples, float64, all finite.
+    Waveform
+        The samples, the columns read and the time column.
 
     Raises
     ------
     UserError
-        Missing, empty or unreadable file; a non-number, an empty or NaN/infinite cell, a
-        value beyond :data:`MAX_ABS_SAMPLE`, or a short row; the message names the file and
-        line.
+        Missing, empty or unreadable file; lines of text above the header; a header naming
+        fewer or more columns than the rows hold; an unnamed two-column table that is one
+        column of decimal commas; a non-number, an empty or NaN/infinite cell, an empty line
+        inside the data, a value beyond :data:`MAX_ABS_SAMPLE`, or a short row; the message
+        names the file and line.
     BadArgument
         ``column`` not in the file.
     """
     text = read_text(path, max_bytes=_MAX_BYTES, what="a waveform file")
-    lines = text.splitlines()
-    numbered = [
-        (i + 1, line) for i, line in enumerate(lines) if line.strip() and line.lstrip()[0] != "#"
-    ]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Header, preamble and layout are read from the first lines; the rest stays one string
+    # (a list of every line took ~20 bytes of objects per byte of file).
+    numbered, _ = data_lines(_head(text))
+    if not numbered:
+        numbered, _ = data_lines(text)  # more than _HEAD_LINES of comments or blank lines
     if not numbered:
         raise UserError(f"{path}: empty file (no samples)")
+    _refuse_preamble(path, numbered)
+    delimiter = delimiter_of(numbered[0][1])
+    converted = decimal_points_in_text(text, delimiter)
+    if converted is not text:
+        text = converted
+        numbered, _ = data_lines(_head(text))
+    del converted
     first_no, first = numbered[0]
-    delimiter = delimiter_of(first)
-    numbered = decimal_points_in_rows(numbered, delimiter)
-    first = numbered[0][1]
     cells = split_cells(first, delimiter)
     names: list[str] | None = None
-    body = numbered
     # A trailing separator leaves "" at the end.
     if any(number_or_none(c) is None for c in cells if c):
         names = cells
-        body = numbered[1:]
-    cols = _pick_columns(path, first_no, names, len(cells), column, acc)
-    if not body:
-        raise UserError(f"{path}: no samples after the header")
+        if len(numbered) < 2:
+            raise UserError(f"{path}: no samples after the header")
+    body_no, body_line = numbered[1 if names is not None else 0]
+    body = text[_line_start(text, body_no) :]
+    del text
+    if names is None:
+        _refuse_decimal_commas(path, body, body_no, delimiter)
+    else:
+        names = _header_names(path, first_no, first, names, (body_no, body_line), delimiter)
+    n_cols = len(names) if names is not None else len(cells)
+    cols = _pick_columns(path, first_no, names, n_cols, column, acc)
+    blank = _blank_inside(body)
+    if blank is not None:
+        raise UserError(
+            f"{path}:{body_no + blank}: an empty line inside the data, a sample left out (a "
+            "spreadsheet writes an empty cell of a one-column table so); breath analysis "
+            "needs a continuous signal (split the file at gaps)"
+        )
+    time_at = _time_column(names)
+    numeric_time = time_at is not None and time_at[1] != "iso"
+    usecols = [*cols, time_at[0]] if time_at is not None and numeric_time else cols
     try:
         data = np.loadtxt(
-            io.StringIO("\n".join(line for _, line in body)),
+            iter_lines(body),
             delimiter=delimiter,
-            usecols=cols,
+            usecols=usecols,
             ndmin=2,
             dtype=np.float64,
             quotechar='"',
+            comments="#",
         )
     except ValueError:
-        _raise_line_error(path, body, delimiter, cols)
+        _raise_line_error(path, data_rows(body, body_no), delimiter, usecols)
         raise UserError(f"{path}: cannot parse the samples") from None
     bad = ~np.isfinite(data).all(axis=1)
     if bad.any():
-        i = int(np.argmax(bad))
-        no, line = body[i]
+        no, line = _nth_row(body, body_no, int(np.argmax(bad)))
         raise UserError(
             f"{path}:{no}: {line.strip()[:40]!r} holds a NaN or infinite value; breath "
             "analysis needs a continuous signal (split the file at gaps)"
         )
-    huge = (np.abs(data) > MAX_ABS_SAMPLE).any(axis=1)
+    samples = data[:, : len(cols)]
+    huge = (np.abs(samples) > MAX_ABS_SAMPLE).any(axis=1)
     if huge.any():
-        i = int(np.argmax(huge))
-        no, line = body[i]
+        no, line = _nth_row(body, body_no, int(np.argmax(huge)))
         raise UserError(
             f"{path}:{no}: {line.strip()[:40]!r} holds a value beyond ±{MAX_ABS_SAMPLE:g}, "
             "which no breathing sensor measures",
             "check the column and the units of the file",
         )
-    if acc:
-        out: FloatArray = data
-        return out
-    return np.ascontiguousarray(data[:, 0])
+    time: TimeColumn | None = None
+    lines = np.zeros(0, dtype=np.int64)
+    if time_at is not None and names is not None:
+        index, clock, scale = time_at
+        if numeric_time:
+            t = data[:, -1] * (1.0 / NS_PER_S if clock in ("unix_ns", "pmd_ns") else scale)
+        else:
+            t = np.array(
+                [
+                    parse_time(split_cells(line, delimiter)[index], clock, scale, path, no)
+                    for no, line in data_rows(body, body_no)
+                ],
+                dtype=np.float64,
+            )
+            t = (t - t[0]) / NS_PER_S
+        time = TimeColumn(names[index], clock, t)
+        # Only a time column's messages name a sample's line. Without a comment inside the
+        # data (the usual case) the samples are on consecutive lines.
+        lines = (
+            np.fromiter((no for no, _ in data_rows(body, body_no)), np.int64, count=len(data))
+            if "#" in body
+            else body_no + np.arange(len(data), dtype=np.int64)
+        )
+    read = tuple(names[c] if names is not None else str(c + 1) for c in cols)
+    out = np.ascontiguousarray(samples if acc else samples[:, 0])
+    return Waveform(out, read, time, lines)
+
+
+def _head(text: str) -> str:
+    """The first :data:`_HEAD_LINES` lines of ``text``."""
+    end = -1
+    for _ in range(_HEAD_LINES):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[:end]
+
+
+def _line_start(text: str, line_no: int) -> int:
+    """Offset in ``text`` of the start of line ``line_no`` (1-based)."""
+    pos = 0
+    for _ in range(line_no - 1):
+        pos = text.index("\n", pos) + 1
+    return pos
+
+
+_BLANK_LINE = re.compile(r"^[ \t\f\v]*$", re.MULTILINE)
+"""An empty (or whitespace) line."""
+
+
+def _blank_inside(body: str) -> int | None:
+    """Lines from the first of ``body`` (a row of data) to its first empty line that has data
+    after it, or None: one after the last row is layout (a trailing newline)."""
+    end = len(body)
+    while end > 0:
+        # Back over the trailing empty and comment lines, to the end of the last row.
+        start = body.rfind("\n", 0, end) + 1
+        line = body[start:end].strip()
+        if line and line[0] != "#":
+            break
+        end = start - 1
+    blank = _BLANK_LINE.search(body, 0, max(end, 0))
+    return None if blank is None else body.count("\n", 0, blank.start())
+
+
+def _nth_row(body: str, first_no: int, index: int) -> tuple[int, str]:
+    """``(line number, line)`` of the ``index``-th row of data of ``body`` (errors only)."""
+    return next(itertools.islice(data_rows(body, first_no), index, None))
+
+
+def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> FloatArray:
+    """The samples of a waveform file (:func:`load_waveform`): shape (n,), or (n, 3) for
+    ``acc``; float64, all finite."""
+    return load_waveform(path, column, acc=acc).samples
+
+
+def _data_like(line: str) -> bool:
+    """Whether every cell of ``line`` is a number (a row of data, not of names or notes)."""
+    delimiter = delimiter_of(line)
+    cells = [c for c in split_cells(decimal_points(line, delimiter), delimiter) if c]
+    return bool(cells) and all(number_or_none(c) is not None for c in cells)
+
+
+def _refuse_preamble(path: Path, numbered: list[tuple[int, str]]) -> None:
+    """Refuse lines of text above the header (a program's notes on the recording: Biopac's
+    ``10 msec/sample``), which were read as the header and the first rows of data.
+
+    A table has at most one row of names above its first row of numbers. The row just above
+    the data is not counted as text when it has as many cells, one of them a number: it is
+    a row of data with a bad cell, which the reader names as such.
+    """
+    head = numbered[:_PREAMBLE_SCAN]
+    data_at = next((i for i, (_, line) in enumerate(head) if _data_like(line)), None)
+    if data_at is None or data_at <= 1:
+        return
+    above_no, above = head[data_at - 1]
+    data_no, data_line = head[data_at]
+    delimiter = delimiter_of(data_line)
+    above_cells = split_cells(above, delimiter)
+    if len(above_cells) == len(split_cells(data_line, delimiter)) and any(
+        number_or_none(c) is not None for c in above_cells
+    ):
+        return
+    first_no, first = head[0]
+    raise UserError(
+        f"{path}:{data_no}: the numbers begin on line {data_no}, under {data_at} lines of "
+        f"text where a table has one row of column names at most (line {first_no} is "
+        f"{short_quote(first.strip())}, line {above_no} {short_quote(above.strip())})",
+        "delete the lines above the column names (a program's notes on the recording)",
+    )
+
+
+def _cell_count(cells: list[str]) -> int:
+    """Cells of a row without the empty ones a trailing separator leaves."""
+    n = len(cells)
+    while n and not cells[n - 1]:
+        n -= 1
+    return n
+
+
+def _header_names(
+    path: Path,
+    header_no: int,
+    header: str,
+    names: list[str],
+    row: tuple[int, str],
+    delimiter: str | None,
+) -> list[str]:
+    """The header's names, one per cell of the rows, or a UserError naming both counts.
+
+    Names and cells are matched by position, so a header with a name fewer or more than the
+    rows have cells makes ``--column NAME`` read the column beside the one named (found in
+    review: ``--column rsp`` of R's ``write.csv`` output read the abdomen column). In a
+    table separated by spaces, names aligned by two spaces or more may hold one
+    (``Time (s)   Resp``).
+    """
+    row_no, row_line = row
+    row_cells = split_cells(row_line, delimiter)
+    n_names, n_cells = _cell_count(names), _cell_count(row_cells)
+    if n_names == n_cells:
+        return names
+    if delimiter is None:
+        aligned = [c.strip('"') for c in re.split(r"\s{2,}", header.strip())]
+        if len(aligned) == n_cells:
+            return aligned
+    why = ""
+    if n_cells == n_names + 1 and row_cells[0].isdigit():
+        why = (
+            ": the rows start with a column the header does not name, numbered as R's "
+            "write.csv and write.table write row names (write the file with row.names = FALSE)"
+        )
+    elif delimiter is None and n_names > n_cells:
+        why = (
+            ": in a table separated by spaces a name with a space in it counts as two "
+            "(separate the columns with tabs or commas, or align the names by two spaces)"
+        )
+    hint = decimal_comma_hint(row_line) if delimiter == "," else ""
+    raise UserError(
+        f"{path}:{row_no}: the header (line {header_no}) has {n_names} names but the rows "
+        f"have {n_cells} cells, so which name is which column cannot be told{why}{hint}",
+        "make the header name every column of the rows, in order",
+    )
+
+
+def _refuse_decimal_commas(path: Path, body: str, first_no: int, delimiter: str | None) -> None:
+    """Refuse an unnamed comma-separated table that is one column of decimal commas.
+
+    ``0,00346`` read as two columns analysed the integer parts or the fractions as a signal
+    (found in review: 5.96 and 10.25 breaths/min from a 6/min belt). Two genuine integer
+    columns (``512,498``) never write a fraction with a leading zero nor a ``-0`` whole part;
+    decimal commas of a signal near zero do.
+    """
+    if delimiter != "," or not one_column_of_decimal_commas(
+        line for _, line in data_rows(body, first_no)
+    ):
+        return
+    no, line = _nth_row(body, first_no, 0)
+    raise UserError(
+        f"{path}:{no}: {short_quote(line.strip())} reads as 2 columns, but every row looks "
+        f"like one number with a decimal comma{decimal_comma_hint(line)}",
+        "write decimal points, or separate columns with semicolons (then 0,5 reads as 0.5)",
+    )
+
+
+def _time_column(names: list[str] | None) -> tuple[int, str, float] | None:
+    """Index, clock and scale of the header's time column, or None.
+
+    The names and clocks are ``import``'s (:data:`trainer.storage.importers.TIME_COLUMNS`), a
+    device's clock before a phone's (which stamps rows in batches), then a name without a
+    unit (:data:`UNITLESS_TIME`, clock ``unknown``).
+    """
+    if names is None:
+        return None
+    keys = [column_key(n) for n in names]
+    known = sorted(
+        (name for name in TIME_COLUMNS if name in keys),
+        key=lambda name: TIME_COLUMNS[name][0] == "iso",
+    )
+    if known:
+        clock, scale = TIME_COLUMNS[known[0]]
+        return keys.index(known[0]), clock, scale
+    bare = next((name for name in UNITLESS_TIME if name in keys), None)
+    return None if bare is None else (keys.index(bare), "unknown", 1.0)
+
+
+def _rate_and_gaps(steps: FloatArray, gap: float) -> tuple[float, NDArray[np.bool_]]:
+    """Samples per unit of time over the steps that are not gaps, and where the gaps are: a
+    step over the median step by more than ``gap``."""
+    gaps = steps > float(np.median(steps)) + gap
+    span = float(steps[~gaps].sum())
+    return (float(np.count_nonzero(~gaps)) / span if span > 0.0 else math.inf), gaps
+
+
+def _matches(rate: float, fs_hz: float, slack: float) -> bool:
+    return abs(rate - fs_hz) <= (FS_TOLERANCE + slack) * fs_hz
+
+
+def time_column_rate(wave: Waveform) -> str | None:
+    """What the time column says of the sampling rate, for a message, or None."""
+    tc = wave.time
+    if tc is None or tc.t.size < 2:
+        return None
+    rate, _ = _rate_and_gaps(np.diff(tc.t), PHONE_TIME_GAP_S if tc.clock == "iso" else 0.0)
+    if tc.clock != "unknown":
+        return f"the time column {tc.name!r} gives {rate:.4g} Hz"
+    return (
+        f"the column {tc.name!r} steps by {1.0 / rate:.4g}: {rate:.4g} Hz if in seconds, "
+        f"{1000.0 * rate:.4g} Hz if in milliseconds"
+    )
+
+
+def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[str], float | None]:
+    """Check the samples' time column against ``fs_hz``: a wrong --fs or a gap went unnoticed.
+
+    The rate is the number of steps over their sum, gaps left out; a gap is a step over the
+    median one by more than :data:`TIME_GAP_S` (:data:`PHONE_TIME_GAP_S` for a phone's
+    batched times). A rate within :data:`FS_TOLERANCE` of ``fs_hz`` (plus the phone's 2 s
+    over the recording) matches. A column without a unit (:data:`UNITLESS_TIME`) is tried
+    as seconds, then milliseconds.
+
+    Returns
+    -------
+    warnings : list of str
+        For a column without a unit that matches in neither.
+    rate_hz : float or None
+        The rate the column gives (None when there is no time column).
+
+    Raises
+    ------
+    UserError
+        Times that go back, a rate that does not match ``fs_hz`` or a gap, in a column whose
+        name gives its unit; naming both rates, or the line of the gap.
+    """
+    tc = wave.time
+    if tc is None or tc.t.size < 2:
+        return [], None
+    steps = np.diff(tc.t)
+    back = np.flatnonzero(steps < 0.0)
+    if back.size:
+        k = int(back[0])
+        raise UserError(
+            f"{path}:{wave.lines[k + 1]}: the time column {tc.name!r} goes back by "
+            f"{-float(steps[k]):.6g}",
+            "sort the rows by time",
+        )
+    gap = PHONE_TIME_GAP_S if tc.clock == "iso" else TIME_GAP_S
+    span = float(tc.t[-1] - tc.t[0])
+    if span <= 0.0 and tc.clock == "unknown":
+        return [f"the column {tc.name!r} does not advance: it is not taken for the time"], None
+    if span <= 0.0:
+        raise UserError(
+            f"{path}: the time column {tc.name!r} does not advance (every time is "
+            f"{float(tc.t[0]):g}), so it is not the samples' times",
+            "remove it from the file, or rename it",
+        )
+    slack = PHONE_TIME_GAP_S / span if tc.clock == "iso" and span > 0.0 else 0.0
+    if tc.clock == "unknown":
+        for per_s in (1.0, 1000.0):
+            rate, gaps = _rate_and_gaps(steps / per_s, gap)
+            if _matches(rate, fs_hz, slack):
+                _refuse_gaps(path, wave, steps / per_s, gaps, fs_hz)
+                return [], round(rate, 4)
+        return [
+            f"{time_column_rate(wave)}, not --fs {fs_hz:g}: is --fs right? (named time_s or "
+            "time_ms, the column would be checked, and a mismatch refused)"
+        ], None
+    rate, gaps = _rate_and_gaps(steps, gap)
+    if not _matches(rate, fs_hz, slack):
+        raise UserError(
+            f"{path}: --fs {fs_hz:g} Hz, but the time column {tc.name!r} gives {rate:.4g} Hz "
+            f"(a step of {1.0 / rate:.4g} s): read at --fs {fs_hz:g}, every duration would "
+            f"come out {rate / fs_hz:.3g} times the true one, every rate {fs_hz / rate:.3g} "
+            "times",
+            f"give --fs {rate:.4g}",
+        )
+    _refuse_gaps(path, wave, steps, gaps, fs_hz)
+    return [], round(rate, 4)
+
+
+def _refuse_gaps(
+    path: Path, wave: Waveform, steps_s: FloatArray, gaps: NDArray[np.bool_], fs_hz: float
+) -> None:
+    """Refuse steps of the time column that are samples missing, as a NaN is refused."""
+    where = np.flatnonzero(gaps)
+    if not where.size:
+        return
+    k = int(where[0])
+    missing = float((steps_s[gaps] - 1.0 / fs_hz).sum())
+    assert wave.time is not None
+    raise UserError(
+        f"{path}:{wave.lines[k + 1]}: the time column {wave.time.name!r} jumps by "
+        f"{float(steps_s[k]):.4g} s after line {wave.lines[k]}, where {fs_hz:g} Hz steps by "
+        f"{1.0 / fs_hz:.4g} s ({where.size} such gap{'s' if where.size > 1 else ''}, "
+        f"{missing:.4g} s missing in all); breath analysis needs a continuous signal (split "
+        "the file at gaps)"
+    )
 
 
 def _raise_line_error(
-    path: Path, body: list[tuple[int, str]], delimiter: str | None, cols: list[int]
+    path: Path, body: Iterable[tuple[int, str]], delimiter: str | None, cols: list[int]
 ) -> None:
     """Find the first bad line (slow pass, errors only) and raise a UserError naming it."""
     need = max(cols) + 1
@@ -247,7 +689,9 @@ def _raise_line_error(
             if cell == "":
                 raise UserError(f"{path}:{no}: empty cell in column {c + 1}")
             if number_or_none(cell) is None:
-                raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
+                raise UserError(
+                    f"{path}:{no}: {cell[:40]!r} is not a number{decimal_comma_hint(cell)}"
+                )
 
 
 def _breath_row(b: Breath) -> dict[str, Any]:
@@ -273,9 +717,7 @@ def _median_rate(rates: list[float]) -> float | None:
     return round(float(np.median(rates)), 3) if rates else None
 
 
-def _check_fs(fs: float | None, minimum: float, what: str) -> float:
-    if fs is None:
-        raise BadArgument(f"--fs is required for a waveform file (samples per second of {what})")
+def _check_fs(fs: float, minimum: float, what: str) -> float:
     if not (math.isfinite(fs) and minimum <= fs <= 100_000.0):
         raise BadArgument(f"--fs must lie within {minimum:g}-100000 Hz for {what}, got {fs!r}")
     return float(fs)
@@ -285,8 +727,20 @@ def _analyse_waveform(
     input: Path, fs: float | None, column: str | None, source: str, invert: bool = False
 ) -> dict[str, Any]:
     acc = source == "acc"
-    fs_hz = _check_fs(fs, 5.0 if acc else 4.0, "an accelerometer" if acc else "a belt")
-    data = read_waveform(input, column, acc=acc)
+    what = "an accelerometer" if acc else "a belt"
+    if fs is None:
+        try:
+            implied = time_column_rate(load_waveform(input, column, acc=acc))
+        except UserError:
+            implied = None  # the file's own problem is said once --fs is given
+        raise BadArgument(
+            f"--fs is required for a waveform file (samples per second of {what})"
+            + (f"; {implied}" if implied else "")
+        )
+    fs_hz = _check_fs(fs, 5.0 if acc else 4.0, what)
+    wave = load_waveform(input, column, acc=acc)
+    time_warnings, time_rate = check_time_column(input, wave, fs_hz)
+    data = wave.samples
     if invert:
         data = -data
     n = data.shape[0]
@@ -302,7 +756,10 @@ def _analyse_waveform(
     settings: dict[str, Any] = {
         "software": SOFTWARE,
         "fs_hz": fs_hz,
-        "column": column,
+        # The column analysed, also when found by itself (by its name, or the only one).
+        "column": ",".join(wave.columns),
+        "time_column": None if wave.time is None else wave.time.name,
+        "time_column_rate_hz": time_rate,
         "samples": n,
         "duration_s": round(duration, 3),
         "time_origin": "first sample = 0 s",
@@ -329,7 +786,7 @@ def _analyse_waveform(
     settings["detector"] = {"cutoff_hz": BELT_CUTOFF_HZ, "rel_delta": 0.3, "onset_fraction": 0.05}
     # The whole file is here: each breath ends at the next one's fitted inhale onset.
     settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
-    warnings = []
+    warnings = list(time_warnings)
     clipped = clipped_fraction(data)
     settings["clipped_fraction"] = round(clipped, 4)
     flat = [i for i, col in enumerate(data.reshape(n, -1).T) if np.ptp(col) == 0.0]
@@ -463,8 +920,8 @@ def _unmeasured_ratios(found: list[Breath]) -> list[str]:
     return warnings
 
 
-def _analyse_rr(rr_path: Path) -> dict[str, Any]:
-    rr = read_rr_file(rr_path)
+def _analyse_rr(rr_path: Path, unit: str = "ms") -> dict[str, Any]:
+    rr = read_rr_file(rr_path, unit)
     values = rr.values_ms
     duration = sum(values) / 1000.0
     tracker = RRBreathTracker()
@@ -475,16 +932,26 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
         )
     corrected = correct_rr(values)
     nn = corrected.nn_ms
-    # On the file's own clock (first beat = 0 s): corrected intervals do not sum to the raw ones.
-    raw_t = np.cumsum(np.asarray(values, dtype=np.float64)) / 1000.0
+    # On the file's own clock (first beat = 0 s): corrected intervals do not sum to the raw
+    # ones; a gap its time column shows is kept, as import keeps it.
+    raw_t = np.asarray(rr.beat_times_s(), dtype=np.float64)
     t = corrected.nn_times_s(raw_t)
     # Window by window on the raw intervals, as live: the whiteness test must see them
     # uncorrected (an irregular rhythm, smoothed by the correction, would pass it), and the
     # entropy test leaves out the values the correction changed.
     estimates = estimate_breathing_from_rr(raw_t, values, correct_artifacts=True)
-    cycles = rr_breath_cycles(t, nn, estimates)
+    # No breath where no beat was: the heart rhythm says nothing of the breathing in a gap.
+    lost = rr.gap_spans_s()
+    cycles = [
+        c
+        for c in rr_breath_cycles(t, nn, estimates)
+        if not any(c.inhale_onset_s < end and c.end_s > start for start, end in lost)
+    ]
     rate = session_rate_bpm(estimates)
-    warnings = [note] if (note := rr.warning()) is not None else []
+    warnings = rr.warnings(
+        "the gap is kept (the breaths' times are the file's), and the windows over it have "
+        "fewer beats"
+    )
     share = usable_share(estimates)
     if rate is None:
         noise = sum(e.white_noise_p > WHITE_NOISE_ALPHA for e in estimates)
@@ -522,7 +989,7 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
                 "exhale_s": round(c.end_s - c.exhale_onset_s, 3),
                 "pause_s": None,
                 "ratio": None,
-                "depth": round(c.rsa_bpm, 3),
+                "rsa_bpm": round(c.rsa_bpm, 3),
                 "quality": label(c.quality),
             }
             for c in cycles
@@ -560,7 +1027,8 @@ def _analyse_rr(rr_path: Path) -> dict[str, Any]:
             f"2011, over the intervals the correction left alone) exceeds {COSEN_IRREGULAR:g} "
             "unusable",
             "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
-            "depth is the RSA swing in beats/min; ratio and pause cannot be measured from RR",
+            "rsa_bpm (a belt's depth) is the RSA swing in beats/min; ratio and pause cannot "
+            "be measured from RR",
             "quality_labels": f"good >= {GOOD_QUALITY}, uncertain >= {USABLE_QUALITY} "
             "(windowed RSA quality)",
             "usable_share": round(share, 4),
@@ -579,9 +1047,16 @@ def _as_csv(result: dict[str, Any], source_name: str) -> str:
     for key, value in result["settings"].items():
         buf.write(f"# settings.{key}={json.dumps(value)}\n")
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(BREATH_KEYS)
+    keys = RR_BREATH_KEYS if result["source"] == "rr" else BREATH_KEYS
+    writer.writerow(keys)
     for row in result["breaths"]:
-        writer.writerow(["" if row[k] is None else row[k] for k in BREATH_KEYS])
+        writer.writerow(["" if row[k] is None else row[k] for k in keys])
+    if "estimates" in result:
+        # The windows README and JSON give (rate, quality, why unusable), as a second table.
+        buf.write(f"\n# estimates: {len(result['estimates'])} windows of 64 s, every 5 s\n")
+        writer.writerow(ESTIMATE_KEYS)
+        for row in result["estimates"]:
+            writer.writerow(["" if row[k] is None else row[k] for k in ESTIMATE_KEYS])
     return buf.getvalue()
 
 
@@ -601,7 +1076,8 @@ def breaths(
         str | None,
         typer.Option(
             "--column",
-            help="Column to read: header NAME or 1-based number N (acc: X,Y,Z).",
+            help="Column to read: header NAME (a unit in brackets may be left out: X for "
+            "'X [mg]') or 1-based number N (acc: X,Y,Z).",
         ),
     ] = None,
     source: Annotated[
@@ -610,7 +1086,19 @@ def breaths(
     ] = "belt",
     rr: Annotated[
         Path | None,
-        typer.Option("--rr", help="RR-interval file (ms, one per line or a column) instead."),
+        typer.Option(
+            "--rr",
+            help="RR-interval file (one per line, or a column named rr_ms, RR-interval [ms], "
+            "rr_s...) instead; a time column beside it (as import reads it) shows gaps.",
+        ),
+    ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            "--unit",
+            help="With --rr: unit of the intervals in the file, ms (default) or s, as for "
+            "'breathwise hrv' (a column named rr_s is seconds whatever it says).",
+        ),
     ] = None,
     format: Annotated[
         str,
@@ -644,7 +1132,18 @@ def breaths(
     so, and --invert analyses the negated signal. A warning also says when no breathing was
     found (a time column chosen by mistake?) or a breath's ratio could not be measured.
     Warnings go to standard error and into the output (JSON: settings.warnings; CSV: its
-    '# settings.warnings=' line).
+    '# settings.warnings=' line). settings.column names the column analysed.
+
+    A time column (time_s, t_s, time_ms, timestamp [ms], sensor timestamp [ns], Phone
+    timestamp) is checked against --fs: a rate it does not give, or a gap in it (samples
+    missing), is refused, naming both rates or the line; a column just named time, t or
+    timestamp, whose unit is not known, gets a warning instead. An empty line inside the
+    data is a sample missing, refused as a NaN is; so is a header that names fewer or more
+    columns than the rows have (R's row names), and lines of text above the header.
+
+    With --rr, the CSV holds the breath table (depth is rsa_bpm, the heart rate's swing in
+    beats/min), then after an empty line a table of the 64 s windows (t_s, rate_bpm,
+    quality, unusable_reason...), as JSON's "estimates".
 
     Example: breathwise breaths belt.csv --fs 50 --column rsp
     """
@@ -669,10 +1168,15 @@ def breaths(
                 f"{' and '.join(waveform_only)} describe a waveform INPUT, not --rr",
                 "an RR file is read as it is: leave them out",
             )
-        result = _analyse_rr(rr)
+        result = _analyse_rr(rr, "ms" if unit is None else unit)
         name = str(rr)
     elif input is None:
         raise BadArgument("give a waveform INPUT (with --fs) or --rr FILE")
+    elif unit is not None:
+        raise BadArgument(
+            "--unit is the unit of an --rr file's intervals",
+            "a waveform's units do not matter: its breaths are timed in samples (--fs)",
+        )
     else:
         if invert and source == "acc":
             raise BadArgument(

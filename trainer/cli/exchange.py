@@ -104,7 +104,8 @@ def import_(
     The values are encoded as the sensor's own notifications, so replay, report, history and
     export work on the result like on any session. A CSV's beats are the running sum of its
     RR, moved onto the R peaks of its own ECG when it has one (or left at the logger's least
-    delay, with the reason). A malformed file is refused with the line at fault. The recording
+    delay, with the reason). An RR list whose every value is below 10 is read as seconds, and
+    a note says so. A malformed file is refused with the line at fault. The recording
     is added to your history (--no-history: not), by the rules of 'history --add': a re-import
     of a Breathwise CSV export of a session the history holds is not counted twice.
 

@@ -16,25 +16,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from analysis.hrv_report import analyse_rr
 from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
+from devices.heart_rate import RR_UNITS_PER_S
 from trainer import SOFTWARE
 from trainer.errors import BadArgument, UserError
+from trainer.session.pipeline import NS_PER_S
 from trainer.storage.decimal_comma import (
     decimal_comma_hint,
     decimal_points_in_rows,
     delimiter_of,
 )
+from trainer.storage.importers import TIME_COLUMNS, column_key, parse_time, strap_beat_times
 from trainer.storage.text_files import (
     MISSING_INTERVAL_ADVICE,
+    blank_inside,
+    data_lines,
     number_or_none,
     read_text,
+    short_quote,
     split_cells,
 )
 
-__all__ = ["MAX_RR_MS", "MIN_RR_MS", "RRFile", "hrv", "read_rr_file"]
+__all__ = ["MAX_RR_MS", "MIN_RR_MS", "RRFile", "RRTiming", "hrv", "read_rr_file"]
 
 MIN_RR_MS = 200.0
 """Shortest accepted interval (300 beats/min), ms."""
@@ -71,8 +78,45 @@ def _column_name(cell: str) -> str:
     return "_".join(name.replace("-", " ").split())
 
 
+GAPS_JOINED = (
+    "HRV joins the intervals around each gap, so their successive difference is false and the "
+    "spectrum runs across it; split the file at the gap for exact numbers"
+)
+"""What a gap does to ``hrv``'s analysis, which takes the intervals without their times."""
 _MAX_BYTES = 64 * 1024 * 1024
 """Largest RR file read, bytes (days of beats at one per line)."""
+
+
+@dataclass(frozen=True)
+class RRTiming:
+    """What a table's time column says of its beats."""
+
+    column: str
+    """The time column, as the header names it."""
+    gaps: list[tuple[int, int, float]]
+    """``(interval, line, s)``: beats lost before each interval (its index and line), and how
+    long they lasted beyond its RR."""
+    problem: str | None = None
+    """Why the times are not used (they go back, one is not a time), or None."""
+
+    def warning(self, effect: str) -> str | None:
+        """One line on the gaps, ending with their ``effect`` on the analysis, (or on times that
+        go back), or ``None``."""
+        if self.problem is not None:
+            return (
+                f"the time column {self.column!r} is not used ({self.problem}), so beats lost "
+                "in a gap cannot be found"
+            )
+        if not self.gaps:
+            return None
+        _, line, longest = max(self.gaps, key=lambda g: g[2])
+        total = sum(s for _, _, s in self.gaps)
+        n = len(self.gaps)
+        return (
+            f"the time column {self.column!r} shows beats lost in {n} gap"
+            f"{'s' if n > 1 else ''} ({total:.1f} s in all, the longest {longest:.1f} s before "
+            f"line {line}), as 'breathwise import' finds them: {effect}"
+        )
 
 
 @dataclass(frozen=True)
@@ -83,8 +127,32 @@ class RRFile:
     """Every interval, in file order, ms."""
     out_of_range: list[tuple[int, float]]
     """``(line, ms)`` of each interval outside ``MIN_RR_MS``-``MAX_RR_MS``."""
+    timing: RRTiming | None = None
+    """What the table's time column says (None without one)."""
 
-    def warning(self) -> str | None:
+    def beat_times_s(self) -> list[float]:
+        """Each beat's time, s from the start of the first interval: the running sum of the
+        intervals, moved on by the gaps the time column shows (as ``import`` places them)."""
+        t = np.cumsum(np.asarray(self.values_ms, dtype=np.float64)) / 1000.0
+        for k, _, gap_s in self.timing.gaps if self.timing is not None else []:
+            t[k:] += gap_s
+        return [float(v) for v in t]
+
+    def gap_spans_s(self) -> list[tuple[float, float]]:
+        """``(start, end)`` of each stretch without beats, s on :meth:`beat_times_s`'s clock:
+        from the beat before a gap to the start of the interval after it."""
+        t = self.beat_times_s()
+        gaps = self.timing.gaps if self.timing is not None else []
+        return [(t[k - 1], t[k - 1] + gap_s) for k, _, gap_s in gaps]
+
+    def warnings(self, gap_effect: str = GAPS_JOINED) -> list[str]:
+        """What the file's reading found: out-of-range intervals, gaps in its time column
+        (ending with ``gap_effect``, what they do to the analysis)."""
+        timing = self.timing
+        found = [self._range_warning(), None if timing is None else timing.warning(gap_effect)]
+        return [w for w in found if w is not None]
+
+    def _range_warning(self) -> str | None:
         """One line on the out-of-range intervals, or ``None`` if there are none."""
         if not self.out_of_range:
             return None
@@ -106,7 +174,10 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds), or with a single
     column. Blank lines and lines starting with ``#`` are skipped, and so are empty or ``nan``
     cells of a table with several columns (one row per sample and an RR only on beat rows); in
-    a one-column list a ``nan`` is a missing interval and is refused.
+    a one-column list a ``nan``, or an empty line between two intervals, is a missing interval
+    and is refused. A table's time column, one ``import`` reads
+    (:data:`trainer.storage.importers.TIME_COLUMNS`), is read for the gaps it shows
+    (:attr:`RRFile.timing`).
 
     Parameters
     ----------
@@ -124,13 +195,15 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     Returns
     -------
     RRFile
-        Intervals in milliseconds, and where the out-of-range ones are.
+        Intervals in milliseconds, where the out-of-range ones are, and the gaps the time
+        column shows.
 
     Raises
     ------
     UserError
         Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
-        included), an interval of zero or less, or a median interval outside 200-3000 ms (a
+        included) or a time that is not one, an empty line inside a one-column list, an
+        interval of zero or less, or a median interval outside 200-3000 ms (a
         wrong unit); the message names the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
@@ -139,11 +212,8 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         raise BadArgument(f"--unit must be 'ms' or 's', not {unit!r}")
     text = read_text(path, max_bytes=_MAX_BYTES, what="an RR file")
 
-    lines = [
-        (no, line.strip())
-        for no, line in enumerate(io.StringIO(text), start=1)
-        if line.strip() and not line.strip().startswith("#")
-    ]
+    numbered, blanks = data_lines(text)
+    lines = [(no, line.strip()) for no, line in numbered]
     if not lines:
         raise UserError(f"{path}: no RR intervals (the file is empty)")
 
@@ -156,8 +226,14 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     scale = 1000.0 if unit == "s" else 1.0
     seconds_header = False
     body = lines
+    time_at: tuple[int, str, float] | None = None
     if any(number_or_none(c) is None for c in cells):
         names = [_column_name(c) for c in cells]
+        keys = [column_key(c) for c in cells]
+        # The time column import would read (its names and order), for the gaps it shows.
+        time_name = next((c for c in TIME_COLUMNS if c in keys), None)
+        if time_name is not None:
+            time_at = (keys.index(time_name), *TIME_COLUMNS[time_name])
         matches = [i for i, n in enumerate(names) if n in RR_COLUMNS or n in SECONDS_COLUMNS]
         if matches:
             column = matches[0]
@@ -179,7 +255,18 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
             "give one interval per line or a header naming the rr_ms column"
         )
 
+    if len(cells) == 1 and body:
+        blank = blank_inside(blanks, body[0][0], body[-1][0])
+        if blank is not None:
+            # A spreadsheet writes an empty cell of a one-column table as an empty line.
+            raise UserError(
+                f"{path}:{blank}: an empty line between intervals: a missing RR interval",
+                MISSING_INTERVAL_ADVICE,
+            )
     values: list[float] = []
+    times_ns: list[int] = []
+    time_problem: str | None = None
+    value_lines: list[int] = []
     outside: list[tuple[int, str, float, float]] = []  # line, cell, value, ms of implausible ones
     for no, line in body:
         row = split_cells(line, delimiter)
@@ -201,6 +288,18 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         if ms <= 0.0:
             raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
         values.append(ms)
+        value_lines.append(no)
+        if time_at is not None:
+            index, clock, time_scale = time_at
+            if index >= len(row):
+                raise UserError(f"{path}:{no}: row has no column {index + 1}")
+            if time_problem is None:
+                try:
+                    times_ns.append(parse_time(row[index], clock, time_scale, path, no))
+                except UserError:
+                    # The intervals are what is analysed: an unreadable time costs the gaps,
+                    # not the file (import, which places beats by it, refuses it).
+                    time_problem = f"line {no}: {short_quote(row[index])} is not a valid time"
         if not _plausible(ms):
             outside.append((no, cell, value, ms))
     if not values:
@@ -222,7 +321,40 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
             f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
             f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms, and so are at least half of them{hint}"
         )
-    return RRFile(values, [(no, ms) for no, _, _, ms in outside])
+    timing = None
+    if time_at is not None:
+        name = cells[time_at[0]]
+        timing = (
+            RRTiming(name, [], time_problem)
+            if time_problem is not None
+            else _beat_gaps(name, times_ns, values, value_lines)
+        )
+    return RRFile(values, [(no, ms) for no, _, _, ms in outside], timing)
+
+
+def _beat_gaps(
+    name: str, times_ns: list[int], values_ms: list[float], lines: list[int]
+) -> RRTiming:
+    """Where the rows' times show beats lost, as ``import`` finds them in the same file.
+
+    The beats are placed by :func:`trainer.storage.importers.strap_beat_times`, the import's
+    rule: the running sum of the intervals, re-anchored where the rows move on by more than
+    :data:`trainer.storage.importers.LOSS_S` beyond it; each re-anchoring is a gap.
+    """
+    t = np.asarray(times_ns, dtype=np.float64)
+    steps = np.diff(t)
+    if steps.size and (steps < 0).any():
+        k = int(np.flatnonzero(steps < 0)[0]) + 1
+        return RRTiming(name, [], f"it goes back on line {lines[k]}")
+    # In the strap's 1/1024 s as import encodes them (rr_ms_to_raw), without its 64 s ceiling:
+    # hrv keeps a longer interval for the correction.
+    rr_raw = [round(v * RR_UNITS_PER_S / 1000.0) for v in values_ms]
+    beat_s = strap_beat_times((t - t[0]) / NS_PER_S, rr_raw)
+    rr_s = np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S
+    added = np.diff(beat_s) - rr_s[1:]
+    # Re-anchored runs are more than LOSS_S apart; rounding leaves nanoseconds elsewhere.
+    where = np.flatnonzero(added > 1e-6)
+    return RRTiming(name, [(int(k) + 1, lines[k + 1], float(added[k])) for k in where])
 
 
 def _plausible(ms: float) -> bool:
@@ -298,6 +430,11 @@ def hrv(
     metrics.time.n_original_nn = uncorrected intervals the time-domain metrics use. Coherence
     is one value over the last 64 s, on our 0-10 scale (the block says so). Every field is
     described in docs/hrv-output.md in the source repository (the docs are not installed).
+
+    An empty line between the intervals of a one-column list is a missing interval, refused
+    as 'nan' is. A table's time column (Phone timestamp, timestamp [ms]..., as 'breathwise
+    import' reads it) is read for beats lost in a gap, found as import finds them: a warning
+    names them, as the analysis joins the intervals around each.
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
@@ -308,7 +445,7 @@ def hrv(
     result = analyse_rr(rr.values_ms, params=params)
     # Provenance: the numbers depend on the version's methods and defaults.
     result["settings"] = {"software": SOFTWARE, **result["settings"]}
-    if (note := rr.warning()) is not None:
+    for note in rr.warnings()[::-1]:
         result["warnings"].insert(0, note)
     if format == "json":
         typer.echo(json.dumps(result, indent=2, allow_nan=False))

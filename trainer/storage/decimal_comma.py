@@ -5,8 +5,16 @@ European locale export them: they separate columns with semicolons or tabs inste
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-__all__ = ["decimal_comma_hint", "decimal_points", "decimal_points_in_rows", "delimiter_of"]
+__all__ = [
+    "decimal_comma_hint",
+    "decimal_points",
+    "decimal_points_in_rows",
+    "decimal_points_in_text",
+    "delimiter_of",
+    "one_column_of_decimal_commas",
+]
 
 _DECIMAL_COMMA = re.compile(r"(?<![\w.,])([+-]?\d+),(\d+)((?:[eE][+-]?\d+)?)(?![\w.,])")
 _THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}")
@@ -64,6 +72,25 @@ def decimal_points_in_rows(
     return list(zip((no for no, _ in rows), joined.split("\n"), strict=True))
 
 
+_COMMENT_LINE = re.compile(r"^([ \t]*#).*$", re.MULTILINE)
+"""A ``#`` comment line, its text after the ``#``."""
+
+
+def decimal_points_in_text(text: str, delimiter: str | None) -> str:
+    r""":func:`decimal_points` of a whole file's text, its ``#`` comment lines left out of the
+    decision (a version number, 1.2, in a note says nothing of the numbers): they keep only
+    their ``#``, and so their line, as comments.
+
+    Examples
+    --------
+    >>> decimal_points_in_text("# v1.2\n0,5;1,5\n", ";")
+    '#\n0.5;1.5\n'
+    """
+    if delimiter not in (";", "\t") or "," not in text:
+        return text
+    return decimal_points(_COMMENT_LINE.sub(r"\1", text) if "#" in text else text, delimiter)
+
+
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d+,\d+\s*")
 """One number written with a decimal comma, alone (``0,963``): two columns (``1000,800``) do
 not match with a comma inside a value."""
@@ -84,3 +111,33 @@ def decimal_comma_hint(text: str) -> str:
     ''
     """
     return " (806,5 for 806.5? write a point)" if _COMMA_NUMBER.fullmatch(text) else ""
+
+
+_COMMA_PARTS = re.compile(r"\s*([+-]?\d+),(\d+)\s*")
+"""One number with a decimal comma, its whole part and its fraction (no sign in the fraction:
+``1,-2`` is two columns)."""
+
+
+def one_column_of_decimal_commas(lines: Iterable[str]) -> bool:
+    """Whether comma-separated rows of two cells are one column written with decimal commas.
+
+    Every row must read as one number with a comma (:func:`decimal_comma_hint`), and one of
+    them at least must show it is a fraction: a fraction part with a leading zero
+    (``0,00346``) or a whole part of ``-0``, which no column of integers writes (``512,498``
+    may be two, and stays two).
+
+    Examples
+    --------
+    >>> one_column_of_decimal_commas(["0,00346", "-0,01223"])
+    True
+    >>> one_column_of_decimal_commas(["512,498", "510,501"])
+    False
+    """
+    evidence = False
+    for line in lines:
+        parts = _COMMA_PARTS.fullmatch(line)
+        if parts is None:
+            return False
+        whole, fraction = parts.groups()
+        evidence = evidence or (len(fraction) > 1 and fraction[0] == "0") or whole == "-0"
+    return evidence

@@ -4,8 +4,11 @@ Two inputs, each turned into the very bytes a live session would have recorded, 
 reports, history and export work on them unchanged:
 
 * **RR list** — one RR interval per line (milliseconds; or seconds when every value is below
-  10, as some apps export). Blank lines and ``#`` comments are skipped, and a first line with no
-  digit is taken as a column header. Beat times are the running sum of the intervals.
+  10, as some apps export: ``import`` then says so in a note, where ``hrv`` and ``breaths
+  --rr`` need ``--unit s``). Blank lines before and after the intervals and ``#`` comments
+  are skipped (an empty line between two intervals is a missing one, refused), and a first
+  line with no digit is taken as a column header. Beat times are the running sum of the
+  intervals.
 * **Polar-style CSV** — a table with a time column and any of RR, heart rate, ECG and
   accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
   ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
@@ -182,23 +185,39 @@ class ImportResult:
 
 # ------------------------------------------------------------------------------ RR list
 def parse_rr_list(path: Path) -> FloatArray:
-    """Read an RR list (see the module notes) as milliseconds.
+    """Read an RR list (see the module notes) as milliseconds (:func:`read_rr_list`)."""
+    return read_rr_list(path)[0]
+
+
+def read_rr_list(path: Path) -> tuple[FloatArray, bool]:
+    """Read an RR list (see the module notes): its intervals in milliseconds, and whether the
+    file wrote them in seconds (every value below :data:`SECONDS_BELOW`).
 
     Raises
     ------
     ImportFileError
-        Unreadable file, a line that is not one number, a value longer than a heart-rate
-        packet can carry, values mostly outside :data:`RR_RANGE_MS` (a wrong unit; a few
-        are artifacts, corrected downstream), or no interval at all.
+        Unreadable file, a line that is not one number, an empty line between two intervals
+        (a missing one, as ``nan``), a value longer than a heart-rate packet can carry,
+        values mostly outside :data:`RR_RANGE_MS` (a wrong unit; a few are artifacts,
+        corrected downstream), or no interval at all.
     """
     text = _read_text(path)
     values: list[float] = []
     lines: list[int] = []
     seen_data = False
+    blank: int | None = None  # an empty line after an interval
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
+        if not raw.strip() and values and blank is None:
+            blank = number
         if not line:
             continue
+        if blank is not None:
+            # A spreadsheet writes an empty cell of a one-column table as an empty line.
+            raise ImportFileError(
+                f"{path}:{blank}: an empty line between intervals: a missing RR interval",
+                MISSING_INTERVAL_ADVICE,
+            )
         if not seen_data and not any(c.isdigit() for c in line):
             seen_data = True  # a column header such as "RR (ms)"
             continue
@@ -227,10 +246,11 @@ def parse_rr_list(path: Path) -> FloatArray:
     if not values:
         raise ImportFileError(f"{path}: no RR intervals in this file")
     rr = np.asarray(values, dtype=np.float64)
-    if float(rr.max()) < SECONDS_BELOW:
+    seconds = float(rr.max()) < SECONDS_BELOW
+    if seconds:
         rr = rr * 1000.0
     check_rr_values(rr, np.asarray(lines), path, shown=values)
-    return rr
+    return rr, seconds
 
 
 def check_rr_values(
@@ -361,7 +381,7 @@ def import_rr_list(path: Path, *, start_wall_ns: int | None = None) -> Imported:
         Wall-clock start (Unix ns); by default the file's modification time minus the
         session's length (the list was saved when the session ended).
     """
-    rr_ms = parse_rr_list(path)
+    rr_ms, seconds = read_rr_list(path)
     rr_raw = [rr_ms_to_raw(v) for v in rr_ms.tolist()]
     # Beat times from the values as encoded, so the recording agrees with itself exactly.
     beat_t = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
@@ -378,11 +398,17 @@ def import_rr_list(path: Path, *, start_wall_ns: int | None = None) -> Imported:
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t, payload in rr_notifications(beat_t, rr_raw):
         items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
-    return _finish(info, items, start_wall_ns, duration_s, path)
+    unit = (
+        f"RR intervals read as seconds (every value is below {SECONDS_BELOW:g}); "
+        "'breathwise hrv' and 'breaths --rr' read this file with --unit s"
+        if seconds
+        else "RR intervals read as milliseconds"
+    )
+    return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=(unit,))
 
 
 # ------------------------------------------------------------------------------ Polar CSV
-_TIME_COLUMNS = {
+TIME_COLUMNS = {
     "time_ns": ("unix_ns", 1.0),
     "timestamp_ns": ("unix_ns", 1.0),
     "phone_timestamp": ("iso", 1.0),
@@ -392,7 +418,8 @@ _TIME_COLUMNS = {
     "time_s": ("relative_s", 1.0),
     "t_s": ("relative_s", 1.0),
 }
-"""Normalised time-column names, in order of preference, with their clock and scale to s/ns."""
+"""Normalised time-column names (:func:`column_key`), in order of preference, with their clock
+and scale to s/ns (:func:`parse_time`); ``hrv`` and ``breaths`` read the same ones."""
 _VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
     "rr": {"rr_ms": 1.0, "rr_interval_ms": 1.0, "rr": 1.0, "rri_ms": 1.0},
     "hr": {"hr_bpm": 1.0, "hr": 1.0, "heart_rate_bpm": 1.0},
@@ -419,7 +446,9 @@ _UNIT_ADVICE = {
 """What to rename a column to when its name gives no unit, per quantity."""
 
 
-def _normalise(name: str) -> str:
+def column_key(name: str) -> str:
+    """A header cell as a lookup key: lower case, every run of other characters one ``_``
+    (``sensor timestamp [ns]`` -> ``sensor_timestamp_ns``, ``Time (s)`` -> ``time_s``)."""
     return re.sub(r"[^a-z0-9]+", "_", name.strip().lower().replace("µ", "u")).strip("_")
 
 
@@ -451,14 +480,14 @@ def parse_polar_csv(path: Path) -> PolarTable:
         header = next(reader)
     except StopIteration:
         raise ImportFileError(f"{path}: empty file") from None
-    names = [_normalise(h) for h in header]
-    time_col = next((c for c in _TIME_COLUMNS if c in names), None)
+    names = [column_key(h) for h in header]
+    time_col = next((c for c in TIME_COLUMNS if c in names), None)
     if time_col is None:
         raise ImportFileError(
             f"{path}:1: no time column in the header ({short_quote(', '.join(header))})",
             "expected one of time_ns, Phone timestamp, sensor timestamp [ns], timestamp [ms]",
         )
-    clock, scale = _TIME_COLUMNS[time_col]
+    clock, scale = TIME_COLUMNS[time_col]
     t_index = names.index(time_col)
     wanted: dict[str, tuple[int, float]] = {}
     for quantity, options in _VALUE_COLUMNS.items():
@@ -490,15 +519,15 @@ def parse_polar_csv(path: Path) -> PolarTable:
             raise ImportFileError(
                 f"{path}:{number}: {len(row)} cells where the header has {len(header)}"
             )
-        t_ns = _parse_time(row[t_index], clock, scale, path, number, fold)
+        t_ns = parse_time(row[t_index], clock, scale, path, number, fold)
         if clock == "iso" and (fold or (times and t_ns < times[-1])):
             # Naive local times repeat an hour when the clocks go back (2026-10-25 02:00-03:00
             # in Berlin): from the row that goes back by about that hour, the hour is the
             # second one, fold=1 (PEP 495), until the times are no longer ambiguous. A row a
             # moment early inside the hour is out of order, refused below, not the second hour
             # (found in review: 0.1 s back at 02:10 was taken as a 3599.9 s step forward).
-            second = _parse_time(row[t_index], clock, scale, path, number, 1)
-            first = _parse_time(row[t_index], clock, scale, path, number, 0)
+            second = parse_time(row[t_index], clock, scale, path, number, 1)
+            first = parse_time(row[t_index], clock, scale, path, number, 0)
             back_s = (times[-1] - first) / NS_PER_S
             goes_back = _is_clock_change(back_s) and second >= times[-1]
             fold = int(second != first and (fold == 1 or goes_back))
@@ -570,7 +599,7 @@ def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
         raise ImportFileError(f"{path}:{number}: not a CSV row ({exc})") from None
 
 
-def _parse_time(cell: str, clock: str, scale: float, path: Path, line: int, fold: int = 0) -> int:
+def parse_time(cell: str, clock: str, scale: float, path: Path, line: int, fold: int = 0) -> int:
     """A time cell as ns on its clock; ``fold`` picks the second of a local time that happened
     twice (PEP 495), for ISO times without an offset."""
     text = cell.strip()
