@@ -940,13 +940,8 @@ def _analyse_rr(rr_path: Path, unit: str = "ms") -> dict[str, Any]:
     # uncorrected (an irregular rhythm, smoothed by the correction, would pass it), and the
     # entropy test leaves out the values the correction changed.
     estimates = estimate_breathing_from_rr(raw_t, values, correct_artifacts=True)
-    # No breath where no beat was: the heart rhythm says nothing of the breathing in a gap.
-    lost = rr.gap_spans_s()
-    cycles = [
-        c
-        for c in rr_breath_cycles(t, nn, estimates)
-        if not any(c.inhale_onset_s < end and c.end_s > start for start, end in lost)
-    ]
+    # No breath where no beat was: rr_breath_cycles leaves out the cycles over a gap.
+    cycles = rr_breath_cycles(t, nn, estimates)
     rate = session_rate_bpm(estimates)
     warnings = rr.warnings(
         "the gap is kept (the breaths' times are the file's), and the windows over it have "

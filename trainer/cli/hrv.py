@@ -138,13 +138,6 @@ class RRFile:
             t[k:] += gap_s
         return [float(v) for v in t]
 
-    def gap_spans_s(self) -> list[tuple[float, float]]:
-        """``(start, end)`` of each stretch without beats, s on :meth:`beat_times_s`'s clock:
-        from the beat before a gap to the start of the interval after it."""
-        t = self.beat_times_s()
-        gaps = self.timing.gaps if self.timing is not None else []
-        return [(t[k - 1], t[k - 1] + gap_s) for k, _, gap_s in gaps]
-
     def warnings(self, gap_effect: str = GAPS_JOINED) -> list[str]:
         """What the file's reading found: out-of-range intervals, gaps in its time column
         (ending with ``gap_effect``, what they do to the analysis)."""
