@@ -34,14 +34,17 @@ import typer
 from numpy.typing import NDArray
 
 from analysis.acc_breath import AccBreathTracker
-from analysis.breath import Breath, detect_breaths, settle_ends
+from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
 from analysis.breath_signal_checks import (
     CLIPPED_WARN_FRACTION,
     NOISE_LAG1,
     clipped_fraction,
     good_ratios,
+    held_runs,
     lag1_autocorrelation,
     looks_inverted,
+    looks_too_fast,
+    quantisation_step,
 )
 from analysis.breath_variability import breath_variability, ratio_measured
 from analysis.rr_artifacts import correct_rr
@@ -783,7 +786,12 @@ def _analyse_waveform(
             "breath's rise and fall through one shared peak (robust Gauss-Newton; corner rule "
             "where a phase does not fit)"
         )
-    settings["detector"] = {"cutoff_hz": BELT_CUTOFF_HZ, "rel_delta": 0.3, "onset_fraction": 0.05}
+    settings["detector"] = {
+        "cutoff_hz": BELT_CUTOFF_HZ,
+        "rel_delta": 0.3,
+        "onset_fraction": 0.05,
+        "max_rate_bpm": round(60.0 / MIN_BREATH_S, 3),
+    }
     # The whole file is here: each breath ends at the next one's fitted inhale onset.
     settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
     warnings = list(time_warnings)
@@ -802,6 +810,26 @@ def _analyse_waveform(
             f"{100 * clipped:.0f} % of the samples sit at exactly the signal's minimum or "
             "maximum: the sensor looks saturated (clipped), so breath times, ratios and even "
             "the count may not be the breathing's"
+        )
+    if not flat and not acc:
+        step = quantisation_step(data)
+        depths = [b.depth for b in found if b.quality != "artifact"]
+        steps = float(np.median(depths)) / step if depths and step > 0.0 else math.inf
+        if steps < MIN_DEPTH_STEPS:
+            # Few levels everywhere is a coarse converter (or a belt with little stretch), not
+            # clipping, although its extremes hold many samples too.
+            warnings.append(
+                f"the signal is coarse: its breaths are a median of {steps:.1f} steps deep (a "
+                f"step of {step:g}, the converter's resolution), so breath times and ratios are "
+                f"only as fine as those steps; breaths under {MIN_DEPTH_STEPS} steps are marked "
+                "uncertain (more gain, a finer converter or a tighter belt would help)"
+            )
+    if looks_too_fast(found, MIN_BREATH_S):
+        warnings.append(
+            "most breaths are uncertain and shorter than "
+            f"{2 * MIN_BREATH_S:g} s: breathing faster than {60.0 / MIN_BREATH_S:g} "
+            f"breaths/min (cycles under {MIN_BREATH_S:g} s) is taken for wiggles and merged, "
+            "so it reads at half its rate"
         )
     if not flat:
         warnings += _nothing_measured(data, duration, found, column)
@@ -828,10 +856,17 @@ def _analyse_waveform(
                 "if the belt falls on inhale, run again "
                 + ("without --invert" if invert else "with --invert")
             )
+    held = [] if flat else held_runs(data, fs_hz)
+    if held:
+        found, note = _mark_held(found, held, fs_hz)
+        warnings.append(note)
     if not flat:
         warnings += _unmeasured_ratios(found)
-    rates = [b.rate_bpm for b in found if b.quality != "artifact"]
     settled = settle_ends(found)
+    # From the breaths as listed (each ends at the next one's inhale onset), so that the
+    # headline is reproducible from the table; the corner-timed Breath.rate_bpm read 19.23 on
+    # wfdb 03700181 where the onsets give 18.05 (docs/validation/breathing.md, section 5).
+    rates = [60.0 / (b.end_s - b.inhale_onset_s) for b in settled if b.quality != "artifact"]
     for text in warnings:
         typer.echo(f"breathwise: warning: {input}: {text}", err=True)
     settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
@@ -843,6 +878,30 @@ def _analyse_waveform(
         "source": source,
         "settings": settings,
     }
+
+
+def _mark_held(
+    found: list[Breath], held: list[tuple[int, int]], fs_hz: float
+) -> tuple[list[Breath], str]:
+    """Mark the breaths overlapping runs of repeated samples (:func:`held_runs`) as artifacts,
+    and say where the runs are."""
+    spans = [(a / fs_hz, (b - 1) / fs_hz) for a, b in held]
+    out = [
+        replace(b, quality="artifact")
+        if any(b.inhale_onset_s <= hi and lo <= b.end_s for lo, hi in spans)
+        else b
+        for b in found
+    ]
+    marked = sum(1 for a, b in zip(found, out, strict=True) if a is not b)
+    where = ", ".join(f"{lo:.2f}-{hi:.2f} s" for lo, hi in spans[:3])
+    more = f" and {len(spans) - 3} more" if len(spans) > 3 else ""
+    total_s = sum(hi - lo for lo, hi in spans)
+    which = "1 breath overlapping it is" if marked == 1 else f"{marked} breaths overlapping it are"
+    return out, (
+        f"the signal repeats exactly the same value over {where}{more} ({total_s:.1f} s in "
+        "all), which no sensor with noise does: a logger holding its last sample through a "
+        f"dropout? The {which} marked as artifacts"
+    )
 
 
 def _short_of(value: float, limit: float) -> str:
@@ -1115,6 +1174,10 @@ def breaths(
 
     From a belt or chest-accelerometer waveform, or (with --rr) breathing rate from the heart
     rhythm alone. Times are seconds from the first sample. The result goes to standard output.
+    Each breath ends where the next begins; rate_bpm is the median of 60 / (end_s -
+    inhale_onset_s) over the breaths that are not artifacts. Breathing up to 80 breaths/min
+    is counted (settings.detector.max_rate_bpm); faster cycles are taken for wiggles and
+    merged, and a warning says so.
 
     How regular the breathing was comes with it ("variability"; CSV: '# variability.' lines):
     breath-to-breath intervals between inhale onsets, as NeuroKit2's rsp_rrv reports them
@@ -1125,7 +1188,10 @@ def breaths(
     A belt signal must rise on inhale; if the breaths look upside down (inhales slower than
     exhales, the signal falling fast: a belt whose signal falls on inhale), a warning says
     so, and --invert analyses the negated signal. A warning also says when no breathing was
-    found (a time column chosen by mistake?) or a breath's ratio could not be measured.
+    found (a time column chosen by mistake?), a breath's ratio could not be measured, the
+    sensor looks clipped or too coarse (few converter steps per breath), or the signal
+    repeats one value for seconds (a logger holding its last sample through a dropout: the
+    breaths there are marked artifacts).
     Warnings go to standard error and into the output (JSON: settings.warnings; CSV: its
     '# settings.warnings=' line). settings.column names the column analysed.
 
