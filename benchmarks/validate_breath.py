@@ -1291,9 +1291,12 @@ def main(out: Path = OUT) -> None:
         "measurement of breathing. `breathwise breaths` warns about such a file (the share of "
         "samples at exactly a column's extremes, here 37 %, is in its settings), and every "
         "breath flat at a rail is labelled uncertain (hence 0 % good).",
-        "* Chest accelerometer: the inhale sign is learnt from the first 12-60 s of each posture "
-        "epoch (inhale faster than exhale); breaths before that may be inverted (they are "
-        "labelled uncertain), and a 1:1 breath with no pause has no preferred sign. Walking "
+        "* Chest accelerometer: the inhale direction is learnt from the asymmetry of at least "
+        "three breaths of each posture epoch (inhale faster than exhale), about 55 s at 6/min "
+        "and 80 s at 4/min; breaths before that may be inverted and are labelled uncertain, as "
+        "is every breath made in a direction later reversed. Symmetric breathing (1:1 with no "
+        "pause, box breathing) has no preferred direction: it may never be learnt, and those "
+        "breaths then stay uncertain. Walking "
         "or swaying (power at 0.7-3 Hz as strong as the breathing's) marks the breaths "
         "artifact and hands the session to the heart rhythm; the breaths found while moving "
         "are not right.",
