@@ -746,7 +746,8 @@ def detect_acc_breaths(
     Returns
     -------
     list of Breath
-        Every breath whose end was confirmed within the recording.
+        Every breath whose end was confirmed within the recording, up to its last quarter
+        second (the detector is fed on a 0.25 s grid, module notes step 5).
 
     Examples
     --------
