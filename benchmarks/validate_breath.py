@@ -1293,8 +1293,10 @@ def main(out: Path = OUT) -> None:
         "breath flat at a rail is labelled uncertain (hence 0 % good).",
         "* Chest accelerometer: the inhale direction is learnt from the asymmetry of at least "
         "three breaths of each posture epoch (inhale faster than exhale), about 55 s at 6/min "
-        "and 80 s at 4/min; breaths before that may be inverted and are labelled uncertain, as "
-        "is every breath made in a direction later reversed. Symmetric breathing (1:1 with no "
+        "and 80 s at 4/min; breaths before that may be inverted and are labelled uncertain. "
+        "Only strong contrary evidence reverses it later (no simulated ordinary breathing did); "
+        "breaths emitted "
+        "before a reversal keep their labels. Symmetric breathing (1:1 with no "
         "pause, box breathing) has no preferred direction: it may never be learnt, and those "
         "breaths then stay uncertain. Walking "
         "or swaying (power at 0.7-3 Hz as strong as the breathing's) marks the breaths "
