@@ -30,30 +30,64 @@ does:
    (sign of their dot product), and the old axis is used until a new epoch has ``min_epoch_s`` of
    data. The projection ``e . (a - g)`` is the breathing signal.
 5. **Which way is inhale.** Nothing in the ACC says which sign is inhale. Inhales are shorter
-   and faster than exhales, which then rest in the post-exhale pause, so the first difference
-   of a correctly oriented signal has a positive third moment (skewness). Within the first
-   ``orient_s`` (60 s) of each epoch, once 12 s are in, the sign follows the skewness when it is
-   clear (|skew| > 0.2); after that it is locked. With a 1:1 ratio and no pause the sign stays
-   arbitrary (inhale and exhale look alike; the ratio then reads near 1 either way).
-   Until an epoch's sign is settled -- a clear skewness, or the window closed -- and while
-   the output is held for a posture change or the old axis is still in use (the first
-   ``min_epoch_s``), a breath touching that time is ``"uncertain"``, not ``"good"``: with a
-   posture change every 20 s to a new breathing axis, 21 of 50 breaths were found, 11 false
-   of which 8 were 'good', and the ratio of 20 s stretches read 0.31-4.4 for 2.0. The sign
-   already follows the old one when the new axis is near it (the axis is kept pointing the
-   old way); if the epoch's first own axis lies within ``carry_deg`` (30 degrees) of the old
-   one and the old sign was settled, the new one counts as settled. On the posture-change
-   scenarios of the hostile review (10/min, 2:1, gravity turning 25-50 degrees every 20, 30,
-   60 or 120 s, the breathing axis kept or random, two seeds each: 800 true breaths) the
-   breaths found do not change (47 false), the 'good' ones go from 621 to 386, and the
-   false ones among them from 21 to 1 (without carrying over: 336 and 0; carrying within 45
-   degrees: 418 and 6).
+   and faster than exhales, which then rest in the post-exhale pause, so a correctly oriented
+   breath rises faster than it falls. Each breath the detector finds is evidence
+   (:func:`breath_asymmetry`: the skewness of its slopes over a sixteenth of its cycle, on
+   the projection before any sign, so a flip does not change it) if it is ``"good"`` in
+   shape, begins after the epoch's own axis (item 4), touches no held sample and no sign
+   change, and is not an artifact of movement. Over the last ``ORIENT_WINDOW_BREATHS`` (8)
+   of them in the epoch, ``t = mean x sqrt(n) / max(sd, ORIENT_SD_FLOOR)`` (a one-sample t
+   statistic whose spread cannot fall below 0.15, what one breath varies by: on the
+   synthetic chests of ``benchmarks/validate_breath.py`` at 25-200 Hz, a 1.5:1 breath reads
+   0.40-0.46 with an SD of 0.15-0.17, a 2:1 one 0.71-0.77 with 0.19-0.22, a 1:1 one
+   0.00-0.01 with 0.10-0.15). The direction is *settled* when at least
+   ``ORIENT_MIN_BREATHS`` (3) breaths give ``|t| >= ORIENT_T_SETTLE`` (4): a single breath,
+   however skewed, cannot do it (its own value inflates the SD), and no timeout does it
+   either. Before that the sign only follows the evidence (``|t| >= ORIENT_T_FOLLOW``, 2,
+   against it), so that the output is more often right, but no breath is ``"good"``. Once
+   settled it is reversed only by ``|t| >= ORIENT_T_REVERSE`` (6) the other way over the
+   window (hysteresis), counted in :attr:`AccBreathTracker.reorientations`; the breaths
+   already emitted keep their labels (a streaming detector cannot recall them; the good
+   ones among them were inverted), and every breath touching a sample from before the
+   reversal is ``"uncertain"``. Symmetric breathing (1:1 with no pause, box breathing: 4 s
+   in, hold, out, hold) gives no evidence either way: its direction may never settle, and
+   its breaths stay uncertain -- the inhale onset is then as likely to sit half a cycle off.
+   A new epoch starts with no evidence: a posture change inside a breath hold cannot decide
+   the direction from the hold's end (that breath began before the epoch). This replaced a
+   skewness of the 1-sample difference since the epoch's start, decided once 12 s were in
+   and locked as settled when 60 s had passed: at 25 Hz the sample noise is as large in
+   those differences as a slow breath's own slope, and at 5/min 12 s are one breath, so
+   still chests at 25 Hz came out inverted in 4-9 of 20 recordings, ratio 0.5 for 2.0 and
+   every breath "good"; a posture change in a 20 s hold inverted 9 of 40 sessions; box
+   breathing 6 of 8. Now, on 720 recordings (4-30/min, ratios 1.5-3, 25-200 Hz) none ends
+   inverted (91 before); at 6/min the direction settles after 54-65 s (4/min: 79-95 s;
+   10/min 34-46 s; 30/min 16-24 s), the first 4 breaths (at most 5) being uncertain; 1:1 and
+   box breathing for 10 min at 25 and 50 Hz (120 sessions) never settled. The detector is fed
+   on an absolute grid of ``0.25 s`` of output so that a decision takes effect at the same
+   sample in any chunking.
+
+   Until an epoch's sign is settled, and while the output is held for a posture change or
+   the old axis is still in use (the first ``min_epoch_s``), a breath touching that time is
+   ``"uncertain"``, not ``"good"``: with a posture change every 20 s to a new breathing
+   axis, 21 of 50 breaths were found, 11 false of which 8 were 'good', and the ratio of 20 s
+   stretches read 0.31-4.4 for 2.0. The sign already follows the old one when the new axis
+   is near it (the axis is kept pointing the old way); if the epoch's first own axis lies
+   within ``carry_deg`` (30 degrees) of the old one and the old sign was settled, the new one
+   counts as settled. On the posture-change scenarios of the hostile review (10/min, 2:1,
+   gravity turning 25-50 degrees every 20, 30, 60 or 120 s, the breathing axis kept or
+   random, seeds 2 and 3: 800 true breaths) 699 breaths are found, 96 of them false (an
+   epoch of 20-30 s rarely settles, and its breaths may be inverted: all uncertain), 301
+   'good', none of them false (without carrying over: 266 and 0; carrying within 45
+   degrees: 329 and 2). With the earlier 12 s skewness decision: 664 found, 44 false, 388
+   good, 1 false; without the sign following the evidence before it settles: 228 false.
 6. **Continuity.** Whenever the output would jump (a flip, a new epoch, a new axis), an offset
    keeps it continuous, so the breath detector sees no steps; it tolerates the remaining slow
    wander (relative thresholds).
 7. **Breaths.** The output goes through :class:`analysis.breath.BreathTracker` at the working
    rate, with ``t0_s`` moved back by the low-pass group delay at 0.1 Hz so that breath times
-   refer to the input's clock.
+   refer to the input's clock. A breath's ``detected_s`` is the time of the input sample
+   whose arrival made it known (the last of the grid piece, step 5), with no delay taken off:
+   it had been stamped 0.63-0.65 s early, the look-back and the low-pass delay subtracted.
 8. **Movement.** Walking, swaying or fidgeting put power well above breathing into the
    accelerometer: a walking bounce along gravity at 1.8 Hz (steps) and a sideways sway at
    0.9 Hz pass the 1.5 Hz low-pass partly (0.57 of the bounce's amplitude) and pull the
@@ -103,9 +137,16 @@ __all__ = [
     "MOTION_ARTIFACT",
     "MOTION_BAND_HZ",
     "MOTION_UNCERTAIN",
+    "ORIENT_MIN_BREATHS",
+    "ORIENT_SD_FLOOR",
     "ORIENT_SKEW",
+    "ORIENT_T_FOLLOW",
+    "ORIENT_T_REVERSE",
+    "ORIENT_T_SETTLE",
+    "ORIENT_WINDOW_BREATHS",
     "AccBreathTracker",
     "TimedAccBreathTracker",
+    "breath_asymmetry",
     "detect_acc_breaths",
     "difference_skewness",
 ]
@@ -113,10 +154,28 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 
 _TARGET_WORK_HZ = 20.0
-_ORIENT_MIN_S = 12.0
+_PIECE_S = 0.25
+"""The breath detector is fed in pieces of this many seconds of working samples, on an absolute
+grid (module notes, step 5)."""
+_ASYM_LAG_FRACTION = 1.0 / 16.0
+"""Slopes of a breath are taken over this fraction of its cycle (:func:`breath_asymmetry`)."""
+ORIENT_MIN_BREATHS = 3
+"""Breaths of evidence an inhale direction needs before it is settled (module notes, step 5)."""
+ORIENT_WINDOW_BREATHS = 8
+"""The inhale direction is judged on at most this many of the epoch's latest breaths."""
+ORIENT_SD_FLOOR = 0.15
+"""Least spread of one breath's asymmetry assumed in the t statistic (module notes, step 5):
+what a breath varies by on the synthetic chests, so that a few alike values cannot settle it."""
+ORIENT_T_SETTLE = 4.0
+"""``|t|`` that settles the inhale direction (symmetric breathing: never in 120 sessions)."""
+ORIENT_T_REVERSE = 6.0
+"""``|t|`` against a settled inhale direction that reverses it (hysteresis)."""
+ORIENT_T_FOLLOW = 2.0
+"""``|t|`` against an unsettled inhale direction that flips it, still unsettled."""
 ORIENT_SKEW = 0.2
-"""Skewness of the first difference beyond which a breathing signal's orientation is clear
-(module notes, step 5): inhales faster than exhales make it positive."""
+"""Skewness of the first difference beyond which a whole recording's orientation is clear
+(:mod:`analysis.breath_signal_checks`): inhales faster than exhales make it positive. The
+chest accelerometer decides breath by breath instead (module notes, step 5)."""
 _LOOKBACK_S = 0.5
 _HISTORY_S = 600.0
 """Per-working-sample motion power and flags kept for labelling breaths, s."""
@@ -162,8 +221,6 @@ class AccBreathTracker:
         How long the vector must be still before a new posture epoch starts, s.
     min_epoch_s : float
         Data a new epoch needs before its own axis replaces the previous one, s.
-    orient_s : float
-        Within this time from an epoch's start the inhale sign may still change, s.
     carry_deg : float
         A new epoch whose first own axis lies within this angle of the previous axis keeps
         the previous epoch's settled inhale sign as settled, degrees (module notes, step 5).
@@ -190,7 +247,6 @@ class AccBreathTracker:
         jump_factor: float = 8.0,
         settle_s: float = 1.0,
         min_epoch_s: float = 4.0,
-        orient_s: float = 60.0,
         carry_deg: float = 30.0,
         **breath_kwargs: Any,
     ) -> None:
@@ -204,7 +260,6 @@ class AccBreathTracker:
             ("jump_factor", jump_factor),
             ("settle_s", settle_s),
             ("min_epoch_s", min_epoch_s),
-            ("orient_s", orient_s),
         ):
             if not (math.isfinite(value) and value > 0.0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
@@ -227,8 +282,11 @@ class AccBreathTracker:
         self._pca_every = max(1, round(pca_every_s * w))
         self._min_epoch = max(2, round(min_epoch_s * w))
         self._n_settle = max(1, round(settle_s * w))
-        self._n_orient = max(self._pca_every, round(orient_s * w))
-        self._n_orient_min = round(_ORIENT_MIN_S * w)
+        # The breath detector is fed on an absolute grid of output samples, so that an inhale
+        # direction decided from a breath takes effect at the same sample in any chunking.
+        self._n_piece = max(1, round(_PIECE_S * w))
+        self._n_out = 0  # output samples released to the breath detector's queue
+        self._out_buf: list[float] = []
         self._lag = max(1, round(0.5 * w))  # half a second, for the stillness test
         # Output is released this many samples late, so that the start of a posture change,
         # below the jump threshold until then, can still be replaced by the held value.
@@ -241,7 +299,9 @@ class AccBreathTracker:
         self._epoch_n = 0
         self._g = [0.0, 0.0, 0.0]
         self._cov = [0.0] * 6  # xx, yy, zz, xy, xz, yz
-        self._skew = [0.0, 0.0, 0.0, 0.0]  # count, sum d, sum d^2, sum d^3
+        # The projection before any sign, kept continuous across axis updates: the running sum
+        # of its steps (module notes, step 5).
+        self._level = 0.0
         self._axis = (0.0, 0.0, 1.0)
         self._have_axis = False
         self._sign = 1.0
@@ -250,6 +310,12 @@ class AccBreathTracker:
         self._sign_known = False
         self._own_axis = False
         self._carry = False
+        # Orientation version: changes with every sign flip, new epoch and epoch's first own
+        # axis; a breath is "good" only if all its samples were made in the current one.
+        self._version = 0
+        self._evidence: deque[float] = deque(maxlen=ORIENT_WINDOW_BREATHS)
+        self._evidence_from = 0  # first working sample a breath may start at to be evidence
+        self._reorientations = 0
         self._carry_cos = math.cos(math.radians(carry_deg))
         self._offset = 0.0
         self._last_out = 0.0
@@ -265,12 +331,14 @@ class AccBreathTracker:
         self._power: list[float] = []
         self._resid: list[float] = []
         self._held: list[bool] = []
-        self._unsure: list[bool] = []
+        self._level_hist: list[float] = []
+        self._ver: list[int] = []  # orientation version per working sample, -1 when held
         self._hist_base = 0
         self._n_hist = max(1, round(_HISTORY_S * w))
         self._n_span_max = max(1, round(_BREATH_SPAN_MAX_S * w))
         self._moving_breaths = 0
         # Working sample k is input sample k*D + D - 1 (the last of its group, see update).
+        self._t0_s = float(t0_s)
         self._breath_t0_s = t0_s - self._delay_s + (self._decim - 1) / self._fs_hz
         self._breath = BreathTracker(self._work_hz, t0_s=self._breath_t0_s, **breath_kwargs)
 
@@ -317,9 +385,26 @@ class AccBreathTracker:
         return self._held_run / self._work_hz
 
     @property
+    def orientation_settled(self) -> bool:
+        """Whether the current epoch's inhale direction rests on evidence (module notes, step 5).
+
+        Until it does, no breath is ``"good"``; with symmetric breathing (1:1 without a pause,
+        box breathing) it may never do so.
+        """
+        return self._sign_known
+
+    @property
+    def reorientations(self) -> int:
+        """How often a settled inhale direction was reversed by later evidence (step 5)."""
+        return self._reorientations
+
+    @property
     def latency_s(self) -> float:
-        """Typical delay from a breath's end to its emission, s (belt detector's + low-pass)."""
-        return self._breath.latency_s + self._delay_s + self._n_lookback / self._work_hz
+        """Typical delay from a breath's end to its emission, s: the belt detector's, the
+        low-pass delay, the posture look-back and half a piece of the detector's feeding grid.
+        """
+        wait = self._n_lookback + (self._n_piece - 1) / 2.0
+        return self._breath.latency_s + self._delay_s + wait / self._work_hz
 
     def update(self, xyz: ArrayLike) -> list[Breath]:
         """Consume the next accelerometer samples; return the breaths completed by them.
@@ -356,20 +441,31 @@ class AccBreathTracker:
         idx = slice(first, n, self._decim)
         xs, ys, zs = (c[idx].tolist() for c in lp)
         self._power.extend((bp[0][idx] ** 2 + bp[1][idx] ** 2 + bp[2][idx] ** 2).tolist())
-        out: list[float] = []
+        labelled: list[Breath] = []
         pending = self._pending
+        buf = self._out_buf
+        piece = self._n_piece
         for x, y, z in zip(xs, ys, zs, strict=True):
             pending.append(self._step(x, y, z))
             if len(pending) > self._n_lookback:
-                out.append(pending.popleft())
-        found = self._breath.update(out) if out else []
-        labelled = [self._label(b) for b in found]
+                buf.append(pending.popleft())
+                self._n_out += 1
+                if self._n_out % piece == 0:
+                    # A whole piece of the grid: its breaths are labelled, and any inhale
+                    # direction they decide applies, from this sample on (module notes, step 5).
+                    found = self._breath.update(buf)
+                    buf.clear()
+                    if found:
+                        # The input sample just consumed, the one that made them known.
+                        detected_s = self._t0_s + (self._k * self._decim - 1) / self._fs_hz
+                        labelled.extend(self._take(b, detected_s) for b in found)
         extra = len(self._held) - self._n_hist
         if extra > self._n_hist:  # trim in large steps; what is kept never changes a label
             del self._power[:extra]
             del self._resid[:extra]
             del self._held[:extra]
-            del self._unsure[:extra]
+            del self._level_hist[:extra]
+            del self._ver[:extra]
             self._hist_base += extra
         return labelled
 
@@ -383,7 +479,8 @@ class AccBreathTracker:
         if self._moving:
             self._held_run += 1
             self._held.append(True)
-            self._unsure.append(True)
+            self._ver.append(-1)
+            self._level_hist.append(self._level)
             self._resid.append(0.0)
             return self._moving_step(x, y, z)
         g = self._g
@@ -414,13 +511,14 @@ class AccBreathTracker:
             pending = self._pending
             hold = pending[0] if pending else self._last_out
             held = self._held
-            unsure = self._unsure
+            ver = self._ver
             for i in range(len(pending)):
                 pending[i] = hold
                 held[len(held) - 1 - i] = True
-                unsure[len(unsure) - 1 - i] = True
+                ver[len(ver) - 1 - i] = -1
             held.append(True)
-            unsure.append(True)
+            ver.append(-1)
+            self._level_hist.append(self._level)
             self._resid.append(r2)
             self._last_out = hold
             return hold
@@ -432,19 +530,13 @@ class AccBreathTracker:
         e = self._axis
         proj = e[0] * rx + e[1] * ry + e[2] * rz
         if self._last_proj is not None:
-            d = proj - self._last_proj
-            s = self._skew
-            s[0] += 1.0
-            s[1] += d
-            s[2] += d * d
-            s[3] += d * d * d
+            self._level += proj - self._last_proj
         self._last_proj = proj
         value = self._sign * proj + self._offset
         self._last_out = value
         self._held.append(False)
-        if not self._sign_known and m > self._n_orient:
-            self._sign_known = True  # locked, right or not (a 1:1 breath without pause)
-        self._unsure.append(not self._sign_known)
+        self._ver.append(self._version)
+        self._level_hist.append(self._level)
         self._resid.append(r2)
         return value
 
@@ -463,31 +555,44 @@ class AccBreathTracker:
             self._epoch_n = 0
             self._g = [x, y, z]
             self._cov = [0.0] * 6
-            self._skew = [0.0, 0.0, 0.0, 0.0]
             self._last_proj = None
             self._offset = self._last_out  # the new epoch's residual starts at 0
             self._carry = self._sign_known
             self._sign_known = False
             self._own_axis = False
+            self._version += 1
+            # Breaths begun before now (in a hold the new epoch began in, say) are no evidence.
+            self._evidence.clear()
+            self._evidence_from = self._k
         return self._last_out
 
-    def _label(self, b: Breath) -> Breath:
-        """Measure a breath's motion and lower its quality label for it (module notes, step 8)."""
+    def _take(self, b: Breath, detected_s: float) -> Breath:
+        """Label a breath the detector found: its motion (module notes, step 8), its evidence on
+        the inhale direction and whether that direction is settled for it (step 5)."""
         w = self._work_hz
         end = min(len(self._held) + self._hist_base, math.ceil((b.end_s - self._breath_t0_s) * w))
-        start = max(
-            math.floor((b.inhale_onset_s - self._breath_t0_s) * w),
-            end - self._n_span_max,
-            self._hist_base,
-        )
+        onset = math.floor((b.inhale_onset_s - self._breath_t0_s) * w)
+        start = max(onset, end - self._n_span_max, self._hist_base)
         lo, hi = start - self._hist_base, end - self._hist_base
         band = resid = 0.0
         for p, r, h in zip(self._power[lo:hi], self._resid[lo:hi], self._held[lo:hi], strict=True):
             if not h:
                 band += p
                 resid += r
-        unsure = any(self._unsure[lo:hi])
         motion = math.sqrt(band / resid) if resid > 0.0 else 0.0
+        versions = self._ver[lo:hi]
+        if (
+            not self._moving
+            and b.quality == "good"
+            and motion < MOTION_ARTIFACT
+            and onset >= self._evidence_from
+            and hi - lo >= 2
+            and min(versions) == max(versions) >= 0
+        ):
+            self._evidence.append(breath_asymmetry(self._level_hist[lo:hi]))
+            self._orient()
+        version = self._version
+        unsure = not self._sign_known or any(v != version for v in versions)
         quality = b.quality
         if motion >= MOTION_ARTIFACT:
             quality = "artifact"
@@ -495,7 +600,31 @@ class AccBreathTracker:
             quality = "uncertain"
         if motion >= MOTION_UNCERTAIN:
             self._moving_breaths += 1
-        return replace(b, quality=quality, motion=motion)
+        return replace(b, quality=quality, motion=motion, detected_s=detected_s)
+
+    def _orient(self) -> None:
+        """Settle, follow or reverse the inhale direction from the breaths' asymmetry (step 5)."""
+        ev = self._evidence
+        n = len(ev)
+        mean = sum(ev) / n
+        sd = math.sqrt(sum((e - mean) ** 2 for e in ev) / (n - 1)) if n > 1 else 0.0
+        t = mean * math.sqrt(n) / max(sd, ORIENT_SD_FLOOR)
+        sign = self._sign
+        if self._sign_known:
+            if t * sign <= -ORIENT_T_REVERSE:
+                sign = -sign
+                self._reorientations += 1
+        elif n >= ORIENT_MIN_BREATHS and abs(t) >= ORIENT_T_SETTLE:
+            self._sign_known = True
+            sign = math.copysign(1.0, t)
+        elif t * sign <= -ORIENT_T_FOLLOW:
+            sign = -sign  # a better guess, still unsettled
+        if sign != self._sign:
+            if self._last_proj is not None:
+                # From the next sample on, the other way, continuous with the last (step 6).
+                self._offset = self._last_out - sign * self._last_proj
+            self._sign = sign
+            self._version += 1
 
     def _new_axis(self) -> None:
         """Recompute the principal axis; keep its direction and the output continuous."""
@@ -507,32 +636,26 @@ class AccBreathTracker:
         if float(v[0] * old[0] + v[1] * old[1] + v[2] * old[2]) < 0.0:
             v = -v
         new = (float(v[0]), float(v[1]), float(v[2]))
-        sign = self._sign
         if not self._own_axis:
-            # The epoch's first own axis: a sign known before the change carries over when
-            # the breathing axis stayed close (module notes, step 5).
+            # The epoch's first own axis: a sign settled before the change carries over when
+            # the breathing axis stayed close (module notes, step 5). Breaths begun on the old
+            # axis are no evidence, and none of them is good.
             self._own_axis = True
+            self._version += 1
+            self._evidence_from = self._k - 1
             close = abs(v[0] * old[0] + v[1] * old[1] + v[2] * old[2]) >= self._carry_cos
             if self._carry and close and self._have_axis:
                 self._sign_known = True
-        s = self._skew
-        if self._n_orient_min <= self._epoch_n <= self._n_orient:
-            skew = _skewness(s[0], s[1], s[2], s[3])
-            if abs(skew) > ORIENT_SKEW:
-                # The sums are of the unsigned projection, kept in one direction by the axis
-                # alignment, so the skewness's sign is the inhale sign itself.
-                sign = math.copysign(1.0, skew)
-                self._sign_known = True
+        sign = self._sign
         g = self._g
         r = self._recent[-1]
         rx, ry, rz = r[0] - g[0], r[1] - g[1], r[2] - g[2]
-        before = self._sign * (old[0] * rx + old[1] * ry + old[2] * rz) + self._offset
+        before = sign * (old[0] * rx + old[1] * ry + old[2] * rz) + self._offset
         after = sign * (new[0] * rx + new[1] * ry + new[2] * rz)
         self._offset = before - after
         if self._last_proj is not None:
             self._last_proj = new[0] * rx + new[1] * ry + new[2] * rz
         self._axis = new
-        self._sign = sign
         self._have_axis = True
 
 
@@ -551,8 +674,34 @@ def _skewness(n: float, s1: float, s2: float, s3: float) -> float:
     return float(m3 / var**1.5)
 
 
+def breath_asymmetry(level: ArrayLike) -> float:
+    """Asymmetry of one breath cycle: skewness of its slopes over a sixteenth of the cycle.
+
+    The slope is ``x[k] - x[k - L]`` with ``L`` a sixteenth of the cycle's samples (at least
+    1), so that sensor noise, which the 1-sample difference of a slow breath sampled at 20-25
+    Hz amplifies to the size of the breathing's own slope, is averaged over ``L`` samples
+    while the shape of the inhale (a quarter to half of the cycle) survives. Positive when
+    the signal rises faster than it falls (module notes, step 5).
+
+    Parameters
+    ----------
+    level : array_like, shape (n,)
+        The signal over one breath cycle, any units.
+
+    Returns
+    -------
+    float
+        The skewness (dimensionless); 0 when it is undefined.
+    """
+    x = np.asarray(level, dtype=np.float64)
+    lag = max(1, round(x.size * _ASYM_LAG_FRACTION))
+    d = x[lag:] - x[:-lag]
+    d = d - d.mean() if d.size else d
+    return _skewness(float(d.size), float(d.sum()), float(d @ d), float((d * d) @ d))
+
+
 def difference_skewness(x: ArrayLike) -> float:
-    """Skewness of the first difference of a breathing signal (module notes, step 5).
+    """Skewness of the first difference of a whole breathing signal (a recording's orientation).
 
     Inhales are shorter and faster than exhales, which end in a pause, so the first difference
     of a signal that rises on inhale is positively skewed; a signal that falls on inhale (an
@@ -597,7 +746,8 @@ def detect_acc_breaths(
     Returns
     -------
     list of Breath
-        Every breath whose end was confirmed within the recording.
+        Every breath whose end was confirmed within the recording, up to its last quarter
+        second (the detector is fed on a 0.25 s grid, module notes step 5).
 
     Examples
     --------
@@ -620,8 +770,9 @@ class TimedAccBreathTracker:
 
     The detector runs on the sample index at the nominal rate; each breath's instants are then
     mapped through the actual sample times, so a sensor whose clock runs 1 % fast (Polar H10
-    [polar#71]) still gives breaths at the right session times. A hole between chunks (link gap,
-    sensor clock restart) starts a new detector, so no breath spans it.
+    [polar#71]) still gives breaths at the right session times. A hole (a step between two
+    samples larger than ``max_step_s`` or backwards: link gap, sensor clock restart), between
+    chunks or inside one, starts a new detector, so no breath spans it.
 
     Parameters
     ----------
@@ -653,10 +804,50 @@ class TimedAccBreathTracker:
         self.restarts = 0
 
     def update(self, t_s: ArrayLike, xyz: ArrayLike) -> list[Breath]:
-        """Consume samples with their session times (s); return breaths in session time."""
+        """Consume samples with their session times; return breaths in session time.
+
+        Parameters
+        ----------
+        t_s : array_like, shape (n,)
+            Session time of each sample, s, finite.
+        xyz : array_like, shape (n, 3)
+            The samples, as for :meth:`AccBreathTracker.update`, finite.
+
+        Returns
+        -------
+        list of Breath
+            Breaths completed within these samples, times in session time.
+
+        Raises
+        ------
+        ValueError
+            If the shapes do not match or a value is not finite. Nothing is consumed then: the
+            next chunk continues from the last one accepted (and, being a sample period or
+            more after it, starts again after the hole the refused chunk leaves).
+        """
         times = np.asarray(t_s, dtype=np.float64)
+        a = np.asarray(xyz, dtype=np.float64)
+        if times.ndim != 1 or a.shape != (times.size, 3):
+            raise ValueError(
+                f"t_s must have shape (n,) and xyz (n, 3), got {times.shape} and {a.shape}"
+            )
         if times.size == 0:
             return []
+        # Checked before any state changes: a refused chunk must not shift the time base.
+        if not (np.isfinite(times).all() and np.isfinite(a).all()):
+            raise ValueError(
+                "accelerometer samples and their times must be finite (split the stream at gaps)"
+            )
+        # A hole inside the chunk is a hole like one between chunks: each side on its own.
+        steps = np.diff(times)
+        cuts = (np.flatnonzero((steps <= 0.0) | (steps > self._max_step_s)) + 1).tolist()
+        out: list[Breath] = []
+        for lo, hi in zip([0, *cuts], [*cuts, times.size], strict=True):
+            out += self._run(times[lo:hi], a[lo:hi])
+        return out
+
+    def _run(self, times: FloatArray, xyz: FloatArray) -> list[Breath]:
+        """Samples with no hole among them (the caller split the chunk at its holes)."""
         if self._tracker is not None and self._times.size:
             step = times[0] - self._times[-1]
             if step <= 0 or step > self._max_step_s:

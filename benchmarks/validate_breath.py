@@ -1316,9 +1316,14 @@ def main(out: Path = OUT) -> None:
         "80/min the rate is right on clean synthetic belts (40-80/min, 100 Hz); the tables "
         "here stop at 30/min. A lone quick cycle among slower breaths (a sniff or a movement: "
         "shorter than 1.5 s and than half the recent breaths) is uncertain.",
-        "* Chest accelerometer: the inhale sign is learnt from the first 12-60 s of each posture "
-        "epoch (inhale faster than exhale); breaths before that may be inverted (they are "
-        "labelled uncertain), and a 1:1 breath with no pause has no preferred sign. Walking "
+        "* Chest accelerometer: the inhale direction is learnt from the asymmetry of at least "
+        "three breaths of each posture epoch (inhale faster than exhale), about 55 s at 6/min "
+        "and 80 s at 4/min; breaths before that may be inverted and are labelled uncertain. "
+        "Only strong contrary evidence reverses it later (no simulated ordinary breathing did); "
+        "breaths emitted "
+        "before a reversal keep their labels. Symmetric breathing (1:1 with no "
+        "pause, box breathing) has no preferred direction: it may never be learnt, and those "
+        "breaths then stay uncertain. Walking "
         "or swaying (power at 0.7-3 Hz as strong as the breathing's) marks the breaths "
         "artifact and hands the session to the heart rhythm; the breaths found while moving "
         "are not right.",

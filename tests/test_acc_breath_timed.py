@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from analysis.acc_breath import TimedAccBreathTracker
 from analysis.breath import Breath
@@ -54,3 +55,49 @@ def test_timed_tracker_is_exported() -> None:
     import analysis.acc_breath
 
     assert "TimedAccBreathTracker" in analysis.acc_breath.__all__
+
+
+def _noisy_chest(t_s: np.ndarray) -> np.ndarray:
+    """:func:`_chest` at 10/min with 2 mG of sensor noise (a seeded, realistic stream)."""
+    return _chest(t_s, 10.0) + np.random.default_rng(0).normal(0.0, 2.0, (t_s.size, 3))
+
+
+def test_a_refused_chunk_keeps_the_time_base() -> None:
+    # The times of a chunk refused for a NaN had been stored anyway: every breath after it
+    # came out one chunk (1 s) early. Now it is as if that chunk had never come.
+    t = np.arange(0, 240, 1 / NOMINAL_HZ)
+    xyz = _noisy_chest(t)
+    per = int(NOMINAL_HZ)
+    refused = TimedAccBreathTracker(NOMINAL_HZ)
+    skipped = TimedAccBreathTracker(NOMINAL_HZ)
+    got: list[Breath] = []
+    want: list[Breath] = []
+    for start in range(0, t.size, per):
+        chunk_t, chunk = t[start : start + per], xyz[start : start + per]
+        if start == 60 * per:
+            bad = chunk.copy()
+            bad[3, 1] = np.nan
+            with pytest.raises(ValueError, match="finite"):
+                refused.update(chunk_t, bad)
+            continue
+        got += refused.update(chunk_t, chunk)
+        want += skipped.update(chunk_t, chunk)
+    assert [b.inhale_onset_s for b in got if b.inhale_onset_s > 70.0]
+    assert got == want
+
+
+def test_a_hole_inside_one_chunk_is_a_hole() -> None:
+    # Times jumping 5 s inside one chunk had been read as continuous: a breath spanned it.
+    t = np.arange(0, 240, 1 / NOMINAL_HZ)
+    t[int(100 * NOMINAL_HZ) :] += 5.0
+    tracker = TimedAccBreathTracker(NOMINAL_HZ)
+    breaths = tracker.update(t, _noisy_chest(t))
+    assert tracker.restarts == 1
+    assert not any(b.inhale_onset_s < 102.5 < b.end_s for b in breaths)
+    assert any(b.inhale_onset_s > 130 for b in breaths)
+
+
+def test_times_and_samples_must_match() -> None:
+    tracker = TimedAccBreathTracker(NOMINAL_HZ)
+    with pytest.raises(ValueError, match="shape"):
+        tracker.update(np.arange(10) / NOMINAL_HZ, np.zeros((9, 3)))
