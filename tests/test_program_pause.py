@@ -733,3 +733,16 @@ def test_a_pause_in_an_own_rhythm_step_is_exported_as_a_pause(tmp_path: Path) ->
         ("pacer paused", 2.0),
         ("pacer own", 12.0),
     ]
+
+
+def test_a_session_cut_at_a_step_s_start_does_not_begin_that_step(tmp_path: Path) -> None:
+    """Found in review: ``--minutes 1`` of the head-to-feet body scan said "step 2/13 at 60.0
+    s" as the session closed, a step never practised; a replay said it too."""
+    program = CATALOG.get("body-scan-head-to-feet")
+    assert program.steps[0].total_s == 60.0
+    run = _run(tmp_path, program=program, duration_s=60.0)
+    said = _program_events(run)
+    assert [e.step_index for e in said if e.kind is EventKind.STEP] == [0]
+    assert all(e.t_s < 60.0 for e in said)
+    assert not [line for line in run.lines if line.startswith("step 2/")]
+    assert replay_lines(run.path) == run.lines

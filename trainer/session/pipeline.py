@@ -164,6 +164,10 @@ told: rolling over or sitting up settles within a few seconds
 (:attr:`analysis.acc_breath.AccBreathTracker.held_s`); a quarter minute is walking or exercise."""
 
 
+_AT_END_S = 1e-6
+"""A program event this close to the session's end, s, begins with it (float sums of step
+lengths land a rounding error either side of the end)."""
+
 PROGRAM_END_SLACK_S = 1e-9
 """At the session's end, program events up to this much later are due too: the end is kept in
 whole nanoseconds and a program's length is a sum of floats, so the program's own end can lie
@@ -590,7 +594,11 @@ class Pipeline:
         planned end (the session stops there), so the program's end went unsaid. Live and
         replay both call this with the recorded end, so both say the same.
         """
-        return self.catch_up(end_mono_ns, slack_s=PROGRAM_END_SLACK_S)
+        events: list[Event] = []
+        if self.program is not None:
+            self._program_events(end_mono_ns, events, slack_s=PROGRAM_END_SLACK_S, at_end=True)
+        self._flush_belt(events)
+        return events
 
     def catch_up(self, t_mono_ns: int, *, slack_s: float = 0.0) -> list[Event]:
         """The program's events due by ``t_mono_ns`` (plus ``slack_s``) that no item came to
@@ -608,11 +616,25 @@ class Pipeline:
         offset = t_mono_ns - self.header.start_mono_ns
         return (offset - self.program_clock.paused_ns(offset)) / NS_PER_S
 
-    def _program_events(self, t_mono_ns: int, events: list[Event], slack_s: float = 0.0) -> None:
+    def _program_events(
+        self, t_mono_ns: int, events: list[Event], slack_s: float = 0.0, *, at_end: bool = False
+    ) -> None:
+        """Add the program's events due by ``t_mono_ns`` (plus ``slack_s``) to ``events``.
+
+        An event is said once the session has gone past its time, not at it: at the instant
+        a step begins the session may be ending, and a step, side, repetition or cue that
+        begins with the end is never practised (a session cut at a step's start said "step
+        2/13 at 60.0 s" as it closed). ``at_end``: ``t_mono_ns`` is the session's end, where
+        only the program's own end may begin.
+        """
         assert self.program is not None
         t_s = self.program_time_s(t_mono_ns)
-        found = self.program.events(self._program_t_s, t_s + slack_s)
-        self._program_t_s = max(self._program_t_s, t_s)
+        if at_end:
+            found = self.program.events(self._program_t_s, t_s + slack_s)
+            found = [e for e in found if e.kind is EventKind.END or e.t_s < t_s - _AT_END_S]
+        else:
+            found = self.program.events(self._program_t_s, t_s - _AT_END_S)
+        self._program_t_s = max(self._program_t_s, t_s - _AT_END_S)
         found = [e for e in found if e.kind is not EventKind.PATTERN]
         if not found:
             return
