@@ -207,6 +207,17 @@ class ExportOfHeldSession(UserError):
     those minutes twice (found in review)."""
 
 
+MIN_HRV_BEATS_S = 60.0
+"""Fewest seconds of beats whose RMSSD, RSA and coherence the history and progress trust.
+
+RMSSD reflects the HF (breathing-rate) variation; a band needs about ten periods of its lower
+edge, one minute for HF (Task Force 1996, Eur Heart J 17:354), and ultra-short RMSSD agrees with
+the 5-minute standard from about 60 s of beats, less well below (Shaffer & Ginsberg 2017, Front
+Public Health 5:258, reviewing Munoz et al. 2015 and others). A Polar lost 8 s into a session
+gave an RMSSD of 27 ms from 8 beats, unflagged, that then counted in progress (found in review).
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     """One session of the history (units in the names; None where not measured).
@@ -262,11 +273,22 @@ class SessionRow:
         return (self.duration_s if self.practised_s is None else self.practised_s) / 60.0
 
     @property
+    def beats_s(self) -> float | None:
+        """Seconds of heartbeats measured: ``beats`` intervals of the mean NN interval
+        (``60 / mean_hr_bpm`` s each); None without a mean heart rate."""
+        if not self.mean_hr_bpm:
+            return None
+        return self.beats * 60.0 / self.mean_hr_bpm
+
+    @property
     def heart_unreliable(self) -> bool:
-        """More beats corrected than HRV, RSA and coherence stand
-        (:data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT`, the threshold the report and
-        ``import`` warn at): the history flags the row, progress leaves those numbers out."""
-        return self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
+        """HRV, RSA and coherence that do not stand: more beats corrected than
+        :data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT` (the threshold the report and
+        ``import`` warn at), or under :data:`MIN_HRV_BEATS_S` of beats. The history flags the
+        row, progress leaves those numbers out."""
+        too_short = self.beats_s is not None and self.beats_s < MIN_HRV_BEATS_S
+        corrected = self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
+        return too_short or corrected
 
     @property
     def start_local(self) -> time.struct_time:

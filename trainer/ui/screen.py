@@ -226,6 +226,7 @@ def render_metrics(
     pacer: PacerState | None,
     target_ratio: float | None,
     summary: SessionSummary | None = None,
+    t_s: float | None = None,
 ) -> Text:
     """Measured breath rate (with the source it comes from), ratio and heart rate beside the
     targets.
@@ -246,6 +247,9 @@ def render_metrics(
         latest breath's score said "-" when that breath was not scored (an own-rhythm
         closing step) beside a summary of "follow 70/100", and the rate and ratio those of
         the last few breaths.
+    t_s : float, optional
+        Session time now (s): a heart rate whose last beat is no longer current then reads
+        "-" with the age of that beat (:meth:`SessionState.heart_rate_at`), not as if current.
     """
     text = Text()
     rate = state.rate_bpm
@@ -277,9 +281,14 @@ def render_metrics(
     text.append(f"      (target {target_r:.2f})\n" if target_r else "\n")
     text.append("Heart rate   ", style="dim")
     if summary is None:
-        hr = state.hr_bpm
-        text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
-        text.append(" bpm\n")
+        hr, stale_s = state.heart_rate_at(t_s) if t_s is not None else (state.hr_bpm, None)
+        if stale_s is not None:
+            # Lost: the old number is not the heart rate now; say how old it is.
+            text.append("  - ", style="bold red")
+            text.append(f" bpm  ({hr:.0f}, {stale_s:.0f} s ago)\n", style="dim")
+        else:
+            text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
+            text.append(" bpm\n")
     else:
         # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
         # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
@@ -769,7 +778,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self.query_one("#metrics", Static).update(
             Text(SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL)
             if self._source_mark == SENSORLESS_MARK
-            else render_metrics(state, pacer, self._target_ratio, over)
+            else render_metrics(state, pacer, self._target_ratio, over, t_s)
         )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
@@ -849,8 +858,9 @@ class BreathwiseApp(App[SessionResult | None]):
         paused_s = t_s - practised_s
         if paused_s >= 1.0:
             parts.append(f"{_mmss(paused_s)} paused")
-        if state.status:
-            parts.append(state.status)
+        status = state.status_at_end() if self._finished else state.status
+        if status:
+            parts.append(status)
         # Marks made while connecting are recorded at the start: counted already.
         marks = state.marks + len(self.session.early_marks)
         if marks:
