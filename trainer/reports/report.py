@@ -892,6 +892,9 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
 
 HR_MEAN_BEATS = 15
 """Beats in the running mean of the heart-rate panel."""
+FOLLOW_FLOOR = 8.0
+"""Room below score 0 on the follow panel (score points): a breath scored 0 is drawn clear of
+the axis line."""
 FOLLOW_TOP = 150.0
 """Top of the follow panel's score axis: the room above 100 holds the legend, clear of the
 scores (inside the 0-100 range it covered the low ones)."""
@@ -902,7 +905,8 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     good = [e for e in analysis.good_breaths if e.scored]
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
     ax.set_ylabel("score (0–100)")
-    ax.set_ylim(0, FOLLOW_TOP)
+    # Below 0 too: a breath scored 0 sat on the axis line, hidden (found in review).
+    ax.set_ylim(-FOLLOW_FLOOR, FOLLOW_TOP)
     ax.set_yticks([0, 50, 100])
     if not good and analysis.paces:
         # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
@@ -920,13 +924,16 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         )
         k = min(5, s.size)
         smooth = np.convolve(s, np.ones(k) / k, mode="valid")
-        ax.plot(
-            _minutes(t[k - 1 :]),
-            smooth,
-            lw=1.6,
-            color=COLORS["follow"],
-            label=f"mean of last {k} breaths",
-        )
+        if smooth.size >= 2:
+            # One mean is one point, no line: it would be named in the legend and not drawn
+            # (3 breaths gave "mean of last 3 breaths" and nothing, found in review).
+            ax.plot(
+                _minutes(t[k - 1 :]),
+                smooth,
+                lw=1.6,
+                color=COLORS["follow"],
+                label=f"mean of last {k} breaths",
+            )
         # Anchored at score 100 and growing upwards, into the band no score reaches.
         _legend(
             ax,
