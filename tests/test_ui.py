@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from functools import partial
 
 import pytest
@@ -626,3 +627,25 @@ async def test_a_40_by_12_terminal_keeps_the_clock_and_the_simulated_mark() -> N
         status = await _shown_at(app, pilot, session, 23.0, "#status")
         assert status.startswith("00:23") and not app.screen.has_class("-tiny")
         session.finished.set()
+
+
+def test_a_session_ending_inside_a_step_caps_its_timer_and_names_no_next_step() -> None:
+    """Found in review (back-release --minutes 2): "Lying twist ... 02:35 left in step" above
+    "Next: Get into position · 01:55 left in session"."""
+    from trainer.programs import load_catalog
+    from trainer.programs.runner import ProgramTimeline
+    from trainer.ui.screen import render_program
+
+    timeline = ProgramTimeline(load_catalog().get("back-release"))
+    t_s = 0.0
+    while timeline.at(t_s).step_left_s < 60.0 or not timeline.at(t_s).next_title:
+        t_s += 5.0
+    state = timeline.at(t_s)
+    session_left_s = state.step_left_s - 40.0
+    card = render_program(state, 100, session_left_s=session_left_s).plain
+    left = f"{int(session_left_s // 60):02d}:{math.ceil(session_left_s) % 60:02d}"
+    assert f"{left} left in session" in card.splitlines()[0]
+    assert "left in step" not in card and "Next:" not in card
+    # Ending in a later step: the step's own timer and the next step as before.
+    later = render_program(state, 100, session_left_s=state.step_left_s + 30.0).plain
+    assert "left in step" in later and "Next:" in later

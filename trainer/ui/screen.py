@@ -333,8 +333,19 @@ def _first_fitting(variants: Sequence[Sequence[Segment]], width: int) -> Sequenc
     return variants[-1]
 
 
+def _ends_in_step(program: TimelineState, session_left_s: float | None) -> bool:
+    """The session (cut short by ``--minutes``) ends before the current step does: the step
+    timer then counts down to the session's end and no next step is announced."""
+    return session_left_s is not None and session_left_s < program.step_left_s - 1.0
+
+
 def _card_head(
-    program: TimelineState, width: int, *, paused: bool, can_pause: bool
+    program: TimelineState,
+    width: int,
+    *,
+    paused: bool,
+    can_pause: bool,
+    session_left_s: float | None = None,
 ) -> Sequence[Segment]:
     """The card's first line: step number and title, posture, time left in the step, and the
     pause, on one line of ``width``.
@@ -344,12 +355,17 @@ def _card_head(
     and knees)   03:20 left in step", 85 characters on a card of 76; paused, 115). So, as
     long as it does not fit: narrower gaps, the pause said in a word (the pacer panel says how
     to resume), the timer without "in step", and last the posture (the instruction and the
-    step before it set the posture up).
+    step before it set the posture up). When the session ends inside this step
+    (:func:`_ends_in_step`) the timer counts down to that end, "left in session": "02:35 left in
+    step" over a session with 01:55 left promised time it did not have (found in review).
     """
     step = program.step
     title = (f"Step {program.step_index + 1}/{program.step_count}  {step.title}", "bold magenta")
     posture = f"({step.posture.label})"
-    left = _mmss_left(program.step_left_s)
+    ends_here = _ends_in_step(program, session_left_s)
+    left = _mmss_left(
+        session_left_s if ends_here and session_left_s is not None else program.step_left_s
+    )
     pause_long = paused_text(can_pause).lower() if paused else ""
     pause_short = "paused" if paused else ""
 
@@ -362,7 +378,7 @@ def _card_head(
             segments.append((f"  {pause}", "bold yellow"))
         return segments
 
-    in_step = f"{left} left in step"
+    in_step = f"{left} left in session" if ends_here else f"{left} left in step"
     return _first_fitting(
         [
             head("   ", pause_long, in_step),
@@ -384,7 +400,8 @@ def _card_foot(
     "Next: ..." only where the line has room for it: wrapped onto a second line, it pushed the
     panels below off an 80x24 terminal (a sided, counted step with a long instruction, e.g.
     the lying twist); the next step's own card and chime announce it anyway. A session cut
-    short by ``--minutes`` says so in full where there is room, else "left in session".
+    short by ``--minutes`` says so in full where there is room, else "left in session", and
+    names no next step when it ends inside this one.
     """
     step = program.step
     parts: list[str] = []
@@ -403,7 +420,8 @@ def _card_foot(
     else:
         ends = [f"{_mmss_left(program.left_s)} left in program"]
     variants: list[list[Segment]] = []
-    if program.next_title:
+    # A step the session ends before is not announced as coming.
+    if program.next_title and not _ends_in_step(program, session_left_s):
         upcoming = f"Next: {program.next_title}"
         variants += [[(CARD_SEPARATOR.join([*parts, upcoming, end]), "cyan")] for end in ends]
     variants += [[(CARD_SEPARATOR.join([*parts, end]), "cyan")] for end in ends]
@@ -448,7 +466,10 @@ def render_program(
     if program.finished:
         text.append(PROGRAM_COMPLETE, style="bold green")
         return text
-    for segment, style in _card_head(program, width, paused=paused, can_pause=can_pause):
+    head = _card_head(
+        program, width, paused=paused, can_pause=can_pause, session_left_s=session_left_s
+    )
+    for segment, style in head:
         text.append(segment, style=style)
     text.append("\n")
     text.append(" ".join(program.step.text.split()) + "\n")
