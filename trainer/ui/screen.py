@@ -87,6 +87,7 @@ SENSORLESS_REPLAY_PANEL = (
 anything in the history (found in review)."""
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
+NO_BEATS_LABEL = "Heart rate: no beats in the last 60 s"
 
 
 class ViewableSession(Protocol):
@@ -722,6 +723,10 @@ class BreathwiseApp(App[SessionResult | None]):
             self.exit(self.result)
             return
         summary = format_summary(self.result.summary) if self.result else ""
+        if self.result is not None and self.result.error:
+            # Why it failed, on the screen (it came only after q, found in review: "Session
+            # over", 00:00 and nothing more for a sensor that could not connect).
+            summary = f"Session failed: {self.result.error}\n{summary}"
         program = self.session.program_state(self.session.now_s())
         if program is not None and program.finished:
             summary = f"{PROGRAM_COMPLETE}\n{summary}"
@@ -817,9 +822,13 @@ class BreathwiseApp(App[SessionResult | None]):
             else NO_WAVEFORM_LABEL
         )
         heart = [(t, v) for t, v in state.hr_trace if t >= horizon]
-        self.query_one("#hr_trace", Sparkline).data = [v for _, v in heart] or [0.0]
+        hr_trace = self.query_one("#hr_trace", Sparkline)
+        # No beats: no chart (a sparkline of one 0 drew full-height bars of nothing, found in
+        # review of a sensor that never connected).
+        hr_trace.display = bool(heart)
+        hr_trace.data = [v for _, v in heart] or [0.0]
         self.query_one("#hr_label", Static).update(
-            trace_label("Heart rate", heart[0][0] if heart else None, t_s)
+            trace_label("Heart rate", heart[0][0], t_s) if heart else NO_BEATS_LABEL
         )
         card = self.query_one("#program", Static)
         # At the end the summary takes the card's place (and says if the program is done).
