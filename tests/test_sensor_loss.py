@@ -101,6 +101,8 @@ async def test_the_heart_rate_tile_is_not_shown_as_current_while_the_sensor_is_l
         await pilot.pause()
         metrics = str(app.query_one("#metrics", Static).render())
         assert "Heart rate     -  bpm  (66, 26 s ago)" in metrics
+        label = str(app.query_one("#hr_label", Static).render())
+        assert label == "Heart rate (1 s of beats, none for the last 26 s)"
         session.t_s = 72.0
         session.finished.set()
         await pilot.pause()

@@ -827,9 +827,16 @@ class BreathwiseApp(App[SessionResult | None]):
         # review of a sensor that never connected).
         hr_trace.display = bool(heart)
         hr_trace.data = [v for _, v in heart] or [0.0]
-        self.query_one("#hr_label", Static).update(
-            trace_label("Heart rate", heart[0][0], t_s) if heart else NO_BEATS_LABEL
-        )
+        stale_s = state.heart_rate_at(t_s)[1]
+        if not heart:
+            hr_label = NO_BEATS_LABEL
+        elif stale_s is None:
+            hr_label = trace_label("Heart rate", heart[0][0], t_s)
+        else:
+            # The chart ends at the last beat: "last 59 s" over 5 s of beats said otherwise.
+            span_s = max(1.0, heart[-1][0] - heart[0][0])
+            hr_label = f"Heart rate ({span_s:.0f} s of beats, none for the last {stale_s:.0f} s)"
+        self.query_one("#hr_label", Static).update(hr_label)
         card = self.query_one("#program", Static)
         # At the end the summary takes the card's place (and says if the program is done).
         card.display = program is not None and not self._finished
