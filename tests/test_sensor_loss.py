@@ -64,9 +64,9 @@ def test_the_printed_summary_says_how_long_the_sensor_was_gone() -> None:
     assert text.splitlines()[-1].startswith("summary:")
     summary["no_data_s"] = 50.0
     assert "no sensor data for 50 s, the last 38 s included" in format_summary(summary)
-    summary.update(no_data_s=12.0, no_data_from_s=None)
+    summary.update({"no_data_s": 12.0, "no_data_from_s": None})
     assert sensor_loss_text(summary) == "no sensor data for 12 s (connection gaps)"
-    summary.update(no_data_s=0.0)
+    summary.update({"no_data_s": 0.0})
     assert "sensor:" not in format_summary(summary)
 
 
@@ -140,3 +140,23 @@ def test_a_recording_whose_sensor_never_came_back_says_so_everywhere(tmp_path: P
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any("completed, sensor lost" in t for t in texts)
     assert "no sensor data for the last 50 s" in texts
+
+
+def test_a_polars_empty_breathing_panel_does_not_say_there_was_no_belt_sensor(
+    tmp_path: Path,
+) -> None:
+    """Found in review: "no breathing signal (no belt in this session)" on the report of a
+    Polar, whose breathing comes from its accelerometer."""
+    from dataclasses import replace
+
+    from trainer.reports.report import _no_breathing_text
+
+    header, items, end_ns = simulated_items(20.0, seed=3)
+    analysis = analyse_recording(write_items(tmp_path / "s.bwr", header, items, end_ns))
+    strap = replace(analysis, summary={}, breaths=())
+    assert _no_breathing_text(strap) == "no breathing signal (no belt in this session)"
+    polar = replace(strap, summary={"waveform_samples": {"acc": 2000}})
+    assert _no_breathing_text(polar) == (
+        "no breathing signal: no breaths found in the chest movement"
+    )
+    assert "chest movement" in _no_breathing_text(replace(polar, breaths=analysis.breaths))
