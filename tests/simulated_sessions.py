@@ -96,6 +96,12 @@ def simulated_items(
 def write_simulated(path: Path, duration_s: float, **kwargs: object) -> Path:
     """Write :func:`simulated_items` as a recording at ``path``."""
     header, items, end_ns = simulated_items(duration_s, **kwargs)  # type: ignore[arg-type]
+    return write_items(path, header, items, end_ns)
+
+
+def write_items(path: Path, header: Header, items: list[Item], end_ns: int) -> Path:
+    """Write items (:func:`simulated_items`' after a test changed them) as a completed session
+    ending at ``end_ns``."""
     return write_recording(
         path,
         header,

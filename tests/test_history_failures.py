@@ -17,6 +17,7 @@ from simulated_sessions import write_simulated
 from trainer.cli.app import run
 from trainer.cli.history import format_rows
 from trainer.cli.session import not_in_history_note
+from trainer.errors import UserError
 from trainer.storage import history as hist
 from trainer.storage.history import HistoryError, list_sessions, not_in_history
 from trainer.storage.paths import data_dir
@@ -203,10 +204,12 @@ def test_a_recording_still_being_written_is_not_called_missing(tmp_path: Path) -
     "not in your history (a session stopped before it could add itself?)"."""
     folder = tmp_path / "recordings"
     folder.mkdir()
-    header = read_recording(write_simulated(tmp_path / "source.bwr", 10.0, seed=1)).header
+    source = read_recording(write_simulated(tmp_path / "source.bwr", 10.0, seed=1))
+    header = source.header
     with hist.History():  # empty: every recording is newer than its latest session
         pass
     writer = RecordingWriter(folder / "running.bwr", header)
+    writer.write_packet(source.packets[0])
     assert not_in_history(folder) == []
     writer.close({}, t_mono_ns=header.start_mono_ns + 1, t_wall_ns=header.start_wall_ns + 1)
     # Closed (or its process killed: the kernel drops the lock), it is missing again.
@@ -388,3 +391,29 @@ def test_a_session_end_waits_briefly_on_a_busy_history_and_says_how_to_add_it_la
         f"breathwise history --add {recording}"
     )
     assert "later.bwr" not in {Path(row.path).name for row in list_sessions()}
+
+
+def test_a_recording_without_sensor_data_is_not_called_missing(tmp_path: Path) -> None:
+    """Found in review: a sim-hr session ended before its first beat was "not added to the
+    history: ... no sensor data in it", and the next live's note asked to add it, which
+    ``history --add`` then skipped as "nothing to add"."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    source = read_recording(write_simulated(tmp_path / "source.bwr", 10.0, seed=1))
+    with hist.History():
+        pass
+    empty = RecordingWriter(folder / "empty.bwr", source.header)
+    empty.close(
+        {}, t_mono_ns=source.header.start_mono_ns + 1, t_wall_ns=source.header.start_wall_ns + 1
+    )
+    with pytest.raises(UserError, match="no sensor data in it"):
+        hist.record_session(folder / "empty.bwr")
+    assert not_in_history(folder) == []
+    assert not_in_history_note(folder) == ""
+    # One packet in it: a session killed after its sensor sent something is missing.
+    killed = RecordingWriter(folder / "killed.bwr", source.header)
+    killed.write_packet(source.packets[0])
+    killed.close(
+        {}, t_mono_ns=source.header.start_mono_ns + 1, t_wall_ns=source.header.start_wall_ns + 1
+    )
+    assert not_in_history(folder) == [folder / "killed.bwr"]

@@ -468,3 +468,13 @@ def test_a_default_figure_that_fails_to_write_is_a_note_and_an_explicit_one_an_e
     out, err = capsys.readouterr()
     assert "3 sessions" in out
     assert err == f"breathwise: error: {asked}: cannot write (No space left on device)\n"
+
+
+def test_the_printed_change_is_the_difference_of_the_printed_numbers() -> None:
+    """Found in review: "Breath rate: 5.8 ... baseline 6.0 (-0.1)", the change taken before
+    rounding (5.84 - 5.96)."""
+    first = [_row(DAY0 + timedelta(days=d), 10.0, median_rate_bpm=5.96) for d in range(3)]
+    later = [_row(DAY0 + timedelta(days=d), 10.0, median_rate_bpm=5.84) for d in (20, 21, 22)]
+    result = compute_progress(first + later, today=DAY0 + timedelta(days=22))
+    (line,) = [line for line in summary_lines(result) if line.startswith("Breath rate")]
+    assert "5.8" in line and "baseline 6.0 (-0.2)" in line

@@ -619,3 +619,22 @@ def test_a_folder_batch_replaces_its_table_and_reports_but_nothing_else(
     # The table alone does not write the reports: the folder is no obstacle to it.
     assert run(["report", str(folder), "--table-only", "-j", "1"]) == 0
     assert summary.read_text().count("\n") == 4
+
+
+def test_the_follow_panel_shows_a_zero_score_and_names_only_lines_it_draws(
+    tmp_path: Path,
+) -> None:
+    """Found in review: a breath scored 0 sat on the axis line, invisible, and with 3 breaths
+    the legend named a "mean of last 3 breaths" that was one point, nothing drawn."""
+    analysis = analyse_recording(write_simulated(tmp_path / "three.bwr", 40.0, seed=3))
+    scored = [e for e in analysis.good_breaths if e.scored]
+    assert 1 <= len(scored) <= 5
+    fig, _ = _drawn(analysis)
+    ax = _panel(fig, "How well you followed")
+    assert ax.get_ylim()[0] < 0.0
+    for line in ax.get_lines():
+        if not str(line.get_label()).startswith("_"):
+            assert (
+                line.get_marker() not in ("None", None, "")
+                or np.asarray(line.get_xdata()).size >= 2
+            )

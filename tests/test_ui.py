@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from functools import partial
 
 import pytest
@@ -626,3 +627,49 @@ async def test_a_40_by_12_terminal_keeps_the_clock_and_the_simulated_mark() -> N
         status = await _shown_at(app, pilot, session, 23.0, "#status")
         assert status.startswith("00:23") and not app.screen.has_class("-tiny")
         session.finished.set()
+
+
+def test_a_session_ending_inside_a_step_caps_its_timer_and_names_no_next_step() -> None:
+    """Found in review (back-release --minutes 2): "Lying twist ... 02:35 left in step" above
+    "Next: Get into position · 01:55 left in session"."""
+    from trainer.programs import load_catalog
+    from trainer.programs.runner import ProgramTimeline
+    from trainer.ui.screen import render_program
+
+    timeline = ProgramTimeline(load_catalog().get("back-release"))
+    t_s = 0.0
+    while timeline.at(t_s).step_left_s < 60.0 or not timeline.at(t_s).next_title:
+        t_s += 5.0
+    state = timeline.at(t_s)
+    session_left_s = state.step_left_s - 40.0
+    card = render_program(state, 100, session_left_s=session_left_s).plain
+    left = f"{int(session_left_s // 60):02d}:{math.ceil(session_left_s) % 60:02d}"
+    assert f"{left} left in session" in card.splitlines()[0]
+    assert "left in step" not in card and "Next:" not in card
+    # Ending in a later step: the step's own timer and the next step as before.
+    later = render_program(state, 100, session_left_s=state.step_left_s + 30.0).plain
+    assert "left in step" in later and "Next:" in later
+
+
+async def test_a_sensor_that_cannot_connect_says_why_on_the_screen_and_draws_no_chart() -> None:
+    """Found in review: "Session over", 00:00, full-height heart-rate bars with no data, and
+    the reason only after q."""
+    from textual.widgets import Sparkline
+
+    session = FakeSession()
+    error = "could not connect to HRM-Pro after 4 attempts — move closer and try again"
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        return SessionResult(None, {"breaths": 0, "duration_s": 0.0}, error)
+
+    app = BreathwiseApp(session, run, title="t", duration_s=60.0, hold_at_end=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        assert str(app.query_one("#cue", Static).render()).startswith(f"Session failed: {error}")
+        assert not app.query_one("#hr_trace", Sparkline).display
+        label = str(app.query_one("#hr_label", Static).render())
+        assert label == "Heart rate: no beats in the last 60 s"
+        await pilot.press("q")

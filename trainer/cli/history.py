@@ -14,7 +14,7 @@ from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import is_simulated, source_line, source_mark
-from trainer.storage.history import SessionRow, Stored, readable_path
+from trainer.storage.history import MIN_HRV_BEATS_S, SessionRow, Stored, readable_path
 
 
 def _cell(value: float | None, digits: int = 1) -> str:
@@ -28,7 +28,7 @@ def _follow_cell(row: SessionRow) -> str:
 
 
 UNRELIABLE_FLAG = "!"
-"""Marks the RMSSD of a session whose beats needed too much correction
+"""Marks the RMSSD of a session whose beats needed too much correction or were too few
 (:attr:`trainer.storage.history.SessionRow.heart_unreliable`)."""
 GONE = "(gone)"
 """After the file of a session whose recording is no longer where the history has it."""
@@ -72,8 +72,9 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
     lines += [source_line(kind) for kind in (SIMULATED_KIND, SENSORLESS_KIND) if kind in kinds]
     if any(row.heart_unreliable for row in rows):
         lines.append(
-            f"{UNRELIABLE_FLAG} over {MAX_RELIABLE_ARTIFACT_PCT:g} % of beats corrected: RMSSD, "
-            "RSA and coherence are unreliable (progress leaves them out)"
+            f"{UNRELIABLE_FLAG} over {MAX_RELIABLE_ARTIFACT_PCT:g} % of beats corrected, or under "
+            f"{MIN_HRV_BEATS_S:.0f} s of beats: RMSSD, RSA and coherence are unreliable (progress "
+            "leaves them out)"
         )
     return lines
 
@@ -129,12 +130,12 @@ def history(
     exhale:inhale; follow = how well the pacer was followed (0-100; "p" after it: the pace
     alone, read from the heart rhythm when a heart-rate strap was the only sensor); HR0 = heart
     rate in the first minute (bpm); RMSSD (ms); RSA = heart-rate swing per breath (bpm); coh =
-    coherence score (0-10); "!" after RMSSD: over 5 % of beats corrected, so RMSSD, RSA and
-    coherence are unreliable (progress leaves them out); recording = the file (--paths: its
-    whole path), "(gone)" when it is no longer there. Rate and ratio are of the breaths taken
-    while the pacer paced (all unpaused breaths in a session without one). SIMULATED SENSOR
-    marks a session on the simulated person (--device sim), whose numbers are not yours; NO
-    SENSOR one practised with --device none, with nothing measured.
+    coherence score (0-10); "!" after RMSSD: over 5 % of beats corrected or under 60 s of beats,
+    so RMSSD, RSA and coherence are unreliable (progress leaves them out); recording = the file
+    (--paths: its whole path), "(gone)" when it is no longer there. Rate and ratio are of the
+    breaths taken while the pacer paced (all unpaused breaths in a session without one).
+    SIMULATED SENSOR marks a session on the simulated person (--device sim), whose numbers are not
+    yours; NO SENSOR one practised with --device none, with nothing measured.
 
     With --add, a recording that cannot be read is skipped with a note saying why and the others
     are added; the command fails (exit 1) only when none could be added. A session whose start

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
-from trainer.storage.history import SessionRow, implausible_start
+from trainer.storage.history import MIN_HRV_BEATS_S, SessionRow, implausible_start
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -363,14 +363,17 @@ def summary_lines(progress: Progress) -> list[str]:
         d = DIGITS[column]
         text = f"{title}: {now:.{d}f} {unit} (mean of {progress.latest_label})"
         if base is not None:
-            # + 0.0: a change that rounds to nothing reads +0, not -0.
-            text += f", baseline {base:.{d}f} ({round(now - base, d) + 0.0:+.{d}f})"
+            # The difference of the numbers as printed ("5.8, baseline 6.0 (-0.1)" from 5.84
+            # and 5.96 read as a sum gone wrong, found in review); + 0.0: +0, not -0.
+            change = round(round(now, d) - round(base, d), d) + 0.0
+            text += f", baseline {base:.{d}f} ({change:+.{d}f})"
         lines.append(text)
     lines.append(f"baseline: median of your first {BASELINE_SESSIONS} sessions")
     if progress.unreliable:
         lines.append(
             f"{_count(progress.unreliable, 'session')} with over {MAX_RELIABLE_ARTIFACT_PCT:g} % "
-            "of beats corrected left out of RMSSD, RSA and coherence (minutes still count)"
+            f"of beats corrected or under {MIN_HRV_BEATS_S:.0f} s of beats left out of RMSSD, "
+            "RSA and coherence (minutes still count)"
         )
     return lines + minutes_table(progress)
 

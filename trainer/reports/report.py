@@ -37,7 +37,8 @@ from analysis.hrv_report import artifact_warning
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import PacerSpan, SessionAnalysis, analyse_recording
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
-from trainer.session.summary import scored_rates
+from trainer.session.summary import scored_rates, sensor_loss_text
+from trainer.storage.history import MIN_HRV_BEATS_S
 from trainer.storage.paths import check_output_path, replacing
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 
@@ -315,6 +316,34 @@ def _practised_text(analysis: SessionAnalysis) -> str:
     return text
 
 
+def _ended_text(analysis: SessionAnalysis) -> str:
+    """How the session ended, and "sensor lost" after it when a sensor was (the title line says
+    for how long): a header saying "completed" over a session whose sensor was gone for 52 of its
+    60 s read as a whole session measured (found in review)."""
+    lost = sensor_loss_text(analysis.summary)
+    return f"{analysis.ended}, sensor lost" if lost else analysis.ended
+
+
+def _rmssd_note(analysis: SessionAnalysis, m: dict[str, Any]) -> str:
+    """Under the RMSSD tile: the mean heart rate, or that the RMSSD is from too few beats to
+    stand (:data:`trainer.storage.history.MIN_HRV_BEATS_S`, as the history flags it)."""
+    beats_s = float(np.sum(analysis.rr_ms)) / 1000.0
+    if m["rmssd_ms"] is not None and beats_s < MIN_HRV_BEATS_S:
+        return f"unreliable: {beats_s:.0f} s of beats"
+    return f"HR {_fmt(_f(m['mean_hr_bpm']), 0, 'bpm')}"
+
+
+def _no_breathing_text(analysis: SessionAnalysis) -> str:
+    """Why the overview has no breathing curve. A Polar's breathing comes from its
+    accelerometer, drawn as breaths in the rate panel, not as a belt's curve: "no belt in
+    this session" beside a Polar read as if it had no breathing sensor (found in review)."""
+    if not analysis.summary.get("waveform_samples", {}).get("acc"):
+        return "no breathing signal (no belt in this session)"
+    if analysis.breaths:
+        return "no belt: breaths read from the chest movement (rate panel below)"
+    return "no breathing signal: no breaths found in the chest movement"
+
+
 def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.axis("off")
     m = analysis.metrics()
@@ -334,6 +363,19 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         color=MARK_COLOR if mark else "black",
         transform=ax.transAxes,
     )
+    lost = sensor_loss_text(analysis.summary, when=False)
+    if lost:
+        # Beside the title, where the page's own warnings go: how much was not measured.
+        ax.text(
+            1.0,
+            1.08,
+            lost,
+            ha="right",
+            va="top",
+            fontsize=9,
+            color=MARK_COLOR,
+            transform=ax.transAxes,
+        )
     if mark:
         fig.text(
             0.5,
@@ -350,7 +392,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         0.0,
         0.74,
         f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {_practised_text(analysis)}  ·  "
-        f"{device}  ·  {analysis.ended}",
+        f"{device}  ·  {_ended_text(analysis)}",
         fontsize=8.5,
         color="#444444",
         va="top",
@@ -385,7 +427,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             _fmt(_f(m["mean_ratio"]), 2),
             f"target {_fmt(_f(m['target_ratio']), 2)}",
         ),
-        ("RMSSD", _fmt(_f(m["rmssd_ms"]), 0, "ms"), f"HR {_fmt(_f(m['mean_hr_bpm']), 0, 'bpm')}"),
+        ("RMSSD", _fmt(_f(m["rmssd_ms"]), 0, "ms"), _rmssd_note(analysis, m)),
         (
             "Coherence",
             _fmt(_f(m["coherence_score"]), 1)
@@ -592,7 +634,7 @@ def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             label="your breathing (belt)",
         )
     else:
-        _no_data(ax, "no breathing signal (no belt in this session)")
+        _no_data(ax, _no_breathing_text(analysis))
     ax.set_ylabel("fill (0 empty – 1 full)")
     # The data keeps below the rows of step names: the top of the panel is stretched so the
     # names take their share of its height above the highest point.
@@ -850,6 +892,9 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
 
 HR_MEAN_BEATS = 15
 """Beats in the running mean of the heart-rate panel."""
+FOLLOW_FLOOR = 8.0
+"""Room below score 0 on the follow panel (score points): a breath scored 0 is drawn clear of
+the axis line."""
 FOLLOW_TOP = 150.0
 """Top of the follow panel's score axis: the room above 100 holds the legend, clear of the
 scores (inside the 0-100 range it covered the low ones)."""
@@ -860,7 +905,8 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     good = [e for e in analysis.good_breaths if e.scored]
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
     ax.set_ylabel("score (0–100)")
-    ax.set_ylim(0, FOLLOW_TOP)
+    # Below 0 too: a breath scored 0 sat on the axis line, hidden (found in review).
+    ax.set_ylim(-FOLLOW_FLOOR, FOLLOW_TOP)
     ax.set_yticks([0, 50, 100])
     if not good and analysis.paces:
         # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
@@ -878,13 +924,16 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         )
         k = min(5, s.size)
         smooth = np.convolve(s, np.ones(k) / k, mode="valid")
-        ax.plot(
-            _minutes(t[k - 1 :]),
-            smooth,
-            lw=1.6,
-            color=COLORS["follow"],
-            label=f"mean of last {k} breaths",
-        )
+        if smooth.size >= 2:
+            # One mean is one point, no line: it would be named in the legend and not drawn
+            # (3 breaths gave "mean of last 3 breaths" and nothing, found in review).
+            ax.plot(
+                _minutes(t[k - 1 :]),
+                smooth,
+                lw=1.6,
+                color=COLORS["follow"],
+                label=f"mean of last {k} breaths",
+            )
         # Anchored at score 100 and growing upwards, into the band no score reaches.
         _legend(
             ax,

@@ -42,7 +42,7 @@ from trainer.session.pipeline import (
     Pipeline,
     StatusEvent,
 )
-from trainer.session.summary import SessionSummary
+from trainer.session.summary import SessionSummary, sensor_loss
 from trainer.storage.recording import Item, PacerChange, Recording, header_digest, read_recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -56,6 +56,11 @@ RESTING_HR_WINDOW_S = 60.0
 """Heart rate "at session start" (and "at the end") is the mean over the first (last) minute of
 the artifact-corrected beats; the pipeline summary, the history and the report all read it from
 :func:`heart_metrics`."""
+END_HR_MAX_STALE_S = 10.0
+"""The closing heart rate needs a beat this close (s) to the session end; otherwise it is left out
+(None). A strap beats about once a second, so 10 s without a beat is a lost sensor or contact,
+not a slow heart (a resting rate of 40 bpm beats every 1.5 s): a session whose sensor was lost
+40 s before its end printed "HR 66 -> 64 bpm" from beats long past (found in review)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +127,8 @@ class HeartMetrics:
         ``corrected_beats`` as a percentage of the RR intervals.
     hr_start_bpm, hr_end_bpm : float or None
         Mean heart rate over the first minute of beats and over the session's last minute,
-        ``60000 / mean(NN)`` of the corrected intervals (bpm; :func:`mean_hr_bpm`).
+        ``60000 / mean(NN)`` of the corrected intervals (bpm; :func:`mean_hr_bpm`). The end
+        rate is None when no beat came in the last :data:`END_HR_MAX_STALE_S` (sensor lost).
     mean_hr_bpm, mean_nn_ms, sdnn_ms, rmssd_ms, pnn50_pct : float or None
         Time-domain HRV over the session (Task Force 1996).
     lf_power_ms2, hf_power_ms2, lf_hf, peak_hz : float or None
@@ -479,6 +485,7 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
     breaths = tuple(pipeline.breaths)
     summary = pipeline.summary(duration_s)
     summary["ended"] = recording.ended
+    summary.update(sensor_loss(pipeline.gaps, duration_s))
     # The summary's own: one computation, so the closing line, history and report agree.
     heart = pipeline.heart_metrics(duration_s)
     return SessionAnalysis(
@@ -646,7 +653,12 @@ def heart_metrics(
     # report would show different values for one session).
     hr_start = mean_hr_bpm(nn_t, nn, float(nn_t[0]), float(nn_t[0]) + resting_window_s)
     last = float(np.max(nn_t)) if end_s is None else end_s
-    hr_end = mean_hr_bpm(nn_t, nn, max(0.0, last - resting_window_s), last)
+    # Beats long before the end do not tell the heart rate at the end (END_HR_MAX_STALE_S).
+    hr_end = (
+        mean_hr_bpm(nn_t, nn, max(0.0, last - resting_window_s), last)
+        if last - float(np.max(nn_t)) <= END_HR_MAX_STALE_S
+        else None
+    )
     # Interpolated, merged and split values are left out of the time-domain statistics, and no
     # successive difference is taken across a link gap (Task Force 1996 NN statistics).
     valid = ~correction.nn_corrected

@@ -30,7 +30,7 @@ from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import BreathPattern, PacerState
 from trainer.programs.runner import TimelineState
 from trainer.session.pipeline import NS_PER_S, Event, Pipeline
-from trainer.session.summary import SessionSummary
+from trainer.session.summary import SessionSummary, sensor_loss
 from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange, Recording, RecordingWriter
 from trainer.ui.state import SessionState
@@ -323,6 +323,7 @@ class LiveSession(_SessionBase):
             self._dispatch(self.pipeline.finish(end_mono))
             summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
             summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
+            summary.update(sensor_loss(self.pipeline.gaps, summary.get("duration_s", 0.0)))
             if self.writer is not None:
                 self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
         if self.writer is None:
@@ -596,6 +597,7 @@ class ReplaySession(AlwaysStarted, _SessionBase):
             # Measured up to where the replay was stopped, not to the recording's end.
             summary = self.pipeline.summary(self._t_s)
             summary["ended"] = "replay stopped"
+            summary.update(sensor_loss(self.pipeline.gaps, self._t_s))
             return SessionResult(self.recording.path, summary)
         end_t_s = self._item_t_s_at(end_ns) if end_ns is not None else self.pipeline.last_t_s
         self._t_s = max(self._t_s, end_t_s)
@@ -604,4 +606,5 @@ class ReplaySession(AlwaysStarted, _SessionBase):
             self._dispatch(self.pipeline.finish(end_ns))
         summary = self.pipeline.summary(end_t_s)
         summary["ended"] = self.recording.ended
+        summary.update(sensor_loss(self.pipeline.gaps, end_t_s))
         return SessionResult(self.recording.path, summary)

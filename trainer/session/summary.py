@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, TypedDict, Union, cast
 
 
@@ -94,6 +95,13 @@ class SessionSummary(TypedDict, total=False):
     """Marks the user made (``m``)."""
     gaps: int
     """Connection gaps (a ``lost`` link event)."""
+    no_data_s: float
+    """Seconds of the session with a sensor's link lost (gaps of several sensors overlapping
+    counted once; a gap never closed runs to the end). Since 2026-12-06, added with ``ended``
+    (:func:`sensor_loss`)."""
+    no_data_from_s: float | None
+    """Session time (s) since which a sensor was lost and never came back; None when every
+    gap closed. Since 2026-12-06, added with ``ended``."""
     packets: dict[str, int]
     """Packets received per stream id (``gdx``, ``hr``, ``ecg``, ``acc``...)."""
     waveform_samples: dict[str, int]
@@ -134,6 +142,54 @@ class SessionSummary(TypedDict, total=False):
     ``source_file``)."""
     source_file: str
     """The name of the file an import was read from."""
+
+
+def sensor_loss(gaps: Sequence[tuple[str, float, float | None]], end_s: float) -> SessionSummary:
+    """The ``no_data_s`` and ``no_data_from_s`` of a session ending at ``end_s`` (s).
+
+    Parameters
+    ----------
+    gaps : sequence of (device, start_s, end_s or None)
+        Link gaps as :attr:`trainer.session.pipeline.Pipeline.gaps` keeps them (session s;
+        None: the sensor never came back).
+    end_s : float
+        Session end (s).
+    """
+    spans = sorted((max(0.0, t0), min(end_s, end_s if t1 is None else t1)) for _, t0, t1 in gaps)
+    total_s, reach_s = 0.0, 0.0
+    for t0, t1 in spans:
+        # Two sensors lost at once are one stretch with no data, counted once.
+        t0 = max(t0, reach_s)
+        if t1 > t0:
+            total_s += t1 - t0
+            reach_s = t1
+    open_from = [t0 for _, t0, t1 in gaps if t1 is None and t0 < end_s]
+    return {
+        "no_data_s": round(total_s, 3),
+        "no_data_from_s": round(min(open_from), 3) if open_from else None,
+    }
+
+
+def sensor_loss_text(summary: SessionSummary, *, when: bool = True) -> str | None:
+    """How much of the session had no sensor data, in words, or None when none was lost.
+
+    Examples: "no sensor data for the last 52 s (lost at 0:08)", "no sensor data for 12 s
+    (connection gaps)". The printed summary, the screen's end and the report say it, so a
+    session whose sensor was lost is never shown as simply "completed". Without ``when`` the
+    brackets are left out (the report's header line, whose panels shade the gaps).
+    """
+    total_s = summary.get("no_data_s")
+    if not total_s:
+        return None
+    from_s = summary.get("no_data_from_s")
+    if from_s is None:
+        return f"no sensor data for {total_s:.0f} s" + (" (connection gaps)" if when else "")
+    tail_s = max(0.0, summary.get("duration_s", from_s) - from_s)
+    lost = f"lost at {int(from_s // 60)}:{int(from_s % 60):02d}"
+    lost = f" ({lost})" if when else ""
+    if total_s - tail_s >= 0.5:
+        return f"no sensor data for {total_s:.0f} s, the last {tail_s:.0f} s included{lost}"
+    return f"no sensor data for the last {tail_s:.0f} s{lost}"
 
 
 def checked_summary(obj: dict[str, Any], what: str = "end summary") -> SessionSummary:

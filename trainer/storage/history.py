@@ -207,6 +207,17 @@ class ExportOfHeldSession(UserError):
     those minutes twice (found in review)."""
 
 
+MIN_HRV_BEATS_S = 60.0
+"""Fewest seconds of beats whose RMSSD, RSA and coherence the history and progress trust.
+
+RMSSD reflects the HF (breathing-rate) variation; a band needs about ten periods of its lower
+edge, one minute for HF (Task Force 1996, Eur Heart J 17:354), and ultra-short RMSSD agrees with
+the 5-minute standard from about 60 s of beats, less well below (Shaffer & Ginsberg 2017, Front
+Public Health 5:258, reviewing Munoz et al. 2015 and others). A Polar lost 8 s into a session
+gave an RMSSD of 27 ms from 8 beats, unflagged, that then counted in progress (found in review).
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     """One session of the history (units in the names; None where not measured).
@@ -262,11 +273,22 @@ class SessionRow:
         return (self.duration_s if self.practised_s is None else self.practised_s) / 60.0
 
     @property
+    def beats_s(self) -> float | None:
+        """Seconds of heartbeats measured: ``beats`` intervals of the mean NN interval
+        (``60 / mean_hr_bpm`` s each); None without a mean heart rate."""
+        if not self.mean_hr_bpm:
+            return None
+        return self.beats * 60.0 / self.mean_hr_bpm
+
+    @property
     def heart_unreliable(self) -> bool:
-        """More beats corrected than HRV, RSA and coherence stand
-        (:data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT`, the threshold the report and
-        ``import`` warn at): the history flags the row, progress leaves those numbers out."""
-        return self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
+        """HRV, RSA and coherence that do not stand: more beats corrected than
+        :data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT` (the threshold the report and
+        ``import`` warn at), or under :data:`MIN_HRV_BEATS_S` of beats. The history flags the
+        row, progress leaves those numbers out."""
+        too_short = self.beats_s is not None and self.beats_s < MIN_HRV_BEATS_S
+        corrected = self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
+        return too_short or corrected
 
     @property
     def start_local(self) -> time.struct_time:
@@ -973,7 +995,10 @@ def not_in_history(
     """Recordings in ``folder`` that the history lacks and that are newer than its latest
     session: what a session killed before it could add itself (``kill -9``, a power cut)
     leaves behind. Older files the history lacks are left alone: they were not added on
-    purpose (an old folder, a start whose sensor never connected), and so is a recording
+    purpose (an old folder, a start whose sensor never connected). A recording with no sensor
+    data in it (:func:`_holds_sensor_data`) is not missing: :func:`add_recording` refuses it
+    as nothing to add (found in review: the note asked for a ``history --add`` that then
+    said "skipped ... nothing to add"). So is a recording
     imported from an export of a session the history holds, itself or through another
     re-import (adding it is refused: :meth:`History.store`). A recording another session
     is still writing (:func:`being_written`) is not missing either: it adds itself at its end.
@@ -1008,6 +1033,7 @@ def not_in_history(
         # Last: they open the file, and only the few files left come this far.
         and not being_written(file)
         and not _refused_as_held(_exported_session(file), held)
+        and _holds_sensor_data(file)
     ]
 
 
@@ -1044,6 +1070,27 @@ def _refused_as_held(exported_session: str | None, held: set[str]) -> bool:
     if exported_session is None:
         return False
     return exported_session in held or start_clocks(exported_session) in held
+
+
+def _holds_sensor_data(recording: Path) -> bool:
+    """Whether ``recording`` holds a sensor packet, or is of a session practised without a
+    sensor (``--device none``, added with no data by design): else :func:`add_recording` has
+    nothing to add. Reads up to the first packet (a session's first lines), or the whole of a
+    file without any (short: nothing was received). A file that cannot be read counts as
+    holding data: ``history --add`` then says what is wrong with it."""
+    try:
+        with recording.open("rb") as handle:
+            header = json.loads(handle.readline(_HEADER_MAX_BYTES))
+            if is_sensorless(str(header["source"]["kind"])):
+                return True
+            for line in handle:
+                # A cut-off last line or damage: not ours to judge here.
+                with suppress(ValueError):
+                    if json.loads(line).get("k") == "p":
+                        return True
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return True
+    return False
 
 
 _HEADER_MAX_BYTES = 1 << 20
@@ -1099,7 +1146,8 @@ def add_recording(
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
     if not measured and not is_sensorless(analysis.source_kind):
         raise UserError(
-            f"{recording}: no sensor data in it (the sensor never connected?)",
+            f"{recording}: no sensor data in it (the sensor sent nothing: it never connected, "
+            "or the session ended before its first data)",
             "nothing to add; the file can be deleted",
         )
     # The original's key when this is a re-import of a Breathwise CSV export

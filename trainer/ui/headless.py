@@ -29,7 +29,12 @@ from trainer.session.pipeline import (
     StrainEvent,
 )
 from trainer.session.sensor_label import is_sensorless, not_stored_reason, source_line
-from trainer.session.summary import ResonanceSummary, SessionSummary, scored_rates
+from trainer.session.summary import (
+    ResonanceSummary,
+    SessionSummary,
+    scored_rates,
+    sensor_loss_text,
+)
 from trainer.ui.state import SOURCE_LABELS
 
 RATE_LINE_CHANGE_BPM = 0.5
@@ -185,9 +190,11 @@ def format_summary(summary: SessionSummary) -> str:
     Before it: how the practice went (minutes practised, mean follow score, mean
     exhale:inhale ratio, heart rate start -> end, mean RSA per breath, mean coherence score)
     and, after a resonance assessment, the chosen rate and the ranking. The text depends only on
-    the summary dict, which replay recomputes identically. A session on the simulated person,
-    or without a sensor, says so first (:func:`trainer.session.sensor_label.source_line`); without a
-    sensor the ``summary:`` line holds only what such a session has (duration, gaps, marks).
+    the summary dict, which replay recomputes identically. When a sensor was lost, a line says
+    for how long (:func:`trainer.session.summary.sensor_loss_text`). A session on the simulated
+    person, or without a sensor, says so first (:func:`trainer.session.sensor_label.source_line`);
+    without a sensor the ``summary:`` line holds only what such a session has (duration, gaps,
+    marks).
     """
     kind = summary.get("source_kind", "")
     marked = source_line(kind)
@@ -209,6 +216,9 @@ def format_summary(summary: SessionSummary) -> str:
     resonance = summary.get("resonance")
     if resonance is not None:
         lines.append(format_resonance(resonance, kind))
+    lost = sensor_loss_text(summary)
+    if lost:
+        lines.append(f"sensor: {lost}")
     if is_sensorless(kind):
         # Breaths, rate, ratio, follow and heart rate are never measured without a sensor.
         lines.append(

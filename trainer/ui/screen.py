@@ -87,6 +87,7 @@ SENSORLESS_REPLAY_PANEL = (
 anything in the history (found in review)."""
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
+NO_BEATS_LABEL = "Heart rate: no beats in the last 60 s"
 
 
 class ViewableSession(Protocol):
@@ -226,6 +227,7 @@ def render_metrics(
     pacer: PacerState | None,
     target_ratio: float | None,
     summary: SessionSummary | None = None,
+    t_s: float | None = None,
 ) -> Text:
     """Measured breath rate (with the source it comes from), ratio and heart rate beside the
     targets.
@@ -246,6 +248,9 @@ def render_metrics(
         latest breath's score said "-" when that breath was not scored (an own-rhythm
         closing step) beside a summary of "follow 70/100", and the rate and ratio those of
         the last few breaths.
+    t_s : float, optional
+        Session time now (s): a heart rate whose last beat is no longer current then reads
+        "-" with the age of that beat (:meth:`SessionState.heart_rate_at`), not as if current.
     """
     text = Text()
     rate = state.rate_bpm
@@ -277,9 +282,14 @@ def render_metrics(
     text.append(f"      (target {target_r:.2f})\n" if target_r else "\n")
     text.append("Heart rate   ", style="dim")
     if summary is None:
-        hr = state.hr_bpm
-        text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
-        text.append(" bpm\n")
+        hr, stale_s = state.heart_rate_at(t_s) if t_s is not None else (state.hr_bpm, None)
+        if stale_s is not None:
+            # Lost: the old number is not the heart rate now; say how old it is.
+            text.append("  - ", style="bold red")
+            text.append(f" bpm  ({hr:.0f}, {stale_s:.0f} s ago)\n", style="dim")
+        else:
+            text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
+            text.append(" bpm\n")
     else:
         # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
         # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
@@ -324,8 +334,19 @@ def _first_fitting(variants: Sequence[Sequence[Segment]], width: int) -> Sequenc
     return variants[-1]
 
 
+def _ends_in_step(program: TimelineState, session_left_s: float | None) -> bool:
+    """The session (cut short by ``--minutes``) ends before the current step does: the step
+    timer then counts down to the session's end and no next step is announced."""
+    return session_left_s is not None and session_left_s < program.step_left_s - 1.0
+
+
 def _card_head(
-    program: TimelineState, width: int, *, paused: bool, can_pause: bool
+    program: TimelineState,
+    width: int,
+    *,
+    paused: bool,
+    can_pause: bool,
+    session_left_s: float | None = None,
 ) -> Sequence[Segment]:
     """The card's first line: step number and title, posture, time left in the step, and the
     pause, on one line of ``width``.
@@ -335,12 +356,17 @@ def _card_head(
     and knees)   03:20 left in step", 85 characters on a card of 76; paused, 115). So, as
     long as it does not fit: narrower gaps, the pause said in a word (the pacer panel says how
     to resume), the timer without "in step", and last the posture (the instruction and the
-    step before it set the posture up).
+    step before it set the posture up). When the session ends inside this step
+    (:func:`_ends_in_step`) the timer counts down to that end, "left in session": "02:35 left in
+    step" over a session with 01:55 left promised time it did not have (found in review).
     """
     step = program.step
     title = (f"Step {program.step_index + 1}/{program.step_count}  {step.title}", "bold magenta")
     posture = f"({step.posture.label})"
-    left = _mmss_left(program.step_left_s)
+    ends_here = _ends_in_step(program, session_left_s)
+    left = _mmss_left(
+        session_left_s if ends_here and session_left_s is not None else program.step_left_s
+    )
     pause_long = paused_text(can_pause).lower() if paused else ""
     pause_short = "paused" if paused else ""
 
@@ -353,7 +379,7 @@ def _card_head(
             segments.append((f"  {pause}", "bold yellow"))
         return segments
 
-    in_step = f"{left} left in step"
+    in_step = f"{left} left in session" if ends_here else f"{left} left in step"
     return _first_fitting(
         [
             head("   ", pause_long, in_step),
@@ -375,7 +401,8 @@ def _card_foot(
     "Next: ..." only where the line has room for it: wrapped onto a second line, it pushed the
     panels below off an 80x24 terminal (a sided, counted step with a long instruction, e.g.
     the lying twist); the next step's own card and chime announce it anyway. A session cut
-    short by ``--minutes`` says so in full where there is room, else "left in session".
+    short by ``--minutes`` says so in full where there is room, else "left in session", and
+    names no next step when it ends inside this one.
     """
     step = program.step
     parts: list[str] = []
@@ -394,7 +421,8 @@ def _card_foot(
     else:
         ends = [f"{_mmss_left(program.left_s)} left in program"]
     variants: list[list[Segment]] = []
-    if program.next_title:
+    # A step the session ends before is not announced as coming.
+    if program.next_title and not _ends_in_step(program, session_left_s):
         upcoming = f"Next: {program.next_title}"
         variants += [[(CARD_SEPARATOR.join([*parts, upcoming, end]), "cyan")] for end in ends]
     variants += [[(CARD_SEPARATOR.join([*parts, end]), "cyan")] for end in ends]
@@ -439,7 +467,10 @@ def render_program(
     if program.finished:
         text.append(PROGRAM_COMPLETE, style="bold green")
         return text
-    for segment, style in _card_head(program, width, paused=paused, can_pause=can_pause):
+    head = _card_head(
+        program, width, paused=paused, can_pause=can_pause, session_left_s=session_left_s
+    )
+    for segment, style in head:
         text.append(segment, style=style)
     text.append("\n")
     text.append(" ".join(program.step.text.split()) + "\n")
@@ -692,6 +723,10 @@ class BreathwiseApp(App[SessionResult | None]):
             self.exit(self.result)
             return
         summary = format_summary(self.result.summary) if self.result else ""
+        if self.result is not None and self.result.error:
+            # Why it failed, on the screen (it came only after q, found in review: "Session
+            # over", 00:00 and nothing more for a sensor that could not connect).
+            summary = f"Session failed: {self.result.error}\n{summary}"
         program = self.session.program_state(self.session.now_s())
         if program is not None and program.finished:
             summary = f"{PROGRAM_COMPLETE}\n{summary}"
@@ -769,7 +804,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self.query_one("#metrics", Static).update(
             Text(SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL)
             if self._source_mark == SENSORLESS_MARK
-            else render_metrics(state, pacer, self._target_ratio, over)
+            else render_metrics(state, pacer, self._target_ratio, over, t_s)
         )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
@@ -787,10 +822,21 @@ class BreathwiseApp(App[SessionResult | None]):
             else NO_WAVEFORM_LABEL
         )
         heart = [(t, v) for t, v in state.hr_trace if t >= horizon]
-        self.query_one("#hr_trace", Sparkline).data = [v for _, v in heart] or [0.0]
-        self.query_one("#hr_label", Static).update(
-            trace_label("Heart rate", heart[0][0] if heart else None, t_s)
-        )
+        hr_trace = self.query_one("#hr_trace", Sparkline)
+        # No beats: no chart (a sparkline of one 0 drew full-height bars of nothing, found in
+        # review of a sensor that never connected).
+        hr_trace.display = bool(heart)
+        hr_trace.data = [v for _, v in heart] or [0.0]
+        stale_s = state.heart_rate_at(t_s)[1]
+        if not heart:
+            hr_label = NO_BEATS_LABEL
+        elif stale_s is None:
+            hr_label = trace_label("Heart rate", heart[0][0], t_s)
+        else:
+            # The chart ends at the last beat: "last 59 s" over 5 s of beats said otherwise.
+            span_s = max(1.0, heart[-1][0] - heart[0][0])
+            hr_label = f"Heart rate ({span_s:.0f} s of beats, none for the last {stale_s:.0f} s)"
+        self.query_one("#hr_label", Static).update(hr_label)
         card = self.query_one("#program", Static)
         # At the end the summary takes the card's place (and says if the program is done).
         card.display = program is not None and not self._finished
@@ -849,8 +895,9 @@ class BreathwiseApp(App[SessionResult | None]):
         paused_s = t_s - practised_s
         if paused_s >= 1.0:
             parts.append(f"{_mmss(paused_s)} paused")
-        if state.status:
-            parts.append(state.status)
+        status = state.status_at_end() if self._finished else state.status
+        if status:
+            parts.append(status)
         # Marks made while connecting are recorded at the start: counted already.
         marks = state.marks + len(self.session.early_marks)
         if marks:

@@ -34,6 +34,11 @@ TRACE_FS_HZ = 5.0
 PACE_SHOWN_S = 30.0
 """How long (s of estimate time) the coach's score of the pace stays on screen while the newer
 heart-rhythm rates cannot be scored (three estimates)."""
+HR_STALE_S = 5.0
+"""A heart rate whose last beat is older than this (s of session time) is not shown as current:
+a strap notifies about once a second and even 40 bpm beats every 1.5 s, so 5 s without a beat is
+a lost sensor or contact. Review found "Heart rate 66 bpm" frozen on screen for the last 40 s of
+a session whose sensor was gone."""
 SOURCE_LABELS = {"belt": "breathing belt", "acc": "chest movement", "rr": "heart rhythm"}
 """What each breathing source is called on screen and in the log."""
 
@@ -47,7 +52,11 @@ class SessionState:
     last_breath : BreathEvent or None
         The most recent confirmed breath with the coach's feedback.
     hr_bpm : float or None
-        Current heart rate.
+        Heart rate at the latest beat (:meth:`heart_rate_at` says whether it is still current).
+    hr_t_s : float
+        Session time of the latest beat (s; -1 before any).
+    link_lost_t_s : float or None
+        When the link was lost (s), while it is down; None while it is up.
     cue, cue_t_s : str, float
         The latest coaching cue and when it was given (session seconds).
     status : str
@@ -70,6 +79,8 @@ class SessionState:
 
     last_breath: BreathEvent | None = None
     hr_bpm: float | None = None
+    hr_t_s: float = -1.0
+    link_lost_t_s: float | None = None
     cue: str = ""
     cue_t_s: float = -1.0
     status: str = ""
@@ -113,6 +124,8 @@ class SessionState:
                     self._set_cue(event.feedback.cue, event.t_s)
             elif isinstance(event, BeatsEvent):
                 self.hr_bpm = event.hr_bpm
+                if event.beats:
+                    self.hr_t_s = event.beats[-1].t_s
                 for beat in event.beats:
                     self.hr_trace.append((beat.t_s, 60_000.0 / beat.rr_ms))
             elif isinstance(event, BeltEvent):
@@ -122,6 +135,7 @@ class SessionState:
                 self.status_t_s = event.t_s
                 if event.kind == "link":
                     self.link_ok = "lost" not in event.message
+                    self.link_lost_t_s = None if self.link_ok else event.t_s
                 lost = (event.kind == "link" and not self.link_ok) or (
                     event.kind == "contact" and "no skin contact" in event.message
                 )
@@ -159,6 +173,31 @@ class SessionState:
         for index in range(max(0, start), event.values.size, step):
             self.breath_trace.append((float(times[index]), float(event.values[index])))
             self._trace_next_t_s = float(times[index]) + step / event.fs_hz
+
+    def heart_rate_at(self, t_s: float) -> tuple[float | None, float | None]:
+        """The heart rate to show at session time ``t_s`` and, when it is no longer current
+        (the link is down, or no beat for :data:`HR_STALE_S`), the age of its last beat (s).
+
+        Returns
+        -------
+        hr_bpm, stale_s : float or None
+            The latest heart rate (None before any beat); None for ``stale_s`` while current.
+        """
+        if self.hr_bpm is None or self.hr_t_s < 0.0:
+            return self.hr_bpm, None
+        age_s = max(0.0, t_s - self.hr_t_s)
+        if self.link_ok and age_s <= HR_STALE_S:
+            return self.hr_bpm, None
+        return self.hr_bpm, age_s
+
+    def status_at_end(self) -> str:
+        """:attr:`status` once the session is over: a link still down says when it was lost and
+        that it did not come back, not "reconnecting" (nothing reconnects any more)."""
+        if self.link_lost_t_s is None or self.link_ok:
+            return self.status
+        t = self.link_lost_t_s
+        lost = f"connection lost at {int(t // 60)}:{int(t % 60):02d}, not back"
+        return self.status.replace("connection lost, reconnecting", lost)
 
     @property
     def rate_bpm(self) -> float | None:
