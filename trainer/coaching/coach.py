@@ -20,6 +20,12 @@ A breath whose ratio was not measured (the detector clamped its inhale or exhale
 from which the rate and timing are taken, is as unreliable as its ratio. It gets no follow
 score (:attr:`Feedback.scored` is false), never enters the window and never brings a cue, so
 a run of such breaths is neither praised nor corrected.
+
+Only good breaths enter the window that cues are drawn from: an uncertain one is scored (a
+little lower) but never corrects or praises. Such a breath may be timed wrongly in a way the
+person cannot fix: before the chest accelerometer has learnt which way is in, its breaths may
+be inverted (a 2:1 breath read as 1:2), and cued on, the coach said "Lengthen the out-breath"
+to a person breathing exactly as paced (found in review).
 """
 
 from __future__ import annotations
@@ -341,7 +347,7 @@ class Coach:
         cue = None
         if paused is None:
             paused = state.paused
-        if breath.quality != "artifact" and not paused:
+        if breath.quality == "good" and not paused:
             cue = self._update(sample, _cue_time(breath), score)
         return Feedback(rate_error, ratio_error, lag, score, cue)
 
@@ -391,7 +397,7 @@ class Coach:
         ratio_error = breath.ratio - target_ratio
         score = follow_score(0.0, shortfall, 0.0, breath.quality)
         cue = None
-        if breath.quality != "artifact":
+        if breath.quality == "good":
             cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath), score)
         return Feedback(0.0, ratio_error, 0.0, score, cue)
 
