@@ -715,7 +715,12 @@ def test_a_resonance_rate_that_cannot_be_stored_costs_neither_history_nor_path(
 
     added: list[Path] = []
     monkeypatch.setattr(session_cli, "store_resonance", unwritable)
-    monkeypatch.setattr(session_cli, "_add_to_history", lambda path: added.append(path))
+
+    def add(path: Path) -> tuple[str | None, bool]:
+        added.append(path)
+        return None, False
+
+    monkeypatch.setattr(session_cli, "_add_to_history", add)
     path = tmp_path / "a.bwr"
     settled = session_cli._settle(
         SessionResult(path, {"resonance": {"chosen_rate_bpm": 5.5}}, None)

@@ -697,3 +697,32 @@ def test_remove_takes_rows_out_all_or_none_and_never_the_recordings(
     assert "--add and --remove cannot be combined" in capsys.readouterr().err
     assert run(["history", "--remove"]) == 2
     assert paths() == ["kept.bwr"]
+
+
+def test_a_session_that_failed_before_any_data_does_not_say_its_recording_was_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sensor that could not connect ended with "the recording up to the failure was saved"
+    right after the history's "nothing to add; the file can be deleted" (found in review)."""
+    from simulated_sessions import simulated_items
+
+    from devices.packets import RawPacket
+    from trainer.cli import session as session_cli
+    from trainer.errors import UserError
+    from trainer.session.live_replay import SessionResult
+    from trainer.storage.recording import read_recording, write_recording
+
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path / "data"))
+    header, items, _ = simulated_items(60.0)
+    no_data = [item for item in items if not isinstance(item, RawPacket)]
+    path = write_recording(
+        tmp_path / "never.bwr", header, no_data, None, end_mono_ns=2 * 10**9, end_wall_ns=0
+    )
+    summary = read_recording(path).summary
+    assert summary is not None
+    failed = SessionResult(path, summary, error="could not connect to HRM-Pro — move closer")
+    settled = session_cli._settle(failed)
+    assert settled.empty and any("can be deleted" in line for line in settled.lines)
+    with pytest.raises(UserError) as info:
+        session_cli._finish(failed, settled)
+    assert "saved" not in info.value.user_message()

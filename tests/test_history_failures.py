@@ -384,8 +384,9 @@ def test_a_session_end_waits_briefly_on_a_busy_history_and_says_how_to_add_it_la
     recording = locked / "later.bwr"
     write_simulated(recording, 60.0, seed=2)
     started = time.monotonic()
-    problem = _add_to_history(recording)
+    problem, empty = _add_to_history(recording)
     assert time.monotonic() - started < 5.0
+    assert not empty
     assert problem == (
         "it is busy (another breathwise?) — add it later with: "
         f"breathwise history --add {recording}"

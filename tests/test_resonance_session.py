@@ -65,7 +65,10 @@ def test_an_assessment_stopped_before_any_scored_step_stores_nothing(tmp_path: P
     assert done.result.summary["resonance"]["chosen_rate_bpm"] is None
     assert store_resonance(done.result.summary) is None
     assert load_settings().resonance_rate_bpm is None
-    assert any(line.startswith("resonance: no rate could be scored") for line in done.lines)
+    # Stopped by the person before a rate's step ended: not blamed on the beats or on them.
+    assert "resonance: no rate scored (the session ended before the first rate's step)" in (
+        done.lines
+    )
 
 
 def test_an_assessment_cut_short_says_so_and_stores_nothing(tmp_path: Path) -> None:
@@ -127,7 +130,7 @@ def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
     from trainer.session.live_replay import SessionResult
     from trainer.ui.headless import format_summary
 
-    monkeypatch.setattr(session_cli, "_add_to_history", lambda path: None)
+    monkeypatch.setattr(session_cli, "_add_to_history", lambda path: (None, False))
     summary: SessionSummary = {
         "source_kind": kind,
         "duration_s": 900.0,

@@ -377,7 +377,12 @@ def test_a_recording_moved_or_deleted_while_the_session_runs_is_not_said_saved(
     said = "moved" if what == "moved" else "removed from its folder"
     assert result.displaced.startswith(f"{result.path}: the recording was {said} while")
     added: list[Path] = []
-    monkeypatch.setattr(session_cli, "_add_to_history", lambda path: added.append(path))
+
+    def add(path: Path) -> tuple[str | None, bool]:
+        added.append(path)
+        return None, False
+
+    monkeypatch.setattr(session_cli, "_add_to_history", add)
     settled = session_cli._settle(result)
     assert not any("recording saved" in line for line in settled.lines)
     assert f"note: {result.displaced}" in settled.lines

@@ -204,6 +204,8 @@ class _Settled:
 
     lines: tuple[str, ...]
     status: str
+    empty: bool = False
+    """The recording holds no sensor data: the history said it can be deleted."""
 
 
 def _settle(result: SessionResult) -> _Settled:
@@ -215,6 +217,7 @@ def _settle(result: SessionResult) -> _Settled:
     """
     lines: list[str] = []
     status: list[str] = []
+    empty = False
     try:
         rate = store_resonance(result.summary)
     except Exception as exc:  # a settings file that cannot be written must not cost the rest
@@ -240,14 +243,14 @@ def _settle(result: SessionResult) -> _Settled:
         status.append("recording moved or deleted while recording")
     elif result.path is not None:
         lines.append(f"recording saved: {result.path}")
-        problem = _add_to_history(result.path)
+        problem, empty = _add_to_history(result.path)
         if problem is None:
             status.append("saved to your history")
         else:
             # The recording is safe either way; the history can be rebuilt with 'history --add'.
             lines.append(f"note: not added to the history: {problem}")
             status.append("recording saved, not added to the history")
-    return _Settled(tuple(lines), "  ·  ".join(status))
+    return _Settled(tuple(lines), "  ·  ".join(status), empty)
 
 
 def not_in_history_note(folder: Path) -> str:
@@ -276,8 +279,9 @@ def _chose_a_rate(summary: SessionSummary) -> bool:
     return summary.get("resonance", {}).get("chosen_rate_bpm") is not None
 
 
-def _add_to_history(path: Path) -> str | None:
-    """Add a recording to the history; what went wrong (one line), or None.
+def _add_to_history(path: Path) -> tuple[str | None, bool]:
+    """Add a recording to the history: what went wrong (one line) or None, and whether the
+    recording holds no sensor data (nothing to add, nothing worth keeping).
 
     Any failure is returned, not raised, the unexpected ones too (a bug in the analysis, a
     recording it cannot handle): the recording is safe by now, and an exception here once
@@ -289,6 +293,7 @@ def _add_to_history(path: Path) -> str | None:
     from trainer.storage.history import (
         SESSION_END_TIMEOUT_MS,
         HistoryError,
+        NoSensorData,
         add_command,
         record_session,
     )
@@ -297,11 +302,14 @@ def _add_to_history(path: Path) -> str | None:
         record_session(path, timeout_ms=SESSION_END_TIMEOUT_MS)
     except HistoryError as exc:
         if exc.cause == "busy":
-            return f"it is busy (another breathwise?) — add it later with: {add_command(path)}"
-        return _one_line(exc)
+            busy = f"it is busy (another breathwise?) — add it later with: {add_command(path)}"
+            return busy, False
+        return _one_line(exc), False
+    except NoSensorData as exc:
+        return _one_line(exc), True
     except Exception as exc:  # see above: nothing here may cost the summary
-        return _one_line(exc)
-    return None
+        return _one_line(exc), False
+    return None, False
 
 
 def _one_line(exc: Exception) -> str:
@@ -764,7 +772,10 @@ def _finish(result: SessionResult, settled: _Settled) -> None:
     if result.error:
         # The error already carries its advice after a dash: what was kept follows it, not a
         # second dash.
+        # Not "saved" beside the history's "the file can be deleted" (found in review).
         kept = "; the recording up to the failure was saved" if result.path else ""
+        if settled.empty:
+            kept = ""
         raise UserError(result.error + kept)
 
 

@@ -195,6 +195,11 @@ class HistoryUnusable(HistoryError):
     :func:`history_error`): no recording can be added until that changes."""
 
 
+class NoSensorData(UserError):
+    """A recording with nothing measured in it (the sensor sent nothing): nothing to add, and
+    nothing in the file worth keeping."""
+
+
 class ShorterCopy(UserError):
     """A cut-short recording of a session the history holds from a longer recording
     (:meth:`History.store`): its row is kept."""
@@ -1145,7 +1150,7 @@ def add_recording(
     analysis = analyse_recording(recording)
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
     if not measured and not is_sensorless(analysis.source_kind):
-        raise UserError(
+        raise NoSensorData(
             f"{recording}: no sensor data in it (the sensor sent nothing: it never connected, "
             "or the session ended before its first data)",
             "nothing to add; the file can be deleted",
