@@ -746,3 +746,15 @@ def test_a_session_cut_at_a_step_s_start_does_not_begin_that_step(tmp_path: Path
     assert all(e.t_s < 60.0 for e in said)
     assert not [line for line in run.lines if line.startswith("step 2/")]
     assert replay_lines(run.path) == run.lines
+
+
+def test_breaths_paused_in_an_own_rhythm_step_never_cue(tmp_path: Path) -> None:
+    """Relaxation response paused from 200 to 400 s: 4 of its 40 paused breaths carried "Lovely
+    long out-breath" (found in review); with a pacer, paused breaths never cued."""
+    program = CATALOG.get("relaxation-response")
+    run = _run(tmp_path, program=program, duration_s=600.0, toggles_s=(200.0, 400.0))
+    breaths = [e for e in run.events if isinstance(e, BreathEvent)]
+    paused = [e for e in breaths if e.paused]
+    assert len(paused) >= 20
+    assert not [e for e in paused if e.feedback.cue]
+    assert [e for e in breaths if not e.paused and e.feedback.cue]  # cues elsewhere

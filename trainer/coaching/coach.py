@@ -362,7 +362,9 @@ class Coach:
         ratio_error = math.nan
         return Feedback(0.0, ratio_error, 0.0, follow_score(0.0, 0.0, 0.0, breath.quality), None)
 
-    def assess_own_rhythm(self, breath: Breath, target_ratio: float) -> Feedback:
+    def assess_own_rhythm(
+        self, breath: Breath, target_ratio: float, *, paused: bool = False
+    ) -> Feedback:
         """Score ``breath`` with no pacer: only its exhale:inhale ratio matters.
 
         The rate and phase errors are 0. Only a ratio *below* ``target_ratio`` is penalised and
@@ -375,6 +377,9 @@ class Coach:
             A measured breath.
         target_ratio : float
             Wanted exhale:inhale ratio (e.g. 1.2 for "a little longer out than in"), > 0.
+        paused : bool
+            The breath was taken while paused (more than half of it): scored, but it never
+            cues and does not enter the window, as with a pacer.
 
         Returns
         -------
@@ -397,7 +402,7 @@ class Coach:
         ratio_error = breath.ratio - target_ratio
         score = follow_score(0.0, shortfall, 0.0, breath.quality)
         cue = None
-        if breath.quality == "good":
+        if breath.quality == "good" and not paused:
             cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath), score)
         return Feedback(0.0, ratio_error, 0.0, score, cue)
 

@@ -164,6 +164,20 @@ told: rolling over or sitting up settles within a few seconds
 (:attr:`analysis.acc_breath.AccBreathTracker.held_s`); a quarter minute is walking or exercise."""
 
 
+BELT_FIRST_WAIT_S = 45.0
+"""Session seconds during which, with a belt in the session and no belt breath yet, the
+accelerometer's breaths are not shown: a belt's first breath comes two breaths in (about 35 s
+at 4 breaths/min); the accelerometer's first came sooner, before it had learnt which way is
+in, and was shown and scored ahead of the belt's in a healthy session (found in review)."""
+
+TRAINER_MIN_BREATH_S = 1.5
+"""Shortest breath a session counts, s (40 breaths/min; :data:`analysis.breath.MIN_BREATH_S`,
+0.75 s, is the detector's default for files). A session coaches slow breathing, where a
+quicker cycle is a sniff, a cough or a movement: at 0.75 s a double sniff became two breaths
+scored 0 in a paced session (3 sniffs in 5 min took the mean follow from 89 to 73, found in
+review), while at 1.5 s it merges into the breath it interrupts, as it did before the
+detector's limit was lowered for researchers' fast breathing."""
+
 _AT_END_S = 1e-6
 """A program event this close to the session's end, s, begins with it (float sums of step
 lengths land a rounding error either side of the end)."""
@@ -709,7 +723,12 @@ class Pipeline:
             # A belt slower than 2.5 Hz (only a hand-set period) gets a cutoff below its Nyquist
             # rate, so that it is analysed as far as it can be rather than stopping the session.
             cutoff_hz = min(BELT_CUTOFF_HZ, 0.4 * belt.fs_hz)
-            belt.tracker = BreathTracker(belt.fs_hz, t0_s=belt.t0_s, cutoff_hz=cutoff_hz)
+            belt.tracker = BreathTracker(
+                belt.fs_hz,
+                t0_s=belt.t0_s,
+                cutoff_hz=cutoff_hz,
+                min_breath_s=TRAINER_MIN_BREATH_S,
+            )
         # A NaN sample (sensor glitch) would poison the filter state: hold the last good value.
         # The held value lives in the state, so the result does not depend on packet grouping.
         last_good = belt.last_good
@@ -894,7 +913,16 @@ class Pipeline:
         chosen = self._breath_selector.update(estimates)
         last = self._latest_estimate.get(previous) if previous is not None else None
         self._latest_estimate.update((e.source, e) for e in estimates)
-        if chosen is None or chosen.source != source:
+        # A belt's first breath comes two breaths in, the accelerometer's sooner, before it
+        # knows which way is in: with a belt on, its breaths wait for the belt a while (they
+        # are shown, the last few, if it never comes).
+        waiting = (
+            source == "acc"
+            and self._has_belt
+            and not self.estimates.get("belt")
+            and breath.detected_s < BELT_FIRST_WAIT_S
+        )
+        if chosen is None or chosen.source != source or waiting:
             self._unshown[source].append(breath)
         else:
             # A source's first breath is a source starting (a belt's first comes two breaths
@@ -954,7 +982,7 @@ class Pipeline:
             feedback = self.coach.assess(breath, pacer, paused=paused)
             pattern = None if paused else pacer.state(breath.inhale_onset_s).pattern
         elif target is not None:
-            feedback = self.coach.assess_own_rhythm(breath, target)
+            feedback = self.coach.assess_own_rhythm(breath, target, paused=paused)
             pattern = None
         else:
             feedback = self.coach.observe_free(breath)
@@ -1141,7 +1169,7 @@ class Pipeline:
                         )
                         events.append(StatusEvent(float(samples.t_s[0]), "breathing", message))
                     return
-                self._acc = TimedAccBreathTracker(fs_hz)
+                self._acc = TimedAccBreathTracker(fs_hz, min_breath_s=TRAINER_MIN_BREATH_S)
             for breath in self._acc.update(samples.t_s, samples.values):
                 belt_shown = self._breath_selector.current_source == "belt"
                 if (
