@@ -866,6 +866,12 @@ class TimedAccBreathTracker:
         return out
 
     @property
+    def orientation_settled(self) -> bool:
+        """Whether the current detector's inhale direction rests on evidence
+        (:attr:`AccBreathTracker.orientation_settled`); False before the first samples."""
+        return self._tracker is not None and self._tracker.orientation_settled
+
+    @property
     def held_s(self) -> float:
         """:attr:`AccBreathTracker.held_s` of the current detector, s (0 before any sample)."""
         return self._tracker.held_s if self._tracker is not None else 0.0

@@ -13,7 +13,13 @@ from test_pipeline_inputs import _belt_packets as belt_packets
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import SourceInfo
-from trainer.session.pipeline import BreathEvent, BreathRateEvent, Pipeline, StatusEvent
+from trainer.session.pipeline import (
+    ACC_UNSETTLED_SAY_BREATHS,
+    BreathEvent,
+    BreathRateEvent,
+    Pipeline,
+    StatusEvent,
+)
 from trainer.storage.recording import Header, read_recording, write_recording
 
 PERIOD_S = 10.0  # 6 breaths/min
@@ -190,3 +196,24 @@ def test_a_sniff_does_not_become_breaths_of_a_paced_session() -> None:
     mean_follow = pipeline.summary()["mean_follow_score"]
     assert mean_follow is not None and mean_follow > 85.0
     assert pipeline_module.TRAINER_MIN_BREATH_S == 1.5
+
+
+def test_breathing_the_accelerometer_cannot_orient_says_why_nothing_is_coached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """5 s in, 5 s out on the accelerometer alone: all 59 breaths uncertain, no cue in 10 min,
+    and nothing said why (found in review). Said once, after a few breaths, not at every
+    breath; ordinary 4 s in / 6 s out breathing learns the direction and says nothing."""
+    import sys
+
+    module = sys.modules[__name__]
+    even = _pipeline(belt=False)
+    monkeypatch.setattr(module, "_breathing", lambda t: 0.5 * (1 - np.cos(2 * np.pi * t / 10.0)))
+    events = _run(even, _acc_packets(300.0))
+    monkeypatch.undo()
+    said = [e for e in events if isinstance(e, StatusEvent) and "in from out" in e.message]
+    breaths = [e for e in events if isinstance(e, BreathEvent)]
+    assert len(said) == 1 and not [e for e in breaths if e.feedback.cue]
+    assert said[0].t_s == breaths[ACC_UNSETTLED_SAY_BREATHS - 1].breath.detected_s
+    ordinary = _run(_pipeline(belt=False), _acc_packets(300.0))
+    assert not [e for e in ordinary if isinstance(e, StatusEvent)]

@@ -158,6 +158,13 @@ a 30/min one 0.5 s. An accelerometer that took the wrong direction for inhaling 
 breath off: the breath overlapping the last one shown is left out, the next one is new."""
 
 
+ACC_UNSETTLED_SAY_BREATHS = 8
+"""Accelerometer breaths shown in a row without a learnt inhale direction before the person is
+told why nothing is coached: it is learnt within 3-5 breaths of ordinary breathing (about
+55 s at 6/min, :mod:`analysis.acc_breath` step 5), never from breathing as long in as out
+(1:1, box breathing), whose breaths then all stay uncertain, and uncertain breaths bring no
+cues; a whole session went by without a word (found in review)."""
+
 ACC_HELD_SAY_S = 15.0
 """Seconds the chest accelerometer's output may stay held for movement before the person is
 told: rolling over or sitting up settles within a few seconds
@@ -502,6 +509,7 @@ class Pipeline:
             StatusEvent(0.0, "device", note) for note in source_notes(header.source)
         ]
         self._acc_held_said = False
+        self._acc_unsettled = 0  # accelerometer breaths shown in a row with no inhale direction
         self._heart_cache: tuple[tuple[int, int, float], HeartMetrics] | None = None
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
         self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
@@ -941,6 +949,24 @@ class Pipeline:
                     self._show(item, events, source)
         self._estimates(estimates, events)
 
+    def _say_unsettled(self, breath: Breath, events: list[Event]) -> None:
+        """Say once, after :data:`ACC_UNSETTLED_SAY_BREATHS` accelerometer breaths shown in a
+        row without a learnt inhale direction, that nothing is coached until it is learnt; said
+        again after the direction has been learnt and lost (a new posture)."""
+        assert self._acc is not None
+        if self._acc.orientation_settled:
+            self._acc_unsettled = 0
+            return
+        if self._breath_selector.current_source != "acc":
+            return
+        self._acc_unsettled += 1
+        if self._acc_unsettled == ACC_UNSETTLED_SAY_BREATHS:
+            message = (
+                "the chest accelerometer cannot tell in from out yet (breathing as long in as "
+                "out gives it no clue): no cues until it can; a belt tells them apart"
+            )
+            events.append(StatusEvent(breath.detected_s, "breathing", message))
+
     def _follows_shown(self, breath: Breath, source: str) -> bool:
         """Whether a breath of ``source`` begins after the last one shown ended, give or take
         :data:`SAME_BREATH_FRACTION` of it: two sources see a breath's turns a fraction of a
@@ -1185,6 +1211,7 @@ class Pipeline:
                     )
                     events.append(StatusEvent(breath.detected_s, "breathing", message))
                 self._breath(breath, events, "acc")
+                self._say_unsettled(breath, events)
             held_s = self._acc.held_s
             belt_shown = self._breath_selector.current_source == "belt"
             if held_s >= ACC_HELD_SAY_S and not self._acc_held_said and not belt_shown:
