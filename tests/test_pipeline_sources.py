@@ -14,7 +14,7 @@ from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import SourceInfo
 from trainer.session.pipeline import (
-    ACC_UNSETTLED_SAY_BREATHS,
+    ACC_UNSETTLED_SAY_S,
     BreathEvent,
     BreathRateEvent,
     Pipeline,
@@ -202,8 +202,8 @@ def test_breathing_the_accelerometer_cannot_orient_says_why_nothing_is_coached(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """5 s in, 5 s out on the accelerometer alone: all 59 breaths uncertain, no cue in 10 min,
-    and nothing said why (found in review). Said once, after a few breaths, not at every
-    breath; ordinary 4 s in / 6 s out breathing learns the direction and says nothing."""
+    and nothing said why (found in review). Said once, after 2 min, not at every breath;
+    ordinary 4 s in / 6 s out breathing learns the direction and says nothing."""
     import sys
 
     module = sys.modules[__name__]
@@ -214,6 +214,7 @@ def test_breathing_the_accelerometer_cannot_orient_says_why_nothing_is_coached(
     said = [e for e in events if isinstance(e, StatusEvent) and "in from out" in e.message]
     breaths = [e for e in events if isinstance(e, BreathEvent)]
     assert len(said) == 1 and not [e for e in breaths if e.feedback.cue]
-    assert said[0].t_s == breaths[ACC_UNSETTLED_SAY_BREATHS - 1].breath.detected_s
+    first = next(b for b in breaths if b.breath.end_s - breaths[0].breath.inhale_onset_s >= 120)
+    assert ACC_UNSETTLED_SAY_S == 120.0 and said[0].t_s == first.breath.detected_s
     ordinary = _run(_pipeline(belt=False), _acc_packets(300.0))
     assert not [e for e in ordinary if isinstance(e, StatusEvent)]

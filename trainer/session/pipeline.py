@@ -158,12 +158,12 @@ a 30/min one 0.5 s. An accelerometer that took the wrong direction for inhaling 
 breath off: the breath overlapping the last one shown is left out, the next one is new."""
 
 
-ACC_UNSETTLED_SAY_BREATHS = 8
-"""Accelerometer breaths shown in a row without a learnt inhale direction before the person is
-told why nothing is coached: it is learnt within 3-5 breaths of ordinary breathing (about
-55 s at 6/min, :mod:`analysis.acc_breath` step 5), never from breathing as long in as out
-(1:1, box breathing), whose breaths then all stay uncertain, and uncertain breaths bring no
-cues; a whole session went by without a word (found in review)."""
+ACC_UNSETTLED_SAY_S = 120.0
+"""Seconds of accelerometer breaths shown without a learnt inhale direction before the person
+is told why nothing is coached. Ordinary breathing has it learnt 54-65 s into a posture at
+6/min and 79-95 s at 4/min (:mod:`analysis.acc_breath` step 5); breathing as long in as out
+(1:1, box breathing) never does, and its breaths, all uncertain, bring no cues: a whole
+session went by without a word (found in review)."""
 
 ACC_HELD_SAY_S = 15.0
 """Seconds the chest accelerometer's output may stay held for movement before the person is
@@ -509,7 +509,10 @@ class Pipeline:
             StatusEvent(0.0, "device", note) for note in source_notes(header.source)
         ]
         self._acc_held_said = False
-        self._acc_unsettled = 0  # accelerometer breaths shown in a row with no inhale direction
+        # Inhale onset of the first of the accelerometer breaths shown in a row without a learnt
+        # inhale direction (None: the last one shown had it), and whether that run was told.
+        self._acc_unsettled_since: float | None = None
+        self._acc_unsettled_said = False
         self._heart_cache: tuple[tuple[int, int, float], HeartMetrics] | None = None
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
         self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
@@ -950,17 +953,22 @@ class Pipeline:
         self._estimates(estimates, events)
 
     def _say_unsettled(self, breath: Breath, events: list[Event]) -> None:
-        """Say once, after :data:`ACC_UNSETTLED_SAY_BREATHS` accelerometer breaths shown in a
-        row without a learnt inhale direction, that nothing is coached until it is learnt; said
-        again after the direction has been learnt and lost (a new posture)."""
+        """Say once, when the accelerometer's breaths shown have had no learnt inhale direction
+        for :data:`ACC_UNSETTLED_SAY_S`, that nothing is coached until it is learnt; said again
+        after it has been learnt and lost (a new posture)."""
         assert self._acc is not None
-        if self._acc.orientation_settled:
-            self._acc_unsettled = 0
+        if self._acc.orientation_settled or breath.motion >= MOTION_UNCERTAIN:
+            # Movement is said on its own ("moving: ..."), and is reason enough for no cues.
+            self._acc_unsettled_since = None
+            self._acc_unsettled_said = False
             return
         if self._breath_selector.current_source != "acc":
             return
-        self._acc_unsettled += 1
-        if self._acc_unsettled == ACC_UNSETTLED_SAY_BREATHS:
+        if self._acc_unsettled_since is None:
+            self._acc_unsettled_since = breath.inhale_onset_s
+        waited_s = breath.end_s - self._acc_unsettled_since
+        if waited_s >= ACC_UNSETTLED_SAY_S and not self._acc_unsettled_said:
+            self._acc_unsettled_said = True
             message = (
                 "the chest accelerometer cannot tell in from out yet (breathing as long in as "
                 "out gives it no clue): no cues until it can; a belt tells them apart"
