@@ -5,21 +5,30 @@ the session had no data (found in review: "Heart rate 66 bpm" frozen for the las
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from simulated_sessions import simulated_items, write_items
+from simulated_sessions import START_NS, simulated_items, write_items
 from test_ui import FakeSession
 from textual.widgets import Static
 
 from analysis.beats import Beat
-from devices.source import LinkEvent, LinkState
+from devices.packets import RawPacket
+from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.reports.report import report_figure
 from trainer.reports.session_analysis import END_HR_MAX_STALE_S, analyse_recording, heart_metrics
 from trainer.session.live_replay import ReplaySession, SessionResult
-from trainer.session.pipeline import BeatsEvent, StatusEvent
-from trainer.session.summary import SessionSummary, sensor_loss, sensor_loss_text
+from trainer.session.pipeline import NS_PER_S, BeatsEvent, Event, StatusEvent
+from trainer.session.summary import (
+    SessionSummary,
+    checked_summary,
+    sensor_loss,
+    sensor_loss_text,
+    sensor_lost_word,
+    session_sensors,
+)
 from trainer.storage.history import MIN_HRV_BEATS_S, SessionRow
 from trainer.storage.recording import read_recording
 from trainer.ui.headless import format_summary
@@ -41,12 +50,117 @@ def test_the_end_heart_rate_is_left_out_when_the_last_beat_is_long_before_the_en
     assert near.hr_end_bpm is not None and abs(near.hr_end_bpm - 60_000 / 900) < 0.01
 
 
-def test_sensor_loss_counts_overlapping_gaps_once_and_an_open_one_to_the_end() -> None:
-    gaps = [("belt", 10.0, 20.0), ("strap", 15.0, 25.0), ("strap", 34.0, None)]
+def test_a_lone_sensors_overlapping_gaps_count_once_and_an_open_one_to_the_end() -> None:
+    gaps = [("sim", 10.0, 20.0), ("sim", 15.0, 25.0), ("sim", 34.0, None)]
     loss = sensor_loss(gaps, 72.0)
     assert loss == {"no_data_s": 53.0, "no_data_from_s": 34.0}
-    assert sensor_loss([("strap", 5.0, 17.0)], 60.0) == {"no_data_s": 12.0, "no_data_from_s": None}
+    assert sensor_loss([("sim", 5.0, 17.0)], 60.0) == {"no_data_s": 12.0, "no_data_from_s": None}
     assert sensor_loss([], 60.0) == {"no_data_s": 0.0, "no_data_from_s": None}
+
+
+BELT_AND_STRAP = SourceInfo(
+    "ble",
+    "GDX-RB + Polar H10",
+    "AA:01, BB:02",
+    {"gdx": {}, "hr": {}},
+    {
+        "sources": [
+            {"kind": "ble", "name": "GDX-RB", "address": "AA:01", "streams": ["gdx"]},
+            {"kind": "ble", "name": "Polar H10", "address": "BB:02", "streams": ["hr"]},
+        ]
+    },
+)
+
+
+def test_one_sensor_lost_beside_another_is_not_a_loss_of_all_sensor_data() -> None:
+    """Found in review: a belt lost at 10.5 s beside a strap beating to the end gave "no sensor
+    data for the last 50 s"; only the time every sensor was lost had no data."""
+    sensors = session_sensors(BELT_AND_STRAP)
+    assert [(s.label, s.heart) for s in sensors] == [("belt", False), ("heart-rate strap", True)]
+
+    def loss(gaps: list[tuple[str, float, float | None]], end_s: float) -> SessionSummary:
+        summary: SessionSummary = {"duration_s": end_s}
+        summary.update(sensor_loss(gaps, end_s, sensors))
+        return summary
+
+    belt = loss([("AA:01", 10.5, None)], 60.0)
+    assert belt["no_data_s"] == 0.0 and belt["no_data_from_s"] is None
+    assert belt["sensors_lost"] == {"belt": {"lost_s": 49.5, "lost_from_s": 10.5}}
+    assert sensor_loss_text(belt) == "no data from the belt for the last 50 s (lost at 0:10)"
+    assert sensor_lost_word(belt) == "belt lost"
+    strap = loss([("BB:02", 10.5, None)], 60.0)
+    assert sensor_loss_text(strap) == (
+        "no data from the heart-rate strap for the last 50 s (lost at 0:10)"
+    )
+    # Both lost: "no sensor data" for the time they were lost together, and the belt's longer.
+    gaps = [("AA:01", 10.0, 20.0), ("BB:02", 15.0, 25.0), ("BB:02", 34.0, None)]
+    both = loss([*gaps, ("AA:01", 40.0, None)], 72.0)
+    assert (both["no_data_s"], both["no_data_from_s"]) == (37.0, 40.0)
+    assert sensor_loss_text(both) == (
+        "no sensor data for 37 s, the last 32 s included (lost at 0:40); "
+        "no data from the belt for 42 s, the last 32 s included (lost at 0:40); "
+        "no data from the heart-rate strap for 48 s, the last 38 s included (lost at 0:34)"
+    )
+    assert sensor_lost_word(both) == "sensor lost"
+    assert checked_summary(dict(both)) == both
+    with pytest.raises(ValueError, match="'sensors_lost' 'belt' 'lost_s' must be a number"):
+        checked_summary({"sensors_lost": {"belt": {"lost_s": "50"}}})
+
+
+def test_the_heart_rate_tile_follows_the_heart_sensor_only() -> None:
+    """Found in review: the belt's link loss marked a strap beating every second as stale."""
+    from trainer.ui.state import SessionState
+
+    def beats(t0: int, t1: int) -> list[Event]:
+        return [BeatsEvent((Beat(float(t), 1000.0),), 60.0) for t in range(t0, t1)]
+
+    state = SessionState()
+    state.set_source(BELT_AND_STRAP)
+    state.apply([*beats(1, 11), StatusEvent(10.5, "link", "AA:01: connection lost, reconnecting")])
+    assert state.heart_rate_at(10.6) == (60.0, None)
+    state.apply(beats(11, 60))
+    assert state.heart_rate_at(59.5) == (60.0, None)
+    state.apply([StatusEvent(59.6, "link", "BB:02: connection lost, reconnecting")])
+    assert state.heart_rate_at(59.7)[1] == pytest.approx(0.7)
+    state.apply([StatusEvent(59.8, "link", "BB:02: connection back")])
+    assert state.heart_rate_at(59.9) == (60.0, None) and not state.link_ok
+    # Not told the sensors (the reviewer's case): beats after the loss were not the lost one's.
+    unknown = SessionState()
+    unknown.apply([*beats(1, 11), StatusEvent(10.5, "link", "GDX-RB: connection lost, ...")])
+    unknown.apply(beats(11, 60))
+    assert unknown.heart_rate_at(59.5) == (60.0, None)
+
+
+def test_a_belt_lost_beside_a_beating_strap_says_so_everywhere(tmp_path: Path) -> None:
+    """Replay, analysis and report of a belt and strap session whose belt was lost 40 s into
+    90 s while the strap beat on: no "no sensor data", the belt named."""
+    header, items, end_ns = simulated_items(90.0, seed=3)
+    lost_ns = START_NS + 40 * NS_PER_S
+    items = [
+        i
+        for i in items
+        if not (isinstance(i, RawPacket) and i.stream == "gdx" and i.t_mono_ns >= lost_ns)
+    ]
+    items.append(LinkEvent(lost_ns, 0, "AA:01", LinkState.LOST, "test"))
+    items.sort(key=lambda i: i.t_mono_ns)
+    source = replace(header.source, details=BELT_AND_STRAP.details)
+    path = write_items(tmp_path / "belt.bwr", replace(header, source=source), items, end_ns)
+    analysis = analyse_recording(path)
+    summary = analysis.summary
+    assert summary["no_data_s"] == 0.0 and summary["no_data_from_s"] is None
+    assert summary["sensors_lost"]["belt"]["lost_s"] == pytest.approx(50.0, abs=0.1)
+    assert summary["hr_end_bpm"] is not None
+    replay = ReplaySession(read_recording(path), speed=None)
+    replayed = asyncio.run(replay.run())
+    assert replayed.summary == summary
+    assert replay.state.heart_rate_at(89.9)[1] is None
+    assert "sensor: no data from the belt for the last 50 s (lost at 0:40)" in format_summary(
+        summary
+    )
+    texts = [t.get_text() for ax in report_figure(analysis).axes for t in ax.texts]
+    assert any("completed, belt lost" in t for t in texts)
+    assert "no data from the belt for the last 50 s" in texts
+    assert not any("no sensor data" in t or "sensor lost" in t for t in texts)
 
 
 def test_the_printed_summary_says_how_long_the_sensor_was_gone() -> None:
@@ -147,8 +261,6 @@ def test_a_polars_empty_breathing_panel_does_not_say_there_was_no_belt_sensor(
 ) -> None:
     """Found in review: "no breathing signal (no belt in this session)" on the report of a
     Polar, whose breathing comes from its accelerometer."""
-    from dataclasses import replace
-
     from trainer.reports.report import _no_breathing_text
 
     header, items, end_ns = simulated_items(20.0, seed=3)

@@ -37,7 +37,7 @@ from analysis.hrv_report import artifact_warning
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import PacerSpan, SessionAnalysis, analyse_recording
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
-from trainer.session.summary import scored_rates, sensor_loss_text
+from trainer.session.summary import scored_rates, sensor_loss_text, sensor_lost_word
 from trainer.storage.history import MIN_HRV_BEATS_S
 from trainer.storage.paths import check_output_path, replacing
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
@@ -317,11 +317,12 @@ def _practised_text(analysis: SessionAnalysis) -> str:
 
 
 def _ended_text(analysis: SessionAnalysis) -> str:
-    """How the session ended, and "sensor lost" after it when a sensor was (the title line says
-    for how long): a header saying "completed" over a session whose sensor was gone for 52 of its
-    60 s read as a whole session measured (found in review)."""
-    lost = sensor_loss_text(analysis.summary)
-    return f"{analysis.ended}, sensor lost" if lost else analysis.ended
+    """How the session ended, and "sensor lost" after it when no sensor sent data for a while
+    ("belt lost" when only the belt was; the title line says for how long): a header saying
+    "completed" over a session whose sensor was gone for 52 of its 60 s read as a whole session
+    measured (found in review)."""
+    lost = sensor_lost_word(analysis.summary) if sensor_loss_text(analysis.summary) else None
+    return f"{analysis.ended}, {lost}" if lost else analysis.ended
 
 
 def _rmssd_note(analysis: SessionAnalysis, m: dict[str, Any]) -> str:

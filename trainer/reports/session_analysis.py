@@ -42,7 +42,7 @@ from trainer.session.pipeline import (
     Pipeline,
     StatusEvent,
 )
-from trainer.session.summary import SessionSummary, sensor_loss
+from trainer.session.summary import SessionSummary, sensor_loss, session_sensors
 from trainer.storage.recording import Item, PacerChange, Recording, header_digest, read_recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -485,7 +485,7 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
     breaths = tuple(pipeline.breaths)
     summary = pipeline.summary(duration_s)
     summary["ended"] = recording.ended
-    summary.update(sensor_loss(pipeline.gaps, duration_s))
+    summary.update(sensor_loss(pipeline.gaps, duration_s, session_sensors(header.source)))
     # The summary's own: one computation, so the closing line, history and report agree.
     heart = pipeline.heart_metrics(duration_s)
     return SessionAnalysis(

@@ -30,7 +30,7 @@ from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import BreathPattern, PacerState
 from trainer.programs.runner import TimelineState
 from trainer.session.pipeline import NS_PER_S, Event, Pipeline
-from trainer.session.summary import SessionSummary, sensor_loss
+from trainer.session.summary import Sensor, SessionSummary, sensor_loss, session_sensors
 from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange, Recording, RecordingWriter
 from trainer.ui.state import SessionState
@@ -90,6 +90,10 @@ class _SessionBase:
         self.state = SessionState()
         self.pipeline = None
         self._listeners = list(listeners)
+
+    def _sensors(self) -> tuple[Sensor, ...]:
+        """The session's sensors, whose gaps :func:`sensor_loss` tells apart."""
+        return session_sensors(self.pipeline.header.source) if self.pipeline else ()
 
     def add_listener(self, listener: Listener) -> None:
         """Also send every later batch of events to ``listener``."""
@@ -323,7 +327,9 @@ class LiveSession(_SessionBase):
             self._dispatch(self.pipeline.finish(end_mono))
             summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
             summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
-            summary.update(sensor_loss(self.pipeline.gaps, summary.get("duration_s", 0.0)))
+            summary.update(
+                sensor_loss(self.pipeline.gaps, summary.get("duration_s", 0.0), self._sensors())
+            )
             if self.writer is not None:
                 self.writer.close(summary, t_mono_ns=end_mono, t_wall_ns=self._wall_ns())
         if self.writer is None:
@@ -353,6 +359,7 @@ class LiveSession(_SessionBase):
             settings=settings,
         )
         self.pipeline = Pipeline(header)
+        self.state.set_source(header.source)
         if self.out_dir is not None:
             self.writer = RecordingWriter.create(self.out_dir, header)
         # The pipeline lays the program out from the header: the conductor uses that very
@@ -514,6 +521,7 @@ class ReplaySession(AlwaysStarted, _SessionBase):
         self._clock = clock
         self._sleep = sleep
         self.pipeline = Pipeline(recording.header)
+        self.state.set_source(recording.header.source)
         self._t_s = 0.0
         self._paused_at: float | None = None
         self._replay_start = 0.0
@@ -597,7 +605,7 @@ class ReplaySession(AlwaysStarted, _SessionBase):
             # Measured up to where the replay was stopped, not to the recording's end.
             summary = self.pipeline.summary(self._t_s)
             summary["ended"] = "replay stopped"
-            summary.update(sensor_loss(self.pipeline.gaps, self._t_s))
+            summary.update(sensor_loss(self.pipeline.gaps, self._t_s, self._sensors()))
             return SessionResult(self.recording.path, summary)
         end_t_s = self._item_t_s_at(end_ns) if end_ns is not None else self.pipeline.last_t_s
         self._t_s = max(self._t_s, end_t_s)
@@ -606,5 +614,5 @@ class ReplaySession(AlwaysStarted, _SessionBase):
             self._dispatch(self.pipeline.finish(end_ns))
         summary = self.pipeline.summary(end_t_s)
         summary["ended"] = self.recording.ended
-        summary.update(sensor_loss(self.pipeline.gaps, end_t_s))
+        summary.update(sensor_loss(self.pipeline.gaps, end_t_s, self._sensors()))
         return SessionResult(self.recording.path, summary)

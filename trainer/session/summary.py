@@ -19,7 +19,11 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict, Union, cast
+
+from devices.packets import Stream
+from devices.source import SourceInfo
 
 
 class ResonanceSummary(TypedDict, total=False):
@@ -41,6 +45,18 @@ class ResonanceSummary(TypedDict, total=False):
     rates_tried: int
     """Paced steps completed before the session ended (fewer than planned: stopped early, so
     its best is not the person's rate). Absent before 2026-12-05."""
+
+
+class SensorLossSummary(TypedDict, total=False):
+    """How long one sensor of several had its link lost, an entry of
+    :attr:`SessionSummary.sensors_lost` (:func:`sensor_loss`)."""
+
+    lost_s: float
+    """Seconds of the session with this sensor's link lost (its overlapping gaps counted once;
+    a gap never closed runs to the end)."""
+    lost_from_s: float | None
+    """Session time (s) since which this sensor was lost and never came back; None when every
+    one of its gaps closed."""
 
 
 class SessionSummary(TypedDict, total=False):
@@ -96,12 +112,18 @@ class SessionSummary(TypedDict, total=False):
     gaps: int
     """Connection gaps (a ``lost`` link event)."""
     no_data_s: float
-    """Seconds of the session with a sensor's link lost (gaps of several sensors overlapping
-    counted once; a gap never closed runs to the end). Since 2026-12-06, added with ``ended``
-    (:func:`sensor_loss`)."""
+    """Seconds of the session in which no sensor sent data: every sensor's link lost at once (a
+    gap never closed runs to the end). With one sensor, the time its link was lost. Since
+    2026-12-06, added with ``ended`` (:func:`sensor_loss`); until 2026-12-06's fix any one
+    sensor's gap counted, so a belt lost beside a strap that kept beating counted too."""
     no_data_from_s: float | None
-    """Session time (s) since which a sensor was lost and never came back; None when every
-    gap closed. Since 2026-12-06, added with ``ended``."""
+    """Session time (s) since which every sensor was lost and none came back; None otherwise.
+    Since 2026-12-06, added with ``ended``."""
+    sensors_lost: dict[str, SensorLossSummary]
+    """Per sensor of a session with several (a strap and a belt), keyed by what it is called
+    (``belt``, ``heart-rate strap``; its name when two would be called alike): the time its
+    link was lost, for each sensor that lost it. Empty when none did; absent in a session with
+    one sensor and in recordings before 2026-12-06. Added with ``ended``."""
     packets: dict[str, int]
     """Packets received per stream id (``gdx``, ``hr``, ``ecg``, ``acc``...)."""
     waveform_samples: dict[str, int]
@@ -144,8 +166,82 @@ class SessionSummary(TypedDict, total=False):
     """The name of the file an import was read from."""
 
 
-def sensor_loss(gaps: Sequence[tuple[str, float, float | None]], end_s: float) -> SessionSummary:
-    """The ``no_data_s`` and ``no_data_from_s`` of a session ending at ``end_s`` (s).
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    """One sensor of a session, as its link events name it.
+
+    Attributes
+    ----------
+    label : str
+        What a person calls it: ``belt``, ``heart-rate strap`` or its name.
+    ids : frozenset of str
+        The names and addresses under which its link events report (``LinkEvent.device``).
+    heart : bool
+        It sends the heart beats (the heart-rate or Polar PMD stream).
+    """
+
+    label: str
+    ids: frozenset[str]
+    heart: bool
+
+
+def session_sensors(source: SourceInfo) -> tuple[Sensor, ...]:
+    """The sensors of a session whose source combines several (``details["sources"]``, see
+    ``devices.ble.combined``); empty for a lone sensor, whose every link event is its own."""
+    entries = [e for e in source.details.get("sources", ()) if isinstance(e, dict)]
+    if len(entries) < 2:
+        return ()
+    sensors: list[Sensor] = []
+    for entry in entries:
+        streams = set(entry.get("streams", ()))
+        heart = bool(streams & {Stream.HEART_RATE.value, Stream.PMD_DATA.value})
+        label = "belt" if Stream.GODIRECT.value in streams else "heart-rate strap" if heart else ""
+        ids = frozenset(str(entry[key]) for key in ("address", "name") if entry.get(key))
+        sensors.append(Sensor(label or str(entry.get("name", "sensor")), ids, heart))
+    labels = [s.label for s in sensors]
+    # Two straps (or belts) would share a word: the name tells them apart.
+    return tuple(
+        Sensor(str(e.get("name") or s.label), s.ids, s.heart) if labels.count(s.label) > 1 else s
+        for s, e in zip(sensors, entries, strict=True)
+    )
+
+
+def link_device(message: str) -> str:
+    """The device a pipeline ``link`` status message is about (``"AA:01: connection lost,
+    reconnecting"`` -> ``"AA:01"``; addresses hold colons, so the last ``": connection"``
+    splits); empty when the message does not name one."""
+    device, sep, _ = message.rpartition(": connection")
+    return device if sep else ""
+
+
+Span = tuple[float, float]
+
+
+def _union(spans: Sequence[Span]) -> list[Span]:
+    """Overlapping spans (s) merged, in order."""
+    merged: list[Span] = []
+    for t0, t1 in sorted(spans):
+        if t1 <= t0:
+            continue
+        if merged and t0 <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], t1))
+        else:
+            merged.append((t0, t1))
+    return merged
+
+
+def _intersection(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    """The times (s) in both of two merged span lists."""
+    return [(max(a0, b0), min(a1, b1)) for a0, a1 in a for b0, b1 in b if min(a1, b1) > max(a0, b0)]
+
+
+def sensor_loss(
+    gaps: Sequence[tuple[str, float, float | None]],
+    end_s: float,
+    sensors: Sequence[Sensor] = (),
+) -> SessionSummary:
+    """The ``no_data_s``, ``no_data_from_s`` and (several sensors) ``sensors_lost`` of a
+    session ending at ``end_s`` (s).
 
     Parameters
     ----------
@@ -154,42 +250,88 @@ def sensor_loss(gaps: Sequence[tuple[str, float, float | None]], end_s: float) -
         None: the sensor never came back).
     end_s : float
         Session end (s).
+    sensors : sequence of Sensor
+        The session's sensors (:func:`session_sensors`); empty for a lone sensor. A gap of a
+        device none of them names is counted against all of them: what it cut off is unknown.
     """
-    spans = sorted((max(0.0, t0), min(end_s, end_s if t1 is None else t1)) for _, t0, t1 in gaps)
-    total_s, reach_s = 0.0, 0.0
-    for t0, t1 in spans:
-        # Two sensors lost at once are one stretch with no data, counted once.
-        t0 = max(t0, reach_s)
-        if t1 > t0:
-            total_s += t1 - t0
-            reach_s = t1
-    open_from = [t0 for _, t0, t1 in gaps if t1 is None and t0 < end_s]
-    return {
-        "no_data_s": round(total_s, 3),
-        "no_data_from_s": round(min(open_from), 3) if open_from else None,
+    # One sensor's loss leaves the others' data: only the time all were lost had none at all.
+    own: list[list[Span]] = [[] for _ in sensors] or [[]]
+    open_from: list[list[float]] = [[] for _ in own]
+    for device, t0, t1 in gaps:
+        span = (max(0.0, t0), min(end_s, end_s if t1 is None else t1))
+        hit = [i for i, s in enumerate(sensors) if device in s.ids] or range(len(own))
+        for index in hit:
+            own[index].append(span)
+            if t1 is None and t0 < end_s:
+                open_from[index].append(span[0])
+    merged = [_union(spans) for spans in own]
+    silent = merged[0]
+    for spans in merged[1:]:
+        silent = _intersection(silent, spans)
+    summary: SessionSummary = {
+        "no_data_s": round(sum(t1 - t0 for t0, t1 in silent), 3),
+        # Silent to the end since the last of them was lost for good.
+        "no_data_from_s": (round(max(min(f) for f in open_from), 3) if all(open_from) else None),
     }
+    if sensors:
+        summary["sensors_lost"] = {
+            sensor.label: {
+                "lost_s": round(sum(t1 - t0 for t0, t1 in spans), 3),
+                "lost_from_s": round(min(starts), 3) if starts else None,
+            }
+            for sensor, spans, starts in zip(sensors, merged, open_from, strict=True)
+            if spans
+        }
+    return summary
+
+
+def _loss_words(what: str, total_s: float, from_s: float | None, end_s: float, when: bool) -> str:
+    """``no {what} for ...`` of one loss (see :func:`sensor_loss_text`)."""
+    if from_s is None:
+        return f"no {what} for {total_s:.0f} s" + (" (connection gaps)" if when else "")
+    tail_s = max(0.0, end_s - from_s)
+    lost = f" (lost at {int(from_s // 60)}:{int(from_s % 60):02d})" if when else ""
+    if total_s - tail_s >= 0.5:
+        return f"no {what} for {total_s:.0f} s, the last {tail_s:.0f} s included{lost}"
+    return f"no {what} for the last {tail_s:.0f} s{lost}"
 
 
 def sensor_loss_text(summary: SessionSummary, *, when: bool = True) -> str | None:
     """How much of the session had no sensor data, in words, or None when none was lost.
 
     Examples: "no sensor data for the last 52 s (lost at 0:08)", "no sensor data for 12 s
-    (connection gaps)". The printed summary, the screen's end and the report say it, so a
-    session whose sensor was lost is never shown as simply "completed". Without ``when`` the
-    brackets are left out (the report's header line, whose panels shade the gaps).
+    (connection gaps)"; with several sensors, one lost while another kept sending says which
+    (``sensors_lost``): "no data from the belt for the last 50 s (lost at 0:10)". "No sensor
+    data" is said only of the time every sensor was lost. The printed summary, the screen's end
+    and the report say it, so a session whose sensor was lost is never shown as simply
+    "completed". Without ``when`` the brackets are left out (the report's header line, whose
+    panels shade the gaps).
     """
-    total_s = summary.get("no_data_s")
-    if not total_s:
-        return None
+    total_s = summary.get("no_data_s") or 0.0
     from_s = summary.get("no_data_from_s")
-    if from_s is None:
-        return f"no sensor data for {total_s:.0f} s" + (" (connection gaps)" if when else "")
-    tail_s = max(0.0, summary.get("duration_s", from_s) - from_s)
-    lost = f"lost at {int(from_s // 60)}:{int(from_s % 60):02d}"
-    lost = f" ({lost})" if when else ""
-    if total_s - tail_s >= 0.5:
-        return f"no sensor data for {total_s:.0f} s, the last {tail_s:.0f} s included{lost}"
-    return f"no sensor data for the last {tail_s:.0f} s{lost}"
+    parts: list[str] = []
+    if total_s:
+        end_s = summary.get("duration_s", from_s or 0.0)
+        parts.append(_loss_words("sensor data", total_s, from_s, end_s, when))
+    for label, loss in summary.get("sensors_lost", {}).items():
+        lost_s = loss.get("lost_s") or 0.0
+        # A sensor lost only while all were is said by "no sensor data" already.
+        if lost_s - total_s >= 0.5:
+            lost_from_s = loss.get("lost_from_s")
+            end_s = summary.get("duration_s", lost_from_s or 0.0)
+            words = _loss_words(f"data from the {label}", lost_s, lost_from_s, end_s, when)
+            parts.append(words)
+    return "; ".join(parts) or None
+
+
+def sensor_lost_word(summary: SessionSummary) -> str | None:
+    """What was lost, in a word or two for a header beside how the session ended: ``sensor
+    lost`` when no sensor sent data for a while, else the sensors lost (``belt lost``); None
+    when nothing was."""
+    if summary.get("no_data_s"):
+        return "sensor lost"
+    lost = [label for label, loss in summary.get("sensors_lost", {}).items() if loss.get("lost_s")]
+    return f"{' and '.join(lost)} lost" if lost else None
 
 
 def checked_summary(obj: dict[str, Any], what: str = "end summary") -> SessionSummary:
@@ -215,6 +357,9 @@ def _check_typed_dict(obj: dict[str, Any], schema: type, what: str) -> None:
             raise ValueError(f"{what} {key!r} must be {_describe(hint)}, got {value!r}")
         if hint is not None and typing.is_typeddict(hint):
             _check_typed_dict(value, hint, f"{what} {key!r}")
+        elif typing.get_origin(hint) is dict and typing.is_typeddict(typing.get_args(hint)[1]):
+            for name, entry in value.items():
+                _check_typed_dict(entry, typing.get_args(hint)[1], f"{what} {key!r} {name!r}")
 
 
 def _matches(value: Any, hint: Any) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.breath_variability import ratio_measured
+from devices.source import SourceInfo
 from trainer.coaching.coach import CUE_SENSOR_LOST
 from trainer.programs.runner import EventKind
 from trainer.session.pipeline import (
@@ -26,6 +27,7 @@ from trainer.session.pipeline import (
     StatusEvent,
     StrainEvent,
 )
+from trainer.session.summary import link_device, session_sensors
 
 TRACE_S = 60.0
 """Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
@@ -56,7 +58,16 @@ class SessionState:
     hr_t_s : float
         Session time of the latest beat (s; -1 before any).
     link_lost_t_s : float or None
-        When the link was lost (s), while it is down; None while it is up.
+        When the latest link still down was lost (s); None while every link is up.
+    link_ok : bool
+        Every sensor's link is up.
+    links_down : dict of str to float
+        Each device whose link is down (as its status message names it) and when it was lost.
+    heart_devices : frozenset of str or None
+        The names and addresses of the sensors sending the heart beats, in a session with
+        several sensors (:func:`trainer.session.summary.session_sensors`): another one's link
+        loss leaves the heart rate current. None (a lone sensor, or not known): a link lost
+        after the latest beat is taken for the heart's.
     cue, cue_t_s : str, float
         The latest coaching cue and when it was given (session seconds).
     status : str
@@ -86,6 +97,8 @@ class SessionState:
     status: str = ""
     status_t_s: float = -1.0
     link_ok: bool = True
+    links_down: dict[str, float] = field(default_factory=dict)
+    heart_devices: frozenset[str] | None = None
     breaths: int = 0
     marks: int = 0
     paused: bool = False
@@ -133,12 +146,16 @@ class SessionState:
             elif isinstance(event, StatusEvent):
                 self.status = event.message
                 self.status_t_s = event.t_s
+                link_lost = event.kind == "link" and "lost" in event.message
                 if event.kind == "link":
-                    self.link_ok = "lost" not in event.message
-                    self.link_lost_t_s = None if self.link_ok else event.t_s
-                lost = (event.kind == "link" and not self.link_ok) or (
-                    event.kind == "contact" and "no skin contact" in event.message
-                )
+                    device = link_device(event.message)
+                    if link_lost:
+                        self.links_down[device] = event.t_s
+                    else:
+                        self.links_down.pop(device, None)
+                    self.link_ok = not self.links_down
+                    self.link_lost_t_s = max(self.links_down.values(), default=None)
+                lost = link_lost or (event.kind == "contact" and "no skin contact" in event.message)
                 if lost:
                     self._set_cue(CUE_SENSOR_LOST, event.t_s)
             elif isinstance(event, ProgramEvent):
@@ -161,6 +178,15 @@ class SessionState:
                 if event.change.label.startswith(("eased", "back to")):
                     self.pacer_note = event.change.label
 
+    def set_source(self, source: SourceInfo) -> None:
+        """Learn which of the session's sensors sends the heart beats (:attr:`heart_devices`)."""
+        sensors = session_sensors(source)
+        self.heart_devices = (
+            frozenset(i for sensor in sensors if sensor.heart for i in sensor.ids)
+            if sensors
+            else None
+        )
+
     def _set_cue(self, text: str, t_s: float) -> None:
         self.cue = text
         self.cue_t_s = t_s
@@ -176,7 +202,9 @@ class SessionState:
 
     def heart_rate_at(self, t_s: float) -> tuple[float | None, float | None]:
         """The heart rate to show at session time ``t_s`` and, when it is no longer current
-        (the link is down, or no beat for :data:`HR_STALE_S`), the age of its last beat (s).
+        (the heart sensor's link is down, or no beat for :data:`HR_STALE_S`), the age of its
+        last beat (s). Another sensor's link loss (a belt beside the strap) leaves it current:
+        the strap still beats (found in review: "-  bpm (60, 0 s ago)" under a beating strap).
 
         Returns
         -------
@@ -186,16 +214,23 @@ class SessionState:
         if self.hr_bpm is None or self.hr_t_s < 0.0:
             return self.hr_bpm, None
         age_s = max(0.0, t_s - self.hr_t_s)
-        if self.link_ok and age_s <= HR_STALE_S:
+        # Not knowing which sensor beats, a link lost after the latest beat is taken for the
+        # heart's: beats that came after a loss came from another sensor.
+        known = self.heart_devices
+        heart_down = any(
+            device in known if known is not None else lost_t_s >= self.hr_t_s
+            for device, lost_t_s in self.links_down.items()
+        )
+        if not heart_down and age_s <= HR_STALE_S:
             return self.hr_bpm, None
         return self.hr_bpm, age_s
 
     def status_at_end(self) -> str:
         """:attr:`status` once the session is over: a link still down says when it was lost and
         that it did not come back, not "reconnecting" (nothing reconnects any more)."""
-        if self.link_lost_t_s is None or self.link_ok:
+        t = self.links_down.get(link_device(self.status)) if self.status else None
+        if t is None:
             return self.status
-        t = self.link_lost_t_s
         lost = f"connection lost at {int(t // 60)}:{int(t % 60):02d}, not back"
         return self.status.replace("connection lost, reconnecting", lost)
 
