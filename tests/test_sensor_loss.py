@@ -116,17 +116,21 @@ def test_the_heart_rate_tile_follows_the_heart_sensor_only() -> None:
 
     state = SessionState()
     state.set_source(BELT_AND_STRAP)
-    state.apply([*beats(1, 11), StatusEvent(10.5, "link", "AA:01: connection lost, reconnecting")])
+    state.apply(
+        [*beats(1, 11), StatusEvent(10.5, "link", "AA:01: connection lost, reconnecting", "AA:01")]
+    )
     assert state.heart_rate_at(10.6) == (60.0, None)
     state.apply(beats(11, 60))
     assert state.heart_rate_at(59.5) == (60.0, None)
-    state.apply([StatusEvent(59.6, "link", "BB:02: connection lost, reconnecting")])
+    state.apply([StatusEvent(59.6, "link", "BB:02: connection lost, reconnecting", "BB:02")])
     assert state.heart_rate_at(59.7)[1] == pytest.approx(0.7)
-    state.apply([StatusEvent(59.8, "link", "BB:02: connection back")])
+    state.apply([StatusEvent(59.8, "link", "BB:02: connection back", "BB:02")])
     assert state.heart_rate_at(59.9) == (60.0, None) and not state.link_ok
     # Not told the sensors (the reviewer's case): beats after the loss were not the lost one's.
     unknown = SessionState()
-    unknown.apply([*beats(1, 11), StatusEvent(10.5, "link", "GDX-RB: connection lost, ...")])
+    unknown.apply(
+        [*beats(1, 11), StatusEvent(10.5, "link", "GDX-RB: connection lost, ...", "GDX-RB")]
+    )
     unknown.apply(beats(11, 60))
     assert unknown.heart_rate_at(59.5) == (60.0, None)
 
@@ -209,7 +213,7 @@ async def test_the_heart_rate_tile_is_not_shown_as_current_while_the_sensor_is_l
         app.refresh_view()
         await pilot.pause()
         assert "Heart rate     66 bpm" in str(app.query_one("#metrics", Static).render())
-        session.state.apply([StatusEvent(34.2, "link", LOST)])
+        session.state.apply([StatusEvent(34.2, "link", LOST, "A0:9E:1A:00:00:02")])
         session.t_s = 60.0
         app.refresh_view()
         await pilot.pause()

@@ -160,7 +160,7 @@ def test_an_easing_is_recorded_and_replays(tmp_path: Path, monkeypatch: pytest.M
 
 def test_sensor_lost_gives_the_sensor_lost_cue() -> None:
     state = SessionState()
-    state.apply([StatusEvent(12.0, "link", "belt: connection lost, reconnecting")])
+    state.apply([StatusEvent(12.0, "link", "belt: connection lost, reconnecting", "belt")])
     assert state.cue == CUE_SENSOR_LOST and not state.link_ok
     state = SessionState()
     state.apply([StatusEvent(3.0, "contact", "no skin contact: moisten the strap")])

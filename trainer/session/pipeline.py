@@ -345,11 +345,16 @@ class WaveformEvent:
 
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
-    """Something the person should know that is not a measurement (contact, link, bad data)."""
+    """Something the person should know that is not a measurement (contact, link, bad data).
+
+    ``device`` names the sensor a ``"link"`` event is about (its address or name, as in the
+    gaps), so that the screen can tell which link is down without reading the message.
+    """
 
     t_s: float
     kind: str
     message: str
+    device: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1289,7 +1294,9 @@ class Pipeline:
         if event.state is LinkState.LOST:
             self.gaps.append((event.device, t_s, None))
             events.append(
-                StatusEvent(t_s, "link", f"{event.device}: connection lost, reconnecting")
+                StatusEvent(
+                    t_s, "link", f"{event.device}: connection lost, reconnecting", event.device
+                )
             )
             return
         for index in range(len(self.gaps) - 1, -1, -1):
@@ -1297,7 +1304,7 @@ class Pipeline:
             if device == event.device and end is None:
                 self.gaps[index] = (device, start, t_s)
                 break
-        events.append(StatusEvent(t_s, "link", f"{event.device}: connection back"))
+        events.append(StatusEvent(t_s, "link", f"{event.device}: connection back", event.device))
 
     # ----------------------------------------------------------------------------- summary
     def summary(self, end_t_s: float | None = None) -> SessionSummary:

@@ -206,14 +206,6 @@ def session_sensors(source: SourceInfo) -> tuple[Sensor, ...]:
     )
 
 
-def link_device(message: str) -> str:
-    """The device a pipeline ``link`` status message is about (``"AA:01: connection lost,
-    reconnecting"`` -> ``"AA:01"``; addresses hold colons, so the last ``": connection"``
-    splits); empty when the message does not name one."""
-    device, sep, _ = message.rpartition(": connection")
-    return device if sep else ""
-
-
 Span = tuple[float, float]
 
 

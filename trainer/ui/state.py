@@ -27,7 +27,7 @@ from trainer.session.pipeline import (
     StatusEvent,
     StrainEvent,
 )
-from trainer.session.summary import link_device, session_sensors
+from trainer.session.summary import session_sensors
 
 TRACE_S = 60.0
 """Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
@@ -72,6 +72,9 @@ class SessionState:
         The latest coaching cue and when it was given (session seconds).
     status : str
         The latest non-measurement message (contact, link, bad data), empty when all is well.
+    status_device : str
+        The device a ``link`` status is about
+        (:attr:`trainer.session.pipeline.StatusEvent.device`), empty for other statuses.
     breath_trace, hr_trace : deque of (t_s, value)
         Recent belt force (decimated to ``TRACE_FS_HZ``) and beat-by-beat heart rate.
     step : ProgramEvent or None
@@ -96,6 +99,7 @@ class SessionState:
     cue_t_s: float = -1.0
     status: str = ""
     status_t_s: float = -1.0
+    status_device: str = ""
     link_ok: bool = True
     links_down: dict[str, float] = field(default_factory=dict)
     heart_devices: frozenset[str] | None = None
@@ -146,9 +150,10 @@ class SessionState:
             elif isinstance(event, StatusEvent):
                 self.status = event.message
                 self.status_t_s = event.t_s
+                self.status_device = event.device if event.kind == "link" else ""
                 link_lost = event.kind == "link" and "lost" in event.message
                 if event.kind == "link":
-                    device = link_device(event.message)
+                    device = event.device
                     if link_lost:
                         self.links_down[device] = event.t_s
                     else:
@@ -228,7 +233,7 @@ class SessionState:
     def status_at_end(self) -> str:
         """:attr:`status` once the session is over: a link still down says when it was lost and
         that it did not come back, not "reconnecting" (nothing reconnects any more)."""
-        t = self.links_down.get(link_device(self.status)) if self.status else None
+        t = self.links_down.get(self.status_device) if self.status_device else None
         if t is None:
             return self.status
         lost = f"connection lost at {int(t // 60)}:{int(t % 60):02d}, not back"
