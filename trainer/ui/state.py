@@ -62,7 +62,8 @@ class SessionState:
     link_ok : bool
         Every sensor's link is up.
     links_down : dict of str to float
-        Each device whose link is down (as its status message names it) and when it was lost.
+        Each device whose link is down
+        (:attr:`trainer.session.pipeline.StatusEvent.device`) and when it was lost (s).
     heart_devices : frozenset of str or None
         The names and addresses of the sensors sending the heart beats, in a session with
         several sensors (:func:`trainer.session.summary.session_sensors`): another one's link
