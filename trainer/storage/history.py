@@ -223,6 +223,20 @@ gave an RMSSD of 27 ms from 8 beats, unflagged, that then counted in progress (f
 """
 
 
+def beats_span_s(beats: int, mean_hr_bpm: float | None) -> float | None:
+    """Seconds of heartbeats measured: ``beats`` intervals of the mean NN interval
+    (``60 / mean_hr_bpm`` s each); None without a mean heart rate.
+
+    From a session's numbers alone, so that the history (which keeps no intervals) and the
+    report judge :data:`MIN_HRV_BEATS_S` alike: the report had summed the raw intervals, and
+    59 intervals of 61 s with two missed beats were reliable there and flagged here (found
+    in review).
+    """
+    if not mean_hr_bpm:
+        return None
+    return beats * 60.0 / mean_hr_bpm
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     """One session of the history (units in the names; None where not measured).
@@ -279,11 +293,8 @@ class SessionRow:
 
     @property
     def beats_s(self) -> float | None:
-        """Seconds of heartbeats measured: ``beats`` intervals of the mean NN interval
-        (``60 / mean_hr_bpm`` s each); None without a mean heart rate."""
-        if not self.mean_hr_bpm:
-            return None
-        return self.beats * 60.0 / self.mean_hr_bpm
+        """Seconds of heartbeats measured (:func:`beats_span_s`)."""
+        return beats_span_s(self.beats, self.mean_hr_bpm)
 
     @property
     def heart_unreliable(self) -> bool:
