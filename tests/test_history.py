@@ -726,3 +726,33 @@ def test_a_session_that_failed_before_any_data_does_not_say_its_recording_was_sa
     with pytest.raises(UserError) as info:
         session_cli._finish(failed, settled)
     assert "saved" not in info.value.user_message()
+
+
+def test_a_strap_that_never_sent_a_beat_is_not_named_at_startup(tmp_path: Path) -> None:
+    """A recording whose strap only said "no beat" (a heart-rate notification without RR
+    intervals, before skin contact) was named by the startup note as missing from the
+    history, then refused by ``history --add`` (found in review): the two now agree. One
+    notification with a beat in it is named, and added."""
+    import time
+
+    from devices.heart_rate import encode_heart_rate_measurement
+    from devices.packets import RawPacket, Stream
+    from devices.source import SourceInfo
+    from trainer.errors import UserError
+    from trainer.storage.recording import Header, write_recording
+
+    now = time.time_ns()
+    header = Header(0, now, SourceInfo("ble", "Polar H10 A0:9E", streams={}))
+    db = tmp_path / "h.sqlite3"
+
+    def recording(name: str, payload: bytes) -> Path:
+        packet = RawPacket(10**9, now + 10**9, Stream.HEART_RATE.value, payload)
+        end = {"end_mono_ns": 2 * 10**9, "end_wall_ns": now + 2 * 10**9}
+        return write_recording(tmp_path / name, header, [packet], {}, **end)
+
+    empty = recording("empty.bwr", bytes([0x00, 0]))
+    assert hist.not_in_history(tmp_path, db_path=db) == []
+    with pytest.raises(UserError, match="no sensor data"):
+        hist.add_recording(empty, db_path=db)
+    beat = recording("beat.bwr", encode_heart_rate_measurement(60, [1024]))
+    assert hist.not_in_history(tmp_path, db_path=db) == [beat]

@@ -49,6 +49,9 @@ from typing import Any
 from urllib.parse import quote
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
+from devices.errors import DecodeError
+from devices.heart_rate import decode_heart_rate_measurement
+from devices.packets import Stream
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
 from trainer.errors import UserError
 from trainer.session.sensor_label import is_sensorless
@@ -1089,11 +1092,14 @@ def _refused_as_held(exported_session: str | None, held: set[str]) -> bool:
 
 
 def _holds_sensor_data(recording: Path) -> bool:
-    """Whether ``recording`` holds a sensor packet, or is of a session practised without a
-    sensor (``--device none``, added with no data by design): else :func:`add_recording` has
-    nothing to add. Reads up to the first packet (a session's first lines), or the whole of a
-    file without any (short: nothing was received). A file that cannot be read counts as
-    holding data: ``history --add`` then says what is wrong with it."""
+    """Whether ``recording`` holds a sensor packet with data in it, or is of a session
+    practised without a sensor (``--device none``, added with no data by design): else
+    :func:`add_recording` has nothing to add. Reads up to the first such packet (a session's
+    first lines), or the whole of a file without any (short, or a strap that only ever said
+    "no beat": heart-rate notifications without RR intervals, which :func:`add_recording`
+    refuses; the startup note had named such a file, then ``history --add`` refused it, found
+    in review). A file that cannot be read counts as holding data: ``history --add`` then says
+    what is wrong with it."""
     try:
         with recording.open("rb") as handle:
             header = json.loads(handle.readline(_HEADER_MAX_BYTES))
@@ -1102,11 +1108,24 @@ def _holds_sensor_data(recording: Path) -> bool:
             for line in handle:
                 # A cut-off last line or damage: not ours to judge here.
                 with suppress(ValueError):
-                    if json.loads(line).get("k") == "p":
+                    item = json.loads(line)
+                    if item.get("k") == "p" and _packet_has_data(item):
                         return True
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return True
     return False
+
+
+def _packet_has_data(item: Mapping[str, Any]) -> bool:
+    """Whether a recorded packet can hold a measurement: a heart-rate notification with RR
+    intervals, or any packet of another stream (belt, Polar). One that cannot be decoded
+    counts as data: ``history --add`` judges it."""
+    if item.get("s") != Stream.HEART_RATE.value:
+        return True
+    try:
+        return bool(decode_heart_rate_measurement(bytes.fromhex(str(item["d"]))).rr_raw)
+    except (DecodeError, KeyError, ValueError):
+        return True
 
 
 _HEADER_MAX_BYTES = 1 << 20
