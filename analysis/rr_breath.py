@@ -487,11 +487,14 @@ class RRBreathTracker:
                 raise ValueError("beat times must not go backwards")
             if self._next_k is None:
                 self._next_k = math.floor((t - rr / 1000.0 + self._window_s) / self._step_s) + 1
-            # Estimates due strictly before this beat use only the beats before it.
+            # Estimates due strictly before this beat use only the beats before it. Before the
+            # first beat is stored (its interval longer than a window and a step) every window
+            # due lies inside the hole that interval is: none gives an estimate.
             while self._next_k * self._step_s < t:
-                est = self._estimate(self._next_k * self._step_s, t)
-                if est is not None:
-                    out.append(est)
+                if self._beats:
+                    est = self._estimate(self._next_k * self._step_s, t)
+                    if est is not None:
+                        out.append(est)
                 self._next_k += 1
             self._beats.append((t, rr))
             horizon = t - self._window_s - self._keep_s

@@ -77,6 +77,16 @@ def test_artifacts_and_gaps_break_the_runs() -> None:
     assert v.depth_cv == 0.0
 
 
+def test_one_missing_breath_breaks_the_run() -> None:
+    """A single breath lost (its onset one period after the previous end) must not join the
+    two runs into one with a doubled interval: the test above, a minute missing, passed with
+    any join fraction below 6 breath lengths (review 4, finding 4)."""
+    breaths = _run([10.0] * 7)
+    kept = [*breaths[:3], *breaths[4:]]  # breath 3 missing: 10 s of nothing between runs
+    assert bb_intervals(kept) == [[10.0, 10.0], [10.0, 10.0]]
+    assert breath_variability(kept).sd_bb_s == 0.0
+
+
 def test_too_few_breaths_give_nan_and_null_in_json() -> None:
     assert breath_variability([]).n_intervals == 0
     one = breath_variability(_run([10.0, 10.0]))

@@ -38,6 +38,20 @@ def test_sinusoidal_rhythm_is_fully_coherent() -> None:
     assert r.score == 10.0
 
 
+@pytest.mark.parametrize("osc_ms", [40.0, 80.0])
+@pytest.mark.parametrize("f_hz", [0.08, 0.1, 0.12])
+def test_powers_are_in_ms2_of_the_rhythm(osc_ms: float, f_hz: float) -> None:
+    """A sine of amplitude A ms has power A**2 / 2 ms**2 (Parseval): the total power reads it
+    within 5 %, and the peak's +-0.015 Hz holds 0.85-1.0 of it (the rest leaks out through
+    the 64 s rectangular window). Only their ratio had been tested, so a periodogram off by a
+    factor of 2 passed while ``hrv --json`` printed both powers (review 4, finding 2)."""
+    t, x = beats(200, 0, osc_ms=osc_ms, f_hz=f_hz)
+    r = coherence_at(t, x)
+    assert r.total_power_ms2 is not None and r.peak_power_ms2 is not None
+    assert r.total_power_ms2 == pytest.approx(osc_ms**2 / 2.0, rel=0.05)
+    assert 0.85 < r.peak_power_ms2 / (osc_ms**2 / 2.0) <= 1.0
+
+
 def test_white_noise_rhythm_is_not_coherent() -> None:
     """The documented score floor: chance peaks of a noise rhythm hold about 16 % of power."""
     results = [coherence_at(*beats(200, seed, osc_ms=0.0, noise_ms=40.0)) for seed in range(200)]

@@ -27,6 +27,14 @@ def test_hand_worked_series() -> None:
     assert td.settings["sdnn_ddof"] == 1
 
 
+def test_a_difference_of_exactly_50_ms_is_not_counted() -> None:
+    """pNN50 counts successive differences of *more than* 50 ms (Task Force 1996). RR in whole
+    milliseconds differ by exactly 50 often; counting them (``>=``) passed every other test
+    (review 4, finding 3)."""
+    td = time_domain([800.0, 850.0, 800.0, 850.0, 901.0])
+    assert td.nn50 == 1 and td.pnn50_pct == pytest.approx(25.0)
+
+
 def test_pyhrv_convention_differs_only_where_documented() -> None:
     nn = [800.0, 860.0, 780.0, 800.0]
     tf, py = time_domain(nn), time_domain(nn, convention="pyhrv")

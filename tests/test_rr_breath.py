@@ -666,3 +666,19 @@ def test_breath_cycles_leave_out_a_hole() -> None:
     lengths = [c.end_s - c.inhale_onset_s for c in cycles]
     assert abs(float(np.median(lengths)) - 10.0) < 0.3
     assert len(cycles) >= 20
+
+
+@pytest.mark.parametrize("first_rr_ms", [64_000.0, 66_000.0, 70_000.0, 200_000.0])
+def test_a_first_interval_longer_than_a_window_gives_estimates_after_it(
+    first_rr_ms: float,
+) -> None:
+    """The first beat's interval is the hole before it. One longer than a window and a step
+    (65 s) made windows due before any beat was stored, and the estimate of an empty window
+    raised IndexError: ``breaths --rr`` on such a file gave a traceback (review 4, finding 1).
+    Windows after it give what they give without it."""
+    t, rr = _holed(6.0, [])
+    rr = np.r_[first_rr_ms, rr]
+    t = np.r_[t[0] - rr[1] / 1000.0, t]
+    est = estimate_breathing_from_rr(t, rr)
+    assert est and all(math.isfinite(e.rate_bpm) for e in est)
+    assert est[-5:] == estimate_breathing_from_rr(t[1:], rr[1:])[-5:]
