@@ -489,7 +489,8 @@ def test_a_packet_far_outside_the_session_is_damage(
     start_ns = 2000 * 10**9
     header = Header(start_ns, 1, SourceInfo("sim", "x", streams={"hr": {}}))
     packet = RawPacket(start_ns + round(offset_s * 1e9), 2, Stream.HEART_RATE, b"\x16\x48")
-    items = [RawPacket(start_ns + 10**9, 1, Stream.HEART_RATE, b"\x16\x48"), packet]
+    # Another stream's packet first: a stream's own packets may not go back in time.
+    items = [RawPacket(start_ns + 10**9, 1, Stream.PMD_DATA, b"\x16\x48"), packet]
     path = write_recording(
         tmp_path / "r.bwr", header, items, {}, end_mono_ns=start_ns + 4 * 10**9, end_wall_ns=9
     )
@@ -500,6 +501,38 @@ def test_a_packet_far_outside_the_session_is_damage(
         read_recording(path)
     message = info.value.user_message()
     assert "damaged at line 3" in message and words in message
+
+
+@pytest.mark.parametrize("stream", [Stream.HEART_RATE, Stream.PMD_DATA])
+def test_a_stream_going_back_in_time_is_damage_naming_its_line(
+    tmp_path: Path, stream: Stream
+) -> None:
+    """One flipped bit in a packet's ``m`` (2 s read as 6 s) was accepted: the next packet of
+    the stream, at 3 s, then made replay, report and export end in a traceback ("arrival times
+    must not go backwards") and ``history --add`` print a ValueError (review 3, finding 1).
+    Another stream's packets may interleave at any time."""
+    start_ns = 2000 * 10**9
+    header = Header(start_ns, 1, SourceInfo("sim", "x", streams={"hr": {}}))
+
+    def at(t_s: float, s: Stream = stream) -> RawPacket:
+        return RawPacket(start_ns + round(t_s * 1e9), 2, s, b"\x16\x48")
+
+    other = Stream.PMD_DATA if stream is Stream.HEART_RATE else Stream.HEART_RATE
+    fine = [at(1.0), at(6.0, other), at(2.0), at(2.0), at(3.0)]
+    path = write_recording(
+        tmp_path / "ok.bwr", header, fine, {}, end_mono_ns=start_ns + 9 * 10**9, end_wall_ns=9
+    )
+    assert read_recording(path).items == fine
+    flipped = [at(1.0), at(6.0), at(3.0), at(4.0)]
+    path = write_recording(
+        tmp_path / "r.bwr", header, flipped, {}, end_mono_ns=start_ns + 9 * 10**9, end_wall_ns=9
+    )
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    assert info.value.user_message() == (
+        f"{path}: damaged at line 4 (m {start_ns + 3 * 10**9} is 3 s before that of line 3, "
+        f"the previous {stream.value!r} packet)"
+    )
 
 
 def test_a_packet_far_past_a_cut_short_session_is_damage(tmp_path: Path) -> None:

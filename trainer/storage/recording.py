@@ -971,6 +971,10 @@ def read_recording(path: Path | str) -> Recording:
     truncated = not first[2]
     pending_error: str | None = None
     latest_ns, latest_line = header.start_mono_ns, 1
+    # The last packet of each stream, (m, line): a stream's packets are written as they arrive,
+    # so one before its predecessor is damage (a flipped digit), which the decoders would meet
+    # as time running backwards.
+    stream_last: dict[str, tuple[int, int]] = {}
     for number, line, complete in lines:
         if pending_error is not None:
             # A bad line followed by more lines is damage, not a cut-off tail.
@@ -989,6 +993,8 @@ def read_recording(path: Path | str) -> Recording:
             if parsed is not None:
                 t_ns = parsed[1][0] if isinstance(parsed, tuple) else parsed.t_mono_ns
                 _check_session_clock(t_ns, header.start_mono_ns)
+                if isinstance(parsed, RawPacket):
+                    _check_stream_order(parsed, stream_last.get(parsed.stream))
         except (ValueError, KeyError, TypeError) as exc:
             if not complete:
                 truncated = True
@@ -1015,6 +1021,8 @@ def read_recording(path: Path | str) -> Recording:
             continue
         if parsed.t_mono_ns > latest_ns:
             latest_ns, latest_line = parsed.t_mono_ns, number
+        if isinstance(parsed, RawPacket):
+            stream_last[parsed.stream] = (parsed.t_mono_ns, number)
         items.append(parsed)
     if pending_error is not None:
         # The damaged line was the last complete line: a killed writer can leave a cut line
@@ -1034,6 +1042,16 @@ def _span_text(span_ns: int) -> str:
     """A clock difference for a message: seconds, or years when it is that far."""
     span_s = span_ns / 1e9
     return f"{span_s / 31_557_600:.0f} years" if span_s >= 31_557_600 else f"{span_s:.0f} s"
+
+
+def _check_stream_order(packet: RawPacket, previous: tuple[int, int] | None) -> None:
+    """ValueError when ``packet`` arrived before ``previous`` (``(m, line)``), the last packet
+    of its stream: a live session writes each stream's packets in the order they arrive."""
+    if previous is not None and packet.t_mono_ns < previous[0]:
+        raise _Damage(
+            f"m {packet.t_mono_ns} is {_span_text(previous[0] - packet.t_mono_ns)} before "
+            f"that of line {previous[1]}, the previous {packet.stream!r} packet"
+        )
 
 
 def _check_session_clock(t_mono_ns: int, start_mono_ns: int) -> None:
