@@ -756,3 +756,66 @@ def test_a_strap_that_never_sent_a_beat_is_not_named_at_startup(tmp_path: Path) 
         hist.add_recording(empty, db_path=db)
     beat = recording("beat.bwr", encode_heart_rate_measurement(60, [1024]))
     assert hist.not_in_history(tmp_path, db_path=db) == [beat]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["replay", "{rec}", "--speed", "max", "--headless"],
+        ["export", "{rec}", "-o", "{tmp}/out"],
+        ["report", "{rec}", "-o", "{tmp}/r.png"],
+        ["hrv", "{rr}"],
+        ["breaths", "--rr", "{rr}"],
+        ["import", "{rr}", "--no-history", "-o", "{tmp}/i.bwr"],
+    ],
+)
+def test_no_file_is_refused_by_the_cli_layer_before_our_own_checks(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+) -> None:
+    """typer's ``Path`` parameters default to ``readable=True``: an unreadable file then got
+    typer's generic refusal (exit 2, "... is not readable. Try 'breathwise --help'") before the
+    command could give its own one line, and ``history --add`` refused all its files over one
+    (review 1, finding 1). The tests run as root, who reads any file, so ``os.access`` says
+    "unreadable" here, which is what typer asks; the command then reads the file itself."""
+    import os
+
+    recording = write_simulated(tmp_path / "locked.bwr", 60.0, seed=1)
+    rr = tmp_path / "rr.txt"
+    rr.write_text("\n".join(str(900 + 40 * (i % 7)) for i in range(200)) + "\n")
+    real_access = os.access
+    locked = {recording, rr}
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode, **kw: False if Path(p) in locked else real_access(p, mode, **kw),
+    )
+    args = [a.format(rec=recording, rr=rr, tmp=tmp_path) for a in argv]
+    code = run(args)
+    assert "not readable" not in capsys.readouterr().err
+    assert code == 0
+
+
+def test_an_unreadable_recordings_row_can_be_removed_and_its_add_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tests run as root, who reads any file: ``os.access`` says "unreadable" instead,
+    which is what click's check asked. ``--remove`` reads no file; ``--add`` opens it and
+    meets what the file system says (here: readable), never click's generic refusal."""
+    import os
+
+    recording = write_simulated(tmp_path / "locked.bwr", 60.0, seed=1)
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode, **kw: False if Path(p) == recording else real_access(p, mode, **kw),
+    )
+    assert run(["history", "--add", str(recording)]) == 0
+    assert [Path(row.path).name for row in list_sessions()] == ["locked.bwr"]
+    capsys.readouterr()
+    assert run(["history", "--remove", str(recording)]) == 0
+    assert "removed from the history: " in capsys.readouterr().err
+    assert list_sessions() == [] and recording.exists()

@@ -1120,6 +1120,7 @@ def breaths(
         typer.Argument(
             help="Waveform file (CSV or text): one column, or choose one with --column.",
             show_default=False,
+            readable=False,
         ),
     ] = None,
     fs: Annotated[
@@ -1144,6 +1145,7 @@ def breaths(
             "--rr",
             help="RR-interval file (one per line, or a column named rr_ms, RR-interval [ms], "
             "rr_s...) instead; a time column beside it (as import reads it) shows gaps.",
+            readable=False,
         ),
     ] = None,
     unit: Annotated[

@@ -13,7 +13,7 @@ from trainer.errors import BadArgument, UserError
 
 
 def export(
-    file: Annotated[Path, typer.Argument(help="A recording (.bwr).")],
+    file: Annotated[Path, typer.Argument(help="A recording (.bwr).", readable=False)],
     format: Annotated[  # the name callers pass, as the option is --format
         str, typer.Option("--format", "-f", help="csv (one file per stream) or edf (EDF+).")
     ] = "csv",
@@ -24,6 +24,7 @@ def export(
             "-o",
             help="csv: a directory (default: beside the recording); edf: the file "
             "(default: FILE with .edf).",
+            readable=False,
         ),
     ] = None,
     force: Annotated[
@@ -72,14 +73,18 @@ def _start(text: str | None) -> int | None:
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="An RR list or a Polar-style CSV export.")],
+    file: Annotated[
+        Path, typer.Argument(help="An RR list or a Polar-style CSV export.", readable=False)
+    ],
     kind: Annotated[
         str,
         typer.Option("--kind", "-k", help="rr (one interval per line), polar (CSV table) or auto."),
     ] = "auto",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Recording to create (default: FILE with .bwr)."),
+        typer.Option(
+            "--output", "-o", help="Recording to create (default: FILE with .bwr).", readable=False
+        ),
     ] = None,
     start: Annotated[
         str | None,

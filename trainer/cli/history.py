@@ -98,6 +98,7 @@ def history(
             help="With --add: recordings (.bwr) and folders of them; with --remove: "
             "recordings as 'history --paths' lists them.",
             show_default=False,
+            readable=False,
         ),
     ] = None,
     add: Annotated[
@@ -312,6 +313,7 @@ def progress(
             "progress.png in Breathwise's data folder, ~/.local/share/breathwise on Linux, "
             "beside your history; skipped with a note when that folder cannot be written). "
             "A figure already there is replaced at each run; a folder or link is refused.",
+            readable=False,
         ),
     ] = None,
     include_simulated: Annotated[

@@ -386,6 +386,7 @@ def hrv(
         typer.Argument(
             help="Text file of RR intervals: one per line, or a table with an rr_ms column.",
             show_default=False,
+            readable=False,
         ),
     ],
     unit: Annotated[

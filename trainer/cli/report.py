@@ -88,7 +88,9 @@ def _check_options(
 def report(
     path: Annotated[
         Path,
-        typer.Argument(help="A recording (.bwr), or a directory of recordings for a batch."),
+        typer.Argument(
+            help="A recording (.bwr), or a directory of recordings for a batch.", readable=False
+        ),
     ],
     output: Annotated[
         Path | None,
@@ -99,6 +101,7 @@ def report(
             "a directory, the folder for the reports and summary.csv (default: DIR/reports). "
             "Reports and summary.csv already there are replaced; anything else of those names "
             "(a folder, a link) is refused.",
+            readable=False,
         ),
     ] = None,
     fmt: Annotated[

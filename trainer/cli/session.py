@@ -487,6 +487,7 @@ def live(
             "-o",
             help="Directory for the recording, made if missing inside a folder that exists "
             "(default: the recordings directory).",
+            readable=False,
         ),
     ] = None,
     seed: Annotated[
@@ -797,7 +798,10 @@ def _speed(text: str) -> float | None:
 
 
 def replay(
-    file: Annotated[Path, typer.Argument(help="A recording (.bwr) written by 'breathwise live'.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A recording (.bwr) written by 'breathwise live'.", readable=False),
+    ],
     speed: Annotated[
         str,
         typer.Option(
