@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import errno
 import os
 import subprocess
 import sys
@@ -187,6 +188,54 @@ def test_an_existing_export_is_replaced_only_with_force(
     export(path, "csv", out, force=True)
     assert len(list(out.iterdir())) == 6
     assert (out / "three.breaths.csv").read_text().startswith("index,")
+
+
+@pytest.mark.parametrize("fails_at", [1, 3, 6])
+def test_a_full_disk_half_way_through_a_csv_export_writes_none_of_it(
+    session: tuple[Path, SessionAnalysis],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fails_at: int,
+) -> None:
+    """Each CSV was renamed into place before the next was written: a disk filling at the
+    third left the new belt and beats beside the older export's breaths and session.csv, and
+    ``import`` of those beats read them as the older session (review 3, finding 2). Now the
+    files are renamed only once all are written: the older export stays whole, a new folder
+    stays empty, and no temporary file is left."""
+    import csv as real_csv
+
+    from trainer.storage import paths as paths_module
+
+    path, _ = session
+    (tmp_path / "other").mkdir()
+    other = write_simulated(tmp_path / "other" / "three.bwr", 60.0, seed=5)
+    out = tmp_path / "csv"
+    out.mkdir()
+    export(other, "csv", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    opened = 0
+
+    class FillingCsv:
+        def writer(self, handle: Any) -> Any:
+            nonlocal opened
+            opened += 1
+            if opened == fails_at:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_csv.writer(handle)
+
+    monkeypatch.setattr(paths_module, "csv", FillingCsv())
+    with pytest.raises(UserError) as info:
+        export(path, "csv", out, force=True)
+    assert info.value.user_message().endswith(
+        ": cannot write (No space left on device); none of the other files was written or replaced"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    opened = 0
+    with pytest.raises(UserError):
+        export(path, "csv", fresh)
+    assert list(fresh.iterdir()) == []
 
 
 def test_exports_are_owner_only_and_replace_whole_files(

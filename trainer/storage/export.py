@@ -73,7 +73,7 @@ from devices.polar_pmd import MeasurementType
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
 from trainer.session.pipeline import NS_PER_S
-from trainer.storage.paths import check_output_path, replacing, write_csv
+from trainer.storage.paths import CsvTable, check_output_path, replacing, write_csvs
 from trainer.storage.recording import Recording, read_recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -166,8 +166,9 @@ def pmd_waveforms(recording: Recording) -> list[Waveform]:
 
 
 # ------------------------------------------------------------------------------------ CSV
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
-    return write_csv(path, header, (["" if v is None else _cell(v) for v in row] for row in rows))
+def _table(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> CsvTable:
+    """A table for :func:`trainer.storage.paths.write_csvs`, its cells as the export writes them."""
+    return path, header, (["" if v is None else _cell(v) for v in row] for row in rows)
 
 
 def _cell(value: object) -> str:
@@ -221,13 +222,13 @@ def export_csv(
     # fail half-way through an export (found in review: a name that is not UTF-8 did).
     sidecar = session_fields(recording, analysis)
     _make_dir(out_dir)
-    written = [
-        _write_csv(
+    tables = [
+        _table(
             out_dir / f"{stem}.belt.csv",
             ["t_s", "force"],
             zip(analysis.belt_t_s.tolist(), analysis.belt_values.tolist(), strict=True),
         ),
-        _write_csv(
+        _table(
             out_dir / f"{stem}.beats.csv",
             ["t_s", "rr_ms", "hr_bpm"],
             (
@@ -235,7 +236,7 @@ def export_csv(
                 for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True)
             ),
         ),
-        _write_csv(
+        _table(
             out_dir / f"{stem}.breaths.csv",
             [
                 "index",
@@ -279,17 +280,17 @@ def export_csv(
                 )
             ),
         ),
-        _write_csv(
+        _table(
             out_dir / f"{stem}.pacer.csv",
             ["t_s", "phase", "rate_bpm", "ratio", "label"],
             ((p.t_s, p.phase, *_span_fields(analysis, p.t_s)) for p in analysis.pacer_phases),
         ),
-        _write_csv(
+        _table(
             out_dir / f"{stem}.events.csv",
             ["t_s", "duration_s", "kind", "text"],
             event_rows(analysis),
         ),
-        _write_csv(
+        _table(
             out_dir / f"{stem}.{SESSION_CSV}.csv",
             ["field", "value"],
             sidecar.items(),
@@ -297,13 +298,14 @@ def export_csv(
     ]
     for wave in waves:
         columns = ["t_s", *[f"{c.lower().replace(' ', '_')}_{wave.unit}" for c in wave.channels]]
-        written.append(
-            _write_csv(
+        tables.append(
+            _table(
                 out_dir / f"{stem}.{wave.name}.csv",
                 columns,
                 ([t, *row] for t, row in zip(wave.t_s.tolist(), wave.values.tolist(), strict=True)),
             )
         )
+    written = write_csvs(tables)
     # --force replaces the older export whole: its waveforms this one has none of go.
     for name in sorted(set(WAVEFORM_CSVS) - {w.name for w in waves}):
         stale = out_dir / f"{stem}.{name}.csv"

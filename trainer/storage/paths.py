@@ -146,17 +146,43 @@ def replacing(target: Path) -> Iterator[Path]:
         The folder cannot be written, or the write or rename failed (the temporary file is
         removed first).
     """
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)  # mkstemp creates it 0600; writers reopen it by name (some, like EDFlib, must)
-    temp = Path(temp_name)
-    try:
+    with replacing_together([target]) as (temp,):
         yield temp
-        with temp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
+
+
+@contextlib.contextmanager
+def replacing_together(targets: Sequence[Path]) -> Iterator[list[Path]]:
+    """:func:`replacing` for a set of files that belong together (an export's CSVs): yield a
+    temporary file beside each target, and rename them onto their targets only once every one
+    is written, so a full disk half-way through leaves none of them new and none replaced (a
+    set mixing two sessions was read back as one, found in review).
+
+    Raises
+    ------
+    OSError
+        A folder cannot be written, or a write or a rename failed (the temporary files not
+        renamed yet are removed first).
+    """
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)  # made 0600; writers reopen it by name (some, like EDFlib, must)
+            temps.append(Path(name))
+        yield temps
+        for temp in temps:
+            with temp.open("rb+") as handle:
+                os.fsync(handle.fileno())
+        for temp, target in zip(temps, targets, strict=True):
+            os.replace(temp, target)
     finally:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+CsvTable = tuple[Path, Sequence[str], Iterable[Sequence[str]]]
+"""A CSV file to write: its path, its header and its rows."""
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
@@ -168,21 +194,37 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) 
         The file cannot be written (a full disk), in one line; a file already there is left
         as it was. Text that UTF-8 cannot hold is written with backslash escapes.
     """
+    return write_csvs([(path, header, rows)])[0]
+
+
+def write_csvs(tables: Sequence[CsvTable]) -> list[Path]:
+    """Write CSV tables all or none (:func:`replacing_together`); return their paths.
+
+    Raises
+    ------
+    UserError
+        A file cannot be written (a full disk), in one line naming it; then no file of the set
+        is written and those already there are left as they were. Text that UTF-8 cannot hold
+        is written with backslash escapes.
+    """
     from trainer.errors import UserError
 
+    paths = [path for path, _, _ in tables]
+    current = paths[0] if paths else Path()
     try:
-        # A cell that is no Unicode (a lone surrogate from a name that is not UTF-8) is written
-        # escaped, never left to raise once some files of an export are written.
-        with (
-            replacing(path) as temp,
-            temp.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle,
-        ):
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+        with replacing_together(paths) as temps:
+            for temp, (path, header, rows) in zip(temps, tables, strict=True):
+                current = path
+                # A cell that is no Unicode (a lone surrogate from a name that is not UTF-8) is
+                # written escaped, never left to raise once some files of an export are written.
+                with temp.open("w", newline="", encoding="utf-8", errors="backslashreplace") as f:
+                    writer = csv.writer(f)
+                    writer.writerow(header)
+                    writer.writerows(rows)
     except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    return path
+        also = "; none of the other files was written or replaced" if len(paths) > 1 else ""
+        raise UserError(f"{current}: cannot write ({exc.strerror or exc}){also}") from None
+    return paths
 
 
 def check_output_path(path: Path, what: str, example: str, option: str = "-o") -> Path:
