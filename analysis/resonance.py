@@ -30,11 +30,12 @@ measured breaths:
   is the LF peak, Lehrer et al. 2000; coherence searches up to 0.26 Hz), and the periodogram
   spans the whole analysed step (about 100 s, 4 Hz resampling) instead of 64 s, so its narrower
   main lobe puts more of a rhythm's power in the same window.
-* Following: with breaths, the median measured rate must lie within 0.5 breaths/min (or 10 %) of
-  the pacer and 60 % of breath periods within 20 % of the paced period (a sigh or two in a
-  2-minute step is normal); without breaths the check falls back on the heart-rate spectrum,
-  whose LF peak must lie within 1 breath/min of the pacer (RSA puts it at the breathing rate),
-  and the step is marked unverified.
+* Following: with breaths, the median measured rate must lie within 0.5 breaths/min or 10 % of
+  the pacer, whichever is larger (0.55/min at 5.5/min), and at least 60 % of breath periods
+  within 20 % of the paced period (a sigh or two in a 2-minute step is normal); without breaths
+  the check falls back on the heart-rate spectrum, whose LF peak must lie within 1 breath/min
+  of the pacer (RSA puts it at the breathing rate): within it the step is marked unverified
+  and scored, beyond it not followed.
 
 Score: each criterion scaled to the best followed step (``value / max``; the phase as
 ``1 - |phase| / 180``), averaged with equal weights; the chosen rate has the highest score.

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from ipfm import ipfm_paced_beats
+from ipfm import PacedBreath, ipfm_paced_beats
 
-from analysis.resonance import PacedStep, score_resonance
+from analysis.resonance import FOLLOW_RULE, PacedStep, score_resonance
 from analysis.rr_artifacts import correct_rr
 from devices.guide import GuideState
 from devices.heart_rate import decode_heart_rate_measurement
@@ -247,3 +247,139 @@ def test_a_step_without_lf_power_has_no_heart_rate_peak() -> None:
     assert step.hr_peak_bpm is None and step.lf_peak_fraction is None
     assert step.followed is False and step.score is None
     assert "heart rate without LF variability: no spectral peak" in step.flags
+
+
+# The "followed" rule (analysis.resonance.FOLLOW_RULE and its no-breath fallback), each threshold
+# tried just inside and just outside. The heart is the noise-free IPFM heart swinging at the
+# pacer's rate; only the breaths given (or, without breaths, the heart's own rhythm) change.
+FOLLOW_STEP_S = 180.0  # 20 s settling, then 160 s: room for 14 breaths at 5.5/min
+
+
+def _breaths_of_periods(periods_s: list[float], start_s: float = 25.0) -> list[PacedBreath]:
+    """Consecutive breaths of the given periods, s, from ``start_s`` (inside the analysed part)."""
+    breaths = []
+    for period_s in periods_s:
+        breaths.append(PacedBreath(start_s, start_s + period_s / 2.0, start_s + period_s))
+        start_s += period_s
+    assert breaths[-1].end_s <= FOLLOW_STEP_S
+    return breaths
+
+
+def _followed_step(
+    pacer_bpm: float, breaths: list[PacedBreath] | None, heart_bpm: float | None = None
+) -> tuple[float | None, list[float], list[str], bool | None, float | None]:
+    """Score one step at ``pacer_bpm`` with a heart swinging at ``heart_bpm`` (default the pacer's
+    rate): (chosen rate, ranking, flags, followed, measured breathing rate)."""
+    beat_t, rr_ms, _ = ipfm_paced_beats(heart_bpm or pacer_bpm, FOLLOW_STEP_S + 20.0)
+    result = score_resonance(
+        beat_t, rr_ms, [PacedStep(pacer_bpm, 0.0, FOLLOW_STEP_S)], breaths=breaths
+    )
+    step = result.steps[0]
+    # A step not followed is set aside; a followed (or unverified) one is scored and chosen.
+    assert (step.score is None) == (step.followed is False)
+    return (
+        result.chosen_rate_bpm,
+        result.ranking_bpm,
+        step.flags,
+        step.followed,
+        step.measured_rate_bpm,
+    )
+
+
+@pytest.mark.parametrize(
+    ("n_on_pace", "short", "long", "followed", "on_pace_text"),
+    [
+        # The median breath is on pace in every case; only the share of breaths on pace moves.
+        (7, [0.75] * 3, [1.3] * 2, False, "58 %"),  # 7 of 12 on pace: under 60 %
+        (6, [0.75] * 2, [1.3] * 2, True, None),  # 6 of 10: exactly 60 % counts
+        # Within 20 % of the paced period is on pace; just beyond is not.
+        (7, [0.82] * 3, [1.18] * 2, True, None),  # 12 of 12 within 18 %
+        (7, [0.78] * 3, [1.22] * 2, False, "58 %"),  # 22 % off: 7 of 12 on pace
+    ],
+)
+def test_irregular_breathing_with_the_median_on_pace_needs_60_percent_of_breaths_on_pace(
+    n_on_pace: int, short: list[float], long: list[float], followed: bool, on_pace_text: str | None
+) -> None:
+    """Breathing that swings between too quick and too slow can have its median breath on the
+    pacer's period; FOLLOW_RULE then also asks 60 % of breaths within 20 % of the period."""
+    period_s = 60.0 / 5.5
+    factors = [1.0] * n_on_pace + short + long
+    # Shuffled (fixed seed) so the quick and the slow breaths are spread over the step.
+    np.random.default_rng(0).shuffle(factors)
+    breaths = _breaths_of_periods([f * period_s for f in factors])
+    chosen, ranking, flags, was_followed, measured = _followed_step(5.5, breaths)
+    assert measured == pytest.approx(5.5, abs=1e-9)
+    assert was_followed is followed
+    if followed:
+        assert chosen == 5.5 and ranking == [5.5] and flags == []
+    else:
+        assert chosen is None and ranking == []
+        assert flags == [
+            "the pacer was not followed closely enough (breathing at 5.50/min, "
+            f"{on_pace_text} of breaths on pace; needs {FOLLOW_RULE})"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("pacer_bpm", "breathing_bpm", "followed"),
+    [
+        # At 5.5/min 10 % (0.55/min) is more than 0.5/min: 0.5 off is followed, 0.6 off is not.
+        (5.5, 6.0, True),
+        (5.5, 6.1, False),
+        (5.5, 5.0, True),
+        (5.5, 4.9, False),
+        # At 4.5/min the 0.5/min floor holds (10 % would be 0.45): 0.48 off is followed.
+        (4.5, 4.98, True),
+        (4.5, 5.05, False),
+        # At 6.5/min 10 % (0.65/min) holds: 0.6 off is followed, 0.7 off is not.
+        (6.5, 5.9, True),
+        (6.5, 5.8, False),
+    ],
+)
+def test_a_steady_rate_off_the_pacer_is_followed_within_the_larger_of_half_a_breath_and_10_percent(
+    pacer_bpm: float, breathing_bpm: float, followed: bool
+) -> None:
+    """Every breath is within 20 % of the paced period in these cases; only the median rate's
+    distance from the pacer decides."""
+    period_s = 60.0 / breathing_bpm
+    n = int((FOLLOW_STEP_S - 25.0) // period_s)
+    chosen, ranking, flags, was_followed, measured = _followed_step(
+        pacer_bpm, _breaths_of_periods([period_s] * n)
+    )
+    assert measured == pytest.approx(breathing_bpm, abs=1e-9)
+    assert was_followed is followed
+    if followed:
+        assert chosen == pacer_bpm and ranking == [pacer_bpm] and flags == []
+    else:
+        assert chosen is None and ranking == []
+        assert flags == [
+            f"the pacer was not followed closely enough (breathing at {breathing_bpm:.2f}/min, "
+            f"100 % of breaths on pace; needs {FOLLOW_RULE})"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("heart_bpm", "followed"),
+    [
+        (6.4, None),  # LF peak 0.9/min above the pacer: unverified, scored
+        (6.6, False),  # 1.1/min above
+        (7.5, False),  # 2.0/min above
+        (4.6, None),  # 0.9/min below
+        (4.4, False),  # 1.1/min below
+        (3.5, False),  # 2.0/min below
+    ],
+)
+def test_without_breaths_the_heart_rhythm_must_peak_within_a_breath_per_minute_of_the_pacer(
+    heart_bpm: float, followed: bool | None
+) -> None:
+    """No belt: the heart's LF peak, where RSA puts the breathing rate, stands in for the
+    breaths. A heart swinging at another rate than the 5.5/min pacer's is set aside."""
+    chosen, ranking, flags, was_followed, measured = _followed_step(5.5, None, heart_bpm)
+    assert measured is None
+    assert was_followed is followed
+    unverified = "no breaths measured: following unverified, phase not measured"
+    if followed is None:
+        assert chosen == 5.5 and ranking == [5.5] and flags == [unverified]
+    else:
+        assert chosen is None and ranking == []
+        assert flags == [unverified, "heart-rate spectrum does not peak at the paced rate"]
