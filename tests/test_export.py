@@ -113,6 +113,8 @@ def test_edf_reads_back_the_same_samples_and_annotations(
     # Inside the gap the belt holds the physical minimum, and a "no data" annotation says so.
     hole = belt[int(72 * analysis.belt_fs_hz) : int(80 * analysis.belt_fs_hz)]
     assert np.allclose(hole, lo, atol=resolution)
+    # ... below every measured sample: a reader ignoring annotations cannot take it for one.
+    assert lo < analysis.belt_values.min() - resolution / 2
     texts = list(texts)
     beat_notes = [t for t in texts if t.startswith("beat")]
     assert len(beat_notes) == analysis.rr_ms.size
@@ -435,7 +437,7 @@ def test_edf_ecg_keeps_its_timing_when_the_sensor_is_off_nominal(
     notes = [(o, d) for o, d, t in zip(onsets, durations, texts, strict=True) if t == "no data ECG"]
     # Nothing is drawn across the lost frame, and an annotation says so; likewise before the
     # first sample and after the last.
-    assert np.all(ecg[(grid_t > gap[0]) & (grid_t < gap[1])] == reader_min)
+    assert np.allclose(ecg[(grid_t > gap[0]) & (grid_t < gap[1])], reader_min, atol=resolution / 2)
     covered = np.zeros(ecg.size, dtype=bool)
     for onset, duration in notes:
         covered |= (grid_t >= onset - 1e-4) & (grid_t < onset + duration - 1e-4)
@@ -469,6 +471,8 @@ def test_edf_heart_rate_is_no_data_where_no_beats_were_measured(
         (grid_t < nn_t[0]) | (grid_t > nn_t[-1]) | ((grid_t > before_gap) & (grid_t < after_gap))
     )
     assert np.allclose(hr[empty], lo, atol=resolution)
+    # The fill was the session's own lowest heart rate: now 0 bpm, which no heart beats at.
+    assert lo == 0.0 and hr[~empty].min() > 30.0
     covered = np.zeros(hr.size, dtype=bool)
     for onset, duration, text in zip(onsets, durations, texts, strict=True):
         if text == "no data heart rate":
@@ -631,3 +635,23 @@ def test_force_removes_an_older_exports_waveforms_of_the_same_stem(tmp_path: Pat
         file.unlink(missing_ok=True)
     with pytest.raises(UserError, match=r"x\.ecg\.csv: already exists"):
         export_recording(other, "csv", out)
+
+
+def test_edf_of_a_single_beat_says_why_it_has_nothing_to_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-interval RR list imports and its CSV export holds the beat, while EDF said there
+    were "no beats" (review 2, finding 9): a heart-rate signal needs two."""
+    from trainer.cli.app import run
+
+    rr = tmp_path / "one.txt"
+    rr.write_text("800\n")
+    rec = tmp_path / "one.bwr"
+    assert run(["import", str(rr), "--no-history", "-o", str(rec)]) == 0
+    capsys.readouterr()
+    assert run(["export", str(rec), "-f", "edf", "-o", str(tmp_path / "one.edf")]) == 1
+    assert capsys.readouterr().err == (
+        f"breathwise: error: {rec}: nothing to export to EDF (no waveform, and 1 beat (a "
+        "heart-rate signal needs 2)) — export it as CSV (-f csv)\n"
+    )
+    assert not (tmp_path / "one.edf").exists()

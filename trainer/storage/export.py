@@ -36,7 +36,9 @@ program step. Samples are stored as 16-bit integers over each
 signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
 value: where a signal has no data (a gap, before the first sample) it holds the signal's
 physical minimum and a ``no data <signal>`` annotation covers the stretch, for every signal
-(``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``).
+(``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``); the physical minimum is then put
+below every real sample of the signal (0 bpm for the heart rate), so the fill is never a
+value the session measured.
 
 EDF holds a fixed number of samples per record, so each waveform (belt, pacer, ECG, ACC) is
 resampled onto that grid (``round(fs)`` samples per second, slot ``k`` at ``k / fs`` s) by
@@ -494,9 +496,21 @@ def _heart_rate_grid(nn_t_s: FloatArray, nn_ms: FloatArray, grid_t_s: FloatArray
     return _resample(t, 60_000.0 / nn, grid_t_s, limit)
 
 
-def _signal(label: str, unit: str, fs_hz: float, grid: FloatArray) -> EdfSignal:
+def _signal(
+    label: str, unit: str, fs_hz: float, grid: FloatArray, no_data: float | None = None
+) -> EdfSignal:
+    """An EDF signal of ``grid`` (NaN where there is no data), its physical range fitted to
+    its values. EDF has no missing value: a slot without data holds the physical minimum, which
+    is then put below every real sample (by ``(max - min) / 65534``, one 16-bit step, before
+    rounding), or at ``no_data`` when that is lower (0 bpm for the heart rate), so a reader that
+    ignores the "no data" annotations still cannot take the fill for a measurement: it was the
+    session's own lowest heart rate (found in review)."""
+    missing = not np.all(np.isfinite(grid))
     try:
         lo, hi = _physical_range(grid)
+        if missing and np.any(np.isfinite(grid)):
+            below = float(np.nanmin(grid)) - (hi - lo) / 65534.0
+            lo = _edf_number(min(below, lo if no_data is None else no_data), math.floor)
     except _EdfRangeError as exc:
         raise _EdfRangeError(f"signal {label!r} reaches values EDF cannot hold: {exc}") from None
     filled = np.where(np.isfinite(grid), grid, lo)
@@ -587,7 +601,7 @@ def edf_signals(
         fs = int(HR_CHANNEL_HZ)
         grid_t = _grid_times(fs, n_records, offset_s)
         hr = _heart_rate_grid(heart.nn_t_s, heart.nn_ms, grid_t)
-        signals.append(_signal("Heart rate", "bpm", fs, hr))
+        signals.append(_signal("Heart rate", "bpm", fs, hr, no_data=0.0))
         annotations += _no_data(np.isnan(hr), grid_t, fs, "heart rate")
     for wave in pmd_waveforms(recording):
         # The sensor's clock is not the nominal rate (an H10 runs 128-131 Hz for 130): samples
@@ -664,7 +678,12 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     except _EdfRangeError as exc:
         raise UserError(f"{recording.path}: {exc}", "export it as CSV (-f csv)") from None
     if not signals:
-        raise UserError(f"{recording.path}: nothing to export to EDF (no waveform or beats)")
+        beats = analysis.rr_ms.size
+        held = f"{beats} beat (a heart-rate signal needs 2)" if beats == 1 else "no beats"
+        raise UserError(
+            f"{recording.path}: nothing to export to EDF (no waveform, and {held})",
+            "export it as CSV (-f csv)" if beats else "",
+        )
     # EDFlib stores one annotation per annotation signal per record: give it room for all.
     per_record = math.ceil(len(annotations) / n_records) + 1
     if per_record > 64:
