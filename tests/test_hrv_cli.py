@@ -108,6 +108,9 @@ BAD_INPUTS = [
     ("zero.txt", "800\n0\n", ":2: RR interval 0 is not positive"),
     ("absurd.txt", "800\n12000\n", ":2: RR interval 12000 ms is outside 200-3000 ms"),
     ("seconds.txt", "0.8\n0.81\n", "the values look like seconds: use --unit s"),
+    # The unit is told by the median, as import's (once by the first value refused: a
+    # 12.4 s dropout first in a list of seconds got no hint).
+    ("dropout_first.txt", "12.4\n0.8\n0.81\n", "the values look like seconds: use --unit s"),
     ("columns.csv", "a,b\n1,2\n", "cannot tell which column holds the RR intervals"),
     ("noheader.csv", "800,1\n810,2\n", "2 columns and no header"),
     ("binary.bin", "\x00\x01\x02", "not a text file"),

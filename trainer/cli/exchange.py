@@ -103,14 +103,25 @@ def import_(
             help="Add the recording to your history, as a session is when it ends.",
         ),
     ] = True,
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            "--unit",
+            help="Unit of the intervals of an RR list: ms or s, as for 'breathwise hrv'; "
+            "default: s when their median is below 10, else ms (a note says which).",
+        ),
+    ] = None,
 ) -> None:
     """Import an RR list or a Polar-style CSV (RR/ECG/ACC) as a Breathwise recording.
 
     The values are encoded as the sensor's own notifications, so replay, report, history and
     export work on the result like on any session. A CSV's beats are the running sum of its
     RR, moved onto the R peaks of its own ECG when it has one (or left at the logger's least
-    delay, with the reason). An RR list whose every value is below 10 is read as seconds, and
-    a note says so. A malformed file is refused with the line at fault. The recording
+    delay, with the reason). An RR list whose median is below 10 is read as seconds (--unit
+    says which), and a note says so. RR are stored in the strap's 1/1024 s, each beat within
+    0.49 ms of the file's running sum: a note says how far the intervals moved (pNN50 in
+    report and history can then differ from 'hrv' on the file). A malformed file is refused
+    with the line at fault. The recording
     is added to your history (--no-history: not), by the rules of 'history --add': a re-import
     of a Breathwise CSV export of a session the history holds is not counted twice.
 
@@ -118,7 +129,7 @@ def import_(
     """
     from trainer.storage.importers import import_recording
 
-    result = import_recording(file, kind.lower(), output, start_wall_ns=_start(start))
+    result = import_recording(file, kind.lower(), output, start_wall_ns=_start(start), unit=unit)
     print(f"recording written: {result.path}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -30,7 +30,15 @@ from trainer.storage.decimal_comma import (
     decimal_points_in_rows,
     delimiter_of,
 )
-from trainer.storage.importers import TIME_COLUMNS, column_key, parse_time, strap_beat_times
+from trainer.storage.importers import (
+    TIME_COLUMNS,
+    check_rr_unit,
+    column_key,
+    parse_time,
+    rr_list_in_seconds,
+    rr_unit_hint,
+    strap_beat_times,
+)
 from trainer.storage.text_files import (
     MISSING_INTERVAL_ADVICE,
     blank_inside,
@@ -201,8 +209,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
-    if unit not in ("ms", "s"):
-        raise BadArgument(f"--unit must be 'ms' or 's', not {unit!r}")
+    check_rr_unit(unit)
     text = read_text(path, max_bytes=_MAX_BYTES, what="an RR file")
 
     numbered, blanks = data_lines(text)
@@ -298,13 +305,12 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     if not values:
         raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
     if outside and not _plausible(statistics.median(values)):
-        no, cell, value, ms = outside[0]
+        no, cell, _, _ = outside[0]
+        written = [v / scale for v in values]
         hint = ""
-        if scale == 1.0 and ms < 10.0:
-            hint = "; the values look like seconds: use --unit s"
-        elif scale == 1000.0 and value > 10.0 and not seconds_header:
-            hint = "; the values look like milliseconds: use --unit ms"
-        elif scale == 1000.0 and value > 10.0:
+        if not seconds_header:
+            hint = rr_unit_hint(written, seconds=scale == 1000.0)
+        elif not rr_list_in_seconds(written):
             # The header's unit wins over --unit, so only renaming the column helps.
             hint = (
                 f"; the values look like milliseconds, but the column's name "
