@@ -39,6 +39,7 @@ from analysis.hrv_frequency import (
     MAX_GAP_S,
     NO_POWER_MS2,
     checked_beats,
+    ordered_beats,
     peak_power_fraction,
     resample_nn,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "coherence_at",
     "coherence_score",
     "coherence_series",
+    "measured_coherence",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -295,6 +297,39 @@ def coherence_series(
     if t.size == 0:
         return []
     return [coherence_at(t, x, float(te), settings) for te in _update_times(t[0], t[-1], settings)]
+
+
+def measured_coherence(
+    beat_t_s: ArrayLike,
+    nn_ms: ArrayLike,
+    settings: CoherenceSettings = DEFAULT_SETTINGS,
+) -> list[CoherenceResult]:
+    """The coherence of a whole session: :func:`coherence_series` on its beats in time order
+    (:func:`analysis.hrv_frequency.ordered_beats`), the windows with a value only.
+
+    The session report draws this series, and its mean is the session's coherence wherever one
+    number stands for a session (the closing summary, the history, ``summary.csv``, the
+    report's table) and ``breathwise hrv``'s ``session_mean_ratio``. A window the beats do not
+    cover (the first 64 s, a gap over :data:`analysis.hrv_frequency.MAX_GAP_S`) has no value and
+    is left out, so a dropout does not count as incoherence.
+
+    Parameters
+    ----------
+    beat_t_s, nn_ms : array_like
+        Time of the beat ending each NN interval (s) and the intervals (ms), any order.
+    settings : CoherenceSettings
+        Window, update step and spectrum settings.
+
+    Returns
+    -------
+    list of CoherenceResult
+        In time order; every one has a ``ratio`` and a ``score``.
+    """
+    return [
+        r
+        for r in coherence_series(*ordered_beats(beat_t_s, nn_ms), settings)
+        if r.ratio is not None and r.score is not None
+    ]
 
 
 @dataclass

@@ -6,15 +6,20 @@ differences only between adjacent original intervals), frequency-domain metrics 
 series over its longest stretch without a gap in the beats
 (:func:`analysis.hrv_frequency.gap_free_frequency_domain`; needs at least ``min_spectrum_s`` of
 it, two minutes by default: a band needs about ten periods of its lower edge, Task Force 1996;
-VLF only from 300 s, ``MIN_VLF_S``, total power then LF + HF), and the coherence of the latest
-64 s (:mod:`analysis.coherence`).
+VLF only from 300 s, ``MIN_VLF_S``, total power then LF + HF), and coherence
+(:mod:`analysis.coherence`) two ways: ``ratio`` and ``score`` of the latest 64 s, and
+``session_mean_ratio`` and ``session_mean_score``, the means of the 64 s windows every 5 s over
+the whole series (:func:`analysis.coherence.measured_coherence`).
 
 One clock for all of it, the input's: the beat ending RR interval ``i`` is at
 ``sum(rr[:i + 1])``, and each corrected value keeps its beat there
 (:meth:`analysis.rr_artifacts.CorrectionResult.nn_times_s`). ``cumsum(nn)`` would drift from it
 by what interpolation changed (-17 s over MIT-BIH record 119) and move the spectrum and the
 coherence window. The session report (:func:`trainer.reports.session_analysis.heart_metrics`) calls
-the same functions on the same clock, so identical beats give identical LF, HF and coherence.
+the same functions on the same clock, so identical beats give identical LF, HF and LF/HF, and the
+report's coherence (its table, ``summary.csv``, the history) is the session mean given here as
+``session_mean_ratio`` and ``session_mean_score``, not the latest window's ``ratio`` and
+``score``.
 
 Every setting is returned in ``settings``, every value that could not be computed is ``None``
 with a line in ``warnings``.
@@ -28,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.coherence import CoherenceSettings, coherence_at
+from analysis.coherence import CoherenceSettings, coherence_at, measured_coherence
 from analysis.hrv_frequency import (
     MAX_GAP_S,
     MIN_VLF_S,
@@ -130,6 +135,28 @@ def hf_resolution_warning(mean_nn_ms: float, hf_high_hz: float = 0.4) -> str | N
         f"rhythms up to {nyquist_hz:.2f} Hz only: HF power above that (the band runs to "
         f"{hf_high_hz:g} Hz) is missed or aliased lower"
     )
+
+
+def _session_coherence(
+    nn_t_s: ArrayLike, nn_ms: ArrayLike, settings: CoherenceSettings
+) -> dict[str, Any]:
+    """The session's coherence as the report gives it: the means of the ratio and the 0-10
+    score over every window the beats cover (:func:`analysis.coherence.measured_coherence`,
+    McCraty et al. 2006; ``None`` with no such window), how many windows, and in words."""
+    series = measured_coherence(nn_t_s, nn_ms, settings)
+    ratios = [r.ratio for r in series if r.ratio is not None]
+    scores = [r.score for r in series if r.score is not None]
+    return {
+        "session_mean_ratio": float(np.mean(ratios)) if ratios else None,
+        "session_mean_score": float(np.mean(scores)) if scores else None,
+        "session_windows": len(series),
+        "session_mean_over": (
+            f"the mean of the {settings.window_s:g} s windows ending every "
+            f"{settings.update_s:g} s from {settings.window_s:g} s after the first beat, those "
+            f"the beats cover (no gap over {settings.max_gap_s:g} s): the coherence of the session "
+            "report, summary.csv and the history"
+        ),
+    }
 
 
 def analyse_rr(
@@ -270,6 +297,7 @@ def analyse_rr(
                 f"the last {coh_settings.window_s:g} s of the corrected NN series (times: the "
                 "input's beat times, running sum of RR from the start of the first interval)"
             ),
+            **_session_coherence(nn_t_s, nn, coh_settings),
             "ratio_definition": "(peak / (total - peak))^2, McCraty et al. 2006",
             "score_scale": coh_settings.score_scale(),
         }

@@ -2,14 +2,23 @@
 
 Definitions follow the Task Force of the ESC and NASPE (1996), "Heart rate variability:
 standards of measurement, physiological interpretation and clinical use", Eur Heart J
-17:354-381, on NN (normal-to-normal) intervals:
+17:354-381, on NN (normal-to-normal) intervals, except the denominator of pNN50 (below):
 
 * ``mean_nn_ms`` = mean of NN; ``sdnn_ms`` = sample standard deviation of NN (``ddof=1``: the
   series is a sample of the person's intervals, so the unbiased variance estimate).
 * ``d`` = successive differences ``NN[i+1] - NN[i]``; ``rmssd_ms`` = ``sqrt(mean(d**2))`` (the
   mean over the ``N-1`` differences, no ddof: it is a root mean square, not a deviation about a
   mean); ``sdsd_ms`` = sample standard deviation of ``d`` (``ddof=1``).
-* ``nn50`` = number of ``|d| > 50 ms``; ``pnn50_pct`` = ``100 * nn50 / len(d)``.
+* ``nn50`` = number of ``|d| > 50 ms``; ``pnn50_pct`` = ``100 * nn50 / len(d)``, the share of
+  the ``N-1`` successive differences (docs/reference/physiology.md: "% of successive
+  differences > 50 ms"), as Kubios HRV (Tarvainen et al., Kubios HRV user's guide:
+  ``NN50 / (N-1)``) and pyhrv (``nn50 / len(nn_diff)``) compute it. This is *not* the Task
+  Force's wording: its Table 1 divides by "the total number of all NN intervals" (``N``), as
+  NeuroKit2 does. ``N-1`` is kept because NN50 counts differences, so its share of the
+  differences is a proportion (over ``N`` it can never reach 100 %), and with corrected values
+  left out the differences used are fewer than the intervals by more than one. The two differ
+  by the factor ``(N-1)/N``: 40.97 % (195/476) against 40.88 % (195/477) on NeuroKit2's 8 min
+  resting ECG.
 * ``mean_hr_bpm`` = ``60000 / mean_nn_ms``, the rate that fits the recording's beats into its
   duration.
 
@@ -56,7 +65,8 @@ class TimeDomain:
     nn50 : int
         Successive differences larger than 50 ms in magnitude.
     pnn50_pct : float or None
-        Percent of successive differences larger than 50 ms.
+        Percent of the successive differences used that are larger than 50 ms (of ``n_diffs``,
+        not of the intervals: module docstring).
     settings : dict
         The conventions used (JSON-ready).
     """
@@ -147,6 +157,7 @@ def time_domain(
         "sdsd": "std(|diff|, ddof=1)" if convention == "pyhrv" else "std(diff, ddof=1)",
         "mean_hr": "mean(60000/NN)" if convention == "pyhrv" else "60000/mean(NN)",
         "pnn50_threshold_ms": 50.0,
+        "pnn50": "100 * NN50 / differences used (N-1, as Kubios and pyhrv; Task Force: N)",
         "differences": "adjacent valid intervals only" if valid is not None else "all",
     }
     return TimeDomain(n, m, mean_nn, sdnn, rmssd, sdsd, mean_hr, nn50, pnn50, settings)

@@ -387,6 +387,35 @@ def test_hrv_and_the_session_report_agree_on_identical_beats() -> None:
     assert coherence_at(heart.nn_t_s, heart.nn_ms, te).ratio == heart.coherence[-1]
 
 
+def test_hrv_gives_the_session_mean_coherence_the_report_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The docs said ``hrv`` and the report give the same coherence for the same beats, but
+    ``hrv`` gave the last 64 s (0.092 / 0.5 on NeuroKit2's 8 min resting ECG) and the report,
+    summary.csv and the history the mean of the 5 s series (0.342 / 2.19; review). ``hrv`` now
+    gives both, each named."""
+    from trainer.reports.session_analysis import heart_metrics
+
+    rng = np.random.default_rng(4)
+    t_s = np.cumsum(np.full(400, 0.85))
+    # Coherent for the first half, then a white-noise rhythm: the two measures differ.
+    rr = np.where(t_s < 170.0, 850.0 + 50.0 * np.sin(2 * np.pi * 0.1 * t_s), 850.0)
+    rr = np.round(rr + rng.normal(0.0, np.where(t_s < 170.0, 5.0, 40.0)), 3)  # as written
+    heart = heart_metrics(np.cumsum(rr) / 1000.0, rr, [])
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.3f}" for v in rr) + "\n")
+    coherence = json.loads(call([str(f)], capsys))["metrics"]["coherence"]
+    assert coherence["session_mean_ratio"] == pytest.approx(heart.mean_coherence, rel=1e-12)
+    assert coherence["session_mean_score"] == pytest.approx(heart.mean_coherence_score, rel=1e-12)
+    assert coherence["session_windows"] == heart.coherence.size > 20
+    assert coherence["session_mean_score"] > coherence["score"] + 2.0  # not the last window
+    assert (
+        "the coherence of the session report, summary.csv and the history"
+        in (coherence["session_mean_over"])
+    )
+    lines = call([str(f), "--format", "csv"], capsys).splitlines()
+    assert any(line.startswith("# metrics.coherence.session_mean_score=") for line in lines)
+
+
 def test_a_long_dropout_limits_the_spectrum_to_the_longest_stretch_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

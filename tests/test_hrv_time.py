@@ -35,6 +35,17 @@ def test_a_difference_of_exactly_50_ms_is_not_counted() -> None:
     assert td.nn50 == 1 and td.pnn50_pct == pytest.approx(25.0)
 
 
+def test_pnn50_is_a_share_of_the_differences_and_says_so() -> None:
+    """The module cited the Task Force for pNN50 = NN50 / (N-1), where the Task Force's Table 1
+    divides by the N intervals (NeuroKit2 does; Kubios and pyhrv take N-1): 40.97 % against
+    40.88 % on 477 intervals (review 2, finding 5). The number stays; the output names its
+    denominator."""
+    td = time_domain([800.0, 860.0, 780.0, 800.0])  # 2 of 3 differences over 50 ms
+    assert td.pnn50_pct == pytest.approx(100 * 2 / 3) != pytest.approx(100 * 2 / 4)
+    assert td.settings["pnn50"].startswith("100 * NN50 / differences used (N-1")
+    assert "Task Force: N" in td.settings["pnn50"]
+
+
 def test_pyhrv_convention_differs_only_where_documented() -> None:
     nn = [800.0, 860.0, 780.0, 800.0]
     tf, py = time_domain(nn), time_domain(nn, convention="pyhrv")

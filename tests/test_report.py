@@ -638,3 +638,88 @@ def test_the_follow_panel_shows_a_zero_score_and_names_only_lines_it_draws(
                 line.get_marker() not in ("None", None, "")
                 or np.asarray(line.get_xdata()).size >= 2
             )
+
+
+def _dropout_recording(tmp_path: Path, lost_s: float) -> SessionAnalysis:
+    """An imported Polar Sensor Logger file of 700 beats of 0.9 s with a 0.1 Hz swing, whose
+    beats from index 340 on (5:06) come ``lost_s`` later: the beats of a lost link never
+    logged."""
+    from rr_files import polar_logger_rr
+
+    from trainer.storage.importers import import_recording
+
+    rng = np.random.default_rng(3)
+    t_s = np.arange(700) * 0.9
+    rr = np.round(900.0 + 60.0 * np.sin(2 * np.pi * 0.1 * t_s) + rng.normal(0.0, 8.0, t_s.size))
+    src = tmp_path / f"psl{lost_s:g}.txt"
+    src.write_text(polar_logger_rr(rr, 340, lost_s))
+    out = tmp_path / f"psl{lost_s:g}.bwr"
+    return analyse_recording(import_recording(src, "auto", out).path)
+
+
+def test_a_spectrum_cut_by_a_dropout_says_which_part_of_the_session_it_covers(
+    tmp_path: Path,
+) -> None:
+    """After a 19 s dropout the table "Heart-rate variability (whole session)" and summary.csv
+    gave LF, HF, LF/HF and the peak of the longest stretch without a gap (5.2 of 10 min in
+    review) and nothing said so; summary.csv said "gaps 0" (it counts link gaps)."""
+    from trainer.reports.batch import METRIC_COLUMNS, BatchRow
+
+    analysis = _dropout_recording(tmp_path, 19.0)
+    stretch = analysis.heart.spectrum_stretch
+    assert stretch is not None and stretch.spectrum is not None and not stretch.whole
+    # The beats after the dropout: 360 of 700, from 5:25 to the end.
+    assert (stretch.n_beats, stretch.n_total) == (360, 700)
+    assert stretch.start_s == pytest.approx(analysis.beat_t_s[340], abs=1e-6)
+    assert analysis.heart.lf_power_ms2 == stretch.spectrum.powers_ms2["lf"]
+
+    m = analysis.metrics()
+    assert m["spectrum_whole"] is False
+    assert m["spectrum_start_s"] == round(stretch.start_s, 1)
+    assert m["spectrum_end_s"] == round(stretch.end_s, 1) == round(analysis.beat_t_s[-1], 1)
+    row = BatchRow("psl.bwr", "ok", "", "", m).csv_row()
+    cells = dict(zip(["file", "status", "error", "report", *METRIC_COLUMNS], row, strict=True))
+    assert cells["spectrum_start_s"] == str(m["spectrum_start_s"])
+    assert cells["spectrum_whole"] == "False"
+    assert cells["gaps"] == "0"  # link gaps: an import has none (documented)
+
+    figure = report_figure(analysis)
+    table = next(
+        ax for ax in figure.axes if ax.get_title(loc="left").startswith("Heart-rate variability")
+    )
+    start, end = (
+        "{}:{:02d}".format(*divmod(round(t), 60)) for t in (stretch.start_s, stretch.end_s)
+    )
+    assert table.get_title(loc="right") == (
+        f"* from {start}–{end} only (360 of 700 beats): the longest run of beats without a gap "
+        "over 3 s"
+    )
+    names = {text.get_text() for text in table.texts}
+    assert {"LF power (0.04–0.15 Hz) *", "LF/HF *", "Spectral peak *"} <= names
+    assert "SDNN" in names and "SDNN *" not in names  # the time domain covers every beat
+
+    # Every beat in the spectrum: no mark, no note, and the columns say it is whole.
+    whole = _dropout_recording(tmp_path, 0.0)
+    assert whole.metrics()["spectrum_whole"] is True
+    table = next(
+        ax
+        for ax in report_figure(whole).axes
+        if ax.get_title(loc="left").startswith("Heart-rate variability")
+    )
+    assert table.get_title(loc="right") == ""
+    assert "LF power (0.04–0.15 Hz)" in {text.get_text() for text in table.texts}
+
+
+def test_the_beat_by_beat_and_coherence_lines_break_at_a_dropout(tmp_path: Path) -> None:
+    """The close-up's beat-by-beat heart rate drew a straight line across 19 s without beats,
+    as if the heart had beaten steadily (review); the coherence line bridged the windows the
+    beats did not cover."""
+    analysis = _dropout_recording(tmp_path, 19.0)
+    figure = report_figure(analysis)
+    zoom = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("…and your heart"))
+    coherence = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("Coherence"))
+    for ax, min_hole_s in ((zoom, 19.0), (coherence, 19.0 / 60.0)):  # s into the window, min
+        x = np.asarray(ax.get_lines()[0].get_xdata(), dtype=float)
+        holes = np.flatnonzero(np.isnan(x))
+        assert holes.size == 1, ax.get_title(loc="left")
+        assert x[holes[0] + 1] - x[holes[0] - 1] > min_hole_s  # the break is the dropout

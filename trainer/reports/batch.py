@@ -52,6 +52,9 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "sdnn_ms",
     "lf_power_ms2",
     "hf_power_ms2",
+    "spectrum_start_s",
+    "spectrum_end_s",
+    "spectrum_whole",
     "rsa_bpm",
     "coherence",
     "coherence_score",
@@ -61,7 +64,14 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "gap_s",
 )
 """Columns of the summary table after ``file, status, error, report`` (units in the names;
-``start_local`` is the start as an ISO 8601 local date-time, to the second, for reading)."""
+``start_local`` is the start as an ISO 8601 local date-time, to the second, for reading).
+
+What each holds is :meth:`trainer.reports.session_analysis.SessionAnalysis.metrics`; two
+kinds are easily misread. ``lf_power_ms2`` and ``hf_power_ms2`` are of the stretch from
+``spectrum_start_s`` to ``spectrum_end_s`` (session s), the longest with no gap over 3 s between
+beats, which is every beat when ``spectrum_whole`` is True. ``gaps`` and ``gap_s`` are the
+sensors' connection gaps (link lost to link back), not stretches without beats: an imported
+recording has none, whatever holes its beats have."""
 
 
 @dataclass(frozen=True, slots=True)

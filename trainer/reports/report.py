@@ -33,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.breath_variability import ratio_measured
+from analysis.coherence import DEFAULT_SETTINGS
+from analysis.hrv_frequency import MAX_GAP_S, MIN_SPECTRUM_S
 from analysis.hrv_report import artifact_warning
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import PacerSpan, SessionAnalysis, analyse_recording
@@ -730,6 +732,16 @@ def _shifted(analysis: SessionAnalysis, t0: float) -> SessionAnalysis:
     )
 
 
+def _broken_at_gaps(
+    t_s: FloatArray, values: FloatArray, max_step_s: float = MAX_GAP_S
+) -> tuple[FloatArray, FloatArray]:
+    """``t_s`` and ``values`` (ordered by time) with a NaN point wherever two neighbours lie more
+    than ``max_step_s`` apart, so that a plotted line breaks there rather than bridge the
+    stretch without data with a straight line (a dropout looked like a steady heart rate)."""
+    broken = np.flatnonzero(np.diff(t_s) > max_step_s) + 1
+    return np.insert(t_s, broken, np.nan), np.insert(values, broken, np.nan)
+
+
 def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:
     t0, t1 = window
     heart = analysis.heart
@@ -747,10 +759,11 @@ def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]
         ax.axvspan(
             b.inhale_onset_s - t0, b.exhale_onset_s - t0, color=COLORS["inhale"], alpha=0.12, lw=0
         )
-    hr = 60_000.0 / heart.nn_ms[beats]
+    # Beat by beat, the line breaks where beats are missing (a dropout), as the panel below.
+    t_line, hr_line = _broken_at_gaps(heart.nn_t_s[beats] - t0, 60_000.0 / heart.nn_ms[beats])
     ax.plot(
-        heart.nn_t_s[beats] - t0,
-        hr,
+        t_line,
+        hr_line,
         "-o",
         ms=2.2,
         lw=1.0,
@@ -879,10 +892,10 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         smooth = np.convolve(hr, np.ones(k) / k, mode="valid")
         t_mid = t[k // 2 : k // 2 + smooth.size]
         # Break the line across a gap in the beats rather than draw a straight bridge.
-        broken = np.flatnonzero(np.diff(t_mid) > 3.0) + 1
+        t_line, hr_line = _broken_at_gaps(t_mid, smooth, MAX_GAP_S)
         ax.plot(
-            _minutes(np.insert(t_mid, broken, np.nan)),
-            np.insert(smooth, broken, np.nan),
+            _minutes(t_line),
+            hr_line,
             lw=1.2,
             color=COLORS["hr"],
             label=f"heart rate ({k}-beat mean)",
@@ -959,9 +972,13 @@ def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     if heart.coherence_score.size == 0:
         _no_data(ax, "needs at least 64 s of heart beats")
     else:
+        # A window the beats did not cover has no value: no line across it either.
+        t_line, score_line = _broken_at_gaps(
+            heart.coherence_t_s, heart.coherence_score, 1.5 * DEFAULT_SETTINGS.update_s
+        )
         ax.plot(
-            _minutes(heart.coherence_t_s),
-            heart.coherence_score,
+            _minutes(t_line),
+            score_line,
             "-",
             lw=1.4,
             color=COLORS["coherence"],
@@ -970,9 +987,39 @@ def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     _time_axis(ax, analysis)
 
 
+SPECTRUM_MARK = " *"
+"""After the names of the HRV table's rows that come from part of the session only (the spectrum
+of the longest stretch without a gap in the beats), explained by a note under the table."""
+
+
+def spectrum_note(analysis: SessionAnalysis) -> str | None:
+    """Which beats LF, HF, LF/HF and the spectral peak (the rows marked :data:`SPECTRUM_MARK`)
+    come from, when that is not every beat; None when it is, or when there are no beats.
+
+    :func:`analysis.hrv_frequency.gap_free_frequency_domain` takes the longest stretch with no
+    gap over :data:`~analysis.hrv_frequency.MAX_GAP_S` between beats (a spline across a dropout
+    invents slow power), so after a dropout the "whole session" table held the numbers of 5.2 of
+    10 min and said nothing of it (found in review; ``hrv`` warns of its own).
+    """
+    stretch = analysis.heart.spectrum_stretch
+    if stretch is None or stretch.whole or stretch.n_beats == 0:
+        return None
+    rule = f"the longest run of beats without a gap over {MAX_GAP_S:g} s"
+    if stretch.spectrum is None:
+        return (
+            f"not computed: {rule} lasts {stretch.duration_s:.0f} s, under {MIN_SPECTRUM_S:.0f} s"
+        )
+    return (
+        f"from {_clock(stretch.start_s)}–{_clock(stretch.end_s)} only ({stretch.n_beats} of "
+        f"{stretch.n_total} beats): {rule}"
+    )
+
+
 def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
     ax.axis("off")
     heart = analysis.heart
+    note = spectrum_note(analysis)
+    partial = SPECTRUM_MARK if note is not None else ""
     rows = [
         ("Mean heart rate", _fmt(heart.mean_hr_bpm, 1, "bpm")),
         ("Heart rate, first minute", _fmt(heart.hr_start_bpm, 1, "bpm")),
@@ -980,11 +1027,11 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
         ("SDNN", _fmt(heart.sdnn_ms, 1, "ms")),
         ("RMSSD", _fmt(heart.rmssd_ms, 1, "ms")),
         ("pNN50", _fmt(heart.pnn50_pct, 1, "%")),
-        ("LF power (0.04–0.15 Hz)", _fmt(heart.lf_power_ms2, 0, "ms²")),
-        ("HF power (0.15–0.4 Hz)", _fmt(heart.hf_power_ms2, 0, "ms²")),
-        ("LF/HF", _fmt(heart.lf_hf, 2)),
+        ("LF power (0.04–0.15 Hz)" + partial, _fmt(heart.lf_power_ms2, 0, "ms²")),
+        ("HF power (0.15–0.4 Hz)" + partial, _fmt(heart.hf_power_ms2, 0, "ms²")),
+        ("LF/HF" + partial, _fmt(heart.lf_hf, 2)),
         (
-            "Spectral peak",
+            "Spectral peak" + partial,
             _fmt(heart.peak_hz, 3, "Hz")
             + (f" ({heart.peak_hz * 60:.1f} /min)" if heart.peak_hz else ""),
         ),
@@ -1000,6 +1047,11 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
         ),
     ]
     ax.set_title("Heart-rate variability (whole session)", loc="left")
+    if note is not None:
+        # On the title's line: the page has no room for another line under the table.
+        ax.set_title(
+            SPECTRUM_MARK.strip() + " " + note, loc="right", fontsize=7, fontweight="normal"
+        )
     # The same warning as the hrv command and the import (analysis.hrv_report): numbers drawn
     # from mostly corrected beats look as trustworthy as any others unless the page says so.
     warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.coherence import coherence_series
-from analysis.hrv_frequency import gap_free_frequency_domain, ordered_beats
+from analysis.coherence import measured_coherence
+from analysis.hrv_frequency import MAX_GAP_S, GapFreeSpectrum, gap_free_frequency_domain
 from analysis.hrv_time import time_domain
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import RRBreathEstimate, estimate_breathing_from_rr, rr_breath_cycles
@@ -133,7 +133,11 @@ class HeartMetrics:
         Time-domain HRV over the session (Task Force 1996).
     lf_power_ms2, hf_power_ms2, lf_hf, peak_hz : float or None
         Frequency-domain HRV: LF 0.04-0.15 Hz and HF 0.15-0.4 Hz power (ms^2), their ratio,
-        and the frequency of the tallest peak in 0.04-0.26 Hz (Hz).
+        and the frequency of the tallest peak in 0.04-0.26 Hz (Hz), over ``spectrum_stretch``.
+    spectrum_stretch : GapFreeSpectrum or None
+        The beats those four numbers come from: the longest stretch with no gap over
+        :data:`analysis.hrv_frequency.MAX_GAP_S` between beats (session s, ``start_s`` to
+        ``end_s``; ``whole`` when no dropout cut the session). None with fewer than two beats.
     coherence_t_s, coherence, coherence_score : ndarray
         Coherence ratio over time (McCraty et al. 2006) and its 0-10 display score
         (:func:`analysis.coherence.coherence_score`), at the end of each analysis window.
@@ -164,6 +168,7 @@ class HeartMetrics:
     hf_power_ms2: float | None = None
     lf_hf: float | None = None
     peak_hz: float | None = None
+    spectrum_stretch: GapFreeSpectrum | None = None
     coherence_t_s: FloatArray = field(default_factory=_empty)
     coherence: FloatArray = field(default_factory=_empty)
     coherence_score: FloatArray = field(default_factory=_empty)
@@ -315,7 +320,14 @@ class SessionAnalysis:
         ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
         breath-to-breath intervals (:mod:`analysis.breath_variability`); the target is the
         pacer's rate and ratio weighted by time spent paced (no ratio for an import: nothing was
-        asked).
+        asked). LF and HF power are of the longest stretch with no gap over
+        :data:`analysis.hrv_frequency.MAX_GAP_S` between beats: ``spectrum_start_s`` and
+        ``spectrum_end_s`` are its first and last beat (session s), ``spectrum_whole`` says
+        whether it is every beat (False: a dropout cut the session); all three are None when
+        there is no spectrum. ``gaps`` and ``gap_s`` count the sensors' connection gaps (link
+        lost to link back, as the recording holds them), not stretches without beats: an
+        imported file has none, nor does a strap that stops sending beats while its link holds
+        (lost skin contact); ``spectrum_whole`` shows those.
         """
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
@@ -327,6 +339,8 @@ class SessionAnalysis:
         )
         programs = [s.label for s in self.pacer_spans if s.label]
         heart = self.heart
+        stretch = heart.spectrum_stretch
+        spectral = stretch if stretch is not None and stretch.spectrum is not None else None
         # The summary's rate and ratio (Pipeline.summary, counted_breaths): one definition for
         # the closing line, the history, progress and the report. A summary with no rate at
         # all but the heart rhythm's estimate gets that estimate here.
@@ -365,6 +379,11 @@ class SessionAnalysis:
             "sdnn_ms": _r(heart.sdnn_ms),
             "lf_power_ms2": _r(heart.lf_power_ms2),
             "hf_power_ms2": _r(heart.hf_power_ms2),
+            # LF and HF are of the longest stretch without a gap in the beats: which one, and
+            # whether a dropout cut the session (hrv says so in a warning, found in review).
+            "spectrum_start_s": _r(spectral.start_s, 1) if spectral else None,
+            "spectrum_end_s": _r(spectral.end_s, 1) if spectral else None,
+            "spectrum_whole": spectral.whole if spectral else None,
             "rsa_bpm": _r(heart.mean_rsa_bpm),
             "coherence": _r(heart.mean_coherence, 3),
             "coherence_score": _r(heart.mean_coherence_score),
@@ -637,7 +656,7 @@ def heart_metrics(
         "artifacts": "Lipponen & Tarvainen 2019 (alpha 5.2, c1 0.13, c2 0.17, 91/11 beats)",
         "time domain": "Task Force 1996, SDNN ddof=1, original NN only, no difference across a gap",
         "spectrum": "Welch: NN resampled 4 Hz cubic, 256 s Hann segments, >= 50 % overlap "
-        "reaching the end, linear detrend",
+        f"reaching the end, linear detrend, longest run of beats with no {MAX_GAP_S:g} s gap",
         "coherence": "McCraty 2006: latest 64 s every 5 s, 2 Hz cubic, 0.030 Hz peak window "
         "in 0.04-0.26 Hz",
         "RSA": "peak-to-trough per breath: max HR in inhale − min HR in exhale (no lag)",
@@ -664,7 +683,8 @@ def heart_metrics(
     valid = ~correction.nn_corrected
     valid[1:] &= np.abs(np.diff(nn_t) - nn[1:] / 1000.0) < _DISCONTINUITY_S
     td = time_domain(nn, valid=valid)
-    lf, hf, lf_hf, peak = _spectrum(nn_t, nn)
+    stretch = gap_free_frequency_domain(nn, nn_t)
+    lf, hf, lf_hf, peak = _spectrum(stretch)
     coh_t, coh, score = _coherence_series(nn_t, nn)
     if not breaths:
         # A heart-rate strap alone: the breathing cycles are read from the heart rhythm itself
@@ -696,6 +716,7 @@ def heart_metrics(
         hf_power_ms2=hf,
         lf_hf=lf_hf,
         peak_hz=peak,
+        spectrum_stretch=stretch,
         coherence_t_s=coh_t,
         coherence=coh,
         coherence_score=score,
@@ -711,14 +732,14 @@ def heart_metrics(
 
 
 def _spectrum(
-    nn_t: FloatArray, nn: FloatArray
+    stretch: GapFreeSpectrum,
 ) -> tuple[float | None, float | None, float | None, float | None]:
-    """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) by Welch over the
+    """LF and HF power (ms^2), LF/HF, and the LF-HF peak frequency (Hz) of the spectrum of the
     longest stretch without a gap in the beats
     (:func:`analysis.hrv_frequency.gap_free_frequency_domain`, default settings: 4 Hz cubic
     resampling, 256 s Hann segments, at least 50 % overlap, raised so that they reach the end;
     ``breathwise hrv`` reads the same spectrum)."""
-    fd = gap_free_frequency_domain(nn, nn_t).spectrum
+    fd = stretch.spectrum
     if fd is None:
         return None, None, None, None
     freq, psd = fd.freq_hz, fd.psd_ms2_per_hz
@@ -730,15 +751,10 @@ def _spectrum(
 def _coherence_series(
     nn_t: FloatArray, nn: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Coherence ratio and 0-10 score every 5 s over the latest 64 s of NN
-    (:func:`analysis.coherence.coherence_series`, McCraty et al. 2006) on the beats in time
-    order (:func:`analysis.hrv_frequency.ordered_beats`, as ``breathwise hrv``); windows that
-    beats do not cover (a gap) are left out."""
-    results = [
-        r
-        for r in coherence_series(*ordered_beats(nn_t, nn))
-        if r.ratio is not None and r.score is not None
-    ]
+    """Coherence ratio and 0-10 score every 5 s over the latest 64 s of NN, the windows beats
+    cover (:func:`analysis.coherence.measured_coherence`, McCraty et al. 2006; the series
+    whose mean ``breathwise hrv`` gives as ``session_mean_ratio``)."""
+    results = measured_coherence(nn_t, nn)
     return (
         np.asarray([r.t_end_s for r in results], dtype=np.float64),
         np.asarray([r.ratio for r in results], dtype=np.float64),
