@@ -11,8 +11,8 @@ standards of measurement, physiological interpretation and clinical use", Eur He
   mean); ``sdsd_ms`` = sample standard deviation of ``d`` (``ddof=1``).
 * ``nn50`` = number of ``|d| > 50 ms``; ``pnn50_pct`` = ``100 * nn50 / len(d)``, the share of
   the ``N-1`` successive differences (docs/reference/physiology.md: "% of successive
-  differences > 50 ms"), as Kubios HRV (Tarvainen et al., Kubios HRV user's guide:
-  ``NN50 / (N-1)``) and pyhrv (``nn50 / len(nn_diff)``) compute it. This is *not* the Task
+  differences > 50 ms"), as pyhrv computes it (``nn50 / len(nn_diff)``; its SampleReport is
+  reproduced by the tests). This is *not* the Task
   Force's wording: its Table 1 divides by "the total number of all NN intervals" (``N``), as
   NeuroKit2 does. ``N-1`` is kept because NN50 counts differences, so its share of the
   differences is a proportion (over ``N`` it can never reach 100 %), and with corrected values
@@ -157,7 +157,7 @@ def time_domain(
         "sdsd": "std(|diff|, ddof=1)" if convention == "pyhrv" else "std(diff, ddof=1)",
         "mean_hr": "mean(60000/NN)" if convention == "pyhrv" else "60000/mean(NN)",
         "pnn50_threshold_ms": 50.0,
-        "pnn50": "100 * NN50 / differences used (N-1, as Kubios and pyhrv; Task Force: N)",
+        "pnn50": "100 * NN50 / differences used (N-1, as pyhrv; Task Force: N)",
         "differences": "adjacent valid intervals only" if valid is not None else "all",
     }
     return TimeDomain(n, m, mean_nn, sdnn, rmssd, sdsd, mean_hr, nn50, pnn50, settings)

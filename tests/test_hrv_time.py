@@ -37,7 +37,7 @@ def test_a_difference_of_exactly_50_ms_is_not_counted() -> None:
 
 def test_pnn50_is_a_share_of_the_differences_and_says_so() -> None:
     """The module cited the Task Force for pNN50 = NN50 / (N-1), where the Task Force's Table 1
-    divides by the N intervals (NeuroKit2 does; Kubios and pyhrv take N-1): 40.97 % against
+    divides by the N intervals (NeuroKit2 does; pyhrv takes N-1): 40.97 % against
     40.88 % on 477 intervals (review 2, finding 5). The number stays; the output names its
     denominator."""
     td = time_domain([800.0, 860.0, 780.0, 800.0])  # 2 of 3 differences over 50 ms
