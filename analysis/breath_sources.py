@@ -284,10 +284,14 @@ def best_source(
     -------
     (str, float) or None
         The best source and its mean quality over the time its usable estimates cover; ties
-        go to the earlier of ``SOURCES``; None if no source has a usable estimate covering
-        any time.
+        go to the earlier of ``SOURCES``. When no usable estimate covers any time (a heart
+        rhythm's single estimate, at the end of a session just over a window long), the source
+        of the best usable estimate, and its quality: that estimate was shown and coached, so
+        the session's rate is from it (found in review: the summary had none). None if no
+        source has a usable estimate.
     """
     scored: list[tuple[float, int, str, float]] = []
+    lone: list[tuple[float, int, str]] = []
     for name, items in estimates.items():
         weighted = covered = 0.0
         previous_t_s: float | None = None
@@ -299,15 +303,20 @@ def best_source(
             else:
                 span_s = min(max(e.t_s - previous_t_s, 0.0), max_span_s)
             previous_t_s = e.t_s
-            if usable(e.source, e.quality) and span_s > 0.0:
-                weighted += e.quality * span_s
-                covered += span_s
+            if usable(e.source, e.quality):
+                lone.append((e.quality, -SOURCES.index(name), name))
+                if span_s > 0.0:
+                    weighted += e.quality * span_s
+                    covered += span_s
         if covered > 0.0:
             scored.append((weighted, -SOURCES.index(name), name, weighted / covered))
-    if not scored:
-        return None
-    _, _, name, quality = max(scored)
-    return name, quality
+    if scored:
+        _, _, name, quality = max(scored)
+        return name, quality
+    if lone:
+        quality, _, name = max(lone)
+        return name, quality
+    return None
 
 
 def _rank(e: BreathEstimate) -> tuple[bool, float, int]:

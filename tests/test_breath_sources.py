@@ -175,3 +175,15 @@ def test_the_session_source_weighs_the_time_each_source_covered() -> None:
     low = [BreathEstimate(64.0 + 10.0 * k, 6.0, 0.07, "rr") for k in range(174)]
     result = best_source({"acc": acc, "belt": belt, "rr": low})
     assert result is not None and result[0] == "belt"
+
+
+def test_a_lone_heart_rhythm_estimate_is_the_sessions_source() -> None:
+    """A heart-rhythm session just over a window long has one estimate: it was shown ("6.0
+    breaths/min from heart rhythm") and coached, yet it stood for no time, so the summary gave
+    no rate (review 3, finding 6). It is the source when nothing covers time; an unusable
+    one is not."""
+    assert best_source({"rr": [BreathEstimate(70.0, 6.0, 0.38, "rr")]}) == ("rr", 0.38)
+    assert best_source({"rr": [BreathEstimate(70.0, 6.0, 0.05, "rr")]}) is None
+    # Anything covering time still wins over a lone estimate of higher quality.
+    two = [BreathEstimate(70.0, 6.0, 0.3, "rr"), BreathEstimate(75.0, 6.0, 0.3, "rr")]
+    assert best_source({"rr": two}) == ("rr", pytest.approx(0.3))
