@@ -186,4 +186,5 @@ def test_a_lone_heart_rhythm_estimate_is_the_sessions_source() -> None:
     assert best_source({"rr": [BreathEstimate(70.0, 6.0, 0.05, "rr")]}) is None
     # Anything covering time still wins over a lone estimate of higher quality.
     two = [BreathEstimate(70.0, 6.0, 0.3, "rr"), BreathEstimate(75.0, 6.0, 0.3, "rr")]
-    assert best_source({"rr": two}) == ("rr", pytest.approx(0.3))
+    result = best_source({"rr": two})
+    assert result is not None and result[0] == "rr" and result[1] == pytest.approx(0.3)

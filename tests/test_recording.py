@@ -305,6 +305,27 @@ def test_header_values_no_session_writes_are_damage(
 
 
 @pytest.mark.parametrize(
+    ("settings", "read_as"),
+    [
+        ({"ratio": 0.19999999999999993, "rate_bpm": 6.0}, {"ratio": 0.2}),
+        ({"ratio": 5.000000000000001, "rate_bpm": 30.000000000000004}, {"ratio": 5.0}),
+    ],
+)
+def test_a_bound_reached_through_float_arithmetic_is_the_bound(
+    tmp_path: Path, settings: dict[str, float], read_as: dict[str, float]
+) -> None:
+    """``live --rate 6 --ratio 0.2`` recorded the ratio recomputed from the phase durations,
+    0.19999999999999993, and the reader refused its own session's header: replay, report,
+    export and the history all called it damaged (review 3, finding 1; 44 of 118 rate x bound
+    pairs). Just past a bound by float rounding is the bound; clearly past it is damage."""
+    path = _with_header(tmp_path, settings=settings)
+    got = read_recording(path).header.settings
+    assert all(got[k] == pytest.approx(v, abs=1e-12) for k, v in read_as.items())
+    with pytest.raises(RecordingError, match=r"settings ratio must be 0\.2-5"):
+        read_recording(_with_header(tmp_path, settings={"ratio": 0.1999}))
+
+
+@pytest.mark.parametrize(
     ("record", "words"),
     [
         ({"target_ratio": -1}, "target_ratio"),

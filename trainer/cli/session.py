@@ -588,8 +588,9 @@ def live(
         print(missing_note, file=sys.stderr)
     settings = {
         "device": devices,
-        "rate_bpm": pattern.rate_bpm if pattern is not None else None,
-        "ratio": pattern.ratio if pattern is not None else None,
+        # Recomputed from the phase durations: rounded back to what was asked (6 decimals).
+        "rate_bpm": round(pattern.rate_bpm, 6) if pattern is not None else None,
+        "ratio": round(pattern.ratio, 6) if pattern is not None else None,
         "minutes": duration_s / 60.0,
         "seed": seed,
     }

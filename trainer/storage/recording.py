@@ -535,9 +535,13 @@ def _number(name: str, value: object, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Damage(f"{name} must be a number, got {value!r}")
     number = float(value)
-    if not low <= number <= high:  # also refuses NaN
+    # A bound reached through float arithmetic (a ratio of 0.2 recomputed from the phases as
+    # 0.19999999999999993) is the bound: refused, the session the app ran was unreadable
+    # (found in review).
+    slack = 1e-9 * max(abs(low), abs(high), 1.0)
+    if not low - slack <= number <= high + slack:  # also refuses NaN
         raise _Damage(f"{name} must be {low:g}-{high:g}, got {value!r}")
-    return number
+    return min(max(number, low), high)
 
 
 def _text(name: str, value: object) -> str:
