@@ -45,6 +45,7 @@ from devices.polar_pmd import (
     PMD_DATA_UUID,
     MeasurementType,
     SampleClock,
+    build_stop,
     decode_acc,
     decode_ecg,
     parse_control_point,
@@ -446,6 +447,38 @@ async def test_control_point_error_is_reported_and_the_link_closed(
     assert "take the sensor off the strap" in info.value.advice
     assert not await fake.control.is_connected(POLAR_ADDRESS)
     assert await fake.control.connects(POLAR_ADDRESS) == 1  # refused commands are not retried
+
+
+@pytest.mark.parametrize("factor", ["nan", "0", "-0.000244", "inf"])
+async def test_an_impossible_acc_factor_refuses_the_stream_with_advice(
+    fake_bluez: Callable[..., FakeBlueZ], factor: str
+) -> None:
+    # Before, the FACTOR was taken as sent: the header held NaN (or 0, or a negative scale),
+    # every compressed ACC sample decoded to NaN and ended the session with a traceback, and
+    # the reader refused the recording ("pmd acc factor must be 1e-12-1e+12").
+    fake = fake_bluez("--devices", "polar", "--acc-factor", factor)
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    with pytest.raises(SensorCommandError, match="started ACC with an impossible scale") as info:
+        async with polar:
+            pass
+    assert "FACTOR" in str(info.value)
+    assert "take the sensor off the strap" in info.value.advice
+    assert polar.info.streams["pmd"]["acc"]["factor"] == 1.0  # never the device's nonsense
+    # The stream the sensor started is stopped, not left sending frames nobody can scale.
+    writes = [value for _, value in await fake.control.writes(POLAR_ADDRESS)]
+    assert writes[-1] == build_stop(MeasurementType.ACC)
+    assert not await fake.control.is_connected(POLAR_ADDRESS)
+    assert await fake.control.connects(POLAR_ADDRESS) == 1  # a refusal is not retried
+
+
+async def test_a_verity_factor_is_kept_for_the_decoder(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake_bluez("--devices", "polar", "--acc-factor", "0.000244")
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    got = await run_for(polar, 0.2)
+    assert got.error is None
+    assert polar.info.streams["pmd"]["acc"]["factor"] == pytest.approx(0.000244, rel=1e-6)
 
 
 async def test_already_in_state_is_tolerated(fake_bluez: Callable[..., FakeBlueZ]) -> None:

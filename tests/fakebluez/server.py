@@ -137,6 +137,9 @@ class Scenario:
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
     command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
+    acc_factor: float | None = None
+    """FACTOR (float32) a Polar returns with a successful ACC start, as a Verity does, instead
+    of the H10's lone trailing byte; NaN, 0 or negative for a sensor saying nonsense."""
     hr_interval_s: float = 1.0
     ecg_drift: float = 0.006
     acc_drift: float = -0.004
@@ -825,7 +828,10 @@ class PolarModel(PolarMade, HeartRateMixin):
         self.streaming[mtype] = settings
         # The H10's start reply carries one trailing byte that is not a TLV
         # (docs/reference/ble-protocols.md §2).
-        self._reply(op, mtype, Status.SUCCESS, b"\x00" if mtype == MeasurementType.ECG else b"\x01")
+        tail = b"\x00" if mtype == MeasurementType.ECG else b"\x01"
+        if mtype == MeasurementType.ACC and self.scenario.acc_factor is not None:
+            tail = bytes([SettingType.FACTOR, 1]) + struct.pack("<f", self.scenario.acc_factor)
+        self._reply(op, mtype, Status.SUCCESS, tail)
         self.spawn(self._stream(mtype, settings))
         notice = self.scenario.stop_notice.get(mtype)
         if notice is not None and (notice[1] == 0 or self.stops_sent.get(mtype, 0) < notice[1]):
@@ -1259,6 +1265,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="writes fail with ATT error 0x05 until paired",
     )
     parser.add_argument(
+        "--acc-factor",
+        type=float,
+        default=None,
+        metavar="F",
+        help="a Polar's ACC start reply carries FACTOR F (float32; 'nan' is allowed)",
+    )
+    parser.add_argument(
         "--hr-interval",
         type=float,
         default=1.0,
@@ -1301,6 +1314,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         busy=args.busy,
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
+        acc_factor=args.acc_factor,
         hr_interval_s=args.hr_interval,
         seed=args.seed,
         only=args.only,
