@@ -137,6 +137,9 @@ class Scenario:
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
     command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
+    belt_force_periods_us: tuple[int, int] | None = None
+    """(min, max) period in µs the belt's SENSOR_INFO states for its force channel, instead of
+    5 ms-1000 s; any u32/u64, as an untrusted reply can hold."""
     acc_factor: float | None = None
     """FACTOR (float32) a Polar returns with a successful ACC start, as a Verity does, instead
     of the H10's lone trailing byte; NaN, 0 or negative for a sensor saying nonsense."""
@@ -992,6 +995,9 @@ class BeltModel(DeviceModel):
             5: ("Step Rate", "steps/min", 1_000_000, 1_000_000),
         }
         description, units, min_us, typical_us = described.get(channel, ("", "", 0, 0))
+        max_us = 10**9
+        if channel == 1 and self.scenario.belt_force_periods_us is not None:
+            min_us, max_us = self.scenario.belt_force_periods_us
         return encode_sensor_info(
             SensorInfo(
                 channel=channel,
@@ -1004,7 +1010,7 @@ class BeltModel(DeviceModel):
                 min_value=-50.0,
                 max_value=50.0,
                 min_period_us=min_us,
-                max_period_us=10**9,
+                max_period_us=max_us,
                 typical_period_us=typical_us,
                 period_granularity_us=1000,
                 mutual_exclusion_mask=0,
@@ -1265,6 +1271,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="writes fail with ATT error 0x05 until paired",
     )
     parser.add_argument(
+        "--belt-force-periods",
+        default="",
+        metavar="MIN:MAX",
+        help="the belt's SENSOR_INFO states force periods MIN-MAX µs (default 5000:1000000000)",
+    )
+    parser.add_argument(
         "--acc-factor",
         type=float,
         default=None,
@@ -1297,6 +1309,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
             float(after),
             int(times[0]) if times else 1,
         )
+    belt_force_periods_us: tuple[int, int] | None = None
+    if args.belt_force_periods:
+        low, _, high = args.belt_force_periods.partition(":")
+        belt_force_periods_us = (int(low), int(high))
     scenario = Scenario(
         devices=tuple(d.strip() for d in args.devices.split(",") if d.strip()),
         no_adapter=args.no_adapter,
@@ -1315,6 +1331,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
         acc_factor=args.acc_factor,
+        belt_force_periods_us=belt_force_periods_us,
         hr_interval_s=args.hr_interval,
         seed=args.seed,
         only=args.only,
