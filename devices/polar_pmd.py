@@ -117,6 +117,20 @@ _SETTING_FORMATS: dict[SettingType, tuple[str, int]] = {
 }
 _SECURITY_LEN = 16
 
+# The values a setting can mean, read as bounds on the device's bytes (fact sheet §2 "Settings
+# TLV"): a rate of 0 Hz would divide by zero in the sample clock, a resolution beyond 32 bits is
+# one the delta decoder cannot read, and the FACTOR float32 can be NaN, inf, 0 or negative,
+# which would turn every compressed ACC sample into nonsense. Each interval lies inside what a
+# recording header may hold (trainer.storage.recording: fs 1-100000 Hz, resolution 1-64 bits,
+# factor 1e-12-1e12), so a setting that passes here is one its recording can be read back with.
+SETTING_BOUNDS: dict[SettingType, tuple[float, float]] = {
+    SettingType.SAMPLE_RATE: (1, 0xFFFF),
+    SettingType.RESOLUTION: (1, 32),
+    SettingType.RANGE: (1, 0xFFFF),
+    SettingType.FACTOR: (1e-12, 1e12),
+}
+"""Setting type -> (lowest, highest) value :func:`parse_settings` accepts."""
+
 SettingValue = int | float | bytes
 Settings = dict[SettingType, tuple[SettingValue, ...]]
 
@@ -236,6 +250,11 @@ def build_start(measurement: MeasurementType, settings: Mapping[SettingType, int
 # -- settings TLV --------------------------------------------------------------------------------
 
 
+class SettingValueError(DecodeError):
+    """A settings TLV read whole, holding a value no sensor can mean (:data:`SETTING_BOUNDS`):
+    a sensor saying nonsense, not bytes cut short."""
+
+
 def parse_settings(tlv: bytes) -> Settings:
     """Parse a settings TLV list (``type, count, count × value``).
 
@@ -252,6 +271,9 @@ def parse_settings(tlv: bytes) -> Settings:
 
     Raises
     ------
+    SettingValueError
+        On a value outside :data:`SETTING_BOUNDS` (checked once the whole list is read, so bytes
+        cut short are a plain DecodeError even when a bad value comes first).
     DecodeError
         On an unknown setting type, a zero count or a truncated value.
     """
@@ -284,6 +306,12 @@ def parse_settings(tlv: bytes) -> Settings:
             pos += size
         # A repeated type extends the list instead of silently replacing it.
         settings[setting_type] = settings.get(setting_type, ()) + tuple(values)
+    for setting_type, (low, high) in SETTING_BOUNDS.items():
+        for value in settings.get(setting_type, ()):
+            if isinstance(value, bytes) or not low <= value <= high:  # also refuses NaN
+                raise SettingValueError(
+                    f"PMD setting {setting_type.name} {value!r} is outside {low:g}-{high:g}"
+                )
     return settings
 
 

@@ -8,6 +8,7 @@ import itertools
 import random
 import struct
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from devices.polar_pmd import (
     ResponseAssembler,
     SampleClock,
     SettingType,
+    SettingValueError,
     Status,
     build_get_settings,
     build_start,
@@ -257,6 +259,58 @@ def test_settings_tlv_errors() -> None:
     assert parse_settings(H("0301 E8030000")) == {SettingType.RANGE_MILLIUNIT: (1000,)}
     security = parse_settings(H("0601") + bytes(range(16)))
     assert security == {SettingType.SECURITY: (bytes(range(16)),)}
+
+
+@pytest.mark.parametrize(
+    "tlv",
+    [
+        "0001 0000",  # SAMPLE_RATE 0 Hz: the sample clock would divide by it
+        "0003 19000000 3200",  # one 0 Hz among the offered rates
+        "0101 0000",  # RESOLUTION 0 bits
+        "0101 2100",  # RESOLUTION 33 bits: beyond what the delta decoder reads
+        "0201 0000",  # RANGE ±0 g
+        "0501 0000C07F",  # FACTOR NaN
+        "0501 0000807F",  # FACTOR +inf
+        "0501 00000000",  # FACTOR 0
+        "0501 40DA7FB9",  # FACTOR -0.000244
+    ],
+)
+def test_settings_no_sensor_can_mean_are_refused(tlv: str) -> None:
+    # Before, they were returned as read: a NaN factor reached the header (which the reader then
+    # refused) and NaN samples ended the live session; a 0 Hz rate raised in the sample clock.
+    with pytest.raises(SettingValueError, match="is outside"):
+        parse_settings(H(tlv.replace(" ", "")))
+
+
+def test_setting_bounds_fit_what_a_recording_header_holds(tmp_path: Path) -> None:
+    # A setting the parser lets through must give a header the reader accepts (a parser bound
+    # wider than the reader's would record a session nothing can read back).
+    from devices.polar_pmd import SETTING_BOUNDS
+    from devices.source import SourceInfo
+    from trainer.storage.recording import Header, read_recording, write_recording
+
+    for corner in (0, 1):
+        acc = {
+            "fs_hz": SETTING_BOUNDS[SettingType.SAMPLE_RATE][corner],
+            "range_g": SETTING_BOUNDS[SettingType.RANGE][corner],
+            "resolution_bits": SETTING_BOUNDS[SettingType.RESOLUTION][corner],
+            "factor": SETTING_BOUNDS[SettingType.FACTOR][corner],
+        }
+        source = SourceInfo("ble", "Polar H10 X", streams={"pmd": {"acc": acc}})
+        path = tmp_path / f"corner{corner}.bwr"
+        write_recording(path, Header(0, 0, source), [], None, end_mono_ns=1, end_wall_ns=1)
+        assert read_recording(path).header.source.streams["pmd"]["acc"] == acc
+
+
+def test_cut_short_settings_are_unreadable_not_impossible() -> None:
+    # The H10's start reply ends in a lone byte that is no TLV: unreadable means "no factor",
+    # whatever was read before it.
+    with pytest.raises(DecodeError) as info:
+        parse_settings(H("0001 0000 05".replace(" ", "")))
+    assert not isinstance(info.value, SettingValueError)
+    assert parse_settings(H("0501 40DA7F39"))[SettingType.FACTOR][0] == pytest.approx(
+        0.000244, 1e-4
+    )
 
 
 # -- data frames ---------------------------------------------------------------------------------

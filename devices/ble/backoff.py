@@ -14,12 +14,17 @@ rather than a policy we can test, and it brings Home Assistant's adapter-managem
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass
+
+_LOG_SAFE_POWER = math.log(sys.float_info.max) - 1.0
+"""ln of a power that is still a finite float, with room for rounding."""
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Connection retry settings.
+    """Connection retry settings. Every number must be finite (``ValueError`` otherwise).
 
     Attributes
     ----------
@@ -48,6 +53,10 @@ class RetryPolicy:
     give_up_after_s: float = 120.0
 
     def __post_init__(self) -> None:
+        for name in ("initial_delay_s", "factor", "max_delay_s", "jitter", "give_up_after_s"):
+            # NaN passes every comparison below by failing it; inf makes no delay.
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
         if self.initial_delay_s < 0 or self.max_delay_s < self.initial_delay_s:
             raise ValueError("need 0 <= initial_delay_s <= max_delay_s")
         if self.factor < 1:
@@ -76,13 +85,30 @@ def backoff_delay_s(policy: RetryPolicy, attempt: int, u: float = 0.5) -> float:
     Returns
     -------
     float
-        ``min(max, initial · factor^(attempt-1)) · (1 + jitter · (2u - 1))``, never negative.
+        ``min(max, initial · factor^(attempt-1)) · (1 + jitter · (2u - 1))``, never negative,
+        for any attempt number and any policy :class:`RetryPolicy` accepts (no overflow).
     """
     if attempt < 1:
         raise ValueError("attempt must be >= 1")
-    # Cap the exponent so huge attempt numbers cannot overflow a float.
-    exponent = min(attempt - 1, 64)
-    base = min(policy.max_delay_s, policy.initial_delay_s * policy.factor**exponent)
+    exponent = attempt - 1
+    initial_s, cap_s = policy.initial_delay_s, policy.max_delay_s
+    if initial_s == 0.0 or policy.factor == 1.0:
+        base = initial_s
+    else:
+        # Whether the cap is reached is decided in logarithms, before any power is taken, so no
+        # attempt number or factor the policy accepts can overflow: below the cap,
+        # initial · factor^k < max_delay_s is a finite float. (Capping k at a fixed count was
+        # wrong both ways: 1e6^64 overflowed, and 1.01^64 stopped growing below the cap.)
+        log_factor = math.log(policy.factor)
+        # Compared as int with float (exact in Python): k may be too large for a float.
+        if exponent >= (math.log(cap_s) - math.log(initial_s)) / log_factor:
+            base = cap_s
+        elif exponent * log_factor < _LOG_SAFE_POWER:
+            # The exact product, as documented; min() for rounding in the comparison above.
+            base = min(cap_s, initial_s * policy.factor**exponent)
+        else:
+            # factor^k alone beyond a float, the product not (a tiny initial delay).
+            base = min(cap_s, math.exp(math.log(initial_s) + exponent * log_factor))
     return max(0.0, base * (1.0 + policy.jitter * (2.0 * u - 1.0)))
 
 

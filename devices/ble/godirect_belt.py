@@ -44,6 +44,15 @@ logger = logging.getLogger(__name__)
 
 _ADVICE = "switch the belt off and on (hold its button), then try again"
 
+MIN_PERIOD_US = 100
+"""Shortest sample period a session runs the belt at (10 kHz), µs."""
+MAX_PERIOD_US = 10_000_000
+"""Longest sample period a session runs the belt at (one sample per 10 s), µs.
+
+Both are the limits a recording header holds (``trainer.storage.recording``
+``MIN/MAX_BELT_PERIOD_US``, format 1; a test keeps them equal), well inside SET_PERIOD's u32 field
+(fact sheet §3): a period outside them would be recorded in a header its reader refuses."""
+
 
 class GoDirectBelt(BleSensor):
     """A Go Direct respiration belt: force (channel 1) and the belt's own rate (channel 2).
@@ -53,8 +62,9 @@ class GoDirectBelt(BleSensor):
     device : BLEDevice or str
         As for :class:`~devices.ble.sensors.BleSensor`.
     period_us : int
-        Sampling period, µs (100 000 = 10 Hz, ample for breathing below 1 Hz); clamped to the
-        range the belt's force sensor reports, with a warning.
+        Sampling period, µs, :data:`MIN_PERIOD_US`-:data:`MAX_PERIOD_US` (100 000 = 10 Hz,
+        ample for breathing below 1 Hz); clamped to the range the belt's force sensor reports,
+        with a note.
     channels : sequence of int
         Channels to stream; the force channel is required.
     **kwargs
@@ -71,8 +81,10 @@ class GoDirectBelt(BleSensor):
         channels: Sequence[int] = (FORCE_CHANNEL, RESPIRATION_RATE_CHANNEL),
         **kwargs: Any,
     ) -> None:
-        if period_us <= 0:
-            raise ValueError("period_us must be positive")
+        if not MIN_PERIOD_US <= period_us <= MAX_PERIOD_US:
+            raise ValueError(
+                f"period_us must be {MIN_PERIOD_US}-{MAX_PERIOD_US} µs, got {period_us}"
+            )
         if FORCE_CHANNEL not in channels:
             raise ValueError("the force channel must be streamed")
         self.period_us = period_us
@@ -187,13 +199,24 @@ class GoDirectBelt(BleSensor):
         with a longer minimum period (about 1 s) that the belt reports at the period it is
         given. The period actually sent is the one written into ``info.streams``, which the
         recording header holds: a replay must time samples by what the belt ran at.
+
+        The limits come from the belt's SENSOR_INFO reply (u32 and u64 fields, unchecked by the
+        device), so they only narrow :data:`MIN_PERIOD_US`-:data:`MAX_PERIOD_US`, never widen
+        it. Limits that leave nothing inside it (60 µs at most, or a minimum above the maximum)
+        are a belt saying nonsense: the period asked for is sent, and the session follows the
+        rate the samples really arrive at (:mod:`trainer.session.pipeline`).
         """
         low, high = force.get("min_period_us"), force.get("max_period_us")
-        period_us = self.period_us
-        if isinstance(low, int) and low > 0:
-            period_us = max(period_us, low)
-        if isinstance(high, int) and high > 0:
-            period_us = min(period_us, high)
+        shortest = max(MIN_PERIOD_US, low) if isinstance(low, int) and low > 0 else MIN_PERIOD_US
+        longest = min(MAX_PERIOD_US, high) if isinstance(high, int) and high > 0 else MAX_PERIOD_US
+        if shortest > longest:
+            self._note(
+                f"{self.info.name}: its force sensor claims to allow only {low}-{high} µs,"
+                f" no sample period a recording can hold ({MIN_PERIOD_US}-{MAX_PERIOD_US} µs);"
+                f" sampling every {self.period_us} µs as asked"
+            )
+            return
+        period_us = min(max(self.period_us, shortest), longest)
         if period_us == self.period_us:
             return
         self._note(

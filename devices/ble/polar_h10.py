@@ -10,6 +10,12 @@ PMD (H9, H7) is no PMD sensor: :func:`devices.ble.resolve.sensor_for` opens it a
 :class:`~devices.ble.heart_rate_strap.HeartRateStrap` by its name; one whose advertisement has
 no name (its model unknown) opens as this class, which then streams heart rate alone.
 
+What the sensor sends about its settings is bounds-checked as it is parsed
+(:data:`devices.polar_pmd.SETTING_BOUNDS`): a settings list offering a rate of 0 Hz, or an ACC
+start answered with a FACTOR that is NaN, 0 or negative, refuses the connection with advice
+(:class:`~devices.ble.errors.SensorCommandError`; an ACC stream so started is stopped first).
+Taken as sent, they ended the session on the first ACC frame and made a header no reader accepts.
+
 GATT glue only; frames are decoded downstream by :mod:`devices.polar_pmd`. The start-up order
 follows the fact sheet (docs/reference/ble-protocols.md) §2 and the Polar SDK [PMDC]: read the PMD
 features **before** subscribing to the control point (with BlueZ StartNotify a read of a subscribed
@@ -51,6 +57,7 @@ from devices.polar_pmd import (
     PmdStopNotice,
     ResponseAssembler,
     SettingType,
+    SettingValueError,
     Status,
     build_get_settings,
     build_start,
@@ -293,8 +300,9 @@ class PolarH10(BleSensor):
         try:
             return parse_settings(response.parameters)
         except DecodeError as exc:
+            what = "impossible" if isinstance(exc, SettingValueError) else "unreadable"
             raise SensorCommandError(
-                f"{self.info.name} sent unreadable {measurement.name} settings: {exc}",
+                f"{self.info.name} sent {what} {measurement.name} settings: {exc}",
                 _DEFAULT_ADVICE,
             ) from exc
 
@@ -421,12 +429,33 @@ class PolarH10(BleSensor):
         acc.update(fs_hz=fs_hz, range_g=range_g, resolution_bits=resolution)
         # Some sensors return FACTOR with the start response (Verity: 0.000244); the H10 sends a
         # lone trailing byte that is not a TLV, so an unreadable tail just means "no factor".
+        # A FACTOR read whole but impossible (NaN, 0, negative) is not "no factor": every
+        # compressed sample would be scaled by it, so the stream is refused before any is
+        # recorded under a header no reader accepts.
         try:
             factor = parse_settings(response.parameters).get(SettingType.FACTOR)
+        except SettingValueError as exc:
+            await self._refuse_started(client, MeasurementType.ACC)
+            raise SensorCommandError(
+                f"{self.info.name} started ACC with an impossible scale: {exc}", _DEFAULT_ADVICE
+            ) from exc
         except DecodeError:
             factor = None
         if factor and isinstance(factor[0], float):
             acc["factor"] = factor[0]
+
+    async def _refuse_started(self, client: BleakClient, measurement: MeasurementType) -> None:
+        """Stop a stream just started whose settings cannot be used, as far as the link lets.
+
+        Its frames would otherwise go on arriving, after a restart too (the error that follows
+        is only logged there), decoded with settings the sensor no longer claims.
+        """
+        if measurement in self._running:
+            self._running.remove(measurement)
+        try:
+            await self._command(client, build_stop(measurement))
+        except SensorCommandError as exc:
+            logger.info("%s: %s", self._address, exc)
 
     async def _stop_streams(self, client: BleakClient) -> None:
         # A restart still on its way would start a stream after the stop below.

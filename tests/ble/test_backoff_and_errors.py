@@ -7,6 +7,7 @@ test_sensors.py), where real bleak raises them; here the pure name-based rules a
 from __future__ import annotations
 
 import ast
+import math
 import re
 from pathlib import Path
 
@@ -47,6 +48,36 @@ def test_delays_grow_geometrically_up_to_the_cap() -> None:
     assert backoff_delay_s(POLICY, 10_000) == 2.0  # no overflow
 
 
+@pytest.mark.parametrize(
+    ("policy", "attempt", "expected_s"),
+    [
+        # Before: OverflowError, factor**64 being beyond a float for a factor above ~6.6e4.
+        (RetryPolicy(factor=1e6), 60, 2.0),
+        (RetryPolicy(factor=1e300, jitter=0.0), 10**400, 2.0),
+        # Before: 0.47 s for ever, the exponent held at 64 while 1.01^k had not reached the cap.
+        (RetryPolicy(factor=1.01, jitter=0.0), 1000, 2.0),
+        (RetryPolicy(factor=1.01, jitter=0.0), 50, 0.25 * 1.01**49),
+        # factor^k alone beyond a float while the product is not: 1e-300 s · 10^308.
+        (RetryPolicy(initial_delay_s=1e-300, max_delay_s=1e10, factor=10.0), 309, 1e8),
+        (RetryPolicy(initial_delay_s=1e-300, max_delay_s=1e10, factor=10.0), 400, 1e10),
+        (RetryPolicy(initial_delay_s=0.0, factor=1e6), 10**30, 0.0),
+    ],
+    ids=[
+        "factor-1e6",
+        "factor-1e300",
+        "slow-capped",
+        "slow-growing",
+        "tiny-start",
+        "tiny-cap",
+        "zero",
+    ],
+)
+def test_every_accepted_policy_gives_the_capped_formula(
+    policy: RetryPolicy, attempt: int, expected_s: float
+) -> None:
+    assert backoff_delay_s(policy, attempt) == pytest.approx(expected_s, rel=1e-12)
+
+
 def test_jitter_stays_in_its_band() -> None:
     assert backoff_delay_s(POLICY, 2, u=0.0) == pytest.approx(0.4)
     assert backoff_delay_s(POLICY, 2, u=0.999999) == pytest.approx(0.6, rel=1e-5)
@@ -85,6 +116,14 @@ def test_policy_validation() -> None:
         {"jitter": 1.0},
         {"connect_attempts": 0},
         {"give_up_after_s": -1},
+        # NaN slipped through every comparison; inf is no delay at all.
+        {"factor": math.nan},
+        {"factor": math.inf},
+        {"max_delay_s": math.inf},
+        {"max_delay_s": math.nan},
+        {"initial_delay_s": math.nan},
+        {"jitter": math.nan},
+        {"give_up_after_s": math.nan},
     ):
         with pytest.raises(ValueError):
             RetryPolicy(**bad)

@@ -28,6 +28,7 @@ from devices.ble import (
     open_device,
     open_devices,
 )
+from devices.ble.godirect_belt import MAX_PERIOD_US, MIN_PERIOD_US
 from devices.ble.polar_h10 import MAX_STREAM_RESTARTS
 from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID
 from devices.errors import DecodeError
@@ -45,6 +46,7 @@ from devices.polar_pmd import (
     PMD_DATA_UUID,
     MeasurementType,
     SampleClock,
+    build_stop,
     decode_acc,
     decode_ecg,
     parse_control_point,
@@ -61,6 +63,7 @@ from tests.fakebluez import (
     VERITY_ADDRESS,
     VERITY_NAME,
 )
+from trainer.storage.recording import MAX_BELT_PERIOD_US, MIN_BELT_PERIOD_US
 
 FAST = RetryPolicy(initial_delay_s=0.1, max_delay_s=0.5, give_up_after_s=10.0)
 STREAM_OF_UUID = {
@@ -296,6 +299,44 @@ async def test_a_belt_period_below_the_force_sensors_minimum_is_clamped_and_said
     assert set_period and int.from_bytes(set_period[0][7:11], "little") == 5_000
 
 
+@pytest.mark.parametrize(
+    ("periods", "sent_us"),
+    [
+        ("50:60", 100_000),  # asked the belt for 16.7 kHz; the header said 60 µs
+        ("4294967295:4294967295", 100_000),  # 71.6 min a sample
+        ("200000:1000", 100_000),  # a minimum above the maximum
+        ("200000:18446744073709551615", 200_000),  # a sane minimum still clamps
+    ],
+)
+async def test_belt_period_limits_no_recording_can_hold_are_not_obeyed(
+    fake_bluez: Callable[..., FakeBlueZ], periods: str, sent_us: int
+) -> None:
+    # Before, the belt obeyed any limits its SENSOR_INFO reply stated: it was asked for 60 µs
+    # and the header said so, which read_recording refuses (gdx period_us must be 100-1e+07).
+    fake = fake_bluez("--devices", "belt", "--belt-force-periods", periods)
+    belt = GoDirectBelt(BELT_ADDRESS, policy=FAST, period_us=100_000)
+    got = await run_for(belt, 0.3)
+    assert got.error is None
+    assert belt.info.streams["gdx"]["period_us"] == sent_us
+    assert MIN_BELT_PERIOD_US <= sent_us <= MAX_BELT_PERIOD_US
+    set_period = [
+        p
+        for p in (Reassembler().feed(v) for u, v in await fake.control.writes(BELT_ADDRESS))
+        if p is not None and p[4] == Command.SET_PERIOD
+    ]
+    assert set_period and int.from_bytes(set_period[0][7:11], "little") == sent_us
+    (note,) = belt.info.details["notes"]
+    low, high = periods.split(":")
+    assert f"{low}-{high} µs" in note
+
+
+def test_belt_periods_are_those_a_recording_holds() -> None:
+    assert (MIN_PERIOD_US, MAX_PERIOD_US) == (MIN_BELT_PERIOD_US, MAX_BELT_PERIOD_US)
+    for bad in (MIN_PERIOD_US - 1, MAX_PERIOD_US + 1, 0):
+        with pytest.raises(ValueError, match="period_us must be 100-10000000 µs"):
+            GoDirectBelt(BELT_ADDRESS, period_us=bad)
+
+
 async def test_link_drops_mid_session_and_every_packet_is_kept(
     fake_bluez: Callable[..., FakeBlueZ],
 ) -> None:
@@ -446,6 +487,38 @@ async def test_control_point_error_is_reported_and_the_link_closed(
     assert "take the sensor off the strap" in info.value.advice
     assert not await fake.control.is_connected(POLAR_ADDRESS)
     assert await fake.control.connects(POLAR_ADDRESS) == 1  # refused commands are not retried
+
+
+@pytest.mark.parametrize("factor", ["nan", "0", "-0.000244", "inf"])
+async def test_an_impossible_acc_factor_refuses_the_stream_with_advice(
+    fake_bluez: Callable[..., FakeBlueZ], factor: str
+) -> None:
+    # Before, the FACTOR was taken as sent: the header held NaN (or 0, or a negative scale),
+    # every compressed ACC sample decoded to NaN and ended the session with a traceback, and
+    # the reader refused the recording ("pmd acc factor must be 1e-12-1e+12").
+    fake = fake_bluez("--devices", "polar", "--acc-factor", factor)
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    with pytest.raises(SensorCommandError, match="started ACC with an impossible scale") as info:
+        async with polar:
+            pass
+    assert "FACTOR" in str(info.value)
+    assert "take the sensor off the strap" in info.value.advice
+    assert polar.info.streams["pmd"]["acc"]["factor"] == 1.0  # never the device's nonsense
+    # The stream the sensor started is stopped, not left sending frames nobody can scale.
+    writes = [value for _, value in await fake.control.writes(POLAR_ADDRESS)]
+    assert writes[-1] == build_stop(MeasurementType.ACC)
+    assert not await fake.control.is_connected(POLAR_ADDRESS)
+    assert await fake.control.connects(POLAR_ADDRESS) == 1  # a refusal is not retried
+
+
+async def test_a_verity_factor_is_kept_for_the_decoder(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake_bluez("--devices", "polar", "--acc-factor", "0.000244")
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    got = await run_for(polar, 0.2)
+    assert got.error is None
+    assert polar.info.streams["pmd"]["acc"]["factor"] == pytest.approx(0.000244, rel=1e-6)
 
 
 async def test_already_in_state_is_tolerated(fake_bluez: Callable[..., FakeBlueZ]) -> None:

@@ -137,6 +137,12 @@ class Scenario:
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
     command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
+    belt_force_periods_us: tuple[int, int] | None = None
+    """(min, max) period in µs the belt's SENSOR_INFO states for its force channel, instead of
+    5 ms-1000 s; any u32/u64, as an untrusted reply can hold."""
+    acc_factor: float | None = None
+    """FACTOR (float32) a Polar returns with a successful ACC start, as a Verity does, instead
+    of the H10's lone trailing byte; NaN, 0 or negative for a sensor saying nonsense."""
     hr_interval_s: float = 1.0
     ecg_drift: float = 0.006
     acc_drift: float = -0.004
@@ -825,7 +831,10 @@ class PolarModel(PolarMade, HeartRateMixin):
         self.streaming[mtype] = settings
         # The H10's start reply carries one trailing byte that is not a TLV
         # (docs/reference/ble-protocols.md §2).
-        self._reply(op, mtype, Status.SUCCESS, b"\x00" if mtype == MeasurementType.ECG else b"\x01")
+        tail = b"\x00" if mtype == MeasurementType.ECG else b"\x01"
+        if mtype == MeasurementType.ACC and self.scenario.acc_factor is not None:
+            tail = bytes([SettingType.FACTOR, 1]) + struct.pack("<f", self.scenario.acc_factor)
+        self._reply(op, mtype, Status.SUCCESS, tail)
         self.spawn(self._stream(mtype, settings))
         notice = self.scenario.stop_notice.get(mtype)
         if notice is not None and (notice[1] == 0 or self.stops_sent.get(mtype, 0) < notice[1]):
@@ -986,6 +995,9 @@ class BeltModel(DeviceModel):
             5: ("Step Rate", "steps/min", 1_000_000, 1_000_000),
         }
         description, units, min_us, typical_us = described.get(channel, ("", "", 0, 0))
+        max_us = 10**9
+        if channel == 1 and self.scenario.belt_force_periods_us is not None:
+            min_us, max_us = self.scenario.belt_force_periods_us
         return encode_sensor_info(
             SensorInfo(
                 channel=channel,
@@ -998,7 +1010,7 @@ class BeltModel(DeviceModel):
                 min_value=-50.0,
                 max_value=50.0,
                 min_period_us=min_us,
-                max_period_us=10**9,
+                max_period_us=max_us,
                 typical_period_us=typical_us,
                 period_granularity_us=1000,
                 mutual_exclusion_mask=0,
@@ -1259,6 +1271,19 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="writes fail with ATT error 0x05 until paired",
     )
     parser.add_argument(
+        "--belt-force-periods",
+        default="",
+        metavar="MIN:MAX",
+        help="the belt's SENSOR_INFO states force periods MIN-MAX µs (default 5000:1000000000)",
+    )
+    parser.add_argument(
+        "--acc-factor",
+        type=float,
+        default=None,
+        metavar="F",
+        help="a Polar's ACC start reply carries FACTOR F (float32; 'nan' is allowed)",
+    )
+    parser.add_argument(
         "--hr-interval",
         type=float,
         default=1.0,
@@ -1284,6 +1309,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
             float(after),
             int(times[0]) if times else 1,
         )
+    belt_force_periods_us: tuple[int, int] | None = None
+    if args.belt_force_periods:
+        low, _, high = args.belt_force_periods.partition(":")
+        belt_force_periods_us = (int(low), int(high))
     scenario = Scenario(
         devices=tuple(d.strip() for d in args.devices.split(",") if d.strip()),
         no_adapter=args.no_adapter,
@@ -1301,6 +1330,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         busy=args.busy,
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
+        acc_factor=args.acc_factor,
+        belt_force_periods_us=belt_force_periods_us,
         hr_interval_s=args.hr_interval,
         seed=args.seed,
         only=args.only,
