@@ -356,6 +356,25 @@ def test_inhale_onsets_across_pattern_change_and_pause() -> None:
         assert s.phase_elapsed_s == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.parametrize("rates", [(6.5, 6.0), (6.0, 5.5), (5.5, 5.0), (5.0, 4.5), (7.3, 4.1)])
+def test_a_change_on_an_onset_after_whole_cycles_keeps_that_onset(
+    rates: tuple[float, float],
+) -> None:
+    """A resonance assessment's 2 min steps are whole cycles, so each rate change falls on an
+    inhale onset; float rounding put the new segment 1.15e-14 s past it, and the onset was in
+    neither segment: the breath taken on it was timed against one a period away and scored 0
+    (review 1, finding 1). Every change after whole cycles lists its onset once."""
+    first, second = rates
+    period = 60.0 / first
+    for cycles in range(1, 30):
+        at = 60.0 + cycles * period
+        p = Pacer(BreathPattern.from_rate(first, 1.5), start_s=60.0)
+        p.set_pattern(BreathPattern.from_rate(second, 1.5), at)
+        around = p.inhale_onsets(at - 0.5 * period, at + 0.5 * period)
+        assert around == [pytest.approx(at, abs=1e-9)], (cycles, around)
+        assert p.state(at).phase is Phase.INHALE and p.state(at).phase_elapsed_s < 1e-9
+
+
 def test_pause_at_an_onset_moves_the_onset_to_the_resume() -> None:
     pacer = Pacer(FOUR_EIGHT)
     pacer.pause(12.0)

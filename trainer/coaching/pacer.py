@@ -340,8 +340,15 @@ class Pacer:
             return seg.cycle_index, seg.offset_s
         period = seg.pattern.period_s
         cycles, pos = divmod(seg.offset_s + (t_s - seg.start_s), period)
-        if pos >= period:  # divmod rounding can land exactly on the period
+        if pos >= period * (1.0 - _ONSET_TOL_CYCLES):
+            # On the next inhale onset but for rounding (divmod can land exactly on the period).
             cycles, pos = cycles + 1.0, 0.0
+        elif pos <= period * _ONSET_TOL_CYCLES:
+            # On this cycle's onset but for rounding: a change made there (a program's step of
+            # whole cycles) must start its segment on the onset, or the onset is lost between
+            # the two segments and the breath taken on it is timed against one a period away
+            # (found in review: 1.15e-14 s past it, the breath scored 0 for a 0.42 s lag).
+            pos = 0.0
         return seg.cycle_index + int(cycles), pos
 
     def _append(self, at_s: float, make: _SegmentFactory) -> None:
