@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from simulated_sessions import write_simulated
@@ -109,8 +110,9 @@ def test_report_renders_to_png_and_pdf_with_every_axis_labelled(
     assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
 
 
-def _text_overlaps(analysis: SessionAnalysis) -> list[str]:
-    """Pairs of panel titles, legends and x labels of the report that overlap on the page."""
+def _text_overlaps(analysis: SessionAnalysis, min_boxes: int = 21) -> list[str]:
+    """Pairs of panel titles, legends and x labels of the report that overlap on the page
+    (``min_boxes`` of them at least: the page has them)."""
     fig = report_figure(analysis)
     FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -126,7 +128,7 @@ def _text_overlaps(analysis: SessionAnalysis) -> list[str]:
             if kind != "legend" and not artist.get_text():
                 continue
             boxes.append((f"{kind} of {name!r}", artist.get_window_extent(renderer)))
-    assert len(boxes) > 20
+    assert len(boxes) >= min_boxes
     return [
         f"{a_name} overlaps {b_name}"
         for i, (a_name, a) in enumerate(boxes)
@@ -640,20 +642,22 @@ def test_the_follow_panel_shows_a_zero_score_and_names_only_lines_it_draws(
             )
 
 
-def _dropout_recording(tmp_path: Path, lost_s: float) -> SessionAnalysis:
-    """An imported Polar Sensor Logger file of 700 beats of 0.9 s with a 0.1 Hz swing, whose
-    beats from index 340 on (5:06) come ``lost_s`` later: the beats of a lost link never
-    logged."""
+def _dropout_recording(
+    tmp_path: Path, lost_s: float, beats: int = 700, lost_before: int = 340
+) -> SessionAnalysis:
+    """An imported Polar Sensor Logger file of ``beats`` beats of 0.9 s with a 0.1 Hz swing,
+    whose beats from index ``lost_before`` on (5:06 by default) come ``lost_s`` later: the beats
+    of a lost link never logged."""
     from rr_files import polar_logger_rr
 
     from trainer.storage.importers import import_recording
 
     rng = np.random.default_rng(3)
-    t_s = np.arange(700) * 0.9
+    t_s = np.arange(beats) * 0.9
     rr = np.round(900.0 + 60.0 * np.sin(2 * np.pi * 0.1 * t_s) + rng.normal(0.0, 8.0, t_s.size))
-    src = tmp_path / f"psl{lost_s:g}.txt"
-    src.write_text(polar_logger_rr(rr, 340, lost_s))
-    out = tmp_path / f"psl{lost_s:g}.bwr"
+    src = tmp_path / f"psl{lost_s:g}-{beats}.txt"
+    src.write_text(polar_logger_rr(rr, lost_before, lost_s))
+    out = tmp_path / f"psl{lost_s:g}-{beats}.bwr"
     return analyse_recording(import_recording(src, "auto", out).path)
 
 
@@ -710,16 +714,110 @@ def test_a_spectrum_cut_by_a_dropout_says_which_part_of_the_session_it_covers(
     assert "LF power (0.04–0.15 Hz)" in {text.get_text() for text in table.texts}
 
 
-def test_the_beat_by_beat_and_coherence_lines_break_at_a_dropout(tmp_path: Path) -> None:
+def _line_breaks(ax: Axes, label: str | None = None) -> list[tuple[float, float]]:
+    """The ends (x) of each stretch a panel's line (the first, or the one labelled ``label``)
+    leaves out: a NaN point between two drawn ones."""
+    line = next(ln for ln in ax.get_lines() if label is None or ln.get_label() == label)
+    x = np.asarray(line.get_xdata(), dtype=float)
+    return [(float(x[k - 1]), float(x[k + 1])) for k in np.flatnonzero(np.isnan(x)).tolist()]
+
+
+def test_the_heart_lines_and_the_rate_break_at_a_dropout(tmp_path: Path) -> None:
     """The close-up's beat-by-beat heart rate drew a straight line across 19 s without beats,
     as if the heart had beaten steadily (review); the coherence line bridged the windows the
-    beats did not cover."""
+    beats did not cover, and the breath rate read from the heart rhythm the 1.4 min between
+    the last estimate before the dropout and the first after it (found by a helper)."""
     analysis = _dropout_recording(tmp_path, 19.0)
+    hole_min = (analysis.beat_t_s[339] / 60.0, analysis.beat_t_s[340] / 60.0)
     figure = report_figure(analysis)
-    zoom = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("…and your heart"))
-    coherence = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("Coherence"))
-    for ax, min_hole_s in ((zoom, 19.0), (coherence, 19.0 / 60.0)):  # s into the window, min
-        x = np.asarray(ax.get_lines()[0].get_xdata(), dtype=float)
-        holes = np.flatnonzero(np.isnan(x))
-        assert holes.size == 1, ax.get_title(loc="left")
-        assert x[holes[0] + 1] - x[holes[0] - 1] > min_hole_s  # the break is the dropout
+    for title, label in (("Coherence", None), ("Breath rate", "from heart rhythm")):
+        ((before, after),) = _line_breaks(_panel(figure, title), label)
+        assert before <= hole_min[0] and after >= hole_min[1], title
+    # A close-up that cannot keep off the hole (a 90 s window in 2 min with 19 s lost in the
+    # middle) breaks its line there.
+    short = _dropout_recording(tmp_path, 19.0, beats=120, lost_before=60)
+    ((before, after),) = _line_breaks(_panel(report_figure(short), "…and your heart"))
+    assert after - before > 19.0
+
+
+def test_the_close_up_keeps_off_a_hole_in_the_beats(tmp_path: Path) -> None:
+    """It was moved off connection gaps only: after a 19 s dropout of an import's beats
+    (5:05-5:25) it sat on the hole, 4:40-6:10. It now starts at the first beat after it, the
+    clear window nearest the middle."""
+    import re
+
+    analysis = _dropout_recording(tmp_path, 19.0)
+    hole_s = (analysis.beat_t_s[339], analysis.beat_t_s[340])
+    figure = report_figure(analysis)
+    title = _panel(figure, "A closer look").get_title(loc="left")
+    match = re.fullmatch(r"A closer look, (\d+):(\d\d)–(\d+):(\d\d) \(min:s\)", title)
+    assert match is not None, title
+    m0, s0, m1, s1 = (int(g) for g in match.groups())
+    assert 60 * m0 + s0 == round(hole_s[1]) and 60 * m1 + s1 == round(hole_s[1] + 90.0)
+    assert _line_breaks(_panel(figure, "…and your heart")) == []
+
+
+def test_the_rsa_bar_before_a_dropout_ends_at_it(tmp_path: Path) -> None:
+    """The RSA bar of the breath before a 19 s dropout stretched across it to the next breath
+    after it, as if its heart-rate swing had gone on; it ends at the last beat before it."""
+    analysis = _dropout_recording(tmp_path, 19.0)
+    hole_min = (analysis.beat_t_s[339] / 60.0, analysis.beat_t_s[340] / 60.0)
+    heart = _panel(report_figure(analysis), "Heart rate and RSA")
+    (bars,) = heart.collections
+    xs = [np.asarray(path.vertices, dtype=float)[:, 0] for path in bars.get_paths()]
+    spans = [(float(x.min()), float(x.max())) for x in xs]
+    assert not any(x0 < hole_min[1] and x1 > hole_min[0] for x0, x1 in spans)
+    assert any(x1 == pytest.approx(hole_min[0], abs=1e-9) for _, x1 in spans)
+
+
+def _imported_rr(tmp_path: Path, name: str, rr_ms: npt.NDArray[np.float64]) -> SessionAnalysis:
+    """The analysis of an RR list (ms, one a line) imported as a recording."""
+    from trainer.storage.importers import import_recording
+
+    src = tmp_path / f"{name}.txt"
+    src.write_text("".join(f"{v:.0f}\n" for v in rr_ms))
+    return analyse_recording(import_recording(src, "rr", tmp_path / f"{name}.bwr").path)
+
+
+def test_the_rate_panel_draws_no_rate_from_an_unusable_heart_rhythm(tmp_path: Path) -> None:
+    """Intervals like white noise (as in atrial fibrillation) give every window quality 0
+    ("no rhythm"), and ``breaths --rr``, the replay and the headline give no rate, but the
+    panel drew each window's rate, 15-27/min, as measured (review 1, finding 2). Unusable
+    windows are marked along the foot of the panel, without a rate."""
+    rng = np.random.default_rng(1)
+    noise = _imported_rr(tmp_path, "noise", np.round(900.0 + 80.0 * rng.normal(size=400)))
+    estimates = noise.rr_estimates
+    assert len(estimates) >= 25 and all(e.unusable_reason for e in estimates)
+    assert noise.metrics()["median_rate_bpm"] is None
+    rate = _panel(report_figure(noise), "Breath rate")
+    assert [ln.get_label() for ln in rate.get_lines()] == ["unclear: no rate"]
+    (unclear,) = rate.get_lines()
+    assert np.asarray(unclear.get_xdata()) == pytest.approx([e.t_s / 60 for e in estimates])
+    no_rhythm = sum(str(e.unusable_reason).startswith("no rhythm") for e in estimates)
+    assert [t.get_text() for t in rate.texts] == [
+        f"not measured: the heart rhythm shows no breathing (no rhythm in {no_rhythm} of "
+        f"{len(estimates)} windows)"
+    ]
+
+    # 5 min of a heart swinging with the breath, then 5 min of white noise: only the usable
+    # windows have a rate, and its line does not run on across the ones left out.
+    t_s = np.arange(330) * 0.9
+    paced = 900.0 + 60.0 * np.sin(2 * np.pi * 0.1 * t_s) + rng.normal(0.0, 8.0, t_s.size)
+    mixed = _imported_rr(
+        tmp_path, "mixed", np.round(np.concatenate([paced, 900.0 + 80.0 * rng.normal(size=330)]))
+    )
+    usable = [e for e in mixed.rr_estimates if e.unusable_reason is None]
+    unusable = [e for e in mixed.rr_estimates if e.unusable_reason is not None]
+    assert len(usable) >= 20 and len(unusable) >= 20
+    rate = _panel(report_figure(mixed), "Breath rate")
+    drawn = next(ln for ln in rate.get_lines() if ln.get_label() == "from heart rhythm")
+    x = np.asarray(drawn.get_xdata(), dtype=float)
+    y = np.asarray(drawn.get_ydata(), dtype=float)
+    assert x[np.isfinite(x)] == pytest.approx([e.t_s / 60 for e in usable])
+    assert y[np.isfinite(y)] == pytest.approx([e.rate_bpm for e in usable])
+    for before, after in _line_breaks(rate, "from heart rhythm"):
+        assert any(before < e.t_s / 60 < after for e in unusable)
+    (unclear,) = [ln for ln in rate.get_lines() if ln.get_label() != "from heart rhythm"]
+    assert np.asarray(unclear.get_xdata()).size == len(unusable)
+    assert not rate.texts
+    assert _text_overlaps(mixed, min_boxes=15) == []  # no belt: fewer legends

@@ -6,14 +6,18 @@ Panels, top to bottom, all on the session's time axis in minutes unless said oth
    breath rate and exhale:inhale ratio achieved against the targets, HRV and coherence.
 2. The whole session: belt signal (scaled to the pacer's 0-1 fill) over the pacer target, with
    program steps named, connection gaps shaded and marks drawn.
-3. A closer look at 90 s: detected inhales and exhales shaded over the pacer target, and the
-   beat-by-beat heart rate below it, where respiratory sinus arrhythmia shows as heart rate
-   rising on each inhale and falling on each exhale.
-4. Breath rate and ratio per breath against the targets.
+3. A closer look at 90 s, as near the middle as is clear of connection gaps and holes in the
+   beats: detected inhales and exhales shaded over the pacer target, and the beat-by-beat heart
+   rate below it, where respiratory sinus arrhythmia shows as heart rate rising on each inhale
+   and falling on each exhale.
+4. Breath rate and ratio per breath against the targets; with a heart-rate strap alone, the rate
+   read from the heart rhythm where it shows breathing, the other windows marked without one.
 5. Heart rate over the session with RSA (peak-to-trough per breath).
 6. Follow score per breath and coherence over time.
 7. The HRV summary with the settings used (tools disagree mainly because of settings:
    docs/reference/physiology.md, "Heart-rate variability").
+
+Lines and RSA bars stop at a hole in the beats rather than bridge it.
 
 Rendering uses matplotlib's object API on a :class:`~matplotlib.figure.Figure` (no pyplot state),
 so reports can be drawn in worker processes and threads.
@@ -25,6 +29,7 @@ import math
 import stat
 import textwrap
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +42,13 @@ from analysis.coherence import DEFAULT_SETTINGS
 from analysis.hrv_frequency import MAX_GAP_S, MIN_SPECTRUM_S
 from analysis.hrv_report import artifact_warning
 from trainer.errors import BadArgument, UserError
-from trainer.reports.session_analysis import PacerSpan, SessionAnalysis, analyse_recording
+from trainer.reports.session_analysis import (
+    HeartMetrics,
+    PacerSpan,
+    SessionAnalysis,
+    analyse_recording,
+)
+from trainer.session.pipeline import RR_STEP_S
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
 from trainer.session.summary import scored_rates, sensor_loss_text, sensor_lost_word
 from trainer.storage.history import MIN_HRV_BEATS_S, beats_span_s
@@ -650,15 +661,48 @@ def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
 
 
+def _beat_holes(heart: HeartMetrics) -> list[tuple[float, float]]:
+    """Holes in the beats: (last beat before, first beat after) each gap of over
+    :data:`~analysis.hrv_frequency.MAX_GAP_S` between two beats, session s.
+
+    The same threshold as the lines broken by :func:`_broken_at_gaps`: a dropout of the strap's
+    link, or beats it never logged (an import's file), of which nothing is known.
+    """
+    t_s = np.sort(heart.nn_t_s)
+    ends = np.flatnonzero(np.diff(t_s) > MAX_GAP_S)
+    return [(float(t_s[k]), float(t_s[k + 1])) for k in ends.tolist()]
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """``spans`` (start, end) merged where they overlap or touch, in order of start."""
+    merged: list[tuple[float, float]] = []
+    for t0, t1 in sorted(spans):
+        if merged and t0 <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], t1))
+        else:
+            merged.append((t0, t1))
+    return merged
+
+
 def _zoom_window(analysis: SessionAnalysis) -> tuple[float, float]:
-    """A ``ZOOM_S`` window in the middle of the session, moved off any gap it would overlap."""
+    """A ``ZOOM_S`` window as near the middle of the session as lies clear of every connection
+    gap and every hole in the beats (:func:`_beat_holes`); with none clear, the one missing the
+    least. (It was moved off connection gaps only, so after a 19 s dropout of beats the close-up
+    sat on the hole, found in review.)"""
     duration = analysis.duration_s
     if duration <= ZOOM_S:
         return 0.0, max(duration, 1.0)
-    t0 = duration / 2 - ZOOM_S / 2
-    for gap in analysis.gaps:
-        if gap.t0_s < t0 + ZOOM_S and gap.t1_s > t0:
-            t0 = gap.t1_s if gap.t1_s + ZOOM_S <= duration else max(0.0, gap.t0_s - ZOOM_S)
+    latest = duration - ZOOM_S
+    middle = latest / 2
+    holes = _merged([(g.t0_s, g.t1_s) for g in analysis.gaps] + _beat_holes(analysis.heart))
+    # The window nearest the middle that is clear of the holes starts at the middle, right after
+    # a hole or right before one.
+    starts = [middle] + [min(max(t, 0.0), latest) for t0, t1 in holes for t in (t1, t0 - ZOOM_S)]
+
+    def missing_s(start: float) -> float:
+        return sum(max(0.0, min(t1, start + ZOOM_S) - max(t0, start)) for t0, t1 in holes)
+
+    t0 = min(starts, key=lambda start: (missing_s(start), abs(start - middle)))
     return t0, t0 + ZOOM_S
 
 
@@ -747,7 +791,9 @@ def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]
     heart = analysis.heart
     beats = (heart.nn_t_s >= t0) & (heart.nn_t_s <= t1)
     ax.set_xlim(0.0, t1 - t0)
-    ax.set_xlabel("seconds into the window")
+    # Small and at the right, as the "min" under the other panels: centred and larger, it met
+    # the legend of the rate panel below once that had three entries.
+    ax.set_xlabel("s into the window", loc="right", labelpad=0, fontsize=7, color="#555555")
     ax.set_ylabel("heart rate (bpm),\nbeat by beat")
     if not np.any(beats):
         _no_data(ax, "no heart beats in this window")
@@ -811,25 +857,74 @@ def _rate_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         )
         ax.set_ylim(0.0, max(hi * 1.15, 1.0))
     elif analysis.rr_estimates:
-        # A heart-rate strap alone: the rate read from the heart rhythm, one per estimate.
-        rr_t = np.asarray([e.t_s for e in analysis.rr_estimates], dtype=np.float64)
-        rr_rate = np.asarray([e.rate_bpm for e in analysis.rr_estimates], dtype=np.float64)
+        _rr_rate(ax, analysis, [y for y in ys if math.isfinite(y)])
+    else:
+        _no_data(ax, "no breaths detected")
+    _shade_gaps_and_marks(ax, analysis)
+    _time_axis(ax, analysis)
+    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=3, frameon=False)
+
+
+RR_BREAK_S = 1.5 * RR_STEP_S
+"""Time between two heart-rhythm rates drawn (s) over which their line breaks: they come every
+:data:`~trainer.session.pipeline.RR_STEP_S`, so a longer step is a window not made (a hole in
+the beats) or one left out as unusable."""
+
+
+def _rr_rate(ax: Axes, analysis: SessionAnalysis, targets_bpm: list[float]) -> None:
+    """A heart-rate strap alone: the breathing rate read from the heart rhythm, each usable
+    estimate (:attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason` None: quality at
+    least :data:`analysis.rr_breath.USABLE_QUALITY`, as ``breaths --rr``, the live screen and
+    the headline count them), the line broken where estimates are missing.
+
+    An unusable estimate still names a rate (the band's tallest bin), which is noise: drawn,
+    white-noise intervals looked like a fast breathing rate of 15-27/min under a headline of
+    no rate (found in review). Its window is marked along the foot of the panel instead, with
+    no rate, and a panel with none usable says why.
+    """
+    estimates = analysis.rr_estimates
+    shown = [e for e in estimates if e.unusable_reason is None]
+    if shown:
+        t_s, rate_bpm = _broken_at_gaps(
+            np.asarray([e.t_s for e in shown], dtype=np.float64),
+            np.asarray([e.rate_bpm for e in shown], dtype=np.float64),
+            RR_BREAK_S,
+        )
         ax.plot(
-            _minutes(rr_t),
-            rr_rate,
+            _minutes(t_s),
+            rate_bpm,
             "o-",
             ms=2.4,
             lw=0.8,
             color=COLORS["signal"],
             label="from heart rhythm",
         )
-        finite = [y for y in ys if math.isfinite(y)]
-        ax.set_ylim(0.0, max(max([*rr_rate.tolist(), *finite]) * 1.15, 1.0))
-    else:
-        _no_data(ax, "no breaths detected")
-    _shade_gaps_and_marks(ax, analysis)
-    _time_axis(ax, analysis)
-    _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+    top_bpm = max([e.rate_bpm for e in shown] + targets_bpm, default=0.0)
+    ax.set_ylim(0.0, max(top_bpm * 1.15, 1.0))
+    unclear = [e.t_s for e in estimates if e.unusable_reason is not None]
+    if unclear:
+        # At a fixed height in the panel (axes fraction), since they have no rate.
+        ax.plot(
+            _minutes(np.asarray(unclear, dtype=np.float64)),
+            np.full(len(unclear), 0.06),
+            "|",
+            ms=5,
+            mew=0.8,
+            color=COLORS["muted"],
+            transform=ax.get_xaxis_transform(),
+            label="unclear: no rate",
+        )
+    if not shown:
+        # The commonest reason, by its head ("no rhythm", "irregular rhythm", "weak or unclear
+        # breathing peak"): the rest of it holds numbers of one window.
+        ((head, count),) = Counter(
+            str(e.unusable_reason).split(":", 1)[0] for e in estimates
+        ).most_common(1)
+        _no_data(
+            ax,
+            f"not measured: the heart rhythm shows no breathing ({head} in {count} of "
+            f"{len(estimates)} windows)",
+        )
 
 
 def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
@@ -868,10 +963,11 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         _no_data(ax, "no heart-rate strap in this session")
         return
     if heart.rsa_t_s.size:
+        rsa_t_s, rsa_min_bpm, rsa_max_bpm = _rsa_bars(heart)
         ax.fill_between(
-            _minutes(heart.rsa_t_s),
-            heart.rsa_min_hr_bpm,
-            heart.rsa_max_hr_bpm,
+            _minutes(rsa_t_s),
+            rsa_min_bpm,
+            rsa_max_bpm,
             step="post",
             color=COLORS["rsa"],
             alpha=0.75,
@@ -902,6 +998,29 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         )
     _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
     _shade_gaps_and_marks(ax, analysis)
+
+
+def _rsa_bars(heart: HeartMetrics) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Times (session s) and the two ends of the RSA bars (bpm), for a ``step="post"`` fill.
+
+    Each breath's bar runs from its inhale onset to the next breath's, except over a hole in
+    the beats (:func:`_beat_holes`): there it ends at the last beat before the hole, and a NaN
+    point leaves the hole empty (the bar of the breath before a 19 s dropout stretched across
+    it, as if its swing had been measured there; found in review).
+    """
+    t_s, lo_bpm, hi_bpm = heart.rsa_t_s, heart.rsa_min_hr_bpm, heart.rsa_max_hr_bpm
+    starts = np.asarray([t0 for t0, _ in _beat_holes(heart)], dtype=np.float64)
+    # The breath whose bar reaches each hole: the last one starting before it.
+    after = np.searchsorted(t_s, starts, side="right")
+    starts, after = starts[after > 0], after[after > 0]
+    at = np.repeat(after, 2)
+    held = np.column_stack([starts, starts]).ravel()
+
+    def ended(values: FloatArray) -> FloatArray:
+        ends = np.column_stack([values[after - 1], np.full(after.size, np.nan)]).ravel()
+        return np.insert(values, at, ends)
+
+    return np.insert(t_s, at, held), ended(lo_bpm), ended(hi_bpm)
 
 
 HR_MEAN_BEATS = 15
