@@ -925,3 +925,14 @@ def test_an_rr_list_in_seconds_is_said_to_be_read_as_seconds(tmp_path: Path) -> 
     assert import_recording(ms, "rr", tmp_path / "ms.bwr").notes[0] == (
         "RR intervals read as milliseconds"
     )
+
+
+def test_an_imported_session_has_no_ratio_target(tmp_path: Path) -> None:
+    """Nobody paced an imported session: its own-rhythm record held a target ratio of 1.5 all
+    the same, and the report drew that "target" under a headline saying "target —" (found in
+    review). The import's own-rhythm record holds no target."""
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(str(900 + 40 * (i % 7)) for i in range(200)) + "\n")
+    import_(src, "rr", tmp_path / "rr.bwr", "2026-01-01T07:00")
+    spans = analyse_recording(tmp_path / "rr.bwr").pacer_spans
+    assert spans and all(s.mode == "own" and s.ratio is None for s in spans)

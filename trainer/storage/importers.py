@@ -1231,7 +1231,7 @@ def _read_text(path: Path) -> str:
 
 
 def _own_rhythm(start_wall_ns: int) -> PacerChange:
-    return PacerChange(START_MONO_NS, start_wall_ns, "own", target_ratio=1.5, label="imported")
+    return PacerChange(START_MONO_NS, start_wall_ns, "own", label="imported")
 
 
 def _packet(t_s: float, start_wall_ns: int, stream: str, payload: bytes) -> RawPacket:
