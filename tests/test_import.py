@@ -79,7 +79,7 @@ def test_a_dropout_in_an_rr_list_is_imported_and_corrected(tmp_path: Path) -> No
     assert analysis.heart.nn_ms is not None and float(np.max(analysis.heart.nn_ms)) < 2000.0
     src.write_text("812\n905\n70000\n890\n")
     with pytest.raises(
-        ImportFileError, match=r"rr\.txt:3: 70000 is longer than a heart-rate packet"
+        ImportFileError, match=r"rr\.txt:3: RR interval 70000 ms is longer than a heart-rate packet"
     ):
         import_recording(src, "rr", tmp_path / "long.bwr")
 
