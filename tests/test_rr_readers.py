@@ -230,3 +230,46 @@ def test_a_table_whose_column_name_gives_the_wrong_unit_is_told_to_rename_it(
     if column == "rr_s":
         with pytest.raises(UserError, match=advice):
             hrv_cli.read_rr_file(src)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_ms"),
+    [
+        ("index,rr_ms\n1,800\n2,810\n3,820\n", [800.0, 810.0, 820.0]),
+        ("beat;IBI (s);hr\n1;0,800;75\n2;0,810;\n3;;74\n4;0,820;73\n", [800.0, 810.0, 820.0]),
+        ("nn,hr_bpm\n800,75\n810,74\n820,73\n", [800.0, 810.0, 820.0]),
+    ],
+)
+def test_a_table_without_a_time_column_imports_as_hrv_reads_it(
+    tmp_path: Path, text: str, expected_ms: list[float]
+) -> None:
+    """import refused a table of intervals alone ("no time column in the header") that hrv
+    analysed; it now takes its RR column, in the unit its name gives, beats at their running
+    sum, and says so."""
+    src = tmp_path / "t.csv"
+    src.write_text(text, encoding="utf-8")
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(expected_ms)
+    result = import_recording(src, "auto", tmp_path / "t.bwr", start_wall_ns=START_NS)
+    assert any("no time column" in note for note in result.notes)
+    imported = analyse_recording(result.path).rr_ms
+    assert np.max(np.abs(imported - expected_ms)) <= STRAP_MS
+
+
+@pytest.mark.parametrize("header", ["rr_s", "IBI (s)", "RR interval [s]"])
+def test_a_one_column_list_under_a_seconds_header_is_read_as_seconds_by_both(
+    tmp_path: Path, header: str
+) -> None:
+    """hrv split "IBI (s)" into two names and read the list as ms (refused); import ignored the
+    header's unit, so "rr_s" over values in ms imported as ms where hrv refused it."""
+    src = tmp_path / "s.txt"
+    src.write_text(f"{header}\n0.8\n0.81\n0.82\n", encoding="utf-8")
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx([800.0, 810.0, 820.0])
+    result = import_recording(src, "auto", tmp_path / "s.bwr", start_wall_ns=START_NS)
+    assert result.notes[0] == f"RR intervals read as seconds (the header says {header!r})"
+    wrong = tmp_path / "w.txt"
+    wrong.write_text(f"{header}\n800\n810\n820\n", encoding="utf-8")
+    rename = r"says seconds: rename it rr_ms"
+    with pytest.raises(UserError, match=rename):
+        hrv_cli.read_rr_file(wrong)
+    with pytest.raises(ImportFileError, match=rename):
+        import_recording(wrong, "auto", tmp_path / "w.bwr", start_wall_ns=START_NS)

@@ -207,12 +207,16 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     lines = decimal_points_in_rows(lines, delimiter)
     first = lines[0][1]
     cells = split_cells(first, delimiter)
+    words = any(number_or_none(c) is None for c in cells)
+    if words and delimiter is None and len(lines) > 1 and len(split_cells(lines[1][1], None)) == 1:
+        # One value a row under a header of words ("IBI (s)"): one name, not "IBI" and "(s)".
+        cells = [" ".join(cells)]
     column = 0
     scale = 1000.0 if unit == "s" else 1.0
     seconds_header = False
     body = lines
     time_at: tuple[int, str, float] | None = None
-    if any(number_or_none(c) is None for c in cells):
+    if words:
         keys = [column_key(c) for c in cells]
         # The time column import would read (its names and order), for the gaps it shows.
         time_name = next((c for c in TIME_COLUMNS if c in keys), None)

@@ -9,9 +9,11 @@ reports, history and export work on them unchanged:
   before and after the intervals and ``#`` comments are skipped (an empty line between two
   intervals is a missing one, refused), a comma or semicolon ending every line (a
   spreadsheet's one-column CSV) is dropped, and a first line with no digit is taken as a column
-  header. Beat times are the running sum of the intervals, rounded to 1/1024 s
-  (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms, every interval within 0.98 ms,
-  said in a note, :func:`resolution_note`).
+  header (one naming seconds, ``rr_s`` or ``IBI (s)``, makes the values seconds, as in
+  ``hrv``). A table with an RR column but no time column (``index,rr_ms``) is read the same way
+  from that column (:func:`import_rr_table`). Beat times are the running sum of the
+  intervals, rounded to 1/1024 s (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms,
+  every interval within 0.98 ms, said in a note, :func:`resolution_note`).
 * **Polar-style CSV** — a table with a time column and any of RR, heart rate, ECG and
   accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
   ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
@@ -130,12 +132,14 @@ from trainer.storage.rr_values import (
     RR_COLUMNS,
     TOO_LONG_ADVICE,
     plausible_rr,
+    rr_column,
     too_long,
 )
 from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     empty_last_cell,
+    number_or_none,
     read_text,
     short_quote,
 )
@@ -258,9 +262,9 @@ def parse_rr_list(path: Path, unit: str | None = None) -> FloatArray:
     return read_rr_list(path, unit)[0]
 
 
-def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]:
-    """Read an RR list (see the module notes): its intervals in milliseconds, and whether the
-    file wrote them in seconds.
+def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
+    """Read an RR list (see the module notes): its intervals in milliseconds, and the note on
+    the unit they were read in.
 
     Parameters
     ----------
@@ -268,7 +272,9 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]
         The list.
     unit : {"ms", "s"}, optional
         The values' unit; by default seconds when their median is below
-        :data:`SECONDS_BELOW` (:func:`rr_list_in_seconds`), else milliseconds.
+        :data:`SECONDS_BELOW` (:func:`rr_list_in_seconds`), else milliseconds. A header
+        naming seconds (``rr_s``, ``IBI (s)``: :data:`RR_COLUMNS`) wins over both, as in
+        ``hrv``.
 
     Raises
     ------
@@ -289,6 +295,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]
     values: list[float] = []
     lines: list[int] = []
     seen_data = False
+    header = ""
     blank: int | None = None  # an empty line after an interval
     for number, raw in enumerate(rows, start=1):
         line = raw.split("#", 1)[0].strip()
@@ -306,6 +313,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]
             )
         if not seen_data and not any(c.isdigit() for c in line):
             seen_data = True  # a column header such as "RR (ms)"
+            header = line
             continue
         seen_data = True
         try:
@@ -332,11 +340,24 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]
     if not values:
         raise ImportFileError(f"{path}: no RR intervals in this file")
     rr = np.asarray(values, dtype=np.float64)
-    seconds = rr_list_in_seconds(values) if unit is None else unit == "s"
+    named_seconds = RR_COLUMNS.get(column_key(header)) == 1000.0
+    seconds = named_seconds or (rr_list_in_seconds(values) if unit is None else unit == "s")
     if seconds:
         rr = rr * 1000.0
-    check_rr_values(rr, np.asarray(lines), path, shown=values, seconds=seconds)
-    return rr, seconds
+    column = header if named_seconds else None
+    check_rr_values(rr, np.asarray(lines), path, shown=values, seconds=seconds, column=column)
+    if named_seconds:
+        read_as = f"RR intervals read as seconds (the header says {header!r})"
+    elif not seconds:
+        read_as = "RR intervals read as milliseconds"
+    elif unit is None:
+        read_as = (
+            f"RR intervals read as seconds (their median is below {SECONDS_BELOW:g}); "
+            "'breathwise hrv' and 'breaths --rr' read this file with --unit s"
+        )
+    else:
+        read_as = "RR intervals read as seconds (--unit s)"
+    return rr, read_as
 
 
 def rr_column_hint(written: Sequence[float], seconds: bool, column: str) -> str:
@@ -563,7 +584,87 @@ def import_rr_list(
     unit : {"ms", "s"}, optional
         The values' unit; by default from their median (:func:`read_rr_list`).
     """
-    rr_ms, seconds = read_rr_list(path, unit)
+    rr_ms, read_as = read_rr_list(path, unit)
+    return _rr_recording(path, rr_ms, start_wall_ns, "rr-list", read_as)
+
+
+def untimed_rr_table(head: bytes) -> bool:
+    """Whether a table's header (the first line of ``head``) names an RR column but no time
+    column: a table of intervals alone (``index,rr_ms``; Kubios' and NeuroKit2's), imported as
+    an RR list of that column (:func:`import_rr_table`), as ``hrv`` reads it."""
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    delimiter = max((";", "\t", ","), key=line.count)
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return False
+    keys = [column_key(c) for c in cells]
+    return rr_column(keys) is not None and not any(k in TIME_COLUMNS for k in keys)
+
+
+def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+    """Build a session from a table's RR column when it has no time column
+    (:func:`untimed_rr_table`): the intervals in file order, empty and ``nan`` cells skipped
+    (rows of other columns), beats at their running sum as for an RR list
+    (:func:`import_rr_list`); the column's name gives the unit (:data:`RR_COLUMNS`).
+
+    Raises
+    ------
+    ImportFileError
+        A row without the column, a cell that is not a number, an interval of zero or less,
+        no interval, or values :func:`check_rr_values` refuses.
+    """
+    text = _read_text(path)
+    delimiter = max((";", "\t", ","), key=text.split("\n", 1)[0].count)
+    rows = _rows(
+        csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter), path
+    )
+    header = next(rows, [])
+    keys = [column_key(c) for c in header]
+    index = rr_column(keys)
+    if index is None:
+        raise ImportFileError(
+            f"{path}:1: no RR column in the header ({short_quote(', '.join(header))})",
+            "name it rr_ms (or rr_s for seconds)",
+        )
+    name, factor = header[index].strip(), RR_COLUMNS[keys[index]]
+    written: list[float] = []
+    lines: list[int] = []
+    for number, row in enumerate(rows, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if index >= len(row):
+            raise ImportFileError(f"{path}:{number}: row has no column {index + 1} ({name})")
+        cell = row[index].strip()
+        if not cell or cell.lower() == "nan":
+            continue  # a row of the other columns: no beat on it
+        value = number_or_none(cell)
+        if value is None or not math.isfinite(value) or value <= 0:
+            raise ImportFileError(
+                f"{path}:{number}: {short_quote(name)} value {short_quote(cell)} is not an "
+                "RR interval (a positive number)"
+            )
+        written.append(value)
+        lines.append(number)
+    if not written:
+        raise ImportFileError(f"{path}: no RR intervals in the {short_quote(name)} column")
+    rr_ms = np.asarray(written, dtype=np.float64) * factor
+    check_rr_values(
+        rr_ms, np.asarray(lines), path, shown=written, seconds=factor != 1.0, column=name
+    )
+    unit = "seconds" if factor != 1.0 else "milliseconds"
+    read_as = (
+        f"RR intervals read from the {name!r} column as {unit}; the table has no time column, "
+        "so the beats are the running sum of the intervals"
+    )
+    return _rr_recording(path, rr_ms, start_wall_ns, "rr-table", read_as)
+
+
+def _rr_recording(
+    path: Path, rr_ms: FloatArray, start_wall_ns: int | None, fmt: str, read_as: str
+) -> Imported:
+    """A session of the beats at the running sum of ``rr_ms`` (checked intervals, ms), as a
+    strap would send them, with ``read_as`` and the storage's resolution as its notes."""
     rr_raw = rr_raw_on_beat_clock(rr_ms)
     # Beat times from the values as encoded, so the recording agrees with itself exactly.
     beat_t = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
@@ -575,20 +676,11 @@ def import_rr_list(
         kind="import",
         name=f"RR list {path.name}",
         streams={Stream.HEART_RATE.value: {}},
-        details={"imported_from": path.name, "format": "rr-list", "beats": len(rr_raw)},
+        details={"imported_from": path.name, "format": fmt, "beats": len(rr_raw)},
     )
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t, payload in rr_notifications(beat_t, rr_raw):
         items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
-    if not seconds:
-        read_as = "RR intervals read as milliseconds"
-    elif unit is None:
-        read_as = (
-            f"RR intervals read as seconds (their median is below {SECONDS_BELOW:g}); "
-            "'breathwise hrv' and 'breaths --rr' read this file with --unit s"
-        )
-    else:
-        read_as = "RR intervals read as seconds (--unit s)"
     notes = [read_as]
     resolution = resolution_note(rr_ms, rr_raw)
     if resolution is not None:
@@ -1708,6 +1800,8 @@ def import_recording(
         imported = import_export_beats(path, start_wall_ns=start_wall_ns)
     elif kind == "rr":
         imported = import_rr_list(path, start_wall_ns=start_wall_ns, unit=unit)
+    elif exported is None and untimed_rr_table(head):
+        imported = import_rr_table(path, start_wall_ns=start_wall_ns)
     else:
         imported = import_polar_csv(
             path, start_wall_ns=start_wall_ns, session_times=exported is not None
