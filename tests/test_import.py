@@ -79,7 +79,7 @@ def test_a_dropout_in_an_rr_list_is_imported_and_corrected(tmp_path: Path) -> No
     assert analysis.heart.nn_ms is not None and float(np.max(analysis.heart.nn_ms)) < 2000.0
     src.write_text("812\n905\n70000\n890\n")
     with pytest.raises(
-        ImportFileError, match=r"rr\.txt:3: 70000 is longer than a heart-rate packet"
+        ImportFileError, match=r"rr\.txt:3: RR interval 70000 ms is longer than a heart-rate packet"
     ):
         import_recording(src, "rr", tmp_path / "long.bwr")
 
@@ -204,7 +204,8 @@ def test_ecg_and_acc_with_a_relative_clock_are_placed_at_the_start(
         (["time_ns,rr_ms", "1000000000,800", "x,900"], 3, "'x' is not a valid timestamp"),
         (["time_ns,rr_ms", "2000000000,800", "1000000000,900"], 3, "time goes backwards"),
         (["time_ns,rr_ms", "1000000000,800,1,2"], 2, "4 cells where the header has 2"),
-        (["when,rr_ms", "1,800"], 1, "no time column"),
+        # An RR column without a time column is an RR list (test_rr_readers.py); without either:
+        (["when,value", "1,800"], 1, "no time column"),
         (["time_ns,temperature", "1,36.6"], 1, "no RR, HR, ECG or accelerometer column"),
         # Mostly implausible: a wrong unit (one artifact alone is kept: see below).
         (["time_ns,rr_ms", "1000000000,80", "2000000000,30"], 2, "not a plausible RR"),

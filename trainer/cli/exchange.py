@@ -120,10 +120,15 @@ def import_(
     delay, with the reason). An RR list whose median is below 10 is read as seconds (--unit
     says which), and a note says so. RR are stored in the strap's 1/1024 s, each beat within
     0.49 ms of the file's running sum: a note says how far the intervals moved (pNN50 in
-    report and history can then differ from 'hrv' on the file). A malformed file is refused
-    with the line at fault. The recording
-    is added to your history (--no-history: not), by the rules of 'history --add': a re-import
-    of a Breathwise CSV export of a session the history holds is not counted twice.
+    report and history can then differ from 'hrv' on the file). A CSV's RR column has a name
+    'hrv' reads too (rr_ms, rr, rri, ibi, nn..., in seconds rr_s, ibi_s...); a table with
+    one but no time column is imported as an RR list of that column. RR intervals
+    outside 200-3000 ms (300-20 beats/min) are kept for the artifact correction; a file whose
+    median is outside is refused (a wrong unit), and so is an interval over 63999 ms, the
+    longest a heart-rate packet carries: the rules of 'hrv' and 'breaths --rr'. A malformed
+    file is refused with the line at fault. The recording is added to your history
+    (--no-history: not), by the rules of 'history --add': a re-import of a Breathwise CSV
+    export of a session the history holds is not counted twice.
 
     Example: breathwise import rr.txt -o morning.bwr
     """

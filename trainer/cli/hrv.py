@@ -21,7 +21,7 @@ import typer
 
 from analysis.hrv_report import analyse_rr
 from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
-from devices.heart_rate import RR_UNITS_PER_S
+from devices.heart_rate import RR_UNITS_PER_S, rr_ms_to_raw
 from trainer import SOFTWARE
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import NS_PER_S
@@ -35,56 +35,31 @@ from trainer.storage.importers import (
     check_rr_unit,
     column_key,
     parse_time,
-    rr_list_in_seconds,
+    rr_column_hint,
     rr_unit_hint,
     strap_beat_times,
+)
+from trainer.storage.rr_values import (
+    MAX_RR_MS,
+    PLAUSIBLE_TEXT,
+    RR_COLUMNS,
+    TOO_LONG_ADVICE,
+    plausible_rr,
+    rr_column,
+    too_long,
 )
 from trainer.storage.text_files import (
     MISSING_INTERVAL_ADVICE,
     blank_inside,
     data_lines,
+    empty_last_cell,
     number_or_none,
     read_text,
     short_quote,
     split_cells,
 )
 
-__all__ = ["MAX_RR_MS", "MIN_RR_MS", "RRFile", "RRTiming", "hrv", "read_rr_file"]
-
-MIN_RR_MS = 200.0
-"""Shortest accepted interval (300 beats/min), ms."""
-MAX_RR_MS = 3000.0
-"""Longest accepted interval (20 beats/min), ms."""
-RR_COLUMNS = (
-    "rr_ms",
-    "rr",
-    "rri",
-    "rr_interval",
-    "rr_intervals",
-    "rr_interval_ms",
-    "rr_intervals_ms",
-    "ibi",
-    "ibi_ms",
-    "nn",
-    "nni",
-)
-"""Header names recognised as the RR column (case-insensitive; ``rr_s``/``ibi_s`` too; spaces
-and hyphens read as underscores, and a bracketed unit as a suffix: Polar Sensor Logger's
-``RR-interval [ms]`` is ``rr_interval_ms``)."""
-SECONDS_COLUMNS = ("rr_s", "ibi_s", "rri_s", "nn_s", "rr_interval_s", "rr_intervals_s")
-
-
-def _column_name(cell: str) -> str:
-    """A header cell as a column name: lower case, ``[ms]``/``(s)`` as a ``_ms``/``_s`` suffix,
-    spaces and hyphens as underscores (``RR-interval [ms]`` -> ``rr_interval_ms``)."""
-    name = cell.strip().strip('"').lower()
-    for unit in ("ms", "s"):
-        for left, right in (("[", "]"), ("(", ")")):
-            tag = f"{left}{unit}{right}"
-            if name.endswith(tag):
-                name = f"{name[: -len(tag)].strip()}_{unit}"
-    return "_".join(name.replace("-", " ").split())
-
+__all__ = ["RRFile", "RRTiming", "hrv", "read_rr_file"]
 
 GAPS_JOINED = (
     "HRV joins the intervals around each gap, so their successive difference is false and the "
@@ -134,7 +109,8 @@ class RRFile:
     values_ms: list[float]
     """Every interval, in file order, ms."""
     out_of_range: list[tuple[int, float]]
-    """``(line, ms)`` of each interval outside ``MIN_RR_MS``-``MAX_RR_MS``."""
+    """``(line, ms)`` of each interval outside
+    :data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS`."""
     timing: RRTiming | None = None
     """What the table's time column says (None without one)."""
 
@@ -160,7 +136,7 @@ class RRFile:
         line, ms = self.out_of_range[0]
         n = len(self.out_of_range)
         return (
-            f"{n} interval{'s' if n > 1 else ''} outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms "
+            f"{n} interval{'s' if n > 1 else ''} outside {PLAUSIBLE_TEXT} "
             f"(the first on line {line}: {ms:g} ms) kept for the artifact correction: "
             "missed beats or a lost contact if long, a spurious beat if short"
         )
@@ -172,8 +148,10 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
     semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
     European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
-    ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds), or with a single
-    column. Blank lines and lines starting with ``#`` are skipped, and so are empty or ``nan``
+    ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds: the names ``import``
+    reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or with a single column. A comma
+    or semicolon ending every line (a spreadsheet's one-column CSV, ``800,``) is no column.
+    Blank lines and lines starting with ``#`` are skipped, and so are empty or ``nan``
     cells of a table with several columns (one row per sample and an RR only on beat rows); in
     a one-column list a ``nan``, or an empty line between two intervals, is a missing interval
     and is refused. A table's time column, one ``import`` reads
@@ -187,11 +165,14 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     unit : {"ms", "s"}
         Unit of the values (unless the header says seconds).
 
-    Intervals outside 200-3000 ms (300-20 beats/min) are kept: a strap that loses contact
-    for a few beats sends one long interval, a spurious beat a short one, and the artifact
-    correction splits, merges or interpolates them (:mod:`analysis.rr_artifacts`); refusing
-    the file would lose every good beat in it. Only a file whose median lies outside that
-    range is refused: its unit is wrong.
+    Intervals outside 200-3000 ms (300-20 beats/min,
+    :data:`trainer.storage.rr_values.PLAUSIBLE_RR_MS`, as ``import``) are kept: a strap that
+    loses contact for a few beats sends one long interval, a spurious beat a short one, and the
+    artifact correction splits, merges or interpolates them (:mod:`analysis.rr_artifacts`);
+    refusing the file would lose every good beat in it. Only a file whose median lies outside
+    that range is refused (its unit is wrong), and an interval longer than a heart-rate packet
+    carries (:data:`trainer.storage.rr_values.MAX_RR_MS`, 63999 ms), which ``import`` could not
+    store either.
 
     Returns
     -------
@@ -204,8 +185,8 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     UserError
         Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
         included) or a time that is not one, an empty line inside a one-column list, an
-        interval of zero or less, or a median interval outside 200-3000 ms (a
-        wrong unit); the message names the file and line.
+        interval of zero or less or longer than 63999 ms, or a median interval outside
+        200-3000 ms (a wrong unit); the message names the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
@@ -217,28 +198,35 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     if not lines:
         raise UserError(f"{path}: no RR intervals (the file is empty)")
 
+    ends_with = empty_last_cell(line for _, line in lines)
+    if ends_with is not None:
+        # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
+        lines = [(no, line.rstrip(ends_with).rstrip()) for no, line in lines]
     first_no, first = lines[0]
     delimiter = delimiter_of(first)
     lines = decimal_points_in_rows(lines, delimiter)
     first = lines[0][1]
     cells = split_cells(first, delimiter)
+    words = any(number_or_none(c) is None for c in cells)
+    if words and delimiter is None and len(lines) > 1 and len(split_cells(lines[1][1], None)) == 1:
+        # One value a row under a header of words ("IBI (s)"): one name, not "IBI" and "(s)".
+        cells = [" ".join(cells)]
     column = 0
     scale = 1000.0 if unit == "s" else 1.0
     seconds_header = False
     body = lines
     time_at: tuple[int, str, float] | None = None
-    if any(number_or_none(c) is None for c in cells):
-        names = [_column_name(c) for c in cells]
+    if words:
         keys = [column_key(c) for c in cells]
         # The time column import would read (its names and order), for the gaps it shows.
         time_name = next((c for c in TIME_COLUMNS if c in keys), None)
         if time_name is not None:
             time_at = (keys.index(time_name), *TIME_COLUMNS[time_name])
-        matches = [i for i, n in enumerate(names) if n in RR_COLUMNS or n in SECONDS_COLUMNS]
-        if matches:
-            column = matches[0]
-            if names[column] in SECONDS_COLUMNS:
-                scale = 1000.0
+        found = rr_column(keys)
+        if found is not None:
+            column = found
+            if RR_COLUMNS[keys[column]] != 1.0:
+                scale = RR_COLUMNS[keys[column]]
                 seconds_header = True
         elif len(cells) == 1:
             column = 0
@@ -268,6 +256,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     time_problem: str | None = None
     value_lines: list[int] = []
     outside: list[tuple[int, str, float, float]] = []  # line, cell, value, ms of implausible ones
+    longest: tuple[int, str] | None = None  # line and cell of the first interval beyond MAX_RR_MS
     for no, line in body:
         row = split_cells(line, delimiter)
         if column >= len(row):
@@ -287,6 +276,8 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         ms = value * scale
         if ms <= 0.0:
             raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
+        if ms > MAX_RR_MS and longest is None:
+            longest = (no, cell)
         values.append(ms)
         value_lines.append(no)
         if time_at is not None:
@@ -300,25 +291,26 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
                     # The intervals are what is analysed: an unreadable time costs the gaps,
                     # not the file (import, which places beats by it, refuses it).
                     time_problem = f"line {no}: {short_quote(row[index])} is not a valid time"
-        if not _plausible(ms):
+        if not plausible_rr(ms):
             outside.append((no, cell, value, ms))
     if not values:
         raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
-    if outside and not _plausible(statistics.median(values)):
-        no, cell, _, _ = outside[0]
-        written = [v / scale for v in values]
-        hint = ""
-        if not seconds_header:
-            hint = rr_unit_hint(written, seconds=scale == 1000.0)
-        elif not rr_list_in_seconds(written):
-            # The header's unit wins over --unit, so only renaming the column helps.
-            hint = (
-                f"; the values look like milliseconds, but the column's name "
-                f"({cells[column].strip()}) says seconds: rename it rr_ms"
-            )
+    written_unit = "s" if scale == 1000.0 else "ms"
+    if longest is not None:
+        # Refused, not kept for the correction as a long interval is: no recording can hold
+        # it, and a huge one (1e300) overflows the analysis' running sums.
+        no, cell = longest
+        hint = _unit_hint(values, scale, seconds_header, cells[column])
         raise UserError(
-            f"{path}:{no}: RR interval {cell} {'s' if scale == 1000.0 else 'ms'} is "
-            f"outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms, and so are at least half of them{hint}"
+            f"{path}:{no}: {too_long(f'{cell} {written_unit}')}{hint}",
+            "" if hint else TOO_LONG_ADVICE,
+        )
+    if outside and not plausible_rr(statistics.median(values)):
+        no, cell, _, _ = outside[0]
+        hint = _unit_hint(values, scale, seconds_header, cells[column])
+        raise UserError(
+            f"{path}:{no}: RR interval {cell} {written_unit} is outside {PLAUSIBLE_TEXT}, "
+            f"and so are at least half of them{hint}"
         )
     timing = None
     if time_at is not None:
@@ -329,6 +321,16 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
             else _beat_gaps(name, times_ns, values, value_lines)
         )
     return RRFile(values, [(no, ms) for no, _, _, ms in outside], timing)
+
+
+def _unit_hint(values_ms: list[float], scale: float, seconds_header: bool, name: str) -> str:
+    """Advice on the unit of refused values: the ``--unit`` their median points to, or, when
+    the column's name (``name``) says seconds, to rename it (the name's unit wins over
+    ``--unit``)."""
+    written = [v / scale for v in values_ms]
+    if seconds_header:
+        return rr_column_hint(written, seconds=True, column=name.strip())
+    return rr_unit_hint(written, seconds=scale == 1000.0)
 
 
 def _beat_gaps(
@@ -345,19 +347,14 @@ def _beat_gaps(
     if steps.size and (steps < 0).any():
         k = int(np.flatnonzero(steps < 0)[0]) + 1
         return RRTiming(name, [], f"it goes back on line {lines[k]}")
-    # In the strap's 1/1024 s as import encodes them (rr_ms_to_raw), without its 64 s ceiling:
-    # hrv keeps a longer interval for the correction.
-    rr_raw = [round(v * RR_UNITS_PER_S / 1000.0) for v in values_ms]
+    # In the strap's 1/1024 s as import encodes them (every interval fits: MAX_RR_MS).
+    rr_raw = [rr_ms_to_raw(v) for v in values_ms]
     beat_s = strap_beat_times((t - t[0]) / NS_PER_S, rr_raw)
     rr_s = np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S
     added = np.diff(beat_s) - rr_s[1:]
     # Re-anchored runs are more than LOSS_S apart; rounding leaves nanoseconds elsewhere.
     where = np.flatnonzero(added > 1e-6)
     return RRTiming(name, [(int(k) + 1, lines[k + 1], float(added[k])) for k in where])
-
-
-def _plausible(ms: float) -> bool:
-    return MIN_RR_MS <= ms <= MAX_RR_MS
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
@@ -435,6 +432,12 @@ def hrv(
     as 'nan' is. A table's time column (Phone timestamp, timestamp [ms]..., as 'breathwise
     import' reads it) is read for beats lost in a gap, found as import finds them: a warning
     names them, as the analysis joins the intervals around each.
+
+    A table's RR column is found by the names 'breathwise import' reads (rr_ms, rr, rri, ibi,
+    nn..., in seconds rr_s, ibi_s...). Intervals outside 200-3000 ms (300-20 beats/min) are
+    kept for the correction, with a warning; a file whose median is outside that range is
+    refused (a wrong unit), and so is an interval over 63999 ms, the longest a heart-rate
+    packet carries; 'import' and 'breaths --rr' apply the same rules.
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")

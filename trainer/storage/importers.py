@@ -7,10 +7,13 @@ reports, history and export work on them unchanged:
   10, as some apps export: ``import`` then says so in a note, where ``hrv`` and ``breaths
   --rr`` need ``--unit s``; ``--unit`` names it, :func:`rr_list_in_seconds`). Blank lines
   before and after the intervals and ``#`` comments are skipped (an empty line between two
-  intervals is a missing one, refused), and a first line with no digit is taken as a column
-  header. Beat times are the running sum of the intervals, rounded to 1/1024 s
-  (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms, every interval within 0.98 ms,
-  said in a note, :func:`resolution_note`).
+  intervals is a missing one, refused), a comma or semicolon ending every line (a
+  spreadsheet's one-column CSV) is dropped, and a first line with no digit is taken as a column
+  header (one naming seconds, ``rr_s`` or ``IBI (s)``, makes the values seconds, as in
+  ``hrv``). A table with an RR column but no time column (``index,rr_ms``) is read the same way
+  from that column (:func:`import_rr_table`). Beat times are the running sum of the
+  intervals, rounded to 1/1024 s (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms,
+  every interval within 0.98 ms, said in a note, :func:`resolution_note`).
 * **Polar-style CSV** — a table with a time column and any of RR, heart rate, ECG and
   accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
   ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
@@ -18,7 +21,9 @@ reports, history and export work on them unchanged:
   RR-interval [ms]``, ``...; ecg [uV]``, ``...; X [mg]; Y [mg]; Z [mg]``). ECG and
   accelerometer columns must name their unit (``ecg_uV``, ``ecg_mV``, ``ecg_V``; ``x_mg``,
   ``acc_x_g``...): a bare ``ECG`` or ``acc_x`` is refused, as millivolts taken for microvolts
-  would round to -1, 0 and 1. Samples keep the file's own times: no delay is added.
+  would round to -1, 0 and 1. The RR column goes by the names ``hrv`` reads too
+  (:data:`trainer.storage.rr_values.RR_COLUMNS`: ``rr_ms``, ``ibi``, ``nn``...; ``rr_s`` and the
+  like in seconds). Samples keep the file's own times: no delay is added.
 
 Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
 (:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
@@ -50,7 +55,8 @@ no logger's table: its ``t_s`` are the session's own beat times, given back as t
 CSV's 1 µs (found in review: scheduled as a strap's, every beat came back 1.07 s early).
 
 RR values, in a list or a CSV column alike (:func:`check_rr_values`): a few outside
-:data:`RR_RANGE_MS` are artifacts, kept for the artifact correction; a median outside it is a
+:data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS` are artifacts, kept for the artifact
+correction; a median outside it is a
 wrong unit, refused. Naive local phone times that repeat an hour when the clocks go back are
 read as the second hour from the row that goes back by about that hour (PEP 495 ``fold``;
 :data:`CLOCK_CHANGE_S` within :data:`CLOCK_CHANGE_TOLERANCE_S`); any other step back is out of
@@ -118,9 +124,22 @@ from trainer.storage.recording import (
     looks_like_recording,
     write_recording,
 )
+from trainer.storage.rr_values import (
+    MAX_RR_MS,
+    MAX_RR_RAW,
+    PLAUSIBLE_RR_MS,
+    PLAUSIBLE_TEXT,
+    RR_COLUMNS,
+    TOO_LONG_ADVICE,
+    plausible_rr,
+    rr_column,
+    too_long,
+)
 from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
+    empty_last_cell,
+    number_or_none,
     read_text,
     short_quote,
 )
@@ -132,12 +151,6 @@ _MAX_BYTES = 2 * 1024**3
 """Largest file imported, bytes (a day of ECG at 130 Hz as text is about 0.5 GB)."""
 START_MONO_NS = 1_000 * NS_PER_S
 """Monotonic origin of imported sessions (any value works: only differences matter)."""
-RR_RANGE_MS = (100.0, 6000.0)
-"""Accepted RR intervals (ms): beyond this a value is not an interval a heart produced."""
-MAX_RR_RAW = 65535
-"""Largest RR value a Heart Rate Measurement packet carries (uint16), 1/1024 s."""
-MAX_ENCODED_RR_MS = MAX_RR_RAW * 1000.0 / RR_UNITS_PER_S
-"""Longest RR interval a Heart Rate Measurement packet can carry (uint16, 1/1024 s), ms."""
 SECONDS_BELOW = 10.0
 """An RR list whose median is below this is in seconds (:func:`rr_list_in_seconds`)."""
 RR_UNITS = ("ms", "s")
@@ -249,9 +262,9 @@ def parse_rr_list(path: Path, unit: str | None = None) -> FloatArray:
     return read_rr_list(path, unit)[0]
 
 
-def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]:
-    """Read an RR list (see the module notes): its intervals in milliseconds, and whether the
-    file wrote them in seconds.
+def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
+    """Read an RR list (see the module notes): its intervals in milliseconds, and the note on
+    the unit they were read in.
 
     Parameters
     ----------
@@ -259,26 +272,35 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]
         The list.
     unit : {"ms", "s"}, optional
         The values' unit; by default seconds when their median is below
-        :data:`SECONDS_BELOW` (:func:`rr_list_in_seconds`), else milliseconds.
+        :data:`SECONDS_BELOW` (:func:`rr_list_in_seconds`), else milliseconds. A header
+        naming seconds (``rr_s``, ``IBI (s)``: :data:`RR_COLUMNS`) wins over both, as in
+        ``hrv``.
 
     Raises
     ------
     ImportFileError
         Unreadable file, a line that is not one number, an empty line between two intervals
         (a missing one, as ``nan``), a value longer than a heart-rate packet can carry,
-        values mostly outside :data:`RR_RANGE_MS` (a wrong unit; a few are artifacts,
+        values mostly outside :data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS` (a wrong
+        unit; a few are artifacts,
         corrected downstream), or no interval at all.
     BadArgument
         A ``unit`` other than ``ms`` or ``s``.
     """
     check_rr_unit(unit)
     text = _read_text(path)
+    rows = text.splitlines()
+    # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
+    ends_with = empty_last_cell(line for raw in rows if (line := raw.split("#", 1)[0].strip()))
     values: list[float] = []
     lines: list[int] = []
     seen_data = False
+    header = ""
     blank: int | None = None  # an empty line after an interval
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(rows, start=1):
         line = raw.split("#", 1)[0].strip()
+        if ends_with is not None:
+            line = line.rstrip(ends_with).rstrip()
         if not raw.strip() and values and blank is None:
             blank = number
         if not line:
@@ -291,6 +313,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]
             )
         if not seen_data and not any(c.isdigit() for c in line):
             seen_data = True  # a column header such as "RR (ms)"
+            header = line
             continue
         seen_data = True
         try:
@@ -317,11 +340,67 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, bool]
     if not values:
         raise ImportFileError(f"{path}: no RR intervals in this file")
     rr = np.asarray(values, dtype=np.float64)
-    seconds = rr_list_in_seconds(values) if unit is None else unit == "s"
+    named_seconds = RR_COLUMNS.get(column_key(header)) == 1000.0
+    seconds = named_seconds or (rr_list_in_seconds(values) if unit is None else unit == "s")
     if seconds:
         rr = rr * 1000.0
-    check_rr_values(rr, np.asarray(lines), path, shown=values, seconds=seconds)
-    return rr, seconds
+    column = header if named_seconds else None
+    check_rr_values(rr, np.asarray(lines), path, shown=values, seconds=seconds, column=column)
+    if named_seconds:
+        read_as = f"RR intervals read as seconds (the header says {header!r})"
+    elif not seconds:
+        read_as = "RR intervals read as milliseconds"
+    elif unit is None:
+        read_as = (
+            f"RR intervals read as seconds (their median is below {SECONDS_BELOW:g}); "
+            "'breathwise hrv' and 'breaths --rr' read this file with --unit s"
+        )
+    else:
+        read_as = "RR intervals read as seconds (--unit s)"
+    return rr, read_as
+
+
+def rr_column_hint(written: Sequence[float], seconds: bool, column: str) -> str:
+    """Advice for a table's RR values refused as implausible, when the column's name gave
+    their unit: renaming the column, as ``--unit`` does not override a name's unit (and
+    ``import`` takes no ``--unit`` for a table).
+
+    Parameters
+    ----------
+    written : sequence of float
+        The values as the file writes them.
+    seconds : bool
+        Whether the column's name says seconds.
+    column : str
+        The column's name, as the header writes it.
+
+    Returns
+    -------
+    str
+        ``"; the values look like milliseconds, but the column's name (rr_s) says seconds:
+        rename it rr_ms"`` (or the other way round) when :func:`rr_list_in_seconds` says the
+        other unit, else ``""``.
+    """
+    if not written or rr_list_in_seconds(written) == seconds:
+        return ""
+    looks, says, name = (
+        ("milliseconds", "seconds", "rr_ms") if seconds else ("seconds", "milliseconds", "rr_s")
+    )
+    return (
+        f"; the values look like {looks}, but the column's name ({column}) says {says}: "
+        f"rename it {name}"
+    )
+
+
+def check_table_rr(table: PolarTable, given: npt.NDArray[np.bool_], path: Path) -> None:
+    """:func:`check_rr_values` of a table's RR column on the rows ``given`` hold a value, the
+    values shown as the file writes them and the advice naming the column."""
+    if table.rr_column is None:
+        return
+    name, factor = table.rr_column
+    rr = table.columns["rr"][given]
+    shown = (rr / factor).tolist()
+    check_rr_values(rr, table.lines[given], path, shown=shown, seconds=factor != 1.0, column=name)
 
 
 def check_rr_values(
@@ -331,14 +410,16 @@ def check_rr_values(
     *,
     shown: Sequence[float] | None = None,
     seconds: bool = False,
+    column: str | None = None,
 ) -> None:
     """Refuse RR values no heart-rate packet can carry, or a file that is not RR in ms.
 
     One rule for RR lists and CSV columns alike: a few implausible intervals (beyond
-    :data:`RR_RANGE_MS`) are artifacts (a strap that lost contact for some seconds, a spurious
-    beat) that the pipeline corrects as it would live, so refusing the file would lose every
-    good beat in it; a median beyond the range is a wrong unit or no RR column (found in review:
-    one 6500 ms value refused a whole Polar CSV that the same values as an RR list imported).
+    :data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS`) are artifacts (a strap that lost
+    contact for some seconds, a spurious beat) that the pipeline corrects as it would live, so
+    refusing the file would lose every good beat in it; a median beyond the range is a wrong
+    unit or no RR column (found in review: one 6500 ms value refused a whole Polar CSV that the
+    same values as an RR list imported).
 
     Parameters
     ----------
@@ -353,22 +434,30 @@ def check_rr_values(
     seconds : bool
         Whether ``shown`` are seconds, for the advice on a wrong unit (:func:`rr_unit_hint`)
         that every message ends with.
+    column : str, optional
+        A table's RR column, whose name gave the unit: the advice is to rename it
+        (:func:`rr_column_hint`).
 
     Raises
     ------
     ImportFileError
-        A value longer than a packet carries (:data:`MAX_ENCODED_RR_MS`), one that rounds to
-        0 in 1/1024 s (the beat timeline takes no interval of 0), or a median outside
-        :data:`RR_RANGE_MS`.
+        A value longer than a packet carries (:data:`~trainer.storage.rr_values.MAX_RR_MS`),
+        one that rounds to 0 in 1/1024 s (the beat timeline takes no interval of 0), or a
+        median outside :data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS`.
     """
     written = rr_ms.tolist() if shown is None else list(shown)
-    hint = rr_unit_hint(written, seconds)
-    too_long = np.flatnonzero(rr_ms > MAX_ENCODED_RR_MS)
-    if too_long.size:
-        k = int(too_long[0])
+    unit = "s" if seconds else "ms"
+    hint = (
+        rr_unit_hint(written, seconds)
+        if column is None
+        else rr_column_hint(written, seconds, column)
+    )
+    beyond = np.flatnonzero(rr_ms > MAX_RR_MS)
+    if beyond.size:
+        k = int(beyond[0])
         raise ImportFileError(
-            f"{path}:{lines[k]}: {written[k]:g} is longer than a heart-rate packet can carry "
-            f"({MAX_ENCODED_RR_MS:.0f} ms){hint}"
+            f"{path}:{lines[k]}: {too_long(f'{written[k]:g} {unit}')}{hint}",
+            "" if hint else TOO_LONG_ADVICE,
         )
     too_short = np.flatnonzero(rr_ms < 0.5 * 1000.0 / RR_UNITS_PER_S)
     if too_short.size:
@@ -376,13 +465,12 @@ def check_rr_values(
         raise ImportFileError(
             f"{path}:{lines[k]}: {written[k]:g} is not an RR interval (below 1/1024 s){hint}"
         )
-    bad = np.flatnonzero((rr_ms < RR_RANGE_MS[0]) | (rr_ms > RR_RANGE_MS[1]))
-    if bad.size and not RR_RANGE_MS[0] <= np.median(rr_ms) <= RR_RANGE_MS[1]:
+    bad = np.flatnonzero((rr_ms < PLAUSIBLE_RR_MS[0]) | (rr_ms > PLAUSIBLE_RR_MS[1]))
+    if bad.size and not plausible_rr(float(np.median(rr_ms))):
         k = int(bad[0])
         raise ImportFileError(
-            f"{path}:{lines[k]}: {written[k]:g} is not a plausible RR interval "
-            f"({RR_RANGE_MS[0]:g}-{RR_RANGE_MS[1]:g} ms), and neither are half of the values"
-            f"{hint}"
+            f"{path}:{lines[k]}: {written[k]:g} {unit} is not a plausible RR interval "
+            f"({PLAUSIBLE_TEXT}), and neither are half of the values{hint}"
         )
 
 
@@ -496,7 +584,87 @@ def import_rr_list(
     unit : {"ms", "s"}, optional
         The values' unit; by default from their median (:func:`read_rr_list`).
     """
-    rr_ms, seconds = read_rr_list(path, unit)
+    rr_ms, read_as = read_rr_list(path, unit)
+    return _rr_recording(path, rr_ms, start_wall_ns, "rr-list", read_as)
+
+
+def untimed_rr_table(head: bytes) -> bool:
+    """Whether a table's header (the first line of ``head``) names an RR column but no time
+    column: a table of intervals alone (``index,rr_ms``; Kubios' and NeuroKit2's), imported as
+    an RR list of that column (:func:`import_rr_table`), as ``hrv`` reads it."""
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    delimiter = max((";", "\t", ","), key=line.count)
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return False
+    keys = [column_key(c) for c in cells]
+    return rr_column(keys) is not None and not any(k in TIME_COLUMNS for k in keys)
+
+
+def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+    """Build a session from a table's RR column when it has no time column
+    (:func:`untimed_rr_table`): the intervals in file order, empty and ``nan`` cells skipped
+    (rows of other columns), beats at their running sum as for an RR list
+    (:func:`import_rr_list`); the column's name gives the unit (:data:`RR_COLUMNS`).
+
+    Raises
+    ------
+    ImportFileError
+        A row without the column, a cell that is not a number, an interval of zero or less,
+        no interval, or values :func:`check_rr_values` refuses.
+    """
+    text = _read_text(path)
+    delimiter = max((";", "\t", ","), key=text.split("\n", 1)[0].count)
+    rows = _rows(
+        csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter), path
+    )
+    header = next(rows, [])
+    keys = [column_key(c) for c in header]
+    index = rr_column(keys)
+    if index is None:
+        raise ImportFileError(
+            f"{path}:1: no RR column in the header ({short_quote(', '.join(header))})",
+            "name it rr_ms (or rr_s for seconds)",
+        )
+    name, factor = header[index].strip(), RR_COLUMNS[keys[index]]
+    written: list[float] = []
+    lines: list[int] = []
+    for number, row in enumerate(rows, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if index >= len(row):
+            raise ImportFileError(f"{path}:{number}: row has no column {index + 1} ({name})")
+        cell = row[index].strip()
+        if not cell or cell.lower() == "nan":
+            continue  # a row of the other columns: no beat on it
+        value = number_or_none(cell)
+        if value is None or not math.isfinite(value) or value <= 0:
+            raise ImportFileError(
+                f"{path}:{number}: {short_quote(name)} value {short_quote(cell)} is not an "
+                "RR interval (a positive number)"
+            )
+        written.append(value)
+        lines.append(number)
+    if not written:
+        raise ImportFileError(f"{path}: no RR intervals in the {short_quote(name)} column")
+    rr_ms = np.asarray(written, dtype=np.float64) * factor
+    check_rr_values(
+        rr_ms, np.asarray(lines), path, shown=written, seconds=factor != 1.0, column=name
+    )
+    unit = "seconds" if factor != 1.0 else "milliseconds"
+    read_as = (
+        f"RR intervals read from the {name!r} column as {unit}; the table has no time column, "
+        "so the beats are the running sum of the intervals"
+    )
+    return _rr_recording(path, rr_ms, start_wall_ns, "rr-table", read_as)
+
+
+def _rr_recording(
+    path: Path, rr_ms: FloatArray, start_wall_ns: int | None, fmt: str, read_as: str
+) -> Imported:
+    """A session of the beats at the running sum of ``rr_ms`` (checked intervals, ms), as a
+    strap would send them, with ``read_as`` and the storage's resolution as its notes."""
     rr_raw = rr_raw_on_beat_clock(rr_ms)
     # Beat times from the values as encoded, so the recording agrees with itself exactly.
     beat_t = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
@@ -508,20 +676,11 @@ def import_rr_list(
         kind="import",
         name=f"RR list {path.name}",
         streams={Stream.HEART_RATE.value: {}},
-        details={"imported_from": path.name, "format": "rr-list", "beats": len(rr_raw)},
+        details={"imported_from": path.name, "format": fmt, "beats": len(rr_raw)},
     )
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t, payload in rr_notifications(beat_t, rr_raw):
         items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
-    if not seconds:
-        read_as = "RR intervals read as milliseconds"
-    elif unit is None:
-        read_as = (
-            f"RR intervals read as seconds (their median is below {SECONDS_BELOW:g}); "
-            "'breathwise hrv' and 'breaths --rr' read this file with --unit s"
-        )
-    else:
-        read_as = "RR intervals read as seconds (--unit s)"
     notes = [read_as]
     resolution = resolution_note(rr_ms, rr_raw)
     if resolution is not None:
@@ -566,7 +725,7 @@ TIME_COLUMNS = {
 """Normalised time-column names (:func:`column_key`), in order of preference, with their clock
 and scale to s/ns (:func:`parse_time`); ``hrv`` and ``breaths`` read the same ones."""
 _VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
-    "rr": {"rr_ms": 1.0, "rr_interval_ms": 1.0, "rr": 1.0, "rri_ms": 1.0},
+    "rr": dict[str, float | None](RR_COLUMNS),
     "hr": {"hr_bpm": 1.0, "hr": 1.0, "heart_rate_bpm": 1.0},
     "ecg": {"ecg_uv": 1.0, "ecg_mv": 1e3, "ecg_v": 1e6, "ecg": None},
     **{
@@ -580,7 +739,8 @@ _VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
         for axis in "xyz"
     },
 }
-"""Normalised column names per quantity, with the factor to the recorded unit (µV, mG, ms);
+"""Normalised column names per quantity, in order of preference, with the factor to the recorded
+unit (µV, mG, ms; RR's are every RR reader's, :data:`trainer.storage.rr_values.RR_COLUMNS`);
 None for a name without a unit, which is refused: ECG is written in µV, mV or V and
 acceleration in mG or g, and a wrong guess scales the signal by 1000 (millivolts read as
 microvolts round to -1, 0 and 1)."""
@@ -604,6 +764,8 @@ class PolarTable:
     time_ns: npt.NDArray[np.int64]
     columns: dict[str, FloatArray]
     lines: npt.NDArray[np.int64]
+    rr_column: tuple[str, float] | None = None
+    """The RR column's header name and its factor to ms (1000 for seconds), or None."""
 
 
 def parse_polar_csv(path: Path) -> PolarTable:
@@ -714,7 +876,13 @@ def parse_polar_csv(path: Path) -> PolarTable:
             if not clock_change
             else "re-export the file with UTC times, or split it at this line",
         )
-    return PolarTable(t, {q: np.asarray(v) for q, v in values.items()}, np.asarray(lines))
+    rr_column = None
+    if "rr" in wanted:
+        index, factor = wanted["rr"]
+        rr_column = (header[index].strip(), factor)
+    return PolarTable(
+        t, {q: np.asarray(v) for q, v in values.items()}, np.asarray(lines), rr_column
+    )
 
 
 CLOCK_CHANGE_S = 3600.0
@@ -884,7 +1052,7 @@ def _strap_notifications(
     if rr is not None:
         given = np.isfinite(rr)
         if np.any(given):
-            check_rr_values(rr[given], table.lines[given], path)
+            check_table_rr(table, given, path)
     out: list[tuple[int, list[int], int]] = []
     rr_rows: list[int] = []
     rr_starts: list[bool] = []
@@ -1292,7 +1460,8 @@ def detect_kind(path: Path) -> str:
 
 
 def _kind_of(head: bytes) -> str:
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    # A separator ending the line is a spreadsheet's empty column, not a table's (rr_ms,).
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().rstrip(",;")
     has_sep = any(sep in line for sep in (",", ";", "\t"))
     return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
 
@@ -1539,7 +1708,7 @@ def import_export_beats(path: Path, *, start_wall_ns: int) -> Imported:
             f"{path}: a Breathwise beats export needs an rr_ms value on every row",
             "import the file it was exported from, or the RR as an RR list",
         )
-    check_rr_values(rr, table.lines, path)
+    check_table_rr(table, np.isfinite(rr), path)
     rr_raw = [rr_ms_to_raw(v) for v in rr.tolist()]
     beat_t = table.time_ns.astype(np.float64) / NS_PER_S
     duration_s = max(float(beat_t[-1]), 0.0) + 1.0
@@ -1631,6 +1800,8 @@ def import_recording(
         imported = import_export_beats(path, start_wall_ns=start_wall_ns)
     elif kind == "rr":
         imported = import_rr_list(path, start_wall_ns=start_wall_ns, unit=unit)
+    elif exported is None and untimed_rr_table(head):
+        imported = import_rr_table(path, start_wall_ns=start_wall_ns)
     else:
         imported = import_polar_csv(
             path, start_wall_ns=start_wall_ns, session_times=exported is not None

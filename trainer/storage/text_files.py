@@ -12,7 +12,7 @@ import bisect
 import csv
 import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from trainer.errors import UserError
@@ -209,6 +209,22 @@ def blank_inside(blanks: list[int], first_no: int, last_no: int) -> int | None:
     """
     k = bisect.bisect_right(blanks, first_no)
     return blanks[k] if k < len(blanks) and blanks[k] < last_no else None
+
+
+def empty_last_cell(lines: Iterable[str]) -> str | None:
+    """The separator every line ends with, ``,`` or ``;``, or None when not every line does.
+
+    A spreadsheet saves a one-column sheet with an empty column beside it as ``800,`` on every
+    row: that empty cell is no column, and the readers drop it (found in review: ``hrv`` took
+    the first interval for a header, "columns: 800, ", and ``import`` refused "800,").
+    """
+    ends: set[str] = set()
+    for line in lines:
+        ends.add(line.rstrip()[-1:])
+        if len(ends) > 1:
+            return None
+    end = ends.pop() if ends else ""
+    return end if end in (",", ";") else None
 
 
 def number_or_none(text: str) -> float | None:

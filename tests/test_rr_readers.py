@@ -1,0 +1,275 @@
+"""The three readers of RR files (``hrv``, ``breaths --rr``, ``import``) take the same files.
+
+Found in review (review 2, findings 5-7): a ``time_s,ibi_ms`` table ``hrv`` analysed was refused
+by ``import``; one interval of 1e300 ms gave a traceback or mislabelled 111 of 400 beats; a
+one-column list whose lines end in a comma was refused by both, ``hrv`` calling the first
+interval a column name; and ``hrv`` judged a file's median against 200-3000 ms where ``import``
+used 100-6000 ms.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from analysis.rr_artifacts import MAX_INTERVAL_MS, correct_rr, detect_rr_artifacts
+from trainer.cli import breaths as breaths_cli
+from trainer.cli import exchange
+from trainer.cli import hrv as hrv_cli
+from trainer.errors import UserError
+from trainer.reports.session_analysis import analyse_recording
+from trainer.storage.importers import ImportFileError, import_recording
+from trainer.storage.rr_values import MAX_RR_MS, PLAUSIBLE_TEXT, RR_COLUMNS
+
+START_NS = 1_767_250_800 * 1_000_000_000
+STRAP_MS = 1000.0 / 1024.0
+"""One unit of a recording's RR, ms: an imported interval is within it of the file's."""
+
+
+def _rr(n: int = 120, seed: int = 2) -> np.ndarray:
+    """Intervals of a resting heart breathing at 0.1 Hz, whole ms."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(n)
+    out: np.ndarray = np.round(880 + 50 * np.sin(2 * np.pi * 0.09 * k) + rng.normal(0, 6, n))
+    return out
+
+
+def _imported_rr(src: Path, tmp_path: Path) -> np.ndarray:
+    out = import_recording(src, "auto", tmp_path / f"{src.stem}.bwr", start_wall_ns=START_NS)
+    rr: np.ndarray = analyse_recording(out.path).rr_ms
+    return rr
+
+
+def _table(path: Path, column: str, rr_ms: np.ndarray, factor: float) -> Path:
+    """A ``time_s,<column>`` table of ``rr_ms``, written in the column's unit."""
+    t = np.cumsum(rr_ms) / 1000.0
+    rows = [f"{ti:.3f},{v / factor:g}" for ti, v in zip(t, rr_ms, strict=True)]
+    path.write_text(f"time_s,{column}\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("column", list(RR_COLUMNS))
+def test_every_rr_column_name_reads_alike_in_hrv_and_import(tmp_path: Path, column: str) -> None:
+    """Each name, in ms or in seconds as its unit says, gives the same intervals to both."""
+    rr = _rr()
+    factor = RR_COLUMNS[column]
+    src = _table(tmp_path / "t.csv", column, rr, factor)
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(rr.tolist())
+    imported = _imported_rr(src, tmp_path)
+    assert imported.size == rr.size
+    assert np.max(np.abs(imported - rr)) <= STRAP_MS
+
+
+def test_a_table_in_seconds_imports_as_seconds(tmp_path: Path) -> None:
+    """The review's own case: ``time_s,rr_s`` was refused by import, read as seconds by hrv."""
+    rr = _rr()
+    src = _table(tmp_path / "ts_rrs.csv", "rr_s", rr, 1000.0)
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - rr)) <= STRAP_MS
+
+
+@pytest.mark.parametrize("huge", ["1e300", "1e308", "70000", "1e19"])
+def test_an_interval_no_packet_carries_is_refused_by_every_reader(
+    tmp_path: Path, huge: str
+) -> None:
+    """One line naming the line and the value, from hrv, breaths --rr and import alike."""
+    rr = [f"{v:g}" for v in _rr(400)]
+    rr[200] = huge
+    if huge == "1e308":
+        rr[201] = huge  # two of them made the beat times infinite: a traceback
+    src = tmp_path / "h.txt"
+    src.write_text("\n".join(rr) + "\n", encoding="utf-8")
+    expected = rf"h\.txt:201: RR interval {huge} ms is longer than a heart-rate packet can carry"
+    with pytest.raises(UserError, match=expected) as hrv_error:
+        hrv_cli.read_rr_file(src)
+    assert "\n" not in str(hrv_error.value)
+    with pytest.raises(UserError, match=expected):
+        breaths_cli._analyse_rr(src)
+    with pytest.raises(ImportFileError, match=r"h\.txt:201: RR interval \S+ ms is longer than"):
+        import_recording(src, "rr", tmp_path / "h.bwr", start_wall_ns=START_NS)
+
+
+def test_the_longest_interval_a_packet_carries_is_kept(tmp_path: Path) -> None:
+    """The bound is a packet's, not lower: 63 s of lost contact is kept for the correction."""
+    rr = [f"{v:g}" for v in _rr(200)]
+    rr[100] = f"{MAX_RR_MS:.3f}"
+    src = tmp_path / "long.txt"
+    src.write_text("\n".join(rr) + "\n", encoding="utf-8")
+    assert hrv_cli.read_rr_file(src).values_ms[100] == pytest.approx(MAX_RR_MS, abs=1e-3)
+    assert _imported_rr(src, tmp_path).size == 200
+
+
+def test_a_huge_interval_is_refused_by_the_artifact_detector_itself() -> None:
+    """Passed to the analysis directly, 1e19 ms mislabelled 111 of 400 beats (its running sums
+    lost the 800 ms beside it, its float32 sort overflowed from 3.4e38): now a ValueError names
+    it; an hour is accepted and labels only itself."""
+    rng = np.random.default_rng(0)
+    rr = np.round(800 + 30 * rng.random(400))
+    for huge in (1e19, 1e300):
+        bad = rr.copy()
+        bad[200] = huge
+        with pytest.raises(ValueError, match=r"rr_ms\[200\] = 1e\+\d+ is longer than 3600000 ms"):
+            detect_rr_artifacts(bad)
+        with pytest.raises(ValueError, match=r"rr_ms\[200\]"):
+            correct_rr(bad)
+    hour = rr.copy()
+    hour[200] = MAX_INTERVAL_MS
+    assert np.flatnonzero(detect_rr_artifacts(hour).codes).tolist() == [200]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("800,\n810,\n820,\n", "comma.txt"),
+        ("800;\n810;\n820;\n", "semicolon.txt"),
+        ("rr_ms,\n800,\n810,\n820,\n", "header.csv"),
+        ("RR (ms),\n800,\n810,\n820,\n", "unit.csv"),
+    ],
+)
+def test_a_one_column_list_ending_in_a_separator_is_read(
+    tmp_path: Path, text: str, name: str
+) -> None:
+    """A spreadsheet's one-column CSV: the empty cell on every row is no column. hrv took the
+    first interval for a header ("columns: 800, "), import refused "'800,' is not an RR
+    interval", and a header with a comma made import look for a time column."""
+    src = tmp_path / name
+    src.write_text(text, encoding="utf-8")
+    assert hrv_cli.read_rr_file(src).values_ms == [800.0, 810.0, 820.0]
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - [800.0, 810.0, 820.0])) <= STRAP_MS
+
+
+def test_a_comma_on_some_lines_only_is_not_taken_for_an_empty_column(tmp_path: Path) -> None:
+    """Only a separator that ends every line is dropped; a stray one stays an error."""
+    src = tmp_path / "stray.txt"
+    src.write_text("800\n810,\n820\n", encoding="utf-8")
+    with pytest.raises(UserError):
+        hrv_cli.read_rr_file(src)
+    with pytest.raises(ImportFileError, match=r"stray\.txt:2: '810,' is not an RR interval"):
+        import_recording(src, "rr", tmp_path / "stray.bwr", start_wall_ns=START_NS)
+
+
+@pytest.mark.parametrize("median_ms", [150.0, 4000.0])
+def test_every_reader_refuses_the_same_implausible_median(tmp_path: Path, median_ms: float) -> None:
+    """One range for a file's median: import took a median of 150 or 4000 ms (its range was
+    100-6000 ms) that hrv refused (200-3000 ms)."""
+    rng = np.random.default_rng(1)
+    src = tmp_path / "m.txt"
+    src.write_text(
+        "\n".join(f"{median_ms + d:g}" for d in np.round(rng.normal(0, 5, 100))) + "\n",
+        encoding="utf-8",
+    )
+    outside = rf"outside {PLAUSIBLE_TEXT}"
+    with pytest.raises(UserError, match=outside):
+        hrv_cli.read_rr_file(src)
+    with pytest.raises(UserError, match=outside):
+        breaths_cli._analyse_rr(src)
+    with pytest.raises(ImportFileError, match=rf"\({PLAUSIBLE_TEXT}\), and neither are half"):
+        import_recording(src, "rr", tmp_path / "m.bwr", start_wall_ns=START_NS)
+
+
+def test_a_median_inside_the_range_is_read_by_every_reader(tmp_path: Path) -> None:
+    """At both ends of the range (300 and 20 beats/min) every reader takes the file."""
+    for median_ms in (210.0, 2900.0):
+        src = tmp_path / f"m{median_ms:.0f}.txt"
+        src.write_text("\n".join([f"{median_ms:g}"] * 30) + "\n", encoding="utf-8")
+        assert len(hrv_cli.read_rr_file(src).values_ms) == 30
+        assert _imported_rr(src, tmp_path).size == 30
+
+
+def _help(command: str, app_command: Callable[..., None]) -> str:
+    app = typer.Typer()
+    app.command(command)(app_command)
+    app.command("other")(lambda: None)
+    return str(CliRunner().invoke(app, [command, "--help"], terminal_width=200).output)
+
+
+def test_the_help_states_the_bounds_the_readers_use() -> None:
+    """``hrv --help`` and ``import --help`` name the range and the longest interval in force."""
+    for command, function in (("hrv", hrv_cli.hrv), ("import", exchange.import_)):
+        text = " ".join(_help(command, function).split())
+        assert f"outside {PLAUSIBLE_TEXT}" in text
+        assert f"over {MAX_RR_MS:.0f} ms" in text
+        assert "rr_s" in text
+
+
+def test_hrv_cli_gives_one_line_for_a_huge_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the command: a UserError (one line), never the analysis' traceback."""
+    src = tmp_path / "h6.txt"
+    src.write_text("\n".join(["800"] * 200 + ["1e308", "1e308"] + ["800"] * 200) + "\n")
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("hrv")(hrv_cli.hrv)
+    app.command("other")(lambda: None)
+    with pytest.raises(UserError, match=r"h6\.txt:201: RR interval 1e308 ms"):
+        app(args=["hrv", str(src)], standalone_mode=False)
+    assert json.dumps(capsys.readouterr().out) == '""'
+
+
+@pytest.mark.parametrize(
+    ("column", "factor", "advice"),
+    [
+        ("rr_s", 1.0, r"RR interval 800 s is longer .*says seconds: rename it rr_ms"),
+        ("rr_ms", 1000.0, r"0\.8 ms is not a plausible .*says milliseconds: rename it rr_s"),
+    ],
+)
+def test_a_table_whose_column_name_gives_the_wrong_unit_is_told_to_rename_it(
+    tmp_path: Path, column: str, factor: float, advice: str
+) -> None:
+    """import said "use --unit s" for seconds in an rr_ms column, and then refused --unit for a
+    table; an rr_s column of milliseconds was "800000 ms", a value the file does not hold."""
+    src = _table(tmp_path / "t.csv", column, np.full(20, 800.0), factor)
+    with pytest.raises(ImportFileError, match=advice) as error:
+        import_recording(src, "auto", tmp_path / "t.bwr", start_wall_ns=START_NS)
+    assert "--unit" not in str(error.value) and error.value.advice == ""
+    if column == "rr_s":
+        with pytest.raises(UserError, match=advice):
+            hrv_cli.read_rr_file(src)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_ms"),
+    [
+        ("index,rr_ms\n1,800\n2,810\n3,820\n", [800.0, 810.0, 820.0]),
+        ("beat;IBI (s);hr\n1;0,800;75\n2;0,810;\n3;;74\n4;0,820;73\n", [800.0, 810.0, 820.0]),
+        ("nn,hr_bpm\n800,75\n810,74\n820,73\n", [800.0, 810.0, 820.0]),
+    ],
+)
+def test_a_table_without_a_time_column_imports_as_hrv_reads_it(
+    tmp_path: Path, text: str, expected_ms: list[float]
+) -> None:
+    """import refused a table of intervals alone ("no time column in the header") that hrv
+    analysed; it now takes its RR column, in the unit its name gives, beats at their running
+    sum, and says so."""
+    src = tmp_path / "t.csv"
+    src.write_text(text, encoding="utf-8")
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(expected_ms)
+    result = import_recording(src, "auto", tmp_path / "t.bwr", start_wall_ns=START_NS)
+    assert any("no time column" in note for note in result.notes)
+    imported = analyse_recording(result.path).rr_ms
+    assert np.max(np.abs(imported - expected_ms)) <= STRAP_MS
+
+
+@pytest.mark.parametrize("header", ["rr_s", "IBI (s)", "RR interval [s]"])
+def test_a_one_column_list_under_a_seconds_header_is_read_as_seconds_by_both(
+    tmp_path: Path, header: str
+) -> None:
+    """hrv split "IBI (s)" into two names and read the list as ms (refused); import ignored the
+    header's unit, so "rr_s" over values in ms imported as ms where hrv refused it."""
+    src = tmp_path / "s.txt"
+    src.write_text(f"{header}\n0.8\n0.81\n0.82\n", encoding="utf-8")
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx([800.0, 810.0, 820.0])
+    result = import_recording(src, "auto", tmp_path / "s.bwr", start_wall_ns=START_NS)
+    assert result.notes[0] == f"RR intervals read as seconds (the header says {header!r})"
+    wrong = tmp_path / "w.txt"
+    wrong.write_text(f"{header}\n800\n810\n820\n", encoding="utf-8")
+    rename = r"says seconds: rename it rr_ms"
+    with pytest.raises(UserError, match=rename):
+        hrv_cli.read_rr_file(wrong)
+    with pytest.raises(ImportFileError, match=rename):
+        import_recording(wrong, "auto", tmp_path / "w.bwr", start_wall_ns=START_NS)

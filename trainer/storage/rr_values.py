@@ -1,0 +1,89 @@
+"""What an RR file may hold, one table for every command that reads one.
+
+``hrv`` and ``breaths --rr`` (:func:`trainer.cli.hrv.read_rr_file`) and ``import``
+(:mod:`trainer.storage.importers`) take their RR column names, units and bounds from here, so a
+file one of them reads the others read too, with the same values (found in review: a
+``time_s,ibi_ms`` table that ``hrv`` analysed was refused by ``import``, which knew four RR
+names and none in seconds; ``hrv`` judged a file's median against 200-3000 ms and ``import``
+against 100-6000 ms; ``hrv`` took an interval of 1e300 ms, which the analysis turned into a
+traceback or 111 mislabelled beats).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from devices.heart_rate import RR_UNITS_PER_S
+
+RR_COLUMNS: dict[str, float] = {
+    **dict.fromkeys(
+        (
+            "rr_ms",
+            "rr",
+            "rri",
+            "rri_ms",
+            "rr_interval",
+            "rr_intervals",
+            "rr_interval_ms",
+            "rr_intervals_ms",
+            "ibi",
+            "ibi_ms",
+            "nn",
+            "nn_ms",
+            "nni",
+            "nni_ms",
+        ),
+        1.0,
+    ),
+    **dict.fromkeys(
+        ("rr_s", "rri_s", "rr_interval_s", "rr_intervals_s", "ibi_s", "nn_s", "nni_s"), 1000.0
+    ),
+}
+"""RR column names, as :func:`trainer.storage.importers.column_key` normalises a header cell
+(lower case, every run of other characters one ``_``: Polar Sensor Logger's ``RR-interval
+[ms]`` is ``rr_interval_ms``, ``IBI (s)`` is ``ibi_s``), with the factor from the column's
+unit to ms: 1 for milliseconds (a name without a unit included: ``rr``, ``ibi``, ``nn`` are
+written in ms by Kubios, NeuroKit2, HRVanalysis and the loggers), 1000 for seconds. In order
+of preference when a header names more than one (:func:`rr_column`)."""
+
+MAX_RR_RAW = 65535
+"""Largest RR value a Heart Rate Measurement packet carries (uint16), 1/1024 s."""
+MAX_RR_MS = MAX_RR_RAW * 1000.0 / RR_UNITS_PER_S
+"""Longest RR interval read, ms (63999 ms, just under 64 s): what a Heart Rate Measurement
+packet can carry (uint16 in 1/1024 s, Bluetooth SIG Heart Rate Service 1.0, 3.1.1.5), so a
+recording can hold every interval any reader takes. A strap's own lists never exceed it; a
+longer value in an ECG-derived list is contact lost for over a minute (split the file there)
+or a damaged value (1e300 overflowed the analysis' running sums)."""
+PLAUSIBLE_RR_MS = (200.0, 3000.0)
+"""Intervals a heart produces, ms: 300 to 20 beats/min, wider than any sinus rhythm at rest or
+in exercise. An interval outside is an artifact (a lost contact, a spurious beat), kept for the
+artifact correction, and said; a file whose median lies outside is in another unit, or not RR
+intervals, and is refused by every reader."""
+
+
+def rr_column(keys: Sequence[str]) -> int | None:
+    """Index of the RR column among a header's normalised names (:data:`RR_COLUMNS`), the
+    most preferred name first; None when none is one."""
+    name = next((n for n in RR_COLUMNS if n in keys), None)
+    return None if name is None else list(keys).index(name)
+
+
+def plausible_rr(ms: float) -> bool:
+    """Whether ``ms`` lies within :data:`PLAUSIBLE_RR_MS`."""
+    return PLAUSIBLE_RR_MS[0] <= ms <= PLAUSIBLE_RR_MS[1]
+
+
+def too_long(written: str) -> str:
+    """The refusal of an interval longer than :data:`MAX_RR_MS`, ``written`` as the file has
+    it (with its unit), for the message after the file and line."""
+    return (
+        f"RR interval {written} is longer than a heart-rate packet can carry "
+        f"({MAX_RR_MS:.0f} ms): not a beat-to-beat interval"
+    )
+
+
+TOO_LONG_ADVICE = "correct the value, or split the file where the contact was lost"
+"""What to do about an interval refused by :func:`too_long`, unless the values look like
+another unit (the message then says which)."""
+PLAUSIBLE_TEXT = f"{PLAUSIBLE_RR_MS[0]:.0f}-{PLAUSIBLE_RR_MS[1]:.0f} ms"
+""":data:`PLAUSIBLE_RR_MS` as the messages and warnings write it."""
