@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -756,6 +757,56 @@ def test_a_strap_that_never_sent_a_beat_is_not_named_at_startup(tmp_path: Path) 
         hist.add_recording(empty, db_path=db)
     beat = recording("beat.bwr", encode_heart_rate_measurement(60, [1024]))
     assert hist.not_in_history(tmp_path, db_path=db) == [beat]
+
+
+def test_a_file_the_reader_refuses_outright_is_not_named_at_startup(tmp_path: Path) -> None:
+    """A file of zero bytes (what a power cut leaves), an empty one, and one whose header is
+    cut short were named by the ``live`` start note as "not in your history", then refused
+    by the ``history --add`` it suggested ("nothing of a session is left in this file"; review
+    3, finding 4). A killed session's recording beside them is still named."""
+    from trainer.errors import UserError
+
+    db = tmp_path / "h.sqlite3"
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    killed = write_simulated(folder / "killed.bwr", 60.0, seed=1)
+    header_line = killed.read_bytes().split(b"\n", 1)[0]
+    (folder / "zeros.bwr").write_bytes(bytes(4096))
+    (folder / "empty.bwr").write_bytes(b"")
+    (folder / "cut.bwr").write_bytes(header_line[:100])
+    assert hist.not_in_history(folder, db_path=db) == [killed]
+    for name in ("zeros.bwr", "empty.bwr", "cut.bwr"):
+        with pytest.raises(UserError):
+            hist.add_recording(folder / name, db_path=db)
+
+
+def test_a_start_the_host_clock_did_not_give_hides_no_killed_session(tmp_path: Path) -> None:
+    """Only the latest start of a session ``live`` recorded, and not after now, hides older
+    recordings from the startup note: one row dated four years ahead (a device clock gone
+    wrong) had hidden every killed session (review 3, finding 5), and an import starts when
+    its data did, on another clock, up to a day ahead."""
+    db = tmp_path / "h.sqlite3"
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    now = time.time_ns()
+    killed = write_simulated(folder / "killed.bwr", 60.0, seed=1)
+    killed_ns = now - 3600 * 10**9  # killed an hour ago
+    os.utime(killed, ns=(killed_ns, killed_ns))
+    rows = [
+        _metrics("before", now - 2 * 3600 * 10**9, source="ble"),
+        _metrics("future", now + 4 * 365 * DAY_NS, source="sim"),
+        _metrics("ahead", now + 600 * 10**9, source="ble"),  # not yet: a clock set back since
+        _metrics("import", now - 600 * 10**9, source="import"),
+        _metrics("sample", now - 60 * 10**9, source="sample"),
+    ]
+    for row in rows:
+        add_or_update_session(row, tmp_path / f"{row['session_key']}.bwr", db_path=db)
+    assert hist.not_in_history(folder, db_path=db) == [killed]
+    # A session live recorded since: the note was shown at its start, and is not again.
+    add_or_update_session(
+        _metrics("after", now - 600 * 10**9, source="none"), tmp_path / "after.bwr", db_path=db
+    )
+    assert hist.not_in_history(folder, db_path=db) == []
 
 
 @pytest.mark.parametrize(

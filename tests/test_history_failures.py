@@ -216,6 +216,46 @@ def test_a_recording_still_being_written_is_not_called_missing(tmp_path: Path) -
     assert not_in_history(folder) == [folder / "running.bwr"]
 
 
+def test_replay_report_and_add_say_a_recording_is_still_being_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A recording another ``live`` still wrote was "cut short (session killed?)" to replay
+    and report, and ``history --add`` added its first minutes as a session (review 1,
+    finding 3). Its writer's lock tells them apart; once closed, it is an ordinary file."""
+    source = read_recording(write_simulated(tmp_path / "source.bwr", 40.0, seed=1))
+    header = source.header
+    running = tmp_path / "running.bwr"
+    writer = RecordingWriter(running, header)
+    for item in source.items:
+        writer.write_item(item)
+    writer.flush()
+    still = "still being recorded by a running session; showing what it holds so far"
+    capsys.readouterr()
+    assert run(["replay", str(running), "--speed", "max", "--headless"]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {running} is {still}" in err and "cut short" not in err
+    assert run(["report", str(running), "-o", str(tmp_path / "running.png")]) == 0
+    assert f"note: {running} is {still}" in capsys.readouterr().err
+    assert run(["history", "--add", str(running)]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"skipped {running}: still being recorded by a running session — it adds itself to "
+        "the history when it ends"
+    )
+    assert list_sessions() == []
+    # The report's page says so too, where a killed session's says "recording cut short".
+    recording = read_recording(running)
+    assert recording.still_recording and recording.ended == "still being recorded"
+    # Killed (the kernel drops the lock, as a close does here), it is a session cut short.
+    writer.close(None, t_mono_ns=header.start_mono_ns + 1, t_wall_ns=header.start_wall_ns + 1)
+    lines = running.read_bytes().splitlines(keepends=True)
+    running.write_bytes(b"".join(lines[:-1]))  # no closing record, as a killed session's
+    recording = read_recording(running)
+    assert not recording.still_recording and recording.ended == "recording cut short"
+    assert run(["replay", str(running), "--speed", "max", "--headless"]) == 0
+    assert "cut short (session killed?)" in capsys.readouterr().err
+    assert run(["history", "--add", str(running)]) == 0
+
+
 def test_a_recording_whose_name_is_not_utf8_is_added_and_shown_readably(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

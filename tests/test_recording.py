@@ -566,6 +566,97 @@ def test_a_packet_far_past_a_cut_short_session_is_damage(tmp_path: Path) -> None
         read_recording(path)
 
 
+def _killed(path: Path, header: Header, items: list[RawPacket | Mark]) -> Path:
+    """``items`` as a session killed after writing them leaves them: no closing record."""
+    write_recording(path, header, items, None, end_mono_ns=0, end_wall_ns=0)
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]))
+    return path
+
+
+_START_NS = 5 * 10**9  # below 2^36: setting a bit above it moves a clock by exactly 2^bit
+_START_WALL_NS = 1_790_000_000 * 10**9
+_CUT_HEADER = Header(_START_NS, _START_WALL_NS, SourceInfo("sim", "x", streams={"hr": {}}))
+
+
+def _beat(t_s: float, wall_s: float | None = None) -> RawPacket:
+    """A heart-rate packet at session time ``t_s``, its wall clock ``wall_s`` from the start
+    (the same by default)."""
+    wall_ns = _START_WALL_NS + round((t_s if wall_s is None else wall_s) * 1e9)
+    return RawPacket(_START_NS + round(t_s * 1e9), wall_ns, Stream.HEART_RATE, b"\x16\x48")
+
+
+@pytest.mark.parametrize("bit", [36, 42, 50])
+def test_a_flipped_high_clock_bit_in_a_killed_session_is_damage(tmp_path: Path, bit: int) -> None:
+    """A killed session's recording has no closing record to bound its clocks: a flipped 42nd
+    bit of its last packet's ``m`` made 38 s practised 73.9 min in the history (review 3,
+    finding 7). The packet's own ``w`` says it came a second after the one before."""
+    items = [_beat(t) for t in (1.0, 2.0, 3.0)]
+    last = items[-1]
+    items[-1] = RawPacket(last.t_mono_ns | (1 << bit), last.t_wall_ns, last.stream, last.payload)
+    path = _killed(tmp_path / "k.bwr", _CUT_HEADER, list(items))
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    jump_s = (items[-1].t_mono_ns - items[-2].t_mono_ns) / 1e9
+    assert info.value.user_message() == (
+        f"{path}: damaged at line 4 (m {items[-1].t_mono_ns} is {jump_s:.0f} s after that of "
+        "line 3 while w is 1 s after it: a clock of one of the two lines is damaged)"
+    )
+
+
+def test_a_clock_flipped_back_names_the_record_after_it(tmp_path: Path) -> None:
+    """A mark (no stream to keep in order) whose ``m`` lost its 37th bit (137 s earlier):
+    the record after it is the one that runs ahead, and the message says either line may
+    hold the damage. The first record is checked against the header's start."""
+    mark = Mark(_START_NS + 200 * 10**9 - (1 << 37), _START_WALL_NS + 200 * 10**9, "here")
+    path = _killed(tmp_path / "k.bwr", _CUT_HEADER, [_beat(199.0), mark, _beat(201.0)])
+    with pytest.raises(RecordingError, match=r"damaged at line 4 \(m \d+ is 138 s after that "):
+        read_recording(path)
+    first = RawPacket(_START_NS + (1 << 40), _START_WALL_NS, Stream.HEART_RATE, b"\x16")
+    path = _killed(tmp_path / "f.bwr", _CUT_HEADER, [first])
+    with pytest.raises(RecordingError, match=r"line 2 .*s after the session start while w is 0"):
+        read_recording(path)
+
+
+def test_a_wall_clock_stepped_or_suspended_is_no_damage(tmp_path: Path) -> None:
+    """What moves the wall clock alone is read: a suspend of an hour (``w`` runs ahead), the
+    wall clock stepped back an hour between packets, ten minutes with no record (a session
+    without a sensor, paused); and a cut-off last line whose clock jumped is a cut-short tail
+    like any other."""
+    items = [
+        _beat(1.0),
+        _beat(2.0, 3602.0),  # suspended an hour: m stood still
+        _beat(3.0, 3603.0),
+        _beat(4.0, 4.0),  # the wall clock set back an hour
+        _beat(604.0, 604.0),  # ten minutes with nothing written
+        _beat(605.0, 605.0),
+    ]
+    path = _killed(tmp_path / "k.bwr", _CUT_HEADER, list(items))
+    recording = read_recording(path)
+    assert recording.items == items and recording.duration_s == pytest.approx(605.0)
+    jumped = json.dumps({"k": "p", "m": _START_NS + (1 << 42), "w": _START_WALL_NS, "s": "hr"})
+    path.write_bytes(path.read_bytes() + jumped.encode()[:-1] + b',"d":"16"}')
+    recording = read_recording(path)
+    assert recording.items == items and recording.truncated
+
+
+def test_a_closing_record_bounds_the_clocks_instead(tmp_path: Path) -> None:
+    """With its ``end`` record a recording's clocks are bounded by it (61 s past it is
+    damage, checked above); a mark moved within the session is read as it is."""
+    items: list[RawPacket | Mark] = [_beat(1.0), Mark(_START_NS + 500 * 10**9, _START_WALL_NS)]
+    items.append(_beat(2.0))
+    end_ns = _START_NS + 600 * 10**9
+    path = write_recording(
+        tmp_path / "c.bwr",
+        _CUT_HEADER,
+        items,
+        {},
+        end_mono_ns=end_ns,
+        end_wall_ns=_START_WALL_NS + 600 * 10**9,
+    )
+    assert read_recording(path).items == items
+
+
 def test_a_header_cut_inside_its_line_says_so(tmp_path: Path) -> None:
     """``head -c 300 sample.bwr`` was called "not a Breathwise recording"."""
     whole = write_recording(tmp_path / "w.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)

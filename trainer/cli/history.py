@@ -139,7 +139,8 @@ def history(
     yours; NO SENSOR one practised with --device none, with nothing measured.
 
     With --add, a recording that cannot be read is skipped with a note saying why and the others
-    are added; the command fails (exit 1) only when none could be added. A session whose start
+    are added, as is one a running session still records (it adds itself when it ends); the
+    command fails (exit 1) only when none could be added. A session whose start
     cannot be right (more than a day in the future, or before 2000: a wrong clock on the device,
     or a wrong --start when imported) is listed with a note saying so.
 

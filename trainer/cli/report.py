@@ -148,7 +148,14 @@ def report(
         _batch(path, output, suffix, jobs, scheduler, no_reports)
         return
     from trainer.reports.report import report_recording
+    from trainer.storage.recording import STILL_RECORDING_NOTE, being_written
 
+    if being_written(path):
+        # Its page says "still being recorded" where a killed session's says "cut short".
+        print(
+            f"note: {path} is {STILL_RECORDING_NOTE}; showing what it holds so far",
+            file=sys.stderr,
+        )
     written = report_recording(path, output)
     print(f"report written: {written}", file=sys.stderr)
 

@@ -42,7 +42,7 @@ from trainer.session.sensor_label import (
 from trainer.session.summary import SessionSummary
 from trainer.storage.config import load_settings, settings_path
 from trainer.storage.paths import SESSION_FOLDER_ADVICE, check_output_path, check_writable_dir
-from trainer.storage.recording import Recording, read_recording
+from trainer.storage.recording import STILL_RECORDING_NOTE, Recording, read_recording
 from trainer.ui.headless import format_summary, line_printer
 from trainer.ui.session_sound import (
     SessionSound,
@@ -831,7 +831,13 @@ def replay(
     """
     factor = _speed(speed)
     recording = read_recording(file)
-    if recording.truncated and recording.summary is None:
+    if recording.still_recording:
+        # Not "cut short (session killed?)": the session runs on, and adds itself at its end.
+        print(
+            f"note: {file} is {STILL_RECORDING_NOTE}; showing what it holds so far",
+            file=sys.stderr,
+        )
+    elif recording.truncated and recording.summary is None:
         print(
             f"note: {file} was cut short (session killed?); replaying what it holds",
             file=sys.stderr,

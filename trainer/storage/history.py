@@ -53,9 +53,16 @@ from devices.errors import DecodeError
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import Stream
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
+from devices.source import BLE_KIND, SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import UserError
 from trainer.session.sensor_label import is_sensorless
 from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
+from trainer.storage.recording import (
+    STILL_RECORDING_NOTE,
+    RecordingError,
+    being_written,
+    read_header,
+)
 
 DB_NAME = "history.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -140,6 +147,9 @@ append a new one."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+LIVE_KINDS = frozenset({BLE_KIND, SIMULATED_KIND, SENSORLESS_KIND})
+"""The source kinds of the sessions ``live`` records, whose start is this host's clock."""
+
 EARLIEST_PLAUSIBLE_START_NS = PMD_EPOCH_OFFSET_NS
 """2000-01-01 00:00 UTC (Unix ns), the Polar PMD epoch: no Breathwise session, nor any sensor
 it reads, is older, and no PMD frame timestamp can be written before it."""
@@ -201,6 +211,12 @@ class HistoryUnusable(HistoryError):
 class NoSensorData(UserError):
     """A recording with nothing measured in it (the sensor sent nothing): nothing to add, and
     nothing in the file worth keeping."""
+
+
+class StillRecording(UserError):
+    """A recording a running session still writes
+    (:func:`~trainer.storage.recording.being_written`): that session adds it when it ends,
+    and added now, its row would hold only the part recorded so far."""
 
 
 class ShorterCopy(UserError):
@@ -1014,7 +1030,16 @@ def not_in_history(
     """Recordings in ``folder`` that the history lacks and that are newer than its latest
     session: what a session killed before it could add itself (``kill -9``, a power cut)
     leaves behind. Older files the history lacks are left alone: they were not added on
-    purpose (an old folder, a start whose sensor never connected). A recording with no sensor
+    purpose (an old folder, a start whose sensor never connected, a row removed), or were
+    named at the start of that latest session already.
+
+    The latest session is the latest start of a session ``live`` recorded
+    (:data:`LIVE_KINDS`) that is not after now: a file's time and such a start are read from
+    the same clock, this host's. An import's start is its data's (a file's times, a
+    ``--start``), a sample's is fixed, and a start after now is a wrong clock
+    (:func:`implausible_start`); found in review: one session dated four years ahead hid
+    every killed session from the note, and an import dated later that day would have hidden
+    one killed before it. A recording with no sensor
     data in it (:func:`_holds_sensor_data`) is not missing: :func:`add_recording` refuses it
     as nothing to add (found in review: the note asked for a ``history --add`` that then
     said "skipped ... nothing to add"). So is a recording
@@ -1043,7 +1068,15 @@ def not_in_history(
     held = {row.session_key for row in rows} | {
         r.exported_session for r in rows if r.exported_session is not None
     }
-    latest_ns = max((row.start_wall_ns for row in rows), default=0)
+    now_ns = time.time_ns()
+    latest_ns = max(
+        (
+            row.start_wall_ns
+            for row in rows
+            if row.source in LIVE_KINDS and row.start_wall_ns <= now_ns
+        ),
+        default=0,
+    )
     return [
         file
         for file in files
@@ -1054,32 +1087,6 @@ def not_in_history(
         and not _refused_as_held(_exported_session(file), held)
         and _holds_sensor_data(file)
     ]
-
-
-def being_written(recording: Path) -> bool:
-    """Whether a running session is still writing ``recording``.
-
-    The writer holds an exclusive ``flock`` on the file from its creation until it closes it
-    (:class:`trainer.storage.recording.RecordingWriter`); the kernel drops it when the process
-    ends, ``kill -9`` and a crash included, so a recording left by a killed session reads as
-    not being written. Found in review: a second ``live`` called the first one's recording,
-    still being written, "not in your history (a session stopped before it could add
-    itself?)". A lock rather than a recent-mtime rule: a session paused for long writes
-    nothing for minutes, and a killed one's file is recent too. False where locks are not
-    available (no ``fcntl``: Windows) or the file cannot be opened.
-    """
-    try:
-        import fcntl
-    except ImportError:
-        return False
-    try:
-        with recording.open("rb") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    return False
 
 
 def _refused_as_held(exported_session: str | None, held: set[str]) -> bool:
@@ -1098,21 +1105,30 @@ def _holds_sensor_data(recording: Path) -> bool:
     first lines), or the whole of a file without any (short, or a strap that only ever said
     "no beat": heart-rate notifications without RR intervals, which :func:`add_recording`
     refuses; the startup note had named such a file, then ``history --add`` refused it, found
-    in review). A file that cannot be read counts as holding data: ``history --add`` then says
-    what is wrong with it."""
+    in review).
+
+    A file whose header the reader refuses (:func:`~trainer.storage.recording.read_header`:
+    empty, all zero bytes, a header cut short or damaged: what a power cut or a session
+    killed as it began leaves) holds nothing to add either; the note had named such files
+    too (found in review). Damage further on is not judged here: ``history --add`` names its
+    line, and the rest of the session may be worth the edit."""
+    try:
+        header = read_header(recording)
+    except RecordingError:
+        return False
+    if is_sensorless(header.source.kind):
+        return True
     try:
         with recording.open("rb") as handle:
-            header = json.loads(handle.readline(_HEADER_MAX_BYTES))
-            if is_sensorless(str(header["source"]["kind"])):
-                return True
+            handle.readline()  # the header, read above
             for line in handle:
                 # A cut-off last line or damage: not ours to judge here.
                 with suppress(ValueError):
                     item = json.loads(line)
                     if item.get("k") == "p" and _packet_has_data(item):
                         return True
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return True
+    except (OSError, AttributeError):
+        return True  # it changed since (OSError), or a line is no object: --add judges it
     return False
 
 
@@ -1166,16 +1182,26 @@ def add_recording(
     A recording without any sensor data (the sensor never connected) is not practice: it is
     refused, so that it neither shows as a session nor counts toward a streak. A session
     practised without a sensor (``--device none``) has none by design and is added: its
-    minutes count, its measures stay empty. ``timeout_ms`` is how long to wait for a busy
-    history (:class:`History`; a live session's end waits :data:`SESSION_END_TIMEOUT_MS`).
+    minutes count, its measures stay empty. A recording a running session still writes is
+    refused (:class:`StillRecording`): that session adds it as it ends, as the startup
+    check (:func:`not_in_history`) leaves it to it. ``timeout_ms`` is how long to wait for a
+    busy history (:class:`History`; a live session's end waits
+    :data:`SESSION_END_TIMEOUT_MS`).
 
     Raises
     ------
     UserError
-        The recording cannot be read, holds no sensor data, or the history cannot be written.
+        The recording cannot be read, holds no sensor data, is still being recorded, or the
+        history cannot be written.
     """
     from trainer.reports.session_analysis import analyse_recording
     from trainer.storage.export import exported_session_of
+
+    if being_written(Path(recording)):
+        raise StillRecording(
+            f"{recording}: {STILL_RECORDING_NOTE}",
+            "it adds itself to the history when it ends",
+        )
 
     analysis = analyse_recording(recording)
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths

@@ -25,7 +25,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -83,6 +83,40 @@ class RecordingWriteError(UserError):
     def __init__(self, path: Path, what: str, cause: OSError) -> None:
         super().__init__(f"{path}: {what} ({cause.strerror or cause})")
         self.cause = cause
+
+
+STILL_RECORDING = "still being recorded"
+"""How a recording that a running session still writes has ended so far
+(:attr:`Recording.ended`)."""
+STILL_RECORDING_NOTE = "still being recorded by a running session"
+"""What replay, report and ``history --add`` say of such a recording."""
+
+
+def being_written(recording: Path) -> bool:
+    """Whether a running session is still writing ``recording``.
+
+    The writer holds an exclusive ``flock`` on the file from its creation until it closes it
+    (:class:`RecordingWriter`); the kernel drops it when the process ends, ``kill -9`` and a
+    crash included, so a recording left by a killed session reads as not being written.
+    Found in review: a second ``live`` called the first one's recording, still being
+    written, "not in your history (a session stopped before it could add itself?)", and
+    replay and report called it "cut short (session killed?)". A lock rather than a
+    recent-mtime rule: a session paused for long writes nothing for minutes, and a killed
+    one's file is recent too. False where locks are not available (no ``fcntl``: Windows) or
+    the file cannot be opened.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        with recording.open("rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +236,9 @@ class Recording:
     summary: SessionSummary | None
     end_mono_ns: int | None
     truncated: bool
+    still_recording: bool = False
+    """No closing record yet, and a running session still writes the file
+    (:func:`being_written`): what it holds so far, not a session cut short."""
 
     @property
     def duration_s(self) -> float:
@@ -214,8 +251,10 @@ class Recording:
     @property
     def ended(self) -> str:
         """How the session ended: the closing summary's ``ended``; ``"imported"`` for an
-        import, whose closing line names the file it came from instead; ``"recording cut
-        short"`` for a recording closed without saying (killed, or cut short).
+        import, whose closing line names the file it came from instead;
+        :data:`STILL_RECORDING` for a recording a running session still writes
+        (:attr:`still_recording`); ``"recording cut short"`` for a recording closed without
+        saying (killed, or cut short).
 
         One answer for replay, the report and the history, which had each called a complete
         import "recording cut short" and worked around it in their own way."""
@@ -225,6 +264,8 @@ class Recording:
             return ended
         if summary.get("imported") or self.header.source.kind == "import":
             return "imported"
+        if self.still_recording:
+            return STILL_RECORDING
         return "recording cut short"
 
     @property
@@ -286,8 +327,8 @@ class RecordingWriter:
             raise  # never replaced; create() then takes the next free name
         except OSError as exc:
             raise RecordingWriteError(path, "cannot create the recording", exc) from None
-        # Held until the file is closed or the process ends: a second session's check for
-        # recordings the history lacks skips this one (trainer.storage.history.being_written).
+        # Held until the file is closed or the process ends: readers see that the session is
+        # still running (being_written).
         with contextlib.suppress(OSError, ImportError):
             import fcntl
 
@@ -477,6 +518,11 @@ far beyond that, and far below what one flipped bit of a clock moves it by."""
 LATE_ITEM_NS = 60 * 1_000_000_000
 """How long after the closing record's clock another record may be stamped (ns): the close
 takes the planned end, and a packet that arrived while the session stopped is still written."""
+CLOCK_JUMP_NS = 60 * 1_000_000_000
+"""How far a record's monotonic clock may run ahead of the record before it, and ahead of
+what its wall clock ran, in a recording without a closing record (ns; :func:`_clock_jump`).
+A minute: a flipped bit of a clock above its 36th moves it further, and only a session that
+wrote nothing for a minute while the wall clock was stepped back comes near it."""
 MAX_SESSION_NS = 31 * 24 * 3600 * 1_000_000_000
 """Longest session read (31 days, ns): an import of a long RR list stays far inside it, and a
 clock beyond it is damage even in a recording cut short before its closing record."""
@@ -895,7 +941,7 @@ def _refuse_foreign(path: Path, file: io.BufferedReader, head: bytes) -> None:
     )
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, str | Unreadable, bool]]:
+def iter_lines(path: Path) -> Generator[tuple[int, str | Unreadable, bool]]:
     """Yield ``(line_number, text, ends_with_newline)`` of a recording, read a block at a time.
 
     The first bytes are checked first: RecordingError for a file that is missing, empty, all
@@ -952,8 +998,32 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str | Unreadable, bool]]:
         yield number + 1, _decode(tail.removeprefix(_BOM) if number == 0 else tail), False
 
 
+def read_header(path: Path | str) -> Header:
+    """A recording's header (line 1) alone, checked as :func:`read_recording` checks it.
+
+    Raises
+    ------
+    RecordingError
+        A file :func:`read_recording` refuses before its second line: missing, unreadable,
+        empty, all zero bytes, foreign, too new, or a header damaged or cut short.
+    """
+    path = Path(path)
+    lines = iter_lines(path)
+    try:
+        first = next(lines, None)
+    finally:
+        lines.close()  # closes the file now, not when the generator is collected
+    if first is None:  # iter_lines refuses a file of no line before this
+        raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+    return _parse_header(first[1], path, first[2])
+
+
 def read_recording(path: Path | str) -> Recording:
     """Read a whole recording; a cut-off last line is tolerated, other damage is an error.
+
+    A recording without a closing record that a running session still writes
+    (:func:`being_written`) is read as far as it is written, with
+    :attr:`Recording.still_recording` set.
 
     Raises
     ------
@@ -979,6 +1049,11 @@ def read_recording(path: Path | str) -> Recording:
     # so one before its predecessor is damage (a flipped digit), which the decoders would meet
     # as time running backwards.
     stream_last: dict[str, tuple[int, int]] = {}
+    # The record before, its m, w and line (the header first); and the first record whose m
+    # ran ahead of its w (_clock_jump), refused at the end unless a closing record bounds the
+    # clocks.
+    prev_mono_ns, prev_wall_ns, prev_line = header.start_mono_ns, header.start_wall_ns, 1
+    clock_jump: str | None = None
     for number, line, complete in lines:
         if pending_error is not None:
             # A bad line followed by more lines is damage, not a cut-off tail.
@@ -999,6 +1074,12 @@ def read_recording(path: Path | str) -> Recording:
                 _check_session_clock(t_ns, header.start_mono_ns)
                 if isinstance(parsed, RawPacket):
                     _check_stream_order(parsed, stream_last.get(parsed.stream))
+                jump = None
+                # The first test alone on the hot path: records come milliseconds apart.
+                if not isinstance(parsed, tuple) and t_ns - prev_mono_ns > CLOCK_JUMP_NS:
+                    jump = _clock_jump(parsed, prev_mono_ns, prev_wall_ns, prev_line)
+                if jump is not None and not complete:
+                    raise _Damage(jump)  # a cut-off tail like any other
         except (ValueError, KeyError, TypeError) as exc:
             if not complete:
                 truncated = True
@@ -1027,6 +1108,9 @@ def read_recording(path: Path | str) -> Recording:
             latest_ns, latest_line = parsed.t_mono_ns, number
         if isinstance(parsed, RawPacket):
             stream_last[parsed.stream] = (parsed.t_mono_ns, number)
+        if jump is not None and clock_jump is None:
+            clock_jump = f"{path}: damaged at line {number} ({jump})"
+        prev_mono_ns, prev_wall_ns, prev_line = parsed.t_mono_ns, parsed.t_wall_ns, number
         items.append(parsed)
     if pending_error is not None:
         # The damaged line was the last complete line: a killed writer can leave a cut line
@@ -1039,7 +1123,19 @@ def read_recording(path: Path | str) -> Recording:
             f"{path}: damaged at line {latest_line} (m {latest_ns} is "
             f"{_span_text(latest_ns - end_mono_ns)} after the closing record)"
         )
-    return Recording(path, header, items, summary, end_mono_ns, truncated or summary is None)
+    if end_mono_ns is None and clock_jump is not None:
+        # Only the 31 days of MAX_SESSION_NS bound these clocks: the session would last as
+        # long as the damaged record says (a flipped 42nd bit: 38 s practised became 74 min).
+        raise RecordingError(clock_jump)
+    return Recording(
+        path,
+        header,
+        items,
+        summary,
+        end_mono_ns,
+        truncated or summary is None,
+        still_recording=end_mono_ns is None and being_written(path),
+    )
 
 
 def _span_text(span_ns: int) -> str:
@@ -1056,6 +1152,31 @@ def _check_stream_order(packet: RawPacket, previous: tuple[int, int] | None) -> 
             f"m {packet.t_mono_ns} is {_span_text(previous[0] - packet.t_mono_ns)} before "
             f"that of line {previous[1]}, the previous {packet.stream!r} packet"
         )
+
+
+def _clock_jump(record: Item, prev_mono_ns: int, prev_wall_ns: int, prev_line: int) -> str | None:
+    """Why ``record``'s clock ``m`` cannot be right after the record before it (its clocks
+    and line; line 1 is the header's start clocks), or None when it can.
+
+    Both clocks of a record are read at the same instant, so from one record to the next
+    they advance together, but for what moves the wall clock ``w`` alone: a step of it (NTP,
+    a person setting it), and a suspend, which stops the monotonic clock ``m`` and not ``w``
+    (Linux ``CLOCK_MONOTONIC``). An ``m`` that runs more than :data:`CLOCK_JUMP_NS` ahead
+    of the record before and more than that ahead of what ``w`` ran is damage: a flipped bit
+    above the 36th (2^36 ns, 69 s) of one of the two ``m``. A suspend only makes ``w`` run
+    further; a backward step of the wall clock passes unless no record was written for over
+    a minute around it.
+    """
+    step_mono_ns = record.t_mono_ns - prev_mono_ns
+    step_wall_ns = record.t_wall_ns - prev_wall_ns
+    if step_mono_ns <= CLOCK_JUMP_NS or step_mono_ns - step_wall_ns <= CLOCK_JUMP_NS:
+        return None
+    before = "the session start" if prev_line == 1 else f"that of line {prev_line}"
+    wall = _span_text(abs(step_wall_ns)) + (" after" if step_wall_ns >= 0 else " before")
+    return (
+        f"m {record.t_mono_ns} is {_span_text(step_mono_ns)} after {before} while w is "
+        f"{wall} it: a clock of one of the two lines is damaged"
+    )
 
 
 def _check_session_clock(t_mono_ns: int, start_mono_ns: int) -> None:
