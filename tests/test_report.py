@@ -698,6 +698,14 @@ def test_a_spectrum_cut_by_a_dropout_says_which_part_of_the_session_it_covers(
         f"* from {start}–{end} only (360 of 700 beats): the longest run of beats without a gap "
         "over 3 s"
     )
+    # The note shares the title's line: the two must not run into each other (the title said
+    # "(whole session)" there, which the table no longer all is, and hid the note's mark).
+    assert table.get_title(loc="left") == "Heart-rate variability"
+    FigureCanvasAgg(figure).draw()  # type: ignore[no-untyped-call]
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    left = table._left_title.get_window_extent(renderer)  # type: ignore[attr-defined]
+    right = table._right_title.get_window_extent(renderer)  # type: ignore[attr-defined]
+    assert left.x1 < right.x0
     names = {text.get_text() for text in table.texts}
     assert {"LF power (0.04–0.15 Hz) *", "LF/HF *", "Spectral peak *"} <= names
     assert "SDNN" in names and "SDNN *" not in names  # the time domain covers every beat

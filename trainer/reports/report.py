@@ -1165,7 +1165,12 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
             + (f" ({heart.artifact_pct:.1f} %)" if heart.artifact_pct is not None else ""),
         ),
     ]
-    ax.set_title("Heart-rate variability (whole session)", loc="left")
+    # After a dropout part of the table is not of the whole session, and the note needs the
+    # room: the title says only what the table is.
+    title = (
+        "Heart-rate variability" if note is not None else "Heart-rate variability (whole session)"
+    )
+    ax.set_title(title, loc="left")
     if note is not None:
         # On the title's line: the page has no room for another line under the table.
         ax.set_title(
