@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.ble.conftest import FakeBlueZ
 from tests.fakebluez import (
     BELT_NAME,
@@ -76,6 +78,24 @@ async def test_live_with_a_device_nobody_has_is_one_line_and_records_nothing(
     assert result.stderr.startswith("breathwise: error:")
     assert "toaster" in result.stderr.splitlines()[0]
     assert not list(tmp_path.glob("*.bwr"))
+
+
+async def test_a_default_device_not_found_says_it_is_the_setting(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A default_device nobody has (a strap replaced since) was reported as if typed: "no
+    sensor 'toaster' found", with nothing saying it is the setting or how to change it, as a
+    bad program setting says (review 5, finding 10)."""
+    fake_bluez()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert _breathwise("config", "set", "default_device", "toaster").returncode == 0
+    result = _breathwise("live", "--headless", "--out", str(tmp_path))
+    assert result.returncode == 1
+    line = result.stderr.splitlines()[0]
+    assert line.startswith("breathwise: error: ")
+    assert "default_device = 'toaster': no sensor" in line
+    assert "'breathwise config set default_device NAME'" in line
+    assert len(result.stderr.splitlines()) == 1 and not list(tmp_path.glob("*.bwr"))
 
 
 async def test_live_on_a_polar_h9_records_its_rr_intervals(

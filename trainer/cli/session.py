@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from devices.errors import BreathwiseDeviceError
 from devices.packets import RawPacket
 from devices.source import LinkEvent, SourceInfo
 from trainer.cli import early_signals
@@ -663,7 +664,21 @@ def live(
                     loop.add_signal_handler(sig, hang_up, int(sig))
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
         # a quit meanwhile ends the scan (up to 10 s a sensor) at once, as it does the connect.
-        found = await session.until_stopped(open_source(devices, session, seed=seed, pair=pair))
+        try:
+            found = await session.until_stopped(open_source(devices, session, seed=seed, pair=pair))
+        except BreathwiseDeviceError as exc:
+            # Imported here: only a BLE sensor raises it, and bleak loads with it.
+            from devices.ble.errors import DeviceNotFoundError
+
+            if device or not isinstance(exc, DeviceNotFoundError):
+                raise
+            # Nobody typed this name (a strap replaced since it was set): say where it
+            # comes from and how to change it, as for the program setting.
+            raise DeviceNotFoundError(
+                f"{settings_path()}: default_device = {config.default_device!r}: {exc}",
+                f"{exc.advice}; or 'breathwise config set default_device NAME' (--device for "
+                "one session)",
+            ) from None
         source = found if found is not None else _NotFound(devices)
         audio: SessionSound | None = None
         if play:
