@@ -9,6 +9,7 @@ the reason, so they turn into errors the day they pass.
 from __future__ import annotations
 
 import functools
+import json
 
 import numpy as np
 import pytest
@@ -178,3 +179,50 @@ def test_acc_posture_change_loses_no_breath_within_one(rate: float, fs: float) -
     # Once the new posture is learnt (from 165 s): every true breath found, nothing extra.
     after = score_after([Detected.from_breath(b) for b in found], truth, 165.0)
     assert after.false == 0 and after.missed == 0
+
+
+def _report_row(lines: list[str], label: str) -> list[str]:
+    """The cells of the report's table row for ``label`` (the first cell)."""
+    (row,) = [r for r in lines if r.startswith(f"| {label} |")]
+    return [c.strip() for c in row.strip("|").split("|")]
+
+
+def test_real_recording_rows_are_what_the_breaths_command_gives(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The report's rows on a real belt (sections 5 and 8) are the command's output: they had
+    been computed on the detector's breaths before ``settle_ends``, and read CVBB 0.300 and
+    RMSSD 1.792 s on this file where ``breathwise breaths`` gives 0.310 and 1.899 s, and a
+    median ratio of 1.44 where the listed breaths give 1.39 (review 6, finding 1)."""
+    import typer
+
+    from benchmarks.validate_breath import DATA, real_regularity_rows, real_section
+    from trainer.cli import breaths as breaths_cli
+
+    name = "bio_resting_8min_100hz"
+    path = DATA / "neurokit2" / f"{name}.csv"
+    if not path.exists():
+        pytest.skip("../shared/data absent")
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("breaths")(breaths_cli.breaths)
+    app.command("other")(lambda: None)  # two commands, so "breaths" is a subcommand
+    app(args=["breaths", str(path), "--fs", "100", "--column", "RSP"], standalone_mode=False)
+    out = json.loads(capsys.readouterr().out)
+    listed = [b for b in out["breaths"] if b["quality"] != "artifact"]
+    label = f"NeuroKit2 {name} RSP"
+
+    lines: list[str] = []
+    real_section(lines, with_nk=False)
+    cells = _report_row(lines, label)
+    assert int(cells[3]) == len(out["breaths"])
+    # Printed to 2 decimals from the same values: equal to within the printing's rounding.
+    assert float(cells[4]) == pytest.approx(out["rate_bpm"], abs=0.0051)
+    ratio = float(np.median([b["ratio"] for b in listed if b["ratio"] is not None]))
+    assert float(cells[5]) == pytest.approx(ratio, abs=0.0051)
+    good = 100.0 * sum(b["quality"] == "good" for b in out["breaths"]) / len(out["breaths"])
+    assert int(cells[6]) == round(good)
+
+    cells = _report_row(real_regularity_rows(with_nk=False), label)
+    v = out["variability"]
+    assert float(cells[1]) == pytest.approx(v["cv_bb"], abs=0.00051)
+    assert float(cells[3]) == pytest.approx(v["rmssd_bb_s"], abs=0.00051)

@@ -46,7 +46,7 @@ from analysis.breath_signal_checks import (
     looks_too_fast,
     quantisation_step,
 )
-from analysis.breath_variability import breath_variability, ratio_measured
+from analysis.breath_variability import BreathVariability, breath_variability, ratio_measured
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
     COSEN_IRREGULAR,
@@ -87,8 +87,10 @@ __all__ = [
     "ESTIMATE_KEYS",
     "MIN_DURATION_S",
     "RR_BREATH_KEYS",
+    "SampleAnalysis",
     "TimeColumn",
     "Waveform",
+    "analyse_samples",
     "breaths",
     "check_time_column",
     "load_waveform",
@@ -743,10 +745,7 @@ def _analyse_waveform(
     fs_hz = _check_fs(fs, 5.0 if acc else 4.0, what)
     wave = load_waveform(input, column, acc=acc)
     time_warnings, time_rate = check_time_column(input, wave, fs_hz)
-    data = wave.samples
-    if invert:
-        data = -data
-    n = data.shape[0]
+    n = wave.samples.shape[0]
     duration = n / fs_hz
     needed = math.ceil(MIN_DURATION_S * fs_hz)
     if n < needed:
@@ -767,6 +766,88 @@ def _analyse_waveform(
         "duration_s": round(duration, 3),
         "time_origin": "first sample = 0 s",
     }
+    analysed = analyse_samples(wave.samples, fs_hz, source=source, invert=invert, column=column)
+    warnings = [*time_warnings, *analysed.warnings]
+    for text in warnings:
+        typer.echo(f"breathwise: warning: {input}: {text}", err=True)
+    settings |= analysed.settings
+    settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
+    return {
+        "breaths": [_breath_row(b) for b in analysed.breaths],
+        "rate_bpm": analysed.rate_bpm,
+        "variability": analysed.variability.as_dict(),
+        "source": source,
+        "settings": settings,
+    }
+
+
+@dataclass(frozen=True)
+class SampleAnalysis:
+    """What ``breathwise breaths`` finds in a waveform's samples (:func:`analyse_samples`).
+
+    Attributes
+    ----------
+    breaths : list of Breath
+        The breaths as listed, times in s from the first sample: each ends at the next one's
+        inhale onset (:func:`analysis.breath.settle_ends`), artifacts included.
+    rate_bpm : float or None
+        The headline rate, breaths/min, rounded to 0.001 as output: the median of 60 / (end -
+        inhale onset) over ``breaths`` that are not artifacts; ``None`` without any.
+    variability : BreathVariability
+        Breath-to-breath variability of ``breaths`` (:mod:`analysis.breath_variability`).
+    warnings : list of str
+        The warnings about the signal, in the order they are given.
+    settings : dict
+        The analysis's entries of the output's ``settings`` (method, detector, the checks'
+        measures), in output order.
+    """
+
+    breaths: list[Breath]
+    rate_bpm: float | None
+    variability: BreathVariability
+    warnings: list[str]
+    settings: dict[str, Any]
+
+
+def analyse_samples(
+    samples: FloatArray,
+    fs_hz: float,
+    *,
+    source: str = "belt",
+    invert: bool = False,
+    column: str | None = None,
+) -> SampleAnalysis:
+    """The analysis of ``breathwise breaths`` on samples already read, as the command runs it.
+
+    The command reads the file, checks its time column and length, then calls this; the
+    validation report (``benchmarks/validate_breath.py``) calls it too, so that its rows on
+    the real recordings are what the command gives.
+
+    Parameters
+    ----------
+    samples : ndarray
+        The waveform as recorded, shape (n,) for a belt or (n, 3) for an accelerometer (x, y,
+        z), at least :data:`MIN_DURATION_S` long.
+    fs_hz : float
+        Sampling rate, Hz.
+    source : {"belt", "acc"}
+        The sensor: a belt (:func:`analysis.breath.detect_breaths`) or a chest accelerometer
+        (:class:`analysis.acc_breath.AccBreathTracker`).
+    invert : bool
+        A belt that falls on inhale: analyse ``-samples``.
+    column : str or None
+        The ``--column`` asked for, named in warnings that the column holds no breathing.
+
+    Returns
+    -------
+    SampleAnalysis
+        The breaths as listed, the rate, the variability, warnings and settings.
+    """
+    acc = source == "acc"
+    data = -samples if invert else samples
+    n = data.shape[0]
+    duration = n / fs_hz
+    settings: dict[str, Any] = {}
     if not acc:
         settings["inverted"] = invert
     if acc:
@@ -794,7 +875,7 @@ def _analyse_waveform(
     }
     # The whole file is here: each breath ends at the next one's fitted inhale onset.
     settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
-    warnings = list(time_warnings)
+    warnings: list[str] = []
     clipped = clipped_fraction(data)
     settings["clipped_fraction"] = round(clipped, 4)
     flat = [i for i, col in enumerate(data.reshape(n, -1).T) if np.ptp(col) == 0.0]
@@ -867,17 +948,14 @@ def _analyse_waveform(
     # headline is reproducible from the table; the corner-timed Breath.rate_bpm read 19.23 on
     # wfdb 03700181 where the onsets give 18.05 (docs/validation/breathing.md, section 5).
     rates = [60.0 / (b.end_s - b.inhale_onset_s) for b in settled if b.quality != "artifact"]
-    for text in warnings:
-        typer.echo(f"breathwise: warning: {input}: {text}", err=True)
-    settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
-    return {
-        "breaths": [_breath_row(b) for b in settled],
-        "rate_bpm": _median_rate(rates),
+    return SampleAnalysis(
+        settled,
+        _median_rate(rates),
         # On the breaths as listed: their ends settled, the joins between them are too.
-        "variability": breath_variability(settled).as_dict(),
-        "source": source,
-        "settings": settings,
-    }
+        breath_variability(settled),
+        warnings,
+        settings,
+    )
 
 
 def _mark_held(
