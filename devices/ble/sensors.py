@@ -10,7 +10,8 @@ Connection life (the project's connection-life requirement): the first connect i
 capped exponential backoff (:mod:`devices.ble.backoff`); a dropped link yields a ``LOST``
 :class:`~devices.source.LinkEvent`, is reconnected automatically, yields ``RESTORED`` as soon as
 the link is back and then restarts the streams; a device that stays away past the give-up time
-ends ``packets()`` with :class:`~devices.ble.errors.DeviceGoneError`. Leaving the ``async with``
+yields a last ``LOST`` whose reason begins :data:`~devices.source.GIVEN_UP_REASON` and ends
+``packets()`` with :class:`~devices.ble.errors.DeviceGoneError`. Leaving the ``async with``
 stops the streams (a Polar H10 left streaming drains its battery) and disconnects.
 """
 
@@ -40,7 +41,14 @@ from devices.ble.errors import (
     map_bleak_error,
 )
 from devices.packets import RawPacket
-from devices.source import BLE_KIND, NOTES_KEY, LinkEvent, LinkState, SourceInfo
+from devices.source import (
+    BLE_KIND,
+    GIVEN_UP_REASON,
+    NOTES_KEY,
+    LinkEvent,
+    LinkState,
+    SourceInfo,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -400,6 +408,11 @@ class BleSensor:
                 self._client = await self._reconnect_after(lost.t_mono_ns)
         except asyncio.CancelledError:
             raise
+        except DeviceGoneError as exc:
+            # Said as a link event first, so that the recording holds when the device was given
+            # up and a session with other sensors can go on without it (CombinedSource).
+            self._queue.put_nowait(self._link_event(LinkState.LOST, f"{GIVEN_UP_REASON}: {exc}"))
+            self._queue.put_nowait(exc)
         except BaseException as exc:
             self._queue.put_nowait(map_bleak_error(exc, device=self._address))
 

@@ -52,7 +52,7 @@ from devices.polar_pmd import (
     parse_control_point,
     parse_frame,
 )
-from devices.source import LinkState
+from devices.source import LinkState, is_given_up
 from tests.ble.conftest import Collected, FakeBlueZ, collect
 from tests.fakebluez import (
     BELT_ADDRESS,
@@ -448,7 +448,9 @@ async def test_device_gone_for_good(fake_bluez: Callable[..., FakeBlueZ]) -> Non
         assert time.monotonic() - started < 5.0
     assert isinstance(got.error, DeviceGoneError)
     assert "did not come back" in str(got.error) and got.error.advice
-    assert [e.state for e in got.events()] == [LinkState.LOST]
+    # The loss, then the give-up (a session with another sensor goes on without this one).
+    assert [e.state for e in got.events()] == [LinkState.LOST, LinkState.LOST]
+    assert [is_given_up(e) for e in got.events()] == [False, True]
 
 
 async def test_malformed_notifications_are_recorded_and_rejected_by_decoders(
