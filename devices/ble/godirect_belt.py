@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
+from bleak.exc import BleakGATTProtocolError
 
-from devices.ble.errors import SensorCommandError, UnsupportedDeviceError
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, refused
 from devices.ble.sensors import BleSensor
 from devices.errors import DecodeError
 from devices.godirect import is_measurement_packet
@@ -134,8 +135,13 @@ class GoDirectBelt(BleSensor):
             future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
             self._waiter = (packet[4], packet[2], future)
             try:
-                for chunk in split_for_write(packet):
-                    await client.write_gatt_char(GODIRECT_COMMAND_UUID, chunk, response=True)
+                try:
+                    for chunk in split_for_write(packet):
+                        await client.write_gatt_char(GODIRECT_COMMAND_UUID, chunk, response=True)
+                except BleakGATTProtocolError as exc:
+                    # Not a radio failure to retry: an unpaired belt refuses every write alike.
+                    what = f"command 0x{packet[4]:02X}"
+                    raise refused(exc, self.info.name, what, _ADVICE) from exc
                 try:
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
                     async with asyncio.timeout(self.command_timeout_s):

@@ -556,10 +556,31 @@ async def test_pairing_option(fake_bluez: Callable[..., FakeBlueZ]) -> None:
         async with PolarH10(POLAR_ADDRESS, policy=FAST):
             pass
     assert "--pair" in info.value.advice  # the flag 'breathwise live' has
+    # Said in words, not as the repr of bleak's argument tuple (found in review).
+    assert "insufficient authentication (ATT error 0x05)" in str(info.value)
+    assert "<" not in str(info.value) and "GATT Protocol Error" not in str(info.value)
     polar = PolarH10(POLAR_ADDRESS, policy=FAST, pair=True)
     got = await run_for(polar, 0.8)
     assert got.packets(Stream.PMD_DATA)
     await assert_nothing_missing(fake, POLAR_ADDRESS, got)
+
+
+async def test_a_belt_that_needs_pairing_is_told_so_at_once(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before, the belt's refused write was retried 4 times as a radio failure and ended with
+    bleak's exception repr and 'move closer to the sensor'."""
+    fake = fake_bluez("--devices", "belt", "--require-pairing")
+    with pytest.raises(SensorCommandError, match="must be paired first") as info:
+        async with GoDirectBelt(BELT_ADDRESS, policy=FAST):
+            pass
+    assert "--pair" in info.value.advice
+    assert "insufficient authentication (ATT error 0x05)" in str(info.value)
+    assert "<" not in str(info.value)
+    assert await fake.control.connects(BELT_ADDRESS) == 1  # a refusal is not retried
+    belt = GoDirectBelt(BELT_ADDRESS, policy=FAST, pair=True)
+    got = await run_for(belt, 0.5)
+    assert got.error is None and got.packets(Stream.GODIRECT)
 
 
 async def test_wrong_family_is_unsupported(fake_bluez: Callable[..., FakeBlueZ]) -> None:
