@@ -115,6 +115,11 @@ class BleSensor:
         ``time.time_ns`` unless a test injects others).
     rng : random.Random, optional
         Source of the backoff jitter.
+    on_progress : callable, optional
+        Told in a line, before each retry of the first connect, which attempt comes next and
+        why the last failed (``connecting to NAME ... (attempt 2 of 4, the last timed out
+        after 20 s)``): a slow sensor takes minutes to fail, and the command line prints it
+        (this package prints nothing).
     """
 
     family: ClassVar[str] = "ble"
@@ -133,6 +138,7 @@ class BleSensor:
         mono_ns: Clock = time.monotonic_ns,
         wall_ns: Clock = time.time_ns,
         rng: random.Random | None = None,
+        on_progress: Callable[[str], None] | None = None,
     ) -> None:
         address = device if isinstance(device, str) else device.address
         advertised = None if isinstance(device, str) else device.name
@@ -146,6 +152,7 @@ class BleSensor:
         self._mono = mono_ns
         self._wall = wall_ns
         self._rng = rng or random.Random()
+        self._on_progress = on_progress
         self.info = SourceInfo(
             kind=BLE_KIND,
             name=name or advertised or address,
@@ -374,10 +381,24 @@ class BleSensor:
                             mapped.advice,
                         )
                     raise mapped from exc
+                self._say_retry(exc, failures + 1, busy=is_busy(exc))
                 await asyncio.sleep(delay)
                 continue
             self._settle_link_state(client)
             return client
+
+    def _say_retry(self, exc: Exception, attempt: int, *, busy: bool) -> None:
+        """Tell ``on_progress`` that connect attempt ``attempt`` comes, and why the last failed."""
+        if self._on_progress is None:
+            return
+        limit = self._policy.busy_attempts if busy else self._policy.connect_attempts
+        if isinstance(exc, TimeoutError):
+            why = f"timed out after {self._connect_timeout_s:g} s"
+        else:
+            why = f"failed: {map_bleak_error(exc)}"
+        self._on_progress(
+            f"connecting to {self.info.name} ... (attempt {attempt} of {limit}, the last {why})"
+        )
 
     def _settle_link_state(self, client: BleakClient) -> None:
         """Forget drops of earlier attempts; notice one that raced the end of this attempt."""

@@ -541,6 +541,20 @@ async def test_slow_connect_is_cancelled_and_retried(fake_bluez: Callable[..., F
     assert await fake.control.connects(STRAP_ADDRESS) == 1
 
 
+async def test_each_retry_of_a_slow_connect_is_said(fake_bluez: Callable[..., FakeBlueZ]) -> None:
+    """Before, a slow sensor's retries were only logged (nothing configures logging): headless
+    'live' said nothing for 84 s."""
+    fake_bluez("--devices", "strap", "--slow-connect", "5", "--slow-connects", "2")
+    said: list[str] = []
+    strap = HeartRateStrap(
+        STRAP_ADDRESS, name="HRM", policy=FAST, connect_timeout_s=0.5, on_progress=said.append
+    )
+    await run_for(strap, 0.1)
+    assert said == [
+        f"connecting to HRM ... (attempt {n} of 4, the last timed out after 0.5 s)" for n in (2, 3)
+    ]
+
+
 async def test_busy_device(fake_bluez: Callable[..., FakeBlueZ]) -> None:
     fake_bluez("--devices", "strap", "--busy")
     policy = RetryPolicy(initial_delay_s=0.05, max_delay_s=0.1, busy_attempts=2)
