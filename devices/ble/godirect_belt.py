@@ -129,6 +129,11 @@ class GoDirectBelt(BleSensor):
             if (reply.command, reply.counter) == (command, counter) and not future.done():
                 future.set_result(reply)
 
+    def _cut_short(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter[2].done():
+            waiter[2].set_exception(self._link_dropped())
+
     async def _command(self, client: BleakClient, packet: bytes) -> Reply:
         """Write one command (in chunks of at most 20 bytes) and wait for its reply."""
         async with self._lock:

@@ -253,6 +253,11 @@ class PolarH10(BleSensor):
             return
         self.stream_restarts += 1
 
+    def _cut_short(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter[2].done():
+            waiter[2].set_exception(self._link_dropped())
+
     async def _command(self, client: BleakClient, command: bytes) -> PmdResponse:
         """Write one control-point command and wait for its (joined) response indication."""
         async with self._cp_lock:
