@@ -32,6 +32,18 @@ class LinkEvent:
     reason: str = ""
 
 
+GIVEN_UP_REASON = "given up"
+"""How the reason of a ``LOST`` event begins when the device will not be reconnected: it stayed
+away past the give-up time. Sent once, while its gap is already open (the gap stays open to the
+end); a reader that does not know it sees one more ``lost`` of a gap already open, as before. A
+session with other sensors goes on without this one."""
+
+
+def is_given_up(event: LinkEvent) -> bool:
+    """Whether ``event`` says its device was given up for the rest of the session."""
+    return event.state is LinkState.LOST and event.reason.startswith(GIVEN_UP_REASON)
+
+
 SIMULATED_KIND = "sim"
 """The source kind of the built-in simulated person (``--device sim`` or ``sim-hr``): its
 numbers describe nobody, so everything that shows a session's results labels it."""

@@ -346,3 +346,38 @@ def test_a_sensor_not_found_on_the_screen_ends_with_its_message_and_advice(
         " — switch the strap on and wet its electrodes"
     ]
     assert list(tmp_path.iterdir()) == []  # never connected, as without a screen
+
+
+def test_headless_live_says_each_connect_retry_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A slow sensor's retries reach the person (before: 84 s of silence, review 5 finding 8):
+    the sensor tells ``on_progress``, headless ``live`` prints it as a note on stderr."""
+    from devices.ble.errors import ConnectFailedError
+    from devices.source import SourceInfo
+    from trainer.cli import session as session_cli
+    from trainer.cli.app import run
+
+    class FailsToConnect:
+        info = SourceInfo(kind="ble", name="HRM", address="AA:BB:CC:DD:EE:FF")
+
+        def __init__(self, on_progress: Callable[[str], None]) -> None:
+            self._on_progress = on_progress
+
+        async def __aenter__(self) -> FailsToConnect:
+            self._on_progress("connecting to HRM ... (attempt 2 of 4, the last timed out)")
+            raise ConnectFailedError("could not connect to HRM after 4 attempts", "move closer")
+
+        async def __aexit__(self, *exc: object) -> None:
+            pass
+
+    async def slow_sensor(specs: list[str], session: LiveSession, **options: Any) -> Any:
+        return FailsToConnect(options["on_progress"])
+
+    monkeypatch.setattr(session_cli, "open_source", slow_sensor)
+    args = ["--headless", "--no-sound", "--minutes", "0.1", "--out", str(tmp_path)]
+    assert run(["live", "--device", "AA:BB:CC:DD:EE:FF", *args]) == 1
+    captured = capsys.readouterr()
+    note = "note: connecting to HRM ... (attempt 2 of 4, the last timed out)"
+    assert note in captured.err.splitlines()
+    assert "connecting to" not in captured.out  # stdout is what a replay prints again

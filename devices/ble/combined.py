@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from devices.ble.errors import DeviceGoneError
 from devices.packets import RawPacket
 from devices.source import LinkEvent, PacketSource, SourceInfo
 
@@ -17,8 +18,11 @@ class CombinedSource:
     """Merge packet sources in arrival order.
 
     Entering enters every source (if one fails, those already entered are closed); ``packets()``
-    yields items from all of them as they arrive and ends when all have ended; an error of any
-    source ends the merged stream with that error.
+    yields items from all of them as they arrive and ends when all have ended. A source that
+    ends with :class:`~devices.ble.errors.DeviceGoneError` (a sensor that stayed away past the
+    give-up time; it said so with a last ``LOST`` link event) is left behind while another still
+    runs: a dead belt battery in minute 2 does not end a session the strap can carry. Any other
+    error, or the last running source gone, ends the merged stream with that error.
 
     Parameters
     ----------
@@ -107,6 +111,9 @@ class CombinedSource:
                 item = await queue.get()
                 if item is _DONE:
                     remaining -= 1
+                elif isinstance(item, DeviceGoneError) and remaining > 1:
+                    # Its own _DONE follows; the others go on.
+                    continue
                 elif isinstance(item, BaseException):
                     raise item
                 elif isinstance(item, (RawPacket, LinkEvent)):

@@ -7,7 +7,13 @@ never a traceback.
 
 from __future__ import annotations
 
-from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakDeviceNotFoundError
+from bleak.exc import (
+    BleakBluetoothNotAvailableError,
+    BleakDBusError,
+    BleakDeviceNotFoundError,
+    BleakGATTProtocolError,
+    BleakGATTProtocolErrorCode,
+)
 
 from devices.errors import BreathwiseDeviceError
 
@@ -65,6 +71,14 @@ _BUSY_ADVICE = (
     "close other apps connected to it (phone apps, watches), wait a few seconds and retry"
 )
 
+PAIR_ADVICE = "pair with it: run 'breathwise live' again with --pair"
+_NEEDS_PAIRING = {
+    BleakGATTProtocolErrorCode.INSUFFICIENT_AUTHENTICATION,
+    BleakGATTProtocolErrorCode.INSUFFICIENT_ENCRYPTION,
+}
+"""ATT errors 0x05 and 0x0F (Bluetooth Core 5.3, Vol 3 Part F, 3.4.1.1): the link must be
+bonded (paired) and encrypted first; retrying over the same unpaired link cannot help."""
+
 _PERMISSION_DBUS_ERRORS = {
     "org.freedesktop.DBus.Error.AccessDenied",
     "org.bluez.Error.NotAuthorized",
@@ -83,10 +97,45 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, BleakDBusError) and exc.dbus_error in _BUSY_DBUS_ERRORS
 
 
+def needs_pairing(exc: BaseException) -> bool:
+    """Whether ``exc`` is a GATT refusal that pairing (bonding) would lift."""
+    if not isinstance(exc, BleakGATTProtocolError):
+        return False
+    try:
+        return exc.code in _NEEDS_PAIRING
+    except ValueError:  # a code bleak has no name for
+        return False
+
+
 def is_fatal(exc: BaseException) -> bool:
-    """Whether retrying cannot help: Bluetooth is missing, off or forbidden."""
+    """Whether retrying cannot help: Bluetooth is missing, off or forbidden, or the device
+    refuses us until paired."""
     mapped = map_bleak_error(exc)
-    return isinstance(mapped, BluetoothUnavailableError)
+    return isinstance(mapped, BluetoothUnavailableError) or needs_pairing(exc)
+
+
+def gatt_error_words(exc: BleakGATTProtocolError) -> str:
+    """A GATT error in words, e.g. ``insufficient authentication (ATT error 0x05)``: bleak's own
+    ``str`` is the repr of its argument tuple."""
+    number = exc.args[0] if exc.args and isinstance(exc.args[0], int) else -1
+    try:
+        name = BleakGATTProtocolErrorCode(number).name.replace("_", " ").lower()
+    except ValueError:
+        name = "unknown error"
+    return f"{name} (ATT error 0x{number:02X})" if number >= 0 else name
+
+
+def refused(exc: BleakGATTProtocolError, name: str, what: str, advice: str) -> SensorCommandError:
+    """The error for the sensor ``name`` refusing ``what`` (a write) with ``exc``.
+
+    A refusal that pairing would lift gets the ``--pair`` advice, any other ``advice``.
+    """
+    if needs_pairing(exc):
+        return SensorCommandError(
+            f"{name} refused {what}: {gatt_error_words(exc)}, so it must be paired first",
+            PAIR_ADVICE,
+        )
+    return SensorCommandError(f"{name} rejected {what}: {gatt_error_words(exc)}", advice)
 
 
 def error_for_unavailable_reason(reason: str) -> BluetoothUnavailableError:
@@ -160,6 +209,9 @@ def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
         return error_for_unavailable_reason(exc.reason.name)
     if isinstance(exc, BleakDBusError):
         return error_for_dbus_error(exc.dbus_error, exc.dbus_error_details or "", device=device)
+    if isinstance(exc, BleakGATTProtocolError):
+        advice = "switch the sensor off and on, then try again"
+        return refused(exc, device or "the device", "a request", advice)
     if isinstance(exc, BleakDeviceNotFoundError):
         return DeviceNotFoundError(
             f"device not found{about}",

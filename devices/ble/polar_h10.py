@@ -43,7 +43,7 @@ from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakGATTProtocolError
 
-from devices.ble.errors import SensorCommandError, UnsupportedDeviceError
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, refused
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID, BleSensor
 from devices.errors import DecodeError
@@ -253,6 +253,11 @@ class PolarH10(BleSensor):
             return
         self.stream_restarts += 1
 
+    def _cut_short(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter[2].done():
+            waiter[2].set_exception(self._link_dropped())
+
     async def _command(self, client: BleakClient, command: bytes) -> PmdResponse:
         """Write one control-point command and wait for its (joined) response indication."""
         async with self._cp_lock:
@@ -262,15 +267,8 @@ class PolarH10(BleSensor):
                 try:
                     await client.write_gatt_char(PMD_CONTROL_POINT_UUID, command, response=True)
                 except BleakGATTProtocolError as exc:
-                    if exc.code in (0x05, 0x0F):
-                        raise SensorCommandError(
-                            f"{self.info.name} refused a PMD command: {exc}",
-                            "pair with it: run 'breathwise live' again with --pair",
-                        ) from exc
-                    raise SensorCommandError(
-                        f"{self.info.name} rejected PMD command {command.hex(' ')}: {exc}",
-                        _DEFAULT_ADVICE,
-                    ) from exc
+                    what = f"a PMD command ({command.hex(' ')})"
+                    raise refused(exc, self.info.name, what, _DEFAULT_ADVICE) from exc
                 try:
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
                     async with asyncio.timeout(self.command_timeout_s):

@@ -8,10 +8,13 @@ the exact bytes received, stamped with both host clocks at arrival.
 
 Connection life (the project's connection-life requirement): the first connect is retried with
 capped exponential backoff (:mod:`devices.ble.backoff`); a dropped link yields a ``LOST``
-:class:`~devices.source.LinkEvent`, is reconnected automatically, yields ``RESTORED`` as soon as
-the link is back and then restarts the streams; a device that stays away past the give-up time
-ends ``packets()`` with :class:`~devices.ble.errors.DeviceGoneError`. Leaving the ``async with``
-stops the streams (a Polar H10 left streaming drains its battery) and disconnects.
+:class:`~devices.source.LinkEvent`, is reconnected automatically, and yields ``RESTORED`` once
+the streams run again (a link that drops while they start is still down, and a command waiting
+for its answer then fails at once, not at its timeout); a device that stays away past the
+give-up time yields a last ``LOST`` whose reason begins
+:data:`~devices.source.GIVEN_UP_REASON` and ends ``packets()`` with
+:class:`~devices.ble.errors.DeviceGoneError`. Leaving the ``async with`` stops the streams (a
+Polar H10 left streaming drains its battery) and disconnects.
 """
 
 from __future__ import annotations
@@ -40,7 +43,14 @@ from devices.ble.errors import (
     map_bleak_error,
 )
 from devices.packets import RawPacket
-from devices.source import BLE_KIND, NOTES_KEY, LinkEvent, LinkState, SourceInfo
+from devices.source import (
+    BLE_KIND,
+    GIVEN_UP_REASON,
+    NOTES_KEY,
+    LinkEvent,
+    LinkState,
+    SourceInfo,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +117,11 @@ class BleSensor:
         ``time.time_ns`` unless a test injects others).
     rng : random.Random, optional
         Source of the backoff jitter.
+    on_progress : callable, optional
+        Told in a line, before each retry of the first connect, which attempt comes next and
+        why the last failed (``connecting to NAME ... (attempt 2 of 4, the last timed out
+        after 20 s)``): a slow sensor takes minutes to fail, and the command line prints it
+        (this package prints nothing).
     """
 
     family: ClassVar[str] = "ble"
@@ -125,6 +140,7 @@ class BleSensor:
         mono_ns: Clock = time.monotonic_ns,
         wall_ns: Clock = time.time_ns,
         rng: random.Random | None = None,
+        on_progress: Callable[[str], None] | None = None,
     ) -> None:
         address = device if isinstance(device, str) else device.address
         advertised = None if isinstance(device, str) else device.name
@@ -138,6 +154,7 @@ class BleSensor:
         self._mono = mono_ns
         self._wall = wall_ns
         self._rng = rng or random.Random()
+        self._on_progress = on_progress
         self.info = SourceInfo(
             kind=BLE_KIND,
             name=name or advertised or address,
@@ -291,9 +308,20 @@ class BleSensor:
         if client is self._client and not self._closing:
             self._lost_reason = "link lost"
             self._lost.set()
+            self._cut_short()
 
-    async def _connect_once(self, on_link: Callable[[], None] | None = None) -> BleakClient:
-        """One attempt: connect, call ``on_link``, read details (first time), start streams."""
+    def _cut_short(self) -> None:
+        """End a command still waiting for its answer with :class:`LinkDroppedError`: none
+        comes over a link that is down (a family with commands overrides this)."""
+
+    def _link_dropped(self) -> LinkDroppedError:
+        return LinkDroppedError(f"{self.info.name} dropped the link while a command was pending")
+
+    async def _connect_once(self) -> BleakClient:
+        """One attempt: connect, read details (first time), start streams.
+
+        Raises :class:`LinkDroppedError` when the link went down before the streams ran.
+        """
         client = BleakClient(
             self._target,
             disconnected_callback=self._on_disconnected,
@@ -304,12 +332,12 @@ class BleSensor:
         try:
             await client.connect()
             self.connections += 1
-            if on_link is not None:
-                on_link()
             if not self._details_read:
                 await self._read_details(client)
                 self._details_read = True
             await self._start_streams(client)
+            if not client.is_connected:
+                raise LinkDroppedError(f"{self.info.name} dropped the link as its streams started")
         except BleakCharacteristicNotFoundError as exc:
             await self._release(client)
             raise UnsupportedDeviceError(
@@ -366,10 +394,24 @@ class BleSensor:
                             mapped.advice,
                         )
                     raise mapped from exc
+                self._say_retry(exc, failures + 1, busy=is_busy(exc))
                 await asyncio.sleep(delay)
                 continue
             self._settle_link_state(client)
             return client
+
+    def _say_retry(self, exc: Exception, attempt: int, *, busy: bool) -> None:
+        """Tell ``on_progress`` that connect attempt ``attempt`` comes, and why the last failed."""
+        if self._on_progress is None:
+            return
+        limit = self._policy.busy_attempts if busy else self._policy.connect_attempts
+        if isinstance(exc, TimeoutError):
+            why = f"timed out after {self._connect_timeout_s:g} s"
+        else:
+            why = f"failed: {map_bleak_error(exc)}"
+        self._on_progress(
+            f"connecting to {self.info.name} ... (attempt {attempt} of {limit}, the last {why})"
+        )
 
     def _settle_link_state(self, client: BleakClient) -> None:
         """Forget drops of earlier attempts; notice one that raced the end of this attempt."""
@@ -400,29 +442,24 @@ class BleSensor:
                 self._client = await self._reconnect_after(lost.t_mono_ns)
         except asyncio.CancelledError:
             raise
+        except DeviceGoneError as exc:
+            # Said as a link event first, so that the recording holds when the device was given
+            # up and a session with other sensors can go on without it (CombinedSource).
+            self._queue.put_nowait(self._link_event(LinkState.LOST, f"{GIVEN_UP_REASON}: {exc}"))
+            self._queue.put_nowait(exc)
         except BaseException as exc:
             self._queue.put_nowait(map_bleak_error(exc, device=self._address))
 
     async def _reconnect_after(self, t_lost_ns: int) -> BleakClient:
         failures = 0
-        restored = False
         # Give-up timing runs on the loop's clock: the injected clocks only stamp items.
         loop = asyncio.get_running_loop()
         lost_at_s = loop.time()
-
-        def link_up() -> None:
-            nonlocal restored
-            if not restored:
-                restored = True
-                now = self._link_event(LinkState.RESTORED, f"reconnect attempt {failures + 1}")
-                self.gaps.append((t_lost_ns, now.t_mono_ns))
-                self._queue.put_nowait(now)
-
         while True:
             if self._closing:
                 raise asyncio.CancelledError
             try:
-                client = await self._connect_once(link_up)
+                client = await self._connect_once()
             except (UnsupportedDeviceError, SensorCommandError):
                 raise
             except Exception as exc:
@@ -431,12 +468,6 @@ class BleSensor:
                 if isinstance(exc, BleakDeviceNotFoundError):
                     # The device object vanished from BlueZ: scan by address from now on.
                     self._target = self._address
-                if restored:
-                    # The link came back but dropped again while starting the streams.
-                    restored = False
-                    self._queue.put_nowait(
-                        self._link_event(LinkState.LOST, "link lost while restarting streams")
-                    )
                 failures += 1
                 elapsed_s = loop.time() - lost_at_s
                 delay = next_reconnect_delay_s(
@@ -451,5 +482,10 @@ class BleSensor:
                     ) from exc
                 await asyncio.sleep(delay)
                 continue
+            # Back only once the streams run again: a link that drops on a START is still
+            # down, and the gap must cover the time no data came (found in review).
+            back = self._link_event(LinkState.RESTORED, f"reconnect attempt {failures + 1}")
+            self.gaps.append((t_lost_ns, back.t_mono_ns))
+            self._queue.put_nowait(back)
             self._settle_link_state(client)
             return client

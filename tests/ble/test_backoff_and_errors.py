@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
+from bleak.exc import BleakGATTProtocolError
 
 from devices.ble.backoff import (
     RetryPolicy,
@@ -27,6 +28,7 @@ from devices.ble.errors import (
     DeviceNotFoundError,
     NoAdapterError,
     PermissionDeniedError,
+    SensorCommandError,
     error_for_dbus_error,
     error_for_unavailable_reason,
     is_busy,
@@ -182,6 +184,19 @@ def test_os_and_other_errors() -> None:
     assert not is_fatal(TimeoutError())
     assert is_fatal(FileNotFoundError(2, "no socket"))
     assert not is_busy(TimeoutError())
+
+
+def test_a_gatt_refusal_that_pairing_lifts_is_not_retried_and_says_so() -> None:
+    # Before: "Bluetooth connection failed (...): BleakGATTProtocolError(<...: 5>, '...')",
+    # retried as a radio failure, with "move closer to the sensor".
+    for code in (0x05, 0x0F):
+        mapped = map_bleak_error(BleakGATTProtocolError(code), device="GDX-RB 1")
+        assert type(mapped) is SensorCommandError
+        assert "--pair" in mapped.advice and "paired first" in str(mapped)
+        assert is_fatal(BleakGATTProtocolError(code))
+    other = map_bleak_error(BleakGATTProtocolError(0x0E), device="GDX-RB 1")
+    assert str(other) == "GDX-RB 1 rejected a request: unlikely error (ATT error 0x0E)"
+    assert "--pair" not in other.advice and not is_fatal(BleakGATTProtocolError(0x0E))
 
 
 def test_device_and_user_errors_read_the_same() -> None:

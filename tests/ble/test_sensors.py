@@ -52,7 +52,7 @@ from devices.polar_pmd import (
     parse_control_point,
     parse_frame,
 )
-from devices.source import LinkState
+from devices.source import LinkState, is_given_up
 from tests.ble.conftest import Collected, FakeBlueZ, collect
 from tests.fakebluez import (
     BELT_ADDRESS,
@@ -379,23 +379,27 @@ async def test_a_link_lost_while_streams_start_is_retried_not_fatal(
         "--devices", "polar", "--hr-interval", "0.1", "--drop-on-start", drop_on,
         "--down-for", "0.2",
     )  # fmt: skip
-    async with PolarH10(POLAR_ADDRESS, policy=FAST, command_timeout_s=0.5) as polar:
+    async with PolarH10(POLAR_ADDRESS, policy=FAST) as polar:
         got, task = collect(polar)
         await got.wait_for(lambda g: len(g.packets(Stream.PMD_DATA)) >= 2, 10)
         if drop_on != "1":
             await fake.control.drop_link(POLAR_ADDRESS, 0.2)
+            await got.wait_for(lambda g: len(g.events()) >= 2, 10)
             await got.wait_for(data_after(len(got.items)), 10)
-            await got.wait_for(lambda g: len(g.events()) >= 4, 10)
     await asyncio.wait_for(task, 5)
     assert got.error is None
-    states = [e.state for e in got.events()]
+    events = got.events()
     if drop_on == "1":
-        assert states == []  # the session had not started: nothing to report
+        assert events == []  # the session had not started: nothing to report
         assert await fake.control.connects(POLAR_ADDRESS) == 2
     else:
-        # Lost; back (connect 2), lost again while restarting; back (3) and lost again; back (4).
-        assert states == [LinkState.LOST, LinkState.RESTORED] * 3
+        # Lost; connects 2 and 3 drop on their START: still down, one gap, back at connect 4.
+        # Before, each of them said "back" while the link was down again, and each START waited
+        # out the 5 s command timeout that the drop could have cut short.
+        assert [e.state for e in events] == [LinkState.LOST, LinkState.RESTORED]
         assert await fake.control.connects(POLAR_ADDRESS) == 4
+        gap_s = (events[1].t_mono_ns - events[0].t_mono_ns) / 1e9
+        assert gap_s < 3.0, gap_s
     await assert_nothing_missing(fake, POLAR_ADDRESS, got)
 
 
@@ -448,7 +452,9 @@ async def test_device_gone_for_good(fake_bluez: Callable[..., FakeBlueZ]) -> Non
         assert time.monotonic() - started < 5.0
     assert isinstance(got.error, DeviceGoneError)
     assert "did not come back" in str(got.error) and got.error.advice
-    assert [e.state for e in got.events()] == [LinkState.LOST]
+    # The loss, then the give-up (a session with another sensor goes on without this one).
+    assert [e.state for e in got.events()] == [LinkState.LOST, LinkState.LOST]
+    assert [is_given_up(e) for e in got.events()] == [False, True]
 
 
 async def test_malformed_notifications_are_recorded_and_rejected_by_decoders(
@@ -539,6 +545,20 @@ async def test_slow_connect_is_cancelled_and_retried(fake_bluez: Callable[..., F
     assert await fake.control.connects(STRAP_ADDRESS) == 1
 
 
+async def test_each_retry_of_a_slow_connect_is_said(fake_bluez: Callable[..., FakeBlueZ]) -> None:
+    """Before, a slow sensor's retries were only logged (nothing configures logging): headless
+    'live' said nothing for 84 s."""
+    fake_bluez("--devices", "strap", "--slow-connect", "5", "--slow-connects", "2")
+    said: list[str] = []
+    strap = HeartRateStrap(
+        STRAP_ADDRESS, name="HRM", policy=FAST, connect_timeout_s=0.5, on_progress=said.append
+    )
+    await run_for(strap, 0.1)
+    assert said == [
+        f"connecting to HRM ... (attempt {n} of 4, the last timed out after 0.5 s)" for n in (2, 3)
+    ]
+
+
 async def test_busy_device(fake_bluez: Callable[..., FakeBlueZ]) -> None:
     fake_bluez("--devices", "strap", "--busy")
     policy = RetryPolicy(initial_delay_s=0.05, max_delay_s=0.1, busy_attempts=2)
@@ -554,10 +574,31 @@ async def test_pairing_option(fake_bluez: Callable[..., FakeBlueZ]) -> None:
         async with PolarH10(POLAR_ADDRESS, policy=FAST):
             pass
     assert "--pair" in info.value.advice  # the flag 'breathwise live' has
+    # Said in words, not as the repr of bleak's argument tuple (found in review).
+    assert "insufficient authentication (ATT error 0x05)" in str(info.value)
+    assert "<" not in str(info.value) and "GATT Protocol Error" not in str(info.value)
     polar = PolarH10(POLAR_ADDRESS, policy=FAST, pair=True)
     got = await run_for(polar, 0.8)
     assert got.packets(Stream.PMD_DATA)
     await assert_nothing_missing(fake, POLAR_ADDRESS, got)
+
+
+async def test_a_belt_that_needs_pairing_is_told_so_at_once(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before, the belt's refused write was retried 4 times as a radio failure and ended with
+    bleak's exception repr and 'move closer to the sensor'."""
+    fake = fake_bluez("--devices", "belt", "--require-pairing")
+    with pytest.raises(SensorCommandError, match="must be paired first") as info:
+        async with GoDirectBelt(BELT_ADDRESS, policy=FAST):
+            pass
+    assert "--pair" in info.value.advice
+    assert "insufficient authentication (ATT error 0x05)" in str(info.value)
+    assert "<" not in str(info.value)
+    assert await fake.control.connects(BELT_ADDRESS) == 1  # a refusal is not retried
+    belt = GoDirectBelt(BELT_ADDRESS, policy=FAST, pair=True)
+    got = await run_for(belt, 0.5)
+    assert got.error is None and got.packets(Stream.GODIRECT)
 
 
 async def test_wrong_family_is_unsupported(fake_bluez: Callable[..., FakeBlueZ]) -> None:

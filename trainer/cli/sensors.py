@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
@@ -65,6 +65,7 @@ async def open_source(
     seed: int | None = None,
     pair: bool = False,
     scan_timeout_s: float = 10.0,
+    on_progress: Callable[[str], None] | None = None,
 ) -> PacketSource:
     """The packet source for ``--device`` values: the simulator, no sensor, or one or two BLE
     sensors.
@@ -83,6 +84,8 @@ async def open_source(
         Pair (bond) before connecting, for systems that need it (Windows with a Polar H10).
     scan_timeout_s : float
         How long to look for a named device, seconds.
+    on_progress : callable, optional
+        Told each retry of a slow or failing BLE connect, in a line.
 
     Raises
     ------
@@ -104,7 +107,9 @@ async def open_source(
         return SimulatedSource(person, guide, belt=belt)
     from devices.ble import open_devices
 
-    return await open_devices(cleaned, scan_timeout_s=scan_timeout_s, pair=pair)
+    return await open_devices(
+        cleaned, scan_timeout_s=scan_timeout_s, pair=pair, on_progress=on_progress
+    )
 
 
 def scan(

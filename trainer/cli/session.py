@@ -404,6 +404,10 @@ def _show_source(kind: str) -> None:
     print(f"note: {line}{hint}", file=sys.stderr)
 
 
+def _note_on_stderr(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr, flush=True)
+
+
 def _show_tips(program: Program, note: str) -> None:
     # Before the start, on stderr: stdout carries only what a replay prints again.
     print(f"{program.title}: {program.description}", file=sys.stderr)
@@ -664,8 +668,14 @@ def live(
                     loop.add_signal_handler(sig, hang_up, int(sig))
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
         # a quit meanwhile ends the scan (up to 10 s a sensor) at once, as it does the connect.
+        # A slow sensor takes up to minutes to connect or fail: headless, each retry is said
+        # (on stderr: stdout carries only what a replay prints again); the screen shows that
+        # it is connecting.
+        progress = _note_on_stderr if headless else None
         try:
-            found = await session.until_stopped(open_source(devices, session, seed=seed, pair=pair))
+            found = await session.until_stopped(
+                open_source(devices, session, seed=seed, pair=pair, on_progress=progress)
+            )
         except BreathwiseDeviceError as exc:
             # Imported here: only a BLE sensor raises it, and bleak loads with it.
             from devices.ble.errors import DeviceNotFoundError

@@ -66,7 +66,7 @@ from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import STOP_NOTICE_TAG, MeasurementType, parse_stop_notice
-from devices.source import LinkEvent, LinkState, SourceInfo, source_notes
+from devices.source import LinkEvent, LinkState, SourceInfo, is_given_up, source_notes
 from trainer.coaching.coach import Coach, Feedback
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.coaching.program_clock import ProgramClock
@@ -1291,6 +1291,13 @@ class Pipeline:
         # A strap's link loss leaves the belt's packets and counter as they were.
         if event.device not in self._not_belt_devices:
             self._reset_belt_rate()
+        if is_given_up(event):
+            # The sensor will not be reconnected: its gap, open since the loss, stays open.
+            if not any(d == event.device and end is None for d, _, end in self.gaps):
+                self.gaps.append((event.device, t_s, None))
+            message = f"{event.device}: connection lost, {event.reason}"
+            events.append(StatusEvent(t_s, "link", message, event.device))
+            return
         if event.state is LinkState.LOST:
             self.gaps.append((event.device, t_s, None))
             events.append(
