@@ -296,3 +296,21 @@ def test_the_report_and_the_history_judge_too_few_beats_alike() -> None:
     metrics = {"rmssd_ms": m.rmssd_ms, "mean_hr_bpm": m.mean_hr_bpm, "beats": rr.size}
     note = _rmssd_note(SimpleNamespace(rr_ms=rr), metrics)  # type: ignore[arg-type]
     assert note.startswith("unreliable:"), note
+
+
+def test_a_link_given_up_stays_lost_since_it_went() -> None:
+    """A sensor given up after 2 min says "connection lost, given up: ..." on a link already
+    down: the screen moved the loss to the give-up (129 s for a belt lost at 9 s)."""
+    from trainer.ui.state import SessionState
+
+    state = SessionState()
+    state.set_source(BELT_AND_STRAP)
+    state.apply([StatusEvent(9.0, "link", "AA:01: connection lost, reconnecting", "AA:01")])
+    state.apply(
+        [StatusEvent(129.0, "link", "AA:01: connection lost, given up: gone 120 s", "AA:01")]
+    )
+    assert state.links_down == {"AA:01": 9.0} and state.link_lost_t_s == 9.0
+    # Lost again after coming back: the new loss counts from its own time.
+    state.apply([StatusEvent(130.0, "link", "AA:01: connection back", "AA:01")])
+    state.apply([StatusEvent(140.0, "link", "AA:01: connection lost, reconnecting", "AA:01")])
+    assert state.links_down == {"AA:01": 140.0}

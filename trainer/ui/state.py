@@ -156,7 +156,8 @@ class SessionState:
                 if event.kind == "link":
                     device = event.device
                     if link_lost:
-                        self.links_down[device] = event.t_s
+                        # A link already down and then given up stays lost since it went.
+                        self.links_down.setdefault(device, event.t_s)
                     else:
                         self.links_down.pop(device, None)
                     self.link_ok = not self.links_down
