@@ -221,3 +221,18 @@ def test_a_belt_with_one_packet_in_five_cut_off_still_gives_its_breaths() -> Non
     breaths = sum(isinstance(e, BreathEvent) for e in pipeline.handle(cut))
     assert pipeline.decode_errors[Stream.GODIRECT] == belt_packets // 5
     assert clean >= 10 and breaths >= clean - 1
+
+
+def test_the_report_of_a_strap_without_rr_shows_its_heart_rate(tmp_path: Path) -> None:
+    """The report's heart table gives the rate the strap reported, marked as its own."""
+    from trainer.reports.report import report_figure
+    from trainer.reports.session_analysis import analyse_recording
+
+    wall_ns = time.time_ns()
+    header = _header(wall_ns, belt=False)
+    path = _write(tmp_path / "hr-only.bwr", header, _hr_packets(wall_ns, 90.0), 90.0)
+    analysis = analyse_recording(path)
+    assert analysis.metrics()["mean_hr_bpm"] == 67.0
+    fig = report_figure(analysis)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts.count("67.0 bpm (strap's own)") == 2
