@@ -232,7 +232,8 @@ async def test_the_heart_rate_tile_is_not_shown_as_current_while_the_sensor_is_l
 
 
 def test_a_strap_that_simply_stops_beating_goes_stale_too() -> None:
-    from trainer.ui.state import HR_STALE_S, SessionState
+    from trainer.session.pipeline import HR_STALE_S
+    from trainer.ui.state import SessionState
 
     state = SessionState()
     state.apply([BeatsEvent((Beat(t_s=10.0, rr_ms=900.0),), 66.7)])

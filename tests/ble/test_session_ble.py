@@ -48,6 +48,7 @@ async def test_a_belt_gone_for_good_leaves_the_session_to_the_strap(
     assert len(given_up) == 1, lines
     assert BELT_ADDRESS in given_up[0] and f"within {GIVE_UP_S:g} s" in given_up[0]
     # The strap kept sending after the belt was given up.
+    assert result.path is not None
     recording = read_recording(result.path)
     gone_ns = max(g[1] for g in recording.gaps())
     assert sum(p.stream == "hr" and p.t_mono_ns > gone_ns for p in recording.packets) >= 20

@@ -1139,9 +1139,14 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
     heart = analysis.heart
     note = spectrum_note(analysis)
     partial = SPECTRUM_MARK if note is not None else ""
+    mean_hr, start_hr = _fmt(heart.mean_hr_bpm, 1, "bpm"), _fmt(heart.hr_start_bpm, 1, "bpm")
+    if analysis.summary.get("hr_basis") == "device":
+        # A strap without RR intervals: the heart rate it reported, and nothing else here.
+        mean_hr = _fmt(analysis.device_hr_mean_bpm, 1, "bpm") + " (strap's own)"
+        start_hr = _fmt(analysis.summary.get("hr_start_bpm"), 1, "bpm") + " (strap's own)"
     rows = [
-        ("Mean heart rate", _fmt(heart.mean_hr_bpm, 1, "bpm")),
-        ("Heart rate, first minute", _fmt(heart.hr_start_bpm, 1, "bpm")),
+        ("Mean heart rate", mean_hr),
+        ("Heart rate, first minute", start_hr),
         ("Mean NN", _fmt(heart.mean_nn_ms, 0, "ms")),
         ("SDNN", _fmt(heart.sdnn_ms, 1, "ms")),
         ("RMSSD", _fmt(heart.rmssd_ms, 1, "ms")),

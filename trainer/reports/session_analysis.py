@@ -261,6 +261,9 @@ class SessionAnalysis:
     summary: SessionSummary = field(default_factory=lambda: SessionSummary())
     paces: tuple[PaceEvent, ...] = ()
     rr_estimates: tuple[RRBreathEstimate, ...] = ()
+    device_hr_mean_bpm: float | None = None
+    """Mean of the heart rates a strap reported without RR intervals
+    (:func:`device_hr_span`); None when it sent beats, or nothing."""
 
     header_digest: str = ""
     """:func:`trainer.storage.recording.header_digest` of the recording's header ("" when
@@ -373,8 +376,15 @@ class SessionAnalysis:
             "mean_follow_score": self.summary.get("mean_follow_score"),
             "follow_basis": self.summary.get("follow_basis"),
             "beats": int(self.rr_ms.size),
-            "hr_start_bpm": _r(heart.hr_start_bpm),
-            "mean_hr_bpm": _r(heart.mean_hr_bpm),
+            # A strap without RR intervals: the heart rate it reported (the summary's).
+            "hr_start_bpm": _r(
+                heart.hr_start_bpm
+                if self.summary.get("hr_basis") != "device"
+                else self.summary.get("hr_start_bpm")
+            ),
+            "mean_hr_bpm": _r(
+                heart.mean_hr_bpm if self.device_hr_mean_bpm is None else self.device_hr_mean_bpm
+            ),
             "rmssd_ms": _r(heart.rmssd_ms),
             "sdnn_ms": _r(heart.sdnn_ms),
             "lf_power_ms2": _r(heart.lf_power_ms2),
@@ -535,6 +545,11 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
         summary=summary,
         paces=tuple(pipeline.paces),
         rr_estimates=tuple(pipeline.rr_estimates),
+        device_hr_mean_bpm=(
+            device_hr_span(pipeline.device_hr, duration_s)[2]
+            if summary.get("hr_basis") == "device"
+            else None
+        ),
         header_digest=header_digest(header),
     )
 
@@ -626,6 +641,39 @@ def mean_hr_bpm(nn_t_s: FloatArray, nn_ms: FloatArray, t0_s: float, t1_s: float)
     """
     inside = nn_ms[(nn_t_s >= t0_s) & (nn_t_s <= t1_s)]
     return 60_000.0 / float(np.mean(inside)) if inside.size else None
+
+
+def device_hr_span(
+    reports: Sequence[tuple[float, float]],
+    end_s: float,
+    *,
+    resting_window_s: float = RESTING_HR_WINDOW_S,
+) -> tuple[float | None, float | None, float | None]:
+    """Start, end and mean heart rate (beats/min) of a strap that sent its heart rate without
+    RR intervals: the mean of the values it reported over the first ``resting_window_s`` (from
+    its first report), over the last ``resting_window_s`` up to ``end_s`` (None when its last
+    report is more than :data:`END_HR_MAX_STALE_S` before ``end_s``: it was lost), and over
+    the whole session.
+
+    The values are the device's own heart rate (Bluetooth SIG Heart Rate Service, Heart Rate
+    Measurement value, beats/min), already averaged by it; without intervals there is nothing
+    to correct, so a plain mean stands in for :func:`mean_hr_bpm`'s ``60000 / mean(NN)``.
+
+    Parameters
+    ----------
+    reports : sequence of (t_s, hr_bpm)
+        The reports, session s and beats/min, in time order.
+    end_s : float
+        Session end (s).
+    """
+    if not reports:
+        return None, None, None
+    t = np.asarray([r[0] for r in reports], dtype=np.float64)
+    hr = np.asarray([r[1] for r in reports], dtype=np.float64)
+    start = float(np.mean(hr[t <= t[0] + resting_window_s]))
+    tail = hr[t >= end_s - resting_window_s]
+    end = float(np.mean(tail)) if tail.size and end_s - t[-1] <= END_HR_MAX_STALE_S else None
+    return start, end, float(np.mean(hr))
 
 
 def heart_metrics(

@@ -556,8 +556,9 @@ class ReplaySession(AlwaysStarted, _SessionBase):
             await self._sleep(min(delay, self.STOP_CHECK_S))
 
     def _catch_up(self, next_item_t_s: float) -> None:
-        """Say a program's steps and cues that fall due while a timed replay waits for its
-        next item, as the live session's timer did (:meth:`LiveSession._timers`).
+        """Say a program's steps and cues, and a sensor silent since the start
+        (:data:`trainer.session.pipeline.SILENT_SAY_S`), that fall due while a timed replay
+        waits for its next item, as the live session's timer did (:meth:`LiveSession._timers`).
 
         A sensorless recording holds items only at pacer changes, so its repetitions and cues
         came in bursts at the next step (found in review). As live, only once the recording
@@ -567,8 +568,6 @@ class ReplaySession(AlwaysStarted, _SessionBase):
         session's.
         """
         assert self.pipeline is not None and self.speed is not None
-        if self.pipeline.program is None:
-            return
         reached_s = min(next_item_t_s, (self._clock() - self._replay_start) * self.speed)
         if reached_s - self._t_s <= QUIET_NS / NS_PER_S:
             return

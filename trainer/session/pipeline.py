@@ -12,7 +12,7 @@ the same as when packets are handled one by one.
 
 Breathing comes from up to three sources (docs/reference/design.md, "Sources of breathing, best
 first"): the belt and the chest accelerometer, breath by breath, whenever they stream; and
-always, since every strap sends RR intervals, the heart rhythm
+whenever the strap sends RR intervals (nearly all do), the heart rhythm
 (:class:`analysis.rr_breath.RRBreathTracker`, respiratory sinus arrhythmia, artifacts corrected
 per window). Every new estimate of any source goes to a
 :class:`analysis.breath_sources.BreathSourceSelector`, and its answer, the best current
@@ -21,6 +21,16 @@ belt and an accelerometer both giving breaths, only one's breaths are shown and 
 belt's while it gives good ones, else the accelerometer's (``Pipeline._breath``, said in a
 status line when it changes). Analysing the accelerometer beside a belt costs about 2 s of CPU
 per hour of session at 25-200 Hz (10-20 µs a working sample), live and again in each replay.
+
+A strap may send its heart rate without RR intervals (the Heart Rate Measurement characteristic
+makes them optional, flag bit 4): a status line says so once (:data:`HR_ONLY_SAY_PACKETS`), the
+heart rate it reports is shown (a :class:`BeatsEvent` without beats) and is the summary's start
+and end heart rate (``hr_basis`` ``device``); there is then no HRV, RSA or breath rate from the
+heart. A sensor the header lists that sends no measurement at all in the first
+:data:`SILENT_SAY_S` s of the session is named in a status line, and in the summary's
+``sensors_silent``; the check runs at the first item after that time, or at
+:meth:`Pipeline.catch_up` and :meth:`Pipeline.finish`, whichever comes first, and the line is
+stamped :data:`SILENT_SAY_S`, so live and replay print the same.
 
 With no breath-by-breath source (a heart-rate strap alone) the coach still has the pace: each
 heart-rhythm rate that is the selector's answer, of quality ``PACE_MIN_QUALITY`` or better,
@@ -73,7 +83,7 @@ from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import StrainKind, StrainMonitor
 from trainer.programs.model import ProgramKind, Step
 from trainer.programs.runner import EventKind, ProgramTimeline
-from trainer.session.summary import ResonanceSummary, SessionSummary
+from trainer.session.summary import ResonanceSummary, Sensor, SessionSummary, listed_sensors
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange
 
@@ -81,6 +91,24 @@ if TYPE_CHECKING:
     from trainer.reports.session_analysis import HeartMetrics
 
 NS_PER_S = 1_000_000_000
+HR_STALE_S = 5.0
+"""A heart rate whose last beat (or, from a strap without RR intervals, whose last report) is
+older than this (s of session time) is not current: the screen shows "-" for it and a breath
+confirmed later gets no heart rate (headless lines, exports). A strap notifies about once a
+second and even 40 bpm beats every 1.5 s, so 5 s without a beat is a lost sensor or contact.
+Review found "Heart rate 66 bpm" frozen on screen for the last 40 s of a session whose sensor
+was gone, and then every breath after a strap was lost beside a belt carrying its last heart
+rate, 30 s old, up to the end."""
+HR_ONLY_SAY_PACKETS = 5
+"""Heart-rate notifications in a row with a heart rate but no RR interval, before any beat,
+after which the strap is said to send none: a strap sending RR intervals can send one
+notification without any (no beat since the last, below 60 bpm at 1 notification/s), never
+five in a row (40 bpm beats every 1.5 s)."""
+SILENT_SAY_S = 10.0
+"""Session seconds after which a listed sensor that has sent no measurement is named in a
+status line: a belt streams 10 packets/s from its start and a strap notifies every second, so
+10 s of nothing is a sensor switched off, not worn, or not streaming (found in review: a belt
+that answered every command but never streamed went unmentioned for a whole session)."""
 BELT_RESYNC_S = 1.0
 """A belt packet this far from where its sample count puts it means samples were lost: restart."""
 BELT_RATE_STRETCH_S = 20.0
@@ -120,7 +148,11 @@ where the lost samples put it: the counter and the clock then tell the same stor
 BELT_COUNTER_TRUST_STEPS = 10
 """Consecutive measurement packets whose counter byte steps by exactly one before the counter is
 trusted to count packets (and so lost samples) for bridging. The +1-per-packet meaning is not
-documented; a counter of samples with 2 samples a packet steps by 2 and is never trusted."""
+documented; a counter of samples with 2 samples a packet steps by 2 and is never trusted. A
+belt packet that arrived but could not be read (cut off by the next, damaged) took a counter
+value too: a step of one more for each counts as a step of one. Without that, a belt sending
+one unreadable packet in five never earned the trust, its lost samples were never bridged, the
+tracker restarted 12 times a minute, and no breath was found in a minute (found in review)."""
 BELT_CUTOFF_HZ = 1.0
 """Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
@@ -208,7 +240,8 @@ class BreathEvent:
     feedback : Feedback
         The coach's assessment against the pacer (or the own-rhythm target).
     hr_bpm : float or None
-        Heart rate when the breath was confirmed.
+        Heart rate when the breath was confirmed; None when no beat (or report of a strap
+        without RR intervals) came in the :data:`HR_STALE_S` before it (a strap lost).
     paused : bool
         More than half of the breath (inhale onset to end) fell in a pause: measured and
         shown, but its follow score does not count (there was nothing to follow).
@@ -306,10 +339,15 @@ class PaceEvent:
 
 @dataclass(frozen=True, slots=True)
 class BeatsEvent:
-    """New beats rebuilt from a heart-rate notification (times in session seconds)."""
+    """New beats rebuilt from a heart-rate notification (times in session seconds).
+
+    A strap that sends its heart rate without RR intervals gives an event with no beats:
+    ``hr_bpm`` is what it reported, at ``reported_t_s`` (session s; None when beats came).
+    """
 
     beats: tuple[Beat, ...]
     hr_bpm: float | None
+    reported_t_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +485,7 @@ class _BeltState:
     # count), and the bridged spans (session s, from the last real sample to the next) whose
     # breaths are marked uncertain.
     counter_steps: int = 0
+    unread: int = 0
     bridged_spans: list[tuple[float, float]] = field(default_factory=list)
     tracker: BreathTracker | None = None
     t0_s: float = 0.0
@@ -542,6 +581,14 @@ class Pipeline:
         self._timeline = BeatTimeline()
         self._hr = HeartRateTracker()
         self._last_device_hr: float | None = None
+        self.device_hr: list[tuple[float, float]] = []
+        """Every heart rate the strap reported (session s, beats/min), RR or not."""
+        # Session time of the latest beat, or report of a strap without RR (HR_STALE_S).
+        self._heart_t_s: float | None = None
+        self._hr_only_packets = 0
+        self._sensors = listed_sensors(header.source)
+        self._data_streams: set[str] = set()
+        self._silence_checked = not self._sensors
         self._contact_ok = True
         self.breaths: list[BreathEvent] = []
         self.beats: list[Beat] = []
@@ -584,6 +631,8 @@ class Pipeline:
         """Process items in order and return the events they cause, in order."""
         events, self._device_notes = self._device_notes, []
         for item in items:
+            if not self._silence_checked:
+                self._check_silence(item.t_mono_ns, events)
             if self.program is not None:
                 self._program_events(item.t_mono_ns, events)
             if isinstance(item, RawPacket):
@@ -625,6 +674,8 @@ class Pipeline:
         replay both call this with the recorded end, so both say the same.
         """
         events: list[Event] = []
+        if not self._silence_checked:
+            self._check_silence(end_mono_ns, events)
         if self.program is not None:
             self._program_events(end_mono_ns, events, slack_s=PROGRAM_END_SLACK_S, at_end=True)
         self._flush_belt(events)
@@ -636,10 +687,33 @@ class Pipeline:
         session calls this so that steps and cues are said on time. A replay finds the same
         events at its next item, with the same times and in the same order."""
         events: list[Event] = []
+        if not self._silence_checked:
+            self._check_silence(t_mono_ns, events)
         if self.program is not None:
             self._program_events(t_mono_ns, events, slack_s=slack_s)
         self._flush_belt(events)
         return events
+
+    def _check_silence(self, t_mono_ns: int, events: list[Event]) -> None:
+        """Once the session has reached :data:`SILENT_SAY_S`, name each listed sensor that has
+        sent no measurement and whose link is up (a lost link is said already), in a status
+        line stamped at that time."""
+        if self.session_time_s(t_mono_ns) < SILENT_SAY_S:
+            return
+        self._silence_checked = True
+        down = {device for device, _, end in self.gaps if end is None}
+        for sensor in self._silent_sensors():
+            if sensor.ids & down or (len(self._sensors) == 1 and down):
+                continue
+            message = (
+                f"the {sensor.label} is connected but sends no data: check it is switched on "
+                "and worn"
+            )
+            events.append(StatusEvent(SILENT_SAY_S, "device", message))
+
+    def _silent_sensors(self) -> list[Sensor]:
+        """The listed sensors none of whose streams has brought a measurement yet."""
+        return [s for s in self._sensors if not s.streams & self._data_streams]
 
     def program_time_s(self, t_mono_ns: int) -> float:
         """Program seconds at a host monotonic timestamp: session time less the pauses."""
@@ -697,6 +771,7 @@ class Pipeline:
             self._decode_error(packet, cut, events)
         if whole is None or not is_measurement_packet(whole):
             return  # command replies share the characteristic; they are recorded, not analysed
+        self._data_streams.add(packet.stream)
         try:
             measurement = decode_godirect_measurement(whole)
             values = measurement.channel(self._belt.force_channel)
@@ -808,10 +883,13 @@ class Pipeline:
         result in a replay.
         """
         belt = self._belt
-        follows = belt.last_counter is not None and counter == (belt.last_counter + 1) & 0xFF
-        belt.last_counter = counter
+        step = None if belt.last_counter is None else (counter - belt.last_counter) & 0xFF
+        follows = step == 1
+        # Each unread packet since the last measurement took a value (BELT_COUNTER_TRUST_STEPS).
+        counts = step is not None and 1 <= step <= 1 + belt.unread
+        belt.last_counter, belt.unread = counter, 0
         if belt.counter_steps < BELT_COUNTER_TRUST_STEPS:
-            belt.counter_steps = belt.counter_steps + 1 if follows else 0
+            belt.counter_steps = belt.counter_steps + 1 if counts else 0
         if (
             belt.stretch_t0_s is None
             or not follows
@@ -1038,13 +1116,20 @@ class Pipeline:
             len(self.breaths) + 1,
             breath,
             feedback,
-            self.hr_bpm,
+            self._hr_at(breath.detected_s),
             paused,
             free,
             paced=pattern is not None and not paused,
         )
         self.breaths.append(event)
         events.append(event)
+
+    def _hr_at(self, t_s: float) -> float | None:
+        """The heart rate at session time ``t_s``: :attr:`hr_bpm` while its last beat (or
+        report) is at most :data:`HR_STALE_S` old, else None (a strap lost beside a belt)."""
+        if self._heart_t_s is None or t_s - self._heart_t_s > HR_STALE_S:
+            return None
+        return self.hr_bpm
 
     def _estimates(self, new: list[BreathEstimate], events: list[Event]) -> None:
         """Hand new estimates to the source selector; report its answer after each one."""
@@ -1072,12 +1157,17 @@ class Pipeline:
             events.append(StatusEvent(t_s, "contact", message))
         if hrm.hr_bpm > 0:
             self._last_device_hr = float(hrm.hr_bpm)
+            self.device_hr.append((t_s, float(hrm.hr_bpm)))
+            self._data_streams.add(packet.stream)
         rr_ms = [rr for rr in hrm.rr_ms if rr > 0.0]
         if len(rr_ms) < len(hrm.rr_raw):
             # No heart beats twice at once: a zero interval is a corrupt value, not a beat.
             self._decode_error(packet, DecodeError("RR interval of 0"), events)
         if not rr_ms:
+            if hrm.hr_bpm > 0 and not self.beats:
+                self._heart_rate_only(t_s, float(hrm.hr_bpm), events)
             return
+        self._hr_only_packets = 0
         beats = self._timeline.update(t_s, rr_ms)
         if beats and not self.beats and not self._has_belt and not self._has_acc:
             # A heart-rate strap alone: the first breath rate is a window of beats away, and a
@@ -1094,6 +1184,7 @@ class Pipeline:
         if beats:
             self._hr.update(beats)
             self.beats.extend(beats)
+            self._heart_t_s = beats[-1].t_s
             events.append(BeatsEvent(tuple(beats), self.hr_bpm))
             found = self._rr_breath.update(beats)
             self.rr_estimates.extend(found)
@@ -1101,6 +1192,20 @@ class Pipeline:
                 self._count_rr(estimate)
                 self._estimates(from_rr((estimate,)), events)
                 self._pace(estimate, events)
+
+    def _heart_rate_only(self, t_s: float, hr_bpm: float, events: list[Event]) -> None:
+        """A heart rate reported without RR intervals before any beat: shown (a
+        :class:`BeatsEvent` without beats), and after :data:`HR_ONLY_SAY_PACKETS` such
+        notifications in a row said once, with what it leaves out."""
+        self._heart_t_s = t_s
+        self._hr_only_packets += 1
+        if self._hr_only_packets == HR_ONLY_SAY_PACKETS:
+            message = (
+                "this strap sends heart rate without beat-to-beat (RR) intervals: heart rate "
+                "only, no HRV, RSA or breath rate from the heart"
+            )
+            events.append(StatusEvent(t_s, "device", message))
+        events.append(BeatsEvent((), hr_bpm, reported_t_s=t_s))
 
     def _count_rr(self, estimate: RRBreathEstimate) -> None:
         """File a heart-rhythm estimate under the breaths it may count for (see
@@ -1184,6 +1289,7 @@ class Pipeline:
         except DecodeError as exc:
             self._decode_error(packet, exc, events)
             return
+        self._data_streams.add(packet.stream)
         if samples is None:
             return
         kind = samples.kind.name.lower()
@@ -1240,6 +1346,11 @@ class Pipeline:
 
     def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
         self.decode_errors[packet.stream] += 1
+        if packet.stream == Stream.GODIRECT:
+            # A packet the belt sent, whose counter value is gone (_check_belt_rate).
+            self._belt.unread += 1
+        # Sent, if unreadable: the summary counts those (summary.unreadable_text).
+        self._data_streams.add(packet.stream)
         # Tell once per stream per 100 errors: a broken sensor must not flood the screen.
         if self.decode_errors[packet.stream] % 100 == 1:
             events.append(
@@ -1350,6 +1461,16 @@ class Pipeline:
         # The start and end heart rates come from the artifact-corrected beats, as the history
         # and the report take them (trainer.reports.session_analysis.heart_metrics): one definition.
         heart = self.heart_metrics(end) if len(self.beats) >= 2 else None
+        hr_start = _round(heart.hr_start_bpm) if heart else None
+        hr_end = _round(heart.hr_end_bpm) if heart else None
+        hr_basis = "beats" if hr_start is not None or hr_end is not None else None
+        if hr_basis is None and self.device_hr:
+            # A strap without RR intervals: the heart rate it reported is all there is.
+            from trainer.reports.session_analysis import device_hr_span
+
+            device = device_hr_span(self.device_hr, end)
+            hr_start, hr_end = _round(device[0]), _round(device[1])
+            hr_basis = "device"
         paused = self.program_clock.paused_s(end)
         summary: SessionSummary = {
             "duration_s": round(end, 3),
@@ -1364,8 +1485,9 @@ class Pipeline:
             "mean_follow_score": _round(np.mean(scores)) if scores else None,
             "follow_basis": follow_basis,
             "beats": len(self.beats),
-            "hr_start_bpm": _round(heart.hr_start_bpm) if heart else None,
-            "hr_end_bpm": _round(heart.hr_end_bpm) if heart else None,
+            "hr_start_bpm": hr_start,
+            "hr_end_bpm": hr_end,
+            "hr_basis": hr_basis,
             "marks": len(self.marks),
             "gaps": len(self.gaps),
             "packets": dict(sorted(self.packet_counts.items())),
@@ -1377,6 +1499,7 @@ class Pipeline:
             # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
             # wherever the summary is shown (trainer.session.sensor_label).
             "source_kind": self.header.source.kind,
+            "sensors_silent": [s.label for s in self._silent_sensors()],
         }
         summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
         summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None

@@ -50,6 +50,7 @@ from urllib.parse import quote
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
 from devices.errors import DecodeError
+from devices.godirect import is_measurement_packet
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import Stream
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
@@ -1102,10 +1103,10 @@ def _holds_sensor_data(recording: Path) -> bool:
     """Whether ``recording`` holds a sensor packet with data in it, or is of a session
     practised without a sensor (``--device none``, added with no data by design): else
     :func:`add_recording` has nothing to add. Reads up to the first such packet (a session's
-    first lines), or the whole of a file without any (short, or a strap that only ever said
-    "no beat": heart-rate notifications without RR intervals, which :func:`add_recording`
-    refuses; the startup note had named such a file, then ``history --add`` refused it, found
-    in review).
+    first lines), or the whole of a file without any (short, a strap that only ever said
+    "no beat": notifications of 0 bpm without RR intervals, or a belt that only answered
+    commands, which :func:`add_recording` refuses; the startup note had named such a file,
+    then ``history --add`` refused it, found in review).
 
     A file whose header the reader refuses (:func:`~trainer.storage.recording.read_header`:
     empty, all zero bytes, a header cut short or damaged: what a power cut or a session
@@ -1133,15 +1134,44 @@ def _holds_sensor_data(recording: Path) -> bool:
 
 
 def _packet_has_data(item: Mapping[str, Any]) -> bool:
-    """Whether a recorded packet can hold a measurement: a heart-rate notification with RR
-    intervals, or any packet of another stream (belt, Polar). One that cannot be decoded
-    counts as data: ``history --add`` judges it."""
-    if item.get("s") != Stream.HEART_RATE.value:
-        return True
+    """Whether a recorded packet can hold a measurement: a heart-rate notification with a
+    heart rate or RR intervals (heart rate alone is data: a strap may send no intervals, and
+    :func:`add_recording` adds its session), a belt notification that begins a measurement
+    packet (its command replies share the characteristic), or any Polar packet. One that
+    cannot be decoded counts as data: ``history --add`` judges it. A notification saying
+    0 bpm without intervals ("no beat yet", before skin contact) is not data."""
+    stream = item.get("s")
     try:
-        return bool(decode_heart_rate_measurement(bytes.fromhex(str(item["d"]))).rr_raw)
+        payload = bytes.fromhex(str(item["d"]))
+        if stream == Stream.GODIRECT.value:
+            return is_measurement_packet(payload)
+        if stream != Stream.HEART_RATE.value:
+            return True
+        hrm = decode_heart_rate_measurement(payload)
     except (DecodeError, KeyError, ValueError):
         return True
+    return bool(hrm.rr_raw) or hrm.hr_bpm > 0
+
+
+_NOTHING_ADVICE = "nothing to add; the file can be deleted"
+
+
+def _nothing_measured(summary: Mapping[str, Any]) -> str:
+    """Why a recording holds no measurement, as its packets tell it: none at all (the sensor
+    never connected, or the session ended first), or packets without a measurement in them (a
+    sensor connected but sent no data). Never "it never connected" for a file holding packets
+    (found in review)."""
+    packets = sum(int(n) for n in (summary.get("packets") or {}).values())
+    if not packets:
+        return (
+            "no sensor data in it (the sensor sent nothing: it never connected, or the session "
+            "ended before its first data)"
+        )
+    silent = " and ".join(summary.get("sensors_silent") or ()) or "sensor"
+    return (
+        f"no sensor data in it ({packets} packets, none with a measurement: the {silent} "
+        "connected but sent no data)"
+    )
 
 
 _HEADER_MAX_BYTES = 1 << 20
@@ -1204,13 +1234,11 @@ def add_recording(
         )
 
     analysis = analyse_recording(recording)
-    measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths
+    # A strap without RR intervals measured the heart rate: minutes practised with that.
+    reported_hr = analysis.summary.get("hr_basis") == "device"
+    measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths or reported_hr
     if not measured and not is_sensorless(analysis.source_kind):
-        raise NoSensorData(
-            f"{recording}: no sensor data in it (the sensor sent nothing: it never connected, "
-            "or the session ended before its first data)",
-            "nothing to add; the file can be deleted",
-        )
+        raise NoSensorData(f"{recording}: {_nothing_measured(analysis.summary)}", _NOTHING_ADVICE)
     # The original's key when this is a re-import of a Breathwise CSV export
     # (trainer.storage.importers).
     exported = exported_session_of(analysis.settings)

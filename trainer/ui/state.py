@@ -15,6 +15,7 @@ from devices.source import SourceInfo
 from trainer.coaching.coach import CUE_SENSOR_LOST
 from trainer.programs.runner import EventKind
 from trainer.session.pipeline import (
+    HR_STALE_S,
     BeatsEvent,
     BeltEvent,
     BreathEvent,
@@ -36,11 +37,6 @@ TRACE_FS_HZ = 5.0
 PACE_SHOWN_S = 30.0
 """How long (s of estimate time) the coach's score of the pace stays on screen while the newer
 heart-rhythm rates cannot be scored (three estimates)."""
-HR_STALE_S = 5.0
-"""A heart rate whose last beat is older than this (s of session time) is not shown as current:
-a strap notifies about once a second and even 40 bpm beats every 1.5 s, so 5 s without a beat is
-a lost sensor or contact. Review found "Heart rate 66 bpm" frozen on screen for the last 40 s of
-a session whose sensor was gone."""
 SOURCE_LABELS = {"belt": "breathing belt", "acc": "chest movement", "rr": "heart rhythm"}
 """What each breathing source is called on screen and in the log."""
 
@@ -56,7 +52,8 @@ class SessionState:
     hr_bpm : float or None
         Heart rate at the latest beat (:meth:`heart_rate_at` says whether it is still current).
     hr_t_s : float
-        Session time of the latest beat (s; -1 before any).
+        Session time of the latest beat, or report of a strap without RR intervals (s; -1
+        before any).
     link_lost_t_s : float or None
         When the latest link still down was lost (s); None while every link is up.
     link_ok : bool
@@ -144,6 +141,9 @@ class SessionState:
                 self.hr_bpm = event.hr_bpm
                 if event.beats:
                     self.hr_t_s = event.beats[-1].t_s
+                elif event.reported_t_s is not None:
+                    # A strap without RR intervals: its report is as current as a beat.
+                    self.hr_t_s = event.reported_t_s
                 for beat in event.beats:
                     self.hr_trace.append((beat.t_s, 60_000.0 / beat.rr_ms))
             elif isinstance(event, BeltEvent):
