@@ -16,6 +16,7 @@ from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.session.pipeline import NS_PER_S, BeltEvent, BreathEvent, Pipeline, StatusEvent
+from trainer.session.summary import sensor_loss_text
 from trainer.storage.recording import Header, read_recording
 
 RATE_BPM = 6.0
@@ -363,6 +364,16 @@ def test_a_stream_the_sensor_stops_on_its_own_is_said_and_so_is_its_return() -> 
         (5.0, "Polar H10 A1: the sensor stopped its ACC stream on its own"),
         (10.0, "Polar H10 A1: ACC stream back"),
     ]
+    assert pipeline.summary()["streams_stopped"] == {}
+    # Stopped again and never back (the BLE code gives up after a few restarts): the ACC was
+    # off for the rest of the session, and its summary, with 0 breaths, said nothing of it
+    # (review 5, finding 9).
+    pipeline.handle([control(32, b"\x01\x02")])
+    summary = pipeline.summary(end_t_s=60.0)
+    assert summary["streams_stopped"] == {"acc": 32.0}
+    assert sensor_loss_text(summary) == (
+        "the sensor stopped its ACC stream at 0:32 and it did not come back"
+    )
 
 
 def _walking_events(bounce_mg: NDArray[np.float64] | float, seconds: float = 180.0) -> list[object]:

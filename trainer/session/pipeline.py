@@ -539,7 +539,8 @@ class Pipeline:
         self.pmd_samples: Counter[str] = Counter()
         self._pmd_kinds = frozenset(header.source.streams.get(Stream.PMD_DATA.value) or {})
         # PMD streams the sensor stopped on its own and that have not sent samples since.
-        self._pmd_stopped: set[str] = set()
+        # Streams the sensor stopped on its own and not yet back: kind -> session time, s.
+        self._pmd_stopped: dict[str, float] = {}
         self._source_name = header.source.name
         self._has_belt = Stream.GODIRECT.value in header.source.streams
         self._not_belt_devices = _not_belt_devices(header.source)
@@ -1277,11 +1278,12 @@ class Pipeline:
             except ValueError:
                 continue  # a type this session never asked for
             if kind in self._pmd_kinds and kind not in self._pmd_stopped:
-                self._pmd_stopped.add(kind)
+                t_s = self.session_time_s(packet.t_mono_ns)
+                self._pmd_stopped[kind] = t_s
                 message = (
                     f"{self._source_name}: the sensor stopped its {kind.upper()} stream on its own"
                 )
-                events.append(StatusEvent(self.session_time_s(packet.t_mono_ns), "device", message))
+                events.append(StatusEvent(t_s, "device", message))
 
     def _pmd_packet(self, packet: RawPacket, events: list[Event]) -> None:
         try:
@@ -1294,7 +1296,7 @@ class Pipeline:
             return
         kind = samples.kind.name.lower()
         if kind in self._pmd_stopped:
-            self._pmd_stopped.discard(kind)
+            del self._pmd_stopped[kind]
             message = f"{self._source_name}: {kind.upper()} stream back"
             events.append(StatusEvent(self.session_time_s(packet.t_mono_ns), "device", message))
         self.pmd_samples[kind] += samples.values.shape[0]
@@ -1500,6 +1502,9 @@ class Pipeline:
             # wherever the summary is shown (trainer.session.sensor_label).
             "source_kind": self.header.source.kind,
             "sensors_silent": [s.label for s in self._silent_sensors()],
+            # A stream the sensor stopped and that never came back (the BLE code restarts it
+            # a few times, then gives up): said, or a session of 0 breaths has no word why.
+            "streams_stopped": {k: round(t, 3) for k, t in sorted(self._pmd_stopped.items())},
         }
         summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
         summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None

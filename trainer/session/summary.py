@@ -117,6 +117,10 @@ class SessionSummary(TypedDict, total=False):
     """The sensors (as ``sensors_lost`` calls them; a lone one too) that sent no measurement in
     the whole session although connected: a belt that never streams, a strap never worn.
     Since 2026-12-06."""
+    streams_stopped: dict[str, float]
+    """Polar streams (``ecg``, ``acc``) the sensor stopped on its own that did not come back
+    before the end, each with the session time it stopped, s: a sensor that keeps stopping a
+    stream is restarted a few times, then left (``devices.ble.polar_h10``). Since 2026-12-06."""
     marks: int
     """Marks the user made (``m``)."""
     gaps: int
@@ -349,6 +353,9 @@ def sensor_loss_text(summary: SessionSummary, *, when: bool = True) -> str | Non
             parts.append(words)
     silent = summary.get("sensors_silent", [])
     parts += [f"the {label} was connected but sent no data" for label in silent]
+    for kind, t_s in summary.get("streams_stopped", {}).items():
+        at = f" at {int(t_s // 60)}:{int(t_s % 60):02d}" if when else ""
+        parts.append(f"the sensor stopped its {kind.upper()} stream{at} and it did not come back")
     unreadable = unreadable_text(summary)
     if unreadable:
         parts.append(unreadable)
