@@ -9,6 +9,7 @@ import stat
 import tempfile
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -566,7 +567,7 @@ def test_a_packet_far_past_a_cut_short_session_is_damage(tmp_path: Path) -> None
         read_recording(path)
 
 
-def _killed(path: Path, header: Header, items: list[RawPacket | Mark]) -> Path:
+def _killed(path: Path, header: Header, items: Sequence[RawPacket | Mark | PacerChange]) -> Path:
     """``items`` as a session killed after writing them leaves them: no closing record."""
     write_recording(path, header, items, None, end_mono_ns=0, end_wall_ns=0)
     lines = path.read_bytes().splitlines(keepends=True)
@@ -604,14 +605,18 @@ def test_a_flipped_high_clock_bit_in_a_killed_session_is_damage(tmp_path: Path, 
     )
 
 
-def test_a_clock_flipped_back_names_the_record_after_it(tmp_path: Path) -> None:
-    """A mark (no stream to keep in order) whose ``m`` lost its 37th bit (137 s earlier):
-    the record after it is the one that runs ahead, and the message says either line may
-    hold the damage. The first record is checked against the header's start."""
+def test_a_clock_flipped_back_is_a_misplaced_mark_and_the_first_record_is_checked(
+    tmp_path: Path,
+) -> None:
+    """A mark (no stream to keep in order) whose ``m`` lost its 37th bit (137 s earlier)
+    cannot be told from a mark made after a suspend (``m`` behind ``w`` either way): it is
+    read where its ``m`` puts it, and the record after it, whose own clocks agree, is not
+    blamed. It cannot lengthen the session, which a bit flipped forward does. The first
+    record is checked against the header's start."""
     mark = Mark(_START_NS + 200 * 10**9 - (1 << 37), _START_WALL_NS + 200 * 10**9, "here")
-    path = _killed(tmp_path / "k.bwr", _CUT_HEADER, [_beat(199.0), mark, _beat(201.0)])
-    with pytest.raises(RecordingError, match=r"damaged at line 4 \(m \d+ is 138 s after that "):
-        read_recording(path)
+    items: list[RawPacket | Mark] = [_beat(199.0), mark, _beat(201.0)]
+    path = _killed(tmp_path / "k.bwr", _CUT_HEADER, items)
+    assert read_recording(path).items == items
     first = RawPacket(_START_NS + (1 << 40), _START_WALL_NS, Stream.HEART_RATE, b"\x16")
     path = _killed(tmp_path / "f.bwr", _CUT_HEADER, [first])
     with pytest.raises(RecordingError, match=r"line 2 .*s after the session start while w is 0"):
@@ -638,6 +643,28 @@ def test_a_wall_clock_stepped_or_suspended_is_no_damage(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes() + jumped.encode()[:-1] + b',"d":"16"}')
     recording = read_recording(path)
     assert recording.items == items and recording.truncated
+
+
+def test_a_program_step_stamped_from_m_after_a_suspend_is_no_damage(tmp_path: Path) -> None:
+    """A program's steps carry ``w`` = the start's plus their ``m`` offset; marks carry the
+    wall clock. After a 5 min suspend a mark's ``w`` is 300 s ahead, and the program's next
+    step 90 s later looked 210 s behind it: a killed ``--device none`` session was refused
+    whole (review 8, finding 1). Only an ``m`` ahead of its own record's ``w`` is damage."""
+    pattern = {"inhale_s": 4.0, "exhale_s": 8.0, "hold_in_s": 0.0, "hold_out_s": 0.0}
+    suspend_ns = 300 * 10**9
+    items: list[PacerChange | Mark] = [
+        PacerChange(_START_NS, _START_WALL_NS, "set", pattern),
+        Mark(_START_NS + 30 * 10**9, _START_WALL_NS + 30 * 10**9 + suspend_ns, "mark"),
+        PacerChange(
+            _START_NS + 120 * 10**9,
+            _START_WALL_NS + 120 * 10**9,
+            "set",
+            pattern,
+            label="step 2",
+        ),
+    ]
+    path = _killed(tmp_path / "s.bwr", _CUT_HEADER, items)
+    assert read_recording(path).items == items
 
 
 def test_a_closing_record_bounds_the_clocks_instead(tmp_path: Path) -> None:

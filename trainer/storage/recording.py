@@ -1077,7 +1077,7 @@ def read_recording(path: Path | str) -> Recording:
                 jump = None
                 # The first test alone on the hot path: records come milliseconds apart.
                 if not isinstance(parsed, tuple) and t_ns - prev_mono_ns > CLOCK_JUMP_NS:
-                    jump = _clock_jump(parsed, prev_mono_ns, prev_wall_ns, prev_line)
+                    jump = _clock_jump(parsed, prev_mono_ns, prev_wall_ns, prev_line, header)
                 if jump is not None and not complete:
                     raise _Damage(jump)  # a cut-off tail like any other
         except (ValueError, KeyError, TypeError) as exc:
@@ -1154,7 +1154,9 @@ def _check_stream_order(packet: RawPacket, previous: tuple[int, int] | None) -> 
         )
 
 
-def _clock_jump(record: Item, prev_mono_ns: int, prev_wall_ns: int, prev_line: int) -> str | None:
+def _clock_jump(
+    record: Item, prev_mono_ns: int, prev_wall_ns: int, prev_line: int, header: Header
+) -> str | None:
     """Why ``record``'s clock ``m`` cannot be right after the record before it (its clocks
     and line; line 1 is the header's start clocks), or None when it can.
 
@@ -1166,10 +1168,20 @@ def _clock_jump(record: Item, prev_mono_ns: int, prev_wall_ns: int, prev_line: i
     above the 36th (2^36 ns, 69 s) of one of the two ``m``. A suspend only makes ``w`` run
     further; a backward step of the wall clock passes unless no record was written for over
     a minute around it.
+
+    Not every record's ``w`` is read from the wall clock: a program's steps carry the start's
+    ``w`` plus their ``m`` offset (``trainer.coaching.conductor``). After a suspend such a
+    record's ``w`` is behind that of a mark before it, so the two records alone would look
+    damaged (found in review). The record must also hold an ``m`` further from the session
+    start than its own ``w`` is, by the same margin: a flipped bit of its ``m`` does that, a
+    suspend never does (it only puts ``w`` ahead), and a record stamped from ``m`` never does.
     """
     step_mono_ns = record.t_mono_ns - prev_mono_ns
     step_wall_ns = record.t_wall_ns - prev_wall_ns
     if step_mono_ns <= CLOCK_JUMP_NS or step_mono_ns - step_wall_ns <= CLOCK_JUMP_NS:
+        return None
+    ahead_ns = (record.t_mono_ns - header.start_mono_ns) - (record.t_wall_ns - header.start_wall_ns)
+    if ahead_ns <= CLOCK_JUMP_NS:
         return None
     before = "the session start" if prev_line == 1 else f"that of line {prev_line}"
     wall = _span_text(abs(step_wall_ns)) + (" after" if step_wall_ns >= 0 else " before")
