@@ -98,7 +98,17 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def needs_pairing(exc: BaseException) -> bool:
-    """Whether ``exc`` is a GATT refusal that pairing (bonding) would lift."""
+    """Whether ``exc`` is a GATT refusal that pairing (bonding) would lift.
+
+    BlueZ does not pass the ATT codes for these on: ``src/gatt-client.c``
+    (``create_gatt_dbus_error``) answers insufficient authentication or encryption with
+    ``org.bluez.Error.NotPermitted`` "Not paired", which bleak raises as a plain
+    :class:`~bleak.exc.BleakDBusError` (found in review: it read as Bluetooth access denied).
+    Other back ends raise :class:`~bleak.exc.BleakGATTProtocolError` with the ATT code.
+    """
+    if isinstance(exc, BleakDBusError):
+        details = (exc.dbus_error_details or "").lower()
+        return exc.dbus_error == "org.bluez.Error.NotPermitted" and "not paired" in details
     if not isinstance(exc, BleakGATTProtocolError):
         return False
     try:
@@ -114,9 +124,13 @@ def is_fatal(exc: BaseException) -> bool:
     return isinstance(mapped, BluetoothUnavailableError) or needs_pairing(exc)
 
 
-def gatt_error_words(exc: BleakGATTProtocolError) -> str:
+def gatt_error_words(exc: BleakGATTProtocolError | BleakDBusError) -> str:
     """A GATT error in words, e.g. ``insufficient authentication (ATT error 0x05)``: bleak's own
-    ``str`` is the repr of its argument tuple."""
+    ``str`` is the repr of its argument tuple. BlueZ's D-Bus refusal gives its own words
+    (``not paired (org.bluez.Error.NotPermitted)``)."""
+    if isinstance(exc, BleakDBusError):
+        details = (exc.dbus_error_details or "").strip().lower() or "refused"
+        return f"{details} ({exc.dbus_error})"
     number = exc.args[0] if exc.args and isinstance(exc.args[0], int) else -1
     try:
         name = BleakGATTProtocolErrorCode(number).name.replace("_", " ").lower()
@@ -125,7 +139,9 @@ def gatt_error_words(exc: BleakGATTProtocolError) -> str:
     return f"{name} (ATT error 0x{number:02X})" if number >= 0 else name
 
 
-def refused(exc: BleakGATTProtocolError, name: str, what: str, advice: str) -> SensorCommandError:
+def refused(
+    exc: BleakGATTProtocolError | BleakDBusError, name: str, what: str, advice: str
+) -> SensorCommandError:
     """The error for the sensor ``name`` refusing ``what`` (a write) with ``exc``.
 
     A refusal that pairing would lift gets the ``--pair`` advice, any other ``advice``.
@@ -208,6 +224,8 @@ def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
     if isinstance(exc, BleakBluetoothNotAvailableError):
         return error_for_unavailable_reason(exc.reason.name)
     if isinstance(exc, BleakDBusError):
+        if needs_pairing(exc):
+            return refused(exc, device or "the device", "a request", PAIR_ADVICE)
         return error_for_dbus_error(exc.dbus_error, exc.dbus_error_details or "", device=device)
     if isinstance(exc, BleakGATTProtocolError):
         advice = "switch the sensor off and on, then try again"

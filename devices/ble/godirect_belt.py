@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
-from bleak.exc import BleakGATTProtocolError
+from bleak.exc import BleakDBusError, BleakGATTProtocolError
 
-from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, refused
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, needs_pairing, refused
 from devices.ble.sensors import BleSensor
 from devices.errors import DecodeError
 from devices.godirect import is_measurement_packet
@@ -143,7 +143,9 @@ class GoDirectBelt(BleSensor):
                 try:
                     for chunk in split_for_write(packet):
                         await client.write_gatt_char(GODIRECT_COMMAND_UUID, chunk, response=True)
-                except BleakGATTProtocolError as exc:
+                except (BleakGATTProtocolError, BleakDBusError) as exc:
+                    if isinstance(exc, BleakDBusError) and not needs_pairing(exc):
+                        raise  # a link or BlueZ failure: mapped where the session handles it
                     # Not a radio failure to retry: an unpaired belt refuses every write alike.
                     what = f"command 0x{packet[4]:02X}"
                     raise refused(exc, self.info.name, what, _ADVICE) from exc

@@ -41,9 +41,9 @@ from typing import Any, ClassVar
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
-from bleak.exc import BleakGATTProtocolError
+from bleak.exc import BleakDBusError, BleakGATTProtocolError
 
-from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, refused
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, needs_pairing, refused
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID, BleSensor
 from devices.errors import DecodeError
@@ -266,7 +266,9 @@ class PolarH10(BleSensor):
             try:
                 try:
                     await client.write_gatt_char(PMD_CONTROL_POINT_UUID, command, response=True)
-                except BleakGATTProtocolError as exc:
+                except (BleakGATTProtocolError, BleakDBusError) as exc:
+                    if isinstance(exc, BleakDBusError) and not needs_pairing(exc):
+                        raise  # a link or BlueZ failure: mapped where the session handles it
                     what = f"a PMD command ({command.hex(' ')})"
                     raise refused(exc, self.info.name, what, _DEFAULT_ADVICE) from exc
                 try:

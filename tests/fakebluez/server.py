@@ -137,6 +137,10 @@ class Scenario:
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
     command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
+    pairing_error: str = "bluez"
+    """How a write refused until paired fails: ``bluez`` as BlueZ answers insufficient
+    authentication (``src/gatt-client.c``: ``org.bluez.Error.NotPermitted`` "Not paired"), or
+    ``att`` as a failure naming the ATT code (what bleak turns into BleakGATTProtocolError)."""
     belt_force_periods_us: tuple[int, int] | None = None
     """(min, max) period in µs the belt's SENSOR_INFO states for its force channel, instead of
     5 ms-1000 s; any u32/u64, as an untrusted reply can hold."""
@@ -407,7 +411,9 @@ class Characteristic(ServiceInterface):
             raise DBusError("org.bluez.Error.NotPermitted", "Write not permitted")
         self.model.writes.append((self.uuid, bytes(value)))
         if self.model.scenario.require_pairing and not self.model.paired:
-            raise DBusError("org.bluez.Error.Failed", "Operation failed with ATT error: 0x05")
+            if self.model.scenario.pairing_error == "att":
+                raise DBusError("org.bluez.Error.Failed", "Operation failed with ATT error: 0x05")
+            raise DBusError("org.bluez.Error.NotPermitted", "Not paired")
         self.write_handler(bytes(value))
 
     @dbus_method()
@@ -1268,7 +1274,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
     parser.add_argument(
         "--require-pairing",
         action="store_true",
-        help="writes fail with ATT error 0x05 until paired",
+        help="writes fail until paired, as --pairing-error says",
+    )
+    parser.add_argument(
+        "--pairing-error",
+        choices=("bluez", "att"),
+        default="bluez",
+        help="bluez: NotPermitted 'Not paired', as BlueZ answers; att: 'ATT error: 0x05'",
     )
     parser.add_argument(
         "--belt-force-periods",
@@ -1330,6 +1342,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         busy=args.busy,
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
+        pairing_error=args.pairing_error,
         acc_factor=args.acc_factor,
         belt_force_periods_us=belt_force_periods_us,
         hr_interval_s=args.hr_interval,
