@@ -113,6 +113,33 @@ def test_a_normal_strap_is_not_said_to_lack_rr_intervals() -> None:
     assert pipeline.summary(30.0)["hr_basis"] == "beats"
 
 
+def test_a_strap_before_skin_contact_is_not_said_to_lack_rr_intervals() -> None:
+    """Straps report a heart rate without RR intervals before they are moistened: 6 such
+    notifications, then beats, made "this strap sends heart rate without beat-to-beat (RR)
+    intervals" a false line never withdrawn (review 7, finding 1). Without contact the rate is
+    no measurement: neither taken for a strap without RR nor kept as the strap's heart rate."""
+    wall_ns = time.time_ns()
+    items: list[Item] = []
+    for k in range(1, 40):
+        before_contact = k < 7
+        payload = encode_heart_rate_measurement(
+            80 if before_contact else 67,
+            [] if before_contact else [916],
+            contact=not before_contact,
+        )
+        offset = k * NS_PER_S
+        items.append(RawPacket(START_NS + offset, wall_ns + offset, Stream.HEART_RATE, payload))
+    pipeline = Pipeline(_header(wall_ns, belt=False))
+    events = pipeline.handle(items)
+    assert [m for _, m in _statuses(events)] == [
+        "no skin contact: moisten the strap",
+        "skin contact back",
+        "breath rate from the heart rhythm: the first reading needs about 64 s of beats",
+    ]
+    assert 80.0 not in [hr for _, hr in pipeline.device_hr]
+    assert pipeline.summary(40.0)["hr_basis"] == "beats"
+
+
 # ------------------------------------------------------------------ finding 3: stale heart rate
 def test_breaths_after_the_strap_is_lost_carry_no_heart_rate() -> None:
     """Review: after the strap was lost beside a belt, every later breath kept its last heart

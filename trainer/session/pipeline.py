@@ -1157,15 +1157,21 @@ class Pipeline:
             message = "skin contact back" if contact_ok else "no skin contact: moisten the strap"
             events.append(StatusEvent(t_s, "contact", message))
         if hrm.hr_bpm > 0:
-            self._last_device_hr = float(hrm.hr_bpm)
-            self.device_hr.append((t_s, float(hrm.hr_bpm)))
             self._data_streams.add(packet.stream)
+            # A rate the strap reports without skin contact is no measurement (straps do so
+            # before they are moistened): not shown, kept, nor taken for a strap without RR
+            # (found in review: "heart rate only" was said of a strap about to send beats).
+            if contact_ok:
+                self._last_device_hr = float(hrm.hr_bpm)
+                self.device_hr.append((t_s, float(hrm.hr_bpm)))
         rr_ms = [rr for rr in hrm.rr_ms if rr > 0.0]
         if len(rr_ms) < len(hrm.rr_raw):
             # No heart beats twice at once: a zero interval is a corrupt value, not a beat.
             self._decode_error(packet, DecodeError("RR interval of 0"), events)
         if not rr_ms:
-            if hrm.hr_bpm > 0 and not self.beats:
+            if not contact_ok:
+                self._hr_only_packets = 0
+            elif hrm.hr_bpm > 0 and not self.beats:
                 self._heart_rate_only(t_s, float(hrm.hr_bpm), events)
             return
         self._hr_only_packets = 0
