@@ -209,11 +209,14 @@ def test_a_lone_silent_sensor_is_said_live_and_in_replay_alike(tmp_path: Path) -
 
 
 def test_a_session_shorter_than_the_wait_says_nothing_of_silence() -> None:
-    """No status line before SILENT_SAY_S; the summary still names the silent sensor."""
+    """No status line before SILENT_SAY_S, and no "sent no data" in the summary either: a
+    session quit in its first second named a healthy strap silent beside the history's "the
+    session ended before its first data" (review 7, finding 5)."""
     source = SourceInfo("ble", "GDX-RB", "F4:60:77:00:00:03", {"gdx": GDX})
     pipeline = Pipeline(Header(START_NS, 0, source, {}))
     assert _statuses(pipeline.finish(START_NS + 5 * NS_PER_S)) == []
-    assert pipeline.summary(5.0)["sensors_silent"] == ["belt"]
+    assert pipeline.summary(5.0)["sensors_silent"] == []
+    assert pipeline.summary(SILENT_SAY_S)["sensors_silent"] == ["belt"]
 
 
 # ------------------------------------------------------------------ finding 7: unreadable packets

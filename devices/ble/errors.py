@@ -249,6 +249,9 @@ def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
             f"the device did not answer in time{about}",
             "keep the sensor near and awake, then retry",
         )
+    if isinstance(exc, ConnectionError) and str(exc):
+        # Ours (a link dropped as the streams started) or the OS's: its words, not its repr.
+        return ConnectFailedError(str(exc), "keep the sensor near and awake, then retry")
     return ConnectFailedError(
         f"Bluetooth connection failed{about}: {exc!r}", "move closer to the sensor and retry"
     )

@@ -181,6 +181,15 @@ def test_os_and_other_errors() -> None:
     assert type(map_bleak_error(RuntimeError("odd"))) is ConnectFailedError
     already = DeviceBusyError("busy", "wait")
     assert map_bleak_error(already) is already
+    # A link dropped as the streams started is said in its words, not as a repr, in the
+    # headless retry note and the final error (review 7, finding 4).
+    from devices.ble.sensors import LinkDroppedError
+
+    dropped = map_bleak_error(
+        LinkDroppedError("Polar H10 1 dropped the link as its streams started")
+    )
+    assert type(dropped) is ConnectFailedError
+    assert str(dropped) == "Polar H10 1 dropped the link as its streams started"
     assert not is_fatal(TimeoutError())
     assert is_fatal(FileNotFoundError(2, "no socket"))
     assert not is_busy(TimeoutError())

@@ -1507,7 +1507,11 @@ class Pipeline:
             # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
             # wherever the summary is shown (trainer.session.sensor_label).
             "source_kind": self.header.source.kind,
-            "sensors_silent": [s.label for s in self._silent_sensors()],
+            # Only once the session lasted as long as the status line waits: a strap notifies
+            # once a second, so a session quit in its first second has a sensor not silent yet.
+            "sensors_silent": (
+                [s.label for s in self._silent_sensors()] if end >= SILENT_SAY_S else []
+            ),
             # A stream the sensor stopped and that never came back (the BLE code restarts it
             # a few times, then gives up): said, or a session of 0 breaths has no word why.
             "streams_stopped": {k: round(t, 3) for k, t in sorted(self._pmd_stopped.items())},
