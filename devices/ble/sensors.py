@@ -119,7 +119,7 @@ class BleSensor:
         Source of the backoff jitter.
     on_progress : callable, optional
         Told in a line, before each retry of the first connect, which attempt comes next and
-        why the last failed (``connecting to NAME ... (attempt 2 of 4, the last timed out
+        why the last failed (``connecting to NAME ... (attempt 2 of up to 4, the last timed out
         after 20 s)``): a slow sensor takes minutes to fail, and the command line prints it
         (this package prints nothing).
     """
@@ -404,13 +404,17 @@ class BleSensor:
         """Tell ``on_progress`` that connect attempt ``attempt`` comes, and why the last failed."""
         if self._on_progress is None:
             return
+        # The limit follows the kind of the latest failure (a busy device is tried a
+        # different number of times), so the note says the attempt's number and the limit
+        # of the failure so far only as "up to" (found in review: "3 of 4", then it gave up).
         limit = self._policy.busy_attempts if busy else self._policy.connect_attempts
         if isinstance(exc, TimeoutError):
             why = f"timed out after {self._connect_timeout_s:g} s"
         else:
             why = f"failed: {map_bleak_error(exc)}"
         self._on_progress(
-            f"connecting to {self.info.name} ... (attempt {attempt} of {limit}, the last {why})"
+            f"connecting to {self.info.name} ... (attempt {attempt} of up to {limit}, the last "
+            f"{why})"
         )
 
     def _settle_link_state(self, client: BleakClient) -> None:

@@ -555,7 +555,8 @@ async def test_each_retry_of_a_slow_connect_is_said(fake_bluez: Callable[..., Fa
     )
     await run_for(strap, 0.1)
     assert said == [
-        f"connecting to HRM ... (attempt {n} of 4, the last timed out after 0.5 s)" for n in (2, 3)
+        f"connecting to HRM ... (attempt {n} of up to 4, the last timed out after 0.5 s)"
+        for n in (2, 3)
     ]
 
 
