@@ -829,3 +829,11 @@ def test_the_rate_panel_draws_no_rate_from_an_unusable_heart_rhythm(tmp_path: Pa
     assert np.asarray(unclear.get_xdata()).size == len(unusable)
     assert not rate.texts
     assert _text_overlaps(mixed, min_boxes=15) == []  # no belt: fewer legends
+
+
+def test_a_time_a_few_ms_before_the_start_is_written_as_zero() -> None:
+    """summary.csv wrote spectrum_start_s as "-0.0" for an import whose first beat fell a few
+    ms before the session start (review 8, finding 6)."""
+    from trainer.reports.session_analysis import _r
+
+    assert str(_r(-0.004, 1)) == "0.0" and _r(-0.06, 1) == -0.1 and _r(None) is None

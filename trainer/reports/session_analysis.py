@@ -405,7 +405,8 @@ class SessionAnalysis:
 
 
 def _r(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+    # + 0.0: a few ms before the start rounds to -0.0, which summary.csv printed as "-0.0".
+    return None if value is None or not math.isfinite(value) else round(float(value), digits) + 0.0
 
 
 def _time_weighted(pairs: list[tuple[float, float | None]]) -> float | None:
