@@ -138,8 +138,8 @@ def history(
     SIMULATED SENSOR marks a session on the simulated person (--device sim), whose numbers are not
     yours; NO SENSOR one practised with --device none, with nothing measured.
 
-    With --add, a recording that cannot be read is skipped with a note saying why and the others
-    are added, as is one a running session still records (it adds itself when it ends); the
+    With --add, a recording that cannot be read, or that a running session still records (it
+    adds itself when it ends), is skipped with a note saying why, and the others are added; the
     command fails (exit 1) only when none could be added. A session whose start
     cannot be right (more than a day in the future, or before 2000: a wrong clock on the device,
     or a wrong --start when imported) is listed with a note saying so.
