@@ -798,6 +798,8 @@ def test_a_start_the_host_clock_did_not_give_hides_no_killed_session(tmp_path: P
         _metrics("ahead", now + 600 * 10**9, source="ble"),  # not yet: a clock set back since
         _metrics("import", now - 600 * 10**9, source="import"),
         _metrics("sample", now - 60 * 10**9, source="sample"),
+        # A re-imported export keeps its original's source and start (review 8, finding 4).
+        _metrics("reimport", now - 300 * 10**9, source="sim", exported_session="orig"),
     ]
     for row in rows:
         add_or_update_session(row, tmp_path / f"{row['session_key']}.bwr", db_path=db)

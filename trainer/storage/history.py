@@ -1040,7 +1040,8 @@ def not_in_history(
     ``--start``), a sample's is fixed, and a start after now is a wrong clock
     (:func:`implausible_start`); found in review: one session dated four years ahead hid
     every killed session from the note, and an import dated later that day would have hidden
-    one killed before it. A recording with no sensor
+    one killed before it. A re-imported export (``exported_session``) is an import too, though
+    it keeps its original's source. A recording with no sensor
     data in it (:func:`_holds_sensor_data`) is not missing: :func:`add_recording` refuses it
     as nothing to add (found in review: the note asked for a ``history --add`` that then
     said "skipped ... nothing to add"). So is a recording
@@ -1074,7 +1075,11 @@ def not_in_history(
         (
             row.start_wall_ns
             for row in rows
-            if row.source in LIVE_KINDS and row.start_wall_ns <= now_ns
+            # A re-imported export keeps its original's source and start: those are another
+            # recording's (another machine's) clock, not a start live recorded here.
+            if row.source in LIVE_KINDS
+            and row.exported_session is None
+            and row.start_wall_ns <= now_ns
         ),
         default=0,
     )
