@@ -255,6 +255,19 @@ def test_a_table_without_a_time_column_imports_as_hrv_reads_it(
     assert np.max(np.abs(imported - expected_ms)) <= STRAP_MS
 
 
+def test_a_time_column_without_a_unit_is_said_not_read(tmp_path: Path) -> None:
+    """A `Time` column was left out with the note "the table has no time column" (review 8,
+    finding 5): the note names it and says what would be read."""
+    src = tmp_path / "t.tsv"
+    src.write_text("Time\tRR\n" + "".join(f"{k}\t{800 + 10 * (k % 3)}\n" for k in range(60)))
+    result = import_recording(src, "auto", tmp_path / "t.bwr", start_wall_ns=START_NS)
+    assert result.notes[0] == (
+        "RR intervals read from the 'RR' column as milliseconds; the table has no time column "
+        "in a unit ('Time' names none: time_s or time_ms would be read), so the beats are the "
+        "running sum of the intervals"
+    )
+
+
 @pytest.mark.parametrize("header", ["rr_s", "IBI (s)", "RR interval [s]"])
 def test_a_one_column_list_under_a_seconds_header_is_read_as_seconds_by_both(
     tmp_path: Path, header: str

@@ -602,6 +602,10 @@ def untimed_rr_table(head: bytes) -> bool:
     return rr_column(keys) is not None and not any(k in TIME_COLUMNS for k in keys)
 
 
+_UNITLESS_TIME = ("time", "t", "timestamp")
+"""Time-column names that give no unit, which an RR table's import does not read."""
+
+
 def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported:
     """Build a session from a table's RR column when it has no time column
     (:func:`untimed_rr_table`): the intervals in file order, empty and ``nan`` cells skipped
@@ -653,8 +657,17 @@ def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported
         rr_ms, np.asarray(lines), path, shown=written, seconds=factor != 1.0, column=name
     )
     unit = "seconds" if factor != 1.0 else "milliseconds"
+    # A column named only "time" gives no unit to read it in: said, not silently left out
+    # (found in review), as `breaths` says of a waveform's.
+    unitless = [header[k].strip() for k, key in enumerate(keys) if key in _UNITLESS_TIME]
+    which = (
+        f"no time column in a unit ({short_quote(unitless[0])} names none: time_s or time_ms "
+        "would be read)"
+        if unitless
+        else "no time column"
+    )
     read_as = (
-        f"RR intervals read from the {name!r} column as {unit}; the table has no time column, "
+        f"RR intervals read from the {name!r} column as {unit}; the table has {which}, "
         "so the beats are the running sum of the intervals"
     )
     return _rr_recording(path, rr_ms, start_wall_ns, "rr-table", read_as)
