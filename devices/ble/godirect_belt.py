@@ -19,9 +19,8 @@ from typing import Any, ClassVar
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
-from bleak.exc import BleakDBusError, BleakGATTProtocolError
 
-from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, needs_pairing, refused
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError
 from devices.ble.sensors import BleSensor
 from devices.errors import DecodeError
 from devices.godirect import is_measurement_packet
@@ -93,7 +92,6 @@ class GoDirectBelt(BleSensor):
         super().__init__(device, **kwargs)
         self._reassembler = Reassembler()
         self._lock = asyncio.Lock()
-        self._waiter: tuple[int, int, asyncio.Future[Reply]] | None = None
         self._started = False
         self._commands = CommandBuilder()
 
@@ -129,26 +127,15 @@ class GoDirectBelt(BleSensor):
             if (reply.command, reply.counter) == (command, counter) and not future.done():
                 future.set_result(reply)
 
-    def _cut_short(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter[2].done():
-            waiter[2].set_exception(self._link_dropped())
-
     async def _command(self, client: BleakClient, packet: bytes) -> Reply:
         """Write one command (in chunks of at most 20 bytes) and wait for its reply."""
         async with self._lock:
             future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
             self._waiter = (packet[4], packet[2], future)
             try:
-                try:
-                    for chunk in split_for_write(packet):
-                        await client.write_gatt_char(GODIRECT_COMMAND_UUID, chunk, response=True)
-                except (BleakGATTProtocolError, BleakDBusError) as exc:
-                    if isinstance(exc, BleakDBusError) and not needs_pairing(exc):
-                        raise  # a link or BlueZ failure: mapped where the session handles it
-                    # Not a radio failure to retry: an unpaired belt refuses every write alike.
-                    what = f"command 0x{packet[4]:02X}"
-                    raise refused(exc, self.info.name, what, _ADVICE) from exc
+                what = f"command 0x{packet[4]:02X}"
+                chunks = split_for_write(packet)
+                await self._write_command(client, GODIRECT_COMMAND_UUID, chunks, what, _ADVICE)
                 try:
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
                     async with asyncio.timeout(self.command_timeout_s):

@@ -41,9 +41,8 @@ from typing import Any, ClassVar
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
-from bleak.exc import BleakDBusError, BleakGATTProtocolError
 
-from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, needs_pairing, refused
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID, BleSensor
 from devices.errors import DecodeError
@@ -157,7 +156,6 @@ class PolarH10(BleSensor):
         super().__init__(device, **kwargs)
         self._assembler = ResponseAssembler()
         self._cp_lock = asyncio.Lock()
-        self._waiter: tuple[int, int, asyncio.Future[PmdResponse]] | None = None
         self._running: list[MeasurementType] = []
         self.features: PmdFeatures | None = None
         self.stop_notices = 0
@@ -253,24 +251,16 @@ class PolarH10(BleSensor):
             return
         self.stream_restarts += 1
 
-    def _cut_short(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter[2].done():
-            waiter[2].set_exception(self._link_dropped())
-
     async def _command(self, client: BleakClient, command: bytes) -> PmdResponse:
         """Write one control-point command and wait for its (joined) response indication."""
         async with self._cp_lock:
             future: asyncio.Future[PmdResponse] = asyncio.get_running_loop().create_future()
             self._waiter = (command[0], command[1] & 0x3F, future)
             try:
-                try:
-                    await client.write_gatt_char(PMD_CONTROL_POINT_UUID, command, response=True)
-                except (BleakGATTProtocolError, BleakDBusError) as exc:
-                    if isinstance(exc, BleakDBusError) and not needs_pairing(exc):
-                        raise  # a link or BlueZ failure: mapped where the session handles it
-                    what = f"a PMD command ({command.hex(' ')})"
-                    raise refused(exc, self.info.name, what, _DEFAULT_ADVICE) from exc
+                what = f"a PMD command ({command.hex(' ')})"
+                await self._write_command(
+                    client, PMD_CONTROL_POINT_UUID, [command], what, _DEFAULT_ADVICE
+                )
                 try:
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
                     async with asyncio.timeout(self.command_timeout_s):

@@ -23,13 +23,18 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, ClassVar
 
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
-from bleak.exc import BleakCharacteristicNotFoundError, BleakDeviceNotFoundError
+from bleak.exc import (
+    BleakCharacteristicNotFoundError,
+    BleakDBusError,
+    BleakDeviceNotFoundError,
+    BleakGATTProtocolError,
+)
 
 from devices.ble.backoff import RetryPolicy, next_connect_delay_s, next_reconnect_delay_s
 from devices.ble.errors import (
@@ -41,6 +46,8 @@ from devices.ble.errors import (
     is_busy,
     is_fatal,
     map_bleak_error,
+    needs_pairing,
+    refused,
 )
 from devices.packets import RawPacket
 from devices.source import (
@@ -155,6 +162,9 @@ class BleSensor:
         self._wall = wall_ns
         self._rng = rng or random.Random()
         self._on_progress = on_progress
+        # A command waiting for its answer: (opcode, key, future), set by a family with
+        # commands, resolved by its notification handler, cut short by a link drop.
+        self._waiter: tuple[int, int, asyncio.Future[Any]] | None = None
         self.info = SourceInfo(
             kind=BLE_KIND,
             name=name or advertised or address,
@@ -311,8 +321,29 @@ class BleSensor:
             self._cut_short()
 
     def _cut_short(self) -> None:
-        """End a command still waiting for its answer with :class:`LinkDroppedError`: none
-        comes over a link that is down (a family with commands overrides this)."""
+        """End a command still waiting for its answer (``_waiter``, set by a family with
+        commands) with :class:`LinkDroppedError`: none comes over a link that is down."""
+        waiter = self._waiter
+        if waiter is not None and not waiter[2].done():
+            waiter[2].set_exception(self._link_dropped())
+
+    async def _write_command(
+        self, client: BleakClient, uuid: str, chunks: Iterable[bytes], what: str, advice: str
+    ) -> None:
+        """Write a command's ``chunks`` (each with response) to ``uuid``.
+
+        A GATT refusal is not a radio failure to retry: an unpaired sensor refuses every write
+        alike. It becomes :class:`~devices.ble.errors.SensorCommandError` naming ``what``, with
+        the ``--pair`` advice when pairing would lift it, else ``advice``; any other failure
+        of the link or BlueZ is raised as it is, for the session to map.
+        """
+        try:
+            for chunk in chunks:
+                await client.write_gatt_char(uuid, chunk, response=True)
+        except (BleakGATTProtocolError, BleakDBusError) as exc:
+            if isinstance(exc, BleakDBusError) and not needs_pairing(exc):
+                raise
+            raise refused(exc, self.info.name, what, advice) from exc
 
     def _link_dropped(self) -> LinkDroppedError:
         return LinkDroppedError(f"{self.info.name} dropped the link while a command was pending")
