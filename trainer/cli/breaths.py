@@ -71,7 +71,7 @@ from trainer.storage.decimal_comma import (
     delimiter_of,
     one_column_of_decimal_commas,
 )
-from trainer.storage.importers import TIME_COLUMNS, column_key, parse_time
+from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
 from trainer.storage.text_files import (
     data_lines,
     data_rows,
@@ -149,9 +149,6 @@ _PREAMBLE_SCAN = 100
 """Lines read for the first row of numbers when looking for text above a header."""
 _HEAD_LINES = 200
 """Lines read for the header and the layout (the rest is read by ``numpy.loadtxt``)."""
-UNITLESS_TIME = ("time", "t", "timestamp")
-"""Time-column names that give no unit: checked as seconds and as milliseconds, and a
-mismatch with --fs only warned of (the column may count something else)."""
 FS_TOLERANCE = 0.02
 """Largest relative difference between --fs and the rate a time column gives: a sensor's
 crystal is within 0.1 %; a wrong --fs (50 for 100 Hz, 100 for 125) is off by 20 % or more."""

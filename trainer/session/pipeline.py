@@ -538,8 +538,7 @@ class Pipeline:
         )
         self.pmd_samples: Counter[str] = Counter()
         self._pmd_kinds = frozenset(header.source.streams.get(Stream.PMD_DATA.value) or {})
-        # PMD streams the sensor stopped on its own and that have not sent samples since.
-        # Streams the sensor stopped on its own and not yet back: kind -> session time, s.
+        # PMD streams the sensor stopped on its own and not yet back: kind -> session time, s.
         self._pmd_stopped: dict[str, float] = {}
         self._source_name = header.source.name
         self._has_belt = Stream.GODIRECT.value in header.source.streams
@@ -581,7 +580,6 @@ class Pipeline:
         self.breath_rate: BreathRateEvent | None = None
         self._timeline = BeatTimeline()
         self._hr = HeartRateTracker()
-        self._last_device_hr: float | None = None
         self.device_hr: list[tuple[float, float]] = []
         """Every heart rate the strap reported (session s, beats/min), RR or not."""
         # Session time of the latest beat, or report of a strap without RR (HR_STALE_S).
@@ -620,7 +618,9 @@ class Pipeline:
     def hr_bpm(self) -> float | None:
         """Current heart rate: from RR when there is any, else what the strap reported."""
         value = self._hr.hr_bpm
-        return value if value is not None else self._last_device_hr
+        if value is None and self.device_hr:
+            return self.device_hr[-1][1]
+        return value
 
     @property
     def belt_fs_hz(self) -> float:
@@ -1162,7 +1162,6 @@ class Pipeline:
             # before they are moistened): not shown, kept, nor taken for a strap without RR
             # (found in review: "heart rate only" was said of a strap about to send beats).
             if contact_ok:
-                self._last_device_hr = float(hrm.hr_bpm)
                 self.device_hr.append((t_s, float(hrm.hr_bpm)))
         rr_ms = [rr for rr in hrm.rr_ms if rr > 0.0]
         if len(rr_ms) < len(hrm.rr_raw):

@@ -593,7 +593,7 @@ def untimed_rr_table(head: bytes) -> bool:
     column: a table of intervals alone (``index,rr_ms``; Kubios' and NeuroKit2's), imported as
     an RR list of that column (:func:`import_rr_table`), as ``hrv`` reads it."""
     line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-    delimiter = max((";", "\t", ","), key=line.count)
+    delimiter = table_delimiter(line)
     try:
         cells = next(csv.reader([line], delimiter=delimiter), [])
     except csv.Error:
@@ -602,8 +602,15 @@ def untimed_rr_table(head: bytes) -> bool:
     return rr_column(keys) is not None and not any(k in TIME_COLUMNS for k in keys)
 
 
-_UNITLESS_TIME = ("time", "t", "timestamp")
-"""Time-column names that give no unit, which an RR table's import does not read."""
+UNITLESS_TIME = ("time", "t", "timestamp")
+"""Time-column names that give no unit: an RR table's import does not read them, and
+``breaths`` checks such a column both as seconds and as milliseconds."""
+
+
+def table_delimiter(first_line: str) -> str:
+    """A CSV table's separator: whichever of ``;``, a tab and ``,`` its header line holds most
+    (``;`` on a tie, as a decimal-comma table writes ``;`` between cells)."""
+    return max((";", "\t", ","), key=first_line.count)
 
 
 def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported:
@@ -619,7 +626,7 @@ def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported
         no interval, or values :func:`check_rr_values` refuses.
     """
     text = _read_text(path)
-    delimiter = max((";", "\t", ","), key=text.split("\n", 1)[0].count)
+    delimiter = table_delimiter(text.split("\n", 1)[0])
     rows = _rows(
         csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter), path
     )
@@ -659,7 +666,7 @@ def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported
     unit = "seconds" if factor != 1.0 else "milliseconds"
     # A column named only "time" gives no unit to read it in: said, not silently left out
     # (found in review), as `breaths` says of a waveform's.
-    unitless = [header[k].strip() for k, key in enumerate(keys) if key in _UNITLESS_TIME]
+    unitless = [header[k].strip() for k, key in enumerate(keys) if key in UNITLESS_TIME]
     which = (
         f"no time column in a unit ({short_quote(unitless[0])} names none: time_s or time_ms "
         "would be read)"
@@ -792,7 +799,7 @@ def parse_polar_csv(path: Path) -> PolarTable:
     """
     text = _read_text(path)
     head = text[:4096]
-    delimiter = max((";", "\t", ","), key=lambda d: head.splitlines()[0].count(d) if head else 0)
+    delimiter = table_delimiter(head.splitlines()[0] if head else "")
     reader = _rows(
         csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter), path
     )
