@@ -315,12 +315,17 @@ def sensor_loss(
     return summary
 
 
+def session_clock(t_s: float) -> str:
+    """Session time as m:ss, the seconds cut, not rounded (a loss at 9.6 s is "0:09")."""
+    return f"{int(t_s // 60)}:{int(t_s % 60):02d}"
+
+
 def _loss_words(what: str, total_s: float, from_s: float | None, end_s: float, when: bool) -> str:
     """``no {what} for ...`` of one loss (see :func:`sensor_loss_text`)."""
     if from_s is None:
         return f"no {what} for {total_s:.0f} s" + (" (connection gaps)" if when else "")
     tail_s = max(0.0, end_s - from_s)
-    lost = f" (lost at {int(from_s // 60)}:{int(from_s % 60):02d})" if when else ""
+    lost = f" (lost at {session_clock(from_s)})" if when else ""
     if total_s - tail_s >= 0.5:
         return f"no {what} for {total_s:.0f} s, the last {tail_s:.0f} s included{lost}"
     return f"no {what} for the last {tail_s:.0f} s{lost}"
@@ -354,7 +359,7 @@ def sensor_loss_text(summary: SessionSummary, *, when: bool = True) -> str | Non
     silent = summary.get("sensors_silent", [])
     parts += [f"the {label} was connected but sent no data" for label in silent]
     for kind, t_s in summary.get("streams_stopped", {}).items():
-        at = f" at {int(t_s // 60)}:{int(t_s % 60):02d}" if when else ""
+        at = f" at {session_clock(t_s)}" if when else ""
         parts.append(f"the sensor stopped its {kind.upper()} stream{at} and it did not come back")
     unreadable = unreadable_text(summary)
     if unreadable:

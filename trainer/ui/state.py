@@ -28,7 +28,7 @@ from trainer.session.pipeline import (
     StatusEvent,
     StrainEvent,
 )
-from trainer.session.summary import session_sensors
+from trainer.session.summary import session_clock, session_sensors
 
 TRACE_S = 60.0
 """Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
@@ -238,7 +238,7 @@ class SessionState:
         t = self.links_down.get(self.status_device) if self.status_device else None
         if t is None:
             return self.status
-        lost = f"connection lost at {int(t // 60)}:{int(t % 60):02d}, not back"
+        lost = f"connection lost at {session_clock(t)}, not back"
         return self.status.replace("connection lost, reconnecting", lost)
 
     @property
