@@ -823,6 +823,30 @@ def test_rr_in_seconds_takes_unit_as_hrv_does(
         )
 
 
+def test_rr_unit_over_a_column_name_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A column named rr_ms holding seconds was read as seconds with --unit s without a word
+    (and import refused --unit for a table): --unit still wins, and one note says so."""
+    rr = rr_with_rsa()
+    f = _write(
+        tmp_path,
+        "t.csv",
+        "time,rr_ms\n" + "".join(f"{i},{v / 1000:.4f}\n" for i, v in enumerate(rr)),
+    )
+    with pytest.raises(UserError) as refused:
+        call(["--rr", f], capsys)
+    assert refused.value.user_message().endswith("— use --unit s, or rename the column rr_s")
+    make_app()(args=["breaths", "--rr", f, "--unit", "s"], standalone_mode=False)
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["rate_bpm"] == pytest.approx(6.0, abs=0.3)
+    notes = [line for line in captured.err.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        "note: the column's name (rr_ms) says milliseconds; the values are read as seconds "
+        "because of --unit s"
+    ]
+
+
 def test_rr_csv_carries_the_windows_and_names_rsa(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

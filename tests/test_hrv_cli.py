@@ -205,13 +205,40 @@ def test_polar_sensor_logger_rr_export_is_read(tmp_path: Path) -> None:
     assert hrv_cli.read_rr_file(g).values_ms == pytest.approx(rr)
 
 
-def test_a_seconds_header_over_milliseconds_says_to_rename_the_column(tmp_path: Path) -> None:
-    """The header's unit wins over --unit, so the old hint ('use --unit ms') could not help."""
-    f = tmp_path / "rr.csv"
-    f.write_text("rr_s\n903\n911\n")
-    for unit in ("ms", "s"):
-        with pytest.raises(UserError, match=r"says seconds: rename it rr_ms"):
-            hrv_cli.read_rr_file(f, unit=unit)
+def test_unit_wins_over_the_column_name_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--unit s over a column named rr_ms was taken without a word, while a column named rr_s
+    won over --unit ms and was refused ("rename it rr_ms"), and import refused --unit for any
+    table. Now --unit wins over the name either way, with one note on standard error, as
+    import says it; without it, the refusal offers both remedies."""
+    rr = np.round(rr_series(200), 1)
+    in_s = "".join(f"{i},{v / 1000:.4f}\n" for i, v in enumerate(rr))
+    ms_named = write(tmp_path / "ms.csv", "time,rr_ms\n" + in_s)
+    s_named = write(tmp_path / "s.csv", "rr_s\n" + "".join(f"{v:.1f}\n" for v in rr))
+    cases = [
+        (
+            ms_named,
+            "s",
+            "the column's name (rr_ms) says milliseconds; the values are read as "
+            "seconds because of --unit s",
+        ),
+        (
+            s_named,
+            "ms",
+            "the column's name (rr_s) says seconds; the values are read as "
+            "milliseconds because of --unit ms",
+        ),
+    ]
+    for f, unit, note in cases:
+        make_app()(args=["hrv", str(f), "--unit", unit], standalone_mode=False)
+        captured = capsys.readouterr()
+        beats = json.loads(captured.out)["beats"]
+        assert [b["rr_ms"] for b in beats] == pytest.approx(rr, abs=0.1)
+        assert captured.err.splitlines() == [f"note: {note}"]
+    with pytest.raises(UserError) as refused:
+        hrv_cli.read_rr_file(s_named)
+    assert refused.value.user_message().endswith("— use --unit ms, or rename the column rr_ms")
 
 
 def test_a_slow_heart_is_warned_that_hf_is_not_resolved(tmp_path: Path) -> None:

@@ -541,12 +541,73 @@ def test_import_takes_the_unit_of_an_rr_list_as_hrv_does(tmp_path: Path) -> None
     assert not (tmp_path / "wrong.bwr").exists() and not (tmp_path / "bad.bwr").exists()
 
 
-def test_import_refuses_a_unit_for_a_table(tmp_path: Path) -> None:
-    """A table's RR column names its unit (rr_ms): --unit would be ignored without a word."""
+SECONDS_OVER_RR_MS = (
+    "the column's name (rr_ms) says milliseconds; the values are read as seconds because of "
+    "--unit s"
+)
+"""The note of ``--unit s`` over a column named rr_ms, the same from every RR reader."""
+
+
+def test_import_reads_a_table_in_the_unit_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A table named rr_ms holding seconds was analysed by hrv and breaths --rr with --unit s,
+    but import refused --unit for a table ("a table's RR column is in milliseconds") and
+    refused the table without it: --unit is now the unit of a table's RR column too, and its
+    overriding the column's name is said, in import's one note as in hrv's."""
+    rr = _rr_series(120)
     src = tmp_path / "t.csv"
-    src.write_text("time_ms,rr_ms\n" + "".join(f"{800 * i},800\n" for i in range(1, 40)))
-    with pytest.raises(BadArgument, match="--unit is the unit of an RR list's intervals"):
-        import_recording(src, "auto", tmp_path / "t.bwr", unit="s")
+    src.write_text("time,rr_ms\n" + "".join(f"{i},{v / 1000:.4f}\n" for i, v in enumerate(rr)))
+    import_(src, "auto", tmp_path / "t.bwr", "2026-03-01T07:30", False, "s")
+    notes = [line for line in capsys.readouterr().err.splitlines() if "--unit" in line]
+    assert notes == [f"note: {SECONDS_OVER_RR_MS}"]
+    imported = analyse_recording(tmp_path / "t.bwr").rr_ms
+    assert np.max(np.abs(imported - np.round(rr / 1000, 4) * 1000)) <= 1000 / 1024
+    # The other way round: a column named in seconds that holds milliseconds.
+    named_s = tmp_path / "s.csv"
+    named_s.write_text("index,rr_s\n" + "".join(f"{i},{v:.0f}\n" for i, v in enumerate(rr)))
+    result = import_recording(named_s, "auto", tmp_path / "s.bwr", unit="ms")
+    assert result.notes[0] == (
+        "the column's name (rr_s) says seconds; the values are read as milliseconds because of "
+        "--unit ms"
+    )
+    # A unit the name agrees with is nothing to say.
+    agreed = tmp_path / "agreed.csv"
+    agreed.write_text(named_s.read_text().replace("rr_s", "rr_ms"))
+    agreed_notes = import_recording(agreed, "auto", tmp_path / "a.bwr", unit="ms").notes
+    assert not any("because of --unit" in note for note in agreed_notes)
+
+
+def test_import_reads_a_polar_csvs_rr_column_in_the_unit_given(tmp_path: Path) -> None:
+    """A logger table with ECG whose rr_ms column holds seconds: --unit s reads its RR as
+    seconds (refused before, as for every table), the ECG as it was."""
+    fs = 130.0
+    n = int(30 * fs)
+    ecg = np.round(300 * np.sin(2 * np.pi * np.arange(n) / fs))
+    beat_rows = set(range(int(fs), n, int(fs)))  # one beat a second
+    lines = ["time_ms,ecg_uV,hr_bpm,rr_ms"]
+    for k in range(n):
+        lines.append(f"{k / fs * 1000:.3f},{ecg[k]:g}," + ("60,1.0" if k in beat_rows else ","))
+    src = tmp_path / "polar.csv"
+    src.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ImportFileError) as refused:
+        import_recording(src, "polar", tmp_path / "no.bwr", start_wall_ns=START_NS)
+    assert refused.value.user_message().endswith("use --unit s, or rename the column rr_s")
+    result = import_recording(src, "polar", tmp_path / "p.bwr", start_wall_ns=START_NS, unit="s")
+    assert SECONDS_OVER_RR_MS in result.notes
+    analysis = analyse_recording(result.path)
+    assert analysis.rr_ms.size >= len(beat_rows) - 2
+    assert np.allclose(analysis.rr_ms, 1000.0, atol=1.0)  # 1.0 s each, not 1.0 ms
+    [ecg_wave] = pmd_waveforms(read_recording(result.path))
+    assert np.array_equal(ecg_wave.values[:, 0], ecg)
+
+
+def test_import_refuses_a_unit_for_a_table_without_rr(tmp_path: Path) -> None:
+    """--unit names the unit of RR intervals: for an ECG table it would go unused, unsaid."""
+    src = tmp_path / "ecg.csv"
+    src.write_text("time_ms,ecg_uV\n" + "".join(f"{8 * i},{i % 50}\n" for i in range(500)))
+    with pytest.raises(BadArgument, match="this table has no RR column"):
+        import_recording(src, "auto", tmp_path / "e.bwr", start_wall_ns=START_NS, unit="s")
 
 
 def test_import_cli_has_a_unit_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

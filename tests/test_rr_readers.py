@@ -211,25 +211,49 @@ def test_hrv_cli_gives_one_line_for_a_huge_interval(
     assert json.dumps(capsys.readouterr().out) == '""'
 
 
+def _refusal(argv: list[str]) -> str:
+    """The one line a command of ``breathwise`` refuses ``argv`` with."""
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("hrv")(hrv_cli.hrv)
+    app.command("breaths")(breaths_cli.breaths)
+    app.command("import")(exchange.import_)
+    with pytest.raises(UserError) as refused:
+        app(args=argv, standalone_mode=False)
+    return refused.value.user_message()
+
+
 @pytest.mark.parametrize(
-    ("column", "factor", "advice"),
+    ("column", "factor", "refusal"),
     [
-        ("rr_s", 1.0, r"RR interval 800 s is longer .*says seconds: rename it rr_ms"),
-        ("rr_ms", 1000.0, r"0\.8 ms is not a plausible .*says milliseconds: rename it rr_s"),
+        (
+            "rr_s",
+            1.0,
+            "t.csv:1: the values look like milliseconds (median 800), but the column's name "
+            "(rr_s) says seconds — use --unit ms, or rename the column rr_ms",
+        ),
+        (
+            "rr_ms",
+            1000.0,
+            "t.csv:1: the values look like seconds (median 0.8), but the column's name (rr_ms) "
+            "says milliseconds — use --unit s, or rename the column rr_s",
+        ),
     ],
 )
-def test_a_table_whose_column_name_gives_the_wrong_unit_is_told_to_rename_it(
-    tmp_path: Path, column: str, factor: float, advice: str
+def test_a_column_name_that_gives_the_wrong_unit_is_refused_alike_by_all_three(
+    tmp_path: Path, column: str, factor: float, refusal: str
 ) -> None:
-    """import said "use --unit s" for seconds in an rr_ms column, and then refused --unit for a
-    table; an rr_s column of milliseconds was "800000 ms", a value the file does not hold."""
-    src = _table(tmp_path / "t.csv", column, np.full(20, 800.0), factor)
-    with pytest.raises(ImportFileError, match=advice) as error:
-        import_recording(src, "auto", tmp_path / "t.bwr", start_wall_ns=START_NS)
-    assert "--unit" not in str(error.value) and error.value.advice == ""
-    if column == "rr_s":
-        with pytest.raises(UserError, match=advice):
-            hrv_cli.read_rr_file(src)
+    """hrv and breaths --rr said "use --unit s" for seconds in an rr_ms column, import said
+    "rename it rr_s" and refused --unit for a table; an rr_s column of milliseconds was
+    "800 s is longer than a packet" in one, "800000 ms" in another. All three now refuse it
+    with the same line, offering both remedies (either of which they all take)."""
+    src = _table(tmp_path / "t.csv", column, np.full(200, 800.0), factor)
+    out = str(tmp_path / "t.bwr")
+    lines = {
+        _refusal(["hrv", str(src)]),
+        _refusal(["breaths", "--rr", str(src)]),
+        _refusal(["import", str(src), "-o", out, "--start", "2026-03-01T07:30", "--no-history"]),
+    }
+    assert lines == {f"{src.parent}/{refusal}"}
 
 
 @pytest.mark.parametrize(
@@ -281,8 +305,10 @@ def test_a_one_column_list_under_a_seconds_header_is_read_as_seconds_by_both(
     assert result.notes[0] == f"RR intervals read as seconds (the header says {header!r})"
     wrong = tmp_path / "w.txt"
     wrong.write_text(f"{header}\n800\n810\n820\n", encoding="utf-8")
-    rename = r"says seconds: rename it rr_ms"
-    with pytest.raises(UserError, match=rename):
+    rename = "says seconds — use --unit ms, or rename the column rr_ms"
+    with pytest.raises(UserError) as by_hrv:
         hrv_cli.read_rr_file(wrong)
-    with pytest.raises(ImportFileError, match=rename):
+    with pytest.raises(ImportFileError) as by_import:
         import_recording(wrong, "auto", tmp_path / "w.bwr", start_wall_ns=START_NS)
+    assert by_hrv.value.user_message() == by_import.value.user_message()
+    assert by_hrv.value.user_message().endswith(rename)

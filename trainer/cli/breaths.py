@@ -1054,8 +1054,9 @@ def _unmeasured_ratios(found: list[Breath]) -> list[str]:
     return warnings
 
 
-def _analyse_rr(rr_path: Path, unit: str = "ms") -> dict[str, Any]:
+def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
     rr = read_rr_file(rr_path, unit)
+    rr.say_notes()
     values = rr.values_ms
     duration = sum(values) / 1000.0
     tracker = RRBreathTracker()
@@ -1227,8 +1228,9 @@ def breaths(
         str | None,
         typer.Option(
             "--unit",
-            help="With --rr: unit of the intervals in the file, ms (default) or s, as for "
-            "'breathwise hrv' (a column named rr_s is seconds whatever it says).",
+            help="With --rr: unit of the intervals in the file, ms or s, as for 'breathwise hrv': "
+            "by default the unit the column's name states (rr_s: s), else ms; given, it wins "
+            "over the name's, and a note says so.",
         ),
     ] = None,
     format: Annotated[
@@ -1306,7 +1308,7 @@ def breaths(
                 f"{' and '.join(waveform_only)} describe a waveform INPUT, not --rr",
                 "an RR file is read as it is: leave them out",
             )
-        result = _analyse_rr(rr, "ms" if unit is None else unit)
+        result = _analyse_rr(rr, unit)
         name = str(rr)
     elif input is None:
         raise BadArgument("give a waveform INPUT (with --fs) or --rr FILE")

@@ -107,8 +107,10 @@ def import_(
         str | None,
         typer.Option(
             "--unit",
-            help="Unit of the intervals of an RR list: ms or s, as for 'breathwise hrv'; "
-            "default: s when their median is below 10, else ms (a note says which).",
+            help="Unit of the RR intervals, of a list or of a table's RR column: ms or s, as "
+            "for 'breathwise hrv'. Default: the unit a header's name states (rr_s: s); else for "
+            "a list s when their median is below 10, for a table ms (a note says which). "
+            "Given, it wins over the name's, and a note says so.",
         ),
     ] = None,
 ) -> None:
@@ -122,7 +124,9 @@ def import_(
     0.49 ms of the file's running sum: a note says how far the intervals moved (pNN50 in
     report and history can then differ from 'hrv' on the file). A CSV's RR column has a name
     'hrv' reads too (rr_ms, rr, rri, ibi, nn..., in seconds rr_s, ibi_s...); a table with
-    one but no time column is imported as an RR list of that column. RR intervals
+    one but no time column is imported as an RR list of that column. Without --unit, values
+    that look like the other unit than their column's name states (seconds under rr_ms) are
+    refused, as by 'hrv': give --unit, or rename the column. RR intervals
     outside 200-3000 ms (300-20 beats/min) are kept for the artifact correction; a file whose
     median is outside is refused (a wrong unit), and so is an interval over 63999 ms, the
     longest a heart-rate packet carries: the rules of 'hrv' and 'breaths --rr'. A malformed

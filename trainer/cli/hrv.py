@@ -35,15 +35,15 @@ from trainer.storage.importers import (
     check_rr_unit,
     column_key,
     parse_time,
-    rr_column_hint,
     rr_unit_hint,
     strap_beat_times,
 )
 from trainer.storage.rr_values import (
     MAX_RR_MS,
+    MS_PER_UNIT,
     PLAUSIBLE_TEXT,
-    RR_COLUMNS,
     TOO_LONG_ADVICE,
+    column_unit,
     plausible_rr,
     rr_column,
     too_long,
@@ -113,6 +113,9 @@ class RRFile:
     :data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS`."""
     timing: RRTiming | None = None
     """What the table's time column says (None without one)."""
+    notes: tuple[str, ...] = ()
+    """What the reading did that the person may want to know (``--unit`` overriding the unit
+    the RR column's name states), as ``import`` says it."""
 
     def beat_times_s(self) -> list[float]:
         """Each beat's time, s from the start of the first interval: the running sum of the
@@ -121,6 +124,11 @@ class RRFile:
         for k, _, gap_s in self.timing.gaps if self.timing is not None else []:
             t[k:] += gap_s
         return [float(v) for v in t]
+
+    def say_notes(self) -> None:
+        """Print :attr:`notes` on standard error, each ``note: ...`` as ``import`` prints it."""
+        for note in self.notes:
+            typer.echo(f"note: {note}", err=True)
 
     def warnings(self, gap_effect: str = GAPS_JOINED) -> list[str]:
         """What the file's reading found: out-of-range intervals, gaps in its time column
@@ -142,14 +150,18 @@ class RRFile:
         )
 
 
-def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
+def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     """Read RR intervals (ms) from a text file: one per line, or one column of a table.
 
     Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
     semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
     European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
     ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds: the names ``import``
-    reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or with a single column. A comma
+    reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or with a single column. The
+    unit is ``unit`` if given, else the one the column's name states, else milliseconds, by
+    the rule ``import`` follows (:func:`trainer.storage.rr_values.column_unit`): ``unit``
+    overriding a name's unit is said in :attr:`RRFile.notes`, and without ``unit`` values
+    that look like another unit than the name's are refused. A comma
     or semicolon ending every line (a spreadsheet's one-column CSV, ``800,``) is no column.
     Blank lines and lines starting with ``#`` are skipped, and so are empty or ``nan``
     cells of a table with several columns (one row per sample and an RR only on beat rows); in
@@ -162,8 +174,8 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     ----------
     path : Path
         The file.
-    unit : {"ms", "s"}
-        Unit of the values (unless the header says seconds).
+    unit : {"ms", "s"}, optional
+        ``--unit``: the unit of the values, whatever the header names (with a note).
 
     Intervals outside 200-3000 ms (300-20 beats/min,
     :data:`trainer.storage.rr_values.PLAUSIBLE_RR_MS`, as ``import``) are kept: a strap that
@@ -185,8 +197,9 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
     UserError
         Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
         included) or a time that is not one, an empty line inside a one-column list, an
-        interval of zero or less or longer than 63999 ms, or a median interval outside
-        200-3000 ms (a wrong unit); the message names the file and line.
+        interval of zero or less or longer than 63999 ms, a median interval outside
+        200-3000 ms (a wrong unit), or without ``unit`` values that look like another unit
+        than the column's name states; the message names the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
@@ -212,8 +225,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         # One value a row under a header of words ("IBI (s)"): one name, not "IBI" and "(s)".
         cells = [" ".join(cells)]
     column = 0
-    scale = 1000.0 if unit == "s" else 1.0
-    seconds_header = False
+    named: tuple[str, str] | None = None  # the RR column's name and its key
     body = lines
     time_at: tuple[int, str, float] | None = None
     if words:
@@ -225,9 +237,7 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         found = rr_column(keys)
         if found is not None:
             column = found
-            if RR_COLUMNS[keys[column]] != 1.0:
-                scale = RR_COLUMNS[keys[column]]
-                seconds_header = True
+            named = (cells[column].strip().strip('"'), keys[column])
         elif len(cells) == 1:
             column = 0
         else:
@@ -251,12 +261,9 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
                 f"{path}:{blank}: an empty line between intervals: a missing RR interval",
                 MISSING_INTERVAL_ADVICE,
             )
-    values: list[float] = []
+    written: list[tuple[int, str, float]] = []  # line, cell and value of each interval
     times_ns: list[int] = []
     time_problem: str | None = None
-    value_lines: list[int] = []
-    outside: list[tuple[int, str, float, float]] = []  # line, cell, value, ms of implausible ones
-    longest: tuple[int, str] | None = None  # line and cell of the first interval beyond MAX_RR_MS
     for no, line in body:
         row = split_cells(line, delimiter)
         if column >= len(row):
@@ -273,13 +280,9 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
         value = number_or_none(cell)
         if value is None or not math.isfinite(value):
             raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
-        ms = value * scale
-        if ms <= 0.0:
+        if value <= 0.0:
             raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
-        if ms > MAX_RR_MS and longest is None:
-            longest = (no, cell)
-        values.append(ms)
-        value_lines.append(no)
+        written.append((no, cell, value))
         if time_at is not None:
             index, clock, time_scale = time_at
             if index >= len(row):
@@ -291,25 +294,38 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
                     # The intervals are what is analysed: an unreadable time costs the gaps,
                     # not the file (import, which places beats by it, refuses it).
                     time_problem = f"line {no}: {short_quote(row[index])} is not a valid time"
-        if not plausible_rr(ms):
-            outside.append((no, cell, value, ms))
-    if not values:
+    if not written:
         raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
-    written_unit = "s" if scale == 1000.0 else "ms"
+    as_written = [value for _, _, value in written]
+    if named is None:
+        read_in, override = unit, None
+    else:
+        read_in, override = column_unit(*named, unit, as_written, f"{path}:{first_no}")
+    read_in = read_in or "ms"
+    values = [value * MS_PER_UNIT[read_in] for value in as_written]
+    value_lines = [no for no, _, _ in written]
+    hint = rr_unit_hint(as_written, seconds=read_in == "s")
+    longest = next(
+        ((no, cell) for (no, cell, _), ms in zip(written, values, strict=True) if ms > MAX_RR_MS),
+        None,
+    )
     if longest is not None:
         # Refused, not kept for the correction as a long interval is: no recording can hold
         # it, and a huge one (1e300) overflows the analysis' running sums.
         no, cell = longest
-        hint = _unit_hint(values, scale, seconds_header, cells[column])
         raise UserError(
-            f"{path}:{no}: {too_long(f'{cell} {written_unit}')}{hint}",
+            f"{path}:{no}: {too_long(f'{cell} {read_in}')}{hint}",
             "" if hint else TOO_LONG_ADVICE,
         )
+    outside = [
+        (no, cell, ms)
+        for (no, cell, _), ms in zip(written, values, strict=True)
+        if not plausible_rr(ms)
+    ]
     if outside and not plausible_rr(statistics.median(values)):
-        no, cell, _, _ = outside[0]
-        hint = _unit_hint(values, scale, seconds_header, cells[column])
+        no, cell, _ = outside[0]
         raise UserError(
-            f"{path}:{no}: RR interval {cell} {written_unit} is outside {PLAUSIBLE_TEXT}, "
+            f"{path}:{no}: RR interval {cell} {read_in} is outside {PLAUSIBLE_TEXT}, "
             f"and so are at least half of them{hint}"
         )
     timing = None
@@ -320,17 +336,8 @@ def read_rr_file(path: Path, unit: str = "ms") -> RRFile:
             if time_problem is not None
             else _beat_gaps(name, times_ns, values, value_lines)
         )
-    return RRFile(values, [(no, ms) for no, _, _, ms in outside], timing)
-
-
-def _unit_hint(values_ms: list[float], scale: float, seconds_header: bool, name: str) -> str:
-    """Advice on the unit of refused values: the ``--unit`` their median points to, or, when
-    the column's name (``name``) says seconds, to rename it (the name's unit wins over
-    ``--unit``)."""
-    written = [v / scale for v in values_ms]
-    if seconds_header:
-        return rr_column_hint(written, seconds=True, column=name.strip())
-    return rr_unit_hint(written, seconds=scale == 1000.0)
+    notes = () if override is None else (override,)
+    return RRFile(values, [(no, ms) for no, _, ms in outside], timing, notes)
 
 
 def _beat_gaps(
@@ -393,9 +400,14 @@ def hrv(
         ),
     ],
     unit: Annotated[
-        str,
-        typer.Option("--unit", help="Unit of the intervals in the file: ms or s."),
-    ] = "ms",
+        str | None,
+        typer.Option(
+            "--unit",
+            help="Unit of the intervals in the file, of a list or of a table's RR column: ms or "
+            "s. Default: the unit the column's name states (rr_s: s), else ms. Given, it wins "
+            "over the name's, and a note says so.",
+        ),
+    ] = None,
     format: Annotated[
         str,
         typer.Option(
@@ -434,7 +446,9 @@ def hrv(
     names them, as the analysis joins the intervals around each.
 
     A table's RR column is found by the names 'breathwise import' reads (rr_ms, rr, rri, ibi,
-    nn..., in seconds rr_s, ibi_s...). Intervals outside 200-3000 ms (300-20 beats/min) are
+    nn..., in seconds rr_s, ibi_s...). Without --unit, values that look like the other unit
+    than their column's name states (seconds under rr_ms) are refused: give --unit, or rename
+    the column. Intervals outside 200-3000 ms (300-20 beats/min) are
     kept for the correction, with a warning; a file whose median is outside that range is
     refused (a wrong unit), and so is an interval over 63999 ms, the longest a heart-rate
     packet carries; 'import' and 'breaths --rr' apply the same rules.
@@ -444,6 +458,7 @@ def hrv(
     if artifacts not in ("default", "published"):
         raise BadArgument(f"--artifacts must be 'default' or 'published', not {artifacts!r}")
     rr = read_rr_file(input, unit)
+    rr.say_notes()
     params = ArtifactParams.published() if artifacts == "published" else DEFAULT_PARAMS
     result = analyse_rr(rr.values_ms, params=params)
     # Provenance: the numbers depend on the version's methods and defaults.

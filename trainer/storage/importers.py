@@ -9,7 +9,7 @@ reports, history and export work on them unchanged:
   before and after the intervals and ``#`` comments are skipped (an empty line between two
   intervals is a missing one, refused), a comma or semicolon ending every line (a
   spreadsheet's one-column CSV) is dropped, and a first line with no digit is taken as a column
-  header (one naming seconds, ``rr_s`` or ``IBI (s)``, makes the values seconds, as in
+  header (one naming a unit, ``rr_ms``, ``rr_s`` or ``IBI (s)``, gives the values theirs, as in
   ``hrv``). A table with an RR column but no time column (``index,rr_ms``) is read the same way
   from that column (:func:`import_rr_table`). Beat times are the running sum of the
   intervals, rounded to 1/1024 s (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms,
@@ -24,6 +24,11 @@ reports, history and export work on them unchanged:
   would round to -1, 0 and 1. The RR column goes by the names ``hrv`` reads too
   (:data:`trainer.storage.rr_values.RR_COLUMNS`: ``rr_ms``, ``ibi``, ``nn``...; ``rr_s`` and the
   like in seconds). Samples keep the file's own times: no delay is added.
+
+``--unit`` is the unit of the RR values of a list and of a table's RR column alike, by the rule
+every RR reader follows (:func:`trainer.storage.rr_values.column_unit`): given, it wins over the
+unit a header's name states, with a note; without it, values that look like the other unit than
+the name states are refused, offering ``--unit`` or renaming the column.
 
 Encoding. RR intervals become Heart Rate Measurement (0x2A37) notifications
 (:func:`devices.heart_rate.encode_heart_rate_measurement`, RR in 1/1024 s): for an RR list one
@@ -74,7 +79,6 @@ import hashlib
 import io
 import math
 import re
-import statistics
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -127,12 +131,17 @@ from trainer.storage.recording import (
 from trainer.storage.rr_values import (
     MAX_RR_MS,
     MAX_RR_RAW,
+    MS_PER_UNIT,
     PLAUSIBLE_RR_MS,
     PLAUSIBLE_TEXT,
     RR_COLUMNS,
+    SECONDS_BELOW,
     TOO_LONG_ADVICE,
+    UNIT_WORDS,
+    column_unit,
     plausible_rr,
     rr_column,
+    rr_list_in_seconds,
     too_long,
 )
 from trainer.storage.text_files import (
@@ -151,8 +160,6 @@ _MAX_BYTES = 2 * 1024**3
 """Largest file imported, bytes (a day of ECG at 130 Hz as text is about 0.5 GB)."""
 START_MONO_NS = 1_000 * NS_PER_S
 """Monotonic origin of imported sessions (any value works: only differences matter)."""
-SECONDS_BELOW = 10.0
-"""An RR list whose median is below this is in seconds (:func:`rr_list_in_seconds`)."""
 RR_UNITS = ("ms", "s")
 """Units an RR list's ``--unit`` names."""
 RESOLUTION_TOLERANCE_MS = 1e-6
@@ -207,18 +214,6 @@ class ImportResult:
 
 
 # ------------------------------------------------------------------------------ RR list
-def rr_list_in_seconds(values: Sequence[float]) -> bool:
-    """Whether RR intervals written without a unit are in seconds: their median is below
-    :data:`SECONDS_BELOW`.
-
-    The median, not the largest value: one lost-contact interval of 12 s among 0.8 s ones
-    must not make a list of seconds read as milliseconds (found in review: such a file was
-    refused, with a message that never said seconds). No heart beats 10 ms apart nor 10 s
-    apart for half of its beats, so the two units cannot be confused.
-    """
-    return statistics.median(values) < SECONDS_BELOW
-
-
 def rr_unit_hint(values: Sequence[float], seconds: bool) -> str:
     """Advice for RR values refused as implausible: the ``--unit`` their median points to.
 
@@ -271,16 +266,18 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     path : Path
         The list.
     unit : {"ms", "s"}, optional
-        The values' unit; by default seconds when their median is below
-        :data:`SECONDS_BELOW` (:func:`rr_list_in_seconds`), else milliseconds. A header
-        naming seconds (``rr_s``, ``IBI (s)``: :data:`RR_COLUMNS`) wins over both, as in
-        ``hrv``.
+        The values' unit; by default the one a header states (``rr_ms``, ``rr_s``,
+        ``IBI (s)``: :data:`~trainer.storage.rr_values.NAMED_UNITS`), else seconds when their
+        median is below :data:`~trainer.storage.rr_values.SECONDS_BELOW`
+        (:func:`~trainer.storage.rr_values.rr_list_in_seconds`), else milliseconds. Given, it
+        wins over the header's, with a note (:func:`~trainer.storage.rr_values.column_unit`).
 
     Raises
     ------
     ImportFileError
         Unreadable file, a line that is not one number, an empty line between two intervals
-        (a missing one, as ``nan``), a value longer than a heart-rate packet can carry,
+        (a missing one, as ``nan``), without ``unit`` values that look like another unit than
+        the header states, a value longer than a heart-rate packet can carry,
         values mostly outside :data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS` (a wrong
         unit; a few are artifacts,
         corrected downstream), or no interval at all.
@@ -296,6 +293,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     lines: list[int] = []
     seen_data = False
     header = ""
+    header_line = 0
     blank: int | None = None  # an empty line after an interval
     for number, raw in enumerate(rows, start=1):
         line = raw.split("#", 1)[0].strip()
@@ -314,6 +312,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
         if not seen_data and not any(c.isdigit() for c in line):
             seen_data = True  # a column header such as "RR (ms)"
             header = line
+            header_line = number
             continue
         seen_data = True
         try:
@@ -340,13 +339,17 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     if not values:
         raise ImportFileError(f"{path}: no RR intervals in this file")
     rr = np.asarray(values, dtype=np.float64)
-    named_seconds = RR_COLUMNS.get(column_key(header)) == 1000.0
-    seconds = named_seconds or (rr_list_in_seconds(values) if unit is None else unit == "s")
+    key = column_key(header)
+    read_in, override = column_unit(
+        header, key, unit, values, f"{path}:{header_line}", ImportFileError
+    )
+    seconds = rr_list_in_seconds(values) if read_in is None else read_in == "s"
     if seconds:
         rr = rr * 1000.0
-    column = header if named_seconds else None
-    check_rr_values(rr, np.asarray(lines), path, shown=values, seconds=seconds, column=column)
-    if named_seconds:
+    check_rr_values(rr, np.asarray(lines), path, shown=values, seconds=seconds)
+    if override is not None:
+        read_as = override
+    elif seconds and unit is None and RR_COLUMNS.get(key) == 1000.0:
         read_as = f"RR intervals read as seconds (the header says {header!r})"
     elif not seconds:
         read_as = "RR intervals read as milliseconds"
@@ -360,47 +363,15 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     return rr, read_as
 
 
-def rr_column_hint(written: Sequence[float], seconds: bool, column: str) -> str:
-    """Advice for a table's RR values refused as implausible, when the column's name gave
-    their unit: renaming the column, as ``--unit`` does not override a name's unit (and
-    ``import`` takes no ``--unit`` for a table).
-
-    Parameters
-    ----------
-    written : sequence of float
-        The values as the file writes them.
-    seconds : bool
-        Whether the column's name says seconds.
-    column : str
-        The column's name, as the header writes it.
-
-    Returns
-    -------
-    str
-        ``"; the values look like milliseconds, but the column's name (rr_s) says seconds:
-        rename it rr_ms"`` (or the other way round) when :func:`rr_list_in_seconds` says the
-        other unit, else ``""``.
-    """
-    if not written or rr_list_in_seconds(written) == seconds:
-        return ""
-    looks, says, name = (
-        ("milliseconds", "seconds", "rr_ms") if seconds else ("seconds", "milliseconds", "rr_s")
-    )
-    return (
-        f"; the values look like {looks}, but the column's name ({column}) says {says}: "
-        f"rename it {name}"
-    )
-
-
 def check_table_rr(table: PolarTable, given: npt.NDArray[np.bool_], path: Path) -> None:
     """:func:`check_rr_values` of a table's RR column on the rows ``given`` hold a value, the
-    values shown as the file writes them and the advice naming the column."""
+    values shown as the file writes them."""
     if table.rr_column is None:
         return
-    name, factor = table.rr_column
+    _, factor = table.rr_column
     rr = table.columns["rr"][given]
     shown = (rr / factor).tolist()
-    check_rr_values(rr, table.lines[given], path, shown=shown, seconds=factor != 1.0, column=name)
+    check_rr_values(rr, table.lines[given], path, shown=shown, seconds=factor != 1.0)
 
 
 def check_rr_values(
@@ -410,7 +381,6 @@ def check_rr_values(
     *,
     shown: Sequence[float] | None = None,
     seconds: bool = False,
-    column: str | None = None,
 ) -> None:
     """Refuse RR values no heart-rate packet can carry, or a file that is not RR in ms.
 
@@ -433,10 +403,9 @@ def check_rr_values(
         The values as the file writes them (seconds, say), for the message; ``rr_ms`` if None.
     seconds : bool
         Whether ``shown`` are seconds, for the advice on a wrong unit (:func:`rr_unit_hint`)
-        that every message ends with.
-    column : str, optional
-        A table's RR column, whose name gave the unit: the advice is to rename it
-        (:func:`rr_column_hint`).
+        that every message ends with. A table's column whose name states the other unit than
+        its values look like is refused before (:func:`~trainer.storage.rr_values.column_unit`),
+        so the advice is ``--unit`` for a table too.
 
     Raises
     ------
@@ -447,11 +416,7 @@ def check_rr_values(
     """
     written = rr_ms.tolist() if shown is None else list(shown)
     unit = "s" if seconds else "ms"
-    hint = (
-        rr_unit_hint(written, seconds)
-        if column is None
-        else rr_column_hint(written, seconds, column)
-    )
+    hint = rr_unit_hint(written, seconds)
     beyond = np.flatnonzero(rr_ms > MAX_RR_MS)
     if beyond.size:
         k = int(beyond[0])
@@ -585,7 +550,7 @@ def import_rr_list(
         The values' unit; by default from their median (:func:`read_rr_list`).
     """
     rr_ms, read_as = read_rr_list(path, unit)
-    return _rr_recording(path, rr_ms, start_wall_ns, "rr-list", read_as)
+    return _rr_recording(path, rr_ms, start_wall_ns, "rr-list", [read_as])
 
 
 def untimed_rr_table(head: bytes) -> bool:
@@ -613,17 +578,21 @@ def table_delimiter(first_line: str) -> str:
     return max((";", "\t", ","), key=first_line.count)
 
 
-def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported:
+def import_rr_table(
+    path: Path, *, start_wall_ns: int | None = None, unit: str | None = None
+) -> Imported:
     """Build a session from a table's RR column when it has no time column
     (:func:`untimed_rr_table`): the intervals in file order, empty and ``nan`` cells skipped
     (rows of other columns), beats at their running sum as for an RR list
-    (:func:`import_rr_list`); the column's name gives the unit (:data:`RR_COLUMNS`).
+    (:func:`import_rr_list`); read in ``unit`` ({"ms", "s"}) if given, else in the unit the
+    column's name states, else milliseconds (:func:`~trainer.storage.rr_values.column_unit`).
 
     Raises
     ------
     ImportFileError
         A row without the column, a cell that is not a number, an interval of zero or less,
-        no interval, or values :func:`check_rr_values` refuses.
+        no interval, without ``unit`` values that look like another unit than the name states,
+        or values :func:`check_rr_values` refuses.
     """
     text = _read_text(path)
     delimiter = table_delimiter(text.split("\n", 1)[0])
@@ -638,7 +607,7 @@ def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported
             f"{path}:1: no RR column in the header ({short_quote(', '.join(header))})",
             "name it rr_ms (or rr_s for seconds)",
         )
-    name, factor = header[index].strip(), RR_COLUMNS[keys[index]]
+    name = header[index].strip()
     written: list[float] = []
     lines: list[int] = []
     for number, row in enumerate(rows, start=2):
@@ -659,11 +628,10 @@ def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported
         lines.append(number)
     if not written:
         raise ImportFileError(f"{path}: no RR intervals in the {short_quote(name)} column")
-    rr_ms = np.asarray(written, dtype=np.float64) * factor
-    check_rr_values(
-        rr_ms, np.asarray(lines), path, shown=written, seconds=factor != 1.0, column=name
-    )
-    unit = "seconds" if factor != 1.0 else "milliseconds"
+    read_in, override = column_unit(name, keys[index], unit, written, f"{path}:1", ImportFileError)
+    read_in = read_in or "ms"
+    rr_ms = np.asarray(written, dtype=np.float64) * MS_PER_UNIT[read_in]
+    check_rr_values(rr_ms, np.asarray(lines), path, shown=written, seconds=read_in == "s")
     # A column named only "time" gives no unit to read it in: said, not silently left out
     # (found in review), as `breaths` says of a waveform's.
     unitless = [header[k].strip() for k, key in enumerate(keys) if key in UNITLESS_TIME]
@@ -674,17 +642,18 @@ def import_rr_table(path: Path, *, start_wall_ns: int | None = None) -> Imported
         else "no time column"
     )
     read_as = (
-        f"RR intervals read from the {name!r} column as {unit}; the table has {which}, "
-        "so the beats are the running sum of the intervals"
+        f"RR intervals read from the {name!r} column as {UNIT_WORDS[read_in]}; the table has "
+        f"{which}, so the beats are the running sum of the intervals"
     )
-    return _rr_recording(path, rr_ms, start_wall_ns, "rr-table", read_as)
+    notes = [read_as] if override is None else [override, read_as]
+    return _rr_recording(path, rr_ms, start_wall_ns, "rr-table", notes)
 
 
 def _rr_recording(
-    path: Path, rr_ms: FloatArray, start_wall_ns: int | None, fmt: str, read_as: str
+    path: Path, rr_ms: FloatArray, start_wall_ns: int | None, fmt: str, read_as: Sequence[str]
 ) -> Imported:
     """A session of the beats at the running sum of ``rr_ms`` (checked intervals, ms), as a
-    strap would send them, with ``read_as`` and the storage's resolution as its notes."""
+    strap would send them, with the notes ``read_as`` and the storage's resolution."""
     rr_raw = rr_raw_on_beat_clock(rr_ms)
     # Beat times from the values as encoded, so the recording agrees with itself exactly.
     beat_t = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
@@ -701,7 +670,7 @@ def _rr_recording(
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t, payload in rr_notifications(beat_t, rr_raw):
         items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
-    notes = [read_as]
+    notes = list(read_as)
     resolution = resolution_note(rr_ms, rr_raw)
     if resolution is not None:
         notes.append(resolution)
@@ -786,16 +755,29 @@ class PolarTable:
     lines: npt.NDArray[np.int64]
     rr_column: tuple[str, float] | None = None
     """The RR column's header name and its factor to ms (1000 for seconds), or None."""
+    notes: tuple[str, ...] = ()
+    """What the import says of the reading: ``--unit`` overriding the RR column's name."""
 
 
-def parse_polar_csv(path: Path) -> PolarTable:
+def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
     """Read a Polar-style CSV (see the module notes).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    unit : {"ms", "s"}, optional
+        ``--unit``: the unit of the RR column's values, whatever its name says (with a note);
+        by default the name's (:func:`~trainer.storage.rr_values.column_unit`).
 
     Raises
     ------
     ImportFileError
-        No time column or no known data column, a row with the wrong number of cells, or a
-        cell that is not a number (or time), naming the line.
+        No time column or no known data column, a row with the wrong number of cells, a cell
+        that is not a number (or time), naming the line; without ``unit``, RR values that look
+        like another unit than the column's name states.
+    BadArgument
+        ``unit`` given for a table without an RR column.
     """
     text = _read_text(path)
     head = text[:4096]
@@ -828,12 +810,18 @@ def parse_polar_csv(path: Path) -> PolarTable:
                     "its unit",
                     _UNIT_ADVICE[quantity.split("_")[0]],
                 )
-            wanted[quantity] = (index, factor)
+            # RR as written: its unit is known once its values are (column_unit).
+            wanted[quantity] = (index, 1.0 if quantity == "rr" else factor)
             break
     if not wanted:
         raise ImportFileError(
             f"{path}:1: no RR, HR, ECG or accelerometer column in the header "
             f"({short_quote(', '.join(header))})"
+        )
+    if unit is not None and "rr" not in wanted:
+        raise BadArgument(
+            f"{path}: --unit is the unit of RR intervals, and this table has no RR column",
+            "leave --unit out",
         )
     times: list[int] = []
     lines: list[int] = []
@@ -896,13 +884,21 @@ def parse_polar_csv(path: Path) -> PolarTable:
             if not clock_change
             else "re-export the file with UTC times, or split it at this line",
         )
+    columns = {q: np.asarray(v) for q, v in values.items()}
     rr_column = None
+    notes: tuple[str, ...] = ()
     if "rr" in wanted:
-        index, factor = wanted["rr"]
-        rr_column = (header[index].strip(), factor)
-    return PolarTable(
-        t, {q: np.asarray(v) for q, v in values.items()}, np.asarray(lines), rr_column
-    )
+        index = wanted["rr"][0]
+        name = header[index].strip()
+        written = columns["rr"][np.isfinite(columns["rr"])].tolist()
+        read_in, override = column_unit(
+            name, names[index], unit, written, f"{path}:1", ImportFileError
+        )
+        factor = MS_PER_UNIT[read_in or "ms"]
+        columns["rr"] = columns["rr"] * factor
+        rr_column = (name, factor)
+        notes = () if override is None else (override,)
+    return PolarTable(t, columns, np.asarray(lines), rr_column, notes)
 
 
 CLOCK_CHANGE_S = 3600.0
@@ -1234,16 +1230,21 @@ def _rate_hz(t_ns: npt.NDArray[np.int64]) -> float:
 
 
 def import_polar_csv(
-    path: Path, *, start_wall_ns: int | None = None, session_times: bool = False
+    path: Path,
+    *,
+    start_wall_ns: int | None = None,
+    session_times: bool = False,
+    unit: str | None = None,
 ) -> Imported:
     """Build a session from a Polar-style CSV (RR/HR, ECG and/or accelerometer columns).
 
     Relative time columns (``timestamp [ms]``) need ``start_wall_ns``; otherwise the file's
     modification time minus the session's length is used. They count from the file's first
     row, unless ``session_times``: a Breathwise export's ``t_s`` count from the session's start
-    (an ECG that began 5 s into the session came back at 0 s).
+    (an ECG that began 5 s into the session came back at 0 s). ``unit`` is ``--unit``, the
+    unit of the RR column's values (:func:`parse_polar_csv`).
     """
-    table = parse_polar_csv(path)
+    table = parse_polar_csv(path, unit)
     first_ns = int(table.time_ns[0])
     absolute = first_ns > 10**17  # Unix ns since 1973: a real clock, not a relative one
     origin_ns = 0 if session_times and not absolute else first_ns
@@ -1270,7 +1271,7 @@ def import_polar_csv(
         for t, payload in packets:
             timed.append((t - origin_ns, Stream.HEART_RATE.value, payload))
     pmd: dict[str, object] = {}
-    notes: list[str] = []
+    notes = list(table.notes)
     ok = np.isfinite(table.columns.get("ecg", np.zeros(0)))
     if _waveform_usable(t_rel[ok], "ECG", notes):
         t_ecg = t_rel[ok]
@@ -1712,16 +1713,17 @@ def _export_notification(
     return float(beat_t_s[group[-1]]), encode_heart_rate_measurement(min(hr, 255), raws)
 
 
-def import_export_beats(path: Path, *, start_wall_ns: int) -> Imported:
+def import_export_beats(path: Path, *, start_wall_ns: int, unit: str | None = None) -> Imported:
     """Build a session from the ``<stem>.beats.csv`` of a Breathwise CSV export.
 
     Its ``t_s`` count from the session's start (``start_wall_ns``, the sidecar's or
     ``--start``) and are given back as they are (:func:`export_beat_notifications`): exported
     and imported again, every beat keeps its time to float rounding of the CSV's 1 µs, not the
     running-sum schedule of :func:`strap_beat_times`, which put every beat of a sample session
-    1.07 s early and those of a simulated one 2.0-2.75 s early.
+    1.07 s early and those of a simulated one 2.0-2.75 s early. ``unit`` is ``--unit``, as
+    for any table (:func:`parse_polar_csv`).
     """
-    table = parse_polar_csv(path)
+    table = parse_polar_csv(path, unit)
     rr = table.columns.get("rr")
     if rr is None or not np.all(np.isfinite(rr)):
         raise ImportFileError(
@@ -1746,7 +1748,7 @@ def import_export_beats(path: Path, *, start_wall_ns: int) -> Imported:
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t, payload in export_beat_notifications(beat_t, rr_raw):
         items.append(_packet(t, start_wall_ns, Stream.HEART_RATE, payload))
-    return _finish(info, items, start_wall_ns, duration_s, path)
+    return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=table.notes)
 
 
 def import_recording(
@@ -1773,8 +1775,11 @@ def import_recording(
         Breathwise CSV export, the start its ``<stem>.session.csv`` gives by default
         (:func:`read_export_session`).
     unit : {"ms", "s"}, optional
-        Unit of an RR list's intervals; by default from their median (:func:`read_rr_list`).
-        Refused for a table, whose RR column is in milliseconds.
+        ``--unit``: the unit of the RR values, of a list or of a table's RR column, whatever
+        a header names (with a note); by default a header's, else for a list from their median
+        (:func:`read_rr_list`), for a table's column without a unit in its name milliseconds
+        (:func:`~trainer.storage.rr_values.column_unit`). Refused for a table without an RR
+        column.
     """
     if kind not in KINDS:
         raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
@@ -1810,21 +1815,16 @@ def import_recording(
                 "give the real start with --start",
             )
         start_wall_ns = exported.start_wall_ns
-    if unit is not None and (kind != "rr" or exported is not None):
-        raise BadArgument(
-            f"{path}: --unit is the unit of an RR list's intervals, and this is a table",
-            "leave --unit out: a table's RR column is in milliseconds (rr_ms)",
-        )
     if exported is not None and start_wall_ns is not None and exported.stream == "beats":
         # Our own beat times, not a logger's rows: given back, not scheduled like a strap's.
-        imported = import_export_beats(path, start_wall_ns=start_wall_ns)
+        imported = import_export_beats(path, start_wall_ns=start_wall_ns, unit=unit)
     elif kind == "rr":
         imported = import_rr_list(path, start_wall_ns=start_wall_ns, unit=unit)
     elif exported is None and untimed_rr_table(head):
-        imported = import_rr_table(path, start_wall_ns=start_wall_ns)
+        imported = import_rr_table(path, start_wall_ns=start_wall_ns, unit=unit)
     else:
         imported = import_polar_csv(
-            path, start_wall_ns=start_wall_ns, session_times=exported is not None
+            path, start_wall_ns=start_wall_ns, session_times=exported is not None, unit=unit
         )
     if exported is not None:
         imported = exported.applied_to(imported, start_given=start_given)

@@ -6,14 +6,18 @@ file one of them reads the others read too, with the same values (found in revie
 ``time_s,ibi_ms`` table that ``hrv`` analysed was refused by ``import``, which knew four RR
 names and none in seconds; ``hrv`` judged a file's median against 200-3000 ms and ``import``
 against 100-6000 ms; ``hrv`` took an interval of 1e300 ms, which the analysis turned into a
-traceback or 111 mislabelled beats).
+traceback or 111 mislabelled beats). The unit of an RR column is decided here too
+(:func:`column_unit`): ``hrv`` took ``--unit s`` over a column named ``rr_ms`` silently, where
+``import`` refused ``--unit`` for any table.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 from devices.heart_rate import RR_UNITS_PER_S
+from trainer.errors import UserError
 
 RR_COLUMNS: dict[str, float] = {
     **dict.fromkeys(
@@ -46,6 +50,20 @@ unit to ms: 1 for milliseconds (a name without a unit included: ``rr``, ``ibi``,
 written in ms by Kubios, NeuroKit2, HRVanalysis and the loggers), 1000 for seconds. In order
 of preference when a header names more than one (:func:`rr_column`)."""
 
+NAMED_UNITS: dict[str, str] = {
+    name: "ms" if factor == 1.0 else "s"
+    for name, factor in RR_COLUMNS.items()
+    if name.endswith(("_ms", "_s"))
+}
+"""The :data:`RR_COLUMNS` whose name states their unit (``rr_ms``, ``ibi_s``...), with that unit;
+the others (``rr``, ``ibi``, ``nn``...) are read in ``--unit``, milliseconds by default."""
+UNIT_WORDS = {"ms": "milliseconds", "s": "seconds"}
+"""An RR unit as ``--unit`` names it, and in words."""
+MS_PER_UNIT = {"ms": 1.0, "s": 1000.0}
+"""Milliseconds in one of each RR unit ``--unit`` names."""
+SECONDS_BELOW = 10.0
+"""RR values whose median is below this are seconds (:func:`rr_list_in_seconds`)."""
+
 MAX_RR_RAW = 65535
 """Largest RR value a Heart Rate Measurement packet carries (uint16), 1/1024 s."""
 MAX_RR_MS = MAX_RR_RAW * 1000.0 / RR_UNITS_PER_S
@@ -66,6 +84,84 @@ def rr_column(keys: Sequence[str]) -> int | None:
     most preferred name first; None when none is one."""
     name = next((n for n in RR_COLUMNS if n in keys), None)
     return None if name is None else list(keys).index(name)
+
+
+def rr_list_in_seconds(values: Sequence[float]) -> bool:
+    """Whether RR intervals written without a unit are in seconds: their median is below
+    :data:`SECONDS_BELOW`.
+
+    The median, not the largest value: one lost-contact interval of 12 s among 0.8 s ones
+    must not make a list of seconds read as milliseconds (found in review: such a file was
+    refused, with a message that never said seconds). No heart beats 10 ms apart nor 10 s
+    apart for half of its beats, so the two units cannot be confused.
+    """
+    return statistics.median(values) < SECONDS_BELOW
+
+
+def column_unit(
+    name: str,
+    key: str,
+    unit: str | None,
+    written: Sequence[float],
+    where: str,
+    error: type[UserError] = UserError,
+) -> tuple[str | None, str | None]:
+    """The unit to read an RR column in, by the one rule of every RR reader (``hrv``,
+    ``breaths --rr``, ``import``): ``--unit`` when given, else the unit the column's name
+    states (:data:`NAMED_UNITS`).
+
+    Where ``--unit`` contradicts the name, the values are read in ``--unit`` and a note says
+    so (a column named ``rr_ms`` that a logger filled with seconds). Without ``--unit``, values
+    whose median points to the other unit than the name's (:func:`rr_list_in_seconds`) are
+    refused, with both remedies: found in review, ``hrv`` told such a table "use --unit s" and
+    took it, while ``import`` refused ``--unit`` for a table and said to rename the column.
+
+    Parameters
+    ----------
+    name : str
+        The column's name as the header writes it.
+    key : str
+        The name normalised (:func:`trainer.storage.importers.column_key`).
+    unit : {"ms", "s"} or None
+        ``--unit``, None when not given.
+    written : sequence of float
+        The column's values as the file writes them (no unit applied).
+    where : str
+        ``file:line`` of the header, for the refusal.
+    error : type of UserError
+        The error the reader raises (``import``'s :class:`ImportFileError`).
+
+    Returns
+    -------
+    unit : {"ms", "s"} or None
+        The unit to read the values in; None when neither ``--unit`` nor the name gives one
+        (the reader's default).
+    note : str or None
+        What to tell the person when ``--unit`` overrides the name, else None.
+
+    Raises
+    ------
+    UserError
+        (``error``) Without ``--unit``, values that look like the other unit than the name
+        states.
+    """
+    named = NAMED_UNITS.get(key)
+    if named is None or (unit is not None and unit == named):
+        return unit or named, None
+    if unit is not None:
+        return unit, (
+            f"the column's name ({name}) says {UNIT_WORDS[named]}; the values are read as "
+            f"{UNIT_WORDS[unit]} because of --unit {unit}"
+        )
+    looks = "s" if written and rr_list_in_seconds(written) else "ms"
+    if not written or looks == named:
+        return named, None
+    raise error(
+        f"{where}: the values look like {UNIT_WORDS[looks]} (median "
+        f"{statistics.median(written):.4g}), but the column's name ({name}) says "
+        f"{UNIT_WORDS[named]}",
+        f"use --unit {looks}, or rename the column rr_{looks}",
+    )
 
 
 def plausible_rr(ms: float) -> bool:
