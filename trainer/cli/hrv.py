@@ -44,6 +44,7 @@ from trainer.storage.rr_values import (
     PLAUSIBLE_TEXT,
     TOO_LONG_ADVICE,
     column_unit,
+    implausible,
     plausible_rr,
     rr_column,
     too_long,
@@ -324,10 +325,7 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     ]
     if outside and not plausible_rr(statistics.median(values)):
         no, cell, _ = outside[0]
-        raise UserError(
-            f"{path}:{no}: RR interval {cell} {read_in} is outside {PLAUSIBLE_TEXT}, "
-            f"and so are at least half of them{hint}"
-        )
+        raise UserError(f"{path}:{no}: {implausible(f'{cell} {read_in}')}{hint}")
     timing = None
     if time_at is not None:
         name = cells[time_at[0]]

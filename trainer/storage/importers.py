@@ -133,12 +133,12 @@ from trainer.storage.rr_values import (
     MAX_RR_RAW,
     MS_PER_UNIT,
     PLAUSIBLE_RR_MS,
-    PLAUSIBLE_TEXT,
     RR_COLUMNS,
     SECONDS_BELOW,
     TOO_LONG_ADVICE,
     UNIT_WORDS,
     column_unit,
+    implausible,
     plausible_rr,
     rr_column,
     rr_list_in_seconds,
@@ -433,10 +433,7 @@ def check_rr_values(
     bad = np.flatnonzero((rr_ms < PLAUSIBLE_RR_MS[0]) | (rr_ms > PLAUSIBLE_RR_MS[1]))
     if bad.size and not plausible_rr(float(np.median(rr_ms))):
         k = int(bad[0])
-        raise ImportFileError(
-            f"{path}:{lines[k]}: {written[k]:g} {unit} is not a plausible RR interval "
-            f"({PLAUSIBLE_TEXT}), and neither are half of the values{hint}"
-        )
+        raise ImportFileError(f"{path}:{lines[k]}: {implausible(f'{written[k]:g} {unit}')}{hint}")
 
 
 def _hr_field(rr_ms: Sequence[float], fallback: int) -> int:

@@ -178,6 +178,13 @@ def too_long(written: str) -> str:
     )
 
 
+def implausible(written: str) -> str:
+    """The refusal of a file whose median lies outside :data:`PLAUSIBLE_RR_MS` (a wrong unit,
+    most likely), ``written`` being its first such value as the file has it (with the unit it
+    was read in), for the message after the file and line."""
+    return f"RR interval {written} is outside {PLAUSIBLE_TEXT}, and so are at least half of them"
+
+
 TOO_LONG_ADVICE = "correct the value, or split the file where the contact was lost"
 """What to do about an interval refused by :func:`too_long`, unless the values look like
 another unit (the message then says which)."""
