@@ -181,6 +181,24 @@ def test_quitting_while_connecting_keeps_the_marks_made_meanwhile(tmp_path: Path
     assert recording.summary is not None and recording.summary["ended"] == "quit"
 
 
+def test_quitting_while_connecting_with_only_a_pause_keeps_no_recording(tmp_path: Path) -> None:
+    """A pause pressed while connecting is no measurement and no mark: the session that never
+    connected leaves no file (it once left a header and a pause, for the person to delete)."""
+    session = LiveSession(SessionPlan(BreathPattern(4.0, 6.0), 600.0), out_dir=tmp_path)
+
+    async def scenario() -> SessionResult:
+        def pause_then_quit() -> None:
+            session.toggle_pause()
+            session.stop("quit")
+
+        asyncio.get_running_loop().call_later(0.05, pause_then_quit)
+        return await asyncio.wait_for(session.run(NeverConnects()), 5.0)  # type: ignore[arg-type]
+
+    result = asyncio.run(scenario())
+    assert result.summary["ended"] == "quit" and result.path is None
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- the screen --------------------------------------------------------------------------------
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dbus_fast import BusType, Message, MessageType
+from dbus_fast.aio import MessageBus
 
 from tests.ble.conftest import FakeBlueZ
 from tests.fakebluez import (
@@ -131,3 +135,85 @@ async def test_what_a_sensor_left_out_is_a_status_line_live_and_in_the_replay(
     replay = _breathwise("replay", str(path), "--speed", "max", "--headless")
     assert replay.returncode == 0, replay.stderr
     assert note in replay.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "why"),
+    [
+        ("--require-pairing", "run 'breathwise live' again with --pair"),
+        ("--busy", "the device is busy"),
+    ],
+)
+async def test_a_connect_that_fails_leaves_no_recording_and_says_so(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path, scenario: str, why: str
+) -> None:
+    """A belt that needs pairing, started without --pair, or one that failed every attempt,
+    left a recording of a header and nothing else, which the history then said could be
+    deleted, while a sensor never found left nothing (found in review). Now neither leaves a
+    file, and the error says so."""
+    fake_bluez("--devices", "belt", scenario)
+    live = _breathwise(
+        "live", "--device", BELT_NAME, "--minutes", "0.2", "--headless", "--no-sound",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert live.returncode == 1, live.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert "Traceback" not in live.stderr and "can be deleted" not in live.stderr
+    error = live.stderr.splitlines()[-1]
+    assert error.startswith("breathwise: error: ") and why in error, error
+    assert error.endswith(
+        "; no sensor connected and nothing was recorded, so no recording was kept"
+    )
+
+
+async def _discovering(bus_address: str) -> bool:
+    """Whether the fake adapter is scanning (``Adapter1.Discovering``)."""
+    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
+    try:
+        reply = await bus.call(
+            Message(
+                destination="org.bluez",
+                path="/org/bluez/hci0",
+                interface="org.freedesktop.DBus.Properties",
+                member="Get",
+                signature="ss",
+                body=["org.bluez.Adapter1", "Discovering"],
+            )
+        )
+    finally:
+        bus.disconnect()
+    assert reply is not None and reply.message_type == MessageType.METHOD_RETURN, reply
+    return bool(reply.body[0].value)
+
+
+async def test_ctrl_c_while_looking_for_the_sensor_leaves_no_recording_and_exits_130(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path
+) -> None:
+    """Ctrl+C while the sensor was still being looked for left an empty recording to delete
+    (found in review), when the same scan ending on its own left nothing; the interrupted
+    session still exits 130."""
+    fake = fake_bluez("--devices", "belt")
+    live = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "live", "--device", "toaster", "--minutes", "0.2",
+         "--headless", "--no-sound", "--out", str(tmp_path)],
+        cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        # Scanning: the session runs, with its own signal handlers, by then.
+        while not await _discovering(fake.address):
+            assert live.poll() is None and loop.time() < deadline, "never began to scan"
+            await asyncio.sleep(0.05)
+        live.send_signal(signal.SIGINT)
+        _, err = await asyncio.to_thread(live.communicate, timeout=30)
+    finally:
+        if live.poll() is None:
+            live.kill()
+            live.communicate()
+    assert live.returncode == 130, err
+    assert list(tmp_path.iterdir()) == []
+    assert "Traceback" not in err and "can be deleted" not in err and "saved" not in err
+    assert err.splitlines()[-1] == (
+        "note: no sensor connected and nothing was recorded, so no recording was kept"
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from devices.ble import RetryPolicy, open_devices
 from tests.ble.conftest import FakeBlueZ
-from tests.fakebluez import BELT_ADDRESS, STRAP_ADDRESS
+from tests.fakebluez import BELT_ADDRESS, STRAP_ADDRESS, STRAP_NAME
 from trainer.coaching.pacer import BreathPattern
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan
 from trainer.session.summary import sensor_loss_text
@@ -60,3 +60,31 @@ async def test_a_belt_gone_for_good_leaves_the_session_to_the_strap(
     replay = await ReplaySession(recording, speed=None, listeners=[line_printer(replayed)]).run()
     assert replayed.getvalue() == printed.getvalue()
     assert sensor_loss_text(replay.summary) == loss
+
+
+async def test_a_lone_sensor_given_up_says_why_once(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path
+) -> None:
+    """With the only sensor given up, its status line ("connection lost, given up: HRM-Pro
+    Fake did not come back within 120 s") was followed by the session's error saying the
+    same ("HRM-Pro Fake did not come back within 120 s — check ...", found in review): the
+    error says why, the status line only that it is given up."""
+    fake_bluez("--devices", "strap", "--hr-interval", "0.2", "--gone-after", "2")
+    source = await open_devices([STRAP_ADDRESS], scan_timeout_s=5, policy=QUICK)
+    printed = io.StringIO()
+    plan = SessionPlan(pattern=BreathPattern(inhale_s=4.0, exhale_s=6.0), duration_s=30.0)
+    session = LiveSession(plan, out_dir=tmp_path, listeners=[line_printer(printed)])
+    result = await session.run(source)
+    assert result.error is not None
+    assert result.error.startswith(f"{STRAP_NAME} did not come back within {GIVE_UP_S:g} s")
+    lines = printed.getvalue().splitlines()
+    given_up = [line for line in lines if "given up" in line]
+    assert len(given_up) == 1, lines
+    assert given_up[0].endswith(f"{STRAP_ADDRESS}: connection lost, given up"), given_up
+    assert not any("did not come back" in line for line in lines), lines
+    assert result.path is not None
+    replayed = io.StringIO()
+    await ReplaySession(
+        read_recording(result.path), speed=None, listeners=[line_printer(replayed)]
+    ).run()
+    assert replayed.getvalue() == printed.getvalue()

@@ -95,9 +95,9 @@ def _sound_follows_pauses(
 
 
 class _NotFound:
-    """The source of a session quit while its sensors were still being looked for: it names
-    them in the recording's header and never connects, so the session ends at once, empty
-    (keeping any mark made meanwhile), as one quit during the connect does."""
+    """The source of a session quit while its sensors were still being looked for: it never
+    connects, so the session ends at once, with no recording unless a mark was made meanwhile
+    (its header then names the sensors), as one quit during the connect does."""
 
     def __init__(self, devices: list[str]) -> None:
         self.info = SourceInfo("ble", " + ".join(devices), details={"found": False})
@@ -209,6 +209,11 @@ class _Settled:
     """The recording holds no sensor data: the history said it can be deleted."""
 
 
+NOT_KEPT = "no sensor connected and nothing was recorded, so no recording was kept"
+"""What a session whose sensor never connected leaves (:meth:`LiveSession.run` writes no
+file): said by its error, or, ended by the person, by a note."""
+
+
 def _settle(result: SessionResult) -> _Settled:
     """Keep what a finished session produced: the resonance rate an assessment chose, and the
     session in the history.
@@ -242,7 +247,12 @@ def _settle(result: SessionResult) -> _Settled:
         # Not "saved" to a path that names nothing, or another file, and not added from it.
         lines.append(f"note: {result.displaced}")
         status.append("recording moved or deleted while recording")
-    elif result.path is not None:
+    elif result.path is None:
+        # A failure says it in its error (_finish): once is enough.
+        if not result.error:
+            lines.append(f"note: {NOT_KEPT}")
+        status.append("nothing recorded, no recording kept")
+    else:
         lines.append(f"recording saved: {result.path}")
         problem, empty = _add_to_history(result.path)
         if problem is None:
@@ -517,7 +527,9 @@ def live(
     pressed while the sensor still connects, a mark is kept for the start and p makes the
     session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
     closing), the session is saved too, and the exit status is 128 + the signal's number (143
-    for SIGTERM); so is it for a signal while the program still loads (nothing recorded).
+    for SIGTERM); so is it for a signal while the program still loads (nothing recorded). A
+    session whose sensor never connected (the connect failed, or it was quit or ended by a
+    signal first) keeps no recording, unless a mark was made.
     Every session is recorded to the recordings directory; replay it with
     'breathwise replay FILE'.
 
@@ -800,7 +812,7 @@ def _finish(result: SessionResult, settled: _Settled) -> None:
         # The error already carries its advice after a dash: what was kept follows it, not a
         # second dash.
         # Not "saved" beside the history's "the file can be deleted" (found in review).
-        kept = "; the recording up to the failure was saved" if result.path else ""
+        kept = "; the recording up to the failure was saved" if result.path else f"; {NOT_KEPT}"
         if settled.empty:
             kept = ""
         raise UserError(result.error + kept)

@@ -2,12 +2,14 @@
 
 :class:`LiveSession` records every item *before* processing it (nothing the sensor sent is lost
 to a processing error), stops at the planned duration, and always closes the recording with a
-summary. Its clock starts once the source is connected and streaming: scanning for and connecting
-to a sensor can take many seconds, none of them practice, so the pacer, the program, the sound,
-the screen and the planned duration all count from there. A mark or a pause pressed meanwhile is
-kept and takes effect at session time 0 (the mark recorded there, the session starting paused).
-Its planned end moves later by the time spent paused: the planned minutes are minutes practised,
-and a program stands still meanwhile (:mod:`trainer.coaching.program_clock`).
+summary; a session whose source never connected and in which nothing was marked leaves no
+recording at all (it would hold nothing to keep). Its clock starts once the source is connected
+and streaming: scanning for and connecting to a sensor can take many seconds, none of them
+practice, so the pacer, the program, the sound, the screen and the planned duration all count
+from there. A mark or a pause pressed meanwhile is kept and takes effect at session time 0 (the
+mark recorded there, the session starting paused). Its planned end moves later by the time
+spent paused: the planned minutes are minutes practised, and a program stands still meanwhile
+(:mod:`trainer.coaching.program_clock`).
 :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
@@ -303,7 +305,9 @@ class LiveSession(_SessionBase):
 
         The session's clock starts once ``source`` is connected: its planned duration, pacer,
         program and recording all count from there. A source that never connects (a failure,
-        or :meth:`stop` first) still leaves a recording, of an empty session saying why.
+        or :meth:`stop` first) leaves no recording (the result's ``path`` is None), unless a
+        mark was made while it connected: the recording then keeps the marks, in an empty
+        session saying why it ended.
         """
         error: str | None = None
         try:
@@ -360,7 +364,11 @@ class LiveSession(_SessionBase):
         )
         self.pipeline = Pipeline(header)
         self.state.set_source(header.source)
-        if self.out_dir is not None:
+        # Never connected, a recording would hold only the header and the pacer's first
+        # setting: nothing measured, and nothing the person made but a mark. It was left for
+        # the person to delete (found in review), when a sensor never found leaves nothing; a
+        # pause alone, pressed while connecting, keeps nothing either.
+        if self.out_dir is not None and (connected or self._early_marks):
             self.writer = RecordingWriter.create(self.out_dir, header)
         # The pipeline lays the program out from the header: the conductor uses that very
         # timeline, so what is conducted is what a replay will show.

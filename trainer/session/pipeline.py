@@ -76,7 +76,14 @@ from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
 from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import STOP_NOTICE_TAG, MeasurementType, parse_stop_notice
-from devices.source import LinkEvent, LinkState, SourceInfo, is_given_up, source_notes
+from devices.source import (
+    GIVEN_UP_REASON,
+    LinkEvent,
+    LinkState,
+    SourceInfo,
+    is_given_up,
+    source_notes,
+)
 from trainer.coaching.coach import Coach, Feedback
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.coaching.program_clock import ProgramClock
@@ -586,6 +593,8 @@ class Pipeline:
         self._heart_t_s: float | None = None
         self._hr_only_packets = 0
         self._sensors = listed_sensors(header.source)
+        # Addresses of the sensors given up for the rest of the session (_link_event).
+        self._given_up: set[str] = set()
         self._data_streams: set[str] = set()
         self._silence_checked = not self._sensors
         self._contact_ok = True
@@ -1413,7 +1422,14 @@ class Pipeline:
             # The sensor will not be reconnected: its gap, open since the loss, stays open.
             if not any(d == event.device and end is None for d, _, end in self.gaps):
                 self.gaps.append((event.device, t_s, None))
-            message = f"{event.device}: connection lost, {event.reason}"
+            self._given_up.add(event.device)
+            # The last sensor given up ends the session with the source's error, which says
+            # why ("... did not come back within 120 s"): the status line said it word for word
+            # just before it (found in review), so it says only that the sensor is given up.
+            # With a sensor left, the session goes on and this line alone says why.
+            last = all(sensor.ids & self._given_up for sensor in self._sensors)
+            reason = GIVEN_UP_REASON if last else event.reason
+            message = f"{event.device}: connection lost, {reason}"
             events.append(StatusEvent(t_s, "link", message, event.device))
             return
         if event.state is LinkState.LOST:
