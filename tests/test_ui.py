@@ -668,7 +668,10 @@ async def test_a_sensor_that_cannot_connect_says_why_on_the_screen_and_draws_no_
         session.finished.set()
         await pilot.pause()
         await pilot.pause()
-        assert str(app.query_one("#cue", Static).render()).startswith(f"Session failed: {error}")
+        cue = str(app.query_one("#cue", Static).render())
+        assert cue.startswith(f"Session failed: {error}")
+        # Nothing recorded: no summary of a session that never began ("summary: 0 s ...").
+        assert "summary:" not in cue and "practice:" not in cue, cue
         assert not app.query_one("#hr_trace", Sparkline).display
         label = str(app.query_one("#hr_label", Static).render())
         assert label == "Heart rate: no beats in the last 60 s"

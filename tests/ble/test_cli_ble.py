@@ -159,6 +159,8 @@ async def test_a_connect_that_fails_leaves_no_recording_and_says_so(
     assert live.returncode == 1, live.stderr
     assert list(tmp_path.iterdir()) == []
     assert "Traceback" not in live.stderr and "can be deleted" not in live.stderr
+    # No summary of a session that never began ("practice: 0.0 min", "summary: 0 s ...").
+    assert "summary:" not in live.stdout and "practice:" not in live.stdout, live.stdout
     error = live.stderr.splitlines()[-1]
     assert error.startswith("breathwise: error: ") and why in error, error
     assert error.endswith(
@@ -206,13 +208,14 @@ async def test_ctrl_c_while_looking_for_the_sensor_leaves_no_recording_and_exits
             assert live.poll() is None and loop.time() < deadline, "never began to scan"
             await asyncio.sleep(0.05)
         live.send_signal(signal.SIGINT)
-        _, err = await asyncio.to_thread(live.communicate, timeout=30)
+        out, err = await asyncio.to_thread(live.communicate, timeout=30)
     finally:
         if live.poll() is None:
             live.kill()
             live.communicate()
     assert live.returncode == 130, err
     assert list(tmp_path.iterdir()) == []
+    assert "summary:" not in out and "practice:" not in out, out
     assert "Traceback" not in err and "can be deleted" not in err and "saved" not in err
     assert err.splitlines()[-1] == (
         "note: no sensor connected and nothing was recorded, so no recording was kept"

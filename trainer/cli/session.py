@@ -739,7 +739,8 @@ def live(
         kept = _settle(result)
         # After a hang-up there is no terminal to tell: what matters is kept already.
         with contextlib.suppress(OSError):
-            print(format_summary(result.summary), flush=True)
+            if result.recorded:
+                print(format_summary(result.summary), flush=True)
             _finish(result, kept)
         raise typer.Exit(_exit_status(result, signals))
     app = BreathwiseApp(
@@ -773,7 +774,8 @@ def live(
     kept = settled[0] if settled else _settle(result_or_none)
     # After a hang-up there is no terminal to tell: what matters is kept already.
     with contextlib.suppress(OSError):
-        print(format_summary(result_or_none.summary))
+        if result_or_none.recorded:
+            print(format_summary(result_or_none.summary))
         _finish(result_or_none, kept)
     raise typer.Exit(_exit_status(result_or_none, signals))
 

@@ -82,6 +82,12 @@ class SessionResult:
     error: str | None = None
     displaced: str = ""
 
+    @property
+    def recorded(self) -> bool:
+        """Whether the session recorded anything (kept, or moved or deleted meanwhile): one
+        whose sensor never connected has no summary worth printing ("summary: 0 s ...")."""
+        return self.path is not None or bool(self.displaced)
+
 
 class _SessionBase:
     """Shared by live and replay: pipeline, screen state, listeners."""

@@ -722,7 +722,9 @@ class BreathwiseApp(App[SessionResult | None]):
         if not self._hold_at_end:
             self.exit(self.result)
             return
-        summary = format_summary(self.result.summary) if self.result else ""
+        summary = (
+            format_summary(self.result.summary) if self.result and self.result.recorded else ""
+        )
         if self.result is not None and self.result.error:
             # Why it failed, on the screen (it came only after q, found in review: "Session
             # over", 00:00 and nothing more for a sensor that could not connect).
