@@ -93,14 +93,17 @@ def derive(csv_path: Path, out_path: Path) -> Path:
         START_MONO_NS, START_WALL_NS, source, {"device": "sample", "minutes": duration_s / 60}
     )
     end_ns = START_MONO_NS + int(duration_s * NS_PER_S)
-    write_recording(out_path, header, items, {}, end_mono_ns=end_ns, end_wall_ns=START_WALL_NS)
+    # Both clocks of the close advance together, as a session's do: the reader refuses an end
+    # record whose m ran more than a minute ahead of its w (a flipped bit of it).
+    end_wall_ns = START_WALL_NS + (end_ns - START_MONO_NS)
+    write_recording(out_path, header, items, {}, end_mono_ns=end_ns, end_wall_ns=end_wall_ns)
     # The closing summary is what a replay computed when the sample was derived. Replay, report
     # and history recompute it, so it is never read back; later analysis changes make a replay
     # today differ from it a little (the file is a fixed fixture, not re-derived for them).
     summary = asyncio.run(ReplaySession(read_recording(out_path), speed=None).run()).summary
     summary["ended"] = "completed"
     out_path.unlink()
-    write_recording(out_path, header, items, summary, end_mono_ns=end_ns, end_wall_ns=START_WALL_NS)
+    write_recording(out_path, header, items, summary, end_mono_ns=end_ns, end_wall_ns=end_wall_ns)
     return out_path
 
 

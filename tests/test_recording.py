@@ -508,14 +508,15 @@ def test_a_packet_far_outside_the_session_is_damage(
 ) -> None:
     """A packet stamped 146 years after the start (or long before it) was read, stretched or
     shifted the session and silently cost a breath."""
-    start_ns = 2000 * 10**9
-    header = Header(start_ns, 1, SourceInfo("sim", "x", streams={"hr": {}}))
-    packet = RawPacket(start_ns + round(offset_s * 1e9), 2, Stream.HEART_RATE, b"\x16\x48")
+    start_ns, wall_ns = 2000 * 10**9, _START_WALL_NS
+    header = Header(start_ns, wall_ns, SourceInfo("sim", "x", streams={"hr": {}}))
+    # Its wall clock read with its monotonic one, as a session's is: only m is out of place.
+    offset_ns = round(offset_s * 1e9)
+    packet = RawPacket(start_ns + offset_ns, wall_ns + offset_ns, Stream.HEART_RATE, b"\x16\x48")
     # Another stream's packet first: a stream's own packets may not go back in time.
-    items = [RawPacket(start_ns + 10**9, 1, Stream.PMD_DATA, b"\x16\x48"), packet]
-    path = write_recording(
-        tmp_path / "r.bwr", header, items, {}, end_mono_ns=start_ns + 4 * 10**9, end_wall_ns=9
-    )
+    items = [RawPacket(start_ns + 10**9, wall_ns + 10**9, Stream.PMD_DATA, b"\x16\x48"), packet]
+    end = {"end_mono_ns": start_ns + 4 * 10**9, "end_wall_ns": wall_ns + 4 * 10**9}
+    path = write_recording(tmp_path / "r.bwr", header, items, {}, **end)
     if not words:
         assert read_recording(path).items == items
         return
@@ -667,21 +668,74 @@ def test_a_program_step_stamped_from_m_after_a_suspend_is_no_damage(tmp_path: Pa
     assert read_recording(path).items == items
 
 
-def test_a_closing_record_bounds_the_clocks_instead(tmp_path: Path) -> None:
-    """With its ``end`` record a recording's clocks are bounded by it (61 s past it is
-    damage, checked above); a mark moved within the session is read as it is."""
-    items: list[RawPacket | Mark] = [_beat(1.0), Mark(_START_NS + 500 * 10**9, _START_WALL_NS)]
-    items.append(_beat(2.0))
-    end_ns = _START_NS + 600 * 10**9
+def _finished(path: Path, items: Sequence[RawPacket | Mark | PacerChange], end_s: float) -> Path:
+    """``items`` closed by an ``end`` record at session time ``end_s``, both its clocks."""
+    end_ns = round(end_s * 1e9)
+    end = {"end_mono_ns": _START_NS + end_ns, "end_wall_ns": _START_WALL_NS + end_ns}
+    return write_recording(path, _CUT_HEADER, items, {}, **end)
+
+
+def _flipped(path: Path, line: int, bit: int) -> Path:
+    """``path`` with bit ``bit`` of the ``m`` of its line ``line`` (1-based) set."""
+    lines = path.read_text().splitlines(keepends=True)
+    record = json.loads(lines[line - 1])
+    record["m"] |= 1 << bit
+    lines[line - 1] = json.dumps(record) + "\n"
+    path.write_text("".join(lines))
+    return path
+
+
+@pytest.mark.parametrize("bit", [36, 40])
+def test_a_flipped_clock_bit_in_a_finished_session_is_damage_too(tmp_path: Path, bit: int) -> None:
+    """The killed-session clock check was skipped for a recording with its ``end`` record, as
+    if the close bounded the clocks; it bounds neither its own ``m`` nor a record within a
+    minute of it. A 60 s session whose ``end`` ``m`` gained 1000 s from one changed digit read
+    as 17.7 min (replay, report, and the history's minutes, where a copy of it replaced the good
+    recording's row); its pacer record moved 100 s on raised its follow score from 88 to 98."""
+    pattern = {"inhale_s": 4.0, "exhale_s": 6.0, "hold_in_s": 0.0, "hold_out_s": 0.0}
+    items: list[RawPacket | Mark | PacerChange] = [
+        PacerChange(_START_NS, _START_WALL_NS, "set", pattern),
+        *(_beat(t) for t in (1.0, 2.0, 3.0)),
+    ]
+    whole = _finished(tmp_path / "whole.bwr", items, 4.0)
+    assert read_recording(whole).duration_s == pytest.approx(4.0)
+    jump_s = (1 << bit) / 1e9
+    end = _flipped(_finished(tmp_path / "end.bwr", items, 4.0), 6, bit)
+    with pytest.raises(RecordingError) as info:
+        read_recording(end)
+    assert info.value.user_message() == (
+        f"{end}: damaged at line 6 (m {_START_NS + 4 * 10**9 + (1 << bit)} is {jump_s + 1:.0f} s "
+        "after that of line 5 while w is 1 s after it: a clock of one of the two lines is "
+        "damaged)"
+    )
+    # A pacer record moved into a session long enough to hold it, by its w's start.
+    pacer = _flipped(_finished(tmp_path / "pacer.bwr", items, 2 * jump_s), 2, bit)
+    with pytest.raises(RecordingError, match=r"line 2 .*s after the session start while w is 0"):
+        read_recording(pacer)
+
+
+def test_a_finished_session_after_a_suspend_is_read(tmp_path: Path) -> None:
+    """What moves the wall clock alone, with an ``end`` record as without: an hour's suspend
+    (``w`` ahead, the close's too), a program step stamped from ``m`` after it, ten minutes
+    with nothing written."""
+    pattern = {"inhale_s": 4.0, "exhale_s": 8.0, "hold_in_s": 0.0, "hold_out_s": 0.0}
+    items: list[RawPacket | Mark | PacerChange] = [
+        _beat(1.0),
+        _beat(2.0, 3602.0),
+        Mark(_START_NS + 3 * 10**9, _START_WALL_NS + 3603 * 10**9, "mark"),
+        PacerChange(_START_NS + 120 * 10**9, _START_WALL_NS + 120 * 10**9, "set", pattern),
+        _beat(720.0, 4320.0),
+    ]
     path = write_recording(
-        tmp_path / "c.bwr",
+        tmp_path / "s.bwr",
         _CUT_HEADER,
         items,
         {},
-        end_mono_ns=end_ns,
-        end_wall_ns=_START_WALL_NS + 600 * 10**9,
+        end_mono_ns=_START_NS + 721 * 10**9,
+        end_wall_ns=_START_WALL_NS + 4321 * 10**9,
     )
-    assert read_recording(path).items == items
+    recording = read_recording(path)
+    assert recording.items == items and recording.duration_s == pytest.approx(721.0)
 
 
 def test_a_header_cut_inside_its_line_says_so(tmp_path: Path) -> None:

@@ -778,6 +778,45 @@ def test_the_rsa_bar_before_a_dropout_ends_at_it(tmp_path: Path) -> None:
     assert any(x1 == pytest.approx(hole_min[0], abs=1e-9) for _, x1 in spans)
 
 
+def test_the_last_rsa_bar_has_its_breaths_width(
+    twenty_minutes: tuple[Path, SessionAnalysis],
+) -> None:
+    """Each bar took its width from the next bar's start, and the last one, with none after
+    it, was drawn with no width (the fill stopped at its onset: 0 s wide where the others are
+    about 10 s). It spans its own breath."""
+    _, analysis = twenty_minutes
+    heart = analysis.heart
+    onset_s = float(heart.rsa_t_s[-1])
+    spacing_s = float(np.median(np.diff(heart.rsa_t_s)))
+    (bars,) = _panel(report_figure(analysis), "Heart rate and RSA").collections
+    paths = bars.get_paths()
+    x_s = 60.0 * np.concatenate([np.asarray(p.vertices, dtype=float)[:, 0] for p in paths])
+    assert x_s.max() - onset_s == pytest.approx(spacing_s, rel=0.3)
+    assert x_s.max() == pytest.approx(float(heart.rsa_end_s[-1]))
+
+
+def test_a_hole_in_the_last_breath_ends_its_rsa_bar() -> None:
+    """The last bar spans its breath up to a hole in the beats, as the others do: beats each
+    second to 25 s, then none until 50 s, in three breaths of 10 s."""
+    from trainer.reports.report import _rsa_bars
+    from trainer.reports.session_analysis import HeartMetrics
+
+    nn_t_s = np.concatenate([np.arange(1.0, 26.0), np.arange(50.0, 60.0)])
+    breaths = np.array([0.0, 10.0, 20.0])
+    heart = HeartMetrics(
+        nn_t_s=nn_t_s,
+        nn_ms=np.full(nn_t_s.size, 1000.0),
+        rsa_t_s=breaths,
+        rsa_end_s=breaths + 10.0,
+        rsa_min_hr_bpm=np.array([55.0, 56.0, 57.0]),
+        rsa_max_hr_bpm=np.array([65.0, 66.0, 67.0]),
+    )
+    t_s, lo_bpm, _ = _rsa_bars(heart)
+    assert t_s.tolist() == [0.0, 10.0, 20.0, 25.0] and lo_bpm[-1] == 57.0
+    heart.rsa_end_s[-1] = 24.0  # a breath that ended before the hole: the hole cuts nothing
+    assert _rsa_bars(heart)[0].tolist() == [0.0, 10.0, 20.0, 24.0]
+
+
 def _imported_rr(tmp_path: Path, name: str, rr_ms: npt.NDArray[np.float64]) -> SessionAnalysis:
     """The analysis of an RR list (ms, one a line) imported as a recording."""
     from trainer.storage.importers import import_recording

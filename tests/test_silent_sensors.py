@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,31 @@ def test_a_strap_without_rr_intervals_is_said_shown_summarised_and_added(tmp_pat
     row = hist.add_recording(path, db_path=db).row
     assert row.practised_s == pytest.approx(30.0)
     assert row.hr_start_bpm == 67.0
+
+
+def test_history_names_a_strap_without_rr_intervals_for_what_it_is(tmp_path: Path) -> None:
+    """Review: such a session's row had the "!" of unreliable beats after its RMSSD (its 0
+    beats were "under 60 s of beats"), and the legend blamed corrected or too few beats. It
+    says "no RR" instead, explained as the strap's own heart rate, with no HRV; a session of
+    too few beats beside it keeps its "!"."""
+    from trainer.cli.history import NO_RR, UNRELIABLE_FLAG, format_rows
+
+    wall_ns = time.time_ns()
+    header = _header(wall_ns, belt=False)
+    path = _write(tmp_path / "hr-only.bwr", header, _hr_packets(wall_ns, 120.0), 120.0)
+    row = hist.add_recording(path, db_path=tmp_path / "h.sqlite3").row
+    assert (row.beats, row.mean_hr_bpm) == (0, 67.0)
+    head, line, legend = format_rows([row])
+    rmssd_end = head.index("RMSSD") + len("RMSSD")
+    assert line[rmssd_end - len(NO_RR) : rmssd_end + 1] == f"{NO_RR} "
+    assert legend.startswith(f"{NO_RR}: heart rate from the strap")
+    assert "beat-to-beat (RR) intervals" in legend
+    assert row.heart_rate_only and not row.heart_unreliable
+    few_beats = replace(row, beats=30, rmssd_ms=40.0)
+    assert few_beats.heart_unreliable and not few_beats.heart_rate_only
+    lines = format_rows([few_beats])
+    assert lines[1][rmssd_end] == UNRELIABLE_FLAG
+    assert lines[-1].startswith(f"{UNRELIABLE_FLAG} over 5 % of beats corrected")
 
 
 def test_a_normal_strap_is_not_said_to_lack_rr_intervals() -> None:

@@ -30,6 +30,9 @@ def _follow_cell(row: SessionRow) -> str:
 UNRELIABLE_FLAG = "!"
 """Marks the RMSSD of a session whose beats needed too much correction or were too few
 (:attr:`trainer.storage.history.SessionRow.heart_unreliable`)."""
+NO_RR = "no RR"
+"""In the RMSSD column of a session whose strap sent its heart rate without beat-to-beat (RR)
+intervals (:attr:`trainer.storage.history.SessionRow.heart_rate_only`): no HRV to show."""
 GONE = "(gone)"
 """After the file of a session whose recording is no longer where the history has it."""
 
@@ -48,7 +51,8 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
     unmarked, "follow 86, RSA 11.6" of a simulated run read as the person's own. Each row
     names its recording (the file name, or with ``full_paths`` the whole path), with
     :data:`GONE` after it when the file is no longer there; a session whose heart numbers are
-    unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, explained in a last line.
+    unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, and one whose strap sent no RR
+    intervals :data:`NO_RR` in its place, each explained in a last line.
     """
     # As wide as the longest program name shown (they are ids people type: never cut them).
     w = max([len("program"), *(len(row.program) for row in rows)])
@@ -60,11 +64,12 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
         flag = UNRELIABLE_FLAG if row.heart_unreliable else " "
+        rmssd = NO_RR if row.heart_rate_only else _cell(row.rmssd_ms, 0)
         lines.append(
             f"{when:<16} {row.practised_min:>5.1f} {row.program:<{w}} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
-            f"{_cell(row.rmssd_ms, 0):>6}{flag} {_cell(row.rsa_bpm):>5} "
+            f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5} "
             f"{_cell(row.coherence_score):>5}  {_file_cell(row, full_paths)}"
             f"  {source_mark(row.source)}".rstrip()
         )
@@ -75,6 +80,11 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
             f"{UNRELIABLE_FLAG} over {MAX_RELIABLE_ARTIFACT_PCT:g} % of beats corrected, or under "
             f"{MIN_HRV_BEATS_S:.0f} s of beats: RMSSD, RSA and coherence are unreliable (progress "
             "leaves them out)"
+        )
+    if any(row.heart_rate_only for row in rows):
+        lines.append(
+            f"{NO_RR}: heart rate from the strap, which sent no beat-to-beat (RR) intervals: no "
+            "RMSSD, RSA or coherence"
         )
     return lines
 
@@ -132,7 +142,9 @@ def history(
     alone, read from the heart rhythm when a heart-rate strap was the only sensor); HR0 = heart
     rate in the first minute (bpm); RMSSD (ms); RSA = heart-rate swing per breath (bpm); coh =
     coherence score (0-10); "!" after RMSSD: over 5 % of beats corrected or under 60 s of beats,
-    so RMSSD, RSA and coherence are unreliable (progress leaves them out); recording = the file
+    so RMSSD, RSA and coherence are unreliable (progress leaves them out); "no RR" for RMSSD: the
+    strap sent its heart rate without beat-to-beat intervals, so HR0 is its own and there is no
+    RMSSD, RSA or coherence; recording = the file
     (--paths: its whole path), "(gone)" when it is no longer there. Rate and ratio are of the
     breaths taken while the pacer paced (all unpaused breaths in a session without one).
     SIMULATED SENSOR marks a session on the simulated person (--device sim), whose numbers are not

@@ -12,7 +12,8 @@ Panels, top to bottom, all on the session's time axis in minutes unless said oth
    and falling on each exhale.
 4. Breath rate and ratio per breath against the targets; with a heart-rate strap alone, the rate
    read from the heart rhythm where it shows breathing, the other windows marked without one.
-5. Heart rate over the session with RSA (peak-to-trough per breath).
+5. Heart rate over the session with RSA (peak-to-trough per breath), a bar per breath from its
+   inhale onset to the next breath's (the last one to its own end).
 6. Follow score per breath and coherence over time.
 7. The HRV summary with the settings used (tools disagree mainly because of settings:
    docs/reference/physiology.md, "Heart-rate variability").
@@ -1003,16 +1004,25 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
 def _rsa_bars(heart: HeartMetrics) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Times (session s) and the two ends of the RSA bars (bpm), for a ``step="post"`` fill.
 
-    Each breath's bar runs from its inhale onset to the next breath's, except over a hole in
-    the beats (:func:`_beat_holes`): there it ends at the last beat before the hole, and a NaN
-    point leaves the hole empty (the bar of the breath before a 19 s dropout stretched across
-    it, as if its swing had been measured there; found in review).
+    Each breath's bar runs from its inhale onset to the next breath's, and the last one to its
+    own breath's end (a ``step="post"`` fill draws nothing after its last point, and the last
+    breath's bar had no width; found in review), except over a hole in the beats
+    (:func:`_beat_holes`): there it ends at the last beat before the hole, and a NaN point
+    leaves the hole empty (the bar of the breath before a 19 s dropout stretched across it, as
+    if its swing had been measured there; found in review).
     """
-    t_s, lo_bpm, hi_bpm = heart.rsa_t_s, heart.rsa_min_hr_bpm, heart.rsa_max_hr_bpm
     starts = np.asarray([t0 for t0, _ in _beat_holes(heart)], dtype=np.float64)
-    # The breath whose bar reaches each hole: the last one starting before it.
+    last_s = float(heart.rsa_t_s[-1])
+    # A hole in the last breath ends its bar as it ends the others'.
+    end_s = min([float(heart.rsa_end_s[-1]), *starts[starts >= last_s].tolist()])
+    t_s = np.append(heart.rsa_t_s, end_s)
+    lo_bpm = np.append(heart.rsa_min_hr_bpm, heart.rsa_min_hr_bpm[-1])
+    hi_bpm = np.append(heart.rsa_max_hr_bpm, heart.rsa_max_hr_bpm[-1])
+    # The breath whose bar reaches each hole: the last one starting before it (none after the
+    # last bar's end, which the hole set already).
     after = np.searchsorted(t_s, starts, side="right")
-    starts, after = starts[after > 0], after[after > 0]
+    cuts = (after > 0) & (after < t_s.size)
+    starts, after = starts[cuts], after[cuts]
     at = np.repeat(after, 2)
     held = np.column_stack([starts, starts]).ravel()
 

@@ -145,6 +145,8 @@ class HeartMetrics:
         Means of ``coherence`` and ``coherence_score``.
     rsa_t_s, rsa_bpm : ndarray
         RSA peak-to-trough per breath (bpm) at each breath's inhale onset.
+    rsa_end_s : ndarray
+        The end of each of those breaths (s): where the report's last RSA bar stops.
     rsa_max_hr_bpm, rsa_min_hr_bpm : ndarray
         The two ends of that swing: fastest heart rate in the inhale, slowest in the exhale.
     mean_rsa_bpm : float or None
@@ -176,6 +178,7 @@ class HeartMetrics:
     mean_coherence_score: float | None = None
     rsa_t_s: FloatArray = field(default_factory=_empty)
     rsa_bpm: FloatArray = field(default_factory=_empty)
+    rsa_end_s: FloatArray = field(default_factory=_empty)
     rsa_max_hr_bpm: FloatArray = field(default_factory=_empty)
     rsa_min_hr_bpm: FloatArray = field(default_factory=_empty)
     mean_rsa_bpm: float | None = None
@@ -748,7 +751,7 @@ def heart_metrics(
             "peak-to-trough per breathing cycle read from the heart rhythm (no breathing "
             "sensor): max HR in the rising half − min HR in the falling half"
         )
-    rsa_t, rsa, hr_max, hr_min = _rsa_series(nn_t, nn, breaths)
+    rsa_t, rsa_end, rsa, hr_max, hr_min = _rsa_series(nn_t, nn, breaths)
     return HeartMetrics(
         nn_t_s=nn_t,
         nn_ms=nn,
@@ -773,6 +776,7 @@ def heart_metrics(
         mean_coherence_score=float(np.mean(score)) if score.size else None,
         rsa_t_s=rsa_t,
         rsa_bpm=rsa,
+        rsa_end_s=rsa_end,
         rsa_max_hr_bpm=hr_max,
         rsa_min_hr_bpm=hr_min,
         mean_rsa_bpm=float(np.mean(rsa)) if rsa.size else None,
@@ -813,16 +817,17 @@ def _coherence_series(
 
 def _rsa_series(
     nn_t: FloatArray, nn: FloatArray, breaths: Sequence[BreathEvents]
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Peak-to-trough RSA per breath (:func:`analysis.rsa.rsa_per_breath`, Grossman et al. 1990)
-    at each breath's inhale onset, with the fastest inhale and slowest exhale heart rates (bpm);
-    breaths without a beat in both phases are left out."""
+    at each breath's inhale onset, the breath's end (s), and the fastest inhale and slowest
+    exhale heart rates (bpm); breaths without a beat in both phases are left out."""
     order = np.argsort(nn_t, kind="stable")
     usable = [b for b in breaths if b.inhale_onset_s <= b.exhale_onset_s <= b.end_s]
     rows = [
-        (r.inhale_onset_s, r.peak_to_trough_bpm, r.max_hr_inhale_bpm, r.min_hr_exhale_bpm)
+        (r.inhale_onset_s, r.end_s, r.peak_to_trough_bpm, r.max_hr_inhale_bpm, r.min_hr_exhale_bpm)
         for r in rsa_per_breath(nn_t[order], nn[order], usable)
         if r.peak_to_trough_bpm is not None
     ]
-    table = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
-    return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), table[:, 3].copy()
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
+    onset_s, end_s, rsa_bpm, max_bpm, min_bpm = (table[:, k].copy() for k in range(5))
+    return onset_s, end_s, rsa_bpm, max_bpm, min_bpm

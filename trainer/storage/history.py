@@ -317,14 +317,27 @@ class SessionRow:
         return beats_span_s(self.beats, self.mean_hr_bpm)
 
     @property
+    def heart_rate_only(self) -> bool:
+        """A heart rate without a single beat: a strap that sent its heart rate but no
+        beat-to-beat (RR) intervals (the summary's ``hr_basis`` ``device``), so there is no HRV,
+        RSA or coherence at all, rather than unreliable ones.
+
+        Told from the row alone, so rows added before this was asked are told too: the mean
+        heart rate of a session with beats is theirs (``SessionAnalysis.metrics``), and one
+        without any can only be the strap's own.
+        """
+        return self.beats == 0 and self.mean_hr_bpm is not None
+
+    @property
     def heart_unreliable(self) -> bool:
         """HRV, RSA and coherence that do not stand: more beats corrected than
         :data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT` (the threshold the report and
         ``import`` warn at), or under :data:`MIN_HRV_BEATS_S` of beats. The history flags the
-        row, progress leaves those numbers out."""
+        row, progress leaves those numbers out. A session of :attr:`heart_rate_only` is not
+        one: it has no such numbers (its 0 beats had flagged it as one, found in review)."""
         too_short = self.beats_s is not None and self.beats_s < MIN_HRV_BEATS_S
         corrected = self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
-        return too_short or corrected
+        return not self.heart_rate_only and (too_short or corrected)
 
     @property
     def start_local(self) -> time.struct_time:
