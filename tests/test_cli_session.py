@@ -731,3 +731,20 @@ def test_a_resonance_rate_that_cannot_be_stored_costs_neither_history_nor_path(
         f"recording saved: {path}",
     )
     assert added == [path]
+
+
+def test_a_folder_linked_to_an_unplugged_drive_is_named_as_such(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data folder or --out moved to another disk and linked back, the disk not mounted, was
+    refused as "is a file, not a folder", naming a path that did not exist (found in review)."""
+    gone = tmp_path / "usb" / "breathwise"
+    link = tmp_path / "linked"
+    link.symlink_to(gone)
+    code = run(["live", "--device", "sim", "--headless", "--out", str(link / "rec")])
+    _one_line_error(
+        capsys, code, 1, f"{link}: is a link to {gone}, which is not there: is its drive unplugged?"
+    )
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(link))
+    code = run(["history"])
+    _one_line_error(capsys, code, 1, f"{link}: is a link to {gone}, which is not there")

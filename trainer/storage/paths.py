@@ -69,11 +69,28 @@ def ensure_private_dir(path: Path, *, advice: str) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except FileExistsError:
-        raise UserError(f"{path}: is a file, not a folder") from None
+        # A folder moved to another disk and linked back, the disk not mounted: mkdir meets
+        # the link (which exists, but not as a folder) and says "file exists".
+        _refuse_dangling_link(path, advice)
+        raise UserError(f"{path}: is a file, not a folder", advice) from None
     except OSError as exc:
         reason = exc.strerror or exc
         raise UserError(f"{path}: cannot create the folder ({reason})", advice) from None
     return path
+
+
+def _refuse_dangling_link(path: Path, advice: str) -> None:
+    """Refuse ``path`` if it, or a folder it is in, is a symbolic link to nothing (a folder
+    moved to a disk that is not mounted), naming the link and where it points."""
+    from trainer.errors import UserError
+
+    for part in (*reversed(path.parents), path):
+        if part.is_symlink() and not part.exists():
+            raise UserError(
+                f"{part}: is a link to {os.readlink(part)}, which is not there: is its drive "
+                "unplugged?",
+                f"plug in the drive, or {advice}",
+            )
 
 
 MIN_FREE_BYTES = 1024 * 1024
@@ -268,6 +285,7 @@ def check_output_path(path: Path, what: str, example: str, option: str = "-o") -
         return path
     if parent.exists():
         raise UserError(f"{parent}: is a file, not a folder", f"check {option} {path}")
+    _refuse_dangling_link(parent, f"check {option} {path}")
     raise UserError(
         f"{option} {path}: the folder {parent} does not exist",
         f"check the path, or create the folder first (mkdir -p {shlex.quote(str(parent))})",
