@@ -116,6 +116,32 @@ does:
    :attr:`AccBreathTracker.held_s` says how long it has been held (a posture change takes a
    few seconds) for the caller to tell the person.
 
+**Holes.** A lost link leaves a hole in the samples (:class:`TimedAccBreathTracker` finds
+it in their times). No breath spans one, but what changes slowly stays: up to
+:data:`KEEP_HOLE_S` (30 s, the covariance's time constant) the projection carries on
+(:meth:`AccBreathTracker.mark_hole`: gravity, axis, inhale direction and its evidence, posture
+state; a posture changed meanwhile is a jump like any other, step 3) and only the filters and
+the breath detector start again, the detector keeping what the breaths taught it
+(:meth:`analysis.breath.BreathTracker.after_hole`: the depths that set its hysteresis and
+label a breath). The breath under way when the samples resume is lost; the next one is found
+and may be good. If the samples resumed in the exhale before it, that one too: a first trough
+after the hole starts a breath when the signal fell into it by 5 % of the typical depth; below
+20 % that breath is uncertain (a low-pass primed on one noisy sample settles with a fall the
+size of that noise). The times of the breaths after a hole are not taken before its end (the
+low-pass delay taken off them would map an onset at the first sample back into the hole). A
+longer hole, or a step back in the sensor's clock (switched off and on: the strap may have
+been taken off), starts a new detector, whose inhale direction is learnt again (step 5).
+Every hole had started a new detector: with the link lost every 20 s for 2.6 s (a simulated
+H10 at 50 Hz, 12 breaths/min, out:in 1.5, 3 min: 18 breaths whole between holes), 18 breaths
+were found, none good (the direction never settled, and a new detector's first breath is
+uncertain); now 18, 15 of them good (every 30 s: 6 -> 21 good of 24; every 12 s, a breath
+at most between holes: 0 -> 3, 9 -> 7 found of 12). On 36 runs of 2 min (8-15/min, 1.5 and
+2:1, lost every 12 or 20 s, the holes at random points of the breath), of the 361 breaths
+whole between holes 300 were found within 0.5 s before, 4 good, and 289 now, 180 good, none
+false and none good off by more than 0.3 s (the difference: mostly breaths whose samples
+resumed less than 0.5 s before their trough, which a new detector's start-up transient let it
+take for a breath start).
+
 Everything runs per working sample in plain Python floats (about 10 us per sample: 0.7 s per
 hour at 20 Hz), with state in the object, so any chunking gives the same breaths.
 """
@@ -134,6 +160,7 @@ from analysis.breath import Breath, BreathTracker
 from analysis.filters import StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
 
 __all__ = [
+    "KEEP_HOLE_S",
     "MOTION_ARTIFACT",
     "MOTION_BAND_HZ",
     "MOTION_UNCERTAIN",
@@ -191,6 +218,10 @@ MOTION_ARTIFACT = 1.0
 """A breath whose motion reaches this is ``"artifact"``: the movement is as strong as the
 breathing (a 1.8 Hz bounce of 25 mG on 26 mG breaths reads 1.26 and leaves 9 of 45 right)."""
 
+
+KEEP_HOLE_S = 30.0
+"""Longest hole in the samples, s, across which :class:`TimedAccBreathTracker` keeps the
+projection (module notes, "Holes"): the covariance's time constant ``pca_tau_s``."""
 
 MIN_FS_HZ = 5.0
 """Slowest accelerometer rate analysed, Hz: the 1.5 Hz low-pass needs room below Nyquist."""
@@ -341,6 +372,7 @@ class AccBreathTracker:
         self._t0_s = float(t0_s)
         self._breath_t0_s = t0_s - self._delay_s + (self._decim - 1) / self._fs_hz
         self._breath = BreathTracker(self._work_hz, t0_s=self._breath_t0_s, **breath_kwargs)
+        self._holes = 0
 
     # ----------------------------------------------------------------------------- public API
 
@@ -468,6 +500,33 @@ class AccBreathTracker:
             del self._ver[:extra]
             self._hist_base += extra
         return labelled
+
+    def mark_hole(self) -> None:
+        """Say that samples are missing between the last ones consumed and the next.
+
+        No breath spans the hole: the breath detector (:class:`analysis.breath.BreathTracker`)
+        and the input filters start again with the next sample (the filters primed with it, so
+        the step across the hole does not ring), and the output not yet released to the
+        detector (the posture look-back and the part of a grid piece, at most 0.75 s) is
+        dropped with the breath it may have ended. The projection carries on: gravity, the
+        residual covariance and its axis, the inhale direction and the evidence for it, the
+        posture state (module notes, "Holes"). Sample indices go on counting, so the breath
+        times of the next samples are those of samples following the last ones without a
+        hole; a caller that knows their true times maps them
+        (:class:`TimedAccBreathTracker`).
+        """
+        for f in (*self._filters, *self._motion_filters):
+            f.reset()
+        self._pending.clear()
+        self._out_buf.clear()
+        self._n_out = self._k
+        self._breath = self._breath.after_hole(self._breath_t0_s + self._k / self._work_hz)
+        self._holes += 1
+
+    @property
+    def holes(self) -> int:
+        """Holes marked so far (:meth:`mark_hole`)."""
+        return self._holes
 
     # ---------------------------------------------------------------------------- per sample
 
@@ -771,8 +830,11 @@ class TimedAccBreathTracker:
     The detector runs on the sample index at the nominal rate; each breath's instants are then
     mapped through the actual sample times, so a sensor whose clock runs 1 % fast (Polar H10
     [polar#71]) still gives breaths at the right session times. A hole (a step between two
-    samples larger than ``max_step_s`` or backwards: link gap, sensor clock restart), between
-    chunks or inside one, starts a new detector, so no breath spans it.
+    samples larger than ``max_step_s``: a link gap), between chunks or inside one, is one no
+    breath spans. Up to ``keep_hole_s`` long, the detector carries its projection across it
+    (:meth:`AccBreathTracker.mark_hole`: gravity, axis, the inhale direction learnt); a longer
+    one, or a step backwards (the sensor's clock restarted: it was switched off), starts a new
+    detector (module notes, "Holes").
 
     Parameters
     ----------
@@ -780,6 +842,9 @@ class TimedAccBreathTracker:
         Nominal sample rate, Hz.
     max_step_s : float
         A step between consecutive samples larger than this (or backwards) counts as a hole, s.
+    keep_hole_s : float
+        Longest hole, s, across which the detector keeps its projection
+        (:data:`KEEP_HOLE_S`).
     history_s : float
         Sample times kept for mapping, s (breaths are emitted well within this).
     **kwargs
@@ -791,17 +856,25 @@ class TimedAccBreathTracker:
         nominal_fs_hz: float,
         *,
         max_step_s: float = 1.0,
+        keep_hole_s: float = KEEP_HOLE_S,
         history_s: float = 300.0,
         **kwargs: Any,
     ) -> None:
         self.fs_hz = float(nominal_fs_hz)
         self._max_step_s = max_step_s
+        self._keep_hole_s = keep_hole_s
         self._history_s = history_s
         self._kwargs = kwargs
         self._tracker: AccBreathTracker | None = None
         self._times = np.empty(0)
         self._first_index = 0
+        # Absolute sample indices where the samples resumed after a hole the detector kept
+        # its projection across (mark_hole), within the times kept.
+        self._resumed_at: list[int] = []
         self.restarts = 0
+        """Holes after which a new detector started (longer than ``keep_hole_s``, or backwards)."""
+        self.holes = 0
+        """Holes of any length met so far."""
 
     def update(self, t_s: ArrayLike, xyz: ArrayLike) -> list[Breath]:
         """Consume samples with their session times; return breaths in session time.
@@ -851,18 +924,25 @@ class TimedAccBreathTracker:
         if self._tracker is not None and self._times.size:
             step = times[0] - self._times[-1]
             if step <= 0 or step > self._max_step_s:
-                self._tracker = None
-                self.restarts += 1
+                self.holes += 1
+                if 0 < step <= self._keep_hole_s:
+                    self._tracker.mark_hole()
+                    self._resumed_at.append(self._first_index + self._times.size)
+                else:
+                    self._tracker = None
+                    self.restarts += 1
         if self._tracker is None:
             self._tracker = AccBreathTracker(self.fs_hz, t0_s=0.0, **self._kwargs)
             self._times = np.empty(0)
             self._first_index = 0
+            self._resumed_at = []
         self._times = np.concatenate([self._times, times])
         out = [self._mapped(breath) for breath in self._tracker.update(xyz)]
         keep_from = int(np.searchsorted(self._times, times[-1] - self._history_s))
         if keep_from > 0:
             self._times = self._times[keep_from:]
             self._first_index += keep_from
+            self._resumed_at = [i for i in self._resumed_at if i >= self._first_index]
         return out
 
     @property
@@ -876,15 +956,24 @@ class TimedAccBreathTracker:
         """:attr:`AccBreathTracker.held_s` of the current detector, s (0 before any sample)."""
         return self._tracker.held_s if self._tracker is not None else 0.0
 
-    def _time(self, index_s: float) -> float:
-        position = index_s * self.fs_hz - self._first_index
+    def _time(self, index_s: float, since: int) -> float:
+        """Session time of an instant of the detector's clock, s, not before the sample of
+        absolute index ``since``: the first after the hole the breath follows. The low-pass
+        delay taken off a breath's times (module notes, step 7) would put an onset at the first
+        sample after a hole up to 0.15 s before it, which the samples' times map into the hole,
+        onto the samples before it; the filters, primed on that first sample, have no delay
+        there."""
+        position = max(index_s * self.fs_hz, since) - self._first_index
         return float(np.interp(position, np.arange(self._times.size), self._times))
 
     def _mapped(self, b: Breath) -> Breath:
-        inhale = self._time(b.inhale_onset_s)
-        exhale = self._time(b.exhale_onset_s)
-        end = self._time(b.end_s)
-        pause_start = self._time(b.end_s - b.pause_s)
+        # Every breath lies after the latest hole before its end (no breath spans one).
+        end_index = b.end_s * self.fs_hz
+        since = max((i for i in self._resumed_at if i <= end_index), default=0)
+        inhale = self._time(b.inhale_onset_s, since)
+        exhale = self._time(b.exhale_onset_s, since)
+        end = self._time(b.end_s, since)
+        pause_start = self._time(b.end_s - b.pause_s, since)
         inhale_s = exhale - inhale
         exhale_s = pause_start - exhale
         return replace(
@@ -901,5 +990,5 @@ class TimedAccBreathTracker:
             rate_bpm=b.rate_bpm * (b.end_s - b.inhale_onset_s) / (end - inhale)
             if end > inhale and b.end_s > b.inhale_onset_s
             else b.rate_bpm,
-            detected_s=self._time(b.detected_s),
+            detected_s=self._time(b.detected_s, since),
         )

@@ -438,6 +438,10 @@ class _Trough:
     """Sample index of ``smooth[0]``."""
     f1: float
     """Onset level used, input units."""
+    seen: bool = True
+    """False for the first trough after a hole whose fall is too shallow to tell from the
+    low-pass settling on the first sample (:meth:`BreathTracker._resumed_trough`): the
+    breath it begins is at best ``"uncertain"``."""
 
     def pause_start(self, k_onset: float) -> float:
         """Start of the pause before this trough by the corner rule, fractional sample index.
@@ -615,6 +619,19 @@ class BreathTracker:
         if not 0.0 < artifact_low < 1.0 < artifact_high:
             raise ValueError("need 0 < artifact_low < 1 < artifact_high")
         sos = lowpass_sos(cutoff_hz, fs_hz, 2)  # validates fs_hz and cutoff_hz
+        # For a detector resuming after a hole (after_hole): the same settings.
+        self._n_depths = n_depths
+        self._settings: dict[str, float] = {
+            "cutoff_hz": cutoff_hz,
+            "rel_delta": rel_delta,
+            "min_delta": min_delta,
+            "onset_fraction": onset_fraction,
+            "min_breath_s": min_breath_s,
+            "stall_s": stall_s,
+            "history_s": history_s,
+            "artifact_low": artifact_low,
+            "artifact_high": artifact_high,
+        }
         self._fs_hz = float(fs_hz)
         self._t0_s = float(t0_s)
         self._rel_delta = float(rel_delta)
@@ -698,6 +715,8 @@ class BreathTracker:
         self._peak: _Peak | None = None
         self._merged = False
         self._latencies: deque[float] = deque(maxlen=9)
+        # Made by after_hole: the first trough may start a breath (_resumed_trough).
+        self._resumed = False
 
     # ----------------------------------------------------------------------------- public API
 
@@ -735,6 +754,50 @@ class BreathTracker:
         if not self._latencies:
             return self._delay_s + 1.0
         return _median(self._latencies)
+
+    def after_hole(self, t0_s: float) -> BreathTracker:
+        """A detector for the samples that resume after a hole, the first of them at ``t0_s``.
+
+        It starts on them as a new detector would (its low-pass primed with the first; no
+        breath spans the hole, nor begins before the first sample; the breath under way when
+        they resume is lost), but the first trough starts a breath when the signal is seen to
+        fall into it (:meth:`_resumed_trough`), and it keeps what the breaths before the hole
+        taught: the reference depth of the hysteresis and the recent depths that label a
+        breath (a new detector calls its first breath ``"uncertain"``, having nothing to
+        compare it with), the recent periods that time a stall, the fall shapes, the
+        latencies and the count of merged breaths. A few seconds' hole leaves the person
+        breathing as before; a link that drops every few breaths would otherwise leave every
+        breath the first of its detector (:mod:`analysis.acc_breath`, "Holes").
+
+        Parameters
+        ----------
+        t0_s : float
+            Time of the first sample after the hole, s.
+
+        Returns
+        -------
+        BreathTracker
+            The detector to feed from then on, with this one's settings.
+        """
+        new = BreathTracker(self._fs_hz, t0_s=t0_s, n_depths=self._n_depths, **self._settings)
+        new._depths.extend(self._depths)
+        new._ref_depth = self._ref_depth
+        new._recent_depths.extend(self._recent_depths)
+        new._plausible_depths.extend(self._plausible_depths)
+        new._typical = self._typical
+        new._periods.extend(self._periods)
+        if new._periods:
+            period = int(_median(new._periods))
+            new._stall_eff = min(new._stall_n, max(3 * period, 2 * new._min_breath_n))
+            new._stall_at = new._stall_eff - 1
+        new._shapes.extend(self._shapes)
+        new._latencies.extend(self._latencies)
+        new._merged_breaths = self._merged_breaths
+        new._resumed = bool(self._recent_depths)
+        # No inhale starts before the first sample (a phase fit would extrapolate the first
+        # rise back into the hole).
+        new._last_exhale = 0.0
+        return new
 
     def update(self, x: ArrayLike) -> list[Breath]:
         """Consume the next samples of the belt signal; return the breaths completed by them.
@@ -1073,6 +1136,9 @@ class BreathTracker:
         peak = self._peak
         anchor = self._mode == _SEEK_ANY or peak is None
         trough = None if peak is None or anchor else self._trough(conf, peak)
+        # After a hole, the first turning point may be the bottom of a valley the samples
+        # resumed in (see _resumed_trough).
+        first = self._resumed_trough(conf) if self._resumed and self._mode == _SEEK_ANY else None
         self._prev_swing = (self._hi if self._mode == _SEEK_ANY else self._last_ext) - self._lo
         self._last_ext = self._lo
         self._mode = _SEEK_PEAK
@@ -1081,7 +1147,7 @@ class BreathTracker:
         if peak is None or trough is None:
             # No confirmed fall before this trough (the signal started mid-breath): an anchor,
             # not the start of a breath.
-            self._start = None
+            self._start = first
             return
         start = self._start
         if start is None:
@@ -1128,6 +1194,44 @@ class BreathTracker:
         # An inhale cannot start before the previous exhale did.
         return _Trough(tt, float(s[m]), max(onset, peak.raw_idx), a + m, s, a, f1)
 
+    def _resumed_trough(self, conf: int) -> _Trough | None:
+        """The first trough after a hole (:meth:`after_hole`), confirmed by sample ``conf``,
+        as the start of a breath; None when the samples may have resumed in its rise.
+
+        A new detector takes its first trough for an anchor: without a confirmed fall before
+        it, its minimum may be only the first sample of a rise already under way. After a hole
+        the typical depth of the breaths is known, so a fall into the trough is seen for what
+        it is: if the signal came down into it by at least ``onset_fraction`` of that depth
+        (the onset level, module notes step 5) and its inhale onset lies after the first
+        sample by more than the smoothing half-width (the stretch a centred fit sees whole),
+        the samples resumed in the exhale, and the breath the trough begins is measured.
+        Otherwise (a rise under way, or the flat bottom of the valley) the breath under way
+        when the samples resumed is lost, as with a new detector. A fall of less than
+        ``_ONSET_LEVEL_RATIO`` onset levels (20 %) may be the low-pass of the signal's source
+        settling after it was primed on one noisy sample (a chest accelerometer's low-pass,
+        restarted at the hole): the breath is then at best ``"uncertain"`` (:attr:`_Trough.seen`).
+        Measured on a simulated chest accelerometer (8-15 breaths/min, ratios 1.5 and 2, the
+        link lost every 12 or 20 s for 2.6 s, 36 runs of 2 min): 289 of the 361 breaths that
+        lay whole between holes found within 0.5 s, none false, 180 good, none of those more
+        than 0.3 s off; with every first trough an anchor: 265; with a fall of 20 % needed to
+        start a breath: 269; with the onset test alone: 296, but 15 more breaths cut short by
+        the hole, some of them good.
+        """
+        tt = self._lo_idx
+        f1 = self._f_onset * self._scale()
+        a = max(self._buf_start, conf - self._history_n)
+        departure = tt + _last_index(self._window(tt, conf) <= self._lo + f1)
+        half = self._half_width(departure, conf, tt - a)
+        s = self._smoothed_raw(a, conf, half)
+        m = int(s.argmin())
+        onset = a + _leave_valley(s, m, f1, self._k_onset)
+        typical = self._typical if self._typical is not None else 0.0
+        fall = float(s[0] - s[m])
+        if fall < self._f_onset * typical or onset < a + half:
+            return None
+        seen = fall >= _ONSET_LEVEL_RATIO * self._f_onset * typical
+        return _Trough(tt, float(s[m]), onset, a + m, s, a, f1, seen)
+
     def _emit(self, start: _Trough, peak: _Peak, end: _Trough, conf: int) -> _Pending:
         """A breath is complete: update the running state; its times come in :meth:`_finish`."""
         fall = peak.level - end.level
@@ -1156,7 +1260,7 @@ class BreathTracker:
             too_deep = yardstick > self._artifact_high * median
             if not self._artifact_low * median <= depth <= self._artifact_high * median:
                 quality = "artifact"
-            elif self._merged or asymmetric or lone_fast:
+            elif self._merged or asymmetric or lone_fast or not start.seen:
                 quality = "uncertain"
             else:
                 quality = "good"  # unless its phases have to be clamped (see _finish)

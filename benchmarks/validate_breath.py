@@ -1376,7 +1376,11 @@ def main(out: Path = OUT) -> None:
         "breaths then stay uncertain. Walking "
         "or swaying (power at 0.7-3 Hz as strong as the breathing's) marks the breaths "
         "artifact and hands the session to the heart rhythm; the breaths found while moving "
-        "are not right.",
+        "are not right. A lost link leaves a hole no breath spans; up to 30 s, what was learnt "
+        "(gravity, axis, inhale direction, the breaths' depth) carries across it, and the "
+        "breath under way when the samples resume is lost, the next one is found and may be "
+        'good (`analysis/acc_breath.py`, "Holes"). A longer hole, or the sensor restarting, '
+        "starts the learning again.",
         "",
         f"(Report computed in {time.perf_counter() - t0:.0f} s.)",
         "",
