@@ -309,17 +309,19 @@ def _add_to_history(path: Path) -> tuple[str | None, bool]:
         record_session,
     )
 
+    later = f"add it later with: {add_command(path)}"
     try:
         record_session(path, timeout_ms=SESSION_END_TIMEOUT_MS)
     except HistoryError as exc:
         if exc.cause == "busy":
-            busy = f"it is busy (another breathwise?) — add it later with: {add_command(path)}"
-            return busy, False
-        return _one_line(exc), False
+            return f"it is busy (another breathwise?) — {later}", False
+        # Every cause names the command, as import does (found in review: a read-only data
+        # folder said why, but not how to add the session once it is writable again).
+        return f"{_one_line(exc)}; {later}", False
     except NoSensorData as exc:
         return _one_line(exc), True
     except Exception as exc:  # see above: nothing here may cost the summary
-        return _one_line(exc), False
+        return f"{_one_line(exc)}; {later}", False
     return None, False
 
 
