@@ -876,3 +876,21 @@ def test_a_time_a_few_ms_before_the_start_is_written_as_zero() -> None:
     from trainer.reports.session_analysis import _r
 
     assert str(_r(-0.004, 1)) == "0.0" and _r(-0.06, 1) == -0.1 and _r(None) is None
+
+
+def test_a_matplotlib_without_a_cache_folder_adds_nothing_to_stderr(tmp_path: Path) -> None:
+    """With a read-only home matplotlib printed two lines of advice about MPLCONFIGDIR before
+    the report's own line (found in review); the report is written either way."""
+    import os
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    env = {**os.environ, "MPLCONFIGDIR": str(blocker / "matplotlib")}
+    done = subprocess.run(
+        [sys.executable, "-m", "trainer", "report", str(SAMPLE), "-o", str(tmp_path / "r.png")],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [f"report written: {tmp_path / 'r.png'}"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -136,6 +137,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` when omitted.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    # Matplotlib logs two lines of advice on stderr when it cannot make its cache folder (a
+    # read-only home) and works from a temporary one: nothing for a user of ours to act on,
+    # and it came before a command's own one-line error (found in review).
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     command = next((arg for arg in args if not arg.startswith("-")), None)
     if command not in SIGNALS_HELD_BY:
         if not {"--help", "-h"} & set(args):
