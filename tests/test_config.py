@@ -175,6 +175,14 @@ def test_config_commands(config_dir: Path) -> None:
     assert str(config_dir / "settings.toml") in result.stdout
     assert "resonance_rate_bpm = 5.5" in result.stdout
     assert "sound              = true" in result.stdout
+    # Where the built-in programs are, to copy from: an installed wheel has no source tree to
+    # look in, and a program file's error pointed at "the built-in programs" (found in review).
+    shown = next(
+        line.split(": ", 1)[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("built-in programs (examples to copy): ")
+    )
+    assert (Path(shown) / "spine-body-scan.toml").is_file()
 
     result = runner.invoke(app, ["set", "program", "no-such-program"])
     assert isinstance(result.exception, BadArgument)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from trainer.errors import BadArgument, UserError
-from trainer.programs.catalog import USER, load_catalog, user_programs_dir
+from trainer.programs.catalog import USER, builtin_programs_dir, load_catalog, user_programs_dir
 from trainer.storage.config import (
     SETTING_HELP,
     SETTING_KEYS,
@@ -67,6 +67,7 @@ def config_show() -> None:
     state = "" if path.exists() else " (not created yet: all defaults)"
     typer.echo(f"settings file: {path}{state}")
     typer.echo(f"your programs: {user_programs_dir()}")
+    typer.echo(f"built-in programs (examples to copy): {builtin_programs_dir()}")
     typer.echo()
     for key in SETTING_KEYS:
         typer.echo(f"{key:<{width}} = {shown[key]:<24} # {SETTING_HELP[key]}")

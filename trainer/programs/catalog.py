@@ -28,6 +28,12 @@ def user_programs_dir() -> Path:
     return config_dir() / "programs"
 
 
+def builtin_programs_dir() -> str:
+    """Where the programs shipped with the package are (examples for a person's own: an
+    installed wheel leaves no source tree to look in)."""
+    return str(resources.files("trainer.programs"))
+
+
 def _builtin_programs() -> dict[str, Program]:
     """Load the programs shipped with the package; a broken one is a bug, so it raises."""
     found: dict[str, Program] = {}

@@ -163,7 +163,10 @@ class _Checker:
             source=self.source,
             line=self.lines.line_of(path),
             field=self.label(path),
-            advice="fix the program file (see the built-in programs for examples)",
+            advice=(
+                "fix the program file (the built-in programs are examples: "
+                "'breathwise config show' says where they are)"
+            ),
         )
 
     def keys(self, table: Mapping[str, Any], path: KeyPath, allowed: Sequence[str]) -> None:
