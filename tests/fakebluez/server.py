@@ -479,9 +479,22 @@ class DeviceModel:
         self._pending_connect: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stream_count = 0
+        self._body_start = 0.0
         self.rng = random.Random(f"{self.scenario.seed}-{self.address}")
 
     # GATT table -------------------------------------------------------------------------------
+
+    def body_s(self) -> float:
+        """Seconds on the wearer's clock, from the first time a signal was asked for.
+
+        The breathing and the heartbeat a sensor sends go on while the link is down, as a
+        body's do: a stream that started again from phase 0 at every reconnect made drops
+        every 12 s leave no whole breath between them, which no detector could find.
+        """
+        now = asyncio.get_running_loop().time()
+        if not self._body_start:
+            self._body_start = now
+        return now - self._body_start
 
     def gatt(self) -> list[tuple[str, list[CharSpec]]]:
         return []
@@ -665,7 +678,7 @@ class HeartRateMixin(DeviceModel):
             self.spawn(self._heart_rate())
 
     async def _heart_rate(self) -> None:
-        t_s = 0.0
+        t_s = self.body_s()
         while True:
             await asyncio.sleep(self.scenario.hr_interval_s)
             rr_raw = []
@@ -864,6 +877,7 @@ class PolarModel(PolarMade, HeartRateMixin):
         per_frame = ECG_FRAME_SAMPLES if is_ecg else ACC_FRAME_SAMPLES
         t0 = loop.time()
         sensor_t0 = self.sensor_ns()
+        body_t0_s = self.body_s()
         k = 0
         while mtype in self.streaming:
             k_next = k + per_frame
@@ -874,13 +888,14 @@ class PolarModel(PolarMade, HeartRateMixin):
             header = bytes([mtype]) + struct.pack("<Q", timestamp)
             if is_ecg:
                 body = b"".join(
-                    self._ecg_uv(i / fs_true).to_bytes(3, "little", signed=True)
+                    self._ecg_uv(body_t0_s + i / fs_true).to_bytes(3, "little", signed=True)
                     for i in range(k, k_next)
                 )
                 frame = header + b"\x00" + body
             else:
                 body = b"".join(
-                    struct.pack("<hhh", *self._acc_mg(i / fs_true)) for i in range(k, k_next)
+                    struct.pack("<hhh", *self._acc_mg(body_t0_s + i / fs_true))
+                    for i in range(k, k_next)
                 )
                 frame = header + b"\x01" + body
             self.notify(PMD_DATA_UUID, frame)
@@ -1062,16 +1077,18 @@ class BeltModel(DeviceModel):
         loop = asyncio.get_running_loop()
         channels = [n for n in range(16) if self.mask & (1 << n)]
         t0 = loop.time()
+        body_t0_s = self.body_s()
         k = 0
         while self.measuring:
             k += 1
             await asyncio.sleep(max(0.0, t0 + k * self.period_us / 1e6 - loop.time()))
             if not self.measuring:
                 return
-            t_s = k * self.period_us / 1e6
+            t_s = body_t0_s + k * self.period_us / 1e6
             values = {
                 1: 2.0 + 1.5 * math.sin(2 * math.pi * 0.2 * t_s),
-                2: math.nan if t_s < 1.0 else 12.0,
+                # The rate channel has nothing to say in the first second of a measurement.
+                2: math.nan if k * self.period_us / 1e6 < 1.0 else 12.0,
             }
             row = [values.get(c, 0.0) for c in channels]
             self._counter = (self._counter + 1) & 0xFF
