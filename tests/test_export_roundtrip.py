@@ -5,6 +5,8 @@ schema step (v6) is tested with the others, in ``test_history.py``."""
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import os
 import shutil
 import sqlite3
@@ -26,7 +28,7 @@ from trainer.storage.history import (
     list_sessions,
     migrate,
 )
-from trainer.storage.importers import import_recording, read_export_session
+from trainer.storage.importers import ImportFileError, import_recording, read_export_session
 from trainer.storage.recording import read_recording
 
 STEM = "evening.2026-12-05"
@@ -91,6 +93,29 @@ def test_a_stem_with_dots_finds_its_sidecar(exported: Path, tmp_path: Path) -> N
     with pytest.raises(UserError, match=r"an export of the session of .* not added again"):
         add_recording(result.path, db_path=db)
     assert len(list_sessions(db_path=db)) == 1
+
+
+def test_a_gzipped_export_finds_its_sidecar(exported: Path, tmp_path: Path) -> None:
+    """A ``beats.csv.gz`` was read but found no sidecar, gzipped or not, so it was imported at
+    the file's own time as an unlinked session, its SIMULATED SENSOR mark lost (found in
+    review)."""
+    _, folder = _copy(exported, tmp_path)
+    plain = read_export_session(folder / f"{PLAIN}.beats.csv")
+    assert plain is not None
+    for name in (f"{PLAIN}.beats.csv", f"{PLAIN}.session.csv"):
+        (folder / f"{name}.gz").write_bytes(gzip.compress((folder / name).read_bytes()))
+    beats_gz = folder / f"{PLAIN}.beats.csv.gz"
+    assert read_export_session(beats_gz) == plain
+    (folder / f"{PLAIN}.session.csv").unlink()  # only the gzipped sidecar left
+    zipped = read_export_session(beats_gz)
+    assert zipped is not None and zipped.sidecar.name == f"{PLAIN}.session.csv.gz"
+    assert dataclasses.replace(zipped, sidecar=plain.sidecar) == plain
+    back = analyse_recording(import_recording(beats_gz, output=tmp_path / "gz.bwr").path)
+    assert back.start_wall_ns == WALL_NS and back.source_kind == "sim"
+    # A damaged gzipped sidecar is refused like any unreadable one, not ignored.
+    (folder / f"{PLAIN}.session.csv.gz").write_bytes(b"\x1f\x8b\x08\x00broken")
+    with pytest.raises(ImportFileError, match="cannot be read"):
+        read_export_session(beats_gz)
 
 
 def test_the_original_added_after_its_reimport_replaces_its_row(

@@ -1524,7 +1524,7 @@ class ExportedSession:
     Attributes
     ----------
     sidecar : Path
-        The ``<stem>.session.csv`` file.
+        The ``<stem>.session.csv`` file (or ``.csv.gz``).
     start_wall_ns : int
         Session start, Unix ns: the ``t_s`` of the export count from it.
     source_kind, source_name : str
@@ -1605,18 +1605,40 @@ def read_export_session(path: Path) -> ExportedSession | None:
         whole-number start (found in review: ``start_wall_ns,abc`` was ignored, and the import
         dated today, unlinked, a simulated session without its SIMULATED SENSOR mark).
     """
-    if path.suffix.lower() != ".csv":
+    name = path.name
+    # Exports are often gzipped to be kept or sent (found in review: a beats.csv.gz was read
+    # but found no sidecar, so it was dated today as an unlinked session).
+    for suffix in (".csv", ".csv.gz"):
+        if name.lower().endswith(suffix):
+            base = name[: -len(suffix)]
+            break
+    else:
         return None
-    stem, dot, stream = path.name[: -len(".csv")].rpartition(".")
+    stem, dot, stream = base.rpartition(".")
     if not (dot and stem and stream.lower() in EXPORT_CSVS):
         return None
-    sidecar = path.with_name(f"{stem}.{SESSION_CSV}.csv")
-    if not sidecar.exists():
+    sidecar = next(
+        (
+            candidate
+            for candidate in (
+                path.with_name(f"{stem}.{SESSION_CSV}.csv"),
+                path.with_name(f"{stem}.{SESSION_CSV}.csv.gz"),
+            )
+            if candidate.exists()
+        ),
+        None,
+    )
+    if sidecar is None:
         return None
     try:
-        with sidecar.open(newline="", encoding="utf-8") as handle:
+        opened = (
+            gzip.open(sidecar, "rt", newline="", encoding="utf-8")
+            if sidecar.name.lower().endswith(".gz")
+            else sidecar.open(newline="", encoding="utf-8")
+        )
+        with opened as handle:
             fields = {row[0]: row[1] for row in csv.reader(handle) if len(row) == 2}
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
         problem = getattr(exc, "strerror", None) or str(exc)
         raise _sidecar_error(sidecar, path, f"cannot be read ({short_quote(problem)})") from None
     if fields.get("format") != "breathwise-export":
