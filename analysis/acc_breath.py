@@ -4,8 +4,27 @@ Breathing tilts and lifts the chest wall, so a chest accelerometer sees it mostl
 change of the gravity vector's projection on its axes, a few to a few tens of mG. One open
 trainer projects gravity-removed ACC onto one fixed axis and takes descending zero crossings as
 breath ends, which breaks when the person changes posture; a principal-component projection of
-the low-passed three axes is sturdier (docs/reference/physiology.md, "Breath phases"). This module
-does:
+the low-passed three axes is sturdier (docs/reference/physiology.md, "Breath phases").
+
+**Units.** The samples may be in any unit with 0 at no acceleration (mG, g, m/s², a digital
+sensor's raw counts; not an analog sensor's ADC counts, whose 0 g sits mid-range). Every
+threshold on acceleration is a share of gravity: :class:`AccBreathTracker`'s ``gravity``, its
+magnitude in the samples' units (default 1000, the Polar's mG), scales the one absolute one, the
+posture-change jump :data:`MIN_JUMP_MG` (60 thousandths of gravity); the others are relative
+already (a multiple of the residual's RMS, the motion ratio of step 8, the skewness of step 5,
+the belt detector's hysteresis as a share of breath depth). Breath depths are in the samples'
+units. :func:`gravity_magnitude` measures gravity from a recording (``breathwise breaths
+--source acc`` does), and refuses a signal that holds none (high-passed, or a phone's "linear
+acceleration"): it has no scale to take. With 60 mG absolute, the synthetic chest of
+``benchmarks/validate_breath.py`` (10/min, a posture change at 150 s) in a ±2 g sensor's counts
+(16384 per g) read 5 breaths at 40.8/min for 50 at 10/min (breathing of 26 mG, 430 counts,
+passed for movement that never settled), and in g or m/s² the posture change went unseen (42
+breaths for 48 in mG, 2 of them artifacts). Now 12 such chests (4-20/min, 25-200 Hz, ratios 1-2)
+in g, m/s² and counts give the breaths, labels and posture changes of mG, times within 2e-11 s;
+and gravity measured (999.92-999.97 on mG chests) instead of 1000 changes none of 224 (4-30/min,
+25-200 Hz, 4 seeds, with and without a posture change).
+
+This module does:
 
 1. **Anti-alias low-pass and decimation.** Each axis goes through a causal 2nd-order Butterworth
    low-pass at ``lowpass_hz`` (1.5 Hz: the shape of breaths up to 30/min) held in
@@ -17,8 +36,9 @@ does:
    much data is in: removing it is a first-order high-pass at ``1 / (2 pi tau)`` = 0.008 Hz,
    far below 3 breaths/min (0.05 Hz), so slow breaths keep their shape (the exponential-average
    idea of the open trainer, alpha 0.999 at 200 Hz, which is 5 s and too short for 4 breaths/min).
-3. **Posture changes.** A residual ``|a - g|`` larger than ``max(min_jump, jump_factor x RMS
-   of the recent residual)`` is not breathing. The output is held (from half a second before
+3. **Posture changes.** A residual ``|a - g|`` larger than ``max(min_jump_mg, jump_factor x
+   RMS of the recent residual)`` is not breathing (``min_jump_mg`` in thousandths of gravity,
+   60 mG: **Units** above). The output is held (from half a second before
    the detection: output leaves the tracker half a second late so that the start of the
    movement can still be replaced) until the vector has been still (moved less than half that
    threshold over 0.5 s) for ``settle_s``; a new epoch starts there: gravity and the covariance
@@ -160,7 +180,11 @@ from analysis.breath import Breath, BreathTracker
 from analysis.filters import StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
 
 __all__ = [
+    "GRAVITY_WINDOW_S",
     "KEEP_HOLE_S",
+    "MG_PER_G",
+    "MIN_GRAVITY_SPREAD",
+    "MIN_JUMP_MG",
     "MOTION_ARTIFACT",
     "MOTION_BAND_HZ",
     "MOTION_UNCERTAIN",
@@ -176,6 +200,7 @@ __all__ = [
     "breath_asymmetry",
     "detect_acc_breaths",
     "difference_skewness",
+    "gravity_magnitude",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -223,6 +248,22 @@ KEEP_HOLE_S = 30.0
 """Longest hole in the samples, s, across which :class:`TimedAccBreathTracker` keeps the
 projection (module notes, "Holes"): the covariance's time constant ``pca_tau_s``."""
 
+MG_PER_G = 1000.0
+"""Gravity in mG, the unit of the Polar ACC stream (:func:`devices.polar_pmd.decode_acc`):
+:class:`AccBreathTracker`'s default ``gravity``, and what its thresholds in mG are thousandths
+of."""
+MIN_JUMP_MG = 60.0
+"""Smallest residual that is a posture change, mG, i.e. thousandths of gravity (module notes,
+step 3): in g 0.06, in m/s² 0.59, in counts of a ±2 g sensor (16384 per g) 983."""
+
+GRAVITY_WINDOW_S = 10.0
+"""Windows over which :func:`gravity_magnitude` averages the acceleration, s: a few breaths."""
+MIN_GRAVITY_SPREAD = 1.0
+"""Least ratio of gravity to the spread of the acceleration around it for a signal to hold
+gravity (:func:`gravity_magnitude`): below it the mean acceleration is smaller than its
+wander, which no worn accelerometer gives (a still chest reads about 100, one with a 500 mG
+running bounce 2.8)."""
+
 MIN_FS_HZ = 5.0
 """Slowest accelerometer rate analysed, Hz: the 1.5 Hz low-pass needs room below Nyquist."""
 
@@ -244,8 +285,12 @@ class AccBreathTracker:
         Time constant of the residual covariance, s.
     pca_every_s : float
         How often the principal axis is recomputed, s.
-    min_jump : float
-        Smallest residual that counts as a posture change, input units (mG for Polar ACC).
+    gravity : float
+        Magnitude of gravity in the samples' units (1000 for mG, the Polar ACC; 1 for g, 9.81
+        for m/s², 16384 for the counts of a ±2 g 16-bit sensor): the thresholds in mG are
+        thousandths of it (module notes, **Units**). :func:`gravity_magnitude` measures it.
+    min_jump_mg : float
+        Smallest residual that counts as a posture change, mG (thousandths of ``gravity``).
     jump_factor : float
         A posture change is also a residual above this many RMS of the recent residual.
     settle_s : float
@@ -274,7 +319,8 @@ class AccBreathTracker:
         gravity_tau_s: float = 20.0,
         pca_tau_s: float = 30.0,
         pca_every_s: float = 1.0,
-        min_jump: float = 60.0,
+        gravity: float = MG_PER_G,
+        min_jump_mg: float = MIN_JUMP_MG,
         jump_factor: float = 8.0,
         settle_s: float = 1.0,
         min_epoch_s: float = 4.0,
@@ -287,7 +333,8 @@ class AccBreathTracker:
             ("gravity_tau_s", gravity_tau_s),
             ("pca_tau_s", pca_tau_s),
             ("pca_every_s", pca_every_s),
-            ("min_jump", min_jump),
+            ("gravity", gravity),
+            ("min_jump_mg", min_jump_mg),
             ("jump_factor", jump_factor),
             ("settle_s", settle_s),
             ("min_epoch_s", min_epoch_s),
@@ -323,7 +370,10 @@ class AccBreathTracker:
         # below the jump threshold until then, can still be replaced by the held value.
         self._n_lookback = max(1, round(_LOOKBACK_S * w))
         self._pending: deque[float] = deque()
-        self._min_jump = float(min_jump)
+        self._gravity = float(gravity)
+        # Input units per mG; exactly 1.0 for the Polar's mG, whose thresholds stay as they were.
+        self._per_mg = self._gravity / MG_PER_G
+        self._min_jump = min_jump_mg * self._per_mg
         self._jump_factor = float(jump_factor)
 
         # Epoch state.
@@ -444,8 +494,8 @@ class AccBreathTracker:
         Parameters
         ----------
         xyz : array_like, shape (n, 3)
-            The next ``n`` samples (``n`` may be 0), columns x, y, z, any units (mG from
-            :func:`devices.polar_pmd.decode_acc`); finite.
+            The next ``n`` samples (``n`` may be 0), columns x, y, z, in the units of
+            ``gravity`` (mG from :func:`devices.polar_pmd.decode_acc`); finite.
 
         Returns
         -------
@@ -783,6 +833,76 @@ def difference_skewness(x: ArrayLike) -> float:
     return _skewness(float(d.size), float(d.sum()), float(d @ d), float((d * d) @ d))
 
 
+def gravity_magnitude(xyz: ArrayLike, fs_hz: float) -> float:
+    """Magnitude of gravity in a chest-accelerometer recording, in the recording's own units.
+
+    The recording is cut into windows of :data:`GRAVITY_WINDOW_S` (10 s; one window if it is
+    shorter); each window's mean vector is gravity there (breathing, sensor noise and steps
+    average out over a few cycles), and the median of their lengths is the answer, so that
+    posture changes, a few seconds of zeros before a sensor's first real sample or of
+    movement do not count. About 1000 for mG, 1 for g, 9.81 for m/s² and 16384 for the raw
+    counts of a ±2 g 16-bit sensor: :class:`AccBreathTracker` takes it as ``gravity``.
+
+    Parameters
+    ----------
+    xyz : array_like, shape (n, 3)
+        Accelerometer samples (x, y, z), any units with 0 at no acceleration (not an analog
+        sensor's ADC counts, whose 0 g sits mid-range), finite.
+    fs_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    float
+        The gravity magnitude, in the units of ``xyz``.
+
+    Raises
+    ------
+    ValueError
+        If ``xyz`` is not (n, 3) with n >= 1, or if the signal holds no gravity: the median
+        window mean is shorter than :data:`MIN_GRAVITY_SPREAD` times the median RMS of the
+        samples around their window's mean. A high-passed or gravity-removed ("linear")
+        acceleration has no scale to take (its window means are breathing residue: 0.02-0.43
+        of the spread on the synthetic chests of ``benchmarks/validate_breath.py`` high-passed
+        at 0.05 Hz, 4-30 breaths/min), where a still chest reads about 100, walking with a 150
+        mG bounce 9, a 500 mG bounce (running) 2.8.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t_s = np.arange(0.0, 60.0, 0.02)
+    >>> z = 1.0 + 0.005 * np.sin(2 * np.pi * 0.2 * t_s)  # in g
+    >>> xyz = np.column_stack([np.full(t_s.size, 0.003), np.full(t_s.size, 0.002), z])
+    >>> round(gravity_magnitude(xyz, 50.0), 3)
+    1.0
+    """
+    a = np.asarray(xyz, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] != 3 or a.shape[0] == 0:
+        raise ValueError(f"xyz must have shape (n, 3) with n >= 1, got {a.shape}")
+    per = max(1, round(GRAVITY_WINDOW_S * fs_hz))
+    k = max(1, a.shape[0] // per)
+    windows = a[: k * per].reshape(k, per, 3) if a.shape[0] >= per else a[None]
+    means = windows.mean(axis=1)
+    spread = np.sqrt(((windows - means[:, None, :]) ** 2).sum(axis=2).mean(axis=1))
+    gravity = float(np.median(np.linalg.norm(means, axis=1)))
+    typical_spread = float(np.median(spread))
+    if gravity == 0.0 and typical_spread == 0.0:
+        raise ValueError(
+            "x, y, z are 0 throughout: not even gravity, so no acceleration was measured "
+            "(sensor off, or not sending?)"
+        )
+    if not gravity > MIN_GRAVITY_SPREAD * typical_spread:
+        ratio = gravity / typical_spread if typical_spread > 0.0 else 0.0
+        raise ValueError(
+            f"x, y, z hold no gravity: over {GRAVITY_WINDOW_S:g} s their mean is {ratio:.2g} "
+            "times their spread around it, where a worn accelerometer's gravity is many "
+            "times larger (a high-passed or gravity-removed signal?); the chest-accelerometer "
+            "analysis takes its scale, and its posture changes, from gravity: give the raw "
+            "accelerometer, in any unit (mG, g, m/s², counts)"
+        )
+    return gravity
+
+
 def detect_acc_breaths(
     xyz: ArrayLike, fs_hz: float, *, t0_s: float = 0.0, **kwargs: Any
 ) -> list[Breath]:
@@ -794,13 +914,14 @@ def detect_acc_breaths(
     Parameters
     ----------
     xyz : array_like, shape (n, 3)
-        Accelerometer samples (x, y, z), any units, finite.
+        Accelerometer samples (x, y, z), in the units of ``gravity`` (mG by default), finite.
     fs_hz : float
         Sampling rate, Hz.
     t0_s : float
         Time of the first sample, s.
     **kwargs
-        See :class:`AccBreathTracker`.
+        See :class:`AccBreathTracker`; ``gravity=gravity_magnitude(xyz, fs_hz)`` for samples
+        in another unit.
 
     Returns
     -------

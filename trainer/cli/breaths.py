@@ -33,7 +33,7 @@ import numpy as np
 import typer
 from numpy.typing import NDArray
 
-from analysis.acc_breath import AccBreathTracker
+from analysis.acc_breath import MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
 from analysis.breath_signal_checks import (
     CLIPPED_WARN_FRACTION,
@@ -145,6 +145,16 @@ _ACC_NAMES = (("x", "y", "z"), ("acc_x", "acc_y", "acc_z"), ("ax", "ay", "az"))
 _BELT_NAMES = ("rsp", "resp", "respiration", "belt", "force", "force_n", "rsp_v")
 _UNIT_SUFFIX = re.compile(r"\s*[\[(][^\[\]()]*[\])]\s*$")
 """A trailing bracketed unit of a header name: ``[mg]``, ``(V)``."""
+_ACC_UNIT_SUFFIX = re.compile(r"^(?P<name>.*\S)[_ ](?P<unit>mg|g|ms2|ms-2|m/s2|m/s\^2|m/s²)$", re.I)
+"""An accelerometer column's unit written after its name: ``x_g``, ``acc_x_mg`` (as ``import``
+reads them), ``ax_ms2``."""
+ACC_UNITS = {"mg": ("mG", MG_PER_G), "g": ("g", 1.0), "m/s2": ("m/s²", 9.80665)}
+"""Accelerometer units a header may state (:func:`_unit_key` of it), with their symbol in the
+output and the standard gravity in them (9.80665 m/s², ISO 80000-3)."""
+UNIT_GRAVITY_TOLERANCE = 1.25
+"""Largest factor between the gravity measured and the one the header's unit gives before a
+warning doubts the unit: a sensor's calibration is within a few percent, a wrong unit is off
+by 9.8 or 1000."""
 _PREAMBLE_SCAN = 100
 """Lines read for the first row of numbers when looking for text above a header."""
 _HEAD_LINES = 200
@@ -164,6 +174,44 @@ def _bare_name(name: str) -> str:
     """A header name without a trailing bracketed unit, lower case: ``X [mg]`` -> ``x``,
     ``Resp (V)`` -> ``resp``."""
     return _UNIT_SUFFIX.sub("", name).strip().lower()
+
+
+def _split_unit(name: str) -> tuple[str, str | None]:
+    """An accelerometer column's name, lower case, and the unit it states, as written:
+    ``X [g]`` -> ``("x", "g")``, ``acc_x_mG`` -> ``("acc_x", "mG")``, ``x`` -> ``("x", None)``."""
+    bracketed = _UNIT_SUFFIX.search(name)
+    if bracketed is not None:
+        return name[: bracketed.start()].strip().lower(), bracketed.group(0).strip()[1:-1].strip()
+    suffixed = _ACC_UNIT_SUFFIX.match(name.strip())
+    if suffixed is not None:
+        return suffixed["name"].lower(), suffixed["unit"]
+    return name.strip().lower(), None
+
+
+def _unit_key(unit: str) -> str:
+    """A unit as written, normalised for :data:`ACC_UNITS`: ``mG`` -> ``mg``, ``m/s^2``,
+    ``m/s²``, ``ms-2`` -> ``m/s2``."""
+    key = unit.lower().replace("²", "2").replace("^", "").replace(" ", "")
+    return {"ms2": "m/s2", "ms-2": "m/s2", "m/s/s": "m/s2"}.get(key, key)
+
+
+def _acc_unit(path: Path, columns: tuple[str, ...]) -> str | None:
+    """The unit the header states for the x, y, z columns read: a symbol of :data:`ACC_UNITS`,
+    or as written when it is not one of them; None when no name states one (or no header)."""
+    stated = {unit for name in columns if (unit := _split_unit(name)[1]) is not None}
+    keys = {_unit_key(unit) for unit in stated}
+    if not keys:
+        return None
+    if len(keys) > 1:
+        raise UserError(
+            f"{path}: the x, y, z columns ({', '.join(columns)}) state different units; "
+            "an accelerometer's three axes are in one unit",
+            "check the columns (--column X,Y,Z)",
+        )
+    (key,) = keys
+    if key in ACC_UNITS:
+        return ACC_UNITS[key][0]
+    return min(stated)  # one unit, perhaps spelt two ways: either one, the same every run
 
 
 def _pick_columns(
@@ -195,10 +243,11 @@ def _pick_columns(
             )
         return cols
     if acc:
-        if bare is not None:
+        axes = [_split_unit(n)[0] for n in names] if names is not None else None
+        if axes is not None:
             for triple in _ACC_NAMES:
-                if all(t in bare for t in triple):
-                    return [bare.index(t) for t in triple]
+                if all(t in axes for t in triple):
+                    return [axes.index(t) for t in triple]
         if n_cols == 3 and bare is None:
             # Three unnamed columns: x, y, z in order. Named ones that are not axes (ECG, PPG,
             # RSP...) would be analysed as an accelerometer without a word.
@@ -763,7 +812,22 @@ def _analyse_waveform(
         "duration_s": round(duration, 3),
         "time_origin": "first sample = 0 s",
     }
-    analysed = analyse_samples(wave.samples, fs_hz, source=source, invert=invert, column=column)
+    unit = _acc_unit(input, wave.columns) if acc else None
+    gravity = None
+    if acc:
+        try:
+            gravity = gravity_magnitude(wave.samples, fs_hz)
+        except ValueError as error:
+            raise UserError(f"{input}: {error}") from None
+    analysed = analyse_samples(
+        wave.samples,
+        fs_hz,
+        source=source,
+        invert=invert,
+        column=column,
+        unit=unit,
+        gravity=gravity,
+    )
     warnings = [*time_warnings, *analysed.warnings]
     for text in warnings:
         typer.echo(f"breathwise: warning: {input}: {text}", err=True)
@@ -813,6 +877,8 @@ def analyse_samples(
     source: str = "belt",
     invert: bool = False,
     column: str | None = None,
+    unit: str | None = None,
+    gravity: float | None = None,
 ) -> SampleAnalysis:
     """The analysis of ``breathwise breaths`` on samples already read, as the command runs it.
 
@@ -834,28 +900,49 @@ def analyse_samples(
         A belt that falls on inhale: analyse ``-samples``.
     column : str or None
         The ``--column`` asked for, named in warnings that the column holds no breathing.
+    unit : str or None
+        Accelerometer only: the unit the file's header states (a symbol of
+        :data:`ACC_UNITS`, or as written), said in the settings; a known one is checked
+        against the gravity measured.
+    gravity : float or None
+        Accelerometer only: the magnitude of gravity in the samples' units, which scales the
+        analysis (:class:`analysis.acc_breath.AccBreathTracker`); None measures it
+        (:func:`analysis.acc_breath.gravity_magnitude`).
 
     Returns
     -------
     SampleAnalysis
         The breaths as listed, the rate, the variability, warnings and settings.
+
+    Raises
+    ------
+    ValueError
+        An accelerometer whose samples hold no gravity, when ``gravity`` is None
+        (:func:`analysis.acc_breath.gravity_magnitude`).
     """
     acc = source == "acc"
     data = -samples if invert else samples
     n = data.shape[0]
     duration = n / fs_hz
     settings: dict[str, Any] = {}
+    warnings: list[str] = []
     if not acc:
         settings["inverted"] = invert
     if acc:
-        tracker = AccBreathTracker(fs_hz)
+        g = gravity_magnitude(data, fs_hz) if gravity is None else gravity
+        tracker = AccBreathTracker(fs_hz, gravity=g)
         found = tracker.update(data)
         settings["method"] = (
             "chest ACC: 1.5 Hz low-pass, gravity removal (20 s), adaptive principal axis "
-            "(30 s), posture-change hold, then the belt detector"
+            "(30 s), posture-change hold, then the belt detector; thresholds in thousandths "
+            "of the gravity measured, so any unit gives the same breaths"
         )
         settings["working_fs_hz"] = tracker.work_fs_hz
         settings["posture_changes"] = tracker.posture_changes
+        # The unit the header states (depths are in it), and the scale the analysis took.
+        settings["unit"] = unit
+        settings["gravity"] = float(f"{g:.6g}")
+        warnings += _doubted_unit(unit, g)
     else:
         found = detect_breaths(data, fs_hz, cutoff_hz=BELT_CUTOFF_HZ)
         settings["method"] = (
@@ -872,7 +959,6 @@ def analyse_samples(
     }
     # The whole file is here: each breath ends at the next one's fitted inhale onset.
     settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
-    warnings: list[str] = []
     clipped = clipped_fraction(data)
     settings["clipped_fraction"] = round(clipped, 4)
     flat = [i for i, col in enumerate(data.reshape(n, -1).T) if np.ptp(col) == 0.0]
@@ -990,6 +1076,24 @@ def _short_of(value: float, limit: float) -> str:
         if float(text) < limit:
             return text
     return f"{value:.6f}"
+
+
+def _doubted_unit(unit: str | None, gravity: float) -> list[str]:
+    """A warning when the header's accelerometer unit is not what the gravity measured in the
+    samples says (more than :data:`UNIT_GRAVITY_TOLERANCE` off): a mislabelled column, or
+    values with an offset or gravity partly removed. The breaths do not depend on it."""
+    known = {symbol: g for symbol, g in ACC_UNITS.values()}
+    if unit not in known:
+        return []
+    expected = known[unit]
+    if 1.0 / UNIT_GRAVITY_TOLERANCE <= gravity / expected <= UNIT_GRAVITY_TOLERANCE:
+        return []
+    return [
+        f"the header says the unit is {unit}, but gravity measures {gravity:.4g} in the "
+        f"samples, not about {expected:g}: the values are not in {unit}, or hold an offset; "
+        "the breaths do not depend on the unit (the analysis is scaled to the gravity "
+        "measured), but the depths are in the file's numbers"
+    ]
 
 
 def _nothing_measured(
@@ -1213,7 +1317,12 @@ def breaths(
     ] = None,
     source: Annotated[
         str,
-        typer.Option("--source", help="belt: one chest-expansion column; acc: x,y,z columns."),
+        typer.Option(
+            "--source",
+            help="belt: one chest-expansion column; acc: x,y,z columns of a chest "
+            "accelerometer in any unit that is 0 at no acceleration (mG, g, m/s², raw counts; "
+            "the scale is taken from the gravity in the signal, so not high-passed).",
+        ),
     ] = "belt",
     rr: Annotated[
         Path | None,
@@ -1271,6 +1380,11 @@ def breaths(
     sensor looks clipped or too coarse (few converter steps per breath), or the signal
     repeats one value for seconds (a logger holding its last sample through a dropout: the
     breaths there are marked artifacts).
+    A chest accelerometer (--source acc) may be in any unit that is 0 at no acceleration
+    (mG, g, m/s², a digital sensor's counts): the analysis is scaled to the gravity in the
+    signal (settings.gravity, in the file's units), so each gives the same breaths; a signal
+    without gravity (high-passed) is refused. A unit the header states (X [g], x_g) is said
+    in settings.unit, with a warning when the gravity measured does not fit it.
     Warnings go to standard error and into the output (JSON: settings.warnings; CSV: its
     '# settings.warnings=' line). settings.column names the column analysed.
 
