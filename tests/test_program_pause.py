@@ -410,7 +410,8 @@ async def test_the_closing_summary_fits_the_terminal(
     class Ending(ProgramScreenSession):
         async def run(self) -> SessionResult:
             await self.finished.wait()
-            return SessionResult(None, summary)
+            # A recorded session (only one has a summary to show).
+            return SessionResult(Path("session.bwr"), summary)
 
         def program_state(self, t_s: float) -> TimelineState | None:  # type: ignore[override]
             return super().program_state(t_s) if with_program else None

@@ -86,6 +86,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -1589,6 +1590,13 @@ EXPORT_CSVS = frozenset((*STREAM_CSVS, *WAVEFORM_CSVS))
 (:mod:`trainer.storage.export`)."""
 
 
+def _open_text(path: Path) -> TextIO:
+    """``path`` opened for reading as UTF-8 text, through gzip if its name ends in .gz."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", newline="", encoding="utf-8")
+    return path.open(newline="", encoding="utf-8")
+
+
 def read_export_session(path: Path) -> ExportedSession | None:
     """The ``<stem>.session.csv`` beside a Breathwise CSV export's ``<stem>.<stream>.csv``, or
     ``None`` when ``path`` is not such a file or there is no such sidecar (the file is then
@@ -1631,12 +1639,7 @@ def read_export_session(path: Path) -> ExportedSession | None:
     if sidecar is None:
         return None
     try:
-        opened = (
-            gzip.open(sidecar, "rt", newline="", encoding="utf-8")
-            if sidecar.name.lower().endswith(".gz")
-            else sidecar.open(newline="", encoding="utf-8")
-        )
-        with opened as handle:
+        with _open_text(sidecar) as handle:
             fields = {row[0]: row[1] for row in csv.reader(handle) if len(row) == 2}
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
         problem = getattr(exc, "strerror", None) or str(exc)
