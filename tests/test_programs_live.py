@@ -327,6 +327,34 @@ def test_a_new_sign_at_the_check_in_asks_the_four_questions_again(
     assert not list(tmp_path.glob("*.bwr"))
 
 
+@pytest.mark.parametrize("program", ["back-release", "spine-body-scan"])
+def test_live_shows_the_not_a_medical_device_statement_with_the_questions(
+    program: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Found in review: `live --program back-release` asking the red-flag questions itself
+    showed the statement nowhere (only `breathwise screen` printed it). Answered at a terminal,
+    as a person would: it comes once, with the questions, on standard error."""
+    import io
+
+    from trainer.programs.safety import MEDICAL_DISCLAIMER, SCREEN_INTRO
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("n\nn\nn\nn\n"))
+    assert run(_briefly(program, tmp_path)) == 0
+    out, err = capsys.readouterr()
+    err = " ".join(err.split())
+    statement = " ".join(MEDICAL_DISCLAIMER.split())
+    assert err.count(statement) == 1 and "medical device" not in out
+    intro, first = (" ".join(t.split()) for t in (SCREEN_INTRO, RED_FLAG_QUESTIONS[0].text))
+    assert err.index(intro) < err.index(statement) < err.index(first)
+
+
 def test_a_doctor_cleared_yes_is_followed_by_the_reminder_in_that_session_too(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -3,9 +3,11 @@ every session, advice per sign, refusals are clear."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +36,7 @@ from trainer.programs.safety import (
     check_before_program,
     check_in_list,
     check_in_question,
+    dated_after_today,
     doctor_advice,
     require_clearance,
     screen_path,
@@ -102,7 +105,7 @@ def test_all_no_is_clear_stored_and_reused_for_thirty_days(store: ScreenStore) -
     person = Person()
     assert run(store, person) is Outcome.CLEAR
     assert person.asked == [q.text for q in RED_FLAG_QUESTIONS]
-    assert person.told == [SCREEN_INTRO]  # no advice after four "no"
+    assert person.told == [SCREEN_INTRO, MEDICAL_DISCLAIMER]  # no advice after four "no"
     stored = json.loads(store.path.read_text())
     assert stored["answered_on"] == TODAY.isoformat()
     assert not stat.S_IMODE(os.stat(store.path).st_mode) & 0o077
@@ -548,3 +551,116 @@ def test_the_readme_lists_the_red_flags_of_the_brief_word_for_word() -> None:
     readme = " ".join(readme.split())
     assert flags.group(1) in readme
     assert "**not a medical device**" in readme
+
+
+class Terminal(io.StringIO):
+    """Standard input at a terminal, with the answers typed in advance."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _words(text: str) -> str:
+    """``text`` with its wrapping undone (the terminal wraps at 78 columns)."""
+    return " ".join(text.split())
+
+
+def test_the_screen_shows_the_statement_once_before_the_questions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: the not-a-medical-device statement came only at the end of `breathwise
+    screen`, after the answers; it now comes with the questions (from ask_questions, which
+    `live` asks through too), and `screen` does not print it a second time."""
+    from trainer.cli.app import run as cli_run
+
+    monkeypatch.setattr(sys, "stdin", Terminal("n\nn\nn\nn\n"))
+    assert cli_run(["screen"]) == 0
+    out = _words(capsys.readouterr().out)
+    statement = _words(MEDICAL_DISCLAIMER)
+    assert out.count(statement) == 1
+    assert out.index(_words(SCREEN_INTRO)) < out.index(statement)
+    assert out.index(statement) < out.index(_words(RED_FLAG_QUESTIONS[0].text))
+    record = ScreenStore().load()
+    assert record is not None and not record.flags
+
+
+FUTURE_DAYS = 3
+"""Answers dated this many days after today: the computer's clock set back since (or ahead
+when they were given), beyond the day a change of time zone can explain."""
+
+
+def _future(store: ScreenStore | None = None) -> ScreenRecord:
+    record = ScreenRecord(
+        TODAY + timedelta(days=FUTURE_DAYS), {q.key: False for q in RED_FLAG_QUESTIONS}
+    )
+    (store or ScreenStore()).save(record)
+    return record
+
+
+def test_answers_dated_after_today_are_asked_again_saying_why(store: ScreenStore) -> None:
+    """Found in review: unattended, `live` said the questions "have not been answered in the
+    last 30 days"; asked again, nothing said why."""
+    record = _future(store)
+    assert record.dated_after(TODAY) and not record.valid_on(TODAY)
+    assert not record.dated_after(TODAY + timedelta(days=FUTURE_DAYS))
+    with pytest.raises(ScreenRequired) as caught:
+        run(store, None)
+    message = caught.value.user_message()
+    future = (TODAY + timedelta(days=FUTURE_DAYS)).isoformat()
+    assert f"dated {future}, after today ({TODAY.isoformat()})" in message
+    assert "check the computer's clock" in message and "breathwise screen" in message
+    assert "not been answered" not in message
+    person = Person()
+    assert run(store, person) is Outcome.CLEAR
+    assert person.told[0] == f"{dated_after_today(record.answered_on, TODAY)} The questions again:"
+    assert "check the computer's clock" in person.told[0]
+    assert person.told[1] == SCREEN_INTRO
+    assert person.asked == [q.text for q in RED_FLAG_QUESTIONS]
+    stored = store.load()
+    assert stored is not None and stored.answered_on == TODAY
+
+
+def test_show_says_answers_dated_after_today_are_not_relied_on(
+    monkeypatch: pytest.MonkeyPatch, local_zone: Callable[[str], None]
+) -> None:
+    """Found in review: "Answered on 2026-12-06 (expired, will be asked again; asked again from
+    2027-01-05)" on 2026-12-03."""
+    import trainer.cli.safety as cli_safety
+
+    class Clock(datetime):
+        """The command's clock, on the evening of ``TODAY``."""
+
+        @classmethod
+        def now(cls, tz: object = None) -> Clock:
+            return cls(TODAY.year, TODAY.month, TODAY.day, 20, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(cli_safety, "datetime", Clock)
+    local_zone("UTC")
+    _future()
+    app = typer.Typer()
+    app.command()(screen)
+    result = CliRunner().invoke(app, ["--show"])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    future = (TODAY + timedelta(days=FUTURE_DAYS)).isoformat()
+    assert first.startswith(f"Your stored safety answers are dated {future}, after today")
+    assert "check the computer's clock" in first and "asked again before the next" in first
+    assert "expired" not in result.stdout and "asked again from" not in result.stdout
+    assert result.stdout.count(" no  ") == 4
+
+
+def test_live_refuses_answers_dated_after_today_naming_the_clock(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from trainer.cli.app import run as cli_run
+
+    answered = date.today() + timedelta(days=FUTURE_DAYS)
+    ScreenStore().save(ScreenRecord(answered, {q.key: False for q in RED_FLAG_QUESTIONS}))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no one at the keyboard
+    args = ["live", "--device", "none", "-P", "back-release", "--headless", "--no-sound"]
+    assert cli_run([*args, "--minutes", "0.02", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert f"dated {answered.isoformat()}, after today" in err[0]
+    assert "check the computer's clock" in err[0]
+    assert "not been answered" not in err[0]

@@ -11,10 +11,11 @@ from program_runs import FakeClock, compressed, no_sleep, replay_lines, run_prog
 
 from analysis.breath import Breath
 from devices.sim import PersonModel, SimulatedSource
-from trainer.coaching.coach import CUE_SENSOR_LOST
+from trainer.coaching.coach import CUE_FASTER, CUE_SENSOR_LOST
 from trainer.coaching.conductor import RECOVER_S, Conductor
 from trainer.coaching.pacer import BreathPattern
 from trainer.coaching.strain import (
+    CUE_PACE_OWN_RHYTHM,
     CUES,
     EASE_MAX_RATIO,
     EASE_TARGET_BPM,
@@ -22,11 +23,12 @@ from trainer.coaching.strain import (
     StrainKind,
     StrainMonitor,
     StrainSign,
+    can_ease,
     ease_pattern,
 )
 from trainer.programs import load_catalog
 from trainer.session.live_replay import LiveSession, SessionPlan
-from trainer.session.pipeline import NS_PER_S, PacerEvent, StatusEvent, StrainEvent
+from trainer.session.pipeline import NS_PER_S, BreathEvent, PacerEvent, StatusEvent, StrainEvent
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.state import SessionState
@@ -110,6 +112,137 @@ def test_easing_moves_toward_a_natural_rhythm_without_holds() -> None:
     assert ease_pattern(fast).rate_bpm == pytest.approx(12.0)  # never slows a pace down
 
 
+SPINE_STAGE = BreathPattern(inhale_s=2.5, exhale_s=5.0)
+"""The spine body scan's 8/min, 2:1 stage."""
+ONE_TO_ONE_12 = BreathPattern.from_rate(12.0, 1.0)
+"""A pacer already as easy as easing makes it: 12/min, 1:1, no holds."""
+
+
+def test_breathing_much_slower_than_the_pacer_is_not_strain() -> None:
+    """Found in review: a calm 4.5/min breather (4 s in, 9 s out) in the spine scan's 8/min
+    stage was told "This pace is hard to follow — easing it toward your own rhythm", and the
+    easing took the pacer up to 9/min, away from them."""
+    calm = _breaths([(4.0, 9.0, 0.3)] * 8)
+    assert _signs(calm, SPINE_STAGE) == []
+    assert _signs(_breaths([(5.0, 10.0, 1.0)] * 8), ONE_TO_ONE_12) == []  # 3.75 against 12/min
+    # Far faster than the pacer still is: the pace is too slow to follow.
+    assert _signs(_breaths([(1.0, 1.8, 0.2)] * 4), SPINE_STAGE) == [StrainKind.PACE]
+
+
+def _pace_sign(pattern: BreathPattern, *, paused_now: bool = False) -> StrainSign:
+    monitor = StrainMonitor()
+    hurried = _breaths([(1.0, 1.6, 0.2)] * 4)  # 21/min
+    signs = [monitor.update(b, pattern, paused_now=paused_now) for b in hurried]
+    found = [s for s in signs if s is not None]
+    assert [s.kind for s in found] == [StrainKind.PACE]
+    return found[0]
+
+
+def test_a_pace_sign_claims_an_easing_only_when_there_is_one() -> None:
+    """A 12/min 1:1 pacer "eased" stayed 12/min 1:1 while the cue said it was easing."""
+    assert _pace_sign(SPINE_STAGE).cue == CUES[StrainKind.PACE]
+    assert "easing" in CUES[StrainKind.PACE]
+    assert not can_ease(ONE_TO_ONE_12)
+    assert _pace_sign(ONE_TO_ONE_12).cue == CUE_PACE_OWN_RHYTHM
+    assert "easing" not in CUE_PACE_OWN_RHYTHM and "own easy rhythm" in CUE_PACE_OWN_RHYTHM
+    # Paused, the conductor eases nothing: no cue claims it.
+    assert _pace_sign(SPINE_STAGE, paused_now=True).cue == CUE_PACE_OWN_RHYTHM
+
+
+def test_easing_stops_where_it_would_change_nothing() -> None:
+    assert ease_pattern(ONE_TO_ONE_12) is ONE_TO_ONE_12
+    # Near the natural rate only a ratio over the cap or a hold is left to ease.
+    near = BreathPattern.from_rate(9.5, 2.0)
+    assert can_ease(near) and ease_pattern(near).rate_bpm == pytest.approx(9.5)
+    assert ease_pattern(near).ratio == pytest.approx(EASE_MAX_RATIO)
+    assert not can_ease(ease_pattern(near))
+    held = BreathPattern.from_rate(10.0, 1.0, hold_out_s=1.0)
+    assert can_ease(held) and ease_pattern(held).hold_out_s == 0.0
+    # From 5/min: three easings, then nothing more (it used to creep on, 9.375 -> 9.69 ...).
+    rates = []
+    pattern = BreathPattern.from_rate(5.0, 2.0)
+    while can_ease(pattern):
+        pattern = ease_pattern(pattern)
+        rates.append(round(pattern.rate_bpm, 3))
+    assert rates == [7.5, 8.75, 9.375]
+
+
+def test_the_conductor_records_no_easing_that_changes_nothing() -> None:
+    """Found in review: the "easing" of a 12/min 1:1 pacer changed nothing, yet a pacer
+    change labelled "eased: pace" was recorded (and shown); a fourth sign at the old cap of
+    three easings recorded the same pace again."""
+    start = 10 * NS_PER_S
+    sign = StrainEvent(40.0, StrainKind.PACE, CUE_PACE_OWN_RHYTHM, "")
+    plain = Conductor(start, 0, timeline=None, pattern=ONE_TO_ONE_12)
+    plain.start()
+    assert plain.after([sign], start + 40 * NS_PER_S) == []
+    assert plain.ease_level == 0
+    assert plain.before(start + int((40 + RECOVER_S + 1) * NS_PER_S)) == []  # nothing to undo
+    # Repeated signs against 6/min: 8, 9, 9.5/min, then no more changes.
+    stacked = Conductor(start, 0, timeline=None, pattern=SLOW)
+    stacked.start()
+    rates = []
+    for k in range(5):
+        t_s = 40.0 + REPEAT_S * k
+        gasp = StrainEvent(t_s, StrainKind.GASPING, CUES[StrainKind.GASPING], "")
+        for change in stacked.after([gasp], start + round(t_s * NS_PER_S)):
+            assert change.pattern is not None and change.label == "eased: gasping"
+            rates.append(round(BreathPattern.from_dict(change.pattern).rate_bpm, 3))
+    assert rates == [8.0, 9.0, 9.5]
+
+
+def _follow_elsewhere(
+    tmp_path: Path, pattern: BreathPattern, own_rate_bpm: float
+) -> tuple[list[str], list[StrainEvent], list[PacerChange]]:
+    """A plain session pacing ``pattern`` while the simulated person ignores the pacer and
+    breathes at ``own_rate_bpm``: the coach's cues, the strain signs and the recorded easings."""
+    clock = FakeClock()
+    events: list[object] = []
+    session = LiveSession(
+        SessionPlan(pattern, 240.0),
+        out_dir=tmp_path,
+        listeners=[events.extend],
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=no_sleep,
+    )
+    person = PersonModel(seed=4, natural_rate_bpm=own_rate_bpm, natural_ratio=2.0)
+    source = SimulatedSource(person, None, clock=clock, wall_clock=clock, realtime=False)
+    result = asyncio.run(session.run(source))
+    cues = [e.feedback.cue for e in events if isinstance(e, BreathEvent) and e.feedback.cue]
+    strain = [e for e in events if isinstance(e, StrainEvent)]
+    assert result.path is not None
+    eased = [
+        i
+        for i in read_recording(result.path).items
+        if isinstance(i, PacerChange) and i.label.startswith("eased")
+    ]
+    return cues, strain, eased
+
+
+def test_a_person_far_slower_than_the_pacer_is_asked_to_follow_not_eased(tmp_path: Path) -> None:
+    """End to end: 4.5/min against the spine scan's 8/min 2:1 stage. No strain sign and no
+    easing (it took the pacer to 9/min and the ratio to 1.5); the coach asks them to follow."""
+    cues, strain, eased = _follow_elsewhere(tmp_path, SPINE_STAGE, 4.5)
+    assert strain == [] and eased == []
+    assert CUE_FASTER in cues
+
+
+def test_a_hurried_person_under_a_pacer_that_cannot_ease_is_not_told_it_eases(
+    tmp_path: Path,
+) -> None:
+    """End to end: 20/min against a 12/min 1:1 pacer. A pace sign, with the own-rhythm cue,
+    and no "eased" change (it was recorded, changing nothing, under a cue saying "easing")."""
+    cues, strain, eased = _follow_elsewhere(tmp_path, ONE_TO_ONE_12, 20.0)
+    assert [s.kind for s in strain][:1] == [StrainKind.PACE]
+    assert {s.cue for s in strain if s.kind is StrainKind.PACE} == {CUE_PACE_OWN_RHYTHM}
+    assert CUE_PACE_OWN_RHYTHM in cues and eased == []
+    # Against a pacer that can be eased, the same breathing is eased, and the cue says so.
+    cues, strain, eased = _follow_elsewhere(tmp_path, SLOW, 12.0)
+    assert [s.cue for s in strain][:1] == [CUES[StrainKind.PACE]] and eased
+    assert eased[0].label == "eased: pace"
+
+
 def test_conductor_eases_on_strain_and_restores_the_pace_later() -> None:
     start = 10 * NS_PER_S
     conductor = Conductor(start, 0, timeline=None, pattern=SLOW)
@@ -132,11 +265,13 @@ def test_an_easing_is_recorded_and_replays(tmp_path: Path, monkeypatch: pytest.M
     real_update = StrainMonitor.update
     count = {"n": 0}
 
-    def update(self: StrainMonitor, breath: Breath, pattern: BreathPattern | None) -> object:
+    def update(
+        self: StrainMonitor, breath: Breath, pattern: BreathPattern | None, **kw: bool
+    ) -> object:
         count["n"] += 1
         if count["n"] == 8:
             return StrainSign(breath.detected_s, StrainKind.GASPING, CUES[StrainKind.GASPING], "x")
-        return real_update(self, breath, pattern)
+        return real_update(self, breath, pattern, **kw)
 
     monkeypatch.setattr(StrainMonitor, "update", update)
     program = compressed(load_catalog().get("deep-breathing-4-8"), 150.0)

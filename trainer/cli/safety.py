@@ -17,13 +17,13 @@ import typer
 
 from trainer.errors import UserError
 from trainer.programs.safety import (
-    MEDICAL_DISCLAIMER,
     RED_FLAG_QUESTIONS,
     Ask,
     Outcome,
     ScreenStore,
     Tell,
     ask_questions,
+    dated_after_today,
     outcome_of,
 )
 
@@ -78,7 +78,14 @@ def _show(store: ScreenStore, today: date) -> None:
         typer.echo("No safety answers are stored yet. Run `breathwise screen` to answer them.")
         return
     outcome = outcome_of(record)
-    if record.reusable and outcome is not Outcome.DECLINED:
+    if record.dated_after(today):
+        # Neither "expired" nor valid until a month from a future day (found in review:
+        # "expired, will be asked again; asked again from <a month ahead>").
+        typer.echo(
+            f"{dated_after_today(record.answered_on, today)} They are not relied on: the "
+            "questions are asked again before the next back-focused session."
+        )
+    elif record.reusable and outcome is not Outcome.DECLINED:
         state = "valid" if record.valid_on(today) else "expired, will be asked again"
         typer.echo(
             f"Answered on {record.answered_on.isoformat()} ({state}; "
@@ -118,6 +125,11 @@ def screen(
     for them when they are missing or older, and in between show the warning signs before
     every session and ask whether any of them is new. After a "yes" that needs a doctor the
     same day, or one you chose not to go on with, they are asked before every such session.
+    Answers dated after today (the computer's clock set back, or ahead when they were given)
+    are not relied on: check the clock, and answer again.
+
+    Breathwise is not a medical device and makes no diagnosis; in an emergency, call your
+    local emergency number.
     """
     store = ScreenStore()
     now = datetime.now(UTC)
@@ -151,4 +163,3 @@ def screen(
             "Back-focused programs stay off for now. Run `breathwise screen` again once a "
             "doctor has cleared you."
         )
-    terminal_tell(MEDICAL_DISCLAIMER)

@@ -537,8 +537,8 @@ def live(
 
     Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis.
     In an emergency call emergency services. Back-focused programs first ask the red-flag
-    safety questions ('breathwise screen'), and between two screens show the warning signs
-    and ask whether any is new.
+    safety questions ('breathwise screen'), with this statement, and between two screens show
+    the warning signs and ask whether any is new.
 
     Example: breathwise live --device sim --rate 5.5 --ratio 2 --minutes 10
     """

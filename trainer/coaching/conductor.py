@@ -10,8 +10,12 @@ conductor: it replays the changes.
 Easing (docs/reference/programs.md, "Safety"): on a sign of strain while the pacer leads, the pace
 moves toward a natural rhythm (:func:`trainer.coaching.strain.ease_pattern`); later program patterns
 are eased just as much, and after ``RECOVER_S`` without a new sign the program's own pace comes
-back. In
-the person's own rhythm there is no pace to ease: the strain cue alone is given (by the pipeline).
+back. In the person's own rhythm there is no pace to ease: the strain cue alone is given (by the
+pipeline). Nor is there when the pace is already as easy as easing makes it
+(:func:`trainer.coaching.strain.can_ease`): no "eased" change is recorded then (found in review:
+a 12/min 1:1 pacer was "eased" to the same 12/min 1:1, and the cue said it was easing), and the
+strain monitor's pace cue, which asks the same question of the same pattern, suggests the
+person's own rhythm instead of claiming an easing.
 
 Pauses: the program runs on program time (:class:`trainer.coaching.program_clock.ProgramClock`, fed
 by the pipeline from the recorded pause and resume changes), so while the person has paused no
@@ -26,13 +30,11 @@ from collections.abc import Sequence
 
 from trainer.coaching.pacer import BreathPattern
 from trainer.coaching.program_clock import ProgramClock
-from trainer.coaching.strain import ease_pattern
+from trainer.coaching.strain import can_ease, ease_pattern
 from trainer.programs.runner import EventKind, ProgramTimeline
 from trainer.session.pipeline import DEFAULT_OWN_RATIO, NS_PER_S, Event, PacerEvent, StrainEvent
 from trainer.storage.recording import PacerChange
 
-MAX_EASE_LEVEL = 3
-"""Easings stack up to this many times (each halves the way to the natural rate)."""
 RECOVER_S = 90.0
 """Seconds without a new strain sign after which the program's own pace returns."""
 EASED_LABEL = "eased"
@@ -174,7 +176,11 @@ class Conductor:
             pattern = self.base_pattern_at(t_s)
             if pattern is None or self._is_paused():
                 continue  # own rhythm or paused: the cue alone
-            self.ease_level = min(MAX_EASE_LEVEL, self.ease_level + 1)
+            if not can_ease(self._eased(pattern)):
+                # Nothing left to ease (each easing halves the way to the natural rate, and
+                # stops changing it near there: the stacking ends by itself).
+                continue
+            self.ease_level += 1
             label = f"{EASED_LABEL}: {event.kind.value}"
             changes.append(
                 self._change(self._stamp(t_s), self.clock.program_s(t_s), pattern, label)

@@ -1,10 +1,23 @@
 """Signs of strain in the measured breathing, and the eased pace that answers them.
 
 docs/reference/programs.md asks the trainer to ease off when the breathing shows strain: gasping,
-holding the breath, very irregular breaths, or a pace the person cannot follow.
+holding the breath, very irregular breaths, or a pacer rate far below what the person can follow.
 :class:`StrainMonitor` looks at each confirmed breath (and the pacer pattern in force at its onset)
 and now and then reports a :class:`StrainSign`; :func:`ease_pattern` gives the gentler pattern a
 session then switches to.
+
+Breathing much *slower* than the pacer is not a sign of strain: a person lying down and letting
+go often breathes slower than asked. It was reported as one (found in review: a calm 4.5/min
+breather in the spine scan's 8/min stage was told "This pace is hard to follow — easing it
+toward your own rhythm" and the pacer went up to 9/min, away from them, its 2:1 cut to 1.5).
+The coach's own cue asks them to follow the pacer (:mod:`trainer.coaching.coach`).
+
+An easing is only claimed when it changes the pace: :func:`ease_pattern` returns the pattern
+itself when there is nothing left to ease (a pacer already near the natural rate, no holds, the
+ratio within the cap), and a pace sign then suggests the person's own natural rhythm instead
+(programs.md: the trainer "eases the pace or suggests returning to a natural rhythm"). Whether a
+pattern can be eased depends on the pattern alone, so the cue chosen here and the easing the
+conductor makes (:mod:`trainer.coaching.conductor`) always agree, live and on replay.
 
 Everything here is a pure function of the breaths, in breath time, so a replay finds the same
 signs at the same breaths. The thresholds are our own choices, set well outside the wobble of
@@ -46,9 +59,8 @@ OWN_IRREGULAR_CV = 0.45
 IRREGULAR_BREATHS = 6
 """Breaths over which the period CV is taken."""
 PACE_SLOW_FACTOR = 1.5
-"""Measured rate this many times the pacer's (or more): the pace is too slow to follow."""
-PACE_FAST_FACTOR = 0.6
-"""Measured rate this fraction of the pacer's (or less): the person strains to stretch breaths."""
+"""Measured rate this many times the pacer's (or more): the pace is too slow to follow. (No
+bound the other way: breathing slower than the pacer is not strain, see the module notes.)"""
 OWN_SETTLE_S = 10.0
 """After a switch to the person's own rhythm, breaths starting within this many seconds are not
 judged (a paced change waits one period of the new pattern instead): a person takes a breath or
@@ -65,6 +77,13 @@ EASE_FRACTION = 0.5
 """Each easing covers this fraction of the way from the current rate to ``EASE_TARGET_BPM``."""
 EASE_MAX_RATIO = 1.5
 """Easing caps the exhale:inhale ratio here (a longer out-breath is harder to sustain)."""
+EASE_MIN_STEP_BPM = 0.5
+"""An easing moves the rate only when it moves it at least this much (breaths/min): a pacer
+faster than 9 breaths/min (half the way to ``EASE_TARGET_BPM`` is then under 0.5/min, a change
+nobody would feel) is as easy in rate as easing makes it. This also ends the stacking of
+easings: from any pacer rate above 2/min (resonance breathing is 4.5-6.5) at most three
+easings change anything (5 -> 7.5 -> 8.75 -> 9.375/min), as the conductor's fixed cap of three
+did, and the cap is now a property of the pattern, which the strain monitor can see too."""
 
 
 class StrainKind(StrEnum):
@@ -82,6 +101,11 @@ CUES: dict[StrainKind, str] = {
     StrainKind.IRREGULAR: "Let the breath settle into an easy, even rhythm",
     StrainKind.PACE: "This pace is hard to follow — easing it toward your own rhythm",
 }
+"""The cue of each sign; the pace cue when the pace can still be eased (:func:`can_ease`)."""
+
+CUE_PACE_OWN_RHYTHM = "This pace is hard to follow — let your breath find its own easy rhythm"
+"""The pace cue when there is nothing left to ease: no easing is claimed, the person's own
+natural rhythm is suggested instead (docs/reference/programs.md, "Safety")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +133,28 @@ class StrainSign:
 def ease_pattern(pattern: BreathPattern) -> BreathPattern:
     """A gentler pattern than ``pattern``: faster toward a natural rhythm, no holds.
 
-    The rate moves ``EASE_FRACTION`` of the way to ``EASE_TARGET_BPM`` (never slower than now),
-    holds are dropped and the exhale:inhale ratio is capped at ``EASE_MAX_RATIO``.
+    The rate moves ``EASE_FRACTION`` of the way to ``EASE_TARGET_BPM`` (never slower than now,
+    and not at all when that is under ``EASE_MIN_STEP_BPM``), holds are dropped and the
+    exhale:inhale ratio is capped at ``EASE_MAX_RATIO``. When none of this changes anything,
+    ``pattern`` itself is returned (:func:`can_ease` is then false).
     """
     rate = pattern.rate_bpm
-    if rate < EASE_TARGET_BPM:
-        rate += EASE_FRACTION * (EASE_TARGET_BPM - rate)
-    ratio = min(pattern.ratio, EASE_MAX_RATIO)
-    return BreathPattern.from_rate(rate, ratio)
+    step_bpm = EASE_FRACTION * (EASE_TARGET_BPM - rate)
+    faster = step_bpm >= EASE_MIN_STEP_BPM
+    # A ratio a float's width over the cap (1.5 stored as 1.5000000000000002) is at the cap.
+    shorter = pattern.ratio > EASE_MAX_RATIO and not math.isclose(pattern.ratio, EASE_MAX_RATIO)
+    held = pattern.hold_in_s > 0.0 or pattern.hold_out_s > 0.0
+    if not (faster or shorter or held):
+        return pattern
+    if faster:
+        rate += step_bpm
+    return BreathPattern.from_rate(rate, min(pattern.ratio, EASE_MAX_RATIO))
+
+
+def can_ease(pattern: BreathPattern) -> bool:
+    """Whether :func:`ease_pattern` would change ``pattern`` (else it is as easy as easing
+    makes it, and a pace sign suggests the person's own rhythm instead)."""
+    return ease_pattern(pattern) is not pattern
 
 
 class StrainMonitor:
@@ -139,12 +177,16 @@ class StrainMonitor:
         settle = pattern.period_s if pattern is not None else OWN_SETTLE_S
         self._judge_from_s = t_s + settle
 
-    def update(self, breath: Breath, pattern: BreathPattern | None) -> StrainSign | None:
+    def update(
+        self, breath: Breath, pattern: BreathPattern | None, *, paused_now: bool = False
+    ) -> StrainSign | None:
         """Add ``breath`` (followed against ``pattern``; ``None``: own rhythm) and maybe report.
 
         Artifact breaths and breaths settling into a new pace are ignored. Signs are checked
         in the order gasping, holding, irregular, pace (irregular breaths make the median rate
-        meaningless) and limited to one per ``REPEAT_S``.
+        meaningless) and limited to one per ``REPEAT_S``. ``paused_now``: the session is
+        paused as the breath is reported, so no easing follows a sign (the conductor eases
+        nothing while paused) and a pace sign does not claim one.
         """
         if breath.quality == "artifact" or breath.inhale_onset_s < self._judge_from_s:
             return None
@@ -158,7 +200,10 @@ class StrainMonitor:
         kind, detail = found
         self._last_sign_s = t_s
         self._window.clear()
-        return StrainSign(t_s, kind, CUES[kind], detail)
+        cue = CUES[kind]
+        if kind is StrainKind.PACE and (paused_now or pattern is None or not can_ease(pattern)):
+            cue = CUE_PACE_OWN_RHYTHM
+        return StrainSign(t_s, kind, cue, detail)
 
     def _find(self, pattern: BreathPattern | None) -> tuple[StrainKind, str] | None:
         recent = list(self._window)[-WINDOW_BREATHS:]
@@ -178,9 +223,7 @@ class StrainMonitor:
                 return StrainKind.IRREGULAR, f"breath periods vary by {100 * cv:.0f} %"
         if pattern is not None:
             rate = float(np.median([b.rate_bpm for b, _ in recent]))
-            if rate >= PACE_SLOW_FACTOR * pattern.rate_bpm or rate <= (
-                PACE_FAST_FACTOR * pattern.rate_bpm
-            ):
+            if rate >= PACE_SLOW_FACTOR * pattern.rate_bpm:
                 return StrainKind.PACE, f"{rate:.1f} breaths/min against {pattern.rate_bpm:.1f}"
         return None
 

@@ -21,6 +21,12 @@ could be set aside for a month by one answer). Asking again, rather than refusin
 programs outright, is what a person whose doctor has cleared them for exercise needs, and it
 shows the same-day advice before every such session while the sign is there.
 
+The not-a-medical-device statement (:data:`MEDICAL_DISCLAIMER`) is shown with the questions, after
+their intro, whichever command asks them (``breathwise screen`` or ``live`` before a back-focused
+program). Stored answers dated after today (the clock set back since, or ahead when they were
+given) are not relied on; what is said of them names that and the clock, not "expired" or "not
+answered in the last 30 days".
+
 The logic here does no terminal I/O: the caller injects ``ask`` (a yes/no question, returning
 the answer) and ``tell`` (show a message), so the Textual UI, the headless mode and tests all
 drive the same code. Without ``ask`` (no one at the keyboard) a back-focused program is refused
@@ -188,6 +194,14 @@ def check_in_list(answered_on: date, today: date) -> str:
     return "\n".join(lines)
 
 
+def dated_after_today(answered_on: date, today: date) -> str:
+    """What is said of stored answers dated after ``today`` (:meth:`ScreenRecord.dated_after`)."""
+    return (
+        f"Your stored safety answers are dated {answered_on.isoformat()}, after today "
+        f"({today.isoformat()}): check the computer's clock and date."
+    )
+
+
 def check_in_question(answered_on: date, today: date) -> str:
     """The one question asked before every back-focused session between two full screens."""
     return f"Any of these new since {_answer_day(answered_on, today)}?"
@@ -258,6 +272,14 @@ class ScreenRecord:
         age = today - self.answered_on
         earliest = timedelta(days=-FUTURE_TOLERANCE_DAYS if self.answered_at is None else 0)
         return self.complete and earliest <= age < timedelta(days=SCREEN_VALID_DAYS)
+
+    def dated_after(self, today: date) -> bool:
+        """Whether the answer day is later than :meth:`valid_on` accepts: the computer's clock
+        was set back since, or was ahead when they were given. Such answers are not trusted,
+        and are neither "expired" nor "not answered in the last 30 days" (found in review:
+        both were said, with "asked again from" a date a month ahead)."""
+        ahead = timedelta(days=FUTURE_TOLERANCE_DAYS if self.answered_at is None else 0)
+        return self.answered_on - today > ahead
 
     def expires_on(self) -> date:
         """First day on which the questions are asked again."""
@@ -384,9 +406,9 @@ class ScreenStore:
 
 
 def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None) -> ScreenRecord:
-    """Put the four questions and, after any "yes", its advice and the continue question
-    (:data:`URGENT_CONTINUE_QUESTION` after an urgent sign, followed by :data:`URGENT_ONCE`
-    when the answer is yes).
+    """Put the four questions, after the intro and :data:`MEDICAL_DISCLAIMER`, and, after any
+    "yes", its advice and the continue question (:data:`URGENT_CONTINUE_QUESTION` after an urgent
+    sign, followed by :data:`URGENT_ONCE` when the answer is yes).
 
     Parameters
     ----------
@@ -400,6 +422,10 @@ def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None
         Aware moment stored with them, so a later change of time zone reads the same moment.
     """
     tell(SCREEN_INTRO)
+    # With the questions, whichever command asks them (docs/reference/programs.md, "Safety
+    # (must be shown, not buried)"): it was printed by `breathwise screen` alone, so a person
+    # who first met the questions in `live --program back-release` never saw it (found in review).
+    tell(MEDICAL_DISCLAIMER)
     answers = {q.key: bool(ask(q.text)) for q in RED_FLAG_QUESTIONS}
     confirmed = False
     flags = [key for key, yes in answers.items() if yes]
@@ -442,7 +468,8 @@ def check_before_program(
     in those that reuse it; a stored "yes" that was declined is asked again (the person may
     have seen a doctor since), and so is a stored urgent "yes", whatever was answered to it
     (:attr:`ScreenRecord.reusable`). Without ``ask`` the list is shown with what to do if a
-    sign is new.
+    sign is new. Stored answers dated after ``today`` (:meth:`ScreenRecord.dated_after`) are
+    asked again, saying so and to check the clock; without ``ask`` the refusal says it.
 
     Parameters
     ----------
@@ -488,19 +515,29 @@ def check_before_program(
                 if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
                     tell(REMINDER)
                 return outcome
+    future = stored is not None and stored.dated_after(today)
     if ask is None:
+        advice = "answer them in a terminal with `breathwise screen`, then start again"
         if stored is not None and stored.valid_on(today) and not stored.reusable:
             reason = "your last answers included a sign that needs a doctor the same day"
         elif stored is not None and stored.valid_on(today):
             reason = "your last answers advised seeing a doctor first"
+        elif stored is not None and future:
+            reason = (
+                f"the stored safety answers are dated {stored.answered_on.isoformat()}, after "
+                f"today ({today.isoformat()})"
+            )
+            advice = (
+                "check the computer's clock and date, answer the questions again in a "
+                "terminal with `breathwise screen`, then start again"
+            )
         else:
             reason = (
                 f"the safety questions have not been answered in the last {SCREEN_VALID_DAYS} days"
             )
-        raise ScreenRequired(
-            f"{program_title} works on the back, and {reason}",
-            advice="answer them in a terminal with `breathwise screen`, then start again",
-        )
+        raise ScreenRequired(f"{program_title} works on the back, and {reason}", advice=advice)
+    if stored is not None and future:
+        tell(f"{dated_after_today(stored.answered_on, today)} The questions again:")
     record = ask_questions(ask, tell, today, now)
     store.save(record)
     outcome = outcome_of(record)

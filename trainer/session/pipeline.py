@@ -1115,7 +1115,8 @@ class Pipeline:
             feedback = self.coach.observe_free(breath)
             pattern = None
             free = True
-        sign = self.strain.update(breath, pattern)
+        # Paused as the breath is reported: the conductor eases nothing, so no cue claims it.
+        sign = self.strain.update(breath, pattern, paused_now=self.program_clock.paused)
         if sign is not None:
             strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
             self.strain_signs.append(strain)
