@@ -1359,7 +1359,11 @@ def main(out: Path = OUT) -> None:
         "coarse, not clipped, and its breaths under 12 steps are uncertain. A logger that "
         "repeats its last value through a dropout (bit-identical samples for 2 s or more, and "
         "3 times longer than the signal's own runs) gets a warning with the span, and the "
-        "breaths over it are artifacts.",
+        "breaths over it are artifacts; a run that looks like a pause in the breathing (at "
+        "the bottom or top of the breaths around it, left without a jump, no longer than a "
+        "breath and in a breath under 1.75 times the median) is not one: a quiet belt written "
+        "with 2 decimals repeats its value through its pauses (NeuroKit2 `bio_resting_5min` "
+        "so written: a 2.96 s pause at 134.9 s).",
         "* Fast breathing: cycles shorter than 0.75 s (over 80 breaths/min) are taken for "
         "wiggles and merged, so such breathing reads at half its rate; `breathwise breaths` "
         "says so in a warning, and states the limit (`settings.detector.max_rate_bpm`). Up to "

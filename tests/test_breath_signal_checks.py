@@ -76,3 +76,67 @@ def test_breathing_too_fast_looks_too_fast() -> None:
     ok = detect_breaths(np.sin(2 * np.pi * (50 / 60) * t) + noise, 100.0)  # 50/min
     assert not looks_too_fast(ok, MIN_BREATH_S)
     assert not looks_too_fast(detect_breaths(slow_belt(), FS), MIN_BREATH_S)
+
+
+def quiet_paused_belt(drift_per_s: float = 0.0, hold_in_s: float = 0.0) -> np.ndarray:
+    """A quiet belt written with 2 decimals (0.01 a step, 100 steps a breath): 6 breaths/min,
+    exhale twice the inhale, a 3 s pause after each exhale (or ``hold_in_s`` at the top
+    instead), noise 0.002, so that every pause repeats one value for seconds (the reviewer's
+    ``q_pause_all.csv``)."""
+    t = np.arange(0.0, 300.0, 1.0 / FS)
+    ph = t % 10.0
+    inhale, exhale = 7.0 / 3.0, 14.0 / 3.0
+    top = inhale + hold_in_s
+    x = np.where(ph < inhale, (1 - np.cos(np.pi * ph / inhale)) / 2, 1.0)
+    x = np.where(ph >= top, (1 + np.cos(np.pi * (ph - top) / exhale)) / 2, x)
+    x = np.where(ph >= top + exhale, 0.0, x)
+    noise = 0.002 * np.random.default_rng(5).standard_normal(t.size)
+    return np.round(x + noise + drift_per_s * t, 2)
+
+
+@pytest.mark.parametrize(
+    ("drift_per_s", "hold_in_s"), [(0.0, 0.0), (0.001, 0.0), (0.0, 3.0)], ids=str
+)
+def test_pauses_in_a_quantised_belt_are_no_dropout(drift_per_s: float, hold_in_s: float) -> None:
+    """Each pause (or hold at the top) repeats one value for 2-3 s, as a logger does through a
+    dropout; they had been reported as held runs and their breaths made artifacts (found in
+    review: 15 of 29 breaths)."""
+    x = quiet_paused_belt(drift_per_s, hold_in_s)
+    assert len(held_runs(x, FS)) >= 4  # the candidates, taken for dropouts without breaths
+    assert held_runs(x, FS, detect_breaths(x, FS)) == []
+
+
+def test_a_quantised_pause_in_a_real_belt_is_no_dropout() -> None:
+    """NeuroKit2's bio_resting_5min belt written with 2 decimals repeats 0.94 through a 2.96 s
+    end-exhale pause at 134.9 s, a one-off among breaths of 3.6 s (found in review)."""
+    from benchmarks.validate_breath import real_signals
+
+    signals = {label: (x, fs) for label, x, fs in real_signals()}
+    if "NeuroKit2 bio_resting_5min_100hz RSP" not in signals:
+        pytest.skip("../shared/data absent")
+    x, fs = signals["NeuroKit2 bio_resting_5min_100hz RSP"]
+    x = np.round(x, 2)
+    assert [(a / fs, b / fs) for a, b in held_runs(x, fs)] == [(134.9, 137.86)]
+    assert held_runs(x, fs, detect_breaths(x, fs)) == []
+
+
+@pytest.mark.parametrize(
+    ("at_s", "hold_s", "drift_per_s", "what"),
+    [
+        (101.0, 3.0, 0.0, "mid-inhale"),
+        (104.0, 3.0, 0.0, "mid-exhale"),
+        (104.67, 6.5, 0.0, "mid-exhale, resuming mid-inhale on the same level, no jump"),
+        (97.5, 3.0, 0.0, "in a pause, resuming mid-inhale with a jump"),
+        (97.5, 9.3, 0.002, "in a pause, resuming on the next breath's pause, a breath hidden"),
+        (97.5, 30.0, 0.0, "in a pause, for 3 breaths"),
+        (277.5, 22.5, 0.0, "in a pause, to the end of the recording"),
+    ],
+)
+def test_a_dropout_in_a_quantised_belt_is_still_found(
+    at_s: float, hold_s: float, drift_per_s: float, what: str
+) -> None:
+    x = quiet_paused_belt(drift_per_s)
+    a, n = round(at_s * FS), round(hold_s * FS)
+    x[a : a + n] = x[a - 1]
+    runs = held_runs(x, FS, detect_breaths(x, FS))
+    assert any(start <= a - 1 and stop >= a + n for start, stop in runs), (what, runs)

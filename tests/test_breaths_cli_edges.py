@@ -123,3 +123,62 @@ def test_a_coarse_converter_that_clips_is_saturated(
     out = run(write(tmp_path / "clipped.txt", x, "%d"), FS, capsys)
     assert any("saturated" in w for w in out["settings"]["warnings"])
     assert out["settings"]["clipped_fraction"] > 0.3
+
+
+def held_notes(out: dict[str, Any]) -> list[str]:
+    return [w for w in out["settings"]["warnings"] if "repeats exactly the same value" in w]
+
+
+def test_pauses_in_a_quantised_belt_are_breaths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A quiet belt written with 2 decimals repeats one value through each 3 s end-exhale
+    pause: 15 of its 29 breaths were made artifacts as held through a logger's dropout (found
+    in review, ``q_pause_all.csv``)."""
+    t = np.arange(0.0, 300.0, 1.0 / FS)
+    ph = t % 10.0
+    x = np.where(ph < 7 / 3, (1 - np.cos(np.pi * ph / (7 / 3))) / 2, 0.0)
+    x = np.where((ph >= 7 / 3) & (ph < 7), (1 + np.cos(np.pi * (ph - 7 / 3) / (14 / 3))) / 2, x)
+    x += 0.002 * np.random.default_rng(5).standard_normal(t.size)
+    out = run(write(tmp_path / "paused.txt", x, "%.2f"), FS, capsys)
+    assert held_notes(out) == []
+    assert [b["quality"] for b in out["breaths"]].count("artifact") == 0
+    assert out["rate_bpm"] == pytest.approx(6.0, abs=0.05)
+
+
+def test_a_quantised_pause_in_a_real_belt_is_a_breath(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NeuroKit2's bio_resting_5min belt written with 2 decimals: its 2.96 s end-exhale pause at
+    134.90 s made 2 breaths artifacts (found in review); with 3 decimals none."""
+    from benchmarks.validate_breath import real_signals
+
+    signals = {label: (x, fs) for label, x, fs in real_signals()}
+    if "NeuroKit2 bio_resting_5min_100hz RSP" not in signals:
+        pytest.skip("../shared/data absent")
+    x, fs = signals["NeuroKit2 bio_resting_5min_100hz RSP"]
+    out = run(write(tmp_path / "rsp.txt", x, "%.2f"), fs, capsys)
+    assert held_notes(out) == []
+    assert len(out["breaths"]) == 80
+    assert [b["quality"] for b in out["breaths"]].count("artifact") == 0
+
+
+@pytest.mark.parametrize(
+    ("holds_at_s", "says"),
+    [
+        ([104.0], "The breath overlapping it is marked as an artifact"),
+        ([104.0, 204.0], "The 2 breaths overlapping them are marked as artifacts"),
+    ],
+)
+def test_the_held_note_counts_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], holds_at_s: list[float], says: str
+) -> None:
+    """It said "The 1 breath overlapping it is marked as artifacts" (found in review)."""
+    x = np.round(breathing(6.0, 2.0, FS, 300.0), 5)
+    for at_s in holds_at_s:
+        a = round(at_s * FS)
+        x[a : a + round(2.5 * FS)] = x[a - 1]  # mid-exhale, within one breath
+    out = run(write(tmp_path / "held.txt", x), FS, capsys)
+    [note] = held_notes(out)
+    assert note.endswith(says), note
+    assert [b["quality"] for b in out["breaths"]].count("artifact") == len(holds_at_s)

@@ -1020,7 +1020,7 @@ def analyse_samples(
                 "if the belt falls on inhale, run again "
                 + ("without --invert" if invert else "with --invert")
             )
-    held = [] if flat else held_runs(data, fs_hz)
+    held = [] if flat else held_runs(data, fs_hz, found)
     if held:
         found, note = _mark_held(found, held, fs_hz)
         warnings.append(note)
@@ -1057,11 +1057,17 @@ def _mark_held(
     where = ", ".join(f"{lo:.2f}-{hi:.2f} s" for lo, hi in spans[:3])
     more = f" and {len(spans) - 3} more" if len(spans) > 3 else ""
     total_s = sum(hi - lo for lo, hi in spans)
-    which = "1 breath overlapping it is" if marked == 1 else f"{marked} breaths overlapping it are"
+    them = "it" if len(spans) == 1 else "them"
+    if marked == 0:
+        which = f"No breath overlaps {them}"
+    elif marked == 1:
+        which = f"The breath overlapping {them} is marked as an artifact"
+    else:
+        which = f"The {marked} breaths overlapping {them} are marked as artifacts"
     return out, (
         f"the signal repeats exactly the same value over {where}{more} ({total_s:.1f} s in "
-        "all), which no sensor with noise does: a logger holding its last sample through a "
-        f"dropout? The {which} marked as artifacts"
+        "all), which neither a sensor with noise nor a pause in the breathing explains: a "
+        f"logger holding its last sample through a dropout? {which}"
     )
 
 
