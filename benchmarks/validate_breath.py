@@ -28,12 +28,15 @@ acceptance targets) takes the detector's own breaths as a live session gets them
 corner rule. The rows on real recordings (sections 4, 5 and 8) are what ``breathwise
 breaths`` gives: the command's own analysis of the samples (:func:`command_analysis`, which is
 :func:`trainer.cli.breaths.analyse_samples`: the same breaths, each ending at the next one's
-inhale onset, ``settle_ends``, after the command's signal checks). Section 8 shows both on
-its synthetic recordings.
+inhale onset, ``settle_ends``, after the command's signal checks), and for RR intervals
+``breathwise breaths --rr``'s (:func:`command_rr_estimates`, which is
+:func:`trainer.cli.breaths.rr_estimates`: raw intervals, each window corrected by the tracker).
+Section 8 shows both on its synthetic recordings.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
 import sys
@@ -52,7 +55,8 @@ from numpy.typing import NDArray
 
 from analysis.breath import Breath, detect_breaths
 from analysis.breath_variability import ratio_measured
-from trainer.cli.breaths import SampleAnalysis, analyse_samples
+from analysis.rr_breath import RRBreathEstimate
+from trainer.cli.breaths import SampleAnalysis, analyse_samples, rr_estimates
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
@@ -764,7 +768,7 @@ def acc_section(lines: list[str]) -> None:
 
 def rr_section(lines: list[str]) -> None:
     from analysis.rr_artifacts import correct_rr
-    from analysis.rr_breath import USABLE_QUALITY, estimate_breathing_from_rr, session_rate_bpm
+    from analysis.rr_breath import estimate_breathing_from_rr, session_rate_bpm
     from devices.guide import GuideState
     from devices.sim import PersonModel, SimulatedSensor
 
@@ -809,7 +813,9 @@ def rr_section(lines: list[str]) -> None:
         "### Real recordings (NeuroKit2 files: R peaks of the ECG by NeuroKit2 "
         "`ecg_peaks`, belt by our detector)",
         "",
-        "The belt's rate is what `breathwise breaths` gives for it (section 5), and window by "
+        "The RR session rate and windows are what `breathwise breaths --rr` gives for the "
+        "intervals between the R peaks (raw, each window corrected by the tracker), the "
+        "belt's rate what `breathwise breaths` gives for it (section 5), and window by "
         "window, each usable estimate (quality >= `USABLE_QUALITY`) is set beside the median "
         "rate, 60 / (end - inhale onset), of the breaths it lists (not artifacts) that started "
         "in its 64 s window: the breathing "
@@ -821,44 +827,60 @@ def rr_section(lines: list[str]) -> None:
         "| share more than 2/min off |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    try:
-        import neurokit2 as nk
-    except ImportError:
+    if importlib.util.find_spec("neurokit2") is None:
         lines += ["| (NeuroKit2 missing) | | | | | |", ""]
         return
     for name in ("bio_resting_5min_100hz", "bio_resting_8min_100hz", "bio_eventrelated_100hz"):
-        path = DATA / "neurokit2" / f"{name}.csv"
-        if not path.exists():
-            lines.append(f"| {name} (absent) | | | | | |")
-            continue
-        d = np.genfromtxt(path, delimiter=",", names=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _, info = nk.ecg_peaks(d["ECG"], sampling_rate=100)
-        peaks = np.asarray(info["ECG_R_Peaks"]) / 100.0
-        nn = correct_rr(np.diff(peaks) * 1000.0).nn_ms
-        t = peaks[0] + np.cumsum(nn) / 1000.0
-        est = estimate_breathing_from_rr(t, nn)
-        rr_rate = session_rate_bpm(est) or math.nan
-        listed = command_analysis(d["RSP"], 100.0)
-        belt = math.nan if listed.rate_bpm is None else listed.rate_bpm
-        usable = [b for b in listed.breaths if b.quality != "artifact"]
-        onsets = np.array([b.inhale_onset_s for b in usable])
-        rates = np.array(listed_rates_bpm(usable))
-        window_err = []
-        for e in est:
-            inside = (onsets > e.t_s - e.window_s) & (onsets <= e.t_s)
-            if e.quality >= USABLE_QUALITY and inside.any():
-                window_err.append(abs(e.rate_bpm - float(np.median(rates[inside]))))
-        errs = np.array(window_err)
-        lines.append(
-            f"| {name} | {60000 / np.mean(nn):.1f} | {_fmt(rr_rate)} | {_fmt(belt)} | "
-            f"{_fmt(rr_rate - belt)} | {_fmt(float(np.median([e.quality for e in est])), 2)} | "
-            f"{errs.size} | {_fmt(float(np.median(errs)), 2)} | "
-            f"{100 * float(np.mean(errs > 2.0)):.0f} % |"
-        )
+        found = rr_real_row(name)
+        lines.append(f"| {name} (absent) | | | | | |" if found is None else found[0])
     lines.append("")
     af_section(lines)
+
+
+def rr_real_row(name: str) -> tuple[str, FloatArray] | None:
+    """Section 4's row for the NeuroKit2 recording ``name`` and the RR intervals it is made
+    from (ms: NeuroKit2's R peaks of the ECG, whole samples of 10 ms); ``None`` when the file
+    or NeuroKit2 is absent. The RR columns are ``breathwise breaths --rr``'s for those
+    intervals (:func:`command_rr_estimates`)."""
+    from analysis.rr_breath import USABLE_QUALITY, session_rate_bpm
+
+    try:
+        import neurokit2 as nk
+    except ImportError:
+        return None
+    path = DATA / "neurokit2" / f"{name}.csv"
+    if not path.exists():
+        return None
+    d = np.genfromtxt(path, delimiter=",", names=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, info = nk.ecg_peaks(d["ECG"], sampling_rate=100)
+    peaks = np.asarray(info["ECG_R_Peaks"])
+    # Whole samples of 10 ms: the intervals as an RR file of them holds them.
+    rr_ms = np.diff(peaks) * 10.0
+    est = command_rr_estimates(rr_ms)
+    # On the belt's clock: the command's starts at the first R peak.
+    first_peak_s = peaks[0] / 100.0
+    rr_rate = session_rate_bpm(est) or math.nan
+    listed = command_analysis(d["RSP"], 100.0)
+    belt = math.nan if listed.rate_bpm is None else listed.rate_bpm
+    usable = [b for b in listed.breaths if b.quality != "artifact"]
+    onsets = np.array([b.inhale_onset_s for b in usable])
+    rates = np.array(listed_rates_bpm(usable))
+    window_err = []
+    for e in est:
+        end_s = first_peak_s + e.t_s
+        inside = (onsets > end_s - e.window_s) & (onsets <= end_s)
+        if e.quality >= USABLE_QUALITY and inside.any():
+            window_err.append(abs(e.rate_bpm - float(np.median(rates[inside]))))
+    errs = np.array(window_err)
+    row = (
+        f"| {name} | {60000 / np.mean(rr_ms):.1f} | {_fmt(rr_rate)} | {_fmt(belt)} | "
+        f"{_fmt(rr_rate - belt)} | {_fmt(float(np.median([e.quality for e in est])), 2)} | "
+        f"{errs.size} | {_fmt(float(np.median(errs)), 2)} | "
+        f"{100 * float(np.mean(errs > 2.0)):.0f} % |"
+    )
+    return row, rr_ms
 
 
 def af_section(lines: list[str]) -> None:
@@ -959,6 +981,12 @@ def real_signals() -> list[tuple[str, FloatArray, float]]:
             x = x[: int(np.argmin(finite)) if not finite.all() else x.size]
             signals.append((f"wfdb {file} {channel}", x, float(z[f"{channel}_fs_hz"])))
     return signals
+
+
+def command_rr_estimates(rr_ms: FloatArray) -> list[RRBreathEstimate]:
+    """What ``breathwise breaths --rr`` estimates for an RR list ``rr_ms`` (ms, as recorded):
+    the command's own function on its clock (the running sum of the intervals from 0 s)."""
+    return rr_estimates(np.cumsum(rr_ms) / 1000.0, rr_ms)
 
 
 def command_analysis(x: FloatArray, fs_hz: float) -> SampleAnalysis:

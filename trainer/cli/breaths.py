@@ -54,6 +54,7 @@ from analysis.rr_breath import (
     MIN_USABLE_SHARE,
     USABLE_QUALITY,
     WHITE_NOISE_ALPHA,
+    RRBreathEstimate,
     RRBreathTracker,
     estimate_breathing_from_rr,
     rr_breath_cycles,
@@ -95,6 +96,7 @@ __all__ = [
     "check_time_column",
     "load_waveform",
     "read_waveform",
+    "rr_estimates",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -1164,6 +1166,23 @@ def _unmeasured_ratios(found: list[Breath]) -> list[str]:
     return warnings
 
 
+def rr_estimates(beat_t_s: FloatArray, rr_ms: list[float] | FloatArray) -> list[RRBreathEstimate]:
+    """The 64 s window estimates of ``breathwise breaths --rr``, as the command makes them
+    from the intervals it read: raw, each window corrected by the tracker
+    (:func:`analysis.rr_breath.estimate_breathing_from_rr` with ``correct_artifacts``). The
+    validation report calls it too, so that its rows on real recordings are the command's.
+
+    Parameters
+    ----------
+    beat_t_s : ndarray
+        Time of the beat ending each interval, s, increasing (the command's clock: the
+        running sum of the intervals from 0 s, moved on by the gaps a time column shows).
+    rr_ms : list of float or ndarray
+        The intervals as recorded, ms.
+    """
+    return estimate_breathing_from_rr(beat_t_s, rr_ms, correct_artifacts=True)
+
+
 def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
     rr = read_rr_file(rr_path, unit)
     rr.say_notes()
@@ -1184,7 +1203,7 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
     # Window by window on the raw intervals, as live: the whiteness test must see them
     # uncorrected (an irregular rhythm, smoothed by the correction, would pass it), and the
     # entropy test leaves out the values the correction changed.
-    estimates = estimate_breathing_from_rr(raw_t, values, correct_artifacts=True)
+    estimates = rr_estimates(raw_t, values)
     # No breath where no beat was: rr_breath_cycles leaves out the cycles over a gap.
     cycles = rr_breath_cycles(t, nn, estimates)
     rate = session_rate_bpm(estimates)
