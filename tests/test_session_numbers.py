@@ -10,7 +10,7 @@ from time import time_ns
 
 import numpy as np
 import pytest
-from program_runs import PausingSource, run_live
+from program_runs import PausingSource, ProgramRun, run_live, run_program
 
 from devices.sim import PersonModel
 from trainer.coaching.pacer import BreathPattern
@@ -82,6 +82,54 @@ def test_the_report_shows_the_history_s_rate_and_practised_minutes(
     assert any("1.5 min practised (+ 1.0 min paused)" in t for t in texts), texts
     assert f"{row.median_rate_bpm:.1f} /min" in texts
     assert "Paced breath rate" in texts
+
+
+@pytest.fixture(scope="module")
+def body_scan_run(tmp_path_factory: pytest.TempPathFactory) -> ProgramRun:
+    """``live --program body-scan-head-to-feet --minutes 1.5 --seed 5`` (as the reviewer did):
+    60 s of candle breaths paced 4 s in, 6 s out (1.50), then 30 s in the own rhythm (1.30)."""
+    from trainer.programs.catalog import load_catalog
+
+    program = load_catalog().get("body-scan-head-to-feet")
+    out = tmp_path_factory.mktemp("bodyscan")
+    return run_program(out, program, person=PersonModel(seed=5), duration_s=90.0)
+
+
+def test_the_target_ratio_is_that_of_the_breaths_the_ratio_is_of(
+    body_scan_run: ProgramRun, tmp_path: Path
+) -> None:
+    """Found in review: the body scan's ratio 1.37 (its paced breaths, asked 1.50) was shown
+    "target 1.43", the pacer's ratio weighed by time over the own-rhythm step too, in the
+    history, the report tile and progress. The summary, the history row, the report tile and
+    the figure progress draws from the row now give one target: the paced breaths'."""
+    from trainer.reports.progress import compute_progress, progress_figure
+    from trainer.storage.history import add_recording
+
+    analysis = analyse_recording(body_scan_run.path)
+    m = analysis.metrics()
+    counted = [e for e in analysis.good_breaths if e.paced]
+    assert m["rate_basis"] == "paced" and counted
+    # The own-rhythm step has breaths too, which neither the ratio nor its target counts.
+    assert any(e.target_ratio == pytest.approx(1.3) for e in analysis.breaths if not e.paced)
+    assert {round(e.target_ratio or 0.0, 6) for e in counted} == {1.5}
+    assert m["target_ratio"] == pytest.approx(1.5)
+    assert body_scan_run.result.summary["target_ratio"] == m["target_ratio"]
+    assert analysis.summary["target_ratio"] == m["target_ratio"]
+    row = add_recording(body_scan_run.path, db_path=tmp_path / "h.sqlite3").row
+    assert row.target_ratio == m["target_ratio"]
+    texts = _figure_texts(analysis)
+    assert f"{m['mean_ratio']:.2f}" in texts and "target 1.50" in texts, texts
+    # The simulated clock starts in 1970, a date progress leaves out as impossible.
+    drawn = replace(row, start_wall_ns=_row(DAY0).start_wall_ns)
+    figure = progress_figure(compute_progress([drawn], today=DAY0))
+    marks = [
+        line.get_ydata()
+        for ax in figure.axes
+        for line in ax.get_lines()
+        if line.get_label() == "target"
+        and ax.get_title(loc="left").startswith("Exhale:inhale ratio")
+    ]
+    assert [list(np.asarray(y, dtype=float)) for y in marks] == [[pytest.approx(1.5)]]
 
 
 def test_summary_csv_has_a_readable_local_start() -> None:

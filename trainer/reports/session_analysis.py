@@ -324,10 +324,11 @@ class SessionAnalysis:
         (``breath_source`` says which source it is). The follow score is the mean of the coach's
         per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
         ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
-        breath-to-breath intervals (:mod:`analysis.breath_variability`); the target is the
-        pacer's rate and ratio weighted by time spent paced (no ratio for an import: nothing was
-        asked). LF and HF power are of the longest stretch with no gap over
-        :data:`analysis.hrv_frequency.MAX_GAP_S` between beats: ``spectrum_start_s`` and
+        breath-to-breath intervals (:mod:`analysis.breath_variability`); the target rate is the
+        pacer's rate weighted by time spent paced, the target ratio the mean of what the breaths
+        of ``mean_ratio`` were asked (:func:`trainer.session.pipeline.session_target_ratio`; none
+        for an import: nothing was asked). LF and HF power are of the longest stretch with no
+        gap over :data:`analysis.hrv_frequency.MAX_GAP_S` between beats: ``spectrum_start_s`` and
         ``spectrum_end_s`` are its first and last beat (session s), ``spectrum_whole`` says
         whether it is every beat (False: a dropout cut the session); all three are None when
         there is no spectrum. ``gaps`` and ``gap_s`` count the sensors' connection gaps (link
@@ -337,12 +338,6 @@ class SessionAnalysis:
         """
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
-        # An import had no pacer and asked nothing: its own-rhythm span carries the pacer's
-        # default 1.5 (importers._own_rhythm), which nobody asked for.
-        asked = () if "imported_from" in self.settings else ("paced", "own")
-        target_ratio = _time_weighted(
-            [(s.t1_s - s.t0_s, s.ratio) for s in self.pacer_spans if s.mode in asked]
-        )
         programs = [s.label for s in self.pacer_spans if s.label]
         heart = self.heart
         stretch = heart.spectrum_stretch
@@ -374,7 +369,8 @@ class SessionAnalysis:
             "mean_ratio": self.summary.get("mean_ratio"),
             "breath_cv": self.summary.get("breath_cv"),
             "target_rate_bpm": _r(target_rate),
-            "target_ratio": _r(target_ratio),
+            # The target of the very breaths mean_ratio averages (session_target_ratio).
+            "target_ratio": self.summary.get("target_ratio"),
             # The pipeline's summary scores breaths, or the pace with a strap alone.
             "mean_follow_score": self.summary.get("mean_follow_score"),
             "follow_basis": self.summary.get("follow_basis"),

@@ -63,7 +63,7 @@ from analysis.breath_sources import (
     lagging,
     usable,
 )
-from analysis.breath_variability import breath_variability, measured_ratios
+from analysis.breath_variability import breath_variability, measured_ratios, ratio_measured
 from analysis.rr_breath import (
     RRBreathEstimate,
     RRBreathTracker,
@@ -84,7 +84,7 @@ from devices.source import (
     is_given_up,
     source_notes,
 )
-from trainer.coaching.coach import Coach, Feedback
+from trainer.coaching.coach import Coach, Feedback, target_ratio
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import StrainKind, StrainMonitor
@@ -259,6 +259,11 @@ class BreathEvent:
         The breath began while a pacer was pacing (not paused, not an own-rhythm step): with
         a pacer, these are the breaths the session's rate and ratio are about
         (:func:`counted_breaths`).
+    target_ratio : float or None
+        The exhale:inhale ratio the coach judged the breath against: the pacer's at the
+        breath's onset as a detector sees it (:func:`trainer.coaching.coach.target_ratio`,
+        holds at the top counted with the inhale), or an own-rhythm step's target; None for a
+        breath nothing was asked of (``free``).
     """
 
     index: int
@@ -268,6 +273,7 @@ class BreathEvent:
     paused: bool = False
     free: bool = False
     paced: bool = False
+    target_ratio: float | None = None
 
     @property
     def scored(self) -> bool:
@@ -1107,7 +1113,10 @@ class Pipeline:
         free = False
         if pacer is not None:
             feedback = self.coach.assess(breath, pacer, paused=paused)
-            pattern = None if paused else pacer.state(breath.inhale_onset_s).pattern
+            asked = pacer.state(breath.inhale_onset_s).pattern
+            # What Coach.assess judged the ratio against: the session's target is of these.
+            target = target_ratio(asked)
+            pattern = None if paused else asked
         elif target is not None:
             feedback = self.coach.assess_own_rhythm(breath, target, paused=paused)
             pattern = None
@@ -1130,6 +1139,7 @@ class Pipeline:
             paused,
             free,
             paced=pattern is not None and not paused,
+            target_ratio=target,
         )
         self.breaths.append(event)
         events.append(event)
@@ -1473,6 +1483,7 @@ class Pipeline:
             source = rate_basis = None
         # The ratio from the very breaths the rate is from, those whose ratio was measured.
         ratios = measured_ratios(e.breath for e in counted)
+        target = session_target_ratio(counted)
         scores = [e.feedback.follow_score for e in good if e.scored]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:
@@ -1504,6 +1515,7 @@ class Pipeline:
             "rr_rate_bpm": _round(rr_rate),
             "rr_rate_basis": rr_basis,
             "mean_ratio": _round(np.mean(ratios)) if ratios else None,
+            "target_ratio": target,
             "breath_cv": _round(variability.cv_bb, 4),
             "mean_follow_score": _round(np.mean(scores)) if scores else None,
             "follow_basis": follow_basis,
@@ -1657,6 +1669,36 @@ def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], 
     if paced:
         return paced, "paced"
     return [e for e in breaths if not e.paused], "unpaused"
+
+
+def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
+    """The exhale:inhale target of a session's mean ratio: the mean of the targets of the very
+    breaths that ratio averages, like for like.
+
+    The mean ratio is of the counted breaths (:func:`counted_breaths`) whose ratio was measured;
+    this is the mean of what each of them was asked (:attr:`BreathEvent.target_ratio`), those
+    asked nothing left out (an own-rhythm "breathe naturally" step, an import). Weighing the
+    pacer's ratio by time instead, own-rhythm steps included, told a body scan's "ratio 1.37,
+    target 1.43" of breaths paced at 1.50 (found in review), and counted a program's holds
+    against the ratio (``BreathPattern.ratio`` leaves the hold at the top out, a detector sees
+    it as inhale).
+
+    Parameters
+    ----------
+    counted : sequence of BreathEvent
+        The breaths the session's ratio is about.
+
+    Returns
+    -------
+    float or None
+        The mean target ratio (dimensionless), or None when none of those breaths had one.
+    """
+    targets = [
+        e.target_ratio
+        for e in counted
+        if e.target_ratio is not None and ratio_measured(e.breath.ratio)
+    ]
+    return float(np.mean(targets)) if targets else None
 
 
 def _step_detail(step: Step) -> str:

@@ -91,6 +91,11 @@ class SessionSummary(TypedDict, total=False):
     mean_ratio: float | None
     """Mean exhale:inhale ratio of the counted breaths whose ratio was measured; None when
     none was."""
+    target_ratio: float | None
+    """The target of ``mean_ratio``: the mean of what those very breaths were asked
+    (:func:`trainer.session.pipeline.session_target_ratio`); None when none was asked a ratio.
+    Since 2026-12-06 (before, the history and report weighed the pacer's ratio by time, over
+    own-rhythm steps too)."""
     breath_cv: float | None
     """Coefficient of variation of breath-to-breath intervals (regularity, dimensionless);
     None with too few breaths. Since 2026-12-03."""
