@@ -132,6 +132,41 @@ def test_the_target_ratio_is_that_of_the_breaths_the_ratio_is_of(
     assert [list(np.asarray(y, dtype=float)) for y in marks] == [[pytest.approx(1.5)]]
 
 
+def test_heart_numbers_are_stored_as_computed(paused_recording: Path, tmp_path: Path) -> None:
+    """Found in review: the RSA 2.7476 was stored as 2.75 and then shown to 0.1 as 2.8 (the
+    summary, the history, the report's header) while the report's table, printed from the
+    full value, said 2.7. The summary and the history row hold the numbers unrounded."""
+    from trainer.storage.history import add_recording
+
+    analysis = analyse_recording(paused_recording)
+    heart = analysis.heart
+    assert heart.mean_rsa_bpm is not None and heart.mean_coherence_score is not None
+    assert analysis.summary["mean_rsa_bpm"] == heart.mean_rsa_bpm
+    assert analysis.summary["coherence_score"] == heart.mean_coherence_score
+    assert analysis.summary["hr_start_bpm"] == heart.hr_start_bpm
+    m = analysis.metrics()
+    row = add_recording(paused_recording, db_path=tmp_path / "h.sqlite3").row
+    for column, value in [
+        ("rsa_bpm", heart.mean_rsa_bpm),
+        ("coherence_score", heart.mean_coherence_score),
+        ("mean_hr_bpm", heart.mean_hr_bpm),
+        ("rmssd_ms", heart.rmssd_ms),
+        ("practised_s", analysis.practised_s),
+    ]:
+        assert m[column] == value and getattr(row, column) == value, column
+
+
+def test_a_report_page_gives_one_rsa_and_one_coherence(paused_recording: Path) -> None:
+    """The header tiles and the HRV table of one page print the same RSA and coherence score,
+    also where a value stored to 0.01 would have flipped when shown to 0.1 (2.7476: 2.75, 2.8)."""
+    analysis = analyse_recording(paused_recording)
+    heart = replace(analysis.heart, mean_rsa_bpm=2.7476, mean_coherence_score=4.2496)
+    texts = _figure_texts(replace(analysis, heart=heart))
+    assert "RSA 2.7 bpm" in texts and "2.7 bpm" in texts, texts  # header, table
+    assert "4.2 / 10" in texts, texts
+    assert any(t.endswith(" / 4.2") for t in texts), texts  # the table's ratio / score
+
+
 def test_summary_csv_has_a_readable_local_start() -> None:
     """Found in use: the folder report's summary.csv had only ``start_wall_ns``."""
     import time

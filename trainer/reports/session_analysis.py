@@ -357,9 +357,9 @@ class SessionAnalysis:
         return {
             "session_key": self.session_key,
             "start_wall_ns": self.start_wall_ns,
-            "duration_s": _r(self.duration_s, 1),
+            "duration_s": _r(self.duration_s),
             # Time paused is not practice: progress counts this, not the duration.
-            "practised_s": _r(self.practised_s, 1),
+            "practised_s": _r(self.practised_s),
             "source": self.source_kind,
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),
@@ -390,22 +390,25 @@ class SessionAnalysis:
             "hf_power_ms2": _r(heart.hf_power_ms2),
             # LF and HF are of the longest stretch without a gap in the beats: which one, and
             # whether a dropout cut the session (hrv says so in a warning, found in review).
-            "spectrum_start_s": _r(spectral.start_s, 1) if spectral else None,
-            "spectrum_end_s": _r(spectral.end_s, 1) if spectral else None,
+            "spectrum_start_s": _r(spectral.start_s) if spectral else None,
+            "spectrum_end_s": _r(spectral.end_s) if spectral else None,
             "spectrum_whole": spectral.whole if spectral else None,
             "rsa_bpm": _r(heart.mean_rsa_bpm),
-            "coherence": _r(heart.mean_coherence, 3),
+            "coherence": _r(heart.mean_coherence),
             "coherence_score": _r(heart.mean_coherence_score),
             "artifact_pct": _r(heart.artifact_pct),
             "marks": len(self.marks),
             "gaps": len(self.gaps),
-            "gap_s": _r(sum(g.t1_s - g.t0_s for g in self.gaps), 1),
+            "gap_s": _r(sum(g.t1_s - g.t0_s for g in self.gaps)),
         }
 
 
-def _r(value: float | None, digits: int = 2) -> float | None:
-    # + 0.0: a few ms before the start rounds to -0.0, which summary.csv printed as "-0.0".
-    return None if value is None or not math.isfinite(value) else round(float(value), digits) + 0.0
+def _r(value: float | None) -> float | None:
+    """``value`` as computed, or None when missing or not finite: each view rounds once, as it
+    shows it (see :func:`trainer.session.pipeline._finite`: a value stored to 0.01 and shown to
+    0.1 could differ from the same value shown from its full precision)."""
+    # + 0.0: -0.0 (a few ms before the start) printed as "-0.0" in summary.csv.
+    return None if value is None or not math.isfinite(value) else float(value) + 0.0
 
 
 def _time_weighted(pairs: list[tuple[float, float | None]]) -> float | None:

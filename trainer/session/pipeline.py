@@ -1475,9 +1475,9 @@ class Pipeline:
         chosen = best_source(self.estimates)
         source = chosen[0] if chosen is not None else None
         if source == "rr":
-            median_rate, rate_basis = _round(rr_rate), rr_basis
+            median_rate, rate_basis = _finite(rr_rate), rr_basis
         else:
-            median_rate = _round(np.median(rates)) if rates else None
+            median_rate = _finite(np.median(rates)) if rates else None
             rate_basis = basis if rates else None
         if median_rate is None:
             source = rate_basis = None
@@ -1495,29 +1495,29 @@ class Pipeline:
         # The start and end heart rates come from the artifact-corrected beats, as the history
         # and the report take them (trainer.reports.session_analysis.heart_metrics): one definition.
         heart = self.heart_metrics(end) if len(self.beats) >= 2 else None
-        hr_start = _round(heart.hr_start_bpm) if heart else None
-        hr_end = _round(heart.hr_end_bpm) if heart else None
+        hr_start = _finite(heart.hr_start_bpm) if heart else None
+        hr_end = _finite(heart.hr_end_bpm) if heart else None
         hr_basis = "beats" if hr_start is not None or hr_end is not None else None
         if hr_basis is None and self.device_hr:
             # A strap without RR intervals: the heart rate it reported is all there is.
             from trainer.reports.session_analysis import device_hr_span
 
             device = device_hr_span(self.device_hr, end)
-            hr_start, hr_end = _round(device[0]), _round(device[1])
+            hr_start, hr_end = _finite(device[0]), _finite(device[1])
             hr_basis = "device"
         paused = self.program_clock.paused_s(end)
         summary: SessionSummary = {
-            "duration_s": round(end, 3),
+            "duration_s": end,
             "breaths": len(self.breaths),
             "median_rate_bpm": median_rate,
             "breath_source": source,
             "rate_basis": rate_basis,
-            "rr_rate_bpm": _round(rr_rate),
+            "rr_rate_bpm": _finite(rr_rate),
             "rr_rate_basis": rr_basis,
-            "mean_ratio": _round(np.mean(ratios)) if ratios else None,
+            "mean_ratio": _finite(np.mean(ratios)) if ratios else None,
             "target_ratio": target,
-            "breath_cv": _round(variability.cv_bb, 4),
-            "mean_follow_score": _round(np.mean(scores)) if scores else None,
+            "breath_cv": _finite(variability.cv_bb),
+            "mean_follow_score": _finite(np.mean(scores)) if scores else None,
             "follow_basis": follow_basis,
             "beats": len(self.beats),
             "hr_start_bpm": hr_start,
@@ -1528,8 +1528,8 @@ class Pipeline:
             "packets": dict(sorted(self.packet_counts.items())),
             "waveform_samples": dict(sorted(self.pmd_samples.items())),
             "decode_errors": dict(sorted(self.decode_errors.items())),
-            "minutes_practised": round(max(0.0, end - paused) / 60.0, 2),
-            "paused_s": round(paused, 3),
+            "minutes_practised": max(0.0, end - paused) / 60.0,
+            "paused_s": paused,
             "strain_signs": len(self.strain_signs),
             # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
             # wherever the summary is shown (trainer.session.sensor_label).
@@ -1543,9 +1543,9 @@ class Pipeline:
             # a few times, then gives up): said, or a session of 0 breaths has no word why.
             "streams_stopped": {k: round(t, 3) for k, t in sorted(self._pmd_stopped.items())},
         }
-        summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
-        summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None
-        summary["coherence_score"] = _round(heart.mean_coherence_score) if heart else None
+        summary["mean_rsa_bpm"] = _finite(heart.mean_rsa_bpm) if heart else None
+        summary["coherence"] = _finite(heart.mean_coherence) if heart else None
+        summary["coherence_score"] = _finite(heart.mean_coherence_score) if heart else None
         if self.program is not None:
             summary["program"] = self.program.program.name
             if self.program.program.kind is ProgramKind.RESONANCE_ASSESSMENT:
@@ -1721,3 +1721,14 @@ def _increasing_nn(
 
 def _round(value: float | np.floating[Any] | None, digits: int = 2) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def _finite(value: float | np.floating[Any] | None) -> float | None:
+    """``value`` as a float, unrounded, or None when missing or not finite.
+
+    The summary's numbers are kept as computed: each view rounds once, as it shows them. Stored
+    to 0.01 and then shown to 0.1, an RSA of 2.7476 read 2.8 (2.75, half to even) in the
+    summary, the history and the report's header but 2.7 in the report's table, printed from
+    the full value (found in review).
+    """
+    return None if value is None or not np.isfinite(value) else float(value)
