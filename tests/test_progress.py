@@ -65,6 +65,24 @@ def test_a_first_short_session_reads_in_tenths_of_a_minute() -> None:
     assert lines[1] == "streak: 1 day now, longest 1 day"
 
 
+@pytest.mark.parametrize(
+    ("minutes", "total"), [([2.0, 2.0, 8.5], "12.5"), ([10.0, 25.5], "35.5"), ([2.04, 2.04], "4.0")]
+)
+def test_the_total_minutes_is_the_sum_of_the_minutes_table(
+    minutes: list[float], total: str
+) -> None:
+    """Found in review: "6 sessions, 12 min practised" (12.5 rounded half to even, in the figure's
+    title too) above a table of 2.0, 2.0 and 8.5 min a day; later "36 min" above 35.5."""
+    rows = [_row(DAY0 + timedelta(days=k), m) for k, m in enumerate(minutes)]
+    result = compute_progress(rows, today=DAY0 + timedelta(days=len(rows) - 1))
+    lines = summary_lines(result)
+    table = [float(line.split()[-1]) for line in lines[lines.index("minutes per day:") + 1 :]]
+    assert f"{sum(table):.1f}" == total
+    assert lines[0].startswith(f"{len(rows)} sessions, {total} min practised from ")
+    title = progress_figure(result).axes[0].get_title(loc="left")
+    assert f"— {total} min in {len(rows)} sessions" in title, title
+
+
 def test_baseline_is_the_first_sessions_of_the_whole_history() -> None:
     rmssd = [30.0, 34.0, 32.0, 40.0, 44.0, 46.0, 50.0]
     rows = [_row(DAY0 + timedelta(days=d), 10.0, rmssd_ms=v) for d, v in enumerate(rmssd)]
@@ -120,7 +138,7 @@ def test_twenty_simulated_sessions_over_three_weeks(
     progress(since=None, output=out, include_simulated=True)
     assert out.read_bytes()[:4] == b"\x89PNG"
     text = capsys.readouterr().out
-    assert "20 sessions, 30 min practised" in text and "Breath rate" in text
+    assert "20 sessions, 30.0 min practised" in text and "Breath rate" in text
     with pytest.raises(BadArgument, match="--since"):
         progress(since="last week", output=out)
 

@@ -10,7 +10,7 @@ from time import time_ns
 
 import numpy as np
 import pytest
-from program_runs import PausingSource, run_live
+from program_runs import PausingSource, ProgramRun, run_live, run_program
 
 from devices.sim import PersonModel
 from trainer.coaching.pacer import BreathPattern
@@ -82,6 +82,89 @@ def test_the_report_shows_the_history_s_rate_and_practised_minutes(
     assert any("1.5 min practised (+ 1.0 min paused)" in t for t in texts), texts
     assert f"{row.median_rate_bpm:.1f} /min" in texts
     assert "Paced breath rate" in texts
+
+
+@pytest.fixture(scope="module")
+def body_scan_run(tmp_path_factory: pytest.TempPathFactory) -> ProgramRun:
+    """``live --program body-scan-head-to-feet --minutes 1.5 --seed 5`` (as the reviewer did):
+    60 s of candle breaths paced 4 s in, 6 s out (1.50), then 30 s in the own rhythm (1.30)."""
+    from trainer.programs.catalog import load_catalog
+
+    program = load_catalog().get("body-scan-head-to-feet")
+    out = tmp_path_factory.mktemp("bodyscan")
+    return run_program(out, program, person=PersonModel(seed=5), duration_s=90.0)
+
+
+def test_the_target_ratio_is_that_of_the_breaths_the_ratio_is_of(
+    body_scan_run: ProgramRun, tmp_path: Path
+) -> None:
+    """Found in review: the body scan's ratio 1.37 (its paced breaths, asked 1.50) was shown
+    "target 1.43", the pacer's ratio weighed by time over the own-rhythm step too, in the
+    history, the report tile and progress. The summary, the history row, the report tile and
+    the figure progress draws from the row now give one target: the paced breaths'."""
+    from trainer.reports.progress import compute_progress, progress_figure
+    from trainer.storage.history import add_recording
+
+    analysis = analyse_recording(body_scan_run.path)
+    m = analysis.metrics()
+    counted = [e for e in analysis.good_breaths if e.paced]
+    assert m["rate_basis"] == "paced" and counted
+    # The own-rhythm step has breaths too, which neither the ratio nor its target counts.
+    assert any(e.target_ratio == pytest.approx(1.3) for e in analysis.breaths if not e.paced)
+    assert {round(e.target_ratio or 0.0, 6) for e in counted} == {1.5}
+    assert m["target_ratio"] == pytest.approx(1.5)
+    assert body_scan_run.result.summary["target_ratio"] == m["target_ratio"]
+    assert analysis.summary["target_ratio"] == m["target_ratio"]
+    row = add_recording(body_scan_run.path, db_path=tmp_path / "h.sqlite3").row
+    assert row.target_ratio == m["target_ratio"]
+    texts = _figure_texts(analysis)
+    assert f"{m['mean_ratio']:.2f}" in texts and "target 1.50" in texts, texts
+    # The simulated clock starts in 1970, a date progress leaves out as impossible.
+    drawn = replace(row, start_wall_ns=_row(DAY0).start_wall_ns)
+    figure = progress_figure(compute_progress([drawn], today=DAY0))
+    marks = [
+        line.get_ydata()
+        for ax in figure.axes
+        for line in ax.get_lines()
+        if line.get_label() == "target"
+        and ax.get_title(loc="left").startswith("Exhale:inhale ratio")
+    ]
+    assert [list(np.asarray(y, dtype=float)) for y in marks] == [[pytest.approx(1.5)]]
+
+
+def test_heart_numbers_are_stored_as_computed(paused_recording: Path, tmp_path: Path) -> None:
+    """Found in review: the RSA 2.7476 was stored as 2.75 and then shown to 0.1 as 2.8 (the
+    summary, the history, the report's header) while the report's table, printed from the
+    full value, said 2.7. The summary and the history row hold the numbers unrounded."""
+    from trainer.storage.history import add_recording
+
+    analysis = analyse_recording(paused_recording)
+    heart = analysis.heart
+    assert heart.mean_rsa_bpm is not None and heart.mean_coherence_score is not None
+    assert analysis.summary["mean_rsa_bpm"] == heart.mean_rsa_bpm
+    assert analysis.summary["coherence_score"] == heart.mean_coherence_score
+    assert analysis.summary["hr_start_bpm"] == heart.hr_start_bpm
+    m = analysis.metrics()
+    row = add_recording(paused_recording, db_path=tmp_path / "h.sqlite3").row
+    for column, value in [
+        ("rsa_bpm", heart.mean_rsa_bpm),
+        ("coherence_score", heart.mean_coherence_score),
+        ("mean_hr_bpm", heart.mean_hr_bpm),
+        ("rmssd_ms", heart.rmssd_ms),
+        ("practised_s", analysis.practised_s),
+    ]:
+        assert m[column] == value and getattr(row, column) == value, column
+
+
+def test_a_report_page_gives_one_rsa_and_one_coherence(paused_recording: Path) -> None:
+    """The header tiles and the HRV table of one page print the same RSA and coherence score,
+    also where a value stored to 0.01 would have flipped when shown to 0.1 (2.7476: 2.75, 2.8)."""
+    analysis = analyse_recording(paused_recording)
+    heart = replace(analysis.heart, mean_rsa_bpm=2.7476, mean_coherence_score=4.2496)
+    texts = _figure_texts(replace(analysis, heart=heart))
+    assert "RSA 2.7 bpm" in texts and "2.7 bpm" in texts, texts  # header, table
+    assert "4.2 / 10" in texts, texts
+    assert any(t.endswith(" / 4.2") for t in texts), texts  # the table's ratio / score
 
 
 def test_summary_csv_has_a_readable_local_start() -> None:

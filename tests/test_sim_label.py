@@ -91,11 +91,11 @@ def test_progress_leaves_simulated_sessions_out_unless_asked(
     figure = tmp_path / "p.png"
     assert run(["progress", "-o", str(figure)]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("1 session, 10 min practised")
+    assert out.startswith("1 session, 10.0 min practised")
     assert "note: 2 simulated-sensor sessions left out (--include-simulated to count them)" in err
     assert run(["progress", "-o", str(figure), "--include-simulated"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("3 sessions, 30 min practised")
+    assert out.startswith("3 sessions, 30.0 min practised")
     assert "2 simulated-sensor sessions counted" in err
     # With --since, the simulated sessions of the period shown, as every other count is.
     assert run(["progress", "-o", str(figure), "--since", "2026-11-03"]) == 0

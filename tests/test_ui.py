@@ -263,6 +263,16 @@ def test_once_over_the_rate_and_ratio_tiles_show_the_session_not_its_last_breath
     assert "Median rate    -  /min" in str(render_metrics(state, None, None, {"breaths": 0}))
 
 
+def test_once_over_the_ratio_target_is_that_of_the_session_s_mean_ratio() -> None:
+    """Found in review: at the end of a body scan the mean out:in of its paced breaths (asked
+    1.50) stood beside its closing own-rhythm step's target, 1.30."""
+    summary: SessionSummary = {"mean_ratio": 1.37, "target_ratio": 1.5}
+    over = str(render_metrics(SessionState(), None, 1.3, summary))
+    assert "Mean out:in  1.37      (target 1.50)" in over
+    # While it runs, the step's own target.
+    assert "(target 1.30)" in str(render_metrics(SessionState(), None, 1.3))
+
+
 async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
     from textual.widgets import Footer
 

@@ -347,10 +347,9 @@ def summary_lines(progress: Progress) -> list[str]:
     note = _left_out_note(progress)
     if not progress.sessions:
         return ["No sessions in this period yet" + (f" ({note})." if note else ".")]
-    # Tenths while short: a first 1.5 min try is not "2 min".
-    minutes = f"{progress.total_minutes:.{1 if progress.total_minutes < 10 else 0}f}"
     lines = [
-        f"{_count(len(progress.sessions), 'session')}, {minutes} min practised "
+        f"{_count(len(progress.sessions), 'session')}, {total_minutes_text(progress)} min "
+        "practised "
         f"from {progress.days[0]:%d %b %Y} to {progress.days[-1]:%d %b %Y}"
         + (f" ({note})" if note else ""),
         f"streak: {_count(progress.current_streak_days, 'day')} now, longest "
@@ -387,6 +386,25 @@ def minutes_table(progress: Progress) -> list[str]:
     :data:`MINUTES_TABLE_DAYS` days), as lines of text: what the figure's top panel draws."""
     if not progress.days:
         return []
+    head, rows = _minutes_rows(progress)
+    return [head] + [f"  {label}  {m:5.1f}" for label, m in rows]
+
+
+def total_minutes_text(progress: Progress) -> str:
+    """The minutes practised in the period as the text and the figure give them: the sum of the
+    minutes table's rows as it prints them, in tenths.
+
+    Whole minutes, rounded half to even, said "12 min" above days of 2.0, 2.0 and 8.5 and
+    "36 min" above a table summing to 35.5 (found in review); rounded from the exact total, the
+    tenths could still differ by one from the rows a person adds up (2.04 + 2.04 printed 2.0 and
+    2.0, total 4.1).
+    """
+    rows = _minutes_rows(progress)[1] if progress.days else []
+    return f"{sum(round(m, 1) for _, m in rows):.1f}"
+
+
+def _minutes_rows(progress: Progress) -> tuple[str, list[tuple[str, float]]]:
+    """The minutes table's heading and its rows (label, minutes): per day, or per week."""
     if len(progress.days) <= MINUTES_TABLE_DAYS:
         rows = [
             (f"{d:%a %d %b}", m)
@@ -400,7 +418,7 @@ def minutes_table(progress: Progress) -> list[str]:
             weeks[monday] = weeks.get(monday, 0.0) + m
         rows = [(f"week of {d:%d %b %Y}", m) for d, m in weeks.items()]
         head = "minutes per week:"
-    return [head] + [f"  {label}  {m:5.1f}" for label, m in rows]
+    return head, rows
 
 
 def missing_reason(sessions: Sequence[SessionRow], column: str) -> str:
@@ -458,7 +476,7 @@ def progress_figure(progress: Progress) -> Figure:
     ax.bar(centres, [m for _, _, m in bins], width=widths, color=COLORS["practice"])
     ax.set_ylabel(f"min / {unit}")
     ax.set_title(
-        f"Minutes practised per {unit} — {progress.total_minutes:.0f} min in "
+        f"Minutes practised per {unit} — {total_minutes_text(progress)} min in "
         f"{_count(len(progress.sessions), 'session')}; streak "
         f"{_count(progress.current_streak_days, 'day')} "
         f"(longest {_count(progress.longest_streak_days, 'day')})",

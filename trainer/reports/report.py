@@ -510,16 +510,32 @@ def _step_groups(analysis: SessionAnalysis) -> list[tuple[float, str]]:
     squeeze the names of the steps on either side down to an ellipsis. Nor is the second side
     of a stretch after its switch: the stretch is named once, where its first side starts.
     """
+    return [(t0, label) for t0, _, label in _step_bands(analysis)]
+
+
+def _step_bands(analysis: SessionAnalysis) -> list[tuple[float, float, str]]:
+    """Start, end (session s) and name of each step :func:`_step_groups` names.
+
+    A band runs from its step's start to the next named step's (the transition before that
+    one, or the second side of a stretch, inside it), the last to the end of the last span with
+    a name; spans with none (a session's own pacer, before a program's first step) are in none.
+    """
     unnamed = _transition_titles(analysis)
-    groups: list[tuple[float, str]] = []
+    bands: list[tuple[float, float, str]] = []
     previous = None
     for span in analysis.pacer_spans:
+        if span.label and bands:
+            t0, _, label = bands[-1]
+            bands[-1] = (t0, span.t1_s, label)
         if span.label in unnamed:
             continue
         if span.label and span.label != previous:
-            groups.append((span.t0_s, span.label))
+            if bands:
+                t0, _, label = bands[-1]
+                bands[-1] = (t0, span.t0_s, label)
+            bands.append((span.t0_s, span.t1_s, span.label))
         previous = span.label
-    return groups
+    return bands
 
 
 def _transition_titles(analysis: SessionAnalysis) -> set[str]:
@@ -611,9 +627,11 @@ def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         else "Whole session: your breathing (own rhythm, no pacer)",
         loc="left",
     )
-    for k, span in enumerate(analysis.pacer_spans):
-        if k % 2 == 1:
-            ax.axvspan(span.t0_s / 60, span.t1_s / 60, color=COLORS["step"], lw=0, zorder=0.2)
+    # Every other named step shaded, a step whole: shaded span by span, a step slowing in
+    # stages (the spine scan's tailbone) or paused and resumed looked like a named step
+    # followed by a nameless one (found in review).
+    for t0_s, t1_s, _ in _step_bands(analysis)[1::2]:
+        ax.axvspan(t0_s / 60, t1_s / 60, color=COLORS["step"], lw=0, zorder=0.2)
     box = ax.get_position()  # the fixed grid places the panel before any drawing
     width_in, height_in = fig.get_size_inches()
     labels, rows = _step_label_layout(analysis, float(width_in * box.width * 72.0))

@@ -324,10 +324,11 @@ class SessionAnalysis:
         (``breath_source`` says which source it is). The follow score is the mean of the coach's
         per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
         ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
-        breath-to-breath intervals (:mod:`analysis.breath_variability`); the target is the
-        pacer's rate and ratio weighted by time spent paced (no ratio for an import: nothing was
-        asked). LF and HF power are of the longest stretch with no gap over
-        :data:`analysis.hrv_frequency.MAX_GAP_S` between beats: ``spectrum_start_s`` and
+        breath-to-breath intervals (:mod:`analysis.breath_variability`); the target rate is the
+        pacer's rate weighted by time spent paced, the target ratio the mean of what the breaths
+        of ``mean_ratio`` were asked (:func:`trainer.session.pipeline.session_target_ratio`; none
+        for an import: nothing was asked). LF and HF power are of the longest stretch with no
+        gap over :data:`analysis.hrv_frequency.MAX_GAP_S` between beats: ``spectrum_start_s`` and
         ``spectrum_end_s`` are its first and last beat (session s), ``spectrum_whole`` says
         whether it is every beat (False: a dropout cut the session); all three are None when
         there is no spectrum. ``gaps`` and ``gap_s`` count the sensors' connection gaps (link
@@ -337,12 +338,6 @@ class SessionAnalysis:
         """
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
-        # An import had no pacer and asked nothing: its own-rhythm span carries the pacer's
-        # default 1.5 (importers._own_rhythm), which nobody asked for.
-        asked = () if "imported_from" in self.settings else ("paced", "own")
-        target_ratio = _time_weighted(
-            [(s.t1_s - s.t0_s, s.ratio) for s in self.pacer_spans if s.mode in asked]
-        )
         programs = [s.label for s in self.pacer_spans if s.label]
         heart = self.heart
         stretch = heart.spectrum_stretch
@@ -362,9 +357,9 @@ class SessionAnalysis:
         return {
             "session_key": self.session_key,
             "start_wall_ns": self.start_wall_ns,
-            "duration_s": _r(self.duration_s, 1),
+            "duration_s": _r(self.duration_s),
             # Time paused is not practice: progress counts this, not the duration.
-            "practised_s": _r(self.practised_s, 1),
+            "practised_s": _r(self.practised_s),
             "source": self.source_kind,
             "program": str(self.settings.get("program", "")) or (programs[0] if programs else ""),
             "breaths": len(self.breaths),
@@ -374,7 +369,8 @@ class SessionAnalysis:
             "mean_ratio": self.summary.get("mean_ratio"),
             "breath_cv": self.summary.get("breath_cv"),
             "target_rate_bpm": _r(target_rate),
-            "target_ratio": _r(target_ratio),
+            # The target of the very breaths mean_ratio averages (session_target_ratio).
+            "target_ratio": self.summary.get("target_ratio"),
             # The pipeline's summary scores breaths, or the pace with a strap alone.
             "mean_follow_score": self.summary.get("mean_follow_score"),
             "follow_basis": self.summary.get("follow_basis"),
@@ -394,22 +390,25 @@ class SessionAnalysis:
             "hf_power_ms2": _r(heart.hf_power_ms2),
             # LF and HF are of the longest stretch without a gap in the beats: which one, and
             # whether a dropout cut the session (hrv says so in a warning, found in review).
-            "spectrum_start_s": _r(spectral.start_s, 1) if spectral else None,
-            "spectrum_end_s": _r(spectral.end_s, 1) if spectral else None,
+            "spectrum_start_s": _r(spectral.start_s) if spectral else None,
+            "spectrum_end_s": _r(spectral.end_s) if spectral else None,
             "spectrum_whole": spectral.whole if spectral else None,
             "rsa_bpm": _r(heart.mean_rsa_bpm),
-            "coherence": _r(heart.mean_coherence, 3),
+            "coherence": _r(heart.mean_coherence),
             "coherence_score": _r(heart.mean_coherence_score),
             "artifact_pct": _r(heart.artifact_pct),
             "marks": len(self.marks),
             "gaps": len(self.gaps),
-            "gap_s": _r(sum(g.t1_s - g.t0_s for g in self.gaps), 1),
+            "gap_s": _r(sum(g.t1_s - g.t0_s for g in self.gaps)),
         }
 
 
-def _r(value: float | None, digits: int = 2) -> float | None:
-    # + 0.0: a few ms before the start rounds to -0.0, which summary.csv printed as "-0.0".
-    return None if value is None or not math.isfinite(value) else round(float(value), digits) + 0.0
+def _r(value: float | None) -> float | None:
+    """``value`` as computed, or None when missing or not finite: each view rounds once, as it
+    shows it (see :func:`trainer.session.pipeline._finite`: a value stored to 0.01 and shown to
+    0.1 could differ from the same value shown from its full precision)."""
+    # + 0.0: -0.0 (a few ms before the start) printed as "-0.0" in summary.csv.
+    return None if value is None or not math.isfinite(value) else float(value) + 0.0
 
 
 def _time_weighted(pairs: list[tuple[float, float | None]]) -> float | None:

@@ -63,7 +63,7 @@ from analysis.breath_sources import (
     lagging,
     usable,
 )
-from analysis.breath_variability import breath_variability, measured_ratios
+from analysis.breath_variability import breath_variability, measured_ratios, ratio_measured
 from analysis.rr_breath import (
     RRBreathEstimate,
     RRBreathTracker,
@@ -84,7 +84,7 @@ from devices.source import (
     is_given_up,
     source_notes,
 )
-from trainer.coaching.coach import Coach, Feedback
+from trainer.coaching.coach import Coach, Feedback, target_ratio
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import StrainKind, StrainMonitor
@@ -259,6 +259,11 @@ class BreathEvent:
         The breath began while a pacer was pacing (not paused, not an own-rhythm step): with
         a pacer, these are the breaths the session's rate and ratio are about
         (:func:`counted_breaths`).
+    target_ratio : float or None
+        The exhale:inhale ratio the coach judged the breath against: the pacer's at the
+        breath's onset as a detector sees it (:func:`trainer.coaching.coach.target_ratio`,
+        holds at the top counted with the inhale), or an own-rhythm step's target; None for a
+        breath nothing was asked of (``free``).
     """
 
     index: int
@@ -268,6 +273,7 @@ class BreathEvent:
     paused: bool = False
     free: bool = False
     paced: bool = False
+    target_ratio: float | None = None
 
     @property
     def scored(self) -> bool:
@@ -1107,7 +1113,10 @@ class Pipeline:
         free = False
         if pacer is not None:
             feedback = self.coach.assess(breath, pacer, paused=paused)
-            pattern = None if paused else pacer.state(breath.inhale_onset_s).pattern
+            asked = pacer.state(breath.inhale_onset_s).pattern
+            # What Coach.assess judged the ratio against: the session's target is of these.
+            target = target_ratio(asked)
+            pattern = None if paused else asked
         elif target is not None:
             feedback = self.coach.assess_own_rhythm(breath, target, paused=paused)
             pattern = None
@@ -1131,6 +1140,7 @@ class Pipeline:
             paused,
             free,
             paced=pattern is not None and not paused,
+            target_ratio=target,
         )
         self.breaths.append(event)
         events.append(event)
@@ -1466,14 +1476,15 @@ class Pipeline:
         chosen = best_source(self.estimates)
         source = chosen[0] if chosen is not None else None
         if source == "rr":
-            median_rate, rate_basis = _round(rr_rate), rr_basis
+            median_rate, rate_basis = _finite(rr_rate), rr_basis
         else:
-            median_rate = _round(np.median(rates)) if rates else None
+            median_rate = _finite(np.median(rates)) if rates else None
             rate_basis = basis if rates else None
         if median_rate is None:
             source = rate_basis = None
         # The ratio from the very breaths the rate is from, those whose ratio was measured.
         ratios = measured_ratios(e.breath for e in counted)
+        target = session_target_ratio(counted)
         scores = [e.feedback.follow_score for e in good if e.scored]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:
@@ -1485,28 +1496,29 @@ class Pipeline:
         # The start and end heart rates come from the artifact-corrected beats, as the history
         # and the report take them (trainer.reports.session_analysis.heart_metrics): one definition.
         heart = self.heart_metrics(end) if len(self.beats) >= 2 else None
-        hr_start = _round(heart.hr_start_bpm) if heart else None
-        hr_end = _round(heart.hr_end_bpm) if heart else None
+        hr_start = _finite(heart.hr_start_bpm) if heart else None
+        hr_end = _finite(heart.hr_end_bpm) if heart else None
         hr_basis = "beats" if hr_start is not None or hr_end is not None else None
         if hr_basis is None and self.device_hr:
             # A strap without RR intervals: the heart rate it reported is all there is.
             from trainer.reports.session_analysis import device_hr_span
 
             device = device_hr_span(self.device_hr, end)
-            hr_start, hr_end = _round(device[0]), _round(device[1])
+            hr_start, hr_end = _finite(device[0]), _finite(device[1])
             hr_basis = "device"
         paused = self.program_clock.paused_s(end)
         summary: SessionSummary = {
-            "duration_s": round(end, 3),
+            "duration_s": end,
             "breaths": len(self.breaths),
             "median_rate_bpm": median_rate,
             "breath_source": source,
             "rate_basis": rate_basis,
-            "rr_rate_bpm": _round(rr_rate),
+            "rr_rate_bpm": _finite(rr_rate),
             "rr_rate_basis": rr_basis,
-            "mean_ratio": _round(np.mean(ratios)) if ratios else None,
-            "breath_cv": _round(variability.cv_bb, 4),
-            "mean_follow_score": _round(np.mean(scores)) if scores else None,
+            "mean_ratio": _finite(np.mean(ratios)) if ratios else None,
+            "target_ratio": target,
+            "breath_cv": _finite(variability.cv_bb),
+            "mean_follow_score": _finite(np.mean(scores)) if scores else None,
             "follow_basis": follow_basis,
             "beats": len(self.beats),
             "hr_start_bpm": hr_start,
@@ -1517,8 +1529,8 @@ class Pipeline:
             "packets": dict(sorted(self.packet_counts.items())),
             "waveform_samples": dict(sorted(self.pmd_samples.items())),
             "decode_errors": dict(sorted(self.decode_errors.items())),
-            "minutes_practised": round(max(0.0, end - paused) / 60.0, 2),
-            "paused_s": round(paused, 3),
+            "minutes_practised": max(0.0, end - paused) / 60.0,
+            "paused_s": paused,
             "strain_signs": len(self.strain_signs),
             # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
             # wherever the summary is shown (trainer.session.sensor_label).
@@ -1532,9 +1544,9 @@ class Pipeline:
             # a few times, then gives up): said, or a session of 0 breaths has no word why.
             "streams_stopped": {k: round(t, 3) for k, t in sorted(self._pmd_stopped.items())},
         }
-        summary["mean_rsa_bpm"] = _round(heart.mean_rsa_bpm) if heart else None
-        summary["coherence"] = _round(heart.mean_coherence, 3) if heart else None
-        summary["coherence_score"] = _round(heart.mean_coherence_score) if heart else None
+        summary["mean_rsa_bpm"] = _finite(heart.mean_rsa_bpm) if heart else None
+        summary["coherence"] = _finite(heart.mean_coherence) if heart else None
+        summary["coherence_score"] = _finite(heart.mean_coherence_score) if heart else None
         if self.program is not None:
             summary["program"] = self.program.program.name
             if self.program.program.kind is ProgramKind.RESONANCE_ASSESSMENT:
@@ -1660,6 +1672,36 @@ def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], 
     return [e for e in breaths if not e.paused], "unpaused"
 
 
+def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
+    """The exhale:inhale target of a session's mean ratio: the mean of the targets of the very
+    breaths that ratio averages, like for like.
+
+    The mean ratio is of the counted breaths (:func:`counted_breaths`) whose ratio was measured;
+    this is the mean of what each of them was asked (:attr:`BreathEvent.target_ratio`), those
+    asked nothing left out (an own-rhythm "breathe naturally" step, an import). Weighing the
+    pacer's ratio by time instead, own-rhythm steps included, told a body scan's "ratio 1.37,
+    target 1.43" of breaths paced at 1.50 (found in review), and counted a program's holds
+    against the ratio (``BreathPattern.ratio`` leaves the hold at the top out, a detector sees
+    it as inhale).
+
+    Parameters
+    ----------
+    counted : sequence of BreathEvent
+        The breaths the session's ratio is about.
+
+    Returns
+    -------
+    float or None
+        The mean target ratio (dimensionless), or None when none of those breaths had one.
+    """
+    targets = [
+        e.target_ratio
+        for e in counted
+        if e.target_ratio is not None and ratio_measured(e.breath.ratio)
+    ]
+    return float(np.mean(targets)) if targets else None
+
+
 def _step_detail(step: Step) -> str:
     """A step's instruction and, after it, its caution: without a screen (headless, a replay's
     lines) the step's line is the only place the caution can be shown."""
@@ -1680,3 +1722,14 @@ def _increasing_nn(
 
 def _round(value: float | np.floating[Any] | None, digits: int = 2) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def _finite(value: float | np.floating[Any] | None) -> float | None:
+    """``value`` as a float, unrounded, or None when missing or not finite.
+
+    The summary's numbers are kept as computed: each view rounds once, as it shows them. Stored
+    to 0.01 and then shown to 0.1, an RSA of 2.7476 read 2.8 (2.75, half to even) in the
+    summary, the history and the report's header but 2.7 in the report's table, printed from
+    the full value (found in review).
+    """
+    return None if value is None or not np.isfinite(value) else float(value)

@@ -9,9 +9,12 @@ summary writes ``{}``, and a recording written by an older version lacks the key
 but ``program``, ``resonance`` (programs only) and ``ended`` (added by whoever ended the session).
 Readers therefore use ``.get`` and accept keys they do not know.
 
-Rounding: rates, ratios and heart numbers to 0.01, ``coherence`` to 0.001, ``breath_cv`` to
-0.0001, times to 0.001 s; a number that could not be computed (nothing measured, or not finite)
-is ``None`` (JSON ``null``).
+Numbers are kept as computed, not rounded (before 2026-12-06: rates, ratios and heart numbers
+to 0.01, ``coherence`` to 0.001, times to 0.001 s): each view rounds once, as it shows them. An
+RSA of 2.7476 stored as 2.75 and shown to 0.1 read 2.8 in the summary, the history and the
+report's header but 2.7 in the report's table, printed from the full value (found in review).
+A number that could not be computed (nothing measured, or not finite) is ``None`` (JSON
+``null``); a resonance assessment's rates and scores stay rounded (0.01 breaths/min, 0.001).
 """
 
 from __future__ import annotations
@@ -91,6 +94,11 @@ class SessionSummary(TypedDict, total=False):
     mean_ratio: float | None
     """Mean exhale:inhale ratio of the counted breaths whose ratio was measured; None when
     none was."""
+    target_ratio: float | None
+    """The target of ``mean_ratio``: the mean of what those very breaths were asked
+    (:func:`trainer.session.pipeline.session_target_ratio`); None when none was asked a ratio.
+    Since 2026-12-06 (before, the history and report weighed the pacer's ratio by time, over
+    own-rhythm steps too)."""
     breath_cv: float | None
     """Coefficient of variation of breath-to-breath intervals (regularity, dimensionless);
     None with too few breaths. Since 2026-12-03."""

@@ -243,8 +243,9 @@ def render_metrics(
     summary : SessionSummary or None
         The summary of a session that is over: the rate, ratio and follow lines then show
         its median rate (and its source), mean ratio and mean follow score, the numbers the
-        printed summary gives (``trainer.ui.headless.format_summary``), labelled as such, and
-        its heart rate at the start and the end. The
+        printed summary gives (``trainer.ui.headless.format_summary``), labelled as such, the
+        target of those breaths' ratio (``target_ratio``), and its heart rate at the start and
+        the end. The
         latest breath's score said "-" when that breath was not scored (an own-rhythm
         closing step) beside a summary of "follow 70/100", and the rate and ratio those of
         the last few breaths.
@@ -272,6 +273,10 @@ def render_metrics(
         pace_only = summary.get("follow_basis") == "pace"
     target_rate = pacer.pattern.rate_bpm if pacer is not None else None
     target_r = pacer.pattern.ratio if pacer is not None else target_ratio
+    if summary is not None:
+        # Over: the target of the breaths the mean ratio is of, not the last step's (a body
+        # scan showed its paced breaths' 1.37 beside its closing own-rhythm step's 1.30).
+        target_r = summary.get("target_ratio")
     text.append(rate_label, style="dim")
     text.append(f"{rate:4.1f}" if rate is not None else "  - ", style="bold")
     text.append(f" /min  (pacer {target_rate:.1f})\n" if target_rate else " /min\n")
