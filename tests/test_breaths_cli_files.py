@@ -93,11 +93,15 @@ def test_pandas_column_names_are_names_and_said(
     out, err = run([write(tmp_path, "frame.csv", ["0", *belt])], capsys)
     assert out["settings"]["samples"] == len(belt) and out["settings"]["column"] == "0"
     assert (
-        "line 1 ('0') is taken for a column name (pandas' to_csv" in out["settings"]["warnings"][0]
+        "line 1 ('0') is taken for column names (pandas' to_csv" in out["settings"]["warnings"][0]
     )
     assert "pandas' to_csv" in err
     two = write(tmp_path, "two.csv", ["0,1", *(f"0.1,{v}" for v in belt)])
     out, _ = run([two, "--column", "2"], capsys)
+    assert out["settings"]["samples"] == len(belt)
+    assert out["settings"]["warnings"][0].startswith("line 1 ('0,1') is taken for column names")
+    index = write(tmp_path, "index.csv", [",0", *(f"{i},{v}" for i, v in enumerate(belt))])
+    out, _ = run([index, "--column", "2"], capsys)
     assert out["settings"]["samples"] == len(belt) and out["settings"]["warnings"] == []
     # Over integers (a converter's counts), 0 may be the first reading: read, and said.
     counts = [str(round(1000 * float(v))) for v in belt]

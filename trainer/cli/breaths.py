@@ -432,6 +432,8 @@ def _decimal_points(text: str, delimiter: str | None) -> str:
     start with a spreadsheet's error value (``#N/A;0,5``): it reduces ``#`` comment lines to
     their ``#``, which would turn such a row, a sample missing, into a comment skipped."""
     starts = _spreadsheet_error_starts(text) if delimiter in (";", "\t") else []
+    if "\0" in text:
+        starts = []  # binary garbage past the first 64 kB: not worth keeping the rows
     if not starts:
         return decimal_points_in_text(text, delimiter)
     # Hidden from the comment rule behind a NUL (no text file holds one), put back after.
@@ -472,8 +474,9 @@ def _first_row_is_header(
     column's name, and the sample was dropped without a word). A row of numbers is a header
     only in pandas' ``to_csv`` layout, whose unnamed columns are named 0, 1, ...: after an
     empty cell over the index column (``,0``; no row of data leaves the first cell empty), or
-    alone (``0``) over rows with decimals. Over integers, ``0`` could be either (a counter,
-    a converter's first reading): it is read as a sample, and a note says so. Read as a
+    alone (``0``) over rows with decimals, with a note (numpy's ``%g`` writes a first sample
+    of 0.0 as ``0``). Over integers, ``0`` could be either (a counter, a converter's first
+    reading): it is read as a sample, and a note says so. Read as a
     sample, such a name moved every time one sample late (found in review: the first breath
     lost, 9.743 breaths/min for 9.783).
     """
@@ -499,12 +502,12 @@ def _first_row_is_header(
             "for an unnamed column (to_csv writes it), delete it: read as a sample, it puts "
             "every time one sample late"
         )
-    if len(named) > 1:
-        return True, None
+    # Said, as a first sample written without decimals (numpy's %g writes 0.0 as 0) would
+    # look the same.
     return True, (
-        f"line {first_no} ({shown}) is taken for a column name (pandas' to_csv writes it over "
-        "an unnamed column), not a sample: the numbers under it have decimals; if it is the "
-        "first sample, put a name above it"
+        f"line {first_no} ({shown}) is taken for column names (pandas' to_csv writes them "
+        "over unnamed columns), not a sample: the numbers under it have decimals; if it is the "
+        "first sample, put a row of names above it"
     )
 
 
@@ -1510,9 +1513,9 @@ def breaths(
     NaN, an NA or a spreadsheet's #N/A is (# starts a comment otherwise); so is a header that
     names fewer or more columns than the rows have (R's row names; a named last column may be
     empty, as an event column), lines of text above the header, a row of units under it, and
-    a column name two columns share (choose by number). pandas' numbered header (0, or ,0
-    over an index) is taken for names over decimal numbers, with a warning for a lone 0.
-    settings.file names the file.
+    a column name two columns share (choose by number). pandas' numbered header (,0 over an
+    index; 0 or 0,1 with a warning) is taken for names over decimal numbers. settings.file
+    names the file.
 
     With --rr, the CSV holds the breath table (depth is rsa_bpm, the heart rate's swing in
     beats/min), then after an empty line a table of the 64 s windows (t_s, rate_bpm,
