@@ -78,6 +78,11 @@ def test_the_same_belt_in_every_layout_gives_the_same_breaths(
             [],
         ),
         "first_unused.csv": (["flag,rsp"] + [f"#N/A,{v}" for v in belt], ["--column", "rsp"]),
+        # A note after a row's values, as numpy's comments="#" allowed.
+        "trailing.csv": (
+            ["flag,rsp"] + [f"1,{v}{' # lap' if i % 100 == 0 else ''}" for i, v in enumerate(belt)],
+            [],
+        ),
     }
     expected, _ = run([write(tmp_path, "plain.txt", belt)], capsys)
     for name, (lines, args) in layouts.items():

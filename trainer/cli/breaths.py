@@ -83,6 +83,7 @@ from trainer.storage.text_files import (
     short_quote,
     split_cells,
     spreadsheet_error,
+    without_comment,
 )
 
 __all__ = [
@@ -365,11 +366,15 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
             time_at = None
     numeric_time = time_at is not None and time_at[1] != "iso"
     usecols = [*cols, time_at[0]] if time_at is not None and numeric_time else cols
-    # Comment lines are left out here, not by numpy's ``comments="#"``, which would cut a row
-    # at a spreadsheet's #N/A and skip it (found in review: 100 such rows were dropped
-    # silently, every later breath 2 s early); without a "#" (the usual case), every line
-    # goes to numpy's C reader as it is.
-    rows = (line for _, line in data_rows(body, body_no)) if "#" in body else iter_lines(body)
+    # Comments are left out here, not by numpy's ``comments="#"``, which cut a row starting
+    # with a spreadsheet's #N/A to nothing and skipped it (found in review: 100 such rows
+    # were dropped silently, every later breath 2 s early); without a "#" (the usual case),
+    # every line goes to numpy's C reader as it is.
+    rows = (
+        (without_comment(line) for _, line in data_rows(body, body_no))
+        if "#" in body
+        else iter_lines(body)
+    )
     try:
         data = np.loadtxt(
             rows,
