@@ -441,11 +441,12 @@ def _decimal_points(text: str, delimiter: str | None) -> str:
         starts = []  # binary garbage past the first 64 kB: not worth keeping the rows
     if not starts:
         return decimal_points_in_text(text, delimiter)
-    # Hidden from the comment rule behind a NUL (no text file holds one), put back after.
-    masked = "".join(
-        text[a:b] + ("\0" if b < len(text) else "")
-        for a, b in zip([0, *(k + 1 for k in starts)], [*starts, len(text)], strict=True)
-    )
+    # Their "#" hidden from the comment rule behind a NUL (no text holds one), put back after.
+    pieces, prev = [], 0
+    for at in starts:
+        pieces += [text[prev:at], "\0"]
+        prev = at + 1
+    masked = "".join([*pieces, text[prev:]])
     converted = decimal_points_in_text(masked, delimiter)
     return converted.replace("\0", "#") if converted is not masked else text
 
@@ -481,9 +482,9 @@ def _first_row_is_header(
     empty cell over the index column (``,0``; no row of data leaves the first cell empty), or
     alone (``0``) over rows with decimals, with a note (numpy's ``%g`` writes a first sample
     of 0.0 as ``0``). Over integers, ``0`` could be either (a counter, a converter's first
-    reading): it is read as a sample, and a note says so. Read as a
-    sample, such a name moved every time one sample late (found in review: the first breath
-    lost, 9.743 breaths/min for 9.783).
+    reading): it is read as a sample, and a note says so. Read as a sample, such a name moved
+    every time one sample late (found in review: the first breath lost, 9.743 breaths/min
+    for 9.783).
     """
     if any(c and number_or_none(c) is None and not is_missing(c) for c in cells):
         return True, None

@@ -197,11 +197,12 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     Raises
     ------
     UserError
-        Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
-        included) or a time that is not one, an empty line inside a one-column list, an
-        interval of zero or less or longer than 63999 ms, a median interval outside
-        200-3000 ms (a wrong unit), or without ``unit`` values that look like another unit
-        than the column's name states; the message names the file and line.
+        Missing or unreadable file, no intervals, a non-number (``nan``, ``NA`` or a
+        spreadsheet's ``#N/A`` in a one-column list included) or a time that is not one, an
+        empty line inside a one-column list, an interval of zero or less or longer than
+        63999 ms, a median interval outside 200-3000 ms (a wrong unit), or without ``unit``
+        values that look like another unit than the column's name states; the message names
+        the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
