@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,13 @@ from trainer.cli import breaths as breaths_cli
 from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
 from trainer.storage.importers import detect_kind, import_recording, parse_rr_list
-from trainer.storage.text_files import read_text, split_cells
+from trainer.storage.text_files import (
+    is_comment,
+    is_missing,
+    read_text,
+    split_cells,
+    without_comment,
+)
 
 READERS: dict[str, Callable[[Path], object]] = {
     "hrv": hrv_cli.read_rr_file,
@@ -121,3 +127,48 @@ def test_utf16_text_is_read_or_named(tmp_path: Path) -> None:
     (tmp_path / "le.txt").write_bytes("812\n790\n805\n".encode("utf-16-le"))
     with pytest.raises(UserError, match=r"le.txt: UTF-16 text without a byte-order mark"):
         parse_rr_list(tmp_path / "le.txt")
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+@pytest.mark.parametrize("missing", ["#N/A", "#DIV/0!", "NA"])
+@pytest.mark.parametrize("where", [0, 700])
+def test_every_command_refuses_a_spreadsheets_missing_value(
+    tmp_path: Path, reader: str, missing: str, where: int
+) -> None:
+    """Excel's ``#N/A`` was read as a ``#`` comment and skipped (found in review: ``hrv`` and
+    ``breaths --rr`` joined the beats around it, ``breaths`` timed every later breath early),
+    and a first ``NA`` was taken for a column name; an empty line there was refused."""
+    values = [f"{800 + 10 * (i % 5)}" for i in range(2000)]
+    path = tmp_path / "na.txt"
+    path.write_text("\n".join([*values[:where], missing, *values[where:]]) + "\n")
+    line = where + 1
+    with pytest.raises(UserError) as info:
+        READERS[reader](path)
+    text = info.value.user_message()
+    assert f"na.txt:{line}: {missing!r} is not a number: a " in text, text
+    assert "missing" in text and "\n" not in text
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_notes_stay_comments_above_and_inside_the_values(tmp_path: Path, reader: str) -> None:
+    values = [f"{800 + 10 * (i % 5)}" for i in range(2000)]
+    path = tmp_path / "notes.txt"
+    path.write_text("\n".join(["#device: H10", *values[:700], "# lap 2", *values[700:]]))
+    read = READERS[reader](path)
+    samples = read.values_ms if isinstance(read, hrv_cli.RRFile) else read
+    assert isinstance(samples, Sized) and len(samples) == 2000
+
+
+def test_a_comment_is_a_hash_that_is_not_a_spreadsheet_error() -> None:
+    assert not is_comment("#N/A") and not is_comment(' "#VALUE!";1') and is_comment("# N/A")
+    assert is_comment("#fs=100") and is_comment("#NAME is a note") and not is_comment("1 #")
+    assert [is_missing(c) for c in ("NA", "#REF!", "nan", "", "-", "0", "NAN0")] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert without_comment(" 812  # lap") == "812" and without_comment("#N/A") == "#N/A"

@@ -76,11 +76,15 @@ from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, p
 from trainer.storage.text_files import (
     data_lines,
     data_rows,
+    is_comment,
+    is_missing,
     iter_lines,
     number_or_none,
     read_text,
     short_quote,
     split_cells,
+    spreadsheet_error,
+    without_comment,
 )
 
 __all__ = [
@@ -233,8 +237,24 @@ def _pick_columns(
             return k - 1
         for known in (lower, bare):
             if known is not None and spec.lower() in known:
-                return known.index(spec.lower())
+                return one_named(
+                    known, spec.lower(), f"--column {spec!r}: columns", f" of {path}", BadArgument
+                )
         raise BadArgument(f"--column {spec!r}: no such column in {path} (columns: {shown})")
+
+    def one_named(known: list[str], name: str, what: str, of: str, error: type[UserError]) -> int:
+        """The index of the one column ``name``; two of that name (two belts with one channel
+        title) are refused: the first was read without a word (found in review)."""
+        where = [k for k, known_name in enumerate(known) if known_name == name]
+        if len(where) > 1:
+            numbers = " and ".join(str(k + 1) for k in where)
+            alike = ", ".join(names[k] for k in where) if names is not None else name
+            raise error(
+                f"{what} {numbers}{of} are named alike ({alike}), so which one is meant "
+                "cannot be told",
+                "choose one by its number: --column N",
+            )
+        return where[0]
 
     if column is not None:
         cols = [resolve(c) for c in column.split(",")]
@@ -244,15 +264,17 @@ def _pick_columns(
                 f"--source {'acc' if acc else 'belt'}, got {column!r}"
             )
         return cols
+    by_name = f"{path}:{line_no}: columns"
     if acc:
         axes = [_split_unit(n)[0] for n in names] if names is not None else None
         if axes is not None:
             for triple in _ACC_NAMES:
                 if all(t in axes for t in triple):
-                    return [axes.index(t) for t in triple]
-        if n_cols == 3 and bare is None:
-            # Three unnamed columns: x, y, z in order. Named ones that are not axes (ECG, PPG,
-            # RSP...) would be analysed as an accelerometer without a word.
+                    return [one_named(axes, t, by_name, "", UserError) for t in triple]
+        if n_cols == 3 and (bare is None or _index_names(bare)):
+            # Three unnamed columns (pandas numbers them 0, 1, 2): x, y, z in order. Named
+            # ones that are not axes (ECG, PPG, RSP...) would be analysed as an accelerometer
+            # without a word.
             return [0, 1, 2]
         raise UserError(
             f"{path}:{line_no}: cannot tell which columns are x, y, z ({shown}); "
@@ -263,7 +285,7 @@ def _pick_columns(
     if bare is not None:
         for name in _BELT_NAMES:
             if name in bare:
-                return [bare.index(name)]
+                return [one_named(bare, name, by_name, "", UserError)]
     raise UserError(
         f"{path}:{line_no}: {n_cols} columns ({shown}); choose one with --column NAME or N"
     )
@@ -294,21 +316,28 @@ class Waveform:
     """The samples' times, when the header names a time column."""
     lines: NDArray[np.int64]
     """The file's line of each sample."""
+    notes: tuple[str, ...] = ()
+    """What the reader decided that the person should know (warnings): a first row of
+    numbers taken for column names or for a sample, a time column of clock times not used."""
 
 
 def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> Waveform:
     """Read a waveform, the names of its columns and its time column, from a text / CSV file.
 
-    Layout: optional ``#`` comment lines anywhere, blank lines before the data and after it
-    (one inside it is a sample left out, refused as a NaN is); an optional header row (any
-    non-numeric cell makes the first row a header) naming every column of the rows (names
+    Layout: optional ``#`` comment lines anywhere (a spreadsheet's ``#N/A`` is no comment but
+    a sample missing: :func:`trainer.storage.text_files.is_comment`), blank lines before the
+    data and after it (one inside it is a sample left out, refused as a NaN or an ``NA`` is);
+    an optional header row (a cell neither a number nor a missing value makes the first row a
+    header; so do pandas' numbered names, :func:`_first_row_is_header`) naming every column of
+    the rows, the last ones possibly empty on a row (an event column; names
     aligned by two spaces or more may hold a space: ``Time (s)``; a trailing bracketed unit
     is ignored when a name is looked up: ``X [mg]`` is ``x``); cells separated by commas,
     semicolons, tabs or whitespace (with semicolons or tabs, 1,5 reads as 1.5: a European
     spreadsheet's decimal comma); gzip-compressed files are read too. A time column
     (``time_s``, ``t_s``, ``time_ms``, ``timestamp [ms]``, ``sensor timestamp [ns]``, ``Phone
     timestamp``, as ``import`` reads them; or ``time``, ``t``, ``timestamp`` without a unit)
-    is read beside the samples (:func:`check_time_column`).
+    is read beside the samples (:func:`check_time_column`), unless one without a unit holds
+    clock times (a note says so).
 
     Parameters
     ----------
@@ -329,13 +358,14 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     Raises
     ------
     UserError
-        Missing, empty or unreadable file; lines of text above the header; a header naming
-        fewer or more columns than the rows hold; an unnamed two-column table that is one
-        column of decimal commas; a non-number, an empty or NaN/infinite cell, an empty line
-        inside the data, a value beyond :data:`MAX_ABS_SAMPLE`, or a short row; the message
-        names the file and line.
+        Missing, empty or unreadable file; lines of text above the header, or a row of units
+        under it; a header naming fewer or more columns than the rows hold; an unnamed
+        two-column table that is one column of decimal commas; a non-number, an empty,
+        missing (``NA``, ``#N/A``) or NaN/infinite cell, an empty line inside the data, a
+        value beyond :data:`MAX_ABS_SAMPLE`, or a short row; a column found by its name that
+        another shares; the message names the file and line.
     BadArgument
-        ``column`` not in the file.
+        ``column`` not in the file, or a name two columns share.
     """
     text = read_text(path, max_bytes=_MAX_BYTES, what="a waveform file")
     if "\r" in text:
@@ -349,7 +379,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         raise UserError(f"{path}: empty file (no samples)")
     _refuse_preamble(path, numbered)
     delimiter = delimiter_of(numbered[0][1])
-    converted = decimal_points_in_text(text, delimiter)
+    converted = _decimal_points(text, delimiter)
     if converted is not text:
         text = converted
         numbered, _ = data_lines(_head(text))
@@ -357,8 +387,9 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     first_no, first = numbered[0]
     cells = split_cells(first, delimiter)
     names: list[str] | None = None
-    # A trailing separator leaves "" at the end.
-    if any(number_or_none(c) is None for c in cells if c):
+    is_header, note = _first_row_is_header(first_no, cells, numbered[1:], delimiter)
+    notes = [] if note is None else [note]
+    if is_header:
         names = cells
         if len(numbered) < 2:
             raise UserError(f"{path}: no samples after the header")
@@ -379,17 +410,31 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
             "needs a continuous signal (split the file at gaps)"
         )
     time_at = _time_column(names)
+    if time_at is not None and time_at[1] == "unknown" and time_at[0] not in cols:
+        clock_note = _clock_time_note(names, time_at[0], split_cells(body_line, delimiter))
+        if clock_note is not None:
+            notes.append(clock_note)
+            time_at = None
     numeric_time = time_at is not None and time_at[1] != "iso"
     usecols = [*cols, time_at[0]] if time_at is not None and numeric_time else cols
+    # Comments are left out here, not by numpy's ``comments="#"``, which cut a row starting
+    # with a spreadsheet's #N/A to nothing and skipped it (found in review: 100 such rows
+    # were dropped silently, every later breath 2 s early); without a "#" (the usual case),
+    # every line goes to numpy's C reader as it is.
+    rows = (
+        (without_comment(line) for _, line in data_rows(body, body_no))
+        if "#" in body
+        else iter_lines(body)
+    )
     try:
         data = np.loadtxt(
-            iter_lines(body),
+            rows,
             delimiter=delimiter,
             usecols=usecols,
             ndmin=2,
             dtype=np.float64,
             quotechar='"',
-            comments="#",
+            comments=None,
         )
     except ValueError:
         _raise_line_error(path, data_rows(body, body_no), delimiter, usecols)
@@ -435,7 +480,111 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         )
     read = tuple(names[c] if names is not None else str(c + 1) for c in cols)
     out = np.ascontiguousarray(samples if acc else samples[:, 0])
-    return Waveform(out, read, time, lines)
+    return Waveform(out, read, time, lines, tuple(notes))
+
+
+def _decimal_points(text: str, delimiter: str | None) -> str:
+    """:func:`trainer.storage.decimal_comma.decimal_points_in_text`, keeping the rows that
+    start with a spreadsheet's error value (``#N/A;0,5``): it reduces ``#`` comment lines to
+    their ``#``, which would turn such a row, a sample missing, into a comment skipped."""
+    starts = _spreadsheet_error_starts(text) if delimiter in (";", "\t") else []
+    if "\0" in text:
+        starts = []  # binary garbage past the first 64 kB: not worth keeping the rows
+    if not starts:
+        return decimal_points_in_text(text, delimiter)
+    # Their "#" hidden from the comment rule behind a NUL (no text holds one), put back after.
+    pieces, prev = [], 0
+    for at in starts:
+        pieces += [text[prev:at], "\0"]
+        prev = at + 1
+    masked = "".join([*pieces, text[prev:]])
+    converted = decimal_points_in_text(masked, delimiter)
+    return converted.replace("\0", "#") if converted is not masked else text
+
+
+def _spreadsheet_error_starts(text: str) -> list[int]:
+    """Offsets of the ``#`` of each line that starts with a spreadsheet's error value (a
+    blank or quote before it allowed)."""
+    starts = []
+    at = text.find("#")
+    while at >= 0:
+        line_start = text.rfind("\n", 0, at) + 1
+        if not text[line_start:at].strip(' \t"') and spreadsheet_error(text[at : at + 20]):
+            starts.append(at)
+        at = text.find("#", at + 1)
+    return starts
+
+
+def _index_names(cells: list[str]) -> bool:
+    """Whether ``cells`` are 0, 1, ..., the column names ``pandas.DataFrame.to_csv`` writes
+    over columns without a name."""
+    return bool(cells) and cells == [str(k) for k in range(len(cells))]
+
+
+def _first_row_is_header(
+    first_no: int, cells: list[str], below: list[tuple[int, str]], delimiter: str | None
+) -> tuple[bool, str | None]:
+    """Whether the first row (``cells``) names the columns, and a note when that is a guess.
+
+    A row with a word in it is a header; a missing value (R's ``NA``, ``#N/A``) is not a
+    word but a sample left out, refused as such (found in review: a first ``NA`` became the
+    column's name, and the sample was dropped without a word). A row of numbers is a header
+    only in pandas' ``to_csv`` layout, whose unnamed columns are named 0, 1, ...: after an
+    empty cell over the index column (``,0``; no row of data leaves the first cell empty), or
+    alone (``0``) over rows with decimals, with a note (numpy's ``%g`` writes a first sample
+    of 0.0 as ``0``). Over integers, ``0`` could be either (a counter, a converter's first
+    reading): it is read as a sample, and a note says so. Read as a sample, such a name moved
+    every time one sample late (found in review: the first breath lost, 9.743 breaths/min
+    for 9.783).
+    """
+    if any(c and number_or_none(c) is None and not is_missing(c) for c in cells):
+        return True, None
+    named = cells[: _cell_count(cells)]
+    if len(named) >= 2 and named[0] == "" and _index_names(named[1:]):
+        return True, None
+    if not _index_names(named) or (
+        below and split_cells(below[0][1], delimiter)[: len(named)] == named
+    ):
+        # The second: a row the same under it (a signal at 0 from the start) is data too.
+        return False, None
+    shown = short_quote(",".join(named) if delimiter is None else delimiter.join(named))
+    decimals = any(
+        number_or_none(c) is not None and not _INTEGER.fullmatch(c)
+        for _, line in below[:_HEAD_LINES]
+        for c in split_cells(line, delimiter)
+    )
+    if not decimals:
+        return False, (
+            f"line {first_no} ({shown}) is read as the first sample; if it is pandas' name "
+            "for an unnamed column (to_csv writes it), delete it: read as a sample, it puts "
+            "every time one sample late"
+        )
+    # Said, as a first sample written without decimals (numpy's %g writes 0.0 as 0) would
+    # look the same.
+    return True, (
+        f"line {first_no} ({shown}) is taken for column names (pandas' to_csv writes them "
+        "over unnamed columns), not a sample: the numbers under it have decimals; if it is the "
+        "first sample, put a row of names above it"
+    )
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+"""A number written as an integer."""
+
+
+def _clock_time_note(names: list[str] | None, index: int, row: list[str]) -> str | None:
+    """A note for a time column without a unit (``time``) that holds clock times or dates
+    (``10:00:00.000``, ``2024-05-01 10:00:00``), which it is not read as, or None when it
+    holds numbers. Read as numbers, such a column made the whole file unreadable, even with
+    ``--column`` (found in review)."""
+    cell = row[index] if index < len(row) else ""
+    if names is None or is_missing(cell) or number_or_none(cell) is not None:
+        return None
+    return (
+        f"the column {names[index]!r} holds {short_quote(cell)}, not seconds nor "
+        "milliseconds: it is not used to check --fs (a column named time_s or time_ms would "
+        "be)"
+    )
 
 
 def _head(text: str) -> str:
@@ -468,7 +617,7 @@ def _blank_inside(body: str) -> int | None:
         # Back over the trailing empty and comment lines, to the end of the last row.
         start = body.rfind("\n", 0, end) + 1
         line = body[start:end].strip()
-        if line and line[0] != "#":
+        if line and not is_comment(line):
             break
         end = start - 1
     blank = _BLANK_LINE.search(body, 0, max(end, 0))
@@ -514,11 +663,88 @@ def _refuse_preamble(path: Path, numbered: list[tuple[int, str]]) -> None:
     ):
         return
     first_no, first = head[0]
+    if data_at == 2 and _units_like(above_cells, split_cells(first, delimiter)):
+        raise UserError(
+            f"{path}:{above_no}: line {above_no} ({short_quote(above.strip())}) looks like the "
+            f"units of the columns named on line {first_no} ({short_quote(first.strip())}): "
+            "the numbers must follow the names",
+            f"delete line {above_no} (a unit can go into a name: 'time [s]', 'rsp [V]')",
+        )
     raise UserError(
         f"{path}:{data_no}: the numbers begin on line {data_no}, under {data_at} lines of "
         f"text where a table has one row of column names at most (line {first_no} is "
         f"{short_quote(first.strip())}, line {above_no} {short_quote(above.strip())})",
         "delete the lines above the column names (a program's notes on the recording)",
+    )
+
+
+_UNITS = frozenset(
+    [
+        "s",
+        "sec",
+        "secs",
+        "second",
+        "seconds",
+        "ms",
+        "msec",
+        "min",
+        "h",
+        "hh:mm:ss",
+        "hh:mm:ss.mmm",
+        "hh:mm:ss.sss",
+        "v",
+        "volt",
+        "volts",
+        "mv",
+        "millivolts",
+        "uv",
+        "µv",
+        "μv",
+        "microvolts",
+        "g",
+        "mg",
+        "m/s^2",
+        "m/s²",
+        "m/s2",
+        "n",
+        "kg",
+        "%",
+        "a.u.",
+        "au",
+        "arb",
+        "ohm",
+        "ohms",
+        "kohm",
+        "cm",
+        "mm",
+        "mmhg",
+        "bpm",
+        "hz",
+        "counts",
+        "adu",
+        "lsb",
+    ]
+)
+"""Units, lower case, that a row of units under the column names holds (WFDB's ``rdsamp
+-v``, LabChart, Biopac): a row naming one of them is told from a note over the names."""
+
+
+def _units_like(cells: list[str], names: list[str]) -> bool:
+    """Whether ``cells``, the row under the column names, look like their units: one cell per
+    name (two or more, every name a word), none a number, one of them a unit of
+    :data:`_UNITS` (``s,V``, ``sec,mV``, ``'hh:mm:ss.mmm','mV'``).
+
+    Such a row is refused, not skipped, as the units it gives are not read; it is named, so
+    that the advice is to delete it (found in review: the advice to delete "the lines above
+    the column names" had people delete the names and keep the units). Without a known unit,
+    a note over the names (``Recorded,2024-05-01`` over ``time,rsp``) would look the same.
+    """
+    return (
+        len(names) >= 2
+        and len(cells) == len(names)
+        and all(n and number_or_none(n) is None for n in names)
+        and all(number_or_none(c) is None for c in cells)
+        and any(c.strip("'[]()").lower() in _UNITS for c in cells)
     )
 
 
@@ -549,7 +775,10 @@ def _header_names(
     row_no, row_line = row
     row_cells = split_cells(row_line, delimiter)
     n_names, n_cells = _cell_count(names), _cell_count(row_cells)
-    if n_names == n_cells:
+    if n_names == n_cells or n_cells < n_names <= len(row_cells):
+        # The second: the last columns, named, are empty on this row (an event or marker
+        # column, filled where something happened): real cells, not a trailing separator's
+        # (found in review: "time_s,rsp,event" over "0.00,0.49," was refused).
         return names
     if delimiter is None:
         aligned = [c.strip('"') for c in re.split(r"\s{2,}", header.strip())]
@@ -741,6 +970,12 @@ def _raise_line_error(
             cell = row[c].strip().strip('"')
             if cell == "":
                 raise UserError(f"{path}:{no}: empty cell in column {c + 1}")
+            if is_missing(cell):
+                raise UserError(
+                    f"{path}:{no}: {short_quote(cell)} is not a number: a sample missing (a "
+                    "spreadsheet's or R's mark for a value it has not); breath analysis needs "
+                    "a continuous signal (split the file at gaps)"
+                )
             if number_or_none(cell) is None:
                 raise UserError(
                     f"{path}:{no}: {cell[:40]!r} is not a number{decimal_comma_hint(cell)}"
@@ -805,6 +1040,8 @@ def _analyse_waveform(
         )
     settings: dict[str, Any] = {
         "software": SOFTWARE,
+        # Which recording this is, as --rr's settings say (a JSON kept beside many files).
+        "file": str(input),
         "fs_hz": fs_hz,
         # The column analysed, also when found by itself (by its name, or the only one).
         "column": ",".join(wave.columns),
@@ -830,7 +1067,7 @@ def _analyse_waveform(
         unit=unit,
         gravity=gravity,
     )
-    warnings = [*time_warnings, *analysed.warnings]
+    warnings = [*wave.notes, *time_warnings, *analysed.warnings]
     for text in warnings:
         typer.echo(f"breathwise: warning: {input}: {text}", err=True)
     settings |= analysed.settings
@@ -1416,9 +1653,14 @@ def breaths(
     A time column (time_s, t_s, time_ms, timestamp [ms], sensor timestamp [ns], Phone
     timestamp) is checked against --fs: a rate it does not give, or a gap in it (samples
     missing), is refused, naming both rates or the line; a column just named time, t or
-    timestamp, whose unit is not known, gets a warning instead. An empty line inside the
-    data is a sample missing, refused as a NaN is; so is a header that names fewer or more
-    columns than the rows have (R's row names), and lines of text above the header.
+    timestamp, whose unit is not known, gets a warning instead (holding clock times or
+    dates, it is not used). An empty line inside the data is a sample missing, refused as a
+    NaN, an NA or a spreadsheet's #N/A is (# starts a comment otherwise); so is a header that
+    names fewer or more columns than the rows have (R's row names; a named last column may be
+    empty, as an event column), lines of text above the header, a row of units under it, and
+    a column name two columns share (choose by number). pandas' numbered header (,0 over an
+    index; 0 or 0,1 with a warning) is taken for names over decimal numbers. settings.file
+    names the file.
 
     With --rr, the CSV holds the breath table (depth is rsa_bpm, the heart rate's swing in
     beats/min), then after an empty line a table of the 64 s windows (t_s, rate_bpm,

@@ -54,6 +54,7 @@ from trainer.storage.text_files import (
     blank_inside,
     data_lines,
     empty_last_cell,
+    is_missing,
     number_or_none,
     read_text,
     short_quote,
@@ -196,11 +197,12 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     Raises
     ------
     UserError
-        Missing or unreadable file, no intervals, a non-number (``nan`` in a one-column list
-        included) or a time that is not one, an empty line inside a one-column list, an
-        interval of zero or less or longer than 63999 ms, a median interval outside
-        200-3000 ms (a wrong unit), or without ``unit`` values that look like another unit
-        than the column's name states; the message names the file and line.
+        Missing or unreadable file, no intervals, a non-number (``nan``, ``NA`` or a
+        spreadsheet's ``#N/A`` in a one-column list included) or a time that is not one, an
+        empty line inside a one-column list, an interval of zero or less or longer than
+        63999 ms, a median interval outside 200-3000 ms (a wrong unit), or without ``unit``
+        values that look like another unit than the column's name states; the message names
+        the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
@@ -221,7 +223,8 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     lines = decimal_points_in_rows(lines, delimiter)
     first = lines[0][1]
     cells = split_cells(first, delimiter)
-    words = any(number_or_none(c) is None for c in cells)
+    # A first value missing (R's NA, a spreadsheet's #N/A) is no column name, but a value.
+    words = any(number_or_none(c) is None and not is_missing(c) for c in cells)
     if words and delimiter is None and len(lines) > 1 and len(split_cells(lines[1][1], None)) == 1:
         # One value a row under a header of words ("IBI (s)"): one name, not "IBI" and "(s)".
         cells = [" ".join(cells)]
@@ -270,7 +273,7 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
         if column >= len(row):
             raise UserError(f"{path}:{no}: row has no column {column + 1}")
         cell = row[column].strip('"')
-        if cell == "" or cell.lower() == "nan":
+        if is_missing(cell):
             if len(cells) == 1:
                 # A one-column list has no rows without a beat: a nan there is a lost interval.
                 raise UserError(

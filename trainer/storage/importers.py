@@ -7,13 +7,15 @@ reports, history and export work on them unchanged:
   10, as some apps export: ``import`` then says so in a note, where ``hrv`` and ``breaths
   --rr`` need ``--unit s``; ``--unit`` names it, :func:`rr_list_in_seconds`). Blank lines
   before and after the intervals and ``#`` comments are skipped (an empty line between two
-  intervals is a missing one, refused), a comma or semicolon ending every line (a
-  spreadsheet's one-column CSV) is dropped, and a first line with no digit is taken as a column
-  header (one naming a unit, ``rr_ms``, ``rr_s`` or ``IBI (s)``, gives the values theirs, as in
-  ``hrv``). A table with an RR column but no time column (``index,rr_ms``) is read the same way
-  from that column (:func:`import_rr_table`). Beat times are the running sum of the
-  intervals, rounded to 1/1024 s (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms,
-  every interval within 0.98 ms, said in a note, :func:`resolution_note`).
+  intervals is a missing one, refused, as ``nan``, ``NA`` and a spreadsheet's ``#N/A``,
+  which is no comment: :func:`~trainer.storage.text_files.is_comment`), a comma or semicolon
+  ending every line (a spreadsheet's one-column CSV) is dropped, and a first line with no digit
+  is taken as a column header (one naming a unit, ``rr_ms``, ``rr_s`` or ``IBI (s)``, gives
+  the values theirs, as in ``hrv``). A table with an RR column but no time column
+  (``index,rr_ms``) is read the same way from that column (:func:`import_rr_table`). Beat
+  times are the running sum of the intervals, rounded to 1/1024 s
+  (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms, every interval within 0.98 ms,
+  said in a note, :func:`resolution_note`).
 * **Polar-style CSV** — a table with a time column and any of RR, heart rate, ECG and
   accelerometer columns, comma, semicolon or tab separated: the layout of ECG loggers such as
   ``time_ns, ecg_mV, hr_bpm, rr_ms`` (one row per ECG sample, RR and HR on the rows where the
@@ -149,9 +151,11 @@ from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     empty_last_cell,
+    is_missing,
     number_or_none,
     read_text,
     short_quote,
+    without_comment,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -289,7 +293,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     text = _read_text(path)
     rows = text.splitlines()
     # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
-    ends_with = empty_last_cell(line for raw in rows if (line := raw.split("#", 1)[0].strip()))
+    ends_with = empty_last_cell(line for raw in rows if (line := without_comment(raw)))
     values: list[float] = []
     lines: list[int] = []
     seen_data = False
@@ -297,7 +301,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     header_line = 0
     blank: int | None = None  # an empty line after an interval
     for number, raw in enumerate(rows, start=1):
-        line = raw.split("#", 1)[0].strip()
+        line = without_comment(raw)
         if ends_with is not None:
             line = line.rstrip(ends_with).rstrip()
         if not raw.strip() and values and blank is None:
@@ -308,6 +312,12 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
             # A spreadsheet writes an empty cell of a one-column table as an empty line.
             raise ImportFileError(
                 f"{path}:{blank}: an empty line between intervals: a missing RR interval",
+                MISSING_INTERVAL_ADVICE,
+            )
+        if is_missing(line):
+            # nan, R's NA, a spreadsheet's #N/A: a value left out, not a header nor a comment.
+            raise ImportFileError(
+                f"{path}:{number}: {short_quote(line)} is not a number: a missing RR interval",
                 MISSING_INTERVAL_ADVICE,
             )
         if not seen_data and not any(c.isdigit() for c in line):
@@ -324,11 +334,6 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
                 f"{decimal_comma_hint(line)}",
                 "expected one number per line (milliseconds)",
             ) from None
-        if math.isnan(value):
-            raise ImportFileError(
-                f"{path}:{number}: {short_quote(line)} is not a number: a missing RR interval",
-                MISSING_INTERVAL_ADVICE,
-            )
         if not math.isfinite(value):
             raise ImportFileError(f"{path}:{number}: {short_quote(line)} is not a finite number")
         if value <= 0:

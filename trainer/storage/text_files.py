@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 import csv
 import gzip
+import math
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -154,13 +156,84 @@ def split_cells(line: str, delimiter: str | None) -> list[str]:
     return [cell.strip().strip('"') for cell in next(csv.reader([line], delimiter=delimiter))]
 
 
+SPREADSHEET_ERRORS = (
+    "#N/A",
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#CONNECT!",
+    "#BUSY!",
+    "#UNKNOWN!",
+    "#EXTERNAL!",
+    "#PYTHON!",
+    "#GETTING_DATA",
+    "#ERROR!",
+)
+"""The error values a spreadsheet writes into a cell it has no number for (Excel's list,
+"How to correct a #N/A error" and siblings; Google Sheets' ``#ERROR!``): saved as CSV, a
+column with a value missing holds ``#N/A``. They start with ``#`` but are values, not
+comments (found in review: 100 ``#N/A`` rows of a belt were skipped as comments, and every
+later breath was timed 2 s early)."""
+_SPREADSHEET_ERROR = re.compile(
+    "|".join(re.escape(code) for code in SPREADSHEET_ERRORS) + r"""(?=$|[\s,;"'])""",
+    re.IGNORECASE,
+)
+"""One of :data:`SPREADSHEET_ERRORS`, ending the cell."""
+MISSING_WORDS = frozenset({"na", "n/a", "nan", "-nan", "+nan", "null", "none", "-", "--"})
+"""Cells, lower case, that programs write for a value they do not have: R's ``NA``, NumPy's
+``nan``, SQL's and JSON's ``null``, Python's ``None``, a dash."""
+
+
+def spreadsheet_error(text: str) -> bool:
+    """Whether ``text`` (a cell, or a line) starts with a spreadsheet's error value
+    (:data:`SPREADSHEET_ERRORS`), blanks and a quote before it allowed.
+
+    Examples
+    --------
+    >>> spreadsheet_error("#N/A"), spreadsheet_error('"#DIV/0!";0,5'), spreadsheet_error("# N/A")
+    (True, True, False)
+    """
+    return _SPREADSHEET_ERROR.match(text.lstrip().lstrip("\"'")) is not None
+
+
+def is_comment(line: str) -> bool:
+    """Whether ``line`` is a ``#`` comment: its first character (after blanks) is ``#`` and
+    it does not start with a spreadsheet's error value (``#N/A`` is a value missing).
+
+    One rule for every reader and every place in a file, above the data or inside it: a
+    program's notes (``# fs=100``, ``#Recorded 2024-05-01``) are comments; ``#N/A``,
+    ``#DIV/0!`` are cells. Text after the ``#`` is not otherwise judged, so that a note
+    such as ``#NA ward`` stays a note.
+    """
+    stripped = line.lstrip()
+    return stripped[:1] == "#" and not spreadsheet_error(stripped)
+
+
+def is_missing(cell: str) -> bool:
+    """Whether ``cell`` (stripped) stands for a value left out: empty, ``NaN``, ``NA``,
+    ``null``, a dash (:data:`MISSING_WORDS`, any case) or a spreadsheet's error value
+    (:data:`SPREADSHEET_ERRORS`)."""
+    if not cell or cell.lower() in MISSING_WORDS or spreadsheet_error(cell):
+        return True
+    value = number_or_none(cell)
+    return value is not None and math.isnan(value)
+
+
 def data_lines(text: str) -> tuple[list[tuple[int, str]], list[int]]:
     """The lines of ``text`` that hold something, numbered from 1, and the blank ones.
 
     Returns
     -------
     numbered : list of (int, str)
-        ``(line number, line)`` of each line neither blank nor a ``#`` comment.
+        ``(line number, line)`` of each line neither blank nor a ``#`` comment
+        (:func:`is_comment`: ``#N/A`` is a value, not a comment).
     blanks : list of int
         Numbers of the blank (or whitespace-only) lines, ascending: one inside the data is a
         value left out, as a spreadsheet writes an empty cell of a one-column table
@@ -172,7 +245,7 @@ def data_lines(text: str) -> tuple[list[tuple[int, str]], list[int]]:
         stripped = line.strip()
         if not stripped:
             blanks.append(no)
-        elif stripped[0] != "#":
+        elif not is_comment(stripped):
             numbered.append((no, line))
     return numbered, blanks
 
@@ -193,12 +266,23 @@ def iter_lines(text: str, start: int = 0, chunk_chars: int = 1 << 20) -> Iterato
 
 
 def data_rows(text: str, first_no: int = 1) -> Iterator[tuple[int, str]]:
-    """``(line number, line)`` of each line of ``text`` neither blank nor a ``#`` comment,
-    numbered from ``first_no``, without a list of them all (:func:`iter_lines`)."""
+    """``(line number, line)`` of each line of ``text`` neither blank nor a ``#`` comment
+    (:func:`is_comment`), numbered from ``first_no``, without a list of them all
+    (:func:`iter_lines`)."""
     for no, line in enumerate(iter_lines(text), start=first_no):
         stripped = line.strip()
-        if stripped and stripped[0] != "#":
+        if stripped and not is_comment(stripped):
             yield no, line
+
+
+def without_comment(line: str) -> str:
+    """``line`` stripped, without a ``#`` comment: empty for a comment line
+    (:func:`is_comment`), the text before a ``#`` after a value (``812  # arrhythmia``), and a
+    line starting with a spreadsheet's error value (``#N/A``) whole, as the value it is."""
+    stripped = line.strip()
+    if spreadsheet_error(stripped):
+        return stripped
+    return stripped.split("#", 1)[0].strip()
 
 
 def blank_inside(blanks: list[int], first_no: int, last_no: int) -> int | None:
@@ -247,9 +331,13 @@ __all__ = [
     "blank_inside",
     "data_lines",
     "data_rows",
+    "is_comment",
+    "is_missing",
     "iter_lines",
     "number_or_none",
     "read_text",
     "short_quote",
     "split_cells",
+    "spreadsheet_error",
+    "without_comment",
 ]

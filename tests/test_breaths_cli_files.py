@@ -1,0 +1,236 @@
+"""``breathwise breaths`` on lab-style files a review brought: pandas' numeric headers, missing
+values written by spreadsheets and R, clock-time and event columns, a units row, duplicate
+names; and the file named in the output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from benchmarks.validate_breath import Scenario, synthetic_belt
+from trainer.cli import breaths as breaths_cli
+from trainer.errors import BadArgument, UserError
+
+FS = 25.0
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
+    """The JSON output and standard error of ``breathwise breaths ARGS --fs 25``."""
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("breaths")(breaths_cli.breaths)
+    app.command("other")(lambda: None)  # two commands, so "breaths" is a subcommand
+    app(args=["breaths", *args, "--fs", str(FS)], standalone_mode=False)
+    captured = capsys.readouterr()
+    out: dict[str, Any] = json.loads(captured.out)
+    return out, captured.err
+
+
+@pytest.fixture(scope="module")
+def belt() -> list[str]:
+    x, _ = synthetic_belt(Scenario(10.0, 2.0, snr_db=35.0, duration_s=120.0, fs_hz=FS), 3)
+    return [f"{v:.5f}" for v in x]
+
+
+def write(tmp_path: Path, name: str, lines: list[str]) -> str:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def breaths_of(out: dict[str, Any]) -> tuple[Any, ...]:
+    return out["breaths"], out["rate_bpm"], out["variability"], out["settings"]["samples"]
+
+
+def test_the_same_belt_in_every_layout_gives_the_same_breaths(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The layouts fixed in review read as the plain file does, sample for sample."""
+    n = len(belt)
+    comma = [v.replace(".", ",") for v in belt]
+    layouts: dict[str, tuple[list[str], list[str]]] = {
+        "plain.txt": (belt, []),
+        "named.csv": (["rsp", *belt], []),
+        # pandas: to_csv(index=False) of an unnamed column, and of a Series with its index.
+        "pd_frame.csv": (["0", *belt], []),
+        "pd_series.csv": ([",0", *(f"{i},{v}" for i, v in enumerate(belt))], ["--column", "2"]),
+        # A marker column, empty but where something happened, last.
+        "event.csv": (
+            ["time_s,rsp,event"]
+            + [f"{i / FS:.2f},{v},{'start' if i == 300 else ''}" for i, v in enumerate(belt)],
+            [],
+        ),
+        # A time column of clock times, not used.
+        "clock.csv": (
+            ["Time,RSP"]
+            + [f"10:{i // 1500:02d}:{i / FS % 60:06.3f},{v}" for i, v in enumerate(belt)],
+            ["--column", "RSP"],
+        ),
+        # Notes inside the data, decimal commas, a spreadsheet error in a column not read.
+        "notes.csv": (
+            ["# subject 1", "rsp;flag"]
+            + [f"{v};{'#N/A' if i % 7 else 1}" for i, v in enumerate(comma[: n // 2])]
+            + ["# second half"]
+            + [f"{v};1" for v in comma[n // 2 :]],
+            [],
+        ),
+        "first_unused.csv": (["flag,rsp"] + [f"#N/A,{v}" for v in belt], ["--column", "rsp"]),
+        # A note after a row's values, as numpy's comments="#" allowed.
+        "trailing.csv": (
+            ["flag,rsp"] + [f"1,{v}{' # lap' if i % 100 == 0 else ''}" for i, v in enumerate(belt)],
+            [],
+        ),
+    }
+    expected, _ = run([write(tmp_path, "plain.txt", belt)], capsys)
+    for name, (lines, args) in layouts.items():
+        out, _ = run([write(tmp_path, name, lines), *args], capsys)
+        assert breaths_of(out) == breaths_of(expected), name
+
+
+def test_pandas_column_names_are_names_and_said(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``0`` (to_csv's name of an unnamed column) was read as a sample: every time one sample
+    late, the first breath lost (found in review)."""
+    out, err = run([write(tmp_path, "frame.csv", ["0", *belt])], capsys)
+    assert out["settings"]["samples"] == len(belt) and out["settings"]["column"] == "0"
+    assert (
+        "line 1 ('0') is taken for column names (pandas' to_csv" in out["settings"]["warnings"][0]
+    )
+    assert "pandas' to_csv" in err
+    two = write(tmp_path, "two.csv", ["0,1", *(f"0.1,{v}" for v in belt)])
+    out, _ = run([two, "--column", "2"], capsys)
+    assert out["settings"]["samples"] == len(belt)
+    assert out["settings"]["warnings"][0].startswith("line 1 ('0,1') is taken for column names")
+    index = write(tmp_path, "index.csv", [",0", *(f"{i},{v}" for i, v in enumerate(belt))])
+    out, _ = run([index, "--column", "2"], capsys)
+    assert out["settings"]["samples"] == len(belt) and out["settings"]["warnings"] == []
+    # Over integers (a converter's counts), 0 may be the first reading: read, and said.
+    counts = [str(round(1000 * float(v))) for v in belt]
+    out, _ = run([write(tmp_path, "counts.txt", ["0", *counts])], capsys)
+    assert out["settings"]["samples"] == len(belt) + 1
+    assert (
+        "line 1 ('0') is read as the first sample; if it is pandas'"
+        in (out["settings"]["warnings"][0])
+    )
+
+
+@pytest.mark.parametrize("missing", ["NA", "#N/A", "-", "#DIV/0!"])
+def test_a_missing_first_value_is_no_column_name(
+    tmp_path: Path, belt: list[str], missing: str
+) -> None:
+    """A first ``NA`` named the column and the sample was dropped without a word."""
+    path = Path(write(tmp_path, "first.csv", [missing, *belt]))
+    with pytest.raises(UserError, match=rf"first\.csv:1: '{missing}' is not a number: a sample"):
+        breaths_cli.read_waveform(path)
+
+
+@pytest.mark.parametrize(
+    ("layout", "line", "missing"),
+    [
+        ("one", 3001, "#N/A"),
+        ("first_of_two", 502, "#N/A"),
+        ("semicolons", 101, "#VALUE!"),
+    ],
+)
+def test_a_spreadsheets_missing_value_is_no_comment(
+    tmp_path: Path, belt: list[str], layout: str, line: int, missing: str
+) -> None:
+    """Excel's ``#N/A`` was skipped as a ``#`` comment: every later breath timed early (found
+    in review: 100 of them, 2 s); in a row, its other cells went with it."""
+    if layout == "one":
+        lines = [*belt[:3000], missing, *belt[3000:]]
+    elif layout == "first_of_two":
+        rows = [f"{v},{i / FS:.2f}" for i, v in enumerate(belt)]
+        lines = ["rsp,time_s", *rows[:500], f"{missing},20.00", *rows[501:]]
+    else:
+        rows = [f"{v.replace('.', ',')};1" for v in belt]
+        lines = ["rsp;t", *rows[:99], f"{missing};1", *rows[100:]]
+    path = Path(write(tmp_path, "na.csv", lines))
+    with pytest.raises(UserError) as info:
+        breaths_cli.read_waveform(path, None if layout == "one" else "rsp")
+    text = info.value.user_message()
+    assert f"na.csv:{line}: '{missing}' is not a number: a sample missing" in text, text
+
+
+def test_a_time_column_of_clock_times_is_not_used_and_said(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``Time`` holding ``10:00:00.000`` made the whole file unreadable, even with --column."""
+    rows = [f"2024-05-01 10:00:{i / FS % 60:06.3f},{v}" for i, v in enumerate(belt)]
+    out, err = run([write(tmp_path, "ts.csv", ["timestamp,rsp", *rows])], capsys)
+    assert out["settings"]["time_column"] is None and out["settings"]["samples"] == len(belt)
+    warning = out["settings"]["warnings"][0]
+    assert warning.startswith("the column 'timestamp' holds '2024-05-01 10:00:00.000', not sec")
+    assert "not used to check --fs" in err
+
+
+def test_a_named_last_column_left_empty_is_a_column(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``time_s,rsp,event`` over ``0.00,0.49,``: "the rows have 2 cells" (found in review)."""
+    rows = [f"{i / FS:.2f},{v}," for i, v in enumerate(belt)]
+    out, _ = run([write(tmp_path, "event.csv", ["time_s,rsp,event", *rows])], capsys)
+    assert out["settings"]["column"] == "rsp" and out["settings"]["time_column"] == "time_s"
+    # Unnamed, such a cell is a trailing separator still; short rows are still refused.
+    with pytest.raises(UserError, match=r"the header \(line 1\) has 3 names but the rows have 2"):
+        breaths_cli.read_waveform(Path(write(tmp_path, "short.csv", ["a,rsp,c", "1,2", "3,4"])))
+
+
+def test_a_units_row_under_the_names_is_named_as_such(tmp_path: Path, belt: list[str]) -> None:
+    """The advice was to delete "the lines above the column names", i.e. the names."""
+    path = Path(
+        write(tmp_path, "units.csv", ["time,rsp", "s,V", *(f"{i},{v}" for i, v in enumerate(belt))])
+    )
+    with pytest.raises(UserError) as info:
+        breaths_cli.read_waveform(path, "rsp")
+    text = info.value.user_message()
+    assert "units.csv:2: line 2 ('s,V') looks like the units of the columns named on line 1" in text
+    assert "delete line 2" in text and "above" not in text
+    # A note over the names is no units row (Excel's "sep=;" line, a date).
+    for note in ("sep=,", "Recorded,2024-05-01"):
+        rows = [note, "time_s,rsp", *(f"{i},{v}" for i, v in enumerate(belt))]
+        with pytest.raises(UserError) as info:
+            breaths_cli.read_waveform(Path(write(tmp_path, "note.csv", rows)), "rsp")
+        assert "delete the lines above the column names" in info.value.user_message()
+
+
+def test_two_columns_of_one_name_are_not_told_apart_silently(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--column RSP`` of ``time_s,RSP,RSP`` read the first without a word."""
+    path = write(
+        tmp_path,
+        "dup.csv",
+        ["time_s,RSP,RSP", *(f"{i / FS:.2f},0.1,{v}" for i, v in enumerate(belt))],
+    )
+    with pytest.raises(
+        BadArgument, match=r"--column 'RSP': columns 2 and 3 of .*dup\.csv are named"
+    ):
+        run([path, "--column", "RSP"], capsys)
+    with pytest.raises(
+        UserError, match=r"dup\.csv:1: columns 2 and 3 are named alike \(RSP, RSP\)"
+    ):
+        run([path], capsys)
+    out, _ = run([path, "--column", "3"], capsys)
+    assert out["settings"]["column"] == "RSP" and out["rate_bpm"] == pytest.approx(10.0, abs=0.3)
+
+
+def test_the_output_names_the_file_analysed(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--rr`` output named its file, a waveform's did not."""
+    path = write(tmp_path, "belt.txt", belt)
+    out, _ = run([path], capsys)
+    assert out["settings"]["file"] == path and list(out["settings"])[:2] == ["software", "file"]
+
+
+def test_pandas_numbered_axes_are_x_y_z(tmp_path: Path) -> None:
+    """Three unnamed columns are x, y, z; numbered 0, 1, 2 by pandas, they still are."""
+    rows = [f"{0.01 * i:.2f},{-0.5 * i:.2f},{1000 + i % 3}.5" for i in range(200)]
+    plain = breaths_cli.read_waveform(Path(write(tmp_path, "acc.csv", rows)), acc=True)
+    named = Path(write(tmp_path, "pd.csv", ["0,1,2", *rows]))
+    assert (breaths_cli.read_waveform(named, acc=True) == plain).all()
