@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from ipfm import PacedBreath, ipfm_paced_beats
 
-from analysis.resonance import FOLLOW_RULE, PacedStep, score_resonance
+from analysis.resonance import FOLLOW_RULE, PacedStep, follow_tolerance_bpm, score_resonance
 from analysis.rr_artifacts import correct_rr
 from devices.guide import GuideState
 from devices.heart_rate import decode_heart_rate_measurement
@@ -356,6 +356,40 @@ def test_a_steady_rate_off_the_pacer_is_followed_within_the_larger_of_half_a_bre
             f"the pacer was not followed closely enough (breathing at {breathing_bpm:.2f}/min, "
             f"100 % of breaths on pace; needs {FOLLOW_RULE})"
         ]
+
+
+@pytest.mark.parametrize(
+    ("breathing_bpm", "followed_at_5_5"),
+    [
+        (6.0, False),  # another step's rate: its response is 6.0's, not 5.5's
+        (5.8, False),  # nearer 6.0 than 5.5
+        (5.7, True),  # nearer 5.5
+        (5.25, True),  # half-way to 5.0 counts
+        (5.2, False),  # nearer 5.0
+    ],
+)
+def test_a_rate_nearer_another_steps_pacer_is_not_credited_to_this_step(
+    breathing_bpm: float, followed_at_5_5: bool
+) -> None:
+    """Breathing 6.0/min in the 5.5 step of an assessment that also paces 6.0 was scored as
+    following 5.5 (the 10 % tolerance, 0.55/min, as wide as the 0.5/min between the protocol's
+    rates), so the heart's response to 6.0 could make 5.5 the chosen rate (found in review)."""
+    period_s = 60.0 / breathing_bpm
+    n = int((FOLLOW_STEP_S - 25.0) // period_s)
+    beat_t, rr_ms, _ = ipfm_paced_beats(5.5, 3 * FOLLOW_STEP_S + 20.0)
+    steps = [
+        PacedStep(6.0, FOLLOW_STEP_S, 2 * FOLLOW_STEP_S),
+        PacedStep(5.5, 0.0, FOLLOW_STEP_S),
+        PacedStep(5.0, 2 * FOLLOW_STEP_S, 3 * FOLLOW_STEP_S),
+    ]
+    result = score_resonance(beat_t, rr_ms, steps, breaths=_breaths_of_periods([period_s] * n))
+    step = next(e for e in result.steps if e.rate_bpm == 5.5)
+    assert step.measured_rate_bpm == pytest.approx(breathing_bpm, abs=1e-9)
+    assert step.followed is followed_at_5_5
+    # Alone, the step keeps the wider tolerance of the larger of 0.5/min and 10 %.
+    assert follow_tolerance_bpm(5.5, []) == pytest.approx(0.55)
+    assert follow_tolerance_bpm(5.5, [5.5, 6.0, 5.0]) == pytest.approx(0.25)
+    assert follow_tolerance_bpm(4.5, [6.0, 5.5]) == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(
