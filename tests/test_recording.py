@@ -430,8 +430,10 @@ def test_record_values_no_session_writes_name_their_line(
     [
         {},  # a writer closed without a summary
         {"imported": True, "source_file": "rr.txt"},  # an import's
-        {"duration_s": 300, "breaths": 79, "median_rate_bpm": None, "ended": "completed"},
-        {"duration_s": 60.0, "a_key_from_a_newer_version": "text", "resonance": {"new": 1}},
+        # Their lengths are the close's (4 s after the start): a close whose m disagrees with
+        # its summary's length is damage (test_a_flipped_clock_bit_in_a_finished_session...).
+        {"duration_s": 4, "breaths": 79, "median_rate_bpm": None, "ended": "completed"},
+        {"duration_s": 4.0, "a_key_from_a_newer_version": "text", "resonance": {"new": 1}},
     ],
 )
 def test_a_summary_missing_keys_or_holding_unknown_ones_is_read_as_written(
@@ -672,7 +674,7 @@ def _finished(path: Path, items: Sequence[RawPacket | Mark | PacerChange], end_s
     """``items`` closed by an ``end`` record at session time ``end_s``, both its clocks."""
     end_ns = round(end_s * 1e9)
     end = {"end_mono_ns": _START_NS + end_ns, "end_wall_ns": _START_WALL_NS + end_ns}
-    return write_recording(path, _CUT_HEADER, items, {}, **end)
+    return write_recording(path, _CUT_HEADER, items, {"duration_s": end_s}, **end)
 
 
 def _flipped(path: Path, line: int, bit: int) -> Path:
@@ -704,14 +706,50 @@ def test_a_flipped_clock_bit_in_a_finished_session_is_damage_too(tmp_path: Path,
     with pytest.raises(RecordingError) as info:
         read_recording(end)
     assert info.value.user_message() == (
-        f"{end}: damaged at line 6 (m {_START_NS + 4 * 10**9 + (1 << bit)} is {jump_s + 1:.0f} s "
-        "after that of line 5 while w is 1 s after it: a clock of one of the two lines is "
-        "damaged)"
+        f"{end}: damaged at line 6 (m {_START_NS + 4 * 10**9 + (1 << bit)} closes the session "
+        f"{jump_s + 4:.0f} s after its start, while its summary says it lasted 4 s)"
     )
-    # A pacer record moved into a session long enough to hold it, by its w's start.
+    # A record flipped within the close misplaces that record, as one flipped backwards can: a
+    # finished session's records are not held to their wall clock (the next test).
     pacer = _flipped(_finished(tmp_path / "pacer.bwr", items, 2 * jump_s), 2, bit)
-    with pytest.raises(RecordingError, match=r"line 2 .*s after the session start while w is 0"):
-        read_recording(pacer)
+    assert read_recording(pacer).items[0].t_mono_ns == _START_NS + (1 << bit)
+    # An import's close holds no length: its wall clock checks it, as a killed session's.
+    imported = write_recording(
+        tmp_path / "import.bwr",
+        _CUT_HEADER,
+        items,
+        {"imported": True},
+        end_mono_ns=_START_NS + 4 * 10**9,
+        end_wall_ns=_START_WALL_NS + 4 * 10**9,
+    )
+    with pytest.raises(RecordingError, match=r"line 6 .* while w is 1 s after it"):
+        read_recording(_flipped(imported, 6, bit))
+
+
+def test_a_finished_session_without_a_sensor_across_a_wall_clock_step_back_is_read(
+    tmp_path: Path,
+) -> None:
+    """A ``--device none`` session writes its pacer and its close: ten minutes with nothing
+    written, the wall clock set back 100 s meanwhile, closed it with ``m`` 100 s ahead of
+    ``w``, and the whole session was refused as damaged (found in review)."""
+    pattern = {"inhale_s": 4.0, "exhale_s": 6.0, "hold_in_s": 0.0, "hold_out_s": 0.0}
+    items: list[RawPacket | Mark | PacerChange] = [
+        PacerChange(_START_NS, _START_WALL_NS, "set", pattern)
+    ]
+    path = write_recording(
+        tmp_path / "none.bwr",
+        _CUT_HEADER,
+        items,
+        {"duration_s": 600.0},
+        end_mono_ns=_START_NS + 600 * 10**9,
+        end_wall_ns=_START_WALL_NS + 500 * 10**9,
+    )
+    assert read_recording(path).duration_s == pytest.approx(600.0)
+    # Killed before its close, a record after such a step is still refused: nothing bounds it.
+    mark = Mark(_START_NS + 600 * 10**9, _START_WALL_NS + 500 * 10**9, "here")
+    killed = _killed(tmp_path / "k.bwr", _CUT_HEADER, [*items, mark])
+    with pytest.raises(RecordingError, match="line 3"):
+        read_recording(killed)
 
 
 def test_a_finished_session_after_a_suspend_is_read(tmp_path: Path) -> None:

@@ -523,6 +523,10 @@ CLOCK_JUMP_NS = 60 * 1_000_000_000
 what its wall clock ran (ns; :func:`_clock_jump`). A minute: a flipped bit of a clock above
 its 36th moves it further, and only a session that wrote nothing for a minute while the wall
 clock was stepped back comes near it."""
+CLOSING_SLACK_S = 1.0
+"""How far, s, the closing record's ``m`` may lie from the session length its summary gives
+(:func:`_check_closing_clock`): the two are written together, the length rounded to a
+millisecond by earlier versions."""
 MAX_SESSION_NS = 31 * 24 * 3600 * 1_000_000_000
 """Longest session read (31 days, ns): an import of a long RR list stays far inside it, and a
 clock beyond it is damage even in a recording cut short before its closing record."""
@@ -1051,6 +1055,7 @@ def read_recording(path: Path | str) -> Recording:
     stream_last: dict[str, tuple[int, int]] = {}
     # The record before, its m, w and line (the header first), for _clock_jump.
     prev_mono_ns, prev_wall_ns, prev_line = header.start_mono_ns, header.start_wall_ns, 1
+    first_jump: str | None = None
     for number, line, complete in lines:
         if pending_error is not None:
             # A bad line followed by more lines is damage, not a cut-off tail.
@@ -1074,11 +1079,21 @@ def read_recording(path: Path | str) -> Recording:
                 _check_session_clock(t_ns, header.start_mono_ns)
                 if isinstance(parsed, RawPacket):
                     _check_stream_order(parsed, stream_last.get(parsed.stream))
-                # The first test alone on the hot path: records come milliseconds apart.
-                if t_ns - prev_mono_ns > CLOCK_JUMP_NS:
+                if isinstance(parsed, tuple) and _summary_length_s(parsed[1][2]) is not None:
+                    _check_closing_clock(t_ns, header.start_mono_ns, parsed[1][2])
+                elif isinstance(parsed, tuple) and t_ns - prev_mono_ns > CLOCK_JUMP_NS:
+                    # A close without a length to check it by (an import's): its wall clock.
                     jump = _clock_jump(t_ns, w_ns, prev_mono_ns, prev_wall_ns, prev_line, header)
                     if jump is not None:
                         raise _Damage(jump)
+                # The first test alone on the hot path: records come milliseconds apart.
+                elif t_ns - prev_mono_ns > CLOCK_JUMP_NS and first_jump is None:
+                    jump = _clock_jump(t_ns, w_ns, prev_mono_ns, prev_wall_ns, prev_line, header)
+                    if jump is not None and not complete:
+                        raise _Damage(jump)  # a cut-off last line: a tail cut short
+                    if jump is not None:
+                        # Damage only if no closing record follows (see _clock_jump).
+                        first_jump = f"{path}: damaged at line {number} ({jump})"
         except (ValueError, KeyError, TypeError) as exc:
             if not complete:
                 truncated = True
@@ -1113,6 +1128,8 @@ def read_recording(path: Path | str) -> Recording:
         # The damaged line was the last complete line: a killed writer can leave a cut line
         # followed by a newline only if it crashed mid-write, which append-only writes rule out.
         raise RecordingError(pending_error)
+    if end_mono_ns is None and first_jump is not None:
+        raise RecordingError(first_jump)
     if end_mono_ns is not None and latest_ns > end_mono_ns + LATE_ITEM_NS:
         # One record far past the close: the analysis would stretch the session to it, and the
         # breath it cuts in two would be lost without a word.
@@ -1129,6 +1146,35 @@ def read_recording(path: Path | str) -> Recording:
         truncated or summary is None,
         still_recording=end_mono_ns is None and being_written(path),
     )
+
+
+def _check_closing_clock(end_mono_ns: int, start_mono_ns: int, summary: Any) -> None:
+    """ValueError when the closing record's ``m`` disagrees with its own summary's
+    ``duration_s``: both are written together from one clock, the session's length, so more
+    than :data:`CLOSING_SLACK_S` between them is damage (a flipped digit of ``m``).
+
+    The close is checked against its summary, not its wall clock ``w`` as a killed session's
+    records are (:func:`_clock_jump`): a session with nothing to write for minutes (no
+    sensor: a pacer and the close) across a step back of the wall clock closes with ``m``
+    that far ahead of ``w``, and was refused whole as damaged (found in review).
+    """
+    duration_s = _summary_length_s(summary)
+    if duration_s is None:
+        return
+    length_s = (end_mono_ns - start_mono_ns) / 1e9
+    if abs(length_s - duration_s) > CLOSING_SLACK_S:
+        raise _Damage(
+            f"m {end_mono_ns} closes the session {length_s:.0f} s after its start, while its "
+            f"summary says it lasted {duration_s:.0f} s"
+        )
+
+
+def _summary_length_s(summary: Any) -> float | None:
+    """A closing summary's ``duration_s``, s, or None when it has none (an import's)."""
+    duration_s = summary.get("duration_s") if isinstance(summary, dict) else None
+    if not isinstance(duration_s, (int, float)) or isinstance(duration_s, bool):
+        return None
+    return float(duration_s)
 
 
 def _span_text(span_ns: int) -> str:
@@ -1170,13 +1216,15 @@ def _clock_jump(
     start than its own ``w`` is, by the same margin: a flipped bit of its ``m`` does that, a
     suspend never does (it only puts ``w`` ahead), and a record stamped from ``m`` never does.
 
-    Every record is checked, the closing ``end`` record too, whose ``m`` is the session's
-    length: it had been checked only without one, as if the close bounded the clocks, but
-    its own ``m`` is bounded by nothing but :data:`MAX_SESSION_NS`, and a record within a
-    minute of it by nothing else either (found in review: a 60 s session whose ``end`` ``m``
-    gained 1000 s from one changed digit was 17.7 min in the history, and a copy of it
-    replaced the good recording's row; a pacer record moved 100 s into the session changed
-    its follow score from 88 to 98).
+    Only a recording without its closing ``end`` record is refused for it. With one, every
+    record lies within the close (:data:`LATE_ITEM_NS`), and the close's own ``m`` is checked
+    against its summary's length instead (:func:`_check_closing_clock`: a 60 s session whose
+    ``end`` ``m`` gained 1000 s from one changed digit was 17.7 min in the history, found in
+    review). Checking a finished session's records here too refused a session without a
+    sensor whose wall clock was stepped back while nothing was written (found in review); a
+    record's ``m`` flipped forward but within the close now misplaces that record (a pacer
+    change moved 100 s changed a follow score from 88 to 98), as one flipped backward always
+    could.
     """
     step_mono_ns = mono_ns - prev_mono_ns
     step_wall_ns = wall_ns - prev_wall_ns
