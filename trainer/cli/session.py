@@ -96,8 +96,8 @@ def _sound_follows_pauses(
 
 class _NotFound:
     """The source of a session quit while its sensors were still being looked for: it never
-    connects, so the session ends at once, with no recording unless a mark was made meanwhile
-    (its header then names the sensors), as one quit during the connect does."""
+    connects, so the session ends at once, with no recording, as one quit during the connect
+    does."""
 
     def __init__(self, devices: list[str]) -> None:
         self.info = SourceInfo("ble", " + ".join(devices), details={"found": False})
@@ -531,7 +531,7 @@ def live(
     closing), the session is saved too, and the exit status is 128 + the signal's number (143
     for SIGTERM); so is it for a signal while the program still loads (nothing recorded). A
     session whose sensor never connected (the connect failed, or it was quit or ended by a
-    signal first) keeps no recording, unless a mark was made.
+    signal first) keeps no recording.
     Every session is recorded to the recordings directory; replay it with
     'breathwise replay FILE'.
 

@@ -371,10 +371,11 @@ class LiveSession(_SessionBase):
         self.pipeline = Pipeline(header)
         self.state.set_source(header.source)
         # Never connected, a recording would hold only the header and the pacer's first
-        # setting: nothing measured, and nothing the person made but a mark. It was left for
-        # the person to delete (found in review), when a sensor never found leaves nothing; a
-        # pause alone, pressed while connecting, keeps nothing either.
-        if self.out_dir is not None and (connected or self._early_marks):
+        # setting: nothing measured. It was left for the person to delete (found in review),
+        # when a sensor never found leaves nothing. A mark or a pause pressed while connecting
+        # keeps nothing either: a mark places a moment of a session, and there was none (one
+        # kept for its mark alone was then summarised as 0 s and called deletable).
+        if self.out_dir is not None and connected:
             self.writer = RecordingWriter.create(self.out_dir, header)
         # The pipeline lays the program out from the header: the conductor uses that very
         # timeline, so what is conducted is what a replay will show.
@@ -390,13 +391,13 @@ class LiveSession(_SessionBase):
             self._handle_one(change)
         # What was pressed while connecting, at session time 0 and in the order that reads
         # right: the marks, then the pause (the first pattern is set, so there is one to pause).
-        # Also when the source never connected: the recording keeps what the person did.
-        for label in self._early_marks:
+        # Not when the source never connected: there is no session for them to be part of.
+        for label in self._early_marks if connected else ():
             self.handle(Mark(self.start_mono_ns, self.start_wall_ns, label))
         self._early_marks.clear()
-        if self._start_paused:
-            self._start_paused = False
+        if self._start_paused and connected:
             self.handle(PacerChange(self.start_mono_ns, self.start_wall_ns, "pause"))
+        self._start_paused = False
         if connected:
             for hook in self._start_hooks:
                 hook()
