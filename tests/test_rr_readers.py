@@ -405,8 +405,9 @@ def test_missing_cells_comments_and_notes_are_read_alike_by_all_three(
             _refusal(["breaths", "--rr", str(src)]),
             _refusal(argv_import),
         }
+        why = "(the table has an RR on most rows: one row per beat)"
         assert lines == {
-            f"{src.parent}/{refusal}: a missing RR interval — {MISSING_INTERVAL_ADVICE}"
+            f"{src.parent}/{refusal}: a missing RR interval {why} — {MISSING_INTERVAL_ADVICE}"
         }
         return
     read = hrv_cli.read_rr_file(src).values_ms

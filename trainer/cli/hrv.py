@@ -309,7 +309,9 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     if not rows_without_beats(len(missing), len(written)):
         # One row per beat: the cell is an interval lost, as in a list.
         no, cell = missing[0]
-        raise UserError(f"{path}:{no}: {missing_interval(cell)}", MISSING_INTERVAL_ADVICE)
+        raise UserError(
+            f"{path}:{no}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
+        )
     as_written = [value for _, _, value in written]
     if named is None:
         read_in, override = unit, None

@@ -958,7 +958,9 @@ def _check_missing_rr(missing: Sequence[tuple[int, str]], beats: int, path: Path
     ``breaths --rr`` refuse it with."""
     if not rows_without_beats(len(missing), beats):
         number, cell = missing[0]
-        raise ImportFileError(f"{path}:{number}: {missing_interval(cell)}", MISSING_INTERVAL_ADVICE)
+        raise ImportFileError(
+            f"{path}:{number}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
+        )
 
 
 def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:

@@ -355,11 +355,14 @@ def rows_without_beats(missing: int, beats: int) -> bool:
     return missing == 0 or missing >= NO_BEAT_ROWS_PER_BEAT * beats
 
 
-def missing_interval(cell: str) -> str:
+def missing_interval(cell: str, *, in_table: bool = False) -> str:
     """The refusal of a missing RR ``cell`` (:func:`is_missing`) as a lost interval, without
-    the file and line, the same in every reader (with :data:`MISSING_INTERVAL_ADVICE`)."""
+    the file and line, the same in every reader (with :data:`MISSING_INTERVAL_ADVICE`); in a
+    table, ``in_table``, it says why the cell is no row without a beat
+    (:func:`rows_without_beats`), as a logger's empty rows are."""
     what = "an empty RR cell" if not cell else f"{short_quote(cell)} is not a number"
-    return f"{what}: a missing RR interval"
+    why = " (the table has an RR on most rows: one row per beat)" if in_table else ""
+    return f"{what}: a missing RR interval{why}"
 
 
 def blank_inside(blanks: list[int], first_no: int, last_no: int) -> int | None:
