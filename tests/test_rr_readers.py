@@ -26,6 +26,7 @@ from trainer.errors import UserError
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage.importers import ImportFileError, import_recording
 from trainer.storage.rr_values import MAX_RR_MS, PLAUSIBLE_TEXT, RR_COLUMNS
+from trainer.storage.text_files import MISSING_INTERVAL_ADVICE
 
 START_NS = 1_767_250_800 * 1_000_000_000
 STRAP_MS = 1000.0 / 1024.0
@@ -262,7 +263,10 @@ def test_a_column_name_that_gives_the_wrong_unit_is_refused_alike_by_all_three(
     ("text", "expected_ms"),
     [
         ("index,rr_ms\n1,800\n2,810\n3,820\n", [800.0, 810.0, 820.0]),
-        ("beat;IBI (s);hr\n1;0,800;75\n2;0,810;\n3;;74\n4;0,820;73\n", [800.0, 810.0, 820.0]),
+        (
+            "sample;IBI (s);hr\n1;0,800;75\n2;;75\n3;0,810;\n4;NA;74\n5;0,820;73\n6;;73\n",
+            [800.0, 810.0, 820.0],
+        ),
         ("nn,hr_bpm\n800,75\n810,74\n820,73\n", [800.0, 810.0, 820.0]),
     ],
 )
@@ -314,3 +318,104 @@ def test_a_one_column_list_under_a_seconds_header_is_read_as_seconds_by_both(
         import_recording(wrong, "auto", tmp_path / "w.bwr", start_wall_ns=START_NS)
     assert by_hrv.value.user_message() == by_import.value.user_message()
     assert by_hrv.value.user_message().endswith(rename)
+
+
+def _beat_rows(rr_ms: np.ndarray, row: Callable[[int, float, float], str]) -> list[str]:
+    """One row per beat: ``row(beat number, its time in ms, its RR in ms)``."""
+    t = np.cumsum(rr_ms)
+    return [row(k + 1, float(tk), float(v)) for k, (tk, v) in enumerate(zip(t, rr_ms, strict=True))]
+
+
+def _logger_rows(rr_ms: np.ndarray, missing: str) -> list[str]:
+    """A 10 Hz logger's ``time_ms,hr_bpm,rr_ms`` rows: the RR on the row where its beat ended,
+    ``missing`` on the other rows (R's ``write.csv`` writes NA there)."""
+    beats = set(np.round(np.cumsum(rr_ms) / 100.0).astype(int).tolist())
+    it = iter(rr_ms)
+    end = int(np.ceil(np.sum(rr_ms) / 100.0)) + 1
+    return [
+        f"{k * 100},70,{next(it):g}" if k in beats else f"{k * 100},70,{missing}"
+        for k in range(end)
+    ]
+
+
+def _with(rows: list[str], line: int, text: str) -> list[str]:
+    """``rows`` with row ``line`` (0 = the first) replaced by ``text``."""
+    return [*rows[:line], text, *rows[line + 1 :]]
+
+
+_RR = _rr(300, seed=5)
+_IDX = _beat_rows(_RR, lambda k, t, v: f"{k},{v:g}")
+_TIMED = _beat_rows(_RR, lambda k, t, v: f"{t:g},{v:g}")
+_SEMI = _beat_rows(_RR, lambda k, t, v: f"{t / 1000:.3f};{v:g}".replace(".", ","))
+_MISSING_FILES = {
+    # A lost interval in a table of one row per beat: old hrv and breaths --rr joined the
+    # intervals around an empty cell silently, and around NA/#N/A once cbf712f made them "no
+    # beat on this row"; import joined them around an empty cell.
+    "index_na": (["beat,rr_ms", *_with(_IDX, 50, "51,NA")], "t.csv:52: 'NA' is not a number"),
+    "index_empty": (["beat,rr_ms", *_with(_IDX, 50, "51,")], "t.csv:52: an empty RR cell"),
+    "timed_na": (
+        ["time_ms,rr_ms", *_with(_TIMED, 20, _TIMED[20].split(",")[0] + ",#N/A")],
+        "t.csv:22: '#N/A' is not a number",
+    ),
+    "timed_nan": (
+        ["time_ms,rr_ms", *_with(_TIMED, 20, _TIMED[20].split(",")[0] + ",nan")],
+        "t.csv:22: 'nan' is not a number",
+    ),
+    # A logger's rows without a beat: import refused NA and #N/A there.
+    "logger_na": (["time_ms,hr_bpm,rr_ms", *_logger_rows(_RR, "NA")], None),
+    "logger_excel": (["time_ms,hr_bpm,rr_ms", *_logger_rows(_RR, "#N/A")], None),
+    "logger_empty": (["time_ms,hr_bpm,rr_ms", *_logger_rows(_RR, "")], None),
+    # Comments above and inside a table: import took the table for a list, or the comment for
+    # a row of one cell.
+    "comment_above": (["# exported by HRV app 2.1.0", "time_s;rr_ms", *_SEMI], None),
+    "comment_under_header": (["time_s;rr_ms", "# exported by HRV app 2.1.0", *_SEMI], None),
+    "comment_among_rows": (["beat,rr_ms", *_IDX[:9], "# lap 2", *_IDX[9:]], None),
+    # A note after a value in a table: read by the list readers, refused by the table readers.
+    "note_in_row": (["time_ms,rr_ms", *_with(_TIMED, 7, _TIMED[7] + " # ectopic")], None),
+    "note_in_semi_row": (["time_s;rr_ms", *_with(_SEMI, 7, _SEMI[7] + " # 2.5 km")], None),
+    # A note that starts with a spreadsheet's error code is a note, not a value: import took
+    # "#n/a means no value" for a missing interval, hrv for a header.
+    "error_code_note_list": (["#n/a means no value", *(f"{v:g}" for v in _RR)], None),
+    "error_code_note_table": (["#N/A = sample lost", "beat,rr_ms", *_IDX], None),
+    # A "#" ending a header's cell starts no note (the note rule must not cut the header).
+    "hash_in_header": (["beat #,rr_ms", *_IDX], None),
+}
+
+
+@pytest.mark.parametrize("name", list(_MISSING_FILES))
+def test_missing_cells_comments_and_notes_are_read_alike_by_all_three(
+    tmp_path: Path, name: str
+) -> None:
+    """One file through hrv, breaths --rr and import: the same intervals, or the same refusal.
+
+    Found in review 4 (findings 1, 3, 5, 8): a missing RR cell in a table of one row per beat
+    was skipped by hrv and breaths --rr (its neighbours joined into one false successive
+    difference) where a one-column list refuses it; import refused a logger's NA rows that
+    hrv read, and a table under a ``#`` comment; a ``# note`` after a value was read in a list
+    and refused in a table; ``#n/a means no value`` was no comment.
+    """
+    rows, refusal = _MISSING_FILES[name]
+    src = tmp_path / "t.csv"
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = str(tmp_path / "t.bwr")
+    argv_import = ["import", str(src), "-o", out, "--start", "2026-03-01T07:30", "--no-history"]
+    if refusal is not None:
+        lines = {
+            _refusal(["hrv", str(src)]),
+            _refusal(["breaths", "--rr", str(src)]),
+            _refusal(argv_import),
+        }
+        why = "(the table has an RR on most rows: one row per beat)"
+        assert lines == {
+            f"{src.parent}/{refusal}: a missing RR interval {why} — {MISSING_INTERVAL_ADVICE}"
+        }
+        return
+    read = hrv_cli.read_rr_file(src).values_ms
+    assert read == pytest.approx(_RR.tolist())
+    app = typer.Typer()
+    app.command("hrv")(hrv_cli.hrv)
+    app.command("breaths")(breaths_cli.breaths)
+    ran = CliRunner().invoke(app, ["breaths", "--rr", str(src), "--format", "csv"])
+    assert ran.exit_code == 0, ran.output
+    imported = _imported_rr(src, tmp_path)
+    assert np.max(np.abs(imported - _RR)) <= STRAP_MS

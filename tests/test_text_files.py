@@ -18,6 +18,7 @@ from trainer.storage.text_files import (
     is_missing,
     read_text,
     split_cells,
+    spreadsheet_error,
     without_comment,
 )
 
@@ -172,3 +173,32 @@ def test_a_comment_is_a_hash_that_is_not_a_spreadsheet_error() -> None:
         False,
     ]
     assert without_comment(" 812  # lap") == "812" and without_comment("#N/A") == "#N/A"
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+@pytest.mark.parametrize("note", ["#N/A = sample lost", "#n/a means no value", "#REF! fixed"])
+def test_a_note_that_starts_with_an_error_code_is_a_comment(
+    tmp_path: Path, reader: str, note: str
+) -> None:
+    """The code followed by words let ``#N/A = sample lost`` be a value (found in review 4,
+    finding 8): ``breaths`` called it a preamble, ``import`` a missing interval, ``hrv`` a
+    column name. A code is a value only as the whole cell."""
+    values = [f"{800 + 10 * (i % 5)}" for i in range(2000)]
+    path = tmp_path / "notes.txt"
+    path.write_text("\n".join([note, *values[:700], note, *values[700:]]) + "\n")
+    read = READERS[reader](path)
+    samples = read.values_ms if isinstance(read, hrv_cli.RRFile) else read
+    assert isinstance(samples, Sized) and len(samples) == 2000
+
+
+def test_an_error_code_is_a_value_only_as_the_whole_cell() -> None:
+    """Followed by a separator, a quote, the end of the line or a blank-separated number, a
+    code is a cell; followed by words, the line is a note. A note after a table's values is
+    cut there, and a code inside the row is kept (it was cut at its ``#`` before)."""
+    cells = ["#N/A", "#N/A;0,5", '"#N/A",1', "#DIV/0!\t2", "#N/A 812", "#NULL!,"]
+    assert all(spreadsheet_error(c) and not is_comment(c) for c in cells)
+    notes = ["#N/A = sample lost", "#n/a means no value", "#N/A - lost", "#REF!x"]
+    assert all(is_comment(c) and without_comment(c) == "" for c in notes)
+    assert without_comment("1,#N/A,3 # note") == "1,#N/A,3"
+    assert without_comment("12.5;#N/A") == "12.5;#N/A"
+    assert without_comment("815 # ectopic") == "815"

@@ -55,10 +55,13 @@ from trainer.storage.text_files import (
     data_lines,
     empty_last_cell,
     is_missing,
+    missing_interval,
     number_or_none,
     read_text,
+    rows_without_beats,
     short_quote,
     split_cells,
+    without_comment,
 )
 
 __all__ = ["RRFile", "RRTiming", "hrv", "read_rr_file"]
@@ -165,11 +168,14 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     overriding a name's unit is said in :attr:`RRFile.notes`, and without ``unit`` values
     that look like another unit than the name's are refused. A comma
     or semicolon ending every line (a spreadsheet's one-column CSV, ``800,``) is no column.
-    Blank lines and lines starting with ``#`` are skipped, and so are empty or ``nan``
-    cells of a table with several columns (one row per sample and an RR only on beat rows); in
-    a one-column list a ``nan``, or an empty line between two intervals, is a missing interval
-    and is refused. A table's time column, one ``import`` reads
-    (:data:`trainer.storage.importers.TIME_COLUMNS`), is read for the gaps it shows
+    Blank lines, lines starting with ``#`` and a ``#`` note after the values are skipped
+    (:func:`~trainer.storage.text_files.without_comment`). A missing RR cell (empty, ``nan``,
+    ``NA``, ``#N/A``: :func:`~trainer.storage.text_files.is_missing`) is a row without a beat
+    in a table that has at least as many such rows as intervals (a logger's, one row per
+    sample and an RR on beat rows: :func:`~trainer.storage.text_files.rows_without_beats`);
+    in a table of one row per beat, and in a one-column list (where an empty line between two
+    intervals is one too), it is a lost interval and is refused. A table's time column, one
+    ``import`` reads (:data:`trainer.storage.importers.TIME_COLUMNS`), is read for the gaps it shows
     (:attr:`RRFile.timing`).
 
     Parameters
@@ -198,11 +204,11 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     ------
     UserError
         Missing or unreadable file, no intervals, a non-number (``nan``, ``NA`` or a
-        spreadsheet's ``#N/A`` in a one-column list included) or a time that is not one, an
-        empty line inside a one-column list, an interval of zero or less or longer than
-        63999 ms, a median interval outside 200-3000 ms (a wrong unit), or without ``unit``
-        values that look like another unit than the column's name states; the message names
-        the file and line.
+        spreadsheet's ``#N/A`` in a one-column list or a table of one row per beat included)
+        or a time that is not one, an empty line inside a one-column list, an interval of
+        zero or less or longer than 63999 ms, a median interval outside 200-3000 ms (a wrong
+        unit), or without ``unit`` values that look like another unit than the column's name
+        states; the message names the file and line.
     BadArgument
         ``unit`` other than ``ms`` or ``s``.
     """
@@ -210,7 +216,8 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
     text = read_text(path, max_bytes=_MAX_BYTES, what="an RR file")
 
     numbered, blanks = data_lines(text)
-    lines = [(no, line.strip()) for no, line in numbered]
+    # A note after a value ("815 # ectopic") is left out in a table's row as in a list's line.
+    lines = [(no, without_comment(line)) for no, line in numbered]
     if not lines:
         raise UserError(f"{path}: no RR intervals (the file is empty)")
 
@@ -266,6 +273,7 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
                 MISSING_INTERVAL_ADVICE,
             )
     written: list[tuple[int, str, float]] = []  # line, cell and value of each interval
+    missing: list[tuple[int, str]] = []  # line and cell of each RR cell left out
     times_ns: list[int] = []
     time_problem: str | None = None
     for no, line in body:
@@ -276,11 +284,9 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
         if is_missing(cell):
             if len(cells) == 1:
                 # A one-column list has no rows without a beat: a nan there is a lost interval.
-                raise UserError(
-                    f"{path}:{no}: {cell!r} is not a number: a missing RR interval",
-                    MISSING_INTERVAL_ADVICE,
-                )
-            continue  # a table with one row per sample: no beat on this row
+                raise UserError(f"{path}:{no}: {missing_interval(cell)}", MISSING_INTERVAL_ADVICE)
+            missing.append((no, cell))  # no beat on this row, or a lost one: told below
+            continue
         value = number_or_none(cell)
         if value is None or not math.isfinite(value):
             raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
@@ -300,6 +306,12 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
                     time_problem = f"line {no}: {short_quote(row[index])} is not a valid time"
     if not written:
         raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
+    if not rows_without_beats(len(missing), len(written)):
+        # One row per beat: the cell is an interval lost, as in a list.
+        no, cell = missing[0]
+        raise UserError(
+            f"{path}:{no}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
+        )
     as_written = [value for _, _, value in written]
     if named is None:
         read_in, override = unit, None

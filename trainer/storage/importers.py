@@ -25,7 +25,14 @@ reports, history and export work on them unchanged:
   ``acc_x_g``...): a bare ``ECG`` or ``acc_x`` is refused, as millivolts taken for microvolts
   would round to -1, 0 and 1. The RR column goes by the names ``hrv`` reads too
   (:data:`trainer.storage.rr_values.RR_COLUMNS`: ``rr_ms``, ``ibi``, ``nn``...; ``rr_s`` and the
-  like in seconds). Samples keep the file's own times: no delay is added.
+  like in seconds). Samples keep the file's own times: no delay is added. The other rows' RR
+  and HR cells are empty, ``NA`` (R's ``write.csv``), ``nan`` or ``#N/A``
+  (:func:`~trainer.storage.text_files.is_missing`); a missing RR cell is a row without a beat
+  only in a table that has at least as many of them as intervals, and a lost interval,
+  refused as ``hrv`` refuses it, in a table of one row per beat
+  (:func:`~trainer.storage.text_files.rows_without_beats`). Every table, with a time column or
+  without, skips ``#`` comment lines (above the header too) and a ``#`` note after a row's
+  values, as a list does (:func:`_table_rows`).
 
 ``--unit`` is the unit of the RR values of a list and of a table's RR column alike, by the rule
 every RR reader follows (:func:`trainer.storage.rr_values.column_unit`): given, it wins over the
@@ -151,10 +158,14 @@ from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     empty_last_cell,
+    is_comment,
     is_missing,
+    missing_interval,
     number_or_none,
     read_text,
+    rows_without_beats,
     short_quote,
+    uncommented,
     without_comment,
 )
 
@@ -560,7 +571,7 @@ def untimed_rr_table(head: bytes) -> bool:
     """Whether a table's header (the first line of ``head``) names an RR column but no time
     column: a table of intervals alone (``index,rr_ms``; Kubios' and NeuroKit2's), imported as
     an RR list of that column (:func:`import_rr_table`), as ``hrv`` reads it."""
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    line = _header_line(head)
     delimiter = table_delimiter(line)
     try:
         cells = next(csv.reader([line], delimiter=delimiter), [])
@@ -585,8 +596,9 @@ def import_rr_table(
     path: Path, *, start_wall_ns: int | None = None, unit: str | None = None
 ) -> Imported:
     """Build a session from a table's RR column when it has no time column
-    (:func:`untimed_rr_table`): the intervals in file order, empty and ``nan`` cells skipped
-    (rows of other columns), beats at their running sum as for an RR list
+    (:func:`untimed_rr_table`): the intervals in file order, missing cells skipped as rows of
+    the other columns in a table that has as many of them as intervals and refused as lost
+    intervals otherwise (:func:`_check_missing_rr`), beats at their running sum as for an RR list
     (:func:`import_rr_list`); read in ``unit`` ({"ms", "s"}) if given, else in the unit the
     column's name states, else milliseconds (:func:`~trainer.storage.rr_values.column_unit`).
 
@@ -594,33 +606,29 @@ def import_rr_table(
     ------
     ImportFileError
         A row without the column, a cell that is not a number, an interval of zero or less,
-        no interval, without ``unit`` values that look like another unit than the name states,
-        or values :func:`check_rr_values` refuses.
+        an interval lost (:func:`_check_missing_rr`), no interval, without ``unit`` values
+        that look like another unit than the name states, or values :func:`check_rr_values` refuses.
     """
-    text = _read_text(path)
-    delimiter = table_delimiter(text.split("\n", 1)[0])
-    rows = _rows(
-        csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter), path
-    )
-    header = next(rows, [])
+    rows = _table_rows(_read_text(path), path)
+    header_no, header = next(rows, (1, []))
     keys = [column_key(c) for c in header]
     index = rr_column(keys)
     if index is None:
         raise ImportFileError(
-            f"{path}:1: no RR column in the header ({short_quote(', '.join(header))})",
+            f"{path}:{header_no}: no RR column in the header ({short_quote(', '.join(header))})",
             "name it rr_ms (or rr_s for seconds)",
         )
     name = header[index].strip()
     written: list[float] = []
     lines: list[int] = []
-    for number, row in enumerate(rows, start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
+    missing: list[tuple[int, str]] = []
+    for number, row in rows:
         if index >= len(row):
             raise ImportFileError(f"{path}:{number}: row has no column {index + 1} ({name})")
         cell = row[index].strip()
-        if not cell or cell.lower() == "nan":
-            continue  # a row of the other columns: no beat on it
+        if is_missing(cell):
+            missing.append((number, cell))  # no beat on this row, or a lost one: told below
+            continue
         value = number_or_none(cell)
         if value is None or not math.isfinite(value) or value <= 0:
             raise ImportFileError(
@@ -631,7 +639,10 @@ def import_rr_table(
         lines.append(number)
     if not written:
         raise ImportFileError(f"{path}: no RR intervals in the {short_quote(name)} column")
-    read_in, override = column_unit(name, keys[index], unit, written, f"{path}:1", ImportFileError)
+    _check_missing_rr(missing, len(written), path)
+    read_in, override = column_unit(
+        name, keys[index], unit, written, f"{path}:{header_no}", ImportFileError
+    )
     read_in = read_in or "ms"
     rr_ms = np.asarray(written, dtype=np.float64) * MS_PER_UNIT[read_in]
     check_rr_values(rr_ms, np.asarray(lines), path, shown=written, seconds=read_in == "s")
@@ -782,21 +793,16 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
     BadArgument
         ``unit`` given for a table without an RR column.
     """
-    text = _read_text(path)
-    head = text[:4096]
-    delimiter = table_delimiter(head.splitlines()[0] if head else "")
-    reader = _rows(
-        csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter), path
-    )
+    reader = _table_rows(_read_text(path), path)
     try:
-        header = next(reader)
+        header_no, header = next(reader)
     except StopIteration:
         raise ImportFileError(f"{path}: empty file") from None
     names = [column_key(h) for h in header]
     time_col = next((c for c in TIME_COLUMNS if c in names), None)
     if time_col is None:
         raise ImportFileError(
-            f"{path}:1: no time column in the header ({short_quote(', '.join(header))})",
+            f"{path}:{header_no}: no time column in the header ({short_quote(', '.join(header))})",
             "expected one of time_ns, Phone timestamp, sensor timestamp [ns], timestamp [ms]",
         )
     clock, scale = TIME_COLUMNS[time_col]
@@ -809,7 +815,8 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
             index = names.index(option)
             if factor is None:
                 raise ImportFileError(
-                    f"{path}:1: the {short_quote(header[index].strip())} column does not say "
+                    f"{path}:{header_no}: the {short_quote(header[index].strip())} column does "
+                    "not say "
                     "its unit",
                     _UNIT_ADVICE[quantity.split("_")[0]],
                 )
@@ -818,7 +825,7 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
             break
     if not wanted:
         raise ImportFileError(
-            f"{path}:1: no RR, HR, ECG or accelerometer column in the header "
+            f"{path}:{header_no}: no RR, HR, ECG or accelerometer column in the header "
             f"({short_quote(', '.join(header))})"
         )
     if unit is not None and "rr" not in wanted:
@@ -829,10 +836,9 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
     times: list[int] = []
     lines: list[int] = []
     values: dict[str, list[float]] = {q: [] for q in wanted}
+    missing_rr: list[tuple[int, str]] = []
     fold = 0
-    for number, row in enumerate(reader, start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
+    for number, row in reader:
         if len(row) > len(header) or len(row) <= max(t_index, *(i for i, _ in wanted.values())):
             raise ImportFileError(
                 f"{path}:{number}: {len(row)} cells where the header has {len(header)}"
@@ -854,16 +860,25 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
         lines.append(number)
         for quantity, (index, factor) in wanted.items():
             cell = row[index].strip()
-            if not cell:
+            # A digit first is a number: is_missing's checks (or a ValueError) on every
+            # cell of a day of ECG would cost more than the parse itself.
+            if not cell or (not cell[0].isdigit() and is_missing(cell)):
+                value = math.nan
+            else:
+                try:
+                    value = float(cell) * factor
+                except ValueError:
+                    raise ImportFileError(
+                        f"{path}:{number}: {short_quote(header[index].strip())} value "
+                        f"{short_quote(cell)} is not a number"
+                    ) from None
+            if math.isnan(value):
+                # No value on this row (empty, R's NA, nan, a spreadsheet's #N/A): for RR,
+                # told below whether it is a row without a beat or a lost interval.
+                if quantity == "rr":
+                    missing_rr.append((number, cell))
                 values[quantity].append(math.nan)
                 continue
-            try:
-                value = float(cell) * factor
-            except ValueError:
-                raise ImportFileError(
-                    f"{path}:{number}: {short_quote(header[index].strip())} value "
-                    f"{short_quote(cell)} is not a number"
-                ) from None
             if not math.isfinite(value):
                 raise ImportFileError(
                     f"{path}:{number}: {short_quote(header[index].strip())} is {short_quote(cell)}"
@@ -894,8 +909,10 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
         index = wanted["rr"][0]
         name = header[index].strip()
         written = columns["rr"][np.isfinite(columns["rr"])].tolist()
+        if written:
+            _check_missing_rr(missing_rr, len(written), path)
         read_in, override = column_unit(
-            name, names[index], unit, written, f"{path}:1", ImportFileError
+            name, names[index], unit, written, f"{path}:{header_no}", ImportFileError
         )
         factor = MS_PER_UNIT[read_in or "ms"]
         columns["rr"] = columns["rr"] * factor
@@ -917,6 +934,33 @@ def _is_clock_change(back_s: float) -> bool:
     """Whether local times stepping back by ``back_s`` seconds look like the clocks going back
     (:data:`CLOCK_CHANGE_S` within :data:`CLOCK_CHANGE_TOLERANCE_S`)."""
     return abs(back_s - CLOCK_CHANGE_S) <= CLOCK_CHANGE_TOLERANCE_S
+
+
+def _table_rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, cells)`` of each row of a CSV table's ``text`` that holds something,
+    its header first, by the rules every RR reader follows: ``#`` comment lines (above the
+    header or among the rows) and a ``#`` note after the values left out
+    (:func:`~trainer.storage.text_files.uncommented`), the separator the header holds most
+    (:func:`table_delimiter`), and decimal commas read as points where they must be
+    (:func:`~trainer.storage.decimal_comma.decimal_points`)."""
+    text = uncommented(text)
+    delimiter = table_delimiter(_header_line(text[:4096].encode()))
+    reader = csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter)
+    for row in _rows(reader, path):
+        if row and (row[0].strip() or any(cell.strip() for cell in row)):
+            yield reader.line_num, row
+
+
+def _check_missing_rr(missing: Sequence[tuple[int, str]], beats: int, path: Path) -> None:
+    """Refuse the first of a table's ``missing`` RR cells (line, cell) unless they are rows
+    without a beat beside its ``beats`` intervals
+    (:func:`~trainer.storage.text_files.rows_without_beats`), with the line ``hrv`` and
+    ``breaths --rr`` refuse it with."""
+    if not rows_without_beats(len(missing), beats):
+        number, cell = missing[0]
+        raise ImportFileError(
+            f"{path}:{number}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
+        )
 
 
 def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
@@ -1483,9 +1527,20 @@ def detect_kind(path: Path) -> str:
     return _kind_of(_head(path))
 
 
+def _header_line(head: bytes) -> str:
+    """The first line of ``head`` that is neither blank nor a ``#`` comment, without a note
+    after it (:func:`~trainer.storage.text_files.without_comment`): a table's header, or a
+    list's first line (found in review: a table under ``# exported by ...`` was taken for a
+    list, and a comment under its header for a row)."""
+    for raw in head.decode("utf-8", "replace").splitlines():
+        if raw.strip() and not is_comment(raw):
+            return without_comment(raw)
+    return ""
+
+
 def _kind_of(head: bytes) -> str:
     # A separator ending the line is a spreadsheet's empty column, not a table's (rr_ms,).
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().rstrip(",;")
+    line = _header_line(head).rstrip(",;")
     has_sep = any(sep in line for sep in (",", ";", "\t"))
     return "polar" if has_sep and any(c.isalpha() for c in line) else "rr"
 

@@ -25,9 +25,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 whatever their name."""
 MISSING_INTERVAL_ADVICE = (
     "an interval cannot be skipped: the beats around it would join into one false "
-    "successive difference; split the list at the gap"
+    "successive difference; split the file at the gap"
 )
-"""Advice for a ``nan`` in a one-column RR list (``hrv`` and ``import`` refuse it alike)."""
+"""Advice for a ``nan`` in a one-column RR list, or a table of one row per beat (``hrv``,
+``breaths --rr`` and ``import`` refuse it alike: :func:`rows_without_beats`)."""
 _SNIFF_BYTES = 65536
 """How far into the file a NUL byte marks it as binary (text never holds one)."""
 
@@ -182,10 +183,17 @@ column with a value missing holds ``#N/A``. They start with ``#`` but are values
 comments (found in review: 100 ``#N/A`` rows of a belt were skipped as comments, and every
 later breath was timed 2 s early)."""
 _SPREADSHEET_ERROR = re.compile(
-    "|".join(re.escape(code) for code in SPREADSHEET_ERRORS) + r"""(?=$|[\s,;"'])""",
+    "(?:"
+    + "|".join(re.escape(code) for code in SPREADSHEET_ERRORS)
+    + ")"
+    + r"""(?=[ ]*(?:$|[,;\t"'])|\s+(?:[-+]?[.\d]|[#"']))""",
     re.IGNORECASE,
 )
-"""One of :data:`SPREADSHEET_ERRORS`, ending the cell."""
+"""One of :data:`SPREADSHEET_ERRORS` as a whole cell: followed by the end of the line, a
+separator (``,``, ``;``, a tab) or a quote, or by blanks and the next cell of a table separated
+by blanks (a number, another code). Followed by words it is the start of a note
+(``#N/A = sample lost``), a comment as any other (found in review: such a line was taken for a
+value by one reader and a header by another)."""
 MISSING_WORDS = frozenset({"na", "n/a", "nan", "-nan", "+nan", "null", "none", "-", "--"})
 """Cells, lower case, that programs write for a value they do not have: R's ``NA``, NumPy's
 ``nan``, SQL's and JSON's ``null``, Python's ``None``, a dash."""
@@ -209,8 +217,9 @@ def is_comment(line: str) -> bool:
 
     One rule for every reader and every place in a file, above the data or inside it: a
     program's notes (``# fs=100``, ``#Recorded 2024-05-01``) are comments; ``#N/A``,
-    ``#DIV/0!`` are cells. Text after the ``#`` is not otherwise judged, so that a note
-    such as ``#NA ward`` stays a note.
+    ``#DIV/0!`` are cells when they are the whole cell (:data:`SPREADSHEET_ERRORS`). Text after
+    the ``#`` is not otherwise judged, so that a note such as ``#NA ward`` or
+    ``#N/A = sample lost`` stays a note.
     """
     stripped = line.lstrip()
     return stripped[:1] == "#" and not spreadsheet_error(stripped)
@@ -277,12 +286,83 @@ def data_rows(text: str, first_no: int = 1) -> Iterator[tuple[int, str]]:
 
 def without_comment(line: str) -> str:
     """``line`` stripped, without a ``#`` comment: empty for a comment line
-    (:func:`is_comment`), the text before a ``#`` after a value (``812  # arrhythmia``), and a
-    line starting with a spreadsheet's error value (``#N/A``) whole, as the value it is."""
+    (:func:`is_comment`), the text before a ``#`` after a value (``812  # arrhythmia``, and in
+    a table's row, ``12.5,815 # ectopic``), and a spreadsheet's error value (``#N/A``) kept
+    wherever it is a cell, as the value it is (``12.5,#N/A``), as is a ``#`` ending a cell
+    (a header's ``beat #,rr_ms``).
+
+    One rule for every reader, lists and tables alike (found in review: the list readers took
+    ``815 # ectopic`` and the table readers refused it).
+
+    Examples
+    --------
+    >>> without_comment(" 812  # lap"), without_comment("1;#N/A;2 # ok"), without_comment("# x")
+    ('812', '1;#N/A;2', '')
+    >>> without_comment("beat #,rr_ms")
+    'beat #,rr_ms'
+    """
     stripped = line.strip()
-    if spreadsheet_error(stripped):
-        return stripped
-    return stripped.split("#", 1)[0].strip()
+    if is_comment(stripped):
+        return ""
+    at = stripped.find("#")
+    while at >= 0 and (spreadsheet_error(stripped[at:]) or _CELL_END.match(stripped, at + 1)):
+        at = stripped.find("#", at + 1)
+    return stripped if at < 0 else stripped[:at].strip()
+
+
+_CELL_END = re.compile(r"[ ]*[,;\t]")
+"""A separator right after a ``#``: the ``#`` ends a cell (a column named ``beat #``), no note
+starts there."""
+
+
+def uncommented(text: str) -> str:
+    """``text`` with every line :func:`without_comment`: comment lines left empty, so that
+    line numbers stay the file's (a table reader counts the empty ones as blank)."""
+    if "#" not in text:
+        return text
+    return "\n".join(without_comment(line) for line in text.splitlines())
+
+
+NO_BEAT_ROWS_PER_BEAT = 1.0
+"""Rows with the RR cell missing per row holding an interval, at least, for a table's missing
+cells to be rows without a beat (:func:`rows_without_beats`)."""
+
+
+def rows_without_beats(missing: int, beats: int) -> bool:
+    """Whether a table's ``missing`` RR cells (:func:`is_missing`) are rows on which no beat
+    ended, beside ``beats`` rows holding an interval, rather than intervals lost.
+
+    A logger writing one row per sample (ECG at 130 Hz, a 10 Hz heart-rate log) writes an RR on
+    the rows where a beat ended and leaves the others empty, ``NA`` (R's ``write.csv``) or
+    ``#N/A``: most of its rows have no RR, about 130 per beat at 130 Hz. A table of one row per
+    beat (``beat,rr_ms``; ``time_ms,rr_ms``) has an RR on every row, and a cell missing there
+    is an interval lost: skipping it would join the intervals around it into one false
+    successive difference, as in a one-column list, and refusing it is the rule of
+    :data:`MISSING_INTERVAL_ADVICE`. The line between them is at least as many rows without
+    an RR as with one (:data:`NO_BEAT_ROWS_PER_BEAT`): two rows a beat or more is a sampled
+    log (a 130 Hz ECG logger has 100 or more), while a table of beats that lost half of them is
+    no record of its rhythm to analyse. Counting is all a table without a time column allows,
+    and with one it is the same test, since a sampled log's missing cells are its rows between
+    beats. A table of one row per strap notification (about 1 Hz) whose RR is empty on the
+    seconds a slow heart (under 60/min) completed no beat has fewer missing rows than beats and
+    is refused: its missing cells cannot be told from lost beats.
+
+    Examples
+    --------
+    >>> rows_without_beats(2900, 300), rows_without_beats(1, 299), rows_without_beats(0, 5)
+    (True, False, True)
+    """
+    return missing == 0 or missing >= NO_BEAT_ROWS_PER_BEAT * beats
+
+
+def missing_interval(cell: str, *, in_table: bool = False) -> str:
+    """The refusal of a missing RR ``cell`` (:func:`is_missing`) as a lost interval, without
+    the file and line, the same in every reader (with :data:`MISSING_INTERVAL_ADVICE`); in a
+    table, ``in_table``, it says why the cell is no row without a beat
+    (:func:`rows_without_beats`), as a logger's empty rows are."""
+    what = "an empty RR cell" if not cell else f"{short_quote(cell)} is not a number"
+    why = " (the table has an RR on most rows: one row per beat)" if in_table else ""
+    return f"{what}: a missing RR interval{why}"
 
 
 def blank_inside(blanks: list[int], first_no: int, last_no: int) -> int | None:
@@ -334,10 +414,13 @@ __all__ = [
     "is_comment",
     "is_missing",
     "iter_lines",
+    "missing_interval",
     "number_or_none",
     "read_text",
+    "rows_without_beats",
     "short_quote",
     "split_cells",
     "spreadsheet_error",
+    "uncommented",
     "without_comment",
 ]
