@@ -238,9 +238,15 @@ def test_a_hurried_person_under_a_pacer_that_cannot_ease_is_not_told_it_eases(
     assert {s.cue for s in strain if s.kind is StrainKind.PACE} == {CUE_PACE_OWN_RHYTHM}
     assert CUE_PACE_OWN_RHYTHM in cues and eased == []
     # Against a pacer that can be eased, the same breathing is eased, and the cue says so.
-    cues, strain, eased = _follow_elsewhere(tmp_path, SLOW, 12.0)
+    cues, strain, eased = _follow_elsewhere(tmp_path / "eased", SLOW, 12.0)
     assert [s.cue for s in strain][:1] == [CUES[StrainKind.PACE]] and eased
     assert eased[0].label == "eased: pace"
+    # An easing is no program: the plain session's history row and report title named the
+    # program "eased: pace" (found in review).
+    from trainer.reports.session_analysis import analyse_recording
+
+    (recording,) = (tmp_path / "eased").glob("*.bwr")
+    assert analyse_recording(recording).metrics()["program"] == ""
 
 
 def test_conductor_eases_on_strain_and_restores_the_pace_later() -> None:

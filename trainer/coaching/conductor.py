@@ -41,6 +41,12 @@ EASED_LABEL = "eased"
 RESTORED_LABEL = "back to the program's pace"
 
 
+def is_conductor_label(label: str) -> bool:
+    """Whether a pacer change's ``label`` is one the conductor gave an easing or the return
+    from one, not a program step's title."""
+    return label == RESTORED_LABEL or label.startswith(f"{EASED_LABEL}:")
+
+
 class Conductor:
     """Pacer changes for one live session.
 

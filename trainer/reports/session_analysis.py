@@ -31,6 +31,7 @@ from analysis.hrv_time import time_domain
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import RRBreathEstimate, estimate_breathing_from_rr, rr_breath_cycles
 from analysis.rsa import BreathEvents, rsa_per_breath
+from trainer.coaching.conductor import is_conductor_label
 from trainer.coaching.pacer import Pacer, Phase
 from trainer.session.pipeline import (
     NS_PER_S,
@@ -338,7 +339,11 @@ class SessionAnalysis:
         """
         paced = [s for s in self.pacer_spans if s.mode == "paced"]
         target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
-        programs = [s.label for s in self.pacer_spans if s.label]
+        # A program's step titles; not the conductor's easings, which named a plain session
+        # "eased: pace" in the history and the report's title (found in review).
+        programs = [
+            s.label for s in self.pacer_spans if s.label and not is_conductor_label(s.label)
+        ]
         heart = self.heart
         stretch = heart.spectrum_stretch
         spectral = stretch if stretch is not None and stretch.spectrum is not None else None
