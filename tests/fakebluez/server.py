@@ -487,9 +487,14 @@ class DeviceModel:
     def body_s(self) -> float:
         """Seconds on the wearer's clock, from the first time a signal was asked for.
 
-        The breathing and the heartbeat a sensor sends go on while the link is down, as a
-        body's do: a stream that started again from phase 0 at every reconnect made drops
-        every 12 s leave no whole breath between them, which no detector could find.
+        The breathing a sensor sends goes on while the link is down, as a body's does: a
+        stream that started again from phase 0 at every reconnect made drops every 12 s leave
+        no whole breath between them, which no detector could find. The Polar's accelerometer
+        and ECG and the belt's force follow this clock sample by sample. The strap's RR
+        intervals run on a beat clock of their own (one interval per notification, however
+        often the tests send them, so a run at ``--hr-interval 0.05`` has many beats soon),
+        which starts from this clock at each subscription: their RSA phase jumps at a
+        reconnect.
         """
         now = asyncio.get_running_loop().time()
         if not self._body_start:
