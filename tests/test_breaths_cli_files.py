@@ -78,6 +78,12 @@ def test_the_same_belt_in_every_layout_gives_the_same_breaths(
             [],
         ),
         "first_unused.csv": (["flag,rsp"] + [f"#N/A,{v}" for v in belt], ["--column", "rsp"]),
+        # Decimal commas, a note holding a point after a row's values (it switched the
+        # conversion off for the whole file: review 4, finding 5).
+        "note_point.csv": (
+            ["rsp;flag"] + [f"{v};1{' # 2.5 km' if i == 10 else ''}" for i, v in enumerate(comma)],
+            [],
+        ),
         # A note after a row's values, as numpy's comments="#" allowed.
         "trailing.csv": (
             ["flag,rsp"] + [f"1,{v}{' # lap' if i % 100 == 0 else ''}" for i, v in enumerate(belt)],

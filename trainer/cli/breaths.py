@@ -24,7 +24,6 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,6 +69,7 @@ from trainer.storage.decimal_comma import (
     decimal_points,
     decimal_points_in_text,
     delimiter_of,
+    groups_thousands,
     one_column_of_decimal_commas,
 )
 from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
@@ -437,7 +437,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
             comments=None,
         )
     except ValueError:
-        _raise_line_error(path, data_rows(body, body_no), delimiter, usecols)
+        _raise_line_error(path, body, body_no, delimiter, usecols)
         raise UserError(f"{path}: cannot parse the samples") from None
     bad = ~np.isfinite(data).all(axis=1)
     if bad.any():
@@ -958,11 +958,12 @@ def _refuse_gaps(
 
 
 def _raise_line_error(
-    path: Path, body: Iterable[tuple[int, str]], delimiter: str | None, cols: list[int]
+    path: Path, body: str, first_no: int, delimiter: str | None, cols: list[int]
 ) -> None:
-    """Find the first bad line (slow pass, errors only) and raise a UserError naming it."""
+    """Find the first bad line of ``body`` (the rows, from line ``first_no``; slow pass,
+    errors only) and raise a UserError naming it."""
     need = max(cols) + 1
-    for no, line in body:
+    for no, line in data_rows(body, first_no):
         row = split_cells(line, delimiter)
         if len(row) < need:
             raise UserError(f"{path}:{no}: row has {len(row)} columns, expected at least {need}")
@@ -977,8 +978,11 @@ def _raise_line_error(
                     "a continuous signal (split the file at gaps)"
                 )
             if number_or_none(cell) is None:
+                # Whether its column groups thousands is asked only of a comma number.
+                grouped = "," in cell and groups_thousands(body, delimiter)
                 raise UserError(
-                    f"{path}:{no}: {cell[:40]!r} is not a number{decimal_comma_hint(cell)}"
+                    f"{path}:{no}: {cell[:40]!r} is not a number"
+                    f"{decimal_comma_hint(cell, grouped=grouped)}"
                 )
 
 
