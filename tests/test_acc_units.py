@@ -93,6 +93,40 @@ def test_gravity_is_measured_in_the_samples_units() -> None:
     assert gravity_magnitude(with_zeros, FS_HZ) == pytest.approx(1000.0, rel=1e-3)
 
 
+@pytest.mark.parametrize(
+    ("zeros_s", "real_s"), [(8.0, 17.0), (10.0, 19.0), (3.0, 12.0), (6.0, 12.0)]
+)
+def test_zeros_before_the_first_sample_do_not_scale_gravity_in_a_short_file(
+    zeros_s: float, real_s: float
+) -> None:
+    """With two or three 10 s windows the median is pulled by one of zeros: 8 s of them
+    before 17 s of an mG chest measured 599 (the unit warning then said the file was not in
+    mG), 6 s before 12 s were refused as high-passed (review 4, finding 7)."""
+    real = _chest()[: int(real_s * FS_HZ)]
+    padded = np.r_[np.zeros((int(zeros_s * FS_HZ), 3)), real]
+    assert gravity_magnitude(padded, FS_HZ) == pytest.approx(1000.0, rel=2e-3)
+    # Zeros written through a dropout in the middle are no measurement either.
+    gap = np.r_[
+        real[: real.shape[0] // 2], np.zeros((int(zeros_s * FS_HZ), 3)), real[real.shape[0] // 2 :]
+    ]
+    assert gravity_magnitude(gap, FS_HZ) == pytest.approx(1000.0, rel=2e-3)
+
+
+def test_a_short_mg_file_with_leading_zeros_is_not_doubted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The header's mG was doubted ("gravity measures 599.1 ... not about 1000") for 8 s of
+    zeros before 17 s of chest."""
+    acc = np.r_[np.zeros((int(8 * FS_HZ), 3)), _chest()[: int(17 * FS_HZ)]]
+    f = tmp_path / "padded.csv"
+    np.savetxt(f, acc, fmt="%.3f", delimiter=",", header="x [mG],y [mG],z [mG]", comments="")
+    out = _breaths_cli(f, capsys)
+    settings = out["settings"]
+    assert isinstance(settings, dict)
+    assert settings["gravity"] == pytest.approx(1000.0, rel=2e-3)
+    assert not any("the header says the unit is mG" in w for w in settings["warnings"])
+
+
 def test_a_signal_without_gravity_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -78,6 +78,12 @@ def test_the_same_belt_in_every_layout_gives_the_same_breaths(
             [],
         ),
         "first_unused.csv": (["flag,rsp"] + [f"#N/A,{v}" for v in belt], ["--column", "rsp"]),
+        # Decimal commas, a note holding a point after a row's values (it switched the
+        # conversion off for the whole file: review 4, finding 5).
+        "note_point.csv": (
+            ["rsp;flag"] + [f"{v};1{' # 2.5 km' if i == 10 else ''}" for i, v in enumerate(comma)],
+            [],
+        ),
         # A note after a row's values, as numpy's comments="#" allowed.
         "trailing.csv": (
             ["flag,rsp"] + [f"1,{v}{' # lap' if i % 100 == 0 else ''}" for i, v in enumerate(belt)],
@@ -134,6 +140,9 @@ def test_a_missing_first_value_is_no_column_name(
         ("one", 3001, "#N/A"),
         ("first_of_two", 502, "#N/A"),
         ("semicolons", 101, "#VALUE!"),
+        # The first row under the header: no line of text above the names (review 4, 4).
+        ("under_header", 2, "#N/A"),
+        ("row_under_header", 2, "NA"),
     ],
 )
 def test_a_spreadsheets_missing_value_is_no_comment(
@@ -146,9 +155,17 @@ def test_a_spreadsheets_missing_value_is_no_comment(
     elif layout == "first_of_two":
         rows = [f"{v},{i / FS:.2f}" for i, v in enumerate(belt)]
         lines = ["rsp,time_s", *rows[:500], f"{missing},20.00", *rows[501:]]
-    else:
+    elif layout == "semicolons":
         rows = [f"{v.replace('.', ',')};1" for v in belt]
         lines = ["rsp;t", *rows[:99], f"{missing};1", *rows[100:]]
+    elif layout == "under_header":
+        lines = ["rsp", missing, *belt]
+    else:
+        lines = [
+            "time_s,rsp",
+            f"{missing},{missing}",
+            *(f"{i / FS:.2f},{v}" for i, v in enumerate(belt)),
+        ]
     path = Path(write(tmp_path, "na.csv", lines))
     with pytest.raises(UserError) as info:
         breaths_cli.read_waveform(path, None if layout == "one" else "rsp")
@@ -217,6 +234,24 @@ def test_two_columns_of_one_name_are_not_told_apart_silently(
         run([path], capsys)
     out, _ = run([path, "--column", "3"], capsys)
     assert out["settings"]["column"] == "RSP" and out["rate_bpm"] == pytest.approx(10.0, abs=0.3)
+
+
+def test_two_accelerometer_axes_of_one_name_are_chosen_by_three_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An IMU export naming acc and gyro axes alike (``time_s,x,y,z,x,y,z``) was refused with
+    "choose one by its number: --column N", which --source acc refuses (it needs three)."""
+    rows = [f"{i / 50:.2f},200.5,{100 + i % 7}.25,975.5,0.5,-0.5,0.25" for i in range(1200)]
+    path = write(tmp_path, "imu.csv", ["time_s,x,y,z,x,y,z", *rows])
+    advice = "choose them by number: --column X,Y,Z (e.g. --column 2,3,4)"
+    with pytest.raises(UserError, match=r"imu\.csv:1: columns 2 and 5 are named alike") as info:
+        breaths_cli.read_waveform(Path(path), acc=True)
+    assert advice in info.value.user_message() and "--column N" not in info.value.user_message()
+    with pytest.raises(BadArgument, match=r"--column 'x': columns 2 and 5") as named:
+        breaths_cli.read_waveform(Path(path), "x,y,z", acc=True)
+    assert advice in named.value.user_message()
+    # The advice given works.
+    assert breaths_cli.read_waveform(Path(path), "2,3,4", acc=True).shape == (1200, 3)
 
 
 def test_the_output_names_the_file_analysed(

@@ -39,6 +39,18 @@ from trainer.storage.importers import import_recording
         ('1;"987"\n2;"1,012"\n', ";", '1;"987"\n2;"1,012"\n'),
         ("0;5,996\n10;6,012\n", ";", "0;5.996\n10;6.012\n"),
         ("1,012;987;12,345", ";", "1.012;987;12.345"),  # no column holds both
+        # A tab is every locale's separator: 2,500 alone may be 2500 as much as 2.5 ...
+        ("1\t2,500\n2\t2,541\n", "\t", "1\t2,500\n2\t2,541\n"),
+        ("1\t1,097\n2\t1,099\n", "\t", "1\t1,097\n2\t1,099\n"),
+        # ... unless a number no thousands separator writes is in the file.
+        ("1\t2,500\n2\t0,541\n", "\t", "1\t2.500\n2\t0.541\n"),
+        ("1\t2,500\n2\t2,5\n", "\t", "1\t2.500\n2\t2.5\n"),
+        # A note after the values says nothing of them (review 4, finding 5).
+        ("1,5;0,5 # 2.5 km\n2,5;0,5\n", ";", "1.5;0.5 # 2.5 km\n2.5;0.5\n"),
+        # A spreadsheet's #N/A is a cell, not a note: the row's 0,5 still counts.
+        ("#N/A\t0,5\n1\t2,500\n", "\t", "#N/A\t0.5\n1\t2.500\n"),
+        # Nor does one with a comma number: 2,5 km in a note proves nothing of 2,500.
+        ("1\t2,500 # 2,5 km\n2\t2,541\n", "\t", "1\t2,500 # 2,5 km\n2\t2,541\n"),
         ("1.234,5;1,5", ";", "1.234,5;1.5"),  # points grouping thousands: refused on reading
         ("1,012;0,5", ";", "1.012;0.5"),  # 0,5 shows the file's commas are decimals
         ('"note, with a comma";1,5', ";", '"note, with a comma";1.5'),
@@ -56,6 +68,47 @@ def test_the_whole_file_decides_not_each_line() -> None:
     assert delimiter_of("a,b") == "," and delimiter_of("a b") is None
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "cell"),
+    [
+        # A belt's ADC counts (1700-3300) and RR of a slow heart (1,050-1,110 ms), every
+        # value a thousand or more: no bare number beside them shows the grouping.
+        (
+            "counts.tsv",
+            "sample\trsp\n" + "".join(f"{i}\t{2000 + 7 * i:,d}\n" for i in range(600)),
+            "2,000",
+        ),
+        (
+            "rr.tsv",
+            "beat\tRR (ms)\n" + "".join(f"{i}\t{1050 + i % 61:,d}\n" for i in range(300)),
+            "1,050",
+        ),
+    ],
+)
+def test_a_tab_table_of_thousands_is_refused_not_read_as_decimals(
+    tmp_path: Path, name: str, text: str, cell: str
+) -> None:
+    """``2,500`` in a tab-separated table may be an English-locale spreadsheet's 2500: read
+    as 2.5, depths came out 1000 times small and RR "looked like seconds" (review 4, finding
+    2). Refused on that cell by every reader, with both readings named."""
+    path = tmp_path / name
+    path.write_text(text)
+    where = rf"{name}:2: '{cell}' is not a number"
+    with pytest.raises(UserError, match=where) as err:
+        if name == "counts.tsv":
+            breaths_cli.read_waveform(path, "rsp")
+        else:
+            hrv_cli.read_rr_file(path)
+    if name == "counts.tsv":
+        whole, group = cell.split(",")
+        assert f"({whole}{group} with its thousands grouped, or {whole}.{group} with a decimal" in (
+            err.value.user_message()
+        )
+    else:
+        with pytest.raises(UserError, match=f"'{cell}'"):
+            import_recording(path, "auto", tmp_path / "rr.bwr")
+
+
 def test_thousands_separators_are_an_error_not_a_misreading(tmp_path: Path) -> None:
     """A tab-separated export with thousands separators (987, then 1,012 ms) must not read
     1,012 as 1.012: the file is refused on that cell, as before decimal commas were read."""
@@ -65,8 +118,12 @@ def test_thousands_separators_are_an_error_not_a_misreading(tmp_path: Path) -> N
         hrv_cli.read_rr_file(rr)
     belt = tmp_path / "belt.tsv"
     belt.write_text("t\tforce\n" + "".join(f"{i}\t{v}\n" for i, v in enumerate(["987", "1,012"])))
-    with pytest.raises(UserError, match="not a number"):
+    with pytest.raises(UserError, match="not a number") as err:
         breaths_cli.read_waveform(belt, "force")
+    # "Write a point" would make the thousand and twelve 1.012 (review 4, finding 2).
+    message = err.value.user_message()
+    assert "the column groups thousands" in message and "1012 for 1,012" in message, message
+    assert "write a point" not in message
 
 
 def test_mixed_styles_are_an_error(tmp_path: Path) -> None:
@@ -78,12 +135,14 @@ def test_mixed_styles_are_an_error(tmp_path: Path) -> None:
         breaths_cli.read_waveform(belt, "force")
 
 
-@pytest.mark.parametrize("sep", [";", "\t"])
-def test_three_decimals_above_one_are_decimals_in_every_reader(tmp_path: Path, sep: str) -> None:
+def test_three_decimals_above_one_are_decimals_in_every_reader(tmp_path: Path) -> None:
     """A belt in volts (5,996) or RR in seconds (1,012) with three decimals, never under 1,
     was refused ('5,996' is not a number) as possibly thousands, while the same table with
-    one value under 1 was read (review 2, finding 10). With ';' or a tab between columns a
-    comma is a decimal one unless a column shows thousands grouping (987 beside 1,012)."""
+    one value under 1 was read (review 2, finding 10). With ';' between columns (the list
+    separator where the comma is the decimal mark) such a comma is a decimal one unless a
+    column shows thousands grouping (987 beside 1,012); with a tab, which every locale
+    writes, it is refused (test_a_tab_table_of_thousands_is_refused_not_read_as_decimals)."""
+    sep = ";"
     volts = np.round(6.0 + 0.5 * np.sin(np.arange(3000) / 50.0 * 2 * np.pi / 4.0), 3)
     assert volts.min() >= 1.0
     belt = tmp_path / "belt.csv"

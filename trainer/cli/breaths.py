@@ -24,7 +24,6 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,6 +69,7 @@ from trainer.storage.decimal_comma import (
     decimal_points,
     decimal_points_in_text,
     delimiter_of,
+    groups_thousands,
     one_column_of_decimal_commas,
 )
 from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
@@ -238,21 +238,41 @@ def _pick_columns(
         for known in (lower, bare):
             if known is not None and spec.lower() in known:
                 return one_named(
-                    known, spec.lower(), f"--column {spec!r}: columns", f" of {path}", BadArgument
+                    known,
+                    spec.lower(),
+                    f"--column {spec!r}: columns",
+                    f" of {path}",
+                    BadArgument,
+                    [c.strip().lower() for c in column.split(",")] if column is not None else None,
                 )
         raise BadArgument(f"--column {spec!r}: no such column in {path} (columns: {shown})")
 
-    def one_named(known: list[str], name: str, what: str, of: str, error: type[UserError]) -> int:
+    def one_named(
+        known: list[str],
+        name: str,
+        what: str,
+        of: str,
+        error: type[UserError],
+        triple: list[str] | None = None,
+    ) -> int:
         """The index of the one column ``name``; two of that name (two belts with one channel
-        title) are refused: the first was read without a word (found in review)."""
+        title) are refused: the first was read without a word (found in review). For an
+        accelerometer, ``triple`` is the three names asked for, whose first columns the
+        advice gives as an example (one number, the belt's advice, is refused for acc)."""
         where = [k for k, known_name in enumerate(known) if known_name == name]
         if len(where) > 1:
             numbers = " and ".join(str(k + 1) for k in where)
             alike = ", ".join(names[k] for k in where) if names is not None else name
+            advice = "choose one by its number: --column N"
+            if acc:
+                # The first column of each name, as the reader before this rule took them.
+                first = [str(known.index(t) + 1) for t in triple or [] if t in known]
+                example = ",".join(first) if len(first) == 3 else "2,3,4"
+                advice = f"choose them by number: --column X,Y,Z (e.g. --column {example})"
             raise error(
                 f"{what} {numbers}{of} are named alike ({alike}), so which one is meant "
                 "cannot be told",
-                "choose one by its number: --column N",
+                advice,
             )
         return where[0]
 
@@ -270,7 +290,9 @@ def _pick_columns(
         if axes is not None:
             for triple in _ACC_NAMES:
                 if all(t in axes for t in triple):
-                    return [one_named(axes, t, by_name, "", UserError) for t in triple]
+                    return [
+                        one_named(axes, t, by_name, "", UserError, list(triple)) for t in triple
+                    ]
         if n_cols == 3 and (bare is None or _index_names(bare)):
             # Three unnamed columns (pandas numbers them 0, 1, 2): x, y, z in order. Named
             # ones that are not axes (ECG, PPG, RSP...) would be analysed as an accelerometer
@@ -437,7 +459,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
             comments=None,
         )
     except ValueError:
-        _raise_line_error(path, data_rows(body, body_no), delimiter, usecols)
+        _raise_line_error(path, body, body_no, delimiter, usecols)
         raise UserError(f"{path}: cannot parse the samples") from None
     bad = ~np.isfinite(data).all(axis=1)
     if bad.any():
@@ -636,10 +658,14 @@ def read_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
 
 
 def _data_like(line: str) -> bool:
-    """Whether every cell of ``line`` is a number (a row of data, not of names or notes)."""
+    """Whether every cell of ``line`` is a number or a value missing (R's ``NA``, a
+    spreadsheet's ``#N/A``, :func:`is_missing`): a row of data, not of names or notes. A row
+    of data with a sample missing is refused as such, not as text above the column names
+    (found in review: ``#N/A`` as the first row under ``rsp`` was called a program's notes).
+    """
     delimiter = delimiter_of(line)
     cells = [c for c in split_cells(decimal_points(line, delimiter), delimiter) if c]
-    return bool(cells) and all(number_or_none(c) is not None for c in cells)
+    return bool(cells) and all(number_or_none(c) is not None or is_missing(c) for c in cells)
 
 
 def _refuse_preamble(path: Path, numbered: list[tuple[int, str]]) -> None:
@@ -958,11 +984,12 @@ def _refuse_gaps(
 
 
 def _raise_line_error(
-    path: Path, body: Iterable[tuple[int, str]], delimiter: str | None, cols: list[int]
+    path: Path, body: str, first_no: int, delimiter: str | None, cols: list[int]
 ) -> None:
-    """Find the first bad line (slow pass, errors only) and raise a UserError naming it."""
+    """Find the first bad line of ``body`` (the rows, from line ``first_no``; slow pass,
+    errors only) and raise a UserError naming it."""
     need = max(cols) + 1
-    for no, line in body:
+    for no, line in data_rows(body, first_no):
         row = split_cells(line, delimiter)
         if len(row) < need:
             raise UserError(f"{path}:{no}: row has {len(row)} columns, expected at least {need}")
@@ -977,8 +1004,11 @@ def _raise_line_error(
                     "a continuous signal (split the file at gaps)"
                 )
             if number_or_none(cell) is None:
+                # Whether its column groups thousands is asked only of a comma number.
+                grouped = "," in cell and groups_thousands(body, delimiter)
                 raise UserError(
-                    f"{path}:{no}: {cell[:40]!r} is not a number{decimal_comma_hint(cell)}"
+                    f"{path}:{no}: {cell[:40]!r} is not a number"
+                    f"{decimal_comma_hint(cell, grouped=grouped)}"
                 )
 
 

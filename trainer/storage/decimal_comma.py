@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from trainer.storage.text_files import spreadsheet_error
+
 __all__ = [
     "decimal_comma_hint",
     "decimal_points",
     "decimal_points_in_rows",
     "decimal_points_in_text",
     "delimiter_of",
+    "groups_thousands",
     "one_column_of_decimal_commas",
 ]
 
@@ -80,17 +83,67 @@ def _grouped_column(text: str, delimiter: str) -> bool:
     return False
 
 
+def _without_notes(text: str) -> str:
+    """``text`` with the note after each ``#`` cut to the ``#`` (a comment line, or
+    ``1,5;0,5 # 2.5 km`` after the values), a spreadsheet's error value (``#N/A``) kept: it
+    is a cell (:func:`trainer.storage.text_files.spreadsheet_error`). What a note says, a
+    distance with a point or a version 1.2, says nothing of how the numbers are written."""
+    if "#" not in text:
+        return text
+    return _NOTE.sub(lambda m: m[0] if spreadsheet_error(m[0]) else "#", text)
+
+
+_NOTE = re.compile(r"#[^\n]*")
+"""A ``#`` and the rest of its line."""
+
+
+def _reading(text: str, delimiter: str | None) -> str | None:
+    """How :func:`decimal_points` reads the commas of ``text``: ``"decimal"`` (convert them),
+    ``"thousands"`` (a column groups thousands), ``"either"`` (every comma number could be a
+    thousands separator, in a table separated by tabs) or None (no decimal comma to read: a
+    comma-separated or whitespace table, a decimal point somewhere, no comma between digits,
+    or a number grouped by points, 1.234,5). ``#`` notes are left out (:func:`_without_notes`).
+    """
+    if delimiter not in (";", "\t") or "," not in text:
+        return None
+    text = _without_notes(text)
+    if "." in text and _DECIMAL_POINT.search(text):
+        return None
+    if not _DECIMAL_COMMA.search(text):
+        return None
+    if _NOT_THOUSANDS.search(text):
+        # A number no thousands separator writes (0,5, 12,25, 1234,5): the file's commas
+        # are decimal ones.
+        return "decimal"
+    if _grouped_column(text, delimiter):
+        return "thousands"
+    # Every comma number is one to three digits, a comma and three (2,500, 1,097): a
+    # thousand and more with the thousands grouped, or a decimal comma? A ';' between the
+    # columns says decimal (the list separator where the comma is the decimal mark, as in
+    # Excel's CSV in such a locale and R's write.csv2); a tab is every locale's, and an
+    # English-locale spreadsheet's "#,##0" cells of a thousand and more (a belt's ADC counts
+    # around 2048, RR of a heart under 57/min) look the same.
+    return "decimal" if delimiter == ";" else "either"
+
+
 def decimal_points(text: str, delimiter: str | None) -> str:
     r"""``text`` with every decimal comma written as a point, where the comma must be one.
 
     Only in a table separated by semicolons or tabs (the list separator of spreadsheets set
     to a locale whose decimal mark is the comma, and of R's ``write.csv2``) that has no
-    decimal point anywhere. There a comma between digits is a decimal one, unless a column
-    shows the grouping of thousands: a number under a thousand written without a comma (987)
-    in the same column as 1,012 (an English-locale spreadsheet's tab-separated export of a
-    ``#,##0`` cell). ``text`` is then returned as it is, and reading it fails on that cell
-    instead of guessing. A number with a point and a comma (1.234,5: points grouping
-    thousands) is left as it is too, and so refused.
+    decimal point anywhere (a ``#`` note after the values, ``# 2.5 km``, is not looked at).
+    There a comma between digits is a decimal one where a number proves it: one that no
+    thousands separator writes (``0,5``, ``12,25``, ``1234,5``). Where every comma number
+    is one to three digits, a comma and three (``5,996``, ``2,500``), it is read as a
+    decimal comma in a table separated by semicolons, which says the locale's decimal mark
+    is the comma, unless a column shows the grouping of thousands: a number under a
+    thousand written without a comma (987) in the same column as 1,012 (a ``#,##0``
+    cell). In a table separated by tabs, which every locale writes, such numbers are not
+    read at all: ``2,500`` may be an English-locale spreadsheet's 2500 as well as 2.5.
+    Where the commas are not read, ``text`` is returned as it is, and reading it fails on
+    such a cell (:func:`decimal_comma_hint` names both readings) instead of guessing. A
+    number with a point and a comma (1.234,5: points grouping thousands) is left as it is
+    too, and so refused.
 
     The decision and the conversion run over the text as a few regular-expression searches
     and one copy (no list of the numbers: that cost about 25 bytes of memory per byte of a
@@ -104,24 +157,34 @@ def decimal_points(text: str, delimiter: str | None) -> str:
     '812,5'
     >>> decimal_points("5,996;6,012", ";")
     '5.996;6.012'
-    >>> decimal_points("987\n1,012\n", "\t")
+    >>> decimal_points("5,996\t6,012", "\t")
+    '5,996\t6,012'
+    >>> decimal_points("0,500\t6,012", "\t")
+    '0.500\t6.012'
+    >>> decimal_points("987\n1,012\n", ";")
     '987\n1,012\n'
     >>> decimal_points("07:00:00.000;38,5", ";")
     '07:00:00.000;38.5'
     >>> decimal_points("1.5;38,5", ";")
     '1.5;38,5'
     """
-    if delimiter not in (";", "\t") or "," not in text:
-        return text
-    if "." in text and _DECIMAL_POINT.search(text):
-        return text
-    if not _DECIMAL_COMMA.search(text):
-        return text
-    if not _NOT_THOUSANDS.search(text) and _grouped_column(text, delimiter):
+    if _reading(text, delimiter) != "decimal":
         return text
     if not any(p.search(text) for p in _OTHER_COMMAS):
         return text.replace(",", ".")
     return _DECIMAL_COMMA.sub(r"\1.\2\3", text)
+
+
+def groups_thousands(text: str, delimiter: str | None) -> bool:
+    r"""Whether :func:`decimal_points` left the commas of ``text`` unread because a column
+    groups thousands (987 beside 1,012), for :func:`decimal_comma_hint` (errors only).
+
+    Examples
+    --------
+    >>> groups_thousands("987\n1,012\n", "\t"), groups_thousands("2,500\n2,541\n", "\t")
+    (True, False)
+    """
+    return _reading(text, delimiter) == "thousands"
 
 
 def decimal_points_in_rows(
@@ -140,9 +203,9 @@ _COMMENT_LINE = re.compile(r"^([ \t]*#).*$", re.MULTILINE)
 
 
 def decimal_points_in_text(text: str, delimiter: str | None) -> str:
-    r""":func:`decimal_points` of a whole file's text, its ``#`` comment lines left out of the
-    decision (a version number, 1.2, in a note says nothing of the numbers): they keep only
-    their ``#``, and so their line, as comments.
+    r""":func:`decimal_points` of a whole file's text, its ``#`` comment lines (and, for the
+    decision, its notes after values) left out (a version number, 1.2, in a note says
+    nothing of the numbers): the lines keep only their ``#``, and so their line, as comments.
 
     Examples
     --------
@@ -157,22 +220,46 @@ def decimal_points_in_text(text: str, delimiter: str | None) -> str:
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d+,\d+\s*")
 """One number written with a decimal comma, alone (``0,963``): two columns (``1000,800``) do
 not match with a comma inside a value."""
+_THOUSANDS_SHAPED = re.compile(r"\s*([+-]?[1-9]\d{0,2}),(\d{3})\s*")
+"""One to three digits, a comma and three (``2,500``): a thousands separator writes it as
+much as a decimal comma does."""
 
 
-def decimal_comma_hint(text: str) -> str:
+def decimal_comma_hint(text: str, *, grouped: bool = False) -> str:
     """A hint for a number ``text`` that a comma made unreadable, or ``""``.
 
     Where no semicolon or tab says the comma is a decimal one (:func:`decimal_points`), a
     ``806,5`` is refused; this names the likely cause, the same for every command that reads
-    such files (``hrv``, ``import``).
+    such files (``hrv``, ``import``). A number a thousands separator may have written
+    (``2,500``) gets both readings: advice to write a point would turn an English-locale
+    2500 into 2.5. With ``grouped`` (the caller found its column grouping thousands,
+    :func:`groups_thousands`) the advice is to remove the separators.
 
     Examples
     --------
     >>> decimal_comma_hint("0,963")
     ' (806,5 for 806.5? write a point)'
+    >>> print(decimal_comma_hint("2,500"))  # doctest: +NORMALIZE_WHITESPACE
+     (2500 with its thousands grouped, or 2.500 with a decimal comma? remove the thousands
+     separators, or write a decimal point)
+    >>> print(decimal_comma_hint("1,012", grouped=True))  # doctest: +NORMALIZE_WHITESPACE
+     (the column groups thousands, writing numbers under 1000 bare: remove the thousands
+     separators, 1012 for 1,012)
     >>> decimal_comma_hint("1000000000,800,3")
     ''
     """
+    thousands = _THOUSANDS_SHAPED.fullmatch(text)
+    if thousands is not None:
+        whole, group = thousands.groups()
+        if grouped:
+            return (
+                " (the column groups thousands, writing numbers under 1000 bare: remove the "
+                f"thousands separators, {whole}{group} for {whole},{group})"
+            )
+        return (
+            f" ({whole}{group} with its thousands grouped, or {whole}.{group} with a decimal "
+            "comma? remove the thousands separators, or write a decimal point)"
+        )
     return " (806,5 for 806.5? write a point)" if _COMMA_NUMBER.fullmatch(text) else ""
 
 
