@@ -183,3 +183,23 @@ def test_a_whole_file_is_converted_without_a_list_of_its_numbers() -> None:
         assert converted == "time_s;rsp\n" + rows
         assert peak < 2 * len(text), convert.__name__
         del converted
+
+
+def test_a_grouped_looking_rr_cell_gets_the_same_hint_from_every_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tab table of RR like 1,050 is refused (thousands or a decimal comma?); breaths named
+    both readings, hrv and import said only "is not a number" (found in review)."""
+    from trainer.cli.app import run
+
+    src = tmp_path / "rr.tsv"
+    src.write_text("beat\trr_ms\n1\t1,050\n2\t1,097\n3\t1,110\n", encoding="utf-8")
+    hint = "(1050 with its thousands grouped, or 1.050 with a decimal comma?"
+    out = tmp_path / "rr.bwr"
+    for args in (
+        ["hrv", str(src)],
+        ["breaths", "--rr", str(src)],
+        ["import", str(src), "-o", str(out)],
+    ):
+        assert run(args) == 1, args
+        assert hint in capsys.readouterr().err, args

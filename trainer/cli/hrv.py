@@ -289,7 +289,7 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
             continue
         value = number_or_none(cell)
         if value is None or not math.isfinite(value):
-            raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number")
+            raise UserError(f"{path}:{no}: {cell[:40]!r} is not a number{decimal_comma_hint(cell)}")
         if value <= 0.0:
             raise UserError(f"{path}:{no}: RR interval {cell} is not positive")
         written.append((no, cell, value))

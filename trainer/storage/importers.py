@@ -633,7 +633,7 @@ def import_rr_table(
         if value is None or not math.isfinite(value) or value <= 0:
             raise ImportFileError(
                 f"{path}:{number}: {short_quote(name)} value {short_quote(cell)} is not an "
-                "RR interval (a positive number)"
+                f"RR interval (a positive number){decimal_comma_hint(cell)}"
             )
         written.append(value)
         lines.append(number)
@@ -870,7 +870,7 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
                 except ValueError:
                     raise ImportFileError(
                         f"{path}:{number}: {short_quote(header[index].strip())} value "
-                        f"{short_quote(cell)} is not a number"
+                        f"{short_quote(cell)} is not a number{decimal_comma_hint(cell)}"
                     ) from None
             if math.isnan(value):
                 # No value on this row (empty, R's NA, nan, a spreadsheet's #N/A): for RR,
