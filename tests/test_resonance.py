@@ -386,10 +386,27 @@ def test_a_rate_nearer_another_steps_pacer_is_not_credited_to_this_step(
     step = next(e for e in result.steps if e.rate_bpm == 5.5)
     assert step.measured_rate_bpm == pytest.approx(breathing_bpm, abs=1e-9)
     assert step.followed is followed_at_5_5
-    # Alone, the step keeps the wider tolerance of the larger of 0.5/min and 10 %.
-    assert follow_tolerance_bpm(5.5, []) == pytest.approx(0.55)
-    assert follow_tolerance_bpm(5.5, [5.5, 6.0, 5.0]) == pytest.approx(0.25)
-    assert follow_tolerance_bpm(4.5, [6.0, 5.5]) == pytest.approx(0.5)
+    # Alone, the step keeps the wider tolerance of the larger of 0.5/min and 10 %, and so does
+    # an end step on its outer side (4.2 in the slowest step, 4.5, is nearer it than any).
+    assert follow_tolerance_bpm(5.5, []) == pytest.approx((0.55, 0.55))
+    assert follow_tolerance_bpm(5.5, [5.5, 6.0, 5.0]) == pytest.approx((0.25, 0.25))
+    assert follow_tolerance_bpm(4.5, [6.0, 5.5]) == pytest.approx((0.5, 0.5))
+    assert follow_tolerance_bpm(4.5, [6.5, 6.0, 5.5, 5.0, 4.5]) == pytest.approx((0.5, 0.25))
+    assert follow_tolerance_bpm(6.5, [6.5, 6.0, 5.5, 5.0, 4.5]) == pytest.approx((0.25, 0.65))
+
+
+def test_the_slowest_step_keeps_its_full_tolerance_below_it() -> None:
+    """4.2/min in the 4.5 step of 5.0 and 4.5 is nearer 4.5 than any step: followed (the
+    neighbour's half-gap had been applied on the side with no neighbour too, found in
+    review); 4.8, nearer 5.0 than the gap's half, is not."""
+    beat_t, rr_ms, _ = ipfm_paced_beats(4.5, 2 * FOLLOW_STEP_S + 20.0)
+    steps = [PacedStep(4.5, 0.0, FOLLOW_STEP_S), PacedStep(5.0, FOLLOW_STEP_S, 2 * FOLLOW_STEP_S)]
+    for breathing_bpm, followed in ((4.2, True), (4.8, False)):
+        period_s = 60.0 / breathing_bpm
+        n = int((FOLLOW_STEP_S - 25.0) // period_s)
+        breaths = _breaths_of_periods([period_s] * n)
+        result = score_resonance(beat_t, rr_ms, steps, breaths=breaths)
+        assert result.steps[0].followed is followed, breathing_bpm
 
 
 @pytest.mark.parametrize(
