@@ -379,6 +379,9 @@ _MISSING_FILES = {
     "error_code_note_table": (["#N/A = sample lost", "beat,rr_ms", *_IDX], None),
     # A "#" ending a header's cell starts no note (the note rule must not cut the header).
     "hash_in_header": (["beat #,rr_ms", *_IDX], None),
+    # Nor one inside a quoted cell (R's write.csv, spreadsheets): the cut left a quote open,
+    # and every row was refused (found in review).
+    "hash_in_quoted_header": (['"beat #","rr_ms"', *_IDX], None),
 }
 
 

@@ -298,14 +298,22 @@ def without_comment(line: str) -> str:
     --------
     >>> without_comment(" 812  # lap"), without_comment("1;#N/A;2 # ok"), without_comment("# x")
     ('812', '1;#N/A;2', '')
-    >>> without_comment("beat #,rr_ms")
-    'beat #,rr_ms'
+    >>> without_comment("beat #,rr_ms"), without_comment('"beat #","rr_ms"')
+    ('beat #,rr_ms', '"beat #","rr_ms"')
+    >>> without_comment('"41",866,"beat #41 ectopic" # checked')
+    '"41",866,"beat #41 ectopic"'
     """
     stripped = line.strip()
     if is_comment(stripped):
         return ""
     at = stripped.find("#")
-    while at >= 0 and (spreadsheet_error(stripped[at:]) or _CELL_END.match(stripped, at + 1)):
+    while at >= 0 and (
+        spreadsheet_error(stripped[at:])
+        or _CELL_END.match(stripped, at + 1)
+        # Inside a quoted cell ("beat #", "lap #2"): R's write.csv and spreadsheets quote
+        # cells, and a cut there left the quote open (found in review).
+        or stripped.count('"', 0, at) % 2 == 1
+    ):
         at = stripped.find("#", at + 1)
     return stripped if at < 0 else stripped[:at].strip()
 
