@@ -311,9 +311,8 @@ class LiveSession(_SessionBase):
 
         The session's clock starts once ``source`` is connected: its planned duration, pacer,
         program and recording all count from there. A source that never connects (a failure,
-        or :meth:`stop` first) leaves no recording (the result's ``path`` is None), unless a
-        mark was made while it connected: the recording then keeps the marks, in an empty
-        session saying why it ended.
+        or :meth:`stop` first) leaves no recording (the result's ``path`` is None), a mark or a
+        pause pressed while it connected included: there was no session for them to be part of.
         """
         error: str | None = None
         try:
