@@ -382,6 +382,12 @@ _MISSING_FILES = {
     # Nor one inside a quoted cell (R's write.csv, spreadsheets): the cut left a quote open,
     # and every row was refused (found in review).
     "hash_in_quoted_header": (['"beat #","rr_ms"', *_IDX], None),
+    # A missing cell before the first interval or after the last loses none: pandas'
+    # df.t.diff() leaves the first empty, R's c(NA, diff(t)) writes NA (found in review: such
+    # files were refused as a lost interval).
+    "diff_first_empty": (["time_ms,rr_ms", "0,", *_TIMED], None),
+    "diff_first_na_untimed": (["beat,rr_ms", "0,NA", *_IDX], None),
+    "diff_last_na": (["beat,rr_ms", *_IDX, f"{len(_IDX) + 1},NA"], None),
 }
 
 

@@ -55,6 +55,7 @@ from trainer.storage.text_files import (
     data_lines,
     empty_last_cell,
     is_missing,
+    lost_intervals,
     missing_interval,
     number_or_none,
     read_text,
@@ -306,9 +307,10 @@ def read_rr_file(path: Path, unit: str | None = None) -> RRFile:
                     time_problem = f"line {no}: {short_quote(row[index])} is not a valid time"
     if not written:
         raise UserError(f"{path}: no RR intervals (only a header or empty cells)")
-    if not rows_without_beats(len(missing), len(written)):
+    lost = lost_intervals(missing, [no for no, _, _ in written])
+    if lost and not rows_without_beats(len(missing), len(written)):
         # One row per beat: the cell is an interval lost, as in a list.
-        no, cell = missing[0]
+        no, cell = lost[0]
         raise UserError(
             f"{path}:{no}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
         )

@@ -160,6 +160,7 @@ from trainer.storage.text_files import (
     empty_last_cell,
     is_comment,
     is_missing,
+    lost_intervals,
     missing_interval,
     number_or_none,
     read_text,
@@ -639,7 +640,7 @@ def import_rr_table(
         lines.append(number)
     if not written:
         raise ImportFileError(f"{path}: no RR intervals in the {short_quote(name)} column")
-    _check_missing_rr(missing, len(written), path)
+    _check_missing_rr(missing, lines, path)
     read_in, override = column_unit(
         name, keys[index], unit, written, f"{path}:{header_no}", ImportFileError
     )
@@ -910,7 +911,8 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
         name = header[index].strip()
         written = columns["rr"][np.isfinite(columns["rr"])].tolist()
         if written:
-            _check_missing_rr(missing_rr, len(written), path)
+            beat_lines = [lines[k] for k in np.flatnonzero(np.isfinite(columns["rr"]))]
+            _check_missing_rr(missing_rr, beat_lines, path)
         read_in, override = column_unit(
             name, names[index], unit, written, f"{path}:{header_no}", ImportFileError
         )
@@ -951,13 +953,16 @@ def _table_rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
             yield reader.line_num, row
 
 
-def _check_missing_rr(missing: Sequence[tuple[int, str]], beats: int, path: Path) -> None:
-    """Refuse the first of a table's ``missing`` RR cells (line, cell) unless they are rows
-    without a beat beside its ``beats`` intervals
-    (:func:`~trainer.storage.text_files.rows_without_beats`), with the line ``hrv`` and
-    ``breaths --rr`` refuse it with."""
-    if not rows_without_beats(len(missing), beats):
-        number, cell = missing[0]
+def _check_missing_rr(
+    missing: Sequence[tuple[int, str]], beat_lines: Sequence[int], path: Path
+) -> None:
+    """Refuse the first of a table's ``missing`` RR cells (line, cell) between two of its
+    intervals (on ``beat_lines``; :func:`~trainer.storage.text_files.lost_intervals`) unless
+    they are rows without a beat (:func:`~trainer.storage.text_files.rows_without_beats`),
+    with the line ``hrv`` and ``breaths --rr`` refuse it with."""
+    lost = lost_intervals(missing, beat_lines)
+    if lost and not rows_without_beats(len(missing), len(beat_lines)):
+        number, cell = lost[0]
         raise ImportFileError(
             f"{path}:{number}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
         )

@@ -14,7 +14,7 @@ import gzip
 import math
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from trainer.errors import UserError
@@ -363,6 +363,19 @@ def rows_without_beats(missing: int, beats: int) -> bool:
     return missing == 0 or missing >= NO_BEAT_ROWS_PER_BEAT * beats
 
 
+def lost_intervals(
+    missing: Sequence[tuple[int, str]], beat_lines: Sequence[int]
+) -> list[tuple[int, str]]:
+    """The missing RR cells (line, cell) that lie between two rows holding an interval: only
+    those can be intervals lost. One before the first interval or after the last loses none
+    (pandas' ``df.t.diff()`` leaves the first cell empty, R's ``c(NA, diff(t))`` writes ``NA``
+    there; found in review: such files were refused as a lost interval)."""
+    if not beat_lines:
+        return list(missing)
+    first, last = min(beat_lines), max(beat_lines)
+    return [(line, cell) for line, cell in missing if first < line < last]
+
+
 def missing_interval(cell: str, *, in_table: bool = False) -> str:
     """The refusal of a missing RR ``cell`` (:func:`is_missing`) as a lost interval, without
     the file and line, the same in every reader (with :data:`MISSING_INTERVAL_ADVICE`); in a
@@ -422,6 +435,7 @@ __all__ = [
     "is_comment",
     "is_missing",
     "iter_lines",
+    "lost_intervals",
     "missing_interval",
     "number_or_none",
     "read_text",
