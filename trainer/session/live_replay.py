@@ -2,14 +2,14 @@
 
 :class:`LiveSession` records every item *before* processing it (nothing the sensor sent is lost
 to a processing error), stops at the planned duration, and always closes the recording with a
-summary; a session whose source never connected and in which nothing was marked leaves no
-recording at all (it would hold nothing to keep). Its clock starts once the source is connected
+summary; a session whose source never connected leaves no recording at all (it would hold
+nothing measured). Its clock starts once the source is connected
 and streaming: scanning for and connecting to a sensor can take many seconds, none of them
 practice, so the pacer, the program, the sound, the screen and the planned duration all count
-from there. A mark or a pause pressed meanwhile is kept and takes effect at session time 0 (the
-mark recorded there, the session starting paused). Its planned end moves later by the time
-spent paused: the planned minutes are minutes practised, and a program stands still meanwhile
-(:mod:`trainer.coaching.program_clock`).
+from there. A mark or a pause pressed meanwhile is kept and, once the source connects, takes
+effect at session time 0 (the mark recorded there, the session starting paused). Its planned
+end moves later by the time spent paused: the planned minutes are minutes practised, and a
+program stands still meanwhile (:mod:`trainer.coaching.program_clock`).
 :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
