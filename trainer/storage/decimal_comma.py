@@ -87,7 +87,10 @@ def _without_notes(text: str) -> str:
     """``text`` with the note after each ``#`` cut to the ``#`` (a comment line, or
     ``1,5;0,5 # 2.5 km`` after the values), a spreadsheet's error value (``#N/A``) kept: it
     is a cell (:func:`trainer.storage.text_files.spreadsheet_error`). What a note says, a
-    distance with a point or a version 1.2, says nothing of how the numbers are written."""
+    distance with a point or a version 1.2, says nothing of how the numbers are written.
+    One regular-expression pass, for the decision only: :func:`trainer.storage.text_files.
+    uncommented`, which the RR tables' readers use, runs Python per line of a file holding
+    any ``#``, too slow for hours of samples under a ``# fs=100`` line."""
     if "#" not in text:
         return text
     return _NOTE.sub(lambda m: m[0] if spreadsheet_error(m[0]) else "#", text)

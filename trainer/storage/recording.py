@@ -1079,13 +1079,17 @@ def read_recording(path: Path | str) -> Recording:
                 _check_session_clock(t_ns, header.start_mono_ns)
                 if isinstance(parsed, RawPacket):
                     _check_stream_order(parsed, stream_last.get(parsed.stream))
-                if isinstance(parsed, tuple) and _summary_length_s(parsed[1][2]) is not None:
-                    _check_closing_clock(t_ns, header.start_mono_ns, parsed[1][2])
-                elif isinstance(parsed, tuple) and t_ns - prev_mono_ns > CLOCK_JUMP_NS:
-                    # A close without a length to check it by (an import's): its wall clock.
-                    jump = _clock_jump(t_ns, w_ns, prev_mono_ns, prev_wall_ns, prev_line, header)
-                    if jump is not None:
-                        raise _Damage(jump)
+                if isinstance(parsed, tuple):
+                    length_s = _summary_length_s(parsed[1][2])
+                    if length_s is not None:
+                        _check_closing_clock(t_ns, header.start_mono_ns, length_s)
+                    elif t_ns - prev_mono_ns > CLOCK_JUMP_NS:
+                        # A close without a length to check it by (an import's): its w.
+                        jump = _clock_jump(
+                            t_ns, w_ns, prev_mono_ns, prev_wall_ns, prev_line, header
+                        )
+                        if jump is not None:
+                            raise _Damage(jump)
                 # The first test alone on the hot path: records come milliseconds apart.
                 elif t_ns - prev_mono_ns > CLOCK_JUMP_NS and first_jump is None:
                     jump = _clock_jump(t_ns, w_ns, prev_mono_ns, prev_wall_ns, prev_line, header)
@@ -1148,19 +1152,17 @@ def read_recording(path: Path | str) -> Recording:
     )
 
 
-def _check_closing_clock(end_mono_ns: int, start_mono_ns: int, summary: Any) -> None:
+def _check_closing_clock(end_mono_ns: int, start_mono_ns: int, duration_s: float) -> None:
     """ValueError when the closing record's ``m`` disagrees with its own summary's
-    ``duration_s``: both are written together from one clock, the session's length, so more
-    than :data:`CLOSING_SLACK_S` between them is damage (a flipped digit of ``m``).
+    ``duration_s`` (:func:`_summary_length_s`): both are written together from one clock,
+    the session's length, so more than :data:`CLOSING_SLACK_S` between them is damage (a
+    flipped digit of ``m``).
 
     The close is checked against its summary, not its wall clock ``w`` as a killed session's
     records are (:func:`_clock_jump`): a session with nothing to write for minutes (no
     sensor: a pacer and the close) across a step back of the wall clock closes with ``m``
     that far ahead of ``w``, and was refused whole as damaged (found in review).
     """
-    duration_s = _summary_length_s(summary)
-    if duration_s is None:
-        return
     length_s = (end_mono_ns - start_mono_ns) / 1e9
     if abs(length_s - duration_s) > CLOSING_SLACK_S:
         raise _Damage(
