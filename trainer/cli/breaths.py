@@ -83,7 +83,6 @@ from trainer.storage.text_files import (
     read_text,
     short_quote,
     split_cells,
-    spreadsheet_error,
     without_comment,
 )
 
@@ -401,7 +400,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         raise UserError(f"{path}: empty file (no samples)")
     _refuse_preamble(path, numbered)
     delimiter = delimiter_of(numbered[0][1])
-    converted = _decimal_points(text, delimiter)
+    converted = decimal_points_in_text(text, delimiter)
     if converted is not text:
         text = converted
         numbered, _ = data_lines(_head(text))
@@ -503,38 +502,6 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     read = tuple(names[c] if names is not None else str(c + 1) for c in cols)
     out = np.ascontiguousarray(samples if acc else samples[:, 0])
     return Waveform(out, read, time, lines, tuple(notes))
-
-
-def _decimal_points(text: str, delimiter: str | None) -> str:
-    """:func:`trainer.storage.decimal_comma.decimal_points_in_text`, keeping the rows that
-    start with a spreadsheet's error value (``#N/A;0,5``): it reduces ``#`` comment lines to
-    their ``#``, which would turn such a row, a sample missing, into a comment skipped."""
-    starts = _spreadsheet_error_starts(text) if delimiter in (";", "\t") else []
-    if "\0" in text:
-        starts = []  # binary garbage past the first 64 kB: not worth keeping the rows
-    if not starts:
-        return decimal_points_in_text(text, delimiter)
-    # Their "#" hidden from the comment rule behind a NUL (no text holds one), put back after.
-    pieces, prev = [], 0
-    for at in starts:
-        pieces += [text[prev:at], "\0"]
-        prev = at + 1
-    masked = "".join([*pieces, text[prev:]])
-    converted = decimal_points_in_text(masked, delimiter)
-    return converted.replace("\0", "#") if converted is not masked else text
-
-
-def _spreadsheet_error_starts(text: str) -> list[int]:
-    """Offsets of the ``#`` of each line that starts with a spreadsheet's error value (a
-    blank or quote before it allowed)."""
-    starts = []
-    at = text.find("#")
-    while at >= 0:
-        line_start = text.rfind("\n", 0, at) + 1
-        if not text[line_start:at].strip(' \t"') and spreadsheet_error(text[at : at + 20]):
-            starts.append(at)
-        at = text.find("#", at + 1)
-    return starts
 
 
 def _index_names(cells: list[str]) -> bool:

@@ -212,12 +212,16 @@ def decimal_points_in_text(text: str, delimiter: str | None) -> str:
 
     Examples
     --------
-    >>> decimal_points_in_text("# v1.2\n0,5;1,5\n", ";")
-    '#\n0.5;1.5\n'
+    >>> decimal_points_in_text("# v1.2\n0,5;1,5\n#N/A;2,5\n", ";")
+    '#\n0.5;1.5\n#N/A;2.5\n'
     """
     if delimiter not in (";", "\t") or "," not in text:
         return text
-    return decimal_points(_COMMENT_LINE.sub(r"\1", text) if "#" in text else text, delimiter)
+    if "#" in text:
+        # A row starting with a spreadsheet's error value (#N/A;0,5: a sample missing) is
+        # no comment: reduced to its "#", it would be skipped as one.
+        text = _COMMENT_LINE.sub(lambda m: m[0] if spreadsheet_error(m[0]) else m[1], text)
+    return decimal_points(text, delimiter)
 
 
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d+,\d+\s*")
