@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pytest
 
 from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
+from trainer.storage.recording import read_recording
 from trainer.ui.sound import (
     CHIME_S,
     HIGH_HZ,
@@ -368,23 +369,28 @@ def test_a_session_with_a_stuck_player_ends_on_time_and_is_kept(tmp_path: Path) 
     }
     command = [sys.executable, "-m", "trainer", "live", "--device", "sim", "--minutes", "0.1"]
     command += ["--headless", "--sound", "--out", str(tmp_path / "rec")]
-    started = time.monotonic()
     try:
+        # The stuck player sleeps 1000 s: a session that waits on it never ends, so a generous
+        # timeout tells a hang from a loaded machine (a 20 s wall-clock bound failed at load 13
+        # on 2 cores). How fast stop() itself is: the in-process tests above.
         done = subprocess.run(
             command,
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=120,
         )
     except subprocess.TimeoutExpired:
         pytest.fail("the session hung behind a player that does not read its input")
     finally:
         if pid_file.exists() and pid_file.read_text().strip():
             _kill_leftover(int(pid_file.read_text()))
-    assert time.monotonic() - started < 20.0  # 6 s of session, start-up and a short stop
     assert done.returncode == 0, done.stderr
+    (path,) = (tmp_path / "rec").glob("*.bwr")
+    summary = read_recording(path).summary
+    # On time: the session's own clock ran its 6 s, not longer behind the player.
+    assert summary is not None and summary["duration_s"] <= 6.5, summary
     assert done.stdout.splitlines()[-1].startswith("summary:")
     stopped = [line for line in done.stderr.splitlines() if "sound stopped" in line]
     assert stopped == ["breathwise: sound stopped: the player aplay stopped taking audio"]

@@ -132,7 +132,9 @@ async def test_link_drop_every_20_s_for_3_minutes(
     assert recording.summary is not None and recording.summary["gaps"] == len(gaps)
     # The fake breathes on through the drops (12/min), as a chest does: about 3 whole breaths
     # lie between drops, the one under way at each return is lost, and the accelerometer path
-    # keeps its projection across each hole (18 found when this was written).
+    # keeps its projection across each hole. 18 were found on an idle machine; at load 13 on 2
+    # cores the stream took longer to restart after each return and 11 were, one per window.
+    # A fake whose breathing restarted at each reconnect gave 0, so one per window is the test.
     breaths = sum(line.startswith("breath ") for line in live.stdout.splitlines())
-    assert breaths >= 12, live.stdout
+    assert breaths >= 8, live.stdout
     _replay_equals_live(path, live.stdout)
