@@ -18,6 +18,7 @@ tracker or a threshold of ``analysis/``, the pipeline, the coach or the summary
 closing summary with its own and, when they differ, names both revisions, so a person can tell
 a recording analysed by an earlier analysis from a fault. The version in :data:`SOFTWARE` cannot
 do that: it stays the same across such changes. A change that leaves every replay the same
-(wording, speed, the screen) leaves it alone. Recordings made before it existed have none
-(``Header.analysis_revision`` is None: unknown).
+(wording, speed, the screen) leaves it alone. ``tests/test_analysis_revision.py`` holds what
+the replays of reference recordings print under each revision, and fails until it is raised.
+Recordings made before it existed have none (``Header.analysis_revision`` is None: unknown).
 """
