@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shutil
@@ -10,6 +11,7 @@ import tempfile
 import types
 import typing
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from fuzzing import fuzz_seed
 
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
+from trainer import ANALYSIS_REVISION
 from trainer.errors import UserError
 from trainer.session.summary import ResonanceSummary, SessionSummary, checked_summary
 from trainer.storage.recording import (
@@ -26,6 +29,8 @@ from trainer.storage.recording import (
     PacerChange,
     RecordingError,
     RecordingWriter,
+    header_digest,
+    read_header,
     read_recording,
     write_recording,
 )
@@ -359,6 +364,48 @@ def test_a_version_no_writer_uses_is_refused(tmp_path: Path, version: object) ->
     path = _with_header(tmp_path, version=version)
     with pytest.raises(RecordingError, match="no valid format version"):
         read_recording(path)
+
+
+def test_a_new_recording_names_its_analysis_revision(tmp_path: Path) -> None:
+    """The header's ``software`` stays "breathwise 0.1.0" across analysis changes; the analysis
+    revision written beside it tells them apart (a recording had no way to say which analysis
+    produced its closing summary)."""
+    path = write_recording(tmp_path / "r.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    written = json.loads(path.read_text().splitlines()[0])
+    assert written["analysis_revision"] == ANALYSIS_REVISION
+    assert written["version"] == 1  # an addition within format 1: older readers ignore it
+    assert read_recording(path).header.analysis_revision == ANALYSIS_REVISION
+    assert read_header(path).analysis_revision == ANALYSIS_REVISION
+
+
+def test_a_header_from_before_the_analysis_revision_reads_as_unknown(tmp_path: Path) -> None:
+    """A file written before the field existed reads, with no revision, and keeps its identity
+    in the history: its header digest is that of the very line it holds."""
+    path = write_recording(tmp_path / "r.bwr", HEADER, _items(), {}, end_mono_ns=9, end_wall_ns=9)
+    lines = path.read_text().splitlines()
+    old = json.loads(lines[0])
+    del old["analysis_revision"]
+    lines[0] = json.dumps(old, separators=(",", ":"))
+    path.write_text("\n".join(lines) + "\n")
+    header = read_recording(path).header
+    assert header.analysis_revision is None
+    assert "analysis_revision" not in header.to_json()
+    line = json.dumps(old, sort_keys=True, separators=(",", ":"))
+    assert header_digest(header) == hashlib.sha256(line.encode()).hexdigest()[:16]
+    # The revision is not the session's identity: an import made again after it was raised is
+    # the same session.
+    assert header_digest(replace(header, analysis_revision=7)) == header_digest(header)
+
+
+@pytest.mark.parametrize("revision", [0, -1, True, "1", 1.0, 10**7])
+def test_an_analysis_revision_no_writer_uses_is_refused(tmp_path: Path, revision: object) -> None:
+    path = _with_header(tmp_path, analysis_revision=revision)
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    assert info.value.user_message() == (
+        f"{path}: recording header is damaged at line 1 (analysis_revision must be an integer "
+        f"1-1000000, got {revision!r})"
+    )
 
 
 def _with_line(tmp_path: Path, index: int, record: dict[str, object]) -> Path:

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
-from trainer import SOFTWARE
+from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.coaching.pacer import BreathPattern
 from trainer.errors import UserError
 from trainer.session.summary import SessionSummary, checked_summary
@@ -40,6 +40,13 @@ from trainer.session.summary import SessionSummary, checked_summary
 FORMAT_NAME = "breathwise-recording"
 FORMAT_VERSION = 1
 SUFFIX = ".bwr"
+ANALYSIS_KEY = "analysis_revision"
+"""The header key of :attr:`Header.analysis_revision`. Added within format 1: a reader of
+format 1 ignores header keys it does not know, so an older Breathwise reads a file that holds
+it, and this one reads a file without it as of an unknown revision."""
+MAX_ANALYSIS_REVISION = 1_000_000
+"""Largest ``analysis_revision`` read: one raised by each analysis change never comes near;
+a larger one is damage."""
 
 # What format 1 allows, frozen here: the file format must not change when the app's own limits
 # do. The pacer and the program model must stay inside these (a file the app writes is always
@@ -176,6 +183,10 @@ class Header:
         ``"breathwise X.Y.Z"`` that wrote the file.
     version : int
         Format version.
+    analysis_revision : int or None
+        :data:`trainer.ANALYSIS_REVISION` of the software that wrote the file: the analysis
+        its live results (events shown, closing summary) came from. None for a file written
+        before the field existed (unknown), whose header holds no ``analysis_revision``.
     """
 
     start_mono_ns: int
@@ -184,6 +195,7 @@ class Header:
     settings: dict[str, Any] = field(default_factory=dict)
     software: str = SOFTWARE
     version: int = FORMAT_VERSION
+    analysis_revision: int | None = ANALYSIS_REVISION
 
     @property
     def planned_s(self) -> float | None:
@@ -194,11 +206,14 @@ class Header:
         return None if minutes is None else minutes * 60.0
 
     def to_json(self) -> dict[str, Any]:
-        """The header line's JSON object."""
+        """The header line's JSON object; ``analysis_revision`` only when known, so a file
+        written before it existed reads back to the same object (and :func:`header_digest`)."""
+        revision = {} if self.analysis_revision is None else {ANALYSIS_KEY: self.analysis_revision}
         return {
             "format": FORMAT_NAME,
             "version": self.version,
             "software": self.software,
+            **revision,
             "start_mono_ns": self.start_mono_ns,
             "start_wall_ns": self.start_wall_ns,
             "source": {
@@ -221,8 +236,14 @@ def header_digest(header: Header) -> str:
     unique to the nanosecond, and an import's header holds the imported file's name and a
     digest of its data (``details["data_sha256"]``). So a recording renamed, moved or copied
     keeps its identity, and two different sessions that share a start time do not.
+
+    The analysis revision is left out: it says which analysis wrote the file, not which
+    session it holds, so an RR file imported again after the revision was raised is the same
+    session (the history would count it twice), as is a file from before the field existed.
     """
-    text = json.dumps(header.to_json(), sort_keys=True, separators=(",", ":"))
+    identity = header.to_json()
+    identity.pop(ANALYSIS_KEY, None)
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
@@ -747,9 +768,18 @@ def _parse_header(line: str | Unreadable, path: Path, complete: bool) -> Header:
             settings=_check_settings(dict(_object("settings", obj.get("settings", {})))),
             software=_text("software", obj.get("software", "")),
             version=version,
+            analysis_revision=_analysis_revision(obj.get(ANALYSIS_KEY)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordingError(f"{path}: recording header is damaged at line 1 ({exc})") from None
+
+
+def _analysis_revision(value: object) -> int | None:
+    """The header's ``analysis_revision``: None when absent (a file written before it
+    existed); ValueError when it is not an integer 1-:data:`MAX_ANALYSIS_REVISION`."""
+    if value is None:
+        return None
+    return _count(ANALYSIS_KEY, value, 1, MAX_ANALYSIS_REVISION)
 
 
 def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:

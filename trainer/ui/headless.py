@@ -13,7 +13,8 @@ the coach has a cue about that rate against the pacer (:class:`trainer.session.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TextIO
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs.runner import EventKind
@@ -113,8 +114,116 @@ little — follow the pacer
 def _follow(summary: SessionSummary, scale: str = "") -> str:
     """The mean follow score (followed by ``scale``), marked when it judged the pace alone (a
     heart-rate strap)."""
-    score = _num(summary.get("mean_follow_score"), ".0f") + scale
+    score = _shown(summary, "mean_follow_score") + scale
     return f"{score} (pace only)" if summary.get("follow_basis") == "pace" else score
+
+
+STORED_ROUNDING = 0.005
+"""Half the coarsest step (0.01) to which a closing summary's numbers were stored before
+2026-12-06 (:mod:`trainer.session.summary`). A replay's unrounded number that close to such a
+stored one is the same number, though its last digit shown may round the other way (a stored
+0.25 shows 0.2, the 0.2504 it came from 0.3): :func:`changed_numbers` does not count it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShownNumber:
+    """A value of a session's summary as :func:`format_summary` shows it.
+
+    Attributes
+    ----------
+    label : str
+        What a note calls it.
+    key : str
+        Its :class:`~trainer.session.summary.SessionSummary` key; ``resonance.chosen_rate_bpm``
+        for one inside ``resonance``.
+    fmt : str
+        How it is shown: a format spec, ``"d"`` for a count, ``"s"`` for a text.
+    unit : str
+        Written after it in a note.
+    """
+
+    label: str
+    key: str
+    fmt: str
+    unit: str = ""
+
+    def value(self, summary: SessionSummary) -> tuple[bool, Any]:
+        """Whether ``summary`` holds it, and its value (None when absent or ``null``)."""
+        holder: Any = summary
+        for part in self.key.split("."):
+            if not isinstance(holder, dict) or part not in holder:
+                return False, None
+            holder = holder[part]
+        return True, holder
+
+    def show(self, value: Any) -> str:
+        """``value`` as the summary shows it, ``-`` for None."""
+        if value is None:
+            return "-"
+        return str(value) if self.fmt in ("d", "s") else format(value, self.fmt)
+
+    def differs(self, before: Any, after: Any) -> bool:
+        """Whether a person reading both would see two different values: shown differently,
+        and (for a measured number) further apart than :data:`STORED_ROUNDING`."""
+        if self.show(before) == self.show(after):
+            return False
+        if self.fmt in ("d", "s") or not (_is_number(before) and _is_number(after)):
+            return True
+        return bool(abs(before - after) > STORED_ROUNDING)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+SHOWN_NUMBERS = (
+    ShownNumber("breaths", "breaths", "d"),
+    ShownNumber("median rate", "median_rate_bpm", ".1f", "/min"),
+    ShownNumber("rate from", "breath_source", "s"),
+    ShownNumber("mean ratio", "mean_ratio", ".2f"),
+    ShownNumber("follow", "mean_follow_score", ".0f"),
+    ShownNumber("HR at start", "hr_start_bpm", ".0f", " bpm"),
+    ShownNumber("HR at end", "hr_end_bpm", ".0f", " bpm"),
+    ShownNumber("RSA", "mean_rsa_bpm", ".1f", " bpm"),
+    ShownNumber("coherence", "coherence_score", ".1f", "/10"),
+    ShownNumber("resonance rate", "resonance.chosen_rate_bpm", ".1f", "/min"),
+    # Not in the summary's lines: each sign had a line of its own ("strain at ...") and, in a
+    # program, may have eased the pace, a pacer change a replay shows whatever it finds.
+    ShownNumber("strain signs", "strain_signs", "d"),
+    ShownNumber("minutes practised", "minutes_practised", ".1f"),
+    ShownNumber("duration", "duration_s", ".0f", " s"),
+    ShownNumber("gaps", "gaps", "d"),
+    ShownNumber("marks", "marks", "d"),
+)
+"""What a person reads of a session's results, in the order the note of
+:func:`changed_numbers` names them; :func:`format_summary` shows each with this format."""
+
+_SHOWN_BY_KEY = {number.key: number for number in SHOWN_NUMBERS}
+
+
+def _shown(summary: SessionSummary, key: str) -> str:
+    """The summary's value of ``key`` as shown (``-`` when absent or None)."""
+    number = _SHOWN_BY_KEY[key]
+    return number.show(number.value(summary)[1])
+
+
+def changed_numbers(recorded: SessionSummary, replayed: SessionSummary) -> list[str]:
+    """The values of :data:`SHOWN_NUMBERS` a person reads differently in ``replayed`` than in
+    ``recorded``, each as ``"LABEL BEFORE -> AFTER"``; empty when they agree.
+
+    Only values ``recorded`` holds are compared: one the software that wrote it did not
+    compute yet (absent, not ``null``) was never shown, so it cannot have changed.
+    """
+    changes: list[str] = []
+    for number in SHOWN_NUMBERS:
+        held, before = number.value(recorded)
+        if not held:
+            continue
+        after = number.value(replayed)[1]
+        if number.differs(before, after):
+            shown = f"{number.show(before)} -> {number.show(after)}{number.unit}"
+            changes.append(f"{number.label} {shown}")
+    return changes
 
 
 class RateLines:
@@ -199,7 +308,7 @@ def format_summary(summary: SessionSummary) -> str:
     kind = summary.get("source_kind", "")
     marked = source_line(kind)
     lines = [marked] if marked else []
-    practised = _num(summary.get("minutes_practised"), ".1f")
+    practised = _shown(summary, "minutes_practised")
     if is_sensorless(kind):
         # Nothing measured: a line of dashes would read as a session that failed.
         lines.append(f"practice: {practised} min practised")
@@ -207,11 +316,10 @@ def format_summary(summary: SessionSummary) -> str:
         lines += [
             f"practice: {practised} min practised, "
             f"follow {_follow(summary, '/100')}, "
-            f"out:in {_num(summary.get('mean_ratio'), '.2f')}, "
-            f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
-            f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
-            f"RSA {_num(summary.get('mean_rsa_bpm'), '.1f')} bpm, "
-            f"coherence {_num(summary.get('coherence_score'), '.1f')}/10"
+            f"out:in {_shown(summary, 'mean_ratio')}, "
+            f"HR {_shown(summary, 'hr_start_bpm')} -> {_shown(summary, 'hr_end_bpm')} bpm, "
+            f"RSA {_shown(summary, 'mean_rsa_bpm')} bpm, "
+            f"coherence {_shown(summary, 'coherence_score')}/10"
         ]
     resonance = summary.get("resonance")
     if resonance is not None:
@@ -229,13 +337,12 @@ def format_summary(summary: SessionSummary) -> str:
     lines.append(
         f"summary: {summary.get('duration_s', 0):.0f} s, "
         f"{_count(summary.get('breaths', 0), 'breath')}, "
-        f"median rate {_num(summary.get('median_rate_bpm'), '.1f')}/min"
+        f"median rate {_shown(summary, 'median_rate_bpm')}/min"
         f" (from {summary.get('breath_source') or '-'}"
         f"{', while paced' if summary.get('rate_basis') == 'paced' else ''}), "
-        f"mean ratio {_num(summary.get('mean_ratio'), '.2f')}, "
+        f"mean ratio {_shown(summary, 'mean_ratio')}, "
         f"follow {_follow(summary)}, "
-        f"HR {_num(summary.get('hr_start_bpm'), '.0f')} -> "
-        f"{_num(summary.get('hr_end_bpm'), '.0f')} bpm, "
+        f"HR {_shown(summary, 'hr_start_bpm')} -> {_shown(summary, 'hr_end_bpm')} bpm, "
         f"gaps {summary.get('gaps', 0)}, marks {summary.get('marks', 0)}"
     )
     return "\n".join(lines)

@@ -1,0 +1,70 @@
+"""The analysis revision moves with the analysis: a change that makes replays show other lines or
+numbers fails here until ``trainer.ANALYSIS_REVISION`` is raised.
+
+Without this the revision would be one more number to remember, and a recording's
+``analysis_revision`` could name a revision whose analysis it was not analysed by: the replay
+note (``breathwise replay``) would then blame "a fault" for a change nobody recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from pathlib import Path
+
+from simulated_sessions import write_simulated
+
+from trainer import ANALYSIS_REVISION
+from trainer.session.live_replay import ReplaySession
+from trainer.storage.recording import read_recording
+from trainer.ui.headless import format_summary, line_printer
+
+REPO = Path(__file__).resolve().parents[1]
+
+REPLAY_DIGESTS = {
+    1: "b325aff2ed2fd113",
+}
+"""Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
+replays print, as a person reads it."""
+
+
+def _replayed_text(path: Path) -> str:
+    """What ``breathwise replay PATH --speed max --headless`` prints on standard output."""
+    out = io.StringIO()
+    recording = read_recording(path)
+    result = asyncio.run(ReplaySession(recording, speed=None, listeners=[line_printer(out)]).run())
+    return out.getvalue() + format_summary(result.summary) + "\n"
+
+
+def _replay_digest(tmp_path: Path) -> str:
+    """SHA-256 (16 hex digits) of the replays of a real person's belt and beats (the bundled
+    sample), the simulated person with a belt and a link gap, and with a strap alone (breathing
+    read from the heart rhythm), to the precision shown: a last binary digit that moves on
+    another machine moves no line."""
+    recordings = [
+        REPO / "recordings" / "sample-neurokit2-resting.bwr",
+        write_simulated(
+            tmp_path / "belt.bwr", 180.0, seed=2, gap=(100.0, 6.0), marks=((30.0, "m"),)
+        ),
+        write_simulated(tmp_path / "strap.bwr", 240.0, seed=3, rate_bpm=5.5, belt=False),
+    ]
+    text = "".join(_replayed_text(path) for path in recordings)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_replays_are_those_of_the_current_analysis_revision(tmp_path: Path) -> None:
+    digest = _replay_digest(tmp_path)
+    assert REPLAY_DIGESTS.get(ANALYSIS_REVISION) == digest, (
+        f"replays now print {digest}, not what analysis revision {ANALYSIS_REVISION} printed. "
+        "If existing recordings now replay other breaths, numbers or cues, raise "
+        "trainer.ANALYSIS_REVISION and add this digest under it to REPLAY_DIGESTS; if only "
+        "the wording of a line changed, put it under the current revision instead."
+    )
+
+
+def test_each_revision_printed_something_of_its_own() -> None:
+    """A revision raised without an analysis change, or two sharing a digest, would make the
+    replay note name a difference between analyses that print the same."""
+    assert max(REPLAY_DIGESTS) == ANALYSIS_REVISION
+    assert len(set(REPLAY_DIGESTS.values())) == len(REPLAY_DIGESTS)
