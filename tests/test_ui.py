@@ -289,6 +289,42 @@ def test_while_paced_the_ratio_target_is_the_coachs_with_a_hold_at_the_top() -> 
     assert "(target 1.50)" in str(render_metrics(SessionState(), Pacer(rest).state(1.0), None))
 
 
+async def test_once_over_the_rate_target_is_that_of_the_session_s_median_rate() -> None:
+    """Found in review: the end screen put the median rate beside the last pacer's rate, a
+    resonance assessment's last step (4.5/min) for breaths paced 6.5 to 4.5. It shows the
+    summary's target of those very breaths, as the ratio line does."""
+    session = FakeSession()
+    session.pacer = Pacer(BreathPattern.from_rate(4.5, 1.5), start_s=0.0)
+    summary: SessionSummary = {
+        "breaths": 60,
+        "duration_s": 600.0,
+        "median_rate_bpm": 5.46,
+        "target_rate_bpm": 5.5,
+        "mean_ratio": 1.41,
+        "target_ratio": 1.5,
+    }
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        return SessionResult(None, summary)
+
+    app = BreathwiseApp(session, run, title="t", duration_s=600.0, hold_at_end=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        running = await _shown_at(app, pilot, session, 599.0, "#metrics")
+        assert "(pacer 4.5)" in running
+        session.t_s = 600.0
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        over = str(app.query_one("#metrics", Static).render())
+        assert "Median rate   5.5 /min  (pacer 5.5)" in over, over
+        assert "(target 1.50)" in over
+        await pilot.press("q")
+    # A summary with no rate target (own rhythm throughout) names none.
+    own = str(render_metrics(SessionState(), session.pacer.state(1.0), None, {"breaths": 3}))
+    assert "pacer" not in own
+
+
 class OwnRhythmSession(FakeSession):
     """A program in its own-rhythm steps: no pacer, the target in the ``own`` pacer changes."""
 

@@ -248,8 +248,8 @@ def render_metrics(
         The summary of a session that is over: the rate, ratio and follow lines then show
         its median rate (and its source), mean ratio and mean follow score, the numbers the
         printed summary gives (``trainer.ui.headless.format_summary``), labelled as such, the
-        target of those breaths' ratio (``target_ratio``), and its heart rate at the start and
-        the end. The
+        targets of those very breaths (``target_rate_bpm``, ``target_ratio``), and its heart
+        rate at the start and the end. The
         latest breath's score said "-" when that breath was not scored (an own-rhythm
         closing step) beside a summary of "follow 70/100", and the rate and ratio those of
         the last few breaths.
@@ -280,8 +280,11 @@ def render_metrics(
     # judged against 8 / (4 + 7) = 0.73, and the screen said 2.00.
     target_r = breath_target_ratio(pacer.pattern) if pacer is not None else target_ratio
     if summary is not None:
-        # Over: the target of the breaths the mean ratio is of, not the last step's (a body
-        # scan showed its paced breaths' 1.37 beside its closing own-rhythm step's 1.30).
+        # Over: the targets of the breaths the median rate and mean ratio are of, not the
+        # last step's (a body scan showed its paced breaths' 1.37 beside its closing
+        # own-rhythm step's 1.30; a resonance assessment's median rate beside its last
+        # step's 4.5/min).
+        target_rate = summary.get("target_rate_bpm")
         target_r = summary.get("target_ratio")
     text.append(rate_label, style="dim")
     text.append(f"{rate:4.1f}" if rate is not None else "  - ", style="bold")
