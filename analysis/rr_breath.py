@@ -209,7 +209,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -238,6 +238,7 @@ __all__ = [
     "fisher_g_pvalue",
     "rr_breath_cycles",
     "session_rate_bpm",
+    "session_rate_members",
     "usable_share",
 ]
 
@@ -956,12 +957,24 @@ def session_rate_bpm(estimates: Iterable[RRBreathEstimate]) -> float | None:
     little breathing for a session number (see :func:`usable_share`).
     """
     items = list(estimates)
-    if not items or usable_share(items) < MIN_USABLE_SHARE:
+    chosen = session_rate_members(items)
+    if not chosen:
         return None
-    usable = [e for e in items if e.quality >= USABLE_QUALITY]
-    q = np.array([e.quality for e in usable])
-    rates = np.array([e.rate_bpm for e in usable])
-    return float(np.median(rates[q >= np.median(q)]))
+    return float(np.median([items[i].rate_bpm for i in chosen]))
+
+
+def session_rate_members(estimates: Sequence[RRBreathEstimate]) -> list[int]:
+    """The indices of the estimates :func:`session_rate_bpm` takes the median of, in order.
+
+    The usable ones (quality at least :data:`USABLE_QUALITY`) at or above their median quality;
+    none when fewer than :data:`MIN_USABLE_SHARE` are usable. Whatever is compared with the
+    session rate (the pacer rates those windows were asked) is then of the same windows.
+    """
+    if not estimates or usable_share(estimates) < MIN_USABLE_SHARE:
+        return []
+    usable = [i for i, e in enumerate(estimates) if e.quality >= USABLE_QUALITY]
+    median_q = float(np.median([estimates[i].quality for i in usable]))
+    return [i for i in usable if estimates[i].quality >= median_q]
 
 
 def usable_share(estimates: Iterable[RRBreathEstimate]) -> float:

@@ -132,6 +132,54 @@ def test_the_target_ratio_is_that_of_the_breaths_the_ratio_is_of(
     assert [list(np.asarray(y, dtype=float)) for y in marks] == [[pytest.approx(1.5)]]
 
 
+@pytest.mark.parametrize("belt", [True, False], ids=["belt", "strap-alone"])
+def test_the_target_rate_is_that_of_the_breaths_the_rate_is_of(belt: bool, tmp_path: Path) -> None:
+    """Found in review: the end screen put the session's median rate beside the last pacer's
+    rate (a closing step's 4.5/min after 3 min at 6), and the history and report beside the
+    pacer's rate weighted by time (5.6/min). The summary now holds the target of those very
+    breaths (or heart-rhythm windows), the median of the rates they were asked: 6.0 here,
+    which the history row, the report tile and the end screen all show."""
+    from simulated_sessions import write_simulated
+
+    from trainer.reports.report import report_figure
+    from trainer.storage.history import add_recording
+    from trainer.ui.screen import render_metrics
+    from trainer.ui.state import SessionState
+
+    path = write_simulated(
+        tmp_path / "closing.bwr",
+        240.0,
+        seed=2,
+        steps=((180.0, 4.5, 2.0, "Closing"),),
+        belt=belt,
+    )
+    analysis = analyse_recording(path)
+    summary = analysis.summary
+    assert summary["breath_source"] == ("belt" if belt else "rr")
+    assert summary["rate_basis"] == "paced"
+    if belt:
+        counted = [e for e in analysis.good_breaths if e.paced]
+        assert {round(e.target_rate_bpm or 0.0, 6) for e in counted} == {6.0, 4.5}
+        assert summary["target_rate_bpm"] == float(np.median([e.target_rate_bpm for e in counted]))
+    else:
+        assert summary["rr_target_rate_bpm"] == summary["target_rate_bpm"]
+    assert summary["target_rate_bpm"] == pytest.approx(6.0)
+    m = analysis.metrics()
+    assert m["target_rate_bpm"] == summary["target_rate_bpm"]
+    row = add_recording(path, db_path=tmp_path / "h.sqlite3").row
+    assert row.target_rate_bpm == summary["target_rate_bpm"]
+    figure = report_figure(analysis)
+    texts = [t.get_text() for ax in figure.axes for t in ax.texts] + [
+        t.get_text() for t in figure.texts
+    ]
+    assert "target 6.0 /min" in texts, texts
+    # The end screen, whose pacer is the closing step's.
+    last = analysis.pacer_spans[-1].rate_bpm
+    assert last == pytest.approx(4.5)
+    over = str(render_metrics(SessionState(), None, None, summary))
+    assert "(pacer 6.0)" in over, over
+
+
 def test_heart_numbers_are_stored_as_computed(paused_recording: Path, tmp_path: Path) -> None:
     """Found in review: the RSA 2.7476 was stored as 2.75 and then shown to 0.1 as 2.8 (the
     summary, the history, the report's header) while the report's table, printed from the

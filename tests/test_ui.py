@@ -14,8 +14,9 @@ from textual.widgets import Static
 from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
 from trainer.coaching.program_clock import ProgramClock
 from trainer.session.live_replay import SessionResult
-from trainer.session.pipeline import NS_PER_S
+from trainer.session.pipeline import NS_PER_S, PacerEvent
 from trainer.session.summary import SessionSummary
+from trainer.storage.recording import PacerChange
 from trainer.ui.screen import (
     MARK_SHOWN_S,
     BreathwiseApp,
@@ -271,6 +272,86 @@ def test_once_over_the_ratio_target_is_that_of_the_session_s_mean_ratio() -> Non
     assert "Mean out:in  1.37      (target 1.50)" in over
     # While it runs, the step's own target.
     assert "(target 1.30)" in str(render_metrics(SessionState(), None, 1.3))
+
+
+def test_while_paced_the_ratio_target_is_the_coachs_with_a_hold_at_the_top() -> None:
+    """Found in review: a 4-7-8 pattern (in 4 s, hold 7 s, out 8 s) showed "target 2.00", the
+    pattern's exhale / inhale, while the coach judged every breath against 8 / (4 + 7) = 0.73:
+    a detector sees the hold at the top as inhale."""
+    from trainer.coaching.coach import target_ratio
+
+    pattern = BreathPattern(inhale_s=4.0, exhale_s=8.0, hold_in_s=7.0)
+    shown = str(render_metrics(SessionState(), Pacer(pattern, start_s=0.0).state(1.0), None))
+    assert f"(target {target_ratio(pattern):.2f})" in shown and "(target 0.73)" in shown
+    assert "/min  (pacer 3.2)" in shown  # 60 / 19 s: the holds are part of the breath
+    # A hold at the bottom is a pause outside both: the pattern's own ratio.
+    rest = BreathPattern(inhale_s=4.0, exhale_s=6.0, hold_out_s=2.0)
+    assert "(target 1.50)" in str(render_metrics(SessionState(), Pacer(rest).state(1.0), None))
+
+
+async def test_once_over_the_rate_target_is_that_of_the_session_s_median_rate() -> None:
+    """Found in review: the end screen put the median rate beside the last pacer's rate, a
+    resonance assessment's last step (4.5/min) for breaths paced 6.5 to 4.5. It shows the
+    summary's target of those very breaths, as the ratio line does."""
+    session = FakeSession()
+    session.pacer = Pacer(BreathPattern.from_rate(4.5, 1.5), start_s=0.0)
+    summary: SessionSummary = {
+        "breaths": 60,
+        "duration_s": 600.0,
+        "median_rate_bpm": 5.46,
+        "target_rate_bpm": 5.5,
+        "mean_ratio": 1.41,
+        "target_ratio": 1.5,
+    }
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        return SessionResult(None, summary)
+
+    app = BreathwiseApp(session, run, title="t", duration_s=600.0, hold_at_end=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        running = await _shown_at(app, pilot, session, 599.0, "#metrics")
+        assert "(pacer 4.5)" in running
+        session.t_s = 600.0
+        session.finished.set()
+        await pilot.pause()
+        await pilot.pause()
+        over = str(app.query_one("#metrics", Static).render())
+        assert "Median rate   5.5 /min  (pacer 5.5)" in over, over
+        assert "(target 1.50)" in over
+        await pilot.press("q")
+    # A summary with no rate target (own rhythm throughout) names none.
+    own = str(render_metrics(SessionState(), session.pacer.state(1.0), None, {"breaths": 3}))
+    assert "pacer" not in own
+
+
+class OwnRhythmSession(FakeSession):
+    """A program in its own-rhythm steps: no pacer, the target in the ``own`` pacer changes."""
+
+    def pacer_state(self, t_s: float) -> PacerState | None:
+        return None
+
+    def own(self, t_s: float, target: float | None) -> None:
+        change = PacerChange(int(t_s * NS_PER_S), 0, "own", target_ratio=target)
+        self.state.apply([PacerEvent(t_s, change)])
+
+
+async def test_in_own_rhythm_the_screen_shows_the_step_s_own_target() -> None:
+    """Found in review: in a program's own-rhythm steps the screen showed the session's default
+    1.5 (a body scan's steps ask 1.3, which the coach coached) and a target in a "breathe
+    naturally" step that asks none. It shows what the latest own-rhythm change asks."""
+    session = OwnRhythmSession()
+    app = BreathwiseApp(session, session.run, title="t", duration_s=120.0)
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.own(0.0, 1.3)
+        pacer = await _shown_at(app, pilot, session, 5.0, "#pacer")
+        assert "out-breath about 1.3x the in-breath" in pacer
+        assert "(target 1.30)" in str(app.query_one("#metrics", Static).render())
+        session.own(60.0, None)  # "breathe naturally": nothing asked
+        pacer = await _shown_at(app, pilot, session, 65.0, "#pacer")
+        assert "Breathe in your own rhythm" in pacer and "x the in-breath" not in pacer
+        assert "target" not in str(app.query_one("#metrics", Static).render())
+        await pilot.press("q")
 
 
 async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:

@@ -751,7 +751,6 @@ def live(
         run_session,
         title=title,
         duration_s=duration_s,
-        target_ratio=plan.target_ratio if pattern is None else None,
         on_pause=session.toggle_pause,
         on_mark=session.mark,
         on_quit=lambda: session.stop("quit"),

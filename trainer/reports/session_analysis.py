@@ -326,9 +326,11 @@ class SessionAnalysis:
         per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``
         ``"breaths"`` or ``"pace"``); ``breath_cv`` is the coefficient of variation of
         breath-to-breath intervals (:mod:`analysis.breath_variability`); the target rate is the
-        pacer's rate weighted by time spent paced, the target ratio the mean of what the breaths
-        of ``mean_ratio`` were asked (:func:`trainer.session.pipeline.session_target_ratio`; none
-        for an import: nothing was asked). LF and HF power are of the longest stretch with no
+        median of the pacer rates the breaths (or heart-rhythm windows) of ``median_rate_bpm``
+        were asked (:func:`trainer.session.pipeline.session_target_rate`), the target ratio the
+        mean of what the breaths of ``mean_ratio`` were asked
+        (:func:`trainer.session.pipeline.session_target_ratio`; neither for an import: nothing
+        was asked). LF and HF power are of the longest stretch with no
         gap over :data:`analysis.hrv_frequency.MAX_GAP_S` between beats: ``spectrum_start_s`` and
         ``spectrum_end_s`` are its first and last beat (session s), ``spectrum_whole`` says
         whether it is every beat (False: a dropout cut the session); all three are None when
@@ -337,8 +339,6 @@ class SessionAnalysis:
         imported file has none, nor does a strap that stops sending beats while its link holds
         (lost skin contact); ``spectrum_whole`` shows those.
         """
-        paced = [s for s in self.pacer_spans if s.mode == "paced"]
-        target_rate = _time_weighted([(s.t1_s - s.t0_s, s.rate_bpm) for s in paced])
         # A program's step titles; not the conductor's easings, which named a plain session
         # "eased: pace" in the history and the report's title (found in review).
         programs = [
@@ -353,12 +353,17 @@ class SessionAnalysis:
         median_rate = self.summary.get("median_rate_bpm")
         source = self.summary.get("breath_source")
         rate_basis = self.summary.get("rate_basis")
+        # The target of the very breaths the median is of (session_target_rate), not the
+        # pacer's rate weighted by time: 60 breaths asked 6 and 55 asked 5.5, each followed
+        # exactly, have a median of 6.0, which that would have set beside a target of 5.75.
+        target_rate = self.summary.get("target_rate_bpm")
         if median_rate is None and self.summary.get("rr_rate_bpm") is not None:
             # A heart-rate strap alone: breathing read from the heart rhythm (the pipeline's
             # RR estimate, analysis.rr_breath); there are no breath-by-breath events.
             median_rate = self.summary["rr_rate_bpm"]
             source = "rr"
             rate_basis = self.summary.get("rr_rate_basis")
+            target_rate = self.summary.get("rr_target_rate_bpm")
         return {
             "session_key": self.session_key,
             "start_wall_ns": self.start_wall_ns,
@@ -414,12 +419,6 @@ def _r(value: float | None) -> float | None:
     0.1 could differ from the same value shown from its full precision)."""
     # + 0.0: -0.0 (a few ms before the start) printed as "-0.0" in summary.csv.
     return None if value is None or not math.isfinite(value) else float(value) + 0.0
-
-
-def _time_weighted(pairs: list[tuple[float, float | None]]) -> float | None:
-    valid = [(w, v) for w, v in pairs if v is not None and w > 0]
-    total = sum(w for w, _ in valid)
-    return sum(w * v for w, v in valid) / total if total > 0 else None
 
 
 @dataclass(slots=True)

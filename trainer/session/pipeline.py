@@ -67,7 +67,7 @@ from analysis.breath_variability import breath_variability, measured_ratios, rat
 from analysis.rr_breath import (
     RRBreathEstimate,
     RRBreathTracker,
-    session_rate_bpm,
+    session_rate_members,
 )
 from devices.errors import DecodeError
 from devices.godirect import decode_godirect_measurement, is_measurement_packet
@@ -264,6 +264,10 @@ class BreathEvent:
         breath's onset as a detector sees it (:func:`trainer.coaching.coach.target_ratio`,
         holds at the top counted with the inhale), or an own-rhythm step's target; None for a
         breath nothing was asked of (``free``).
+    target_rate_bpm : float or None
+        The breath rate the coach judged the breath against, breaths/min: the pacer's at the
+        breath's onset (:attr:`trainer.coaching.pacer.BreathPattern.rate_bpm`, holds
+        included); None in own rhythm, where no rate is asked.
     """
 
     index: int
@@ -274,6 +278,7 @@ class BreathEvent:
     free: bool = False
     paced: bool = False
     target_ratio: float | None = None
+    target_rate_bpm: float | None = None
 
     @property
     def scored(self) -> bool:
@@ -586,8 +591,12 @@ class Pipeline:
         self.rr_estimates: list[RRBreathEstimate] = []
         # The heart rhythm's estimates whose window held no pause, and of those the ones whose
         # window the pacer paced throughout: what a strap-alone session's rate is from, as
-        # counted_breaths picks the breaths of a belt or accelerometer.
-        self._rr_counted: dict[str, list[RRBreathEstimate]] = {"paced": [], "unpaused": []}
+        # counted_breaths picks the breaths of a belt or accelerometer. Each with the rate the
+        # pacer held over its whole window (None when it held none), the rate it was asked.
+        self._rr_counted: dict[str, list[tuple[RRBreathEstimate, float | None]]] = {
+            "paced": [],
+            "unpaused": [],
+        }
         self.paces: list[PaceEvent] = []
         self.estimates: dict[str, list[BreathEstimate]] = {}
         self.breath_rate: BreathRateEvent | None = None
@@ -1111,11 +1120,13 @@ class Pipeline:
             pacer, target = self._previous_context
         paused = self._mostly_paused(breath)
         free = False
+        target_rate: float | None = None
         if pacer is not None:
             feedback = self.coach.assess(breath, pacer, paused=paused)
             asked = pacer.state(breath.inhale_onset_s).pattern
-            # What Coach.assess judged the ratio against: the session's target is of these.
-            target = target_ratio(asked)
+            # What Coach.assess judged the rate and ratio against: the session's targets are
+            # of these.
+            target, target_rate = target_ratio(asked), asked.rate_bpm
             pattern = None if paused else asked
         elif target is not None:
             feedback = self.coach.assess_own_rhythm(breath, target, paused=paused)
@@ -1141,6 +1152,7 @@ class Pipeline:
             free,
             paced=pattern is not None and not paused,
             target_ratio=target,
+            target_rate_bpm=target_rate,
         )
         self.breaths.append(event)
         events.append(event)
@@ -1240,22 +1252,30 @@ class Pipeline:
         clock = self.program_clock
         if clock.paused_s(estimate.t_s) != clock.paused_s(t0_s) or clock.paused:
             return
-        self._rr_counted["unpaused"].append(estimate)
-        if self.pacer is not None and self.pacer.steady_rate_bpm(t0_s, estimate.t_s) is not None:
-            self._rr_counted["paced"].append(estimate)
+        asked = None if self.pacer is None else self.pacer.steady_rate_bpm(t0_s, estimate.t_s)
+        self._rr_counted["unpaused"].append((estimate, asked))
+        if asked is not None:
+            self._rr_counted["paced"].append((estimate, asked))
 
-    def rr_rate_bpm(self) -> tuple[float | None, str | None]:
-        """The session's breathing rate read from the heart rhythm, and which windows it is of.
+    def rr_rate_bpm(self) -> tuple[float | None, str | None, float | None]:
+        """The session's breathing rate read from the heart rhythm, which windows it is of,
+        and the rate those windows were asked.
 
         As :func:`counted_breaths` for breaths: the windows the pacer paced throughout when
         they give a rate (``"paced"``), else those without a pause (``"unpaused"``), each by
-        :func:`analysis.rr_breath.session_rate_bpm`; ``(None, None)`` when neither does.
+        :func:`analysis.rr_breath.session_rate_bpm`; ``(None, None, None)`` when neither does.
+        The target is the median of the pacer rates held over the very windows that median
+        rate is of (:func:`analysis.rr_breath.session_rate_members`), like for like as
+        :func:`session_target_rate` for breaths; None when none was paced throughout.
         """
         for basis in ("paced", "unpaused"):
-            rate = session_rate_bpm(self._rr_counted[basis])
-            if rate is not None:
-                return rate, basis
-        return None, None
+            counted = self._rr_counted[basis]
+            members = session_rate_members([estimate for estimate, _ in counted])
+            if members:
+                rate = float(np.median([counted[i][0].rate_bpm for i in members]))
+                asked = [a for a in (counted[i][1] for i in members) if a is not None]
+                return rate, basis, float(np.median(asked)) if asked else None
+        return None, None, None
 
     def _pace(self, estimate: RRBreathEstimate, events: list[Event]) -> None:
         """Score a heart-rhythm rate against the pacer when it is what the person is shown
@@ -1467,7 +1487,7 @@ class Pipeline:
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
         counted, basis = counted_breaths(good)
         rates = [e.breath.rate_bpm for e in counted]
-        rr_rate, rr_basis = self.rr_rate_bpm()
+        rr_rate, rr_basis, rr_target = self.rr_rate_bpm()
         # The session's breath rate comes from the source that measured the most of the
         # session, weighed by its quality (analysis.breath_sources.best_source: usable quality
         # times the time covered, so a short good stretch does not outweigh a long fair one):
@@ -1476,12 +1496,13 @@ class Pipeline:
         chosen = best_source(self.estimates)
         source = chosen[0] if chosen is not None else None
         if source == "rr":
-            median_rate, rate_basis = _finite(rr_rate), rr_basis
+            median_rate, rate_basis, target_rate = _finite(rr_rate), rr_basis, rr_target
         else:
             median_rate = _finite(np.median(rates)) if rates else None
             rate_basis = basis if rates else None
+            target_rate = session_target_rate(counted)
         if median_rate is None:
-            source = rate_basis = None
+            source = rate_basis = target_rate = None
         # The ratio from the very breaths the rate is from, those whose ratio was measured.
         ratios = measured_ratios(e.breath for e in counted)
         target = session_target_ratio(counted)
@@ -1513,8 +1534,10 @@ class Pipeline:
             "median_rate_bpm": median_rate,
             "breath_source": source,
             "rate_basis": rate_basis,
+            "target_rate_bpm": target_rate,
             "rr_rate_bpm": _finite(rr_rate),
             "rr_rate_basis": rr_basis,
+            "rr_target_rate_bpm": rr_target,
             "mean_ratio": _finite(np.mean(ratios)) if ratios else None,
             "target_ratio": target,
             "breath_cv": _finite(variability.cv_bb),
@@ -1700,6 +1723,31 @@ def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
         if e.target_ratio is not None and ratio_measured(e.breath.ratio)
     ]
     return float(np.mean(targets)) if targets else None
+
+
+def session_target_rate(counted: Sequence[BreathEvent]) -> float | None:
+    """The breath-rate target of a session's median rate: the median of the pacer rates the
+    very breaths that median is of were asked (:attr:`BreathEvent.target_rate_bpm`), those
+    asked none left out (own rhythm, an import).
+
+    A median beside a median: someone who breathed each breath exactly at its pacer's rate has
+    a median rate equal to this, whatever the steps' lengths. The last pacer's rate instead
+    (the closing step of a resonance assessment, 4.5/min, beside a median of about 5.5) or the
+    pacer's rate weighted by time (5.75/min over 10 min at 6 and 10 at 5.5, against a median
+    of the 60 breaths at 6 and 55 at 5.5 of 6.0) judged a perfect follower off target.
+
+    Parameters
+    ----------
+    counted : sequence of BreathEvent
+        The breaths the session's rate is about (:func:`counted_breaths`).
+
+    Returns
+    -------
+    float or None
+        The median target rate, breaths/min, or None when none of those breaths had one.
+    """
+    targets = [e.target_rate_bpm for e in counted if e.target_rate_bpm is not None]
+    return float(np.median(targets)) if targets else None
 
 
 def _step_detail(step: Step) -> str:

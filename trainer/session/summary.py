@@ -86,11 +86,21 @@ class SessionSummary(TypedDict, total=False):
     rate_basis: str | None
     """Which breaths the rate counts: ``paced`` (only those begun while the pacer paced) or
     ``unpaused``; None with no rate. Since 2026-12-06."""
+    target_rate_bpm: float | None
+    """The target of ``median_rate_bpm``, breaths/min: the median of the pacer rates those very
+    breaths (or heart-rhythm windows) were asked
+    (:func:`trainer.session.pipeline.session_target_rate`,
+    :meth:`trainer.session.pipeline.Pipeline.rr_rate_bpm`); None when none was asked a rate
+    (own rhythm, an import) or there is no rate. Since 2026-12-06 (before, the end screen
+    showed the last pacer's rate, and the history and report the pacer's rate weighted by
+    time, own-rhythm steps left out)."""
     rr_rate_bpm: float | None
     """The breath rate read from the heart rhythm (RSA), breaths/min, whatever the chosen
     source; None when the beats gave none. Since 2026-11-22 (absent in the very first)."""
     rr_rate_basis: str | None
     """As ``rate_basis``, for ``rr_rate_bpm``. Since 2026-12-06."""
+    rr_target_rate_bpm: float | None
+    """As ``target_rate_bpm``, for ``rr_rate_bpm``. Since 2026-12-06."""
     mean_ratio: float | None
     """Mean exhale:inhale ratio of the counted breaths whose ratio was measured; None when
     none was."""

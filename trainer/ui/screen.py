@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.widgets import Footer, Header, Sparkline, Static
 
+from trainer.coaching.coach import target_ratio as breath_target_ratio
 from trainer.coaching.pacer import PacerState, Phase
 from trainer.programs.runner import TimelineState
 from trainer.session.live_replay import AlwaysStarted, SessionResult
@@ -237,15 +238,18 @@ def render_metrics(
     state : SessionState
         The session's picture: its follow score is the latest breath's (or pace's).
     pacer : PacerState or None
-        The pacer now, for the targets.
+        The pacer now, for the targets: its rate, and the ratio the coach judges a breath
+        against (:func:`trainer.coaching.coach.target_ratio`, a hold at the top counted with
+        the inhale as a detector sees it), not the pattern's ``exhale_s / inhale_s``.
     target_ratio : float or None
-        The exhale:inhale target without a pacer.
+        The exhale:inhale target without a pacer (an own-rhythm step's; None when it asks
+        none).
     summary : SessionSummary or None
         The summary of a session that is over: the rate, ratio and follow lines then show
         its median rate (and its source), mean ratio and mean follow score, the numbers the
         printed summary gives (``trainer.ui.headless.format_summary``), labelled as such, the
-        target of those breaths' ratio (``target_ratio``), and its heart rate at the start and
-        the end. The
+        targets of those very breaths (``target_rate_bpm``, ``target_ratio``), and its heart
+        rate at the start and the end. The
         latest breath's score said "-" when that breath was not scored (an own-rhythm
         closing step) beside a summary of "follow 70/100", and the rate and ratio those of
         the last few breaths.
@@ -272,10 +276,15 @@ def render_metrics(
         follow = summary.get("mean_follow_score")
         pace_only = summary.get("follow_basis") == "pace"
     target_rate = pacer.pattern.rate_bpm if pacer is not None else None
-    target_r = pacer.pattern.ratio if pacer is not None else target_ratio
+    # The coach's target (Coach.assess), not pattern.ratio: a 4-7-8 pattern's breaths are
+    # judged against 8 / (4 + 7) = 0.73, and the screen said 2.00.
+    target_r = breath_target_ratio(pacer.pattern) if pacer is not None else target_ratio
     if summary is not None:
-        # Over: the target of the breaths the mean ratio is of, not the last step's (a body
-        # scan showed its paced breaths' 1.37 beside its closing own-rhythm step's 1.30).
+        # Over: the targets of the breaths the median rate and mean ratio are of, not the
+        # last step's (a body scan showed its paced breaths' 1.37 beside its closing
+        # own-rhythm step's 1.30; a resonance assessment's median rate beside its last
+        # step's 4.5/min).
+        target_rate = summary.get("target_rate_bpm")
         target_r = summary.get("target_ratio")
     text.append(rate_label, style="dim")
     text.append(f"{rate:4.1f}" if rate is not None else "  - ", style="bold")
@@ -550,6 +559,10 @@ class BreathwiseApp(App[SessionResult | None]):
         to do now.
 
     A session with a ``program_state(t_s)`` method that returns a state shows the step card.
+    In its own rhythm the pacer panel and the numbers show the ratio the latest own-rhythm
+    change asks (:attr:`trainer.ui.state.SessionState.own_target_ratio`), the coach's: a fixed
+    ratio given to the screen said 1.5 in every program's own-rhythm steps, a body scan's 1.3
+    and a "breathe naturally" step that asks none alike (found in review).
     """
 
     # A program's card, or the summary at the end, does not fit beside everything else in
@@ -594,7 +607,6 @@ class BreathwiseApp(App[SessionResult | None]):
         *,
         title: str,
         duration_s: float | None,
-        target_ratio: float | None = None,
         on_pause: Callable[[], None] | None = None,
         on_mark: Callable[[], None] | None = None,
         on_quit: Callable[[], None] | None = None,
@@ -611,7 +623,6 @@ class BreathwiseApp(App[SessionResult | None]):
         self.session = session
         self._run_session = run_session
         self._duration_s = duration_s
-        self._target_ratio = target_ratio
         self._tips = tuple(tips)
         self._safety_note = safety_note
         self._card_borders: tuple[Text | None, Text | None] = (None, None)
@@ -805,13 +816,13 @@ class BreathwiseApp(App[SessionResult | None]):
         else:
             rows = 1 if short else 3
             pacer_view.update(
-                render_pacer(pacer, width, self._target_ratio, rows=rows, can_pause=can_pause)
+                render_pacer(pacer, width, state.own_target_ratio, rows=rows, can_pause=can_pause)
             )
         over = self.result.summary if self._finished and self.result is not None else None
         self.query_one("#metrics", Static).update(
             Text(SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL)
             if self._source_mark == SENSORLESS_MARK
-            else render_metrics(state, pacer, self._target_ratio, over, t_s)
+            else render_metrics(state, pacer, state.own_target_ratio, over, t_s)
         )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]

@@ -87,6 +87,11 @@ class SessionState:
         The best current breathing-rate estimate and its source (the pipeline's selector).
     last_pace : PaceEvent or None
         The coach's latest word on the pace read from the heart rhythm (a strap alone).
+    own_target_ratio : float or None
+        The exhale:inhale ratio the latest own-rhythm stretch asks for (its ``own`` pacer
+        change's, as the pipeline's coach takes it); None before any, or in a step that asks
+        none ("breathe naturally"). A program's own-rhythm steps each have their own (a body
+        scan's 1.3; the screen said 1.5, the session's default, found in review).
     """
 
     last_breath: BreathEvent | None = None
@@ -116,6 +121,7 @@ class SessionState:
     pacer_note: str = ""
     breath_rate: BreathRateEvent | None = None
     last_pace: PaceEvent | None = None
+    own_target_ratio: float | None = None
     _trace_next_t_s: float = 0.0
 
     def apply(self, events: list[Event]) -> None:
@@ -182,6 +188,8 @@ class SessionState:
                     self.paused = True
                 elif event.change.action in ("resume", "set", "own"):
                     self.paused = False
+                if event.change.action == "own":
+                    self.own_target_ratio = event.change.target_ratio
                 if event.change.label.startswith(("eased", "back to")):
                     self.pacer_note = event.change.label
 
