@@ -77,6 +77,7 @@ from trainer.storage.rr_file import read_rr_file
 from trainer.storage.text_files import (
     data_lines,
     data_rows,
+    excel_separator,
     is_comment,
     is_missing,
     iter_lines,
@@ -392,6 +393,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     text = read_text(path, max_bytes=_MAX_BYTES, what="a waveform file")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text, separator = excel_separator(text)
     # Header, preamble and layout are read from the first lines; the rest stays one string
     # (a list of every line took ~20 bytes of objects per byte of file).
     numbered, _ = data_lines(_head(text))
@@ -400,7 +402,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     if not numbered:
         raise UserError(f"{path}: empty file (no samples)")
     _refuse_preamble(path, numbered)
-    delimiter = delimiter_of(numbered[0][1])
+    delimiter = separator if separator is not None else delimiter_of(numbered[0][1])
     converted = decimal_points_in_text(text, delimiter)
     if converted is not text:
         text = converted

@@ -160,6 +160,7 @@ from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     empty_last_cell,
+    excel_separator,
     is_comment,
     is_missing,
     lost_intervals,
@@ -303,7 +304,11 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
         A ``unit`` other than ``ms`` or ``s``.
     """
     check_rr_unit(unit)
-    text = _read_text(path)
+    # Excel's "sep=;" line above a one-column list is no header; a semicolon or a tab named
+    # there makes a comma between digits a decimal one (0,812), as in a table so separated.
+    text, separator = excel_separator(_read_text(path))
+    if separator is not None and separator != ",":
+        text = decimal_points(text, separator)
     rows = text.splitlines()
     # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
     ends_with = empty_last_cell(line for raw in rows if (line := without_comment(raw)))
@@ -913,10 +918,14 @@ def _table_rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
     its header first, by the rules every RR reader follows: ``#`` comment lines (above the
     header or among the rows) and a ``#`` note after the values left out
     (:func:`~trainer.storage.text_files.uncommented`), the separator the header holds most
-    (:func:`table_delimiter`), and decimal commas read as points where they must be
+    (:func:`table_delimiter`) unless Excel's ``sep=`` first line names it
+    (:func:`~trainer.storage.text_files.excel_separator`), and decimal commas read as points
+    where they must be
     (:func:`~trainer.storage.decimal_comma.decimal_points`)."""
+    text, delimiter = excel_separator(text)
     text = uncommented(text)
-    delimiter = table_delimiter(_header_line(text[:4096].encode()))
+    if delimiter is None:
+        delimiter = table_delimiter(_header_line(text[:4096].encode()))
     reader = csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter)
     for row in _rows(reader, path):
         if row and (row[0].strip() or any(cell.strip() for cell in row)):
@@ -1507,7 +1516,9 @@ def _header_line(head: bytes) -> str:
     after it (:func:`~trainer.storage.text_files.without_comment`): a table's header, or a
     list's first line (found in review: a table under ``# exported by ...`` was taken for a
     list, and a comment under its header for a row)."""
-    for raw in head.decode("utf-8", "replace").splitlines():
+    # Excel's "sep=;" line is no header: the table's starts below it.
+    text, _ = excel_separator(head.decode("utf-8", "replace"))
+    for raw in text.splitlines():
         if raw.strip() and not is_comment(raw):
             return without_comment(raw)
     return ""

@@ -55,6 +55,7 @@ from trainer.storage.text_files import (
     blank_inside,
     data_lines,
     empty_last_cell,
+    excel_separator,
     is_missing,
     lost_intervals,
     missing_interval,
@@ -225,7 +226,7 @@ def read_rr_file(
     check_rr_unit(unit)
     text = read_text(path, max_bytes=RR_FILE_MAX_BYTES, what="an RR file", error=error)
 
-    lines, blanks, delimiter = _rows(text)
+    lines, blanks, delimiter = _rows(*excel_separator(text))
     if not lines:
         raise error(f"{path}: no RR intervals (the file is empty)")
     first_no, first = lines[0]
@@ -369,11 +370,15 @@ def read_rr_file(
     )
 
 
-def _rows(text: str) -> tuple[list[tuple[int, str]], list[int], str | None]:
+def _rows(
+    text: str, separator: str | None = None
+) -> tuple[list[tuple[int, str]], list[int], str | None]:
     """The rows of an RR file's ``text`` that hold something, ``(line number, text)``, as every
     RR reader takes them: a ``#`` note after the values left out, a comma or semicolon ending
     every line dropped, decimal commas read as points where the separator allows; with the
-    numbers of the blank lines and the separator (None for blanks).
+    numbers of the blank lines and the separator: ``separator`` if given (Excel's ``sep=``
+    line, :func:`~trainer.storage.text_files.excel_separator`), else the first row's
+    (:func:`~trainer.storage.decimal_comma.delimiter_of`; None for blanks).
     """
     numbered, blanks = data_lines(text)
     # A note after a value ("815 # ectopic") is left out in a table's row as in a list's line.
@@ -384,7 +389,7 @@ def _rows(text: str) -> tuple[list[tuple[int, str]], list[int], str | None]:
     if ends_with is not None:
         # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
         lines = [(no, line.rstrip(ends_with).rstrip()) for no, line in lines]
-    delimiter = delimiter_of(lines[0][1])
+    delimiter = separator if separator is not None else delimiter_of(lines[0][1])
     return decimal_points_in_rows(lines, delimiter), blanks, delimiter
 
 
@@ -405,7 +410,7 @@ def header_cells(text: str) -> list[str]:
     them (:func:`trainer.storage.importers.untimed_rr_table`), so that a table the reader
     reads is sent to it whatever its separator (found in review: ``beat rr_ms`` with blanks
     between the cells, read by ``hrv``, was taken for a one-column list by ``import``)."""
-    lines, _, delimiter = _rows(text)
+    lines, _, delimiter = _rows(*excel_separator(text))
     if not lines:
         return []
     cells, words = _head(lines, delimiter)
