@@ -207,8 +207,9 @@ def test_a_units_row_under_the_names_is_named_as_such(tmp_path: Path, belt: list
     text = info.value.user_message()
     assert "units.csv:2: line 2 ('s,V') looks like the units of the columns named on line 1" in text
     assert "delete line 2" in text and "above" not in text
-    # A note over the names is no units row (Excel's "sep=;" line, a date).
-    for note in ("sep=,", "Recorded,2024-05-01"):
+    # A note over the names is no units row (a date; Excel's "sep=," line names the separator:
+    # test_excel_separator.py).
+    for note in ("Recorded,2024-05-01", "sep=|"):
         rows = [note, "time_s,rsp", *(f"{i},{v}" for i, v in enumerate(belt))]
         with pytest.raises(UserError) as info:
             breaths_cli.read_waveform(Path(write(tmp_path, "note.csv", rows)), "rsp")

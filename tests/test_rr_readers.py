@@ -225,6 +225,17 @@ def _refusal(argv: list[str]) -> str:
     return refused.value.user_message()
 
 
+def _refusals_by_all_three(src: Path, tmp_path: Path) -> set[str]:
+    """The lines ``hrv``, ``breaths --rr`` and ``import`` refuse ``src`` with (one if alike)."""
+    out = str(tmp_path / "t.bwr")
+    argv_import = ["import", str(src), "-o", out, "--start", "2026-03-01T07:30", "--no-history"]
+    return {
+        _refusal(["hrv", str(src)]),
+        _refusal(["breaths", "--rr", str(src)]),
+        _refusal(argv_import),
+    }
+
+
 @pytest.mark.parametrize(
     ("column", "factor", "refusal"),
     [
@@ -406,14 +417,8 @@ def test_missing_cells_comments_and_notes_are_read_alike_by_all_three(
     rows, refusal = _MISSING_FILES[name]
     src = tmp_path / "t.csv"
     src.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    out = str(tmp_path / "t.bwr")
-    argv_import = ["import", str(src), "-o", out, "--start", "2026-03-01T07:30", "--no-history"]
     if refusal is not None:
-        lines = {
-            _refusal(["hrv", str(src)]),
-            _refusal(["breaths", "--rr", str(src)]),
-            _refusal(argv_import),
-        }
+        lines = _refusals_by_all_three(src, tmp_path)
         why = "(the table has an RR on most rows: one row per beat)"
         assert lines == {
             f"{src.parent}/{refusal}: a missing RR interval {why} — {MISSING_INTERVAL_ADVICE}"
@@ -428,3 +433,42 @@ def test_missing_cells_comments_and_notes_are_read_alike_by_all_three(
     assert ran.exit_code == 0, ran.output
     imported = _imported_rr(src, tmp_path)
     assert np.max(np.abs(imported - _RR)) <= STRAP_MS
+
+
+_DIFFERED: dict[str, tuple[str, Callable[[int, float], str], str | None]] = {
+    # Cells separated by blanks: import took the header for a list's and refused "1 861".
+    "blanks": ("beat rr_ms", lambda k, v: f"{k + 1} {v:g}", None),
+    # A stray quote: import's CSV reader ran the quoted cell on to the end of the file.
+    "stray_quote": ("index,rr_ms", lambda k, v: f'{k},"{v:g}' if k == 3 else f"{k},{v:g}", None),
+    # Below 1/1024 s: hrv and breaths --rr kept it as an artifact, import refused it.
+    "below_a_strap_unit": (
+        "index,rr_ms",
+        lambda k, v: f"{k},0.0001" if k == 5 else f"{k},{v:g}",
+        "t.csv:7: 0.0001 is not an RR interval (below 1/1024 s)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(_DIFFERED))
+def test_tables_the_two_readers_differed_on_are_read_alike_by_all_three(
+    tmp_path: Path, name: str
+) -> None:
+    """hrv and breaths --rr read a table of intervals with one loop and import with another
+    until they were merged (trainer.storage.rr_file): feeding 381 RR files through both found
+    these three kinds of table read differently. Each is now read, or refused on the same line,
+    by all three commands."""
+    header, row, refusal = _DIFFERED[name]
+    src = tmp_path / "t.csv" if "," in header else tmp_path / "t.txt"
+    body = [row(k, v) for k, v in enumerate(_RR.tolist())]
+    src.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    if refusal is not None:
+        lines = _refusals_by_all_three(src, tmp_path)
+        assert lines == {f"{src.parent}/{refusal}"}
+        return
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(_RR.tolist())
+    app = typer.Typer()
+    app.command("hrv")(hrv_cli.hrv)
+    app.command("breaths")(breaths_cli.breaths)
+    ran = CliRunner().invoke(app, ["breaths", "--rr", str(src), "--format", "csv"])
+    assert ran.exit_code == 0, ran.output
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS

@@ -5,7 +5,7 @@ reads a plain CSV/text waveform (one column, or the named / numbered column; ``-
 takes three columns x, y, z) and runs the same detectors as the live trainer
 (:func:`analysis.breath.detect_breaths`, :func:`analysis.acc_breath.detect_acc_breaths`).
 ``breathwise breaths --rr FILE [--unit ms|s]`` reads RR intervals (as ``hrv`` reads them,
-:func:`trainer.cli.hrv.read_rr_file`) and estimates breathing from respiratory sinus
+:func:`trainer.storage.rr_file.read_rr_file`) and estimates breathing from respiratory sinus
 arrhythmia (:mod:`analysis.rr_breath`). Every problem with the input is one
 :class:`trainer.errors.UserError` line naming the file and line. A waveform's time column is
 checked against ``--fs`` (:func:`check_time_column`); an RR table's keeps the gaps it shows,
@@ -61,7 +61,7 @@ from analysis.rr_breath import (
     usable_share,
 )
 from trainer import SOFTWARE
-from trainer.cli.hrv import read_rr_file
+from trainer.cli.hrv import say_notes
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import BELT_CUTOFF_HZ, NS_PER_S
 from trainer.storage.decimal_comma import (
@@ -73,9 +73,11 @@ from trainer.storage.decimal_comma import (
     one_column_of_decimal_commas,
 )
 from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
+from trainer.storage.rr_file import read_rr_file
 from trainer.storage.text_files import (
     data_lines,
     data_rows,
+    excel_separator,
     is_comment,
     is_missing,
     iter_lines,
@@ -391,6 +393,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     text = read_text(path, max_bytes=_MAX_BYTES, what="a waveform file")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text, separator = excel_separator(text)
     # Header, preamble and layout are read from the first lines; the rest stays one string
     # (a list of every line took ~20 bytes of objects per byte of file).
     numbered, _ = data_lines(_head(text))
@@ -399,7 +402,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     if not numbered:
         raise UserError(f"{path}: empty file (no samples)")
     _refuse_preamble(path, numbered)
-    delimiter = delimiter_of(numbered[0][1])
+    delimiter = separator if separator is not None else delimiter_of(numbered[0][1])
     converted = decimal_points_in_text(text, delimiter)
     if converted is not text:
         text = converted
@@ -1419,7 +1422,7 @@ def rr_estimates(beat_t_s: FloatArray, rr_ms: list[float] | FloatArray) -> list[
 
 def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
     rr = read_rr_file(rr_path, unit)
-    rr.say_notes()
+    say_notes(rr)
     values = rr.values_ms
     duration = sum(values) / 1000.0
     tracker = RRBreathTracker()

@@ -141,6 +141,7 @@ from trainer.storage.recording import (
 from trainer.storage.rr_values import (
     MAX_RR_MS,
     MAX_RR_RAW,
+    MIN_RR_MS,
     MS_PER_UNIT,
     PLAUSIBLE_RR_MS,
     RR_COLUMNS,
@@ -153,16 +154,17 @@ from trainer.storage.rr_values import (
     rr_column,
     rr_list_in_seconds,
     too_long,
+    too_short,
 )
 from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     empty_last_cell,
+    excel_separator,
     is_comment,
     is_missing,
     lost_intervals,
     missing_interval,
-    number_or_none,
     read_text,
     rows_without_beats,
     short_quote,
@@ -302,7 +304,11 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
         A ``unit`` other than ``ms`` or ``s``.
     """
     check_rr_unit(unit)
-    text = _read_text(path)
+    # Excel's "sep=;" line above a one-column list is no header; a semicolon or a tab named
+    # there makes a comma between digits a decimal one (0,812), as in a table so separated.
+    text, separator = excel_separator(_read_text(path))
+    if separator is not None and separator != ",":
+        text = decimal_points(text, separator)
     rows = text.splitlines()
     # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
     ends_with = empty_last_cell(line for raw in rows if (line := without_comment(raw)))
@@ -442,12 +448,10 @@ def check_rr_values(
             f"{path}:{lines[k]}: {too_long(f'{written[k]:g} {unit}')}{hint}",
             "" if hint else TOO_LONG_ADVICE,
         )
-    too_short = np.flatnonzero(rr_ms < 0.5 * 1000.0 / RR_UNITS_PER_S)
-    if too_short.size:
-        k = int(too_short[0])
-        raise ImportFileError(
-            f"{path}:{lines[k]}: {written[k]:g} is not an RR interval (below 1/1024 s){hint}"
-        )
+    shortest = np.flatnonzero(rr_ms < MIN_RR_MS)
+    if shortest.size:
+        k = int(shortest[0])
+        raise ImportFileError(f"{path}:{lines[k]}: {too_short(f'{written[k]:g}')}{hint}")
     bad = np.flatnonzero((rr_ms < PLAUSIBLE_RR_MS[0]) | (rr_ms > PLAUSIBLE_RR_MS[1]))
     if bad.size and not plausible_rr(float(np.median(rr_ms))):
         k = int(bad[0])
@@ -569,17 +573,20 @@ def import_rr_list(
 
 
 def untimed_rr_table(head: bytes) -> bool:
-    """Whether a table's header (the first line of ``head``) names an RR column but no time
-    column: a table of intervals alone (``index,rr_ms``; Kubios' and NeuroKit2's), imported as
-    an RR list of that column (:func:`import_rr_table`), as ``hrv`` reads it."""
-    line = _header_line(head)
-    delimiter = table_delimiter(line)
-    try:
-        cells = next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        return False
-    keys = [column_key(c) for c in cells]
-    return rr_column(keys) is not None and not any(k in TIME_COLUMNS for k in keys)
+    """Whether a table's header (in ``head``, a file's first bytes) names an RR column but no
+    time column, beside other columns: a table of intervals alone (``index,rr_ms``; Kubios'
+    and NeuroKit2's; ``beat rr_ms`` with blanks between), imported by the reader ``hrv`` uses
+    (:func:`import_rr_table`), its header split as that reader splits it."""
+    # The reader imports this module for its time columns and time parsing.
+    from trainer.storage.rr_file import header_cells
+
+    text = head.decode("utf-8", "replace")
+    # The last line of the first 4 KiB may be cut short: its cells are not judged.
+    cut = text.rfind("\n")
+    keys = [column_key(c) for c in header_cells(text[: cut + 1] if cut >= 0 else text)]
+    return (
+        len(keys) > 1 and rr_column(keys) is not None and not any(k in TIME_COLUMNS for k in keys)
+    )
 
 
 UNITLESS_TIME = ("time", "t", "timestamp")
@@ -597,59 +604,28 @@ def import_rr_table(
     path: Path, *, start_wall_ns: int | None = None, unit: str | None = None
 ) -> Imported:
     """Build a session from a table's RR column when it has no time column
-    (:func:`untimed_rr_table`): the intervals in file order, missing cells skipped as rows of
+    (:func:`untimed_rr_table`), read by the reader of ``hrv`` and ``breaths --rr``
+    (:func:`trainer.storage.rr_file.read_rr_file`), so the same file gives the same intervals
+    and refusals in all three: the intervals in file order, missing cells skipped as rows of
     the other columns in a table that has as many of them as intervals and refused as lost
-    intervals otherwise (:func:`_check_missing_rr`), beats at their running sum as for an RR list
-    (:func:`import_rr_list`); read in ``unit`` ({"ms", "s"}) if given, else in the unit the
-    column's name states, else milliseconds (:func:`~trainer.storage.rr_values.column_unit`).
+    intervals otherwise, read in ``unit`` ({"ms", "s"}) if given, else in the unit the column's
+    name states, else milliseconds (:func:`~trainer.storage.rr_values.column_unit`); beats at
+    their running sum as for an RR list (:func:`import_rr_list`).
 
     Raises
     ------
     ImportFileError
-        A row without the column, a cell that is not a number, an interval of zero or less,
-        an interval lost (:func:`_check_missing_rr`), no interval, without ``unit`` values
-        that look like another unit than the name states, or values :func:`check_rr_values` refuses.
+        Whatever :func:`~trainer.storage.rr_file.read_rr_file` refuses.
     """
-    rows = _table_rows(_read_text(path), path)
-    header_no, header = next(rows, (1, []))
-    keys = [column_key(c) for c in header]
-    index = rr_column(keys)
-    if index is None:
-        raise ImportFileError(
-            f"{path}:{header_no}: no RR column in the header ({short_quote(', '.join(header))})",
-            "name it rr_ms (or rr_s for seconds)",
-        )
-    name = header[index].strip()
-    written: list[float] = []
-    lines: list[int] = []
-    missing: list[tuple[int, str]] = []
-    for number, row in rows:
-        if index >= len(row):
-            raise ImportFileError(f"{path}:{number}: row has no column {index + 1} ({name})")
-        cell = row[index].strip()
-        if is_missing(cell):
-            missing.append((number, cell))  # no beat on this row, or a lost one: told below
-            continue
-        value = number_or_none(cell)
-        if value is None or not math.isfinite(value) or value <= 0:
-            raise ImportFileError(
-                f"{path}:{number}: {short_quote(name)} value {short_quote(cell)} is not an "
-                f"RR interval (a positive number){decimal_comma_hint(cell)}"
-            )
-        written.append(value)
-        lines.append(number)
-    if not written:
-        raise ImportFileError(f"{path}: no RR intervals in the {short_quote(name)} column")
-    _check_missing_rr(missing, lines, path)
-    read_in, override = column_unit(
-        name, keys[index], unit, written, f"{path}:{header_no}", ImportFileError
-    )
-    read_in = read_in or "ms"
-    rr_ms = np.asarray(written, dtype=np.float64) * MS_PER_UNIT[read_in]
-    check_rr_values(rr_ms, np.asarray(lines), path, shown=written, seconds=read_in == "s")
+    # The reader imports this module for its time columns and time parsing.
+    from trainer.storage.rr_file import read_rr_file
+
+    read = read_rr_file(path, unit, error=ImportFileError)
+    name = read.column or (read.header[0] if read.header else "")
+    rr_ms = np.asarray(read.values_ms, dtype=np.float64)
     # A column named only "time" gives no unit to read it in: said, not silently left out
     # (found in review), as `breaths` says of a waveform's.
-    unitless = [header[k].strip() for k, key in enumerate(keys) if key in UNITLESS_TIME]
+    unitless = [cell for cell in read.header if column_key(cell) in UNITLESS_TIME]
     which = (
         f"no time column in a unit ({short_quote(unitless[0])} names none: time_s or time_ms "
         "would be read)"
@@ -657,11 +633,10 @@ def import_rr_table(
         else "no time column"
     )
     read_as = (
-        f"RR intervals read from the {name!r} column as {UNIT_WORDS[read_in]}; the table has "
+        f"RR intervals read from the {name!r} column as {UNIT_WORDS[read.unit]}; the table has "
         f"{which}, so the beats are the running sum of the intervals"
     )
-    notes = [read_as] if override is None else [override, read_as]
-    return _rr_recording(path, rr_ms, start_wall_ns, "rr-table", notes)
+    return _rr_recording(path, rr_ms, start_wall_ns, "rr-table", [*read.notes, read_as])
 
 
 def _rr_recording(
@@ -943,10 +918,14 @@ def _table_rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
     its header first, by the rules every RR reader follows: ``#`` comment lines (above the
     header or among the rows) and a ``#`` note after the values left out
     (:func:`~trainer.storage.text_files.uncommented`), the separator the header holds most
-    (:func:`table_delimiter`), and decimal commas read as points where they must be
+    (:func:`table_delimiter`) unless Excel's ``sep=`` first line names it
+    (:func:`~trainer.storage.text_files.excel_separator`), and decimal commas read as points
+    where they must be
     (:func:`~trainer.storage.decimal_comma.decimal_points`)."""
+    text, delimiter = excel_separator(text)
     text = uncommented(text)
-    delimiter = table_delimiter(_header_line(text[:4096].encode()))
+    if delimiter is None:
+        delimiter = table_delimiter(_header_line(text[:4096].encode()))
     reader = csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter)
     for row in _rows(reader, path):
         if row and (row[0].strip() or any(cell.strip() for cell in row)):
@@ -1537,7 +1516,9 @@ def _header_line(head: bytes) -> str:
     after it (:func:`~trainer.storage.text_files.without_comment`): a table's header, or a
     list's first line (found in review: a table under ``# exported by ...`` was taken for a
     list, and a comment under its header for a row)."""
-    for raw in head.decode("utf-8", "replace").splitlines():
+    # Excel's "sep=;" line is no header: the table's starts below it.
+    text, _ = excel_separator(head.decode("utf-8", "replace"))
+    for raw in text.splitlines():
         if raw.strip() and not is_comment(raw):
             return without_comment(raw)
     return ""
@@ -1881,7 +1862,8 @@ def import_recording(
             f"{path}: this is already a Breathwise recording",
             "replay, report or history --add it",
         )
-    if kind == "auto":
+    auto = kind == "auto"
+    if auto:
         kind = _kind_of(head)
     start_given = start_wall_ns is not None
     try:
@@ -1905,10 +1887,11 @@ def import_recording(
     if exported is not None and start_wall_ns is not None and exported.stream == "beats":
         # Our own beat times, not a logger's rows: given back, not scheduled like a strap's.
         imported = import_export_beats(path, start_wall_ns=start_wall_ns, unit=unit)
+    elif exported is None and (kind == "polar" or auto) and untimed_rr_table(head):
+        # Before the list: a table whose cells blanks separate looks like a list to _kind_of.
+        imported = import_rr_table(path, start_wall_ns=start_wall_ns, unit=unit)
     elif kind == "rr":
         imported = import_rr_list(path, start_wall_ns=start_wall_ns, unit=unit)
-    elif exported is None and untimed_rr_table(head):
-        imported = import_rr_table(path, start_wall_ns=start_wall_ns, unit=unit)
     else:
         imported = import_polar_csv(
             path, start_wall_ns=start_wall_ns, session_times=exported is not None, unit=unit

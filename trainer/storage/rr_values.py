@@ -1,12 +1,12 @@
 """What an RR file may hold, one table for every command that reads one.
 
-``hrv`` and ``breaths --rr`` (:func:`trainer.cli.hrv.read_rr_file`) and ``import``
-(:mod:`trainer.storage.importers`) take their RR column names, units and bounds from here, so a
-file one of them reads the others read too, with the same values (found in review: a
-``time_s,ibi_ms`` table that ``hrv`` analysed was refused by ``import``, which knew four RR
-names and none in seconds; ``hrv`` judged a file's median against 200-3000 ms and ``import``
-against 100-6000 ms; ``hrv`` took an interval of 1e300 ms, which the analysis turned into a
-traceback or 111 mislabelled beats). The unit of an RR column is decided here too
+``hrv``, ``breaths --rr`` and ``import`` (:func:`trainer.storage.rr_file.read_rr_file`, and
+:mod:`trainer.storage.importers` for lists and timed tables) take their RR column names, units
+and bounds from here, so a file one of them reads the others read too, with the same values
+(found in review: a ``time_s,ibi_ms`` table that ``hrv`` analysed was refused by ``import``,
+which knew four RR names and none in seconds; ``hrv`` judged a file's median against 200-3000
+ms and ``import`` against 100-6000 ms; ``hrv`` took an interval of 1e300 ms, which the analysis
+turned into a traceback or 111 mislabelled beats). The unit of an RR column is decided here too
 (:func:`column_unit`): ``hrv`` took ``--unit s`` over a column named ``rr_ms`` silently, where
 ``import`` refused ``--unit`` for any table.
 """
@@ -72,6 +72,10 @@ packet can carry (uint16 in 1/1024 s, Bluetooth SIG Heart Rate Service 1.0, 3.1.
 recording can hold every interval any reader takes. A strap's own lists never exceed it; a
 longer value in an ECG-derived list is contact lost for over a minute (split the file there)
 or a damaged value (1e300 overflowed the analysis' running sums)."""
+MIN_RR_MS = 0.5 * 1000.0 / RR_UNITS_PER_S
+"""Shortest RR interval read, ms (0.49 ms): half the 1/1024 s a Heart Rate Measurement packet
+counts in, below which an interval rounds to 0 there, and the beat timeline takes no interval
+of 0. No heart beats that fast; such a value is damaged, or in another unit."""
 PLAUSIBLE_RR_MS = (200.0, 3000.0)
 """Intervals a heart produces, ms: 300 to 20 beats/min, wider than any sinus rhythm at rest or
 in exercise. An interval outside is an artifact (a lost contact, a spurious beat), kept for the
@@ -176,6 +180,12 @@ def too_long(written: str) -> str:
         f"RR interval {written} is longer than a heart-rate packet can carry "
         f"({MAX_RR_MS:.0f} ms): not a beat-to-beat interval"
     )
+
+
+def too_short(written: str) -> str:
+    """The refusal of an interval shorter than :data:`MIN_RR_MS`, ``written`` as the file has it
+    (with its unit), for the message after the file and line."""
+    return f"{written} is not an RR interval (below 1/1024 s)"
 
 
 def implausible(written: str) -> str:

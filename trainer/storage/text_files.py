@@ -331,6 +331,45 @@ def uncommented(text: str) -> str:
     return "\n".join(without_comment(line) for line in text.splitlines())
 
 
+_SEPARATOR_LINE = re.compile(r'[ \t]*"?sep=([,;\t])"?\1*[ \t]*', re.IGNORECASE)
+"""Excel's first line naming a CSV's separator, ``sep=;`` (quoted, ``"sep=,"``, when a program
+quoted it as a cell; followed by more of the separator when saved from a sheet of several
+columns): a comma, a semicolon or a tab, the separators every reader knows."""
+
+
+def excel_separator(text: str) -> tuple[str, str | None]:
+    r"""The separator Excel's ``sep=X`` first line names, and ``text`` with that line blank.
+
+    Excel writes ``sep=;`` (or ``sep=,``, a tab after ``sep=``) as a CSV's first line to tell
+    itself the separator, whatever the locale; to the other readers it was a line of text above
+    the header, and ``breaths``, ``hrv``, ``breaths --rr`` and ``import`` refused the file.
+    Every table reader now takes the separator from it, so ``sep=;`` over ``0,5;1,2`` rows
+    reads 0.5 and 1.2. The line is left empty rather than removed, so the readers still name
+    the file's own lines; a line naming another separator (``sep=|``) is no such line, and is
+    refused as any text above the header.
+
+    Returns
+    -------
+    text : str
+        ``text``, its first line emptied if it names the separator.
+    separator : str or None
+        ``,``, ``;`` or a tab; None without such a line.
+
+    Examples
+    --------
+    >>> excel_separator('"sep=;"\na;b\n0,5;1,2\n')
+    ('\na;b\n0,5;1,2\n', ';')
+    >>> excel_separator("a,b\n"), excel_separator("sep=|\na|b\n")[1]
+    (('a,b\n', None), None)
+    """
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    found = _SEPARATOR_LINE.fullmatch(first.rstrip("\r"))
+    if found is None:
+        return text, None
+    return ("" if end < 0 else text[end:]), found.group(1)
+
+
 NO_BEAT_ROWS_PER_BEAT = 1.0
 """Rows with the RR cell missing per row holding an interval, at least, for a table's missing
 cells to be rows without a beat (:func:`rows_without_beats`)."""
@@ -432,6 +471,7 @@ __all__ = [
     "blank_inside",
     "data_lines",
     "data_rows",
+    "excel_separator",
     "is_comment",
     "is_missing",
     "iter_lines",
