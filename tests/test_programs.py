@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from trainer.coaching.coach import target_ratio as coached_ratio
 from trainer.coaching.pacer import BreathPattern
 from trainer.errors import BadArgument
 from trainer.programs import (
@@ -99,7 +100,7 @@ def test_builtin_timeline_is_consistent(name: str, empty_user_dir: Path) -> None
             assert state.pattern is None
         else:
             assert isinstance(state.pattern, BreathPattern)
-            assert state.target_ratio == pytest.approx(state.pattern.ratio)
+            assert state.target_ratio == pytest.approx(coached_ratio(state.pattern))
         if step.sides:
             assert state.side in step.sides
         if step.repetitions is not None:
@@ -483,6 +484,15 @@ def test_slowing_step_reaches_its_end_pattern() -> None:
     assert first == BreathPattern(2.0, 4.0)
     assert last is not None and last.rate_bpm == pytest.approx(5.0)
     assert middle is not None and first.period_s < middle.period_s < last.period_s
+
+
+def test_a_paced_step_coaches_the_ratio_a_detector_sees_with_a_hold_at_the_top() -> None:
+    """4-7-8: the hold at the top reads as inhale, so the coach asks 8 / (4 + 7), not 8 / 4."""
+    text = _with("{ inhale_s = 4, exhale_s = 6 }", "{ inhale_s = 4, hold_in_s = 7, exhale_s = 8 }")
+    timeline = ProgramTimeline(parse_program(text, name="four-seven-eight", source="f.toml"))
+    state = timeline.at(5.0)
+    assert state.pattern is not None and state.pattern.ratio == pytest.approx(2.0)
+    assert state.target_ratio == pytest.approx(8.0 / 11.0)
 
 
 def test_key_lines_follow_tables_and_arrays() -> None:

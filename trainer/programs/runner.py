@@ -18,6 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from enum import StrEnum
 
+from trainer.coaching.coach import target_ratio as coached_ratio
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs.model import OwnRhythm, Paced, Program, Step, interpolate_patterns
 
@@ -91,7 +92,8 @@ class TimelineState:
     pattern : BreathPattern or None
         The pattern the pacer should play; ``None`` for the person's own rhythm.
     target_ratio : float or None
-        Exhale:inhale ratio to coach towards: the pattern's, or the own-rhythm target.
+        Exhale:inhale ratio to coach towards: the pattern's as the coach measures it
+        (:func:`trainer.coaching.coach.target_ratio`), or the own-rhythm target.
     elapsed_s, left_s : float
         Seconds since the program started and until it ends.
     finished : bool
@@ -317,7 +319,8 @@ class ProgramTimeline:
             pattern = patterns[stage]
         breathing = step.breathing
         if isinstance(breathing, Paced) and pattern is not None:
-            target_ratio: float | None = pattern.ratio
+            # As the coach judges it: a hold at the top is inhale to a detector.
+            target_ratio: float | None = coached_ratio(pattern)
         else:
             target_ratio = breathing.target_ratio if isinstance(breathing, OwnRhythm) else None
 
