@@ -235,3 +235,18 @@ def test_tracker_refuses_a_nan_first_beat_time_and_goes_on() -> None:
     with pytest.raises(ValueError, match="beat_t_s must be a finite time"):
         tracker.push(float("nan"), 900.0)
     assert tracker.extend(t, x) == coherence_series(t, x)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_series_equals_each_window_read_from_the_whole_recording(seed: int) -> None:
+    """The series hands each window only its own beats: the same results as each window read
+    from the whole series, at the start, across gaps and at the end."""
+    print(f"seed={seed}")
+    rng = np.random.default_rng(seed)
+    t, x = beats(400, seed, osc_ms=50.0, noise_ms=20.0)
+    for at in rng.choice(np.arange(30, 370), size=3, replace=False):
+        t[at:] += rng.uniform(2.0, 12.0)  # lost beats: a gap of up to 12 s
+    whole = [coherence_at(t, x, r.t_end_s) for r in coherence_series(t, x)]
+    assert len(whole) > 40
+    assert any(r.ratio is None for r in whole) and any(r.ratio is not None for r in whole)
+    assert coherence_series(t, x) == whole
