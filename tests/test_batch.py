@@ -228,3 +228,16 @@ def test_a_scheduler_address_dask_cannot_parse_is_a_bad_argument(address: str, s
     assert result.stderr.startswith("breathwise: error: --scheduler ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (study / "reports").exists()
+
+
+def test_a_skipped_file_is_named_as_it_is_not_read_as_markup(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The progress console read "skipped [red]old.bwr: ..." as markup, naming a file
+    "old.bwr" that is not there (found in review of the live screen's markup)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "session-001.bwr").write_bytes((study / "session-001.bwr").read_bytes())
+    (small / "[red]old.bwr").write_bytes((study / CORRUPT).read_bytes())
+    report(small, tmp_path / "reports", jobs=1, no_reports=True)
+    assert "skipped [red]old.bwr: " in capsys.readouterr().err

@@ -767,3 +767,26 @@ async def test_a_sensor_that_cannot_connect_says_why_on_the_screen_and_draws_no_
         label = str(app.query_one("#hr_label", Static).render())
         assert label == "Heart rate: no beats in the last 60 s"
         await pilot.press("q")
+
+
+@pytest.mark.parametrize("status", ["Polar H10 [C0:FF]: connected", "link [/b] dropped [x"])
+async def test_text_from_elsewhere_is_shown_as_it_is_never_read_as_markup(status: str) -> None:
+    """Found in review: the sound notice said "pip install 'breathwise'", its "[sound]" taken
+    for a markup tag; a sensor's name or a note with "[/...]" in it would raise mid-session.
+    The status line, its notes and the title (with a file's name) are shown as plain text."""
+    from trainer.ui.sound import NOTHING_INSTALLED
+
+    session = FakeSession()
+    session.state.status = status
+    title = "Breathwise replay — [bold]morning[/bold] [1].bwr"
+    app = BreathwiseApp(session, session.run, title=title, duration_s=60.0)
+    # 20 rows: the short layout, which puts the title on the pacer's border.
+    async with app.run_test(size=(120, 20)) as pilot:
+        app.set_note(f"sound is off: {NOTHING_INSTALLED}")
+        shown = await _shown_at(app, pilot, session, 3.0, "#status")
+        assert "pip install 'breathwise[sound]'" in NOTHING_INSTALLED
+        assert f"00:03  (00:57 left)  ·  {status}  ·  sound is off: {NOTHING_INSTALLED}" == shown
+        assert app.screen.has_class("-short")
+        border = app.query_one("#pacer", PacerView).border_title
+        assert border is not None and Text.from_markup(border).plain == title
+        session.finished.set()

@@ -219,7 +219,9 @@ def _batch(
         def done(row: BatchRow) -> None:
             bar.advance(task)
             if row.status != "ok":
-                bar.console.print(f"skipped {row.file}: {row.error}")
+                # Not markup: a file named "[red]a.bwr" lost its "[red]" (and an error quoting
+                # "[/...]" would raise).
+                bar.console.print(f"skipped {row.file}: {row.error}", markup=False)
 
         result = run_batch(
             paths,

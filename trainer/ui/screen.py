@@ -659,9 +659,9 @@ class BreathwiseApp(App[SessionResult | None]):
         with Horizontal(id="middle"):
             yield Static(id="metrics")
             with Vertical(id="traces"):
-                yield Static(BREATH_TRACE_LABEL, classes="label", id="breath_label")
+                yield Static(Text(BREATH_TRACE_LABEL), classes="label", id="breath_label")
                 yield Sparkline([], id="breath_trace")
-                yield Static("Heart rate (last 60 s)", classes="label", id="hr_label")
+                yield Static(Text("Heart rate (last 60 s)"), classes="label", id="hr_label")
                 yield Sparkline([], id="hr_trace")
         yield Static(id="cue")
         yield Static(id="status")
@@ -801,7 +801,8 @@ class BreathwiseApp(App[SessionResult | None]):
         can_pause = self._on_pause is not None
         pacer_view = self.query_one("#pacer", PacerView)
         width = max(10, pacer_view.size.width - 2)
-        pacer_view.border_title = self.title if short else None
+        # A Text, not a str (read as markup): the title holds a file's or a program's name.
+        pacer_view.border_title = Text(self.title) if short else None
         # A replay has always started; a live session waits for its sensor.
         connecting = not self.session.started
         if self._finished:
@@ -833,11 +834,13 @@ class BreathwiseApp(App[SessionResult | None]):
         trace.display = bool(breathing)
         trace.data = breathing or [0.0]
         self.query_one("#breath_label", Static).update(
-            trace_label("Breathing", recent[0][0], t_s)
-            if recent
-            else NO_WAVEFORM_RR_LABEL
-            if state.rate_source == "rr"
-            else NO_WAVEFORM_LABEL
+            Text(
+                trace_label("Breathing", recent[0][0], t_s)
+                if recent
+                else NO_WAVEFORM_RR_LABEL
+                if state.rate_source == "rr"
+                else NO_WAVEFORM_LABEL
+            )
         )
         heart = [(t, v) for t, v in state.hr_trace if t >= horizon]
         hr_trace = self.query_one("#hr_trace", Sparkline)
@@ -854,7 +857,7 @@ class BreathwiseApp(App[SessionResult | None]):
             # The chart ends at the last beat: "last 59 s" over 5 s of beats said otherwise.
             span_s = max(1.0, heart[-1][0] - heart[0][0])
             hr_label = f"Heart rate ({span_s:.0f} s of beats, none for the last {stale_s:.0f} s)"
-        self.query_one("#hr_label", Static).update(hr_label)
+        self.query_one("#hr_label", Static).update(Text(hr_label))
         card = self.query_one("#program", Static)
         # At the end the summary takes the card's place (and says if the program is done).
         card.display = program is not None and not self._finished
@@ -925,7 +928,10 @@ class BreathwiseApp(App[SessionResult | None]):
             self._covered_note = ""
         if self._note:
             parts.append(self._note)
-        self.query_one("#status", Static).update("  ·  ".join(parts))
+        # Plain text, never markup: a string handed to Static is read as Textual markup, which
+        # ate the "[sound]" of "pip install 'breathwise[sound]'" in the sound notice (found in
+        # review), and a sensor's name or a note with "[/...]" in it would raise mid-session.
+        self.query_one("#status", Static).update(Text("  ·  ".join(parts)))
         confirm = self._note_to_confirm
         if confirm is not None and confirm[0] == self._note:
             self._note_to_confirm = None
