@@ -182,6 +182,28 @@ def test_bad_live_arguments_give_one_line(
 
 
 @pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["hrv"], "breathwise hrv --help"),
+        (["live", "--devcie", "sim"], "breathwise live --help"),
+        (["history", "-n", "abc"], "breathwise history --help"),
+        (["config", "set"], "breathwise config set --help"),
+        (["config", "sett"], "breathwise config --help"),
+        (["hrvv"], "breathwise --help"),
+    ],
+)
+def test_a_usage_error_points_at_the_help_of_its_command(
+    args: list[str], hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every usage error said "Try 'breathwise --help'", the list of commands, which does not
+    say what a missing argument of ``hrv`` is (found in review)."""
+    assert run(args) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("breathwise: error: ")
+    assert lines[1:] == [f"Try '{hint}' for help."]
+
+
+@pytest.mark.parametrize(
     ("content", "text"),
     [
         (b"", "empty file"),

@@ -128,6 +128,23 @@ def _preload(modules: Sequence[str]) -> None:
             importlib.import_module(name)
 
 
+def _help_command(exc: Exception) -> str:
+    """The help that explains a usage error: the failing command's (``breathwise hrv
+    --help``), as click's own hint names it, not the top-level list of commands.
+
+    Every subcommand's usage error pointed at ``breathwise --help``, which does not show that
+    command's arguments or options (found in review: "Missing argument 'input'" sent there).
+    A click usage error carries the context of the command it arose in; errors without one
+    (or from the top level, an unknown command) get the top-level help.
+    """
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", "")
+    names = getattr(ctx, "help_option_names", None)
+    if isinstance(path, str) and path and names:
+        return f"{path} {names[0]}"
+    return "breathwise --help"
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code; expected failures print one line.
 
@@ -168,7 +185,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         format_message = getattr(exc, "format_message", None)
         text = format_message() if callable(format_message) else str(exc)
         print(f"breathwise: error: {' '.join(str(text).split())}", file=sys.stderr)
-        print("Try 'breathwise --help' for help.", file=sys.stderr)
+        print(f"Try '{_help_command(exc)}' for help.", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         print("breathwise: interrupted", file=sys.stderr)
