@@ -231,8 +231,28 @@ def test_import_command_refuses_to_overwrite_and_checks_its_options(tmp_path: Pa
         import_(src, "rr", tmp_path / "rr.bwr", None)
     with pytest.raises(BadArgument, match="--start"):
         import_(src, "rr", tmp_path / "other.bwr", "yesterday")
-    with pytest.raises(BadArgument, match="unknown import kind"):
+    # The option named, as every other option's refusal names it (said "unknown import kind",
+    # which a user who typed -k could not place).
+    with pytest.raises(BadArgument, match=r"^-k/--kind must be 'rr', 'polar' or 'auto', not "):
         import_(src, "kubios", tmp_path / "other.bwr", None)
+
+
+@pytest.mark.parametrize(
+    ("name", "example"), [("a.txt", "a.bwr"), ("morning.csv", "morning.bwr"), ("x", "x.bwr")]
+)
+def test_import_refuses_an_output_not_named_bwr(name: str, example: str, tmp_path: Path) -> None:
+    """``-o a.txt`` wrote a recording that ``report DIR`` and ``history --add DIR``, which look
+    for *.bwr, then passed by (found in review)."""
+    src = tmp_path / "rr.txt"
+    src.write_text("\n".join(["800", "820", "790"] * 20) + "\n")
+    with pytest.raises(BadArgument, match=r"a recording's name ends in \.bwr") as info:
+        import_(src, "rr", tmp_path / name, None)
+    assert info.value.advice == f"for example -o {tmp_path / example}"
+    # A folder that exists: the recording inside it, by the default name.
+    with pytest.raises(BadArgument) as info:
+        import_(src, "rr", tmp_path, None)
+    assert info.value.advice == f"for example -o {tmp_path / 'rr.bwr'}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rr.txt"]
 
 
 @pytest.mark.parametrize("free_chars", [0, 4096])

@@ -83,7 +83,10 @@ def import_(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Recording to create (default: FILE with .bwr).", readable=False
+            "--output",
+            "-o",
+            help="Recording to create, a name ending in .bwr (default: FILE with .bwr).",
+            readable=False,
         ),
     ] = None,
     start: Annotated[

@@ -860,7 +860,7 @@ def export_recording(
     """
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        raise BadArgument(f"unknown export format {fmt!r}", "use csv or edf")
+        raise BadArgument(f"--format must be 'csv' or 'edf', not {fmt!r}")
     # Check the output before the analysis, which takes a while on a long session.
     if output is not None:
         if fmt == "csv":

@@ -1819,6 +1819,37 @@ def import_export_beats(path: Path, *, start_wall_ns: int, unit: str | None = No
     return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=table.notes)
 
 
+def check_recording_name(output: Path, default_name: str) -> None:
+    """Refuse an ``-o`` whose name does not end in ``.bwr``, before any work.
+
+    A recording written as ``morning.csv`` or ``a.txt`` is a recording all the same, but
+    ``report DIR`` and ``history --add DIR`` look for ``*.bwr`` (:data:`SUFFIX`) and pass it
+    by (found in review), as the other writers' ``-o`` are checked for their endings
+    (``report``: .png, .pdf or .svg; ``export -f edf``: .edf).
+
+    Parameters
+    ----------
+    output : Path
+        The recording to create, as ``-o`` gave it.
+    default_name : str
+        The default recording's name, for the advice when ``output`` is a folder.
+
+    Raises
+    ------
+    trainer.errors.BadArgument
+        ``output``'s name does not end in ``.bwr``.
+    """
+    if output.suffix == SUFFIX:
+        return
+    # "-o folder" (an existing one) most likely meant the recording inside it.
+    example = output / default_name if output.is_dir() else output.with_suffix(SUFFIX)
+    raise BadArgument(
+        f"-o {output}: a recording's name ends in {SUFFIX} (report and history --add of a "
+        "folder find it by that ending)",
+        f"for example -o {example}",
+    )
+
+
 def import_recording(
     path: Path,
     kind: str = "auto",
@@ -1850,11 +1881,12 @@ def import_recording(
         column.
     """
     if kind not in KINDS:
-        raise BadArgument(f"unknown import kind {kind!r}", "use rr, polar or auto")
+        raise BadArgument(f"-k/--kind must be 'rr', 'polar' or 'auto', not {kind!r}")
     check_rr_unit(unit)
     default = path.with_name(path.name.split(".")[0] + SUFFIX)
     if output is not None:
         check_output_path(output, "a recording", default.name)
+        check_recording_name(output, default.name)
     # A recording's JSON header line would otherwise be read as a CSV header and quoted whole.
     head = _head(path)
     if looks_like_recording(head):
