@@ -284,6 +284,21 @@ def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         call([two, "--fs", "10"], capsys)
 
 
+def test_fs_help_states_the_limits_the_check_keeps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--fs`` was the one numeric option whose help gave no range (found in review)."""
+    from trainer.cli.app import run
+
+    assert run(["breaths", "--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "4-100000 for a belt, 5-100000 for --source acc." in shown
+    path = _write(tmp_path, "x.txt", "\n".join(["1.0"] * 1000))
+    for fs, source in (("3.9", "belt"), ("100001", "belt"), ("4.9", "acc")):
+        with pytest.raises(BadArgument, match=r"--fs must lie within [45]-100000 Hz"):
+            call([path, "--fs", fs, "--source", source], capsys)
+
+
 def test_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -372,13 +387,24 @@ def test_waveform_options_with_rr_and_named_non_axes_are_refused(tmp_path: Path)
 
     rr = tmp_path / "rr.txt"
     rr.write_text("800\n" * 400)
-    for extra, words in (
-        (["--fs", "50"], "--fs describe"),
-        (["--fs", "50", "--column", "2"], "--fs and --column describe"),
-        (["--source", "acc"], "--source acc describe"),
+    # One option "describes" and is left out as "it" ("--fs describe ... leave them out" was
+    # found in review); more "describe" and are "them".
+    for extra, words, them in (
+        (["--fs", "50"], "--fs describes", "it"),
+        (["--invert"], "--invert describes", "it"),
+        (["--fs", "50", "--column", "2"], "--fs and --column describe", "them"),
+        (
+            ["--fs", "50", "--column", "2", "--invert"],
+            "--fs, --column and --invert describe",
+            "them",
+        ),
+        (["--source", "acc"], "--source acc describes", "it"),
     ):
-        with pytest.raises(BadArgument, match=words):
+        with pytest.raises(BadArgument) as info:
             make_app()(args=["breaths", "--rr", str(rr), *extra], standalone_mode=False)
+        assert info.value.user_message() == (
+            f"{words} a waveform INPUT, not --rr — an RR file is read as it is: leave {them} out"
+        )
     bio = tmp_path / "bio.csv"
     bio.write_text("ECG,PPG,RSP\n" + "0.1,0.2,0.3\n" * 3000)
     with pytest.raises(UserError, match=r"cannot tell which columns are x, y, z \(ECG, PPG, RSP\)"):

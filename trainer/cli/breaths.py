@@ -33,6 +33,7 @@ import typer
 from numpy.typing import NDArray
 
 from analysis.acc_breath import MG_PER_G, AccBreathTracker, gravity_magnitude
+from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
 from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
 from analysis.breath_signal_checks import (
     CLIPPED_WARN_FRACTION,
@@ -166,6 +167,15 @@ _PREAMBLE_SCAN = 100
 """Lines read for the first row of numbers when looking for text above a header."""
 _HEAD_LINES = 200
 """Lines read for the header and the layout (the rest is read by ``numpy.loadtxt``)."""
+BELT_MIN_FS_HZ = 4.0
+"""Lowest --fs of a belt waveform, Hz: twice the Nyquist rate of the belt's 1 Hz low-pass
+(:data:`trainer.session.pipeline.BELT_CUTOFF_HZ`)."""
+ACC_MIN_FS_HZ = ACC_TRACKER_MIN_FS_HZ
+"""Lowest --fs of an accelerometer waveform, Hz: the tracker's own
+(:data:`analysis.acc_breath.MIN_FS_HZ`)."""
+MAX_FS_HZ = 100_000.0
+"""Highest --fs, Hz: far above any breathing sensor's rate; more is a typo (samples per
+minute, or a unit's factor)."""
 FS_TOLERANCE = 0.02
 """Largest relative difference between --fs and the rate a time column gives: a sensor's
 crystal is within 0.1 %; a wrong --fs (50 for 100 Hz, 100 for 125) is off by 20 % or more."""
@@ -1006,8 +1016,10 @@ def _median_rate(rates: list[float]) -> float | None:
 
 
 def _check_fs(fs: float, minimum: float, what: str) -> float:
-    if not (math.isfinite(fs) and minimum <= fs <= 100_000.0):
-        raise BadArgument(f"--fs must lie within {minimum:g}-100000 Hz for {what}, got {fs!r}")
+    if not (math.isfinite(fs) and minimum <= fs <= MAX_FS_HZ):
+        raise BadArgument(
+            f"--fs must lie within {minimum:g}-{MAX_FS_HZ:g} Hz for {what}, got {fs!r}"
+        )
     return float(fs)
 
 
@@ -1025,7 +1037,7 @@ def _analyse_waveform(
             f"--fs is required for a waveform file (samples per second of {what})"
             + (f"; {implied}" if implied else "")
         )
-    fs_hz = _check_fs(fs, 5.0 if acc else 4.0, what)
+    fs_hz = _check_fs(fs, ACC_MIN_FS_HZ if acc else BELT_MIN_FS_HZ, what)
     wave = load_waveform(input, column, acc=acc)
     time_warnings, time_rate = check_time_column(input, wave, fs_hz)
     n = wave.samples.shape[0]
@@ -1567,7 +1579,12 @@ def breaths(
     ] = None,
     fs: Annotated[
         float | None,
-        typer.Option("--fs", help="Sampling rate of INPUT, Hz (required for a waveform)."),
+        typer.Option(
+            "--fs",
+            help=f"Sampling rate of INPUT, Hz (required for a waveform): "
+            f"{BELT_MIN_FS_HZ:g}-{MAX_FS_HZ:g} for a belt, {ACC_MIN_FS_HZ:g}-{MAX_FS_HZ:g} "
+            "for --source acc.",
+        ),
     ] = None,
     column: Annotated[
         str | None,
@@ -1685,9 +1702,12 @@ def breaths(
             if given
         ] + (["--source acc"] if source == "acc" else [])
         if waveform_only:
+            # "--fs describe ... leave them out" for one option (found in review).
+            one = len(waveform_only) == 1
+            named = ", ".join(waveform_only[:-1]) + (" and " if not one else "") + waveform_only[-1]
             raise BadArgument(
-                f"{' and '.join(waveform_only)} describe a waveform INPUT, not --rr",
-                "an RR file is read as it is: leave them out",
+                f"{named} {'describes' if one else 'describe'} a waveform INPUT, not --rr",
+                f"an RR file is read as it is: leave {'it' if one else 'them'} out",
             )
         result = _analyse_rr(rr, unit)
         name = str(rr)
