@@ -272,7 +272,7 @@ def test_config_set_checks_a_recordings_folder_now_and_notes_a_sensor_name(
         result = runner.invoke(app, ["set", "recordings_dir", "/proc/nope"])
         assert isinstance(result.exception, BadArgument)
         assert "/proc/nope: cannot create the folder" in str(result.exception)
-    new = tmp_path / "new" / "recs"
+    new = tmp_path / "recs"
     result = runner.invoke(app, ["set", "recordings_dir", str(new)])
     assert result.exit_code == 0 and new.is_dir()
     assert result.stdout == f"recordings_dir = {new}\n"
@@ -284,6 +284,48 @@ def test_config_set_checks_a_recordings_folder_now_and_notes_a_sensor_name(
     assert result.stderr.startswith("note: 'nosuch' is not a simulator (sim, sim-hr): the next")
     assert "'breathwise scan'" in result.stderr
     assert runner.invoke(app, ["set", "default_device", "sim-hr"]).stderr == ""
+
+
+def test_config_set_makes_only_the_last_folder_and_wants_an_absolute_path(
+    config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: ``config set recordings_dir /nonexist/x`` created /nonexist too (a
+    typo such as /mnt/usbb/breathwise, or a drive whose mount point is missing, then took
+    the recordings onto the internal disk), and ``relative/path`` was taken from the current
+    folder although the setting's help says "an absolute path"."""
+    app = typer.Typer()
+    app.command("show")(config_show)
+    app.command("set")(config_set)
+    runner = CliRunner()
+    typo = tmp_path / "mnt" / "usbb" / "breathwise"
+    result = runner.invoke(app, ["set", "recordings_dir", str(typo)])
+    assert isinstance(result.exception, BadArgument)
+    message = result.exception.user_message()
+    assert message.startswith(
+        f"setting 'recordings_dir' {typo}: the folder {tmp_path / 'mnt'} does not exist "
+        "(only the last folder of the path is created) — check the path; a folder on a drive "
+        "needs the drive mounted first"
+    )
+    assert message.endswith(f"create them yourself: mkdir -p {typo}")
+    assert not (tmp_path / "mnt").exists() and load_settings().recordings_dir is None
+
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["set", "recordings_dir", "relative/recs"])
+    assert isinstance(result.exception, BadArgument)
+    assert result.exception.user_message() == (
+        "setting 'recordings_dir' must be an absolute path, got 'relative/recs' — for "
+        f"example {tmp_path / 'relative' / 'recs'}"
+    )
+    assert not (tmp_path / "relative").exists() and load_settings().recordings_dir is None
+    # The help says what the command does.
+    shown = runner.invoke(app, ["show"]).stdout
+    assert "# folder for session recordings (an absolute path; config set makes only" in shown
+
+    # In a folder that exists, the folder itself is made, and a note says so.
+    (tmp_path / "mnt").mkdir()
+    result = runner.invoke(app, ["set", "recordings_dir", str(tmp_path / "mnt" / "recs")])
+    assert result.exit_code == 0
+    assert result.stderr == f"note: created the folder {tmp_path / 'mnt' / 'recs'}\n"
 
 
 def test_a_configured_recordings_folder_whose_drive_is_gone_is_refused_not_made_again(

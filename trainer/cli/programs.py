@@ -82,7 +82,9 @@ def config_set(
     """Change one setting (written to the settings file at once).
 
     A value is checked now rather than when a session starts: a program must exist, and a
-    recordings_dir must be a folder that can be created and written (it is created now). A
+    recordings_dir must be an absolute path to a folder that can be written; it is created
+    now if missing, but only the last folder of the path (as mkdir without -p): a mistyped
+    path, or a drive not mounted, is refused rather than created on the internal disk. A
     sensor name or address cannot be checked without a Bluetooth scan, which this command does
     not do: the next session looks for it ('breathwise scan' lists the sensors in range).
     """
@@ -110,18 +112,43 @@ def config_set(
             )
 
 
+RECORDINGS_PARENT_ADVICE = (
+    "check the path; a folder on a drive needs the drive mounted first (set a folder one below "
+    "its mount point, e.g. /mnt/usb/breathwise); if the folders are meant, create them "
+    "yourself: mkdir -p {folder}"
+)
+"""The advice when the folder a ``recordings_dir`` goes in is missing."""
+
+
 def _check_recordings_dir(folder: Path) -> bool:
     """Create ``folder`` if needed and prove a file can be written there; whether it was made.
+
+    Only ``folder`` itself is made, in a folder that exists, as ``mkdir`` without ``-p`` does
+    and as ``live --out DIR`` makes DIR: a mistyped path (``/mnt/usbb/breathwise``), or one on
+    a drive not mounted whose mount point is missing, was created whole on the internal disk,
+    where the recordings then went (found in review).
 
     Raises
     ------
     BadArgument
-        The folder cannot be created or written, with the reason (read-only disk, no
-        permission, a file in the way, a system folder such as /proc).
+        The folder it goes in does not exist, or it cannot be created or written, with the
+        reason (read-only disk, no permission, a file in the way, a system folder such as
+        /proc).
     """
+    import shlex
+
     from trainer.storage.paths import check_writable_dir
 
     existed = folder.is_dir()
+    if not existed and not folder.parent.exists():
+        missing = folder.parent
+        while not missing.parent.exists():
+            missing = missing.parent
+        raise BadArgument(
+            f"setting 'recordings_dir' {folder}: the folder {missing} does not exist "
+            "(only the last folder of the path is created)",
+            RECORDINGS_PARENT_ADVICE.format(folder=shlex.quote(str(folder))),
+        )
     try:
         check_writable_dir(folder, advice="choose a folder you can write to")
     except UserError as exc:

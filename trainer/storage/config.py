@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -89,7 +90,9 @@ SETTING_HELP: dict[str, str] = {
         "(stored by the resonance assessment)"
     ),
     "sound": "pacer sound: true or false",
-    "recordings_dir": "folder for session recordings (an absolute path)",
+    "recordings_dir": (
+        "folder for session recordings (an absolute path; config set makes only its last folder)"
+    ),
 }
 
 
@@ -151,6 +154,14 @@ def _check_value(key: str, value: object) -> Any:
     raise KeyError(key)
 
 
+def _absolute_example(path: Path) -> str:
+    """Advice for a relative ``recordings_dir``: the absolute path it would be from here."""
+    try:
+        return f"for example {shlex.quote(str(path.absolute()))}"
+    except OSError:  # the current folder is gone
+        return "give the whole path, from /"
+
+
 def parse_setting_value(key: str, value: str) -> Any:
     """Turn the text typed after ``config set KEY`` into the setting's value.
 
@@ -159,8 +170,8 @@ def parse_setting_value(key: str, value: str) -> Any:
     key : str
         A key of :data:`SETTING_KEYS`.
     value : str
-        The text typed; booleans accept true/false, yes/no, on/off, 1/0; a relative
-        ``recordings_dir`` is taken from the current directory.
+        The text typed; booleans accept true/false, yes/no, on/off, 1/0; ``recordings_dir``
+        is an absolute path (``~`` is expanded).
 
     Raises
     ------
@@ -187,7 +198,15 @@ def parse_setting_value(key: str, value: str) -> Any:
                 f"setting 'resonance_rate_bpm' must be a number of breaths/min, got {value!r}"
             ) from None
     elif key == "recordings_dir" and text:
-        typed = str(Path(text).expanduser().resolve())
+        path = Path(text).expanduser()
+        if not path.is_absolute():
+            # As the setting's help and the settings file ask: "relative/path" was taken from
+            # wherever the command ran, without a word (found in review).
+            raise BadArgument(
+                f"setting 'recordings_dir' must be an absolute path, got {value!r}",
+                _absolute_example(path),
+            )
+        typed = str(path.resolve())
     try:
         return _check_value(key, typed)
     except ValueError as exc:
