@@ -35,7 +35,10 @@ def export(
     """Export a session for other tools: CSV per stream, or EDF+ with annotations.
 
     CSV: belt signal, beats (RR), breaths, pacer phases and events, plus ECG and accelerometer
-    when recorded. EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
+    when recorded. The breaths are those the session showed and scored, with the numbers it
+    printed (replay prints them again); the column counted marks those the session's median
+    rate and mean ratio are of, so their median is the one in the summary and the history.
+    EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
     beat, breath, pacer phase, gap and mark as an annotation. A file that already exists is
     not replaced unless --force is given.
 

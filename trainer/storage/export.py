@@ -12,8 +12,10 @@ CSV (one file per stream, header line, ``.`` decimal point, units in column name
 ``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm: ``t_s`` is the
 beat ending ``rr_ms`` where the session's beat timeline placed it, :mod:`analysis.beats`; its
 steps equal the RR except where the timeline clamped or re-anchored, docs/recording-format.md),
-``<stem>.breaths.csv`` (each breath ending at the next one's inhale onset:
-:func:`analysis.breath.settle_ends`), ``<stem>.pacer.csv`` (phase starts),
+``<stem>.breaths.csv`` (the breaths the session scored, as the live screen, the headless
+lines, replay, the summary, the history and the report have them; ``counted`` marks those the
+session's median rate and mean ratio are of: :func:`breath_rows`), ``<stem>.pacer.csv`` (phase
+starts),
 ``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
 ``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
 ``<stem>.session.csv`` (``field,value`` rows: the start as local time with its UTC offset and
@@ -67,14 +69,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.breath import settle_ends
 from devices.errors import DecodeError
 from devices.packets import Stream
 from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
-from trainer.session.pipeline import NS_PER_S
+from trainer.session.pipeline import NS_PER_S, counted_breaths
 from trainer.storage.paths import CsvTable, check_output_path, replacing, write_csvs
 from trainer.storage.recording import Recording, read_recording
 
@@ -197,6 +198,74 @@ def event_rows(analysis: SessionAnalysis) -> list[tuple[float, float, str, str]]
     return rows
 
 
+BREATH_COLUMNS = [
+    "index",
+    "inhale_onset_s",
+    "exhale_onset_s",
+    "end_s",
+    "inhale_s",
+    "exhale_s",
+    "pause_s",
+    "rate_bpm",
+    "ratio",
+    "depth",
+    "quality",
+    "follow_score",
+    "hr_bpm",
+    "paused",
+    "counted",
+]
+"""The columns of ``<stem>.breaths.csv``, one row per breath (:func:`breath_rows`)."""
+
+
+def breath_rows(analysis: SessionAnalysis) -> list[tuple[object, ...]]:
+    """The rows of ``<stem>.breaths.csv``: the breaths the session scored, as it scored them.
+
+    These are the breaths the live screen and the headless lines showed as they were
+    confirmed, and that replay, the summary, the history and the report are of: the file
+    holds the same times, rate, ratio and pause, breath by breath, and its follow score and
+    heart rate are of those very breaths. It held the breaths re-timed from the whole
+    recording instead (each ending at the next one's fitted inhale onset,
+    :func:`analysis.breath.settle_ends`, as ``breathwise breaths`` times a waveform file),
+    beside the follow score of the breath the session had scored: on the sample recording 74
+    of 79 rates differed from the session's by more than rounding (up to 0.8/min), and the
+    median of the column was 16.579/min against the session's 16.527 (found in review).
+    ``breathwise breaths STEM.belt.csv --fs HZ --column force`` still gives the re-timed
+    breaths of an export's belt.
+
+    ``counted`` is 1 for the breaths the session's median rate and mean ratio are of (not an
+    artifact, not taken mostly while paused, and with a pacer those begun while it paced:
+    :func:`trainer.session.pipeline.counted_breaths`), so that the median of ``rate_bpm``
+    over them is the summary's and the history's median rate when that rate is from the
+    breaths (``breath_source`` belt or acc; with a strap alone the rate is read from the
+    heart rhythm, not from breaths). ``paused`` is 1 for a breath taken mostly while paused;
+    ``follow_score`` is empty for one the coach did not score (begun while paused or in a
+    "breathe naturally" step).
+    """
+    good = [e for e in analysis.breaths if e.breath.quality != "artifact"]
+    counted = {e.index for e in counted_breaths(good)[0]}
+    return [
+        (
+            e.index,
+            e.breath.inhale_onset_s,
+            e.breath.exhale_onset_s,
+            e.breath.end_s,
+            e.breath.inhale_s,
+            e.breath.exhale_s,
+            e.breath.pause_s,
+            e.breath.rate_bpm,
+            e.breath.ratio,
+            e.breath.depth,
+            e.breath.quality,
+            None if not e.scored else e.feedback.follow_score,
+            e.hr_bpm,
+            int(e.paused),
+            int(e.index in counted),
+        )
+        for e in analysis.breaths
+    ]
+
+
 def export_csv(
     recording: Recording, analysis: SessionAnalysis, out_dir: Path, *, force: bool = False
 ) -> list[Path]:
@@ -238,50 +307,7 @@ def export_csv(
                 for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True)
             ),
         ),
-        _table(
-            out_dir / f"{stem}.breaths.csv",
-            [
-                "index",
-                "inhale_onset_s",
-                "exhale_onset_s",
-                "end_s",
-                "inhale_s",
-                "exhale_s",
-                "pause_s",
-                "rate_bpm",
-                "ratio",
-                "depth",
-                "quality",
-                "follow_score",
-                "hr_bpm",
-                "paused",
-            ],
-            (
-                (
-                    e.index,
-                    b.inhale_onset_s,
-                    b.exhale_onset_s,
-                    b.end_s,
-                    b.inhale_s,
-                    b.exhale_s,
-                    b.pause_s,
-                    b.rate_bpm,
-                    b.ratio,
-                    b.depth,
-                    b.quality,
-                    # Begun while paused or in a "breathe naturally" step: not scored.
-                    None if not e.scored else e.feedback.follow_score,
-                    e.hr_bpm,
-                    int(e.paused),
-                )
-                # The whole session is known: each breath ends at the next one's fitted onset.
-                for e, b in zip(
-                    analysis.breaths,
-                    settle_ends([e.breath for e in analysis.breaths]),
-                    strict=True,
-                )
-            ),
-        ),
+        _table(out_dir / f"{stem}.breaths.csv", BREATH_COLUMNS, breath_rows(analysis)),
         _table(
             out_dir / f"{stem}.pacer.csv",
             ["t_s", "phase", "rate_bpm", "ratio", "label"],
