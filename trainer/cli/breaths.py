@@ -168,8 +168,8 @@ _PREAMBLE_SCAN = 100
 _HEAD_LINES = 200
 """Lines read for the header and the layout (the rest is read by ``numpy.loadtxt``)."""
 BELT_MIN_FS_HZ = 4.0
-"""Lowest --fs of a belt waveform, Hz: twice the Nyquist rate of the belt's 1 Hz low-pass
-(:data:`trainer.session.pipeline.BELT_CUTOFF_HZ`)."""
+"""Lowest --fs of a belt waveform, Hz: there the belt's 1 Hz low-pass
+(:data:`trainer.session.pipeline.BELT_CUTOFF_HZ`) lies at half the Nyquist frequency."""
 ACC_MIN_FS_HZ = ACC_TRACKER_MIN_FS_HZ
 """Lowest --fs of an accelerometer waveform, Hz: the tracker's own
 (:data:`analysis.acc_breath.MIN_FS_HZ`)."""

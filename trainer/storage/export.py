@@ -14,9 +14,8 @@ beat ending ``rr_ms`` where the session's beat timeline placed it, :mod:`analysi
 steps equal the RR except where the timeline clamped or re-anchored, docs/recording-format.md),
 ``<stem>.breaths.csv`` (the breaths the session scored, as the live screen, the headless
 lines, replay, the summary, the history and the report have them; ``counted`` marks those the
-session's median rate and mean ratio are of: :func:`breath_rows`), ``<stem>.pacer.csv`` (phase
-starts),
-``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
+session's median rate and mean ratio are of: :func:`breath_rows`), ``<stem>.pacer.csv``
+(phase starts), ``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
 ``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
 ``<stem>.session.csv`` (``field,value`` rows: the start as local time with its UTC offset and
 as Unix ns, what measured it, the history's key of the session). The ``t_s`` of the other files
