@@ -241,3 +241,18 @@ def test_a_skipped_file_is_named_as_it_is_not_read_as_markup(
     (small / "[red]old.bwr").write_bytes((study / CORRUPT).read_bytes())
     report(small, tmp_path / "reports", jobs=1, no_reports=True)
     assert "skipped [red]old.bwr: " in capsys.readouterr().err
+
+
+def test_a_skipped_line_is_one_line_whatever_its_length(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Off a terminal the progress console wrapped at 80 columns, putting a long path on a line
+    of its own: a log read line by line lost which file was skipped (found in review)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    name = "a-long-recording-name-from-a-study-of-many-sessions-" + "x" * 60 + ".bwr"
+    (small / name).write_bytes((study / CORRUPT).read_bytes())
+    (small / "session-001.bwr").write_bytes((study / "session-001.bwr").read_bytes())
+    report(small, tmp_path / "reports", jobs=1, no_reports=True)
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("skipped ")]
+    assert line.startswith(f"skipped {name}: ") and len(line) > 120

@@ -220,8 +220,9 @@ def _batch(
             bar.advance(task)
             if row.status != "ok":
                 # Not markup: a file named "[red]a.bwr" lost its "[red]" (and an error quoting
-                # "[/...]" would raise).
-                bar.console.print(f"skipped {row.file}: {row.error}", markup=False)
+                # "[/...]" would raise). One line: off a terminal Rich wraps at 80 columns, which
+                # put a long path on a line of its own in a log.
+                bar.console.print(f"skipped {row.file}: {row.error}", markup=False, soft_wrap=True)
 
         result = run_batch(
             paths,
