@@ -210,7 +210,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.signal
@@ -221,12 +221,14 @@ from numpy.typing import ArrayLike, NDArray
 from analysis.beats import Beat, instantaneous_heart_rate
 from analysis.hrv_frequency import MAX_GAP_S, peak_power_fraction
 from analysis.rr_artifacts import correct_rr
+from analysis.rsa import rsa_per_breath
 
 __all__ = [
     "COSEN_IRREGULAR",
     "COSEN_TOLERANCE_MS",
     "GOOD_QUALITY",
     "MAX_HOLE_SHARE",
+    "MIN_RECORDED_INTERVALS",
     "MIN_USABLE_SHARE",
     "USABLE_QUALITY",
     "WHITE_NOISE_ALPHA",
@@ -315,6 +317,14 @@ ARTIFACT_CONTEXT_S = 15.0
 MAX_HOLE_SHARE = 0.25
 """Longest hole (beats further apart than ``max_gap_s``) with beats on both sides that a window
 may hold, as a share of the window (16 s of 64 s; module notes, "Holes")."""
+MIN_RECORDED_INTERVALS = 8
+"""Fewest intervals left as recorded by the artifact correction (``correct_artifacts``) that a
+window needs for its white-noise test (module notes, step 5): under 8 the periodogram has fewer
+than 3 Fourier frequencies between 0 and ``1/2`` cycles per beat, and no test of white noise is
+possible. Such a window (sustained ventricular bigeminy, where every interval is either premature
+or a compensatory pause, as in MIT-BIH record 106) is unusable:
+:attr:`RRBreathEstimate.unusable_reason` says why. Its quality was 0 already with 1-7 such
+intervals (an untestable window counted as white noise); with none the test divided by zero."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +357,11 @@ class RRBreathEstimate:
         rhythm found taken out (module notes, step 6; ``inf`` when no two pairs of successive
         intervals match); above :data:`COSEN_IRREGULAR` the rhythm is irregular and the
         quality is 0. ``-inf`` for an estimate made by hand.
+    recorded_intervals : int or None
+        Intervals of the window the artifact correction left as recorded, which the
+        white-noise and irregularity tests read (all of them without ``correct_artifacts``);
+        below :data:`MIN_RECORDED_INTERVALS` the window cannot be tested and its quality is 0.
+        ``None`` for an estimate made by hand.
     """
 
     t_s: float
@@ -358,10 +373,21 @@ class RRBreathEstimate:
     source: str = "rr"
     white_noise_p: float = 0.0
     cosen: float = -math.inf
+    recorded_intervals: int | None = None
 
     @property
     def unusable_reason(self) -> str | None:
         """Why the estimate is unusable (quality below :data:`USABLE_QUALITY`), or None."""
+        if self.recorded_intervals is not None and (
+            self.recorded_intervals < MIN_RECORDED_INTERVALS
+        ):
+            # Checked first: such a window's white-noise p-value is 1 because it could not be
+            # tested, not because its intervals looked like noise.
+            return (
+                "too few intervals as recorded: the artifact correction changed all but "
+                f"{self.recorded_intervals} of the window's intervals (its rhythm tests need "
+                f"{MIN_RECORDED_INTERVALS})"
+            )
         if self.white_noise_p > WHITE_NOISE_ALPHA:
             return (
                 "no rhythm: the intervals look like white noise (white-noise test p = "
@@ -691,12 +717,21 @@ def _analyse(
     # longer looks like noise, and a real ectopic beat's short-long pair, left in, makes a
     # sinus rhythm look like noise. The values either side of a left-out one are joined:
     # a few joins shift a breathing rhythm's phase a little but do not whiten it.
+    recorded = int(np.count_nonzero(nn_kept))
     p_value = _white_noise_p(nn_ms[nn_kept])
     cosen = _irregularity(nn_t_s, nn_ms, nn_kept, f0)
-    if p_value > WHITE_NOISE_ALPHA or cosen > COSEN_IRREGULAR:
+    if p_value > WHITE_NOISE_ALPHA or cosen > COSEN_IRREGULAR or recorded < MIN_RECORDED_INTERVALS:
         quality = 0.0
     return RRBreathEstimate(
-        t_end, 60.0 * f0, phase, rsa, quality, window_s, white_noise_p=p_value, cosen=cosen
+        t_end,
+        60.0 * f0,
+        phase,
+        rsa,
+        quality,
+        window_s,
+        white_noise_p=p_value,
+        cosen=cosen,
+        recorded_intervals=recorded,
     )
 
 
@@ -814,9 +849,12 @@ def _white_noise_p(rr_ms: FloatArray) -> float:
     Returns
     -------
     float
-        p-value of white noise, 0-1; 1 with fewer than 3 Fourier frequencies (under 8 beats).
+        p-value of white noise, 0-1; 1 with fewer than 3 Fourier frequencies (under
+        :data:`MIN_RECORDED_INTERVALS`, 8, intervals; none at all included): untestable.
     """
     n = rr_ms.size
+    if n < MIN_RECORDED_INTERVALS:
+        return 1.0
     # Rectangular window: only then are white noise's ordinates at k / n independent. The
     # linear detrend matches step 1.
     nu, power = scipy.signal.periodogram(
@@ -982,8 +1020,12 @@ class RRCycle:
         Heart-rate peak within the cycle, s (about the exhale onset).
     end_s : float
         Next heart-rate trough, s.
-    rsa_bpm : float
-        Peak minus the mean of the two troughs, beats/min.
+    rsa_bpm : float or None
+        Peak-to-trough RSA of the cycle (:func:`analysis.rsa.rsa_per_breath`, Grossman, van
+        Beek & Wientjes 1990): the fastest instantaneous heart rate with its interval's
+        midpoint in ``[inhale_onset_s, exhale_onset_s)`` minus the slowest in
+        ``[exhale_onset_s, end_s)``, beats/min, the per-breath RSA of the session report and
+        history; ``None`` when either half holds no interval's midpoint.
     quality : float
         Quality of the nearest windowed estimate (:class:`RRBreathEstimate`), 0-1.
     """
@@ -991,7 +1033,7 @@ class RRCycle:
     inhale_onset_s: float
     exhale_onset_s: float
     end_s: float
-    rsa_bpm: float
+    rsa_bpm: float | None
     quality: float
 
 
@@ -1009,7 +1051,12 @@ def rr_breath_cycles(
     band-passed around the session rate (:func:`session_rate_bpm`, 0.6x-1.6x, 2nd-order
     Butterworth run forwards and backwards, so no delay: SciPy ``sosfiltfilt``, Gustafsson
     1996) and its troughs and peaks, at least 0.6 of a period apart
-    (``scipy.signal.find_peaks``), bound the cycles. Limits as for the module: the phase is the
+    (``scipy.signal.find_peaks``), bound the cycles. Each cycle's RSA is the textbook
+    peak-to-trough of the intervals themselves (:func:`analysis.rsa.rsa_per_breath`), the same
+    number the session report and history give for it: it was the band-passed wave's peak
+    minus the mean of its two troughs read on the interpolated heart rate, 10-30 % above the
+    peak-to-trough of the same cycles (8.62 against 6.61 beats/min on pyHRV's
+    ``SampleNNISeriesShort``, found in review). Limits as for the module: the phase is the
     heart's, and there is no exhale:inhale ratio.
 
     Parameters
@@ -1062,6 +1109,9 @@ def rr_breath_cycles(
         p = int(inside[np.argmax(x[inside])])
         mid = grid[a] + 0.5 * (grid[b] - grid[a])
         q = float(est_q[int(np.argmin(np.abs(est_t - mid)))])
-        swing = float(hr[p] - 0.5 * (hr[a] + hr[b]))
-        out.append(RRCycle(float(grid[a]), float(grid[p]), float(grid[b]), swing, q))
-    return out
+        out.append(RRCycle(float(grid[a]), float(grid[p]), float(grid[b]), None, q))
+    # rsa_per_breath wants beat times in order; a corrected series' times may step back a hair
+    # (a split beat), so they are sorted as the report sorts them.
+    order = np.argsort(t, kind="stable")
+    rsa = rsa_per_breath(t[order], rr[order], out)
+    return [replace(c, rsa_bpm=r.peak_to_trough_bpm) for c, r in zip(out, rsa, strict=True)]
