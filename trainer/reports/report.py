@@ -41,7 +41,7 @@ import numpy.typing as npt
 from analysis.breath_variability import ratio_measured
 from analysis.coherence import DEFAULT_SETTINGS
 from analysis.hrv_frequency import MAX_GAP_S, MIN_SPECTRUM_S
-from analysis.hrv_report import artifact_warning
+from analysis.hrv_report import MIN_HRV_BEATS_S, artifact_warning, beats_span_s
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import (
     HeartMetrics,
@@ -52,7 +52,6 @@ from trainer.reports.session_analysis import (
 from trainer.session.pipeline import RR_STEP_S
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
 from trainer.session.summary import scored_rates, sensor_loss_text, sensor_lost_word
-from trainer.storage.history import MIN_HRV_BEATS_S, beats_span_s
 from trainer.storage.paths import check_output_path, replacing
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 
@@ -341,7 +340,7 @@ def _ended_text(analysis: SessionAnalysis) -> str:
 
 def _rmssd_note(analysis: SessionAnalysis, m: dict[str, Any]) -> str:
     """Under the RMSSD tile: the mean heart rate, or that the RMSSD is from too few beats to
-    stand (:data:`trainer.storage.history.MIN_HRV_BEATS_S`, as the history flags it)."""
+    stand (:data:`analysis.hrv_report.MIN_HRV_BEATS_S`, as the history flags it)."""
     beats_s = beats_span_s(int(m["beats"] or 0), _f(m["mean_hr_bpm"]))
     if m["rmssd_ms"] is not None and beats_s is not None and beats_s < MIN_HRV_BEATS_S:
         return f"unreliable: {beats_s:.0f} s of beats"
