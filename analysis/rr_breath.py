@@ -425,6 +425,14 @@ class RRBreathTracker:
         Longest time between successive beats, s, that still counts as holding beats
         (:data:`analysis.hrv_frequency.MAX_GAP_S`, 3 s: the slowest heart, 30 beats/min, leaves
         2 s); longer is a hole, a lost link or contact.
+    first_step_s : float or None
+        Grid of the first estimate only: it is due at the first multiple of ``first_step_s``
+        a full window after the first beat's interval began, the later ones at multiples of
+        ``step_s``. ``None``: ``step_s``. A live session estimates every 10 s
+        (``trainer.session.pipeline.RR_STEP_S``) but has its first where ``breaths --rr``
+        (every 5 s) has it: a 67 s strap recording had that command's rate from its window at
+        65 s and none in its replay and report, whose first window was due at 70 s (found in
+        review).
     correct_artifacts : bool
         The input is raw RR: correct artifacts in each window before analysing it (module
         notes, "Raw RR input"). ``False``: the input must already be NN intervals. Raw RR with
@@ -445,12 +453,15 @@ class RRBreathTracker:
         peak_halfwidth_hz: float = 0.015,
         min_coverage: float = 0.5,
         max_gap_s: float = MAX_GAP_S,
+        first_step_s: float | None = None,
         correct_artifacts: bool = False,
     ) -> None:
         if not (math.isfinite(window_s) and window_s >= 20.0):
             raise ValueError(f"window_s must be at least 20 s, got {window_s!r}")
         if not (math.isfinite(step_s) and step_s > 0.0):
             raise ValueError(f"step_s must be positive, got {step_s!r}")
+        if first_step_s is not None and not (math.isfinite(first_step_s) and first_step_s > 0.0):
+            raise ValueError(f"first_step_s must be positive, got {first_step_s!r}")
         if not (math.isfinite(resample_hz) and resample_hz >= 2.0 * band_hz[1]):
             raise ValueError("resample_hz must be at least twice the band's upper edge")
         if not 0.0 < band_hz[0] < band_hz[1]:
@@ -461,6 +472,7 @@ class RRBreathTracker:
             raise ValueError(f"max_gap_s must be positive and finite, got {max_gap_s!r}")
         self._window_s = float(window_s)
         self._step_s = float(step_s)
+        self._first_step_s = self._step_s if first_step_s is None else float(first_step_s)
         self._fs = float(resample_hz)
         self._band = (float(band_hz[0]), float(band_hz[1]))
         self._half = float(peak_halfwidth_hz)
@@ -471,7 +483,7 @@ class RRBreathTracker:
         # artifact detector's context when correcting.
         self._keep_s = ARTIFACT_CONTEXT_S if self._correct else 5.0
         self._beats: deque[tuple[float, float]] = deque()
-        self._next_k: int | None = None
+        self._due_s: float | None = None
         n = round(window_s * resample_hz)
         self._n = n
         self._nfft = max(2048, 1 << (n - 1).bit_length())
@@ -494,10 +506,10 @@ class RRBreathTracker:
         Returns
         -------
         list of RRBreathEstimate
-            One per grid time ``k * step_s`` passed by these beats whose window held enough
-            beats; none before a full window has elapsed since the first beat, and none for a
-            time inside a hole (module notes, "Holes"): an estimate comes at most
-            ``max_gap_s`` of beat time after its own time.
+            One per grid time ``k * step_s`` (the first: ``k * first_step_s``) passed by these
+            beats whose window held enough beats; none before a full window has elapsed since
+            the first beat, and none for a time inside a hole (module notes, "Holes"): an
+            estimate comes at most ``max_gap_s`` of beat time after its own time.
 
         Raises
         ------
@@ -511,17 +523,20 @@ class RRBreathTracker:
                 raise ValueError(f"bad beat {beat!r}")
             if self._beats and t < self._beats[-1][0]:
                 raise ValueError("beat times must not go backwards")
-            if self._next_k is None:
-                self._next_k = math.floor((t - rr / 1000.0 + self._window_s) / self._step_s) + 1
+            if self._due_s is None:
+                first = self._first_step_s
+                self._due_s = (math.floor((t - rr / 1000.0 + self._window_s) / first) + 1) * first
             # Estimates due strictly before this beat use only the beats before it. Before the
             # first beat is stored (its interval longer than a window and a step) every window
             # due lies inside the hole that interval is: none gives an estimate.
-            while self._next_k * self._step_s < t:
+            while self._due_s < t:
                 if self._beats:
-                    est = self._estimate(self._next_k * self._step_s, t)
+                    est = self._estimate(self._due_s, t)
                     if est is not None:
                         out.append(est)
-                self._next_k += 1
+                # The next multiple of step_s; the tolerance keeps a due time that is one,
+                # give or take rounding, from being due twice.
+                self._due_s = (math.floor(self._due_s / self._step_s + 1e-9) + 1) * self._step_s
             self._beats.append((t, rr))
             horizon = t - self._window_s - self._keep_s
             while len(self._beats) > 2 and self._beats[1][0] < horizon:
@@ -935,6 +950,7 @@ def estimate_breathing_from_rr(
     peak_halfwidth_hz: float = 0.015,
     min_coverage: float = 0.5,
     max_gap_s: float = MAX_GAP_S,
+    first_step_s: float | None = None,
     correct_artifacts: bool = False,
 ) -> list[RRBreathEstimate]:
     """Breathing estimates over a whole NN series: one :class:`RRBreathTracker` fed every beat.
@@ -947,7 +963,7 @@ def estimate_breathing_from_rr(
         Artifact-corrected intervals, ms (raw RR with ``correct_artifacts``).
     window_s, step_s, resample_hz, band_hz, peak_halfwidth_hz
         The tracker's settings, with its defaults: see :class:`RRBreathTracker`.
-    min_coverage, max_gap_s, correct_artifacts
+    min_coverage, max_gap_s, first_step_s, correct_artifacts
         The tracker's settings, with its defaults: see :class:`RRBreathTracker`.
 
     Returns
@@ -979,6 +995,7 @@ def estimate_breathing_from_rr(
         peak_halfwidth_hz=peak_halfwidth_hz,
         min_coverage=min_coverage,
         max_gap_s=max_gap_s,
+        first_step_s=first_step_s,
         correct_artifacts=correct_artifacts,
     )
     return tracker.update(Beat(a, b) for a, b in zip(t.tolist(), rr.tolist(), strict=True))

@@ -1129,6 +1129,21 @@ def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
             lw=1.4,
             color=COLORS["coherence"],
         )
+        # A value with no neighbour on the line (a 64-69 s session has one window) draws no
+        # segment: as a line alone the panel stayed blank under a headline "Coherence 2.8 / 10"
+        # (found in review). Such values are drawn as points.
+        finite = np.isfinite(score_line)
+        before = np.r_[False, finite[:-1]]
+        after = np.r_[finite[1:], False]
+        alone = finite & ~before & ~after
+        if alone.any():
+            ax.plot(
+                _minutes(t_line[alone]),
+                score_line[alone],
+                "o",
+                ms=3.5,
+                color=COLORS["coherence"],
+            )
     _shade_gaps_and_marks(ax, analysis)
     _time_axis(ax, analysis)
 
