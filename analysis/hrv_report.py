@@ -45,7 +45,15 @@ from analysis.hrv_frequency import (
 from analysis.hrv_time import Convention, time_domain
 from analysis.rr_artifacts import DEFAULT_PARAMS, LABELS, ArtifactParams, correct_rr
 
-__all__ = ["MAX_RELIABLE_ARTIFACT_PCT", "analyse_rr", "artifact_warning", "hf_resolution_warning"]
+__all__ = [
+    "MAX_RELIABLE_ARTIFACT_PCT",
+    "MIN_HRV_BEATS_S",
+    "analyse_rr",
+    "artifact_warning",
+    "beats_span_s",
+    "hf_resolution_warning",
+    "short_series_warning",
+]
 
 MAX_RELIABLE_ARTIFACT_PCT = 5.0
 """Share of corrected beats (%) above which HRV is flagged as unreliable.
@@ -55,6 +63,66 @@ docs/reference/physiology.md gives no threshold; 5 % is the common rule of thumb
 analysed), and even a few % of edited beats measurably bias SDNN, RMSSD and the spectrum (Peltola
 2012, "Role of editing of R-R intervals in the analysis of heart rate variability", Front Physiol
 3:148)."""
+
+
+MIN_HRV_BEATS_S = 60.0
+"""Fewest seconds of beats whose RMSSD, RSA and coherence the history and progress trust.
+
+RMSSD reflects the HF (breathing-rate) variation; a band needs about ten periods of its lower
+edge, one minute for HF (Task Force 1996, Eur Heart J 17:354), and ultra-short RMSSD agrees with
+the 5-minute standard from about 60 s of beats, less well below (Shaffer & Ginsberg 2017, Front
+Public Health 5:258, reviewing Munoz et al. 2015 and others). A Polar lost 8 s into a session
+gave an RMSSD of 27 ms from 8 beats, unflagged, that then counted in progress (found in review).
+The one rule for ``breathwise hrv`` (:func:`short_series_warning`), the history and progress
+(``SessionRow.heart_unreliable``) and the report (its RMSSD tile): ``hrv`` had given the RMSSD
+of a 30 s file with no warning while the other two flagged it (found in review).
+"""
+
+
+def beats_span_s(beats: int, mean_hr_bpm: float | None) -> float | None:
+    """Seconds of heartbeats measured: ``beats`` intervals of the mean NN interval
+    (``60 / mean_hr_bpm`` s each); None without a mean heart rate.
+
+    From a session's numbers alone, so that the history (which keeps no intervals), the
+    report and ``breathwise hrv`` judge :data:`MIN_HRV_BEATS_S` alike: the report had summed
+    the raw intervals, and 59 intervals of 61 s with two missed beats were reliable there and
+    flagged here (found in review).
+    """
+    if not mean_hr_bpm:
+        return None
+    return beats * 60.0 / mean_hr_bpm
+
+
+def short_series_warning(beats: int, mean_hr_bpm: float | None) -> str | None:
+    """The warning for a series under :data:`MIN_HRV_BEATS_S` of beats, or None.
+
+    Parameters
+    ----------
+    beats : int
+        RR intervals in the series.
+    mean_hr_bpm : float or None
+        Mean heart rate of its NN intervals, beats/min.
+
+    Returns
+    -------
+    str or None
+        A sentence naming the seconds of beats (:func:`beats_span_s`) when under the minimum,
+        as the history (``!``) and the report ("unreliable: 32 s of beats") flag them.
+
+    Examples
+    --------
+    >>> short_series_warning(35, 67.0)
+    'under 60 s of beats (31 s): RMSSD, SDNN, pNN50 and coherence are unreliable'
+    >>> short_series_warning(70, 67.0) is None
+    True
+    """
+    span_s = beats_span_s(beats, mean_hr_bpm)
+    if span_s is None or span_s >= MIN_HRV_BEATS_S:
+        return None
+    return (
+        f"under {MIN_HRV_BEATS_S:.0f} s of beats ({span_s:.0f} s): RMSSD, SDNN, pNN50 and "
+        "coherence are unreliable"
+    )
 
 
 def artifact_warning(corrected: int, total: int) -> str | None:
@@ -229,6 +297,8 @@ def analyse_rr(
 
     td = time_domain(nn, valid=~result.nn_corrected, convention=convention)
     time_metrics = td.as_dict()
+    if (short := short_series_warning(int(rr.size), td.mean_hr_bpm)) is not None:
+        warnings.append(short)
     time_settings = time_metrics.pop("settings")
 
     # The input's clock: the series starts at 0 with the first interval, each beat where the

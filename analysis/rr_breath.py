@@ -210,7 +210,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.signal
@@ -221,12 +221,14 @@ from numpy.typing import ArrayLike, NDArray
 from analysis.beats import Beat, instantaneous_heart_rate
 from analysis.hrv_frequency import MAX_GAP_S, peak_power_fraction
 from analysis.rr_artifacts import correct_rr
+from analysis.rsa import rsa_per_breath
 
 __all__ = [
     "COSEN_IRREGULAR",
     "COSEN_TOLERANCE_MS",
     "GOOD_QUALITY",
     "MAX_HOLE_SHARE",
+    "MIN_RECORDED_INTERVALS",
     "MIN_USABLE_SHARE",
     "USABLE_QUALITY",
     "WHITE_NOISE_ALPHA",
@@ -316,6 +318,14 @@ ARTIFACT_CONTEXT_S = 15.0
 MAX_HOLE_SHARE = 0.25
 """Longest hole (beats further apart than ``max_gap_s``) with beats on both sides that a window
 may hold, as a share of the window (16 s of 64 s; module notes, "Holes")."""
+MIN_RECORDED_INTERVALS = 8
+"""Fewest intervals left as recorded by the artifact correction (``correct_artifacts``) that a
+window needs for its white-noise test (module notes, step 5): under 8 the periodogram has fewer
+than 3 Fourier frequencies between 0 and ``1/2`` cycles per beat, and no test of white noise is
+possible. Such a window (sustained ventricular bigeminy, where every interval is either premature
+or a compensatory pause, as in MIT-BIH record 106) is unusable:
+:attr:`RRBreathEstimate.unusable_reason` says why. Its quality was 0 already with 1-7 such
+intervals (an untestable window counted as white noise); with none the test divided by zero."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +358,11 @@ class RRBreathEstimate:
         rhythm found taken out (module notes, step 6; ``inf`` when no two pairs of successive
         intervals match); above :data:`COSEN_IRREGULAR` the rhythm is irregular and the
         quality is 0. ``-inf`` for an estimate made by hand.
+    recorded_intervals : int or None
+        Intervals of the window the artifact correction left as recorded, which the
+        white-noise and irregularity tests read (all of them without ``correct_artifacts``);
+        below :data:`MIN_RECORDED_INTERVALS` the window cannot be tested and its quality is 0.
+        ``None`` for an estimate made by hand.
     """
 
     t_s: float
@@ -359,10 +374,21 @@ class RRBreathEstimate:
     source: str = "rr"
     white_noise_p: float = 0.0
     cosen: float = -math.inf
+    recorded_intervals: int | None = None
 
     @property
     def unusable_reason(self) -> str | None:
         """Why the estimate is unusable (quality below :data:`USABLE_QUALITY`), or None."""
+        if self.recorded_intervals is not None and (
+            self.recorded_intervals < MIN_RECORDED_INTERVALS
+        ):
+            # Checked first: such a window's white-noise p-value is 1 because it could not be
+            # tested, not because its intervals looked like noise.
+            return (
+                "too few intervals as recorded: the artifact correction changed all but "
+                f"{self.recorded_intervals} of the window's intervals (its rhythm tests need "
+                f"{MIN_RECORDED_INTERVALS})"
+            )
         if self.white_noise_p > WHITE_NOISE_ALPHA:
             return (
                 "no rhythm: the intervals look like white noise (white-noise test p = "
@@ -400,6 +426,14 @@ class RRBreathTracker:
         Longest time between successive beats, s, that still counts as holding beats
         (:data:`analysis.hrv_frequency.MAX_GAP_S`, 3 s: the slowest heart, 30 beats/min, leaves
         2 s); longer is a hole, a lost link or contact.
+    first_step_s : float or None
+        Grid of the first estimate only: it is due at the first multiple of ``first_step_s``
+        a full window after the first beat's interval began, the later ones at multiples of
+        ``step_s``. ``None``: ``step_s``. A live session estimates every 10 s
+        (``trainer.session.pipeline.RR_STEP_S``) but has its first where ``breaths --rr``
+        (every 5 s) has it: a 67 s strap recording had that command's rate from its window at
+        65 s and none in its replay and report, whose first window was due at 70 s (found in
+        review).
     correct_artifacts : bool
         The input is raw RR: correct artifacts in each window before analysing it (module
         notes, "Raw RR input"). ``False``: the input must already be NN intervals. Raw RR with
@@ -420,12 +454,15 @@ class RRBreathTracker:
         peak_halfwidth_hz: float = 0.015,
         min_coverage: float = 0.5,
         max_gap_s: float = MAX_GAP_S,
+        first_step_s: float | None = None,
         correct_artifacts: bool = False,
     ) -> None:
         if not (math.isfinite(window_s) and window_s >= 20.0):
             raise ValueError(f"window_s must be at least 20 s, got {window_s!r}")
         if not (math.isfinite(step_s) and step_s > 0.0):
             raise ValueError(f"step_s must be positive, got {step_s!r}")
+        if first_step_s is not None and not (math.isfinite(first_step_s) and first_step_s > 0.0):
+            raise ValueError(f"first_step_s must be positive, got {first_step_s!r}")
         if not (math.isfinite(resample_hz) and resample_hz >= 2.0 * band_hz[1]):
             raise ValueError("resample_hz must be at least twice the band's upper edge")
         if not 0.0 < band_hz[0] < band_hz[1]:
@@ -436,6 +473,7 @@ class RRBreathTracker:
             raise ValueError(f"max_gap_s must be positive and finite, got {max_gap_s!r}")
         self._window_s = float(window_s)
         self._step_s = float(step_s)
+        self._first_step_s = self._step_s if first_step_s is None else float(first_step_s)
         self._fs = float(resample_hz)
         self._band = (float(band_hz[0]), float(band_hz[1]))
         self._half = float(peak_halfwidth_hz)
@@ -446,7 +484,7 @@ class RRBreathTracker:
         # artifact detector's context when correcting.
         self._keep_s = ARTIFACT_CONTEXT_S if self._correct else 5.0
         self._beats: deque[tuple[float, float]] = deque()
-        self._next_k: int | None = None
+        self._due_s: float | None = None
         n = round(window_s * resample_hz)
         self._n = n
         self._nfft = max(2048, 1 << (n - 1).bit_length())
@@ -469,10 +507,10 @@ class RRBreathTracker:
         Returns
         -------
         list of RRBreathEstimate
-            One per grid time ``k * step_s`` passed by these beats whose window held enough
-            beats; none before a full window has elapsed since the first beat, and none for a
-            time inside a hole (module notes, "Holes"): an estimate comes at most
-            ``max_gap_s`` of beat time after its own time.
+            One per grid time ``k * step_s`` (the first: ``k * first_step_s``) passed by these
+            beats whose window held enough beats; none before a full window has elapsed since
+            the first beat, and none for a time inside a hole (module notes, "Holes"): an
+            estimate comes at most ``max_gap_s`` of beat time after its own time.
 
         Raises
         ------
@@ -486,17 +524,20 @@ class RRBreathTracker:
                 raise ValueError(f"bad beat {beat!r}")
             if self._beats and t < self._beats[-1][0]:
                 raise ValueError("beat times must not go backwards")
-            if self._next_k is None:
-                self._next_k = math.floor((t - rr / 1000.0 + self._window_s) / self._step_s) + 1
+            if self._due_s is None:
+                first = self._first_step_s
+                self._due_s = (math.floor((t - rr / 1000.0 + self._window_s) / first) + 1) * first
             # Estimates due strictly before this beat use only the beats before it. Before the
             # first beat is stored (its interval longer than a window and a step) every window
             # due lies inside the hole that interval is: none gives an estimate.
-            while self._next_k * self._step_s < t:
+            while self._due_s < t:
                 if self._beats:
-                    est = self._estimate(self._next_k * self._step_s, t)
+                    est = self._estimate(self._due_s, t)
                     if est is not None:
                         out.append(est)
-                self._next_k += 1
+                # The next multiple of step_s; the tolerance keeps a due time that is one,
+                # give or take rounding, from being due twice.
+                self._due_s = (math.floor(self._due_s / self._step_s + 1e-9) + 1) * self._step_s
             self._beats.append((t, rr))
             horizon = t - self._window_s - self._keep_s
             while len(self._beats) > 2 and self._beats[1][0] < horizon:
@@ -692,12 +733,21 @@ def _analyse(
     # longer looks like noise, and a real ectopic beat's short-long pair, left in, makes a
     # sinus rhythm look like noise. The values either side of a left-out one are joined:
     # a few joins shift a breathing rhythm's phase a little but do not whiten it.
+    recorded = int(np.count_nonzero(nn_kept))
     p_value = _white_noise_p(nn_ms[nn_kept])
     cosen = _irregularity(nn_t_s, nn_ms, nn_kept, f0)
-    if p_value > WHITE_NOISE_ALPHA or cosen > COSEN_IRREGULAR:
+    if p_value > WHITE_NOISE_ALPHA or cosen > COSEN_IRREGULAR or recorded < MIN_RECORDED_INTERVALS:
         quality = 0.0
     return RRBreathEstimate(
-        t_end, 60.0 * f0, phase, rsa, quality, window_s, white_noise_p=p_value, cosen=cosen
+        t_end,
+        60.0 * f0,
+        phase,
+        rsa,
+        quality,
+        window_s,
+        white_noise_p=p_value,
+        cosen=cosen,
+        recorded_intervals=recorded,
     )
 
 
@@ -815,9 +865,12 @@ def _white_noise_p(rr_ms: FloatArray) -> float:
     Returns
     -------
     float
-        p-value of white noise, 0-1; 1 with fewer than 3 Fourier frequencies (under 8 beats).
+        p-value of white noise, 0-1; 1 with fewer than 3 Fourier frequencies (under
+        :data:`MIN_RECORDED_INTERVALS`, 8, intervals; none at all included): untestable.
     """
     n = rr_ms.size
+    if n < MIN_RECORDED_INTERVALS:
+        return 1.0
     # Rectangular window: only then are white noise's ordinates at k / n independent. The
     # linear detrend matches step 1.
     nu, power = scipy.signal.periodogram(
@@ -898,6 +951,7 @@ def estimate_breathing_from_rr(
     peak_halfwidth_hz: float = 0.015,
     min_coverage: float = 0.5,
     max_gap_s: float = MAX_GAP_S,
+    first_step_s: float | None = None,
     correct_artifacts: bool = False,
 ) -> list[RRBreathEstimate]:
     """Breathing estimates over a whole NN series: one :class:`RRBreathTracker` fed every beat.
@@ -910,7 +964,7 @@ def estimate_breathing_from_rr(
         Artifact-corrected intervals, ms (raw RR with ``correct_artifacts``).
     window_s, step_s, resample_hz, band_hz, peak_halfwidth_hz
         The tracker's settings, with its defaults: see :class:`RRBreathTracker`.
-    min_coverage, max_gap_s, correct_artifacts
+    min_coverage, max_gap_s, first_step_s, correct_artifacts
         The tracker's settings, with its defaults: see :class:`RRBreathTracker`.
 
     Returns
@@ -942,6 +996,7 @@ def estimate_breathing_from_rr(
         peak_halfwidth_hz=peak_halfwidth_hz,
         min_coverage=min_coverage,
         max_gap_s=max_gap_s,
+        first_step_s=first_step_s,
         correct_artifacts=correct_artifacts,
     )
     return tracker.update(Beat(a, b) for a, b in zip(t.tolist(), rr.tolist(), strict=True))
@@ -995,8 +1050,12 @@ class RRCycle:
         Heart-rate peak within the cycle, s (about the exhale onset).
     end_s : float
         Next heart-rate trough, s.
-    rsa_bpm : float
-        Peak minus the mean of the two troughs, beats/min.
+    rsa_bpm : float or None
+        Peak-to-trough RSA of the cycle (:func:`analysis.rsa.rsa_per_breath`, Grossman, van
+        Beek & Wientjes 1990): the fastest instantaneous heart rate with its interval's
+        midpoint in ``[inhale_onset_s, exhale_onset_s)`` minus the slowest in
+        ``[exhale_onset_s, end_s)``, beats/min, the per-breath RSA of the session report and
+        history; ``None`` when either half holds no interval's midpoint.
     quality : float
         Quality of the nearest windowed estimate (:class:`RRBreathEstimate`), 0-1.
     """
@@ -1004,7 +1063,7 @@ class RRCycle:
     inhale_onset_s: float
     exhale_onset_s: float
     end_s: float
-    rsa_bpm: float
+    rsa_bpm: float | None
     quality: float
 
 
@@ -1022,7 +1081,12 @@ def rr_breath_cycles(
     band-passed around the session rate (:func:`session_rate_bpm`, 0.6x-1.6x, 2nd-order
     Butterworth run forwards and backwards, so no delay: SciPy ``sosfiltfilt``, Gustafsson
     1996) and its troughs and peaks, at least 0.6 of a period apart
-    (``scipy.signal.find_peaks``), bound the cycles. Limits as for the module: the phase is the
+    (``scipy.signal.find_peaks``), bound the cycles. Each cycle's RSA is the textbook
+    peak-to-trough of the intervals themselves (:func:`analysis.rsa.rsa_per_breath`), the same
+    number the session report and history give for it: it was the band-passed wave's peak
+    minus the mean of its two troughs read on the interpolated heart rate, 10-30 % above the
+    peak-to-trough of the same cycles (8.62 against 6.61 beats/min on pyHRV's
+    ``SampleNNISeriesShort``, found in review). Limits as for the module: the phase is the
     heart's, and there is no exhale:inhale ratio.
 
     Parameters
@@ -1075,6 +1139,9 @@ def rr_breath_cycles(
         p = int(inside[np.argmax(x[inside])])
         mid = grid[a] + 0.5 * (grid[b] - grid[a])
         q = float(est_q[int(np.argmin(np.abs(est_t - mid)))])
-        swing = float(hr[p] - 0.5 * (hr[a] + hr[b]))
-        out.append(RRCycle(float(grid[a]), float(grid[p]), float(grid[b]), swing, q))
-    return out
+        out.append(RRCycle(float(grid[a]), float(grid[p]), float(grid[b]), None, q))
+    # rsa_per_breath wants beat times in order; a corrected series' times may step back a hair
+    # (a split beat), so they are sorted as the report sorts them.
+    order = np.argsort(t, kind="stable")
+    rsa = rsa_per_breath(t[order], rr[order], out)
+    return [replace(c, rsa_bpm=r.peak_to_trough_bpm) for c, r in zip(out, rsa, strict=True)]

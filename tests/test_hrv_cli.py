@@ -557,3 +557,32 @@ def test_a_gap_the_timestamps_show_is_warned_of(
         "'Phone timestamp' is not used (line 6: '2024-03-01T00:00:60.000' is not a valid"
         in (out["warnings"][0])
     )
+
+
+def test_a_series_under_a_minute_of_beats_is_flagged_as_report_and_history_flag_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hrv gave the RMSSD of a 30 s file with no warning while the history marked it "!" and
+    the report said "unreliable: 32 s of beats" (found in review): one rule for all three."""
+    from trainer.cli.app import run
+    from trainer.reports.report import _rmssd_note
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.history import list_sessions
+
+    short = write(tmp_path / "s30.txt", "\n".join(f"{v:.0f}" for v in rr_series(35)) + "\n")
+    out = json.loads(call([str(short)], capsys))
+    assert out["metrics"]["time"]["rmssd_ms"] is not None
+    flagged = [w for w in out["warnings"] if w.startswith("under 60 s of beats (")]
+    assert flagged == [
+        "under 60 s of beats (30 s): RMSSD, SDNN, pNN50 and coherence are unreliable"
+    ]
+    rec = tmp_path / "s30.bwr"
+    assert run(["import", str(short), "--start", "2026-01-01T07:00", "-o", str(rec)]) == 0
+    analysis = analyse_recording(rec)
+    assert _rmssd_note(analysis, analysis.metrics()) == "unreliable: 30 s of beats"
+    (row,) = list_sessions()
+    assert row.heart_unreliable
+    # A minute and more of the same heart: no warning from hrv, as the history does not flag it.
+    long = write(tmp_path / "s72.txt", "\n".join(f"{v:.0f}" for v in rr_series(85)) + "\n")
+    out = json.loads(call([str(long)], capsys))
+    assert not [w for w in out["warnings"] if "of beats (" in w]

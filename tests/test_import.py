@@ -1018,3 +1018,32 @@ def test_an_imported_session_has_no_ratio_target(tmp_path: Path) -> None:
     import_(src, "rr", tmp_path / "rr.bwr", "2026-01-01T07:00")
     spans = analyse_recording(tmp_path / "rr.bwr").pacer_spans
     assert spans and all(s.mode == "own" and s.ratio is None for s in spans)
+
+
+def test_a_table_with_a_time_column_says_its_rr_were_stored_in_1024ths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Kubios-style ``time_s,rr_ms`` table had its RR rounded to 1/1024 s with no note (pNN50
+    40.55 -> 42.23 % on the NeuroKit2 resting ECG), while the same intervals as a list got the
+    README's note (found in review): both say it now, in the same words."""
+    rr = np.round(_rr_series(200))
+    t = np.cumsum(rr) / 1000.0
+    table = tmp_path / "tab.csv"
+    table.write_text(
+        "time_s,rr_ms\n" + "".join(f"{a:.3f},{b:.0f}\n" for a, b in zip(t, rr, strict=True))
+    )
+    listed = tmp_path / "list.txt"
+    listed.write_text("\n".join(f"{v:.0f}" for v in rr) + "\n")
+    note = "note: RR stored at the strap's resolution of 1/1024 s: intervals within "
+    for src in (table, listed):
+        import_(src, "auto", tmp_path / f"{src.stem}.bwr", "2026-01-01T07:00")
+        err = capsys.readouterr().err
+        assert note in err and "so pNN50 in its report can differ from 'hrv'" in err, src.name
+    # Values a strap sent (a whole number of 1/1024 s each) are stored as they are: no note.
+    exact = np.round(rr * 1.024) / 1.024
+    strap = tmp_path / "strap.csv"
+    strap.write_text(
+        "time_s,rr_ms\n" + "".join(f"{a:.3f},{b:.6f}\n" for a, b in zip(t, exact, strict=True))
+    )
+    import_(strap, "auto", tmp_path / "strap.bwr", "2026-01-01T07:00")
+    assert note not in capsys.readouterr().err

@@ -15,6 +15,7 @@ from test_ui import FakeSession
 from textual.widgets import Static
 
 from analysis.beats import Beat
+from analysis.hrv_report import MIN_HRV_BEATS_S
 from devices.packets import RawPacket
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.reports.report import report_figure
@@ -29,7 +30,7 @@ from trainer.session.summary import (
     sensor_lost_word,
     session_sensors,
 )
-from trainer.storage.history import MIN_HRV_BEATS_S, SessionRow
+from trainer.storage.history import SessionRow
 from trainer.storage.recording import read_recording
 from trainer.ui.headless import format_summary
 from trainer.ui.screen import BreathwiseApp

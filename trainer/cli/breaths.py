@@ -51,6 +51,7 @@ from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
     COSEN_IRREGULAR,
     GOOD_QUALITY,
+    MIN_RECORDED_INTERVALS,
     MIN_USABLE_SHARE,
     USABLE_QUALITY,
     WHITE_NOISE_ALPHA,
@@ -125,13 +126,16 @@ ESTIMATE_KEYS = (
     "t_s",
     "rate_bpm",
     "phase_rad",
-    "rsa_bpm",
+    "fit_swing_bpm",
     "quality",
     "white_noise_p",
     "cosen",
     "unusable_reason",
 )
-"""Fields of each 64 s window of ``--rr`` (JSON ``estimates``; CSV's second table)."""
+"""Fields of each 64 s window of ``--rr`` (JSON ``estimates``; CSV's second table).
+``fit_swing_bpm`` is the peak-to-trough of the sinusoid fitted at the window's breathing rate
+(:attr:`analysis.rr_breath.RRBreathEstimate.rsa_bpm`), not a breath's RSA: it was named
+``rsa_bpm`` like the breaths' peak-to-trough RSA, a different quantity (found in review)."""
 MIN_DURATION_S = 20.0
 """Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
 UNCLEAR_CAUSE = "too little sinus arrhythmia, or an irregular rhythm"
@@ -1462,13 +1466,29 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
     )
     share = usable_share(estimates)
     if rate is None:
-        noise = sum(e.white_noise_p > WHITE_NOISE_ALPHA for e in estimates)
-        irregular = sum(e.cosen > COSEN_IRREGULAR for e in estimates)
+        # A window the correction left too few intervals of could not be tested: its
+        # white-noise p-value of 1 says nothing about noise (RRBreathEstimate.unusable_reason).
+        untested = [
+            e.recorded_intervals is not None and e.recorded_intervals < MIN_RECORDED_INTERVALS
+            for e in estimates
+        ]
+        noise = sum(
+            e.white_noise_p > WHITE_NOISE_ALPHA and not u
+            for e, u in zip(estimates, untested, strict=True)
+        )
+        irregular = sum(
+            e.cosen > COSEN_IRREGULAR and not u for e, u in zip(estimates, untested, strict=True)
+        )
         if 2 * noise > len(estimates):
             cause = f"in {noise} of {len(estimates)} windows the intervals look like white noise"
         elif 2 * irregular > len(estimates):
             cause = (
                 f"in {irregular} of {len(estimates)} windows the rhythm is irregular beat to beat"
+            )
+        elif 2 * sum(untested) > len(estimates):
+            cause = (
+                f"in {sum(untested)} of {len(estimates)} windows the artifact correction changed "
+                "nearly every interval"
             )
         else:
             cause = UNCLEAR_CAUSE
@@ -1497,7 +1517,7 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
                 "exhale_s": round(c.end_s - c.exhale_onset_s, 3),
                 "pause_s": None,
                 "ratio": None,
-                "rsa_bpm": round(c.rsa_bpm, 3),
+                "rsa_bpm": None if c.rsa_bpm is None else round(c.rsa_bpm, 3),
                 "quality": label(c.quality),
             }
             for c in cycles
@@ -1512,7 +1532,7 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
                 "t_s": round(e.t_s, 3),
                 "rate_bpm": round(e.rate_bpm, 3),
                 "phase_rad": round(e.phase_rad, 4),
-                "rsa_bpm": round(e.rsa_bpm, 3),
+                "fit_swing_bpm": round(e.rsa_bpm, 3),
                 "quality": round(e.quality, 4),
                 "white_noise_p": round(e.white_noise_p, 4),
                 # Infinite when no two pairs of intervals match: JSON has no infinity.
@@ -1535,8 +1555,10 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
             f"2011, over the intervals the correction left alone) exceeds {COSEN_IRREGULAR:g} "
             "unusable",
             "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
-            "rsa_bpm (a belt's depth) is the RSA swing in beats/min; ratio and pause cannot "
-            "be measured from RR",
+            "rsa_bpm (a belt's depth) is the breath's peak-to-trough RSA in beats/min "
+            "(Grossman et al. 1990: max heart rate from inhale to exhale onset - min from "
+            "exhale onset to the end, as report and history give it; null when a half holds "
+            "no beat); ratio and pause cannot be measured from RR",
             "quality_labels": f"good >= {GOOD_QUALITY}, uncertain >= {USABLE_QUALITY} "
             "(windowed RSA quality)",
             "usable_share": round(share, 4),
@@ -1679,9 +1701,9 @@ def breaths(
     index; 0 or 0,1 with a warning) is taken for names over decimal numbers. settings.file
     names the file.
 
-    With --rr, the CSV holds the breath table (depth is rsa_bpm, the heart rate's swing in
-    beats/min), then after an empty line a table of the 64 s windows (t_s, rate_bpm,
-    quality, unusable_reason...), as JSON's "estimates".
+    With --rr, the CSV holds the breath table (depth is rsa_bpm, the breath's peak-to-trough
+    RSA in beats/min, as report and history give it), then after an empty line a table of the
+    64 s windows (t_s, rate_bpm, quality, unusable_reason...), as JSON's "estimates".
 
     Example: breathwise breaths belt.csv --fs 50 --column rsp
     """

@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 
-from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import is_simulated, source_line, source_mark
-from trainer.storage.history import MIN_HRV_BEATS_S, SessionRow, Stored, readable_path
+from trainer.storage.history import SessionRow, Stored, readable_path
 
 
 def _cell(value: float | None, digits: int = 1) -> str:

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
-from trainer.storage.history import MIN_HRV_BEATS_S, SessionRow, implausible_start
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S
+from trainer.storage.history import SessionRow, implausible_start
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist

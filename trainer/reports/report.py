@@ -41,7 +41,7 @@ import numpy.typing as npt
 from analysis.breath_variability import ratio_measured
 from analysis.coherence import DEFAULT_SETTINGS
 from analysis.hrv_frequency import MAX_GAP_S, MIN_SPECTRUM_S
-from analysis.hrv_report import artifact_warning
+from analysis.hrv_report import MIN_HRV_BEATS_S, artifact_warning, beats_span_s
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import (
     HeartMetrics,
@@ -52,7 +52,6 @@ from trainer.reports.session_analysis import (
 from trainer.session.pipeline import RR_STEP_S
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
 from trainer.session.summary import scored_rates, sensor_loss_text, sensor_lost_word
-from trainer.storage.history import MIN_HRV_BEATS_S, beats_span_s
 from trainer.storage.paths import check_output_path, replacing
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 
@@ -341,7 +340,7 @@ def _ended_text(analysis: SessionAnalysis) -> str:
 
 def _rmssd_note(analysis: SessionAnalysis, m: dict[str, Any]) -> str:
     """Under the RMSSD tile: the mean heart rate, or that the RMSSD is from too few beats to
-    stand (:data:`trainer.storage.history.MIN_HRV_BEATS_S`, as the history flags it)."""
+    stand (:data:`analysis.hrv_report.MIN_HRV_BEATS_S`, as the history flags it)."""
     beats_s = beats_span_s(int(m["beats"] or 0), _f(m["mean_hr_bpm"]))
     if m["rmssd_ms"] is not None and beats_s is not None and beats_s < MIN_HRV_BEATS_S:
         return f"unreliable: {beats_s:.0f} s of beats"
@@ -1130,6 +1129,21 @@ def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
             lw=1.4,
             color=COLORS["coherence"],
         )
+        # A value with no neighbour on the line (a 64-69 s session has one window) draws no
+        # segment: as a line alone the panel stayed blank under a headline "Coherence 2.8 / 10"
+        # (found in review). Such values are drawn as points.
+        finite = np.isfinite(score_line)
+        before = np.r_[False, finite[:-1]]
+        after = np.r_[finite[1:], False]
+        alone = finite & ~before & ~after
+        if alone.any():
+            ax.plot(
+                _minutes(t_line[alone]),
+                score_line[alone],
+                "o",
+                ms=3.5,
+                color=COLORS["coherence"],
+            )
     _shade_gaps_and_marks(ax, analysis)
     _time_axis(ax, analysis)
 

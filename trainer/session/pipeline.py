@@ -181,6 +181,12 @@ RR_STEP_S = 10.0
 beats, so a rate change shows up over about half a minute whatever the step; 10 s rather than
 the tracker's 5 s halves its cost (artifact correction and spectrum per estimate), which keeps
 a one-hour replay within its 2 s budget (benchmarks/bench_pipeline.py)."""
+RR_FIRST_STEP_S = 5.0
+"""Grid of the first breathing estimate from the heart rhythm, s: the step of
+``breathwise breaths --rr`` (:func:`analysis.rr_breath.estimate_breathing_from_rr`'s default), so
+the first reading comes with the first full window that command reads, up to 5 s sooner than on
+the :data:`RR_STEP_S` grid. A 64-70 s strap recording had no rate in its replay, report and
+history while ``breaths --rr`` gave one from its window at 65 s (found in review)."""
 
 
 UNSHOWN_BREATHS = 3
@@ -577,7 +583,9 @@ class Pipeline:
         self._acc_unsettled_said = False
         self._heart_cache: tuple[tuple[int, int, float], HeartMetrics] | None = None
         # Raw RR from the strap: the tracker corrects artifacts in each window it analyses.
-        self._rr_breath = RRBreathTracker(step_s=RR_STEP_S, correct_artifacts=True)
+        self._rr_breath = RRBreathTracker(
+            step_s=RR_STEP_S, first_step_s=RR_FIRST_STEP_S, correct_artifacts=True
+        )
         self._estimators = {name: BreathEstimator(name) for name in ("belt", "acc")}
         self._selector = BreathSourceSelector()
         # Whose breaths are shown and coached when belt and accelerometer both give them (see

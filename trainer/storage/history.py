@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT
+from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S, beats_span_s
 from devices.errors import DecodeError
 from devices.godirect import is_measurement_packet
 from devices.heart_rate import decode_heart_rate_measurement
@@ -230,31 +230,6 @@ class ExportOfHeldSession(UserError):
     (:meth:`History.store`): its data are the export's (beats, no belt, no pauses), so the
     history's key does not recognise it, but it is the same practice, and added it would count
     those minutes twice (found in review)."""
-
-
-MIN_HRV_BEATS_S = 60.0
-"""Fewest seconds of beats whose RMSSD, RSA and coherence the history and progress trust.
-
-RMSSD reflects the HF (breathing-rate) variation; a band needs about ten periods of its lower
-edge, one minute for HF (Task Force 1996, Eur Heart J 17:354), and ultra-short RMSSD agrees with
-the 5-minute standard from about 60 s of beats, less well below (Shaffer & Ginsberg 2017, Front
-Public Health 5:258, reviewing Munoz et al. 2015 and others). A Polar lost 8 s into a session
-gave an RMSSD of 27 ms from 8 beats, unflagged, that then counted in progress (found in review).
-"""
-
-
-def beats_span_s(beats: int, mean_hr_bpm: float | None) -> float | None:
-    """Seconds of heartbeats measured: ``beats`` intervals of the mean NN interval
-    (``60 / mean_hr_bpm`` s each); None without a mean heart rate.
-
-    From a session's numbers alone, so that the history (which keeps no intervals) and the
-    report judge :data:`MIN_HRV_BEATS_S` alike: the report had summed the raw intervals, and
-    59 intervals of 61 s with two missed beats were reliable there and flagged here (found
-    in review).
-    """
-    if not mean_hr_bpm:
-        return None
-    return beats * 60.0 / mean_hr_bpm
 
 
 @dataclass(frozen=True, slots=True)

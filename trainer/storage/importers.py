@@ -1350,6 +1350,15 @@ def import_polar_csv(
         items.append(_packet(t_ns / NS_PER_S, start_wall_ns, stream, payload))
     if timing is not None:
         notes.insert(0, beat_timing_note(timing))
+    # Each RR value is stored in 1/1024 s here too (_strap_notifications); only the RR-list path
+    # said so, and a table with a time column moved pNN50 from 40.55 to 42.23 % silently (found
+    # in review).
+    file_rr = table.columns.get("rr")
+    if file_rr is not None and np.any(given := np.isfinite(file_rr)):
+        rr_ms = file_rr[given]
+        resolution = resolution_note(rr_ms, [rr_ms_to_raw(float(v)) for v in rr_ms])
+        if resolution is not None:
+            notes.append(resolution)
     return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=tuple(notes))
 
 
