@@ -85,6 +85,18 @@ def test_report_says_it_as_replay_does_on_stderr_and_on_its_page(
     assert " ".join(on_page[0].split()) == note.removeprefix("note: ")
 
 
+def test_a_folder_of_reports_says_it_for_each_file(
+    earlier: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / earlier.name).write_bytes(earlier.read_bytes())
+    (folder / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    assert run(["report", str(folder), "--jobs", "1", "--table-only"]) == 0
+    (note,) = _notes(capsys.readouterr().err)
+    assert note.startswith("note: earlier.bwr: this report differs from what the live session")
+
+
 def test_a_report_whose_numbers_agree_says_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -227,6 +227,12 @@ def _batch(
             bar.advance(task)
             if row.status != "ok":
                 bar.console.print(f"skipped {row.file}: {row.error}")
+            elif row.note:
+                # As one file's report says it; whole (no wrapping, no markup) for a log.
+                what = row.note.removeprefix("note: ")
+                bar.console.print(
+                    f"note: {row.file}: {what}", soft_wrap=True, markup=False, highlight=False
+                )
 
         result = run_batch(
             paths,
