@@ -29,6 +29,7 @@ from trainer.storage.recording import (
     PacerChange,
     RecordingError,
     RecordingWriter,
+    earlier_header_digest,
     header_digest,
     read_header,
     read_recording,
@@ -391,10 +392,15 @@ def test_a_header_from_before_the_analysis_revision_reads_as_unknown(tmp_path: P
     assert header.analysis_revision is None
     assert "analysis_revision" not in header.to_json()
     line = json.dumps(old, sort_keys=True, separators=(",", ":"))
+    # The digest history schemas v5 and v6 keyed it by, which the upgrade to v7 matches.
+    assert earlier_header_digest(header) == hashlib.sha256(line.encode()).hexdigest()[:16]
+    del old["software"]
+    line = json.dumps(old, sort_keys=True, separators=(",", ":"))
     assert header_digest(header) == hashlib.sha256(line.encode()).hexdigest()[:16]
-    # The revision is not the session's identity: an import made again after it was raised is
-    # the same session.
+    # Neither the revision nor the software is the session's identity: an import made again
+    # after either changed is the same session.
     assert header_digest(replace(header, analysis_revision=7)) == header_digest(header)
+    assert header_digest(replace(header, software="breathwise 9.9.9")) == header_digest(header)
 
 
 @pytest.mark.parametrize("revision", [0, -1, True, "1", 1.0, 10**7])

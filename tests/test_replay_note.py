@@ -25,8 +25,9 @@ from trainer.coaching.pacer import BreathPattern
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan
 from trainer.session.pipeline import NS_PER_S
 from trainer.session.summary import SessionSummary
-from trainer.storage.recording import Header, read_recording
-from trainer.ui.headless import changed_numbers, format_summary
+from trainer.storage.recording import read_recording
+from trainer.ui import headless
+from trainer.ui.headless import analysis_changed_note, changed_numbers, format_summary
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recordings" / "sample-neurokit2-resting.bwr"
@@ -172,7 +173,7 @@ def test_a_known_earlier_revision_is_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A recording stamped with its revision is told apart from today's by it."""
-    monkeypatch.setattr(session_cli, "ANALYSIS_REVISION", ANALYSIS_REVISION + 1)
+    monkeypatch.setattr(headless, "ANALYSIS_REVISION", ANALYSIS_REVISION + 1)
     live = read_recording(live_recording).summary
     assert live is not None
     old = _rewritten(live_recording, tmp_path / "old.bwr", {"gaps": 1}, revision=ANALYSIS_REVISION)
@@ -254,10 +255,7 @@ def test_changed_numbers_are_those_a_person_reads_differently(
     ],
 )
 def test_the_note_says_which_analysis_wrote_the_recording(revision: int | None, words: str) -> None:
-    from devices.source import SourceInfo
-
-    header = Header(0, 0, SourceInfo("sim", "x"), analysis_revision=revision)
-    note = session_cli.analysis_changed_note(header, {"breaths": 3}, {"breaths": 4})
+    note = analysis_changed_note(SOFTWARE, revision, {"breaths": 3}, {"breaths": 4})
     assert note.startswith("note: this replay differs from what the live session showed (")
     assert words in note and "\n" not in note
-    assert session_cli.analysis_changed_note(header, {"breaths": 3}, {"breaths": 3}) == ""
+    assert analysis_changed_note(SOFTWARE, revision, {"breaths": 3}, {"breaths": 3}) == ""

@@ -14,8 +14,9 @@ header (``analysis_revision``, docs/recording-format.md) beside :data:`SOFTWARE`
 Raise it by one in any change after which replaying an existing recording gives other breaths,
 heart-rhythm rates, coaching cues, strain signs or summary numbers than before: a decoder, a
 tracker or a threshold of ``analysis/``, the pipeline, the coach or the summary
-(``trainer/session``, ``trainer/coaching``). ``breathwise replay`` compares a recording's
-closing summary with its own and, when they differ, names both revisions, so a person can tell
+(``trainer/session``, ``trainer/coaching``). ``breathwise replay``, ``report`` and ``history
+--add`` compare a recording's closing summary with their own and, when they differ, name both
+revisions (:func:`trainer.ui.headless.analysis_changed_note`), so a person can tell
 a recording analysed by an earlier analysis from a fault. The version in :data:`SOFTWARE` cannot
 do that: it stays the same across such changes. A change that leaves every replay the same
 (wording, speed, the screen) leaves it alone. ``tests/test_analysis_revision.py`` holds what

@@ -181,3 +181,5 @@ def _add_to_history(path: Path) -> None:
             f"added to your history ({stored.row.practised_min:.1f} min){replaced_note(stored)}",
             file=sys.stderr,
         )
+        if stored.changed_note:
+            print(stored.changed_note, file=sys.stderr)

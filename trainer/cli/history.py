@@ -258,6 +258,10 @@ def _add(paths: list[Path]) -> None:
                 f"{replaced_note(stored)}",
                 file=sys.stderr,
             )
+            if stored.changed_note:
+                # Once per file, as replay says it: the row holds today's numbers.
+                what = stored.changed_note.removeprefix("note: ")
+                print(f"note: {readable_path(file.name)}: {what}", file=sys.stderr)
             added += 1
             replaced += stored.replaced_other_file
     if not added:

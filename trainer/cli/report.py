@@ -134,6 +134,8 @@ def report(
     plus summary.csv); a file that cannot be read is reported and skipped. Reports and
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
+    The recording is analysed again by today's analysis: when its numbers differ from those
+    the session closed with, a note on standard error and one on the page say which, and why.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
@@ -156,8 +158,13 @@ def report(
             f"note: {path} is {STILL_RECORDING_NOTE}; showing what it holds so far",
             file=sys.stderr,
         )
-    written = report_recording(path, output)
+    # The page carries the note too, above its numbers (trainer.reports.report).
+    written = report_recording(path, output, tell=_note)
     print(f"report written: {written}", file=sys.stderr)
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _batch(
@@ -223,6 +230,12 @@ def _batch(
                 # "[/...]" would raise). One line: off a terminal Rich wraps at 80 columns, which
                 # put a long path on a line of its own in a log.
                 bar.console.print(f"skipped {row.file}: {row.error}", markup=False, soft_wrap=True)
+            elif row.note:
+                # As one file's report says it; whole (no wrapping, no markup) for a log.
+                what = row.note.removeprefix("note: ")
+                bar.console.print(
+                    f"note: {row.file}: {what}", soft_wrap=True, markup=False, highlight=False
+                )
 
         result = run_batch(
             paths,

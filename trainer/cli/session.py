@@ -22,7 +22,6 @@ import typer
 from devices.errors import BreathwiseDeviceError
 from devices.packets import RawPacket
 from devices.source import LinkEvent, SourceInfo
-from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.cli import early_signals
 from trainer.cli.safety import terminal_prompts
 from trainer.cli.sensors import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
@@ -44,8 +43,8 @@ from trainer.session.sensor_label import (
 from trainer.session.summary import SessionSummary
 from trainer.storage.config import load_settings, settings_path
 from trainer.storage.paths import SESSION_FOLDER_ADVICE, check_output_path, check_writable_dir
-from trainer.storage.recording import STILL_RECORDING_NOTE, Header, Recording, read_recording
-from trainer.ui.headless import changed_numbers, format_summary, line_printer
+from trainer.storage.recording import STILL_RECORDING_NOTE, Recording, read_recording
+from trainer.ui.headless import analysis_changed_note, format_summary, line_printer
 from trainer.ui.session_sound import (
     SessionSound,
     ShowNotice,
@@ -929,54 +928,9 @@ def _print_replay_summary(result: SessionResult, recording: Recording) -> None:
         )
         return
     if recording.summary is not None:
-        note = analysis_changed_note(recording.header, recording.summary, result.summary)
+        header = recording.header
+        note = analysis_changed_note(
+            header.software, header.analysis_revision, recording.summary, result.summary
+        )
         if note:
             print(note, file=sys.stderr, flush=True)
-
-
-def analysis_changed_note(
-    header: Header, recorded: SessionSummary, replayed: SessionSummary
-) -> str:
-    """One line naming the numbers a person reads (:data:`trainer.ui.headless.SHOWN_NUMBERS`)
-    that a replay's summary ``replayed`` shows otherwise than the recording's closing summary
-    ``recorded`` did, and why; ``""`` when they agree.
-
-    A replay analyses the recorded bytes with today's analysis, so a recording analysed live by
-    an earlier one can replay other breaths and numbers: said, not left for the person to find
-    (found: 8 of 15 accelerometer recordings of an earlier day replayed other breaths, and a
-    program session eased for a sign of strain replayed its easing without the strain line).
-    The header's ``software`` stays the same across analysis changes; its
-    ``analysis_revision`` (:data:`trainer.ANALYSIS_REVISION`) tells them apart where the file
-    has one.
-    """
-    changes = changed_numbers(recorded, replayed)
-    if not changes:
-        return ""
-    live = header.software or "an unnamed Breathwise"
-    today = f"today's analysis ({SOFTWARE}, analysis revision {ANALYSIS_REVISION})"
-    revision = header.analysis_revision
-    if revision is None:
-        why = (
-            f"the session was analysed live by {live}, an earlier analysis from before "
-            f"recordings named their revision, and the replay by {today}"
-        )
-    elif revision < ANALYSIS_REVISION:
-        why = (
-            f"the session was analysed live by an earlier analysis ({live}, analysis revision "
-            f"{revision}) and the replay by {today}"
-        )
-    elif revision > ANALYSIS_REVISION:
-        why = (
-            f"the session was analysed live by a later analysis ({live}, analysis revision "
-            f"{revision}) than this Breathwise's ({SOFTWARE}, analysis revision "
-            f"{ANALYSIS_REVISION})"
-        )
-    else:
-        why = (
-            f"both are analysis revision {revision} ({live} live, {SOFTWARE} now) and should "
-            "agree: an analysis change that did not raise the revision, or a fault (please "
-            "report it with the recording)"
-        )
-    return (
-        f"note: this replay differs from what the live session showed ({', '.join(changes)}): {why}"
-    )

@@ -90,6 +90,9 @@ class BatchRow:
         The report's file name (empty when no report was asked for or on error).
     metrics : dict
         :meth:`SessionAnalysis.metrics` of the session (empty on error).
+    note : str
+        When today's analysis shows other numbers than the session closed with, the note its
+        report carries (:meth:`SessionAnalysis.changed_note`); ``""`` otherwise.
     """
 
     file: str
@@ -97,6 +100,7 @@ class BatchRow:
     error: str = ""
     report: str = ""
     metrics: dict[str, float | int | str | None] = field(default_factory=dict)
+    note: str = ""
 
     def csv_row(self) -> list[str]:
         """The row as written to the summary table (empty cells for missing values)."""
@@ -148,7 +152,7 @@ def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tu
     (BatchRow, int)
         The outcome and the id of the process that did the work.
     """
-    from trainer.reports.report import write_report
+    from trainer.reports.report import REPORT_SUBJECT, write_report
     from trainer.reports.session_analysis import analyse_recording
 
     name = Path(path).name
@@ -159,7 +163,9 @@ def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tu
             target = report_target(Path(path), Path(out_dir), report_suffix)
             write_report(analysis, target)
             report = target.name
-        row = BatchRow(name, "ok", "", report, analysis.metrics())
+        row = BatchRow(
+            name, "ok", "", report, analysis.metrics(), analysis.changed_note(REPORT_SUBJECT)
+        )
     except UserError as exc:
         row = BatchRow(name, "error", exc.user_message())
     except Exception as exc:

@@ -31,6 +31,7 @@ import stat
 import textwrap
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -358,6 +359,16 @@ def _no_breathing_text(analysis: SessionAnalysis) -> str:
     return "no breathing signal: no breaths found in the chest movement"
 
 
+REPORT_SUBJECT = "this report"
+"""What the note of :meth:`SessionAnalysis.changed_note` calls a report, on its page and on
+standard error."""
+CHANGED_NOTE_WIDTH = 150
+"""Characters per line of that note on the page (the whole note is on standard error)."""
+CHANGED_NOTE_ROW = 0.2
+"""Height the headline's row grows by for that note, in the grid's ratios (a panel is about
+0.85): two lines under the numbers."""
+
+
 def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.axis("off")
     m = analysis.metrics()
@@ -463,6 +474,33 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             transform=ax.transAxes,
         )
         ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
+
+
+def _changed_note(ax: Axes, note: str, height: float) -> None:
+    """Under the headline's numbers, when today's analysis finds others than the live session
+    closed with: the note ``replay`` and ``report`` print (:meth:`SessionAnalysis.changed_note`),
+    so a page printed or sent on says which numbers changed and which analyses gave them.
+
+    The headline's row has grown by :data:`CHANGED_NOTE_ROW` from ``height``: its text is
+    placed in fractions of the row, so the headline is squeezed back to its own height at the
+    top, and the note takes the room freed below."""
+    scale = height / (height + CHANGED_NOTE_ROW)
+    for text in ax.texts:
+        x, y = text.get_position()
+        text.set_position((x, 1.0 - (1.0 - y) * scale))
+    lines = textwrap.wrap(
+        note.removeprefix("note: "), CHANGED_NOTE_WIDTH, max_lines=2, placeholder=" …"
+    )
+    ax.text(
+        0.0,
+        1.0 - 1.36 * scale,
+        "\n".join(lines),
+        fontsize=6,
+        color=MARK_COLOR,
+        va="top",
+        linespacing=1.15,
+        transform=ax.transAxes,
+    )
 
 
 def _f(value: object) -> float | None:
@@ -1430,6 +1468,9 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         heights.insert(7, 0.75)
         # The headline's text is placed in fractions of its row: keep the row as tall.
         heights[0] = 0.9
+    changed = analysis.changed_note(REPORT_SUBJECT)
+    if changed:
+        heights[0] += CHANGED_NOTE_ROW
     grid = fig.add_gridspec(
         len(heights),
         2,
@@ -1442,7 +1483,10 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         hspace=_hspace(len(heights)),
         wspace=0.2,
     )
-    _headline(fig, fig.add_subplot(grid[0, :]), analysis)
+    headline = fig.add_subplot(grid[0, :])
+    _headline(fig, headline, analysis)
+    if changed:
+        _changed_note(headline, changed, heights[0] - CHANGED_NOTE_ROW)
     _overview(fig, fig.add_subplot(grid[1, :]), analysis)
     window = _zoom_window(analysis)
     zoom = fig.add_subplot(grid[2, :])
@@ -1516,10 +1560,16 @@ def write_report(analysis: SessionAnalysis, output: Path) -> Path:
     return save_figure(report_figure(analysis), output)
 
 
-def report_recording(recording: Path, output: Path | None = None) -> Path:
+def report_recording(
+    recording: Path, output: Path | None = None, *, tell: Callable[[str], None] | None = None
+) -> Path:
     """Analyse one recording and write its report; ``output`` defaults to ``<stem>.report.png``
     beside the recording. An existing report is replaced; anything else there is refused
     (:func:`check_replaceable`).
+
+    When today's analysis shows other numbers than the live session closed with, the page
+    says so above its numbers, and ``tell`` is given the same note
+    (:meth:`SessionAnalysis.changed_note`) before the page is drawn.
 
     Raises
     ------
@@ -1536,4 +1586,8 @@ def report_recording(recording: Path, output: Path | None = None) -> Path:
     target = output if output is not None else recording.with_suffix(".report.png")
     figure_suffix(target)
     check_replaceable(target, "a report")
-    return write_report(analyse_recording(recording), target)
+    analysis = analyse_recording(recording)
+    note = analysis.changed_note(REPORT_SUBJECT)
+    if note and tell is not None:
+        tell(note)
+    return write_report(analysis, target)

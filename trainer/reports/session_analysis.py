@@ -44,7 +44,14 @@ from trainer.session.pipeline import (
     StatusEvent,
 )
 from trainer.session.summary import SessionSummary, sensor_loss, session_sensors
-from trainer.storage.recording import Item, PacerChange, Recording, header_digest, read_recording
+from trainer.storage.recording import (
+    Item,
+    PacerChange,
+    Recording,
+    earlier_header_digest,
+    header_digest,
+    read_recording,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -236,6 +243,13 @@ class SessionAnalysis:
         rhythm against the pacer, in order (empty when there were breaths to score).
     rr_estimates : tuple of RRBreathEstimate
         Breathing read from the heart rhythm, every ``RR_STEP_S`` (beat clock = session s).
+    analysis_revision : int or None
+        The header's ``analysis_revision``: which analysis the live session's results came
+        from (None: a file from before recordings named it).
+    recorded_summary : SessionSummary or None
+        The closing summary the recording holds, as the live session (or the import) wrote
+        it; None when it has none (cut short, still being recorded). :attr:`summary` is
+        today's analysis of the same bytes (:meth:`changed_note` compares them).
     """
 
     path: Path | None
@@ -272,6 +286,28 @@ class SessionAnalysis:
     header_digest: str = ""
     """:func:`trainer.storage.recording.header_digest` of the recording's header ("" when
     unknown)."""
+    earlier_header_digest: str = ""
+    """:func:`trainer.storage.recording.earlier_header_digest` of the recording's header: the
+    identity history schemas v5 and v6 keyed it by ("" when unknown)."""
+    analysis_revision: int | None = None
+    recorded_summary: SessionSummary | None = None
+
+    def changed_note(self, what: str) -> str:
+        """The note :func:`trainer.ui.headless.analysis_changed_note` makes of this analysis:
+        one line naming the numbers today's analysis shows otherwise than the live session
+        closed with, ``what`` (``"this report"``) its subject; ``""`` when they agree or the
+        recording holds no closing summary."""
+        from trainer.ui.headless import analysis_changed_note
+
+        if self.recorded_summary is None:
+            return ""
+        return analysis_changed_note(
+            self.software,
+            self.analysis_revision,
+            self.recorded_summary,
+            self.summary,
+            what=what,
+        )
 
     @property
     def session_key(self) -> str:
@@ -285,6 +321,17 @@ class SessionAnalysis:
         if not self.header_digest:
             return self.legacy_session_key
         return f"{self.legacy_session_key}-{self.header_digest}"
+
+    @property
+    def earlier_session_key(self) -> str | None:
+        """The key history schemas v5 and v6 gave this session: the start clocks and
+        :attr:`earlier_header_digest`, whose header digest still held the ``software`` string
+        (None when unknown). An add finding a row of this key takes it over
+        (:meth:`trainer.storage.history.History.store`): its recording was gone when the
+        history was upgraded, so the upgrade could not re-key it."""
+        if not self.earlier_header_digest:
+            return None
+        return f"{self.legacy_session_key}-{self.earlier_header_digest}"
 
     @property
     def legacy_session_key(self) -> str:
@@ -558,6 +605,9 @@ def analyse_recording(path_or_recording: Path | str | Recording) -> SessionAnaly
             else None
         ),
         header_digest=header_digest(header),
+        earlier_header_digest=earlier_header_digest(header),
+        analysis_revision=header.analysis_revision,
+        recorded_summary=recording.summary,
     )
 
 

@@ -18,7 +18,9 @@ session's median rate and mean ratio are of: :func:`breath_rows`), ``<stem>.pace
 (phase starts), ``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
 ``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
 ``<stem>.session.csv`` (``field,value`` rows: the start as local time with its UTC offset and
-as Unix ns, what measured it, the history's key of the session). The ``t_s`` of the other files
+as Unix ns, what measured it, the history's key of the session, and which Breathwise and which
+analysis revision recorded the session and produced the export's breaths and beats). The
+``t_s`` of the other files
 count from that start; ``breathwise import <stem>.beats.csv`` reads it from beside the file, so
 a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
 history keeps one row for the two, the original's (found in review: it came back as a second
@@ -33,7 +35,8 @@ fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly inter
 4 Hz between neighbouring beats; "no data" before the first beat, after the last and where
 beats are missing, i.e. two beats more than twice their NN interval apart) and, when present,
 ``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and
-program step. Samples are stored as 16-bit integers over each
+program step, and one at the file's start naming the analysis that produced them
+(:func:`edf_analysis_annotation`). Samples are stored as 16-bit integers over each
 signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
 value: where a signal has no data (a gap, before the first sample) it holds the signal's
 physical minimum and a ``no data <signal>`` annotation covers the stretch, for every signal
@@ -72,6 +75,7 @@ from devices.errors import DecodeError
 from devices.packets import Stream
 from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType
+from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
 from trainer.session.pipeline import NS_PER_S, counted_breaths
@@ -350,7 +354,13 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
     """What ``<stem>.session.csv`` holds, field -> value: the start (``start``, local ISO 8601
     with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
     (``sim`` for the simulated person), ``session_key`` (the history's identity of the
-    session, :attr:`SessionAnalysis.session_key`) and the ``recording`` file name.
+    session, :attr:`SessionAnalysis.session_key`), the ``recording`` file name, and which
+    analysis produced what: ``recorded_by`` and ``recorded_analysis_revision`` (the header's
+    ``software`` and ``analysis_revision``, empty when the file predates it: the live
+    session's), ``exported_by`` and ``analysis_revision`` (:data:`trainer.SOFTWARE` and
+    :data:`trainer.ANALYSIS_REVISION`: the analysis whose breaths, beats and events the export
+    holds, today's). A researcher's file then says which analysis its numbers came from,
+    which the version alone cannot (:data:`trainer.ANALYSIS_REVISION`).
 
     A recording itself imported from an export gives its original's key (its
     :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
@@ -365,6 +375,12 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
         "source_kind": analysis.source_kind,
         "source_name": analysis.source_name,
         "session_key": key,
+        "recorded_by": analysis.software,
+        "recorded_analysis_revision": (
+            "" if analysis.analysis_revision is None else str(analysis.analysis_revision)
+        ),
+        "exported_by": SOFTWARE,
+        "analysis_revision": str(ANALYSIS_REVISION),
     }
 
 
@@ -709,6 +725,10 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
             f"{recording.path}: nothing to export to EDF (no waveform, and {held})",
             "export it as CSV (-f csv)" if beats else "",
         )
+    # Which analysis made the file's annotations and heart-rate channel (today's), at its
+    # start: the header's recording field holds the recording's software, and EDFlib keeps
+    # 40 characters of it and the device's name together, too few for both.
+    annotations = [(0.0, 0.0, edf_analysis_annotation()), *annotations]
     # EDFlib stores one annotation per annotation signal per record: give it room for all.
     per_record = math.ceil(len(annotations) / n_records) + 1
     if per_record > 64:
@@ -725,6 +745,14 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     except OSError as exc:
         raise UserError(f"{output}: cannot write ({exc.strerror or exc})") from None
     return output
+
+
+def edf_analysis_annotation() -> str:
+    """The annotation at an EDF+ export's start naming the analysis that produced its
+    annotations and heart-rate channel: ``analysis revision N, breathwise X.Y.Z``
+    (:data:`trainer.ANALYSIS_REVISION`, :data:`trainer.SOFTWARE`); within EDFlib's 40
+    characters."""
+    return f"analysis revision {ANALYSIS_REVISION}, {SOFTWARE}"
 
 
 def _write_edf(

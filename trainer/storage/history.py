@@ -16,6 +16,14 @@ A recording imported from a Breathwise CSV export names the session it came from
 whichever is added first (:meth:`History.store`). Rows stored before (v5) have no link: adding
 the original reads it from the headers of the recordings of the rows that share its start.
 
+Until schema v7 the header's digest held its ``software`` string ("breathwise 0.1.0"), so the
+same recording, or the same RR file imported again, under another version of Breathwise was
+another session: a second row. The upgrade to v7 re-keys every row whose recording it can read
+(:func:`_rekey_without_software`), merging the rows that were one session, and keeps each
+earlier key as an alias (table ``session_aliases``), so a CSV export written before names its
+original still; a row whose recording was gone then is taken over when it is added again
+(:meth:`History.store`, ``earlier_key``).
+
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
 at the same moment queue for the write lock and both land (SQLite documentation, "Write-Ahead
@@ -41,9 +49,9 @@ import os
 import shlex
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -62,6 +70,8 @@ from trainer.storage.recording import (
     STILL_RECORDING_NOTE,
     RecordingError,
     being_written,
+    earlier_header_digest,
+    header_digest,
     read_header,
 )
 
@@ -77,6 +87,8 @@ writer holds the lock for milliseconds (the analysis runs before it is taken), s
 two sessions ending together; a longer hold is another process at work, and waiting the full
 :data:`BUSY_TIMEOUT_MS` left the person at a silent screen for 30 s. ``history --add`` adds
 the recording later."""
+HISTORY_ROW_SUBJECT = "its history row"
+"""What the note of :meth:`SessionAnalysis.changed_note` calls a row ``history --add`` wrote."""
 REBUILD_ADVICE = (
     "move the file aside; 'breathwise history --add DIR' rebuilds it from the recordings in DIR"
 )
@@ -142,9 +154,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE sessions ADD COLUMN exported_session TEXT",
         "CREATE INDEX sessions_by_exported ON sessions (exported_session)",
     ),
+    # v7: the header's digest leaves out the software string (header_digest), so an upgrade no
+    # longer makes the same session a second row. Each row whose recording can be read is
+    # re-keyed, the rows that were one session merged, and the earlier keys kept as aliases
+    # (exports written before name their original by one). A v6 Breathwise would key the
+    # re-keyed rows' recordings otherwise and add each again: the number makes it refuse.
+    (
+        """CREATE TABLE session_aliases (
+            earlier_key TEXT PRIMARY KEY,
+            session_key TEXT NOT NULL
+        )""",
+        "_rekey_without_software",
+    ),
 )
-"""Migration ``i`` brings the schema from version ``i`` to ``i + 1``; never edit a shipped one,
-append a new one."""
+"""Migration ``i`` brings the schema from version ``i`` to ``i + 1``: SQL statements, or the
+name of a function of :data:`MIGRATION_STEPS` for a step that needs the recordings; never edit
+a shipped one, append a new one."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -384,12 +409,17 @@ class Stored:
     replaced_exports : tuple of str
         Recordings imported from a CSV export of this session whose rows it replaced (their
         paths): the history keeps one row per session, the original's.
+    changed_note : str
+        :func:`add_recording`: the note naming the numbers of the row (today's analysis) that
+        differ from those the live session closed with, and why
+        (:meth:`SessionAnalysis.changed_note`); ``""`` when they agree.
     """
 
     row: SessionRow
     previous_path: str | None = None
     legacy: bool = False
     replaced_exports: tuple[str, ...] = ()
+    changed_note: str = ""
 
     @property
     def replaced_other_file(self) -> bool:
@@ -605,6 +635,70 @@ def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def _key_without_software(session_key: str, recording: Path) -> str | None:
+    """The v7 key of the row ``session_key`` whose recording is at ``recording``
+    (:func:`~trainer.storage.recording.header_digest`), or None when it cannot be told: the
+    file cannot be read, or is no longer the recording the row was keyed from (another file
+    of that name since), or the key is not a v5/v6 one (the start clocks alone, taken over by
+    :meth:`History.store` when the recording is added again)."""
+    try:
+        header = read_header(recording)
+    except (RecordingError, OSError, ValueError):
+        return None
+    clocks = f"{header.start_wall_ns}-{header.start_mono_ns}"
+    if session_key != f"{clocks}-{earlier_header_digest(header)}":
+        return None
+    return f"{clocks}-{header_digest(header)}"
+
+
+def _rekey_without_software(conn: sqlite3.Connection) -> None:
+    """Migration v7: give every row whose recording can be read its key without the software
+    string, keep its earlier key as an alias, and point ``exported_session`` at the new keys.
+
+    Rows that become one key were one session under two versions (the same import made again
+    after an upgrade, a recording re-added after its header's ``software`` was changed): the
+    row of the longest recording is kept, the latest written among equals, as
+    :meth:`History.store` keeps the longer of two copies; the others' recordings stay where
+    they are, and their earlier keys become aliases of the kept row. A row whose recording
+    cannot be read keeps its key: nothing is dropped on a guess.
+    """
+    rows = conn.execute(
+        "SELECT session_key, path, duration_s, updated_wall_ns FROM sessions"
+    ).fetchall()
+    groups: dict[str, list[tuple[str, float, int]]] = {}
+    for key, path, duration_s, updated_ns in rows:
+        new = _key_without_software(str(key), Path(_from_db("path", path)))
+        if new is not None:
+            groups.setdefault(new, []).append((str(key), float(duration_s), int(updated_ns)))
+    for new, members in groups.items():
+        kept = max(members, key=lambda m: (m[1], m[2]))[0]
+        for earlier, _, _ in members:
+            if earlier != kept:
+                conn.execute("DELETE FROM sessions WHERE session_key = ?", (earlier,))
+        conn.execute("UPDATE sessions SET session_key = ? WHERE session_key = ?", (new, kept))
+        for earlier, _, _ in members:
+            _alias(conn, earlier, new)
+
+
+def _alias(conn: sqlite3.Connection, earlier_key: str, session_key: str) -> None:
+    """Record ``earlier_key`` as an earlier key of ``session_key``, and point the re-imports
+    that name it (``exported_session``) at ``session_key``."""
+    conn.execute(
+        "INSERT OR REPLACE INTO session_aliases (earlier_key, session_key) VALUES (?, ?)",
+        (earlier_key, session_key),
+    )
+    conn.execute(
+        "UPDATE sessions SET exported_session = ? WHERE exported_session = ?",
+        (session_key, earlier_key),
+    )
+
+
+MIGRATION_STEPS: dict[str, Callable[[sqlite3.Connection], None]] = {
+    "_rekey_without_software": _rekey_without_software,
+}
+"""The migration steps that are functions, by the name :data:`MIGRATIONS` gives them."""
+
+
 def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VERSION) -> int:
     """Bring the schema to ``to_version`` in one transaction; return the version found before.
 
@@ -618,7 +712,11 @@ def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VE
         _refuse_newer(found, path)
         for version in range(found, to_version):
             for statement in MIGRATIONS[version]:
-                conn.execute(statement)
+                step = MIGRATION_STEPS.get(statement)
+                if step is not None:
+                    step(conn)
+                else:
+                    conn.execute(statement)
         if to_version > found:
             conn.execute(f"PRAGMA user_version = {int(to_version)}")
     return found
@@ -717,7 +815,12 @@ class History:
         return self.store(values).row
 
     def store(
-        self, values: Mapping[str, Any], *, legacy_key: str | None = None, complete: bool = True
+        self,
+        values: Mapping[str, Any],
+        *,
+        legacy_key: str | None = None,
+        earlier_key: str | None = None,
+        complete: bool = True,
     ) -> Stored:
         """:meth:`upsert`, saying which recording's row it replaced.
 
@@ -730,6 +833,11 @@ class History:
             (:attr:`SessionAnalysis.legacy_session_key`): when no row has ``session_key`` but
             one has this key, that row is taken over (re-keyed and updated), so upgrading
             leaves no duplicate of a session already in the history.
+        earlier_key : str, optional
+            The key history schemas v5 and v6 gave this session, whose header digest held the
+            software string (:attr:`SessionAnalysis.earlier_session_key`): taken over as
+            ``legacy_key`` is (first), for a row the upgrade to v7 could not re-key (its
+            recording was gone then), and kept as an alias of ``session_key``.
         complete : bool
             The recording has its closing record (False: cut short, by a killed session or a
             copy that stopped part-way). A cut-short recording shorter than the one whose row
@@ -767,12 +875,25 @@ class History:
             f"ON CONFLICT (session_key) DO UPDATE SET {updates}"
         )
         key = str(row["session_key"])
+        earlier = earlier_key if earlier_key is not None and earlier_key != key else None
         previous: str | None = None
         legacy = False
         exports: tuple[str, ...] = ()
         refusal: tuple[str, str] | None = None
         try:
             with _write(self._conn):
+                if row.get("exported_session"):
+                    # An export written before v7 names its original by the earlier key.
+                    row["exported_session"] = self._current_key(str(row["exported_session"]))
+                if earlier is not None and self._path_of(key) is None:
+                    found_earlier = self._path_of(earlier)
+                    if found_earlier is not None:
+                        self._conn.execute(
+                            "UPDATE sessions SET session_key = ? WHERE session_key = ?",
+                            (key, earlier),
+                        )
+                    if found_earlier is not None or self._exports_name(earlier):
+                        _alias(self._conn, earlier, key)
                 # In the write transaction, so two processes adding the original and its
                 # re-import at once still leave one row.
                 refusal = self._export_refusal(row)
@@ -815,6 +936,33 @@ class History:
         stored = self.get(key)
         assert stored is not None
         return Stored(stored, previous, legacy, exports)
+
+    def _current_key(self, session_key: str) -> str:
+        """``session_key``, or the key its session has now when it is an earlier one
+        (``session_aliases``, schema v7)."""
+        record = self._conn.execute(
+            "SELECT session_key FROM session_aliases WHERE earlier_key = ?", (session_key,)
+        ).fetchone()
+        return session_key if record is None else str(record[0])
+
+    def _exports_name(self, session_key: str) -> bool:
+        """Whether a row is of a re-import of the session of ``session_key``."""
+        return (
+            self._conn.execute(
+                "SELECT 1 FROM sessions WHERE exported_session = ? LIMIT 1", (session_key,)
+            ).fetchone()
+            is not None
+        )
+
+    def aliases(self) -> dict[str, str]:
+        """Every earlier key the history knows (schema v7), with its session's key now."""
+        with self._reading():
+            return {
+                str(earlier): str(key)
+                for earlier, key in self._conn.execute(
+                    "SELECT earlier_key, session_key FROM session_aliases"
+                )
+            }
 
     def _refuse_if_shorter(self, key: str, held_path: str, row: Mapping[str, Any]) -> None:
         """Raise :class:`ShorterCopy` when the row of ``key`` (from ``held_path``) is of a
@@ -995,13 +1143,16 @@ def _store(
     *,
     db_path: Path | None,
     legacy_key: str | None,
+    earlier_key: str | None,
     complete: bool,
     timeout_ms: int | None,
 ) -> Stored:
     values = dict(metrics)
     values["path"] = str(Path(path).resolve())
     with History(db_path, timeout_ms=timeout_ms) as history:
-        return history.store(values, legacy_key=legacy_key, complete=complete)
+        return history.store(
+            values, legacy_key=legacy_key, earlier_key=earlier_key, complete=complete
+        )
 
 
 def list_sessions(
@@ -1052,12 +1203,15 @@ def not_in_history(
         return []
     with History(db_path, timeout_ms=timeout_ms, read_only_ok=True) as history:
         rows = history.list_sessions()
+        aliases = history.aliases()
     known = {row.path for row in rows}
     # The sessions a re-import's adding is refused for (History._export_refusal): held as
     # themselves, or (the original elsewhere) through another re-import of theirs.
     held = {row.session_key for row in rows} | {
         r.exported_session for r in rows if r.exported_session is not None
     }
+    # An export written before schema v7 names its original by the earlier key.
+    held |= {earlier for earlier, key in aliases.items() if key in held}
     now_ns = time.time_ns()
     latest_ns = max(
         (
@@ -1235,14 +1389,16 @@ def add_recording(
     # The original's key when this is a re-import of a Breathwise CSV export
     # (trainer.storage.importers).
     exported = exported_session_of(analysis.settings)
-    return _store(
+    stored = _store(
         {**analysis.metrics(), "exported_session": exported},
         recording,
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,
+        earlier_key=analysis.earlier_session_key,
         # As the reader found the file (no closing record: a killed session, a copy cut
         # short), not as ``ended`` words it: a copy of an import cut short still says
         # "imported".
         complete=not analysis.truncated,
         timeout_ms=timeout_ms,
     )
+    return replace(stored, changed_note=analysis.changed_note(HISTORY_ROW_SUBJECT))

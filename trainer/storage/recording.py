@@ -237,12 +237,28 @@ def header_digest(header: Header) -> str:
     digest of its data (``details["data_sha256"]``). So a recording renamed, moved or copied
     keeps its identity, and two different sessions that share a start time do not.
 
-    The analysis revision is left out: it says which analysis wrote the file, not which
-    session it holds, so an RR file imported again after the revision was raised is the same
-    session (the history would count it twice), as is a file from before the field existed.
+    The analysis revision and the ``software`` string are left out: they say which Breathwise
+    wrote the file, not which session it holds, so an RR file imported again after an upgrade
+    is the same session (the history would count it twice), as is a file from before the
+    revision existed. (Until history schema v7 the digest held ``software``, and the same
+    import under two versions made two history rows: :func:`earlier_header_digest`.)
     """
+    return _digest(header, without=(ANALYSIS_KEY, "software"))
+
+
+def earlier_header_digest(header: Header) -> str:
+    """:func:`header_digest` as history schemas v5 and v6 computed it, ``software`` included:
+    what an upgrade of such a history recognises its rows' recordings by
+    (:mod:`trainer.storage.history`, migration v7)."""
+    return _digest(header, without=(ANALYSIS_KEY,))
+
+
+def _digest(header: Header, *, without: tuple[str, ...]) -> str:
+    """The first 16 hex digits of the SHA-256 of the header's JSON without the keys
+    ``without``, keys sorted, no spaces."""
     identity = header.to_json()
-    identity.pop(ANALYSIS_KEY, None)
+    for key in without:
+        identity.pop(key, None)
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 

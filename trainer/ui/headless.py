@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs.runner import EventKind
 from trainer.session.pipeline import (
@@ -224,6 +225,69 @@ def changed_numbers(recorded: SessionSummary, replayed: SessionSummary) -> list[
             shown = f"{number.show(before)} -> {number.show(after)}{number.unit}"
             changes.append(f"{number.label} {shown}")
     return changes
+
+
+def analysis_changed_note(
+    software: str,
+    revision: int | None,
+    recorded: SessionSummary,
+    redone: SessionSummary,
+    *,
+    what: str = "this replay",
+) -> str:
+    """One line naming the numbers a person reads (:data:`SHOWN_NUMBERS`) that ``redone``, a
+    summary today's analysis made of a recording, shows otherwise than the recording's closing
+    summary ``recorded`` did, and why; ``""`` when they agree.
+
+    ``replay``, ``report`` and ``history --add`` all analyse the recorded bytes again with
+    today's analysis, so a recording analysed live by an earlier one can give other breaths and
+    numbers: said, not left for the person to find (found: 8 of 15 accelerometer recordings of
+    an earlier day replayed other breaths, and a program session eased for a sign of strain
+    replayed its easing without the strain line; the report and the history showed the new
+    numbers without a word). The header's ``software`` stays the same across analysis changes;
+    its ``analysis_revision`` (``revision``, :data:`trainer.ANALYSIS_REVISION`) tells them
+    apart where the file has one.
+
+    Parameters
+    ----------
+    software, revision : str, int or None
+        The recording header's ``software`` and ``analysis_revision`` (None: a file from before
+        recordings named it).
+    recorded, redone : SessionSummary
+        The recording's closing summary, and today's analysis of it.
+    what : str
+        What holds today's numbers, as the note's subject: ``"this replay"``, ``"this
+        report"``, ``"its history row"``.
+    """
+    changes = changed_numbers(recorded, redone)
+    if not changes:
+        return ""
+    live = software or "an unnamed Breathwise"
+    today = f"today's analysis ({SOFTWARE}, analysis revision {ANALYSIS_REVISION})"
+    redone_by = what.split()[-1]  # "the replay", "the report", "the row"
+    if revision is None:
+        why = (
+            f"the session was analysed live by {live}, an earlier analysis from before "
+            f"recordings named their revision, and the {redone_by} by {today}"
+        )
+    elif revision < ANALYSIS_REVISION:
+        why = (
+            f"the session was analysed live by an earlier analysis ({live}, analysis revision "
+            f"{revision}) and the {redone_by} by {today}"
+        )
+    elif revision > ANALYSIS_REVISION:
+        why = (
+            f"the session was analysed live by a later analysis ({live}, analysis revision "
+            f"{revision}) than this Breathwise's ({SOFTWARE}, analysis revision "
+            f"{ANALYSIS_REVISION})"
+        )
+    else:
+        why = (
+            f"both are analysis revision {revision} ({live} live, {SOFTWARE} now) and should "
+            "agree: an analysis change that did not raise the revision, or a fault (please "
+            "report it with the recording)"
+        )
+    return f"note: {what} differs from what the live session showed ({', '.join(changes)}): {why}"
 
 
 class RateLines:
