@@ -163,8 +163,12 @@ def test_a_closed_standard_output_costs_only_the_summary(tmp_path: Path) -> None
 def test_in_process_the_handlers_are_given_back(tmp_path: Path) -> None:
     """Once a headless session is kept, a signal ends the process with the session's status
     (see above); a caller that goes on (here the test run) gets its own handlers back."""
+    from trainer.cli import early_signals
     from trainer.cli.app import run
 
+    # As another test of the same process may have done: not the command line for that.
+    early_signals.exit_on_signals()
+    early_signals.release()
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     args = ["--minutes", "0.05", "--no-sound", "--seed", "1", "--out", str(tmp_path)]
     assert run(["live", "--device", "sim", "--headless", *args]) == 0

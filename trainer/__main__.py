@@ -16,7 +16,7 @@ from trainer.cli.early_signals import exit_on_signals, exit_with_on_signals
 
 def main() -> None:
     """Console-script entry point."""
-    exit_on_signals()
+    exit_on_signals(command_line=True)
     from trainer.cli.app import run
 
     status = run()

@@ -41,7 +41,8 @@ _previous: dict[int, Any] = {}
 """The handlers replaced by :func:`exit_on_signals`, by signal number, until :func:`release`."""
 
 _command_line = False
-"""Whether this process is the command line (:func:`exit_on_signals` was called)."""
+"""Whether this process is the command line, which ends with its command
+(:func:`exit_on_signals`)."""
 
 _exit_ignores = False
 """Whether the signals are to be ignored once the interpreter exits (:func:`exit_with_on_signals`
@@ -65,12 +66,16 @@ def _exit_now(signum: int, frame: FrameType | None) -> None:
     os._exit(128 + signum)
 
 
-def exit_on_signals() -> None:
+def exit_on_signals(*, command_line: bool = False) -> None:
     """Until :func:`release`, end the process at once, status 128 + N, on SIGINT, SIGTERM
-    or SIGHUP (signal N). Call from the main thread, before the heavy imports: the command
-    line does, and only it (see :func:`exit_with_on_signals`)."""
+    or SIGHUP (signal N). Call from the main thread, before the heavy imports.
+
+    ``command_line`` says that the process ends with the command (the console script), so
+    that :func:`exit_with_on_signals` leaves its handlers in place until then; not said by a
+    test calling this in its own process, which goes on after it.
+    """
     global _command_line
-    _command_line = True
+    _command_line = _command_line or command_line
     for sig in _signals():
         _previous[int(sig)] = signal.signal(sig, _exit_now)
 
@@ -105,8 +110,8 @@ def exit_with_on_signals(status: int) -> Callable[[], None]:
     callable
         Puts back the handlers found, for a caller that goes on after the command (a test
         calling :func:`trainer.cli.app.run`); on the command line (:func:`exit_on_signals`
-        was called) it does nothing, so that no signal finds the default action between the
-        command's end and the process's.
+        with ``command_line``) it does nothing, so that no signal finds the default action
+        between the command's end and the process's.
     """
     global _exit_ignores
     for stream in (sys.stdout, sys.stderr):
