@@ -66,8 +66,29 @@ def test_an_assessment_stopped_before_any_scored_step_stores_nothing(tmp_path: P
     assert store_resonance(done.result.summary) is None
     assert load_settings().resonance_rate_bpm is None
     # Stopped by the person before a rate's step ended: not blamed on the beats or on them.
-    assert "resonance: no rate scored (the session ended before the first rate's step)" in (
-        done.lines
+    # 90 s: 30 s into the first rate's step, whose step line was printed (found in review:
+    # "ended before the first rate's step" contradicted it).
+    assert done.result.summary["resonance"]["rates_tried"] == 0
+    assert any(line.startswith("step 2/6 at") for line in done.lines)
+    assert (
+        "resonance: no rate scored (the session ended before the first rate's step was complete)"
+    ) in done.lines
+    # The report said "no rate could be scored" (the words for too few beats) beside "5 of 5
+    # rates not tried: ... the best rate tried may not be yours", with no rate tried.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from trainer.reports.report import report_figure
+    from trainer.reports.session_analysis import analyse_recording
+
+    fig = report_figure(analyse_recording(done.path))
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+    panels = {ax.get_title(loc="left"): ax for ax in fig.axes}
+    bars = panels["Resonance: score per rate (no rate chosen)"]
+    assert [t.get_text() for t in bars.texts] == ["no rate completed"]
+    notes = " ".join(" ".join(t.get_text().split()) for t in panels["Rates left out"].texts)
+    assert notes == (
+        "None of the 5 rates completed: the session stopped before the first rate's step was "
+        "over, so no rate was chosen."
     )
 
 

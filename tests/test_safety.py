@@ -28,6 +28,7 @@ from trainer.programs.safety import (
     UNATTENDED_CHECK_IN,
     URGENT_CONTINUE_QUESTION,
     URGENT_ONCE,
+    URGENT_UNATTENDED_ADVICE,
     Outcome,
     ScreenRecord,
     ScreenRequired,
@@ -664,3 +665,46 @@ def test_live_refuses_answers_dated_after_today_naming_the_clock(
     assert f"dated {answered.isoformat()}, after today" in err[0]
     assert "check the computer's clock" in err[0]
     assert "not been answered" not in err[0]
+
+
+def test_screen_after_an_urgent_yes_cleared_by_a_doctor_speaks_of_no_session(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: `breathwise screen` runs no session, yet after an urgent "yes" a doctor
+    has cleared it said "You may go on with this session", then that the questions are asked
+    again before every back-focused session."""
+    from trainer.cli.app import run as cli_run
+
+    # No; yes to the bladder/bowel question (urgent); no; no; yes, a doctor has seen to it.
+    assert [q.key for q in RED_FLAG_QUESTIONS][1] == "bladder_bowel"
+    monkeypatch.setattr(sys, "stdin", Terminal("n\ny\nn\nn\ny\n"))
+    assert cli_run(["screen"]) == 0
+    out = _words(capsys.readouterr().out)
+    assert "this session" not in out and _words(URGENT_ONCE) not in out
+    assert out.endswith(
+        "Noted. Because this sign needs a doctor the same day, the questions are asked again at "
+        "the start of every session that works on the back: start those in a terminal."
+    )
+
+
+def test_the_refusal_after_an_urgent_yes_gives_advice_that_leads_somewhere(
+    store: ScreenStore,
+) -> None:
+    """Found in review: without a terminal, a back-focused session after an urgent "yes" was
+    refused with "answer them in a terminal with `breathwise screen`, then start again"; the
+    same answers stored again are refused again, for ever. The advice now is to start the
+    session in a terminal (where it starts, the questions answered there), or, once the sign
+    is gone, to answer them again (then it starts without a terminal)."""
+    urgent = {q.key: q.key == "bladder_bowel" for q in RED_FLAG_QUESTIONS}
+    store.save(ScreenRecord(TODAY, urgent))
+    with pytest.raises(ScreenRequired) as caught:
+        run(store, None)
+    assert caught.value.advice == URGENT_UNATTENDED_ADVICE
+    assert "start it in a terminal" in caught.value.user_message()
+    # In a terminal, the same answers: it starts, this once.
+    again = Person(yes_to=("bladder_bowel",), carry_on=True)
+    assert run(store, again) is Outcome.CONTINUE_AGAINST_ADVICE
+    assert again.told[-2:] == [URGENT_ONCE, REMINDER]
+    # The sign gone, answered again (as `breathwise screen` does): no terminal needed.
+    store.save(ask_questions(Person().ask, Person().tell, TODAY))
+    assert run(store, None) is Outcome.CLEAR

@@ -154,7 +154,8 @@ def screen(
     elif outcome is Outcome.CONTINUE_AGAINST_ADVICE and not record.reusable:
         terminal_tell(
             "Noted. Because this sign needs a doctor the same day, the questions are asked "
-            "again before every session that works on the back."
+            "again at the start of every session that works on the back: start those in a "
+            "terminal."
         )
     elif outcome is Outcome.CONTINUE_AGAINST_ADVICE:
         terminal_tell("Noted. Go gently, and stop any exercise that causes pain.")

@@ -114,6 +114,10 @@ class _NotFound:
         raise AssertionError("never connected: nothing to read")
 
 
+STILL_SAVING = "breathwise: still saving the session, please wait"
+"""Said once for the signals that come while a headless session is closed and kept: they do
+not cut that short (its summary, its recording's path and its history row)."""
+
 HANGUP_GRACE_S = 3.0
 """After SIGHUP or SIGTERM, once the session is kept, the time the screen has to restore the
 terminal and exit by itself, s."""
@@ -164,22 +168,41 @@ def _seed(seed: int | None) -> int | None:
 
 
 def _run_with_signals(
-    make: Callable[[], Awaitable[SessionResult]], on_signal: Callable[[int], None]
-) -> SessionResult:
+    make: Callable[[], Awaitable[SessionResult]],
+    on_signal: Callable[[int], None],
+    status: Callable[[SessionResult], int],
+) -> tuple[SessionResult, Callable[[], None]]:
     """Run a session; SIGINT, SIGTERM and SIGHUP (the terminal closed) call ``on_signal``
-    with the signal's number, which ends it gracefully so the recording is closed properly."""
+    with the signal's number, which ends it gracefully so the recording is closed properly.
+
+    Once ``make`` has returned (the session kept and said), such a signal ends the process
+    at once with ``status(result)`` instead (:func:`early_signals.exit_with_on_signals`):
+    the session's handlers go with its event loop, and a signal after them killed the
+    process (found in review). Returns the result, and what puts back the handlers from
+    before the session (nothing on the command line, whose process ends next).
+    """
+    put_back: list[Callable[[], None]] = []
 
     async def main() -> SessionResult:
         loop = asyncio.get_running_loop()
+        wanted = (signal.SIGINT, signal.SIGTERM, *_hangup_signals())
         # The handlers that exited at once before the session (trainer.cli.early_signals) give
         # way, with no await between, to those that end it cleanly.
         early_signals.release()
-        for sig in (signal.SIGINT, signal.SIGTERM, *_hangup_signals()):
+        for sig in wanted:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal, int(sig))
-        return await make()
+        result = await make()
+        # No await from here: the loop's handlers give way to those that see the process out
+        # before the loop closes (putting back the default action).
+        for sig in wanted:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        put_back.append(early_signals.exit_with_on_signals(status(result)))
+        return result
 
-    return asyncio.run(main())
+    result = asyncio.run(main())
+    return result, put_back[0]
 
 
 def _exit_status(result: SessionResult | None, signals: list[int]) -> int:
@@ -649,10 +672,21 @@ def live(
 
     kept_event = threading.Event()
     signals: list[int] = []
+    told: list[int] = []  # the signal that was told the session is being saved: once is enough
 
     def on_signal(signum: int) -> None:
         signals.append(signum)
         session.stop("interrupted")
+
+    def on_headless_signal(signum: int) -> None:
+        # A second Ctrl+C or SIGTERM while the session is closed and kept (the impatient
+        # ^C^C, a supervisor repeating its stop) is counted and told to wait: it once raised
+        # KeyboardInterrupt inside the history step, or killed the process, and the session
+        # was left out of the history (found in review).
+        if (signals or ended) and not told:
+            told.append(signum)
+            _still_saving(signum)
+        on_signal(signum)
 
     def exit_when_kept() -> None:
         # Textual's shutdown can block for ever writing to a terminal that has gone away
@@ -727,23 +761,25 @@ def live(
                 completed = result is not None and result.summary.get("ended") == "completed"
                 await asyncio.to_thread(audio.stop, completed=completed)
         ended.append(result)
+        # Kept while the session's signal handlers still stand: on the screen, now rather
+        # than when the summary screen is closed (see _settle); headless, before the loop
+        # ends and its handlers with it, so that a signal meanwhile is only counted
+        # (on_headless_signal), and the summary and what was kept are said in it too.
+        kept = await asyncio.to_thread(_settle, result)
+        settled.append(kept)
         if app_ref:
-            # Kept now, not when the summary screen is closed (see _settle).
-            kept = await asyncio.to_thread(_settle, result)
-            settled.append(kept)
             kept_event.set()
             if kept.status:
                 app_ref[0].add_end_note(kept.status)
+        else:
+            _tell_kept(result, kept)
         return result
 
     if headless:
-        result = _run_with_signals(run_session, on_signal)
-        kept = _settle(result)
-        # After a hang-up there is no terminal to tell: what matters is kept already.
-        with contextlib.suppress(OSError):
-            if result.recorded:
-                print(format_summary(result.summary), flush=True)
-            _finish(result, kept)
+        result, put_back = _run_with_signals(
+            run_session, on_headless_signal, lambda result: _exit_status(result, signals)
+        )
+        put_back()
         raise typer.Exit(_exit_status(result, signals))
     app = BreathwiseApp(
         session,
@@ -772,12 +808,7 @@ def live(
         result_or_none = ended[0]
     if result_or_none is None:
         raise UserError("the session ended without a result")
-    kept = settled[0] if settled else _settle(result_or_none)
-    # After a hang-up there is no terminal to tell: what matters is kept already.
-    with contextlib.suppress(OSError):
-        if result_or_none.recorded:
-            print(format_summary(result_or_none.summary))
-        _finish(result_or_none, kept)
+    _tell_kept(result_or_none, settled[0] if settled else _settle(result_or_none))
     raise typer.Exit(_exit_status(result_or_none, signals))
 
 
@@ -807,10 +838,32 @@ def _no_screen() -> bool:
     return True
 
 
+def _tell_kept(result: SessionResult, settled: _Settled) -> None:
+    """Print a finished session's summary on standard output, then what was kept on standard
+    error (:func:`_finish`)."""
+    # Standard output alone may be gone (piped into `head`, which has exited: EPIPE); what
+    # was kept is still said on standard error, which once went unsaid with it (found in
+    # review). After a hang-up neither is there: what matters is kept already.
+    with contextlib.suppress(OSError):
+        if result.recorded:
+            print(format_summary(result.summary), flush=True)
+    _finish(result, settled)
+
+
+def _still_saving(signum: int) -> None:
+    """Say, on standard error, that the session is being saved, for a signal that came
+    once it was ending; not after a hang-up (no terminal to read it)."""
+    if signum in _hangup_signals():
+        return
+    with contextlib.suppress(OSError):
+        print(STILL_SAVING, file=sys.stderr, flush=True)
+
+
 def _finish(result: SessionResult, settled: _Settled) -> None:
     """Tell the terminal what was kept; a session that failed exits with its error."""
-    for line in settled.lines:
-        print(line, file=sys.stderr)
+    with contextlib.suppress(OSError):  # a hang-up: the failure is still the exit status
+        for line in settled.lines:
+            print(line, file=sys.stderr, flush=True)
     if result.error:
         # The error already carries its advice after a dash: what was kept follows it, not a
         # second dash.

@@ -157,6 +157,15 @@ URGENT_ONCE = (
 )
 """Said after an urgent sign is cleared by a doctor: that answer is not kept (see above)."""
 
+URGENT_UNATTENDED_ADVICE = (
+    "while it stands, the questions are asked at the start of each session that works on the "
+    "back: start it in a terminal to answer them (once the sign is gone, answer them again "
+    "with `breathwise screen`)"
+)
+"""The advice of the refusal of a back-focused session without a terminal after an urgent
+"yes": answers with an urgent sign are never reused (:attr:`ScreenRecord.reusable`), so
+answering them again with ``breathwise screen`` helps only once the sign is gone."""
+
 REMINDER = (
     "Reminder: your safety answers included a yes. Go gently, stop at any pain, and keep your "
     "doctor informed."
@@ -408,7 +417,9 @@ class ScreenStore:
 def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None) -> ScreenRecord:
     """Put the four questions, after the intro and :data:`MEDICAL_DISCLAIMER`, and, after any
     "yes", its advice and the continue question (:data:`URGENT_CONTINUE_QUESTION` after an urgent
-    sign, followed by :data:`URGENT_ONCE` when the answer is yes).
+    sign). What the answers mean for a session is the caller's to say: ``breathwise screen``
+    runs none (it had said "You may go on with this session", then that the questions are
+    asked before every session; found in review).
 
     Parameters
     ----------
@@ -432,12 +443,7 @@ def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None
     if flags:
         tell(doctor_advice(flags))
         record = ScreenRecord(answered_on=today, answers=answers, answered_at=now)
-        if record.reusable:
-            confirmed = bool(ask(CONTINUE_QUESTION))
-        else:
-            confirmed = bool(ask(URGENT_CONTINUE_QUESTION))
-            if confirmed:
-                tell(URGENT_ONCE)
+        confirmed = bool(ask(CONTINUE_QUESTION if record.reusable else URGENT_CONTINUE_QUESTION))
     return ScreenRecord(answered_on=today, answers=answers, confirmed=confirmed, answered_at=now)
 
 
@@ -520,6 +526,9 @@ def check_before_program(
         advice = "answer them in a terminal with `breathwise screen`, then start again"
         if stored is not None and stored.valid_on(today) and not stored.reusable:
             reason = "your last answers included a sign that needs a doctor the same day"
+            # `breathwise screen` would store answers that are again asked about at the next
+            # session: its advice led back here for ever (found in review).
+            advice = URGENT_UNATTENDED_ADVICE
         elif stored is not None and stored.valid_on(today):
             reason = "your last answers advised seeing a doctor first"
         elif stored is not None and future:
@@ -542,6 +551,8 @@ def check_before_program(
     store.save(record)
     outcome = outcome_of(record)
     if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
+        if not record.reusable:
+            tell(URGENT_ONCE)
         # This session too, not only the next ones that reuse the answers (found in review:
         # headless, a doctor-cleared "yes" went straight to the tips and the session).
         tell(REMINDER)

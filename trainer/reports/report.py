@@ -1376,8 +1376,12 @@ def _resonance_panel(bars: Axes, notes: Axes, analysis: SessionAnalysis) -> None
     bars.tick_params(axis="x", bottom=False, labelbottom=False)
     bars.set_yticks([0.0, 0.5, 1.0])
     bars.grid(axis="x", visible=False)
+    planned, tried = result.get("rates_planned"), result.get("rates_tried")
+    # Stopped before the first rate's step was complete: no rate to score, which is not the
+    # beats' fault nor the person's (the text format_resonance keeps for those).
+    none_tried = isinstance(planned, int) and planned > 0 and tried == 0
     if not rows:
-        _no_data(bars, "no rate could be scored")
+        _no_data(bars, "no rate completed" if none_tried else "no rate could be scored")
     for k, row in enumerate(rows):
         bars.text(k, -0.06, f"{row.rate_bpm:g}/min", ha="center", va="top", fontsize=7)
         if row.score is None:
@@ -1413,8 +1417,14 @@ def _resonance_panel(bars: Axes, notes: Axes, analysis: SessionAnalysis) -> None
             lines += textwrap.wrap(
                 f"{row.rate_bpm:g} /min set aside: {row.reason}.", 62, subsequent_indent="   "
             )
-    planned, tried = result.get("rates_planned"), result.get("rates_tried")
-    if isinstance(planned, int) and isinstance(tried, int) and tried < planned:
+    if none_tried:
+        lines += textwrap.wrap(
+            f"None of the {planned} rates completed: the session stopped before the first "
+            "rate's step was over, so no rate was chosen.",
+            62,
+            subsequent_indent="   ",
+        )
+    elif isinstance(planned, int) and isinstance(tried, int) and tried < planned:
         lines += textwrap.wrap(
             f"{planned - tried} of {planned} rates not tried: the session stopped early, so the "
             "best rate tried may not be yours.",

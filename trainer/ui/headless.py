@@ -419,8 +419,13 @@ def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
     chosen = resonance.get("chosen_rate_bpm")
     if chosen is None:
         if resonance.get("rates_planned", 0) and not resonance.get("rates_tried", 0):
-            # Not the person's doing: the session ended before a rate's step was complete.
-            return "resonance: no rate scored (the session ended before the first rate's step)"
+            # Not the person's doing: the session ended before a rate's step was complete,
+            # whether before that step began or during it (then its step line and some of its
+            # breaths were printed: "before the first rate's step" contradicted them).
+            return (
+                "resonance: no rate scored (the session ended before the first rate's step "
+                "was complete)"
+            )
         return "resonance: no rate could be scored (too few beats, or the pacer was not followed)"
     scores = dict(scored_rates(resonance))
     ranking = ", ".join(
