@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,12 +21,28 @@ _DIR_VARIABLES = {
 _RUN_HOME = pytest.StashKey[Path]()
 
 
+_WORKER_PARENT = "breathwise_tests_home"
+"""The ``workerinput`` key under which an xdist controller hands its workers its own home."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Before any fixture (module-scoped ones included): a private home for the whole run."""
-    root = Path(tempfile.mkdtemp(prefix="breathwise-tests-"))
+    """Before any fixture (module-scoped ones included): a private home for the whole run.
+
+    An xdist worker makes its home inside its controller's, so the controller's removal takes
+    a worker's too: a worker stopped before its own clean-up (xdist ends slow workers at the
+    end of a run, as on a loaded machine) left its folder in the temp folder.
+    """
+    workerinput: dict[str, str] = getattr(config, "workerinput", {})
+    root = Path(tempfile.mkdtemp(prefix="breathwise-tests-", dir=workerinput.get(_WORKER_PARENT)))
     config.stash[_RUN_HOME] = root
     for variable, name in _DIR_VARIABLES.items():
         os.environ[variable] = str(root / name)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the controller, before it starts a worker: hand it this run's home."""
+    node.workerinput[_WORKER_PARENT] = str(node.config.stash[_RUN_HOME])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
