@@ -568,3 +568,24 @@ def test_import_chooses_its_reader_by_the_whole_header_however_long(
     src.write_bytes(gzip.compress(data) if packed else data)
     assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(_RR.tolist())
     assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        # Windows' "Unicode" text: import read its header as UTF-8 and refused the table ("no
+        # time column in the header ('beat, rr_ms')") that hrv reads.
+        ("utf-16", "beat,rr_ms\n" + "".join(f"{k},{v:g}\n" for k, v in enumerate(_RR))),
+        # Excel's UTF-8 with a byte-order mark: the mark stuck to pandas' empty index name.
+        ("utf-8-sig", _pandas("index", [f"{v:g}" for v in _RR])),
+    ],
+)
+def test_import_chooses_its_reader_by_the_header_as_the_readers_decode_it(
+    tmp_path: Path, encoding: str, text: str
+) -> None:
+    """import chose its reader by the file's start decoded as UTF-8, whatever hrv's reader
+    decodes it as; it now decodes it alike (trainer.storage.text_files.decode_head)."""
+    src = tmp_path / "t.csv"
+    src.write_text(text, encoding=encoding)
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(_RR.tolist())
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS

@@ -166,6 +166,7 @@ from trainer.storage.rr_values import (
 from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
+    decode_head,
     empty_last_cell,
     excel_separator,
     is_comment,
@@ -597,7 +598,7 @@ def untimed_rr_table(head: bytes) -> bool:
     # The reader imports this module for its time columns and time parsing.
     from trainer.storage.rr_file import header_cells
 
-    text = head.decode("utf-8", "replace")
+    text = decode_head(head)
     # The last line of the head may be cut short: its cells are not judged.
     cut = text.rfind("\n")
     cells = header_cells(text[: cut + 1] if cut >= 0 else text)
@@ -1551,7 +1552,7 @@ def _head(path: Path) -> bytes:
 def _has_lines(head: bytes | bytearray, count: int) -> bool:
     """Whether ``head`` holds ``count`` whole lines (ended) that are neither blank nor ``#``
     comments, after Excel's ``sep=`` line (:func:`_header_line`'s rule)."""
-    text, _ = excel_separator(head.decode("utf-8", "replace"))
+    text, _ = excel_separator(decode_head(bytes(head)))
     found = 0
     for line in text.splitlines(keepends=True):
         if not line.endswith(("\n", "\r")):
@@ -1575,7 +1576,7 @@ def _header_line(head: bytes | str) -> str:
     line (found in review: a table under ``# exported by ...`` was taken for a list, and a
     comment under its header for a row)."""
     # Excel's "sep=;" line is no header: the table's starts below it.
-    text = head if isinstance(head, str) else head.decode("utf-8", "replace")
+    text = head if isinstance(head, str) else decode_head(head)
     text, _ = excel_separator(text)
     for raw in iter_lines(text):
         if raw.strip() and not is_comment(raw):
