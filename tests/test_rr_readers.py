@@ -9,6 +9,7 @@ used 100-6000 ms.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -471,4 +472,120 @@ def test_tables_the_two_readers_differed_on_are_read_alike_by_all_three(
     app.command("breaths")(breaths_cli.breaths)
     ran = CliRunner().invoke(app, ["breaths", "--rr", str(src), "--format", "csv"])
     assert ran.exit_code == 0, ran.output
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS
+
+
+def _pandas(layout: str, rr: list[str]) -> str:
+    """``rr`` as pandas saves a Series without a name: ``pd.Series(rr).to_csv()`` writes the
+    row index under an empty name and the column under the name 0; ``index=False``, the
+    column alone."""
+    if layout == "index":
+        return ",0\n" + "".join(f"{k},{v}\n" for k, v in enumerate(rr))
+    if layout == "r":
+        # R's write.csv(rr): its row names under an empty name, the values under "x".
+        return '"","x"\n' + "".join(f'"{k + 1}",{v}\n' for k, v in enumerate(rr))
+    return "0\n" + "".join(f"{v}\n" for v in rr)
+
+
+@pytest.mark.parametrize("layout", ["index", "no_index", "r"])
+def test_an_rr_series_saved_by_pandas_is_read_alike_by_all_three(
+    tmp_path: Path, layout: str
+) -> None:
+    """Review 2, F9: ``hrv`` and ``breaths --rr`` said "2 columns and no header" of ``,0``, and
+    all three read ``0`` as an interval of 0 ms and refused it ("not positive", import "must
+    be > 0"). Now the header is a header, and all three take the same intervals; so with R's
+    write.csv, whose unnamed row names made hrv "cannot tell which column"."""
+    src = tmp_path / "pd.csv"
+    src.write_text(_pandas(layout, [f"{v:g}" for v in _RR]), encoding="utf-8")
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(_RR.tolist())
+    assert breaths_cli._analyse_rr(src)["settings"]["intervals"] == _RR.size
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS
+
+
+def test_pandas_header_over_seconds_imports_as_a_list_in_seconds(tmp_path: Path) -> None:
+    """``to_csv(index=False)`` of intervals in seconds: import reads a list's unit by its median
+    as without the header; hrv with --unit s, as for any list in seconds."""
+    src = tmp_path / "pd_s.csv"
+    src.write_text(_pandas("no_index", [f"{v / 1000:g}" for v in _RR]), encoding="utf-8")
+    assert hrv_cli.read_rr_file(src, "s").values_ms == pytest.approx(_RR.tolist())
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        # Another 0 among the values: the file writes 0 for something, the first one too.
+        ("0\n800\n0\n810\n", "t.csv:1: RR interval 0 is not positive"),
+        # A DataFrame of two unnamed columns: which one is the RR is for the file to say.
+        (
+            ",0,1\n0,800,3\n1,810,4\n",
+            "t.csv:1: cannot tell which column holds the RR intervals (columns: , 0, 1: the "
+            "names pandas gives unnamed columns); name it rr_ms",
+        ),
+        (
+            "0,1\n800,3\n810,4\n",
+            "t.csv:1: cannot tell which column holds the RR intervals (columns: 0, 1: the "
+            "names pandas gives unnamed columns); name it rr_ms",
+        ),
+    ],
+)
+def test_a_pandas_file_that_cannot_be_read_is_refused_alike_by_all_three(
+    tmp_path: Path, text: str, refusal: str
+) -> None:
+    """Where pandas' names leave the intervals in doubt, one line from every command (import
+    said "',0' is not an RR interval — expected one number per line (milliseconds)", and
+    "RR interval must be > 0, got '0'")."""
+    src = tmp_path / "t.csv"
+    src.write_text(text, encoding="utf-8")
+    assert _refusals_by_all_three(src, tmp_path) == {f"{src.parent}/{refusal}"}
+
+
+_NOTES = "".join(f"# note {k:02d} {'.' * 90}\n" for k in range(60))
+"""Comments of 6 KiB: above a header, the first 4 KiB of the file held no header at all."""
+
+
+@pytest.mark.parametrize(
+    ("above", "header", "row"),
+    [
+        # A header line of 5000 characters (review 2's repro), with and without a time column.
+        ("", "x" * 5000 + ",rr_ms", "{k},{v:g}"),
+        ("", "x" * 5000 + ",time_ms,rr_ms", "{k},{t:.0f},{v:g}"),
+        (_NOTES, "beat,rr_ms", "{k},{v:g}"),
+        (_NOTES, "time_ms;rr_ms", "{t:.0f};{v:g}"),
+    ],
+)
+@pytest.mark.parametrize("packed", [False, True])
+def test_import_chooses_its_reader_by_the_whole_header_however_long(
+    tmp_path: Path, above: str, header: str, row: str, packed: bool
+) -> None:
+    """import looked at the first 4 KiB alone to choose a reader: a longer header line, or
+    comments filling them, made the table a list, refused ("'1,800' is not an RR interval"),
+    where hrv read it. It now reads on to the end of the header and the first row."""
+    rows = enumerate(zip(np.cumsum(_RR), _RR, strict=True))
+    body = "".join(row.format(k=k, t=t, v=v) + "\n" for k, (t, v) in rows)
+    data = (above + header + "\n" + body).encode()
+    src = tmp_path / ("t.csv.gz" if packed else "t.csv")
+    src.write_bytes(gzip.compress(data) if packed else data)
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(_RR.tolist())
+    assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        # Windows' "Unicode" text: import read its header as UTF-8 and refused the table ("no
+        # time column in the header ('beat, rr_ms')") that hrv reads.
+        ("utf-16", "beat,rr_ms\n" + "".join(f"{k},{v:g}\n" for k, v in enumerate(_RR))),
+        # Excel's UTF-8 with a byte-order mark: the mark stuck to pandas' empty index name.
+        ("utf-8-sig", _pandas("index", [f"{v:g}" for v in _RR])),
+    ],
+)
+def test_import_chooses_its_reader_by_the_header_as_the_readers_decode_it(
+    tmp_path: Path, encoding: str, text: str
+) -> None:
+    """import chose its reader by the file's start decoded as UTF-8, whatever hrv's reader
+    decodes it as; it now decodes it alike (trainer.storage.text_files.decode_head)."""
+    src = tmp_path / "t.csv"
+    src.write_text(text, encoding=encoding)
+    assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(_RR.tolist())
     assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS

@@ -11,8 +11,11 @@ reports, history and export work on them unchanged:
   which is no comment: :func:`~trainer.storage.text_files.is_comment`), a comma or semicolon
   ending every line (a spreadsheet's one-column CSV) is dropped, and a first line with no digit
   is taken as a column header (one naming a unit, ``rr_ms``, ``rr_s`` or ``IBI (s)``, gives
-  the values theirs, as in ``hrv``). A table with an RR column but no time column
-  (``index,rr_ms``) is read the same way from that column (:func:`import_rr_table`). Beat
+  the values theirs, as in ``hrv``), and so is pandas' ``0`` over intervals none of which is 0
+  (:func:`~trainer.storage.rr_values.pandas_header`). A table with an RR column but no time
+  column (``index,rr_ms``; pandas' ``,0``) is read the same way from that column
+  (:func:`import_rr_table`). The reader is chosen by the file's first two lines that are not
+  blank nor comments, read whole however long (:func:`_head`). Beat
   times are the running sum of the intervals, rounded to 1/1024 s
   (:func:`rr_raw_on_beat_clock`: every beat within 0.49 ms, every interval within 0.98 ms,
   said in a note, :func:`resolution_note`).
@@ -148,8 +151,12 @@ from trainer.storage.rr_values import (
     SECONDS_BELOW,
     TOO_LONG_ADVICE,
     UNIT_WORDS,
+    after_row_index,
     column_unit,
     implausible,
+    not_positive,
+    pandas_header,
+    pandas_names,
     plausible_rr,
     rr_column,
     rr_list_in_seconds,
@@ -159,10 +166,12 @@ from trainer.storage.rr_values import (
 from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
+    decode_head,
     empty_last_cell,
     excel_separator,
     is_comment,
     is_missing,
+    iter_lines,
     lost_intervals,
     missing_interval,
     read_text,
@@ -312,6 +321,16 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     rows = text.splitlines()
     # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
     ends_with = empty_last_cell(line for raw in rows if (line := without_comment(raw)))
+
+    def value_of(raw: str) -> str:
+        """A line's value: without a note after it, nor the empty cell ending every line."""
+        line = without_comment(raw)
+        return line if ends_with is None else line.rstrip(ends_with).rstrip()
+
+    kept = (line for raw in rows if (line := value_of(raw)))
+    # pandas' name of an unnamed column (to_csv(index=False)) over intervals none of which is
+    # 0, as hrv reads it, not an interval of 0 (found in review: refused by all three).
+    pandas = pandas_header([next(kept, "").strip('"')], ([line] for line in kept))
     values: list[float] = []
     lines: list[int] = []
     seen_data = False
@@ -319,9 +338,7 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     header_line = 0
     blank: int | None = None  # an empty line after an interval
     for number, raw in enumerate(rows, start=1):
-        line = without_comment(raw)
-        if ends_with is not None:
-            line = line.rstrip(ends_with).rstrip()
+        line = value_of(raw)
         if not raw.strip() and values and blank is None:
             blank = number
         if not line:
@@ -338,8 +355,8 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
                 f"{path}:{number}: {short_quote(line)} is not a number: a missing RR interval",
                 MISSING_INTERVAL_ADVICE,
             )
-        if not seen_data and not any(c.isdigit() for c in line):
-            seen_data = True  # a column header such as "RR (ms)"
+        if not seen_data and (pandas or not any(c.isdigit() for c in line)):
+            seen_data = True  # a column header such as "RR (ms)", or pandas' "0"
             header = line
             header_line = number
             continue
@@ -350,14 +367,12 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
             raise ImportFileError(
                 f"{path}:{number}: {short_quote(raw.strip())} is not an RR interval"
                 f"{decimal_comma_hint(line)}",
-                "expected one number per line (milliseconds)",
+                "expected one number per line",
             ) from None
         if not math.isfinite(value):
             raise ImportFileError(f"{path}:{number}: {short_quote(line)} is not a finite number")
         if value <= 0:
-            raise ImportFileError(
-                f"{path}:{number}: RR interval must be > 0, got {short_quote(raw.strip())}"
-            )
+            raise ImportFileError(f"{path}:{number}: {not_positive(line)}")
         values.append(value)
         lines.append(number)
     if not values:
@@ -573,20 +588,26 @@ def import_rr_list(
 
 
 def untimed_rr_table(head: bytes) -> bool:
-    """Whether a table's header (in ``head``, a file's first bytes) names an RR column but no
-    time column, beside other columns: a table of intervals alone (``index,rr_ms``; Kubios'
-    and NeuroKit2's; ``beat rr_ms`` with blanks between), imported by the reader ``hrv`` uses
-    (:func:`import_rr_table`), its header split as that reader splits it."""
+    """Whether a table's header (in ``head``, a file's first bytes, :func:`_head`) names an RR
+    column but no time column, beside other columns: a table of intervals alone
+    (``index,rr_ms``; Kubios' and NeuroKit2's; ``beat rr_ms`` with blanks between; one column
+    beside an unnamed row index, pandas' ``,0`` or R's ``"","x"``,
+    :func:`~trainer.storage.rr_values.after_row_index`), imported by
+    the reader ``hrv`` uses (:func:`import_rr_table`), its header split as that reader splits
+    it."""
     # The reader imports this module for its time columns and time parsing.
     from trainer.storage.rr_file import header_cells
 
-    text = head.decode("utf-8", "replace")
-    # The last line of the first 4 KiB may be cut short: its cells are not judged.
+    text = decode_head(head)
+    # The last line of the head may be cut short: its cells are not judged.
     cut = text.rfind("\n")
-    keys = [column_key(c) for c in header_cells(text[: cut + 1] if cut >= 0 else text)]
-    return (
-        len(keys) > 1 and rr_column(keys) is not None and not any(k in TIME_COLUMNS for k in keys)
-    )
+    cells = header_cells(text[: cut + 1] if cut >= 0 else text)
+    keys = [column_key(c) for c in cells]
+    # One column beside an unnamed row index (pandas' ",0", R's write.csv), and pandas'
+    # numbers over unnamed columns (",0,1", "0,1", refused by the reader as hrv refuses them:
+    # which column is the RR?) are sent to that reader too.
+    rr = rr_column(keys) is not None or after_row_index(cells) or pandas_names(cells)
+    return len(keys) > 1 and rr and not any(k in TIME_COLUMNS for k in keys)
 
 
 UNITLESS_TIME = ("time", "t", "timestamp")
@@ -925,7 +946,8 @@ def _table_rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
     text, delimiter = excel_separator(text)
     text = uncommented(text)
     if delimiter is None:
-        delimiter = table_delimiter(_header_line(text[:4096].encode()))
+        # The whole header line, however long (its first 4 KiB were read alone before).
+        delimiter = table_delimiter(_header_line(text))
     reader = csv.reader(io.StringIO(decimal_points(text, delimiter)), delimiter=delimiter)
     for row in _rows(reader, path):
         if row and (row[0].strip() or any(cell.strip() for cell in row)):
@@ -1501,18 +1523,54 @@ def _finish(
     return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
 
 
+_HEAD_BYTES = 4096
+"""What :func:`_head` reads first, bytes: the header and first rows of nearly every file."""
+_HEAD_MAX_BYTES = 64 * 1024 * 1024
+"""The most :func:`_head` reads, bytes: the largest RR file ``hrv`` reads
+(:data:`trainer.storage.rr_file.RR_FILE_MAX_BYTES`), so that a header line ``hrv`` reads is
+judged whole, and a file without line ends (not text) is not read to its end here."""
+
+
 def _head(path: Path) -> bytes:
-    """The first 4 KiB of ``path`` (uncompressed if gzip); empty if it cannot be read (the
-    reader then says what is wrong with the file)."""
+    """The start of ``path`` (uncompressed if gzip) through its first two lines that are
+    neither blank nor comments (a table's header and first row, or a list's first values),
+    which the import chooses its reader by (:func:`_kind_of`, :func:`untimed_rr_table`); the
+    whole file when shorter, at most :data:`_HEAD_MAX_BYTES`. Empty if it cannot be read (the
+    reader then says what is wrong with the file).
+
+    The first 4 KiB were read alone before, and a header line longer than that (a logger's
+    hundreds of columns, a long comment block above the header) was judged cut: the table
+    was taken for a list and refused, where ``hrv`` read it (found in review).
+    """
     try:
         with path.open("rb") as handle:
-            first = handle.read(4096)
-        if first[:2] == GZIP_MAGIC:
-            with gzip.open(path) as handle:
-                first = handle.read(4096)
+            gzipped = handle.read(2) == GZIP_MAGIC
+        with gzip.open(path) if gzipped else path.open("rb") as handle:
+            head = bytearray(handle.read(_HEAD_BYTES))
+            while len(head) < _HEAD_MAX_BYTES and not _has_lines(head, 2):
+                # Doubling: a long line is decoded and searched a few times, not once a block.
+                more = handle.read(min(len(head), _HEAD_MAX_BYTES - len(head)))
+                if not more:
+                    break
+                head += more
     except (OSError, EOFError, zlib.error):
         return b""
-    return first
+    return bytes(head)
+
+
+def _has_lines(head: bytes | bytearray, count: int) -> bool:
+    """Whether ``head`` holds ``count`` whole lines (ended) that are neither blank nor ``#``
+    comments, after Excel's ``sep=`` line (:func:`_header_line`'s rule)."""
+    text, _ = excel_separator(decode_head(bytes(head)))
+    found = 0
+    for line in text.splitlines(keepends=True):
+        if not line.endswith(("\n", "\r")):
+            return False
+        if line.strip() and not is_comment(line):
+            found += 1
+            if found == count:
+                return True
+    return False
 
 
 def detect_kind(path: Path) -> str:
@@ -1520,14 +1578,16 @@ def detect_kind(path: Path) -> str:
     return _kind_of(_head(path))
 
 
-def _header_line(head: bytes) -> str:
-    """The first line of ``head`` that is neither blank nor a ``#`` comment, without a note
-    after it (:func:`~trainer.storage.text_files.without_comment`): a table's header, or a
-    list's first line (found in review: a table under ``# exported by ...`` was taken for a
-    list, and a comment under its header for a row)."""
+def _header_line(head: bytes | str) -> str:
+    """The first line of ``head`` (a file's start, or its text) that is neither blank nor a
+    ``#`` comment, without a note after it
+    (:func:`~trainer.storage.text_files.without_comment`): a table's header, or a list's first
+    line (found in review: a table under ``# exported by ...`` was taken for a list, and a
+    comment under its header for a row)."""
     # Excel's "sep=;" line is no header: the table's starts below it.
-    text, _ = excel_separator(head.decode("utf-8", "replace"))
-    for raw in text.splitlines():
+    text = head if isinstance(head, str) else decode_head(head)
+    text, _ = excel_separator(text)
+    for raw in iter_lines(text):
         if raw.strip() and not is_comment(raw):
             return without_comment(raw)
     return ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,12 @@ from trainer.storage.rr_values import (
     MS_PER_UNIT,
     PLAUSIBLE_TEXT,
     TOO_LONG_ADVICE,
+    after_row_index,
     column_unit,
     implausible,
+    not_positive,
+    pandas_header,
+    pandas_names,
     plausible_rr,
     rr_column,
     too_long,
@@ -131,7 +136,8 @@ class RRFile:
     header: tuple[str, ...] = ()
     """A table's header cells as it writes them (empty for a list without a header)."""
     column: str | None = None
-    """The RR column's name as the header writes it (None for a list or an unnamed column)."""
+    """The RR column's name as the header writes it (also one beside an unnamed row index, as
+    pandas' ``0`` in ``,0``; None for a list or a lone column without an RR column's name)."""
 
     def beat_times_s(self) -> list[float]:
         """Each beat's time, s from the start of the first interval: the running sum of the
@@ -170,7 +176,12 @@ def read_rr_file(
     semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
     European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
     ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds: the names ``import``
-    reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or with a single column. The
+    reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or with a single column beside
+    an unnamed row index or none (:func:`~trainer.storage.rr_values.after_row_index`); the
+    header pandas writes over an unnamed column is one
+    (:func:`~trainer.storage.rr_values.pandas_header`): ``,0`` over the row index and the
+    intervals (``pd.Series(rr).to_csv()``), and ``0`` over intervals none of which is 0
+    (``to_csv(index=False)``), where an interval of 0 would be refused. The
     unit is ``unit`` if given, else the one the column's name states, else milliseconds, by
     the rule ``import`` follows (:func:`trainer.storage.rr_values.column_unit`): ``unit``
     overriding a name's unit is said in :attr:`RRFile.notes`, and without ``unit`` values
@@ -242,15 +253,20 @@ def read_rr_file(
         if time_name is not None:
             time_at = (keys.index(time_name), *TIME_COLUMNS[time_name])
         found = rr_column(keys)
+        if found is None and after_row_index(cells) and time_at is None:
+            # pandas' Series.to_csv() (",0"), R's write.csv: the unnamed row index, the values
+            # (a time column beside it is no RR column).
+            found = 1
         if found is not None:
             column = found
             named = (cells[column].strip().strip('"'), keys[column])
         elif len(cells) == 1:
             column = 0
         else:
+            unnamed = ": the names pandas gives unnamed columns" if pandas_names(cells) else ""
             raise error(
                 f"{path}:{first_no}: cannot tell which column holds the RR intervals "
-                f"(columns: {', '.join(cells)}); name it rr_ms"
+                f"(columns: {', '.join(cells)}{unnamed}); name it rr_ms"
             )
         body = lines[1:]
     elif len(cells) > 1:
@@ -288,7 +304,7 @@ def read_rr_file(
         if value is None or not math.isfinite(value):
             raise error(f"{path}:{no}: {cell[:40]!r} is not a number{decimal_comma_hint(cell)}")
         if value <= 0.0:
-            raise error(f"{path}:{no}: RR interval {cell} is not positive")
+            raise error(f"{path}:{no}: {not_positive(cell)}")
         written.append((no, cell, value))
         if time_at is not None:
             index, clock, time_scale = time_at
@@ -394,13 +410,21 @@ def _rows(
 
 
 def _head(lines: list[tuple[int, str]], delimiter: str | None) -> tuple[list[str], bool]:
-    """The first row's cells, and whether they are a header (a cell of words in them)."""
+    """The first row's cells, and whether they are a header: a cell of words in them, or the
+    numbers pandas names unnamed columns by where they cannot be values
+    (:func:`~trainer.storage.rr_values.pandas_header`: ``,0`` over an index column, ``0`` over
+    intervals none of which is 0)."""
     cells = split_cells(lines[0][1], delimiter)
     # A first value missing (R's NA, a spreadsheet's #N/A) is no column name, but a value.
     words = any(number_or_none(c) is None and not is_missing(c) for c in cells)
     if words and delimiter is None and len(lines) > 1 and len(split_cells(lines[1][1], None)) == 1:
         # One value a row under a header of words ("IBI (s)"): one name, not "IBI" and "(s)".
         cells = [" ".join(cells)]
+    if not words:
+        # Read as values, such a row was refused: "2 columns and no header" for ",0", and "RR
+        # interval 0 is not positive" for "0" (found in review, in all three commands).
+        below = (split_cells(line, delimiter) for _, line in islice(lines, 1, None))
+        words = pandas_header(cells, below)
     return cells, words
 
 

@@ -14,10 +14,11 @@ turned into a traceback or 111 mislabelled beats). The unit of an RR column is d
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from devices.heart_rate import RR_UNITS_PER_S
 from trainer.errors import UserError
+from trainer.storage.text_files import number_or_none
 
 RR_COLUMNS: dict[str, float] = {
     **dict.fromkeys(
@@ -188,6 +189,13 @@ def too_short(written: str) -> str:
     return f"{written} is not an RR interval (below 1/1024 s)"
 
 
+def not_positive(written: str) -> str:
+    """The refusal of an interval of zero or less, ``written`` as the file has it, for the
+    message after the file and line (``import``'s list reader said "RR interval must be > 0,
+    got '0'" where ``hrv`` said this)."""
+    return f"RR interval {written} is not positive"
+
+
 def implausible(written: str) -> str:
     """The refusal of a file whose median lies outside :data:`PLAUSIBLE_RR_MS` (a wrong unit,
     most likely), ``written`` being its first such value as the file has it (with the unit it
@@ -200,3 +208,63 @@ TOO_LONG_ADVICE = "correct the value, or split the file where the contact was lo
 another unit (the message then says which)."""
 PLAUSIBLE_TEXT = f"{PLAUSIBLE_RR_MS[0]:.0f}-{PLAUSIBLE_RR_MS[1]:.0f} ms"
 """:data:`PLAUSIBLE_RR_MS` as the messages and warnings write it."""
+
+
+def pandas_names(cells: Sequence[str]) -> bool:
+    """Whether a first row's ``cells`` (stripped, unquoted) are the names
+    ``pandas.DataFrame.to_csv`` writes over columns without a name, ``0, 1, ...``, after an
+    empty cell when the row index is written too (``,0``: ``pd.Series(rr).to_csv()``).
+
+    Examples
+    --------
+    >>> pandas_names(["", "0"]), pandas_names(["0", "1"]), pandas_names(["1"])
+    (True, True, False)
+    """
+    named = list(cells[1:]) if len(cells) > 1 and cells[0] == "" else list(cells)
+    return bool(named) and named == [str(k) for k in range(len(named))]
+
+
+def after_row_index(cells: Sequence[str]) -> bool:
+    """Whether a header's ``cells`` (stripped, unquoted) are two, the first empty: the row
+    index pandas' ``to_csv()`` and R's ``write.csv`` write without a name, then the one column
+    of values (``,0``; R's ``"","x"``), which is the RR column whatever its name, as a lone
+    column is."""
+    return len(cells) == 2 and cells[0] == "" and cells[1] != ""
+
+
+def pandas_header(cells: Sequence[str], below: Iterable[Sequence[str]]) -> bool:
+    """Whether an RR file's first row, ``cells`` (stripped, unquoted), is the header
+    ``pandas`` writes over unnamed columns (:func:`pandas_names`), the rows under it being
+    ``below`` (their cells; only read for a lone ``0``).
+
+    A row of numbers is a header here only where reading it as values would be refused anyway,
+    so the inference never changes a file that was read: two or more numbers without a header
+    are refused by every reader (which column holds the RR?), as is an interval of 0. A lone
+    ``0`` (``pd.Series(rr).to_csv(index=False)``) is a header when every row under it holds
+    one cell and none of them is 0: a file that writes 0 among its values uses 0 for something
+    (a logger's row without a beat), and its first 0 is refused as such, on its line. Taken for
+    a name, a ``0`` that was meant as a value (a program writing 0 for the first beat, which
+    has no interval before it) loses no interval either: 0 ms is none.
+
+    Parameters
+    ----------
+    cells : sequence of str
+        The first row's cells.
+    below : iterable of sequence of str
+        The cells of each row under it, in order.
+
+    Returns
+    -------
+    bool
+        Whether the row is pandas' header.
+    """
+    if not pandas_names(cells):
+        return False
+    if len(cells) > 1:
+        return True
+    seen = False
+    for row in below:
+        if len(row) != 1 or number_or_none(row[0]) == 0.0:
+            return False
+        seen = True
+    return seen

@@ -106,6 +106,19 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
         raise error(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
 
 
+def decode_head(raw: bytes) -> str:
+    """The first bytes of a file as text, decoded as :func:`read_text` decodes the whole
+    (UTF-16 after its byte-order mark, else UTF-8 without one), what cannot be decoded (a
+    character cut at the end) replaced: for choosing how to read a file by its start.
+
+    Decoded as UTF-8 always, a UTF-16 table's header was ``b\x00e\x00a\x00t\x00...`` to
+    ``import``, which took a table of intervals ``hrv`` reads for one with a time column and
+    refused it; a UTF-8 byte-order mark stuck to the first cell (``\ufeff,0``)."""
+    if raw[:2] in _UTF16_BOMS:
+        return raw.decode("utf-16", "replace")
+    return raw.decode("utf-8-sig", "replace")
+
+
 QUOTE_CHARS = 40
 """Longest text an error message quotes from a file, characters: a line of megabytes of
 garbage once made a megabyte "one-line" error."""
