@@ -894,7 +894,7 @@ def af_section(lines: list[str]) -> None:
         session_rate_bpm,
         usable_share,
     )
-    from trainer.session.pipeline import PACE_MIN_QUALITY, RR_STEP_S
+    from trainer.session.pipeline import PACE_MIN_QUALITY, RR_FIRST_STEP_S, RR_STEP_S
 
     lines += [
         "### Irregular rhythm (simulated atrial fibrillation: independent intervals)",
@@ -913,7 +913,8 @@ def af_section(lines: list[str]) -> None:
         f"{100 * MIN_USABLE_SHARE:.0f} % of windows usable. The correction takes the irregular "
         "beats for ectopic ones and smooths them: corrected first, few windows are white, "
         "but most stay irregular. *Live pace windows*: raw, every "
-        f"{RR_STEP_S:g} s as in a session, windows of quality {PACE_MIN_QUALITY:g} or more, "
+        f"{RR_STEP_S:g} s as in a session (the first on the {RR_FIRST_STEP_S:g} s grid of "
+        f"`breaths --rr`), windows of quality {PACE_MIN_QUALITY:g} or more, "
         "whose rate the coach would score against the pacer.",
         "",
         "| mean RR ms | SD ms | raw: windows white | raw: windows irregular | raw: usable share "
@@ -936,7 +937,9 @@ def af_section(lines: list[str]) -> None:
             raw_irregular.append(float(np.mean([e.cosen > COSEN_IRREGULAR for e in est])))
             raw_share.append(usable_share(est))
             raw_rates += session_rate_bpm(est) is not None
-            live = estimate_breathing_from_rr(t, rr, correct_artifacts=True, step_s=RR_STEP_S)
+            live = estimate_breathing_from_rr(
+                t, rr, correct_artifacts=True, step_s=RR_STEP_S, first_step_s=RR_FIRST_STEP_S
+            )
             paced += sum(e.quality >= PACE_MIN_QUALITY for e in live)
             nn = correct_rr(rr).nn_ms
             est = estimate_breathing_from_rr(t[0] + np.cumsum(nn) / 1000.0, nn)
