@@ -768,8 +768,12 @@ def _write_edf(
     try:
         # A whole second, so pyedflib writes no sub-second start (see edf_start).
         writer.setStartdatetime(edf_start(analysis.start_wall_ns, edf_lead_s(analysis))[0])
-        writer.setEquipment(_edf_text(analysis.source_name or analysis.source_kind))
-        writer.setRecordingAdditional(_edf_text(analysis.software))
+        software = _edf_text(analysis.software)
+        # The software whole, the device name in the room left: EDFlib cut the two together,
+        # so a long device name (the bundled sample's) left no software at all.
+        equipment = _edf_text(analysis.source_name or analysis.source_kind)
+        writer.setEquipment(equipment[: _EDF_RECORDING_ROOM - len(software) - 1])
+        writer.setRecordingAdditional(software)
         writer.setSignalHeaders(
             [
                 {
@@ -874,6 +878,13 @@ def _make_dir(directory: Path) -> None:
         raise UserError(f"{directory}: is a file, not a folder") from None
     except OSError as exc:
         raise UserError(f"{directory}: cannot create the folder ({exc.strerror})") from None
+
+
+_EDF_RECORDING_ROOM = 66 - len("Startdate 01-JAN-2020 X X ")
+"""Characters of an EDF+ header's recording field (EDF+ spec, 2.1.3.2) left for its equipment
+and additional text, with the space between them: EDFlib writes at most 66 of the field's 80
+characters (measured with pyedflib 0.1.x: a 30-character equipment cut a 16-character
+software to 9), after the start date and the admin code and technician, not known ("X")."""
 
 
 def _edf_text(text: str) -> str:
