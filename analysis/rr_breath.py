@@ -427,13 +427,13 @@ class RRBreathTracker:
         (:data:`analysis.hrv_frequency.MAX_GAP_S`, 3 s: the slowest heart, 30 beats/min, leaves
         2 s); longer is a hole, a lost link or contact.
     first_step_s : float or None
-        Grid of the first estimate only: it is due at the first multiple of ``first_step_s``
-        a full window after the first beat's interval began, the later ones at multiples of
-        ``step_s``. ``None``: ``step_s``. A live session estimates every 10 s
-        (``trainer.session.pipeline.RR_STEP_S``) but has its first where ``breaths --rr``
-        (every 5 s) has it: a 67 s strap recording had that command's rate from its window at
-        65 s and none in its replay and report, whose first window was due at 70 s (found in
-        review).
+        Grid of the first estimate only: it is due at the first multiple of ``first_step_s``,
+        counted from where the first beat's interval began, past a full window; the later ones
+        at multiples of ``step_s`` of the beats' clock. ``None``: ``step_s``. A live session
+        estimates every 10 s (``trainer.session.pipeline.RR_STEP_S``) but has its first where
+        ``breaths --rr`` (every 5 s, from the first interval's start) has it: a 67 s strap
+        recording had that command's rate from its window at 65 s and none in its replay and
+        report, whose first window was due at 70 s (found in review).
     correct_artifacts : bool
         The input is raw RR: correct artifacts in each window before analysing it (module
         notes, "Raw RR input"). ``False``: the input must already be NN intervals. Raw RR with
@@ -525,8 +525,12 @@ class RRBreathTracker:
             if self._beats and t < self._beats[-1][0]:
                 raise ValueError("beat times must not go backwards")
             if self._due_s is None:
+                # On a grid counted from where the first interval began, as breaths --rr counts
+                # its times: on the session's clock a strap whose first beat came 2 s in had its
+                # 65 s window short of beats, and a 67 s session no rate (found in review).
                 first = self._first_step_s
-                self._due_s = (math.floor((t - rr / 1000.0 + self._window_s) / first) + 1) * first
+                began_s = t - rr / 1000.0
+                self._due_s = began_s + (math.floor(self._window_s / first) + 1) * first
             # Estimates due strictly before this beat use only the beats before it. Before the
             # first beat is stored (its interval longer than a window and a step) every window
             # due lies inside the hole that interval is: none gives an estimate.

@@ -23,7 +23,7 @@ from trainer.ui.headless import format_summary, line_printer
 REPO = Path(__file__).resolve().parents[1]
 
 REPLAY_DIGESTS = {
-    1: "b325aff2ed2fd113",
+    1: "856238408d13d50d",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.lines import Line2D
+from simulated_sessions import write_simulated
 from test_rr_rsa_one_measure import breathing_heart_rr
 
 from analysis.beats import Beat
@@ -64,3 +65,28 @@ def test_a_67_s_strap_recording_reads_one_rate_throughout(
     drawn = [line for line in coherence.get_lines() if visible(line)]
     assert analysis.heart.coherence_score.size == 1
     assert drawn, "the session's one coherence value is not drawn"
+
+
+def test_a_67_s_live_strap_session_whose_first_beat_came_late_reads_its_rate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The live grid was on the session's clock: a strap whose first beat came 2 s in had its
+    65 s window short of beats and its next due at 70 s, after the end, so live, replay and
+    history had no rate where ``breaths --rr`` on its exported beats read 6.0 (found in
+    review)."""
+    rec = write_simulated(tmp_path / "s67.bwr", 67.0, seed=5, rate_bpm=6.0, belt=False)
+    analysis = analyse_recording(rec)
+    assert analysis.beat_t_s[0] == pytest.approx(2.0, abs=0.1)
+    assert run(["export", str(rec), "-o", str(tmp_path / "x")]) == 0
+    (beats,) = (tmp_path / "x").glob("*.beats.csv")
+    capsys.readouterr()
+    assert run(["breaths", "--rr", str(beats)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rate_bpm"] == pytest.approx(6.0, abs=0.2)
+    # The same window, on the session's clock: it began where the first interval began.
+    (estimate,) = analysis.rr_estimates
+    began_s = analysis.beat_t_s[0] - analysis.rr_ms[0] / 1000.0
+    assert estimate.t_s == pytest.approx(began_s + out["estimates"][0]["t_s"], abs=1e-6)
+    # Not to the digit: breaths --rr times the beats by the running sum of their intervals, the
+    # recording by when they arrived (the strap's own clock, anchored at arrival).
+    assert analysis.metrics()["median_rate_bpm"] == pytest.approx(out["rate_bpm"], abs=0.05)
