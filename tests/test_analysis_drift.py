@@ -31,6 +31,7 @@ from trainer.storage.history import (
     default_db_path,
     list_sessions,
     migrate,
+    not_in_history,
 )
 from trainer.storage.recording import earlier_header_digest, header_digest, read_header
 
@@ -289,3 +290,72 @@ def test_an_export_written_before_names_its_original_by_the_earlier_key(
         )
     assert len(list_sessions()) == 1
     assert earlier_header_digest(read_header(a)) in earlier_key
+
+
+def test_a_row_the_upgrade_could_not_rekey_is_still_the_session_its_new_export_names(
+    tmp_path: Path,
+) -> None:
+    """Review 4, F4: a row whose recording was unreadable at the upgrade kept its earlier key;
+    its recording back, an export of it names the new key, and importing that export added
+    the session a second row (its minutes counted twice). Now refused, named held by the
+    startup check, and the row re-keyed then."""
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    b = _import(rec)
+    row = _v6_row(b)
+    hidden = b.rename(tmp_path / "b.hidden")
+    db = default_db_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    _v6_history(db, [row])
+    assert [r.session_key for r in list_sessions()] == [row["session_key"]]  # the upgrade
+    hidden.rename(b)
+    exported = tmp_path / "exp"
+    assert run(["export", str(b), "-o", str(exported)]) == 0
+    reimport = rec / "b-re.bwr"
+    beats = exported / "a.beats.csv"
+    assert run(["import", str(beats), "-o", str(reimport), "--no-history"]) == 0
+    assert not_in_history(rec) == []
+    assert run(["history", "--add", str(reimport)]) != 0
+    (kept,) = list_sessions()
+    assert (Path(kept.path).name, kept.session_key) == ("a.bwr", analyse_recording(b).session_key)
+    with History() as history:
+        assert history.aliases() == {row["session_key"]: kept.session_key}
+
+
+def test_another_versions_copy_takes_over_a_row_the_upgrade_could_not_rekey(
+    tmp_path: Path,
+) -> None:
+    """Its own earlier key is not the row's (the software differs), its new key is: one row."""
+    a = _import(tmp_path)
+    row = _v6_row(a)
+    hidden = a.rename(tmp_path / "hidden.bwr")
+    db = default_db_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    _v6_history(db, [row])
+    assert len(list_sessions()) == 1  # the upgrade, a.bwr gone
+    hidden.rename(a)
+    copy = _other_version(a, tmp_path / "copy.bwr")
+    assert not_in_history(tmp_path) == []
+    assert run(["history", "--add", str(copy)]) == 0
+    assert [Path(r.path).name for r in list_sessions()] == ["copy.bwr"]
+
+
+def test_a_recording_whose_row_the_upgrade_merged_away_is_not_named_missing(
+    tmp_path: Path,
+) -> None:
+    """Review 4, F2: the upgrade merged the rows of two versions' recordings of one session;
+    the startup check named the one whose row went as a session stopped before it could add
+    itself. Its session is in the history."""
+    a = _import(tmp_path)
+    b = _other_version(a, tmp_path / "b.bwr")
+    db = default_db_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    _v6_history(db, [_v6_row(a), _v6_row(b, updated_wall_ns=2)])
+    assert [Path(r.path).name for r in list_sessions()] == ["b.bwr"]
+    assert not_in_history(tmp_path) == []
+    # Another file of the same start but another session is still named.
+    other = tmp_path / "other.bwr"
+    other.write_text(a.read_text().replace('"rr.txt"', '"rr2.txt"', 1))
+    assert read_header(other).start_wall_ns == read_header(a).start_wall_ns
+    assert header_digest(read_header(other)) != header_digest(read_header(a))
+    assert not_in_history(tmp_path) == [other]

@@ -21,8 +21,12 @@ same recording, or the same RR file imported again, under another version of Bre
 another session: a second row. The upgrade to v7 re-keys every row whose recording it can read
 (:func:`_rekey_without_software`), merging the rows that were one session, and keeps each
 earlier key as an alias (table ``session_aliases``), so a CSV export written before names its
-original still; a row whose recording was gone then is taken over when it is added again
-(:meth:`History.store`, ``earlier_key``).
+original still; a row whose recording was gone then keeps its earlier key until the history
+meets its session again with that recording readable: added again (:meth:`History.store`,
+``earlier_key``), or named by a re-import of its export or another version's copy
+(:meth:`History._rekey_if_readable`), when it is re-keyed. Lookups by key read the recordings
+of the rows sharing the session's start clocks for that (:func:`_not_yet_rekeyed`), so such a
+row is the session it holds all the while.
 
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
@@ -651,6 +655,31 @@ def _key_without_software(session_key: str, recording: Path) -> str | None:
     return f"{clocks}-{header_digest(header)}"
 
 
+def _not_yet_rekeyed(rows: Sequence[tuple[str, str]], session_key: str) -> str | None:
+    """The key of the row among ``rows`` (key, recording path) that holds the session of
+    ``session_key`` under its earlier key (schemas v5 and v6): a row the upgrade to v7 could
+    not re-key, its recording unreadable then (a drive unmounted, a folder moved), whose
+    recording reads as that session now; None when there is none, or it is still unreadable.
+
+    Only rows sharing the session's start clocks are read (their recordings' header lines):
+    a session's rows under any version share them. Found in review: such a row kept its old
+    key, the CSV export of its recording names the new one, and importing that export added
+    the session a second row."""
+    clocks = start_clocks(session_key)
+    if clocks == session_key:
+        return None
+    prefix = f"{clocks}-"
+    for key, path in rows:
+        # Read last: only a row of the same start comes this far.
+        if (
+            key != session_key
+            and key.startswith(prefix)
+            and _key_without_software(key, Path(path)) == session_key
+        ):
+            return key
+    return None
+
+
 def _rekey_without_software(conn: sqlite3.Connection) -> None:
     """Migration v7: give every row whose recording can be read its key without the software
     string, keep its earlier key as an alias, and point ``exported_session`` at the new keys.
@@ -885,6 +914,12 @@ class History:
                 if row.get("exported_session"):
                     # An export written before v7 names its original by the earlier key.
                     row["exported_session"] = self._current_key(str(row["exported_session"]))
+                    # One written since names the new key of a row that may still hold its
+                    # earlier one (its recording unreadable at the upgrade).
+                    self._rekey_if_readable(str(row["exported_session"]))
+                # Another version's copy of such a row's recording: its own earlier key is
+                # not the row's (the software differs), its new key is.
+                self._rekey_if_readable(key)
                 if earlier is not None and self._path_of(key) is None:
                     found_earlier = self._path_of(earlier)
                     if found_earlier is not None:
@@ -936,6 +971,29 @@ class History:
         stored = self.get(key)
         assert stored is not None
         return Stored(stored, previous, legacy, exports)
+
+    def _rekey_if_readable(self, session_key: str) -> None:
+        """Give the session of ``session_key`` its key now when its row still has the earlier
+        one, its recording unreadable at the upgrade to v7 and readable again
+        (:func:`_not_yet_rekeyed`), keeping the earlier key as an alias, as the upgrade does.
+        In a write transaction."""
+        if self._path_of(session_key) is not None:
+            return
+        prefix = f"{start_clocks(session_key)}-"
+        rows = [
+            (str(key), str(_from_db("path", path)))
+            for key, path in self._conn.execute(
+                "SELECT session_key, path FROM sessions WHERE substr(session_key, 1, ?) = ?",
+                (len(prefix), prefix),
+            )
+        ]
+        earlier = _not_yet_rekeyed(rows, session_key)
+        if earlier is not None:
+            self._conn.execute(
+                "UPDATE sessions SET session_key = ? WHERE session_key = ?",
+                (session_key, earlier),
+            )
+            _alias(self._conn, earlier, session_key)
 
     def _current_key(self, session_key: str) -> str:
         """``session_key``, or the key its session has now when it is an earlier one
@@ -1212,6 +1270,12 @@ def not_in_history(
     }
     # An export written before schema v7 names its original by the earlier key.
     held |= {earlier for earlier, key in aliases.items() if key in held}
+    # The sessions the history holds, by every key they had: a recording whose row the
+    # upgrade to v7 merged into another's (two versions' recordings of one session) is held.
+    keys = {row.session_key for row in rows}
+    identities = keys | {earlier for earlier, key in aliases.items() if key in keys}
+    # Rows that may still have their earlier key (their recordings unreadable at the upgrade).
+    by_path = [(row.session_key, row.path) for row in rows]
     now_ns = time.time_ns()
     latest_ns = max(
         (
@@ -1232,18 +1296,47 @@ def not_in_history(
         and file.stat().st_mtime_ns > latest_ns
         # Last: they open the file, and only the few files left come this far.
         and not being_written(file)
-        and not _refused_as_held(_exported_session(file), held)
+        and not _refused_as_held(_exported_session(file), held, by_path)
+        and not _session_held(file, identities, by_path)
         and _holds_sensor_data(file)
     ]
 
 
-def _refused_as_held(exported_session: str | None, held: set[str]) -> bool:
+def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[str, str]]) -> bool:
+    """Whether the history holds the session of ``recording`` under another file's row: its
+    key, or its earlier key (schemas v5, v6), is among ``identities`` (the rows' keys and
+    their aliases), or a row of ``rows`` (key, path) not yet re-keyed is of its session
+    (:func:`_not_yet_rekeyed`). False when its header cannot be read.
+
+    Found in review: after the upgrade to v7 merged the rows of two recordings of one
+    session, the one whose row went was named at every ``live`` start as a session stopped
+    before it could add itself."""
+    try:
+        header = read_header(recording)
+    except (RecordingError, OSError, ValueError):
+        return False
+    clocks = f"{header.start_wall_ns}-{header.start_mono_ns}"
+    key = f"{clocks}-{header_digest(header)}"
+    earlier = f"{clocks}-{earlier_header_digest(header)}"
+    return key in identities or earlier in identities or _not_yet_rekeyed(rows, key) is not None
+
+
+def _refused_as_held(
+    exported_session: str | None, held: set[str], rows: Sequence[tuple[str, str]] = ()
+) -> bool:
     """Whether ``history --add`` refuses a recording imported from an export of
     ``exported_session`` (None: not a re-import) when ``held`` are the session keys and the
-    re-imports' originals the history holds; the original may be held under its older key."""
+    re-imports' originals the history holds; the original may be held under its older key,
+    the start clocks alone or, in a row of ``rows`` (key, path) the upgrade to v7 could not
+    re-key, the key its header digest had with the software string (:func:`_not_yet_rekeyed`,
+    which :meth:`History.store` re-keys when it refuses the re-import)."""
     if exported_session is None:
         return False
-    return exported_session in held or start_clocks(exported_session) in held
+    return (
+        exported_session in held
+        or start_clocks(exported_session) in held
+        or _not_yet_rekeyed(rows, exported_session) is not None
+    )
 
 
 def _holds_sensor_data(recording: Path) -> bool:
