@@ -702,3 +702,12 @@ def test_a_file_of_excel_s_separator_line_alone_is_not_called_empty(
     assert _refusals_by_all_three(src, tmp_path) == {
         f"{src}: no RR intervals (it holds only Excel's separator line, sep={shown}, and no data)"
     }
+
+
+def test_a_table_forced_as_a_list_is_refused_as_a_table(tmp_path: Path) -> None:
+    """``-k rr`` on a table: the shared reader would read its RR column, without the times a
+    table's import reads; refused, pointing at the import that reads it."""
+    src = tmp_path / "t.csv"
+    src.write_text("beat,rr_ms\n" + "\n".join(_IDX) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"a table \(beat, rr_ms\), not a list of RR"):
+        import_recording(src, "rr", tmp_path / "t.bwr", start_wall_ns=START_NS)
