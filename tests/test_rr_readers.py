@@ -151,7 +151,7 @@ def test_a_comma_on_some_lines_only_is_not_taken_for_an_empty_column(tmp_path: P
     src.write_text("800\n810,\n820\n", encoding="utf-8")
     with pytest.raises(UserError):
         hrv_cli.read_rr_file(src)
-    with pytest.raises(ImportFileError, match=r"stray\.txt:2: '810,' is not an RR interval"):
+    with pytest.raises(ImportFileError, match=r"stray\.txt:2: '810,' is not a number"):
         import_recording(src, "rr", tmp_path / "stray.bwr", start_wall_ns=START_NS)
 
 
@@ -589,3 +589,125 @@ def test_import_chooses_its_reader_by_the_header_as_the_readers_decode_it(
     src.write_text(text, encoding=encoding)
     assert hrv_cli.read_rr_file(src).values_ms == pytest.approx(_RR.tolist())
     assert np.max(np.abs(_imported_rr(src, tmp_path) - _RR)) <= STRAP_MS
+
+
+def _read_by_all_three(src: Path, tmp_path: Path) -> tuple[list[float], np.ndarray]:
+    """The intervals ``hrv`` and ``import`` take from ``src`` (ms), after checking that
+    ``breaths --rr`` reads it too."""
+    app = typer.Typer()
+    app.command("hrv")(hrv_cli.hrv)
+    app.command("breaths")(breaths_cli.breaths)
+    ran = CliRunner().invoke(app, ["breaths", "--rr", str(src), "--format", "csv"])
+    assert ran.exit_code == 0, ran.output
+    ran = CliRunner().invoke(app, ["hrv", str(src)])
+    assert ran.exit_code == 0, ran.output
+    beats = json.loads(ran.stdout)["beats"]
+    return [b["rr_ms"] for b in beats], _imported_rr(src, tmp_path)
+
+
+_ONE_COLUMN = [f"{v:g}" for v in _RR]
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        # Excel's "sep=," makes the decimal comma a second cell: hrv and breaths --rr read 800.
+        (
+            "sep=,\nrr_ms\n800,5\n" + "\n".join(_ONE_COLUMN),
+            "t.csv:3: '800,5' has 2 cells where the header has 1 (806,5 for 806.5? write a point)",
+        ),
+        (
+            "sep=,\n812\n800,5\n" + "\n".join(_ONE_COLUMN),
+            "t.csv:3: '800,5' has 2 cells where the first row has 1 "
+            "(806,5 for 806.5? write a point)",
+        ),
+        # A table's row with a cell more than its header: its RR cell was read, the rest lost.
+        (
+            "beat,rr_ms\n" + "\n".join(_IDX[:5]) + "\n6,810,5\n" + "\n".join(_IDX[6:]),
+            "t.csv:7: '6,810,5' has 3 cells where the header has 2",
+        ),
+    ],
+)
+def test_a_row_with_more_cells_than_the_header_is_refused_alike_by_all_three(
+    tmp_path: Path, text: str, refusal: str
+) -> None:
+    """Found in review (review 4, F1): the reader ignored cells beyond the header's, so hrv and
+    breaths --rr read ``800,5`` under ``sep=,`` and ``rr_ms`` as 800, silently, where import's
+    own list loop refused it. Each command now refuses the row, naming its line."""
+    src = tmp_path / "t.csv"
+    src.write_text(text + "\n", encoding="utf-8")
+    assert _refusals_by_all_three(src, tmp_path) == {f"{src.parent}/{refusal}"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A trailing separator on some rows only, under Excel's "sep=,": an empty cell.
+        "sep=,\nrr_ms\n" + "\n".join(f"{v}," if k % 3 else v for k, v in enumerate(_ONE_COLUMN)),
+        "beat,rr_ms\n" + "\n".join(f"{row},," if k == 4 else row for k, row in enumerate(_IDX)),
+    ],
+)
+def test_empty_cells_beyond_the_header_are_a_trailing_separator(tmp_path: Path, text: str) -> None:
+    """Spreadsheets end rows with a separator: those empty cells are still no column."""
+    src = tmp_path / "t.csv"
+    src.write_text(text + "\n", encoding="utf-8")
+    read, imported = _read_by_all_three(src, tmp_path)
+    assert read == pytest.approx(_RR.tolist())
+    assert np.max(np.abs(imported - _RR)) <= STRAP_MS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Quoted values, as a spreadsheet quoting every cell writes them.
+        "\n".join(f'"{v}"' for v in _ONE_COLUMN),
+        "rr_ms\n" + "\n".join(f'"{v}"' for v in _ONE_COLUMN),
+        # A header with a digit in it.
+        "RR1\n" + "\n".join(_ONE_COLUMN),
+    ],
+)
+def test_one_column_lists_hrv_read_and_import_refused_are_read_by_all_three(
+    tmp_path: Path, text: str
+) -> None:
+    """Found in review (review 4, F1): import read one-column files with a loop of its own,
+    which refused quoted values ("'\\"800\\"' is not an RR interval") and took ``RR1`` for an
+    interval; it now reads them with the reader of hrv and breaths --rr."""
+    src = tmp_path / "t.csv"
+    src.write_text(text + "\n", encoding="utf-8")
+    read, imported = _read_by_all_three(src, tmp_path)
+    assert read == pytest.approx(_RR.tolist())
+    assert np.max(np.abs(imported - _RR)) <= STRAP_MS
+
+
+def test_a_list_in_seconds_is_still_imported_as_seconds(tmp_path: Path) -> None:
+    """import's one rule beyond the shared reader: a list whose median is below 10 is in
+    seconds, said in a note; hrv and breaths --rr ask for --unit s."""
+    src = tmp_path / "t.txt"
+    src.write_text("\n".join(f"{v / 1000:g}" for v in _RR) + "\n", encoding="utf-8")
+    out = import_recording(src, "auto", tmp_path / "t.bwr", start_wall_ns=START_NS)
+    assert any("read as seconds (their median is below 10)" in n for n in out.notes)
+    assert np.max(np.abs(analyse_recording(out.path).rr_ms - _RR)) <= STRAP_MS
+    with pytest.raises(UserError, match="use --unit s"):
+        hrv_cli.read_rr_file(src)
+
+
+@pytest.mark.parametrize("separator", [";", ",", "\t"])
+def test_a_file_of_excel_s_separator_line_alone_is_not_called_empty(
+    tmp_path: Path, separator: str
+) -> None:
+    """Found in review (review 4, F3): ``sep=;`` alone was "the file is empty"."""
+    src = tmp_path / "t.csv"
+    src.write_text(f"sep={separator}\n", encoding="utf-8")
+    shown = "\\t" if separator == "\t" else separator
+    assert _refusals_by_all_three(src, tmp_path) == {
+        f"{src}: no RR intervals (it holds only Excel's separator line, sep={shown}, and no data)"
+    }
+
+
+def test_a_table_forced_as_a_list_is_refused_as_a_table(tmp_path: Path) -> None:
+    """``-k rr`` on a table: the shared reader would read its RR column, without the times a
+    table's import reads; refused, pointing at the import that reads it."""
+    src = tmp_path / "t.csv"
+    src.write_text("beat,rr_ms\n" + "\n".join(_IDX) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"a table \(beat, rr_ms\), not a list of RR"):
+        import_recording(src, "rr", tmp_path / "t.bwr", start_wall_ns=START_NS)

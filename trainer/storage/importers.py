@@ -3,15 +3,17 @@
 Two inputs, each turned into the very bytes a live session would have recorded, so replay,
 reports, history and export work on them unchanged:
 
-* **RR list** — one RR interval per line (milliseconds; or seconds when their median is below
-  10, as some apps export: ``import`` then says so in a note, where ``hrv`` and ``breaths
-  --rr`` need ``--unit s``; ``--unit`` names it, :func:`rr_list_in_seconds`). Blank lines
-  before and after the intervals and ``#`` comments are skipped (an empty line between two
-  intervals is a missing one, refused, as ``nan``, ``NA`` and a spreadsheet's ``#N/A``,
-  which is no comment: :func:`~trainer.storage.text_files.is_comment`), a comma or semicolon
-  ending every line (a spreadsheet's one-column CSV) is dropped, and a first line with no digit
-  is taken as a column header (one naming a unit, ``rr_ms``, ``rr_s`` or ``IBI (s)``, gives
-  the values theirs, as in ``hrv``), and so is pandas' ``0`` over intervals none of which is 0
+* **RR list** — one RR interval per line, read by the reader of ``hrv`` and ``breaths --rr``
+  (:func:`read_rr_list`, :func:`trainer.storage.rr_file.read_rr_file`), in milliseconds (or
+  seconds when their median is below 10, as some apps export: ``import`` then says so in a
+  note, where ``hrv`` and ``breaths --rr`` need ``--unit s``; ``--unit`` names it,
+  :func:`rr_list_in_seconds`). Blank lines before and after the intervals and ``#`` comments
+  are skipped (an empty line between two intervals is a missing one, refused, as ``nan``,
+  ``NA`` and a spreadsheet's ``#N/A``, which is no comment:
+  :func:`~trainer.storage.text_files.is_comment`), a comma or semicolon ending every line (a
+  spreadsheet's one-column CSV) is dropped, and a first line that is no number is taken as a
+  column header (one naming a unit, ``rr_ms``, ``rr_s`` or ``IBI (s)``, gives the values
+  theirs, as in ``hrv``), and so is pandas' ``0`` over intervals none of which is 0
   (:func:`~trainer.storage.rr_values.pandas_header`). A table with an RR column but no time
   column (``index,rr_ms``; pandas' ``,0``) is read the same way from that column
   (:func:`import_rr_table`). The reader is chosen by the file's first two lines that are not
@@ -154,8 +156,6 @@ from trainer.storage.rr_values import (
     after_row_index,
     column_unit,
     implausible,
-    not_positive,
-    pandas_header,
     pandas_names,
     plausible_rr,
     rr_column,
@@ -167,7 +167,6 @@ from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     decode_head,
-    empty_last_cell,
     excel_separator,
     is_comment,
     is_missing,
@@ -289,6 +288,13 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     """Read an RR list (see the module notes): its intervals in milliseconds, and the note on
     the unit they were read in.
 
+    The file is read by the reader of ``hrv`` and ``breaths --rr``
+    (:func:`trainer.storage.rr_file.read_rr_file`), so a list gives the same intervals and
+    refusals in all three; the one rule ``import`` adds is its unit by the median. Before,
+    a loop of its own here refused lists the others read (quoted values, ``"800"``; a header
+    with a digit, ``RR1``) and ``hrv`` read ``800,5`` under Excel's ``sep=,`` as 800 (found in
+    review).
+
     Parameters
     ----------
     path : Path
@@ -303,92 +309,26 @@ def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     Raises
     ------
     ImportFileError
-        Unreadable file, a line that is not one number, an empty line between two intervals
-        (a missing one, as ``nan``), without ``unit`` values that look like another unit than
-        the header states, a value longer than a heart-rate packet can carry,
-        values mostly outside :data:`~trainer.storage.rr_values.PLAUSIBLE_RR_MS` (a wrong
-        unit; a few are artifacts,
-        corrected downstream), or no interval at all.
+        Whatever :func:`~trainer.storage.rr_file.read_rr_file` refuses, and a table of more
+        than one column (``-k rr`` forced on it: a table is read by its header).
     BadArgument
         A ``unit`` other than ``ms`` or ``s``.
     """
-    check_rr_unit(unit)
-    # Excel's "sep=;" line above a one-column list is no header; a semicolon or a tab named
-    # there makes a comma between digits a decimal one (0,812), as in a table so separated.
-    text, separator = excel_separator(_read_text(path))
-    if separator is not None and separator != ",":
-        text = decimal_points(text, separator)
-    rows = text.splitlines()
-    # A spreadsheet's one-column CSV ("800,"): the empty cell on every row is no column.
-    ends_with = empty_last_cell(line for raw in rows if (line := without_comment(raw)))
+    # The reader imports this module for its time columns and time parsing.
+    from trainer.storage.rr_file import read_rr_file
 
-    def value_of(raw: str) -> str:
-        """A line's value: without a note after it, nor the empty cell ending every line."""
-        line = without_comment(raw)
-        return line if ends_with is None else line.rstrip(ends_with).rstrip()
-
-    kept = (line for raw in rows if (line := value_of(raw)))
-    # pandas' name of an unnamed column (to_csv(index=False)) over intervals none of which is
-    # 0, as hrv reads it, not an interval of 0 (found in review: refused by all three).
-    pandas = pandas_header([next(kept, "").strip('"')], ([line] for line in kept))
-    values: list[float] = []
-    lines: list[int] = []
-    seen_data = False
-    header = ""
-    header_line = 0
-    blank: int | None = None  # an empty line after an interval
-    for number, raw in enumerate(rows, start=1):
-        line = value_of(raw)
-        if not raw.strip() and values and blank is None:
-            blank = number
-        if not line:
-            continue
-        if blank is not None:
-            # A spreadsheet writes an empty cell of a one-column table as an empty line.
-            raise ImportFileError(
-                f"{path}:{blank}: an empty line between intervals: a missing RR interval",
-                MISSING_INTERVAL_ADVICE,
-            )
-        if is_missing(line):
-            # nan, R's NA, a spreadsheet's #N/A: a value left out, not a header nor a comment.
-            raise ImportFileError(
-                f"{path}:{number}: {short_quote(line)} is not a number: a missing RR interval",
-                MISSING_INTERVAL_ADVICE,
-            )
-        if not seen_data and (pandas or not any(c.isdigit() for c in line)):
-            seen_data = True  # a column header such as "RR (ms)", or pandas' "0"
-            header = line
-            header_line = number
-            continue
-        seen_data = True
-        try:
-            value = float(line)
-        except ValueError:
-            raise ImportFileError(
-                f"{path}:{number}: {short_quote(raw.strip())} is not an RR interval"
-                f"{decimal_comma_hint(line)}",
-                "expected one number per line",
-            ) from None
-        if not math.isfinite(value):
-            raise ImportFileError(f"{path}:{number}: {short_quote(line)} is not a finite number")
-        if value <= 0:
-            raise ImportFileError(f"{path}:{number}: {not_positive(line)}")
-        values.append(value)
-        lines.append(number)
-    if not values:
-        raise ImportFileError(f"{path}: no RR intervals in this file")
-    rr = np.asarray(values, dtype=np.float64)
-    key = column_key(header)
-    read_in, override = column_unit(
-        header, key, unit, values, f"{path}:{header_line}", ImportFileError
-    )
-    seconds = rr_list_in_seconds(values) if read_in is None else read_in == "s"
-    if seconds:
-        rr = rr * 1000.0
-    check_rr_values(rr, np.asarray(lines), path, shown=values, seconds=seconds)
-    if override is not None:
-        read_as = override
-    elif seconds and unit is None and RR_COLUMNS.get(key) == 1000.0:
+    read = read_rr_file(path, unit, error=ImportFileError, seconds_by_median=True)
+    if len(read.header) > 1:
+        raise ImportFileError(
+            f"{path}: a table ({', '.join(read.header)}), not a list of RR intervals",
+            "import it without -k rr",
+        )
+    rr = np.asarray(read.values_ms, dtype=np.float64)
+    header = read.header[0] if read.header else ""
+    seconds = read.unit == "s"
+    if read.notes:
+        read_as = read.notes[0]
+    elif seconds and unit is None and RR_COLUMNS.get(column_key(header)) == 1000.0:
         read_as = f"RR intervals read as seconds (the header says {header!r})"
     elif not seconds:
         read_as = "RR intervals read as milliseconds"

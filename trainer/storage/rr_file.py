@@ -1,6 +1,8 @@
-"""The one reader of RR-interval files: ``hrv``, ``breaths --rr`` and ``import`` (a table of
-intervals without a time column) read a file through :func:`read_rr_file`, so a file is read
-alike by all three: the same rows, values, refusals and lines named.
+"""The one reader of RR-interval files: ``hrv``, ``breaths --rr`` and ``import`` (a one-column
+list, and a table of intervals without a time column) read a file through
+:func:`read_rr_file`, so a file is read alike by all three: the same rows, values, refusals and
+lines named. ``import`` reads one-column lists by it too since review 4 found its own loop
+refusing quoted values (``"800"``) and a header with a digit (``RR1``) that ``hrv`` read.
 
 Before, ``import`` had a table loop of its own (``import_rr_table``) sharing every rule with
 ``hrv``'s (:func:`~trainer.storage.text_files.is_missing`,
@@ -52,6 +54,7 @@ from trainer.storage.rr_values import (
     pandas_names,
     plausible_rr,
     rr_column,
+    rr_list_in_seconds,
     too_long,
     too_short,
 )
@@ -168,7 +171,11 @@ class RRFile:
 
 
 def read_rr_file(
-    path: Path, unit: str | None = None, *, error: type[UserError] = UserError
+    path: Path,
+    unit: str | None = None,
+    *,
+    error: type[UserError] = UserError,
+    seconds_by_median: bool = False,
 ) -> RRFile:
     """Read RR intervals (ms) from a text file: one per line, or one column of a table.
 
@@ -206,6 +213,12 @@ def read_rr_file(
     error : type of UserError
         The error raised for a file that cannot be read (``import``'s
         :class:`~trainer.storage.importers.ImportFileError`).
+    seconds_by_median : bool
+        ``import``'s rule for a list: values whose unit neither ``unit`` nor the column's name
+        gives are seconds when their median is below
+        :data:`~trainer.storage.rr_values.SECONDS_BELOW`
+        (:func:`~trainer.storage.rr_values.rr_list_in_seconds`); ``hrv`` and ``breaths
+        --rr`` read them as milliseconds and ask for ``--unit s``.
 
     Intervals outside 200-3000 ms (300-20 beats/min,
     :data:`trainer.storage.rr_values.PLAUSIBLE_RR_MS`, as ``import``) are kept: a strap that
@@ -239,7 +252,7 @@ def read_rr_file(
 
     lines, blanks, delimiter = _rows(*excel_separator(text))
     if not lines:
-        raise error(f"{path}: no RR intervals (the file is empty)")
+        raise error(f"{path}: no RR intervals ({_nothing_in(text)})")
     first_no, first = lines[0]
     cells, words = _head(lines, delimiter)
     column = 0
@@ -290,6 +303,15 @@ def read_rr_file(
     time_problem: str | None = None
     for no, line in body:
         row = split_cells(line, delimiter)
+        if any(row[len(cells) :]):
+            # More cells than the first row: read alone, the RR cell would lose them silently
+            # (found in review: "800,5" under "rr_ms" and Excel's "sep=," read as 800). Empty
+            # ones are a trailing separator, which spreadsheets write.
+            above = "header" if words else "first row"
+            raise error(
+                f"{path}:{no}: {short_quote(line)} has {len(row)} cells where the {above} has "
+                f"{len(cells)}{decimal_comma_hint(line)}"
+            )
         if column >= len(row):
             name = "" if named is None else f" ({named[0]})"
             raise error(f"{path}:{no}: row has no column {column + 1}{name}")
@@ -302,7 +324,9 @@ def read_rr_file(
             continue
         value = number_or_none(cell)
         if value is None or not math.isfinite(value):
-            raise error(f"{path}:{no}: {cell[:40]!r} is not a number{decimal_comma_hint(cell)}")
+            raise error(
+                f"{path}:{no}: {short_quote(cell)} is not a number{decimal_comma_hint(cell)}"
+            )
         if value <= 0.0:
             raise error(f"{path}:{no}: {not_positive(cell)}")
         written.append((no, cell, value))
@@ -331,6 +355,8 @@ def read_rr_file(
         read_in, override = unit, None
     else:
         read_in, override = column_unit(*named, unit, as_written, f"{path}:{first_no}", error)
+    if read_in is None and seconds_by_median and rr_list_in_seconds(as_written):
+        read_in = "s"
     read_in = read_in or "ms"
     values = [value * MS_PER_UNIT[read_in] for value in as_written]
     value_lines = [no for no, _, _ in written]
@@ -384,6 +410,16 @@ def read_rr_file(
         tuple(cells) if words else (),
         None if named is None else named[0],
     )
+
+
+def _nothing_in(text: str) -> str:
+    """Why a file with no row holding something has no intervals: it is empty, or it holds
+    only Excel's ``sep=`` line (found in review: a file of ``sep=;`` alone was called empty)."""
+    _, separator = excel_separator(text)
+    if separator is None:
+        return "the file is empty"
+    shown = "\\t" if separator == "\t" else separator
+    return f"it holds only Excel's separator line, sep={shown}, and no data"
 
 
 def _rows(
