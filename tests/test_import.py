@@ -23,7 +23,7 @@ from trainer.storage.importers import (
     ImportFileError,
     import_recording,
     parse_polar_csv,
-    parse_rr_list,
+    read_rr_list,
     rr_raw_on_beat_clock,
 )
 from trainer.storage.recording import read_recording
@@ -87,7 +87,7 @@ def test_a_dropout_in_an_rr_list_is_imported_and_corrected(tmp_path: Path) -> No
 def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
     src = tmp_path / "rr_s.txt"
     src.write_text("0.812\n0.905\n1.001\n")
-    assert parse_rr_list(src).tolist() == pytest.approx([812.0, 905.0, 1001.0])
+    assert read_rr_list(src)[0].tolist() == pytest.approx([812.0, 905.0, 1001.0])
 
 
 @pytest.mark.parametrize(

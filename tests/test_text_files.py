@@ -12,7 +12,7 @@ import pytest
 from trainer.cli import breaths as breaths_cli
 from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
-from trainer.storage.importers import detect_kind, import_recording, parse_rr_list
+from trainer.storage.importers import detect_kind, import_recording, read_rr_list
 from trainer.storage.text_files import (
     is_comment,
     is_missing,
@@ -25,7 +25,7 @@ from trainer.storage.text_files import (
 READERS: dict[str, Callable[[Path], object]] = {
     "hrv": hrv_cli.read_rr_file,
     "breaths": breaths_cli.read_waveform,
-    "import": parse_rr_list,
+    "import": lambda path: read_rr_list(path)[0],
 }
 
 
@@ -71,7 +71,7 @@ def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path: Path) -> None:
     packed.write_bytes(gzip.compress(rr.encode()))
     assert read_text(packed, max_bytes=10_000, what="an RR file") == rr
     assert hrv_cli.read_rr_file(packed).values_ms[:3] == [800.0, 810.0, 820.0]
-    assert parse_rr_list(packed).tolist()[:3] == [800.0, 810.0, 820.0]
+    assert read_rr_list(packed)[0].tolist()[:3] == [800.0, 810.0, 820.0]
     # Before, a compressed RR list was taken for a Polar table by its name alone, or read as
     # garbage without it.
     assert detect_kind(packed) == "rr"
@@ -123,11 +123,11 @@ def test_utf16_text_is_read_or_named(tmp_path: Path) -> None:
     """Windows "Unicode" text was "not a text file": with a byte-order mark it is read, without
     one it is named and the advice is to save it as UTF-8."""
     (tmp_path / "bom.txt").write_bytes("812\n790\n805\n".encode("utf-16"))
-    assert parse_rr_list(tmp_path / "bom.txt").tolist() == [812.0, 790.0, 805.0]
+    assert read_rr_list(tmp_path / "bom.txt")[0].tolist() == [812.0, 790.0, 805.0]
     assert hrv_cli.read_rr_file(tmp_path / "bom.txt").values_ms == [812.0, 790.0, 805.0]
     (tmp_path / "le.txt").write_bytes("812\n790\n805\n".encode("utf-16-le"))
     with pytest.raises(UserError, match=r"le.txt: UTF-16 text without a byte-order mark"):
-        parse_rr_list(tmp_path / "le.txt")
+        read_rr_list(tmp_path / "le.txt")[0]
 
 
 @pytest.mark.parametrize("reader", sorted(READERS))

@@ -279,11 +279,6 @@ def check_rr_unit(unit: str | None) -> None:
         raise BadArgument(f"--unit must be 'ms' or 's', not {unit!r}")
 
 
-def parse_rr_list(path: Path, unit: str | None = None) -> FloatArray:
-    """Read an RR list (see the module notes) as milliseconds (:func:`read_rr_list`)."""
-    return read_rr_list(path, unit)[0]
-
-
 def read_rr_list(path: Path, unit: str | None = None) -> tuple[FloatArray, str]:
     """Read an RR list (see the module notes): its intervals in milliseconds, and the note on
     the unit they were read in.
