@@ -33,7 +33,8 @@ reports, history and export work on them unchanged:
   like in seconds). Samples keep the file's own times: no delay is added. The other rows' RR
   and HR cells are empty, ``NA`` (R's ``write.csv``), ``nan`` or ``#N/A``
   (:func:`~trainer.storage.text_files.is_missing`); a missing RR cell is a row without a beat
-  only in a table that has at least as many of them as intervals, and a lost interval,
+  on a row holding a heart rate (a notification in which no beat ended) or in a table that has
+  at least as many of them as intervals, and a lost interval,
   refused as ``hrv`` refuses it, in a table of one row per beat
   (:func:`~trainer.storage.text_files.rows_without_beats`). Every table, with a time column or
   without, skips ``#`` comment lines (above the header too) and a ``#`` note after a row's
@@ -659,9 +660,13 @@ TIME_COLUMNS = {
 }
 """Normalised time-column names (:func:`column_key`), in order of preference, with their clock
 and scale to s/ns (:func:`parse_time`); ``hrv`` and ``breaths`` read the same ones."""
+HR_COLUMNS = ("hr_bpm", "hr", "heart_rate_bpm")
+"""Normalised heart-rate column names (:func:`column_key`), in order of preference, in beats/min.
+A row holding a heart rate is one strap notification (0x2A37), which may carry no RR interval:
+:func:`trainer.storage.rr_file.read_rr_file` reads an empty RR cell there as no beat completed."""
 _VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
     "rr": dict[str, float | None](RR_COLUMNS),
-    "hr": {"hr_bpm": 1.0, "hr": 1.0, "heart_rate_bpm": 1.0},
+    "hr": dict.fromkeys(HR_COLUMNS, 1.0),
     "ecg": {"ecg_uv": 1.0, "ecg_mv": 1e3, "ecg_v": 1e6, "ecg": None},
     **{
         f"acc_{axis}": {
@@ -843,6 +848,11 @@ def parse_polar_csv(path: Path, unit: str | None = None) -> PolarTable:
         written = columns["rr"][np.isfinite(columns["rr"])].tolist()
         if written:
             beat_lines = [lines[k] for k in np.flatnonzero(np.isfinite(columns["rr"]))]
+            if "hr" in columns:
+                # A row with a heart rate and no RR is a notification in which no beat ended
+                # (read_rr_file's rule): no interval is lost there.
+                notified = {lines[k] for k in np.flatnonzero(columns["hr"] > 0.0)}
+                missing_rr = [(no, cell) for no, cell in missing_rr if no not in notified]
             _check_missing_rr(missing_rr, beat_lines, path)
         read_in, override = column_unit(
             name, names[index], unit, written, f"{path}:{header_no}", ImportFileError

@@ -33,6 +33,7 @@ from trainer.storage.decimal_comma import (
     delimiter_of,
 )
 from trainer.storage.importers import (
+    HR_COLUMNS,
     TIME_COLUMNS,
     check_rr_unit,
     column_key,
@@ -259,8 +260,10 @@ def read_rr_file(
     named: tuple[str, str] | None = None  # the RR column's name and its key
     body = lines
     time_at: tuple[int, str, float] | None = None
+    hr_at: int | None = None  # a heart-rate column: one row per strap notification
     if words:
         keys = [column_key(c) for c in cells]
+        hr_at = next((keys.index(c) for c in HR_COLUMNS if c in keys), None)
         # The time column import would read (its names and order), for the gaps it shows.
         time_name = next((c for c in TIME_COLUMNS if c in keys), None)
         if time_name is not None:
@@ -320,6 +323,11 @@ def read_rr_file(
             if len(cells) == 1:
                 # A one-column list has no rows without a beat: a nan there is a lost interval.
                 raise error(f"{path}:{no}: {missing_interval(cell)}", MISSING_INTERVAL_ADVICE)
+            if hr_at is not None and _heart_rate_in(row, hr_at):
+                # A notification carrying a heart rate and no RR: no beat ended in it (a heart
+                # under 60/min, notified each second), so no interval is lost; the strap's next
+                # RR runs from its last beat (Bluetooth SIG Heart Rate Service 1.0, 3.1.1.5).
+                continue
             missing.append((no, cell))  # no beat on this row, or a lost one: told below
             continue
         value = number_or_none(cell)
@@ -410,6 +418,14 @@ def read_rr_file(
         tuple(cells) if words else (),
         None if named is None else named[0],
     )
+
+
+def _heart_rate_in(row: list[str], index: int) -> bool:
+    """Whether ``row`` holds a heart rate (a positive number) in its column ``index``."""
+    if index >= len(row):
+        return False
+    value = number_or_none(row[index].strip().strip('"'))
+    return value is not None and math.isfinite(value) and value > 0.0
 
 
 def _nothing_in(text: str) -> str:

@@ -404,8 +404,9 @@ def rows_without_beats(missing: int, beats: int) -> bool:
     no record of its rhythm to analyse. Counting is all a table without a time column allows,
     and with one it is the same test, since a sampled log's missing cells are its rows between
     beats. A table of one row per strap notification (about 1 Hz) whose RR is empty on the
-    seconds a slow heart (under 60/min) completed no beat has fewer missing rows than beats and
-    is refused: its missing cells cannot be told from lost beats.
+    seconds a slow heart (under 60/min) completed no beat has fewer missing rows than beats:
+    its readers leave out the rows holding a heart rate before asking
+    (:data:`trainer.storage.importers.HR_COLUMNS`), since a notification loses no interval.
 
     Examples
     --------
