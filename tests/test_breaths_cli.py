@@ -876,8 +876,8 @@ def test_rr_unit_over_a_column_name_is_said(
 def test_rr_csv_carries_the_windows_and_names_rsa(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The CSV of --rr dropped the per-window rate, quality and unusable_reason README
-    promises, and headed the RSA swing "depth"."""
+    """The CSV of --rr dropped the per-window rate, quality and unusable_reason
+    docs/guide/own-data.md promises, and headed the RSA swing "depth"."""
     f = _write(tmp_path, "rr.txt", "\n".join(f"{v:.1f}" for v in rr_with_rsa()))
     text = call(["--rr", f, "--format", "csv"], capsys)
     as_json = json.loads(call(["--rr", f], capsys))

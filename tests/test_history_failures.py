@@ -180,7 +180,8 @@ def test_progress_on_an_unwritable_data_folder_shows_its_summary_and_skips_the_f
 ) -> None:
     """The default figure is progress.png in the data folder, the very folder that cannot be
     written: progress printed its summary, then "progress.png: cannot write (Read-only file
-    system)", exit 1, where the README says progress still lists (found in review)."""
+    system)", exit 1, where docs/guide/history-and-reports.md says progress still lists (found
+    in review)."""
     if how == "read-only":
         subprocess.run(["mount", "-o", "remount,ro", str(own_mount)], check=True)
     else:

@@ -841,7 +841,7 @@ def test_an_import_is_added_to_the_history_unless_told_not_to(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """import once said only "recording written" and left the session out of the history,
-    which the README says treats an import "like any session"."""
+    which docs/guide/history-and-reports.md says treats an import "like any session"."""
     from simulated_sessions import write_simulated
 
     from trainer.cli.app import run
@@ -1027,7 +1027,7 @@ def test_a_table_with_a_time_column_says_its_rr_were_stored_in_1024ths(
 ) -> None:
     """A Kubios-style ``time_s,rr_ms`` table had its RR rounded to 1/1024 s with no note (pNN50
     40.55 -> 42.23 % on the NeuroKit2 resting ECG), while the same intervals as a list got the
-    README's note (found in review): both say it now, in the same words."""
+    note docs/guide/own-data.md describes (found in review): both say it now, in the same words."""
     rr = np.round(_rr_series(200))
     t = np.cumsum(rr) / 1000.0
     table = tmp_path / "tab.csv"

@@ -571,8 +571,9 @@ def test_a_programs_caution_goes_on_every_step_but_its_transitions() -> None:
 
 
 def test_the_format_notes_name_every_key_the_loader_accepts() -> None:
-    """The README sends people to the loader's module notes, which omitted ``scored`` and
-    ``flexible`` (and the holds): a resonance assessment could not be written from them."""
+    """The user guide (docs/guide/programs.md) sends people to the loader's module notes,
+    which omitted ``scored`` and ``flexible`` (and the holds): a resonance assessment could not
+    be written from them."""
     keys = (
         *loader._PROGRAM_KEYS,
         *loader._STEP_KEYS,

@@ -1582,7 +1582,8 @@ def _as_csv(result: dict[str, Any], source_name: str) -> str:
     for row in result["breaths"]:
         writer.writerow(["" if row[k] is None else row[k] for k in keys])
     if "estimates" in result:
-        # The windows README and JSON give (rate, quality, why unusable), as a second table.
+        # The windows docs/guide/own-data.md and JSON give (rate, quality, why unusable), as
+        # a second table.
         buf.write(f"\n# estimates: {len(result['estimates'])} windows of 64 s, every 5 s\n")
         writer.writerow(ESTIMATE_KEYS)
         for row in result["estimates"]:

@@ -158,8 +158,9 @@ def _add_to_history(path: Path) -> None:
     """Add an imported recording to the history as ``history --add`` does, saying what became
     of it; a failure is a note, never an error: the recording is written either way.
 
-    Found in review: ``import`` left its recording out of the history, which the README says
-    treats an import "like any session", with nothing saying so.
+    Found in review: ``import`` left its recording out of the history, which the user guide
+    (docs/guide/history-and-reports.md) says treats an import "like any session", with
+    nothing saying so.
     """
     from trainer.cli.history import replaced_note
     from trainer.storage.history import ExportOfHeldSession, add_command, add_recording

@@ -385,8 +385,8 @@ def _check_configured_recordings_dir(folder: Path) -> None:
     checking only the folder it sits in misses that case (found in review). The default
     folder, which Breathwise owns, is still made whole. A setting that is the mount point
     itself is not caught: unmounted, it is an empty folder like any new recordings folder, and
-    telling them apart would need the setting to remember it was a mount point (the README
-    asks for a folder below it).
+    telling them apart would need the setting to remember it was a mount point
+    (docs/guide/sessions.md asks for a folder below it).
 
     Raises
     ------

@@ -1681,11 +1681,11 @@ def _not_belt_devices(source: SourceInfo) -> frozenset[str]:
 def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:
     """The breaths a session's rate and ratio are about, and which they are.
 
-    Breaths taken mostly while paused never count (the README: "shown but not scored"). With
-    a pacer, the exercise is the paced breathing: only breaths begun while it paced count (a
-    program's "breathe normally" warm-up or own-rhythm steps would pull a 6/min session's
-    median toward 12/min). A session that never paced (own rhythm, an import) counts all its
-    unpaused breaths.
+    Breaths taken mostly while paused never count (docs/guide/sessions.md: "shown but not
+    scored"). With a pacer, the exercise is the paced breathing: only breaths begun while it
+    paced count (a program's "breathe normally" warm-up or own-rhythm steps would pull a 6/min
+    session's median toward 12/min). A session that never paced (own rhythm, an import)
+    counts all its unpaused breaths.
 
     Parameters
     ----------
