@@ -9,10 +9,13 @@ is left out: it is a copy of the team's shared sheets, not written here.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from trainer.programs.catalog import builtin_programs_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -116,3 +119,20 @@ def test_a_broken_link_is_found(tmp_path: Path) -> None:
 
 def test_every_link_of_the_readme_and_docs_leads_somewhere() -> None:
     assert broken_links(REPO) == []
+
+
+def test_the_readme_lists_every_built_in_program_and_marks_the_back_focused() -> None:
+    """The README's program table is where a new user learns what the trainer guides: a program
+    added or renamed without it, or a back-focused one shown without its safety questions,
+    would mislead before the first session."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = {
+        m.group(1): m.group(2) for m in re.finditer(r"^\| `([a-z0-9-]+)` \| (.*) \|$", text, re.M)
+    }
+    built_in = {
+        p.stem: tomllib.loads(p.read_text(encoding="utf-8")).get("back_focused", False)
+        for p in Path(builtin_programs_dir()).glob("*.toml")
+    }
+    assert set(rows) == set(built_in)
+    for name, back_focused in built_in.items():
+        assert ("safety questions first" in rows[name]) == back_focused, name
