@@ -19,6 +19,7 @@ from trainer.cli.report import report
 from trainer.errors import BadArgument
 from trainer.reports.batch import (
     METRIC_COLUMNS,
+    REVISION_COLUMNS,
     BatchResult,
     BatchRow,
     default_workers,
@@ -86,7 +87,14 @@ def test_batch_on_all_cores_skips_the_corrupt_recording(
     rows = _table(out / "summary.csv")
     assert (out / "summary.csv").stat().st_mode & 0o777 == 0o600  # health data: owner only
     assert [r["file"] for r in rows] == sorted(p.name for p in paths)
-    assert list(rows[0]) == ["file", "status", "error", "report", *METRIC_COLUMNS]
+    assert list(rows[0]) == [
+        "file",
+        "status",
+        "error",
+        "report",
+        *METRIC_COLUMNS,
+        *REVISION_COLUMNS,
+    ]
     ok = [r for r in rows if r["status"] == "ok"]
     assert len(ok) == N_RECORDINGS - 1
     for r in ok:

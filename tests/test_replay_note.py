@@ -11,6 +11,7 @@ session's closing summary, as that analysis would have left them.
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,36 @@ def test_the_note_says_which_analysis_wrote_the_recording(revision: int | None, 
     assert note.startswith("note: this replay differs from what the live session showed (")
     assert words in note and "\n" not in note
     assert analysis_changed_note(SOFTWARE, revision, {"breaths": 3}, {"breaths": 3}) == ""
+
+
+def test_a_folders_summary_table_names_the_analysis_of_each_row(
+    live_recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``report DIR``'s summary.csv held today's numbers with no word of which analysis made
+    them, nor that a row's numbers differ from those its session closed with (the page and
+    stderr said so, the table did not): it now has ``analysis_revision``,
+    ``recorded_analysis_revision`` and ``numbers_changed``, as a CSV export names them."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    _rewritten(live_recording, folder / "a-same.bwr", {}, revision=ANALYSIS_REVISION)
+    _rewritten(live_recording, folder / "b-older.bwr", {"gaps": 1}, revision=None)
+    (folder / "c-broken.bwr").write_text("not a recording\n")
+    out = tmp_path / "reports"
+    out.mkdir()
+    assert run(["report", str(folder), "-o", str(out), "--table-only", "-j", "1"]) == 0
+    capsys.readouterr()
+    with (out / "summary.csv").open(newline="") as f:
+        rows = {row["file"]: row for row in csv.DictReader(f)}
+    revisions = {
+        name: (
+            row["analysis_revision"],
+            row["recorded_analysis_revision"],
+            row["numbers_changed"],
+        )
+        for name, row in rows.items()
+    }
+    assert revisions == {
+        "a-same.bwr": (str(ANALYSIS_REVISION), str(ANALYSIS_REVISION), "False"),
+        "b-older.bwr": (str(ANALYSIS_REVISION), "", "True"),
+        "c-broken.bwr": ("", "", ""),
+    }

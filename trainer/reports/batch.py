@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from trainer import ANALYSIS_REVISION
 from trainer.errors import BadArgument, UserError
 from trainer.storage.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir, write_csv
 from trainer.storage.recording import SUFFIX
@@ -72,6 +73,16 @@ kinds are easily misread. ``lf_power_ms2`` and ``hf_power_ms2`` are of the stret
 beats, which is every beat when ``spectrum_whole`` is True. ``gaps`` and ``gap_s`` are the
 sensors' connection gaps (link lost to link back), not stretches without beats: an imported
 recording has none, whatever holes its beats have."""
+REVISION_COLUMNS: tuple[str, ...] = (
+    "analysis_revision",
+    "recorded_analysis_revision",
+    "numbers_changed",
+)
+"""The last columns: which analysis produced a row's numbers (today's,
+:data:`trainer.ANALYSIS_REVISION`), which one the session ran (the recording header's
+``analysis_revision``; empty for a file from before the field, or an error row), and whether
+today's numbers differ from those the session closed with (``True`` when its report carries the
+changed-numbers note), named as a CSV export names them (``STEM.session.csv``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,8 @@ class BatchRow:
     note : str
         When today's analysis shows other numbers than the session closed with, the note its
         report carries (:meth:`SessionAnalysis.changed_note`); ``""`` otherwise.
+    recorded_revision : int or None
+        The recording header's ``analysis_revision`` (None: unknown, or an error row).
     """
 
     file: str
@@ -101,6 +114,7 @@ class BatchRow:
     report: str = ""
     metrics: dict[str, float | int | str | None] = field(default_factory=dict)
     note: str = ""
+    recorded_revision: int | None = None
 
     def csv_row(self) -> list[str]:
         """The row as written to the summary table (empty cells for missing values)."""
@@ -110,8 +124,19 @@ class BatchRow:
             else self.metrics.get(name)
             for name in METRIC_COLUMNS
         ]
-        return [self.file, self.status, self.error, self.report] + [
-            "" if v is None else str(v) for v in values
+        ok = self.status == "ok"
+        revisions = [
+            str(ANALYSIS_REVISION) if ok else "",
+            "" if self.recorded_revision is None else str(self.recorded_revision),
+            str(bool(self.note)) if ok else "",
+        ]
+        return [
+            self.file,
+            self.status,
+            self.error,
+            self.report,
+            *("" if v is None else str(v) for v in values),
+            *revisions,
         ]
 
 
@@ -164,7 +189,13 @@ def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tu
             write_report(analysis, target)
             report = target.name
         row = BatchRow(
-            name, "ok", "", report, analysis.metrics(), analysis.changed_note(REPORT_SUBJECT)
+            name,
+            "ok",
+            "",
+            report,
+            analysis.metrics(),
+            analysis.changed_note(REPORT_SUBJECT),
+            analysis.analysis_revision,
         )
     except UserError as exc:
         row = BatchRow(name, "error", exc.user_message())
@@ -322,5 +353,7 @@ def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
         The file cannot be written (a full disk); an earlier table there is left as it was.
     """
     return write_csv(
-        path, ["file", "status", "error", "report", *METRIC_COLUMNS], (r.csv_row() for r in rows)
+        path,
+        ["file", "status", "error", "report", *METRIC_COLUMNS, *REVISION_COLUMNS],
+        (r.csv_row() for r in rows),
     )
