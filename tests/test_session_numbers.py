@@ -3,6 +3,7 @@ history, progress and the report show (found in a month of evening use)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -406,6 +407,16 @@ def test_a_sensorless_report_gives_minutes_steps_and_one_line(tmp_path: Path) ->
     assert "0.6 min practised" in texts and "Lying twist" in texts
     for misleading in ("no breaths detected", "64 s of heart", "Beats corrected"):
         assert misleading not in texts
+    assert "differs" not in texts
+    # A recording whose closing numbers today's analysis does not give says so on its page,
+    # as a sensor session's does (it was said on stderr only).
+    lines = result.path.read_text().splitlines()
+    end = json.loads(lines[-1])
+    end["summary"]["marks"] = 3
+    lines[-1] = json.dumps(end)
+    result.path.write_text("\n".join(lines) + "\n")
+    texts = " ".join(_figure_texts(analyse_recording(result.path))).replace("\n", " ")
+    assert "(marks 3 -> 0)" in texts and NOTHING_MEASURED in texts
 
 
 def test_a_strap_alone_rate_leaves_the_pause_out_too(tmp_path: Path) -> None:

@@ -1536,6 +1536,10 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
     ax = fig.add_subplot(grid[1])
     ax.axis("off")
     lines = [NOTHING_MEASURED, "", "What was practised:"]
+    changed = analysis.changed_note(REPORT_SUBJECT)
+    if changed:
+        # Minutes practised can change too; the page says so as the sensor pages do.
+        lines[1:1] = ["", changed.removeprefix("note: ")]
     steps = [_step_line(span) for span in analysis.pacer_spans]
     lines += steps[:MAX_STEP_LINES]
     if len(steps) > MAX_STEP_LINES:
