@@ -60,7 +60,7 @@ def test_selector_prefers_quality_and_names_the_source() -> None:
     best = sel.update([BreathEstimate(40.0, 6.1, 0.5, "acc")])
     assert best is not None and best.source == "acc"
     assert sel.current_source == "acc"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown source 'ppg'"):
         sel.update([BreathEstimate(41.0, 6.0, 0.5, "ppg")])
 
 

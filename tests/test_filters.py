@@ -125,8 +125,14 @@ def test_explicit_initial_level_and_reset() -> None:
     y1 = f.process(x)
     state = f.state
     assert state is not None
+    twin = StreamingSOS(sos, initial=2.0)
+    twin.process(x)
     state[:] = 99.0  # a copy: must not touch the filter
     y2 = f.process(x)
+    # The write reached neither the filter nor what it hands out next (review: a `state`
+    # returning the live array passed this test, since only y1 != y2 was checked).
+    np.testing.assert_array_equal(y2, twin.process(x))
+    np.testing.assert_array_equal(f.state, twin.state)
     f.reset()
     np.testing.assert_array_equal(f.process(x), y1)
     assert not np.array_equal(y1, y2)
@@ -140,16 +146,19 @@ def test_matches_scipy_sosfilt_bit_for_bit() -> None:
 
 
 def test_rejects_bad_construction_and_input() -> None:
-    with pytest.raises(ValueError):
+    # Each names its reason: without the filter's own checks, scipy's sosfilt_zi and a numpy
+    # broadcast raised ValueError too, for other reasons (found in review).
+    with pytest.raises(ValueError, match=r"shape \(n_sections, 6\)"):
         StreamingSOS(np.ones((1, 5)))
     bad = lowpass_sos(1.0, 20.0)
     bad[0, 3] = 2.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a0 == 1"):
         StreamingSOS(bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="initial must be finite"):
         StreamingSOS(lowpass_sos(1.0, 20.0), initial=math.inf)
-    with pytest.raises(ValueError):
-        StreamingSOS(lowpass_sos(1.0, 20.0)).process(np.zeros((2, 3)))
+    for shape in ((2, 3), (3, 2)):  # (3, 2) broadcasts against the state: only the check stops it
+        with pytest.raises(ValueError, match="one-dimensional"):
+            StreamingSOS(lowpass_sos(1.0, 20.0)).process(np.zeros(shape))
     assert StreamingSOS(lowpass_sos(1.0, 20.0)).process([]).shape == (0,)
 
 

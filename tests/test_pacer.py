@@ -92,18 +92,21 @@ def test_dict_round_trip_through_json() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        {"inhale_s": 4.0},
-        {"inhale_s": "4", "exhale_s": 8.0},
-        {"inhale_s": True, "exhale_s": 8.0},
-        {"inhale_s": 4.0, "exhale_s": 8.0, "hold_in_s": None},
-        {"inhale_s": 4.0, "exhale_s": 80.0},
-        [4.0, 8.0],
+        ({"inhale_s": 4.0}, "lacks exhale_s"),
+        ({"inhale_s": "4", "exhale_s": 8.0}, "inhale_s must be a number"),
+        ({"inhale_s": True, "exhale_s": 8.0}, "inhale_s must be a number"),
+        ({"inhale_s": 4.0, "exhale_s": 8.0, "hold_in_s": None}, "hold_in_s must be a number"),
+        ({"inhale_s": 4.0, "exhale_s": 80.0}, "cycle must last"),
+        ([4.0, 8.0], "must be a mapping"),
+        # A list of the keys (a damaged recording's pacer record) passes the key check and
+        # raised TypeError at data[key] without the mapping check (found in review).
+        (["inhale_s", "exhale_s"], "must be a mapping"),
     ],
 )
-def test_from_dict_rejects_bad_data(data: object) -> None:
-    with pytest.raises(ValueError):
+def test_from_dict_rejects_bad_data(data: object, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         BreathPattern.from_dict(data)  # type: ignore[arg-type]
 
 
