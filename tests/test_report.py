@@ -721,7 +721,7 @@ def test_a_spectrum_cut_by_a_dropout_says_which_part_of_the_session_it_covers(
     """After a 19 s dropout the table "Heart-rate variability (whole session)" and summary.csv
     gave LF, HF, LF/HF and the peak of the longest stretch without a gap (5.2 of 10 min in
     review) and nothing said so; summary.csv said "gaps 0" (it counts link gaps)."""
-    from trainer.reports.batch import METRIC_COLUMNS, BatchRow
+    from trainer.reports.batch import SUMMARY_COLUMNS, BatchRow
 
     analysis = _dropout_recording(tmp_path, 19.0)
     stretch = analysis.heart.spectrum_stretch
@@ -736,7 +736,7 @@ def test_a_spectrum_cut_by_a_dropout_says_which_part_of_the_session_it_covers(
     assert m["spectrum_start_s"] == stretch.start_s
     assert m["spectrum_end_s"] == stretch.end_s == pytest.approx(analysis.beat_t_s[-1], abs=0.05)
     row = BatchRow("psl.bwr", "ok", "", "", m).csv_row()
-    cells = dict(zip(["file", "status", "error", "report", *METRIC_COLUMNS], row, strict=True))
+    cells = dict(zip(SUMMARY_COLUMNS, row, strict=True))
     assert cells["spectrum_start_s"] == str(m["spectrum_start_s"])
     assert cells["spectrum_whole"] == "False"
     assert cells["gaps"] == "0"  # link gaps: an import has none (documented)

@@ -220,11 +220,11 @@ def test_summary_csv_has_a_readable_local_start() -> None:
     """Found in use: the folder report's summary.csv had only ``start_wall_ns``."""
     import time
 
-    from trainer.reports.batch import METRIC_COLUMNS, BatchRow
+    from trainer.reports.batch import SUMMARY_COLUMNS, BatchRow
 
     start_ns = 1_780_000_000 * 1_000_000_000 + 123
     row = BatchRow("a.bwr", "ok", metrics={"start_wall_ns": start_ns}).csv_row()
-    cells = dict(zip(["file", "status", "error", "report", *METRIC_COLUMNS], row, strict=True))
+    cells = dict(zip(SUMMARY_COLUMNS, row, strict=True))
     assert cells["start_wall_ns"] == str(start_ns)
     expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(1_780_000_000))
     assert cells["start_local"] == expected

@@ -83,6 +83,9 @@ REVISION_COLUMNS: tuple[str, ...] = (
 ``analysis_revision``; empty for a file from before the field, or an error row), and whether
 today's numbers differ from those the session closed with (``True`` when its report carries the
 changed-numbers note), named as a CSV export names them (``STEM.session.csv``)."""
+SUMMARY_COLUMNS: tuple[str, ...] = ("file", "status", "error", "report")
+SUMMARY_COLUMNS += METRIC_COLUMNS + REVISION_COLUMNS
+"""Every column of the summary table, in order (:meth:`BatchRow.csv_row`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +357,6 @@ def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
     """
     return write_csv(
         path,
-        ["file", "status", "error", "report", *METRIC_COLUMNS, *REVISION_COLUMNS],
+        SUMMARY_COLUMNS,
         (r.csv_row() for r in rows),
     )
