@@ -38,16 +38,26 @@ LONG_IMPORT_BYTES = 4 * 1024 * 1024
 130 Hz ECG with RR is 24 MB in 2 h, so this is about 20 min of it, 1.5 s of reading."""
 
 
-def batch_progress(console: Console) -> Progress:
-    """The bar of a folder of recordings: recordings done of all, time left; kept when done."""
+def _bar(console: Console, *, counted: bool, transient: bool) -> Progress:
+    """The one look of a bar: what is done, the bar, how far (``counted``: items done of all,
+    else the percent), and the time left.
+
+    A transient bar leaves standard output alone: Rich would otherwise send what the command
+    prints there while the bar runs to the bar's stream, standard error."""
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        MofNCompleteColumn(),
+        MofNCompleteColumn() if counted else TaskProgressColumn(),
         TimeRemainingColumn(),
         console=console,
-        transient=False,
+        transient=transient,
+        redirect_stdout=not transient,
     )
+
+
+def batch_progress(console: Console) -> Progress:
+    """The bar of a folder of recordings: recordings done of all, time left; kept when done."""
+    return _bar(console, counted=True, transient=False)
 
 
 def stderr_is_terminal() -> bool:
@@ -90,15 +100,7 @@ def long_work_bar(description: str, long: bool) -> Iterator[ProgressCallback | N
     if console.is_dumb_terminal:  # TERM=dumb: no cursor movement to redraw a bar with
         yield None
         return
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        redirect_stdout=False,
-    )
+    bar = _bar(console, counted=False, transient=True)
     # Not markup: a file named "[red]a.bwr" would lose its "[red]".
     task = bar.add_task(escape(description), total=1.0)
     with bar:
