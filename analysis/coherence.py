@@ -43,6 +43,7 @@ from analysis.hrv_frequency import (
     peak_power_fraction,
     resample_nn,
 )
+from analysis.progress import ProgressCallback, ProgressSteps, counted
 
 __all__ = [
     "CoherenceResult",
@@ -282,19 +283,25 @@ def coherence_series(
     beat_t_s: ArrayLike,
     nn_ms: ArrayLike,
     settings: CoherenceSettings = DEFAULT_SETTINGS,
+    *,
+    progress: ProgressCallback | None = None,
 ) -> list[CoherenceResult]:
     """Coherence every ``update_s`` over a whole recording, as :class:`CoherenceTracker` gives it.
 
     Update instants are ``t[0] + window_s + k * update_s`` for every one before the last beat
     (the tracker learns that an instant has passed from the first beat after it).
+    ``progress`` is told the fraction of the windows done (:mod:`analysis.progress`): 17 h of
+    beats are 12,000 windows, seconds of work.
 
     Raises
     ------
     ValueError
         As :func:`coherence_at`, on bad intervals or beat times.
     """
+    steps = ProgressSteps(progress)
     t, x = checked_beats(beat_t_s, nn_ms)
     if t.size == 0:
+        steps.done()
         return []
     ends = _update_times(t[0], t[-1], settings)
     # Each window is given only its own beats and the one before (coherence_at reads the
@@ -303,16 +310,21 @@ def coherence_series(
     # 17 h of beats (12,469 windows) cost O(n^2).
     lasts = np.searchsorted(t, ends, side="right")
     firsts = np.maximum(np.searchsorted(t, ends - settings.window_s, side="right") - 2, 0)
-    return [
+    windows = zip(ends, firsts, lasts, strict=True)
+    series = [
         coherence_at(t[lo:hi], x[lo:hi], float(te), settings)
-        for te, lo, hi in zip(ends, firsts, lasts, strict=True)
+        for te, lo, hi in counted(windows, len(ends), steps)
     ]
+    steps.done()
+    return series
 
 
 def measured_coherence(
     beat_t_s: ArrayLike,
     nn_ms: ArrayLike,
     settings: CoherenceSettings = DEFAULT_SETTINGS,
+    *,
+    progress: ProgressCallback | None = None,
 ) -> list[CoherenceResult]:
     """The coherence of a whole session: :func:`coherence_series` on its beats in time order
     (:func:`analysis.hrv_frequency.ordered_beats`), the windows with a value only.
@@ -329,6 +341,8 @@ def measured_coherence(
         Time of the beat ending each NN interval (s) and the intervals (ms), any order.
     settings : CoherenceSettings
         Window, update step and spectrum settings.
+    progress : callable, optional
+        Told the fraction of the windows done (:mod:`analysis.progress`).
 
     Returns
     -------
@@ -337,7 +351,7 @@ def measured_coherence(
     """
     return [
         r
-        for r in coherence_series(*ordered_beats(beat_t_s, nn_ms), settings)
+        for r in coherence_series(*ordered_beats(beat_t_s, nn_ms), settings, progress=progress)
         if r.ratio is not None and r.score is not None
     ]
 

@@ -220,6 +220,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from analysis.beats import Beat, instantaneous_heart_rate
 from analysis.hrv_frequency import MAX_GAP_S, peak_power_fraction
+from analysis.progress import ProgressCallback, ProgressSteps, counted
 from analysis.rr_artifacts import correct_rr
 from analysis.rsa import rsa_per_breath
 
@@ -957,6 +958,7 @@ def estimate_breathing_from_rr(
     max_gap_s: float = MAX_GAP_S,
     first_step_s: float | None = None,
     correct_artifacts: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> list[RRBreathEstimate]:
     """Breathing estimates over a whole NN series: one :class:`RRBreathTracker` fed every beat.
 
@@ -970,6 +972,9 @@ def estimate_breathing_from_rr(
         The tracker's settings, with its defaults: see :class:`RRBreathTracker`.
     min_coverage, max_gap_s, first_step_s, correct_artifacts
         The tracker's settings, with its defaults: see :class:`RRBreathTracker`.
+    progress : callable, optional
+        Told the fraction of the beats fed (:mod:`analysis.progress`): hours of beats are
+        seconds of work.
 
     Returns
     -------
@@ -1003,7 +1008,11 @@ def estimate_breathing_from_rr(
         first_step_s=first_step_s,
         correct_artifacts=correct_artifacts,
     )
-    return tracker.update(Beat(a, b) for a, b in zip(t.tolist(), rr.tolist(), strict=True))
+    steps = ProgressSteps(progress)
+    beats = (Beat(a, b) for a, b in zip(t.tolist(), rr.tolist(), strict=True))
+    estimates = tracker.update(counted(beats, t.size, steps))
+    steps.done()
+    return estimates
 
 
 def session_rate_bpm(estimates: Iterable[RRBreathEstimate]) -> float | None:

@@ -44,9 +44,12 @@ def export(
 
     Example: breathwise export session.bwr --format edf -o session.edf
     """
+    from trainer.cli.progress_bar import long_work_bar, recording_is_long
     from trainer.storage.export import export_recording
 
-    for path in export_recording(file, format, output, force=force):
+    with long_work_bar(f"exporting {file.name}", recording_is_long(file)) as progress:
+        written = export_recording(file, format, output, force=force, progress=progress)
+    for path in written:
         print(f"written: {path}", file=sys.stderr)
 
 
@@ -142,9 +145,14 @@ def import_(
 
     Example: breathwise import rr.txt -o morning.bwr
     """
+    from trainer.cli.progress_bar import import_is_long, long_work_bar
     from trainer.storage.importers import import_recording
 
-    result = import_recording(file, kind.lower(), output, start_wall_ns=_start(start), unit=unit)
+    start_wall_ns = _start(start)
+    with long_work_bar(f"importing {file.name}", import_is_long(file)) as progress:
+        result = import_recording(
+            file, kind.lower(), output, start_wall_ns=start_wall_ns, unit=unit, progress=progress
+        )
     print(f"recording written: {result.path}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -163,10 +171,12 @@ def _add_to_history(path: Path) -> None:
     nothing saying so.
     """
     from trainer.cli.history import replaced_note
+    from trainer.cli.progress_bar import long_work_bar, recording_is_long
     from trainer.storage.history import ExportOfHeldSession, add_command, add_recording
 
     try:
-        stored = add_recording(path)
+        with long_work_bar(f"adding {path.name} to the history", recording_is_long(path)) as bar:
+            stored = add_recording(path, progress=bar)
     except ExportOfHeldSession as exc:  # the history's rule, nobody's fault
         print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
     except Exception as exc:  # a failure here must not hide that the recording was written

@@ -230,6 +230,7 @@ def _add(paths: list[Path]) -> None:
     UserError
         Not one session could be added.
     """
+    from trainer.cli.progress_bar import long_work_bar, recording_is_long
     from trainer.storage.history import HistoryUnusable, add_recording
     from trainer.storage.recording import SUFFIX
 
@@ -241,7 +242,10 @@ def _add(paths: list[Path]) -> None:
             skipped += 1
         for file in files:
             try:
-                stored = add_recording(file)
+                with long_work_bar(
+                    f"analysing {readable_path(file.name)}", recording_is_long(file)
+                ) as progress:
+                    stored = add_recording(file, progress=progress)
             except HistoryUnusable:
                 raise  # one error for all the files, not one skip each
             except UserError as exc:

@@ -129,7 +129,11 @@ def hrv(
     rr = read_rr_file(input, unit)
     say_notes(rr)
     params = ArtifactParams.published() if artifacts == "published" else DEFAULT_PARAMS
-    result = analyse_rr(rr.values_ms, params=params)
+    from trainer.cli.progress_bar import LONG_RR_BEATS, long_work_bar
+
+    # The bar is gone before the result is written: standard output holds the result alone.
+    with long_work_bar(f"analysing {input.name}", len(rr.values_ms) >= LONG_RR_BEATS) as progress:
+        result = analyse_rr(rr.values_ms, params=params, progress=progress)
     # Provenance: the numbers depend on the version's methods and defaults.
     result["settings"] = {"software": SOFTWARE, **result["settings"]}
     for note in rr.warnings()[::-1]:

@@ -158,8 +158,12 @@ def report(
             f"note: {path} is {STILL_RECORDING_NOTE}; showing what it holds so far",
             file=sys.stderr,
         )
-    # The page carries the note too, above its numbers (trainer.reports.report).
-    written = report_recording(path, output, tell=_note)
+    from trainer.cli.progress_bar import long_work_bar, recording_is_long
+
+    # The page carries the note too, above its numbers (trainer.reports.report); said while
+    # the bar runs, it goes above the bar.
+    with long_work_bar(f"analysing {path.name}", recording_is_long(path)) as progress:
+        written = report_recording(path, output, tell=_note, progress=progress)
     print(f"report written: {written}", file=sys.stderr)
 
 
@@ -176,8 +180,8 @@ def _batch(
     no_reports: bool,
 ) -> None:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from trainer.cli.progress_bar import batch_progress
     from trainer.reports.batch import (
         BatchRow,
         find_recordings,
@@ -211,16 +215,7 @@ def _batch(
         executor = stack.enter_context(open_executor(scheduler, jobs))
         # After the scheduler is known good, before the progress bar and the work.
         check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
-        bar = stack.enter_context(
-            Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=False,
-            )
-        )
+        bar = stack.enter_context(batch_progress(console))
         task = bar.add_task("analysing", total=len(paths))
 
         def done(row: BatchRow) -> None:

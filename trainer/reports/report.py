@@ -43,6 +43,7 @@ from analysis.breath_variability import ratio_measured
 from analysis.coherence import DEFAULT_SETTINGS
 from analysis.hrv_frequency import MAX_GAP_S, MIN_SPECTRUM_S
 from analysis.hrv_report import MIN_HRV_BEATS_S, artifact_warning, beats_span_s
+from analysis.progress import ProgressCallback, ProgressSteps
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import (
     HeartMetrics,
@@ -1575,7 +1576,11 @@ def write_report(analysis: SessionAnalysis, output: Path) -> Path:
 
 
 def report_recording(
-    recording: Path, output: Path | None = None, *, tell: Callable[[str], None] | None = None
+    recording: Path,
+    output: Path | None = None,
+    *,
+    tell: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Path:
     """Analyse one recording and write its report; ``output`` defaults to ``<stem>.report.png``
     beside the recording. An existing report is replaced; anything else there is refused
@@ -1583,7 +1588,8 @@ def report_recording(
 
     When today's analysis shows other numbers than the live session closed with, the page
     says so above its numbers, and ``tell`` is given the same note
-    (:meth:`SessionAnalysis.changed_note`) before the page is drawn.
+    (:meth:`SessionAnalysis.changed_note`) before the page is drawn. ``progress`` is told the
+    fraction done (:mod:`analysis.progress`): the analysis, then the page.
 
     Raises
     ------
@@ -1600,8 +1606,12 @@ def report_recording(
     target = output if output is not None else recording.with_suffix(".report.png")
     figure_suffix(target)
     check_replaceable(target, "a report")
-    analysis = analyse_recording(recording)
+    steps = ProgressSteps(progress)
+    # Measured on 2 h of 130 Hz ECG with RR: 10.4 s of analysis, 1.5 s drawing the page.
+    analysis = analyse_recording(recording, progress=steps.part(0.0, 0.87))
     note = analysis.changed_note(REPORT_SUBJECT)
     if note and tell is not None:
         tell(note)
-    return write_report(analysis, target)
+    written = write_report(analysis, target)
+    steps.done()
+    return written

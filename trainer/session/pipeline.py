@@ -64,6 +64,7 @@ from analysis.breath_sources import (
     usable,
 )
 from analysis.breath_variability import breath_variability, measured_ratios, ratio_measured
+from analysis.progress import ProgressCallback
 from analysis.rr_breath import (
     RRBreathEstimate,
     RRBreathTracker,
@@ -1487,10 +1488,13 @@ class Pipeline:
         events.append(StatusEvent(t_s, "link", f"{event.device}: connection back", event.device))
 
     # ----------------------------------------------------------------------------- summary
-    def summary(self, end_t_s: float | None = None) -> SessionSummary:
+    def summary(
+        self, end_t_s: float | None = None, *, progress: ProgressCallback | None = None
+    ) -> SessionSummary:
         """Whole-session numbers for the recording's closing line and the session report:
         every key of :class:`trainer.session.summary.SessionSummary` that applies to the session
-        but ``ended``, which whoever ends it adds."""
+        but ``ended``, which whoever ends it adds. ``progress`` is told the fraction done of
+        :meth:`heart_metrics`, nearly all of the time it takes (:mod:`analysis.progress`)."""
         end = self.last_t_s if end_t_s is None else end_t_s
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
         counted, basis = counted_breaths(good)
@@ -1524,7 +1528,7 @@ class Pipeline:
         variability = breath_variability([e.breath for e in self.breaths])
         # The start and end heart rates come from the artifact-corrected beats, as the history
         # and the report take them (trainer.reports.session_analysis.heart_metrics): one definition.
-        heart = self.heart_metrics(end) if len(self.beats) >= 2 else None
+        heart = self.heart_metrics(end, progress=progress) if len(self.beats) >= 2 else None
         hr_start = _finite(heart.hr_start_bpm) if heart else None
         hr_end = _finite(heart.hr_end_bpm) if heart else None
         hr_basis = "beats" if hr_start is not None or hr_end is not None else None
@@ -1584,14 +1588,17 @@ class Pipeline:
                 summary["resonance"] = self._resonance(good, end, heart)
         return summary
 
-    def heart_metrics(self, end_s: float) -> HeartMetrics:
+    def heart_metrics(
+        self, end_s: float, *, progress: ProgressCallback | None = None
+    ) -> HeartMetrics:
         """Whole-session heart metrics up to ``end_s`` (session s), as the summary and the
         session report both show them (:func:`trainer.reports.session_analysis.heart_metrics`:
         Lipponen-Tarvainen artifact correction, RSA peak-to-trough per breath not flagged as
         an artifact after Grossman et al. 1990, McCraty et al. 2006 coherence).
 
         Kept until more beats or breaths arrive: the summary and the report of one replay
-        share one computation, and so one set of numbers.
+        share one computation, and so one set of numbers. ``progress`` is told the fraction
+        done (:mod:`analysis.progress`; at once 1.0 when the numbers are kept ones).
         """
         from trainer.reports.session_analysis import (
             heart_metrics,  # session_analysis builds on this module
@@ -1602,7 +1609,10 @@ class Pipeline:
             t = np.asarray([b.t_s for b in self.beats], dtype=np.float64)
             rr = np.asarray([b.rr_ms for b in self.beats], dtype=np.float64)
             good = [e.breath for e in self.breaths if e.breath.quality != "artifact"]
-            self._heart_cache = (key, heart_metrics(t, rr, good, end_s=end_s))
+            metrics = heart_metrics(t, rr, good, end_s=end_s, progress=progress)
+            self._heart_cache = (key, metrics)
+        elif progress is not None:
+            progress(1.0)
         return self._heart_cache[1]
 
     def _resonance(

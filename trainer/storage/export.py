@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.progress import ProgressCallback, ProgressSteps, counted
 from devices.errors import DecodeError
 from devices.packets import Stream
 from devices.pmd_stream import PmdStreamDecoder
@@ -270,9 +271,17 @@ def breath_rows(analysis: SessionAnalysis) -> list[tuple[object, ...]]:
 
 
 def export_csv(
-    recording: Recording, analysis: SessionAnalysis, out_dir: Path, *, force: bool = False
+    recording: Recording,
+    analysis: SessionAnalysis,
+    out_dir: Path,
+    *,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> list[Path]:
     """Write one CSV per stream (see the module notes) into ``out_dir``; return the files.
+
+    ``progress`` is told the fraction of the waveform samples written (:mod:`analysis.progress`):
+    2 h of 130 Hz ECG are 940,000 rows, the seconds an export takes beside its analysis.
 
     Raises
     ------
@@ -327,16 +336,24 @@ def export_csv(
             sidecar.items(),
         ),
     ]
+    steps = ProgressSteps(progress)
+    samples = max(sum(wave.t_s.size for wave in waves), 1)
+    before = 0
     for wave in waves:
         columns = ["t_s", *[f"{c.lower().replace(' ', '_')}_{wave.unit}" for c in wave.channels]]
+        # The tables are written one after the other: each wave is its share of the samples.
+        share = ProgressSteps(steps.part(before / samples, (before + wave.t_s.size) / samples))
+        before += wave.t_s.size
+        rows = zip(wave.t_s.tolist(), wave.values.tolist(), strict=True)
         tables.append(
             _table(
                 out_dir / f"{stem}.{wave.name}.csv",
                 columns,
-                ([t, *row] for t, row in zip(wave.t_s.tolist(), wave.values.tolist(), strict=True)),
+                ([t, *row] for t, row in counted(rows, wave.t_s.size, share)),
             )
         )
     written = write_csvs(tables)
+    steps.done()
     # --force replaces the older export whole: its waveforms this one has none of go.
     for name in sorted(set(WAVEFORM_CSVS) - {w.name for w in waves}):
         stale = out_dir / f"{stem}.{name}.csv"
@@ -895,7 +912,12 @@ def _edf_text(text: str) -> str:
 
 # ------------------------------------------------------------------------------------ entry
 def export_recording(
-    path: Path, fmt: str, output: Path | None = None, *, force: bool = False
+    path: Path,
+    fmt: str,
+    output: Path | None = None,
+    *,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> list[Path]:
     """Export one recording as ``fmt`` (``"csv"`` or ``"edf"``).
 
@@ -911,6 +933,8 @@ def export_recording(
         ``-`` (standard output) is refused.
     force : bool
         Replace files that already exist; without it an existing file is never overwritten.
+    progress : callable, optional
+        Told the fraction done (:mod:`analysis.progress`): the analysis, then the files.
 
     Raises
     ------
@@ -965,8 +989,17 @@ def export_recording(
             )
         if target.exists() and not force:
             raise UserError(f"{target}: already exists", _OVERWRITE_ADVICE)
+    steps = ProgressSteps(progress)
     recording = read_recording(path)
-    analysis = analyse_recording(recording)
+    # Measured on 2 h of 130 Hz ECG with RR: the analysis about 60 % of a CSV export, the
+    # ECG's rows the rest; an EDF file is written in a moment after it.
+    analysed = 0.6 if fmt == "csv" else 0.95
+    analysis = analyse_recording(recording, progress=steps.part(0.0, analysed))
     if fmt == "csv":
-        return export_csv(recording, analysis, out_dir, force=force)
-    return [export_edf(recording, analysis, target)]
+        written = export_csv(
+            recording, analysis, out_dir, force=force, progress=steps.part(analysed, 1.0)
+        )
+    else:
+        written = [export_edf(recording, analysis, target)]
+    steps.done()
+    return written

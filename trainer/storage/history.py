@@ -61,6 +61,7 @@ from typing import Any
 from urllib.parse import quote
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S, beats_span_s
+from analysis.progress import ProgressCallback
 from devices.errors import DecodeError
 from devices.godirect import is_measurement_packet
 from devices.heart_rate import decode_heart_rate_measurement
@@ -1442,27 +1443,32 @@ def record_session(
 
 
 def add_recording(
-    recording: Path | str, *, db_path: Path | None = None, timeout_ms: int | None = None
+    recording: Path | str,
+    *,
+    db_path: Path | None = None,
+    timeout_ms: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Stored:
     """Analyse a recording and add it to the history, or refresh its row.
 
-    The hook to call when a live session has closed its recording, and what ``breathwise
-    history --add`` runs for each file.
+        The hook to call when a live session has closed its recording, and what ``breathwise
+        history --add`` runs for each file.
 
-    A recording without any sensor data (the sensor never connected) is not practice: it is
-    refused, so that it neither shows as a session nor counts toward a streak. A session
-    practised without a sensor (``--device none``) has none by design and is added: its
-    minutes count, its measures stay empty. A recording a running session still writes is
-    refused (:class:`StillRecording`): that session adds it as it ends, as the startup
-    check (:func:`not_in_history`) leaves it to it. ``timeout_ms`` is how long to wait for a
-    busy history (:class:`History`; a live session's end waits
-    :data:`SESSION_END_TIMEOUT_MS`).
+        A recording without any sensor data (the sensor never connected) is not practice: it is
+        refused, so that it neither shows as a session nor counts toward a streak. A session
+        practised without a sensor (``--device none``) has none by design and is added: its
+        minutes count, its measures stay empty. A recording a running session still writes is
+        refused (:class:`StillRecording`): that session adds it as it ends, as the startup
+        check (:func:`not_in_history`) leaves it to it. ``timeout_ms`` is how long to wait for a
+        busy history (:class:`History`; a live session's end waits
+    :data:`SESSION_END_TIMEOUT_MS`). ``progress`` is told the fraction done of the analysis,
+        nearly all of the time it takes (:mod:`analysis.progress`).
 
-    Raises
-    ------
-    UserError
-        The recording cannot be read, holds no sensor data, is still being recorded, or the
-        history cannot be written.
+        Raises
+        ------
+        UserError
+            The recording cannot be read, holds no sensor data, is still being recorded, or the
+            history cannot be written.
     """
     from trainer.reports.session_analysis import analyse_recording
     from trainer.storage.export import exported_session_of
@@ -1473,7 +1479,7 @@ def add_recording(
             "it adds itself to the history when it ends",
         )
 
-    analysis = analyse_recording(recording)
+    analysis = analyse_recording(recording, progress=progress)
     # A strap without RR intervals measured the heart rate: minutes practised with that.
     reported_hr = analysis.summary.get("hr_basis") == "device"
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths or reported_hr

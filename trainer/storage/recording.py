@@ -1068,6 +1068,40 @@ def read_header(path: Path | str) -> Header:
     return _parse_header(first[1], path, first[2])
 
 
+_SPAN_TAIL_BYTES = 64 * 1024
+"""How much of a recording's end :func:`recorded_span_s` reads: a waveform packet line is
+under 1 KiB, so the last complete line is always in it."""
+
+
+def recorded_span_s(path: Path | str) -> float | None:
+    """Seconds from a recording's start to the clock of its last complete line (its closing
+    record, or the last item of one cut short), from its header and its last 64 KiB alone.
+
+    What decides, before reading it whole, whether its analysis is long enough to show a
+    progress bar: hours of a recording take tens of seconds to analyse. None when the header
+    or no line at the end can be read; :func:`read_recording` then says what is wrong.
+    """
+    try:
+        header = read_header(path)
+        with open(path, "rb") as file:
+            size = file.seek(0, io.SEEK_END)
+            file.seek(max(0, size - _SPAN_TAIL_BYTES))
+            tail = file.read()
+    except (RecordingError, OSError):
+        return None
+    # The first line of the tail may be cut at its start, the last one at its end (a killed
+    # session): whichever parses, newest first.
+    for line in reversed(tail.splitlines()):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        clock = record.get("m") if isinstance(record, dict) else None
+        if isinstance(clock, int) and not isinstance(clock, bool):
+            return max(0.0, (clock - header.start_mono_ns) / 1e9)
+    return None
+
+
 def read_recording(path: Path | str) -> Recording:
     """Read a whole recording; a cut-off last line is tolerated, other damage is an error.
 
