@@ -11,6 +11,7 @@ from bleak.exc import (
     BleakBluetoothNotAvailableError,
     BleakDBusError,
     BleakDeviceNotFoundError,
+    BleakError,
     BleakGATTProtocolError,
     BleakGATTProtocolErrorCode,
 )
@@ -90,6 +91,28 @@ _NO_SERVICE_DBUS_ERRORS = {
     "org.freedesktop.DBus.Error.NameHasNoOwner",
 }
 _BUSY_DBUS_ERRORS = {"org.bluez.Error.InProgress", "org.bluez.Error.AlreadyConnected"}
+
+
+def device_object_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` says BlueZ no longer has the device's object, so connecting by the
+    :class:`~bleak.backends.device.BLEDevice` of an earlier scan cannot work until a new scan.
+
+    BlueZ removes a temporary (unpaired) device some time after it was last seen (main.conf
+    ``TemporaryTimeout``, 30 s by default) and creates it again only when a discovery sees it
+    advertising. bleak then says so in three ways: :class:`~bleak.exc.BleakDeviceNotFoundError`
+    (Connect() answered UnknownObject, or a scan by address found nothing), the D-Bus error
+    itself, or a plain :class:`~bleak.exc.BleakError` ``"device 'dev_…' not found"`` from its
+    object cache (``backends/bluezdbus/manager.py`` ``_check_device``) before any call is made
+    (found in review: a strap gone for 40 s never came back).
+    """
+    if isinstance(exc, BleakDeviceNotFoundError):
+        return True
+    if isinstance(exc, BleakDBusError):
+        return exc.dbus_error == "org.freedesktop.DBus.Error.UnknownObject"
+    if type(exc) is BleakError and exc.args:
+        text = str(exc.args[0])
+        return text.startswith("device '") and text.endswith("' not found")
+    return False
 
 
 def is_busy(exc: BaseException) -> bool:

@@ -32,7 +32,6 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import (
     BleakCharacteristicNotFoundError,
     BleakDBusError,
-    BleakDeviceNotFoundError,
     BleakGATTProtocolError,
 )
 
@@ -43,6 +42,7 @@ from devices.ble.errors import (
     DeviceGoneError,
     SensorCommandError,
     UnsupportedDeviceError,
+    device_object_gone,
     is_busy,
     is_fatal,
     map_bleak_error,
@@ -409,8 +409,7 @@ class BleSensor:
             except Exception as exc:
                 if is_fatal(exc):
                     raise map_bleak_error(exc, device=self._address) from exc
-                if isinstance(exc, BleakDeviceNotFoundError):
-                    self._target = self._address
+                self._forget_vanished_object(exc)
                 failures += 1
                 delay = next_connect_delay_s(
                     self._policy, failures, busy=is_busy(exc), u=self._rng.random()
@@ -430,6 +429,15 @@ class BleSensor:
                 continue
             self._settle_link_state(client)
             return client
+
+    def _forget_vanished_object(self, exc: BaseException) -> None:
+        """Connect by address (bleak then scans for it) once BlueZ has dropped the device's
+        object: the :class:`~bleak.backends.device.BLEDevice` of an earlier scan names a D-Bus
+        object that only a new discovery creates again (:func:`device_object_gone`). Other
+        failures keep the object, which connects without a scan."""
+        if device_object_gone(exc) and not isinstance(self._target, str):
+            logger.info("%s: BlueZ dropped its device object, scanning by address", self._address)
+            self._target = self._address
 
     def _say_retry(self, exc: Exception, attempt: int, *, busy: bool) -> None:
         """Tell ``on_progress`` that connect attempt ``attempt`` comes, and why the last failed."""
@@ -500,9 +508,7 @@ class BleSensor:
             except Exception as exc:
                 if is_fatal(exc):
                     raise map_bleak_error(exc, device=self._address) from exc
-                if isinstance(exc, BleakDeviceNotFoundError):
-                    # The device object vanished from BlueZ: scan by address from now on.
-                    self._target = self._address
+                self._forget_vanished_object(exc)
                 failures += 1
                 elapsed_s = loop.time() - lost_at_s
                 delay = next_reconnect_delay_s(

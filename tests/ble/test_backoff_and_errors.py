@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from bleak.exc import BleakGATTProtocolError
+from bleak.exc import BleakError, BleakGATTProtocolError
 
 from devices.ble.backoff import (
     RetryPolicy,
@@ -29,6 +29,7 @@ from devices.ble.errors import (
     NoAdapterError,
     PermissionDeniedError,
     SensorCommandError,
+    device_object_gone,
     error_for_dbus_error,
     error_for_unavailable_reason,
     is_busy,
@@ -193,6 +194,16 @@ def test_os_and_other_errors() -> None:
     assert not is_fatal(TimeoutError())
     assert is_fatal(FileNotFoundError(2, "no socket"))
     assert not is_busy(TimeoutError())
+
+
+def test_bleaks_word_for_a_removed_device_object_is_recognised() -> None:
+    """bleak's plain BleakError for a BLEDevice whose BlueZ object is gone was not taken as the
+    object being gone, so reconnects never scanned for it again (review 6, F1)."""
+    stale = BleakError("device 'dev_C0_FF_EE_00_00_01' not found")
+    assert device_object_gone(stale)
+    assert not device_object_gone(BleakError("adapter 'hci0' not found"))
+    assert not device_object_gone(BleakError("Client is already connected"))
+    assert not is_fatal(stale)  # retried, by address
 
 
 def test_a_gatt_refusal_that_pairing_lifts_is_not_retried_and_says_so() -> None:

@@ -457,6 +457,34 @@ async def test_device_gone_for_good(fake_bluez: Callable[..., FakeBlueZ]) -> Non
     assert [is_given_up(e) for e in got.events()] == [False, True]
 
 
+async def test_a_sensor_whose_bluez_object_expired_is_found_again_by_a_scan(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """BlueZ removes an unpaired device's object once it has been away for its
+    TemporaryTimeout (30 s) and creates it again only when a discovery sees it. Reconnects
+    kept using the scan's BLEDevice, whose object was gone (bleak: a plain BleakError "device
+    'dev_…' not found"), and never scanned: a strap away for 40 s was given up at 120 s though
+    it was back at 68 s (review 6, F1). Here: removed 0.5 s after the drop, back at 1.5 s."""
+    fake = fake_bluez("--devices", "strap", "--hr-interval", "0.05", "--temporary-timeout", "0.5")
+    policy = RetryPolicy(initial_delay_s=0.1, max_delay_s=0.3, give_up_after_s=8.0)
+    # Opened as the command line does: found by a scan, so bleak holds its BlueZ object.
+    strap = await open_device(STRAP_ADDRESS, scan_timeout_s=5, policy=policy, connect_timeout_s=3)
+    async with strap:
+        got, task = collect(strap)
+        await got.wait_for(lambda g: len(g.packets()) >= 3, 5)
+        await fake.control.drop_link(STRAP_ADDRESS, 1.5)
+        dropped = time.monotonic()
+        await got.wait_for(events_at_least(2), 7)
+        assert got.error is None, got.error
+        back_after_s = time.monotonic() - dropped
+        mark = len(got.items)
+        await got.wait_for(lambda g: len(g.items) >= mark + 3, 3)
+    await asyncio.wait_for(task, 5)
+    assert [e.state for e in got.events()] == [LinkState.LOST, LinkState.RESTORED]
+    assert back_after_s < 1.5 + 5.0  # streaming within 5 s of its return
+    await assert_nothing_missing(fake, STRAP_ADDRESS, got)
+
+
 async def test_malformed_notifications_are_recorded_and_rejected_by_decoders(
     fake_bluez: Callable[..., FakeBlueZ],
 ) -> None:

@@ -137,6 +137,12 @@ class Scenario:
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
     command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
+    temporary_timeout_s: float = 0.0
+    """BlueZ's ``TemporaryTimeout`` (main.conf, 30 s by default): an unpaired device that is not
+    connected and not seen by a running discovery for this long has its ``Device1`` object
+    removed (``src/device.c`` temporary timer, ``btd_adapter_remove_device``), and a discovery
+    that sees it advertising creates it again (``src/adapter.c`` ``btd_adapter_device_found``).
+    0: objects stay, as for the other tests."""
     pairing_error: str = "bluez"
     """How a write refused until paired fails: ``bluez`` as BlueZ answers insufficient
     authentication (``src/gatt-client.c``: ``org.bluez.Error.NotPermitted`` "Not paired"), or
@@ -469,6 +475,8 @@ class DeviceModel:
         self.services_resolved = False
         self.paired = False
         self.gone = False
+        self.removed = False
+        """Its object removed by the temporary timeout (``Scenario.temporary_timeout_s``)."""
         self.down_until = 0.0
         self.rssi = self.base_rssi
         self.connects = 0
@@ -583,6 +591,26 @@ class DeviceModel:
         self.connected = False
         self.dbus.emit_properties_changed({"Connected": False})
         self.log(f"disconnected: {reason}")
+        if self.scenario.temporary_timeout_s > 0 and not self.paired:
+            self.server.spawn_timer(self._temporary_timeout())
+
+    async def _temporary_timeout(self) -> None:
+        """Remove the object once it has not been connected or seen for the timeout."""
+        while True:
+            await asyncio.sleep(self.scenario.temporary_timeout_s)
+            if self.connected or self.gone or self.removed:
+                return
+            if not self.server.sees(self):  # seen by a discovery: BlueZ re-arms the timer
+                break
+        self.removed = True
+        self.bus.unexport(self.path)
+        self.log("temporary device removed (TemporaryTimeout)")
+
+    def seen_again(self) -> None:
+        """A discovery heard it advertising: BlueZ creates the removed object again."""
+        self.removed = False
+        self.bus.export(self.path, self.dbus)
+        self.log("advertising seen again: device object created")
 
     def drop_link(self, down_s: float) -> None:
         self.down_until = asyncio.get_running_loop().time() + down_s
@@ -591,7 +619,8 @@ class DeviceModel:
     def vanish(self) -> None:
         self.disconnect("gone for good")
         self.gone = True
-        self.bus.unexport(self.path)
+        if not self.removed:
+            self.bus.unexport(self.path)
 
     # streaming --------------------------------------------------------------------------------
 
@@ -1183,12 +1212,22 @@ class FakeBlueZ:
             self._discovery.cancel()
             self._discovery = None
 
+    def sees(self, model: DeviceModel) -> bool:
+        """Whether a running discovery hears ``model`` advertising."""
+        return self._discovery is not None and model.reachable() and not model.connected
+
+    def spawn_timer(self, coro: Any) -> None:
+        """Run a device's timer (not a stream: a disconnect does not end it)."""
+        self._timers.append(asyncio.create_task(coro))
+
     async def _advertise(self) -> None:
         # BlueZ reports a device already known only when a property changes: re-emit RSSI.
         rng = random.Random(self.scenario.seed)
         while True:
             for model in self.models.values():
-                if model.reachable() and not model.connected:
+                if model.removed and self.sees(model):
+                    model.seen_again()
+                elif model.reachable() and not model.connected:
                     model.rssi = model.base_rssi + rng.randint(-3, 3)
                     model.dbus.emit_properties_changed({"RSSI": model.rssi})
             await asyncio.sleep(0.05)
@@ -1299,6 +1338,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="writes fail until paired, as --pairing-error says",
     )
     parser.add_argument(
+        "--temporary-timeout",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="remove an unpaired device's object S s after it was last connected or seen, and "
+        "create it again when a discovery sees it (BlueZ's TemporaryTimeout)",
+    )
+    parser.add_argument(
         "--pairing-error",
         choices=("bluez", "att"),
         default="bluez",
@@ -1365,6 +1412,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
         pairing_error=args.pairing_error,
+        temporary_timeout_s=args.temporary_timeout,
         acc_factor=args.acc_factor,
         belt_force_periods_us=belt_force_periods_us,
         hr_interval_s=args.hr_interval,
