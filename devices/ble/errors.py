@@ -91,6 +91,10 @@ _NO_SERVICE_DBUS_ERRORS = {
     "org.freedesktop.DBus.Error.NameHasNoOwner",
 }
 _BUSY_DBUS_ERRORS = {"org.bluez.Error.InProgress", "org.bluez.Error.AlreadyConnected"}
+NOT_FOUND_ADVICE = (
+    "wake the sensor (wet the strap and put it on, or press the belt's button), make sure no"
+    " other app is connected to it, and run 'breathwise scan'"
+)
 
 
 def device_object_gone(exc: BaseException) -> bool:
@@ -113,6 +117,13 @@ def device_object_gone(exc: BaseException) -> bool:
         text = str(exc.args[0])
         return text.startswith("device '") and text.endswith("' not found")
     return False
+
+
+def out_of_range(device: str) -> DeviceNotFoundError:
+    """The error for ``device`` (its name, or its address) that no longer advertises."""
+    return DeviceNotFoundError(
+        f"{device} is no longer in range (it stopped advertising)", NOT_FOUND_ADVICE
+    )
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -191,7 +202,9 @@ def error_for_unavailable_reason(reason: str) -> BluetoothUnavailableError:
     return NoAdapterError("no Bluetooth adapter found", "plug in or enable a Bluetooth adapter")
 
 
-def error_for_dbus_error(name: str, text: str = "", *, device: str = "") -> BleError:
+def error_for_dbus_error(
+    name: str, text: str = "", *, device: str = "", device_name: str = ""
+) -> BleError:
     """The error for a D-Bus error reply from BlueZ or the bus.
 
     Parameters
@@ -201,7 +214,9 @@ def error_for_dbus_error(name: str, text: str = "", *, device: str = "") -> BleE
     text : str
         Its message, kept in ours.
     device : str
-        Address or name of the device concerned, or empty.
+        Address (or else name) of the device concerned, or empty.
+    device_name : str
+        Its name, for messages that name it in words; ``device`` when empty.
     """
     about = f" ({device})" if device else ""
     detail = f": {name} {text}".rstrip()
@@ -216,16 +231,13 @@ def error_for_dbus_error(name: str, text: str = "", *, device: str = "") -> BleE
     if name in _BUSY_DBUS_ERRORS:
         return DeviceBusyError(f"the device is busy{about}", _BUSY_ADVICE)
     if name == "org.freedesktop.DBus.Error.UnknownObject":
-        return DeviceNotFoundError(
-            f"the device is no longer known to Bluetooth{about}",
-            "wake the sensor (wet the strap, put it on) and scan again",
-        )
+        return out_of_range(device_name or device or "the device")
     return ConnectFailedError(
         f"Bluetooth error{about}{detail}", "move closer to the sensor and retry"
     )
 
 
-def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
+def map_bleak_error(exc: BaseException, *, device: str = "", device_name: str = "") -> BleError:
     """Translate an exception from bleak, dbus-fast or the OS into a :class:`BleError`.
 
     Parameters
@@ -233,7 +245,9 @@ def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
     exc : BaseException
         What bleak (or the D-Bus / socket layer under it) raised.
     device : str
-        Address or name of the device concerned, for the message; empty for scans.
+        Address (or else name) of the device concerned, for the message; empty for scans.
+    device_name : str
+        Its name, where a message names the device in words ("NAME is no longer in range").
 
     Returns
     -------
@@ -249,15 +263,14 @@ def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
     if isinstance(exc, BleakDBusError):
         if needs_pairing(exc):
             return refused(exc, device or "the device", "a request", PAIR_ADVICE)
-        return error_for_dbus_error(exc.dbus_error, exc.dbus_error_details or "", device=device)
+        return error_for_dbus_error(
+            exc.dbus_error, exc.dbus_error_details or "", device=device, device_name=device_name
+        )
     if isinstance(exc, BleakGATTProtocolError):
         advice = "switch the sensor off and on, then try again"
         return refused(exc, device or "the device", "a request", advice)
-    if isinstance(exc, BleakDeviceNotFoundError):
-        return DeviceNotFoundError(
-            f"device not found{about}",
-            "wake the sensor (wet the strap, put it on), keep it near and retry",
-        )
+    if device_object_gone(exc):
+        return out_of_range(device_name or device or "the device")
     if isinstance(exc, PermissionError):
         return PermissionDeniedError(
             f"no permission to reach the Bluetooth service: {exc}", _PERMISSION_ADVICE

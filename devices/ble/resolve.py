@@ -13,7 +13,12 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
 from devices.ble.combined import CombinedSource
-from devices.ble.errors import DeviceNotFoundError, UnsupportedDeviceError, map_bleak_error
+from devices.ble.errors import (
+    NOT_FOUND_ADVICE,
+    DeviceNotFoundError,
+    UnsupportedDeviceError,
+    map_bleak_error,
+)
 from devices.ble.godirect_belt import GoDirectBelt
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.polar_h10 import PolarH10
@@ -23,11 +28,6 @@ from devices.source import PacketSource
 
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 _UUID = re.compile(r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
-
-_NOT_FOUND_ADVICE = (
-    "wake the sensor (wet the strap and put it on, or press the belt's button), make sure no"
-    " other app is connected to it, and run 'breathwise scan'"
-)
 
 
 def is_address(spec: str) -> bool:
@@ -100,7 +100,7 @@ async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
     nearby = ", ".join(f"{r.name} ({r.address})" for r in recognised) or "none"
     raise DeviceNotFoundError(
         f"no sensor {wanted!r} found in {timeout_s:g} s (sensors nearby: {nearby})",
-        _NOT_FOUND_ADVICE,
+        NOT_FOUND_ADVICE,
     )
 
 

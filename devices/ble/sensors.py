@@ -32,6 +32,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import (
     BleakCharacteristicNotFoundError,
     BleakDBusError,
+    BleakDeviceNotFoundError,
     BleakGATTProtocolError,
 )
 
@@ -47,6 +48,7 @@ from devices.ble.errors import (
     is_fatal,
     map_bleak_error,
     needs_pairing,
+    out_of_range,
     refused,
 )
 from devices.packets import RawPacket
@@ -408,7 +410,11 @@ class BleSensor:
                 raise
             except Exception as exc:
                 if is_fatal(exc):
-                    raise map_bleak_error(exc, device=self._address) from exc
+                    raise self._map(exc) from exc
+                if isinstance(exc, BleakDeviceNotFoundError) and isinstance(self._target, str):
+                    # A scan by address waited the whole connect timeout and did not see it:
+                    # more scans only make the person wait (found in review: 4 futile tries).
+                    raise self._map(exc) from exc
                 self._forget_vanished_object(exc)
                 failures += 1
                 delay = next_connect_delay_s(
@@ -416,7 +422,7 @@ class BleSensor:
                 )
                 logger.info("connect to %s failed (%r), retry in %s s", self._address, exc, delay)
                 if delay is None:
-                    mapped = map_bleak_error(exc, device=self._address)
+                    mapped = self._map(exc)
                     if type(mapped) is ConnectFailedError:
                         mapped = ConnectFailedError(
                             f"could not connect to {self.info.name} after {failures} attempts:"
@@ -429,6 +435,18 @@ class BleSensor:
                 continue
             self._settle_link_state(client)
             return client
+
+    def _map(self, exc: BaseException) -> BleError:
+        """``exc`` as the user's error about this sensor (by address, named in words where a
+        message says what happened to it)."""
+        if device_object_gone(exc):
+            return out_of_range(self._label())
+        return map_bleak_error(exc, device=self._address, device_name=self.info.name)
+
+    def _label(self) -> str:
+        """``NAME (ADDRESS)``, or the address alone for a sensor with no other name."""
+        name = self.info.name
+        return self._address if name == self._address else f"{name} ({self._address})"
 
     def _forget_vanished_object(self, exc: BaseException) -> None:
         """Connect by address (bleak then scans for it) once BlueZ has dropped the device's
@@ -450,7 +468,7 @@ class BleSensor:
         if isinstance(exc, TimeoutError):
             why = f"timed out after {self._connect_timeout_s:g} s"
         else:
-            why = f"failed: {map_bleak_error(exc)}"
+            why = f"failed: {map_bleak_error(exc, device_name=self.info.name)}"
         self._on_progress(
             f"connecting to {self.info.name} ... (attempt {attempt} of up to {limit}, the last "
             f"{why})"
@@ -491,7 +509,7 @@ class BleSensor:
             self._queue.put_nowait(self._link_event(LinkState.LOST, f"{GIVEN_UP_REASON}: {exc}"))
             self._queue.put_nowait(exc)
         except BaseException as exc:
-            self._queue.put_nowait(map_bleak_error(exc, device=self._address))
+            self._queue.put_nowait(self._map(exc))
 
     async def _reconnect_after(self, t_lost_ns: int) -> BleakClient:
         failures = 0
@@ -507,7 +525,7 @@ class BleSensor:
                 raise
             except Exception as exc:
                 if is_fatal(exc):
-                    raise map_bleak_error(exc, device=self._address) from exc
+                    raise self._map(exc) from exc
                 self._forget_vanished_object(exc)
                 failures += 1
                 elapsed_s = loop.time() - lost_at_s

@@ -196,13 +196,17 @@ def test_os_and_other_errors() -> None:
     assert not is_busy(TimeoutError())
 
 
-def test_bleaks_word_for_a_removed_device_object_is_recognised() -> None:
-    """bleak's plain BleakError for a BLEDevice whose BlueZ object is gone was not taken as the
-    object being gone, so reconnects never scanned for it again (review 6, F1)."""
+def test_a_device_object_bluez_removed_is_said_in_words() -> None:
+    """bleak's plain BleakError for a BLEDevice whose BlueZ object is gone was a repr with a
+    D-Bus object name, and was not taken as the object being gone (review 6, F1 and F4)."""
     stale = BleakError("device 'dev_C0_FF_EE_00_00_01' not found")
     assert device_object_gone(stale)
     assert not device_object_gone(BleakError("adapter 'hci0' not found"))
     assert not device_object_gone(BleakError("Client is already connected"))
+    mapped = map_bleak_error(stale, device="C0:FF:EE:00:00:01", device_name="HRM-Pro Fake")
+    assert type(mapped) is DeviceNotFoundError
+    assert str(mapped) == "HRM-Pro Fake is no longer in range (it stopped advertising)"
+    assert "wake the sensor" in mapped.advice and "dev_" not in str(mapped)
     assert not is_fatal(stale)  # retried, by address
 
 

@@ -19,14 +19,17 @@ from devices.ble import (
     CombinedSource,
     DeviceBusyError,
     DeviceGoneError,
+    DeviceNotFoundError,
     GoDirectBelt,
     HeartRateStrap,
     PolarH10,
     RetryPolicy,
     SensorCommandError,
     UnsupportedDeviceError,
+    find_sensor,
     open_device,
     open_devices,
+    sensor_for,
 )
 from devices.ble.godirect_belt import MAX_PERIOD_US, MIN_PERIOD_US
 from devices.ble.polar_h10 import MAX_STREAM_RESTARTS
@@ -60,6 +63,7 @@ from tests.fakebluez import (
     H9_NAME,
     POLAR_ADDRESS,
     STRAP_ADDRESS,
+    STRAP_NAME,
     VERITY_ADDRESS,
     VERITY_NAME,
 )
@@ -483,6 +487,29 @@ async def test_a_sensor_whose_bluez_object_expired_is_found_again_by_a_scan(
     assert [e.state for e in got.events()] == [LinkState.LOST, LinkState.RESTORED]
     assert back_after_s < 1.5 + 5.0  # streaming within 5 s of its return
     await assert_nothing_missing(fake, STRAP_ADDRESS, got)
+
+
+async def test_a_sensor_gone_between_scan_and_connect_is_said_in_words(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before: bleak's repr with a D-Bus object name ("BleakError(\"device 'dev_C0_FF_…' not
+    found\")") and 3 futile retries on the vanished object, ending with "move closer" (review
+    6, F4). Now one scan by address, then the sensor's name and the not-found advice."""
+    fake = fake_bluez("--devices", "strap")
+    found = await find_sensor(STRAP_ADDRESS, timeout_s=5)
+    await fake.control.vanish(STRAP_ADDRESS)
+    notes: list[str] = []
+    strap = sensor_for(found, policy=FAST, connect_timeout_s=0.5, on_progress=notes.append)
+    with pytest.raises(DeviceNotFoundError) as info:
+        async with strap:
+            pass
+    assert str(info.value) == (
+        f"{STRAP_NAME} ({STRAP_ADDRESS}) is no longer in range (it stopped advertising)"
+    )
+    assert "wake the sensor" in info.value.advice
+    # One retry, by address (a scan that cannot see it either), said in words.
+    assert len(notes) == 1 and "attempt 2" in notes[0], notes
+    assert "no longer in range" in notes[0] and "Bleak" not in notes[0]
 
 
 async def test_malformed_notifications_are_recorded_and_rejected_by_decoders(
