@@ -63,6 +63,11 @@ class SensorCommandError(BleError):
     """The sensor refused a command or did not answer it."""
 
 
+class PairingFailedError(BleError):
+    """Pairing (bonding) with the device failed: a stale bond, or a refused or timed-out
+    agent; retrying the same pairing cannot help."""
+
+
 _BLUEZ_ADVICE = "start the Bluetooth service (e.g. 'sudo systemctl start bluetooth')"
 _OFF_ADVICE = "turn Bluetooth on (e.g. 'bluetoothctl power on')"
 _PERMISSION_ADVICE = (
@@ -91,10 +96,28 @@ _NO_SERVICE_DBUS_ERRORS = {
     "org.freedesktop.DBus.Error.NameHasNoOwner",
 }
 _BUSY_DBUS_ERRORS = {"org.bluez.Error.InProgress", "org.bluez.Error.AlreadyConnected"}
+_PAIRING_DBUS_ERRORS = {
+    "org.bluez.Error.AuthenticationFailed",
+    "org.bluez.Error.AuthenticationRejected",
+    "org.bluez.Error.AuthenticationCanceled",
+    "org.bluez.Error.AuthenticationTimeout",
+}
+"""What BlueZ's ``Device1.Pair()`` answers for a failed pairing (``src/device.c``
+``new_authentication_return``: the kernel's MGMT status as a D-Bus error), e.g. for a bond the
+sensor forgot (its keys were cleared, or it was bonded elsewhere)."""
+
 NOT_FOUND_ADVICE = (
     "wake the sensor (wet the strap and put it on, or press the belt's button), make sure no"
     " other app is connected to it, and run 'breathwise scan'"
 )
+
+
+def pairing_advice(address: str) -> str:
+    """What fixes a failed pairing: forget the old bond on both sides, then pair afresh."""
+    return (
+        f"remove the old pairing ('bluetoothctl remove {address}', or forget the sensor in the"
+        " system's Bluetooth settings), switch the sensor off and on, then run again with --pair"
+    )
 
 
 def device_object_gone(exc: BaseException) -> bool:
@@ -152,10 +175,10 @@ def needs_pairing(exc: BaseException) -> bool:
 
 
 def is_fatal(exc: BaseException) -> bool:
-    """Whether retrying cannot help: Bluetooth is missing, off or forbidden, or the device
-    refuses us until paired."""
+    """Whether retrying cannot help: Bluetooth is missing, off or forbidden, the device
+    refuses us until paired, or pairing with it failed."""
     mapped = map_bleak_error(exc)
-    return isinstance(mapped, BluetoothUnavailableError) or needs_pairing(exc)
+    return isinstance(mapped, BluetoothUnavailableError | PairingFailedError) or needs_pairing(exc)
 
 
 def gatt_error_words(exc: BleakGATTProtocolError | BleakDBusError) -> str:
@@ -232,6 +255,12 @@ def error_for_dbus_error(
         return DeviceBusyError(f"the device is busy{about}", _BUSY_ADVICE)
     if name == "org.freedesktop.DBus.Error.UnknownObject":
         return out_of_range(device_name or device or "the device")
+    if name in _PAIRING_DBUS_ERRORS:
+        return PairingFailedError(
+            f"pairing with {device_name or device or 'the device'} failed:"
+            f" {(text or 'refused').strip().lower()} ({name})",
+            pairing_advice(device or "ADDRESS"),
+        )
     return ConnectFailedError(
         f"Bluetooth error{about}{detail}", "move closer to the sensor and retry"
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from bleak.exc import BleakError, BleakGATTProtocolError
+from bleak.exc import BleakDBusError, BleakError, BleakGATTProtocolError
 
 from devices.ble.backoff import (
     RetryPolicy,
@@ -27,6 +27,7 @@ from devices.ble.errors import (
     DeviceBusyError,
     DeviceNotFoundError,
     NoAdapterError,
+    PairingFailedError,
     PermissionDeniedError,
     SensorCommandError,
     device_object_gone,
@@ -208,6 +209,20 @@ def test_a_device_object_bluez_removed_is_said_in_words() -> None:
     assert str(mapped) == "HRM-Pro Fake is no longer in range (it stopped advertising)"
     assert "wake the sensor" in mapped.advice and "dev_" not in str(mapped)
     assert not is_fatal(stale)  # retried, by address
+
+
+@pytest.mark.parametrize(
+    "name", ["AuthenticationFailed", "AuthenticationRejected", "AuthenticationCanceled"]
+)
+def test_a_failed_pairing_is_fatal_and_says_how_to_pair_afresh(name: str) -> None:
+    """Before: "Bluetooth error (...): org.bluez.Error.AuthenticationFailed ...", retried 4
+    times, "move closer to the sensor" (review 6, F8)."""
+    exc = BleakDBusError(f"org.bluez.Error.{name}", [name.replace("Authentication", "Auth ")])
+    mapped = map_bleak_error(exc, device="A0:9E:1A:00:00:02", device_name="Polar H10 1")
+    assert type(mapped) is PairingFailedError
+    assert str(mapped).startswith("pairing with Polar H10 1 failed: auth ")
+    assert "'bluetoothctl remove A0:9E:1A:00:00:02'" in mapped.advice
+    assert is_fatal(exc)
 
 
 def test_a_gatt_refusal_that_pairing_lifts_is_not_retried_and_says_so() -> None:

@@ -22,6 +22,7 @@ from devices.ble import (
     DeviceNotFoundError,
     GoDirectBelt,
     HeartRateStrap,
+    PairingFailedError,
     PolarH10,
     RetryPolicy,
     SensorCommandError,
@@ -62,6 +63,7 @@ from tests.fakebluez import (
     H9_ADDRESS,
     H9_NAME,
     POLAR_ADDRESS,
+    POLAR_NAME,
     STRAP_ADDRESS,
     STRAP_NAME,
     VERITY_ADDRESS,
@@ -510,6 +512,36 @@ async def test_a_sensor_gone_between_scan_and_connect_is_said_in_words(
     # One retry, by address (a scan that cannot see it either), said in words.
     assert len(notes) == 1 and "attempt 2" in notes[0], notes
     assert "no longer in range" in notes[0] and "Bleak" not in notes[0]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        "AuthenticationFailed",
+        "AuthenticationRejected",
+        "AuthenticationCanceled",
+        "AuthenticationTimeout",
+    ],
+)
+async def test_a_failed_pairing_is_said_at_once_with_how_to_pair_afresh(
+    fake_bluez: Callable[..., FakeBlueZ], failure: str
+) -> None:
+    """Before: retried 4 times as a radio failure and ended with the raw D-Bus text and
+    "move closer to the sensor" (review 6, F8)."""
+    fake = fake_bluez("--devices", "polar", "--require-pairing", "--pair-error", failure)
+    notes: list[str] = []
+    polar = PolarH10(
+        POLAR_ADDRESS, name=POLAR_NAME, policy=FAST, pair=True, on_progress=notes.append
+    )
+    with pytest.raises(PairingFailedError) as info:
+        async with polar:
+            pass
+    assert str(info.value).startswith(f"pairing with {POLAR_NAME} failed: authentication ")
+    assert f"org.bluez.Error.{failure}" in str(info.value)
+    assert f"'bluetoothctl remove {POLAR_ADDRESS}'" in info.value.advice
+    assert "--pair" in info.value.advice and "closer" not in info.value.advice
+    assert notes == []  # not retried
+    assert await fake.control.connects(POLAR_ADDRESS) == 0
 
 
 async def test_malformed_notifications_are_recorded_and_rejected_by_decoders(

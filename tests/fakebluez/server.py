@@ -137,6 +137,11 @@ class Scenario:
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
     command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
+    pair_error: str = ""
+    """``Device1.Pair()`` fails with ``org.bluez.Error.<this>`` (``AuthenticationFailed``,
+    ``AuthenticationRejected``, ``AuthenticationCanceled``, ``AuthenticationTimeout``), as
+    BlueZ answers a failed pairing: a stale bond, a refused or timed-out agent (``src/device.c``
+    ``new_authentication_return``); empty: pairing succeeds."""
     temporary_timeout_s: float = 0.0
     """BlueZ's ``TemporaryTimeout`` (main.conf, 30 s by default): an unpaired device that is not
     connected and not seen by a running discovery for this long has its ``Device1`` object
@@ -309,6 +314,11 @@ class Device(ServiceInterface):
 
     @dbus_method()
     async def Pair(self) -> None:
+        failure = self.model.scenario.pair_error
+        if failure:
+            # BlueZ's texts for these names (src/device.c new_authentication_return).
+            words = failure.removeprefix("Authentication")
+            raise DBusError(f"org.bluez.Error.{failure}", f"Authentication {words}")
         self.model.paired = True
         self.emit_properties_changed({"Paired": True, "Bonded": True})
         await self.model.connect()
@@ -1338,6 +1348,18 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="writes fail until paired, as --pairing-error says",
     )
     parser.add_argument(
+        "--pair-error",
+        default="",
+        choices=(
+            "",
+            "AuthenticationFailed",
+            "AuthenticationRejected",
+            "AuthenticationCanceled",
+            "AuthenticationTimeout",
+        ),
+        help="Device1.Pair() fails with org.bluez.Error.<this>, as BlueZ answers a failed pairing",
+    )
+    parser.add_argument(
         "--temporary-timeout",
         type=float,
         default=0.0,
@@ -1412,6 +1434,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
         pairing_error=args.pairing_error,
+        pair_error=args.pair_error,
         temporary_timeout_s=args.temporary_timeout,
         acc_factor=args.acc_factor,
         belt_force_periods_us=belt_force_periods_us,
