@@ -21,7 +21,7 @@ from devices.ble import (
 )
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.polar_h10 import PolarH10
-from devices.ble.resolve import sensor_for
+from devices.ble.resolve import SAME_NAME_SCAN_S, sensor_for
 from devices.ble.scan import ScanResult
 from devices.polar_pmd import PMD_SERVICE_UUID
 from tests.ble.conftest import FakeBlueZ
@@ -32,6 +32,7 @@ from tests.fakebluez import (
     POLAR_NAME,
     STRAP_ADDRESS,
     STRAP_NAME,
+    STRAP_TWIN_ADDRESS,
 )
 
 
@@ -123,10 +124,13 @@ async def test_find_by_address_exact_name_and_partial_name(
 ) -> None:
     fake_bluez()
     started = time.monotonic()
-    by_address = await find_sensor(STRAP_ADDRESS.lower(), timeout_s=5)
-    by_name = await find_sensor(POLAR_NAME.upper(), timeout_s=5)
-    # Exact matches end the scan at once instead of waiting out the timeout.
-    assert time.monotonic() - started < 3
+    by_address = await find_sensor(STRAP_ADDRESS.lower(), timeout_s=10)
+    # An address ends the scan at once; an exact name once no namesake was heard in
+    # SAME_NAME_SCAN_S: neither waits out the timeout.
+    assert time.monotonic() - started < 2
+    started = time.monotonic()
+    by_name = await find_sensor(POLAR_NAME.upper(), timeout_s=10)
+    assert SAME_NAME_SCAN_S <= time.monotonic() - started < SAME_NAME_SCAN_S + 2
     assert (by_address.address, by_address.family) == (STRAP_ADDRESS, SensorFamily.HEART_RATE)
     assert by_name.address == POLAR_ADDRESS
     partial = await find_sensor("gdx-rb", timeout_s=0.5)
@@ -146,6 +150,22 @@ async def test_ambiguous_partial_name(fake_bluez: Callable[..., FakeBlueZ]) -> N
     fake_bluez()
     with pytest.raises(DeviceNotFoundError, match="several sensors"):
         await find_sensor("r", timeout_s=0.4)
+
+
+async def test_two_sensors_of_one_name_are_refused_even_by_the_full_name(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before, the exact name took whichever advertised first (in review, the weaker strap),
+    silently, while a partial name matching both was refused (review 6, F5)."""
+    fake_bluez("--devices", "strap,strap-twin")
+    for spec in (STRAP_NAME, STRAP_NAME.lower(), "HRM-Pro"):
+        with pytest.raises(DeviceNotFoundError, match="matches several sensors") as info:
+            await find_sensor(spec, timeout_s=3)
+        assert STRAP_ADDRESS in str(info.value) and STRAP_TWIN_ADDRESS in str(info.value)
+        # The full name cannot tell them apart.
+        assert info.value.advice == "give the address"
+    found = await find_sensor(STRAP_TWIN_ADDRESS, timeout_s=3)
+    assert found.address == STRAP_TWIN_ADDRESS
 
 
 async def test_no_adapter(fake_bluez: Callable[..., FakeBlueZ]) -> None:

@@ -77,6 +77,7 @@ from tests.fakebluez import (
     READY_LINE,
     STRAP_ADDRESS,
     STRAP_NAME,
+    STRAP_TWIN_ADDRESS,
     VERITY_ADDRESS,
     VERITY_NAME,
 )
@@ -1141,8 +1142,17 @@ class BeltModel(DeviceModel):
             )
 
 
+class StrapTwinModel(StrapModel):
+    """A second strap of the same model, hence the same advertised name, at another address
+    and with a stronger signal: two of one generic strap in a household or a gym."""
+
+    address = STRAP_TWIN_ADDRESS
+    base_rssi = -50
+
+
 MODELS: dict[str, type[DeviceModel]] = {
     "strap": StrapModel,
+    "strap-twin": StrapTwinModel,
     "polar": PolarModel,
     "belt": BeltModel,
     "h9": H9Model,
@@ -1271,7 +1281,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
     parser.add_argument(
         "--devices",
         default="strap,polar,belt",
-        help="comma-separated: strap, polar, belt, h9, verity",
+        help="comma-separated: strap, strap-twin, polar, belt, h9, verity",
     )
     parser.add_argument("--no-adapter", action="store_true", help="export no Adapter1")
     parser.add_argument("--powered-off", action="store_true", help="adapter Powered=false")
