@@ -24,6 +24,7 @@ from devices.ble.errors import (
     PairingFailedError,
     PermissionDeniedError,
     SensorCommandError,
+    StillConnectedError,
     UnsupportedDeviceError,
 )
 from devices.ble.godirect_belt import GoDirectBelt
@@ -54,6 +55,7 @@ __all__ = [
     "ScanResult",
     "SensorCommandError",
     "SensorFamily",
+    "StillConnectedError",
     "UnsupportedDeviceError",
     "classify",
     "find_sensor",

@@ -43,6 +43,16 @@ class DeviceNotFoundError(BleError):
     """No device matched the given address or name."""
 
 
+class StillConnectedError(DeviceNotFoundError):
+    """Not found advertising because this computer's Bluetooth service still holds its link.
+
+    BlueZ keeps the LE link of a program that ended without disconnecting (``kill -9``, a
+    crash): bleak's ``backends/bluezdbus/client.py`` says "The BlueZ backend does not
+    disconnect devices when the application closes or crashes" (bluez/bluez#89,
+    hbldh/bleak#315). A connected sensor stops advertising, so no scan can find it.
+    """
+
+
 class DeviceBusyError(BleError):
     """The device is connected elsewhere or another connection attempt is in progress."""
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +18,7 @@ from devices.ble.combined import CombinedSource
 from devices.ble.errors import (
     NOT_FOUND_ADVICE,
     DeviceNotFoundError,
+    StillConnectedError,
     UnsupportedDeviceError,
     map_bleak_error,
 )
@@ -25,6 +28,8 @@ from devices.ble.polar_h10 import PolarH10
 from devices.ble.scan import ScanResult, SensorFamily, result_from_advertisement
 from devices.ble.sensors import BleSensor
 from devices.source import PacketSource
+
+logger = logging.getLogger(__name__)
 
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 _UUID = re.compile(r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
@@ -49,12 +54,15 @@ async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
     An address ends the scan at once; an exact (case-insensitive) name once the scan has run
     :data:`SAME_NAME_SCAN_S` (at most ``timeout_s``), and only if no other device of that name
     was heard; otherwise, after ``timeout_s``, a single recognised sensor whose name contains
-    ``spec`` is taken.
+    ``spec`` is taken. When nothing is found, a sensor that this computer is still connected to
+    (which therefore does not advertise) is named.
 
     Raises
     ------
     DeviceNotFoundError
-        Nothing matched, or a name matched several sensors.
+        Nothing matched, or a name matched several sensors
+        (:class:`~devices.ble.errors.StillConnectedError`: the one that matched is still
+        connected to this computer).
     UnsupportedDeviceError
         The device was found but is not a sensor Breathwise can use.
     devices.ble.errors.BluetoothUnavailableError
@@ -121,6 +129,16 @@ async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
                 f"{wanted!r} matches several sensors: {names}",
                 "give the address" if one_name else "give the full name or the address",
             )
+    held = await _still_connected(wanted, by_address=by_address)
+    if held:
+        names = ", ".join(f"{address} ({name})" if name else address for address, name in held)
+        address = held[0][0]
+        raise StillConnectedError(
+            f"{names} {'is' if len(held) == 1 else 'are'} still connected to this computer"
+            " (an earlier session?), so it does not advertise",
+            f"run 'bluetoothctl disconnect {address}', or switch the sensor off and on,"
+            " then try again",
+        )
     nearby = ", ".join(f"{r.name} ({r.address})" for r in recognised) or "none"
     raise DeviceNotFoundError(
         f"no sensor {wanted!r} found in {timeout_s:g} s (sensors nearby: {nearby})",
@@ -130,6 +148,64 @@ async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
 
 def _name(device: BLEDevice, adv: AdvertisementData) -> str:
     return adv.local_name or device.name or ""
+
+
+async def _still_connected(wanted: str, *, by_address: bool) -> list[tuple[str, str]]:
+    """(address, name) of the devices matching ``wanted`` that BlueZ says are connected.
+
+    BlueZ keeps the link of a program that ended without disconnecting (``kill -9``, a crash;
+    bleak's ``backends/bluezdbus/client.py``: "The BlueZ backend does not disconnect devices
+    when the application closes or crashes", bluez/bluez#89, hbldh/bleak#315), and a connected
+    sensor stops advertising, so only BlueZ's own list of devices shows it. bleak has no public
+    call for that list, so BlueZ's ObjectManager is asked directly (``org.bluez.Device1``
+    objects with ``Connected``). Empty off Linux, or when BlueZ cannot be asked: this only
+    explains a failure already found.
+
+    They are named, not used: BlueZ does not say who holds the link, and taking over one that
+    another running program (a second Breathwise session) still uses would cut that program's
+    stream when this session disconnects.
+    """
+    if not sys.platform.startswith("linux"):
+        return []
+    # bleak's own D-Bus library, installed with it on Linux only.
+    from dbus_fast import BusType, DBusError, Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    try:
+        async with asyncio.timeout(2.0):
+            bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+            try:
+                reply = await bus.call(
+                    Message(
+                        destination="org.bluez",
+                        path="/",
+                        interface="org.freedesktop.DBus.ObjectManager",
+                        member="GetManagedObjects",
+                    )
+                )
+            finally:
+                bus.disconnect()
+    except (OSError, TimeoutError, DBusError, ValueError) as exc:
+        logger.debug("could not ask BlueZ for connected devices: %r", exc)
+        return []
+    if reply is None or reply.message_type is not MessageType.METHOD_RETURN:
+        return []
+    held: list[tuple[str, str]] = []
+    for interfaces in reply.body[0].values():
+        properties = interfaces.get("org.bluez.Device1")
+        if not properties or not _value(properties, "Connected"):
+            continue
+        address = str(_value(properties, "Address") or "")
+        name = str(_value(properties, "Name") or "")
+        if (address.upper() == wanted.upper()) if by_address else wanted.lower() in name.lower():
+            held.append((address, name))
+    return sorted(held)
+
+
+def _value(properties: dict[str, Any], key: str) -> Any:
+    """The value of a D-Bus property (a ``dbus_fast.Variant``), or ``None`` when absent."""
+    variant = properties.get(key)
+    return variant.value if variant is not None else None
 
 
 def sensor_for(result: ScanResult, **options: Any) -> BleSensor:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from dbus_fast import BusType, Message, MessageType
+from dbus_fast.aio import MessageBus
 
 from devices.ble import (
     BluetoothOffError,
@@ -15,6 +17,7 @@ from devices.ble import (
     NoAdapterError,
     PermissionDeniedError,
     SensorFamily,
+    StillConnectedError,
     classify,
     find_sensor,
     scan,
@@ -34,6 +37,7 @@ from tests.fakebluez import (
     STRAP_NAME,
     STRAP_TWIN_ADDRESS,
 )
+from tests.fakebluez.server import dev_path
 
 
 async def test_scan_lists_the_three_fake_sensors_strongest_first(
@@ -166,6 +170,46 @@ async def test_two_sensors_of_one_name_are_refused_even_by_the_full_name(
         assert info.value.advice == "give the address"
     found = await find_sensor(STRAP_TWIN_ADDRESS, timeout_s=3)
     assert found.address == STRAP_TWIN_ADDRESS
+
+
+async def _connect_and_die(bus_address: str, device_address: str) -> None:
+    """What a killed session (``kill -9``) leaves: a device that BlueZ connected for a client
+    that is gone. BlueZ keeps such a link; so does the fake."""
+    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
+    reply = await bus.call(
+        Message(
+            destination="org.bluez",
+            path=dev_path(device_address),
+            interface="org.bluez.Device1",
+            member="Connect",
+        )
+    )
+    assert reply is not None and reply.message_type is MessageType.METHOD_RETURN
+    bus.disconnect()
+
+
+async def test_a_sensor_a_killed_session_left_connected_is_named_with_the_way_out(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before: "no sensor ... found (sensors nearby: none)" with the advice to close other
+    apps, though the link is held by this computer (review 6, F2)."""
+    fake = fake_bluez("--devices", "strap,polar")
+    await _connect_and_die(fake.address, STRAP_ADDRESS)
+    assert await fake.control.is_connected(STRAP_ADDRESS)
+    for spec in (STRAP_ADDRESS, "hrm-pro"):
+        with pytest.raises(StillConnectedError) as info:
+            await find_sensor(spec, timeout_s=0.5)
+        assert str(info.value).startswith(
+            f"{STRAP_ADDRESS} ({STRAP_NAME}) is still connected to this computer"
+        )
+        assert f"'bluetoothctl disconnect {STRAP_ADDRESS}'" in info.value.advice
+        assert "off and on" in info.value.advice
+    # Another name is not found as before: the connected strap is not it.
+    with pytest.raises(DeviceNotFoundError) as other:
+        await find_sensor("Garmin", timeout_s=0.3)
+    assert type(other.value) is DeviceNotFoundError
+    # The advertising sensor beside it is still found.
+    assert (await find_sensor(POLAR_ADDRESS, timeout_s=5)).address == POLAR_ADDRESS
 
 
 async def test_no_adapter(fake_bluez: Callable[..., FakeBlueZ]) -> None:

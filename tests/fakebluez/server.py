@@ -15,6 +15,11 @@ command packets and streaming measurement packets.
 
 A control interface (``org.breathwise.FakeBlueZ1`` at ``/org/breathwise/FakeBlueZ``) lets tests
 drop links, make a device vanish and read back every notification a device sent while connected.
+
+A link outlives the D-Bus client that made it, as in BlueZ: only ``Disconnect()``, a drop or the
+device ends it, not the client's exit (bleak's ``backends/bluezdbus/client.py``: "The BlueZ
+backend does not disconnect devices when the application closes or crashes", bluez/bluez#89).
+A connected device does not advertise.
 """
 
 import argparse
