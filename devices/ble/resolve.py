@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import re
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,11 +23,14 @@ from devices.ble.errors import (
 from devices.ble.godirect_belt import GoDirectBelt
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.polar_h10 import PolarH10
-from devices.ble.scan import ScanResult, SensorFamily, result_from_advertisement
+from devices.ble.scan import (
+    ScanResult,
+    SensorFamily,
+    connected_devices,
+    result_from_advertisement,
+)
 from devices.ble.sensors import BleSensor
 from devices.source import PacketSource
-
-logger = logging.getLogger(__name__)
 
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 _UUID = re.compile(r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
@@ -151,61 +152,23 @@ def _name(device: BLEDevice, adv: AdvertisementData) -> str:
 
 
 async def _still_connected(wanted: str, *, by_address: bool) -> list[tuple[str, str]]:
-    """(address, name) of the devices matching ``wanted`` that BlueZ says are connected.
-
-    BlueZ keeps the link of a program that ended without disconnecting (``kill -9``, a crash;
-    bleak's ``backends/bluezdbus/client.py``: "The BlueZ backend does not disconnect devices
-    when the application closes or crashes", bluez/bluez#89, hbldh/bleak#315), and a connected
-    sensor stops advertising, so only BlueZ's own list of devices shows it. bleak has no public
-    call for that list, so BlueZ's ObjectManager is asked directly (``org.bluez.Device1``
-    objects with ``Connected``). Empty off Linux, or when BlueZ cannot be asked: this only
-    explains a failure already found.
+    """(address, name) of the devices matching ``wanted`` that this computer is connected to
+    (:func:`~devices.ble.scan.connected_devices`).
 
     They are named, not used: BlueZ does not say who holds the link, and taking over one that
     another running program (a second Breathwise session) still uses would cut that program's
     stream when this session disconnects.
     """
-    if not sys.platform.startswith("linux"):
-        return []
-    # bleak's own D-Bus library, installed with it on Linux only.
-    from dbus_fast import BusType, DBusError, Message, MessageType
-    from dbus_fast.aio import MessageBus
-
-    try:
-        async with asyncio.timeout(2.0):
-            bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
-            try:
-                reply = await bus.call(
-                    Message(
-                        destination="org.bluez",
-                        path="/",
-                        interface="org.freedesktop.DBus.ObjectManager",
-                        member="GetManagedObjects",
-                    )
-                )
-            finally:
-                bus.disconnect()
-    except (OSError, TimeoutError, DBusError, ValueError) as exc:
-        logger.debug("could not ask BlueZ for connected devices: %r", exc)
-        return []
-    if reply is None or reply.message_type is not MessageType.METHOD_RETURN:
-        return []
-    held: list[tuple[str, str]] = []
-    for interfaces in reply.body[0].values():
-        properties = interfaces.get("org.bluez.Device1")
-        if not properties or not _value(properties, "Connected"):
-            continue
-        address = str(_value(properties, "Address") or "")
-        name = str(_value(properties, "Name") or "")
-        if (address.upper() == wanted.upper()) if by_address else wanted.lower() in name.lower():
-            held.append((address, name))
+    held = [
+        (d.address, d.name)
+        for d in await connected_devices()
+        if (
+            (d.address.upper() == wanted.upper())
+            if by_address
+            else wanted.lower() in d.name.lower()
+        )
+    ]
     return sorted(held)
-
-
-def _value(properties: dict[str, Any], key: str) -> Any:
-    """The value of a D-Bus property (a ``dbus_fast.Variant``), or ``None`` when absent."""
-    variant = properties.get(key)
-    return variant.value if variant is not None else None
 
 
 def sensor_for(result: ScanResult, **options: Any) -> BleSensor:

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dbus_fast import BusType, Message, MessageType
-from dbus_fast.aio import MessageBus
 
 from devices.ble import (
     BluetoothOffError,
@@ -27,7 +25,7 @@ from devices.ble.polar_h10 import PolarH10
 from devices.ble.resolve import SAME_NAME_SCAN_S, sensor_for
 from devices.ble.scan import ScanResult
 from devices.polar_pmd import PMD_SERVICE_UUID
-from tests.ble.conftest import FakeBlueZ
+from tests.ble.conftest import FakeBlueZ, connect_and_leave
 from tests.fakebluez import (
     BELT_ADDRESS,
     BELT_NAME,
@@ -37,7 +35,6 @@ from tests.fakebluez import (
     STRAP_NAME,
     STRAP_TWIN_ADDRESS,
 )
-from tests.fakebluez.server import dev_path
 
 
 async def test_scan_lists_the_three_fake_sensors_strongest_first(
@@ -172,29 +169,13 @@ async def test_two_sensors_of_one_name_are_refused_even_by_the_full_name(
     assert found.address == STRAP_TWIN_ADDRESS
 
 
-async def _connect_and_die(bus_address: str, device_address: str) -> None:
-    """What a killed session (``kill -9``) leaves: a device that BlueZ connected for a client
-    that is gone. BlueZ keeps such a link; so does the fake."""
-    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
-    reply = await bus.call(
-        Message(
-            destination="org.bluez",
-            path=dev_path(device_address),
-            interface="org.bluez.Device1",
-            member="Connect",
-        )
-    )
-    assert reply is not None and reply.message_type is MessageType.METHOD_RETURN
-    bus.disconnect()
-
-
 async def test_a_sensor_a_killed_session_left_connected_is_named_with_the_way_out(
     fake_bluez: Callable[..., FakeBlueZ],
 ) -> None:
     """Before: "no sensor ... found (sensors nearby: none)" with the advice to close other
     apps, though the link is held by this computer (review 6, F2)."""
     fake = fake_bluez("--devices", "strap,polar")
-    await _connect_and_die(fake.address, STRAP_ADDRESS)
+    await connect_and_leave(fake.address, STRAP_ADDRESS)
     assert await fake.control.is_connected(STRAP_ADDRESS)
     for spec in (STRAP_ADDRESS, "hrm-pro"):
         with pytest.raises(StillConnectedError) as info:
