@@ -21,15 +21,25 @@ from devices.ble.errors import (
     DeviceGoneError,
     DeviceNotFoundError,
     NoAdapterError,
+    PairingFailedError,
     PermissionDeniedError,
     SensorCommandError,
+    StillConnectedError,
     UnsupportedDeviceError,
 )
 from devices.ble.godirect_belt import GoDirectBelt
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.polar_h10 import PolarH10
 from devices.ble.resolve import find_sensor, is_address, open_device, open_devices, sensor_for
-from devices.ble.scan import Capability, ScanResult, SensorFamily, classify, scan
+from devices.ble.scan import (
+    Capability,
+    ConnectedDevice,
+    ScanResult,
+    SensorFamily,
+    classify,
+    connected_devices,
+    scan,
+)
 from devices.ble.sensors import BleSensor
 
 __all__ = [
@@ -40,20 +50,24 @@ __all__ = [
     "Capability",
     "CombinedSource",
     "ConnectFailedError",
+    "ConnectedDevice",
     "DeviceBusyError",
     "DeviceGoneError",
     "DeviceNotFoundError",
     "GoDirectBelt",
     "HeartRateStrap",
     "NoAdapterError",
+    "PairingFailedError",
     "PermissionDeniedError",
     "PolarH10",
     "RetryPolicy",
     "ScanResult",
     "SensorCommandError",
     "SensorFamily",
+    "StillConnectedError",
     "UnsupportedDeviceError",
     "classify",
+    "connected_devices",
     "find_sensor",
     "is_address",
     "open_device",

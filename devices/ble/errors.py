@@ -11,6 +11,7 @@ from bleak.exc import (
     BleakBluetoothNotAvailableError,
     BleakDBusError,
     BleakDeviceNotFoundError,
+    BleakError,
     BleakGATTProtocolError,
     BleakGATTProtocolErrorCode,
 )
@@ -42,6 +43,16 @@ class DeviceNotFoundError(BleError):
     """No device matched the given address or name."""
 
 
+class StillConnectedError(DeviceNotFoundError):
+    """Not found advertising because this computer's Bluetooth service still holds its link.
+
+    BlueZ keeps the LE link of a program that ended without disconnecting (``kill -9``, a
+    crash): bleak's ``backends/bluezdbus/client.py`` says "The BlueZ backend does not
+    disconnect devices when the application closes or crashes" (bluez/bluez#89,
+    hbldh/bleak#315). A connected sensor stops advertising, so no scan can find it.
+    """
+
+
 class DeviceBusyError(BleError):
     """The device is connected elsewhere or another connection attempt is in progress."""
 
@@ -60,6 +71,11 @@ class UnsupportedDeviceError(BleError):
 
 class SensorCommandError(BleError):
     """The sensor refused a command or did not answer it."""
+
+
+class PairingFailedError(BleError):
+    """Pairing (bonding) with the device failed: a stale bond, or a refused or timed-out
+    agent; retrying the same pairing cannot help."""
 
 
 _BLUEZ_ADVICE = "start the Bluetooth service (e.g. 'sudo systemctl start bluetooth')"
@@ -90,6 +106,57 @@ _NO_SERVICE_DBUS_ERRORS = {
     "org.freedesktop.DBus.Error.NameHasNoOwner",
 }
 _BUSY_DBUS_ERRORS = {"org.bluez.Error.InProgress", "org.bluez.Error.AlreadyConnected"}
+_PAIRING_DBUS_ERRORS = {
+    "org.bluez.Error.AuthenticationFailed",
+    "org.bluez.Error.AuthenticationRejected",
+    "org.bluez.Error.AuthenticationCanceled",
+    "org.bluez.Error.AuthenticationTimeout",
+}
+"""What BlueZ's ``Device1.Pair()`` answers for a failed pairing (``src/device.c``
+``new_authentication_return``: the kernel's MGMT status as a D-Bus error), e.g. for a bond the
+sensor forgot (its keys were cleared, or it was bonded elsewhere)."""
+
+NOT_FOUND_ADVICE = (
+    "wake the sensor (wet the strap and put it on, or press the belt's button), make sure no"
+    " other app is connected to it, and run 'breathwise scan'"
+)
+
+
+def pairing_advice(address: str) -> str:
+    """What fixes a failed pairing: forget the old bond on both sides, then pair afresh."""
+    return (
+        f"remove the old pairing ('bluetoothctl remove {address}', or forget the sensor in the"
+        " system's Bluetooth settings), switch the sensor off and on, then run again with --pair"
+    )
+
+
+def device_object_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` says BlueZ no longer has the device's object, so connecting by the
+    :class:`~bleak.backends.device.BLEDevice` of an earlier scan cannot work until a new scan.
+
+    BlueZ removes a temporary (unpaired) device some time after it was last seen (main.conf
+    ``TemporaryTimeout``, 30 s by default) and creates it again only when a discovery sees it
+    advertising. bleak then says so in three ways: :class:`~bleak.exc.BleakDeviceNotFoundError`
+    (Connect() answered UnknownObject, or a scan by address found nothing), the D-Bus error
+    itself, or a plain :class:`~bleak.exc.BleakError` ``"device 'dev_…' not found"`` from its
+    object cache (``backends/bluezdbus/manager.py`` ``_check_device``) before any call is made
+    (found in review: a strap gone for 40 s never came back).
+    """
+    if isinstance(exc, BleakDeviceNotFoundError):
+        return True
+    if isinstance(exc, BleakDBusError):
+        return exc.dbus_error == "org.freedesktop.DBus.Error.UnknownObject"
+    if type(exc) is BleakError and exc.args:
+        text = str(exc.args[0])
+        return text.startswith("device '") and text.endswith("' not found")
+    return False
+
+
+def out_of_range(device: str) -> DeviceNotFoundError:
+    """The error for ``device`` (its name, or its address) that no longer advertises."""
+    return DeviceNotFoundError(
+        f"{device} is no longer in range (it stopped advertising)", NOT_FOUND_ADVICE
+    )
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -118,10 +185,10 @@ def needs_pairing(exc: BaseException) -> bool:
 
 
 def is_fatal(exc: BaseException) -> bool:
-    """Whether retrying cannot help: Bluetooth is missing, off or forbidden, or the device
-    refuses us until paired."""
+    """Whether retrying cannot help: Bluetooth is missing, off or forbidden, the device
+    refuses us until paired, or pairing with it failed."""
     mapped = map_bleak_error(exc)
-    return isinstance(mapped, BluetoothUnavailableError) or needs_pairing(exc)
+    return isinstance(mapped, BluetoothUnavailableError | PairingFailedError) or needs_pairing(exc)
 
 
 def gatt_error_words(exc: BleakGATTProtocolError | BleakDBusError) -> str:
@@ -168,7 +235,9 @@ def error_for_unavailable_reason(reason: str) -> BluetoothUnavailableError:
     return NoAdapterError("no Bluetooth adapter found", "plug in or enable a Bluetooth adapter")
 
 
-def error_for_dbus_error(name: str, text: str = "", *, device: str = "") -> BleError:
+def error_for_dbus_error(
+    name: str, text: str = "", *, device: str = "", device_name: str = ""
+) -> BleError:
     """The error for a D-Bus error reply from BlueZ or the bus.
 
     Parameters
@@ -178,7 +247,9 @@ def error_for_dbus_error(name: str, text: str = "", *, device: str = "") -> BleE
     text : str
         Its message, kept in ours.
     device : str
-        Address or name of the device concerned, or empty.
+        Address (or else name) of the device concerned, or empty.
+    device_name : str
+        Its name, for messages that name it in words; ``device`` when empty.
     """
     about = f" ({device})" if device else ""
     detail = f": {name} {text}".rstrip()
@@ -193,16 +264,19 @@ def error_for_dbus_error(name: str, text: str = "", *, device: str = "") -> BleE
     if name in _BUSY_DBUS_ERRORS:
         return DeviceBusyError(f"the device is busy{about}", _BUSY_ADVICE)
     if name == "org.freedesktop.DBus.Error.UnknownObject":
-        return DeviceNotFoundError(
-            f"the device is no longer known to Bluetooth{about}",
-            "wake the sensor (wet the strap, put it on) and scan again",
+        return out_of_range(device_name or device or "the device")
+    if name in _PAIRING_DBUS_ERRORS:
+        return PairingFailedError(
+            f"pairing with {device_name or device or 'the device'} failed:"
+            f" {(text or 'refused').strip().lower()} ({name})",
+            pairing_advice(device or "ADDRESS"),
         )
     return ConnectFailedError(
         f"Bluetooth error{about}{detail}", "move closer to the sensor and retry"
     )
 
 
-def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
+def map_bleak_error(exc: BaseException, *, device: str = "", device_name: str = "") -> BleError:
     """Translate an exception from bleak, dbus-fast or the OS into a :class:`BleError`.
 
     Parameters
@@ -210,7 +284,9 @@ def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
     exc : BaseException
         What bleak (or the D-Bus / socket layer under it) raised.
     device : str
-        Address or name of the device concerned, for the message; empty for scans.
+        Address (or else name) of the device concerned, for the message; empty for scans.
+    device_name : str
+        Its name, where a message names the device in words ("NAME is no longer in range").
 
     Returns
     -------
@@ -226,15 +302,14 @@ def map_bleak_error(exc: BaseException, *, device: str = "") -> BleError:
     if isinstance(exc, BleakDBusError):
         if needs_pairing(exc):
             return refused(exc, device or "the device", "a request", PAIR_ADVICE)
-        return error_for_dbus_error(exc.dbus_error, exc.dbus_error_details or "", device=device)
+        return error_for_dbus_error(
+            exc.dbus_error, exc.dbus_error_details or "", device=device, device_name=device_name
+        )
     if isinstance(exc, BleakGATTProtocolError):
         advice = "switch the sensor off and on, then try again"
         return refused(exc, device or "the device", "a request", advice)
-    if isinstance(exc, BleakDeviceNotFoundError):
-        return DeviceNotFoundError(
-            f"device not found{about}",
-            "wake the sensor (wet the strap, put it on), keep it near and retry",
-        )
+    if device_object_gone(exc):
+        return out_of_range(device_name or device or "the device")
     if isinstance(exc, PermissionError):
         return PermissionDeniedError(
             f"no permission to reach the Bluetooth service: {exc}", _PERMISSION_ADVICE

@@ -18,9 +18,12 @@ PMD service.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
@@ -29,6 +32,8 @@ from bleak.backends.scanner import AdvertisementData
 from devices.ble.errors import map_bleak_error
 from devices.ble.sensors import HEART_RATE_SERVICE_UUID
 from devices.polar_pmd import PMD_SERVICE_UUID
+
+logger = logging.getLogger(__name__)
 
 POLAR_COMPANY_ID = 0x006B
 """Bluetooth SIG company identifier of Polar Electro Oy."""
@@ -181,6 +186,84 @@ async def scan(timeout_s: float = 5.0) -> list[ScanResult]:
     results = [r for device, adv in found.values() if (r := result_from_advertisement(device, adv))]
     results.sort(key=lambda r: (-r.rssi, r.name, r.address))
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedDevice:
+    """A device this computer's Bluetooth service is connected to, which therefore does not
+    advertise and which no scan lists.
+
+    Attributes
+    ----------
+    address : str
+        Bluetooth address.
+    name : str
+        Its name as BlueZ knows it (empty if none).
+    family : SensorFamily or None
+        The sensor class that would drive it, ``None`` for devices Breathwise does not use.
+    """
+
+    address: str
+    name: str
+    family: SensorFamily | None
+
+
+async def connected_devices() -> list[ConnectedDevice]:
+    """The devices BlueZ says are connected (``org.bluez.Device1`` with ``Connected``).
+
+    BlueZ keeps the link of a program that ended without disconnecting (``kill -9``, a crash;
+    bleak's ``backends/bluezdbus/client.py``: "The BlueZ backend does not disconnect devices
+    when the application closes or crashes", bluez/bluez#89, hbldh/bleak#315), and a connected
+    sensor stops advertising, so only BlueZ's own list of devices shows it. bleak has no public
+    call for that list, so BlueZ's ObjectManager is asked directly. Empty off Linux, or when
+    BlueZ cannot be asked: callers only use it to explain what a scan did not find.
+    """
+    if not sys.platform.startswith("linux"):
+        return []
+    # bleak's own D-Bus library, installed with it on Linux only.
+    from dbus_fast import BusType, DBusError, Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    try:
+        async with asyncio.timeout(2.0):
+            bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+            try:
+                reply = await bus.call(
+                    Message(
+                        destination="org.bluez",
+                        path="/",
+                        interface="org.freedesktop.DBus.ObjectManager",
+                        member="GetManagedObjects",
+                    )
+                )
+            finally:
+                bus.disconnect()
+    except (OSError, TimeoutError, DBusError, ValueError) as exc:
+        logger.debug("could not ask BlueZ for connected devices: %r", exc)
+        return []
+    if reply is None or reply.message_type is not MessageType.METHOD_RETURN:
+        return []
+    found: list[ConnectedDevice] = []
+    for interfaces in reply.body[0].values():
+        properties = interfaces.get("org.bluez.Device1")
+        if not properties or not _value(properties, "Connected"):
+            continue
+        name = str(_value(properties, "Name") or "")
+        uuids = [str(u) for u in _value(properties, "UUIDs") or []]
+        makers = {
+            int(k): bytes(v.value)
+            for k, v in (_value(properties, "ManufacturerData") or {}).items()
+        }
+        kind = classify(name, uuids, makers)
+        address = str(_value(properties, "Address") or "")
+        found.append(ConnectedDevice(address, name, kind[0] if kind else None))
+    return sorted(found, key=lambda d: (d.name, d.address))
+
+
+def _value(properties: dict[str, Any], key: str) -> Any:
+    """The value of a D-Bus property (a ``dbus_fast.Variant``), or ``None`` when absent."""
+    variant = properties.get(key)
+    return variant.value if variant is not None else None
 
 
 def _polar_model(name: str) -> str | None:

@@ -43,10 +43,12 @@ from devices.ble.errors import (
     DeviceGoneError,
     SensorCommandError,
     UnsupportedDeviceError,
+    device_object_gone,
     is_busy,
     is_fatal,
     map_bleak_error,
     needs_pairing,
+    out_of_range,
     refused,
 )
 from devices.packets import RawPacket
@@ -408,16 +410,19 @@ class BleSensor:
                 raise
             except Exception as exc:
                 if is_fatal(exc):
-                    raise map_bleak_error(exc, device=self._address) from exc
-                if isinstance(exc, BleakDeviceNotFoundError):
-                    self._target = self._address
+                    raise self._map(exc) from exc
+                if isinstance(exc, BleakDeviceNotFoundError) and isinstance(self._target, str):
+                    # A scan by address waited the whole connect timeout and did not see it:
+                    # more scans only make the person wait (found in review: 4 futile tries).
+                    raise self._map(exc) from exc
+                self._forget_vanished_object(exc)
                 failures += 1
                 delay = next_connect_delay_s(
                     self._policy, failures, busy=is_busy(exc), u=self._rng.random()
                 )
                 logger.info("connect to %s failed (%r), retry in %s s", self._address, exc, delay)
                 if delay is None:
-                    mapped = map_bleak_error(exc, device=self._address)
+                    mapped = self._map(exc)
                     if type(mapped) is ConnectFailedError:
                         mapped = ConnectFailedError(
                             f"could not connect to {self.info.name} after {failures} attempts:"
@@ -431,6 +436,27 @@ class BleSensor:
             self._settle_link_state(client)
             return client
 
+    def _map(self, exc: BaseException) -> BleError:
+        """``exc`` as the user's error about this sensor (by address, named in words where a
+        message says what happened to it)."""
+        if device_object_gone(exc):
+            return out_of_range(self._label())
+        return map_bleak_error(exc, device=self._address, device_name=self.info.name)
+
+    def _label(self) -> str:
+        """``NAME (ADDRESS)``, or the address alone for a sensor with no other name."""
+        name = self.info.name
+        return self._address if name == self._address else f"{name} ({self._address})"
+
+    def _forget_vanished_object(self, exc: BaseException) -> None:
+        """Connect by address (bleak then scans for it) once BlueZ has dropped the device's
+        object: the :class:`~bleak.backends.device.BLEDevice` of an earlier scan names a D-Bus
+        object that only a new discovery creates again (:func:`device_object_gone`). Other
+        failures keep the object, which connects without a scan."""
+        if device_object_gone(exc) and not isinstance(self._target, str):
+            logger.info("%s: BlueZ dropped its device object, scanning by address", self._address)
+            self._target = self._address
+
     def _say_retry(self, exc: Exception, attempt: int, *, busy: bool) -> None:
         """Tell ``on_progress`` that connect attempt ``attempt`` comes, and why the last failed."""
         if self._on_progress is None:
@@ -442,7 +468,7 @@ class BleSensor:
         if isinstance(exc, TimeoutError):
             why = f"timed out after {self._connect_timeout_s:g} s"
         else:
-            why = f"failed: {map_bleak_error(exc)}"
+            why = f"failed: {map_bleak_error(exc, device_name=self.info.name)}"
         self._on_progress(
             f"connecting to {self.info.name} ... (attempt {attempt} of up to {limit}, the last "
             f"{why})"
@@ -483,7 +509,7 @@ class BleSensor:
             self._queue.put_nowait(self._link_event(LinkState.LOST, f"{GIVEN_UP_REASON}: {exc}"))
             self._queue.put_nowait(exc)
         except BaseException as exc:
-            self._queue.put_nowait(map_bleak_error(exc, device=self._address))
+            self._queue.put_nowait(self._map(exc))
 
     async def _reconnect_after(self, t_lost_ns: int) -> BleakClient:
         failures = 0
@@ -499,10 +525,8 @@ class BleSensor:
                 raise
             except Exception as exc:
                 if is_fatal(exc):
-                    raise map_bleak_error(exc, device=self._address) from exc
-                if isinstance(exc, BleakDeviceNotFoundError):
-                    # The device object vanished from BlueZ: scan by address from now on.
-                    self._target = self._address
+                    raise self._map(exc) from exc
+                self._forget_vanished_object(exc)
                 failures += 1
                 elapsed_s = loop.time() - lost_at_s
                 delay = next_reconnect_delay_s(

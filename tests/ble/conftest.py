@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from dbus_fast import BusType, Message, MessageType
+from dbus_fast.aio import MessageBus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `python -m tests.fakebluez.server` needs the repo root
@@ -32,6 +34,7 @@ from tests.fakebluez.bus import (  # noqa: E402
     dbus_daemon_path,
     write_fake_bluetoothctl,
 )
+from tests.fakebluez.server import dev_path  # noqa: E402
 
 SKIP_REASON = (
     "dbus-daemon is not installed (Debian package 'dbus-daemon'): the BLE tests run bleak"
@@ -88,6 +91,22 @@ def collect(source: PacketSource) -> tuple[Collected, asyncio.Task[None]]:
             collected.done.set()
 
     return collected, asyncio.create_task(run())
+
+
+async def connect_and_leave(bus_address: str, device_address: str) -> None:
+    """What a killed session (``kill -9``) leaves: a device that BlueZ connected for a client
+    that is gone. BlueZ keeps such a link; so does the fake."""
+    bus = await MessageBus(bus_address=bus_address, bus_type=BusType.SYSTEM).connect()
+    reply = await bus.call(
+        Message(
+            destination="org.bluez",
+            path=dev_path(device_address),
+            interface="org.bluez.Device1",
+            member="Connect",
+        )
+    )
+    assert reply is not None and reply.message_type is MessageType.METHOD_RETURN
+    bus.disconnect()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from bleak.exc import BleakGATTProtocolError
+from bleak.exc import BleakDBusError, BleakError, BleakGATTProtocolError
 
 from devices.ble.backoff import (
     RetryPolicy,
@@ -27,8 +27,10 @@ from devices.ble.errors import (
     DeviceBusyError,
     DeviceNotFoundError,
     NoAdapterError,
+    PairingFailedError,
     PermissionDeniedError,
     SensorCommandError,
+    device_object_gone,
     error_for_dbus_error,
     error_for_unavailable_reason,
     is_busy,
@@ -193,6 +195,34 @@ def test_os_and_other_errors() -> None:
     assert not is_fatal(TimeoutError())
     assert is_fatal(FileNotFoundError(2, "no socket"))
     assert not is_busy(TimeoutError())
+
+
+def test_a_device_object_bluez_removed_is_said_in_words() -> None:
+    """bleak's plain BleakError for a BLEDevice whose BlueZ object is gone was a repr with a
+    D-Bus object name, and was not taken as the object being gone (review 6, F1 and F4)."""
+    stale = BleakError("device 'dev_C0_FF_EE_00_00_01' not found")
+    assert device_object_gone(stale)
+    assert not device_object_gone(BleakError("adapter 'hci0' not found"))
+    assert not device_object_gone(BleakError("Client is already connected"))
+    mapped = map_bleak_error(stale, device="C0:FF:EE:00:00:01", device_name="HRM-Pro Fake")
+    assert type(mapped) is DeviceNotFoundError
+    assert str(mapped) == "HRM-Pro Fake is no longer in range (it stopped advertising)"
+    assert "wake the sensor" in mapped.advice and "dev_" not in str(mapped)
+    assert not is_fatal(stale)  # retried, by address
+
+
+@pytest.mark.parametrize(
+    "name", ["AuthenticationFailed", "AuthenticationRejected", "AuthenticationCanceled"]
+)
+def test_a_failed_pairing_is_fatal_and_says_how_to_pair_afresh(name: str) -> None:
+    """Before: "Bluetooth error (...): org.bluez.Error.AuthenticationFailed ...", retried 4
+    times, "move closer to the sensor" (review 6, F8)."""
+    exc = BleakDBusError(f"org.bluez.Error.{name}", [name.replace("Authentication", "Auth ")])
+    mapped = map_bleak_error(exc, device="A0:9E:1A:00:00:02", device_name="Polar H10 1")
+    assert type(mapped) is PairingFailedError
+    assert str(mapped).startswith("pairing with Polar H10 1 failed: auth ")
+    assert "'bluetoothctl remove A0:9E:1A:00:00:02'" in mapped.advice
+    assert is_fatal(exc)
 
 
 def test_a_gatt_refusal_that_pairing_lifts_is_not_retried_and_says_so() -> None:

@@ -15,12 +15,13 @@ import pytest
 from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 
-from tests.ble.conftest import FakeBlueZ
+from tests.ble.conftest import FakeBlueZ, connect_and_leave
 from tests.fakebluez import (
     BELT_NAME,
     H9_NAME,
     POLAR_ADDRESS,
     POLAR_NAME,
+    STRAP_ADDRESS,
     STRAP_NAME,
     VERITY_NAME,
 )
@@ -53,6 +54,22 @@ async def test_scan_command_lists_the_three_fake_devices(
     table = _breathwise("scan", "--timeout", "1")
     assert table.returncode == 0, table.stderr
     assert POLAR_ADDRESS in table.stdout and "dBm" in table.stdout
+
+
+async def test_scan_names_a_sensor_a_killed_session_left_connected(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """A connected sensor does not advertise: scan said only "no sensors found ... wake the
+    sensor" (review 6, F2)."""
+    fake = fake_bluez("--devices", "strap,polar")
+    await connect_and_leave(fake.address, STRAP_ADDRESS)
+    result = _breathwise("scan", "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    assert POLAR_ADDRESS in result.stdout  # advertising: in the table
+    assert f"{STRAP_ADDRESS} ({STRAP_NAME}) is still connected to this computer" in result.stdout
+    assert f"'bluetoothctl disconnect {STRAP_ADDRESS}'" in result.stdout
+    listed = json.loads(_breathwise("scan", "--timeout", "1", "--json").stdout)
+    assert [d["address"] for d in listed] == [POLAR_ADDRESS]  # --json lists what advertises
 
 
 async def test_scan_without_a_bluetooth_service_is_one_line(

@@ -15,16 +15,17 @@ from devices.ble import (
     NoAdapterError,
     PermissionDeniedError,
     SensorFamily,
+    StillConnectedError,
     classify,
     find_sensor,
     scan,
 )
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.polar_h10 import PolarH10
-from devices.ble.resolve import sensor_for
+from devices.ble.resolve import SAME_NAME_SCAN_S, sensor_for
 from devices.ble.scan import ScanResult
 from devices.polar_pmd import PMD_SERVICE_UUID
-from tests.ble.conftest import FakeBlueZ
+from tests.ble.conftest import FakeBlueZ, connect_and_leave
 from tests.fakebluez import (
     BELT_ADDRESS,
     BELT_NAME,
@@ -32,6 +33,7 @@ from tests.fakebluez import (
     POLAR_NAME,
     STRAP_ADDRESS,
     STRAP_NAME,
+    STRAP_TWIN_ADDRESS,
 )
 
 
@@ -123,10 +125,13 @@ async def test_find_by_address_exact_name_and_partial_name(
 ) -> None:
     fake_bluez()
     started = time.monotonic()
-    by_address = await find_sensor(STRAP_ADDRESS.lower(), timeout_s=5)
-    by_name = await find_sensor(POLAR_NAME.upper(), timeout_s=5)
-    # Exact matches end the scan at once instead of waiting out the timeout.
-    assert time.monotonic() - started < 3
+    by_address = await find_sensor(STRAP_ADDRESS.lower(), timeout_s=10)
+    # An address ends the scan at once; an exact name once no namesake was heard in
+    # SAME_NAME_SCAN_S: neither waits out the timeout.
+    assert time.monotonic() - started < 2
+    started = time.monotonic()
+    by_name = await find_sensor(POLAR_NAME.upper(), timeout_s=10)
+    assert SAME_NAME_SCAN_S <= time.monotonic() - started < SAME_NAME_SCAN_S + 2
     assert (by_address.address, by_address.family) == (STRAP_ADDRESS, SensorFamily.HEART_RATE)
     assert by_name.address == POLAR_ADDRESS
     partial = await find_sensor("gdx-rb", timeout_s=0.5)
@@ -146,6 +151,46 @@ async def test_ambiguous_partial_name(fake_bluez: Callable[..., FakeBlueZ]) -> N
     fake_bluez()
     with pytest.raises(DeviceNotFoundError, match="several sensors"):
         await find_sensor("r", timeout_s=0.4)
+
+
+async def test_two_sensors_of_one_name_are_refused_even_by_the_full_name(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before, the exact name took whichever advertised first (in review, the weaker strap),
+    silently, while a partial name matching both was refused (review 6, F5)."""
+    fake_bluez("--devices", "strap,strap-twin")
+    for spec in (STRAP_NAME, STRAP_NAME.lower(), "HRM-Pro"):
+        with pytest.raises(DeviceNotFoundError, match="matches several sensors") as info:
+            await find_sensor(spec, timeout_s=3)
+        assert STRAP_ADDRESS in str(info.value) and STRAP_TWIN_ADDRESS in str(info.value)
+        # The full name cannot tell them apart.
+        assert info.value.advice == "give the address"
+    found = await find_sensor(STRAP_TWIN_ADDRESS, timeout_s=3)
+    assert found.address == STRAP_TWIN_ADDRESS
+
+
+async def test_a_sensor_a_killed_session_left_connected_is_named_with_the_way_out(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before: "no sensor ... found (sensors nearby: none)" with the advice to close other
+    apps, though the link is held by this computer (review 6, F2)."""
+    fake = fake_bluez("--devices", "strap,polar")
+    await connect_and_leave(fake.address, STRAP_ADDRESS)
+    assert await fake.control.is_connected(STRAP_ADDRESS)
+    for spec in (STRAP_ADDRESS, "hrm-pro"):
+        with pytest.raises(StillConnectedError) as info:
+            await find_sensor(spec, timeout_s=0.5)
+        assert str(info.value).startswith(
+            f"{STRAP_ADDRESS} ({STRAP_NAME}) is still connected to this computer"
+        )
+        assert f"'bluetoothctl disconnect {STRAP_ADDRESS}'" in info.value.advice
+        assert "off and on" in info.value.advice
+    # Another name is not found as before: the connected strap is not it.
+    with pytest.raises(DeviceNotFoundError) as other:
+        await find_sensor("Garmin", timeout_s=0.3)
+    assert type(other.value) is DeviceNotFoundError
+    # The advertising sensor beside it is still found.
+    assert (await find_sensor(POLAR_ADDRESS, timeout_s=5)).address == POLAR_ADDRESS
 
 
 async def test_no_adapter(fake_bluez: Callable[..., FakeBlueZ]) -> None:

@@ -19,14 +19,18 @@ from devices.ble import (
     CombinedSource,
     DeviceBusyError,
     DeviceGoneError,
+    DeviceNotFoundError,
     GoDirectBelt,
     HeartRateStrap,
+    PairingFailedError,
     PolarH10,
     RetryPolicy,
     SensorCommandError,
     UnsupportedDeviceError,
+    find_sensor,
     open_device,
     open_devices,
+    sensor_for,
 )
 from devices.ble.godirect_belt import MAX_PERIOD_US, MIN_PERIOD_US
 from devices.ble.polar_h10 import MAX_STREAM_RESTARTS
@@ -59,7 +63,9 @@ from tests.fakebluez import (
     H9_ADDRESS,
     H9_NAME,
     POLAR_ADDRESS,
+    POLAR_NAME,
     STRAP_ADDRESS,
+    STRAP_NAME,
     VERITY_ADDRESS,
     VERITY_NAME,
 )
@@ -455,6 +461,87 @@ async def test_device_gone_for_good(fake_bluez: Callable[..., FakeBlueZ]) -> Non
     # The loss, then the give-up (a session with another sensor goes on without this one).
     assert [e.state for e in got.events()] == [LinkState.LOST, LinkState.LOST]
     assert [is_given_up(e) for e in got.events()] == [False, True]
+
+
+async def test_a_sensor_whose_bluez_object_expired_is_found_again_by_a_scan(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """BlueZ removes an unpaired device's object once it has been away for its
+    TemporaryTimeout (30 s) and creates it again only when a discovery sees it. Reconnects
+    kept using the scan's BLEDevice, whose object was gone (bleak: a plain BleakError "device
+    'dev_…' not found"), and never scanned: a strap away for 40 s was given up at 120 s though
+    it was back at 68 s (review 6, F1). Here: removed 0.5 s after the drop, back at 1.5 s."""
+    fake = fake_bluez("--devices", "strap", "--hr-interval", "0.05", "--temporary-timeout", "0.5")
+    policy = RetryPolicy(initial_delay_s=0.1, max_delay_s=0.3, give_up_after_s=8.0)
+    # Opened as the command line does: found by a scan, so bleak holds its BlueZ object.
+    strap = await open_device(STRAP_ADDRESS, scan_timeout_s=5, policy=policy, connect_timeout_s=3)
+    async with strap:
+        got, task = collect(strap)
+        await got.wait_for(lambda g: len(g.packets()) >= 3, 5)
+        await fake.control.drop_link(STRAP_ADDRESS, 1.5)
+        dropped = time.monotonic()
+        await got.wait_for(events_at_least(2), 7)
+        assert got.error is None, got.error
+        back_after_s = time.monotonic() - dropped
+        mark = len(got.items)
+        await got.wait_for(lambda g: len(g.items) >= mark + 3, 3)
+    await asyncio.wait_for(task, 5)
+    assert [e.state for e in got.events()] == [LinkState.LOST, LinkState.RESTORED]
+    assert back_after_s < 1.5 + 5.0  # streaming within 5 s of its return
+    await assert_nothing_missing(fake, STRAP_ADDRESS, got)
+
+
+async def test_a_sensor_gone_between_scan_and_connect_is_said_in_words(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    """Before: bleak's repr with a D-Bus object name ("BleakError(\"device 'dev_C0_FF_…' not
+    found\")") and 3 futile retries on the vanished object, ending with "move closer" (review
+    6, F4). Now one scan by address, then the sensor's name and the not-found advice."""
+    fake = fake_bluez("--devices", "strap")
+    found = await find_sensor(STRAP_ADDRESS, timeout_s=5)
+    await fake.control.vanish(STRAP_ADDRESS)
+    notes: list[str] = []
+    strap = sensor_for(found, policy=FAST, connect_timeout_s=0.5, on_progress=notes.append)
+    with pytest.raises(DeviceNotFoundError) as info:
+        async with strap:
+            pass
+    assert str(info.value) == (
+        f"{STRAP_NAME} ({STRAP_ADDRESS}) is no longer in range (it stopped advertising)"
+    )
+    assert "wake the sensor" in info.value.advice
+    # One retry, by address (a scan that cannot see it either), said in words.
+    assert len(notes) == 1 and "attempt 2" in notes[0], notes
+    assert "no longer in range" in notes[0] and "Bleak" not in notes[0]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        "AuthenticationFailed",
+        "AuthenticationRejected",
+        "AuthenticationCanceled",
+        "AuthenticationTimeout",
+    ],
+)
+async def test_a_failed_pairing_is_said_at_once_with_how_to_pair_afresh(
+    fake_bluez: Callable[..., FakeBlueZ], failure: str
+) -> None:
+    """Before: retried 4 times as a radio failure and ended with the raw D-Bus text and
+    "move closer to the sensor" (review 6, F8)."""
+    fake = fake_bluez("--devices", "polar", "--require-pairing", "--pair-error", failure)
+    notes: list[str] = []
+    polar = PolarH10(
+        POLAR_ADDRESS, name=POLAR_NAME, policy=FAST, pair=True, on_progress=notes.append
+    )
+    with pytest.raises(PairingFailedError) as info:
+        async with polar:
+            pass
+    assert str(info.value).startswith(f"pairing with {POLAR_NAME} failed: authentication ")
+    assert f"org.bluez.Error.{failure}" in str(info.value)
+    assert f"'bluetoothctl remove {POLAR_ADDRESS}'" in info.value.advice
+    assert "--pair" in info.value.advice and "closer" not in info.value.advice
+    assert notes == []  # not retried
+    assert await fake.control.connects(POLAR_ADDRESS) == 0
 
 
 async def test_malformed_notifications_are_recorded_and_rejected_by_decoders(

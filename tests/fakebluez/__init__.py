@@ -10,6 +10,8 @@ from __future__ import annotations
 
 STRAP_ADDRESS = "C0:FF:EE:00:00:01"
 STRAP_NAME = "HRM-Pro Fake"
+STRAP_TWIN_ADDRESS = "C0:FF:EE:00:00:11"
+"""A second strap named :data:`STRAP_NAME` (device ``strap-twin``)."""
 POLAR_ADDRESS = "A0:9E:1A:00:00:02"
 POLAR_NAME = "Polar H10 A1B2C3D4"
 BELT_ADDRESS = "F4:60:77:00:00:03"

@@ -15,6 +15,11 @@ command packets and streaming measurement packets.
 
 A control interface (``org.breathwise.FakeBlueZ1`` at ``/org/breathwise/FakeBlueZ``) lets tests
 drop links, make a device vanish and read back every notification a device sent while connected.
+
+A link outlives the D-Bus client that made it, as in BlueZ: only ``Disconnect()``, a drop or the
+device ends it, not the client's exit (bleak's ``backends/bluezdbus/client.py``: "The BlueZ
+backend does not disconnect devices when the application closes or crashes", bluez/bluez#89).
+A connected device does not advertise.
 """
 
 import argparse
@@ -77,6 +82,7 @@ from tests.fakebluez import (
     READY_LINE,
     STRAP_ADDRESS,
     STRAP_NAME,
+    STRAP_TWIN_ADDRESS,
     VERITY_ADDRESS,
     VERITY_NAME,
 )
@@ -137,6 +143,17 @@ class Scenario:
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
     command, unanswered, for ``down_for_s``: a link lost while the host restarts streams."""
     require_pairing: bool = False
+    pair_error: str = ""
+    """``Device1.Pair()`` fails with ``org.bluez.Error.<this>`` (``AuthenticationFailed``,
+    ``AuthenticationRejected``, ``AuthenticationCanceled``, ``AuthenticationTimeout``), as
+    BlueZ answers a failed pairing: a stale bond, a refused or timed-out agent (``src/device.c``
+    ``new_authentication_return``); empty: pairing succeeds."""
+    temporary_timeout_s: float = 0.0
+    """BlueZ's ``TemporaryTimeout`` (main.conf, 30 s by default): an unpaired device that is not
+    connected and not seen by a running discovery for this long has its ``Device1`` object
+    removed (``src/device.c`` temporary timer, ``btd_adapter_remove_device``), and a discovery
+    that sees it advertising creates it again (``src/adapter.c`` ``btd_adapter_device_found``).
+    0: objects stay, as for the other tests."""
     pairing_error: str = "bluez"
     """How a write refused until paired fails: ``bluez`` as BlueZ answers insufficient
     authentication (``src/gatt-client.c``: ``org.bluez.Error.NotPermitted`` "Not paired"), or
@@ -303,6 +320,11 @@ class Device(ServiceInterface):
 
     @dbus_method()
     async def Pair(self) -> None:
+        failure = self.model.scenario.pair_error
+        if failure:
+            # BlueZ's texts for these names (src/device.c new_authentication_return).
+            words = failure.removeprefix("Authentication")
+            raise DBusError(f"org.bluez.Error.{failure}", f"Authentication {words}")
         self.model.paired = True
         self.emit_properties_changed({"Paired": True, "Bonded": True})
         await self.model.connect()
@@ -469,6 +491,8 @@ class DeviceModel:
         self.services_resolved = False
         self.paired = False
         self.gone = False
+        self.removed = False
+        """Its object removed by the temporary timeout (``Scenario.temporary_timeout_s``)."""
         self.down_until = 0.0
         self.rssi = self.base_rssi
         self.connects = 0
@@ -583,6 +607,26 @@ class DeviceModel:
         self.connected = False
         self.dbus.emit_properties_changed({"Connected": False})
         self.log(f"disconnected: {reason}")
+        if self.scenario.temporary_timeout_s > 0 and not self.paired:
+            self.server.spawn_timer(self._temporary_timeout())
+
+    async def _temporary_timeout(self) -> None:
+        """Remove the object once it has not been connected or seen for the timeout."""
+        while True:
+            await asyncio.sleep(self.scenario.temporary_timeout_s)
+            if self.connected or self.gone or self.removed:
+                return
+            if not self.server.sees(self):  # seen by a discovery: BlueZ re-arms the timer
+                break
+        self.removed = True
+        self.bus.unexport(self.path)
+        self.log("temporary device removed (TemporaryTimeout)")
+
+    def seen_again(self) -> None:
+        """A discovery heard it advertising: BlueZ creates the removed object again."""
+        self.removed = False
+        self.bus.export(self.path, self.dbus)
+        self.log("advertising seen again: device object created")
 
     def drop_link(self, down_s: float) -> None:
         self.down_until = asyncio.get_running_loop().time() + down_s
@@ -591,7 +635,8 @@ class DeviceModel:
     def vanish(self) -> None:
         self.disconnect("gone for good")
         self.gone = True
-        self.bus.unexport(self.path)
+        if not self.removed:
+            self.bus.unexport(self.path)
 
     # streaming --------------------------------------------------------------------------------
 
@@ -1102,8 +1147,17 @@ class BeltModel(DeviceModel):
             )
 
 
+class StrapTwinModel(StrapModel):
+    """A second strap of the same model, hence the same advertised name, at another address
+    and with a stronger signal: two of one generic strap in a household or a gym."""
+
+    address = STRAP_TWIN_ADDRESS
+    base_rssi = -50
+
+
 MODELS: dict[str, type[DeviceModel]] = {
     "strap": StrapModel,
+    "strap-twin": StrapTwinModel,
     "polar": PolarModel,
     "belt": BeltModel,
     "h9": H9Model,
@@ -1183,12 +1237,22 @@ class FakeBlueZ:
             self._discovery.cancel()
             self._discovery = None
 
+    def sees(self, model: DeviceModel) -> bool:
+        """Whether a running discovery hears ``model`` advertising."""
+        return self._discovery is not None and model.reachable() and not model.connected
+
+    def spawn_timer(self, coro: Any) -> None:
+        """Run a device's timer (not a stream: a disconnect does not end it)."""
+        self._timers.append(asyncio.create_task(coro))
+
     async def _advertise(self) -> None:
         # BlueZ reports a device already known only when a property changes: re-emit RSSI.
         rng = random.Random(self.scenario.seed)
         while True:
             for model in self.models.values():
-                if model.reachable() and not model.connected:
+                if model.removed and self.sees(model):
+                    model.seen_again()
+                elif model.reachable() and not model.connected:
                     model.rssi = model.base_rssi + rng.randint(-3, 3)
                     model.dbus.emit_properties_changed({"RSSI": model.rssi})
             await asyncio.sleep(0.05)
@@ -1222,7 +1286,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
     parser.add_argument(
         "--devices",
         default="strap,polar,belt",
-        help="comma-separated: strap, polar, belt, h9, verity",
+        help="comma-separated: strap, strap-twin, polar, belt, h9, verity",
     )
     parser.add_argument("--no-adapter", action="store_true", help="export no Adapter1")
     parser.add_argument("--powered-off", action="store_true", help="adapter Powered=false")
@@ -1299,6 +1363,26 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="writes fail until paired, as --pairing-error says",
     )
     parser.add_argument(
+        "--pair-error",
+        default="",
+        choices=(
+            "",
+            "AuthenticationFailed",
+            "AuthenticationRejected",
+            "AuthenticationCanceled",
+            "AuthenticationTimeout",
+        ),
+        help="Device1.Pair() fails with org.bluez.Error.<this>, as BlueZ answers a failed pairing",
+    )
+    parser.add_argument(
+        "--temporary-timeout",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="remove an unpaired device's object S s after it was last connected or seen, and "
+        "create it again when a discovery sees it (BlueZ's TemporaryTimeout)",
+    )
+    parser.add_argument(
         "--pairing-error",
         choices=("bluez", "att"),
         default="bluez",
@@ -1365,6 +1449,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
         pairing_error=args.pairing_error,
+        pair_error=args.pair_error,
+        temporary_timeout_s=args.temporary_timeout,
         acc_factor=args.acc_factor,
         belt_force_periods_us=belt_force_periods_us,
         hr_interval_s=args.hr_interval,

@@ -6,7 +6,7 @@ import asyncio
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from devices.guide import BreathingGuide
 from devices.source import PacketSource
 from trainer.errors import BadArgument
 from trainer.session.sensor_label import SIM_HR_NAMES, device_kind, is_sensorless, is_simulated
+
+if TYPE_CHECKING:  # bleak loads with it: the command line imports it only where it scans
+    from devices.ble.scan import ScanResult
 
 NO_DEVICE_ADVICE = (
     "name your sensor with --device ('breathwise scan' lists those in range; 'breathwise config "
@@ -122,24 +125,41 @@ def scan(
 
     Recognises standard heart-rate straps (Heart Rate service 0x180D), Polar sensors (by name or
     Polar's manufacturer data) and Vernier Go Direct respiration belts (names starting 'GDX').
-    Use the address or a part of the name with 'breathwise live --device'.
+    Use the address or a part of the name with 'breathwise live --device'. A sensor still
+    connected to this computer (an earlier session killed) does not advertise; it is named
+    below the list (not in --json).
 
     Example: breathwise scan --timeout 8
     """
     if not math.isfinite(timeout) or not 0.5 <= timeout <= 120:
         raise BadArgument(f"--timeout {timeout:g} is out of range", "use 0.5 to 120 seconds")
+    from devices.ble import connected_devices
     from devices.ble import scan as ble_scan
 
     results = asyncio.run(ble_scan(timeout))
     if as_json:
         print(json.dumps([r.to_json() for r in results], indent=2))
         return
+    # A sensor still connected to this computer (a session killed with kill -9 left its link)
+    # does not advertise: without this line the person looks for it in vain (found in review).
+    held = [d for d in asyncio.run(connected_devices()) if d.family is not None]
     if not results:
         print(
             f"no sensors found in {timeout:g} s: wake the sensor (a strap needs skin contact), "
             "bring it closer, and try again"
         )
-        return
+    else:
+        _print_scan_table(results)
+    for device in held:
+        print(
+            f"{device.address}{f' ({device.name})' if device.name else ''} is still connected to"
+            " this computer (an earlier session?), so it does not advertise: 'bluetoothctl"
+            f" disconnect {device.address}', or switch the sensor off and on"
+        )
+
+
+def _print_scan_table(results: list[ScanResult]) -> None:
+    """The sensors found, one line each, as ``scan`` lists them."""
     print(f"{'name':<24} {'address':<20} {'signal':>7}  streams")
     for r in results:
         streams = ", ".join(c.value for c in r.capabilities) or "-"
