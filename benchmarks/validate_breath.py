@@ -50,6 +50,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+import scipy.integrate
 import scipy.signal
 from numpy.typing import NDArray
 
@@ -1076,7 +1077,8 @@ def in_band_snr_db(x: FloatArray, fs_hz: float) -> float:
     f, pxx = scipy.signal.welch(x - np.mean(x), fs=fs_hz, nperseg=min(x.size, int(64 * fs_hz)))
     band = (f >= 0.05) & (f <= 3.0)
     floor = float(np.median(pxx[(f >= 1.5) & (f <= 3.0)])) * (3.0 - 0.05)
-    total = float(np.trapezoid(pxx[band], f[band]))
+    # scipy's trapezoid, not numpy's: np.trapezoid is numpy>=2.0 only (1.26 calls it trapz).
+    total = float(scipy.integrate.trapezoid(pxx[band], f[band]))
     return 10.0 * math.log10(max(total - floor, 1e-300) / max(floor, 1e-300))
 
 

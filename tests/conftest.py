@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from own_package import bind
+
+# Before any test module imports tests.fakebluez or tests.ble (see own_package).
+bind()
 
 _DIR_VARIABLES = {
     "BREATHWISE_DATA_DIR": "data",

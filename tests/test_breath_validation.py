@@ -25,6 +25,7 @@ from benchmarks.validate_breath import (
     Scenario,
     Score,
     chest_acc,
+    in_band_snr_db,
     ours,
     score,
     score_after,
@@ -181,6 +182,16 @@ def test_acc_posture_change_loses_no_breath_within_one(rate: float, fs: float) -
     # Once the new posture is learnt (from 165 s): every true breath found, nothing extra.
     after = score_after([Detected.from_breath(b) for b in found], truth, 165.0)
     assert after.false == 0 and after.missed == 0
+
+
+@pytest.mark.parametrize("snr_db", [40.0, 30.0, 20.0])
+@pytest.mark.parametrize("rate", [6.0, 15.0])
+def test_in_band_snr_reads_the_synthetic_snr_within_1_5_db(rate: float, snr_db: float) -> None:
+    """Section 6's SNR estimate on signals of known SNR, as its docstring claims. It crashed on
+    numpy 1.26, the declared floor (it called numpy 2's ``np.trapezoid``)."""
+    sc = Scenario(rate, 2.0, snr_db=snr_db)
+    x, _ = synthetic_belt(sc, SEED)
+    assert in_band_snr_db(x, sc.fs_hz) == pytest.approx(snr_db, abs=1.5)
 
 
 def _report_row(lines: list[str], label: str) -> list[str]:

@@ -27,6 +27,13 @@ from dbus_fast.aio import MessageBus
 from tests.fakebluez import CONTROL_INTERFACE, CONTROL_PATH, READY_LINE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# ``python -m tests.fakebluez.server``, after binding ``tests`` to this repository's tests even
+# where another package of that name is installed (see tests/own_package.py).
+_RUN_SERVER = (
+    f"import sys; sys.path.insert(0, {str(REPO_ROOT / 'tests')!r}); "
+    "import own_package; own_package.bind(); "
+    "import runpy; runpy.run_module('tests.fakebluez.server', run_name='__main__', alter_sys=True)"
+)
 
 # No "--" may appear inside XML comments of a dbus-daemon config, so this one has none.
 _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -169,7 +176,7 @@ class FakeBlueZProcess:
             p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakebluez.server", "--address", self.address, *self.args],
+            [sys.executable, "-c", _RUN_SERVER, "--address", self.address, *self.args],
             stdout=subprocess.PIPE,
             cwd=REPO_ROOT,
             env=env,
