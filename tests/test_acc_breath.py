@@ -109,11 +109,11 @@ def test_any_chunking_gives_the_batch_result(sizes: list[int]) -> None:
 
 def test_rejects_bad_input() -> None:
     tracker = AccBreathTracker(50.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"shape \(n, 3\), got \(4, 2\)"):
         tracker.update(np.zeros((4, 2)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="accelerometer samples must be finite"):
         tracker.update(np.array([[0.0, np.nan, 1.0]]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fs_hz must be at least 5 Hz"):
         AccBreathTracker(2.0)
     assert tracker.update(np.zeros((0, 3))) == []
 

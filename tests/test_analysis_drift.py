@@ -278,7 +278,10 @@ def test_an_export_written_before_names_its_original_by_the_earlier_key(
     db.parent.mkdir(parents=True, exist_ok=True)
     earlier_key = _v6_row(a)["session_key"]
     _v6_history(db, [_v6_row(a)])
-    with History() as history, pytest.raises(ExportOfHeldSession):
+    with (
+        History() as history,
+        pytest.raises(ExportOfHeldSession, match=r"\(a\.bwr\), which the history already holds"),
+    ):
         history.store(
             {
                 "session_key": "9-9-0123456789abcdef",

@@ -149,14 +149,14 @@ def test_empty_notifications_change_nothing() -> None:
 def test_rejects_bad_input() -> None:
     tl = BeatTimeline()
     tl.update(5.0, [900.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="arrival times must not go backwards"):
         tl.update(4.0, [900.0])  # arrival going backwards
     for bad in ([0.0], [-5.0], [math.nan], [math.inf]):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="RR intervals must be positive and finite"):
             tl.update(6.0, bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="t_arrival_s must be finite"):
         tl.update(math.nan, [900.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_drift_s must be positive"):
         BeatTimeline(max_drift_s=0.0)
 
 
@@ -183,8 +183,13 @@ def test_heart_rate_bpm() -> None:
     assert heart_rate_bpm([1000.0] * 5) == pytest.approx(60.0)
     # 60000 / mean, not the mean of instantaneous rates (which would be 90).
     assert heart_rate_bpm([500.0, 1000.0]) == pytest.approx(80.0)
-    for bad in ([], [0.0, 800.0], [math.nan], [[800.0]]):
-        with pytest.raises(ValueError):
+    for bad, reason in (
+        ([], r"non-empty 1-D sequence, got shape \(0,\)"),
+        ([0.0, 800.0], "positive and finite"),
+        ([math.nan], "positive and finite"),
+        ([[800.0]], r"non-empty 1-D sequence, got shape \(1, 1\)"),
+    ):
+        with pytest.raises(ValueError, match=reason):
             heart_rate_bpm(bad)
 
 
@@ -200,9 +205,9 @@ def test_heart_rate_tracker_windows() -> None:
     timed.update([Beat(1.0, 1000.0), Beat(2.0, 1000.0)])
     # After a link gap only the beats within 3 s of the latest count.
     assert timed.update([Beat(20.0, 500.0), Beat(20.5, 500.0)]) == pytest.approx(120.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n_beats must be >= 1"):
         HeartRateTracker(n_beats=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="window_s must be positive"):
         HeartRateTracker(window_s=-1.0)
 
 
@@ -228,6 +233,10 @@ def test_instantaneous_heart_rate_sits_at_interval_midpoints() -> None:
     t_mid, hr, kept = instantaneous_heart_rate([1.0, 1.01, 2.0], [900.0, 960.0, 990.0])
     assert kept.tolist() == [True, False, True]
     assert np.all(np.diff(t_mid) > 0.0)
-    for t_bad, rr_bad in (([1.0], [0.0]), ([1.0, 2.0], [800.0]), ([1.0], [math.nan])):
-        with pytest.raises(ValueError):
+    for t_bad, rr_bad, reason in (
+        ([1.0], [0.0], "positive and finite"),
+        ([1.0, 2.0], [800.0], "1-D and of equal length"),
+        ([1.0], [math.nan], "positive and finite"),
+    ):
+        with pytest.raises(ValueError, match=reason):
             instantaneous_heart_rate(t_bad, rr_bad)

@@ -692,15 +692,17 @@ def test_degenerate_inputs_give_no_breaths() -> None:
 
 def test_rejects_bad_input() -> None:
     tracker = BreathTracker(20.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"x must be one-dimensional, got shape \(3, 2\)"):
         tracker.update(np.zeros((3, 2)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="belt samples must be finite"):
         tracker.update([0.0, math.nan])
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"cutoff_hz must lie strictly between 0 and fs_hz/2 = 0\.75 Hz, got 1\.0"
+    ):
         BreathTracker(1.5)  # 1 Hz cutoff above Nyquist
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"onset_fraction must lie in \(0, 0\.1\], got 0\.2"):
         BreathTracker(20.0, onset_fraction=0.2)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n_depths must be >= 1, got 0"):
         BreathTracker(20.0, n_depths=0)
 
 

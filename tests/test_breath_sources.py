@@ -41,7 +41,7 @@ def test_estimator_rates_and_quality() -> None:
     assert out[2].breath is not None and out[2].t_s == 31.0
     acc = BreathEstimator("acc").update([breath(10.0)])
     assert acc[0].quality == pytest.approx(ACC_WEIGHT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="source must be 'belt' or 'acc', got 'rr'"):
         BreathEstimator("rr")
 
 

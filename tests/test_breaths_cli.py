@@ -275,7 +275,7 @@ def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         call([path, "--fs", "10", "--source", "ppg"], capsys)
     with pytest.raises(BadArgument, match="no such column"):
         call([path, "--fs", "10", "--column", "rsp"], capsys)
-    with pytest.raises(BadArgument):
+    with pytest.raises(BadArgument, match="give a waveform INPUT"):
         call([], capsys)
     with pytest.raises(UserError, match="no such file"):
         call([str(tmp_path / "missing.txt"), "--fs", "10"], capsys)

@@ -211,7 +211,9 @@ def test_a_units_row_under_the_names_is_named_as_such(tmp_path: Path, belt: list
     # test_excel_separator.py).
     for note in ("Recorded,2024-05-01", "sep=|"):
         rows = [note, "time_s,rsp", *(f"{i},{v}" for i, v in enumerate(belt))]
-        with pytest.raises(UserError) as info:
+        with pytest.raises(
+            UserError, match=r"note\.csv:3: the numbers begin on line 3, under 2 lines of text"
+        ) as info:
             breaths_cli.read_waveform(Path(write(tmp_path, "note.csv", rows)), "rsp")
         assert "delete the lines above the column names" in info.value.user_message()
 

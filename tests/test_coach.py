@@ -376,11 +376,15 @@ def test_non_finite_ratio_is_reported_as_nan_and_not_scored() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"min_cue_interval_s": -1.0}, {"min_cue_interval_s": math.nan}, {"history_breaths": 0}],
+    ("kwargs", "reason"),
+    [
+        ({"min_cue_interval_s": -1.0}, "min_cue_interval_s must be a finite number >= 0"),
+        ({"min_cue_interval_s": math.nan}, "min_cue_interval_s must be a finite number >= 0"),
+        ({"history_breaths": 0}, "history_breaths must be >= 1"),
+    ],
 )
-def test_coach_validation(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+def test_coach_validation(kwargs: dict[str, float], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         Coach(**kwargs)  # type: ignore[arg-type]
 
 

@@ -170,9 +170,9 @@ def test_tracker_equals_batch_whatever_the_chunking() -> None:
 def test_tracker_rejects_bad_beats() -> None:
     tracker = CoherenceTracker(CoherenceSettings())
     tracker.push(1.0, 900.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="beat times must increase"):
         tracker.push(0.5, 900.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"nn_ms must be a positive finite interval, got -1\.0"):
         tracker.push(2.0, -1.0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import tomllib
@@ -158,7 +159,7 @@ def test_malformed_file_names_file_line_and_key(
     assert message.startswith(f"{path}:{line}: ")
     assert words in message
     # A broken file is left as it is rather than overwritten by an edit.
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=re.escape(f"{path}:{line}: ")):
         save_setting("default_device", "sim")
     assert path.read_text() == text
 

@@ -301,7 +301,10 @@ def test_a_full_disk_half_way_through_a_csv_export_writes_none_of_it(
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     opened = 0
-    with pytest.raises(UserError):
+    with pytest.raises(
+        UserError,
+        match=r"cannot write \(No space left on device\); none of the other files was written",
+    ):
         export(path, "csv", fresh)
     assert list(fresh.iterdir()) == []
 

@@ -63,7 +63,7 @@ def test_capture_obeys_the_command_checksum_rule() -> None:
     # One checksum function for commands, replies and measurements (the encoder uses it).
     assert vars(devices.godirect)["checksum"] is checksum
     assert checksum(CAPTURE) == CAPTURE[3] == 0xD8
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="too short for a checksum: 3 bytes"):
         checksum(b"\x20\x03\x00")
 
 
@@ -71,12 +71,12 @@ def test_command_reply_is_not_a_measurement() -> None:
     assert is_measurement_packet(CAPTURE)
     assert not is_measurement_packet(MASK_REPLY)
     assert not is_measurement_packet(b"")
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="not a Go Direct measurement packet"):
         decode_godirect_measurement(MASK_REPLY)
 
 
 def test_missing_channel_raises_key_error() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="sensor 4 is not in this packet"):
         decode_godirect_measurement(CAPTURE).channel(4)
 
 
@@ -85,7 +85,14 @@ def test_missing_channel_raises_key_error() -> None:
 
 @pytest.mark.parametrize("cut", range(len(CAPTURE)))
 def test_every_truncation_of_the_capture_is_rejected(cut: int) -> None:
-    with pytest.raises(DecodeError):
+    # Each length is stopped by the check meant for it, not by a later slice or unpack.
+    if cut == 0:
+        reason = r"byte 0 is nothing"
+    elif cut < 5:
+        reason = rf"packet of {cut} bytes is shorter than its header"
+    else:
+        reason = rf"length byte says {CAPTURE[1]} bytes, the packet has {cut}$"
+    with pytest.raises(DecodeError, match=reason):
         decode_godirect_measurement(CAPTURE[:cut])
 
 
@@ -99,7 +106,7 @@ def test_truncation_with_a_consistent_length_byte_is_rejected() -> None:
 def test_extra_bytes_are_rejected() -> None:
     longer = bytearray(CAPTURE + b"\x00\x00\x00\x00")
     longer[1] = len(longer)
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="is 29 bytes, its header announces 25"):
         decode_godirect_measurement(bytes(longer))
 
 
@@ -161,23 +168,23 @@ def test_encoder_round_trip_several_samples() -> None:
 
 
 @pytest.mark.parametrize(
-    ("samples", "channels", "counter"),
+    ("samples", "channels", "counter", "reason"),
     [
-        ([(1.0,)], (2, 1), 0),  # not ascending
-        ([(1.0,)], (1, 1), 0),  # duplicate
-        ([(1.0,)], (), 0),  # no channel
-        ([(1.0,)], (16,), 0),  # beyond the u16 mask
-        ([(1.0, 2.0)], (1,), 0),  # row too wide
-        ([(1.0,)], (1,), 256),  # counter
-        ([(1.0,)], (1,), -1),
-        ([(1e39,)], (1,), 0),  # not a float32
-        ([(1.0,)] * 62, (1,), 0),  # 9 + 62 * 4 > 255 bytes
+        ([(1.0,)], (2, 1), 0, "strictly ascending"),  # not ascending
+        ([(1.0,)], (1, 1), 0, "strictly ascending"),  # duplicate
+        ([(1.0,)], (), 0, "at least one channel"),  # no channel
+        ([(1.0,)], (16,), 0, r"ints in 0\.\.15, got 16"),  # beyond the u16 mask
+        ([(1.0, 2.0)], (1,), 0, "each sample needs 1 values, got 2"),  # row too wide
+        ([(1.0,)], (1,), 256, "counter must be an int"),  # counter
+        ([(1.0,)], (1,), -1, "counter must be an int"),
+        ([(1e39,)], (1,), 0, "float32-representable"),  # not a float32
+        ([(1.0,)] * 62, (1,), 0, "exceed the 255-byte packet"),  # 9 + 62 * 4 > 255 bytes
     ],
 )
 def test_encoder_rejects(
-    samples: list[tuple[float, ...]], channels: tuple[int, ...], counter: int
+    samples: list[tuple[float, ...]], channels: tuple[int, ...], counter: int, reason: str
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=reason):
         encode_godirect_measurement(samples, channels, counter)
 
 
@@ -190,9 +197,9 @@ def test_batch_encoder_matches_the_single_encoder() -> None:
     for i, packet in enumerate(packets):
         assert packet == encode_godirect_measurement([values[i]], (1, 2), (250 + i) & 0xFF)
         assert packet[3] == checksum(packet)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="float32-representable"):
         encode_godirect_measurements(np.array([[1e39, 0.0]]), (1, 2))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"shape \(n, 2\), got \(3, 3\)"):
         encode_godirect_measurements(np.zeros((3, 3)), (1, 2))
 
 

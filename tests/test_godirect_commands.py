@@ -65,13 +65,13 @@ def test_other_commands() -> None:
     assert commands.device_info()[4] == Command.DEVICE_INFO
     assert commands.default_mask()[4] == Command.DEFAULT_MASK
     assert commands.disconnect()[4] == Command.DISCONNECT
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="period out of range: 0 µs"):
         commands.set_period(0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="channel mask out of range: 0"):
         commands.start(0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="channel out of range: 40"):
         commands.sensor_info(40)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="rolling counter out of range: 256"):
         build_packet(0x10, 256)
 
 
@@ -143,9 +143,9 @@ def test_a_long_reply_is_reassembled_from_20_byte_notifications() -> None:
 
 def test_reassembler_errors_drop_the_partial_packet() -> None:
     reassembler = Reassembler()
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="declares length 2"):
         reassembler.feed(H("9802"))
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="overruns its packet by 1 bytes"):
         reassembler.feed(H("9806012700FD00"))  # one byte more than declared
     assert reassembler.pending == 0
     assert reassembler.feed(b"") is None
@@ -157,8 +157,12 @@ def test_reassembler_errors_drop_the_partial_packet() -> None:
 def test_reply_errors() -> None:
     good = _reply(Command.STATUS, 0xFE, bytes(12))
     bad_sum = good[:3] + bytes([good[3] ^ 1]) + good[4:]
-    for bad in (good[:5], bad_sum, good + b"\x00"):
-        with pytest.raises(DecodeError):
+    for bad, reason in (
+        (good[:5], "reply too short: 5 bytes"),
+        (bad_sum, "reply checksum mismatch"),
+        (good + b"\x00", "reply length byte 18 != 19 bytes"),
+    ):
+        with pytest.raises(DecodeError, match=reason):
             parse_reply(bad)
 
 
@@ -176,8 +180,12 @@ def test_status_and_device_info() -> None:
         "0K2002Z5",
         "GDX-RB 0K2002Z5",
     )
-    for parse, size in ((parse_status, 12), (parse_device_info, 64), (parse_channel_mask, 4)):
-        with pytest.raises(DecodeError):
+    for parse, size, what in (
+        (parse_status, 12, "status reply"),
+        (parse_device_info, 64, "device info"),
+        (parse_channel_mask, 4, "channel mask reply"),
+    ):
+        with pytest.raises(DecodeError, match=f"^{what} too short: {size - 1} bytes"):
             parse(bytes(size - 1))
 
 

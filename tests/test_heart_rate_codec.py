@@ -53,9 +53,17 @@ def test_rr_ms_is_exact_and_matches_conversion() -> None:
     assert all(rr_ms_to_raw(raw * 1000 / 1024) == raw for raw in range(0, 65536, 7))
 
 
-@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), 70_000.0])
-def test_rr_ms_to_raw_rejects(bad: float) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (-1.0, "rr_ms must be finite and >= 0, got -1.0"),
+        (float("nan"), "rr_ms must be finite and >= 0, got nan"),
+        (float("inf"), "rr_ms must be finite and >= 0, got inf"),
+        (70_000.0, "beyond the 16-bit RR field"),
+    ],
+)
+def test_rr_ms_to_raw_rejects(bad: float, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         rr_ms_to_raw(bad)
 
 
@@ -96,21 +104,21 @@ def test_every_flag_combination(flags: int, n_rr: int, rfu: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "hex_payload",
+    ("hex_payload", "reason"),
     [
-        "",  # empty
-        "00",  # flags, no HR
-        "01 48",  # u16 HR cut short
-        "08 48 01",  # EE cut short
-        "10 48 54",  # odd RR byte
-        "10 48 54 01 EC",  # odd trailing RR byte after a whole one
-        "18 48 7F 80 54",  # EE then odd RR byte
-        "00 48 00",  # trailing byte with no RR flag
-        "09 00 01",  # u16 HR + EE missing entirely
+        ("", "empty heart-rate notification"),  # empty
+        ("00", "flags but no heart rate"),  # flags, no HR
+        ("01 48", "cut short: 2 bytes, u16 HR"),  # u16 HR cut short
+        ("08 48 01", "announces energy expended but is too short"),  # EE cut short
+        ("10 48 54", r"odd RR byte \(1 RR bytes\)"),  # odd RR byte
+        ("10 48 54 01 EC", r"odd RR byte \(3 RR bytes\)"),  # odd byte after a whole one
+        ("18 48 7F 80 54", r"odd RR byte \(1 RR bytes\)"),  # EE then odd RR byte
+        ("00 48 00", "1 unexpected trailing bytes"),  # trailing byte with no RR flag
+        ("09 00 01", "announces energy expended but is too short"),  # u16 HR + EE missing
     ],
 )
-def test_malformed_payloads_raise_decode_error(hex_payload: str) -> None:
-    with pytest.raises(DecodeError):
+def test_malformed_payloads_raise_decode_error(hex_payload: str, reason: str) -> None:
+    with pytest.raises(DecodeError, match=reason):
         decode_heart_rate_measurement(bytes.fromhex(hex_payload))
 
 
@@ -119,22 +127,22 @@ def test_rr_flag_with_no_values_decodes_empty() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "hr"),
+    ("kwargs", "hr", "reason"),
     [
-        ({}, -1),
-        ({}, 65536),
-        ({"uint16": False}, 256),
-        ({"energy_kj": 65536}, 60),
-        ({"energy_kj": -1}, 60),
-        ({"rr_raw": (65536,)}, 60),
-        ({"rr_raw": (-5,)}, 60),
-        ({"rr_raw": (1.5,)}, 60),
-        ({}, True),
-        ({}, 60.0),
+        ({}, -1, r"hr_bpm must be in 0\.\.65535, got -1"),
+        ({}, 65536, r"hr_bpm must be in 0\.\.65535, got 65536"),
+        ({"uint16": False}, 256, "does not fit the u8 field"),
+        ({"energy_kj": 65536}, 60, r"energy_kj must be in 0\.\.65535, got 65536"),
+        ({"energy_kj": -1}, 60, r"energy_kj must be in 0\.\.65535, got -1"),
+        ({"rr_raw": (65536,)}, 60, r"rr_raw value must be in 0\.\.65535, got 65536"),
+        ({"rr_raw": (-5,)}, 60, r"rr_raw value must be in 0\.\.65535, got -5"),
+        ({"rr_raw": (1.5,)}, 60, "rr_raw value must be an int, got 1.5"),
+        ({}, True, "hr_bpm must be an int, got True"),
+        ({}, 60.0, "hr_bpm must be an int, got 60.0"),
     ],
 )
-def test_encoder_rejects_out_of_range(kwargs: dict[str, object], hr: object) -> None:
-    with pytest.raises(ValueError):
+def test_encoder_rejects_out_of_range(kwargs: dict[str, object], hr: object, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         encode_heart_rate_measurement(hr, **kwargs)  # type: ignore[arg-type]
 
 

@@ -659,7 +659,7 @@ def test_a_complete_import_is_not_taken_for_a_copy_cut_short(tmp_path: Path) -> 
     lines = back.read_bytes().splitlines(keepends=True)
     cut.write_bytes(b"".join(lines[: len(lines) // 2]))
     assert analyse_recording(cut).truncated
-    with pytest.raises(hist.ShorterCopy):
+    with pytest.raises(hist.ShorterCopy, match=r"cut short at .* a copy of .*back\.bwr"):
         add_recording(cut, db_path=db)
 
 
@@ -724,7 +724,7 @@ def test_a_session_that_failed_before_any_data_does_not_say_its_recording_was_sa
     failed = SessionResult(path, summary, error="could not connect to HRM-Pro — move closer")
     settled = session_cli._settle(failed)
     assert settled.empty and any("can be deleted" in line for line in settled.lines)
-    with pytest.raises(UserError) as info:
+    with pytest.raises(UserError, match="could not connect to HRM-Pro") as info:
         session_cli._finish(failed, settled)
     assert "saved" not in info.value.user_message()
 
@@ -775,8 +775,12 @@ def test_a_file_the_reader_refuses_outright_is_not_named_at_startup(tmp_path: Pa
     (folder / "empty.bwr").write_bytes(b"")
     (folder / "cut.bwr").write_bytes(header_line[:100])
     assert hist.not_in_history(folder, db_path=db) == [killed]
-    for name in ("zeros.bwr", "empty.bwr", "cut.bwr"):
-        with pytest.raises(UserError):
+    for name, reason in (
+        ("zeros.bwr", r"zeros\.bwr: all zero bytes, not a Breathwise recording"),
+        ("empty.bwr", r"empty\.bwr: empty file, not a Breathwise recording"),
+        ("cut.bwr", r"cut\.bwr: recording header cut short"),
+    ):
+        with pytest.raises(UserError, match=reason):
             hist.add_recording(folder / name, db_path=db)
 
 

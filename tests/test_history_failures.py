@@ -3,6 +3,7 @@ mount; a recording still being written; a recording whose name is not UTF-8 (fou
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import subprocess
@@ -138,9 +139,10 @@ def _fill(mount: Path) -> None:
     """Fill the file system of ``mount`` to its last block."""
     fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(OSError) as full:
             while True:
                 os.write(fd, b"\0" * 4096)
+        assert full.value.errno == errno.ENOSPC
     finally:
         os.close(fd)
 

@@ -111,13 +111,13 @@ def test_resampling_refuses_a_long_gap_by_default() -> None:
 
 
 def test_bad_input_raises() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 4 NN intervals"):
         frequency_domain([800.0, 810.0, 820.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"got -1\.0 at index 3"):
         frequency_domain([800.0, 810.0, 820.0, -1.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"t_s must increase, got 2\.0 s at index 2"):
         frequency_domain([800.0] * 5, t_s=[1, 2, 2, 3, 4])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown method 'ar'"):
         frequency_domain([800.0] * 5, method="ar")  # type: ignore[arg-type]
 
 

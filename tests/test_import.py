@@ -249,7 +249,7 @@ def test_import_refuses_an_output_not_named_bwr(name: str, example: str, tmp_pat
         import_(src, "rr", tmp_path / name, None)
     assert info.value.advice == f"for example -o {tmp_path / example}"
     # A folder that exists: the recording inside it, by the default name.
-    with pytest.raises(BadArgument) as info:
+    with pytest.raises(BadArgument, match=r"a recording's name ends in \.bwr") as info:
         import_(src, "rr", tmp_path, None)
     assert info.value.advice == f"for example -o {tmp_path / 'rr.bwr'}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rr.txt"]

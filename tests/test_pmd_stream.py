@@ -67,7 +67,7 @@ def test_acc_in_mg_and_a_clock_jump_re_anchors_to_arrival() -> None:
 
 def test_malformed_frames_raise_decode_error_and_unknown_types_are_skipped() -> None:
     decoder = PmdStreamDecoder(None, START_NS)
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="PMD frame too short: 2 bytes"):
         decoder.feed(RawPacket(START_NS, START_NS, Stream.PMD_DATA, b"\x00\x01"))
     ppi = encode_frame(MeasurementType.PPI, SENSOR0_NS, 0, b"\x00" * 6)
     assert decoder.feed(RawPacket(START_NS, START_NS, Stream.PMD_DATA, ppi)) is None

@@ -96,9 +96,9 @@ def test_other_acc_rates_and_ranges_encode_as_listed() -> None:
 
 
 def test_start_requests_never_send_factor() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="FACTOR is never sent in a start request"):
         encode_settings({SettingType.FACTOR: 1})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="SAMPLE_RATE value out of range: 70000"):
         encode_settings({SettingType.SAMPLE_RATE: 70000})
 
 
@@ -212,7 +212,7 @@ def test_error_response_has_no_more_byte() -> None:
 
 
 def test_success_without_more_byte_is_rejected() -> None:
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="lacks its 'more' byte"):
         parse_response(H("F0020200"))
 
 
@@ -231,7 +231,7 @@ def test_assembler_joins_more_continuations() -> None:
 def test_assembler_rejects_a_foreign_continuation() -> None:
     assembler = ResponseAssembler()
     assert assembler.feed(H("F00102000100")) is None
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="does not match the pending response"):
         assembler.feed(H("F00100000000"))
     assert not assembler.waiting
 
@@ -246,14 +246,25 @@ def test_stop_notice() -> None:
 def test_control_point_routes_by_first_byte() -> None:
     assert isinstance(parse_control_point(H("0F0500")), PmdFeatures)
     assert isinstance(parse_control_point(H("F00200000000")), PmdResponse)
-    for bad in (b"", H("AA"), H("0F"), H("F002")):
-        with pytest.raises(DecodeError):
+    for bad, reason in (
+        (b"", "empty PMD control-point value"),
+        (H("AA"), "unknown PMD control-point value tag 0xAA"),
+        (H("0F"), "PMD feature read too short: 1 bytes"),
+        (H("F002"), "PMD response too short: 2 bytes"),
+    ):
+        with pytest.raises(DecodeError, match=reason):
             parse_control_point(bad)
 
 
 def test_settings_tlv_errors() -> None:
-    for bad in (H("00"), H("0001"), H("000182"), H("0900"), H("0700"), H("0001" + "82")):
-        with pytest.raises(DecodeError):
+    for bad, reason in (
+        (H("00"), "settings TLV truncated at byte 0"),
+        (H("0001"), "PMD setting SAMPLE_RATE truncated"),
+        (H("000182"), "PMD setting SAMPLE_RATE truncated"),
+        (H("0900"), "unknown PMD setting type 9"),
+        (H("0700"), "unknown PMD setting type 7"),
+    ):
+        with pytest.raises(DecodeError, match=reason):
             parse_settings(bad)
     assert parse_settings(H("0401 03")) == {SettingType.CHANNELS: (3,)}
     assert parse_settings(H("0301 E8030000")) == {SettingType.RANGE_MILLIUNIT: (1000,)}
@@ -305,7 +316,7 @@ def test_setting_bounds_fit_what_a_recording_header_holds(tmp_path: Path) -> Non
 def test_cut_short_settings_are_unreadable_not_impossible() -> None:
     # The H10's start reply ends in a lone byte that is no TLV: unreadable means "no factor",
     # whatever was read before it.
-    with pytest.raises(DecodeError) as info:
+    with pytest.raises(DecodeError, match="settings TLV truncated at byte 4") as info:
         parse_settings(H("0001 0000 05".replace(" ", "")))
     assert not isinstance(info.value, SettingValueError)
     assert parse_settings(H("0501 40DA7F39"))[SettingType.FACTOR][0] == pytest.approx(
@@ -320,7 +331,7 @@ def test_frame_header_masks_type_and_reads_compression_bit() -> None:
     frame = parse_frame(bytes([0x42]) + struct.pack("<Q", 123) + bytes([0x81]) + b"xyz")
     assert (frame.measurement_type, frame.timestamp_ns) == (2, 123)
     assert (frame.frame_type, frame.compressed, frame.data) == (1, True, b"xyz")
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="PMD frame too short: 9 bytes"):
         parse_frame(bytes(9))
 
 
@@ -344,15 +355,15 @@ def test_acc_widths(frame_type: int, width: int) -> None:
 def test_wrong_lengths_and_types_are_decode_errors() -> None:
     ecg = parse_frame(bytes([0]) + bytes(8) + b"\x00" + bytes(4))
     acc = parse_frame(bytes([2]) + bytes(8) + b"\x01" + bytes(7))
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="4 sample bytes is not a multiple of 3"):
         decode_ecg(ecg)
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="ACC frame length 7 is not a multiple of 6"):
         decode_acc(acc)
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match=r"not an ACC frame \(type 0\)"):
         decode_acc(ecg)
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match=r"not an ECG frame \(type 2\)"):
         decode_ecg(acc)
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="unknown ACC frame type 5"):
         decode_acc(parse_frame(bytes([2]) + bytes(8) + b"\x05" + bytes(6)))
 
 
@@ -397,10 +408,15 @@ def test_delta_reference_is_sign_extended_at_the_resolution() -> None:
 
 
 def test_delta_errors() -> None:
-    for bad in (H("D0FF65"), H("D0FF6501E40F08"), H("D0FF6501E40F0801FC07"), H("D0FF6501E40F0001")):
-        with pytest.raises(DecodeError):
+    for bad, reason in (
+        (H("D0FF65"), "delta frame shorter than its reference sample"),
+        (H("D0FF6501E40F08"), "delta block header truncated at byte 6"),
+        (H("D0FF6501E40F0801FC07"), "delta block truncated$"),
+        (H("D0FF6501E40F0001"), "invalid delta width 0 bits"),
+    ):
+        with pytest.raises(DecodeError, match=reason):
             decode_delta_frame(bad, 3, 16)
-    with pytest.raises(DecodeError):
+    with pytest.raises(DecodeError, match="unsupported PMD resolution 40 bits"):
         decode_delta_frame(H("00"), 1, 40)
 
 

@@ -107,9 +107,9 @@ def test_too_short_steps_and_bad_input() -> None:
     result = score_resonance(t, nn, [PacedStep(6.0, 0.0, 25.0)])
     assert result.chosen_rate_bpm is None
     assert result.steps[0].flags == ["too little data after settling"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="every step needs a positive rate"):
         score_resonance(t, nn, [PacedStep(0.0, 0.0, 10.0)])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="beat_t_s must increase"):
         score_resonance(t[::-1], nn, steps())
 
 

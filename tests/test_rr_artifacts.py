@@ -168,18 +168,24 @@ def test_labels_per_beat_and_provenance_are_consistent() -> None:
 
 
 def test_invalid_input_raises_value_error() -> None:
-    for bad in ([800.0, -1.0], [800.0, 0.0], [800.0, np.nan], [[800.0]]):
-        with pytest.raises(ValueError):
+    interval = r"rr_ms\[1\] = .* is not a positive finite interval"
+    for bad, reason in (
+        ([800.0, -1.0], interval),
+        ([800.0, 0.0], interval),
+        ([800.0, np.nan], interval),
+        ([[800.0]], r"one-dimensional, got shape \(1, 1\)"),
+    ):
+        with pytest.raises(ValueError, match=reason):
             detect_rr_artifacts(bad)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=reason):
             correct_rr(bad)
     assert correct_rr([]).nn_ms.size == 0
     assert detect_rr_artifacts([800.0]).labels == ["normal"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="threshold_window_beats must be a positive odd number"):
         ArtifactParams(threshold_window_beats=90)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="look_ahead_beats must be at least 3"):
         StreamingRRCorrector(look_ahead_beats=2)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"rr_ms\[0\] = .* is not a positive finite interval"):
         StreamingRRCorrector().push(-3.0)
 
 
@@ -335,7 +341,8 @@ def test_new_settings_are_validated_and_reported() -> None:
         {"comp_prematurity": -0.1},
         {"comp_tolerance": 1.0},
     ):
-        with pytest.raises(ValueError):
+        (key,) = bad
+        with pytest.raises(ValueError, match=rf"^{key} must be in "):
             ArtifactParams(**bad)  # type: ignore[arg-type]
     settings = ArtifactParams().as_dict()
     assert settings["comp_prematurity"] == 0.1 and settings["return_check"] is True

@@ -272,13 +272,13 @@ def test_corrected_values_end_at_the_beat_that_ends_them() -> None:
 
 
 def test_rejects_bad_input() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="window_s must be at least 20 s"):
         RRBreathTracker(window_s=5.0)
     tracker = RRBreathTracker()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"bad beat Beat\(t_s=1\.0, rr_ms=nan\)"):
         tracker.update([Beat(1.0, math.nan)])
     tracker.update([Beat(2.0, 800.0)])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="beat times must not go backwards"):
         tracker.update([Beat(1.0, 800.0)])
     assert session_rate_bpm([]) is None
 
@@ -509,7 +509,7 @@ def test_coefficient_of_sample_entropy_follows_its_definition() -> None:
         < (coefficient_of_sample_entropy(x, r))
     )
     assert coefficient_of_sample_entropy([500.0, 900.0, 1300.0, 500.0], r) == math.inf
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs at least 3 intervals"):
         coefficient_of_sample_entropy([800.0, 810.0])
 
 

@@ -149,7 +149,7 @@ def test_a_comma_on_some_lines_only_is_not_taken_for_an_empty_column(tmp_path: P
     """Only a separator that ends every line is dropped; a stray one stays an error."""
     src = tmp_path / "stray.txt"
     src.write_text("800\n810,\n820\n", encoding="utf-8")
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match=r"stray\.txt:2: '810,' is not a number"):
         hrv_cli.read_rr_file(src)
     with pytest.raises(ImportFileError, match=r"stray\.txt:2: '810,' is not a number"):
         import_recording(src, "rr", tmp_path / "stray.bwr", start_wall_ns=START_NS)

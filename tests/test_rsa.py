@@ -91,13 +91,14 @@ def test_accepts_the_breath_detector_output() -> None:
 
 
 def test_bad_input_raises() -> None:
-    with pytest.raises(ValueError):
+    # Its own check, not instantaneous_heart_rate's, which says nn_ms (found mutating it).
+    with pytest.raises(ValueError, match="beat_t_s and rr_ms must be 1-D and of equal length"):
         rsa_per_breath([1.0, 2.0], [900.0], [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="beat_t_s must be non-decreasing"):
         rsa_per_breath([2.0, 1.0], [900.0, 900.0], [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="rr_ms must hold positive finite intervals"):
         rsa_per_breath([1.0], [0.0], [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"breath times out of order: 3\.0, 2\.0, 6\.0"):
         rsa_per_breath([1.0], [900.0], [Events(3.0, 2.0, 6.0)])
 
 

@@ -268,7 +268,9 @@ def test_declining_stops_the_program_and_is_asked_again_next_time(store: ScreenS
 
 
 def test_no_one_at_the_keyboard_refuses_with_how_to_answer(store: ScreenStore) -> None:
-    with pytest.raises(ScreenRequired) as caught:
+    with pytest.raises(
+        ScreenRequired, match="have not been answered in the last 30 days"
+    ) as caught:
         run(store, None)
     message = caught.value.user_message()
     assert "Back-release routine" in message and "breathwise screen" in message

@@ -311,19 +311,19 @@ def test_info_describes_the_streams() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "reason"),
     [
-        {"belt_fs_hz": 0.0},
-        {"base_hr_bpm": -60.0},
-        {"breath_cv": math.nan},
-        {"seed": -1},
-        {"ectopic_premature": 1.2},
-        {"natural_pause_s": 10.0},
-        {"hr_period_s": True},
+        ({"belt_fs_hz": 0.0}, "belt_fs_hz must be > 0"),
+        ({"base_hr_bpm": -60.0}, "base_hr_bpm must be finite and >= 0"),
+        ({"breath_cv": math.nan}, "breath_cv must be finite and >= 0"),
+        ({"seed": -1}, "seed must be finite and >= 0"),
+        ({"ectopic_premature": 1.2}, "ectopic beats need 0.3 <= premature < 1"),
+        ({"natural_pause_s": 10.0}, "natural_pause_s leaves no time to breathe"),
+        ({"hr_period_s": True}, "hr_period_s must be a number, got True"),
     ],
 )
-def test_person_model_rejects_nonsense(bad: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+def test_person_model_rejects_nonsense(bad: dict[str, float], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         PersonModel(**bad)  # type: ignore[arg-type]
 
 
@@ -426,5 +426,5 @@ async def test_overlapping_drops_merge_and_aclose_ends_the_stream() -> None:
         (LinkState.RESTORED, 20 * NS),
     ]
     assert items[-1].t_mono_ns < START_MONO + 31 * NS
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="drop_link needs at_s >= 0 and duration_s > 0"):
         source.drop_link(5.0, 0.0)

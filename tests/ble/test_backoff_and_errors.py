@@ -85,7 +85,7 @@ def test_every_accepted_policy_gives_the_capped_formula(
 def test_jitter_stays_in_its_band() -> None:
     assert backoff_delay_s(POLICY, 2, u=0.0) == pytest.approx(0.4)
     assert backoff_delay_s(POLICY, 2, u=0.999999) == pytest.approx(0.6, rel=1e-5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="attempt must be >= 1"):
         backoff_delay_s(POLICY, 0)
 
 
@@ -113,23 +113,24 @@ def test_a_returning_sensor_is_retried_within_five_seconds() -> None:
 
 
 def test_policy_validation() -> None:
-    for bad in (
-        {"initial_delay_s": -1},
-        {"initial_delay_s": 3, "max_delay_s": 2},
-        {"factor": 0.5},
-        {"jitter": 1.0},
-        {"connect_attempts": 0},
-        {"give_up_after_s": -1},
+    ordering = "need 0 <= initial_delay_s <= max_delay_s"
+    for bad, reason in (
+        ({"initial_delay_s": -1}, ordering),
+        ({"initial_delay_s": 3, "max_delay_s": 2}, ordering),
+        ({"factor": 0.5}, "factor must be >= 1"),
+        ({"jitter": 1.0}, r"jitter must be in \[0, 1\)"),
+        ({"connect_attempts": 0}, "attempt counts must be >= 1"),
+        ({"give_up_after_s": -1}, "give_up_after_s must be >= 0"),
         # NaN slipped through every comparison; inf is no delay at all.
-        {"factor": math.nan},
-        {"factor": math.inf},
-        {"max_delay_s": math.inf},
-        {"max_delay_s": math.nan},
-        {"initial_delay_s": math.nan},
-        {"jitter": math.nan},
-        {"give_up_after_s": math.nan},
+        ({"factor": math.nan}, "factor must be a finite number, got nan"),
+        ({"factor": math.inf}, "factor must be a finite number, got inf"),
+        ({"max_delay_s": math.inf}, "max_delay_s must be a finite number, got inf"),
+        ({"max_delay_s": math.nan}, "max_delay_s must be a finite number, got nan"),
+        ({"initial_delay_s": math.nan}, "initial_delay_s must be a finite number, got nan"),
+        ({"jitter": math.nan}, "jitter must be a finite number, got nan"),
+        ({"give_up_after_s": math.nan}, "give_up_after_s must be a finite number, got nan"),
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=reason):
             RetryPolicy(**bad)
 
 

@@ -143,7 +143,7 @@ async def test_not_found_lists_what_is_nearby(fake_bluez: Callable[..., FakeBlue
     with pytest.raises(DeviceNotFoundError) as info:
         await find_sensor("Garmin HRM", timeout_s=0.4)
     assert POLAR_NAME in str(info.value) and info.value.advice
-    with pytest.raises(DeviceNotFoundError):
+    with pytest.raises(DeviceNotFoundError, match="no sensor 'AA:BB:CC:DD:EE:FF' found"):
         await find_sensor("AA:BB:CC:DD:EE:FF", timeout_s=0.3)
 
 
@@ -195,7 +195,7 @@ async def test_a_sensor_a_killed_session_left_connected_is_named_with_the_way_ou
 
 async def test_no_adapter(fake_bluez: Callable[..., FakeBlueZ]) -> None:
     fake_bluez("--no-adapter")
-    with pytest.raises(NoAdapterError) as info:
+    with pytest.raises(NoAdapterError, match="no Bluetooth adapter found") as info:
         await scan(0.2)
     assert info.value.advice
 
@@ -208,7 +208,7 @@ async def test_bluetooth_off(fake_bluez: Callable[..., FakeBlueZ]) -> None:
 
 async def test_permission_denied(fake_bluez: Callable[..., FakeBlueZ]) -> None:
     fake_bluez("--deny-discovery")
-    with pytest.raises(PermissionDeniedError) as info:
+    with pytest.raises(PermissionDeniedError, match="access to Bluetooth was denied") as info:
         await scan(0.2)
     assert "bluetooth" in info.value.user_message().lower()
 

@@ -784,9 +784,9 @@ def test_combined_source_rejects_overlapping_streams() -> None:
 
 
 def test_bad_options_are_rejected_early() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"acc_fs_hz must be one of \(25, 50, 100, 200\), got 75"):
         PolarH10(POLAR_ADDRESS, acc_fs_hz=75)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the force channel must be streamed"):
         GoDirectBelt(BELT_ADDRESS, channels=(2,))
 
 
