@@ -369,7 +369,7 @@ def validate_rr_ms(rr_ms: ArrayLike) -> FloatArray:
     bad = ~np.isfinite(rr) | (rr <= 0.0)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"rr_ms[{first}] = {rr[first]!r} is not a positive finite interval")
+        raise ValueError(f"rr_ms[{first}] = {float(rr[first])!r} is not a positive finite interval")
     huge = rr > MAX_INTERVAL_MS
     if huge.any():
         first = int(np.flatnonzero(huge)[0])
