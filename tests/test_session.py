@@ -21,7 +21,13 @@ from devices.sim import PersonModel, SimulatedSource
 from devices.source import LinkEvent, PacketSource, SourceInfo
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs import load_catalog
-from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
+from trainer.session.live_replay import (
+    PROCESSING_ADVICE,
+    LiveSession,
+    ReplaySession,
+    SessionPlan,
+    SessionResult,
+)
 from trainer.session.pipeline import (
     NS_PER_S,
     BeltEvent,
@@ -436,6 +442,95 @@ def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
     assert 5.0 < result.summary["duration_s"] < 300.0  # ended when the disk filled
     kept = read_recording(result.path)  # what reached the disk reads as a cut-short session
     assert kept.truncated and len(kept.items) > 100
+
+
+class _ProcessingBug:
+    """``Pipeline.handle`` that fails once it has been given ``after`` items: a stand-in for a
+    bug in the processing. Counts its calls, failed or not."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.items = 0
+        self.calls = 0
+        self._handle = Pipeline.handle
+
+    def __call__(self, pipeline: Pipeline, items: Sequence[Item]) -> list[Event]:
+        self.calls += 1
+        self.items += len(items)
+        if self.items > self.after:
+            raise ZeroDivisionError("float division by zero")
+        return self._handle(pipeline, items)
+
+
+def test_a_processing_error_stops_the_session_and_keeps_its_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: a processing exception ended the session with a traceback, the sensor's
+    data from then on unrecorded, and the recording closed as "completed" (38 s of a 120 s
+    session). Now the session stops there with one line, every item it took recorded, the
+    pipeline never called again, and the recording closed with the error."""
+    bug = _ProcessingBug(800)
+    monkeypatch.setattr(Pipeline, "handle", lambda pipeline, items: bug(pipeline, items))
+    clock = FakeClock()
+    events: list[Event] = []
+    session = LiveSession(
+        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=120.0),
+        out_dir=tmp_path,
+        listeners=[events.extend],
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=_no_sleep,
+    )
+    source = SimulatedSource(
+        PersonModel(seed=1), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(source))
+    assert bug.calls == 801  # the failed call the last: nothing processed after it
+    assert result.error is not None and result.path is not None
+    assert result.error == session.processing_failed
+    assert result.error.startswith("processing failed ")
+    assert "(ZeroDivisionError: float division by zero), so the session was stopped — " in (
+        result.error
+    )
+    assert result.error.endswith(f" — {PROCESSING_ADVICE}")
+    assert result.summary["ended"] == f"error: {result.error}"
+    assert 0.0 < result.summary["duration_s"] < 120.0
+    assert any(isinstance(e, BreathEvent) for e in events)  # what came before it was shown
+    kept = read_recording(result.path)
+    assert not kept.truncated and kept.ended == f"error: {result.error}"
+    # Recorded before it was processed: the item that failed, and those that came meanwhile.
+    assert len(kept.items) >= bug.items
+    assert kept.summary is not None and kept.summary["breaths"] > 0
+
+
+def test_a_processing_error_at_the_end_is_no_completed_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closing summary failing too (the pipeline's state is unknown after a bug): the
+    recording still closes, with the duration and the error, not as "completed"."""
+
+    def broken(self: Pipeline, end_t_s: float | None = None) -> dict[str, Any]:
+        raise KeyError("heart")
+
+    monkeypatch.setattr(Pipeline, "summary", broken)
+    clock = FakeClock()
+    session = LiveSession(
+        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=30.0),
+        out_dir=tmp_path,
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=_no_sleep,
+    )
+    source = SimulatedSource(
+        PersonModel(seed=1), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(source))
+    assert result.error is not None and result.path is not None
+    assert "(KeyError: 'heart'), so the session was stopped" in result.error
+    kept = read_recording(result.path)
+    assert kept.summary is not None and "breaths" not in kept.summary
+    assert kept.summary["duration_s"] == 30.0 and kept.ended == f"error: {result.error}"
+    assert kept.ended.startswith("error: processing failed 30.0 s into the session")
 
 
 CONNECT_S = 8.0
