@@ -691,6 +691,44 @@ def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_p
     assert read_recording(recording).summary is not None
 
 
+def test_a_processing_error_is_one_line_and_keeps_the_recording(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: an exception in the processing (a bug) ended a live session with a
+    traceback, the recording stopped, closed as "completed". Now: the session stops with one
+    line saying what to do, exit status 1, the recording kept and closed with the error, and
+    the history step run as after any failure (here the same bug keeps the session out)."""
+    from trainer.session.pipeline import Pipeline
+
+    real_handle = Pipeline.handle
+    handled = [0]
+
+    def bug(self: Pipeline, items: Any) -> Any:
+        handled[0] += len(items)
+        if handled[0] > 20:
+            raise ZeroDivisionError("float division by zero")
+        return real_handle(self, items)
+
+    monkeypatch.setattr(Pipeline, "handle", bug)
+    out = tmp_path / "rec"
+    args = ["--minutes", "0.05", "--no-sound", "--seed", "1", "--out", str(out)]
+    assert run(["live", "--device", "sim", "--headless", *args]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert captured.out.splitlines()[-1].startswith("summary: ")
+    [recording] = out.glob("*.bwr")
+    kept = read_recording(recording)
+    assert kept.ended.startswith("error: processing failed ")
+    assert not kept.truncated and len(kept.items) > 20
+    error = kept.ended.removeprefix("error: ")
+    assert captured.err.splitlines()[-3:] == [
+        f"recording saved: {recording}",
+        "note: not added to the history: ZeroDivisionError: float division by zero; "
+        f"add it later with: {add_command(recording)}",
+        f"breathwise: error: {error}; the recording up to the failure was saved",
+    ]
+
+
 def test_a_slow_sensor_connect_counts_neither_in_the_session_nor_in_its_sound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

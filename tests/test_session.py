@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +12,40 @@ import numpy as np
 import pytest
 from connect_doubles import NeverConnects, SlowConnect
 from full_disk import FullDisk
+from program_runs import compressed, run_live
+from simulated_sessions import simulated_items
 
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.sim import PersonModel, SimulatedSource
-from devices.source import LinkEvent, SourceInfo
+from devices.source import LinkEvent, PacketSource, SourceInfo
 from trainer.coaching.pacer import BreathPattern
-from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session.pipeline import NS_PER_S, BreathEvent, BreathRateEvent, Event, Pipeline
-from trainer.storage.recording import Mark, PacerChange, RecordingWriter, read_recording
+from trainer.programs import load_catalog
+from trainer.session.live_replay import (
+    PROCESSING_ADVICE,
+    LiveSession,
+    ReplaySession,
+    SessionPlan,
+    SessionResult,
+)
+from trainer.session.pipeline import (
+    NS_PER_S,
+    BeltEvent,
+    BreathEvent,
+    BreathRateEvent,
+    Event,
+    Pipeline,
+    StatusEvent,
+)
+from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
+from trainer.storage.recording import (
+    Header,
+    Item,
+    Mark,
+    PacerChange,
+    RecordingWriter,
+    read_recording,
+)
 
 START_NS = 50 * NS_PER_S
 
@@ -86,6 +112,94 @@ def three_minutes(
     return _live(tmp_path_factory.mktemp("live"), 3.0)
 
 
+STRAP = {"kind": "ble", "name": "HRM-Pro", "address": "C0:FF:EE:00:00:01", "streams": ["hr"]}
+BELT = {"kind": "ble", "name": "GDX-RB", "address": "F4:60:77:00:00:03", "streams": ["gdx"]}
+DAMAGED_AT_S = 10.0
+"""Session seconds after which the first belt packet cannot be read (:class:`_SilentStrap`)."""
+
+
+class _SilentStrap:
+    """The simulated sensor as a belt beside a strap that connected but sends nothing, the
+    first of whose packets after :data:`DAMAGED_AT_S` cannot be read: the status lines that
+    were printed in another order by ``replay --speed max`` (found in review)."""
+
+    def __init__(self, inner: PacketSource) -> None:
+        self.inner = inner
+        self.info = replace(inner.info, kind="ble", details={"sources": [STRAP, BELT]})
+
+    async def __aenter__(self) -> _SilentStrap:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inner.__aexit__(*exc)
+
+    async def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        damaged = False
+        async for item in self.inner.packets():
+            if isinstance(item, RawPacket) and item.stream == Stream.HEART_RATE:
+                continue
+            late = item.t_mono_ns - START_NS > DAMAGED_AT_S * NS_PER_S
+            if not damaged and late and isinstance(item, RawPacket):
+                damaged = True
+                item = replace(item, payload=bytes([0x20, 3, 0]))
+            yield item
+
+
+def _live_silent_strap(out_dir: Path, plan: SessionPlan) -> tuple[LiveSession, list[Event], Path]:
+    """A live session of ``plan`` on a belt beside a silent strap, with a malformed packet."""
+    run = run_live(
+        out_dir, plan, person=PersonModel(seed=5), wrap=lambda sim, _, __: _SilentStrap(sim)
+    )
+    said = [e.message for e in run.events if isinstance(e, StatusEvent)]
+    assert any("sends no data" in m for m in said) and any("malformed" in m for m in said)
+    return run.session, run.events, run.path
+
+
+@pytest.fixture(scope="module")
+def statuses(tmp_path_factory: pytest.TempPathFactory) -> tuple[LiveSession, list[Event], Path]:
+    """Breathing at 15/min: two breaths come before the status lines at 10 s."""
+    plan = SessionPlan(BreathPattern.from_rate(15.0, 1.0), duration_s=40.0)
+    return _live_silent_strap(tmp_path_factory.mktemp("statuses"), plan)
+
+
+@pytest.fixture(scope="module")
+def program_with_statuses(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[LiveSession, list[Event], Path]:
+    """A program's steps, repetitions and cues said between belt packets."""
+    program = compressed(load_catalog().get("back-release"), 150.0)
+    plan = SessionPlan(None, duration_s=150.0, program=ProgramPlan(program))
+    return _live_silent_strap(tmp_path_factory.mktemp("program"), plan)
+
+
+def _in_order(events: Sequence[Event]) -> list[str]:
+    """Every event but the belt's raw samples, in order, as text (repr: a NaN in a breath's
+    feedback is unequal to itself). Merged belt packets come as one :class:`BeltEvent` per
+    call, one by one as one per packet: their samples are compared joined (:func:`_belt`)."""
+    return [repr(e) for e in events if not isinstance(e, BeltEvent)]
+
+
+def _belt(events: Sequence[Event]) -> np.ndarray:
+    """The belt samples of ``events``, joined, each preceded by its time (s)."""
+    chunks = [
+        np.stack([e.t0_s + np.arange(e.values.size) / e.fs_hz, e.values])
+        for e in events
+        if isinstance(e, BeltEvent)
+    ]
+    return np.concatenate(chunks, axis=1) if chunks else np.empty((2, 0))
+
+
+def assert_same_events(got: Sequence[Event], expected: Sequence[Event]) -> None:
+    """The same events in the same order: status lines, program steps, marks and pacer changes
+    as well as breaths (the order is what a headless session and its replay print)."""
+    assert _in_order(got) == _in_order(expected)
+    got_belt, expected_belt = _belt(got), _belt(expected)
+    # Times from another start sample differ by float rounding (1e-14 s); samples not at all.
+    np.testing.assert_allclose(got_belt[0], expected_belt[0], rtol=0.0, atol=1e-9)
+    np.testing.assert_array_equal(got_belt[1], expected_belt[1])
+
+
 def test_measured_breathing_follows_the_pacer(
     three_minutes: tuple[LiveSession, list[Event], Path],
 ) -> None:
@@ -100,16 +214,20 @@ def test_measured_breathing_follows_the_pacer(
     assert all(e.hr_bpm is not None and 40 < e.hr_bpm < 110 for e in breaths)
 
 
+@pytest.mark.parametrize("live", ["three_minutes", "statuses", "program_with_statuses"])
 def test_replay_reproduces_the_live_events_exactly(
-    three_minutes: tuple[LiveSession, list[Event], Path],
+    live: str, request: pytest.FixtureRequest
 ) -> None:
-    _, events, path = three_minutes
+    """``replay --speed max`` (4096 items at a time) gives every event the live session gave
+    (one item at a time), in the same order: it prints what the session printed."""
+    _, events, path = request.getfixturevalue(live)
     recording = read_recording(path)
     assert recording.summary is not None
     replayed: list[Event] = []
     result = asyncio.run(ReplaySession(recording, speed=None, listeners=[replayed.extend]).run())
     # repr: NaN feedback values (no pacer onset nearby) compare unequal to themselves.
     assert repr(_breathing(replayed)) == repr(_breathing(events))
+    assert_same_events(replayed, events)
     assert any(isinstance(e, BreathRateEvent) for e in events)
     live_summary = dict(recording.summary)
     live_summary.pop("ended")
@@ -124,12 +242,84 @@ def test_item_by_item_and_batched_handling_agree(
     _, _, path = three_minutes
     recording = read_recording(path)
     one = Pipeline(recording.header)
-    singly = _breathing([e for item in recording.items for e in one.handle((item,))])
-    batched = _breathing(Pipeline(recording.header).handle(recording.items))
+    all_singly = [e for item in recording.items for e in one.handle((item,))]
+    all_batched = Pipeline(recording.header).handle(recording.items)
+    assert_same_events(all_batched, all_singly)
+    singly, batched = _breathing(all_singly), _breathing(all_batched)
     assert repr(singly) == repr(batched)
     assert len(_breaths(singly)) > 10
     # Every breath is followed by the selector's answer; the heart rhythm adds its own.
     assert len(singly) - len(_breaths(singly)) > len(_breaths(singly))
+
+
+def _belt_alone(items: list[Item]) -> list[Item]:
+    """The items without the strap's packets: only the belt streams (nothing then ends a run
+    of belt packets held for one update but a pacer change, a mark or a link event)."""
+    return [i for i in items if not (isinstance(i, RawPacket) and i.stream == Stream.HEART_RATE)]
+
+
+def _silent_strap() -> tuple[Header, list[Item], str]:
+    """A strap that connected beside the belt but sends nothing (found in review)."""
+    header, items, _ = simulated_items(40.0, rate_bpm=15.0, ratio=1.0)
+    strap = {"kind": "ble", "name": "HRM-Pro", "address": "C0:FF:EE:00:00:01", "streams": ["hr"]}
+    belt = {"kind": "ble", "name": "GDX-RB", "address": "F4:60:77:00:00:03", "streams": ["gdx"]}
+    source = replace(header.source, kind="ble", details={"sources": [strap, belt]})
+    return replace(header, source=source), _belt_alone(items), "connected but sends no data"
+
+
+def _malformed_belt_packet() -> tuple[Header, list[Item], str]:
+    """A belt alone, one of whose packets 10 s in cannot be read (found in review)."""
+    header, items, _ = simulated_items(40.0, rate_bpm=15.0, ratio=1.0)
+    items = _belt_alone(items)
+    k, packet = next(
+        (k, item)
+        for k, item in enumerate(items)
+        if isinstance(item, RawPacket) and item.t_mono_ns - header.start_mono_ns > 10 * NS_PER_S
+    )
+    items[k] = replace(packet, payload=bytes([0x20, 3, 0]))
+    return header, items, "ignored a malformed gdx packet"
+
+
+def _belt_rate_off() -> tuple[Header, list[Item], str]:
+    """A belt sending 20 samples/s under a header that says 16.7: after two 20 s stretches the
+    analysis goes over to the measured rate, and says so. Breathing at 30/min, breaths are
+    found meanwhile, between the restarts of the tracker a sample count falling behind makes."""
+    header, items, _ = simulated_items(100.0, rate_bpm=30.0, ratio=1.0)
+    streams = dict(header.source.streams)
+    streams[Stream.GODIRECT.value] = {**streams[Stream.GODIRECT.value], "period_us": 60_000}
+    source = replace(header.source, streams=streams)
+    return replace(header, source=source), _belt_alone(items), "belt samples arrived at 20.0 Hz"
+
+
+def _program() -> tuple[Header, list[Item], str]:
+    """A program's steps, repetitions and cues, said between belt packets."""
+    program = compressed(load_catalog().get("back-release"), 150.0)
+    header, items, _ = simulated_items(150.0, rate_bpm=6.0, ratio=1.5)
+    settings = {**header.settings, PLAN_KEY: plan_to_json(ProgramPlan(program))}
+    return replace(header, settings=settings), _belt_alone(items), "ProgramEvent("
+
+
+@pytest.mark.parametrize(
+    "case",
+    [_silent_strap, _malformed_belt_packet, _belt_rate_off, _program],
+    ids=lambda c: c.__name__,
+)
+def test_every_event_comes_in_the_same_order_however_items_are_batched(
+    case: Callable[[], tuple[Header, list[Item], str]],
+) -> None:
+    """A status line (a silent sensor, a malformed packet, the belt's rate) or a program's step
+    added while belt samples were held for one update came before the breaths those samples
+    confirmed when the items were handled together (``replay --speed max``), after them when
+    handled one by one (live, a timed replay): the two printed different lines."""
+    header, items, said = case()
+    one = Pipeline(header)
+    singly = [e for item in items for e in one.handle((item,))]
+    batched = Pipeline(header).handle(items)
+    assert_same_events(batched, singly)
+    order = _in_order(singly)
+    # The event comes after a breath: one a batch of all the items could have held back.
+    first_breath = next(k for k, text in enumerate(order) if text.startswith("BreathEvent("))
+    assert any(said in text for text in order[first_breath:])
 
 
 def test_marks_and_pauses_are_recorded_and_replayed(tmp_path: Path) -> None:
@@ -252,6 +442,95 @@ def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
     assert 5.0 < result.summary["duration_s"] < 300.0  # ended when the disk filled
     kept = read_recording(result.path)  # what reached the disk reads as a cut-short session
     assert kept.truncated and len(kept.items) > 100
+
+
+class _ProcessingBug:
+    """``Pipeline.handle`` that fails once it has been given ``after`` items: a stand-in for a
+    bug in the processing. Counts its calls, failed or not."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.items = 0
+        self.calls = 0
+        self._handle = Pipeline.handle
+
+    def __call__(self, pipeline: Pipeline, items: Sequence[Item]) -> list[Event]:
+        self.calls += 1
+        self.items += len(items)
+        if self.items > self.after:
+            raise ZeroDivisionError("float division by zero")
+        return self._handle(pipeline, items)
+
+
+def test_a_processing_error_stops_the_session_and_keeps_its_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: a processing exception ended the session with a traceback, the sensor's
+    data from then on unrecorded, and the recording closed as "completed" (38 s of a 120 s
+    session). Now the session stops there with one line, every item it took recorded, the
+    pipeline never called again, and the recording closed with the error."""
+    bug = _ProcessingBug(800)
+    monkeypatch.setattr(Pipeline, "handle", lambda pipeline, items: bug(pipeline, items))
+    clock = FakeClock()
+    events: list[Event] = []
+    session = LiveSession(
+        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=120.0),
+        out_dir=tmp_path,
+        listeners=[events.extend],
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=_no_sleep,
+    )
+    source = SimulatedSource(
+        PersonModel(seed=1), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(source))
+    assert bug.calls == 801  # the failed call the last: nothing processed after it
+    assert result.error is not None and result.path is not None
+    assert result.error == session.processing_failed
+    assert result.error.startswith("processing failed ")
+    assert "(ZeroDivisionError: float division by zero), so the session was stopped — " in (
+        result.error
+    )
+    assert result.error.endswith(f" — {PROCESSING_ADVICE}")
+    assert result.summary["ended"] == f"error: {result.error}"
+    assert 0.0 < result.summary["duration_s"] < 120.0
+    assert any(isinstance(e, BreathEvent) for e in events)  # what came before it was shown
+    kept = read_recording(result.path)
+    assert not kept.truncated and kept.ended == f"error: {result.error}"
+    # Recorded before it was processed: the item that failed, and those that came meanwhile.
+    assert len(kept.items) >= bug.items
+    assert kept.summary is not None and kept.summary["breaths"] > 0
+
+
+def test_a_processing_error_at_the_end_is_no_completed_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closing summary failing too (the pipeline's state is unknown after a bug): the
+    recording still closes, with the duration and the error, not as "completed"."""
+
+    def broken(self: Pipeline, end_t_s: float | None = None) -> dict[str, Any]:
+        raise KeyError("heart")
+
+    monkeypatch.setattr(Pipeline, "summary", broken)
+    clock = FakeClock()
+    session = LiveSession(
+        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=30.0),
+        out_dir=tmp_path,
+        clock_ns=clock,
+        wall_ns=clock,
+        sleep=_no_sleep,
+    )
+    source = SimulatedSource(
+        PersonModel(seed=1), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(source))
+    assert result.error is not None and result.path is not None
+    assert "(KeyError: 'heart'), so the session was stopped" in result.error
+    kept = read_recording(result.path)
+    assert kept.summary is not None and "breaths" not in kept.summary
+    assert kept.summary["duration_s"] == 30.0 and kept.ended == f"error: {result.error}"
+    assert kept.ended.startswith("error: processing failed 30.0 s into the session")
 
 
 CONNECT_S = 8.0

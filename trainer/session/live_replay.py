@@ -3,7 +3,9 @@
 :class:`LiveSession` records every item *before* processing it (nothing the sensor sent is lost
 to a processing error), stops at the planned duration, and always closes the recording with a
 summary; a session whose source never connected leaves no recording at all (it would hold
-nothing measured). Its clock starts once the source is connected
+nothing measured). A processing error (a bug) stops the session there: the items that still
+come meanwhile are recorded and not processed, and the recording closes with ``ended`` saying
+the error (:attr:`LiveSession.processing_failed`). Its clock starts once the source is connected
 and streaming: scanning for and connecting to a sensor can take many seconds, none of them
 practice, so the pacer, the program, the sound, the screen and the planned duration all count
 from there. A mark or a pause pressed meanwhile is kept and, once the source connects, takes
@@ -19,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from devices.errors import BreathwiseDeviceError
+from devices.errors import BreathwiseDeviceError, with_advice
 from devices.guide import GuideState
 from devices.packets import RawPacket
 from devices.source import LinkEvent, PacketSource
@@ -43,6 +45,11 @@ StartHook = Callable[[], object]
 T = TypeVar("T")
 QUIET_NS = NS_PER_S
 """With no item for this long (ns), the program's pacer changes are made on the host clock."""
+PROCESSING_ADVICE = (
+    "a bug in Breathwise: please report it and send the recording, which 'breathwise replay' "
+    "can show"
+)
+"""What a person is told to do after a processing error stopped their session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +81,9 @@ class SessionPlan:
 
 @dataclass(frozen=True, slots=True)
 class SessionResult:
-    """How a session ended: the recording written (if any), its summary, any device error, and
-    what became of the recording if ``path`` no longer names it (moved or deleted meanwhile)."""
+    """How a session ended: the recording written (if any), its summary, the error that ended
+    it (a device's, the disk's or a processing error's, as one line with its advice), and what
+    became of the recording if ``path`` no longer names it (moved or deleted meanwhile)."""
 
     path: Path | None
     summary: SessionSummary
@@ -198,6 +206,7 @@ class LiveSession(_SessionBase):
         self._stop_reason = ""
         self._last_item_ns = self.start_mono_ns
         self.conductor: Conductor | None = None
+        self._failure: str | None = None
 
     @property
     def started(self) -> bool:
@@ -252,10 +261,11 @@ class LiveSession(_SessionBase):
         if pipeline is None or (pipeline.pacer is None and pipeline.program is None):
             return
         now_ns = self._clock_ns()
-        if self.conductor is not None:
+        if self.conductor is not None and self._failure is None:
             # What the program had due before this instant happens before the pause, not after.
-            for change in self.conductor.before(now_ns):
-                self._handle_one(change)
+            with self._processing():
+                for change in self.conductor.before(now_ns):
+                    self._handle_one(change)
         action = "resume" if self.state.paused else "pause"
         self.handle(PacerChange(now_ns, self._wall_ns(), action))
 
@@ -269,6 +279,41 @@ class LiveSession(_SessionBase):
         """End the session soon; the recording is closed with its summary."""
         self._stop_reason = reason
         self._stop.set()
+
+    @property
+    def processing_failed(self) -> str | None:
+        """The processing error that stopped the session (one line with its advice), if any.
+
+        Processing is the pipeline, the conductor and the listeners, everything done with an
+        item once it is recorded. An exception there (a bug: expected failures are the
+        device's, handled apart) once ended the session with a traceback, stopped the
+        recording, and closed it as ``completed`` (found in review). Now the session stops,
+        as it does when the disk is full: its coaching, screen and program all come from the
+        processing, and a person must not practise on, uncoached, before a frozen screen.
+        Every item that comes until the session has stopped is still recorded, and nothing
+        more is processed (the pipeline's state is unknown after the error); the recording
+        closes with ``ended`` ``error: ...`` (:attr:`SessionResult.error`).
+        """
+        return self._failure
+
+    @contextlib.contextmanager
+    def _processing(self) -> Iterator[None]:
+        """Run the processing of recorded items; an exception stops the session
+        (:attr:`processing_failed`) instead of ending it with a traceback."""
+        try:
+            yield
+        except Exception as exc:  # a bug, whatever it is: the recording must still close
+            if self._failure is None:
+                # At the last item, or at the end when closing (an item past it ends it).
+                at_ns = min(self._last_item_ns, self.end_ns(self._last_item_ns))
+                t_s = max(0.0, (at_ns - self.start_mono_ns) / NS_PER_S)
+                what = " ".join(f"{type(exc).__name__}: {exc}".split())
+                self._failure = with_advice(
+                    f"processing failed {t_s:.1f} s into the session ({what}), so the session "
+                    "was stopped",
+                    PROCESSING_ADVICE,
+                )
+            self._stop.set()
 
     def _check_writer(self) -> None:
         """End the session when the recording cannot be written (a full disk): going on would
@@ -287,27 +332,32 @@ class LiveSession(_SessionBase):
             # Before the start (still connecting) there is no session to record into.
             return
         conductor = self.conductor
-        if conductor is not None and not isinstance(item, PacerChange):
-            for change in conductor.before(item.t_mono_ns):
-                self._handle_one(change)
+        if conductor is not None and not isinstance(item, PacerChange) and not self._failure:
+            with self._processing():
+                for change in conductor.before(item.t_mono_ns):
+                    self._handle_one(change)
         events = self._handle_one(item)
-        if conductor is not None:
-            for change in conductor.after(events, item.t_mono_ns):
-                self._handle_one(change)
+        if conductor is not None and not self._failure:
+            with self._processing():
+                for change in conductor.after(events, item.t_mono_ns):
+                    self._handle_one(change)
 
     def _handle_one(self, item: Item) -> list[Event]:
         if self.writer is not None:
             self.writer.write_item(item)
             self._check_writer()
         self._last_item_ns = max(self._last_item_ns, item.t_mono_ns)
-        if self.pipeline is None:
+        if self.pipeline is None or self._failure is not None:
             return []
-        events = self.pipeline.handle((item,))
-        self._dispatch(events)
+        events: list[Event] = []
+        with self._processing():
+            events = self.pipeline.handle((item,))
+            self._dispatch(events)
         return events
 
     async def run(self, source: PacketSource) -> SessionResult:
-        """Run until the planned duration, :meth:`stop`, or a device failure.
+        """Run until the planned duration, :meth:`stop`, a device failure, a full disk or a
+        processing error (:attr:`processing_failed`).
 
         The session's clock starts once ``source`` is connected: its planned duration, pacer,
         program and recording all count from there. A source that never connects (a failure,
@@ -327,14 +377,18 @@ class LiveSession(_SessionBase):
             if self.pipeline is None:
                 self._begin(source, connected=False)
             assert self.pipeline is not None
-            if self.writer is not None and self.writer.failure is not None:
-                error = self.writer.failure_message
             # The later of the clock and the last item: a source may run ahead of a test clock.
             now_ns = max(self._clock_ns(), self._last_item_ns)
             end_mono = min(now_ns, self.end_ns(now_ns))
-            # What the program had due by the end (its end itself, when it ran through).
-            self._dispatch(self.pipeline.finish(end_mono))
-            summary = self.pipeline.summary(max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S))
+            if self._failure is None:
+                with self._processing():
+                    # What the program had due by the end (its end itself, when it ran through).
+                    self._dispatch(self.pipeline.finish(end_mono))
+            duration_s = max(0.0, (end_mono - self.start_mono_ns) / NS_PER_S)
+            summary = self._closing_summary(duration_s)
+            error = error or self._failure
+            if self.writer is not None and self.writer.failure is not None:
+                error = self.writer.failure_message
             summary["ended"] = f"error: {error}" if error else (self._stop_reason or "completed")
             summary.update(
                 sensor_loss(self.pipeline.gaps, summary.get("duration_s", 0.0), self._sensors())
@@ -344,6 +398,14 @@ class LiveSession(_SessionBase):
         if self.writer is None:
             return SessionResult(None, summary, error)
         return SessionResult(self.writer.path, summary, error, self.writer.displaced)
+
+    def _closing_summary(self, duration_s: float) -> SessionSummary:
+        """The summary the recording closes with: the pipeline's, or, when a processing error
+        keeps it from giving one, the duration alone (a replay recomputes the rest)."""
+        assert self.pipeline is not None
+        with self._processing():
+            return self.pipeline.summary(duration_s)
+        return {"duration_s": duration_s}
 
     def _begin(self, source: PacketSource, *, connected: bool) -> None:
         """Start the session now: its clocks, header, pipeline, recording and conductor.
@@ -472,14 +534,16 @@ class LiveSession(_SessionBase):
             if self.writer is not None:
                 self.writer.flush_if_due()
                 self._check_writer()
-            if self.conductor is not None and now - self._last_item_ns > QUIET_NS:
-                # The sensor is silent: the program still moves on, on the host clock.
-                for change in self.conductor.before(now):
-                    self._handle_one(change)
-                if self.pipeline is not None:
-                    # Its steps and cues are said now too, not at the next item (with no
-                    # sensor, the next step's pacer change or the end).
-                    self._dispatch(self.pipeline.catch_up(now))
+            quiet = now - self._last_item_ns > QUIET_NS
+            if self.conductor is not None and quiet and self._failure is None:
+                with self._processing():
+                    # The sensor is silent: the program still moves on, on the host clock.
+                    for change in self.conductor.before(now):
+                        self._handle_one(change)
+                    if self.pipeline is not None and self._failure is None:
+                        # Its steps and cues are said now too, not at the next item (with no
+                        # sensor, the next step's pacer change or the end).
+                        self._dispatch(self.pipeline.catch_up(now))
             await self._sleep(0.25)
 
 

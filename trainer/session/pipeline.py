@@ -8,7 +8,9 @@ reproduces the live session's events exactly.
 Consecutive belt packets are merged into one processor update. That cannot change any output:
 the breath processors give the same breaths for any chunking (tested), and merging never moves
 a packet across an item of another kind, so the heart-rate and pacer state seen by each breath is
-the same as when packets are handled one by one.
+the same as when packets are handled one by one. Nor does it change the order of the events: one
+added while belt samples wait for their update (a status line, a program's step) first has
+them analysed (``_EventLog``), so it comes after their breaths, as one item at a time.
 
 Breathing comes from up to three sources (docs/reference/design.md, "Sources of breathing, best
 first"): the belt and the chest accelerometer, breath by breath, whenever they stream; and
@@ -42,7 +44,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -521,6 +523,33 @@ class _BeltState:
     joiner: Reassembler = field(default_factory=Reassembler)
 
 
+class _EventLog(list[Event]):
+    """The events of one call of the pipeline, in the order they happen.
+
+    Consecutive belt packets are merged: their samples wait (``_BeltState.pending``) until an
+    item of another kind or the end of the call, and only then are the breaths they hold found.
+    An event added meanwhile (a sensor silent since the start, a malformed packet, the belt's
+    rate, a program's step) came before breaths those earlier samples confirm, when the items
+    were handled in one call (``replay --speed max``, 4096 at a time) and after them when
+    handled one by one (live, a timed replay): a status line at 10.0 s was printed above the
+    breaths of 4.5 and 8.3 s (found in review). So adding an event first analyses the belt
+    samples held (``before``), whatever path adds it: the order is that of one item at a time.
+    ``before`` adds events of its own (belt samples, breaths) once nothing is held any more:
+    the call each of those makes back into it returns at once.
+    """
+
+    __slots__ = ("_before",)
+
+    def __init__(self, before: Callable[[_EventLog], None]) -> None:
+        super().__init__()
+        self._before = before
+
+    def append(self, event: Event, /) -> None:
+        """Add ``event`` after the events of the belt samples held before it."""
+        self._before(self)
+        super().append(event)
+
+
 class Pipeline:
     """Decoders, processors and coach for one session.
 
@@ -662,8 +691,14 @@ class Pipeline:
 
     # ----------------------------------------------------------------------------- items
     def handle(self, items: Sequence[Item]) -> list[Event]:
-        """Process items in order and return the events they cause, in order."""
-        events, self._device_notes = self._device_notes, []
+        """Process items in order and return the events they cause, in order.
+
+        The events are the same, in the same order, however the items are split into calls
+        (one by one live and in a timed replay, 4096 at a time at ``--speed max``).
+        """
+        events = _EventLog(self._flush_belt)
+        events.extend(self._device_notes)
+        self._device_notes = []
         for item in items:
             if not self._silence_checked:
                 self._check_silence(item.t_mono_ns, events)
@@ -697,7 +732,7 @@ class Pipeline:
                 self.marks.append(mark)
                 events.append(mark)
         self._flush_belt(events)
-        return events
+        return list(events)
 
     def finish(self, end_mono_ns: int) -> list[Event]:
         """The events due by the session's end that no item came to trigger: the program's cues
@@ -707,28 +742,28 @@ class Pipeline:
         planned end (the session stops there), so the program's end went unsaid. Live and
         replay both call this with the recorded end, so both say the same.
         """
-        events: list[Event] = []
+        events = _EventLog(self._flush_belt)
         if not self._silence_checked:
             self._check_silence(end_mono_ns, events)
         if self.program is not None:
             self._program_events(end_mono_ns, events, slack_s=PROGRAM_END_SLACK_S, at_end=True)
         self._flush_belt(events)
-        return events
+        return list(events)
 
     def catch_up(self, t_mono_ns: int, *, slack_s: float = 0.0) -> list[Event]:
         """The program's events due by ``t_mono_ns`` (plus ``slack_s``) that no item came to
         trigger: while the sensor is silent, or when there is none (``--device none``), a live
         session calls this so that steps and cues are said on time. A replay finds the same
         events at its next item, with the same times and in the same order."""
-        events: list[Event] = []
+        events = _EventLog(self._flush_belt)
         if not self._silence_checked:
             self._check_silence(t_mono_ns, events)
         if self.program is not None:
             self._program_events(t_mono_ns, events, slack_s=slack_s)
         self._flush_belt(events)
-        return events
+        return list(events)
 
-    def _check_silence(self, t_mono_ns: int, events: list[Event]) -> None:
+    def _check_silence(self, t_mono_ns: int, events: _EventLog) -> None:
         """Once the session has reached :data:`SILENT_SAY_S`, name each listed sensor that has
         sent no measurement and whose link is up (a lost link is said already), in a status
         line stamped at that time."""
@@ -755,7 +790,7 @@ class Pipeline:
         return (offset - self.program_clock.paused_ns(offset)) / NS_PER_S
 
     def _program_events(
-        self, t_mono_ns: int, events: list[Event], slack_s: float = 0.0, *, at_end: bool = False
+        self, t_mono_ns: int, events: _EventLog, slack_s: float = 0.0, *, at_end: bool = False
     ) -> None:
         """Add the program's events due by ``t_mono_ns`` (plus ``slack_s``) to ``events``.
 
@@ -776,8 +811,6 @@ class Pipeline:
         found = [e for e in found if e.kind is not EventKind.PATTERN]
         if not found:
             return
-        # Breaths from belt samples before this instant come first, however items are batched.
-        self._flush_belt(events)
         steps = self.program.program.steps
         for event in found:
             events.append(
@@ -792,7 +825,7 @@ class Pipeline:
                 )
             )
 
-    def _belt_packet(self, packet: RawPacket, events: list[Event]) -> None:
+    def _belt_packet(self, packet: RawPacket, events: _EventLog) -> None:
         joiner = self._belt.joiner
         dropped = joiner.dropped
         try:
@@ -887,9 +920,7 @@ class Pipeline:
         steps = np.arange(1, lost + 1, dtype=np.float64) / (lost + 1)
         belt.pending.extend((start + (end - start) * steps).tolist())
 
-    def _check_belt_rate(
-        self, t_s: float, counter: int, n_samples: int, events: list[Event]
-    ) -> None:
+    def _check_belt_rate(self, t_s: float, counter: int, n_samples: int, events: _EventLog) -> None:
         """Measure the belt's sample rate from its packets' arrival; change rate when it is off.
 
         A packet leaves the belt when its last sample is taken and arrives after a delay that is
@@ -974,6 +1005,8 @@ class Pipeline:
                 "measured rate"
             )
         events.append(StatusEvent(t_s, "breathing", message))
+        # The samples held so far (analysed by the append above, _EventLog) were taken at the
+        # old rate; the next ones start a tracker at the new one.
         self._flush_belt(events)
         belt.tracker = None
         belt.fs_hz = new_hz
@@ -995,7 +1028,7 @@ class Pipeline:
         belt.stretch_t0_s, belt.last_counter = None, None
         belt.measured_hz = []
 
-    def _flush_belt(self, events: list[Event]) -> None:
+    def _flush_belt(self, events: _EventLog) -> None:
         belt = self._belt
         if not belt.pending or belt.tracker is None:
             return
@@ -1025,7 +1058,7 @@ class Pipeline:
                 breath = replace(breath, quality="uncertain")
             self._breath(breath, events, "belt")
 
-    def _breath(self, breath: Breath, events: list[Event], source: str) -> None:
+    def _breath(self, breath: Breath, events: _EventLog, source: str) -> None:
         """Take a breath of the belt or the accelerometer: estimate, show, coach.
 
         With both sources giving breaths, only those of the one a second
@@ -1069,7 +1102,7 @@ class Pipeline:
                     self._show(item, events, source)
         self._estimates(estimates, events)
 
-    def _say_unsettled(self, breath: Breath, events: list[Event]) -> None:
+    def _say_unsettled(self, breath: Breath, events: _EventLog) -> None:
         """Say once, when the accelerometer's breaths shown have had no learnt inhale direction
         for :data:`ACC_UNSETTLED_SAY_S`, that nothing is coached until it is learnt; said again
         after it has been learnt and lost (a new posture)."""
@@ -1119,7 +1152,7 @@ class Pipeline:
             return clock.paused_at(onset_ns)
         return 2 * (clock.paused_ns(end_ns) - clock.paused_ns(onset_ns)) > end_ns - onset_ns
 
-    def _show(self, breath: Breath, events: list[Event], source: str) -> None:
+    def _show(self, breath: Breath, events: _EventLog, source: str) -> None:
         self._last_shown = (source, breath)
         # A breath is judged by what was asked when it began: one begun in the step before a
         # switch between paced and own rhythm belongs to that step (against the new pacer,
@@ -1173,7 +1206,7 @@ class Pipeline:
             return None
         return self.hr_bpm
 
-    def _estimates(self, new: list[BreathEstimate], events: list[Event]) -> None:
+    def _estimates(self, new: list[BreathEstimate], events: _EventLog) -> None:
         """Hand new estimates to the source selector; report its answer after each one."""
         for estimate in new:
             self.estimates.setdefault(estimate.source, []).append(estimate)
@@ -1185,7 +1218,7 @@ class Pipeline:
             )
             events.append(self.breath_rate)
 
-    def _heart_packet(self, packet: RawPacket, events: list[Event]) -> None:
+    def _heart_packet(self, packet: RawPacket, events: _EventLog) -> None:
         try:
             hrm = decode_heart_rate_measurement(packet.payload)
         except DecodeError as exc:
@@ -1240,7 +1273,7 @@ class Pipeline:
                 self._estimates(from_rr((estimate,)), events)
                 self._pace(estimate, events)
 
-    def _heart_rate_only(self, t_s: float, hr_bpm: float, events: list[Event]) -> None:
+    def _heart_rate_only(self, t_s: float, hr_bpm: float, events: _EventLog) -> None:
         """A heart rate reported without RR intervals before any beat: shown (a
         :class:`BeatsEvent` without beats), and after :data:`HR_ONLY_SAY_PACKETS` such
         notifications in a row said once, with what it leaves out."""
@@ -1286,7 +1319,7 @@ class Pipeline:
                 return rate, basis, float(np.median(asked)) if asked else None
         return None, None, None
 
-    def _pace(self, estimate: RRBreathEstimate, events: list[Event]) -> None:
+    def _pace(self, estimate: RRBreathEstimate, events: _EventLog) -> None:
         """Score a heart-rhythm rate against the pacer when it is what the person is shown
         (the selector's answer: no belt or accelerometer is doing better), good enough, and
         the pacer held one rate over its whole window."""
@@ -1311,7 +1344,7 @@ class Pipeline:
         self.paces.append(event)
         events.append(event)
 
-    def _pmd_control_packet(self, packet: RawPacket, events: list[Event]) -> None:
+    def _pmd_control_packet(self, packet: RawPacket, events: _EventLog) -> None:
         """Say when the sensor stops one of the session's streams on its own.
 
         A Polar sensor sends a stop notice on its control point when it ends a stream itself
@@ -1339,7 +1372,7 @@ class Pipeline:
                 )
                 events.append(StatusEvent(t_s, "device", message))
 
-    def _pmd_packet(self, packet: RawPacket, events: list[Event]) -> None:
+    def _pmd_packet(self, packet: RawPacket, events: _EventLog) -> None:
         try:
             samples = self._pmd.feed(packet)
         except DecodeError as exc:
@@ -1400,7 +1433,7 @@ class Pipeline:
             elif held_s == 0.0:
                 self._acc_held_said = False
 
-    def _decode_error(self, packet: RawPacket, exc: Exception, events: list[Event]) -> None:
+    def _decode_error(self, packet: RawPacket, exc: Exception, events: _EventLog) -> None:
         self.decode_errors[packet.stream] += 1
         if packet.stream == Stream.GODIRECT:
             # A packet the belt sent, whose counter value is gone (_check_belt_rate).
@@ -1417,7 +1450,7 @@ class Pipeline:
                 )
             )
 
-    def _pacer_change(self, change: PacerChange, events: list[Event]) -> None:
+    def _pacer_change(self, change: PacerChange, events: _EventLog) -> None:
         t_s = self.session_time_s(change.t_mono_ns)
         # One record of the pauses serves the practised time and, in a program session, the
         # program's clock. A program session can pause in an own-rhythm step too.
@@ -1453,7 +1486,7 @@ class Pipeline:
         self._previous_context = (self.pacer, self.target_ratio)
         self._context_since_s = t_s
 
-    def _link_event(self, event: LinkEvent, events: list[Event]) -> None:
+    def _link_event(self, event: LinkEvent, events: _EventLog) -> None:
         t_s = self.session_time_s(event.t_mono_ns)
         # A strap's link loss leaves the belt's packets and counter as they were.
         if event.device not in self._not_belt_devices:

@@ -188,8 +188,10 @@ class SessionSummary(TypedDict, total=False):
     resonance: ResonanceSummary
     """A resonance assessment's outcome; absent for any other session."""
     ended: str
-    """How the session ended: ``completed``, ``quit``, ``interrupted``, ``error: ...``, ``disk
-    full...``; on a replay or an analysis also ``replay stopped`` or ``recording cut short``.
+    """How the session ended: ``completed``, ``quit``, ``interrupted``, ``error: ...`` (a
+    device's failure, a recording that cannot be written, or a processing error, each as one
+    line with its advice), ``disk full...``; on a replay or an analysis also ``replay
+    stopped`` or ``recording cut short``.
     Added by whoever ended the session, not by the pipeline."""
     imported: bool
     """True in a recording written by ``breathwise import`` (whose summary holds only this and
