@@ -708,3 +708,36 @@ def test_sample_times_of_a_recording_are_monotonic() -> None:
     clock = SampleClock(130.0)
     times = np.concatenate([clock.sample_times_ns(10**9 * k, 130) for k in range(1, 5)])
     assert np.all(np.diff(times) > 0)
+
+
+@pytest.mark.parametrize(
+    ("how", "words"),
+    [
+        ("denied", "read not permitted (ATT error 0x02)"),
+        ("unpaired", "not paired (org.bluez.Error.NotPermitted)"),
+    ],
+)
+async def test_an_optional_detail_the_sensor_will_not_let_be_read_is_left_out(
+    fake_bluez: Callable[..., FakeBlueZ], how: str, words: str
+) -> None:
+    # Before: the refused read failed every connect attempt alike ("switch the sensor off and
+    # on", or "--pair" to bond a strap whose heart rate needs no pairing), and heart rate,
+    # which needs none of these details, never streamed.
+    fake = fake_bluez(
+        "--devices", "strap", "--hr-interval", "0.05",
+        "--refuse-read", f"2a26:{how}", "--refuse-read", f"2a19:{how}",
+    )  # fmt: skip
+    strap = HeartRateStrap(STRAP_ADDRESS, policy=FAST)
+    got = await run_for(strap, 0.6)
+    assert got.error is None and len(got.packets(Stream.HEART_RATE)) >= 3
+    await assert_nothing_missing(fake, STRAP_ADDRESS, got)
+    assert await fake.control.connects(STRAP_ADDRESS) == 1
+    details = strap.info.details
+    # Absent, not made up; what the sensor did let be read is kept.
+    assert "firmware_revision" not in details and "battery_percent" not in details
+    assert details["manufacturer"] == "Fake Straps Inc"
+    assert details["body_sensor_location"] == "chest"
+    assert details["notes"] == [
+        f"{STRAP_ADDRESS} did not let its firmware revision and battery level be read"
+        f" ({words}); streaming, and recording without them"
+    ]
