@@ -29,6 +29,13 @@ started again with the same settings, at most :data:`MAX_STREAM_RESTARTS` times 
 per connection (a sensor that keeps stopping has a reason; the warning says which stream
 went quiet). The indication and the new start's response are recorded like every
 control-point value, so a replay sees the gap and the restart.
+
+A stream the sensor refuses to start with INVALID_MTU (10: the link's MTU is below the 232
+bytes PMD needs, fact sheet §2) is left out like one it does not offer, with a note naming the
+reason, as long as another stream runs: on Linux the MTU is BlueZ's to settle, not this
+program's (fact sheet §5), so ending the start over it threw away the heart rate and the
+accelerometer the session could use (found in review). Only on the first connect, before the
+recording header is written; a refusal after that ends the session as before.
 """
 
 from __future__ import annotations
@@ -81,8 +88,14 @@ MAX_STREAM_RESTARTS = 3
 
 # Rates and ranges are chosen from what the sensor offers, so a refusal of them is the
 # sensor's fault and gets the default advice.
+_MTU_WORDS = (
+    "the Bluetooth link's MTU is too small for its frames (PMD needs >= 232 bytes, and on"
+    " Linux BlueZ, not this program, settles the MTU: a newer BlueZ or another Bluetooth"
+    " adapter may allow it)"
+)
 _STATUS_ADVICE: Mapping[int, str] = {
-    Status.INVALID_MTU: "the Bluetooth link's MTU is too small for PMD (needs >= 232 bytes)",
+    Status.INVALID_MTU: "update BlueZ or use another Bluetooth adapter: the link's MTU is too"
+    " small for PMD (needs >= 232 bytes)",
     Status.DEVICE_IN_CHARGER: "take the sensor off its charger",
     Status.INVALID_STATE: "take the sensor off the strap for a minute and try again",
 }
@@ -164,6 +177,8 @@ class PolarH10(BleSensor):
         """How many streams were started again after such a stop."""
         self._restarts_left: dict[MeasurementType, int] = {}
         self._restart_tasks: set[asyncio.Task[None]] = set()
+        self._streams_ran = False
+        """Whether the streams once ran (the header then says what they are)."""
 
     def _stream_parameters(self) -> dict[str, dict[str, Any]]:
         # The layout devices.pmd_stream reads: one object per measurement type.
@@ -298,8 +313,20 @@ class PolarH10(BleSensor):
 
     async def _start(
         self, client: BleakClient, measurement: MeasurementType, settings: dict[SettingType, int]
-    ) -> PmdResponse:
+    ) -> PmdResponse | None:
+        """Start ``measurement``; None if it was left out instead (INVALID_MTU, module notes)."""
         response = await self._command(client, build_start(measurement, settings))
+        if (
+            response.status == Status.INVALID_MTU
+            and not self._streams_ran
+            and (self._want_hr or self._wanted_besides(measurement))
+        ):
+            self._leave_out(
+                measurement,
+                f"refused to start {measurement.name}: {response.status_name}"
+                f" ({response.status}), {_MTU_WORDS}",
+            )
+            return None
         # After a reconnect the sensor may still be streaming; that is the state we want.
         self._check(response, f"start {measurement.name}", tolerate=(Status.ALREADY_IN_STATE,))
         self._running.append(measurement)
@@ -345,6 +372,7 @@ class PolarH10(BleSensor):
             await self._start_ecg(client)
         if self._want_acc:
             await self._start_acc(client)
+        self._streams_ran = True
 
     async def _heart_rate_only(self, client: BleakClient) -> None:
         """Stream the standard heart-rate service alone, as a
@@ -363,9 +391,16 @@ class PolarH10(BleSensor):
     def _wants(self, measurement: MeasurementType) -> bool:
         return self._want_ecg if measurement is MeasurementType.ECG else self._want_acc
 
-    def _leave_out(self, measurement: MeasurementType) -> None:
-        """Run without a stream the sensor does not offer, and say so (module notes)."""
-        self._note(f"{self.info.name} does not offer {measurement.name}; streaming without it")
+    def _wanted_besides(self, measurement: MeasurementType) -> bool:
+        """Whether the PMD stream other than ``measurement`` is still to run."""
+        other = MeasurementType.ACC if measurement is MeasurementType.ECG else MeasurementType.ECG
+        return self._wants(other)
+
+    def _leave_out(self, measurement: MeasurementType, why: str = "") -> None:
+        """Run without a stream the sensor does not offer, or refused for ``why``, and say so
+        (module notes)."""
+        why = why or f"does not offer {measurement.name}"
+        self._note(f"{self.info.name} {why}; streaming without it")
         if measurement is MeasurementType.ECG:
             self._want_ecg = False
         else:
@@ -415,6 +450,8 @@ class PolarH10(BleSensor):
                 SettingType.RANGE: range_g,
             },
         )
+        if response is None:
+            return
         acc = self.info.streams[Stream.PMD_DATA.value]["acc"]
         acc.update(fs_hz=fs_hz, range_g=range_g, resolution_bits=resolution)
         # Some sensors return FACTOR with the start response (Verity: 0.000244); the H10 sends a

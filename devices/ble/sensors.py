@@ -44,6 +44,7 @@ from devices.ble.errors import (
     SensorCommandError,
     UnsupportedDeviceError,
     device_object_gone,
+    gatt_error_words,
     is_busy,
     is_fatal,
     map_bleak_error,
@@ -87,6 +88,35 @@ DEVICE_INFORMATION_UUIDS: dict[str, str] = {
     "firmware_revision": sig_uuid(0x2A26),
     "software_revision": sig_uuid(0x2A28),
 }
+
+DETAIL_WORDS: dict[str, str] = {
+    "manufacturer": "manufacturer name",
+    "model": "model number",
+    "serial": "serial number",
+    "hardware_revision": "hardware revision",
+    "firmware_revision": "firmware revision",
+    "software_revision": "software revision",
+    "battery_percent": "battery level",
+    "body_sensor_location": "body sensor location",
+}
+"""Each optional detail in words, for the note on those a sensor would not let be read."""
+
+_READ_REFUSALS = {
+    "org.bluez.Error.NotPermitted",
+    "org.bluez.Error.NotAuthorized",
+    "org.bluez.Error.NotSupported",
+}
+"""BlueZ's answers for a read the device refused: ``src/gatt-client.c``
+(``create_gatt_dbus_error``) turns the ATT refusals into these; bleak passes on those it does
+not turn into :class:`~bleak.exc.BleakGATTProtocolError` ("Not paired")."""
+
+
+def _read_refused(exc: BaseException) -> bool:
+    """Whether a failed read was the device's refusal or silence, not a failure of the link."""
+    if isinstance(exc, BleakDBusError):
+        return exc.dbus_error in _READ_REFUSALS
+    return isinstance(exc, BleakGATTProtocolError | TimeoutError)
+
 
 BODY_SENSOR_LOCATIONS = ("other", "chest", "wrist", "finger", "hand", "ear lobe", "foot")
 """0x2A38 values 0-6 [GXML]."""
@@ -295,23 +325,66 @@ class BleSensor:
             )
 
     async def _read_details(self, client: BleakClient) -> None:
-        """Read battery, body sensor location and Device Information into ``info.details``."""
+        """Read battery, body sensor location and Device Information into ``info.details``,
+        as far as the sensor lets.
+
+        None of these is needed to stream; they only describe the sensor in the recording
+        header. A read the sensor refuses (ATT Read Not Permitted, or BlueZ's "Not paired" for
+        a string that needs encryption while heart rate does not) or leaves unanswered for
+        ``command_timeout_s`` is skipped while the link stays up: the value is absent from
+        ``info.details``, and one note names what was not read and why. Before, any such
+        refusal failed every connect attempt alike, and the sensor never streamed (found in
+        review). A read that fails because the link went down is raised as before, and the
+        attempt is retried like any drop during a connect.
+        """
         details = self.info.details
+        skipped: list[str] = []
+        why: list[str] = []
         for key, uuid in DEVICE_INFORMATION_UUIDS.items():
-            if self._has_char(client, uuid):
-                raw = await client.read_gatt_char(uuid)
-                details[key] = bytes(raw).split(b"\x00", 1)[0].decode("utf-8", "replace")
-        if self._has_char(client, BATTERY_LEVEL_UUID):
-            raw = await client.read_gatt_char(BATTERY_LEVEL_UUID)
-            if raw:
-                details["battery_percent"] = raw[0]
-        if self._has_char(client, BODY_SENSOR_LOCATION_UUID):
-            raw = await client.read_gatt_char(BODY_SENSOR_LOCATION_UUID)
-            if raw:
-                index = raw[0]
-                details["body_sensor_location"] = (
-                    BODY_SENSOR_LOCATIONS[index] if index < len(BODY_SENSOR_LOCATIONS) else index
-                )
+            raw = await self._read_optional(client, uuid, key, skipped, why)
+            if raw is not None:
+                details[key] = raw.split(b"\x00", 1)[0].decode("utf-8", "replace")
+        raw = await self._read_optional(client, BATTERY_LEVEL_UUID, "battery_percent", skipped, why)
+        if raw:
+            details["battery_percent"] = raw[0]
+        raw = await self._read_optional(
+            client, BODY_SENSOR_LOCATION_UUID, "body_sensor_location", skipped, why
+        )
+        if raw:
+            index = raw[0]
+            details["body_sensor_location"] = (
+                BODY_SENSOR_LOCATIONS[index] if index < len(BODY_SENSOR_LOCATIONS) else index
+            )
+        if skipped:
+            what = " and ".join([", ".join(skipped[:-1]), skipped[-1]] if skipped[1:] else skipped)
+            self._note(
+                f"{self.info.name} did not let its {what} be read ({why[0]}); streaming, and"
+                f" recording without {'it' if len(skipped) == 1 else 'them'}"
+            )
+
+    async def _read_optional(
+        self, client: BleakClient, uuid: str, key: str, skipped: list[str], why: list[str]
+    ) -> bytes | None:
+        """The value of optional characteristic ``uuid``; None if the device lacks it, or
+        refused or did not answer the read while the link stayed up (then the words for
+        ``key`` go to ``skipped`` and the reason to ``why``)."""
+        if not self._has_char(client, uuid):
+            return None
+        try:
+            async with asyncio.timeout(self.command_timeout_s):
+                return bytes(await client.read_gatt_char(uuid))
+        except (BleakGATTProtocolError, BleakDBusError, TimeoutError) as exc:
+            if not client.is_connected or not _read_refused(exc):
+                raise
+            reason = (
+                f"no answer within {self.command_timeout_s:g} s"
+                if isinstance(exc, TimeoutError)
+                else gatt_error_words(exc)
+            )
+            logger.info("%s: reading %s failed: %s", self._address, key, reason)
+            skipped.append(DETAIL_WORDS[key])
+            why.append(reason)
+            return None
 
     # -- connecting ------------------------------------------------------------------------------
 

@@ -154,6 +154,30 @@ async def test_what_a_sensor_left_out_is_a_status_line_live_and_in_the_replay(
     assert note in replay.stdout.splitlines()
 
 
+async def test_a_strap_refusing_to_have_its_serial_read_still_records_its_heart_rate(
+    fake_bluez: Callable[..., FakeBlueZ], tmp_path: Path
+) -> None:
+    """A strap refusing the read of a Device Information string (here the firmware revision,
+    as if it needed encryption) ended the start after 4 attempts with "run again with
+    --pair": pairing a strap whose heart rate needs none, to fill in the recording header."""
+    fake_bluez("--devices", "strap", "--hr-interval", "0.2", "--refuse-read", "2a26:unpaired")
+    live = _breathwise(
+        "live", "--device", STRAP_NAME, "--minutes", "0.1", "--headless", "--no-sound",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    assert "connecting to" not in live.stderr  # no retries
+    note = (
+        f"status at     0.0 s  {STRAP_NAME} did not let its firmware revision be read (not"
+        " paired (org.bluez.Error.NotPermitted)); streaming, and recording without it"
+    )
+    assert note in live.stdout.splitlines(), live.stdout
+    (path,) = tmp_path.glob("*.bwr")
+    recording = read_recording(path)
+    assert "firmware_revision" not in recording.header.source.details
+    assert sum(p.stream == "hr" for p in recording.packets) >= 10
+
+
 @pytest.mark.parametrize(
     ("scenario", "why"),
     [

@@ -795,3 +795,73 @@ def test_sample_times_of_a_recording_are_monotonic() -> None:
     clock = SampleClock(130.0)
     times = np.concatenate([clock.sample_times_ns(10**9 * k, 130) for k in range(1, 5)])
     assert np.all(np.diff(times) > 0)
+
+
+@pytest.mark.parametrize(
+    ("how", "words"),
+    [
+        ("denied", "read not permitted (ATT error 0x02)"),
+        ("unpaired", "not paired (org.bluez.Error.NotPermitted)"),
+    ],
+)
+async def test_an_optional_detail_the_sensor_will_not_let_be_read_is_left_out(
+    fake_bluez: Callable[..., FakeBlueZ], how: str, words: str
+) -> None:
+    # Before: the refused read failed every connect attempt alike ("switch the sensor off and
+    # on", or "--pair" to bond a strap whose heart rate needs no pairing), and heart rate,
+    # which needs none of these details, never streamed.
+    fake = fake_bluez(
+        "--devices", "strap", "--hr-interval", "0.05",
+        "--refuse-read", f"2a26:{how}", "--refuse-read", f"2a19:{how}",
+    )  # fmt: skip
+    strap = HeartRateStrap(STRAP_ADDRESS, policy=FAST)
+    got = await run_for(strap, 0.6)
+    assert got.error is None and len(got.packets(Stream.HEART_RATE)) >= 3
+    await assert_nothing_missing(fake, STRAP_ADDRESS, got)
+    assert await fake.control.connects(STRAP_ADDRESS) == 1
+    details = strap.info.details
+    # Absent, not made up; what the sensor did let be read is kept.
+    assert "firmware_revision" not in details and "battery_percent" not in details
+    assert details["manufacturer"] == "Fake Straps Inc"
+    assert details["body_sensor_location"] == "chest"
+    assert details["notes"] == [
+        f"{STRAP_ADDRESS} did not let its firmware revision and battery level be read"
+        f" ({words}); streaming, and recording without them"
+    ]
+
+
+MTU_NOTE = (
+    "refused to start {}: INVALID_MTU (10), the Bluetooth link's MTU is too small for its"
+    " frames (PMD needs >= 232 bytes, and on Linux BlueZ, not this program, settles the MTU:"
+    " a newer BlueZ or another Bluetooth adapter may allow it); streaming without it"
+)
+
+
+async def test_ecg_refused_for_a_small_mtu_is_left_out_and_heart_rate_and_acc_go_on(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    # Before: "refused to start ECG: INVALID_MTU (10) — the Bluetooth link's MTU is too small
+    # for PMD" ended the start, and the heart rate and ACC the session could use went with it.
+    fake = fake_bluez("--devices", "polar", "--cp-error", "ecg:10", "--hr-interval", "0.2")
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    got = await run_for(polar, 1.2)
+    assert got.error is None
+    await assert_nothing_missing(fake, POLAR_ADDRESS, got)
+    frames = [parse_frame(p.payload) for p in got.packets(Stream.PMD_DATA)]
+    assert frames and {f.measurement_type for f in frames} == {MeasurementType.ACC}
+    assert got.packets(Stream.HEART_RATE)
+    # The header promises no ECG, and the note says why there is none.
+    assert set(polar.info.streams["pmd"]) == {"acc"}
+    assert polar.info.details["notes"] == [f"{POLAR_ADDRESS} {MTU_NOTE.format('ECG')}"]
+    assert await fake.control.connects(POLAR_ADDRESS) == 1
+
+
+async def test_a_small_mtu_still_ends_the_start_when_nothing_else_would_stream(
+    fake_bluez: Callable[..., FakeBlueZ],
+) -> None:
+    fake = fake_bluez("--devices", "polar", "--cp-error", "ecg:10")
+    with pytest.raises(SensorCommandError, match="INVALID_MTU") as info:
+        async with PolarH10(POLAR_ADDRESS, policy=FAST, acc=False, heart_rate=False):
+            pass
+    assert info.value.advice.startswith("update BlueZ or use another Bluetooth adapter")
+    assert not await fake.control.is_connected(POLAR_ADDRESS)

@@ -164,6 +164,12 @@ class Scenario:
     acc_factor: float | None = None
     """FACTOR (float32) a Polar returns with a successful ACC start, as a Verity does, instead
     of the H10's lone trailing byte; NaN, 0 or negative for a sensor saying nonsense."""
+    refuse_read: dict[str, str] = field(default_factory=dict)
+    """Characteristic UUID -> how a read of it is refused while the link stays up: ``denied``
+    as BlueZ answers ATT Read Not Permitted (``org.bluez.Error.NotPermitted`` "Read not
+    permitted", ``src/gatt-client.c``), ``unpaired`` as it answers insufficient
+    authentication or encryption ("Not paired"): a sensor whose optional details need
+    encryption while heart rate does not."""
     hr_interval_s: float = 1.0
     ecg_drift: float = 0.006
     acc_drift: float = -0.004
@@ -364,6 +370,8 @@ class GattService(ServiceInterface):
 
 
 ReadHandler = Callable[[], bytes]
+READ_REFUSALS = {"denied": "Read not permitted", "unpaired": "Not paired"}
+"""``--refuse-read`` HOW -> the text of BlueZ's ``org.bluez.Error.NotPermitted`` answer."""
 WriteHandler = Callable[[bytes], None]
 
 
@@ -418,6 +426,9 @@ class Characteristic(ServiceInterface):
 
     @dbus_method()
     def ReadValue(self, options: DBusDict) -> DBusBytes:
+        refusal = self.model.scenario.refuse_read.get(self.uuid)
+        if refusal is not None:
+            raise DBusError("org.bluez.Error.NotPermitted", READ_REFUSALS[refusal])
         if self.read_handler is None:
             raise DBusError("org.bluez.Error.NotPermitted", "Read not permitted")
         self.value = self.read_handler()
@@ -1402,6 +1413,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="a Polar's ACC start reply carries FACTOR F (float32; 'nan' is allowed)",
     )
     parser.add_argument(
+        "--refuse-read",
+        action="append",
+        default=[],
+        metavar="UUID16[:HOW]",
+        help="reads of this characteristic (e.g. 2a19, 2a26) are refused while the link stays "
+        "up; HOW: denied (Read not permitted, the default) or unpaired (Not paired)",
+    )
+    parser.add_argument(
         "--hr-interval",
         type=float,
         default=1.0,
@@ -1427,6 +1446,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
             float(after),
             int(times[0]) if times else 1,
         )
+    refuse_read: dict[str, str] = {}
+    for item in args.refuse_read:
+        short, _, how = item.partition(":")
+        if (how or "denied") not in READ_REFUSALS:
+            parser.error(f"--refuse-read {item}: HOW must be one of {', '.join(READ_REFUSALS)}")
+        refuse_read[sig(int(short, 16))] = how or "denied"
     belt_force_periods_us: tuple[int, int] | None = None
     if args.belt_force_periods:
         low, _, high = args.belt_force_periods.partition(":")
@@ -1453,6 +1478,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         temporary_timeout_s=args.temporary_timeout,
         acc_factor=args.acc_factor,
         belt_force_periods_us=belt_force_periods_us,
+        refuse_read=refuse_read,
         hr_interval_s=args.hr_interval,
         seed=args.seed,
         only=args.only,

@@ -96,6 +96,7 @@ from trainer.programs.runner import EventKind, ProgramTimeline
 from trainer.session.summary import ResonanceSummary, Sensor, SessionSummary, listed_sensors
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange
+from trainer.storage.rr_values import PLAUSIBLE_RR_MS
 
 if TYPE_CHECKING:
     from trainer.reports.session_analysis import HeartMetrics
@@ -114,6 +115,27 @@ HR_ONLY_SAY_PACKETS = 5
 after which the strap is said to send none: a strap sending RR intervals can send one
 notification without any (no beat since the last, below 60 bpm at 1 notification/s), never
 five in a row (40 bpm beats every 1.5 s)."""
+MAX_HEART_RATE_FIELD_BPM = 60_000.0 / PLAUSIBLE_RR_MS[0]
+"""Fastest heart rate a heart produces, beats/min (300): the shortest of
+:data:`PLAUSIBLE_RR_MS` as a rate. A notification whose heart-rate field is faster holds
+damaged bytes, and is counted unreadable (found in review: 34109 and 55030 bpm from a sensor
+sending random bytes were taken, with their RR intervals). Breathwise's own ``import`` writes
+at most 255 there. No lower bound: 0 is "no rate yet" (straps send it before skin contact), and
+a field computed from the latest intervals, as ``import`` computes it (60000 / their mean), is
+below 20 bpm for a lost-contact interval of a few seconds, which the artifact correction is
+to have."""
+RR_REACH_BACK_S = 5.0
+"""How far, s, a notification's RR intervals may reach back before the previous beat on the
+session clock. They end at its last beat, at or before its arrival, and begin at the beat
+before them, which was reported earlier: on the session clock they can only overlap it by the
+error of where that beat was placed, a notification's report delay when the timeline anchored
+it at arrival (below :data:`analysis.beats.MAX_DRIFT_S`, 1.5 s, else it re-anchors), a few
+seconds when the radio bunches notifications. Intervals reaching back further are damaged
+bytes, whatever their length (found in review: random bytes gave intervals of 23-64 s 0.3 s
+after the previous notification, and the session's heart rate read "1 -> 1 bpm"). A real long
+interval is not: a strap that lost contact for a few beats, or 12 s (``import`` keeps such
+ones), reports it after it ended, as long after the previous beat as it lasted. Before the
+first beat, the session's start stands for the previous beat."""
 SILENT_SAY_S = 10.0
 """Session seconds after which a listed sensor that has sent no measurement is named in a
 status line: a belt streams 10 packets/s from its start and a strap notifies every second, so
@@ -241,6 +263,40 @@ PROGRAM_END_SLACK_S = 1e-9
 """At the session's end, program events up to this much later are due too: the end is kept in
 whole nanoseconds and a program's length is a sum of floats, so the program's own end can lie
 an ulp or a rounded nanosecond after the session's."""
+
+
+def impossible_heart_values(
+    hr_bpm: int, rr_ms: Sequence[float], since_previous_beat_s: float
+) -> str | None:
+    """Why a decoded Heart Rate Measurement holds values no heart produces, or None.
+
+    Parameters
+    ----------
+    hr_bpm : int
+        Its heart-rate field, beats/min.
+    rr_ms : sequence of float
+        Its RR intervals, ms.
+    since_previous_beat_s : float
+        Session time from the previous beat (or, before the first, the session's start) to
+        the notification's arrival, s.
+
+    Returns
+    -------
+    str or None
+        A heart rate above :data:`MAX_HEART_RATE_FIELD_BPM`, or intervals that would begin
+        more than :data:`RR_REACH_BACK_S` before the previous beat, in words; None when there
+        is none. Short intervals (a spurious beat) and 0 ms ones are judged elsewhere (the
+        artifact correction, and the caller).
+    """
+    if hr_bpm > MAX_HEART_RATE_FIELD_BPM:
+        return f"heart rate {hr_bpm} bpm, above {MAX_HEART_RATE_FIELD_BPM:.0f}"
+    reach_s = math.fsum(rr_ms) / 1000.0
+    if reach_s > since_previous_beat_s + RR_REACH_BACK_S:
+        return (
+            f"RR intervals of {reach_s:.1f} s, {since_previous_beat_s:.1f} s after the "
+            "previous beat"
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1225,6 +1281,15 @@ class Pipeline:
             self._decode_error(packet, exc, events)
             return
         t_s = self.session_time_s(packet.t_mono_ns)
+        previous_s = self._timeline.last_beat_s
+        since_s = t_s - (min(0.0, t_s) if previous_s is None else previous_s)
+        impossible = impossible_heart_values(hrm.hr_bpm, hrm.rr_ms, since_s)
+        if impossible is not None:
+            # Read, but no heart sends it: the bytes are damaged, the rest of them (contact
+            # bits, the other intervals) as likely as the value out of range. Kept in the
+            # recording like every packet, so a replay counts it the same.
+            self._decode_error(packet, DecodeError(impossible), events)
+            return
         contact_ok = hrm.contact_detected is not False
         if contact_ok != self._contact_ok:
             self._contact_ok = contact_ok
