@@ -48,7 +48,14 @@ This module does:
    eigenvector (``numpy.linalg.eigh``, Pearson 1901 / Hotelling 1933) is recomputed every
    ``pca_every_s`` (1 s, on an absolute grid); it is kept pointing the way of the previous one
    (sign of their dot product), and the old axis is used until a new epoch has ``min_epoch_s`` of
-   data. The projection ``e . (a - g)`` is the breathing signal.
+   data. The projection ``e . (a - g)`` is the breathing signal. Before the first axis there is
+   none to use: the first is computed at the first ``pca_every_s`` (the output stays where it
+   is until then), and it points up gravity (where the sum of its components is positive,
+   when it lies within about 6 degrees of across gravity). Both are the same in
+   any order of the columns: the projection had started on the third column, so a sensor
+   worn turned (its axes relabelled) read other breaths -- with gravity and the breathing in
+   the first two columns, two false sub-second breaths and two "artifact" breaths in the
+   first 15 s of a motionless chest; now every order of its columns gives the same breaths.
 5. **Which way is inhale.** Nothing in the ACC says which sign is inhale. Inhales are shorter
    and faster than exhales, which then rest in the post-exhale pause, so a correctly oriented
    breath rises faster than it falls. Each breath the detector finds is evidence
@@ -266,6 +273,12 @@ running bounce 2.8)."""
 
 MIN_FS_HZ = 5.0
 """Slowest accelerometer rate analysed, Hz: the 1.5 Hz low-pass needs room below Nyquist."""
+
+
+_FIRST_AXIS_COS = 0.1
+"""The first principal axis points up gravity when it is at least this far from across it
+(cosine of the angle), else where the sum of its components is positive (module notes,
+step 4)."""
 
 
 class AccBreathTracker:
@@ -634,10 +647,12 @@ class AccBreathTracker:
         wc = 1.0 / min(m, self._n_pca)
         for i, v in enumerate((rx * rx, ry * ry, rz * rz, rx * ry, rx * rz, ry * rz)):
             c[i] += wc * (v - c[i])
-        if (k + 1) % self._pca_every == 0 and m >= self._min_epoch:
+        if (k + 1) % self._pca_every == 0 and (m >= self._min_epoch or not self._have_axis):
             self._new_axis()
         e = self._axis
-        proj = e[0] * rx + e[1] * ry + e[2] * rz
+        # No axis before the first principal one: any fixed start would be one of the sensor's
+        # columns, and the breaths would depend on their order (module notes, step 4).
+        proj = e[0] * rx + e[1] * ry + e[2] * rz if self._have_axis else 0.0
         if self._last_proj is not None:
             self._level += proj - self._last_proj
         self._last_proj = proj
@@ -742,7 +757,18 @@ class AccBreathTracker:
         _, vecs = np.linalg.eigh(cov)
         v = vecs[:, -1]
         old = self._axis
-        if float(v[0] * old[0] + v[1] * old[1] + v[2] * old[2]) < 0.0:
+        if not self._have_axis:
+            # The first axis has no previous one to point the way of: a sign that does not
+            # depend on the order of the columns (gravity's direction and the sum of the
+            # components are the same in any order), until the breaths tell which way is
+            # inhale (step 5).
+            g0 = self._g
+            up = float(v[0] * g0[0] + v[1] * g0[1] + v[2] * g0[2])
+            if abs(up) < _FIRST_AXIS_COS * math.hypot(*g0):
+                up = float(v[0] + v[1] + v[2])
+            if up < 0.0:
+                v = -v
+        elif float(v[0] * old[0] + v[1] * old[1] + v[2] * old[2]) < 0.0:
             v = -v
         new = (float(v[0]), float(v[1]), float(v[2]))
         if not self._own_axis:
@@ -759,7 +785,9 @@ class AccBreathTracker:
         g = self._g
         r = self._recent[-1]
         rx, ry, rz = r[0] - g[0], r[1] - g[1], r[2] - g[2]
-        before = sign * (old[0] * rx + old[1] * ry + old[2] * rz) + self._offset
+        before = self._offset
+        if self._have_axis:
+            before += sign * (old[0] * rx + old[1] * ry + old[2] * rz)
         after = sign * (new[0] * rx + new[1] * ry + new[2] * rz)
         self._offset = before - after
         if self._last_proj is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -67,6 +68,35 @@ def test_posture_change_mid_session_loses_at_most_one_breath(rate_bpm: float, fs
     s = score_after(_as_detected(breaths), truth, 165.0)
     assert s.missed <= 1 and s.false <= 1, s
     assert s.rate_err_bpm < 0.3
+
+
+@pytest.mark.parametrize("fs_hz", [50.0, 100.0])
+def test_the_breaths_do_not_depend_on_the_order_of_the_axes(fs_hz: float) -> None:
+    """A sensor worn turned relabels its axes: the same chest in any column order gives the
+    same breaths. The projection had started on the third column until the first principal
+    axis was known, so with a still axis there (gravity and breathing in the other two) the
+    first seconds made two sub-second breaths and "artifact" breaths of a motionless chest."""
+    sc = Scenario(10.0, 2.0, snr_db=None, duration_s=120.0, fs_hz=fs_hz)
+    volume, _ = synthetic_belt(sc, 1)
+    rng = np.random.default_rng(SEED)
+    tilt = np.deg2rad(20.0 + 1.5 * volume)
+    noise = 2.0 * rng.standard_normal((volume.size, 3))
+    chest = np.column_stack(
+        (1000.0 * np.sin(tilt), np.full(volume.size, 50.0), 1000.0 * np.cos(tilt))
+    )
+    chest += noise
+    results = []
+    for order in itertools.permutations(range(3)):
+        breaths = detect_acc_breaths(chest[:, list(order)], fs_hz)
+        assert all(b.quality != "artifact" for b in breaths), order
+        assert all(b.end_s - b.inhale_onset_s > 3.0 for b in breaths), order
+        results.append(breaths)
+    first = results[0]
+    for breaths in results[1:]:
+        assert [b.quality for b in breaths] == [b.quality for b in first]
+        for b, a in zip(breaths, first, strict=True):
+            assert b.inhale_onset_s == pytest.approx(a.inhale_onset_s, abs=1e-6)
+            assert b.ratio == pytest.approx(a.ratio, rel=1e-6)
 
 
 def test_fixed_axis_would_fail_where_the_adaptive_axis_does_not() -> None:

@@ -838,6 +838,79 @@ def test_real_belt_recording() -> None:
     assert streamed == breaths
 
 
+def _shelved_exhales(
+    shelf_at: float, shelf_s: float, last_fall_s: float, n: int = 40, fs_hz: float = 100.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Identical breaths whose exhale stops on a shelf: a 1.5 s raised-cosine inhale, a 1.5 s
+    fall of ``shelf_at`` of the depth, a hold of ``shelf_s``, then the rest of the fall in
+    ``last_fall_s`` and at once the next inhale (0.5 % noise). Returns the signal and the true
+    inhale onsets, s (the shape of NeuroKit2 ``bio_resting_8min``'s exhales)."""
+    rng = np.random.default_rng(SEED)
+    u_in = np.arange(round(1.5 * fs_hz)) / (1.5 * fs_hz)
+    u_last = np.arange(round(last_fall_s * fs_hz)) / (last_fall_s * fs_hz)
+    breath = np.concatenate(
+        (
+            (1.0 - np.cos(np.pi * u_in)) / 2.0,
+            1.0 - shelf_at * (1.0 - np.cos(np.pi * u_in)) / 2.0,
+            np.full(round(shelf_s * fs_hz), 1.0 - shelf_at),
+            (1.0 - shelf_at) * (1.0 + np.cos(np.pi * u_last)) / 2.0,
+        )
+    )
+    x = np.tile(breath, n)
+    onsets = np.arange(n) * breath.size / fs_hz
+    return x + 0.005 * rng.standard_normal(x.size), onsets
+
+
+@pytest.mark.parametrize(
+    ("shelf_at", "shelf_s", "last_fall_s"), [(0.7, 0.8, 0.4), (0.75, 1.0, 0.5), (0.8, 1.2, 0.6)]
+)
+def test_a_shelf_in_the_exhale_leaves_the_inhale_onset_at_the_trough(
+    shelf_at: float, shelf_s: float, last_fall_s: float
+) -> None:
+    """The whole-breath fit shares an offset and a depth between the rise and a fall it cannot
+    follow; a shelf in the exhale dragged them, and the inhale onset with them, up the rise:
+    onsets 250-370 ms late (median), inhales of 0.55-1.0 s for 1.5, ratios 0.1-2.9 for one
+    true ratio, every breath "good". Such a fit is dropped for the phase fits (the rise its
+    own) and the breath is uncertain."""
+    x, onsets = _shelved_exhales(shelf_at, shelf_s, last_fall_s)
+    breaths = settle_ends(detect_breaths(x, 100.0))[1:]
+    err = np.array([np.abs(onsets - b.inhale_onset_s).min() for b in breaths])
+    assert len(breaths) == onsets.size - 2
+    assert np.median(err) < 0.02 and err.max() < 0.15, err
+    inhales = [b.inhale_s for b in breaths]
+    assert min(inhales) > 1.3 and max(inhales) < 1.7, inhales
+    true_ratio = (1.5 + shelf_s + last_fall_s) / 1.5
+    assert np.median([b.ratio for b in breaths]) == pytest.approx(true_ratio, abs=0.1)
+    tracker = BreathTracker(100.0)
+    streamed = [b for c in _chunks(x, [37, 1, 250]) for b in tracker.update(c)]
+    assert streamed == detect_breaths(x, 100.0)
+
+
+@pytest.mark.shared_data
+def test_a_real_breath_after_a_shelved_exhale_starts_at_its_trough() -> None:
+    """NeuroKit2 ``bio_resting_8min``: every exhale stops on a shelf before the trough. The
+    breath whose trough is at 484.88 s had its inhale onset at 485.78 s, 90 % up the rise
+    (inhale 0.21 s, ratio 16.3, "good"; the file's ratio CV 0.99 instead of 0.36)."""
+    path = DATA / "neurokit2" / "bio_resting_8min_100hz.csv"
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    rsp = np.genfromtxt(path, delimiter=",", names=True)["RSP"]
+    breaths = settle_ends(detect_breaths(rsp, 100.0))
+    near = min(breaths, key=lambda b: abs(b.inhale_onset_s - 484.88))
+    assert near.inhale_onset_s == pytest.approx(484.88, abs=0.1)
+    assert near.inhale_s > 1.0
+    for b in breaths:
+        if b.quality != "good":
+            continue
+        # No good breath starts far up its rise from the lowest point of the 1.5 s before.
+        i = round(b.inhale_onset_s * 100.0)
+        lowest = float(rsp[max(i - 150, 0) : i + 1].min())
+        assert rsp[i] - lowest < 0.25 * b.depth, b
+    ratios = [b.ratio for b in breaths if b.quality == "good"]
+    assert max(ratios) < 5.0
+    assert float(np.std(ratios) / np.mean(ratios)) < 0.5
+
+
 def test_turning_points_fast_path_matches_the_sign_definition() -> None:
     """Direction changes of ``y`` after ``prev`` (flat steps continue the direction before them,
     a flat start has none), checked against the plain sign-of-difference definition on random
