@@ -13,7 +13,9 @@ finding:
   explain, and no pause in the breathing; a logger that repeats its last value through a
   dropout makes them.
 - :func:`lag1_autocorrelation`: breathing changes smoothly from sample to sample, noise does
-  not (:data:`NOISE_LAG1`).
+  not (:data:`NOISE_LAG1`); :func:`noise_stretches` applies it window by window
+  (:data:`NOISE_WINDOW_S`), so a belt that comes off halfway is told from one that never held
+  breathing.
 - :func:`looks_inverted`: inhales are shorter and faster than exhales, so a belt read the right
   way up has a median exhale:inhale ratio above 1 and a positively skewed slope
   (:data:`INVERTED_RATIO`, :data:`INVERTED_MIN_BREATHS`).
@@ -56,7 +58,10 @@ __all__ = [
     "HELD_MIN_S",
     "INVERTED_MIN_BREATHS",
     "INVERTED_RATIO",
+    "NOISE_DEPTH_FACTOR",
     "NOISE_LAG1",
+    "NOISE_MOSTLY",
+    "NOISE_WINDOW_S",
     "PAUSE_BREATH_FACTOR",
     "PAUSE_LEVEL",
     "PAUSE_STEP_FACTOR",
@@ -66,6 +71,9 @@ __all__ = [
     "lag1_autocorrelation",
     "looks_inverted",
     "looks_too_fast",
+    "noise_breaths",
+    "noise_level",
+    "noise_stretches",
     "quantisation_step",
 ]
 
@@ -115,6 +123,25 @@ Breathing changes smoothly from sample to sample: a 30/min breath sampled at the
 accepted 4 Hz has ``cos(2 pi 0.5 / 4) = 0.71``. Measured: the five real belts 0.999-1.0;
 synthetic belts at 3-30 breaths/min, 4-50 Hz, down to 0 dB in-band SNR, 0.39 or more (30/min
 at 4 Hz and 0 dB); white noise 0.00."""
+NOISE_WINDOW_S = 30.0
+"""Window, s, over which :func:`noise_stretches` judges the lag-1 autocorrelation; windows
+overlap by half. Long enough to hold a whole breath wherever it starts at the slowest breathing
+the tool is validated for (3 breaths/min, 20 s; docs/validation/breathing.md), with half a
+breath to spare, so that an end-exhale pause, where a belt holds still and shows only its
+noise, is never a window on its own. And long enough for the estimate to be sharp at the
+lowest accepted rate: 120 samples at 4 Hz, where the lag-1 autocorrelation of white noise has
+a standard deviation of 1/sqrt(120) = 0.09, so :data:`NOISE_LAG1` lies 3.3 of them above
+noise's 0."""
+NOISE_MOSTLY = 0.5
+"""A breath lies in a noise stretch (:func:`noise_stretches`) when at least this share of it,
+inhale onset to end, does: a stretch found window by window starts up to half a window before
+or after the noise does, and the breaths around its edges are shared between the two."""
+NOISE_DEPTH_FACTOR = 8.0
+"""...and only if it is less deep than this many times the noise level there
+(:func:`noise_level`). The breaths the detector finds in white noise are at most 4.6 times its
+standard deviation deep (the 879 of the reviewer's half-noise belts, 25 Hz, noise 0.4 and 1.0
+against breaths 1 deep: median 2.7, 99th percentile 4.0); a breath that holds a pause of
+45-90 s, quiet enough to read as noise, is 1 deep against a noise of 0.01."""
 INVERTED_RATIO = 0.8
 """A belt whose good breaths have a median exhale:inhale ratio below this, with the slope of its
 low-passed signal skewed below ``-ORIENT_SKEW``, is reported as looking upside down
@@ -250,6 +277,122 @@ def lag1_autocorrelation(x: FloatArray) -> float:
         return 0.0
     d = d / peak  # any scale a file may hold, 1e-300 to 1e300, without under- or overflow
     return float(np.dot(d[:-1], d[1:]) / np.dot(d, d))
+
+
+def noise_stretches(x: FloatArray, fs_hz: float) -> list[tuple[int, int]]:
+    """Stretches of ``x`` that look like noise, not breathing, window by window.
+
+    The lag-1 autocorrelation (:func:`lag1_autocorrelation`) of each window of
+    :data:`NOISE_WINDOW_S` (stepping by half a window; the last one ends on the last sample)
+    is compared with :data:`NOISE_LAG1`; the windows below it are joined where they overlap or
+    touch. Judged over the whole file, a recording that is half breathing and half noise (a
+    belt that came off, an unplugged input) falls on one side as a whole: its noise half read
+    as hundreds of "good" breaths, or its breathing half was thrown away with the noise. A
+    signal shorter than one window is one window.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The belt signal, any units, at least 2 samples.
+    fs_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(start, stop)`` sample indices of each stretch (``stop`` exclusive), in order;
+        ``[(0, n)]`` for a signal that is noise throughout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 240.0, 0.04)
+    >>> x = np.sin(2 * np.pi * 0.2 * t)
+    >>> x[3000:] = np.random.default_rng(0).standard_normal(t.size - 3000)
+    >>> noise_stretches(x, 25.0)
+    [(3000, 6000)]
+    """
+    n = x.shape[0]
+    window = min(n, max(2, round(NOISE_WINDOW_S * fs_hz)))
+    hop = max(1, window // 2)
+    starts = list(range(0, n - window + 1, hop))
+    if starts[-1] + window < n:
+        starts.append(n - window)
+    out: list[tuple[int, int]] = []
+    for start in starts:
+        if lag1_autocorrelation(x[start : start + window]) >= NOISE_LAG1:
+            continue
+        stop = start + window
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
+def noise_level(x: FloatArray) -> float:
+    """Standard deviation of the white noise in ``x``, robust to the breathing in it.
+
+    From the first differences, where a smooth signal nearly cancels and white noise of
+    standard deviation ``s`` leaves ``s * sqrt(2)``: their median absolute deviation, times
+    1.4826 (the normal distribution's ratio of standard deviation to MAD), over ``sqrt(2)``
+    (Donoho & Johnstone's MAD estimate of noise, applied to differences).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The samples, any units, at least 2.
+
+    Returns
+    -------
+    float
+        The noise's standard deviation, in the units of ``x``.
+    """
+    d = np.diff(x)
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+
+
+def noise_breaths(
+    found: Sequence[Breath], x: FloatArray, fs_hz: float, stretches: Sequence[tuple[int, int]]
+) -> list[bool]:
+    """Which breaths are made of the noise of a noise stretch (:func:`noise_stretches`).
+
+    A breath is when at least :data:`NOISE_MOSTLY` of it (inhale onset to end) lies in the
+    stretches, and its depth is under :data:`NOISE_DEPTH_FACTOR` times the noise level of
+    the stretches it overlaps (:func:`noise_level`). The depth keeps a breath that holds a
+    long pause: a belt holding still through an apnoea shows only its own noise, which reads
+    as a noise stretch, but the breath around it is as deep as any.
+
+    Parameters
+    ----------
+    found : sequence of Breath
+        The breaths, times in s from the first sample, depths in the units of ``x``.
+    x : ndarray, shape (n,)
+        The belt signal they were found in.
+    fs_hz : float
+        Sampling rate, Hz.
+    stretches : sequence of (int, int)
+        ``(start, stop)`` sample indices of the noise stretches, in order, not overlapping.
+
+    Returns
+    -------
+    list of bool
+        One per breath, in order.
+    """
+    spans = [(a / fs_hz, b / fs_hz) for a, b in stretches]
+    levels = [noise_level(x[a:b]) for a, b in stretches]
+    out = []
+    for b in found:
+        length = b.end_s - b.inhale_onset_s
+        overlaps = [
+            (max(0.0, min(b.end_s, hi) - max(b.inhale_onset_s, lo)), level)
+            for (lo, hi), level in zip(spans, levels, strict=True)
+            if lo <= b.end_s and b.inhale_onset_s <= hi
+        ]
+        inside = sum(o for o, _ in overlaps)
+        mostly = bool(overlaps) and inside >= NOISE_MOSTLY * length
+        out.append(mostly and b.depth < NOISE_DEPTH_FACTOR * max(lv for _, lv in overlaps))
+    return out
 
 
 def clipped_fraction(data: FloatArray) -> float:

@@ -9,9 +9,13 @@ import pytest
 from analysis.breath import MIN_BREATH_S, detect_breaths
 from analysis.breath_signal_checks import (
     HELD_MIN_S,
+    NOISE_WINDOW_S,
     clipped_fraction,
     held_runs,
     looks_too_fast,
+    noise_breaths,
+    noise_level,
+    noise_stretches,
     quantisation_step,
 )
 
@@ -140,3 +144,42 @@ def test_a_dropout_in_a_quantised_belt_is_still_found(
     x[a : a + n] = x[a - 1]
     runs = held_runs(x, FS, detect_breaths(x, FS))
     assert any(start <= a - 1 and stop >= a + n for start, stop in runs), (what, runs)
+
+
+def test_noise_is_found_stretch_by_stretch() -> None:
+    """Breathing, then white noise louder than it (a belt that came off): the whole file's
+    lag-1 autocorrelation (0.11) had called all of it noise, the breathing half too."""
+    x = slow_belt()
+    rng = np.random.default_rng(3)
+    noisy = np.r_[x, 0.5 + rng.standard_normal(x.size)]
+    [(start, stop)] = noise_stretches(noisy, FS)
+    assert x.size - NOISE_WINDOW_S * FS / 2 <= start <= x.size and stop == noisy.size
+    found = detect_breaths(noisy, FS)
+    marks = noise_breaths(found, noisy, FS, [(start, stop)])
+    assert all(m for b, m in zip(found, marks, strict=True) if b.inhale_onset_s > 315.0)
+    assert not any(m for b, m in zip(found, marks, strict=True) if b.end_s < 285.0)
+    assert noise_stretches(x, FS) == []
+    assert noise_stretches(noisy[x.size :], FS) == [(0, x.size)]  # noise throughout
+    assert noise_level(noisy[x.size :]) == pytest.approx(1.0, abs=0.05)
+    assert noise_level(x) == pytest.approx(0.01, abs=0.002)  # the breathing barely counts
+
+
+@pytest.mark.parametrize("fs", [4.0, 25.0, 100.0])
+def test_slow_breathing_with_pauses_is_no_noise(fs: float) -> None:
+    """3 breaths/min, the slowest the tool is validated for, with an 8-s still pause after
+    each exhale, at 15 dB: every window holds a whole breath."""
+    from benchmarks.validate_breath import Scenario, synthetic_belt
+
+    x, _ = synthetic_belt(Scenario(3.0, 2.0, pause_frac=0.4, snr_db=15.0, fs_hz=fs), 1)
+    assert noise_stretches(x, fs) == []
+
+
+@pytest.mark.shared_data
+def test_real_belts_have_no_noise_stretch() -> None:
+    from benchmarks.validate_breath import real_signals
+
+    signals = real_signals()
+    if not signals:
+        pytest.skip("../shared/data absent")
+    for label, x, fs in signals:
+        assert noise_stretches(x, fs) == [], label

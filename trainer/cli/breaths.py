@@ -38,12 +38,15 @@ from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breath
 from analysis.breath_signal_checks import (
     CLIPPED_WARN_FRACTION,
     NOISE_LAG1,
+    NOISE_WINDOW_S,
     clipped_fraction,
     good_ratios,
     held_runs,
     lag1_autocorrelation,
     looks_inverted,
     looks_too_fast,
+    noise_breaths,
+    noise_stretches,
     quantisation_step,
 )
 from analysis.breath_variability import BreathVariability, breath_variability, ratio_measured
@@ -1255,9 +1258,11 @@ def analyse_samples(
     if not acc and not flat:
         lag1 = lag1_autocorrelation(data)
         settings["lag1_autocorrelation"] = round(lag1, 4)
-        if lag1 < NOISE_LAG1 and found:
-            # The detector finds "breaths" in any wander of the low-passed signal; white noise
-            # (a disconnected input, a random column) has plenty.
+        # The detector finds "breaths" in any wander of the low-passed signal; white noise (a
+        # disconnected input, a random column, a belt that came off) has plenty. Judged window
+        # by window, so that a belt that comes off halfway keeps its breathing half.
+        noisy = noise_stretches(data, fs_hz)
+        if noisy == [(0, n)] and found:
             warnings.append(
                 f"the signal looks like noise, not breathing: consecutive samples are nearly "
                 f"unrelated (lag-1 autocorrelation {lag1:.2f}, where breathing reads above "
@@ -1265,6 +1270,9 @@ def analyse_samples(
                 "is given; is it the right column, and is the sensor connected?"
             )
             found = [replace(b, quality="artifact") for b in found]
+        elif noisy:
+            found, notes = _mark_noise(found, data, fs_hz, noisy)
+            warnings += notes
         upside_down, skew = looks_inverted(data, fs_hz, found, cutoff_hz=BELT_CUTOFF_HZ)
         settings["slope_skewness"] = round(skew, 3)
         if upside_down:
@@ -1324,6 +1332,39 @@ def _mark_held(
         "all), which neither a sensor with noise nor a pause in the breathing explains: a "
         f"logger holding its last sample through a dropout? {which}"
     )
+
+
+def _mark_noise(
+    found: list[Breath], data: FloatArray, fs_hz: float, noisy: list[tuple[int, int]]
+) -> tuple[list[Breath], list[str]]:
+    """Mark the breaths made of the noise of stretches that look like noise
+    (:func:`noise_breaths`) as artifacts, and say where those stretches are. A stretch with no
+    such breath (a belt holding still through a long pause) is not mentioned."""
+    marks = noise_breaths(found, data, fs_hz, noisy)
+    out = [replace(b, quality="artifact") if m else b for b, m in zip(found, marks, strict=True)]
+    marked = [b for b, m in zip(found, marks, strict=True) if m]
+    spans = [
+        (a / fs_hz, z / fs_hz)
+        for a, z in noisy
+        if any(b.inhale_onset_s < z / fs_hz and a / fs_hz < b.end_s for b in marked)
+    ]
+    if not spans:
+        return out, []
+    where = ", ".join(f"{lo:.1f}-{hi:.1f} s" for lo, hi in spans[:3])
+    more = f" and {len(spans) - 3} more" if len(spans) > 3 else ""
+    total_s = sum(hi - lo for lo, hi in spans)
+    which = (
+        "the breath found there is marked as an artifact"
+        if len(marked) == 1
+        else f"the {len(marked)} breaths found there are marked as artifacts"
+    )
+    return out, [
+        f"the signal looks like noise, not breathing, over {where}{more} ({total_s:.0f} s in "
+        "all): consecutive samples there are nearly unrelated (lag-1 autocorrelation under "
+        f"{NOISE_LAG1:g} in every {NOISE_WINDOW_S:g}-s window, where breathing reads above "
+        f"0.7), so {which} and the rate is taken from the rest; did the sensor come off or "
+        "disconnect?"
+    ]
 
 
 def _short_of(value: float, limit: float) -> str:

@@ -1,0 +1,80 @@
+"""``breathwise breaths`` on files a researcher's review brought that are not (all) breathing:
+a belt that comes off halfway, an ECG or skin-conductance column chosen by mistake, an
+accelerometer's time column taken for an axis, breathing under a slow sway."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import typer
+
+from trainer.cli import breaths as breaths_cli
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
+    """The JSON output and standard error of ``breathwise breaths ARGS``."""
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("breaths")(breaths_cli.breaths)
+    app.command("other")(lambda: None)  # two commands, so "breaths" is a subcommand
+    app(args=["breaths", *args], standalone_mode=False)
+    captured = capsys.readouterr()
+    out: dict[str, Any] = json.loads(captured.out)
+    return out, captured.err
+
+
+def breathing(
+    fs: float, duration_s: float, inhale_s: float = 2.0, exhale_s: float = 3.0
+) -> np.ndarray:
+    """Raised-cosine breaths 0 to 1 deep (the reviewer's gen.py), 1 % noise."""
+    t = np.arange(round(duration_s * fs)) / fs
+    ph = t % (inhale_s + exhale_s)
+    x = np.where(
+        ph < inhale_s,
+        (1 - np.cos(np.pi * ph / inhale_s)) / 2,
+        (1 + np.cos(np.pi * (ph - inhale_s) / exhale_s)) / 2,
+    )
+    return x + 0.01 * np.random.default_rng(0).standard_normal(t.size)
+
+
+def qualities(out: dict[str, Any], lo_s: float, hi_s: float) -> Counter[str]:
+    return Counter(b["quality"] for b in out["breaths"] if lo_s <= b["inhale_onset_s"] < hi_s)
+
+
+@pytest.mark.parametrize("noise_sd", [0.4, 1.0])
+def test_a_belt_that_comes_off_halfway_keeps_its_breathing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], noise_sd: float
+) -> None:
+    """10 min of breathing at 12/min, then 10 min of white noise (the belt off): the noise
+    check was made on the whole file, so the noise read as ~120 "good" breaths at ~17/min
+    without a word (sd 0.4), or every real breath was made an artifact with no rate (sd 1.0)."""
+    x = breathing(25.0, 600.0)
+    noise = 0.5 + noise_sd * np.random.default_rng(1).standard_normal(x.size)
+    f = tmp_path / "half_noise.txt"
+    np.savetxt(f, np.r_[x, noise], fmt="%.5f")
+    out, err = run([str(f), "--fs", "25"], capsys)
+    assert out["rate_bpm"] == pytest.approx(12.0, abs=0.05)
+    breathing_part = qualities(out, 0.0, 585.0)
+    assert breathing_part["good"] >= 115 and breathing_part["artifact"] == 0
+    assert set(qualities(out, 600.0, 1200.0)) == {"artifact"}
+    [note] = [w for w in out["settings"]["warnings"] if "looks like noise" in w]
+    assert "over 600.0-1200.0 s" in note or "over 585.0-1200.0 s" in note, note
+    assert note in err
+
+
+def test_a_long_breath_hold_is_no_noise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A belt holding still through a 90-s apnoea shows only its own noise there, which reads as
+    noise window by window; the breath holding it is as deep as any and stays a breath."""
+    fs = 25.0
+    x = np.r_[breathing(fs, 150.0), 0.01 * np.random.default_rng(2).standard_normal(90 * 25)]
+    x = np.r_[x, breathing(fs, 150.0)]
+    f = tmp_path / "apnoea.txt"
+    np.savetxt(f, x, fmt="%.5f")
+    out, _ = run([str(f), "--fs", "25"], capsys)
+    assert out["settings"]["warnings"] == []
+    assert "artifact" not in qualities(out, 0.0, 400.0)
+    assert out["rate_bpm"] == pytest.approx(12.0, abs=0.05)
