@@ -16,6 +16,9 @@ finding:
   not (:data:`NOISE_LAG1`); :func:`noise_stretches` applies it window by window
   (:data:`NOISE_WINDOW_S`), so a belt that comes off halfway is told from one that never held
   breathing.
+- :func:`power_shares`: breathing puts most of a belt's power at breathing rates; an ECG or a
+  pulse wave puts it faster, skin conductance or a swaying baseline slower
+  (:data:`BREATHING_POWER_SHARE`): a column chosen by mistake.
 - :func:`looks_inverted`: inhales are shorter and faster than exhales, so a belt read the right
   way up has a median exhale:inhale ratio above 1 and a positively skewed slope
   (:data:`INVERTED_RATIO`, :data:`INVERTED_MIN_BREATHS`).
@@ -42,9 +45,11 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import welch
 
 from analysis.acc_breath import ORIENT_SKEW, difference_skewness
 from analysis.breath import Breath
@@ -52,6 +57,8 @@ from analysis.breath_variability import measured_ratios
 from analysis.filters import StreamingSOS, lowpass_sos
 
 __all__ = [
+    "BREATHING_BAND_HZ",
+    "BREATHING_POWER_SHARE",
     "CLIPPED_WARN_FRACTION",
     "FAST_UNCERTAIN_SHARE",
     "HELD_FACTOR",
@@ -65,6 +72,7 @@ __all__ = [
     "PAUSE_BREATH_FACTOR",
     "PAUSE_LEVEL",
     "PAUSE_STEP_FACTOR",
+    "PowerShares",
     "clipped_fraction",
     "good_ratios",
     "held_runs",
@@ -74,6 +82,7 @@ __all__ = [
     "noise_breaths",
     "noise_level",
     "noise_stretches",
+    "power_shares",
     "quantisation_step",
 ]
 
@@ -142,6 +151,16 @@ NOISE_DEPTH_FACTOR = 8.0
 standard deviation deep (the 879 of the reviewer's half-noise belts, 25 Hz, noise 0.4 and 1.0
 against breaths 1 deep: median 2.7, 99th percentile 4.0); a breath that holds a pause of
 45-90 s, quiet enough to read as noise, is 1 deep against a noise of 0.01."""
+BREATHING_BAND_HZ = (0.05, 1.4)
+"""Breathing rates, Hz: from 3 breaths/min, the slowest the tool is validated for
+(docs/validation/breathing.md), to 84/min, the fastest the detector counts (80/min,
+:data:`analysis.breath.MIN_BREATH_S`) with 5 % to spare for the width of its spectral peak."""
+BREATHING_POWER_SHARE = 0.5
+"""Share of a belt signal's power (:func:`power_shares`) at breathing rates below which it is
+reported as not looking like breathing: most of it lies elsewhere. Measured: the real belts
+of ``../shared/data`` 0.74-1.00, synthetic belts at 3-80 breaths/min, 4-100 Hz, down to 0 dB
+in-band SNR 0.74 or more; the other columns of the NeuroKit2 files, chosen by mistake: ECG
+0.05-0.11, PPG 0.35, EDA 0.07 and 0.46 (:meth:`PowerShares.not_breathing`)."""
 INVERTED_RATIO = 0.8
 """A belt whose good breaths have a median exhale:inhale ratio below this, with the slope of its
 low-passed signal skewed below ``-ORIENT_SKEW``, is reported as looking upside down
@@ -393,6 +412,89 @@ def noise_breaths(
         mostly = bool(overlaps) and inside >= NOISE_MOSTLY * length
         out.append(mostly and b.depth < NOISE_DEPTH_FACTOR * max(lv for _, lv in overlaps))
     return out
+
+
+class PowerShares(NamedTuple):
+    """Where a signal's power lies against breathing rates (:func:`power_shares`).
+
+    Attributes
+    ----------
+    slower, breathing, faster : float
+        Shares of the power (0 to 1, summing to 1) below, within and above
+        :data:`BREATHING_BAND_HZ`.
+    peak_hz : float
+        Frequency of the largest power within the band, Hz.
+    tail : bool
+        Whether that largest power is at the band's lowest frequency: the band holds no
+        breathing peak of its own, only the tail of slower power.
+    """
+
+    slower: float
+    breathing: float
+    faster: float
+    peak_hz: float
+    tail: bool
+
+    def not_breathing(self) -> str | None:
+        """``"faster"`` or ``"slower"`` when the signal does not look like breathing, else None.
+
+        Under :data:`BREATHING_POWER_SHARE` of the power at breathing rates, most of the rest
+        faster (an ECG, a pulse wave); or most of it slower with no breathing peak in the band
+        (skin conductance): a belt under a slow sway larger than its breaths keeps its
+        breathing peak (the reviewer's 40-120 s sways: 3-17 % of the power at breathing rates,
+        its peak at 12/min, the breaths read right), and is not reported.
+        """
+        if self.breathing >= BREATHING_POWER_SHARE:
+            return None
+        if self.faster >= self.slower:
+            return "faster"
+        return "slower" if self.tail else None
+
+
+def power_shares(x: FloatArray, fs_hz: float) -> PowerShares:
+    """Where the power of ``x`` lies: below, within and above breathing rates.
+
+    Welch's power spectral density (:func:`scipy.signal.welch`, Hann segments of 120 s or the
+    whole signal if shorter, half overlapping, each with its linear trend removed, so that a
+    belt's slow drift does not count), split at :data:`BREATHING_BAND_HZ`; the 0 Hz bin is
+    left out. A belt's breathing puts most of its power in the band; an ECG puts it faster
+    (its QRS complexes, 5-15 Hz), a pulse wave at the heart rate and its harmonics, skin
+    conductance slower.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The belt signal, any units, at least 2 samples.
+    fs_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    PowerShares
+        The shares and the band's peak; all power in the band for a signal without power
+        outside 0 Hz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 300.0, 0.01)
+    >>> s = power_shares(np.sin(2 * np.pi * 0.25 * t), 100.0)
+    >>> round(s.breathing, 2), s.peak_hz, s.not_breathing()
+    (1.0, 0.25, None)
+    >>> power_shares(np.sin(2 * np.pi * 5.0 * t), 100.0).not_breathing()
+    'faster'
+    """
+    f, p = welch(x, fs_hz, nperseg=int(min(x.shape[0], round(120.0 * fs_hz))), detrend="linear")
+    f, p = f[1:], p[1:]
+    lo, hi = BREATHING_BAND_HZ
+    band = (f >= lo) & (f <= hi)
+    total = float(p.sum())
+    if not total > 0.0 or not band.any():
+        return PowerShares(0.0, 1.0, 0.0, 0.0, False)
+    slower = float(p[f < lo].sum()) / total
+    faster = float(p[f > hi].sum()) / total
+    peak = int(np.argmax(p[band]))
+    return PowerShares(slower, 1.0 - slower - faster, faster, float(f[band][peak]), peak == 0)
 
 
 def clipped_fraction(data: FloatArray) -> float:

@@ -16,6 +16,7 @@ from analysis.breath_signal_checks import (
     noise_breaths,
     noise_level,
     noise_stretches,
+    power_shares,
     quantisation_step,
 )
 
@@ -183,3 +184,19 @@ def test_real_belts_have_no_noise_stretch() -> None:
         pytest.skip("../shared/data absent")
     for label, x, fs in signals:
         assert noise_stretches(x, fs) == [], label
+
+
+def test_an_ecg_is_not_breathing_and_belts_are() -> None:
+    """Sharp spikes at 70/min (an ECG's QRS complexes) put their power faster than breathing;
+    belts at 3-80 breaths/min, 4-100 Hz, at 0 dB in-band SNR, keep most of theirs in the band."""
+    from benchmarks.validate_breath import Scenario, synthetic_belt
+
+    t = np.arange(0.0, 120.0, 0.01)
+    ecg = np.exp(-0.5 * (((t % (60 / 70)) - 0.3) / 0.01) ** 2)
+    ecg += 0.01 * np.random.default_rng(6).standard_normal(t.size)
+    assert power_shares(ecg, 100.0).not_breathing() == "faster"
+    for rate in (3.0, 15.0, 30.0, 80.0):
+        for fs in (4.0, 25.0, 100.0):
+            x, _ = synthetic_belt(Scenario(rate, 2.0, snr_db=0.0, fs_hz=fs, duration_s=120.0), 1)
+            shares = power_shares(x, fs)
+            assert shares.breathing > 0.6 and shares.not_breathing() is None, (rate, fs)

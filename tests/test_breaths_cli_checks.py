@@ -78,3 +78,54 @@ def test_a_long_breath_hold_is_no_noise(tmp_path: Path, capsys: pytest.CaptureFi
     assert out["settings"]["warnings"] == []
     assert "artifact" not in qualities(out, 0.0, 400.0)
     assert out["rate_bpm"] == pytest.approx(12.0, abs=0.05)
+
+
+NEUROKIT2 = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "neurokit2"
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("file", "column", "like"),
+    [
+        ("bio_resting_5min_100hz.csv", "ECG", "faster, as in an ECG"),
+        ("bio_resting_8min_100hz.csv", "ECG", "faster, as in an ECG"),
+        ("bio_eventrelated_100hz.csv", "ECG", "faster, as in an ECG"),
+        ("bio_resting_5min_100hz.csv", "PPG", "faster, as in an ECG or a pulse wave"),
+        ("bio_eventrelated_100hz.csv", "EDA", "slower, with no breathing rhythm"),
+        ("bio_resting_8min_100hz.csv", "EDA", "slower, with no breathing rhythm"),
+        ("bio_resting_5min_100hz.csv", "RSP", None),
+        ("bio_resting_8min_100hz.csv", "RSP", None),
+        ("bio_eventrelated_100hz.csv", "RSP", None),
+    ],
+)
+def test_a_column_that_is_not_breathing_is_questioned(
+    capsys: pytest.CaptureFixture[str], file: str, column: str, like: str | None
+) -> None:
+    """The ECG column read as 23.9/min with "good" 91-s breaths (90-s inhales) and only a
+    ratio warning; the EDA column as 4.8/min with no warning at all (found in review)."""
+    path = NEUROKIT2 / file
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    out, err = run([str(path), "--fs", "100", "--column", column], capsys)
+    doubts = [w for w in out["settings"]["warnings"] if "does not look like breathing" in w]
+    if like is None:
+        assert doubts == [] and out["settings"]["power_shares"]["breathing"] > 0.7
+        return
+    [doubt] = doubts
+    assert like in doubt and f"is column {column!r} the breathing signal?" in doubt
+    assert doubt in err
+
+
+def test_breathing_under_a_slow_sway_is_not_questioned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 70-s sway twice the breaths' depth holds most of the power (83 %), but the breathing
+    keeps its own peak and is read right: no doubt about the column."""
+    x = breathing(50.0, 300.0)
+    x += 2.0 * np.sin(2 * np.pi * np.arange(x.size) / 50.0 / 70.0)
+    f = tmp_path / "sway70.txt"
+    np.savetxt(f, x, fmt="%.5f")
+    out, _ = run([str(f), "--fs", "50"], capsys)
+    assert out["settings"]["power_shares"]["slower"] > 0.5
+    assert out["settings"]["warnings"] == []
+    assert out["rate_bpm"] == pytest.approx(12.0, abs=0.05)

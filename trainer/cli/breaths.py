@@ -36,6 +36,7 @@ from analysis.acc_breath import MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
 from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
 from analysis.breath_signal_checks import (
+    BREATHING_BAND_HZ,
     CLIPPED_WARN_FRACTION,
     NOISE_LAG1,
     NOISE_WINDOW_S,
@@ -47,6 +48,7 @@ from analysis.breath_signal_checks import (
     looks_too_fast,
     noise_breaths,
     noise_stretches,
+    power_shares,
     quantisation_step,
 )
 from analysis.breath_variability import BreathVariability, breath_variability, ratio_measured
@@ -1270,9 +1272,15 @@ def analyse_samples(
                 "is given; is it the right column, and is the sensor connected?"
             )
             found = [replace(b, quality="artifact") for b in found]
-        elif noisy:
-            found, notes = _mark_noise(found, data, fs_hz, noisy)
-            warnings += notes
+        else:
+            notes: list[str] = []
+            if noisy:
+                found, notes = _mark_noise(found, data, fs_hz, noisy)
+                warnings += notes
+            doubt = _not_breathing(data, fs_hz, settings, column)
+            if found and not notes:
+                # Noise has its own warning (and its power lies faster than breathing too).
+                warnings += doubt
         upside_down, skew = looks_inverted(data, fs_hz, found, cutoff_hz=BELT_CUTOFF_HZ)
         settings["slope_skewness"] = round(skew, 3)
         if upside_down:
@@ -1332,6 +1340,43 @@ def _mark_held(
         "all), which neither a sensor with noise nor a pause in the breathing explains: a "
         f"logger holding its last sample through a dropout? {which}"
     )
+
+
+def _not_breathing(
+    data: FloatArray, fs_hz: float, settings: dict[str, Any], column: str | None
+) -> list[str]:
+    """A warning when a belt signal's power lies mostly outside breathing rates
+    (:func:`power_shares`): another column chosen by mistake, such as an ECG (whose "breaths"
+    were 0.1-91 s long, 90-s inhales marked good, at a plausible 23.9/min) or skin
+    conductance (4.8/min). The shares go in the settings."""
+    shares = power_shares(data, fs_hz)
+    settings["power_shares"] = {
+        "slower": round(shares.slower, 3),
+        "breathing": round(shares.breathing, 3),
+        "faster": round(shares.faster, 3),
+    }
+    side = shares.not_breathing()
+    if side is None:
+        return []
+    lo, hi = BREATHING_BAND_HZ
+    if side == "faster":
+        like = f"{100 * shares.faster:.0f} % lies faster, as in an ECG or a pulse wave"
+    else:
+        like = (
+            f"{100 * shares.slower:.0f} % lies slower, with no breathing rhythm standing out, as "
+            "in skin conductance or a temperature"
+        )
+    question = (
+        f"is column {column!r} the breathing signal?"
+        if column is not None
+        else "does the file hold a breathing signal?"
+    )
+    return [
+        f"the signal does not look like breathing: only {100 * shares.breathing:.0f} % of its "
+        f"power lies at breathing rates ({60 * lo:g}-{60 * hi:g} breaths/min), {like}; so the "
+        f"breaths and the rate found in it are doubtful: {question} (choose the column with "
+        "--column)"
+    ]
 
 
 def _mark_noise(
