@@ -176,6 +176,11 @@ _PREAMBLE_SCAN = 100
 """Lines read for the first row of numbers when looking for text above a header."""
 _HEAD_LINES = 200
 """Lines read for the header and the layout (the rest is read by ``numpy.loadtxt``)."""
+MIN_COVERED_SHARE = 0.5
+"""Share of a waveform recording that its breaths (inhale onset to end, artifacts included)
+must span for the result to go without a warning (:func:`_little_covered`). The real belts of
+``../shared/data`` span 93-99 % (NeuroKit2 x3, wfdb 03700181 RESP, mixedsignals Resp); an
+accelerometer analysed with its time column as an axis, 11 %."""
 BELT_MIN_FS_HZ = 4.0
 """Lowest --fs of a belt waveform, Hz: there the belt's 1 Hz low-pass
 (:data:`trainer.session.pipeline.BELT_CUTOFF_HZ`) lies at half the Nyquist frequency."""
@@ -1257,6 +1262,8 @@ def analyse_samples(
         )
     if not flat:
         warnings += _nothing_measured(data, duration, found, column)
+    if acc and not flat:
+        warnings += _time_like_axes(data, duration, column)
     if not acc and not flat:
         lag1 = lag1_autocorrelation(data)
         settings["lag1_autocorrelation"] = round(lag1, 4)
@@ -1298,6 +1305,8 @@ def analyse_samples(
     if not flat:
         warnings += _unmeasured_ratios(found)
     settled = settle_ends(found)
+    if not flat:
+        warnings += _little_covered(settled, duration)
     # From the breaths as listed (each ends at the next one's inhale onset), so that the
     # headline is reproducible from the table; the corner-timed Breath.rate_bpm read 19.23 on
     # wfdb 03700181 where the onsets give 18.05 (docs/validation/breathing.md, section 5).
@@ -1474,6 +1483,42 @@ def _nothing_measured(
                 "(choose the column with --column)"
             )
     return warnings
+
+
+def _time_like_axes(data: FloatArray, duration_s: float, column: str | None) -> list[str]:
+    """A warning for each accelerometer axis that only rises or only falls over the whole
+    recording, as a belt's column gets in :func:`_nothing_measured`: a time or counter column
+    taken for an axis (``--column 1,2,3`` on a ``t,x,y,z`` file read 17.7 breaths/min from 33
+    s of 300, in silence). A real axis carries noise and turns back."""
+    names = column.split(",") if column is not None and column.count(",") == 2 else None
+    warnings = []
+    for i, col in enumerate(data.T):
+        steps = np.diff(col)
+        if (steps >= 0).all() or (steps <= 0).all():
+            trend = "rises" if col[-1] > col[0] else "falls"
+            which = f"column {names[i].strip()!r}" if names else f"the {'xyz'[i]} axis"
+            warnings.append(
+                f"{which} only {trend} over all {duration_s:.1f} s, like a time or counter "
+                "column, never turning back as an accelerometer's axis does; is it the right "
+                "column? (choose x, y, z with --column)"
+            )
+    return warnings
+
+
+def _little_covered(settled: list[Breath], duration_s: float) -> list[str]:
+    """A warning when the breaths, artifacts included (each explained by its own warning),
+    span under :data:`MIN_COVERED_SHARE` of the recording: the rate then describes only that
+    part, and the rest holds nothing the detector could follow as breathing."""
+    covered = sum(b.end_s - b.inhale_onset_s for b in settled)
+    if not settled or covered >= MIN_COVERED_SHARE * duration_s:
+        return []
+    first, last = settled[0].inhale_onset_s, settled[-1].end_s
+    return [
+        f"breaths were found in only {covered:.1f} s of the {duration_s:.1f}-s recording "
+        f"({100 * covered / duration_s:.0f} %, between {first:.1f} and {last:.1f} s): the "
+        "rest holds no breathing the detector could follow, so the rate and the breaths "
+        "describe that part only"
+    ]
 
 
 def _unmeasured_ratios(found: list[Breath]) -> list[str]:
