@@ -72,6 +72,8 @@ __all__ = [
     "PAUSE_BREATH_FACTOR",
     "PAUSE_LEVEL",
     "PAUSE_STEP_FACTOR",
+    "SLOWEST_VALIDATED_BPM",
+    "TOO_SLOW_BPM",
     "PowerShares",
     "clipped_fraction",
     "good_ratios",
@@ -151,10 +153,19 @@ NOISE_DEPTH_FACTOR = 8.0
 standard deviation deep (the 879 of the reviewer's half-noise belts, 25 Hz, noise 0.4 and 1.0
 against breaths 1 deep: median 2.7, 99th percentile 4.0); a breath that holds a pause of
 45-90 s, quiet enough to read as noise, is 1 deep against a noise of 0.01."""
-BREATHING_BAND_HZ = (0.05, 1.4)
-"""Breathing rates, Hz: from 3 breaths/min, the slowest the tool is validated for
-(docs/validation/breathing.md), to 84/min, the fastest the detector counts (80/min,
-:data:`analysis.breath.MIN_BREATH_S`) with 5 % to spare for the width of its spectral peak."""
+SLOWEST_VALIDATED_BPM = 3.0
+"""The slowest breathing the analysis is validated for, breaths/min (docs/validation/
+breathing.md, section 1, "Every rate"). A median rate below it is reported: a slow sway of
+the baseline larger than the breaths (40 s, 4 times their depth) read as six "good" 40-s
+breaths, 1.5/min, in place of the 60 breaths at 12/min riding on it."""
+TOO_SLOW_BPM = 0.95 * SLOWEST_VALIDATED_BPM
+"""Median rate, breaths/min, below which it is reported as slower than
+:data:`SLOWEST_VALIDATED_BPM`: 5 % below it, since breathing at exactly 3/min reads up to
+0.057/min off (the validation's rate errors at 3/min, 15-30 dB)."""
+BREATHING_BAND_HZ = (SLOWEST_VALIDATED_BPM / 60.0, 1.4)
+"""Breathing rates, Hz: from :data:`SLOWEST_VALIDATED_BPM`, to 84/min, the fastest the
+detector counts (80/min, :data:`analysis.breath.MIN_BREATH_S`) with 5 % to spare for the width
+of its spectral peak."""
 BREATHING_POWER_SHARE = 0.5
 """Share of a belt signal's power (:func:`power_shares`) at breathing rates below which it is
 reported as not looking like breathing: most of it lies elsewhere. Measured: the real belts

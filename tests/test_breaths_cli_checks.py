@@ -154,3 +154,24 @@ def test_an_accelerometer_time_column_taken_for_an_axis_is_said(
     right, _ = run([str(f), "--fs", "25", "--source", "acc", "--column", "2,3,4"], capsys)
     assert right["settings"]["warnings"] == []
     assert right["rate_bpm"] == pytest.approx(10.0, abs=0.05)
+
+
+def test_breaths_slower_than_validated_are_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 40-s sway 4 times the breaths' depth read as six "good" 40-s breaths, 1.5/min, with no
+    warning (found in review: the reviewer's wander40.txt); breathing at 3/min, the slowest
+    validated, gets none."""
+    x = breathing(50.0, 300.0)
+    x += 2.0 * np.sin(2 * np.pi * np.arange(x.size) / 50.0 / 40.0)
+    f = tmp_path / "wander40.txt"
+    np.savetxt(f, x, fmt="%.5f")
+    out, err = run([str(f), "--fs", "50"], capsys)
+    [slow] = out["settings"]["warnings"]
+    assert slow.startswith(f"the median rate, {out['rate_bpm']:.2f} breaths/min") and slow in err
+    assert "slower than the 3/min the analysis is validated for" in slow
+    f3 = tmp_path / "slow3.txt"
+    np.savetxt(f3, breathing(25.0, 400.0, 6.0, 14.0), fmt="%.5f")
+    out, _ = run([str(f3), "--fs", "25"], capsys)
+    assert out["rate_bpm"] == pytest.approx(3.0, abs=0.02)
+    assert out["settings"]["warnings"] == []

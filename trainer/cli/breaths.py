@@ -40,6 +40,8 @@ from analysis.breath_signal_checks import (
     CLIPPED_WARN_FRACTION,
     NOISE_LAG1,
     NOISE_WINDOW_S,
+    SLOWEST_VALIDATED_BPM,
+    TOO_SLOW_BPM,
     clipped_fraction,
     good_ratios,
     held_runs,
@@ -1311,9 +1313,12 @@ def analyse_samples(
     # headline is reproducible from the table; the corner-timed Breath.rate_bpm read 19.23 on
     # wfdb 03700181 where the onsets give 18.05 (docs/validation/breathing.md, section 5).
     rates = [60.0 / (b.end_s - b.inhale_onset_s) for b in settled if b.quality != "artifact"]
+    rate = _median_rate(rates)
+    if rate is not None and rate < TOO_SLOW_BPM:
+        warnings.append(_too_slow(rate, settled))
     return SampleAnalysis(
         settled,
-        _median_rate(rates),
+        rate,
         # On the breaths as listed: their ends settled, the joins between them are too.
         breath_variability(settled),
         warnings,
@@ -1503,6 +1508,23 @@ def _time_like_axes(data: FloatArray, duration_s: float, column: str | None) -> 
                 "column? (choose x, y, z with --column)"
             )
     return warnings
+
+
+def _too_slow(rate_bpm: float, settled: list[Breath]) -> str:
+    """The warning for a median rate below :data:`TOO_SLOW_BPM`: breaths that slow
+    are more often a swaying baseline (a DC-coupled belt, a moving subject) or a slow signal
+    that is not breathing, read in place of the breathing riding on it."""
+    usable = [b for b in settled if b.quality != "artifact"]
+    inhale = float(np.median([b.inhale_s for b in usable]))
+    length = float(np.median([b.end_s - b.inhale_onset_s for b in usable]))
+    return (
+        f"the median rate, {rate_bpm:.2f} breaths/min (breaths of {length:.0f} s, inhales of "
+        f"{inhale:.0f} s), is slower than the {SLOWEST_VALIDATED_BPM:g}/min the analysis is "
+        "validated for: a slow sway of the baseline larger than the breaths (a DC-coupled "
+        "belt, a moving subject) is read as breaths in place of the breathing riding on it, "
+        "and so is a slow signal that is not breathing; look at the signal before trusting "
+        "the rate"
+    )
 
 
 def _little_covered(settled: list[Breath], duration_s: float) -> list[str]:
