@@ -1833,8 +1833,12 @@ def breaths(
     so, and --invert analyses the negated signal. A warning also says when no breathing was
     found (a time column chosen by mistake?), a breath's ratio could not be measured, the
     sensor looks clipped or too coarse (few converter steps per breath), or the signal
-    repeats one value for seconds (a logger holding its last sample through a dropout: the
-    breaths there are marked artifacts).
+    repeats one value for seconds (a logger holding its last sample through a dropout) or
+    looks like noise, judged in 30-s windows (a belt that came off): the breaths there are
+    marked artifacts. And when the signal does not look like breathing (most of its power
+    faster, as an ECG's, or slower, as skin conductance's: the wrong column?), an
+    accelerometer axis only rises (a time column), the breaths span under half the
+    recording, or the median rate is under 3/min, the slowest validated.
     A chest accelerometer (--source acc) may be in any unit that is 0 at no acceleration
     (mG, g, m/s², a digital sensor's counts): the analysis is scaled to the gravity in the
     signal (settings.gravity, in the file's units), so each gives the same breaths; a signal
