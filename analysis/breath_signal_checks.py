@@ -72,6 +72,7 @@ __all__ = [
     "PAUSE_BREATH_FACTOR",
     "PAUSE_LEVEL",
     "PAUSE_STEP_FACTOR",
+    "POWER_BLOCK_SEGMENTS",
     "SLOWEST_VALIDATED_BPM",
     "TOO_SLOW_BPM",
     "PowerShares",
@@ -166,6 +167,9 @@ BREATHING_BAND_HZ = (SLOWEST_VALIDATED_BPM / 60.0, 1.4)
 """Breathing rates, Hz: from :data:`SLOWEST_VALIDATED_BPM`, to 84/min, the fastest the
 detector counts (80/min, :data:`analysis.breath.MIN_BREATH_S`) with 5 % to spare for the width
 of its spectral peak."""
+POWER_BLOCK_SEGMENTS = 16
+"""Welch segments averaged at once by :func:`power_shares` (memory, not the result: the
+blocks overlap by half a segment, so every segment of the whole signal is averaged)."""
 BREATHING_POWER_SHARE = 0.5
 """Share of a belt signal's power (:func:`power_shares`) at breathing rates below which it is
 reported as not looking like breathing: most of it lies elsewhere. Measured: the real belts
@@ -495,8 +499,25 @@ def power_shares(x: FloatArray, fs_hz: float) -> PowerShares:
     >>> power_shares(np.sin(2 * np.pi * 5.0 * t), 100.0).not_breathing()
     'faster'
     """
-    f, p = welch(x, fs_hz, nperseg=int(min(x.shape[0], round(120.0 * fs_hz))), detrend="linear")
-    f, p = f[1:], p[1:]
+    n = x.shape[0]
+    seg = int(min(n, round(120.0 * fs_hz)))
+    # Welch's segments of a long file at a high rate (8 h at 1000 Hz: 480 of 120 000 samples,
+    # detrended and transformed at once) would take gigabytes: averaged over blocks of
+    # POWER_BLOCK_SEGMENTS segments instead, each weighted by its number of segments.
+    step = POWER_BLOCK_SEGMENTS * (seg // 2)
+    total_p: FloatArray | None = None
+    weight = 0
+    f = np.zeros(0)
+    for start in range(0, max(1, n - seg + 1), step):
+        block = x[start : start + step + seg - seg // 2]
+        if block.shape[0] < seg:
+            break
+        f, p = welch(block, fs_hz, nperseg=seg, detrend="linear")
+        k = (block.shape[0] - seg) // max(1, seg - seg // 2) + 1
+        total_p = k * p if total_p is None else total_p + k * p
+        weight += k
+    assert total_p is not None  # the first block always holds one segment
+    f, p = f[1:], total_p[1:] / weight
     lo, hi = BREATHING_BAND_HZ
     band = (f >= lo) & (f <= hi)
     total = float(p.sum())
