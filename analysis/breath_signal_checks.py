@@ -13,7 +13,12 @@ finding:
   explain, and no pause in the breathing; a logger that repeats its last value through a
   dropout makes them.
 - :func:`lag1_autocorrelation`: breathing changes smoothly from sample to sample, noise does
-  not (:data:`NOISE_LAG1`).
+  not (:data:`NOISE_LAG1`); :func:`noise_stretches` applies it window by window
+  (:data:`NOISE_WINDOW_S`), so a belt that comes off halfway is told from one that never held
+  breathing.
+- :func:`power_shares`: breathing puts most of a belt's power at breathing rates; an ECG or a
+  pulse wave puts it faster, skin conductance or a swaying baseline slower
+  (:data:`BREATHING_POWER_SHARE`): a column chosen by mistake.
 - :func:`looks_inverted`: inhales are shorter and faster than exhales, so a belt read the right
   way up has a median exhale:inhale ratio above 1 and a positively skewed slope
   (:data:`INVERTED_RATIO`, :data:`INVERTED_MIN_BREATHS`).
@@ -40,9 +45,11 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import welch
 
 from analysis.acc_breath import ORIENT_SKEW, difference_skewness
 from analysis.breath import Breath
@@ -50,22 +57,35 @@ from analysis.breath_variability import measured_ratios
 from analysis.filters import StreamingSOS, lowpass_sos
 
 __all__ = [
+    "BREATHING_BAND_HZ",
+    "BREATHING_POWER_SHARE",
     "CLIPPED_WARN_FRACTION",
     "FAST_UNCERTAIN_SHARE",
     "HELD_FACTOR",
     "HELD_MIN_S",
     "INVERTED_MIN_BREATHS",
     "INVERTED_RATIO",
+    "NOISE_DEPTH_FACTOR",
     "NOISE_LAG1",
+    "NOISE_MOSTLY",
+    "NOISE_WINDOW_S",
     "PAUSE_BREATH_FACTOR",
     "PAUSE_LEVEL",
     "PAUSE_STEP_FACTOR",
+    "POWER_BLOCK_SEGMENTS",
+    "SLOWEST_VALIDATED_BPM",
+    "TOO_SLOW_BPM",
+    "PowerShares",
     "clipped_fraction",
     "good_ratios",
     "held_runs",
     "lag1_autocorrelation",
     "looks_inverted",
     "looks_too_fast",
+    "noise_breaths",
+    "noise_level",
+    "noise_stretches",
+    "power_shares",
     "quantisation_step",
 ]
 
@@ -115,6 +135,47 @@ Breathing changes smoothly from sample to sample: a 30/min breath sampled at the
 accepted 4 Hz has ``cos(2 pi 0.5 / 4) = 0.71``. Measured: the five real belts 0.999-1.0;
 synthetic belts at 3-30 breaths/min, 4-50 Hz, down to 0 dB in-band SNR, 0.39 or more (30/min
 at 4 Hz and 0 dB); white noise 0.00."""
+NOISE_WINDOW_S = 30.0
+"""Window, s, over which :func:`noise_stretches` judges the lag-1 autocorrelation; windows
+overlap by half. Long enough to hold a whole breath wherever it starts at the slowest breathing
+the tool is validated for (3 breaths/min, 20 s; docs/validation/breathing.md), with half a
+breath to spare, so that an end-exhale pause, where a belt holds still and shows only its
+noise, is never a window on its own. And long enough for the estimate to be sharp at the
+lowest accepted rate: 120 samples at 4 Hz, where the lag-1 autocorrelation of white noise has
+a standard deviation of 1/sqrt(120) = 0.09, so :data:`NOISE_LAG1` lies 3.3 of them above
+noise's 0."""
+NOISE_MOSTLY = 0.5
+"""A breath lies in a noise stretch (:func:`noise_stretches`) when at least this share of it,
+inhale onset to end, does: a stretch found window by window starts up to half a window before
+or after the noise does, and the breaths around its edges are shared between the two."""
+NOISE_DEPTH_FACTOR = 8.0
+"""...and only if it is less deep than this many times the noise level there
+(:func:`noise_level`). The breaths the detector finds in white noise are at most 4.6 times its
+standard deviation deep (the 879 of the reviewer's half-noise belts, 25 Hz, noise 0.4 and 1.0
+against breaths 1 deep: median 2.7, 99th percentile 4.0); a breath that holds a pause of
+45-90 s, quiet enough to read as noise, is 1 deep against a noise of 0.01."""
+SLOWEST_VALIDATED_BPM = 3.0
+"""The slowest breathing the analysis is validated for, breaths/min (docs/validation/
+breathing.md, section 1, "Every rate"). A median rate below it is reported: a slow sway of
+the baseline larger than the breaths (40 s, 4 times their depth) read as six "good" 40-s
+breaths, 1.5/min, in place of the 60 breaths at 12/min riding on it."""
+TOO_SLOW_BPM = 0.95 * SLOWEST_VALIDATED_BPM
+"""Median rate, breaths/min, below which it is reported as slower than
+:data:`SLOWEST_VALIDATED_BPM`: 5 % below it, since breathing at exactly 3/min reads up to
+0.057/min off (the validation's rate errors at 3/min, 15-30 dB)."""
+BREATHING_BAND_HZ = (SLOWEST_VALIDATED_BPM / 60.0, 1.4)
+"""Breathing rates, Hz: from :data:`SLOWEST_VALIDATED_BPM`, to 84/min, the fastest the
+detector counts (80/min, :data:`analysis.breath.MIN_BREATH_S`) with 5 % to spare for the width
+of its spectral peak."""
+POWER_BLOCK_SEGMENTS = 16
+"""Welch segments averaged at once by :func:`power_shares` (memory, not the result: the
+blocks overlap by half a segment, so every segment of the whole signal is averaged)."""
+BREATHING_POWER_SHARE = 0.5
+"""Share of a belt signal's power (:func:`power_shares`) at breathing rates below which it is
+reported as not looking like breathing: most of it lies elsewhere. Measured: the real belts
+of ``../shared/data`` 0.74-1.00, synthetic belts at 3-80 breaths/min, 4-100 Hz, down to 0 dB
+in-band SNR 0.74 or more; the other columns of the NeuroKit2 files, chosen by mistake: ECG
+0.05-0.11, PPG 0.35, EDA 0.07 and 0.46 (:meth:`PowerShares.not_breathing`)."""
 INVERTED_RATIO = 0.8
 """A belt whose good breaths have a median exhale:inhale ratio below this, with the slope of its
 low-passed signal skewed below ``-ORIENT_SKEW``, is reported as looking upside down
@@ -250,6 +311,222 @@ def lag1_autocorrelation(x: FloatArray) -> float:
         return 0.0
     d = d / peak  # any scale a file may hold, 1e-300 to 1e300, without under- or overflow
     return float(np.dot(d[:-1], d[1:]) / np.dot(d, d))
+
+
+def noise_stretches(x: FloatArray, fs_hz: float) -> list[tuple[int, int]]:
+    """Stretches of ``x`` that look like noise, not breathing, window by window.
+
+    The lag-1 autocorrelation (:func:`lag1_autocorrelation`) of each window of
+    :data:`NOISE_WINDOW_S` (stepping by half a window; the last one ends on the last sample)
+    is compared with :data:`NOISE_LAG1`; the windows below it are joined where they overlap or
+    touch. Judged over the whole file, a recording that is half breathing and half noise (a
+    belt that came off, an unplugged input) falls on one side as a whole: its noise half read
+    as hundreds of "good" breaths, or its breathing half was thrown away with the noise. A
+    signal shorter than one window is one window.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The belt signal, any units, at least 2 samples.
+    fs_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(start, stop)`` sample indices of each stretch (``stop`` exclusive), in order;
+        ``[(0, n)]`` for a signal that is noise throughout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 240.0, 0.04)
+    >>> x = np.sin(2 * np.pi * 0.2 * t)
+    >>> x[3000:] = np.random.default_rng(0).standard_normal(t.size - 3000)
+    >>> noise_stretches(x, 25.0)
+    [(3000, 6000)]
+    """
+    n = x.shape[0]
+    window = min(n, max(2, round(NOISE_WINDOW_S * fs_hz)))
+    hop = max(1, window // 2)
+    starts = list(range(0, n - window + 1, hop))
+    if starts[-1] + window < n:
+        starts.append(n - window)
+    out: list[tuple[int, int]] = []
+    for start in starts:
+        if lag1_autocorrelation(x[start : start + window]) >= NOISE_LAG1:
+            continue
+        stop = start + window
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
+def noise_level(x: FloatArray) -> float:
+    """Standard deviation of the white noise in ``x``, robust to the breathing in it.
+
+    From the first differences, where a smooth signal nearly cancels and white noise of
+    standard deviation ``s`` leaves ``s * sqrt(2)``: their median absolute deviation, times
+    1.4826 (the normal distribution's ratio of standard deviation to MAD), over ``sqrt(2)``
+    (Donoho & Johnstone's MAD estimate of noise, applied to differences).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The samples, any units, at least 2.
+
+    Returns
+    -------
+    float
+        The noise's standard deviation, in the units of ``x``.
+    """
+    d = np.diff(x)
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+
+
+def noise_breaths(
+    found: Sequence[Breath], x: FloatArray, fs_hz: float, stretches: Sequence[tuple[int, int]]
+) -> list[bool]:
+    """Which breaths are made of the noise of a noise stretch (:func:`noise_stretches`).
+
+    A breath is when at least :data:`NOISE_MOSTLY` of it (inhale onset to end) lies in the
+    stretches, and its depth is under :data:`NOISE_DEPTH_FACTOR` times the noise level of
+    the stretches it overlaps (:func:`noise_level`). The depth keeps a breath that holds a
+    long pause: a belt holding still through an apnoea shows only its own noise, which reads
+    as a noise stretch, but the breath around it is as deep as any.
+
+    Parameters
+    ----------
+    found : sequence of Breath
+        The breaths, times in s from the first sample, depths in the units of ``x``.
+    x : ndarray, shape (n,)
+        The belt signal they were found in.
+    fs_hz : float
+        Sampling rate, Hz.
+    stretches : sequence of (int, int)
+        ``(start, stop)`` sample indices of the noise stretches, in order, not overlapping.
+
+    Returns
+    -------
+    list of bool
+        One per breath, in order.
+    """
+    spans = [(a / fs_hz, b / fs_hz) for a, b in stretches]
+    levels = [noise_level(x[a:b]) for a, b in stretches]
+    out = []
+    for b in found:
+        length = b.end_s - b.inhale_onset_s
+        overlaps = [
+            (max(0.0, min(b.end_s, hi) - max(b.inhale_onset_s, lo)), level)
+            for (lo, hi), level in zip(spans, levels, strict=True)
+            if lo <= b.end_s and b.inhale_onset_s <= hi
+        ]
+        inside = sum(o for o, _ in overlaps)
+        mostly = bool(overlaps) and inside >= NOISE_MOSTLY * length
+        out.append(mostly and b.depth < NOISE_DEPTH_FACTOR * max(lv for _, lv in overlaps))
+    return out
+
+
+class PowerShares(NamedTuple):
+    """Where a signal's power lies against breathing rates (:func:`power_shares`).
+
+    Attributes
+    ----------
+    slower, breathing, faster : float
+        Shares of the power (0 to 1, summing to 1) below, within and above
+        :data:`BREATHING_BAND_HZ`.
+    peak_hz : float
+        Frequency of the largest power within the band, Hz.
+    tail : bool
+        Whether that largest power is at the band's lowest frequency: the band holds no
+        breathing peak of its own, only the tail of slower power.
+    """
+
+    slower: float
+    breathing: float
+    faster: float
+    peak_hz: float
+    tail: bool
+
+    def not_breathing(self) -> str | None:
+        """``"faster"`` or ``"slower"`` when the signal does not look like breathing, else None.
+
+        Under :data:`BREATHING_POWER_SHARE` of the power at breathing rates, most of the rest
+        faster (an ECG, a pulse wave); or most of it slower with no breathing peak in the band
+        (skin conductance): a belt under a slow sway larger than its breaths keeps its
+        breathing peak (the reviewer's 40-120 s sways: 3-17 % of the power at breathing rates,
+        its peak at 12/min, the breaths read right), and is not reported.
+        """
+        if self.breathing >= BREATHING_POWER_SHARE:
+            return None
+        if self.faster >= self.slower:
+            return "faster"
+        return "slower" if self.tail else None
+
+
+def power_shares(x: FloatArray, fs_hz: float) -> PowerShares:
+    """Where the power of ``x`` lies: below, within and above breathing rates.
+
+    Welch's power spectral density (:func:`scipy.signal.welch`, Hann segments of 120 s or the
+    whole signal if shorter, half overlapping, each with its linear trend removed, so that a
+    belt's slow drift does not count), split at :data:`BREATHING_BAND_HZ`; the 0 Hz bin is
+    left out. A belt's breathing puts most of its power in the band; an ECG puts it faster
+    (its QRS complexes, 5-15 Hz), a pulse wave at the heart rate and its harmonics, skin
+    conductance slower.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The belt signal, any units, at least 2 samples.
+    fs_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    PowerShares
+        The shares and the band's peak; all power in the band for a signal without power
+        outside 0 Hz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 300.0, 0.01)
+    >>> s = power_shares(np.sin(2 * np.pi * 0.25 * t), 100.0)
+    >>> round(s.breathing, 2), s.peak_hz, s.not_breathing()
+    (1.0, 0.25, None)
+    >>> power_shares(np.sin(2 * np.pi * 5.0 * t), 100.0).not_breathing()
+    'faster'
+    """
+    n = x.shape[0]
+    seg = int(min(n, round(120.0 * fs_hz)))
+    # Welch's segments of a long file at a high rate (8 h at 1000 Hz: 480 of 120 000 samples,
+    # detrended and transformed at once) would take gigabytes: averaged over blocks of
+    # POWER_BLOCK_SEGMENTS segments instead, each weighted by its number of segments.
+    step = POWER_BLOCK_SEGMENTS * (seg // 2)
+    total_p: FloatArray | None = None
+    weight = 0
+    f = np.zeros(0)
+    for start in range(0, max(1, n - seg + 1), step):
+        block = x[start : start + step + seg - seg // 2]
+        if block.shape[0] < seg:
+            break
+        f, p = welch(block, fs_hz, nperseg=seg, detrend="linear")
+        k = (block.shape[0] - seg) // max(1, seg - seg // 2) + 1
+        total_p = k * p if total_p is None else total_p + k * p
+        weight += k
+    assert total_p is not None  # the first block always holds one segment
+    f, p = f[1:], total_p[1:] / weight
+    lo, hi = BREATHING_BAND_HZ
+    band = (f >= lo) & (f <= hi)
+    total = float(p.sum())
+    if not total > 0.0 or not band.any():
+        return PowerShares(0.0, 1.0, 0.0, 0.0, False)
+    slower = float(p[f < lo].sum()) / total
+    faster = float(p[f > hi].sum()) / total
+    peak = int(np.argmax(p[band]))
+    return PowerShares(slower, 1.0 - slower - faster, faster, float(f[band][peak]), peak == 0)
 
 
 def clipped_fraction(data: FloatArray) -> float:

@@ -9,9 +9,14 @@ import pytest
 from analysis.breath import MIN_BREATH_S, detect_breaths
 from analysis.breath_signal_checks import (
     HELD_MIN_S,
+    NOISE_WINDOW_S,
     clipped_fraction,
     held_runs,
     looks_too_fast,
+    noise_breaths,
+    noise_level,
+    noise_stretches,
+    power_shares,
     quantisation_step,
 )
 
@@ -140,3 +145,58 @@ def test_a_dropout_in_a_quantised_belt_is_still_found(
     x[a : a + n] = x[a - 1]
     runs = held_runs(x, FS, detect_breaths(x, FS))
     assert any(start <= a - 1 and stop >= a + n for start, stop in runs), (what, runs)
+
+
+def test_noise_is_found_stretch_by_stretch() -> None:
+    """Breathing, then white noise louder than it (a belt that came off): the whole file's
+    lag-1 autocorrelation (0.11) had called all of it noise, the breathing half too."""
+    x = slow_belt()
+    rng = np.random.default_rng(3)
+    noisy = np.r_[x, 0.5 + rng.standard_normal(x.size)]
+    [(start, stop)] = noise_stretches(noisy, FS)
+    assert x.size - NOISE_WINDOW_S * FS / 2 <= start <= x.size and stop == noisy.size
+    found = detect_breaths(noisy, FS)
+    marks = noise_breaths(found, noisy, FS, [(start, stop)])
+    assert all(m for b, m in zip(found, marks, strict=True) if b.inhale_onset_s > 315.0)
+    assert not any(m for b, m in zip(found, marks, strict=True) if b.end_s < 285.0)
+    assert noise_stretches(x, FS) == []
+    assert noise_stretches(noisy[x.size :], FS) == [(0, x.size)]  # noise throughout
+    assert noise_level(noisy[x.size :]) == pytest.approx(1.0, abs=0.05)
+    assert noise_level(x) == pytest.approx(0.01, abs=0.002)  # the breathing barely counts
+
+
+@pytest.mark.parametrize("fs", [4.0, 25.0, 100.0])
+def test_slow_breathing_with_pauses_is_no_noise(fs: float) -> None:
+    """3 breaths/min, the slowest the tool is validated for, with an 8-s still pause after
+    each exhale, at 15 dB: every window holds a whole breath."""
+    from benchmarks.validate_breath import Scenario, synthetic_belt
+
+    x, _ = synthetic_belt(Scenario(3.0, 2.0, pause_frac=0.4, snr_db=15.0, fs_hz=fs), 1)
+    assert noise_stretches(x, fs) == []
+
+
+@pytest.mark.shared_data
+def test_real_belts_have_no_noise_stretch() -> None:
+    from benchmarks.validate_breath import real_signals
+
+    signals = real_signals()
+    if not signals:
+        pytest.skip("../shared/data absent")
+    for label, x, fs in signals:
+        assert noise_stretches(x, fs) == [], label
+
+
+def test_an_ecg_is_not_breathing_and_belts_are() -> None:
+    """Sharp spikes at 70/min (an ECG's QRS complexes) put their power faster than breathing;
+    belts at 3-80 breaths/min, 4-100 Hz, at 0 dB in-band SNR, keep most of theirs in the band."""
+    from benchmarks.validate_breath import Scenario, synthetic_belt
+
+    t = np.arange(0.0, 120.0, 0.01)
+    ecg = np.exp(-0.5 * (((t % (60 / 70)) - 0.3) / 0.01) ** 2)
+    ecg += 0.01 * np.random.default_rng(6).standard_normal(t.size)
+    assert power_shares(ecg, 100.0).not_breathing() == "faster"
+    for rate in (3.0, 15.0, 30.0, 80.0):
+        for fs in (4.0, 25.0, 100.0):
+            x, _ = synthetic_belt(Scenario(rate, 2.0, snr_db=0.0, fs_hz=fs, duration_s=120.0), 1)
+            shares = power_shares(x, fs)
+            assert shares.breathing > 0.6 and shares.not_breathing() is None, (rate, fs)

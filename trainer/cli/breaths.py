@@ -36,14 +36,21 @@ from analysis.acc_breath import MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
 from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
 from analysis.breath_signal_checks import (
+    BREATHING_BAND_HZ,
     CLIPPED_WARN_FRACTION,
     NOISE_LAG1,
+    NOISE_WINDOW_S,
+    SLOWEST_VALIDATED_BPM,
+    TOO_SLOW_BPM,
     clipped_fraction,
     good_ratios,
     held_runs,
     lag1_autocorrelation,
     looks_inverted,
     looks_too_fast,
+    noise_breaths,
+    noise_stretches,
+    power_shares,
     quantisation_step,
 )
 from analysis.breath_variability import BreathVariability, breath_variability, ratio_measured
@@ -171,6 +178,11 @@ _PREAMBLE_SCAN = 100
 """Lines read for the first row of numbers when looking for text above a header."""
 _HEAD_LINES = 200
 """Lines read for the header and the layout (the rest is read by ``numpy.loadtxt``)."""
+MIN_COVERED_SHARE = 0.5
+"""Share of a waveform recording that its breaths (inhale onset to end, artifacts included)
+must span for the result to go without a warning (:func:`_little_covered`). The real belts of
+``../shared/data`` span 93-99 % (NeuroKit2 x3, wfdb 03700181 RESP, mixedsignals Resp); an
+accelerometer analysed with its time column as an axis, 11 %."""
 BELT_MIN_FS_HZ = 4.0
 """Lowest --fs of a belt waveform, Hz: there the belt's 1 Hz low-pass
 (:data:`trainer.session.pipeline.BELT_CUTOFF_HZ`) lies at half the Nyquist frequency."""
@@ -1252,12 +1264,16 @@ def analyse_samples(
         )
     if not flat:
         warnings += _nothing_measured(data, duration, found, column)
+    if acc and not flat:
+        warnings += _time_like_axes(data, duration, column)
     if not acc and not flat:
         lag1 = lag1_autocorrelation(data)
         settings["lag1_autocorrelation"] = round(lag1, 4)
-        if lag1 < NOISE_LAG1 and found:
-            # The detector finds "breaths" in any wander of the low-passed signal; white noise
-            # (a disconnected input, a random column) has plenty.
+        # The detector finds "breaths" in any wander of the low-passed signal; white noise (a
+        # disconnected input, a random column, a belt that came off) has plenty. Judged window
+        # by window, so that a belt that comes off halfway keeps its breathing half.
+        noisy = noise_stretches(data, fs_hz)
+        if noisy == [(0, n)] and found:
             warnings.append(
                 f"the signal looks like noise, not breathing: consecutive samples are nearly "
                 f"unrelated (lag-1 autocorrelation {lag1:.2f}, where breathing reads above "
@@ -1265,6 +1281,15 @@ def analyse_samples(
                 "is given; is it the right column, and is the sensor connected?"
             )
             found = [replace(b, quality="artifact") for b in found]
+        else:
+            notes: list[str] = []
+            if noisy:
+                found, notes = _mark_noise(found, data, fs_hz, noisy)
+                warnings += notes
+            doubt = _not_breathing(data, fs_hz, settings, column)
+            if found and not notes:
+                # Noise has its own warning (and its power lies faster than breathing too).
+                warnings += doubt
         upside_down, skew = looks_inverted(data, fs_hz, found, cutoff_hz=BELT_CUTOFF_HZ)
         settings["slope_skewness"] = round(skew, 3)
         if upside_down:
@@ -1282,13 +1307,18 @@ def analyse_samples(
     if not flat:
         warnings += _unmeasured_ratios(found)
     settled = settle_ends(found)
+    if not flat:
+        warnings += _little_covered(settled, duration)
     # From the breaths as listed (each ends at the next one's inhale onset), so that the
     # headline is reproducible from the table; the corner-timed Breath.rate_bpm read 19.23 on
     # wfdb 03700181 where the onsets give 18.05 (docs/validation/breathing.md, section 5).
     rates = [60.0 / (b.end_s - b.inhale_onset_s) for b in settled if b.quality != "artifact"]
+    rate = _median_rate(rates)
+    if rate is not None and rate < TOO_SLOW_BPM:
+        warnings.append(_too_slow(rate, settled))
     return SampleAnalysis(
         settled,
-        _median_rate(rates),
+        rate,
         # On the breaths as listed: their ends settled, the joins between them are too.
         breath_variability(settled),
         warnings,
@@ -1324,6 +1354,76 @@ def _mark_held(
         "all), which neither a sensor with noise nor a pause in the breathing explains: a "
         f"logger holding its last sample through a dropout? {which}"
     )
+
+
+def _not_breathing(
+    data: FloatArray, fs_hz: float, settings: dict[str, Any], column: str | None
+) -> list[str]:
+    """A warning when a belt signal's power lies mostly outside breathing rates
+    (:func:`power_shares`): another column chosen by mistake, such as an ECG (whose "breaths"
+    were 0.1-91 s long, 90-s inhales marked good, at a plausible 23.9/min) or skin
+    conductance (4.8/min). The shares go in the settings."""
+    shares = power_shares(data, fs_hz)
+    settings["power_shares"] = {
+        "slower": round(shares.slower, 3),
+        "breathing": round(shares.breathing, 3),
+        "faster": round(shares.faster, 3),
+    }
+    side = shares.not_breathing()
+    if side is None:
+        return []
+    lo, hi = BREATHING_BAND_HZ
+    if side == "faster":
+        like = f"{100 * shares.faster:.0f} % lies faster, as in an ECG or a pulse wave"
+    else:
+        like = (
+            f"{100 * shares.slower:.0f} % lies slower, with no breathing rhythm standing out, as "
+            "in skin conductance or a temperature"
+        )
+    question = (
+        f"is column {column!r} the breathing signal?"
+        if column is not None
+        else "does the file hold a breathing signal?"
+    )
+    return [
+        f"the signal does not look like breathing: only {100 * shares.breathing:.0f} % of its "
+        f"power lies at breathing rates ({60 * lo:g}-{60 * hi:g} breaths/min), {like}; so the "
+        f"breaths and the rate found in it are doubtful: {question} (choose the column with "
+        "--column)"
+    ]
+
+
+def _mark_noise(
+    found: list[Breath], data: FloatArray, fs_hz: float, noisy: list[tuple[int, int]]
+) -> tuple[list[Breath], list[str]]:
+    """Mark the breaths made of the noise of stretches that look like noise
+    (:func:`noise_breaths`) as artifacts, and say where those stretches are. A stretch with no
+    such breath (a belt holding still through a long pause) is not mentioned."""
+    marks = noise_breaths(found, data, fs_hz, noisy)
+    out = [replace(b, quality="artifact") if m else b for b, m in zip(found, marks, strict=True)]
+    marked = [b for b, m in zip(found, marks, strict=True) if m]
+    spans = [
+        (a / fs_hz, z / fs_hz)
+        for a, z in noisy
+        if any(b.inhale_onset_s < z / fs_hz and a / fs_hz < b.end_s for b in marked)
+    ]
+    if not spans:
+        return out, []
+    where = ", ".join(f"{lo:.1f}-{hi:.1f} s" for lo, hi in spans[:3])
+    more = f" and {len(spans) - 3} more" if len(spans) > 3 else ""
+    total_s = sum(hi - lo for lo, hi in spans)
+    which = (
+        "the breath found there is marked as an artifact"
+        if len(marked) == 1
+        else f"the {len(marked)} breaths found there are marked as artifacts"
+    )
+    return out, [
+        f"the signal looks like noise, not breathing, over {where}{more} ({total_s:.0f} s in "
+        "all): consecutive samples there are nearly unrelated (lag-1 autocorrelation under "
+        f"{NOISE_LAG1:g} in every {NOISE_WINDOW_S:g}-s window, where breathing reads above "
+        f"0.7), so {which} and the rate is taken from the rest; did the sensor come off or "
+        "disconnect?"
+    ]
 
 
 def _short_of(value: float, limit: float) -> str:
@@ -1388,6 +1488,59 @@ def _nothing_measured(
                 "(choose the column with --column)"
             )
     return warnings
+
+
+def _time_like_axes(data: FloatArray, duration_s: float, column: str | None) -> list[str]:
+    """A warning for each accelerometer axis that only rises or only falls over the whole
+    recording, as a belt's column gets in :func:`_nothing_measured`: a time or counter column
+    taken for an axis (``--column 1,2,3`` on a ``t,x,y,z`` file read 17.7 breaths/min from 33
+    s of 300, in silence). A real axis carries noise and turns back."""
+    names = column.split(",") if column is not None and column.count(",") == 2 else None
+    warnings = []
+    for i, col in enumerate(data.T):
+        steps = np.diff(col)
+        if (steps >= 0).all() or (steps <= 0).all():
+            trend = "rises" if col[-1] > col[0] else "falls"
+            which = f"column {names[i].strip()!r}" if names else f"the {'xyz'[i]} axis"
+            warnings.append(
+                f"{which} only {trend} over all {duration_s:.1f} s, like a time or counter "
+                "column, never turning back as an accelerometer's axis does; is it the right "
+                "column? (choose x, y, z with --column)"
+            )
+    return warnings
+
+
+def _too_slow(rate_bpm: float, settled: list[Breath]) -> str:
+    """The warning for a median rate below :data:`TOO_SLOW_BPM`: breaths that slow
+    are more often a swaying baseline (a DC-coupled belt, a moving subject) or a slow signal
+    that is not breathing, read in place of the breathing riding on it."""
+    usable = [b for b in settled if b.quality != "artifact"]
+    inhale = float(np.median([b.inhale_s for b in usable]))
+    length = float(np.median([b.end_s - b.inhale_onset_s for b in usable]))
+    return (
+        f"the median rate, {rate_bpm:.2f} breaths/min (breaths of {length:.0f} s, inhales of "
+        f"{inhale:.0f} s), is slower than the {SLOWEST_VALIDATED_BPM:g}/min the analysis is "
+        "validated for: a slow sway of the baseline larger than the breaths (a DC-coupled "
+        "belt, a moving subject) is read as breaths in place of the breathing riding on it, "
+        "and so is a slow signal that is not breathing; look at the signal before trusting "
+        "the rate"
+    )
+
+
+def _little_covered(settled: list[Breath], duration_s: float) -> list[str]:
+    """A warning when the breaths, artifacts included (each explained by its own warning),
+    span under :data:`MIN_COVERED_SHARE` of the recording: the rate then describes only that
+    part, and the rest holds nothing the detector could follow as breathing."""
+    covered = sum(b.end_s - b.inhale_onset_s for b in settled)
+    if not settled or covered >= MIN_COVERED_SHARE * duration_s:
+        return []
+    first, last = settled[0].inhale_onset_s, settled[-1].end_s
+    return [
+        f"breaths were found in only {covered:.1f} s of the {duration_s:.1f}-s recording "
+        f"({100 * covered / duration_s:.0f} %, between {first:.1f} and {last:.1f} s): the "
+        "rest holds no breathing the detector could follow, so the rate and the breaths "
+        "describe that part only"
+    ]
 
 
 def _unmeasured_ratios(found: list[Breath]) -> list[str]:
@@ -1680,8 +1833,12 @@ def breaths(
     so, and --invert analyses the negated signal. A warning also says when no breathing was
     found (a time column chosen by mistake?), a breath's ratio could not be measured, the
     sensor looks clipped or too coarse (few converter steps per breath), or the signal
-    repeats one value for seconds (a logger holding its last sample through a dropout: the
-    breaths there are marked artifacts).
+    repeats one value for seconds (a logger holding its last sample through a dropout) or
+    looks like noise, judged in 30-s windows (a belt that came off): the breaths there are
+    marked artifacts. And when the signal does not look like breathing (most of its power
+    faster, as an ECG's, or slower, as skin conductance's: the wrong column?), an
+    accelerometer axis only rises (a time column), the breaths span under half the
+    recording, or the median rate is under 3/min, the slowest validated.
     A chest accelerometer (--source acc) may be in any unit that is 0 at no acceleration
     (mG, g, m/s², a digital sensor's counts): the analysis is scaled to the gravity in the
     signal (settings.gravity, in the file's units), so each gives the same breaths; a signal
