@@ -63,7 +63,7 @@ from analysis.rr_breath import (
     usable_share,
 )
 from trainer import SOFTWARE
-from trainer.cli.hrv import say_notes
+from trainer.cli.hrv import say_notes, say_warnings
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import BELT_CUTOFF_HZ, NS_PER_S
 from trainer.storage.decimal_comma import (
@@ -1084,8 +1084,7 @@ def _analyse_waveform(
         gravity=gravity,
     )
     warnings = [*wave.notes, *time_warnings, *analysed.warnings]
-    for text in warnings:
-        typer.echo(f"breathwise: warning: {input}: {text}", err=True)
+    say_warnings(input, warnings)
     settings |= analysed.settings
     settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
     return {
@@ -1501,8 +1500,7 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
             # Said as what the data show, not as a condition: Breathwise does not diagnose
             # (found in review: "as in atrial fibrillation" read as a diagnosis).
             warnings.append(IRREGULAR_NOTE)
-    for text in warnings:
-        typer.echo(f"breathwise: warning: {rr_path}: {text}", err=True)
+    say_warnings(rr_path, warnings)
 
     def label(q: float) -> str:
         return "good" if q >= GOOD_QUALITY else "uncertain" if q >= USABLE_QUALITY else "artifact"
