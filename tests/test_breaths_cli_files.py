@@ -272,3 +272,29 @@ def test_pandas_numbered_axes_are_x_y_z(tmp_path: Path) -> None:
     plain = breaths_cli.read_waveform(Path(write(tmp_path, "acc.csv", rows)), acc=True)
     named = Path(write(tmp_path, "pd.csv", ["0,1,2", *rows]))
     assert (breaths_cli.read_waveform(named, acc=True) == plain).all()
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "semicolon_row", "message"),
+    [
+        (",", "\t", False, "2: the header (line 1) is separated by commas but the rows (line 2 "),
+        ("\t", ",", False, "2: the header (line 1) is separated by tabs but the rows (line 2 "),
+        (",", " ", False, "2: the header (line 1) is separated by commas but the rows (line 2 "),
+        (",", ",", True, "4: line 4 is separated by semicolons where the rows before it use "),
+    ],
+)
+def test_mixed_separators_are_named(
+    tmp_path: Path, belt: list[str], header: str, row: str, semicolon_row: bool, message: str
+) -> None:
+    """A header separated by commas over rows separated by tabs was refused as rows of "1
+    cells" with the advice to fix the header, which was right; one row of ``;`` among ``,``
+    rows as "row has 1 columns" (found in review). The mix-up is named."""
+    rows = [f"{i / FS:.2f}{row}{v}" for i, v in enumerate(belt)]
+    if semicolon_row:
+        rows[2] = rows[2].replace(",", ";")
+    path = Path(write(tmp_path, "mixed.csv", [f"time_s{header}rsp", *rows]))
+    with pytest.raises(UserError) as info:
+        breaths_cli.read_waveform(path, "rsp")
+    text = info.value.user_message()
+    assert text.startswith(f"{path}:{message}"), text
+    assert text.endswith("— use one separator in the whole file"), text

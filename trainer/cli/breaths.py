@@ -794,6 +794,14 @@ def _header_names(
         aligned = [c.strip('"') for c in re.split(r"\s{2,}", header.strip())]
         if len(aligned) == n_cells:
             return aligned
+    other = delimiter_of(row_line)
+    if other != delimiter and _cell_count(split_cells(row_line, other)) == n_names:
+        raise UserError(
+            f"{path}:{row_no}: the header (line {header_no}) is separated by "
+            f"{_SEPARATOR_NAMES[delimiter]} but the rows (line {row_no} on) by "
+            f"{_SEPARATOR_NAMES[other]}",
+            "use one separator in the whole file",
+        )
     why = ""
     if n_cells == n_names + 1 and row_cells[0].isdigit():
         why = (
@@ -811,6 +819,16 @@ def _header_names(
         f"have {n_cells} cells, so which name is which column cannot be told{why}{hint}",
         "make the header name every column of the rows, in order",
     )
+
+
+_SEPARATOR_NAMES: dict[str | None, str] = {
+    ",": "commas",
+    ";": "semicolons",
+    "\t": "tabs",
+    None: "spaces",
+}
+"""The separators :func:`trainer.storage.decimal_comma.delimiter_of` finds, as a message names
+them (None: runs of blanks)."""
 
 
 def _refuse_decimal_commas(path: Path, body: str, first_no: int, delimiter: str | None) -> None:
@@ -976,6 +994,15 @@ def _raise_line_error(
     for no, line in data_rows(body, first_no):
         row = split_cells(line, delimiter)
         if len(row) < need:
+            other = delimiter_of(line)
+            if other != delimiter and len(split_cells(line, other)) >= need:
+                # A row pasted from another program (found in review: "row has 1 columns"
+                # for a row of two values separated by ";" among rows separated by ",").
+                raise UserError(
+                    f"{path}:{no}: line {no} is separated by {_SEPARATOR_NAMES[other]} where "
+                    f"the rows before it use {_SEPARATOR_NAMES[delimiter]}",
+                    "use one separator in the whole file",
+                )
             raise UserError(f"{path}:{no}: row has {len(row)} columns, expected at least {need}")
         for c in cols:
             cell = row[c].strip().strip('"')
