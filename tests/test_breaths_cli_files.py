@@ -298,3 +298,40 @@ def test_mixed_separators_are_named(
     text = info.value.user_message()
     assert text.startswith(f"{path}:{message}"), text
     assert text.endswith("— use one separator in the whole file"), text
+
+
+def test_a_time_column_in_whole_seconds_gives_the_rate_over_the_recording(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``time_s`` written 0, 0, ..., 1, 1, ... made every step a gap: "gives inf Hz ... give
+    --fs inf", which --fs refuses (found in review). Its rate is counted over the recording,
+    a warning says what it cannot show, and a jump over its step is still a gap."""
+    plain, _ = run([write(tmp_path, "plain.txt", belt)], capsys)
+    rows = [f"{i // int(FS)},{v}" for i, v in enumerate(belt)]
+    path = write(tmp_path, "whole.csv", ["time_s,rsp", *rows])
+    out, err = run([path, "--column", "rsp"], capsys)
+    assert out["settings"]["time_column_rate_hz"] == pytest.approx(FS, rel=1e-3)
+    assert breaths_of(out)[:3] == breaths_of(plain)[:3]
+    note = (
+        "the time column 'time_s' is written to 1 s, coarser than the 0.04 s between samples: "
+        "it gives 25 Hz over the recording, but a gap shorter than 1 s would not show in it"
+    )
+    assert out["settings"]["warnings"] == [note]
+    assert err == f"breathwise: warning: {path}: {note}\n"
+    # Without --fs, the rate it gives is said; a wrong --fs is refused with it.
+    with pytest.raises(BadArgument, match=r"the time column 'time_s' gives 25 Hz$"):
+        breaths_cli.breaths(Path(path), fs=None, column="rsp")
+    with pytest.raises(UserError) as wrong:
+        breaths_cli.breaths(Path(path), fs=50.0, column="rsp")
+    assert "gives 25 Hz (a step of 0.04 s)" in (text := wrong.value.user_message()), text
+    assert text.endswith("— give --fs 25"), text
+    # Five seconds lost after the first minute: a jump of 6 s where the column steps by 1.
+    gap = [f"{i // int(FS) + (5 if i >= 60 * FS else 0)},{v}" for i, v in enumerate(belt)]
+    path = write(tmp_path, "gap.csv", ["time_s,rsp", *gap])
+    with pytest.raises(UserError) as info:
+        breaths_cli.check_time_column(Path(path), breaths_cli.load_waveform(Path(path), "rsp"), FS)
+    assert info.value.user_message() == (
+        f"{path}:1502: the time column 'time_s' jumps by 6 s after line 1501, where the "
+        "column, written to 1 s, steps by 1 s (1 such gap, at least 5 s missing in all); "
+        "breath analysis needs a continuous signal (split the file at gaps)"
+    )

@@ -872,12 +872,40 @@ def _time_column(names: list[str] | None) -> tuple[int, str, float] | None:
     return None if bare is None else (keys.index(bare), "unknown", 1.0)
 
 
-def _rate_and_gaps(steps: FloatArray, gap: float) -> tuple[float, NDArray[np.bool_]]:
-    """Samples per unit of time over the steps that are not gaps, and where the gaps are: a
-    step over the median step by more than ``gap``."""
-    gaps = steps > float(np.median(steps)) + gap
-    span = float(steps[~gaps].sum())
-    return (float(np.count_nonzero(~gaps)) / span if span > 0.0 else math.inf), gaps
+def _rate_and_gaps(steps: FloatArray, gap: float) -> tuple[float, NDArray[np.bool_], float]:
+    """Samples per unit of time over the steps that are not gaps, where the gaps are, and the
+    column's resolution when it is coarser than the sample step (else 0).
+
+    A gap is a step over the median step by more than ``gap``. A column written coarser than
+    the samples come (whole seconds at 50 Hz: 0, 0, ..., 1, 1, ...) repeats each time over
+    several samples: its median step is 0, so the step its times move by, its smallest, is the
+    base a gap is measured from (found in review: every 1 s step was a gap, and the rate came
+    out infinite). Its rate is counted from the first sample of its second time to the first
+    of its last, so the samples sharing the first and the last time, a part of a step each,
+    do not bias it; it is then off by at most a sample at each end.
+    """
+    median = float(np.median(steps))
+    moved = np.flatnonzero(steps > 0.0)
+    resolution = float(steps[moved].min()) if median == 0.0 and moved.size else 0.0
+    gaps = steps > max(median, resolution) + gap
+    if resolution > 0.0 and moved.size >= 2:
+        inner = slice(int(moved[0]) + 1, int(moved[-1]) + 1)
+        kept = ~gaps[inner]
+        span = float(steps[inner][kept].sum())
+        count = int(np.count_nonzero(kept))
+    else:
+        span = float(steps[~gaps].sum())
+        count = int(np.count_nonzero(~gaps))
+    return (count / span if span > 0.0 else 0.0), gaps, resolution
+
+
+def _coarse_note(name: str, resolution_s: float, rate: float, fs_hz: float) -> str:
+    """The warning for a time column written coarser than the sample step."""
+    return (
+        f"the time column {name!r} is written to {resolution_s:g} s, coarser than the "
+        f"{1.0 / fs_hz:.4g} s between samples: it gives {rate:.4g} Hz over the recording, "
+        f"but a gap shorter than {resolution_s:g} s would not show in it"
+    )
 
 
 def _matches(rate: float, fs_hz: float, slack: float) -> bool:
@@ -889,7 +917,9 @@ def time_column_rate(wave: Waveform) -> str | None:
     tc = wave.time
     if tc is None or tc.t.size < 2:
         return None
-    rate, _ = _rate_and_gaps(np.diff(tc.t), PHONE_TIME_GAP_S if tc.clock == "iso" else 0.0)
+    rate, _, _ = _rate_and_gaps(np.diff(tc.t), PHONE_TIME_GAP_S if tc.clock == "iso" else 0.0)
+    if rate <= 0.0:
+        return None  # a column that does not advance is refused once --fs is given
     if tc.clock != "unknown":
         return f"the time column {tc.name!r} gives {rate:.4g} Hz"
     return (
@@ -945,16 +975,19 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
     slack = PHONE_TIME_GAP_S / span if tc.clock == "iso" and span > 0.0 else 0.0
     if tc.clock == "unknown":
         for per_s in (1.0, 1000.0):
-            rate, gaps = _rate_and_gaps(steps / per_s, gap)
-            if _matches(rate, fs_hz, slack):
-                _refuse_gaps(path, wave, steps / per_s, gaps, fs_hz)
-                return [], round(rate, 4)
+            rate, gaps, resolution = _rate_and_gaps(steps / per_s, gap)
+            # A coarse column's rate is off by up to a sample at each end: one of its steps
+            # over the recording.
+            if _matches(rate, fs_hz, slack + resolution * per_s / span):
+                _refuse_gaps(path, wave, steps / per_s, gaps, fs_hz, resolution)
+                coarse = [_coarse_note(tc.name, resolution, rate, fs_hz)] if resolution else []
+                return coarse, round(rate, 4)
         return [
             f"{time_column_rate(wave)}, not --fs {fs_hz:g}: is --fs right? (named time_s or "
             "time_ms, the column would be checked, and a mismatch refused)"
         ], None
-    rate, gaps = _rate_and_gaps(steps, gap)
-    if not _matches(rate, fs_hz, slack):
+    rate, gaps, resolution = _rate_and_gaps(steps, gap)
+    if not _matches(rate, fs_hz, slack + resolution / span):
         raise UserError(
             f"{path}: --fs {fs_hz:g} Hz, but the time column {tc.name!r} gives {rate:.4g} Hz "
             f"(a step of {1.0 / rate:.4g} s): read at --fs {fs_hz:g}, every duration would "
@@ -962,24 +995,36 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
             "times",
             f"give --fs {rate:.4g}",
         )
-    _refuse_gaps(path, wave, steps, gaps, fs_hz)
-    return [], round(rate, 4)
+    _refuse_gaps(path, wave, steps, gaps, fs_hz, resolution)
+    return ([_coarse_note(tc.name, resolution, rate, fs_hz)] if resolution else []), round(rate, 4)
 
 
 def _refuse_gaps(
-    path: Path, wave: Waveform, steps_s: FloatArray, gaps: NDArray[np.bool_], fs_hz: float
+    path: Path,
+    wave: Waveform,
+    steps_s: FloatArray,
+    gaps: NDArray[np.bool_],
+    fs_hz: float,
+    resolution_s: float = 0.0,
 ) -> None:
-    """Refuse steps of the time column that are samples missing, as a NaN is refused."""
+    """Refuse steps of the time column that are samples missing, as a NaN is refused; in a
+    column written to ``resolution_s`` (coarser than the samples), a step over it."""
     where = np.flatnonzero(gaps)
     if not where.size:
         return
     k = int(where[0])
-    missing = float((steps_s[gaps] - 1.0 / fs_hz).sum())
+    step = max(resolution_s, 1.0 / fs_hz)
+    missing = float((steps_s[gaps] - step).sum())
+    expected = (
+        f"where the column, written to {resolution_s:g} s, steps by {resolution_s:g} s"
+        if resolution_s
+        else f"where {fs_hz:g} Hz steps by {1.0 / fs_hz:.4g} s"
+    )
     assert wave.time is not None
     raise UserError(
         f"{path}:{wave.lines[k + 1]}: the time column {wave.time.name!r} jumps by "
-        f"{float(steps_s[k]):.4g} s after line {wave.lines[k]}, where {fs_hz:g} Hz steps by "
-        f"{1.0 / fs_hz:.4g} s ({where.size} such gap{'s' if where.size > 1 else ''}, "
+        f"{float(steps_s[k]):.4g} s after line {wave.lines[k]}, {expected} ({where.size} such "
+        f"gap{'s' if where.size > 1 else ''}, {'at least ' if resolution_s else ''}"
         f"{missing:.4g} s missing in all); breath analysis needs a continuous signal (split "
         "the file at gaps)"
     )
