@@ -361,20 +361,21 @@ class Waveform:
 def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> Waveform:
     """Read a waveform, the names of its columns and its time column, from a text / CSV file.
 
-    Layout: optional ``#`` comment lines anywhere (a spreadsheet's ``#N/A`` is no comment but
-    a sample missing: :func:`trainer.storage.text_files.is_comment`), blank lines before the
-    data and after it (one inside it is a sample left out, refused as a NaN or an ``NA`` is);
-    an optional header row (a cell neither a number nor a missing value makes the first row a
-    header; so do pandas' numbered names, :func:`_first_row_is_header`) naming every column of
-    the rows, the last ones possibly empty on a row (an event column; names
-    aligned by two spaces or more may hold a space: ``Time (s)``; a trailing bracketed unit
-    is ignored when a name is looked up: ``X [mg]`` is ``x``); cells separated by commas,
-    semicolons, tabs or whitespace (with semicolons or tabs, 1,5 reads as 1.5: a European
-    spreadsheet's decimal comma); gzip-compressed files are read too. A time column
-    (``time_s``, ``t_s``, ``time_ms``, ``timestamp [ms]``, ``sensor timestamp [ns]``, ``Phone
-    timestamp``, as ``import`` reads them; or ``time``, ``t``, ``timestamp`` without a unit)
-    is read beside the samples (:func:`check_time_column`), unless one without a unit holds
-    clock times (a note says so).
+    Layout: optional ``#`` comment lines anywhere (a spreadsheet's ``#N/A`` is no comment but a
+    sample missing: :func:`trainer.storage.text_files.is_comment`), blank lines before the data
+    and after it (one inside it is a sample left out, refused as a NaN or an ``NA`` is), and
+    rows whose sample is missing there too (padding, left out with a note:
+    :func:`_without_padding`); an optional header row (a cell neither a number nor a missing
+    value makes the first row a header; so do pandas' numbered names,
+    :func:`_first_row_is_header`) naming every column of the rows, the last ones possibly empty
+    on a row (an event column; names aligned by two spaces or more may hold a space: ``Time
+    (s)``; a trailing bracketed unit is ignored when a name is looked up: ``X [mg]`` is ``x``);
+    cells separated by commas, semicolons, tabs or whitespace (with semicolons or tabs, 1,5
+    reads as 1.5: a European spreadsheet's decimal comma); gzip-compressed files are read too. A
+    time column (``time_s``, ``t_s``, ``time_ms``, ``timestamp [ms]``, ``sensor timestamp
+    [ns]``, ``Phone timestamp``, as ``import`` reads them; or ``time``, ``t``, ``timestamp``
+    without a unit) is read beside the samples (:func:`check_time_column`), unless one without a
+    unit holds clock times (a note says so).
 
     Parameters
     ----------
@@ -398,9 +399,9 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         Missing, empty or unreadable file; lines of text above the header, or a row of units
         under it; a header naming fewer or more columns than the rows hold; an unnamed
         two-column table that is one column of decimal commas; a non-number, an empty,
-        missing (``NA``, ``#N/A``) or NaN/infinite cell, an empty line inside the data, a
-        value beyond :data:`MAX_ABS_SAMPLE`, or a short row; a column found by its name that
-        another shares; the message names the file and line.
+        missing (``NA``, ``#N/A``) or NaN/infinite cell between samples, an empty line
+        inside the data, a value beyond :data:`MAX_ABS_SAMPLE`, or a short row; a column
+        found by its name that another shares; the message names the file and line.
     BadArgument
         ``column`` not in the file, or a name two columns share.
     """
@@ -440,6 +441,10 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         names = _header_names(path, first_no, first, names, (body_no, body_line), delimiter)
     n_cols = len(names) if names is not None else len(cells)
     cols = _pick_columns(path, first_no, names, n_cols, column, acc)
+    body, body_no, padding = _without_padding(body, body_no, delimiter, cols)
+    if padding is not None:
+        notes.append(padding)
+        body_line = next(data_rows(body, body_no))[1]
     blank = _blank_inside(body)
     if blank is not None:
         raise UserError(
@@ -628,6 +633,74 @@ def _blank_inside(body: str) -> int | None:
         end = start - 1
     blank = _BLANK_LINE.search(body, 0, max(end, 0))
     return None if blank is None else body.count("\n", 0, blank.start())
+
+
+def _padding_row(line: str, delimiter: str | None, cols: list[int]) -> bool:
+    """Whether a row of data has a sample cell missing (``NaN``, ``NA``, empty:
+    :func:`trainer.storage.text_files.is_missing`) in one of ``cols``."""
+    row = split_cells(without_comment(line) if "#" in line else line, delimiter)
+    return all(c < len(row) for c in cols) and any(is_missing(row[c].strip()) for c in cols)
+
+
+def _lines_text(lines: list[int]) -> str:
+    return f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}-{lines[-1]}"
+
+
+def _without_padding(
+    body: str, first_no: int, delimiter: str | None, cols: list[int]
+) -> tuple[str, int, str | None]:
+    """``body`` (rows from line ``first_no``) without the rows before its first sample and
+    after its last whose sample is missing, its new first line, and a note naming them.
+
+    A record padded with NaN at its ends (a WFDB export's last samples, pandas' ``diff`` or
+    ``rolling`` before the first) is continuous between them: such rows at the ends are left
+    out, as empty lines there are, where one inside the data is refused as a sample lost
+    (found in review: four NaN at the end of a 600 s PhysioNet record refused the whole file
+    with "split the file at gaps"). A file with no sample at all is left to be refused.
+    """
+    lead: list[int] = []
+    real_no = None
+    for no, line in data_rows(body, first_no):
+        if not _padding_row(line, delimiter, cols):
+            real_no = no
+            break
+        lead.append(no)
+    if real_no is None:
+        return body, first_no, None
+    # Back from the end over the trailing padding rows, comments and empty lines.
+    trail_start: list[int] = []
+    pos = len(body)
+    while pos > 0:
+        start = body.rfind("\n", 0, pos) + 1
+        stripped = body[start:pos].strip()
+        if stripped and not is_comment(stripped):
+            if not _padding_row(stripped, delimiter, cols):
+                break
+            trail_start.append(start)
+        pos = start - 1
+    if not lead and not trail_start:
+        return body, first_no, None
+    parts = []
+    if lead:
+        parts.append(
+            f"{len(lead)} before the first sample ({_lines_text(lead)}; the times count from "
+            f"line {real_no})"
+        )
+    if trail_start:
+        trail = [first_no + body.count("\n", 0, at) for at in trail_start[::-1]]
+        parts.append(f"{len(trail)} after the last sample ({_lines_text(trail)})")
+        body = body[: trail_start[-1]]
+    body = body[_line_start(body, real_no - first_no + 1) :]
+    what = (
+        "row whose sample is missing"
+        if len(lead) + len(trail_start) == 1
+        else ("rows whose sample is missing")
+    )
+    note = (
+        f"left out the {what} (NaN, NA or empty), {' and '.join(parts)}: padding at the ends "
+        "of the record, not a gap in it"
+    )
+    return body, real_no, note
 
 
 def _nth_row(body: str, first_no: int, index: int) -> tuple[int, str]:
@@ -1765,7 +1838,8 @@ def breaths(
     missing), is refused, naming both rates or the line; a column just named time, t or
     timestamp, whose unit is not known, gets a warning instead (holding clock times or
     dates, it is not used). An empty line inside the data is a sample missing, refused as a
-    NaN, an NA or a spreadsheet's #N/A is (# starts a comment otherwise); so is a header that
+    NaN, an NA or a spreadsheet's #N/A is (# starts a comment otherwise; such rows before the
+    first sample or after the last are padding, left out with a warning); so is a header that
     names fewer or more columns than the rows have (R's row names; a named last column may be
     empty, as an event column), lines of text above the header, a row of units under it, and
     a column name two columns share (choose by number). pandas' numbered header (,0 over an
