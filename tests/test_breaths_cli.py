@@ -250,7 +250,7 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
         ("words.txt", "1.0\n2.0\nthree\n4.0\n", ":3: 'three' is not a number"),
         ("short.txt", "\n".join(["1.0"] * 100), "needs at least 20 s"),
         ("nan.txt", "\n".join(["1.0"] * 500 + ["nan"] + ["1.0"] * 500), ":501:"),
-        ("cells.csv", "a,b\n1,2\n3,\n", ":3: empty cell"),
+        ("cells.csv", "a,b\n1,2\n3,\n4,5\n", ":3: empty cell"),
         ("ragged.csv", "a,b\n1,2\n3\n", ":3: row has 1 columns"),
     ],
 )
@@ -785,8 +785,8 @@ def test_text_above_the_header_is_named(tmp_path: Path) -> None:
     assert f"{f_path}:5: the numbers begin on line 5, under 4 lines of text" in msg, msg
     assert "'rsp_study.acq'" in msg and "'min\\tCH1'" in msg
     # A header, then a row with a bad cell: that row is named, not taken for text.
-    bad = _table(tmp_path, "bad.csv", "t,rsp\n0,NA", lambda i, v: f"{i},{v}")
-    with pytest.raises(UserError, match=r"bad\.csv:2: 'NA' is not a number"):
+    bad = _table(tmp_path, "bad.csv", "t,rsp\n0,oops", lambda i, v: f"{i},{v}")
+    with pytest.raises(UserError, match=r"bad\.csv:2: 'oops' is not a number"):
         breaths_cli.read_waveform(Path(bad), "rsp")
 
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import typer
 
@@ -16,6 +17,7 @@ from trainer.cli import breaths as breaths_cli
 from trainer.errors import BadArgument, UserError
 
 FS = 25.0
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
@@ -125,13 +127,26 @@ def test_pandas_column_names_are_names_and_said(
 
 
 @pytest.mark.parametrize("missing", ["NA", "#N/A", "-", "#DIV/0!"])
+@pytest.mark.parametrize("header", [[], ["rsp"], ["time_s,rsp"]])
 def test_a_missing_first_value_is_no_column_name(
-    tmp_path: Path, belt: list[str], missing: str
+    tmp_path: Path, belt: list[str], missing: str, header: list[str]
 ) -> None:
-    """A first ``NA`` named the column and the sample was dropped without a word."""
-    path = Path(write(tmp_path, "first.csv", [missing, *belt]))
-    with pytest.raises(UserError, match=rf"first\.csv:1: '{missing}' is not a number: a sample"):
-        breaths_cli.read_waveform(path)
+    """A first ``NA`` named the column and the sample was dropped without a word; under a
+    header it was taken for a line of text above it (review 4, 4). It is padding before the
+    first sample, left out with a note naming it."""
+    if header == ["time_s,rsp"]:
+        rows = [f"{missing},{missing}", *(f"{i / FS:.2f},{v}" for i, v in enumerate(belt))]
+    else:
+        rows = [missing, *belt]
+    path = Path(write(tmp_path, "first.csv", [*header, *rows]))
+    wave = breaths_cli.load_waveform(path, "rsp" if header else None)
+    assert wave.samples.tolist() == [float(v) for v in belt]
+    first = len(header) + 1
+    assert wave.notes == (
+        "left out the row whose sample is missing (NaN, NA or empty), 1 before the first "
+        f"sample (line {first}; the times count from line {first + 1}): padding at the ends of "
+        "the record, not a gap in it",
+    )
 
 
 @pytest.mark.parametrize(
@@ -140,9 +155,6 @@ def test_a_missing_first_value_is_no_column_name(
         ("one", 3001, "#N/A"),
         ("first_of_two", 502, "#N/A"),
         ("semicolons", 101, "#VALUE!"),
-        # The first row under the header: no line of text above the names (review 4, 4).
-        ("under_header", 2, "#N/A"),
-        ("row_under_header", 2, "NA"),
     ],
 )
 def test_a_spreadsheets_missing_value_is_no_comment(
@@ -155,17 +167,9 @@ def test_a_spreadsheets_missing_value_is_no_comment(
     elif layout == "first_of_two":
         rows = [f"{v},{i / FS:.2f}" for i, v in enumerate(belt)]
         lines = ["rsp,time_s", *rows[:500], f"{missing},20.00", *rows[501:]]
-    elif layout == "semicolons":
+    else:
         rows = [f"{v.replace('.', ',')};1" for v in belt]
         lines = ["rsp;t", *rows[:99], f"{missing};1", *rows[100:]]
-    elif layout == "under_header":
-        lines = ["rsp", missing, *belt]
-    else:
-        lines = [
-            "time_s,rsp",
-            f"{missing},{missing}",
-            *(f"{i / FS:.2f},{v}" for i, v in enumerate(belt)),
-        ]
     path = Path(write(tmp_path, "na.csv", lines))
     with pytest.raises(UserError) as info:
         breaths_cli.read_waveform(path, None if layout == "one" else "rsp")
@@ -272,3 +276,130 @@ def test_pandas_numbered_axes_are_x_y_z(tmp_path: Path) -> None:
     plain = breaths_cli.read_waveform(Path(write(tmp_path, "acc.csv", rows)), acc=True)
     named = Path(write(tmp_path, "pd.csv", ["0,1,2", *rows]))
     assert (breaths_cli.read_waveform(named, acc=True) == plain).all()
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "semicolon_row", "message"),
+    [
+        (",", "\t", False, "2: the header (line 1) is separated by commas but the rows (line 2 "),
+        ("\t", ",", False, "2: the header (line 1) is separated by tabs but the rows (line 2 "),
+        (",", " ", False, "2: the header (line 1) is separated by commas but the rows (line 2 "),
+        (",", ",", True, "4: line 4 is separated by semicolons where the rows before it use "),
+    ],
+)
+def test_mixed_separators_are_named(
+    tmp_path: Path, belt: list[str], header: str, row: str, semicolon_row: bool, message: str
+) -> None:
+    """A header separated by commas over rows separated by tabs was refused as rows of "1
+    cells" with the advice to fix the header, which was right; one row of ``;`` among ``,``
+    rows as "row has 1 columns" (found in review). The mix-up is named."""
+    rows = [f"{i / FS:.2f}{row}{v}" for i, v in enumerate(belt)]
+    if semicolon_row:
+        rows[2] = rows[2].replace(",", ";")
+    path = Path(write(tmp_path, "mixed.csv", [f"time_s{header}rsp", *rows]))
+    with pytest.raises(UserError) as info:
+        breaths_cli.read_waveform(path, "rsp")
+    text = info.value.user_message()
+    assert text.startswith(f"{path}:{message}"), text
+    assert text.endswith("— use one separator in the whole file"), text
+
+
+def test_a_time_column_in_whole_seconds_gives_the_rate_over_the_recording(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``time_s`` written 0, 0, ..., 1, 1, ... made every step a gap: "gives inf Hz ... give
+    --fs inf", which --fs refuses (found in review). Its rate is counted over the recording,
+    a warning says what it cannot show, and a jump over its step is still a gap."""
+    plain, _ = run([write(tmp_path, "plain.txt", belt)], capsys)
+    rows = [f"{i // int(FS)},{v}" for i, v in enumerate(belt)]
+    path = write(tmp_path, "whole.csv", ["time_s,rsp", *rows])
+    out, err = run([path, "--column", "rsp"], capsys)
+    assert out["settings"]["time_column_rate_hz"] == pytest.approx(FS, rel=1e-3)
+    assert breaths_of(out)[:3] == breaths_of(plain)[:3]
+    note = (
+        "the time column 'time_s' is written to 1 s, coarser than the 0.04 s between samples: "
+        "it gives 25 Hz over the recording, but a gap shorter than 1 s would not show in it"
+    )
+    assert out["settings"]["warnings"] == [note]
+    assert err == f"breathwise: warning: {path}: {note}\n"
+    # Without --fs, the rate it gives is said; a wrong --fs is refused with it.
+    with pytest.raises(BadArgument, match=r"the time column 'time_s' gives 25 Hz$"):
+        breaths_cli.breaths(Path(path), fs=None, column="rsp")
+    with pytest.raises(UserError) as wrong:
+        breaths_cli.breaths(Path(path), fs=50.0, column="rsp")
+    assert "gives 25 Hz (a step of 0.04 s)" in (text := wrong.value.user_message()), text
+    assert text.endswith("— give --fs 25"), text
+    # Five seconds lost after the first minute: a jump of 6 s where the column steps by 1.
+    gap = [f"{i // int(FS) + (5 if i >= 60 * FS else 0)},{v}" for i, v in enumerate(belt)]
+    path = write(tmp_path, "gap.csv", ["time_s,rsp", *gap])
+    with pytest.raises(UserError) as info:
+        breaths_cli.check_time_column(Path(path), breaths_cli.load_waveform(Path(path), "rsp"), FS)
+    assert info.value.user_message() == (
+        f"{path}:1502: the time column 'time_s' jumps by 6 s after line 1501, where the "
+        "column, written to 1 s, steps by 1 s (1 such gap, at least 5 s missing in all); "
+        "breath analysis needs a continuous signal (split the file at gaps)"
+    )
+
+
+def test_missing_samples_at_the_ends_are_padding_left_out_with_a_note(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Four NaN at the end of a PhysioNet record refused the whole file with "split the file
+    at gaps" (found in review). Rows whose sample is missing before the first sample or after
+    the last (NaN, NA, pandas' empty cell) are left out, with a note naming them; the breaths
+    are the file's without them. One inside the data is still refused."""
+    plain, _ = run([write(tmp_path, "plain.txt", belt)], capsys)
+    rows = [f"{i / FS:.2f},{v}" for i, v in enumerate(belt)]
+    lines = [
+        "time_s,rsp",
+        "0.00,",
+        "0.04,NA",
+        *rows,
+        "120.00,nan",
+        "",
+        "120.04,NaN # the recorder stopped",
+        "120.08,",
+        "# end",
+        "",
+    ]
+    path = write(tmp_path, "padded.csv", lines)
+    out, err = run([path, "--column", "rsp"], capsys)
+    assert breaths_of(out) == breaths_of(plain)
+    last = 4 + len(rows)
+    note = (
+        "left out the rows whose sample is missing (NaN, NA or empty), 2 before the first "
+        f"sample (lines 2-3; the times count from line 4) and 3 after the last sample (lines "
+        f"{last}-{last + 3}): padding at the ends of the record, not a gap in it"
+    )
+    assert out["settings"]["warnings"] == [note]
+    assert err == f"breathwise: warning: {path}: {note}\n"
+    # Inside the data it is a sample lost, as before.
+    inside = write(tmp_path, "inside.txt", [*belt[:100], "nan", *belt[100:], "nan"])
+    with pytest.raises(UserError, match=r"inside\.txt:101: 'nan' holds a NaN"):
+        breaths_cli.read_waveform(Path(inside))
+    # A file with no sample at all is no padding.
+    with pytest.raises(UserError, match=r"none\.txt:1: 'nan' holds a NaN"):
+        breaths_cli.read_waveform(Path(write(tmp_path, "none.txt", ["nan"] * 10)))
+
+
+@pytest.mark.shared_data
+def test_a_physionet_record_ending_in_nan_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The review's record: PhysioNet 03700181's RESP ends in 4 NaN (0.03 s of 600 s)."""
+    source = DATA / "wfdb_samples" / "03700181.npz"
+    if not source.exists():
+        pytest.skip(f"{source} not found: ../shared/data is absent")
+    resp = np.load(source)["RESP"]
+    assert np.isnan(resp[-4:]).all() and np.isfinite(resp[:-4]).all()
+    path = tmp_path / "icu_resp.txt"
+    np.savetxt(path, resp, fmt="%.6g")
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("breaths")(breaths_cli.breaths)
+    app.command("other")(lambda: None)
+    app(args=["breaths", str(path), "--fs", "125"], standalone_mode=False)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["settings"]["samples"] == resp.size - 4
+    assert len(out["breaths"]) > 150 and out["rate_bpm"] is not None
+    assert "4 after the last sample (lines 74997-75000)" in captured.err

@@ -235,7 +235,9 @@ def test_unit_wins_over_the_column_name_and_says_so(
         captured = capsys.readouterr()
         beats = json.loads(captured.out)["beats"]
         assert [b["rr_ms"] for b in beats] == pytest.approx(rr, abs=0.1)
-        assert captured.err.splitlines() == [f"note: {note}"]
+        # The warnings (VLF under 5 min) follow the one note.
+        assert captured.err.splitlines()[0] == f"note: {note}"
+        assert not [line for line in captured.err.splitlines()[1:] if "warning: " not in line]
     with pytest.raises(UserError) as refused:
         hrv_cli.read_rr_file(s_named)
     assert refused.value.user_message().endswith("— use --unit ms, or rename the column rr_ms")
@@ -557,6 +559,35 @@ def test_a_gap_the_timestamps_show_is_warned_of(
         "'Phone timestamp' is not used (line 6: '2024-03-01T00:00:60.000' is not a valid"
         in (out["warnings"][0])
     )
+
+
+def test_warnings_go_to_standard_error_as_breaths_prints_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hrv's warnings were only in its output: a run writing the JSON to a file showed
+    nothing of a gap or of 20 % of beats corrected (found in review), where ``breaths`` and
+    ``breaths --rr`` print theirs on standard error. Each is printed once, as they print it."""
+    rr = rr_series(600)
+    rr[::5] *= 0.6  # one premature beat in five: far over the 5 % of artifacts
+    f = write(tmp_path / "polar.txt", polar_logger_rr(rr, 300, 600.0))
+    for fmt in ("json", "csv"):
+        make_app()(args=["hrv", str(f), "--format", fmt], standalone_mode=False)
+        captured = capsys.readouterr()
+        if fmt == "json":
+            warnings = json.loads(captured.out)["warnings"]
+        else:
+            warnings = [
+                line.removeprefix("# warning: ")
+                for line in captured.out.splitlines()
+                if line.startswith("# warning: ")
+            ]
+        assert any("shows beats lost in 1 gap" in w for w in warnings), warnings
+        assert any("corrected as artifacts, over 5 %" in w for w in warnings), warnings
+        assert captured.err.splitlines() == [f"breathwise: warning: {f}: {w}" for w in warnings]
+    # Without a warning, standard error stays empty.
+    quiet = write(tmp_path / "quiet.txt", "\n".join(f"{v:.1f}" for v in rr_series(450)) + "\n")
+    assert json.loads(call([str(quiet)], capsys))["warnings"] == []
+    assert capsys.readouterr().err == ""
 
 
 def test_a_series_under_a_minute_of_beats_is_flagged_as_report_and_history_flag_it(

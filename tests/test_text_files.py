@@ -55,6 +55,28 @@ def test_every_command_refuses_a_bad_file_with_the_same_line(
 
 
 @pytest.mark.parametrize("reader", sorted(READERS))
+def test_windows_1252_text_is_refused_naming_the_character_and_the_remedy(
+    tmp_path: Path, reader: str
+) -> None:
+    """A European Excel's "CSV" is Windows-1252: a ``µ`` in a name was refused as "not UTF-8
+    text (byte 17)", with no advice (found in review). The line, the byte, the character it
+    is in Windows-1252 and how to save the file as UTF-8 are said, by every command alike."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes("Gerät;H10\n812\n790\n805\n".encode("cp1252"))
+    with pytest.raises(UserError) as info:
+        READERS[reader](path)
+    assert info.value.user_message() == (
+        f"{path}:1: not UTF-8 text: byte 0xE4 at character 4 ('ä' in Windows-1252, as Excel "
+        "saves 'CSV' in a European locale: 'Gerät;H10') — save it as UTF-8 (Excel: 'CSV "
+        "UTF-8') and try again"
+    )
+    # A byte that is no character in Windows-1252 either is named as such.
+    path.write_bytes(b"812\n790\x81\n")
+    with pytest.raises(UserError, match=r"excel\.csv:2: not UTF-8 text: byte 0x81 at character 4 "):
+        READERS[reader](path)
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
 def test_every_command_refuses_an_empty_line_between_values(tmp_path: Path, reader: str) -> None:
     """An empty line inside a one-column file is a value left out (a spreadsheet's empty cell):
     all three skipped it, joining the values around it."""
@@ -143,6 +165,12 @@ def test_every_command_refuses_a_spreadsheets_missing_value(
     path = tmp_path / "na.txt"
     path.write_text("\n".join([*values[:where], missing, *values[where:]]) + "\n")
     line = where + 1
+    if reader == "breaths" and where == 0:
+        # Before a waveform's first sample it is padding, left out with a note saying so.
+        wave = breaths_cli.load_waveform(path)
+        assert wave.samples.size == len(values)
+        assert "1 before the first sample (line 1; the times count from line 2)" in wave.notes[0]
+        return
     with pytest.raises(UserError) as info:
         READERS[reader](path)
     text = info.value.user_message()

@@ -70,7 +70,7 @@ from analysis.rr_breath import (
     usable_share,
 )
 from trainer import SOFTWARE
-from trainer.cli.hrv import say_notes
+from trainer.cli.hrv import say_notes, say_warnings
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import BELT_CUTOFF_HZ, NS_PER_S
 from trainer.storage.decimal_comma import (
@@ -373,20 +373,21 @@ class Waveform:
 def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> Waveform:
     """Read a waveform, the names of its columns and its time column, from a text / CSV file.
 
-    Layout: optional ``#`` comment lines anywhere (a spreadsheet's ``#N/A`` is no comment but
-    a sample missing: :func:`trainer.storage.text_files.is_comment`), blank lines before the
-    data and after it (one inside it is a sample left out, refused as a NaN or an ``NA`` is);
-    an optional header row (a cell neither a number nor a missing value makes the first row a
-    header; so do pandas' numbered names, :func:`_first_row_is_header`) naming every column of
-    the rows, the last ones possibly empty on a row (an event column; names
-    aligned by two spaces or more may hold a space: ``Time (s)``; a trailing bracketed unit
-    is ignored when a name is looked up: ``X [mg]`` is ``x``); cells separated by commas,
-    semicolons, tabs or whitespace (with semicolons or tabs, 1,5 reads as 1.5: a European
-    spreadsheet's decimal comma); gzip-compressed files are read too. A time column
-    (``time_s``, ``t_s``, ``time_ms``, ``timestamp [ms]``, ``sensor timestamp [ns]``, ``Phone
-    timestamp``, as ``import`` reads them; or ``time``, ``t``, ``timestamp`` without a unit)
-    is read beside the samples (:func:`check_time_column`), unless one without a unit holds
-    clock times (a note says so).
+    Layout: optional ``#`` comment lines anywhere (a spreadsheet's ``#N/A`` is no comment but a
+    sample missing: :func:`trainer.storage.text_files.is_comment`), blank lines before the data
+    and after it (one inside it is a sample left out, refused as a NaN or an ``NA`` is), and
+    rows whose sample is missing there too (padding, left out with a note:
+    :func:`_without_padding`); an optional header row (a cell neither a number nor a missing
+    value makes the first row a header; so do pandas' numbered names,
+    :func:`_first_row_is_header`) naming every column of the rows, the last ones possibly empty
+    on a row (an event column; names aligned by two spaces or more may hold a space: ``Time
+    (s)``; a trailing bracketed unit is ignored when a name is looked up: ``X [mg]`` is ``x``);
+    cells separated by commas, semicolons, tabs or whitespace (with semicolons or tabs, 1,5
+    reads as 1.5: a European spreadsheet's decimal comma); gzip-compressed files are read too. A
+    time column (``time_s``, ``t_s``, ``time_ms``, ``timestamp [ms]``, ``sensor timestamp
+    [ns]``, ``Phone timestamp``, as ``import`` reads them; or ``time``, ``t``, ``timestamp``
+    without a unit) is read beside the samples (:func:`check_time_column`), unless one without a
+    unit holds clock times (a note says so).
 
     Parameters
     ----------
@@ -410,9 +411,9 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         Missing, empty or unreadable file; lines of text above the header, or a row of units
         under it; a header naming fewer or more columns than the rows hold; an unnamed
         two-column table that is one column of decimal commas; a non-number, an empty,
-        missing (``NA``, ``#N/A``) or NaN/infinite cell, an empty line inside the data, a
-        value beyond :data:`MAX_ABS_SAMPLE`, or a short row; a column found by its name that
-        another shares; the message names the file and line.
+        missing (``NA``, ``#N/A``) or NaN/infinite cell between samples, an empty line
+        inside the data, a value beyond :data:`MAX_ABS_SAMPLE`, or a short row; a column
+        found by its name that another shares; the message names the file and line.
     BadArgument
         ``column`` not in the file, or a name two columns share.
     """
@@ -452,6 +453,10 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         names = _header_names(path, first_no, first, names, (body_no, body_line), delimiter)
     n_cols = len(names) if names is not None else len(cells)
     cols = _pick_columns(path, first_no, names, n_cols, column, acc)
+    body, body_no, padding = _without_padding(body, body_no, delimiter, cols)
+    if padding is not None:
+        notes.append(padding)
+        body_line = next(data_rows(body, body_no))[1]
     blank = _blank_inside(body)
     if blank is not None:
         raise UserError(
@@ -642,6 +647,74 @@ def _blank_inside(body: str) -> int | None:
     return None if blank is None else body.count("\n", 0, blank.start())
 
 
+def _padding_row(line: str, delimiter: str | None, cols: list[int]) -> bool:
+    """Whether a row of data has a sample cell missing (``NaN``, ``NA``, empty:
+    :func:`trainer.storage.text_files.is_missing`) in one of ``cols``."""
+    row = split_cells(without_comment(line) if "#" in line else line, delimiter)
+    return all(c < len(row) for c in cols) and any(is_missing(row[c].strip()) for c in cols)
+
+
+def _lines_text(lines: list[int]) -> str:
+    return f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}-{lines[-1]}"
+
+
+def _without_padding(
+    body: str, first_no: int, delimiter: str | None, cols: list[int]
+) -> tuple[str, int, str | None]:
+    """``body`` (rows from line ``first_no``) without the rows before its first sample and
+    after its last whose sample is missing, its new first line, and a note naming them.
+
+    A record padded with NaN at its ends (a WFDB export's last samples, pandas' ``diff`` or
+    ``rolling`` before the first) is continuous between them: such rows at the ends are left
+    out, as empty lines there are, where one inside the data is refused as a sample lost
+    (found in review: four NaN at the end of a 600 s PhysioNet record refused the whole file
+    with "split the file at gaps"). A file with no sample at all is left to be refused.
+    """
+    lead: list[int] = []
+    real_no = None
+    for no, line in data_rows(body, first_no):
+        if not _padding_row(line, delimiter, cols):
+            real_no = no
+            break
+        lead.append(no)
+    if real_no is None:
+        return body, first_no, None
+    # Back from the end over the trailing padding rows, comments and empty lines.
+    trail_start: list[int] = []
+    pos = len(body)
+    while pos > 0:
+        start = body.rfind("\n", 0, pos) + 1
+        stripped = body[start:pos].strip()
+        if stripped and not is_comment(stripped):
+            if not _padding_row(stripped, delimiter, cols):
+                break
+            trail_start.append(start)
+        pos = start - 1
+    if not lead and not trail_start:
+        return body, first_no, None
+    parts = []
+    if lead:
+        parts.append(
+            f"{len(lead)} before the first sample ({_lines_text(lead)}; the times count from "
+            f"line {real_no})"
+        )
+    if trail_start:
+        trail = [first_no + body.count("\n", 0, at) for at in trail_start[::-1]]
+        parts.append(f"{len(trail)} after the last sample ({_lines_text(trail)})")
+        body = body[: trail_start[-1]]
+    body = body[_line_start(body, real_no - first_no + 1) :]
+    what = (
+        "row whose sample is missing"
+        if len(lead) + len(trail_start) == 1
+        else ("rows whose sample is missing")
+    )
+    note = (
+        f"left out the {what} (NaN, NA or empty), {' and '.join(parts)}: padding at the ends "
+        "of the record, not a gap in it"
+    )
+    return body, real_no, note
+
+
 def _nth_row(body: str, first_no: int, index: int) -> tuple[int, str]:
     """``(line number, line)`` of the ``index``-th row of data of ``body`` (errors only)."""
     return next(itertools.islice(data_rows(body, first_no), index, None))
@@ -806,6 +879,14 @@ def _header_names(
         aligned = [c.strip('"') for c in re.split(r"\s{2,}", header.strip())]
         if len(aligned) == n_cells:
             return aligned
+    other = delimiter_of(row_line)
+    if other != delimiter and _cell_count(split_cells(row_line, other)) == n_names:
+        raise UserError(
+            f"{path}:{row_no}: the header (line {header_no}) is separated by "
+            f"{_SEPARATOR_NAMES[delimiter]} but the rows (line {row_no} on) by "
+            f"{_SEPARATOR_NAMES[other]}",
+            "use one separator in the whole file",
+        )
     why = ""
     if n_cells == n_names + 1 and row_cells[0].isdigit():
         why = (
@@ -823,6 +904,16 @@ def _header_names(
         f"have {n_cells} cells, so which name is which column cannot be told{why}{hint}",
         "make the header name every column of the rows, in order",
     )
+
+
+_SEPARATOR_NAMES: dict[str | None, str] = {
+    ",": "commas",
+    ";": "semicolons",
+    "\t": "tabs",
+    None: "spaces",
+}
+"""The separators :func:`trainer.storage.decimal_comma.delimiter_of` finds, as a message names
+them (None: runs of blanks)."""
 
 
 def _refuse_decimal_commas(path: Path, body: str, first_no: int, delimiter: str | None) -> None:
@@ -866,12 +957,40 @@ def _time_column(names: list[str] | None) -> tuple[int, str, float] | None:
     return None if bare is None else (keys.index(bare), "unknown", 1.0)
 
 
-def _rate_and_gaps(steps: FloatArray, gap: float) -> tuple[float, NDArray[np.bool_]]:
-    """Samples per unit of time over the steps that are not gaps, and where the gaps are: a
-    step over the median step by more than ``gap``."""
-    gaps = steps > float(np.median(steps)) + gap
-    span = float(steps[~gaps].sum())
-    return (float(np.count_nonzero(~gaps)) / span if span > 0.0 else math.inf), gaps
+def _rate_and_gaps(steps: FloatArray, gap: float) -> tuple[float, NDArray[np.bool_], float]:
+    """Samples per unit of time over the steps that are not gaps, where the gaps are, and the
+    column's resolution when it is coarser than the sample step (else 0).
+
+    A gap is a step over the median step by more than ``gap``. A column written coarser than
+    the samples come (whole seconds at 50 Hz: 0, 0, ..., 1, 1, ...) repeats each time over
+    several samples: its median step is 0, so the step its times move by, its smallest, is the
+    base a gap is measured from (found in review: every 1 s step was a gap, and the rate came
+    out infinite). Its rate is counted from the first sample of its second time to the first
+    of its last, so the samples sharing the first and the last time, a part of a step each,
+    do not bias it; it is then off by at most a sample at each end.
+    """
+    median = float(np.median(steps))
+    moved = np.flatnonzero(steps > 0.0)
+    resolution = float(steps[moved].min()) if median == 0.0 and moved.size else 0.0
+    gaps = steps > max(median, resolution) + gap
+    if resolution > 0.0 and moved.size >= 2:
+        inner = slice(int(moved[0]) + 1, int(moved[-1]) + 1)
+        kept = ~gaps[inner]
+        span = float(steps[inner][kept].sum())
+        count = int(np.count_nonzero(kept))
+    else:
+        span = float(steps[~gaps].sum())
+        count = int(np.count_nonzero(~gaps))
+    return (count / span if span > 0.0 else 0.0), gaps, resolution
+
+
+def _coarse_note(name: str, resolution_s: float, rate: float, fs_hz: float) -> str:
+    """The warning for a time column written coarser than the sample step."""
+    return (
+        f"the time column {name!r} is written to {resolution_s:g} s, coarser than the "
+        f"{1.0 / fs_hz:.4g} s between samples: it gives {rate:.4g} Hz over the recording, "
+        f"but a gap shorter than {resolution_s:g} s would not show in it"
+    )
 
 
 def _matches(rate: float, fs_hz: float, slack: float) -> bool:
@@ -883,7 +1002,9 @@ def time_column_rate(wave: Waveform) -> str | None:
     tc = wave.time
     if tc is None or tc.t.size < 2:
         return None
-    rate, _ = _rate_and_gaps(np.diff(tc.t), PHONE_TIME_GAP_S if tc.clock == "iso" else 0.0)
+    rate, _, _ = _rate_and_gaps(np.diff(tc.t), PHONE_TIME_GAP_S if tc.clock == "iso" else 0.0)
+    if rate <= 0.0:
+        return None  # a column that does not advance is refused once --fs is given
     if tc.clock != "unknown":
         return f"the time column {tc.name!r} gives {rate:.4g} Hz"
     return (
@@ -939,16 +1060,19 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
     slack = PHONE_TIME_GAP_S / span if tc.clock == "iso" and span > 0.0 else 0.0
     if tc.clock == "unknown":
         for per_s in (1.0, 1000.0):
-            rate, gaps = _rate_and_gaps(steps / per_s, gap)
-            if _matches(rate, fs_hz, slack):
-                _refuse_gaps(path, wave, steps / per_s, gaps, fs_hz)
-                return [], round(rate, 4)
+            rate, gaps, resolution = _rate_and_gaps(steps / per_s, gap)
+            # A coarse column's rate is off by up to a sample at each end: one of its steps
+            # over the recording.
+            if _matches(rate, fs_hz, slack + resolution * per_s / span):
+                _refuse_gaps(path, wave, steps / per_s, gaps, fs_hz, resolution)
+                coarse = [_coarse_note(tc.name, resolution, rate, fs_hz)] if resolution else []
+                return coarse, round(rate, 4)
         return [
             f"{time_column_rate(wave)}, not --fs {fs_hz:g}: is --fs right? (named time_s or "
             "time_ms, the column would be checked, and a mismatch refused)"
         ], None
-    rate, gaps = _rate_and_gaps(steps, gap)
-    if not _matches(rate, fs_hz, slack):
+    rate, gaps, resolution = _rate_and_gaps(steps, gap)
+    if not _matches(rate, fs_hz, slack + resolution / span):
         raise UserError(
             f"{path}: --fs {fs_hz:g} Hz, but the time column {tc.name!r} gives {rate:.4g} Hz "
             f"(a step of {1.0 / rate:.4g} s): read at --fs {fs_hz:g}, every duration would "
@@ -956,24 +1080,36 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
             "times",
             f"give --fs {rate:.4g}",
         )
-    _refuse_gaps(path, wave, steps, gaps, fs_hz)
-    return [], round(rate, 4)
+    _refuse_gaps(path, wave, steps, gaps, fs_hz, resolution)
+    return ([_coarse_note(tc.name, resolution, rate, fs_hz)] if resolution else []), round(rate, 4)
 
 
 def _refuse_gaps(
-    path: Path, wave: Waveform, steps_s: FloatArray, gaps: NDArray[np.bool_], fs_hz: float
+    path: Path,
+    wave: Waveform,
+    steps_s: FloatArray,
+    gaps: NDArray[np.bool_],
+    fs_hz: float,
+    resolution_s: float = 0.0,
 ) -> None:
-    """Refuse steps of the time column that are samples missing, as a NaN is refused."""
+    """Refuse steps of the time column that are samples missing, as a NaN is refused; in a
+    column written to ``resolution_s`` (coarser than the samples), a step over it."""
     where = np.flatnonzero(gaps)
     if not where.size:
         return
     k = int(where[0])
-    missing = float((steps_s[gaps] - 1.0 / fs_hz).sum())
+    step = max(resolution_s, 1.0 / fs_hz)
+    missing = float((steps_s[gaps] - step).sum())
+    expected = (
+        f"where the column, written to {resolution_s:g} s, steps by {resolution_s:g} s"
+        if resolution_s
+        else f"where {fs_hz:g} Hz steps by {1.0 / fs_hz:.4g} s"
+    )
     assert wave.time is not None
     raise UserError(
         f"{path}:{wave.lines[k + 1]}: the time column {wave.time.name!r} jumps by "
-        f"{float(steps_s[k]):.4g} s after line {wave.lines[k]}, where {fs_hz:g} Hz steps by "
-        f"{1.0 / fs_hz:.4g} s ({where.size} such gap{'s' if where.size > 1 else ''}, "
+        f"{float(steps_s[k]):.4g} s after line {wave.lines[k]}, {expected} ({where.size} such "
+        f"gap{'s' if where.size > 1 else ''}, {'at least ' if resolution_s else ''}"
         f"{missing:.4g} s missing in all); breath analysis needs a continuous signal (split "
         "the file at gaps)"
     )
@@ -988,6 +1124,15 @@ def _raise_line_error(
     for no, line in data_rows(body, first_no):
         row = split_cells(line, delimiter)
         if len(row) < need:
+            other = delimiter_of(line)
+            if other != delimiter and len(split_cells(line, other)) >= need:
+                # A row pasted from another program (found in review: "row has 1 columns"
+                # for a row of two values separated by ";" among rows separated by ",").
+                raise UserError(
+                    f"{path}:{no}: line {no} is separated by {_SEPARATOR_NAMES[other]} where "
+                    f"the rows before it use {_SEPARATOR_NAMES[delimiter]}",
+                    "use one separator in the whole file",
+                )
             raise UserError(f"{path}:{no}: row has {len(row)} columns, expected at least {need}")
         for c in cols:
             cell = row[c].strip().strip('"')
@@ -1096,8 +1241,7 @@ def _analyse_waveform(
         gravity=gravity,
     )
     warnings = [*wave.notes, *time_warnings, *analysed.warnings]
-    for text in warnings:
-        typer.echo(f"breathwise: warning: {input}: {text}", err=True)
+    say_warnings(input, warnings)
     settings |= analysed.settings
     settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
     return {
@@ -1654,8 +1798,7 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
             # Said as what the data show, not as a condition: Breathwise does not diagnose
             # (found in review: "as in atrial fibrillation" read as a diagnosis).
             warnings.append(IRREGULAR_NOTE)
-    for text in warnings:
-        typer.echo(f"breathwise: warning: {rr_path}: {text}", err=True)
+    say_warnings(rr_path, warnings)
 
     def label(q: float) -> str:
         return "good" if q >= GOOD_QUALITY else "uncertain" if q >= USABLE_QUALITY else "artifact"
@@ -1852,7 +1995,8 @@ def breaths(
     missing), is refused, naming both rates or the line; a column just named time, t or
     timestamp, whose unit is not known, gets a warning instead (holding clock times or
     dates, it is not used). An empty line inside the data is a sample missing, refused as a
-    NaN, an NA or a spreadsheet's #N/A is (# starts a comment otherwise); so is a header that
+    NaN, an NA or a spreadsheet's #N/A is (# starts a comment otherwise; such rows before the
+    first sample or after the last are padding, left out with a warning); so is a header that
     names fewer or more columns than the rows have (R's row names; a named last column may be
     empty, as an event column), lines of text above the header, a row of units under it, and
     a column name two columns share (choose by number). pandas' numbered header (,0 over an

@@ -102,8 +102,38 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise error(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
+        raise error(*_not_utf8(path, raw, exc.start)) from None
+
+
+def _not_utf8(path: Path, raw: bytes, at: int) -> tuple[str, str]:
+    """The refusal of text that is not UTF-8, and its advice: the line, the first byte that
+    is no UTF-8 and the character it is in Windows-1252.
+
+    Excel in a European locale saves "CSV" in Windows-1252 (a ``µ`` or ``°`` in a column's
+    name is then one byte, 0xB5 or 0xB0), unless "CSV UTF-8" is chosen; the message said only
+    "not UTF-8 text (byte 17)" (found in review). Such a file is refused, not read as
+    Windows-1252: the same bytes are other letters in Windows-1250 (Central European) or
+    Mac Roman, and a column name read wrong is chosen by another name than the one the person
+    sees; saved as UTF-8 it is read as it is.
+    """
+    start = raw.rfind(b"\n", 0, at) + 1
+    end = raw.find(b"\n", at)
+    line = raw[start : len(raw) if end < 0 else end].rstrip(b"\r")
+    shown = line.decode("cp1252", "replace")
+    column = len(raw[start:at].decode("cp1252", "replace")) + 1
+    char = raw[at : at + 1].decode("cp1252", "replace")
+    line_no = raw.count(b"\n", 0, at) + 1
+    # Five bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) are no character in Windows-1252 either.
+    meant = (
+        "no character in Windows-1252 either"
+        if char == "\ufffd"
+        else f"{short_quote(char)} in Windows-1252, as Excel saves 'CSV' in a European locale"
+    )
+    return (
+        f"{path}:{line_no}: not UTF-8 text: byte 0x{raw[at]:02X} at character {column} "
+        f"({meant}: {short_quote(shown)})",
+        "save it as UTF-8 (Excel: 'CSV UTF-8') and try again",
+    )
 
 
 def decode_head(raw: bytes) -> str:
