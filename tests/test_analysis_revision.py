@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from dataclasses import replace
 from pathlib import Path
 
-from simulated_sessions import write_simulated
+from simulated_sessions import simulated_items, write_items, write_simulated
 
+from devices.packets import RawPacket, Stream
 from trainer import ANALYSIS_REVISION
 from trainer.session.live_replay import ReplaySession
 from trainer.storage.recording import read_recording
@@ -24,6 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 REPLAY_DIGESTS = {
     1: "856238408d13d50d",
+    # Impossible heart values unreadable, shelved exhales keep their trough onset, the ACC axis
+    # independent of column order (2026-12-06); the damaged strap joined the references here.
+    2: "2efb0bc2d392fb05",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""
@@ -37,17 +42,36 @@ def _replayed_text(path: Path) -> str:
     return out.getvalue() + format_summary(result.summary) + "\n"
 
 
+def _damaged_strap(path: Path) -> Path:
+    """A strap alone whose every 25th notification holds bytes that decode but no heart sends
+    (an RR interval of 64 s, 0xFFFF, reported a second after the previous beat): revision 2
+    counts them unreadable, revision 1 took them as beats."""
+    header, items, end_ns = simulated_items(150.0, seed=5, rate_bpm=6.0, belt=False)
+    heart = [
+        k
+        for k, item in enumerate(items)
+        if isinstance(item, RawPacket) and item.stream == Stream.HEART_RATE
+    ]
+    for k in heart[10::25]:
+        packet = items[k]
+        assert isinstance(packet, RawPacket)
+        items[k] = replace(packet, payload=bytes([0x10, 60, 0xFF, 0xFF]))
+    return write_items(path, header, items, end_ns)
+
+
 def _replay_digest(tmp_path: Path) -> str:
     """SHA-256 (16 hex digits) of the replays of a real person's belt and beats (the bundled
-    sample), the simulated person with a belt and a link gap, and with a strap alone (breathing
-    read from the heart rhythm), to the precision shown: a last binary digit that moves on
-    another machine moves no line."""
+    sample), the simulated person with a belt and a link gap, with a strap alone (breathing
+    read from the heart rhythm), and with a strap sending damaged notifications (since revision
+    2; revision 1's digest is of the first three), to the precision shown: a last binary digit
+    that moves on another machine moves no line."""
     recordings = [
         REPO / "recordings" / "sample-neurokit2-resting.bwr",
         write_simulated(
             tmp_path / "belt.bwr", 180.0, seed=2, gap=(100.0, 6.0), marks=((30.0, "m"),)
         ),
         write_simulated(tmp_path / "strap.bwr", 240.0, seed=3, rate_bpm=5.5, belt=False),
+        _damaged_strap(tmp_path / "damaged.bwr"),
     ]
     text = "".join(_replayed_text(path) for path in recordings)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
