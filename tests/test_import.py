@@ -98,7 +98,7 @@ def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
         ("812\n# fine\n-3\n", 3, "RR interval -3 is not positive"),
         ("812\n\n# fine\n-3\n", 2, "an empty line between intervals: a missing RR"),
         ("812\n20000\n", 2, "is outside 200-3000 ms"),
-        ("812\n905\nnan\n", 3, "'nan' is not a number: a missing RR interval"),
+        ("812\nnan\n905\n", 2, "'nan' is not a number: a missing RR interval"),
         ("812\n905\ninf\n", 3, "'inf' is not a number"),
     ],
 )

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from trainer.cli.app import run
+from trainer.errors import UserError
 from trainer.storage.export import export_recording
 from trainer.storage.importers import import_recording
 from trainer.storage.rr_file import read_rr_file
@@ -91,3 +92,17 @@ def test_an_empty_rr_cell_without_a_heart_rate_is_still_a_lost_interval(tmp_path
             assert run(args) == 1, (src.name, args)
         assert run(["import", str(src), "--no-history", "-o", str(tmp_path / "x.bwr")]) == 1
         assert not (tmp_path / "x.bwr").exists()
+
+
+def test_a_missing_value_at_an_rr_lists_ends_loses_no_interval(tmp_path: Path) -> None:
+    """``NA`` before the first interval or after the last was refused as a lost interval by
+    ``hrv``, ``breaths --rr`` and ``import``, where ``breaths`` leaves a waveform's so (and an
+    empty line there was fine): it joins no two intervals. Between two it is still refused."""
+    ends = tmp_path / "ends.txt"
+    ends.write_text("NA\n800\n810\n820\n830\nnan\n")
+    inside = tmp_path / "inside.txt"
+    inside.write_text("800\n810\nNA\n820\n")
+    assert read_rr_file(ends).values_ms == [800.0, 810.0, 820.0, 830.0]
+    assert read_rr_file(ends, seconds_by_median=True).values_ms == [800.0, 810.0, 820.0, 830.0]
+    with pytest.raises(UserError, match=r"inside.txt:3: 'NA' is not a number: a missing RR"):
+        read_rr_file(inside)

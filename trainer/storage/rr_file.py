@@ -321,8 +321,11 @@ def read_rr_file(
         cell = row[column].strip('"')
         if is_missing(cell):
             if len(cells) == 1:
-                # A one-column list has no rows without a beat: a nan there is a lost interval.
-                raise error(f"{path}:{no}: {missing_interval(cell)}", MISSING_INTERVAL_ADVICE)
+                # A one-column list has no rows without a beat: a nan between two intervals is
+                # a lost one (told below); before the first or after the last it loses none, as
+                # an empty line there (found in review: `breaths` reads a waveform's so).
+                missing.append((no, cell))
+                continue
             if hr_at is not None and _heart_rate_in(row, hr_at):
                 # A notification carrying a heart rate and no RR: no beat ended in it (a heart
                 # under 60/min, notified each second), so no interval is lost; the strap's next
@@ -352,6 +355,9 @@ def read_rr_file(
     if not written:
         raise error(f"{path}: no RR intervals (only a header or empty cells)")
     lost = lost_intervals(missing, [no for no, _, _ in written])
+    if lost and len(cells) == 1:
+        no, cell = lost[0]
+        raise error(f"{path}:{no}: {missing_interval(cell)}", MISSING_INTERVAL_ADVICE)
     if lost and not rows_without_beats(len(missing), len(written)):
         # One row per beat: the cell is an interval lost, as in a list.
         no, cell = lost[0]
