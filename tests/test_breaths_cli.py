@@ -770,6 +770,29 @@ def test_a_phone_loggers_acc_file_is_read_on_its_sensor_clock(
         call([f, "--fs", "100", "--source", "acc"], capsys)
 
 
+def test_a_phone_loggers_batched_times_are_not_called_coarse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file with the phone's times alone (a batch of 36 samples at 200 Hz stamped as it
+    arrives) was warned of as "written to 0.15 s, coarser than the samples" once a time column
+    in whole seconds got its rate over the recording: batches are no resolution."""
+    fs = 200.0
+    t = np.arange(int(50 * fs)) / fs
+    breath = np.sin(2 * np.pi * t / 6.0)
+    rng = np.random.default_rng(2)
+    arrival = {b: b * 36 / fs + 0.2 + rng.uniform(0.0, 0.03) for b in range(t.size // 36 + 1)}
+    rows = "".join(
+        f"2024-03-01T09:30:{arrival[k // 36]:06.3f};"
+        f"{300 + 20 * b:.1f};{5 + 3 * b + rng.normal(0, 1):.1f};{940 - 8 * b:.1f}\n"
+        for k, b in enumerate(breath)
+    )
+    f = _write(tmp_path, "acc.txt", "Phone timestamp;X [mg];Y [mg];Z [mg]\n" + rows)
+    out = json.loads(call([f, "--fs", "200", "--source", "acc"], capsys))
+    assert out["settings"]["time_column"] == "Phone timestamp"
+    assert not [w for w in out["settings"]["warnings"] if "time column" in w]
+    assert out["rate_bpm"] == pytest.approx(10.0, abs=0.5)
+
+
 def test_text_above_the_header_is_named(tmp_path: Path) -> None:
     """Biopac's notes above the header were read as the header and a row of data:
     "'RSP,' is not a number" on line 4."""

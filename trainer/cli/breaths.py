@@ -1081,7 +1081,10 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
             f"give --fs {rate:.4g}",
         )
     _refuse_gaps(path, wave, steps, gaps, fs_hz, resolution)
-    return ([_coarse_note(tc.name, resolution, rate, fs_hz)] if resolution else []), round(rate, 4)
+    # A phone's times are written per batch of samples as they arrive (Polar Sensor Logger's
+    # "Phone timestamp"), not coarse: their batches are what PHONE_TIME_GAP_S allows for.
+    is_coarse = resolution > 0.0 and tc.clock != "iso"
+    return ([_coarse_note(tc.name, resolution, rate, fs_hz)] if is_coarse else []), round(rate, 4)
 
 
 def _refuse_gaps(
