@@ -181,9 +181,12 @@ def test_another_version_of_the_same_recording_is_the_same_row(
     assert "replaces the history row of a.bwr" in capsys.readouterr().err
 
 
-def _v6_history(db: Path, rows: list[dict[str, Any]]) -> None:
-    """A history as schema v6 wrote it: its rows keyed by the start clocks and the header's
-    digest with the software string in it (what Breathwise wrote until this change)."""
+def _v6_history(rows: list[dict[str, Any]]) -> Path:
+    """A history as schema v6 wrote it, where Breathwise keeps it: its rows keyed by the start
+    clocks and the header's digest with the software string in it (what Breathwise wrote until
+    this change). Returns its path."""
+    db = default_db_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(db, isolation_level=None)
     migrate(conn, db, to_version=6)
     for values in rows:
@@ -193,6 +196,7 @@ def _v6_history(db: Path, rows: list[dict[str, Any]]) -> None:
             [values[n] for n in names],
         )
     conn.close()
+    return db
 
 
 def _v6_row(recording: Path, **extra: Any) -> dict[str, Any]:
@@ -229,9 +233,7 @@ def test_a_v6_history_is_rekeyed_merging_one_session_and_keeping_the_rest(
         "updated_wall_ns": 1,
         "exported_session": _v6_row(a)["session_key"],
     }
-    db = default_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _v6_history(db, [_v6_row(a), _v6_row(b, updated_wall_ns=2), gone_row, reimport])
+    db = _v6_history([_v6_row(a), _v6_row(b, updated_wall_ns=2), gone_row, reimport])
     with History() as history:
         rows = history.list_sessions()
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
@@ -256,9 +258,7 @@ def test_a_row_whose_recording_was_gone_at_the_upgrade_is_taken_over_when_it_is_
     a = _import(tmp_path)
     row = _v6_row(a)
     hidden = a.rename(tmp_path / "hidden.bwr")
-    db = default_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _v6_history(db, [row])
+    _v6_history([row])
     assert [r.session_key for r in list_sessions()] == [row["session_key"]]
     # Back under another version's name: its earlier key was another digest, but this
     # recording's own earlier key matches the row.
@@ -274,10 +274,8 @@ def test_an_export_written_before_names_its_original_by_the_earlier_key(
     """A CSV export of a session written before the upgrade holds its original's earlier key:
     imported back after it, still that session, not a second row."""
     a = _import(tmp_path)
-    db = default_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
     earlier_key = _v6_row(a)["session_key"]
-    _v6_history(db, [_v6_row(a)])
+    _v6_history([_v6_row(a)])
     with (
         History() as history,
         pytest.raises(ExportOfHeldSession, match=r"\(a\.bwr\), which the history already holds"),
@@ -307,9 +305,7 @@ def test_a_row_the_upgrade_could_not_rekey_is_still_the_session_its_new_export_n
     b = _import(rec)
     row = _v6_row(b)
     hidden = b.rename(tmp_path / "b.hidden")
-    db = default_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _v6_history(db, [row])
+    _v6_history([row])
     assert [r.session_key for r in list_sessions()] == [row["session_key"]]  # the upgrade
     hidden.rename(b)
     exported = tmp_path / "exp"
@@ -332,9 +328,7 @@ def test_another_versions_copy_takes_over_a_row_the_upgrade_could_not_rekey(
     a = _import(tmp_path)
     row = _v6_row(a)
     hidden = a.rename(tmp_path / "hidden.bwr")
-    db = default_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _v6_history(db, [row])
+    _v6_history([row])
     assert len(list_sessions()) == 1  # the upgrade, a.bwr gone
     hidden.rename(a)
     copy = _other_version(a, tmp_path / "copy.bwr")
@@ -351,9 +345,7 @@ def test_a_recording_whose_row_the_upgrade_merged_away_is_not_named_missing(
     itself. Its session is in the history."""
     a = _import(tmp_path)
     b = _other_version(a, tmp_path / "b.bwr")
-    db = default_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _v6_history(db, [_v6_row(a), _v6_row(b, updated_wall_ns=2)])
+    _v6_history([_v6_row(a), _v6_row(b, updated_wall_ns=2)])
     assert [Path(r.path).name for r in list_sessions()] == ["b.bwr"]
     assert not_in_history(tmp_path) == []
     # Another file of the same start but another session is still named.

@@ -23,6 +23,7 @@ from trainer.coaching.pacer import BreathPattern
 from trainer.programs import load_catalog
 from trainer.session.live_replay import (
     PROCESSING_ADVICE,
+    Listener,
     LiveSession,
     ReplaySession,
     SessionPlan,
@@ -64,24 +65,20 @@ async def _no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
 
-def _live(
+def _run_simulated(
     tmp_path: Path,
-    minutes: float,
+    plan: SessionPlan,
     *,
-    rate: float = 6.0,
-    ratio: float = 2.0,
-    seed: int = 5,
+    seed: int,
+    listeners: Sequence[Listener] = (),
     drop: tuple[float, float] | None = None,
-) -> tuple[LiveSession, list[Event], Path]:
+) -> tuple[LiveSession, SessionResult]:
+    """A live session of ``plan`` on the simulated person, as fast as it runs (a fake clock)."""
     clock = FakeClock()
-    events: list[Event] = []
-    plan = SessionPlan(
-        BreathPattern.from_rate(rate, ratio), duration_s=minutes * 60, settings={"t": 1}
-    )
     session = LiveSession(
         plan,
         out_dir=tmp_path,
-        listeners=[events.extend],
+        listeners=listeners,
         clock_ns=clock,
         wall_ns=clock,
         sleep=_no_sleep,
@@ -91,7 +88,25 @@ def _live(
     )
     if drop is not None:
         source.drop_link(*drop)
-    result = asyncio.run(session.run(source))
+    return session, asyncio.run(session.run(source))
+
+
+def _live(
+    tmp_path: Path,
+    minutes: float,
+    *,
+    rate: float = 6.0,
+    ratio: float = 2.0,
+    seed: int = 5,
+    drop: tuple[float, float] | None = None,
+) -> tuple[LiveSession, list[Event], Path]:
+    events: list[Event] = []
+    plan = SessionPlan(
+        BreathPattern.from_rate(rate, ratio), duration_s=minutes * 60, settings={"t": 1}
+    )
+    session, result = _run_simulated(
+        tmp_path, plan, seed=seed, listeners=[events.extend], drop=drop
+    )
     assert result.path is not None and result.error is None
     return session, events, result.path
 
@@ -423,18 +438,9 @@ def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
         return writer
 
     monkeypatch.setattr(RecordingWriter, "create", classmethod(create))
-    clock = FakeClock()
-    session = LiveSession(
-        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=300.0),
-        out_dir=tmp_path,
-        clock_ns=clock,
-        wall_ns=clock,
-        sleep=_no_sleep,
+    _, result = _run_simulated(
+        tmp_path, SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=300.0), seed=5
     )
-    source = SimulatedSource(
-        PersonModel(seed=5), session, clock=clock, wall_clock=clock, realtime=False
-    )
-    result = asyncio.run(session.run(source))
     assert result.path is not None
     assert result.error == (
         f"{result.path}: cannot write the recording any more (No space left on device)"
@@ -471,20 +477,13 @@ def test_a_processing_error_stops_the_session_and_keeps_its_recording(
     pipeline never called again, and the recording closed with the error."""
     bug = _ProcessingBug(800)
     monkeypatch.setattr(Pipeline, "handle", lambda pipeline, items: bug(pipeline, items))
-    clock = FakeClock()
     events: list[Event] = []
-    session = LiveSession(
+    session, result = _run_simulated(
+        tmp_path,
         SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=120.0),
-        out_dir=tmp_path,
+        seed=1,
         listeners=[events.extend],
-        clock_ns=clock,
-        wall_ns=clock,
-        sleep=_no_sleep,
     )
-    source = SimulatedSource(
-        PersonModel(seed=1), session, clock=clock, wall_clock=clock, realtime=False
-    )
-    result = asyncio.run(session.run(source))
     assert bug.calls == 801  # the failed call the last: nothing processed after it
     assert result.error is not None and result.path is not None
     assert result.error == session.processing_failed
@@ -513,18 +512,9 @@ def test_a_processing_error_at_the_end_is_no_completed_session(
         raise KeyError("heart")
 
     monkeypatch.setattr(Pipeline, "summary", broken)
-    clock = FakeClock()
-    session = LiveSession(
-        SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=30.0),
-        out_dir=tmp_path,
-        clock_ns=clock,
-        wall_ns=clock,
-        sleep=_no_sleep,
+    _, result = _run_simulated(
+        tmp_path, SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=30.0), seed=1
     )
-    source = SimulatedSource(
-        PersonModel(seed=1), session, clock=clock, wall_clock=clock, realtime=False
-    )
-    result = asyncio.run(session.run(source))
     assert result.error is not None and result.path is not None
     assert "(KeyError: 'heart'), so the session was stopped" in result.error
     kept = read_recording(result.path)
