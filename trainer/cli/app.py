@@ -190,4 +190,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("breathwise: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: said in words, its traceback kept in a file
+        from trainer.cli.crash_report import report_bug
+
+        return report_bug(exc, args)
     return result if isinstance(result, int) else 0
