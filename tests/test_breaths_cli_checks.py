@@ -110,10 +110,14 @@ def test_a_column_that_is_not_breathing_is_questioned(
     doubts = [w for w in out["settings"]["warnings"] if "does not look like breathing" in w]
     if like is None:
         assert doubts == [] and out["settings"]["power_shares"]["breathing"] > 0.7
+        assert sum(b["quality"] == "good" for b in out["breaths"]) > 0.8 * len(out["breaths"])
         return
     [doubt] = doubts
     assert like in doubt and f"is column {column!r} the breathing signal?" in doubt
     assert doubt in err
+    # Its breaths are not "good" ones: a researcher filtering on quality kept them.
+    qualities = {b["quality"] for b in out["breaths"]}
+    assert "good" not in qualities and "uncertain" in qualities
 
 
 def test_breathing_under_a_slow_sway_is_not_questioned(

@@ -1434,9 +1434,14 @@ def analyse_samples(
                 found, notes = _mark_noise(found, data, fs_hz, noisy)
                 warnings += notes
             doubt = _not_breathing(data, fs_hz, settings, column)
-            if found and not notes:
+            if found and not notes and doubt:
                 # Noise has its own warning (and its power lies faster than breathing too).
+                # A breath of a signal that may not be breathing is not a good one: a
+                # researcher filtering on quality kept an ECG's 90-s "breaths" (review).
                 warnings += doubt
+                found = [
+                    replace(b, quality="uncertain") if b.quality == "good" else b for b in found
+                ]
         upside_down, skew = looks_inverted(data, fs_hz, found, cutoff_hz=BELT_CUTOFF_HZ)
         settings["slope_skewness"] = round(skew, 3)
         if upside_down:
@@ -1535,8 +1540,8 @@ def _not_breathing(
     return [
         f"the signal does not look like breathing: only {100 * shares.breathing:.0f} % of its "
         f"power lies at breathing rates ({60 * lo:g}-{60 * hi:g} breaths/min), {like}; so the "
-        f"breaths and the rate found in it are doubtful: {question} (choose the column with "
-        "--column)"
+        f"breaths and the rate found in it are doubtful (its good breaths are marked "
+        f"uncertain): {question} (choose the column with --column)"
     ]
 
 
