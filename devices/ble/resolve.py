@@ -136,9 +136,10 @@ async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
         address = held[0][0]
         raise StillConnectedError(
             f"{names} {'is' if len(held) == 1 else 'are'} still connected to this computer"
-            " (an earlier session?), so it does not advertise",
-            f"run 'bluetoothctl disconnect {address}', or switch the sensor off and on,"
-            " then try again",
+            " (an earlier session, or one running now?), so it does not advertise",
+            # Not for a session running in another terminal: disconnecting would cut it.
+            f"if no session is using it, run 'bluetoothctl disconnect {address}', or switch the"
+            " sensor off and on, then try again",
         )
     nearby = ", ".join(f"{r.name} ({r.address})" for r in recognised) or "none"
     raise DeviceNotFoundError(

@@ -142,7 +142,14 @@ def scan(
         return
     # A sensor still connected to this computer (a session killed with kill -9 left its link)
     # does not advertise: without this line the person looks for it in vain (found in review).
-    held = [d for d in asyncio.run(connected_devices()) if d.family is not None]
+    # One that advertises all the same is in the table: a Polar H10 takes two connections at
+    # once, and keeps advertising while it holds one (found in review).
+    listed = {r.address.upper() for r in results}
+    held = [
+        d
+        for d in asyncio.run(connected_devices())
+        if d.family is not None and d.address.upper() not in listed
+    ]
     if not results:
         print(
             f"no sensors found in {timeout:g} s: wake the sensor (a strap needs skin contact), "
@@ -153,8 +160,9 @@ def scan(
     for device in held:
         print(
             f"{device.address}{f' ({device.name})' if device.name else ''} is still connected to"
-            " this computer (an earlier session?), so it does not advertise: 'bluetoothctl"
-            f" disconnect {device.address}', or switch the sensor off and on"
+            " this computer (an earlier session, or one running now?), so it does not advertise:"
+            f" if no session is using it, 'bluetoothctl disconnect {device.address}', or switch"
+            " the sensor off and on"
         )
 
 
