@@ -1989,7 +1989,8 @@ def breaths(
     marked artifacts. And when the signal does not look like breathing (most of its power
     faster, as an ECG's, or slower, as skin conductance's: the wrong column?), an
     accelerometer axis only rises (a time column), the breaths span under half the
-    recording, or the median rate is under 3/min, the slowest validated.
+    recording, or the median rate is under 2.85/min (5 % below 3/min, the slowest
+    validated, which reads up to 0.06/min off).
     A chest accelerometer (--source acc) may be in any unit that is 0 at no acceleration
     (mG, g, m/s², a digital sensor's counts): the analysis is scaled to the gravity in the
     signal (settings.gravity, in the file's units), so each gives the same breaths; a signal
