@@ -951,3 +951,19 @@ def test_a_matplotlib_without_a_cache_folder_adds_nothing_to_stderr(tmp_path: Pa
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [f"report written: {tmp_path / 'r.png'}"]
+
+
+def test_a_stale_matplotlib_backend_in_the_environment_is_ignored(tmp_path: Path) -> None:
+    """MPLBACKEND=bogus (a shell profile from another machine) made importing matplotlib raise:
+    a 20-line traceback and no report (found in review). Reports are drawn on Agg alone."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MPLBACKEND": "bogus"}
+    done = subprocess.run(
+        [sys.executable, "-m", "trainer", "report", str(SAMPLE), "-o", str(tmp_path / "r.png")],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [f"report written: {tmp_path / 'r.png'}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -158,6 +159,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     # read-only home) and works from a temporary one: nothing for a user of ours to act on,
     # and it came before a command's own one-line error (found in review).
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    # Reports and charts are drawn on Agg alone, never on screen; a stale MPLBACKEND from a
+    # shell profile (a Jupyter or conda activation) made importing matplotlib raise, and
+    # `report` end in a traceback (found in review).
+    os.environ["MPLBACKEND"] = "Agg"
     command = next((arg for arg in args if not arg.startswith("-")), None)
     if command not in SIGNALS_HELD_BY:
         if not {"--help", "-h"} & set(args):
