@@ -496,3 +496,29 @@ def test_the_printed_change_is_the_difference_of_the_printed_numbers() -> None:
     result = compute_progress(first + later, today=DAY0 + timedelta(days=22))
     (line,) = [line for line in summary_lines(result) if line.startswith("Breath rate")]
     assert "5.8" in line and "baseline 6.0 (-0.2)" in line
+
+
+def test_a_long_run_of_weeks_without_practice_is_one_line() -> None:
+    """One import of a years-old session printed 153 rows of 0.0 between it and this week, and
+    the trends scrolled off the screen (found in review). Two empty weeks keep their rows."""
+    old = date(2024, 1, 1)  # a Monday
+    today = date(2026, 12, 1)
+    rows = [_row(old, 5.0), _row(date(2026, 11, 9), 10.0), _row(today, 12.0)]
+    result = compute_progress(rows, today=today)
+    table = progress_module.minutes_table(result)
+    assert table[0] == "minutes per week:"
+    assert table[1] == "  week of 01 Jan 2024    5.0"
+    first_empty = old + timedelta(days=7)
+    last_empty = date(2026, 11, 2)
+    weeks = (last_empty - first_empty).days // 7 + 1
+    assert table[2] == (
+        f"  {weeks} weeks without practice "
+        f"(weeks of {first_empty:%d %b %Y} to {last_empty:%d %b %Y})"
+    )
+    assert table[3:] == [
+        "  week of 09 Nov 2026   10.0",
+        "  week of 16 Nov 2026    0.0",
+        "  week of 23 Nov 2026    0.0",
+        "  week of 30 Nov 2026   12.0",
+    ]
+    assert progress_module.total_minutes_text(result) == "27.0"

@@ -381,13 +381,42 @@ MINUTES_TABLE_DAYS = 31
 """Longest period whose minutes the text lists day by day; longer ones are listed by week."""
 
 
+EMPTY_WEEKS_LINE = 3
+"""Shortest run of weeks without practice that the weekly table says in one line: one import
+of a years-old recording printed 153 rows of 0.0, and the trends scrolled away (found in
+review). Shorter runs keep their rows, where a missed week or two shows at a glance."""
+
+
 def minutes_table(progress: Progress) -> list[str]:
     """Minutes practised per day of the period (per week, Monday on, past
-    :data:`MINUTES_TABLE_DAYS` days), as lines of text: what the figure's top panel draws."""
+    :data:`MINUTES_TABLE_DAYS` days), as lines of text: what the figure's top panel draws.
+
+    A run of :data:`EMPTY_WEEKS_LINE` or more weeks without practice is one line, ``N weeks
+    without practice (weeks of FIRST to LAST)``; days are always listed one by one.
+    """
     if not progress.days:
         return []
     head, rows = _minutes_rows(progress)
-    return [head] + [f"  {label}  {m:5.1f}" for label, m in rows]
+    lines = [head]
+    empty: list[str] = []
+
+    def say_empty() -> None:
+        if len(empty) >= EMPTY_WEEKS_LINE:
+            first, last = (label.removeprefix("week of ") for label in (empty[0], empty[-1]))
+            lines.append(f"  {len(empty)} weeks without practice (weeks of {first} to {last})")
+        else:
+            lines.extend(f"  {label}  {0.0:5.1f}" for label in empty)
+        empty.clear()
+
+    weekly = head == "minutes per week:"
+    for label, m in rows:
+        if weekly and round(m, 1) == 0.0:
+            empty.append(label)
+            continue
+        say_empty()
+        lines.append(f"  {label}  {m:5.1f}")
+    say_empty()
+    return lines
 
 
 def total_minutes_text(progress: Progress) -> str:
