@@ -169,7 +169,7 @@ def test_an_empty_device_is_met_with_the_sensor_first(
         (["--device", " "], "--device is empty"),
         (["--device", "sim", "--device", "H10"], "a simulator runs alone"),
         (["--device", "sim", "--device", "sim-hr"], "use one: sim (belt and strap) or sim-hr"),
-        (["--minutes", "soon"], "'--minutes'"),
+        (["--minutes", "soon"], "--minutes 'soon' is not a number"),
         (["--seed", "-1"], "--seed -1 must not be negative"),
     ],
 )

@@ -24,6 +24,7 @@ from trainer.cli import report as report_cli
 from trainer.cli import safety as safety_cli
 from trainer.cli import sensors as sensors_cli
 from trainer.cli import session as session_cli
+from trainer.cli.number_options import number_error
 from trainer.errors import UserError
 
 HELP = """Breathwise: a biofeedback breathing trainer.
@@ -189,6 +190,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         # Usage errors from the parser (typer >= 0.29 vendors click; these carry its interface).
         format_message = getattr(exc, "format_message", None)
         text = format_message() if callable(format_message) else str(exc)
+        param = getattr(exc, "param", None)
+        if param is not None:
+            text = number_error(getattr(exc, "message", ""), param.opts, args) or text
         print(f"breathwise: error: {' '.join(str(text).split())}", file=sys.stderr)
         print(f"Try '{_help_command(exc)}' for help.", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2))
