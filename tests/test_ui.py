@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
 from trainer.coaching.program_clock import ProgramClock
+from trainer.programs.runner import TimelineState
 from trainer.session.live_replay import SessionResult
 from trainer.session.pipeline import NS_PER_S, PacerEvent
 from trainer.session.summary import SessionSummary
@@ -790,3 +791,151 @@ async def test_text_from_elsewhere_is_shown_as_it_is_never_read_as_markup(status
         border = app.query_one("#pacer", PacerView).border_title
         assert border is not None and Text.from_markup(border).plain == title
         session.finished.set()
+
+
+class ProgramSession(FakeSession):
+    """A program session on the hand-moved clock, with no pacer (an own-rhythm view)."""
+
+    def __init__(self, name: str) -> None:
+        from trainer.programs import load_catalog
+        from trainer.programs.runner import ProgramTimeline
+
+        super().__init__()
+        self.program = load_catalog().get(name)
+        self.timeline = ProgramTimeline(self.program)
+
+    def pacer_state(self, t_s: float) -> PacerState | None:
+        return None
+
+    def program_state(self, t_s: float) -> TimelineState:
+        return self.timeline.at(t_s)
+
+    def program_time_s(self, t_s: float) -> float:
+        return t_s
+
+
+def _screen_text(app: BreathwiseApp) -> list[str]:
+    """The terminal's rows as the person sees them, frames and all."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def _words(rows: list[str]) -> str:
+    """The screen's words in reading order, frames dropped: a wrapped line reads whole."""
+    return " ".join(" ".join(row.strip(" │╭╮╰╯─").split()) for row in rows)
+
+
+@pytest.mark.parametrize("mark", ["NO SENSOR", "SIMULATED SENSOR"])
+@pytest.mark.parametrize(
+    "size", [(80, 24), (80, 15), (79, 16), (70, 14), (60, 12), (40, 10), (40, 30)]
+)
+async def test_a_small_window_keeps_the_cards_caution_and_side_and_cuts_its_instruction(
+    size: tuple[int, int], mark: str
+) -> None:
+    """Found in review: under 16 rows the card was clipped from the bottom. At 70x14 a
+    back-release card lost its caution ("stop if it hurts, or if pain spreads into a leg")
+    and "Side: left · Repetition 1/8", its instruction cut mid-sentence, while the static
+    NO SENSOR text and a tip kept their rows; at 79x16 the card pushed the clock off. Now
+    the caution and side/repetition stay, the instruction is what gets cut (with "…"), and
+    the clock with the sensor's mark stays above the key bar, with a sensor or without."""
+    from textual.widgets import Footer
+
+    session = ProgramSession("back-release")
+    caution = session.program.steps[0].caution
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title="Breathwise — back-release",
+        duration_s=session.timeline.at(0.0).left_s,
+        tips=session.program.tips,
+        source_mark=mark,
+    )
+    async with app.run_test(size=size) as pilot:
+        session.t_s = 5.0  # the lying twist, left side, first of 8
+        app.refresh_view()
+        await pilot.pause()
+        rows = _screen_text(app)
+        card = str(app.query_one("#program", Static).render())
+        status = app.query_one("#status", Static).region
+        key_bar = app.query_one(Footer).region
+        session.finished.set()
+        await pilot.pause()
+    shown = _words(rows)
+    where = f"{size} {mark}:\n" + "\n".join(rows)
+    assert caution in shown, where
+    assert "Side: left" in shown and "Repetition 1/8" in shown, where
+    assert "Step 1/28 Lying twist" in shown and "On your back, knees bent" in shown, where
+    if " ".join(session.program.steps[0].text.split()) not in shown:
+        assert "…" in card, where
+    assert status.height >= 1 and status.bottom <= key_bar.y == size[1] - 1, where
+    assert "00:05" in shown and mark in shown, where
+
+
+@pytest.mark.parametrize(
+    ("size", "layout"), [((100, 40), "full"), ((80, 24), "short"), ((70, 14), "tiny")]
+)
+async def test_the_rows_the_screen_counts_on_are_those_its_css_gives(
+    size: tuple[int, int], layout: str
+) -> None:
+    """The card's share of the rows is counted from the panels' heights in each layout
+    (PACER_ROWS ...): they must be what the CSS lays out, or the count misses rows."""
+    from textual.widgets import Footer, Header
+
+    from trainer.ui.screen import FOOTER_ROWS, HEADER_ROWS, MIDDLE_ROWS, PACER_ROWS
+
+    session = ProgramSession("deep-breathing-4-8")
+    app = BreathwiseApp(session, session.run, title="t", duration_s=600.0)
+    async with app.run_test(size=size) as pilot:
+        await _shown_at(app, pilot, session, 5.0, "#status")
+        pacer = app.query_one("#pacer", PacerView).region.height
+        middle = app.query_one("#middle").region.height
+        header = app.query_one(Header).region.height if layout == "full" else HEADER_ROWS
+        footer = app.query_one(Footer).region.height
+        session.finished.set()
+        await pilot.pause()
+    assert (pacer, header, footer) == (PACER_ROWS[layout], HEADER_ROWS, FOOTER_ROWS)
+    if layout == "full":
+        assert middle == MIDDLE_ROWS
+
+
+def test_the_row_share_gives_up_static_text_first_and_never_the_cards_own_rows() -> None:
+    """The order in which a window too small for everything gives rows up."""
+    from trainer.ui.screen import RowShare, share_rows
+
+    def share(rows: int, numbers: int = 0) -> RowShare:
+        # A card of 4 rows always shown and 5 of instruction, a 2-row tip, a 10-row panel.
+        return share_rows(
+            rows, card=4, instruction=5, cue=(1, 2), middle=(numbers, 10), middle_frame=2
+        )
+
+    assert share(21) == RowShare(5, 2, 10)  # room for all
+    assert share(14) == RowShare(5, 2, 3)  # the panel shrinks first
+    assert share(12) == RowShare(5, 2, 0)  # to nothing: a frame with one line is dropped
+    assert share(10) == RowShare(5, 1, 0)  # then the tip's second line
+    assert share(7) == RowShare(2, 1, 0)  # then the instruction
+    assert share(5) == RowShare(0, 1, 0)
+    assert share(4) == RowShare(0, 0, 0)  # the card's own rows stay, whatever is left
+    assert share(1) == RowShare(0, 0, 0)
+    # Live numbers keep a line (in their frame) until the instruction is down to one.
+    assert share(13, numbers=3) == RowShare(5, 1, 3)
+    assert share(9, numbers=3) == RowShare(1, 1, 3)
+    assert share(7, numbers=3) == RowShare(2, 1, 0)
+
+
+def test_a_cut_instruction_ends_in_an_ellipsis_and_keeps_the_lines_below_it() -> None:
+    from trainer.programs import load_catalog
+    from trainer.programs.runner import ProgramTimeline
+    from trainer.ui.screen import card_rows, render_program
+
+    state = ProgramTimeline(load_catalog().get("back-release")).at(5.0)
+    caution = state.step.caution
+    # 40 columns: the first line, the caution in two, side and repetition; 6 of instruction.
+    assert card_rows(state, 40, cautions=[caution]) == (4, 6)
+    cut = render_program(state, 40, cautions=[caution], instruction_rows=1).plain.splitlines()
+    assert cut == [
+        "Step 1/28  Lying twist  02:35 left",
+        "On your back, knees bent and feet…",
+        caution,  # wrapped by the panel, whole
+        "Side: left  ·  Repetition 1/8 ( 5.0 s)",
+    ]
+    none = render_program(state, 40, cautions=[caution], instruction_rows=0).plain
+    assert "On your back" not in none and caution in " ".join(none.split())

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.geometry import Size
 from textual.widgets import Footer, Header, Sparkline, Static
 
@@ -51,6 +53,18 @@ TINY_ROWS = 16
 its frame, the numbers without theirs and shrinking first, so that the status line - the
 mark of a simulated or missing sensor, and the clock - always stays on screen (found in
 review: at 40x12 the clock and the SIMULATED SENSOR label were cut off)."""
+PACER_ROWS = {"full": 6, "short": 4, "tiny": 2}
+"""The pacer panel's rows in each layout (the CSS of :class:`BreathwiseApp`)."""
+CUE_ROWS = {"full": (3, 5), "short": (1, 2), "tiny": (1, 1)}
+"""The cue panel's fewest and most rows in each layout (its CSS), frame included."""
+STATUS_MAX_ROWS = {"full": 3, "short": 3, "tiny": 2}
+"""The status line's most rows in each layout (its CSS)."""
+MIDDLE_ROWS = 10
+MIDDLE_ROWS_NARROW = 8
+"""The numbers' (and traces') panel rows, in a terminal of :data:`NARROW_COLUMNS` or more and
+in a narrower one (its CSS; the tiny layout gives it what is left)."""
+HEADER_ROWS = FOOTER_ROWS = 1
+"""Textual's header (shown above the short layout) and key bar."""
 MARK_SHOWN_S = 4.0
 """Seconds "marked" stays on the status line after ``m``, as a cue stays a while (it stayed
 for the rest of the session; the count of marks beside the clock remains)."""
@@ -416,7 +430,8 @@ def _card_foot(
     panels below off an 80x24 terminal (a sided, counted step with a long instruction, e.g.
     the lying twist); the next step's own card and chime announce it anyway. A session cut
     short by ``--minutes`` says so in full where there is room, else "left in session", and
-    names no next step when it ends inside this one.
+    names no next step when it ends inside this one. Where even that does not fit, side and
+    repetition alone (the status line shows the time left).
     """
     step = program.step
     parts: list[str] = []
@@ -440,7 +455,66 @@ def _card_foot(
         upcoming = f"Next: {program.next_title}"
         variants += [[(CARD_SEPARATOR.join([*parts, upcoming, end]), "cyan")] for end in ends]
     variants += [[(CARD_SEPARATOR.join([*parts, end]), "cyan")] for end in ends]
+    if parts:
+        # A narrow card: side and repetition on one line without the time left, which the
+        # status line shows too; wrapped, they took a second row of a small window.
+        variants += [[(separator.join(parts), "cyan")] for separator in (CARD_SEPARATOR, " · ")]
     return _first_fitting(variants, width)
+
+
+def _wrapped_rows(text: str, width: int) -> int:
+    """Rows ``text`` takes in a panel ``width`` cells wide, wrapped as Textual wraps it."""
+    return sum(len(Content(line).wrap(max(1, width))) for line in text.split("\n"))
+
+
+def _instruction_lines(program: TimelineState, width: int) -> list[str]:
+    """The step's instruction wrapped to ``width``, as the card shows it."""
+    instruction = Content(" ".join(program.step.text.split()))
+    return [line.plain.rstrip() for line in instruction.wrap(max(1, width))]
+
+
+def _cut_instruction(lines: Sequence[str], rows: int, width: int) -> list[str]:
+    """The first ``rows`` of ``lines``; when that leaves some out, the last one ends in "…"
+    (at a word's end where one is near) so that the cut shows."""
+    if rows >= len(lines):
+        return list(lines)
+    kept = list(lines[: max(0, rows)])
+    if kept:
+        last = kept[-1]
+        if cell_len(last) + 2 > width:
+            shorter = last.rsplit(" ", 1)[0]
+            last = shorter if shorter != last else set_cell_size(last, width - 2)
+        last = last.rstrip(" ,;:")
+        # After a sentence's end the cut is of the next one: "way. …", not "way.…".
+        kept[-1] = last + (" …" if last.endswith((".", "!", "?")) else "…")
+    return kept
+
+
+def card_rows(
+    program: TimelineState,
+    width: int,
+    *,
+    paused: bool = False,
+    can_pause: bool = True,
+    session_left_s: float | None = None,
+    cautions: Sequence[str] = (),
+) -> tuple[int, int]:
+    """Rows of :func:`render_program`'s card at ``width``: ``(kept, instruction)``.
+
+    ``kept`` are the rows always shown (first line, safety lines, side and repetition),
+    ``instruction`` those of the whole instruction, the part a small window cuts.
+    """
+    width = max(20, width)
+    if program.finished:
+        return _wrapped_rows(PROGRAM_COMPLETE, width), 0
+    head = _card_head(
+        program, width, paused=paused, can_pause=can_pause, session_left_s=session_left_s
+    )
+    foot = _card_foot(program, width, session_left_s)
+    kept = sum(
+        _wrapped_rows("".join(text for text, _ in line), width) for line in (head, foot)
+    ) + sum(_wrapped_rows(line, width) for line in cautions)
+    return kept, len(_instruction_lines(program, width))
 
 
 def render_program(
@@ -451,6 +525,7 @@ def render_program(
     can_pause: bool = True,
     session_left_s: float | None = None,
     cautions: Sequence[str] = (),
+    instruction_rows: int | None = None,
 ) -> Text:
     """The step card: step number and title, posture, instruction, the step's caution, side,
     repetition, countdowns.
@@ -461,9 +536,8 @@ def render_program(
         The program at the session's current program time (``ProgramTimeline.at``; it stands
         still while paused, and so do the countdowns).
     width : int
-        Characters available (the card wraps the instruction to it, never cuts it: the end
-        of an instruction is often its caution, "only go as high as feels easy"; its first and
-        last lines are fitted to it, :func:`_card_head` and :func:`_card_foot`).
+        Characters available (the card wraps the instruction to it; its first and last lines
+        are fitted to it, :func:`_card_head` and :func:`_card_foot`).
     paused : bool
         The session is paused: said next to the step timer.
     can_pause : bool
@@ -474,7 +548,13 @@ def render_program(
     cautions : sequence of str
         Safety lines to show under the instruction (the step's caution, the red-flag screen's
         reminder) where the card's borders have no room for them (:class:`BreathwiseApp`
-        puts them there when they fit, which costs no row of an 80x24 terminal).
+        puts them there when they fit, which costs no row of an 80x24 terminal). Always
+        whole.
+    instruction_rows : int or None
+        Rows the instruction may take (None: all it needs). A window too small for the whole
+        card cuts the instruction, ending it in "…", never the safety lines nor side and
+        repetition below it: clipped from the bottom, a 70x14 window lost the caution "stop
+        if it hurts" and "Side: left · Repetition 1/8" (found in review).
     """
     width = max(20, width)
     text = Text()
@@ -487,7 +567,11 @@ def render_program(
     for segment, style in head:
         text.append(segment, style=style)
     text.append("\n")
-    text.append(" ".join(program.step.text.split()) + "\n")
+    if instruction_rows is None:
+        text.append(" ".join(program.step.text.split()) + "\n")
+    else:
+        lines = _cut_instruction(_instruction_lines(program, width), instruction_rows, width)
+        text.append("".join(line + "\n" for line in lines))
     for line in cautions:
         text.append(line + "\n", style=CAUTION_STYLE)
     for segment, style in _card_foot(program, width, session_left_s):
@@ -496,8 +580,9 @@ def render_program(
 
 
 CAUTION_STYLE = "bold yellow"
-BORDER_TEXT_MARGIN = 4
-"""Columns of a card's border a title cannot use: the two corners and a space each side."""
+BORDER_TEXT_MARGIN = 6
+"""Columns of a card's border a title cannot use: each side a corner, a line and a space
+(Textual draws ``╰─ title ─╯``, and cuts a longer title with "…")."""
 
 
 def place_cautions(
@@ -508,13 +593,80 @@ def place_cautions(
     The step's caution goes on the bottom border and the screen's note (the red-flag reminder)
     on the top one, where they take no row: with them as lines the longest back-release cards
     pushed the panels below off an 80x24 terminal. One longer than its border (a narrow
-    terminal) becomes a line of the card instead, whole: a safety line is never cut short.
+    terminal, or a card without a frame: ``border_columns`` 0) becomes a line of the card
+    instead, whole: a safety line is never cut short.
+
+    ``border_columns`` is the card's whole width, frame included (the caution of
+    back-release, 70 characters, fits on the border of a 76-column card).
     """
     room = border_columns - BORDER_TEXT_MARGIN
     top = Text(note, style=CAUTION_STYLE) if note and len(note) <= room else None
     bottom = Text(caution, style=CAUTION_STYLE) if caution and len(caution) <= room else None
     inside = [line for line, border in ((caution, bottom), (note, top)) if line and border is None]
     return top, bottom, inside
+
+
+class RowShare(NamedTuple):
+    """Rows given to the step card's instruction, the cue panel and the numbers' panel."""
+
+    instruction: int
+    cue: int
+    middle: int
+
+
+def share_rows(
+    rows: int,
+    *,
+    card: int,
+    instruction: int,
+    cue: tuple[int, int],
+    middle: tuple[int, int],
+    middle_frame: int,
+) -> RowShare:
+    """Share ``rows`` between a step card, the cue and the numbers when they do not all fit.
+
+    Parameters
+    ----------
+    rows : int
+        Rows for the three (the window's, less the pacer, header, status line and key bar).
+    card : int
+        The card's rows always shown, frame included: its first line, its safety lines and
+        side and repetition.
+    instruction : int
+        Rows of the card's whole instruction.
+    cue, middle : tuple of int
+        The fewest and the most rows of the cue panel and of the numbers' panel.
+    middle_frame : int
+        Rows of the numbers' panel's frame: a frame with no line inside is not shown.
+
+    Returns
+    -------
+    RowShare
+        Each takes what it asks while there is room. Otherwise rows are given up in this
+        order: the numbers' panel down to its fewest (none for the static NO SENSOR text),
+        the cue's second line (a tip's end), the instruction down to one line, the numbers'
+        last line, the instruction's last line, the cue. The card's own rows are never given
+        up: the caution and the side to stretch matter more than anything below them.
+    """
+    share = {"middle": middle[1], "cue": cue[1], "instruction": instruction}
+    over = card + sum(share.values()) - rows
+    order = (
+        ("middle", middle[0]),
+        ("cue", cue[0]),
+        ("instruction", min(1, instruction)),
+        ("middle", 0),
+        ("instruction", 0),
+        ("cue", 0),
+    )
+    for part, fewest in order:
+        given = max(0, min(over, share[part] - fewest))
+        share[part] -= given
+        over -= given
+    if middle_frame and 0 < share["middle"] <= middle_frame:
+        # A frame around nothing: its rows go back to a cut instruction.
+        freed, share["middle"] = share["middle"], 0
+        share["instruction"] = min(instruction, share["instruction"] + freed)
+    return RowShare(share["instruction"], share["cue"], share["middle"])
 
 
 class PacerView(Static):
@@ -579,7 +731,7 @@ class BreathwiseApp(App[SessionResult | None]):
     Screen.-narrow #metrics { width: 1fr; }
     #middle { height: 10; }
     Screen.-narrow #middle { height: 8; }
-    #metrics { width: 44; border: round $primary; padding: 0 1; }
+    #metrics { width: 44; height: 100%; border: round $primary; padding: 0 1; }
     #traces { border: round $primary; padding: 0 1; }
     #traces Sparkline { height: 3; }
     #cue { height: auto; min-height: 3; max-height: 5; border: round $success; padding: 0 1;
@@ -587,7 +739,7 @@ class BreathwiseApp(App[SessionResult | None]):
     #status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     Screen.-tiny #pacer { height: 2; border: none; padding: 0; }
     Screen.-tiny #middle { height: 1fr; min-height: 0; }
-    Screen.-tiny #program { height: 2fr; min-height: 3; }
+    Screen.-tiny #program { border: none; padding: 0; background: $boost; }
     Screen.-tiny #metrics { border: none; padding: 0; }
     Screen.-tiny #cue { min-height: 1; max-height: 1; }
     Screen.-tiny #status { max-height: 2; padding: 0; }
@@ -626,7 +778,9 @@ class BreathwiseApp(App[SessionResult | None]):
         self._tips = tuple(tips)
         self._safety_note = safety_note
         self._card_borders: tuple[Text | None, Text | None] = (None, None)
-        self._card_redraw_due = False
+        self._card_fitted = False
+        """The card's rows are shared out (:meth:`_fit_card`): the panels' heights are set."""
+        self._cue_text = ""
         self._on_pause = on_pause
         self._on_mark = on_mark
         self._on_quit = on_quit
@@ -820,8 +974,12 @@ class BreathwiseApp(App[SessionResult | None]):
                 render_pacer(pacer, width, state.own_target_ratio, rows=rows, can_pause=can_pause)
             )
         over = self.result.summary if self._finished and self.result is not None else None
+        sensorless = SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL
+        if tiny:
+            # Its blank line is a row the card or the clock needs more.
+            sensorless = sensorless.replace("\n\n", "\n")
         self.query_one("#metrics", Static).update(
-            Text(SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL)
+            Text(sensorless)
             if self._source_mark == SENSORLESS_MARK
             else render_metrics(state, pacer, state.own_target_ratio, over, t_s)
         )
@@ -862,43 +1020,14 @@ class BreathwiseApp(App[SessionResult | None]):
         # At the end the summary takes the card's place (and says if the program is done).
         card.display = program is not None and not self._finished
         left = self._left_s(t_s, program)
-        if program is not None:
-            # Shown by this redraw: its width, which decides where the safety lines go, is
-            # known once laid out. Draw again then (once), not at the next tick. A hidden card
-            # (the summary's place) has no width and needs no second draw.
-            laid_out = card.size.width > 0
-            if card.display and not laid_out and not self._card_redraw_due:
-                self._card_redraw_due = True
-                self.call_after_refresh(self.refresh_view, keep_cue=True)
-            elif laid_out:
-                self._card_redraw_due = False
-            width = max(20, card.size.width - 2)
-            top, bottom, cautions = place_cautions(
-                program.step.caution,
-                self._safety_note if program.step_index == 0 else "",
-                card.size.width,
-            )
-            if (top, bottom) != self._card_borders:
-                self._card_borders = (top, bottom)
-                card.border_title, card.border_subtitle = top, bottom
-            card.update(
-                render_program(
-                    program,
-                    width,
-                    paused=state.paused,
-                    can_pause=can_pause,
-                    session_left_s=left,
-                    cautions=cautions,
-                )
-            )
         if not keep_cue:
             default = "Follow the bar with your breath" if pacer is not None else ""
             if self._tips and state.cue_t_s < 0.0:
                 default = f"Tip: {self._tips[int(t_s // TIP_SHOWN_S) % len(self._tips)]}"
             # The sensor-lost cue stays while the link is down; any other one for a while.
             fresh = t_s - state.cue_t_s <= CUE_SHOWN_S or not state.link_ok
-            cue = state.cue if fresh else ""
-            self.query_one("#cue", Static).update(Text(cue or default or "Breathe easily"))
+            self._cue_text = (state.cue if fresh else "") or default or "Breathe easily"
+            self.query_one("#cue", Static).update(Text(self._cue_text))
         if self._summary is not None and self.size != self._fitted_to:
             # Resized with the summary up: its height after this redraw's layout.
             self._fitted_to = self.size
@@ -910,9 +1039,7 @@ class BreathwiseApp(App[SessionResult | None]):
         clock = _mmss(practised_s)
         if left is not None:
             clock += f"  ({_mmss_left(left)} left)"
-        # Tiny: the numbers' frame, which carries the mark, is gone; the status line leads
-        # with it instead.
-        parts = [self._source_mark, clock] if tiny and self._source_mark else [clock]
+        parts = [clock]
         paused_s = t_s - practised_s
         if paused_s >= 1.0:
             parts.append(f"{_mmss(paused_s)} paused")
@@ -928,14 +1055,134 @@ class BreathwiseApp(App[SessionResult | None]):
             self._covered_note = ""
         if self._note:
             parts.append(self._note)
+
+        def status_line(with_mark: bool) -> str:
+            return "  ·  ".join([self._source_mark, *parts] if with_mark else parts)
+
+        # Tiny: the numbers' frame, which carries the mark, is gone; the status line leads
+        # with it instead (and wherever the card needs the numbers' rows).
+        with_mark = tiny and bool(self._source_mark)
+        if program is not None and card.display:
+            with_mark = self._fit_card(
+                program,
+                status_line,
+                paused=state.paused,
+                can_pause=can_pause,
+                left_s=left,
+                short=short,
+                tiny=tiny,
+                narrow=narrow,
+            )
+        elif self._card_fitted:
+            # The card gave way to the summary: the panels' own heights again.
+            self._card_fitted = False
+            self.screen.styles.overflow_y = None
+            for name in ("#middle", "#cue"):
+                panel = self.query_one(name)
+                panel.styles.height = None
+                panel.display = True
         # Plain text, never markup: a string handed to Static is read as Textual markup, which
         # ate the "[sound]" of "pip install 'breathwise[sound]'" in the sound notice (found in
         # review), and a sensor's name or a note with "[/...]" in it would raise mid-session.
-        self.query_one("#status", Static).update(Text("  ·  ".join(parts)))
+        self.query_one("#status", Static).update(Text(status_line(with_mark)))
         confirm = self._note_to_confirm
         if confirm is not None and confirm[0] == self._note:
             self._note_to_confirm = None
             confirm[1]()
+
+    def _fit_card(
+        self,
+        program: TimelineState,
+        status_line: Callable[[bool], str],
+        *,
+        paused: bool,
+        can_pause: bool,
+        left_s: float | None,
+        short: bool,
+        tiny: bool,
+        narrow: bool,
+    ) -> bool:
+        """Draw the step card and share the window's rows between it, the numbers and the
+        cue (:func:`share_rows`); return whether the status line is to lead with the sensor's
+        mark (the numbers' frame, which carries it, is not on screen).
+
+        The card's height was its text's (``height: auto``, and two thirds of the tiny
+        layout's rows): the card was clipped from the bottom, losing its caution and side,
+        while the static NO SENSOR text and a tip kept their rows (found in review at 70x14),
+        and a long card pushed the clock off a 79x16 window. The rows are counted here, where
+        the text and the window's size are known, not read back from a layout that has not
+        happened yet.
+        """
+        columns, rows = self.size.width, self.size.height
+        card = self.query_one("#program", Static)
+        # Tiny: the card loses its frame, as the pacer and the numbers do (two rows more for
+        # the card, and its safety lines go inside it).
+        card_frame = 0 if tiny else 2
+        top, bottom, cautions = place_cautions(
+            program.step.caution,
+            self._safety_note if program.step_index == 0 else "",
+            0 if tiny else columns,
+        )
+        if (top, bottom) != self._card_borders:
+            self._card_borders = (top, bottom)
+            card.border_title, card.border_subtitle = top, bottom
+        # Inside the frame and the padding of a column each side.
+        width = columns - 2 * card_frame
+        kept, instruction = card_rows(
+            program,
+            width,
+            paused=paused,
+            can_pause=can_pause,
+            session_left_s=left_s,
+            cautions=cautions,
+        )
+        cue_frame = 0 if short else 2
+        fewest, most = CUE_ROWS["tiny" if tiny else "short" if short else "full"]
+        cue_rows = _wrapped_rows(self._cue_text, columns - 2 - cue_frame) + cue_frame
+        # Live numbers keep a line; the static explanation without a sensor yields first.
+        middle_frame = 0 if tiny else 2
+        numbers = 0 if self._source_mark == SENSORLESS_MARK else 1 + middle_frame
+        # The numbers' panel takes what is left in the tiny layout, its own height otherwise.
+        middle = rows if tiny else MIDDLE_ROWS_NARROW if narrow else MIDDLE_ROWS
+        layout = "tiny" if tiny else "short" if short else "full"
+        around = PACER_ROWS[layout] + (0 if short else HEADER_ROWS) + FOOTER_ROWS
+        lead_mark = tiny and bool(self._source_mark)
+        while True:
+            status_rows = _wrapped_rows(status_line(lead_mark), columns - (0 if tiny else 2))
+            share = share_rows(
+                rows - around - min(STATUS_MAX_ROWS[layout], status_rows),
+                card=kept + card_frame,
+                instruction=instruction,
+                cue=(fewest, min(most, max(fewest, cue_rows))),
+                middle=(numbers, middle),
+                middle_frame=middle_frame,
+            )
+            if share.middle > 0 or lead_mark or not self._source_mark:
+                break
+            # The numbers' panel, with the mark on its frame, has given its rows to the card.
+            lead_mark = True
+        card.styles.height = kept + card_frame + share.instruction
+        for name, panel_rows in (("#middle", share.middle), ("#cue", share.cue)):
+            panel = self.query_one(name)
+            panel.styles.height = panel_rows
+            panel.display = panel_rows > 0
+        self._card_fitted = True
+        # The rows are counted to fit: a scrollbar, left from a layout before this one (the
+        # first, or a resize), would take two columns, wrap lines the count did not expect,
+        # and so stay (found at 40x10: the status line wrapped and the clock was cut).
+        self.screen.styles.overflow_y = "hidden"
+        card.update(
+            render_program(
+                program,
+                width,
+                paused=paused,
+                can_pause=can_pause,
+                session_left_s=left_s,
+                cautions=cautions,
+                instruction_rows=share.instruction if share.instruction < instruction else None,
+            )
+        )
+        return lead_mark
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer (and show in the key bar) only what this session can do: a replay cannot
