@@ -129,8 +129,8 @@ def short_series_warning(beats: int, mean_hr_bpm: float | None) -> str | None:
 def artifact_warning(corrected: int, total: int) -> str | None:
     """The warning for a series with many corrected beats, or None when few were corrected.
 
-    The one wording of this warning: ``breathwise hrv``, the session report and ``breathwise
-    import`` all show it.
+    The one wording of this warning: ``breathwise hrv``, ``breathwise breaths --rr``, the
+    session report and ``breathwise import`` all show it.
 
     Parameters
     ----------

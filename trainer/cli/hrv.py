@@ -37,7 +37,8 @@ def say_warnings(path: Path, warnings: list[str]) -> None:
     """Print each warning on standard error as ``breathwise: warning: FILE: ...``, the one
     form of ``hrv``, ``breaths`` and ``breaths --rr``: the output holds them too, but a run
     whose standard output goes to a file shows them only so (found in review: ``hrv`` said
-    nothing of 61.7 % of beats corrected, which ``import`` and ``breaths --rr`` printed)."""
+    nothing of 61.7 % of beats corrected, which ``import`` printed; ``breaths --rr`` says it
+    too, :func:`analysis.hrv_report.artifact_warning`)."""
     for text in warnings:
         typer.echo(f"breathwise: warning: {path}: {text}", err=True)
 

@@ -33,12 +33,13 @@ reports, history and export work on them unchanged:
   like in seconds). Samples keep the file's own times: no delay is added. The other rows' RR
   and HR cells are empty, ``NA`` (R's ``write.csv``), ``nan`` or ``#N/A``
   (:func:`~trainer.storage.text_files.is_missing`); a missing RR cell is a row without a beat
-  on a row holding a heart rate (a notification in which no beat ended) or in a table that has
-  at least as many of them as intervals, and a lost interval,
+  in a table that has at least as many of them as intervals, or on a row holding a heart rate
+  in a table of strap notifications (a notification in which no beat ended: its times do not
+  step by the RR, :func:`~trainer.storage.text_files.timed_by_beats`), and a lost interval,
   refused as ``hrv`` refuses it, in a table of one row per beat
-  (:func:`~trainer.storage.text_files.rows_without_beats`). Every table, with a time column or
-  without, skips ``#`` comment lines (above the header too) and a ``#`` note after a row's
-  values, as a list does (:func:`_table_rows`).
+  (:func:`~trainer.storage.text_files.rows_without_beats`), a heart rate beside it or not.
+  Every table, with a time column or without, skips ``#`` comment lines (above the header
+  too) and a ``#`` note after a row's values, as a list does (:func:`_table_rows`).
 
 ``--unit`` is the unit of the RR values of a list and of a table's RR column alike, by the rule
 every RR reader follows (:func:`trainer.storage.rr_values.column_unit`): given, it wins over the
@@ -178,6 +179,7 @@ from trainer.storage.text_files import (
     read_text,
     rows_without_beats,
     short_quote,
+    timed_by_beats,
     uncommented,
     without_comment,
 )
@@ -663,8 +665,10 @@ TIME_COLUMNS = {
 and scale to s/ns (:func:`parse_time`); ``hrv`` and ``breaths`` read the same ones."""
 HR_COLUMNS = ("hr_bpm", "hr", "heart_rate_bpm")
 """Normalised heart-rate column names (:func:`column_key`), in order of preference, in beats/min.
-A row holding a heart rate is one strap notification (0x2A37), which may carry no RR interval:
-:func:`trainer.storage.rr_file.read_rr_file` reads an empty RR cell there as no beat completed."""
+In a table of strap notifications (0x2A37), whose times do not step by the RR
+(:func:`~trainer.storage.text_files.timed_by_beats`), a row holding a heart rate may carry no RR
+interval: :func:`trainer.storage.rr_file.read_rr_file` and :func:`parse_polar_csv` read an empty
+RR cell there as no beat completed; in a table of beats it is a lost interval."""
 _VALUE_COLUMNS: dict[str, dict[str, float | None]] = {
     "rr": dict[str, float | None](RR_COLUMNS),
     "hr": dict.fromkeys(HR_COLUMNS, 1.0),
@@ -860,20 +864,21 @@ def parse_polar_csv(
     if "rr" in wanted:
         index = wanted["rr"][0]
         name = header[index].strip()
-        written = columns["rr"][np.isfinite(columns["rr"])].tolist()
-        if written:
-            beat_lines = [lines[k] for k in np.flatnonzero(np.isfinite(columns["rr"]))]
-            if "hr" in columns:
-                # A row with a heart rate and no RR is a notification in which no beat ended
-                # (read_rr_file's rule): no interval is lost there.
-                notified = {lines[k] for k in np.flatnonzero(columns["hr"] > 0.0)}
-                missing_rr = [(no, cell) for no, cell in missing_rr if no not in notified]
-            _check_missing_rr(missing_rr, beat_lines, path)
+        beat_rows = np.flatnonzero(np.isfinite(columns["rr"]))
+        written = columns["rr"][beat_rows].tolist()
         read_in, override = column_unit(
             name, names[index], unit, written, f"{path}:{header_no}", ImportFileError
         )
         factor = MS_PER_UNIT[read_in or "ms"]
         columns["rr"] = columns["rr"] * factor
+        if written:
+            beat_s = (t[beat_rows] - t[0]) / NS_PER_S
+            if "hr" in columns and not timed_by_beats(beat_s, columns["rr"][beat_rows]):
+                # Rows of strap notifications (their times do not step by the RR): one with a
+                # heart rate and no RR is a second in which no beat ended, read_rr_file's rule.
+                notified = {lines[k] for k in np.flatnonzero(columns["hr"] > 0.0)}
+                missing_rr = [(no, cell) for no, cell in missing_rr if no not in notified]
+            _check_missing_rr(missing_rr, [lines[k] for k in beat_rows], path)
         rr_column = (name, factor)
         notes = () if override is None else (override,)
     steps.done()

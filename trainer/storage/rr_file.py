@@ -73,6 +73,7 @@ from trainer.storage.text_files import (
     rows_without_beats,
     short_quote,
     split_cells,
+    timed_by_beats,
     without_comment,
 )
 
@@ -199,8 +200,12 @@ def read_rr_file(
     (:func:`~trainer.storage.text_files.without_comment`). A missing RR cell (empty, ``nan``,
     ``NA``, ``#N/A``: :func:`~trainer.storage.text_files.is_missing`) is a row without a beat
     in a table that has at least as many such rows as intervals (a logger's, one row per
-    sample and an RR on beat rows: :func:`~trainer.storage.text_files.rows_without_beats`);
-    in a table of one row per beat, and in a one-column list (where an empty line between two
+    sample and an RR on beat rows: :func:`~trainer.storage.text_files.rows_without_beats`),
+    and on a row holding a heart rate (:data:`~trainer.storage.importers.HR_COLUMNS`) in a
+    table of strap notifications, whose time column does not step by the RR
+    (:func:`~trainer.storage.text_files.timed_by_beats`); in a table of one row per beat (a
+    heart rate beside it or not, as an export's ``STEM.beats.csv``; a table with no time
+    column to tell), and in a one-column list (where an empty line between two
     intervals is one too), it is a lost interval and is refused. A table's time column, one
     ``import`` reads (:data:`trainer.storage.importers.TIME_COLUMNS`), is read for the gaps it shows
     (:attr:`RRFile.timing`).
@@ -302,6 +307,9 @@ def read_rr_file(
             )
     written: list[tuple[int, str, float]] = []  # line, cell and value of each interval
     missing: list[tuple[int, str]] = []  # line and cell of each RR cell left out
+    # Those on a row holding a heart rate: a notification without a beat, if the table's times
+    # show its rows are notifications (timed_by_beats, once the values' unit is known).
+    notified: list[tuple[int, str]] = []
     times_ns: list[int] = []
     time_problem: str | None = None
     for no, line in body:
@@ -327,9 +335,7 @@ def read_rr_file(
                 missing.append((no, cell))
                 continue
             if hr_at is not None and _heart_rate_in(row, hr_at):
-                # A notification carrying a heart rate and no RR: no beat ended in it (a heart
-                # under 60/min, notified each second), so no interval is lost; the strap's next
-                # RR runs from its last beat (Bluetooth SIG Heart Rate Service 1.0, 3.1.1.5).
+                notified.append((no, cell))
                 continue
             missing.append((no, cell))  # no beat on this row, or a lost one: told below
             continue
@@ -358,12 +364,6 @@ def read_rr_file(
     if lost and len(cells) == 1:
         no, cell = lost[0]
         raise error(f"{path}:{no}: {missing_interval(cell)}", MISSING_INTERVAL_ADVICE)
-    if lost and not rows_without_beats(len(missing), len(written)):
-        # One row per beat: the cell is an interval lost, as in a list.
-        no, cell = lost[0]
-        raise error(
-            f"{path}:{no}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
-        )
     as_written = [value for _, _, value in written]
     if named is None:
         read_in, override = unit, None
@@ -374,6 +374,23 @@ def read_rr_file(
     read_in = read_in or "ms"
     values = [value * MS_PER_UNIT[read_in] for value in as_written]
     value_lines = [no for no, _, _ in written]
+    if notified and (
+        time_at is None or time_problem is not None or _timed_by_beats(times_ns, values)
+    ):
+        # A table of beats (its times step by the RR), or one whose times cannot tell: the
+        # heart rate beside an empty RR cell is the beat's, and the cell an interval lost.
+        missing = sorted(missing + notified)
+    # Otherwise the rows are strap notifications, each with its heart rate: an empty RR cell
+    # is a second in which no beat ended (a heart under 60/min), and no interval is lost, as
+    # the strap's next RR runs from its last beat (Bluetooth SIG Heart Rate Service 1.0,
+    # 3.1.1.5).
+    lost = lost_intervals(missing, value_lines)
+    if lost and not rows_without_beats(len(missing), len(written)):
+        # One row per beat: the cell is an interval lost, as in a list.
+        no, cell = lost[0]
+        raise error(
+            f"{path}:{no}: {missing_interval(cell, in_table=True)}", MISSING_INTERVAL_ADVICE
+        )
     hint = rr_unit_hint(as_written, seconds=read_in == "s")
     longest = next(
         ((no, cell) for (no, cell, _), ms in zip(written, values, strict=True) if ms > MAX_RR_MS),
@@ -424,6 +441,13 @@ def read_rr_file(
         tuple(cells) if words else (),
         None if named is None else named[0],
     )
+
+
+def _timed_by_beats(times_ns: list[int], values_ms: list[float]) -> bool:
+    """:func:`~trainer.storage.text_files.timed_by_beats` of a table's rows holding an
+    interval, their times in ns on the time column's clock."""
+    t = np.asarray(times_ns, dtype=np.int64)
+    return timed_by_beats((t - t[0]) / NS_PER_S if t.size else t, values_ms)
 
 
 def _heart_rate_in(row: list[str], index: int) -> bool:
