@@ -52,6 +52,7 @@ from trainer.ui.session_sound import (
     once_per_setup,
     print_then_confirm,
 )
+from trainer.ui.terminal import shows_unicode
 
 if TYPE_CHECKING:
     from trainer.ui.screen import BreathwiseApp
@@ -814,7 +815,8 @@ def live(
 
 def no_screen_reason() -> str | None:
     """Why the full screen cannot run here (None when it can): it needs a terminal on both
-    standard input (for the keys) and standard output, and one that can draw."""
+    standard input (for the keys) and standard output, and one that can draw its frames and
+    bars (a UTF-8 one)."""
     if not sys.stdout.isatty():
         return "standard output is not a terminal"
     if sys.__stderr__ is None or not sys.__stderr__.isatty():
@@ -825,6 +827,11 @@ def no_screen_reason() -> str | None:
         return "standard input is not a terminal, so keys cannot reach the screen"
     if os.environ.get("TERM", "") in ("", "dumb"):
         return f"TERM={os.environ.get('TERM', '')!s} cannot draw it"
+    encoding = getattr(sys.__stderr__, "encoding", None)
+    if not shows_unicode(encoding):
+        # Its frames and bars are box and block characters: in ISO-8859-1 they came out as
+        # "\u256d\u2500..." escapes, unreadable (found in review); the lines degrade to ASCII.
+        return f"the terminal's character set is {encoding}, not UTF-8, which it is drawn in"
     return None
 
 
