@@ -213,3 +213,42 @@ def test_commands_into_a_closed_pipe_exit_0_quietly(command: str, tmp_path: Path
     assert b"Broken pipe" not in done.stderr
     if command == "hrv":  # its warnings, on stderr, are still said
         assert b"breathwise: warning: " in done.stderr
+
+
+# --- a recordings folder that is a file ----------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["default", "variable"])
+def test_a_recordings_folder_that_is_a_file_names_where_it_came_from(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was "--out X is not a directory", exit 2, though no --out was given."""
+    from trainer.cli.app import run
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(data))
+    if source == "default":
+        monkeypatch.delenv("BREATHWISE_RECORDINGS_DIR")
+        folder = data / "recordings"
+    else:
+        folder = tmp_path / "afile"
+        monkeypatch.setenv("BREATHWISE_RECORDINGS_DIR", str(folder))
+    folder.write_text("x", encoding="utf-8")
+    status = run(["live", "--device", "sim", "--minutes", "0.05", "--headless", "--no-sound"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "--out" not in err.split(" — ")[0]
+    if source == "default":
+        assert err.startswith(
+            f"breathwise: error: the recordings folder {folder} (the default) is a file, not a "
+            "folder — move or rename that file, or choose another folder (--out, or "
+            "'breathwise config set recordings_dir DIR';"
+        )
+    else:
+        assert err.startswith(
+            f"breathwise: error: the recordings folder {folder} (BREATHWISE_RECORDINGS_DIR) is a "
+            "file, not a folder — set BREATHWISE_RECORDINGS_DIR to a folder, or unset it; or "
+            "choose another folder"
+        )
+    assert folder.read_text(encoding="utf-8") == "x"
