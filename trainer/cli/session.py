@@ -42,7 +42,12 @@ from trainer.session.sensor_label import (
 )
 from trainer.session.summary import SessionSummary
 from trainer.storage.config import load_settings, settings_path
-from trainer.storage.paths import SESSION_FOLDER_ADVICE, check_output_path, check_writable_dir
+from trainer.storage.paths import (
+    RECORDINGS_DIR_VARIABLE,
+    SESSION_FOLDER_ADVICE,
+    check_output_path,
+    check_writable_dir,
+)
 from trainer.storage.recording import STILL_RECORDING_NOTE, Recording, read_recording
 from trainer.ui.headless import analysis_changed_note, format_summary, line_printer
 from trainer.ui.session_sound import (
@@ -52,6 +57,7 @@ from trainer.ui.session_sound import (
     once_per_setup,
     print_then_confirm,
 )
+from trainer.ui.terminal import shows_unicode
 
 if TYPE_CHECKING:
     from trainer.ui.screen import BreathwiseApp
@@ -403,6 +409,27 @@ def _check_configured_recordings_dir(folder: Path) -> None:
     )
 
 
+def _recordings_folder_is_a_file(folder: Path) -> UserError:
+    """The error for a recordings folder nobody typed that is a file: where its name came from
+    (``BREATHWISE_RECORDINGS_DIR``, or the default in the data folder) and what to do. It was
+    "--out X is not a directory" with the usage-error status, though no --out was given, and
+    no way out (found in review). A ``recordings_dir`` setting that is a file is refused as the
+    settings load (:func:`trainer.storage.config.load_settings`).
+
+    Parameters
+    ----------
+    folder : Path
+        The recordings folder, from the environment or the default.
+    """
+    if os.environ.get(RECORDINGS_DIR_VARIABLE):
+        source = RECORDINGS_DIR_VARIABLE
+        advice = f"set {source} to a folder, or unset it; or {SESSION_FOLDER_ADVICE}"
+    else:
+        source = "the default"
+        advice = f"move or rename that file, or {SESSION_FOLDER_ADVICE}"
+    return UserError(f"the recordings folder {folder} ({source}) is a file, not a folder", advice)
+
+
 def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
     """The ``--device`` values of a session: those given, else the default_device setting.
 
@@ -610,6 +637,8 @@ def live(
     if out is None and config.recordings_dir is not None:
         _check_configured_recordings_dir(config.recordings_dir)
     if out_dir.exists() and not out_dir.is_dir():
+        if out is None:
+            raise _recordings_folder_is_a_file(out_dir)
         raise BadArgument(f"--out {out_dir} is not a directory")
     # Now, not once the person has settled in.
     check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
@@ -814,7 +843,8 @@ def live(
 
 def no_screen_reason() -> str | None:
     """Why the full screen cannot run here (None when it can): it needs a terminal on both
-    standard input (for the keys) and standard output, and one that can draw."""
+    standard input (for the keys) and standard output, and one that can draw its frames and
+    bars (a UTF-8 one)."""
     if not sys.stdout.isatty():
         return "standard output is not a terminal"
     if sys.__stderr__ is None or not sys.__stderr__.isatty():
@@ -825,6 +855,11 @@ def no_screen_reason() -> str | None:
         return "standard input is not a terminal, so keys cannot reach the screen"
     if os.environ.get("TERM", "") in ("", "dumb"):
         return f"TERM={os.environ.get('TERM', '')!s} cannot draw it"
+    encoding = getattr(sys.__stderr__, "encoding", None)
+    if not shows_unicode(encoding):
+        # Its frames and bars are box and block characters: in ISO-8859-1 they came out as
+        # "\u256d\u2500..." escapes, unreadable (found in review); the lines degrade to ASCII.
+        return f"the terminal's character set is {encoding}, not UTF-8, which it is drawn in"
     return None
 
 

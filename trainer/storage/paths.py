@@ -41,9 +41,13 @@ def config_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
 
 
+RECORDINGS_DIR_VARIABLE = "BREATHWISE_RECORDINGS_DIR"
+"""The environment variable that moves the default recordings folder."""
+
+
 def default_recordings_dir() -> Path:
     """Where sessions are recorded unless ``--out`` or the ``recordings_dir`` setting says so."""
-    override = os.environ.get("BREATHWISE_RECORDINGS_DIR")
+    override = os.environ.get(RECORDINGS_DIR_VARIABLE)
     return Path(override) if override else data_dir() / "recordings"
 
 

@@ -38,6 +38,7 @@ from trainer.session.summary import (
     sensor_loss_text,
 )
 from trainer.ui.state import SOURCE_LABELS
+from trainer.ui.terminal import printable
 
 RATE_LINE_CHANGE_BPM = 0.5
 """A heart-rhythm rate line is printed when the rate moved this much (breaths/min)..."""
@@ -463,8 +464,13 @@ def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
         if gone:
             return
         try:
-            print(text, file=out, flush=True)
-        except OSError:
+            try:
+                print(text, file=out, flush=True)
+            except UnicodeEncodeError:
+                # A stream the command line did not prepare (trainer.ui.terminal gives its own
+                # an ASCII fallback): a cue's dash must not stop the session as a bug.
+                print(printable(text, getattr(out, "encoding", None)), file=out, flush=True)
+        except (OSError, UnicodeEncodeError):
             # The terminal hung up (EIO) or the pipe closed: the session goes on to be saved;
             # only its lines have nowhere to go.
             gone = True
