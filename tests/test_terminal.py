@@ -252,3 +252,25 @@ def test_a_recordings_folder_that_is_a_file_names_where_it_came_from(
             "choose another folder"
         )
     assert folder.read_text(encoding="utf-8") == "x"
+
+
+# --- a standard output that cannot be written ----------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", ["programs", "replay"])
+def test_output_to_a_full_disk_is_an_error_of_one_line(command: str) -> None:
+    """`breathwise history > /dev/full` (a full disk under `> out.json`) ended in a traceback,
+    and a command whose last output only met the disk at the interpreter's final flush exited 0
+    over a cut file (found in review). Now one line, and status 1."""
+    args = [command] if command == "programs" else ["replay", str(SAMPLE), "--speed", "max"]
+    if command == "replay":
+        args.append("--headless")
+    with open("/dev/full", "wb") as full:
+        done = _run(*args, stdout=full.fileno())
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines()[-1] == (
+        "breathwise: error: could not write the standard output (No space left on device): what "
+        "was printed there is incomplete — free some space, or send it elsewhere"
+    )
+    assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr

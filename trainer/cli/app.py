@@ -26,6 +26,7 @@ from trainer.cli import sensors as sensors_cli
 from trainer.cli import session as session_cli
 from trainer.cli.number_options import number_error
 from trainer.errors import UserError
+from trainer.ui.terminal import output_failure
 
 HELP = """Breathwise: a biofeedback breathing trainer.
 
@@ -156,6 +157,23 @@ def run(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` when omitted.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    status = _run(args)
+    failure = output_failure(sys.stdout)
+    if failure is not None:
+        # `breathwise hrv x > out.json` on a full disk: the file is cut short, which a script
+        # must not take for a result.
+        reason = failure.strerror or failure
+        print(
+            f"breathwise: error: could not write the standard output ({reason}): what was "
+            "printed there is incomplete — free some space, or send it elsewhere",
+            file=sys.stderr,
+        )
+        return status or 1
+    return status
+
+
+def _run(args: list[str]) -> int:
+    """:func:`run`'s work: the command, and its errors said in one line."""
     # Matplotlib logs two lines of advice on stderr when it cannot make its cache folder (a
     # read-only home) and works from a temporary one: nothing for a user of ours to act on,
     # and it came before a command's own one-line error (found in review).

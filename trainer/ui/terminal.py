@@ -205,6 +205,11 @@ class _DropWhenGone(io.BufferedIOBase):
         self._inner = inner
         self.gone = False
         """Whether the reader has gone: what is written since is dropped."""
+        self.failure: OSError | None = None
+        """The error that stopped the writes otherwise (a full disk under ``> out.json``):
+        what is written since is dropped, and the command line says so at the end
+        (:func:`output_failure`), where the interpreter's last flush said nothing and the
+        command exited 0 over a cut file (found in review)."""
 
     def writable(self) -> bool:
         return True
@@ -228,7 +233,9 @@ class _DropWhenGone(io.BufferedIOBase):
             return self._inner.write(data)
         except BrokenPipeError:
             self._reader_gone()
-            return size
+        except OSError as exc:
+            self._failed(exc)
+        return size
 
     def flush(self) -> None:
         if self.gone:
@@ -237,6 +244,12 @@ class _DropWhenGone(io.BufferedIOBase):
             self._inner.flush()
         except BrokenPipeError:
             self._reader_gone()
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        self.failure = exc
+        self.gone = True  # nothing more can be trusted to reach the file: later writes dropped
 
     def _reader_gone(self) -> None:
         self.gone = True
@@ -267,6 +280,18 @@ def _prepared(stream: TextIO | None) -> TextIO | None:
         line_buffering=stream.line_buffering,
         write_through=stream.write_through,
     )
+
+
+def output_failure(stream: TextIO | None) -> OSError | None:
+    """The error that stopped writes to ``stream`` (a full disk, an I/O error), if it is one
+    :func:`prepare_streams` made and a write to it failed otherwise than by its reader going;
+    None otherwise. Flushes ``stream`` first, so that what it still holds is tried too."""
+    if stream is None:
+        return None
+    with contextlib.suppress(OSError, ValueError):
+        stream.flush()
+    layer = getattr(stream, "buffer", None)
+    return layer.failure if isinstance(layer, _DropWhenGone) else None
 
 
 def prepare_streams() -> None:
