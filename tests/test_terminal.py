@@ -274,3 +274,45 @@ def test_output_to_a_full_disk_is_an_error_of_one_line(command: str) -> None:
         "was printed there is incomplete — free some space, or send it elsewhere"
     )
     assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
+
+
+# --- `live | tee log` at a keyboard --------------------------------------------------------
+
+
+def test_a_live_session_whose_output_reader_went_still_shows_its_summary(tmp_path: Path) -> None:
+    """`live ... | tee log` ended by Ctrl+C, which ends tee too: the summary went nowhere
+    (found in review). It is said on standard error as well, where the terminal still is."""
+    done = _with_stdout_gone(
+        "live", "--device", "sim", "--minutes", "0.05", "--headless", "--no-sound",
+        "--seed", "1", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.decode().splitlines()
+    assert any(line.startswith("summary: ") for line in said), said
+    assert said[-1].startswith("recording saved: ")
+
+
+def test_the_fallback_at_a_keyboard_says_how_to_end_the_session(tmp_path: Path) -> None:
+    """At a keyboard with standard output piped (`| tee log`), p, m and q were only echoed and
+    the note did not say that Ctrl+C is the way out (found in review)."""
+    import pty
+
+    keyboard, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUTF8"}
+    try:
+        done = subprocess.run(
+            _cli("live", "--device", "sim", "--minutes", "0.05", "--no-sound",
+                 "--seed", "1", "--out", str(tmp_path)),
+            cwd=REPO, stdin=terminal, capture_output=True, env=env,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(keyboard)
+        os.close(terminal)
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.decode().splitlines()
+    (note,) = [line for line in said if line.startswith("note: no screen")]
+    assert note.startswith("note: no screen (standard output is not a terminal)"), note
+    assert note.endswith(
+        "; keys do not work without the screen: Ctrl+C ends the session and saves it"
+    )

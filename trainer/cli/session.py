@@ -57,7 +57,7 @@ from trainer.ui.session_sound import (
     once_per_setup,
     print_then_confirm,
 )
-from trainer.ui.terminal import shows_unicode
+from trainer.ui.terminal import output_gone, shows_unicode
 
 if TYPE_CHECKING:
     from trainer.ui.screen import BreathwiseApp
@@ -869,7 +869,15 @@ def _no_screen() -> bool:
     reason = no_screen_reason()
     if reason is None:
         return False
-    print(f"note: no screen ({reason}): printing one line per breath instead", file=sys.stderr)
+    keys = ""
+    if sys.stdin.isatty() and not sys.stdout.isatty():
+        # `live | tee log` at a keyboard: p, m and q are the screen's, and were only echoed
+        # (found in review).
+        keys = "; keys do not work without the screen: Ctrl+C ends the session and saves it"
+    print(
+        f"note: no screen ({reason}): printing one line per breath instead{keys}",
+        file=sys.stderr,
+    )
     return True
 
 
@@ -881,7 +889,12 @@ def _tell_kept(result: SessionResult, settled: _Settled) -> None:
     # review). After a hang-up neither is there: what matters is kept already.
     with contextlib.suppress(OSError):
         if result.recorded:
-            print(format_summary(result.summary), flush=True)
+            summary = format_summary(result.summary)
+            print(summary, flush=True)
+            if output_gone(sys.stdout):
+                # `live ... | tee log` ended by Ctrl+C, which ended tee too: the summary went
+                # nowhere (found in review); the terminal is still on standard error.
+                print(summary, file=sys.stderr, flush=True)
     _finish(result, settled)
 
 

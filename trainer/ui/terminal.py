@@ -294,6 +294,19 @@ def output_failure(stream: TextIO | None) -> OSError | None:
     return layer.failure if isinstance(layer, _DropWhenGone) else None
 
 
+def output_gone(stream: TextIO | None) -> bool:
+    """Whether what is written to ``stream`` goes nowhere: its reader has gone (a ``| tee`` a
+    Ctrl+C ended with the session) or its disk failed; only for a stream
+    :func:`prepare_streams` made. Flushes ``stream`` first, so that a reader gone since the
+    last write is found."""
+    if stream is None:
+        return False
+    with contextlib.suppress(OSError, ValueError):
+        stream.flush()
+    layer = getattr(stream, "buffer", None)
+    return isinstance(layer, _DropWhenGone) and layer.gone
+
+
 def prepare_streams() -> None:
     """Make ``sys.stdout`` and ``sys.stderr`` write what their terminal can show and go quiet
     once their reader has gone (see the module's docstring).
