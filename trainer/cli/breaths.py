@@ -37,6 +37,7 @@ from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
 from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
 from analysis.breath_signal_checks import (
     BREATHING_BAND_HZ,
+    BREATHING_POWER_TOP_HZ,
     CLIPPED_WARN_FRACTION,
     NOISE_LAG1,
     NOISE_WINDOW_S,
@@ -1511,10 +1512,11 @@ def _mark_held(
 def _not_breathing(
     data: FloatArray, fs_hz: float, settings: dict[str, Any], column: str | None
 ) -> list[str]:
-    """A warning when a belt signal's power lies mostly outside breathing rates
+    """A warning when a belt signal's power up to a few Hz lies mostly outside breathing rates
     (:func:`power_shares`): another column chosen by mistake, such as an ECG (whose "breaths"
     were 0.1-91 s long, 90-s inhales marked good, at a plausible 23.9/min) or skin
-    conductance (4.8/min). The shares go in the settings."""
+    conductance (4.8/min); mains hum or sensor noise above :data:`BREATHING_POWER_TOP_HZ` on a
+    belt does not count. The shares go in the settings."""
     shares = power_shares(data, fs_hz)
     settings["power_shares"] = {
         "slower": round(shares.slower, 3),
@@ -1539,7 +1541,8 @@ def _not_breathing(
     )
     return [
         f"the signal does not look like breathing: only {100 * shares.breathing:.0f} % of its "
-        f"power lies at breathing rates ({60 * lo:g}-{60 * hi:g} breaths/min), {like}; so the "
+        f"power up to {BREATHING_POWER_TOP_HZ:g} Hz lies at breathing rates ({60 * lo:g}-"
+        f"{60 * hi:g} breaths/min), {like}; so the "
         f"breaths and the rate found in it are doubtful (its good breaths are marked "
         f"uncertain): {question} (choose the column with --column)"
     ]
