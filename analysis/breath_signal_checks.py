@@ -16,9 +16,10 @@ finding:
   not (:data:`NOISE_LAG1`); :func:`noise_stretches` applies it window by window
   (:data:`NOISE_WINDOW_S`), so a belt that comes off halfway is told from one that never held
   breathing.
-- :func:`power_shares`: breathing puts most of a belt's power at breathing rates; an ECG or a
-  pulse wave puts it faster, skin conductance or a swaying baseline slower
-  (:data:`BREATHING_POWER_SHARE`): a column chosen by mistake.
+- :func:`power_shares`: breathing puts most of a belt's power up to a few Hz at breathing
+  rates; an ECG or a pulse wave puts it faster, skin conductance or a swaying baseline slower
+  (:data:`BREATHING_POWER_SHARE`, :data:`BREATHING_POWER_TOP_HZ`): a column chosen by
+  mistake.
 - :func:`looks_inverted`: inhales are shorter and faster than exhales, so a belt read the right
   way up has a median exhale:inhale ratio above 1 and a positively skewed slope
   (:data:`INVERTED_RATIO`, :data:`INVERTED_MIN_BREATHS`).
@@ -59,6 +60,7 @@ from analysis.filters import StreamingSOS, lowpass_sos
 __all__ = [
     "BREATHING_BAND_HZ",
     "BREATHING_POWER_SHARE",
+    "BREATHING_POWER_TOP_HZ",
     "CLIPPED_WARN_FRACTION",
     "FAST_UNCERTAIN_SHARE",
     "HELD_FACTOR",
@@ -170,12 +172,29 @@ of its spectral peak."""
 POWER_BLOCK_SEGMENTS = 16
 """Welch segments averaged at once by :func:`power_shares` (memory, not the result: the
 blocks overlap by half a segment, so every segment of the whole signal is averaged)."""
+BREATHING_POWER_TOP_HZ = 5.0
+"""Highest frequency, Hz, of the power :func:`power_shares` divides (or the Nyquist frequency,
+if lower): what tells breathing from another column lies below it, an ECG's or a pulse wave's
+beats at 0.8-2 Hz and their harmonics; what lies above it tells nothing, and a belt's own
+analysis low-passes it away (1 Hz, :data:`trainer.session.pipeline.BELT_CUTOFF_HZ`). Taken up
+to the Nyquist frequency instead, a clean belt at 12/min read as not breathing beside 50 Hz
+mains hum as large as its breaths (500 Hz; 50 % of the power at breathing rates, 31 % with
+hum 1.5 times as large) or white sensor noise of 1.0 standard deviation at 100 Hz (35 %;
+review): up to 5 Hz they read 100 % and 88 %. The NeuroKit2 ECG columns (``../shared/data``) keep
+0.18-0.25 up to 5 Hz (up to 3 Hz, 0.38-0.53: their beats' harmonics would no longer count
+against them)."""
 BREATHING_POWER_SHARE = 0.5
-"""Share of a belt signal's power (:func:`power_shares`) at breathing rates below which it is
-reported as not looking like breathing: most of it lies elsewhere. Measured: the real belts
-of ``../shared/data`` 0.74-1.00, synthetic belts at 3-80 breaths/min, 4-100 Hz, down to 0 dB
-in-band SNR 0.74 or more; the other columns of the NeuroKit2 files, chosen by mistake: ECG
-0.05-0.11, PPG 0.35, EDA 0.07 and 0.46 (:meth:`PowerShares.not_breathing`)."""
+"""Share of a belt signal's power up to :data:`BREATHING_POWER_TOP_HZ` (:func:`power_shares`) at
+breathing rates below which it is reported as not looking like breathing: most of it lies
+elsewhere. Measured: the real belts of ``../shared/data`` 0.74-1.00; 60 synthetic belts at 3-80
+breaths/min, 4-100 Hz, down to 0 dB in-band SNR (noise band-limited to 0.05-3 Hz,
+:func:`benchmarks.validate_breath.band_noise`) 0.63 or more (80/min at 10 Hz); a 12/min belt
+beside 50 Hz hum 1.0 and 1.5 times its amplitude (500 Hz) 1.00, beside white noise of standard
+deviation 1.0 and 1.5 times its amplitude 0.88 and 0.78 at 100 Hz, 0.68 (1.0) at 25 Hz and 0.53
+at 10 Hz (where the top is the Nyquist frequency: nothing is left out); the other columns of the
+NeuroKit2 files, chosen by mistake: ECG 0.18-0.25, PPG 0.35, EDA 0.07 and 0.46; of the wfdb
+files: ECG 0.01-0.12, blood pressure 0.08-0.12, pulse oximeter 0.17
+(:meth:`PowerShares.not_breathing`)."""
 INVERTED_RATIO = 0.8
 """A belt whose good breaths have a median exhale:inhale ratio below this, with the slope of its
 low-passed signal skewed below ``-ORIENT_SKEW``, is reported as looking upside down
@@ -435,8 +454,8 @@ class PowerShares(NamedTuple):
     Attributes
     ----------
     slower, breathing, faster : float
-        Shares of the power (0 to 1, summing to 1) below, within and above
-        :data:`BREATHING_BAND_HZ`.
+        Shares of the power up to :data:`BREATHING_POWER_TOP_HZ` (0 to 1, summing to 1) below,
+        within and above :data:`BREATHING_BAND_HZ`.
     peak_hz : float
         Frequency of the largest power within the band, Hz.
     tail : bool
@@ -467,14 +486,18 @@ class PowerShares(NamedTuple):
 
 
 def power_shares(x: FloatArray, fs_hz: float) -> PowerShares:
-    """Where the power of ``x`` lies: below, within and above breathing rates.
+    """Where the power of ``x`` up to a few Hz lies: below, within and above breathing rates.
 
     Welch's power spectral density (:func:`scipy.signal.welch`, Hann segments of 120 s or the
     whole signal if shorter, half overlapping, each with its linear trend removed, so that a
-    belt's slow drift does not count), split at :data:`BREATHING_BAND_HZ`; the 0 Hz bin is
-    left out. A belt's breathing puts most of its power in the band; an ECG puts it faster
-    (its QRS complexes, 5-15 Hz), a pulse wave at the heart rate and its harmonics, skin
-    conductance slower.
+    belt's slow drift does not count), from its first bin above 0 Hz to
+    :data:`BREATHING_POWER_TOP_HZ`, split at :data:`BREATHING_BAND_HZ`. A belt's breathing puts
+    most of that power in the band; an ECG puts it faster (its beats and their harmonics, and
+    its QRS complexes, which reach 5-15 Hz), a pulse wave at the heart rate and its harmonics,
+    skin conductance slower. Power above the top (mains hum, broadband sensor noise at a high
+    sampling rate) is left out: it says nothing of what the column holds. Hum folded below the
+    top by a sampling rate close to its own (50 Hz hum sampled at 49 Hz lies at 1 Hz) still
+    counts.
 
     Parameters
     ----------
@@ -517,7 +540,8 @@ def power_shares(x: FloatArray, fs_hz: float) -> PowerShares:
         total_p = k * p if total_p is None else total_p + k * p
         weight += k
     assert total_p is not None  # the first block always holds one segment
-    f, p = f[1:], total_p[1:] / weight
+    kept = slice(1, int(np.searchsorted(f, BREATHING_POWER_TOP_HZ, side="right")))
+    f, p = f[kept], total_p[kept] / weight
     lo, hi = BREATHING_BAND_HZ
     band = (f >= lo) & (f <= hi)
     total = float(p.sum())

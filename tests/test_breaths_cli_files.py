@@ -341,6 +341,63 @@ def test_a_time_column_in_whole_seconds_gives_the_rate_over_the_recording(
     )
 
 
+def test_a_time_column_stamped_per_batch_is_not_called_coarse(
+    tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A logger stamping each batch of 5 samples with its arrival time in epoch milliseconds
+    (steps of 120-280 ms between batches at 25 Hz) was warned of as "written to 0.125 s", a
+    resolution it does not have: its repeats are batches (review). A dropout in it is still
+    refused, worded as what the column does."""
+    rng = np.random.default_rng(5)
+    arrival = [
+        1_700_000_000_000 + round(200 * b + rng.uniform(-40, 40)) for b in range(len(belt) // 5 + 1)
+    ]
+    rows = [f"{arrival[i // 5]},{v}" for i, v in enumerate(belt)]
+    out, err = run([write(tmp_path, "batched.csv", ["time_ms,rsp", *rows])], capsys)
+    assert out["settings"]["warnings"] == [] and err == ""
+    assert out["settings"]["time_column_rate_hz"] == pytest.approx(FS, rel=1e-3)
+    # Three seconds lost after the first minute.
+    gap = [f"{arrival[i // 5] + (3000 if i >= 60 * FS else 0)},{v}" for i, v in enumerate(belt)]
+    path = write(tmp_path, "batched_gap.csv", ["time_ms,rsp", *gap])
+    with pytest.raises(UserError) as info:
+        run([path], capsys)
+    text = info.value.user_message()
+    assert text.startswith(f"{path}:1502: the time column 'time_ms' jumps by 3."), text
+    assert "where the column, stamped per batch of samples, steps by 0.1" in text, text
+    assert "written to" not in text, text
+
+
+@pytest.mark.parametrize("name", ["time_s", "time"])
+@pytest.mark.parametrize(
+    ("times", "per_time", "jump"),
+    [((0, 10, 40), 250, "30 s after line 501"), ((0, 1, 6), 100, "5 s after line 201")],
+)
+def test_a_coarse_time_column_whose_only_step_is_before_a_gap_is_refused_at_the_gap(
+    tmp_path: Path,
+    belt: list[str],
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    times: tuple[int, ...],
+    per_time: int,
+    jump: str,
+) -> None:
+    """A coarse time column with one regular step, then a jump (0, 10, 40 s, 250 samples
+    each) gave no rate: a ZeroDivisionError traceback (``time_s``) or "None, not --fs 25"
+    (``time``) (review). The jump is refused as a gap, as in any coarse column."""
+    rows = [f"{times[i // per_time]},{v}" for i, v in enumerate(belt[: 3 * per_time])]
+    path = write(tmp_path, "jump.csv", [f"{name},rsp", *rows])
+    with pytest.raises(UserError) as info:
+        run([path], capsys)
+    text = info.value.user_message()
+    assert text.startswith(f"{path}:{2 * per_time + 2}: the time column '{name}' jumps by "), text
+    assert jump in text and "written to" in text and "None" not in text, text
+    # Without --fs, no rate is claimed for it.
+    with pytest.raises(BadArgument) as missing:
+        breaths_cli.breaths(Path(path), fs=None, column="rsp")
+    assert missing.value.user_message().startswith("--fs is required for a waveform file")
+    assert "None" not in missing.value.user_message()
+
+
 def test_missing_samples_at_the_ends_are_padding_left_out_with_a_note(
     tmp_path: Path, belt: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,7 +26,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import numpy as np
 import typer
@@ -37,6 +37,7 @@ from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
 from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
 from analysis.breath_signal_checks import (
     BREATHING_BAND_HZ,
+    BREATHING_POWER_TOP_HZ,
     CLIPPED_WARN_FRACTION,
     NOISE_LAG1,
     NOISE_WINDOW_S,
@@ -958,40 +959,79 @@ def _time_column(names: list[str] | None) -> tuple[int, str, float] | None:
     return None if bare is None else (keys.index(bare), "unknown", 1.0)
 
 
-def _rate_and_gaps(steps: FloatArray, gap: float) -> tuple[float, NDArray[np.bool_], float]:
-    """Samples per unit of time over the steps that are not gaps, where the gaps are, and the
-    column's resolution when it is coarser than the sample step (else 0).
+BATCH_GRID_TOLERANCE = 0.01
+"""How far, as a fraction of its smallest move, a move of a time column that repeats may lie
+from a whole number of that move and still be on its grid (:func:`_rate_and_gaps`). A column
+written coarsely (whole seconds) moves by whole numbers of its step only, up to the float error
+of its decimals; one stamped per batch in milliseconds moves by 85-115 ms (the review's phone
+logger: 101/85 = 1.19 of its smallest move)."""
 
-    A gap is a step over the median step by more than ``gap``. A column written coarser than
-    the samples come (whole seconds at 50 Hz: 0, 0, ..., 1, 1, ...) repeats each time over
-    several samples: its median step is 0, so the step its times move by, its smallest, is the
+
+class _TimeSteps(NamedTuple):
+    """What a time column's steps say (:func:`_rate_and_gaps`)."""
+
+    rate: float
+    """Samples per unit of time over the steps that are not gaps; 0 when no regular step is
+    left to count them over (a column that repeats, whose every regular move but the first is
+    next to a gap)."""
+    gaps: NDArray[np.bool_]
+    """For each step, whether it is a gap."""
+    resolution: float
+    """For a column that repeats each time over several samples (median step 0), its smallest
+    move, the base a gap is measured from; else 0."""
+    batched: bool
+    """Whether such a column's moves are not whole numbers of its smallest
+    (:data:`BATCH_GRID_TOLERANCE`): times stamped per batch of samples as they arrive (a
+    phone logger's), written finely, not a coarse column."""
+
+
+def _rate_and_gaps(steps: FloatArray, gap: float) -> _TimeSteps:
+    """The rate, the gaps and the kind of a time column, from its steps (:class:`_TimeSteps`).
+
+    A gap is a step over the median step by more than ``gap``. A column that repeats each time
+    over several samples has a median step of 0: written coarser than the samples come (whole
+    seconds at 50 Hz: 0, 0, ..., 1, 1, ...), or stamped per batch of samples as they arrive
+    (epoch milliseconds, five samples a time, 85-115 ms apart). Its smallest move is then the
     base a gap is measured from (found in review: every 1 s step was a gap, and the rate came
-    out infinite). Its rate is counted from the first sample of its second time to the first
-    of its last, so the samples sharing the first and the last time, a part of a step each,
-    do not bias it; it is then off by at most a sample at each end.
+    out infinite), and its rate is counted between the first samples of consecutive times,
+    where the moves into both are regular: the samples sharing a time that is entered or left
+    by a gap, or the first or the last, a part of a step each, do not bias it; it is then off
+    by at most a sample at each end. A column whose regular moves are each next to a gap (0,
+    then 10, then 40 s) gives no rate: 0 (before, a division by zero).
     """
     median = float(np.median(steps))
     moved = np.flatnonzero(steps > 0.0)
     resolution = float(steps[moved].min()) if median == 0.0 and moved.size else 0.0
     gaps = steps > max(median, resolution) + gap
+    batched = False
     if resolution > 0.0 and moved.size >= 2:
-        inner = slice(int(moved[0]) + 1, int(moved[-1]) + 1)
-        kept = ~gaps[inner]
-        span = float(steps[inner][kept].sum())
-        count = int(np.count_nonzero(kept))
+        multiples = steps[moved] / resolution
+        batched = bool(np.any(np.abs(multiples - np.round(multiples)) > BATCH_GRID_TOLERANCE))
+        regular = ~gaps[moved]
+        pairs = regular[:-1] & regular[1:]
+        span = float(steps[moved[1:]][pairs].sum())
+        count = int(np.diff(moved)[pairs].sum())
     else:
         span = float(steps[~gaps].sum())
         count = int(np.count_nonzero(~gaps))
-    return (count / span if span > 0.0 else 0.0), gaps, resolution
+    return _TimeSteps(count / span if span > 0.0 else 0.0, gaps, resolution, batched)
 
 
-def _coarse_note(name: str, resolution_s: float, rate: float, fs_hz: float) -> str:
-    """The warning for a time column written coarser than the sample step."""
-    return (
-        f"the time column {name!r} is written to {resolution_s:g} s, coarser than the "
-        f"{1.0 / fs_hz:.4g} s between samples: it gives {rate:.4g} Hz over the recording, "
-        f"but a gap shorter than {resolution_s:g} s would not show in it"
-    )
+def _coarse_notes(name: str, read: _TimeSteps, fs_hz: float) -> list[str]:
+    """The warning for a time column written coarser than the sample step, if it is.
+
+    A column stamped per batch of samples as they arrive (:attr:`_TimeSteps.batched`) is
+    written finely: its repeats are batches, as a phone's are, and no resolution is claimed
+    for it (its smallest step between batches was called one: "written to 0.085 s" for
+    epoch milliseconds, review).
+    """
+    if read.resolution <= 0.0 or read.batched:
+        return []
+    return [
+        f"the time column {name!r} is written to {read.resolution:g} s, coarser than the "
+        f"{1.0 / fs_hz:.4g} s between samples: it gives {read.rate:.4g} Hz over the recording, "
+        f"but a gap shorter than {read.resolution:g} s would not show in it"
+    ]
 
 
 def _matches(rate: float, fs_hz: float, slack: float) -> bool:
@@ -1003,9 +1043,13 @@ def time_column_rate(wave: Waveform) -> str | None:
     tc = wave.time
     if tc is None or tc.t.size < 2:
         return None
-    rate, _, _ = _rate_and_gaps(np.diff(tc.t), PHONE_TIME_GAP_S if tc.clock == "iso" else 0.0)
+    # The gaps check_time_column allows for (a column without a unit read as seconds), so that
+    # the rate said without --fs is the one a wrong --fs is refused with.
+    rate = _rate_and_gaps(np.diff(tc.t), PHONE_TIME_GAP_S if tc.clock == "iso" else TIME_GAP_S).rate
     if rate <= 0.0:
-        return None  # a column that does not advance is refused once --fs is given
+        # A column that does not advance, or whose regular steps are each next to a gap, is
+        # refused once --fs is given.
+        return None
     if tc.clock != "unknown":
         return f"the time column {tc.name!r} gives {rate:.4g} Hz"
     return (
@@ -1061,19 +1105,26 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
     slack = PHONE_TIME_GAP_S / span if tc.clock == "iso" and span > 0.0 else 0.0
     if tc.clock == "unknown":
         for per_s in (1.0, 1000.0):
-            rate, gaps, resolution = _rate_and_gaps(steps / per_s, gap)
+            read = _rate_and_gaps(steps / per_s, gap)
             # A coarse column's rate is off by up to a sample at each end: one of its steps
-            # over the recording.
-            if _matches(rate, fs_hz, slack + resolution * per_s / span):
-                _refuse_gaps(path, wave, steps / per_s, gaps, fs_hz, resolution)
-                coarse = [_coarse_note(tc.name, resolution, rate, fs_hz)] if resolution else []
-                return coarse, round(rate, 4)
+            # over the recording. One that gives no rate does not contradict --fs, and has
+            # gaps (:func:`_rate_and_gaps`): they are refused as a matching column's are.
+            if read.rate <= 0.0 or _matches(
+                read.rate, fs_hz, slack + read.resolution * per_s / span
+            ):
+                _refuse_gaps(path, wave, steps / per_s, read, fs_hz)
+                return _coarse_notes(tc.name, read, fs_hz), round(read.rate, 4)
         return [
             f"{time_column_rate(wave)}, not --fs {fs_hz:g}: is --fs right? (named time_s or "
             "time_ms, the column would be checked, and a mismatch refused)"
         ], None
-    rate, gaps, resolution = _rate_and_gaps(steps, gap)
-    if not _matches(rate, fs_hz, slack + resolution / span):
+    read = _rate_and_gaps(steps, gap)
+    rate = read.rate
+    if rate <= 0.0:
+        # No regular step to check --fs against (0, then 10, then 40 s): the gaps are what is
+        # wrong with it (before, a division by zero).
+        _refuse_gaps(path, wave, steps, read, fs_hz)
+    if not _matches(rate, fs_hz, slack + read.resolution / span):
         raise UserError(
             f"{path}: --fs {fs_hz:g} Hz, but the time column {tc.name!r} gives {rate:.4g} Hz "
             f"(a step of {1.0 / rate:.4g} s): read at --fs {fs_hz:g}, every duration would "
@@ -1081,34 +1132,38 @@ def check_time_column(path: Path, wave: Waveform, fs_hz: float) -> tuple[list[st
             "times",
             f"give --fs {rate:.4g}",
         )
-    _refuse_gaps(path, wave, steps, gaps, fs_hz, resolution)
+    _refuse_gaps(path, wave, steps, read, fs_hz)
     # A phone's times are written per batch of samples as they arrive (Polar Sensor Logger's
     # "Phone timestamp"), not coarse: their batches are what PHONE_TIME_GAP_S allows for.
-    is_coarse = resolution > 0.0 and tc.clock != "iso"
-    return ([_coarse_note(tc.name, resolution, rate, fs_hz)] if is_coarse else []), round(rate, 4)
+    notes = _coarse_notes(tc.name, read, fs_hz) if tc.clock != "iso" else []
+    return notes, round(rate, 4)
 
 
 def _refuse_gaps(
-    path: Path,
-    wave: Waveform,
-    steps_s: FloatArray,
-    gaps: NDArray[np.bool_],
-    fs_hz: float,
-    resolution_s: float = 0.0,
+    path: Path, wave: Waveform, steps_s: FloatArray, read: _TimeSteps, fs_hz: float
 ) -> None:
     """Refuse steps of the time column that are samples missing, as a NaN is refused; in a
-    column written to ``resolution_s`` (coarser than the samples), a step over it."""
+    column that repeats (:attr:`_TimeSteps.resolution`), a step over its smallest move."""
+    gaps = read.gaps
     where = np.flatnonzero(gaps)
     if not where.size:
         return
     k = int(where[0])
+    resolution_s = read.resolution
     step = max(resolution_s, 1.0 / fs_hz)
+    if read.batched:
+        moves = steps_s[(steps_s > 0.0) & ~gaps]
+        # At least: a batch may have been due as late as the longest step between batches.
+        step = float(moves.max())
+        expected = (
+            f"where the column, stamped per batch of samples, steps by "
+            f"{float(moves.min()):.4g}-{float(moves.max()):.4g} s between batches"
+        )
+    elif resolution_s:
+        expected = f"where the column, written to {resolution_s:g} s, steps by {resolution_s:g} s"
+    else:
+        expected = f"where {fs_hz:g} Hz steps by {1.0 / fs_hz:.4g} s"
     missing = float((steps_s[gaps] - step).sum())
-    expected = (
-        f"where the column, written to {resolution_s:g} s, steps by {resolution_s:g} s"
-        if resolution_s
-        else f"where {fs_hz:g} Hz steps by {1.0 / fs_hz:.4g} s"
-    )
     assert wave.time is not None
     raise UserError(
         f"{path}:{wave.lines[k + 1]}: the time column {wave.time.name!r} jumps by "
@@ -1512,10 +1567,11 @@ def _mark_held(
 def _not_breathing(
     data: FloatArray, fs_hz: float, settings: dict[str, Any], column: str | None
 ) -> list[str]:
-    """A warning when a belt signal's power lies mostly outside breathing rates
+    """A warning when a belt signal's power up to a few Hz lies mostly outside breathing rates
     (:func:`power_shares`): another column chosen by mistake, such as an ECG (whose "breaths"
     were 0.1-91 s long, 90-s inhales marked good, at a plausible 23.9/min) or skin
-    conductance (4.8/min). The shares go in the settings."""
+    conductance (4.8/min); mains hum or sensor noise above :data:`BREATHING_POWER_TOP_HZ` on a
+    belt does not count. The shares go in the settings."""
     shares = power_shares(data, fs_hz)
     settings["power_shares"] = {
         "slower": round(shares.slower, 3),
@@ -1540,7 +1596,8 @@ def _not_breathing(
     )
     return [
         f"the signal does not look like breathing: only {100 * shares.breathing:.0f} % of its "
-        f"power lies at breathing rates ({60 * lo:g}-{60 * hi:g} breaths/min), {like}; so the "
+        f"power up to {BREATHING_POWER_TOP_HZ:g} Hz lies at breathing rates ({60 * lo:g}-"
+        f"{60 * hi:g} breaths/min), {like}; so the "
         f"breaths and the rate found in it are doubtful (its good breaths are marked "
         f"uncertain): {question} (choose the column with --column)"
     ]
