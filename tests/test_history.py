@@ -805,12 +805,14 @@ def test_a_start_the_host_clock_did_not_give_hides_no_killed_session(tmp_path: P
         # A re-imported export keeps its original's source and start (review 8, finding 4).
         _metrics("reimport", now - 300 * 10**9, source="sim", exported_session="orig"),
     ]
+    # In the folder of the killed session: only a start there, or a start's look in it, counts
+    # (tests/test_killed_sessions.py).
     for row in rows:
-        add_or_update_session(row, tmp_path / f"{row['session_key']}.bwr", db_path=db)
+        add_or_update_session(row, folder / f"{row['session_key']}.bwr", db_path=db)
     assert hist.not_in_history(folder, db_path=db) == [killed]
     # A session live recorded since: the note was shown at its start, and is not again.
     add_or_update_session(
-        _metrics("after", now - 600 * 10**9, source="none"), tmp_path / "after.bwr", db_path=db
+        _metrics("after", now - 600 * 10**9, source="none"), folder / "after.bwr", db_path=db
     )
     assert hist.not_in_history(folder, db_path=db) == []
 

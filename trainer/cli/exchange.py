@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -160,6 +161,20 @@ def import_(
         print(f"warning: {warning}", file=sys.stderr)
     if history:
         _add_to_history(result.path)
+    else:
+        _keep_out_of_history(result.path)
+
+
+def _keep_out_of_history(path: Path) -> None:
+    """Tell the history that ``path`` is kept out of it on purpose
+    (:func:`trainer.storage.history.keep_out`), so that a ``live`` start does not name it as a
+    session killed before it could add itself (found in review). Only bookkeeping for a note:
+    a history that cannot be written (busy, damaged, read-only) is left as it is, unsaid, and
+    the import stands."""
+    from trainer.storage.history import KEPT_OUT_IMPORT, SESSION_END_TIMEOUT_MS, keep_out
+
+    with suppress(UserError, OSError, ValueError):  # Recording- and HistoryError: UserErrors
+        keep_out(path, KEPT_OUT_IMPORT, timeout_ms=SESSION_END_TIMEOUT_MS)
 
 
 def _add_to_history(path: Path) -> None:

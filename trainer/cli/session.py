@@ -294,24 +294,27 @@ def _settle(result: SessionResult) -> _Settled:
 
 
 def not_in_history_note(folder: Path) -> str:
-    """One line saying how to add the recordings in ``folder`` that never reached the history
-    (:func:`trainer.storage.history.not_in_history`), or ``""``. Never added silently: the person
-    decides; a history that cannot be opened is for the session's end to report, and a busy
-    one is waited for briefly: the session starts promptly either way."""
-    from trainer.storage.history import STARTUP_CHECK_TIMEOUT_MS, add_command, not_in_history
+    """What a ``live`` start about to record to ``folder`` says of the recordings that never
+    reached the history (:func:`trainer.storage.history.killed_sessions`: in ``folder`` and
+    every other folder sessions recorded to), one line per folder holding any, with how to
+    add them; ``""`` when there are none. Never added silently: the person decides; a history
+    that cannot be opened is for the session's end to report, and a busy one is waited for
+    briefly: the session starts promptly either way."""
+    from trainer.storage.history import STARTUP_CHECK_TIMEOUT_MS, add_command, killed_sessions
 
     try:
-        missing = not_in_history(folder, timeout_ms=STARTUP_CHECK_TIMEOUT_MS)
+        found = killed_sessions(folder, timeout_ms=STARTUP_CHECK_TIMEOUT_MS)
     except Exception:  # only a note: nothing here may keep a session from starting
         return ""
-    if not missing:
-        return ""
-    what = missing[0].name if len(missing) == 1 else f"{len(missing)} recordings"
-    return (
-        f"note: {what} in {folder} {'is' if len(missing) == 1 else 'are'} not in your history "
-        "(a session stopped before it could add itself?); add with: "
-        + add_command(missing[0] if len(missing) == 1 else folder)
-    )
+    lines = []
+    for place, missing in found:
+        what = missing[0].name if len(missing) == 1 else f"{len(missing)} recordings"
+        lines.append(
+            f"note: {what} in {place} {'is' if len(missing) == 1 else 'are'} not in your "
+            "history (a session stopped before it could add itself?); add with: "
+            + add_command(missing[0] if len(missing) == 1 else place)
+        )
+    return "\n".join(lines)
 
 
 def _chose_a_rate(summary: SessionSummary) -> bool:

@@ -28,6 +28,11 @@ meets its session again with that recording readable: added again (:meth:`Histor
 of the rows sharing the session's start clocks for that (:func:`_not_yet_rekeyed`), so such a
 row is the session it holds all the while.
 
+Schema v8 keeps what ``live``'s start needs to name a session killed before it could add
+itself, and nothing else (:func:`not_in_history`): the sessions the person took out of the
+history or kept out of it on purpose (table ``kept_out``), and the folders sessions recorded
+to, with when a start last looked in each (table ``recording_folders``).
+
 Concurrency: the database runs in WAL mode (readers never block the writer) with a busy timeout,
 and every write is one short ``BEGIN IMMEDIATE`` transaction, so two processes finishing sessions
 at the same moment queue for the write lock and both land (SQLite documentation, "Write-Ahead
@@ -73,6 +78,7 @@ from trainer.session.sensor_label import is_sensorless
 from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
 from trainer.storage.recording import (
     STILL_RECORDING_NOTE,
+    Header,
     RecordingError,
     being_written,
     earlier_header_digest,
@@ -92,6 +98,15 @@ writer holds the lock for milliseconds (the analysis runs before it is taken), s
 two sessions ending together; a longer hold is another process at work, and waiting the full
 :data:`BUSY_TIMEOUT_MS` left the person at a silent screen for 30 s. ``history --add`` adds
 the recording later."""
+MTIME_SLACK_NS = 50_000_000
+"""How much earlier than the clock a file just written may be stamped (ns, 50 ms): file
+systems stamp files from a coarse clock (Linux's jiffy, up to 10 ms; Windows' 15.6 ms tick), so
+a recording written just after a ``live`` start looked in its folder can carry an earlier
+time than that start read; the look is dated this much earlier (:func:`killed_sessions`)."""
+REMOVED = "removed with history --remove"
+"""Why a session is kept out of the history (table ``kept_out``): the person removed its row."""
+KEPT_OUT_IMPORT = "imported with --no-history"
+"""Why a session is kept out of the history: an import the person kept out of it."""
 HISTORY_ROW_SUBJECT = "its history row"
 """What the note of :meth:`SessionAnalysis.changed_note` calls a row ``history --add`` wrote."""
 REBUILD_ADVICE = (
@@ -170,6 +185,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             session_key TEXT NOT NULL
         )""",
         "_rekey_without_software",
+    ),
+    # v8: what ``live``'s start needs to tell a killed session from a file left out on purpose
+    # (not_in_history). ``kept_out``: the sessions the person took out (``history --remove``)
+    # or kept out (``import --no-history``), by their key and path, until added again.
+    # ``recording_folders``: every folder a ``live`` session recorded to, with the time a
+    # start last looked in it for recordings the history lacks. A v7 Breathwise would keep
+    # neither (removing a row would name it again as a killed session): the number makes it
+    # refuse.
+    (
+        """CREATE TABLE kept_out (
+            session_key TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            kept_out_wall_ns INTEGER NOT NULL
+        )""",
+        "CREATE INDEX kept_out_by_path ON kept_out (path)",
+        """CREATE TABLE recording_folders (
+            folder TEXT PRIMARY KEY,
+            checked_wall_ns INTEGER NOT NULL
+        )""",
     ),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``: SQL statements, or the
@@ -957,6 +992,11 @@ class History:
                             )
                     previous = found
                     self._conn.execute(sql, row)
+                    # Added again: no longer kept out (not_in_history).
+                    self._conn.execute(
+                        "DELETE FROM kept_out WHERE session_key IN (?, ?) OR path = ?",
+                        (key, earlier or key, row["path"]),
+                    )
         except sqlite3.Error as exc:
             raise history_error(self.path, exc, "write") from None
         except OverflowError:
@@ -1171,9 +1211,21 @@ class History:
                 for path in dict.fromkeys(paths):  # a path given twice is removed once
                     forms = {str(path.absolute()), str(path.resolve())}
                     places = ", ".join("?" * len(forms))
+                    where = [_path_to_db(form) for form in forms]
+                    # Removed on purpose: kept out, or the next live start names it as a
+                    # session killed before it could add itself (found in review).
+                    self._keep_out(
+                        {
+                            str(key): str(_from_db("path", stored))
+                            for key, stored in self._conn.execute(
+                                f"SELECT session_key, path FROM sessions WHERE path IN ({places})",
+                                where,
+                            )
+                        },
+                        REMOVED,
+                    )
                     cursor = self._conn.execute(
-                        f"DELETE FROM sessions WHERE path IN ({places})",
-                        [_path_to_db(form) for form in forms],
+                        f"DELETE FROM sessions WHERE path IN ({places})", where
                     )
                     if not cursor.rowcount:  # raised inside _write: rolled back, none removed
                         raise UserError(
@@ -1181,6 +1233,69 @@ class History:
                             "nothing removed",
                             "'breathwise history --paths' lists the paths it holds",
                         )
+        except sqlite3.Error as exc:
+            raise history_error(self.path, exc, "write") from None
+
+    def keep_out(self, sessions: Mapping[str, str], reason: str) -> None:
+        """Record ``sessions`` (key -> recording path) as kept out of the history on purpose
+        for ``reason`` (:data:`REMOVED`, :data:`KEPT_OUT_IMPORT`): :func:`not_in_history`
+        leaves them alone until one is added again (:meth:`store`).
+
+        Raises
+        ------
+        HistoryError
+            The history cannot be written.
+        """
+        try:
+            with _write(self._conn):
+                self._keep_out(sessions, reason)
+        except sqlite3.Error as exc:
+            raise history_error(self.path, exc, "write") from None
+
+    def _keep_out(self, sessions: Mapping[str, str], reason: str) -> None:
+        """:meth:`keep_out`, in a write transaction."""
+        now_ns = time.time_ns()
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO kept_out (session_key, path, reason, kept_out_wall_ns) "
+            "VALUES (?, ?, ?, ?)",
+            [(key, _path_to_db(path), reason, now_ns) for key, path in sessions.items()],
+        )
+
+    def kept_out(self) -> dict[str, str]:
+        """The sessions kept out of the history on purpose: key -> recording path."""
+        with self._reading():
+            return {
+                str(key): str(_from_db("path", path))
+                for key, path in self._conn.execute("SELECT session_key, path FROM kept_out")
+            }
+
+    def recording_folders(self) -> dict[str, int]:
+        """The folders ``live`` recorded to, each with when a start last looked in it for
+        recordings the history lacks (Unix ns; :func:`killed_sessions`)."""
+        with self._reading():
+            return {
+                str(_from_db("path", folder)): int(looked_ns)
+                for folder, looked_ns in self._conn.execute(
+                    "SELECT folder, checked_wall_ns FROM recording_folders"
+                )
+            }
+
+    def mark_looked(self, folders: Sequence[Path], looked_wall_ns: int) -> None:
+        """Record that a ``live`` start looked in ``folders`` at ``looked_wall_ns`` (Unix ns)
+        for recordings the history lacks (:func:`killed_sessions`).
+
+        Raises
+        ------
+        HistoryError
+            The history cannot be written.
+        """
+        try:
+            with _write(self._conn):
+                self._conn.executemany(
+                    "INSERT INTO recording_folders (folder, checked_wall_ns) VALUES (?, ?) "
+                    "ON CONFLICT (folder) DO UPDATE SET checked_wall_ns = excluded.checked_wall_ns",
+                    [(_path_to_db(_folder_key(folder)), looked_wall_ns) for folder in folders],
+                )
         except sqlite3.Error as exc:
             raise history_error(self.path, exc, "write") from None
 
@@ -1226,81 +1341,258 @@ def list_sessions(
 def not_in_history(
     folder: Path, *, db_path: Path | None = None, timeout_ms: int | None = None
 ) -> list[Path]:
-    """Recordings in ``folder`` that the history lacks and that are newer than its latest
-    session: what a session killed before it could add itself (``kill -9``, a power cut)
-    leaves behind. Older files the history lacks are left alone: they were not added on
-    purpose (an old folder, a start whose sensor never connected, a row removed), or were
-    named at the start of that latest session already.
+    """Recordings in ``folder`` that the history lacks and that were written after the last
+    look for them there: what a session killed before it could add itself (``kill -9``, a
+    power cut) leaves behind. Reads the history alone (:func:`killed_sessions` is what a
+    ``live`` start calls: it looks in every folder sessions recorded to, and records the look).
 
-    The latest session is the latest start of a session ``live`` recorded
-    (:data:`LIVE_KINDS`) that is not after now: a file's time and such a start are read from
-    the same clock, this host's. An import's start is its data's (a file's times, a
-    ``--start``), a sample's is fixed, and a start after now is a wrong clock
-    (:func:`implausible_start`); found in review: one session dated four years ahead hid
-    every killed session from the note, and an import dated later that day would have hidden
-    one killed before it. A re-imported export (``exported_session``) is an import too, though
-    it keeps its original's source. A recording with no sensor
-    data in it (:func:`_holds_sensor_data`) is not missing: :func:`add_recording` refuses it
-    as nothing to add (found in review: the note asked for a ``history --add`` that then
-    said "skipped ... nothing to add"). So is a recording
-    imported from an export of a session the history holds, itself or through another
-    re-import (adding it is refused: :meth:`History.store`). A recording another session
-    is still writing (:func:`being_written`) is not missing either: it adds itself at its end.
+    The last look (:meth:`_Holdings.looked_ns`) is the later of the latest ``live`` start
+    that looked in ``folder`` (table ``recording_folders``, schema v8) and the latest start
+    of a session ``live`` recorded there (:data:`LIVE_KINDS`) that the history holds, each
+    only if not after now: a file's time and such a start are read from the same clock, this
+    host's. Per folder: found in review, with one latest start for the whole history, one
+    session recorded to another folder (``live --out``) after a session was killed hid it
+    for good. An import's start is its data's (a file's times, a ``--start``), a sample's is
+    fixed, and a start after now is a wrong clock (:func:`implausible_start`); found in
+    review: one session dated four years ahead hid every killed session from the note, and
+    an import dated later that day would have hidden one killed before it. A re-imported
+    export (``exported_session``) is an import too, though it keeps its original's source.
 
-    ``timeout_ms`` is how long to wait for a busy history (``live`` waits
-    :data:`STARTUP_CHECK_TIMEOUT_MS`).
+    Left alone too, whatever their time:
+
+    - a session the person took out of the history (``history --remove``) or kept out of it
+      (``import --no-history``), by its key (moved or renamed since too) or its path (table
+      ``kept_out``), until it is added again (found in review: a test session removed on
+      purpose was named at the next start as a killed session, with the command that undid
+      the removal);
+    - a recording with no sensor data in it (:func:`_holds_sensor_data`), which
+      :func:`add_recording` refuses as nothing to add (found in review: the note asked for a
+      ``history --add`` that then said "skipped ... nothing to add");
+    - a recording imported from an export of a session the history holds, itself or through
+      another re-import (adding it is refused: :meth:`History.store`), and one of a session
+      the history holds under another file's row (:func:`_session_held`);
+    - a recording another session is still writing (:func:`being_written`): it adds itself at
+      its end.
+
+    ``timeout_ms`` is how long to wait for a busy history.
 
     Raises
     ------
     HistoryError
         The history cannot be opened or read.
     """
-    from trainer.storage.recording import SUFFIX
-
-    files = sorted(folder.glob(f"*{SUFFIX}"))
-    if not files:
-        return []
     with History(db_path, timeout_ms=timeout_ms, read_only_ok=True) as history:
-        rows = history.list_sessions()
-        aliases = history.aliases()
-    known = {row.path for row in rows}
-    # The sessions a re-import's adding is refused for (History._export_refusal): held as
-    # themselves, or (the original elsewhere) through another re-import of theirs.
-    held = {row.session_key for row in rows} | {
-        r.exported_session for r in rows if r.exported_session is not None
-    }
-    # An export written before schema v7 names its original by the earlier key.
-    held |= {earlier for earlier, key in aliases.items() if key in held}
-    # The sessions the history holds, by every key they had: a recording whose row the
-    # upgrade to v7 merged into another's (two versions' recordings of one session) is held.
-    keys = {row.session_key for row in rows}
-    identities = keys | {earlier for earlier, key in aliases.items() if key in keys}
-    # Rows that may still have their earlier key (their recordings unreadable at the upgrade).
-    by_path = [(row.session_key, row.path) for row in rows]
+        holdings = _Holdings.read(history)
+    return holdings.missing(folder, time.time_ns())
+
+
+def killed_sessions(
+    folder: Path, *, db_path: Path | None = None, timeout_ms: int | None = None
+) -> list[tuple[Path, list[Path]]]:
+    """What a ``live`` start about to record to ``folder`` names: :func:`not_in_history` of
+    ``folder`` and of every other folder known to the history (table ``recording_folders``,
+    the folders of the sessions ``live`` recorded), each with what it holds, ``folder``
+    first, folders without any left out. Then it records the look in each folder it could
+    read, so that what it named is not named again at the next start; a folder that is not
+    there now (a drive unmounted) keeps its last look, and its files are named when it is
+    back. The look's time is taken before any folder is read, less :data:`MTIME_SLACK_NS`,
+    so that a file written meanwhile, or just after, is named at the next start.
+
+    Found in review: a session killed while recording to ``--out DIR`` was named only if the
+    very next session recorded to the same folder; one session elsewhere first, and it stayed
+    out of the history, never named. Now it is named at the next start in any folder.
+
+    A history that can only be read (a read-only mount, a full disk) or is busy for longer
+    than ``timeout_ms`` cannot record the look: the same recordings are named again at the
+    next start.
+
+    Raises
+    ------
+    HistoryError
+        The history cannot be opened or read.
+    """
     now_ns = time.time_ns()
-    latest_ns = max(
-        (
-            row.start_wall_ns
-            for row in rows
+    looked_ns = now_ns - MTIME_SLACK_NS
+    found: list[tuple[Path, list[Path]]] = []
+    looked: list[Path] = []
+    with History(db_path, timeout_ms=timeout_ms, read_only_ok=True) as history:
+        holdings = _Holdings.read(history)
+        here = _folder_key(folder)
+        others = [Path(other) for other in sorted(holdings.folders() - {here})]
+        for place in (folder, *others):
+            try:
+                # Not there, or not ours to read now: looked in when it is.
+                if place is not folder and not os.access(place, os.R_OK | os.X_OK):
+                    continue
+                missing = holdings.missing(place, now_ns)
+            except OSError:
+                continue  # unreadable now: looked at when it can be
+            looked.append(place)
+            if missing:
+                found.append((place, missing))
+        if not history.read_only:
+            # Only a note's bookkeeping: a busy history costs a note repeated, never a start.
+            with suppress(HistoryError):
+                history.mark_looked(looked, looked_ns)
+    return found
+
+
+def keep_out(
+    recording: Path,
+    reason: str,
+    *,
+    db_path: Path | None = None,
+    timeout_ms: int | None = None,
+) -> bool:
+    """Record that ``recording`` is kept out of the history on purpose (``reason``, e.g.
+    :data:`KEPT_OUT_IMPORT`), so that a ``live`` start does not name it as a killed session
+    (:func:`not_in_history`); adding it later (:meth:`History.store`) takes the mark away.
+
+    Only a history that exists is written: one created for this alone would be a history the
+    person did not ask for (``import --no-history`` into a fresh data folder); the first
+    ``live`` start then names the recording, once, with the command that adds it.
+
+    Returns
+    -------
+    bool
+        Whether the mark was recorded (False: no history yet).
+
+    Raises
+    ------
+    RecordingError
+        The recording's header cannot be read.
+    HistoryError
+        The history cannot be written.
+    """
+    path = db_path if db_path is not None else default_db_path()
+    if not path.is_file():
+        return False
+    key = _recording_keys(read_header(recording))[0]
+    with History(path, timeout_ms=timeout_ms) as history:
+        history.keep_out({key: str(recording.resolve())}, reason)
+    return True
+
+
+def _folder_key(folder: Path) -> str:
+    """``folder`` as the history names it: resolved, as a row's path is (:func:`_store`)."""
+    try:
+        return str(folder.resolve())
+    except (OSError, RuntimeError):  # a symlink loop: the folder as given
+        return str(folder.absolute())
+
+
+def _recording_keys(header: Header) -> tuple[str, str, str]:
+    """The keys the session of a recording with ``header`` has had: its key now, its key of
+    history schemas v5 and v6 (:func:`~trainer.storage.recording.earlier_header_digest`),
+    and its start clocks alone (an older Breathwise's)."""
+    clocks = f"{header.start_wall_ns}-{header.start_mono_ns}"
+    return f"{clocks}-{header_digest(header)}", f"{clocks}-{earlier_header_digest(header)}", clocks
+
+
+@dataclass(frozen=True, slots=True)
+class _Holdings:
+    """What the history holds that tells whether a recording is missing from it
+    (:func:`not_in_history`), read once for every folder a start looks in."""
+
+    rows: tuple[SessionRow, ...]
+    aliases: Mapping[str, str]
+    kept_out: Mapping[str, str]
+    """Key -> path of the sessions kept out on purpose (table ``kept_out``)."""
+    looks: Mapping[str, int]
+    """Folder -> when a ``live`` start last looked in it (Unix ns, ``recording_folders``)."""
+
+    @classmethod
+    def read(cls, history: History) -> _Holdings:
+        """Read what :func:`not_in_history` needs from an open history."""
+        return cls(
+            tuple(history.list_sessions()),
+            history.aliases(),
+            history.kept_out(),
+            history.recording_folders(),
+        )
+
+    def _live_rows(self, now_ns: int) -> Iterator[SessionRow]:
+        """The rows of sessions ``live`` recorded on this host's clock, not after now."""
+        for row in self.rows:
             # A re-imported export keeps its original's source and start: those are another
             # recording's (another machine's) clock, not a start live recorded here.
-            if row.source in LIVE_KINDS
-            and row.exported_session is None
-            and row.start_wall_ns <= now_ns
-        ),
-        default=0,
-    )
-    return [
-        file
-        for file in files
-        if str(file.resolve()) not in known
-        and file.stat().st_mtime_ns > latest_ns
-        # Last: they open the file, and only the few files left come this far.
-        and not being_written(file)
-        and not _refused_as_held(_exported_session(file), held, by_path)
-        and not _session_held(file, identities, by_path)
-        and _holds_sensor_data(file)
-    ]
+            if (
+                row.source in LIVE_KINDS
+                and row.exported_session is None
+                and row.start_wall_ns <= now_ns
+            ):
+                yield row
+
+    def folders(self) -> set[str]:
+        """Every folder ``live`` recorded to, as far as the history knows."""
+        return set(self.looks) | {os.path.dirname(row.path) for row in self._live_rows(2**63)}
+
+    def looked_ns(self, folder: str, now_ns: int) -> int:
+        """When ``folder`` (as :func:`_folder_key` names it) was last looked in: the later of
+        a start's look and the latest start of a ``live`` session held from it, neither after
+        ``now_ns`` (a wrong clock then); 0 when never."""
+        look = self.looks.get(folder, 0)
+        started = (
+            row.start_wall_ns
+            for row in self._live_rows(now_ns)
+            if os.path.dirname(row.path) == folder
+        )
+        return max(look if look <= now_ns else 0, max(started, default=0))
+
+    def missing(self, folder: Path, now_ns: int) -> list[Path]:
+        """The recordings in ``folder`` :func:`not_in_history` names, at ``now_ns``."""
+        from trainer.storage.recording import SUFFIX
+
+        files = sorted(folder.glob(f"*{SUFFIX}"))
+        if not files:
+            return []
+        since_ns = self.looked_ns(_folder_key(folder), now_ns)
+        # Paths as the history stores them, resolved (_store), and as kept out (keep_out).
+        left = {row.path for row in self.rows} | set(self.kept_out.values())
+        # The sessions a re-import's adding is refused for (History._export_refusal): held as
+        # themselves, or (the original elsewhere) through another re-import of theirs.
+        keys = {row.session_key for row in self.rows}
+        held = keys | {r.exported_session for r in self.rows if r.exported_session is not None}
+        # An export written before schema v7 names its original by the earlier key.
+        held |= {earlier for earlier, key in self.aliases.items() if key in held}
+        # The sessions the history holds, by every key they had: a recording whose row the
+        # upgrade to v7 merged into another's (two versions' recordings of one session) is held.
+        identities = keys | {earlier for earlier, key in self.aliases.items() if key in keys}
+        # Rows that may still have their earlier key (their recordings unreadable at the upgrade).
+        by_path = [(row.session_key, row.path) for row in self.rows]
+        return [
+            file
+            for file in files
+            if str(file.resolve()) not in left
+            and _mtime_ns(file) > since_ns
+            # Last: they open the file, and only the few files left come this far.
+            and not being_written(file)
+            and not _refused_as_held(_exported_session(file), held, by_path)
+            and not _session_held(file, identities, by_path)
+            and not _kept_out(file, self.kept_out)
+            and _holds_sensor_data(file)
+        ]
+
+
+def _mtime_ns(file: Path) -> int:
+    """When ``file`` was last written (Unix ns); -1 when it is gone since it was listed."""
+    try:
+        return file.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _kept_out(recording: Path, kept_out: Mapping[str, str]) -> bool:
+    """Whether the session of ``recording`` is kept out of the history on purpose: one of its
+    keys (:func:`_recording_keys`: a row removed may have had an older one) is a key of
+    ``kept_out``. False when its header cannot be read."""
+    if not kept_out:
+        return False
+    try:
+        header = read_header(recording)
+    except (RecordingError, OSError, ValueError):
+        return False
+    return any(key in kept_out for key in _recording_keys(header))
 
 
 def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[str, str]]) -> bool:
@@ -1316,9 +1608,7 @@ def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[st
         header = read_header(recording)
     except (RecordingError, OSError, ValueError):
         return False
-    clocks = f"{header.start_wall_ns}-{header.start_mono_ns}"
-    key = f"{clocks}-{header_digest(header)}"
-    earlier = f"{clocks}-{earlier_header_digest(header)}"
+    key, earlier, _ = _recording_keys(header)
     return key in identities or earlier in identities or _not_yet_rekeyed(rows, key) is not None
 
 
