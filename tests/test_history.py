@@ -355,7 +355,7 @@ def test_add_takes_several_paths_and_fails_only_when_nothing_was_added(
     assert run(["history", "--add", str(bad), str(empty)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == "breathwise: error: no session added, skipped 2 — see the notes above"
-    assert f"skipped {empty}: no .bwr recordings in this folder" in err
+    assert f"skipped {empty}: no .bwr recordings in this folder or its subfolders" in err
     assert len(list_sessions()) == 2
 
     assert run(["history", str(good)]) == 2
@@ -536,8 +536,13 @@ def test_two_imports_with_the_same_start_keep_a_row_each(
     capsys.readouterr()
     assert run(["history", "--add", str(a), str(b)]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("added a.bwr (") and err[0].endswith(" min)")
-    assert err[1].startswith("added b.bwr (") and err[1].endswith(" min)")
+    # import added them: this --add writes their rows again, and says so.
+    assert err[0].startswith("refreshed a.bwr (") and err[0].endswith(
+        " min): already in the history"
+    )
+    assert err[1].startswith("refreshed b.bwr (") and err[1].endswith(
+        " min): already in the history"
+    )
     rows = list_sessions()
     assert sorted(Path(r.path).name for r in rows) == ["a.bwr", "b.bwr"]
     assert sorted(r.beats for r in rows) == [150, 170]
@@ -576,7 +581,10 @@ def test_a_copy_or_a_move_keeps_the_row_and_says_it_replaced_one(
     assert run(["history", "--add", str(copy)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert " min); it replaces the history row of a.bwr (a copy of the same session)" in err[0]
-    assert err[-1] == "added 1 session (1 replacing another file's row), skipped 0"
+    # Not a session more: the history still holds one row.
+    assert (
+        err[-1] == "added 0 sessions, 1 replacing another file's row of the same session, skipped 0"
+    )
     assert [Path(r.path).name for r in list_sessions()] == ["copy.bwr"]
 
     moved = tmp_path / "sub" / "moved.bwr"

@@ -203,9 +203,13 @@ def _add_to_history(path: Path) -> None:
             file=sys.stderr,
         )
     else:
-        print(
-            f"added to your history ({stored.row.practised_min:.1f} min){replaced_note(stored)}",
-            file=sys.stderr,
+        minutes = f"{stored.row.practised_min:.1f} min"
+        # Imported again to the same name (the file deleted first): not a session more.
+        said = (
+            f"already in your history: its row refreshed ({minutes})"
+            if stored.refreshed
+            else f"added to your history ({minutes}){replaced_note(stored)}"
         )
+        print(said, file=sys.stderr)
         if stored.changed_note:
             print(stored.changed_note, file=sys.stderr)

@@ -105,8 +105,8 @@ def history(
         list[Path] | None,
         typer.Argument(
             metavar="PATH",
-            help="With --add: recordings (.bwr) and folders of them; with --remove: "
-            "recordings as 'history --paths' lists them.",
+            help="With --add: recordings (.bwr) and folders of them (their subfolders "
+            "too); with --remove: recordings as 'history --paths' lists them.",
             show_default=False,
             readable=False,
         ),
@@ -150,9 +150,12 @@ def history(
     SIMULATED SENSOR marks a session on the simulated person (--device sim), whose numbers are not
     yours; NO SENSOR one practised with --device none, with nothing measured.
 
-    With --add, a recording that cannot be read, or that a running session still records (it
-    adds itself when it ends), is skipped with a note saying why, and the others are added; the
-    command fails (exit 1) only when none could be added. A session whose start
+    With --add, a folder brings in every recording in it and in its subfolders, at any depth
+    (so 'history --add DIR' rebuilds a history from a tree of month folders). A recording that
+    cannot be read, or that a running session still records (it adds itself when it ends), is
+    skipped with a note saying why, and the others are added; one already in the history is
+    refreshed ("refreshed ... already in the history"), not counted as a session added. The
+    command fails (exit 1) only when none could be added or refreshed. A session whose start
     cannot be right (more than a day in the future, or before 2000: a wrong clock on the device,
     or a wrong --start when imported) is listed with a note saying so.
 
@@ -223,59 +226,84 @@ def _remove(paths: list[Path]) -> None:
 
 
 def _add(paths: list[Path]) -> None:
-    """Add every recording in ``paths`` (files, or folders of ``.bwr`` files), skipping bad ones.
+    """Add every recording in ``paths`` (files, or folders of ``.bwr`` files at any depth:
+    :func:`trainer.storage.recording.recordings_under`), skipping bad ones.
+
+    Each file's line, and the closing count, tell a new session ("added") from a recording
+    whose row was already its own ("refreshed ... already in the history") and from a copy or
+    a moved file taking over its session's row: only the first is a session more.
 
     Raises
     ------
     UserError
-        Not one session could be added.
+        Not one recording could be added or refreshed.
+    """
+    from trainer.storage.recording import SUFFIX, recordings_under
+
+    counts = {"added": 0, "replacing": 0, "refreshed": 0, "skipped": 0}
+    for target in paths:
+        if not target.is_dir():
+            counts[_add_one(target, readable_path(target.name))] += 1
+            continue
+        found = recordings_under(target)
+        for folder, why in found.unreadable:
+            _skip_note(folder, f"cannot read this folder ({why}); its recordings are not added")
+            counts["skipped"] += 1
+        if not found.files and not found.unreadable:
+            _skip_note(target, f"no {SUFFIX} recordings in this folder or its subfolders")
+            counts["skipped"] += 1
+        for file in found.files:
+            # Named from the folder given, so two months' files of one name stay apart.
+            counts[_add_one(file, readable_path(file.relative_to(target)))] += 1
+    added, replacing, refreshed, skipped = counts.values()
+    if not added + replacing + refreshed:
+        raise UserError(f"no session added, skipped {skipped}", "see the notes above")
+    # A copy replacing its original's row, or a file already in the history, is not one more
+    # session: say how many were.
+    said = [f"added {added} session{'' if added == 1 else 's'}"]
+    if replacing:
+        said.append(f"{replacing} replacing another file's row of the same session")
+    if refreshed:
+        said.append(f"refreshed {refreshed} already in the history")
+    said.append(f"skipped {skipped}")
+    print(", ".join(said), file=sys.stderr)
+
+
+def _add_one(file: Path, shown: str) -> str:
+    """Add one recording, saying so on stderr as ``shown``; which count it goes to.
+
+    Raises
+    ------
+    HistoryUnusable
+        The history itself cannot be used (no other file can be added either).
     """
     from trainer.cli.progress_bar import long_work_bar, recording_is_long
     from trainer.storage.history import HistoryUnusable, add_recording
-    from trainer.storage.recording import SUFFIX
 
-    added = skipped = replaced = 0
-    for target in paths:
-        files = sorted(target.glob(f"*{SUFFIX}")) if target.is_dir() else [target]
-        if not files:
-            _skip_note(target, f"no {SUFFIX} recordings in this folder")
-            skipped += 1
-        for file in files:
-            try:
-                with long_work_bar(
-                    f"analysing {readable_path(file.name)}", recording_is_long(file)
-                ) as progress:
-                    stored = add_recording(file, progress=progress)
-            except HistoryUnusable:
-                raise  # one error for all the files, not one skip each
-            except UserError as exc:
-                _skip_note(file, exc.user_message())
-                skipped += 1
-                continue
-            except Exception as exc:
-                # As report DIR: a file that trips an unexpected error never stops the rest.
-                _skip_note(file, f"{type(exc).__name__}: {exc}")
-                skipped += 1
-                continue
-            print(
-                f"added {readable_path(file.name)} ({stored.row.practised_min:.1f} min)"
-                f"{replaced_note(stored)}",
-                file=sys.stderr,
-            )
-            if stored.changed_note:
-                # Once per file, as replay says it: the row holds today's numbers.
-                what = stored.changed_note.removeprefix("note: ")
-                print(f"note: {readable_path(file.name)}: {what}", file=sys.stderr)
-            added += 1
-            replaced += stored.replaced_other_file
-    if not added:
-        raise UserError(f"no session added, skipped {skipped}", "see the notes above")
-    # A copy replacing its original's row is not one more session: say how many were.
-    also = f" ({replaced} replacing another file's row)" if replaced else ""
-    print(
-        f"added {added} session{'' if added == 1 else 's'}{also}, skipped {skipped}",
-        file=sys.stderr,
-    )
+    try:
+        with long_work_bar(f"analysing {shown}", recording_is_long(file)) as progress:
+            stored = add_recording(file, progress=progress)
+    except HistoryUnusable:
+        raise  # one error for all the files, not one skip each
+    except UserError as exc:
+        _skip_note(file, exc.user_message())
+        return "skipped"
+    except Exception as exc:
+        # As report DIR: a file that trips an unexpected error never stops the rest.
+        _skip_note(file, f"{type(exc).__name__}: {exc}")
+        return "skipped"
+    minutes = f"{stored.row.practised_min:.1f} min"
+    if stored.refreshed:
+        print(f"refreshed {shown} ({minutes}): already in the history", file=sys.stderr)
+    else:
+        print(f"added {shown} ({minutes}){replaced_note(stored)}", file=sys.stderr)
+    if stored.changed_note:
+        # Once per file, as replay says it: the row holds today's numbers.
+        what = stored.changed_note.removeprefix("note: ")
+        print(f"note: {shown}: {what}", file=sys.stderr)
+    if stored.refreshed:
+        return "refreshed"
+    return "replacing" if stored.replaced_other_file else "added"
 
 
 def replaced_note(stored: Stored) -> str:

@@ -89,7 +89,9 @@ def report(
     path: Annotated[
         Path,
         typer.Argument(
-            help="A recording (.bwr), or a directory of recordings for a batch.", readable=False
+            help="A recording (.bwr), or a directory of recordings (its subfolders too) for a "
+            "batch.",
+            readable=False,
         ),
     ],
     output: Annotated[
@@ -98,7 +100,8 @@ def report(
             "--output",
             "-o",
             help="Report file (.png, .pdf or .svg; default: FILE's name with .report.png); for "
-            "a directory, the folder for the reports and summary.csv (default: DIR/reports). "
+            "a directory, the folder for the reports and summary.csv (default: DIR/reports; "
+            "the reports of a subfolder's recordings in a subfolder of that name). "
             "Reports and summary.csv already there are replaced; anything else of those names "
             "(a folder, a link) is refused.",
             readable=False,
@@ -130,8 +133,10 @@ def report(
 
     For one recording, one page (PNG, PDF or SVG) with the breathing over the pacer, breath
     rate and exhale:inhale ratio, heart rate and RSA, follow score, coherence and the HRV
-    summary. For a directory, every recording in it is analysed in parallel (one report each
-    plus summary.csv); a file that cannot be read is reported and skipped. Reports and
+    summary. For a directory, every recording in it and in its subfolders, at any depth, is
+    analysed in parallel (one report each plus summary.csv, whose file column names each
+    recording from DIR: 2026-10/session-....bwr; the reports of a subfolder's recordings go
+    in a subfolder of that name); a file that cannot be read is reported and skipped. Reports and
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
     The recording is analysed again by today's analysis: when its numbers differ from those
@@ -184,7 +189,7 @@ def _batch(
     from trainer.cli.progress_bar import batch_progress
     from trainer.reports.batch import (
         BatchRow,
-        find_recordings,
+        find_recordings_under,
         open_executor,
         outputs_not_ours,
         run_batch,
@@ -194,13 +199,18 @@ def _batch(
 
     if output is not None:
         check_output_path(output, "a folder of reports", f"{directory.name or 'study'}-reports")
-    paths = find_recordings(directory)
+    found = find_recordings_under(directory)
+    paths = found.files
+    for folder, why in found.unreadable:
+        print(f"skipped {folder}: cannot read this folder ({why})", file=sys.stderr)
+    if not paths:
+        raise UserError(f"{directory}: no recording could be read", "see the notes above")
     out_dir = output if output is not None else directory / "reports"
     if out_dir.exists() and not out_dir.is_dir():
         raise BadArgument(f"--output {out_dir} is not a directory")
     # Reports and the table already there are replaced (drawn again from the recordings);
     # anything else of their names is refused before any work.
-    blocked = outputs_not_ours(paths, out_dir, None if no_reports else suffix)
+    blocked = outputs_not_ours(paths, out_dir, None if no_reports else suffix, directory)
     if blocked:
         names = ", ".join(f"{p.name}: {why}" for p, why in blocked[:3])
         more = " ..." if len(blocked) > 3 else ""
@@ -238,6 +248,7 @@ def _batch(
             executor=executor,
             report_suffix=None if no_reports else suffix,
             on_done=done,
+            root=directory,
         )
     ok = len(result.rows) - len(result.failed)
     print(

@@ -26,8 +26,13 @@ from typing import Any
 
 from trainer import ANALYSIS_REVISION
 from trainer.errors import BadArgument, UserError
-from trainer.storage.paths import OUTPUT_FOLDER_ADVICE, check_writable_dir, write_csv
-from trainer.storage.recording import SUFFIX
+from trainer.storage.paths import (
+    OUTPUT_FOLDER_ADVICE,
+    check_writable_dir,
+    ensure_private_dir,
+    write_csv,
+)
+from trainer.storage.recording import SUFFIX, FoundRecordings, recordings_under
 
 SUMMARY_NAME = "summary.csv"
 METRIC_COLUMNS: tuple[str, ...] = (
@@ -95,13 +100,15 @@ class BatchRow:
     Attributes
     ----------
     file : str
-        The recording's file name.
+        The recording's path from the batch's folder, ``/``-separated: its file name, or
+        ``2026-10/session-....bwr`` for one in a subfolder.
     status : str
         ``"ok"`` or ``"error"``.
     error : str
         The one-line reason when ``status`` is ``"error"``.
     report : str
-        The report's file name (empty when no report was asked for or on error).
+        The report's path from the output folder, ``/``-separated, as :attr:`file` is (empty
+        when no report was asked for or on error).
     metrics : dict
         :meth:`SessionAnalysis.metrics` of the session (empty on error).
     note : str
@@ -168,12 +175,17 @@ class BatchResult:
         return tuple(row for row in self.rows if row.status != "ok")
 
 
-def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tuple[BatchRow, int]:
+def analyse_one(
+    path: str, out_dir: str | None, report_suffix: str | None, name: str | None = None
+) -> tuple[BatchRow, int]:
     """Analyse one recording and write its report; the unit of work sent to a worker.
 
     Takes and returns only plain values so any executor can ship it between processes or
-    machines. Expected failures (an unreadable recording) become an ``error`` row; so does an
-    unexpected one, named by its exception type, so one bad file never stops a batch.
+    machines. ``name`` is the recording's path from the batch's folder (``/``-separated;
+    default: its file name): the row's :attr:`BatchRow.file`, and where its report goes under
+    ``out_dir`` (:func:`report_target`; a subfolder of ``out_dir`` is created for it).
+    Expected failures (an unreadable recording) become an ``error`` row; so does an unexpected
+    one, named by its exception type, so one bad file never stops a batch.
 
     Returns
     -------
@@ -183,14 +195,19 @@ def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tu
     from trainer.reports.report import REPORT_SUBJECT, write_report
     from trainer.reports.session_analysis import analyse_recording
 
-    name = Path(path).name
+    if name is None:
+        name = Path(path).name
     try:
         analysis = analyse_recording(path)
         report = ""
         if out_dir is not None and report_suffix is not None:
-            target = report_target(Path(path), Path(out_dir), report_suffix)
+            target = report_target(Path(name), Path(out_dir), report_suffix)
+            # Level by level: mkdir gives the parents it creates the default mode, not 0700.
+            folder = Path(out_dir)
+            for part in Path(name).parent.parts:
+                folder = ensure_private_dir(folder / part, advice=OUTPUT_FOLDER_ADVICE)
             write_report(analysis, target)
-            report = target.name
+            report = target.relative_to(out_dir).as_posix()
         row = BatchRow(
             name,
             "ok",
@@ -209,39 +226,67 @@ def analyse_one(path: str, out_dir: str | None, report_suffix: str | None) -> tu
 
 
 def report_target(recording: Path, out_dir: Path, report_suffix: str) -> Path:
-    """Where a batch writes the report of ``recording``: ``out_dir/<stem>.report<suffix>``."""
-    return out_dir / (recording.stem + ".report" + report_suffix)
+    """Where a batch writes the report of ``recording``, its path from the batch's folder:
+    ``out_dir/<subfolders>/<stem>.report<suffix>``, the recordings' tree mirrored (two months'
+    folders may hold files of one name)."""
+    return out_dir / recording.parent / (recording.stem + ".report" + report_suffix)
+
+
+def batch_name(path: Path, root: Path | None) -> str:
+    """``path`` from ``root``, ``/``-separated (:attr:`BatchRow.file`); its file name when
+    ``root`` is None or does not hold it."""
+    if root is not None and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.name
 
 
 def outputs_not_ours(
-    paths: Sequence[Path], out_dir: Path, report_suffix: str | None
+    paths: Sequence[Path], out_dir: Path, report_suffix: str | None, root: Path | None = None
 ) -> list[tuple[Path, str]]:
     """What a batch into ``out_dir`` must not replace, and why: of ``summary.csv`` and the
     reports, those that exist and are not such files (:func:`trainer.reports.report.not_ours`:
-    a folder, a link, ...). Reports and tables that are there are replaced."""
+    a folder, a link, ...). Reports and tables that are there are replaced. ``root`` is the
+    batch's folder (:func:`batch_name`)."""
     from trainer.reports.report import not_ours
 
     targets = [out_dir / SUMMARY_NAME]
     if report_suffix is not None:
-        targets += [report_target(path, out_dir, report_suffix) for path in paths]
+        targets += [
+            report_target(Path(batch_name(path, root)), out_dir, report_suffix) for path in paths
+        ]
     found = [(target, not_ours(target)) for target in targets]
     return [(target, reason) for target, reason in found if reason]
 
 
 def find_recordings(directory: Path) -> list[Path]:
-    """The ``.bwr`` files directly in ``directory``, sorted by name.
+    """The ``.bwr`` files in ``directory`` and its subfolders, at any depth, sorted by path
+    (:func:`~trainer.storage.recording.recordings_under`; found in review: the recordings of
+    month folders were passed over without a word). Folders that cannot be listed are left
+    out: :func:`find_recordings_under` names them.
 
     Raises
     ------
     BadArgument
         ``directory`` is not a directory, or holds no recording.
     """
+    return find_recordings_under(directory).files
+
+
+def find_recordings_under(directory: Path) -> FoundRecordings:
+    """:func:`find_recordings`, with the folders that could not be listed.
+
+    Raises
+    ------
+    BadArgument
+        ``directory`` is not a directory, or no recording was found in it (nor any folder
+        that could not be listed, which the caller names).
+    """
     if not directory.is_dir():
         raise BadArgument(f"{directory}: not a directory")
-    paths = sorted(p for p in directory.iterdir() if p.suffix == SUFFIX and p.is_file())
-    if not paths:
-        raise BadArgument(f"{directory}: no {SUFFIX} recordings in this directory")
-    return paths
+    found = recordings_under(directory)
+    if not found.files and not found.unreadable:
+        raise BadArgument(f"{directory}: no {SUFFIX} recordings in this folder or its subfolders")
+    return found
 
 
 def default_workers() -> int:
@@ -309,6 +354,7 @@ def run_batch(
     executor: Executor,
     report_suffix: str | None = ".png",
     on_done: Callable[[BatchRow], None] | None = None,
+    root: Path | None = None,
 ) -> BatchResult:
     """Analyse every recording on ``executor``; write one report each and the summary table.
 
@@ -324,6 +370,10 @@ def run_batch(
         ``".png"``, ``".pdf"`` or ``".svg"``; None for the table only.
     on_done : callable, optional
         Called with each row as its recording finishes (drives a progress bar).
+    root : Path, optional
+        The folder the recordings were found in: each row names its recording, and its report
+        sits under ``out_dir``, by the path from there (:func:`batch_name`); by file name alone
+        when omitted.
     """
     if report_suffix is not None and report_suffix not in (".png", ".pdf", ".svg"):
         raise BadArgument(f"unknown report format {report_suffix!r}", "use png, pdf or svg")
@@ -332,7 +382,8 @@ def run_batch(
         # Before the work: one line, not a failure per recording.
         check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
     futures: list[Future[tuple[BatchRow, int]]] = [
-        executor.submit(analyse_one, str(path), out, report_suffix) for path in paths
+        executor.submit(analyse_one, str(path), out, report_suffix, batch_name(path, root))
+        for path in paths
     ]
     rows: list[BatchRow] = []
     pids: set[int] = set()

@@ -57,6 +57,7 @@ import math
 import os
 import shlex
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -77,6 +78,7 @@ from trainer.errors import UserError
 from trainer.session.sensor_label import is_sensorless
 from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
 from trainer.storage.recording import (
+    MAX_SESSION_NS,
     STILL_RECORDING_NOTE,
     Header,
     RecordingError,
@@ -341,9 +343,23 @@ class SessionRow:
     @classmethod
     def from_db(cls, record: Sequence[Any]) -> SessionRow:
         """A row from the database's values in :data:`COLUMNS` order (:func:`finite_or_none`
-        applied to each)."""
-        values = zip(COLUMNS, record, strict=True)
-        return cls(*(_from_db(name, finite_or_none(name, value)) for name, value in values))
+        applied to each), each checked by :func:`_check_value`.
+
+        Raises
+        ------
+        DamagedRow
+            A value no Breathwise writes: of another type, or beyond any session.
+        """
+        values = [
+            _from_db(name, finite_or_none(name, value))
+            for name, value in zip(COLUMNS, record, strict=True)
+        ]
+        for name, value in zip(COLUMNS, values, strict=True):
+            problem = _check_value(name, value)
+            if problem is not None:
+                path = values[COLUMNS.index("path")]
+                raise DamagedRow(problem, path if isinstance(path, str) else None)
+        return cls(*values)
 
     @property
     def practised_min(self) -> float:
@@ -388,6 +404,55 @@ class SessionRow:
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
 _REQUIRED_NUMBERS = frozenset(f.name for f in fields(SessionRow) if f.type in ("int", "float"))
 """Columns that always hold a number (``NOT NULL``)."""
+_COLUMN_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(SessionRow)}
+"""Each column's type as :class:`SessionRow` declares it (``"float | None"``)."""
+_COUNTS = frozenset({"breaths", "beats", "marks", "gaps"})
+"""Columns counting things: never below 0."""
+_SPANS_S = frozenset({"duration_s", "practised_s", "gap_s"})
+"""Columns holding a stretch of a session (s): from 0 to :data:`MAX_SESSION_NS`."""
+
+
+class DamagedRow(ValueError):
+    """A history row holding a value no Breathwise writes (:func:`_check_value`).
+
+    Attributes
+    ----------
+    path : str or None
+        The row's recording, None when the path itself is what is wrong.
+    """
+
+    def __init__(self, problem: str, path: str | None) -> None:
+        super().__init__(problem)
+        self.path = path
+
+
+def _check_value(column: str, value: Any) -> str | None:
+    """What is wrong with ``value`` read from ``column`` of the history, or None.
+
+    SQLite keeps any value in any column that is not declared ``STRICT`` (its "type affinity":
+    the text ``'x'`` stays text in a ``REAL`` column), so a hand-edited or damaged row comes
+    back as it is; found in review: ``hr_start_bpm = 'x'`` ended ``history`` and ``progress``
+    with a traceback, and ``duration_s = 1e12`` showed 16666666862.7 minutes practised. A value
+    of another type than the column's is wrong, and so are a count below 0 and a span of a
+    session (:data:`_SPANS_S`) below 0 or longer than the longest session a recording holds
+    (:data:`~trainer.storage.recording.MAX_SESSION_NS`, 31 days): no Breathwise writes them.
+    """
+    declared = _COLUMN_TYPES[column]
+    if value is None:
+        return None if declared.endswith("| None") else f"{column} is empty"
+    if declared.startswith("str"):
+        # A path that is not valid UTF-8 is kept as bytes (_path_to_db), read back as str.
+        return None if isinstance(value, str) else f"{column} holds {value!r}, not text"
+    if declared.startswith("int") and not isinstance(value, int):
+        return f"{column} holds {value!r}, not a whole number"
+    if not isinstance(value, (int, float)):
+        return f"{column} holds {value!r}, not a number"
+    if column in _COUNTS and value < 0:
+        return f"{column} holds {value!r}, below 0"
+    if column in _SPANS_S and not 0 <= value <= MAX_SESSION_NS / 1e9:
+        longest = MAX_SESSION_NS / 86_400e9
+        return f"{column} holds {value!r} s, beyond any session (0 to {longest:.0f} days)"
+    return None
 
 
 def finite_or_none(column: str, value: Any) -> Any:
@@ -469,6 +534,13 @@ class Stored:
         moved = self.previous_path is not None and self.previous_path != self.row.path
         return moved or bool(self.replaced_exports)
 
+    @property
+    def refreshed(self) -> bool:
+        """The row was already this file's: its numbers were written again, no session added
+        (found in review: ``history --add`` of a folder already in the history said "added 4
+        sessions" and the history still held 4 rows)."""
+        return self.previous_path == self.row.path and not self.replaced_exports
+
 
 def start_clocks(session_key: str) -> str:
     """The key an older Breathwise gave the session of ``session_key``: its start clocks alone,
@@ -531,6 +603,26 @@ def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
     return HistoryUnusable(f"{path}: cannot {doing} the history database ({text})")
 
 
+def damaged_row_error(path: Path, exc: DamagedRow) -> HistoryUnusable:
+    """The one-line error for a row of the history at ``path`` holding a value no Breathwise
+    writes (:func:`_check_value`): damage, as :func:`history_error` calls a damaged file, with
+    the cheaper repair first when the row names its recording: adding that recording again
+    writes the whole row anew (``--remove`` drops it, when the recording is gone)."""
+    if exc.path is None:
+        return HistoryUnusable(
+            f"{path}: the history database is damaged (a row: {exc})",
+            REBUILD_ADVICE,
+            cause="damaged",
+        )
+    shown = readable_path(exc.path)
+    return HistoryUnusable(
+        f"{path}: the history database is damaged (the row of {shown}: {exc})",
+        f"write that row anew from its recording with {add_command(exc.path)} (or drop it "
+        f"with --remove); else {REBUILD_ADVICE}",
+        cause="damaged",
+    )
+
+
 def _error_name(exc: sqlite3.Error) -> str:
     """SQLite's name for the error code of ``exc`` (``"SQLITE_BUSY"``), ``""`` for an error
     raised by Python's sqlite3 module itself (a value it cannot bind), which has none."""
@@ -563,8 +655,68 @@ def _folder_state(folder: Path) -> str:
     return "full" if stat.f_bavail == 0 else ""
 
 
+def _refuse_empty(path: Path) -> None:
+    """Raise :class:`HistoryUnusable` (damaged) when the history file at ``path`` is empty.
+
+    SQLite takes a 0-byte file for a new database and writes a fresh, empty one over it;
+    found in review: an emptied history (a failed copy or sync) read "No sessions yet" and the
+    evidence was gone, where a zero-filled one was called damaged. Breathwise never leaves an
+    empty history file (:func:`_create`), so one is damage, and it is left as it is.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # not there (created next), or it cannot be told: SQLite says what it finds
+    if size == 0 and path.is_file():
+        raise HistoryUnusable(
+            f"{path}: the history database is damaged (the file is empty: 0 bytes)",
+            REBUILD_ADVICE,
+            cause="damaged",
+        )
+
+
+def _create(path: Path) -> None:
+    """Create the history at ``path`` whole: built at :data:`SCHEMA_VERSION` in WAL mode under
+    a temporary name, then linked into place, so no process ever finds an empty history file
+    (SQLite creates a database as a 0-byte file and writes it at its first transaction, which
+    :func:`_refuse_empty` would call damaged). When two processes create it at once, the first
+    link wins and the other's file is dropped. Where the folder cannot take the temporary file
+    or a hard link (a read-only folder, a file system without links), SQLite creates the file
+    in place as before, and names what is wrong if it cannot.
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    except OSError:
+        return
+    os.close(fd)
+    made = Path(name)
+    try:
+        conn = sqlite3.connect(made, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            migrate(conn, path)
+        finally:
+            # The last connection to close folds the WAL into the file and deletes it.
+            conn.close()
+        with suppress(FileExistsError):
+            os.link(made, path)
+    except sqlite3.Error as exc:
+        raise history_error(path, exc, "create") from None
+    except OSError:
+        pass  # no hard links here: SQLite creates it in place
+    finally:
+        with suppress(OSError):
+            made.unlink()
+        for extra in ("-wal", "-shm", "-journal"):
+            with suppress(OSError):
+                made.with_name(made.name + extra).unlink()
+
+
 def _connect(path: Path, timeout_ms: int) -> sqlite3.Connection:
     ensure_private_dir(path.parent, advice=DATA_FOLDER_ADVICE)
+    _refuse_empty(path)
+    if not path.exists():
+        _create(path)
     try:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken
         # up front and a concurrent writer waits on the busy timeout instead of failing mid-way.
@@ -828,7 +980,8 @@ class History:
         try:
             self._conn = _connect(self.path, timeout_ms)
         except HistoryError as exc:
-            if not read_only_ok or not self.path.is_file() or exc.cause == "busy":
+            # Busy or damaged: reading alone would meet the same.
+            if not read_only_ok or not self.path.is_file() or exc.cause in ("busy", "damaged"):
                 raise
             self._open_read_only(exc, timeout_ms)
             return
@@ -1066,11 +1219,12 @@ class History:
     def _refuse_if_shorter(self, key: str, held_path: str, row: Mapping[str, Any]) -> None:
         """Raise :class:`ShorterCopy` when the row of ``key`` (from ``held_path``) is of a
         longer recording than cut-short ``row``."""
-        held_s = float(
-            self._conn.execute(
-                "SELECT duration_s FROM sessions WHERE session_key = ?", (key,)
-            ).fetchone()[0]
-        )
+        held = self._conn.execute(
+            "SELECT duration_s FROM sessions WHERE session_key = ?", (key,)
+        ).fetchone()[0]
+        if _check_value("duration_s", held) is not None:
+            return  # no length to keep: the row is rewritten from this recording
+        held_s = float(held)
         new_s = float(row["duration_s"])
         if new_s < held_s:
             gone = "" if Path(held_path).exists() else ", no longer there"
@@ -1177,11 +1331,14 @@ class History:
     @contextmanager
     def _reading(self) -> Iterator[None]:
         """Report a failed read as :class:`HistoryError` (a damaged file shows only when the
-        damaged pages are read, long after the open succeeded)."""
+        damaged pages are read, long after the open succeeded), and a row holding what no
+        Breathwise writes (:class:`DamagedRow`) as damage too."""
         try:
             yield
         except sqlite3.Error as exc:
             raise history_error(self.path, exc, "read") from None
+        except DamagedRow as exc:
+            raise damaged_row_error(self.path, exc) from None
 
     def list_sessions(self, since_wall_ns: int | None = None) -> list[SessionRow]:
         """Sessions in start order, optionally only those starting at or after ``since_wall_ns``."""

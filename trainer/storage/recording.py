@@ -1374,3 +1374,57 @@ def write_recording(
     except OSError as exc:
         raise RecordingWriteError(path, "cannot write the recording", exc) from None
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class FoundRecordings:
+    """The recordings under a folder (:func:`recordings_under`).
+
+    Attributes
+    ----------
+    files : list of Path
+        Every ``.bwr`` file found, sorted by path.
+    unreadable : list of (Path, str)
+        Folders that could not be listed, with why: their recordings, if any, are not in
+        ``files``, and the command names them rather than pass over them without a word.
+    """
+
+    files: list[Path]
+    unreadable: list[tuple[Path, str]]
+
+
+def recordings_under(folder: Path) -> FoundRecordings:
+    """Every recording (``.bwr`` file) in ``folder`` and its subfolders, at any depth.
+
+    ``live --out`` invites a folder per month or programme, and ``history --add DIR`` is how a
+    damaged history is rebuilt: found in review, only the files directly in DIR were taken, and
+    21 of 22 recordings in month folders were passed over without a word. Linked folders are
+    followed, each folder listed once (a link back up the tree is not a loop); a folder that
+    cannot be listed is returned in :attr:`FoundRecordings.unreadable`.
+    """
+    files: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+    listed: set[tuple[int, int]] = set()
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            info = current.stat()
+            if (info.st_dev, info.st_ino) in listed:
+                continue
+            listed.add((info.st_dev, info.st_ino))
+            with os.scandir(current) as scan:
+                entries = list(scan)
+        except OSError as exc:
+            unreadable.append((current, exc.strerror or str(exc)))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_dir():
+                    pending.append(path)
+                elif path.suffix == SUFFIX and entry.is_file():
+                    files.append(path)
+            except OSError as exc:
+                unreadable.append((path, exc.strerror or str(exc)))
+    return FoundRecordings(sorted(files), sorted(unreadable))
