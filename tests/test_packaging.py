@@ -41,7 +41,14 @@ def _imported_top_modules() -> set[str]:
                     found.update(alias.name.split(".")[0] for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     found.add(node.module.split(".")[0])
-    return {m for m in found if m not in sys.stdlib_module_names and m not in PACKAGES}
+    # typeshed's private stubs (ReadableBuffer...), imported only for type checkers: they are
+    # no module at run time, and mypy brings them.
+    typing_only = {"_typeshed"}
+    return {
+        m
+        for m in found
+        if m not in sys.stdlib_module_names and m not in PACKAGES and m not in typing_only
+    }
 
 
 def test_every_library_the_code_imports_is_declared() -> None:
