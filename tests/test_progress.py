@@ -522,3 +522,42 @@ def test_a_long_run_of_weeks_without_practice_is_one_line() -> None:
         "  week of 30 Nov 2026   12.0",
     ]
     assert progress_module.total_minutes_text(result) == "27.0"
+
+
+def test_a_session_longer_than_a_day_is_split_across_the_days_it_covers() -> None:
+    """Found in review: a 35 h import from 10 Nov 08:00 printed "Tue 10 Nov 2125.3" minutes,
+    more than a day has, and a streak of 1 day although the data ran into 11 Nov."""
+    day = date(2026, 11, 10)
+    row = _row(day, 35 * 60.0, hour=8)  # 08:00 on the 10th to 19:00 on the 11th
+    result = compute_progress([row], since=date(2026, 11, 8), today=day + timedelta(days=1))
+    per_day = dict(zip(result.days, result.minutes_per_day, strict=True))
+    assert per_day[day] == pytest.approx(16 * 60.0)
+    assert per_day[day + timedelta(days=1)] == pytest.approx(19 * 60.0)
+    assert max(result.minutes_per_day) <= 24 * 60.0
+    assert (result.current_streak_days, result.longest_streak_days) == (2, 2)
+    lines = summary_lines(result)
+    assert "  Tue 10 Nov  960.0" in lines and "  Wed 11 Nov  1140.0" in lines
+    table = [float(line.split()[-1]) for line in lines[lines.index("minutes per day:") + 1 :]]
+    assert f"{sum(table):.1f}" == "2100.0"
+    assert lines[0].startswith("1 session, 2100.0 min practised from ")
+
+
+def test_a_split_session_shares_its_pauses_and_reaches_past_today() -> None:
+    """Minutes practised (pauses left out) are shared in proportion to each day's part of the
+    span; a session ending after ``today`` still has its last day in the table."""
+    day = date(2026, 11, 10)
+    row = replace(_row(day, 4 * 60.0, hour=22), practised_s=3 * 3600.0)  # 22:00-02:00
+    result = compute_progress([row], today=day)
+    assert result.days == (day, day + timedelta(days=1))
+    assert result.minutes_per_day == pytest.approx((90.0, 90.0))
+    assert result.total_minutes == pytest.approx(180.0)
+
+
+def test_a_few_seconds_past_midnight_do_not_make_a_streak_day() -> None:
+    """The start day counts as before; a later day only with a minute of the session on it."""
+    day = date(2026, 11, 10)
+    start_ns = _wall_ns(day, 23) + (50 * 60 + 30) * 10**9  # to 00:00:30: 0.5 min on the 11th
+    rows = [replace(_row(day, 10.0, hour=23), start_wall_ns=start_ns)]
+    result = compute_progress(rows, today=day + timedelta(days=1))
+    assert result.minutes_per_day[-1] == pytest.approx(0.5)
+    assert (result.current_streak_days, result.longest_streak_days) == (1, 1)

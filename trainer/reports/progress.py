@@ -257,15 +257,27 @@ def compute_progress(
     shown = tuple(r for r in period if counts_as_practice(r))
     if not shown:
         return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline), left_out, off_axis)
+    # Keyed by the row itself (rows of hand-made or merged histories may share a key).
+    shares = {id(r): day_minutes(r) for r in rows}
     first_day = since or local_date(shown[0].start_wall_ns)
-    last_day = max(today, local_date(shown[-1].start_wall_ns))
+    # To the last day a session covers: a 35 h import ends the day after it starts.
+    last_day = max(today, max(shares[id(r)][-1][0] for r in shown))
     days = tuple(first_day + timedelta(days=k) for k in range((last_day - first_day).days + 1))
     minutes = dict.fromkeys(days, 0.0)
     for row in shown:
-        minutes[local_date(row.start_wall_ns)] += row.practised_min
+        for day, share in shares[id(row)]:
+            minutes[day] += share
     per_day = tuple(minutes[d] for d in days)
     # A streak is about the practice, not the period shown: --since must not cut it.
-    current, longest = _streaks({local_date(r.start_wall_ns) for r in rows}, today)
+    current, longest = _streaks(
+        {
+            day
+            for r in rows
+            for k, (day, share) in enumerate(shares[id(r)])
+            if k == 0 or share >= MIN_PRACTISED_MIN
+        },
+        today,
+    )
     # "Now" is the week up to the latest session, so a break does not blank every trend; it
     # starts no earlier than the period shown, and its label says how many days it is.
     last = local_date(shown[-1].start_wall_ns)
@@ -293,6 +305,40 @@ def compute_progress(
         (recent_from, last),
         unreliable,
     )
+
+
+MAX_SPLIT_DAYS = 32
+"""Most local days one session's minutes are spread over: a recording spans at most 31 days
+(the reader and ``import`` refuse longer ones), so only a damaged history row reaches it; its
+span is cut there, its minutes kept."""
+
+
+def day_minutes(row: SessionRow) -> list[tuple[date, float]]:
+    """A session's minutes practised on each local day it covers, from its start day on.
+
+    The wall-clock span from its start over its duration is cut at each local midnight, and
+    its minutes practised (pauses left out) are shared in proportion to each day's part of
+    the span: where in the span the pauses fell is not in the history, so each day gets its
+    share of them. A 35 h import from 08:00 was 2125 min on its start day, more than the
+    1440 a day has (found in review); now it is 960 and 1165 min over two days. The shares
+    add up to :attr:`SessionRow.practised_min` (to float rounding).
+    """
+    start_ns = row.start_wall_ns
+    day = local_date(start_ns)
+    practised = row.practised_min
+    limit_ns = _wall_ns(day + timedelta(days=MAX_SPLIT_DAYS))
+    end_ns = min(start_ns + round(max(row.duration_s, 0.0) * 1e9), limit_ns)
+    if end_ns <= start_ns:
+        return [(day, practised)]
+    span_ns = end_ns - start_ns
+    shares: list[tuple[date, float]] = []
+    from_ns = start_ns
+    while from_ns < end_ns:
+        next_day = day + timedelta(days=1)
+        to_ns = min(end_ns, _wall_ns(next_day))
+        shares.append((day, practised * (to_ns - from_ns) / span_ns))
+        day, from_ns = next_day, to_ns
+    return shares
 
 
 def _streaks(practised: set[date], today: date) -> tuple[int, int]:

@@ -566,8 +566,15 @@ def analyse_recording(
                 pipeline.program_clock.paused,
             )
 
+    if recording.end_mono_ns is None and recording.clock_mono_ns is not None:
+        # Cut short (killed): what the live session's timer said up to its last clock record.
+        events.extend(pipeline.catch_up(recording.clock_mono_ns))
     if recording.end_mono_ns is not None:
         duration_s = (recording.end_mono_ns - header.start_mono_ns) / NS_PER_S
+    elif recording.clock_mono_ns is not None:
+        # Cut short (killed): it ran at least to its last clock record. A sensorless session
+        # killed between pacer changes has nothing else to say so (it read as 0 s).
+        duration_s = (recording.clock_mono_ns - header.start_mono_ns) / NS_PER_S
     else:
         duration_s = pipeline.last_t_s
     duration_s = max(duration_s, pipeline.last_t_s, 0.0)

@@ -532,6 +532,8 @@ class LiveSession(_SessionBase):
         # when the sensor is silent.
         while (now := self._clock_ns()) < self.end_ns(now):
             if self.writer is not None:
+                # Quiet (no sensor, or one gone): a clock record keeps how long it ran.
+                self.writer.keep_time(now, self._wall_ns())
                 self.writer.flush_if_due()
                 self._check_writer()
             quiet = now - self._last_item_ns > QUIET_NS
@@ -652,6 +654,11 @@ class ReplaySession(AlwaysStarted, _SessionBase):
         start_ns = self.recording.header.start_mono_ns
         self._dispatch(self.pipeline.catch_up(start_ns + round(reached_s * NS_PER_S)))
 
+    def _killed_reached_s(self) -> float:
+        """Session seconds of a cut-short recording's last clock record, 0 without one."""
+        clock_ns = self.recording.clock_mono_ns
+        return 0.0 if clock_ns is None else self._item_t_s_at(clock_ns)
+
     async def run(self) -> SessionResult:
         """Replay every item; returns the recomputed summary."""
         assert self.pipeline is not None
@@ -674,21 +681,29 @@ class ReplaySession(AlwaysStarted, _SessionBase):
                 self._t_s = t_s
                 self._dispatch(self.pipeline.handle((item,)))
         end_ns = self.recording.end_mono_ns
-        if end_ns is not None and self.speed is not None:
-            # To the recorded end, as the session ran: a sensorless one has no item after its
-            # last pacer change, and its last cues fall in between.
-            await self._wait_for(self._item_t_s_at(end_ns))
+        # Cut short (killed), the session ran at least to its last clock record: a sensorless
+        # one has no item after its last pacer change, and read to its last item it was 0 s.
+        reached_ns = self.recording.reached_mono_ns
+        if self.speed is not None:
+            # To the recorded end, as the session ran: its last cues fall in between.
+            await self._wait_for(self._item_t_s_at(reached_ns))
         if self._stopped:
             # Measured up to where the replay was stopped, not to the recording's end.
             summary = self.pipeline.summary(self._t_s)
             summary["ended"] = "replay stopped"
             summary.update(sensor_loss(self.pipeline.gaps, self._t_s, self._sensors()))
             return SessionResult(self.recording.path, summary)
-        end_t_s = self._item_t_s_at(end_ns) if end_ns is not None else self.pipeline.last_t_s
+        if end_ns is not None:
+            end_t_s = self._item_t_s_at(end_ns)
+        else:
+            end_t_s = max(self.pipeline.last_t_s, self._killed_reached_s())
         self._t_s = max(self._t_s, end_t_s)
         if end_ns is not None:
             # As the live session did at its recorded end: the program's end is said again.
             self._dispatch(self.pipeline.finish(end_ns))
+        elif self.recording.clock_mono_ns is not None:
+            # What the live session's timer said up to its last clock record (steps, cues).
+            self._dispatch(self.pipeline.catch_up(self.recording.clock_mono_ns))
         summary = self.pipeline.summary(end_t_s)
         summary["ended"] = self.recording.ended
         summary.update(sensor_loss(self.pipeline.gaps, end_t_s, self._sensors()))

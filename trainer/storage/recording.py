@@ -3,8 +3,9 @@
 The format is documented in docs/recording-format.md.
 
 The writer appends every raw packet with both host clocks, pacer changes, link changes (gaps),
-user marks and a closing summary; it flushes at least every ``flush_interval_s`` so a session
-killed at any moment leaves a readable file missing at most that much. Files are created with
+user marks, a clock record after each second of quiet and a closing summary; it flushes at least
+every ``flush_interval_s`` so a session killed at any moment leaves a readable file missing at
+most that much, and its length to within a second and a quarter. Files are created with
 mode 0600: they hold health data.
 
 The reader accepts a truncated last line (the signature of a killed session) and rejects
@@ -68,6 +69,15 @@ FORMAT1_MAX_STEP_S = 3 * 3600.0
 """Longest program step (per side) of a recorded plan, seconds."""
 FORMAT1_MAX_REPETITIONS = 1000
 """Most repetitions of one step of a recorded plan."""
+CLOCK_KIND = "clock"
+"""The record kind that says only "the session was still running at ``m``"."""
+CLOCK_RECORD_NS = 1_000_000_000
+"""Quiet time after which a session writes a :data:`CLOCK_KIND` record, ns. A session
+without a sensor writes nothing else between pacer changes, minutes apart, and one whose
+sensor is gone nothing between link records: killed, it had left no trace of the time it ran
+(a ``--device none`` session killed at minute 38 read as 0 s, found in review). One second
+bounds that loss as the flush interval bounds the rest, for about 60 bytes a second of
+quiet (140 KB for a 39 min session without a sensor)."""
 
 
 class RecordingError(UserError):
@@ -276,14 +286,27 @@ class Recording:
     still_recording: bool = False
     """No closing record yet, and a running session still writes the file
     (:func:`being_written`): what it holds so far, not a session cut short."""
+    clock_mono_ns: int | None = None
+    """The latest ``m`` of the file's :data:`CLOCK_KIND` records (the session was still
+    running then), None when it has none (every recording written before them)."""
+
+    @property
+    def reached_mono_ns(self) -> int:
+        """Host monotonic ns the session is known to have reached: its close; cut short
+        (killed), the latest of its last item and its last clock record; the start at least."""
+        if self.end_mono_ns is not None:
+            return self.end_mono_ns
+        reached = self.header.start_mono_ns
+        if self.items:
+            reached = max(reached, self.items[-1].t_mono_ns)
+        if self.clock_mono_ns is not None:
+            reached = max(reached, self.clock_mono_ns)
+        return reached
 
     @property
     def duration_s(self) -> float:
-        """Seconds from the start to the close (or, if cut short, to the last item)."""
-        end_ns = self.end_mono_ns
-        if end_ns is None:
-            end_ns = self.items[-1].t_mono_ns if self.items else self.header.start_mono_ns
-        return max(0.0, (end_ns - self.header.start_mono_ns) / 1e9)
+        """Seconds from the start to the close (or, if cut short, to :attr:`reached_mono_ns`)."""
+        return max(0.0, (self.reached_mono_ns - self.header.start_mono_ns) / 1e9)
 
     @property
     def ended(self) -> str:
@@ -384,6 +407,8 @@ class RecordingWriter:
             raise RecordingWriteError(path, "cannot write the recording", exc) from None
         self._last_flush_s = clock()
         self._dirty = False
+        # The latest m written (the header's start first): keep_time measures quiet from it.
+        self._last_m = header.start_mono_ns
         self.closed = False
         self.failure: OSError | None = None
         self.displaced = ""
@@ -443,6 +468,8 @@ class RecordingWriter:
     def write_packet(self, packet: RawPacket) -> None:
         """Append one raw packet (hot path: formatted by hand, no json.dumps)."""
         stream = _check_stream_id(packet.stream)
+        if packet.t_mono_ns > self._last_m:
+            self._last_m = packet.t_mono_ns
         self._write_line(
             f'{{"k":"p","m":{packet.t_mono_ns},"w":{packet.t_wall_ns},'
             f'"s":"{stream}","d":"{packet.payload.hex()}"}}\n'
@@ -473,7 +500,17 @@ class RecordingWriter:
             }
         else:
             record = {"k": "mark", "m": item.t_mono_ns, "w": item.t_wall_ns, "label": item.label}
+        self._last_m = max(self._last_m, item.t_mono_ns)
         self._write_line(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def keep_time(self, t_mono_ns: int, t_wall_ns: int) -> None:
+        """Write a :data:`CLOCK_KIND` record ("still running at ``t_mono_ns``") when nothing
+        was written for :data:`CLOCK_RECORD_NS`: the session loop calls it on its timer, so a
+        session killed while no sensor speaks still leaves how long it ran."""
+        if t_mono_ns - self._last_m < CLOCK_RECORD_NS:
+            return
+        self._last_m = t_mono_ns
+        self._write_line(f'{{"k":"{CLOCK_KIND}","m":{t_mono_ns},"w":{t_wall_ns}}}\n')
 
     def flush_if_due(self) -> None:
         """Flush when the last flush is older than the interval and something is buffered."""
@@ -799,6 +836,8 @@ def _analysis_revision(value: object) -> int | None:
 
 
 def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
+    """A record line's item; ``("end", (m, w, summary))`` for the closing record,
+    ``("clock", (m, w))`` for a clock record; None for a kind this version does not know."""
     kind = _string_field(obj, "k")
     m = _clock_ns("m", _field(obj, "m"))
     w = _clock_ns("w", _field(obj, "w"))
@@ -838,6 +877,8 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
         )
     if kind == "mark":
         return Mark(m, w, _text("mark label", obj.get("label", "")))
+    if kind == CLOCK_KIND:
+        return (CLOCK_KIND, (m, w))
     if kind == "end":
         # The writer always writes an object (``{}`` when it has nothing to say); the replay,
         # the report and the history read "ended" from it. Every key we write is checked for
@@ -1075,7 +1116,8 @@ under 1 KiB, so the last complete line is always in it."""
 
 def recorded_span_s(path: Path | str) -> float | None:
     """Seconds from a recording's start to the clock of its last complete line (its closing
-    record, or the last item of one cut short), from its header and its last 64 KiB alone.
+    record, or the last item or clock record of one cut short), from its header and its last
+    64 KiB alone.
 
     What decides, before reading it whole, whether its analysis is long enough to show a
     progress bar: hours of a recording take tens of seconds to analyse. None when the header
@@ -1126,6 +1168,7 @@ def read_recording(path: Path | str) -> Recording:
     items: list[Item] = []
     summary: SessionSummary | None = None
     end_mono_ns: int | None = None
+    clock_mono_ns: int | None = None
     truncated = not first[2]
     pending_error: str | None = None
     latest_ns, latest_line = header.start_mono_ns, 1
@@ -1159,7 +1202,7 @@ def read_recording(path: Path | str) -> Recording:
                 _check_session_clock(t_ns, header.start_mono_ns)
                 if isinstance(parsed, RawPacket):
                     _check_stream_order(parsed, stream_last.get(parsed.stream))
-                if isinstance(parsed, tuple):
+                if isinstance(parsed, tuple) and parsed[0] == "end":
                     length_s = _summary_length_s(parsed[1][2])
                     if length_s is not None:
                         _check_closing_clock(t_ns, header.start_mono_ns, length_s)
@@ -1199,15 +1242,21 @@ def read_recording(path: Path | str) -> Recording:
                 f"{Stream.GODIRECT.value!r} entry with the belt's sample period, yet line "
                 f"{number} is a belt packet)"
             )
-        if isinstance(parsed, tuple):
+        if isinstance(parsed, tuple) and parsed[0] == "end":
             end_mono_ns, _, summary = parsed[1]
             continue
-        if parsed.t_mono_ns > latest_ns:
-            latest_ns, latest_line = parsed.t_mono_ns, number
-        if isinstance(parsed, RawPacket):
-            stream_last[parsed.stream] = (parsed.t_mono_ns, number)
-        prev_mono_ns, prev_wall_ns, prev_line = parsed.t_mono_ns, parsed.t_wall_ns, number
-        items.append(parsed)
+        if isinstance(parsed, tuple):
+            # A clock record: no item, only how far the session ran (checked as one).
+            t_ns, w_ns = parsed[1]
+            clock_mono_ns = t_ns if clock_mono_ns is None else max(clock_mono_ns, t_ns)
+        else:
+            t_ns, w_ns = parsed.t_mono_ns, parsed.t_wall_ns
+            if isinstance(parsed, RawPacket):
+                stream_last[parsed.stream] = (t_ns, number)
+            items.append(parsed)
+        if t_ns > latest_ns:
+            latest_ns, latest_line = t_ns, number
+        prev_mono_ns, prev_wall_ns, prev_line = t_ns, w_ns, number
     if pending_error is not None:
         # The damaged line was the last complete line: a killed writer can leave a cut line
         # followed by a newline only if it crashed mid-write, which append-only writes rule out.
@@ -1229,6 +1278,7 @@ def read_recording(path: Path | str) -> Recording:
         end_mono_ns,
         truncated or summary is None,
         still_recording=end_mono_ns is None and being_written(path),
+        clock_mono_ns=clock_mono_ns,
     )
 
 
