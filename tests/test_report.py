@@ -935,35 +935,30 @@ def test_a_time_a_few_ms_before_the_start_is_written_as_zero() -> None:
     assert _r(float("nan")) is None
 
 
-def test_a_matplotlib_without_a_cache_folder_adds_nothing_to_stderr(tmp_path: Path) -> None:
-    """With a read-only home matplotlib printed two lines of advice about MPLCONFIGDIR before
-    the report's own line (found in review); the report is written either way."""
+def _report_in_a_process(tmp_path: Path, **env: str) -> None:
+    """``breathwise report SAMPLE`` in a process of its own with ``env`` added to the
+    environment: it writes the report and says only that on stderr."""
     import os
     import subprocess
     import sys
 
-    blocker = tmp_path / "a-file"
-    blocker.write_text("x")
-    env = {**os.environ, "MPLCONFIGDIR": str(blocker / "matplotlib")}
     done = subprocess.run(
         [sys.executable, "-m", "trainer", "report", str(SAMPLE), "-o", str(tmp_path / "r.png")],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [f"report written: {tmp_path / 'r.png'}"]
+
+
+def test_a_matplotlib_without_a_cache_folder_adds_nothing_to_stderr(tmp_path: Path) -> None:
+    """With a read-only home matplotlib printed two lines of advice about MPLCONFIGDIR before
+    the report's own line (found in review); the report is written either way."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    _report_in_a_process(tmp_path, MPLCONFIGDIR=str(blocker / "matplotlib"))
 
 
 def test_a_stale_matplotlib_backend_in_the_environment_is_ignored(tmp_path: Path) -> None:
     """MPLBACKEND=bogus (a shell profile from another machine) made importing matplotlib raise:
     a 20-line traceback and no report (found in review). Reports are drawn on Agg alone."""
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "MPLBACKEND": "bogus"}
-    done = subprocess.run(
-        [sys.executable, "-m", "trainer", "report", str(SAMPLE), "-o", str(tmp_path / "r.png")],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines() == [f"report written: {tmp_path / 'r.png'}"]
+    _report_in_a_process(tmp_path, MPLBACKEND="bogus")

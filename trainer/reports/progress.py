@@ -454,7 +454,7 @@ def minutes_table(progress: Progress) -> list[str]:
             lines.extend(f"  {label}  {0.0:5.1f}" for label in empty)
         empty.clear()
 
-    weekly = head == "minutes per week:"
+    weekly = len(progress.days) > MINUTES_TABLE_DAYS  # as _minutes_rows decides
     for label, m in rows:
         if weekly and round(m, 1) == 0.0:
             empty.append(label)

@@ -282,29 +282,32 @@ def _prepared(stream: TextIO | None) -> TextIO | None:
     )
 
 
-def output_failure(stream: TextIO | None) -> OSError | None:
-    """The error that stopped writes to ``stream`` (a full disk, an I/O error), if it is one
-    :func:`prepare_streams` made and a write to it failed otherwise than by its reader going;
-    None otherwise. Flushes ``stream`` first, so that what it still holds is tried too."""
+def _flushed_layer(stream: TextIO | None) -> _DropWhenGone | None:
+    """The :class:`_DropWhenGone` under ``stream``, once ``stream`` is flushed (so that what it
+    still holds is tried, and a reader gone since the last write is found); None for a stream
+    :func:`prepare_streams` did not make."""
     if stream is None:
         return None
     with contextlib.suppress(OSError, ValueError):
         stream.flush()
     layer = getattr(stream, "buffer", None)
-    return layer.failure if isinstance(layer, _DropWhenGone) else None
+    return layer if isinstance(layer, _DropWhenGone) else None
+
+
+def output_failure(stream: TextIO | None) -> OSError | None:
+    """The error that stopped writes to ``stream`` (a full disk, an I/O error), if it is one
+    :func:`prepare_streams` made and a write to it failed otherwise than by its reader going;
+    None otherwise."""
+    layer = _flushed_layer(stream)
+    return layer.failure if layer is not None else None
 
 
 def output_gone(stream: TextIO | None) -> bool:
     """Whether what is written to ``stream`` goes nowhere: its reader has gone (a ``| tee`` a
     Ctrl+C ended with the session) or its disk failed; only for a stream
-    :func:`prepare_streams` made. Flushes ``stream`` first, so that a reader gone since the
-    last write is found."""
-    if stream is None:
-        return False
-    with contextlib.suppress(OSError, ValueError):
-        stream.flush()
-    layer = getattr(stream, "buffer", None)
-    return isinstance(layer, _DropWhenGone) and layer.gone
+    :func:`prepare_streams` made."""
+    layer = _flushed_layer(stream)
+    return layer is not None and layer.gone
 
 
 def prepare_streams() -> None:
