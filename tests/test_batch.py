@@ -212,6 +212,34 @@ def test_report_dir_on_a_full_disk_or_an_impossible_folder_is_one_fitting_line(
     )
 
 
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_reports_folder_that_is_a_file_names_where_it_came_from(
+    typed: bool, study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was "--output DIR/reports is not a directory", exit 2, with no -o typed, and with no
+    advice when -o named a file (found in review)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "session-001.bwr").write_bytes((study / "session-001.bwr").read_bytes())
+    blocker = tmp_path / "a-file" if typed else small / "reports"
+    blocker.write_text("x")
+    code = run(["report", str(small), "--jobs", "1", *(["-o", str(blocker)] if typed else [])])
+    err = capsys.readouterr().err
+    if typed:
+        assert code == 2
+        assert err == (
+            f"breathwise: error: --output {blocker} is a file: for a folder of recordings, -o "
+            "names the folder the reports go in — choose another folder with -o\n"
+        )
+    else:
+        assert code == 1
+        assert err == (
+            f"breathwise: error: the reports folder {blocker} (the default for a folder) is a "
+            "file, not a folder — move or rename that file, or choose another folder with -o\n"
+        )
+    assert blocker.read_text() == "x"
+
+
 def test_report_dir_refuses_a_full_disk_before_the_work(
     study: Path,
     tmp_path: Path,

@@ -254,6 +254,37 @@ def test_a_recordings_folder_that_is_a_file_names_where_it_came_from(
     assert folder.read_text(encoding="utf-8") == "x"
 
 
+def test_an_out_that_is_a_file_says_what_out_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typed --out naming a file was "--out X is not a directory", with no advice."""
+    from trainer.cli.app import run
+
+    monkeypatch.setenv("BREATHWISE_DATA_DIR", str(tmp_path / "data"))
+    target = tmp_path / "session.bwr"
+    target.write_text("x", encoding="utf-8")
+    status = run(
+        [
+            "live",
+            "--device",
+            "sim",
+            "--minutes",
+            "0.05",
+            "--headless",
+            "--no-sound",
+            "--out",
+            str(target),
+        ]
+    )
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"breathwise: error: --out {target} is a file: --out names the folder the recording goes "
+        "in (the recording is named by its start time) — give a folder, or leave --out out to "
+        "record to the recordings folder\n"
+    )
+    assert target.read_text(encoding="utf-8") == "x"
+
+
 # --- a standard output that cannot be written ----------------------------------------------
 
 

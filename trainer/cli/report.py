@@ -207,7 +207,18 @@ def _batch(
         raise UserError(f"{directory}: no recording could be read", "see the notes above")
     out_dir = output if output is not None else directory / "reports"
     if out_dir.exists() and not out_dir.is_dir():
-        raise BadArgument(f"--output {out_dir} is not a directory")
+        # Named for where the folder came from: with no -o typed, "--output X" sent the person
+        # looking for an option they never gave.
+        if output is None:
+            raise UserError(
+                f"the reports folder {out_dir} (the default for a folder) is a file, not a folder",
+                f"move or rename that file, or {OUTPUT_FOLDER_ADVICE}",
+            )
+        raise BadArgument(
+            f"--output {out_dir} is a file: for a folder of recordings, -o names the folder the "
+            "reports go in",
+            OUTPUT_FOLDER_ADVICE,
+        )
     # Reports and the table already there are replaced (drawn again from the recordings);
     # anything else of their names is refused before any work.
     blocked = outputs_not_ours(paths, out_dir, None if no_reports else suffix, directory)

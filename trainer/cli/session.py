@@ -642,7 +642,11 @@ def live(
     if out_dir.exists() and not out_dir.is_dir():
         if out is None:
             raise _recordings_folder_is_a_file(out_dir)
-        raise BadArgument(f"--out {out_dir} is not a directory")
+        raise BadArgument(
+            f"--out {out_dir} is a file: --out names the folder the recording goes in (the "
+            "recording is named by its start time)",
+            "give a folder, or leave --out out to record to the recordings folder",
+        )
     # Now, not once the person has settled in.
     check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
     play = config.sound if sound is None else sound
