@@ -870,6 +870,38 @@ async def test_a_small_window_keeps_the_cards_caution_and_side_and_cuts_its_inst
     assert "00:05" in shown and mark in shown, where
 
 
+@pytest.mark.parametrize("size", [(40, 10), (40, 30), (60, 12)])
+async def test_a_paused_card_keeps_its_head_on_one_row(size: tuple[int, int]) -> None:
+    """At 40x10 a paused card's head ("Step 1/28  Lying twist  00:25 left  paused") wrapped
+    onto a second row; the title is now cut instead, and the caution and side still show."""
+    session = ProgramSession("back-release")
+    session.state.paused = True
+    caution = session.program.steps[0].caution
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title="Breathwise — back-release",
+        duration_s=session.timeline.at(0.0).left_s,
+        source_mark="NO SENSOR",
+        on_pause=lambda: None,
+    )
+    async with app.run_test(size=size) as pilot:
+        session.t_s = 5.0
+        app.refresh_view()
+        await pilot.pause()
+        rows = _screen_text(app)
+        card = app.query_one("#program", Static)
+        head = str(card.render()).splitlines()[0]
+        inner_width = card.content_region.width
+        session.finished.set()
+        await pilot.pause()
+    where = f"{size}:\n" + "\n".join(rows)
+    assert len(head) <= inner_width and head.startswith("Step 1/28"), where
+    assert "paused" in head and "left" in head, where
+    shown = _words(rows)
+    assert caution in shown and "Side: left" in shown, where
+
+
 @pytest.mark.parametrize(
     ("size", "layout"), [((100, 40), "full"), ((80, 24), "short"), ((70, 14), "tiny")]
 )

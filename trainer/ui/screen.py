@@ -408,13 +408,21 @@ def _card_head(
         return segments
 
     in_step = f"{left} left in session" if ends_here else f"{left} left in step"
+    compact = head("  ", pause_short, f"{left} left", with_posture=False)
+    # Last, the title is cut (with "…"): wrapped, the head took a second row that a small
+    # window (40x10, paused) could not give, and pushed the card's caution out.
+    over = sum(len(text) for text, _ in compact) - width
+    if over > 0:
+        text, style = title
+        keep = max(len(text) - over - 1, len(f"Step {program.step_count}/{program.step_count}"))
+        compact = [(text[:keep].rstrip() + "…", style), *compact[1:]]
     return _first_fitting(
         [
             head("   ", pause_long, in_step),
             head("  ", pause_long, in_step),
             head("  ", pause_short, in_step),
             head("  ", pause_short, f"{left} left"),
-            head("  ", pause_short, f"{left} left", with_posture=False),
+            compact,
         ],
         width,
     )
