@@ -346,6 +346,7 @@ def test_live_shows_the_not_a_medical_device_statement_with_the_questions(
             return True
 
     monkeypatch.setattr(sys, "stdin", Terminal("n\nn\nn\nn\n"))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # where the questions are asked
     assert run(_briefly(program, tmp_path)) == 0
     out, err = capsys.readouterr()
     err = " ".join(err.split())
@@ -353,6 +354,36 @@ def test_live_shows_the_not_a_medical_device_statement_with_the_questions(
     assert err.count(statement) == 1 and "medical device" not in out
     intro, first = (" ".join(t.split()) for t in (SCREEN_INTRO, RED_FLAG_QUESTIONS[0].text))
     assert err.index(intro) < err.index(statement) < err.index(first)
+
+
+def test_the_questions_are_not_asked_into_a_redirected_standard_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found in review: `live -P back-release --headless > log 2>&1` at a terminal wrote the
+    questions into the log and waited at the keyboard, a blank terminal. No one can answer
+    what they cannot read: refused as unattended (nothing read from the keyboard), and with
+    valid answers stored the session runs with the unattended check-in note."""
+    import io
+
+    from trainer.programs.safety import UNATTENDED_CHECK_IN
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    keyboard = Terminal("n\nn\nn\nn\n")
+    monkeypatch.setattr(sys, "stdin", keyboard)
+    assert not sys.stderr.isatty()  # captured: a file, as under 2>&1
+    assert run(_briefly("back-release", tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "works on the back" in err and "breathwise screen" in err
+    assert " ".join(RED_FLAG_QUESTIONS[0].text.split()) not in " ".join(err.split())
+    assert keyboard.tell() == 0, "nothing was read from the keyboard"
+    assert not list(tmp_path.glob("*.bwr"))
+    ScreenStore().save(ScreenRecord(date.today(), {q.key: False for q in RED_FLAG_QUESTIONS}))
+    assert run(_briefly("back-release", tmp_path)) == 0
+    assert " ".join(UNATTENDED_CHECK_IN.split()) in " ".join(capsys.readouterr().err.split())
+    assert keyboard.tell() == 0
 
 
 def test_a_doctor_cleared_yes_is_followed_by_the_reminder_in_that_session_too(

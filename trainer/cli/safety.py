@@ -62,12 +62,18 @@ def terminal_ask(question: str, *, err: bool = False) -> bool:
 
 
 def terminal_prompts(*, err: bool = False) -> tuple[Ask | None, Tell]:
-    """``(ask, tell)`` for the terminal; ``ask`` is ``None`` when stdin is not a terminal.
+    """``(ask, tell)`` for the terminal; ``ask`` is ``None`` when stdin is not a terminal, or
+    when the questions would go to a standard error that is not one.
 
     ``err`` asks and tells on standard error: before a session, whose standard output is what
-    a replay prints again (``live --headless > log`` had the questions in the log).
+    a replay prints again (``live --headless > log`` had the questions in the log). With
+    standard error redirected too (``> log 2>&1``), the questions went into the file while the
+    keyboard was waited on, a blank terminal (found in review); no one can answer what they
+    cannot read, so that is the unattended case, refused with advice unless answers are stored.
     """
     interactive = sys.stdin is not None and sys.stdin.isatty()
+    if err:
+        interactive = interactive and sys.stderr is not None and sys.stderr.isatty()
     ask = partial(terminal_ask, err=err) if interactive else None
     return ask, partial(terminal_tell, err=err)
 
