@@ -11,7 +11,9 @@ from __future__ import annotations
 import bisect
 import csv
 import gzip
+import io
 import math
+import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,6 +36,46 @@ MISSING_INTERVAL_ADVICE = (
 ``breaths --rr`` and ``import`` refuse it alike: :func:`rows_without_beats`)."""
 _SNIFF_BYTES = 65536
 """How far into the file a NUL byte marks it as binary (text never holds one)."""
+
+
+_READ_BLOCK = 1 << 20
+"""Bytes read at a time once the file's own size is used up (gzip, a file that grew), 1 MiB."""
+
+
+def read_at_most(fh: io.BufferedIOBase, max_bytes: int, *, size_hint: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of ``fh`` (one more tells a file over the limit), with
+    memory in proportion to what is read.
+
+    ``fh.read(max_bytes + 1)`` asks for the whole limit at once (CPython allocates the buffer
+    before it reads): 2 GiB for a 40 kB file, a MemoryError wherever 2 GiB of address space is
+    not to be had (``ulimit -v``, a container's limit, a 1 GB single-board computer; found in
+    review). The first read is sized by ``size_hint`` (a regular file's size: one read, no
+    copy), then blocks until the end or the limit.
+
+    Parameters
+    ----------
+    fh : io.BufferedIOBase
+        The open file, at its start.
+    max_bytes : int
+        The size limit, bytes.
+    size_hint : int
+        The expected size, bytes (``os.fstat(...).st_size``, or a block size when unknown).
+
+    Returns
+    -------
+    bytes
+        What was read: longer than ``max_bytes`` only when the file is.
+    """
+    first = fh.read(min(max_bytes, max(size_hint, 0)) + 1)
+    chunks = [first]
+    total = len(first)
+    while first and total <= max_bytes:
+        block = fh.read(min(_READ_BLOCK, max_bytes + 1 - total))
+        if not block:
+            break
+        chunks.append(block)
+        total += len(block)
+    return first if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] = UserError) -> str:
@@ -67,13 +109,13 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
         raise error(f"{path}: not a file")
     try:
         with path.open("rb") as fh:
-            raw = fh.read(max_bytes + 1)
+            raw = read_at_most(fh, max_bytes, size_hint=os.fstat(fh.fileno()).st_size)
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
     if raw[:2] == GZIP_MAGIC:
         try:
             with gzip.open(path) as fh:
-                raw = fh.read(max_bytes + 1)
+                raw = read_at_most(fh, max_bytes, size_hint=_READ_BLOCK)
         except (OSError, EOFError, zlib.error) as exc:
             raise error(f"{path}: damaged gzip file ({exc})") from None
     if looks_like_recording(raw[:_SNIFF_BYTES]):
