@@ -82,8 +82,9 @@ def test_target_median_ratio_error_005(ratio: float, pause: float) -> None:
 @functools.cache
 def _at_3_to_1(pause: float) -> Comparison:
     """Ours and the generating model's own fit at 3:1: section 7 of the report, on its
-    recordings (6 seeded 5 min recordings per rate, about 1050 breaths)."""
-    return compare(3.0, pause)
+    recordings (6 seeded 5 min recordings per rate, about 1050 breaths); the tied fit, which
+    no test reads, left out."""
+    return compare(3.0, pause, tied=False)
 
 
 def test_target_median_ratio_error_005_at_3_to_1_without_a_pause() -> None:
