@@ -73,6 +73,7 @@ from trainer.programs.model import (
     Step,
 )
 from trainer.programs.toml_lines import KeyLines, KeyPath
+from trainer.storage.safe_parse import toml_loads
 
 __all__ = ["NAME_PATTERN", "ProgramError", "load_program", "parse_program", "toml_error_line"]
 
@@ -506,7 +507,7 @@ def parse_program(
         and the field.
     """
     try:
-        data = tomllib.loads(text)
+        data = toml_loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProgramError(
             f"not valid TOML: {toml_error_problem(exc)}",

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from trainer.errors import UserError
 from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir, replacing
+from trainer.storage.safe_parse import json_loads
 
 MEDICAL_DISCLAIMER = (
     "Breathwise is a tool for practising and training your breathing. It is not a medical "
@@ -390,7 +391,7 @@ class ScreenStore:
         which is the safe side.
         """
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json_loads(self.path.read_text(encoding="utf-8"))
             return ScreenRecord.from_json(data)
         except (OSError, UnicodeDecodeError, ValueError):
             return None

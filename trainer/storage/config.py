@@ -29,6 +29,7 @@ from trainer.errors import BadArgument, UserError
 from trainer.programs.loader import NAME_PATTERN, toml_error_line, toml_error_problem
 from trainer.programs.toml_lines import KeyLines
 from trainer.storage.paths import config_dir, default_recordings_dir, replacing
+from trainer.storage.safe_parse import toml_loads
 
 SETTINGS_FILE = "settings.toml"
 
@@ -225,7 +226,7 @@ def _read_table(path: Path) -> tuple[str, dict[str, Any], KeyLines]:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: the settings file is not UTF-8 text") from None
     try:
-        table = tomllib.loads(text)
+        table = toml_loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path}:{toml_error_line(exc, text)}: settings file is not valid TOML: "
@@ -364,7 +365,7 @@ def save_setting(key: str, value: object, path: Path | None = None) -> Settings:
         wanted[key] = stored
     new_text = _edit_text(text, lines, key, stored)
     try:
-        if tomllib.loads(new_text) != wanted:
+        if toml_loads(new_text) != wanted:
             raise ValueError("line edit changed other keys")
     except (tomllib.TOMLDecodeError, ValueError):
         # The key was written in a way a line edit cannot handle: write the file afresh.

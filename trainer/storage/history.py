@@ -52,7 +52,6 @@ not valid UTF-8 keeps it as bytes (a BLOB in the ``path`` column: :func:`_path_t
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shlex
@@ -87,6 +86,7 @@ from trainer.storage.recording import (
     header_digest,
     read_header,
 )
+from trainer.storage.safe_parse import json_loads
 
 DB_NAME = "history.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -1813,7 +1813,7 @@ def _holds_sensor_data(recording: Path) -> bool:
             for line in handle:
                 # A cut-off last line or damage: not ours to judge here.
                 with suppress(ValueError):
-                    item = json.loads(line)
+                    item = json_loads(line)
                     if item.get("k") == "p" and _packet_has_data(item):
                         return True
     except (OSError, AttributeError):
@@ -1873,7 +1873,7 @@ def _exported_session(recording: Path) -> str | None:
 
     try:
         with recording.open("rb") as handle:
-            header = json.loads(handle.readline(_HEADER_MAX_BYTES))
+            header = json_loads(handle.readline(_HEADER_MAX_BYTES))
         return exported_session_of(header["settings"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -37,6 +37,7 @@ from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.coaching.pacer import BreathPattern
 from trainer.errors import UserError
 from trainer.session.summary import SessionSummary, checked_summary
+from trainer.storage.safe_parse import json_loads
 
 FORMAT_NAME = "breathwise-recording"
 FORMAT_VERSION = 1
@@ -784,7 +785,7 @@ def _parse_header(line: str | Unreadable, path: Path, complete: bool) -> Header:
     try:
         if isinstance(line, Unreadable):
             raise _Damage(line.reason)
-        obj = json.loads(line)
+        obj = json_loads(line)
     except (json.JSONDecodeError, _Damage) as exc:
         if looks_like_recording(line.head if isinstance(line, Unreadable) else line):
             # Ours, but the header line itself is broken: say which way.
@@ -1135,7 +1136,7 @@ def recorded_span_s(path: Path | str) -> float | None:
     # session): whichever parses, newest first.
     for line in reversed(tail.splitlines()):
         try:
-            record = json.loads(line)
+            record = json_loads(line)
         except ValueError:
             continue
         clock = record.get("m") if isinstance(record, dict) else None
@@ -1190,7 +1191,7 @@ def read_recording(path: Path | str) -> Recording:
                 continue
             parsed: Item | tuple[str, Any] | None = _parse_packet_line(line)
             if parsed is None:
-                obj = json.loads(line)
+                obj = json_loads(line)
                 if not isinstance(obj, dict):
                     raise _Damage(f"not a JSON object but {type(obj).__name__}")
                 parsed = _parse_item(obj)
