@@ -172,6 +172,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _say_interrupted() -> None:
+    """``breathwise: interrupted`` on stderr, if it is still there (a hang-up takes it)."""
+    with contextlib.suppress(OSError, ValueError):
+        print("breathwise: interrupted", file=sys.stderr, flush=True)
+
+
 def _run(args: list[str]) -> int:
     """:func:`run`'s work: the command, and its errors said in one line."""
     # Matplotlib logs two lines of advice on stderr when it cannot make its cache folder (a
@@ -188,9 +194,10 @@ def _run(args: list[str]) -> int:
             _preload(PRELOADED_BY.get(command or "", ()))
             if command == "export" and any("edf" in arg.lower() for arg in args):
                 _preload(("pyedflib",))  # the EDF writer; a CSV export does not need it
-        # Any other command is interrupted as Python does (KeyboardInterrupt), unwinding
-        # through what it writes so that no temporary file is left behind.
-        early_signals.release()
+        # Any other command is interrupted as Python interrupts (an exception: Ctrl+C,
+        # SIGTERM and SIGHUP alike), unwinding through what it writes so that no temporary
+        # file is left.
+        early_signals.unwind_on_signals()
     try:
         result = app(args=args, prog_name="breathwise", standalone_mode=False)
     except UserError as exc:
@@ -200,10 +207,13 @@ def _run(args: list[str]) -> int:
         print(f"breathwise: error: {exc.user_message()}", file=sys.stderr)
         return 1
     except typer.Abort:
-        print("breathwise: interrupted", file=sys.stderr)
+        _say_interrupted()
         return 130
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
+    except early_signals.Interrupted as exc:
+        _say_interrupted()
+        return 128 + exc.signum
     except typer.TyperException as exc:
         # Usage errors from the parser (typer >= 0.29 vendors click; these carry its interface).
         format_message = getattr(exc, "format_message", None)
@@ -215,7 +225,7 @@ def _run(args: list[str]) -> int:
         print(f"Try '{_help_command(exc)}' for help.", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
-        print("breathwise: interrupted", file=sys.stderr)
+        _say_interrupted()
         return 130
     except Exception as exc:  # a bug: said in words, its traceback kept in a file
         from trainer.cli.crash_report import report_bug

@@ -90,6 +90,59 @@ def release() -> None:
     _previous.clear()
 
 
+class Interrupted(BaseException):
+    """Ctrl+C, SIGTERM or SIGHUP during a command, raised where Python was, as Python raises
+    KeyboardInterrupt: what the command writes unwinds (its temporary files removed), and
+    :func:`trainer.cli.app.run` says so and returns 128 + the signal's number.
+
+    Not a KeyboardInterrupt: typer (>= 0.29) turns that into a silent status 130 before the
+    command line sees it, so every command but ``live`` ended with nothing said; and given
+    back the default action, SIGTERM (a supervisor, ``timeout``) or SIGHUP (the terminal
+    closed) killed an ``export`` where it stood, its temporary files left in the output
+    folder, status -15 or -1 to its parent (found in review). A ``BaseException``, so that no
+    ``except Exception`` takes it for a failure to note and go on from.
+
+    Attributes
+    ----------
+    signum : int
+        The signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_unwinding_pid = 0
+"""The process :func:`unwind_on_signals` was called in: a forked worker (``report DIR``'s
+process pool) inherits the handler, and is ended the default way instead."""
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != _unwinding_pid:
+        # A worker: an exception raised while it waits for work came out as a traceback.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    raise Interrupted(signum)
+
+
+def unwind_on_signals() -> None:
+    """:func:`release`, and on the command line SIGINT, SIGTERM and SIGHUP then raise
+    :class:`Interrupted`, for the commands that do not handle them themselves.
+
+    Not in a process that goes on after the command (a test calling
+    :func:`trainer.cli.app.run`): its handlers are left as :func:`release` leaves them.
+    """
+    global _unwinding_pid
+    release()
+    if not _command_line:
+        return
+    _unwinding_pid = os.getpid()
+    for sig in _signals():
+        signal.signal(sig, _raise_interrupted)
+
+
 def exit_with_on_signals(status: int) -> Callable[[], None]:
     """From now until the process ends, a SIGINT, SIGTERM or SIGHUP does not change how it
     ends: it exits at once with ``status``, and once the interpreter tears its modules down

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from trainer.cli.early_signals import Interrupted
 from trainer.errors import BadArgument, UserError
 
 
@@ -194,6 +195,16 @@ def _add_to_history(path: Path) -> None:
             stored = add_recording(path, progress=bar)
     except ExportOfHeldSession as exc:  # the history's rule, nobody's fault
         print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
+    except (KeyboardInterrupt, Interrupted):
+        # Where a long import's Ctrl+C lands: the recording is kept, and the same import again
+        # is refused (the file exists), so say how to add it (found in review).
+        with suppress(OSError, ValueError):
+            print(
+                f"note: not added to the history: interrupted; add it later with: "
+                f"{add_command(path)}",
+                file=sys.stderr,
+            )
+        raise
     except Exception as exc:  # a failure here must not hide that the recording was written
         problem = (
             exc.user_message() if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"

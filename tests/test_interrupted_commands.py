@@ -1,0 +1,113 @@
+"""A command interrupted after it has started says so, unwinds, and loses nothing.
+
+typer (>= 0.29) turns Ctrl+C into a silent ``Exit(130)`` before :func:`trainer.cli.app.run`
+sees it: every command but ``live`` ended with status 130 and nothing said. ``import``
+interrupted while adding its recording to the history kept the recording out of it with no
+word, and the same import again was refused (the file exists). SIGTERM and SIGHUP killed a
+command where it stood, leaving an export's temporary files behind (found in review).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from simulated_sessions import write_simulated
+
+from trainer.cli import early_signals
+from trainer.cli.app import run
+
+
+@pytest.fixture
+def command_line(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process as the command line (``breathwise``), its signal handlers put back
+    afterwards."""
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    kept = {sig: signal.getsignal(sig) for sig in signals}
+    monkeypatch.setattr(early_signals, "_command_line", True)
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+
+
+def _signalled(sig: signal.Signals) -> Callable[..., Any]:
+    """A stand-in for a step of a command: the signal arrives there."""
+
+    def step(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), sig)
+        time.sleep(5)  # the handler runs before this ends
+        raise AssertionError("the signal was not raised")
+
+    return step
+
+
+def _rr_list(path: Path) -> Path:
+    path.write_text("\n".join(str(800 + 20 * (k % 7)) for k in range(400)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.usefixtures("command_line")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_a_command_says_interrupted(
+    sig: signal.Signals,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("trainer.cli.hrv.analyse_rr", _signalled(sig))
+    assert run(["hrv", str(_rr_list(tmp_path / "rr.txt"))]) == 128 + sig
+    assert capsys.readouterr().err == "breathwise: interrupted\n"
+
+
+@pytest.mark.usefixtures("command_line")
+def test_import_interrupted_in_the_history_step_says_how_to_add_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "imported.bwr"
+    monkeypatch.setattr("trainer.storage.history.add_recording", _signalled(signal.SIGINT))
+    assert run(["import", str(_rr_list(tmp_path / "rr.txt")), "-o", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert out.exists()  # the recording is kept
+    assert "note: not added to the history: interrupted; add it later with: breathwise " in err
+    assert f"history --add {out}" in err
+    assert err.endswith("breathwise: interrupted\n")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.usefixtures("command_line")
+def test_sigterm_or_sighup_during_an_export_unwinds_and_leaves_no_temporary_file(
+    sig: signal.Signals,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from trainer.storage import export as export_module
+
+    recording = write_simulated(tmp_path / "session.bwr", 60.0, seed=4)
+    real_fields = export_module._span_fields
+    calls = 0
+
+    def fields_then_signalled(*args: Any) -> Any:
+        # Called for each pacer row as pacer.csv is written: the 4th file, 3 already written
+        # under their temporary names.
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            os.kill(os.getpid(), sig)
+            time.sleep(5)
+        return real_fields(*args)
+
+    monkeypatch.setattr(export_module, "_span_fields", fields_then_signalled)
+    out = tmp_path / "exported"
+    out.mkdir()
+    assert run(["export", str(recording), "-o", str(out)]) == 128 + sig
+    assert capsys.readouterr().err.endswith("breathwise: interrupted\n")
+    assert calls == 3
+    assert list(out.iterdir()) == []  # no temporary file, no half-written export
