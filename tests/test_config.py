@@ -174,6 +174,13 @@ def test_config_commands(config_dir: Path) -> None:
     result = runner.invoke(app, ["show"])
     assert result.exit_code == 0
     assert str(config_dir / "settings.toml") in result.stdout
+    # Where the history and the other personal data are: named nowhere before (review).
+    from trainer.storage.paths import data_dir
+
+    assert (
+        f"your data (history, safety answers, progress chart, crash reports): {data_dir()}\n"
+        in result.stdout
+    )
     assert "resonance_rate_bpm = 5.5" in result.stdout
     assert "sound              = true" in result.stdout
     # Where the built-in programs are, to copy from: an installed wheel has no source tree to

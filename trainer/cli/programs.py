@@ -23,6 +23,7 @@ from trainer.storage.config import (
     settings_as_text,
     settings_path,
 )
+from trainer.storage.paths import data_dir
 
 
 def format_length(total_s: float) -> str:
@@ -59,13 +60,21 @@ def programs() -> None:
 
 
 def config_show() -> None:
-    """Show the settings, where they are stored, and where your own programs go."""
+    """Show the settings, where they are stored, where your data and your own programs are.
+
+    Your data is the history, the safety answers, the progress chart and crash reports
+    (BREATHWISE_DATA_DIR moves it); recordings go to the recordings folder shown. Deleting
+    those two folders erases everything Breathwise kept about you.
+    """
     path = settings_path()
     settings = load_settings(path)
     shown = settings_as_text(settings)
     width = max(len(key) for key in SETTING_KEYS)
     state = "" if path.exists() else " (not created yet: all defaults)"
     typer.echo(f"settings file: {path}{state}")
+    # The folder holding the health data besides the recordings (found in review: named
+    # nowhere, so a person could not find or erase it).
+    typer.echo(f"your data (history, safety answers, progress chart, crash reports): {data_dir()}")
     typer.echo(f"your programs: {user_programs_dir()}")
     typer.echo(f"built-in programs (examples to copy): {builtin_programs_dir()}")
     typer.echo()
