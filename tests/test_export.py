@@ -736,3 +736,30 @@ def test_edf_header_names_the_software_beside_a_long_device_name(tmp_path: Path)
     software = read_recording(sample).header.software.replace(" ", "_")
     assert field.rstrip().endswith(" " + software), field
     assert " NeuroKit2_bio_resting" in field
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["report"], ["export", "--format", "edf", "--force"]],
+    ids=["report", "export-edf"],
+)
+def test_an_output_that_is_the_recording_read_is_refused(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report sess.png -o sess.png` (a recording not named .bwr) replaced the recording with
+    its own report, and `export x.edf -f edf -o x.edf --force` with its export (found in
+    review): the recording is lost for good, so it is refused whatever the options."""
+    from trainer.cli.app import run
+
+    name = "sess.png" if command[0] == "report" else "sess.edf"
+    recording = write_simulated(tmp_path / name, 30.0, seed=2)
+    before = recording.read_bytes()
+    link = tmp_path / "link"
+    link.symlink_to(recording)
+    for output in (recording, link):
+        assert run([command[0], str(recording), *command[1:], "-o", str(output)]) == 2
+        assert capsys.readouterr().err == (
+            f"breathwise: error: -o {output} is the recording being read: writing there would "
+            "replace it — choose another name for -o\n"
+        )
+    assert recording.read_bytes() == before

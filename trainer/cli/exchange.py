@@ -48,7 +48,9 @@ def export(
     """
     from trainer.cli.progress_bar import long_work_bar, recording_is_long
     from trainer.storage.export import export_recording
+    from trainer.storage.paths import refuse_output_over_input
 
+    refuse_output_over_input(output, file)
     with long_work_bar(f"exporting {file.name}", recording_is_long(file)) as progress:
         written = export_recording(file, format, output, force=force, progress=progress)
     for path in written:

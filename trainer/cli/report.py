@@ -155,7 +155,10 @@ def report(
         _batch(path, output, suffix, jobs, scheduler, no_reports)
         return
     from trainer.reports.report import report_recording
+    from trainer.storage.paths import refuse_output_over_input
     from trainer.storage.recording import STILL_RECORDING_NOTE, being_written
+
+    refuse_output_over_input(output, path)
 
     if being_written(path):
         # Its page says "still being recorded" where a killed session's says "cut short".

@@ -248,6 +248,42 @@ def write_csvs(tables: Sequence[CsvTable]) -> list[Path]:
     return paths
 
 
+def refuse_output_over_input(output: Path | None, source: Path, option: str = "-o") -> None:
+    """Refuse an output file that is the very file being read.
+
+    ``report sess.png -o sess.png`` replaced the recording it read with its report, with no
+    ``--force`` asked (a recording renamed when mailed, or a slip of the shell's completion;
+    found in review): the input is lost for good, so no option allows it.
+
+    Parameters
+    ----------
+    output : Path or None
+        The output as typed (``None``: the command's default, never the input).
+    source : Path
+        The file read.
+    option : str
+        The option that named ``output``, for the message.
+
+    Raises
+    ------
+    BadArgument
+        ``output`` is ``source`` (the same file, by any path or link).
+    """
+    from trainer.errors import BadArgument
+
+    if output is None:
+        return
+    try:
+        same = output.is_file() and os.path.samefile(output, source)
+    except OSError:
+        return  # either cannot be looked at: the command's own checks say why
+    if same:
+        raise BadArgument(
+            f"{option} {output} is the recording being read: writing there would replace it",
+            f"choose another name for {option}",
+        )
+
+
 def check_output_path(path: Path, what: str, example: str, option: str = "-o") -> Path:
     """Refuse a user-given output path that is ``-`` or whose folder does not exist.
 
