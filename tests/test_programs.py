@@ -196,6 +196,26 @@ def test_deep_breathing_is_four_in_eight_out(empty_user_dir: Path) -> None:
     paced = [s.breathing for s in program.steps if isinstance(s.breathing, Paced)]
     patterns = {p.start.resolve(None) for p in paced}
     assert patterns == {BreathPattern(4.0, 8.0)}
+    # "out for 8 (or at least longer than the in-breath)": the coach accepts down to 1.1.
+    assert {p.min_ratio for p in paced} == {1.1}
+    timeline = ProgramTimeline(program)
+    assert timeline.at(60.0).min_ratio == 1.1
+    assert timeline.at(60.0).target_ratio == 2.0
+    assert timeline.at(10.0).min_ratio is None  # "Get comfortable", own rhythm
+
+
+def test_a_pace_floor_is_kept_in_the_recorded_plan_and_left_out_where_there_is_none() -> None:
+    """A replay coaches from the plan in the recording: it must carry ``min_ratio``, and plans
+    without one are written as before (recordings made before the field read the same)."""
+    from trainer.storage.program_codec import ProgramPlan, plan_from_json, plan_to_json
+
+    text = _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 1.2 }")
+    program = parse_program(text, name="mine", source="mine.toml")
+    data = plan_to_json(ProgramPlan(program))
+    assert data["steps"][0]["breathing"]["min_ratio"] == 1.2
+    assert plan_from_json(data).program.steps == program.steps
+    plain = parse_program(VALID, name="mine", source="mine.toml")
+    assert "min_ratio" not in plan_to_json(ProgramPlan(plain))["steps"][0]["breathing"]
 
 
 def test_back_release_cards_count_repetitions_and_switch_sides(empty_user_dir: Path) -> None:
@@ -398,6 +418,20 @@ MALFORMED = [
         "cue[1].every_repetition",
         "needs a counted step",
     ),
+    # The least ratio a pace accepts lies at or below its own, and only a pace has one.
+    (
+        _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 1.6 }"),
+        10,
+        "breathing.min_ratio",
+        "at most the pace's own exhale:inhale ratio (1.5)",
+    ),
+    (
+        _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 0 }"),
+        10,
+        "breathing.min_ratio",
+        "at least 0.2",
+    ),
+    (_with("ratio = 1.5", "ratio = 1.5, min_ratio = 1"), 22, "min_ratio", "own = true"),
     # A step in repetitions or on sides is an exercise: the file says whether it is a back one.
     (_with("back_focused = false\n", ""), 18, "step 2", "must say whether it works on the back"),
     (

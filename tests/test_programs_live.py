@@ -506,6 +506,22 @@ def test_a_breathe_naturally_step_asks_nothing_and_a_step_judges_its_own_breaths
     assert replay_lines(done.path) == done.lines
 
 
+def test_deep_breathing_accepts_an_out_breath_longer_than_the_in_breath(tmp_path: Path) -> None:
+    """Found in review: the program's tip (and docs/reference/programs.md: "or at least longer
+    than the in-breath") allows a shorter out-breath than 8 s, but someone breathing 4 s in
+    and 6 s out on the pacer's rhythm heard "Lengthen the out-breath" 12 times in 5 minutes.
+    The replay, coaching from the plan in the recording, says the same."""
+    from trainer.session.pipeline import BreathEvent
+
+    program = CATALOG.get("deep-breathing-4-8")
+    done = run_program(tmp_path, program, person=PersonModel(seed=3, ratio_bias=0.75))
+    paced = [e for e in done.events if isinstance(e, BreathEvent) and e.paced]
+    assert len(paced) > 20
+    assert all(1.2 < e.breath.ratio < 1.9 for e in paced if e.breath.quality == "good")
+    assert not any(e.feedback.cue == "Lengthen the out-breath" for e in paced)
+    assert replay_lines(done.path) == done.lines
+
+
 def test_a_bad_program_in_the_settings_names_the_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

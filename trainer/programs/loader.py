@@ -27,6 +27,9 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     #   or { inhale_s = 2, exhale_s = 4, end = { inhale_s = 4, exhale_s = 8 }, change_every_s = 60 }
     #   or { rate_bpm = 6.0, ratio = 1.0 }  or  { rate_bpm = "personal" }
     #   any paced one may add hold_in_s = 2 and/or hold_out_s = 2 (holds after in/out, s)
+    #   and min_ratio = 1.1: the least exhale:inhale ratio that is fine (at most the pace's
+    #   own): the coach asks for a longer out-breath only below it, and praises only the
+    #   pace's own ratio
     transition = true                  # optional: a posture change or a side switch, breathed
     #                                      freely (own = true)
     scored = true                      # optional: kind = "resonance_assessment" scores this
@@ -54,6 +57,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from trainer.coaching.coach import target_ratio
 from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 from trainer.programs.model import (
     MAX_REPETITIONS,
@@ -112,7 +116,7 @@ _STEP_KEYS = (
     "caution",
 )
 _PATTERN_KEYS = ("inhale_s", "exhale_s", "hold_in_s", "hold_out_s", "rate_bpm", "ratio")
-_BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s")
+_BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s", "min_ratio")
 _CUE_KEYS = ("at_s", "text", "every_repetition")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
@@ -317,18 +321,53 @@ def _breathing(check: _Checker, value: object, path: KeyPath) -> Breathing:
         ratio = check.optional_number(table, "ratio", path, low=MIN_RATIO, high=MAX_RATIO)
         return OwnRhythm(target_ratio=ratio)
     start = _pattern(check, {k: v for k, v in table.items() if k in _PATTERN_KEYS}, path)
-    if "end" not in table:
-        if "change_every_s" in table:
-            check.fail((*path, "change_every_s"), "only used with end (a slowing pattern)")
-        return Paced(start=start)
-    end_path = (*path, "end")
-    end_table = check.table(table["end"], end_path)
-    check.keys(end_table, end_path, _PATTERN_KEYS)
-    end = _pattern(check, end_table, end_path)
-    every = check.optional_number(
-        table, "change_every_s", path, low=1.0, high=MAX_STEP_S, unit=" s"
+    end: PatternSpec | None = None
+    every: float | None = None
+    if "end" in table:
+        end_path = (*path, "end")
+        end_table = check.table(table["end"], end_path)
+        check.keys(end_table, end_path, _PATTERN_KEYS)
+        end = _pattern(check, end_table, end_path)
+        every = check.optional_number(
+            table, "change_every_s", path, low=1.0, high=MAX_STEP_S, unit=" s"
+        )
+    elif "change_every_s" in table:
+        check.fail((*path, "change_every_s"), "only used with end (a slowing pattern)")
+    floor = _min_ratio(check, table, path, (start,) if end is None else (start, end))
+    return Paced(
+        start=start,
+        end=end,
+        change_every_s=30.0 if every is None else every,
+        min_ratio=floor,
     )
-    return Paced(start=start, end=end, change_every_s=30.0 if every is None else every)
+
+
+def _min_ratio(
+    check: _Checker, table: Mapping[str, Any], path: KeyPath, specs: Sequence[PatternSpec]
+) -> float | None:
+    """``min_ratio``, checked to lie at or below the ratio of every pattern it relaxes.
+
+    A floor above the pattern's own ratio would have the coach correct the very breathing the
+    pacer leads; the ratio compared is the one the coach judges against
+    (:func:`trainer.coaching.coach.target_ratio`, a hold at the top counted as inhale), or for
+    a personal rate, not known until the session, the written ``ratio``.
+    """
+    floor = check.optional_number(table, "min_ratio", path, low=MIN_RATIO, high=MAX_RATIO)
+    if floor is None:
+        return None
+    for spec in specs:
+        asked = (
+            spec.ratio
+            if isinstance(spec, RatePattern) and spec.personal
+            else target_ratio(spec.resolve(None))
+        )
+        if floor > asked:
+            check.fail(
+                (*path, "min_ratio"),
+                f"must be at most the pace's own exhale:inhale ratio ({asked:.3g}), got "
+                f"{floor:g}: it is the least out-breath the coach accepts below that",
+            )
+    return floor
 
 
 def _posture(check: _Checker, value: object, path: KeyPath) -> Posture:

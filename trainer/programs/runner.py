@@ -100,6 +100,9 @@ class TimelineState:
         Whether the program is over.
     next_title : str or None
         Title of the next step, for "next: ..." hints.
+    min_ratio : float or None
+        The least exhale:inhale ratio the step accepts below ``target_ratio``
+        (:attr:`~trainer.programs.model.Paced.min_ratio`); ``None`` when it names none.
     """
 
     step: Step
@@ -118,6 +121,7 @@ class TimelineState:
     left_s: float
     finished: bool
     next_title: str | None
+    min_ratio: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +345,7 @@ class ProgramTimeline:
             left_s=total - rel,
             finished=finished,
             next_title=steps[index + 1].title if index + 1 < len(steps) else None,
+            min_ratio=breathing.min_ratio if isinstance(breathing, Paced) else None,
         )
 
     def pattern_at(self, t_s: float) -> BreathPattern | None:
