@@ -191,6 +191,28 @@ def test_relaxation_response_coaches_own_rhythm_and_stretches(empty_user_dir: Pa
         fixed.with_total_duration(600.0)
 
 
+def test_an_eyes_closed_programs_cues_chime_and_its_first_card_says_to_look_then(
+    empty_user_dir: Path,
+) -> None:
+    """Found in review: the relaxation response's cues within its 12-minute step (at 2, 5 and
+    9 min) were text only, with the eyes closed and no word to open them: chimes were at
+    [0, 90, 810] s, at the step changes alone."""
+    catalog = load_catalog(empty_user_dir)
+    for name in ("relaxation-response", "spine-body-scan"):
+        program = catalog.get(name)
+        assert program.eyes_closed
+        timeline = ProgramTimeline(program)
+        cue_times = {e.t_s for e in timeline.all_events if e.kind is EventKind.CUE}
+        step_times = {e.t_s for e in timeline.all_events if e.kind is EventKind.STEP}
+        assert cue_times and set(timeline.sound_cue_times_s()) == cue_times | step_times
+        assert "chime" in program.steps[0].text and "open your eyes" in program.steps[0].text
+    relax = ProgramTimeline(catalog.get("relaxation-response"))
+    assert relax.sound_cue_times_s() == [0.0, 40.0, 90.0, 210.0, 390.0, 630.0, 810.0]
+    # Eyes open: the cue is read where it shows, and only the steps chime.
+    deep = ProgramTimeline(catalog.get("deep-breathing-4-8"))
+    assert deep.sound_cue_times_s() == [0.0, 30.0, 330.0]
+
+
 def test_deep_breathing_is_four_in_eight_out(empty_user_dir: Path) -> None:
     program = load_catalog(empty_user_dir).get("deep-breathing-4-8")
     paced = [s.breathing for s in program.steps if isinstance(s.breathing, Paced)]

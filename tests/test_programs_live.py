@@ -388,6 +388,8 @@ def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
     assert run(_briefly("spine-body-scan", tmp_path)) == 0
     err = capsys.readouterr().err
     assert "done with the eyes closed, but the sound is off" in err
+    # The cues within a step chime too now: the warning names what goes silent.
+    assert "the chime at each new stage or tip and the end bell will be silent" in err
     assert "--sound turns it on" in err
 
 

@@ -12,7 +12,9 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     tips = ["..."]                     # shown before the start and until the first cue
     caution = "..."                    # optional: default caution line of every step but
     #                                      transitions (a step's own caution = "..." overrides)
-    eyes_closed = false                # true: warned before the start when there is no sound
+    eyes_closed = false                # true: cues chime as steps do (say in the first step's
+    #                                      text to glance at the screen then); warned before
+    #                                      the start when there is no sound
     recommended_minutes = [10, 20]     # optional: outside it, --minutes warns
     posture = "sitting"                # default for steps that do not say
     breathing = { inhale_s = 4, exhale_s = 8 }   # default for steps that do not say

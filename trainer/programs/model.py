@@ -387,8 +387,9 @@ class Program:
     tips : tuple of str
         Advice shown before the start (when to practise, what helps).
     eyes_closed : bool
-        Done with the eyes closed: the step changes and the end reach the person by sound
-        only, so a session without sound is warned about before it starts.
+        Done with the eyes closed: the step changes, the cues and the end reach the person by
+        sound only (a chime, then a glance at the screen), so a session without sound is
+        warned about before it starts.
     recommended_minutes : tuple of float or None
         The length the practice is meant to have, ``(shortest, longest)`` in minutes (the
         relaxation response: 10-20 min); ``--minutes`` outside it is run, with a warning.
