@@ -445,7 +445,13 @@ MALFORMED = [
         _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 1.6 }"),
         10,
         "breathing.min_ratio",
-        "at most the pace's own exhale:inhale ratio (1.5)",
+        "at most 1.36, 10 % below the pace's own exhale:inhale ratio (1.5)",
+    ),
+    (
+        _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 1.4 }"),
+        10,
+        "breathing.min_ratio",
+        "where the coach's praise begins, got 1.4",
     ),
     (
         _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 0 }"),

@@ -64,8 +64,9 @@ FLOOR_CUE = (0.0, 0.0)
 """A pace that names the least ratio it accepts below its own (``min_ratio`` of
 :meth:`Coach.assess`): the exhale cue is on while the window's median is below that floor and
 off at it, so breathing at or above the floor is never told to lengthen the out-breath. No
-band is needed against flip-flopping: praise needs the median near the pace's own ratio, well
-above the floor, so across it the coach only turns a correction on or off."""
+band is needed against flip-flopping: praise needs the median within 10 % of the pace's own
+ratio, and the program loader keeps a floor below that, so across the floor the coach only
+turns a correction on or off."""
 OWN_RATIO_CUE = (math.log(1.10), 0.0)
 """Own-rhythm mode: exhale cue on when the ratio is 10 % short of the target, off at the
 target."""

@@ -29,8 +29,8 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     #   or { inhale_s = 2, exhale_s = 4, end = { inhale_s = 4, exhale_s = 8 }, change_every_s = 60 }
     #   or { rate_bpm = 6.0, ratio = 1.0 }  or  { rate_bpm = "personal" }
     #   any paced one may add hold_in_s = 2 and/or hold_out_s = 2 (holds after in/out, s)
-    #   and min_ratio = 1.1: the least exhale:inhale ratio that is fine (at most the pace's
-    #   own): the coach asks for a longer out-breath only below it, and praises only the
+    #   and min_ratio = 1.1: the least exhale:inhale ratio that is fine (at least 10 % below
+    #   the pace's own): the coach asks for a longer out-breath only below it, and praises only the
     #   pace's own ratio
     transition = true                  # optional: a posture change or a side switch, breathed
     #                                      freely (own = true)
@@ -59,7 +59,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from trainer.coaching.coach import target_ratio
+from trainer.coaching.coach import RATIO_CUE, target_ratio
 from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 from trainer.programs.model import (
     MAX_REPETITIONS,
@@ -347,10 +347,12 @@ def _breathing(check: _Checker, value: object, path: KeyPath) -> Breathing:
 def _min_ratio(
     check: _Checker, table: Mapping[str, Any], path: KeyPath, specs: Sequence[PatternSpec]
 ) -> float | None:
-    """``min_ratio``, checked to lie at or below the ratio of every pattern it relaxes.
+    """``min_ratio``, checked to lie at least 10 % below the ratio of every pattern it relaxes.
 
-    A floor above the pattern's own ratio would have the coach correct the very breathing the
-    pacer leads; the ratio compared is the one the coach judges against
+    The coach praises a ratio within 10 % of the pace's own (:data:`RATIO_CUE`'s off
+    threshold) and corrects one below the floor: a floor in that band would have praise and
+    correction alternate over the same breathing, and one above the pace's ratio would correct
+    the very breathing the pacer leads. The ratio compared is the one the coach judges against
     (:func:`trainer.coaching.coach.target_ratio`, a hold at the top counted as inhale), or for
     a personal rate, not known until the session, the written ``ratio``.
     """
@@ -363,11 +365,12 @@ def _min_ratio(
             if isinstance(spec, RatePattern) and spec.personal
             else target_ratio(spec.resolve(None))
         )
-        if floor > asked:
+        highest = asked / math.exp(RATIO_CUE[1])
+        if floor > highest:
             check.fail(
                 (*path, "min_ratio"),
-                f"must be at most the pace's own exhale:inhale ratio ({asked:.3g}), got "
-                f"{floor:g}: it is the least out-breath the coach accepts below that",
+                f"must be at most {highest:.3g}, 10 % below the pace's own exhale:inhale ratio "
+                f"({asked:.3g}) where the coach's praise begins, got {floor:g}",
             )
     return floor
 
