@@ -476,3 +476,53 @@ def test_no_praise_on_a_breath_that_scored_badly() -> None:
     assert odd.follow_score < PRAISE_MIN_SCORE and odd.cue is None
     fb = breathe(coach, pacer, 1, 4.0, 8.0, start_s=27.5)
     assert all(f.cue in (None, CUE_IN_RHYTHM) for f in fb)
+
+
+def _paced_breaths(
+    coach: Coach, pacer: Pacer, n: int, exhale_s: float, *, min_ratio: float | None
+) -> list[Feedback]:
+    """``n`` breaths of 4 s in and ``exhale_s`` out on the 12 s 4/8 pacer's onsets, the rest of
+    each cycle a pause: someone who keeps the pacer's rhythm with a shorter out-breath."""
+    return [
+        coach.assess(
+            make_breath(12.0 * i, 4.0, exhale_s, pause_s=8.0 - exhale_s),
+            pacer,
+            min_ratio=min_ratio,
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_pace_with_a_floor_does_not_correct_an_out_breath_at_or_above_it() -> None:
+    """Found in review: deep breathing 4-8 says "out for 8 (or at least longer than the
+    in-breath)" and its tip says so, but 4 s in / 6 s out (ratio 1.5) was told "Lengthen the
+    out-breath" every second breath, for as long as the person kept to the tip."""
+    pacer, coach = Pacer(FOUR_EIGHT), Coach()
+    fb = _paced_breaths(coach, pacer, 12, 6.0, min_ratio=1.1)
+    assert cues(fb) == []
+    # The score still says how closely the 4/8 pacer was followed (1.5 against 2: 85).
+    assert {f.follow_score for f in fb} == {85}
+    # At the floor itself, still nothing to correct.
+    fb = _paced_breaths(Coach(), Pacer(FOUR_EIGHT), 12, 4.4, min_ratio=1.1)
+    assert cues(fb) == []
+    # Without the floor the same breathing is corrected, as any pace's is 25 % short.
+    fb = _paced_breaths(Coach(), Pacer(FOUR_EIGHT), 12, 6.0, min_ratio=None)
+    assert CUE_LONGER_EXHALE in cues(fb)
+
+
+def test_a_floor_still_corrects_below_it_and_praises_only_the_full_pace() -> None:
+    # 1:1 is below "longer than the in-breath".
+    fb = _paced_breaths(Coach(), Pacer(FOUR_EIGHT), 6, 4.0, min_ratio=1.1)
+    assert cues(fb)[0] == CUE_LONGER_EXHALE
+    # 1.05 is below the floor too, though 25 % short of 1.1 it is not.
+    fb = _paced_breaths(Coach(), Pacer(FOUR_EIGHT), 6, 4.2, min_ratio=1.1)
+    assert cues(fb)[0] == CUE_LONGER_EXHALE
+    # The full 4/8 is praised; 1.5, accepted, is not.
+    assert cues(_paced_breaths(Coach(), Pacer(FOUR_EIGHT), 4, 8.0, min_ratio=1.1)) == [
+        CUE_IN_RHYTHM
+    ]
+    accepted = _paced_breaths(Coach(), Pacer(FOUR_EIGHT), 12, 6.0, min_ratio=1.1)
+    assert CUE_IN_RHYTHM not in cues(accepted)
+    # A floor at or above the pace's own ratio changes nothing.
+    fb = _paced_breaths(Coach(), Pacer(FOUR_EIGHT), 12, 6.0, min_ratio=2.0)
+    assert CUE_LONGER_EXHALE in cues(fb)

@@ -191,11 +191,53 @@ def test_relaxation_response_coaches_own_rhythm_and_stretches(empty_user_dir: Pa
         fixed.with_total_duration(600.0)
 
 
+def test_an_eyes_closed_programs_cues_chime_and_its_first_card_says_to_look_then(
+    empty_user_dir: Path,
+) -> None:
+    """Found in review: the relaxation response's cues within its 12-minute step (at 2, 5 and
+    9 min) were text only, with the eyes closed and no word to open them: chimes were at
+    [0, 90, 810] s, at the step changes alone."""
+    catalog = load_catalog(empty_user_dir)
+    for name in ("relaxation-response", "spine-body-scan"):
+        program = catalog.get(name)
+        assert program.eyes_closed
+        timeline = ProgramTimeline(program)
+        cue_times = {e.t_s for e in timeline.all_events if e.kind is EventKind.CUE}
+        step_times = {e.t_s for e in timeline.all_events if e.kind is EventKind.STEP}
+        assert cue_times and set(timeline.sound_cue_times_s()) == cue_times | step_times
+        assert "chime" in program.steps[0].text and "open your eyes" in program.steps[0].text
+    relax = ProgramTimeline(catalog.get("relaxation-response"))
+    assert relax.sound_cue_times_s() == [0.0, 40.0, 90.0, 210.0, 390.0, 630.0, 810.0]
+    # Eyes open: the cue is read where it shows, and only the steps chime.
+    deep = ProgramTimeline(catalog.get("deep-breathing-4-8"))
+    assert deep.sound_cue_times_s() == [0.0, 30.0, 330.0]
+
+
 def test_deep_breathing_is_four_in_eight_out(empty_user_dir: Path) -> None:
     program = load_catalog(empty_user_dir).get("deep-breathing-4-8")
     paced = [s.breathing for s in program.steps if isinstance(s.breathing, Paced)]
     patterns = {p.start.resolve(None) for p in paced}
     assert patterns == {BreathPattern(4.0, 8.0)}
+    # "out for 8 (or at least longer than the in-breath)": the coach accepts down to 1.1.
+    assert {p.min_ratio for p in paced} == {1.1}
+    timeline = ProgramTimeline(program)
+    assert timeline.at(60.0).min_ratio == 1.1
+    assert timeline.at(60.0).target_ratio == 2.0
+    assert timeline.at(10.0).min_ratio is None  # "Get comfortable", own rhythm
+
+
+def test_a_pace_floor_is_kept_in_the_recorded_plan_and_left_out_where_there_is_none() -> None:
+    """A replay coaches from the plan in the recording: it must carry ``min_ratio``, and plans
+    without one are written as before (recordings made before the field read the same)."""
+    from trainer.storage.program_codec import ProgramPlan, plan_from_json, plan_to_json
+
+    text = _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 1.2 }")
+    program = parse_program(text, name="mine", source="mine.toml")
+    data = plan_to_json(ProgramPlan(program))
+    assert data["steps"][0]["breathing"]["min_ratio"] == 1.2
+    assert plan_from_json(data).program.steps == program.steps
+    plain = parse_program(VALID, name="mine", source="mine.toml")
+    assert "min_ratio" not in plan_to_json(ProgramPlan(plain))["steps"][0]["breathing"]
 
 
 def test_back_release_cards_count_repetitions_and_switch_sides(empty_user_dir: Path) -> None:
@@ -398,6 +440,26 @@ MALFORMED = [
         "cue[1].every_repetition",
         "needs a counted step",
     ),
+    # The least ratio a pace accepts lies at or below its own, and only a pace has one.
+    (
+        _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 1.6 }"),
+        10,
+        "breathing.min_ratio",
+        "at most 1.36, 10 % below the pace's own exhale:inhale ratio (1.5)",
+    ),
+    (
+        _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 1.4 }"),
+        10,
+        "breathing.min_ratio",
+        "where the coach's praise begins, got 1.4",
+    ),
+    (
+        _with("inhale_s = 4, exhale_s = 6 }", "inhale_s = 4, exhale_s = 6, min_ratio = 0 }"),
+        10,
+        "breathing.min_ratio",
+        "at least 0.2",
+    ),
+    (_with("ratio = 1.5", "ratio = 1.5, min_ratio = 1"), 22, "min_ratio", "own = true"),
     # A step in repetitions or on sides is an exercise: the file says whether it is a back one.
     (_with("back_focused = false\n", ""), 18, "step 2", "must say whether it works on the back"),
     (

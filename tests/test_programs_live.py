@@ -419,6 +419,8 @@ def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
     assert run(_briefly("spine-body-scan", tmp_path)) == 0
     err = capsys.readouterr().err
     assert "done with the eyes closed, but the sound is off" in err
+    # The cues within a step chime too now: the warning names what goes silent.
+    assert "the chime at each new stage or tip and the end bell will be silent" in err
     assert "--sound turns it on" in err
 
 
@@ -534,6 +536,22 @@ def test_a_breathe_naturally_step_asks_nothing_and_a_step_judges_its_own_breaths
     lines = [line for line in done.lines if line.startswith("breath ")]
     assert all("follow   -" in line for line in lines[: len(before)])
     assert not any("Lengthen" in line for line in lines[: len(before)])
+    assert replay_lines(done.path) == done.lines
+
+
+def test_deep_breathing_accepts_an_out_breath_longer_than_the_in_breath(tmp_path: Path) -> None:
+    """Found in review: the program's tip (and docs/reference/programs.md: "or at least longer
+    than the in-breath") allows a shorter out-breath than 8 s, but someone breathing 4 s in
+    and 6 s out on the pacer's rhythm heard "Lengthen the out-breath" 12 times in 5 minutes.
+    The replay, coaching from the plan in the recording, says the same."""
+    from trainer.session.pipeline import BreathEvent
+
+    program = CATALOG.get("deep-breathing-4-8")
+    done = run_program(tmp_path, program, person=PersonModel(seed=3, ratio_bias=0.75))
+    paced = [e for e in done.events if isinstance(e, BreathEvent) and e.paced]
+    assert len(paced) > 20
+    assert all(1.2 < e.breath.ratio < 1.9 for e in paced if e.breath.quality == "good")
+    assert not any(e.feedback.cue == "Lengthen the out-breath" for e in paced)
     assert replay_lines(done.path) == done.lines
 
 

@@ -60,6 +60,13 @@ RATE_CUE = (0.10, 0.05)
 """Relative rate error that switches the rate cue on / off (10 % / 5 % of the target rate)."""
 RATIO_CUE = (math.log(1.25), math.log(1.10))
 """``|ln(measured / target ratio)|`` that switches an exhale cue on / off (25 % / 10 % off)."""
+FLOOR_CUE = (0.0, 0.0)
+"""A pace that names the least ratio it accepts below its own (``min_ratio`` of
+:meth:`Coach.assess`): the exhale cue is on while the window's median is below that floor and
+off at it, so breathing at or above the floor is never told to lengthen the out-breath. No
+band is needed against flip-flopping: praise needs the median within 10 % of the pace's own
+ratio, and the program loader keeps a floor below that, so across the floor the coach only
+turns a correction on or off."""
 OWN_RATIO_CUE = (math.log(1.10), 0.0)
 """Own-rhythm mode: exhale cue on when the ratio is 10 % short of the target, off at the
 target."""
@@ -248,6 +255,8 @@ class _Sample:
     rel_rate: float
     log_ratio: float
     lag_fraction: float
+    floor_margin: float = math.nan
+    """``ln(measured / min_ratio)`` when the pace accepts less than its own ratio, else nan."""
 
 
 class Coach:
@@ -307,7 +316,14 @@ class Coach:
         self._last_cue_s = -math.inf
         self._last_pace_s = -math.inf
 
-    def assess(self, breath: Breath, pacer: Pacer, *, paused: bool | None = None) -> Feedback:
+    def assess(
+        self,
+        breath: Breath,
+        pacer: Pacer,
+        *,
+        paused: bool | None = None,
+        min_ratio: float | None = None,
+    ) -> Feedback:
         """Compare ``breath`` with the pacer target at its inhale onset.
 
         Parameters
@@ -319,6 +335,14 @@ class Coach:
         paused : bool, optional
             Whether the breath counts as taken while paused (the pipeline's rule: more than
             half of it in a pause); by default, whether the pacer was paused at its onset.
+        min_ratio : float, optional
+            The least exhale:inhale ratio the step accepts (a program's ``min_ratio``, e.g.
+            deep breathing 4-8's "or at least longer than the in-breath"): "Lengthen the
+            out-breath" comes only while the window's median is below it (:data:`FLOOR_CUE`),
+            not 25 % short of the pace's ratio. Praise still needs the pace's own ratio, and
+            the follow score still measures the breath against the pacer (it says how closely
+            the pacer was followed, not whether the breathing is acceptable). A floor at or
+            above the pace's ratio changes nothing.
 
         Returns
         -------
@@ -338,10 +362,14 @@ class Coach:
         if not ratio_measured(breath.ratio):
             return _unscored(rate_error, lag)
         ratio_error = breath.ratio - ratio_target
+        floor_margin = math.nan
+        if min_ratio is not None and min_ratio < ratio_target:
+            floor_margin = _log_ratio_error(breath.ratio, min_ratio)
         sample = _Sample(
             rel_rate=rate_error / pattern.rate_bpm,
             log_ratio=_log_ratio_error(breath.ratio, ratio_target),
             lag_fraction=lag / period,
+            floor_margin=floor_margin,
         )
         score = follow_score(sample.rel_rate, sample.log_ratio, sample.lag_fraction, breath.quality)
         cue = None
@@ -514,7 +542,11 @@ class Coach:
         lag = _median([s.lag_fraction for s in window])
         self._toggle(_Problem.TOO_FAST, rate, RATE_CUE)
         self._toggle(_Problem.TOO_SLOW, -rate, RATE_CUE)
-        self._toggle(_Problem.SHORT_EXHALE, -ratio, RATIO_CUE)
+        if math.isnan(window[-1].floor_margin):
+            self._toggle(_Problem.SHORT_EXHALE, -ratio, RATIO_CUE)
+        else:
+            floor = _median([s.floor_margin for s in window])
+            self._toggle(_Problem.SHORT_EXHALE, -floor, FLOOR_CUE)
         self._toggle(_Problem.LONG_EXHALE, ratio, RATIO_CUE)
         self._toggle(_Problem.LATE, lag, LAG_CUE)
         self._toggle(_Problem.EARLY, -lag, LAG_CUE)

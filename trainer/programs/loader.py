@@ -12,7 +12,9 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     tips = ["..."]                     # shown before the start and until the first cue
     caution = "..."                    # optional: default caution line of every step but
     #                                      transitions (a step's own caution = "..." overrides)
-    eyes_closed = false                # true: warned before the start when there is no sound
+    eyes_closed = false                # true: cues chime as steps do (say in the first step's
+    #                                      text to glance at the screen then); warned before
+    #                                      the start when there is no sound
     recommended_minutes = [10, 20]     # optional: outside it, --minutes warns
     posture = "sitting"                # default for steps that do not say
     breathing = { inhale_s = 4, exhale_s = 8 }   # default for steps that do not say
@@ -27,6 +29,9 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     #   or { inhale_s = 2, exhale_s = 4, end = { inhale_s = 4, exhale_s = 8 }, change_every_s = 60 }
     #   or { rate_bpm = 6.0, ratio = 1.0 }  or  { rate_bpm = "personal" }
     #   any paced one may add hold_in_s = 2 and/or hold_out_s = 2 (holds after in/out, s)
+    #   and min_ratio = 1.1: the least exhale:inhale ratio that is fine (at least 10 % below
+    #   the pace's own): the coach asks for a longer out-breath only below it, and praises only the
+    #   pace's own ratio
     transition = true                  # optional: a posture change or a side switch, breathed
     #                                      freely (own = true)
     scored = true                      # optional: kind = "resonance_assessment" scores this
@@ -54,6 +59,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from trainer.coaching.coach import RATIO_CUE, target_ratio
 from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 from trainer.programs.model import (
     MAX_REPETITIONS,
@@ -113,7 +119,7 @@ _STEP_KEYS = (
     "caution",
 )
 _PATTERN_KEYS = ("inhale_s", "exhale_s", "hold_in_s", "hold_out_s", "rate_bpm", "ratio")
-_BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s")
+_BREATHING_KEYS = (*_PATTERN_KEYS, "own", "end", "change_every_s", "min_ratio")
 _CUE_KEYS = ("at_s", "text", "every_repetition")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
@@ -318,18 +324,56 @@ def _breathing(check: _Checker, value: object, path: KeyPath) -> Breathing:
         ratio = check.optional_number(table, "ratio", path, low=MIN_RATIO, high=MAX_RATIO)
         return OwnRhythm(target_ratio=ratio)
     start = _pattern(check, {k: v for k, v in table.items() if k in _PATTERN_KEYS}, path)
-    if "end" not in table:
-        if "change_every_s" in table:
-            check.fail((*path, "change_every_s"), "only used with end (a slowing pattern)")
-        return Paced(start=start)
-    end_path = (*path, "end")
-    end_table = check.table(table["end"], end_path)
-    check.keys(end_table, end_path, _PATTERN_KEYS)
-    end = _pattern(check, end_table, end_path)
-    every = check.optional_number(
-        table, "change_every_s", path, low=1.0, high=MAX_STEP_S, unit=" s"
+    end: PatternSpec | None = None
+    every: float | None = None
+    if "end" in table:
+        end_path = (*path, "end")
+        end_table = check.table(table["end"], end_path)
+        check.keys(end_table, end_path, _PATTERN_KEYS)
+        end = _pattern(check, end_table, end_path)
+        every = check.optional_number(
+            table, "change_every_s", path, low=1.0, high=MAX_STEP_S, unit=" s"
+        )
+    elif "change_every_s" in table:
+        check.fail((*path, "change_every_s"), "only used with end (a slowing pattern)")
+    floor = _min_ratio(check, table, path, (start,) if end is None else (start, end))
+    return Paced(
+        start=start,
+        end=end,
+        change_every_s=30.0 if every is None else every,
+        min_ratio=floor,
     )
-    return Paced(start=start, end=end, change_every_s=30.0 if every is None else every)
+
+
+def _min_ratio(
+    check: _Checker, table: Mapping[str, Any], path: KeyPath, specs: Sequence[PatternSpec]
+) -> float | None:
+    """``min_ratio``, checked to lie at least 10 % below the ratio of every pattern it relaxes.
+
+    The coach praises a ratio within 10 % of the pace's own (:data:`RATIO_CUE`'s off
+    threshold) and corrects one below the floor: a floor in that band would have praise and
+    correction alternate over the same breathing, and one above the pace's ratio would correct
+    the very breathing the pacer leads. The ratio compared is the one the coach judges against
+    (:func:`trainer.coaching.coach.target_ratio`, a hold at the top counted as inhale), or for
+    a personal rate, not known until the session, the written ``ratio``.
+    """
+    floor = check.optional_number(table, "min_ratio", path, low=MIN_RATIO, high=MAX_RATIO)
+    if floor is None:
+        return None
+    for spec in specs:
+        asked = (
+            spec.ratio
+            if isinstance(spec, RatePattern) and spec.personal
+            else target_ratio(spec.resolve(None))
+        )
+        highest = asked / math.exp(RATIO_CUE[1])
+        if floor > highest:
+            check.fail(
+                (*path, "min_ratio"),
+                f"must be at most {highest:.3g}, 10 % below the pace's own exhale:inhale ratio "
+                f"({asked:.3g}) where the coach's praise begins, got {floor:g}",
+            )
+    return floor
 
 
 def _posture(check: _Checker, value: object, path: KeyPath) -> Posture:

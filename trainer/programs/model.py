@@ -204,15 +204,25 @@ class Paced:
         Length of one slowing stage, in seconds. Changes come in stages rather than
         continuously so the pacer changes pattern a few times per step, each change keeping
         the phase (``Pacer.set_pattern``).
+    min_ratio : float or None
+        The least exhale:inhale ratio that is fine, below the pattern's own: the coach asks
+        for a longer out-breath only below it (:meth:`trainer.coaching.coach.Coach.assess`),
+        and still praises only the full pattern. Deep breathing 4-8 is "out for 8 (or at least
+        longer than the in-breath)" (``docs/reference/programs.md``). ``None``: the pattern's
+        ratio is the target, with the coach's usual margins.
     """
 
     start: PatternSpec
     end: PatternSpec | None = None
     change_every_s: float = 30.0
+    min_ratio: float | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.change_every_s) and self.change_every_s > 0.0):
             raise ValueError(f"change_every_s must be > 0 s, got {self.change_every_s!r}")
+        floor = self.min_ratio
+        if floor is not None and not MIN_RATIO <= floor <= MAX_RATIO:
+            raise ValueError(f"min_ratio must be {MIN_RATIO:g}-{MAX_RATIO:g}, got {floor!r}")
 
     @property
     def personal(self) -> bool:
@@ -377,8 +387,9 @@ class Program:
     tips : tuple of str
         Advice shown before the start (when to practise, what helps).
     eyes_closed : bool
-        Done with the eyes closed: the step changes and the end reach the person by sound
-        only, so a session without sound is warned about before it starts.
+        Done with the eyes closed: the step changes, the cues and the end reach the person by
+        sound only (a chime, then a glance at the screen), so a session without sound is
+        warned about before it starts.
     recommended_minutes : tuple of float or None
         The length the practice is meant to have, ``(shortest, longest)`` in minutes (the
         relaxation response: 10-20 min); ``--minutes`` outside it is run, with a warning.

@@ -100,6 +100,9 @@ class TimelineState:
         Whether the program is over.
     next_title : str or None
         Title of the next step, for "next: ..." hints.
+    min_ratio : float or None
+        The least exhale:inhale ratio the step accepts below ``target_ratio``
+        (:attr:`~trainer.programs.model.Paced.min_ratio`); ``None`` when it names none.
     """
 
     step: Step
@@ -118,6 +121,7 @@ class TimelineState:
     left_s: float
     finished: bool
     next_title: str | None
+    min_ratio: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +345,7 @@ class ProgramTimeline:
             left_s=total - rel,
             finished=finished,
             next_title=steps[index + 1].title if index + 1 < len(steps) else None,
+            min_ratio=breathing.min_ratio if isinstance(breathing, Paced) else None,
         )
 
     def pattern_at(self, t_s: float) -> BreathPattern | None:
@@ -361,12 +366,19 @@ class ProgramTimeline:
         return list(self._events[lo:hi])
 
     def sound_cue_times_s(self) -> list[float]:
-        """Session times (s) that deserve a cue chime: step starts and side switches.
+        """Session times (s) that deserve a cue chime: step starts and side switches, and in a
+        program done with the eyes closed its cues within a step too.
 
         Made for :class:`trainer.ui.sound.PacerSound`, so step changes can be heard with the eyes
-        closed.
+        closed. ``docs/reference/programs.md`` asks that such a program reach the person without
+        looking; a cue within a step is guidance as much as a new step is (the relaxation
+        response's whole 12-minute step is led by three of them), and without a chime it was
+        never read (found in review). Its first card says to glance at the screen at a chime.
+        With the eyes open, the cue is read where it appears and a chime would only interrupt.
         """
-        kinds = (EventKind.STEP, EventKind.SIDE)
+        kinds = {EventKind.STEP, EventKind.SIDE}
+        if self.program.eyes_closed:
+            kinds.add(EventKind.CUE)
         return sorted({event.t_s for event in self._events if event.kind in kinds})
 
     def scored_spans(self) -> list[ScoredSpan]:

@@ -1220,7 +1220,9 @@ class Pipeline:
         free = False
         target_rate: float | None = None
         if pacer is not None:
-            feedback = self.coach.assess(breath, pacer, paused=paused)
+            feedback = self.coach.assess(
+                breath, pacer, paused=paused, min_ratio=self._min_ratio_at(breath.inhale_onset_s)
+            )
             asked = pacer.state(breath.inhale_onset_s).pattern
             # What Coach.assess judged the rate and ratio against: the session's targets are
             # of these.
@@ -1254,6 +1256,18 @@ class Pipeline:
         )
         self.breaths.append(event)
         events.append(event)
+
+    def _min_ratio_at(self, t_s: float) -> float | None:
+        """The least exhale:inhale ratio the program's step at session time ``t_s`` accepts
+        (:attr:`trainer.programs.model.Paced.min_ratio`); ``None`` without a program or floor.
+
+        Read from the recording's program plan, so a replay coaches as the session did; a plan
+        written before the field existed has none.
+        """
+        if self.program is None:
+            return None
+        t_mono_ns = self.header.start_mono_ns + round(t_s * NS_PER_S)
+        return self.program.at(self.program_time_s(t_mono_ns)).min_ratio
 
     def _hr_at(self, t_s: float) -> float | None:
         """The heart rate at session time ``t_s``: :attr:`hr_bpm` while its last beat (or

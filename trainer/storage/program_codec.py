@@ -79,10 +79,13 @@ def _pattern_spec_from_json(data: dict[str, Any]) -> PatternSpec:
 def _breathing_to_json(breathing: Breathing) -> dict[str, Any]:
     if isinstance(breathing, OwnRhythm):
         return {"own": True, "target_ratio": breathing.target_ratio}
+    # Only where there is one, so a plan without a floor is written as before.
+    floor = {"min_ratio": breathing.min_ratio} if breathing.min_ratio is not None else {}
     return {
         "start": _pattern_spec_to_json(breathing.start),
         "end": None if breathing.end is None else _pattern_spec_to_json(breathing.end),
         "change_every_s": breathing.change_every_s,
+        **floor,
     }
 
 
@@ -91,10 +94,12 @@ def _breathing_from_json(data: dict[str, Any]) -> Breathing:
         ratio = data.get("target_ratio")
         return OwnRhythm(None if ratio is None else float(ratio))
     end = data.get("end")
+    floor = data.get("min_ratio")
     return Paced(
         _pattern_spec_from_json(data["start"]),
         None if end is None else _pattern_spec_from_json(end),
         float(data["change_every_s"]),
+        None if floor is None else float(floor),
     )
 
 

@@ -105,7 +105,8 @@ class SessionSound:
     end_s : float
         Planned end, session seconds (fade and end bell).
     cue_times_s : sequence of float
-        Step changes and side switches to chime at.
+        Step changes and side switches to chime at, and an eyes-closed program's cues
+        (:meth:`~trainer.programs.runner.ProgramTimeline.sound_cue_times_s`).
     audio : AudioOut, optional
         The output; :class:`AudioOut` with ``notify`` by default.
     notify : callable, optional
@@ -157,7 +158,7 @@ def eyes_closed_warning(
     """What to tell someone about to practise with the eyes closed who will hear nothing, or
     ``None`` when the sound is on and an output looks available.
 
-    Such a program's guidance is text on its step cards and each stage begins with a chime
+    Such a program's guidance is text on its step cards and each stage and cue comes with a chime
     (``docs/reference/programs.md``: with the eyes closed, the pacer and the end must be perceivable
     without looking); without sound the chimes and the end bell are silent. The check is
     :func:`~trainer.ui.sound.output_available`: the one :class:`~trainer.ui.sound.AudioOut` makes at
@@ -183,6 +184,6 @@ def eyes_closed_warning(
         fix = f"{INSTALL_SOUND}, or install pw-play, paplay or aplay, to hear them"
     return (
         f"this program is done with the eyes closed, but {why}: the chime at each new stage "
-        f"and the end bell will be silent, so open your eyes now and then to read the screen "
-        f"({fix})"
+        f"or tip and the end bell will be silent, so open your eyes now and then to read the "
+        f"screen ({fix})"
     )

@@ -10,8 +10,9 @@ Two voices, synthesised with numpy:
 * ``CHIMES`` — silence, with a soft bell at every phase change: a higher one when the in-breath
   starts, a lower one when the out-breath starts, a quiet one at the start of a hold.
 
-Both voices add a two-note cue chime at step changes (the session passes the times) and end
-gently: the tone fades out over the last seconds and one low bell sounds at the end, no alarm.
+Both voices add a two-note cue chime at step changes, and at the cues within a step of a program
+done with the eyes closed (the session passes the times), and end gently: the tone fades out
+over the last seconds and one low bell sounds at the end, no alarm.
 
 :func:`render` is pure: a block of samples from a function ``t -> PacerState`` (``None`` where
 there is no pacer, e.g. own-rhythm steps), a time span and the oscillator state carried from
@@ -271,7 +272,8 @@ def render(
     voice : Voice
         Continuous tone or chimes at phase changes.
     cue_times_s : sequence of float
-        Session times (s) of step changes, each marked by a two-note cue chime.
+        Session times (s) of step changes (and an eyes-closed program's cues), each marked by
+        a two-note cue chime.
     end_s : float, optional
         Session end: the tone fades out over the ``END_FADE_S`` seconds before it and a low
         bell sounds at it; nothing but that bell's tail after it.
@@ -323,7 +325,8 @@ class PacerSound:
     start_s : float
         Session time of the first sample.
     cue_times_s : sequence of float
-        Times of step changes known in advance (``ProgramTimeline`` STEP events); more can be
+        Times of step changes known in advance
+        (:meth:`~trainer.programs.runner.ProgramTimeline.sound_cue_times_s`); more can be
         added with :meth:`add_cue`.
     end_s : float, optional
         Session end (gentle fade and bell).
