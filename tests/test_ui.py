@@ -971,3 +971,30 @@ def test_a_cut_instruction_ends_in_an_ellipsis_and_keeps_the_lines_below_it() ->
     ]
     none = render_program(state, 40, cautions=[caution], instruction_rows=0).plain
     assert "On your back" not in none and caution in " ".join(none.split())
+
+
+def test_a_programs_tip_keeps_the_cue_line_against_the_coach_for_a_while() -> None:
+    """Found in review: in an eyes-closed program a tip chimes, but a correction a breath
+    later replaced it, so the person who opened their eyes read the coach, not the tip. The
+    tip holds the line for PROGRAM_CUE_HOLD_S against the coach; a sign of strain or a lost
+    sensor takes it at once."""
+    from trainer.coaching.coach import Feedback
+    from trainer.coaching.strain import CUES, StrainKind
+    from trainer.programs.runner import EventKind
+    from trainer.session.pipeline import PaceEvent, ProgramEvent, StrainEvent
+    from trainer.ui.state import PROGRAM_CUE_HOLD_S
+
+    def coach(t_s: float) -> PaceEvent:
+        feedback = Feedback(1.0, math.nan, math.nan, 60, "Slow down a little — follow the pacer")
+        return PaceEvent(t_s, 7.0, 6.0, 0.8, 60.0, feedback)
+
+    tip = ProgramEvent(40.0, EventKind.CUE, 1, 3, "Longer out-breath", "Let the belly soften")
+    state = SessionState()
+    state.apply([tip, coach(45.0)])
+    assert (state.cue, state.cue_t_s) == ("Let the belly soften", 40.0)
+    state.apply([coach(40.0 + PROGRAM_CUE_HOLD_S)])
+    assert state.cue == "Slow down a little — follow the pacer"
+    later_tip = ProgramEvent(60.0, EventKind.CUE, 1, 3, "Longer out-breath", "Rest")
+    strain = StrainEvent(62.0, StrainKind.GASPING, CUES[StrainKind.GASPING], "")
+    state.apply([later_tip, strain])
+    assert state.cue == CUES[StrainKind.GASPING]

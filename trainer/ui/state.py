@@ -5,6 +5,7 @@ Traces are kept as bounded deques of recent values, so a long session costs cons
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -30,6 +31,10 @@ from trainer.session.pipeline import (
 )
 from trainer.session.summary import session_clock, session_sensors
 
+PROGRAM_CUE_HOLD_S = 15.0
+"""How long a program's tip keeps the cue line against the coach's corrections and praise,
+s: long enough to open the eyes at its chime and read it (the coach repeats a correction
+every 16 s at most, so none is lost for good)."""
 TRACE_S = 60.0
 """Seconds of breath and heart-rate history drawn on screen (OpenHRV shows 60 s of IBI)."""
 TRACE_FS_HZ = 5.0
@@ -123,6 +128,7 @@ class SessionState:
     last_pace: PaceEvent | None = None
     own_target_ratio: float | None = None
     _trace_next_t_s: float = 0.0
+    _program_cue_t_s: float = -math.inf
 
     def apply(self, events: list[Event]) -> None:
         """Fold events, in order, into the picture."""
@@ -135,14 +141,13 @@ class SessionState:
                     if ratio_measured(event.breath.ratio):
                         self.recent_ratios.append(event.breath.ratio)
                 if event.feedback.cue:
-                    self.cue = event.feedback.cue
-                    self.cue_t_s = event.breath.detected_s
+                    self._set_coach_cue(event.feedback.cue, event.breath.detected_s)
             elif isinstance(event, BreathRateEvent):
                 self.breath_rate = event
             elif isinstance(event, PaceEvent):
                 self.last_pace = event
                 if event.feedback.cue:
-                    self._set_cue(event.feedback.cue, event.t_s)
+                    self._set_coach_cue(event.feedback.cue, event.t_s)
             elif isinstance(event, BeatsEvent):
                 self.hr_bpm = event.hr_bpm
                 if event.beats:
@@ -176,6 +181,7 @@ class SessionState:
                     self.step = event
                 elif event.kind is EventKind.CUE:
                     self._set_cue(event.text, event.t_s)
+                    self._program_cue_t_s = event.t_s
                 elif event.kind is EventKind.END:
                     self.program_done = True
             elif isinstance(event, StrainEvent):
@@ -205,6 +211,16 @@ class SessionState:
     def _set_cue(self, text: str, t_s: float) -> None:
         self.cue = text
         self.cue_t_s = t_s
+
+    def _set_coach_cue(self, text: str, t_s: float) -> None:
+        """A coach's correction or praise, unless a program's tip came less than
+        :data:`PROGRAM_CUE_HOLD_S` before: a correction a breath after a chimed tip replaced it,
+        so a person who opened their eyes at the chime read "Lengthen the out-breath" instead
+        of the tip (found in review). The coach says a correction again while it holds; a
+        lost sensor or a sign of strain still takes the line at once."""
+        if t_s - self._program_cue_t_s < PROGRAM_CUE_HOLD_S:
+            return
+        self._set_cue(text, t_s)
 
     def _add_belt(self, event: BeltEvent) -> None:
         step = max(1, round(event.fs_hz / TRACE_FS_HZ))
