@@ -105,9 +105,13 @@ def test_sigterm_or_sighup_during_an_export_unwinds_and_leaves_no_temporary_file
         return real_fields(*args)
 
     monkeypatch.setattr(export_module, "_span_fields", fields_then_signalled)
-    out = tmp_path / "exported"
-    out.mkdir()
-    assert run(["export", str(recording), "-o", str(out)]) == 128 + sig
-    assert capsys.readouterr().err.endswith("breathwise: interrupted\n")
-    assert calls == 3
-    assert list(out.iterdir()) == []  # no temporary file, no half-written export
+    there = tmp_path / "there"
+    there.mkdir()
+    made = tmp_path / "made"  # made by the export: an empty one left behind is clutter
+    for out in (there, made):
+        calls = 0
+        assert run(["export", str(recording), "-o", str(out)]) == 128 + sig
+        assert capsys.readouterr().err.endswith("breathwise: interrupted\n")
+        assert calls == 3
+    assert list(there.iterdir()) == []  # no temporary file, no half-written export
+    assert not made.exists()

@@ -59,6 +59,7 @@ sample periods apart are separate runs, and the slots between them are "no data"
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
@@ -304,6 +305,7 @@ def export_csv(
     # Everything the sidecar says is found before any file is written, so nothing in it can
     # fail half-way through an export (found in review: a name that is not UTF-8 did).
     sidecar = session_fields(recording, analysis)
+    made = not out_dir.exists()
     _make_dir(out_dir)
     tables = [
         _table(
@@ -352,7 +354,15 @@ def export_csv(
                 ([t, *row] for t, row in counted(rows, wave.t_s.size, share)),
             )
         )
-    written = write_csvs(tables)
+    try:
+        written = write_csvs(tables)
+    except BaseException:
+        # A folder made for this export and left empty by its failure or interruption goes
+        # too (found in review: Ctrl+C left an empty -o folder).
+        if made:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()  # only if empty
+        raise
     steps.done()
     # --force replaces the older export whole: its waveforms this one has none of go.
     for name in sorted(set(WAVEFORM_CSVS) - {w.name for w in waves}):
