@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from simulated_sessions import START_NS, simulated_items, write_items
 
-from devices.packets import RawPacket
+from devices.packets import RawPacket, Stream
 from trainer.errors import UserError
+from trainer.reports.report import ZOOM_S, _zoom_window, report_figure
 from trainer.reports.session_analysis import PACER_GRID_HZ, analyse_recording
 from trainer.session.pipeline import NS_PER_S
 from trainer.storage.export import EDF_MAX_SILENCE_S, export_recording
@@ -27,11 +28,17 @@ MINUTE_S = 60.0
 
 
 def _last_packet_later(path: Path, later_s: float) -> tuple[Path, int, int]:
-    """A killed 1 min recording whose last packet is ``later_s`` after where it was: the
-    file, and the ``m`` of the packet before it and of the moved one."""
+    """A killed 1 min recording whose last belt packet is ``later_s`` after where it was (the
+    review's file): the file, and the ``m`` of the record before it and of the moved one."""
     header, items, end_ns = simulated_items(MINUTE_S)
-    *rest, last = items
+    at = max(
+        k
+        for k, item in enumerate(items)
+        if isinstance(item, RawPacket) and item.stream == Stream.GODIRECT.value
+    )
+    last = items[at]
     assert isinstance(last, RawPacket)
+    rest = items[:at] + items[at + 1 :]
     shift = round(later_s * NS_PER_S)
     moved = dataclasses.replace(
         last, t_mono_ns=last.t_mono_ns + shift, t_wall_ns=last.t_wall_ns + shift
@@ -106,3 +113,26 @@ def test_edf_export_refuses_a_day_of_silence_and_csv_holds_what_was_recorded(
     pacer_csv = next(p for p in written if p.name.endswith(".pacer.csv"))
     times = [float(line.split(",")[0]) for line in pacer_csv.read_text().splitlines()[1:]]
     assert times and max(times) < MINUTE_S + 1
+
+
+def test_the_report_keeps_its_close_up_and_belt_line_off_a_silence(tmp_path: Path) -> None:
+    path, before_ns, moved_ns = _last_packet_later(tmp_path / "gap.bwr", 3 * 3600.0)
+    analysis = analyse_recording(path)
+    silence_s = ((before_ns - START_NS) / NS_PER_S, (moved_ns - START_NS) / NS_PER_S)
+    t0, t1 = _zoom_window(analysis)
+    # The close-up sat in the middle of the 3 h that hold nothing; now it shows the minute
+    # recorded (a 90 s window: the 30 s it cannot fill are the least missing there can be).
+    assert t0 == 0.0
+    assert t1 - silence_s[0] <= ZOOM_S - MINUTE_S + 1e-6
+    fig = report_figure(analysis)
+    belt = [
+        line
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if line.get_label() == "your breathing (belt)"
+    ]
+    assert len(belt) == 1
+    # A straight line across the 3 h was drawn as breathing nobody recorded.
+    minutes = np.asarray(belt[0].get_xdata(), dtype=np.float64)
+    assert np.isnan(minutes).sum() == 1
+    assert np.nanmax(np.diff(minutes)) < 1.0
