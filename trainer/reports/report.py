@@ -31,7 +31,7 @@ import stat
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -697,9 +697,10 @@ def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
         )
     norm = _normalise(analysis.belt_values)
     if analysis.belt_values.size:
+        belt_t, belt_line = _broken_at_silences(analysis.belt_t_s, norm, analysis.silences)
         ax.plot(
-            _minutes(analysis.belt_t_s),
-            norm,
+            _minutes(belt_t),
+            belt_line,
             color=COLORS["signal"],
             lw=0.5,
             label="your breathing (belt)",
@@ -743,15 +744,21 @@ def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def _zoom_window(analysis: SessionAnalysis) -> tuple[float, float]:
     """A ``ZOOM_S`` window as near the middle of the session as lies clear of every connection
-    gap and every hole in the beats (:func:`_beat_holes`); with none clear, the one missing the
-    least. (It was moved off connection gaps only, so after a 19 s dropout of beats the close-up
-    sat on the hole, found in review.)"""
+    gap, every hole in the beats (:func:`_beat_holes`) and every stretch the file holds no
+    record of (:attr:`SessionAnalysis.silences`: a packet 30 days late put the close-up in the
+    empty middle); with none clear, the one missing the least. (It was moved off connection
+    gaps only, so after a 19 s dropout of beats the close-up sat on the hole, found in
+    review.)"""
     duration = analysis.duration_s
     if duration <= ZOOM_S:
         return 0.0, max(duration, 1.0)
     latest = duration - ZOOM_S
     middle = latest / 2
-    holes = _merged([(g.t0_s, g.t1_s) for g in analysis.gaps] + _beat_holes(analysis.heart))
+    holes = _merged(
+        [(g.t0_s, g.t1_s) for g in analysis.gaps]
+        + _beat_holes(analysis.heart)
+        + list(analysis.silences)
+    )
     # The window nearest the middle that is clear of the holes starts at the middle, right after
     # a hole or right before one.
     starts = [middle] + [min(max(t, 0.0), latest) for t0, t1 in holes for t in (t1, t0 - ZOOM_S)]
@@ -841,6 +848,17 @@ def _broken_at_gaps(
     stretch without data with a straight line (a dropout looked like a steady heart rate)."""
     broken = np.flatnonzero(np.diff(t_s) > max_step_s) + 1
     return np.insert(t_s, broken, np.nan), np.insert(values, broken, np.nan)
+
+
+def _broken_at_silences(
+    t_s: FloatArray, values: FloatArray, silences: Sequence[tuple[float, float]]
+) -> tuple[FloatArray, FloatArray]:
+    """``t_s`` and ``values`` (ordered by time) with a NaN point at the start of each silence
+    (:attr:`SessionAnalysis.silences`) that has samples on both sides, so that a plotted line
+    breaks there rather than draw a straight line across days the file holds nothing of."""
+    at = np.searchsorted(t_s, [t0 for t0, _ in silences], side="right")
+    at = at[(at > 0) & (at < t_s.size)]
+    return np.insert(t_s, at, np.nan), np.insert(values, at, np.nan)
 
 
 def _zoom_heart(ax: Axes, analysis: SessionAnalysis, window: tuple[float, float]) -> None:

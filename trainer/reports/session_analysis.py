@@ -55,6 +55,7 @@ from trainer.storage.recording import (
 )
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 PACER_GRID_HZ = 10.0
 """Rate at which the pacer target is sampled for drawing and export (Hz); a 4 s inhale gets 40
@@ -229,7 +230,9 @@ class SessionAnalysis:
         The pacer timeline, contiguous from the first pacer change to the session end.
     pacer_t_s, pacer_fill : ndarray
         Target lung fill (0 empty .. 1 full) sampled at :data:`PACER_GRID_HZ`; NaN where there is
-        no pacer (own rhythm, before the first change).
+        no pacer (own rhythm, before the first change). Not sampled in a silence (``silences``)
+        but for one NaN point at its start, so a line drawn through them breaks there; empty
+        when the session never had a pacer.
     pacer_phases : tuple of PhaseBoundary
         Every pacer phase start (inhale, hold, exhale), exact to float precision.
     gaps, marks, statuses : tuples
@@ -292,6 +295,9 @@ class SessionAnalysis:
     identity history schemas v5 and v6 keyed it by ("" when unknown)."""
     analysis_revision: int | None = None
     recorded_summary: SessionSummary | None = None
+    silences: tuple[tuple[float, float], ...] = ()
+    """Stretches ``(t0_s, t1_s)`` (session s) in which the recording holds no record
+    (:attr:`trainer.storage.recording.Recording.silences`): nothing is sampled there."""
 
     def changed_note(self, what: str) -> str:
         """The note :func:`trainer.ui.headless.analysis_changed_note` makes of this analysis:
@@ -583,7 +589,10 @@ def analyse_recording(
     beat_t = np.asarray([b.t_s for b in pipeline.beats], dtype=np.float64)
     rr = np.asarray([b.rr_ms for b in pipeline.beats], dtype=np.float64)
     spans = _spans(timeline, duration_s)
-    pacer_t, pacer_fill, phases = _pacer_curve(timeline, duration_s)
+    silences = tuple(
+        (pipeline.session_time_s(t0), pipeline.session_time_s(t1)) for t0, t1 in recording.silences
+    )
+    pacer_t, pacer_fill, phases = _pacer_curve(timeline, duration_s, silences)
     gaps = tuple(
         Gap(device, t0, t1 if t1 is not None else duration_s, t1 is None)
         for device, t0, t1 in pipeline.gaps
@@ -631,6 +640,7 @@ def analyse_recording(
         earlier_header_digest=earlier_header_digest(header),
         analysis_revision=header.analysis_revision,
         recorded_summary=recording.summary,
+        silences=silences,
     )
     steps.done()
     return analysis
@@ -657,20 +667,67 @@ def _spans(timeline: _PacerTimeline, end_s: float) -> tuple[PacerSpan, ...]:
     return tuple(s for s in spans if s.t1_s > s.t0_s)
 
 
+def _pacer_grid(
+    end_s: float, silences: Sequence[tuple[float, float]]
+) -> tuple[FloatArray, BoolArray]:
+    """The times the pacer target is sampled at, and which of them are samples.
+
+    Every point of the :data:`PACER_GRID_HZ` grid from 0 to ``end_s`` (point ``k`` at
+    ``k / PACER_GRID_HZ`` s, as without silences) except those inside a silence, where only
+    the first point is kept, as a gap (``False``) that breaks a line drawn through the curve.
+    So the number of points follows the recorded time, not the span: a file with one packet
+    30 days after the rest asked for 26 million of them (found in review).
+
+    Parameters
+    ----------
+    end_s : float
+        The session's length (s).
+    silences : sequence of (float, float)
+        Stretches ``(t0_s, t1_s)`` without a record, in time order.
+
+    Returns
+    -------
+    grid : ndarray
+        Session times (s), increasing.
+    sampled : ndarray of bool
+        False at the one point standing for each silence.
+    """
+    n = max(math.floor(end_s * PACER_GRID_HZ) + 1, 1)
+    pieces: list[npt.NDArray[np.int64]] = []
+    gap_points: list[int] = []
+    k0 = 0
+    for t0_s, t1_s in silences:
+        # Points strictly inside the silence are dropped; its edges keep their samples.
+        first_in = math.floor(t0_s * PACER_GRID_HZ) + 1
+        first_after = math.ceil(t1_s * PACER_GRID_HZ)
+        if first_in >= first_after or first_in < k0:
+            continue
+        pieces.append(np.arange(k0, min(first_in + 1, n), dtype=np.int64))
+        gap_points.append(first_in)
+        k0 = first_after
+    pieces.append(np.arange(k0, n, dtype=np.int64))
+    index = np.concatenate(pieces)
+    sampled = ~np.isin(index, gap_points)
+    return index / PACER_GRID_HZ, sampled
+
+
 def _pacer_curve(
-    timeline: _PacerTimeline, end_s: float
+    timeline: _PacerTimeline, end_s: float, silences: Sequence[tuple[float, float]] = ()
 ) -> tuple[FloatArray, FloatArray, tuple[PhaseBoundary, ...]]:
     """Sample the target fill on a grid and find every phase start exactly.
 
     A phase start between two grid points is placed at ``t - phase_elapsed_s`` of the later
     point, which is exact while the pacer runs; pauses and pattern changes keep the phase (see
-    :meth:`Pacer.set_pattern`), so they never create a boundary of their own.
+    :meth:`Pacer.set_pattern`), so they never create a boundary of their own. The grid leaves
+    out the silences (:func:`_pacer_grid`), so the phase starts within one are not listed.
     """
-    n = max(math.floor(end_s * PACER_GRID_HZ) + 1, 1)
-    grid = np.arange(n, dtype=np.float64) / PACER_GRID_HZ
-    fill = np.full(n, np.nan)
-    phases: list[PhaseBoundary] = []
     entries = timeline.spans
+    if all(pacer is None for *_, pacer in entries):
+        # No pacer ever: nothing to sample (a grid of NaN across a 31-day import was 430 MB).
+        return np.zeros(0), np.zeros(0), ()
+    grid, sampled = _pacer_grid(end_s, silences)
+    fill = np.full(grid.size, np.nan)
+    phases: list[PhaseBoundary] = []
     for index, (t0, _, _, _, _, pacer) in enumerate(entries):
         if pacer is None:
             continue
@@ -685,6 +742,8 @@ def _pacer_curve(
         elif phases:
             previous = Phase(phases[-1].phase)
         for k in range(int(lo), int(hi)):
+            if not sampled[k]:
+                continue
             state = pacer.state(float(grid[k]))
             fill[k] = state.fill
             if state.phase is not previous and not state.paused:

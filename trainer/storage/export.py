@@ -96,6 +96,13 @@ _HR_GAP_BEATS = 2.0
 """Two NN beats further apart than this many of their intervals have beats missing between."""
 _SAME_TIME_S = 1e-6
 """Two times closer than this (s) are one instant (float noise in sums of sample periods)."""
+EDF_MAX_SILENCE_S = 24 * 3600.0
+"""Longest time (s) the silences of a recording (stretches without any record,
+:attr:`trainer.storage.recording.Recording.silences`) may add up to in an EDF export. EDF+ as
+EDFlib writes it is continuous (EDF+C): every second from the start to the end is stored, a
+silence as "no data" samples, so its size and the memory to build it follow the span. A day
+is 14 MB of samples for a 20 Hz belt; one packet 30 days after a minute of data asked for
+about 600 MB of file and more memory than a small machine has (found in review)."""
 _OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
 STREAM_CSVS = ("belt", "beats", "breaths", "pacer", "events")
 """Name parts of the CSVs every export writes (``<stem>.<name>.csv``), besides
@@ -741,6 +748,14 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     UserError
         No signal to export, a value EDF cannot hold, or the file cannot be written.
     """
+    silent_s = sum(t1 - t0 for t0, t1 in analysis.silences)
+    if silent_s > EDF_MAX_SILENCE_S:
+        t0, t1 = max(analysis.silences, key=lambda s: s[1] - s[0])
+        raise UserError(
+            f"{recording.path}: {_days_text(silent_s)} of the session hold no record (the "
+            f"longest from {t0:.0f} s to {t1:.0f} s), and EDF stores every second of it",
+            "export it as CSV (-f csv), which holds only what was recorded",
+        )
     try:
         signals, annotations, n_records = edf_signals(recording, analysis)
     except _EdfRangeError as exc:
@@ -772,6 +787,12 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     except OSError as exc:
         raise UserError(f"{output}: cannot write ({exc.strerror or exc})") from None
     return output
+
+
+def _days_text(seconds: float) -> str:
+    """``seconds`` in days, or in hours below two days (rounded)."""
+    hours = seconds / 3600.0
+    return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} hours"
 
 
 def edf_analysis_annotation() -> str:

@@ -290,6 +290,9 @@ class Recording:
     clock_mono_ns: int | None = None
     """The latest ``m`` of the file's :data:`CLOCK_KIND` records (the session was still
     running then), None when it has none (every recording written before them)."""
+    silences: tuple[tuple[int, int], ...] = ()
+    """Stretches ``(from_mono_ns, to_mono_ns)`` longer than :data:`SILENCE_NS` in which the
+    file holds no record at all, in time order: the session recorded nothing there."""
 
     @property
     def reached_mono_ns(self) -> int:
@@ -602,6 +605,13 @@ CLOSING_SLACK_S = 1.0
 """How far, s, the closing record's ``m`` may lie from the session length its summary gives
 (:func:`_check_closing_clock`): the two are written together, the length rounded to a
 millisecond by earlier versions."""
+SILENCE_NS = 60 * 1_000_000_000
+"""A stretch longer than this (ns) without any record is a silence (:attr:`Recording.silences`):
+a live session writes a record at least every 1.25 s (a ``clock`` record in quiet), so only a
+stopped process (Ctrl-Z, a debugger), a file edited by hand, or an older recording without
+``clock`` records and without a sensor has one. The analysis samples nothing in it, so its
+cost follows the records, not the span (found in review: one packet moved 30 days after the
+rest made ``report`` run 4 minutes and fail with MemoryError)."""
 MAX_SESSION_NS = 31 * 24 * 3600 * 1_000_000_000
 """Longest session read (31 days, ns): an import of a long RR list stays far inside it, and a
 clock beyond it is damage even in a recording cut short before its closing record."""
@@ -1180,6 +1190,7 @@ def read_recording(path: Path | str) -> Recording:
     # The record before, its m, w and line (the header first), for _clock_jump.
     prev_mono_ns, prev_wall_ns, prev_line = header.start_mono_ns, header.start_wall_ns, 1
     first_jump: str | None = None
+    silences: list[tuple[int, int]] = []
     for number, line, complete in lines:
         if pending_error is not None:
             # A bad line followed by more lines is damage, not a cut-off tail.
@@ -1256,6 +1267,8 @@ def read_recording(path: Path | str) -> Recording:
                 stream_last[parsed.stream] = (t_ns, number)
             items.append(parsed)
         if t_ns > latest_ns:
+            if t_ns - latest_ns > SILENCE_NS:
+                silences.append((latest_ns, t_ns))
             latest_ns, latest_line = t_ns, number
         prev_mono_ns, prev_wall_ns, prev_line = t_ns, w_ns, number
     if pending_error is not None:
@@ -1271,6 +1284,8 @@ def read_recording(path: Path | str) -> Recording:
             f"{path}: damaged at line {latest_line} (m {latest_ns} is "
             f"{_span_text(latest_ns - end_mono_ns)} after the closing record)"
         )
+    if end_mono_ns is not None and end_mono_ns - latest_ns > SILENCE_NS:
+        silences.append((latest_ns, end_mono_ns))
     return Recording(
         path,
         header,
@@ -1280,6 +1295,7 @@ def read_recording(path: Path | str) -> Recording:
         truncated or summary is None,
         still_recording=end_mono_ns is None and being_written(path),
         clock_mono_ns=clock_mono_ns,
+        silences=tuple(silences),
     )
 
 
