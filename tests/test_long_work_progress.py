@@ -256,9 +256,8 @@ def _belt_file(path: Path, minutes: float, fs: float = 25.0) -> Path:
 
     x, _ = synthetic_belt(Scenario(10.0, 2.0, snr_db=35.0, duration_s=minutes * 60, fs_hz=fs), 3)
     t = np.arange(x.size) / fs
-    path.write_text(
-        "time_s,rsp\n" + "".join(f"{a:.3f},{b:.5f}\n" for a, b in zip(t, x, strict=True))
-    )
+    rows = "".join(f"{a:.3f},{b:.5f}\n" for a, b in zip(t, x, strict=True))
+    path.write_text("time_s,rsp\n" + rows)
     return path
 
 
@@ -355,16 +354,18 @@ def test_breaths_on_long_work_shows_a_bar_only_on_a_terminal(
         path = _rr_file(tmp_path / "night.txt", 900)
         options = {"rr": path, "format": "csv"}
     elif kind == "belt":
+        # Upside down: a warning to say while the bar is up.
         path = _belt_file(tmp_path / "night.csv", 10.0)
-        options = {"input": path, "fs": 25.0, "format": "csv"}
+        options = {"input": path, "fs": 25.0, "format": "csv", "invert": True}
     else:
         path = tmp_path / "night.csv"
         np.savetxt(path, _acc_samples(5.0), fmt="%.2f", delimiter=",", header="x,y,z", comments="")
         options = {"input": path, "fs": 50.0, "source": "acc"}
     # As many CI systems set it: Rich then takes any stream for a terminal, a log too.
     monkeypatch.setenv("FORCE_COLOR", "1")
-    piped_out, err = _breaths(capsys, **options)
-    assert BAR not in err and "\x1b" not in err
+    piped_out, piped_err = _breaths(capsys, **options)
+    assert BAR not in piped_err and "\x1b" not in piped_err
+    assert ("breathwise: warning" in piped_err) == (kind == "belt")
     monkeypatch.setattr(progress_bar, "stderr_is_terminal", lambda: True)
     # What the bar is told, beside what it draws (Rich redraws 10 times a second, so the
     # frames of a short test run are few).
@@ -386,6 +387,10 @@ def test_breaths_on_long_work_shows_a_bar_only_on_a_terminal(
     out, err = _breaths(capsys, **options)
     assert f"analysing {path.name}" in err and BAR in err and "100%" in err
     assert "\x1b[2K" in err[err.rindex("100%") :]  # erased when done
+    if kind == "belt":
+        # Said once the bar is gone, on a line of its own, not glued to its last frame.
+        assert err.index("breathwise: warning") > err.rindex("\x1b[2K")
+        assert err.endswith(piped_err)
     # The bar moved through the work, not from nothing to all of it at the end.
     _check_contract(told)
     assert sum(0.05 < c < 0.95 for c in told) >= 50, told

@@ -1293,6 +1293,8 @@ def _analyse_waveform(
     invert: bool = False,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
+    """The result of ``breaths`` on a waveform file (JSON's fields); its warnings are the
+    caller's to say. ``progress`` is told the fraction done (:mod:`analysis.progress`)."""
     acc = source == "acc"
     what = "an accelerometer" if acc else "a belt"
     if fs is None:
@@ -1351,7 +1353,6 @@ def _analyse_waveform(
     )
     steps.done()
     warnings = [*wave.notes, *time_warnings, *analysed.warnings]
-    say_warnings(input, warnings)
     settings |= analysed.settings
     settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
     return {
@@ -1892,7 +1893,7 @@ def _analyse_rr(
     read: RRFile | None = None,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """The result of ``breaths --rr`` (JSON's fields), its warnings said on standard error.
+    """The result of ``breaths --rr`` (JSON's fields); its warnings are the caller's to say.
 
     ``read`` is the file already read (its notes said), so that the caller can size a
     progress bar by its beats; ``progress`` is told the fraction done
@@ -1971,7 +1972,6 @@ def _analyse_rr(
             # Said as what the data show, not as a condition: Breathwise does not diagnose
             # (found in review: "as in atrial fibrillation" read as a diagnosis).
             warnings.append(IRREGULAR_NOTE)
-    say_warnings(rr_path, warnings)
 
     def label(q: float) -> str:
         return "good" if q >= GOOD_QUALITY else "uncertain" if q >= USABLE_QUALITY else "artifact"
@@ -2237,6 +2237,9 @@ def breaths(
         with long_work_bar(f"analysing {input.name}", long) as progress:
             result = _analyse_waveform(input, fs, column, source, invert, progress)
         name = str(input)
+    # Said once the bar is gone: click writes past Rich's redirection of standard error, so a
+    # warning said under the bar was glued to its last frame (found in testing).
+    say_warnings(Path(name), result["settings"]["warnings"])
     if format == "json":
         typer.echo(json.dumps(result, indent=1, allow_nan=False))
     else:
