@@ -218,7 +218,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -226,6 +226,7 @@ import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
 from analysis.filters import StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
+from analysis.progress import REPORTS, ProgressCallback, ProgressSteps
 
 __all__ = [
     "MIN_BREATH_S",
@@ -233,6 +234,7 @@ __all__ = [
     "Breath",
     "BreathTracker",
     "detect_breaths",
+    "fed_in_parts",
     "settle_ends",
 ]
 
@@ -2499,11 +2501,13 @@ def detect_breaths(
     history_s: float = 60.0,
     artifact_low: float = 0.25,
     artifact_high: float = 4.0,
+    progress: ProgressCallback | None = None,
 ) -> list[Breath]:
     """Detect the breaths of a whole belt recording.
 
     Exactly what a :class:`BreathTracker` with the same parameters emits when fed ``x`` in any
-    chunking (it is one tracker fed the whole array).
+    chunking (it is one tracker fed the whole array, or with ``progress`` the same array in
+    :data:`analysis.progress.REPORTS` parts, which gives the same breaths).
 
     Parameters
     ----------
@@ -2516,6 +2520,9 @@ def detect_breaths(
     cutoff_hz, rel_delta, min_delta, n_depths, onset_fraction, min_breath_s, stall_s, history_s,
     artifact_low, artifact_high
         See :class:`BreathTracker`.
+    progress : callable, optional
+        Told the fraction of the samples fed (:mod:`analysis.progress`): hours of a belt are
+        seconds of work.
 
     Returns
     -------
@@ -2553,7 +2560,33 @@ def detect_breaths(
         artifact_low=artifact_low,
         artifact_high=artifact_high,
     )
-    return tracker.update(x)
+    return fed_in_parts(tracker.update, np.asarray(x, dtype=np.float64), progress)
+
+
+def fed_in_parts(
+    update: Callable[[FloatArray], list[Breath]],
+    samples: FloatArray,
+    progress: ProgressCallback | None,
+) -> list[Breath]:
+    """The breaths a streaming tracker's ``update`` gives for ``samples`` (first axis: time),
+    fed whole, or with ``progress`` in :data:`analysis.progress.REPORTS` parts, telling it the
+    fraction fed after each. The trackers give the same breaths in any chunking
+    (:class:`BreathTracker`, :class:`analysis.acc_breath.AccBreathTracker`), so the parts
+    change no result; ``progress`` ends at 1.0."""
+    n = samples.shape[0]
+    if progress is None or n == 0:
+        whole = update(samples)
+        if progress is not None:
+            progress(1.0)
+        return whole
+    steps = ProgressSteps(progress)
+    stride = max(-(-n // REPORTS), 1)
+    found: list[Breath] = []
+    for start in range(0, n, stride):
+        found += update(samples[start : start + stride])
+        steps(min(start + stride, n) / n)
+    steps.done()
+    return found
 
 
 _SETTLE_REACH = 0.5

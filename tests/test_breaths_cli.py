@@ -15,6 +15,7 @@ import typer
 from rr_files import polar_logger_rr
 
 from analysis.breath_signal_checks import NOISE_LAG1, lag1_autocorrelation, looks_inverted
+from analysis.progress import ProgressCallback
 from benchmarks.validate_breath import Scenario, synthetic_belt
 from trainer import __version__
 from trainer.cli import breaths as breaths_cli
@@ -617,8 +618,13 @@ def test_a_ratio_of_zero_is_unmeasured_null_in_json_and_empty_in_csv(
 
     from analysis.breath import Breath, detect_breaths
 
-    def one_without_a_fall(data: np.ndarray, fs_hz: float, cutoff_hz: float) -> list[Breath]:
-        found = detect_breaths(data, fs_hz, cutoff_hz=cutoff_hz)
+    def one_without_a_fall(
+        data: np.ndarray,
+        fs_hz: float,
+        cutoff_hz: float,
+        progress: ProgressCallback | None = None,
+    ) -> list[Breath]:
+        found = detect_breaths(data, fs_hz, cutoff_hz=cutoff_hz, progress=progress)
         found[3] = replace(found[3], exhale_s=0.0, ratio=0.0, quality="uncertain")
         return found
 

@@ -8,10 +8,13 @@ a transient bar on standard error only for long data on a terminal
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +22,7 @@ from simulated_sessions import write_simulated
 
 from analysis.coherence import measured_coherence
 from analysis.hrv_report import analyse_rr
-from analysis.progress import REPORTS, ProgressSteps, counted
+from analysis.progress import REPORTS, ProgressCallback, ProgressSteps, counted
 from trainer.cli import progress_bar
 from trainer.cli.exchange import import_
 from trainer.cli.hrv import hrv
@@ -244,3 +247,157 @@ def test_an_import_of_a_long_file_shows_its_bars_on_a_terminal(
     err = capsys.readouterr().err
     assert "importing logger.csv" in err and "adding long.bwr to the history" in err
     assert "added to your history" in err
+
+
+# ------------------------------------------------------------------------ breathwise breaths
+def _belt_file(path: Path, minutes: float, fs: float = 25.0) -> Path:
+    """A belt at 10 breaths/min with a time column, as a logger writes it."""
+    from benchmarks.validate_breath import Scenario, synthetic_belt
+
+    x, _ = synthetic_belt(Scenario(10.0, 2.0, snr_db=35.0, duration_s=minutes * 60, fs_hz=fs), 3)
+    t = np.arange(x.size) / fs
+    rows = "".join(f"{a:.3f},{b:.5f}\n" for a, b in zip(t, x, strict=True))
+    path.write_text("time_s,rsp\n" + rows)
+    return path
+
+
+def _acc_samples(minutes: float, fs: float = 50.0) -> np.ndarray:
+    """A chest accelerometer tilting 1.5° a unit of a 10 breaths/min belt, in mG."""
+    from benchmarks.validate_breath import Scenario, synthetic_belt
+
+    x, _ = synthetic_belt(Scenario(10.0, 2.0, snr_db=35.0, duration_s=minutes * 60, fs_hz=fs), 3)
+    angle = np.deg2rad(1.5) * (x - 5.0)
+    acc = np.column_stack((1000 * np.sin(angle), -1000 * np.cos(angle), np.full(x.size, 50.0)))
+    return acc + np.random.default_rng(0).normal(0, 1.0, acc.shape)
+
+
+def test_a_belt_is_read_and_analysed_with_progress_and_the_same_result(tmp_path: Path) -> None:
+    from trainer.cli.breaths import _analyse_waveform, analyse_samples, load_waveform
+
+    path = _belt_file(tmp_path / "belt.csv", 10.0)
+    calls: list[float] = []
+    wave = load_waveform(path, "rsp", progress=calls.append)
+    _check_contract(calls)
+    assert sum(0.3 < c < 0.95 for c in calls) >= 50  # the rows, counted as numpy parses them
+    np.testing.assert_array_equal(wave.samples, load_waveform(path, "rsp").samples)
+    calls.clear()
+    with_bar = analyse_samples(wave.samples, 25.0, progress=calls.append)
+    _check_contract(calls)
+    # The detector fed in parts, not one jump at its end: the bar moves during the analysis.
+    assert sum(0.0 < c < 0.6 for c in calls) >= 50
+    assert with_bar == analyse_samples(wave.samples, 25.0)
+    calls.clear()
+    whole = _analyse_waveform(path, 25.0, "rsp", "belt", progress=calls.append)
+    _check_contract(calls)
+    assert whole == _analyse_waveform(path, 25.0, "rsp", "belt")
+
+
+def test_an_accelerometer_is_analysed_with_progress_and_the_same_result() -> None:
+    from trainer.cli.breaths import analyse_samples
+
+    acc = _acc_samples(10.0)
+    calls: list[float] = []
+    with_bar = analyse_samples(acc, 50.0, source="acc", progress=calls.append)
+    _check_contract(calls)
+    assert sum(0.0 < c < 0.9 for c in calls) >= 50  # the tracker fed in parts
+    assert with_bar.breaths  # breathing found, and the same breaths
+    assert with_bar == analyse_samples(acc, 50.0, source="acc")
+
+
+def test_breathing_from_rr_reports_progress_and_the_same_result(tmp_path: Path) -> None:
+    from trainer.cli.breaths import _analyse_rr
+
+    path = _rr_file(tmp_path / "rr.txt", 900)
+    calls: list[float] = []
+    with_bar = _analyse_rr(path, progress=calls.append)
+    _check_contract(calls)
+    assert sum(0.01 < c < 0.98 for c in calls) >= 50  # the 64 s windows, counted
+    assert with_bar == _analyse_rr(path)
+
+
+def test_a_waveform_is_sized_before_it_is_read(tmp_path: Path) -> None:
+    rows = progress_bar.LONG_WAVEFORM_SAMPLES
+    line = b"12.345,0.12345\n"
+    plain = tmp_path / "long.csv"
+    plain.write_bytes(b"time_s,rsp\n" + line * rows)
+    assert progress_bar.waveform_is_long(plain)
+    packed = tmp_path / "long.csv.gz"  # known by its magic bytes, as the reader knows it
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert progress_bar.waveform_is_long(packed)
+    short = tmp_path / "short.csv"
+    short.write_bytes(b"time_s,rsp\n" + line * (rows // 2))
+    assert not progress_bar.waveform_is_long(short)
+    assert not progress_bar.waveform_is_long(tmp_path / "missing.csv")
+    assert not progress_bar.waveform_is_long(tmp_path)  # a folder: the reader says so
+
+
+def _breaths(capsys: pytest.CaptureFixture[str], **options: Any) -> tuple[str, str]:
+    from trainer.cli.breaths import breaths
+
+    breaths(**options)
+    out, err = capsys.readouterr()
+    return out, err
+
+
+@pytest.mark.parametrize("kind", ["rr", "belt", "acc"])
+def test_breaths_on_long_work_shows_a_bar_only_on_a_terminal(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    # Long by rules lowered to these files' length (a real day takes minutes).
+    monkeypatch.setattr(progress_bar, "LONG_RR_BEATS", 900)
+    monkeypatch.setattr(progress_bar, "LONG_WAVEFORM_SAMPLES", 15_000)
+    options: dict[str, Any]
+    if kind == "rr":
+        path = _rr_file(tmp_path / "night.txt", 900)
+        options = {"rr": path, "format": "csv"}
+    elif kind == "belt":
+        # Upside down: a warning to say while the bar is up.
+        path = _belt_file(tmp_path / "night.csv", 10.0)
+        options = {"input": path, "fs": 25.0, "format": "csv", "invert": True}
+    else:
+        path = tmp_path / "night.csv"
+        np.savetxt(path, _acc_samples(5.0), fmt="%.2f", delimiter=",", header="x,y,z", comments="")
+        options = {"input": path, "fs": 50.0, "source": "acc"}
+    # As many CI systems set it: Rich then takes any stream for a terminal, a log too.
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    piped_out, piped_err = _breaths(capsys, **options)
+    assert BAR not in piped_err and "\x1b" not in piped_err
+    assert ("breathwise: warning" in piped_err) == (kind == "belt")
+    monkeypatch.setattr(progress_bar, "stderr_is_terminal", lambda: True)
+    # What the bar is told, beside what it draws (Rich redraws 10 times a second, so the
+    # frames of a short test run are few).
+    told: list[float] = []
+    real_bar = progress_bar.long_work_bar
+
+    @contextlib.contextmanager
+    def spied(description: str, long: bool) -> Iterator[ProgressCallback | None]:
+        with real_bar(description, long) as progress:
+            assert progress is not None
+
+            def tell(fraction: float) -> None:
+                told.append(fraction)
+                progress(fraction)
+
+            yield tell
+
+    monkeypatch.setattr(progress_bar, "long_work_bar", spied)
+    out, err = _breaths(capsys, **options)
+    assert f"analysing {path.name}" in err and BAR in err and "100%" in err
+    assert "\x1b[2K" in err[err.rindex("100%") :]  # erased when done
+    if kind == "belt":
+        # Said once the bar is gone, on a line of its own, not glued to its last frame.
+        assert err.index("breathwise: warning") > err.rindex("\x1b[2K")
+        assert err.endswith(piped_err)
+    # The bar moved through the work, not from nothing to all of it at the end.
+    _check_contract(told)
+    assert sum(0.05 < c < 0.95 for c in told) >= 50, told
+    monkeypatch.setattr(progress_bar, "long_work_bar", real_bar)
+    assert out == piped_out  # standard output byte for byte the same, bar or not
+    # Short by the rules: no bar even on a terminal.
+    monkeypatch.setattr(progress_bar, "LONG_RR_BEATS", 901)
+    monkeypatch.setattr(progress_bar, "LONG_WAVEFORM_SAMPLES", 10**9)
+    out, err = _breaths(capsys, **options)
+    assert BAR not in err and out == piped_out

@@ -14,6 +14,13 @@ as ``import`` does.
 Parsing is vectorised (``numpy.loadtxt``'s C reader, fed a megabyte of lines at a time): an
 hour of 100 Hz data takes well under a second to read, in about 3.5 bytes of memory per byte
 of file; a slow line-by-line pass runs only to name the line of an error.
+
+Long work (a waveform of :data:`trainer.cli.progress_bar.LONG_WAVEFORM_SAMPLES` rows, sized
+before it is read; an RR file of :data:`trainer.cli.progress_bar.LONG_RR_BEATS` beats) shows
+``hrv``'s transient bar on a terminal's standard error: the rows as they are parsed, the
+samples as the detector takes them, the checks, or the 64 s windows of ``--rr``
+(:data:`READ_SHARE`, :data:`DETECT_SHARE`, :data:`ESTIMATES_SHARE`). Standard output is the
+same with it or without.
 """
 
 from __future__ import annotations
@@ -34,7 +41,14 @@ from numpy.typing import NDArray
 
 from analysis.acc_breath import MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
-from analysis.breath import MIN_BREATH_S, MIN_DEPTH_STEPS, Breath, detect_breaths, settle_ends
+from analysis.breath import (
+    MIN_BREATH_S,
+    MIN_DEPTH_STEPS,
+    Breath,
+    detect_breaths,
+    fed_in_parts,
+    settle_ends,
+)
 from analysis.breath_signal_checks import (
     BREATHING_BAND_HZ,
     BREATHING_POWER_TOP_HZ,
@@ -56,6 +70,7 @@ from analysis.breath_signal_checks import (
 )
 from analysis.breath_variability import BreathVariability, breath_variability, ratio_measured
 from analysis.hrv_report import artifact_warning
+from analysis.progress import ProgressCallback, ProgressSteps, counted
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
     COSEN_IRREGULAR,
@@ -84,7 +99,7 @@ from trainer.storage.decimal_comma import (
     one_column_of_decimal_commas,
 )
 from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
-from trainer.storage.rr_file import read_rr_file
+from trainer.storage.rr_file import RRFile, read_rr_file
 from trainer.storage.text_files import (
     data_lines,
     data_rows,
@@ -372,7 +387,13 @@ class Waveform:
     numbers taken for column names or for a sample, a time column of clock times not used."""
 
 
-def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -> Waveform:
+def load_waveform(
+    path: Path,
+    column: str | None = None,
+    *,
+    acc: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Waveform:
     """Read a waveform, the names of its columns and its time column, from a text / CSV file.
 
     Layout: optional ``#`` comment lines anywhere (a spreadsheet's ``#N/A`` is no comment but a
@@ -401,6 +422,9 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         or x/y/z header (acc); a belt column named RSP, Resp, belt or force is found by itself.
     acc : bool
         Read three columns (x, y, z) instead of one.
+    progress : callable, optional
+        Told the fraction read (:mod:`analysis.progress`), the rows counted as numpy parses
+        them: a day of a 100 Hz belt is 150 MB of text.
 
     Returns
     -------
@@ -419,7 +443,11 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
     BadArgument
         ``column`` not in the file, or a name two columns share.
     """
+    # Shares of the reading, measured on 4 h of a 100 Hz belt: the file read and decoded, the
+    # layout checked (line ends, decimal commas, blank lines), then numpy's parsing.
+    steps = ProgressSteps(progress)
     text = read_text(path, max_bytes=_MAX_BYTES, what="a waveform file")
+    steps(0.15)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text, separator = excel_separator(text)
@@ -474,6 +502,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
             time_at = None
     numeric_time = time_at is not None and time_at[1] != "iso"
     usecols = [*cols, time_at[0]] if time_at is not None and numeric_time else cols
+    steps(0.3)
     # Comments are left out here, not by numpy's ``comments="#"``, which cut a row starting
     # with a spreadsheet's #N/A to nothing and skipped it (found in review: 100 such rows
     # were dropped silently, every later breath 2 s early); without a "#" (the usual case),
@@ -483,6 +512,9 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         if "#" in body
         else iter_lines(body)
     )
+    if steps.active:
+        # Lines, not rows: a comment or a trailing newline makes the count a row or so high.
+        rows = counted(rows, body.count("\n") + 1, ProgressSteps(steps.part(0.3, 0.95)))
     try:
         data = np.loadtxt(
             rows,
@@ -537,6 +569,7 @@ def load_waveform(path: Path, column: str | None = None, *, acc: bool = False) -
         )
     read = tuple(names[c] if names is not None else str(c + 1) for c in cols)
     out = np.ascontiguousarray(samples if acc else samples[:, 0])
+    steps.done()
     return Waveform(out, read, time, lines, tuple(notes))
 
 
@@ -1243,9 +1276,25 @@ def _check_fs(fs: float, minimum: float, what: str) -> float:
     return float(fs)
 
 
+READ_SHARE = {"belt": 0.4, "acc": 0.1}
+"""Share of ``breaths``' work on a waveform that reading the file takes, by source, for the
+progress bar: 3.9 of 9.5 s on 4 h of a 100 Hz belt; 2.3 of 22.7 s on 1 h of a 200 Hz
+accelerometer, whose tracker takes most of the rest (profiled, 2 busy cores)."""
+DETECT_SHARE = {"belt": 0.6, "acc": 0.9}
+"""Share of :func:`analyse_samples`' work that the breath detector takes, by source, for the
+progress bar; the signal checks take the rest (same profiles as :data:`READ_SHARE`)."""
+
+
 def _analyse_waveform(
-    input: Path, fs: float | None, column: str | None, source: str, invert: bool = False
+    input: Path,
+    fs: float | None,
+    column: str | None,
+    source: str,
+    invert: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
+    """The result of ``breaths`` on a waveform file (JSON's fields); its warnings are the
+    caller's to say. ``progress`` is told the fraction done (:mod:`analysis.progress`)."""
     acc = source == "acc"
     what = "an accelerometer" if acc else "a belt"
     if fs is None:
@@ -1258,7 +1307,9 @@ def _analyse_waveform(
             + (f"; {implied}" if implied else "")
         )
     fs_hz = _check_fs(fs, ACC_MIN_FS_HZ if acc else BELT_MIN_FS_HZ, what)
-    wave = load_waveform(input, column, acc=acc)
+    steps = ProgressSteps(progress)
+    read_share = READ_SHARE[source]
+    wave = load_waveform(input, column, acc=acc, progress=steps.part(0.0, read_share))
     time_warnings, time_rate = check_time_column(input, wave, fs_hz)
     n = wave.samples.shape[0]
     duration = n / fs_hz
@@ -1298,9 +1349,10 @@ def _analyse_waveform(
         column=column,
         unit=unit,
         gravity=gravity,
+        progress=steps.part(read_share, 1.0),
     )
+    steps.done()
     warnings = [*wave.notes, *time_warnings, *analysed.warnings]
-    say_warnings(input, warnings)
     settings |= analysed.settings
     settings["warnings"] = warnings  # the output's keys are the issue's; notes go here
     return {
@@ -1349,6 +1401,7 @@ def analyse_samples(
     column: str | None = None,
     unit: str | None = None,
     gravity: float | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SampleAnalysis:
     """The analysis of ``breathwise breaths`` on samples already read, as the command runs it.
 
@@ -1378,6 +1431,9 @@ def analyse_samples(
         Accelerometer only: the magnitude of gravity in the samples' units, which scales the
         analysis (:class:`analysis.acc_breath.AccBreathTracker`); None measures it
         (:func:`analysis.acc_breath.gravity_magnitude`).
+    progress : callable, optional
+        Told the fraction done (:mod:`analysis.progress`): the samples fed to the detector,
+        then the signal checks one by one (:data:`DETECT_SHARE`). The result is the same.
 
     Returns
     -------
@@ -1396,12 +1452,28 @@ def analyse_samples(
     duration = n / fs_hz
     settings: dict[str, Any] = {}
     warnings: list[str] = []
+    told = ProgressSteps(progress)
+    detected = DETECT_SHARE[source]
+    # The checks' shares of what is left after the detector, in the order they run, as
+    # profiled on a 4 h belt: clipping 0.1, converter step 0.1, noise windows 0.1, power
+    # spectrum 0.25, held runs 0.3, the ends and the rest 0.15.
+    after: dict[str, float] = {}
+    at = detected
+    for check, share in (
+        ("clipped", 0.1),
+        ("coarse", 0.1),
+        ("noise", 0.1),
+        ("spectrum", 0.25),
+        ("held", 0.3),
+    ):
+        at += share * (1.0 - detected)
+        after[check] = at
     if not acc:
         settings["inverted"] = invert
     if acc:
         g = gravity_magnitude(data, fs_hz) if gravity is None else gravity
         tracker = AccBreathTracker(fs_hz, gravity=g)
-        found = tracker.update(data)
+        found = fed_in_parts(tracker.update, data, told.part(0.0, detected))
         settings["method"] = (
             "chest ACC: 1.5 Hz low-pass, gravity removal (20 s), adaptive principal axis "
             "(30 s), posture-change hold, then the belt detector; thresholds in thousandths "
@@ -1414,7 +1486,9 @@ def analyse_samples(
         settings["gravity"] = float(f"{g:.6g}")
         warnings += _doubted_unit(unit, g)
     else:
-        found = detect_breaths(data, fs_hz, cutoff_hz=BELT_CUTOFF_HZ)
+        found = detect_breaths(
+            data, fs_hz, cutoff_hz=BELT_CUTOFF_HZ, progress=told.part(0.0, detected)
+        )
         settings["method"] = (
             f"belt: causal {BELT_CUTOFF_HZ:g} Hz Butterworth low-pass, adaptive hysteresis "
             "turning points, phases timed by raised-cosine fits on the raw signal, each "
@@ -1430,6 +1504,7 @@ def analyse_samples(
     # The whole file is here: each breath ends at the next one's fitted inhale onset.
     settings["ends"] = "next breath's inhale onset (analysis.breath.settle_ends)"
     clipped = clipped_fraction(data)
+    told(after["clipped"])
     settings["clipped_fraction"] = round(clipped, 4)
     flat = [i for i, col in enumerate(data.reshape(n, -1).T) if np.ptp(col) == 0.0]
     if flat:
@@ -1458,6 +1533,7 @@ def analyse_samples(
                 f"only as fine as those steps; breaths under {MIN_DEPTH_STEPS} steps are marked "
                 "uncertain (more gain, a finer converter or a tighter belt would help)"
             )
+    told(after["coarse"])
     if looks_too_fast(found, MIN_BREATH_S):
         warnings.append(
             "most breaths are uncertain and shorter than "
@@ -1476,6 +1552,7 @@ def analyse_samples(
         # disconnected input, a random column, a belt that came off) has plenty. Judged window
         # by window, so that a belt that comes off halfway keeps its breathing half.
         noisy = noise_stretches(data, fs_hz)
+        told(after["noise"])
         if noisy == [(0, n)] and found:
             warnings.append(
                 f"the signal looks like noise, not breathing: consecutive samples are nearly "
@@ -1490,6 +1567,7 @@ def analyse_samples(
                 found, notes = _mark_noise(found, data, fs_hz, noisy)
                 warnings += notes
             doubt = _not_breathing(data, fs_hz, settings, column)
+            told(after["spectrum"])
             if found and not notes and doubt:
                 # Noise has its own warning (and its power lies faster than breathing too).
                 # A breath of a signal that may not be breathing is not a good one: a
@@ -1509,6 +1587,7 @@ def analyse_samples(
                 + ("without --invert" if invert else "with --invert")
             )
     held = [] if flat else held_runs(data, fs_hz, found)
+    told(after["held"])
     if held:
         found, note = _mark_held(found, held, fs_hz)
         warnings.append(note)
@@ -1524,14 +1603,10 @@ def analyse_samples(
     rate = _median_rate(rates)
     if rate is not None and rate < TOO_SLOW_BPM:
         warnings.append(_too_slow(rate, settled))
-    return SampleAnalysis(
-        settled,
-        rate,
-        # On the breaths as listed: their ends settled, the joins between them are too.
-        breath_variability(settled),
-        warnings,
-        settings,
-    )
+    # On the breaths as listed: their ends settled, the joins between them are too.
+    variability = breath_variability(settled)
+    told.done()
+    return SampleAnalysis(settled, rate, variability, warnings, settings)
 
 
 def _mark_held(
@@ -1782,7 +1857,11 @@ def _unmeasured_ratios(found: list[Breath]) -> list[str]:
     return warnings
 
 
-def rr_estimates(beat_t_s: FloatArray, rr_ms: list[float] | FloatArray) -> list[RRBreathEstimate]:
+def rr_estimates(
+    beat_t_s: FloatArray,
+    rr_ms: list[float] | FloatArray,
+    progress: ProgressCallback | None = None,
+) -> list[RRBreathEstimate]:
     """The 64 s window estimates of ``breathwise breaths --rr``, as the command makes them
     from the intervals it read: raw, each window corrected by the tracker
     (:func:`analysis.rr_breath.estimate_breathing_from_rr` with ``correct_artifacts``). The
@@ -1795,13 +1874,35 @@ def rr_estimates(beat_t_s: FloatArray, rr_ms: list[float] | FloatArray) -> list[
         running sum of the intervals from 0 s, moved on by the gaps a time column shows).
     rr_ms : list of float or ndarray
         The intervals as recorded, ms.
+    progress : callable, optional
+        Told the fraction of the beats fed (:mod:`analysis.progress`).
     """
-    return estimate_breathing_from_rr(beat_t_s, rr_ms, correct_artifacts=True)
+    return estimate_breathing_from_rr(beat_t_s, rr_ms, correct_artifacts=True, progress=progress)
 
 
-def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
-    rr = read_rr_file(rr_path, unit)
-    say_notes(rr)
+ESTIMATES_SHARE = (0.01, 0.98)
+"""Where the 64 s windows lie in ``breaths --rr``'s analysis, for the progress bar: 55.1 of
+56.4 s on 6 h of beats; the artifact correction before them took 0.4 s, the breaths after
+them 0.9 s (profiled, 2 busy cores)."""
+
+
+def _analyse_rr(
+    rr_path: Path,
+    unit: str | None = None,
+    *,
+    read: RRFile | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """The result of ``breaths --rr`` (JSON's fields); its warnings are the caller's to say.
+
+    ``read`` is the file already read (its notes said), so that the caller can size a
+    progress bar by its beats; ``progress`` is told the fraction done
+    (:mod:`analysis.progress`)."""
+    rr = read
+    if rr is None:
+        rr = read_rr_file(rr_path, unit)
+        say_notes(rr)
+    steps = ProgressSteps(progress)
     values = rr.values_ms
     duration = sum(values) / 1000.0
     tracker = RRBreathTracker()
@@ -1811,6 +1912,7 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
             f"needs at least {tracker.window_s:g} s"
         )
     corrected = correct_rr(values)
+    steps(ESTIMATES_SHARE[0])
     nn = corrected.nn_ms
     # On the file's own clock (first beat = 0 s): corrected intervals do not sum to the raw
     # ones; a gap its time column shows is kept, as import keeps it.
@@ -1819,9 +1921,10 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
     # Window by window on the raw intervals, as live: the whiteness test must see them
     # uncorrected (an irregular rhythm, smoothed by the correction, would pass it), and the
     # entropy test leaves out the values the correction changed.
-    estimates = rr_estimates(raw_t, values)
+    estimates = rr_estimates(raw_t, values, steps.part(*ESTIMATES_SHARE))
     # No breath where no beat was: rr_breath_cycles leaves out the cycles over a gap.
     cycles = rr_breath_cycles(t, nn, estimates)
+    steps.done()
     rate = session_rate_bpm(estimates)
     warnings = rr.warnings(
         "the gap is kept (the breaths' times are the file's), and the windows over it have "
@@ -1869,7 +1972,6 @@ def _analyse_rr(rr_path: Path, unit: str | None = None) -> dict[str, Any]:
             # Said as what the data show, not as a condition: Breathwise does not diagnose
             # (found in review: "as in atrial fibrillation" read as a diagnosis).
             warnings.append(IRREGULAR_NOTE)
-    say_warnings(rr_path, warnings)
 
     def label(q: float) -> str:
         return "good" if q >= GOOD_QUALITY else "uncertain" if q >= USABLE_QUALITY else "artifact"
@@ -2081,6 +2183,8 @@ def breaths(
 
     Example: breathwise breaths belt.csv --fs 50 --column rsp
     """
+    from trainer.cli.progress_bar import LONG_RR_BEATS, long_work_bar, waveform_is_long
+
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
     if source not in ("belt", "acc"):
@@ -2105,7 +2209,14 @@ def breaths(
                 f"{named} {'describes' if one else 'describe'} a waveform INPUT, not --rr",
                 f"an RR file is read as it is: leave {'it' if one else 'them'} out",
             )
-        result = _analyse_rr(rr, unit)
+        read = read_rr_file(rr, unit)
+        say_notes(read)
+        # As hrv's: read first, so that the bar is sized by the beats; gone before the result
+        # is written, so standard output holds the result alone.
+        with long_work_bar(
+            f"analysing {rr.name}", len(read.values_ms) >= LONG_RR_BEATS
+        ) as progress:
+            result = _analyse_rr(rr, unit, read=read, progress=progress)
         name = str(rr)
     elif input is None:
         raise BadArgument("give a waveform INPUT (with --fs) or --rr FILE")
@@ -2120,8 +2231,15 @@ def breaths(
                 "--invert is for a belt: the accelerometer's orientation is found from the "
                 "signal itself"
             )
-        result = _analyse_waveform(input, fs, column, source, invert)
+        # Sized before the file is read: the reading is 40 % of a belt's work. Without --fs
+        # the file is refused, not analysed.
+        long = fs is not None and waveform_is_long(input)
+        with long_work_bar(f"analysing {input.name}", long) as progress:
+            result = _analyse_waveform(input, fs, column, source, invert, progress)
         name = str(input)
+    # Said once the bar is gone: click writes past Rich's redirection of standard error, so a
+    # warning said under the bar was glued to its last frame (found in testing).
+    say_warnings(Path(name), result["settings"]["warnings"])
     if format == "json":
         typer.echo(json.dumps(result, indent=1, allow_nan=False))
     else:

@@ -10,8 +10,10 @@ gets one (:func:`long_work_bar`).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +38,12 @@ took 7 s, nearly all of it the coherence windows."""
 LONG_IMPORT_BYTES = 4 * 1024 * 1024
 """A file to import of this many bytes or more (uncompressed) shows a bar: a phone logger's
 130 Hz ECG with RR is 24 MB in 2 h, so this is about 20 min of it, 1.5 s of reading."""
+LONG_WAVEFORM_SAMPLES = 120_000
+"""A waveform of this many samples (rows) or more shows a bar in ``breaths``: 20 min of a
+100 Hz belt. Reading and analysing take 5-12 µs a sample on 2 busy cores (4 h of a 100 Hz belt
+9.5 s, of which 40 % reading; 4 h of a 200 Hz accelerometer 14 s), so this is about 1 s."""
+_HEAD_BYTES = 64 * 1024
+"""Bytes of a waveform read to measure its lines' length (:func:`waveform_is_long`)."""
 
 
 def _bar(console: Console, *, counted: bool, transient: bool) -> Progress:
@@ -83,7 +91,7 @@ def long_work_bar(description: str, long: bool) -> Iterator[ProgressCallback | N
         What is being done, before the bar (``"analysing big.bwr"``).
     long : bool
         Whether the work is long, decided by its data's length (:data:`LONG_RECORDING_S`,
-        :data:`LONG_RR_BEATS`, :data:`LONG_IMPORT_BYTES`).
+        :data:`LONG_RR_BEATS`, :data:`LONG_IMPORT_BYTES`, :data:`LONG_WAVEFORM_SAMPLES`).
 
     Yields
     ------
@@ -115,15 +123,54 @@ def recording_is_long(path: Path) -> bool:
     return span is not None and span >= LONG_RECORDING_S
 
 
+def _content_size(path: Path, gzipped: bool) -> int:
+    """The bytes of ``path`` uncompressed: its size, or a gzip file's as its trailer gives it,
+    modulo 4 GiB (RFC 1952, ISIZE). Raises OSError."""
+    size = path.stat().st_size
+    if gzipped and size >= 4:
+        with path.open("rb") as raw:
+            raw.seek(-4, io.SEEK_END)
+            size = int.from_bytes(raw.read(4), "little")
+    return size
+
+
 def import_is_long(path: Path) -> bool:
     """Whether importing ``path`` is long work (:data:`LONG_IMPORT_BYTES` uncompressed; a
     ``.gz`` file's size as its gzip trailer gives it, modulo 4 GiB, RFC 1952)."""
     try:
-        size = path.stat().st_size
-        if path.suffix.lower() == ".gz" and size >= 4:
-            with path.open("rb") as raw:
-                raw.seek(-4, io.SEEK_END)
-                size = int.from_bytes(raw.read(4), "little")
+        size = _content_size(path, path.suffix.lower() == ".gz")
     except OSError:
         return False
     return size >= LONG_IMPORT_BYTES
+
+
+def waveform_is_long(path: Path) -> bool:
+    """Whether ``breaths`` on the waveform at ``path`` is long work
+    (:data:`LONG_WAVEFORM_SAMPLES`), decided before the file is read, since reading is 40 %
+    of the work on a belt.
+
+    The rows are estimated as the (uncompressed) size over the mean length of the whole lines
+    of its first :data:`_HEAD_BYTES`: a CSV's rows are of nearly one length, and a header or a
+    comment on top makes the estimate a few lines short at most. A gzip file is known by its
+    magic bytes, as the reader knows it (:func:`trainer.storage.text_files.read_text`). An
+    unreadable file is not long: its error is the reader's to say.
+    """
+    from trainer.storage.text_files import GZIP_MAGIC
+
+    try:
+        with path.open("rb") as raw:
+            gzipped = raw.read(2) == GZIP_MAGIC
+        if gzipped:
+            with gzip.open(path) as unpacked:
+                head = unpacked.read(_HEAD_BYTES)
+        else:
+            with path.open("rb") as raw:
+                head = raw.read(_HEAD_BYTES)
+        size = _content_size(path, gzipped)
+    except (OSError, EOFError, zlib.error):
+        return False
+    lines = head.count(b"\n")
+    if len(head) < _HEAD_BYTES or lines == 0:
+        return lines >= LONG_WAVEFORM_SAMPLES  # all of it read, or one endless line
+    # Bytes per line over the whole lines only: the head ends inside a line.
+    return size * lines / (head.rindex(b"\n") + 1) >= LONG_WAVEFORM_SAMPLES
