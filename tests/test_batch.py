@@ -506,3 +506,38 @@ def test_report_dir_on_a_terminal_keeps_its_bar_and_writes_no_log_line(
     assert code == 0
     assert "3/3" in err and "━" in err
     assert "analysed " not in err
+
+
+def test_a_batch_stopped_on_a_dask_cluster_keeps_its_rows_and_cancels_the_rest(
+    study: Path, tmp_path: Path
+) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    paths = find_recordings(study)
+    seen: list[BatchRow] = []
+    stopped: list[StoppedBatch] = []
+
+    def done(row: BatchRow) -> None:
+        seen.append(row)
+        if len(seen) == 3:
+            raise Interrupted(signal.SIGINT)
+
+    with (
+        distributed.LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        pytest.raises(Interrupted),
+        open_executor(cluster.scheduler_address) as executor,
+    ):
+        run_batch(
+            paths,
+            tmp_path,
+            executor=executor,
+            report_suffix=None,
+            on_done=done,
+            on_stopped=stopped.append,
+        )
+    (what,) = stopped
+    assert 3 <= what.done < len(paths) and what.partial_csv == tmp_path / PARTIAL_NAME
+    kept = [r["file"] for r in _table(tmp_path / PARTIAL_NAME)]
+    assert len(kept) == what.done and kept == sorted(kept)
+    assert {row.file for row in seen} <= set(kept)
