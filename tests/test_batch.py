@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
+import itertools
 import math
 import os
+import signal
 import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from full_disk import free_space
 from simulated_sessions import WALL_NS, write_simulated
 
+from trainer.cli import progress_bar
 from trainer.cli.app import run
+from trainer.cli.early_signals import Interrupted
 from trainer.cli.report import report
 from trainer.errors import BadArgument
 from trainer.reports.batch import (
     METRIC_COLUMNS,
+    PARTIAL_NAME,
     REVISION_COLUMNS,
+    SUMMARY_COLUMNS,
     BatchResult,
     BatchRow,
+    StoppedBatch,
+    analyse_one,
     default_workers,
     find_recordings,
     open_executor,
@@ -315,3 +327,217 @@ def test_a_skipped_line_is_one_line_whatever_its_length(
     report(small, tmp_path / "reports", jobs=1, no_reports=True)
     (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("skipped ")]
     assert line.startswith(f"skipped {name}: ") and len(line) > 120
+
+
+def _copy(study: Path, folder: Path, count: int) -> list[str]:
+    """The first ``count`` readable recordings of the study, copied into ``folder``."""
+    folder.mkdir()
+    names = [f"session-{k:03d}.bwr" for k in range(count)]
+    for name in names:
+        (folder / name).write_bytes((study / name).read_bytes())
+    return names
+
+
+class _StopAfter:
+    """A stand-in for the per-recording analysis: the real one for ``rows`` recordings, then
+    Ctrl+C's like (:class:`Interrupted`, SIGTERM) raised where the next one would be done."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.calls = 0
+
+    def __call__(self, *args: Any) -> tuple[BatchRow, int]:
+        self.calls += 1
+        if self.calls > self.rows + 1:
+            # The next recording, which the worker may start before the batch hears of the
+            # stop: long enough for the batch to cancel the rest meanwhile.
+            time.sleep(0.5)
+        if self.calls > self.rows:
+            raise Interrupted(signal.SIGTERM)
+        return analyse_one(*args)
+
+
+def test_a_batch_stopped_keeps_its_rows_sorted_and_starts_no_more_work(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped (a SIGTERM from `timeout` after 540 s of 1,100 recordings), a batch left no
+    table at all: every row analysed was lost, and the pool's exit went on to analyse every
+    recording left before the interruption could end it (found in review)."""
+    small = tmp_path / "small"
+    names = _copy(study, small, 6)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("an earlier whole table\n")
+    stand_in = _StopAfter(3)
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", stand_in)
+    stopped: list[StoppedBatch] = []
+    # Last file first, one at a time: the rows come in the reverse of the table's order.
+    paths = sorted(find_recordings(small), reverse=True)
+    with pytest.raises(Interrupted), ThreadPoolExecutor(max_workers=1) as pool:
+        run_batch(paths, out, executor=pool, report_suffix=None, on_stopped=stopped.append)
+    assert stand_in.calls <= 5  # the 6th never started, nor the 5th but by a race
+    assert stopped == [StoppedBatch(3, 6, out / PARTIAL_NAME, "")]
+    partial = _table(out / PARTIAL_NAME)
+    assert [r["file"] for r in partial] == names[3:]  # sorted as the whole table is
+    assert list(partial[0]) == list(SUMMARY_COLUMNS)
+    assert all(r["status"] == "ok" and r["breaths"] for r in partial)
+    assert (out / PARTIAL_NAME).stat().st_mode & 0o777 == 0o600
+    # Whole or not at all, and the whole table of an earlier batch is not taken for it.
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv", PARTIAL_NAME]
+    assert (out / "summary.csv").read_text() == "an earlier whole table\n"
+
+    # A batch that ends writes the whole table and removes the part, which it holds.
+    monkeypatch.undo()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        run_batch(paths, out, executor=pool, report_suffix=None)
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]
+    whole = _table(out / "summary.csv")
+    assert [r["file"] for r in whole] == names
+    assert whole[3:] == partial
+
+
+def test_report_dir_interrupted_says_what_it_kept(
+    study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    small = tmp_path / "small"
+    names = _copy(study, small, 5)
+    out = tmp_path / "out"
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", _StopAfter(2))
+
+    @contextlib.contextmanager
+    def one_thread(scheduler: str | None, jobs: int | None) -> Iterator[Executor]:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            yield pool
+
+    monkeypatch.setattr("trainer.reports.batch.open_executor", one_thread)
+    code = run(["report", str(small), "-o", str(out), "--table-only"])
+    err = capsys.readouterr().err
+    assert code == 128 + signal.SIGTERM and "Traceback" not in err
+    assert err.splitlines()[-2:] == [
+        f"kept the 2 of 5 recordings analysed before the stop in {out / PARTIAL_NAME} (not the "
+        "whole table, which is summary.csv); run the same command again to analyse them all",
+        "breathwise: interrupted",
+    ]
+    assert [r["file"] for r in _table(out / PARTIAL_NAME)] == names[:2]
+    assert sorted(p.name for p in out.iterdir()) == [PARTIAL_NAME]
+
+
+def test_the_process_pool_stops_without_the_work_left_when_interrupted() -> None:
+    """Its exit waited for every recording submitted: minutes after a Ctrl+C."""
+    started = time.monotonic()
+    with pytest.raises(Interrupted), open_executor(None, 1) as pool:
+        futures = [pool.submit(time.sleep, 0.5) for _ in range(20)]
+        futures[0].result()
+        raise Interrupted(signal.SIGINT)
+    assert time.monotonic() - started < 5.0  # 10 s of work was left
+    assert sum(f.cancelled() for f in futures) >= 15
+
+
+def test_report_dir_in_a_log_says_how_far_it_is_now_and_then(
+    study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In a log the bar draws nothing until the end: 1,100 recordings ran 9 min without a line
+    (found in review). Here each recording takes 40 s by the clock the log reads."""
+    small = tmp_path / "small"
+    _copy(study, small, 12)
+    (small / "session-000.bwr").write_bytes((study / CORRUPT).read_bytes())
+    seconds = itertools.count(0.0, 40.0)
+    monkeypatch.setattr(progress_bar, "monotonic", lambda: next(seconds))
+    code = run(["report", str(small), "-o", str(tmp_path / "out"), "--table-only", "-j", "1"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 0
+    # Every 2 (10 % of 12, whole) and 30 s; none for the last, which the closing line says.
+    assert [line for line in err if line.startswith("analysed ")] == [
+        f"analysed {done} of 12 recordings (1 skipped), {done * 40 // 60} min so far, "
+        f"about {(12 - done) * 40 // 60} min left"
+        for done in (2, 4, 6, 8, 10)
+    ]
+    assert err[-1].startswith("11 of 12 recordings analysed, 1 skipped; summary: ")
+    assert not any("━" in line for line in err)  # no bar in a log
+
+
+def test_the_log_of_a_batch_is_the_rarer_of_30_s_and_10_percent() -> None:
+    lines: list[str] = []
+    now = [0.0]
+    log = progress_bar.BatchLog(1100, lines.append, clock=lambda: now[0])
+    for done in range(1, 1101):
+        now[0] = done * 0.5  # 1,100 recordings in 550 s: 10 % every 55 s
+        log.advance(skipped=done % 100 == 0)
+    assert lines[0] == "analysed 110 of 1100 recordings (1 skipped), 55 s so far, about 8 min left"
+    assert len(lines) == 9
+    lines.clear()
+    now[0] = 1000.0
+    fast = progress_bar.BatchLog(1100, lines.append, clock=lambda: now[0])
+    for done in range(1, 1101):
+        now[0] = 1000.0 + done * 0.02  # 22 s in all: a short batch says nothing on the way
+        fast.advance(skipped=False)
+    assert lines == []
+    now[0] = 2000.0
+    slow = progress_bar.BatchLog(10, lines.append, clock=lambda: now[0])
+    for done in range(1, 10):
+        now[0] = 2000.0 + done * 3600.0
+        slow.advance(skipped=False)
+    assert (
+        lines[-1]
+        == "analysed 9 of 10 recordings (0 skipped), 9 h 00 min so far, about 1 h 00 min left"
+    )
+    assert len(lines) == 9
+
+
+def test_report_dir_on_a_terminal_keeps_its_bar_and_writes_no_log_line(
+    study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    small = tmp_path / "small"
+    _copy(study, small, 3)
+    seconds = itertools.count(0.0, 40.0)
+    monkeypatch.setattr(progress_bar, "monotonic", lambda: next(seconds))
+    monkeypatch.setattr(progress_bar, "stderr_is_terminal", lambda: True)
+    code = run(["report", str(small), "-o", str(tmp_path / "out"), "--table-only", "-j", "1"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "3/3" in err and "━" in err
+    assert "analysed " not in err
+
+
+def test_a_batch_stopped_on_a_dask_cluster_keeps_its_rows_and_cancels_the_rest(
+    study: Path, tmp_path: Path
+) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    paths = find_recordings(study)
+    seen: list[BatchRow] = []
+    stopped: list[StoppedBatch] = []
+
+    def done(row: BatchRow) -> None:
+        seen.append(row)
+        if len(seen) == 3:
+            raise Interrupted(signal.SIGINT)
+
+    with (
+        distributed.LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        pytest.raises(Interrupted),
+        open_executor(cluster.scheduler_address) as executor,
+    ):
+        run_batch(
+            paths,
+            tmp_path,
+            executor=executor,
+            report_suffix=None,
+            on_done=done,
+            on_stopped=stopped.append,
+        )
+    (what,) = stopped
+    assert 3 <= what.done < len(paths) and what.partial_csv == tmp_path / PARTIAL_NAME
+    kept = [r["file"] for r in _table(tmp_path / PARTIAL_NAME)]
+    assert len(kept) == what.done and kept == sorted(kept)
+    assert {row.file for row in seen} <= set(kept)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trainer.errors import BadArgument, UserError
+
+if TYPE_CHECKING:
+    from trainer.reports.batch import StoppedBatch
 
 REPORT_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -139,8 +142,10 @@ def report(
     in a subfolder of that name); a file that cannot be read is reported and skipped. Reports and
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
-    The recording is analysed again by today's analysis: when its numbers differ from those
-    the session closed with, a note on standard error and one on the page say which, and why.
+    Stopped before its end (Ctrl+C, SIGTERM), a batch keeps the rows done so far in
+    summary.partial.csv. The recording is analysed again by today's analysis: when its numbers
+    differ from those the session closed with, a note on standard error and one on the page say
+    which, and why.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
@@ -189,7 +194,7 @@ def _batch(
 ) -> None:
     from rich.console import Console
 
-    from trainer.cli.progress_bar import batch_progress
+    from trainer.cli.progress_bar import BatchLog, batch_progress, stderr_is_terminal
     from trainer.reports.batch import (
         BatchRow,
         find_recordings_under,
@@ -239,22 +244,40 @@ def _batch(
         executor = stack.enter_context(open_executor(scheduler, jobs))
         # After the scheduler is known good, before the progress bar and the work.
         check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
-        bar = stack.enter_context(batch_progress(console))
-        task = bar.add_task("analysing", total=len(paths))
+        # On a terminal the bar; in a log (a cron job, a cluster's output file), where the bar
+        # drew nothing until the end, a plain line now and then (BatchLog).
+        if stderr_is_terminal():
+            bar = stack.enter_context(batch_progress(console))
+            task = bar.add_task("analysing", total=len(paths))
+            console = bar.console
+
+            def advance(row: BatchRow) -> None:
+                bar.advance(task)
+
+        else:
+            log = BatchLog(len(paths), _note)
+
+            def advance(row: BatchRow) -> None:
+                log.advance(row.status != "ok")
 
         def done(row: BatchRow) -> None:
-            bar.advance(task)
             if row.status != "ok":
                 # Not markup: a file named "[red]a.bwr" lost its "[red]" (and an error quoting
                 # "[/...]" would raise). One line: off a terminal Rich wraps at 80 columns, which
                 # put a long path on a line of its own in a log.
-                bar.console.print(f"skipped {row.file}: {row.error}", markup=False, soft_wrap=True)
+                console.print(f"skipped {row.file}: {row.error}", markup=False, soft_wrap=True)
             elif row.note:
                 # As one file's report says it; whole (no wrapping, no markup) for a log.
                 what = row.note.removeprefix("note: ")
-                bar.console.print(
+                console.print(
                     f"note: {row.file}: {what}", soft_wrap=True, markup=False, highlight=False
                 )
+            advance(row)
+
+        def stopped(what: StoppedBatch) -> None:
+            # Said before "breathwise: interrupted" (trainer.cli.app), while stderr is there.
+            with contextlib.suppress(OSError, ValueError):  # a hang-up: the terminal is gone
+                console.print(_stopped_words(what), markup=False, soft_wrap=True, highlight=False)
 
         result = run_batch(
             paths,
@@ -263,6 +286,7 @@ def _batch(
             report_suffix=None if no_reports else suffix,
             on_done=done,
             root=directory,
+            on_stopped=stopped,
         )
     ok = len(result.rows) - len(result.failed)
     print(
@@ -270,3 +294,19 @@ def _batch(
         f"summary: {result.summary_csv}",
         file=sys.stderr,
     )
+
+
+def _stopped_words(what: StoppedBatch) -> str:
+    """What a batch stopped before its end kept, and how to finish it: one line for stderr."""
+    if what.partial_csv is not None:
+        return (
+            f"kept the {what.done} of {what.total} recordings analysed before the stop in "
+            f"{what.partial_csv} (not the whole table, which is summary.csv); run the same "
+            "command again to analyse them all"
+        )
+    if what.write_error:
+        return (
+            f"the {what.done} of {what.total} recordings analysed before the stop could not "
+            f"be kept: {what.write_error}"
+        )
+    return f"none of the {what.total} recordings was analysed before the stop: nothing kept"

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,13 @@ from trainer.storage.paths import (
 from trainer.storage.recording import SUFFIX, FoundRecordings, recordings_under
 
 SUMMARY_NAME = "summary.csv"
+PARTIAL_NAME = "summary.partial.csv"
+"""The rows of a batch that was stopped before its end (:func:`run_batch`).
+
+Not ``summary.csv`` with a marker: a script, a spreadsheet or the next step of a pipeline
+reads ``summary.csv`` as it is, and would take a part for the whole; a name of its own
+cannot be. ``summary.csv`` of an earlier whole batch is left as it was, and this file is
+removed once a batch writes the whole table."""
 METRIC_COLUMNS: tuple[str, ...] = (
     "start_wall_ns",
     "start_local",
@@ -175,6 +183,29 @@ class BatchResult:
         return tuple(row for row in self.rows if row.status != "ok")
 
 
+@dataclass(frozen=True, slots=True)
+class StoppedBatch:
+    """What a batch stopped before its end kept (:func:`run_batch`).
+
+    Attributes
+    ----------
+    done : int
+        Recordings analysed (or skipped as unreadable) before it stopped.
+    total : int
+        Recordings in the batch.
+    partial_csv : Path or None
+        Where their rows were written (:data:`PARTIAL_NAME`); None when there was no row to
+        keep, no output folder, or the file could not be written.
+    write_error : str
+        Why the rows could not be written (a full disk), ``""`` otherwise.
+    """
+
+    done: int
+    total: int
+    partial_csv: Path | None
+    write_error: str
+
+
 def analyse_one(
     path: str, out_dir: str | None, report_suffix: str | None, name: str | None = None
 ) -> tuple[BatchRow, int]:
@@ -249,7 +280,7 @@ def outputs_not_ours(
     batch's folder (:func:`batch_name`)."""
     from trainer.reports.report import not_ours
 
-    targets = [out_dir / SUMMARY_NAME]
+    targets = [out_dir / SUMMARY_NAME, out_dir / PARTIAL_NAME]
     if report_suffix is not None:
         targets += [
             report_target(Path(batch_name(path, root)), out_dir, report_suffix) for path in paths
@@ -317,8 +348,16 @@ def open_executor(scheduler: str | None = None, jobs: int | None = None) -> Iter
     if scheduler is None:
         if jobs is not None and jobs < 1:
             raise BadArgument(f"--jobs must be at least 1, got {jobs}")
-        with ProcessPoolExecutor(max_workers=jobs or default_workers()) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs or default_workers())
+        try:
             yield pool
+        except BaseException:
+            # Interrupted: the work not started is dropped (the pool's own exit waited for every
+            # recording left), the recordings being analysed are let finish, a few seconds, so
+            # that no worker is killed half-way through writing a report.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return
     try:
         # Imported by name: dask is an optional extra and ships no type information.
@@ -355,6 +394,7 @@ def run_batch(
     report_suffix: str | None = ".png",
     on_done: Callable[[BatchRow], None] | None = None,
     root: Path | None = None,
+    on_stopped: Callable[[StoppedBatch], None] | None = None,
 ) -> BatchResult:
     """Analyse every recording on ``executor``; write one report each and the summary table.
 
@@ -374,6 +414,12 @@ def run_batch(
         The folder the recordings were found in: each row names its recording, and its report
         sits under ``out_dir``, by the path from there (:func:`batch_name`); by file name alone
         when omitted.
+    on_stopped : callable, optional
+        Called when the batch stops before its end (an exception out of the executor or of
+        ``on_done``, Ctrl+C and the like above all, which is then raised again): what was kept.
+        Then ``executor`` is shut down, its work not started dropped and the recordings under
+        way let finish (:func:`_stop`), and the rows done, sorted and with the same columns as
+        the whole table, are written to ``out_dir/summary.partial.csv`` (:data:`PARTIAL_NAME`).
     """
     if report_suffix is not None and report_suffix not in (".png", ".pdf", ".svg"):
         raise BadArgument(f"unknown report format {report_suffix!r}", "use png, pdf or svg")
@@ -387,15 +433,74 @@ def run_batch(
     ]
     rows: list[BatchRow] = []
     pids: set[int] = set()
-    for future in as_completed(futures):
-        row, pid = future.result()
-        rows.append(row)
-        pids.add(pid)
-        if on_done is not None:
-            on_done(row)
+    taken: set[Future[tuple[BatchRow, int]]] = set()
+    try:
+        for future in as_completed(futures):
+            taken.add(future)
+            row, pid = future.result()
+            rows.append(row)
+            pids.add(pid)
+            if on_done is not None:
+                on_done(row)
+    except BaseException:
+        # Ctrl+C, SIGTERM, SIGHUP (trainer.cli.early_signals.Interrupted), or the pool lost
+        # (its workers killed by the same signal sent to the process group, a Dask scheduler
+        # gone): no more work is started (the pool's exit went on with all 1,100 recordings),
+        # and the rows done so far are kept, with those of the recordings under way.
+        _stop(executor)
+        rows += [
+            f.result()[0]
+            for f in futures
+            if f not in taken and f.done() and not f.cancelled() and f.exception() is None
+        ]
+        stopped = StoppedBatch(len(rows), len(futures), None, "")
+        if out_dir is not None and rows:
+            rows.sort(key=lambda row: row.file)
+            try:
+                stopped = replace(stopped, partial_csv=write_summary(rows, out_dir / PARTIAL_NAME))
+            except UserError as exc:  # a full disk: said, and the interruption goes on
+                stopped = replace(stopped, write_error=exc.user_message())
+        if on_stopped is not None:
+            on_stopped(stopped)
+        raise
     rows.sort(key=lambda row: row.file)
-    summary = write_summary(rows, out_dir / SUMMARY_NAME) if out_dir is not None else None
+    summary = None
+    if out_dir is not None:
+        summary = write_summary(rows, out_dir / SUMMARY_NAME)
+        _remove_partial(out_dir / PARTIAL_NAME)
     return BatchResult(tuple(rows), summary, frozenset(pids))
+
+
+def _stop(executor: Executor) -> None:
+    """Stop a batch's executor: the work not started is dropped, and the recordings being
+    analysed are let finish (a few seconds: at most one per worker and one queued, as a process
+    pool runs them), since their reports are being written: a worker killed half-way leaves a
+    temporary file. A worker already dead of the stop (the same signal sent to the process
+    group: ``timeout``, Ctrl+C on a terminal) fails its recording at once.
+
+    Through the executor's own shutdown, not by cancelling each future: a process pool whose
+    workers died at that moment marks their futures failed from its own thread, and on Python
+    3.11 that thread died with a traceback on a future cancelled meanwhile (found testing this),
+    leaving the futures it had not reached never done. A second Ctrl+C ends the wait; the first
+    is raised on, as it is.
+    """
+    with contextlib.suppress(BaseException):
+        if "cancel_futures" in inspect.signature(executor.shutdown).parameters:
+            executor.shutdown(wait=True, cancel_futures=True)
+        else:
+            # Dask's ClientExecutor: told not to wait, it cancels all its work on the cluster.
+            executor.shutdown(wait=False)
+
+
+def _remove_partial(path: Path) -> None:
+    """Remove an earlier interrupted batch's table once the whole one is written: its rows are
+    all in the new one, and left beside it, it would be read for today's (a link or a folder of
+    its name is not ours, and was refused before the work: :func:`outputs_not_ours`)."""
+    from trainer.reports.report import not_ours
+
+    if path.exists() and not not_ours(path):
+        with contextlib.suppress(OSError):  # cannot be removed: it names itself partial
+            path.unlink()
 
 
 def write_summary(rows: Sequence[BatchRow], path: Path) -> Path:
