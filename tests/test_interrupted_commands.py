@@ -115,3 +115,39 @@ def test_sigterm_or_sighup_during_an_export_unwinds_and_leaves_no_temporary_file
         assert calls == 3
     assert list(there.iterdir()) == []  # no temporary file, no half-written export
     assert not made.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "setsid"), reason="process groups (POSIX)")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_the_whole_group_leaves_no_half_written_report(
+    sig: signal.Signals, tmp_path: Path
+) -> None:
+    """Found in review: Ctrl+C at a terminal (or `timeout`) reaches report DIR's workers too,
+    which died where they stood, leaving `.NAME.report.png.XXXX.tmp` files in the reports
+    folder. Workers now leave the stopping to the command: a report under way is finished."""
+    import subprocess
+    import sys
+
+    study = tmp_path / "study"
+    study.mkdir()
+    for k in range(6):
+        write_simulated(study / f"s{k}.bwr", 600.0, seed=k)
+    out = tmp_path / "reports"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "report", str(study), "-o", str(out), "-j", "2"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, as a terminal's foreground job is
+    )
+    deadline = time.monotonic() + 120
+    while not any(out.glob(".*.tmp")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no report was begun"
+        time.sleep(0.02)
+    os.killpg(proc.pid, sig)  # while a worker writes a report, as Ctrl+C would
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, err
+    assert err.endswith("breathwise: interrupted\n"), err
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+    assert (out / "summary.partial.csv").exists()

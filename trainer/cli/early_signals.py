@@ -115,16 +115,30 @@ class Interrupted(BaseException):
 
 _unwinding_pid = 0
 """The process :func:`unwind_on_signals` was called in: a forked worker (``report DIR``'s
-process pool) inherits the handler, and is ended the default way instead."""
+process pool) inherits the handler, and leaves the stopping to it (:func:`_in_a_worker`)."""
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
     if os.getpid() != _unwinding_pid:
-        # A worker: an exception raised while it waits for work came out as a traceback.
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+        _in_a_worker(signum)
         return
     raise Interrupted(signum)
+
+
+def _in_a_worker(signum: int) -> None:
+    """A signal in a forked worker of the command (``report DIR``'s process pool).
+
+    Raised there, it came out as a traceback when the worker waited for work; killed the
+    default way, the worker left the report it was writing as a temporary file (found in
+    review). A Ctrl+C or a ``timeout`` reaches the whole process group, so the command itself
+    has it too and stops the pool: work not begun is cancelled, and a report under way is
+    finished whole. So the worker ignores it while the command lives, and ends the default
+    way once the command is gone (nothing else would stop it then).
+    """
+    if os.getppid() == _unwinding_pid:
+        return
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def unwind_on_signals() -> None:
