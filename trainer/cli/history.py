@@ -15,6 +15,7 @@ from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import is_simulated, source_line, source_mark
 from trainer.storage.history import SessionRow, Stored, readable_path
+from trainer.storage.paths import resolved
 
 
 def _cell(value: float | None, digits: int = 1) -> str:
@@ -335,7 +336,7 @@ def _skip_note(file: Path, reason: str) -> None:
     # Most reasons already begin with the file's path: name it once.
     shown = readable_path(file)
     reason = reason.replace(str(file), shown)
-    named = reason.startswith((f"{shown}:", f"{readable_path(file.resolve())}:"))
+    named = reason.startswith((f"{shown}:", f"{readable_path(resolved(file))}:"))
     note = reason if named else f"{shown}: {reason}"
     print(f"skipped {note}", file=sys.stderr)
 

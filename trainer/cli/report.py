@@ -150,6 +150,12 @@ def report(
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
     """
+    from trainer.storage.paths import unreachable
+
+    why = unreachable(path)
+    if why is not None:
+        # A link loop: not "no such file", which sent the person looking for a missing one.
+        raise UserError(f"{path}: {why}")
     if not path.exists():
         # Before the options: a missing path is neither a file nor a folder, and "--jobs
         # applies to a folder of recordings, not to one file" sent the person after the wrong
@@ -159,6 +165,12 @@ def report(
     if path.is_dir():
         _batch(path, output, suffix, jobs, scheduler, no_reports)
         return
+    if output is None and path.is_fifo():
+        # Beside the recording, it went to /dev/fd/63.report.png (found in review).
+        raise UserError(
+            f"{path}: a pipe, with no folder beside it for the report",
+            "say where the report goes with -o",
+        )
     from trainer.reports.report import report_recording
     from trainer.storage.paths import refuse_output_over_input
     from trainer.storage.recording import STILL_RECORDING_NOTE, being_written

@@ -28,7 +28,7 @@ from typing import Any
 from trainer.errors import BadArgument, UserError
 from trainer.programs.loader import NAME_PATTERN, toml_error_line, toml_error_problem
 from trainer.programs.toml_lines import KeyLines
-from trainer.storage.paths import config_dir, default_recordings_dir, replacing
+from trainer.storage.paths import config_dir, default_recordings_dir, replacing, resolved
 from trainer.storage.safe_parse import toml_loads
 
 SETTINGS_FILE = "settings.toml"
@@ -207,7 +207,7 @@ def parse_setting_value(key: str, value: str) -> Any:
                 f"setting 'recordings_dir' must be an absolute path, got {value!r}",
                 _absolute_example(path),
             )
-        typed = str(path.resolve())
+        typed = str(resolved(path))
     try:
         return _check_value(key, typed)
     except ValueError as exc:
@@ -311,7 +311,7 @@ def _write_atomically(path: Path, text: str) -> None:
     A symbolic link (a settings file kept with one's dotfiles) is followed: the file it points
     to is replaced and the link kept.
     """
-    path = path.resolve()
+    path = resolved(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with replacing(path) as temp:
         temp.write_text(text, encoding="utf-8")

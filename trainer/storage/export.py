@@ -81,7 +81,13 @@ from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
 from trainer.session.pipeline import NS_PER_S, counted_breaths
-from trainer.storage.paths import CsvTable, check_output_path, replacing, write_csvs
+from trainer.storage.paths import (
+    CsvTable,
+    check_output_path,
+    replacing,
+    unreachable,
+    write_csvs,
+)
 from trainer.storage.recording import Recording, read_recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -923,7 +929,9 @@ def _make_dir(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise UserError(f"{directory}: is a file, not a folder") from None
+        # A link that leads back to itself exists to mkdir, and to nothing else.
+        why = unreachable(directory) or "is a file, not a folder"
+        raise UserError(f"{directory}: {why}") from None
     except OSError as exc:
         raise UserError(f"{directory}: cannot create the folder ({exc.strerror})") from None
 
@@ -973,13 +981,20 @@ def export_recording(
         Unknown format, or an ``.edf`` output for a CSV export.
     UserError
         ``output`` is the wrong kind of path (a file for CSV, a folder for EDF), or a file to
-        write already exists and ``force`` is not set.
+        write already exists and ``force`` is not set, or is not given for a recording read
+        from a pipe.
     trainer.storage.recording.RecordingError
         The recording cannot be read.
     """
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise BadArgument(f"--format must be 'csv' or 'edf', not {fmt!r}")
+    if output is None and path.is_fifo():
+        # Written beside the recording, the files went to /dev/fd/63.belt.csv (found in review).
+        raise UserError(
+            f"{path}: a pipe, with no folder beside it for the export",
+            "say where the export goes with -o",
+        )
     # Check the output before the analysis, which takes a while on a long session.
     if output is not None:
         if fmt == "csv":

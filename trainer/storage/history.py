@@ -75,7 +75,7 @@ from devices.polar_pmd import PMD_EPOCH_OFFSET_NS
 from devices.source import BLE_KIND, SENSORLESS_KIND, SIMULATED_KIND
 from trainer.errors import UserError
 from trainer.session.sensor_label import is_sensorless
-from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir
+from trainer.storage.paths import DATA_FOLDER_ADVICE, data_dir, ensure_private_dir, resolved
 from trainer.storage.recording import (
     MAX_SESSION_NS,
     STILL_RECORDING_NOTE,
@@ -760,7 +760,7 @@ def _connect_read_only(path: Path, timeout_ms: int) -> tuple[sqlite3.Connection,
     sqlite3.Error
         It cannot be read either (the connection is closed).
     """
-    uri = "file:" + quote(os.fsencode(path.resolve()), safe="/")
+    uri = "file:" + quote(os.fsencode(resolved(path)), safe="/")
     wal = path.with_name(path.name + "-wal")
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout_ms / 1000)
     try:
@@ -1366,7 +1366,7 @@ class History:
         try:
             with _write(self._conn):
                 for path in dict.fromkeys(paths):  # a path given twice is removed once
-                    forms = {str(path.absolute()), str(path.resolve())}
+                    forms = {str(path.absolute()), str(resolved(path))}
                     places = ", ".join("?" * len(forms))
                     where = [_path_to_db(form) for form in forms]
                     # Removed on purpose: kept out, or the next live start names it as a
@@ -1479,7 +1479,7 @@ def _store(
     timeout_ms: int | None,
 ) -> Stored:
     values = dict(metrics)
-    values["path"] = str(Path(path).resolve())
+    values["path"] = str(resolved(Path(path)))
     with History(db_path, timeout_ms=timeout_ms) as history:
         return history.store(
             values, legacy_key=legacy_key, earlier_key=earlier_key, complete=complete
@@ -1626,16 +1626,13 @@ def keep_out(
         return False
     key = _recording_keys(read_header(recording))[0]
     with History(path, timeout_ms=timeout_ms) as history:
-        history.keep_out({key: str(recording.resolve())}, reason)
+        history.keep_out({key: str(resolved(recording))}, reason)
     return True
 
 
 def _folder_key(folder: Path) -> str:
     """``folder`` as the history names it: resolved, as a row's path is (:func:`_store`)."""
-    try:
-        return str(folder.resolve())
-    except (OSError, RuntimeError):  # a symlink loop: the folder as given
-        return str(folder.absolute())
+    return str(resolved(folder))
 
 
 def _recording_keys(header: Header) -> tuple[str, str, str]:
@@ -1720,7 +1717,7 @@ class _Holdings:
         return [
             file
             for file in files
-            if str(file.resolve()) not in left
+            if str(resolved(file)) not in left
             and _mtime_ns(file) > since_ns
             # Last: they open the file, and only the few files left come this far.
             and not being_written(file)
@@ -1920,6 +1917,13 @@ def add_recording(
     from trainer.reports.session_analysis import analyse_recording
     from trainer.storage.export import exported_session_of
 
+    if Path(recording).is_fifo():
+        # Read from a pipe (<(zcat x.bwr.gz)), the row named "pipe:[761863]", a recording that
+        # is gone at once, and took over the row of the file it came from (found in review).
+        raise UserError(
+            f"{recording}: a pipe, not a file: the history keeps where each recording is",
+            "save the recording to a file, then add that file",
+        )
     if being_written(Path(recording)):
         raise StillRecording(
             f"{recording}: {STILL_RECORDING_NOTE}",

@@ -51,6 +51,38 @@ def default_recordings_dir() -> Path:
     return Path(override) if override else data_dir() / "recordings"
 
 
+def resolved(path: Path) -> Path:
+    """``path`` made absolute with its links followed, or made absolute as it is when its links
+    cannot be followed (a symbolic link that leads back to itself).
+
+    The one place a path a person gave is resolved: :meth:`pathlib.Path.resolve` raises on a
+    link loop (``RuntimeError`` on Python 3.11 and 3.12, ``OSError`` from 3.13), which was an
+    "internal error" that stopped ``history --add`` of a folder holding one such link (found
+    in review). The loop itself is then refused where the file is read, as unreadable.
+    """
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def unreachable(path: Path) -> str | None:
+    """Why ``path`` cannot even be looked at (``"cannot read (Too many levels of symbolic
+    links)"`` for a link loop), or None when it can, or when it is simply not there.
+
+    :meth:`pathlib.Path.exists` is False for a link loop as for a missing file, so a command
+    called a loop "no such file" (found in review); this names what is wrong, and the
+    caller still says "no such file" its own way for a path that is not there.
+    """
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or exc})"
+    return None
+
+
 def ensure_private_dir(path: Path, *, advice: str) -> Path:
     """Create ``path`` (and parents) readable by the owner only; health data lives there.
 
@@ -89,6 +121,9 @@ def _refuse_dangling_link(path: Path, advice: str) -> None:
     from trainer.errors import UserError
 
     for part in (*reversed(path.parents), path):
+        why = unreachable(part) if part.is_symlink() else None
+        if why is not None:
+            raise UserError(f"{part}: {why}", advice)  # a link that leads back to itself
         if part.is_symlink() and not part.exists():
             raise UserError(
                 f"{part}: is a link to {os.readlink(part)}, which is not there: is its drive "

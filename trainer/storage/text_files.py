@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from trainer.errors import UserError
+from trainer.storage.paths import unreachable
 from trainer.storage.recording import looks_like_recording
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -103,6 +104,9 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
     UserError
         (or ``error``) naming the file, and for undecodable text the line, in one line.
     """
+    why = unreachable(path)
+    if why is not None:
+        raise error(f"{path}: {why}")  # a link loop, which exists() takes for a missing file
     if not path.exists():
         raise error(f"{path}: no such file")
     if not path.is_file():
