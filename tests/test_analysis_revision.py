@@ -18,8 +18,9 @@ from simulated_sessions import simulated_items, write_items, write_simulated
 
 from devices.packets import RawPacket, Stream
 from trainer import ANALYSIS_REVISION
+from trainer.coaching.pacer import BreathPattern
 from trainer.session.live_replay import ReplaySession
-from trainer.storage.recording import read_recording
+from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.headless import format_summary, line_printer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +30,9 @@ REPLAY_DIGESTS = {
     # Impossible heart values unreadable, shelved exhales keep their trough onset, the ACC axis
     # independent of column order (2026-12-06); the damaged strap joined the references here.
     2: "2efb0bc2d392fb05",
+    # A strap alone judged for strain on the pace it reads from the heart rhythm (2026-12-06,
+    # review 11 F4); the strap far faster than its pacer joined the references here.
+    3: "c3cda8a46cd19e1b",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""
@@ -59,12 +63,24 @@ def _damaged_strap(path: Path) -> Path:
     return write_items(path, header, items, end_ns)
 
 
+def _hurried_strap(path: Path) -> Path:
+    """A strap alone whose wearer breathes at 10/min while the recorded pacer asks 6/min, and
+    was never eased: revision 3 reads a pace sign from the heart rhythm (10 >= 1.5 x 6),
+    revision 2 gave a strap no strain signs."""
+    header, items, end_ns = simulated_items(240.0, seed=4, rate_bpm=10.0, belt=False)
+    first = items[0]
+    assert isinstance(first, PacerChange)
+    items[0] = replace(first, pattern=BreathPattern.from_rate(6.0, 2.0).to_dict())
+    return write_items(path, header, items, end_ns)
+
+
 def _replay_digest(tmp_path: Path) -> str:
     """SHA-256 (16 hex digits) of the replays of a real person's belt and beats (the bundled
     sample), the simulated person with a belt and a link gap, with a strap alone (breathing
-    read from the heart rhythm), and with a strap sending damaged notifications (since revision
-    2; revision 1's digest is of the first three), to the precision shown: a last binary digit
-    that moves on another machine moves no line."""
+    read from the heart rhythm), with a strap sending damaged notifications (since revision 2)
+    and with a strap alone far faster than its pacer (since revision 3; revision 1's digest is
+    of the first three, revision 2's of the first four), to the precision shown: a last binary
+    digit that moves on another machine moves no line."""
     recordings = [
         REPO / "recordings" / "sample-neurokit2-resting.bwr",
         write_simulated(
@@ -72,6 +88,7 @@ def _replay_digest(tmp_path: Path) -> str:
         ),
         write_simulated(tmp_path / "strap.bwr", 240.0, seed=3, rate_bpm=5.5, belt=False),
         _damaged_strap(tmp_path / "damaged.bwr"),
+        _hurried_strap(tmp_path / "hurried.bwr"),
     ]
     text = "".join(_replayed_text(path) for path in recordings)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from program_runs import compressed, replay_lines, run_program
 
+from devices.packets import Stream
 from devices.sim import PersonModel
+from devices.source import SourceInfo
 from trainer.cli.app import run
+from trainer.cli.session import strap_alone_note
 from trainer.errors import BadArgument
 from trainer.programs import EventKind, load_catalog
 from trainer.programs.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
@@ -422,6 +425,46 @@ def test_an_eyes_closed_program_without_sound_is_warned_about_before_the_start(
     # The cues within a step chime too now: the warning names what goes silent.
     assert "the chime at each new stage or tip and the end bell will be silent" in err
     assert "--sound turns it on" in err
+
+
+STRAP = SourceInfo("ble", "strap", streams={Stream.HEART_RATE.value: {}})
+H10 = SourceInfo(
+    "ble",
+    "Polar H10",
+    streams={Stream.HEART_RATE.value: {}, Stream.PMD_DATA.value: {"ecg": {}, "acc": {}}},
+)
+STRAP_AND_BELT = SourceInfo(
+    "ble", "strap + belt", streams={Stream.HEART_RATE.value: {}, Stream.GODIRECT.value: {}}
+)
+
+
+def test_what_a_strap_alone_leaves_uncoached_is_said_per_program() -> None:
+    """Found in review: the relaxation response (own rhythm, its out-breath coached) coaches
+    nothing with a heart-rate strap alone, and nothing said so."""
+    relaxation = CATALOG.get("relaxation-response")
+    note = strap_alone_note(relaxation, STRAP)
+    assert "heart-rate strap alone this program coaches nothing" in note
+    assert "a breathing belt, or a Polar H10's chest accelerometer" in note
+    # Paced steps are coached on their pace: a mixed program names what is left out.
+    mixed = strap_alone_note(CATALOG.get("body-scan-head-to-feet"), STRAP)
+    assert "only this program's paced steps are coached" in mixed and "(12 of 13)" in mixed
+    # Paced, or own rhythm with nothing to coach (stretches, "breathe normally"): no note.
+    for name in ("deep-breathing-4-8", "back-release", "resonance-assessment"):
+        assert strap_alone_note(CATALOG.get(name), STRAP) == "", name
+    # Breath by breath from a belt or the chest accelerometer: no note.
+    assert strap_alone_note(relaxation, H10) == strap_alone_note(relaxation, STRAP_AND_BELT) == ""
+
+
+def test_a_strap_alone_note_comes_before_the_start(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = _briefly("body-scan-head-to-feet", tmp_path)
+    assert run([*args[:2], "sim-hr", *args[3:]]) == 0
+    err = capsys.readouterr().err
+    assert "note: with a heart-rate strap alone only this program's paced steps" in err
+    assert err.index("heart-rate strap alone") < err.index("recording saved")
+    assert run(args) == 0  # the simulated belt measures each breath
+    assert "heart-rate strap alone" not in capsys.readouterr().err
 
 
 def test_no_sound_output_is_found_before_an_eyes_closed_program(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from trainer.coaching.strain import (
     CUES,
     EASE_MAX_RATIO,
     EASE_TARGET_BPM,
+    PACE_SLOW_FACTOR,
     REPEAT_S,
     StrainKind,
     StrainMonitor,
@@ -28,7 +29,15 @@ from trainer.coaching.strain import (
 )
 from trainer.programs import load_catalog
 from trainer.session.live_replay import LiveSession, SessionPlan
-from trainer.session.pipeline import NS_PER_S, BreathEvent, PacerEvent, StatusEvent, StrainEvent
+from trainer.session.pipeline import (
+    NS_PER_S,
+    BreathEvent,
+    PaceEvent,
+    PacerEvent,
+    Pipeline,
+    StatusEvent,
+    StrainEvent,
+)
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.state import SessionState
@@ -191,11 +200,38 @@ def test_the_conductor_records_no_easing_that_changes_nothing() -> None:
     assert rates == [8.0, 9.0, 9.5]
 
 
+def test_a_heart_rhythm_rate_far_above_the_pacer_is_a_pace_sign() -> None:
+    """A strap alone: the rate read from the heart rhythm is judged by the breaths' threshold,
+    once its window has settled into the pace, and once per window of new data."""
+    monitor = StrainMonitor()
+    monitor.pace_changed(0.0, SLOW)  # settles until 10 s
+    assert monitor.update_rate(70.0, 10.0, 64.0, SLOW) is None  # window from 6 s: settling
+    sign = monitor.update_rate(80.0, 10.0, 64.0, SLOW)
+    assert sign is not None and sign.kind is StrainKind.PACE and sign.t_s == 80.0
+    assert sign.cue == CUES[StrainKind.PACE] and "heart rhythm" in sign.detail
+    # The windows overlapping the sign's hold the same breathing: no second sign from them.
+    assert [monitor.update_rate(t, 10.0, 64.0, SLOW) for t in range(90, 144, 10)] == [None] * 6
+    assert monitor.update_rate(144.0, 10.0, 64.0, SLOW) is not None
+    # Just under PACE_SLOW_FACTOR, or slower than the pacer, is no strain.
+    calm = StrainMonitor()
+    below = PACE_SLOW_FACTOR * SLOW.rate_bpm - 0.1
+    assert [calm.update_rate(t, r, 64.0, SLOW) for t, r in ((80.0, below), (150.0, 4.0))] == [
+        None,
+        None,
+    ]
+    # As from breaths: a pace that cannot be eased, or a pause, gets the own-rhythm cue.
+    own = StrainMonitor().update_rate(80.0, 20.0, 64.0, ONE_TO_ONE_12)
+    paused = StrainMonitor().update_rate(80.0, 10.0, 64.0, SLOW, paused_now=True)
+    assert own is not None and paused is not None
+    assert own.cue == paused.cue == CUE_PACE_OWN_RHYTHM
+
+
 def _follow_elsewhere(
-    tmp_path: Path, pattern: BreathPattern, own_rate_bpm: float
+    tmp_path: Path, pattern: BreathPattern, own_rate_bpm: float, *, belt: bool = True
 ) -> tuple[list[str], list[StrainEvent], list[PacerChange]]:
     """A plain session pacing ``pattern`` while the simulated person ignores the pacer and
-    breathes at ``own_rate_bpm``: the coach's cues, the strain signs and the recorded easings."""
+    breathes at ``own_rate_bpm``: the coach's cues, the strain signs and the recorded easings.
+    ``belt=False``: a heart-rate strap alone (cues on the pace read from the heart rhythm)."""
     clock = FakeClock()
     events: list[object] = []
     session = LiveSession(
@@ -207,9 +243,11 @@ def _follow_elsewhere(
         sleep=no_sleep,
     )
     person = PersonModel(seed=4, natural_rate_bpm=own_rate_bpm, natural_ratio=2.0)
-    source = SimulatedSource(person, None, clock=clock, wall_clock=clock, realtime=False)
+    source = SimulatedSource(person, None, clock=clock, wall_clock=clock, realtime=False, belt=belt)
     result = asyncio.run(session.run(source))
-    cues = [e.feedback.cue for e in events if isinstance(e, BreathEvent) and e.feedback.cue]
+    cues = [
+        e.feedback.cue for e in events if isinstance(e, BreathEvent | PaceEvent) and e.feedback.cue
+    ]
     strain = [e for e in events if isinstance(e, StrainEvent)]
     assert result.path is not None
     eased = [
@@ -247,6 +285,28 @@ def test_a_hurried_person_under_a_pacer_that_cannot_ease_is_not_told_it_eases(
 
     (recording,) = (tmp_path / "eased").glob("*.bwr")
     assert analyse_recording(recording).metrics()["program"] == ""
+
+
+def test_a_strap_alone_eases_a_pacer_far_slower_than_the_person_and_replays_it(
+    tmp_path: Path,
+) -> None:
+    """End to end with a heart-rate strap alone (found in review: 10/min against 6/min was
+    told "Slow down a little — follow the pacer" every 70 s, never eased). The rate from the
+    heart rhythm gives the pace sign, the conductor eases, and a replay shows the same."""
+    cues, strain, eased = _follow_elsewhere(tmp_path, SLOW, 12.0, belt=False)
+    assert strain and {s.kind for s in strain} == {StrainKind.PACE}
+    assert strain[0].cue == CUES[StrainKind.PACE] and CUES[StrainKind.PACE] in cues
+    assert eased and eased[0].label == "eased: pace"
+    assert BreathPattern.from_dict(eased[0].pattern or {}).rate_bpm > SLOW.rate_bpm
+    (path,) = tmp_path.glob("*.bwr")
+    recording = read_recording(path)
+    replayed = Pipeline(recording.header).handle(recording.items)
+    assert repr([e for e in replayed if isinstance(e, StrainEvent)]) == repr(strain)
+    lines = replay_lines(path)
+    assert sum(line.startswith("pacer at") and "eased: pace" in line for line in lines) == 1
+    # Against a pacer as easy as easing makes it: the own-rhythm cue, nothing recorded.
+    cues, strain, eased = _follow_elsewhere(tmp_path / "own", ONE_TO_ONE_12, 20.0, belt=False)
+    assert strain and {s.cue for s in strain} == {CUE_PACE_OWN_RHYTHM} and eased == []
 
 
 def test_conductor_eases_on_strain_and_restores_the_pace_later() -> None:

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from devices.errors import BreathwiseDeviceError
-from devices.packets import RawPacket
+from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, SourceInfo
 from trainer.cli import early_signals
 from trainer.cli.safety import terminal_prompts
 from trainer.cli.sensors import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
 from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
 from trainer.errors import BadArgument, UserError
-from trainer.programs.model import Program, ProgramKind
+from trainer.programs.model import OwnRhythm, Paced, Program, ProgramKind
 from trainer.programs.runner import ProgramTimeline
 from trainer.programs.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
@@ -469,6 +469,41 @@ def _show_source(kind: str) -> None:
     print(f"note: {line}{hint}", file=sys.stderr)
 
 
+def strap_alone_note(program: Program, source: SourceInfo) -> str:
+    """What a heart-rate strap alone leaves uncoached in ``program``, or ``""``.
+
+    A strap gives the breathing rate, read from the heart rhythm, and the coach judges it
+    against a pacer (:mod:`trainer.session.pipeline`); the out-breath an own-rhythm step coaches
+    (a target exhale:inhale ratio, no pacer) needs breath-by-breath data, from a breathing belt
+    or a Polar H10's chest accelerometer. Without them such a step got no coaching, and a
+    program of only own-rhythm steps (the relaxation response) none at all, with nothing said
+    (found in review). ``source`` is the sensors' :class:`devices.source.SourceInfo` before
+    they connect: the streams they are to send.
+    """
+    streams = source.streams
+    if Stream.HEART_RATE.value not in streams or Stream.GODIRECT.value in streams:
+        return ""
+    if "acc" in (streams.get(Stream.PMD_DATA.value) or {}):
+        return ""
+    coached = sum(
+        isinstance(step.breathing, OwnRhythm) and step.breathing.target_ratio is not None
+        for step in program.steps
+    )
+    if not coached:
+        return ""
+    gives = "a breathing belt, or a Polar H10's chest accelerometer, measures it"
+    if not any(isinstance(step.breathing, Paced) for step in program.steps):
+        return (
+            "with a heart-rate strap alone this program coaches nothing: its out-breath "
+            f"coaching needs each breath measured ({gives})"
+        )
+    return (
+        "with a heart-rate strap alone only this program's paced steps are coached, on their "
+        f"pace: the out-breath coaching of its own-rhythm steps ({coached} of "
+        f"{len(program.steps)}) needs each breath measured ({gives})"
+    )
+
+
 def _note_on_stderr(text: str) -> None:
     print(f"note: {text}", file=sys.stderr, flush=True)
 
@@ -774,6 +809,13 @@ def live(
                 "one session)",
             ) from None
         source = found if found is not None else _NotFound(devices)
+        strap_note = strap_alone_note(prepared.plan.program, source.info) if prepared else ""
+        if strap_note:
+            # Known once the sensors are found, before they connect and the session starts.
+            if app_ref:
+                app_ref[0].set_note("; ".join([*notes, strap_note]))
+            else:
+                _note_on_stderr(strap_note)
         audio: SessionSound | None = None
         if play:
             audio = SessionSound(

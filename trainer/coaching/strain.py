@@ -19,11 +19,18 @@ ratio within the cap), and a pace sign then suggests the person's own natural rh
 pattern can be eased depends on the pattern alone, so the cue chosen here and the easing the
 conductor makes (:mod:`trainer.coaching.conductor`) always agree, live and on replay.
 
-Everything here is a pure function of the breaths, in breath time, so a replay finds the same
-signs at the same breaths. The thresholds are our own choices, set well outside the wobble of
-someone following a pacer comfortably (breath-to-breath CV of 5-8 %, the simulator's default;
-holds within the pacer's own) so that a sign means a real departure; they are not clinical
-criteria.
+With a heart-rate strap alone there are no breaths, only a breathing rate read from the heart
+rhythm over a window (:mod:`analysis.rr_breath`); :meth:`StrainMonitor.update_rate` judges that
+rate against the pacer by the same pace threshold (``PACE_SLOW_FACTOR``), so a pacer far slower
+than the person can follow is eased with a strap as with a belt (found in review: a person at
+10/min against a 6/min pacer was told "Slow down a little" every 70 s for the whole session).
+Gasping, held and irregular breaths need the breaths themselves: a strap cannot show them.
+
+Everything here is a pure function of the breaths (and heart-rhythm rates), in session time, so a
+replay finds the same signs at the same breaths. The thresholds are our own choices, set well
+outside the wobble of someone following a pacer comfortably (breath-to-breath CV of 5-8 %, the
+simulator's default; holds within the pacer's own) so that a sign means a real departure; they are
+not clinical criteria.
 """
 
 from __future__ import annotations
@@ -160,12 +167,14 @@ def can_ease(pattern: BreathPattern) -> bool:
 class StrainMonitor:
     """Watches breaths for strain; call :meth:`update` with every confirmed breath, in order."""
 
-    __slots__ = ("_judge_from_s", "_last_sign_s", "_window")
+    __slots__ = ("_judge_from_s", "_last_sign_s", "_rate_from_s", "_window")
 
     def __init__(self) -> None:
         self._window: deque[tuple[Breath, BreathPattern | None]] = deque(maxlen=IRREGULAR_BREATHS)
         self._last_sign_s = -math.inf
         self._judge_from_s = -math.inf
+        # Heart-rhythm rates: a window must begin at or after this (session s) to be judged.
+        self._rate_from_s = -math.inf
 
     def pace_changed(self, t_s: float, pattern: BreathPattern | None) -> None:
         """The pacer changed at ``t_s`` to ``pattern`` (``None``: own rhythm or paused).
@@ -204,6 +213,68 @@ class StrainMonitor:
         if kind is StrainKind.PACE and (paused_now or pattern is None or not can_ease(pattern)):
             cue = CUE_PACE_OWN_RHYTHM
         return StrainSign(t_s, kind, cue, detail)
+
+    def update_rate(
+        self,
+        t_s: float,
+        rate_bpm: float,
+        window_s: float,
+        pattern: BreathPattern,
+        *,
+        paused_now: bool = False,
+    ) -> StrainSign | None:
+        """Judge a breathing rate read from the heart rhythm against ``pattern``; maybe report.
+
+        For a heart-rate strap alone, where there are no breaths to :meth:`update` with. Only
+        the pace sign can be seen in a rate: measured ``rate_bpm`` at least
+        ``PACE_SLOW_FACTOR`` times the pacer's, the threshold the breaths are judged by.
+
+        Persistence. From breaths, a pace sign needs the median rate of ``WINDOW_BREATHS`` breaths,
+        none begun while settling into the pace (one period of it after a change), and after a sign
+        those breaths are cleared, so the next sign is of new breaths. A heart-rhythm rate is
+        already one rate over its whole window (64 s; the pipeline scores only windows the pacer
+        held one rate throughout, of quality ``PACE_MIN_QUALITY`` or better), and a rate of
+        ``PACE_SLOW_FACTOR`` times a pacer of 2.5/min or more is at least ``WINDOW_BREATHS``
+        breaths in 64 s (6.4 or more against every built-in pace, all 4/min or faster), so one
+        estimate stands for the breaths' median. The same two exclusions hold for its window: it is
+        judged only when it begins after the settling into the current pace, and after a sign only
+        when it begins at or after that sign (overlapping windows share their data, and the same
+        breathing must not give a second sign, as cleared breaths do not). ``REPEAT_S`` applies as
+        to breaths. Each easing changes the pace, so the next sign waits for a whole window of the
+        eased pace (about 70 s).
+
+        Parameters
+        ----------
+        t_s : float
+            End of the estimate's window, session seconds (the sign's time).
+        rate_bpm : float
+            Breathing rate read from the heart rhythm, breaths/min.
+        window_s : float
+            Length of heart-rate data the rate covers, s.
+        pattern : BreathPattern
+            The pacer's pattern, held at one rate over the whole window.
+        paused_now : bool
+            The session is paused as the rate is reported: no easing follows (see
+            :meth:`update`), so the cue suggests the person's own rhythm.
+
+        Returns
+        -------
+        StrainSign or None
+            A pace sign, or ``None``.
+        """
+        t0_s = t_s - window_s
+        if t0_s < max(self._judge_from_s, self._rate_from_s) or t_s - self._last_sign_s < REPEAT_S:
+            return None
+        if rate_bpm < PACE_SLOW_FACTOR * pattern.rate_bpm:
+            return None
+        self._last_sign_s = t_s
+        self._rate_from_s = t_s
+        self._window.clear()
+        cue = CUES[StrainKind.PACE]
+        if paused_now or not can_ease(pattern):
+            cue = CUE_PACE_OWN_RHYTHM
+        detail = f"{rate_bpm:.1f} breaths/min from the heart rhythm against {pattern.rate_bpm:.1f}"
+        return StrainSign(t_s, StrainKind.PACE, cue, detail)
 
     def _find(self, pattern: BreathPattern | None) -> tuple[StrainKind, str] | None:
         recent = list(self._window)[-WINDOW_BREATHS:]

@@ -37,7 +37,10 @@ stamped :data:`SILENT_SAY_S`, so live and replay print the same.
 With no breath-by-breath source (a heart-rate strap alone) the coach still has the pace: each
 heart-rhythm rate that is the selector's answer, of quality ``PACE_MIN_QUALITY`` or better,
 and that covers a stretch where the pacer held one rate, is scored against that rate
-(:meth:`trainer.coaching.coach.Coach.assess_pace`) and reported as a :class:`PaceEvent`.
+(:meth:`trainer.coaching.coach.Coach.assess_pace`) and reported as a :class:`PaceEvent`; the
+same rate is judged for strain (:meth:`trainer.coaching.strain.StrainMonitor.update_rate`: a
+pacer far slower than the person breathes), and a sign is a :class:`StrainEvent` whose cue
+takes the place of the coach's, as after a breath.
 """
 
 from __future__ import annotations
@@ -1417,6 +1420,21 @@ class Pipeline:
         feedback = self.coach.assess_pace(
             estimate.rate_bpm, target, estimate.t_s, window_s=estimate.window_s
         )
+        # The strain rule holds with a strap too (docs/reference/programs.md, "Safety"): a rate
+        # far above the pacer's is a pace sign, which the conductor eases as after breaths.
+        sign = self.strain.update_rate(
+            estimate.t_s,
+            estimate.rate_bpm,
+            estimate.window_s,
+            self.pacer.pattern_at(estimate.t_s),
+            paused_now=self.program_clock.paused,
+        )
+        if sign is not None:
+            strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
+            self.strain_signs.append(strain)
+            events.append(strain)
+            # One voice at a time: the strain cue takes the place of the coach's.
+            feedback = replace(feedback, cue=sign.cue)
         event = PaceEvent(
             estimate.t_s, estimate.rate_bpm, target, estimate.quality, estimate.window_s, feedback
         )
