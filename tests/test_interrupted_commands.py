@@ -151,3 +151,38 @@ def test_a_signal_to_the_whole_group_leaves_no_half_written_report(
     assert err.endswith("breathwise: interrupted\n"), err
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
     assert (out / "summary.partial.csv").exists()
+
+
+@pytest.mark.usefixtures("command_line")
+def test_history_add_of_a_folder_stopped_says_how_far_it_got(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: stopped part-way through a folder, `history --add DIR` ended with no
+    count of what it had added."""
+    from trainer.cli import history as history_cli
+    from trainer.storage.history import list_sessions
+
+    folder = tmp_path / "month"
+    folder.mkdir()
+    for k in range(3):
+        write_simulated(
+            folder / f"s{k}.bwr", 30.0, seed=k, start_wall_ns=(1_800_000_000 + k) * 10**9
+        )
+    real_add_one = history_cli._add_one
+    calls = 0
+
+    def add_one(*args: Any) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        return real_add_one(*args)
+
+    monkeypatch.setattr(history_cli, "_add_one", add_one)
+    assert run(["history", "--add", str(folder)]) == 130
+    err = capsys.readouterr().err
+    assert err.endswith(
+        "stopped: added 1 session, skipped 0 before the stop\nbreathwise: interrupted\n"
+    ), err
+    assert len(list_sessions()) == 1

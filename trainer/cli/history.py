@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ import typer
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
+from trainer.cli.early_signals import Interrupted
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import is_simulated, source_line, source_mark
 from trainer.storage.history import SessionRow, Stored, readable_path
@@ -239,9 +241,26 @@ def _add(paths: list[Path]) -> None:
     UserError
         Not one recording could be added or refreshed.
     """
+    counts = {"added": 0, "replacing": 0, "refreshed": 0, "skipped": 0}
+    try:
+        _add_all(paths, counts)
+    except (KeyboardInterrupt, Interrupted):
+        # Stopped part-way through a folder: each row is whole (one transaction each), so
+        # say how far it got; the same command again refreshes those and adds the rest (found
+        # in review: it stopped with no count).
+        with suppress(OSError, ValueError):
+            print(f"stopped: {_counts_text(counts)} before the stop", file=sys.stderr)
+        raise
+    added, replacing, refreshed, skipped = counts.values()
+    if not added + replacing + refreshed:
+        raise UserError(f"no session added, skipped {skipped}", "see the notes above")
+    print(_counts_text(counts), file=sys.stderr)
+
+
+def _add_all(paths: list[Path], counts: dict[str, int]) -> None:
+    """:func:`_add`'s work, counting each recording as it goes into ``counts``."""
     from trainer.storage.recording import SUFFIX, recordings_under
 
-    counts = {"added": 0, "replacing": 0, "refreshed": 0, "skipped": 0}
     for target in paths:
         if not target.is_dir():
             counts[_add_one(target, readable_path(target.name))] += 1
@@ -256,18 +275,22 @@ def _add(paths: list[Path]) -> None:
         for file in found.files:
             # Named from the folder given, so two months' files of one name stay apart.
             counts[_add_one(file, readable_path(file.relative_to(target)))] += 1
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """The closing count of :func:`_add`: "added 3 sessions, refreshed 1 ..., skipped 0".
+
+    A copy replacing its original's row, or a file already in the history, is not one more
+    session: it says how many were.
+    """
     added, replacing, refreshed, skipped = counts.values()
-    if not added + replacing + refreshed:
-        raise UserError(f"no session added, skipped {skipped}", "see the notes above")
-    # A copy replacing its original's row, or a file already in the history, is not one more
-    # session: say how many were.
     said = [f"added {added} session{'' if added == 1 else 's'}"]
     if replacing:
         said.append(f"{replacing} replacing another file's row of the same session")
     if refreshed:
         said.append(f"refreshed {refreshed} already in the history")
     said.append(f"skipped {skipped}")
-    print(", ".join(said), file=sys.stderr)
+    return ", ".join(said)
 
 
 def _add_one(file: Path, shown: str) -> str:
