@@ -19,8 +19,10 @@ from trainer.storage.recording import Recording
 REPO = Path(__file__).resolve().parents[2]
 
 
-def breathwise(*args: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
-    """``breathwise ARGS`` as a separate process, as a user would start it."""
+def breathwise(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    """``breathwise ARGS`` as a separate process, as a user would start it, with this
+    process's environment (the fake BlueZ fixture exports DBUS_SYSTEM_BUS_ADDRESS and PATH,
+    for its fake bluetoothctl, to ``os.environ``)."""
     return subprocess.run(
         [sys.executable, "-m", "trainer", *args],
         cwd=REPO,

@@ -16,6 +16,7 @@ from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 
 from tests.ble.conftest import FakeBlueZ, connect_and_leave
+from tests.ble.live_runs import breathwise as _breathwise
 from tests.fakebluez import (
     BELT_NAME,
     H9_NAME,
@@ -28,18 +29,6 @@ from tests.fakebluez import (
 from trainer.storage.recording import read_recording
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _breathwise(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
-    # The fixture exported DBUS_SYSTEM_BUS_ADDRESS and PATH (fake bluetoothctl) to os.environ.
-    return subprocess.run(
-        [sys.executable, "-m", "trainer", *args],
-        cwd=REPO,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-    )
 
 
 async def test_scan_command_lists_the_three_fake_devices(
