@@ -962,3 +962,52 @@ def test_a_stale_matplotlib_backend_in_the_environment_is_ignored(tmp_path: Path
     """MPLBACKEND=bogus (a shell profile from another machine) made importing matplotlib raise:
     a 20-line traceback and no report (found in review). Reports are drawn on Agg alone."""
     _report_in_a_process(tmp_path, MPLBACKEND="bogus")
+
+
+def _points(ax: Axes) -> int:
+    """Data points ``ax`` draws as lines and filled bands (spans and marks excluded)."""
+    from matplotlib.collections import PolyCollection
+
+    lines = sum(int(np.asarray(line.get_xdata()).size) for line in ax.get_lines())
+    bands = sum(
+        int(np.asarray(path.vertices).shape[0])
+        for band in ax.collections
+        if isinstance(band, PolyCollection)
+        for path in band.get_paths()
+    )
+    return lines + bands
+
+
+def test_an_hour_long_session_draws_its_whole_session_traces_reduced_with_the_pacer_on_top(
+    tmp_path: Path,
+) -> None:
+    """Sample by sample, 3 h of belt was a solid block hiding the pacer, and the heart rate a
+    band (found in review): 1 h holds 72,000 belt samples, 36,000 of the pacer, 3,900 beats."""
+    from matplotlib.collections import PolyCollection
+
+    analysis = analyse_recording(write_simulated(tmp_path / "hour.bwr", 3600.0, seed=3))
+    fig = report_figure(analysis)
+    overview = _panel(fig, "Whole session")
+    # A band's two edges and the pacer's two lines, one point a minute each (with the band's
+    # closing points): about 250.
+    assert _points(overview) <= 1_000
+    (band,) = [c for c in overview.collections if "your breathing" in str(c.get_label())]
+    assert isinstance(band, PolyCollection)
+    pacer = [ln for ln in overview.get_lines() if "pacer" in str(ln.get_label())]
+    assert pacer and all(ln.get_zorder() > band.get_zorder() for ln in pacer)
+    # Its range is the target's 0-1 fill, drawn where the session was paced (all of it).
+    top = np.asarray(pacer[0].get_ydata(), dtype=float)
+    assert np.nanmin(top) > 0.9 and np.isfinite(top).mean() > 0.95
+    heart = _panel(fig, "Heart rate and RSA")
+    (hr,) = [ln for ln in heart.get_lines() if "heart rate" in str(ln.get_label())]
+    assert np.asarray(hr.get_xdata()).size <= 60  # one mean a minute
+
+
+def test_a_twenty_minute_session_still_draws_every_belt_sample(
+    twenty_minutes: tuple[Path, SessionAnalysis],
+) -> None:
+    _, analysis = twenty_minutes
+    overview = _panel(report_figure(analysis), "Whole session")
+    (belt,) = [ln for ln in overview.get_lines() if "your breathing" in str(ln.get_label())]
+    drawn = np.asarray(belt.get_xdata(), dtype=float)
+    assert np.isfinite(drawn).sum() == analysis.belt_t_s.size

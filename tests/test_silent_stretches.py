@@ -125,14 +125,19 @@ def test_the_report_keeps_its_close_up_and_belt_line_off_a_silence(tmp_path: Pat
     assert t0 == 0.0
     assert t1 - silence_s[0] <= ZOOM_S - MINUTE_S + 1e-6
     fig = report_figure(analysis)
-    belt = [
-        line
+    # 3 h on the axis: the belt is drawn per minute as a band (report.ENVELOPE_S_PER_COLUMN).
+    bands = [
+        band
         for ax in fig.axes
-        for line in ax.get_lines()
-        if line.get_label() == "your breathing (belt)"
+        for band in ax.collections
+        if band.get_label() == "your breathing (belt, range)"
     ]
-    assert len(belt) == 1
-    # A straight line across the 3 h was drawn as breathing nobody recorded.
-    minutes = np.asarray(belt[0].get_xdata(), dtype=np.float64)
-    assert np.isnan(minutes).sum() == 1
-    assert np.nanmax(np.diff(minutes)) < 1.0
+    assert len(bands) == 1
+    # A band across the 3 h was drawn as breathing nobody recorded: it holds the minute
+    # recorded (and the last packet's) and nothing between.
+    minutes = np.concatenate(
+        [np.asarray(path.vertices, dtype=np.float64)[:, 0] for path in bands[0].get_paths()]
+    )
+    assert minutes.size
+    inside = (minutes > silence_s[0] / 60.0 + 1.0) & (minutes < silence_s[1] / 60.0 - 1.0)
+    assert not inside.any()

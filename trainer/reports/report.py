@@ -5,7 +5,8 @@ Panels, top to bottom, all on the session's time axis in minutes unless said oth
 1. Headline numbers: how well the pacer was followed (the coach's mean follow score, 0-100),
    breath rate and exhale:inhale ratio achieved against the targets, HRV and coherence.
 2. The whole session: belt signal (scaled to the pacer's 0-1 fill) over the pacer target, with
-   program steps named, connection gaps shaded and marks drawn.
+   program steps named, connection gaps shaded and marks drawn; a long session, per minute, as
+   the belt's range under the pacer's (:data:`ENVELOPE_S_PER_COLUMN`).
 3. A closer look at 90 s, as near the middle as is clear of connection gaps and holes in the
    beats: detected inhales and exhales shaded over the pacer target, and the beat-by-beat heart
    rate below it, where respiratory sinus arrhythmia shows as heart rate rising on each inhale
@@ -44,6 +45,7 @@ from analysis.coherence import DEFAULT_SETTINGS
 from analysis.hrv_frequency import MAX_GAP_S, MIN_SPECTRUM_S
 from analysis.hrv_report import MIN_HRV_BEATS_S, artifact_warning, beats_span_s
 from analysis.progress import ProgressCallback, ProgressSteps
+from trainer.coaching.pacer import MIN_RATE_BPM
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import (
     HeartMetrics,
@@ -686,26 +688,13 @@ def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             clip_on=True,
             parse_math=False,
         )
-    if np.any(np.isfinite(analysis.pacer_fill)):
-        ax.plot(
-            _minutes(analysis.pacer_t_s),
-            analysis.pacer_fill,
-            color=COLORS["pacer"],
-            lw=0.6,
-            alpha=0.8,
-            label="pacer target",
-        )
     norm = _normalise(analysis.belt_values)
-    if analysis.belt_values.size:
-        belt_t, belt_line = _broken_at_silences(analysis.belt_t_s, norm, analysis.silences)
-        ax.plot(
-            _minutes(belt_t),
-            belt_line,
-            color=COLORS["signal"],
-            lw=0.5,
-            label="your breathing (belt)",
-        )
+    columns = _envelope_columns(ax, analysis.duration_s)
+    if columns is None:
+        _overview_lines(ax, analysis, norm)
     else:
+        _overview_envelope(ax, analysis, norm, columns)
+    if not analysis.belt_values.size:
         _no_data(ax, _no_breathing_text(analysis))
     ax.set_ylabel("fill (0 empty – 1 full)")
     # The data keeps below the rows of step names: the top of the panel is stretched so the
@@ -717,6 +706,123 @@ def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     _shade_gaps_and_marks(ax, analysis, labels=True)
     _time_axis(ax, analysis)
     _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
+
+
+def _overview_lines(ax: Axes, analysis: SessionAnalysis, norm: FloatArray) -> None:
+    """Every sample of the pacer target and of the belt (``norm``, 0-1 fill), as lines."""
+    if np.any(np.isfinite(analysis.pacer_fill)):
+        ax.plot(
+            _minutes(analysis.pacer_t_s),
+            analysis.pacer_fill,
+            color=COLORS["pacer"],
+            lw=0.6,
+            alpha=0.8,
+            label="pacer target",
+        )
+    if analysis.belt_values.size:
+        belt_t, belt_line = _broken_at_silences(analysis.belt_t_s, norm, analysis.silences)
+        ax.plot(
+            _minutes(belt_t),
+            belt_line,
+            color=COLORS["signal"],
+            lw=0.5,
+            label="your breathing (belt)",
+        )
+
+
+def _overview_envelope(ax: Axes, analysis: SessionAnalysis, norm: FloatArray, columns: int) -> None:
+    """A long session: the belt (``norm``, 0-1 fill) as a band from its lowest to its highest
+    value in each :data:`ENVELOPE_BIN_S` (or each of ``columns`` pixel columns, if wider), the
+    pacer target's range over the same stretches as two lines above it.
+
+    Drawn sample by sample, 3 h of belt (about 1,080 breaths in about 1,000 pixels) was a solid
+    block hiding the pacer (found in review). The band still shows how deep each stretch was
+    against the pacer's 0-1 fill, where the breathing stopped and where a spike stood out.
+    """
+    from matplotlib import patheffects
+
+    # A stretch holds a whole breath or more: a pixel column of an hour's session (3.4 s) holds
+    # part of a breath, and the pacer's range lines would zigzag between 0 and 1.
+    bins = min(columns, max(round(analysis.duration_s / ENVELOPE_BIN_S), 1))
+    if analysis.belt_values.size:
+        t_min, lo, hi = _column_envelope(analysis.belt_t_s, norm, analysis.duration_s, bins)
+        ax.fill_between(
+            t_min,
+            lo,
+            hi,
+            color=COLORS["signal"],
+            alpha=0.45,
+            lw=0,
+            # Above the grid (1.5 under matplotlib's "axisbelow: line"), whose white lines
+            # read as breaks in the band, and under the pacer's lines.
+            zorder=1.8,
+            label="your breathing (belt, range)",
+        )
+    if np.any(np.isfinite(analysis.pacer_fill)):
+        t_min, lo, hi = _column_envelope(
+            analysis.pacer_t_s, analysis.pacer_fill, analysis.duration_s, bins
+        )
+        # Above the band, with a white edge, so the target reads over the band's dark blue.
+        halo = [patheffects.withStroke(linewidth=2.6, foreground="white")]
+        for edge, label in ((hi, "pacer target (range)"), (lo, None)):
+            ax.plot(
+                t_min,
+                edge,
+                color=COLORS["target"],
+                lw=1.1,
+                zorder=2.5,
+                path_effects=halo,
+                label=label,
+            )
+
+
+ENVELOPE_S_PER_COLUMN = 2.0
+"""Session time per pixel column of a whole-session panel (s, at :data:`PNG_DPI`) over which
+its sample-by-sample traces are drawn per stretch instead (:data:`ENVELOPE_BIN_S`,
+:data:`HR_MEAN_LONG_S`): about 26 min on the A4 page. Below it a breath (10 s at 6/min) spans
+5 columns or more and its line still reads; a 20-min session stays drawn as it always was."""
+
+
+ENVELOPE_BIN_S = 60.0 / MIN_RATE_BPM
+"""Stretch of a long session (s) over which the whole-session panel draws the range of the belt
+and of the pacer: a whole breath at the slowest rate a pacer sets
+(:data:`trainer.coaching.pacer.MIN_RATE_BPM`), so the pacer's range is its full 0-1."""
+
+
+def _envelope_columns(ax: Axes, duration_s: float) -> int | None:
+    """The pixel columns of ``ax`` at :data:`PNG_DPI` when ``duration_s`` (s) packs more than
+    :data:`ENVELOPE_S_PER_COLUMN` into each, else None (draw every sample)."""
+    # The page is always A4 (report_figure); the panel's share of its width, in inches.
+    width_in = A4_PORTRAIT_IN[0] * ax.get_position().width
+    columns = max(int(width_in * PNG_DPI), 1)
+    return columns if duration_s / columns > ENVELOPE_S_PER_COLUMN else None
+
+
+def _column_stat(
+    t_s: FloatArray, values: FloatArray, duration_s: float, columns: int, statistic: str
+) -> tuple[FloatArray, FloatArray]:
+    """``values`` at times ``t_s`` (session s) reduced to ``columns`` equal columns of 0 to
+    ``duration_s``: each column's middle (minutes) and its ``statistic`` ("min", "max" or "mean",
+    as :func:`scipy.stats.binned_statistic` names them), NaN in a column with no value, so that
+    a band or line drawn from them breaks at a gap or a silence."""
+    from scipy.stats import binned_statistic
+
+    span = (0.0, max(duration_s, 1e-3))
+    edges = np.linspace(span[0], span[1], columns + 1)
+    middle_min = (edges[:-1] + edges[1:]) / 2.0 / 60.0
+    finite = np.isfinite(t_s) & np.isfinite(values)
+    if not np.any(finite):
+        return middle_min, np.full(columns, np.nan)
+    result = binned_statistic(t_s[finite], values[finite], statistic, bins=columns, range=span)
+    return middle_min, np.asarray(result.statistic, dtype=np.float64)
+
+
+def _column_envelope(
+    t_s: FloatArray, values: FloatArray, duration_s: float, columns: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Each column's middle (minutes), lowest and highest value: see :func:`_column_stat`."""
+    middle_min, lo = _column_stat(t_s, values, duration_s, columns, "min")
+    return middle_min, lo, _column_stat(t_s, values, duration_s, columns, "max")[1]
 
 
 def _beat_holes(heart: HeartMetrics) -> list[tuple[float, float]]:
@@ -1052,7 +1158,21 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     order = np.argsort(heart.nn_t_s, kind="stable")
     t = heart.nn_t_s[order]
     hr = 60_000.0 / heart.nn_ms[order]
-    if hr.size < 2 * HR_MEAN_BEATS:
+    columns = _envelope_columns(ax, analysis.duration_s)
+    if columns is not None:
+        # A long session: the 15-beat mean, a point a beat, was a solid band (11,743 beats in
+        # about 1,000 pixels for 3 h; found in review). A mean per pixel column still swung
+        # with each breath (a column is about one breath), so a mean per minute instead.
+        stretches = max(round(analysis.duration_s / HR_MEAN_LONG_S), 1)
+        t_min, mean_bpm = _column_stat(t, hr, analysis.duration_s, stretches, "mean")
+        ax.plot(
+            t_min,
+            mean_bpm,
+            lw=1.2,
+            color=COLORS["hr"],
+            label=f"heart rate ({HR_MEAN_LONG_S / 60:g}-min mean)",
+        )
+    elif hr.size < 2 * HR_MEAN_BEATS:
         # Too few beats for a running mean (with as many beats as the mean, it is one point:
         # a line with nothing to draw, and an empty panel whose legend named it).
         ax.plot(
@@ -1109,6 +1229,9 @@ def _rsa_bars(heart: HeartMetrics) -> tuple[FloatArray, FloatArray, FloatArray]:
 
 HR_MEAN_BEATS = 15
 """Beats in the running mean of the heart-rate panel."""
+HR_MEAN_LONG_S = 60.0
+"""Time over which the heart-rate panel of a long session (see :data:`ENVELOPE_S_PER_COLUMN`)
+averages the heart rate (s): over several breaths, so the line shows the trend, not RSA."""
 FOLLOW_FLOOR = 8.0
 """Room below score 0 on the follow panel (score points): a breath scored 0 is drawn clear of
 the axis line."""
