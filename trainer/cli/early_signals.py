@@ -113,6 +113,11 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+INTERRUPTIONS = (KeyboardInterrupt, Interrupted)
+"""What a command stopped part-way sees: :class:`Interrupted` on the command line, Python's
+KeyboardInterrupt where no handler of ours is installed (a test calling the CLI in-process)."""
+
+
 _unwinding_pid = 0
 """The process :func:`unwind_on_signals` was called in: a forked worker (``report DIR``'s
 process pool) inherits the handler, and leaves the stopping to it (:func:`_in_a_worker`)."""

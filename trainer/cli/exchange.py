@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from trainer.cli.early_signals import Interrupted
+from trainer.cli.early_signals import INTERRUPTIONS
 from trainer.errors import BadArgument, UserError
 
 
@@ -197,7 +197,7 @@ def _add_to_history(path: Path) -> None:
             stored = add_recording(path, progress=bar)
     except ExportOfHeldSession as exc:  # the history's rule, nobody's fault
         print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
-    except (KeyboardInterrupt, Interrupted):
+    except INTERRUPTIONS:
         # Where a long import's Ctrl+C lands: the recording is kept, and the same import again
         # is refused (the file exists), so say how to add it (found in review).
         with suppress(OSError, ValueError):

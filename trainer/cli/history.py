@@ -13,7 +13,7 @@ import typer
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
-from trainer.cli.early_signals import Interrupted
+from trainer.cli.early_signals import INTERRUPTIONS
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import is_simulated, source_line, source_mark
 from trainer.storage.history import SessionRow, Stored, readable_path
@@ -244,7 +244,7 @@ def _add(paths: list[Path]) -> None:
     counts = {"added": 0, "replacing": 0, "refreshed": 0, "skipped": 0}
     try:
         _add_all(paths, counts)
-    except (KeyboardInterrupt, Interrupted):
+    except INTERRUPTIONS:
         # Stopped part-way through a folder: each row is whole (one transaction each), so
         # say how far it got; the same command again refreshes those and adds the rest (found
         # in review: it stopped with no count).

@@ -353,9 +353,8 @@ def open_executor(scheduler: str | None = None, jobs: int | None = None) -> Iter
             yield pool
         except BaseException:
             # Interrupted: the work not started is dropped (the pool's own exit waited for every
-            # recording left), the recordings being analysed are let finish, a few seconds, so
-            # that no worker is killed half-way through writing a report.
-            pool.shutdown(wait=True, cancel_futures=True)
+            # recording left), as run_batch stops it (a second shutdown is a no-op).
+            _stop(pool)
             raise
         pool.shutdown(wait=True)
         return
