@@ -329,6 +329,23 @@ def test_a_skipped_line_is_one_line_whatever_its_length(
     assert line.startswith(f"skipped {name}: ") and len(line) > 120
 
 
+def test_a_skipped_file_is_named_once_on_its_line_and_in_the_table(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reader's message starts with the file's full path, so the line read
+    "skipped z.bwr: /…/small/z.bwr: not a Breathwise recording" (found in review)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "session-001.bwr").write_bytes((study / "session-001.bwr").read_bytes())
+    (small / "z.bwr").write_bytes(b"garbage\n")
+    report(small, tmp_path / "reports", jobs=1, no_reports=True)
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("skipped ")]
+    assert line.startswith("skipped z.bwr: not a Breathwise recording")
+    assert str(small) not in line
+    rows = {r["file"]: r for r in _table(tmp_path / "reports" / "summary.csv")}
+    assert rows["z.bwr"]["error"].startswith("not a Breathwise recording")
+
+
 def _copy(study: Path, folder: Path, count: int) -> list[str]:
     """The first ``count`` readable recordings of the study, copied into ``folder``."""
     folder.mkdir()

@@ -249,7 +249,9 @@ def analyse_one(
             analysis.analysis_revision,
         )
     except UserError as exc:
-        row = BatchRow(name, "error", exc.user_message())
+        # The row and the "skipped NAME: ..." line name the file already: a message that
+        # starts with its full path said it twice ("skipped z.bwr: /data/z.bwr: ...").
+        row = BatchRow(name, "error", exc.user_message().removeprefix(f"{path}: "))
     except Exception as exc:
         # A bug met on one odd file must not cost the other 999 their results: report it.
         row = BatchRow(name, "error", f"{type(exc).__name__}: {exc}")
