@@ -245,6 +245,13 @@ def test_an_existing_export_is_replaced_only_with_force(
     with pyedflib.EdfReader(str(precious)) as reader:
         assert "Resp belt" in reader.getSignalLabels()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.edf"]  # no partial file left
+    # A link to nothing is a file there too: it was replaced without --force.
+    link = tmp_path / "link.edf"
+    link.symlink_to(tmp_path / "nowhere.edf")
+    with pytest.raises(UserError, match=r"link\.edf: already exists"):
+        export(path, "edf", link)
+    assert link.is_symlink() and not link.exists()
+    link.unlink()
 
     out = tmp_path / "csv"
     out.mkdir()
@@ -253,6 +260,12 @@ def test_an_existing_export_is_replaced_only_with_force(
         export(path, "csv", out)
     assert [p.name for p in out.iterdir()] == ["three.breaths.csv"]  # nothing written at all
     assert (out / "three.breaths.csv").read_text() == "mine"
+    (out / "three.breaths.csv").unlink()
+    (out / "three.pacer.csv").symlink_to(tmp_path / "nowhere.csv")
+    with pytest.raises(UserError, match=r"three\.pacer\.csv: already exists"):
+        export(path, "csv", out)
+    assert [p.name for p in out.iterdir()] == ["three.pacer.csv"]
+    (out / "three.breaths.csv").write_text("mine")
     export(path, "csv", out, force=True)
     assert len(list(out.iterdir())) == 6
     assert (out / "three.breaths.csv").read_text().startswith("index,")

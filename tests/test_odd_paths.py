@@ -225,7 +225,7 @@ def piped(good: Path) -> Iterator[Path]:
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
 def test_report_and_export_read_a_pipe_once(
-    piped: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    piped: Path, good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Found in review: "/dev/fd/63: empty file, not a Breathwise recording": the header was
     read for the progress bar, then the whole pipe again, which was empty by then."""
@@ -233,6 +233,9 @@ def test_report_and_export_read_a_pipe_once(
     assert run(["export", str(piped), "-o", str(tmp_path / "exp")]) == 0
     assert "empty file" not in capsys.readouterr().err
     assert sorted(p.suffix for p in (tmp_path / "exp").iterdir())[0] == ".csv"
+    # Named as `live` names the session, not after the pipe's number ("63.belt.csv").
+    stem = rec.session_stem(rec.read_recording(good).header.start_wall_ns)
+    assert {p.name.split(".")[0] for p in (tmp_path / "exp").iterdir()} == {stem}
 
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")

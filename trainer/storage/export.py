@@ -88,7 +88,7 @@ from trainer.storage.paths import (
     unreachable,
     write_csvs,
 )
-from trainer.storage.recording import Recording, read_recording
+from trainer.storage.recording import Recording, read_recording, session_stem
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -304,7 +304,7 @@ def export_csv(
         this stem exists, or (with ``force``) an older export's waveform this recording has
         none of cannot be removed.
     """
-    stem = recording.path.stem
+    stem = export_stem(recording)
     waves = pmd_waveforms(recording)
     # Every name an export of this stem may have, the waveforms this one lacks too: left from
     # an older export (of another session of that name, say), they would sit beside this
@@ -313,7 +313,7 @@ def export_csv(
     if not force:
         # Check every file before writing any, so a refusal leaves the folder as it was.
         for existing in (out_dir / f"{stem}.{n}.csv" for n in names):
-            if existing.exists():
+            if _taken(existing):
                 raise UserError(f"{existing}: already exists", _OVERWRITE_ADVICE)
     # Everything the sidecar says is found before any file is written, so nothing in it can
     # fail half-way through an export (found in review: a name that is not UTF-8 did).
@@ -950,6 +950,21 @@ def _edf_text(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ entry
+def _taken(path: Path) -> bool:
+    """Whether a file to write is there already: a link to nothing counts (``exists()`` is
+    False for it, and the export replaced the link without ``--force``: found in review)."""
+    return path.exists() or path.is_symlink()
+
+
+def export_stem(recording: Recording) -> str:
+    """The name an export's files start with: the recording's, or for one read from a pipe
+    (``<(zcat s.bwr.gz)``: ``/dev/fd/63``) the name ``breathwise live`` gives a session
+    started when it was (the files were ``63.belt.csv``...: found in review)."""
+    if recording.path.is_fifo():
+        return session_stem(recording.header.start_wall_ns)
+    return recording.path.stem
+
+
 def export_recording(
     path: Path,
     fmt: str,
@@ -1033,7 +1048,7 @@ def export_recording(
                 if not suffix
                 else f"for example -o {target.with_suffix('.edf')}",
             )
-        if target.exists() and not force:
+        if _taken(target) and not force:
             raise UserError(f"{target}: already exists", _OVERWRITE_ADVICE)
     steps = ProgressSteps(progress)
     recording = read_recording(path)

@@ -240,6 +240,12 @@ class Header:
         }
 
 
+def session_stem(start_wall_ns: int) -> str:
+    """The name of a session's recording without its suffix, from its start:
+    ``session-YYYYMMDD-HHMMSS`` in local time."""
+    return "session-" + time.strftime("%Y%m%d-%H%M%S", time.localtime(start_wall_ns / 1e9))
+
+
 def header_digest(header: Header) -> str:
     """A content identity of a recording's header: the first 16 hex digits of the SHA-256 of its
     JSON with sorted keys (so spacing, key order or a byte-order mark added by an editor do not
@@ -428,9 +434,7 @@ class RecordingWriter:
 
         ensure_private_dir(directory, advice=SESSION_FOLDER_ADVICE)
         if stem is None:
-            stem = "session-" + time.strftime(
-                "%Y%m%d-%H%M%S", time.localtime(header.start_wall_ns / 1e9)
-            )
+            stem = session_stem(header.start_wall_ns)
         counter = 1
         while True:
             # Two sessions started in the same second race for the name: O_EXCL decides.
