@@ -441,6 +441,15 @@ def test_report_dir_interrupted_says_what_it_kept(
     assert [r["file"] for r in _table(out / PARTIAL_NAME)] == names[:2]
     assert sorted(p.name for p in out.iterdir()) == [PARTIAL_NAME]
 
+    # Stopped again before any row: the first stop's table, left beside "nothing kept",
+    # would be read as this run's.
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", _StopAfter(0))
+    code = run(["report", str(small), "-o", str(out), "--table-only"])
+    err = capsys.readouterr().err
+    assert code == 128 + signal.SIGTERM
+    assert "none of the 5 recordings was analysed before the stop: nothing kept" in err
+    assert list(out.iterdir()) == []
+
 
 def test_the_process_pool_stops_without_the_work_left_when_interrupted() -> None:
     """Its exit waited for every recording submitted: minutes after a Ctrl+C."""

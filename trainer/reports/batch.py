@@ -461,6 +461,9 @@ def run_batch(
                 stopped = replace(stopped, partial_csv=write_summary(rows, out_dir / PARTIAL_NAME))
             except UserError as exc:  # a full disk: said, and the interruption goes on
                 stopped = replace(stopped, write_error=exc.user_message())
+        elif out_dir is not None:
+            # An earlier stop's table left beside "nothing kept" would be read as this run's.
+            _remove_partial(out_dir / PARTIAL_NAME)
         if on_stopped is not None:
             on_stopped(stopped)
         raise
