@@ -169,9 +169,14 @@ def endless_blanks() -> Iterator[Path]:
         finally:
             os.close(write_end)
 
-    threading.Thread(target=write, daemon=True).start()
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
     yield Path(f"/dev/fd/{read_end}")
     os.close(read_end)
+    # Its write end closed before the next test opens files: a close left to a thread the
+    # load delays is the kind of thing that closes another test's file of the same number.
+    writer.join(timeout=10)
+    assert not writer.is_alive()
 
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
@@ -218,9 +223,14 @@ def piped(good: Path) -> Iterator[Path]:
         finally:
             os.close(write_end)
 
-    threading.Thread(target=write, daemon=True).start()
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
     yield Path(f"/dev/fd/{read_end}")
     os.close(read_end)
+    # Its write end closed before the next test opens files: a close left to a thread the
+    # load delays is the kind of thing that closes another test's file of the same number.
+    writer.join(timeout=10)
+    assert not writer.is_alive()
 
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
