@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -373,9 +374,9 @@ def test_help_examples_name_files_that_ship(capsys: pytest.CaptureFixture[str]) 
 
 
 def _screen_session(
-    out: Path, minutes: str, until: bytes, then: signal.Signals, *extra: str
+    out: Path, minutes: str, until: bytes, then: signal.Signals, *extra: str, device: str = "sim"
 ) -> tuple[bytes, int | None]:
-    """Run ``breathwise live --device sim`` on its screen in a pseudo-terminal (100x30) until
+    """Run ``breathwise live --device DEVICE`` on its screen in a pseudo-terminal (100x30) until
     ``until`` shows, then send the process group ``then``; the screen's bytes and the exit
     code (None if it had to be killed)."""
     import fcntl
@@ -387,9 +388,8 @@ def _screen_session(
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     proc = subprocess.Popen(
-        _cli(
-            "live", "--device", "sim", "--minutes", minutes, "--no-sound", "--out", str(out), *extra
-        ),
+        _cli("live", "--device", device, "--minutes", minutes, "--no-sound", "--out", str(out))
+        + list(extra),
         cwd=REPO,
         env={**os.environ, "TERM": "xterm-256color"},
         stdin=slave,
@@ -812,3 +812,18 @@ def test_a_folder_linked_to_an_unplugged_drive_is_named_as_such(
     monkeypatch.setenv("BREATHWISE_DATA_DIR", str(link))
     code = run(["history"])
     _one_line_error(capsys, code, 1, f"{link}: is a link to {gone}, which is not there")
+
+
+def test_on_the_screen_a_strap_alone_note_is_shown_before_the_start(tmp_path: Path) -> None:
+    """The note of what a strap alone leaves uncoached reaches the screen (``set_note``), not
+    only a headless session's stderr (found missing in review: untested)."""
+    screen, code = _screen_session(
+        tmp_path, "0.1", b"strap alone: ", signal.SIGTERM, "--program", "body-scan-head-to-feet",
+        device="sim-hr",
+    )  # fmt: skip
+    assert code == 128 + signal.SIGTERM, screen[-2000:]
+    # Drawn within the status line's rows (the whole note, 245 characters, never was), and
+    # whole on stderr, left on the terminal when the screen closes.
+    text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", screen)
+    assert b"strap alone: 12 of 13 steps without out-breath" in text
+    assert b"note: with a heart-rate strap alone only this program's paced steps" in text

@@ -469,8 +469,11 @@ def _show_source(kind: str) -> None:
     print(f"note: {line}{hint}", file=sys.stderr)
 
 
-def strap_alone_note(program: Program, source: SourceInfo) -> str:
-    """What a heart-rate strap alone leaves uncoached in ``program``, or ``""``.
+def strap_alone_note(program: Program, source: SourceInfo, *, brief: bool = False) -> str:
+    """What a heart-rate strap alone leaves uncoached in ``program``, or ``""``; ``brief``:
+    in about 110 characters, for the screen's status line, whose three rows the full note
+    (up to 245 characters) overflowed after the clock and the status, so it was never seen
+    (found in review).
 
     A strap gives the breathing rate, read from the heart rhythm, and the coach judges it
     against a pacer (:mod:`trainer.session.pipeline`); the out-breath an own-rhythm step coaches
@@ -492,7 +495,14 @@ def strap_alone_note(program: Program, source: SourceInfo) -> str:
     if not coached:
         return ""
     gives = "a breathing belt, or a Polar H10's chest accelerometer, measures it"
-    if not any(isinstance(step.breathing, Paced) for step in program.steps):
+    paced = any(isinstance(step.breathing, Paced) for step in program.steps)
+    if brief:
+        return (
+            "strap alone: "
+            + ("no" if not paced else f"{coached} of {len(program.steps)} steps without")
+            + " out-breath coaching (a belt or a Polar H10's chest accelerometer gives it)"
+        )
+    if not paced:
         return (
             "with a heart-rate strap alone this program coaches nothing: its out-breath "
             f"coaching needs each breath measured ({gives})"
@@ -723,6 +733,7 @@ def live(
     )
     notify: ShowNotice | None = None
     app_ref: list[BreathwiseApp] = []
+    after_screen: list[str] = []  # notes for stderr found while the screen runs
     settled: list[_Settled] = []
     ended: list[SessionResult] = []
     if not headless:
@@ -809,13 +820,20 @@ def live(
                 "one session)",
             ) from None
         source = found if found is not None else _NotFound(devices)
-        strap_note = strap_alone_note(prepared.plan.program, source.info) if prepared else ""
-        if strap_note:
+        program = prepared.plan.program if prepared else None
+        strap_note = strap_alone_note(program, source.info) if program else ""
+        if program and strap_note:
             # Known once the sensors are found, before they connect and the session starts.
-            if app_ref:
-                app_ref[0].set_note("; ".join([*notes, strap_note]))
-            else:
+            if not app_ref:
                 _note_on_stderr(strap_note)
+            else:
+                # Said whole once the screen has closed (printed while it runs, Textual takes
+                # it), and in brief on the screen.
+                after_screen.append(strap_note)
+                brief = strap_alone_note(program, source.info, brief=True)
+                # First: the notes before it (a program cut short lists the steps left out)
+                # can fill the status line's rows by themselves.
+                app_ref[0].set_note("; ".join([brief, *notes]))
         audio: SessionSound | None = None
         if play:
             audio = SessionSound(
@@ -880,6 +898,8 @@ def live(
     # signal is Python's (KeyboardInterrupt), which lets the screen restore the terminal.
     early_signals.release()
     result_or_none = app.run()
+    for note in after_screen:
+        _note_on_stderr(note)
     app.raise_failure()
     if result_or_none is None and ended:
         # The screen went down on its own (its terminal gone) after the session ended.
