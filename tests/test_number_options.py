@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from trainer.cli.app import run
+
+SAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
 
 
 @pytest.mark.parametrize(
@@ -43,3 +47,26 @@ def test_a_number_typed_with_a_decimal_comma_is_said_with_the_fix(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"breathwise: error: {said}"
     assert err[1].startswith("Try 'breathwise ") and err[1].endswith(" --help' for help.")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["replay", str(SAMPLE), "--speed", "2,5"],
+            "--speed '2,5' is not a number — write decimals with a point (2.5)",
+        ),
+        (
+            ["config", "set", "resonance_rate_bpm", "5,5"],
+            "setting 'resonance_rate_bpm' must be a number of breaths/min, got '5,5' — write "
+            "decimals with a point (5.5)",
+        ),
+    ],
+)
+def test_the_numbers_read_by_the_commands_themselves_say_the_fix_too(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str], private_user_dirs: object
+) -> None:
+    """``--speed`` (which also takes "max") and ``config set`` read their numbers themselves:
+    a decimal comma got "use 1, a factor such as 10, or max" or nothing (found in review)."""
+    assert run(args) == 2
+    assert capsys.readouterr().err.splitlines() == [f"breathwise: error: {said}"]

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from trainer.cli.app import run
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recordings" / "sample-neurokit2-resting.bwr"
 
@@ -347,3 +349,19 @@ def test_the_fallback_at_a_keyboard_says_how_to_end_the_session(tmp_path: Path) 
     assert note.endswith(
         "; keys do not work without the screen: Ctrl+C ends the session and saves it"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], *([c] for c in ("live", "replay", "scan", "programs", "screen", "hrv", "breaths",
+     "report", "history", "progress", "export", "import", "config")),
+     ["config", "show"], ["config", "set"]],
+)  # fmt: skip
+def test_every_help_page_is_ascii(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Help text is printed as written: the "m/s²" of `breaths --help` reached a terminal that
+    is not UTF-8 as two bytes (found in review); every other message goes through the ASCII
+    fallback."""
+    assert run([*command, "--help"]) == 0
+    page = capsys.readouterr().out
+    assert "Usage: breathwise" in page
+    assert page.isascii(), sorted({c for c in page if not c.isascii()})

@@ -2091,7 +2091,7 @@ def breaths(
         typer.Option(
             "--source",
             help="belt: one chest-expansion column; acc: x,y,z columns of a chest "
-            "accelerometer in any unit that is 0 at no acceleration (mG, g, m/s², raw counts; "
+            "accelerometer in any unit that is 0 at no acceleration (mG, g, m/s^2, raw counts; "
             "the scale is taken from the gravity in the signal, so not high-passed).",
         ),
     ] = "belt",
@@ -2157,7 +2157,7 @@ def breaths(
     recording, or the median rate is under 2.85/min (5 % below 3/min, the slowest
     validated, which reads up to 0.06/min off).
     A chest accelerometer (--source acc) may be in any unit that is 0 at no acceleration
-    (mG, g, m/s², a digital sensor's counts): the analysis is scaled to the gravity in the
+    (mG, g, m/s^2, a digital sensor's counts): the analysis is scaled to the gravity in the
     signal (settings.gravity, in the file's units), so each gives the same breaths; a signal
     without gravity (high-passed) is refused. A unit the header states (X [g], x_g) is said
     in settings.unit, with a warning when the gravity measured does not fit it.

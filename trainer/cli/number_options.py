@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from trainer.storage.decimal_comma import point_advice
+
 _KINDS = {
     "Input should be a valid number": "a number",
     "Input should be a valid integer": "a whole number",
@@ -88,15 +90,6 @@ def number_error(message: str, opts: Sequence[str], args: Sequence[str]) -> str 
     if value is None:
         return None
     text = f"{max(named, key=len)} {value!r} is not {kind}"
-    dotted = value.replace(",", ".")
-    if kind == "a number" and value.count(",") == 1 and _is_number(dotted):
-        text += f": write decimals with a point ({dotted})"
+    if kind == "a number" and (advice := point_advice(value)):
+        text += f": {advice}"
     return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

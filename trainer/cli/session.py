@@ -997,8 +997,11 @@ def _speed(text: str) -> float | None:
     try:
         value = float(text.rstrip("xX"))
     except ValueError:
+        from trainer.storage.decimal_comma import point_advice
+
         raise BadArgument(
-            f"--speed {text!r} is not a number", "use 1, a factor such as 10, or max"
+            f"--speed {text!r} is not a number",
+            point_advice(text) or "use 1, a factor such as 10, or max",
         ) from None
     if not math.isfinite(value) or value < MIN_SPEED:
         raise BadArgument(

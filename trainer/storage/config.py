@@ -28,6 +28,7 @@ from typing import Any
 from trainer.errors import BadArgument, UserError
 from trainer.programs.loader import NAME_PATTERN, toml_error_line, toml_error_problem
 from trainer.programs.toml_lines import KeyLines
+from trainer.storage.decimal_comma import point_advice
 from trainer.storage.paths import config_dir, default_recordings_dir, replacing, resolved
 from trainer.storage.safe_parse import toml_loads
 
@@ -196,7 +197,8 @@ def parse_setting_value(key: str, value: str) -> Any:
             typed = float(text)
         except ValueError:
             raise BadArgument(
-                f"setting 'resonance_rate_bpm' must be a number of breaths/min, got {value!r}"
+                f"setting 'resonance_rate_bpm' must be a number of breaths/min, got {value!r}",
+                point_advice(text),
             ) from None
     elif key == "recordings_dir" and text:
         path = Path(text).expanduser()

@@ -17,6 +17,7 @@ __all__ = [
     "delimiter_of",
     "groups_thousands",
     "one_column_of_decimal_commas",
+    "point_advice",
 ]
 
 _DECIMAL_COMMA = re.compile(r"(?<![\w.,])([+-]?\d+),(\d+)((?:[eE][+-]?\d+)?)(?![\w.,])")
@@ -230,6 +231,28 @@ not match with a comma inside a value."""
 _THOUSANDS_SHAPED = re.compile(r"\s*([+-]?[1-9]\d{0,2}),(\d{3})\s*")
 """One to three digits, a comma and three (``2,500``): a thousands separator writes it as
 much as a decimal comma does."""
+
+
+def point_advice(typed: str) -> str:
+    """Advice for a number typed with a decimal comma (``2,5``): ``"write decimals with a point
+    (2.5)"``, or ``""`` when ``typed`` is not one. The same words for every number a command
+    line or ``config set`` takes.
+
+    Examples
+    --------
+    >>> point_advice("2,5")
+    'write decimals with a point (2.5)'
+    >>> point_advice("2,5,1"), point_advice("fast")
+    ('', '')
+    """
+    dotted = typed.strip().replace(",", ".")
+    if typed.count(",") != 1:
+        return ""
+    try:
+        float(dotted)
+    except ValueError:
+        return ""
+    return f"write decimals with a point ({dotted})"
 
 
 def decimal_comma_hint(text: str, *, grouped: bool = False) -> str:
