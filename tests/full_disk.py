@@ -29,6 +29,12 @@ class FullDisk:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
 
+    def __enter__(self) -> FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
 
 def file_size_limit(limit_bytes: int) -> Callable[[], None]:
     """A ``preexec_fn`` that caps the size of any file the child writes (``RLIMIT_FSIZE``).

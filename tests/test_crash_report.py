@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from full_disk import fill_disk_after
 
 from trainer.cli.app import run
 from trainer.cli.crash_report import EXIT_SOFTWARE, REPORTS_FOLDER
@@ -83,3 +84,21 @@ def test_expected_failures_still_get_their_own_one_line_error(
     err = capsys.readouterr().err
     assert "internal error" not in err and len(err.splitlines()) == 1
     assert not (tmp_path / "data" / REPORTS_FOLDER).exists()
+
+
+def test_a_report_a_full_disk_cuts_short_leaves_no_empty_file(
+    broken_replay: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The file was made and its text not written: an empty crash report was left in each
+    folder tried, one more at every failure (found in review)."""
+    elsewhere = tmp_path / "tmp"
+    elsewhere.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(elsewhere))
+    fill_disk_after(monkeypatch, 0)
+    assert run(broken_replay) == EXIT_SOFTWARE
+    assert "the details follow: please report it with them" in capsys.readouterr().err
+    assert list((tmp_path / "data" / REPORTS_FOLDER).iterdir()) == []
+    assert list(elsewhere.iterdir()) == []

@@ -16,6 +16,7 @@ other command (``replay``, ``report``, ``import``...).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -86,6 +87,7 @@ def _write_report(text: str) -> Path | None:
     """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for folder in (paths.data_dir() / REPORTS_FOLDER, Path(tempfile.gettempdir())):
+        name = ""
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             # The command line can name a person's files: readable by the owner only.
@@ -95,6 +97,11 @@ def _write_report(text: str) -> Path | None:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
         except OSError:
+            if name:
+                # A full disk: the file was made, its text not written. An empty report left
+                # for each failure, in the folder support is pointed to (found in review).
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
             continue
         return Path(name)
     return None
