@@ -177,6 +177,35 @@ def test_a_read_only_mount_lists_read_only_and_names_the_cause(
 
 
 @pytest.mark.parametrize("how", ["read-only", "full"])
+@pytest.mark.parametrize("command", ["history", "progress"])
+def test_no_history_yet_on_an_unwritable_data_folder_is_no_sessions_yet(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+    command: str,
+) -> None:
+    """A look at a history that does not exist made it: on a read-only or full data folder
+    that failed, "cannot create the history database", exit 1, where there was nothing to
+    list (found in review)."""
+    mount = tmp_path / "mount"
+    _mount_tmpfs(mount, "256k")
+    try:
+        (mount / "data").mkdir()
+        monkeypatch.setenv("BREATHWISE_DATA_DIR", str(mount / "data"))
+        if how == "read-only":
+            subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        else:
+            _fill(mount)
+        assert run([command]) == 0
+        out, err = capsys.readouterr()
+        assert "No sessions" in out and "error" not in err
+        assert list((mount / "data").iterdir()) == []
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("how", ["read-only", "full"])
 def test_progress_on_an_unwritable_data_folder_shows_its_summary_and_skips_the_figure(
     own_mount: Path, good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
 ) -> None:

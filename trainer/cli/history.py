@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextlib import suppress
@@ -93,9 +94,13 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
 
 
 def _listed() -> list[SessionRow]:
-    """Every session in the history, noting on stderr when it could only be read."""
-    from trainer.storage.history import History
+    """Every session in the history, noting on stderr when it could only be read; none when
+    there is no history yet (it is not made for a look: on a read-only or full data folder that
+    failed, "cannot create the history database", where there was nothing to list)."""
+    from trainer.storage.history import History, default_db_path
 
+    if not os.path.lexists(default_db_path()):
+        return []
     with History(read_only_ok=True) as opened:
         rows = opened.list_sessions()
     if opened.read_only:
