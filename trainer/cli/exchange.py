@@ -133,9 +133,11 @@ def import_(
     export work on the result like on any session. A CSV's beats are the running sum of its
     RR, moved onto the R peaks of its own ECG when it has one (or left at the logger's least
     delay, with the reason). An RR list whose median is below 10 is read as seconds (--unit
-    says which), and a note says so. RR are stored in the strap's 1/1024 s, each beat within
-    0.49 ms of the file's running sum: a note says how far the intervals moved (pNN50 in
-    report and history can then differ from 'hrv' on the file). A CSV's RR column has a name
+    says which), and a note says so. RR are stored in the strap's 1/1024 s: an RR list's
+    beats within 0.49 ms of its running sum; a table's intervals each rounded to the nearest
+    1/1024 s (a logger's milliseconds came from those), so its beats can move a few ms from
+    the table's running sum. A note says how far intervals and beats moved (pNN50 in report
+    and history can then differ from 'hrv' on the file). A CSV's RR column has a name
     'hrv' reads too (rr_ms, rr, rri, ibi, nn..., in seconds rr_s, ibi_s...); a table with
     one but no time column is imported as an RR list of that column. Without --unit, values
     that look like the other unit than their column's name states (seconds under rr_ms) are
