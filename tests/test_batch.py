@@ -25,7 +25,7 @@ from trainer.cli import progress_bar
 from trainer.cli.app import run
 from trainer.cli.early_signals import Interrupted
 from trainer.cli.report import report
-from trainer.errors import BadArgument
+from trainer.errors import BadArgument, UserError
 from trainer.reports.batch import (
     METRIC_COLUMNS,
     PARTIAL_NAME,
@@ -449,6 +449,52 @@ def test_report_dir_interrupted_says_what_it_kept(
     assert code == 128 + signal.SIGTERM
     assert "none of the 5 recordings was analysed before the stop: nothing kept" in err
     assert list(out.iterdir()) == []
+
+
+def test_report_dir_stops_when_its_output_cannot_be_written(
+    study: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A disk that fills mid-batch: each recording left was "skipped" with "cannot write (No
+    space left on device)" as if it were at fault, and the batch exited 0 with reports
+    missing (found in review). The output's failure stops the batch, keeping the rows done."""
+    from trainer.reports import report as report_module
+
+    small = tmp_path / "small"
+    names = _copy(study, small, 5)
+    out = tmp_path / "out"
+    real = report_module.write_report
+    written: list[Path] = []
+
+    def fills_after_two(analysis: Any, target: Path) -> Path:
+        if len(written) == 2:
+            raise UserError(f"{target}: cannot write (No space left on device)")
+        written.append(real(analysis, target))
+        return target
+
+    monkeypatch.setattr(report_module, "write_report", fills_after_two)
+
+    @contextlib.contextmanager
+    def one_thread(scheduler: str | None, jobs: int | None) -> Iterator[Executor]:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            yield pool
+
+    monkeypatch.setattr("trainer.reports.batch.open_executor", one_thread)
+    code = run(["report", str(small), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and "skipped" not in err
+    assert err.splitlines()[-1] == (
+        f"breathwise: error: {out / 'session-002.report.png'}: cannot write (No space left on "
+        "device)"
+    )
+    assert [r["file"] for r in _table(out / PARTIAL_NAME)] == names[:2]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "session-000.report.png",
+        "session-001.report.png",
+        PARTIAL_NAME,
+    ]
 
 
 def test_the_process_pool_stops_without_the_work_left_when_interrupted() -> None:

@@ -1011,3 +1011,34 @@ def test_a_twenty_minute_session_still_draws_every_belt_sample(
     (belt,) = [ln for ln in overview.get_lines() if "your breathing" in str(ln.get_label())]
     drawn = np.asarray(belt.get_xdata(), dtype=float)
     assert np.isfinite(drawn).sum() == analysis.belt_t_s.size
+
+
+@pytest.mark.parametrize("free_bytes", [20_000, 50_000])
+def test_a_pdf_report_on_a_disk_that_fills_is_one_line_not_a_crash(
+    free_bytes: int, tmp_path: Path
+) -> None:
+    """With 44-60 KiB free, matplotlib's PDF writer raised AttributeError ('Stream' object has
+    no attribute 'pos') while closing its half-written stream after the failed write: an
+    "internal error", exit 70, and a crash report for a full disk (found in review). A file
+    size limit fails the writes the same way, without root."""
+    import os
+    import subprocess
+    import sys
+
+    from full_disk import file_size_limit
+
+    out = tmp_path / "r.pdf"
+    done = subprocess.run(
+        [sys.executable, "-m", "trainer", "report", str(SAMPLE), "-o", str(out)],
+        preexec_fn=file_size_limit(free_bytes),
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "BREATHWISE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        f"breathwise: error: {out}: cannot write (File too large)\n",
+    )
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []

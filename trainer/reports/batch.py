@@ -233,11 +233,17 @@ def analyse_one(
         report = ""
         if out_dir is not None and report_suffix is not None:
             target = report_target(Path(name), Path(out_dir), report_suffix)
-            # Level by level: mkdir gives the parents it creates the default mode, not 0700.
-            folder = Path(out_dir)
-            for part in Path(name).parent.parts:
-                folder = ensure_private_dir(folder / part, advice=OUTPUT_FOLDER_ADVICE)
-            write_report(analysis, target)
+            try:
+                # Level by level: mkdir gives the parents it creates the default mode, not 0700.
+                folder = Path(out_dir)
+                for part in Path(name).parent.parts:
+                    folder = ensure_private_dir(folder / part, advice=OUTPUT_FOLDER_ADVICE)
+                write_report(analysis, target)
+            except UserError as exc:
+                # The output's fault (a full disk, a folder gone read-only), not the
+                # recording's: the batch stops, where each recording left was "skipped" with
+                # the same error and the batch ended 0 (found in review).
+                raise OutputFailed(exc.user_message()) from None
             report = target.relative_to(out_dir).as_posix()
         row = BatchRow(
             name,
@@ -248,6 +254,8 @@ def analyse_one(
             analysis.changed_note(REPORT_SUBJECT),
             analysis.analysis_revision,
         )
+    except OutputFailed:
+        raise
     except UserError as exc:
         # The row and the "skipped NAME: ..." line name the file already: a message that
         # starts with its full path said it twice ("skipped z.bwr: /data/z.bwr: ...").
@@ -256,6 +264,11 @@ def analyse_one(
         # A bug met on one odd file must not cost the other 999 their results: report it.
         row = BatchRow(name, "error", f"{type(exc).__name__}: {exc}")
     return row, os.getpid()
+
+
+class OutputFailed(UserError):
+    """A batch's report could not be written where the batch writes (a full disk, a read-only
+    folder): it stops the batch, as a fault of the output and not of one recording."""
 
 
 def report_target(recording: Path, out_dir: Path, report_suffix: str) -> Path:

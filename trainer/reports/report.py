@@ -27,6 +27,7 @@ so reports can be drawn in worker processes and threads.
 
 from __future__ import annotations
 
+import errno
 import math
 import stat
 import textwrap
@@ -144,7 +145,34 @@ def save_figure(fig: Figure, output: Path) -> Path:
             )
     except OSError as exc:
         raise UserError(f"{output}: cannot write ({exc.strerror})") from None
+    except Exception as exc:
+        cause = _write_failure_behind(exc)
+        if cause is None:
+            raise
+        raise UserError(f"{output}: cannot write ({cause.strerror})") from None
     return output
+
+
+_WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+"""What a write to a file can meet whatever the code writing it does (a full disk, a quota)."""
+
+
+def _write_failure_behind(exc: BaseException) -> OSError | None:
+    """The failed write (:data:`_WRITE_FAILURES`) that ``exc`` was raised while handling, or
+    None.
+
+    Matplotlib's PDF writer, when a write fails on a full disk, closes its half-written stream
+    on the way out and raises AttributeError from that, the "No space left on device" only its
+    context: a full disk was a crash report, exit 70 (found in review).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc.__context__
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError) and current.errno in _WRITE_FAILURES:
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def figure_suffix(output: Path, what: str = "a report") -> str:
