@@ -827,3 +827,19 @@ def test_on_the_screen_a_strap_alone_note_is_shown_before_the_start(tmp_path: Pa
     text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", screen)
     assert b"strap alone: 12 of 13 steps without out-breath" in text
     assert b"note: with a heart-rate strap alone only this program's paced steps" in text
+
+
+def test_a_clock_before_1970_is_refused_before_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Recorded, said "saved", then refused by every command as "header damaged" (its start
+    below the format's 0); the history --add it advised could never work (found in review)."""
+    real = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real() - 57 * 365 * 86400 * NS_PER_S)
+    args = ["live", "--device", "sim", "--minutes", "0.05", "--headless", "--out", str(tmp_path)]
+    assert run(args) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("breathwise: error: the system clock reads 1969-")
+    assert err[-1].endswith("before 1970: a recording cannot start then — set the computer's "
+                            "date and time, then start again")  # fmt: skip
+    assert list(tmp_path.iterdir()) == []

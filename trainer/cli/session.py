@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -694,6 +694,7 @@ def live(
         )
     # Now, not once the person has settled in.
     check_writable_dir(out_dir, advice=SESSION_FOLDER_ADVICE)
+    _check_wall_clock()
     play = config.sound if sound is None else sound
     safety_note = ""
     notes: list[str] = []
@@ -908,6 +909,27 @@ def live(
         raise UserError("the session ended without a result")
     _tell_kept(result_or_none, settled[0] if settled else _settle(result_or_none))
     raise typer.Exit(_exit_status(result_or_none, signals))
+
+
+def _check_wall_clock() -> None:
+    """Refuse a session whose start the recording format cannot hold: a wall clock before 1970
+    (its clocks are counted from 1970, never below). It was recorded, said saved, and then
+    refused by every command as "header damaged" (found in review).
+
+    Raises
+    ------
+    UserError
+        The system clock reads a time before 1970.
+    """
+    now_ns = time.time_ns()
+    if now_ns >= 0:
+        return
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=now_ns // 1000)
+    raise UserError(
+        f"the system clock reads {moment:%Y-%m-%d %H:%M} UTC, before 1970: a recording cannot "
+        "start then",
+        "set the computer's date and time, then start again",
+    )
 
 
 def no_screen_reason() -> str | None:
