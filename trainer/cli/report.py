@@ -143,9 +143,9 @@ def report(
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
     Stopped before its end (Ctrl+C, SIGTERM, or a report it cannot write: a full disk), a
-    batch keeps the rows done so far in summary.partial.csv. The recording is analysed again by today's analysis: when its numbers
-    differ from those the session closed with, a note on standard error and one on the page say
-    which, and why.
+    batch keeps the rows done so far in summary.partial.csv. The recording is analysed again
+    by today's analysis: when its numbers differ from those the session closed with, a note on
+    standard error and one on the page say which, and why.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
