@@ -613,3 +613,34 @@ def test_a_batch_stopped_on_a_dask_cluster_keeps_its_rows_and_cancels_the_rest(
     kept = [r["file"] for r in _table(tmp_path / PARTIAL_NAME)]
     assert len(kept) == what.done and kept == sorted(kept)
     assert {row.file for row in seen} <= set(kept)
+
+
+def test_a_recording_cut_short_is_said_in_the_table_on_stderr_and_in_an_export(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report FILE` and `replay` say a recording holds part of a session; `report DIR` gave
+    its row `ok` with part of the session's length, and `export` nothing (found in review)."""
+    small = tmp_path / "small"
+    _copy(study, small, 1)
+    lines = (small / "session-000.bwr").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert '"k":"end"' in lines[-1]
+    (small / "killed.bwr").write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run(["report", str(small), "-o", str(out), "--table-only"]) == 0
+    err = capsys.readouterr().err
+    assert "note: killed.bwr: recording cut short: its row is of what it holds so far" in err
+    assert "session-000.bwr: recording cut short" not in err
+    rows = {r["file"]: r for r in _table(out / "summary.csv")}
+    assert rows["killed.bwr"]["ended"] == "recording cut short"
+    assert rows["session-000.bwr"]["ended"] == "completed"
+
+    assert run(["export", str(small / "killed.bwr"), "-o", str(tmp_path / "csv")]) == 0
+    assert (
+        "note: the recording was cut short (session killed?); the export holds what it holds so "
+        "far" in capsys.readouterr().err
+    )
+    fields = dict(
+        line.split(",", 1)
+        for line in (tmp_path / "csv" / "killed.session.csv").read_text().splitlines()
+    )
+    assert fields["ended"] == "recording cut short"

@@ -52,9 +52,24 @@ def export(
 
     refuse_output_over_input(output, file)
     with long_work_bar(f"exporting {file.name}", recording_is_long(file)) as progress:
-        written = export_recording(file, format, output, force=force, progress=progress)
+        written = export_recording(
+            file, format, output, force=force, progress=progress, tell=_note_partial
+        )
     for path in written:
         print(f"written: {path}", file=sys.stderr)
+
+
+def _note_partial(ended: str) -> None:
+    # As replay and report say it: an export of part of a session is to be known as one (a CSV
+    # export's session.csv says it too, in its field ended).
+    from trainer.storage.recording import STILL_RECORDING
+
+    what = (
+        "is still being recorded by a running session"
+        if ended == STILL_RECORDING
+        else "was cut short (session killed?)"
+    )
+    print(f"note: the recording {what}; the export holds what it holds so far", file=sys.stderr)
 
 
 def _start(text: str | None) -> int | None:

@@ -12,7 +12,7 @@ import typer
 from trainer.errors import BadArgument, UserError
 
 if TYPE_CHECKING:
-    from trainer.reports.batch import StoppedBatch
+    from trainer.reports.batch import BatchRow, StoppedBatch
 
 REPORT_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -208,7 +208,6 @@ def _batch(
 
     from trainer.cli.progress_bar import BatchLog, batch_progress, stderr_is_terminal
     from trainer.reports.batch import (
-        BatchRow,
         find_recordings_under,
         open_executor,
         outputs_not_ours,
@@ -278,12 +277,12 @@ def _batch(
                 # "[/...]" would raise). One line: off a terminal Rich wraps at 80 columns, which
                 # put a long path on a line of its own in a log.
                 console.print(f"skipped {row.file}: {row.error}", markup=False, soft_wrap=True)
-            elif row.note:
-                # As one file's report says it; whole (no wrapping, no markup) for a log.
-                what = row.note.removeprefix("note: ")
-                console.print(
-                    f"note: {row.file}: {what}", soft_wrap=True, markup=False, highlight=False
-                )
+            else:
+                for what in _row_notes(row):
+                    # As one file's report says it; whole (no wrapping, no markup) for a log.
+                    console.print(
+                        f"note: {row.file}: {what}", soft_wrap=True, markup=False, highlight=False
+                    )
             advance(row)
 
         def stopped(what: StoppedBatch) -> None:
@@ -306,6 +305,20 @@ def _batch(
         f"summary: {result.summary_csv}",
         file=sys.stderr,
     )
+
+
+def _row_notes(row: BatchRow) -> list[str]:
+    """What the batch says of an analysed recording on stderr, as one file's report does: that
+    it holds part of a session (its ``ended`` column says which), and that its numbers changed."""
+    from trainer.storage.recording import PARTIAL_ENDINGS
+
+    notes = []
+    ended = row.metrics.get("ended")
+    if ended in PARTIAL_ENDINGS:
+        notes.append(f"{ended}: its row is of what it holds so far")
+    if row.note:
+        notes.append(row.note.removeprefix("note: "))
+    return notes
 
 
 def _stopped_words(what: StoppedBatch) -> str:

@@ -76,6 +76,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "marks",
     "gaps",
     "gap_s",
+    "ended",
 )
 """Columns of the summary table after ``file, status, error, report`` (units in the names;
 ``start_local`` is the start as an ISO 8601 local date-time, to the second, for reading).
@@ -85,7 +86,9 @@ kinds are easily misread. ``lf_power_ms2`` and ``hf_power_ms2`` are of the stret
 ``spectrum_start_s`` to ``spectrum_end_s`` (session s), the longest with no gap over 3 s between
 beats, which is every beat when ``spectrum_whole`` is True. ``gaps`` and ``gap_s`` are the
 sensors' connection gaps (link lost to link back), not stretches without beats: an imported
-recording has none, whatever holes its beats have."""
+recording has none, whatever holes its beats have. ``ended`` is how the session ended
+(``completed``, ``interrupted``, ``imported``...): ``recording cut short`` (killed) and ``still
+being recorded`` (a running session writes it) mark a row of part of a session."""
 REVISION_COLUMNS: tuple[str, ...] = (
     "analysis_revision",
     "recorded_analysis_revision",

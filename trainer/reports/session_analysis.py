@@ -391,7 +391,9 @@ class SessionAnalysis:
         there is no spectrum. ``gaps`` and ``gap_s`` count the sensors' connection gaps (link
         lost to link back, as the recording holds them), not stretches without beats: an
         imported file has none, nor does a strap that stops sending beats while its link holds
-        (lost skin contact); ``spectrum_whole`` shows those.
+        (lost skin contact); ``spectrum_whole`` shows those. ``ended`` is how the session
+        ended (:attr:`trainer.storage.recording.Recording.ended`): a row of a recording still
+        being written, or cut short, holds part of a session.
         """
         # A program's step titles; not the conductor's easings, which named a plain session
         # "eased: pace" in the history and the report's title (found in review).
@@ -464,6 +466,7 @@ class SessionAnalysis:
             "marks": len(self.marks),
             "gaps": len(self.gaps),
             "gap_s": _r(sum(g.t1_s - g.t0_s for g in self.gaps)),
+            "ended": self.ended,
         }
 
 

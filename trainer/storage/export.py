@@ -63,7 +63,7 @@ import contextlib
 import errno
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -88,7 +88,12 @@ from trainer.storage.paths import (
     unreachable,
     write_csvs,
 )
-from trainer.storage.recording import Recording, read_recording, session_stem
+from trainer.storage.recording import (
+    PARTIAL_ENDINGS,
+    Recording,
+    read_recording,
+    session_stem,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -400,7 +405,9 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
     session's), ``exported_by`` and ``analysis_revision`` (:data:`trainer.SOFTWARE` and
     :data:`trainer.ANALYSIS_REVISION`: the analysis whose breaths, beats and events the export
     holds, today's). A researcher's file then says which analysis its numbers came from,
-    which the version alone cannot (:data:`trainer.ANALYSIS_REVISION`).
+    which the version alone cannot (:data:`trainer.ANALYSIS_REVISION`). ``ended`` is how the
+    session ended (:attr:`trainer.storage.recording.Recording.ended`): ``recording cut short``
+    or ``still being recorded`` for an export of part of a session.
 
     A recording itself imported from an export gives its original's key (its
     :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
@@ -421,6 +428,8 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
         ),
         "exported_by": SOFTWARE,
         "analysis_revision": str(ANALYSIS_REVISION),
+        # A part of a session (killed, or still being recorded) says so where it is used.
+        "ended": analysis.ended,
     }
 
 
@@ -972,6 +981,7 @@ def export_recording(
     *,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    tell: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Export one recording as ``fmt`` (``"csv"`` or ``"edf"``).
 
@@ -989,6 +999,9 @@ def export_recording(
         Replace files that already exist; without it an existing file is never overwritten.
     progress : callable, optional
         Told the fraction done (:mod:`analysis.progress`): the analysis, then the files.
+    tell : callable, optional
+        Told how the session ended when the recording holds part of one
+        (:data:`trainer.storage.recording.PARTIAL_ENDINGS`), before the files are written.
 
     Raises
     ------
@@ -1056,6 +1069,8 @@ def export_recording(
     # ECG's rows the rest; an EDF file is written in a moment after it.
     analysed = 0.6 if fmt == "csv" else 0.95
     analysis = analyse_recording(recording, progress=steps.part(0.0, analysed))
+    if tell is not None and analysis.ended in PARTIAL_ENDINGS:
+        tell(analysis.ended)
     if fmt == "csv":
         written = export_csv(
             recording, analysis, out_dir, force=force, progress=steps.part(analysed, 1.0)

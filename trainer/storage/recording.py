@@ -110,6 +110,11 @@ STILL_RECORDING = "still being recorded"
 (:attr:`Recording.ended`)."""
 STILL_RECORDING_NOTE = "still being recorded by a running session"
 """What replay, report and ``history --add`` say of such a recording."""
+CUT_SHORT = "recording cut short"
+"""How a recording closed without its closing record (a killed session, a copy cut short) has
+ended (:attr:`Recording.ended`)."""
+PARTIAL_ENDINGS = frozenset({STILL_RECORDING, CUT_SHORT})
+"""The endings of a recording that holds part of a session."""
 
 
 def being_written(recording: Path) -> bool:
@@ -338,7 +343,7 @@ class Recording:
             return "imported"
         if self.still_recording:
             return STILL_RECORDING
-        return "recording cut short"
+        return CUT_SHORT
 
     @property
     def packets(self) -> list[RawPacket]:
