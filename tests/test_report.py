@@ -1042,3 +1042,87 @@ def test_a_pdf_report_on_a_disk_that_fills_is_one_line_not_a_crash(
         f"breathwise: error: {out}: cannot write (File too large)\n",
     )
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []
+
+
+PER_BREATH_PANELS = ("Breath rate", "Exhale", "Heart rate and RSA", "How well you", "Coherence")
+"""The whole-session panels that drew a point or a bar per breath or per window."""
+
+
+def _band_and_mean(ax: Axes) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The y values of the one band ``ax`` draws and of its line named a mean."""
+    from matplotlib.collections import PolyCollection
+
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    (mean,) = [ln for ln in ax.get_lines() if "1-min mean" in str(ln.get_label())]
+    edges = np.concatenate(
+        [np.asarray(p.vertices, dtype=np.float64)[:, 1] for p in band.get_paths()]
+    )
+    return edges, np.asarray(mean.get_ydata(), dtype=np.float64)
+
+
+def test_a_three_hour_session_draws_its_per_breath_panels_per_minute(tmp_path: Path) -> None:
+    """A point a breath or a window, 3 h made the follow panel a solid block (2,152 points with
+    their running mean), coherence a zigzag (2,147), rate and ratio a smear (1,080 each) and the
+    RSA bars a comb (4,317; found in review). Each draws a mean a minute over its range."""
+    analysis = analyse_recording(write_simulated(tmp_path / "three.bwr", 3 * 3600.0, seed=3))
+    fig = report_figure(analysis)
+    for title in PER_BREATH_PANELS:
+        # A mean a minute (180) and its band's two edges (363 with its closing points).
+        assert _points(_panel(fig, title)) <= 600, title
+    follow = _panel(fig, "How well you followed")
+    scores = np.asarray(
+        [e.feedback.follow_score for e in analysis.good_breaths if e.scored], dtype=np.float64
+    )
+    band, mean = _band_and_mean(follow)
+    # The band reaches the lowest and the highest score; the mean is the scores' (every minute
+    # holds about as many breaths).
+    assert band.min() == pytest.approx(scores.min()) and band.max() == pytest.approx(scores.max())
+    assert np.isfinite(mean).sum() == 180
+    assert float(np.nanmean(mean)) == pytest.approx(float(scores.mean()), abs=1.0)
+    band, mean = _band_and_mean(_panel(fig, "Coherence"))
+    assert band.min() == pytest.approx(float(np.nanmin(analysis.heart.coherence_score)))
+    assert float(np.nanmean(mean)) == pytest.approx(
+        float(np.nanmean(analysis.heart.coherence_score)), abs=0.2
+    )
+    # The legends name what is drawn, and keep above the highest score (100 and 10).
+    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
+    for title, top in (("How well you followed", 100.0), ("Coherence", 10.0)):
+        ax = _panel(fig, title)
+        legend = ax.get_legend()
+        assert legend is not None, title
+        (text,) = [t.get_text() for t in legend.get_texts()]
+        assert text.endswith("1-min mean (range shaded)")
+        assert legend.get_window_extent(renderer).y0 >= ax.transData.transform((0.0, top))[1]
+
+
+def test_an_hour_with_a_strap_alone_draws_its_rates_and_pace_per_minute(tmp_path: Path) -> None:
+    """The rates read from the heart rhythm (one each 10 s) and the pace scored from them."""
+    strap = write_simulated(tmp_path / "strap.bwr", 3600.0, seed=4, belt=False)
+    fig = report_figure(analyse_recording(strap))
+    for title in ("Breath rate", "How well you kept the pace"):
+        ax = _panel(fig, title)
+        assert _points(ax) <= 250, title
+        assert np.isfinite(_band_and_mean(ax)[1]).sum() >= 55, title
+
+
+def test_a_twenty_minute_session_still_draws_each_breath_and_window(
+    twenty_minutes: tuple[Path, SessionAnalysis],
+) -> None:
+    """Up to 20 min (and to about 35) the report is drawn as it was: no band, a point a breath."""
+    from matplotlib.collections import PolyCollection
+
+    _, analysis = twenty_minutes
+    fig = report_figure(analysis)
+    scored = [e for e in analysis.good_breaths if e.scored]
+    follow = _panel(fig, "How well you followed")
+    (each,) = [ln for ln in follow.get_lines() if ln.get_label() == "each breath"]
+    assert np.asarray(each.get_xdata()).size == len(scored)
+    assert any(str(ln.get_label()).startswith("mean of last 5") for ln in follow.get_lines())
+    coherence = _panel(fig, "Coherence")
+    drawn = np.asarray(coherence.get_lines()[0].get_ydata(), dtype=np.float64)
+    assert np.isfinite(drawn).sum() == np.isfinite(analysis.heart.coherence_score).sum()
+    rate = _panel(fig, "Breath rate")
+    (each,) = [ln for ln in rate.get_lines() if ln.get_label() == "each breath"]
+    assert np.asarray(each.get_xdata()).size == len(analysis.good_breaths)
+    for title in ("Breath rate", "Exhale", "How well you", "Coherence"):
+        assert not [c for c in _panel(fig, title).collections if isinstance(c, PolyCollection)]

@@ -19,6 +19,9 @@ Panels, top to bottom, all on the session's time axis in minutes unless said oth
 7. The HRV summary with the settings used (tools disagree mainly because of settings:
    docs/reference/physiology.md, "Heart-rate variability").
 
+A long session (:data:`ENVELOPE_S_PER_COLUMN`) draws 4-6 per minute instead: each series' mean
+over its range (:func:`_per_minute`), the heart rate's mean over the mean RSA swing.
+
 Lines and RSA bars stop at a hole in the beats rather than bridge it.
 
 Rendering uses matplotlib's object API on a :class:`~matplotlib.figure.Figure` (no pyplot state),
@@ -807,8 +810,10 @@ def _overview_envelope(ax: Axes, analysis: SessionAnalysis, norm: FloatArray, co
 ENVELOPE_S_PER_COLUMN = 2.0
 """Session time per pixel column of a whole-session panel (s, at :data:`PNG_DPI`) over which
 its sample-by-sample traces are drawn per stretch instead (:data:`ENVELOPE_BIN_S`,
-:data:`HR_MEAN_LONG_S`): about 26 min on the A4 page. Below it a breath (10 s at 6/min) spans
-5 columns or more and its line still reads; a 20-min session stays drawn as it always was."""
+:data:`HR_MEAN_LONG_S`), and its points a breath or a window per minute (:func:`_per_minute`):
+about 35 min on the A4 page (1,048 columns of a full-width panel). Below it a breath (10 s at
+6/min) spans 5 columns or more and its line still reads; a 20-min session stays drawn as it
+always was."""
 
 
 ENVELOPE_BIN_S = 60.0 / MIN_RATE_BPM
@@ -851,6 +856,49 @@ def _column_envelope(
     """Each column's middle (minutes), lowest and highest value: see :func:`_column_stat`."""
     middle_min, lo = _column_stat(t_s, values, duration_s, columns, "min")
     return middle_min, lo, _column_stat(t_s, values, duration_s, columns, "max")[1]
+
+
+def _alone(values: FloatArray) -> npt.NDArray[np.bool_]:
+    """Where ``values`` has a finite value with no finite neighbour: a line draws no segment
+    there, so such a value is drawn as a point."""
+    finite = np.isfinite(values)
+    before = np.r_[False, finite[:-1]]
+    after = np.r_[finite[1:], False]
+    alone: npt.NDArray[np.bool_] = finite & ~before & ~after
+    return alone
+
+
+def _per_minute(
+    ax: Axes,
+    t_s: FloatArray,
+    values: FloatArray,
+    duration_s: float,
+    color: str,
+    what: str,
+) -> None:
+    """A long session's per-breath or per-window ``values`` (at ``t_s``, session s) as their
+    mean over each :data:`HR_MEAN_LONG_S`, a line over a band from the stretch's lowest value
+    to its highest, both broken where a stretch holds none. ``what`` names them in the legend.
+
+    A point a breath or a window, 3 h of follow scores (2,152 points and their running mean)
+    was a solid block in a half-width panel, coherence (2,147 windows) a zigzag from 3 to 10,
+    and the rate and ratio a smear (found in review). The mean shows the trend through the
+    session, the band how far the breaths or windows of each minute strayed from it.
+    """
+    stretches = max(round(duration_s / HR_MEAN_LONG_S), 1)
+    t_min, lo, hi = _column_envelope(t_s, values, duration_s, stretches)
+    mean = _column_stat(t_s, values, duration_s, stretches, "mean")[1]
+    # Above the grid, whose white lines read as breaks in the band (as in _overview_envelope).
+    ax.fill_between(t_min, lo, hi, color=color, alpha=0.3, lw=0, zorder=1.8)
+    # One legend entry for both: two more crowded the rate panel's row of a strap alone
+    # ("unclear: no rate" too) onto a second one, over the panel above.
+    label = f"{what}: {HR_MEAN_LONG_S / 60:g}-min mean (range shaded)"
+    ax.plot(t_min, mean, lw=1.2, color=color, label=label)
+    # A minute with data between two without (a stretch between dropouts, or all a recording
+    # holds before a silence) draws neither a segment nor a band: it is drawn as a point.
+    alone = _alone(mean)
+    if alone.any():
+        ax.plot(t_min[alone], mean[alone], "o", ms=2.6, color=color)
 
 
 def _beat_holes(heart: HeartMetrics) -> list[tuple[float, float]]:
@@ -1050,7 +1098,9 @@ def _target_steps(analysis: SessionAnalysis, attr: str) -> tuple[list[float], li
     return xs, ys
 
 
-def _rate_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+def _rate_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
+    """Each breath's rate against the pacer's; ``long`` (a session longer than
+    :data:`ENVELOPE_S_PER_COLUMN` allows), their per-minute mean and range (:func:`_per_minute`)."""
     t, rate, _ = _breath_series(analysis)
     ax.set_title("Breath rate", loc="left")
     ax.set_ylabel("breaths/min")
@@ -1058,7 +1108,10 @@ def _rate_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     if np.any(np.isfinite(ys)):
         ax.plot(xs, ys, color=COLORS["target"], lw=1.4, ls="--", label="pacer")
     if t.size:
-        ax.plot(_minutes(t), rate, "o", ms=2.4, color=COLORS["signal"], label="each breath")
+        if long:
+            _per_minute(ax, t, rate, analysis.duration_s, COLORS["signal"], "breaths")
+        else:
+            ax.plot(_minutes(t), rate, "o", ms=2.4, color=COLORS["signal"], label="each breath")
         hi = (
             float(np.nanmax(np.concatenate([rate, np.asarray(ys, dtype=float)])))
             if ys
@@ -1066,7 +1119,7 @@ def _rate_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         )
         ax.set_ylim(0.0, max(hi * 1.15, 1.0))
     elif analysis.rr_estimates:
-        _rr_rate(ax, analysis, [y for y in ys if math.isfinite(y)])
+        _rr_rate(ax, analysis, [y for y in ys if math.isfinite(y)], long)
     else:
         _no_data(ax, "no breaths detected")
     _shade_gaps_and_marks(ax, analysis)
@@ -1080,7 +1133,7 @@ RR_BREAK_S = 1.5 * RR_STEP_S
 the beats) or one left out as unusable."""
 
 
-def _rr_rate(ax: Axes, analysis: SessionAnalysis, targets_bpm: list[float]) -> None:
+def _rr_rate(ax: Axes, analysis: SessionAnalysis, targets_bpm: list[float], long: bool) -> None:
     """A heart-rate strap alone: the breathing rate read from the heart rhythm, each usable
     estimate (:attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason` None: quality at
     least :data:`analysis.rr_breath.USABLE_QUALITY`, as ``breaths --rr``, the live screen and
@@ -1089,11 +1142,21 @@ def _rr_rate(ax: Axes, analysis: SessionAnalysis, targets_bpm: list[float]) -> N
     An unusable estimate still names a rate (the band's tallest bin), which is noise: drawn,
     white-noise intervals looked like a fast breathing rate of 15-27/min under a headline of
     no rate (found in review). Its window is marked along the foot of the panel instead, with
-    no rate, and a panel with none usable says why.
+    no rate, and a panel with none usable says why. A ``long`` session draws the usable rates'
+    per-minute mean and range (:func:`_per_minute`).
     """
     estimates = analysis.rr_estimates
     shown = [e for e in estimates if e.unusable_reason is None]
-    if shown:
+    if shown and long:
+        _per_minute(
+            ax,
+            np.asarray([e.t_s for e in shown], dtype=np.float64),
+            np.asarray([e.rate_bpm for e in shown], dtype=np.float64),
+            analysis.duration_s,
+            COLORS["signal"],
+            "from heart rhythm",
+        )
+    elif shown:
         t_s, rate_bpm = _broken_at_gaps(
             np.asarray([e.t_s for e in shown], dtype=np.float64),
             np.asarray([e.rate_bpm for e in shown], dtype=np.float64),
@@ -1136,7 +1199,9 @@ def _rr_rate(ax: Axes, analysis: SessionAnalysis, targets_bpm: list[float]) -> N
         )
 
 
-def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+def _ratio_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
+    """Each timed breath's exhale:inhale ratio against the target; ``long``, their per-minute
+    mean and range (:func:`_per_minute`)."""
     t, _, ratio = _breath_series(analysis)
     ax.set_title("Exhale : inhale ratio", loc="left")
     ax.set_ylabel("exhale / inhale")
@@ -1148,9 +1213,17 @@ def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     measured = np.asarray([ratio_measured(r) for r in ratio.tolist()], dtype=bool)
     if measured.any():
         shown = np.clip(ratio[measured], 0.0, 5.0)
-        ax.plot(
-            _minutes(t[measured]), shown, "o", ms=2.4, color=COLORS["exhale"], label="each breath"
-        )
+        if long:
+            _per_minute(ax, t[measured], shown, analysis.duration_s, COLORS["exhale"], "breaths")
+        else:
+            ax.plot(
+                _minutes(t[measured]),
+                shown,
+                "o",
+                ms=2.4,
+                color=COLORS["exhale"],
+                label="each breath",
+            )
         ax.set_ylim(0.0, max(float(np.nanmax(shown)) * 1.15, 2.5))
     elif t.size:
         _no_data(ax, "not measured: no breath's in- and out-breath could both be timed")
@@ -1163,7 +1236,7 @@ def _ratio_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 0.98), ncols=2, frameon=False)
 
 
-def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+def _heart_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     heart = analysis.heart
     ax.set_title("Heart rate and RSA", loc="left")
     ax.set_ylabel("heart rate (bpm)")
@@ -1171,7 +1244,25 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     if heart.nn_ms.size == 0:
         _no_data(ax, "no heart-rate strap in this session")
         return
-    if heart.rsa_t_s.size:
+    if heart.rsa_t_s.size and long:
+        # A bar a breath, 3 h was a comb of 1,080 spikes (4,317 points) hiding the heart
+        # rate's line (found in review): each minute's mean lowest and highest heart rate of
+        # its breaths instead, a band whose height is the minute's mean RSA.
+        stretches = max(round(analysis.duration_s / HR_MEAN_LONG_S), 1)
+        rsa_min, rsa_max = (
+            _column_stat(heart.rsa_t_s, bpm, analysis.duration_s, stretches, "mean")
+            for bpm in (heart.rsa_min_hr_bpm, heart.rsa_max_hr_bpm)
+        )
+        ax.fill_between(
+            rsa_min[0],
+            rsa_min[1],
+            rsa_max[1],
+            color=COLORS["rsa"],
+            alpha=0.75,
+            lw=0,
+            label=f"RSA: swing within a breath ({HR_MEAN_LONG_S / 60:g}-min mean)",
+        )
+    elif heart.rsa_t_s.size:
         rsa_t_s, rsa_min_bpm, rsa_max_bpm = _rsa_bars(heart)
         ax.fill_between(
             _minutes(rsa_t_s),
@@ -1186,8 +1277,7 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     order = np.argsort(heart.nn_t_s, kind="stable")
     t = heart.nn_t_s[order]
     hr = 60_000.0 / heart.nn_ms[order]
-    columns = _envelope_columns(ax, analysis.duration_s)
-    if columns is not None:
+    if long:
         # A long session: the 15-beat mean, a point a beat, was a solid band (11,743 beats in
         # about 1,000 pixels for 3 h; found in review). A mean per pixel column still swung
         # with each breath (a column is about one breath), so a mean per minute instead.
@@ -1200,6 +1290,10 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis) -> None:
             color=COLORS["hr"],
             label=f"heart rate ({HR_MEAN_LONG_S / 60:g}-min mean)",
         )
+        # A minute of beats alone (all a recording holds before a silence) draws no segment.
+        alone = _alone(mean_bpm)
+        if alone.any():
+            ax.plot(t_min[alone], mean_bpm[alone], "o", ms=2.6, color=COLORS["hr"])
     elif hr.size < 2 * HR_MEAN_BEATS:
         # Too few beats for a running mean (with as many beats as the mean, it is one point:
         # a line with nothing to draw, and an empty panel whose legend named it).
@@ -1259,7 +1353,8 @@ HR_MEAN_BEATS = 15
 """Beats in the running mean of the heart-rate panel."""
 HR_MEAN_LONG_S = 60.0
 """Time over which the heart-rate panel of a long session (see :data:`ENVELOPE_S_PER_COLUMN`)
-averages the heart rate (s): over several breaths, so the line shows the trend, not RSA."""
+averages the heart rate (s): over several breaths, so the line shows the trend, not RSA. The
+panels of a point a breath or a window (:func:`_per_minute`) and the RSA band use it too."""
 FOLLOW_FLOOR = 8.0
 """Room below score 0 on the follow panel (score points): a breath scored 0 is drawn clear of
 the axis line."""
@@ -1268,7 +1363,13 @@ FOLLOW_TOP = 150.0
 scores (inside the 0-100 range it covered the low ones)."""
 
 
-def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+COHERENCE_LONG_TOP = 16.0
+"""Top of a long session's coherence axis (score): the room above 10 holds the legend."""
+
+
+def _follow_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
+    """The coach's follow score of each scored breath and its running mean; ``long``, the
+    scores' per-minute mean and range (:func:`_per_minute`)."""
     # Breaths taken mostly while paused or in a "breathe naturally" step are not scored.
     good = [e for e in analysis.good_breaths if e.scored]
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
@@ -1281,28 +1382,22 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         ax.set_title("How well you kept the pace (heart rhythm)", loc="left")
         t = np.asarray([p.t_s for p in analysis.paces], dtype=np.float64)
         s = np.asarray([p.feedback.follow_score for p in analysis.paces], dtype=np.float64)
-        ax.plot(_minutes(t), s, "o", ms=2.6, color=COLORS["follow"], label="each estimate")
+        if long:
+            _per_minute(ax, t, s, analysis.duration_s, COLORS["follow"], "estimates")
+        else:
+            ax.plot(_minutes(t), s, "o", ms=2.6, color=COLORS["follow"], label="each estimate")
     elif not good:
         _no_data(ax, "no breaths detected")
     else:
         t = np.asarray([e.breath.inhale_onset_s for e in good], dtype=np.float64)
         s = np.asarray([e.feedback.follow_score for e in good], dtype=np.float64)
-        ax.plot(
-            _minutes(t), s, "o", ms=2.2, color=COLORS["follow"], alpha=0.55, label="each breath"
-        )
-        k = min(5, s.size)
-        smooth = np.convolve(s, np.ones(k) / k, mode="valid")
-        if smooth.size >= 2:
-            # One mean is one point, no line: it would be named in the legend and not drawn
-            # (3 breaths gave "mean of last 3 breaths" and nothing, found in review).
-            ax.plot(
-                _minutes(t[k - 1 :]),
-                smooth,
-                lw=1.6,
-                color=COLORS["follow"],
-                label=f"mean of last {k} breaths",
-            )
-        # Anchored at score 100 and growing upwards, into the band no score reaches.
+        if long:
+            _per_minute(ax, t, s, analysis.duration_s, COLORS["follow"], "breaths")
+        else:
+            _follow_each_breath(ax, t, s)
+    # A strap alone's points, of one kind, are named by the title; a long session's band and
+    # line are not. Anchored at score 100 and growing upwards, into the band no score reaches.
+    if good or long:
         _legend(
             ax,
             loc="lower left",
@@ -1318,13 +1413,57 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis) -> None:
     _time_axis(ax, analysis)
 
 
-def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
+def _follow_each_breath(ax: Axes, t_s: FloatArray, scores: FloatArray) -> None:
+    """Each breath's follow score (at its inhale onset, session s) and their running mean."""
+    ax.plot(
+        _minutes(t_s), scores, "o", ms=2.2, color=COLORS["follow"], alpha=0.55, label="each breath"
+    )
+    k = min(5, scores.size)
+    smooth = np.convolve(scores, np.ones(k) / k, mode="valid")
+    if smooth.size >= 2:
+        # One mean is one point, no line: it would be named in the legend and not drawn
+        # (3 breaths gave "mean of last 3 breaths" and nothing, found in review).
+        ax.plot(
+            _minutes(t_s[k - 1 :]),
+            smooth,
+            lw=1.6,
+            color=COLORS["follow"],
+            label=f"mean of last {k} breaths",
+        )
+
+
+def _coherence_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
+    """The coherence score of each window as a line; ``long``, its per-minute mean and range
+    (:func:`_per_minute`), with a legend above score 10."""
     heart = analysis.heart
     ax.set_title("Coherence: one steady heart rhythm (score)", loc="left")
     ax.set_ylabel("score (0–10)")
     ax.set_ylim(0, 10.5)
     if heart.coherence_score.size == 0:
         _no_data(ax, "needs at least 64 s of heart beats")
+    elif long:
+        _per_minute(
+            ax,
+            heart.coherence_t_s,
+            heart.coherence_score,
+            analysis.duration_s,
+            COLORS["coherence"],
+            "windows",
+        )
+        # Room above 10 for the legend naming the line and its band, as on the follow panel.
+        ax.set_ylim(0, COHERENCE_LONG_TOP)
+        ax.set_yticks([0, 5, 10])
+        _legend(
+            ax,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 10.6),
+            bbox_transform=ax.get_yaxis_transform(),
+            ncols=2,
+            frameon=False,
+            fontsize=6.5,
+            borderaxespad=0.0,
+            borderpad=0.2,
+        )
     else:
         # A window the beats did not cover has no value: no line across it either.
         t_line, score_line = _broken_at_gaps(
@@ -1340,10 +1479,7 @@ def _coherence_panel(ax: Axes, analysis: SessionAnalysis) -> None:
         # A value with no neighbour on the line (a 64-69 s session has one window) draws no
         # segment: as a line alone the panel stayed blank under a headline "Coherence 2.8 / 10"
         # (found in review). Such values are drawn as points.
-        finite = np.isfinite(score_line)
-        before = np.r_[False, finite[:-1]]
-        after = np.r_[finite[1:], False]
-        alone = finite & ~before & ~after
+        alone = _alone(score_line)
         if alone.any():
             ax.plot(
                 _minutes(t_line[alone]),
@@ -1673,17 +1809,20 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
     _zoom_breathing(zoom, analysis, window)
     _zoom_heart(fig.add_subplot(grid[3, :], sharex=zoom), analysis, window)
     rate = fig.add_subplot(grid[4, :])
-    _rate_panel(rate, analysis)
+    # Decided on a full-width panel for the half-width ones too: by their own width the follow
+    # and coherence panels would be summarised from 17 min on, apart from the rest of the page.
+    long = _envelope_columns(rate, analysis.duration_s) is not None
+    _rate_panel(rate, analysis, long)
     ratio = fig.add_subplot(grid[5, :], sharex=rate)
-    _ratio_panel(ratio, analysis)
-    _heart_panel(fig.add_subplot(grid[6, :], sharex=rate), analysis)
+    _ratio_panel(ratio, analysis, long)
+    _heart_panel(fig.add_subplot(grid[6, :], sharex=rate), analysis, long)
     row = 7
     if resonance:
         _resonance_panel(fig.add_subplot(grid[row, 0]), fig.add_subplot(grid[row, 1]), analysis)
         row += 1
     follow = fig.add_subplot(grid[row, 0], sharex=rate)
-    _follow_panel(follow, analysis)
-    _coherence_panel(fig.add_subplot(grid[row, 1], sharex=rate), analysis)
+    _follow_panel(follow, analysis, long)
+    _coherence_panel(fig.add_subplot(grid[row, 1], sharex=rate), analysis, long)
     _hrv_table(fig.add_subplot(grid[row + 1, :]), analysis)
     return fig
 
