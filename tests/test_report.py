@@ -1126,3 +1126,14 @@ def test_a_twenty_minute_session_still_draws_each_breath_and_window(
     assert np.asarray(each.get_xdata()).size == len(analysis.good_breaths)
     for title in ("Breath rate", "Exhale", "How well you", "Coherence"):
         assert not [c for c in _panel(fig, title).collections if isinstance(c, PolyCollection)]
+
+
+def test_the_same_report_is_the_same_bytes_in_every_format(tmp_path: Path) -> None:
+    """SVG ids were hashed with a random salt: the same report drawn twice differed, where the
+    fixed metadata meant it not to (found in review)."""
+    analysis = analyse_recording(SAMPLE)
+    for suffix in (".svg", ".pdf"):
+        first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+        write_report(analysis, first)
+        write_report(analysis, second)
+        assert first.read_bytes() == second.read_bytes(), suffix

@@ -122,6 +122,9 @@ def apply_style() -> None:
             "legend.fontsize": 7,
             "pdf.fonttype": 42,  # embed TrueType: text stays selectable and sharp in the PDF
             "svg.fonttype": "none",
+            # The SVG's element ids are hashed with a random salt unless one is set: the same
+            # report drawn twice differed (the metadata below was fixed for nothing).
+            "svg.hashsalt": "breathwise",
         }
     )
 
