@@ -109,6 +109,7 @@ from trainer.storage.text_files import (
     iter_lines,
     number_or_none,
     read_text,
+    refuse_a_recording,
     short_quote,
     split_cells,
     without_comment,
@@ -1298,6 +1299,7 @@ def _analyse_waveform(
     acc = source == "acc"
     what = "an accelerometer" if acc else "a belt"
     if fs is None:
+        refuse_a_recording(input, what="a waveform file")
         try:
             implied = time_column_rate(load_waveform(input, column, acc=acc))
         except UserError:

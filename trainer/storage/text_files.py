@@ -79,6 +79,36 @@ def read_at_most(fh: io.BufferedIOBase, max_bytes: int, *, size_hint: int) -> by
     return first if len(chunks) == 1 else b"".join(chunks)
 
 
+def _recording_error(path: Path, what: str, error: type[UserError]) -> UserError:
+    return error(
+        f"{path}: this is a Breathwise recording, not {what}",
+        f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files",
+    )
+
+
+def refuse_a_recording(path: Path, *, what: str, error: type[UserError] = UserError) -> None:
+    """Refuse ``path`` if it is a Breathwise recording (gzipped or not), as :func:`read_text`
+    does, without reading more than its start; anything else (no file, another kind) is left
+    for the reading to say. For a command that asks for more before it reads the file:
+    ``breaths REC.bwr`` asked for --fs first, then refused the file (found in review).
+
+    Raises
+    ------
+    UserError
+        (or ``error``) ``path`` is a recording, with advice to export it.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+        if head[:2] == GZIP_MAGIC:
+            with gzip.open(path) as fh:
+                head = fh.read(_SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error):
+        return
+    if looks_like_recording(head):
+        raise _recording_error(path, what, error)
+
+
 def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] = UserError) -> str:
     """The text of ``path``, decompressed if it is gzip, without a byte-order mark.
 
@@ -124,10 +154,7 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
             raise error(f"{path}: damaged gzip file ({exc})") from None
     if looks_like_recording(raw[:_SNIFF_BYTES]):
         # Read as a table, its JSON header was quoted whole as a list of "columns".
-        raise error(
-            f"{path}: this is a Breathwise recording, not {what}",
-            f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files",
-        )
+        raise _recording_error(path, what, error)
     if len(raw) > max_bytes:
         raise error(f"{path}: larger than {_size(max_bytes)}, not {what}")
     if path.suffix.lower() in (".edf", ".bdf") or _is_edf(raw):
