@@ -636,6 +636,25 @@ def test_rows_keyed_by_the_start_clocks_alone_are_taken_over_not_duplicated(
     assert sorted(Path(r.path).name for r in list_sessions()) == ["a.bwr", "b.bwr"]
 
 
+def test_a_moved_recording_held_by_its_start_clocks_alone_is_not_named_missing(
+    tmp_path: Path,
+) -> None:
+    """After the upgrade of a v2/v3 history (rows keyed by the start clocks alone), a moved
+    recordings folder made the next live start call every session in it "not in your history
+    (a session stopped before it could add itself?)", though ``history --add`` takes their
+    rows over (found in review: 8 named, 1 missing)."""
+    from trainer.reports.session_analysis import analyse_recording
+
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.mkdir()
+    a = write_simulated(before / "a.bwr", 60.0, seed=1)
+    analysis = analyse_recording(a)
+    add_or_update_session({**analysis.metrics(), "session_key": analysis.legacy_session_key}, a)
+    before.rename(after)
+    killed = write_simulated(after / "killed.bwr", 60.0, seed=2, start_wall_ns=5 * DAY_NS)
+    assert hist.not_in_history(after) == [killed]
+
+
 def test_a_complete_import_is_not_taken_for_a_copy_cut_short(tmp_path: Path) -> None:
     """An import's closing summary names no end (``{imported, source_file}``), so the analysis
     said "recording cut short" of it, and ``add_recording`` took that for a file cut short: a

@@ -1751,8 +1751,8 @@ def _kept_out(recording: Path, kept_out: Mapping[str, str]) -> bool:
 
 def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[str, str]]) -> bool:
     """Whether the history holds the session of ``recording`` under another file's row: its
-    key, or its earlier key (schemas v5, v6), is among ``identities`` (the rows' keys and
-    their aliases), or a row of ``rows`` (key, path) not yet re-keyed is of its session
+    key, its earlier key (schemas v5, v6) or its start clocks (the key of schemas v2-v4's
+    rows) is among ``identities`` (the rows' keys and their aliases), or a row of ``rows`` (key, path) not yet re-keyed is of its session
     (:func:`_not_yet_rekeyed`). False when its header cannot be read.
 
     Found in review: after the upgrade to v7 merged the rows of two recordings of one
@@ -1762,8 +1762,13 @@ def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[st
         header = read_header(recording)
     except (RecordingError, OSError, ValueError):
         return False
-    key, earlier, _ = _recording_keys(header)
-    return key in identities or earlier in identities or _not_yet_rekeyed(rows, key) is not None
+    # The start clocks alone: the key of a row an older Breathwise (schemas v2, v3) wrote,
+    # which History.store takes over. Left out, every session of such a history was named
+    # "not in your history" once its folder moved (found in review).
+    return (
+        any(k in identities for k in _recording_keys(header))
+        or _not_yet_rekeyed(rows, _recording_keys(header)[0]) is not None
+    )
 
 
 def _refused_as_held(
