@@ -1752,8 +1752,9 @@ def _kept_out(recording: Path, kept_out: Mapping[str, str]) -> bool:
 def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[str, str]]) -> bool:
     """Whether the history holds the session of ``recording`` under another file's row: its
     key, its earlier key (schemas v5, v6) or its start clocks (the key of schemas v2-v4's
-    rows) is among ``identities`` (the rows' keys and their aliases), or a row of ``rows`` (key, path) not yet re-keyed is of its session
-    (:func:`_not_yet_rekeyed`). False when its header cannot be read.
+    rows) is among ``identities`` (the rows' keys and their aliases), or a row of ``rows``
+    (key, path) not yet re-keyed is of its session (:func:`_not_yet_rekeyed`). False when its
+    header cannot be read.
 
     Found in review: after the upgrade to v7 merged the rows of two recordings of one
     session, the one whose row went was named at every ``live`` start as a session stopped
