@@ -318,8 +318,18 @@ def test_answers_to_the_narrower_bladder_question_are_asked_again(store: ScreenS
         json.dumps({"version": 1, "answered_on": TODAY.isoformat(), "answers": old_answers})
     )
     assert store.load() is None
+    # Said as it is: the questions changed, not "not answered in the last 30 days" (found in
+    # review: for answers given that very day).
+    changed = (
+        f"the safety questions have changed since you answered them on {TODAY.isoformat()} "
+        "(with an earlier Breathwise)"
+    )
+    with pytest.raises(ScreenRequired) as refused:
+        run(store, None, today=TODAY + timedelta(days=1))
+    assert str(refused.value) == f"Back-release routine works on the back, and {changed}"
     person = Person()
     assert run(store, person, today=TODAY + timedelta(days=1)) is Outcome.CLEAR
+    assert person.told[0] == f"T{changed[1:]}: please answer them again."
     assert person.asked == [q.text for q in RED_FLAG_QUESTIONS]
     # Answered again, the new answers are kept in the new format and reused.
     assert json.loads(store.path.read_text())["version"] == 2

@@ -23,6 +23,7 @@ from trainer.programs.safety import (
     ScreenStore,
     Tell,
     ask_questions,
+    changed_since,
     dated_after_today,
     outcome_of,
 )
@@ -81,7 +82,13 @@ def terminal_prompts(*, err: bool = False) -> tuple[Ask | None, Tell]:
 def _show(store: ScreenStore, today: date) -> None:
     record = store.load()
     if record is None:
-        typer.echo("No safety answers are stored yet. Run `breathwise screen` to answer them.")
+        earlier = store.earlier_format_answered_on()
+        if earlier is not None:
+            typer.echo(
+                f"{changed_since(earlier, sentence=True)}. Run `breathwise screen` to answer."
+            )
+        else:
+            typer.echo("No safety answers are stored yet. Run `breathwise screen` to answer them.")
         return
     outcome = outcome_of(record)
     if record.dated_after(today):
@@ -148,6 +155,9 @@ def screen(
             "the safety questions need someone at the keyboard (stdin is not a terminal)",
             advice="run `breathwise screen` in an interactive terminal",
         )
+    earlier = store.earlier_format_answered_on() if store.load() is None else None
+    if earlier is not None:
+        terminal_tell(f"{changed_since(earlier, sentence=True)}: please answer them again.")
     record = ask_questions(terminal_ask, terminal_tell, today, now)
     store.save(record)
     outcome = outcome_of(record)

@@ -396,6 +396,28 @@ class ScreenStore:
         except (OSError, UnicodeDecodeError, ValueError):
             return None
 
+    def earlier_format_answered_on(self) -> date | None:
+        """The day answers stored by an earlier Breathwise (an older version of the record,
+        which :meth:`load` reads as none) were given, or ``None`` when the record is of this
+        version, missing or unreadable. So the person is told the questions changed, not that
+        they never answered (found in review: answers of the same day were "not answered in
+        the last 30 days")."""
+        try:
+            data = json_loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        version = data.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            return None
+        if not 1 <= version < _FORMAT_VERSION:
+            return None
+        try:
+            return date.fromisoformat(str(data.get("answered_on")))
+        except ValueError:
+            return None
+
     def save(self, record: ScreenRecord) -> None:
         """Store ``record``, replacing any earlier one.
 
@@ -413,6 +435,15 @@ class ScreenStore:
             raise UserError(
                 f"{self.path}: cannot store the safety answers: {exc.strerror or exc}"
             ) from None
+
+
+def changed_since(answered_on: date, *, sentence: bool = False) -> str:
+    """Why answers an earlier Breathwise stored are asked again, in words (``sentence``: as
+    the start of a sentence)."""
+    return (
+        f"{'The' if sentence else 'the'} safety questions have changed since you answered them "
+        f"on {answered_on.isoformat()} (with an earlier Breathwise)"
+    )
 
 
 def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None) -> ScreenRecord:
@@ -523,6 +554,7 @@ def check_before_program(
                     tell(REMINDER)
                 return outcome
     future = stored is not None and stored.dated_after(today)
+    earlier = store.earlier_format_answered_on() if stored is None else None
     if ask is None:
         advice = "answer them in a terminal with `breathwise screen`, then start again"
         if stored is not None and stored.valid_on(today) and not stored.reusable:
@@ -541,6 +573,8 @@ def check_before_program(
                 "check the computer's clock and date, answer the questions again in a "
                 "terminal with `breathwise screen`, then start again"
             )
+        elif earlier is not None:
+            reason = changed_since(earlier)
         else:
             reason = (
                 f"the safety questions have not been answered in the last {SCREEN_VALID_DAYS} days"
@@ -548,6 +582,8 @@ def check_before_program(
         raise ScreenRequired(f"{program_title} works on the back, and {reason}", advice=advice)
     if stored is not None and future:
         tell(f"{dated_after_today(stored.answered_on, today)} The questions again:")
+    elif earlier is not None:
+        tell(f"{changed_since(earlier, sentence=True)}: please answer them again.")
     record = ask_questions(ask, tell, today, now)
     store.save(record)
     outcome = outcome_of(record)
