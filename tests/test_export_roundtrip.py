@@ -468,3 +468,25 @@ def test_an_exported_ecg_that_starts_late_keeps_its_session_times(
     [wave] = pmd_waveforms(read_recording(back))
     assert wave.t_s[0] == pytest.approx(5.0, abs=1e-3)
     assert np.array_equal(wave.values[:, 0], ecg)
+
+
+def test_an_older_export_without_its_sidecar_asks_for_its_start(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exports made before session.csv existed were imported as any logger's CSV, dated by the
+    file's time (today) and added as a second session, counted twice (found in review)."""
+    original, folder = _copy(exported, tmp_path)
+    assert run(["history", "--add", str(original)]) == 0
+    (folder / f"{PLAIN}.session.csv").unlink()
+    beats = folder / f"{PLAIN}.beats.csv"
+    capsys.readouterr()
+    assert run(["import", str(beats), "-o", str(tmp_path / "back.bwr")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"breathwise: error: {beats}: a Breathwise CSV export without its {PLAIN}.session.csv"
+    )
+    assert "'history --add' its recording instead" in err
+    assert not (tmp_path / "back.bwr").exists() and len(hist.list_sessions()) == 1
+    # Given its start, it is imported as the person says.
+    start = ["--start", "2026-03-01T07:30", "--no-history"]
+    assert run(["import", str(beats), "-o", str(tmp_path / "back.bwr"), *start]) == 0

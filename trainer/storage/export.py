@@ -115,6 +115,8 @@ silence as "no data" samples, so its size and the memory to build it follow the 
 is 14 MB of samples for a 20 Hz belt; one packet 30 days after a minute of data asked for
 about 600 MB of file and more memory than a small machine has (found in review)."""
 _OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
+BEATS_COLUMNS = ("t_s", "rr_ms", "hr_bpm")
+"""The columns of ``<stem>.beats.csv``: beat time (s from the start), RR interval, heart rate."""
 STREAM_CSVS = ("belt", "beats", "breaths", "pacer", "events")
 """Name parts of the CSVs every export writes (``<stem>.<name>.csv``), besides
 :data:`SESSION_CSV`."""
@@ -333,7 +335,7 @@ def export_csv(
         ),
         _table(
             out_dir / f"{stem}.beats.csv",
-            ["t_s", "rr_ms", "hr_bpm"],
+            list(BEATS_COLUMNS),
             (
                 (t, rr, 60_000.0 / rr if rr > 0 else None)
                 for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True)

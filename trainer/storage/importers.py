@@ -134,7 +134,13 @@ from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import NS_PER_S
 from trainer.session.sensor_label import source_mark
 from trainer.storage.decimal_comma import decimal_comma_hint, decimal_points
-from trainer.storage.export import EXPORTED_SESSION, SESSION_CSV, STREAM_CSVS, WAVEFORM_CSVS
+from trainer.storage.export import (
+    BEATS_COLUMNS,
+    EXPORTED_SESSION,
+    SESSION_CSV,
+    STREAM_CSVS,
+    WAVEFORM_CSVS,
+)
 from trainer.storage.history import implausible_start as history_start_problem
 from trainer.storage.paths import check_output_path
 from trainer.storage.recording import (
@@ -1684,6 +1690,18 @@ def _open_text(path: Path) -> TextIO:
     return path.open(newline="", encoding="utf-8")
 
 
+def _export_without_sidecar(path: Path, head: bytes) -> bool:
+    """Whether ``path`` is a Breathwise CSV export's ``<stem>.beats.csv`` (by its name and its
+    header line) with no ``<stem>.session.csv`` beside it (:func:`read_export_session` found
+    none): as an older Breathwise wrote them. Imported as any CSV, it was dated by the file's
+    time (today) and added as a second session (found in review)."""
+    name = path.name.lower()
+    if not name.endswith((".beats.csv", ".beats.csv.gz")):
+        return False
+    cells = [cell.strip() for cell in _header_line(head).split(",")]
+    return cells == list(BEATS_COLUMNS)
+
+
 def read_export_session(path: Path) -> ExportedSession | None:
     """The ``<stem>.session.csv`` beside a Breathwise CSV export's ``<stem>.<stream>.csv``, or
     ``None`` when ``path`` is not such a file or there is no such sidecar (the file is then
@@ -1951,6 +1969,15 @@ def import_recording(
             raise
         # As the advice says: with --start, a session of its own, its sidecar left aside.
         exported = None
+    if exported is None and not start_given and _export_without_sidecar(path, head):
+        stem = path.name[: path.name.lower().rfind(".beats.csv")]
+        raise ImportFileError(
+            f"{path}: a Breathwise CSV export without its {stem}.session.csv (Breathwise wrote "
+            "none before December 2026), so the session's start is not in it",
+            "give it with --start (as 'breathwise history' lists the session); if the history "
+            "holds that session, this import counts its practice twice: 'history --add' its "
+            "recording instead",
+        )
     if exported is not None and not start_given:
         # As any start found in a file (_check_derived_start): a wrong one would become a
         # recording the history cannot store, or a session in 1970 (found in review: a
