@@ -99,13 +99,24 @@ def _listed() -> list[SessionRow]:
     failed, "cannot create the history database", where there was nothing to list)."""
     from trainer.storage.history import History, default_db_path
 
-    if not os.path.lexists(default_db_path()):
+    db = default_db_path()
+    if not os.path.lexists(db) and _could_be_made(db.parent):
         return []
     with History(read_only_ok=True) as opened:
         rows = opened.list_sessions()
     if opened.read_only:
         print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
     return rows
+
+
+def _could_be_made(folder: Path) -> bool:
+    """Whether ``folder`` is a folder, or its nearest existing parent is one: a history could
+    be made there by a session (on a read-only or full disk too, once it is writable). A file
+    in the way is an error to say (opening the history says it)."""
+    for place in (folder, *folder.parents):
+        if os.path.lexists(place):
+            return place.is_dir()
+    return True
 
 
 def history(
