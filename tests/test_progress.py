@@ -24,7 +24,7 @@ from trainer.reports.progress import (
     progress_figure,
     summary_lines,
 )
-from trainer.storage.history import SessionRow, list_sessions
+from trainer.storage.history import History, SessionRow, list_sessions
 
 DAY0 = date(2026, 3, 2)  # a Monday
 PRACTICE_DAYS = [*range(0, 6), *range(7, 21)]  # three weeks, day 6 missed: 20 sessions
@@ -421,7 +421,8 @@ def test_the_default_figure_goes_to_the_data_folder_not_the_current_one(
     monkeypatch.chdir(here)
     rows = [_row(DAY0 + timedelta(days=d), 10.0) for d in range(3)]
     monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
-    data_dir().mkdir(parents=True, exist_ok=True)  # the history's folder, there with sessions
+    with History():  # the history's folder, there with sessions
+        pass
     figure = data_dir() / "progress.png"
     figure.write_bytes(b"last run's figure")  # drawn again from the history: replaced
     assert run(["progress"]) == 0
@@ -471,7 +472,8 @@ def test_a_default_figure_that_fails_to_write_is_a_note_and_an_explicit_one_an_e
     rows = [_row(DAY0 + timedelta(days=d), 10.0) for d in range(3)]
     monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
     monkeypatch.setattr(Figure, "savefig", disk_full)
-    data_dir().mkdir(parents=True, exist_ok=True)
+    with History():  # a history there: listing one that does not exist makes none
+        pass
     figure = data_dir() / "progress.png"
     assert run(["progress"]) == 0
     out, err = capsys.readouterr()

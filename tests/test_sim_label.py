@@ -33,7 +33,7 @@ from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan,
 from trainer.session.pipeline import NS_PER_S, Event, ProgramEvent
 from trainer.session.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
 from trainer.session.summary import SessionSummary
-from trainer.storage.history import SessionRow, list_sessions, record_session
+from trainer.storage.history import History, SessionRow, list_sessions, record_session
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import read_recording
 from trainer.ui.headless import format_summary, line_printer
@@ -87,6 +87,8 @@ def test_progress_leaves_simulated_sessions_out_unless_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [_row("a", "ble", 1, 70.0), _row("b", "sim", 2, 86.0), _row("c", "sim", 3, 90.0)]
+    with History():  # a history there: listing one that does not exist makes none
+        pass
     monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
     figure = tmp_path / "p.png"
     assert run(["progress", "-o", str(figure)]) == 0
