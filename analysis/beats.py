@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from analysis.checks import check_rr_units
+
 __all__ = [
     "MAX_DRIFT_S",
     "Beat",
@@ -211,13 +213,16 @@ def heart_rate_bpm(rr_ms: ArrayLike) -> float:
     Raises
     ------
     ValueError
-        If ``rr_ms`` is empty, not one-dimensional, or holds a non-positive or non-finite value.
+        If ``rr_ms`` is empty, not one-dimensional, or holds a non-positive or non-finite value,
+        or its median is no heart's interval in ms (RR in seconds gave 86 161 beats/min; the
+        message says so, :func:`analysis.checks.check_rr_units`).
     """
     rr = np.asarray(rr_ms, dtype=np.float64)
     if rr.ndim != 1 or rr.size == 0:
         raise ValueError(f"rr_ms must be a non-empty 1-D sequence, got shape {rr.shape}")
     if not (np.all(np.isfinite(rr)) and np.all(rr > 0.0)):
         raise ValueError("RR intervals must be positive and finite")
+    check_rr_units(rr)
     return 60000.0 / float(np.mean(rr))
 
 

@@ -2531,6 +2531,12 @@ def detect_breaths(
         start of the recording (its inhale onset not preceded by an exhale) is not reported,
         nor is the last one (its end is never confirmed).
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not one-dimensional or holds a non-finite value, or a setting is one
+        :class:`BreathTracker` refuses.
+
     Examples
     --------
     A belt at 6 breaths/min (any units), in- and out-breath equally long:
@@ -2560,7 +2566,12 @@ def detect_breaths(
         artifact_low=artifact_low,
         artifact_high=artifact_high,
     )
-    return fed_in_parts(tracker.update, np.asarray(x, dtype=np.float64), progress)
+    samples = np.asarray(x, dtype=np.float64)
+    if samples.ndim != 1:
+        # BreathTracker.update's rule, said before fed_in_parts counts the samples (a 0-d
+        # input raised IndexError there).
+        raise ValueError(f"x must be one-dimensional, got shape {samples.shape}")
+    return fed_in_parts(tracker.update, samples, progress)
 
 
 def fed_in_parts(

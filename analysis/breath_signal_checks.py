@@ -55,6 +55,7 @@ from scipy.signal import welch
 from analysis.acc_breath import ORIENT_SKEW, difference_skewness
 from analysis.breath import Breath
 from analysis.breath_variability import measured_ratios
+from analysis.checks import check_positive, check_signal
 from analysis.filters import StreamingSOS, lowpass_sos
 
 __all__ = [
@@ -356,6 +357,12 @@ def noise_stretches(x: FloatArray, fs_hz: float) -> list[tuple[int, int]]:
         ``(start, stop)`` sample indices of each stretch (``stop`` exclusive), in order;
         ``[(0, n)]`` for a signal that is noise throughout.
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 1-D with at least 2 samples, or ``fs_hz`` not a positive finite number
+        (0 Hz called a clean sine noise from end to end).
+
     Examples
     --------
     >>> import numpy as np
@@ -365,6 +372,8 @@ def noise_stretches(x: FloatArray, fs_hz: float) -> list[tuple[int, int]]:
     >>> noise_stretches(x, 25.0)
     [(3000, 6000)]
     """
+    x = check_signal("x", x, min_size=2)
+    check_positive("fs_hz", fs_hz)
     n = x.shape[0]
     window = min(n, max(2, round(NOISE_WINDOW_S * fs_hz)))
     hop = max(1, window // 2)
@@ -512,6 +521,12 @@ def power_shares(x: FloatArray, fs_hz: float) -> PowerShares:
         The shares and the band's peak; all power in the band for a signal without power
         outside 0 Hz.
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 1-D with at least 2 samples, or ``fs_hz`` not a positive finite number
+        (both raised "range() arg 3 must not be zero").
+
     Examples
     --------
     >>> import numpy as np
@@ -522,6 +537,8 @@ def power_shares(x: FloatArray, fs_hz: float) -> PowerShares:
     >>> power_shares(np.sin(2 * np.pi * 5.0 * t), 100.0).not_breathing()
     'faster'
     """
+    x = check_signal("x", x, min_size=2)
+    check_positive("fs_hz", fs_hz)
     n = x.shape[0]
     seg = int(min(n, round(120.0 * fs_hz)))
     # Welch's segments of a long file at a high rate (8 h at 1000 Hz: 480 of 120 000 samples,
@@ -576,7 +593,14 @@ def clipped_fraction(data: FloatArray) -> float:
     -------
     float
         The largest share (0 to 1, dimensionless); 1 for a flat column.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not of shape (n,) or (n, k) with n >= 1 (an empty array raised
+        "cannot reshape array of size 0").
     """
+    data = check_signal("data", data, columns=True)
     cols = data.reshape(data.shape[0], -1)
     worst = 0.0
     for col in cols.T:

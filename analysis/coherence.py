@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from analysis.checks import check_beat_time_units, check_positive, check_rr_units
 from analysis.hrv_frequency import (
     MAX_GAP_S,
     NO_POWER_MS2,
@@ -83,6 +84,14 @@ class CoherenceSettings:
         s: :data:`analysis.hrv_frequency.MAX_GAP_S`, the gap a resampled spectrum may bridge.
     score_p_low, score_p_high : float
         Peak-power fractions mapped to scores 0 and 10.
+
+    Raises
+    ------
+    ValueError
+        On a window, step, rate, peak window or gap that is not a positive number, an
+        ``nfft`` under 1, a band that is not ``0 <= low < high``, a band reaching above the
+        Nyquist frequency ``fs_hz / 2`` (at 0.5 Hz the spectrum ended at 0.25 Hz and the
+        0.04-0.26 Hz peak band's "peak" was its last bin), or ``score_p_low >= score_p_high``.
     """
 
     window_s: float = 64.0
@@ -95,6 +104,32 @@ class CoherenceSettings:
     max_gap_s: float = MAX_GAP_S
     score_p_low: float = 0.2
     score_p_high: float = 0.8
+
+    def __post_init__(self) -> None:
+        check_positive("window_s", self.window_s)
+        check_positive("update_s", self.update_s)
+        check_positive("fs_hz", self.fs_hz)
+        check_positive("peak_window_hz", self.peak_window_hz)
+        check_positive("max_gap_s", self.max_gap_s, allow_inf=True)
+        if not self.nfft >= 1:
+            raise ValueError(f"nfft must be at least 1, got {self.nfft!r}")
+        nyquist = self.fs_hz / 2.0
+        for name, (low, high) in (
+            ("peak_band_hz", self.peak_band_hz),
+            ("total_band_hz", self.total_band_hz),
+        ):
+            if not (np.isfinite(low) and np.isfinite(high) and 0.0 <= low < high):
+                raise ValueError(f"{name} must have 0 <= low < high (Hz), got {(low, high)!r}")
+            if high > nyquist:
+                raise ValueError(
+                    f"{name} reaches {high:g} Hz, above the {nyquist:g} Hz where the spectrum "
+                    "ends (fs_hz / 2): its power would be cut there; raise fs_hz"
+                )
+        if not self.score_p_low < self.score_p_high:
+            raise ValueError(
+                f"score_p_low ({self.score_p_low!r}) must be below score_p_high "
+                f"({self.score_p_high!r})"
+            )
 
     def score_scale(self) -> str:
         """What the 0-10 display score means, in one line (for results that carry a score)."""
@@ -192,8 +227,10 @@ def coherence_at(
     Raises
     ------
     ValueError
-        On an interval that is not positive and finite, or beat times that are not finite and
-        strictly increasing (:func:`analysis.hrv_frequency.checked_beats`).
+        On an interval that is not positive and finite, beat times that are not finite and
+        strictly increasing (:func:`analysis.hrv_frequency.checked_beats`), intervals whose
+        median is no heart's in ms (RR in seconds), or beat times spaced about 1000 times their
+        intervals (times in ms; :mod:`analysis.checks`).
 
     Examples
     --------
@@ -208,6 +245,16 @@ def coherence_at(
     (0.1, 10.0)
     """
     t, x = checked_beats(beat_t_s, nn_ms)
+    check_rr_units(x, "nn_ms", unit_only=True)
+    check_beat_time_units(t, x)
+    return _coherence_at(t, x, t_end_s, settings)
+
+
+def _coherence_at(
+    t: FloatArray, x: FloatArray, t_end_s: float | None, settings: CoherenceSettings
+) -> CoherenceResult:
+    """:func:`coherence_at` on beats already checked: a window of a series or a stream, whose
+    few beats (one after a gap) cannot show their unit, so only the whole series is judged."""
     if t.size == 0:
         return _empty(float("nan") if t_end_s is None else t_end_s, "no beats")
     end = float(t[-1]) if t_end_s is None else float(t_end_s)
@@ -296,10 +343,13 @@ def coherence_series(
     Raises
     ------
     ValueError
-        As :func:`coherence_at`, on bad intervals or beat times.
+        As :func:`coherence_at`, on bad intervals or beat times, or their units (judged over
+        the whole series, not per window).
     """
     steps = ProgressSteps(progress)
     t, x = checked_beats(beat_t_s, nn_ms)
+    check_rr_units(x, "nn_ms", unit_only=True)
+    check_beat_time_units(t, x)
     if t.size == 0:
         steps.done()
         return []
@@ -312,7 +362,7 @@ def coherence_series(
     firsts = np.maximum(np.searchsorted(t, ends - settings.window_s, side="right") - 2, 0)
     windows = zip(ends, firsts, lasts, strict=True)
     series = [
-        coherence_at(t[lo:hi], x[lo:hi], float(te), settings)
+        _coherence_at(t[lo:hi], x[lo:hi], float(te), settings)
         for te, lo, hi in counted(windows, len(ends), steps)
     ]
     steps.done()
@@ -397,7 +447,14 @@ class CoherenceTracker:
         if self._first_s is None:
             self._first_s = beat_t_s + self.settings.window_s
         while beat_t_s > (instant := self._instant(self._k)):
-            out.append(coherence_at(self._t, self._x, instant, self.settings))
+            out.append(
+                _coherence_at(
+                    np.fromiter(self._t, dtype=np.float64, count=len(self._t)),
+                    np.fromiter(self._x, dtype=np.float64, count=len(self._x)),
+                    instant,
+                    self.settings,
+                )
+            )
             self._k += 1
         self._t.append(beat_t_s)
         self._x.append(nn_ms)

@@ -24,6 +24,8 @@ import numpy as np
 import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
+from analysis.checks import check_positive
+
 __all__ = ["StreamingSOS", "bandpass_sos", "group_delay_s", "lowpass_sos"]
 
 FloatArray = NDArray[np.float64]
@@ -70,8 +72,7 @@ _KERNEL = _load_kernel()
 
 
 def _check_band_edge(name: str, f_hz: float, fs_hz: float) -> None:
-    if not np.isfinite(fs_hz) or fs_hz <= 0:
-        raise ValueError(f"fs_hz must be a positive finite number, got {fs_hz!r}")
+    check_positive("fs_hz", fs_hz)
     if not np.isfinite(f_hz) or not 0.0 < f_hz < fs_hz / 2.0:
         raise ValueError(
             f"{name} must lie strictly between 0 and fs_hz/2 = {fs_hz / 2.0:g} Hz, got {f_hz!r}"
@@ -190,8 +191,7 @@ def group_delay_s(sos: ArrayLike, fs_hz: float, f_hz: float) -> float:
     sections = np.asarray(sos, dtype=np.float64)
     if sections.ndim != 2 or sections.shape[1] != 6 or sections.shape[0] == 0:
         raise ValueError(f"sos must have shape (n_sections, 6), got {sections.shape}")
-    if not np.isfinite(fs_hz) or fs_hz <= 0:
-        raise ValueError(f"fs_hz must be a positive finite number, got {fs_hz!r}")
+    check_positive("fs_hz", fs_hz)
     if not np.isfinite(f_hz) or not 0.0 <= f_hz < fs_hz / 2.0:
         raise ValueError(f"f_hz must lie in [0, fs_hz/2), got {f_hz!r}")
     total_samples = 0.0

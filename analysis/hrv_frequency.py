@@ -24,7 +24,12 @@ Band powers are the sum of the density over the band's frequency bins times the 
 reported (``None``) for a series shorter than :data:`MIN_VLF_S` (300 s, first to last beat),
 and total power is then LF + HF: the Task Force (1996, "Short-term recordings") calls VLF
 "assessed from short-term recordings (e.g. <=5 min) ... a dubious measure" that "should be
-avoided". A band whose power is at most :data:`NO_POWER_MS2` has no peak frequency (``None``).
+avoided". No band at all is reported for a series shorter than ``min_duration_s``
+(:data:`MIN_SPECTRUM_S`, 120 s, by default; :func:`frequency_domain`), by the same rule: LF is
+not even roughly defined there. A band whose power is at most :data:`NO_POWER_MS2` has no peak
+frequency (``None``). A band must lie inside the spectrum the estimator evaluates (Welch: up
+to ``fs_hz / 2``; Lomb: up to ``f_max_hz``): the settings refuse one that reaches beyond, whose
+power would be cut at the spectrum's end.
 
 :meth:`WelchSettings.pyhrv` reproduces pyhrv 0.4's ``welch_psd`` (Gomes et al. 2019): Hamming
 window, ``nfft`` 4096, 300-sample segments for series of 5 min or longer (the whole series
@@ -34,6 +39,7 @@ band edges ``[low, high]``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -41,6 +47,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.interpolate import CubicSpline
 from scipy.signal import lombscargle, welch
+
+from analysis.checks import (
+    check_beat_time_units,
+    check_fraction,
+    check_positive,
+    check_rr_units,
+)
 
 __all__ = [
     "MAX_GAP_S",
@@ -98,6 +111,25 @@ series leaves only float rounding (~1e-26 ms^2), while 1 ms beat quantisation al
 ~0.1 ms^2 (as :mod:`analysis.coherence`'s floor for a window without variability)."""
 
 
+def _check_bands(bands: Bands, top_hz: float, top_name: str, remedy: str) -> None:
+    """Refuse a band that is not ``0 <= low < high`` or whose upper edge lies above the highest
+    frequency the estimate evaluates, ``top_hz``.
+
+    Cut at the spectrum's end, a band's power is that of the part the spectrum holds, and its
+    "peak" the last bin (found in review: HF 0.15-1.0 Hz read 0.6 ms^2 by Lomb with its grid
+    ending at 0.5 Hz, where Welch read 191 ms^2, with a peak at 0.498 Hz where there was none).
+    """
+    for band in bands:
+        name, low, high = band
+        if not (math.isfinite(low) and math.isfinite(high) and 0.0 <= low < high):
+            raise ValueError(f"band {name!r} must have 0 <= low < high (Hz), got {band!r}")
+        if high > top_hz:
+            raise ValueError(
+                f"band {name!r} reaches {high:g} Hz, above the {top_hz:g} Hz where the spectrum "
+                f"ends ({top_name}): its power would be cut there; {remedy}"
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class WelchSettings:
     """Settings of the resampled-Welch estimate.
@@ -146,6 +178,22 @@ class WelchSettings:
     cover_all: bool = True
     max_gap_s: float = MAX_GAP_S
 
+    def __post_init__(self) -> None:
+        check_positive("fs_hz", self.fs_hz)
+        if self.segment_s is not None:
+            check_positive("segment_s", self.segment_s)
+        check_fraction("overlap", self.overlap)
+        check_positive("max_gap_s", self.max_gap_s, allow_inf=True)
+        if self.interpolation not in ("cubic", "linear"):
+            raise ValueError(f"unknown interpolation {self.interpolation!r}")
+        if self.detrend not in ("linear", "constant"):
+            raise ValueError(f"unknown detrend {self.detrend!r}")
+        if not self.nfft >= 1:
+            raise ValueError(f"nfft must be at least 1, got {self.nfft!r}")
+        _check_bands(
+            self.bands, self.fs_hz / 2.0, "fs_hz / 2", "raise fs_hz or lower the band's edge"
+        )
+
     @classmethod
     def pyhrv(cls, duration_s: float) -> WelchSettings:
         """pyhrv 0.4 ``welch_psd`` defaults for a series lasting ``duration_s`` seconds."""
@@ -172,15 +220,33 @@ class LombSettings:
     df_hz : float
         Frequency grid step, Hz (the grid runs from ``df_hz`` to ``f_max_hz``).
     f_max_hz : float
-        Highest frequency evaluated, Hz.
+        Highest frequency evaluated, Hz; every band must end at or below it.
     bands, closed_bands
         As in :class:`WelchSettings`.
+
+    Raises
+    ------
+    ValueError
+        On a grid step or top that is not a positive finite number, a top under one step, or
+        a band that is not ``0 <= low < high`` or reaches above ``f_max_hz`` (its power would
+        be the part the grid holds, its peak the grid's last bin: widen ``f_max_hz``).
     """
 
     df_hz: float = 1.0 / 1024.0
     f_max_hz: float = 0.5
     bands: Bands = TASK_FORCE_BANDS
     closed_bands: bool = False
+
+    def __post_init__(self) -> None:
+        check_positive("df_hz", self.df_hz)
+        check_positive("f_max_hz", self.f_max_hz)
+        if self.f_max_hz < self.df_hz:
+            raise ValueError(
+                f"f_max_hz ({self.f_max_hz!r}) must be at least one step, df_hz ({self.df_hz!r})"
+            )
+        _check_bands(
+            self.bands, self.f_max_hz, "f_max_hz", "raise f_max_hz to the band's upper edge"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +257,14 @@ class FrequencyDomain:
     ----------
     powers_ms2 : dict
         Absolute power per band, ms^2; ``None`` for VLF when the series lasts under
-        :data:`MIN_VLF_S`.
+        :data:`MIN_VLF_S`, for every band under ``min_duration_s`` (:func:`frequency_domain`).
     peaks_hz : dict
         Frequency of the largest density in each band, Hz (``None`` for an empty band, a band
         without power, :data:`NO_POWER_MS2`, or VLF not reported).
-    total_ms2 : float
+    total_ms2 : float or None
         Sum of the band powers reported, ms^2: VLF + LF + HF, or LF + HF when VLF is ``None``
-        (``settings["total_power"]`` says which).
+        (``settings["total_power"]`` says which); ``None`` when no band is (a series under
+        ``min_duration_s``, :func:`frequency_domain`).
     lf_hf : float or None
         LF / HF power ratio (``None`` when HF power is 0).
     lf_nu, hf_nu : float or None
@@ -210,7 +277,7 @@ class FrequencyDomain:
 
     powers_ms2: dict[str, float | None]
     peaks_hz: dict[str, float | None]
-    total_ms2: float
+    total_ms2: float | None
     lf_hf: float | None
     lf_nu: float | None
     hf_nu: float | None
@@ -300,6 +367,8 @@ def _validated(nn_ms: ArrayLike, t_s: ArrayLike | None) -> tuple[FloatArray, Flo
     if nn.ndim != 1 or nn.size < 4:
         raise ValueError("a spectrum needs a 1-D series of at least 4 NN intervals")
     t, nn = checked_beats(beat_times_s(nn) if t_s is None else t_s, nn)
+    check_rr_units(nn, "nn_ms", unit_only=True)
+    check_beat_time_units(t, nn, "t_s")
     return nn, t
 
 
@@ -458,6 +527,12 @@ def gap_free_frequency_domain(
     GapFreeSpectrum
         The spectrum (or ``None``) and the stretch it covers.
 
+    Raises
+    ------
+    ValueError
+        On intervals or times :func:`checked_beats` refuses (after ordering), intervals whose
+        median is no heart's in ms, or beat times in ms (:mod:`analysis.checks`).
+
     Examples
     --------
     >>> import numpy as np
@@ -466,7 +541,11 @@ def gap_free_frequency_domain(
     >>> fd.n_beats, fd.n_total, fd.whole, round(fd.duration_s, 1), fd.spectrum is None
     (200, 300, False, 159.2, False)
     """
-    t, nn = ordered_beats(t_s, nn_ms)
+    t, nn = checked_beats(*ordered_beats(t_s, nn_ms))
+    # Judged over the whole series: beat times in ms leave no stretch long enough, and the
+    # spectrum would be None for the length, not the unit.
+    check_rr_units(nn, "nn_ms", unit_only=True)
+    check_beat_time_units(t, nn, "t_s")
     n_total = int(t.size)
     run = longest_gap_free(t, max_gap_s)
     t, nn = t[run], nn[run]
@@ -476,7 +555,12 @@ def gap_free_frequency_domain(
         # The stretch has no gap over max_gap_s, so that is the gap the resampling may bridge.
         ws = replace(welch_settings or WelchSettings(), max_gap_s=max_gap_s)
         spectrum = frequency_domain(
-            nn, t_s=t, method=method, welch_settings=ws, lomb_settings=lomb_settings
+            nn,
+            t_s=t,
+            method=method,
+            welch_settings=ws,
+            lomb_settings=lomb_settings,
+            min_duration_s=min_duration_s,
         )
     return GapFreeSpectrum(spectrum, start, end, int(t.size), n_total)
 
@@ -526,8 +610,10 @@ def resample_nn(
     Raises
     ------
     ValueError
-        On a gap between beats over ``max_gap_s``, naming it.
+        On a rate that is not a positive finite number (0 Hz gave a grid of one sample), or
+        a gap between beats over ``max_gap_s``, naming it.
     """
+    check_positive("fs_hz", fs_hz)
     t = np.asarray(t_s, dtype=np.float64)
     x = np.asarray(nn_ms, dtype=np.float64)
     if max_gap_s is not None:
@@ -608,17 +694,20 @@ def _summarise(
     bands: Bands,
     closed: bool,
     settings: dict[str, Any],
+    min_duration_s: float,
 ) -> FrequencyDomain:
     powers: dict[str, float | None] = {}
     peaks: dict[str, float | None] = {}
-    short = settings["duration_s"] < MIN_VLF_S
+    duration = settings["duration_s"]
+    too_short = duration < min_duration_s
+    short = duration < MIN_VLF_S
     for name, lo, hi in bands:
-        if name == "vlf" and short:
+        if too_short or (name == "vlf" and short):
             powers[name], peaks[name] = None, None
         else:
             powers[name], peaks[name] = band_power(freq, psd, lo, hi, closed=closed)
     reported = [name for name, value in powers.items() if value is not None]
-    total = float(sum(powers[name] or 0.0 for name in reported))
+    total = float(sum(powers[name] or 0.0 for name in reported)) if reported else None
     lf, hf = powers.get("lf"), powers.get("hf")
     lf_hf = lf / hf if lf is not None and hf else None
     both = (lf or 0.0) + (hf or 0.0)
@@ -628,11 +717,18 @@ def _summarise(
     settings["band_edges"] = "[low, high]" if closed else "[low, high)"
     settings["band_power"] = "sum(psd) * df (rectangle rule)"
     settings["min_vlf_duration_s"] = MIN_VLF_S
-    settings["total_power"] = " + ".join(reported) + (
-        f" (VLF not reported: under {MIN_VLF_S:g} s, Task Force 1996)"
-        if len(reported) < len(powers)
-        else ""
-    )
+    if too_short:
+        settings["min_duration_s"] = min_duration_s
+        settings["total_power"] = (
+            f"none (no band reported: the series lasts {duration:.1f} s from its first beat to "
+            f"its last, under min_duration_s = {min_duration_s:g} s, MIN_SPECTRUM_S)"
+        )
+    else:
+        settings["total_power"] = " + ".join(reported) + (
+            f" (VLF not reported: under {MIN_VLF_S:g} s, Task Force 1996)"
+            if len(reported) < len(powers)
+            else ""
+        )
     return FrequencyDomain(powers, peaks, total, lf_hf, lf_nu, hf_nu, settings, freq, psd)
 
 
@@ -643,6 +739,7 @@ def frequency_domain(
     method: Literal["welch", "lomb"] = "welch",
     welch_settings: WelchSettings | None = None,
     lomb_settings: LombSettings | None = None,
+    min_duration_s: float = MIN_SPECTRUM_S,
 ) -> FrequencyDomain:
     """VLF/LF/HF powers, LF/HF, normalised units and peak frequencies of an NN series.
 
@@ -663,6 +760,14 @@ def frequency_domain(
         Estimator (module docstring).
     welch_settings, lomb_settings : optional
         Settings of the chosen estimator; defaults when omitted.
+    min_duration_s : float, optional
+        Shortest series, s from its first beat to its last, whose band powers are reported
+        (:data:`MIN_SPECTRUM_S`, 120 s: below it the LF band holds under five periods of its
+        lower edge). A shorter series gets every band ``None`` (as VLF under
+        :data:`MIN_VLF_S`), ``total_ms2`` ``None`` and ``settings["total_power"]`` saying why;
+        the spectrum itself is still returned. Found in review: five intervals (3.2 s) got an
+        LF/HF of 0.30 and "peaks" from a zero-padded 13-sample FFT while VLF was withheld.
+        ``0`` reports every band at any length.
 
     Returns
     -------
@@ -672,8 +777,11 @@ def frequency_domain(
     Raises
     ------
     ValueError
-        On fewer than 4 intervals, bad values, non-increasing times, an unknown method, or
-        (Welch, ``t_s`` given) a gap between beats over ``welch_settings.max_gap_s``.
+        On fewer than 4 intervals, bad values, non-increasing times, an unknown method,
+        intervals whose median is no heart's in ms or beat times spaced about 1000 times their
+        intervals (units: :mod:`analysis.checks`), or (Welch, ``t_s`` given) a gap between
+        beats over ``welch_settings.max_gap_s``. Settings whose band reaches past the
+        spectrum's end are refused when built (:class:`WelchSettings`, :class:`LombSettings`).
 
     Examples
     --------
@@ -687,6 +795,8 @@ def frequency_domain(
     (0.1, 100)
     """
     nn, t = _validated(nn_ms, t_s)
+    if not min_duration_s >= 0.0:
+        raise ValueError(f"min_duration_s must be a number >= 0, got {min_duration_s!r}")
     duration_s = float(t[-1] - t[0])
     if method == "welch":
         ws = welch_settings or WelchSettings()
@@ -742,6 +852,7 @@ def frequency_domain(
             ws.bands,
             ws.closed_bands,
             settings,
+            min_duration_s,
         )
     if method == "lomb":
         ls = lomb_settings or LombSettings()
@@ -759,7 +870,7 @@ def frequency_domain(
             "detrend": "mean",
             "duration_s": duration_s,
         }
-        return _summarise(freq, psd, ls.bands, ls.closed_bands, settings)
+        return _summarise(freq, psd, ls.bands, ls.closed_bands, settings, min_duration_s)
     raise ValueError(f"unknown method {method!r}")
 
 

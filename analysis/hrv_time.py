@@ -42,6 +42,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from analysis.checks import check_positive, check_rr_units
+
 __all__ = ["RollingTimeDomain", "TimeDomain", "time_domain"]
 
 Convention = Literal["task_force", "pyhrv"]
@@ -114,7 +116,8 @@ def time_domain(
     ------
     ValueError
         If the inputs are not 1-D, differ in length, hold non-finite or non-positive intervals,
-        or the convention is unknown.
+        the median interval is no heart's in ms (RR in seconds: the message says so,
+        :func:`analysis.checks.check_rr_units`), or the convention is unknown.
 
     Examples
     --------
@@ -122,6 +125,14 @@ def time_domain(
     >>> td.n_original_nn, td.mean_nn_ms, round(td.rmssd_ms, 1), td.nn50, round(td.mean_hr_bpm, 1)
     (5, 810.0, 40.6, 1, 74.1)
     """
+    result = _time_domain(nn_ms, valid, convention)
+    check_rr_units(np.asarray(nn_ms, dtype=np.float64), "nn_ms", unit_only=True)
+    return result
+
+
+def _time_domain(nn_ms: ArrayLike, valid: ArrayLike | None, convention: Convention) -> TimeDomain:
+    """:func:`time_domain` without the check of the median's unit, for a window of a stream
+    (:class:`RollingTimeDomain`), whose few beats may all be artifacts."""
     nn = np.asarray(nn_ms, dtype=np.float64)
     if nn.ndim != 1:
         raise ValueError("nn_ms must be one-dimensional")
@@ -177,6 +188,12 @@ class RollingTimeDomain:
         Window length, s (60 s: the span peers show live; Task Force short-term HRV is 5 min).
     convention : {"task_force", "pyhrv"}
         As in :func:`time_domain`.
+
+    Raises
+    ------
+    ValueError
+        If ``window_s`` is not a positive finite number (a NaN window never dropped a beat, a
+        negative one kept none), or the convention is unknown.
     """
 
     window_s: float = 60.0
@@ -184,6 +201,11 @@ class RollingTimeDomain:
     _t: deque[float] = field(init=False, repr=False, default_factory=deque)
     _x: deque[float] = field(init=False, repr=False, default_factory=deque)
     _ok: deque[bool] = field(init=False, repr=False, default_factory=deque)
+
+    def __post_init__(self) -> None:
+        check_positive("window_s", self.window_s)
+        if self.convention not in ("task_force", "pyhrv"):
+            raise ValueError(f"unknown convention {self.convention!r}")
 
     def push(self, beat_t_s: float, nn_ms: float, valid: bool = True) -> None:
         """Add one NN interval ending at ``beat_t_s`` (s); ``valid=False`` for corrected ones.
@@ -207,10 +229,10 @@ class RollingTimeDomain:
 
     def current(self) -> TimeDomain:
         """Metrics of the current window."""
-        result = time_domain(
+        result = _time_domain(
             np.fromiter(self._x, dtype=np.float64, count=len(self._x)),
-            valid=np.fromiter(self._ok, dtype=bool, count=len(self._ok)),
-            convention=self.convention,
+            np.fromiter(self._ok, dtype=bool, count=len(self._ok)),
+            self.convention,
         )
         result.settings["window_s"] = self.window_s
         return result

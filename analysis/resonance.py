@@ -45,6 +45,7 @@ Score: each criterion scaled to the best followed step (``value / max``; the pha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -53,6 +54,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from analysis.beats import instantaneous_heart_rate
+from analysis.checks import check_beat_time_units, check_rr_units
 from analysis.hrv_frequency import (
     MAX_GAP_S,
     WelchSettings,
@@ -301,7 +303,9 @@ def _evaluate(
             flags=flags,
         )
 
-    spec = frequency_domain(xs, t_s=ts, welch_settings=_SPECTRUM)
+    # Only the spectrum is read, of a step that may last under MIN_SPECTRUM_S (two breaths at
+    # its rate are enough to tell a peak): no band power is withheld for its length.
+    spec = frequency_domain(xs, t_s=ts, welch_settings=_SPECTRUM, min_duration_s=0.0)
     freq, psd = spec.freq_hz, spec.psd_ms2_per_hz
     lf_power, _ = band_power(freq, psd, *_LF)
     pf = peak_power_fraction(freq, psd, _LF, _PEAK_HALF_WIDTH_HZ, _TOTAL)
@@ -396,6 +400,14 @@ def score_resonance(
     -------
     ResonanceResult
         The chosen rate, the ranking and per-step evidence.
+
+    Raises
+    ------
+    ValueError
+        On arrays of different shapes or not 1-D, times that do not increase, intervals that
+        are not positive and finite or whose median is no heart's in ms, beat times in ms
+        (:mod:`analysis.checks`), or a step whose rate is not a positive finite number or
+        whose times are not finite with ``end_s > start_s``.
     """
     t = np.asarray(beat_t_s, dtype=np.float64)
     nn = np.asarray(nn_ms, dtype=np.float64)
@@ -403,8 +415,23 @@ def score_resonance(
         raise ValueError("beat_t_s and nn_ms must be 1-D and of equal length")
     if not np.all(np.diff(t) > 0.0):
         raise ValueError("beat_t_s must increase")
-    if any(s.rate_bpm <= 0 or s.end_s <= s.start_s for s in steps):
-        raise ValueError("every step needs a positive rate and end_s > start_s")
+    if not np.all(np.isfinite(nn) & (nn > 0.0)):
+        raise ValueError("nn_ms must hold positive finite intervals")
+    check_rr_units(nn, "nn_ms", unit_only=True)
+    check_beat_time_units(t, nn)
+    for s in steps:
+        # Written so that NaN fails too: "rate <= 0" is False for a NaN rate, which was scored.
+        if not (
+            math.isfinite(s.rate_bpm)
+            and s.rate_bpm > 0.0
+            and math.isfinite(s.start_s)
+            and math.isfinite(s.end_s)
+            and s.end_s > s.start_s
+        ):
+            raise ValueError(
+                "every step needs a positive rate and end_s > start_s, all finite, got "
+                f"{s.rate_bpm!r}/min over {s.start_s!r}-{s.end_s!r} s"
+            )
 
     rates = [s.rate_bpm for s in steps]
     evidence = [

@@ -219,6 +219,7 @@ import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from analysis.beats import Beat, instantaneous_heart_rate
+from analysis.checks import check_beat_time_units, check_rr_units
 from analysis.hrv_frequency import MAX_GAP_S, peak_power_fraction
 from analysis.progress import ProgressCallback, ProgressSteps, counted
 from analysis.rr_artifacts import correct_rr
@@ -981,6 +982,15 @@ def estimate_breathing_from_rr(
     list of RRBreathEstimate
         Every ``step_s`` from one window after the first beat to the last beat.
 
+    Raises
+    ------
+    ValueError
+        On arrays of different shapes or not 1-D, a beat time that is not finite or goes
+        backwards, an interval that is not positive and finite, intervals whose median is no
+        heart's in ms (RR in seconds read a breathing rate of 321/min) or beat times spaced
+        about 1000 times their intervals (times in ms gave no estimate and no reason;
+        :mod:`analysis.checks`), or a tracker setting :class:`RRBreathTracker` refuses.
+
     Examples
     --------
     A heart rate swinging 65 +- 6 beats/min with breathing at 6 breaths/min (0.1 Hz):
@@ -997,6 +1007,16 @@ def estimate_breathing_from_rr(
     rr = np.asarray(nn_ms, dtype=np.float64)
     if t.shape != rr.shape or t.ndim != 1:
         raise ValueError("beat_t_s and nn_ms must be one-dimensional and of equal length")
+    bad = np.flatnonzero(~(np.isfinite(rr) & (rr > 0.0) & np.isfinite(t)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"beat {i} ({float(t[i])} s, {float(rr[i])} ms) needs a finite time and a positive "
+            "finite interval"
+        )
+    # Units are judged over the whole series: the tracker sees beats one by one.
+    check_rr_units(rr, "nn_ms")
+    check_beat_time_units(t, rr)
     tracker = RRBreathTracker(
         window_s=window_s,
         step_s=step_s,

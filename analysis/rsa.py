@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.beats import instantaneous_heart_rate
+from analysis.checks import check_beat_time_units, check_rr_units
 
 __all__ = ["BreathEvents", "BreathRSA", "rsa_per_breath"]
 
@@ -116,8 +117,9 @@ def rsa_per_breath(
     Raises
     ------
     ValueError
-        On mismatched lengths, non-positive intervals, decreasing beat times or a breath whose
-        times are out of order.
+        On mismatched lengths, non-positive intervals, decreasing beat times, intervals whose
+        median is no heart's in ms or beat times in ms (:mod:`analysis.checks`), or a breath
+        whose times are out of order.
     """
     t = np.asarray(beat_t_s, dtype=np.float64)
     rr = np.asarray(rr_ms, dtype=np.float64)
@@ -127,6 +129,8 @@ def rsa_per_breath(
         raise ValueError("rr_ms must hold positive finite intervals")
     if np.any(np.diff(t) < 0.0):
         raise ValueError("beat_t_s must be non-decreasing")
+    check_rr_units(rr, unit_only=True)
+    check_beat_time_units(t, rr, rr_name="rr_ms")
     mid, _, kept = instantaneous_heart_rate(t, rr)
     rr = rr[kept]
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.checks import PLAUSIBLE_RR_MS
 from analysis.coherence import measured_coherence
 from analysis.hrv_frequency import MAX_GAP_S, GapFreeSpectrum, gap_free_frequency_domain
 from analysis.hrv_time import time_domain
@@ -861,8 +862,25 @@ def heart_metrics(
     if rr_ms.size < 2:
         steps.done()
         return HeartMetrics(settings=settings)
+    median_ms = float(np.median(rr_ms))
+    if not PLAUSIBLE_RR_MS[0] <= median_ms <= PLAUSIBLE_RR_MS[1]:
+        # The analysis refuses a series no heart produces (analysis.checks.check_rr_units): a
+        # strap that sent such intervals gets no heart numbers, and the report says why,
+        # rather than the session's end failing.
+        settings["heart"] = (
+            f"not analysed: the median RR interval is {median_ms:.0f} ms, outside "
+            f"{PLAUSIBLE_RR_MS[0]:.0f}-{PLAUSIBLE_RR_MS[1]:.0f} ms (no heart's)"
+        )
+        steps.done()
+        return HeartMetrics(settings=settings)
     correction = correct_rr(rr_ms)
     nn = correction.nn_ms
+    if nn.size < 2 or not float(np.median(nn)) >= PLAUSIBLE_RR_MS[0]:
+        # The corrected series of a strap at the edge of the range (hardly a heart's): the
+        # NN analyses refuse a median under it (analysis.checks.check_rr_units).
+        settings["heart"] = "not analysed: the corrected intervals are no heart's"
+        steps.done()
+        return HeartMetrics(settings=settings)
     nn_t = correction.nn_times_s(beat_t_s)
     corrected = int(np.count_nonzero(correction.codes))
     # Both on the corrected beats: an ectopic pair or a missed beat in the first minute would

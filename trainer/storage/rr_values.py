@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 
+from analysis import checks
 from devices.heart_rate import RR_UNITS_PER_S
 from trainer.errors import UserError
 from trainer.storage.text_files import number_or_none
@@ -77,11 +78,12 @@ MIN_RR_MS = 0.5 * 1000.0 / RR_UNITS_PER_S
 """Shortest RR interval read, ms (0.49 ms): half the 1/1024 s a Heart Rate Measurement packet
 counts in, below which an interval rounds to 0 there, and the beat timeline takes no interval
 of 0. No heart beats that fast; such a value is damaged, or in another unit."""
-PLAUSIBLE_RR_MS = (200.0, 3000.0)
-"""Intervals a heart produces, ms: 300 to 20 beats/min, wider than any sinus rhythm at rest or
-in exercise. An interval outside is an artifact (a lost contact, a spurious beat), kept for the
-artifact correction, and said; a file whose median lies outside is in another unit, or not RR
-intervals, and is refused by every reader."""
+PLAUSIBLE_RR_MS = checks.PLAUSIBLE_RR_MS
+"""Intervals a heart produces, ms (200-3000: 300 to 20 beats/min), the range of
+:data:`analysis.checks.PLAUSIBLE_RR_MS`, so that a file the readers take and a series the
+analysis takes are judged alike. An interval outside is an artifact (a lost contact, a spurious
+beat), kept for the artifact correction, and said; a file whose median lies outside is in
+another unit, or not RR intervals, and is refused by every reader."""
 
 
 def rr_column(keys: Sequence[str]) -> int | None:
