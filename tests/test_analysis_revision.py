@@ -33,6 +33,9 @@ REPLAY_DIGESTS = {
     # A strap alone judged for strain on the pace it reads from the heart rhythm (2026-12-06,
     # review 11 F4); the strap far faster than its pacer joined the references here.
     3: "c3cda8a46cd19e1b",
+    # The coach settles into a new pace, backs off unanswered corrections and waits before the
+    # opposite one (2026-12-07, review 17 F2 F3 F6 F7 F8).
+    4: "9945b73e8d0dfcd8",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""

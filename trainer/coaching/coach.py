@@ -21,6 +21,26 @@ from which the rate and timing are taken, is as unreliable as its ratio. It gets
 score (:attr:`Feedback.scored` is false), never enters the window and never brings a cue, so
 a run of such breaths is neither praised nor corrected.
 
+After a change of pace (:meth:`Coach.pace_changed`) the coach settles as the strain monitor does
+(:meth:`trainer.coaching.strain.StrainMonitor.pace_changed`): breaths begun within one period of
+the new pace (:data:`~trainer.coaching.strain.OWN_SETTLE_S` without a pacer) are scored but
+neither cue nor enter the window. They are the move from one pace to the next: on entering a
+paced step the two breaths still taken at the person's own rhythm made the window's median,
+and "Slow down a little" came on the first breath taken on the pacer (review 17 F2). A breath
+begun before the change, judged against what was asked when it began, never cues either: its
+correction would arrive after a step that asks nothing (review 17 F8).
+
+A correction is said only on a breath that shows the problem itself (past the problem's "off"
+threshold), as praise needs a breath that scored well: the window's median alone put "Lengthen
+the out-breath" next to a breath at 1.55 against 1.3 (review 17 F7). A correction that has not
+helped backs off: each repeat waits twice as long as the one before, up to
+:data:`CORRECTION_BACKOFF_MAX` intervals, until the window shows the problem cleared (33
+identical reminders in a 15-minute relaxation response, review 17 F6). A correction opposite to
+the last one of its pair (quicker after slower, a longer in-breath after a longer out-breath,
+early after late) waits its repeat interval and for a window of breaths all begun after that
+cue, the person's answer to it: a median hovering around the target switched "Slow down" and
+"A little quicker" 8-17 s apart for breathing on the pacer's rate (review 17 F3).
+
 Only good breaths enter the window that cues are drawn from: an uncertain one is scored (a
 little lower) but never corrects or praises. Such a breath may be timed wrongly in a way the
 person cannot fix: before the chest accelerometer has learnt which way is in, its breaths may
@@ -38,6 +58,7 @@ from enum import Enum
 from analysis.breath import Breath
 from analysis.breath_variability import ratio_measured
 from trainer.coaching.pacer import BreathPattern, Pacer
+from trainer.coaching.strain import OWN_SETTLE_S
 
 # -- follow score ----------------------------------------------------------------------------
 
@@ -82,6 +103,11 @@ PRAISE_MIN_SCORE = 60
 CORRECTION_REPEAT = 2.0
 """The same correction is repeated no sooner than this many ``min_cue_interval_s``: a second
 reminder is useful, a nag every few breaths is not."""
+CORRECTION_BACKOFF_MAX = 8.0
+"""A correction repeated while its problem stays waits twice as long each time (16, 32, 64 s
+by default), up to this many ``min_cue_interval_s`` (64 s), or one heart-rhythm window when
+that is longer; the wait starts again from :data:`CORRECTION_REPEAT` once the window shows the
+problem cleared."""
 PRAISE_REPEAT = 6.0
 """Praise is repeated no sooner than this many ``min_cue_interval_s`` (48 s by default): with
 the eyes closed, a voice that keeps saying "fine" is a distraction."""
@@ -127,6 +153,18 @@ class _Problem(Enum):
     LONG_EXHALE = CUE_LONGER_INHALE
     LATE = CUE_LATE
     EARLY = CUE_EARLY
+
+
+_OPPOSITE = {
+    _Problem.TOO_FAST: _Problem.TOO_SLOW,
+    _Problem.TOO_SLOW: _Problem.TOO_FAST,
+    _Problem.SHORT_EXHALE: _Problem.LONG_EXHALE,
+    _Problem.LONG_EXHALE: _Problem.SHORT_EXHALE,
+    _Problem.LATE: _Problem.EARLY,
+    _Problem.EARLY: _Problem.LATE,
+}
+"""The correction that asks the opposite of each (module notes: it waits for an answer to the
+other)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +295,9 @@ class _Sample:
     lag_fraction: float
     floor_margin: float = math.nan
     """``ln(measured / min_ratio)`` when the pace accepts less than its own ratio, else nan."""
+    onset_s: float = -math.inf
+    """When the breathing the sample describes began, session s (a breath's inhale onset, the
+    start of a heart-rhythm rate's window)."""
 
 
 class Coach:
@@ -283,12 +324,16 @@ class Coach:
 
     __slots__ = (
         "_active",
+        "_backoff",
+        "_given",
         "_history",
+        "_judge_from_s",
         "_last_cue",
         "_last_cue_s",
         "_last_pace_s",
         "_min_interval_s",
         "_mode",
+        "_pattern",
         "_window",
     )
 
@@ -307,6 +352,12 @@ class Coach:
         self._last_cue: str | None = None
         self._last_cue_s = -math.inf
         self._last_pace_s = -math.inf
+        # Per correction: when it was last given, and its wait before a repeat while it has not
+        # cleared (absent: not given since it last cleared).
+        self._given: dict[_Problem, float] = {}
+        self._backoff: dict[_Problem, float] = {}
+        self._judge_from_s = -math.inf
+        self._pattern: BreathPattern | None = None
 
     def reset(self) -> None:
         """Forget the breath window, the active problems and the cue timing (a new session)."""
@@ -315,6 +366,35 @@ class Coach:
         self._last_cue = None
         self._last_cue_s = -math.inf
         self._last_pace_s = -math.inf
+        self._given.clear()
+        self._backoff.clear()
+        self._judge_from_s = -math.inf
+        self._pattern = None
+
+    def pace_changed(self, t_s: float, pattern: BreathPattern | None) -> None:
+        """What is asked changed at ``t_s``: a new pace ``pattern``, or ``None`` (own rhythm,
+        a step that asks nothing, or paused).
+
+        The window and the active problems are forgotten, and breaths begun before
+        ``t_s`` plus one period of ``pattern`` (:data:`~trainer.coaching.strain.OWN_SETTLE_S`
+        without one) neither cue nor enter the window (module notes). The same pattern set
+        again changes nothing. How often each correction has been repeated is kept: a new
+        pace does not make an unanswered correction new.
+
+        Parameters
+        ----------
+        t_s : float
+            When the change took effect, session seconds (the breaths' clock).
+        pattern : BreathPattern or None
+            The pace now asked, ``None`` when no pacer runs.
+        """
+        if pattern is not None and pattern == self._pattern:
+            return
+        self._pattern = pattern
+        self._window.clear()
+        self._active.clear()
+        settle_s = pattern.period_s if pattern is not None else OWN_SETTLE_S
+        self._judge_from_s = t_s + settle_s
 
     def assess(
         self,
@@ -347,7 +427,8 @@ class Coach:
         Returns
         -------
         Feedback
-            The breath's errors, its follow score and maybe a cue. Paused breaths are scored
+            The breath's errors, its follow score and maybe a cue. Paused breaths, and breaths
+            begun before a change of pace had settled (:meth:`pace_changed`), are scored
             but never cue and do not enter the window. A breath
             whose ratio was not measured is not scored (module notes).
         """
@@ -370,12 +451,13 @@ class Coach:
             log_ratio=_log_ratio_error(breath.ratio, ratio_target),
             lag_fraction=lag / period,
             floor_margin=floor_margin,
+            onset_s=onset,
         )
         score = follow_score(sample.rel_rate, sample.log_ratio, sample.lag_fraction, breath.quality)
         cue = None
         if paused is None:
             paused = state.paused
-        if breath.quality == "good" and not paused:
+        if breath.quality == "good" and not paused and onset >= self._judge_from_s:
             cue = self._update(sample, _cue_time(breath), score)
         return Feedback(rate_error, ratio_error, lag, score, cue)
 
@@ -407,7 +489,8 @@ class Coach:
             Wanted exhale:inhale ratio (e.g. 1.2 for "a little longer out than in"), > 0.
         paused : bool
             The breath was taken while paused (more than half of it): scored, but it never
-            cues and does not enter the window, as with a pacer.
+            cues and does not enter the window, as with a pacer; nor does a breath begun
+            before a change had settled (:meth:`pace_changed`).
 
         Returns
         -------
@@ -430,8 +513,10 @@ class Coach:
         ratio_error = breath.ratio - target_ratio
         score = follow_score(0.0, shortfall, 0.0, breath.quality)
         cue = None
-        if breath.quality == "good" and not paused:
-            cue = self._update(_Sample(0.0, log_error, 0.0), _cue_time(breath), score)
+        onset = breath.inhale_onset_s
+        if breath.quality == "good" and not paused and onset >= self._judge_from_s:
+            sample = _Sample(0.0, log_error, 0.0, onset_s=onset)
+            cue = self._update(sample, _cue_time(breath), score)
         return Feedback(0.0, ratio_error, 0.0, score, cue)
 
     def assess_pace(
@@ -479,7 +564,7 @@ class Coach:
             self._active.clear()
         self._last_pace_s = t_s
         rate_error = rate_bpm - target_rate_bpm
-        sample = _Sample(rate_error / target_rate_bpm, math.nan, math.nan)
+        sample = _Sample(rate_error / target_rate_bpm, math.nan, math.nan, onset_s=t_s - window_s)
         score = follow_score(sample.rel_rate, math.nan, math.nan, "good")
         cue = self._update(sample, t_s, score, repeat_floor_s=window_s)
         return Feedback(rate_error, math.nan, math.nan, score, cue)
@@ -507,49 +592,92 @@ class Coach:
     ) -> str | None:
         """Add a usable sample to the window, update the problems, and pick a cue if allowed.
 
-        A correction comes when a problem is clearly on (past its "on" threshold), praise only
-        when everything is clearly fine (within every "off" threshold) and this breath scored
-        at least :data:`PRAISE_MIN_SCORE`; in between the coach says nothing, so that praise
-        and a correction never alternate over the same breathing. The same correction waits
-        at least ``repeat_floor_s`` before it is given again."""
+        A correction comes when a problem is clearly on (past its "on" threshold) and this
+        breath shows it (past its "off" threshold), praise only when everything is clearly fine
+        (within every "off" threshold) and this breath scored at least
+        :data:`PRAISE_MIN_SCORE`; in between the coach says nothing, so that praise and a
+        correction never alternate over the same breathing. A correction waits at least
+        ``repeat_floor_s`` before it is given again, longer while it goes unanswered, and one
+        opposite to the last of its pair waits for breaths that answer that (module notes)."""
         self._window.append(sample)
         if len(self._window) < self._history:
             return None
         self._update_problems()
-        if self._active:
-            cue = next(p.value for p in _Problem if p in self._active)
-            wait = max(CORRECTION_REPEAT * self._min_interval_s, repeat_floor_s)
-        elif score >= PRAISE_MIN_SCORE and self._clearly_fine():
-            cue = self._mode.value
-            wait = PRAISE_REPEAT * self._min_interval_s
-        else:
-            return None
         since = t_s - self._last_cue_s
         if since < self._min_interval_s:
             return None
-        if cue == self._last_cue and since < wait:
+        repeat_s = max(CORRECTION_REPEAT * self._min_interval_s, repeat_floor_s)
+        if self._active:
+            problem = next(p for p in _Problem if p in self._active)
+            if not self._shows(problem, sample) or not self._may_correct(problem, t_s, repeat_s):
+                return None
+            cap_s = max(CORRECTION_BACKOFF_MAX * self._min_interval_s, repeat_floor_s)
+            unanswered = problem in self._backoff
+            self._backoff[problem] = (
+                min(2.0 * self._backoff[problem], cap_s) if unanswered else repeat_s
+            )
+            self._given[problem] = t_s
+            cue = problem.value
+        elif score >= PRAISE_MIN_SCORE and self._clearly_fine():
+            cue = self._mode.value
+            if cue == self._last_cue and since < PRAISE_REPEAT * self._min_interval_s:
+                return None
+        else:
             return None
         self._last_cue, self._last_cue_s = cue, t_s
         return cue
 
+    def _may_correct(self, problem: _Problem, t_s: float, repeat_s: float) -> bool:
+        """Whether ``problem``'s correction may be given at ``t_s``: its own repeat wait is
+        over, and the opposite correction, if given, is ``repeat_s`` old and every breath in
+        the window began after it."""
+        given_s = self._given.get(problem)
+        if given_s is not None and t_s - given_s < self._backoff.get(problem, repeat_s):
+            return False
+        opposite_s = self._given.get(_OPPOSITE[problem])
+        if opposite_s is None:
+            return True
+        return t_s - opposite_s >= repeat_s and all(s.onset_s >= opposite_s for s in self._window)
+
+    def _shows(self, problem: _Problem, sample: _Sample) -> bool:
+        """Whether one breath's own errors show ``problem`` (past its "off" threshold)."""
+        for each, value, (_, off) in self._problem_values(
+            sample.rel_rate, sample.log_ratio, sample.lag_fraction, sample.floor_margin
+        ):
+            if each is problem:
+                return not math.isnan(value) and value > off
+        return False
+
+    def _problem_values(
+        self, rate: float, ratio: float, lag: float, floor: float
+    ) -> list[tuple[_Problem, float, tuple[float, float]]]:
+        """Each problem this mode judges, with the value its thresholds apply to and those
+        (on, off) thresholds, from the relative rate error, the log ratio error, the lag as
+        a fraction of the period and the log margin above a floor (nan: no floor)."""
+        if self._mode is _Mode.OWN:
+            return [(_Problem.SHORT_EXHALE, -ratio, OWN_RATIO_CUE)]
+        short = (-ratio, RATIO_CUE) if math.isnan(floor) else (-floor, FLOOR_CUE)
+        return [
+            (_Problem.TOO_FAST, rate, RATE_CUE),
+            (_Problem.TOO_SLOW, -rate, RATE_CUE),
+            (_Problem.SHORT_EXHALE, *short),
+            (_Problem.LONG_EXHALE, ratio, RATIO_CUE),
+            (_Problem.LATE, lag, LAG_CUE),
+            (_Problem.EARLY, -lag, LAG_CUE),
+        ]
+
     def _update_problems(self) -> None:
         window = list(self._window)
-        ratio = _median([s.log_ratio for s in window])
-        if self._mode is _Mode.OWN:
-            self._toggle(_Problem.SHORT_EXHALE, -ratio, OWN_RATIO_CUE)
-            return
-        rate = _median([s.rel_rate for s in window])
-        lag = _median([s.lag_fraction for s in window])
-        self._toggle(_Problem.TOO_FAST, rate, RATE_CUE)
-        self._toggle(_Problem.TOO_SLOW, -rate, RATE_CUE)
-        if math.isnan(window[-1].floor_margin):
-            self._toggle(_Problem.SHORT_EXHALE, -ratio, RATIO_CUE)
-        else:
+        floor = math.nan
+        if not math.isnan(window[-1].floor_margin):
             floor = _median([s.floor_margin for s in window])
-            self._toggle(_Problem.SHORT_EXHALE, -floor, FLOOR_CUE)
-        self._toggle(_Problem.LONG_EXHALE, ratio, RATIO_CUE)
-        self._toggle(_Problem.LATE, lag, LAG_CUE)
-        self._toggle(_Problem.EARLY, -lag, LAG_CUE)
+        for problem, value, on_off in self._problem_values(
+            _median([s.rel_rate for s in window]),
+            _median([s.log_ratio for s in window]),
+            _median([s.lag_fraction for s in window]),
+            floor,
+        ):
+            self._toggle(problem, value, on_off)
 
     def _clearly_fine(self) -> bool:
         """Every window median within its "off" threshold (a term not measured passes)."""
@@ -570,6 +698,9 @@ class Coach:
             self._active.add(problem)
         else:
             self._active.discard(problem)
+        if not math.isnan(value) and value <= on_off[1]:
+            # Cleared: a later correction of it starts again at the shortest repeat.
+            self._backoff.pop(problem, None)
 
 
 def _unscored(rate_error_bpm: float, phase_lag_s: float) -> Feedback:

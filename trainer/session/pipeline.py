@@ -1575,7 +1575,10 @@ class Pipeline:
             # None: breathe naturally, no ratio asked (a program's "breathe normally" step).
             self.target_ratio = change.target_ratio
         paced = self.pacer is not None and not self.pacer.paused
-        self.strain.pace_changed(t_s, self.pacer.pattern_at(t_s) if paced and self.pacer else None)
+        asked = self.pacer.pattern_at(t_s) if paced and self.pacer else None
+        # Both settle into the new pace: its first breaths are the move from the old one.
+        self.strain.pace_changed(t_s, asked)
+        self.coach.pace_changed(t_s, asked)
         events.append(PacerEvent(t_s, change))
 
     def _switch_context(self, t_s: float) -> None:
