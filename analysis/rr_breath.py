@@ -817,7 +817,8 @@ def coefficient_of_sample_entropy(
         Intervals as recorded (True) or made by an artifact correction (False): only pairs of
         two recorded intervals are templates. A correction smooths an irregular rhythm (it
         takes its beats for ectopic ones and interpolates them) and so lowers its entropy;
-        the intervals it left alone keep the rhythm's own. All by default.
+        the intervals it left alone keep the rhythm's own, and their mean is the one scaled
+        by. All by default.
 
     Returns
     -------
@@ -844,7 +845,10 @@ def coefficient_of_sample_entropy(
     a = int(np.count_nonzero(both)) - first.size
     if a == 0:
         return math.inf
-    return -math.log(a / b) + math.log(2.0 * tolerance_ms / float(np.mean(x)))
+    # The mean of the intervals the templates are of: those a correction made may lie far
+    # off once a fit is taken out (:func:`_irregularity` fits the kept ones), and with them
+    # the mean fell to 0 or below (found by the degenerate-series fuzz test, seed 3575265603).
+    return -math.log(a / b) + math.log(2.0 * tolerance_ms / float(np.mean(x[keep])))
 
 
 def _white_noise_p(rr_ms: FloatArray) -> float:

@@ -494,7 +494,7 @@ def test_coefficient_of_sample_entropy_follows_its_definition() -> None:
                 if i != j and abs(values[i] - values[j]) <= r:
                     b += 1
                     a += abs(values[i + 1] - values[j + 1]) <= r
-        return -math.log(a / b) + math.log(2 * r / float(np.mean(values)))
+        return -math.log(a / b) + math.log(2 * r / float(np.mean(values[usable])))
 
     everything = np.ones(x.size, dtype=bool)
     assert coefficient_of_sample_entropy(x, r) == pytest.approx(by_hand(x, everything))
