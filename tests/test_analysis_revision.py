@@ -17,9 +17,11 @@ from pathlib import Path
 from simulated_sessions import simulated_items, write_items, write_simulated
 
 from devices.packets import RawPacket, Stream
+from devices.sim import PersonModel, SimulatedSensor
 from trainer import ANALYSIS_REVISION
-from trainer.coaching.pacer import BreathPattern
+from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.session.live_replay import ReplaySession
+from trainer.session.pipeline import NS_PER_S
 from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.headless import format_summary, line_printer
 
@@ -34,8 +36,11 @@ REPLAY_DIGESTS = {
     # review 11 F4); the strap far faster than its pacer joined the references here.
     3: "c3cda8a46cd19e1b",
     # The coach settles into a new pace, backs off unanswered corrections and waits before the
-    # opposite one (2026-12-07, review 17 F2 F3 F6 F7 F8).
-    4: "9945b73e8d0dfcd8",
+    # opposite one (review 17 F2 F3 F6 F7 F8); held breaths said at once and as they were, no
+    # cue but strain's on them, own-rhythm holds against the person's breath (F1 F10 F13), and
+    # an eased pace returns only when the breathing is near it (F5); 2026-12-07. The
+    # breath-holder joined the references here.
+    4: "743d784c23315b30",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""
@@ -77,12 +82,30 @@ def _hurried_strap(path: Path) -> Path:
     return write_items(path, header, items, end_ns)
 
 
+def _held_breaths(path: Path) -> Path:
+    """A belt session paced at 6/min whose wearer holds 20 s after each out-breath from 120 s
+    to 216 s: revision 4 says holding at the first hold and reports it as it was, revision 3
+    called it "irregular" and answered the next holds with "A little quicker"."""
+    header, items, end_ns = simulated_items(1.0, seed=2)
+    asked = BreathPattern.from_rate(6.0, 2.0)
+    followed = Pacer(asked, start_s=0.0)
+    followed.set_pattern(BreathPattern(asked.inhale_s, asked.exhale_s, hold_out_s=20.0), 120.0)
+    followed.set_pattern(asked, 216.0)
+    sensor = SimulatedSensor(
+        PersonModel(seed=2), followed, start_mono_ns=header.start_mono_ns,
+        start_wall_ns=header.start_wall_ns,
+    )  # fmt: skip
+    end_ns = header.start_mono_ns + 300 * NS_PER_S
+    return write_items(path, header, [items[0], *sensor.packets_until(end_ns)], end_ns)
+
+
 def _replay_digest(tmp_path: Path) -> str:
     """SHA-256 (16 hex digits) of the replays of a real person's belt and beats (the bundled
     sample), the simulated person with a belt and a link gap, with a strap alone (breathing
-    read from the heart rhythm), with a strap sending damaged notifications (since revision 2)
-    and with a strap alone far faster than its pacer (since revision 3; revision 1's digest is
-    of the first three, revision 2's of the first four), to the precision shown: a last binary
+    read from the heart rhythm), with a strap sending damaged notifications (since revision 2),
+    with a strap alone far faster than its pacer (since revision 3) and with a belt wearer
+    holding the breath (since revision 4; revision 1's digest is of the first three, revision
+    2's of the first four, revision 3's of the first five), to the precision shown: a last binary
     digit that moves on another machine moves no line."""
     recordings = [
         REPO / "recordings" / "sample-neurokit2-resting.bwr",
@@ -92,6 +115,7 @@ def _replay_digest(tmp_path: Path) -> str:
         write_simulated(tmp_path / "strap.bwr", 240.0, seed=3, rate_bpm=5.5, belt=False),
         _damaged_strap(tmp_path / "damaged.bwr"),
         _hurried_strap(tmp_path / "hurried.bwr"),
+        _held_breaths(tmp_path / "held.bwr"),
     ]
     text = "".join(_replayed_text(path) for path in recordings)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

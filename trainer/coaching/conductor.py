@@ -9,8 +9,16 @@ conductor: it replays the changes.
 
 Easing (docs/reference/programs.md, "Safety"): on a sign of strain while the pacer leads, the pace
 moves toward a natural rhythm (:func:`trainer.coaching.strain.ease_pattern`); later program patterns
-are eased just as much, and after ``RECOVER_S`` without a new sign the program's own pace comes
-back. In the person's own rhythm there is no pace to ease: the strain cue alone is given (by the
+are eased just as much. After ``RECOVER_S`` without a new sign the easing is undone as far as the
+measured breathing allows: to the program's own pace when the breathing is under
+``RETURN_FACTOR`` times it, else to the least eased pace it is under that factor of, else not
+yet (it is asked again at every item). Quiet alone did not say the person could follow: a pace
+sign needs breathing 1.5 times the pacer's, so a person at 12/min against a pacer eased to 9/min
+was quiet, the program's 6/min came back, and the same sign eased it again 30 s later, round
+after round (6 -> 8 -> 9 -> 6 ..., found in review 17). A person who follows the eased pace comes
+back a step at a time (9 -> 8 -> 6/min, a quiet ``RECOVER_S`` each).
+
+In the person's own rhythm there is no pace to ease: the strain cue alone is given (by the
 pipeline). Nor is there when the pace is already as easy as easing makes it
 (:func:`trainer.coaching.strain.can_ease`): no "eased" change is recorded then (found in review:
 a 12/min 1:1 pacer was "eased" to the same 12/min 1:1, and the cue said it was easing), and the
@@ -26,25 +34,44 @@ stamped in session time: the program's instant plus the pauses before it.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
+
+import numpy as np
 
 from trainer.coaching.pacer import BreathPattern
 from trainer.coaching.program_clock import ProgramClock
-from trainer.coaching.strain import can_ease, ease_pattern
+from trainer.coaching.strain import WINDOW_BREATHS, can_ease, ease_pattern
 from trainer.programs.runner import EventKind, ProgramTimeline
-from trainer.session.pipeline import DEFAULT_OWN_RATIO, NS_PER_S, Event, PacerEvent, StrainEvent
+from trainer.session.pipeline import (
+    DEFAULT_OWN_RATIO,
+    NS_PER_S,
+    BreathEvent,
+    Event,
+    PaceEvent,
+    PacerEvent,
+    StrainEvent,
+)
 from trainer.storage.recording import PacerChange
 
 RECOVER_S = 90.0
-"""Seconds without a new strain sign after which the program's own pace returns."""
+"""Seconds without a new strain sign (or a step back toward the program's pace) after which an
+easing may be undone."""
+RETURN_FACTOR = 1.4
+"""A less eased pace (the program's own at best) comes back only when the measured breathing is
+under this many times its rate. Under the pace sign's ``PACE_SLOW_FACTOR`` (1.5), so the return is
+not itself a sign, with room for the wobble of a median of ``WINDOW_BREATHS`` breaths (5-8 %
+breath to breath): a person following a pacer eased from 6 to 8/min may go back (8 < 8.4), one
+breathing 9/min against it may not."""
 EASED_LABEL = "eased"
 RESTORED_LABEL = "back to the program's pace"
+EASED_LESS_LABEL = "eased less, toward the program's pace"
 
 
 def is_conductor_label(label: str) -> bool:
     """Whether a pacer change's ``label`` is one the conductor gave an easing or the return
     from one, not a program step's title."""
-    return label == RESTORED_LABEL or label.startswith(f"{EASED_LABEL}:")
+    return label in (RESTORED_LABEL, EASED_LESS_LABEL) or label.startswith(f"{EASED_LABEL}:")
 
 
 class Conductor:
@@ -87,7 +114,12 @@ class Conductor:
         self._program_t_s = -math.inf
         self.ease_level = 0
         self._last_strain_s = -math.inf
+        self._last_return_s = -math.inf
         self._paused = False
+        # The measured breathing, for undoing an easing: (session s, breaths/min) of the
+        # breaths shown (none paused, no artifacts), and of the heart-rhythm rates scored.
+        self._breath_rates: deque[tuple[float, float]] = deque()
+        self._heart_rate: tuple[float, float] | None = None
 
     # -- stamps --------------------------------------------------------------------------------
 
@@ -116,10 +148,38 @@ class Conductor:
             return self._pattern
         return self.timeline.at(self.clock.program_s(t_s)).pattern
 
-    def _eased(self, pattern: BreathPattern) -> BreathPattern:
-        for _ in range(self.ease_level):
+    def _eased(self, pattern: BreathPattern, level: int | None = None) -> BreathPattern:
+        """``pattern`` eased ``level`` times (default: the current :attr:`ease_level`)."""
+        for _ in range(self.ease_level if level is None else level):
             pattern = ease_pattern(pattern)
         return pattern
+
+    def measured_rate_bpm(self, t_s: float) -> float | None:
+        """The person's breathing rate at session second ``t_s`` (breaths/min): the median of
+        the breaths shown in the last ``RECOVER_S`` (at least ``WINDOW_BREATHS`` of them; the
+        median of only the last four took a sigh and the breath after it, 7.0 and 9.7/min, for
+        a person at 12/min); without them the last heart-rhythm rate scored within
+        ``RECOVER_S`` (itself a rate over 64 s); else ``None`` (nothing measured)."""
+        recent = [rate for when, rate in self._breath_rates if t_s - when <= RECOVER_S]
+        if len(recent) >= WINDOW_BREATHS:
+            return float(np.median(recent))
+        if self._heart_rate is not None and t_s - self._heart_rate[0] <= RECOVER_S:
+            return self._heart_rate[1]
+        return None
+
+    def _return_level(self, t_s: float) -> int | None:
+        """The least easing the measured breathing allows at session second ``t_s`` (0: the
+        program's own pace), or ``None`` when it allows none below the current one."""
+        base = self.base_pattern_at(t_s)
+        rate = self.measured_rate_bpm(t_s)
+        if base is None or rate is None:
+            # An own-rhythm step has no pace to follow, and without a measured rate nothing
+            # shows the person cannot follow the program's: the program's pace comes back.
+            return 0
+        for level in range(self.ease_level):
+            if rate < RETURN_FACTOR * self._eased(base, level).rate_bpm:
+                return level
+        return None
 
     def _change(
         self, stamp: tuple[int, int], program_t_s: float, pattern: BreathPattern | None, label: str
@@ -147,9 +207,12 @@ class Conductor:
         t_s = self._session_s(t_mono_ns)
         program_t_s = self._program_s(t_mono_ns)
         # Recovery counts session time: a pause is rest too.
-        restore = bool(self.ease_level) and t_s - self._last_strain_s >= RECOVER_S
-        if restore:
-            self.ease_level = 0
+        quiet_s = t_s - max(self._last_strain_s, self._last_return_s)
+        level = self._return_level(t_s) if self.ease_level and quiet_s >= RECOVER_S else None
+        restore = level is not None
+        if level is not None:
+            self.ease_level = level
+            self._last_return_s = t_s
         changes: list[PacerChange] = []
         if self.timeline is not None:
             # Program time stands still while paused: nothing falls due until the resume.
@@ -163,7 +226,8 @@ class Conductor:
         if restore and not changes and not self._is_paused():
             pattern = self.base_pattern_at(t_s)
             if pattern is not None:
-                changes.append(self._change(self._stamp(t_s), program_t_s, pattern, RESTORED_LABEL))
+                label = EASED_LESS_LABEL if self.ease_level else RESTORED_LABEL
+                changes.append(self._change(self._stamp(t_s), program_t_s, pattern, label))
         return changes
 
     def _is_paused(self) -> bool:
@@ -175,6 +239,15 @@ class Conductor:
         for event in events:
             if isinstance(event, PacerEvent):
                 self._pacer_event(event)
+            elif isinstance(event, BreathEvent):
+                if not event.paused and event.breath.quality != "artifact":
+                    breath = event.breath
+                    seen_s = breath.detected_s if math.isfinite(breath.detected_s) else breath.end_s
+                    self._breath_rates.append((seen_s, breath.rate_bpm))
+                    while seen_s - self._breath_rates[0][0] > RECOVER_S:
+                        self._breath_rates.popleft()
+            elif isinstance(event, PaceEvent):
+                self._heart_rate = (event.t_s, event.rate_bpm)
             if not isinstance(event, StrainEvent):
                 continue
             self._last_strain_s = event.t_s

@@ -26,6 +26,21 @@ than the person can follow is eased with a strap as with a belt (found in review
 10/min against a 6/min pacer was told "Slow down a little" every 70 s for the whole session).
 Gasping, held and irregular breaths need the breaths themselves: a strap cannot show them.
 
+A held breath is judged against what was asked. With a pacer, a pause longer than the pacer's own
+hold by ``HOLD_MARGIN_S``; without one, a pause longer than ``OWN_HOLD_BREATH_FACTOR`` times the
+person's own breath (in-breath plus out-breath, median over the window), and than ``OWN_HOLD_S``.
+A fixed 6 s without a pacer called the natural end-of-exhale pause of a relaxed 4.5/min breather
+(6.5 s after 6.8 s of breathing) a hold: found in review, a relaxation-response session was told
+"No need to hold the breath" 15 times in 15 minutes, alternating with praise. The breath itself is
+the reference, not its period: a held pause lengthens the period, and would excuse itself.
+
+Two held breaths in a row are a sign at once, and one hold longer than a whole breath beyond the
+limit (the pacer's period, or the person's own breath) is a sign on its own. Waiting for four
+breaths, as the other signs do, let a person holding 20 s after each out-breath be told only
+"irregular" (their held breaths made the periods vary) and "A little quicker", and "No need to
+hold the breath" came on a normal breath after they had stopped (found in review). Held breaths
+are left out of the irregularity measure: their length is the hold, already judged as one.
+
 Everything here is a pure function of the breaths (and heart-rhythm rates), in session time, so a
 replay finds the same signs at the same breaths. The thresholds are our own choices, set well
 outside the wobble of someone following a pacer comfortably (breath-to-breath CV of 5-8 %, the
@@ -57,7 +72,17 @@ HOLD_MARGIN_S = 4.0
 """A pause after the out-breath (or a top of the in-breath) this much longer than the pacer's
 own hold (s) is a held breath."""
 OWN_HOLD_S = 6.0
-"""Without a pacer, a pause after the out-breath longer than this (s) is a held breath."""
+"""Without a pacer, a pause after the out-breath is a held breath only when longer than this (s)
+..."""
+OWN_HOLD_BREATH_FACTOR = 1.5
+"""... and than this many times the person's own breath (in-breath plus out-breath, median over
+the window). Slow relaxed breathing pauses about as long as it breathes (the simulator's 4.5/min
+relaxation breather: 6.5 s after 6.8 s, single pauses up to 1.4 times the median breath); a
+person holding the breath pauses two breaths' length or more."""
+LONG_HOLD_BREATHS = 1.0
+"""A single hold beyond the limit by this many breaths (the pacer's period, or without a pacer
+the person's own breath) is a sign on its own: a whole breath left out is no swallow or
+detector slip."""
 IRREGULAR_CV = 0.35
 """Coefficient of variation of breath periods over the window that counts as very irregular
 (paced); CV = standard deviation / mean, ``ddof=1``."""
@@ -167,10 +192,13 @@ def can_ease(pattern: BreathPattern) -> bool:
 class StrainMonitor:
     """Watches breaths for strain; call :meth:`update` with every confirmed breath, in order."""
 
-    __slots__ = ("_judge_from_s", "_last_sign_s", "_rate_from_s", "_window")
+    __slots__ = ("_judge_from_s", "_last_sign_s", "_rate_from_s", "_strained", "_window")
 
     def __init__(self) -> None:
         self._window: deque[tuple[Breath, BreathPattern | None]] = deque(maxlen=IRREGULAR_BREATHS)
+        # Whether each of the last judged breaths gasped or held; kept across signs and pace
+        # changes (it describes the person's breathing, not a window waiting for a sign).
+        self._strained: deque[bool] = deque(maxlen=WINDOW_BREATHS)
         self._last_sign_s = -math.inf
         self._judge_from_s = -math.inf
         # Heart-rhythm rates: a window must begin at or after this (session s) to be judged.
@@ -192,14 +220,17 @@ class StrainMonitor:
         """Add ``breath`` (followed against ``pattern``; ``None``: own rhythm) and maybe report.
 
         Artifact breaths and breaths settling into a new pace are ignored. Signs are checked
-        in the order gasping, holding, irregular, pace (irregular breaths make the median rate
-        meaningless) and limited to one per ``REPEAT_S``. ``paused_now``: the session is
-        paused as the breath is reported, so no easing follows a sign (the conductor eases
-        nothing while paused) and a pace sign does not claim one.
+        in the order holding (from two held breaths in a row, or one long hold, as soon as they
+        come), gasping, irregular, pace (irregular breaths make the median rate meaningless);
+        gasping and pace over ``WINDOW_BREATHS`` breaths, irregular over ``IRREGULAR_BREATHS``
+        with the held ones left out. At most one sign per ``REPEAT_S``.
+        ``paused_now``: the session is paused as the breath is reported, so no easing follows a
+        sign (the conductor eases nothing while paused) and a pace sign does not claim one.
         """
         if breath.quality == "artifact" or breath.inhale_onset_s < self._judge_from_s:
             return None
         self._window.append((breath, pattern))
+        self._strained.append(_gasp(breath, pattern) or self.held(breath, pattern))
         t_s = breath.detected_s if math.isfinite(breath.detected_s) else breath.end_s
         if t_s - self._last_sign_s < REPEAT_S:
             return None
@@ -213,6 +244,32 @@ class StrainMonitor:
         if kind is StrainKind.PACE and (paused_now or pattern is None or not can_ease(pattern)):
             cue = CUE_PACE_OWN_RHYTHM
         return StrainSign(t_s, kind, cue, detail)
+
+    def held(self, breath: Breath, pattern: BreathPattern | None) -> bool:
+        """Whether ``breath`` (followed against ``pattern``; ``None``: own rhythm) is a held
+        breath, by the limits a sign is found with (without a pacer, against the person's own
+        breath over the current window).
+
+        For whoever shows the coach's word on the breath: a held breath's rate is the hold's,
+        so a rate correction (or praise) of it answers the wrong thing.
+        """
+        return _hold(breath, pattern, self._own_breath_s(breath)).excess_s > 0.0
+
+    @property
+    def strained_recently(self) -> bool:
+        """Whether any of the last ``WINDOW_BREATHS`` judged breaths gasped or held: praise
+        over that breathing would contradict a strain sign given, or about to be given, over
+        the same breaths."""
+        return any(self._strained)
+
+    def _own_breath_s(self, breath: Breath) -> float:
+        """The person's own breath, in-breath plus out-breath (s): the median over the window's
+        own-rhythm breaths, ``breath`` among them."""
+        lengths = [
+            b.inhale_s + b.exhale_s for b, p in self._window if p is None and b is not breath
+        ]
+        lengths.append(breath.inhale_s + breath.exhale_s)
+        return float(np.median(lengths))
 
     def update_rate(
         self,
@@ -278,16 +335,31 @@ class StrainMonitor:
 
     def _find(self, pattern: BreathPattern | None) -> tuple[StrainKind, str] | None:
         recent = list(self._window)[-WINDOW_BREATHS:]
+        # Holds first, and from fewer breaths: a person holding 20 s per breath takes 30 s a
+        # breath, and four of them outlast the holding.
+        holds = [
+            (b, hold)
+            for b, p in recent
+            if (hold := _hold(b, p, self._own_breath_s(b))).excess_s > 0.0
+        ]
+        if holds:
+            last_b, last = holds[-1]
+            longest = max(holds, key=lambda bh: bh[1].excess_s)[1]
+            in_a_row = len(holds) >= MIN_HITS and holds[-MIN_HITS][0] is recent[-MIN_HITS][0]
+            if len(holds) >= MIN_HITS and (len(recent) >= WINDOW_BREATHS or in_a_row):
+                return StrainKind.HOLDING, longest.detail()
+            if last_b is recent[-1][0] and last.excess_s >= LONG_HOLD_BREATHS * last.breath_s:
+                return StrainKind.HOLDING, last.detail()
         if len(recent) < WINDOW_BREATHS:
             return None
         gasps = [b.inhale_s for b, p in recent if _gasp(b, p)]
         if len(gasps) >= MIN_HITS:
             return StrainKind.GASPING, f"in-breaths of {min(gasps):.1f} s"
-        holds = [h for b, p in recent if (h := _held_s(b, p)) > 0.0]
-        if len(holds) >= MIN_HITS:
-            return StrainKind.HOLDING, f"held {max(holds):.1f} s beyond the pacer"
-        if len(self._window) >= IRREGULAR_BREATHS:
-            periods = np.asarray([b.end_s - b.inhale_onset_s for b, _ in self._window])
+        # Held breaths are left out: their length is the hold, judged above (one hold of 20 s
+        # among 10 s breaths was reported as "irregular", and the holding went unsaid).
+        steady = [b for b, p in self._window if _hold(b, p, self._own_breath_s(b)).excess_s <= 0.0]
+        if len(self._window) >= IRREGULAR_BREATHS and len(steady) >= WINDOW_BREATHS:
+            periods = np.asarray([b.end_s - b.inhale_onset_s for b in steady])
             cv = float(np.std(periods, ddof=1) / np.mean(periods))
             limit = IRREGULAR_CV if pattern is not None else OWN_IRREGULAR_CV
             if cv > limit:
@@ -305,11 +377,57 @@ def _gasp(breath: Breath, pattern: BreathPattern | None) -> bool:
     return pattern is None or breath.inhale_s < GASP_FRACTION * pattern.inhale_s
 
 
-def _held_s(breath: Breath, pattern: BreathPattern | None) -> float:
-    """Seconds held beyond what is asked (0 when none): at the bottom or at the top."""
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """A breath's longest hold, at the bottom (the pause after the out-breath) or at the top.
+
+    Attributes
+    ----------
+    held_s : float
+        The hold as it was, s.
+    asked_s : float or None
+        The pacer's own hold there, s (``None``: no pacer).
+    excess_s : float
+        Seconds beyond the limit of a held breath (positive: a held breath).
+    breath_s : float
+        The breath a long hold is measured in (``LONG_HOLD_BREATHS``): the pacer's period, or
+        the person's own in-breath plus out-breath, s.
+    top : bool
+        Held at the top of the in-breath (measured as part of it, :class:`analysis.breath.Breath`).
+    """
+
+    held_s: float
+    asked_s: float | None
+    excess_s: float
+    breath_s: float
+    top: bool = False
+
+    def detail(self) -> str:
+        """The hold as it was, for logs ("held 5.0 s after the out-breath, the pacer asks
+        0.0 s"): the margin is the monitor's, not part of the hold (it reported "held 1.0 s
+        beyond the pacer" for a 5 s hold against none)."""
+        where = "at the top of the in-breath" if self.top else "after the out-breath"
+        text = f"held {self.held_s:.1f} s {where}"
+        if self.asked_s is not None:
+            text += f", the pacer asks {self.asked_s:.1f} s"
+        return text
+
+
+def _hold(breath: Breath, pattern: BreathPattern | None, own_breath_s: float) -> _Hold:
+    """The longest hold of ``breath`` against ``pattern`` (``None``: own rhythm, judged against
+    ``own_breath_s``, the person's own in-breath plus out-breath, s)."""
     if pattern is None:
-        return max(0.0, breath.pause_s - OWN_HOLD_S)
-    bottom = breath.pause_s - pattern.hold_out_s - HOLD_MARGIN_S
-    # A hold at the top is measured as part of the in-breath (analysis.breath.Breath).
-    top = breath.inhale_s - (pattern.inhale_s + pattern.hold_in_s) - HOLD_MARGIN_S
-    return max(0.0, bottom, top)
+        limit_s = max(OWN_HOLD_S, OWN_HOLD_BREATH_FACTOR * own_breath_s)
+        return _Hold(breath.pause_s, None, breath.pause_s - limit_s, own_breath_s)
+    period_s = pattern.period_s
+    bottom = _Hold(
+        breath.pause_s,
+        pattern.hold_out_s,
+        breath.pause_s - pattern.hold_out_s - HOLD_MARGIN_S,
+        period_s,
+    )
+    # A hold at the top is measured as part of the in-breath: what it has beyond the pacer's
+    # in-breath is held.
+    top_s = max(0.0, breath.inhale_s - pattern.inhale_s)
+    top = _Hold(top_s, pattern.hold_in_s, top_s - pattern.hold_in_s - HOLD_MARGIN_S, period_s, True)
+    return top if top.excess_s > bottom.excess_s else bottom

@@ -90,7 +90,16 @@ from devices.source import (
     is_given_up,
     source_notes,
 )
-from trainer.coaching.coach import Coach, Feedback, target_ratio
+from trainer.coaching.coach import (
+    CUE_FASTER,
+    CUE_IN_RHYTHM,
+    CUE_ON_PACE,
+    CUE_OWN_GOOD,
+    CUE_SLOWER,
+    Coach,
+    Feedback,
+    target_ratio,
+)
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import StrainKind, StrainMonitor
@@ -191,6 +200,12 @@ tracker restarted 12 times a minute, and no breath was found in a minute (found 
 BELT_CUTOFF_HZ = 1.0
 """Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
+PRAISE_CUES = frozenset({CUE_IN_RHYTHM, CUE_ON_PACE, CUE_OWN_GOOD})
+"""The coach's praise, withheld over breathing the strain monitor finds gasping or held
+(:attr:`trainer.coaching.strain.StrainMonitor.strained_recently`)."""
+HELD_WITHHELD_CUES = PRAISE_CUES | {CUE_FASTER, CUE_SLOWER}
+"""The coach's cues withheld on a held breath (:meth:`trainer.coaching.strain.StrainMonitor.held`):
+praise, and a rate correction, whose rate is the hold's."""
 PACE_MIN_QUALITY = 0.35
 """Least heart-rhythm quality (:class:`analysis.rr_breath.RRBreathEstimate`, before the selector's
 weighting) whose rate the coach scores. Measured on 64 s windows every 5-10 s:
@@ -1246,6 +1261,16 @@ class Pipeline:
             events.append(strain)
             # One voice at a time: the strain cue takes the place of the coach's.
             feedback = replace(feedback, cue=sign.cue)
+        elif (feedback.cue in PRAISE_CUES and self.strain.strained_recently) or (
+            feedback.cue in HELD_WITHHELD_CUES and self.strain.held(breath, pattern)
+        ):
+            # A held breath's rate is the hold's: "A little quicker" answered a person holding
+            # 20 s after each out-breath (review 17 F1); the hold is the strain monitor's to
+            # answer. Nor is breathing that gasps or holds praised: "Lovely long out-breath"
+            # alternated with "No need to hold the breath" (review 17 F13). A ratio or timing
+            # correction stays: an out-breath cut short and then held is what "Lengthen the
+            # out-breath" is for.
+            feedback = replace(feedback, cue=None)
         event = BreathEvent(
             len(self.breaths) + 1,
             breath,
