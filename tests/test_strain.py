@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from breath_shapes import breaths_of as _breaths
 from program_runs import FakeClock, compressed, no_sleep, replay_lines, run_program
 
 from analysis.breath import Breath
@@ -43,20 +44,6 @@ from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.state import SessionState
 
 SLOW = BreathPattern.from_rate(6.0, 2.0)  # 3.33 s in, 6.67 s out
-
-
-def _breaths(shapes: list[tuple[float, float, float]], start_s: float = 100.0) -> list[Breath]:
-    """Breaths of (inhale, exhale, pause) seconds, back to back from ``start_s``."""
-    out = []
-    t = start_s
-    for inhale, exhale, pause in shapes:
-        end = t + inhale + exhale + pause
-        out.append(
-            Breath(t, t + inhale, end, inhale, exhale, pause, exhale / inhale, 1.0,
-                   60.0 / (end - t), "good", end + 0.5)
-        )  # fmt: skip
-        t = end
-    return out
 
 
 def _signs(breaths: list[Breath], pattern: BreathPattern | None) -> list[StrainKind]:

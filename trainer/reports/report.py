@@ -316,6 +316,22 @@ def _legend(ax: Axes, **kwargs: Any) -> None:
         ax.legend(**kwargs)
 
 
+def _legend_above(ax: Axes, y: float) -> None:
+    """A legend in one row of two, growing upwards from data height ``y`` at the panel's left:
+    above the highest score a score panel shows, in the room its y-limit leaves there."""
+    _legend(
+        ax,
+        loc="lower left",
+        bbox_to_anchor=(0.0, y),
+        bbox_transform=ax.get_yaxis_transform(),
+        ncols=2,
+        frameon=False,
+        fontsize=6.5,
+        borderaxespad=0.0,
+        borderpad=0.2,
+    )
+
+
 def _no_data(ax: Axes, text: str) -> None:
     """A note in the middle of an empty panel, on a white box above every line (a target line
     drawn across the middle of the panel would otherwise strike it through)."""
@@ -1401,17 +1417,7 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     # A strap alone's points, of one kind, are named by the title; a long session's band and
     # line are not. Anchored at score 100 and growing upwards, into the band no score reaches.
     if good or long:
-        _legend(
-            ax,
-            loc="lower left",
-            bbox_to_anchor=(0.0, 101.0),
-            bbox_transform=ax.get_yaxis_transform(),
-            ncols=2,
-            frameon=False,
-            fontsize=6.5,
-            borderaxespad=0.0,
-            borderpad=0.2,
-        )
+        _legend_above(ax, 101.0)
     _shade_gaps_and_marks(ax, analysis)
     _time_axis(ax, analysis)
 
@@ -1456,17 +1462,7 @@ def _coherence_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
         # Room above 10 for the legend naming the line and its band, as on the follow panel.
         ax.set_ylim(0, COHERENCE_LONG_TOP)
         ax.set_yticks([0, 5, 10])
-        _legend(
-            ax,
-            loc="lower left",
-            bbox_to_anchor=(0.0, 10.6),
-            bbox_transform=ax.get_yaxis_transform(),
-            ncols=2,
-            frameon=False,
-            fontsize=6.5,
-            borderaxespad=0.0,
-            borderpad=0.2,
-        )
+        _legend_above(ax, 10.6)
     else:
         # A window the beats did not cover has no value: no line across it either.
         t_line, score_line = _broken_at_gaps(
