@@ -413,6 +413,13 @@ def test_a_batch_stopped_keeps_its_rows_sorted_and_starts_no_more_work(
     assert whole[3:] == partial
 
 
+@contextlib.contextmanager
+def _one_thread(scheduler: str | None, jobs: int | None) -> Iterator[Executor]:
+    """A stand-in for ``open_executor``: one thread, so the recordings go in order."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool
+
+
 def test_report_dir_interrupted_says_what_it_kept(
     study: Path,
     tmp_path: Path,
@@ -423,13 +430,7 @@ def test_report_dir_interrupted_says_what_it_kept(
     names = _copy(study, small, 5)
     out = tmp_path / "out"
     monkeypatch.setattr("trainer.reports.batch.analyse_one", _StopAfter(2))
-
-    @contextlib.contextmanager
-    def one_thread(scheduler: str | None, jobs: int | None) -> Iterator[Executor]:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            yield pool
-
-    monkeypatch.setattr("trainer.reports.batch.open_executor", one_thread)
+    monkeypatch.setattr("trainer.reports.batch.open_executor", _one_thread)
     code = run(["report", str(small), "-o", str(out), "--table-only"])
     err = capsys.readouterr().err
     assert code == 128 + signal.SIGTERM and "Traceback" not in err
@@ -475,13 +476,7 @@ def test_report_dir_stops_when_its_output_cannot_be_written(
         return target
 
     monkeypatch.setattr(report_module, "write_report", fills_after_two)
-
-    @contextlib.contextmanager
-    def one_thread(scheduler: str | None, jobs: int | None) -> Iterator[Executor]:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            yield pool
-
-    monkeypatch.setattr("trainer.reports.batch.open_executor", one_thread)
+    monkeypatch.setattr("trainer.reports.batch.open_executor", _one_thread)
     code = run(["report", str(small), "-o", str(out)])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err and "skipped" not in err

@@ -5,10 +5,11 @@ skips unreadable files, and never read forever; a pipe is read once where it can
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -155,15 +156,15 @@ def test_dev_zero_is_refused_at_once(command: str, capsys: pytest.CaptureFixture
     assert "/dev/zero: a device, not a Breathwise recording" in capsys.readouterr().err
 
 
-@pytest.fixture()
-def endless_blanks() -> Iterator[Path]:
-    """A pipe that never ends, of blank lines (``yes "" | breathwise replay /dev/stdin``)."""
+def _fed_pipe(chunks: Iterable[bytes]) -> Iterator[Path]:
+    """A pipe a thread writes ``chunks`` into, as ``/dev/fd/N``, until they end or the reader
+    closes its end; closed and joined after the test."""
     read_end, write_end = os.pipe()
 
     def write() -> None:
         try:
-            while True:
-                os.write(write_end, b"\n" * 65536)
+            for chunk in chunks:
+                os.write(write_end, chunk)
         except OSError:  # the reader closed its end
             pass
         finally:
@@ -177,6 +178,12 @@ def endless_blanks() -> Iterator[Path]:
     # load delays is the kind of thing that closes another test's file of the same number.
     writer.join(timeout=10)
     assert not writer.is_alive()
+
+
+@pytest.fixture()
+def endless_blanks() -> Iterator[Path]:
+    """A pipe that never ends, of blank lines (``yes "" | breathwise replay /dev/stdin``)."""
+    yield from _fed_pipe(itertools.repeat(b"\n" * 65536))
 
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
@@ -212,25 +219,7 @@ def test_a_file_of_blanks_however_long_is_still_called_empty(tmp_path: Path) -> 
 @pytest.fixture()
 def piped(good: Path) -> Iterator[Path]:
     """``good`` given through a pipe, as ``<(cat good.bwr)`` gives it: readable once."""
-    read_end, write_end = os.pipe()
-    data = good.read_bytes()
-
-    def write() -> None:
-        try:
-            os.write(write_end, data)
-        except OSError:
-            pass
-        finally:
-            os.close(write_end)
-
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    yield Path(f"/dev/fd/{read_end}")
-    os.close(read_end)
-    # Its write end closed before the next test opens files: a close left to a thread the
-    # load delays is the kind of thing that closes another test's file of the same number.
-    writer.join(timeout=10)
-    assert not writer.is_alive()
+    yield from _fed_pipe([good.read_bytes()])
 
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
