@@ -41,6 +41,8 @@ REPLAY_DIGESTS = {
     # an eased pace returns only when the breathing is near it (F5); 2026-12-07. The
     # breath-holder joined the references here.
     4: "743d784c23315b30",
+    # Breaths begun while settling into a new pace are not scored (2026-12-07).
+    5: "3124d597f8d7df90",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""

@@ -49,7 +49,7 @@ def test_breaths_settling_into_a_new_pace_neither_cue_nor_fill_the_window() -> N
     coach.pace_changed(30.0, FOUR_EIGHT)
     quick = [coach.assess(make_breath(30.5 + 5.0 * i, 2.0, 3.0), pacer) for i in range(2)]
     assert all(f.cue is None for f in quick)
-    assert all(f.follow_score < 10 for f in quick)  # still scored against the pacer
+    assert not any(f.scored for f in quick)  # the move to the pacer: not held against them
     # Onsets 42, 54, 66 s (on the pacer, the first a period after the change): nothing to
     # correct, and the third completes a window of breaths on the pacer.
     on_pace = breathe(coach, pacer, 3, 4.0, 8.0, start_s=42.0)
@@ -96,6 +96,30 @@ def test_entering_a_paced_step_does_not_tell_someone_on_the_pacer_to_slow_down(
     breath_lines = [line for line in run.lines if line.startswith("breath ")]
     assert len(breath_lines) >= 10
     assert not any(CUE_SLOWER in line for line in run.lines)
+
+
+def test_breaths_before_the_change_and_after_the_settle_are_scored() -> None:
+    coach = Coach()
+    pacer = Pacer(FOUR_EIGHT, start_s=0.0)
+    before = coach.assess(make_breath(26.0, 4.0, 8.0), pacer)
+    coach.pace_changed(30.0, BreathPattern(5.0, 10.0))
+    pacer.set_pattern(BreathPattern(5.0, 10.0), 30.0)
+    settling = coach.assess(make_breath(31.0, 5.0, 10.0), pacer)
+    settled = coach.assess(make_breath(45.0, 5.0, 10.0), pacer)
+    assert before.scored and settled.scored and not settling.scored
+
+
+def test_a_follower_loses_no_follow_score_to_the_breaths_entering_a_pace(
+    tmp_path: Path,
+) -> None:
+    # Deep breathing 4-8 enters its pacer at 30 s: the two breaths this simulated person takes
+    # while moving onto it scored 0 each and took the session's mean follow from 88 to 82.
+    user_dir = tmp_path / "programs"
+    user_dir.mkdir()
+    program = load_catalog(user_dir).get("deep-breathing-4-8")
+    run = run_program(tmp_path / "rec", program, person=PersonModel(seed=1), duration_s=120.0)
+    scored = [line for line in run.lines if line.startswith("breath ") and "follow   -" not in line]
+    assert scored and not any("follow   0 " in line for line in scored)
 
 
 # -- F8: nothing from the previous step once a step asks nothing -----------------------------

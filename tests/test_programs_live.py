@@ -570,9 +570,12 @@ def test_a_breathe_naturally_step_asks_nothing_and_a_step_judges_its_own_breaths
     after = [e for e in breaths if e.breath.inhale_onset_s >= paced_from]
     assert before and after
     assert all(e.free and not e.scored and e.feedback.cue is None for e in before)
-    assert all(e.scored for e in after)
+    # Those begun in the pacer's first period (12 s) are the move onto it: not scored.
+    settled = [e for e in after if e.breath.inhale_onset_s >= paced_from + 12.0]
+    assert settled and all(e.scored for e in settled)
+    assert not any(e.scored for e in after if e not in settled)
     # The summary's follow score counts the paced breaths only.
-    scores = [e.feedback.follow_score for e in after if e.breath.quality != "artifact"]
+    scores = [e.feedback.follow_score for e in settled if e.breath.quality != "artifact"]
     assert done.result.summary["mean_follow_score"] == pytest.approx(
         sum(scores) / len(scores), abs=0.01
     )

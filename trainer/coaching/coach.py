@@ -23,10 +23,14 @@ a run of such breaths is neither praised nor corrected.
 
 After a change of pace (:meth:`Coach.pace_changed`) the coach settles as the strain monitor does
 (:meth:`trainer.coaching.strain.StrainMonitor.pace_changed`): breaths begun within one period of
-the new pace (:data:`~trainer.coaching.strain.OWN_SETTLE_S` without a pacer) are scored but
-neither cue nor enter the window. They are the move from one pace to the next: on entering a
-paced step the two breaths still taken at the person's own rhythm made the window's median,
-and "Slow down a little" came on the first breath taken on the pacer (review 17 F2). A breath
+the new pace (:data:`~trainer.coaching.strain.OWN_SETTLE_S` without a pacer) neither cue nor
+enter the window. They are the move from one pace to the next: on entering a paced step the two
+breaths still taken at the person's own rhythm made the window's median, and "Slow down a
+little" came on the first breath taken on the pacer (review 17 F2). Nor are those begun after
+the change on a pacer scored: the person cannot match a pace they have only just been shown,
+and each such breath counted about 0 in the session's follow score (a simulated person who
+followed every step: back-release 76 → 82, deep breathing 4-8 82 → 88, whose two breaths
+on entering the 4-8 pace had scored 0). A breath
 begun before the change, judged against what was asked when it began, never cues either: its
 correction would arrive after a step that asks nothing (review 17 F8).
 
@@ -334,6 +338,7 @@ class Coach:
         "_min_interval_s",
         "_mode",
         "_pattern",
+        "_settle_from_s",
         "_window",
     )
 
@@ -357,6 +362,7 @@ class Coach:
         self._given: dict[_Problem, float] = {}
         self._backoff: dict[_Problem, float] = {}
         self._judge_from_s = -math.inf
+        self._settle_from_s = -math.inf
         self._pattern: BreathPattern | None = None
 
     def reset(self) -> None:
@@ -369,6 +375,7 @@ class Coach:
         self._given.clear()
         self._backoff.clear()
         self._judge_from_s = -math.inf
+        self._settle_from_s = -math.inf
         self._pattern = None
 
     def pace_changed(self, t_s: float, pattern: BreathPattern | None) -> None:
@@ -377,7 +384,8 @@ class Coach:
 
         The window and the active problems are forgotten, and breaths begun before
         ``t_s`` plus one period of ``pattern`` (:data:`~trainer.coaching.strain.OWN_SETTLE_S`
-        without one) neither cue nor enter the window (module notes). The same pattern set
+        without one) neither cue nor enter the window; with a pacer, those begun after
+        ``t_s`` are not scored either (module notes). The same pattern set
         again changes nothing. How often each correction has been repeated is kept: a new
         pace does not make an unanswered correction new.
 
@@ -394,6 +402,7 @@ class Coach:
         self._window.clear()
         self._active.clear()
         settle_s = pattern.period_s if pattern is not None else OWN_SETTLE_S
+        self._settle_from_s = t_s
         self._judge_from_s = t_s + settle_s
 
     def assess(
@@ -427,10 +436,10 @@ class Coach:
         Returns
         -------
         Feedback
-            The breath's errors, its follow score and maybe a cue. Paused breaths, and breaths
-            begun before a change of pace had settled (:meth:`pace_changed`), are scored
-            but never cue and do not enter the window. A breath
-            whose ratio was not measured is not scored (module notes).
+            The breath's errors, its follow score and maybe a cue. Paused breaths are scored
+            but never cue and do not enter the window. Breaths begun after a change of pace
+            and before it settled (:meth:`pace_changed`), and a breath whose ratio was not
+            measured, are not scored (module notes).
         """
         self._set_mode(_Mode.PACED)
         onset = breath.inhale_onset_s
@@ -440,7 +449,7 @@ class Coach:
         rate_error = breath.rate_bpm - pattern.rate_bpm
         ratio_target = target_ratio(pattern)
         lag = self._phase_lag_s(pacer, onset, period)
-        if not ratio_measured(breath.ratio):
+        if not ratio_measured(breath.ratio) or self._settle_from_s <= onset < self._judge_from_s:
             return _unscored(rate_error, lag)
         ratio_error = breath.ratio - ratio_target
         floor_margin = math.nan
