@@ -59,7 +59,8 @@ class TimeDomain:
         NN intervals the metrics use: the values marked original (``valid``), all of them
         without a mask.
     n_diffs : int
-        Successive differences used (between adjacent original intervals only).
+        Successive differences used (between adjacent original intervals only, and only
+        where ``joined``).
     mean_nn_ms, sdnn_ms, rmssd_ms, sdsd_ms : float or None
         In milliseconds (definitions in the module docstring).
     mean_hr_bpm : float or None
@@ -93,6 +94,7 @@ def time_domain(
     nn_ms: ArrayLike,
     *,
     valid: ArrayLike | None = None,
+    joined: ArrayLike | None = None,
     convention: Convention = "task_force",
 ) -> TimeDomain:
     """Time-domain HRV metrics of an NN series.
@@ -104,6 +106,11 @@ def time_domain(
     valid : array_like of bool, optional
         Which values are original NN intervals; the others are left out, and a successive
         difference is used only when both of its intervals are valid and adjacent.
+    joined : array_like of bool, optional
+        One fewer than ``nn_ms``: whether each interval follows the one before it directly, so
+        their difference is a successive difference (``False`` across a hole in the beats, a
+        lost contact or link). The intervals either side of a hole still count, as they were
+        measured; only the difference across it is left out (Task Force 1996). Default: all.
     convention : {"task_force", "pyhrv"}
         Variance and HR conventions (module docstring).
 
@@ -124,13 +131,21 @@ def time_domain(
     >>> td = time_domain([800.0, 810.0, 790.0, 850.0, 800.0])
     >>> td.n_original_nn, td.mean_nn_ms, round(td.rmssd_ms, 1), td.nn50, round(td.mean_hr_bpm, 1)
     (5, 810.0, 40.6, 1, 74.1)
+    >>> across = time_domain([800.0, 810.0, 790.0, 850.0, 800.0], joined=[True, True, False, True])
+    >>> across.n_original_nn, across.n_diffs, round(across.rmssd_ms, 1)
+    (5, 3, 31.6)
     """
-    result = _time_domain(nn_ms, valid, convention)
+    result = _time_domain(nn_ms, valid, convention, joined)
     check_rr_units(np.asarray(nn_ms, dtype=np.float64), "nn_ms", unit_only=True)
     return result
 
 
-def _time_domain(nn_ms: ArrayLike, valid: ArrayLike | None, convention: Convention) -> TimeDomain:
+def _time_domain(
+    nn_ms: ArrayLike,
+    valid: ArrayLike | None,
+    convention: Convention,
+    joined: ArrayLike | None = None,
+) -> TimeDomain:
     """:func:`time_domain` without the check of the median's unit, for a window of a stream
     (:class:`RollingTimeDomain`), whose few beats may all be artifacts."""
     nn = np.asarray(nn_ms, dtype=np.float64)
@@ -144,8 +159,13 @@ def _time_domain(nn_ms: ArrayLike, valid: ArrayLike | None, convention: Conventi
     if ok.shape != nn.shape:
         raise ValueError("valid must have the same length as nn_ms")
 
-    values = nn[ok]
     pair = ok[1:] & ok[:-1]
+    if joined is not None:
+        follows = np.asarray(joined, dtype=bool)
+        if follows.shape != (max(nn.size - 1, 0),):
+            raise ValueError("joined must be one shorter than nn_ms")
+        pair &= follows
+    values = nn[ok]
     d = np.diff(nn)[pair]
     n, m = values.size, d.size
 
@@ -169,9 +189,18 @@ def _time_domain(nn_ms: ArrayLike, valid: ArrayLike | None, convention: Conventi
         "mean_hr": "mean(60000/NN)" if convention == "pyhrv" else "60000/mean(NN)",
         "pnn50_threshold_ms": 50.0,
         "pnn50": "100 * NN50 / differences used (N-1, as pyhrv; Task Force: N)",
-        "differences": "adjacent valid intervals only" if valid is not None else "all",
+        "differences": _differences_used(valid is not None, joined is not None),
     }
     return TimeDomain(n, m, mean_nn, sdnn, rmssd, sdsd, mean_hr, nn50, pnn50, settings)
+
+
+def _differences_used(masked: bool, joined: bool) -> str:
+    """The ``differences`` setting: which successive differences the statistics take."""
+    if masked and joined:
+        return "adjacent valid intervals only, none across a hole"
+    if joined:
+        return "all but across a hole"
+    return "adjacent valid intervals only" if masked else "all"
 
 
 @dataclass

@@ -761,9 +761,6 @@ def _pacer_curve(
 # ------------------------------------------------------------------------------ heart metrics
 PEAK_BAND_HZ = (0.04, 0.26)
 """Where the spectral peak is reported (Hz): the resonance range, as for coherence."""
-_DISCONTINUITY_S = 0.5
-"""A beat further than this from where the NN interval puts it follows a gap: no successive
-difference is taken across it."""
 
 
 def mean_hr_bpm(nn_t_s: FloatArray, nn_ms: FloatArray, t0_s: float, t1_s: float) -> float | None:
@@ -852,7 +849,8 @@ def heart_metrics(
     steps = ProgressSteps(progress)
     settings = {
         "artifacts": "Lipponen & Tarvainen 2019 (alpha 5.2, c1 0.13, c2 0.17, 91/11 beats)",
-        "time domain": "Task Force 1996, SDNN ddof=1, original NN only, no difference across a gap",
+        "time domain": "Task Force 1996, SDNN ddof=1, original NN only, no difference across "
+        f"a hole over {MAX_GAP_S:g} s",
         "spectrum": "Welch: NN resampled 4 Hz cubic, 256 s Hann segments, >= 50 % overlap "
         f"reaching the end, linear detrend, longest run of beats with no {MAX_GAP_S:g} s gap",
         "coherence": "McCraty 2006: latest 64 s every 5 s, 2 Hz cubic, 0.030 Hz peak window "
@@ -895,10 +893,12 @@ def heart_metrics(
         else None
     )
     # Interpolated, merged and split values are left out of the time-domain statistics, and no
-    # successive difference is taken across a link gap (Task Force 1996 NN statistics).
-    valid = ~correction.nn_corrected
-    valid[1:] &= np.abs(np.diff(nn_t) - nn[1:] / 1000.0) < _DISCONTINUITY_S
-    td = time_domain(nn, valid=valid)
+    # successive difference is taken across a hole in the beats (Task Force 1996 NN
+    # statistics): one longer than the spectrum bridges, as `breathwise hrv` on an export
+    # reads it (docs/hrv-output.md). Beats a little off the time their interval puts them at
+    # are no hole: a late notification carrying two intervals moves one back by half a second,
+    # and a rule of 0.5 s left that measured interval out of the mean and SDNN (review 21 F1).
+    td = time_domain(nn, valid=~correction.nn_corrected, joined=np.diff(nn_t) <= MAX_GAP_S)
     stretch = gap_free_frequency_domain(nn, nn_t)
     lf, hf, lf_hf, peak = _spectrum(stretch)
     # Without breaths, reading them from the heart rhythm costs about four times the
