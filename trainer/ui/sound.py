@@ -506,7 +506,8 @@ def _sounddevice_output() -> Any:
         Not installed (``missing``), PortAudio not loadable, or no output device.
     """
     try:
-        import sounddevice  # type: ignore[import-not-found, unused-ignore]
+        # Not installed: import-not-found; installed, it ships no types: import-untyped.
+        import sounddevice  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:
         raise AudioUnavailable("the sounddevice package is not installed", missing=True) from None
     except OSError as exc:  # the package is there but the PortAudio library is not
