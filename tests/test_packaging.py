@@ -74,8 +74,11 @@ def test_the_licence_is_an_spdx_expression_with_its_file() -> None:
     the PEP 639 form needs setuptools 77."""
     project = _project()
     assert project["project"]["license"] == "MIT"  # type: ignore[index]
-    assert project["project"]["license-files"] == ["LICENSE"]  # type: ignore[index]
-    assert (REPO / "LICENSE").is_file()
+    files = project["project"]["license-files"]  # type: ignore[index]
+    assert files[0] == "LICENSE"
+    # The sample recording's data is NeuroKit2's, under its own copyright (review 19 F5).
+    assert "recordings/LICENSE_NeuroKit_MIT.txt" in files
+    assert all((REPO / f).is_file() for f in files)
     (setuptools,) = [
         r
         for r in project["build-system"]["requires"]  # type: ignore[index]
