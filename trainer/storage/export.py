@@ -122,6 +122,15 @@ STREAM_CSVS = ("belt", "beats", "breaths", "pacer", "events")
 :data:`SESSION_CSV`."""
 SESSION_CSV = "session"
 """Name part of the CSV that says which session the others are from (``<stem>.session.csv``)."""
+EXPORT_FORMAT = "breathwise-export"
+"""The ``format`` row of ``<stem>.session.csv``: the files are a Breathwise CSV export."""
+EXPORT_FORMAT_VERSION = 1
+"""The ``format_version`` row of ``<stem>.session.csv``: the layout of the export's files
+(docs/export-formats.md, "Versions"). Adding a file, a column or a ``session.csv`` row keeps
+it; removing or renaming one, or changing a column's meaning or unit, raises it, and a reader
+refuses a version above its own (as the recording's ``version``,
+:data:`trainer.storage.recording.FORMAT_VERSION`). An export without the row (written before
+December 2026) has version 1's layout, less the row."""
 EXPORTED_SESSION = "exported_session"
 """Header setting of a recording imported from a Breathwise export: the original session's
 history key (:attr:`trainer.reports.session_analysis.SessionAnalysis.session_key`)."""
@@ -398,7 +407,8 @@ def export_csv(
 
 
 def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str, str]:
-    """What ``<stem>.session.csv`` holds, field -> value: the start (``start``, local ISO 8601
+    """What ``<stem>.session.csv`` holds, field -> value: ``format`` and ``format_version``
+    (:data:`EXPORT_FORMAT`, :data:`EXPORT_FORMAT_VERSION`), the start (``start``, local ISO 8601
     with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
     (``sim`` for the simulated person), ``session_key`` (the history's identity of the
     session, :attr:`SessionAnalysis.session_key`), the ``recording`` file name, and which
@@ -417,7 +427,8 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
     key = exported_session_of(analysis.settings) or analysis.session_key
     start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
     return {
-        "format": "breathwise-export",
+        "format": EXPORT_FORMAT,
+        "format_version": str(EXPORT_FORMAT_VERSION),
         "recording": printable_name(recording.path),
         "start": start.isoformat(timespec="milliseconds"),
         "start_wall_ns": str(analysis.start_wall_ns),
