@@ -798,7 +798,13 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     # Which analysis made the file's annotations and heart-rate channel (today's), at its
     # start: the header's recording field holds the recording's software, and EDFlib keeps
     # 40 characters of it and the device's name together, too few for both.
-    annotations = [(0.0, 0.0, edf_analysis_annotation()), *annotations]
+    # How the session ended, as session.csv's ``ended`` says it: the EDF of a killed
+    # session looked whole (found in review).
+    annotations = [
+        (0.0, 0.0, edf_analysis_annotation()),
+        (0.0, 0.0, edf_ended_annotation(analysis.ended)),
+        *annotations,
+    ]
     # EDFlib stores one annotation per annotation signal per record: give it room for all.
     per_record = math.ceil(len(annotations) / n_records) + 1
     if per_record > 64:
@@ -829,6 +835,14 @@ def edf_analysis_annotation() -> str:
     (:data:`trainer.ANALYSIS_REVISION`, :data:`trainer.SOFTWARE`); within EDFlib's 40
     characters."""
     return f"analysis revision {ANALYSIS_REVISION}, {SOFTWARE}"
+
+
+def edf_ended_annotation(ended: str) -> str:
+    """The annotation at an EDF+ export's start saying how the session ended: ``ended: X``,
+    ``X`` as ``<stem>.session.csv``'s ``ended`` row (:attr:`SessionAnalysis.ended`):
+    ``recording cut short`` or ``still being recorded`` for a file of part of a session;
+    EDFlib keeps its first 40 characters."""
+    return f"ended: {ended}"
 
 
 def _write_edf(
