@@ -17,10 +17,10 @@ lines, replay, the summary, the history and the report have them; ``counted`` ma
 session's median rate and mean ratio are of: :func:`breath_rows`), ``<stem>.pacer.csv``
 (phase starts), ``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
 ``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
-``<stem>.session.csv`` (``field,value`` rows: the start as local time with its UTC offset and
-as Unix ns, what measured it, the history's key of the session, and which Breathwise and which
-analysis revision recorded the session and produced the export's breaths and beats). The
-``t_s`` of the other files
+``<stem>.session.csv`` (``field,value`` rows: the format and its version, the start as local
+time with its UTC offset and as Unix ns, what measured it, the history's key of the session,
+and which Breathwise and which analysis revision recorded the session and produced the export's
+breaths and beats). Every column: docs/export-formats.md. The ``t_s`` of the other files
 count from that start; ``breathwise import <stem>.beats.csv`` reads it from beside the file, so
 a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
 history keeps one row for the two, the original's (found in review: it came back as a second
@@ -31,18 +31,18 @@ another session stays beside this one's ``session.csv``.
 
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
-fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at
-4 Hz between neighbouring beats; "no data" before the first beat, after the last and where
-beats are missing, i.e. two beats more than twice their NN interval apart) and, when present,
-``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and
-program step, and one at the file's start naming the analysis that produced them
-(:func:`edf_analysis_annotation`). Samples are stored as 16-bit integers over each
-signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
-value: where a signal has no data (a gap, before the first sample) it holds the signal's
-physical minimum and a ``no data <signal>`` annotation covers the stretch, for every signal
-(``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``); the physical minimum is then put
-below every real sample of the signal (0 bpm for the heart rate), so the fill is never a
-value the session measured.
+fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at 4 Hz
+between neighbouring beats; "no data" before the first beat, after the last and where beats are
+missing, i.e. two beats more than twice their NN interval apart) and, when present, ``ECG`` and
+``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and program
+step, and two at the file's start: the analysis that produced them
+(:func:`edf_analysis_annotation`) and how the session ended (:func:`edf_ended_annotation`).
+Samples are stored as 16-bit integers over each signal's physical range, so they read back
+within ``(max - min) / 65535``. EDF has no "missing" value: where a signal has no data (a gap,
+before the first sample) it holds the signal's physical minimum and a ``no data <signal>``
+annotation covers the stretch, for every signal (``belt``, ``pacer``, ``heart rate``, ``ECG``,
+``ACC``); the physical minimum is then put below every real sample of the signal (0 bpm for the
+heart rate), so the fill is never a value the session measured.
 
 EDF holds a fixed number of samples per record, so each waveform (belt, pacer, ECG, ACC) is
 resampled onto that grid (``round(fs)`` samples per second, slot ``k`` at ``k / fs`` s) by
