@@ -776,3 +776,22 @@ def test_an_output_that_is_the_recording_read_is_refused(
             "replace it — choose another name for -o\n"
         )
     assert recording.read_bytes() == before
+
+
+def test_the_edf_of_a_session_cut_short_says_so_at_its_start(
+    session: tuple[Path, SessionAnalysis], tmp_path: Path
+) -> None:
+    """Found in review: the EDF of a killed session held nothing saying it was part of one,
+    where the CSV export's ``session.csv`` says ``ended,recording cut short``. Now an
+    annotation at 0 s gives the same ``ended`` for every export."""
+    path, _ = session
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert '"k":"end"' in lines[-1]
+    killed = tmp_path / "killed.bwr"
+    killed.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    for source, ended in ((path, "completed"), (killed, "recording cut short")):
+        out = export_recording(source, "edf", tmp_path / f"{source.stem}.edf")[0]
+        with pyedflib.EdfReader(str(out)) as reader:
+            onsets, _, texts = reader.readAnnotations()
+        notes = [(o, t) for o, t in zip(onsets, texts, strict=True) if t.startswith("ended:")]
+        assert notes == [(0.0, f"ended: {ended}")]

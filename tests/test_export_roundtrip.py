@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -490,3 +491,49 @@ def test_an_older_export_without_its_sidecar_asks_for_its_start(
     # Given its start, it is imported as the person says.
     start = ["--start", "2026-03-01T07:30", "--no-history"]
     assert run(["import", str(beats), "-o", str(tmp_path / "back.bwr"), *start]) == 0
+
+
+def _set_sidecar_version(folder: Path, version: str | None) -> None:
+    """Rewrite the sidecar's ``format_version`` row as ``version``; None removes the row, as
+    an export written before the row has it."""
+    sidecar = folder / f"{PLAIN}.session.csv"
+    lines = [
+        line for line in sidecar.read_text().splitlines() if not line.startswith("format_version,")
+    ]
+    if version is not None:
+        lines.insert(2, f"format_version,{version}")
+    sidecar.write_text("\n".join(lines) + "\n")
+
+
+def test_the_sidecar_names_its_format_version_and_older_exports_still_import(
+    exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: the export carried no format version, so a reader could not tell a
+    layout it does not know. ``session.csv`` now has ``format_version,1`` right after
+    ``format``; an export without the row (written before it) imports as before, a newer
+    version or one that is no number is refused in one line, as a newer recording is."""
+    _, folder = _copy(exported, tmp_path)
+    sidecar = folder / f"{PLAIN}.session.csv"
+    assert sidecar.read_text().splitlines()[1:3] == [
+        "format,breathwise-export",
+        "format_version,1",
+    ]
+    beats = folder / f"{PLAIN}.beats.csv"
+    with_row = read_export_session(beats)
+    assert with_row is not None and with_row.start_wall_ns == WALL_NS
+    _set_sidecar_version(folder, None)
+    assert read_export_session(beats) == with_row
+    assert run(["import", str(beats), "-o", str(tmp_path / "old.bwr"), "--no-history"]) == 0
+    assert analyse_recording(tmp_path / "old.bwr").start_wall_ns == WALL_NS
+    capsys.readouterr()
+    for version, problem in (
+        ("2", "format version 2, newer than this Breathwise reads (1)"),
+        ("1.5", "format_version '1.5' is not a whole number"),
+    ):
+        _set_sidecar_version(folder, version)
+        with pytest.raises(ImportFileError, match=re.escape(problem)):
+            read_export_session(beats)
+        assert run(["import", str(beats), "-o", str(tmp_path / "new.bwr")]) == 1
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and problem in err
+        assert not (tmp_path / "new.bwr").exists()

@@ -41,8 +41,10 @@ def export(
     printed (replay prints them again); the column counted marks those the session's median
     rate and mean ratio are of, so their median is the one in the summary and the history.
     EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
-    beat, breath, pacer phase, gap and mark as an annotation. A file that already exists is
-    not replaced unless --force is given.
+    beat, breath, pacer phase, gap and mark as an annotation, and how the session ended; its
+    time 0 is the start's whole second, so its times are the CSV's t_s plus the start's
+    fraction of a second. Every file's columns, units and meaning: docs/export-formats.md in
+    the source repository. A file that already exists is not replaced unless --force is given.
 
     Example: breathwise export session.bwr --format edf -o session.edf
     """

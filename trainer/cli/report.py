@@ -138,8 +138,9 @@ def report(
     rate and exhale:inhale ratio, heart rate and RSA, follow score, coherence and the HRV
     summary. For a directory, every recording in it and in its subfolders, at any depth, is
     analysed in parallel (one report each plus summary.csv, whose file column names each
-    recording from DIR: 2026-10/session-....bwr; the reports of a subfolder's recordings go
-    in a subfolder of that name); a file that cannot be read is reported and skipped. Reports and
+    recording from DIR: 2026-10/session-....bwr; its columns: docs/export-formats.md in the
+    source repository; the reports of a subfolder's recordings go in a subfolder of that
+    name); a file that cannot be read is reported and skipped. Reports and
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
     Stopped before its end (Ctrl+C, SIGTERM, or a report it cannot write: a full disk), a

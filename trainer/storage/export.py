@@ -17,10 +17,10 @@ lines, replay, the summary, the history and the report have them; ``counted`` ma
 session's median rate and mean ratio are of: :func:`breath_rows`), ``<stem>.pacer.csv``
 (phase starts), ``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
 ``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
-``<stem>.session.csv`` (``field,value`` rows: the start as local time with its UTC offset and
-as Unix ns, what measured it, the history's key of the session, and which Breathwise and which
-analysis revision recorded the session and produced the export's breaths and beats). The
-``t_s`` of the other files
+``<stem>.session.csv`` (``field,value`` rows: the format and its version, the start as local
+time with its UTC offset and as Unix ns, what measured it, the history's key of the session,
+and which Breathwise and which analysis revision recorded the session and produced the export's
+breaths and beats). Every column: docs/export-formats.md. The ``t_s`` of the other files
 count from that start; ``breathwise import <stem>.beats.csv`` reads it from beside the file, so
 a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
 history keeps one row for the two, the original's (found in review: it came back as a second
@@ -31,18 +31,18 @@ another session stays beside this one's ``session.csv``.
 
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
 pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
-fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at
-4 Hz between neighbouring beats; "no data" before the first beat, after the last and where
-beats are missing, i.e. two beats more than twice their NN interval apart) and, when present,
-``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and
-program step, and one at the file's start naming the analysis that produced them
-(:func:`edf_analysis_annotation`). Samples are stored as 16-bit integers over each
-signal's physical range, so they read back within ``(max - min) / 65535``. EDF has no "missing"
-value: where a signal has no data (a gap, before the first sample) it holds the signal's
-physical minimum and a ``no data <signal>`` annotation covers the stretch, for every signal
-(``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``); the physical minimum is then put
-below every real sample of the signal (0 bpm for the heart rate), so the fill is never a
-value the session measured.
+fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at 4 Hz
+between neighbouring beats; "no data" before the first beat, after the last and where beats are
+missing, i.e. two beats more than twice their NN interval apart) and, when present, ``ECG`` and
+``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and program
+step, and two at the file's start: the analysis that produced them
+(:func:`edf_analysis_annotation`) and how the session ended (:func:`edf_ended_annotation`).
+Samples are stored as 16-bit integers over each signal's physical range, so they read back
+within ``(max - min) / 65535``. EDF has no "missing" value: where a signal has no data (a gap,
+before the first sample) it holds the signal's physical minimum and a ``no data <signal>``
+annotation covers the stretch, for every signal (``belt``, ``pacer``, ``heart rate``, ``ECG``,
+``ACC``); the physical minimum is then put below every real sample of the signal (0 bpm for the
+heart rate), so the fill is never a value the session measured.
 
 EDF holds a fixed number of samples per record, so each waveform (belt, pacer, ECG, ACC) is
 resampled onto that grid (``round(fs)`` samples per second, slot ``k`` at ``k / fs`` s) by
@@ -122,6 +122,15 @@ STREAM_CSVS = ("belt", "beats", "breaths", "pacer", "events")
 :data:`SESSION_CSV`."""
 SESSION_CSV = "session"
 """Name part of the CSV that says which session the others are from (``<stem>.session.csv``)."""
+EXPORT_FORMAT = "breathwise-export"
+"""The ``format`` row of ``<stem>.session.csv``: the files are a Breathwise CSV export."""
+EXPORT_FORMAT_VERSION = 1
+"""The ``format_version`` row of ``<stem>.session.csv``: the layout of the export's files
+(docs/export-formats.md, "Versions"). Adding a file, a column or a ``session.csv`` row keeps
+it; removing or renaming one, or changing a column's meaning or unit, raises it, and a reader
+refuses a version above its own (as the recording's ``version``,
+:data:`trainer.storage.recording.FORMAT_VERSION`). An export without the row (written before
+December 2026) has version 1's layout, less the row."""
 EXPORTED_SESSION = "exported_session"
 """Header setting of a recording imported from a Breathwise export: the original session's
 history key (:attr:`trainer.reports.session_analysis.SessionAnalysis.session_key`)."""
@@ -398,7 +407,8 @@ def export_csv(
 
 
 def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str, str]:
-    """What ``<stem>.session.csv`` holds, field -> value: the start (``start``, local ISO 8601
+    """What ``<stem>.session.csv`` holds, field -> value: ``format`` and ``format_version``
+    (:data:`EXPORT_FORMAT`, :data:`EXPORT_FORMAT_VERSION`), the start (``start``, local ISO 8601
     with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
     (``sim`` for the simulated person), ``session_key`` (the history's identity of the
     session, :attr:`SessionAnalysis.session_key`), the ``recording`` file name, and which
@@ -417,7 +427,8 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
     key = exported_session_of(analysis.settings) or analysis.session_key
     start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
     return {
-        "format": "breathwise-export",
+        "format": EXPORT_FORMAT,
+        "format_version": str(EXPORT_FORMAT_VERSION),
         "recording": printable_name(recording.path),
         "start": start.isoformat(timespec="milliseconds"),
         "start_wall_ns": str(analysis.start_wall_ns),
@@ -787,7 +798,13 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     # Which analysis made the file's annotations and heart-rate channel (today's), at its
     # start: the header's recording field holds the recording's software, and EDFlib keeps
     # 40 characters of it and the device's name together, too few for both.
-    annotations = [(0.0, 0.0, edf_analysis_annotation()), *annotations]
+    # How the session ended, as session.csv's ``ended`` says it: the EDF of a killed
+    # session looked whole (found in review).
+    annotations = [
+        (0.0, 0.0, edf_analysis_annotation()),
+        (0.0, 0.0, edf_ended_annotation(analysis.ended)),
+        *annotations,
+    ]
     # EDFlib stores one annotation per annotation signal per record: give it room for all.
     per_record = math.ceil(len(annotations) / n_records) + 1
     if per_record > 64:
@@ -818,6 +835,14 @@ def edf_analysis_annotation() -> str:
     (:data:`trainer.ANALYSIS_REVISION`, :data:`trainer.SOFTWARE`); within EDFlib's 40
     characters."""
     return f"analysis revision {ANALYSIS_REVISION}, {SOFTWARE}"
+
+
+def edf_ended_annotation(ended: str) -> str:
+    """The annotation at an EDF+ export's start saying how the session ended: ``ended: X``,
+    ``X`` as ``<stem>.session.csv``'s ``ended`` row (:attr:`SessionAnalysis.ended`):
+    ``recording cut short`` or ``still being recorded`` for a file of part of a session;
+    EDFlib keeps its first 40 characters."""
+    return f"ended: {ended}"
 
 
 def _write_edf(

@@ -136,6 +136,8 @@ from trainer.session.sensor_label import source_mark
 from trainer.storage.decimal_comma import decimal_comma_hint, decimal_points
 from trainer.storage.export import (
     BEATS_COLUMNS,
+    EXPORT_FORMAT,
+    EXPORT_FORMAT_VERSION,
     EXPORTED_SESSION,
     SESSION_CSV,
     STREAM_CSVS,
@@ -1749,8 +1751,9 @@ def read_export_session(path: Path) -> ExportedSession | None:
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
         problem = getattr(exc, "strerror", None) or str(exc)
         raise _sidecar_error(sidecar, path, f"cannot be read ({short_quote(problem)})") from None
-    if fields.get("format") != "breathwise-export":
-        raise _sidecar_error(sidecar, path, "has no 'format,breathwise-export' row")
+    if fields.get("format") != EXPORT_FORMAT:
+        raise _sidecar_error(sidecar, path, f"has no 'format,{EXPORT_FORMAT}' row")
+    _check_export_version(fields.get("format_version"), sidecar, path)
     text = fields.get("start_wall_ns")
     if text is None or not re.fullmatch(r"[+-]?\d+", text.strip()):
         got = "no start_wall_ns row" if text is None else f"start_wall_ns {short_quote(text)}"
@@ -1764,6 +1767,32 @@ def read_export_session(path: Path) -> ExportedSession | None:
         fields.get("recording", ""),
         stream.lower(),
     )
+
+
+def _check_export_version(text: str | None, sidecar: Path, path: Path) -> None:
+    """Refuse an export whose ``format_version`` row is no whole number or is newer than
+    :data:`trainer.storage.export.EXPORT_FORMAT_VERSION`: its columns may mean other things
+    (docs/export-formats.md, "Versions"). No row at all is an export written before the row
+    was (December 2026), of version 1's layout.
+
+    Raises
+    ------
+    ImportFileError
+        The version is not a whole number, or is above this Breathwise's.
+    """
+    if text is None:
+        return
+    if not re.fullmatch(r"\d+", text.strip()):
+        raise _sidecar_error(
+            sidecar, path, f"format_version {short_quote(text)} is not a whole number"
+        )
+    version = int(text)
+    if version > EXPORT_FORMAT_VERSION:
+        raise ImportFileError(
+            f"{sidecar}: a Breathwise export of format version {version}, newer than this "
+            f"Breathwise reads ({EXPORT_FORMAT_VERSION})",
+            f"update Breathwise, or pass --start to import {path.name} as a session of its own",
+        )
 
 
 def _sidecar_error(sidecar: Path, path: Path, problem: str) -> ImportFileError:
