@@ -56,12 +56,14 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
     names its recording (the file name, or with ``full_paths`` the whole path), with
     :data:`GONE` after it when the file is no longer there; a session whose heart numbers are
     unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, and one whose strap sent no RR
-    intervals :data:`NO_RR` in its place, each explained in a last line.
+    intervals :data:`NO_RR` in its place, each explained in a last line. Starts are in the time
+    zone of the machine listing them (``TZ``; a recording keeps none), as the first column's
+    name says.
     """
     # As wide as the longest program name shown (they are ids people type: never cut them).
     w = max([len("program"), *(len(row.program) for row in rows)])
     head = (
-        f"{'date':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
+        f"{'local time':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
         f"{'follow':>6} {'HR0':>5} {'RMSSD':>6}  {'RSA':>5} {'coh':>5}  recording"
     )
     lines = [head]
