@@ -135,21 +135,21 @@ def pipe_words(path: Path) -> str:
     return "standard input" if str(path) == STDIN else "a pipe"
 
 
-def _stdin_binary() -> BinaryIO:
+def _stdin_binary(error: type[UserError]) -> BinaryIO:
     """Standard input's bytes (``sys.stdin``, so that what replaced it, as a test's runner
-    does, is read), or a UserError when it is closed."""
+    does, is read), or ``error`` when it is closed."""
     stdin = sys.stdin
     if stdin is None:  # started with stdin closed (`<&-`)
-        raise UserError(f"{STDIN}: standard input is closed")
+        raise error(f"{STDIN}: standard input is closed")
     buffer = getattr(stdin, "buffer", None)
     return cast("BinaryIO", stdin if buffer is None else buffer)
 
 
-def _stream_identity(path: Path) -> object:
+def _stream_identity(path: Path, error: type[UserError]) -> object:
     """What tells this pipe from another of the same name: standard input's object, or a
     pipe's device and inode (a pipe's inode is its own while it is open)."""
     if str(path) == STDIN:
-        return _stdin_binary()
+        return _stdin_binary(error)
     info = path.stat()
     return (info.st_dev, info.st_ino)
 
@@ -178,7 +178,7 @@ def stream_bytes(path: Path, *, error: type[UserError] = UserError) -> bytes:
     """
     key = str(path)
     try:
-        identity = _stream_identity(path)
+        identity = _stream_identity(path, error)
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
     known = _streams.get(key)
@@ -186,7 +186,7 @@ def stream_bytes(path: Path, *, error: type[UserError] = UserError) -> bytes:
         return known[1]
     try:
         if key == STDIN:
-            fh = _stdin_binary()
+            fh = _stdin_binary(error)
             if fh.isatty():
                 raise error(
                     f"{path}: standard input is a terminal, not a file",
