@@ -101,9 +101,11 @@ from trainer.storage.decimal_comma import (
 from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
 from trainer.storage.rr_file import RRFile, read_rr_file
 from trainer.storage.text_files import (
+    STREAM_MAX_BYTES,
     data_lines,
     data_rows,
     excel_separator,
+    input_name,
     is_comment,
     is_missing,
     iter_lines,
@@ -2066,7 +2068,9 @@ def breaths(
     input: Annotated[
         Path | None,
         typer.Argument(
-            help="Waveform file (CSV or text): one column, or choose one with --column.",
+            help="Waveform file (CSV or text): one column, or choose one with --column; - "
+            "reads standard input (a pipe is read whole, at most "
+            f"{STREAM_MAX_BYTES // 1024**2} MiB).",
             show_default=False,
             readable=False,
         ),
@@ -2102,7 +2106,8 @@ def breaths(
         typer.Option(
             "--rr",
             help="RR-interval file (one per line, or a column named rr_ms, RR-interval [ms], "
-            "rr_s...) instead; a time column beside it (as import reads it) shows gaps.",
+            "rr_s...) instead; a time column beside it (as import reads it) shows gaps; - "
+            "reads standard input.",
             readable=False,
         ),
     ] = None,
@@ -2216,7 +2221,7 @@ def breaths(
         # As hrv's: read first, so that the bar is sized by the beats; gone before the result
         # is written, so standard output holds the result alone.
         with long_work_bar(
-            f"analysing {rr.name}", len(read.values_ms) >= LONG_RR_BEATS
+            f"analysing {input_name(rr)}", len(read.values_ms) >= LONG_RR_BEATS
         ) as progress:
             result = _analyse_rr(rr, unit, read=read, progress=progress)
         name = str(rr)
@@ -2236,7 +2241,7 @@ def breaths(
         # Sized before the file is read: the reading is 40 % of a belt's work. Without --fs
         # the file is refused, not analysed.
         long = fs is not None and waveform_is_long(input)
-        with long_work_bar(f"analysing {input.name}", long) as progress:
+        with long_work_bar(f"analysing {input_name(input)}", long) as progress:
             result = _analyse_waveform(input, fs, column, source, invert, progress)
         name = str(input)
     # Said once the bar is gone: click writes past Rich's redirection of standard error, so a

@@ -101,7 +101,12 @@ def _start(text: str | None) -> int | None:
 
 def import_(
     file: Annotated[
-        Path, typer.Argument(help="An RR list or a Polar-style CSV export.", readable=False)
+        Path,
+        typer.Argument(
+            help="An RR list or a Polar-style CSV export; - reads standard input (then give -o, "
+            "and --start unless the file has its own clock: a pipe has no file time).",
+            readable=False,
+        ),
     ],
     kind: Annotated[
         str,
@@ -121,7 +126,8 @@ def import_(
         typer.Option(
             "--start",
             help="When the session started (local time, e.g. 2026-03-01T07:30, from 2000 to "
-            "now) if the file does not say; default: the file's time minus its length, or "
+            "now) if the file does not say; default: the file's time minus its length (none "
+            "for a pipe), or "
             "for a Breathwise CSV export the start in its STEM.session.csv (the import still "
             "counts as that session in the history).",
         ),
@@ -170,9 +176,10 @@ def import_(
     """
     from trainer.cli.progress_bar import import_is_long, long_work_bar
     from trainer.storage.importers import import_recording
+    from trainer.storage.text_files import input_name
 
     start_wall_ns = _start(start)
-    with long_work_bar(f"importing {file.name}", import_is_long(file)) as progress:
+    with long_work_bar(f"importing {input_name(file)}", import_is_long(file)) as progress:
         result = import_recording(
             file, kind.lower(), output, start_wall_ns=start_wall_ns, unit=unit, progress=progress
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Collection
 from contextlib import suppress
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.cli.early_signals import INTERRUPTIONS
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import is_simulated, source_line, source_mark
-from trainer.storage.history import SessionRow, Stored, readable_path
+from trainer.storage.history import SessionRow, Stored, readable_path, superseded_keys
 from trainer.storage.paths import resolved
 
 
@@ -41,30 +42,42 @@ GONE = "(gone)"
 """After the file of a session whose recording is no longer where the history has it."""
 
 
-def _file_cell(row: SessionRow, full_paths: bool) -> str:
+def _file_cell(row: SessionRow, full_paths: bool, superseded: Collection[str]) -> str:
     path = Path(row.path)
     shown = readable_path(path if full_paths else path.name)
-    return shown if path.exists() else f"{shown} {GONE}"
+    gone = row.session_key in superseded or not path.exists()
+    return f"{shown} {GONE}" if gone else shown
 
 
-def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str]:
+def format_rows(
+    rows: list[SessionRow],
+    *,
+    full_paths: bool = False,
+    superseded: Collection[str] | None = None,
+) -> list[str]:
     """The history as aligned text lines, newest last.
 
     A session on the simulated person, or without a sensor, ends its line with its mark
     (:func:`trainer.session.sensor_label.source_mark`), and a last line says what the marks mean:
     unmarked, "follow 86, RSA 11.6" of a simulated run read as the person's own. Each row
     names its recording (the file name, or with ``full_paths`` the whole path), with
-    :data:`GONE` after it when the file is no longer there; a session whose heart numbers are
-    unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, and one whose strap sent no RR
-    intervals :data:`NO_RR` in its place, each explained in a last line.
+    :data:`GONE` after it when the file is no longer there, or holds another session's
+    recording now (``superseded``: :func:`~trainer.storage.history.superseded_keys`, of the
+    whole history when ``rows`` are its last ones; by default of ``rows``); a session whose
+    heart numbers are unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, and one whose
+    strap sent no RR intervals :data:`NO_RR` in its place, each explained in a last line.
+    Starts are in the time zone of the machine listing them (``TZ``; a recording keeps none),
+    as the first column's name says.
     """
     # As wide as the longest program name shown (they are ids people type: never cut them).
     w = max([len("program"), *(len(row.program) for row in rows)])
     head = (
-        f"{'date':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
+        f"{'local time':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
         f"{'follow':>6} {'HR0':>5} {'RMSSD':>6}  {'RSA':>5} {'coh':>5}  recording"
     )
     lines = [head]
+    if superseded is None:
+        superseded = superseded_keys(rows)
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
         flag = UNRELIABLE_FLAG if row.heart_unreliable else " "
@@ -74,7 +87,7 @@ def format_rows(rows: list[SessionRow], *, full_paths: bool = False) -> list[str
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5} "
-            f"{_cell(row.coherence_score):>5}  {_file_cell(row, full_paths)}"
+            f"{_cell(row.coherence_score):>5}  {_file_cell(row, full_paths, superseded)}"
             f"  {source_mark(row.source)}".rstrip()
         )
     kinds = {row.source for row in rows}
@@ -164,7 +177,9 @@ def history(
     so RMSSD, RSA and coherence are unreliable (progress leaves them out); "no RR" for RMSSD: the
     strap sent its heart rate without beat-to-beat intervals, so HR0 is its own and there is no
     RMSSD, RSA or coherence; recording = the file
-    (--paths: its whole path), "(gone)" when it is no longer there. Rate and ratio are of the
+    (--paths: its whole path), "(gone)" when it is no longer there or a later session took
+    its path (one of the same start replaces the row: an import run again). Times are in this
+    machine's time zone. Rate and ratio are of the
     breaths taken while the pacer paced (all unpaused breaths in a session without one).
     SIMULATED SENSOR marks a session on the simulated person (--device sim), whose numbers are not
     yours; NO SENSOR one practised with --device none, with nothing measured.
@@ -207,7 +222,8 @@ def history(
         print(f"No sessions yet (history: {default_db_path()}).")
         return
     shown = rows[-limit:] if limit else rows
-    print("\n".join(format_rows(shown, full_paths=full_paths)))
+    superseded = superseded_keys(rows)
+    print("\n".join(format_rows(shown, full_paths=full_paths, superseded=superseded)))
     for line in start_notes(shown, time.time_ns()):
         print(line, file=sys.stderr)
 
@@ -355,6 +371,13 @@ def replaced_note(stored: Stored) -> str:
         return f"; it replaces the history row of {shown} (imported from its CSV export)"
     if not stored.replaced_other_file:
         return ""
+    if stored.replaced_earlier and stored.previous_path in (None, stored.row.path):
+        # Its file was where this one is now: the same start recorded again (an import run
+        # again after the file was deleted), not one more session.
+        return (
+            f"; it replaces the history row of the earlier {_shown(Path(stored.row.path), here)}"
+            " (another recording of the same start at this path)"
+        )
     assert stored.previous_path is not None
     before = Path(stored.previous_path)
     shown = _shown(before, here)

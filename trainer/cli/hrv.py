@@ -22,6 +22,7 @@ from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
 from trainer import SOFTWARE
 from trainer.errors import BadArgument
 from trainer.storage.rr_file import RRFile, RRTiming, read_rr_file
+from trainer.storage.text_files import STREAM_MAX_BYTES, input_name
 
 __all__ = ["RRFile", "RRTiming", "hrv", "read_rr_file", "say_notes", "say_warnings"]
 
@@ -73,7 +74,9 @@ def hrv(
     input: Annotated[
         Path,
         typer.Argument(
-            help="Text file of RR intervals: one per line, or a table with an rr_ms column.",
+            help="Text file of RR intervals: one per line, or a table with an rr_ms column; - "
+            "reads standard input (a pipe is read whole, at most "
+            f"{STREAM_MAX_BYTES // 1024**2} MiB).",
             show_default=False,
             readable=False,
         ),
@@ -143,7 +146,9 @@ def hrv(
     from trainer.cli.progress_bar import LONG_RR_BEATS, long_work_bar
 
     # The bar is gone before the result is written: standard output holds the result alone.
-    with long_work_bar(f"analysing {input.name}", len(rr.values_ms) >= LONG_RR_BEATS) as progress:
+    with long_work_bar(
+        f"analysing {input_name(input)}", len(rr.values_ms) >= LONG_RR_BEATS
+    ) as progress:
         result = analyse_rr(rr.values_ms, params=params, progress=progress)
     # Provenance: the numbers depend on the version's methods and defaults.
     result["settings"] = {"software": SOFTWARE, **result["settings"]}

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from time import monotonic
+from typing import BinaryIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -204,22 +205,24 @@ def recording_is_long(path: Path) -> bool:
     return span is not None and span >= LONG_RECORDING_S
 
 
-def _content_size(path: Path, gzipped: bool) -> int:
-    """The bytes of ``path`` uncompressed: its size, or a gzip file's as its trailer gives it,
-    modulo 4 GiB (RFC 1952, ISIZE). Raises OSError."""
-    size = path.stat().st_size
+def _content_size(raw: BinaryIO, gzipped: bool) -> int:
+    """The bytes of the open file ``raw`` uncompressed: its size, or a gzip file's as its
+    trailer gives it, modulo 4 GiB (RFC 1952, ISIZE). Raises OSError."""
+    size = raw.seek(0, io.SEEK_END)
     if gzipped and size >= 4:
-        with path.open("rb") as raw:
-            raw.seek(-4, io.SEEK_END)
-            size = int.from_bytes(raw.read(4), "little")
+        raw.seek(-4, io.SEEK_END)
+        size = int.from_bytes(raw.read(4), "little")
     return size
 
 
 def import_is_long(path: Path) -> bool:
     """Whether importing ``path`` is long work (:data:`LONG_IMPORT_BYTES` uncompressed; a
     ``.gz`` file's size as its gzip trailer gives it, modulo 4 GiB, RFC 1952)."""
+    if not path.is_file():
+        return False  # a pipe's size is not known before it is read: no bar
     try:
-        size = _content_size(path, path.suffix.lower() == ".gz")
+        with path.open("rb") as raw:
+            size = _content_size(raw, path.suffix.lower() == ".gz")
     except OSError:
         return False
     return size >= LONG_IMPORT_BYTES
@@ -236,18 +239,19 @@ def waveform_is_long(path: Path) -> bool:
     magic bytes, as the reader knows it (:func:`trainer.storage.text_files.read_text`). An
     unreadable file is not long: its error is the reader's to say.
     """
-    from trainer.storage.text_files import GZIP_MAGIC
+    from trainer.storage.text_files import GZIP_MAGIC, open_input
 
     try:
-        with path.open("rb") as raw:
+        # A pipe is read here, once, and the reader is given the same bytes (open_input).
+        with open_input(path) as raw:
             gzipped = raw.read(2) == GZIP_MAGIC
-        if gzipped:
-            with gzip.open(path) as unpacked:
-                head = unpacked.read(_HEAD_BYTES)
-        else:
-            with path.open("rb") as raw:
+            raw.seek(0)
+            if gzipped:
+                with gzip.GzipFile(fileobj=raw) as unpacked:
+                    head = unpacked.read(_HEAD_BYTES)
+            else:
                 head = raw.read(_HEAD_BYTES)
-        size = _content_size(path, gzipped)
+            size = _content_size(raw, gzipped)
     except (OSError, EOFError, zlib.error):
         return False
     lines = head.count(b"\n")

@@ -79,7 +79,8 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "ended",
 )
 """Columns of the summary table after ``file, status, error, report`` (units in the names;
-``start_local`` is the start as an ISO 8601 local date-time, to the second, for reading).
+``start_local`` is the start as an ISO 8601 date-time to the second with its UTC offset, in
+the time zone of the machine that runs the report, for reading).
 
 What each holds is :meth:`trainer.reports.session_analysis.SessionAnalysis.metrics`; two
 kinds are easily misread. ``lf_power_ms2`` and ``hf_power_ms2`` are of the stretch from
@@ -162,12 +163,16 @@ class BatchRow:
 
 
 def _start_local(start_wall_ns: object) -> str | None:
-    """``start_wall_ns`` (Unix ns) as local ``YYYY-MM-DDTHH:MM:SS``; None when there is none
-    or the calendar cannot show it (a start far off, from an import's wrong ``--start``)."""
+    """``start_wall_ns`` (Unix ns) as local ``YYYY-MM-DDTHH:MM:SS+HH:MM``; None when there is
+    none or the calendar cannot show it (a start far off, from an import's wrong ``--start``).
+
+    The zone is the machine's that runs the report (``TZ``): a recording keeps no zone. Without
+    the offset the same table made in UTC and in New York differed in every row with nothing
+    to tell which was which (found in review); with it each value names the same instant."""
     if not isinstance(start_wall_ns, int):
         return None
     try:
-        return datetime.fromtimestamp(start_wall_ns // 1_000_000_000).isoformat()
+        return datetime.fromtimestamp(start_wall_ns // 1_000_000_000).astimezone().isoformat()
     except (OverflowError, OSError, ValueError):
         return None
 

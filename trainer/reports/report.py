@@ -422,6 +422,26 @@ CHANGED_NOTE_ROW = 0.2
 0.85): two lines under the numbers."""
 
 
+def utc_offset_text(moment: time.struct_time) -> str:
+    """The UTC offset of a local time, as ``UTC+01:00`` (``UTC-05:00``, ``UTC+05:30``).
+
+    A recording keeps its start in Unix time and no zone: the page shows it in the zone of the
+    machine drawing it (``TZ``), and says which, so that a page drawn on a cluster in UTC does
+    not pass for the session's own wall clock (found in review: "02:30" in New York for a
+    session begun at 07:30 in London, with nothing to tell).
+
+    Examples
+    --------
+    >>> import time
+    >>> utc_offset_text(time.struct_time((2026, 3, 1, 7, 30, 0, 6, 60, 0, "IST", 19800)))
+    'UTC+05:30'
+    """
+    offset_min = round((moment.tm_gmtoff or 0) / 60)
+    sign = "-" if offset_min < 0 else "+"
+    hours, minutes = divmod(abs(offset_min), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
 def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.axis("off")
     m = analysis.metrics()
@@ -469,7 +489,8 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.text(
         0.0,
         0.74,
-        f"{time.strftime('%A %d %B %Y, %H:%M', start)}  ·  {_practised_text(analysis)}  ·  "
+        f"{time.strftime('%A %d %B %Y, %H:%M', start)} {utc_offset_text(start)}  ·  "
+        f"{_practised_text(analysis)}  ·  "
         f"{device}  ·  {_ended_text(analysis)}",
         fontsize=8.5,
         color="#444444",

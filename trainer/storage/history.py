@@ -58,7 +58,7 @@ import shlex
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -514,6 +514,11 @@ class Stored:
     replaced_exports : tuple of str
         Recordings imported from a CSV export of this session whose rows it replaced (their
         paths): the history keeps one row per session, the original's.
+    replaced_earlier : bool
+        The row of another recording of the same start at this path was removed: the file
+        this one replaced there (an import run again, ``rm x.bwr`` then ``import ... -o
+        x.bwr --start`` the same), as the path holds one recording
+        (:meth:`History._drop_earlier_at_path`).
     changed_note : str
         :func:`add_recording`: the note naming the numbers of the row (today's analysis) that
         differ from those the live session closed with, and why
@@ -525,21 +530,27 @@ class Stored:
     legacy: bool = False
     replaced_exports: tuple[str, ...] = ()
     changed_note: str = ""
+    replaced_earlier: bool = False
 
     @property
     def replaced_other_file(self) -> bool:
         """The row held the numbers of another file: a copy, the file before a move or rename,
-        (``legacy``) possibly another session with the same start, or a recording imported
-        from an export of this session (``replaced_exports``)."""
+        (``legacy``) possibly another session with the same start, a recording imported
+        from an export of this session (``replaced_exports``), or the earlier recording of
+        this start at this path (``replaced_earlier``)."""
         moved = self.previous_path is not None and self.previous_path != self.row.path
-        return moved or bool(self.replaced_exports)
+        return moved or bool(self.replaced_exports) or self.replaced_earlier
 
     @property
     def refreshed(self) -> bool:
         """The row was already this file's: its numbers were written again, no session added
         (found in review: ``history --add`` of a folder already in the history said "added 4
         sessions" and the history still held 4 rows)."""
-        return self.previous_path == self.row.path and not self.replaced_exports
+        return (
+            self.previous_path == self.row.path
+            and not self.replaced_exports
+            and not self.replaced_earlier
+        )
 
 
 def start_clocks(session_key: str) -> str:
@@ -1095,6 +1106,7 @@ class History:
         key = str(row["session_key"])
         earlier = earlier_key if earlier_key is not None and earlier_key != key else None
         previous: str | None = None
+        earlier_here = False
         legacy = False
         exports: tuple[str, ...] = ()
         refusal: tuple[str, str] | None = None
@@ -1144,6 +1156,7 @@ class History:
                                 (key, legacy_key),
                             )
                     previous = found
+                    earlier_here = self._drop_earlier_at_path(key, row)
                     self._conn.execute(sql, row)
                     # Added again: no longer kept out (not_in_history).
                     self._conn.execute(
@@ -1164,7 +1177,25 @@ class History:
             raise ExportOfHeldSession(*refusal)
         stored = self.get(key)
         assert stored is not None
-        return Stored(stored, previous, legacy, exports)
+        return Stored(stored, previous, legacy, exports, replaced_earlier=earlier_here)
+
+    def _drop_earlier_at_path(self, session_key: str, row: Mapping[str, Any]) -> bool:
+        """Delete the rows of other sessions of ``row``'s start whose recording was at ``row``'s
+        path; whether there was one.
+
+        A path holds one recording: the one being added is there now, so such a row's file was
+        replaced by it, and with the same start it is the same practice recorded again, as an
+        import run again makes it (``rm x.bwr``, then ``import a.txt -o x.bwr --start ...`` of
+        a corrected ``a.txt``: another digest, so another key). Found in review: both rows
+        stayed, naming the same file, and progress counted 9.4 min for one 4.9 min file. A row
+        of another start at that path is another session, whose recording is gone: it stays,
+        listed "(gone)" (:func:`superseded_keys`), as a deleted recording's row does.
+        """
+        cursor = self._conn.execute(
+            "DELETE FROM sessions WHERE path = ? AND start_wall_ns = ? AND session_key != ?",
+            (row["path"], row["start_wall_ns"], session_key),
+        )
+        return cursor.rowcount > 0
 
     def _rekey_if_readable(self, session_key: str) -> None:
         """Give the session of ``session_key`` its key now when its row still has the earlier
@@ -1484,6 +1515,35 @@ def _store(
         return history.store(
             values, legacy_key=legacy_key, earlier_key=earlier_key, complete=complete
         )
+
+
+def superseded_keys(rows: Iterable[SessionRow]) -> frozenset[str]:
+    """Keys of the rows whose path another row, written later, names: the file there is that
+    row's recording now, not theirs (a path holds one recording), so theirs is gone.
+
+    Such a row is another session (of another start: one of the same start is replaced when
+    the later one is added, :meth:`History._drop_earlier_at_path`) whose file was deleted and
+    the name used again (found in review: the older row still claimed the file, not "(gone)").
+    Its session stays in the history, and in ``progress``, as a deleted recording's does.
+
+    Examples
+    --------
+    >>> a = SessionRow("a", "/r/x.bwr", 1, 60.0, updated_wall_ns=5)
+    >>> b = SessionRow("b", "/r/x.bwr", 2, 60.0, updated_wall_ns=9)
+    >>> sorted(superseded_keys([a, b, SessionRow("c", "/r/y.bwr", 3, 60.0)]))
+    ['a']
+    """
+    latest: dict[str, SessionRow] = {}
+    older: set[str] = set()
+    for row in rows:
+        held = latest.get(row.path)
+        if held is None:
+            latest[row.path] = row
+            continue
+        newer, other = (row, held) if row.updated_wall_ns > held.updated_wall_ns else (held, row)
+        latest[row.path] = newer
+        older.add(other.session_key)
+    return frozenset(older)
 
 
 def list_sessions(

@@ -179,11 +179,15 @@ from trainer.storage.text_files import (
     MISSING_INTERVAL_ADVICE,
     decode_head,
     excel_separator,
+    input_name,
     is_comment,
     is_missing,
+    is_stream,
     iter_lines,
     lost_intervals,
     missing_interval,
+    open_input,
+    pipe_words,
     read_text,
     rows_without_beats,
     short_quote,
@@ -617,13 +621,13 @@ def _rr_recording(
     beat_t = np.cumsum(np.asarray(rr_raw, dtype=np.float64) / RR_UNITS_PER_S)
     duration_s = float(beat_t[-1]) + 1.0
     if start_wall_ns is None:
-        start_wall_ns = int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
+        start_wall_ns = int(_file_time_ns(path) - duration_s * NS_PER_S)
         _check_derived_start(start_wall_ns, path, absolute=False)
     info = SourceInfo(
         kind="import",
-        name=f"RR list {path.name}",
+        name=f"RR list {input_name(path)}",
         streams={Stream.HEART_RATE.value: {}},
-        details={"imported_from": path.name, "format": fmt, "beats": len(rr_raw)},
+        details={"imported_from": input_name(path), "format": fmt, "beats": len(rr_raw)},
     )
     items: list[Item] = [_own_rhythm(start_wall_ns)]
     for t, payload in rr_notifications(beat_t, rr_raw):
@@ -1282,9 +1286,7 @@ def import_polar_csv(
     t_rel = table.time_ns - origin_ns
     duration_s = max(float(t_rel[-1]) / NS_PER_S, 0.0) + 1.0
     if start_wall_ns is None:
-        start_wall_ns = (
-            first_ns if absolute else int(path.stat().st_mtime_ns - duration_s * NS_PER_S)
-        )
+        start_wall_ns = first_ns if absolute else int(_file_time_ns(path) - duration_s * NS_PER_S)
         _check_derived_start(start_wall_ns, path, absolute)
     elif absolute:
         # --start moves the session, but PMD frames keep the file's own clock: it must fit too.
@@ -1333,10 +1335,10 @@ def import_polar_csv(
     timed.sort(key=lambda x: x[0])
     info = SourceInfo(
         kind="import",
-        name=f"Polar CSV {path.name}",
+        name=f"Polar CSV {input_name(path)}",
         streams=streams,
         details={
-            "imported_from": path.name,
+            "imported_from": input_name(path),
             "format": "polar-csv",
             **({} if timing is None else {"beat_timing": beat_timing_details(timing)}),
         },
@@ -1455,6 +1457,25 @@ def _check_derived_start(start_wall_ns: int, path: Path, absolute: bool) -> None
     )
 
 
+def _file_time_ns(path: Path) -> int:
+    """The modification time of ``path``, Unix ns: when the file's recording ended, by which a
+    file without a clock of its own is dated.
+
+    Raises
+    ------
+    ImportFileError
+        ``path`` is a pipe (``-``, ``/dev/stdin``, ``<(cmd)``): its time is when the data went
+        through it, now, which would date any session of the past today (a pipe has no file
+        time to give).
+    """
+    if is_stream(path):
+        raise ImportFileError(
+            f"{path}: {pipe_words(path)}, with no file time to date the session by",
+            "give the start with --start (e.g. --start 2026-03-01T07:30)",
+        )
+    return path.stat().st_mtime_ns
+
+
 def _read_text(path: Path) -> str:
     return read_text(
         path, max_bytes=_MAX_BYTES, what="an RR list or sensor CSV", error=ImportFileError
@@ -1498,7 +1519,7 @@ def _finish(
         )
     info = replace(info, details={**info.details, "data_sha256": data_digest(items)})
     header = Header(
-        START_MONO_NS, start_wall_ns, info, {"imported_from": path.name, "device": "import"}
+        START_MONO_NS, start_wall_ns, info, {"imported_from": input_name(path), "device": "import"}
     )
     return Imported(header, items, START_MONO_NS + end, start_wall_ns + end)
 
@@ -1523,16 +1544,18 @@ def _head(path: Path) -> bytes:
     was taken for a list and refused, where ``hrv`` read it (found in review).
     """
     try:
-        with path.open("rb") as handle:
-            gzipped = handle.read(2) == GZIP_MAGIC
-        with gzip.open(path) if gzipped else path.open("rb") as handle:
-            head = bytearray(handle.read(_HEAD_BYTES))
-            while len(head) < _HEAD_MAX_BYTES and not _has_lines(head, 2):
-                # Doubling: a long line is decoded and searched a few times, not once a block.
-                more = handle.read(min(len(head), _HEAD_MAX_BYTES - len(head)))
-                if not more:
-                    break
-                head += more
+        with open_input(path, error=ImportFileError) as raw:
+            gzipped = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw) if gzipped else raw as handle:
+                head = bytearray(handle.read(_HEAD_BYTES))
+                while len(head) < _HEAD_MAX_BYTES and not _has_lines(head, 2):
+                    # Doubling: a long line is decoded and searched a few times, not once a
+                    # block.
+                    more = handle.read(min(len(head), _HEAD_MAX_BYTES - len(head)))
+                    if not more:
+                        break
+                    head += more
     except (OSError, EOFError, zlib.error):
         return b""
     return bytes(head)
@@ -1975,6 +1998,12 @@ def import_recording(
     if kind not in KINDS:
         raise BadArgument(f"-k/--kind must be 'rr', 'polar' or 'auto', not {kind!r}")
     check_rr_unit(unit)
+    if output is None and is_stream(path):
+        # Beside the input, it went to /dev/fd/63.bwr, or to "-.bwr" for standard input.
+        raise BadArgument(
+            f"{path}: {pipe_words(path)}, with no name or folder for the recording",
+            "name it with -o (e.g. -o morning.bwr)",
+        )
     default = path.with_name(path.name.split(".")[0] + SUFFIX)
     if output is not None:
         check_output_path(output, "a recording", default.name)
@@ -2043,7 +2072,7 @@ def import_recording(
         target,
         imported.header,
         imported.items,
-        {"imported": True, "source_file": path.name},
+        {"imported": True, "source_file": input_name(path)},
         end_mono_ns=imported.end_mono_ns,
         end_wall_ns=imported.end_wall_ns,
     )

@@ -998,7 +998,7 @@ def _open_recording(path: Path) -> io.BufferedReader:
     """``path`` opened for reading: a file, or a pipe (``replay <(zcat x.bwr.gz)``).
 
     A device is refused: /dev/zero was read forever, at full CPU, to tell whether it held only
-    zero bytes (found in review), as ``hrv`` and ``breaths`` refuse it (``not a file``).
+    zero bytes (found in review), as ``hrv`` and ``breaths`` refuse it (``a device, not a file``).
     """
     try:
         # A buffer as large as the head, so that peeking at the head reads no more than it.

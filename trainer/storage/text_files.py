@@ -4,6 +4,11 @@ One reader for every command that takes such a file (``hrv``, ``breaths``, ``imp
 file that one of them reads, the others read the same way, and a bad one is refused with the
 same one-line message: a missing path, a directory, a binary file, text that is not UTF-8, a
 damaged gzip file or one too large to be what it claims.
+
+A pipe (``cmd | breathwise hrv -``, ``/dev/stdin``, ``<(cmd)``, a named pipe) is read once,
+whole, into memory (:func:`stream_bytes`), at most :data:`STREAM_MAX_BYTES`, and every later
+look at it (a command's peek at the head, then the reading) is at those bytes
+(:func:`open_input`): a pipe cannot be read twice.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import io
 import math
 import os
 import re
+import stat
+import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -43,7 +51,7 @@ _READ_BLOCK = 1 << 20
 """Bytes read at a time once the file's own size is used up (gzip, a file that grew), 1 MiB."""
 
 
-def read_at_most(fh: io.BufferedIOBase, max_bytes: int, *, size_hint: int) -> bytes:
+def read_at_most(fh: io.BufferedIOBase | BinaryIO, max_bytes: int, *, size_hint: int) -> bytes:
     """At most ``max_bytes + 1`` bytes of ``fh`` (one more tells a file over the limit), with
     memory in proportion to what is read.
 
@@ -55,8 +63,8 @@ def read_at_most(fh: io.BufferedIOBase, max_bytes: int, *, size_hint: int) -> by
 
     Parameters
     ----------
-    fh : io.BufferedIOBase
-        The open file, at its start.
+    fh : io.BufferedIOBase or BinaryIO
+        The open file (or standard input), at its start.
     max_bytes : int
         The size limit, bytes.
     size_hint : int
@@ -79,6 +87,144 @@ def read_at_most(fh: io.BufferedIOBase, max_bytes: int, *, size_hint: int) -> by
     return first if len(chunks) == 1 else b"".join(chunks)
 
 
+STDIN = "-"
+"""The path that stands for standard input, as ``cat -`` reads it (a file named ``-`` is
+``./-``)."""
+STREAM_MAX_BYTES = 256 * 1024**2
+"""Most bytes read from a pipe, 256 MiB: it is held in memory whole, so an endless one
+(``yes 800 | breathwise hrv -``) is refused at that point rather than read until the memory
+is gone. Far beyond any RR list (64 MiB is its own limit) and a day of a 100 Hz belt (about
+100 MB); a larger waveform is read from a file, up to the command's own limit."""
+
+_streams: dict[str, tuple[object, bytes]] = {}
+"""The bytes of each pipe read so far (:func:`stream_bytes`), by the path given, with what tells
+that pipe from a later one of the same name (a test's second ``-``, ``/dev/fd/63`` reused)."""
+
+
+def is_stream(path: Path) -> bool:
+    """Whether ``path`` is read as a stream, once: ``-`` (standard input), a pipe (``/dev/stdin``
+    or ``/dev/fd/63`` of a pipe, a named pipe) or a socket. A regular file, a folder, a device
+    and a missing path are not (their readers say what they are).
+
+    Examples
+    --------
+    >>> is_stream(Path("-")), is_stream(Path("/"))
+    (True, False)
+    """
+    if str(path) == STDIN:
+        return True
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def input_name(path: Path) -> str:
+    """The name of an input file in what is written of it (a recording's ``imported_from``, a
+    progress bar): its file name, ``stdin`` for standard input, ``pipe`` for another pipe
+    (``/dev/fd/63``'s ``63`` names nothing the person gave)."""
+    if str(path) in (STDIN, "/dev/stdin"):
+        return "stdin"
+    return "pipe" if is_stream(path) else path.name
+
+
+def pipe_words(path: Path) -> str:
+    """What a stream (:func:`is_stream`) is called in a message: ``standard input`` for ``-``,
+    else ``a pipe``."""
+    return "standard input" if str(path) == STDIN else "a pipe"
+
+
+def _stdin_binary(error: type[UserError]) -> BinaryIO:
+    """Standard input's bytes (``sys.stdin``, so that what replaced it, as a test's runner
+    does, is read), or ``error`` when it is closed."""
+    stdin = sys.stdin
+    if stdin is None:  # started with stdin closed (`<&-`)
+        raise error(f"{STDIN}: standard input is closed")
+    buffer = getattr(stdin, "buffer", None)
+    return cast("BinaryIO", stdin if buffer is None else buffer)
+
+
+def _stream_identity(path: Path, error: type[UserError]) -> object:
+    """What tells this pipe from another of the same name: standard input's object, or a
+    pipe's device and inode (a pipe's inode is its own while it is open)."""
+    if str(path) == STDIN:
+        return _stdin_binary(error)
+    info = path.stat()
+    return (info.st_dev, info.st_ino)
+
+
+def stream_bytes(path: Path, *, error: type[UserError] = UserError) -> bytes:
+    """The whole content of the stream ``path`` (:func:`is_stream`), read at the first call and
+    given again at the next (a pipe can be read once), at most :data:`STREAM_MAX_BYTES`.
+
+    Parameters
+    ----------
+    path : Path
+        ``-`` for standard input, or a pipe's path.
+    error : type of UserError
+        The error raised.
+
+    Returns
+    -------
+    bytes
+        What came through the pipe, as it came (a gzip stream is not decompressed here).
+
+    Raises
+    ------
+    UserError
+        (or ``error``) standard input closed or a terminal (nothing piped in: it would wait for
+        typing), a read failing, or more than :data:`STREAM_MAX_BYTES` coming.
+    """
+    key = str(path)
+    try:
+        identity = _stream_identity(path, error)
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    known = _streams.get(key)
+    if known is not None and known[0] == identity:
+        return known[1]
+    try:
+        if key == STDIN:
+            fh = _stdin_binary(error)
+            if fh.isatty():
+                raise error(
+                    f"{path}: standard input is a terminal, not a file",
+                    "pipe the file in (breathwise hrv - < rr.txt) or name it",
+                )
+            raw = read_at_most(fh, STREAM_MAX_BYTES, size_hint=_READ_BLOCK)
+        else:
+            with path.open("rb") as handle:
+                raw = read_at_most(handle, STREAM_MAX_BYTES, size_hint=_READ_BLOCK)
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > STREAM_MAX_BYTES:
+        raise error(
+            f"{path}: more than {_size(STREAM_MAX_BYTES)} through a pipe, the most read from one",
+            "save it to a file and give the file",
+        )
+    # One pipe at a time is the command's input: an earlier one's bytes are let go.
+    _streams.clear()
+    _streams[key] = (identity, raw)
+    return raw
+
+
+def open_input(path: Path, *, error: type[UserError] = UserError) -> BinaryIO:
+    """``path`` opened to read its bytes: a file as it is, a stream (:func:`is_stream`) as the
+    bytes :func:`stream_bytes` read from it, so that the command's every look at it sees them.
+
+    Raises
+    ------
+    OSError
+        The file cannot be opened.
+    UserError
+        (or ``error``) the stream cannot be read (:func:`stream_bytes`).
+    """
+    if is_stream(path):
+        return io.BytesIO(stream_bytes(path, error=error))
+    return path.open("rb")
+
+
 def _recording_error(path: Path, what: str, error: type[UserError]) -> UserError:
     return error(
         f"{path}: this is a Breathwise recording, not {what}",
@@ -98,11 +244,12 @@ def refuse_a_recording(path: Path, *, what: str, error: type[UserError] = UserEr
         (or ``error``) ``path`` is a recording, with advice to export it.
     """
     try:
-        with path.open("rb") as fh:
+        with open_input(path, error=error) as fh:
             head = fh.read(_SNIFF_BYTES)
-        if head[:2] == GZIP_MAGIC:
-            with gzip.open(path) as fh:
-                head = fh.read(_SNIFF_BYTES)
+            if head[:2] == GZIP_MAGIC:
+                fh.seek(0)
+                with gzip.GzipFile(fileobj=fh) as unpacked:
+                    head = unpacked.read(_SNIFF_BYTES)
     except (OSError, EOFError, zlib.error):
         return
     if looks_like_recording(head):
@@ -134,21 +281,11 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
     UserError
         (or ``error``) naming the file, and for undecodable text the line, in one line.
     """
-    why = unreachable(path)
-    if why is not None:
-        raise error(f"{path}: {why}")  # a link loop, which exists() takes for a missing file
-    if not path.exists():
-        raise error(f"{path}: no such file")
-    if not path.is_file():
-        raise error(f"{path}: not a file")
-    try:
-        with path.open("rb") as fh:
-            raw = read_at_most(fh, max_bytes, size_hint=os.fstat(fh.fileno()).st_size)
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+    streamed = is_stream(path)
+    raw = stream_bytes(path, error=error) if streamed else _file_bytes(path, max_bytes, error)
     if raw[:2] == GZIP_MAGIC:
         try:
-            with gzip.open(path) as fh:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) if streamed else gzip.open(path) as fh:
                 raw = read_at_most(fh, max_bytes, size_hint=_READ_BLOCK)
         except (OSError, EOFError, zlib.error) as exc:
             raise error(f"{path}: damaged gzip file ({exc})") from None
@@ -179,6 +316,43 @@ def read_text(path: Path, *, max_bytes: int, what: str, error: type[UserError] =
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise error(*_not_utf8(path, raw, exc.start)) from None
+
+
+def _file_bytes(path: Path, max_bytes: int, error: type[UserError]) -> bytes:
+    """The bytes of the file ``path``, at most ``max_bytes + 1`` (:func:`read_at_most`), or
+    ``error`` naming why it cannot be read: a link loop, no such file, no regular file (a
+    folder, a device: /dev/zero would be read for ever)."""
+    why = unreachable(path)
+    if why is not None:
+        raise error(f"{path}: {why}")  # a link loop, which exists() takes for a missing file
+    if not path.exists():
+        raise error(f"{path}: no such file")
+    if not path.is_file():
+        if not (path.is_char_device() or path.is_block_device()):
+            raise error(f"{path}: not a file")
+        if _is_terminal(path):
+            raise error(
+                f"{path}: a terminal, not a file",
+                "pipe the file in (breathwise hrv - < rr.txt) or name it",
+            )
+        raise error(f"{path}: a device, not a file")
+    try:
+        with path.open("rb") as fh:
+            return read_at_most(fh, max_bytes, size_hint=os.fstat(fh.fileno()).st_size)
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _is_terminal(path: Path) -> bool:
+    """Whether the device ``path`` is a terminal (``/dev/stdin`` with nothing piped in)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def _not_utf8(path: Path, raw: bytes, at: int) -> tuple[str, str]:
@@ -650,21 +824,28 @@ __all__ = [
     "BEAT_TIME_TOLERANCE_S",
     "GZIP_MAGIC",
     "MISSING_INTERVAL_ADVICE",
+    "STDIN",
+    "STREAM_MAX_BYTES",
     "blank_inside",
     "data_lines",
     "data_rows",
     "excel_separator",
+    "input_name",
     "is_comment",
     "is_missing",
+    "is_stream",
     "iter_lines",
     "lost_intervals",
     "missing_interval",
     "number_or_none",
+    "open_input",
+    "pipe_words",
     "read_text",
     "rows_without_beats",
     "short_quote",
     "split_cells",
     "spreadsheet_error",
+    "stream_bytes",
     "timed_by_beats",
     "uncommented",
     "without_comment",
