@@ -109,6 +109,40 @@ def test_breaths_before_the_change_and_after_the_settle_are_scored() -> None:
     assert before.scored and settled.scored and not settling.scored
 
 
+def test_a_breath_is_judged_by_the_settle_its_onset_fell_in() -> None:
+    # Review 22 F1: steps of one period each (3/7 then 4/8): a breath begun 0.5 s into a step is
+    # judged when it ends, after the next change, and was scored against the step it began in.
+    coach = Coach()
+    three_seven, four_eight = BreathPattern(3.0, 7.0), BreathPattern(4.0, 8.0)
+    pacer = Pacer(three_seven, start_s=0.0)
+    coach.pace_changed(0.0, three_seven)
+    coach.pace_changed(10.0, four_eight)
+    pacer.set_pattern(four_eight, 10.0)
+    first = coach.assess(make_breath(0.5, 3.0, 7.0), pacer)
+    second = coach.assess(make_breath(10.5, 4.0, 8.0), pacer)
+    assert not first.scored and not second.scored
+
+
+def test_a_slowing_patterns_small_stages_are_no_move_to_settle_into() -> None:
+    # A slowing pattern's next stage (5 % slower) asks nobody to move: its breaths are scored
+    # and the window is kept, so a correction due is still said.
+    coach = Coach(min_cue_interval_s=0.0)
+    pacer = Pacer(FOUR_EIGHT, start_s=0.0)
+    coach.pace_changed(0.0, FOUR_EIGHT)
+    fast = [coach.assess(make_breath(t, 1.0, 2.0), pacer) for t in (12.0, 15.0)]
+    slower = BreathPattern(4.2, 8.4)
+    coach.pace_changed(18.0, slower)
+    pacer.set_pattern(slower, 18.0)
+    third = coach.assess(make_breath(18.5, 1.0, 2.0), pacer)
+    assert all(f.scored for f in [*fast, third])
+    assert third.cue == CUE_SLOWER
+    # A move (to 12/min) settles again.
+    quick = BreathPattern(2.0, 3.0)
+    coach.pace_changed(30.0, quick)
+    pacer.set_pattern(quick, 30.0)
+    assert not coach.assess(make_breath(30.5, 2.0, 3.0), pacer).scored
+
+
 def test_a_follower_loses_no_follow_score_to_the_breaths_entering_a_pace(
     tmp_path: Path,
 ) -> None:

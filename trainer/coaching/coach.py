@@ -21,7 +21,10 @@ from which the rate and timing are taken, is as unreliable as its ratio. It gets
 score (:attr:`Feedback.scored` is false), never enters the window and never brings a cue, so
 a run of such breaths is neither praised nor corrected.
 
-After a change of pace (:meth:`Coach.pace_changed`) the coach settles as the strain monitor does
+After a change of pace that asks the person to move (:func:`is_a_move`: from no pace, as at the
+start, after a pause or an own-rhythm step, or to one the old pace would score under
+:data:`MOVE_SCORE` against; not a slowing pattern's small stages), the coach settles as the
+strain monitor does
 (:meth:`trainer.coaching.strain.StrainMonitor.pace_changed`): breaths begun within one period of
 the new pace (:data:`~trainer.coaching.strain.OWN_SETTLE_S` without a pacer) neither cue nor
 enter the window. They are the move from one pace to the next: on entering a paced step the two
@@ -30,7 +33,8 @@ little" came on the first breath taken on the pacer (review 17 F2). Nor are thos
 the change on a pacer scored: the person cannot match a pace they have only just been shown,
 and each such breath counted about 0 in the session's follow score (a simulated person who
 followed every step: back-release 76 → 82, deep breathing 4-8 82 → 88, whose two breaths
-on entering the 4-8 pace had scored 0). A breath
+on entering the 4-8 pace had scored 0). Each breath is judged by the settle its onset fell in,
+though later changes came before it ended. A breath
 begun before the change, judged against what was asked when it began, never cues either: its
 correction would arrive after a step that asks nothing (review 17 F8).
 
@@ -101,6 +105,16 @@ LAG_CUE = (0.12, 0.06)
 OWN_PRAISE_SHORTFALL = math.log(1.03)
 """Own-rhythm mode: praise ("lovely long out-breath") only when the ratio is within 3 % of the
 target or above it; between that and the exhale cue the coach says nothing."""
+MOVE_SCORE = 90
+"""A change of pace is a move to settle into (:meth:`Coach.pace_changed`) when the old pace,
+followed exactly, would score below this against the new one: a rate 5 % apart scores 92,
+10 % apart 71, half the ratio 38. The stages of a slowing pattern (spine body scan: a few
+percent each) are no move: breathing follows them as they come, and settling at each one kept
+the coach silent through a pattern that changed every few seconds."""
+SETTLE_WINDOWS = 8
+"""How many recent settles the coach keeps: a breath is judged when it ends, a period or more
+after its onset, by which time a program of short steps may have changed pace again; its
+settle is the one its onset fell in (review 22 F1)."""
 PRAISE_MIN_SCORE = 60
 """Praise is never given on a breath that scored below this, whatever the window's medians."""
 
@@ -210,6 +224,23 @@ def target_ratio(pattern: BreathPattern) -> float:
     ``exhale_s / (inhale_s + hold_in_s)``.
     """
     return pattern.exhale_s / (pattern.inhale_s + pattern.hold_in_s)
+
+
+def is_a_move(old: BreathPattern, new: BreathPattern) -> bool:
+    """Whether changing from pace ``old`` to ``new`` asks the person to move: breathing exactly
+    at ``old`` would score below :data:`MOVE_SCORE` against ``new`` (:func:`follow_score`, no
+    lag).
+
+    Examples
+    --------
+    >>> is_a_move(BreathPattern(4.0, 8.0), BreathPattern(4.2, 8.4))  # a slowing stage, 5 %
+    False
+    >>> is_a_move(BreathPattern(2.0, 3.0), BreathPattern(4.0, 8.0))  # 12/min to 5/min
+    True
+    """
+    rel_rate = (old.rate_bpm - new.rate_bpm) / new.rate_bpm
+    log_ratio = math.log(target_ratio(old) / target_ratio(new))
+    return follow_score(rel_rate, log_ratio, 0.0, "good") < MOVE_SCORE
 
 
 def _log_ratio_error(measured: float, target: float) -> float:
@@ -338,7 +369,7 @@ class Coach:
         "_min_interval_s",
         "_mode",
         "_pattern",
-        "_settle_from_s",
+        "_settles",
         "_window",
     )
 
@@ -362,7 +393,9 @@ class Coach:
         self._given: dict[_Problem, float] = {}
         self._backoff: dict[_Problem, float] = {}
         self._judge_from_s = -math.inf
-        self._settle_from_s = -math.inf
+        # Recent settles into a pace: (from, until) session seconds, breaths begun in which
+        # are not scored.
+        self._settles: deque[tuple[float, float]] = deque(maxlen=SETTLE_WINDOWS)
         self._pattern: BreathPattern | None = None
 
     def reset(self) -> None:
@@ -375,17 +408,18 @@ class Coach:
         self._given.clear()
         self._backoff.clear()
         self._judge_from_s = -math.inf
-        self._settle_from_s = -math.inf
+        self._settles.clear()
         self._pattern = None
 
     def pace_changed(self, t_s: float, pattern: BreathPattern | None) -> None:
         """What is asked changed at ``t_s``: a new pace ``pattern``, or ``None`` (own rhythm,
         a step that asks nothing, or paused).
 
-        The window and the active problems are forgotten, and breaths begun before
-        ``t_s`` plus one period of ``pattern`` (:data:`~trainer.coaching.strain.OWN_SETTLE_S`
-        without one) neither cue nor enter the window; with a pacer, those begun after
-        ``t_s`` are not scored either (module notes). The same pattern set
+        Unless the change is no move (:func:`is_a_move`: a slowing pattern's next stage), the
+        window and the active problems are forgotten, and breaths begun before ``t_s`` plus
+        one period of ``pattern`` (:data:`~trainer.coaching.strain.OWN_SETTLE_S` without one)
+        neither cue nor enter the window; with a pacer, those begun after ``t_s`` are not
+        scored either (module notes). The same pattern set
         again changes nothing. How often each correction has been repeated is kept: a new
         pace does not make an unanswered correction new.
 
@@ -398,12 +432,15 @@ class Coach:
         """
         if pattern is not None and pattern == self._pattern:
             return
-        self._pattern = pattern
+        previous, self._pattern = self._pattern, pattern
+        if pattern is not None and previous is not None and not is_a_move(previous, pattern):
+            return
         self._window.clear()
         self._active.clear()
         settle_s = pattern.period_s if pattern is not None else OWN_SETTLE_S
-        self._settle_from_s = t_s
         self._judge_from_s = t_s + settle_s
+        if pattern is not None:
+            self._settles.append((t_s, self._judge_from_s))
 
     def assess(
         self,
@@ -449,7 +486,7 @@ class Coach:
         rate_error = breath.rate_bpm - pattern.rate_bpm
         ratio_target = target_ratio(pattern)
         lag = self._phase_lag_s(pacer, onset, period)
-        if not ratio_measured(breath.ratio) or self._settle_from_s <= onset < self._judge_from_s:
+        if not ratio_measured(breath.ratio) or any(a <= onset < b for a, b in self._settles):
             return _unscored(rate_error, lag)
         ratio_error = breath.ratio - ratio_target
         floor_margin = math.nan
