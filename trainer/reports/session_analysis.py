@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from analysis.beats import MAX_DRIFT_S
 from analysis.checks import PLAUSIBLE_RR_MS
 from analysis.coherence import measured_coherence
 from analysis.hrv_frequency import MAX_GAP_S, GapFreeSpectrum, gap_free_frequency_domain
@@ -850,7 +851,7 @@ def heart_metrics(
     settings = {
         "artifacts": "Lipponen & Tarvainen 2019 (alpha 5.2, c1 0.13, c2 0.17, 91/11 beats)",
         "time domain": "Task Force 1996, SDNN ddof=1, original NN only, no difference across "
-        f"a hole over {MAX_GAP_S:g} s",
+        f"beats lost (a step over {MAX_DRIFT_S:g} s beyond its interval)",
         "spectrum": "Welch: NN resampled 4 Hz cubic, 256 s Hann segments, >= 50 % overlap "
         f"reaching the end, linear detrend, longest run of beats with no {MAX_GAP_S:g} s gap",
         "coherence": "McCraty 2006: latest 64 s every 5 s, 2 Hz cubic, 0.030 Hz peak window "
@@ -893,12 +894,14 @@ def heart_metrics(
         else None
     )
     # Interpolated, merged and split values are left out of the time-domain statistics, and no
-    # successive difference is taken across a hole in the beats (Task Force 1996 NN
-    # statistics): one longer than the spectrum bridges, as `breathwise hrv` on an export
-    # reads it (docs/hrv-output.md). Beats a little off the time their interval puts them at
-    # are no hole: a late notification carrying two intervals moves one back by half a second,
-    # and a rule of 0.5 s left that measured interval out of the mean and SDNN (review 21 F1).
-    td = time_domain(nn, valid=~correction.nn_corrected, joined=np.diff(nn_t) <= MAX_GAP_S)
+    # successive difference is taken across lost beats (Task Force 1996 NN statistics): a
+    # step more than MAX_DRIFT_S beyond its interval, where the beat timeline and the importer
+    # re-anchor and `breathwise hrv` on an export warns (docs/hrv-output.md). A beat less far
+    # off is no loss: a late notification carrying two intervals moves one back by half a
+    # second, and a rule of 0.5 s left that measured interval out of the mean and SDNN (review
+    # 21 F1); the intervals either side of a loss count all the same.
+    excess_s = np.diff(nn_t) - nn[1:] / 1000.0
+    td = time_domain(nn, valid=~correction.nn_corrected, joined=excess_s <= MAX_DRIFT_S)
     stretch = gap_free_frequency_domain(nn, nn_t)
     lf, hf, lf_hf, peak = _spectrum(stretch)
     # Without breaths, reading them from the heart rhythm costs about four times the
