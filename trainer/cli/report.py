@@ -143,9 +143,10 @@ def report(
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
     Stopped before its end (Ctrl+C, SIGTERM, or a report it cannot write: a full disk), a
-    batch keeps the rows done so far in summary.partial.csv. The recording is analysed again
-    by today's analysis: when its numbers differ from those the session closed with, a note on
-    standard error and one on the page say which, and why.
+    batch starts no more recordings, finishes those under way (at most 30 s) and keeps the rows
+    done in summary.partial.csv (summary.csv if every one was done). The recording is analysed
+    again by today's analysis: when its numbers differ from those the session closed with, a
+    note on standard error and one on the page say which, and why.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
@@ -208,6 +209,7 @@ def _batch(
 
     from trainer.cli.progress_bar import BatchLog, batch_progress, stderr_is_terminal
     from trainer.reports.batch import (
+        default_workers,
         find_recordings_under,
         open_executor,
         outputs_not_ours,
@@ -298,6 +300,8 @@ def _batch(
             on_done=done,
             root=directory,
             on_stopped=stopped,
+            # A local pool queues work ahead of its workers, where a stop cannot take it back.
+            in_flight=None if scheduler is not None else jobs or default_workers(),
         )
     ok = len(result.rows) - len(result.failed)
     print(
@@ -323,6 +327,11 @@ def _row_notes(row: BatchRow) -> list[str]:
 
 def _stopped_words(what: StoppedBatch) -> str:
     """What a batch stopped before its end kept, and how to finish it: one line for stderr."""
+    if what.summary_csv is not None:
+        return (
+            f"all {what.total} recordings were analysed before the stop; summary: "
+            f"{what.summary_csv}"
+        )
     if what.partial_csv is not None:
         return (
             f"kept the {what.done} of {what.total} recordings analysed before the stop in "
