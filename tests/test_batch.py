@@ -276,7 +276,7 @@ def test_report_dir_refuses_a_full_disk_before_the_work(
 
 
 def test_bad_batch_arguments(study: Path, tmp_path: Path) -> None:
-    with pytest.raises(BadArgument, match=r"no \.bwr recordings"):
+    with pytest.raises(UserError, match=r"no \.bwr recordings"):
         find_recordings(tmp_path)
     with pytest.raises(BadArgument, match="--format"):
         report(study, tmp_path / "x", fmt="jpg")
@@ -758,3 +758,29 @@ def test_a_batch_stopped_with_every_recording_done_writes_the_whole_table(
         words == f"all 3 recordings were analysed before the stop; summary: {out / 'summary.csv'}"
     )
     assert "again" not in words
+
+
+def test_report_dir_with_nothing_to_analyse_fails_as_history_add_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every recording unreadable ended 0 ("0 of 1 recordings analysed"), an empty folder 2
+    (a usage error), where `history --add` of either ends 1 (found in review)."""
+    bad = tmp_path / "allbad"
+    bad.mkdir()
+    (bad / "bad.bwr").write_text("not a bwr")
+    out = tmp_path / "out"
+    assert run(["report", str(bad), "-o", str(out), "--table-only", "-j", "1"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2] == f"0 of 1 recordings analysed, 1 skipped; summary: {out / 'summary.csv'}"
+    assert err[-1] == (
+        "breathwise: error: none of the 1 recordings could be analysed — see the notes above"
+    )
+    (row,) = _table(out / "summary.csv")
+    assert row["file"] == "bad.bwr" and row["status"] == "error"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(["report", str(empty), "--table-only"]) == 1
+    assert capsys.readouterr().err == (
+        f"breathwise: error: {empty}: no .bwr recordings in this folder or its subfolders\n"
+    )

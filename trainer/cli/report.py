@@ -144,9 +144,11 @@ def report(
     it again after a new session); a folder or link of their names is refused, never replaced.
     Stopped before its end (Ctrl+C, SIGTERM, or a report it cannot write: a full disk), a
     batch starts no more recordings, finishes those under way (at most 30 s) and keeps the rows
-    done in summary.partial.csv (summary.csv if every one was done). The recording is analysed
-    again by today's analysis: when its numbers differ from those the session closed with, a
-    note on standard error and one on the page say which, and why.
+    done in summary.partial.csv (summary.csv if every one was done). Exit status for a folder:
+    0 if any recording was analysed; 1 if none could be (summary.csv then holds their error
+    rows) or the folder has no recording; 2 for a usage error; 130/143/129 when stopped. The
+    recording is analysed again by today's analysis: when its numbers differ from those the
+    session closed with, a note on standard error and one on the page say which, and why.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
@@ -309,6 +311,12 @@ def _batch(
         f"summary: {result.summary_csv}",
         file=sys.stderr,
     )
+    if ok == 0:
+        # As `history --add DIR`: a batch of nothing but error rows is no success for the next
+        # step of a pipeline (`report study -o out && next-step`), which went on with exit 0.
+        raise UserError(
+            f"none of the {len(result.rows)} recordings could be analysed", "see the notes above"
+        )
 
 
 def _row_notes(row: BatchRow) -> list[str]:

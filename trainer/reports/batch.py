@@ -334,7 +334,9 @@ def find_recordings(directory: Path) -> list[Path]:
     Raises
     ------
     BadArgument
-        ``directory`` is not a directory, or holds no recording.
+        ``directory`` is not a directory.
+    UserError
+        It holds no recording.
     """
     return find_recordings_under(directory).files
 
@@ -345,14 +347,17 @@ def find_recordings_under(directory: Path) -> FoundRecordings:
     Raises
     ------
     BadArgument
-        ``directory`` is not a directory, or no recording was found in it (nor any folder
-        that could not be listed, which the caller names).
+        ``directory`` is not a directory.
+    UserError
+        No recording was found in it (nor any folder that could not be listed, which the
+        caller names): a missing input, exit 1 as for ``history --add`` of that folder, not
+        a mistake in the command line (exit 2).
     """
     if not directory.is_dir():
         raise BadArgument(f"{directory}: not a directory")
     found = recordings_under(directory)
     if not found.files and not found.unreadable:
-        raise BadArgument(f"{directory}: no {SUFFIX} recordings in this folder or its subfolders")
+        raise UserError(f"{directory}: no {SUFFIX} recordings in this folder or its subfolders")
     return found
 
 
