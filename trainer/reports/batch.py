@@ -56,6 +56,9 @@ REPEAT_S = 1.0
 """A signal this soon after the stop (s) is the stop itself again, not a second Ctrl+C:
 ``timeout`` sends its signal to the command and then to the command's process group, which
 holds the command too."""
+LAST_CALL_S = 5.0
+"""How long a stopped pool's workers, their work done, are given to end (s): they end within
+milliseconds of their last call; one that has not by then never will, and is killed."""
 METRIC_COLUMNS: tuple[str, ...] = (
     "start_wall_ns",
     "start_local",
@@ -486,50 +489,61 @@ def run_batch(
     begun_ns = time.time_ns()
 
     def hand_over() -> None:
-        while len(running) < window:
+        while len(running) < window and not held.noted:
             path = next(waiting, None)
             if path is None:
                 return
-            # A stop between the handing over and the noting let a recording run unseen: its
-            # report drawn, its row not kept (found testing this).
-            with _HeldSignals(deliver=True):
-                future = executor.submit(
-                    analyse_one, str(path), out, report_suffix, batch_name(path, root)
-                )
-                futures[future] = path
-                running.add(future)
+            future = executor.submit(
+                analyse_one, str(path), out, report_suffix, batch_name(path, root)
+            )
+            futures[future] = path
+            running.add(future)
 
-    try:
-        hand_over()
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                with _HeldSignals(deliver=True):  # the row and its noting go together
+    def stop(stopped_at: float) -> None:
+        """No more work is started, and the rows done so far are kept, with those of the
+        recordings under way (:func:`_stop`)."""
+        left = [f for f in futures if f not in taken]
+        unfinished = _stop(executor, left, held, stopped_at)
+        rows.extend(f.result()[0] for f in left if f.done() and _succeeded(f))
+        if out_dir is not None and report_suffix is not None:
+            for future in unfinished:
+                name = Path(batch_name(futures[future], root))
+                _remove_unfinished(report_target(name, out_dir, report_suffix), begun_ns)
+        stopped = _keep(rows, len(paths), out_dir)
+        if on_stopped is not None:
+            on_stopped(stopped)
+
+    # Ctrl+C, SIGTERM and SIGHUP are noted while the batch runs and acted on between its
+    # steps, once it has stopped (then raised as their handlers raise them: Interrupted,
+    # KeyboardInterrupt). Raised where Python was, one could fall between the handing over of
+    # a recording and its noting (which then ran unseen: its report drawn, its row not kept),
+    # or a second one (timeout signals the command, then its group) in the stop itself
+    # (:class:`_HeldSignals`).
+    with _HeldSignals(deliver=True) as held:
+        try:
+            hand_over()
+            while running and not held.noted:
+                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
                     running.discard(future)
                     taken.add(future)
                     row, pid = future.result()
                     rows.append(row)
                     pids.add(pid)
-                if on_done is not None:
-                    on_done(row)
-            hand_over()
-    except BaseException:
-        # Ctrl+C, SIGTERM, SIGHUP (trainer.cli.early_signals.Interrupted), or the pool lost
-        # (its workers killed, a Dask scheduler gone): no more work is started, and the rows
-        # done so far are kept, with those of the recordings under way.
-        stopped_at = time.monotonic()
-        with _HeldSignals() as held:
-            left = [f for f in futures if f not in taken]
-            unfinished = _stop(executor, left, held, stopped_at)
-            rows += [f.result()[0] for f in left if f.done() and _succeeded(f)]
-            if out_dir is not None and report_suffix is not None:
-                for future in unfinished:
-                    name = Path(batch_name(futures[future], root))
-                    _remove_unfinished(report_target(name, out_dir, report_suffix), begun_ns)
-            stopped = _keep(rows, len(paths), out_dir)
-            if on_stopped is not None:
-                on_stopped(stopped)
-        raise
+                    if on_done is not None:
+                        on_done(row)
+                hand_over()
+        except BaseException:
+            # The pool lost (its workers killed, a Dask scheduler gone), an exception out of
+            # on_done, or Ctrl+C raised by a handler not held here (another thread's batch).
+            stop(time.monotonic())
+            raise
+        if held.noted:
+            stop(held.noted[0][0])
+    # Here a signal noted has been raised by its handler; one whose handler raises nothing
+    # has stopped the batch all the same, which is no success.
+    if held.noted:
+        raise InterruptedError(f"the batch was stopped by signal {held.noted[0][1]}")
     rows.sort(key=lambda row: row.file)
     summary = None
     if out_dir is not None:
@@ -567,9 +581,10 @@ def _keep(rows: list[BatchRow], total: int, out_dir: Path | None) -> StoppedBatc
 
 
 class _HeldSignals:
-    """SIGINT, SIGTERM and SIGHUP noted, not acted on, while a batch stops, or (``deliver``)
-    acted on only once a step of the batch's bookkeeping is done, by the handler found (main
-    thread only; one ignored, as under ``nohup``, stays ignored).
+    """SIGINT, SIGTERM and SIGHUP noted, not acted on, while a batch runs and stops; with
+    ``deliver``, the first noted is then passed to the handler found, at the end of the block
+    if no exception is on its way out (main thread only; one ignored, as under ``nohup``,
+    stays ignored).
 
     Raised as an exception again inside the stop, a second signal (``timeout`` sends its
     signal to the command and again to its process group) interrupted the wait for the pool's
@@ -598,7 +613,7 @@ class _HeldSignals:
             if signal.getsignal(signum) == self._note and handler is not None:
                 signal.signal(signum, handler)
         self._previous.clear()
-        if self.deliver and self.noted:
+        if self.deliver and self.noted and exc[0] is None:
             signum = self.noted[0][1]
             handler = previous.get(signum)
             if callable(handler):
@@ -646,7 +661,7 @@ def _stop(
         wait(unfinished, timeout=0.1)
         unfinished = [f for f in left if not f.done()]
     if isinstance(executor, ProcessPoolExecutor):
-        _end_pool(executor, 0.0 if unfinished else STOP_WAIT_S)
+        _end_pool(executor, 0.0 if unfinished else LAST_CALL_S)
     elif "cancel_futures" in inspect.signature(executor.shutdown).parameters:
         executor.shutdown(wait=False, cancel_futures=True)
     return unfinished
