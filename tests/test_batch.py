@@ -784,3 +784,31 @@ def test_report_dir_with_nothing_to_analyse_fails_as_history_add_does(
     assert capsys.readouterr().err == (
         f"breathwise: error: {empty}: no .bwr recordings in this folder or its subfolders\n"
     )
+
+
+def test_a_second_ctrl_c_ends_the_wait_and_the_same_signal_sent_twice_does_not(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`timeout` signals the command, then its group: the same stop twice at once, which must
+    not give up the recordings under way. A second Ctrl+C a second or more later ends the
+    wait for them (before, a second Ctrl+C cut the wait short and the command hung)."""
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", _stuck)
+    small = tmp_path / "small"
+    _copy(study, small, 2)
+    out = tmp_path / "out"
+    stopped: list[StoppedBatch] = []
+    kill = lambda: os.kill(os.getpid(), signal.SIGINT)  # noqa: E731
+    timers = [threading.Timer(at, kill) for at in (2.0, 2.05, 4.0)]
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), open_executor(None, 1) as pool:
+        for timer in timers:
+            timer.start()
+        try:
+            run_batch(find_recordings(small), out, executor=pool, on_stopped=stopped.append)
+        finally:
+            for timer in timers:
+                timer.cancel()
+    took = time.monotonic() - started
+    assert 3.5 < took < 15.0  # past the repeat at 2.05 s, ended by the second Ctrl+C at 4 s
+    assert stopped == [StoppedBatch(0, 2, None, "")]
+    assert list(out.iterdir()) == []
