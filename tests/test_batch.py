@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -275,7 +276,7 @@ def test_report_dir_refuses_a_full_disk_before_the_work(
 
 
 def test_bad_batch_arguments(study: Path, tmp_path: Path) -> None:
-    with pytest.raises(BadArgument, match=r"no \.bwr recordings"):
+    with pytest.raises(UserError, match=r"no \.bwr recordings"):
         find_recordings(tmp_path)
     with pytest.raises(BadArgument, match="--format"):
         report(study, tmp_path / "x", fmt="jpg")
@@ -639,3 +640,175 @@ def test_a_recording_cut_short_is_said_in_the_table_on_stderr_and_in_an_export(
         for line in (tmp_path / "csv" / "killed.session.csv").read_text().splitlines()
     )
     assert fields["ended"] == "recording cut short"
+
+
+def _stuck(path: str, out_dir: str | None, report_suffix: str | None, name: str) -> Any:
+    """A stand-in for the per-recording analysis that never ends: a report begun (its
+    temporary file there) and a worker that hangs."""
+    assert out_dir is not None and report_suffix is not None
+    target = Path(out_dir) / (Path(name).stem + ".report" + report_suffix)
+    (target.parent / f".{target.name}.x1y2.tmp").write_bytes(b"half a page")
+    time.sleep(60)
+
+
+def test_a_stopped_batch_gives_up_a_recording_that_does_not_end(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait for the recordings under way is bounded: a worker that does not end is killed
+    and what it left removed, so the command always ends (it could hang for good, found in
+    review)."""
+    monkeypatch.setattr("trainer.reports.batch.STOP_WAIT_S", 1.0, raising=False)
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", _stuck)
+    small = tmp_path / "small"
+    _copy(study, small, 3)
+    out = tmp_path / "out"
+    stopped: list[StoppedBatch] = []
+    started = time.monotonic()
+    workers: list[Any] = []
+    with pytest.raises(KeyboardInterrupt), open_executor(None, 1) as pool:
+
+        def ctrl_c() -> None:
+            # While the worker is at it: Python's KeyboardInterrupt, out of the batch's wait.
+            workers.extend(pool._processes.values())  # type: ignore[attr-defined]
+            os.kill(os.getpid(), signal.SIGINT)
+
+        timer = threading.Timer(2.0, ctrl_c)
+        timer.start()
+        try:
+            run_batch(find_recordings(small), out, executor=pool, on_stopped=stopped.append)
+        finally:
+            timer.cancel()
+    assert time.monotonic() - started < 15.0  # not the 60 s the worker would take
+    assert stopped == [StoppedBatch(0, 3, None, "")]
+    assert list(out.iterdir()) == []  # its temporary file removed
+    assert workers and not any(w.is_alive() for w in workers)
+
+
+def test_a_stopped_batch_starts_no_recording_beyond_its_workers(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool is handed no more recordings than it has workers: those it queued ahead of
+    them ran to their end after a stop (a pool of 2 went on with 4 recordings, found in
+    review)."""
+    small = tmp_path / "small"
+    _copy(study, small, 8)
+    calls: list[str] = []
+
+    def counted(*args: Any) -> tuple[BatchRow, int]:
+        calls.append(args[3])
+        time.sleep(0.2)
+        return analyse_one(*args)
+
+    def stop(row: BatchRow) -> None:
+        raise Interrupted(signal.SIGINT)
+
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", counted)
+    stopped: list[StoppedBatch] = []
+    with pytest.raises(Interrupted), ThreadPoolExecutor(max_workers=2) as pool:
+        run_batch(
+            find_recordings(small),
+            tmp_path / "out",
+            executor=pool,
+            report_suffix=None,
+            on_done=stop,
+            on_stopped=stopped.append,
+            in_flight=2,
+        )
+    # The first done, the other under way finished, and at most one handed over meanwhile.
+    assert len(calls) <= 3
+    (what,) = stopped
+    assert what.done == len(calls) and what.partial_csv == tmp_path / "out" / PARTIAL_NAME
+
+
+def test_a_batch_stopped_with_every_recording_done_writes_the_whole_table(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stopped during its last recordings, a batch wrote every row to summary.partial.csv
+    and advised running it all again (found in review): it is the whole table."""
+    from trainer.cli.report import _stopped_words
+
+    small = tmp_path / "small"
+    names = _copy(study, small, 3)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / PARTIAL_NAME).write_text("an earlier stop's rows\n")
+    seen: list[BatchRow] = []
+
+    def stop_at_the_last(row: BatchRow) -> None:
+        seen.append(row)
+        if len(seen) == 3:
+            raise Interrupted(signal.SIGTERM)
+
+    stopped: list[StoppedBatch] = []
+    with pytest.raises(Interrupted), ThreadPoolExecutor(max_workers=1) as pool:
+        run_batch(
+            find_recordings(small),
+            out,
+            executor=pool,
+            report_suffix=None,
+            on_done=stop_at_the_last,
+            on_stopped=stopped.append,
+            in_flight=1,
+        )
+    assert stopped == [StoppedBatch(3, 3, None, "", out / "summary.csv")]
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]
+    assert [r["file"] for r in _table(out / "summary.csv")] == names
+    words = _stopped_words(stopped[0])
+    assert (
+        words == f"all 3 recordings were analysed before the stop; summary: {out / 'summary.csv'}"
+    )
+    assert "again" not in words
+
+
+def test_report_dir_with_nothing_to_analyse_fails_as_history_add_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every recording unreadable ended 0 ("0 of 1 recordings analysed"), an empty folder 2
+    (a usage error), where `history --add` of either ends 1 (found in review)."""
+    bad = tmp_path / "allbad"
+    bad.mkdir()
+    (bad / "bad.bwr").write_text("not a bwr")
+    out = tmp_path / "out"
+    assert run(["report", str(bad), "-o", str(out), "--table-only", "-j", "1"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2] == f"0 of 1 recordings analysed, 1 skipped; summary: {out / 'summary.csv'}"
+    assert err[-1] == (
+        "breathwise: error: none of the 1 recordings could be analysed — see the notes above"
+    )
+    (row,) = _table(out / "summary.csv")
+    assert row["file"] == "bad.bwr" and row["status"] == "error"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(["report", str(empty), "--table-only"]) == 1
+    assert capsys.readouterr().err == (
+        f"breathwise: error: {empty}: no .bwr recordings in this folder or its subfolders\n"
+    )
+
+
+def test_a_second_ctrl_c_ends_the_wait_and_the_same_signal_sent_twice_does_not(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`timeout` signals the command, then its group: the same stop twice at once, which must
+    not give up the recordings under way. A second Ctrl+C a second or more later ends the
+    wait for them (before, a second Ctrl+C cut the wait short and the command hung)."""
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", _stuck)
+    small = tmp_path / "small"
+    _copy(study, small, 2)
+    out = tmp_path / "out"
+    stopped: list[StoppedBatch] = []
+    kill = lambda: os.kill(os.getpid(), signal.SIGINT)  # noqa: E731
+    timers = [threading.Timer(at, kill) for at in (2.0, 2.05, 4.0)]
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), open_executor(None, 1) as pool:
+        for timer in timers:
+            timer.start()
+        try:
+            run_batch(find_recordings(small), out, executor=pool, on_stopped=stopped.append)
+        finally:
+            for timer in timers:
+                timer.cancel()
+    took = time.monotonic() - started
+    assert 3.5 < took < 15.0  # past the repeat at 2.05 s, ended by the second Ctrl+C at 4 s
+    assert stopped == [StoppedBatch(0, 2, None, "")]
+    assert list(out.iterdir()) == []

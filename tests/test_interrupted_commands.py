@@ -9,6 +9,7 @@ command where it stood, leaving an export's temporary files behind (found in rev
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -186,3 +187,70 @@ def test_history_add_of_a_folder_stopped_says_how_far_it_got(
         "stopped: added 1 session, skipped 0 before the stop\nbreathwise: interrupted\n"
     ), err
     assert len(list_sessions()) == 1
+
+
+def _report_rows(out: Path) -> set[str]:
+    """The recordings whose rows a stopped batch kept (whole table or partial)."""
+    import csv
+
+    for name in ("summary.csv", "summary.partial.csv"):
+        if (out / name).exists():
+            with (out / name).open(newline="") as handle:
+                return {row["file"].removesuffix(".bwr") for row in csv.DictReader(handle)}
+    return set()
+
+
+@pytest.mark.skipif(not hasattr(os, "setsid"), reason="process groups (POSIX)")
+def test_report_dir_stopped_twice_ends_at_once_and_keeps_a_row_for_every_report(
+    tmp_path: Path,
+) -> None:
+    """Found in review: stopped by `timeout` (its signal sent to the command, then again to
+    its process group), `report DIR` printed `breathwise: interrupted` and then hung for good
+    (a second signal had cut short the wait for the pool, whose workers then never had their
+    last call); it went on drawing the recordings already queued to its pool, 4 of 5 after
+    the stop, and left reports whose rows it had not kept. Here the group is signalled while
+    the workers are busy, then the command again, as `timeout` and a second Ctrl+C do."""
+    import subprocess
+    import sys
+
+    study = tmp_path / "study"
+    study.mkdir()
+    for k in range(10):
+        write_simulated(study / f"s{k}.bwr", 60.0, seed=k)
+    for attempt, (sig, pause) in enumerate([(signal.SIGINT, 0.0), (signal.SIGTERM, 0.3)] * 2):
+        out = tmp_path / f"reports{attempt}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "trainer", "report", str(study), "-o", str(out), "-j", "2"],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not any(out.glob("*.png")) and proc.poll() is None:
+                assert time.monotonic() < deadline, "no report was drawn"
+                time.sleep(0.01)
+            time.sleep(pause)
+            drawn = {p.stem for p in out.glob("*.png")}
+            os.killpg(proc.pid, sig)
+            time.sleep(0.3)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)
+            try:
+                _, err = proc.communicate(timeout=45)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"attempt {attempt}: still running 45 s after the stop")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        assert proc.returncode == 128 + sig, err
+        assert err.endswith("breathwise: interrupted\n"), err
+        reports = {p.name.removesuffix(".report.png") for p in out.glob("*.png")}
+        assert reports == _report_rows(out), err  # every report has its row, and no more
+        assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+        # Only those under way (one per worker) are finished: none is started after the stop.
+        assert len(reports) - len(drawn) <= 2, (sorted(drawn), sorted(reports))
+        assert f"kept the {len(reports)} of 10 recordings analysed before the stop" in err

@@ -144,9 +144,12 @@ def report(
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
     Stopped before its end (Ctrl+C, SIGTERM, or a report it cannot write: a full disk), a
-    batch keeps the rows done so far in summary.partial.csv. The recording is analysed again
-    by today's analysis: when its numbers differ from those the session closed with, a note on
-    standard error and one on the page say which, and why.
+    batch starts no more recordings, finishes those under way (at most 30 s) and keeps the rows
+    done in summary.partial.csv (summary.csv if every one was done). Exit status for a folder:
+    0 if any recording was analysed; 1 if none could be (summary.csv then holds their error
+    rows) or the folder has no recording; 2 for a usage error; 130/143/129 when stopped. The
+    recording is analysed again by today's analysis: when its numbers differ from those the
+    session closed with, a note on standard error and one on the page say which, and why.
 
     Examples: breathwise report session.bwr -o session.pdf;
     breathwise report study/ -o study/reports --jobs 8
@@ -209,6 +212,7 @@ def _batch(
 
     from trainer.cli.progress_bar import BatchLog, batch_progress, stderr_is_terminal
     from trainer.reports.batch import (
+        default_workers,
         find_recordings_under,
         open_executor,
         outputs_not_ours,
@@ -299,6 +303,8 @@ def _batch(
             on_done=done,
             root=directory,
             on_stopped=stopped,
+            # A local pool queues work ahead of its workers, where a stop cannot take it back.
+            in_flight=None if scheduler is not None else jobs or default_workers(),
         )
     ok = len(result.rows) - len(result.failed)
     print(
@@ -306,6 +312,12 @@ def _batch(
         f"summary: {result.summary_csv}",
         file=sys.stderr,
     )
+    if ok == 0:
+        # As `history --add DIR`: a batch of nothing but error rows is no success for the next
+        # step of a pipeline (`report study -o out && next-step`), which went on with exit 0.
+        raise UserError(
+            f"none of the {len(result.rows)} recordings could be analysed", "see the notes above"
+        )
 
 
 def _row_notes(row: BatchRow) -> list[str]:
@@ -324,6 +336,11 @@ def _row_notes(row: BatchRow) -> list[str]:
 
 def _stopped_words(what: StoppedBatch) -> str:
     """What a batch stopped before its end kept, and how to finish it: one line for stderr."""
+    if what.summary_csv is not None:
+        return (
+            f"all {what.total} recordings were analysed before the stop; summary: "
+            f"{what.summary_csv}"
+        )
     if what.partial_csv is not None:
         return (
             f"kept the {what.done} of {what.total} recordings analysed before the stop in "

@@ -18,11 +18,16 @@ import contextlib
 import importlib
 import inspect
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from glob import escape as glob_escape
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from trainer import ANALYSIS_REVISION
@@ -43,6 +48,17 @@ Not ``summary.csv`` with a marker: a script, a spreadsheet or the next step of a
 reads ``summary.csv`` as it is, and would take a part for the whole; a name of its own
 cannot be. ``summary.csv`` of an earlier whole batch is left as it was, and this file is
 removed once a batch writes the whole table."""
+STOP_WAIT_S = 30.0
+"""How long a stopped batch waits for the recordings being analysed (s), a report of a
+long recording included; those not done by then are given up (their workers killed, their
+reports removed), so that the command always ends."""
+REPEAT_S = 1.0
+"""A signal this soon after the stop (s) is the stop itself again, not a second Ctrl+C:
+``timeout`` sends its signal to the command and then to the command's process group, which
+holds the command too."""
+LAST_CALL_S = 5.0
+"""How long a stopped pool's workers, their work done, are given to end (s): they end within
+milliseconds of their last call; one that has not by then never will, and is killed."""
 METRIC_COLUMNS: tuple[str, ...] = (
     "start_wall_ns",
     "start_local",
@@ -203,15 +219,20 @@ class StoppedBatch:
         Recordings in the batch.
     partial_csv : Path or None
         Where their rows were written (:data:`PARTIAL_NAME`); None when there was no row to
-        keep, no output folder, or the file could not be written.
+        keep, no output folder, the file could not be written, or every recording was done
+        (:attr:`summary_csv`).
     write_error : str
         Why the rows could not be written (a full disk), ``""`` otherwise.
+    summary_csv : Path or None
+        The whole table (:data:`SUMMARY_NAME`), written when every recording was done before
+        the batch stopped (the stop came during the last ones): nothing is left to analyse.
     """
 
     done: int
     total: int
     partial_csv: Path | None
     write_error: str
+    summary_csv: Path | None = None
 
 
 def analyse_one(
@@ -321,7 +342,9 @@ def find_recordings(directory: Path) -> list[Path]:
     Raises
     ------
     BadArgument
-        ``directory`` is not a directory, or holds no recording.
+        ``directory`` is not a directory.
+    UserError
+        It holds no recording.
     """
     return find_recordings_under(directory).files
 
@@ -332,14 +355,17 @@ def find_recordings_under(directory: Path) -> FoundRecordings:
     Raises
     ------
     BadArgument
-        ``directory`` is not a directory, or no recording was found in it (nor any folder
-        that could not be listed, which the caller names).
+        ``directory`` is not a directory.
+    UserError
+        No recording was found in it (nor any folder that could not be listed, which the
+        caller names): a missing input, exit 1 as for ``history --add`` of that folder, not
+        a mistake in the command line (exit 2).
     """
     if not directory.is_dir():
         raise BadArgument(f"{directory}: not a directory")
     found = recordings_under(directory)
     if not found.files and not found.unreadable:
-        raise BadArgument(f"{directory}: no {SUFFIX} recordings in this folder or its subfolders")
+        raise UserError(f"{directory}: no {SUFFIX} recordings in this folder or its subfolders")
     return found
 
 
@@ -376,8 +402,10 @@ def open_executor(scheduler: str | None = None, jobs: int | None = None) -> Iter
             yield pool
         except BaseException:
             # Interrupted: the work not started is dropped (the pool's own exit waited for every
-            # recording left), as run_batch stops it (a second shutdown is a no-op).
-            _stop(pool)
+            # recording left), and the workers are made to end, in bounded time, whatever the
+            # stop left (run_batch ends the pool itself: then this has nothing left to do).
+            with _HeldSignals():
+                _end_pool(pool, STOP_WAIT_S)
             raise
         pool.shutdown(wait=True)
         return
@@ -417,6 +445,7 @@ def run_batch(
     on_done: Callable[[BatchRow], None] | None = None,
     root: Path | None = None,
     on_stopped: Callable[[StoppedBatch], None] | None = None,
+    in_flight: int | None = None,
 ) -> BatchResult:
     """Analyse every recording on ``executor``; write one report each and the summary table.
 
@@ -439,9 +468,15 @@ def run_batch(
     on_stopped : callable, optional
         Called when the batch stops before its end (an exception out of the executor or of
         ``on_done``, Ctrl+C and the like above all, which is then raised again): what was kept.
-        Then ``executor`` is shut down, its work not started dropped and the recordings under
-        way let finish (:func:`_stop`), and the rows done, sorted and with the same columns as
-        the whole table, are written to ``out_dir/summary.partial.csv`` (:data:`PARTIAL_NAME`).
+        Then the work not started is dropped, the recordings under way are let finish (at most
+        :data:`STOP_WAIT_S`; :func:`_stop`), and the rows done, sorted and with the same
+        columns as the whole table, are written to ``out_dir/summary.partial.csv``
+        (:data:`PARTIAL_NAME`), or to ``summary.csv`` when every recording was done.
+    in_flight : int, optional
+        Most recordings handed to ``executor`` at a time: its number of workers for a local
+        pool, which queues work it is handed ahead of its workers, where a stop can no longer
+        take it back (a pool of 2 went on with 4 recordings, 10 s, after a Ctrl+C: found in
+        review). None hands them all at once (a Dask cluster takes back its queued work).
     """
     if report_suffix is not None and report_suffix not in (".png", ".pdf", ".svg"):
         raise BadArgument(f"unknown report format {report_suffix!r}", "use png, pdf or svg")
@@ -449,45 +484,71 @@ def run_batch(
     if out_dir is not None:
         # Before the work: one line, not a failure per recording.
         check_writable_dir(out_dir, advice=OUTPUT_FOLDER_ADVICE)
-    futures: list[Future[tuple[BatchRow, int]]] = [
-        executor.submit(analyse_one, str(path), out, report_suffix, batch_name(path, root))
-        for path in paths
-    ]
+    window = len(paths) if in_flight is None else max(1, in_flight)
+    waiting = iter(paths)
+    futures: dict[Future[tuple[BatchRow, int]], Path] = {}
+    running: set[Future[tuple[BatchRow, int]]] = set()
     rows: list[BatchRow] = []
     pids: set[int] = set()
     taken: set[Future[tuple[BatchRow, int]]] = set()
-    try:
-        for future in as_completed(futures):
-            taken.add(future)
-            row, pid = future.result()
-            rows.append(row)
-            pids.add(pid)
-            if on_done is not None:
-                on_done(row)
-    except BaseException:
-        # Ctrl+C, SIGTERM, SIGHUP (trainer.cli.early_signals.Interrupted), or the pool lost
-        # (its workers killed by the same signal sent to the process group, a Dask scheduler
-        # gone): no more work is started (the pool's exit went on with all 1,100 recordings),
-        # and the rows done so far are kept, with those of the recordings under way.
-        _stop(executor)
-        rows += [
-            f.result()[0]
-            for f in futures
-            if f not in taken and f.done() and not f.cancelled() and f.exception() is None
-        ]
-        stopped = StoppedBatch(len(rows), len(futures), None, "")
-        if out_dir is not None and rows:
-            rows.sort(key=lambda row: row.file)
-            try:
-                stopped = replace(stopped, partial_csv=write_summary(rows, out_dir / PARTIAL_NAME))
-            except UserError as exc:  # a full disk: said, and the interruption goes on
-                stopped = replace(stopped, write_error=exc.user_message())
-        elif out_dir is not None:
-            # An earlier stop's table left beside "nothing kept" would be read as this run's.
-            _remove_partial(out_dir / PARTIAL_NAME)
+    begun_ns = time.time_ns()
+
+    def hand_over() -> None:
+        while len(running) < window and not held.noted:
+            path = next(waiting, None)
+            if path is None:
+                return
+            future = executor.submit(
+                analyse_one, str(path), out, report_suffix, batch_name(path, root)
+            )
+            futures[future] = path
+            running.add(future)
+
+    def stop(stopped_at: float) -> None:
+        """No more work is started, and the rows done so far are kept, with those of the
+        recordings under way (:func:`_stop`)."""
+        left = [f for f in futures if f not in taken]
+        unfinished = _stop(executor, left, held, stopped_at)
+        rows.extend(f.result()[0] for f in left if f.done() and _succeeded(f))
+        if out_dir is not None and report_suffix is not None:
+            for future in unfinished:
+                name = Path(batch_name(futures[future], root))
+                _remove_unfinished(report_target(name, out_dir, report_suffix), begun_ns)
+        stopped = _keep(rows, len(paths), out_dir)
         if on_stopped is not None:
             on_stopped(stopped)
-        raise
+
+    # Ctrl+C, SIGTERM and SIGHUP are noted while the batch runs and acted on between its
+    # steps, once it has stopped (then raised as their handlers raise them: Interrupted,
+    # KeyboardInterrupt). Raised where Python was, one could fall between the handing over of
+    # a recording and its noting (which then ran unseen: its report drawn, its row not kept),
+    # or a second one (timeout signals the command, then its group) in the stop itself
+    # (:class:`_HeldSignals`).
+    with _HeldSignals(deliver=True) as held:
+        try:
+            hand_over()
+            while running and not held.noted:
+                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.discard(future)
+                    taken.add(future)
+                    row, pid = future.result()
+                    rows.append(row)
+                    pids.add(pid)
+                    if on_done is not None:
+                        on_done(row)
+                hand_over()
+        except BaseException:
+            # The pool lost (its workers killed, a Dask scheduler gone), an exception out of
+            # on_done, or Ctrl+C raised by a handler not held here (another thread's batch).
+            stop(time.monotonic())
+            raise
+        if held.noted:
+            stop(held.noted[0][0])
+    # Here a signal noted has been raised by its handler; one whose handler raises nothing
+    # has stopped the batch all the same, which is no success.
+    if held.noted:
+        raise InterruptedError(f"the batch was stopped by signal {held.noted[0][1]}")
     rows.sort(key=lambda row: row.file)
     summary = None
     if out_dir is not None:
@@ -496,25 +557,153 @@ def run_batch(
     return BatchResult(tuple(rows), summary, frozenset(pids))
 
 
-def _stop(executor: Executor) -> None:
-    """Stop a batch's executor: the work not started is dropped, and the recordings being
-    analysed are let finish (a few seconds: at most one per worker and one queued, as a process
-    pool runs them), since their reports are being written: a worker killed half-way leaves a
-    temporary file. A worker already dead of the stop (the same signal sent to the process
-    group: ``timeout``, Ctrl+C on a terminal) fails its recording at once.
+def _succeeded(future: Future[Any]) -> bool:
+    """Whether a done future holds a result (not cancelled, no exception)."""
+    return not future.cancelled() and future.exception() is None
 
-    Through the executor's own shutdown, not by cancelling each future: a process pool whose
-    workers died at that moment marks their futures failed from its own thread, and on Python
-    3.11 that thread died with a traceback on a future cancelled meanwhile (found testing this),
-    leaving the futures it had not reached never done. A second Ctrl+C ends the wait; the first
-    is raised on, as it is.
-    """
-    with contextlib.suppress(BaseException):
-        if "cancel_futures" in inspect.signature(executor.shutdown).parameters:
-            executor.shutdown(wait=True, cancel_futures=True)
+
+def _keep(rows: list[BatchRow], total: int, out_dir: Path | None) -> StoppedBatch:
+    """Write the rows of a stopped batch (sorted in place): the whole table when every one of
+    the ``total`` recordings was done (the stop came during the last ones: a partial table of
+    every row sent the next step of a pipeline looking for ``summary.csv`` and advised running
+    it all again, found in review), ``summary.partial.csv`` otherwise."""
+    stopped = StoppedBatch(len(rows), total, None, "")
+    if out_dir is None:
+        return stopped
+    rows.sort(key=lambda row: row.file)
+    try:
+        if len(rows) == total:
+            stopped = replace(stopped, summary_csv=write_summary(rows, out_dir / SUMMARY_NAME))
+            _remove_partial(out_dir / PARTIAL_NAME)
+        elif rows:
+            stopped = replace(stopped, partial_csv=write_summary(rows, out_dir / PARTIAL_NAME))
         else:
-            # Dask's ClientExecutor: told not to wait, it cancels all its work on the cluster.
+            # An earlier stop's table left beside "nothing kept" would be read as this run's.
+            _remove_partial(out_dir / PARTIAL_NAME)
+    except UserError as exc:  # a full disk: said, and the interruption goes on
+        stopped = replace(stopped, write_error=exc.user_message())
+    return stopped
+
+
+class _HeldSignals:
+    """SIGINT, SIGTERM and SIGHUP noted, not acted on, while a batch runs and stops; with
+    ``deliver``, the first noted is then passed to the handler found, at the end of the block
+    if no exception is on its way out (main thread only; one ignored, as under ``nohup``,
+    stays ignored).
+
+    Raised as an exception again inside the stop, a second signal (``timeout`` sends its
+    signal to the command and again to its process group) interrupted the wait for the pool's
+    manager thread; on Python 3.11 that wait then marks the thread ended though it runs on, the
+    interpreter's exit closes the pool's queue before that thread sends its workers their last
+    call, and the command hung for good after saying ``breathwise: interrupted`` (found in
+    review). :meth:`again` tells the stop of a signal it is to take as a second Ctrl+C.
+    """
+
+    def __init__(self, *, deliver: bool = False) -> None:
+        self.deliver = deliver
+        self.noted: list[tuple[float, int]] = []
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _HeldSignals:
+        if threading.current_thread() is threading.main_thread():
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                sig = getattr(signal, name, None)
+                if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[int(sig)] = signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        previous = self._previous.copy()
+        for signum, handler in previous.items():
+            if signal.getsignal(signum) == self._note and handler is not None:
+                signal.signal(signum, handler)
+        self._previous.clear()
+        if self.deliver and self.noted and exc[0] is None:
+            signum = self.noted[0][1]
+            handler = previous.get(signum)
+            if callable(handler):
+                handler(signum, None)  # Interrupted, KeyboardInterrupt: raised here
+            else:
+                signal.raise_signal(signum)  # the default action
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.noted.append((time.monotonic(), signum))
+
+    def again(self, since: float) -> bool:
+        """Whether a signal came :data:`REPEAT_S` or more after ``since`` (monotonic s)."""
+        return any(t - since >= REPEAT_S for t, _ in self.noted)
+
+
+def _stop(
+    executor: Executor,
+    left: Sequence[Future[Any]],
+    held: _HeldSignals,
+    stopped_at: float,
+) -> list[Future[Any]]:
+    """Stop a batch's executor: the work not started is dropped, and the recordings being
+    analysed are let finish, since their reports are being written (a worker killed half-way
+    leaves a temporary file); then the pool is ended (:func:`_end_pool`).
+
+    The wait is bounded: :data:`STOP_WAIT_S` after ``stopped_at`` (monotonic s), or a second
+    signal (:meth:`_HeldSignals.again`), end it, and the workers of a local pool are then
+    killed, the recordings they had left unfinished.
+
+    Returns
+    -------
+    list of Future
+        The futures of ``left`` that did not finish: their reports are to be removed.
+    """
+    for future in left:
+        # Those not yet given to a worker; the pool refuses the others, under way.
+        future.cancel()
+    if "cancel_futures" not in inspect.signature(executor.shutdown).parameters:
+        # Dask's ClientExecutor: told not to wait, it cancels all its work on the cluster.
+        with contextlib.suppress(Exception):
             executor.shutdown(wait=False)
+    deadline = stopped_at + STOP_WAIT_S
+    unfinished = [f for f in left if not f.done()]
+    while unfinished and time.monotonic() < deadline and not held.again(stopped_at):
+        wait(unfinished, timeout=0.1)
+        unfinished = [f for f in left if not f.done()]
+    if isinstance(executor, ProcessPoolExecutor):
+        _end_pool(executor, 0.0 if unfinished else LAST_CALL_S)
+    elif "cancel_futures" in inspect.signature(executor.shutdown).parameters:
+        executor.shutdown(wait=False, cancel_futures=True)
+    return unfinished
+
+
+def _end_pool(pool: ProcessPoolExecutor, wait_s: float) -> None:
+    """Shut ``pool`` down without waiting on it, give its workers ``wait_s`` (s) to end, and
+    kill those still there: an interpreter that exits with a worker alive waits for it, for
+    ever if the worker never has its last call (:class:`_HeldSignals`). Killed, not
+    terminated: a worker ignores SIGTERM while the command lives
+    (``trainer.cli.early_signals``). Does nothing for a pool already ended."""
+    # Private, as the standard library keeps them; Python 3.14 has kill_workers() for this.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + wait_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            with contextlib.suppress(OSError):
+                process.kill()
+            process.join(1.0)
+    if isinstance(manager, threading.Thread):
+        # Ends once the workers have: a dead one breaks the pool, which it then winds up.
+        manager.join(5.0)
+
+
+def _remove_unfinished(target: Path, begun_ns: int) -> None:
+    """Remove what a worker killed in the middle of ``target`` left: its temporary file, and
+    the report itself if it was written by this batch (after ``begun_ns``, Unix ns) with no row
+    to go with it."""
+    with contextlib.suppress(OSError):
+        for temp in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+            temp.unlink()
+        if target.is_file() and not target.is_symlink() and target.stat().st_mtime_ns >= begun_ns:
+            target.unlink()
 
 
 def _remove_partial(path: Path) -> None:
