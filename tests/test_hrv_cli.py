@@ -442,8 +442,8 @@ def test_a_beat_off_its_interval_is_no_hole_and_a_hole_keeps_its_intervals() -> 
     across = np.delete(d, 199)
     assert holed.sdnn_ms == pytest.approx(time["sdnn_ms"], rel=1e-12)
     assert holed.rmssd_ms == pytest.approx(float(np.sqrt(np.mean(across**2))), rel=1e-12)
-    # Beats lost without a 3 s hole (review 22 F5): a step 1.9 s beyond its interval (2.75 s in all), past
-    # where the beat clock re-anchors, is a loss too.
+    # Beats lost without a 3 s hole (review 22 F5): a step 1.9 s beyond its interval (2.75 s
+    # in all), past where the beat clock re-anchors, is a loss too.
     lost_t = np.cumsum(rr) / 1000.0
     lost_t[200:] += 1.9
     lost = heart_metrics(lost_t, rr, [])

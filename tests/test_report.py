@@ -1138,3 +1138,26 @@ def test_the_same_report_is_the_same_bytes_in_every_format(tmp_path: Path) -> No
         write_report(analysis, first)
         write_report(analysis, second)
         assert first.read_bytes() == second.read_bytes(), suffix
+
+
+def test_a_session_whose_breaths_were_none_scored_says_so_not_that_none_were_detected(
+    tmp_path: Path,
+) -> None:
+    """Review 22 F2: a minute at 1.5/min, its one breath begun in the pacer's first period
+    (not scored), drawn in the rate panel while the follow panel said "no breaths detected"."""
+    from program_runs import run_live
+
+    from devices.sim import PersonModel
+    from trainer.coaching.pacer import BreathPattern
+    from trainer.session.live_replay import SessionPlan
+
+    plan = SessionPlan(
+        BreathPattern.from_rate(1.5, 2.0), duration_s=60.0, settings={"device": ["sim"]}
+    )
+    run = run_live(tmp_path, plan, person=PersonModel(seed=2))
+    analysis = analyse_recording(run.path)
+    assert analysis.good_breaths and not any(e.scored for e in analysis.good_breaths)
+    fig, _ = _drawn(analysis)
+    notes = [t.get_text() for t in _panel(fig, "How well you followed").texts]
+    assert "no breaths detected" not in notes
+    assert any(n.startswith("no breaths scored") for n in notes)

@@ -57,7 +57,7 @@ from trainer.reports.session_analysis import (
     SessionAnalysis,
     analyse_recording,
 )
-from trainer.session.pipeline import RR_STEP_S
+from trainer.session.pipeline import RR_STEP_S, BreathEvent
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
 from trainer.session.summary import scored_rates, sensor_loss_text, sensor_lost_word
 from trainer.storage.paths import check_output_path, replacing
@@ -1407,6 +1407,15 @@ COHERENCE_LONG_TOP = 16.0
 """Top of a long session's coherence axis (score): the room above 10 holds the legend."""
 
 
+def _why_none_scored(breaths: Sequence[BreathEvent]) -> str:
+    """The follow panel's note when breaths were detected but none scored."""
+    if all(e.paused for e in breaths):
+        return "no breaths scored: all were taken while paused"
+    if all(e.free or e.paused for e in breaths):
+        return "no breaths scored: nothing was asked of them (breathing as you like)"
+    return "no breaths scored (not while paused or free, nor in a pace's first period)"
+
+
 def _follow_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     """The coach's follow score of each scored breath and its running mean; ``long``, the
     scores' per-minute mean and range (:func:`_per_minute`)."""
@@ -1426,6 +1435,10 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
             _per_minute(ax, t, s, analysis.duration_s, COLORS["follow"], "estimates")
         else:
             ax.plot(_minutes(t), s, "o", ms=2.6, color=COLORS["follow"], label="each estimate")
+    elif not good and analysis.good_breaths:
+        # Breaths there were, none of them scored (review 22 F2: one slow breath begun in the
+        # pacer's first period "no breaths detected" beside the rate panel's point).
+        _no_data(ax, _why_none_scored(analysis.good_breaths))
     elif not good:
         _no_data(ax, "no breaths detected")
     else:
