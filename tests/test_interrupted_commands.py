@@ -254,3 +254,68 @@ def test_report_dir_stopped_twice_ends_at_once_and_keeps_a_row_for_every_report(
         # Only those under way (one per worker) are finished: none is started after the stop.
         assert len(reports) - len(drawn) <= 2, (sorted(drawn), sorted(reports))
         assert f"kept the {len(reports)} of 10 recordings analysed before the stop" in err
+
+
+def _children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # Past the command's name, which may hold spaces: state, then parent id.
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process not yet ended (a zombie no reaper collects has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc")
+def test_the_workers_of_a_report_dir_killed_hard_end_on_sigterm(tmp_path: Path) -> None:
+    """Found in review: the workers were forked while the batch held the signals and kept its
+    handler, which only notes one; once the command was killed (`kill -9`, the out-of-memory
+    killer) they ignored SIGTERM, SIGINT and SIGHUP for ever. Orphaned, they end on one."""
+    import subprocess
+    import sys
+
+    study = tmp_path / "study"
+    study.mkdir()
+    for k in range(4):
+        write_simulated(study / f"s{k}.bwr", 600.0, seed=k)
+    out = tmp_path / "reports"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "report", str(study), "-o", str(out), "-j", "2"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker started"
+            time.sleep(0.05)
+            workers = _children_of(proc.pid)
+        time.sleep(0.5)  # past the workers' start
+        proc.kill()
+        proc.wait()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _running(pid)], "orphaned workers ignore SIGTERM"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

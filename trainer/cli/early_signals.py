@@ -123,15 +123,44 @@ _unwinding_pid = 0
 process pool) inherits the handler, and leaves the stopping to it (:func:`_in_a_worker`)."""
 
 
+_worker_of = 0
+"""In a worker process of the command (``report DIR``'s process pool): the command's process
+id (:func:`as_a_worker`)."""
+
+
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
     if os.getpid() != _unwinding_pid:
-        _in_a_worker(signum)
+        _in_a_worker(signum, _unwinding_pid)
         return
     raise Interrupted(signum)
 
 
-def _in_a_worker(signum: int) -> None:
-    """A signal in a forked worker of the command (``report DIR``'s process pool).
+def _worker_signal(signum: int, frame: FrameType | None) -> None:
+    _in_a_worker(signum, _worker_of)
+
+
+def as_a_worker(command_pid: int) -> None:
+    """Give a worker process of the command (``report DIR``'s process pool; its initializer)
+    the worker's handling of SIGINT, SIGTERM and SIGHUP (:func:`_in_a_worker`); ``command_pid``
+    is the command's process id. One ignored (``nohup``) stays ignored.
+
+    Not left to what the fork copies: a worker forked while the batch held the signals (it
+    forks at its first recording) kept the batch's handler, which only notes a signal, so that
+    once the command was killed (``kill -9``, the out-of-memory killer) its workers ignored
+    SIGTERM, SIGINT and SIGHUP for ever (found in review); a worker started afresh (the spawn
+    and forkserver start methods) would have Python's own handlers.
+    """
+    global _worker_of
+    _worker_of = command_pid
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, _worker_signal)
+
+
+def _in_a_worker(signum: int, command_pid: int) -> None:
+    """A signal in a worker process of the command (``report DIR``'s process pool), whose
+    process id is ``command_pid``.
 
     Raised there, it came out as a traceback when the worker waited for work; killed the
     default way, the worker left the report it was writing as a temporary file (found in
@@ -140,7 +169,7 @@ def _in_a_worker(signum: int) -> None:
     finished whole. So the worker ignores it while the command lives, and ends the default
     way once the command is gone (nothing else would stop it then).
     """
-    if os.getppid() == _unwinding_pid:
+    if os.getppid() == command_pid:
         return
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)

@@ -397,7 +397,12 @@ def open_executor(scheduler: str | None = None, jobs: int | None = None) -> Iter
     if scheduler is None:
         if jobs is not None and jobs < 1:
             raise BadArgument(f"--jobs must be at least 1, got {jobs}")
-        pool = ProcessPoolExecutor(max_workers=jobs or default_workers())
+        from trainer.cli.early_signals import as_a_worker
+
+        # Each worker's signal handling set afresh, not the one it forked under (as_a_worker).
+        pool = ProcessPoolExecutor(
+            max_workers=jobs or default_workers(), initializer=as_a_worker, initargs=(os.getpid(),)
+        )
         try:
             yield pool
         except BaseException:
