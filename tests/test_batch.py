@@ -812,3 +812,45 @@ def test_a_second_ctrl_c_ends_the_wait_and_the_same_signal_sent_twice_does_not(
     assert 3.5 < took < 15.0  # past the repeat at 2.05 s, ended by the second Ctrl+C at 4 s
     assert stopped == [StoppedBatch(0, 2, None, "")]
     assert list(out.iterdir()) == []
+
+
+def _killed_at_001(path: str, out_dir: str | None, report_suffix: str | None, name: str) -> Any:
+    """A stand-in for the per-recording analysis whose worker is killed (the out-of-memory
+    killer) half-way through session-001's report: its temporary file there."""
+    if name == "session-001.bwr":
+        assert out_dir is not None and report_suffix is not None
+        target = Path(out_dir) / (Path(name).stem + ".report" + report_suffix)
+        (target.parent / f".{target.name}.x1y2.tmp").write_bytes(b"half a page")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return analyse_one(path, out_dir, report_suffix, name)
+
+
+def test_a_worker_killed_stops_the_batch_with_a_row_for_what_it_lost(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: a worker killed (the out-of-memory killer, kill -9) ended report DIR as
+    "internal error: BrokenProcessPool ... a bug in Breathwise" (exit 70, a crash report), the
+    killed report's temporary file left in the reports folder. Now one line says so (exit 1),
+    the recordings lost with the pool have rows saying why, and nothing half-written is left."""
+    from trainer.reports.batch import WORKER_DIED
+
+    monkeypatch.setattr("trainer.reports.batch.analyse_one", _killed_at_001)
+    small = tmp_path / "small"
+    _copy(study, small, 4)
+    out = tmp_path / "out"
+    code = run(["report", str(small), "-o", str(out), "-j", "2"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "internal error" not in err and "Traceback" not in err
+    last = err.splitlines()[-1]
+    assert last.startswith("breathwise: error: a worker process died while analysing "), err
+    assert "session-001.bwr" in last and "out of memory" in last
+    rows = {r["file"]: r for r in _table(out / PARTIAL_NAME)}
+    assert rows["session-001.bwr"]["status"] == "error"
+    assert rows["session-001.bwr"]["error"] == WORKER_DIED
+    assert "lost with a worker process that died" in err
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+    # Every report left has its row, an analysed one.
+    for report_file in out.glob("*.png"):
+        row = rows[report_file.name.removesuffix(".report.png") + ".bwr"]
+        assert row["status"] == "ok" and row["report"] == report_file.name

@@ -143,11 +143,13 @@ def report(
     name); a file that cannot be read is reported and skipped. Reports and
     summary.csv are drawn again from the recordings, so those already there are replaced (run
     it again after a new session); a folder or link of their names is refused, never replaced.
-    Stopped before its end (Ctrl+C, SIGTERM, or a report it cannot write: a full disk), a
-    batch starts no more recordings, finishes those under way (at most 30 s) and keeps the rows
-    done in summary.partial.csv (summary.csv if every one was done). Exit status for a folder:
-    0 if any recording was analysed; 1 if none could be (summary.csv then holds their error
-    rows) or the folder has no recording; 2 for a usage error; 130/143/129 when stopped. The
+    Stopped before its end (Ctrl+C, SIGTERM, a report it cannot write: a full disk, or a
+    worker process killed: out of memory), a batch starts no more recordings, finishes those
+    under way (at most 30 s; those lost with a killed worker get a row saying so) and keeps the
+    rows done in summary.partial.csv (summary.csv if every one was done). Exit status for a
+    folder: 0 if any recording was analysed; 1 if none could be (summary.csv then holds their
+    error rows), the folder has no recording, or a report could not be written or a worker
+    was killed; 2 for a usage error; 130/143/129 when stopped. The
     recording is analysed again by today's analysis: when its numbers differ from those the
     session closed with, a note on standard error and one on the page say which, and why.
 
@@ -342,10 +344,16 @@ def _stopped_words(what: StoppedBatch) -> str:
             f"{what.summary_csv}"
         )
     if what.partial_csv is not None:
+        # The rows of recordings lost with a worker that died are kept, but not analysed.
+        kept = (
+            f"kept the rows of {what.done} of the {what.total} recordings ({what.lost} lost "
+            "with a worker process that died: their rows say so)"
+            if what.lost
+            else f"kept the {what.done} of {what.total} recordings analysed before the stop"
+        )
         return (
-            f"kept the {what.done} of {what.total} recordings analysed before the stop in "
-            f"{what.partial_csv} (not the whole table, which is summary.csv); run the same "
-            "command again to analyse them all"
+            f"{kept} in {what.partial_csv} (not the whole table, which is summary.csv); run the "
+            "same command again to analyse them all"
         )
     if what.write_error:
         return (

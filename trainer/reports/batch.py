@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from glob import escape as glob_escape
@@ -59,6 +60,12 @@ holds the command too."""
 LAST_CALL_S = 5.0
 """How long a stopped pool's workers, their work done, are given to end (s): they end within
 milliseconds of their last call; one that has not by then never will, and is killed."""
+WORKER_DIED = (
+    "not analysed: a worker process of the batch died while this was being analysed (killed "
+    "by the system, maybe out of memory)"
+)
+"""The error of the rows of the recordings lost with a worker process that died (:func:`run_batch`):
+the pool cannot tell which of those under way the dead worker had."""
 METRIC_COLUMNS: tuple[str, ...] = (
     "start_wall_ns",
     "start_local",
@@ -226,6 +233,9 @@ class StoppedBatch:
     summary_csv : Path or None
         The whole table (:data:`SUMMARY_NAME`), written when every recording was done before
         the batch stopped (the stop came during the last ones): nothing is left to analyse.
+    lost : int
+        Of ``done``, the recordings lost with a worker process that died (their rows say so:
+        :data:`WORKER_DIED`); a table with such rows is never the whole one.
     """
 
     done: int
@@ -233,6 +243,7 @@ class StoppedBatch:
     partial_csv: Path | None
     write_error: str
     summary_csv: Path | None = None
+    lost: int = 0
 
 
 def analyse_one(
@@ -298,6 +309,12 @@ def analyse_one(
 class OutputFailed(UserError):
     """A batch's report could not be written where the batch writes (a full disk, a read-only
     folder): it stops the batch, as a fault of the output and not of one recording."""
+
+
+class WorkerDied(UserError):
+    """A worker process of a local pool died (killed by the out-of-memory killer, ``kill -9``):
+    the pool is broken, and the batch stops as for :class:`OutputFailed`, the recordings lost
+    with it kept as rows that say so (:data:`WORKER_DIED`)."""
 
 
 def report_target(recording: Path, out_dir: Path, report_suffix: str) -> Path:
@@ -496,6 +513,7 @@ def run_batch(
     rows: list[BatchRow] = []
     pids: set[int] = set()
     taken: set[Future[tuple[BatchRow, int]]] = set()
+    lost: list[Path] = []
     begun_ns = time.time_ns()
 
     def hand_over() -> None:
@@ -515,11 +533,16 @@ def run_batch(
         left = [f for f in futures if f not in taken]
         unfinished = _stop(executor, left, held, stopped_at)
         rows.extend(f.result()[0] for f in left if f.done() and _succeeded(f))
+        # Lost with a worker that died (not one the stop killed, whose futures are unfinished).
+        lost.extend(futures[f] for f in left if f not in unfinished and _broken(f))
+        rows.extend(BatchRow(batch_name(path, root), "error", WORKER_DIED) for path in lost)
         if out_dir is not None and report_suffix is not None:
-            for future in unfinished:
-                name = Path(batch_name(futures[future], root))
+            # A report the dead worker was writing left its temporary file; one the others
+            # finished has no row to go with it.
+            for path in [futures[f] for f in unfinished] + lost:
+                name = Path(batch_name(path, root))
                 _remove_unfinished(report_target(name, out_dir, report_suffix), begun_ns)
-        stopped = _keep(rows, len(paths), out_dir)
+        stopped = _keep(rows, len(paths), out_dir, len(lost))
         if on_stopped is not None:
             on_stopped(stopped)
 
@@ -536,16 +559,27 @@ def run_batch(
                 done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
                 for future in done:
                     running.discard(future)
-                    taken.add(future)
                     row, pid = future.result()
+                    taken.add(future)
                     rows.append(row)
                     pids.add(pid)
                     if on_done is not None:
                         on_done(row)
                 hand_over()
+        except BrokenProcessPool:
+            # A worker killed (the out-of-memory killer, kill -9): every recording handed to
+            # the pool and not done is lost, the dead worker's and the others'. Said as what
+            # it is, not as a bug of Breathwise (an internal error, found in review).
+            stop(time.monotonic())
+            names = ", ".join(batch_name(path, root) for path in lost)
+            raise WorkerDied(
+                f"a worker process died while analysing {names or 'a recording'} (killed by the "
+                "system, maybe out of memory): the batch stopped",
+                "run it again, with fewer --jobs if memory is short",
+            ) from None
         except BaseException:
-            # The pool lost (its workers killed, a Dask scheduler gone), an exception out of
-            # on_done, or Ctrl+C raised by a handler not held here (another thread's batch).
+            # An exception out of the executor (a Dask scheduler gone) or of on_done, or
+            # Ctrl+C raised by a handler not held here (another thread's batch).
             stop(time.monotonic())
             raise
         if held.noted:
@@ -567,17 +601,28 @@ def _succeeded(future: Future[Any]) -> bool:
     return not future.cancelled() and future.exception() is None
 
 
-def _keep(rows: list[BatchRow], total: int, out_dir: Path | None) -> StoppedBatch:
+def _broken(future: Future[Any]) -> bool:
+    """Whether a future is done with its pool broken (a worker process died)."""
+    return (
+        future.done()
+        and not future.cancelled()
+        and isinstance(future.exception(), BrokenProcessPool)
+    )
+
+
+def _keep(rows: list[BatchRow], total: int, out_dir: Path | None, lost: int = 0) -> StoppedBatch:
     """Write the rows of a stopped batch (sorted in place): the whole table when every one of
     the ``total`` recordings was done (the stop came during the last ones: a partial table of
     every row sent the next step of a pipeline looking for ``summary.csv`` and advised running
-    it all again, found in review), ``summary.partial.csv`` otherwise."""
-    stopped = StoppedBatch(len(rows), total, None, "")
+    it all again, found in review), ``summary.partial.csv`` otherwise, and when ``lost`` of
+    the rows are of recordings lost with a worker that died (:data:`WORKER_DIED`): they are
+    still to be analysed, and a whole table of the batch before is not to be replaced by them."""
+    stopped = StoppedBatch(len(rows), total, None, "", lost=lost)
     if out_dir is None:
         return stopped
     rows.sort(key=lambda row: row.file)
     try:
-        if len(rows) == total:
+        if len(rows) == total and not lost:
             stopped = replace(stopped, summary_csv=write_summary(rows, out_dir / SUMMARY_NAME))
             _remove_partial(out_dir / PARTIAL_NAME)
         elif rows:
@@ -671,7 +716,9 @@ def _stop(
         wait(unfinished, timeout=0.1)
         unfinished = [f for f in left if not f.done()]
     if isinstance(executor, ProcessPoolExecutor):
-        _end_pool(executor, 0.0 if unfinished else LAST_CALL_S)
+        # A broken pool's work is lost: a worker still drawing a report has nothing to give.
+        broken = any(_broken(f) for f in left)
+        _end_pool(executor, 0.0 if unfinished or broken else LAST_CALL_S)
     elif "cancel_futures" in inspect.signature(executor.shutdown).parameters:
         executor.shutdown(wait=False, cancel_futures=True)
     return unfinished
