@@ -854,3 +854,38 @@ def test_a_worker_killed_stops_the_batch_with_a_row_for_what_it_lost(
     for report_file in out.glob("*.png"):
         row = rows[report_file.name.removesuffix(".report.png") + ".bwr"]
         assert row["status"] == "ok" and row["report"] == report_file.name
+
+
+def test_a_ctrl_c_while_the_workers_end_keeps_the_whole_table(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: a signal after the last recording was analysed, while the pool's
+    workers ended, was raised there: the whole table was said only to be "interrupted".
+    Now it is noted: the table is written whole and said to be so, and then raised."""
+    from trainer.reports import batch as batch_module
+
+    real_end_pool = batch_module._end_pool
+
+    def ctrl_c_then_end(pool: ProcessPoolExecutor, wait_s: float) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # Python's KeyboardInterrupt, were it raised here
+        real_end_pool(pool, wait_s)
+
+    monkeypatch.setattr(batch_module, "_end_pool", ctrl_c_then_end)
+    small = tmp_path / "small"
+    names = _copy(study, small, 3)
+    out = tmp_path / "out"
+    stopped: list[StoppedBatch] = []
+    with pytest.raises(KeyboardInterrupt), open_executor(None, 1) as pool:
+        workers: list[Any] = []
+        run_batch(
+            find_recordings(small),
+            out,
+            executor=pool,
+            report_suffix=None,
+            on_done=lambda row: workers.extend(pool._processes.values()),  # type: ignore[attr-defined]
+            on_stopped=stopped.append,
+            in_flight=1,
+        )
+    assert stopped == [StoppedBatch(3, 3, None, "", out / "summary.csv")]
+    assert [r["file"] for r in _table(out / "summary.csv")] == names
+    assert workers and not any(w.is_alive() for w in workers)

@@ -319,3 +319,34 @@ def test_the_workers_of_a_report_dir_killed_hard_end_on_sigterm(tmp_path: Path) 
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+@pytest.mark.usefixtures("command_line")
+def test_report_dir_stopped_while_writing_its_table_writes_it_whole_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: a signal once every recording was analysed, while summary.csv was
+    written, was raised there: no summary.csv, no summary.partial.csv, and only
+    `breathwise: interrupted` said, every row lost. The end of the batch holds the signal too."""
+    from trainer.reports import batch as batch_module
+
+    study = tmp_path / "study"
+    study.mkdir()
+    for k in range(3):
+        write_simulated(study / f"s{k}.bwr", 30.0, seed=k)
+    real_write = batch_module.write_summary
+
+    def signalled_then_written(rows: Any, path: Path) -> Path:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_write(rows, path)
+
+    monkeypatch.setattr(batch_module, "write_summary", signalled_then_written)
+    out = tmp_path / "reports"
+    assert run(["report", str(study), "-o", str(out), "--table-only", "-j", "1"]) == 143
+    err = capsys.readouterr().err
+    assert err.endswith(
+        f"all 3 recordings were analysed before the stop; summary: {out / 'summary.csv'}\n"
+        "breathwise: interrupted\n"
+    ), err
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]
+    assert len((out / "summary.csv").read_text().splitlines()) == 4  # the header and 3 rows

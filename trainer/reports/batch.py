@@ -478,7 +478,8 @@ def run_batch(
     out_dir : Path or None
         Where the reports and ``summary.csv`` go (created); None writes nothing.
     executor : Executor
-        Where the work runs (see :func:`open_executor`).
+        Where the work runs (see :func:`open_executor`). A local process pool is shut down
+        once the batch is done, its workers ended (as a stopped batch ends them).
     report_suffix : str or None
         ``".png"``, ``".pdf"`` or ``".svg"``; None for the table only.
     on_done : callable, optional
@@ -493,7 +494,9 @@ def run_batch(
         Then the work not started is dropped, the recordings under way are let finish (at most
         :data:`STOP_WAIT_S`; :func:`_stop`), and the rows done, sorted and with the same
         columns as the whole table, are written to ``out_dir/summary.partial.csv``
-        (:data:`PARTIAL_NAME`), or to ``summary.csv`` when every recording was done.
+        (:data:`PARTIAL_NAME`), or to ``summary.csv`` when every recording was done. Called
+        too for a signal while the batch ends (its workers ending, the table being written):
+        the table is written whole first.
     in_flight : int, optional
         Most recordings handed to ``executor`` at a time: its number of workers for a local
         pool, which queues work it is handed ahead of its workers, where a stop can no longer
@@ -514,6 +517,7 @@ def run_batch(
     pids: set[int] = set()
     taken: set[Future[tuple[BatchRow, int]]] = set()
     lost: list[Path] = []
+    summary: Path | None = None
     begun_ns = time.time_ns()
 
     def hand_over() -> None:
@@ -584,15 +588,23 @@ def run_batch(
             raise
         if held.noted:
             stop(held.noted[0][0])
+        else:
+            # The end too: a signal while the workers ended or the table was written, raised
+            # there, lost every row or left a whole table said to be cut short (found in
+            # review). Noted, the table is written whole and said to be so, as a stop during
+            # the last recordings does (_keep).
+            rows.sort(key=lambda row: row.file)
+            if isinstance(executor, ProcessPoolExecutor):
+                _end_pool(executor, LAST_CALL_S)
+            if out_dir is not None:
+                summary = write_summary(rows, out_dir / SUMMARY_NAME)
+                _remove_partial(out_dir / PARTIAL_NAME)
+            if held.noted and on_stopped is not None:
+                on_stopped(StoppedBatch(len(rows), len(paths), None, "", summary))
     # Here a signal noted has been raised by its handler; one whose handler raises nothing
     # has stopped the batch all the same, which is no success.
     if held.noted:
         raise InterruptedError(f"the batch was stopped by signal {held.noted[0][1]}")
-    rows.sort(key=lambda row: row.file)
-    summary = None
-    if out_dir is not None:
-        summary = write_summary(rows, out_dir / SUMMARY_NAME)
-        _remove_partial(out_dir / PARTIAL_NAME)
     return BatchResult(tuple(rows), summary, frozenset(pids))
 
 
