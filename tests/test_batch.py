@@ -875,14 +875,18 @@ def test_a_ctrl_c_while_the_workers_end_keeps_the_whole_table(
     names = _copy(study, small, 3)
     out = tmp_path / "out"
     stopped: list[StoppedBatch] = []
+    workers: list[Any] = []
     with pytest.raises(KeyboardInterrupt), open_executor(None, 1) as pool:
-        workers: list[Any] = []
+
+        def note_workers(row: BatchRow) -> None:
+            workers.extend(pool._processes.values())  # type: ignore[attr-defined]
+
         run_batch(
             find_recordings(small),
             out,
             executor=pool,
             report_suffix=None,
-            on_done=lambda row: workers.extend(pool._processes.values()),  # type: ignore[attr-defined]
+            on_done=note_workers,
             on_stopped=stopped.append,
             in_flight=1,
         )
