@@ -198,3 +198,37 @@ def test_ctrl_c_while_report_imports_matplotlib_is_no_traceback(tmp_path: Path) 
     assert paused.exists(), "the child never reached the pause: the test needs another"
     proc.send_signal(signal.SIGINT)
     _ends_quietly(proc, 130, out)
+
+
+def test_a_command_started_with_sigint_ignored_runs_on_through_ctrl_c(tmp_path: Path) -> None:
+    """Review 23 F10: a shell starts a script's background job with SIGINT ignored, so that the
+    Ctrl+C meant for the foreground does not reach it; Breathwise put its own handler over the
+    ignore and stopped (a background ``report DIR``, a ``live`` session). SIGTERM still ends it,
+    kept."""
+
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    out = tmp_path / "rec"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trainer", *LIVE, "--out", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ignore_sigint,
+    )
+    try:
+        # Once during the imports (early handlers), once in the session (its own).
+        for wait_s in (0.5, 6.0):
+            time.sleep(wait_s)
+            proc.send_signal(signal.SIGINT)
+        time.sleep(2.0)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert list(out.glob("*.bwr"))  # ended by SIGTERM, kept

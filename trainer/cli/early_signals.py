@@ -50,13 +50,23 @@ registered it)."""
 
 
 def _signals() -> list[signal.Signals]:
-    """SIGINT, SIGTERM, and SIGHUP where the system has it and it is not ignored (``nohup``:
-    a command must run on when the terminal closes)."""
-    wanted = [signal.SIGINT, signal.SIGTERM]
-    sighup = getattr(signal, "SIGHUP", None)
-    if sighup is not None and signal.getsignal(sighup) is not signal.SIG_IGN:
-        wanted.append(sighup)
+    """SIGINT, SIGTERM, and SIGHUP where the system has it, each unless it is ignored: under
+    ``nohup`` a command must run on when the terminal closes, and a shell starts a script's
+    background job with SIGINT ignored, so that the Ctrl+C meant for the foreground does not
+    stop it (review 23 F10: a background ``report DIR`` stopped)."""
+    wanted = [signal.SIGTERM]
+    for name in ("SIGINT", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            wanted.append(sig)
     return wanted
+
+
+def handled_signals() -> list[signal.Signals]:
+    """The signals a command ends on: SIGTERM, and SIGINT and SIGHUP unless ignored when it
+    started (a background job, ``nohup``). For a session's own handlers, installed once
+    :func:`release` gave back those from before (found in review 23 F10)."""
+    return _signals()
 
 
 def _exit_now(signum: int, frame: FrameType | None) -> None:

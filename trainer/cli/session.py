@@ -191,10 +191,10 @@ def _run_with_signals(
 
     async def main() -> SessionResult:
         loop = asyncio.get_running_loop()
-        wanted = (signal.SIGINT, signal.SIGTERM, *_hangup_signals())
         # The handlers that exited at once before the session (trainer.cli.early_signals) give
         # way, with no await between, to those that end it cleanly.
         early_signals.release()
+        wanted = early_signals.handled_signals()
         for sig in wanted:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal, int(sig))
@@ -794,7 +794,7 @@ def live(
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, *_hangup_signals(), signal.SIGTERM):
+            for sig in early_signals.handled_signals():
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, hang_up, int(sig))
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
