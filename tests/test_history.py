@@ -727,6 +727,32 @@ def test_remove_takes_rows_out_all_or_none_and_never_the_recordings(
     assert paths() == ["kept.bwr"]
 
 
+def test_remove_of_a_path_two_sessions_name_takes_out_the_recording_there_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--remove x.bwr`` deleted both rows at that path, the "(gone)" one of an earlier
+    session whose file was deleted too (its numbers cannot be added again), and said it
+    removed one (found in review)."""
+    x = tmp_path / "x.bwr"
+    add_or_update_session(_metrics("early", time.time_ns() - 2 * DAY_NS), x)
+    add_or_update_session(_metrics("late", time.time_ns() - DAY_NS), x)
+    x.write_text("the later session's recording")
+    capsys.readouterr()
+    assert run(["history", "--remove", str(x)]) == 0
+    err = capsys.readouterr().err
+    assert [row.session_key for row in list_sessions()] == ["early"]
+    late = time.strftime("%Y-%m-%d %H:%M", time.localtime((time.time_ns() - DAY_NS) / 1e9))
+    assert err.startswith(f"removed from the history: {x}, the session of ")
+    assert late[:10] in err and "an earlier session" in err and "stays" in err
+    assert f"'breathwise history --remove {x}' again removes the next" in err
+    # Given again, the path removes the earlier session's row, with the usual line.
+    assert run(["history", "--remove", str(x)]) == 0
+    assert capsys.readouterr().err == (
+        f"removed from the history: {x} (the recording itself is left where it is)\n"
+    )
+    assert list_sessions() == [] and x.exists()
+
+
 def test_a_session_that_failed_before_any_data_does_not_say_its_recording_was_saved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections.abc import Collection
@@ -194,7 +195,9 @@ def history(
     or a wrong --start when imported) is listed with a note saying so.
 
     With --remove, each PATH (as --paths lists it; one no longer there, "(gone)", too) loses
-    its row, never its file; a PATH without a row is an error, and then none is removed.
+    its row, never its file; a PATH without a row is an error, and then none is removed. When
+    an earlier session's deleted recording had that path too ("(gone)"), the row of the one
+    there now goes (the message names it), and the same command again removes the next.
 
     Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr;
     breathwise history --remove ~/Downloads/wrong-import.bwr
@@ -246,16 +249,33 @@ def start_notes(rows: list[SessionRow], now_wall_ns: int) -> list[str]:
 
 
 def _remove(paths: list[Path]) -> None:
-    """Remove the history rows of ``paths``, all or none (:meth:`trainer.storage.history.
-    History.remove_paths`), and say so for each."""
+    """Remove the history row of each of ``paths``, all or none (:meth:`trainer.storage.
+    history.History.remove_paths`), and say which for each: when other sessions' rows name
+    that path too (their recordings gone), the session removed is named by its start and the
+    way to remove the next is given."""
     from trainer.storage.history import History
 
     with History() as opened:
-        opened.remove_paths(paths)
-    for path in dict.fromkeys(paths):
+        removed = opened.remove_paths(paths)
+    for row in removed:
+        name = readable_path(row.path)
+        if not row.left:
+            print(
+                f"removed from the history: {name} (the recording itself is left where it is)",
+                file=sys.stderr,
+            )
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.start_wall_ns / 1e9))
+        others = (
+            'an earlier session whose recording was at that path, listed "(gone)", stays'
+            if row.left == 1
+            else f"{row.left} earlier sessions whose recordings were at that path, listed "
+            '"(gone)", stay'
+        )
         print(
-            f"removed from the history: {readable_path(path)} "
-            "(the recording itself is left where it is)",
+            f"removed from the history: {name}, the session of {when} recorded there now (the "
+            f"recording itself is left where it is); {others}: 'breathwise history --remove "
+            f"{shlex.quote(name)}' again removes the next",
             file=sys.stderr,
         )
 

@@ -950,6 +950,25 @@ def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VE
     return found
 
 
+@dataclass(frozen=True)
+class Removed:
+    """A row :meth:`History.remove_paths` took out.
+
+    Attributes
+    ----------
+    path : Path
+        The path as given.
+    start_wall_ns : int
+        The removed session's start (ns since the Unix epoch).
+    left : int
+        Rows of other sessions still naming that path (recordings gone: "(gone)").
+    """
+
+    path: Path
+    start_wall_ns: int
+    left: int
+
+
 class History:
     """An open history database (a context manager).
 
@@ -1382,10 +1401,23 @@ class History:
         with self._reading():
             return [SessionRow.from_db(record) for record in self._conn.execute(sql, params)]
 
-    def remove_paths(self, paths: Sequence[Path]) -> None:
-        """Remove the rows of the recordings at ``paths``, all of them or none; the recordings
-        themselves are left alone. A path that no longer exists is matched too (a "(gone)" row,
-        the usual one to remove), as given made absolute or resolved as :func:`_store` stores it.
+    def remove_paths(self, paths: Sequence[Path]) -> list[Removed]:
+        """Remove the row of the recording at each of ``paths``, all of them or none, and say
+        which; the recordings themselves are left alone. A path that no longer exists is
+        matched too (a "(gone)" row, the usual one to remove), as given made absolute or
+        resolved as :func:`_store` stores it.
+
+        A path names one row: when several do (a session whose file was deleted and the name
+        used again by another, listed "(gone)": :func:`superseded_keys`), the row written last,
+        the recording there now, is removed and the others stay. Found in review: every row
+        at the path went, the earlier session's too, whose numbers could not be added again
+        (its recording deleted), and the message named one. Given again, the path then
+        removes the next.
+
+        Returns
+        -------
+        list of Removed
+            One per distinct path, in the order given.
 
         Raises
         ------
@@ -1394,35 +1426,34 @@ class History:
         HistoryError
             The history cannot be written.
         """
+        removed: list[Removed] = []
         try:
             with _write(self._conn):
                 for path in dict.fromkeys(paths):  # a path given twice is removed once
                     forms = {str(path.absolute()), str(resolved(path))}
                     places = ", ".join("?" * len(forms))
                     where = [_path_to_db(form) for form in forms]
-                    # Removed on purpose: kept out, or the next live start names it as a
-                    # session killed before it could add itself (found in review).
-                    self._keep_out(
-                        {
-                            str(key): str(_from_db("path", stored))
-                            for key, stored in self._conn.execute(
-                                f"SELECT session_key, path FROM sessions WHERE path IN ({places})",
-                                where,
-                            )
-                        },
-                        REMOVED,
-                    )
-                    cursor = self._conn.execute(
-                        f"DELETE FROM sessions WHERE path IN ({places})", where
-                    )
-                    if not cursor.rowcount:  # raised inside _write: rolled back, none removed
+                    held = self._conn.execute(
+                        "SELECT session_key, path, start_wall_ns FROM sessions "
+                        f"WHERE path IN ({places}) "
+                        "ORDER BY updated_wall_ns DESC, start_wall_ns DESC, session_key",
+                        where,
+                    ).fetchall()
+                    if not held:  # raised inside _write: rolled back, none removed
                         raise UserError(
                             f"{readable_path(path)}: no such recording in the history; "
                             "nothing removed",
                             "'breathwise history --paths' lists the paths it holds",
                         )
+                    key, stored, start_wall_ns = held[0]
+                    # Removed on purpose: kept out, or the next live start names it as a
+                    # session killed before it could add itself (found in review).
+                    self._keep_out({str(key): str(_from_db("path", stored))}, REMOVED)
+                    self._conn.execute("DELETE FROM sessions WHERE session_key = ?", (key,))
+                    removed.append(Removed(path, int(start_wall_ns), len(held) - 1))
         except sqlite3.Error as exc:
             raise history_error(self.path, exc, "write") from None
+        return removed
 
     def keep_out(self, sessions: Mapping[str, str], reason: str) -> None:
         """Record ``sessions`` (key -> recording path) as kept out of the history on purpose
