@@ -240,3 +240,30 @@ def test_a_real_process_reads_its_standard_input(tmp_path: Path) -> None:
         assert first == f"# breathwise hrv {name}".encode()  # the input as given
         outputs.append(rest)
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+@needs_dev_fd
+@pytest.mark.parametrize("command", ["hrv", "breaths", "import"])
+def test_a_piped_recording_is_told_a_way_that_reads_it(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: ``hrv -`` of a recording advised ``breathwise export -`` (export does
+    not read ``-``), ``hrv <(...)`` named ``/dev/fd/63`` (gone once the command ends), and
+    ``import -`` said to replay, report or history --add it, none of which reads ``-``."""
+    sample = Path(__file__).resolve().parents[1] / "recordings/sample-neurokit2-resting.bwr"
+    raw = sample.read_bytes()
+    args = ["-o", "x.bwr", "--start", "2026-01-01T08:00"] if command == "import" else []
+    advice = (
+        "save it to a file, then replay, report or history --add the file"
+        if command == "import"
+        else "save it to a file, then 'breathwise export FILE' writes its beats (RR)"
+    )
+    monkeypatch.chdir(Path(__file__).parent)  # nothing is written: refused before
+    _as_stdin(monkeypatch, raw)
+    assert run([command, "-", *args]) == 1
+    err = capsys.readouterr().err
+    assert advice in err and "export -'" not in err
+    for path in _pipe([raw]):
+        assert run([command, str(path), *args]) == 1
+    err = capsys.readouterr().err
+    assert advice in err and "/dev/fd" not in err.split("—", 1)[1]

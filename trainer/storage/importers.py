@@ -2013,7 +2013,10 @@ def import_recording(
     if looks_like_recording(head):
         raise ImportFileError(
             f"{path}: this is already a Breathwise recording",
-            "replay, report or history --add it",
+            # replay, report and history --add read files, not a pipe (found in review).
+            "save it to a file, then replay, report or history --add the file"
+            if is_stream(path)
+            else "replay, report or history --add it",
         )
     auto = kind == "auto"
     if auto:

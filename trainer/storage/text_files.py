@@ -20,6 +20,7 @@ import io
 import math
 import os
 import re
+import shlex
 import stat
 import sys
 import zlib
@@ -226,9 +227,18 @@ def open_input(path: Path, *, error: type[UserError] = UserError) -> BinaryIO:
 
 
 def _recording_error(path: Path, what: str, error: type[UserError]) -> UserError:
+    """``path`` refused as a recording, with the export that reads it: of the file itself, or
+    for a stream (:func:`is_stream`) of a file it is saved to first. Found in review: a piped
+    recording was told ``breathwise export -``, which export refuses, or
+    ``export /dev/fd/63``, a path gone once the command has ended."""
+    export = (
+        "save it to a file, then 'breathwise export FILE'"
+        if is_stream(path)
+        else (f"'breathwise export {shlex.quote(str(path))}'")
+    )
     return error(
         f"{path}: this is a Breathwise recording, not {what}",
-        f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files",
+        f"{export} writes its beats (RR) and waveforms as CSV files",
     )
 
 
