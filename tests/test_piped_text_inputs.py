@@ -267,3 +267,19 @@ def test_a_piped_recording_is_told_a_way_that_reads_it(
         assert run([command, str(path), *args]) == 1
     err = capsys.readouterr().err
     assert advice in err and "/dev/fd" not in err.split("—", 1)[1]
+
+
+def test_a_file_named_dash_is_read_as_dot_slash_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The guide says a file named ``-`` is ``./-``; pathlib makes ``./-`` ``-``, so it read
+    standard input: "-: no RR intervals (the file is empty)" (found in review)."""
+    (tmp_path / "-").write_text(_rr_text())
+    (tmp_path / "rr.txt").write_text(_rr_text())
+    monkeypatch.chdir(tmp_path)
+    from_file = _out(["hrv", "rr.txt"], capsys)
+    _as_stdin(monkeypatch, b"")
+    assert _without_file(_out(["hrv", "./-"], capsys)) == _without_file(from_file)
+    # "-" alone is still standard input.
+    _as_stdin(monkeypatch, _rr_text(seed=2).encode())
+    assert _without_file(_out(["hrv", "-"], capsys)) != _without_file(from_file)
