@@ -283,3 +283,46 @@ def test_a_file_named_dash_is_read_as_dot_slash_dash(
     # "-" alone is still standard input.
     _as_stdin(monkeypatch, _rr_text(seed=2).encode())
     assert _without_file(_out(["hrv", "-"], capsys)) != _without_file(from_file)
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("hrv -", "-: no RR intervals (standard input is empty: did the command before it fail?)"),
+        ("breaths --rr -", "-: no RR intervals (standard input is empty"),
+        ("breaths - --fs 25", "-: no samples (standard input is empty"),
+        ("import - -k polar -o x.bwr", "-: nothing to import (standard input is empty"),
+    ],
+)
+def test_an_empty_pipe_is_not_called_an_empty_file(
+    command: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``: | breathwise hrv -`` said "the file is empty", which hid the usual cause, the
+    command before it failing (found in review)."""
+    monkeypatch.chdir(tmp_path)
+    _as_stdin(monkeypatch, b"")
+    assert run(command.split()) == 1
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "x.bwr").exists()
+
+
+def test_dev_stdin_closed_is_called_closed_standard_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hrv /dev/stdin <&-`` said "/dev/stdin: no such file" (found in review)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "trainer", "hrv", "/dev/stdin"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        # fd 0 closed in the child, as the shell's <&- does (DEVNULL is replaced by closing it).
+        preexec_fn=lambda: os.close(0),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "breathwise: error: /dev/stdin: standard input is closed\n"

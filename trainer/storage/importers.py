@@ -178,6 +178,7 @@ from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     decode_head,
+    empty_words,
     excel_separator,
     input_name,
     is_comment,
@@ -762,7 +763,11 @@ def parse_polar_csv(
     try:
         header_no, header = next(reader)
     except StopIteration:
-        raise ImportFileError(f"{path}: empty file") from None
+        raise ImportFileError(
+            f"{path}: nothing to import ({empty_words(path)})"
+            if is_stream(path)
+            else f"{path}: empty file"
+        ) from None
     names = [column_key(h) for h in header]
     time_col = next((c for c in TIME_COLUMNS if c in names), None)
     if time_col is None:

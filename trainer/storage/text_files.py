@@ -136,6 +136,25 @@ def pipe_words(path: Path) -> str:
     return "standard input" if str(path) == STDIN else "a pipe"
 
 
+def empty_words(path: Path) -> str:
+    """What an input ``path`` with nothing in it is called: ``the file is empty``, or for a
+    stream (:func:`is_stream`) what most often empties it, the command before it failing.
+    Found in review: ``: | breathwise hrv -`` said "the file is empty", which hid that.
+
+    Examples
+    --------
+    >>> empty_words(Path("-"))
+    'standard input is empty: did the command before it fail?'
+    >>> empty_words(Path("/nonexistent/rr.txt"))
+    'the file is empty'
+    """
+    if str(path) in (STDIN, "/dev/stdin"):
+        return "standard input is empty: did the command before it fail?"
+    if is_stream(path):
+        return "the pipe is empty: did the command writing it fail?"
+    return "the file is empty"
+
+
 def _stdin_binary(error: type[UserError]) -> BinaryIO:
     """Standard input's bytes (``sys.stdin``, so that what replaced it, as a test's runner
     does, is read), or ``error`` when it is closed."""
@@ -336,6 +355,8 @@ def _file_bytes(path: Path, max_bytes: int, error: type[UserError]) -> bytes:
     if why is not None:
         raise error(f"{path}: {why}")  # a link loop, which exists() takes for a missing file
     if not path.exists():
+        if str(path) == "/dev/stdin":  # its link to fd 0 leads nowhere: started with `<&-`
+            raise error(f"{path}: standard input is closed")
         raise error(f"{path}: no such file")
     if not path.is_file():
         if not (path.is_char_device() or path.is_block_device()):
@@ -839,6 +860,7 @@ __all__ = [
     "blank_inside",
     "data_lines",
     "data_rows",
+    "empty_words",
     "excel_separator",
     "input_name",
     "is_comment",
