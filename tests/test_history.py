@@ -364,6 +364,22 @@ def test_add_takes_several_paths_and_fails_only_when_nothing_was_added(
     assert "--add needs recordings" in capsys.readouterr().err
 
 
+def test_add_of_one_file_given_twice_or_inside_a_folder_given_too_adds_it_once(
+    two_sessions: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--add x.bwr x.bwr ./x.bwr`` said "added 1 session, refreshed 2" of one file and one
+    row (found in review)."""
+    monkeypatch.chdir(two_sessions)
+    assert run(["history", "--add", "b.bwr", "b.bwr", "./b.bwr", str(two_sessions)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "added 2 sessions, skipped 1"
+    assert [line.split(" (")[0] for line in err[:-1] if line.startswith("added ")] == [
+        "added b.bwr",
+        "added c.bwr",
+    ]
+    assert len(list_sessions()) == 2
+
+
 def test_program_names_are_never_cut(tmp_path: Path) -> None:
     """Found in use: "body-scan-head-to-" and "resonance-assessme"; they are names to type."""
     import dataclasses

@@ -310,12 +310,25 @@ def _add(paths: list[Path]) -> None:
 
 
 def _add_all(paths: list[Path], counts: dict[str, int]) -> None:
-    """:func:`_add`'s work, counting each recording as it goes into ``counts``."""
+    """:func:`_add`'s work, counting each recording as it goes into ``counts``.
+
+    A file met again (given twice, as ``x.bwr ./x.bwr``, or in a folder given too) is added
+    once: found in review, ``--add x.bwr x.bwr x.bwr`` said "added 1 session, refreshed 2"
+    of one file and one row, where ``--remove`` of a path given twice removes it once.
+    """
     from trainer.storage.recording import SUFFIX, recordings_under
+
+    seen: set[Path] = set()
+
+    def add(file: Path, name: str) -> None:
+        place = resolved(file)
+        if place not in seen:
+            seen.add(place)
+            counts[_add_one(file, name)] += 1
 
     for target in paths:
         if not target.is_dir():
-            counts[_add_one(target, readable_path(target.name))] += 1
+            add(target, readable_path(target.name))
             continue
         found = recordings_under(target)
         for folder, why in found.unreadable:
@@ -326,7 +339,7 @@ def _add_all(paths: list[Path], counts: dict[str, int]) -> None:
             counts["skipped"] += 1
         for file in found.files:
             # Named from the folder given, so two months' files of one name stay apart.
-            counts[_add_one(file, readable_path(file.relative_to(target)))] += 1
+            add(file, readable_path(file.relative_to(target)))
 
 
 def _counts_text(counts: dict[str, int]) -> str:
