@@ -175,6 +175,33 @@ def _upgraded_and_refused_by(
     return rows
 
 
+def test_rows_of_one_path_and_one_start_left_by_an_older_version_are_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A v8 history's rows of one path and one start (an import run again, by a Breathwise
+    before the rule that the later replaces the row) stayed two sessions: progress counted
+    9.4 min for one 4.8 min file (found in review). Opened now, the last written is kept;
+    a row of the same path and another start (an earlier session, its file gone) stays."""
+    db = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db, to_version=8)
+    day = 1_800_000_000 * 10**9
+    for key, path, start, updated in [
+        ("first", "/r/x.bwr", day, 10),
+        ("again", "/r/x.bwr", day, 20),
+        ("older", "/r/x.bwr", day - DAY_NS, 5),
+        ("other", "/r/y.bwr", day, 1),
+    ]:
+        conn.execute(
+            "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, "
+            "updated_wall_ns) VALUES (?, ?, ?, 290.0, ?)",
+            (key, path, start, updated),
+        )
+    conn.close()
+    rows = _upgraded_and_refused_by(db, 8, monkeypatch)
+    assert [row.session_key for row in rows] == ["older", "again", "other"]
+
+
 def test_a_newer_history_is_one_line_and_left_byte_for_byte(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

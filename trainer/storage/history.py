@@ -208,6 +208,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             checked_wall_ns INTEGER NOT NULL
         )""",
     ),
+    # v9: a path holds one recording, and one of the same start replaces the row
+    # (History._drop_earlier_at_path); rows of one path and one start left by a Breathwise
+    # before that rule are merged (_merge_same_path_same_start). A v8 Breathwise of before
+    # the rule would make such rows again: the number makes it refuse.
+    ("_merge_same_path_same_start",),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``: SQL statements, or the
 name of a function of :data:`MIGRATION_STEPS` for a step that needs the recordings; never edit
@@ -921,8 +926,32 @@ def _alias(conn: sqlite3.Connection, earlier_key: str, session_key: str) -> None
     )
 
 
+def _merge_same_path_same_start(conn: sqlite3.Connection) -> None:
+    """Migration v9: of the rows naming one path with one start, keep the one written last
+    and delete the others, as :meth:`History._drop_earlier_at_path` does when a recording is
+    added.
+
+    Such rows are one practice recorded again at one path (an import run again of a corrected
+    file: another digest, so another key), the file there the latest one's. Found in review:
+    the rule applied only to rows added after it, so a history with such rows kept them, and
+    ``progress`` counted 2 sessions, 9.4 min, for one 4.8 min file until the file was added
+    again by hand. Rows of one path and different starts are different sessions (the earlier
+    one's file deleted, "(gone)") and stay.
+    """
+    conn.execute(
+        """DELETE FROM sessions WHERE EXISTS (
+            SELECT 1 FROM sessions AS later
+            WHERE later.path = sessions.path
+              AND later.start_wall_ns = sessions.start_wall_ns
+              AND (later.updated_wall_ns, later.session_key)
+                  > (sessions.updated_wall_ns, sessions.session_key)
+        )"""
+    )
+
+
 MIGRATION_STEPS: dict[str, Callable[[sqlite3.Connection], None]] = {
     "_rekey_without_software": _rekey_without_software,
+    "_merge_same_path_same_start": _merge_same_path_same_start,
 }
 """The migration steps that are functions, by the name :data:`MIGRATIONS` gives them."""
 
