@@ -107,20 +107,23 @@ def format_rows(
     return lines
 
 
-def _listed() -> list[SessionRow]:
-    """Every session in the history, noting on stderr when it could only be read; none when
-    there is no history yet (it is not made for a look: on a read-only or full data folder that
-    failed, "cannot create the history database", where there was nothing to list)."""
+def _listed() -> tuple[list[SessionRow], frozenset[str]]:
+    """Every session in the history, with the keys of those whose path a later recording took
+    (:func:`~trainer.storage.history.superseded_keys`), noting on stderr when it could only
+    be read; none when there is no history yet (it is not made for a look: on a read-only or
+    full data folder that failed, "cannot create the history database", where there was
+    nothing to list)."""
     from trainer.storage.history import History, default_db_path
 
     db = default_db_path()
     if not os.path.lexists(db) and _could_be_made(db.parent):
-        return []
+        return [], frozenset()
     with History(read_only_ok=True) as opened:
         rows = opened.list_sessions()
+        imported_over = opened.imported_over()
     if opened.read_only:
         print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
-    return rows
+    return rows, superseded_keys(rows, imported_over)
 
 
 def _could_be_made(folder: Path) -> bool:
@@ -220,12 +223,11 @@ def history(
         with History():
             pass  # a history that cannot be opened is one error, not one skip per file
         _add(paths)
-    rows = _listed()
+    rows, superseded = _listed()
     if not rows:
         print(f"No sessions yet (history: {default_db_path()}).")
         return
     shown = rows[-limit:] if limit else rows
-    superseded = superseded_keys(rows)
     print("\n".join(format_rows(shown, full_paths=full_paths, superseded=superseded)))
     for line in start_notes(shown, time.time_ns()):
         print(line, file=sys.stderr)
@@ -505,7 +507,7 @@ def progress(
         check_output_path(output, "the progress figure", "progress.pdf")
     figure_suffix(output, "the progress figure")
     check_replaceable(output, "the progress figure")
-    rows = _listed()
+    rows, _ = _listed()
     # The default figure goes where the history is, which may be what cannot be written (found
     # in review: the summary was shown, then "progress.png: cannot write", exit 1); the
     # summary is what the person asked for, so the figure is skipped with a note.

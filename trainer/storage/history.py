@@ -1517,6 +1517,20 @@ class History:
                 for key, path in self._conn.execute("SELECT session_key, path FROM kept_out")
             }
 
+    def imported_over(self) -> dict[str, tuple[str, int]]:
+        """The paths an ``import --no-history`` wrote a recording to, each with that session's
+        key and when (Unix ns): a row of another session at such a path, written before,
+        names a file that is no longer its own (:func:`superseded_keys`)."""
+        with self._reading():
+            return {
+                str(_from_db("path", path)): (str(key), int(wall_ns))
+                for key, path, wall_ns in self._conn.execute(
+                    "SELECT session_key, path, kept_out_wall_ns FROM kept_out "
+                    "WHERE reason = ? ORDER BY kept_out_wall_ns",
+                    (KEPT_OUT_IMPORT,),
+                )
+            }
+
     def recording_folders(self) -> dict[str, int]:
         """The folders ``live`` recorded to, each with when a start last looked in it for
         recordings the history lacks (Unix ns; :func:`killed_sessions`)."""
@@ -1577,7 +1591,9 @@ def _store(
         )
 
 
-def superseded_keys(rows: Iterable[SessionRow]) -> frozenset[str]:
+def superseded_keys(
+    rows: Iterable[SessionRow], imported_over: Mapping[str, tuple[str, int]] | None = None
+) -> frozenset[str]:
     """Keys of the rows whose path another row, written later, names: the file there is that
     row's recording now, not theirs (a path holds one recording), so theirs is gone.
 
@@ -1585,6 +1601,9 @@ def superseded_keys(rows: Iterable[SessionRow]) -> frozenset[str]:
     the later one is added, :meth:`History._drop_earlier_at_path`) whose file was deleted and
     the name used again (found in review: the older row still claimed the file, not "(gone)").
     Its session stays in the history, and in ``progress``, as a deleted recording's does.
+    A recording imported with ``--no-history`` to a row's path since the row was written
+    (``imported_over``: :meth:`History.imported_over`) took it as well (found in review: the
+    row of the deleted file still claimed the new one's path).
 
     Examples
     --------
@@ -1592,10 +1611,15 @@ def superseded_keys(rows: Iterable[SessionRow]) -> frozenset[str]:
     >>> b = SessionRow("b", "/r/x.bwr", 2, 60.0, updated_wall_ns=9)
     >>> sorted(superseded_keys([a, b, SessionRow("c", "/r/y.bwr", 3, 60.0)]))
     ['a']
+    >>> sorted(superseded_keys([a, b], {"/r/x.bwr": ("d", 12)}))
+    ['a', 'b']
     """
     latest: dict[str, SessionRow] = {}
     older: set[str] = set()
     for row in rows:
+        taken = (imported_over or {}).get(row.path)
+        if taken is not None and taken[0] != row.session_key and taken[1] > row.updated_wall_ns:
+            older.add(row.session_key)
         held = latest.get(row.path)
         if held is None:
             latest[row.path] = row
