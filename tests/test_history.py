@@ -175,6 +175,33 @@ def _upgraded_and_refused_by(
     return rows
 
 
+def test_rows_of_one_path_and_one_start_left_by_an_older_version_are_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A v8 history's rows of one path and one start (an import run again, by a Breathwise
+    before the rule that the later replaces the row) stayed two sessions: progress counted
+    9.4 min for one 4.8 min file (found in review). Opened now, the last written is kept;
+    a row of the same path and another start (an earlier session, its file gone) stays."""
+    db = tmp_path / "history.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db, to_version=8)
+    day = 1_800_000_000 * 10**9
+    for key, path, start, updated in [
+        ("first", "/r/x.bwr", day, 10),
+        ("again", "/r/x.bwr", day, 20),
+        ("older", "/r/x.bwr", day - DAY_NS, 5),
+        ("other", "/r/y.bwr", day, 1),
+    ]:
+        conn.execute(
+            "INSERT INTO sessions (session_key, path, start_wall_ns, duration_s, "
+            "updated_wall_ns) VALUES (?, ?, ?, 290.0, ?)",
+            (key, path, start, updated),
+        )
+    conn.close()
+    rows = _upgraded_and_refused_by(db, 8, monkeypatch)
+    assert [row.session_key for row in rows] == ["older", "again", "other"]
+
+
 def test_a_newer_history_is_one_line_and_left_byte_for_byte(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -362,6 +389,22 @@ def test_add_takes_several_paths_and_fails_only_when_nothing_was_added(
     assert "without --add" in capsys.readouterr().err
     assert run(["history", "--add"]) == 2
     assert "--add needs recordings" in capsys.readouterr().err
+
+
+def test_add_of_one_file_given_twice_or_inside_a_folder_given_too_adds_it_once(
+    two_sessions: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--add x.bwr x.bwr ./x.bwr`` said "added 1 session, refreshed 2" of one file and one
+    row (found in review)."""
+    monkeypatch.chdir(two_sessions)
+    assert run(["history", "--add", "b.bwr", "b.bwr", "./b.bwr", str(two_sessions)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "added 2 sessions, skipped 1"
+    assert [line.split(" (")[0] for line in err[:-1] if line.startswith("added ")] == [
+        "added b.bwr",
+        "added c.bwr",
+    ]
+    assert len(list_sessions()) == 2
 
 
 def test_program_names_are_never_cut(tmp_path: Path) -> None:
@@ -725,6 +768,32 @@ def test_remove_takes_rows_out_all_or_none_and_never_the_recordings(
     assert "--add and --remove cannot be combined" in capsys.readouterr().err
     assert run(["history", "--remove"]) == 2
     assert paths() == ["kept.bwr"]
+
+
+def test_remove_of_a_path_two_sessions_name_takes_out_the_recording_there_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--remove x.bwr`` deleted both rows at that path, the "(gone)" one of an earlier
+    session whose file was deleted too (its numbers cannot be added again), and said it
+    removed one (found in review)."""
+    x = tmp_path / "x.bwr"
+    add_or_update_session(_metrics("early", time.time_ns() - 2 * DAY_NS), x)
+    add_or_update_session(_metrics("late", time.time_ns() - DAY_NS), x)
+    x.write_text("the later session's recording")
+    capsys.readouterr()
+    assert run(["history", "--remove", str(x)]) == 0
+    err = capsys.readouterr().err
+    assert [row.session_key for row in list_sessions()] == ["early"]
+    late = time.strftime("%Y-%m-%d %H:%M", time.localtime((time.time_ns() - DAY_NS) / 1e9))
+    assert err.startswith(f"removed from the history: {x}, the session of ")
+    assert late[:10] in err and "an earlier session" in err and "stays" in err
+    assert f"'breathwise history --remove {x}' again removes the next" in err
+    # Given again, the path removes the earlier session's row, with the usual line.
+    assert run(["history", "--remove", str(x)]) == 0
+    assert capsys.readouterr().err == (
+        f"removed from the history: {x} (the recording itself is left where it is)\n"
+    )
+    assert list_sessions() == [] and x.exists()
 
 
 def test_a_session_that_failed_before_any_data_does_not_say_its_recording_was_saved(

@@ -88,3 +88,26 @@ def test_another_session_at_the_path_leaves_the_older_row_gone(
     assert lines[0].endswith(here) and lines[1].endswith(f"{here} (gone)")
     # The last row alone is judged against the whole history, not against itself.
     assert _history(capsys, "-n", "1") == [lines[1]]
+
+
+def test_a_recording_imported_without_the_history_takes_the_older_row_s_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: after ``import --no-history`` to a deleted recording's path, its row
+    still claimed the file, which held the other session (no "(gone)")."""
+    here = str((tmp_path / "x.bwr").resolve())
+    _import(tmp_path, 300, "2026-03-02T08:00", capsys)
+    (tmp_path / "x.bwr").unlink()
+    source = tmp_path / "b.txt"
+    source.write_text(_rr_lines(330))
+    args = ["-o", str(tmp_path / "x.bwr"), "--start", "2026-03-03T08:00", "--no-history"]
+    assert run(["import", str(source), *args]) == 0
+    capsys.readouterr()
+    assert [line.split()[:2] + line.split()[-2:] for line in _history(capsys)] == [
+        ["2026-03-02", "08:00", here, "(gone)"]
+    ]
+    # Added later, it is listed as the path's recording, the older row still gone.
+    assert run(["history", "--add", str(tmp_path / "x.bwr")]) == 0
+    capsys.readouterr()
+    lines = _history(capsys)
+    assert lines[0].endswith(f"{here} (gone)") and lines[1].endswith(here)

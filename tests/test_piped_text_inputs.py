@@ -240,3 +240,89 @@ def test_a_real_process_reads_its_standard_input(tmp_path: Path) -> None:
         assert first == f"# breathwise hrv {name}".encode()  # the input as given
         outputs.append(rest)
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+@needs_dev_fd
+@pytest.mark.parametrize("command", ["hrv", "breaths", "import"])
+def test_a_piped_recording_is_told_a_way_that_reads_it(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: ``hrv -`` of a recording advised ``breathwise export -`` (export does
+    not read ``-``), ``hrv <(...)`` named ``/dev/fd/63`` (gone once the command ends), and
+    ``import -`` said to replay, report or history --add it, none of which reads ``-``."""
+    sample = Path(__file__).resolve().parents[1] / "recordings/sample-neurokit2-resting.bwr"
+    raw = sample.read_bytes()
+    args = ["-o", "x.bwr", "--start", "2026-01-01T08:00"] if command == "import" else []
+    advice = (
+        "save it to a file, then replay, report or history --add the file"
+        if command == "import"
+        else "save it to a file, then 'breathwise export FILE' writes its beats (RR)"
+    )
+    monkeypatch.chdir(Path(__file__).parent)  # nothing is written: refused before
+    _as_stdin(monkeypatch, raw)
+    assert run([command, "-", *args]) == 1
+    err = capsys.readouterr().err
+    assert advice in err and "export -'" not in err
+    for path in _pipe([raw]):
+        assert run([command, str(path), *args]) == 1
+    err = capsys.readouterr().err
+    assert advice in err and "/dev/fd" not in err.split("—", 1)[1]
+
+
+def test_a_file_named_dash_is_read_as_dot_slash_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The guide says a file named ``-`` is ``./-``; pathlib makes ``./-`` ``-``, so it read
+    standard input: "-: no RR intervals (the file is empty)" (found in review)."""
+    (tmp_path / "-").write_text(_rr_text())
+    (tmp_path / "rr.txt").write_text(_rr_text())
+    monkeypatch.chdir(tmp_path)
+    from_file = _out(["hrv", "rr.txt"], capsys)
+    _as_stdin(monkeypatch, b"")
+    assert _without_file(_out(["hrv", "./-"], capsys)) == _without_file(from_file)
+    # "-" alone is still standard input.
+    _as_stdin(monkeypatch, _rr_text(seed=2).encode())
+    assert _without_file(_out(["hrv", "-"], capsys)) != _without_file(from_file)
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("hrv -", "-: no RR intervals (standard input is empty: did the command before it fail?)"),
+        ("breaths --rr -", "-: no RR intervals (standard input is empty"),
+        ("breaths - --fs 25", "-: no samples (standard input is empty"),
+        ("import - -k polar -o x.bwr", "-: nothing to import (standard input is empty"),
+    ],
+)
+def test_an_empty_pipe_is_not_called_an_empty_file(
+    command: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``: | breathwise hrv -`` said "the file is empty", which hid the usual cause, the
+    command before it failing (found in review)."""
+    monkeypatch.chdir(tmp_path)
+    _as_stdin(monkeypatch, b"")
+    assert run(command.split()) == 1
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "x.bwr").exists()
+
+
+def test_dev_stdin_closed_is_called_closed_standard_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hrv /dev/stdin <&-`` said "/dev/stdin: no such file" (found in review)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "trainer", "hrv", "/dev/stdin"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        # fd 0 closed in the child, as the shell's <&- does (DEVNULL is replaced by closing it).
+        preexec_fn=lambda: os.close(0),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "breathwise: error: /dev/stdin: standard input is closed\n"

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -156,7 +157,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     argv : sequence of str, optional
         Arguments without the program name; ``sys.argv[1:]`` when omitted.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = [_file_named_dash(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     status = _run(args)
     failure = output_failure(sys.stdout)
     if failure is not None:
@@ -170,6 +171,26 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         return status or 1
     return status
+
+
+def _file_named_dash(arg: str) -> str:
+    """``arg``, or for another spelling of the file named ``-`` (``./-``) its absolute path.
+
+    ``-`` alone stands for standard input (:data:`trainer.storage.text_files.STDIN`), and a
+    file of that name is ``./-``, as for ``cat``; but the arguments become paths, and
+    ``Path("./-")`` is ``Path("-")``, so ``hrv ./-`` read standard input (found in review). The
+    difference is kept here, on the words as typed.
+
+    Examples
+    --------
+    >>> _file_named_dash("-"), _file_named_dash("x.bwr")
+    ('-', 'x.bwr')
+    >>> _file_named_dash("./-") == os.path.join(os.getcwd(), "-")
+    True
+    """
+    if arg == "-" or Path(arg) != Path("-"):
+        return arg
+    return os.path.join(os.getcwd(), "-")
 
 
 def _say_interrupted() -> None:

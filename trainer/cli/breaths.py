@@ -104,10 +104,12 @@ from trainer.storage.text_files import (
     STREAM_MAX_BYTES,
     data_lines,
     data_rows,
+    empty_words,
     excel_separator,
     input_name,
     is_comment,
     is_missing,
+    is_stream,
     iter_lines,
     number_or_none,
     read_text,
@@ -460,7 +462,11 @@ def load_waveform(
     if not numbered:
         numbered, _ = data_lines(text)  # more than _HEAD_LINES of comments or blank lines
     if not numbered:
-        raise UserError(f"{path}: empty file (no samples)")
+        raise UserError(
+            f"{path}: no samples ({empty_words(path)})"
+            if is_stream(path)
+            else f"{path}: empty file (no samples)"
+        )
     _refuse_preamble(path, numbered)
     delimiter = separator if separator is not None else delimiter_of(numbered[0][1])
     converted = decimal_points_in_text(text, delimiter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections.abc import Collection
@@ -106,20 +107,23 @@ def format_rows(
     return lines
 
 
-def _listed() -> list[SessionRow]:
-    """Every session in the history, noting on stderr when it could only be read; none when
-    there is no history yet (it is not made for a look: on a read-only or full data folder that
-    failed, "cannot create the history database", where there was nothing to list)."""
+def _listed() -> tuple[list[SessionRow], frozenset[str]]:
+    """Every session in the history, with the keys of those whose path a later recording took
+    (:func:`~trainer.storage.history.superseded_keys`), noting on stderr when it could only
+    be read; none when there is no history yet (it is not made for a look: on a read-only or
+    full data folder that failed, "cannot create the history database", where there was
+    nothing to list)."""
     from trainer.storage.history import History, default_db_path
 
     db = default_db_path()
     if not os.path.lexists(db) and _could_be_made(db.parent):
-        return []
+        return [], frozenset()
     with History(read_only_ok=True) as opened:
         rows = opened.list_sessions()
+        imported_over = opened.imported_over()
     if opened.read_only:
         print(f"note: listed read-only: {opened.read_only}", file=sys.stderr)
-    return rows
+    return rows, superseded_keys(rows, imported_over)
 
 
 def _could_be_made(folder: Path) -> bool:
@@ -194,7 +198,9 @@ def history(
     or a wrong --start when imported) is listed with a note saying so.
 
     With --remove, each PATH (as --paths lists it; one no longer there, "(gone)", too) loses
-    its row, never its file; a PATH without a row is an error, and then none is removed.
+    its row, never its file; a PATH without a row is an error, and then none is removed. When
+    an earlier session's deleted recording had that path too ("(gone)"), the row of the one
+    there now goes (the message names it), and the same command again removes the next.
 
     Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr;
     breathwise history --remove ~/Downloads/wrong-import.bwr
@@ -217,12 +223,11 @@ def history(
         with History():
             pass  # a history that cannot be opened is one error, not one skip per file
         _add(paths)
-    rows = _listed()
+    rows, superseded = _listed()
     if not rows:
         print(f"No sessions yet (history: {default_db_path()}).")
         return
     shown = rows[-limit:] if limit else rows
-    superseded = superseded_keys(rows)
     print("\n".join(format_rows(shown, full_paths=full_paths, superseded=superseded)))
     for line in start_notes(shown, time.time_ns()):
         print(line, file=sys.stderr)
@@ -246,16 +251,33 @@ def start_notes(rows: list[SessionRow], now_wall_ns: int) -> list[str]:
 
 
 def _remove(paths: list[Path]) -> None:
-    """Remove the history rows of ``paths``, all or none (:meth:`trainer.storage.history.
-    History.remove_paths`), and say so for each."""
+    """Remove the history row of each of ``paths``, all or none (:meth:`trainer.storage.
+    history.History.remove_paths`), and say which for each: when other sessions' rows name
+    that path too (their recordings gone), the session removed is named by its start and the
+    way to remove the next is given."""
     from trainer.storage.history import History
 
     with History() as opened:
-        opened.remove_paths(paths)
-    for path in dict.fromkeys(paths):
+        removed = opened.remove_paths(paths)
+    for row in removed:
+        name = readable_path(row.path)
+        if not row.left:
+            print(
+                f"removed from the history: {name} (the recording itself is left where it is)",
+                file=sys.stderr,
+            )
+            continue
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.start_wall_ns / 1e9))
+        others = (
+            'an earlier session whose recording was at that path, listed "(gone)", stays'
+            if row.left == 1
+            else f"{row.left} earlier sessions whose recordings were at that path, listed "
+            '"(gone)", stay'
+        )
         print(
-            f"removed from the history: {readable_path(path)} "
-            "(the recording itself is left where it is)",
+            f"removed from the history: {name}, the session of {when} recorded there now (the "
+            f"recording itself is left where it is); {others}: 'breathwise history --remove "
+            f"{shlex.quote(name)}' again removes the next",
             file=sys.stderr,
         )
 
@@ -290,12 +312,25 @@ def _add(paths: list[Path]) -> None:
 
 
 def _add_all(paths: list[Path], counts: dict[str, int]) -> None:
-    """:func:`_add`'s work, counting each recording as it goes into ``counts``."""
+    """:func:`_add`'s work, counting each recording as it goes into ``counts``.
+
+    A file met again (given twice, as ``x.bwr ./x.bwr``, or in a folder given too) is added
+    once: found in review, ``--add x.bwr x.bwr x.bwr`` said "added 1 session, refreshed 2"
+    of one file and one row, where ``--remove`` of a path given twice removes it once.
+    """
     from trainer.storage.recording import SUFFIX, recordings_under
+
+    seen: set[Path] = set()
+
+    def add(file: Path, name: str) -> None:
+        place = resolved(file)
+        if place not in seen:
+            seen.add(place)
+            counts[_add_one(file, name)] += 1
 
     for target in paths:
         if not target.is_dir():
-            counts[_add_one(target, readable_path(target.name))] += 1
+            add(target, readable_path(target.name))
             continue
         found = recordings_under(target)
         for folder, why in found.unreadable:
@@ -306,7 +341,7 @@ def _add_all(paths: list[Path], counts: dict[str, int]) -> None:
             counts["skipped"] += 1
         for file in found.files:
             # Named from the folder given, so two months' files of one name stay apart.
-            counts[_add_one(file, readable_path(file.relative_to(target)))] += 1
+            add(file, readable_path(file.relative_to(target)))
 
 
 def _counts_text(counts: dict[str, int]) -> str:
@@ -472,7 +507,7 @@ def progress(
         check_output_path(output, "the progress figure", "progress.pdf")
     figure_suffix(output, "the progress figure")
     check_replaceable(output, "the progress figure")
-    rows = _listed()
+    rows, _ = _listed()
     # The default figure goes where the history is, which may be what cannot be written (found
     # in review: the summary was shown, then "progress.png: cannot write", exit 1); the
     # summary is what the person asked for, so the figure is skipped with a note.

@@ -208,6 +208,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             checked_wall_ns INTEGER NOT NULL
         )""",
     ),
+    # v9: a path holds one recording, and one of the same start replaces the row
+    # (History._drop_earlier_at_path); rows of one path and one start left by a Breathwise
+    # before that rule are merged (_merge_same_path_same_start). A v8 Breathwise of before
+    # the rule would make such rows again: the number makes it refuse.
+    ("_merge_same_path_same_start",),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``: SQL statements, or the
 name of a function of :data:`MIGRATION_STEPS` for a step that needs the recordings; never edit
@@ -921,8 +926,32 @@ def _alias(conn: sqlite3.Connection, earlier_key: str, session_key: str) -> None
     )
 
 
+def _merge_same_path_same_start(conn: sqlite3.Connection) -> None:
+    """Migration v9: of the rows naming one path with one start, keep the one written last
+    and delete the others, as :meth:`History._drop_earlier_at_path` does when a recording is
+    added.
+
+    Such rows are one practice recorded again at one path (an import run again of a corrected
+    file: another digest, so another key), the file there the latest one's. Found in review:
+    the rule applied only to rows added after it, so a history with such rows kept them, and
+    ``progress`` counted 2 sessions, 9.4 min, for one 4.8 min file until the file was added
+    again by hand. Rows of one path and different starts are different sessions (the earlier
+    one's file deleted, "(gone)") and stay.
+    """
+    conn.execute(
+        """DELETE FROM sessions WHERE EXISTS (
+            SELECT 1 FROM sessions AS later
+            WHERE later.path = sessions.path
+              AND later.start_wall_ns = sessions.start_wall_ns
+              AND (later.updated_wall_ns, later.session_key)
+                  > (sessions.updated_wall_ns, sessions.session_key)
+        )"""
+    )
+
+
 MIGRATION_STEPS: dict[str, Callable[[sqlite3.Connection], None]] = {
     "_rekey_without_software": _rekey_without_software,
+    "_merge_same_path_same_start": _merge_same_path_same_start,
 }
 """The migration steps that are functions, by the name :data:`MIGRATIONS` gives them."""
 
@@ -948,6 +977,25 @@ def migrate(conn: sqlite3.Connection, path: Path, *, to_version: int = SCHEMA_VE
         if to_version > found:
             conn.execute(f"PRAGMA user_version = {int(to_version)}")
     return found
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A row :meth:`History.remove_paths` took out.
+
+    Attributes
+    ----------
+    path : Path
+        The path as given.
+    start_wall_ns : int
+        The removed session's start (ns since the Unix epoch).
+    left : int
+        Rows of other sessions still naming that path (recordings gone: "(gone)").
+    """
+
+    path: Path
+    start_wall_ns: int
+    left: int
 
 
 class History:
@@ -1382,10 +1430,23 @@ class History:
         with self._reading():
             return [SessionRow.from_db(record) for record in self._conn.execute(sql, params)]
 
-    def remove_paths(self, paths: Sequence[Path]) -> None:
-        """Remove the rows of the recordings at ``paths``, all of them or none; the recordings
-        themselves are left alone. A path that no longer exists is matched too (a "(gone)" row,
-        the usual one to remove), as given made absolute or resolved as :func:`_store` stores it.
+    def remove_paths(self, paths: Sequence[Path]) -> list[Removed]:
+        """Remove the row of the recording at each of ``paths``, all of them or none, and say
+        which; the recordings themselves are left alone. A path that no longer exists is
+        matched too (a "(gone)" row, the usual one to remove), as given made absolute or
+        resolved as :func:`_store` stores it.
+
+        A path names one row: when several do (a session whose file was deleted and the name
+        used again by another, listed "(gone)": :func:`superseded_keys`), the row written last,
+        the recording there now, is removed and the others stay. Found in review: every row
+        at the path went, the earlier session's too, whose numbers could not be added again
+        (its recording deleted), and the message named one. Given again, the path then
+        removes the next.
+
+        Returns
+        -------
+        list of Removed
+            One per distinct path, in the order given.
 
         Raises
         ------
@@ -1394,35 +1455,34 @@ class History:
         HistoryError
             The history cannot be written.
         """
+        removed: list[Removed] = []
         try:
             with _write(self._conn):
                 for path in dict.fromkeys(paths):  # a path given twice is removed once
                     forms = {str(path.absolute()), str(resolved(path))}
                     places = ", ".join("?" * len(forms))
                     where = [_path_to_db(form) for form in forms]
-                    # Removed on purpose: kept out, or the next live start names it as a
-                    # session killed before it could add itself (found in review).
-                    self._keep_out(
-                        {
-                            str(key): str(_from_db("path", stored))
-                            for key, stored in self._conn.execute(
-                                f"SELECT session_key, path FROM sessions WHERE path IN ({places})",
-                                where,
-                            )
-                        },
-                        REMOVED,
-                    )
-                    cursor = self._conn.execute(
-                        f"DELETE FROM sessions WHERE path IN ({places})", where
-                    )
-                    if not cursor.rowcount:  # raised inside _write: rolled back, none removed
+                    held = self._conn.execute(
+                        "SELECT session_key, path, start_wall_ns FROM sessions "
+                        f"WHERE path IN ({places}) "
+                        "ORDER BY updated_wall_ns DESC, start_wall_ns DESC, session_key",
+                        where,
+                    ).fetchall()
+                    if not held:  # raised inside _write: rolled back, none removed
                         raise UserError(
                             f"{readable_path(path)}: no such recording in the history; "
                             "nothing removed",
                             "'breathwise history --paths' lists the paths it holds",
                         )
+                    key, stored, start_wall_ns = held[0]
+                    # Removed on purpose: kept out, or the next live start names it as a
+                    # session killed before it could add itself (found in review).
+                    self._keep_out({str(key): str(_from_db("path", stored))}, REMOVED)
+                    self._conn.execute("DELETE FROM sessions WHERE session_key = ?", (key,))
+                    removed.append(Removed(path, int(start_wall_ns), len(held) - 1))
         except sqlite3.Error as exc:
             raise history_error(self.path, exc, "write") from None
+        return removed
 
     def keep_out(self, sessions: Mapping[str, str], reason: str) -> None:
         """Record ``sessions`` (key -> recording path) as kept out of the history on purpose
@@ -1455,6 +1515,20 @@ class History:
             return {
                 str(key): str(_from_db("path", path))
                 for key, path in self._conn.execute("SELECT session_key, path FROM kept_out")
+            }
+
+    def imported_over(self) -> dict[str, tuple[str, int]]:
+        """The paths an ``import --no-history`` wrote a recording to, each with that session's
+        key and when (Unix ns): a row of another session at such a path, written before,
+        names a file that is no longer its own (:func:`superseded_keys`)."""
+        with self._reading():
+            return {
+                str(_from_db("path", path)): (str(key), int(wall_ns))
+                for key, path, wall_ns in self._conn.execute(
+                    "SELECT session_key, path, kept_out_wall_ns FROM kept_out "
+                    "WHERE reason = ? ORDER BY kept_out_wall_ns",
+                    (KEPT_OUT_IMPORT,),
+                )
             }
 
     def recording_folders(self) -> dict[str, int]:
@@ -1517,7 +1591,9 @@ def _store(
         )
 
 
-def superseded_keys(rows: Iterable[SessionRow]) -> frozenset[str]:
+def superseded_keys(
+    rows: Iterable[SessionRow], imported_over: Mapping[str, tuple[str, int]] | None = None
+) -> frozenset[str]:
     """Keys of the rows whose path another row, written later, names: the file there is that
     row's recording now, not theirs (a path holds one recording), so theirs is gone.
 
@@ -1525,6 +1601,9 @@ def superseded_keys(rows: Iterable[SessionRow]) -> frozenset[str]:
     the later one is added, :meth:`History._drop_earlier_at_path`) whose file was deleted and
     the name used again (found in review: the older row still claimed the file, not "(gone)").
     Its session stays in the history, and in ``progress``, as a deleted recording's does.
+    A recording imported with ``--no-history`` to a row's path since the row was written
+    (``imported_over``: :meth:`History.imported_over`) took it as well (found in review: the
+    row of the deleted file still claimed the new one's path).
 
     Examples
     --------
@@ -1532,10 +1611,15 @@ def superseded_keys(rows: Iterable[SessionRow]) -> frozenset[str]:
     >>> b = SessionRow("b", "/r/x.bwr", 2, 60.0, updated_wall_ns=9)
     >>> sorted(superseded_keys([a, b, SessionRow("c", "/r/y.bwr", 3, 60.0)]))
     ['a']
+    >>> sorted(superseded_keys([a, b], {"/r/x.bwr": ("d", 12)}))
+    ['a', 'b']
     """
     latest: dict[str, SessionRow] = {}
     older: set[str] = set()
     for row in rows:
+        taken = (imported_over or {}).get(row.path)
+        if taken is not None and taken[0] != row.session_key and taken[1] > row.updated_wall_ns:
+            older.add(row.session_key)
         held = latest.get(row.path)
         if held is None:
             latest[row.path] = row

@@ -178,6 +178,7 @@ from trainer.storage.text_files import (
     GZIP_MAGIC,
     MISSING_INTERVAL_ADVICE,
     decode_head,
+    empty_words,
     excel_separator,
     input_name,
     is_comment,
@@ -762,7 +763,11 @@ def parse_polar_csv(
     try:
         header_no, header = next(reader)
     except StopIteration:
-        raise ImportFileError(f"{path}: empty file") from None
+        raise ImportFileError(
+            f"{path}: nothing to import ({empty_words(path)})"
+            if is_stream(path)
+            else f"{path}: empty file"
+        ) from None
     names = [column_key(h) for h in header]
     time_col = next((c for c in TIME_COLUMNS if c in names), None)
     if time_col is None:
@@ -2013,7 +2018,10 @@ def import_recording(
     if looks_like_recording(head):
         raise ImportFileError(
             f"{path}: this is already a Breathwise recording",
-            "replay, report or history --add it",
+            # replay, report and history --add read files, not a pipe (found in review).
+            "save it to a file, then replay, report or history --add the file"
+            if is_stream(path)
+            else "replay, report or history --add it",
         )
     auto = kind == "auto"
     if auto:

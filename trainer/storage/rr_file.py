@@ -64,6 +64,7 @@ from trainer.storage.text_files import (
     blank_inside,
     data_lines,
     empty_last_cell,
+    empty_words,
     excel_separator,
     is_missing,
     lost_intervals,
@@ -258,7 +259,7 @@ def read_rr_file(
 
     lines, blanks, delimiter = _rows(*excel_separator(text))
     if not lines:
-        raise error(f"{path}: no RR intervals ({_nothing_in(text)})")
+        raise error(f"{path}: no RR intervals ({_nothing_in(path, text)})")
     first_no, first = lines[0]
     cells, words = _head(lines, delimiter)
     column = 0
@@ -458,12 +459,13 @@ def _heart_rate_in(row: list[str], index: int) -> bool:
     return value is not None and math.isfinite(value) and value > 0.0
 
 
-def _nothing_in(text: str) -> str:
-    """Why a file with no row holding something has no intervals: it is empty, or it holds
-    only Excel's ``sep=`` line (found in review: a file of ``sep=;`` alone was called empty)."""
+def _nothing_in(path: Path, text: str) -> str:
+    """Why the file ``path`` with no row holding something has no intervals: it is empty (a
+    stream's words: :func:`empty_words`), or it holds only Excel's ``sep=`` line (found in
+    review: a file of ``sep=;`` alone was called empty)."""
     _, separator = excel_separator(text)
     if separator is None:
-        return "the file is empty"
+        return empty_words(path)
     shown = "\\t" if separator == "\t" else separator
     return f"it holds only Excel's separator line, sep={shown}, and no data"
 

@@ -20,6 +20,7 @@ import io
 import math
 import os
 import re
+import shlex
 import stat
 import sys
 import zlib
@@ -135,6 +136,25 @@ def pipe_words(path: Path) -> str:
     return "standard input" if str(path) == STDIN else "a pipe"
 
 
+def empty_words(path: Path) -> str:
+    """What an input ``path`` with nothing in it is called: ``the file is empty``, or for a
+    stream (:func:`is_stream`) what most often empties it, the command before it failing.
+    Found in review: ``: | breathwise hrv -`` said "the file is empty", which hid that.
+
+    Examples
+    --------
+    >>> empty_words(Path("-"))
+    'standard input is empty: did the command before it fail?'
+    >>> empty_words(Path("/nonexistent/rr.txt"))
+    'the file is empty'
+    """
+    if str(path) in (STDIN, "/dev/stdin"):
+        return "standard input is empty: did the command before it fail?"
+    if is_stream(path):
+        return "the pipe is empty: did the command writing it fail?"
+    return "the file is empty"
+
+
 def _stdin_binary(error: type[UserError]) -> BinaryIO:
     """Standard input's bytes (``sys.stdin``, so that what replaced it, as a test's runner
     does, is read), or ``error`` when it is closed."""
@@ -226,9 +246,18 @@ def open_input(path: Path, *, error: type[UserError] = UserError) -> BinaryIO:
 
 
 def _recording_error(path: Path, what: str, error: type[UserError]) -> UserError:
+    """``path`` refused as a recording, with the export that reads it: of the file itself, or
+    for a stream (:func:`is_stream`) of a file it is saved to first. Found in review: a piped
+    recording was told ``breathwise export -``, which export refuses, or
+    ``export /dev/fd/63``, a path gone once the command has ended."""
+    export = (
+        "save it to a file, then 'breathwise export FILE'"
+        if is_stream(path)
+        else (f"'breathwise export {shlex.quote(str(path))}'")
+    )
     return error(
         f"{path}: this is a Breathwise recording, not {what}",
-        f"'breathwise export {path}' writes its beats (RR) and waveforms as CSV files",
+        f"{export} writes its beats (RR) and waveforms as CSV files",
     )
 
 
@@ -326,6 +355,8 @@ def _file_bytes(path: Path, max_bytes: int, error: type[UserError]) -> bytes:
     if why is not None:
         raise error(f"{path}: {why}")  # a link loop, which exists() takes for a missing file
     if not path.exists():
+        if str(path) == "/dev/stdin":  # its link to fd 0 leads nowhere: started with `<&-`
+            raise error(f"{path}: standard input is closed")
         raise error(f"{path}: no such file")
     if not path.is_file():
         if not (path.is_char_device() or path.is_block_device()):
@@ -829,6 +860,7 @@ __all__ = [
     "blank_inside",
     "data_lines",
     "data_rows",
+    "empty_words",
     "excel_separator",
     "input_name",
     "is_comment",
