@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +24,28 @@ from simulated_sessions import write_simulated
 
 from trainer.cli import early_signals
 from trainer.cli.app import run
+
+
+def _study(tmp_path: Path, recordings: int, seconds: float) -> Path:
+    """A folder of ``recordings`` simulated sessions of ``seconds`` each (seeds 0, 1, ...)."""
+    study = tmp_path / "study"
+    study.mkdir()
+    for k in range(recordings):
+        write_simulated(study / f"s{k}.bwr", seconds, seed=k)
+    return study
+
+
+def _report_dir(study: Path, out: Path, *, stderr: int) -> subprocess.Popen[str]:
+    """``breathwise report STUDY -o OUT -j 2`` in its own process group, as a terminal's
+    foreground job is (a signal to the group reaches its workers too)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainer", "report", str(study), "-o", str(out), "-j", "2"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture
@@ -126,22 +150,9 @@ def test_a_signal_to_the_whole_group_leaves_no_half_written_report(
     """Found in review: Ctrl+C at a terminal (or `timeout`) reaches report DIR's workers too,
     which died where they stood, leaving `.NAME.report.png.XXXX.tmp` files in the reports
     folder. Workers now leave the stopping to the command: a report under way is finished."""
-    import subprocess
-    import sys
-
-    study = tmp_path / "study"
-    study.mkdir()
-    for k in range(6):
-        write_simulated(study / f"s{k}.bwr", 600.0, seed=k)
+    study = _study(tmp_path, 6, 600.0)
     out = tmp_path / "reports"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "trainer", "report", str(study), "-o", str(out), "-j", "2"],
-        cwd=Path(__file__).resolve().parents[1],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own group, as a terminal's foreground job is
-    )
+    proc = _report_dir(study, out, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not any(out.glob(".*.tmp")) and proc.poll() is None:
         assert time.monotonic() < deadline, "no report was begun"
@@ -210,23 +221,10 @@ def test_report_dir_stopped_twice_ends_at_once_and_keeps_a_row_for_every_report(
     last call); it went on drawing the recordings already queued to its pool, 4 of 5 after
     the stop, and left reports whose rows it had not kept. Here the group is signalled while
     the workers are busy, then the command again, as `timeout` and a second Ctrl+C do."""
-    import subprocess
-    import sys
-
-    study = tmp_path / "study"
-    study.mkdir()
-    for k in range(10):
-        write_simulated(study / f"s{k}.bwr", 60.0, seed=k)
+    study = _study(tmp_path, 10, 60.0)
     for attempt, (sig, pause) in enumerate([(signal.SIGINT, 0.0), (signal.SIGTERM, 0.3)] * 2):
         out = tmp_path / f"reports{attempt}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "trainer", "report", str(study), "-o", str(out), "-j", "2"],
-            cwd=Path(__file__).resolve().parents[1],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        proc = _report_dir(study, out, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 120
             while not any(out.glob("*.png")) and proc.poll() is None:
@@ -283,21 +281,9 @@ def test_the_workers_of_a_report_dir_killed_hard_end_on_sigterm(tmp_path: Path) 
     """Found in review: the workers were forked while the batch held the signals and kept its
     handler, which only notes one; once the command was killed (`kill -9`, the out-of-memory
     killer) they ignored SIGTERM, SIGINT and SIGHUP for ever. Orphaned, they end on one."""
-    import subprocess
-    import sys
-
-    study = tmp_path / "study"
-    study.mkdir()
-    for k in range(4):
-        write_simulated(study / f"s{k}.bwr", 600.0, seed=k)
+    study = _study(tmp_path, 4, 600.0)
     out = tmp_path / "reports"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "trainer", "report", str(study), "-o", str(out), "-j", "2"],
-        cwd=Path(__file__).resolve().parents[1],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = _report_dir(study, out, stderr=subprocess.DEVNULL)
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 120

@@ -9,10 +9,11 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fed_pipes import fed_pipe
 from simulated_sessions import write_simulated
 
 from trainer.cli.app import run
@@ -156,34 +157,10 @@ def test_dev_zero_is_refused_at_once(command: str, capsys: pytest.CaptureFixture
     assert "/dev/zero: a device, not a Breathwise recording" in capsys.readouterr().err
 
 
-def _fed_pipe(chunks: Iterable[bytes]) -> Iterator[Path]:
-    """A pipe a thread writes ``chunks`` into, as ``/dev/fd/N``, until they end or the reader
-    closes its end; closed and joined after the test."""
-    read_end, write_end = os.pipe()
-
-    def write() -> None:
-        try:
-            for chunk in chunks:
-                os.write(write_end, chunk)
-        except OSError:  # the reader closed its end
-            pass
-        finally:
-            os.close(write_end)
-
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    yield Path(f"/dev/fd/{read_end}")
-    os.close(read_end)
-    # Its write end closed before the next test opens files: a close left to a thread the
-    # load delays is the kind of thing that closes another test's file of the same number.
-    writer.join(timeout=10)
-    assert not writer.is_alive()
-
-
 @pytest.fixture()
 def endless_blanks() -> Iterator[Path]:
     """A pipe that never ends, of blank lines (``yes "" | breathwise replay /dev/stdin``)."""
-    yield from _fed_pipe(itertools.repeat(b"\n" * 65536))
+    yield from fed_pipe(itertools.repeat(b"\n" * 65536))
 
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
@@ -219,7 +196,7 @@ def test_a_file_of_blanks_however_long_is_still_called_empty(tmp_path: Path) -> 
 @pytest.fixture()
 def piped(good: Path) -> Iterator[Path]:
     """``good`` given through a pipe, as ``<(cat good.bwr)`` gives it: readable once."""
-    yield from _fed_pipe([good.read_bytes()])
+    yield from fed_pipe([good.read_bytes()])
 
 
 @pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")

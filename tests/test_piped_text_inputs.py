@@ -13,12 +13,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fed_pipes import fed_pipe
 
 from trainer.cli.app import run
 from trainer.storage import text_files
@@ -40,28 +39,6 @@ def _belt_text(fs_hz: float = 25.0, seconds: float = 120.0) -> str:
     t = np.arange(int(fs_hz * seconds)) / fs_hz
     wave = np.sin(2 * np.pi * 0.1 * t) + 0.02 * np.sin(2 * np.pi * 1.3 * t)
     return "rsp\n" + "".join(f"{v:.5f}\n" for v in wave)
-
-
-def _pipe(chunks: Iterable[bytes]) -> Iterator[Path]:
-    """A pipe a thread writes ``chunks`` into, as ``/dev/fd/N`` (what ``<(cmd)`` gives), until
-    they end or the reader closes its end."""
-    read_end, write_end = os.pipe()
-
-    def write() -> None:
-        try:
-            for chunk in chunks:
-                os.write(write_end, chunk)
-        except OSError:  # the reader closed its end
-            pass
-        finally:
-            os.close(write_end)
-
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    yield Path(f"/dev/fd/{read_end}")
-    os.close(read_end)
-    writer.join(timeout=10)
-    assert not writer.is_alive()
 
 
 def _as_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
@@ -95,7 +72,7 @@ def test_an_rr_list_through_a_pipe_or_stdin_gives_the_file_s_result(
     rr.write_text(text)
     words = command.split()
     from_file = _out([*words, str(rr)], capsys)
-    for path in _pipe([text.encode()]):
+    for path in fed_pipe([text.encode()]):
         assert _without_file(_out([*words, str(path)], capsys)) == _without_file(from_file)
     _as_stdin(monkeypatch, text.encode())
     assert _without_file(_out([*words, "-"], capsys)) == _without_file(from_file)
@@ -112,7 +89,7 @@ def test_a_gzip_stream_through_a_pipe_is_read_decompressed(
     rr = tmp_path / "rr.txt"
     rr.write_text(text)
     from_file = _out(["hrv", str(rr)], capsys)
-    for path in _pipe([gzip.compress(text.encode())]):
+    for path in fed_pipe([gzip.compress(text.encode())]):
         assert _without_file(_out(["hrv", str(path)], capsys)) == _without_file(from_file)
 
 
@@ -126,12 +103,12 @@ def test_a_waveform_through_a_pipe_is_read_once_though_looked_at_twice(
     belt = tmp_path / "belt.csv"
     belt.write_text(text)
     from_file = _out(["breaths", str(belt), "--fs", "25"], capsys)
-    for path in _pipe([text.encode()]):
+    for path in fed_pipe([text.encode()]):
         from_pipe = _out(["breaths", str(path), "--fs", "25"], capsys)
     assert _without_file(from_pipe) == _without_file(from_file)
     assert from_pipe["settings"]["file"] == str(path)  # type: ignore[index]
     # Without --fs: the head is looked at for a recording and a time column, then refused.
-    for path in _pipe([text.encode()]):
+    for path in fed_pipe([text.encode()]):
         assert run(["breaths", str(path)]) == 2
     assert "--fs is required" in capsys.readouterr().err
 
@@ -143,7 +120,7 @@ def test_import_of_a_pipe_asks_for_the_start_and_the_name_it_cannot_give(
     """A pipe's time is now: dated by it, a past session would land today."""
     text = _rr_text().encode()
     out = tmp_path / "p.bwr"
-    for path in _pipe([text]):
+    for path in fed_pipe([text]):
         assert run(["import", str(path), "-o", str(out), "--no-history"]) == 1
     err = capsys.readouterr().err
     assert err == (
@@ -151,7 +128,7 @@ def test_import_of_a_pipe_asks_for_the_start_and_the_name_it_cannot_give(
         "the start with --start (e.g. --start 2026-03-01T07:30)\n"
     )
     assert not out.exists()
-    for path in _pipe([text]):
+    for path in fed_pipe([text]):
         assert run(["import", str(path), "--no-history", "--start", "2026-03-01T07:30"]) == 2
     assert f"{path}: a pipe, with no name or folder for the recording" in capsys.readouterr().err
     _as_stdin(monkeypatch, text)
@@ -168,14 +145,14 @@ def test_import_of_a_pipe_asks_for_the_start_and_the_name_it_cannot_give(
 
 
 @needs_dev_fd
-def test_a_polar_table_with_its_own_clock_needs_no_start_through_a_pipe(
+def test_a_polar_table_with_its_own_clock_needs_no_start_through_afed_pipe(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = 1_714_920_600_000_000_000
     rows = [f"{first + k * 850_000_000},{rr:.0f}" for k, rr in enumerate(np.full(300, 850.0))]
     text = "time_ns,rr_ms\n" + "\n".join(rows) + "\n"
     out = tmp_path / "t.bwr"
-    for path in _pipe([text.encode()]):
+    for path in fed_pipe([text.encode()]):
         assert run(["import", str(path), "-o", str(out), "--no-history"]) == 0
     assert read_recording(out).header.start_wall_ns == first
 
@@ -186,7 +163,7 @@ def test_an_endless_pipe_is_refused_at_the_bound(
 ) -> None:
     """``yes 800 | breathwise hrv -`` read until the memory was gone."""
     monkeypatch.setattr(text_files, "STREAM_MAX_BYTES", 1024**2)
-    for path in _pipe(itertools.repeat(b"800\n" * 16384)):
+    for path in fed_pipe(itertools.repeat(b"800\n" * 16384)):
         assert run(["hrv", str(path)]) == 1
     assert capsys.readouterr().err == (
         f"breathwise: error: {path}: more than 1 MiB through a pipe, the most read from one — "
@@ -263,7 +240,7 @@ def test_a_piped_recording_is_told_a_way_that_reads_it(
     assert run([command, "-", *args]) == 1
     err = capsys.readouterr().err
     assert advice in err and "export -'" not in err
-    for path in _pipe([raw]):
+    for path in fed_pipe([raw]):
         assert run([command, str(path), *args]) == 1
     err = capsys.readouterr().err
     assert advice in err and "/dev/fd" not in err.split("—", 1)[1]
