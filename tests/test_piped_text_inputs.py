@@ -303,3 +303,20 @@ def test_dev_stdin_closed_is_called_closed_standard_input(
     )
     assert result.returncode == 1
     assert result.stderr == "breathwise: error: /dev/stdin: standard input is closed\n"
+
+
+@pytest.mark.parametrize("command", ["replay {} --headless --speed max", "export {} -o out"])
+def test_an_empty_pipe_of_a_recording_is_not_called_an_empty_file(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The recording commands read a pipe too; an empty one was "empty file, not a Breathwise
+    recording", where hrv and breaths now name the usual cause (review 23, left by its fix)."""
+    monkeypatch.chdir(tmp_path)
+    for path in fed_pipe([b""]):
+        assert run(command.format(path).split()) == 1
+        err = capsys.readouterr().err
+        assert "the pipe is empty: did the command writing it fail?" in err
+        assert "empty file" not in err

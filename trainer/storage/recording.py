@@ -795,6 +795,18 @@ _SIGNATURE = re.compile(r'\ufeff?\{\s*"format"\s*:\s*"' + FORMAT_NAME + '"')
 """How every recording begins (an editor may have added a byte-order mark)."""
 
 
+def _empty_recording(path: Path) -> RecordingError:
+    """The error for a recording with nothing in it: an empty file, or an empty pipe, whose
+    cause is most often the command before it failing (review 23 F9: ``replay /dev/stdin``
+    of an empty pipe said "empty file", as ``hrv`` had)."""
+    # Imported here: text_files imports this module.
+    from trainer.storage.text_files import empty_words, is_stream
+
+    if is_stream(path):
+        return RecordingError(f"{path}: {empty_words(path)} (no Breathwise recording came)")
+    return RecordingError(f"{path}: empty file, not a Breathwise recording")
+
+
 def looks_like_recording(head: bytes | str) -> bool:
     """Whether the first bytes of a file are a Breathwise recording's: its header line begins
     with the format name, so a file cut inside that line is still recognised."""
@@ -1053,7 +1065,7 @@ def _refuse_foreign(path: Path, file: io.BufferedReader, head: bytes) -> None:
     foreign = "expected a .bwr file written by 'breathwise live'"
     if not head.strip(_BLANK):
         if _rest_is(file, _BLANK):
-            raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+            raise _empty_recording(path)
         raise RecordingError(f"{path}: not a Breathwise recording (it begins blank)", foreign)
     if not head.strip(b"\0"):
         if _rest_is(file, b"\0"):
@@ -1148,7 +1160,7 @@ def read_header(path: Path | str) -> Header:
     finally:
         lines.close()  # closes the file now, not when the generator is collected
     if first is None:  # iter_lines refuses a file of no line before this
-        raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+        raise _empty_recording(path)
     return _parse_header(first[1], path, first[2])
 
 
@@ -1208,7 +1220,7 @@ def read_recording(path: Path | str) -> Recording:
     lines = iter_lines(path)
     first = next(lines, None)
     if first is None:  # iter_lines refuses a file of no line before this
-        raise RecordingError(f"{path}: empty file, not a Breathwise recording")
+        raise _empty_recording(path)
     header = _parse_header(first[1], path, first[2])
     # Belt packets carry no time of their own: without the header's period they cannot be read.
     belt_period_known = Stream.GODIRECT.value in header.source.streams
