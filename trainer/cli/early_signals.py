@@ -49,24 +49,20 @@ _exit_ignores = False
 registered it)."""
 
 
-def _signals() -> list[signal.Signals]:
-    """SIGINT, SIGTERM, and SIGHUP where the system has it, each unless it is ignored: under
-    ``nohup`` a command must run on when the terminal closes, and a shell starts a script's
-    background job with SIGINT ignored, so that the Ctrl+C meant for the foreground does not
-    stop it (review 23 F10: a background ``report DIR`` stopped)."""
-    wanted = [signal.SIGTERM]
-    for name in ("SIGINT", "SIGHUP"):
+def handled_signals() -> list[signal.Signals]:
+    """The signals a command ends on: SIGINT, SIGTERM, and SIGHUP where the system has it, each
+    unless it was ignored when the command started. Under ``nohup`` a command must run on
+    when the terminal closes, and a shell starts a script's background job with SIGINT
+    ignored, so that the Ctrl+C meant for the foreground does not stop it (review 23 F10: a
+    background ``report DIR`` stopped). Every handler of this module, a live session's
+    (installed once :func:`release` gave back those from before) and ``report DIR``'s hold
+    take these."""
+    wanted = []
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
             wanted.append(sig)
     return wanted
-
-
-def handled_signals() -> list[signal.Signals]:
-    """The signals a command ends on: SIGTERM, and SIGINT and SIGHUP unless ignored when it
-    started (a background job, ``nohup``). For a session's own handlers, installed once
-    :func:`release` gave back those from before (found in review 23 F10)."""
-    return _signals()
 
 
 def _exit_now(signum: int, frame: FrameType | None) -> None:
@@ -86,7 +82,7 @@ def exit_on_signals(*, command_line: bool = False) -> None:
     """
     global _command_line
     _command_line = _command_line or command_line
-    for sig in _signals():
+    for sig in handled_signals():
         _previous[int(sig)] = signal.signal(sig, _exit_now)
 
 
@@ -162,10 +158,8 @@ def as_a_worker(command_pid: int) -> None:
     """
     global _worker_of
     _worker_of = command_pid
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-            signal.signal(sig, _worker_signal)
+    for sig in handled_signals():
+        signal.signal(sig, _worker_signal)
 
 
 def _in_a_worker(signum: int, command_pid: int) -> None:
@@ -197,7 +191,7 @@ def unwind_on_signals() -> None:
     if not _command_line:
         return
     _unwinding_pid = os.getpid()
-    for sig in _signals():
+    for sig in handled_signals():
         signal.signal(sig, _raise_interrupted)
 
 
@@ -233,7 +227,7 @@ def exit_with_on_signals(status: int) -> Callable[[], None]:
     def _exit_with(signum: int, frame: FrameType | None) -> None:
         os._exit(status)
 
-    found = {int(sig): signal.signal(sig, _exit_with) for sig in _signals()}
+    found = {int(sig): signal.signal(sig, _exit_with) for sig in handled_signals()}
     if not _command_line:
 
         def put_back() -> None:
@@ -252,5 +246,5 @@ def exit_with_on_signals(status: int) -> Callable[[], None]:
 
 def _ignore_signals() -> None:
     """Ignore SIGINT, SIGTERM and SIGHUP: for the interpreter's teardown, at exit."""
-    for sig in _signals():
+    for sig in handled_signals():
         signal.signal(sig, signal.SIG_IGN)

@@ -129,15 +129,6 @@ HANGUP_GRACE_S = 3.0
 terminal and exit by itself, s."""
 
 
-def _hangup_signals() -> tuple[signal.Signals, ...]:
-    """SIGHUP, where the system has it (not on Windows) and it is not ignored: under
-    ``nohup`` the session must run on when the terminal closes."""
-    sighup = getattr(signal, "SIGHUP", None)
-    if sighup is None or signal.getsignal(sighup) is signal.SIG_IGN:
-        return ()
-    return (sighup,)
-
-
 def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
     # One message per option, naming the range its --help states, whatever the value (0, a
     # negative, nan or just outside): the pacer's own limits, checked before anything starts.
@@ -992,7 +983,7 @@ def _tell_kept(result: SessionResult, settled: _Settled) -> None:
 def _still_saving(signum: int) -> None:
     """Say, on standard error, that the session is being saved, for a signal that came
     once it was ending; not after a hang-up (no terminal to read it)."""
-    if signum in _hangup_signals():
+    if signum == getattr(signal, "SIGHUP", None):  # (not on Windows)
         return
     with contextlib.suppress(OSError):
         print(STILL_SAVING, file=sys.stderr, flush=True)

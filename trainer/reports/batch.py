@@ -668,10 +668,10 @@ class _HeldSignals:
 
     def __enter__(self) -> _HeldSignals:
         if threading.current_thread() is threading.main_thread():
-            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-                sig = getattr(signal, name, None)
-                if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-                    self._previous[int(sig)] = signal.signal(sig, self._note)
+            from trainer.cli.early_signals import handled_signals
+
+            for sig in handled_signals():
+                self._previous[int(sig)] = signal.signal(sig, self._note)
         return self
 
     def __exit__(self, *exc: object) -> None:
