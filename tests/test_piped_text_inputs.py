@@ -167,7 +167,7 @@ def test_an_endless_pipe_is_refused_at_the_bound(
         assert run(["hrv", str(path)]) == 1
     assert capsys.readouterr().err == (
         f"breathwise: error: {path}: more than 1 MiB through a pipe, the most read from one — "
-        "save it to a file and give the file\n"
+        "give the file's name instead (save what is piped to a file first)\n"
     )
 
 

@@ -219,9 +219,11 @@ def stream_bytes(path: Path, *, error: type[UserError] = UserError) -> bytes:
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
     if len(raw) > STREAM_MAX_BYTES:
+        # Standard input may be a file (`hrv - < big.csv`): its name is the way in then.
         raise error(
-            f"{path}: more than {_size(STREAM_MAX_BYTES)} through a pipe, the most read from one",
-            "save it to a file and give the file",
+            f"{path}: more than {_size(STREAM_MAX_BYTES)} through {pipe_words(path)}, "
+            "the most read from one",
+            "give the file's name instead (save what is piped to a file first)",
         )
     # One pipe at a time is the command's input: an earlier one's bytes are let go.
     _streams.clear()
