@@ -43,6 +43,9 @@ REPLAY_DIGESTS = {
     4: "743d784c23315b30",
     # Breaths begun while settling into a new pace are not scored (2026-12-07).
     5: "3124d597f8d7df90",
+    # A session's mean exhale:inhale ratio of its good breaths, when it has any (review 17 F4,
+    # 2026-12-07).
+    6: "84d6361be9d9e569",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""

@@ -203,7 +203,8 @@ def test_numbers_stored_rounded_by_an_earlier_version_are_not_a_difference(
     }
     old = _rewritten(live_recording, tmp_path / "rounded.bwr", rounded, revision=None)
     assert "differs" not in _replay(old, capsys, "--headless")
-    # The bundled sample was written so, by an earlier analysis whose numbers agree.
+    # The bundled sample, the first recording a new user replays, never carries a note: when
+    # an analysis revision changes its numbers, recordings/derive_sample.py writes it again.
     assert "differs" not in _replay(SAMPLE, capsys, "--headless")
 
 

@@ -91,13 +91,40 @@ def test_session_mean_ratio_leaves_out_unmeasured_ratios() -> None:
     measured = [e for e in breaths if ratio_measured(e.breath.ratio)]
     assert len(unmeasured) >= 20 and len(measured) >= 10
     assert not any(e.scored for e in unmeasured)
-    good = [e.breath.ratio for e in measured if e.breath.quality != "artifact"]
+    good = [e.breath.ratio for e in measured if e.breath.quality == "good"]
     summary = pipeline.summary()
     assert summary["mean_ratio"] == pytest.approx(np.mean(good), abs=0.01)
     # The screen's ratio, a median of the last few, skips them too.
     state = SessionState()
     state.apply([*measured[-3:], *unmeasured[-3:]])
     assert state.ratio == pytest.approx(np.median([e.breath.ratio for e in measured[-3:]]))
+
+
+def test_session_mean_ratio_is_of_the_good_breaths() -> None:
+    """Found in review: one uncertain breath on a slipping belt read as 0.1 s in and 5.8 s out
+    (ratio 47.9) made a session's mean ratio 3.03 where its good breaths' mean was 1.32. Uncertain
+    breaths count only when none is good."""
+    t = np.arange(round(180 * FS_HZ)) / FS_HZ
+    streams = {Stream.GODIRECT.value: {"period_us": PERIOD_US, "force_channel": 1}}
+    pipeline = Pipeline(Header(0, 0, SourceInfo("ble", "GDX-RB", streams=streams)))
+    pipeline.handle(_belt_packets(np.sin(2 * np.pi * 6.0 / 60.0 * t)))
+    events = pipeline.breaths
+    good = [e for e in events if e.breath.quality == "good"]
+    assert len(good) >= 10
+    odd = dataclasses.replace(
+        good[5].breath, quality="uncertain", inhale_s=0.1, exhale_s=5.8, ratio=58.0
+    )
+    events[events.index(good[5])] = dataclasses.replace(good[5], breath=odd)
+    kept = [e.breath.ratio for e in events if e.breath.quality == "good"]
+    assert pipeline.summary()["mean_ratio"] == pytest.approx(np.mean(kept))
+    assert np.mean(kept) < 1.2
+    # With no good breath at all, the uncertain ones are what there is.
+    for k, e in enumerate(events):
+        doubtful = dataclasses.replace(e.breath, quality="uncertain")
+        events[k] = dataclasses.replace(e, breath=doubtful)
+    everything = [e.breath.ratio for e in events]
+    assert pipeline.summary()["mean_ratio"] == pytest.approx(np.mean(everything))
+    assert np.mean(everything) > 2.0
 
 
 def _saw_then_sine(tmp_path: Path) -> Path:

@@ -1674,8 +1674,9 @@ class Pipeline:
         if median_rate is None:
             source = rate_basis = target_rate = None
         # The ratio from the very breaths the rate is from, those whose ratio was measured.
-        ratios = measured_ratios(e.breath for e in counted)
-        target = session_target_ratio(counted)
+        ratio_breaths = ratio_counted(counted)
+        ratios = measured_ratios(e.breath for e in ratio_breaths)
+        target = session_target_ratio(ratio_breaths)
         scores = [e.feedback.follow_score for e in good if e.scored]
         follow_basis = "breaths" if scores else None
         if not scores and self.paces:
@@ -1869,6 +1870,31 @@ def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], 
     if paced:
         return paced, "paced"
     return [e for e in breaths if not e.paused], "unpaused"
+
+
+def ratio_counted(counted: Sequence[BreathEvent]) -> list[BreathEvent]:
+    """The breaths of ``counted`` (:func:`counted_breaths`) whose ratios a session's mean
+    exhale:inhale ratio is of: the ``"good"`` ones with a measured ratio, or when there are none
+    of those, every one.
+
+    An ``"uncertain"`` breath's turns are doubtful (:mod:`analysis.breath`), and a ratio has no
+    upper bound: found in review, one breath on a slipping belt read as 0.1 s in and 5.8 s out
+    (ratio 47.9) made a session's mean 3.03, where the good breaths' mean was 1.32 and the
+    breathing's median 1.64, after the coach had twice asked for a longer out-breath. The coach
+    cues, too, come from good breaths only (:meth:`trainer.coaching.coach.Coach.assess`).
+
+    Parameters
+    ----------
+    counted : sequence of BreathEvent
+        The breaths the session's rate is about.
+
+    Returns
+    -------
+    list of BreathEvent
+        The good breaths with a measured ratio, or ``counted`` when there are none.
+    """
+    good = [e for e in counted if e.breath.quality == "good" and ratio_measured(e.breath.ratio)]
+    return good if good else list(counted)
 
 
 def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
