@@ -41,9 +41,13 @@ NEW_SOFTWARE = "breathwise 0.2.0"
 
 
 def _earlier_analysis(target: Path) -> Path:
-    """The bundled sample with the closing summary an earlier analysis would have left: three
+    """The bundled sample as an analysis from before recordings named their revision would
+    have left it: no ``analysis_revision`` in its header, and a closing summary with three
     breaths more and a coherence one higher than today's analysis finds."""
     lines = SAMPLE.read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["analysis_revision"]
+    lines[0] = json.dumps(header)
     end = json.loads(lines[-1])
     end["summary"]["breaths"] += 3
     end["summary"]["coherence_score"] += 1.0
