@@ -129,19 +129,37 @@ def bench_pacer_state(calls: int = 20_000) -> float:
     return (time.perf_counter() - start) / calls
 
 
+UPDATE_TARGET_MS = 0.5
+"""Issue 2's target: median processing per 250 ms of data, ms."""
+REPLAY_TARGET_S = 2.0
+"""Issue 2's target: a 1 h replay at max speed, reading the file included, s."""
+
+
+def _verdict(met: bool) -> str:
+    """Said beside a number, so that a missed target is seen (found in review: the replay went
+    from 1.45 to 4 s with the target printed beside it and nothing else)."""
+    return "meets" if met else "MISSES"
+
+
 def main() -> None:
     print("== live pipeline and replay (1 h simulated session, 20 Hz belt + 1 Hz HR) ==")
     t0 = time.perf_counter()
     header, items = simulated_hour()
     print(f"simulated 1 h: {len(items)} items in {time.perf_counter() - t0:.2f} s")
     costs = np.asarray(bench_live(header, items)) * 1e3
+    median_ms = float(np.median(costs))
     print(
-        f"(a) pipeline per 250 ms of data: median {np.median(costs):.4f} ms, "
+        f"(a) pipeline per 250 ms of data: median {median_ms:.4f} ms, "
         f"p95 {np.percentile(costs, 95):.4f} ms, max {costs.max():.3f} ms "
-        f"over {costs.size} updates (target: median <= 0.5 ms)"
+        f"over {costs.size} updates ({_verdict(median_ms <= UPDATE_TARGET_MS)} the median "
+        f"<= {UPDATE_TARGET_MS} ms target)"
     )
     replay_s, breaths = bench_replay(header, items)
-    print(f"(b) 1 h replay at max speed: {replay_s:.2f} s, {breaths} breaths (target: <= 2 s)")
+    print(
+        f"(b) 1 h replay at max speed: {replay_s:.2f} s, {breaths} breaths "
+        f"({_verdict(replay_s <= REPLAY_TARGET_S)} the <= {REPLAY_TARGET_S:g} s target; "
+        "on an idle machine: other work on its cores slows it)"
+    )
     nk_s = bench_neurokit(header, items)
     if nk_s is None:
         print("(c) NeuroKit2 not installed: pip install -e '.[bench]' for the side-by-side")

@@ -685,3 +685,43 @@ def test_a_first_interval_longer_than_a_window_gives_estimates_after_it(
     est = estimate_breathing_from_rr(t, rr)
     assert est and all(math.isfinite(e.rate_bpm) for e in est)
     assert est[-5:] == estimate_breathing_from_rr(t[1:], rr[1:])[-5:]
+
+
+@seed(SEED)
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(8, 200),
+    decimals=st.integers(-1, 1),
+    noise_ms=st.floats(0.0, 60.0),
+    cycles_per_beat=st.floats(0.05, 0.5),
+    start=st.integers(0, 2**32 - 1),
+)
+def test_the_written_out_white_noise_test_is_scipys(
+    n: int, decimals: int, noise_ms: float, cycles_per_beat: float, start: int
+) -> None:
+    """The white-noise p-value (step 5) is written out for speed (scipy's wrappers made a 1 h
+    replay miss its 2 s); it must stay what ``rankdata``, ``periodogram`` and ``kstest`` give,
+    ties (rounded intervals) included."""
+    import scipy.signal
+    import scipy.stats
+
+    from analysis import rr_breath
+
+    print(f"hypothesis seed {SEED}, noise seed {start}")
+    rng = np.random.default_rng(start)
+    k = np.arange(n)
+    rr_ms = 800.0 + rng.normal(0.0, noise_ms, n) + 40.0 * np.sin(2 * np.pi * cycles_per_beat * k)
+    rr_ms = np.round(rr_ms, decimals)
+    ranks = scipy.stats.rankdata(rr_ms)
+    assert np.array_equal(rr_breath._average_ranks(rr_ms), ranks)
+    nu, power = scipy.signal.periodogram(ranks, fs=1.0, window="boxcar", detrend="linear")
+    inner = (nu >= 0.5 / n) & (nu <= 0.5 - 0.5 / n)
+    total = float(power[inner].sum())
+    if total <= 0.0:
+        assert rr_breath._white_noise_p(rr_ms) == 1.0
+        return
+    cumulative = np.cumsum(power[inner])[:-1] / total
+    bartlett = float(scipy.stats.kstest(cumulative, "uniform").pvalue)
+    fisher = rr_breath.fisher_g_pvalue(float(power[inner].max()) / total, int(inner.sum()))
+    expected = min(1.0, 2.0 * min(bartlett, fisher))
+    assert rr_breath._white_noise_p(rr_ms) == pytest.approx(expected, rel=1e-9, abs=1e-12)
