@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -67,13 +66,14 @@ def test_the_sample_beats_sit_on_the_ecg_r_peaks(r_peaks_s: np.ndarray) -> None:
 
 
 def test_the_shipped_sample_is_what_the_script_derives(source: Path, tmp_path: Path) -> None:
-    """Every packet of the shipped file is the script's (the closing summary, recomputed by a
-    replay, may move with the analysis and is not compared here, nor the analysis revision that
-    says which analysis computed it: ``test_replay_note`` asks that replaying it add no note)."""
+    """The shipped file is the script's, byte for byte: its packets, its header with today's
+    analysis revision and the closing summary that analysis gives (the first recording a new
+    user replays must not carry a note that its numbers come from an earlier analysis)."""
     out = _derive_module().derive(source, tmp_path / "sample.bwr")
     derived, shipped = read_recording(out), read_recording(SAMPLE)
     assert derived.header.analysis_revision == ANALYSIS_REVISION
-    assert replace(derived.header, analysis_revision=None) == replace(
-        shipped.header, analysis_revision=None
+    assert out.read_bytes() == SAMPLE.read_bytes(), (
+        "recordings/sample-neurokit2-resting.bwr is not what recordings/derive_sample.py writes "
+        "today: run it again (recordings/README.md)"
     )
     assert derived.items == shipped.items
