@@ -128,6 +128,20 @@ def test_stalls_and_lost_packets_leave_the_recorded_rate_alone(
     assert len([e for e in events if isinstance(e, BreathEvent)]) >= 27  # 30 breathed
 
 
+@pytest.mark.parametrize("stall_s", [1.05, 1.5, 3.0, 4.5])
+def test_a_stall_that_loses_nothing_keeps_every_breath_and_its_time(stall_s: float) -> None:
+    """Found in review: a belt stall of 1.5-3 s, every packet delivered late in a burst and none
+    lost, restarted the tracker on the late packet's arrival: two breaths lost, and every later
+    breath 0.4-1 s late for the rest of the session (its follow score 85 -> 63)."""
+    packets = _belt_packets(100_000, _breathing(10.0, 300, 2.0))
+    on_time = [e.breath for e in _breaths(_belt(100_000), packets)]
+    stalled = [e.breath for e in _breaths(_belt(100_000), _stalled(packets, 100.0, 100 + stall_s))]
+    assert len(stalled) == len(on_time)
+    for a, b in zip(on_time, stalled, strict=True):
+        assert b.inhale_onset_s == pytest.approx(a.inhale_onset_s, abs=1e-6)
+        assert b.end_s == pytest.approx(a.end_s, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("lost_s", "bridged"), [(0.3, True), (0.5, True), (0.8, False), (1.9, False), (5.0, False)]
 )

@@ -154,7 +154,14 @@ status line: a belt streams 10 packets/s from its start and a strap notifies eve
 10 s of nothing is a sensor switched off, not worn, or not streaming (found in review: a belt
 that answered every command but never streamed went unmentioned for a whole session)."""
 BELT_RESYNC_S = 1.0
-"""A belt packet this far from where its sample count puts it means samples were lost: restart."""
+"""A belt packet this far from where its sample count puts it means samples were lost: restart
+(unless a trusted counter says none was: :data:`BELT_DELAY_MAX_S`)."""
+BELT_DELAY_MAX_S = 5.0
+"""Most a belt packet can be late (s), a trusted packet counter (:data:`BELT_COUNTER_TRUST_STEPS`)
+saying no packet was lost, and still be taken as held up on the way (link-layer retries, a
+stalled host): its samples keep their sample count's times. Found in review: a 1.5-3 s stall
+restarted the tracker on the late packet's arrival, lost two breaths, and left every later
+breath 0.4-1 s late for the rest of the session (follow 85 -> 63 for one 2 s stall in 12 min)."""
 BELT_RATE_STRETCH_S = 20.0
 """Stretch of loss-free belt packets (s) over which their arrival rate is measured: its first
 and last :data:`BELT_RATE_BLOCK_S` are 12 s or more apart, so radio jitter (tens of ms) stays
@@ -940,12 +947,19 @@ class Pipeline:
             expected_last_s = belt.t0_s + (belt.n_samples + len(belt.pending) + n - 1) / belt.fs_hz
             late_s = t_s - expected_last_s
             # Only a counter seen to count packets says how many samples were lost.
-            lost = 0
+            lost, counted = 0, False
             if previous_counter is not None and belt.counter_steps >= BELT_COUNTER_TRUST_STEPS:
-                lost = n * ((whole[2] - previous_counter - 1) & 0xFF)
+                lost, counted = n * ((whole[2] - previous_counter - 1) & 0xFF), True
             fits = abs(late_s - lost / belt.fs_hz) <= BELT_BRIDGE_FIT_PERIODS / belt.fs_hz
+            # Late with none lost: held up on the way, sampled on time. Restarting there took
+            # the late arrival for the time base, and every later breath stayed up to 1 s late.
+            # Up to half a counter's turn only, so that 256 lost packets are not taken for none.
+            held_up_max_s = min(BELT_DELAY_MAX_S, 128 * n / belt.fs_hz)
+            held_up = counted and lost == 0 and 0.0 < late_s <= held_up_max_s
             if lost and fits and lost / belt.fs_hz <= BELT_BRIDGE_MAX_S:
                 self._fill_lost_belt_samples(lost, values)
+            elif held_up:
+                pass
             elif abs(late_s) > BELT_RESYNC_S or lost / belt.fs_hz > BELT_BRIDGE_MAX_S:
                 self._flush_belt(events)
                 belt.tracker = None
