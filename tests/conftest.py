@@ -15,6 +15,12 @@ from own_package import bind
 # Before any test module imports tests.fakebluez or tests.ble (see own_package).
 bind()
 
+# One BLAS thread per test process, set before anything loads numpy (nothing above does): the
+# suite runs in 4 xdist workers (README), and each one's OpenBLAS pool of a thread per core
+# oversubscribed a 2-core machine several times over. Set only where not set.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 _DIR_VARIABLES = {
     "BREATHWISE_DATA_DIR": "data",
     "BREATHWISE_CONFIG_DIR": "config",
