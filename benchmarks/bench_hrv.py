@@ -135,8 +135,16 @@ def main() -> None:
         verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
         print(f"    NeuroKit2 signal_fixpeaks(Kubios) + hrv_time + hrv_frequency: {t_nk:.3f} s")
         print(
-            f"    ratio: ours {ratio:.0f}x faster (full analyse_rr: {t_nk / t_full:.0f}x); "
-            f"{verdict} the >= {TARGET_RATIO:.0f}x target"
+            f"    ratio, the same work (correction + time + frequency): ours {ratio:.0f}x "
+            f"faster; {verdict} the >= {TARGET_RATIO:.0f}x target"
+        )
+        # Said apart, not folded into the verdict (found in review: "meets" was printed while
+        # the analysis `breathwise hrv` runs had become 1-2x): NeuroKit2 has no coherence to
+        # set beside ours, and ours is a 64 s window every 5 s, each with its own spline, so
+        # that it equals the live tracker's.
+        print(
+            f"    ratio, full analyse_rr (what 'breathwise hrv' runs, with the session's "
+            f"coherence, which NeuroKit2 does not compute): {t_nk / t_full:.1f}x"
         )
     cost_c, cost_t = streaming_costs(rr)
     for name, cost in (("StreamingRRCorrector.push", cost_c), ("CoherenceTracker.push", cost_t)):
