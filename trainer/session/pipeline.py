@@ -1915,9 +1915,10 @@ def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
     """The exhale:inhale target of a session's mean ratio: the mean of the targets of the very
     breaths that ratio averages, like for like.
 
-    The mean ratio is of the counted breaths (:func:`counted_breaths`) whose ratio was measured;
-    this is the mean of what each of them was asked (:attr:`BreathEvent.target_ratio`), those
-    asked nothing left out (an own-rhythm "breathe naturally" step, an import). Weighing the
+    The mean ratio is of the breaths :func:`ratio_counted` picks from the counted ones (the good
+    ones with a measured ratio, when there are any); this is the mean of what each was asked
+    (:attr:`BreathEvent.target_ratio`), those asked nothing left out (an own-rhythm "breathe
+    naturally" step, an import). Weighing the
     pacer's ratio by time instead, own-rhythm steps included, told a body scan's "ratio 1.37,
     target 1.43" of breaths paced at 1.50 (found in review), and counted a program's holds
     against the ratio (``BreathPattern.ratio`` leaves the hold at the top out, a detector sees
@@ -1926,7 +1927,7 @@ def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
     Parameters
     ----------
     counted : sequence of BreathEvent
-        The breaths the session's ratio is about.
+        The breaths the session's ratio is of (:func:`ratio_counted`).
 
     Returns
     -------
