@@ -28,6 +28,29 @@ median level. Measured on this envelope: 7-150 for the real ECGs in ``../shared/
 chest strap 34, NeuroKit2 files 16-131, MIT-BIH 74-147, an ICU MCL1 lead 7); white noise,
 brown noise and sines 1.6-1.9.
 
+A fast heart fails that test: each QRS raises the envelope for about its own width plus the
+integration window (~0.25 s), so from 120 beats/min on (RR 0.5 s, :data:`FAST_RR_S`) the
+median falls on the QRS themselves, and a clean ECG read 6.7 at 140/min, 3.0 at 160 and 1.5-1.8
+at 220 (NeuroKit2 ``ecg_simulate``, 130 Hz; found in review: no peak at all from 160/min, 150
+with ``ecgsyn``). Such a recording is taken for an ECG when its envelope peaks come at most
+:data:`FAST_RR_S` apart and
+
+* regularly: at least :data:`MIN_REGULAR_SHARE` of the intervals between them lie within
+  :data:`REGULAR_TOLERANCE` of their median (ECGs at 120-220/min 0.99-1.0; white, brown,
+  Laplace and Student-t noise, 20 seeds each, at most 0.50: the refractory period spaces noise
+  peaks, it does not make them regular);
+* spikily against the envelope between them: the median peak is at least
+  :data:`MIN_QRS_CONTRAST` times the median of the envelope's minima between neighbouring
+  peaks (ECGs at 140-220/min 5.6-1100, with white noise of 10 % of the R wave 5.6-104; noise
+  2.9-6.4);
+* with its power in the QRS band: at least :data:`MIN_QRS_BAND_SHARE` of the band-passed
+  signal's power lies within :data:`QRS_BAND_HZ` (ECGs 0.94-0.98, noise 0.93-0.95; a sine of
+  0.5-4 Hz, regular and spiky after the envelope's squaring, 0.00: the filter's skirt passes
+  it, it has no QRS).
+
+Only a recording that fails the first test is put to these; a fast irregular rhythm (atrial
+fibrillation at a fast rate) still finds no peaks.
+
 Checked against MIT-BIH records 100, 106 and 119 (lead 0, resampled to the H10's 130 Hz): 99.65-
 100 % of the annotated beats have a peak within 75 ms, and 99.90-100 % of the peaks a beat; on
 the real H10 ECG 99.9 % of the peaks lie within 20 ms of NeuroKit2's ``ecg_peaks`` (median 0).
@@ -57,13 +80,17 @@ import scipy.signal
 from analysis.filters import bandpass_sos
 
 __all__ = [
+    "FAST_RR_S",
     "MATCH_TOL_S",
     "MAX_DELAY_S",
     "MAX_MAD_S",
     "MAX_RUNNER_UP_SHARE",
     "MIN_MATCHED",
     "MIN_MATCHED_SHARE",
+    "MIN_QRS_BAND_SHARE",
     "MIN_QRS_CONTRAST",
+    "MIN_REGULAR_SHARE",
+    "REGULAR_TOLERANCE",
     "BeatDelay",
     "detect_r_peaks",
     "estimate_beat_delay",
@@ -91,6 +118,18 @@ rate's fundamental; NeuroKit2's ``ecg_clean`` uses the same)."""
 MIN_QRS_CONTRAST = 4.0
 """Least ratio of the median envelope peak to the median envelope for the signal to count as
 an ECG (see the module notes)."""
+FAST_RR_S = 0.5
+"""Longest median interval, s, between envelope peaks (120 beats/min) for which the fast-rhythm
+test replaces the median contrast (see the module notes)."""
+REGULAR_TOLERANCE = 0.2
+"""Relative distance from the median interval within which an interval between envelope peaks
+counts as regular."""
+MIN_REGULAR_SHARE = 0.8
+"""Least share of regular intervals for a fast rhythm to count as a heart's: leaves room for
+one ectopic beat in ten (two irregular intervals each)."""
+MIN_QRS_BAND_SHARE = 0.5
+"""Least share of the band-passed signal's power that lies within :data:`QRS_BAND_HZ` for a
+fast rhythm to count as QRS (Welch estimate, 4 s Hann segments)."""
 MIN_SEGMENT_S = 2.0
 """Shortest stretch of ECG without a hole that is searched, s (two beats at 60 bpm)."""
 HOLE_S = 0.25
@@ -149,9 +188,19 @@ def _segments(t_s: FloatArray) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
+def _qrs_band(x: FloatArray, fs_hz: float) -> FloatArray:
+    """``x`` band-passed to :data:`QRS_BAND_HZ`, zero-phase."""
+    band: FloatArray = scipy.signal.sosfiltfilt(bandpass_sos(*QRS_BAND_HZ, fs_hz), x)
+    return band
+
+
 def _qrs_envelope(x: FloatArray, fs_hz: float) -> FloatArray:
     """Pan-Tompkins envelope: band-pass, derivative, square, moving-window integration."""
-    band = scipy.signal.sosfiltfilt(bandpass_sos(*QRS_BAND_HZ, fs_hz), x)
+    return _envelope_of_band(_qrs_band(x, fs_hz), fs_hz)
+
+
+def _envelope_of_band(band: FloatArray, fs_hz: float) -> FloatArray:
+    """The envelope of :func:`_qrs_envelope` from the band-passed signal."""
     slope = np.gradient(band) * fs_hz
     width = max(1, round(INTEGRATION_S * fs_hz))
     # A centred window (mode="same") keeps the envelope's peak on the QRS, not width/2 after it.
@@ -203,7 +252,7 @@ def detect_r_peaks(t_s: FloatArray, ecg: FloatArray) -> FloatArray:
     (0 of 801 R peaks in 10 minutes of H10 ECG, found in review).
     """
     t, x = _finite_samples(t_s, ecg)
-    envelopes: list[tuple[int, int, float, FloatArray]] = []
+    envelopes: list[tuple[int, int, float, FloatArray, FloatArray]] = []
     for a, b in _segments(t):
         span_s = float(t[b - 1] - t[a])
         if span_s < MIN_SEGMENT_S:
@@ -211,14 +260,17 @@ def detect_r_peaks(t_s: FloatArray, ecg: FloatArray) -> FloatArray:
         fs_hz = (b - a - 1) / span_s
         if fs_hz <= 2 * QRS_BAND_HZ[1]:
             continue  # too slow to hold a QRS at all
-        envelopes.append((a, b, fs_hz, _qrs_envelope(x[a:b], fs_hz)))
+        band = _qrs_band(x[a:b], fs_hz)
+        envelopes.append((a, b, fs_hz, band, _envelope_of_band(band, fs_hz)))
     if not envelopes:
         return np.empty(0)
     whole = np.concatenate([env for *_, env in envelopes])
     floor = float(np.median(whole))
     peaks_all: list[npt.NDArray[np.int64]] = []
     heights: list[FloatArray] = []
-    for a, b, fs_hz, envelope in envelopes:
+    intervals: list[FloatArray] = []
+    troughs: list[FloatArray] = []
+    for a, b, fs_hz, _, envelope in envelopes:
         level = _loud_level(envelope, fs_hz)
         above = envelope >= THRESHOLD_FRACTION * level
         found, props = scipy.signal.find_peaks(
@@ -229,6 +281,8 @@ def detect_r_peaks(t_s: FloatArray, ecg: FloatArray) -> FloatArray:
         if found.size == 0:
             continue
         heights.append(props["peak_heights"])
+        intervals.append(np.diff(found) / fs_hz)
+        troughs.append(np.minimum.reduceat(envelope, found)[:-1])
         clean = x[a:b] - scipy.signal.sosfiltfilt(
             scipy.signal.butter(2, BASELINE_HZ, btype="lowpass", fs=fs_hz, output="sos"), x[a:b]
         )
@@ -238,10 +292,60 @@ def detect_r_peaks(t_s: FloatArray, ecg: FloatArray) -> FloatArray:
     if not heights:
         return np.empty(0)
     # No spiky envelope, no QRS: noise and sines have peaks barely above their median level.
-    if floor <= 0.0 or float(np.median(np.concatenate(heights))) < MIN_QRS_CONTRAST * floor:
+    peak = float(np.median(np.concatenate(heights)))
+    if floor <= 0.0:
+        return np.empty(0)
+    if peak < MIN_QRS_CONTRAST * floor and not _fast_qrs_train(
+        peak, np.concatenate(intervals), np.concatenate(troughs), envelopes
+    ):
         return np.empty(0)
     index = np.concatenate(peaks_all)
     return np.unique(t[index])
+
+
+def _fast_qrs_train(
+    peak: float,
+    intervals_s: FloatArray,
+    troughs: FloatArray,
+    envelopes: list[tuple[int, int, float, FloatArray, FloatArray]],
+) -> bool:
+    """Whether envelope peaks too dense for the median contrast are a fast heart's QRS.
+
+    Parameters
+    ----------
+    peak : float
+        Median envelope peak.
+    intervals_s : ndarray of float
+        Times between neighbouring envelope peaks, s.
+    troughs : ndarray of float
+        The envelope's minimum between each pair of neighbouring peaks.
+    envelopes : list of tuple
+        ``(start, stop, fs_hz, band, envelope)`` per stretch searched.
+
+    Returns
+    -------
+    bool
+        True when the peaks come at most :data:`FAST_RR_S` apart (median), regularly, spikily
+        against the envelope between them, and the band-passed power lies in the QRS band (the
+        module notes give the three tests and the values they separate).
+    """
+    if intervals_s.size < 2:
+        return False
+    median_s = float(np.median(intervals_s))
+    if median_s > FAST_RR_S:
+        return False
+    regular = np.abs(intervals_s - median_s) <= REGULAR_TOLERANCE * median_s
+    if float(np.mean(regular)) < MIN_REGULAR_SHARE:
+        return False
+    trough = float(np.median(troughs))
+    if not peak >= MIN_QRS_CONTRAST * trough:
+        return False
+    in_band = total = 0.0
+    for _, _, fs_hz, band, _ in envelopes:
+        freq, power = scipy.signal.welch(band, fs=fs_hz, nperseg=min(band.size, round(4 * fs_hz)))
+        in_band += float(power[(freq >= QRS_BAND_HZ[0]) & (freq <= QRS_BAND_HZ[1])].sum())
+        total += float(power.sum())
+    return total > 0.0 and in_band >= MIN_QRS_BAND_SHARE * total
 
 
 def _finite_samples(t_s: FloatArray, ecg: FloatArray) -> tuple[FloatArray, FloatArray]:

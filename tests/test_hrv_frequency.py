@@ -328,3 +328,35 @@ def test_a_peak_band_without_power_has_no_peak_as_in_band_power() -> None:
     assert at_floor is not None and at_floor.peak_hz is None
     low_floor = peak_power_fraction(freq, tiny, (0.04, 0.26), 0.015, (0.0, 0.4), no_power=0.0)
     assert low_floor is not None and low_floor.peak_hz == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("gap_start_s", "gap_end_s"), [(200.0, 300.0), (100.0, 400.0), (50.0, 500.0)]
+)
+def test_lomb_band_power_does_not_grow_with_a_gap(gap_start_s: float, gap_end_s: float) -> None:
+    """Found in review: scaled by the first-to-last span, 1250 ms^2 of LF read 1484, 2463 and
+    4893 ms^2 with 100, 300 and 450 s of a 600 s series missing. Removing beats does not change
+    the rhythm: the density is scaled by the time the beats cover and still integrates to the
+    variance of the values kept."""
+    t_list, rr_list = [0.0], []
+    while t_list[-1] < 600.0:
+        rr_list.append(900.0 + 50.0 * np.sin(2 * np.pi * 0.1 * t_list[-1]))
+        t_list.append(t_list[-1] + rr_list[-1] / 1000.0)
+    rr, t = np.array(rr_list), np.array(t_list[1:])
+    whole = frequency_domain(rr, t_s=t, method="lomb")
+    keep = ~((t > gap_start_s) & (t < gap_end_s))
+    gapped = frequency_domain(rr[keep], t_s=t[keep], method="lomb")
+    assert whole.powers_ms2["lf"] == pytest.approx(1250.0, rel=0.01)
+    assert gapped.powers_ms2["lf"] == pytest.approx(1250.0, rel=0.04)
+    assert gapped.total_ms2 == pytest.approx(np.var(rr[keep]), rel=0.02)
+    covered = gapped.settings["covered_s"]
+    assert covered == pytest.approx(600.0 - (gap_end_s - gap_start_s), abs=3.0)
+    assert whole.settings["covered_s"] == whole.settings["duration_s"]
+
+
+def test_lomb_refuses_beats_that_cover_no_time() -> None:
+    rr = np.full(200, 800.0)
+    with pytest.raises(ValueError, match="no two neighbouring beats lie within max_gap_s"):
+        frequency_domain(rr, t_s=4.0 * np.arange(1, 201), method="lomb")
+    with pytest.raises(ValueError, match="max_gap_s"):
+        LombSettings(max_gap_s=0.0)
