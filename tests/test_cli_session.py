@@ -374,11 +374,21 @@ def test_help_examples_name_files_that_ship(capsys: pytest.CaptureFixture[str]) 
 
 
 def _screen_session(
-    out: Path, minutes: str, until: bytes, then: signal.Signals, *extra: str, device: str = "sim"
+    out: Path,
+    minutes: str,
+    until: bytes,
+    then: signal.Signals | None,
+    *extra: str,
+    device: str = "sim",
+    close_terminal: bool | None = None,
+    env: dict[str, str] | None = None,
+    wait_s: float = 15.0,
+    pause_s: float = 0.0,
 ) -> tuple[bytes, int | None]:
     """Run ``breathwise live --device DEVICE`` on its screen in a pseudo-terminal (100x30) until
-    ``until`` shows, then send the process group ``then``; the screen's bytes and the exit
-    code (None if it had to be killed)."""
+    ``until`` shows (and ``pause_s`` more), then close the terminal (by default for SIGHUP
+    alone) and send the process group ``then`` (None: no signal); the screen's bytes and the
+    exit code (None if it had not ended by itself ``wait_s`` later and had to be killed)."""
     import fcntl
     import pty
     import select
@@ -391,7 +401,7 @@ def _screen_session(
         _cli("live", "--device", device, "--minutes", minutes, "--no-sound", "--out", str(out))
         + list(extra),
         cwd=REPO,
-        env={**os.environ, "TERM": "xterm-256color"},
+        env={**os.environ, "TERM": "xterm-256color", **(env or {})},
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -410,15 +420,17 @@ def _screen_session(
                 except OSError:  # the child closed the terminal
                     break
         assert until in screen, screen[-2000:]
-        if then == signal.SIGHUP:
+        time.sleep(pause_s)
+        if close_terminal if close_terminal is not None else then == signal.SIGHUP:
             # A terminal that hangs up is gone: its master side closes, and the kernel sends
             # the session SIGHUP; nothing reads what the process still writes.
             os.close(master)
             master = -1
-        os.killpg(proc.pid, then)
+        if then is not None:
+            os.killpg(proc.pid, then)
         # Read what it prints on the way out while it ends: a full terminal buffer would
         # otherwise hold it up (and its summary would never be seen).
-        deadline = time.monotonic() + 15.0
+        deadline = time.monotonic() + wait_s
         while master >= 0 and time.monotonic() < deadline:
             if not select.select([master], [], [], 0.2)[0]:
                 if proc.poll() is not None:
@@ -460,6 +472,62 @@ def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path
     assert b"saved to your history" in screen
     assert code == 0  # it ended by itself (not by the test's kill), as a completed session
     (recording,) = tmp_path.glob("*.bwr")
+    assert _history_names() == [recording.name]
+
+
+STUCK_SCREEN = """
+import asyncio
+import threading
+
+import trainer.ui.screen as screen
+
+_drive = screen.BreathwiseApp._drive
+
+
+async def _drive_then_stick(self):
+    await _drive(self)
+
+    def stick():
+        # Review 27 F5: the screen's loop stuck for good in a lock (a frame queued for a
+        # terminal that has gone away), its main thread blocked in lock.acquire().
+        lock = threading.Lock()
+        lock.acquire()
+        lock.acquire()
+
+    asyncio.get_running_loop().call_later(1.0, stick)
+
+
+screen.BreathwiseApp._drive = _drive_then_stick
+"""
+
+
+@pytest.mark.parametrize(
+    ("then", "close_terminal"),
+    [(signal.SIGHUP, True), (signal.SIGTERM, False), (None, True)],
+    ids=["hang-up", "sigterm", "terminal-gone-without-a-signal"],
+)
+def test_a_screen_stuck_on_its_summary_still_ends_once_the_terminal_is_gone(
+    tmp_path: Path, then: signal.Signals | None, close_terminal: bool
+) -> None:
+    """A screen whose loop is stuck on the summary (review 27 F5: its main thread blocked in
+    a lock, its input thread spinning on the hung-up terminal) outlived its closed terminal
+    for 24 minutes at a third of a core, and ignored SIGTERM: the session's signal handlers
+    were the loop's, which never ran again, so the grace exit was never started. It now
+    ends within HANGUP_GRACE_S, with the completed session's status 0, whether the terminal
+    hangs up with a signal or without one (standard input hung up), or SIGTERM comes."""
+    from trainer.cli.session import HANGUP_GRACE_S
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(STUCK_SCREEN, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    screen, code = _screen_session(
+        out, "0.05", b"session over", then, close_terminal=close_terminal,
+        env={"PYTHONPATH": str(site)}, pause_s=2.0, wait_s=HANGUP_GRACE_S + 7.0,
+    )  # fmt: skip
+    assert code == 0, screen[-2000:]
+    (recording,) = out.glob("*.bwr")
     assert _history_names() == [recording.name]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import math
 import os
+import select
 import shlex
 import signal
 import sys
@@ -60,6 +61,8 @@ from trainer.ui.session_sound import (
 from trainer.ui.terminal import output_gone, shows_unicode
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from trainer.ui.screen import BreathwiseApp
 
 MAX_MINUTES = 24 * 60
@@ -127,6 +130,51 @@ not cut that short (its summary, its recording's path and its history row)."""
 HANGUP_GRACE_S = 3.0
 """After SIGHUP or SIGTERM, once the session is kept, the time the screen has to restore the
 terminal and exit by itself, s."""
+
+
+HANG_UP = int(getattr(signal, "SIGHUP", 1))
+"""The signal number a terminal that hangs up stands for (SIGHUP, 1), also when it is seen
+gone without one (:func:`watch_terminal`)."""
+
+
+def watch_terminal(on_end: Callable[[int], None], fd: int = 0) -> Callable[[int], None]:
+    """From a thread of its own, call ``on_end`` with the signal's number for each signal the
+    returned function is given, and with :data:`HANG_UP` once the terminal on ``fd`` hangs up
+    (its window closed, its tmux pane killed), whether or not a SIGHUP comes with it.
+
+    The returned function is for a signal handler: it only writes the number into a pipe
+    (async-signal-safe, no lock), so it does its work even while the main thread is blocked,
+    where a handler of the event loop's only woke a loop that was stuck (review 27 F5: the
+    process outlived its terminal for 24 min at a third of a core, deaf to SIGTERM).
+    Without a signal at all (the process is not the terminal's controlling process, or its
+    session leader has gone) the hang-up is still seen: ``poll`` reports it (``POLLHUP``) on
+    the descriptor with no event asked for, so the thread sleeps in the kernel until then.
+    Where ``poll`` is missing (Windows) ``on_end`` is called from the handler itself.
+    """
+    if not hasattr(select, "poll"):
+        return on_end
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+
+    def tell(signum: int) -> None:
+        with contextlib.suppress(OSError):  # a full pipe: signals enough are on their way
+            os.write(write_end, bytes([signum]))
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(read_end, select.POLLIN)
+        # No event asked: only a hang-up, an error or a descriptor closed wakes it for fd.
+        poller.register(fd, 0)
+        while True:
+            for ready, _ in poller.poll():
+                if ready == read_end:
+                    on_end(os.read(read_end, 1)[0])
+                else:
+                    poller.unregister(fd)  # said once: a hung-up terminal stays hung up
+                    on_end(HANG_UP)
+
+    threading.Thread(target=watch, name="terminal watch", daemon=True).start()
+    return tell
 
 
 def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
@@ -771,23 +819,43 @@ def live(
         time.sleep(HANGUP_GRACE_S)
         os._exit(_exit_status(ended[0] if ended else None, signals))
 
+    grace_started = threading.Lock()
+
+    def start_grace() -> None:
+        # Once only; never waits (it runs in a signal handler, and in the terminal's watcher).
+        if grace_started.acquire(blocking=False):
+            threading.Thread(target=exit_when_kept, name="hang-up grace", daemon=True).start()
+
     def hang_up(signum: int) -> None:
         # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM, or SIGINT
         # from kill: on the screen a typed Ctrl+C is a key, q): end the
         # session as if quit, so that it is closed, summarised and kept, then close the
         # screen without waiting for a key nobody can press.
+        start_grace()
         on_signal(signum)
         if app_ref:
             app_ref[0].close_when_over()
-        threading.Thread(target=exit_when_kept, daemon=True).start()
+
+    def screen_ends(loop: asyncio.AbstractEventLoop, signum: int) -> None:
+        # The grace exit starts here, outside the screen's loop: a loop stuck in a write to
+        # the terminal that went away never ran hang_up (review 27 F5).
+        start_grace()
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the screen is down
+            loop.call_soon_threadsafe(hang_up, signum)
 
     async def run_session() -> SessionResult:
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
             loop = asyncio.get_running_loop()
+            tell = watch_terminal(lambda signum: screen_ends(loop, signum))
+
+            def on_screen_signal(signum: int, frame: FrameType | None) -> None:
+                # A Python handler, not the loop's: it runs in the main thread even while
+                # the loop is blocked (a lock's wait is interrupted for it).
+                tell(signum)
+
             for sig in early_signals.handled_signals():
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, hang_up, int(sig))
+                signal.signal(sig, on_screen_signal)
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
         # a quit meanwhile ends the scan (up to 10 s a sensor) at once, as it does the connect.
         # A slow sensor takes up to minutes to connect or fail: headless, each retry is said
