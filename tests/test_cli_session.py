@@ -475,6 +475,45 @@ def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path
     assert _history_names() == [recording.name]
 
 
+SLOW_HISTORY = """
+import time
+
+import trainer.storage.history as history
+
+_record_session = history.record_session
+
+
+def _slow(*args, **kwargs):
+    time.sleep(4.0)  # a long session's analysis
+    return _record_session(*args, **kwargs)
+
+
+history.record_session = _slow
+"""
+
+
+def test_the_screen_says_it_is_saving_and_a_hang_up_meanwhile_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """While the history analyses the recording (14 s for an hour's), the screen went on as
+    if the session ran (review 27 F3): now it shows the session over, with its summary and
+    "saving to your history…". The terminal closed meanwhile: the session is still saved
+    whole, and the status is the completed session's 0."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_HISTORY, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    screen, code = _screen_session(
+        out, "0.05", "saving to your history…".encode(), signal.SIGHUP,
+        env={"PYTHONPATH": str(site)}, pause_s=0.5,
+    )  # fmt: skip
+    assert b"Session over" in screen
+    assert code == 0
+    (recording,) = out.glob("*.bwr")
+    assert _history_names() == [recording.name]
+
+
 STUCK_SCREEN = """
 import asyncio
 import threading
@@ -759,6 +798,37 @@ def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_p
         f"add it later with: {add_command(recording)}",
     ]
     assert read_recording(recording).summary is not None
+
+
+def test_the_summary_comes_before_the_history_step_which_says_it_is_saving(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history step analyses the whole recording again (14 s for an hour's): the summary,
+    computed already, was printed only after it, and nothing said what the wait was (review
+    27 F3). The summary comes first, then "saving to your history…", then what was kept."""
+    import trainer.storage.history
+
+    real = trainer.storage.history.record_session
+    before: list[tuple[str, str]] = []
+
+    def watched(path: Path, **kwargs: Any) -> Any:
+        said = capsys.readouterr()
+        before.append((said.out, said.err))
+        print(said.out, end="")
+        print(said.err, end="", file=sys.stderr)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(trainer.storage.history, "record_session", watched)
+    out = tmp_path / "rec"
+    args = ["--minutes", "0.05", "--no-sound", "--seed", "1"]
+    assert run(["live", "--device", "sim", "--headless", "--out", str(out), *args]) == 0
+    [(out_then, err_then)] = before
+    assert out_then.splitlines()[-1].startswith("summary: ")
+    assert err_then.splitlines()[-1] == "saving to your history…"
+    captured = capsys.readouterr()
+    [recording] = out.glob("*.bwr")
+    assert captured.err.splitlines()[-1] == f"recording saved: {recording}"
+    assert _history_names() == [recording.name]
 
 
 def test_a_processing_error_is_one_line_and_keeps_the_recording(

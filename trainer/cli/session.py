@@ -127,6 +127,10 @@ STILL_SAVING = "breathwise: still saving the session, please wait"
 """Said once for the signals that come while a headless session is closed and kept: they do
 not cut that short (its summary, its recording's path and its history row)."""
 
+SAVING = "saving to your history…"
+"""Said once a session with a recording is over, while the history analyses it (seconds for a
+long session): headless on standard error, on the screen in its status line."""
+
 HANGUP_GRACE_S = 3.0
 """After SIGHUP or SIGTERM, once the session is kept, the time the screen has to restore the
 terminal and exit by itself, s."""
@@ -843,6 +847,15 @@ def live(
         with contextlib.suppress(RuntimeError):  # the loop has closed: the screen is down
             loop.call_soon_threadsafe(hang_up, signum)
 
+    def settle(result: SessionResult) -> _Settled:
+        # Said kept from the thread that kept it, not from the screen's loop: a loop stuck in
+        # a write to the terminal that went away meanwhile never said it, and the grace exit
+        # waited for it for ever (review 27 F5, with F3's history step taking seconds).
+        kept = _settle(result)
+        settled.append(kept)
+        kept_event.set()
+        return kept
+
     async def run_session() -> SessionResult:
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
@@ -917,18 +930,28 @@ def live(
                 completed = result is not None and result.summary.get("ended") == "completed"
                 await asyncio.to_thread(audio.stop, completed=completed)
         ended.append(result)
+        # The session is shown over, with its summary (the live pipeline's, at hand), before
+        # it is saved to the history, which analyses the whole recording again (14 s for an
+        # hour's): the person waited at a silent terminal, or at a clock counting on past
+        # the planned length, until then (review 27 F3).
+        saving = SAVING if result.path is not None and not result.displaced else ""
+        if app_ref:
+            app_ref[0].show_over(result, saving)
+        else:
+            _tell_summary(result)
+            if saving:
+                with contextlib.suppress(OSError):  # a hang-up: nobody to tell
+                    print(saving, file=sys.stderr, flush=True)
         # Kept while the session's signal handlers still stand: on the screen, now rather
         # than when the summary screen is closed (see _settle); headless, before the loop
         # ends and its handlers with it, so that a signal meanwhile is only counted
-        # (on_headless_signal), and the summary and what was kept are said in it too.
-        kept = await asyncio.to_thread(_settle, result)
-        settled.append(kept)
+        # (on_headless_signal), and what was kept is said in it too.
+        kept = await asyncio.to_thread(settle, result)
         if app_ref:
-            kept_event.set()
             if kept.status:
                 app_ref[0].add_end_note(kept.status)
         else:
-            _tell_kept(result, kept)
+            _finish(result, kept)
         return result
 
     if headless:
@@ -1034,6 +1057,13 @@ def _no_screen() -> bool:
 def _tell_kept(result: SessionResult, settled: _Settled) -> None:
     """Print a finished session's summary on standard output, then what was kept on standard
     error (:func:`_finish`)."""
+    _tell_summary(result)
+    _finish(result, settled)
+
+
+def _tell_summary(result: SessionResult) -> None:
+    """Print a finished session's summary on standard output (and on standard error too if
+    standard output's reader has gone)."""
     # Standard output alone may be gone (piped into `head`, which has exited: EPIPE); what
     # was kept is still said on standard error, which once went unsaid with it (found in
     # review). After a hang-up neither is there: what matters is kept already.
@@ -1045,7 +1075,6 @@ def _tell_kept(result: SessionResult, settled: _Settled) -> None:
                 # `live ... | tee log` ended by Ctrl+C, which ended tee too: the summary went
                 # nowhere (found in review); the terminal is still on standard error.
                 print(summary, file=sys.stderr, flush=True)
-    _finish(result, settled)
 
 
 def _still_saving(signum: int) -> None:
