@@ -374,11 +374,21 @@ def test_help_examples_name_files_that_ship(capsys: pytest.CaptureFixture[str]) 
 
 
 def _screen_session(
-    out: Path, minutes: str, until: bytes, then: signal.Signals, *extra: str, device: str = "sim"
+    out: Path,
+    minutes: str,
+    until: bytes,
+    then: signal.Signals | None,
+    *extra: str,
+    device: str = "sim",
+    close_terminal: bool | None = None,
+    env: dict[str, str] | None = None,
+    wait_s: float = 15.0,
+    pause_s: float = 0.0,
 ) -> tuple[bytes, int | None]:
     """Run ``breathwise live --device DEVICE`` on its screen in a pseudo-terminal (100x30) until
-    ``until`` shows, then send the process group ``then``; the screen's bytes and the exit
-    code (None if it had to be killed)."""
+    ``until`` shows (and ``pause_s`` more), then close the terminal (by default for SIGHUP
+    alone) and send the process group ``then`` (None: no signal); the screen's bytes and the
+    exit code (None if it had not ended by itself ``wait_s`` later and had to be killed)."""
     import fcntl
     import pty
     import select
@@ -391,7 +401,7 @@ def _screen_session(
         _cli("live", "--device", device, "--minutes", minutes, "--no-sound", "--out", str(out))
         + list(extra),
         cwd=REPO,
-        env={**os.environ, "TERM": "xterm-256color"},
+        env={**os.environ, "TERM": "xterm-256color", **(env or {})},
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -410,15 +420,17 @@ def _screen_session(
                 except OSError:  # the child closed the terminal
                     break
         assert until in screen, screen[-2000:]
-        if then == signal.SIGHUP:
+        time.sleep(pause_s)
+        if close_terminal if close_terminal is not None else then == signal.SIGHUP:
             # A terminal that hangs up is gone: its master side closes, and the kernel sends
             # the session SIGHUP; nothing reads what the process still writes.
             os.close(master)
             master = -1
-        os.killpg(proc.pid, then)
+        if then is not None:
+            os.killpg(proc.pid, then)
         # Read what it prints on the way out while it ends: a full terminal buffer would
         # otherwise hold it up (and its summary would never be seen).
-        deadline = time.monotonic() + 15.0
+        deadline = time.monotonic() + wait_s
         while master >= 0 and time.monotonic() < deadline:
             if not select.select([master], [], [], 0.2)[0]:
                 if proc.poll() is not None:
@@ -453,11 +465,108 @@ def _history_names() -> list[str]:
 def test_closing_the_terminal_on_the_summary_screen_loses_nothing(tmp_path: Path) -> None:
     """The screen session keeps the session in the history as soon as it ends, and says so on
     the summary screen; closing the terminal there (SIGHUP) loses nothing and ends the
-    process. The history used to be written only when the summary was closed with q."""
+    process. The history used to be written only when the summary was closed with q. The
+    session had completed, so the status is 0: it was 1, from the summary printed into the
+    hung-up terminal taken for a failed write (found in review)."""
     screen, code = _screen_session(tmp_path, "0.1", b"session over", signal.SIGHUP)
     assert b"saved to your history" in screen
-    assert code is not None  # it ended by itself, not by the test's kill
+    assert code == 0  # it ended by itself (not by the test's kill), as a completed session
     (recording,) = tmp_path.glob("*.bwr")
+    assert _history_names() == [recording.name]
+
+
+SLOW_HISTORY = """
+import time
+
+import trainer.storage.history as history
+
+_record_session = history.record_session
+
+
+def _slow(*args, **kwargs):
+    time.sleep(4.0)  # a long session's analysis
+    return _record_session(*args, **kwargs)
+
+
+history.record_session = _slow
+"""
+
+
+def test_the_screen_says_it_is_saving_and_a_hang_up_meanwhile_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """While the history analyses the recording (14 s for an hour's), the screen went on as
+    if the session ran (review 27 F3): now it shows the session over, with its summary and
+    "saving to your history…". The terminal closed meanwhile: the session is still saved
+    whole, and the status is the completed session's 0."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_HISTORY, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    screen, code = _screen_session(
+        out, "0.05", "saving to your history…".encode(), signal.SIGHUP,
+        env={"PYTHONPATH": str(site)}, pause_s=0.5,
+    )  # fmt: skip
+    assert b"Session over" in screen
+    assert code == 0
+    (recording,) = out.glob("*.bwr")
+    assert _history_names() == [recording.name]
+
+
+STUCK_SCREEN = """
+import asyncio
+import threading
+
+import trainer.ui.screen as screen
+
+_drive = screen.BreathwiseApp._drive
+
+
+async def _drive_then_stick(self):
+    await _drive(self)
+
+    def stick():
+        # Review 27 F5: the screen's loop stuck for good in a lock (a frame queued for a
+        # terminal that has gone away), its main thread blocked in lock.acquire().
+        lock = threading.Lock()
+        lock.acquire()
+        lock.acquire()
+
+    asyncio.get_running_loop().call_later(1.0, stick)
+
+
+screen.BreathwiseApp._drive = _drive_then_stick
+"""
+
+
+@pytest.mark.parametrize(
+    ("then", "close_terminal"),
+    [(signal.SIGHUP, True), (signal.SIGTERM, False), (None, True)],
+    ids=["hang-up", "sigterm", "terminal-gone-without-a-signal"],
+)
+def test_a_screen_stuck_on_its_summary_still_ends_once_the_terminal_is_gone(
+    tmp_path: Path, then: signal.Signals | None, close_terminal: bool
+) -> None:
+    """A screen whose loop is stuck on the summary (review 27 F5: its main thread blocked in
+    a lock, its input thread spinning on the hung-up terminal) outlived its closed terminal
+    for 24 minutes at a third of a core, and ignored SIGTERM: the session's signal handlers
+    were the loop's, which never ran again, so the grace exit was never started. It now
+    ends within HANGUP_GRACE_S, with the completed session's status 0, whether the terminal
+    hangs up with a signal or without one (standard input hung up), or SIGTERM comes."""
+    from trainer.cli.session import HANGUP_GRACE_S
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(STUCK_SCREEN, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    screen, code = _screen_session(
+        out, "0.05", b"session over", then, close_terminal=close_terminal,
+        env={"PYTHONPATH": str(site)}, pause_s=2.0, wait_s=HANGUP_GRACE_S + 7.0,
+    )  # fmt: skip
+    assert code == 0, screen[-2000:]
+    (recording,) = out.glob("*.bwr")
     assert _history_names() == [recording.name]
 
 
@@ -689,6 +798,37 @@ def test_an_unexpected_failure_to_add_to_the_history_costs_neither_summary_nor_p
         f"add it later with: {add_command(recording)}",
     ]
     assert read_recording(recording).summary is not None
+
+
+def test_the_summary_comes_before_the_history_step_which_says_it_is_saving(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history step analyses the whole recording again (14 s for an hour's): the summary,
+    computed already, was printed only after it, and nothing said what the wait was (review
+    27 F3). The summary comes first, then "saving to your history…", then what was kept."""
+    import trainer.storage.history
+
+    real = trainer.storage.history.record_session
+    before: list[tuple[str, str]] = []
+
+    def watched(path: Path, **kwargs: Any) -> Any:
+        said = capsys.readouterr()
+        before.append((said.out, said.err))
+        print(said.out, end="")
+        print(said.err, end="", file=sys.stderr)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(trainer.storage.history, "record_session", watched)
+    out = tmp_path / "rec"
+    args = ["--minutes", "0.05", "--no-sound", "--seed", "1"]
+    assert run(["live", "--device", "sim", "--headless", "--out", str(out), *args]) == 0
+    [(out_then, err_then)] = before
+    assert out_then.splitlines()[-1].startswith("summary: ")
+    assert err_then.splitlines()[-1] == "saving to your history…"
+    captured = capsys.readouterr()
+    [recording] = out.glob("*.bwr")
+    assert captured.err.splitlines()[-1] == f"recording saved: {recording}"
+    assert _history_names() == [recording.name]
 
 
 def test_a_processing_error_is_one_line_and_keeps_the_recording(

@@ -309,6 +309,25 @@ def test_output_to_a_full_disk_is_an_error_of_one_line(command: str) -> None:
     assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_terminal_that_hung_up_is_a_reader_gone_not_a_failed_write() -> None:
+    """A session closed on its summary screen (the terminal window closed) printed its summary
+    into the hung-up terminal (``EIO``) and exited 1, "could not write the standard output",
+    instead of 0 (found in review). A terminal gone is a reader gone: nothing is cut short."""
+    import pty
+
+    from trainer.ui.terminal import _prepared, output_failure, output_gone
+
+    master, slave = pty.openpty()
+    terminal = io.TextIOWrapper(io.FileIO(slave, "w"), encoding="utf-8")
+    stream = _prepared(terminal)  # over terminal's buffer, which must outlive it
+    assert stream is not None
+    os.close(master)  # the terminal window closed: writes to its side now fail with EIO
+    print("summary: 1 s", file=stream, flush=True)
+    assert output_gone(stream)
+    assert output_failure(stream) is None
+
+
 # --- `live | tee log` at a keyboard --------------------------------------------------------
 
 

@@ -148,6 +148,42 @@ async def test_time_left_shows_only_while_the_session_runs() -> None:
         await pilot.press("q")
 
 
+async def test_the_session_is_shown_over_while_it_is_saved_and_a_q_then_closes_it_once_saved() -> (
+    None
+):
+    """Saving a session to the history analyses the whole recording (14 s for an hour's):
+    meanwhile the screen went on as if the session ran, its clock counting past the planned
+    length at "(00:00 left)" (review 27 F3). It is shown over, with its summary and "saving
+    to your history…", at once; a q meanwhile closes it once saved, not before."""
+    session = FakeSession()
+    saved = asyncio.Event()
+    result = SessionResult(None, {"breaths": 0, "duration_s": 60.0})
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        app.show_over(result, "saving to your history…")
+        await saved.wait()
+        app.add_end_note("saved to your history")
+        return result
+
+    app = BreathwiseApp(session, run, title="t", duration_s=60.0, hold_at_end=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 60.0
+        session.finished.set()
+        await pilot.pause()
+        # Saving takes long: the clock stays at the session's end.
+        status = await _shown_at(app, pilot, session, 75.0, "#status")
+        assert status == "01:00  ·  saving to your history…"
+        assert "Session over" in _text(app.query_one("#pacer", PacerView))
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running  # not cut short
+        saved.set()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.return_value is result  # closed by the q, once saved
+
+
 class PausingSession(FakeSession):
     """A fake session that counts its pauses as a live or replay session does."""
 

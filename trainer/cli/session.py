@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import math
 import os
+import select
 import shlex
 import signal
 import sys
@@ -60,6 +61,8 @@ from trainer.ui.session_sound import (
 from trainer.ui.terminal import output_gone, shows_unicode
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from trainer.ui.screen import BreathwiseApp
 
 MAX_MINUTES = 24 * 60
@@ -124,9 +127,58 @@ STILL_SAVING = "breathwise: still saving the session, please wait"
 """Said once for the signals that come while a headless session is closed and kept: they do
 not cut that short (its summary, its recording's path and its history row)."""
 
+SAVING = "saving to your history…"
+"""Said once a session with a recording is over, while the history analyses it (seconds for a
+long session): headless on standard error, on the screen in its status line."""
+
 HANGUP_GRACE_S = 3.0
 """After SIGHUP or SIGTERM, once the session is kept, the time the screen has to restore the
 terminal and exit by itself, s."""
+
+
+HANG_UP = int(getattr(signal, "SIGHUP", 1))
+"""The signal number a terminal that hangs up stands for (SIGHUP, 1), also when it is seen
+gone without one (:func:`watch_terminal`)."""
+
+
+def watch_terminal(on_end: Callable[[int], None], fd: int = 0) -> Callable[[int], None]:
+    """From a thread of its own, call ``on_end`` with the signal's number for each signal the
+    returned function is given, and with :data:`HANG_UP` once the terminal on ``fd`` hangs up
+    (its window closed, its tmux pane killed), whether or not a SIGHUP comes with it.
+
+    The returned function is for a signal handler: it only writes the number into a pipe
+    (async-signal-safe, no lock), so it does its work even while the main thread is blocked,
+    where a handler of the event loop's only woke a loop that was stuck (review 27 F5: the
+    process outlived its terminal for 24 min at a third of a core, deaf to SIGTERM).
+    Without a signal at all (the process is not the terminal's controlling process, or its
+    session leader has gone) the hang-up is still seen: ``poll`` reports it (``POLLHUP``) on
+    the descriptor with no event asked for, so the thread sleeps in the kernel until then.
+    Where ``poll`` is missing (Windows) ``on_end`` is called from the handler itself.
+    """
+    if not hasattr(select, "poll"):
+        return on_end
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+
+    def tell(signum: int) -> None:
+        with contextlib.suppress(OSError):  # a full pipe: signals enough are on their way
+            os.write(write_end, bytes([signum]))
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(read_end, select.POLLIN)
+        # No event asked: only a hang-up, an error or a descriptor closed wakes it for fd.
+        poller.register(fd, 0)
+        while True:
+            for ready, _ in poller.poll():
+                if ready == read_end:
+                    on_end(os.read(read_end, 1)[0])
+                else:
+                    poller.unregister(fd)  # said once: a hung-up terminal stays hung up
+                    on_end(HANG_UP)
+
+    threading.Thread(target=watch, name="terminal watch", daemon=True).start()
+    return tell
 
 
 def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
@@ -771,23 +823,52 @@ def live(
         time.sleep(HANGUP_GRACE_S)
         os._exit(_exit_status(ended[0] if ended else None, signals))
 
+    grace_started = threading.Lock()
+
+    def start_grace() -> None:
+        # Once only; never waits (it runs in a signal handler, and in the terminal's watcher).
+        if grace_started.acquire(blocking=False):
+            threading.Thread(target=exit_when_kept, name="hang-up grace", daemon=True).start()
+
     def hang_up(signum: int) -> None:
         # The terminal is gone (SIGHUP) or the process is asked to end (SIGTERM, or SIGINT
         # from kill: on the screen a typed Ctrl+C is a key, q): end the
         # session as if quit, so that it is closed, summarised and kept, then close the
         # screen without waiting for a key nobody can press.
+        start_grace()
         on_signal(signum)
         if app_ref:
             app_ref[0].close_when_over()
-        threading.Thread(target=exit_when_kept, daemon=True).start()
+
+    def screen_ends(loop: asyncio.AbstractEventLoop, signum: int) -> None:
+        # The grace exit starts here, outside the screen's loop: a loop stuck in a write to
+        # the terminal that went away never ran hang_up (review 27 F5).
+        start_grace()
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the screen is down
+            loop.call_soon_threadsafe(hang_up, signum)
+
+    def settle(result: SessionResult) -> _Settled:
+        # Said kept from the thread that kept it, not from the screen's loop: a loop stuck in
+        # a write to the terminal that went away meanwhile never said it, and the grace exit
+        # waited for it for ever (review 27 F5, with F3's history step taking seconds).
+        kept = _settle(result)
+        settled.append(kept)
+        kept_event.set()
+        return kept
 
     async def run_session() -> SessionResult:
         if app_ref:
             # Headless runs under _run_with_signals; the screen's loop is Textual's own.
             loop = asyncio.get_running_loop()
+            tell = watch_terminal(lambda signum: screen_ends(loop, signum))
+
+            def on_screen_signal(signum: int, frame: FrameType | None) -> None:
+                # A Python handler, not the loop's: it runs in the main thread even while
+                # the loop is blocked (a lock's wait is interrupted for it).
+                tell(signum)
+
             for sig in early_signals.handled_signals():
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, hang_up, int(sig))
+                signal.signal(sig, on_screen_signal)
         # Finding a BLE sensor scans, so the source is opened in the session's own event loop;
         # a quit meanwhile ends the scan (up to 10 s a sensor) at once, as it does the connect.
         # A slow sensor takes up to minutes to connect or fail: headless, each retry is said
@@ -849,18 +930,28 @@ def live(
                 completed = result is not None and result.summary.get("ended") == "completed"
                 await asyncio.to_thread(audio.stop, completed=completed)
         ended.append(result)
+        # The session is shown over, with its summary (the live pipeline's, at hand), before
+        # it is saved to the history, which analyses the whole recording again (14 s for an
+        # hour's): the person waited at a silent terminal, or at a clock counting on past
+        # the planned length, until then (review 27 F3).
+        saving = SAVING if result.path is not None and not result.displaced else ""
+        if app_ref:
+            app_ref[0].show_over(result, saving)
+        else:
+            _tell_summary(result)
+            if saving:
+                with contextlib.suppress(OSError):  # a hang-up: nobody to tell
+                    print(saving, file=sys.stderr, flush=True)
         # Kept while the session's signal handlers still stand: on the screen, now rather
         # than when the summary screen is closed (see _settle); headless, before the loop
         # ends and its handlers with it, so that a signal meanwhile is only counted
-        # (on_headless_signal), and the summary and what was kept are said in it too.
-        kept = await asyncio.to_thread(_settle, result)
-        settled.append(kept)
+        # (on_headless_signal), and what was kept is said in it too.
+        kept = await asyncio.to_thread(settle, result)
         if app_ref:
-            kept_event.set()
             if kept.status:
                 app_ref[0].add_end_note(kept.status)
         else:
-            _tell_kept(result, kept)
+            _finish(result, kept)
         return result
 
     if headless:
@@ -966,6 +1057,13 @@ def _no_screen() -> bool:
 def _tell_kept(result: SessionResult, settled: _Settled) -> None:
     """Print a finished session's summary on standard output, then what was kept on standard
     error (:func:`_finish`)."""
+    _tell_summary(result)
+    _finish(result, settled)
+
+
+def _tell_summary(result: SessionResult) -> None:
+    """Print a finished session's summary on standard output (and on standard error too if
+    standard output's reader has gone)."""
     # Standard output alone may be gone (piped into `head`, which has exited: EPIPE); what
     # was kept is still said on standard error, which once went unsaid with it (found in
     # review). After a hang-up neither is there: what matters is kept already.
@@ -977,7 +1075,6 @@ def _tell_kept(result: SessionResult, settled: _Settled) -> None:
                 # `live ... | tee log` ended by Ctrl+C, which ended tee too: the summary went
                 # nowhere (found in review); the terminal is still on standard error.
                 print(summary, file=sys.stderr, flush=True)
-    _finish(result, settled)
 
 
 def _still_saving(signum: int) -> None:

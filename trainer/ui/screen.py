@@ -780,6 +780,9 @@ class BreathwiseApp(App[SessionResult | None]):
         self._replay = replay
         self._hold_at_end = hold_at_end
         self._finished = False
+        """The session is over, and shown so (:meth:`show_over`)."""
+        self._settled = False
+        """``run_session`` has returned: what the session left is kept, the screen can close."""
         self.session = session
         self._run_session = run_session
         self._duration_s = duration_s
@@ -865,7 +868,7 @@ class BreathwiseApp(App[SessionResult | None]):
         key (the terminal has gone away, or the process is asked to end); at once if it is
         over already."""
         self._hold_at_end = False
-        if self._finished:
+        if self._settled:
             self.exit(self.result)
 
     def add_end_note(self, text: str) -> None:
@@ -885,21 +888,46 @@ class BreathwiseApp(App[SessionResult | None]):
         self._note, self._covered_note = text, ""
         self._note_until_s = None
 
+    def show_over(self, result: SessionResult, note: str = "") -> None:
+        """Show the session as over, with its summary (held at the end), before ``run_session``
+        has returned: the clock stops at the session's end, and ``note`` (e.g. "saving to your
+        history…") is on the status line until it returns. Saving a long session to the
+        history re-analyses the whole recording (14 s for an hour's): meanwhile the clock
+        counted on past the planned length at "(00:00 left)" (review 27 F3). The screen
+        closes only once ``run_session`` has returned, so that nothing is cut short; a q
+        meanwhile closes it then."""
+        if self._finished:
+            return
+        self.result = result
+        self._finished = True
+        self.refresh_bindings()
+        self.refresh_view()
+        if self._hold_at_end:
+            self._show_summary()
+        self._note, self._note_until_s, self._covered_note = note, None, ""
+        self.refresh_view(keep_cue=True)
+
     async def _drive(self) -> None:
         try:
-            self.result = await self._run_session()
+            result = await self._run_session()
         except Exception as exc:
             # Raised inside the screen, it became Textual's traceback and the one-line message
             # with its advice was lost (found in review: a sensor that is not found).
             self.failure = exc
             self.exit(None)
             return
-        self._finished = True
-        self.refresh_bindings()
-        self.refresh_view()
+        self.show_over(result)
+        self._settled = True
         if not self._hold_at_end:
             self.exit(self.result)
             return
+        self._note = "  ·  ".join([*self._end_notes, "session over — press q to close"])
+        # Not to be wiped by a "marked" of the last seconds fading (nor by what it covered).
+        self._note_until_s, self._covered_note = None, ""
+        self.refresh_view(keep_cue=True)
+
+    def _show_summary(self) -> None:
+        """Put the closing summary in the cue panel."""
         summary = (
             format_summary(self.result.summary) if self.result and self.result.recorded else ""
         )
@@ -913,10 +941,6 @@ class BreathwiseApp(App[SessionResult | None]):
         self._summary = summary
         self._fit_summary()
         self.query_one("#cue", Static).update(Text(summary))
-        self._note = "  ·  ".join([*self._end_notes, "session over — press q to close"])
-        # Not to be wiped by a "marked" of the last seconds fading (nor by what it covered).
-        self._note_until_s, self._covered_note = None, ""
-        self.refresh_view(keep_cue=True)
 
     def _fit_summary(self) -> None:
         """Give the closing summary room for every line as the panel wraps it (its padding
@@ -1226,6 +1250,10 @@ class BreathwiseApp(App[SessionResult | None]):
             # A replay quit early ends at the point reached; _drive then closes the screen
             # with the summary of what was replayed.
             self.session.stop()
+            return
+        if not self._settled:
+            # Over but still being saved (show_over): closed once saved, not cut short.
+            self._hold_at_end = False
             return
         self.exit(self.result)
 

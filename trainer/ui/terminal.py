@@ -22,6 +22,9 @@ Two things a command's output meets that are no fault of the command:
   with its own status (0 for a command that did its work). The file descriptor is pointed at
   ``/dev/null`` as the Python documentation advises ("Note on SIGPIPE", :mod:`signal`), so
   that nothing written later, nor the interpreter's last flush, meets the closed pipe again.
+  A terminal that has gone away (its window closed: writes fail with ``EIO``) is such a reader
+  too, not a failed write: a session closed on its summary screen exited 1, "could not write
+  the standard output", instead of its own 0 (found in review).
 
 :func:`prepare_streams` sets both up; the console script calls it first thing
 (:func:`trainer.__main__.main`).
@@ -210,6 +213,11 @@ class _DropWhenGone(io.BufferedIOBase):
         what is written since is dropped, and the command line says so at the end
         (:func:`output_failure`), where the interpreter's last flush said nothing and the
         command exited 0 over a cut file (found in review)."""
+        self._terminal = False
+        """The stream leads to a terminal: a write that fails there means the terminal has
+        gone away (hung up, ``EIO``), and nothing is left cut short for anyone to read."""
+        with contextlib.suppress(OSError, ValueError):
+            self._terminal = inner.isatty()
 
     def writable(self) -> bool:
         return True
@@ -248,6 +256,9 @@ class _DropWhenGone(io.BufferedIOBase):
             self._failed(exc)
 
     def _failed(self, exc: OSError) -> None:
+        if self._terminal:
+            self._reader_gone()
+            return
         self.failure = exc
         self.gone = True  # nothing more can be trusted to reach the file: later writes dropped
 
