@@ -802,6 +802,22 @@ def test_the_heart_lines_and_the_rate_break_at_a_dropout(tmp_path: Path) -> None
     assert after - before > 19.0
 
 
+def test_the_belt_line_breaks_at_a_sensor_gap(tmp_path: Path) -> None:
+    """Review 25 F4: the gap 3:20-4:00 was shaded but the belt's line ran across it in one
+    straight slant, as if a breath had been held for 40 s; the heart-rate and score lines broke
+    there. It breaks at the gap too, in the whole-session panel and in a close-up that cannot
+    keep off one (90 s of a 100 s session with 20 s lost in the middle)."""
+    path = write_simulated(tmp_path / "gap.bwr", 600.0, gap=(200.0, 40.0))
+    overview = _panel(report_figure(analyse_recording(path)), "Whole session")
+    ((before, after),) = _line_breaks(overview, "your breathing (belt)")
+    assert before <= 200.0 / 60.0 and after >= 240.0 / 60.0
+    short = write_simulated(tmp_path / "short-gap.bwr", 100.0, gap=(40.0, 20.0))
+    ((before, after),) = _line_breaks(
+        _panel(report_figure(analyse_recording(short)), "A closer look"), "your breathing"
+    )
+    assert after - before >= 20.0
+
+
 def test_the_close_up_keeps_off_a_hole_in_the_beats(tmp_path: Path) -> None:
     """It was moved off connection gaps only: after a 19 s dropout of an import's beats
     (5:05-5:25) it sat on the hole, 4:40-6:10. It now starts at the first beat after it, the

@@ -791,7 +791,13 @@ def _overview_lines(ax: Axes, analysis: SessionAnalysis, norm: FloatArray) -> No
             label="pacer target",
         )
     if analysis.belt_values.size:
-        belt_t, belt_line = _broken_at_silences(analysis.belt_t_s, norm, analysis.silences)
+        # Broken at each shaded sensor gap and each hole in the samples too, as the heart-rate
+        # and score lines are: it was drawn as a straight slant across a 40 s dropout, as if a
+        # breath had been held that long (review 25 F4).
+        holes = [*analysis.silences, *((gap.t0_s, gap.t1_s) for gap in analysis.gaps)]
+        belt_t, belt_line = _broken_at_gaps(
+            *_broken_at_silences(analysis.belt_t_s, norm, sorted(holes))
+        )
         ax.plot(
             _minutes(belt_t),
             belt_line,
@@ -1009,9 +1015,11 @@ def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, fl
     belt = (analysis.belt_t_s >= t0) & (analysis.belt_t_s <= t1)
     norm = _normalise(analysis.belt_values)
     if np.any(belt):
+        # A window that cannot keep off a gap (a short session) breaks its line there.
+        belt_t, belt_line = _broken_at_gaps(analysis.belt_t_s[belt] - t0, norm[belt])
         ax.plot(
-            analysis.belt_t_s[belt] - t0,
-            norm[belt],
+            belt_t,
+            belt_line,
             color=COLORS["signal"],
             lw=1.2,
             label="your breathing",
