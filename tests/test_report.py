@@ -1177,3 +1177,58 @@ def test_a_session_whose_breaths_were_none_scored_says_so_not_that_none_were_det
     notes = [t.get_text() for t in _panel(fig, "How well you followed").texts]
     assert "no breaths detected" not in notes
     assert any(n.startswith("no breaths scored") for n in notes)
+
+
+# ------------------------------------------------------------------ the page's edges
+def _page_texts(fig: Figure) -> list[Any]:
+    """Every text drawn on the page: the figure's own, and each panel's texts and titles."""
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [*ax.texts, ax.title]
+        texts += [ax._left_title, ax._right_title]  # type: ignore[attr-defined]  # no getters
+    return [t for t in texts if t.get_visible() and t.get_text()]
+
+
+def _off_the_page(fig: Figure) -> list[str]:
+    """The start of each text that is not whole on the page, by its drawn extent, and where its
+    box lies (pixels)."""
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    page = fig.bbox
+    found = []
+    for text in _page_texts(fig):
+        box = text.get_window_extent(renderer)
+        if box.x0 < page.x0 or box.y0 < page.y0 or box.x1 > page.x1 or box.y1 > page.y1:
+            found.append(f"{text.get_text()[:40]!r} at {[round(v) for v in box.extents]}")
+    return found
+
+
+def _foot_clearance(fig: Figure) -> float:
+    """Pixels between the foot line of a simulated session and the lowest text above it."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    (foot,) = [t for t in fig.texts if t.get_text().startswith("SIMULATED SENSOR")]
+    top = foot.get_window_extent(renderer).y1
+    others = [t for t in _page_texts(fig) if t is not foot]
+    return float(min(t.get_window_extent(renderer).y0 for t in others) - top)
+
+
+def test_the_hrv_settings_stay_on_the_page_without_a_breathing_sensor(tmp_path: Path) -> None:
+    """Review 25 F3: without a breathing sensor (an import, a strap alone) the settings under
+    the HRV table say more of the RSA and wrap to a fifth line, which fell below the page, half
+    cut; the warning of an import with mostly corrected beats pushed it further. The whole
+    settings block is on the page, and clear of a simulated session's foot line."""
+    rng = np.random.default_rng(5)
+    t_s = np.arange(400) * 0.9
+    rr = np.round(900.0 + 60.0 * np.sin(2 * np.pi * 0.1 * t_s) + rng.normal(0.0, 8.0, t_s.size))
+    imported = _imported_rr(tmp_path, "rr", rr)
+    ectopic = rr.copy()
+    ectopic[::8] *= 0.6  # an early beat every eighth: an eighth of the beats corrected
+    warned = _imported_rr(tmp_path, "ectopic", ectopic)
+    strap = analyse_recording(write_simulated(tmp_path / "strap.bwr", 300.0, belt=False))
+    for analysis in (imported, warned, strap):
+        fig = report_figure(analysis)
+        (settings,) = [t for t in _page_texts(fig) if t.get_text().startswith("Settings")]
+        assert settings.get_text().count("\n") == 4  # five lines
+        assert _off_the_page(fig) == []
+    assert warned.heart.artifact_pct is not None and warned.heart.artifact_pct > 5.0
+    assert _foot_clearance(fig) > 0.0  # the strap alone's page: a simulated session

@@ -477,11 +477,11 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     if mark:
         fig.text(
             0.5,
-            0.008,
+            FOOT_LINE_Y,
             source_line(analysis.source_kind),
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=FOOT_LINE_SIZE,
             fontweight="bold",
             color=MARK_COLOR,
         )
@@ -1561,17 +1561,17 @@ def spectrum_note(analysis: SessionAnalysis) -> str | None:
     )
 
 
-def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
-    ax.axis("off")
+def _hrv_rows(analysis: SessionAnalysis) -> list[tuple[str, str]]:
+    """Name and value of each row of the HRV table; a spectral row is marked when the spectrum
+    is not of every beat (:func:`spectrum_note`)."""
     heart = analysis.heart
-    note = spectrum_note(analysis)
-    partial = SPECTRUM_MARK if note is not None else ""
+    partial = SPECTRUM_MARK if spectrum_note(analysis) is not None else ""
     mean_hr, start_hr = _fmt(heart.mean_hr_bpm, 1, "bpm"), _fmt(heart.hr_start_bpm, 1, "bpm")
     if analysis.summary.get("hr_basis") == "device":
         # A strap without RR intervals: the heart rate it reported, and nothing else here.
         mean_hr = _fmt(analysis.device_hr_mean_bpm, 1, "bpm") + " (strap's own)"
         start_hr = _fmt(analysis.summary.get("hr_start_bpm"), 1, "bpm") + " (strap's own)"
-    rows = [
+    return [
         ("Mean heart rate", mean_hr),
         ("Heart rate, first minute", start_hr),
         ("Mean NN", _fmt(heart.mean_nn_ms, 0, "ms")),
@@ -1597,6 +1597,13 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
             + (f" ({heart.artifact_pct:.1f} %)" if heart.artifact_pct is not None else ""),
         ),
     ]
+
+
+def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.axis("off")
+    heart = analysis.heart
+    note = spectrum_note(analysis)
+    rows = _hrv_rows(analysis)
     # After a dropout part of the table is not of the whole session, and the note needs the
     # room: the title says only what the table is.
     title = (
@@ -1611,17 +1618,23 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
     # The same warning as the hrv command and the import (analysis.hrv_report): numbers drawn
     # from mostly corrected beats look as trustworthy as any others unless the page says so.
     warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))
-    # With a warning line the rows close up to leave the settings' lines on the page.
-    step = 0.118 if warning is None else 0.105
+    # Placed in points from the top of the panel, whose row report_figure made tall enough
+    # (hrv_table_pt) for the rows, the warning and every line of the settings.
+    height_in = float(A4_PORTRAIT_IN[1])  # the page is always A4 (report_figure)
+    panel_pt = max(ax.get_position().height * height_in * 72.0, 1.0)
+
+    def y_at(pt_below_top: float) -> float:
+        return 1.0 - pt_below_top / panel_pt
+
     half = (len(rows) + 1) // 2
     for col, chunk in enumerate((rows[:half], rows[half:])):
         for k, (name, value) in enumerate(chunk):
-            y = 0.93 - k * step
+            y = y_at(HRV_TOP_PT + k * HRV_ROW_PT)
             ax.text(
                 0.00 + col * 0.5,
                 y,
                 name,
-                fontsize=7.5,
+                fontsize=HRV_ROW_SIZE,
                 color="#444444",
                 transform=ax.transAxes,
                 va="top",
@@ -1630,34 +1643,96 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
                 0.46 + col * 0.5,
                 y,
                 value,
-                fontsize=7.5,
+                fontsize=HRV_ROW_SIZE,
                 fontweight="bold",
                 ha="right",
                 transform=ax.transAxes,
                 va="top",
             )
-    settings = "; ".join(f"{k}: {v}" for k, v in heart.settings.items())
-    settings_y = 0.93 - half * step
+    below_pt = HRV_TOP_PT + half * HRV_ROW_PT
     if warning is not None:
         ax.text(
             0.0,
-            settings_y,
+            y_at(below_pt),
             "Warning: " + warning,
-            fontsize=7,
+            fontsize=HRV_WARNING_SIZE,
             fontweight="bold",
             color=COLORS["hr"],
             va="top",
             transform=ax.transAxes,
         )
-        settings_y -= 0.09
+        below_pt += HRV_WARNING_PT
     ax.text(
         0.0,
-        settings_y,
-        "\n".join(textwrap.wrap("Settings — " + settings, 150)),
-        fontsize=6,
+        y_at(below_pt),
+        "\n".join(_settings_lines(analysis)),
+        fontsize=HRV_SETTINGS_SIZE,
         color="#666666",
         va="top",
+        linespacing=LINESPACING,
         transform=ax.transAxes,
+    )
+
+
+HRV_ROW_SIZE = 7.5
+"""Font size of the HRV table's rows (points)."""
+HRV_TOP_PT = 5.0
+"""From the top of the HRV panel to its first row (points)."""
+HRV_ROW_PT = 8.5
+"""From one row of the HRV table to the next (points)."""
+HRV_WARNING_SIZE = 7.0
+"""Font size of the warning under the table when most beats were corrected (points)."""
+HRV_WARNING_PT = 9.0
+"""Room the warning line takes above the settings (points)."""
+HRV_SETTINGS_SIZE = 6.0
+"""Font size of the settings under the table (points)."""
+HRV_SETTINGS_CHARS = 150
+"""Characters per line of the settings under the table: about the page's width at 6 pt."""
+LINESPACING = 1.2
+"""Matplotlib's default line spacing, as a multiple of a line's ascent."""
+
+
+def _settings_lines(analysis: SessionAnalysis) -> list[str]:
+    """The settings the HRV table's numbers were computed with, one line of the page each."""
+    settings = "; ".join(f"{k}: {v}" for k, v in analysis.heart.settings.items())
+    return textwrap.wrap("Settings — " + settings, HRV_SETTINGS_CHARS)
+
+
+def text_block_pt(lines: Sequence[str], size: float, weight: str = "normal") -> float:
+    """Height (points) of ``lines`` of text at ``size`` points, as matplotlib draws them on the
+    PNG page (:data:`PNG_DPI`; a PDF's are a little shorter).
+
+    Measured on a throwaway figure: how matplotlib spaces lines changes between its versions
+    (3.11 spaces them by the font's own line gap).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not lines:
+        return 0.0
+    canvas = FigureCanvasAgg(Figure(figsize=A4_PORTRAIT_IN, dpi=PNG_DPI))
+    text = canvas.figure.text(
+        0.0, 0.5, "\n".join(lines), fontsize=size, fontweight=weight, linespacing=LINESPACING
+    )
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]  # matplotlib is untyped here
+    return float(text.get_window_extent(renderer).height) * 72.0 / PNG_DPI
+
+
+def hrv_table_pt(analysis: SessionAnalysis) -> float:
+    """What the HRV panel draws below its top (points): its rows, the warning when most beats
+    were corrected, and every line of the settings.
+
+    A session without a breathing sensor says more of its RSA; its fifth line of settings fell
+    below the page, and the warning pushed it further (review 25 F3).
+    """
+    heart = analysis.heart
+    warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))
+    rows = (len(_hrv_rows(analysis)) + 1) // 2
+    return (
+        HRV_TOP_PT
+        + rows * HRV_ROW_PT
+        + (HRV_WARNING_PT if warning is not None else 0.0)
+        + text_block_pt(_settings_lines(analysis), HRV_SETTINGS_SIZE)
     )
 
 
@@ -1808,6 +1883,39 @@ def _hspace(rows: int) -> float:
     return ROW_GAP * rows / (1.0 - ROW_GAP * (rows - 1))
 
 
+GRID_TOP = 0.975
+"""Top of the report's grid of panels, as a share of the page's height."""
+FOOT_LINE_Y = 0.008
+"""Bottom of a simulated or sensorless session's foot line, as a share of the page's height."""
+FOOT_LINE_SIZE = 9.0
+"""Font size of that foot line (points)."""
+PAGE_EDGE_PT = 4.0
+"""Least space between the last line of the page's text and its bottom edge, or the foot line
+(points)."""
+
+
+def _hrv_row_height(heights: list[float], needed_pt: float, bottom: float, marked: bool) -> float:
+    """The height ratio of the grid's last row, the HRV table, that holds ``needed_pt`` below its
+    top (:func:`hrv_table_pt`): its own (``heights[-1]``) when that does, else as much more as it
+    needs, the other rows sharing the rest of the page.
+
+    The table may run below its row into the page's bottom margin (``bottom``, a share of the
+    page's height), down to :data:`PAGE_EDGE_PT` above the edge or the foot line (``marked``).
+    A row ``k`` of ``n`` is ``heights[k] / sum(heights)`` of the grid's height less its ``n - 1``
+    gaps of :data:`ROW_GAP` (:func:`_hspace`).
+    """
+    page_pt = A4_PORTRAIT_IN[1] * 72.0
+    floor_pt = PAGE_EDGE_PT
+    if marked:
+        floor_pt += FOOT_LINE_Y * page_pt + text_block_pt(["S"], FOOT_LINE_SIZE, "bold")
+    row_pt = needed_pt - max(bottom * page_pt - floor_pt, 0.0)
+    panels_pt = (GRID_TOP - bottom) * page_pt * (1.0 - ROW_GAP * (len(heights) - 1))
+    others = sum(heights[:-1])
+    if row_pt <= panels_pt * heights[-1] / (others + heights[-1]):
+        return heights[-1]
+    return row_pt * others / (panels_pt - row_pt)
+
+
 def report_figure(analysis: SessionAnalysis) -> Figure:
     """Draw the one-page session report as a matplotlib Figure (A4 portrait)."""
     from matplotlib.figure import Figure
@@ -1828,15 +1936,18 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
     changed = analysis.changed_note(REPORT_SUBJECT)
     if changed:
         heights[0] += CHANGED_NOTE_ROW
+    # Room at the foot for a simulated or sensorless session's line (_headline).
+    marked = bool(source_mark(analysis.source_kind))
+    bottom = 0.05 if marked else 0.035
+    heights[-1] = _hrv_row_height(heights, hrv_table_pt(analysis), bottom, marked)
     grid = fig.add_gridspec(
         len(heights),
         2,
         height_ratios=heights,
         left=0.085,
         right=0.93,
-        top=0.975,
-        # Room at the foot for a simulated or sensorless session's line (_headline).
-        bottom=0.05 if source_mark(analysis.source_kind) else 0.035,
+        top=GRID_TOP,
+        bottom=bottom,
         hspace=_hspace(len(heights)),
         wspace=0.2,
     )
@@ -1881,7 +1992,7 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
     """The report of a session without a sensor: its minutes and steps, and one line saying
     nothing was measured (a page of empty charts gave reasons such as "no breaths detected"
     for what was never measured)."""
-    grid = fig.add_gridspec(2, 1, height_ratios=[0.8, 9.0], top=0.975, bottom=0.05)
+    grid = fig.add_gridspec(2, 1, height_ratios=[0.8, 9.0], top=GRID_TOP, bottom=0.05)
     _headline(fig, fig.add_subplot(grid[0]), analysis)
     ax = fig.add_subplot(grid[1])
     ax.axis("off")
