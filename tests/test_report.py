@@ -1232,3 +1232,48 @@ def test_the_hrv_settings_stay_on_the_page_without_a_breathing_sensor(tmp_path: 
         assert _off_the_page(fig) == []
     assert warned.heart.artifact_pct is not None and warned.heart.artifact_pct > 5.0
     assert _foot_clearance(fig) > 0.0  # the strap alone's page: a simulated session
+
+
+def test_the_title_and_the_line_under_it_fit_the_page(tmp_path: Path) -> None:
+    """Review 25 F2: the line under the title was one line whatever it held, and ran off the
+    page's right edge on the repository's own sample ("... (derived) · complet"), as on an
+    import with a long file name; a long program name ran the title off it too. Each fits,
+    the line under the title on two lines when it must, clear of the numbers below it, on
+    the sample, a simulated session, an import, a strap alone and a session whose sensor was
+    lost, in the PNG (150 dpi, whose text is widest) and the PDF (72 dpi)."""
+    from trainer.reports.report import PNG_DPI
+
+    long_name = "Polar_H10_8C4F2A1B_20261120_080000_RR_export_from_the_phone_app.txt"
+    rr = 900.0 + 60.0 * np.sin(2 * np.pi * 0.1 * np.arange(300) * 0.9)
+    program = {"program": "Evening wind-down, a very long program of the user's own making"}
+    sessions = {
+        "sample": analyse_recording(SAMPLE),
+        "import": _imported_rr(tmp_path, long_name.removesuffix(".txt"), rr),
+        "strap": analyse_recording(write_simulated(tmp_path / "s.bwr", 120.0, belt=False)),
+        "program": analyse_recording(write_simulated(tmp_path / "p.bwr", 120.0, settings=program)),
+        "lost": analyse_recording(
+            write_simulated(tmp_path / "l.bwr", 120.0, gap=(30.0, 90.0), settings=program)
+        ),
+    }
+    for name, analysis in sessions.items():
+        for dpi in (PNG_DPI, 72):
+            fig = report_figure(analysis)
+            fig.set_dpi(dpi)
+            assert _off_the_page(fig) == [], (name, dpi)
+            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            (subtitle,) = [t for t in fig.axes[0].texts if "min practised" in t.get_text()]
+            box = subtitle.get_window_extent(renderer)
+            # The numbers below it (the title's box touches it by its descent, as it always did).
+            below = [
+                t for t in fig.axes[0].texts if t.get_position()[1] < subtitle.get_position()[1]
+            ]
+            assert len(below) >= 10
+            assert not [t.get_text() for t in below if t.get_window_extent(renderer).overlaps(box)]
+    (sample_line,) = [
+        t.get_text()
+        for t in report_figure(sessions["sample"]).axes[0].texts
+        if "min practised" in t.get_text()
+    ]
+    assert sample_line.splitlines()[-1] == (
+        "NeuroKit2 bio_resting_5min_100hz (derived)  ·  completed"
+    )

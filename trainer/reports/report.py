@@ -442,26 +442,100 @@ def utc_offset_text(moment: time.struct_time) -> str:
     return f"UTC{sign}{hours:02d}:{minutes:02d}"
 
 
+TITLE_SIZE = 15.0
+"""Font size of the page's title (points)."""
+LOST_SIZE = 9.0
+"""Font size of how long the sensor was lost, beside the title (points)."""
+SUBTITLE_SIZE = 8.5
+"""Font size of the line under the title: when, minutes, device, how it ended (points)."""
+SUBTITLE_Y = 0.74
+"""Top of that line in the headline's row (a share of the row's height, from its bottom)."""
+SUBTITLE_ROW = 0.25
+"""Height the headline's row grows by when that line takes two, in the grid's ratios (a
+panel is about 0.85; a ratio of 1 is about 58 pt of the page): one line of 8.5 pt text (12 pt
+as matplotlib spaces them) and a little air above the numbers."""
+HEADLINE_WIDTH_PT = (0.93 - 0.085) * A4_PORTRAIT_IN[0] * 72.0
+"""Width of the headline's row (points): the page's less its margins (report_figure)."""
+SEPARATOR = "  ·  "
+"""Between the parts of the line under the title."""
+
+
+def text_width_pt(text: str, size: float, weight: str = "normal") -> float:
+    """Width (points) of one line of ``text`` at ``size`` points as the PNG page draws it
+    (:data:`PNG_DPI`, where hinting makes text a little wider than in a PDF)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(1, 1, PNG_DPI)  # type: ignore[no-untyped-call]  # matplotlib is untyped here
+    width, _, _ = renderer.get_text_width_height_descent(  # type: ignore[no-untyped-call]
+        text, FontProperties(size=size, weight=weight), ismath=False
+    )
+    return float(width) * 72.0 / PNG_DPI
+
+
+def subtitle_lines(analysis: SessionAnalysis) -> list[str]:
+    """The line under the title (when the session began, minutes practised, the device or the
+    file it came from, how it ended), as one line when it fits the page's width, else two: the
+    when and how long over the where from and how it ended, a device or file name too long for
+    its line shortened with an ellipsis.
+
+    It was one line whatever its length, and ran off the page's edge on the repository's own
+    sample (review 25 F2: "... NeuroKit2 bio_resting_5min_100hz (derived) · complet").
+    """
+    start = time.localtime(analysis.start_wall_ns / 1e9)
+    when = f"{time.strftime('%A %d %B %Y, %H:%M', start)} {utc_offset_text(start)}"
+    device = analysis.source_name or analysis.source_kind or "unknown device"
+    first, ended = when + SEPARATOR + _practised_text(analysis), _ended_text(analysis)
+
+    def width_pt(text: str) -> float:
+        return text_width_pt(text, SUBTITLE_SIZE)
+
+    whole = first + SEPARATOR + device + SEPARATOR + ended
+    if width_pt(whole) <= HEADLINE_WIDTH_PT:
+        return [whole]
+    room_pt = HEADLINE_WIDTH_PT - width_pt(SEPARATOR + ended)
+    return [
+        _fit_label(first, HEADLINE_WIDTH_PT, width_pt),
+        _fit_label(device, room_pt, width_pt) + SEPARATOR + ended,
+    ]
+
+
+def _make_room_for_subtitle(ax: Axes, height: float) -> None:
+    """Open the room for the second line under the title: the headline's row has grown by
+    :data:`SUBTITLE_ROW` from ``height`` (grid ratios), and its text is placed in fractions of
+    the row, so the title and the line under it keep their place from the row's top, the
+    numbers theirs from its bottom, and the room opens between them."""
+    scale = height / (height + SUBTITLE_ROW)
+    for text in ax.texts:
+        x, y = text.get_position()
+        y = 1.0 - (1.0 - y) * scale if y >= SUBTITLE_Y else y * scale
+        text.set_position((x, y))
+
+
 def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     ax.axis("off")
     m = analysis.metrics()
-    start = time.localtime(analysis.start_wall_ns / 1e9)
     program = str(m["program"] or "")
     # A simulated or sensorless session says so in place of "Breathwise session" (the title
     # keeps its length), in red, and again at the foot of the page.
     mark = source_mark(analysis.source_kind)
     title = (mark or "Breathwise session") + (f" — {program}" if program else "")
+    lost = sensor_loss_text(analysis.summary, when=False)
+    # A long program name is shortened to the room the loss beside it leaves: it ran off the
+    # page's edge (review 25 F2).
+    room_pt = HEADLINE_WIDTH_PT
+    if lost:
+        room_pt -= text_width_pt(lost, LOST_SIZE) + STEP_GAP_PT * 2
     ax.text(
         0.0,
         1.08,
-        title,
-        fontsize=15,
+        _fit_label(title, room_pt, lambda text: text_width_pt(text, TITLE_SIZE, "bold")),
+        fontsize=TITLE_SIZE,
         fontweight="bold",
         va="top",
         color=MARK_COLOR if mark else "black",
         transform=ax.transAxes,
     )
-    lost = sensor_loss_text(analysis.summary, when=False)
     if lost:
         # Beside the title, where the page's own warnings go: how much was not measured.
         ax.text(
@@ -470,7 +544,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             lost,
             ha="right",
             va="top",
-            fontsize=9,
+            fontsize=LOST_SIZE,
             color=MARK_COLOR,
             transform=ax.transAxes,
         )
@@ -485,16 +559,14 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             fontweight="bold",
             color=MARK_COLOR,
         )
-    device = analysis.source_name or analysis.source_kind or "unknown device"
     ax.text(
         0.0,
-        0.74,
-        f"{time.strftime('%A %d %B %Y, %H:%M', start)} {utc_offset_text(start)}  ·  "
-        f"{_practised_text(analysis)}  ·  "
-        f"{device}  ·  {_ended_text(analysis)}",
-        fontsize=8.5,
+        SUBTITLE_Y,
+        "\n".join(subtitle_lines(analysis)),
+        fontsize=SUBTITLE_SIZE,
         color="#444444",
         va="top",
+        linespacing=LINESPACING,
         transform=ax.transAxes,
     )
     if is_sensorless(analysis.source_kind):
@@ -1933,6 +2005,9 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         heights.insert(7, 0.75)
         # The headline's text is placed in fractions of its row: keep the row as tall.
         heights[0] = 0.9
+    two_lines = len(subtitle_lines(analysis)) > 1
+    if two_lines:
+        heights[0] += SUBTITLE_ROW
     changed = analysis.changed_note(REPORT_SUBJECT)
     if changed:
         heights[0] += CHANGED_NOTE_ROW
@@ -1953,6 +2028,10 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
     )
     headline = fig.add_subplot(grid[0, :])
     _headline(fig, headline, analysis)
+    if two_lines:
+        _make_room_for_subtitle(
+            headline, heights[0] - SUBTITLE_ROW - (CHANGED_NOTE_ROW if changed else 0.0)
+        )
     if changed:
         _changed_note(headline, changed, heights[0] - CHANGED_NOTE_ROW)
     _overview(fig, fig.add_subplot(grid[1, :]), analysis)
@@ -1992,8 +2071,13 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
     """The report of a session without a sensor: its minutes and steps, and one line saying
     nothing was measured (a page of empty charts gave reasons such as "no breaths detected"
     for what was never measured)."""
-    grid = fig.add_gridspec(2, 1, height_ratios=[0.8, 9.0], top=GRID_TOP, bottom=0.05)
-    _headline(fig, fig.add_subplot(grid[0]), analysis)
+    two_lines = len(subtitle_lines(analysis)) > 1
+    heights = [0.8 + (SUBTITLE_ROW if two_lines else 0.0), 9.0]
+    grid = fig.add_gridspec(2, 1, height_ratios=heights, top=GRID_TOP, bottom=0.05)
+    headline = fig.add_subplot(grid[0])
+    _headline(fig, headline, analysis)
+    if two_lines:
+        _make_room_for_subtitle(headline, 0.8)
     ax = fig.add_subplot(grid[1])
     ax.axis("off")
     lines = [NOTHING_MEASURED, "", "What was practised:"]
