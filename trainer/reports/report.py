@@ -22,7 +22,8 @@ Panels, top to bottom, all on the session's time axis in minutes unless said oth
 A long session (:data:`ENVELOPE_S_PER_COLUMN`) draws 4-6 per minute instead: each series' mean
 over its range (:func:`_per_minute`), the heart rate's mean over the mean RSA swing.
 
-Lines and RSA bars stop at a hole in the beats rather than bridge it.
+Lines and RSA bars stop at a hole in the beats rather than bridge it, the belt's curve at a
+lost link.
 
 Rendering uses matplotlib's object API on a :class:`~matplotlib.figure.Figure` (no pyplot state),
 so reports can be drawn in worker processes and threads.
