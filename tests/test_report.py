@@ -1277,3 +1277,36 @@ def test_the_title_and_the_line_under_it_fit_the_page(tmp_path: Path) -> None:
     assert sample_line.splitlines()[-1] == (
         "NeuroKit2 bio_resting_5min_100hz (derived)  ·  completed"
     )
+
+
+def test_the_note_of_changed_numbers_keeps_its_place_under_a_two_line_subtitle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the line under the title on two lines and the note of numbers changed since the
+    session (two lines under the numbers), the note keeps its place under the numbers, as on a
+    page whose subtitle is one line: opening the second line's room under it put it twice as
+    far below the numbers, 2.5 px (at 100 dpi) above the title of the whole-session panel."""
+    note = "note: breath rate 16.4 -> 16.5 /min (analysis revision 7 -> 9); " * 4
+    monkeypatch.setattr(SessionAnalysis, "changed_note", lambda self, subject: note)
+
+    def gaps(analysis: SessionAnalysis) -> tuple[int, float, float]:
+        """Lines of the subtitle, px from the numbers' notes to the note and from it to the
+        next panel's title."""
+        fig = report_figure(analysis)
+        FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        head = fig.axes[0].texts
+        (subtitle,) = [t for t in head if "min practised" in t.get_text()]
+        (drawn,) = [t for t in head if t.get_text().startswith("breath rate 16.4")]
+        box = drawn.get_window_extent(renderer)
+        numbers = min(
+            t.get_window_extent(renderer).y0 for t in head if t is not drawn and t is not subtitle
+        )
+        title = _panel(fig, "Whole session")._left_title  # type: ignore[attr-defined]
+        below = box.y0 - title.get_window_extent(renderer).y1
+        return subtitle.get_text().count("\n") + 1, numbers - box.y1, below
+
+    two = gaps(analyse_recording(SAMPLE))
+    one = gaps(analyse_recording(write_simulated(tmp_path / "one.bwr", 120.0)))
+    assert (two[0], one[0]) == (2, 1)
+    assert two[1] == pytest.approx(one[1], abs=1.0) and two[2] > 5.0

@@ -67,6 +67,7 @@ from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -501,19 +502,22 @@ def subtitle_lines(analysis: SessionAnalysis) -> list[str]:
     ]
 
 
-def _make_room_for_subtitle(ax: Axes, height: float) -> None:
-    """Open the room for the second line under the title: the headline's row has grown by
-    :data:`SUBTITLE_ROW` from ``height`` (grid ratios), and its text is placed in fractions of
-    the row, so the title and the line under it keep their place from the row's top, the
-    numbers theirs from its bottom, and the room opens between them."""
+def _make_room_for_subtitle(ax: Axes, subtitle: Text, height: float) -> None:
+    """Open the room for the second line under the title (``subtitle``): the headline's row
+    has grown by :data:`SUBTITLE_ROW` from ``height`` (grid ratios), and its text is placed in
+    fractions of the row, so the title and the line under it keep their place from the row's
+    top, the numbers (and a note under them, :func:`_changed_note`) theirs from its bottom,
+    and the room opens between them."""
     scale = height / (height + SUBTITLE_ROW)
+    top_y = subtitle.get_position()[1]
     for text in ax.texts:
         x, y = text.get_position()
-        y = 1.0 - (1.0 - y) * scale if y >= SUBTITLE_Y else y * scale
+        y = 1.0 - (1.0 - y) * scale if y >= top_y else y * scale
         text.set_position((x, y))
 
 
-def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
+def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
+    """Draw the headline: the title, the line under it (returned) and the numbers."""
     ax.axis("off")
     m = analysis.metrics()
     program = str(m["program"] or "")
@@ -560,7 +564,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             fontweight="bold",
             color=MARK_COLOR,
         )
-    ax.text(
+    subtitle = ax.text(
         0.0,
         SUBTITLE_Y,
         "\n".join(subtitle_lines(analysis)),
@@ -572,7 +576,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     )
     if is_sensorless(analysis.source_kind):
         # Nothing measured: no tiles of dashes (they read as a session that failed).
-        return
+        return subtitle
     follow = m["mean_follow_score"]
     paced = any(s.mode == "paced" for s in analysis.pacer_spans)
     verdict = _verdict(
@@ -621,6 +625,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             transform=ax.transAxes,
         )
         ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
+    return subtitle
 
 
 def _changed_note(ax: Axes, note: str, height: float) -> None:
@@ -2028,13 +2033,13 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         wspace=0.2,
     )
     headline = fig.add_subplot(grid[0, :])
-    _headline(fig, headline, analysis)
-    if two_lines:
-        _make_room_for_subtitle(
-            headline, heights[0] - SUBTITLE_ROW - (CHANGED_NOTE_ROW if changed else 0.0)
-        )
+    subtitle = _headline(fig, headline, analysis)
     if changed:
-        _changed_note(headline, changed, heights[0] - CHANGED_NOTE_ROW)
+        # Laid out as on a row without the subtitle's room, which then opens above the note.
+        grown = CHANGED_NOTE_ROW + (SUBTITLE_ROW if two_lines else 0.0)
+        _changed_note(headline, changed, heights[0] - grown)
+    if two_lines:
+        _make_room_for_subtitle(headline, subtitle, heights[0] - SUBTITLE_ROW)
     _overview(fig, fig.add_subplot(grid[1, :]), analysis)
     window = _zoom_window(analysis)
     zoom = fig.add_subplot(grid[2, :])
@@ -2076,9 +2081,9 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
     heights = [0.8 + (SUBTITLE_ROW if two_lines else 0.0), 9.0]
     grid = fig.add_gridspec(2, 1, height_ratios=heights, top=GRID_TOP, bottom=0.05)
     headline = fig.add_subplot(grid[0])
-    _headline(fig, headline, analysis)
+    subtitle = _headline(fig, headline, analysis)
     if two_lines:
-        _make_room_for_subtitle(headline, 0.8)
+        _make_room_for_subtitle(headline, subtitle, 0.8)
     ax = fig.add_subplot(grid[1])
     ax.axis("off")
     lines = [NOTHING_MEASURED, "", "What was practised:"]
