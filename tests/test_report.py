@@ -802,6 +802,22 @@ def test_the_heart_lines_and_the_rate_break_at_a_dropout(tmp_path: Path) -> None
     assert after - before > 19.0
 
 
+def test_the_belt_line_breaks_at_a_sensor_gap(tmp_path: Path) -> None:
+    """Review 25 F4: the gap 3:20-4:00 was shaded but the belt's line ran across it in one
+    straight slant, as if a breath had been held for 40 s; the heart-rate and score lines broke
+    there. It breaks at the gap too, in the whole-session panel and in a close-up that cannot
+    keep off one (90 s of a 100 s session with 20 s lost in the middle)."""
+    path = write_simulated(tmp_path / "gap.bwr", 600.0, gap=(200.0, 40.0))
+    overview = _panel(report_figure(analyse_recording(path)), "Whole session")
+    ((before, after),) = _line_breaks(overview, "your breathing (belt)")
+    assert before <= 200.0 / 60.0 and after >= 240.0 / 60.0
+    short = write_simulated(tmp_path / "short-gap.bwr", 100.0, gap=(40.0, 20.0))
+    ((before, after),) = _line_breaks(
+        _panel(report_figure(analyse_recording(short)), "A closer look"), "your breathing"
+    )
+    assert after - before >= 20.0
+
+
 def test_the_close_up_keeps_off_a_hole_in_the_beats(tmp_path: Path) -> None:
     """It was moved off connection gaps only: after a 19 s dropout of an import's beats
     (5:05-5:25) it sat on the hole, 4:40-6:10. It now starts at the first beat after it, the
@@ -1161,3 +1177,136 @@ def test_a_session_whose_breaths_were_none_scored_says_so_not_that_none_were_det
     notes = [t.get_text() for t in _panel(fig, "How well you followed").texts]
     assert "no breaths detected" not in notes
     assert any(n.startswith("no breaths scored") for n in notes)
+
+
+# ------------------------------------------------------------------ the page's edges
+def _page_texts(fig: Figure) -> list[Any]:
+    """Every text drawn on the page: the figure's own, and each panel's texts and titles."""
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [*ax.texts, ax.title]
+        texts += [ax._left_title, ax._right_title]  # type: ignore[attr-defined]  # no getters
+    return [t for t in texts if t.get_visible() and t.get_text()]
+
+
+def _off_the_page(fig: Figure) -> list[str]:
+    """The start of each text that is not whole on the page, by its drawn extent, and where its
+    box lies (pixels)."""
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    page = fig.bbox
+    found = []
+    for text in _page_texts(fig):
+        box = text.get_window_extent(renderer)
+        if box.x0 < page.x0 or box.y0 < page.y0 or box.x1 > page.x1 or box.y1 > page.y1:
+            found.append(f"{text.get_text()[:40]!r} at {[round(v) for v in box.extents]}")
+    return found
+
+
+def _foot_clearance(fig: Figure) -> float:
+    """Pixels between the foot line of a simulated session and the lowest text above it."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    (foot,) = [t for t in fig.texts if t.get_text().startswith("SIMULATED SENSOR")]
+    top = foot.get_window_extent(renderer).y1
+    others = [t for t in _page_texts(fig) if t is not foot]
+    return float(min(t.get_window_extent(renderer).y0 for t in others) - top)
+
+
+def test_the_hrv_settings_stay_on_the_page_without_a_breathing_sensor(tmp_path: Path) -> None:
+    """Review 25 F3: without a breathing sensor (an import, a strap alone) the settings under
+    the HRV table say more of the RSA and wrap to a fifth line, which fell below the page, half
+    cut; the warning of an import with mostly corrected beats pushed it further. The whole
+    settings block is on the page, and clear of a simulated session's foot line."""
+    rng = np.random.default_rng(5)
+    t_s = np.arange(400) * 0.9
+    rr = np.round(900.0 + 60.0 * np.sin(2 * np.pi * 0.1 * t_s) + rng.normal(0.0, 8.0, t_s.size))
+    imported = _imported_rr(tmp_path, "rr", rr)
+    ectopic = rr.copy()
+    ectopic[::8] *= 0.6  # an early beat every eighth: an eighth of the beats corrected
+    warned = _imported_rr(tmp_path, "ectopic", ectopic)
+    strap = analyse_recording(write_simulated(tmp_path / "strap.bwr", 300.0, belt=False))
+    for analysis in (imported, warned, strap):
+        fig = report_figure(analysis)
+        (settings,) = [t for t in _page_texts(fig) if t.get_text().startswith("Settings")]
+        assert settings.get_text().count("\n") == 4  # five lines
+        assert _off_the_page(fig) == []
+    assert warned.heart.artifact_pct is not None and warned.heart.artifact_pct > 5.0
+    assert _foot_clearance(fig) > 0.0  # the strap alone's page: a simulated session
+
+
+def test_the_title_and_the_line_under_it_fit_the_page(tmp_path: Path) -> None:
+    """Review 25 F2: the line under the title was one line whatever it held, and ran off the
+    page's right edge on the repository's own sample ("... (derived) · complet"), as on an
+    import with a long file name; a long program name ran the title off it too. Each fits,
+    the line under the title on two lines when it must, clear of the numbers below it, on
+    the sample, a simulated session, an import, a strap alone and a session whose sensor was
+    lost, in the PNG (150 dpi, whose text is widest) and the PDF (72 dpi)."""
+    from trainer.reports.report import PNG_DPI
+
+    long_name = "Polar_H10_8C4F2A1B_20261120_080000_RR_export_from_the_phone_app.txt"
+    rr = 900.0 + 60.0 * np.sin(2 * np.pi * 0.1 * np.arange(300) * 0.9)
+    program = {"program": "Evening wind-down, a very long program of the user's own making"}
+    sessions = {
+        "sample": analyse_recording(SAMPLE),
+        "import": _imported_rr(tmp_path, long_name.removesuffix(".txt"), rr),
+        "strap": analyse_recording(write_simulated(tmp_path / "s.bwr", 120.0, belt=False)),
+        "program": analyse_recording(write_simulated(tmp_path / "p.bwr", 120.0, settings=program)),
+        "lost": analyse_recording(
+            write_simulated(tmp_path / "l.bwr", 120.0, gap=(30.0, 90.0), settings=program)
+        ),
+    }
+    for name, analysis in sessions.items():
+        for dpi in (PNG_DPI, 72):
+            fig = report_figure(analysis)
+            fig.set_dpi(dpi)
+            assert _off_the_page(fig) == [], (name, dpi)
+            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            (subtitle,) = [t for t in fig.axes[0].texts if "min practised" in t.get_text()]
+            box = subtitle.get_window_extent(renderer)
+            # The numbers below it (the title's box touches it by its descent, as it always did).
+            below = [
+                t for t in fig.axes[0].texts if t.get_position()[1] < subtitle.get_position()[1]
+            ]
+            assert len(below) >= 10
+            assert not [t.get_text() for t in below if t.get_window_extent(renderer).overlaps(box)]
+    (sample_line,) = [
+        t.get_text()
+        for t in report_figure(sessions["sample"]).axes[0].texts
+        if "min practised" in t.get_text()
+    ]
+    assert sample_line.splitlines()[-1] == (
+        "NeuroKit2 bio_resting_5min_100hz (derived)  ·  completed"
+    )
+
+
+def test_the_note_of_changed_numbers_keeps_its_place_under_a_two_line_subtitle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the line under the title on two lines and the note of numbers changed since the
+    session (two lines under the numbers), the note keeps its place under the numbers, as on a
+    page whose subtitle is one line: opening the second line's room under it put it twice as
+    far below the numbers, 2.5 px (at 100 dpi) above the title of the whole-session panel."""
+    note = "note: breath rate 16.4 -> 16.5 /min (analysis revision 7 -> 9); " * 4
+    monkeypatch.setattr(SessionAnalysis, "changed_note", lambda self, subject: note)
+
+    def gaps(analysis: SessionAnalysis) -> tuple[int, float, float]:
+        """Lines of the subtitle, px from the numbers' notes to the note and from it to the
+        next panel's title."""
+        fig = report_figure(analysis)
+        FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        head = fig.axes[0].texts
+        (subtitle,) = [t for t in head if "min practised" in t.get_text()]
+        (drawn,) = [t for t in head if t.get_text().startswith("breath rate 16.4")]
+        box = drawn.get_window_extent(renderer)
+        numbers = min(
+            t.get_window_extent(renderer).y0 for t in head if t is not drawn and t is not subtitle
+        )
+        title = _panel(fig, "Whole session")._left_title  # type: ignore[attr-defined]
+        below = box.y0 - title.get_window_extent(renderer).y1
+        return subtitle.get_text().count("\n") + 1, numbers - box.y1, below
+
+    two = gaps(analyse_recording(SAMPLE))
+    one = gaps(analyse_recording(write_simulated(tmp_path / "one.bwr", 120.0)))
+    assert (two[0], one[0]) == (2, 1)
+    assert two[1] == pytest.approx(one[1], abs=1.0) and two[2] > 5.0

@@ -22,7 +22,8 @@ Panels, top to bottom, all on the session's time axis in minutes unless said oth
 A long session (:data:`ENVELOPE_S_PER_COLUMN`) draws 4-6 per minute instead: each series' mean
 over its range (:func:`_per_minute`), the heart rate's mean over the mean RSA swing.
 
-Lines and RSA bars stop at a hole in the beats rather than bridge it.
+Lines and RSA bars stop at a hole in the beats rather than bridge it, the belt's curve at a
+lost link.
 
 Rendering uses matplotlib's object API on a :class:`~matplotlib.figure.Figure` (no pyplot state),
 so reports can be drawn in worker processes and threads.
@@ -66,6 +67,7 @@ from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -442,26 +444,103 @@ def utc_offset_text(moment: time.struct_time) -> str:
     return f"UTC{sign}{hours:02d}:{minutes:02d}"
 
 
-def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
+TITLE_SIZE = 15.0
+"""Font size of the page's title (points)."""
+LOST_SIZE = 9.0
+"""Font size of how long the sensor was lost, beside the title (points)."""
+SUBTITLE_SIZE = 8.5
+"""Font size of the line under the title: when, minutes, device, how it ended (points)."""
+SUBTITLE_Y = 0.74
+"""Top of that line in the headline's row (a share of the row's height, from its bottom)."""
+SUBTITLE_ROW = 0.25
+"""Height the headline's row grows by when that line takes two, in the grid's ratios (a
+panel is about 0.85; a ratio of 1 is about 58 pt of the page): one line of 8.5 pt text (12 pt
+as matplotlib spaces them) and a little air above the numbers."""
+HEADLINE_WIDTH_PT = (0.93 - 0.085) * A4_PORTRAIT_IN[0] * 72.0
+"""Width of the headline's row (points): the page's less its margins (report_figure)."""
+SEPARATOR = "  ·  "
+"""Between the parts of the line under the title."""
+
+
+def text_width_pt(text: str, size: float, weight: str = "normal") -> float:
+    """Width (points) of one line of ``text`` at ``size`` points as the PNG page draws it
+    (:data:`PNG_DPI`, where hinting makes text a little wider than in a PDF)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(1, 1, PNG_DPI)  # type: ignore[no-untyped-call]  # matplotlib is untyped here
+    width, _, _ = renderer.get_text_width_height_descent(  # type: ignore[no-untyped-call]
+        text, FontProperties(size=size, weight=weight), ismath=False
+    )
+    return float(width) * 72.0 / PNG_DPI
+
+
+def subtitle_lines(analysis: SessionAnalysis) -> list[str]:
+    """The line under the title (when the session began, minutes practised, the device or the
+    file it came from, how it ended), as one line when it fits the page's width, else two: the
+    when and how long over the where from and how it ended, a device or file name too long for
+    its line shortened with an ellipsis.
+
+    It was one line whatever its length, and ran off the page's edge on the repository's own
+    sample (review 25 F2: "... NeuroKit2 bio_resting_5min_100hz (derived) · complet").
+    """
+    start = time.localtime(analysis.start_wall_ns / 1e9)
+    when = f"{time.strftime('%A %d %B %Y, %H:%M', start)} {utc_offset_text(start)}"
+    device = analysis.source_name or analysis.source_kind or "unknown device"
+    first, ended = when + SEPARATOR + _practised_text(analysis), _ended_text(analysis)
+
+    def width_pt(text: str) -> float:
+        return text_width_pt(text, SUBTITLE_SIZE)
+
+    whole = first + SEPARATOR + device + SEPARATOR + ended
+    if width_pt(whole) <= HEADLINE_WIDTH_PT:
+        return [whole]
+    room_pt = HEADLINE_WIDTH_PT - width_pt(SEPARATOR + ended)
+    return [
+        _fit_label(first, HEADLINE_WIDTH_PT, width_pt),
+        _fit_label(device, room_pt, width_pt) + SEPARATOR + ended,
+    ]
+
+
+def _make_room_for_subtitle(ax: Axes, subtitle: Text, height: float) -> None:
+    """Open the room for the second line under the title (``subtitle``): the headline's row
+    has grown by :data:`SUBTITLE_ROW` from ``height`` (grid ratios), and its text is placed in
+    fractions of the row, so the title and the line under it keep their place from the row's
+    top, the numbers (and a note under them, :func:`_changed_note`) theirs from its bottom,
+    and the room opens between them."""
+    scale = height / (height + SUBTITLE_ROW)
+    top_y = subtitle.get_position()[1]
+    for text in ax.texts:
+        x, y = text.get_position()
+        y = 1.0 - (1.0 - y) * scale if y >= top_y else y * scale
+        text.set_position((x, y))
+
+
+def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
+    """Draw the headline: the title, the line under it (returned) and the numbers."""
     ax.axis("off")
     m = analysis.metrics()
-    start = time.localtime(analysis.start_wall_ns / 1e9)
     program = str(m["program"] or "")
     # A simulated or sensorless session says so in place of "Breathwise session" (the title
     # keeps its length), in red, and again at the foot of the page.
     mark = source_mark(analysis.source_kind)
     title = (mark or "Breathwise session") + (f" — {program}" if program else "")
+    lost = sensor_loss_text(analysis.summary, when=False)
+    # A long program name is shortened to the room the loss beside it leaves: it ran off the
+    # page's edge (review 25 F2).
+    room_pt = HEADLINE_WIDTH_PT
+    if lost:
+        room_pt -= text_width_pt(lost, LOST_SIZE) + STEP_GAP_PT * 2
     ax.text(
         0.0,
         1.08,
-        title,
-        fontsize=15,
+        _fit_label(title, room_pt, lambda text: text_width_pt(text, TITLE_SIZE, "bold")),
+        fontsize=TITLE_SIZE,
         fontweight="bold",
         va="top",
         color=MARK_COLOR if mark else "black",
         transform=ax.transAxes,
     )
-    lost = sensor_loss_text(analysis.summary, when=False)
     if lost:
         # Beside the title, where the page's own warnings go: how much was not measured.
         ax.text(
@@ -470,36 +549,34 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             lost,
             ha="right",
             va="top",
-            fontsize=9,
+            fontsize=LOST_SIZE,
             color=MARK_COLOR,
             transform=ax.transAxes,
         )
     if mark:
         fig.text(
             0.5,
-            0.008,
+            FOOT_LINE_Y,
             source_line(analysis.source_kind),
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=FOOT_LINE_SIZE,
             fontweight="bold",
             color=MARK_COLOR,
         )
-    device = analysis.source_name or analysis.source_kind or "unknown device"
-    ax.text(
+    subtitle = ax.text(
         0.0,
-        0.74,
-        f"{time.strftime('%A %d %B %Y, %H:%M', start)} {utc_offset_text(start)}  ·  "
-        f"{_practised_text(analysis)}  ·  "
-        f"{device}  ·  {_ended_text(analysis)}",
-        fontsize=8.5,
+        SUBTITLE_Y,
+        "\n".join(subtitle_lines(analysis)),
+        fontsize=SUBTITLE_SIZE,
         color="#444444",
         va="top",
+        linespacing=LINESPACING,
         transform=ax.transAxes,
     )
     if is_sensorless(analysis.source_kind):
         # Nothing measured: no tiles of dashes (they read as a session that failed).
-        return
+        return subtitle
     follow = m["mean_follow_score"]
     paced = any(s.mode == "paced" for s in analysis.pacer_spans)
     verdict = _verdict(
@@ -548,6 +625,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
             transform=ax.transAxes,
         )
         ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
+    return subtitle
 
 
 def _changed_note(ax: Axes, note: str, height: float) -> None:
@@ -791,7 +869,13 @@ def _overview_lines(ax: Axes, analysis: SessionAnalysis, norm: FloatArray) -> No
             label="pacer target",
         )
     if analysis.belt_values.size:
-        belt_t, belt_line = _broken_at_silences(analysis.belt_t_s, norm, analysis.silences)
+        # Broken at each shaded sensor gap and each hole in the samples too, as the heart-rate
+        # and score lines are: it was drawn as a straight slant across a 40 s dropout, as if a
+        # breath had been held that long (review 25 F4).
+        holes = [*analysis.silences, *((gap.t0_s, gap.t1_s) for gap in analysis.gaps)]
+        belt_t, belt_line = _broken_at_gaps(
+            *_broken_at_silences(analysis.belt_t_s, norm, sorted(holes))
+        )
         ax.plot(
             _minutes(belt_t),
             belt_line,
@@ -1009,9 +1093,11 @@ def _zoom_breathing(ax: Axes, analysis: SessionAnalysis, window: tuple[float, fl
     belt = (analysis.belt_t_s >= t0) & (analysis.belt_t_s <= t1)
     norm = _normalise(analysis.belt_values)
     if np.any(belt):
+        # A window that cannot keep off a gap (a short session) breaks its line there.
+        belt_t, belt_line = _broken_at_gaps(analysis.belt_t_s[belt] - t0, norm[belt])
         ax.plot(
-            analysis.belt_t_s[belt] - t0,
-            norm[belt],
+            belt_t,
+            belt_line,
             color=COLORS["signal"],
             lw=1.2,
             label="your breathing",
@@ -1553,17 +1639,17 @@ def spectrum_note(analysis: SessionAnalysis) -> str | None:
     )
 
 
-def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
-    ax.axis("off")
+def _hrv_rows(analysis: SessionAnalysis) -> list[tuple[str, str]]:
+    """Name and value of each row of the HRV table; a spectral row is marked when the spectrum
+    is not of every beat (:func:`spectrum_note`)."""
     heart = analysis.heart
-    note = spectrum_note(analysis)
-    partial = SPECTRUM_MARK if note is not None else ""
+    partial = SPECTRUM_MARK if spectrum_note(analysis) is not None else ""
     mean_hr, start_hr = _fmt(heart.mean_hr_bpm, 1, "bpm"), _fmt(heart.hr_start_bpm, 1, "bpm")
     if analysis.summary.get("hr_basis") == "device":
         # A strap without RR intervals: the heart rate it reported, and nothing else here.
         mean_hr = _fmt(analysis.device_hr_mean_bpm, 1, "bpm") + " (strap's own)"
         start_hr = _fmt(analysis.summary.get("hr_start_bpm"), 1, "bpm") + " (strap's own)"
-    rows = [
+    return [
         ("Mean heart rate", mean_hr),
         ("Heart rate, first minute", start_hr),
         ("Mean NN", _fmt(heart.mean_nn_ms, 0, "ms")),
@@ -1589,6 +1675,13 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
             + (f" ({heart.artifact_pct:.1f} %)" if heart.artifact_pct is not None else ""),
         ),
     ]
+
+
+def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
+    ax.axis("off")
+    heart = analysis.heart
+    note = spectrum_note(analysis)
+    rows = _hrv_rows(analysis)
     # After a dropout part of the table is not of the whole session, and the note needs the
     # room: the title says only what the table is.
     title = (
@@ -1603,17 +1696,23 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
     # The same warning as the hrv command and the import (analysis.hrv_report): numbers drawn
     # from mostly corrected beats look as trustworthy as any others unless the page says so.
     warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))
-    # With a warning line the rows close up to leave the settings' lines on the page.
-    step = 0.118 if warning is None else 0.105
+    # Placed in points from the top of the panel, whose row report_figure made tall enough
+    # (hrv_table_pt) for the rows, the warning and every line of the settings.
+    height_in = float(A4_PORTRAIT_IN[1])  # the page is always A4 (report_figure)
+    panel_pt = max(ax.get_position().height * height_in * 72.0, 1.0)
+
+    def y_at(pt_below_top: float) -> float:
+        return 1.0 - pt_below_top / panel_pt
+
     half = (len(rows) + 1) // 2
     for col, chunk in enumerate((rows[:half], rows[half:])):
         for k, (name, value) in enumerate(chunk):
-            y = 0.93 - k * step
+            y = y_at(HRV_TOP_PT + k * HRV_ROW_PT)
             ax.text(
                 0.00 + col * 0.5,
                 y,
                 name,
-                fontsize=7.5,
+                fontsize=HRV_ROW_SIZE,
                 color="#444444",
                 transform=ax.transAxes,
                 va="top",
@@ -1622,34 +1721,96 @@ def _hrv_table(ax: Axes, analysis: SessionAnalysis) -> None:
                 0.46 + col * 0.5,
                 y,
                 value,
-                fontsize=7.5,
+                fontsize=HRV_ROW_SIZE,
                 fontweight="bold",
                 ha="right",
                 transform=ax.transAxes,
                 va="top",
             )
-    settings = "; ".join(f"{k}: {v}" for k, v in heart.settings.items())
-    settings_y = 0.93 - half * step
+    below_pt = HRV_TOP_PT + half * HRV_ROW_PT
     if warning is not None:
         ax.text(
             0.0,
-            settings_y,
+            y_at(below_pt),
             "Warning: " + warning,
-            fontsize=7,
+            fontsize=HRV_WARNING_SIZE,
             fontweight="bold",
             color=COLORS["hr"],
             va="top",
             transform=ax.transAxes,
         )
-        settings_y -= 0.09
+        below_pt += HRV_WARNING_PT
     ax.text(
         0.0,
-        settings_y,
-        "\n".join(textwrap.wrap("Settings — " + settings, 150)),
-        fontsize=6,
+        y_at(below_pt),
+        "\n".join(_settings_lines(analysis)),
+        fontsize=HRV_SETTINGS_SIZE,
         color="#666666",
         va="top",
+        linespacing=LINESPACING,
         transform=ax.transAxes,
+    )
+
+
+HRV_ROW_SIZE = 7.5
+"""Font size of the HRV table's rows (points)."""
+HRV_TOP_PT = 5.0
+"""From the top of the HRV panel to its first row (points)."""
+HRV_ROW_PT = 8.5
+"""From one row of the HRV table to the next (points)."""
+HRV_WARNING_SIZE = 7.0
+"""Font size of the warning under the table when most beats were corrected (points)."""
+HRV_WARNING_PT = 9.0
+"""Room the warning line takes above the settings (points)."""
+HRV_SETTINGS_SIZE = 6.0
+"""Font size of the settings under the table (points)."""
+HRV_SETTINGS_CHARS = 150
+"""Characters per line of the settings under the table: about the page's width at 6 pt."""
+LINESPACING = 1.2
+"""Matplotlib's default line spacing, as a multiple of a line's ascent."""
+
+
+def _settings_lines(analysis: SessionAnalysis) -> list[str]:
+    """The settings the HRV table's numbers were computed with, one line of the page each."""
+    settings = "; ".join(f"{k}: {v}" for k, v in analysis.heart.settings.items())
+    return textwrap.wrap("Settings — " + settings, HRV_SETTINGS_CHARS)
+
+
+def text_block_pt(lines: Sequence[str], size: float, weight: str = "normal") -> float:
+    """Height (points) of ``lines`` of text at ``size`` points, as matplotlib draws them on the
+    PNG page (:data:`PNG_DPI`; a PDF's are a little shorter).
+
+    Measured on a throwaway figure: how matplotlib spaces lines changes between its versions
+    (3.11 spaces them by the font's own line gap).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not lines:
+        return 0.0
+    canvas = FigureCanvasAgg(Figure(figsize=A4_PORTRAIT_IN, dpi=PNG_DPI))
+    text = canvas.figure.text(
+        0.0, 0.5, "\n".join(lines), fontsize=size, fontweight=weight, linespacing=LINESPACING
+    )
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]  # matplotlib is untyped here
+    return float(text.get_window_extent(renderer).height) * 72.0 / PNG_DPI
+
+
+def hrv_table_pt(analysis: SessionAnalysis) -> float:
+    """What the HRV panel draws below its top (points): its rows, the warning when most beats
+    were corrected, and every line of the settings.
+
+    A session without a breathing sensor says more of its RSA; its fifth line of settings fell
+    below the page, and the warning pushed it further (review 25 F3).
+    """
+    heart = analysis.heart
+    warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))
+    rows = (len(_hrv_rows(analysis)) + 1) // 2
+    return (
+        HRV_TOP_PT
+        + rows * HRV_ROW_PT
+        + (HRV_WARNING_PT if warning is not None else 0.0)
+        + text_block_pt(_settings_lines(analysis), HRV_SETTINGS_SIZE)
     )
 
 
@@ -1800,6 +1961,39 @@ def _hspace(rows: int) -> float:
     return ROW_GAP * rows / (1.0 - ROW_GAP * (rows - 1))
 
 
+GRID_TOP = 0.975
+"""Top of the report's grid of panels, as a share of the page's height."""
+FOOT_LINE_Y = 0.008
+"""Bottom of a simulated or sensorless session's foot line, as a share of the page's height."""
+FOOT_LINE_SIZE = 9.0
+"""Font size of that foot line (points)."""
+PAGE_EDGE_PT = 4.0
+"""Least space between the last line of the page's text and its bottom edge, or the foot line
+(points)."""
+
+
+def _hrv_row_height(heights: list[float], needed_pt: float, bottom: float, marked: bool) -> float:
+    """The height ratio of the grid's last row, the HRV table, that holds ``needed_pt`` below its
+    top (:func:`hrv_table_pt`): its own (``heights[-1]``) when that does, else as much more as it
+    needs, the other rows sharing the rest of the page.
+
+    The table may run below its row into the page's bottom margin (``bottom``, a share of the
+    page's height), down to :data:`PAGE_EDGE_PT` above the edge or the foot line (``marked``).
+    A row ``k`` of ``n`` is ``heights[k] / sum(heights)`` of the grid's height less its ``n - 1``
+    gaps of :data:`ROW_GAP` (:func:`_hspace`).
+    """
+    page_pt = A4_PORTRAIT_IN[1] * 72.0
+    floor_pt = PAGE_EDGE_PT
+    if marked:
+        floor_pt += FOOT_LINE_Y * page_pt + text_block_pt(["S"], FOOT_LINE_SIZE, "bold")
+    row_pt = needed_pt - max(bottom * page_pt - floor_pt, 0.0)
+    panels_pt = (GRID_TOP - bottom) * page_pt * (1.0 - ROW_GAP * (len(heights) - 1))
+    others = sum(heights[:-1])
+    if row_pt <= panels_pt * heights[-1] / (others + heights[-1]):
+        return heights[-1]
+    return row_pt * others / (panels_pt - row_pt)
+
+
 def report_figure(analysis: SessionAnalysis) -> Figure:
     """Draw the one-page session report as a matplotlib Figure (A4 portrait)."""
     from matplotlib.figure import Figure
@@ -1817,25 +2011,35 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
         heights.insert(7, 0.75)
         # The headline's text is placed in fractions of its row: keep the row as tall.
         heights[0] = 0.9
+    two_lines = len(subtitle_lines(analysis)) > 1
+    if two_lines:
+        heights[0] += SUBTITLE_ROW
     changed = analysis.changed_note(REPORT_SUBJECT)
     if changed:
         heights[0] += CHANGED_NOTE_ROW
+    # Room at the foot for a simulated or sensorless session's line (_headline).
+    marked = bool(source_mark(analysis.source_kind))
+    bottom = 0.05 if marked else 0.035
+    heights[-1] = _hrv_row_height(heights, hrv_table_pt(analysis), bottom, marked)
     grid = fig.add_gridspec(
         len(heights),
         2,
         height_ratios=heights,
         left=0.085,
         right=0.93,
-        top=0.975,
-        # Room at the foot for a simulated or sensorless session's line (_headline).
-        bottom=0.05 if source_mark(analysis.source_kind) else 0.035,
+        top=GRID_TOP,
+        bottom=bottom,
         hspace=_hspace(len(heights)),
         wspace=0.2,
     )
     headline = fig.add_subplot(grid[0, :])
-    _headline(fig, headline, analysis)
+    subtitle = _headline(fig, headline, analysis)
     if changed:
-        _changed_note(headline, changed, heights[0] - CHANGED_NOTE_ROW)
+        # Laid out as on a row without the subtitle's room, which then opens above the note.
+        grown = CHANGED_NOTE_ROW + (SUBTITLE_ROW if two_lines else 0.0)
+        _changed_note(headline, changed, heights[0] - grown)
+    if two_lines:
+        _make_room_for_subtitle(headline, subtitle, heights[0] - SUBTITLE_ROW)
     _overview(fig, fig.add_subplot(grid[1, :]), analysis)
     window = _zoom_window(analysis)
     zoom = fig.add_subplot(grid[2, :])
@@ -1873,8 +2077,13 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
     """The report of a session without a sensor: its minutes and steps, and one line saying
     nothing was measured (a page of empty charts gave reasons such as "no breaths detected"
     for what was never measured)."""
-    grid = fig.add_gridspec(2, 1, height_ratios=[0.8, 9.0], top=0.975, bottom=0.05)
-    _headline(fig, fig.add_subplot(grid[0]), analysis)
+    two_lines = len(subtitle_lines(analysis)) > 1
+    heights = [0.8 + (SUBTITLE_ROW if two_lines else 0.0), 9.0]
+    grid = fig.add_gridspec(2, 1, height_ratios=heights, top=GRID_TOP, bottom=0.05)
+    headline = fig.add_subplot(grid[0])
+    subtitle = _headline(fig, headline, analysis)
+    if two_lines:
+        _make_room_for_subtitle(headline, subtitle, 0.8)
     ax = fig.add_subplot(grid[1])
     ax.axis("off")
     lines = [NOTHING_MEASURED, "", "What was practised:"]
