@@ -32,10 +32,28 @@ This module does:
    chunking picks the same samples) is kept: ``D = max(1, floor(fs / 20 Hz))``, a working rate of
    20-25 Hz for 25-200 Hz input.
 2. **Gravity removal.** Gravity is the per-axis mean since the last posture change, a running
-   mean that becomes an exponential average of time constant ``gravity_tau_s`` (20 s) once that
-   much data is in: removing it is a first-order high-pass at ``1 / (2 pi tau)`` = 0.008 Hz,
-   far below 3 breaths/min (0.05 Hz), so slow breaths keep their shape (the exponential-average
-   idea of the open trainer, alpha 0.999 at 200 Hz, which is 5 s and too short for 4 breaths/min).
+   mean that becomes an exponential average of time constant ``gravity_tau_s``
+   (:data:`GRAVITY_TAU_S`, 200 s) once that much data is in. Removing it is a first-order
+   high-pass, which leads a breath by ``atan(1 / (2 pi f tau))`` and follows a still chest:
+   with 20 s (0.008 Hz) a 3/min breath (0.05 Hz) was led by 9 degrees, its inhale onset read
+   0.34 s early (4/min 0.20 s, 4.5/min 0.17 s) with an invented pause of 0.1-0.3 s, a 4/min
+   3:1 breath read 2.92; and through a breath hold the estimate crept toward the held chest,
+   the projection sagged and the sag was taken for the exhale: 4-7-8 (4 s in, 7 held, 8
+   out) read 1.1 s in, 17.7 s out, ratio 16.5 for 0.73, a 30 or 45 s hold at the top its
+   exhale 17 s into the hold, all ``"good"`` (review 26). With 200 s, on the same noise-free
+   chests (0.3 mG noise): onsets within 0.035 s at 3-6/min, pauses under 0.03 s, 3:1 read
+   2.98-3.03; 4-7-8 10.8 s / 8.3 s, ratio 0.77; 4-10-6 0.45 for 0.43; a 30 or 45 s hold at
+   the top ends at 29.9 and 45.0 s, one of 30 s after the exhale at 30.0 s. Early in an epoch the
+   running mean is a high-pass whose time constant is the epoch's age, and a hold after the
+   exhale longer than about a third of that age still drifts (60 s, two minutes into the
+   epoch: the held exhale ends 16 s early, though the next inhale is on time). What the
+   short constant bought was following a slow creep of posture; the breath detector
+   tolerates that wander as it does a belt's (relative thresholds), and a creep past
+   ``min_jump_mg`` (60 mG, about 3.5 degrees) is a posture change (step 3), which restarts
+   the estimate. The posture-change cases of
+   ``benchmarks/validate_breath.py`` read as before or better (docs/validation/breathing.md,
+   section 3). The 5 s of the open trainer's exponential average (alpha 0.999 at 200 Hz)
+   would be worse still.
 3. **Posture changes.** A residual ``|a - g|`` larger than ``max(min_jump_mg, jump_factor x
    RMS of the recent residual)`` is not breathing (``min_jump_mg`` in thousandths of gravity,
    60 mG: **Units** above). The output is held (from half a second before
@@ -187,6 +205,7 @@ from analysis.breath import Breath, BreathTracker
 from analysis.filters import StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
 
 __all__ = [
+    "GRAVITY_TAU_S",
     "GRAVITY_WINDOW_S",
     "KEEP_HOLE_S",
     "MG_PER_G",
@@ -251,6 +270,9 @@ MOTION_ARTIFACT = 1.0
 breathing (a 1.8 Hz bounce of 25 mG on 26 mG breaths reads 1.26 and leaves 9 of 45 right)."""
 
 
+GRAVITY_TAU_S = 200.0
+"""Default time constant of the gravity estimate, s (module notes, step 2)."""
+
 KEEP_HOLE_S = 30.0
 """Longest hole in the samples, s, across which :class:`TimedAccBreathTracker` keeps the
 projection (module notes, "Holes"): the covariance's time constant ``pca_tau_s``."""
@@ -293,7 +315,7 @@ class AccBreathTracker:
     lowpass_hz : float
         Anti-alias and breathing low-pass, Hz.
     gravity_tau_s : float
-        Time constant of the gravity estimate, s.
+        Time constant of the gravity estimate, s (module notes, step 2).
     pca_tau_s : float
         Time constant of the residual covariance, s.
     pca_every_s : float
@@ -329,7 +351,7 @@ class AccBreathTracker:
         *,
         t0_s: float = 0.0,
         lowpass_hz: float = 1.5,
-        gravity_tau_s: float = 20.0,
+        gravity_tau_s: float = GRAVITY_TAU_S,
         pca_tau_s: float = 30.0,
         pca_every_s: float = 1.0,
         gravity: float = MG_PER_G,

@@ -39,7 +39,7 @@ import numpy as np
 import typer
 from numpy.typing import NDArray
 
-from analysis.acc_breath import MG_PER_G, AccBreathTracker, gravity_magnitude
+from analysis.acc_breath import GRAVITY_TAU_S, MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
 from analysis.breath import (
     MIN_BREATH_S,
@@ -1485,7 +1485,8 @@ def analyse_samples(
         tracker = AccBreathTracker(fs_hz, gravity=g)
         found = fed_in_parts(tracker.update, data, told.part(0.0, detected))
         settings["method"] = (
-            "chest ACC: 1.5 Hz low-pass, gravity removal (20 s), adaptive principal axis "
+            f"chest ACC: 1.5 Hz low-pass, gravity removal ({GRAVITY_TAU_S:g} s), adaptive "
+            "principal axis "
             "(30 s), posture-change hold, then the belt detector; thresholds in thousandths "
             "of the gravity measured, so any unit gives the same breaths"
         )
