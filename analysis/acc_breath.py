@@ -76,7 +76,13 @@ This module does:
    first 15 s of a motionless chest; now every order of its columns gives the same breaths.
 5. **Which way is inhale.** Nothing in the ACC says which sign is inhale. Inhales are shorter
    and faster than exhales, which then rest in the post-exhale pause, so a correctly oriented
-   breath rises faster than it falls. Each breath the detector finds is evidence
+   breath rises faster than it falls -- unless the person breathes in for longer than out, as
+   a pacer may ask (exhale:inhale down to 0.2): told so (``inhale_longer``; live, from the
+   pacer's ratio), the tracker takes a breath falling faster than it rises as the evidence
+   instead. Not told, such breathing is read upside down, the ratio as its inverse (0.5 as
+   1.97, every breath ``"good"``: review 26), so ``breathwise breaths --source acc`` says
+   that it assumes the in-breath is the shorter and takes ``--inhale-longer``. Each breath
+   the detector finds is evidence
    (:func:`breath_asymmetry`: the skewness of its slopes over a sixteenth of its cycle, on
    the projection before any sign, so a flip does not change it) if it is ``"good"`` in
    shape, begins after the epoch's own axis (item 4), touches no held sample and no sign
@@ -332,6 +338,10 @@ class AccBreathTracker:
         How long the vector must be still before a new posture epoch starts, s.
     min_epoch_s : float
         Data a new epoch needs before its own axis replaces the previous one, s.
+    inhale_longer : bool
+        The person breathes in for longer than out (a pacer's exhale:inhale ratio below 1):
+        a breath that rises slower than it falls is then the evidence for the inhale
+        direction (module notes, step 5). :attr:`inhale_longer` changes it later.
     carry_deg : float
         A new epoch whose first own axis lies within this angle of the previous axis keeps
         the previous epoch's settled inhale sign as settled, degrees (module notes, step 5).
@@ -360,6 +370,7 @@ class AccBreathTracker:
         settle_s: float = 1.0,
         min_epoch_s: float = 4.0,
         carry_deg: float = 30.0,
+        inhale_longer: bool = False,
         **breath_kwargs: Any,
     ) -> None:
         if not (math.isfinite(fs_hz) and fs_hz >= MIN_FS_HZ):
@@ -433,6 +444,7 @@ class AccBreathTracker:
         self._evidence_from = 0  # first working sample a breath may start at to be evidence
         self._reorientations = 0
         self._carry_cos = math.cos(math.radians(carry_deg))
+        self._inhale_longer = bool(inhale_longer)
         self._offset = 0.0
         self._last_out = 0.0
         self._last_proj: float | None = None
@@ -500,6 +512,20 @@ class AccBreathTracker:
         out at all, so there is no breath to carry a ``motion`` label (module notes, step 8).
         """
         return self._held_run / self._work_hz
+
+    @property
+    def inhale_longer(self) -> bool:
+        """Whether the breaths are taken to rise slower than they fall (module notes, step 5).
+
+        Live, the pacer's exhale:inhale ratio says it (below 1: in-breath longer); set it when
+        the pacer changes. It applies to the breaths found from then on; the direction
+        already settled stays (the sensor did not turn).
+        """
+        return self._inhale_longer
+
+    @inhale_longer.setter
+    def inhale_longer(self, value: bool) -> None:
+        self._inhale_longer = bool(value)
 
     @property
     def orientation_settled(self) -> bool:
@@ -735,7 +761,10 @@ class AccBreathTracker:
             and hi - lo >= 2
             and min(versions) == max(versions) >= 0
         ):
-            self._evidence.append(breath_asymmetry(self._level_hist[lo:hi]))
+            # Evidence for the current sign, as the breath was asked for (step 5): the sensor's
+            # orientation does not change with the pacer, so it is signed when taken.
+            asym = breath_asymmetry(self._level_hist[lo:hi])
+            self._evidence.append(-asym if self._inhale_longer else asym)
             self._orient()
         version = self._version
         unsure = not self._sign_known or any(v != version for v in versions)
@@ -1122,6 +1151,17 @@ class TimedAccBreathTracker:
             self._first_index += keep_from
             self._resumed_at = [i for i in self._resumed_at if i >= self._first_index]
         return out
+
+    @property
+    def inhale_longer(self) -> bool:
+        """:attr:`AccBreathTracker.inhale_longer`, kept for any new detector (a restart)."""
+        return bool(self._kwargs.get("inhale_longer", False))
+
+    @inhale_longer.setter
+    def inhale_longer(self, value: bool) -> None:
+        self._kwargs["inhale_longer"] = bool(value)
+        if self._tracker is not None:
+            self._tracker.inhale_longer = bool(value)
 
     @property
     def orientation_settled(self) -> bool:

@@ -15,6 +15,7 @@ from analysis.acc_breath import (
     MOTION_ARTIFACT,
     MOTION_UNCERTAIN,
     AccBreathTracker,
+    TimedAccBreathTracker,
     detect_acc_breaths,
 )
 from analysis.breath import Breath
@@ -536,6 +537,27 @@ def test_slow_breaths_are_not_timed_early(rate_bpm: float, ratio: float) -> None
     assert abs(np.median(error)) < 0.06
     assert np.median([b.pause_s for b in breaths]) < 0.05
     assert np.median([b.ratio for b in breaths]) == pytest.approx(ratio, abs=0.04)
+
+
+def test_breathing_in_longer_than_out_is_read_the_right_way_up_when_said() -> None:
+    # Review 26 F5: 6/min at exhale:inhale 0.5 read 1.97, every breath good; the direction is
+    # learnt assuming the in-breath is the quicker. Told otherwise (live: the pacer's ratio),
+    # the tracker reads 0.5, and a later change of what it is told keeps the settled direction.
+    acc = _raised_cosine_chest([(20.0 / 3.0, 0.0, 10.0 / 3.0, 0.0)] * 30, 50.0, 1)
+    told = [b for b in detect_acc_breaths(acc, 50.0, inhale_longer=True) if b.quality == "good"]
+    assert len(told) >= 15
+    assert np.median([b.ratio for b in told]) == pytest.approx(0.5, rel=0.1)
+    untold = [b for b in detect_acc_breaths(acc, 50.0) if b.quality == "good"]
+    assert np.median([b.ratio for b in untold]) == pytest.approx(2.0, rel=0.1)  # documented
+    timed = TimedAccBreathTracker(50.0)
+    t = np.arange(acc.shape[0]) / 50.0
+    timed.inhale_longer = True
+    half = acc.shape[0] // 2
+    first = timed.update(t[:half], acc[:half])
+    assert timed.orientation_settled and timed.inhale_longer
+    timed.inhale_longer = False  # the pacer changed; the sensor did not turn
+    later = [b for b in first + timed.update(t[half:], acc[half:]) if b.quality == "good"]
+    assert np.median([b.ratio for b in later]) == pytest.approx(0.5, rel=0.1)
 
 
 @pytest.mark.parametrize(("seed", "axis_x"), [(1, 1.0), (2, -1.0)])
