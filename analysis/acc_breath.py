@@ -32,10 +32,28 @@ This module does:
    chunking picks the same samples) is kept: ``D = max(1, floor(fs / 20 Hz))``, a working rate of
    20-25 Hz for 25-200 Hz input.
 2. **Gravity removal.** Gravity is the per-axis mean since the last posture change, a running
-   mean that becomes an exponential average of time constant ``gravity_tau_s`` (20 s) once that
-   much data is in: removing it is a first-order high-pass at ``1 / (2 pi tau)`` = 0.008 Hz,
-   far below 3 breaths/min (0.05 Hz), so slow breaths keep their shape (the exponential-average
-   idea of the open trainer, alpha 0.999 at 200 Hz, which is 5 s and too short for 4 breaths/min).
+   mean that becomes an exponential average of time constant ``gravity_tau_s``
+   (:data:`GRAVITY_TAU_S`, 200 s) once that much data is in. Removing it is a first-order
+   high-pass, which leads a breath by ``atan(1 / (2 pi f tau))`` and follows a still chest:
+   with 20 s (0.008 Hz) a 3/min breath (0.05 Hz) was led by 9 degrees, its inhale onset read
+   0.34 s early (4/min 0.20 s, 4.5/min 0.17 s) with an invented pause of 0.1-0.3 s, a 4/min
+   3:1 breath read 2.92; and through a breath hold the estimate crept toward the held chest,
+   the projection sagged and the sag was taken for the exhale: 4-7-8 (4 s in, 7 held, 8
+   out) read 1.1 s in, 17.7 s out, ratio 16.5 for 0.73, a 30 or 45 s hold at the top its
+   exhale 17 s into the hold, all ``"good"`` (review 26). With 200 s, on the same noise-free
+   chests (0.3 mG noise): onsets within 0.035 s at 3-6/min, pauses under 0.03 s, 3:1 read
+   2.98-3.03; 4-7-8 10.8 s / 8.3 s, ratio 0.77; 4-10-6 0.45 for 0.43; a 30 or 45 s hold at
+   the top ends at 29.9 and 45.0 s, one of 30 s after the exhale at 30.0 s. Early in an epoch the
+   running mean is a high-pass whose time constant is the epoch's age, and a hold after the
+   exhale longer than about a third of that age still drifts (60 s, two minutes into the
+   epoch: the held exhale ends 16 s early, though the next inhale is on time). What the
+   short constant bought was following a slow creep of posture; the breath detector
+   tolerates that wander as it does a belt's (relative thresholds), and a creep past
+   ``min_jump_mg`` (60 mG, about 3.5 degrees) is a posture change (step 3), which restarts
+   the estimate. The posture-change cases of
+   ``benchmarks/validate_breath.py`` read as before or better (docs/validation/breathing.md,
+   section 3). The 5 s of the open trainer's exponential average (alpha 0.999 at 200 Hz)
+   would be worse still.
 3. **Posture changes.** A residual ``|a - g|`` larger than ``max(min_jump_mg, jump_factor x
    RMS of the recent residual)`` is not breathing (``min_jump_mg`` in thousandths of gravity,
    60 mG: **Units** above). The output is held (from half a second before
@@ -58,7 +76,13 @@ This module does:
    first 15 s of a motionless chest; now every order of its columns gives the same breaths.
 5. **Which way is inhale.** Nothing in the ACC says which sign is inhale. Inhales are shorter
    and faster than exhales, which then rest in the post-exhale pause, so a correctly oriented
-   breath rises faster than it falls. Each breath the detector finds is evidence
+   breath rises faster than it falls -- unless the person breathes in for longer than out, as
+   a pacer may ask (exhale:inhale down to 0.2): told so (``inhale_longer``; live, from the
+   pacer's ratio), the tracker takes a breath falling faster than it rises as the evidence
+   instead. Not told, such breathing is read upside down, the ratio as its inverse (0.5 as
+   1.97, every breath ``"good"``: review 26), so ``breathwise breaths --source acc`` says
+   that it assumes the in-breath is the shorter and takes ``--inhale-longer``. Each breath
+   the detector finds is evidence
    (:func:`breath_asymmetry`: the skewness of its slopes over a sixteenth of its cycle, on
    the projection before any sign, so a flip does not change it) if it is ``"good"`` in
    shape, begins after the epoch's own axis (item 4), touches no held sample and no sign
@@ -187,6 +211,7 @@ from analysis.breath import Breath, BreathTracker
 from analysis.filters import StreamingSOS, bandpass_sos, group_delay_s, lowpass_sos
 
 __all__ = [
+    "GRAVITY_TAU_S",
     "GRAVITY_WINDOW_S",
     "KEEP_HOLE_S",
     "MG_PER_G",
@@ -251,6 +276,9 @@ MOTION_ARTIFACT = 1.0
 breathing (a 1.8 Hz bounce of 25 mG on 26 mG breaths reads 1.26 and leaves 9 of 45 right)."""
 
 
+GRAVITY_TAU_S = 200.0
+"""Default time constant of the gravity estimate, s (module notes, step 2)."""
+
 KEEP_HOLE_S = 30.0
 """Longest hole in the samples, s, across which :class:`TimedAccBreathTracker` keeps the
 projection (module notes, "Holes"): the covariance's time constant ``pca_tau_s``."""
@@ -293,7 +321,7 @@ class AccBreathTracker:
     lowpass_hz : float
         Anti-alias and breathing low-pass, Hz.
     gravity_tau_s : float
-        Time constant of the gravity estimate, s.
+        Time constant of the gravity estimate, s (module notes, step 2).
     pca_tau_s : float
         Time constant of the residual covariance, s.
     pca_every_s : float
@@ -310,6 +338,10 @@ class AccBreathTracker:
         How long the vector must be still before a new posture epoch starts, s.
     min_epoch_s : float
         Data a new epoch needs before its own axis replaces the previous one, s.
+    inhale_longer : bool
+        The person breathes in for longer than out (a pacer's exhale:inhale ratio below 1):
+        a breath that rises slower than it falls is then the evidence for the inhale
+        direction (module notes, step 5). :attr:`inhale_longer` changes it later.
     carry_deg : float
         A new epoch whose first own axis lies within this angle of the previous axis keeps
         the previous epoch's settled inhale sign as settled, degrees (module notes, step 5).
@@ -329,7 +361,7 @@ class AccBreathTracker:
         *,
         t0_s: float = 0.0,
         lowpass_hz: float = 1.5,
-        gravity_tau_s: float = 20.0,
+        gravity_tau_s: float = GRAVITY_TAU_S,
         pca_tau_s: float = 30.0,
         pca_every_s: float = 1.0,
         gravity: float = MG_PER_G,
@@ -338,6 +370,7 @@ class AccBreathTracker:
         settle_s: float = 1.0,
         min_epoch_s: float = 4.0,
         carry_deg: float = 30.0,
+        inhale_longer: bool = False,
         **breath_kwargs: Any,
     ) -> None:
         if not (math.isfinite(fs_hz) and fs_hz >= MIN_FS_HZ):
@@ -411,6 +444,7 @@ class AccBreathTracker:
         self._evidence_from = 0  # first working sample a breath may start at to be evidence
         self._reorientations = 0
         self._carry_cos = math.cos(math.radians(carry_deg))
+        self._inhale_longer = bool(inhale_longer)
         self._offset = 0.0
         self._last_out = 0.0
         self._last_proj: float | None = None
@@ -478,6 +512,20 @@ class AccBreathTracker:
         out at all, so there is no breath to carry a ``motion`` label (module notes, step 8).
         """
         return self._held_run / self._work_hz
+
+    @property
+    def inhale_longer(self) -> bool:
+        """Whether the breaths are taken to rise slower than they fall (module notes, step 5).
+
+        Live, the pacer's exhale:inhale ratio says it (below 1: in-breath longer); set it when
+        the pacer changes. It applies to the breaths found from then on; the direction
+        already settled stays (the sensor did not turn).
+        """
+        return self._inhale_longer
+
+    @inhale_longer.setter
+    def inhale_longer(self, value: bool) -> None:
+        self._inhale_longer = bool(value)
 
     @property
     def orientation_settled(self) -> bool:
@@ -713,7 +761,10 @@ class AccBreathTracker:
             and hi - lo >= 2
             and min(versions) == max(versions) >= 0
         ):
-            self._evidence.append(breath_asymmetry(self._level_hist[lo:hi]))
+            # Evidence for the current sign, as the breath was asked for (step 5): the sensor's
+            # orientation does not change with the pacer, so it is signed when taken.
+            asym = breath_asymmetry(self._level_hist[lo:hi])
+            self._evidence.append(-asym if self._inhale_longer else asym)
             self._orient()
         version = self._version
         unsure = not self._sign_known or any(v != version for v in versions)
@@ -1100,6 +1151,17 @@ class TimedAccBreathTracker:
             self._first_index += keep_from
             self._resumed_at = [i for i in self._resumed_at if i >= self._first_index]
         return out
+
+    @property
+    def inhale_longer(self) -> bool:
+        """:attr:`AccBreathTracker.inhale_longer`, kept for any new detector (a restart)."""
+        return bool(self._kwargs.get("inhale_longer", False))
+
+    @inhale_longer.setter
+    def inhale_longer(self, value: bool) -> None:
+        self._kwargs["inhale_longer"] = bool(value)
+        if self._tracker is not None:
+            self._tracker.inhale_longer = bool(value)
 
     @property
     def orientation_settled(self) -> bool:

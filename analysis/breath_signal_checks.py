@@ -244,7 +244,10 @@ def looks_inverted(
     upright (6-20 breaths/min, ratio 1-3, pause 0 or 20 %, sighs, 15-35 dB) none is flagged
     (median ratio >= 0.97 everywhere, skewness > -0.2 whenever it is below 0.8); inverted,
     36/36 at ratio 3, 35/36 at 2, 26/36 at 1.5 and none at 1 (which looks the same either
-    way).
+    way). Breathing in for longer than out (a pacer's ratio below 1) is the same signature
+    upright: a belt at 6/min and 0.5, 0.67 or 0.75 is flagged (skewness -0.85, -0.48, -0.34;
+    review 26), and its numbers are right as they are, so what says so (``breathwise
+    breaths``) must name that reading beside the inverted belt.
 
     Parameters
     ----------

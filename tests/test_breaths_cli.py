@@ -8,6 +8,7 @@ import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -168,6 +169,36 @@ def test_acc_source_reads_three_columns(tmp_path: Path, capsys: pytest.CaptureFi
     out = json.loads(call([str(f), "--fs", "50", "--source", "acc"], capsys))
     assert out["source"] == "acc"
     assert out["rate_bpm"] == pytest.approx(10.0, abs=0.5)
+
+
+def test_breathing_in_longer_than_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Review 26 F5: the accelerometer read an exhale:inhale ratio of 0.5 as 1.97, every breath
+    # good, with no way to say otherwise; an upright belt breathing so was told to --invert.
+    volume, _ = synthetic_belt(Scenario(10.0, 0.5, snr_db=35.0, duration_s=180.0, fs_hz=50.0), 3)
+    belt = tmp_path / "belt.txt"
+    belt.write_text("\n".join(f"{v:.5f}" for v in volume) + "\n")
+    make_app()(args=["breaths", str(belt), "--fs", "50"], standalone_mode=False)
+    captured = capsys.readouterr()
+    assert np.median([b["ratio"] for b in json.loads(captured.out)["breaths"]]) < 0.7
+    assert "breathing in for longer than out" in captured.err
+    assert "the numbers are right as they are" in captured.err
+    angle = np.deg2rad(1.5) * (volume - 5.0)
+    acc = np.column_stack((1000 * np.sin(angle), -1000 * np.cos(angle), np.full(angle.size, 50.0)))
+    acc += np.random.default_rng(0).normal(0, 1.0, acc.shape)
+    f = tmp_path / "acc.csv"
+    f.write_text("x;y;z\n" + "".join(f"{a:.2f};{b:.2f};{c:.2f}\n" for a, b, c in acc))
+
+    def good_ratio(out: dict[str, Any]) -> float:
+        return float(np.median([b["ratio"] for b in out["breaths"] if b["quality"] == "good"]))
+
+    out = json.loads(call([str(f), "--fs", "50", "--source", "acc"], capsys))
+    assert out["settings"]["inhale_longer"] is False
+    assert good_ratio(out) == pytest.approx(2.0, rel=0.15)  # the assumption, as documented
+    out = json.loads(call([str(f), "--fs", "50", "--source", "acc", "--inhale-longer"], capsys))
+    assert out["settings"]["inhale_longer"] is True
+    assert good_ratio(out) == pytest.approx(0.5, rel=0.15)
+    with pytest.raises(BadArgument, match="--inhale-longer is for a chest accelerometer"):
+        call([str(belt), "--fs", "50", "--inhale-longer"], capsys)
 
 
 def test_rr_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

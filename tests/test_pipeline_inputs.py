@@ -15,9 +15,10 @@ from devices.godirect import encode_godirect_measurement
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import LinkEvent, LinkState, SourceInfo
+from trainer.coaching.pacer import BreathPattern
 from trainer.session.pipeline import NS_PER_S, BeltEvent, BreathEvent, Pipeline, StatusEvent
 from trainer.session.summary import sensor_loss_text
-from trainer.storage.recording import Header, read_recording
+from trainer.storage.recording import Header, PacerChange, read_recording
 
 RATE_BPM = 6.0
 
@@ -448,6 +449,49 @@ def test_movement_that_never_settles_is_said_once_per_bout() -> None:
     assert 15.0 <= notes[0].t_s <= 17.0 and 135.0 <= notes[1].t_s <= 137.0
     breaths = [e.breath for e in events if isinstance(e, BreathEvent)]
     assert breaths and all(60.0 < b.inhale_onset_s < 125.0 for b in breaths)
+
+
+@pytest.mark.parametrize("pacer_ratio", [0.5, 2.0])
+def test_the_chest_accelerometer_reads_an_in_breath_longer_than_out_when_the_pacer_asks_it(
+    pacer_ratio: float,
+) -> None:
+    """A Polar H10's accelerometer (50 Hz), the person following a 6/min pacer exactly. The
+    tracker learnt the inhale direction assuming inhales shorter than exhales: a pacer at 0.5
+    read 1.97, every breath good (review 26 F5); the pipeline now tells it the pacer's ratio."""
+    fs, seconds = 50.0, 240.0
+    acc = {"fs_hz": fs, "resolution_bits": 16, "factor": 1.0}
+    source = SourceInfo("ble", "Polar H10", streams={Stream.PMD_DATA.value: {"acc": acc}})
+    pipeline = Pipeline(Header(0, 0, source))
+    pattern = BreathPattern.from_rate(6.0, pacer_ratio)
+    period, inhale = 10.0, 10.0 / (1.0 + pacer_ratio)
+    t = np.arange(round(seconds * fs)) / fs
+    ph = np.mod(t, period)
+    volume = np.where(
+        ph < inhale,
+        0.5 - 0.5 * np.cos(np.pi * ph / inhale),
+        0.5 + 0.5 * np.cos(np.pi * (ph - inhale) / (period - inhale)),
+    )
+    g = np.array([0.1, -0.95, 0.3]) / np.linalg.norm([0.1, -0.95, 0.3])
+    side = np.cross(g, [1.0, 0.0, 0.0])
+    tilt = np.deg2rad(1.5) * volume
+    xyz = 1000.0 * (np.cos(tilt)[:, None] * g + np.sin(tilt)[:, None] * side / np.linalg.norm(side))
+    xyz += np.random.default_rng(0).normal(0.0, 2.0, xyz.shape)
+    samples = np.round(xyz).astype("<i2")
+    events = pipeline.handle([PacerChange(0, 0, "set", pattern.to_dict())])
+    per = round(fs)
+    for k in range(samples.shape[0] // per):
+        t_ns = (k + 1) * 10**9
+        payload = encode_frame(
+            MeasurementType.ACC, t_ns, 1, samples[k * per : (k + 1) * per].tobytes()
+        )
+        events += pipeline.handle([RawPacket(t_ns, t_ns, Stream.PMD_DATA.value, payload)])
+    good = [
+        e.breath
+        for e in events
+        if isinstance(e, BreathEvent) and e.breath.quality == "good" and e.breath.ratio > 0
+    ]
+    assert len(good) >= 8
+    assert np.median([b.ratio for b in good]) == pytest.approx(pacer_ratio, rel=0.1)
 
 
 SAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"

@@ -39,7 +39,7 @@ import numpy as np
 import typer
 from numpy.typing import NDArray
 
-from analysis.acc_breath import MG_PER_G, AccBreathTracker, gravity_magnitude
+from analysis.acc_breath import GRAVITY_TAU_S, MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
 from analysis.breath import (
     MIN_BREATH_S,
@@ -1301,9 +1301,11 @@ def _analyse_waveform(
     source: str,
     invert: bool = False,
     progress: ProgressCallback | None = None,
+    inhale_longer: bool = False,
 ) -> dict[str, Any]:
     """The result of ``breaths`` on a waveform file (JSON's fields); its warnings are the
-    caller's to say. ``progress`` is told the fraction done (:mod:`analysis.progress`)."""
+    caller's to say. ``progress`` is told the fraction done (:mod:`analysis.progress`);
+    ``inhale_longer`` is :func:`analyse_samples`'."""
     acc = source == "acc"
     what = "an accelerometer" if acc else "a belt"
     if fs is None:
@@ -1360,6 +1362,7 @@ def _analyse_waveform(
         unit=unit,
         gravity=gravity,
         progress=steps.part(read_share, 1.0),
+        inhale_longer=inhale_longer,
     )
     steps.done()
     warnings = [*wave.notes, *time_warnings, *analysed.warnings]
@@ -1412,6 +1415,7 @@ def analyse_samples(
     unit: str | None = None,
     gravity: float | None = None,
     progress: ProgressCallback | None = None,
+    inhale_longer: bool = False,
 ) -> SampleAnalysis:
     """The analysis of ``breathwise breaths`` on samples already read, as the command runs it.
 
@@ -1444,6 +1448,11 @@ def analyse_samples(
     progress : callable, optional
         Told the fraction done (:mod:`analysis.progress`): the samples fed to the detector,
         then the signal checks one by one (:data:`DETECT_SHARE`). The result is the same.
+    inhale_longer : bool
+        Accelerometer only: the person breathed in for longer than out (exhale:inhale below
+        1), so a breath falling faster than it rises orients the signal
+        (:attr:`analysis.acc_breath.AccBreathTracker.inhale_longer`); without it, such
+        breathing reads upside down, its ratio inverted.
 
     Returns
     -------
@@ -1482,10 +1491,12 @@ def analyse_samples(
         settings["inverted"] = invert
     if acc:
         g = gravity_magnitude(data, fs_hz) if gravity is None else gravity
-        tracker = AccBreathTracker(fs_hz, gravity=g)
+        tracker = AccBreathTracker(fs_hz, gravity=g, inhale_longer=inhale_longer)
+        settings["inhale_longer"] = inhale_longer
         found = fed_in_parts(tracker.update, data, told.part(0.0, detected))
         settings["method"] = (
-            "chest ACC: 1.5 Hz low-pass, gravity removal (20 s), adaptive principal axis "
+            f"chest ACC: 1.5 Hz low-pass, gravity removal ({GRAVITY_TAU_S:g} s), adaptive "
+            "principal axis "
             "(30 s), posture-change hold, then the belt detector; thresholds in thousandths "
             "of the gravity measured, so any unit gives the same breaths"
         )
@@ -1591,9 +1602,11 @@ def analyse_samples(
         if upside_down:
             good = good_ratios(found)
             warnings.append(
-                "the breaths look upside down: the signal rises slowly and falls fast (median "
-                f"exhale:inhale ratio {float(np.median(good)):.2f}, slope skewness {skew:+.2f}); "
-                "if the belt falls on inhale, run again "
+                "the breaths may be upside down: the signal rises slowly and falls fast "
+                f"(median exhale:inhale ratio {float(np.median(good)):.2f}, slope skewness "
+                f"{skew:+.2f}). That is also what breathing in for longer than out gives (a "
+                "pacer's ratio under 1): if so, the numbers are right as they are; only if "
+                "the belt falls on inhale, run again "
                 + ("without --invert" if invert else "with --invert")
             )
     held = [] if flat else held_runs(data, fs_hz, found)
@@ -2141,6 +2154,17 @@ def breaths(
             "rise is an inhale.",
         ),
     ] = False,
+    inhale_longer: Annotated[
+        bool,
+        typer.Option(
+            "--inhale-longer",
+            help="Accelerometer only (--source acc): the person breathed in for longer than "
+            "out (exhale:inhale below 1, as a pacer's --ratio under 1 asks). The "
+            "accelerometer's inhale direction is learnt from the breaths' shape assuming the "
+            "in-breath is the quicker; without this such breathing reads upside down, its "
+            "ratio inverted (0.5 as 2).",
+        ),
+    ] = False,
 ) -> None:
     """Breath by breath: inhale/exhale onsets, phases, ratio, depth and quality.
 
@@ -2158,8 +2182,9 @@ def breaths(
     coarsely for it.
 
     A belt signal must rise on inhale; if the breaths look upside down (inhales slower than
-    exhales, the signal falling fast: a belt whose signal falls on inhale), a warning says
-    so, and --invert analyses the negated signal. A warning also says when no breathing was
+    exhales, the signal falling fast: a belt whose signal falls on inhale, or breathing in
+    for longer than out, which is right as it is), a warning says so, and --invert analyses
+    the negated signal. A warning also says when no breathing was
     found (a time column chosen by mistake?), a breath's ratio could not be measured, the
     sensor looks clipped or too coarse (few converter steps per breath), or the signal
     repeats one value for seconds (a logger holding its last sample through a dropout) or
@@ -2169,6 +2194,9 @@ def breaths(
     accelerometer axis only rises (a time column), the breaths span under half the
     recording, or the median rate is under 2.85/min (5 % below 3/min, the slowest
     validated, which reads up to 0.06/min off).
+    A chest accelerometer does not say which way is inhale: it is learnt from the breaths'
+    shape, taking the in-breath as the quicker phase; breathing in for longer than out
+    (exhale:inhale under 1) needs --inhale-longer, or it reads upside down.
     A chest accelerometer (--source acc) may be in any unit that is 0 at no acceleration
     (mG, g, m/s^2, a digital sensor's counts): the analysis is scaled to the gravity in the
     signal (settings.gravity, in the file's units), so each gives the same breaths; a signal
@@ -2211,6 +2239,7 @@ def breaths(
                 ("--fs", fs is not None),
                 ("--column", column is not None),
                 ("--invert", invert),
+                ("--inhale-longer", inhale_longer),
             )
             if given
         ] + (["--source acc"] if source == "acc" else [])
@@ -2239,6 +2268,11 @@ def breaths(
             "a waveform's units do not matter: its breaths are timed in samples (--fs)",
         )
     else:
+        if inhale_longer and source != "acc":
+            raise BadArgument(
+                "--inhale-longer is for a chest accelerometer (--source acc): a belt's "
+                "inhale is its rise, whatever its length"
+            )
         if invert and source == "acc":
             raise BadArgument(
                 "--invert is for a belt: the accelerometer's orientation is found from the "
@@ -2248,7 +2282,9 @@ def breaths(
         # the file is refused, not analysed.
         long = fs is not None and waveform_is_long(input)
         with long_work_bar(f"analysing {input_name(input)}", long) as progress:
-            result = _analyse_waveform(input, fs, column, source, invert, progress)
+            result = _analyse_waveform(
+                input, fs, column, source, invert, progress, inhale_longer=inhale_longer
+            )
         name = str(input)
     # Said once the bar is gone: click writes past Rich's redirection of standard error, so a
     # warning said under the bar was glued to its last frame (found in testing).

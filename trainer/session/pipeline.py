@@ -1539,7 +1539,11 @@ class Pipeline:
                         )
                         events.append(StatusEvent(float(samples.t_s[0]), "breathing", message))
                     return
-                self._acc = TimedAccBreathTracker(fs_hz, min_breath_s=TRAINER_MIN_BREATH_S)
+                self._acc = TimedAccBreathTracker(
+                    fs_hz,
+                    min_breath_s=TRAINER_MIN_BREATH_S,
+                    inhale_longer=self._inhale_longer_at(float(samples.t_s[0])),
+                )
             for breath in self._acc.update(samples.t_s, samples.values):
                 belt_shown = self._breath_selector.current_source == "belt"
                 if (
@@ -1615,10 +1619,22 @@ class Pipeline:
             self.target_ratio = change.target_ratio
         paced = self.pacer is not None and not self.pacer.paused
         asked = self.pacer.pattern_at(t_s) if paced and self.pacer else None
+        if self._acc is not None:
+            self._acc.inhale_longer = self._inhale_longer_at(t_s)
         # Both settle into the new pace: its first breaths are the move from the old one.
         self.strain.pace_changed(t_s, asked)
         self.coach.pace_changed(t_s, asked)
         events.append(PacerEvent(t_s, change))
+
+    def _inhale_longer_at(self, t_s: float) -> bool:
+        """Whether the person is asked to breathe in for longer than out at session time
+        ``t_s`` (the pacer's exhale:inhale ratio below 1, holds not counted, or an own-rhythm
+        target below 1): the chest accelerometer learns which way is inhale from the breaths'
+        asymmetry and must know which phase is the faster (review 26 F5: a pacer at 0.5 read
+        1.97, every breath good)."""
+        if self.pacer is not None:
+            return self.pacer.pattern_at(t_s).ratio < 1.0
+        return self.target_ratio is not None and self.target_ratio < 1.0
 
     def _switch_context(self, t_s: float) -> None:
         """Keep what was asked until ``t_s``, for breaths begun before it (see _breath)."""
