@@ -16,7 +16,14 @@ from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.coaching.pacer import BreathPattern
-from trainer.session.pipeline import NS_PER_S, BeltEvent, BreathEvent, Pipeline, StatusEvent
+from trainer.session.pipeline import (
+    NS_PER_S,
+    BeltEvent,
+    BreathEvent,
+    Event,
+    Pipeline,
+    StatusEvent,
+)
 from trainer.session.summary import sensor_loss_text
 from trainer.storage.recording import Header, PacerChange, read_recording
 
@@ -407,8 +414,16 @@ def _walking_events(bounce_mg: NDArray[np.float64] | float, seconds: float = 180
     bounce = np.broadcast_to(bounce_mg, t.shape)
     xyz += (bounce * np.sin(2 * np.pi * 1.8 * t))[:, None] * g
     xyz[:, 0] += 0.3 * bounce * np.sin(2 * np.pi * 0.9 * t)
-    samples = np.round(xyz).astype("<i2")
-    events: list[object] = []
+    events: list[object] = list(_acc_frames(pipeline, xyz, fs))
+    events.append(pipeline)
+    return events
+
+
+def _acc_frames(pipeline: Pipeline, xyz_mg: NDArray[np.float64], fs: float) -> list[Event]:
+    """``xyz_mg`` (samples x 3, mG) given to ``pipeline`` as the H10's ACC frames, one a second;
+    the events they cause."""
+    samples = np.round(xyz_mg).astype("<i2")
+    events: list[Event] = []
     per = round(fs)
     for k in range(samples.shape[0] // per):
         t_ns = (k + 1) * 10**9
@@ -416,7 +431,6 @@ def _walking_events(bounce_mg: NDArray[np.float64] | float, seconds: float = 180
             MeasurementType.ACC, t_ns, 1, samples[k * per : (k + 1) * per].tobytes()
         )
         events += pipeline.handle([RawPacket(t_ns, t_ns, Stream.PMD_DATA.value, payload)])
-    events.append(pipeline)
     return events
 
 
@@ -476,15 +490,8 @@ def test_the_chest_accelerometer_reads_an_in_breath_longer_than_out_when_the_pac
     tilt = np.deg2rad(1.5) * volume
     xyz = 1000.0 * (np.cos(tilt)[:, None] * g + np.sin(tilt)[:, None] * side / np.linalg.norm(side))
     xyz += np.random.default_rng(0).normal(0.0, 2.0, xyz.shape)
-    samples = np.round(xyz).astype("<i2")
     events = pipeline.handle([PacerChange(0, 0, "set", pattern.to_dict())])
-    per = round(fs)
-    for k in range(samples.shape[0] // per):
-        t_ns = (k + 1) * 10**9
-        payload = encode_frame(
-            MeasurementType.ACC, t_ns, 1, samples[k * per : (k + 1) * per].tobytes()
-        )
-        events += pipeline.handle([RawPacket(t_ns, t_ns, Stream.PMD_DATA.value, payload)])
+    events += _acc_frames(pipeline, xyz, fs)
     good = [
         e.breath
         for e in events
