@@ -958,9 +958,9 @@ class Pipeline:
             held_up = counted and lost == 0 and 0.0 < late_s <= held_up_max_s
             if lost and fits and lost / belt.fs_hz <= BELT_BRIDGE_MAX_S:
                 self._fill_lost_belt_samples(lost, values)
-            elif held_up:
-                pass
-            elif abs(late_s) > BELT_RESYNC_S or lost / belt.fs_hz > BELT_BRIDGE_MAX_S:
+            elif not held_up and (
+                abs(late_s) > BELT_RESYNC_S or lost / belt.fs_hz > BELT_BRIDGE_MAX_S
+            ):
                 self._flush_belt(events)
                 belt.tracker = None
         if belt.tracker is None:
