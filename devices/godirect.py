@@ -102,7 +102,7 @@ class GoDirectMeasurement:
             index = self.channels.index(n)
         except ValueError:
             raise KeyError(f"sensor {n} is not in this packet (channels {self.channels})") from None
-        return tuple(sample[index] for sample in self.values)
+        return tuple([sample[index] for sample in self.values])
 
 
 def is_measurement_packet(payload: bytes) -> bool:
@@ -139,6 +139,8 @@ def _read_values(
     flat = _values_struct(count * n_channels, fmt).unpack_from(data, start)
     if fmt == "i":
         flat = tuple(float(v) for v in flat)
+    if count == 1:
+        return (flat,)  # the belt's usual packet: one sample, skip the row slicing
     return tuple(flat[i : i + n_channels] for i in range(0, len(flat), n_channels))
 
 

@@ -217,6 +217,8 @@ class Reassembler:
         """
         if not chunk:
             return None
+        if not self._buffer and len(chunk) >= HEADER_LEN and chunk[1] == len(chunk):
+            return bytes(chunk)  # a whole packet in one notification: nearly every one
         if self._buffer:
             joined = bytes(self._buffer) + chunk
             declared = self._buffer[1] if len(self._buffer) >= 2 else None

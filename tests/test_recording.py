@@ -1227,3 +1227,26 @@ def test_an_overlong_line_is_damage_naming_its_line_and_never_held_whole(tmp_pat
     assert info.value.user_message() == (
         f"{path}: damaged at line 3 (a line of over 16 MiB, longer than any a session writes)"
     )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"k":"p","m":12,"w":34,"s":"hr","d":"0a0b"}',
+        '{"k":"p","m":12,"w":34,"s":"h\\u0072","d":"0a0b"}',  # an escaped stream name
+        '{"k":"p","m":12,"w":34,"s":"hr","d":"0a 0b"}',  # hex with a space
+        '{"k":"p","m":12,"w":34,"s":"hr","d":"0A0B"}',
+        '{"k":"p","m":12,"w":34,"s":"hr","d":""}',
+        '{"k":"p","m":012,"w":34,"s":"hr","d":"0a0b"}',
+    ],
+)
+def test_the_fast_packet_parser_reads_what_json_reads(line: str) -> None:
+    """Packet lines skip ``json.loads`` when they are in the writer's exact shape; whatever the
+    fast parser takes must be what the checked JSON path makes of the line (an escaped stream
+    name was taken with its backslash)."""
+    from trainer.storage import recording
+
+    fast = recording._parse_packet_line(line)
+    if fast is None:
+        return
+    assert fast == recording._parse_item(json.loads(line))

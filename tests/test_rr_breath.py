@@ -722,6 +722,7 @@ def test_the_written_out_white_noise_test_is_scipys(
         return
     cumulative = np.cumsum(power[inner])[:-1] / total
     bartlett = float(scipy.stats.kstest(cumulative, "uniform").pvalue)
+    assert rr_breath._ks_uniform_p(cumulative) == pytest.approx(bartlett, rel=1e-9, abs=1e-12)
     fisher = rr_breath.fisher_g_pvalue(float(power[inner].max()) / total, int(inner.sum()))
     expected = min(1.0, 2.0 * min(bartlett, fisher))
     assert rr_breath._white_noise_p(rr_ms) == pytest.approx(expected, rel=1e-9, abs=1e-12)

@@ -927,7 +927,7 @@ class Pipeline:
             self._decode_error(packet, exc, events)
             return
         belt = self._belt
-        t_s = self.session_time_s(packet.t_mono_ns)
+        t_s = self.last_t_s  # handle() has just set it from this packet's arrival
         # Byte 2 is the packet's rolling counter (devices.godirect), read for every measurement
         # packet so that an information packet between two is not taken for a lost one.
         previous_counter = belt.last_counter
@@ -950,19 +950,21 @@ class Pipeline:
             lost, counted = 0, False
             if previous_counter is not None and belt.counter_steps >= BELT_COUNTER_TRUST_STEPS:
                 lost, counted = n * ((whole[2] - previous_counter - 1) & 0xFF), True
-            fits = abs(late_s - lost / belt.fs_hz) <= BELT_BRIDGE_FIT_PERIODS / belt.fs_hz
-            # Late with none lost: held up on the way, sampled on time. Restarting there took
-            # the late arrival for the time base, and every later breath stayed up to 1 s late.
-            # Up to half a counter's turn only, so that 256 lost packets are not taken for none.
-            held_up_max_s = min(BELT_DELAY_MAX_S, 128 * n / belt.fs_hz)
-            held_up = counted and lost == 0 and 0.0 < late_s <= held_up_max_s
-            if lost and fits and lost / belt.fs_hz <= BELT_BRIDGE_MAX_S:
-                self._fill_lost_belt_samples(lost, values)
-            elif not held_up and (
-                abs(late_s) > BELT_RESYNC_S or lost / belt.fs_hz > BELT_BRIDGE_MAX_S
-            ):
-                self._flush_belt(events)
-                belt.tracker = None
+            if lost:
+                lost_s = lost / belt.fs_hz
+                fits = abs(late_s - lost_s) <= BELT_BRIDGE_FIT_PERIODS / belt.fs_hz
+                if fits and lost_s <= BELT_BRIDGE_MAX_S:
+                    self._fill_lost_belt_samples(lost, values)
+                elif abs(late_s) > BELT_RESYNC_S or lost_s > BELT_BRIDGE_MAX_S:
+                    self._restart_belt(events)
+            elif abs(late_s) > BELT_RESYNC_S:
+                # Late with none lost: held up on the way, sampled on time. Restarting there
+                # took the late arrival for the time base, and every later breath stayed up to
+                # 1 s late. Up to half a counter's turn only, so that 256 lost packets are not
+                # taken for none.
+                held_up_max_s = min(BELT_DELAY_MAX_S, 128 * n / belt.fs_hz)
+                if not (counted and 0.0 < late_s <= held_up_max_s):
+                    self._restart_belt(events)
         if belt.tracker is None:
             belt.t0_s = t_s - (n - 1) / belt.fs_hz
             belt.n_samples = 0
@@ -983,6 +985,11 @@ class Pipeline:
                 last_good = value
             belt.pending.append(last_good)
         belt.last_good = last_good
+
+    def _restart_belt(self, events: _EventLog) -> None:
+        """Analyse the samples held, then start a new breath tracker at the next packet."""
+        self._flush_belt(events)
+        self._belt.tracker = None
 
     def _fill_lost_belt_samples(self, lost: int, values: tuple[float, ...]) -> None:
         """Stand in for ``lost`` samples of lost packets by a straight line to ``values``.
@@ -1095,8 +1102,7 @@ class Pipeline:
         events.append(StatusEvent(t_s, "breathing", message))
         # The samples held so far (analysed by the append above, _EventLog) were taken at the
         # old rate; the next ones start a tracker at the new one.
-        self._flush_belt(events)
-        belt.tracker = None
+        self._restart_belt(events)
         belt.fs_hz = new_hz
         belt.measured_hz = []
 
