@@ -2122,6 +2122,14 @@ def _fall(
     return shape, by_u, by_gamma
 
 
+@functools.cache
+def _eye(size: int) -> FloatArray:
+    """The identity matrix of ``size``, read-only and made once (the fits' ridge)."""
+    eye = np.eye(size)
+    eye.flags.writeable = False
+    return eye
+
+
 def _gauss_newton_step(
     p: FloatArray,
     jac: FloatArray,
@@ -2149,13 +2157,13 @@ def _gauss_newton_step(
     u = resid / (_BIWEIGHT_C * scale)
     jw = jac * (w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0))[:, None, :]
     normal = np.matmul(jw, jac.transpose(0, 2, 1))
-    diagonal = np.einsum("nii->ni", normal)
+    diagonal = normal.diagonal(axis1=1, axis2=2).copy()
     ridge = 1e-9 * diagonal + 1e-12
     rhs = np.matmul(jw, resid[:, :, None])[:, :, 0]
     if prior is not None and anchor is not None:
         ridge = ridge + prior * diagonal
         rhs -= prior * diagonal * (p - anchor)
-    normal += ridge[:, :, None] * np.eye(p.shape[1])
+    normal += ridge[:, :, None] * _eye(p.shape[1])
     step: FloatArray = np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
     return p + step
 
@@ -2188,26 +2196,24 @@ def _fit_breaths(
     p[:, [0, 1, 2, 5]] = start
     p[:, 4] = 1.0
     good = np.ones(n, dtype=bool)
+    # Filled in place each step (a fit is mostly one breath, live, where numpy's per-call cost
+    # is most of its time); the offset's column is ones, and a held shape's stays zeros,
+    # which the step's absolute ridge keeps solvable.
+    jac = np.zeros((n, 6, t.shape[1]))
+    jac[:, 3] = 1.0
     for _ in range(steps):
-        pa, pb, pc, beta, eta, gamma = (p[:, j : j + 1] for j in range(6))
+        pa, pb, pc, beta, eta, gamma = p.T[:, :, None]
         d_r, d_f = pb - pa, pc - pb
         rise, by_u_rise = _rise(t, pa, pb)
         fall, by_u, by_gamma = _fall(t, pb, pc, gamma, by_shape=free_shape)
         g_r, g_f = eta * by_u_rise, eta * by_u
         s = rise + fall
-        # A held shape is a column of zeros, which the step's absolute ridge keeps solvable.
-        d_gamma = eta * by_gamma if by_gamma is not None else np.zeros_like(t)
-        jac = np.stack(
-            (
-                g_r * (t - pb) / (d_r * d_r),
-                -g_r * (t - pa) / (d_r * d_r) + g_f * (t - pc) / (d_f * d_f),
-                -g_f * (t - pb) / (d_f * d_f),
-                np.ones_like(t),
-                s,
-                d_gamma,
-            ),
-            axis=1,
-        )
+        jac[:, 0] = g_r * (t - pb) / (d_r * d_r)
+        jac[:, 1] = -g_r * (t - pa) / (d_r * d_r) + g_f * (t - pc) / (d_f * d_f)
+        jac[:, 2] = -g_f * (t - pb) / (d_f * d_f)
+        jac[:, 4] = s
+        if by_gamma is not None:
+            jac[:, 5] = eta * by_gamma
         nxt = _gauss_newton_step(p, jac, y - (beta + eta * s), w)
         nxt[:, 5] = np.clip(nxt[:, 5], *_GAMMA_RANGE)
         ordered = np.isfinite(nxt).all(axis=1) & (nxt[:, 0] < nxt[:, 1]) & (nxt[:, 1] < nxt[:, 2])
@@ -2285,7 +2291,7 @@ def _fit_junctions(
     g_prev, g_this = gamma_prev[:, None], gamma[:, None]
     v = (t - 0.5 * (start[:, 1:2] + start[:, 3:4])) / (start[:, 3:4] - start[:, 1:2])
     for _ in range(_GN_STEPS):
-        bp, pa, pb, pc, dn, hp, eta, hn, beta, kappa = (p[:, j : j + 1] for j in range(10))
+        bp, pa, pb, pc, dn, hp, eta, hn, beta, kappa = p.T[:, :, None]
         d_p, d_r, d_f = pa - bp, pb - pa, pc - pb
         f_prev, by_u_prev, _ = _fall(t, bp, pa, g_prev, by_shape=False)
         f_prev = f_prev + (t < bp)

@@ -920,12 +920,22 @@ def _ks_uniform_p(x: FloatArray) -> float:
     """Two-sided one-sample Kolmogorov-Smirnov p-value of ``x`` (values in [0, 1]) against the
     uniform distribution on [0, 1]: ``scipy.stats.kstest(x, "uniform").pvalue``, the exact
     distribution of the statistic (``scipy.stats.kstwo``; Simard & L'Ecuyer 2011), which
-    ``kstest`` uses at every size."""
+    ``kstest`` uses at every size.
+
+    In the far tail, ``n d^2 > 4`` with ``n <= 140``, that distribution is twice the one-sided
+    one, ``2 scipy.special.smirnov(n, d)`` (Simard & L'Ecuyer 2011, section 4: the two tails
+    then overlap by less than the rounding), and ``kstwo`` computes exactly that there: it is
+    called here directly, without the distribution's general-purpose wrapper, which cost 20
+    times the arithmetic. A strong breathing rhythm lands there in most windows.
+    """
     n = x.size
     cdf = np.clip(np.sort(x), 0.0, 1.0)
     d_plus = float(np.max(np.arange(1, n + 1) / n - cdf))
     d_minus = float(np.max(cdf - np.arange(n) / n))
-    return float(np.clip(scipy.stats.kstwo.sf(max(d_plus, d_minus), n), 0.0, 1.0))
+    d = max(d_plus, d_minus)
+    if n <= 140 and n * d * d > 4.0:
+        return min(1.0, max(0.0, 2.0 * float(scipy.special.smirnov(n, d))))
+    return float(np.clip(scipy.stats.kstwo.sf(d, n), 0.0, 1.0))
 
 
 def fisher_g_pvalue(g: float, m: int) -> float:

@@ -726,3 +726,23 @@ def test_the_written_out_white_noise_test_is_scipys(
     fisher = rr_breath.fisher_g_pvalue(float(power[inner].max()) / total, int(inner.sum()))
     expected = min(1.0, 2.0 * min(bartlett, fisher))
     assert rr_breath._white_noise_p(rr_ms) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [5, 16, 33, 64, 140])
+def test_the_white_noise_tests_far_tail_is_scipys_kstwo(n: int) -> None:
+    """In the far tail (``n d^2 > 4``) the Kolmogorov-Smirnov p-value is computed without
+    ``kstwo``'s wrapper; it must be the very number ``kstwo.sf`` gives, on both sides of the
+    border."""
+    import scipy.stats
+
+    from analysis import rr_breath
+
+    sides = set()
+    for d in np.linspace(0.5 / math.sqrt(n), min(0.99, 4.0 / math.sqrt(n)), 60):
+        # The uniform grid moved up by d (clipped at 1): its statistic is d.
+        x = np.minimum(np.arange(n) / n + d, 1.0)
+        stat = max(float(np.max(np.arange(1, n + 1) / n - x)), float(np.max(x - np.arange(n) / n)))
+        sides.add(n * stat * stat > 4.0)
+        expected = float(scipy.stats.kstwo.sf(stat, n))
+        assert rr_breath._ks_uniform_p(x) == expected, (n, d)
+    assert sides == {True, False}
