@@ -520,8 +520,12 @@ def test_an_imported_recording_is_not_called_cut_short(tmp_path: Path) -> None:
         import_recording(rr, "rr", tmp_path / "rr.bwr", start_wall_ns=0).path
     )
     assert imported.ended == "imported"  # one answer: replay and history say it too
-    subtitle = report_figure(imported).axes[0].texts[1].get_text()
+    headline = report_figure(imported).axes[0]
+    subtitle = headline.texts[1].get_text()
     assert "cut short" not in subtitle and subtitle.endswith("·  imported")
+    # No pacer, no score: its tile's dash is not drawn in the score's colour.
+    (dash,) = [t for t in headline.texts if t.get_text() == "—" and t.get_fontsize() == 16]
+    assert dash.get_color() == "#222222"
 
     header, items, end_ns = simulated_items(60.0, seed=3)
     killed = write_recording(

@@ -621,7 +621,8 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
             value,
             fontsize=16 if k == 0 else 13,
             fontweight="bold",
-            color=COLORS["follow"] if k == 0 else "#222222",
+            # The score's colour for a score only: a dash in it read as a result.
+            color=COLORS["follow"] if k == 0 and value != "—" else "#222222",
             transform=ax.transAxes,
         )
         ax.text(x, -0.22, note, fontsize=7, color="#666666", transform=ax.transAxes)
