@@ -101,3 +101,46 @@ def test_a_utc_offset_is_written_as_iso_8601_writes_it() -> None:
         "UTC+05:30",
         "UTC-03:30",
     ]
+
+
+def test_the_history_tells_apart_the_two_instances_of_the_hour_the_clocks_go_back(
+    zone: Callable[[str], None],
+) -> None:
+    """Review 23, F11: in New York on 2026-11-01, 01:30 comes twice (EDT, then EST); the
+    history showed two sessions an hour apart both as "2026-11-01 01:30". Such a start carries
+    its offset; any other keeps the plain minute, in a summer and a spring-forward night too."""
+    from trainer.storage.history import local_minute
+
+    zone("America/New_York")
+    edt = int(datetime(2026, 11, 1, 5, 30, tzinfo=UTC).timestamp()) * 1_000_000_000
+    est = edt + 3600 * 1_000_000_000
+    assert local_minute(edt) == "2026-11-01 01:30 -04:00"
+    assert local_minute(est) == "2026-11-01 01:30 -05:00"
+    assert local_minute(est + 3600 * 1_000_000_000) == "2026-11-01 02:30"
+    spring = int(datetime(2026, 3, 8, 7, 30, tzinfo=UTC).timestamp()) * 1_000_000_000
+    assert local_minute(spring) == "2026-03-08 03:30"
+    assert local_minute(START_NS) == "2026-03-01 02:30"
+    zone("UTC")
+    assert local_minute(edt) == "2026-11-01 05:30"
+
+
+def test_the_history_table_keeps_its_columns_with_an_offset_in_it(
+    imported: Path, zone: Callable[[str], None]
+) -> None:
+    from dataclasses import replace
+
+    from trainer.cli.history import format_rows
+    from trainer.storage.history import History
+
+    zone("America/New_York")
+    add_recording(imported)
+    (row,) = History().list_sessions()
+    edt = int(datetime(2026, 11, 1, 5, 30, tzinfo=UTC).timestamp()) * 1_000_000_000
+    rows = [replace(row, start_wall_ns=edt), replace(row, start_wall_ns=edt + 3_600_000_000_000)]
+    head, first, second = format_rows(rows)[:3]
+    assert first.startswith("2026-11-01 01:30 -04:00 ")
+    assert second.startswith("2026-11-01 01:30 -05:00 ")
+    # The minutes end under the end of their heading on every line.
+    end = f"{row.practised_min:.1f} "
+    column_end = head.index("min ") + len("min")
+    assert first.index(end) + len(end) - 1 == column_end == second.index(end) + len(end) - 1

@@ -72,19 +72,20 @@ def format_rows(
     """
     # As wide as the longest program name shown (they are ids people type: never cut them).
     w = max([len("program"), *(len(row.program) for row in rows)])
+    # Wider only where a start in the hour the clocks go back carries its offset.
+    tw = max([16, *(len(row.start_text) for row in rows)])
     head = (
-        f"{'local time':<16} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
+        f"{'local time':<{tw}} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
         f"{'follow':>6} {'HR0':>5} {'RMSSD':>6}  {'RSA':>5} {'coh':>5}  recording"
     )
     lines = [head]
     if superseded is None:
         superseded = superseded_keys(rows)
     for row in rows:
-        when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
         flag = UNRELIABLE_FLAG if row.heart_unreliable else " "
         rmssd = NO_RR if row.heart_rate_only else _cell(row.rmssd_ms, 0)
         lines.append(
-            f"{when:<16} {row.practised_min:>5.1f} {row.program:<{w}} "
+            f"{row.start_text:<{tw}} {row.practised_min:>5.1f} {row.program:<{w}} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5} "
@@ -242,7 +243,7 @@ def start_notes(rows: list[SessionRow], now_wall_ns: int) -> list[str]:
     for row in rows:
         problem = implausible_start(row.start_wall_ns, now_wall_ns)
         if problem is not None:
-            when = time.strftime("%Y-%m-%d %H:%M", row.start_local)
+            when = row.start_text
             notes.append(
                 f"note: {readable_path(row.path)}: its start {when} {problem} (a wrong clock, or "
                 "a wrong --start when imported); progress leaves it off its time axis"

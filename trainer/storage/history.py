@@ -405,6 +405,31 @@ class SessionRow:
         """Session start in local time."""
         return time.localtime(self.start_wall_ns / 1e9)
 
+    @property
+    def start_text(self) -> str:
+        """Session start as the history shows it: :func:`local_minute`."""
+        return local_minute(self.start_wall_ns)
+
+
+def local_minute(wall_ns: int) -> str:
+    """``YYYY-MM-DD HH:MM`` of a Unix time (ns) in the local time zone, with its UTC offset
+    (`` -04:00``) when that clock time comes twice, in the hour the clocks go back: two
+    sessions an hour apart then read alike (review 23, F11).
+
+    The other instant with the same clock time is the one shifted by the difference of the
+    offsets either side of a change up to 26 h away (no zone changes twice within that).
+    """
+    t_s = wall_ns / 1e9
+    here = time.localtime(t_s)
+    text = time.strftime("%Y-%m-%d %H:%M", here)
+    for other in {time.localtime(t_s + k * 3600.0).tm_gmtoff for k in (-26, 26)}:
+        twin = time.localtime(t_s + here.tm_gmtoff - other)
+        if twin.tm_gmtoff == other != here.tm_gmtoff and twin[:5] == here[:5]:
+            offset = here.tm_gmtoff // 60
+            sign = "-" if offset < 0 else "+"
+            return f"{text} {sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+    return text
+
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
 _REQUIRED_NUMBERS = frozenset(f.name for f in fields(SessionRow) if f.type in ("int", "float"))
@@ -1325,7 +1350,7 @@ class History:
         # added again: still the session the export is of (found in review: counted twice).
         original = self.get(str(original_key)) or self.get(start_clocks(str(original_key)))
         if original is not None:
-            when = time.strftime("%Y-%m-%d %H:%M", original.start_local)
+            when = original.start_text
             return (
                 f"{shown}: imported from an export of the session of {when} "
                 f"({Path(original.path).name}), which the history already holds: "
