@@ -214,7 +214,9 @@ def test_rr_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out["source"] == "rr"
     assert out["rate_bpm"] == pytest.approx(6.0, abs=0.3)
     # Its depth is the heart rate's swing, named for it (it was "depth", a belt's header).
-    assert set(out["breaths"][0]) == KEYS - {"depth"} | {"rsa_bpm"}
+    # The fields of every source (issue 7's schema), the depth repeated as rsa_bpm.
+    assert set(out["breaths"][0]) == KEYS | {"rsa_bpm"}
+    assert all(b["depth"] == b["rsa_bpm"] for b in out["breaths"])
     assert out["breaths"][0]["ratio"] is None
     assert out["variability"] is None  # the heart rhythm places breaths too coarsely
     assert len(out["breaths"]) == pytest.approx(28, abs=3)

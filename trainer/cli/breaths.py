@@ -149,8 +149,11 @@ BREATH_KEYS = (
     "quality",
 )
 """Fields of each breath in the output, in order."""
-RR_BREATH_KEYS = tuple("rsa_bpm" if k == "depth" else k for k in BREATH_KEYS)
-"""Fields of each breath found from RR (``--rr``): the depth is the heart rate's swing."""
+RR_BREATH_KEYS = (*BREATH_KEYS, "rsa_bpm")
+"""Fields of each breath found from RR (``--rr``): those of every source, so that a script reads
+any ``breaths`` output alike (issue 7's schema; ``depth`` was named ``rsa_bpm`` here alone,
+found in review 28), the depth being the breath's peak-to-trough RSA in beats/min, repeated
+as ``rsa_bpm`` under the name it had (and has in ``report``, ``history`` and exports)."""
 ESTIMATE_KEYS = (
     "t_s",
     "rate_bpm",
@@ -2009,8 +2012,9 @@ def _analyse_rr(
                 "exhale_s": round(c.end_s - c.exhale_onset_s, 3),
                 "pause_s": None,
                 "ratio": None,
-                "rsa_bpm": None if c.rsa_bpm is None else round(c.rsa_bpm, 3),
+                "depth": None if c.rsa_bpm is None else round(c.rsa_bpm, 3),
                 "quality": label(c.quality),
+                "rsa_bpm": None if c.rsa_bpm is None else round(c.rsa_bpm, 3),
             }
             for c in cycles
         ],
@@ -2047,7 +2051,7 @@ def _analyse_rr(
             f"2011, over the intervals the correction left alone) exceeds {COSEN_IRREGULAR:g} "
             "unusable",
             "breath_boundaries": "heart-rate troughs (inhale onset) and peaks (exhale onset); "
-            "rsa_bpm (a belt's depth) is the breath's peak-to-trough RSA in beats/min "
+            "depth (also given as rsa_bpm) is the breath's peak-to-trough RSA in beats/min "
             "(Grossman et al. 1990: max heart rate from inhale to exhale onset - min from "
             "exhale onset to the end, as report and history give it; null when a half holds "
             "no beat); ratio and pause cannot be measured from RR",
@@ -2218,9 +2222,10 @@ def breaths(
     index; 0 or 0,1 with a warning) is taken for names over decimal numbers. settings.file
     names the file.
 
-    With --rr, the CSV holds the breath table (depth is rsa_bpm, the breath's peak-to-trough
-    RSA in beats/min, as report and history give it), then after an empty line a table of the
-    64 s windows (t_s, rate_bpm, quality, unusable_reason...), as JSON's "estimates".
+    With --rr, the CSV holds the breath table (depth, repeated as rsa_bpm, is the breath's
+    peak-to-trough RSA in beats/min, as report and history give it), then after an empty
+    line a table of the 64 s windows (t_s, rate_bpm, quality, unusable_reason...), as JSON's
+    "estimates".
 
     Example: breathwise breaths belt.csv --fs 50 --column rsp
     """
