@@ -172,7 +172,11 @@ beats/min) 138 of 353 windows needed the correction run.
 Limits (documented, see ``docs/validation/breathing.md``)
 ---------------------------------------------------------
 * Works best at slow rates: RSA is largest near the resonance rate (4.5-7 breaths/min, swings
-  of 10 beats/min and more) and shrinks several-fold by 15 breaths/min.
+  of 10 beats/min and more) and shrinks several-fold by 15 breaths/min. But not below about 4
+  breaths/min, though the band starts at 3: a 64 s window holds barely three such breaths, the
+  whitening lifts beat jitter at the top of the band over them, and on the simulated person
+  (6 x 5 min) sessions at 3.5/min read 0.05-0.22/min low and at 3/min none got a rate, their
+  windows peaking at 19-26/min (found in review 28).
 * Above 0.4x the heart rate (about 25 breaths/min at 60 beats/min) the rhythm cannot be
   recovered; at fast rates the estimate is unreliable and its quality low.
 * Heart-rate wander, Mayer waves (~0.1 Hz) and ectopic beats compete with breathing: correct
@@ -260,10 +264,12 @@ no rate for it."""
 
 MIN_USABLE_SHARE = 1.0 / 3.0
 """Share of a session's estimates that must be usable for a session rate. With the heart
-rhythm carrying no breathing (RSA of 0-3 beats/min at 6 breaths/min, heart-rate wander and
-beat jitter; simulated, 5 min) 0-6 % of the windows passed :data:`USABLE_QUALITY`, and the
-median of those few was 19.5-19.6/min for a true 6: the f^3 whitening lifts jitter at the top of
-the band. On the NeuroKit2 recordings 63-100 % are usable, on the simulated paced person 100 %.
+rhythm carrying next to no breathing (RSA of 0-1 beats/min at 6 breaths/min, heart-rate wander
+and beat jitter; 8 simulated people, 5 min each) 0-6 % of the windows passed
+:data:`USABLE_QUALITY` and none got a session rate, the median of those few windows reading
+19.6-25.2/min for a true 6: the f^3 whitening lifts jitter at the top of the band. With 3
+beats/min 2-66 % passed and 2 of the 8 got a rate, the right one (5.92, 5.99); with 4, 7 of 8.
+On the NeuroKit2 recordings 63-100 % are usable, on the simulated paced person 100 %.
 An irregular rhythm (atrial fibrillation: RR close to white noise) passed in 21-66 % of its
 windows before the white-noise test (module notes, step 5), 0-17 % with it reading every raw
 interval, and none with the irregularity test (step 6) as well."""

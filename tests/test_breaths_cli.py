@@ -213,7 +213,6 @@ def test_rr_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = json.loads(call(["--rr", str(f)], capsys))
     assert out["source"] == "rr"
     assert out["rate_bpm"] == pytest.approx(6.0, abs=0.3)
-    # Its depth is the heart rate's swing, named for it (it was "depth", a belt's header).
     # The fields of every source (issue 7's schema), the depth repeated as rsa_bpm.
     assert set(out["breaths"][0]) == KEYS | {"rsa_bpm"}
     assert all(b["depth"] == b["rsa_bpm"] for b in out["breaths"])
@@ -993,3 +992,27 @@ def test_reading_a_large_file_costs_a_few_times_its_size(tmp_path: Path) -> None
         [sys.executable, "-c", code, str(f)], capture_output=True, text=True, check=True
     )
     assert float(run.stdout) < 6.0
+
+
+def test_rr_of_breathing_at_3_per_min_gives_no_rate_and_names_the_slow_breathing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 28, F13: below about 4/min the heart rhythm's windows peak at its beat jitter, so
+    no rate is given; the warning blamed too little sinus arrhythmia alone, though the
+    simulated person's swing at 3/min is 5-8 beats/min."""
+    from devices.guide import GuideState
+    from devices.sim import PersonModel, SimulatedSensor
+
+    class Slow:
+        def guide_at(self, t_s: float) -> GuideState:
+            return GuideState(8.0, 0.0, 12.0, 0.0, (t_s % 20.0) / 20.0)  # 3/min, 1.5:1
+
+    sim = SimulatedSensor(PersonModel(seed=0), Slow(), start_mono_ns=0, start_wall_ns=0)
+    sim.packets_until(300 * 10**9)
+    beats_s = np.asarray(sim.truth_beats_s)
+    f = tmp_path / "rr_3_per_min.txt"
+    f.write_text("\n".join(f"{v:.0f}" for v in np.diff(beats_s[beats_s < 300.0]) * 1000.0))
+    make_app()(args=["breaths", "--rr", str(f)], standalone_mode=False)
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["rate_bpm"] is None
+    assert "breathing slower than about 4/min" in captured.err

@@ -170,7 +170,9 @@ ESTIMATE_KEYS = (
 ``rsa_bpm`` like the breaths' peak-to-trough RSA, a different quantity (found in review)."""
 MIN_DURATION_S = 20.0
 """Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
-UNCLEAR_CAUSE = "too little sinus arrhythmia, or an irregular rhythm"
+UNCLEAR_CAUSE = (
+    "too little sinus arrhythmia, an irregular rhythm, or breathing slower than about 4/min"
+)
 """Why no session rate, when neither irregularity test explains most windows."""
 IRREGULAR_NOTE = (
     "intervals this irregular hold no breathing rhythm to read; poor strap contact, many extra "
