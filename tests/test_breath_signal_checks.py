@@ -200,3 +200,42 @@ def test_an_ecg_is_not_breathing_and_belts_are() -> None:
             x, _ = synthetic_belt(Scenario(rate, 2.0, snr_db=0.0, fs_hz=fs, duration_s=120.0), 1)
             shares = power_shares(x, fs)
             assert shares.breathing > 0.6 and shares.not_breathing() is None, (rate, fs)
+
+
+def _rails_by_sorting(col: np.ndarray) -> set[float]:
+    """The rails as first written: every value sorted and counted (``np.unique``)."""
+    from analysis.breath_signal_checks import RAIL_CONTRAST, RAIL_RUNS
+
+    values, counts = np.unique(col, return_counts=True)
+    out: set[float] = set()
+    if values.size < 2:
+        return out
+    for value, count, inner in (
+        (values[0], counts[0], counts[1]),
+        (values[-1], counts[-1], counts[-2]),
+    ):
+        at = col == value
+        pairs = np.concatenate(([False], at[1:] & at[:-1], [False]))
+        if count > RAIL_CONTRAST * inner and np.count_nonzero(pairs[1:] & ~pairs[:-1]) >= RAIL_RUNS:
+            out.add(float(value))
+    return out
+
+
+def test_rails_found_in_a_few_passes_are_those_sorting_finds() -> None:
+    """The rails are counted without sorting every sample (a day of belt is 8.6 million); they
+    must be the same as sorting gives, ties, clipping, NaN and constant signals included."""
+    from analysis.breath_signal_checks import _rails
+
+    seed = 20261207
+    print(f"seed {seed}")
+    rng = np.random.default_rng(seed)
+    for k in range(2000):
+        n = int(rng.integers(2, 400))
+        x = np.round(rng.normal(0.0, 1.0, n), int(rng.integers(0, 3)))
+        if k % 2:
+            x = np.clip(x, -rng.uniform(0.1, 2.0), rng.uniform(0.1, 2.0))
+        if k % 7 == 0:
+            x[rng.integers(0, n, 3)] = np.nan
+        if k % 13 == 0:
+            x[:] = x[0]
+        assert _rails(x) == _rails_by_sorting(x), (k, x)
