@@ -208,3 +208,29 @@ def test_breaths_slower_than_validated_are_said(
     out, _ = run([str(f3), "--fs", "25"], capsys)
     assert out["rate_bpm"] == pytest.approx(3.0, abs=0.02)
     assert out["settings"]["warnings"] == []
+
+
+@pytest.mark.parametrize("event", ["step", "missing-value codes"])
+def test_one_local_event_does_not_make_a_real_belt_read_as_not_breathing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, event: str
+) -> None:
+    """Review 28, F3: one baseline step of five times the breath depth (a strap shifting), or
+    two -9999 samples (a logger's code for a missing one), in NeuroKit2's real 5-min belt made
+    the whole file read as "does not look like breathing", blaming the column, and all 73 good
+    breaths uncertain. Such an event floods only the stretch it is in, or is a stray value."""
+    path = NEUROKIT2 / "bio_resting_5min_100hz.csv"
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    header = path.read_text().splitlines()[0].split(",")
+    rsp = np.loadtxt(path, delimiter=",", skiprows=1, usecols=header.index("RSP"))
+    if event == "step":
+        low, high = np.percentile(rsp, [5, 95])
+        rsp[15000:] += 5.0 * (high - low)
+    else:
+        rsp[[5000, 18000]] = -9999.0
+    changed = tmp_path / "belt.txt"
+    np.savetxt(changed, rsp, fmt="%.6f")
+    out, err = run([str(changed), "--fs", "100"], capsys)
+    assert "does not look like breathing" not in err
+    qualities = Counter(b["quality"] for b in out["breaths"])
+    assert qualities["good"] >= 65, qualities

@@ -57,6 +57,7 @@ from analysis.breath_signal_checks import (
     NOISE_WINDOW_S,
     SLOWEST_VALIDATED_BPM,
     TOO_SLOW_BPM,
+    breathing_power,
     clipped_fraction,
     good_ratios,
     held_runs,
@@ -65,7 +66,6 @@ from analysis.breath_signal_checks import (
     looks_too_fast,
     noise_breaths,
     noise_stretches,
-    power_shares,
     quantisation_step,
 )
 from analysis.breath_variability import BreathVariability, breath_variability, ratio_measured
@@ -1674,16 +1674,21 @@ def _not_breathing(
     (:func:`power_shares`): another column chosen by mistake, such as an ECG (whose "breaths"
     were 0.1-91 s long, 90-s inhales marked good, at a plausible 23.9/min) or skin
     conductance (4.8/min); mains hum or sensor noise above :data:`BREATHING_POWER_TOP_HZ` on a
-    belt does not count. The shares go in the settings."""
-    shares = power_shares(data, fs_hz)
+    belt does not count; nor does a local event (a step of the baseline, a logger's -9999:
+    :func:`breathing_power`). The shares go in the settings."""
+    power = breathing_power(data, fs_hz)
     settings["power_shares"] = {
-        "slower": round(shares.slower, 3),
-        "breathing": round(shares.breathing, 3),
-        "faster": round(shares.faster, 3),
+        "slower": round(power.whole.slower, 3),
+        "breathing": round(power.whole.breathing, 3),
+        "faster": round(power.whole.faster, 3),
+        "stretches": power.stretches,
+        "median_stretch_breathing": round(power.median_stretch.breathing, 3),
     }
-    side = shares.not_breathing()
-    if side is None:
+    found = power.not_breathing()
+    if found is None:
         return []
+    side, shares = found
+    of_it = "its" if shares is power.whole else f"the median of its {power.stretches} stretches'"
     lo, hi = BREATHING_BAND_HZ
     if side == "faster":
         like = f"{100 * shares.faster:.0f} % lies faster, as in an ECG or a pulse wave"
@@ -1698,7 +1703,7 @@ def _not_breathing(
         else "does the file hold a breathing signal?"
     )
     return [
-        f"the signal does not look like breathing: only {100 * shares.breathing:.0f} % of its "
+        f"the signal does not look like breathing: only {100 * shares.breathing:.0f} % of {of_it} "
         f"power up to {BREATHING_POWER_TOP_HZ:g} Hz lies at breathing rates ({60 * lo:g}-"
         f"{60 * hi:g} breaths/min), {like}; so the "
         f"breaths and the rate found in it are doubtful (its good breaths are marked "
