@@ -746,3 +746,29 @@ def test_the_white_noise_tests_far_tail_is_scipys_kstwo(n: int) -> None:
         expected = float(scipy.stats.kstwo.sf(stat, n))
         assert rr_breath._ks_uniform_p(x) == expected, (n, d)
     assert sides == {True, False}
+
+
+def test_the_session_rate_is_the_rhythm_most_windows_read_not_the_best_scored() -> None:
+    """Review 28, F12: breathing at 18/min beside a Mayer wave of 5 beats/min (simulated person
+    1, 5 min): 72 % of the estimates read the breathing, but the Mayer wave's windows had the
+    higher quality, and the session rate, the median of the better-scored half, was the Mayer
+    wave's 6.6/min."""
+    from devices.guide import GuideState
+    from devices.sim import PersonModel, SimulatedSensor
+
+    class Fast:
+        def guide_at(self, t_s: float) -> GuideState:
+            period = 60.0 / 18.0
+            return GuideState(period / 2.5, 0.0, period * 1.5 / 2.5, 0.0, (t_s % period) / period)
+
+    sim = SimulatedSensor(
+        PersonModel(seed=1, mayer_bpm=5.0), Fast(), start_mono_ns=0, start_wall_ns=0
+    )
+    sim.packets_until(300 * 10**9)
+    beats_s = np.asarray(sim.truth_beats_s)
+    beats_s = beats_s[beats_s < 300.0]
+    rr_ms = np.diff(beats_s) * 1000.0
+    # As breaths --rr reads such a file: times are the intervals' running sum.
+    estimates = estimate_breathing_from_rr(np.cumsum(rr_ms) / 1000.0, rr_ms, correct_artifacts=True)
+    rate = session_rate_bpm(estimates)
+    assert rate is not None and abs(rate - 18.0) < 0.5
