@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from analysis.acc_breath import GRAVITY_TAU_S, MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
+from analysis.acc_breath import NOISE_K as ACC_NOISE_K
 from analysis.breath import (
     MIN_BREATH_S,
     MIN_DEPTH_STEPS,
@@ -1497,8 +1498,9 @@ def analyse_samples(
         settings["method"] = (
             f"chest ACC: 1.5 Hz low-pass, gravity removal ({GRAVITY_TAU_S:g} s), adaptive "
             "principal axis "
-            "(30 s), posture-change hold, then the belt detector; thresholds in thousandths "
-            "of the gravity measured, so any unit gives the same breaths"
+            "(30 s), posture-change hold, then the belt detector, its hysteresis at least "
+            f"{ACC_NOISE_K:g} times the sensor noise measured across the breathing; thresholds "
+            "in thousandths of the gravity measured, so any unit gives the same breaths"
         )
         settings["working_fs_hz"] = tracker.work_fs_hz
         settings["posture_changes"] = tracker.posture_changes
