@@ -573,6 +573,26 @@ def test_a_still_chest_without_breathing_gives_no_breaths() -> None:
     assert walking._breath.noise_delta == pytest.approx(NOISE_K * walking.noise_sd)
 
 
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_minute_held_after_the_exhale_early_in_an_epoch_ends_on_time(seed: int) -> None:
+    # 6/min 2:1 for 150 s (the posture epoch's start), a 60 s hold after the exhale, then
+    # breathing again; 0.3 mG of noise. Measured from the running mean of a young epoch (a
+    # high-pass whose time constant is its age) the held chest drifted: the held breath ended
+    # 34-59 s early (6 seeds; 35.7 and 58.6 s for these), though the next inhale was on time.
+    cycle = (10.0 / 3.0, 0.0, 20.0 / 3.0, 0.0)
+    volume = _volume([cycle] * 14 + [(10.0 / 3.0, 0.0, 20.0 / 3.0, 60.0)] + [cycle] * 8, 25.0)
+    n = volume.size
+    gravity = np.tile(_unit(np.array([0.0, 0.2, 0.98])) * 1000.0, (n, 1))
+    acc = _rotate(gravity, np.tile([1.0, 0.0, 0.0], (n, 1)), np.deg2rad(1.5) * (volume - 0.5))
+    acc += np.random.default_rng(seed).normal(0.0, 0.3, acc.shape)
+    breaths = detect_acc_breaths(acc, 25.0)
+    held = min(breaths, key=lambda b: abs(b.inhale_onset_s - 140.0))
+    assert held.end_s == pytest.approx(210.0, abs=1.0)
+    assert held.pause_s == pytest.approx(60.0, abs=1.5)
+    after = [b for b in breaths if b.inhale_onset_s > held.inhale_onset_s + 1.0]
+    assert after[0].inhale_onset_s == pytest.approx(210.0, abs=0.3)
+
+
 @pytest.mark.parametrize(("rate_bpm", "ratio"), [(3.0, 2.0), (4.0, 2.0), (4.0, 3.0)])
 def test_slow_breaths_are_not_timed_early(rate_bpm: float, ratio: float) -> None:
     # The 20 s gravity estimate was a first-order high-pass at 0.008 Hz, which leads a slow
