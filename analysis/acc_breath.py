@@ -31,29 +31,37 @@ This module does:
    :class:`analysis.filters.StreamingSOS`, and every ``D``-th sample (by absolute index, so any
    chunking picks the same samples) is kept: ``D = max(1, floor(fs / 20 Hz))``, a working rate of
    20-25 Hz for 25-200 Hz input.
-2. **Gravity removal.** Gravity is the per-axis mean since the last posture change, a running
-   mean that becomes an exponential average of time constant ``gravity_tau_s``
-   (:data:`GRAVITY_TAU_S`, 200 s) once that much data is in. Removing it is a first-order
-   high-pass, which leads a breath by ``atan(1 / (2 pi f tau))`` and follows a still chest:
-   with 20 s (0.008 Hz) a 3/min breath (0.05 Hz) was led by 9 degrees, its inhale onset read
-   0.34 s early (4/min 0.20 s, 4.5/min 0.17 s) with an invented pause of 0.1-0.3 s, a 4/min
-   3:1 breath read 2.92; and through a breath hold the estimate crept toward the held chest,
-   the projection sagged and the sag was taken for the exhale: 4-7-8 (4 s in, 7 held, 8
-   out) read 1.1 s in, 17.7 s out, ratio 16.5 for 0.73, a 30 or 45 s hold at the top its
-   exhale 17 s into the hold, all ``"good"`` (review 26). With 200 s, on the same noise-free
-   chests (0.3 mG noise): onsets within 0.035 s at 3-6/min, pauses under 0.03 s, 3:1 read
-   2.98-3.03; 4-7-8 10.8 s / 8.3 s, ratio 0.77; 4-10-6 0.45 for 0.43; a 30 or 45 s hold at
-   the top ends at 29.9 and 45.0 s, one of 30 s after the exhale at 30.0 s. Early in an epoch the
-   running mean is a high-pass whose time constant is the epoch's age, and a hold after the
-   exhale longer than about a third of that age still drifts (60 s, two minutes into the
-   epoch: the held exhale ends 16 s early, though the next inhale is on time). What the
-   short constant bought was following a slow creep of posture; the breath detector
-   tolerates that wander as it does a belt's (relative thresholds), and a creep past
-   ``min_jump_mg`` (60 mG, about 3.5 degrees) is a posture change (step 3), which restarts
-   the estimate. The posture-change cases of
-   ``benchmarks/validate_breath.py`` read as before or better (docs/validation/breathing.md,
-   section 3). The 5 s of the open trainer's exponential average (alpha 0.999 at 200 Hz)
-   would be worse still.
+2. **Gravity, and what the breathing is measured from.** Gravity is the per-axis mean since the
+   last posture change, a running mean that becomes an exponential average of time constant
+   ``gravity_tau_s`` (:data:`GRAVITY_TAU_S`, 200 s) once that much data is in. Removing it from
+   the breathing was a first-order high-pass, which leads a breath by ``atan(1 / (2 pi f
+   tau))`` and follows a still chest: with 20 s (0.008 Hz) a 3/min breath (0.05 Hz) was led by
+   9 degrees, its inhale onset read 0.34 s early (4/min 0.20 s, 4.5/min 0.17 s) with an
+   invented pause of 0.1-0.3 s, a 4/min 3:1 breath read 2.92; and through a breath hold the
+   estimate crept toward the held chest, the projection sagged and the sag was taken for the
+   exhale: 4-7-8 (4 s in, 7 held, 8 out) read 1.1 s in, 17.7 s out, ratio 16.5 for 0.73, a 30
+   or 45 s hold at the top its exhale 17 s into the hold, all ``"good"`` (review 26). With 200
+   s, on the same noise-free chests (0.3 mG noise): onsets within 0.035 s at 3-6/min, pauses
+   under 0.03 s, 3:1 read 2.98-3.03; 4-7-8 10.8 s / 8.3 s, ratio 0.77; 4-10-6 0.45 for 0.43; a
+   30 or 45 s hold at the top ends at 29.9 and 45.0 s, one of 30 s after the exhale at 30.0 s.
+   But early in an epoch the running mean is a high-pass whose time constant is the epoch's
+   age, so a hold after the exhale longer than about a third of that age still drifted: 60 s,
+   two and a half minutes into the epoch, the held exhale ended 34-59 s early (6 seeds, 0.3 mG;
+   27-43 s with 2 mG), though the next inhale was on time. So the breathing signal (step 4) is
+   no longer taken from ``a - g`` but from ``a - a0``, ``a0`` the epoch's first sample: no
+   high-pass at all, as for a belt (:mod:`analysis.breath`, step 1), the offset being the
+   continuity's business (step 6). Gravity ``g`` still gives the residual that posture changes
+   (step 3) and the breathing axis (step 4) are found from. Now that hold's exhale ends within
+   0.4 s (0.3 mG; 1.6 s with 2 mG), the next inhale as before; one of 30 s with 2 mG: next
+   inhale within 0.7 s in 5 of 6 seeds, 3.7 s early in one (0.9-13 s early in 3 with ``a - g``;
+   the held exhale's end is the belt detector's corner rule on a flat floor in noise, up to 22
+   s early in one seed, 13 s before); onsets at 3-6/min 2:1 0.000-0.007 s late (0.016-0.029 s
+   early). A slow creep of posture now reaches the detector as a drift, which it tolerates as
+   it does a belt's (relative thresholds), and a creep past ``min_jump_mg`` (60 mG, about 3.5
+   degrees) is a posture change (step 3), which restarts the epoch. The posture-change cases of
+   ``benchmarks/validate_breath.py`` read within 11 ms and 0.005 of before
+   (docs/validation/breathing.md, section 3). The 5 s of the open trainer's exponential average
+   (alpha 0.999 at 200 Hz) would be worse still.
 3. **Posture changes.** A residual ``|a - g|`` larger than ``max(min_jump_mg, jump_factor x
    RMS of the recent residual)`` is not breathing (``min_jump_mg`` in thousandths of gravity,
    60 mG: **Units** above). The output is held (from half a second before
@@ -66,10 +74,10 @@ This module does:
    eigenvector (``numpy.linalg.eigh``, Pearson 1901 / Hotelling 1933) is recomputed every
    ``pca_every_s`` (1 s, on an absolute grid); it is kept pointing the way of the previous one
    (sign of their dot product), and the old axis is used until a new epoch has ``min_epoch_s`` of
-   data. The projection ``e . (a - g)`` is the breathing signal. Before the first axis there is
-   none to use: the first is computed at the first ``pca_every_s`` (the output stays where it
-   is until then), and it points up gravity (where the sum of its components is positive,
-   when it lies within about 6 degrees of across gravity). Both are the same in
+   data. The projection ``e . (a - a0)`` is the breathing signal (step 2). Before the first
+   axis there is none to use: the first is computed at the first ``pca_every_s`` (the output
+   stays where it is until then), and it points up gravity (where the sum of its components
+   is positive, when it lies within about 6 degrees of across gravity). Both are the same in
    any order of the columns: the projection had started on the third column, so a sensor
    worn turned (its axes relabelled) read other breaths -- with gravity and the breathing in
    the first two columns, two false sub-second breaths and two "artifact" breaths in the
@@ -139,6 +147,30 @@ This module does:
    refer to the input's clock. A breath's ``detected_s`` is the time of the input sample
    whose arrival made it known (the last of the grid piece, step 5), with no delay taken off:
    it had been stamped 0.63-0.65 s early, the look-back and the low-pass delay subtracted.
+
+   **The sensor's noise.** The belt detector sets its hysteresis from the depths of the
+   breaths it found, and measures noise only at a stall, in 1-3 Hz, which this signal's 1.5
+   Hz low-pass has mostly removed. Before the first breath it follows the swings seen, so
+   noise in the first seconds (no breathing axis yet, or a slow first inhale) could be taken
+   for breaths of 2-6 mG; the first real breath (26 mG) was then over 4 times their depth, an
+   artifact that did not count towards the hysteresis, and the noise "breaths" kept it near
+   0.7 mG for good: every hold and slow phase cut into 3-6 false breaths (7 min of paced
+   holds at 25 Hz, 2 mG noise, 10 seeds: 3 of 10 recordings at 4-4-8, 4-7-8 and 4-10-6,
+   2 of 10 at 3/min; 4-10-6 seed 1 read 86 breaths after 120 s for 15). The noise is
+   measured where the breathing is not: the covariance of the movement band (step 8's 0.7-3
+   Hz band-pass of the input, over the samples not held for a posture change, averaged like
+   the residual's with ``pca_tau_s``) along its least principal direction, which is sensor
+   noise across whatever movement or breathing harmonics lie along the other two (a walking
+   bounce and its sway: 0.54 mG under a 25 mG bounce, 0.48 still), scaled to the working
+   signal by the two filters' noise bandwidths (white noise). It is taken with every new
+   axis (step 4), and before every piece of the grid (step 5) the detector's hysteresis is
+   kept at least :data:`NOISE_K` (6) times it
+   (:attr:`analysis.breath.BreathTracker.noise_delta`): 4.2 mG at 25 Hz, 1.5 mG at 200 Hz
+   with 2 mG of noise, a sixth of a 26 mG breath. Now none of those 70 recordings is cut
+   up. Shallow breathing (10/min, 2:1, 2 mG of noise, 4 seeds) reads as before from 8 mG
+   deep at 25 Hz and from 6 mG at 100 Hz; 6 mG at 25 Hz: 34-38 of 39 breaths found within 1
+   s (36-38 before); 4 mG at 25 Hz 28-32 (1-38 before, with up to 2 false), at 100 Hz 36-38
+   (38-39), fewer of them good (with step 2's reference).
 8. **Movement.** Walking, swaying or fidgeting put power well above breathing into the
    accelerometer: a walking bounce along gravity at 1.8 Hz (steps) and a sideways sway at
    0.9 Hz pass the 1.5 Hz low-pass partly (0.57 of the bounce's amplitude) and pull the
@@ -205,6 +237,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
 from analysis.breath import Breath, BreathTracker
@@ -220,6 +253,7 @@ __all__ = [
     "MOTION_ARTIFACT",
     "MOTION_BAND_HZ",
     "MOTION_UNCERTAIN",
+    "NOISE_K",
     "ORIENT_MIN_BREATHS",
     "ORIENT_SD_FLOOR",
     "ORIENT_SKEW",
@@ -260,6 +294,11 @@ ORIENT_SKEW = 0.2
 """Skewness of the first difference beyond which a whole recording's orientation is clear
 (:mod:`analysis.breath_signal_checks`): inhales faster than exhales make it positive. The
 chest accelerometer decides breath by breath instead (module notes, step 5)."""
+NOISE_K = 6.0
+"""The detector's hysteresis is kept at least this many deviations of the sensor noise on the
+working signal (module notes, step 7): 10 min of a still chest with 2 mG of white noise per
+axis and no breathing read 0-3 breaths at 25, 50 and 200 Hz, 4 seeds (5: 0-7; 7: 0-2; no
+floor: 287-318), and of the paced holds (10 seeds) none is cut up at 5-7."""
 _LOOKBACK_S = 0.5
 _HISTORY_S = 600.0
 """Per-working-sample motion power and flags kept for labelling breaths, s."""
@@ -398,6 +437,9 @@ class AccBreathTracker:
         # Movement above breathing: each axis band-passed at the input rate (module notes).
         band = bandpass_sos(MOTION_BAND_HZ[0], min(MOTION_BAND_HZ[1], 0.4 * fs_hz), fs_hz, 4)
         self._motion_filters = [StreamingSOS(band) for _ in range(3)]
+        # White noise's deviation on the working signal over its deviation in the movement
+        # band: the square root of the ratio of the two filters' noise bandwidths.
+        self._noise_gain = math.sqrt(_noise_power(sos, fs_hz) / _noise_power(band, fs_hz))
         self._n = 0  # input samples consumed
         self._k = 0  # working samples produced
         w = self._work_hz
@@ -425,12 +467,17 @@ class AccBreathTracker:
         # Epoch state.
         self._epoch_n = 0
         self._g = [0.0, 0.0, 0.0]
+        # The epoch's first sample, which the breathing is measured from (step 2).
+        self._anchor: tuple[float, float, float] | None = None
         self._cov = [0.0] * 6  # xx, yy, zz, xy, xz, yz
         # The projection before any sign, kept continuous across axis updates: the running sum
         # of its steps (module notes, step 5).
         self._level = 0.0
         self._axis = (0.0, 0.0, 1.0)
         self._have_axis = False
+        self._noise_sd = 0.0  # sensor noise on the working signal, input units (step 7)
+        self._bcov = [0.0] * 6  # covariance of the movement band, as _cov
+        self._n_band = 0
         self._sign = 1.0
         # Whether this epoch's inhale sign is settled (module notes, step 5), and whether the
         # epoch has its own axis yet.
@@ -502,6 +549,16 @@ class AccBreathTracker:
     def moving_breaths(self) -> int:
         """Number of breaths so far whose motion made them uncertain or artifacts (module notes)."""
         return self._moving_breaths
+
+    @property
+    def noise_sd(self) -> float:
+        """Sensor noise on the working signal, in the samples' units (module notes, step 7).
+
+        The deviation white noise would have after the breathing low-pass, measured in the
+        movement band along its least principal direction; 0 before the first axis. The
+        breath detector's hysteresis is kept at least :data:`NOISE_K` times it.
+        """
+        return self._noise_sd
 
     @property
     def held_s(self) -> float:
@@ -583,19 +640,28 @@ class AccBreathTracker:
         self._n += n
         idx = slice(first, n, self._decim)
         xs, ys, zs = (c[idx].tolist() for c in lp)
+        bxs, bys, bzs = (c[idx].tolist() for c in bp)
         self._power.extend((bp[0][idx] ** 2 + bp[1][idx] ** 2 + bp[2][idx] ** 2).tolist())
         labelled: list[Breath] = []
         pending = self._pending
         buf = self._out_buf
         piece = self._n_piece
-        for x, y, z in zip(xs, ys, zs, strict=True):
+        bcov = self._bcov
+        for x, y, z, bx, by, bz in zip(xs, ys, zs, bxs, bys, bzs, strict=True):
             pending.append(self._step(x, y, z))
+            if not self._moving:
+                # The movement band's covariance over the still samples (module notes, step 7).
+                self._n_band += 1
+                wb = 1.0 / min(self._n_band, self._n_pca)
+                for i, v in enumerate((bx * bx, by * by, bz * bz, bx * by, bx * bz, by * bz)):
+                    bcov[i] += wb * (v - bcov[i])
             if len(pending) > self._n_lookback:
                 buf.append(pending.popleft())
                 self._n_out += 1
                 if self._n_out % piece == 0:
                     # A whole piece of the grid: its breaths are labelled, and any inhale
                     # direction they decide applies, from this sample on (module notes, step 5).
+                    self._breath.noise_delta = NOISE_K * self._noise_sd
                     found = self._breath.update(buf)
                     buf.clear()
                     if found:
@@ -698,9 +764,15 @@ class AccBreathTracker:
         if (k + 1) % self._pca_every == 0 and (m >= self._min_epoch or not self._have_axis):
             self._new_axis()
         e = self._axis
+        # The breathing is taken from the epoch's first sample, not from gravity: a high-pass
+        # would follow a held chest (module notes, step 2).
+        an = self._anchor
+        if an is None:
+            an = self._anchor = (x, y, z)
+        px, py, pz = x - an[0], y - an[1], z - an[2]
         # No axis before the first principal one: any fixed start would be one of the sensor's
         # columns, and the breaths would depend on their order (module notes, step 4).
-        proj = e[0] * rx + e[1] * ry + e[2] * rz if self._have_axis else 0.0
+        proj = e[0] * px + e[1] * py + e[2] * pz if self._have_axis else 0.0
         if self._last_proj is not None:
             self._level += proj - self._last_proj
         self._last_proj = proj
@@ -726,6 +798,7 @@ class AccBreathTracker:
             self._posture_changes += 1
             self._epoch_n = 0
             self._g = [x, y, z]
+            self._anchor = (x, y, z)
             self._cov = [0.0] * 6
             self._last_proj = None
             self._offset = self._last_out  # the new epoch's residual starts at 0
@@ -807,6 +880,13 @@ class AccBreathTracker:
         cov = np.array([[c[0], c[3], c[4]], [c[3], c[1], c[5]], [c[4], c[5], c[2]]])
         _, vecs = np.linalg.eigh(cov)
         v = vecs[:, -1]
+        b = self._bcov
+        band = np.array([[b[0], b[3], b[4]], [b[3], b[1], b[5]], [b[4], b[5], b[2]]])
+        # The sensor's noise in the movement band, where breathing has little power, along
+        # its least principal direction, across whatever movement there is (module notes,
+        # step 7), scaled to what the working signal carries of white noise.
+        least = float(np.linalg.eigvalsh(band)[0])
+        self._noise_sd = self._noise_gain * math.sqrt(max(least, 0.0))
         old = self._axis
         if not self._have_axis:
             # The first axis has no previous one to point the way of: a sign that does not
@@ -833,9 +913,11 @@ class AccBreathTracker:
             if self._carry and close and self._have_axis:
                 self._sign_known = True
         sign = self._sign
-        g = self._g
         r = self._recent[-1]
-        rx, ry, rz = r[0] - g[0], r[1] - g[1], r[2] - g[2]
+        # The breathing signal's vector at this sample (step 2); before the epoch's first
+        # projection there is none, and nothing to keep continuous.
+        an = self._anchor if self._anchor is not None else r
+        rx, ry, rz = r[0] - an[0], r[1] - an[1], r[2] - an[2]
         before = self._offset
         if self._have_axis:
             before += sign * (old[0] * rx + old[1] * ry + old[2] * rz)
@@ -845,6 +927,13 @@ class AccBreathTracker:
             self._last_proj = new[0] * rx + new[1] * ry + new[2] * rz
         self._axis = new
         self._have_axis = True
+
+
+def _noise_power(sos: FloatArray, fs_hz: float) -> float:
+    """Share of white noise's power that a filter passes: the mean of ``|H(f)|^2`` over 0 to
+    Nyquist (its noise bandwidth over Nyquist)."""
+    _, h = scipy.signal.sosfreqz(sos, worN=4096, fs=fs_hz)
+    return float(np.mean(np.abs(h) ** 2))
 
 
 def _skewness(n: float, s1: float, s2: float, s3: float) -> float:

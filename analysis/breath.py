@@ -38,14 +38,17 @@ Method
    25 dB and 12 breaths/min still read as 5-24 breaths of depth about 0.06, and at 20 dB
    (60 s, and 45 s at 12/min) as 4-18. With the noise floor, holds of 20, 45 and 60 s
    after an exhale or at the top, at 6 and 12 breaths/min, read as no breath at 20, 25 and
-   30 dB (10 seeds each). Shallow breathing is still found where it is above the noise: a
-   relaxation to 1/8 of the depth, hypopnea-like episodes at 1/5, a change from 6/min to
-   15/min at half depth, and fast breathing that drops to 1/4-1/6 (tests). The timing of
-   the breaths at a hold's ends is steps 5-6's: after a hold of 10-60 s at the top the exhale
-   onset is a median 0.01-0.11 s from the truth at 20-30 dB, at most 0.5 s (it had been a
-   median 0.3-4 s early at 25-30 dB, up to 40 s, when the phase fits were cut at the peak,
-   which is wherever the noise tops the plateau), and at 20 dB the first inhale after a hold
-   can be seconds early.
+   30 dB (10 seeds each). A caller that measures its sensor's noise where breathing does not
+   reach sets :attr:`BreathTracker.noise_delta`, a floor under the hysteresis at all times,
+   before the first breath too (the chest accelerometer's low-pass leaves little in 1-3 Hz to
+   measure: :mod:`analysis.acc_breath`, step 7). Shallow breathing is still found where it
+   is above the noise: a relaxation to 1/8 of the depth, hypopnea-like episodes at 1/5, a
+   change from 6/min to 15/min at half depth, and fast breathing that drops to 1/4-1/6
+   (tests). The timing of the breaths at a hold's ends is steps 5-6's: after a hold of 10-60
+   s at the top the exhale onset is a median 0.01-0.11 s from the truth at 20-30 dB, at most
+   0.5 s (it had been a median 0.3-4 s early at 25-30 dB, up to 40 s, when the phase fits
+   were cut at the peak, which is wherever the noise tops the plateau), and at 20 dB the
+   first inhale after a hold can be seconds early.
 4. **Plausibility.** A trough less than ``min_breath_s`` after the breath's start trough
    (0.75 s by default, :data:`MIN_BREATH_S`: over 80 breaths/min) is a wiggle: the lower trough
    is kept and the extremum between dropped (such a merged breath is ``"uncertain"``, and
@@ -665,6 +668,10 @@ class BreathTracker:
         # Hysteresis floor: min_delta, and at least 1e-9 of the signal's initial level (set
         # with the first sample) so that rounding noise of a flat signal is never a swing.
         self._floor = self._min_delta
+        # The hysteresis never goes below this either: the caller's measure of its sensor's
+        # noise (noise_delta), 0 until it is given.
+        self._noise_delta = 0.0
+        self._delta_floor = self._floor
         self._f_onset = float(onset_fraction)
         self._min_breath_n = max(1, math.ceil(min_breath_s * fs_hz))
         self._min_breath_s = float(min_breath_s)
@@ -757,6 +764,26 @@ class BreathTracker:
         return self._min_breath_s
 
     @property
+    def noise_delta(self) -> float:
+        """Least hysteresis ``delta``, input units, from the caller's measure of its sensor noise.
+
+        0 (none) until set. A caller that can measure the noise its signal carries where
+        breathing does not reach (:mod:`analysis.acc_breath`: the chest accelerometer's axes
+        across the breathing) sets it, between updates, to a multiple of that noise at which
+        noise alone confirms no turning points; the hysteresis is then never smaller, before
+        the first breath (when it follows the swings seen, noise among them) as after it. It
+        applies from the next sample on, and carries over a hole (:meth:`after_hole`).
+        """
+        return self._noise_delta
+
+    @noise_delta.setter
+    def noise_delta(self, value: float) -> None:
+        if not (math.isfinite(value) and value >= 0.0):
+            raise ValueError(f"noise_delta must be finite and >= 0, got {value!r}")
+        self._noise_delta = float(value)
+        self._delta_floor = max(self._floor, self._noise_delta)
+
+    @property
     def merged_breaths(self) -> int:
         """Breaths emitted so far that absorbed a cycle shorter than :attr:`min_breath_s`.
 
@@ -819,6 +846,8 @@ class BreathTracker:
         new._shapes.extend(self._shapes)
         new._latencies.extend(self._latencies)
         new._merged_breaths = self._merged_breaths
+        new._noise_delta = self._noise_delta
+        new._delta_floor = max(new._floor, new._noise_delta)
         new._resumed = bool(self._recent_depths)
         # No inhale starts before the first sample (a phase fit would extrapolate the first
         # rise back into the hole).
@@ -856,6 +885,7 @@ class BreathTracker:
         base = self._n
         if base == 0:
             self._floor = max(self._min_delta, 1e-9 * abs(float(y[0])))
+            self._delta_floor = max(self._floor, self._noise_delta)
         prev = float(y[0]) if base == 0 else self._last_y
         self._append(y, samples)
         self._n += n
@@ -885,8 +915,8 @@ class BreathTracker:
         step 2). :meth:`_fire_inside` repeats this arithmetic on arrays.
         """
         if self._depths:
-            return max(self._rel_delta * self._ref_depth, self._floor)
-        return max(self._rel_delta * self._swing(hi, lo), self._floor)
+            return max(self._rel_delta * self._ref_depth, self._delta_floor)
+        return max(self._rel_delta * self._swing(hi, lo), self._delta_floor)
 
     def _swing(self, hi: float, lo: float) -> float:
         """Before the first breath: the larger of the current and the previous swing."""
@@ -1067,15 +1097,15 @@ class BreathTracker:
         # The arithmetic of _threshold, sample by sample.
         delta: FloatArray | float
         if self._depths:
-            delta = max(self._rel_delta * self._ref_depth, self._floor)
+            delta = max(self._rel_delta * self._ref_depth, self._delta_floor)
         elif mode == _SEEK_PEAK:
             swing = np.maximum(run_hi - self._last_ext, self._prev_swing)
-            delta = np.maximum(self._rel_delta * swing, self._floor)
+            delta = np.maximum(self._rel_delta * swing, self._delta_floor)
         elif mode == _SEEK_TROUGH:
             swing = np.maximum(self._last_ext - run_lo, self._prev_swing)
-            delta = np.maximum(self._rel_delta * swing, self._floor)
+            delta = np.maximum(self._rel_delta * swing, self._delta_floor)
         else:
-            delta = np.maximum(self._rel_delta * (run_hi - run_lo), self._floor)
+            delta = np.maximum(self._rel_delta * (run_hi - run_lo), self._delta_floor)
         fires = np.zeros(seg.size, dtype=bool)
         if mode != _SEEK_TROUGH:
             fires |= seg < run_hi - delta

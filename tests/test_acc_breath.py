@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from analysis.acc_breath import (
     MOTION_ARTIFACT,
     MOTION_UNCERTAIN,
+    NOISE_K,
     AccBreathTracker,
     TimedAccBreathTracker,
     detect_acc_breaths,
 )
 from analysis.breath import Breath
 from analysis.breath_sources import ACC_WEIGHT, MOVING_SCORE, BreathEstimator
+from benchmarks.validate_breath import SEED as VALIDATION_SEED
 from benchmarks.validate_breath import (
     Detected,
     Scenario,
@@ -27,6 +29,7 @@ from benchmarks.validate_breath import (
     _rotate,
     _unit,
     chest_acc,
+    held_chest_acc,
     score_after,
     synthetic_belt,
 )
@@ -517,6 +520,77 @@ def test_a_long_breath_hold_ends_when_the_breathing_resumes(hold_s: float, top: 
     else:
         after = [b for b in breaths if b.inhale_onset_s > hold_start - 1.0]
         assert after[0].inhale_onset_s - hold_start == pytest.approx(hold_s, abs=1.0)
+
+
+@pytest.mark.parametrize(
+    ("cycle", "seed", "before"),
+    [
+        ((4.0, 10.0, 6.0, 0.0), 1, 86),
+        ((4.0, 7.0, 8.0, 0.0), 6, 82),
+        ((4.0, 4.0, 8.0, 0.0), 9, 33),
+        ((20.0 / 3.0, 0.0, 40.0 / 3.0, 0.0), 2, 53),
+    ],
+)
+def test_paced_holds_are_not_cut_into_noise_breaths(
+    cycle: tuple[float, float, float, float], seed: int, before: int
+) -> None:
+    # The validation's paced holds (section 3; 25 Hz, 26 mG breaths, 2 mG noise): noise in the
+    # first seconds was taken for breaths of 2-6 mG, the first real breath was then an
+    # artifact that did not count towards the hysteresis, and every hold (or slow phase) was
+    # cut into shallow false breaths for good: `before` breaths after 120 s, none or few good.
+    acc = held_chest_acc(cycle, 25.0, 420.0, VALIDATION_SEED + seed)
+    breaths = [b for b in detect_acc_breaths(acc, 25.0) if b.inhale_onset_s > 120.0]
+    period = sum(cycle)
+    # Breaths after 120 s whose end is confirmed within the recording (one ending in its
+    # last 3 s may be or not).
+    whole = sum(k * period > 120.0 and (k + 1) * period + 3.0 < 420.0 for k in range(30))
+    assert whole <= len(breaths) <= whole + 1, (len(breaths), before)
+    assert all(b.quality == "good" for b in breaths)
+    depths = [b.depth for b in breaths]
+    assert min(depths) > 0.8 * float(np.median(depths))
+    onsets = np.array([b.inhale_onset_s for b in breaths])
+    error = onsets - np.round(onsets / period) * period
+    # The inhale starts from a still chest: noise on the slow corner moves it (up to 1.6 s).
+    assert abs(float(np.median(error))) < 0.3
+    assert np.abs(error).max() < 2.0
+
+
+def test_a_still_chest_without_breathing_gives_no_breaths() -> None:
+    # 5 min of a still sensor with 2 mG of white noise per axis at 25 Hz: 146-162 "breaths"
+    # (6 seeds), the hysteresis set by the noise's own swings; now 0-2.
+    fs = 25.0
+    acc = np.array([100.0, -300.0, 950.0]) + np.random.default_rng(1).normal(0.0, 2.0, (7500, 3))
+    tracker = AccBreathTracker(fs)
+    assert len(tracker.update(acc)) <= 1
+    # The noise measured is what the 1.5 Hz low-pass leaves of it (0.73 mG at 25 Hz; the least
+    # of three eigenvalues reads a little low).
+    assert tracker.noise_sd == pytest.approx(0.68, abs=0.07)
+    # A walking bounce and its sway lie along two directions; the third still gives the noise
+    # (0.47-0.58 mG under a 25 mG bounce at 50 Hz, 0.47-0.51 still).
+    walking = AccBreathTracker(50.0)
+    walking.update(_walking(25.0)[0])
+    assert walking.noise_sd < 0.65
+    assert walking._breath.noise_delta == pytest.approx(NOISE_K * walking.noise_sd)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_minute_held_after_the_exhale_early_in_an_epoch_ends_on_time(seed: int) -> None:
+    # 6/min 2:1 for 150 s (the posture epoch's start), a 60 s hold after the exhale, then
+    # breathing again; 0.3 mG of noise. Measured from the running mean of a young epoch (a
+    # high-pass whose time constant is its age) the held chest drifted: the held breath ended
+    # 34-59 s early (6 seeds; 35.7 and 58.6 s for these), though the next inhale was on time.
+    cycle = (10.0 / 3.0, 0.0, 20.0 / 3.0, 0.0)
+    volume = _volume([cycle] * 14 + [(10.0 / 3.0, 0.0, 20.0 / 3.0, 60.0)] + [cycle] * 8, 25.0)
+    n = volume.size
+    gravity = np.tile(_unit(np.array([0.0, 0.2, 0.98])) * 1000.0, (n, 1))
+    acc = _rotate(gravity, np.tile([1.0, 0.0, 0.0], (n, 1)), np.deg2rad(1.5) * (volume - 0.5))
+    acc += np.random.default_rng(seed).normal(0.0, 0.3, acc.shape)
+    breaths = detect_acc_breaths(acc, 25.0)
+    held = min(breaths, key=lambda b: abs(b.inhale_onset_s - 140.0))
+    assert held.end_s == pytest.approx(210.0, abs=1.0)
+    assert held.pause_s == pytest.approx(60.0, abs=1.5)
+    after = [b for b in breaths if b.inhale_onset_s > held.inhale_onset_s + 1.0]
+    assert after[0].inhale_onset_s == pytest.approx(210.0, abs=0.3)
 
 
 @pytest.mark.parametrize(("rate_bpm", "ratio"), [(3.0, 2.0), (4.0, 2.0), (4.0, 3.0)])

@@ -1064,3 +1064,25 @@ def test_talking_chunked_streaming_equals_batch() -> None:
     assert _chunked(x, 50.0, 5) == found
     tracker = BreathTracker(50.0)
     assert [b for v in x[:3000] for b in tracker.update([v])] == detect_breaths(x[:3000], 50.0)
+
+
+def test_noise_delta_floors_the_hysteresis_from_the_first_sample() -> None:
+    # A belt at rest for 40 s (white noise, 0.05 units) and then breathing 1 unit deep at
+    # 12/min (a sinusoid): before the first breath the hysteresis follows the swings seen, so
+    # the rest reads as 10 breaths. With the noise known (0.1, about 10 deviations of what
+    # the detection low-pass leaves of it) none is found there, and the breathing after it is.
+    fs = 50.0
+    t = np.arange(round(100.0 * fs)) / fs
+    breathing = np.where(t >= 40.0, 0.5 - 0.5 * np.cos(2 * np.pi * 0.2 * (t - 40.0)), 0.0)
+    x = breathing + np.random.default_rng(3).normal(0.0, 0.05, t.size)
+    plain = BreathTracker(fs).update(x)
+    assert sum(b.inhale_onset_s < 39.0 for b in plain) >= 5
+    tracker = BreathTracker(fs)
+    tracker.noise_delta = 0.1
+    breaths = tracker.update(x)
+    assert not [b for b in breaths if b.inhale_onset_s < 39.0]
+    assert len(breaths) >= 10
+    assert tracker.after_hole(100.0).noise_delta == 0.1
+    for bad in (-0.1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="noise_delta"):
+            tracker.noise_delta = bad

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from analysis.acc_breath import GRAVITY_TAU_S, MG_PER_G, AccBreathTracker, gravity_magnitude
 from analysis.acc_breath import MIN_FS_HZ as ACC_TRACKER_MIN_FS_HZ
+from analysis.acc_breath import NOISE_K as ACC_NOISE_K
 from analysis.breath import (
     MIN_BREATH_S,
     MIN_DEPTH_STEPS,
@@ -1500,10 +1501,12 @@ def analyse_samples(
         settings["inhale_longer"] = inhale_longer
         found = fed_in_parts(tracker.update, data, told.part(0.0, detected))
         settings["method"] = (
-            f"chest ACC: 1.5 Hz low-pass, gravity removal ({GRAVITY_TAU_S:g} s), adaptive "
-            "principal axis "
-            "(30 s), posture-change hold, then the belt detector; thresholds in thousandths "
-            "of the gravity measured, so any unit gives the same breaths"
+            f"chest ACC: 1.5 Hz low-pass, gravity ({GRAVITY_TAU_S:g} s) for the posture-change "
+            "hold and the adaptive principal axis (30 s), the breathing projected from the "
+            "posture's first sample (no high-pass), then the belt detector, its hysteresis at "
+            f"least {ACC_NOISE_K:g} times the sensor noise measured across the breathing; "
+            "thresholds in thousandths of the gravity measured, so any unit gives the same "
+            "breaths"
         )
         settings["working_fs_hz"] = tracker.work_fs_hz
         settings["posture_changes"] = tracker.posture_changes
