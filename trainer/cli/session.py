@@ -1043,9 +1043,10 @@ def _no_screen() -> bool:
     if reason is None:
         return False
     keys = ""
-    if sys.stdin.isatty() and not sys.stdout.isatty():
-        # `live | tee log` at a keyboard: p, m and q are the screen's, and were only echoed
-        # (found in review).
+    if sys.stdin.isatty():
+        # At a keyboard (`live | tee log`, TERM=dumb, a terminal that is not UTF-8): p, m and
+        # q are the screen's, and were only echoed (found in review; the TERM=dumb and
+        # non-UTF-8 cases said nothing, review 29 F2).
         keys = "; keys do not work without the screen: Ctrl+C ends the session and saves it"
     print(
         f"note: no screen ({reason}): printing one line per breath instead{keys}",
