@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from functools import partial
 
 import pytest
+from rich.style import Style
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -1034,3 +1036,59 @@ def test_a_programs_tip_keeps_the_cue_line_against_the_coach_for_a_while() -> No
     strain = StrainEvent(62.0, StrainKind.GASPING, CUES[StrainKind.GASPING], "")
     state.apply([later_tip, strain])
     assert state.cue == CUES[StrainKind.GASPING]
+
+
+def _contrast(style: Style) -> float:
+    """WCAG 2.1 contrast ratio of a drawn segment's text against its background (1 to 21),
+    reverse applied; relative luminance as WCAG 2.1 defines it (sRGB, linearised)."""
+    assert style.color is not None and style.bgcolor is not None, style
+    fore, back = style.color.get_truecolor(), style.bgcolor.get_truecolor()
+    if style.reverse:
+        fore, back = back, fore
+
+    def luminance(rgb: Sequence[int]) -> float:
+        linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(fore), luminance(back)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _drawn(app: BreathwiseApp, text: str, *, whole: bool = False) -> Style:
+    """The style of the first drawn segment that holds ``text`` (``whole``: that is ``text``),
+    as the terminal gets it (Textual's NO_COLOR filter applied)."""
+    for strip in app.screen._compositor.render_strips():
+        for segment in strip:
+            found = segment.text == text if whole else text in segment.text
+            if found and segment.style is not None:
+                return segment.style
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+@pytest.mark.parametrize("mark", ["SIMULATED SENSOR", "NO SENSOR"])
+async def test_under_no_color_the_heart_rate_and_the_sensor_mark_stay_readable(
+    mark: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 29 F1: under NO_COLOR Textual turns each colour into its grey, and the red of the
+    heart rate and of the reversed sensor mark (and the magenta of a step's title) became
+    dark greys on the dark panel: 1.7:1 and 1.6:1, where WCAG asks 4.5:1 of text and the
+    labels beside them have 6.6:1. Each now keeps at least that of the labels."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    session = ProgramSession("deep-breathing-4-8")
+    session.state.hr_bpm = 63.0
+    app = BreathwiseApp(session, session.run, title="t", duration_s=600.0, source_mark=mark)
+    assert app.no_color
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _shown_at(app, pilot, session, 5.0, "#status")
+        # The mark on the numbers' frame, a segment of its own (the header's title ends in it).
+        shown = {mark: _contrast(_drawn(app, mark, whole=True))}
+        shown["Step 1/"] = _contrast(_drawn(app, "Step 1/"))
+        # The numbers' labels (dim); without a sensor there are none, only text.
+        label = 4.5
+        if mark != "NO SENSOR":
+            label = _contrast(_drawn(app, "Heart rate   "))
+            shown["  63"] = _contrast(_drawn(app, "  63"))
+        session.finished.set()
+        await pilot.pause()
+    assert label >= 4.5
+    assert all(contrast >= max(4.5, label) for contrast in shown.values()), (shown, label)

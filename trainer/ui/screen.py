@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar, NamedTuple, Protocol
 
 from rich.cells import cell_len, set_cell_size
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -173,6 +174,33 @@ class SessionDefaults(AlwaysStarted):
         return t_s
 
 
+HEART_STYLE = "bold red"
+"""The heart rate's number (it is told from the breathing numbers by its colour)."""
+MARK_STYLE = "bold reverse red"
+"""The SIMULATED SENSOR / NO SENSOR mark on the numbers' frame."""
+
+
+def without_colour(text: Text) -> Text:
+    """``text`` with the colours taken out of its styles, their bold, reverse and dim kept.
+
+    Under ``NO_COLOR`` Textual turns every colour into the grey of its luminance. Red and
+    magenta are dark: the heart rate's number became grey 59 on the panel's 18 (contrast
+    1.7:1, where WCAG 2.1 asks 4.5:1 of text), the reversed SIMULATED SENSOR mark dark text
+    on grey 54 (1.6:1), the step card's title 1.7:1 (review 29 F1). Without a colour of
+    their own they take the panel's text colour, which the theme keeps light on its dark
+    background (14:1), and a reversed mark becomes a block of it with the background's
+    colour as text; bold and reverse still set them apart.
+    """
+    plain = text.copy()
+    plain.style = _colourless(text.style)
+    plain.spans = [Span(span.start, span.end, _colourless(span.style)) for span in text.spans]
+    return plain
+
+
+def _colourless(style: str | Style) -> Style:
+    return (Style.parse(style) if isinstance(style, str) else style).without_color
+
+
 def render_pacer(
     pacer: PacerState | None,
     width: int,
@@ -313,18 +341,18 @@ def render_metrics(
         hr, stale_s = state.heart_rate_at(t_s) if t_s is not None else (state.hr_bpm, None)
         if stale_s is not None:
             # Lost: the old number is not the heart rate now; say how old it is.
-            text.append("  - ", style="bold red")
+            text.append("  - ", style=HEART_STYLE)
             text.append(f" bpm  ({hr:.0f}, {stale_s:.0f} s ago)\n", style="dim")
         else:
-            text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
+            text.append(f"{hr:4.0f}" if hr is not None else "  - ", style=HEART_STYLE)
             text.append(" bpm\n")
     else:
         # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
         # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
         start, end = summary.get("hr_start_bpm"), summary.get("hr_end_bpm")
-        text.append(f"{start:4.0f}" if start is not None else "  - ", style="bold red")
+        text.append(f"{start:4.0f}" if start is not None else "  - ", style=HEART_STYLE)
         text.append(" -> ")
-        text.append(f"{end:.0f}" if end is not None else "-", style="bold red")
+        text.append(f"{end:.0f}" if end is not None else "-", style=HEART_STYLE)
         text.append(" bpm  (start -> end)\n")
     text.append(follow_label, style="dim")
     text.append(f"{follow:4.0f}" if follow is not None else "  - ", style="bold")
@@ -745,6 +773,8 @@ class BreathwiseApp(App[SessionResult | None]):
     #cue { height: auto; min-height: 3; max-height: 5; border: round $success; padding: 0 1;
         content-align: center middle; }
     #status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    #metrics:nocolor, #program:nocolor { border-title-color: $foreground;
+        border-subtitle-color: $foreground; }
     Screen.-tiny #pacer { height: 2; border: none; padding: 0; }
     Screen.-tiny #middle { height: 1fr; min-height: 0; }
     Screen.-tiny #program { border: none; padding: 0; background: $boost; }
@@ -837,9 +867,14 @@ class BreathwiseApp(App[SessionResult | None]):
         if self._source_mark:
             # On the panel's border: there in every layout (the header, with the title, is
             # dropped in a short terminal).
-            metrics.border_title = Text(self._source_mark, style="bold reverse red")
+            metrics.border_title = self._paint(Text(self._source_mark, style=MARK_STYLE))
         self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
         self.run_worker(self._drive(), exclusive=True)
+
+    def _paint(self, text: Text) -> Text:
+        """``text`` as drawn here: under ``NO_COLOR`` without its colours
+        (:func:`without_colour`), which Textual would turn into greys too dark to read."""
+        return without_colour(text) if self.no_color else text
 
     def _left_s(self, t_s: float, program: TimelineState | None) -> float | None:
         """Seconds left in the session while it runs; None once over or without a plan."""
@@ -996,14 +1031,18 @@ class BreathwiseApp(App[SessionResult | None]):
             pacer_view.update(Text("Session over", style="bold"))
         elif connecting:
             # Not "Breathe in your own rhythm" (no pacer yet) while a pacer is only waiting.
-            pacer_view.update(connecting_text(self.session.start_paused))
+            pacer_view.update(self._paint(connecting_text(self.session.start_paused)))
         elif pacer is None and state.paused:
             # A program paused in an own-rhythm step: there is no pacer to show paused.
-            pacer_view.update(Text(paused_text(can_pause), style="bold yellow"))
+            pacer_view.update(self._paint(Text(paused_text(can_pause), style="bold yellow")))
         else:
             rows = 1 if short else 3
             pacer_view.update(
-                render_pacer(pacer, width, state.own_target_ratio, rows=rows, can_pause=can_pause)
+                self._paint(
+                    render_pacer(
+                        pacer, width, state.own_target_ratio, rows=rows, can_pause=can_pause
+                    )
+                )
             )
         over = self.result.summary if self._finished and self.result is not None else None
         sensorless = SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL
@@ -1013,7 +1052,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self.query_one("#metrics", Static).update(
             Text(sensorless)
             if self._source_mark == SENSORLESS_MARK
-            else render_metrics(state, pacer, state.own_target_ratio, over, t_s)
+            else self._paint(render_metrics(state, pacer, state.own_target_ratio, over, t_s))
         )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
@@ -1157,7 +1196,9 @@ class BreathwiseApp(App[SessionResult | None]):
         )
         if (top, bottom) != self._card_borders:
             self._card_borders = (top, bottom)
-            card.border_title, card.border_subtitle = top, bottom
+            card.border_title, card.border_subtitle = (
+                None if border is None else self._paint(border) for border in (top, bottom)
+            )
         # Inside the frame and the padding of a column each side.
         width = columns - 2 * card_frame
         kept, instruction = card_rows(
@@ -1204,14 +1245,16 @@ class BreathwiseApp(App[SessionResult | None]):
         # and so stay (found at 40x10: the status line wrapped and the clock was cut).
         self.screen.styles.overflow_y = "hidden"
         card.update(
-            render_program(
-                program,
-                width,
-                paused=paused,
-                can_pause=can_pause,
-                session_left_s=left_s,
-                cautions=cautions,
-                instruction_rows=share.instruction if share.instruction < instruction else None,
+            self._paint(
+                render_program(
+                    program,
+                    width,
+                    paused=paused,
+                    can_pause=can_pause,
+                    session_left_s=left_s,
+                    cautions=cautions,
+                    instruction_rows=share.instruction if share.instruction < instruction else None,
+                )
             )
         )
         return lead_mark
