@@ -1092,3 +1092,34 @@ async def test_under_no_color_the_heart_rate_and_the_sensor_mark_stay_readable(
         await pilot.pause()
     assert label >= 4.5
     assert all(contrast >= max(4.5, label) for contrast in shown.values()), (shown, label)
+
+
+@pytest.mark.parametrize(("columns", "rows"), [(40, 12), (52, 16)])
+async def test_a_narrow_key_bar_keeps_the_quit_key(columns: int, rows: int) -> None:
+    """Review 29 F5: Textual's key bar needs 59 columns for its labels and "^p palette": at 52
+    it read "q Quit (▏^p palette", at 40 "m Mark mome▏^p palette", with no q at all. Narrow,
+    the labels are short and the palette's entry goes (Ctrl+P still opens it); widened, the
+    bar is whole again."""
+    session = FakeSession()
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title="t",
+        duration_s=600.0,
+        on_pause=lambda: None,
+        on_mark=lambda: None,
+        on_quit=session.stop,
+        source_mark="SIMULATED SENSOR",
+    )
+    async with app.run_test(size=(columns, rows)) as pilot:
+        await _shown_at(app, pilot, session, 3.0, "#status")
+        await pilot.pause()
+        narrow = _screen_text(app)[-1]
+        await pilot.resize_terminal(80, 24)
+        await _shown_at(app, pilot, session, 4.0, "#status")
+        await pilot.pause()
+        wide = _screen_text(app)[-1]
+        session.finished.set()
+        await pilot.pause()
+    assert narrow.split() == ["p", "Pause", "m", "Mark", "q", "Quit", "(saves)"], narrow
+    assert "p Pause/resume  m Mark moment  q Quit (saves)" in wide and "palette" in wide, wide

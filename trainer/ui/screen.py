@@ -20,7 +20,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.widgets import Footer, Header, Sparkline, Static
+from textual.widgets._footer import FooterKey
 
 from trainer.coaching.coach import target_ratio as breath_target_ratio
 from trainer.coaching.pacer import PacerState, Phase
@@ -709,6 +711,33 @@ class PacerView(Static):
     """The animated pacer."""
 
 
+KEY_BAR_FULL_COLUMNS = 60
+"""Terminals narrower than this get the short key bar (:class:`KeyBar`)."""
+SHORT_KEY_LABELS = {"pause": "Pause", "mark": "Mark"}
+"""The key bar's labels in a narrow terminal, by action; the others keep theirs."""
+
+
+class KeyBar(Footer):
+    """Textual's key bar, with shorter labels and no command-palette entry when ``narrow``.
+
+    Its labels and the ``^p palette`` entry need 59 columns: below that the bar was cut at
+    its right end, and at 40 columns "q Quit (saves)", the key that ends and saves the
+    session, was not shown at all (review 29 F5). Narrow, it reads ``p Pause  m Mark
+    q Quit (saves)`` (33 columns); Ctrl+P still opens the palette.
+    """
+
+    narrow: reactive[bool] = reactive(False, recompose=True)
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, relabelled and without the palette's when narrow."""
+        for widget in super().compose():
+            if self.narrow and isinstance(widget, FooterKey):
+                if widget.has_class("-command-palette"):
+                    continue
+                widget.description = SHORT_KEY_LABELS.get(widget.action, widget.description)
+            yield widget
+
+
 class BreathwiseApp(App[SessionResult | None]):
     """One session on screen.
 
@@ -860,7 +889,7 @@ class BreathwiseApp(App[SessionResult | None]):
                 yield Sparkline([], id="hr_trace")
         yield Static(id="cue")
         yield Static(id="status")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         metrics = self.query_one("#metrics", Static)
@@ -1015,6 +1044,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self.screen.set_class(tiny, "-tiny")
         narrow = self.size.width < NARROW_COLUMNS
         self.screen.set_class(narrow, "-narrow")
+        key_bar = self.query_one(KeyBar)
+        key_bar.narrow = self.size.width < KEY_BAR_FULL_COLUMNS  # recomposed if it changes
         # Without a sensor there are no traces to wait for.
         self.query_one("#traces", Vertical).display = not (
             narrow or self._source_mark == SENSORLESS_MARK
