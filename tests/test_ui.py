@@ -1123,3 +1123,93 @@ async def test_a_narrow_key_bar_keeps_the_quit_key(columns: int, rows: int) -> N
         await pilot.pause()
     assert narrow.split() == ["p", "Pause", "m", "Mark", "q", "Quit", "(saves)"], narrow
     assert "p Pause/resume  m Mark moment  q Quit (saves)" in wide and "palette" in wide, wide
+
+
+END_SUMMARY: SessionSummary = {
+    "source_kind": "sim",
+    "minutes_practised": 0.4,
+    "mean_follow_score": 71.0,
+    "mean_ratio": 1.8,
+    "hr_start_bpm": 64.0,
+    "hr_end_bpm": 65.0,
+    "mean_rsa_bpm": 7.9,
+    "coherence_score": 5.1,
+    "duration_s": 24.0,
+    "breaths": 3,
+    "median_rate_bpm": 6.1,
+    "breath_source": "belt",
+    "rate_basis": "paced",
+    "gaps": 0,
+    "marks": 0,
+}
+"""A short session on the simulated sensor, as `live --device sim --minutes 0.4` ends."""
+
+
+@pytest.mark.parametrize("size", [(80, 20), (100, 18), (60, 20), (40, 12)])
+async def test_the_closing_screen_keeps_its_status_line_and_scrolls_the_summary(
+    size: tuple[int, int],
+) -> None:
+    """Review 29 F4: at 16-21 rows the closing screen put the status line ("00:24 · saved to
+    your history · session over — press q to close") below the key bar, at 100x18 the
+    summary's last line with it, and at 40x12 the summary was cut after "median" with no key
+    to scroll it. The status line now stays whole above the key bar; the summary is shown
+    whole, or scrolls with the arrow, Page and Home/End keys."""
+    from pathlib import Path
+
+    from textual.widgets import Footer
+
+    from trainer.ui.headless import format_summary
+
+    session = FakeSession()
+    result = SessionResult(Path("session.bwr"), END_SUMMARY)
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        app.add_end_note("saved to your history")
+        return result
+
+    app = BreathwiseApp(
+        session,
+        run,
+        title="Breathwise — 6.0 breaths/min",
+        duration_s=24.0,
+        on_pause=lambda: None,
+        on_mark=lambda: None,
+        on_quit=session.stop,
+        source_mark="SIMULATED SENSOR",
+        hold_at_end=True,
+    )
+    summary = format_summary(END_SUMMARY).splitlines()
+    async with app.run_test(size=size) as pilot:
+        session.t_s = 24.0
+        app.refresh_view()
+        await pilot.pause()
+        session.finished.set()
+        for _ in range(4):
+            await pilot.pause()
+        rows = _screen_text(app)
+        status = app.query_one("#status", Static).region
+        key_bar = app.query_one(Footer).region
+        cut = any(box.max_scroll_y > 0 for box in app.query("#cue_box"))
+        await pilot.press("end")
+        await pilot.pause()
+        # (Without the summary's scrollbar, at the end of its rows.)
+        at_end = _words([row.rstrip(" ▁▂▃▄▅▆▇█") for row in _screen_text(app)])
+        await pilot.press("pageup", "home")
+        await pilot.pause()
+        at_start = _words([row.rstrip(" ▁▂▃▄▅▆▇█") for row in _screen_text(app)])
+        await pilot.press("q")
+        await pilot.pause()
+    where = f"{size}:\n" + "\n".join(rows)
+    shown = _words(rows)
+    assert status.bottom <= key_bar.y == size[1] - 1, where
+    assert "00:24 · saved to your history · session over — press q to close" in shown, where
+    assert "SIMULATED SENSOR" in shown, where
+    if not cut:
+        assert all(" ".join(line.split()) in shown for line in summary), where
+    else:
+        # The first line at the top, the last after End.
+        assert " ".join(summary[-1].split()) in at_end, where
+        assert " ".join(summary[0].split()) in at_start, where
+        assert " ".join(summary[-1].split()) not in at_start, where
+    assert app.return_value is result
