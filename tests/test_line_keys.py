@@ -200,3 +200,19 @@ def test_q_stops_a_replay_without_the_screen(tmp_path: Path) -> None:
     assert status == 0, said
     assert re.search(r"^note: replay stopped at \d+ s of \d+ s", said, re.MULTILINE), said
     assert after == before
+
+
+def test_keys_pressed_while_the_ended_session_is_saved_do_nothing(tmp_path: Path) -> None:
+    """The keys are read until the session is kept: an m while it was being saved printed
+    "mark at 6.0 s" after its summary, for a session already closed."""
+    status, said, _, _ = _session_at_a_dumb_terminal(
+        tmp_path,
+        [(2.0 + 0.05 * n, b"m") for n in range(200)],
+        ("live", "--device", "sim", "--minutes", "0.1", "--no-sound", "--seed", "1",
+         "--out", str(tmp_path)),
+    )  # fmt: skip
+    assert status == 0, said
+    lines = said.splitlines()
+    end = next(n for n, line in enumerate(lines) if line.startswith("summary: "))
+    assert not any(line.startswith("mark at") for line in lines[end:]), said
+    assert int(re.findall(r"marks (\d+)", lines[end])[0]) > 0, said

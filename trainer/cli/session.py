@@ -957,7 +957,16 @@ def live(
 
     if headless:
         # The screen's keys, read from the terminal while the lines are printed (line_keys).
-        keys = {"p": session.toggle_pause, "m": session.mark, "q": lambda: session.stop("quit")}
+
+        def key(action: Callable[[], None]) -> Callable[[], None]:
+            # Not once the session has ended: a mark while it is being saved is no moment of it.
+            return lambda: None if ended else action()
+
+        keys = {
+            "p": key(session.toggle_pause),
+            "m": key(session.mark),
+            "q": key(lambda: session.stop("quit")),
+        }
         result, put_back = _run_with_signals(
             with_keys(run_session, keys),
             on_headless_signal,
