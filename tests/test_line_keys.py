@@ -138,6 +138,7 @@ def _session_at_a_dumb_terminal(
                 first_line.set()
 
     reader = threading.Thread(target=read_all, daemon=True)
+    process: subprocess.Popen[bytes] | None = None
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "trainer", *(command or (
@@ -155,6 +156,10 @@ def _session_at_a_dumb_terminal(
         status = process.wait(timeout=120)
         after = _mode(tty_side)
     finally:
+        if process is not None and process.poll() is None:
+            # A key that was not read (the replay runs 300 s), or no first line.
+            process.kill()
+            process.wait()
         os.close(tty_side)
         reader.join(5)
         os.close(keyboard)
