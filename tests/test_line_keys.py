@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -61,6 +62,8 @@ def test_keys_are_read_one_at_a_time_and_the_terminal_is_put_back_after_an_error
             if len(pressed) == 2:
                 break
         os.write(keyboard, b"ls\n")  # typed late: not for the shell after the session
+        # Arrived, and not read (no await: the loop does not run the reader meanwhile).
+        assert select.select([tty_side], [], [], 5.0)[0]
         raise RuntimeError("the session failed")
 
     keys: dict[str, Callable[[], None]] = {
