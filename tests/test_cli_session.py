@@ -983,3 +983,57 @@ def test_a_clock_before_1970_is_refused_before_the_session(
     assert err[-1].endswith("before 1970: a recording cannot start then — set the computer's "
                             "date and time, then start again")  # fmt: skip
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("term", "encoding", "reason"),
+    [
+        ("dumb", "utf-8", "TERM=dumb cannot draw it"),
+        ("xterm", "iso8859-1", "the terminal's character set is iso8859-1, not UTF-8"),
+    ],
+)
+def test_a_terminal_without_the_screen_says_what_the_keys_do(
+    term: str,
+    encoding: str,
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Review 29 F2: under TERM=dumb (Emacs' shell) or in a terminal that is not UTF-8, at a
+    keyboard, p, m and q did nothing and the note did not say so (only `| tee` got a
+    sentence); what was typed then ran as shell commands. The keys are now read without the
+    screen (tests/test_line_keys.py), and the note says so; where they cannot be (a
+    background job's keyboard), it says Ctrl+C is the way out."""
+    from trainer.cli import session as session_cli
+
+    class Terminal(io.StringIO):
+        def __init__(self, encoding: str) -> None:
+            super().__init__()
+            self._encoding = encoding
+
+        @property
+        def encoding(self) -> str:  # type: ignore[override]
+            return self._encoding
+
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "__stderr__", Terminal(encoding))
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setattr(session_cli, "keys_reach_us", lambda stream: True)
+    assert session_cli._no_screen()
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith(f"note: no screen ({reason}"), note
+    assert note.endswith("; keys work as on the screen: q or Ctrl+C ends the session and saves it")
+    monkeypatch.setattr(session_cli, "keys_reach_us", lambda stream: False)
+    assert session_cli._no_screen()
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.endswith(
+        "; keys do not work without the screen: Ctrl+C ends the session and saves it"
+    )
+    # Without a keyboard (cron, `< /dev/null`) there are no keys to speak of.
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    assert session_cli._no_screen()
+    assert "keys" not in capsys.readouterr().err.replace("keys cannot reach", "")

@@ -574,7 +574,7 @@ class Terminal(io.StringIO):
 
 
 def _words(text: str) -> str:
-    """``text`` with its wrapping undone (the terminal wraps at 78 columns)."""
+    """``text`` with its wrapping undone (it is wrapped to the terminal, at most 78 columns)."""
     return " ".join(text.split())
 
 
@@ -720,3 +720,27 @@ def test_the_refusal_after_an_urgent_yes_gives_advice_that_leads_somewhere(
     # The sign gone, answered again (as `breathwise screen` does): no terminal needed.
     store.save(ask_questions(Person().ask, Person().tell, TODAY))
     assert run(store, None) is Outcome.CLEAR
+
+
+@pytest.mark.parametrize("columns", [40, 60])
+def test_the_questions_are_wrapped_to_the_terminal_and_split_no_word(
+    columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 29 F6: the questions were wrapped to 78 columns whatever the terminal, which then
+    wrapped each line again mid-word ("tr" / "eat", "wea" / "kness", "[y" / "/n]: y"). Every
+    line now fits the terminal's width less a column (which a terminal would wrap at), and
+    "[y/n]:" with the first letter of the answer fits on the question's last line."""
+    from trainer.cli.app import run as cli_run
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setattr(sys, "stdin", Terminal("n\nn\nn\nn\n"))
+    assert cli_run(["screen"]) == 0
+    out = capsys.readouterr().out
+    # The answers typed are not echoed here: each prompt ends its line, as Enter does.
+    rows = out.replace("[y/n]: ", "[y/n]: y\n").splitlines()
+    assert rows and max(len(row) for row in rows) <= columns - 1, max(rows, key=len)
+    assert sum(row.endswith("[y/n]: y") for row in rows) == len(RED_FLAG_QUESTIONS)
+    # Whole words only: read row after row, the text is the text as written.
+    words = _words(out)
+    for text in (SCREEN_INTRO, MEDICAL_DISCLAIMER, *(q.text for q in RED_FLAG_QUESTIONS)):
+        assert _words(text) in words, text

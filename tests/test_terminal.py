@@ -346,7 +346,9 @@ def test_a_live_session_whose_output_reader_went_still_shows_its_summary(tmp_pat
 
 def test_the_fallback_at_a_keyboard_says_how_to_end_the_session(tmp_path: Path) -> None:
     """At a keyboard with standard output piped (`| tee log`), p, m and q were only echoed and
-    the note did not say that Ctrl+C is the way out (found in review)."""
+    the note did not say that Ctrl+C is the way out (found in review). This pty is not the
+    process's controlling terminal, so its keys are not read (as for a background job); where
+    they are, tests/test_line_keys.py."""
     import pty
 
     keyboard, terminal = pty.openpty()

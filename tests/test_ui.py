@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from functools import partial
 
 import pytest
+from rich.style import Style
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -1034,3 +1036,180 @@ def test_a_programs_tip_keeps_the_cue_line_against_the_coach_for_a_while() -> No
     strain = StrainEvent(62.0, StrainKind.GASPING, CUES[StrainKind.GASPING], "")
     state.apply([later_tip, strain])
     assert state.cue == CUES[StrainKind.GASPING]
+
+
+def _contrast(style: Style) -> float:
+    """WCAG 2.1 contrast ratio of a drawn segment's text against its background (1 to 21),
+    reverse applied; relative luminance as WCAG 2.1 defines it (sRGB, linearised)."""
+    assert style.color is not None and style.bgcolor is not None, style
+    fore, back = style.color.get_truecolor(), style.bgcolor.get_truecolor()
+    if style.reverse:
+        fore, back = back, fore
+
+    def luminance(rgb: Sequence[int]) -> float:
+        linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(fore), luminance(back)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _drawn(app: BreathwiseApp, text: str, *, whole: bool = False) -> Style:
+    """The style of the first drawn segment that holds ``text`` (``whole``: that is ``text``),
+    as the terminal gets it (Textual's NO_COLOR filter applied)."""
+    for strip in app.screen._compositor.render_strips():
+        for segment in strip:
+            found = segment.text == text if whole else text in segment.text
+            if found and segment.style is not None:
+                return segment.style
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+@pytest.mark.parametrize("mark", ["SIMULATED SENSOR", "NO SENSOR"])
+async def test_under_no_color_the_heart_rate_and_the_sensor_mark_stay_readable(
+    mark: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 29 F1: under NO_COLOR Textual turns each colour into its grey, and the red of the
+    heart rate and of the reversed sensor mark (and the magenta of a step's title) became
+    dark greys on the dark panel: 1.7:1 and 1.6:1, where WCAG asks 4.5:1 of text and the
+    labels beside them have 6.6:1. Each now keeps at least that of the labels."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    session = ProgramSession("deep-breathing-4-8")
+    session.state.hr_bpm = 63.0
+    app = BreathwiseApp(session, session.run, title="t", duration_s=600.0, source_mark=mark)
+    assert app.no_color
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _shown_at(app, pilot, session, 5.0, "#status")
+        # The mark on the numbers' frame, a segment of its own (the header's title ends in it).
+        shown = {mark: _contrast(_drawn(app, mark, whole=True))}
+        shown["Step 1/"] = _contrast(_drawn(app, "Step 1/"))
+        # The numbers' labels (dim); without a sensor there are none, only text.
+        label = 4.5
+        if mark != "NO SENSOR":
+            label = _contrast(_drawn(app, "Heart rate   "))
+            shown["  63"] = _contrast(_drawn(app, "  63"))
+        session.finished.set()
+        await pilot.pause()
+    assert label >= 4.5
+    assert all(contrast >= max(4.5, label) for contrast in shown.values()), (shown, label)
+
+
+@pytest.mark.parametrize(("columns", "rows"), [(40, 12), (52, 16)])
+async def test_a_narrow_key_bar_keeps_the_quit_key(columns: int, rows: int) -> None:
+    """Review 29 F5: Textual's key bar needs 59 columns for its labels and "^p palette": at 52
+    it read "q Quit (▏^p palette", at 40 "m Mark mome▏^p palette", with no q at all. Narrow,
+    the labels are short and the palette's entry goes (Ctrl+P still opens it); widened, the
+    bar is whole again."""
+    session = FakeSession()
+    app = BreathwiseApp(
+        session,
+        session.run,
+        title="t",
+        duration_s=600.0,
+        on_pause=lambda: None,
+        on_mark=lambda: None,
+        on_quit=session.stop,
+        source_mark="SIMULATED SENSOR",
+    )
+    async with app.run_test(size=(columns, rows)) as pilot:
+        await _shown_at(app, pilot, session, 3.0, "#status")
+        await pilot.pause()
+        narrow = _screen_text(app)[-1]
+        await pilot.resize_terminal(80, 24)
+        await _shown_at(app, pilot, session, 4.0, "#status")
+        await pilot.pause()
+        wide = _screen_text(app)[-1]
+        session.finished.set()
+        await pilot.pause()
+    assert narrow.split() == ["p", "Pause", "m", "Mark", "q", "Quit", "(saves)"], narrow
+    assert "p Pause/resume  m Mark moment  q Quit (saves)" in wide and "palette" in wide, wide
+
+
+END_SUMMARY: SessionSummary = {
+    "source_kind": "sim",
+    "minutes_practised": 0.4,
+    "mean_follow_score": 71.0,
+    "mean_ratio": 1.8,
+    "hr_start_bpm": 64.0,
+    "hr_end_bpm": 65.0,
+    "mean_rsa_bpm": 7.9,
+    "coherence_score": 5.1,
+    "duration_s": 24.0,
+    "breaths": 3,
+    "median_rate_bpm": 6.1,
+    "breath_source": "belt",
+    "rate_basis": "paced",
+    "gaps": 0,
+    "marks": 0,
+}
+"""A short session on the simulated sensor, as `live --device sim --minutes 0.4` ends."""
+
+
+@pytest.mark.parametrize("size", [(80, 20), (100, 18), (60, 20), (40, 12)])
+async def test_the_closing_screen_keeps_its_status_line_and_scrolls_the_summary(
+    size: tuple[int, int],
+) -> None:
+    """Review 29 F4: at 16-21 rows the closing screen put the status line ("00:24 · saved to
+    your history · session over — press q to close") below the key bar, at 100x18 the
+    summary's last line with it, and at 40x12 the summary was cut after "median" with no key
+    to scroll it. The status line now stays whole above the key bar; the summary is shown
+    whole, or scrolls with the arrow, Page and Home/End keys."""
+    from pathlib import Path
+
+    from textual.widgets import Footer
+
+    from trainer.ui.headless import format_summary
+
+    session = FakeSession()
+    result = SessionResult(Path("session.bwr"), END_SUMMARY)
+
+    async def run() -> SessionResult:
+        await session.finished.wait()
+        app.add_end_note("saved to your history")
+        return result
+
+    app = BreathwiseApp(
+        session,
+        run,
+        title="Breathwise — 6.0 breaths/min",
+        duration_s=24.0,
+        on_pause=lambda: None,
+        on_mark=lambda: None,
+        on_quit=session.stop,
+        source_mark="SIMULATED SENSOR",
+        hold_at_end=True,
+    )
+    summary = format_summary(END_SUMMARY).splitlines()
+    async with app.run_test(size=size) as pilot:
+        session.t_s = 24.0
+        app.refresh_view()
+        await pilot.pause()
+        session.finished.set()
+        for _ in range(4):
+            await pilot.pause()
+        rows = _screen_text(app)
+        status = app.query_one("#status", Static).region
+        key_bar = app.query_one(Footer).region
+        cut = any(box.max_scroll_y > 0 for box in app.query("#cue_box"))
+        await pilot.press("end")
+        await pilot.pause()
+        # (Without the summary's scrollbar, at the end of its rows.)
+        at_end = _words([row.rstrip(" ▁▂▃▄▅▆▇█") for row in _screen_text(app)])
+        await pilot.press("pageup", "home")
+        await pilot.pause()
+        at_start = _words([row.rstrip(" ▁▂▃▄▅▆▇█") for row in _screen_text(app)])
+        await pilot.press("q")
+        await pilot.pause()
+    where = f"{size}:\n" + "\n".join(rows)
+    shown = _words(rows)
+    assert status.bottom <= key_bar.y == size[1] - 1, where
+    assert "00:24 · saved to your history · session over — press q to close" in shown, where
+    assert "SIMULATED SENSOR" in shown, where
+    if not cut:
+        assert all(" ".join(line.split()) in shown for line in summary), where
+    else:
+        # The first line at the top, the last after End.
+        assert " ".join(summary[-1].split()) in at_end, where
+        assert " ".join(summary[0].split()) in at_start, where
+        assert " ".join(summary[-1].split()) not in at_start, where
+    assert app.return_value is result

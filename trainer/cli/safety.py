@@ -7,6 +7,9 @@ otherwise, so an unattended run refuses a back-focused program instead of waitin
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
 import textwrap
 from datetime import UTC, date, datetime
@@ -28,7 +31,36 @@ from trainer.programs.safety import (
     outcome_of,
 )
 
-_WIDTH = 78
+MAX_WIDTH = 78
+"""Columns the questions and notes are wrapped to at most: lines longer than this are hard to
+follow from one line to the next, however wide the terminal."""
+MIN_WIDTH = 20
+"""Columns they are wrapped to at least, whatever the terminal says (a width of 0 or 5 from an
+odd terminal would put every word on its own line, or split them)."""
+
+
+def text_width(*, err: bool = False) -> int:
+    """Columns to wrap the questions and notes to: the terminal's, less one, between
+    :data:`MIN_WIDTH` and :data:`MAX_WIDTH`.
+
+    They were wrapped to 78 columns whatever the terminal: a 40-column one wrapped each line
+    again, splitting words across rows ("tr" / "eat", "[y" / "/n]"), which a screen reader or
+    a braille display reading by row reads as two words (review 29 F6). One column is left
+    free because many terminals move to the next row once the last column is written.
+
+    Parameters
+    ----------
+    err : bool
+        The text goes to standard error: its terminal's width is used (standard output may be
+        a file, ``live --headless > log``).
+    """
+    columns = shutil.get_terminal_size().columns  # $COLUMNS, standard output's terminal, or 80
+    if "COLUMNS" not in os.environ:
+        stream = sys.stderr if err else sys.stdout
+        # Not a terminal (a file, a test's capture): shutil's answer stands.
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            columns = os.get_terminal_size(stream.fileno()).columns
+    return max(MIN_WIDTH, min(MAX_WIDTH, columns - 1))
 
 
 def terminal_tell(message: str, *, err: bool = False) -> None:
@@ -36,12 +68,13 @@ def terminal_tell(message: str, *, err: bool = False) -> None:
     is wrapped on its own (a list stays a list) and keeps its indent. ``err`` prints on
     standard error, where a session's notes go (its standard output is what a replay prints
     again)."""
+    width = text_width(err=err)
     for line in message.splitlines():
         indent = line[: len(line) - len(line.lstrip())]
         # A list item's wrapped lines line up under its text, not under its dash.
         hanging = indent + "  " if line.lstrip().startswith("- ") else indent
         typer.echo(
-            textwrap.fill(line, width=_WIDTH, initial_indent="", subsequent_indent=hanging),
+            textwrap.fill(line, width=width, initial_indent="", subsequent_indent=hanging),
             err=err,
         )
     typer.echo(err=err)
@@ -50,10 +83,14 @@ def terminal_tell(message: str, *, err: bool = False) -> None:
 def terminal_ask(question: str, *, err: bool = False) -> bool:
     """Ask a yes/no question on the terminal; there is no default, an answer is required, and
     anything else is met with what to type (click's own reply is a bare "invalid input").
-    ``err`` asks on standard error, as :func:`terminal_tell` tells."""
-    wrapped = textwrap.fill(question, width=_WIDTH)
+    ``err`` asks on standard error, as :func:`terminal_tell` tells.
+
+    "[y/n]:" is wrapped with the question, as one more word, and a column is kept for the
+    answer's first letter: added after the wrapping, it was split by the terminal ("[y" /
+    "/n]: y", review 29 F6)."""
+    wrapped = textwrap.fill(f"{question} [y/n]:", width=text_width(err=err) - 2)
     while True:
-        answer = typer.prompt(f"{wrapped} [y/n]", default="", show_default=False, err=err)
+        answer = typer.prompt(wrapped, default="", show_default=False, prompt_suffix=" ", err=err)
         word = answer.strip().lower()
         if word in ("y", "yes"):
             return True

@@ -24,6 +24,7 @@ from devices.errors import BreathwiseDeviceError
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, SourceInfo
 from trainer.cli import early_signals
+from trainer.cli.line_keys import keys_reach_us, with_keys
 from trainer.cli.safety import terminal_prompts
 from trainer.cli.sensors import NO_DEVICE_ADVICE, check_devices, is_no_sensor, open_source
 from trainer.coaching.pacer import MAX_RATE_BPM, MAX_RATIO, MIN_RATE_BPM, MIN_RATIO, BreathPattern
@@ -955,8 +956,21 @@ def live(
         return result
 
     if headless:
+        # The screen's keys, read from the terminal while the lines are printed (line_keys).
+
+        def key(action: Callable[[], None]) -> Callable[[], None]:
+            # Not once the session has ended: a mark while it is being saved is no moment of it.
+            return lambda: None if ended else action()
+
+        keys = {
+            "p": key(session.toggle_pause),
+            "m": key(session.mark),
+            "q": key(lambda: session.stop("quit")),
+        }
         result, put_back = _run_with_signals(
-            run_session, on_headless_signal, lambda result: _exit_status(result, signals)
+            with_keys(run_session, keys),
+            on_headless_signal,
+            lambda result: _exit_status(result, signals),
         )
         put_back()
         raise typer.Exit(_exit_status(result, signals))
@@ -1043,9 +1057,13 @@ def _no_screen() -> bool:
     if reason is None:
         return False
     keys = ""
-    if sys.stdin.isatty() and not sys.stdout.isatty():
-        # `live | tee log` at a keyboard: p, m and q are the screen's, and were only echoed
-        # (found in review).
+    if keys_reach_us(sys.stdin):
+        # At a keyboard (`live | tee log`, TERM=dumb, a terminal that is not UTF-8) the keys
+        # are read without the screen (line_keys): p, m and q were only echoed, and TERM=dumb
+        # and non-UTF-8 said nothing of it (review 29 F2).
+        keys = "; keys work as on the screen: q or Ctrl+C ends the session and saves it"
+    elif sys.stdin.isatty():
+        # A keyboard whose keys are not ours to read (a background job).
         keys = "; keys do not work without the screen: Ctrl+C ends the session and saves it"
     print(
         f"note: no screen ({reason}): printing one line per breath instead{keys}",
@@ -1179,7 +1197,7 @@ def replay(
     listeners = [line_printer(sys.stdout)] if headless else []
     session = ReplaySession(recording, speed=factor, listeners=listeners)
     if headless:
-        result = asyncio.run(session.run())
+        result = asyncio.run(with_keys(session.run, {"q": session.stop})())
         _print_replay_summary(result, recording)
         return
     from trainer.ui.screen import BreathwiseApp

@@ -8,18 +8,20 @@ Tests drive it headless with ``App.run_test()`` and an injected clock.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar, NamedTuple, Protocol
 
 from rich.cells import cell_len, set_cell_size
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.widgets import Footer, Header, Sparkline, Static
+from textual.widgets._footer import FooterKey
 
 from trainer.coaching.coach import target_ratio as breath_target_ratio
 from trainer.coaching.pacer import PacerState, Phase
@@ -173,6 +175,33 @@ class SessionDefaults(AlwaysStarted):
         return t_s
 
 
+HEART_STYLE = "bold red"
+"""The heart rate's number (it is told from the breathing numbers by its colour)."""
+MARK_STYLE = "bold reverse red"
+"""The SIMULATED SENSOR / NO SENSOR mark on the numbers' frame."""
+
+
+def without_colour(text: Text) -> Text:
+    """``text`` with the colours taken out of its styles, their bold, reverse and dim kept.
+
+    Under ``NO_COLOR`` Textual turns every colour into the grey of its luminance. Red and
+    magenta are dark: the heart rate's number became grey 59 on the panel's 18 (contrast
+    1.7:1, where WCAG 2.1 asks 4.5:1 of text), the reversed SIMULATED SENSOR mark dark text
+    on grey 54 (1.6:1), the step card's title 1.7:1 (review 29 F1). Without a colour of
+    their own they take the panel's text colour, which the theme keeps light on its dark
+    background (14:1), and a reversed mark becomes a block of it with the background's
+    colour as text; bold and reverse still set them apart.
+    """
+    plain = text.copy()
+    plain.style = _colourless(text.style)
+    plain.spans = [Span(span.start, span.end, _colourless(span.style)) for span in text.spans]
+    return plain
+
+
+def _colourless(style: str | Style) -> Style:
+    return (Style.parse(style) if isinstance(style, str) else style).without_color
+
+
 def render_pacer(
     pacer: PacerState | None,
     width: int,
@@ -313,18 +342,18 @@ def render_metrics(
         hr, stale_s = state.heart_rate_at(t_s) if t_s is not None else (state.hr_bpm, None)
         if stale_s is not None:
             # Lost: the old number is not the heart rate now; say how old it is.
-            text.append("  - ", style="bold red")
+            text.append("  - ", style=HEART_STYLE)
             text.append(f" bpm  ({hr:.0f}, {stale_s:.0f} s ago)\n", style="dim")
         else:
-            text.append(f"{hr:4.0f}" if hr is not None else "  - ", style="bold red")
+            text.append(f"{hr:4.0f}" if hr is not None else "  - ", style=HEART_STYLE)
             text.append(" bpm\n")
     else:
         # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
         # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
         start, end = summary.get("hr_start_bpm"), summary.get("hr_end_bpm")
-        text.append(f"{start:4.0f}" if start is not None else "  - ", style="bold red")
+        text.append(f"{start:4.0f}" if start is not None else "  - ", style=HEART_STYLE)
         text.append(" -> ")
-        text.append(f"{end:.0f}" if end is not None else "-", style="bold red")
+        text.append(f"{end:.0f}" if end is not None else "-", style=HEART_STYLE)
         text.append(" bpm  (start -> end)\n")
     text.append(follow_label, style="dim")
     text.append(f"{follow:4.0f}" if follow is not None else "  - ", style="bold")
@@ -681,6 +710,51 @@ class PacerView(Static):
     """The animated pacer."""
 
 
+class CueBox(VerticalScroll, can_focus=False):
+    """Holds the cue panel; at the end it scrolls the closing summary when the window has too
+    few rows for it (the keys reach it through :class:`BreathwiseApp`, which nothing focuses:
+    p, m and q stay the app's)."""
+
+
+SCROLL_KEYS = {
+    "up": "scroll_up",
+    "down": "scroll_down",
+    "pageup": "scroll_page_up",
+    "pagedown": "scroll_page_down",
+    "home": "scroll_home",
+    "end": "scroll_end",
+}
+"""Keys that scroll the closing summary, and the :class:`CueBox` method that does it
+(:meth:`BreathwiseApp.action_scroll_summary`)."""
+
+
+KEY_BAR_FULL_COLUMNS = 60
+"""Terminals narrower than this get the short key bar (:class:`KeyBar`)."""
+SHORT_KEY_LABELS = {"pause": "Pause", "mark": "Mark"}
+"""The key bar's labels in a narrow terminal, by action; the others keep theirs."""
+
+
+class KeyBar(Footer):
+    """Textual's key bar, with shorter labels and no command-palette entry when ``narrow``.
+
+    Its labels and the ``^p palette`` entry need 59 columns: below that the bar was cut at
+    its right end, and at 40 columns "q Quit (saves)", the key that ends and saves the
+    session, was not shown at all (review 29 F5). Narrow, it reads ``p Pause  m Mark
+    q Quit (saves)`` (33 columns); Ctrl+P still opens the palette.
+    """
+
+    narrow: reactive[bool] = reactive(False, recompose=True)
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, relabelled and without the palette's when narrow."""
+        for widget in super().compose():
+            if self.narrow and isinstance(widget, FooterKey):
+                if widget.has_class("-command-palette"):
+                    continue
+                widget.description = SHORT_KEY_LABELS.get(widget.action, widget.description)
+            yield widget
+
+
 class BreathwiseApp(App[SessionResult | None]):
     """One session on screen.
 
@@ -744,7 +818,10 @@ class BreathwiseApp(App[SessionResult | None]):
     #traces Sparkline { height: 3; }
     #cue { height: auto; min-height: 3; max-height: 5; border: round $success; padding: 0 1;
         content-align: center middle; }
+    #cue_box { height: auto; scrollbar-size-vertical: 1; }
     #status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    #metrics:nocolor, #program:nocolor { border-title-color: $foreground;
+        border-subtitle-color: $foreground; }
     Screen.-tiny #pacer { height: 2; border: none; padding: 0; }
     Screen.-tiny #middle { height: 1fr; min-height: 0; }
     Screen.-tiny #program { border: none; padding: 0; background: $boost; }
@@ -758,6 +835,7 @@ class BreathwiseApp(App[SessionResult | None]):
         Binding("q", "quit_session", "Quit (saves)"),
         # A replay has nothing to save: the same key under a plain name (see check_action).
         Binding("q", "quit_view", "Quit"),
+        *(Binding(key, f"scroll_summary('{how}')", show=False) for key, how in SCROLL_KEYS.items()),
     ]
 
     def __init__(
@@ -812,7 +890,8 @@ class BreathwiseApp(App[SessionResult | None]):
         """A note from :meth:`set_note` and what to call once it has been drawn (see there)."""
         self._end_notes: list[str] = []
         self._summary: str | None = None
-        self._fitted_to: Size | None = None
+        self._end_fitted: tuple[Size, str] | None = None
+        """The window's size and the status line the closing summary was fitted to."""
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -828,18 +907,24 @@ class BreathwiseApp(App[SessionResult | None]):
                 yield Sparkline([], id="breath_trace")
                 yield Static(Text("Heart rate (last 60 s)"), classes="label", id="hr_label")
                 yield Sparkline([], id="hr_trace")
-        yield Static(id="cue")
+        with CueBox(id="cue_box"):
+            yield Static(id="cue")
         yield Static(id="status")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         metrics = self.query_one("#metrics", Static)
         if self._source_mark:
             # On the panel's border: there in every layout (the header, with the title, is
             # dropped in a short terminal).
-            metrics.border_title = Text(self._source_mark, style="bold reverse red")
+            metrics.border_title = self._paint(Text(self._source_mark, style=MARK_STYLE))
         self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
         self.run_worker(self._drive(), exclusive=True)
+
+    def _paint(self, text: Text) -> Text:
+        """``text`` as drawn here: under ``NO_COLOR`` without its colours
+        (:func:`without_colour`), which Textual would turn into greys too dark to read."""
+        return without_colour(text) if self.no_color else text
 
     def _left_s(self, t_s: float, program: TimelineState | None) -> float | None:
         """Seconds left in the session while it runs; None once over or without a plan."""
@@ -939,28 +1024,70 @@ class BreathwiseApp(App[SessionResult | None]):
         if program is not None and program.finished:
             summary = f"{PROGRAM_COMPLETE}\n{summary}"
         self._summary = summary
-        self._fit_summary()
         self.query_one("#cue", Static).update(Text(summary))
 
-    def _fit_summary(self) -> None:
-        """Give the closing summary room for every line as the panel wraps it (its padding
-        takes 2 columns, its border 2 more where it has one), so the end of a long line is not
-        cut off; again after every resize."""
-        if self._summary is None:
-            return
-        self._fitted_to = self.size
-        cue = self.query_one("#cue", Static)
-        frame = 0 if self.screen.has_class("-short") else 2
-        columns = max(20, cue.size.width - 2 - frame)
-        lines = self._summary.splitlines()
-        rows = sum(max(1, len(textwrap.wrap(line, columns))) for line in lines)
-        if self.screen.has_class("-tiny"):
-            # Leave the pacer's 2 rows, a row of the numbers, the status line's 2 and the key
-            # bar's 1: the clock and the source's mark stay on screen; the summary scrolls.
-            rows = max(1, min(rows, self.size.height - 6))
-        # Above the cap a cue gets (the summary is the one thing left to read).
-        cue.styles.max_height = rows + frame
-        cue.styles.height = rows + frame
+    def _fit_end(self, status_line: Callable[[bool], str], *, short: bool, tiny: bool) -> bool:
+        """Share the rows of the closing screen: the status line whole, then the summary, then
+        the numbers' panel; return whether the status line is to lead with the sensor's mark
+        (the numbers' frame, which carries it, is not on screen).
+
+        At 16 to 21 rows the panels needed more rows than there were: the status line (the
+        clock, "saved to your history", "press q to close") went below the key bar and, at
+        100x18, the summary's last line with it; at 40x12 the summary was cut and could not be
+        scrolled (review 29 F4). The numbers' panel repeats what the summary says, so it
+        yields first; a summary that does not fit even so scrolls, with the arrow, Page and
+        Home/End keys (:meth:`action_scroll_summary`).
+        """
+        columns, rows = self.size.width, self.size.height
+        layout = "tiny" if tiny else "short" if short else "full"
+        around = PACER_ROWS[layout] + (0 if short else HEADER_ROWS) + FOOTER_ROWS
+        cue_frame = 0 if short else 2
+        # Its padding takes a column each side, its frame (full layout) one more.
+        summary = _wrapped_rows(self._summary or "", columns - 2 - cue_frame) + cue_frame
+        natural = MIDDLE_ROWS_NARROW if columns < NARROW_COLUMNS else MIDDLE_ROWS
+        middle_frame = 0 if tiny else 2
+        lead_mark = tiny and bool(self._source_mark)
+        while True:
+            status = _wrapped_rows(status_line(lead_mark), columns - (0 if tiny else 2))
+            left = max(0, rows - around - status)
+            cue = min(summary, max(left, 1 + cue_frame))
+            # Tiny: the numbers take what is left (their CSS's 1fr), else their own height.
+            middle = max(0, left - cue) if tiny else min(natural, max(0, left - cue))
+            if middle <= middle_frame:
+                middle = 0
+            if middle > 0 or lead_mark or not self._source_mark:
+                break
+            lead_mark = True
+        key = (self.size, status_line(lead_mark))
+        if key != self._end_fitted:
+            self._end_fitted = key
+            # Counted to fit: a scrollbar of the whole screen would take two columns and wrap
+            # lines the count did not expect.
+            self.screen.styles.overflow_y = "hidden"
+            self.query_one("#status", Static).styles.max_height = status
+            # The panel holds every row of the summary (above the cap a cue gets: the summary
+            # is the one thing left to read); the box around it shows what fits and scrolls
+            # the rest, beside a scrollbar of one column.
+            inner = columns - 2 - cue_frame - (1 if cue < summary else 0)
+            panel = self.query_one("#cue", Static)
+            panel.styles.min_height = 0
+            # Read as lines from their start, not centred as a one-line cue is.
+            panel.styles.content_align_horizontal = "left"
+            panel.styles.height = panel.styles.max_height = (
+                _wrapped_rows(self._summary or "", inner) + cue_frame
+            )
+            panel.display = True
+            box = self.query_one(CueBox)
+            box.styles.height = cue
+            middle_panel = self.query_one("#middle")
+            middle_panel.styles.height = middle
+            middle_panel.display = middle > 0
+        return lead_mark
+
+    def action_scroll_summary(self, how: str) -> None:
+        """Scroll the closing summary (:data:`SCROLL_KEYS`) where the window cuts it."""
+        if how in SCROLL_KEYS.values():
+            getattr(self.query_one(CueBox), how)(animate=False)
 
     def refresh_view(self, *, keep_cue: bool = False) -> None:
         """Redraw everything from the session's state at the session's current time."""
@@ -980,6 +1107,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self.screen.set_class(tiny, "-tiny")
         narrow = self.size.width < NARROW_COLUMNS
         self.screen.set_class(narrow, "-narrow")
+        key_bar = self.query_one(KeyBar)
+        key_bar.narrow = self.size.width < KEY_BAR_FULL_COLUMNS  # recomposed if it changes
         # Without a sensor there are no traces to wait for.
         self.query_one("#traces", Vertical).display = not (
             narrow or self._source_mark == SENSORLESS_MARK
@@ -996,14 +1125,18 @@ class BreathwiseApp(App[SessionResult | None]):
             pacer_view.update(Text("Session over", style="bold"))
         elif connecting:
             # Not "Breathe in your own rhythm" (no pacer yet) while a pacer is only waiting.
-            pacer_view.update(connecting_text(self.session.start_paused))
+            pacer_view.update(self._paint(connecting_text(self.session.start_paused)))
         elif pacer is None and state.paused:
             # A program paused in an own-rhythm step: there is no pacer to show paused.
-            pacer_view.update(Text(paused_text(can_pause), style="bold yellow"))
+            pacer_view.update(self._paint(Text(paused_text(can_pause), style="bold yellow")))
         else:
             rows = 1 if short else 3
             pacer_view.update(
-                render_pacer(pacer, width, state.own_target_ratio, rows=rows, can_pause=can_pause)
+                self._paint(
+                    render_pacer(
+                        pacer, width, state.own_target_ratio, rows=rows, can_pause=can_pause
+                    )
+                )
             )
         over = self.result.summary if self._finished and self.result is not None else None
         sensorless = SENSORLESS_REPLAY_PANEL if self._replay else SENSORLESS_PANEL
@@ -1013,7 +1146,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self.query_one("#metrics", Static).update(
             Text(sensorless)
             if self._source_mark == SENSORLESS_MARK
-            else render_metrics(state, pacer, state.own_target_ratio, over, t_s)
+            else self._paint(render_metrics(state, pacer, state.own_target_ratio, over, t_s))
         )
         horizon = t_s - TRACE_WINDOW_S
         recent = [(t, v) for t, v in state.breath_trace if t >= horizon]
@@ -1060,10 +1193,6 @@ class BreathwiseApp(App[SessionResult | None]):
             fresh = t_s - state.cue_t_s <= CUE_SHOWN_S or not state.link_ok
             self._cue_text = (state.cue if fresh else "") or default or "Breathe easily"
             self.query_one("#cue", Static).update(Text(self._cue_text))
-        if self._summary is not None and self.size != self._fitted_to:
-            # Resized with the summary up: its height after this redraw's layout.
-            self._fitted_to = self.size
-            self.call_after_refresh(self._fit_summary)
         # The clock counts practised time, as "left" and the summary's minutes practised do:
         # it stands still while paused (it ran on, so that elapsed and left added up to more
         # than the session, found in review), and the time paused is shown beside it.
@@ -1113,6 +1242,9 @@ class BreathwiseApp(App[SessionResult | None]):
                 panel = self.query_one(name)
                 panel.styles.height = None
                 panel.display = True
+            self._end_fitted = None
+        if self._summary is not None:
+            with_mark = self._fit_end(status_line, short=short, tiny=tiny)
         # Plain text, never markup: a string handed to Static is read as Textual markup, which
         # ate the "[sound]" of "pip install 'breathwise[sound]'" in the sound notice (found in
         # review), and a sensor's name or a note with "[/...]" in it would raise mid-session.
@@ -1157,7 +1289,9 @@ class BreathwiseApp(App[SessionResult | None]):
         )
         if (top, bottom) != self._card_borders:
             self._card_borders = (top, bottom)
-            card.border_title, card.border_subtitle = top, bottom
+            card.border_title, card.border_subtitle = (
+                None if border is None else self._paint(border) for border in (top, bottom)
+            )
         # Inside the frame and the padding of a column each side.
         width = columns - 2 * card_frame
         kept, instruction = card_rows(
@@ -1204,14 +1338,16 @@ class BreathwiseApp(App[SessionResult | None]):
         # and so stay (found at 40x10: the status line wrapped and the clock was cut).
         self.screen.styles.overflow_y = "hidden"
         card.update(
-            render_program(
-                program,
-                width,
-                paused=paused,
-                can_pause=can_pause,
-                session_left_s=left_s,
-                cautions=cautions,
-                instruction_rows=share.instruction if share.instruction < instruction else None,
+            self._paint(
+                render_program(
+                    program,
+                    width,
+                    paused=paused,
+                    can_pause=can_pause,
+                    session_left_s=left_s,
+                    cautions=cautions,
+                    instruction_rows=share.instruction if share.instruction < instruction else None,
+                )
             )
         )
         return lead_mark
@@ -1228,6 +1364,8 @@ class BreathwiseApp(App[SessionResult | None]):
             return live and self._on_quit is not None
         if action == "quit_view":
             return not live or self._on_quit is None
+        if action == "scroll_summary":
+            return self._summary is not None
         return True
 
     async def action_quit(self) -> None:
