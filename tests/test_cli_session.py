@@ -41,12 +41,15 @@ class Runs:
     full: subprocess.CompletedProcess[str]
     killed_dir: Path
     killed_at_wall_ns: int
+    paced_dir: Path
+    paced: subprocess.CompletedProcess[str]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     full_dir = tmp_path_factory.mktemp("full")
     killed_dir = tmp_path_factory.mktemp("killed")
+    paced_dir = tmp_path_factory.mktemp("paced")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     full = subprocess.Popen(
         _cli(
@@ -60,6 +63,27 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             str(full_dir),
             "--seed",
             "3",
+        ),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Alongside, so that the module waits no longer: the pacer said as lines.
+    paced = subprocess.Popen(
+        _cli(
+            "live",
+            "--device",
+            "sim",
+            "--minutes",
+            "1",
+            "--pacer-lines",
+            "--no-sound",
+            "--out",
+            str(paced_dir),
+            "--seed",
+            "5",
         ),
         cwd=REPO,
         env=env,
@@ -84,14 +108,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         out, err = full.communicate(timeout=120)
+        paced_out, paced_err = paced.communicate(timeout=120)
         yield Runs(
             full_dir,
             subprocess.CompletedProcess(full.args, full.returncode, out, err),
             killed_dir,
             killed_at,
+            paced_dir,
+            subprocess.CompletedProcess(paced.args, paced.returncode, paced_out, paced_err),
         )
     finally:
-        for proc in (full, victim):
+        for proc in (full, victim, paced):
             if proc.poll() is None:
                 proc.kill()
 
@@ -116,6 +143,39 @@ def test_live_headless_prints_a_line_per_breath_and_replay_prints_the_same(runs:
     )
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.splitlines() == lines
+
+
+PHASE_LINE = re.compile(r"^(in|hold|out|rest) \d+\.\d s  at +\d+\.\d s$")
+
+
+@pytest.mark.slow
+def test_live_pacer_lines_and_replay_pacer_lines_print_the_same(runs: Runs) -> None:
+    """``--pacer-lines`` (review 29 F3): the pacer's phases among the breaths, on time from a
+    real clock and a real-time simulated sensor, and the replay with the option prints the very
+    lines; without it, the same lines less the pacer's."""
+    assert runs.paced.returncode == 0, runs.paced.stderr
+    lines = runs.paced.stdout.splitlines()
+    phases = [line for line in lines if PHASE_LINE.match(line)]
+    # One minute at 6 breaths/min, out twice as long as in: 6 in-breaths and 6 out-breaths.
+    assert phases[:2] == ["in 3.3 s  at     0.0 s", "out 6.7 s  at     3.3 s"]
+    assert len(phases) == 12 and phases[-1] == "out 6.7 s  at    53.3 s", phases
+    assert sum(line.startswith("breath ") for line in lines) >= 4
+    assert lines[-1].startswith("summary: 60 s")
+    assert "no pacer to follow" not in runs.paced.stderr
+    (path,) = runs.paced_dir.glob("*.bwr")
+    replays = [
+        subprocess.run(
+            _cli("replay", str(path), "--speed", "max", *option),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        for option in (["--pacer-lines"], ["--headless"])
+    ]
+    assert all(replay.returncode == 0 for replay in replays), replays
+    assert replays[0].stdout.splitlines() == lines
+    assert replays[1].stdout.splitlines() == [line for line in lines if line not in phases]
 
 
 @pytest.mark.slow

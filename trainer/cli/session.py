@@ -59,6 +59,7 @@ from trainer.ui.session_sound import (
     once_per_setup,
     print_then_confirm,
 )
+from trainer.ui.sound import output_available
 from trainer.ui.terminal import output_gone, shows_unicode
 
 if TYPE_CHECKING:
@@ -558,6 +559,53 @@ def strap_alone_note(program: Program, source: SourceInfo, *, brief: bool = Fals
     )
 
 
+PACER_LINES_HELP = (
+    "No screen (as --headless), and the pacer printed too: a line as each phase starts, "
+    "'in 4.0 s at 12.0 s', then 'hold', 'out' or 'rest', and after a pause or a new pace what "
+    "is left of the phase. To breathe along with a screen reader, a braille display or no "
+    "sound."
+)
+"""``--pacer-lines`` of ``live`` and ``replay``."""
+
+
+def no_pacer_note(sound_on: bool, *, paced: bool, players_found: Callable[[], bool]) -> str:
+    """What a headless session without ``--pacer-lines`` says once before its start when
+    nothing will pace the person, or ``""``.
+
+    Headless, the lines show breaths, steps and cues but not the pacer, which the screen draws
+    and the sound plays: without sound a session led by a pacer had nothing to breathe along
+    to, and said so only at the first session per data folder (review 29 F3).
+
+    Parameters
+    ----------
+    sound_on : bool
+        ``--sound``/``--no-sound``, or the sound setting.
+    paced : bool
+        Whether a pacer leads any part of the session (not a session in the own rhythm alone).
+    players_found : callable
+        Whether a sound output is there (:func:`trainer.ui.sound.output_available`), asked
+        only when the sound is on.
+    """
+    if not paced:
+        return ""
+    if not sound_on:
+        why = "the sound is off (--no-sound or the sound setting)"
+    elif not players_found():
+        why = "no sound output was found"
+    else:
+        return ""
+    return (
+        f"note: no pacer to follow: {why}, and these lines do not show it; --pacer-lines "
+        "prints a line at each phase ('in 4.0 s', 'out 8.0 s')"
+    )
+
+
+def _say_on_stderr(line: str) -> None:
+    """Print ``line`` on standard error, if it is still there (not after a hang-up)."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
+
+
 def _note_on_stderr(text: str) -> None:
     print(f"note: {text}", file=sys.stderr, flush=True)
 
@@ -639,6 +687,7 @@ def live(
             "--headless", help="No screen: print one line per breath (for pipes and logs)."
         ),
     ] = False,
+    pacer_lines: Annotated[bool, typer.Option("--pacer-lines", help=PACER_LINES_HELP)] = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -667,6 +716,8 @@ def live(
     which side. With --device none there is no sensor: the pacer, step cards and chimes alone,
     marked NO SENSOR. The simulated sensor (--device sim, a demo) is marked SIMULATED SENSOR on
     the screen and in the summary, as its numbers are not yours.
+    With --headless (or --pacer-lines, which prints the pacer's phases as lines too) there is
+    no screen: one line per breath, step and cue on standard output, then the summary.
     Keys: p pause, m mark a moment, q quit (the recording is saved either way);
     pressed while the sensor still connects, a mark is kept for the start and p makes the
     session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
@@ -688,6 +739,8 @@ def live(
     if minutes is not None:
         _minutes(minutes)
     _seed(seed)
+    # The pacer as lines is a headless session's: there is no screen to print them beside.
+    headless = headless or pacer_lines
     from_settings = program_name is None and rate is None and ratio is None
     if from_settings:
         program_name = config.program
@@ -770,7 +823,17 @@ def live(
     )
     headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
-    session = LiveSession(plan, out_dir=out_dir, listeners=listeners)
+    session = LiveSession(plan, out_dir=out_dir, listeners=listeners, pacer_phases=pacer_lines)
+    if headless and not pacer_lines:
+        paced = pattern is not None or (
+            prepared is not None
+            and any(isinstance(step.breathing, Paced) for step in prepared.plan.program.steps)
+        )
+        no_pacer = no_pacer_note(play, paced=paced, players_found=output_available)
+        if no_pacer:
+            # Once the sensor is connected and the session starts: one that never connects
+            # ends with its error alone.
+            session.add_start_hook(lambda: _say_on_stderr(no_pacer))
     timeline = (
         ProgramTimeline(prepared.plan.program, personal_rate_bpm=prepared.plan.personal_rate_bpm)
         if prepared is not None
@@ -1159,6 +1222,14 @@ def replay(
             "--headless", help="No screen: print one line per breath, as the live session did."
         ),
     ] = False,
+    pacer_lines: Annotated[
+        bool,
+        typer.Option(
+            "--pacer-lines",
+            help=f"{PACER_LINES_HELP} A session run live with --pacer-lines replays the very "
+            "lines it printed.",
+        ),
+    ] = False,
 ) -> None:
     """Replay a recorded session through the same pipeline as live.
 
@@ -1168,12 +1239,17 @@ def replay(
     differ from the session's. When the summary's numbers differ from those the session closed
     with, a note on standard error names them and the two analyses.
 
+    With --pacer-lines the pacer's phases are printed too, from the pacer changes the recording
+    holds (its pace, pauses, program steps and easings), whether or not the live session
+    printed them.
+
     Example: breathwise replay FILE --speed max --headless, with a FILE from 'breathwise history
     --paths' (your recordings, with their whole paths). A real person's session to try it on is
     in the source repository (not installed with the package):
     recordings/sample-neurokit2-resting.bwr.
     """
     factor = _speed(speed)
+    headless = headless or pacer_lines
     recording = read_recording(file)
     if recording.still_recording:
         # Not "cut short (session killed?)": the session runs on, and adds itself at its end.
@@ -1195,7 +1271,7 @@ def replay(
         )
     headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
-    session = ReplaySession(recording, speed=factor, listeners=listeners)
+    session = ReplaySession(recording, speed=factor, listeners=listeners, pacer_phases=pacer_lines)
     if headless:
         result = asyncio.run(with_keys(session.run, {"q": session.stop})())
         _print_replay_summary(result, recording)

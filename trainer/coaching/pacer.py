@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -32,6 +32,10 @@ MAX_RATIO = 5.0
 _ONSET_TOL_CYCLES = 1e-9
 """Slack when deciding whether an onset falls on a query bound, so rounding of ``k * period``
 does not drop an onset that lies exactly on ``t0_s`` or ``t1_s``."""
+_EDGE_TOL_S = 1e-6
+"""A change this close to a phase edge (s) lands on it: a phase carried over by
+:meth:`Pacer.set_pattern` as ``elapsed / duration`` of the old one can sit a rounding error
+short of its end, and its microsecond left is no phase to announce."""
 
 
 class Phase(StrEnum):
@@ -251,6 +255,26 @@ class PacerState:
 
 
 @dataclass(frozen=True, slots=True)
+class PhaseCue:
+    """A moment the pacer tells the person what to do next (:meth:`Pacer.phase_cues`).
+
+    Attributes
+    ----------
+    t_s : float
+        Session time, seconds.
+    phase : Phase
+        The phase to breathe from ``t_s`` on.
+    left_s : float
+        Seconds of that phase still to come at ``t_s``: its whole length when the cue is its
+        start, what is left of it after a resume or a pace change in its middle.
+    """
+
+    t_s: float
+    phase: Phase
+    left_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Segment:
     """A stretch of session time with one pattern and one running/paused state.
 
@@ -267,6 +291,16 @@ class _Segment:
 
 _SegmentFactory = Callable[[float, _Segment, int, float], _Segment]
 """Builds the segment for a change at ``at`` from the last segment and the position there."""
+
+
+def _edges(pattern: BreathPattern) -> list[tuple[float, Phase, float]]:
+    """Each phase of ``pattern`` that lasts: its offset from the inhale onset, the phase and
+    its length (s), in playing order; a hold of 0 s is never played, so never announced."""
+    return [
+        (pattern.phase_start_s(phase), phase, pattern.duration_of(phase))
+        for phase in Phase
+        if pattern.duration_of(phase) > 0.0
+    ]
 
 
 def _fill(phase: Phase, fraction: float) -> float:
@@ -474,6 +508,72 @@ class Pacer:
                 onsets.append(min(max(onset, t0_s), t1_s))
                 k += 1
         return onsets
+
+    def phase_cues(self, after_s: float) -> Iterator[PhaseCue]:
+        """The pacer's cues later than session time ``after_s`` (seconds), in time order.
+
+        A cue is each start of a phase while the pacer runs, and the moment a change that the
+        person must hear of lands inside a phase: a resume, or a new pattern that retimes the
+        phase (its ``left_s`` is then what is left of it). A change that keeps the pattern and
+        the running state (the same pace set again) tells nothing new and makes no cue; a paused
+        stretch has none. Endless while the latest change leaves the pacer running.
+
+        The cues depend only on the changes made so far; a later change can alter those after
+        it, so a caller that says them as time passes asks again after each change.
+
+        Examples
+        --------
+        >>> from itertools import islice
+        >>> pacer = Pacer(BreathPattern(inhale_s=4.0, exhale_s=6.0))
+        >>> pacer.pause(6.0)
+        >>> pacer.resume(20.0)
+        >>> [(c.t_s, c.phase.value, c.left_s) for c in islice(pacer.phase_cues(-1.0), 4)]
+        [(0.0, 'inhale', 4.0), (4.0, 'exhale', 6.0), (20.0, 'exhale', 4.0), (24.0, 'inhale', 4.0)]
+        """
+        first = max(bisect_right(self._starts, after_s) - 1, 0)
+        for i in range(first, len(self._segments)):
+            end = self._starts[i + 1] if i + 1 < len(self._segments) else math.inf
+            for cue in self._segment_cues(i):
+                if cue.t_s > end - _EDGE_TOL_S:
+                    # The next segment's: an edge a rounding error before a change that lands
+                    # on it is that change's to say (with its new length), not said twice.
+                    break
+                if cue.t_s > after_s:
+                    yield cue
+
+    def _segment_cues(self, index: int) -> Iterator[PhaseCue]:
+        """Segment ``index``'s cues from its start on, unbounded (the caller stops at its end)."""
+        seg = self._segments[index]
+        if seg.paused:
+            return
+        pattern = seg.pattern
+        period = pattern.period_s
+        edges = _edges(pattern)
+        pos = seg.offset_s
+        # The first edge at or after the segment's position; one a rounding error away from
+        # it is the segment's own start.
+        nxt = next((j for j, (edge, _, _) in enumerate(edges) if edge >= pos - _EDGE_TOL_S), None)
+        onset_s = seg.start_s - pos  # session time of this cycle's inhale onset
+        # Cycles counted, not summed, so that an edge hours on is as exact as the first.
+        cycle = 0
+        if nxt is None:
+            nxt, cycle = 0, 1
+        edge_s = onset_s + cycle * period + edges[nxt][0]
+        if edge_s - seg.start_s > _EDGE_TOL_S:
+            # The segment starts inside a phase: said when the change is news to the person.
+            before = self._segments[index - 1] if index > 0 else None
+            if before is not None and (before.paused or before.pattern != pattern):
+                phase, elapsed, duration = _phase_at(pattern, pos)
+                yield PhaseCue(seg.start_s, phase, duration - elapsed)
+        else:
+            edge_s = seg.start_s
+        while True:
+            _, phase, duration = edges[nxt]
+            yield PhaseCue(edge_s, phase, duration)
+            nxt += 1
+            if nxt == len(edges):
+                nxt, cycle = 0, cycle + 1
+            edge_s = onset_s + cycle * period + edges[nxt][0]
 
     def steady_rate_bpm(self, t0_s: float, t1_s: float) -> float | None:
         """The pacer's rate (breaths/min) if it ran, unpaused, at that one rate over all of

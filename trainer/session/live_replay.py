@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from devices.packets import RawPacket
 from devices.source import LinkEvent, PacketSource
 from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import BreathPattern, PacerState
-from trainer.programs.runner import TimelineState
+from trainer.programs.runner import EventKind, TimelineState
 from trainer.session.pipeline import NS_PER_S, Event, Pipeline
 from trainer.session.summary import Sensor, SessionSummary, sensor_loss, session_sensors
 from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
@@ -45,6 +46,19 @@ StartHook = Callable[[], object]
 T = TypeVar("T")
 QUIET_NS = NS_PER_S
 """With no item for this long (ns), the program's pacer changes are made on the host clock."""
+TICK_S = 0.25
+"""How often a live session's timer wakes at most, s (:meth:`LiveSession._timers`)."""
+MIN_TICK_S = 0.005
+"""Shortest wait for a pacer cue, s: a cue due now is said at once, without a busy loop."""
+CUE_WAKE_SLACK_S = 0.002
+"""Woken this much after a cue is due, s, so the wake-up is past it despite rounding."""
+CUE_SETTLE_NS = 100_000_000
+"""How long (ns) a live session with pacer lines waits after a cue's time before its timer says
+it. A sensor's packets are stamped when they arrive and handled a moment later (the simulator
+hands out those of the last 20 ms at a time): a cue said before a packet stamped earlier is
+handled would come before that packet's lines live and after them in the replay, which has
+only the items to go by. A tenth of a second is late enough for that and early enough to
+breathe by; with packets flowing, the first one past a cue says it before the timer does."""
 PROCESSING_ADVICE = (
     "a bug in Breathwise: please report it and send the recording, which 'breathwise replay' "
     "can show"
@@ -174,6 +188,10 @@ class LiveSession(_SessionBase):
         time 0 is their reading once the source is connected (:attr:`started`).
     sleep : callable
         ``asyncio.sleep`` or a test double.
+    pacer_phases : bool
+        Report the pacer's cues (:class:`trainer.session.pipeline.PhaseEvent`, for
+        ``--pacer-lines``) on time: the timer then wakes for each one and says it
+        :data:`CUE_SETTLE_NS` after its time, with no sensor or a quiet one too.
     """
 
     def __init__(
@@ -185,9 +203,11 @@ class LiveSession(_SessionBase):
         clock_ns: Callable[[], int] = time.monotonic_ns,
         wall_ns: Callable[[], int] = time.time_ns,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pacer_phases: bool = False,
     ) -> None:
         super().__init__(listeners)
         self.plan = plan
+        self.pacer_phases = pacer_phases
         self.out_dir = out_dir
         self._clock_ns = clock_ns
         self._wall_ns = wall_ns
@@ -429,7 +449,7 @@ class LiveSession(_SessionBase):
             source=source.info,
             settings=settings,
         )
-        self.pipeline = Pipeline(header)
+        self.pipeline = Pipeline(header, phases=self.pacer_phases)
         self.state.set_source(header.source)
         # Never connected, a recording would hold only the header and the pacer's first
         # setting: nothing measured. It was left for the person to delete (found in review),
@@ -537,16 +557,52 @@ class LiveSession(_SessionBase):
                 self.writer.flush_if_due()
                 self._check_writer()
             quiet = now - self._last_item_ns > QUIET_NS
-            if self.conductor is not None and quiet and self._failure is None:
+            if (
+                self.conductor is not None
+                and (quiet or self.pacer_phases)
+                and self._failure is None
+            ):
                 with self._processing():
                     # The sensor is silent: the program still moves on, on the host clock.
+                    # With pacer lines, at every tick: a cue must be said from the pace the
+                    # program has set by then, and on time with a sensor sending once a second.
                     for change in self.conductor.before(now):
                         self._handle_one(change)
                     if self.pipeline is not None and self._failure is None:
                         # Its steps and cues are said now too, not at the next item (with no
                         # sensor, the next step's pacer change or the end).
-                        self._dispatch(self.pipeline.catch_up(now))
-            await self._sleep(0.25)
+                        reach = now - CUE_SETTLE_NS if self.pacer_phases else now
+                        self._dispatch(self.pipeline.catch_up(reach))
+            await self._sleep(self._tick_s(now))
+
+    def _tick_s(self, now_ns: int) -> float:
+        """Seconds until the timer's next tick: :data:`TICK_S`, or sooner (``pacer_phases``)
+        for the pacer's next cue or the program's next change of pace, which can retime the
+        phase it lands in: :data:`CUE_SETTLE_NS` after either."""
+        pipeline = self.pipeline
+        if not self.pacer_phases or pipeline is None:
+            return TICK_S
+        now_s = (now_ns - self.start_mono_ns) / NS_PER_S
+        due = [t for t in (pipeline.next_phase_s, self._next_pace_change_s(now_s)) if t is not None]
+        if not due:
+            return TICK_S
+        wait_s = min(due) + CUE_SETTLE_NS / NS_PER_S + CUE_WAKE_SLACK_S - now_s
+        return min(TICK_S, max(MIN_TICK_S, wait_s))
+
+    def _next_pace_change_s(self, now_s: float) -> float | None:
+        """Session time (s) of the program's next change of pace within a tick of ``now_s``,
+        or None (no program, paused, or none that soon). The conductor makes it at the next
+        tick or item after its time (its pattern change is stamped there), so the tick is
+        set for it."""
+        pipeline = self.pipeline
+        if pipeline is None or pipeline.program is None or pipeline.program_clock.paused:
+            return None
+        program_now_s = pipeline.program_clock.program_s(now_s)
+        for event in pipeline.program.events(program_now_s, program_now_s + TICK_S):
+            if event.kind is EventKind.PATTERN:
+                # Not paused, so program time runs on with session time until then.
+                return now_s + (event.t_s - program_now_s)
+        return None
 
 
 class AlwaysStarted:
@@ -579,6 +635,10 @@ class ReplaySession(AlwaysStarted, _SessionBase):
         What :func:`trainer.storage.recording.read_recording` returned.
     speed : float or None
         1 = as recorded, N = N times faster, None = as fast as possible.
+    pacer_phases : bool
+        Report the pacer's cues (:class:`trainer.session.pipeline.PhaseEvent`) from the
+        recorded pacer changes, as the live session with ``pacer_phases`` did; a timed replay
+        says each on time.
     """
 
     BATCH = 4096
@@ -594,13 +654,14 @@ class ReplaySession(AlwaysStarted, _SessionBase):
         listeners: Sequence[Listener] = (),
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pacer_phases: bool = False,
     ) -> None:
         super().__init__(listeners)
         self.recording = recording
         self.speed = speed
         self._clock = clock
         self._sleep = sleep
-        self.pipeline = Pipeline(recording.header)
+        self.pipeline = Pipeline(recording.header, phases=pacer_phases)
         self.state.set_source(recording.header.source)
         self._t_s = 0.0
         self._paused_at: float | None = None
@@ -632,8 +693,18 @@ class ReplaySession(AlwaysStarted, _SessionBase):
                 return
             self._catch_up(t_s)
             # In short naps, so that a stop during a long gap in the recording is not kept
-            # waiting for the next item.
-            await self._sleep(min(delay, self.STOP_CHECK_S))
+            # waiting for the next item, nor a pacer cue said late.
+            await self._sleep(min(delay, self.STOP_CHECK_S, self._until_cue_s()))
+
+    def _until_cue_s(self) -> float:
+        """Seconds of replay until the pacer's next cue falls due (``pacer_phases``; else
+        infinite)."""
+        assert self.pipeline is not None and self.speed is not None
+        due_s = self.pipeline.next_phase_s
+        if due_s is None:
+            return math.inf
+        reached_s = (self._clock() - self._replay_start) * self.speed
+        return max(MIN_TICK_S, (due_s + CUE_WAKE_SLACK_S - reached_s) / self.speed)
 
     def _catch_up(self, next_item_t_s: float) -> None:
         """Say a program's steps and cues, and a sensor silent since the start
@@ -649,7 +720,9 @@ class ReplaySession(AlwaysStarted, _SessionBase):
         """
         assert self.pipeline is not None and self.speed is not None
         reached_s = min(next_item_t_s, (self._clock() - self._replay_start) * self.speed)
-        if reached_s - self._t_s <= QUIET_NS / NS_PER_S:
+        # Pacer cues are said on time, not after a second of quiet: in the order of their
+        # times with the program's events however the calls fall (Pipeline), so as live.
+        if reached_s - self._t_s <= QUIET_NS / NS_PER_S and not self.pipeline.phases:
             return
         start_ns = self.recording.header.start_mono_ns
         self._dispatch(self.pipeline.catch_up(start_ns + round(reached_s * NS_PER_S)))

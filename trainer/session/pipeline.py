@@ -45,9 +45,10 @@ takes the place of the coach's, as after a breath.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +101,7 @@ from trainer.coaching.coach import (
     Feedback,
     target_ratio,
 )
-from trainer.coaching.pacer import BreathPattern, Pacer
+from trainer.coaching.pacer import BreathPattern, Pacer, Phase, PhaseCue
 from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import StrainKind, StrainMonitor
 from trainer.programs.model import ProgramKind, Step
@@ -520,6 +521,27 @@ class PacerEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PhaseEvent:
+    """What the pacer asks from now on (:class:`trainer.coaching.pacer.PhaseCue`): a phase
+    begins, or goes on after a resume or a pace change that retimed it. Reported only by a
+    pipeline made with ``phases=True`` (``--pacer-lines``).
+
+    Attributes
+    ----------
+    t_s : float
+        Session time of the cue, seconds.
+    phase : Phase
+        The phase to breathe.
+    left_s : float
+        Seconds of it from ``t_s`` on.
+    """
+
+    t_s: float
+    phase: Phase
+    left_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ProgramEvent:
     """Something in the program's timeline began (a step, side, repetition, cue or the end).
 
@@ -568,6 +590,7 @@ Event = (
     | StatusEvent
     | MarkEvent
     | PacerEvent
+    | PhaseEvent
     | ProgramEvent
     | StrainEvent
 )
@@ -602,6 +625,16 @@ class _BeltState:
     pending: list[float] = field(default_factory=list)
     # Packets longer than a notification (ATT MTU 23: 20 bytes) arrive in pieces.
     joiner: Reassembler = field(default_factory=Reassembler)
+
+
+_NEVER_NS = 2**63
+"""A host clock no item reaches (recordings hold signed 64-bit ns)."""
+
+
+def _event_time(event: Event) -> float:
+    """Session time of a status line, a program event or a pacer cue, seconds."""
+    assert isinstance(event, StatusEvent | ProgramEvent | PhaseEvent)
+    return event.t_s
 
 
 class _EventLog(list[Event]):
@@ -650,11 +683,26 @@ class Pipeline:
     The program runs on :attr:`program_clock`: recorded pauses stop it, so while the person has
     paused nothing of the program begins, and after the resume it goes on where it was. Program
     events are reported in session time (program time plus the pauses before it).
+
+    With ``phases=True`` the pacer's cues (:meth:`trainer.coaching.pacer.Pacer.phase_cues`) are
+    reported too, as :class:`PhaseEvent`, as program events are: at the first item, or the
+    first :meth:`catch_up` or :meth:`finish`, that has gone past each one. Both, and the status
+    line of a silent sensor, are then reported in the order of their times, so that where the
+    items and the catch-ups fall between them does not change the order either: a live session
+    that catches up every tick prints what its replay, which has only the items, prints.
     """
 
-    def __init__(self, header: Header, *, coach: Coach | None = None) -> None:
+    def __init__(self, header: Header, *, coach: Coach | None = None, phases: bool = False) -> None:
         self.header = header
         self.coach = coach or Coach()
+        self.phases = phases
+        # The pacer's cues still to say (phases=True), from _cues_said_s on: asked again of the
+        # pacer at each change, which can retime those after it.
+        self._cues: Iterator[PhaseCue] | None = None
+        self._next_cue: PhaseCue | None = None
+        self._cues_said_s = -math.inf
+        # No item stamped before this (host ns) has the next cue due: one comparison per item.
+        self._cue_due_ns = _NEVER_NS
         self.pacer: Pacer | None = None
         self.target_ratio: float | None = DEFAULT_OWN_RATIO
         self._previous_context: tuple[Pacer | None, float | None] = (None, DEFAULT_OWN_RATIO)
@@ -781,10 +829,18 @@ class Pipeline:
         events.extend(self._device_notes)
         self._device_notes = []
         for item in items:
-            if not self._silence_checked:
-                self._check_silence(item.t_mono_ns, events)
-            if self.program is not None:
-                self._program_events(item.t_mono_ns, events)
+            if self.phases:
+                if (
+                    item.t_mono_ns >= self._cue_due_ns
+                    or self.program is not None
+                    or not self._silence_checked
+                ):
+                    self._say_due(item.t_mono_ns, events)
+            else:
+                if not self._silence_checked:
+                    self._check_silence(item.t_mono_ns, events)
+                if self.program is not None:
+                    self._program_events(item.t_mono_ns, events)
             if isinstance(item, RawPacket):
                 self.last_t_s = self.session_time_s(item.t_mono_ns)
                 self.packet_counts[item.stream] += 1
@@ -824,10 +880,7 @@ class Pipeline:
         replay both call this with the recorded end, so both say the same.
         """
         events = _EventLog(self._flush_belt)
-        if not self._silence_checked:
-            self._check_silence(end_mono_ns, events)
-        if self.program is not None:
-            self._program_events(end_mono_ns, events, slack_s=PROGRAM_END_SLACK_S, at_end=True)
+        self._say_due(end_mono_ns, events, slack_s=PROGRAM_END_SLACK_S, at_end=True)
         self._flush_belt(events)
         return list(events)
 
@@ -837,14 +890,75 @@ class Pipeline:
         session calls this so that steps and cues are said on time. A replay finds the same
         events at its next item, with the same times and in the same order."""
         events = _EventLog(self._flush_belt)
-        if not self._silence_checked:
-            self._check_silence(t_mono_ns, events)
-        if self.program is not None:
-            self._program_events(t_mono_ns, events, slack_s=slack_s)
+        self._say_due(t_mono_ns, events, slack_s=slack_s)
         self._flush_belt(events)
         return list(events)
 
-    def _check_silence(self, t_mono_ns: int, events: _EventLog) -> None:
+    @property
+    def next_phase_s(self) -> float | None:
+        """Session time (s) of the next pacer cue not yet reported, as the pacer stands now
+        (None without ``phases``, without a pacer, or while it is paused)."""
+        return None if self._next_cue is None else self._next_cue.t_s
+
+    def _say_due(
+        self, t_mono_ns: int, events: _EventLog, *, slack_s: float = 0.0, at_end: bool = False
+    ) -> None:
+        """Add what has fallen due by ``t_mono_ns`` with no item of its own: a silent sensor's
+        status line, the program's events and (``phases``) the pacer's cues.
+
+        With ``phases`` they are added in the order of their times (ties: the status line, then
+        the program, then the pacer), each said once the session has gone past it: a set of
+        them said over two calls comes out in the order it does in one, however the calls fall
+        (the class notes). Without, in the order the status line and the program events always
+        came, which replays of earlier recordings print.
+        """
+        due: list[Event] = []
+        if not self._silence_checked:
+            self._check_silence(t_mono_ns, due)
+        if self.program is not None:
+            self._program_events(t_mono_ns, due, slack_s=slack_s, at_end=at_end)
+        if self.phases and self._next_cue is not None:
+            cues = self._phase_events(t_mono_ns)
+            if cues:
+                due = list(heapq.merge(sorted(due, key=_event_time), cues, key=_event_time))
+        for event in due:
+            events.append(event)  # one by one: _EventLog analyses held belt samples first
+
+    def _phase_events(self, t_mono_ns: int) -> list[Event]:
+        """The pacer's cues the session has gone past by ``t_mono_ns``, as program events are
+        (``_AT_END_S``): a cue at the very instant of a change is that change's to retime."""
+        limit = self.session_time_s(t_mono_ns) - _AT_END_S
+        found: list[Event] = []
+        cue = self._next_cue
+        while cue is not None and cue.t_s <= limit:
+            found.append(PhaseEvent(cue.t_s, cue.phase, cue.left_s))
+            self._cues_said_s = cue.t_s
+            cue = next(self._cues, None) if self._cues is not None else None
+        self._set_next_cue(cue)
+        return found
+
+    def _set_next_cue(self, cue: PhaseCue | None) -> None:
+        """Keep ``cue`` as the next to say, and the first item stamp it can be due at: a
+        nanosecond below its time plus ``_AT_END_S``, the exact test being
+        :meth:`_phase_events`'."""
+        self._next_cue = cue
+        if cue is None:
+            self._cue_due_ns = _NEVER_NS
+        else:
+            offset_ns = math.floor((cue.t_s + _AT_END_S) * NS_PER_S) - 1
+            self._cue_due_ns = self.header.start_mono_ns + offset_ns
+
+    def _restart_cues(self) -> None:
+        """Ask the pacer again for its cues after ``_cues_said_s``: a change has just been made
+        to it (or it has gone, for an own-rhythm step)."""
+        if self.pacer is None:
+            self._cues = None
+            self._set_next_cue(None)
+            return
+        self._cues = self.pacer.phase_cues(self._cues_said_s)
+        self._set_next_cue(next(self._cues, None))
+
+    def _check_silence(self, t_mono_ns: int, events: list[Event]) -> None:
         """Once the session has reached :data:`SILENT_SAY_S`, name each listed sensor that has
         sent no measurement and whose link is up (a lost link is said already), in a status
         line stamped at that time."""
@@ -871,7 +985,7 @@ class Pipeline:
         return (offset - self.program_clock.paused_ns(offset)) / NS_PER_S
 
     def _program_events(
-        self, t_mono_ns: int, events: _EventLog, slack_s: float = 0.0, *, at_end: bool = False
+        self, t_mono_ns: int, events: list[Event], slack_s: float = 0.0, *, at_end: bool = False
     ) -> None:
         """Add the program's events due by ``t_mono_ns`` (plus ``slack_s``) to ``events``.
 
@@ -1631,6 +1745,8 @@ class Pipeline:
         self.strain.pace_changed(t_s, asked)
         self.coach.pace_changed(t_s, asked)
         events.append(PacerEvent(t_s, change))
+        if self.phases:
+            self._restart_cues()
 
     def _inhale_longer_at(self, t_s: float) -> bool:
         """Whether the person is asked to breathe in for longer than out at session time

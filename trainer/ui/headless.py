@@ -8,6 +8,11 @@ When the best breathing estimate comes from the heart rhythm (a heart-rate strap
 printed instead whenever that rate has moved by ``RATE_LINE_CHANGE_BPM`` since the last one, and at
 least every ``RATE_LINE_EVERY_S``, rather than at every estimate; and a ``pace`` line each time
 the coach has a cue about that rate against the pacer (:class:`trainer.session.pipeline.PaceEvent`).
+
+With ``--pacer-lines`` the pipeline also reports the pacer's cues
+(:class:`trainer.session.pipeline.PhaseEvent`), each printed as one short line that names what to
+do first (``in 4.0 s  at   12.0 s``): the pacer in words, for a screen reader, a braille display
+or a terminal with no sound, where the screen's moving bar is of no use.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from trainer import ANALYSIS_REVISION, SOFTWARE
-from trainer.coaching.pacer import BreathPattern
+from trainer.coaching.pacer import BreathPattern, Phase
 from trainer.programs.runner import EventKind
 from trainer.session.pipeline import (
     BreathEvent,
@@ -26,6 +31,7 @@ from trainer.session.pipeline import (
     MarkEvent,
     PaceEvent,
     PacerEvent,
+    PhaseEvent,
     ProgramEvent,
     StatusEvent,
     StrainEvent,
@@ -95,6 +101,31 @@ def format_breath_rate(event: BreathRateEvent) -> str:
     )
     # The screen shows no number for such a rate (SessionState.rate_unclear); the log keeps it.
     return f"{line}  unclear" if event.unclear else line
+
+
+PHASE_WORDS = {
+    Phase.INHALE: "in",
+    Phase.HOLD_IN: "hold",
+    Phase.EXHALE: "out",
+    Phase.HOLD_OUT: "rest",
+}
+"""Each pacer phase in one word, for :func:`format_phase`: the screen's "Breathe in", "Hold",
+"Breathe out" and "Rest" (:mod:`trainer.ui.screen`), shortened to what a braille cell line or
+a screen reader gets through quickest."""
+
+
+def format_phase(event: PhaseEvent) -> str:
+    """One line for a pacer cue: the phase, for how long, and when.
+
+    Example::
+
+        in 4.0 s  at   12.0 s
+        out 5.2 s  at   31.4 s
+
+    The seconds are the phase's whole length at its start; after a resume or a pace change in
+    its middle (the second line), what is left of it.
+    """
+    return f"{PHASE_WORDS[event.phase]} {event.left_s:.1f} s  at {event.t_s:7.1f} s"
 
 
 def format_pace(event: PaceEvent) -> str:
@@ -455,7 +486,8 @@ def incomplete_assessment(resonance: ResonanceSummary) -> str | None:
 def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
     """A pipeline listener that prints breaths, heart-rhythm breath rates (:class:`RateLines`),
     the coach's cues on their pace, marks, status messages, program steps and cues, strain
-    signs and easings to ``out``."""
+    signs and easings to ``out``, and the pacer's cues when the pipeline reports them
+    (:func:`format_phase`)."""
     rates = RateLines()
     gone = False
 
@@ -499,5 +531,7 @@ def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
                 text = format_pacer_event(event)
                 if text is not None:
                     emit(text)
+            elif isinstance(event, PhaseEvent):
+                emit(format_phase(event))
 
     return listener
