@@ -8,19 +8,24 @@ Method
 ------
 1. **Causal low-pass** for detection: 2nd-order Butterworth at ``cutoff_hz`` (1 Hz), state kept
    in :class:`analysis.filters.StreamingSOS` (primed with the first sample, so a force offset
-   does not ring). No high-pass: any high-pass edge near the breathing band reshapes slow
-   breaths (NeuroKit2's ``khodadad2018`` band starts at 0.05 Hz, biosppy's at 0.1 Hz, i.e. 6
-   breaths/min); slow drift is handled by the relative thresholds below instead.
+   does not ring). The first sample is taken off every sample before anything else (kept in
+   the tracker, so any chunking takes off the same): fed a level of 1e9 with the breathing
+   in its last digits, the low-pass's rounding had lost 17 of the 80 breaths of NeuroKit2
+   ``bio_resting_5min`` (at 1e6 + 1e-3 of it, the same 17); now all 80 are found. No
+   high-pass: any high-pass edge near the breathing band reshapes slow breaths (NeuroKit2's
+   ``khodadad2018`` band starts at 0.05 Hz, biosppy's at 0.1 Hz, i.e. 6 breaths/min); slow
+   drift is handled by the relative thresholds below instead.
 2. **Hysteresis turning points** (E. Billauer, "peakdet", http://billauer.co.il/peakdet.html):
    a peak is confirmed once the filtered signal has fallen ``delta`` below its running maximum,
    a trough once it has risen ``delta`` above its running minimum, with ``delta = rel_delta x
-   median(depth of the last n_depths breaths)``, floored at ``min_delta`` (and at 1e-9 of the
-   signal level, so rounding noise of a flat signal is no swing). Before the first breath the
-   reference is the larger of the current and the previous swing. A breath whose rise and
-   fall differ by more than half counts by the smaller of the two (a glitch at one end, such
-   as a dropout to zero, makes one side huge), and one more than ``artifact_high`` times the
-   recent median depth does not count at all: a glitch would otherwise hold the hysteresis
-   above every real breath after it.
+   median(depth of the last n_depths breaths)``, floored at ``min_delta`` (and at 16 float
+   steps of the first sample, the level's own granularity, ``_LEVEL_ULPS``; it had been 1e-9
+   of the level, which at 1e9 + 0.1 of that belt, a swing of 3e-10 of the level, found no
+   breath). Before the first breath the reference is the larger of the current and the
+   previous swing. A breath whose rise and fall differ by more than half counts by the
+   smaller of the two (a glitch at one end, such as a dropout to zero, makes one side huge),
+   and one more than ``artifact_high`` times the recent median depth does not count at all: a
+   glitch would otherwise hold the hysteresis above every real breath after it.
 3. **Stalls.** If no turning point is confirmed for three typical breath periods (at most
    ``stall_s``), the reference halves and the samples since the last turning point are
    stepped through again with the smaller hysteresis: after a sudden drop in depth the
@@ -361,6 +366,11 @@ from the phase fit's, has traded the rise for a fall it cannot follow (module no
 _TRADED_SHIFT = 0.08
 """See ``_TRADED_FIT``: the move of the inhale onset, as a fraction of the rise's duration."""
 
+_LEVEL_ULPS = 16.0
+"""The hysteresis never drops below this many float steps (``numpy.spacing``) of the signal's
+first sample: a swing that small is the representation of the level, not a signal (module
+notes, step 2)."""
+
 _HOLD_FRACTION = 0.1
 """A gap between the fitted end of the rise and start of the fall longer than this fraction of
 the rise is a hold at the top (shorter gaps are the fits' scatter around one turning point)."""
@@ -662,9 +672,12 @@ class BreathTracker:
         self._t0_s = float(t0_s)
         self._rel_delta = float(rel_delta)
         self._min_delta = float(min_delta)
-        # Hysteresis floor: min_delta, and at least 1e-9 of the signal's initial level (set
-        # with the first sample) so that rounding noise of a flat signal is never a swing.
+        # Hysteresis floor: min_delta, and at least _LEVEL_ULPS float steps of the signal's
+        # initial level (set with the first sample): finer swings are the float format's
+        # granularity at that level, not a signal.
         self._floor = self._min_delta
+        # The first sample, taken off every sample before filtering (set with the first).
+        self._ref = 0.0
         self._f_onset = float(onset_fraction)
         self._min_breath_n = max(1, math.ceil(min_breath_s * fs_hz))
         self._min_breath_s = float(min_breath_s)
@@ -852,10 +865,15 @@ class BreathTracker:
             return []
         if not np.isfinite(samples).all():
             raise ValueError("belt samples must be finite (split the stream at gaps instead)")
-        y = self._filter.process(samples)
         base = self._n
         if base == 0:
-            self._floor = max(self._min_delta, 1e-9 * abs(float(y[0])))
+            # Everything downstream works on the signal minus its first sample (module notes,
+            # step 1): a large constant offset would otherwise leave the breathing in the last
+            # digits of the low-pass's state, whose rounding then swamps it.
+            self._ref = float(samples[0])
+            self._floor = max(self._min_delta, _LEVEL_ULPS * float(np.spacing(abs(self._ref))))
+        samples = samples - self._ref
+        y = self._filter.process(samples)
         prev = float(y[0]) if base == 0 else self._last_y
         self._append(y, samples)
         self._n += n

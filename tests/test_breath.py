@@ -682,6 +682,20 @@ def test_scale_and_offset_free() -> None:
     assert [p.quality for p in a] == [q.quality for q in b]
 
 
+@pytest.mark.parametrize(("offset", "scale"), [(1e9, 1.0), (1e6, 1e-3), (1e9, 0.1)])
+def test_a_large_offset_loses_no_breath(offset: float, scale: float) -> None:
+    """A level of 1e9 with the breathing in its last digits (exact in float64): the low-pass's
+    rounding lost 13 of 30 breaths, and at 1e9 + 0.1 of it the 1e-9 floor found none (review
+    28, F9). The first sample comes off before filtering."""
+    x, truth = belt([Phase(2.0, 3.0)] * 30, 100.0, noise=0.01, offset=0.0, rng_seed=8)
+    a = detect_breaths(x, 100.0)
+    b = detect_breaths(offset + scale * x, 100.0)
+    assert len(a) == len(b) == len(truth)
+    for p, q in zip(a, b, strict=True):
+        assert q.inhale_onset_s == pytest.approx(p.inhale_onset_s, abs=1e-5)
+        assert q.quality == p.quality
+
+
 def test_degenerate_inputs_give_no_breaths() -> None:
     assert detect_breaths([], 20.0) == []
     assert detect_breaths([1.0], 20.0) == []
