@@ -558,6 +558,42 @@ def test_settled_ends_meet_the_next_onset_and_keep_the_phases() -> None:
     assert settle_ends(far)[0] == found[0]
 
 
+def _long_pause() -> tuple[list[Breath], list[TrueBreath]]:
+    """6/min, 1.5:1, a post-exhale pause of 40 % of the period, 25 dB, 25 Hz, seed 0: the
+    pause's noise wanders up 7 % of the depth 2 s before the next inhale (review 28, F2)."""
+    x, truth = synthetic_belt(Scenario(6, 1.5, pause_frac=0.4, snr_db=25.0, fs_hz=25.0), 0)
+    return detect_breaths(x, 25.0), truth
+
+
+def test_a_long_noisy_pause_ends_at_the_next_onset_when_settled() -> None:
+    """The corner rule had ended the breath at 22.92 s at 28.56 s, where the pause wanders up,
+    3.8 s before the next onset; settle_ends took that for a hole and kept it: pause 0.11 s
+    (true 3.84), 10.6 breaths/min (true 6.4), "good", and a gap in the table."""
+    found, truth = _long_pause()
+    settled = settle_ends(found)
+    for a, b in itertools.pairwise(settled):
+        assert a.end_s == b.inhale_onset_s
+    onsets = np.array([t.inhale_onset_s for t in truth])
+    for b in settled[:-1]:
+        t = truth[int(np.argmin(np.abs(onsets - b.inhale_onset_s)))]
+        assert abs(b.pause_s - (t.end_s - t.pause_start_s)) < 0.3
+        assert abs(b.rate_bpm - t.rate_bpm) < 0.2
+
+
+def test_a_long_noisy_pause_ends_near_the_next_onset_live() -> None:
+    """The live breath (what a session shows) had the same early end: end 28.56 s for a next
+    onset of 32.33, rate 9.51/min for a true 6.41, and the next breath, timed from that
+    corner, 4.44 for 5.84. The corner rule now looks for the valley just before the rise: in
+    this pause's noise its ends are up to 1.2 s from the next fitted onset (a median 0.5 s),
+    and the rates within 0.71/min of the truth."""
+    found, truth = _long_pause()
+    onsets = np.array([t.inhale_onset_s for t in truth])
+    for a, b in itertools.pairwise(found):
+        assert abs(b.inhale_onset_s - a.end_s) < 1.5
+        t = truth[int(np.argmin(np.abs(onsets - a.inhale_onset_s)))]
+        assert abs(a.rate_bpm - t.rate_bpm) < 0.8
+
+
 def test_settled_ends_tile_a_ventilated_belt_with_a_slow_plateau() -> None:
     """wfdb 03700181 RESP (ventilated, an end-expiratory plateau that rises slowly): the corner
     rule had ended 113 of 194 breaths a median 0.7 s before the next onset, beyond the reach
@@ -680,6 +716,20 @@ def test_scale_and_offset_free() -> None:
     b = detect_breaths(1e-3 * x - 7.0, 20.0)
     assert [round(p.inhale_onset_s, 6) for p in a] == [round(q.inhale_onset_s, 6) for q in b]
     assert [p.quality for p in a] == [q.quality for q in b]
+
+
+@pytest.mark.parametrize(("offset", "scale"), [(1e9, 1.0), (1e6, 1e-3), (1e9, 0.1)])
+def test_a_large_offset_loses_no_breath(offset: float, scale: float) -> None:
+    """A level of 1e9 with the breathing in its last digits (exact in float64): the low-pass's
+    rounding lost 13 of 30 breaths, and at 1e9 + 0.1 of it the 1e-9 floor found none (review
+    28, F9). The first sample comes off before filtering."""
+    x, truth = belt([Phase(2.0, 3.0)] * 30, 100.0, noise=0.01, offset=0.0, rng_seed=8)
+    a = detect_breaths(x, 100.0)
+    b = detect_breaths(offset + scale * x, 100.0)
+    assert len(a) == len(b) == len(truth)
+    for p, q in zip(a, b, strict=True):
+        assert q.inhale_onset_s == pytest.approx(p.inhale_onset_s, abs=1e-5)
+        assert q.quality == p.quality
 
 
 def test_degenerate_inputs_give_no_breaths() -> None:
