@@ -649,19 +649,18 @@ def test_a_ratio_of_zero_is_unmeasured_null_in_json_and_empty_in_csv(
     a value, with no warning; only inf was null."""
     from dataclasses import replace
 
-    from analysis.breath import Breath, detect_breaths
+    from analysis.breath import Breath, fed_in_parts
 
     def one_without_a_fall(
+        update: Callable[[np.ndarray], list[Breath]],
         data: np.ndarray,
-        fs_hz: float,
-        cutoff_hz: float,
         progress: ProgressCallback | None = None,
     ) -> list[Breath]:
-        found = detect_breaths(data, fs_hz, cutoff_hz=cutoff_hz, progress=progress)
+        found = fed_in_parts(update, data, progress)
         found[3] = replace(found[3], exhale_s=0.0, ratio=0.0, quality="uncertain")
         return found
 
-    monkeypatch.setattr(breaths_cli, "detect_breaths", one_without_a_fall)
+    monkeypatch.setattr(breaths_cli, "fed_in_parts", one_without_a_fall)
     f = tmp_path / "belt.txt"
     f.write_text("\n".join(f"{v:.5f}" for v in belt_signal()))
     out = json.loads(call([str(f), "--fs", "25"], capsys))
