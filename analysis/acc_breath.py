@@ -71,7 +71,9 @@ This module does:
    others'). The still run is left out of the movement measure of step 8, like the held
    samples: the movement band still rings with the end of the turn. The breath under way
    when the output is held, and any breath that begins in the hold, merge into one
-   (``"uncertain"``): the held output has no trough to end it. Before, the output had been
+   (``"uncertain"``): the held output has no trough to end it. (Starting the breath
+   detector again there, as after a hole, would lose the breath under way too: its end is
+   in the hold.) Before, the output had been
    held through the settling (3.9-4.0 s for a 3 s turn, now 2.9 s), and the new epoch's
    running mean flattened the breath that followed. On ``benchmarks/validate_breath.py``'s
    chests (docs/validation/breathing.md, section 3: 9 seeds per row, a 3 s turn of 70
