@@ -67,8 +67,30 @@ This module does:
    60 mG: **Units** above). The output is held (from half a second before
    the detection: output leaves the tracker half a second late so that the start of the
    movement can still be replaced) until the vector has been still (moved less than half that
-   threshold over 0.5 s) for ``settle_s``; a new epoch starts there: gravity and the covariance
-   below restart from it.
+   threshold over 0.5 s) for ``settle_s``; a new epoch starts at the first sample of that
+   still run: gravity and the covariance below restart from it. While the output is held,
+   the still run is kept back from the breath detector as well (``settle_s`` more delay, only
+   then), and the new epoch's output replaces its held values, so the output is held for the
+   movement, not for the settling after it. The output of an epoch begun at a posture change
+   is taken from a gravity that is the exponential average of ``gravity_tau_s`` from the
+   epoch's first sample; the running mean of step 2 still sets the threshold above and the
+   covariance. The running mean is a high-pass whose time constant is the epoch's age, and
+   in the first seconds it took away most of the breath under way (its depth a third of the
+   others'). The still run is left out of the movement measure of step 8, like the held
+   samples: the movement band still rings with the end of the turn. The breath under way
+   when the output is held, and any breath that begins in the hold, merge into one
+   (``"uncertain"``): the held output has no trough to end it. (Starting the breath
+   detector again there, as after a hole, would lose the breath under way too: its end is
+   in the hold.) Before, the output had been
+   held through the settling (3.9-4.0 s for a 3 s turn, now 2.9 s), and the new epoch's
+   running mean flattened the breath that followed. On ``benchmarks/validate_breath.py``'s
+   chests (docs/validation/breathing.md, section 3: 9 seeds per row, a 3 s turn of 70
+   degrees at 150 s) the breaths lost across the change went from 1 in every recording at
+   6-12/min, 1-2 at 15/min (2 in 3 of 9) and 2 at 20/min (8-9 of 9) to 0-1 in every
+   recording (0 in all at 6/min, and in 4 of 9 at 10/min); the onset and ratio errors
+   after 30 s stay within a few ms and 0.02 of before. With breaths of 3.5-4 degrees (61-70
+   mG), gravity restarting from one sample would have met the 60 mG threshold: hence the
+   running mean there.
 4. **Adaptive principal component.** The covariance of the residual is averaged with the same
    running-mean-then-exponential rule (time constant ``pca_tau_s``, 30 s) and its principal
    eigenvector (``numpy.linalg.eigh``, Pearson 1901 / Hotelling 1933) is recomputed every
@@ -500,9 +522,13 @@ class AccBreathTracker:
         self._still = 0
         self._limit = self._min_jump
         self._recent: deque[tuple[float, float, float]] = deque(maxlen=self._lag + 1)
+        # The working samples of the current still run while the output is held: the next
+        # epoch starts at the first of them (module notes, step 3).
+        self._still_run: deque[tuple[float, float, float]] = deque(maxlen=self._n_settle)
         self._posture_changes = 0
         # Per working sample (from index self._hist_base): summed band power of the three
-        # axes (input units squared) and whether the output was held for a posture change.
+        # axes (input units squared) and whether the output was held for a posture change, or
+        # is the still run that ended one (both left out of the motion measure, step 8).
         self._power: list[float] = []
         self._resid: list[float] = []
         self._held: list[bool] = []
@@ -655,7 +681,10 @@ class AccBreathTracker:
                 wb = 1.0 / min(self._n_band, self._n_pca)
                 for i, v in enumerate((bx * bx, by * by, bz * bz, bx * by, bx * bz, by * bz)):
                     bcov[i] += wb * (v - bcov[i])
-            if len(pending) > self._n_lookback:
+            # While the posture changes, the still run that may start the next epoch is kept
+            # back too, to be replaced by that epoch's output (module notes, step 3).
+            keep = self._n_lookback + (self._n_settle if self._moving else 0)
+            while len(pending) > keep:
                 buf.append(pending.popleft())
                 self._n_out += 1
                 if self._n_out % piece == 0:
@@ -695,6 +724,7 @@ class AccBreathTracker:
         for f in (*self._filters, *self._motion_filters):
             f.reset()
         self._pending.clear()
+        self._still_run.clear()
         self._out_buf.clear()
         self._n_out = self._k
         self._breath = self._breath.after_hole(self._breath_t0_s + self._k / self._work_hz)
@@ -719,15 +749,9 @@ class AccBreathTracker:
             self._level_hist.append(self._level)
             self._resid.append(0.0)
             return self._moving_step(x, y, z)
-        g = self._g
-        self._epoch_n += 1
+        rx, ry, rz = self._gravity_step(x, y, z)
+        out = self._out_residual(x, y, z)
         m = self._epoch_n
-        # Running mean, then exponential average (module notes, step 2).
-        wg = 1.0 / min(m, self._n_gravity)
-        g[0] += wg * (x - g[0])
-        g[1] += wg * (y - g[1])
-        g[2] += wg * (z - g[2])
-        rx, ry, rz = x - g[0], y - g[1], z - g[2]
         c = self._cov
         rms = math.sqrt(max(c[0] + c[1] + c[2], 0.0))
         r2 = rx * rx + ry * ry + rz * rz
@@ -741,6 +765,7 @@ class AccBreathTracker:
             # The replaced half second below was already movement.
             self._held_run = 1 + len(self._pending)
             self._still = 0
+            self._still_run.clear()
             self._limit = limit
             # The last half second already carried the start of the movement: replace it
             # by the value before it.
@@ -758,18 +783,51 @@ class AccBreathTracker:
             self._resid.append(r2)
             self._last_out = hold
             return hold
+        return self._project(k, (rx, ry, rz), out, r2)
+
+    def _gravity_step(self, x: float, y: float, z: float) -> tuple[float, float, float]:
+        """Count a sample into the epoch and its gravity estimate; return the residual."""
+        g = self._g
+        self._epoch_n += 1
+        m = self._epoch_n
+        # Running mean, then exponential average (module notes, step 2).
+        wg = 1.0 / min(m, self._n_gravity)
+        g[0] += wg * (x - g[0])
+        g[1] += wg * (y - g[1])
+        g[2] += wg * (z - g[2])
+        return x - g[0], y - g[1], z - g[2]
+
+    def _out_residual(self, x: float, y: float, z: float) -> tuple[float, float, float]:
+        """The breathing signal's vector: the sample less the epoch's first (module notes,
+        step 2), not less gravity: a high-pass would follow a held chest, and early in an
+        epoch begun at a posture change the running mean takes away most of the breath under
+        way (step 3). Gravity's running mean still sets the posture-change threshold and the
+        covariance."""
+        an = self._anchor
+        if an is None:
+            an = self._anchor = (x, y, z)
+        return x - an[0], y - an[1], z - an[2]
+
+    def _project(
+        self,
+        k: int,
+        resid: tuple[float, float, float],
+        out: tuple[float, float, float],
+        r2: float,
+    ) -> float:
+        """Working sample ``k`` of an epoch, not a jump: covariance (of ``resid``, the residual
+        from gravity), axis, projection (of ``out``, the residual the output is taken from);
+        returns the output sample and records its history."""
+        m = self._epoch_n
+        c = self._cov
+        rx, ry, rz = resid
         wc = 1.0 / min(m, self._n_pca)
         for i, v in enumerate((rx * rx, ry * ry, rz * rz, rx * ry, rx * rz, ry * rz)):
             c[i] += wc * (v - c[i])
         if (k + 1) % self._pca_every == 0 and (m >= self._min_epoch or not self._have_axis):
-            self._new_axis()
+            self._new_axis(k, out)
         e = self._axis
-        # The breathing is taken from the epoch's first sample, not from gravity: a high-pass
-        # would follow a held chest (module notes, step 2).
-        an = self._anchor
-        if an is None:
-            an = self._anchor = (x, y, z)
-        px, py, pz = x - an[0], y - an[1], z - an[2]
+        px, py, pz = out
         # No axis before the first principal one: any fixed start would be one of the sensor's
         # columns, and the breaths would depend on their order (module notes, step 4).
         proj = e[0] * px + e[1] * py + e[2] * pz if self._have_axis else 0.0
@@ -790,26 +848,51 @@ class AccBreathTracker:
         moved = math.dist(old, (x, y, z))
         if moved < 0.5 * self._limit:
             self._still += 1
+            self._still_run.append((x, y, z))
         else:
             self._still = 0
-        if self._still >= self._n_settle:
-            self._moving = False
-            self._held_run = 0
-            self._posture_changes += 1
-            self._epoch_n = 0
-            self._g = [x, y, z]
-            self._anchor = (x, y, z)
-            self._cov = [0.0] * 6
-            self._last_proj = None
-            self._offset = self._last_out  # the new epoch's residual starts at 0
-            self._carry = self._sign_known
-            self._sign_known = False
-            self._own_axis = False
-            self._version += 1
-            # Breaths begun before now (in a hold the new epoch began in, say) are no evidence.
-            self._evidence.clear()
-            self._evidence_from = self._k
-        return self._last_out
+            self._still_run.clear()
+        if self._still < self._n_settle:
+            return self._last_out
+        self._moving = False
+        self._held_run = 0
+        self._posture_changes += 1
+        self._epoch_n = 0
+        self._cov = [0.0] * 6
+        self._last_proj = None
+        self._offset = self._last_out  # the new epoch's residual starts at 0
+        self._carry = self._sign_known
+        self._sign_known = False
+        self._own_axis = False
+        self._version += 1
+        # The new epoch starts at the first sample of the still run, not after it: its output
+        # replaces the held value of those samples still kept back (all of them, unless a hole
+        # cleared them), so the output is held for the movement, not for the settling too.
+        run = list(self._still_run)
+        self._still_run.clear()
+        n = min(len(run), len(self._pending) + 1)
+        run = run[len(run) - n :]
+        first = self._k - n
+        # Breaths begun before the epoch (in a hold it began in, say) are no evidence.
+        self._evidence.clear()
+        self._evidence_from = first
+        self._g = list(run[0])
+        self._anchor = run[0]
+        for history in (self._held, self._ver, self._level_hist, self._resid):
+            del history[len(history) - n :]
+        for _ in range(n - 1):
+            self._pending.pop()
+        value = self._last_out
+        for i, xyz in enumerate(run):
+            rx, ry, rz = self._gravity_step(*xyz)
+            out = self._out_residual(*xyz)
+            value = self._project(first + i, (rx, ry, rz), out, rx * rx + ry * ry + rz * rz)
+            # Left out of the motion measure like the held samples (step 8): the movement band
+            # still rings with the end of the posture change.
+            self._held[-1] = True
+            if i < n - 1:
+                self._pending.append(value)
+        return value
 
     def _take(self, b: Breath, detected_s: float) -> Breath:
         """Label a breath the detector found: its motion (module notes, step 8), its evidence on
@@ -874,8 +957,9 @@ class AccBreathTracker:
             self._sign = sign
             self._version += 1
 
-    def _new_axis(self) -> None:
-        """Recompute the principal axis; keep its direction and the output continuous."""
+    def _new_axis(self, k: int, resid: tuple[float, float, float]) -> None:
+        """Recompute the principal axis at working sample ``k``, whose output is projected from
+        ``resid``; keep its direction and the output continuous."""
         c = self._cov
         cov = np.array([[c[0], c[3], c[4]], [c[3], c[1], c[5]], [c[4], c[5], c[2]]])
         _, vecs = np.linalg.eigh(cov)
@@ -908,16 +992,13 @@ class AccBreathTracker:
             # axis are no evidence, and none of them is good.
             self._own_axis = True
             self._version += 1
-            self._evidence_from = self._k - 1
+            self._evidence_from = k
             close = abs(v[0] * old[0] + v[1] * old[1] + v[2] * old[2]) >= self._carry_cos
             if self._carry and close and self._have_axis:
                 self._sign_known = True
         sign = self._sign
-        r = self._recent[-1]
-        # The breathing signal's vector at this sample (step 2); before the epoch's first
-        # projection there is none, and nothing to keep continuous.
-        an = self._anchor if self._anchor is not None else r
-        rx, ry, rz = r[0] - an[0], r[1] - an[1], r[2] - an[2]
+        # The breathing signal's vector at this sample (step 2), the one being projected.
+        rx, ry, rz = resid
         before = self._offset
         if self._have_axis:
             before += sign * (old[0] * rx + old[1] * ry + old[2] * rz)

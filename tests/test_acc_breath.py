@@ -30,6 +30,7 @@ from benchmarks.validate_breath import (
     _unit,
     chest_acc,
     held_chest_acc,
+    score,
     score_after,
     synthetic_belt,
 )
@@ -72,6 +73,32 @@ def test_posture_change_mid_session_loses_at_most_one_breath(rate_bpm: float, fs
     s = score_after(_as_detected(breaths), truth, 165.0)
     assert s.missed <= 1 and s.false <= 1, s
     assert s.rate_err_bpm < 0.3
+
+
+@pytest.mark.parametrize("rate_bpm", [15.0, 20.0])
+def test_a_posture_change_loses_at_most_one_breath_in_every_seed(rate_bpm: float) -> None:
+    # Review 28 F1: one seed hid it; over seeds 0-7 at 25 Hz, 15/min lost 2 breaths in 2 and
+    # 20/min in all 8: the output was held through the second of settling after the turn,
+    # and the new epoch's running-mean gravity took away most of the breath that followed.
+    period_s = 60.0 / rate_bpm
+    lost = []
+    for rng_seed in range(8):
+        sc = Scenario(rate_bpm, 1.5, pause_frac=0.1, snr_db=35.0, duration_s=300.0, fs_hz=25.0)
+        acc, truth = chest_acc(sc, rng_seed, change_at_s=150.0)
+        tracker = AccBreathTracker(25.0)
+        breaths = _as_detected(tracker.update(acc))
+        assert tracker.posture_changes == 1
+        # The breaths starting from 20 s before the change to 25 s after it, matched by inhale
+        # onset (within a quarter period, as score does); a merged breath loses the ones after
+        # its onset.
+        true_near = [t for t in truth if 130.0 < t.inhale_onset_s < 175.0]
+        lo = true_near[0].inhale_onset_s - 0.25 * period_s
+        hi = true_near[-1].inhale_onset_s + 0.25 * period_s
+        near = [b for b in breaths if lo < b.inhale_onset_s < hi]
+        s = score(near, true_near)
+        lost.append(s.missed)
+        assert s.false == 0, (rng_seed, s)
+    assert max(lost) <= 1, lost
 
 
 @pytest.mark.parametrize("fs_hz", [50.0, 100.0])
