@@ -46,6 +46,11 @@ REPLAY_DIGESTS = {
     # A session's mean exhale:inhale ratio of its good breaths, when it has any (review 17 F4,
     # 2026-12-07).
     6: "84d6361be9d9e569",
+    # A belt breath after a long pause ends at the next inhale, live too (review 28 F2); the
+    # belt's first sample taken off before its low-pass (F9); the chest accelerometer measured
+    # from its epoch's first sample, its hysteresis above the sensor's noise, and a posture
+    # change that loses at most one breath (review 28 F1); 2026-12-07.
+    7: "3b469e6012d58a35",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""
