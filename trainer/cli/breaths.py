@@ -1580,7 +1580,7 @@ def analyse_samples(
             f"breaths/min (cycles under {MIN_BREATH_S:g} s) is taken for wiggles and merged, "
             "so it reads at half its rate"
         )
-    elif not acc and merged >= max(MIN_MERGED_WARN, MERGED_WARN_SHARE * len(found)):
+    elif merged >= max(MIN_MERGED_WARN, MERGED_WARN_SHARE * len(found)):
         # Near the limit only some cycles fall under it: at 80/min with 5 % breath-to-breath
         # variability a third were merged, silently, and the rate read 76 (review 28, F8).
         warnings.append(

@@ -829,18 +829,14 @@ class Pipeline:
         events.extend(self._device_notes)
         self._device_notes = []
         for item in items:
-            if self.phases:
-                if (
-                    item.t_mono_ns >= self._cue_due_ns
-                    or self.program is not None
-                    or not self._silence_checked
-                ):
-                    self._say_due(item.t_mono_ns, events)
-            else:
-                if not self._silence_checked:
-                    self._check_silence(item.t_mono_ns, events)
-                if self.program is not None:
-                    self._program_events(item.t_mono_ns, events)
+            # One comparison for most items: nothing is due without a program, once the
+            # silence check is done, before the next pacer cue (never, without phases).
+            if (
+                item.t_mono_ns >= self._cue_due_ns
+                or self.program is not None
+                or not self._silence_checked
+            ):
+                self._say_due(item.t_mono_ns, events)
             if isinstance(item, RawPacket):
                 self.last_t_s = self.session_time_s(item.t_mono_ns)
                 self.packet_counts[item.stream] += 1

@@ -401,11 +401,6 @@ class SessionRow:
         return not self.heart_rate_only and (too_short or corrected)
 
     @property
-    def start_local(self) -> time.struct_time:
-        """Session start in local time."""
-        return time.localtime(self.start_wall_ns / 1e9)
-
-    @property
     def start_text(self) -> str:
         """Session start as the history shows it: :func:`local_minute`."""
         return local_minute(self.start_wall_ns)
