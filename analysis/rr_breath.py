@@ -898,7 +898,7 @@ def _white_noise_p(rr_ms: FloatArray) -> float:
     # ranks and the Kolmogorov-Smirnov statistic below: scipy's general-purpose wrappers cost
     # 20 times the arithmetic, run once a second live, and made a 1 h replay at full speed
     # miss its 2 s (found in review).
-    spectrum = scipy.fft.rfft(scipy.signal.detrend(_average_ranks(rr_ms), type="linear"))
+    spectrum = scipy.fft.rfft(_detrended(_average_ranks(rr_ms)))
     power = spectrum.real**2 + spectrum.imag**2
     nu = scipy.fft.rfftfreq(n)
     # 0 and the Nyquist ordinate are chi-square with 1, not 2, degrees of freedom: left out.
@@ -911,6 +911,19 @@ def _white_noise_p(rr_ms: FloatArray) -> float:
     fisher = fisher_g_pvalue(float(power[inner].max()) / total, int(np.count_nonzero(inner)))
     # Either test may reject: Bonferroni keeps the pair's level at the nominal one.
     return min(1.0, 2.0 * min(bartlett, fisher))
+
+
+def _detrended(x: FloatArray) -> FloatArray:
+    """``x`` less its least-squares straight line over the sample index:
+    ``scipy.signal.detrend(x, type="linear")`` in closed form (the slope is the covariance
+    with the centred index over that index's sum of squares, ``n (n^2 - 1) / 12``), without
+    the general solver, which took half this test's time."""
+    n = x.size
+    centred_t = np.arange(n) - 0.5 * (n - 1)
+    centred_x = x - x.mean()
+    slope = float(centred_t @ centred_x) / (n * (n * n - 1) / 12.0)
+    out: FloatArray = centred_x - slope * centred_t
+    return out
 
 
 def _average_ranks(x: FloatArray) -> FloatArray:

@@ -700,8 +700,8 @@ def test_the_written_out_white_noise_test_is_scipys(
     n: int, decimals: int, noise_ms: float, cycles_per_beat: float, start: int
 ) -> None:
     """The white-noise p-value (step 5) is written out for speed (scipy's wrappers made a 1 h
-    replay miss its 2 s); it must stay what ``rankdata``, ``periodogram`` and ``kstest`` give,
-    ties (rounded intervals) included."""
+    replay miss its 2 s); it must stay what ``rankdata``, ``detrend``, ``periodogram`` and
+    ``kstest`` give, ties (rounded intervals) included."""
     import scipy.signal
     import scipy.stats
 
@@ -714,6 +714,8 @@ def test_the_written_out_white_noise_test_is_scipys(
     rr_ms = np.round(rr_ms, decimals)
     ranks = scipy.stats.rankdata(rr_ms)
     assert np.array_equal(rr_breath._average_ranks(rr_ms), ranks)
+    detrended = scipy.signal.detrend(ranks, type="linear")
+    assert np.allclose(rr_breath._detrended(ranks), detrended, rtol=0.0, atol=1e-9 * n)
     nu, power = scipy.signal.periodogram(ranks, fs=1.0, window="boxcar", detrend="linear")
     inner = (nu >= 0.5 / n) & (nu <= 0.5 - 0.5 / n)
     total = float(power[inner].sum())
