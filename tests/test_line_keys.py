@@ -83,6 +83,48 @@ def test_keys_are_read_one_at_a_time_and_the_terminal_is_put_back_after_an_error
         os.read(tty_side, 64)
 
 
+def test_after_ctrl_z_and_fg_the_keys_are_read_one_at_a_time_again(
+    terminal: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 29's follow-up: stopped with Ctrl+Z, the session's terminal got the shell's mode
+    back, and after ``fg`` the keys waited for Enter and were echoed. On SIGCONT in the
+    foreground the session sets cbreak mode again; after it, SIGCONT is not watched."""
+    import termios
+
+    from trainer.cli import line_keys
+
+    keyboard, tty_side = terminal
+    monkeypatch.setattr(line_keys, "keys_reach_us", lambda stream: True)
+    before = _mode(tty_side)
+    pressed: list[str] = []
+    modes: list[int] = []
+
+    async def session() -> None:
+        # What the shell does when the job stops: its own (canonical, echoing) mode back.
+        termios.tcsetattr(tty_side, termios.TCSANOW, before)  # type: ignore[arg-type]
+        modes.append(int(_mode(tty_side)[3]))  # type: ignore[call-overload]
+        os.kill(os.getpid(), signal.SIGCONT)  # fg
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if not int(_mode(tty_side)[3]) & termios.ICANON:  # type: ignore[call-overload]
+                break
+        modes.append(int(_mode(tty_side)[3]))  # type: ignore[call-overload]
+        os.write(keyboard, b"q")  # no Enter
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if pressed:
+                break
+
+    with open(tty_side, closefd=False) as stream:
+        asyncio.run(line_keys.with_keys(session, {"q": lambda: pressed.append("q")}, stream)())
+    stopped, continued = modes
+    assert stopped & termios.ICANON and stopped & termios.ECHO
+    assert not continued & termios.ICANON and not continued & termios.ECHO
+    assert pressed == ["q"]
+    assert _mode(tty_side) == before
+    assert signal.getsignal(signal.SIGCONT) == signal.SIG_DFL
+
+
 def test_a_terminal_that_is_not_ours_is_left_alone(terminal: tuple[int, int]) -> None:
     """Not this process's controlling terminal (or a background job's): no keys, no change."""
     from trainer.cli.line_keys import keys_reach_us, reading_keys

@@ -6,7 +6,9 @@ instead. The keys were the screen's alone: ``q`` then did nothing, what was type
 into the lines, and after the session the shell ran it as commands (review 29 F2). Here the
 terminal is put in cbreak mode without echo for the session (``tty.setcbreak``: each key is
 read as it is pressed, Ctrl+C still sends SIGINT), and put back as it was on every way out:
-the session's end, Ctrl+C or another signal ending it, an exception.
+the session's end, Ctrl+C or another signal ending it, an exception. Stopped with Ctrl+Z, the
+session finds the terminal in the mode the shell put back; on ``fg`` (SIGCONT, in the
+foreground) cbreak mode is set again, else the keys waited for Enter and were echoed.
 """
 
 from __future__ import annotations
@@ -74,13 +76,23 @@ def reading_keys(
             if action is not None:
                 action()
 
+    def on_continue() -> None:
+        # Continued in the background (bg), the keys are the shell's, and changing the mode
+        # would stop this job again (SIGTTOU): only a job brought to the foreground takes them.
+        if keys_reach_us(stream):
+            with contextlib.suppress(OSError):
+                tty.setcbreak(fd, termios.TCSANOW)
+
     tty.setcbreak(fd, termios.TCSANOW)
     try:
         loop.add_reader(fd, on_input)
+        watching = _watch_signal(loop, signal.SIGCONT, on_continue)
         try:
             yield True
         finally:
             loop.remove_reader(fd)
+            if watching:
+                loop.remove_signal_handler(signal.SIGCONT)
     finally:
         # A job put in the background meanwhile (Ctrl+Z, bg) would be stopped by SIGTTOU for
         # changing the terminal's mode, after its session was kept; blocked, the mode is put
@@ -93,6 +105,18 @@ def reading_keys(
                 termios.tcsetattr(fd, termios.TCSAFLUSH, before)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _watch_signal(
+    loop: asyncio.AbstractEventLoop, signum: int, handler: Callable[[], None]
+) -> bool:
+    """Call ``handler`` in ``loop`` on signal ``signum``; whether that could be arranged (a
+    loop outside the main thread cannot take signals: the keys then work until a Ctrl+Z)."""
+    try:
+        loop.add_signal_handler(signum, handler)
+    except (RuntimeError, ValueError, NotImplementedError):
+        return False
+    return True
 
 
 def with_keys(
