@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import devices.godirect
 from devices.errors import DecodeError
 from devices.godirect import (
     GoDirectMeasurement,
+    channel_values,
     decode_godirect_measurement,
     encode_godirect_measurement,
     encode_godirect_measurements,
@@ -248,6 +250,46 @@ def test_fuzz_decoder_raises_only_decode_error() -> None:
     elapsed = time.perf_counter() - started
     print(f"{n} payloads, {decoded} decoded, {elapsed:.2f} s")
     assert decoded > 1000  # the fuzz reached the value-reading code
+
+
+def _outcome(read: Callable[[], tuple[float, ...]]) -> tuple[str, object]:
+    try:
+        values = read()
+    except (DecodeError, KeyError) as exc:
+        return type(exc).__name__, str(exc)
+    # NaN compared by its bits: the fast path must give the very floats.
+    return "values", [struct.pack("<d", v) for v in values]
+
+
+def test_fuzz_channel_values_is_decoding_then_channel() -> None:
+    """``channel_values`` (the pipeline's fast path for the belt's packets) gives what
+    ``decode_godirect_measurement(payload).channel(n)`` gives, the same errors included, on
+    fuzzed payloads: type-06 packets of the right layout, and each of them with one byte
+    changed (the length byte, the type, the mask, the count among them) or cut short."""
+    seed = fuzz_seed("Go Direct channel_values")
+    rng = np.random.default_rng(seed)
+    payloads: list[bytes] = []
+    for _ in range(5_000):
+        channels = sorted(rng.choice(16, size=int(rng.integers(1, 4)), replace=False).tolist())
+        samples = rng.normal(0.0, 10.0, (int(rng.integers(1, 4)), len(channels)))
+        samples[rng.random(samples.shape) < 0.1] = np.nan
+        good = encode_godirect_measurement(samples.tolist(), channels, int(rng.integers(256)))
+        payloads.append(good)
+        bad = bytearray(good)
+        at = int(rng.integers(0, 9)) if rng.random() < 0.7 else int(rng.integers(len(good)))
+        bad[at] = int(rng.integers(256))
+        payloads.append(bytes(bad))
+        payloads.append(good[: int(rng.integers(len(good)))])
+    fast = 0
+    for payload in payloads:
+        for n in (0, 1, 2, 5):
+            got = _outcome(lambda p=payload, k=n: channel_values(p, k))  # type: ignore[misc]
+            want = _outcome(
+                lambda p=payload, k=n: decode_godirect_measurement(p).channel(k)  # type: ignore[misc]
+            )
+            assert got == want, f"seed {seed}: {payload.hex()} sensor {n}"
+            fast += got[0] == "values" and len(payload) > 9 and payload[4] == 0x06
+    assert fast > 2_000  # the fast path was taken, not only the fallback
 
 
 # -- in the pipeline: packets longer than one notification ----------------------------------

@@ -77,7 +77,7 @@ from analysis.rr_breath import (
     session_rate_members,
 )
 from devices.errors import DecodeError
-from devices.godirect import decode_godirect_measurement, is_measurement_packet
+from devices.godirect import channel_values, is_measurement_packet
 from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
@@ -1031,8 +1031,7 @@ class Pipeline:
             return  # command replies share the characteristic; they are recorded, not analysed
         self._data_streams.add(packet.stream)
         try:
-            measurement = decode_godirect_measurement(whole)
-            values = measurement.channel(self._belt.force_channel)
+            values = channel_values(whole, self._belt.force_channel)
         except (DecodeError, KeyError, ValueError) as exc:
             self._decode_error(packet, exc, events)
             return
