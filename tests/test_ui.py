@@ -420,6 +420,34 @@ async def test_a_long_notice_wraps_in_an_80_column_terminal() -> None:
         await pilot.pause()
 
 
+@pytest.mark.parametrize(("columns", "rows"), [(60, 20), (100, 18), (80, 16), (44, 30)])
+async def test_a_long_notice_is_shown_whole_above_the_key_bar(columns: int, rows: int) -> None:
+    """The status line's rows were capped at three and the panels kept their heights: at 60x20
+    the sound notice (five rows there) lost its advice, at 100x18 the status line went under
+    the key bar. The numbers' panel yields rows to it, keeping its frame and a line."""
+    from textual.widgets import Footer
+
+    from trainer.ui.screen import _wrapped_rows
+    from trainer.ui.sound import NOTHING_INSTALLED
+
+    session = FakeSession()
+    session.state.status = "Polar H10 [C0:FF]: connected"
+    app = BreathwiseApp(
+        session, session.run, title="t", duration_s=600.0, source_mark="SIMULATED SENSOR"
+    )
+    async with app.run_test(size=(columns, rows)) as pilot:
+        app.set_note(f"sound is off: {NOTHING_INSTALLED}")
+        shown = await _shown_at(app, pilot, session, 3.0, "#status")
+        await pilot.pause()
+        assert shown.endswith("(or --no-sound) silences it")
+        status = app.query_one("#status", Static)
+        assert status.region.height == _wrapped_rows(shown, columns - 2) >= 3
+        assert status.region.bottom <= app.query_one(Footer).region.y
+        assert app.query_one("#middle").region.height >= 3
+        session.finished.set()
+        await pilot.pause()
+
+
 async def test_without_a_waveform_the_breathing_trace_says_what_there_is() -> None:
     import numpy as np
     from textual.widgets import Sparkline

@@ -65,6 +65,8 @@ MIDDLE_ROWS = 10
 MIDDLE_ROWS_NARROW = 8
 """The numbers' (and traces') panel rows, in a terminal of :data:`NARROW_COLUMNS` or more and
 in a narrower one (its CSS; the tiny layout gives it what is left)."""
+MIDDLE_FEWEST_ROWS = 3
+"""The fewest rows the numbers' panel yields to a long status line: its frame and one line."""
 HEADER_ROWS = FOOTER_ROWS = 1
 """Textual's header (shown above the short layout) and key bar."""
 MARK_SHOWN_S = 4.0
@@ -895,6 +897,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self._end_notes: list[str] = []
         self._summary: str | None = None
         self._end_fitted: tuple[Size, str] | None = None
+        self._plain_fitted: tuple[Size, int, int] | None = None
         """The window's size and the status line the closing summary was fitted to."""
 
     def compose(self) -> ComposeResult:
@@ -1249,6 +1252,8 @@ class BreathwiseApp(App[SessionResult | None]):
             self._end_fitted = None
         if self._summary is not None:
             with_mark = self._fit_end(status_line, short=short, tiny=tiny)
+        elif not card.display and not tiny:
+            self._fit_plain(status_line(with_mark), short=short, narrow=narrow)
         # Plain text, never markup: a string handed to Static is read as Textual markup, which
         # ate the "[sound]" of "pip install 'breathwise[sound]'" in the sound notice (found in
         # review), and a sensor's name or a note with "[/...]" in it would raise mid-session.
@@ -1257,6 +1262,35 @@ class BreathwiseApp(App[SessionResult | None]):
         if confirm is not None and confirm[0] == self._note:
             self._note_to_confirm = None
             confirm[1]()
+
+    def _fit_plain(self, status: str, *, short: bool, narrow: bool) -> None:
+        """Without a card or the summary: the status line whole, the numbers' panel yielding
+        it rows (down to a line of numbers in its frame).
+
+        The status line's rows were capped at three and the panels kept their own heights: at
+        60x20 the sound notice (five rows) lost its advice, and at 100x18 the status line went
+        under the key bar. The tiny layout's numbers take what is left already.
+        """
+        columns, rows = self.size.width, self.size.height
+        layout = "short" if short else "full"
+        around = PACER_ROWS[layout] + (0 if short else HEADER_ROWS) + FOOTER_ROWS
+        cue_frame = 0 if short else 2
+        fewest, most = CUE_ROWS[layout]
+        cue = min(
+            most, max(fewest, _wrapped_rows(self._cue_text, columns - 2 - cue_frame) + cue_frame)
+        )
+        natural = MIDDLE_ROWS_NARROW if narrow else MIDDLE_ROWS
+        # The numbers keep their frame and a line: a status line longer than that leaves is cut.
+        status_rows = max(
+            1, min(_wrapped_rows(status, columns - 2), rows - around - cue - MIDDLE_FEWEST_ROWS)
+        )
+        middle = max(MIDDLE_FEWEST_ROWS, min(natural, rows - around - cue - status_rows))
+        key = (self.size, status_rows, middle)
+        if key == self._plain_fitted:
+            return
+        self._plain_fitted = key
+        self.query_one("#status", Static).styles.max_height = status_rows
+        self.query_one("#middle").styles.height = None if middle == natural else middle
 
     def _fit_card(
         self,
