@@ -644,7 +644,7 @@ def test_a_series_under_a_minute_of_beats_is_flagged_as_report_and_history_flag_
     rec = tmp_path / "s30.bwr"
     assert run(["import", str(short), "--start", "2026-01-01T07:00", "-o", str(rec)]) == 0
     analysis = analyse_recording(rec)
-    assert _rmssd_note(analysis, analysis.metrics()) == "unreliable: 30 s of beats"
+    assert _rmssd_note(analysis.metrics()) == "unreliable: 30 s of beats"
     (row,) = list_sessions()
     assert row.heart_unreliable
     # A minute and more of the same heart: no warning from hrv, as the history does not flag it.

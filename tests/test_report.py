@@ -1314,3 +1314,30 @@ def test_the_note_of_changed_numbers_keeps_its_place_under_a_two_line_subtitle(
     one = gaps(analyse_recording(write_simulated(tmp_path / "one.bwr", 120.0)))
     assert (two[0], one[0]) == (2, 1)
     assert two[1] == pytest.approx(one[1], abs=1.0) and two[2] > 5.0
+
+
+@pytest.mark.parametrize(
+    ("beats", "artifact_pct", "rmssd_note", "coherence_note"),
+    [
+        (798, 61.7, "unreliable: 62 % of beats corrected", "RSA 3.1 bpm, unreliable"),
+        (40, 0.0, "unreliable: 30 s of beats", "RSA 3.1 bpm, unreliable"),
+        (798, 4.9, "HR 80 bpm", "RSA 3.1 bpm"),
+    ],
+)
+def test_the_headline_marks_heart_numbers_that_do_not_stand(
+    beats: int, artifact_pct: float, rmssd_note: str, coherence_note: str
+) -> None:
+    """Review 30 F2: an H10 session with 61.7 % of its beats corrected had "RMSSD 17 ms" and
+    "Coherence 1.3 / 10" in the headline with no mark (the warning at the page's foot); the
+    tiles now say so, by the history's rule (over 5 % corrected, or under 60 s of beats)."""
+    from trainer.reports.report import _coherence_note, _rmssd_note
+
+    m = {
+        "rmssd_ms": 17.3,
+        "mean_hr_bpm": 80.0,
+        "beats": beats,
+        "artifact_pct": artifact_pct,
+        "coherence_score": 1.3,
+        "rsa_bpm": 3.1,
+    }
+    assert (_rmssd_note(m), _coherence_note(m)) == (rmssd_note, coherence_note)

@@ -284,8 +284,6 @@ def test_the_report_and_the_history_judge_too_few_beats_alike() -> None:
     """59 intervals of 61 s with two missed beats: the history (beats x mean NN interval, 59 s)
     flagged the RMSSD, the report (the raw intervals' sum, 61 s) showed it as reliable (found
     in review). Both now read the session's numbers the same way."""
-    from types import SimpleNamespace
-
     from trainer.reports.report import _rmssd_note
 
     rr = np.array([2000.0 if k in (20, 40) else 1000.0 + 30 * np.sin(k) for k in range(59)])
@@ -296,7 +294,7 @@ def test_the_report_and_the_history_judge_too_few_beats_alike() -> None:
     )
     assert row.heart_unreliable
     metrics = {"rmssd_ms": m.rmssd_ms, "mean_hr_bpm": m.mean_hr_bpm, "beats": rr.size}
-    note = _rmssd_note(SimpleNamespace(rr_ms=rr), metrics)  # type: ignore[arg-type]
+    note = _rmssd_note(metrics)
     assert note.startswith("unreliable:"), note
 
 

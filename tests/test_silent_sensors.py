@@ -127,6 +127,11 @@ def test_history_names_a_strap_without_rr_intervals_for_what_it_is(tmp_path: Pat
     assert few_beats.heart_unreliable and not few_beats.heart_rate_only
     lines = format_rows([few_beats])
     assert lines[1][rmssd_end] == UNRELIABLE_FLAG
+    # RSA and coherence are as unreliable (review 30 F2: the coherence cell went unmarked).
+    for column in ("RSA", "coh"):
+        end = head.index(column) + len(column)
+        assert lines[1][end] == UNRELIABLE_FLAG, (column, lines[1])
+    assert line[head.index("coh") + len("coh")] == " "
     assert lines[-1].startswith(f"{UNRELIABLE_FLAG} over 5 % of beats corrected")
 
 

@@ -65,8 +65,10 @@ def format_rows(
     :data:`GONE` after it when the file is no longer there, or holds another session's
     recording now (``superseded``: :func:`~trainer.storage.history.superseded_keys`, of the
     whole history when ``rows`` are its last ones; by default of ``rows``); a session whose
-    heart numbers are unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, and one whose
-    strap sent no RR intervals :data:`NO_RR` in its place, each explained in a last line.
+    heart numbers are unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, RSA and
+    coherence (after the RMSSD alone, the coherence read as one that stood: review 30 F2),
+    and one whose strap sent no RR intervals :data:`NO_RR` in its place, each explained in a
+    last line.
     Starts are in the time zone of the machine listing them (``TZ``; a recording keeps none),
     as the first column's name says.
     """
@@ -88,8 +90,8 @@ def format_rows(
             f"{row.start_text:<{tw}} {row.practised_min:>5.1f} {row.program:<{w}} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
-            f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5} "
-            f"{_cell(row.coherence_score):>5}  {_file_cell(row, full_paths, superseded)}"
+            f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5}{flag}"
+            f"{_cell(row.coherence_score):>5}{flag} {_file_cell(row, full_paths, superseded)}"
             f"  {source_mark(row.source)}".rstrip()
         )
     kinds = {row.source for row in rows}

@@ -48,7 +48,12 @@ import numpy.typing as npt
 from analysis.breath_variability import ratio_measured
 from analysis.coherence import DEFAULT_SETTINGS
 from analysis.hrv_frequency import MAX_GAP_S, MIN_SPECTRUM_S
-from analysis.hrv_report import MIN_HRV_BEATS_S, artifact_warning, beats_span_s
+from analysis.hrv_report import (
+    MAX_RELIABLE_ARTIFACT_PCT,
+    MIN_HRV_BEATS_S,
+    artifact_warning,
+    beats_span_s,
+)
 from analysis.progress import ProgressCallback, ProgressSteps
 from trainer.coaching.pacer import MIN_RATE_BPM
 from trainer.errors import BadArgument, UserError
@@ -394,13 +399,35 @@ def _ended_text(analysis: SessionAnalysis) -> str:
     return f"{analysis.ended}, {lost}" if lost else analysis.ended
 
 
-def _rmssd_note(analysis: SessionAnalysis, m: dict[str, Any]) -> str:
-    """Under the RMSSD tile: the mean heart rate, or that the RMSSD is from too few beats to
-    stand (:data:`analysis.hrv_report.MIN_HRV_BEATS_S`, as the history flags it)."""
+def _unreliable_heart(m: dict[str, Any]) -> str:
+    """Why the session's HRV, RSA and coherence do not stand, as the history flags them
+    (:attr:`trainer.storage.history.SessionRow.heart_unreliable`): from too few beats
+    (:data:`analysis.hrv_report.MIN_HRV_BEATS_S`), or with more than
+    :data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT` of the beats corrected; "" when they
+    stand."""
     beats_s = beats_span_s(int(m["beats"] or 0), _f(m["mean_hr_bpm"]))
-    if m["rmssd_ms"] is not None and beats_s is not None and beats_s < MIN_HRV_BEATS_S:
+    if beats_s is not None and beats_s < MIN_HRV_BEATS_S:
         return f"unreliable: {beats_s:.0f} s of beats"
-    return f"HR {_fmt(_f(m['mean_hr_bpm']), 0, 'bpm')}"
+    corrected = _f(m.get("artifact_pct"))
+    if corrected is not None and corrected > MAX_RELIABLE_ARTIFACT_PCT:
+        return f"unreliable: {corrected:.0f} % of beats corrected"
+    return ""
+
+
+def _rmssd_note(m: dict[str, Any]) -> str:
+    """Under the RMSSD tile: the mean heart rate, or why the RMSSD does not stand
+    (:func:`_unreliable_heart`)."""
+    unreliable = _unreliable_heart(m) if m["rmssd_ms"] is not None else ""
+    return unreliable or f"HR {_fmt(_f(m['mean_hr_bpm']), 0, 'bpm')}"
+
+
+def _coherence_note(m: dict[str, Any]) -> str:
+    """Under the coherence tile: the RSA, and "unreliable" after it when the heart numbers do
+    not stand: the 61.7 %-corrected H10 session's headline showed "Coherence 1.3 / 10" plain,
+    its warning at the page's foot (review 30 F2)."""
+    rsa = f"RSA {_fmt(_f(m['rsa_bpm']), 1, 'bpm')}"
+    measured = m["coherence_score"] is not None or m["rsa_bpm"] is not None
+    return f"{rsa}, unreliable" if measured and _unreliable_heart(m) else rsa
 
 
 def _no_breathing_text(analysis: SessionAnalysis) -> str:
@@ -603,12 +630,12 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
             _fmt(_f(m["mean_ratio"]), 2),
             f"target {_fmt(_f(m['target_ratio']), 2)}",
         ),
-        ("RMSSD", _fmt(_f(m["rmssd_ms"]), 0, "ms"), _rmssd_note(analysis, m)),
+        ("RMSSD", _fmt(_f(m["rmssd_ms"]), 0, "ms"), _rmssd_note(m)),
         (
             "Coherence",
             _fmt(_f(m["coherence_score"]), 1)
             + (" / 10" if m["coherence_score"] is not None else ""),
-            f"RSA {_fmt(_f(m['rsa_bpm']), 1, 'bpm')}",
+            _coherence_note(m),
         ),
     ]
     width = 1.0 / len(boxes)
