@@ -64,6 +64,7 @@ __all__ = [
     "MIN_SPECTRUM_S",
     "MIN_VLF_S",
     "NO_POWER_MS2",
+    "ROUGH_LF_S",
     "TASK_FORCE_BANDS",
     "FrequencyDomain",
     "GapFreeSpectrum",
@@ -95,9 +96,16 @@ longer gap (a strap losing contact) the cubic spline invents a slow swing: 20 s 
 ``WelchSettings.max_gap_s``: the Welch estimate refuses a longer gap."""
 
 MIN_SPECTRUM_S = 120.0
-"""Shortest stretch of beats given a spectrum, s (first to last beat): 10 periods of the LF
-band's 0.04 Hz is 250 s, so below 2 min the LF power is not even roughly defined (Task Force
-1996; docs/reference/physiology.md)."""
+"""Shortest stretch of beats given a spectrum, s (first to last beat): Task Force 1996 names
+"approximately 2 min" for the LF component (docs/reference/physiology.md); below it the LF power
+is not even roughly defined. Its rule of about 10 periods of a band's lower edge gives more for
+LF, 250 s (:data:`ROUGH_LF_S`): between the two, LF comes with a warning."""
+
+ROUGH_LF_S = 10.0 / 0.04
+"""Stretch of beats, s, that holds 10 periods of the LF band's lower edge (0.04 Hz): the Task
+Force's (1996) rule of about 10 periods, by which its own "approximately 2 min" for LF is short.
+LF (and LF/HF) from a shorter stretch is reported with a warning (review 30 F7: 148 s gave LF
+2171 ms^2 where NeuroKit2's Welch read 3193, with no caveat)."""
 
 MIN_VLF_S = 300.0
 """Shortest stretch of beats, s (first to last beat), for which VLF power is reported (and

@@ -37,6 +37,7 @@ from analysis.coherence import CoherenceSettings, coherence_at, measured_coheren
 from analysis.hrv_frequency import (
     MAX_GAP_S,
     MIN_VLF_S,
+    ROUGH_LF_S,
     LombSettings,
     WelchSettings,
     gap_free_frequency_domain,
@@ -44,7 +45,13 @@ from analysis.hrv_frequency import (
 )
 from analysis.hrv_time import Convention, time_domain
 from analysis.progress import ProgressCallback, ProgressSteps
-from analysis.rr_artifacts import DEFAULT_PARAMS, LABELS, ArtifactParams, correct_rr
+from analysis.rr_artifacts import (
+    DEFAULT_PARAMS,
+    LABELS,
+    ArtifactParams,
+    correct_rr,
+    uncorrected_rr,
+)
 
 __all__ = [
     "MAX_RELIABLE_ARTIFACT_PCT",
@@ -241,6 +248,7 @@ def analyse_rr(
     lomb_settings: LombSettings | None = None,
     min_spectrum_s: float = 120.0,
     max_iterations: int = 5,
+    correct: bool = True,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Analyse an RR series: labels, NN series, metrics and settings.
@@ -261,6 +269,9 @@ def analyse_rr(
         Shortest series, s, for which frequency-domain metrics are computed.
     max_iterations : int, optional
         Correction passes at most.
+    correct : bool, optional
+        False takes every interval as it is (:func:`analysis.rr_artifacts.uncorrected_rr`):
+        no artifact is looked for, ``artifact_pct`` is None, and a warning says so.
     progress : callable, optional
         Told the fraction done (:mod:`analysis.progress`); nearly all of a long series' time
         is the session coherence's windows, one per 5 s (17 h of beats: ~7 s on one core).
@@ -282,7 +293,11 @@ def analyse_rr(
         If ``rr_ms`` is not a 1-D series of positive finite intervals.
     """
     steps = ProgressSteps(progress)
-    result = correct_rr(rr_ms, params, max_iterations=max_iterations)
+    result = (
+        correct_rr(rr_ms, params, max_iterations=max_iterations)
+        if correct
+        else uncorrected_rr(rr_ms, params)
+    )
     rr = result.rr_ms
     nn = result.nn_ms
     warnings: list[str] = []
@@ -295,12 +310,17 @@ def analyse_rr(
     n_art = rr.size - counts["normal"]
     artifacts = {
         "counts": counts,
-        "artifact_pct": 100.0 * n_art / rr.size if rr.size else None,
+        "artifact_pct": 100.0 * n_art / rr.size if rr.size and correct else None,
         "pass_counts": list(result.pass_counts),
         "iterations": result.iterations,
     }
     if result.note:
         warnings.append(result.note)
+    if not correct:
+        warnings.append(
+            "artifacts not looked for (--artifacts none): ectopic, missed and extra beats, if "
+            "any, count as they are"
+        )
     if (too_many := artifact_warning(n_art, int(rr.size))) is not None:
         warnings.append(too_many)
 
@@ -345,6 +365,12 @@ def analyse_rr(
                 f"VLF not computed: the spectrum's stretch lasts {gap_free.duration_s:.1f} s "
                 f"from its first beat to its last, under {MIN_VLF_S:g} s (Task Force 1996: VLF "
                 "from recordings of 5 min or less is a dubious measure); total_ms2 is LF + HF"
+            )
+        if gap_free.duration_s < ROUGH_LF_S:
+            warnings.append(
+                f"LF is rough: the spectrum's stretch lasts {gap_free.duration_s:.1f} s, "
+                f"{gap_free.duration_s * 0.04:.1f} periods of the LF band's 0.04 Hz edge, where "
+                f"Task Force 1996 asks for about 10 ({ROUGH_LF_S:g} s); read LF and LF/HF with care"
             )
         if (unresolved := hf_resolution_warning(float(nn.mean()))) is not None:
             warnings.append(unresolved)
@@ -396,7 +422,11 @@ def analyse_rr(
             "coherence": coherence,
         },
         "settings": {
-            "artifacts": {**params.as_dict(), "max_iterations": max_iterations},
+            "artifacts": (
+                {**params.as_dict(), "max_iterations": max_iterations}
+                if correct
+                else {"method": "none: every interval taken as it is"}
+            ),
             "time": {**time_settings, "values": "original NN intervals (corrected ones left out)"},
             "frequency": freq_settings,
             "coherence": coh_settings.as_dict(),

@@ -177,6 +177,7 @@ __all__ = [
     "correct_rr",
     "detect_rr_artifacts",
     "exact_look_ahead_beats",
+    "uncorrected_rr",
     "validate_rr_ms",
 ]
 
@@ -1052,6 +1053,38 @@ def correct_rr(
         iterations += 1
     return CorrectionResult(
         rr, codes, nn, source, corrected, tuple(pass_counts), iterations, params
+    )
+
+
+def uncorrected_rr(rr_ms: ArrayLike, params: ArtifactParams = DEFAULT_PARAMS) -> CorrectionResult:
+    """``rr_ms`` taken as it is: every interval ``normal`` and its own NN value, no pass run.
+
+    What :func:`correct_rr` returns when it finds nothing, for an analysis asked not to look
+    (``breathwise hrv --artifacts none``): to compare with tools that take a series as given,
+    such as pyhrv's published numbers (docs/validation/hrv.md, section 4).
+
+    Raises
+    ------
+    ValueError
+        If ``rr_ms`` is refused by :func:`validate_rr_ms`.
+
+    Examples
+    --------
+    >>> result = uncorrected_rr([800.0] * 10 + [1600.0] + [800.0] * 10)
+    >>> result.labels[10], result.nn_ms.size, result.iterations
+    ('normal', 21, 0)
+    """
+    rr = validate_rr_ms(rr_ms)
+    n = rr.size
+    return CorrectionResult(
+        rr,
+        np.zeros(n, dtype=np.int8),
+        rr.copy(),
+        np.arange(n, dtype=np.int64),
+        np.zeros(n, dtype=bool),
+        (),
+        0,
+        params,
     )
 
 

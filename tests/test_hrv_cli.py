@@ -516,8 +516,43 @@ def test_the_published_artifact_rules_can_be_chosen(
     assert guarded["min_threshold_fraction"] == 0.05 and guarded["max_missed_beats"] == 3
     assert paper["min_threshold_fraction"] is None and paper["max_threshold_fraction"] is None
     assert paper["max_missed_beats"] == 1 and paper["run_beats"] == 0
-    with pytest.raises(BadArgument, match="--artifacts must be 'default' or 'published'"):
-        call([str(f), "--artifacts", "none"], capsys)
+    with pytest.raises(BadArgument, match="--artifacts must be 'default', 'published' or 'none'"):
+        call([str(f), "--artifacts", "off"], capsys)
+
+
+def test_artifacts_none_takes_every_interval_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 30 F3: the validation's pyhrv column is on the raw series, which no option gave:
+    `hrv` read RMSSD 54.959 where the report lists 60.523. ``--artifacts none`` looks for no
+    artifact, and says so."""
+    rr = np.round(rr_series(), 1)
+    rr[100] *= 2.0  # a missed beat
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    fixed = json.loads(call([str(f)], capsys))
+    raw = json.loads(call([str(f), "--artifacts", "none"], capsys))
+    assert fixed["beats"][100]["label"] == "missed"
+    assert {b["label"] for b in raw["beats"]} == {"normal"}
+    assert raw["nn_ms"] == pytest.approx(rr.tolist())
+    assert raw["metrics"]["artifacts"]["artifact_pct"] is None
+    assert raw["settings"]["artifacts"] == {"method": "none: every interval taken as it is"}
+    assert any(w.startswith("artifacts not looked for (--artifacts none)") for w in raw["warnings"])
+    diffs = np.diff(rr)
+    assert raw["metrics"]["time"]["rmssd_ms"] == pytest.approx(np.sqrt(np.mean(diffs**2)))
+    assert fixed["metrics"]["time"]["rmssd_ms"] < 0.8 * raw["metrics"]["time"]["rmssd_ms"]
+
+
+def test_artifacts_none_gives_pyhrvs_published_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/validation/hrv.md section 4: pyhrv's report for SampleNNISeriesLong, RMSSD 60.523 and
+    SDNN 85.357 ms, from the command line."""
+    source = DATA / "pyhrv" / "SampleNNISeriesLong.npy"
+    if not source.exists():
+        pytest.skip(f"{source} is not here (../shared/data beside the repository)")
+    f = write(tmp_path / "long.txt", "\n".join(repr(float(v)) for v in np.load(source)) + "\n")
+    time = json.loads(call([str(f), "--artifacts", "none"], capsys))["metrics"]["time"]
+    assert (round(time["rmssd_ms"], 3), round(time["sdnn_ms"], 3)) == (60.523, 85.357)
 
 
 def test_vlf_is_null_under_five_minutes_with_a_warning(
@@ -651,3 +686,17 @@ def test_a_series_under_a_minute_of_beats_is_flagged_as_report_and_history_flag_
     long = write(tmp_path / "s72.txt", "\n".join(f"{v:.0f}" for v in rr_series(85)) + "\n")
     out = json.loads(call([str(long)], capsys))
     assert not [w for w in out["warnings"] if "of beats (" in w]
+
+
+@pytest.mark.parametrize(("beats", "rough"), [(170, True), (280, True), (300, False)])
+def test_lf_from_under_250_s_of_beats_comes_with_a_warning(beats: int, rough: bool) -> None:
+    """Review 30 F7: LF from 148 s of beats had no caveat, where the Task Force's rule of 10
+    periods of its 0.04 Hz edge asks for 250 s (its "about 2 min" is the shortest given a
+    spectrum at all)."""
+    rr = rr_series(beats)
+    span_s = float(rr[1:].sum()) / 1000.0  # first beat to last
+    warnings = analyse_rr(rr)["warnings"]
+    said = [w for w in warnings if w.startswith("LF is rough")]
+    assert bool(said) == rough == (span_s < 250.0), (span_s, warnings)
+    if rough:
+        assert f"lasts {span_s:.1f} s, {span_s * 0.04:.1f} periods" in said[0]

@@ -106,7 +106,8 @@ def hrv(
             help="default: Lipponen & Tarvainen 2019 with this tool's guards (a 5 % floor "
             "and 20 % ceiling on the thresholds, rules for ectopic runs and runs of missed "
             "beats; docs/validation/hrv.md in the source repository); published: the paper's "
-            "rules alone, to compare with other tools. settings.artifacts lists every rule used.",
+            "rules alone, to compare with other tools; none: every interval taken as it is "
+            "(as pyhrv and most tools take a series). settings.artifacts lists every rule used.",
         ),
     ] = "default",
 ) -> None:
@@ -138,8 +139,10 @@ def hrv(
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
-    if artifacts not in ("default", "published"):
-        raise BadArgument(f"--artifacts must be 'default' or 'published', not {artifacts!r}")
+    if artifacts not in ("default", "published", "none"):
+        raise BadArgument(
+            f"--artifacts must be 'default', 'published' or 'none', not {artifacts!r}"
+        )
     rr = read_rr_file(input, unit)
     say_notes(rr)
     params = ArtifactParams.published() if artifacts == "published" else DEFAULT_PARAMS
@@ -149,7 +152,9 @@ def hrv(
     with long_work_bar(
         f"analysing {input_name(input)}", len(rr.values_ms) >= LONG_RR_BEATS
     ) as progress:
-        result = analyse_rr(rr.values_ms, params=params, progress=progress)
+        result = analyse_rr(
+            rr.values_ms, params=params, correct=artifacts != "none", progress=progress
+        )
     # Provenance: the numbers depend on the version's methods and defaults.
     result["settings"] = {"software": SOFTWARE, **result["settings"]}
     for note in rr.warnings()[::-1]:
