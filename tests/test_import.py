@@ -20,6 +20,7 @@ from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage.export import export_recording, pmd_waveforms
 from trainer.storage.importers import (
+    ECG_WITHOUT_BEATS,
     ImportFileError,
     import_recording,
     parse_polar_csv,
@@ -453,6 +454,31 @@ def test_ecg_and_acc_are_read_in_the_unit_their_column_names(
     out = import_recording(src, "auto", tmp_path / "units.bwr", start_wall_ns=START_NS).path
     [decoded] = pmd_waveforms(read_recording(out))
     assert np.array_equal(decoded.values, values)
+
+
+@pytest.mark.parametrize(
+    ("columns", "note"),
+    [(["ecg_mV"], True), (["ecg_mV", "rr_ms"], False), (["ecg_mV", "hr"], False)],
+)
+def test_an_ecg_without_beats_says_the_session_has_no_heart_numbers(
+    tmp_path: Path, columns: list[str], note: bool
+) -> None:
+    """Review 30 F1: a Polar H10 ECG file without its RR column imported with one line,
+    "recording written", and the report then said "no heart-rate strap in this session"."""
+    fs = 130.0
+    k = np.arange(int(10 * fs))
+    ecg = np.sin(2 * np.pi * k / fs) ** 31
+    lines = [",".join(["time_ms", *columns])]
+    for i, v in enumerate(ecg):
+        beat = i % int(fs) == 0  # the RR and heart-rate cells on a beat's row only
+        extra = {"rr_ms": "1000" if beat else "", "hr": "60" if beat else ""}
+        lines.append(
+            ",".join([f"{i * 1000 / fs:.4f}", f"{v:.6f}", *(extra[c] for c in columns[1:])])
+        )
+    src = tmp_path / "ecg.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    notes = import_recording(src, "auto", tmp_path / "ecg.bwr", start_wall_ns=START_NS).notes
+    assert (ECG_WITHOUT_BEATS in notes) == note, notes
 
 
 def test_rr_list_beats_are_the_running_sum_from_the_first_beat(tmp_path: Path) -> None:

@@ -1265,6 +1265,14 @@ def _rate_hz(t_ns: npt.NDArray[np.int64]) -> float:
     return float((t_ns.size - 1) * NS_PER_S / max(int(t_ns[-1] - t_ns[0]), 1))
 
 
+ECG_WITHOUT_BEATS = (
+    "ECG without an RR or heart-rate column: the session has no heart rate or HRV (Breathwise "
+    "takes beats from a strap's RR intervals, not from the ECG, which the recording keeps)"
+)
+"""The note of a Polar CSV import with ECG but no beats (Polar Sensor Logger writes the ECG to
+a file of its own: import the RR file beside it for the heart's numbers)."""
+
+
 def import_polar_csv(
     path: Path,
     *,
@@ -1335,6 +1343,9 @@ def import_polar_csv(
             timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
     if pmd:
         streams[Stream.PMD_DATA.value] = pmd
+    if "ecg" in pmd and Stream.HEART_RATE.value not in streams:
+        # The recording then says "no heart-rate strap": the import says why (review 30 F1).
+        notes.append(ECG_WITHOUT_BEATS)
     if not timed:
         raise ImportFileError(f"{path}: no RR, heart-rate, ECG or accelerometer values")
     timed.sort(key=lambda x: x[0])
