@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from analysis.beats import MAX_DRIFT_S
 from analysis.coherence import CoherenceSettings, coherence_at, measured_coherence
 from analysis.hrv_frequency import (
     MAX_GAP_S,
@@ -249,6 +250,7 @@ def analyse_rr(
     min_spectrum_s: float = 120.0,
     max_iterations: int = 5,
     correct: bool = True,
+    beat_t_s: ArrayLike | None = None,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Analyse an RR series: labels, NN series, metrics and settings.
@@ -272,6 +274,13 @@ def analyse_rr(
     correct : bool, optional
         False takes every interval as it is (:func:`analysis.rr_artifacts.uncorrected_rr`):
         no artifact is looked for, ``artifact_pct`` is None, and a warning says so.
+    beat_t_s : array_like, optional
+        When each interval's beat came, s, one per interval (a file's time column, with the
+        beats it lost in a gap). Where a beat comes more than
+        :data:`analysis.beats.MAX_DRIFT_S` later than its interval says, beats were lost: no
+        successive difference is taken across it, and the spectrum is of the longest stretch
+        without such a gap (as a session's report takes them). Default: the running sum of
+        the intervals, no gap.
     progress : callable, optional
         Told the fraction done (:mod:`analysis.progress`); nearly all of a long series' time
         is the session coherence's windows, one per 5 s (17 h of beats: ~7 s on one core).
@@ -324,17 +333,26 @@ def analyse_rr(
     if (too_many := artifact_warning(n_art, int(rr.size))) is not None:
         warnings.append(too_many)
 
-    td = time_domain(nn, valid=~result.nn_corrected, convention=convention)
+    # The input's clock: the series starts at 0 with the first interval, each beat where the
+    # running sum of RR puts it (or where the caller's times say), each corrected value at its
+    # beat.
+    if beat_t_s is None:
+        beats_t_s = np.cumsum(rr) / 1000.0
+    else:
+        beats_t_s = np.asarray(beat_t_s, dtype=np.float64)
+        if beats_t_s.shape != rr.shape or not np.all(np.isfinite(beats_t_s)):
+            raise ValueError("beat_t_s must hold one finite time per interval")
+    nn_t_s = result.nn_times_s(beats_t_s)
+    duration_s = float(beats_t_s[-1]) if rr.size else 0.0
+    # No successive difference across lost beats (Task Force 1996 NN statistics), by the
+    # report's rule (trainer.reports.session_analysis): a beat over MAX_DRIFT_S later than its
+    # interval says.
+    joined = np.diff(nn_t_s) - nn[1:] / 1000.0 <= MAX_DRIFT_S if beat_t_s is not None else None
+    td = time_domain(nn, valid=~result.nn_corrected, joined=joined, convention=convention)
     time_metrics = td.as_dict()
     if (short := short_series_warning(int(rr.size), td.mean_hr_bpm)) is not None:
         warnings.append(short)
     time_settings = time_metrics.pop("settings")
-
-    # The input's clock: the series starts at 0 with the first interval, each beat where the
-    # running sum of RR puts it, each corrected value at its beat (no drift).
-    beat_t_s = np.cumsum(rr) / 1000.0
-    nn_t_s = result.nn_times_s(beat_t_s)
-    duration_s = float(beat_t_s[-1]) if rr.size else 0.0
     freq_metrics: dict[str, Any] | None = None
     freq_settings: dict[str, Any] | None = None
     gap_free = gap_free_frequency_domain(

@@ -450,6 +450,31 @@ def test_a_beat_off_its_interval_is_no_hole_and_a_hole_keeps_its_intervals() -> 
     assert lost.rmssd_ms == pytest.approx(holed.rmssd_ms, rel=1e-12)
 
 
+def test_across_a_gap_its_time_column_shows_hrv_gives_the_reports_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 30 F5: with a 40 s hole, `hrv` warned of the gap and joined the intervals across
+    it all the same (LF 2565 ms^2, where the report of the same beats read 1238, the longest
+    stretch without it). It takes the file's beat times now, as the report does."""
+    from trainer.reports.session_analysis import heart_metrics
+
+    rr = np.round(rr_series(700), 0)
+    f = write(tmp_path / "polar.txt", polar_logger_rr(rr, 300, 40.0))
+    out = json.loads(call([str(f)], capsys))
+    beat_t_s = np.cumsum(rr) / 1000.0
+    beat_t_s[300:] += 40.0
+    heart = heart_metrics(beat_t_s, rr, [])
+    time, freq = out["metrics"]["time"], out["metrics"]["frequency"]
+    assert time["rmssd_ms"] == pytest.approx(heart.rmssd_ms, rel=1e-12)
+    assert freq["lf_ms2"] == pytest.approx(heart.lf_power_ms2, rel=1e-12)
+    assert freq["hf_ms2"] == pytest.approx(heart.hf_power_ms2, rel=1e-12)
+    assert any(w.startswith("frequency-domain metrics computed over") for w in out["warnings"])
+    # The joined series' numbers, as before: not these.
+    joined = analyse_rr(rr)["metrics"]
+    assert joined["time"]["n_diffs"] == time["n_diffs"] + 1  # the difference across the gap
+    assert joined["frequency"]["lf_ms2"] != pytest.approx(freq["lf_ms2"], rel=1e-3)
+
+
 def test_hrv_gives_the_session_mean_coherence_the_report_gives(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -607,7 +632,7 @@ def test_a_gap_the_timestamps_show_is_warned_of(
     assert out["metrics"]["n_intervals"] == 600
     gap = out["warnings"][0]
     assert "'Phone timestamp' shows beats lost in 1 gap (600.0 s" in gap, gap
-    assert "before line 302" in gap and "HRV joins the intervals around each gap" in gap
+    assert "before line 302" in gap and "no successive difference is taken across a gap" in gap
     # Without a gap, nothing is said.
     steady = write(
         tmp_path / "steady.txt",

@@ -127,7 +127,8 @@ def hrv(
     An empty line between the intervals of a one-column list is a missing interval, refused
     as 'nan' is. A table's time column (Phone timestamp, timestamp [ms]..., as 'breathwise
     import' reads it) is read for beats lost in a gap, found as import finds them: a warning
-    names them, as the analysis joins the intervals around each.
+    names them, no successive difference is taken across one, and the spectrum is of the
+    longest stretch without one, as a session's report takes them.
 
     A table's RR column is found by the names 'breathwise import' reads (rr_ms, rr, rri, ibi,
     nn..., in seconds rr_s, ibi_s...). Without --unit, values that look like the other unit
@@ -152,8 +153,17 @@ def hrv(
     with long_work_bar(
         f"analysing {input_name(input)}", len(rr.values_ms) >= LONG_RR_BEATS
     ) as progress:
+        # With a time column that shows lost beats, the beats at its times: no successive
+        # difference across a gap, the spectrum on the longest stretch without one (review 30
+        # F5: joined, a 40 s hole read LF 2565 ms^2 where the report of the same beats, 1238).
+        timing = rr.timing
+        gaps = timing is not None and timing.problem is None and bool(timing.gaps)
         result = analyse_rr(
-            rr.values_ms, params=params, correct=artifacts != "none", progress=progress
+            rr.values_ms,
+            params=params,
+            correct=artifacts != "none",
+            beat_t_s=rr.beat_times_s() if gaps else None,
+            progress=progress,
         )
     # Provenance: the numbers depend on the version's methods and defaults.
     result["settings"] = {"software": SOFTWARE, **result["settings"]}

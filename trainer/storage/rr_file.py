@@ -78,13 +78,13 @@ from trainer.storage.text_files import (
     without_comment,
 )
 
-__all__ = ["GAPS_JOINED", "RR_FILE_MAX_BYTES", "RRFile", "RRTiming", "read_rr_file"]
+__all__ = ["GAPS_CUT", "RR_FILE_MAX_BYTES", "RRFile", "RRTiming", "read_rr_file"]
 
-GAPS_JOINED = (
-    "HRV joins the intervals around each gap, so their successive difference is false and the "
-    "spectrum runs across it; split the file at the gap for exact numbers"
+GAPS_CUT = (
+    "no successive difference is taken across a gap, and the spectrum is of the longest "
+    "stretch without one, as a session's report takes them"
 )
-"""What a gap does to ``hrv``'s analysis, which takes the intervals without their times."""
+"""What a gap does to ``hrv``'s analysis, which takes the beats at the times the file gives."""
 RR_FILE_MAX_BYTES = 64 * 1024 * 1024
 """Largest RR file read, bytes (weeks of beats at one per line), by every command alike."""
 
@@ -153,7 +153,7 @@ class RRFile:
             t[k:] += gap_s
         return [float(v) for v in t]
 
-    def warnings(self, gap_effect: str = GAPS_JOINED) -> list[str]:
+    def warnings(self, gap_effect: str = GAPS_CUT) -> list[str]:
         """What the file's reading found: out-of-range intervals, gaps in its time column
         (ending with ``gap_effect``, what they do to the analysis)."""
         timing = self.timing
