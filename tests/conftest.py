@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     root = config.stash.get(_RUN_HOME, None)
     if root is not None:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files holding a ``slow`` (real-time) test run first, the others most tests first.
+
+    The README runs the suite with ``--dist loadfile --no-loadscope-reorder``, so xdist hands
+    out whole files in this order. Its own order (most tests first, the default since 3.5) put
+    the two one-test BLE acceptance files last, one after the other on one worker: the 3 min
+    link-drop run started about 485 s into a 671 s run and was its tail, the other workers
+    done. Started first, the real-time files (which mostly wait on a clock) overlap the
+    CPU-bound ones. Sorting is stable: a file's tests keep their order, and the slow files
+    keep their collection order, which starts both BLE acceptance runs at once.
+    """
+    tests_in = Counter(item.path for item in items)
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: (0, 0) if item.path in slow else (1, -tests_in[item.path]))
 
 
 @pytest.fixture(autouse=True)

@@ -117,7 +117,6 @@ def test_batch_on_all_cores_skips_the_corrupt_recording(
         assert float(r["duration_s"]) == 120.0 and int(r["breaths"]) >= 5
 
 
-@pytest.mark.slow
 def _same(a: object, b: object) -> bool:
     """Equal, or floats equal to 12 significant digits: numpy 1.26's OpenBLAS sums in another
     order with one thread (a Dask worker) than with two, 2e-14 apart (found testing the
@@ -134,6 +133,7 @@ def _number(cell: str) -> object:
         return cell
 
 
+@pytest.mark.slow
 def test_a_local_dask_cluster_gives_identical_results(
     study: Path, local_batch: tuple[BatchResult, list[BatchRow], Path], tmp_path: Path
 ) -> None:
