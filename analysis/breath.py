@@ -85,19 +85,20 @@ Method
    at 20 dB, 43 at 30 dB, and of the real belts 36-95. A breath too fast for the band (under
    1.5 s with a 3 Hz top) or within 2 s of the start is noise if less than twice as deep as the
    deepest of the last "breaths" within the noise; otherwise it counts (with no noise seen yet,
-   fast breathing from the first sample is breathing), and 3 in a row end the test. The first
-   breath that stands out ends it too, and if the breaths before it (such fast ones) were more
-   than ``artifact_high`` times shallower, they are forgotten: it is the first breath. A minute
-   of "breaths" within the noise ends the test as well: breathing below about 13 dB in band
-   stands out of no noise and is breathing all the same (its first minute reads as artifacts);
-   unless the signal changes from sample to sample as no breathing does (lag-1 autocorrelation
-   under 0.3, ``_QUIET_LAG1``: white noise, a disconnected input), which stays noise. A caller
-   that sets :attr:`BreathTracker.noise_delta` measures the noise itself, and the test is off.
-   Now, with the leads above (10 recordings each): breaths not marked artifacts in the lead 7,
-   9 and 9, all within its first 3 s, before 2 s of noise is there to measure (at 15 and 20 dB,
+   fast breathing from the first sample is breathing), and 3 in a row end the test; the first
+   breath that stands out ends it too. A breath that counts forgets the breaths before it if
+   they were more than ``artifact_high`` times shallower (fast ones, or ones too near the
+   start, were the noise's): it is the first breath, and not an artifact. A minute of "breaths"
+   within the noise ends the test as well: breathing below about 13 dB in band stands out of no
+   noise and is breathing all the same (its first minute reads as artifacts); unless the signal
+   changes from sample to sample as no breathing does (lag-1 autocorrelation under 0.3,
+   ``_QUIET_LAG1``: white noise, a disconnected input), which stays noise. A caller that sets
+   :attr:`BreathTracker.noise_delta` measures the noise itself, and the test is off. Now, with
+   the leads above (10 recordings each): breaths not marked artifacts in the lead 7, 9 and 9,
+   all starting within its first 3 s, too near the start or too fast to test (at 15 and 20 dB,
    and at 15 and 60/min, 9-10 with a 30 s lead); no real breath among the first three is an
-   artifact. The noise still reads as "breaths", artifacts, for the ``breaths`` command's noise
-   report.
+   artifact (before, the first two were in most recordings). The noise still reads as
+   "breaths", artifacts, for the ``breaths`` command's noise report.
 5. **Onsets refined on the raw signal.** Once a turning point is confirmed, the raw samples
    around it are in the buffer, so the refinement can be centred (no delay): they are smoothed
    by a local quadratic (Savitzky-Golay) fit, a third of the time the signal took to move away
@@ -1431,17 +1432,8 @@ class BreathTracker:
                 len(self._quiet_depths) >= _QUIET_RUN
                 and depth < _QUIET_SPAN * _median(self._quiet_depths)
             )
-            if not noise:
-                self._quiet = False
-                if self._recent_depths and depth > self._artifact_high * _median(
-                    self._recent_depths
-                ):
-                    self._forget()
         else:
             noise = bool(self._quiet_depths) and depth < _QUIET_SPAN * max(self._quiet_depths)
-            if not noise:
-                self._provisional += 1
-                self._quiet = self._provisional < _QUIET_RUN
         if noise:
             self._quiet_depths.append(depth)
             self._provisional = 0
@@ -1452,7 +1444,18 @@ class BreathTracker:
                 # of it (below about 13 dB in band) is breathing all the same; but noise that
                 # changes from sample to sample as no breathing does is no breathing.
                 self._quiet = False
-        return noise
+            return True
+        if self._recent_depths and depth > self._artifact_high * _median(self._recent_depths):
+            # The breaths before it passed untested (too fast for the band, or too near the
+            # start) and were the noise's: this one is the first.
+            self._forget()
+            self._provisional = 0
+        if sigma is not None:
+            self._quiet = False
+        else:
+            self._provisional += 1
+            self._quiet = self._provisional < _QUIET_RUN
+        return False
 
     def _white(self, conf: int) -> bool:
         """Whether the raw signal of the last ``history_s`` up to sample ``conf`` has a lag-1
