@@ -231,7 +231,8 @@ Method
    turning point to where its raw counterpart is searched; the refined times themselves come
    from the centred fit and need no delay correction.
 8. **Quality.** ``"artifact"`` if the depth is below ``artifact_low`` (0.25x) or above
-   ``artifact_high`` (4x) the median depth of the previous ``n_depths`` breaths; ``"uncertain"``
+   ``artifact_high`` (4x) the median depth of the previous ``n_depths`` breaths, or, before the
+   first breath, it lies within the noise (step 4); ``"uncertain"``
    for the first breath (nothing to compare with), a merged breath, a breath whose rise and
    fall differ by more than half (strong drift, a cut-short breath) or whose phases had to be
    clamped into order or whose whole-breath fit traded its rise for its fall (step 6), and a
@@ -506,7 +507,8 @@ class Breath:
         ``"good"``, ``"uncertain"`` (irregular shape, first breath, merged wiggle, an exhale
         the fits cannot follow, a top or bottom flat at a clipping rail, a depth of few
         quantisation steps) or ``"artifact"``
-        (depth below 0.25x or above 4x the recent median).
+        (depth below 0.25x or above 4x the recent median; before the first breath, within the
+        noise).
     detected_s : float
         Time of the sample at which the detector emitted this breath, s (no delay correction:
         this is when the breath became known).
@@ -870,7 +872,9 @@ class BreathTracker:
         across the breathing) sets it, between updates, to a multiple of that noise at which
         noise alone confirms no turning points; the hysteresis is then never smaller, before
         the first breath (when it follows the swings seen, noise among them) as after it. It
-        applies from the next sample on, and carries over a hole (:meth:`after_hole`).
+        applies from the next sample on, and carries over a hole (:meth:`after_hole`). Setting
+        it turns off the detector's own test of the breaths before the first against the noise
+        (module notes, step 4).
         """
         return self._noise_delta
 
