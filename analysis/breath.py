@@ -63,7 +63,42 @@ Method
    sniff, a cough or a movement more often than a breath (a 1 s spike pair on NeuroKit2
    ``bio_resting_5min`` at 230 s, which the old 1.5 s limit merged into one uncertain breath).
    Before the first breath, a "breath" that rises less than half as much as it falls is noise
-   ahead of the first inhale and is skipped.
+   ahead of the first inhale and is skipped. **A still start.** Before the first breath the
+   hysteresis knows only the swings seen so far, so a belt at rest (put on before the person
+   breathes, or held still) confirms its noise's wiggles as breaths, and these then set the
+   depth the first real breaths are judged by: with 3, 10 and 30 s of the validation's noise
+   (0.05-3 Hz) at the exhale-end level ahead of a 6/min belt, 18, 53 and 147 such breaths in 10
+   recordings, none of them artifacts, and the first two real breaths of most recordings
+   artifacts (over 4 times the noise's median depth). So, until a breath stands out of the
+   noise, each one is tested (:meth:`BreathTracker._within_noise`): the raw signal of the last
+   ``history_s`` is band-passed to ``_NOISE_BAND_HZ`` (1-3 Hz), but from at least 3 times the
+   breath's rate (``_QUIET_HARMONIC``: fast breathing's fundamental and second harmonic lie in
+   1-3 Hz, which the stalls' noise floor, step 3, would take for noise), and a breath less than
+   ``_QUIET_K`` (13) robust standard deviations of it deep, or, after 3 such "breaths", less
+   than twice their median depth, is noise: it is reported as an ``"artifact"`` and changes
+   nothing in the detector (no depth, period, shape or junction fit). On 4 x 300 s of noise
+   alone at each of 10, 25, 50 and 100 Hz, the "breaths" the band can test measured a median
+   4.9-6.1 deviations, at most 12.6 (white noise: a median 4.7-9.6, at most 17.5; of 10
+   white-noise minutes at 25 Hz, 5 had a "breath" stand out by the deviations alone, 1 with the
+   depth rule, at 5 s); the first breaths of synthetic belts from the first sample (3-40/min,
+   10-100 Hz, ratios 0.5-3, pauses and holds) at least 14.2 at 15 dB (10th percentile 17.6), 21
+   at 20 dB, 43 at 30 dB, and of the real belts 36-95. A breath too fast for the band (under
+   1.5 s with a 3 Hz top) or within 2 s of the start is noise if less than twice as deep as the
+   deepest of the last "breaths" within the noise; otherwise it counts (with no noise seen yet,
+   fast breathing from the first sample is breathing), and 3 in a row end the test; the first
+   breath that stands out ends it too. A breath that counts forgets the breaths before it if
+   they were more than ``artifact_high`` times shallower (fast ones, or ones too near the
+   start, were the noise's): it is the first breath, and not an artifact. A minute of "breaths"
+   within the noise ends the test as well: breathing below about 13 dB in band stands out of no
+   noise and is breathing all the same (its first minute reads as artifacts); unless the signal
+   changes from sample to sample as no breathing does (lag-1 autocorrelation under 0.3,
+   ``_QUIET_LAG1``: white noise, a disconnected input), which stays noise. A caller that sets
+   :attr:`BreathTracker.noise_delta` measures the noise itself, and the test is off. Now, with
+   the leads above (10 recordings each): breaths not marked artifacts in the lead 7, 9 and 9,
+   all starting within its first 3 s, too near the start or too fast to test (at 15 and 20 dB,
+   and at 15 and 60/min, 9-10 with a 30 s lead); no real breath among the first three is an
+   artifact (before, the first two were in most recordings). The noise still reads as
+   "breaths", artifacts, for the ``breaths`` command's noise report.
 5. **Onsets refined on the raw signal.** Once a turning point is confirmed, the raw samples
    around it are in the buffer, so the refinement can be centred (no delay): they are smoothed
    by a local quadratic (Savitzky-Golay) fit, a third of the time the signal took to move away
@@ -196,7 +231,8 @@ Method
    turning point to where its raw counterpart is searched; the refined times themselves come
    from the centred fit and need no delay correction.
 8. **Quality.** ``"artifact"`` if the depth is below ``artifact_low`` (0.25x) or above
-   ``artifact_high`` (4x) the median depth of the previous ``n_depths`` breaths; ``"uncertain"``
+   ``artifact_high`` (4x) the median depth of the previous ``n_depths`` breaths, or, before the
+   first breath, it lies within the noise (step 4); ``"uncertain"``
    for the first breath (nothing to compare with), a merged breath, a breath whose rise and
    fall differ by more than half (strong drift, a cut-short breath) or whose phases had to be
    clamped into order or whose whole-breath fit traded its rise for its fall (step 6), and a
@@ -373,6 +409,28 @@ _NOISE_K = 7.0
 """A stall keeps the hysteresis at least this many times the noise measured in
 ``_NOISE_BAND_HZ`` (module notes, step 3)."""
 
+_QUIET_HARMONIC = 3.0
+"""Before the first breath, the noise is measured above this many times a breath's rate, where
+its own harmonics have little power (module notes, step 4)."""
+
+_QUIET_K = 13.0
+"""Before the first breath, a "breath" less deep than this many robust standard deviations of
+the noise above its harmonics lies within the noise (module notes, step 4)."""
+
+_QUIET_SPAN = 2.0
+"""...or less deep than this many times the median of the last ``_QUIET_RUN`` or more such
+"breaths" (one too fast for the band: the deepest of them)."""
+
+_QUIET_RUN = 3
+"""The depth rule of ``_QUIET_SPAN`` needs this many "breaths" within the noise; this many fast
+breaths in a row, too fast for the band and deeper than those, end the test (module notes,
+step 4)."""
+
+_QUIET_LAG1 = 0.3
+"""A minute within the noise ends the test of the breaths before the first unless the signal's
+lag-1 autocorrelation is below this (:data:`analysis.breath_signal_checks.NOISE_LAG1`, where the
+value is measured: breathing 0.39 or more, down to 0 dB and 4 Hz; white noise 0)."""
+
 _TRADED_FIT = 20.0
 """A whole-breath fit whose squared residual over the rise is more than this many times that of
 the rise's own phase fit, and whose inhale onset lies more than ``_TRADED_SHIFT`` of the rise
@@ -449,7 +507,8 @@ class Breath:
         ``"good"``, ``"uncertain"`` (irregular shape, first breath, merged wiggle, an exhale
         the fits cannot follow, a top or bottom flat at a clipping rail, a depth of few
         quantisation steps) or ``"artifact"``
-        (depth below 0.25x or above 4x the recent median).
+        (depth below 0.25x or above 4x the recent median; before the first breath, within the
+        noise).
     detected_s : float
         Time of the sample at which the detector emitted this breath, s (no delay correction:
         this is when the breath became known).
@@ -548,6 +607,9 @@ class _Pending:
     """Quality before the check of its fitted phases."""
     period_n: int
     """Median period of the recent breaths, this one included, samples."""
+    noise: bool = False
+    """Before the first breath, a "breath" within the noise (module notes, step 4): reported
+    as an artifact, it changes none of the detector's state and gets no whole-phase fit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -782,6 +844,12 @@ class BreathTracker:
         self._latencies: deque[float] = deque(maxlen=9)
         # Made by after_hole: the first trough may start a breath (_resumed_trough).
         self._resumed = False
+        # Until a breath stands out of the noise (module notes, step 4), the depths of the
+        # "breaths" found within it.
+        self._quiet = True
+        self._quiet_depths: deque[float] = deque(maxlen=n_depths)
+        self._provisional = 0
+        self._quiet_since = -1  # sample that confirmed the first "breath" within the noise
 
     # ----------------------------------------------------------------------------- public API
 
@@ -804,7 +872,9 @@ class BreathTracker:
         across the breathing) sets it, between updates, to a multiple of that noise at which
         noise alone confirms no turning points; the hysteresis is then never smaller, before
         the first breath (when it follows the swings seen, noise among them) as after it. It
-        applies from the next sample on, and carries over a hole (:meth:`after_hole`).
+        applies from the next sample on, and carries over a hole (:meth:`after_hole`). Setting
+        it turns off the detector's own test of the breaths before the first against the noise
+        (module notes, step 4).
         """
         return self._noise_delta
 
@@ -814,6 +884,10 @@ class BreathTracker:
             raise ValueError(f"noise_delta must be finite and >= 0, got {value!r}")
         self._noise_delta = float(value)
         self._delta_floor = max(self._floor, self._noise_delta)
+        # The caller's measure of the noise takes the place of the detector's own test of the
+        # breaths before the first (module notes, step 4), which measures where a chest
+        # accelerometer's low-pass leaves little and its walking bounce lies.
+        self._quiet = False
 
     @property
     def merged_breaths(self) -> int:
@@ -881,6 +955,11 @@ class BreathTracker:
         new._noise_delta = self._noise_delta
         new._delta_floor = max(new._floor, new._noise_delta)
         new._resumed = bool(self._recent_depths)
+        new._quiet = self._quiet
+        new._quiet_depths.extend(self._quiet_depths)
+        new._provisional = self._provisional
+        # The minute within the noise counts again from the samples after the hole (their
+        # indices start again at 0).
         # No inhale starts before the first sample (a phase fit would extrapolate the first
         # rise back into the hole).
         new._last_exhale = 0.0
@@ -1263,12 +1342,14 @@ class BreathTracker:
             self._start = trough
             self._merged = False
             return
-        if peak.level - 0.5 * (start.level + trough.level) <= self._floor:
+        depth = peak.level - 0.5 * (start.level + trough.level)
+        if depth <= self._floor:
             # Flat in the raw signal: a swing of the filter alone (its ringing after a step).
             self._start = trough
             self._merged = False
             return
-        out.append(self._emit(start, peak, trough, conf))
+        noise = self._quiet and self._within_noise(depth, trough.idx - start.idx, conf)
+        out.append(self._emit(start, peak, trough, conf, noise=noise))
         self._start = trough
         self._merged = False
 
@@ -1336,8 +1417,99 @@ class BreathTracker:
         seen = fall >= _ONSET_LEVEL_RATIO * self._f_onset * typical
         return _Trough(tt, float(s[m]), onset, a + m, s, a, f1, seen)
 
-    def _emit(self, start: _Trough, peak: _Peak, end: _Trough, conf: int) -> _Pending:
-        """A breath is complete: update the running state; its times come in :meth:`_finish`."""
+    def _within_noise(self, depth: float, period_n: int, conf: int) -> bool:
+        """Whether a breath before the first one (``depth`` input units, ``period_n`` samples,
+        confirmed by sample ``conf``) lies within the noise (module notes, step 4).
+
+        It does when it is less than ``_QUIET_K`` times as deep as the noise's robust standard
+        deviation above the breath's own harmonics (:meth:`_band_noise`), or, after
+        ``_QUIET_RUN`` "breaths" within the noise, less than ``_QUIET_SPAN`` times their median
+        depth; a breath too fast for that band, when it is less than ``_QUIET_SPAN`` times as
+        deep as the deepest of them (with none yet, it is a breath). The first breath that
+        stands out ends the test (forgetting any fast ones before it that were far shallower),
+        and so do ``_QUIET_RUN`` fast breaths in a row and a minute of "breaths" within the
+        noise.
+        """
+        sigma = self._band_noise(period_n, conf)
+        if sigma is not None:
+            noise = depth < _QUIET_K * sigma or (
+                len(self._quiet_depths) >= _QUIET_RUN
+                and depth < _QUIET_SPAN * _median(self._quiet_depths)
+            )
+        else:
+            noise = bool(self._quiet_depths) and depth < _QUIET_SPAN * max(self._quiet_depths)
+        if noise:
+            self._quiet_depths.append(depth)
+            self._provisional = 0
+            if self._quiet_since < 0:
+                self._quiet_since = conf
+            elif conf - self._quiet_since > self._history_n and not self._white(conf):
+                # A minute of "breaths" within the noise: breathing too noisy to stand out
+                # of it (below about 13 dB in band) is breathing all the same; but noise that
+                # changes from sample to sample as no breathing does is no breathing.
+                self._quiet = False
+            return True
+        if self._recent_depths and depth > self._artifact_high * _median(self._recent_depths):
+            # The breaths before it passed untested (too fast for the band, or too near the
+            # start) and were the noise's: this one is the first.
+            self._forget()
+            self._provisional = 0
+        if sigma is not None:
+            self._quiet = False
+        else:
+            self._provisional += 1
+            self._quiet = self._provisional < _QUIET_RUN
+        return False
+
+    def _white(self, conf: int) -> bool:
+        """Whether the raw signal of the last ``history_s`` up to sample ``conf`` has a lag-1
+        autocorrelation below ``_QUIET_LAG1``: white noise, not breathing."""
+        raw = self._raw[
+            max(0, conf - self._history_n) - self._buf_start : conf + 1 - self._buf_start
+        ]
+        d = raw - raw.mean()
+        power = float(d @ d)
+        return power > 0.0 and float(d[1:] @ d[:-1]) < _QUIET_LAG1 * power
+
+    def _forget(self) -> None:
+        """Forget the breaths so far (taken from the noise): the next one is the first."""
+        self._depths.clear()
+        self._ref_depth = 0.0
+        self._recent_depths.clear()
+        self._plausible_depths.clear()
+        self._typical = None
+        self._periods.clear()
+        self._shapes.clear()
+        self._stall_eff = self._stall_n
+
+    def _band_noise(self, period_n: int, conf: int) -> float | None:
+        """Robust standard deviation, input units, of the raw signal of the last ``history_s``
+        up to sample ``conf``, in ``_NOISE_BAND_HZ`` above ``_QUIET_HARMONIC`` times the rate
+        of a breath of ``period_n`` samples; None when that leaves no band or the stretch is
+        shorter than 2 s."""
+        low_hz = max(_NOISE_BAND_HZ[0], _QUIET_HARMONIC * self._fs_hz / period_n)
+        high_hz = min(_NOISE_BAND_HZ[1], 0.45 * self._fs_hz)
+        a = max(0, conf - self._history_n)
+        if high_hz <= 1.5 * low_hz or conf - a < self._noise_min_n:
+            return None
+        raw = self._raw[a - self._buf_start : conf + 1 - self._buf_start]
+        # Zero-phase on a stretch already received, as in _noise_floor: no look-ahead.
+        sos = bandpass_sos(low_hz, high_hz, self._fs_hz, 2)
+        band = scipy.signal.sosfiltfilt(sos, raw - raw.mean())
+        return 1.4826 * float(np.median(np.abs(band)))
+
+    def _emit(
+        self, start: _Trough, peak: _Peak, end: _Trough, conf: int, *, noise: bool = False
+    ) -> _Pending:
+        """A breath is complete: update the running state; its times come in :meth:`_finish`.
+
+        A ``noise`` "breath" (:meth:`_within_noise`) is an artifact and updates nothing.
+        """
+        if noise:
+            detected_s = self._t0_s + max(conf, self._emit_at) / self._fs_hz
+            depth = peak.level - 0.5 * (start.level + end.level)
+            period_n = end.idx - start.idx
+            return _Pending(start, peak, end, conf, detected_s, depth, "artifact", period_n, True)
         fall = peak.level - end.level
         rise = peak.level - start.level
         depth = peak.level - 0.5 * (start.level + end.level)
@@ -1563,7 +1735,7 @@ class BreathTracker:
         peaks: list[int] = []  # the peak's sample (the phases may stop short of it at a hold)
         for i, p in enumerate(pending):
             a, pk, b = p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx
-            if a < self._buf_start or not a < pk < b:
+            if p.noise or a < self._buf_start or not a < pk < b:
                 continue
             base0 = p.start.level
             drift = (p.end.level - base0) / (b - a)
