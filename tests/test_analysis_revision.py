@@ -51,6 +51,10 @@ REPLAY_DIGESTS = {
     # from its epoch's first sample, its hysteresis above the sensor's noise, and a posture
     # change that loses at most one breath (review 28 F1); 2026-12-07.
     7: "3b469e6012d58a35",
+    # Before the first breath, "breaths" within the noise of a belt at rest are artifacts, and
+    # the first real breaths are no longer judged by their depth (review 28 F4); 2026-12-07.
+    # The belt put on at rest joined the references here.
+    8: "4e7faaef45197815",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""
@@ -109,13 +113,53 @@ def _held_breaths(path: Path) -> Path:
     return write_items(path, header, [items[0], *sensor.packets_until(end_ns)], end_ns)
 
 
+def _still_start(path: Path) -> Path:
+    """A belt session whose first 30 s are a belt at rest (the level its breathing starts
+    from, the sensor's white noise and a random wander of 0.025 N in 0.05-3 Hz): revision 8
+    reports the wander's "breaths" as artifacts, revision 7 as breaths at 13-45/min, and
+    answered them with a strain cue ("This pace is hard to follow")."""
+    import numpy as np
+    import scipy.signal
+
+    from devices.godirect import decode_godirect_measurement, encode_godirect_measurement
+
+    header, items, end_ns = simulated_items(150.0, seed=6)
+    rng = np.random.default_rng(6)
+    sos = scipy.signal.butter(4, [0.05, 3.0], "bandpass", fs=20.0, output="sos")
+    wander = scipy.signal.sosfiltfilt(sos, rng.standard_normal(4000))[1000:]
+    wander *= 0.025 / np.std(wander)
+    level: float | None = None
+    for k, item in enumerate(items):
+        t_s = (item.t_mono_ns - header.start_mono_ns) / NS_PER_S
+        if not (isinstance(item, RawPacket) and item.stream == Stream.GODIRECT) or t_s >= 30.0:
+            continue
+        packet = decode_godirect_measurement(item.payload)
+        if not packet.values:
+            continue
+        force = packet.channels.index(1)
+        level = packet.values[0][force] if level is None else level
+        rows = [
+            tuple(
+                level + float(wander[int(t_s * 20.0)]) + 0.01 * rng.standard_normal()
+                if c == force
+                else v
+                for c, v in enumerate(row)
+            )
+            for row in packet.values
+        ]
+        payload = encode_godirect_measurement(rows, packet.channels, item.payload[2])
+        items[k] = replace(item, payload=payload)
+    return write_items(path, header, items, end_ns)
+
+
 def _replay_digest(tmp_path: Path) -> str:
     """SHA-256 (16 hex digits) of the replays of a real person's belt and beats (the bundled
     sample), the simulated person with a belt and a link gap, with a strap alone (breathing
     read from the heart rhythm), with a strap sending damaged notifications (since revision 2),
     with a strap alone far faster than its pacer (since revision 3) and with a belt wearer
-    holding the breath (since revision 4; revision 1's digest is of the first three, revision
-    2's of the first four, revision 3's of the first five), to the precision shown: a last binary
+    holding the breath (since revision 4) and with a belt put on at rest (since revision 8;
+    revision 1's digest is of the first three, revision 2's of the first four, revision 3's of
+    the first five, revisions 4-7's of the first six), to the precision shown: a last binary
     digit that moves on another machine moves no line."""
     recordings = [
         REPO / "recordings" / "sample-neurokit2-resting.bwr",
@@ -126,6 +170,7 @@ def _replay_digest(tmp_path: Path) -> str:
         _damaged_strap(tmp_path / "damaged.bwr"),
         _hurried_strap(tmp_path / "hurried.bwr"),
         _held_breaths(tmp_path / "held.bwr"),
+        _still_start(tmp_path / "still.bwr"),
     ]
     text = "".join(_replayed_text(path) for path in recordings)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
