@@ -528,3 +528,24 @@ def test_a_floor_still_corrects_below_it_and_praises_only_the_full_pace() -> Non
     # A floor at or above the pace's own ratio changes nothing.
     fb = _paced_breaths(Coach(), Pacer(FOUR_EIGHT), 12, 6.0, min_ratio=2.0)
     assert CUE_LONGER_EXHALE in cues(fb)
+
+
+@pytest.mark.parametrize(
+    ("quality", "scored"), [("good", True), ("uncertain", True), ("artifact", False)]
+)
+def test_an_artifact_breath_is_shown_unscored_not_as_follow_0(quality: str, scored: bool) -> None:
+    """A belt at rest before the first breath reads its noise's "breaths" as artifacts
+    (analysis revision 8), each scored 0 (an artifact proves nothing about following): the
+    lines said "follow   0", and the screen and exports showed that 0 as the person's. The
+    summary always left them out; now nothing shows a score for them."""
+    from breath_shapes import breaths_of
+
+    from trainer.session.pipeline import BreathEvent
+    from trainer.ui.headless import format_breath
+
+    breath = dataclasses.replace(breaths_of([(3.3, 6.7, 0.0)])[0], quality=quality)
+    coach = Coach()
+    feedback = coach.assess(breath, Pacer(BreathPattern.from_rate(6.0, 2.0), start_s=100.0))
+    event = BreathEvent(1, breath, feedback, 64.0, paced=True, target_ratio=2.0)
+    assert event.scored == scored
+    assert ("follow   -" in format_breath(event)) == (not scored)

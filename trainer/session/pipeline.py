@@ -375,8 +375,14 @@ class BreathEvent:
     def scored(self) -> bool:
         """Whether the follow score counts (summary, report, exports, screen): not when the
         breath was paused or free, nor when the coach could not judge it (its ratio was not
-        measured, :attr:`trainer.coaching.coach.Feedback.scored`)."""
-        return not (self.paused or self.free) and self.feedback.scored
+        measured, :attr:`trainer.coaching.coach.Feedback.scored`), nor for an artifact, which
+        proves nothing about following (its score is 0): a belt at rest before the first
+        breath read "follow 0" on each of its noise's "breaths", and the screen showed it."""
+        return (
+            not (self.paused or self.free)
+            and self.feedback.scored
+            and self.breath.quality != "artifact"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,8 +273,8 @@ def breath_rows(analysis: SessionAnalysis) -> list[tuple[object, ...]]:
     over them is the summary's and the history's median rate when that rate is from the
     breaths (``breath_source`` belt or acc; with a strap alone the rate is read from the
     heart rhythm, not from breaths). ``paused`` is 1 for a breath taken mostly while paused;
-    ``follow_score`` is empty for one the coach did not score (taken mostly while paused,
-    begun in a "breathe naturally" step or settling into a new pace, or its ratio not
+    ``follow_score`` is empty for one the coach did not score (an artifact, taken mostly while
+    paused, begun in a "breathe naturally" step or settling into a new pace, or its ratio not
     measured; :attr:`trainer.session.pipeline.BreathEvent.scored`).
     """
     good = [e for e in analysis.breaths if e.breath.quality != "artifact"]
