@@ -13,7 +13,12 @@ from analysis.ecg_align import detect_r_peaks
 from devices.packets import Stream
 from trainer.cli.exchange import import_
 from trainer.reports.session_analysis import analyse_recording
-from trainer.storage.importers import import_recording
+from trainer.storage.importers import (
+    ECG_BEATS_FROM,
+    ECG_WITHOUT_BEATS,
+    ecg_beats_note,
+    import_recording,
+)
 from trainer.storage.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -235,6 +240,98 @@ def test_the_detector_agrees_with_neurokit2_on_the_real_h10_ecg() -> None:
     gap = np.abs(ours[:, None] - reference[None, :]).min(axis=1)
     assert np.mean(gap <= 0.020) > 0.99
     assert np.median(gap) < 0.004
+
+
+def _ecg_only_csv(path: Path, ecg: str, hole_s: tuple[float, float] | None = None) -> np.ndarray:
+    """A logger's ECG file (``time_ns, ecg_uV`` at 130 Hz, no RR or heart-rate column), as
+    Polar Sensor Logger writes the ECG to a file of its own, without the samples in
+    ``hole_s``. Returns the true R peaks, s (those outside the hole)."""
+    rng = np.random.default_rng(5)
+    r_peaks = 1.0 + np.cumsum(_rr_ms(150, 5) / 1000)
+    t = np.arange(0.0, r_peaks[-1] + 0.6, 1.0 / FS_HZ)
+    x = _ecg_uv(t, r_peaks, rng) if ecg == "ecg" else rng.normal(0, 300, t.size)
+    if hole_s is not None:
+        keep = (t < hole_s[0]) | (t > hole_s[1])
+        t, x = t[keep], x[keep]
+        r_peaks = r_peaks[(r_peaks < hole_s[0] - 0.1) | (r_peaks > hole_s[1] + 0.1)]
+    body = "\n".join(f"{START_NS + round(ti * 1e9)},{v:.1f}" for ti, v in zip(t, x, strict=True))
+    path.write_text("time_ns,ecg_uV\n" + body + "\n")
+    return r_peaks
+
+
+def test_an_ecg_without_rr_gives_its_r_peaks_as_the_beats(tmp_path: Path) -> None:
+    """Review 30 F1: an ECG file without an RR column imported with no heart rate or HRV (the
+    report said "no heart-rate strap"); now its R peaks are the beats, labelled so."""
+    src = tmp_path / "ecg.csv"
+    r_peaks = _ecg_only_csv(src, "ecg")
+    imported = import_recording(src, "polar", tmp_path / "ecg.bwr")
+    assert imported.notes == (ecg_beats_note(r_peaks.size - 1),)
+    recording = read_recording(imported.path)
+    assert recording.header.source.details["beats_from"] == ECG_BEATS_FROM
+    assert recording.header.source.details["beats"] == r_peaks.size - 1
+    assert Stream.HEART_RATE.value in recording.header.source.streams
+    analysis = analyse_recording(recording)
+    # One beat per R peak after the first, on its peak to within an ECG sample (7.7 ms).
+    assert analysis.beat_t_s.size == r_peaks.size - 1
+    assert np.max(np.abs(analysis.beat_t_s - r_peaks[1:])) <= 1.0 / FS_HZ
+    assert np.max(np.abs(analysis.rr_ms - np.diff(r_peaks) * 1000)) <= 2000.0 / FS_HZ
+    assert analysis.heart.artifact_pct == 0.0
+    true_rmssd = float(np.sqrt(np.mean(np.diff(np.diff(r_peaks) * 1000) ** 2)))
+    assert analysis.heart.rmssd_ms == pytest.approx(true_rmssd, rel=0.05)
+
+
+def test_ecg_beats_across_a_hole_longer_than_an_rr_field_keep_their_times(
+    tmp_path: Path,
+) -> None:
+    """A 70 s hole in the ECG: an interval across it does not fit the packet's RR field (64 s),
+    so the beats after it start a new run, each still on its R peak, and no RR spans the hole."""
+    src = tmp_path / "hole.csv"
+    r_peaks = _ecg_only_csv(src, "ecg", hole_s=(40.0, 110.0))
+    analysis = analyse_recording(
+        read_recording(import_recording(src, "polar", tmp_path / "h.bwr").path)
+    )
+    after = r_peaks[r_peaks > 110.0]
+    expected = np.concatenate([r_peaks[1 : r_peaks.size - after.size], after[1:]])
+    assert analysis.beat_t_s.size == expected.size
+    assert np.max(np.abs(analysis.beat_t_s - expected)) <= 1.0 / FS_HZ
+    assert analysis.rr_ms.max() < 2000.0
+
+
+def test_an_ecg_without_rr_and_without_qrs_says_there_are_no_heart_numbers(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "noise.csv"
+    _ecg_only_csv(src, "noise")
+    imported = import_recording(src, "polar", tmp_path / "noise.bwr")
+    assert imported.notes == (ECG_WITHOUT_BEATS,)
+    recording = read_recording(imported.path)
+    assert "beats_from" not in recording.header.source.details
+    assert Stream.HEART_RATE.value not in recording.header.source.streams
+    assert analyse_recording(recording).beat_t_s.size == 0
+
+
+@pytest.mark.shared_data
+def test_the_real_h10_ecg_without_its_rr_gives_the_same_heart_numbers(tmp_path: Path) -> None:
+    """The real H10 session (frequent PVCs) with its RR and heart-rate columns removed: the
+    beats from the ECG's R peaks (800) give the heart numbers of the device's 798 RR, mean HR
+    79.43 against 79.31 bpm, RMSSD 18.06 against 17.27 ms and 61.8 against 61.7 % of beats
+    corrected; the device's beats lie a median 6 ms from the ECG's (3 of 798 more than 30 ms)."""
+    if not H10.exists():
+        pytest.skip(f"shared data not found at {H10}")
+    with gzip.open(H10, "rt") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["ecg_mV"]]
+    src = tmp_path / "h10_ecg.csv"
+    src.write_text("time_ns,ecg_mV\n" + "".join(f"{r['time_ns']},{r['ecg_mV']}\n" for r in rows))
+    ecg_only = analyse_recording(
+        read_recording(import_recording(src, "auto", tmp_path / "e.bwr").path)
+    )
+    full = analyse_recording(read_recording(import_recording(H10, "auto", tmp_path / "f.bwr").path))
+    assert ecg_only.beat_t_s.size == 800
+    assert ecg_only.heart.mean_hr_bpm == pytest.approx(full.heart.mean_hr_bpm, abs=0.5)
+    assert ecg_only.heart.rmssd_ms == pytest.approx(full.heart.rmssd_ms, rel=0.06)
+    assert ecg_only.heart.artifact_pct == pytest.approx(full.heart.artifact_pct, abs=0.5)
+    nearest = np.abs(full.beat_t_s[:, None] - ecg_only.beat_t_s[None, :]).min(axis=1)
+    assert np.median(nearest) < 0.010
 
 
 @pytest.mark.parametrize("column", ["ecg_uV", "acc_x_mg,acc_y_mg,acc_z_mg"])

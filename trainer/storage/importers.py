@@ -63,9 +63,12 @@ that puts the beats on the ECG's R peaks (:func:`align_beats_to_ecg`,
 unchanged. If the ECG cannot be trusted (no QRS in it, too few or too scattered matches, a
 rhythm too regular to tell one beat from the next) the beats keep the least row delay. Either
 way the header records what was done in ``source.details["beat_timing"]``
-(:func:`beat_timing_details`), and ``import`` says it in one line. ECG or accelerometer columns
-without a value (a logger's header for a sensor it did not record) make no stream.
-ECG and accelerometer samples become Polar PMD data frames
+(:func:`beat_timing_details`), and ``import`` says it in one line. A file with ECG but no RR or
+heart-rate column takes its beats from the ECG's R peaks (:func:`ecg_beat_notifications`,
+scheduled as an RR list's), says so in a note and in ``source.details["beats_from"]``; with no
+QRS in the ECG it has no beats, and the note :data:`ECG_WITHOUT_BEATS` says so. ECG or
+accelerometer columns without a value (a logger's header for a sensor it did not record) make
+no stream. ECG and accelerometer samples become Polar PMD data frames
 (uncompressed ECG frame type 0: 3-byte signed µV; ACC frame type 1: int16 x, y, z in mG;
 Polar Measurement Data Specification, as decoded by :mod:`devices.polar_pmd`), with the frame
 timestamp of the last sample in the PMD epoch (2000-01-01).
@@ -116,6 +119,7 @@ from analysis.ecg_align import (
     MIN_MATCHED,
     MIN_MATCHED_SHARE,
     BeatDelay,
+    detect_r_peaks,
     estimate_beat_delay,
 )
 from analysis.hrv_report import artifact_warning
@@ -1266,11 +1270,71 @@ def _rate_hz(t_ns: npt.NDArray[np.int64]) -> float:
 
 
 ECG_WITHOUT_BEATS = (
-    "ECG without an RR or heart-rate column: the session has no heart rate or HRV (Breathwise "
-    "takes beats from a strap's RR intervals, not from the ECG, which the recording keeps)"
+    "ECG without an RR or heart-rate column, and no QRS found in it (flat, noise or not an "
+    "ECG): the session has no heart rate or HRV (the recording keeps the ECG)"
 )
-"""The note of a Polar CSV import with ECG but no beats (Polar Sensor Logger writes the ECG to
-a file of its own: import the RR file beside it for the heart's numbers)."""
+"""The note of a Polar CSV import with ECG but no beats, neither in an RR or heart-rate column
+nor from the ECG's R peaks (:func:`ecg_beat_notifications` found fewer than two)."""
+
+ECG_BEATS_FROM = "ECG R peaks (analysis.ecg_align)"
+"""``source.details["beats_from"]`` of a Polar CSV import whose beats came from its ECG."""
+
+
+def ecg_beats_note(beats: int) -> str:
+    """The note of a Polar CSV import whose beats came from its ECG's R peaks (review 30 F1:
+    such a file had no heart rate or HRV at all)."""
+    return (
+        f"no RR or heart-rate column: {beats} beats taken from the ECG's R peaks "
+        "(analysis.ecg_align, Pan-Tompkins), so the heart rate and HRV come from the ECG, "
+        "not from a strap's RR"
+    )
+
+
+def ecg_beat_notifications(
+    t_s: FloatArray, ecg: FloatArray
+) -> tuple[list[tuple[float, bytes]], FloatArray, list[int]]:
+    """Heart Rate Measurement notifications for the beats at an ECG's R peaks.
+
+    Parameters
+    ----------
+    t_s : ndarray of float
+        ECG sample times, s, increasing.
+    ecg : ndarray of float
+        ECG samples (any unit).
+
+    Returns
+    -------
+    packets : list of (float, bytes)
+        Send time, s (the clock of ``t_s``), and 0x2A37 payload, scheduled as an RR list's
+        (:func:`rr_notifications`: one per second from the first beat), so the beat timeline
+        puts every beat on its R peak to within 1/1024 s. Empty when fewer than two R peaks
+        were found (:func:`analysis.ecg_align.detect_r_peaks`).
+    rr_ms : ndarray of float
+        The intervals between neighbouring R peaks, ms: one per beat after the first peak of
+        each run. An interval across a hole in the ECG is kept, long, as a strap's is across
+        beats it missed, so the artifact correction treats it as missed beats; one longer than
+        a packet's RR field holds (:data:`~trainer.storage.rr_values.MAX_RR_MS`) ends a run
+        instead, and the next run's first notification re-anchors the beat timeline
+        (:class:`analysis.beats.BeatTimeline`), as after beats a strap lost.
+    rr_raw : list of int
+        The same intervals in 1/1024 s, their running sum within each run on the R peaks
+        (:func:`rr_raw_on_beat_clock`).
+    """
+    peaks = detect_r_peaks(t_s, ecg)
+    packets: list[tuple[float, bytes]] = []
+    rr_all: list[FloatArray] = []
+    raw_all: list[int] = []
+    cuts = np.flatnonzero(np.diff(peaks) * 1000.0 > MAX_RR_MS) + 1
+    for run in np.split(peaks, cuts):
+        if run.size < 2:
+            continue
+        rr_ms = np.diff(run) * 1000.0
+        rr_raw = rr_raw_on_beat_clock(rr_ms)
+        beat_s = float(run[0]) + np.cumsum(np.asarray(rr_raw, dtype=np.float64)) / RR_UNITS_PER_S
+        packets += rr_notifications(beat_s, rr_raw)
+        rr_all.append(rr_ms)
+        raw_all += rr_raw
+    return packets, (np.concatenate(rr_all) if rr_all else np.empty(0)), raw_all
 
 
 def import_polar_csv(
@@ -1343,9 +1407,25 @@ def import_polar_csv(
             timed.append((t - sensor_origin_ns, Stream.PMD_DATA.value, frame))
     if pmd:
         streams[Stream.PMD_DATA.value] = pmd
+    ecg_beats: dict[str, object] = {}
     if "ecg" in pmd and Stream.HEART_RATE.value not in streams:
-        # The recording then says "no heart-rate strap": the import says why (review 30 F1).
-        notes.append(ECG_WITHOUT_BEATS)
+        # No RR or heart rate, but an ECG: its R peaks are the beats (review 30 F1: the
+        # recording said "no heart-rate strap" while it held a chest strap's ECG).
+        ok = np.isfinite(table.columns["ecg"])
+        ecg_packets, _, ecg_rr_raw = ecg_beat_notifications(
+            t_rel[ok] / NS_PER_S, table.columns["ecg"][ok]
+        )
+        if ecg_packets:
+            streams[Stream.HEART_RATE.value] = {}
+            for t_s, payload in ecg_packets:
+                timed.append((round(t_s * NS_PER_S), Stream.HEART_RATE.value, payload))
+            ecg_beats = {"beats_from": ECG_BEATS_FROM, "beats": len(ecg_rr_raw)}
+            # No resolution note: the R peaks' own sample period (7.7 ms at 130 Hz) is far
+            # coarser than the 1/1024 s the intervals are stored in, and the beats stay within
+            # 0.49 ms of the peaks (rr_raw_on_beat_clock).
+            notes.append(ecg_beats_note(len(ecg_rr_raw)))
+        else:
+            notes.append(ECG_WITHOUT_BEATS)
     if not timed:
         raise ImportFileError(f"{path}: no RR, heart-rate, ECG or accelerometer values")
     timed.sort(key=lambda x: x[0])
@@ -1357,6 +1437,7 @@ def import_polar_csv(
             "imported_from": input_name(path),
             "format": "polar-csv",
             **({} if timing is None else {"beat_timing": beat_timing_details(timing)}),
+            **ecg_beats,
         },
     )
     # PMD frames arrive at their last sample's row time and heart-rate notifications at their
