@@ -278,6 +278,12 @@ def test_an_ecg_without_rr_gives_its_r_peaks_as_the_beats(tmp_path: Path) -> Non
     assert analysis.heart.artifact_pct == 0.0
     true_rmssd = float(np.sqrt(np.mean(np.diff(np.diff(r_peaks) * 1000) ** 2)))
     assert analysis.heart.rmssd_ms == pytest.approx(true_rmssd, rel=0.05)
+    # The report's heart panel says where the beats came from.
+    from trainer.reports.report import report_figure
+
+    assert analysis.beats_from == ECG_BEATS_FROM
+    titles = [ax.get_title(loc="left") for ax in report_figure(analysis).axes]
+    assert "Heart rate and RSA (beats from the ECG's R peaks)" in titles
 
 
 def test_ecg_beats_across_a_hole_longer_than_an_rr_field_keep_their_times(

@@ -1392,7 +1392,11 @@ def _ratio_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
 
 def _heart_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     heart = analysis.heart
-    ax.set_title("Heart rate and RSA", loc="left")
+    # Beats an import took from an ECG's R peaks are not a strap's: the title says so.
+    title = "Heart rate and RSA"
+    if analysis.beats_from.startswith("ECG"):
+        title += " (beats from the ECG's R peaks)"
+    ax.set_title(title, loc="left")
     ax.set_ylabel("heart rate (bpm)")
     _time_axis(ax, analysis)
     if heart.nn_ms.size == 0:

@@ -300,6 +300,9 @@ class SessionAnalysis:
     silences: tuple[tuple[float, float], ...] = ()
     """Stretches ``(t0_s, t1_s)`` (session s) in which the recording holds no record
     (:attr:`trainer.storage.recording.Recording.silences`): nothing is sampled there."""
+    beats_from: str = ""
+    """Where the beats came from when not from a strap's RR intervals (the header's
+    ``source.details["beats_from"]``: an ECG-only import's R peaks), "" otherwise."""
 
     def changed_note(self, what: str) -> str:
         """The note :func:`trainer.ui.headless.analysis_changed_note` makes of this analysis:
@@ -614,6 +617,7 @@ def analyse_recording(
         source_kind=header.source.kind,
         source_name=header.source.name,
         software=header.software,
+        beats_from=str(header.source.details.get("beats_from", "")),
         start_wall_ns=header.start_wall_ns,
         start_mono_ns=header.start_mono_ns,
         duration_s=duration_s,
