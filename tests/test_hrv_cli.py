@@ -725,3 +725,15 @@ def test_lf_from_under_250_s_of_beats_comes_with_a_warning(beats: int, rough: bo
     assert bool(said) == rough == (span_s < 250.0), (span_s, warnings)
     if rough:
         assert f"lasts {span_s:.1f} s, {span_s * 0.04:.1f} periods" in said[0]
+
+
+def test_an_ecg_file_without_rr_points_to_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 30 F1: Polar Sensor Logger writes the ECG to a file of its own; `hrv` on it said
+    only "cannot tell which column holds the RR intervals ... name it rr_ms". It says what the
+    file is and where its beats can come from."""
+    f = write(tmp_path / "ecg.csv", "time_ns,ecg_uV\n1000000000,12\n1007692308,15\n")
+    with pytest.raises(UserError, match=r"ecg\.csv:1: an ECG without RR intervals") as caught:
+        call([str(f)], capsys)
+    assert "'breathwise import' takes its beats from the ECG's R peaks" in caught.value.advice

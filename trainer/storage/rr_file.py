@@ -286,6 +286,13 @@ def read_rr_file(
             column = 0
         else:
             unnamed = ": the names pandas gives unnamed columns" if pandas_names(cells) else ""
+            if any(key.startswith("ecg") for key in keys) and hr_at is None:
+                # Polar Sensor Logger writes the ECG to a file of its own (review 30 F1).
+                raise error(
+                    f"{path}:{first_no}: an ECG without RR intervals (columns: {', '.join(cells)})",
+                    "'breathwise import' takes its beats from the ECG's R peaks; 'breathwise "
+                    "export' of that recording writes them as STEM.beats.csv, which this reads",
+                )
             raise error(
                 f"{path}:{first_no}: cannot tell which column holds the RR intervals "
                 f"(columns: {', '.join(cells)}{unnamed}); name it rr_ms"
