@@ -6,24 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic_ecg import ecg_uv
 
 from analysis.ecg_align import REFRACTORY_S, detect_r_peaks
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 REST_5MIN = DATA / "neurokit2" / "bio_resting_5min_100hz.csv"
 FS_HZ = 130.0
-
-
-def _ecg_uv(t_s: np.ndarray, r_peaks_s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A lead-II-like ECG with its R waves at ``r_peaks_s``: Q, R, S and T as Gaussians (µV),
-    on a breathing baseline wander, with 20 µV of noise."""
-    x = 200 * np.sin(2 * np.pi * 0.25 * t_s) + rng.normal(0, 20, t_s.size)
-    waves = ((-0.025, -120, 0.008), (0.0, 1200, 0.010), (0.030, -300, 0.010), (0.25, 250, 0.04))
-    for r in r_peaks_s:
-        near = np.abs(t_s - r) < 0.5
-        for lag_s, amplitude_uv, width_s in waves:
-            x[near] += amplitude_uv * np.exp(-0.5 * ((t_s[near] - r - lag_s) / width_s) ** 2)
-    return x
 
 
 @pytest.mark.parametrize("spike_s", [5.3, 24.6, 31.1])
@@ -36,7 +25,7 @@ def test_a_motion_spike_hides_no_beat_around_it(spike_s: float) -> None:
     rr_s = 0.9 + 0.05 * np.sin(2 * np.pi * 0.1 * np.arange(45))
     r_peaks = 1.0 + np.cumsum(rr_s)
     t = np.arange(0.0, r_peaks[-1] + 1.0, 1.0 / FS_HZ)
-    x = _ecg_uv(t, r_peaks, rng)
+    x = ecg_uv(t, r_peaks, rng)
     between = r_peaks[np.searchsorted(r_peaks, spike_s) - 1] + 0.45  # mid-diastole
     x += 9600 * np.exp(-0.5 * ((t - between) / 0.020) ** 2)
     found = detect_r_peaks(t, x)

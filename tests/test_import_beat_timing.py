@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic_ecg import ecg_uv
 
 from analysis.ecg_align import detect_r_peaks
 from devices.packets import Stream
@@ -36,18 +37,6 @@ def _rr_ms(n: int, seed: int) -> np.ndarray:
     return rr
 
 
-def _ecg_uv(t_s: np.ndarray, r_peaks_s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A lead-II-like ECG with its R waves at ``r_peaks_s``: Q, R, S and T as Gaussians (µV),
-    on a breathing baseline wander, with 20 µV of noise."""
-    x = 200 * np.sin(2 * np.pi * 0.25 * t_s) + rng.normal(0, 20, t_s.size)
-    waves = ((-0.025, -120, 0.008), (0.0, 1200, 0.010), (0.030, -300, 0.010), (0.25, 250, 0.04))
-    for r in r_peaks_s:
-        near = np.abs(t_s - r) < 0.5
-        for lag_s, amplitude_uv, width_s in waves:
-            x[near] += amplitude_uv * np.exp(-0.5 * ((t_s[near] - r - lag_s) / width_s) ** 2)
-    return x
-
-
 def _logger_csv(
     path: Path, rr_ms: np.ndarray, ecg: str | None, seed: int = 3
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +53,7 @@ def _logger_csv(
     lines: list[tuple[int, str]] = []
     if ecg is not None:
         values = (
-            _ecg_uv(t_ecg, r_peaks, rng)
+            ecg_uv(t_ecg, r_peaks, rng)
             if ecg == "ecg"
             else np.zeros(t_ecg.size)
             if ecg == "flat"
@@ -86,7 +75,7 @@ def test_the_detector_finds_every_r_peak_upright_or_inverted() -> None:
     rng = np.random.default_rng(1)
     r_peaks = 1.0 + np.cumsum(_rr_ms(200, 1) / 1000)
     t = np.arange(0.0, r_peaks[-1] + 1.0, 1.0 / FS_HZ)
-    x = _ecg_uv(t, r_peaks, rng)
+    x = ecg_uv(t, r_peaks, rng)
     for sign in (1.0, -1.0):  # an electrode the wrong way round turns the QRS over
         found = detect_r_peaks(t, sign * x)
         assert found.size == r_peaks.size
@@ -98,8 +87,8 @@ def test_the_detector_finds_every_r_peak_upright_or_inverted() -> None:
 
 def _fast_ecg_uv(rate_bpm: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """60 s of a fast heart (1 % beat-to-beat variation) at 130 Hz: times, R peaks, samples
-    (µV). As :func:`_ecg_uv`, with the T wave drawn in by a QT that shortens with the rate
-    (Bazett: T peak 0.25 s x sqrt(RR / 1 s) after the R wave)."""
+    (µV). As :func:`synthetic_ecg.ecg_uv`, with the T wave drawn in by a QT that shortens with
+    the rate (Bazett: T peak 0.25 s x sqrt(RR / 1 s) after the R wave)."""
     rng = np.random.default_rng(seed)
     rr_s = 60.0 / rate_bpm * (1.0 + rng.normal(0.0, 0.01, round(rate_bpm)))
     r_peaks = 1.0 + np.cumsum(rr_s)
@@ -249,7 +238,7 @@ def _ecg_only_csv(path: Path, ecg: str, hole_s: tuple[float, float] | None = Non
     rng = np.random.default_rng(5)
     r_peaks = 1.0 + np.cumsum(_rr_ms(150, 5) / 1000)
     t = np.arange(0.0, r_peaks[-1] + 0.6, 1.0 / FS_HZ)
-    x = _ecg_uv(t, r_peaks, rng) if ecg == "ecg" else rng.normal(0, 300, t.size)
+    x = ecg_uv(t, r_peaks, rng) if ecg == "ecg" else rng.normal(0, 300, t.size)
     if hole_s is not None:
         keep = (t < hole_s[0]) | (t > hole_s[1])
         t, x = t[keep], x[keep]
