@@ -47,6 +47,7 @@ __all__ = [
     "HeartRateTracker",
     "heart_rate_bpm",
     "instantaneous_heart_rate",
+    "joined_beats",
 ]
 
 MAX_DRIFT_S = 1.5
@@ -54,6 +55,37 @@ MAX_DRIFT_S = 1.5
 (< 1 s at one notification per second), below two missing beats at rest (module notes). The
 CSV importer re-anchors beat times at the same threshold
 (:data:`trainer.storage.importers.LOSS_S`)."""
+
+
+def joined_beats(
+    nn_t_s: ArrayLike, nn_ms: ArrayLike, max_drift_s: float = MAX_DRIFT_S
+) -> NDArray[np.bool_]:
+    """Whether each NN interval follows the one before it directly (one fewer than the
+    intervals): ``False`` where its beat comes more than ``max_drift_s`` later than its interval
+    says, beats lost between (a lost contact or link), across which no successive difference
+    is taken (Task Force 1996 NN statistics; :func:`analysis.hrv_time.time_domain`'s
+    ``joined``). A beat less far off is no loss: a late notification carrying two intervals
+    moves one back by half a second.
+
+    Parameters
+    ----------
+    nn_t_s : array_like
+        Each interval's beat time, s.
+    nn_ms : array_like
+        The intervals, ms, same length.
+    max_drift_s : float
+        Largest step beyond its interval that is no loss, s (where the beat timeline and the
+        importer re-anchor).
+
+    Examples
+    --------
+    >>> joined_beats([1.0, 2.0, 5.0, 6.0], [1000.0, 1000.0, 1000.0, 1000.0]).tolist()
+    [True, False, True]
+    """
+    t = np.asarray(nn_t_s, dtype=np.float64)
+    nn = np.asarray(nn_ms, dtype=np.float64)
+    out: NDArray[np.bool_] = np.diff(t) - nn[1:] / 1000.0 <= max_drift_s
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.beats import MAX_DRIFT_S
+from analysis.beats import joined_beats
 from analysis.coherence import CoherenceSettings, coherence_at, measured_coherence
 from analysis.hrv_frequency import (
     MAX_GAP_S,
@@ -344,10 +344,8 @@ def analyse_rr(
             raise ValueError("beat_t_s must hold one finite time per interval")
     nn_t_s = result.nn_times_s(beats_t_s)
     duration_s = float(beats_t_s[-1]) if rr.size else 0.0
-    # No successive difference across lost beats (Task Force 1996 NN statistics), by the
-    # report's rule (trainer.reports.session_analysis): a beat over MAX_DRIFT_S later than its
-    # interval says.
-    joined = np.diff(nn_t_s) - nn[1:] / 1000.0 <= MAX_DRIFT_S if beat_t_s is not None else None
+    # No successive difference across lost beats, by the report's rule.
+    joined = joined_beats(nn_t_s, nn) if beat_t_s is not None else None
     td = time_domain(nn, valid=~result.nn_corrected, joined=joined, convention=convention)
     time_metrics = td.as_dict()
     if (short := short_series_warning(int(rr.size), td.mean_hr_bpm)) is not None:

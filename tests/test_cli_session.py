@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from connect_doubles import SlowConnect
+from fake_terminal import Terminal
 from full_disk import free_space
 
 from trainer.cli.app import run
@@ -51,46 +52,22 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     killed_dir = tmp_path_factory.mktemp("killed")
     paced_dir = tmp_path_factory.mktemp("paced")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    full = subprocess.Popen(
-        _cli(
-            "live",
-            "--device",
-            "sim",
-            "--minutes",
-            "1",
-            "--headless",
-            "--out",
-            str(full_dir),
-            "--seed",
-            "3",
-        ),
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+
+    def one_minute(out_dir: Path, seed: str, *options: str) -> subprocess.Popen[str]:
+        """A 1-minute simulated live session, its output kept."""
+        args = ("live", "--device", "sim", "--minutes", "1", *options)
+        return subprocess.Popen(
+            _cli(*args, "--out", str(out_dir), "--seed", seed),
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    full = one_minute(full_dir, "3", "--headless")
     # Alongside, so that the module waits no longer: the pacer said as lines.
-    paced = subprocess.Popen(
-        _cli(
-            "live",
-            "--device",
-            "sim",
-            "--minutes",
-            "1",
-            "--pacer-lines",
-            "--no-sound",
-            "--out",
-            str(paced_dir),
-            "--seed",
-            "5",
-        ),
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    paced = one_minute(paced_dir, "5", "--pacer-lines", "--no-sound")
     victim = subprocess.Popen(
         _cli("live", "--device", "sim", "--minutes", "5", "--headless", "--out", str(killed_dir)),
         cwd=REPO,
@@ -732,10 +709,6 @@ def test_without_a_terminal_the_screen_gives_way_to_lines_and_ends(
 def test_a_dumb_terminal_gets_lines_not_a_screen(monkeypatch: pytest.MonkeyPatch) -> None:
     from trainer.cli import session as session_cli
 
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setattr(sys, "__stderr__", Terminal())
@@ -1066,21 +1039,9 @@ def test_a_terminal_without_the_screen_says_what_the_keys_do(
     background job's keyboard), it says Ctrl+C is the way out."""
     from trainer.cli import session as session_cli
 
-    class Terminal(io.StringIO):
-        def __init__(self, encoding: str) -> None:
-            super().__init__()
-            self._encoding = encoding
-
-        @property
-        def encoding(self) -> str:  # type: ignore[override]
-            return self._encoding
-
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
-    monkeypatch.setattr(sys, "__stderr__", Terminal(encoding))
+    monkeypatch.setattr(sys, "__stderr__", Terminal(encoding=encoding))
     monkeypatch.setenv("TERM", term)
     monkeypatch.setattr(session_cli, "keys_reach_us", lambda stream: True)
     assert session_cli._no_screen()

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fake_terminal import Terminal
 from program_runs import compressed, replay_lines, run_program
 
 from devices.packets import Stream
@@ -340,13 +341,8 @@ def test_live_shows_the_not_a_medical_device_statement_with_the_questions(
     """Found in review: `live --program back-release` asking the red-flag questions itself
     showed the statement nowhere (only `breathwise screen` printed it). Answered at a terminal,
     as a person would: it comes once, with the questions, on standard error."""
-    import io
 
     from trainer.programs.safety import MEDICAL_DISCLAIMER, SCREEN_INTRO
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
 
     monkeypatch.setattr(sys, "stdin", Terminal("n\nn\nn\nn\n"))
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # where the questions are asked
@@ -366,13 +362,8 @@ def test_the_questions_are_not_asked_into_a_redirected_standard_error(
     questions into the log and waited at the keyboard, a blank terminal. No one can answer
     what they cannot read: refused as unattended (nothing read from the keyboard), and with
     valid answers stored the session runs with the unattended check-in note."""
-    import io
 
     from trainer.programs.safety import UNATTENDED_CHECK_IN
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
 
     keyboard = Terminal("n\nn\nn\nn\n")
     monkeypatch.setattr(sys, "stdin", keyboard)

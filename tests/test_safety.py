@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from fake_terminal import Terminal
 from typer.testing import CliRunner
 
 from trainer.cli.safety import screen
@@ -564,13 +565,6 @@ def test_the_readme_lists_the_red_flags_of_the_brief_word_for_word() -> None:
     readme = " ".join(readme.split())
     assert flags.group(1) in readme
     assert "**not a medical device**" in readme
-
-
-class Terminal(io.StringIO):
-    """Standard input at a terminal, with the answers typed in advance."""
-
-    def isatty(self) -> bool:
-        return True
 
 
 def _words(text: str) -> str:

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_terminal import Terminal
 
 from trainer.cli.app import run
 
@@ -95,26 +96,14 @@ def test_the_screen_is_not_drawn_in_a_terminal_that_is_not_utf8(
     back to lines, as for TERM=dumb, saying why."""
     from trainer.cli import session as session_cli
 
-    class Terminal(io.StringIO):
-        def __init__(self, encoding: str) -> None:
-            super().__init__()
-            self._encoding = encoding
-
-        @property
-        def encoding(self) -> str:  # type: ignore[override]
-            return self._encoding
-
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.setattr(sys, "__stderr__", Terminal("ISO-8859-1"))
+    monkeypatch.setattr(sys, "__stderr__", Terminal(encoding="ISO-8859-1"))
     assert session_cli.no_screen_reason() == (
         "the terminal's character set is ISO-8859-1, not UTF-8, which it is drawn in"
     )
-    monkeypatch.setattr(sys, "__stderr__", Terminal("utf-8"))
+    monkeypatch.setattr(sys, "__stderr__", Terminal(encoding="utf-8"))
     assert session_cli.no_screen_reason() is None
 
 

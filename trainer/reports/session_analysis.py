@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.beats import MAX_DRIFT_S
+from analysis.beats import MAX_DRIFT_S, joined_beats
 from analysis.checks import PLAUSIBLE_RR_MS
 from analysis.coherence import measured_coherence
 from analysis.hrv_frequency import MAX_GAP_S, GapFreeSpectrum, gap_free_frequency_domain
@@ -898,14 +898,11 @@ def heart_metrics(
         else None
     )
     # Interpolated, merged and split values are left out of the time-domain statistics, and no
-    # successive difference is taken across lost beats (Task Force 1996 NN statistics): a
-    # step more than MAX_DRIFT_S beyond its interval, where the beat timeline and the importer
-    # re-anchor and `breathwise hrv` on an export warns (docs/hrv-output.md). A beat less far
-    # off is no loss: a late notification carrying two intervals moves one back by half a
-    # second, and a rule of 0.5 s left that measured interval out of the mean and SDNN (review
-    # 21 F1); the intervals either side of a loss count all the same.
-    excess_s = np.diff(nn_t) - nn[1:] / 1000.0
-    td = time_domain(nn, valid=~correction.nn_corrected, joined=excess_s <= MAX_DRIFT_S)
+    # successive difference is taken across lost beats (joined_beats: a step more than
+    # MAX_DRIFT_S beyond its interval, where `breathwise hrv` on an export warns,
+    # docs/hrv-output.md). A rule of 0.5 s had left the interval a late notification moves
+    # out of the mean and SDNN (review 21 F1); the intervals either side of a loss count.
+    td = time_domain(nn, valid=~correction.nn_corrected, joined=joined_beats(nn_t, nn))
     stretch = gap_free_frequency_domain(nn, nn_t)
     lf, hf, lf_hf, peak = _spectrum(stretch)
     # Without breaths, reading them from the heart rhythm costs about four times the
