@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_ecg import ecg_uv
+from synthetic_ecg import ECG_FS_HZ, START_NS, ecg_only_csv, ecg_uv, resting_rr_ms
 
 from analysis.ecg_align import detect_r_peaks
 from devices.packets import Stream
@@ -24,17 +24,8 @@ from trainer.storage.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 H10 = DATA / "polar_h10_pvc" / "polar_h10_pvc.csv.gz"
-START_NS = 1_767_250_800 * 1_000_000_000
-FS_HZ = 130.0
+FS_HZ = ECG_FS_HZ
 DELAY_S = 0.9
-
-
-def _rr_ms(n: int, seed: int) -> np.ndarray:
-    """A resting heart with a breathing rhythm: 900 ms +- 60 ms at 0.1 Hz, plus noise (ms)."""
-    rng = np.random.default_rng(seed)
-    k = np.arange(n)
-    rr: np.ndarray = np.round(900 + 60 * np.sin(2 * np.pi * 0.09 * k) + rng.normal(0, 8, n))
-    return rr
 
 
 def _logger_csv(
@@ -73,7 +64,7 @@ def _import(src: Path, tmp_path: Path, name: str) -> Path:
 
 def test_the_detector_finds_every_r_peak_upright_or_inverted() -> None:
     rng = np.random.default_rng(1)
-    r_peaks = 1.0 + np.cumsum(_rr_ms(200, 1) / 1000)
+    r_peaks = 1.0 + np.cumsum(resting_rr_ms(200, 1) / 1000)
     t = np.arange(0.0, r_peaks[-1] + 1.0, 1.0 / FS_HZ)
     x = ecg_uv(t, r_peaks, rng)
     for sign in (1.0, -1.0):  # an electrode the wrong way round turns the QRS over
@@ -136,7 +127,7 @@ def test_beats_delayed_by_a_logger_are_moved_onto_the_ecg_r_peaks(
 ) -> None:
     """Imported beats sat at the logger's least delay after their R peaks (0.9 s here, 0.94 s
     on a real H10 file), though the file's own ECG shows where they were."""
-    rr = _rr_ms(400, 2)
+    rr = resting_rr_ms(400, 2)
     src = tmp_path / "logger.csv"
     r_peaks, _ = _logger_csv(src, rr, "ecg")
     import_(src, "polar", tmp_path / "logger.bwr", "2026-01-01T07:00")
@@ -165,8 +156,8 @@ def test_beats_delayed_by_a_logger_are_moved_onto_the_ecg_r_peaks(
 @pytest.mark.parametrize(
     ("ecg", "rr", "reason"),
     [
-        ("flat", _rr_ms(300, 4), "no QRS found in the ECG (flat, noise or not an ECG)"),
-        ("noise", _rr_ms(300, 4), "no QRS found in the ECG (flat, noise or not an ECG)"),
+        ("flat", resting_rr_ms(300, 4), "no QRS found in the ECG (flat, noise or not an ECG)"),
+        ("noise", resting_rr_ms(300, 4), "no QRS found in the ECG (flat, noise or not an ECG)"),
         # A metronome heart: a delay one beat longer fits every beat as well.
         ("ecg", np.full(300, 1000.0), "the rhythm is too regular to tell which R peak a beat"),
     ],
@@ -231,28 +222,11 @@ def test_the_detector_agrees_with_neurokit2_on_the_real_h10_ecg() -> None:
     assert np.median(gap) < 0.004
 
 
-def _ecg_only_csv(path: Path, ecg: str, hole_s: tuple[float, float] | None = None) -> np.ndarray:
-    """A logger's ECG file (``time_ns, ecg_uV`` at 130 Hz, no RR or heart-rate column), as
-    Polar Sensor Logger writes the ECG to a file of its own, without the samples in
-    ``hole_s``. Returns the true R peaks, s (those outside the hole)."""
-    rng = np.random.default_rng(5)
-    r_peaks = 1.0 + np.cumsum(_rr_ms(150, 5) / 1000)
-    t = np.arange(0.0, r_peaks[-1] + 0.6, 1.0 / FS_HZ)
-    x = ecg_uv(t, r_peaks, rng) if ecg == "ecg" else rng.normal(0, 300, t.size)
-    if hole_s is not None:
-        keep = (t < hole_s[0]) | (t > hole_s[1])
-        t, x = t[keep], x[keep]
-        r_peaks = r_peaks[(r_peaks < hole_s[0] - 0.1) | (r_peaks > hole_s[1] + 0.1)]
-    body = "\n".join(f"{START_NS + round(ti * 1e9)},{v:.1f}" for ti, v in zip(t, x, strict=True))
-    path.write_text("time_ns,ecg_uV\n" + body + "\n")
-    return r_peaks
-
-
 def test_an_ecg_without_rr_gives_its_r_peaks_as_the_beats(tmp_path: Path) -> None:
     """Review 30 F1: an ECG file without an RR column imported with no heart rate or HRV (the
     report said "no heart-rate strap"); now its R peaks are the beats, labelled so."""
     src = tmp_path / "ecg.csv"
-    r_peaks = _ecg_only_csv(src, "ecg")
+    r_peaks = ecg_only_csv(src, "ecg")
     imported = import_recording(src, "polar", tmp_path / "ecg.bwr")
     assert imported.notes == (ecg_beats_note(r_peaks.size - 1),)
     recording = read_recording(imported.path)
@@ -281,7 +255,7 @@ def test_ecg_beats_across_a_hole_longer_than_an_rr_field_keep_their_times(
     """A 70 s hole in the ECG: an interval across it does not fit the packet's RR field (64 s),
     so the beats after it start a new run, each still on its R peak, and no RR spans the hole."""
     src = tmp_path / "hole.csv"
-    r_peaks = _ecg_only_csv(src, "ecg", hole_s=(40.0, 110.0))
+    r_peaks = ecg_only_csv(src, "ecg", hole_s=(40.0, 110.0))
     analysis = analyse_recording(
         read_recording(import_recording(src, "polar", tmp_path / "h.bwr").path)
     )
@@ -296,7 +270,7 @@ def test_an_ecg_without_rr_and_without_qrs_says_there_are_no_heart_numbers(
     tmp_path: Path,
 ) -> None:
     src = tmp_path / "noise.csv"
-    _ecg_only_csv(src, "noise")
+    ecg_only_csv(src, "noise")
     imported = import_recording(src, "polar", tmp_path / "noise.bwr")
     assert imported.notes == (ECG_WITHOUT_BEATS,)
     recording = read_recording(imported.path)

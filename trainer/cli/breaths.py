@@ -1954,7 +1954,7 @@ def _analyse_rr(
     (:mod:`analysis.progress`)."""
     rr = read
     if rr is None:
-        rr = read_rr_file(rr_path, unit)
+        rr = read_rr_file(rr_path, unit, ecg_beats=True)
         say_notes(rr)
     steps = ProgressSteps(progress)
     values = rr.values_ms
@@ -2069,6 +2069,7 @@ def _analyse_rr(
             "software": SOFTWARE,
             "file": str(rr_path),
             "intervals": len(values),
+            **({} if rr.beats_from is None else {"beats_from": rr.beats_from}),
             "corrected_values": int(corrected.nn_corrected.sum()),
             "time_origin": "first beat = 0 s (end of the first interval at its RR)",
             "method": "RSA: 64 s windows every 5 s, 4 Hz resampling, f^3-whitened Hann "
@@ -2157,8 +2158,8 @@ def breaths(
         typer.Option(
             "--rr",
             help="RR-interval file (one per line, or a column named rr_ms, RR-interval [ms], "
-            "rr_s...) instead; a time column beside it (as import reads it) shows gaps; - "
-            "reads standard input.",
+            "rr_s...) instead; a time column beside it (as import reads it) shows gaps; an "
+            "ECG table without RR gives its R peaks' intervals; - reads standard input.",
             readable=False,
         ),
     ] = None,
@@ -2284,7 +2285,7 @@ def breaths(
                 f"{named} {'describes' if one else 'describe'} a waveform INPUT, not --rr",
                 f"an RR file is read as it is: leave {'it' if one else 'them'} out",
             )
-        read = read_rr_file(rr, unit)
+        read = read_rr_file(rr, unit, ecg_beats=True)
         say_notes(read)
         # As hrv's: read first, so that the bar is sized by the beats; gone before the result
         # is written, so standard output holds the result alone.

@@ -74,7 +74,8 @@ def hrv(
     input: Annotated[
         Path,
         typer.Argument(
-            help="Text file of RR intervals: one per line, or a table with an rr_ms column; - "
+            help="Text file of RR intervals: one per line, or a table with an rr_ms column, "
+            "or an ECG table without one (its R peaks give the intervals); - "
             "reads standard input (a pipe is read whole, at most "
             f"{STREAM_MAX_BYTES // 1024**2} MiB).",
             show_default=False,
@@ -137,6 +138,9 @@ def hrv(
     kept for the correction, with a warning; a file whose median is outside that range is
     refused (a wrong unit), and so is an interval over 63999 ms, the longest a heart-rate
     packet carries; 'import' and 'breaths --rr' apply the same rules.
+
+    An ECG table without an RR or heart-rate column (Polar Sensor Logger's ECG file) gives the
+    intervals between its R peaks, as 'breathwise import' takes them; a note says so.
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
@@ -144,7 +148,7 @@ def hrv(
         raise BadArgument(
             f"--artifacts must be 'default', 'published' or 'none', not {artifacts!r}"
         )
-    rr = read_rr_file(input, unit)
+    rr = read_rr_file(input, unit, ecg_beats=True)
     say_notes(rr)
     params = ArtifactParams.published() if artifacts == "published" else DEFAULT_PARAMS
     from trainer.cli.progress_bar import LONG_RR_BEATS, long_work_bar
@@ -167,6 +171,8 @@ def hrv(
         )
     # Provenance: the numbers depend on the version's methods and defaults.
     result["settings"] = {"software": SOFTWARE, **result["settings"]}
+    if rr.beats_from is not None:
+        result["settings"]["beats_from"] = rr.beats_from
     for note in rr.warnings()[::-1]:
         result["warnings"].insert(0, note)
     say_warnings(input, result["warnings"])

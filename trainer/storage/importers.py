@@ -735,12 +735,26 @@ class PolarTable:
 def parse_polar_csv(
     path: Path, unit: str | None = None, *, progress: ProgressCallback | None = None
 ) -> PolarTable:
-    """Read a Polar-style CSV (see the module notes).
+    """Read a Polar-style CSV (see the module notes): :func:`parse_polar_text` of its text."""
+    return parse_polar_text(_read_text(path), path, unit, progress=progress)
+
+
+def parse_polar_text(
+    text: str,
+    path: Path,
+    unit: str | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+) -> PolarTable:
+    """Read the text of a Polar-style CSV (see the module notes), already read from ``path``
+    (standard input cannot be read twice).
 
     Parameters
     ----------
+    text : str
+        The file's text (:func:`~trainer.storage.text_files.read_text`).
     path : Path
-        The file.
+        The file, named in errors.
     unit : {"ms", "s"}, optional
         ``--unit``: the unit of the RR column's values, whatever its name says (with a note);
         by default the name's (:func:`~trainer.storage.rr_values.column_unit`).
@@ -757,7 +771,6 @@ def parse_polar_csv(
     BadArgument
         ``unit`` given for a table without an RR column.
     """
-    text = _read_text(path)
     steps = ProgressSteps(progress)
     lines_in_file = text.count("\n") + 1 if steps.active else 0
     stride = max(lines_in_file // REPORTS, 1)
@@ -1290,6 +1303,26 @@ def ecg_beats_note(beats: int) -> str:
     )
 
 
+def ecg_beat_runs(peaks_s: FloatArray) -> list[FloatArray]:
+    """An ECG's R peaks in runs of beats whose intervals a heart-rate packet can carry.
+
+    Parameters
+    ----------
+    peaks_s : ndarray of float
+        R-peak times, s, increasing (:func:`analysis.ecg_align.detect_r_peaks`).
+
+    Returns
+    -------
+    list of ndarray of float
+        The peaks, split where two neighbours lie more than
+        :data:`~trainer.storage.rr_values.MAX_RR_MS` apart (a hole in the ECG no RR field
+        holds); runs of a single peak, which give no interval, are left out. An interval
+        across a shorter hole stays in its run, long, as a strap's across beats it missed.
+    """
+    cuts = np.flatnonzero(np.diff(peaks_s) * 1000.0 > MAX_RR_MS) + 1
+    return [run for run in np.split(peaks_s, cuts) if run.size >= 2]
+
+
 def ecg_beat_notifications(
     t_s: FloatArray, ecg: FloatArray
 ) -> tuple[list[tuple[float, bytes]], FloatArray, list[int]]:
@@ -1320,14 +1353,10 @@ def ecg_beat_notifications(
         The same intervals in 1/1024 s, their running sum within each run on the R peaks
         (:func:`rr_raw_on_beat_clock`).
     """
-    peaks = detect_r_peaks(t_s, ecg)
     packets: list[tuple[float, bytes]] = []
     rr_all: list[FloatArray] = []
     raw_all: list[int] = []
-    cuts = np.flatnonzero(np.diff(peaks) * 1000.0 > MAX_RR_MS) + 1
-    for run in np.split(peaks, cuts):
-        if run.size < 2:
-            continue
+    for run in ecg_beat_runs(detect_r_peaks(t_s, ecg)):
         rr_ms = np.diff(run) * 1000.0
         rr_raw = rr_raw_on_beat_clock(rr_ms)
         beat_s = float(run[0]) + np.cumsum(np.asarray(rr_raw, dtype=np.float64)) / RR_UNITS_PER_S

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.ecg_align import detect_r_peaks
 from devices.heart_rate import RR_UNITS_PER_S, rr_ms_to_raw
-from trainer.errors import UserError
+from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import NS_PER_S
 from trainer.storage.decimal_comma import (
     decimal_comma_hint,
@@ -33,10 +34,14 @@ from trainer.storage.decimal_comma import (
     delimiter_of,
 )
 from trainer.storage.importers import (
+    ECG_BEATS_FROM,
     HR_COLUMNS,
     TIME_COLUMNS,
     check_rr_unit,
     column_key,
+    ecg_beat_runs,
+    ecg_beats_note,
+    parse_polar_text,
     parse_time,
     rr_unit_hint,
     strap_beat_times,
@@ -144,6 +149,9 @@ class RRFile:
     column: str | None = None
     """The RR column's name as the header writes it (also one beside an unnamed row index, as
     pandas' ``0`` in ``,0``; None for a list or a lone column without an RR column's name)."""
+    beats_from: str | None = None
+    """Where the intervals came from when the file holds none (an ECG's R peaks:
+    :data:`~trainer.storage.importers.ECG_BEATS_FROM`), else None."""
 
     def beat_times_s(self) -> list[float]:
         """Each beat's time, s from the start of the first interval: the running sum of the
@@ -179,6 +187,7 @@ def read_rr_file(
     *,
     error: type[UserError] = UserError,
     seconds_by_median: bool = False,
+    ecg_beats: bool = False,
 ) -> RRFile:
     """Read RR intervals (ms) from a text file: one per line, or one column of a table.
 
@@ -226,6 +235,11 @@ def read_rr_file(
         :data:`~trainer.storage.rr_values.SECONDS_BELOW`
         (:func:`~trainer.storage.rr_values.rr_list_in_seconds`); ``hrv`` and ``breaths
         --rr`` read them as milliseconds and ask for ``--unit s``.
+    ecg_beats : bool
+        ``hrv``'s and ``breaths --rr``'s rule for an ECG table without an RR or heart-rate
+        column (Polar Sensor Logger writes the ECG to a file of its own): the intervals
+        between its R peaks (:func:`ecg_rr_file`). Otherwise such a file is refused, pointing
+        to ``import``.
 
     Intervals outside 200-3000 ms (300-20 beats/min,
     :data:`trainer.storage.rr_values.PLAUSIBLE_RR_MS`, as ``import``) are kept: a strap that
@@ -288,6 +302,9 @@ def read_rr_file(
             unnamed = ": the names pandas gives unnamed columns" if pandas_names(cells) else ""
             if any(key.startswith("ecg") for key in keys) and hr_at is None:
                 # Polar Sensor Logger writes the ECG to a file of its own (review 30 F1).
+                if ecg_beats:
+                    time_name = None if time_at is None else cells[time_at[0]]
+                    return ecg_rr_file(text, path, unit, time_name, error=error)
                 raise error(
                     f"{path}:{first_no}: an ECG without RR intervals (columns: {', '.join(cells)})",
                     "'breathwise import' takes its beats from the ECG's R peaks; 'breathwise "
@@ -448,6 +465,90 @@ def read_rr_file(
         read_in,
         tuple(cells) if words else (),
         None if named is None else named[0],
+    )
+
+
+def ecg_rr_file(
+    text: str,
+    path: Path,
+    unit: str | None = None,
+    time_column: str | None = None,
+    *,
+    error: type[UserError] = UserError,
+) -> RRFile:
+    """The intervals between the R peaks of an ECG table without an RR column.
+
+    The beats are those ``import`` takes from such a file (review 30 F1): the R peaks of
+    :func:`analysis.ecg_align.detect_r_peaks` (Pan & Tompkins 1985), in runs split where no
+    heart-rate packet could carry the interval (:func:`~trainer.storage.importers.ecg_beat_runs`).
+    An interval across a shorter hole in the ECG stays, long, for the artifact correction, as
+    ``import`` keeps it; between two runs, the time column shows a gap
+    (:attr:`RRFile.timing`), so each beat keeps its R peak's time.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    path : Path
+        The file, named in messages.
+    unit : str, optional
+        ``--unit``: refused, as an ECG's intervals have no unit to choose.
+    time_column : str, optional
+        The time column's name as the header writes it, for the gaps' warning.
+    error : type of UserError
+        The error raised for an ECG in which no QRS is found.
+
+    Returns
+    -------
+    RRFile
+        Intervals in ms, each on the line of its closing R peak's sample, with
+        :attr:`RRFile.beats_from` and a note saying where they came from.
+
+    Raises
+    ------
+    BadArgument
+        ``unit`` given.
+    UserError
+        (``error``) An ECG in which fewer than two R peaks are found, or what
+        :func:`~trainer.storage.importers.parse_polar_text` refuses.
+    """
+    if unit is not None:
+        raise BadArgument(
+            f"--unit is the unit of RR intervals: {path} is an ECG, whose intervals are "
+            "taken from its R peaks",
+            "leave --unit out",
+        )
+    table = parse_polar_text(text, path)
+    ecg = table.columns["ecg"]
+    ok = np.isfinite(ecg)
+    time_ns, lines = table.time_ns[ok], table.lines[ok]
+    t_s = (time_ns - (time_ns[0] if time_ns.size else 0)).astype(np.float64) / NS_PER_S
+    runs = ecg_beat_runs(detect_r_peaks(t_s, ecg[ok]))
+    if not runs:
+        raise error(
+            f"{path}: an ECG without RR intervals, and no QRS found in it (flat, noise or not "
+            "an ECG), so no beats to analyse"
+        )
+    values: list[float] = []
+    value_lines: list[int] = []
+    gaps: list[tuple[int, int, float]] = []
+    for i, run in enumerate(runs):
+        ends = np.minimum(np.searchsorted(t_s, run[1:]), t_s.size - 1)
+        if i > 0:
+            gaps.append((len(values), int(lines[ends[0]]), float(run[0] - runs[i - 1][-1])))
+        values += [float(v) for v in np.diff(run) * 1000.0]
+        value_lines += [int(v) for v in lines[ends]]
+    timing = None if not gaps else RRTiming(time_column or "time", gaps)
+    return RRFile(
+        values,
+        [(no, ms) for no, ms in zip(value_lines, values, strict=True) if not plausible_rr(ms)],
+        timing,
+        (ecg_beats_note(len(values)),),
+        tuple(value_lines),
+        "ms",
+        tuple(header_cells(text)),
+        None,
+        ECG_BEATS_FROM,
     )
 
 
