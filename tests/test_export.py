@@ -741,18 +741,6 @@ def test_edf_of_a_single_beat_says_why_it_has_nothing_to_export(
     assert not (tmp_path / "one.edf").exists()
 
 
-def test_edf_header_names_the_software_beside_a_long_device_name(tmp_path: Path) -> None:
-    """EDFlib cut the device name and the software together at the recording field's 80
-    characters: the bundled sample's long device name left no software in the header."""
-    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample-neurokit2-resting.bwr"
-    out = tmp_path / "sample.edf"
-    export(sample, "edf", out)
-    field = out.read_bytes()[88:168].decode("ascii")
-    software = read_recording(sample).header.software.replace(" ", "_")
-    assert field.rstrip().endswith(" " + software), field
-    assert " NeuroKit2_bio_resting" in field
-
-
 @pytest.mark.parametrize(
     "command",
     [["report"], ["export", "--format", "edf", "--force"]],

@@ -96,11 +96,38 @@ def test_the_waveform_csvs_have_the_documented_columns(exported: Path) -> None:
     assert written == documented
 
 
+SESSION_FAMILIES = {
+    "settings.": "settings.KEY",
+    "streams.": "streams.STREAM.KEY",
+    "details.": "details.KEY",
+}
+"""The rows of ``session.csv`` that copy the header's values, one per value: the page
+documents each family in one row (review 32 F3)."""
+
+
+def _documented_name(field: str) -> str:
+    return next((row for start, row in SESSION_FAMILIES.items() if field.startswith(start)), field)
+
+
 def test_session_csv_has_the_documented_rows(exported: Path) -> None:
     with (exported / "s.session.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["field", "value"]
-    assert [field for field, _ in rows[1:]] == _table("`STEM.session.csv`")
+    # Every fixed row by its name, then each family of the header's values in its place.
+    named: list[str] = []
+    for field, _ in rows[1:]:
+        name = _documented_name(field)
+        if not named or name != named[-1] or name not in SESSION_FAMILIES.values():
+            named.append(name)
+    assert named == _table("`STEM.session.csv`")
+    fields = dict(rows[1:])
+    # The families hold the header's values (this session's: set up in the fixture).
+    assert fields["streams.gdx.period_us"] == "50000"
+    assert fields["settings.rate_bpm"] == "6.0"
+    assert fields["details.seed"] == "2"
+    assert fields["belt_unit"] == "N"
+    assert fields["ecg_fs_hz"] == "130.0"
+    assert fields["acc_fs_hz"] == "200.0"
     assert dict(rows[1:])["format_version"] == str(EXPORT_FORMAT_VERSION)
     # The page says CRLF: the csv module's line end.
     assert (exported / "s.session.csv").read_bytes().startswith(b"field,value\r\n")

@@ -37,14 +37,18 @@ def export(
     """Export a session for other tools: CSV per stream, or EDF+ with annotations.
 
     CSV: belt signal, beats (RR), breaths, pacer phases and events, plus ECG and accelerometer
-    when recorded. The breaths are those the session showed and scored, with the numbers it
-    printed (replay prints them again); the column counted marks those the session's median
-    rate and mean ratio are of, so their median is the one in the summary and the history.
-    EDF+: the belt, pacer target, heart rate (and ECG/ACC) as signals, with every
-    beat, breath, pacer phase, gap and mark as an annotation, and how the session ended; its
-    time 0 is the start's whole second, so its times are the CSV's t_s plus the start's
-    fraction of a second. Every file's columns, units and meaning: docs/export-formats.md in
-    the source repository. A file that already exists is not replaced unless --force is given.
+    when recorded, and STEM.session.csv: the start, the length, the sensor, the settings, the
+    streams' rates and units, and how an import's beats were placed. The breaths are those the
+    session showed and scored, with the numbers it printed (replay prints them again); the
+    column counted marks those the session's median rate and mean ratio are of, so their median
+    is the one in the summary and the history. EDF+: the belt, pacer target, heart rate (and
+    ECG/ACC) as signals, with every beat, breath, pacer phase, gap and mark as an annotation,
+    and how the session ended; its time 0 is the start's whole second, so its times are the
+    CSV's t_s plus the start's fraction of a second. Every file's columns, units and meaning:
+    docs/export-formats.md in the source repository. A file that already exists is not replaced
+    unless --force is given. 'breathwise import' takes back the beats, ECG and accelerometer
+    files of a CSV export, not the belt, breaths or pacer: keep the recording to keep the
+    session whole.
 
     Example: breathwise export session.bwr --format edf -o session.edf
     """

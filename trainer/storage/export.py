@@ -9,44 +9,50 @@ the whole second (earlier when beats precede the start: an import aligned to its
 the signals and annotations are shifted by the difference (see :func:`edf_start` for why).
 
 CSV (one file per stream, header line, ``.`` decimal point, units in column names):
-``<stem>.belt.csv`` (t_s, force), ``<stem>.beats.csv`` (t_s, rr_ms, hr_bpm: ``t_s`` is the
-beat ending ``rr_ms`` where the session's beat timeline placed it, :mod:`analysis.beats`; its
-steps equal the RR except where the timeline clamped or re-anchored, docs/recording-format.md),
-``<stem>.breaths.csv`` (the breaths the session scored, as the live screen, the headless
-lines, replay, the summary, the history and the report have them; ``counted`` marks those the
-session's median rate and mean ratio are of: :func:`breath_rows`), ``<stem>.pacer.csv``
-(phase starts), ``<stem>.events.csv`` (marks, gaps, program steps), ``<stem>.ecg.csv`` /
-``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer frames, and
-``<stem>.session.csv`` (``field,value`` rows: the format and its version, the start as local
-time with its UTC offset and as Unix ns, what measured it, the history's key of the session,
-and which Breathwise and which analysis revision recorded the session and produced the export's
-breaths and beats). Every column: docs/export-formats.md. The ``t_s`` of the other files
-count from that start; ``breathwise import <stem>.beats.csv`` reads it from beside the file, so
-a session exported and imported back keeps its start and its SIMULATED SENSOR mark, and the
-history keeps one row for the two, the original's (found in review: it came back as a second
-session at the file's time, unlabelled, its minutes counted twice). ``<stem>`` is the
-recording's name without ``.bwr``, dots and all. ``--force`` replaces an older export of the
-stem whole: its ECG or ACC file that this recording has none of is removed, so no file of
-another session stays beside this one's ``session.csv``.
+``<stem>.belt.csv`` (t_s, force: in :func:`belt_unit`), ``<stem>.beats.csv`` (t_s, rr_ms,
+hr_bpm: ``t_s`` is the beat ending ``rr_ms`` where the session's beat timeline placed it,
+:mod:`analysis.beats`; its steps equal the RR except where the timeline clamped or re-anchored,
+docs/recording-format.md), ``<stem>.breaths.csv`` (the breaths the session scored, as the live
+screen, the headless lines, replay, the summary, the history and the report have them;
+``counted`` marks those the session's median rate and mean ratio are of: :func:`breath_rows`),
+``<stem>.pacer.csv`` (phase starts), ``<stem>.events.csv`` (marks, gaps, program steps),
+``<stem>.ecg.csv`` / ``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer
+frames, and ``<stem>.session.csv`` (``field,value`` rows: the format and its version, the start
+as local time with its UTC offset and as Unix ns, what measured it, the history's key of the
+session, and which Breathwise and which analysis revision recorded the session and produced the
+export's breaths and beats; then the session's length, the sensor's address, the belt's unit,
+the waveforms' rates and, one row per value, the header's settings, streams and the source
+details that describe the data: :func:`session_fields`). Every column: docs/export-formats.md.
+The ``t_s`` of the other files count from that start; ``breathwise import <stem>.beats.csv``
+reads it from beside the file, so a session exported and imported back keeps its start and its
+SIMULATED SENSOR mark, and the history keeps one row for the two, the original's (found in
+review: it came back as a second session at the file's time, unlabelled, its minutes counted
+twice). ``<stem>`` is the recording's name without ``.bwr``, dots and all. ``--force`` replaces
+an older export of the stem whole: its ECG or ACC file that this recording has none of is
+removed, so no file of another session stays beside this one's ``session.csv``.
 
 EDF+ (European Data Format plus; Kemp & Olivan 2003, Clin Neurophysiol 114:1755), written with
-pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (belt force), ``Pacer target`` (0-1
-fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly interpolated at 4 Hz
-between neighbouring beats; "no data" before the first beat, after the last and where beats are
-missing, i.e. two beats more than twice their NN interval apart) and, when present, ``ECG`` and
-``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap, mark and program
-step, and two at the file's start: the analysis that produced them
-(:func:`edf_analysis_annotation`) and how the session ended (:func:`edf_ended_annotation`).
-Samples are stored as 16-bit integers over each signal's physical range, so they read back
-within ``(max - min) / 65535``. EDF has no "missing" value: where a signal has no data (a gap,
-before the first sample) it holds the signal's physical minimum and a ``no data <signal>``
-annotation covers the stretch, for every signal (``belt``, ``pacer``, ``heart rate``, ``ECG``,
-``ACC``); the physical minimum is then put below every real sample of the signal (0 bpm for the
-heart rate), so the fill is never a value the session measured.
+pyedflib (EDFlib): 1 s data records; signals ``Resp belt`` (in :func:`belt_unit`),
+``Pacer target`` (0-1 fill), ``Heart rate`` (bpm from the artifact-corrected NN series, linearly
+interpolated at 4 Hz between neighbouring beats; "no data" before the first beat, after the last
+and where beats are missing, i.e. two beats more than twice their NN interval apart) and, when
+present, ``ECG`` and ``ACC X/Y/Z``; annotations for every beat, breath phase, pacer phase, gap,
+mark and program step, and at the file's start the analysis that produced them
+(:func:`edf_analysis_annotation`), how the session ended (:func:`edf_ended_annotation`), what
+recorded it, its settings and how an import's beats were placed (:func:`edf_start_annotations`).
+The header names the source (:func:`edf_recording_field`) and each signal's transducer
+(:func:`edf_transducers`); the prefilter is not known, so empty. Samples are stored as 16-bit
+integers over each signal's physical range, so they read back within ``(max - min) / 65535``.
+EDF has no "missing" value: where a signal has no data (a gap, before the first sample) it holds
+the signal's physical minimum and a ``no data <signal>`` annotation covers the stretch, for
+every signal (``belt``, ``pacer``, ``heart rate``, ``ECG``, ``ACC``); the physical minimum is
+then put below every real sample of the signal (0 bpm for the heart rate), so the fill is never
+a value the session measured.
 
 EDF holds a fixed number of samples per record, so each waveform (belt, pacer, ECG, ACC) is
 resampled onto that grid (``round(fs)`` samples per second, slot ``k`` at ``k / fs`` s) by
-linear interpolation between its measured sample times, in its own unit (N, fill, uV, mg).
+linear interpolation between its measured sample times, in its own unit (the belt's, fill,
+uV, mg).
 This matters for Polar PMD: the sensor's clock is not its nominal rate (an H10 runs 128-131 Hz
 for a nominal 130 Hz ECG), and placing samples in the nearest slot instead left a slot empty
 (a fake spike at the physical minimum) or overwrote a sample about once a second per 1 Hz of
@@ -61,8 +67,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,9 +82,11 @@ import numpy.typing as npt
 
 from analysis.progress import ProgressCallback, ProgressSteps, counted
 from devices.errors import DecodeError
+from devices.godirect_commands import FORCE_CHANNEL
 from devices.packets import Stream
 from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType
+from devices.source import BLE_KIND, SIMULATED_KIND, SourceInfo
 from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
@@ -334,7 +344,7 @@ def export_csv(
                 raise UserError(f"{existing}: already exists", _OVERWRITE_ADVICE)
     # Everything the sidecar says is found before any file is written, so nothing in it can
     # fail half-way through an export (found in review: a name that is not UTF-8 did).
-    sidecar = session_fields(recording, analysis)
+    sidecar = session_fields(recording, analysis, waves)
     made = not out_dir.exists()
     _make_dir(out_dir)
     tables = [
@@ -407,7 +417,9 @@ def export_csv(
     return written
 
 
-def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str, str]:
+def session_fields(
+    recording: Recording, analysis: SessionAnalysis, waves: Sequence[Waveform]
+) -> dict[str, str]:
     """What ``<stem>.session.csv`` holds, field -> value: ``format`` and ``format_version``
     (:data:`EXPORT_FORMAT`, :data:`EXPORT_FORMAT_VERSION`), the start (``start``, local ISO 8601
     with its UTC offset; ``start_wall_ns``, Unix ns), ``source_kind`` and ``source_name``
@@ -424,7 +436,21 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
 
     A recording itself imported from an export gives its original's key (its
     :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
+
+    Then what the data are and how they were made (review 32 F3: none of it reached the
+    export, so a researcher could not tell the belt's rate but from the ``t_s`` steps, nor
+    that an import's beats had been moved 937 ms onto its R peaks): ``duration_s``
+    (:attr:`SessionAnalysis.duration_s`), ``address`` (the sensor's, the header's
+    ``source.address``), ``belt_unit`` (:func:`belt_unit`), the nominal rates of the
+    export's waveforms, ``belt_fs_hz``, ``ecg_fs_hz`` and ``acc_fs_hz`` (``waves``: the
+    recording's :func:`pmd_waveforms`), and the header's own values, one row each
+    (:func:`header_rows`): ``settings.KEY``, ``streams.STREAM.KEY`` and, of
+    ``source.details``, those that describe the data (:data:`SESSION_DETAILS`) as
+    ``details.KEY``. Every value is the recording's: nothing is added that its header does not
+    hold.
     """
+    header = recording.header
+    source = header.source
     key = exported_session_of(analysis.settings) or analysis.session_key
     start = datetime.fromtimestamp(analysis.start_wall_ns / NS_PER_S).astimezone()
     return {
@@ -444,7 +470,185 @@ def session_fields(recording: Recording, analysis: SessionAnalysis) -> dict[str,
         "analysis_revision": str(ANALYSIS_REVISION),
         # A part of a session (killed, or still being recorded) says so where it is used.
         "ended": analysis.ended,
+        "duration_s": _cell(analysis.duration_s),
+        "address": _text_cell(source.address),
+        **_rate_fields(source, analysis, waves),
+        **header_rows(header.settings, source),
     }
+
+
+def _rate_fields(
+    source: SourceInfo, analysis: SessionAnalysis, waves: Sequence[Waveform]
+) -> dict[str, str]:
+    """``belt_unit``, ``belt_fs_hz``, ``ecg_fs_hz``, ``acc_fs_hz`` of ``session.csv``: empty
+    for a stream the recording does not hold."""
+    belt = Stream.GODIRECT.value in source.streams
+    rates = {wave.name: wave.fs_hz for wave in waves}
+    return {
+        "belt_unit": _text_cell(belt_unit(source)) if belt else "",
+        "belt_fs_hz": _cell(analysis.belt_fs_hz) if belt else "",
+        **{f"{name}_fs_hz": _cell(rates[name]) if name in rates else "" for name in WAVEFORM_CSVS},
+    }
+
+
+SESSION_DETAILS = (
+    # An import's provenance: the file, its format, where its beats came from and how they
+    # were placed (moved onto the ECG's R peaks, by how much).
+    "imported_from",
+    "format",
+    "beats",
+    "beats_from",
+    "beat_timing",
+    "data_sha256",
+    # The bundled sample's: what it was derived from, its licence, its belt's unit.
+    "derived_from",
+    "licence",
+    "belt_units",
+    "r_peaks",
+    # The simulator's seed and person: the truth its data were made from.
+    "seed",
+    "person",
+    # A Bluetooth sensor's make, model and firmware, and what it offers: the belt's channel
+    # descriptions (units, periods), the H10's PMD measurements.
+    "manufacturer",
+    "model",
+    "hardware_revision",
+    "firmware_revision",
+    "software_revision",
+    "family",
+    "body_sensor_location",
+    "channels",
+    "pmd_features",
+    # The sensors of a combined source, each with its own details (these keys alone).
+    "sources",
+)
+"""The keys of the header's ``source.details`` that ``<stem>.session.csv`` holds (as
+``details.KEY`` rows): those that say what the data are or how they were made. Left out:
+a sensor's serial number and battery level, which do not describe the data, and the
+connection's notes (said when the session ran)."""
+
+_SOURCE_ENTRY_KEYS = ("kind", "name", "address", "streams", "details")
+"""The keys of one sensor of a combined source (``source.details["sources"]``, see
+:class:`devices.ble.combined.CombinedSource`)."""
+
+
+def header_rows(settings: Mapping[str, Any], source: SourceInfo) -> dict[str, str]:
+    """The header's settings, streams and details as ``session.csv`` rows, field -> value.
+
+    One row per value, the field its path in the header with dots (review 32 F3): the
+    header's ``settings`` as ``settings.KEY`` (``settings.minutes``, ``settings.rate_bpm``),
+    ``source.streams`` as ``streams.STREAM.KEY`` (``streams.gdx.period_us``,
+    ``streams.pmd.ecg.fs_hz``), and the :data:`SESSION_DETAILS` of ``source.details`` as
+    ``details.KEY`` (``details.beat_timing.shift_ms``); a combined source's sensors as
+    ``details.sources.N.KEY``, ``N`` from 0 in the header's order. Flat rows, not the JSON
+    of each object in one cell, because a researcher's ``read.csv`` in R or ``read_csv`` in
+    pandas then reads every value by its field name (``s["streams.gdx.period_us"]``) with no
+    JSON parser, a spreadsheet shows them, and ``breathwise hrv --format csv`` names its
+    settings the same way. A list (``settings.device``: ``["sim"]``) or an object without keys
+    (``streams.hr``: ``{}``) stays one cell of JSON; values are the header's own
+    (:func:`_header_cell`).
+    """
+    rows: dict[str, str] = {}
+    _flatten_into(rows, "settings", settings)
+    _flatten_into(rows, "streams", source.streams)
+    _flatten_into(rows, "details", _described(source.details))
+    return rows
+
+
+def _described(details: Mapping[str, Any]) -> dict[str, Any]:
+    """``details`` less what :data:`SESSION_DETAILS` leaves out, a combined source's sensors
+    numbered (``{"0": {...}, "1": {...}}``) and each sensor's details likewise kept."""
+    kept = {k: v for k, v in details.items() if k in SESSION_DETAILS}
+    sources = kept.pop("sources", None)
+    if isinstance(sources, list):
+        numbered: dict[str, Any] = {}
+        for n, entry in enumerate(sources):
+            if not isinstance(entry, Mapping):
+                continue
+            one = {k: entry[k] for k in _SOURCE_ENTRY_KEYS if k in entry}
+            if isinstance(one.get("details"), Mapping):
+                one["details"] = _described(one["details"])
+            numbered[str(n)] = one
+        kept["sources"] = numbered
+    return kept
+
+
+def _flatten_into(rows: dict[str, str], prefix: str, value: object) -> None:
+    if isinstance(value, Mapping) and value:
+        for key, inner in value.items():
+            _flatten_into(rows, f"{prefix}.{key}", inner)
+    else:
+        rows[prefix] = _header_cell(value)
+
+
+def _header_cell(value: object) -> str:
+    """A header value as a ``session.csv`` cell: text as it is, a number as the header holds
+    it (Python's ``repr``: not rounded to the export's 6 decimals, which made an H10's RR unit
+    1/1024 s 0.000977), a boolean ``1``/``0`` as every export column, nothing for ``null`` or
+    a number that is not finite, JSON for a list or an empty object."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _text_cell(value)
+    return _text_cell(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def _text_cell(text: str) -> str:
+    """``text`` as a UTF-8 file can hold it: a lone surrogate (JSON's ``\\udcff``, read into a
+    header string) written ``\\udcff`` rather than failing the write half-way, as
+    :func:`printable_name`."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+BELT_UNIT = "N"
+"""The belt samples' unit when the recording names none: newtons, the Go Direct Respiration
+Belt's force channel (``devices/godirect.py``) and the simulated belt's."""
+
+
+def stream_sensor(source: SourceInfo, stream: str) -> tuple[str, str, Mapping[str, Any]]:
+    """The kind, name and details of the sensor that sent ``stream``: for a combined source
+    (``details["sources"]``) the one that lists it, else the source itself."""
+    sources = source.details.get("sources")
+    for entry in sources if isinstance(sources, list) else ():
+        streams = entry.get("streams") if isinstance(entry, Mapping) else None
+        if isinstance(streams, list) and stream in streams:
+            details = entry.get("details")
+            return (
+                str(entry.get("kind", "")),
+                str(entry.get("name", "")),
+                details if isinstance(details, Mapping) else {},
+            )
+    return source.kind, source.name, source.details
+
+
+def belt_unit(source: SourceInfo) -> str:
+    """The unit of the belt's samples (``force`` of ``<stem>.belt.csv``, ``depth`` of a belt
+    breath, the EDF's ``Resp belt``).
+
+    The recording's own word when it has one: ``source.details["belt_units"]`` (the bundled
+    sample's ``"V (NeuroKit2 RSP belt), not N"``: ``V``, its first word), else the unit the
+    belt reported for its force channel when connecting (``details["channels"]``, a Go Direct
+    sensor's description), else :data:`BELT_UNIT`. Found in review 32 (F4): the sample's belt,
+    in volts, was exported as newtons.
+    """
+    _, _, details = stream_sensor(source, Stream.GODIRECT.value)
+    said = details.get("belt_units")
+    first = re.split(r"[\s(,;]", said.strip(), maxsplit=1)[0] if isinstance(said, str) else ""
+    if first:
+        return first
+    channel = source.streams.get(Stream.GODIRECT.value, {}).get("force_channel", FORCE_CHANNEL)
+    channels = details.get("channels")
+    described = channels.get(str(channel)) if isinstance(channels, Mapping) else None
+    units = described.get("units") if isinstance(described, Mapping) else None
+    if isinstance(units, str) and units.strip():
+        return units.strip()
+    return BELT_UNIT
 
 
 def printable_name(path: Path) -> str:
@@ -467,7 +671,8 @@ def _span_fields(analysis: SessionAnalysis, t_s: float) -> tuple[float | None, f
 # ------------------------------------------------------------------------------------ EDF+
 @dataclass(frozen=True, slots=True)
 class EdfSignal:
-    """One EDF signal: label (<= 16 chars), unit (<= 8), samples per 1 s record, samples."""
+    """One EDF signal: label (<= 16 chars), unit (<= 8), samples per 1 s record, samples, and
+    what measured it (``transducer``, <= 80: :func:`edf_transducers`)."""
 
     label: str
     unit: str
@@ -475,6 +680,7 @@ class EdfSignal:
     samples: FloatArray
     physical_min: float
     physical_max: float
+    transducer: str = ""
 
 
 class _EdfRangeError(ValueError):
@@ -601,7 +807,12 @@ def _heart_rate_grid(nn_t_s: FloatArray, nn_ms: FloatArray, grid_t_s: FloatArray
 
 
 def _signal(
-    label: str, unit: str, fs_hz: float, grid: FloatArray, no_data: float | None = None
+    label: str,
+    unit: str,
+    fs_hz: float,
+    grid: FloatArray,
+    no_data: float | None = None,
+    transducer: str = "",
 ) -> EdfSignal:
     """An EDF signal of ``grid`` (NaN where there is no data), its physical range fitted to
     its values. EDF has no missing value: a slot without data holds the physical minimum, which
@@ -618,7 +829,7 @@ def _signal(
     except _EdfRangeError as exc:
         raise _EdfRangeError(f"signal {label!r} reaches values EDF cannot hold: {exc}") from None
     filled = np.where(np.isfinite(grid), grid, lo)
-    return EdfSignal(label, unit, round(fs_hz), filled, lo, hi)
+    return EdfSignal(label, unit, round(fs_hz), filled, lo, hi, transducer)
 
 
 def edf_start(start_wall_ns: int, lead_s: float = 0.0) -> tuple[datetime, float]:
@@ -681,13 +892,16 @@ def edf_signals(
     """
     _, offset_s = edf_start(analysis.start_wall_ns, edf_lead_s(analysis))
     n_records = max(math.ceil(analysis.duration_s + offset_s), 1)
+    source = recording.header.source
+    transducer = edf_transducers(source)
     signals: list[EdfSignal] = []
     annotations: list[tuple[float, float, str]] = []
     if analysis.belt_values.size:
         fs = max(round(analysis.belt_fs_hz), 1)
         grid_t = _grid_times(fs, n_records, offset_s)
         grid = _waveform_grid(analysis.belt_t_s, analysis.belt_values, analysis.belt_fs_hz, grid_t)
-        signals.append(_signal("Resp belt", "N", fs, grid))
+        unit = _edf_ascii(belt_unit(source), 8)
+        signals.append(_signal("Resp belt", unit, fs, grid, transducer=transducer["belt"]))
         annotations += _no_data(np.isnan(grid), grid_t, fs, "belt")
     if np.any(np.isfinite(analysis.pacer_fill)):
         pacer_fs = (
@@ -698,14 +912,16 @@ def edf_signals(
         fs = max(round(pacer_fs), 1)
         grid_t = _grid_times(fs, n_records, offset_s)
         grid = _waveform_grid(analysis.pacer_t_s, analysis.pacer_fill, pacer_fs, grid_t)
-        signals.append(_signal("Pacer target", "fill", fs, grid))
+        signals.append(_signal("Pacer target", "fill", fs, grid, transducer=transducer["pacer"]))
         annotations += _no_data(np.isnan(grid), grid_t, fs, "pacer")
     heart = analysis.heart
     if heart.nn_ms.size >= 2:
         fs = int(HR_CHANNEL_HZ)
         grid_t = _grid_times(fs, n_records, offset_s)
         hr = _heart_rate_grid(heart.nn_t_s, heart.nn_ms, grid_t)
-        signals.append(_signal("Heart rate", "bpm", fs, hr, no_data=0.0))
+        signals.append(
+            _signal("Heart rate", "bpm", fs, hr, no_data=0.0, transducer=transducer["heart"])
+        )
         annotations += _no_data(np.isnan(hr), grid_t, fs, "heart rate")
     for wave in pmd_waveforms(recording):
         # The sensor's clock is not the nominal rate (an H10 runs 128-131 Hz for 130): samples
@@ -715,7 +931,7 @@ def edf_signals(
         missing = np.zeros(grid_t.size, dtype=bool)
         for k, channel in enumerate(wave.channels):
             grid = _waveform_grid(wave.t_s, wave.values[:, k], wave.fs_hz, grid_t)
-            signals.append(_signal(channel, wave.unit, fs, grid))
+            signals.append(_signal(channel, wave.unit, fs, grid, transducer=transducer[wave.name]))
             missing |= np.isnan(grid)
         # One note per waveform: the axes of the accelerometer share their sample times.
         annotations += _no_data(missing, grid_t, fs, wave.name.upper())
@@ -801,9 +1017,13 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     # 40 characters of it and the device's name together, too few for both.
     # How the session ended, as session.csv's ``ended`` says it: the EDF of a killed
     # session looked whole (found in review).
+    # What recorded the session, its settings and how its beats were placed, which the
+    # header's 40 characters of recording field cannot hold (review 32 F3: the EDF had no
+    # settings, and nothing said an import's beats had been moved onto its R peaks).
     annotations = [
         (0.0, 0.0, edf_analysis_annotation()),
         (0.0, 0.0, edf_ended_annotation(analysis.ended)),
+        *((0.0, 0.0, text) for text in edf_start_annotations(recording)),
         *annotations,
     ]
     # EDFlib stores one annotation per annotation signal per record: give it room for all.
@@ -859,12 +1079,11 @@ def _write_edf(
     try:
         # A whole second, so pyedflib writes no sub-second start (see edf_start).
         writer.setStartdatetime(edf_start(analysis.start_wall_ns, edf_lead_s(analysis))[0])
-        software = _edf_text(analysis.software)
-        # The software whole, the device name in the room left: EDFlib cut the two together,
-        # so a long device name (the bundled sample's) left no software at all.
-        equipment = _edf_text(analysis.source_name or analysis.source_kind)
-        writer.setEquipment(equipment[: _EDF_RECORDING_ROOM - len(software) - 1])
-        writer.setRecordingAdditional(software)
+        equipment, additional = edf_recording_field(
+            analysis.source_name or analysis.source_kind, analysis.software
+        )
+        writer.setEquipment(equipment)
+        writer.setRecordingAdditional(additional)
         writer.setSignalHeaders(
             [
                 {
@@ -875,7 +1094,9 @@ def _write_edf(
                     "physical_max": s.physical_max,
                     "digital_min": _DIGITAL[0],
                     "digital_max": _DIGITAL[1],
-                    "transducer": "",
+                    "transducer": s.transducer,
+                    # Not known: neither Vernier nor Polar publishes the filters of the belt's
+                    # or the H10's samples, and Breathwise filters none (docs/export-formats.md).
                     "prefilter": "",
                 }
                 for s in signals
@@ -976,14 +1197,165 @@ def _make_dir(directory: Path) -> None:
 _EDF_RECORDING_ROOM = 66 - len("Startdate 01-JAN-2020 X X ")
 """Characters of an EDF+ header's recording field (EDF+ spec, 2.1.3.2) left for its equipment
 and additional text, with the space between them: EDFlib writes at most 66 of the field's 80
-characters (measured with pyedflib 0.1.x: a 30-character equipment cut a 16-character
-software to 9), after the start date and the admin code and technician, not known ("X")."""
+characters (measured with pyedflib 0.1.42: a 60-character equipment was cut to 40, a
+30-character one cut a 16-character software to 9), after the start date and the admin code
+and technician, not known ("X")."""
+
+_EDF_CUT = "~"
+"""Marks where :func:`edf_recording_field` took characters out of the middle of a name."""
+
+
+def edf_recording_field(name: str, software: str) -> tuple[str, str]:
+    """The equipment and additional subfields of an EDF+ export's recording field.
+
+    The equipment is the source's name (``Polar CSV polar_h10_pvc.csv.gz``, ``Polar H10
+    A1B2C3D4 + GDX-RB 0K2003N8``), spaces as ``_`` (EDF+ 2.1.3.2: a subfield holds no
+    space), whole when it fits EDFlib's :data:`_EDF_RECORDING_ROOM` characters. A longer name
+    loses characters from its middle, marked ``~``, so it keeps its start (what kind of
+    source) and its end (a file's extension, the sample's ``(derived)``). The recording's
+    software follows in the additional subfield when the room left holds it whole; the
+    annotation :func:`edf_recorded_annotation` always names it. Found in review 32 (F3): the
+    software was kept whole and the name cut to the room left ("Polar_CSV_polar_h10_pvc",
+    "NeuroKit2_bio_resting_5"), which lost what the file was.
+
+    Returns
+    -------
+    (str, str)
+        The equipment (at most :data:`_EDF_RECORDING_ROOM` characters, never empty: ``X``
+        when not known, as EDF+ has it) and the additional text (``""`` when it does not fit).
+    """
+    equipment = _edf_text(name)
+    if len(equipment) > _EDF_RECORDING_ROOM:
+        head = (_EDF_RECORDING_ROOM - len(_EDF_CUT)) // 2
+        tail = _EDF_RECORDING_ROOM - len(_EDF_CUT) - head
+        equipment = equipment[:head] + _EDF_CUT + equipment[-tail:]
+    additional = _edf_text(software) if software else ""
+    if len(equipment) + 1 + len(additional) > _EDF_RECORDING_ROOM:
+        additional = ""
+    return equipment, additional
 
 
 def _edf_text(text: str) -> str:
-    # EDF header fields are printable US-ASCII; spaces are EDF+ field separators.
-    clean = "".join(c if 32 < ord(c) < 127 else "_" for c in text)
-    return clean[:40] or "X"
+    """``text`` as one subfield of an EDF+ header's recording field: printable US-ASCII, spaces
+    (EDF+ field separators) and other characters as ``_``; ``X`` (not known) when empty."""
+    return "".join(c if 32 < ord(c) < 127 else "_" for c in text) or "X"
+
+
+def _edf_ascii(text: str, limit: int) -> str:
+    """``text`` as an EDF signal header field of ``limit`` characters: printable US-ASCII
+    (Kemp et al. 1992), other characters as ``_``, cut to ``limit``."""
+    return "".join(c if 32 <= ord(c) < 127 else "_" for c in text)[:limit]
+
+
+_EDF_TRANSDUCER_CHARS = 80
+"""Length of an EDF signal header's transducer field (Kemp et al. 1992)."""
+
+
+def edf_transducers(source: SourceInfo) -> dict[str, str]:
+    """What measured each EDF signal, for its transducer field: by signal (``belt``,
+    ``pacer``, ``heart``, ``ecg``, ``acc``).
+
+    From the sensor that sent the stream (:func:`stream_sensor`): a Bluetooth Go Direct belt
+    is ``Go Direct Respiration Belt force sensor (GDX-RB 0K2003N8)``, a Bluetooth strap's ECG
+    ``Polar H10 ECG electrodes (Polar H10 A1B2C3D4)`` (the H10 is the one sensor Breathwise
+    reads PMD frames from, ``devices/ble/polar_h10.py``), the simulator's signals say they are
+    simulated, and an import's or the sample's name the file they came from, or what their
+    ``belt_units`` say in brackets (the sample's ``NeuroKit2 RSP belt``). The derived heart
+    rate and the pacer's target name what they are made of. Empty for a signal nobody knows
+    the sensor of. EDF+ asks for the transducer (Kemp & Olivan 2003, 2.1.3.2); it was empty
+    (review 32 F3).
+    """
+    out = {
+        "pacer": "none: the pacer's target lung fill (Breathwise)",
+        "heart": "derived: 60000/NN of the corrected RR intervals",
+    }
+    belt_kind, belt_name, belt_details = stream_sensor(source, Stream.GODIRECT.value)
+    said = belt_details.get("belt_units")
+    bracket = re.search(r"\(([^)]+)\)", said) if isinstance(said, str) else None
+    if bracket is not None:
+        out["belt"] = bracket.group(1).strip()
+    else:
+        out["belt"] = _sensor_words(
+            belt_kind, belt_name, "Go Direct Respiration Belt force sensor", "respiration belt"
+        )
+    pmd_kind, pmd_name, _ = stream_sensor(source, Stream.PMD_DATA.value)
+    out["ecg"] = _sensor_words(pmd_kind, pmd_name, "Polar H10 ECG electrodes", "ECG")
+    out["acc"] = _sensor_words(pmd_kind, pmd_name, "Polar H10 accelerometer", "accelerometer")
+    return {key: _edf_ascii(text, _EDF_TRANSDUCER_CHARS) for key, text in out.items()}
+
+
+def _sensor_words(kind: str, name: str, ble: str, what: str) -> str:
+    """The transducer of a signal measured by ``ble`` over Bluetooth; simulated, or from the
+    file or sample ``name`` otherwise."""
+    if kind == BLE_KIND:
+        return f"{ble} ({name})" if name else ble
+    if kind == SIMULATED_KIND:
+        return f"simulated {what} (Breathwise simulator)"
+    return f"{what} from {name}" if name else ""
+
+
+_EDF_ANNOTATION_CHARS = 40
+"""EDFlib keeps this many characters of an annotation's text."""
+
+
+def edf_start_annotations(recording: Recording) -> list[str]:
+    """The annotations at an EDF+ export's start that say how the session was recorded:
+    :func:`edf_recorded_annotation`, one ``setting KEY VALUE`` per setting of the header
+    (a list's items joined by ``,``; an object, a program's plan, is left to ``session.csv``;
+    a setting without a value, ``rate_bpm`` of an own-rhythm session, is left out) and, for
+    an import, :func:`edf_beats_annotation`. Each is cut to EDFlib's 40 characters: the
+    export's ``session.csv`` holds them whole."""
+    header = recording.header
+    texts = [edf_recorded_annotation(header.software, header.analysis_revision)]
+    for key, value in header.settings.items():
+        words = _setting_words(value)
+        if words:
+            texts.append(f"setting {key} {words}")
+    beats = edf_beats_annotation(header.source.details)
+    if beats:
+        texts.append(beats)
+    return [text[:_EDF_ANNOTATION_CHARS] for text in texts]
+
+
+def _setting_words(value: object) -> str:
+    if isinstance(value, list) and all(not isinstance(v, (list, Mapping)) for v in value):
+        return ",".join(_header_cell(v) for v in value)
+    if isinstance(value, (Mapping, list)):
+        return ""
+    return _header_cell(value)
+
+
+def edf_recorded_annotation(software: str, revision: int | None) -> str:
+    """``recorded: breathwise X.Y.Z, revision N``: the Breathwise that recorded the session
+    and the analysis revision it ran (``session.csv``'s ``recorded_by`` and
+    ``recorded_analysis_revision``), at an EDF+ export's start."""
+    return f"recorded: {software}" + ("" if revision is None else f", revision {revision}")
+
+
+def edf_beats_annotation(details: Mapping[str, Any]) -> str:
+    """How an import's beats were placed, for an EDF+ export's start; ``""`` when the header
+    does not say (a strap's beats, as it sent them).
+
+    ``beats moved -937.422 ms onto R peaks`` (``details["beat_timing"]``, method
+    ``ecg_r_peaks``: every beat moved by ``shift_ms`` onto the file's ECG,
+    :func:`trainer.storage.importers.beat_timing_details`), ``beats at the logger's least
+    delay`` (``least_row_delay``: not aligned), ``beats at the exported times`` (a
+    re-imported export), or ``beats from ECG R peaks`` (``details["beats_from"]``).
+    """
+    timing = details.get("beat_timing")
+    if isinstance(timing, Mapping):
+        method = timing.get("method")
+        shift = timing.get("shift_ms")
+        if method == "ecg_r_peaks" and isinstance(shift, (int, float)):
+            return f"beats moved {shift:+.3f} ms onto R peaks"
+        if method == "least_row_delay":
+            return "beats at the logger's least delay"
+        if method == "exported_times":
+            return "beats at the exported times"
+    beats_from = details.get("beats_from")
+    if isinstance(beats_from, str) and beats_from:
+        return "beats from " + beats_from.split(" (")[0]
+    return ""
 
 
 # ------------------------------------------------------------------------------------ entry
