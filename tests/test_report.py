@@ -15,6 +15,7 @@ from simulated_sessions import write_simulated
 
 from trainer.cli.report import report
 from trainer.errors import BadArgument
+from trainer.programs.safety import NOT_A_MEDICAL_DEVICE
 from trainer.reports.report import report_figure, write_report
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
 from trainer.session.live_replay import ReplaySession
@@ -1212,7 +1213,7 @@ def _foot_clearance(fig: Figure) -> float:
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     (foot,) = [t for t in fig.texts if t.get_text().startswith("SIMULATED SENSOR")]
     top = foot.get_window_extent(renderer).y1
-    others = [t for t in _page_texts(fig) if t is not foot]
+    others = [t for t in _page_texts(fig) if t is not foot and t.get_text() != NOT_A_MEDICAL_DEVICE]
     return float(min(t.get_window_extent(renderer).y0 for t in others) - top)
 
 
@@ -1341,3 +1342,22 @@ def test_the_headline_marks_heart_numbers_that_do_not_stand(
         "rsa_bpm": 3.1,
     }
     assert (_rmssd_note(m), _coherence_note(m)) == (rmssd_note, coherence_note)
+
+
+def test_every_report_says_it_is_no_medical_device(tmp_path: Path) -> None:
+    """Review 31 F8: programs.md asks the statement to be shown, not buried; the report shows
+    RMSSD and LF/HF, and someone who runs no back program never met the red-flag screen that
+    carries it. It is along the foot of every page, below all else, and on the page."""
+    pages = {
+        "belt and strap": analyse_recording(write_simulated(tmp_path / "a.bwr", 300.0)),
+        "strap": analyse_recording(write_simulated(tmp_path / "b.bwr", 300.0, belt=False)),
+    }
+    for what, analysis in pages.items():
+        fig = report_figure(analysis)
+        assert _off_the_page(fig) == [], what  # draws the page
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        (statement,) = [t for t in fig.texts if t.get_text() == NOT_A_MEDICAL_DEVICE]
+        box = statement.get_window_extent(renderer)
+        others = [t for t in _page_texts(fig) if t is not statement]
+        lowest = min(t.get_window_extent(renderer).y0 for t in others)
+        assert box.y0 >= 0.0 and box.y1 < lowest, what

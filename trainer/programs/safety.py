@@ -54,6 +54,12 @@ MEDICAL_DISCLAIMER = (
     "instead of using an app."
 )
 
+NOT_A_MEDICAL_DEVICE = (
+    "Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis."
+)
+"""The statement in one line, where a page or a summary shows numbers (the session report's
+foot: programs.md, "Safety (must be shown, not buried)"; review 31 F8)."""
+
 SCREEN_VALID_DAYS = 30
 """Answers older than this many days are asked again."""
 

@@ -57,6 +57,7 @@ from analysis.hrv_report import (
 from analysis.progress import ProgressCallback, ProgressSteps
 from trainer.coaching.pacer import MIN_RATE_BPM
 from trainer.errors import BadArgument, UserError
+from trainer.programs.safety import NOT_A_MEDICAL_DEVICE
 from trainer.reports.session_analysis import (
     HeartMetrics,
     PacerSpan,
@@ -1995,13 +1996,42 @@ def _hspace(rows: int) -> float:
 
 GRID_TOP = 0.975
 """Top of the report's grid of panels, as a share of the page's height."""
-FOOT_LINE_Y = 0.008
-"""Bottom of a simulated or sensorless session's foot line, as a share of the page's height."""
+STATEMENT_Y = 0.004
+"""Bottom of the not-a-medical-device line at the foot of every report, as a share of the
+page's height."""
+STATEMENT_SIZE = 6.5
+"""Font size of that line (points)."""
+FOOT_LINE_Y = 0.018
+"""Bottom of a simulated or sensorless session's foot line, above the statement, as a share of
+the page's height."""
 FOOT_LINE_SIZE = 9.0
 """Font size of that foot line (points)."""
 PAGE_EDGE_PT = 4.0
-"""Least space between the last line of the page's text and its bottom edge, or the foot line
-(points)."""
+"""Least space between the last line of the page's text and the foot lines (points)."""
+
+
+def _foot_pt(marked: bool) -> float:
+    """Height of the page's foot lines from the bottom edge, points: the statement's, and above it
+    a simulated or sensorless session's (``marked``)."""
+    page_pt = A4_PORTRAIT_IN[1] * 72.0
+    if marked:
+        return FOOT_LINE_Y * page_pt + text_block_pt(["S"], FOOT_LINE_SIZE, "bold")
+    return STATEMENT_Y * page_pt + text_block_pt(["S"], STATEMENT_SIZE)
+
+
+def _statement(fig: Figure) -> None:
+    """The not-a-medical-device statement along the page's foot (programs.md: "shown, not
+    buried"; review 31 F8: a report shows RMSSD and LF/HF, and someone who runs no back
+    program never saw the statement)."""
+    fig.text(
+        0.5,
+        STATEMENT_Y,
+        NOT_A_MEDICAL_DEVICE,
+        ha="center",
+        va="bottom",
+        fontsize=STATEMENT_SIZE,
+        color=COLORS["muted"],
+    )
 
 
 def _hrv_row_height(heights: list[float], needed_pt: float, bottom: float, marked: bool) -> float:
@@ -2010,14 +2040,12 @@ def _hrv_row_height(heights: list[float], needed_pt: float, bottom: float, marke
     needs, the other rows sharing the rest of the page.
 
     The table may run below its row into the page's bottom margin (``bottom``, a share of the
-    page's height), down to :data:`PAGE_EDGE_PT` above the edge or the foot line (``marked``).
+    page's height), down to :data:`PAGE_EDGE_PT` above the foot lines (:func:`_foot_pt`).
     A row ``k`` of ``n`` is ``heights[k] / sum(heights)`` of the grid's height less its ``n - 1``
     gaps of :data:`ROW_GAP` (:func:`_hspace`).
     """
     page_pt = A4_PORTRAIT_IN[1] * 72.0
-    floor_pt = PAGE_EDGE_PT
-    if marked:
-        floor_pt += FOOT_LINE_Y * page_pt + text_block_pt(["S"], FOOT_LINE_SIZE, "bold")
+    floor_pt = PAGE_EDGE_PT + _foot_pt(marked)
     row_pt = needed_pt - max(bottom * page_pt - floor_pt, 0.0)
     panels_pt = (GRID_TOP - bottom) * page_pt * (1.0 - ROW_GAP * (len(heights) - 1))
     others = sum(heights[:-1])
@@ -2032,6 +2060,7 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
 
     apply_style()
     fig = Figure(figsize=A4_PORTRAIT_IN)
+    _statement(fig)
     if is_sensorless(analysis.source_kind):
         return _sensorless_page(fig, analysis)
     # A fixed grid rather than constrained layout: the page is always the same, and layout
