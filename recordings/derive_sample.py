@@ -17,7 +17,11 @@ What it does, so the sample goes through exactly the bytes a real session would:
    beat at its arrival, so every beat lands on its R peak (within 1/1024 s).
 2. RSP decimated from 100 Hz to 20 Hz (``scipy.signal.decimate``, order-8 Chebyshev, zero phase:
    this is offline preparation, not the live path) -> one Go Direct measurement packet per sample
-   on channel 1 (the belt's force channel; values keep the recording's volts).
+   on channel 1 (the belt's force channel; values keep the recording's volts). Both steps are
+   ``breathwise import FILE --fs 100``'s (:mod:`trainer.storage.belt_import`), so an import of
+   the source file carries this belt byte for byte; the beats are not the import's: it takes
+   R peaks with its own detector (:mod:`analysis.ecg_align`), which finds 439 beats in this
+   file where NeuroKit2's finds 430, so the sample does not call the importer.
 3. No pacer: the person rested in their own rhythm, so the session coaches own rhythm.
 """
 
@@ -28,14 +32,13 @@ import asyncio
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import decimate
 
-from devices.godirect import encode_godirect_measurement
 from devices.heart_rate import RR_UNITS_PER_S
 from devices.packets import RawPacket, Stream
 from devices.source import SourceInfo
 from trainer.session.live_replay import ReplaySession
 from trainer.session.pipeline import NS_PER_S
+from trainer.storage.belt_import import belt_packets, to_belt_rate
 from trainer.storage.importers import rr_notifications
 from trainer.storage.recording import Header, Item, PacerChange, read_recording, write_recording
 
@@ -71,9 +74,9 @@ def derive(csv_path: Path, out_path: Path) -> Path:
         packets.append(_packet(t, Stream.HEART_RATE, payload))
 
     fs_out = FS_IN_HZ / DECIMATE
-    belt = decimate(rsp, DECIMATE, ftype="iir", zero_phase=True)
-    for index, value in enumerate(belt):
-        payload = encode_godirect_measurement([[float(value)]], [1], counter=index & 0xFF)
+    belt = to_belt_rate(rsp, FS_IN_HZ)
+    assert belt.fs_hz == fs_out  # decimated by DECIMATE, as the module notes say
+    for index, payload in enumerate(belt_packets(belt.values)):
         packets.append(_packet(index / fs_out, Stream.GODIRECT, payload))
     packets.sort(key=lambda p: p.t_mono_ns)
     items.extend(packets)

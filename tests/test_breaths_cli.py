@@ -325,7 +325,7 @@ def test_fs_help_states_the_limits_the_check_keeps(
 
     assert run(["breaths", "--help"]) == 0
     shown = " ".join(capsys.readouterr().out.split())
-    assert "4-100000 for a belt, 5-100000 for --source acc." in shown
+    assert "4-100000 for a belt, 5-100000 for --source acc;" in shown
     path = _write(tmp_path, "x.txt", "\n".join(["1.0"] * 1000))
     for fs, source in (("3.9", "belt"), ("100001", "belt"), ("4.9", "acc")):
         with pytest.raises(BadArgument, match=r"--fs must lie within [45]-100000 Hz"):
@@ -423,12 +423,11 @@ def test_waveform_options_with_rr_and_named_non_axes_are_refused(tmp_path: Path)
     # One option "describes" and is left out as "it" ("--fs describe ... leave them out" was
     # found in review); more "describe" and are "them".
     for extra, words, them in (
-        (["--fs", "50"], "--fs describes", "it"),
         (["--invert"], "--invert describes", "it"),
-        (["--fs", "50", "--column", "2"], "--fs and --column describe", "them"),
+        (["--fs", "50", "--column", "2"], "--column describes", "it"),
         (
             ["--fs", "50", "--column", "2", "--invert"],
-            "--fs, --column and --invert describe",
+            "--column and --invert describe",
             "them",
         ),
         (["--source", "acc"], "--source acc describes", "it"),
@@ -438,6 +437,14 @@ def test_waveform_options_with_rr_and_named_non_axes_are_refused(tmp_path: Path)
         assert info.value.user_message() == (
             f"{words} a waveform INPUT, not --rr — an RR file is read as it is: leave {them} out"
         )
+    # With --rr, --fs is the rate of an ECG table without a time column (review 32 F1): for a
+    # file of RR intervals it is refused as such.
+    with pytest.raises(BadArgument) as info:
+        make_app()(args=["breaths", "--rr", str(rr), "--fs", "50"], standalone_mode=False)
+    assert info.value.user_message() == (
+        f"--fs 50 is the sampling rate of an ECG table without a time column; {rr} holds RR "
+        "intervals, read as they are — leave --fs out"
+    )
     bio = tmp_path / "bio.csv"
     bio.write_text("ECG,PPG,RSP\n" + "0.1,0.2,0.3\n" * 3000)
     with pytest.raises(UserError, match=r"cannot tell which columns are x, y, z \(ECG, PPG, RSP\)"):

@@ -207,7 +207,11 @@ def test_ecg_and_acc_with_a_relative_clock_are_placed_at_the_start(
         (["time_ns,rr_ms", "1000000000,800,1,2"], 2, "4 cells where the header has 2"),
         # An RR column without a time column is an RR list (test_rr_readers.py); without either:
         (["when,value", "1,800"], 1, "no time column"),
-        (["time_ns,temperature", "1,36.6"], 1, "no RR, HR, ECG or accelerometer column"),
+        (
+            ["time_ns,temperature", "1,36.6"],
+            1,
+            "no RR, HR, ECG, accelerometer or respiration column",
+        ),
         # Mostly implausible: a wrong unit (one artifact alone is kept: see below).
         (["time_ns,rr_ms", "1000000000,80", "2000000000,30"], 2, "is outside 200-3000 ms"),
         (["time_ns,rr_ms", "1000000000,800", "2000000000,0"], 3, "is not an RR interval"),

@@ -99,7 +99,13 @@ from trainer.storage.decimal_comma import (
     groups_thousands,
     one_column_of_decimal_commas,
 )
-from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
+from trainer.storage.importers import (
+    TIME_COLUMNS,
+    UNITLESS_TIME,
+    check_table_fs,
+    column_key,
+    parse_time,
+)
 from trainer.storage.rr_file import RRFile, read_rr_file
 from trainer.storage.text_files import (
     STREAM_MAX_BYTES,
@@ -2133,7 +2139,7 @@ def breaths(
             "--fs",
             help=f"Sampling rate of INPUT, Hz (required for a waveform): "
             f"{BELT_MIN_FS_HZ:g}-{MAX_FS_HZ:g} for a belt, {ACC_MIN_FS_HZ:g}-{MAX_FS_HZ:g} "
-            "for --source acc.",
+            "for --source acc; with --rr, of an ECG table without a time column.",
         ),
     ] = None,
     column: Annotated[
@@ -2159,7 +2165,8 @@ def breaths(
             "--rr",
             help="RR-interval file (one per line, or a column named rr_ms, RR-interval [ms], "
             "rr_s...) instead; a time column beside it (as import reads it) shows gaps; an "
-            "ECG table without RR gives its R peaks' intervals; - reads standard input.",
+            "ECG table without RR gives its R peaks' intervals (without a time column, give "
+            "its rate with --fs); - reads standard input.",
             readable=False,
         ),
     ] = None,
@@ -2267,10 +2274,11 @@ def breaths(
     if rr is not None:
         if input is not None:
             raise BadArgument("give either a waveform INPUT or --rr FILE, not both")
+        # --fs is not among them: the rate of an ECG table without a time column, whose R peaks
+        # give the intervals (review 32 F1); read_rr_file refuses it for any other file.
         waveform_only = [
             name
             for name, given in (
-                ("--fs", fs is not None),
                 ("--column", column is not None),
                 ("--invert", invert),
                 ("--inhale-longer", inhale_longer),
@@ -2285,7 +2293,9 @@ def breaths(
                 f"{named} {'describes' if one else 'describe'} a waveform INPUT, not --rr",
                 f"an RR file is read as it is: leave {'it' if one else 'them'} out",
             )
-        read = read_rr_file(rr, unit, ecg_beats=True)
+        if fs is not None:
+            check_table_fs(fs)
+        read = read_rr_file(rr, unit, ecg_beats=True, ecg_fs_hz=fs)
         say_notes(read)
         # As hrv's: read first, so that the bar is sized by the beats; gone before the result
         # is written, so standard output holds the result alone.

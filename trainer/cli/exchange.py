@@ -107,8 +107,9 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help="An RR list or a Polar-style CSV export; - reads standard input (then give -o, "
-            "and --start unless the file has its own clock: a pipe has no file time).",
+            help="An RR list, a Polar-style CSV export or a table of samples (give --fs); - "
+            "reads standard input (then give -o, and --start unless the file has its own "
+            "clock: a pipe has no file time).",
             readable=False,
         ),
     ],
@@ -153,8 +154,18 @@ def import_(
             "Given, it wins over the name's, and a note says so.",
         ),
     ] = None,
+    fs: Annotated[
+        float | None,
+        typer.Option(
+            "--fs",
+            help="Samples per second of a table without a time column (NeuroKit2's ECG, PPG, "
+            "RSP at 100 Hz: --fs 100): row k is at k/HZ s. Refused for a file with its own "
+            "times or of RR intervals; never guessed from the file's name.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Import an RR list or a Polar-style CSV (RR/ECG/ACC) as a Breathwise recording.
+    """Import an RR list, a Polar-style CSV (RR/ECG/ACC) or a table of samples as a recording.
 
     The values are encoded as the sensor's own notifications, so replay, report, history and
     export work on the result like on any session. A CSV's beats are the running sum of its
@@ -172,11 +183,21 @@ def import_(
     outside 200-3000 ms (300-20 beats/min) are kept for the artifact correction; a file whose
     median is outside is refused (a wrong unit), and so is an interval over 63999 ms, the
     longest a heart-rate packet carries: the rules of 'hrv' and 'breaths --rr'. A malformed
-    file is refused with the line at fault. The recording is added to your history
+    file is refused with the line at fault.
+
+    A table of samples without a time column (NeuroKit2's bio_*_100hz.csv: ECG, PPG, RSP)
+    needs --fs, its rate: sample k is at k/HZ s. Its ECG (ECG, ecg_mV...; a bare ECG is
+    read in the unit its values' span gives, mV for NeuroKit2's, and a note says so) becomes
+    the sensor's ECG stream, with beats from its R peaks; its respiration column (RSP, Resp,
+    belt...) the belt stream, brought to 20 Hz as the bundled sample's (decimate, zero phase)
+    and kept in the file's unit; the header says which. A table with a time column takes a
+    respiration column the same way when its rows are evenly timed. Columns no stream holds
+    (PPG, EDA, Photosensor, a row index) are named in a note. The recording is added to your history
     (--no-history: not), by the rules of 'history --add': a re-import of a Breathwise CSV
     export of a session the history holds is not counted twice.
 
-    Example: breathwise import rr.txt -o morning.bwr
+    Examples: breathwise import rr.txt -o morning.bwr;
+    breathwise import bio_resting_5min_100hz.csv --fs 100
     """
     from trainer.cli.progress_bar import import_is_long, long_work_bar
     from trainer.storage.importers import import_recording
@@ -185,7 +206,13 @@ def import_(
     start_wall_ns = _start(start)
     with long_work_bar(f"importing {input_name(file)}", import_is_long(file)) as progress:
         result = import_recording(
-            file, kind.lower(), output, start_wall_ns=start_wall_ns, unit=unit, progress=progress
+            file,
+            kind.lower(),
+            output,
+            start_wall_ns=start_wall_ns,
+            unit=unit,
+            fs_hz=fs,
+            progress=progress,
         )
     print(f"recording written: {result.path}", file=sys.stderr)
     for note in result.notes:

@@ -21,6 +21,7 @@ from analysis.hrv_report import analyse_rr
 from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
 from trainer import SOFTWARE
 from trainer.errors import BadArgument
+from trainer.storage.importers import check_table_fs
 from trainer.storage.rr_file import RRFile, RRTiming, read_rr_file
 from trainer.storage.text_files import STREAM_MAX_BYTES, input_name
 
@@ -111,6 +112,16 @@ def hrv(
             "(as pyhrv and most tools take a series). settings.artifacts lists every rule used.",
         ),
     ] = "default",
+    fs: Annotated[
+        float | None,
+        typer.Option(
+            "--fs",
+            help="Samples per second of an ECG table without a time column (NeuroKit2's ECG, "
+            "PPG, RSP at 100 Hz: --fs 100), whose R peaks give the intervals. Refused for any "
+            "other file.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Heart-rate variability of an RR-interval file, with artifact correction.
 
@@ -140,7 +151,8 @@ def hrv(
     packet carries; 'import' and 'breaths --rr' apply the same rules.
 
     An ECG table without an RR or heart-rate column (Polar Sensor Logger's ECG file) gives the
-    intervals between its R peaks, as 'breathwise import' takes them; a note says so.
+    intervals between its R peaks, as 'breathwise import' takes them; a note says so. One
+    without a time column needs its sampling rate, --fs (sample k at k/HZ s).
     """
     if format not in ("json", "csv"):
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
@@ -148,7 +160,9 @@ def hrv(
         raise BadArgument(
             f"--artifacts must be 'default', 'published' or 'none', not {artifacts!r}"
         )
-    rr = read_rr_file(input, unit, ecg_beats=True)
+    if fs is not None:
+        check_table_fs(fs)
+    rr = read_rr_file(input, unit, ecg_beats=True, ecg_fs_hz=fs)
     say_notes(rr)
     params = ArtifactParams.published() if artifacts == "published" else DEFAULT_PARAMS
     from trainer.cli.progress_bar import LONG_RR_BEATS, long_work_bar

@@ -125,6 +125,7 @@ from analysis.ecg_align import (
 from analysis.hrv_report import artifact_warning
 from analysis.progress import REPORTS, ProgressCallback, ProgressSteps
 from analysis.rr_artifacts import correct_rr
+from devices.godirect_commands import FORCE_CHANNEL
 from devices.heart_rate import (
     RR_UNITS_PER_S,
     decode_heart_rate_measurement,
@@ -137,6 +138,7 @@ from devices.source import SENSORLESS_KIND, SIMULATED_KIND, SourceInfo
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import NS_PER_S
 from trainer.session.sensor_label import source_mark
+from trainer.storage.belt_import import belt_column, belt_packets, belt_units, to_belt_rate
 from trainer.storage.decimal_comma import decimal_comma_hint, decimal_points
 from trainer.storage.export import (
     BEATS_COLUMNS,
@@ -730,13 +732,29 @@ class PolarTable:
     """The RR column's header name and its factor to ms (1000 for seconds), or None."""
     notes: tuple[str, ...] = ()
     """What the import says of the reading: ``--unit`` overriding the RR column's name."""
+    fs_hz: float | None = None
+    """``--fs``, Hz, for a table without a time column (its row ``k`` at ``k / fs_hz``);
+    None for a table with one."""
+    unnamed_ecg: str | None = None
+    """The header's name of an ECG column that names no unit (``ECG``), in a table without a
+    time column; its values are as written (:func:`ecg_unit_by_span` reads the unit)."""
+    belt: tuple[str, str | None] | None = None
+    """The respiration belt column's header name and the unit it names
+    (:func:`trainer.storage.belt_import.belt_column`), its values in ``columns["belt"]``."""
+    unused: tuple[str, ...] = ()
+    """The header's columns the import holds no stream for (``PPG``, ``EDA``), as written:
+    said in a note, not dropped silently (:func:`unused_columns_note`)."""
 
 
 def parse_polar_csv(
-    path: Path, unit: str | None = None, *, progress: ProgressCallback | None = None
+    path: Path,
+    unit: str | None = None,
+    *,
+    fs_hz: float | None = None,
+    progress: ProgressCallback | None = None,
 ) -> PolarTable:
     """Read a Polar-style CSV (see the module notes): :func:`parse_polar_text` of its text."""
-    return parse_polar_text(_read_text(path), path, unit, progress=progress)
+    return parse_polar_text(_read_text(path), path, unit, fs_hz=fs_hz, progress=progress)
 
 
 def parse_polar_text(
@@ -744,6 +762,7 @@ def parse_polar_text(
     path: Path,
     unit: str | None = None,
     *,
+    fs_hz: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> PolarTable:
     """Read the text of a Polar-style CSV (see the module notes), already read from ``path``
@@ -758,6 +777,10 @@ def parse_polar_text(
     unit : {"ms", "s"}, optional
         ``--unit``: the unit of the RR column's values, whatever its name says (with a note);
         by default the name's (:func:`~trainer.storage.rr_values.column_unit`).
+    fs_hz : float, optional
+        ``--fs``: the sampling rate, Hz, of a table without a time column (NeuroKit2's
+        ``ECG, PPG, RSP`` at 100 Hz): its data row ``k`` (comment lines are none) is at
+        ``k / fs_hz`` s, and its ECG may be a bare ``ECG`` (:attr:`PolarTable.unnamed_ecg`).
     progress : callable, optional
         Told the fraction of the file's lines read (:mod:`analysis.progress`): 2 h of a
         130 Hz ECG are 940,000 rows, most of an import's time.
@@ -765,11 +788,13 @@ def parse_polar_text(
     Raises
     ------
     ImportFileError
-        No time column or no known data column, a row with the wrong number of cells, a cell
-        that is not a number (or time), naming the line; without ``unit``, RR values that look
-        like another unit than the column's name states.
+        No time column (and no ``fs_hz``: the message asks for ``--fs`` when the table has
+        ECG, accelerometer or respiration columns) or no known data column, a row with the
+        wrong number of cells, a cell that is not a number (or time), naming the line; without
+        ``unit``, RR values that look like another unit than the column's name states.
     BadArgument
-        ``unit`` given for a table without an RR column.
+        ``unit`` given for a table without an RR column; ``fs_hz`` given for a table with a
+        time column, or for one without ECG, accelerometer or respiration columns.
     """
     steps = ProgressSteps(progress)
     lines_in_file = text.count("\n") + 1 if steps.active else 0
@@ -787,19 +812,28 @@ def parse_polar_text(
         ) from None
     names = [column_key(h) for h in header]
     time_col = next((c for c in TIME_COLUMNS if c in names), None)
-    if time_col is None:
-        raise ImportFileError(
-            f"{path}:{header_no}: no time column in the header ({short_quote(', '.join(header))})",
-            "expected one of time_ns, Phone timestamp, sensor timestamp [ns], timestamp [ms]",
+    if time_col is not None and fs_hz is not None:
+        # The file's own times and --fs could disagree; one of them would be ignored, and a
+        # user who gave --fs believes the table has no times (found in review 32: a clear
+        # error, not a silent choice).
+        raise BadArgument(
+            f"--fs {fs_hz:g}: {path} has a time column "
+            f"({short_quote(header[names.index(time_col)].strip())}), which times its rows",
+            "leave --fs out (it gives the rate of a table without a time column)",
         )
-    clock, scale = TIME_COLUMNS[time_col]
-    t_index = names.index(time_col)
+    untimed = time_col is None
     wanted: dict[str, tuple[int, float]] = {}
+    unnamed_ecg: str | None = None
     for quantity, options in _VALUE_COLUMNS.items():
         for option, factor in options.items():
             if option not in names:
                 continue
             index = names.index(option)
+            if factor is None and untimed and quantity == "ecg":
+                # NeuroKit2's and other research tables' bare "ECG": its unit is read from
+                # its values' span once they are read (ecg_unit_by_span), and said.
+                unnamed_ecg = header[index].strip()
+                factor = 1.0
             if factor is None:
                 raise ImportFileError(
                     f"{path}:{header_no}: the {short_quote(header[index].strip())} column does "
@@ -810,16 +844,39 @@ def parse_polar_text(
             # RR as written: its unit is known once its values are (column_unit).
             wanted[quantity] = (index, 1.0 if quantity == "rr" else factor)
             break
+    belt_unit: str | None = None
+    belt_at = next((i for i, key in enumerate(names) if belt_column(key)[0]), None)
+    if belt_at is not None:
+        wanted["belt"] = (belt_at, 1.0)
+        belt_unit = belt_column(names[belt_at])[1]
+    if untimed and fs_hz is None:
+        raise _untimed_error(path, header_no, header, wanted)
+    if untimed and not any(q in wanted for q in ("ecg", "acc_x", "belt")):
+        raise BadArgument(
+            f"--fs {fs_hz:g}: {path} has no ECG, accelerometer or respiration column to sample "
+            f"at that rate (columns: {short_quote(', '.join(header))})",
+            "leave --fs out",
+        )
     if not wanted:
         raise ImportFileError(
-            f"{path}:{header_no}: no RR, HR, ECG or accelerometer column in the header "
-            f"({short_quote(', '.join(header))})"
+            f"{path}:{header_no}: no RR, HR, ECG, accelerometer or respiration column in the "
+            f"header ({short_quote(', '.join(header))})"
         )
     if unit is not None and "rr" not in wanted:
         raise BadArgument(
             f"{path}: --unit is the unit of RR intervals, and this table has no RR column",
             "leave --unit out",
         )
+    used = {index for index, _ in wanted.values()} | {
+        i for i, key in enumerate(names) if key in TIME_COLUMNS
+    }
+    unused = _unused_columns(header, used)
+    t_index = -1
+    clock, scale = "", 1.0
+    if time_col is not None:
+        clock, scale = TIME_COLUMNS[time_col]
+        t_index = names.index(time_col)
+    sample_ns = 0.0 if fs_hz is None else NS_PER_S / fs_hz
     times: list[int] = []
     lines: list[int] = []
     values: dict[str, list[float]] = {q: [] for q in wanted}
@@ -833,7 +890,11 @@ def parse_polar_text(
             raise ImportFileError(
                 f"{path}:{number}: {len(row)} cells where the header has {len(header)}"
             )
-        t_ns = parse_time(row[t_index], clock, scale, path, number, fold)
+        if untimed:
+            # Sample k at k / fs, from the first data row (comment lines are no samples).
+            t_ns = round(len(times) * sample_ns)
+        else:
+            t_ns = parse_time(row[t_index], clock, scale, path, number, fold)
         if clock == "iso" and (fold or (times and t_ns < times[-1])):
             # Naive local times repeat an hour when the clocks go back (2026-10-25 02:00-03:00
             # in Berlin): from the row that goes back by about that hour, the hour is the
@@ -916,7 +977,85 @@ def parse_polar_text(
         rr_column = (name, factor)
         notes = () if override is None else (override,)
     steps.done()
-    return PolarTable(t, columns, np.asarray(lines), rr_column, notes)
+    return PolarTable(
+        t,
+        columns,
+        np.asarray(lines),
+        rr_column,
+        notes,
+        fs_hz=fs_hz if untimed else None,
+        unnamed_ecg=unnamed_ecg,
+        belt=None if belt_at is None else (header[belt_at].strip(), belt_unit),
+        unused=unused,
+    )
+
+
+_RATE_IN_NAME = re.compile(r"(?<![0-9.])(\d+(?:\.\d+)?)[ _-]?hz(?![a-z])", re.IGNORECASE)
+"""A sampling rate a file's name states (``bio_resting_5min_100hz.csv``: 100 Hz)."""
+
+
+def rate_in_name(path: Path) -> float | None:
+    """The sampling rate, Hz, that ``path``'s name states (``..._100hz.csv``), or None.
+
+    Only a hint in a message: a rate is never taken from a name unasked.
+    """
+    found = _RATE_IN_NAME.search(path.name)
+    return None if found is None else float(found.group(1))
+
+
+_TIME_EXPECTED = "time_ns, Phone timestamp, sensor timestamp [ns], timestamp [ms]"
+
+
+def _untimed_error(
+    path: Path, header_no: int, header: Sequence[str], wanted: dict[str, tuple[int, float]]
+) -> UserError:
+    """The refusal of a table without a time column when no ``--fs`` was given: a table of
+    samples (ECG, accelerometer, respiration) is told to give ``--fs``, with the rate its name
+    states as a hint (review 32 F1: it named only time columns, and ``hrv`` sent the user to
+    ``import``, which had no ``--fs``)."""
+    listed = short_quote(", ".join(header))
+    if not any(q in wanted for q in ("ecg", "acc_x", "belt")):
+        return ImportFileError(
+            f"{path}:{header_no}: no time column in the header ({listed})",
+            f"expected one of {_TIME_EXPECTED}",
+        )
+    rate = rate_in_name(path)
+    hint = "" if rate is None else f" (its name says {rate:g} Hz: --fs {rate:g})"
+    unitless = [cell.strip() for cell in header if column_key(cell) in UNITLESS_TIME]
+    column = (
+        f"name the unit of its {short_quote(unitless[0])} column (time_s or time_ms)"
+        if unitless
+        else f"add a time column ({_TIME_EXPECTED})"
+    )
+    return ImportFileError(
+        f"{path}:{header_no}: no time column in the header ({listed}), so the samples' times "
+        "are not in the file",
+        f"give their sampling rate with --fs HZ{hint}, or {column}",
+    )
+
+
+def _unused_columns(header: Sequence[str], used: set[int]) -> tuple[str, ...]:
+    """The header's columns outside ``used`` (their indices), as written; an unnamed one as
+    ``"(unnamed column N)"``; empty cells after the last named one (a spreadsheet's trailing
+    separators) are none."""
+    last = max((i for i, cell in enumerate(header) if cell.strip()), default=-1)
+    return tuple(
+        cell.strip() or f"(unnamed column {i + 1})"
+        for i, cell in enumerate(header[: last + 1])
+        if i not in used
+    )
+
+
+def unused_columns_note(unused: Sequence[str]) -> str | None:
+    """The note naming a table's columns no stream of a recording holds (``PPG``, ``EDA``,
+    ``Photosensor``, a row index), or None when there are none (review 32 F1: NeuroKit2's
+    ``RSP`` and ``PPG`` were left out without a word)."""
+    if not unused:
+        return None
+    return (
+        f"not imported (no stream of a recording holds them): {', '.join(unused)}; "
+        "the recording has the other columns"
+    )
 
 
 CLOCK_CHANGE_S = 3600.0
@@ -1372,25 +1511,41 @@ def import_polar_csv(
     start_wall_ns: int | None = None,
     session_times: bool = False,
     unit: str | None = None,
+    fs_hz: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> Imported:
-    """Build a session from a Polar-style CSV (RR/HR, ECG and/or accelerometer columns).
+    """Build a session from a Polar-style CSV (RR/HR, ECG, accelerometer and/or respiration
+    columns), or from a table of samples without a time column at ``fs_hz``.
 
     Relative time columns (``timestamp [ms]``) need ``start_wall_ns``; otherwise the file's
     modification time minus the session's length is used. They count from the file's first
     row, unless ``session_times``: a Breathwise export's ``t_s`` count from the session's start
     (an ECG that began 5 s into the session came back at 0 s). ``unit`` is ``--unit``, the
-    unit of the RR column's values (:func:`parse_polar_csv`). ``progress`` is told the
-    fraction done (:mod:`analysis.progress`).
+    unit of the RR column's values (:func:`parse_polar_csv`). ``fs_hz`` is ``--fs``, for a
+    table without a time column (NeuroKit2's ``ECG, PPG, RSP`` at 100 Hz): sample ``k`` at
+    ``k / fs_hz`` s, the session ``n / fs_hz`` s long, dated like relative times. A bare
+    ``ECG`` column there is read in the unit its values' span gives
+    (:func:`ecg_unit_by_span`, said in a note). A respiration column (``RSP``, ``Resp``,
+    ``belt``...) becomes the belt stream (:func:`_belt_stream`); the columns no stream holds
+    (``PPG``, ``EDA``) are named in a note. ``progress`` is told the fraction done
+    (:mod:`analysis.progress`).
     """
     steps = ProgressSteps(progress)
     # Measured on 2 h of 130 Hz ECG with RR: reading the rows is 90 % of the time.
-    table = parse_polar_csv(path, unit, progress=steps.part(0.0, 0.9))
+    table = parse_polar_csv(path, unit, fs_hz=fs_hz, progress=steps.part(0.0, 0.9))
+    notes = list(table.notes)
+    if table.unnamed_ecg is not None and "ecg" in table.columns:
+        factor, said = ecg_unit_by_span(table.columns["ecg"], table.unnamed_ecg, path)
+        table = replace(table, columns={**table.columns, "ecg": table.columns["ecg"] * factor})
+        notes.append(said)
     first_ns = int(table.time_ns[0])
     absolute = first_ns > 10**17  # Unix ns since 1973: a real clock, not a relative one
     origin_ns = 0 if session_times and not absolute else first_ns
     t_rel = table.time_ns - origin_ns
     duration_s = max(float(t_rel[-1]) / NS_PER_S, 0.0) + 1.0
+    if table.fs_hz is not None:
+        # n samples of 1 / fs each: the session the samples cover, as the sample's.
+        duration_s = t_rel.size / table.fs_hz
     if start_wall_ns is None:
         start_wall_ns = first_ns if absolute else int(_file_time_ns(path) - duration_s * NS_PER_S)
         _check_derived_start(start_wall_ns, path, absolute)
@@ -1410,7 +1565,6 @@ def import_polar_csv(
         for t, payload in packets:
             timed.append((t - origin_ns, Stream.HEART_RATE.value, payload))
     pmd: dict[str, object] = {}
-    notes = list(table.notes)
     ok = np.isfinite(table.columns.get("ecg", np.zeros(0)))
     if _waveform_usable(t_rel[ok], "ECG", notes):
         t_ecg = t_rel[ok]
@@ -1455,18 +1609,32 @@ def import_polar_csv(
             notes.append(ecg_beats_note(len(ecg_rr_raw)))
         else:
             notes.append(ECG_WITHOUT_BEATS)
+    belt_details: dict[str, object] = {}
+    if table.belt is not None:
+        belt_details = _belt_stream(table, t_rel, streams, timed, notes)
+    if (unused := unused_columns_note(table.unused)) is not None:
+        notes.append(unused)
     if not timed:
-        raise ImportFileError(f"{path}: no RR, heart-rate, ECG or accelerometer values")
+        raise ImportFileError(
+            f"{path}: no RR, heart-rate, ECG, accelerometer or respiration values"
+        )
     timed.sort(key=lambda x: x[0])
+    untimed = (
+        {}
+        if table.fs_hz is None
+        else {"fs_hz": table.fs_hz, "times": "row k at k / fs_hz s (--fs; no time column)"}
+    )
     info = SourceInfo(
         kind="import",
-        name=f"Polar CSV {input_name(path)}",
+        name=f"{'CSV table' if untimed else 'Polar CSV'} {input_name(path)}",
         streams=streams,
         details={
             "imported_from": input_name(path),
-            "format": "polar-csv",
+            "format": "untimed-csv" if untimed else "polar-csv",
+            **untimed,
             **({} if timing is None else {"beat_timing": beat_timing_details(timing)}),
             **ecg_beats,
+            **belt_details,
         },
     )
     # PMD frames arrive at their last sample's row time and heart-rate notifications at their
@@ -1490,6 +1658,133 @@ def import_polar_csv(
     imported = replace(_finish(info, items, start_wall_ns, duration_s, path), notes=tuple(notes))
     steps.done()
     return imported
+
+
+ECG_SPANS = ((5e-5, 0.05, "V", 1e6), (0.05, 50.0, "mV", 1e3), (50.0, 50_000.0, "µV", 1.0))
+"""Spans (0.5th to 99.5th percentile) of an ECG in each unit, with the factor to µV: an R wave
+of 0.1-5 mV spans 0.05-50 in millivolts, a thousand times more in microvolts and less in volts,
+so the three do not overlap."""
+
+
+def ecg_unit_by_span(ecg: FloatArray, name: str, path: Path) -> tuple[float, str]:
+    """The unit of an ECG column that names none (NeuroKit2's ``ECG``), read from its values.
+
+    A logger's table must name it (``ecg_uV``...: a bare name is refused there), as millivolts
+    taken for microvolts would round to -1, 0 and 1. A research table without a time column
+    writes ``ECG`` in mV (NeuroKit2's are 0.3-1.4 mV peak to peak): the span of its values
+    (0.5th to 99.5th percentile) tells the three units apart by a factor of 1000
+    (:data:`ECG_SPANS`), and the note says which was taken and how to name another.
+
+    Returns
+    -------
+    factor : float
+        To µV, the unit the PMD frames hold.
+    note : str
+
+    Raises
+    ------
+    ImportFileError
+        A span no ECG has in V, mV or µV (a flat column, a signal in other units).
+    """
+    finite = ecg[np.isfinite(ecg)]
+    span = float(np.percentile(finite, 99.5) - np.percentile(finite, 0.5)) if finite.size else 0.0
+    for low, high, unit, factor in ECG_SPANS:
+        if low <= span < high:
+            return factor, (
+                f"the {name!r} column names no unit: read as {unit} (its values span "
+                f"{span:.3g}, an ECG's in {unit}); name it ecg_uV, ecg_mV or ecg_V if not"
+            )
+    raise ImportFileError(
+        f"{path}: the {short_quote(name)} column names no unit, and its values' span, "
+        f"{span:.3g}, is no ECG's in V, mV or µV",
+        _UNIT_ADVICE["ecg"],
+    )
+
+
+MIN_BELT_FS_HZ = 4.0
+"""Lowest rate of a belt column that makes a belt stream, Hz: the belt's 1 Hz low-pass
+(:data:`trainer.session.pipeline.BELT_CUTOFF_HZ`) at half the Nyquist frequency, the floor of
+``breaths --fs`` for a belt."""
+EVEN_TIMES_TOLERANCE = 0.25
+"""Largest distance, in sample periods, of a timed table's belt row from its place on an even
+grid: a belt stream's samples are evenly spaced, a logger's jittered rows are not."""
+
+
+def _belt_stream(
+    table: PolarTable,
+    t_rel: npt.NDArray[np.int64],
+    streams: dict[str, dict[str, object]],
+    timed: list[tuple[int, str, bytes]],
+    notes: list[str],
+) -> dict[str, object]:
+    """The table's respiration column as a belt stream: the header's ``gdx`` entry and one
+    Go Direct packet per sample (:mod:`trainer.storage.belt_import`), added to ``streams`` and
+    ``timed``; returns ``source.details`` entries (``belt_units``, ``belt``), with a note.
+
+    The samples must be evenly spaced and without holes: a table without a time column's all
+    are; a timed table's rows holding a value must lie within :data:`EVEN_TIMES_TOLERANCE` of
+    a period of an even grid. Otherwise, or below :data:`MIN_BELT_FS_HZ`, the column is left
+    out with a note saying why (review 32 F1: NeuroKit2's ``RSP`` was dropped without a word).
+    """
+    assert table.belt is not None
+    name, unit = table.belt
+    values = table.columns["belt"]
+    ok = np.isfinite(values)
+    what = f"the {name!r} column (respiration)"
+    if table.fs_hz is not None and not np.all(ok):
+        notes.append(
+            f"{what} has {int(np.count_nonzero(~ok))} empty cells: a belt signal with holes is "
+            "left out (fill or cut them to import it)"
+        )
+        return {}
+    t = t_rel[ok]
+    if t.size < MIN_SAMPLES:
+        return {}
+    fs_hz = table.fs_hz if table.fs_hz is not None else _rate_hz(t)
+    if table.fs_hz is None:
+        grid = t[0] + np.arange(t.size) * (NS_PER_S / fs_hz)
+        worst = float(np.max(np.abs(t - grid))) * fs_hz / NS_PER_S
+        if worst > EVEN_TIMES_TOLERANCE:
+            notes.append(
+                f"{what} is left out: its rows are not evenly timed ({worst:.2g} sample periods "
+                "off an even grid), and a belt stream's samples are"
+            )
+            return {}
+    if fs_hz < MIN_BELT_FS_HZ:
+        notes.append(
+            f"{what} is left out: {fs_hz:.3g} Hz is below the {MIN_BELT_FS_HZ:g} Hz the belt "
+            "analysis needs"
+        )
+        return {}
+    samples = to_belt_rate(values[ok], fs_hz)
+    streams[Stream.GODIRECT.value] = {
+        "period_us": samples.period_us,
+        "force_channel": FORCE_CHANNEL,
+    }
+    step_ns = NS_PER_S / samples.fs_hz
+    first = int(t[0])
+    for k, payload in enumerate(belt_packets(samples.values)):
+        timed.append((first + round(k * step_ns), Stream.GODIRECT.value, payload))
+    unit_words = (
+        f"in the file's unit ({unit}), not newtons"
+        if unit not in (None, "N")
+        else "in newtons"
+        if unit == "N"
+        else "in the file's unit (it names none), not newtons"
+    )
+    notes.append(
+        f"{what} is the belt stream: {samples.values.size} samples at {samples.fs_hz:g} Hz"
+        f"{'' if samples.method is None else ', ' + samples.method}, {unit_words}"
+    )
+    return {
+        "belt_units": belt_units(name, unit),
+        "belt": {
+            "column": name,
+            "unit": unit,
+            "fs_hz": fs_hz,
+            "resampling": samples.method or "none",
+        },
+    }
 
 
 def _waveform_usable(t_ns: npt.NDArray[np.int64], what: str, notes: list[str]) -> bool:
@@ -2056,6 +2351,26 @@ def import_export_beats(path: Path, *, start_wall_ns: int, unit: str | None = No
     return replace(_finish(info, items, start_wall_ns, duration_s, path), notes=table.notes)
 
 
+MAX_TABLE_FS_HZ = 100_000.0
+"""Highest ``--fs``, Hz: the highest ECG or accelerometer rate a recording's header holds (and
+``breaths``' ceiling); more is a typo."""
+
+
+def check_table_fs(fs_hz: float) -> None:
+    """Refuse an ``--fs`` no recording can hold: below :data:`MIN_WAVEFORM_HZ` (the reader's
+    floor for an ECG or accelerometer rate) or above :data:`MAX_TABLE_FS_HZ`, or not a number.
+
+    Raises
+    ------
+    BadArgument
+    """
+    if not (math.isfinite(fs_hz) and MIN_WAVEFORM_HZ <= fs_hz <= MAX_TABLE_FS_HZ):
+        raise BadArgument(
+            f"--fs must lie within {MIN_WAVEFORM_HZ:g}-{MAX_TABLE_FS_HZ:g} Hz, got {fs_hz!r}",
+            "give the table's samples per second",
+        )
+
+
 def check_recording_name(output: Path, default_name: str) -> None:
     """Refuse an ``-o`` whose name does not end in ``.bwr``, before any work.
 
@@ -2094,6 +2409,7 @@ def import_recording(
     *,
     start_wall_ns: int | None = None,
     unit: str | None = None,
+    fs_hz: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Import ``path`` as a new recording; return it with any warning about its data.
@@ -2117,6 +2433,9 @@ def import_recording(
         (:func:`read_rr_list`), for a table's column without a unit in its name milliseconds
         (:func:`~trainer.storage.rr_values.column_unit`). Refused for a table without an RR
         column.
+    fs_hz : float, optional
+        ``--fs``: the sampling rate, Hz, of a table of samples without a time column
+        (:func:`import_polar_csv`); refused for any other file (:func:`check_table_fs`).
     progress : callable, optional
         Told the fraction done (:mod:`analysis.progress`): a Polar-style CSV's rows as they are
         read, then the recording written; the other kinds are read at once.
@@ -2124,6 +2443,8 @@ def import_recording(
     if kind not in KINDS:
         raise BadArgument(f"-k/--kind must be 'rr', 'polar' or 'auto', not {kind!r}")
     check_rr_unit(unit)
+    if fs_hz is not None:
+        check_table_fs(fs_hz)
     if output is None and is_stream(path):
         # Beside the input, it went to /dev/fd/63.bwr, or to "-.bwr" for standard input.
         raise BadArgument(
@@ -2146,7 +2467,9 @@ def import_recording(
         )
     auto = kind == "auto"
     if auto:
-        kind = _kind_of(head)
+        # With --fs, a table of samples, even of one column ("RSP" over its values), which
+        # _kind_of takes for a list: an RR list needs no rate.
+        kind = "polar" if fs_hz is not None else _kind_of(head)
     steps = ProgressSteps(progress)
     start_given = start_wall_ns is not None
     try:
@@ -2176,13 +2499,27 @@ def import_recording(
                 "give the real start with --start",
             )
         start_wall_ns = exported.start_wall_ns
+    if fs_hz is not None and exported is not None:
+        raise BadArgument(
+            f"--fs {fs_hz:g}: {path} is a Breathwise CSV export, timed by its t_s column",
+            "leave --fs out",
+        )
     if exported is not None and start_wall_ns is not None and exported.stream == "beats":
         # Our own beat times, not a logger's rows: given back, not scheduled like a strap's.
         imported = import_export_beats(path, start_wall_ns=start_wall_ns, unit=unit)
-    elif exported is None and (kind == "polar" or auto) and untimed_rr_table(head):
+    elif (
+        exported is None and fs_hz is None and (kind == "polar" or auto) and untimed_rr_table(head)
+    ):
         # Before the list: a table whose cells blanks separate looks like a list to _kind_of.
+        # With --fs, a table of samples that has an RR column too (ECG, RR on beat rows) is
+        # read as one (parse_polar_text refuses --fs for a table of intervals alone).
         imported = import_rr_table(path, start_wall_ns=start_wall_ns, unit=unit)
     elif kind == "rr":
+        if fs_hz is not None:
+            raise BadArgument(
+                f"--fs {fs_hz:g}: {path} is read as an RR list, whose intervals need no rate",
+                "leave --fs out",
+            )
         imported = import_rr_list(path, start_wall_ns=start_wall_ns, unit=unit)
     else:
         imported = import_polar_csv(
@@ -2190,6 +2527,7 @@ def import_recording(
             start_wall_ns=start_wall_ns,
             session_times=exported is not None,
             unit=unit,
+            fs_hz=fs_hz,
             progress=steps.part(0.0, 0.9),
         )
     if exported is not None:

@@ -188,6 +188,7 @@ def read_rr_file(
     error: type[UserError] = UserError,
     seconds_by_median: bool = False,
     ecg_beats: bool = False,
+    ecg_fs_hz: float | None = None,
 ) -> RRFile:
     """Read RR intervals (ms) from a text file: one per line, or one column of a table.
 
@@ -240,6 +241,11 @@ def read_rr_file(
         column (Polar Sensor Logger writes the ECG to a file of its own): the intervals
         between its R peaks (:func:`ecg_rr_file`). Otherwise such a file is refused, pointing
         to ``import``.
+    ecg_fs_hz : float, optional
+        ``--fs``: the sampling rate, Hz, of such an ECG table when it has no time column
+        (NeuroKit2's ``ECG, PPG, RSP`` at 100 Hz), whose R peaks need it; without it that
+        table is refused asking for ``--fs`` (review 32 F1: the refusal was ``import``'s "no
+        time column", and ``import`` took no rate). Refused for any other file.
 
     Intervals outside 200-3000 ms (300-20 beats/min,
     :data:`trainer.storage.rr_values.PLAUSIBLE_RR_MS`, as ``import``) are kept: a strap that
@@ -304,7 +310,7 @@ def read_rr_file(
                 # Polar Sensor Logger writes the ECG to a file of its own (review 30 F1).
                 if ecg_beats:
                     time_name = None if time_at is None else cells[time_at[0]]
-                    return ecg_rr_file(text, path, unit, time_name, error=error)
+                    return ecg_rr_file(text, path, unit, time_name, error=error, fs_hz=ecg_fs_hz)
                 raise error(
                     f"{path}:{first_no}: an ECG without RR intervals (columns: {', '.join(cells)})",
                     "'breathwise import' takes its beats from the ECG's R peaks; 'breathwise "
@@ -322,6 +328,13 @@ def read_rr_file(
             "give one interval per line or a header naming the rr_ms column"
         )
 
+    if ecg_fs_hz is not None:
+        # Only an ECG table without a time column has samples to time (found in review 32).
+        raise BadArgument(
+            f"--fs {ecg_fs_hz:g} is the sampling rate of an ECG table without a time column; "
+            f"{path} holds RR intervals, read as they are",
+            "leave --fs out",
+        )
     if len(cells) == 1 and body:
         blank = blank_inside(blanks, body[0][0], body[-1][0])
         if blank is not None:
@@ -475,6 +488,7 @@ def ecg_rr_file(
     time_column: str | None = None,
     *,
     error: type[UserError] = UserError,
+    fs_hz: float | None = None,
 ) -> RRFile:
     """The intervals between the R peaks of an ECG table without an RR column.
 
@@ -497,6 +511,10 @@ def ecg_rr_file(
         The time column's name as the header writes it, for the gaps' warning.
     error : type of UserError
         The error raised for an ECG in which no QRS is found.
+    fs_hz : float, optional
+        ``--fs``: the rate of a table without a time column, its row ``k`` at ``k / fs_hz``
+        (:func:`~trainer.storage.importers.parse_polar_text`, which refuses it for a table
+        with a time column, and asks for it when a table has none).
 
     Returns
     -------
@@ -518,7 +536,7 @@ def ecg_rr_file(
             "taken from its R peaks",
             "leave --unit out",
         )
-    table = parse_polar_text(text, path)
+    table = parse_polar_text(text, path, fs_hz=fs_hz)
     ecg = table.columns["ecg"]
     ok = np.isfinite(ecg)
     time_ns, lines = table.time_ns[ok], table.lines[ok]
