@@ -269,3 +269,20 @@ def test_neurokit2_resting_imports_as_the_sample_with_its_belt_byte_for_byte(
     with pytest.raises(ImportFileError) as info:
         import_recording(src, output=tmp_path / "again.bwr")
     assert "(its name says 100 Hz: --fs 100)" in info.value.user_message()
+
+
+def test_an_imported_respiration_column_exports_in_its_own_unit(tmp_path: Path) -> None:
+    """The import writes its belt's unit as words ("as in the file (its 'RSP' column names no
+    unit), not N") and as ``details["belt"]["unit"]``; export took the words' first one and
+    labelled the belt "as". A column without a unit exports in arbitrary units, one in volts
+    in V, each with where it came from as the transducer."""
+    from trainer.storage.export import belt_unit, edf_transducers
+
+    for column, unit in (("RSP", "a.u."), ("resp_V", "V")):
+        src = tmp_path / f"{column}.csv"
+        t = np.arange(0, 120, 0.01)
+        src.write_text(f"{column}\n" + "".join(f"{v:.5f}\n" for v in np.sin(2 * np.pi * 0.25 * t)))
+        out = import_recording(src, "auto", tmp_path / f"{column}.bwr", fs_hz=100.0)
+        source = read_recording(out.path).header.source
+        assert belt_unit(source) == unit
+        assert edf_transducers(source)["belt"].startswith("respiration belt from")

@@ -505,6 +505,8 @@ SESSION_DETAILS = (
     "licence",
     "belt_units",
     "r_peaks",
+    # An imported respiration column: its name, unit, rate and resampling (import --fs).
+    "belt",
     # The simulator's seed and person: the truth its data were made from.
     "seed",
     "person",
@@ -627,6 +629,10 @@ def stream_sensor(source: SourceInfo, stream: str) -> tuple[str, str, Mapping[st
     return source.kind, source.name, source.details
 
 
+UNNAMED_BELT_UNIT = "a.u."
+"""The belt's unit when an imported respiration column names none (arbitrary units)."""
+
+
 def belt_unit(source: SourceInfo) -> str:
     """The unit of the belt's samples (``force`` of ``<stem>.belt.csv``, ``depth`` of a belt
     breath, the EDF's ``Resp belt``).
@@ -634,10 +640,18 @@ def belt_unit(source: SourceInfo) -> str:
     The recording's own word when it has one: ``source.details["belt_units"]`` (the bundled
     sample's ``"V (NeuroKit2 RSP belt), not N"``: ``V``, its first word), else the unit the
     belt reported for its force channel when connecting (``details["channels"]``, a Go Direct
-    sensor's description), else :data:`BELT_UNIT`. Found in review 32 (F4): the sample's belt,
-    in volts, was exported as newtons.
+    sensor's description), else :data:`BELT_UNIT`. An imported respiration column
+    (``details["belt"]``, ``import --fs``) gives the unit it was read in, or
+    :data:`UNNAMED_BELT_UNIT` when its name gives none. Found in review 32 (F4): the sample's
+    belt, in volts, was exported as newtons.
     """
     _, _, details = stream_sensor(source, Stream.GODIRECT.value)
+    imported = details.get("belt")
+    if isinstance(imported, Mapping):
+        # An imported respiration column (``import``'s untimed tables): its unit as read,
+        # None when the column names none (arbitrary units, not the first word of its words).
+        unit = imported.get("unit")
+        return unit if isinstance(unit, str) and unit else UNNAMED_BELT_UNIT
     said = details.get("belt_units")
     first = re.split(r"[\s(,;]", said.strip(), maxsplit=1)[0] if isinstance(said, str) else ""
     if first:
@@ -1272,7 +1286,7 @@ def edf_transducers(source: SourceInfo) -> dict[str, str]:
     belt_kind, belt_name, belt_details = stream_sensor(source, Stream.GODIRECT.value)
     said = belt_details.get("belt_units")
     bracket = re.search(r"\(([^)]+)\)", said) if isinstance(said, str) else None
-    if bracket is not None:
+    if bracket is not None and not isinstance(belt_details.get("belt"), Mapping):
         out["belt"] = bracket.group(1).strip()
     else:
         out["belt"] = _sensor_words(
