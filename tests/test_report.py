@@ -1361,3 +1361,16 @@ def test_every_report_says_it_is_no_medical_device(tmp_path: Path) -> None:
         others = [t for t in _page_texts(fig) if t is not statement]
         lowest = min(t.get_window_extent(renderer).y0 for t in others)
         assert box.y0 >= 0.0 and box.y1 < lowest, what
+
+
+def test_an_own_rhythm_score_says_what_it_scores() -> None:
+    """Review 31 F6: a 15-min relaxation response breathed at 12/min read "Own rhythm 100 / 100,
+    on target", as if nothing were left to do; in the own rhythm the score is the out-breath's
+    length against the in-breath's, and the tile says so (the breath rate stands beside it)."""
+    fig = report_figure(analyse_recording(SAMPLE))
+    assert _off_the_page(fig) == []  # draws the page
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = {t.get_text(): t.get_window_extent(renderer) for t in fig.axes[0].texts}
+    assert "Own rhythm" not in texts
+    # Clear of the breath rate's tile beside it.
+    assert texts["Out-breath, own rhythm"].x1 < texts["Breath rate"].x0

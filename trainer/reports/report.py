@@ -615,7 +615,10 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
         (
             ("Kept the pacer's pace" if pace_only else "Followed the pacer")
             if paced
-            else "Own rhythm",
+            # In the own rhythm the score is of the out-breath's length against the in-breath's
+            # (review 31 F6: "Own rhythm 100 / 100, on target" at 12/min read as nothing left
+            # to do); the breath rate stands in the next tile.
+            else "Out-breath, own rhythm",
             f"{follow:.0f} / 100" if isinstance(follow, float) else "—",
             verdict,
         ),
