@@ -101,7 +101,12 @@ def test_an_assessment_cut_short_says_so_and_stores_nothing(tmp_path: Path) -> N
     assert resonance["chosen_rate_bpm"] is not None
     assert 0 < resonance["rates_tried"] < resonance["rates_planned"] == 5
     line = next(line for line in done.lines if line.startswith("resonance: chosen"))
-    assert line.endswith(f"only {resonance['rates_tried']} of 5 rates tried, so it is not stored")
+    # Review 31 F9: and how to pace resonance-training at it all the same.
+    assert line.endswith(
+        f"only {resonance['rates_tried']} of 5 rates tried, so it is not stored; "
+        "resonance-training paces at a stored rate: 'breathwise config set resonance_rate_bpm "
+        f"{resonance['chosen_rate_bpm']:.1f}' stores this one"
+    )
     assert store_resonance(done.result.summary) is None
     assert load_settings().resonance_rate_bpm is None
 
@@ -164,7 +169,10 @@ def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
     resonance_line = next(
         line for line in format_summary(summary).splitlines() if line.startswith("resonance:")
     )
-    assert resonance_line.endswith(f"5.0 (0.91); {reason}")
+    assert resonance_line.endswith(
+        f"5.0 (0.91); {reason}; resonance-training paces at a stored rate: 'breathwise config "
+        "set resonance_rate_bpm 6' stores one of your own"
+    )
 
     real: SessionSummary = {**summary, "source_kind": "ble"}
     settled = session_cli._settle(SessionResult(tmp_path / "a.bwr", real, None))

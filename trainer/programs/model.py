@@ -161,7 +161,11 @@ class RatePattern:
         if rate is None:
             raise ProgramError(
                 "this program paces at your personal resonance rate, and none is stored yet",
-                advice="run the resonance-assessment program first, or set one with "
+                # Review 31 F9: after a shortened or simulated assessment this sent the person
+                # back to an assessment that stores nothing either, without saying why.
+                advice="run the resonance-assessment program first (it stores the rate it "
+                "chooses once it has tried all five rates, measured on you: not a shortened one, "
+                "nor on the simulated sensor), or set one with "
                 "`breathwise config set resonance_rate_bpm 6`",
             )
         return BreathPattern.from_rate(

@@ -467,11 +467,21 @@ def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
     line = f"resonance: chosen {chosen:.1f} breaths/min; ranking (score) {ranking}"
     for rate, reason in resonance.get("unscored", []):
         line += f"; {float(rate):.1f} not scored ({reason})"
+    # Not stored: how to pace resonance-training all the same (review 31 F9: it refused with
+    # "none is stored yet", and the person could not tell what would store one).
+    # A simulated person's rate is not the person's: only a shortened assessment's is offered.
+    stored_rate = (
+        "resonance-training paces at a stored rate: 'breathwise config set resonance_rate_bpm"
+    )
     missing = incomplete_assessment(resonance)
     if missing:
-        return f"{line}; {missing}, so it is not stored"
+        return (
+            f"{line}; {missing}, so it is not stored; {stored_rate} {chosen:.1f}' stores this one"
+        )
     unmeasured = not_stored_reason(source_kind)
-    return f"{line}; {unmeasured}" if unmeasured else line
+    if unmeasured:
+        return f"{line}; {unmeasured}; {stored_rate} 6' stores one of your own"
+    return line
 
 
 def incomplete_assessment(resonance: ResonanceSummary) -> str | None:
