@@ -223,6 +223,8 @@ def test_resonance_training_without_a_stored_rate_says_to_assess_first(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "no" in err[0] and "resonance-assessment program first" in err[0]
+    # What stores one (review 31 F9): not a shortened assessment, nor a simulated one.
+    assert "once it has tried all five rates, measured on you" in err[0]
 
 
 def test_back_program_headless_without_terminal_or_answers_refuses(
