@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1260,6 +1261,13 @@ def test_the_title_and_the_line_under_it_fit_the_page(tmp_path: Path) -> None:
             write_simulated(tmp_path / "l.bwr", 120.0, gap=(30.0, 90.0), settings=program)
         ),
     }
+    # Review 31 F11: a session given up with its sensor ends with an error and its advice,
+    # which ran off the page's edge and left the device no room.
+    sessions["failed"] = dataclasses.replace(
+        sessions["lost"],
+        ended="error: HRM-Pro Fake did not come back within 120 s — check the sensor's battery "
+        "and that it is worn, then start again, sensor placement too",
+    )
     for name, analysis in sessions.items():
         for dpi in (PNG_DPI, 72):
             fig = report_figure(analysis)
@@ -1273,7 +1281,9 @@ def test_the_title_and_the_line_under_it_fit_the_page(tmp_path: Path) -> None:
                 t for t in fig.axes[0].texts if t.get_position()[1] < subtitle.get_position()[1]
             ]
             assert len(below) >= 10
-            assert not [t.get_text() for t in below if t.get_window_extent(renderer).overlaps(box)]
+            assert not [
+                t.get_text() for t in below if t.get_window_extent(renderer).overlaps(box)
+            ], (name, dpi, box)
     (sample_line,) = [
         t.get_text()
         for t in report_figure(sessions["sample"]).axes[0].texts
@@ -1281,6 +1291,14 @@ def test_the_title_and_the_line_under_it_fit_the_page(tmp_path: Path) -> None:
     ]
     assert sample_line.splitlines()[-1] == (
         "NeuroKit2 bio_resting_5min_100hz (derived)  ·  completed"
+    )
+    (failed_line,) = [
+        t.get_text()
+        for t in report_figure(sessions["failed"]).axes[0].texts
+        if "min practised" in t.get_text()
+    ]
+    assert failed_line.splitlines()[-1] == (
+        "simulated person  ·  error: HRM-Pro Fake did not come back within 120 s, sensor lost"
     )
 
 

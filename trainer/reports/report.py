@@ -391,13 +391,15 @@ def _practised_text(analysis: SessionAnalysis) -> str:
     return text
 
 
-def _ended_text(analysis: SessionAnalysis) -> str:
+def _ended_text(analysis: SessionAnalysis, *, advice: bool = True) -> str:
     """How the session ended, and "sensor lost" after it when no sensor sent data for a while
     ("belt lost" when only the belt was; the title line says for how long): a header saying
     "completed" over a session whose sensor was gone for 52 of its 60 s read as a whole session
-    measured (found in review)."""
+    measured (found in review). Without ``advice``, an error's message stops before the advice
+    after its dash (``error: HRM-Pro did not come back within 120 s``)."""
+    ended = analysis.ended if advice else analysis.ended.split(" — ", 1)[0]
     lost = sensor_lost_word(analysis.summary) if sensor_loss_text(analysis.summary) else None
-    return f"{analysis.ended}, {lost}" if lost else analysis.ended
+    return f"{ended}, {lost}" if lost else ended
 
 
 def _unreliable_heart(m: dict[str, Any]) -> str:
@@ -503,6 +505,11 @@ def text_width_pt(text: str, size: float, weight: str = "normal") -> float:
     return float(width) * 72.0 / PNG_DPI
 
 
+DEVICE_SHARE = 0.35
+"""Least share of the subtitle's second line kept for the device or file name beside a long
+ending (an error's message), when the name is that long."""
+
+
 def subtitle_lines(analysis: SessionAnalysis) -> list[str]:
     """The line under the title (when the session began, minutes practised, the device or the
     file it came from, how it ended), as one line when it fits the page's width, else two: the
@@ -523,6 +530,17 @@ def subtitle_lines(analysis: SessionAnalysis) -> list[str]:
     whole = first + SEPARATOR + device + SEPARATOR + ended
     if width_pt(whole) <= HEADLINE_WIDTH_PT:
         return [whole]
+    least_pt = DEVICE_SHARE * HEADLINE_WIDTH_PT
+    if width_pt(SEPARATOR + ended) > HEADLINE_WIDTH_PT - least_pt:
+        # An error with its advice ran off the page and left no room for the device (review
+        # 31 F11): the page keeps what happened, shortened to the room if need be; the advice
+        # was for the moment it happened (the session's own output gave it whole).
+        device_pt = min(width_pt(device), least_pt)
+        ended = _fit_label(
+            _ended_text(analysis, advice=False),
+            HEADLINE_WIDTH_PT - device_pt - width_pt(SEPARATOR),
+            width_pt,
+        )
     room_pt = HEADLINE_WIDTH_PT - width_pt(SEPARATOR + ended)
     return [
         _fit_label(first, HEADLINE_WIDTH_PT, width_pt),
@@ -645,7 +663,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
     width = 1.0 / len(boxes)
     for k, (label, value, note) in enumerate(boxes):
         x = k * width
-        ax.text(x, 0.36, label, fontsize=7.5, color="#555555", transform=ax.transAxes)
+        ax.text(x, 0.35, label, fontsize=7.5, color="#555555", transform=ax.transAxes)
         ax.text(
             x,
             0.05,
@@ -1999,12 +2017,12 @@ def _hspace(rows: int) -> float:
 
 GRID_TOP = 0.975
 """Top of the report's grid of panels, as a share of the page's height."""
-STATEMENT_Y = 0.004
+STATEMENT_Y = 0.0015
 """Bottom of the not-a-medical-device line at the foot of every report, as a share of the
 page's height."""
-STATEMENT_SIZE = 6.5
+STATEMENT_SIZE = 6.0
 """Font size of that line (points)."""
-FOOT_LINE_Y = 0.018
+FOOT_LINE_Y = 0.0125
 """Bottom of a simulated or sensorless session's foot line, above the statement, as a share of
 the page's height."""
 FOOT_LINE_SIZE = 9.0
