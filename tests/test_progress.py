@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
@@ -88,9 +89,10 @@ def test_baseline_is_the_first_sessions_of_the_whole_history() -> None:
     rows = [_row(DAY0 + timedelta(days=d), 10.0, rmssd_ms=v) for d, v in enumerate(rmssd)]
     result = compute_progress(rows, since=DAY0 + timedelta(days=4), today=DAY0 + timedelta(days=6))
     assert len(result.sessions) == 3
-    assert result.baseline["rmssd_ms"] == float(np.median(rmssd[:BASELINE_SESSIONS]))
-    assert result.latest["rmssd_ms"] == pytest.approx(np.mean(rmssd[4:]))
-    assert result.baseline["coherence_score"] is None  # never measured
+    (practice,) = result.practices
+    assert practice.baseline["rmssd_ms"] == float(np.median(rmssd[:BASELINE_SESSIONS]))
+    assert practice.latest["rmssd_ms"] == pytest.approx(np.mean(rmssd[4:]))
+    assert practice.baseline["coherence_score"] is None  # never measured
 
 
 def test_twenty_simulated_sessions_over_three_weeks(
@@ -117,19 +119,32 @@ def test_twenty_simulated_sessions_over_three_weeks(
     assert listing[1].endswith("SIMULATED SENSOR")
 
     rows = list_sessions()
+    # Practice on the simulated sensor is practice: minutes and streaks count it.
     result = compute_progress(rows, today=DAY0 + timedelta(days=20))
     assert len(result.sessions) == 20 and result.current_streak_days == 14
     assert result.minutes_per_day == tuple(0.0 if d == 6 else 1.5 for d in range(21))
+    assert result.practices == () and result.simulated == 20  # its numbers are not yours
+    result = compute_progress(rows, today=DAY0 + timedelta(days=20), include_simulated=True)
     rates = [r.median_rate_bpm for r in rows]
     assert all(r is not None for r in rates)
-    assert result.baseline["median_rate_bpm"] is not None
-    assert result.latest["median_rate_bpm"] is not None
-    assert result.latest["median_rate_bpm"] < result.baseline["median_rate_bpm"] - 0.8
+    # Each pace the pacer was set to is its own practice, whose breath rate is that pace: the
+    # slowing is not read as one trend of the breath rate against a baseline at 6.5.
+    # The most done first (6 sessions each at 5.5 and 6), then the latest done.
+    assert [p.label for p in result.practices] == [
+        "no program, paced 5.5/min",
+        "no program, paced 6/min",
+        "no program, paced 5/min",
+        "no program, paced 6.5/min",
+    ]
+    for practice in result.practices:
+        assert practice.pace_bpm is not None
+        assert practice.latest["median_rate_bpm"] == pytest.approx(practice.pace_bpm, abs=0.3)
+        assert practice.baseline["median_rate_bpm"] == pytest.approx(practice.pace_bpm, abs=0.3)
 
     fig = progress_figure(result)
     FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
     panels = [ax for ax in fig.axes if ax.axison]
-    assert len(panels) == 1 + len(TRENDS)
+    assert len(panels) == 1 + len(TRENDS) and fig.axes[: len(panels)] == panels
     for ax in panels:
         assert ax.get_ylabel()
     assert panels[-1].get_xlabel()
@@ -138,7 +153,7 @@ def test_twenty_simulated_sessions_over_three_weeks(
     progress(since=None, output=out, include_simulated=True)
     assert out.read_bytes()[:4] == b"\x89PNG"
     text = capsys.readouterr().out
-    assert "20 sessions, 30.0 min practised" in text and "Breath rate" in text
+    assert "20 sessions, 30.0 min practised" in text and "  Breath rate: 6.0" in text
     with pytest.raises(BadArgument, match="--since"):
         progress(since="last week", output=out)
 
@@ -149,9 +164,14 @@ def _drawn(rows: list[SessionRow], today: date) -> Figure:
     return fig
 
 
+def _panels(fig: Figure) -> list[Axes]:
+    """The figure's panels, top to bottom (the key above them is an axis turned off)."""
+    return [a for a in fig.axes if a.axison]
+
+
 def _date_labels(fig: Figure) -> list[tuple[float, str, object]]:
     """(location, text, window extent) of every visible date label of the bottom panel."""
-    ax = [a for a in fig.axes if a.axison][-1]
+    ax = _panels(fig)[-1]
     out = []
     for tick in [*ax.xaxis.get_major_ticks(), *ax.xaxis.get_minor_ticks()]:
         label = tick.label1
@@ -179,7 +199,7 @@ def test_sessions_all_on_one_day_show_one_date_label_centred_on_that_day() -> No
     fig = _drawn([_row(DAY0, 10.0, 7), _row(DAY0, 5.0, 18)], today=DAY0)
     labels = _date_labels(fig)
     assert [(loc, text) for loc, text, _ in labels] == [(_num(DAY0, 12), "02 Mar")]
-    ax = fig.axes[-1]
+    ax = _panels(fig)[-1]
     assert ax.get_xlim() == (_num(DAY0), _num(DAY0 + timedelta(days=1)))
     # The tick marks are the day's boundaries, and its bar stands over its middle.
     assert list(ax.xaxis.get_majorticklocs()) == [_num(DAY0), _num(DAY0 + timedelta(days=1))]
@@ -206,7 +226,7 @@ def test_date_labels_never_overlap_and_ticks_sit_on_day_boundaries(
     assert len(labels) >= 2
     for (_, a, box_a), (_, b, box_b) in pairwise(labels):
         assert box_a.x1 + 2 < box_b.x0, f"{a!r} runs into {b!r}"  # type: ignore[attr-defined]
-    ax = fig.axes[-1]
+    ax = _panels(fig)[-1]
     lo, hi = ax.get_xlim()
     assert (lo, hi) == (_num(first), _num(first + timedelta(days=days)))
     for loc in ax.xaxis.get_majorticklocs():
@@ -285,7 +305,8 @@ def test_sessions_shorter_than_the_minimum_do_not_count() -> None:
     result = compute_progress([real, short], today=DAY0 + timedelta(days=2))
     assert len(result.sessions) == 1 and result.total_minutes == pytest.approx(10.0)
     assert result.current_streak_days == 0  # the aborted start did not carry the streak on
-    assert result.baseline["rmssd_ms"] == 40.0 and result.latest["rmssd_ms"] == 40.0
+    (practice,) = result.practices
+    assert practice.baseline["rmssd_ms"] == 40.0 and practice.latest["rmssd_ms"] == 40.0
     assert summary_lines(result)[0].endswith("(1 session under 1 min left out)")
     # Pauses are not practice: 3 min with 2.5 paused is short too.
     paused = replace(_row(DAY0, 3.0), practised_s=30.0)
@@ -298,9 +319,16 @@ def test_titles_count_in_words_and_describe_the_window_shown() -> None:
     fig = _drawn([_row(DAY0, 10.0, rmssd_ms=40.0)], today=DAY0)
     title = fig.axes[0].get_title(loc="left")
     assert "in 1 session;" in title and "streak 1 day (longest 1 day)" in title
+    # One session has no trend yet: no line, no baseline.
+    assert _legend_texts(fig) == ["done once so far (no trend yet)"]
+    two = [
+        _row(DAY0, 10.0, rmssd_ms=40.0),
+        _row(DAY0, 10.0, hour=19, rmssd_ms=44.0),
+    ]
+    fig = _drawn(two, today=DAY0)
     assert _legend_texts(fig) == [
-        "session",
-        "your baseline (median of first 3 sessions)",
+        "no program, own rhythm: 2 sessions",
+        "baseline: median of the practice's first 3 sessions",
     ]  # one day: no line to show
     two_days = [
         _row(DAY0, 10.0, rmssd_ms=40.0),
@@ -311,9 +339,13 @@ def test_titles_count_in_words_and_describe_the_window_shown() -> None:
 
     old = [_row(date(2020, 3, 4), 10.0, rmssd_ms=40.0), _row(date(2020, 3, 6), 12.0, rmssd_ms=44.0)]
     result = compute_progress(old, today=date(2026, 12, 5))
-    assert "RMSSD: 42 ms (mean of 7 days to 06 Mar 2020), baseline 42 (+0)" in summary_lines(result)
+    lines = summary_lines(result)
+    assert "no program, own rhythm: 2 sessions, mean of 7 days to 06 Mar 2020:" in lines
+    assert "  RMSSD: 42 ms, baseline 42 (+0)" in lines
     titles = [ax.get_title(loc="left") for ax in progress_figure(result).axes]
-    assert "RMSSD — mean of 7 days to 06 Mar 2020 42 vs baseline 42" in titles
+    assert (
+        "RMSSD — no program, own rhythm: mean of 7 days to 06 Mar 2020 42 vs baseline 42" in titles
+    )
     assert not any("latest" in t for t in titles)
 
 
@@ -355,7 +387,7 @@ def test_impossible_start_dates_are_left_off_the_time_axis_with_a_note() -> None
     result = compute_progress([*rows, *wrong], today=today)
     assert result.off_axis == 2 and len(result.sessions) == 5
     assert (result.days[0], result.days[-1]) == (DAY0, today)
-    assert result.baseline["rmssd_ms"] == 41.0  # the first three real sessions: 40, 41, 42
+    assert result.practices[0].baseline["rmssd_ms"] == 41.0  # the first three: 40, 41, 42
     assert summary_lines(result)[0].endswith(
         "(2 sessions with an impossible start date left out, see 'breathwise history')"
     )
@@ -496,7 +528,7 @@ def test_the_printed_change_is_the_difference_of_the_printed_numbers() -> None:
     first = [_row(DAY0 + timedelta(days=d), 10.0, median_rate_bpm=5.96) for d in range(3)]
     later = [_row(DAY0 + timedelta(days=d), 10.0, median_rate_bpm=5.84) for d in (20, 21, 22)]
     result = compute_progress(first + later, today=DAY0 + timedelta(days=22))
-    (line,) = [line for line in summary_lines(result) if line.startswith("Breath rate")]
+    (line,) = [line for line in summary_lines(result) if line.startswith("  Breath rate")]
     assert "5.8" in line and "baseline 6.0 (-0.2)" in line
 
 

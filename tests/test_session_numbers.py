@@ -120,9 +120,10 @@ def test_the_target_ratio_is_that_of_the_breaths_the_ratio_is_of(
     assert row.target_ratio == m["target_ratio"]
     texts = _figure_texts(analysis)
     assert f"{m['mean_ratio']:.2f}" in texts and "target 1.50" in texts, texts
-    # The simulated clock starts in 1970, a date progress leaves out as impossible.
+    # The simulated clock starts in 1970, a date progress leaves out as impossible; the
+    # simulated person's numbers are in the trends on request only.
     drawn = replace(row, start_wall_ns=_row(DAY0).start_wall_ns)
-    figure = progress_figure(compute_progress([drawn], today=DAY0))
+    figure = progress_figure(compute_progress([drawn], today=DAY0, include_simulated=True))
     marks = [
         line.get_ydata()
         for ax in figure.axes
@@ -289,8 +290,9 @@ def test_sessions_with_unreliable_beats_stay_out_of_the_heart_trends() -> None:
     rows = [_row(DAY0 + timedelta(days=k), rmssd_ms=35.0, artifact_pct=1.0) for k in range(4)]
     bad = _row(DAY0 + timedelta(days=4), rmssd_ms=51.0, rsa_bpm=9.0, artifact_pct=12.7)
     result = compute_progress([*rows, bad], today=DAY0 + timedelta(days=4))
-    assert result.latest["rmssd_ms"] == pytest.approx(35.0)
-    assert result.latest["rsa_bpm"] is None
+    (practice,) = result.practices
+    assert practice.latest["rmssd_ms"] == pytest.approx(35.0)
+    assert practice.latest["rsa_bpm"] is None
     assert result.total_minutes == pytest.approx(50.0)  # its minutes still count
     assert result.unreliable == 1
     text = "\n".join(summary_lines(result))
@@ -315,12 +317,13 @@ def test_since_does_not_cut_the_streak_and_the_window_says_its_days() -> None:
     cut = compute_progress(rows, today=today, since=today)
     assert (cut.current_streak_days, cut.longest_streak_days) == (5, 5)
     assert (whole.current_streak_days, whole.longest_streak_days) == (5, 5)
-    assert cut.latest["rmssd_ms"] == pytest.approx(44.0)  # the one day shown
-    assert cut.latest_label == "latest 1 day"
-    assert whole.latest_label == "latest 7 days"
+    (shown,), (practice,) = cut.practices, whole.practices
+    assert shown.latest["rmssd_ms"] == pytest.approx(44.0)  # the one day shown
+    assert shown.latest_label == "latest 1 day"
+    assert practice.latest_label == "latest 7 days"
     # The baseline is what its line says: the median of the first three sessions.
-    assert cut.baseline["rmssd_ms"] == pytest.approx(41.0)
-    assert "baseline: median of your first 3 sessions" in summary_lines(cut)
+    assert shown.baseline["rmssd_ms"] == pytest.approx(41.0)
+    assert "baseline: median of the first 3 sessions of the practice" in summary_lines(cut)
 
 
 def test_progress_text_is_rounded_as_history_and_lists_minutes_per_day() -> None:

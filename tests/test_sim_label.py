@@ -83,9 +83,12 @@ def test_history_marks_simulated_and_sensorless_rows_and_says_what_the_marks_mea
     assert lines[4].startswith(f"{SIMULATED_MARK}: ") and lines[5].startswith(SENSORLESS_MARK)
 
 
-def test_progress_leaves_simulated_sessions_out_unless_asked(
+def test_progress_counts_simulated_practice_and_leaves_its_numbers_out_unless_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Review 31 F4: practice on the simulated sensor was left out of everything ("1 session ...
+    streak: 0 days now" after practice on 6 of 7 days): the minutes are the person's, only the
+    numbers are not."""
     rows = [_row("a", "ble", 1, 70.0), _row("b", "sim", 2, 86.0), _row("c", "sim", 3, 90.0)]
     with History():  # a history there: listing one that does not exist makes none
         pass
@@ -93,17 +96,28 @@ def test_progress_leaves_simulated_sessions_out_unless_asked(
     figure = tmp_path / "p.png"
     assert run(["progress", "-o", str(figure)]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("1 session, 10.0 min practised")
-    assert "note: 2 simulated-sensor sessions left out (--include-simulated to count them)" in err
+    assert out.startswith("3 sessions, 30.0 min practised")
+    assert "streak: 0 days now, longest 3 days" in out
+    assert SIMULATED_MARK not in out  # none of their numbers is shown
+    assert "done once so far, no trend yet: back-release, own rhythm" in out
+    assert (
+        "note: 2 simulated-sensor sessions counted as practice (minutes, streak) and left out "
+        "of the trends: their numbers are not yours (--include-simulated shows them)"
+    ) in err
     assert run(["progress", "-o", str(figure), "--include-simulated"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("3 sessions, 30.0 min practised")
-    assert "2 simulated-sensor sessions counted" in err
+    assert (
+        f"{SIMULATED_MARK}: 2 of the 3 sessions in the trends: a simulated person's breathing "
+        "and heart, not yours"
+    ) in out.splitlines()
+    assert "back-release, own rhythm: 3 sessions (2 of them SIMULATED SENSOR), mean of " in out
+    assert "note:" not in err
     # With --since, the simulated sessions of the period shown, as every other count is.
     assert run(["progress", "-o", str(figure), "--since", "2026-11-03"]) == 0
-    assert "note: 1 simulated-sensor session left out" in capsys.readouterr().err
+    assert "note: 1 simulated-sensor session counted as practice" in capsys.readouterr().err
     assert run(["progress", "-o", str(figure), "--since", "2026-11-04"]) == 0
-    assert "simulated" not in capsys.readouterr().err
+    assert "note:" not in capsys.readouterr().err
 
 
 def _texts(figure: object) -> list[str]:

@@ -18,7 +18,7 @@ from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.cli.early_signals import INTERRUPTIONS
 from trainer.errors import BadArgument, UserError
-from trainer.session.sensor_label import is_simulated, source_line, source_mark
+from trainer.session.sensor_label import source_line, source_mark
 from trainer.storage.history import SessionRow, Stored, readable_path, superseded_keys
 from trainer.storage.paths import resolved
 
@@ -450,6 +450,20 @@ def _since(text: str | None) -> date | None:
         raise BadArgument(f"--since {text!r} is not a date", "use YYYY-MM-DD") from None
 
 
+def _check_program(name: str, rows: Collection[SessionRow]) -> None:
+    """Refuse a ``--program`` that names no program: neither one of the catalog (built-in or
+    the person's) nor one a session of the history ran (a program file since removed)."""
+    from trainer.programs.catalog import load_catalog
+
+    known = set(load_catalog().names())
+    ran = {row.program for row in rows if row.program}
+    if name not in known | ran:
+        raise BadArgument(
+            f"--program {name!r}: no program of that name",
+            advice=f"choose one of: {', '.join(sorted(known | ran))} (see `breathwise programs`)",
+        )
+
+
 def progress(
     since: Annotated[
         str | None, typer.Option("--since", help="First day shown, YYYY-MM-DD (default: all).")
@@ -470,26 +484,43 @@ def progress(
         bool,
         typer.Option(
             "--include-simulated",
-            help="Count the sessions on the simulated sensor (--device sim) too; they are left "
-            "out by default, as their numbers are not yours.",
+            help="Put the sessions on the simulated sensor (--device sim) in the trends too, "
+            "marked SIMULATED SENSOR; by default they count as practice (minutes, streak) but "
+            "their numbers, which are not yours, are left out of the trends.",
         ),
     ] = False,
+    program: Annotated[
+        str | None,
+        typer.Option(
+            "--program",
+            help="Only this program's sessions: its minutes, streak and trends "
+            "(see 'breathwise programs').",
+        ),
+    ] = None,
 ) -> None:
     """Show your progress over days and weeks against your own baseline.
 
-    Minutes practised per day and streaks; breath rate and exhale:inhale ratio achieved;
-    resting heart rate at session start; RMSSD; RSA; coherence. Your baseline is the median of
-    your first three sessions. Sessions under a minute, and sessions whose start date cannot be
-    right ('breathwise history' names them), are left out, and the summary says how many.
-    Sessions on the simulated sensor are left out too (a line says how many) unless
-    --include-simulated is given; sessions without a sensor (--device none) count as
-    minutes practised. On a read-only or full data folder the summary is still shown, and the
-    default figure is skipped with a note, also when writing it fails (-o elsewhere writes
-    it; a failed -o is an error).
+    Minutes practised per day and streaks, every session counted (on the simulated sensor and
+    without a sensor too: you practised). Trends of breath rate and exhale:inhale ratio
+    achieved, resting heart rate at session start, RMSSD, RSA and coherence, for each practice
+    (a program at one pace: own rhythm, or paced at 5/min...) against that practice's own
+    baseline, the median of its first three sessions: a paced session's breath rate is the
+    pacer's, and RSA, RMSSD and coherence change with the breath rate, so programs and paces
+    are never averaged together. Sessions under a minute, and sessions whose start date cannot
+    be right ('breathwise history' names them), are left out, and the summary says how many.
+    The simulated sensor's numbers are left out of the trends unless --include-simulated is
+    given. On a read-only or full data folder the summary is still shown, and the default
+    figure is skipped with a note, also when writing it fails (-o elsewhere writes it; a
+    failed -o is an error).
 
-    Example: breathwise progress --since 2026-01-01 -o progress.pdf
+    Example: breathwise progress --program deep-breathing-4-8 -o progress.pdf
     """
-    from trainer.reports.progress import compute_progress, in_period, summary_lines, write_progress
+    from trainer.reports.progress import (
+        compute_progress,
+        simulated_note,
+        summary_lines,
+        write_progress,
+    )
     from trainer.reports.report import check_replaceable, figure_suffix
     from trainer.storage.paths import (
         DATA_FOLDER_ADVICE,
@@ -520,17 +551,16 @@ def progress(
             check_writable_dir(output.parent, advice=DATA_FOLDER_ADVICE)
         except UserError as exc:
             unwritable = str(exc)
-    # Counted in the period shown, as the summary's other counts are; left out of the whole
-    # history all the same (the baseline comes from the first sessions).
-    simulated = sum(is_simulated(row.source) and in_period(row, first) for row in rows)
-    what = f"{simulated} simulated-sensor session{'' if simulated == 1 else 's'}"
-    if not include_simulated:
-        rows = [row for row in rows if not is_simulated(row.source)]
-        if simulated:
-            print(f"note: {what} left out (--include-simulated to count them)", file=sys.stderr)
-    elif simulated:
-        print(f"note: {what} counted: their numbers are not yours", file=sys.stderr)
-    result = compute_progress(rows, since=first)
+    if program is not None:
+        _check_program(program, rows)
+    result = compute_progress(
+        rows, since=first, include_simulated=include_simulated, program=program
+    )
+    # Simulated sessions count as practice; when their numbers are left out of the trends, a
+    # note says so (when they are in, the summary itself carries the SIMULATED SENSOR mark).
+    note = simulated_note(result)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     print("\n".join(summary_lines(result)))
     if result.sessions and not unwritable:
         try:

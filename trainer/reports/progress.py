@@ -8,6 +8,26 @@ in the whole history (not only the period shown), because population norms of HR
 five between healthy adults (Nunan et al. 2010, Pacing Clin Electrophysiol 33:1407) while a person's
 own change is what practice can move.
 
+Trends compare like with like: a *practice* is one program at one pace (:func:`practice_of`),
+and each practice's sessions are compared with that practice's own first sessions, never with
+another's. Breath rate in a paced session is the pacer's rate, and RSA, RMSSD and coherence
+depend strongly on the breath rate (at 5-6 breaths/min the breathing peak moves into the LF
+band and RSA is largest; reference/physiology.md): a baseline and a recent mean of a mix of
+programs only showed which programs were done when (review 31 F3: relaxation-response at 11.9/min
+own rhythm, deep-breathing at 5.1/min and a body scan at 6.0/min as the baseline, against a week
+of both, printed "Breath rate 7.8, baseline 6.0 (+1.8)" and "Coherence -0.9"). The program
+alone is not enough: one program's pace differs between sessions (resonance-training paces at
+the rate the last assessment stored, a shortened spine scan never reaches its slow steps), and
+the pace alone is not either (a stretch routine and a body scan at 6/min are not the same
+exercise; own-rhythm sessions differ by program). Both are in every history row (``program``
+and ``target_rate_bpm``, since schema v1), so rows of any age are grouped without a schema
+change.
+
+Practice time is the person's whatever measured it: sessions on the simulated sensor and
+without a sensor count in the minutes and streaks (the person breathed along; review 31 F4);
+only their *measurements* are not the person's, so simulated sessions are left out of the trends
+unless asked for (``include_simulated``), and then marked, and sensorless ones have none.
+
 Days are local calendar days of the session start (a session at 23:50 counts for that day).
 A session counts only from :data:`MIN_PRACTISED_MIN` minutes practised: a start abandoned after
 a few seconds is not practice (it is left out, and the summary says how many were). A session
@@ -20,6 +40,7 @@ history`` names them.
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +51,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S
+from trainer.session.sensor_label import (
+    SIMULATED_MARK,
+    SIMULATED_NOTE,
+    is_sensorless,
+    is_simulated,
+)
 from trainer.storage.history import SessionRow, implausible_start
 
 if TYPE_CHECKING:
@@ -108,6 +135,52 @@ NEEDS_TEXT: dict[Needs, str] = {
     "heart": "needs a heart-rate strap",
 }
 
+PACE_STEP_BPM = 0.5
+"""Width of a pace class (breaths/min): sessions whose pacer targets round to the same multiple
+of it are at one pace. The resonance protocol steps its rates by 0.5/min (Lehrer; Shaffer &
+Meehan 2020, reference/physiology.md) because RSA and coherence change across such a step, so a
+coarser class would mix rates whose heart numbers differ, and a finer one would split the same
+exercise by the rounding of a median target (5.25 from two steps' breaths)."""
+OWN_RHYTHM = "own rhythm"
+"""The pace of a session with no pacer target: a program's own-rhythm steps, an import."""
+NO_PROGRAM = "no program"
+"""The program of a session run without one (``live --rate``) or imported."""
+MIN_COMPARED_SESSIONS = 2
+"""Measured sessions of a practice (in the whole history) from which its trend is shown: one
+session has nothing to be compared with."""
+
+
+def pace_class(row: SessionRow) -> float | None:
+    """The pace a session was asked, breaths/min, to :data:`PACE_STEP_BPM`; None at own rhythm.
+
+    From the row's ``target_rate_bpm``, the median of the pacer rates of the very breaths its
+    rate is the median of (:func:`trainer.session.pipeline.session_target_rate`): None when no
+    breath was paced. Rounded half up (5.25 -> 5.5).
+    """
+    target = row.target_rate_bpm
+    if target is None or not math.isfinite(target) or target <= 0.0:
+        return None
+    return math.floor(target / PACE_STEP_BPM + 0.5) * PACE_STEP_BPM
+
+
+def practice_of(row: SessionRow) -> tuple[str, float | None]:
+    """A session's practice: its program (``""`` for none) and :func:`pace_class`."""
+    return row.program, pace_class(row)
+
+
+def practice_label(program: str, pace_bpm: float | None) -> str:
+    """``relaxation-response, own rhythm``, ``deep-breathing-4-8, paced 5/min``."""
+    pace = OWN_RHYTHM if pace_bpm is None else f"paced {pace_bpm:g}/min"
+    return f"{program or NO_PROGRAM}, {pace}"
+
+
+def is_measured(row: SessionRow, include_simulated: bool) -> bool:
+    """Whether a session's numbers belong in the trends: measured on a sensor (not
+    ``--device none``), and not on the simulated person unless ``include_simulated``."""
+    if is_sensorless(row.source):
+        return False
+    return include_simulated or not is_simulated(row.source)
+
 
 def local_date(wall_ns: int) -> date:
     """The local calendar day of a Unix-ns wall time."""
@@ -126,14 +199,67 @@ def in_period(row: SessionRow, since: date | None) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Practice:
+    """The trend of one practice (a program at one pace, :func:`practice_of`) in a period.
+
+    Attributes
+    ----------
+    program : str
+        The program (``""`` for none).
+    pace_bpm : float or None
+        The pace class (:func:`pace_class`), breaths/min; None at own rhythm.
+    sessions : tuple of SessionRow
+        Its measured sessions in the period (:func:`is_measured`), in start order.
+    total_sessions : int
+        Its measured sessions in the whole history (the period shown or not).
+    baseline : dict
+        Per trend column, the median of its first :data:`BASELINE_SESSIONS` sessions of the
+        whole history that have the value (None if none has).
+    latest : dict
+        Per trend column, the mean over the :data:`ROLLING_DAYS` days up to its latest session
+        in the period (fewer when the period shown begins later: ``window``).
+    window : tuple of date
+        First and last day :attr:`latest` averages over.
+    latest_label : str
+        What :attr:`latest` averages, in words: "latest 7 days", "latest 2 days" (the period
+        shown began later), or the days it ended on when the practice was last done before the
+        end of the period ("7 days to 03 Dec 2026").
+    """
+
+    program: str
+    pace_bpm: float | None
+    sessions: tuple[SessionRow, ...]
+    total_sessions: int
+    baseline: dict[str, float | None]
+    latest: dict[str, float | None]
+    window: tuple[date, date]
+    latest_label: str
+
+    @property
+    def label(self) -> str:
+        """:func:`practice_label` of the practice."""
+        return practice_label(self.program, self.pace_bpm)
+
+    @property
+    def compared(self) -> bool:
+        """Whether it has the :data:`MIN_COMPARED_SESSIONS` sessions a trend needs."""
+        return self.total_sessions >= MIN_COMPARED_SESSIONS
+
+    @property
+    def simulated(self) -> int:
+        """Its sessions in the period measured on the simulated sensor."""
+        return sum(1 for r in self.sessions if is_simulated(r.source))
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
-    """Trends of the sessions in a period, with the personal baseline.
+    """Practice in a period, and the trend of each practice against its own baseline.
 
     Attributes
     ----------
     sessions : tuple of SessionRow
         Sessions in the period that count (at least :data:`MIN_PRACTISED_MIN` practised), in
-        start order.
+        start order: on a sensor, the simulated one or none alike (practice is practice).
     days : tuple of date
         Every calendar day from the period's first day to ``today`` (or the last session).
     minutes_per_day : tuple of float
@@ -141,22 +267,23 @@ class Progress:
     current_streak_days, longest_streak_days : int
         Consecutive days with practice: ending today (or yesterday, since today is not over),
         and the longest run, over the whole history (the period shown does not cut a streak).
-    baseline : dict
-        Per trend column, the median of the first :data:`BASELINE_SESSIONS` counted sessions of
-        the whole history that have the value (None if none has).
-    latest : dict
-        Per trend column, the mean over the :data:`ROLLING_DAYS` days up to the latest session
-        (fewer when the period shown begins later: ``window``).
+    practices : tuple of Practice
+        Each practice with measured sessions in the period, the most done first.
     left_out : int
         Sessions in the period shorter than :data:`MIN_PRACTISED_MIN`, not counted anywhere.
     off_axis : int
         Sessions in the period whose start cannot be right
         (:func:`trainer.storage.history.implausible_start`), not counted anywhere: their date would
         place them nowhere sensible on the time axis.
-    window : tuple of date, optional
-        First and last day :attr:`latest` averages over.
     unreliable : int
-        Sessions shown whose RMSSD, RSA and coherence were left out (:data:`HEART_TRENDS`).
+        Sessions in the trends whose RMSSD, RSA and coherence were left out
+        (:data:`HEART_TRENDS`).
+    simulated : int
+        Sessions in the period on the simulated sensor (counted in the minutes and streaks).
+    include_simulated : bool
+        Whether those are in the trends too.
+    program : str or None
+        The one program shown (``progress --program``), or None for all.
     """
 
     sessions: tuple[SessionRow, ...]
@@ -164,12 +291,13 @@ class Progress:
     minutes_per_day: tuple[float, ...]
     current_streak_days: int
     longest_streak_days: int
-    baseline: dict[str, float | None]
-    latest: dict[str, float | None]
+    practices: tuple[Practice, ...] = ()
     left_out: int = 0
     off_axis: int = 0
-    window: tuple[date, date] | None = None
     unreliable: int = 0
+    simulated: int = 0
+    include_simulated: bool = False
+    program: str | None = None
 
     @property
     def total_minutes(self) -> float:
@@ -177,18 +305,29 @@ class Progress:
         return float(sum(self.minutes_per_day))
 
     @property
-    def latest_label(self) -> str:
-        """What :attr:`latest` averages, in words: "latest 7 days", "latest 2 days" (the
-        period shown began later), or the days it ended on after a break."""
-        if self.window is None:
-            return f"latest {ROLLING_DAYS} days"
-        first, last = self.window
-        n = (last - first).days + 1
-        span = _count(n, "day")
-        # After a break the window ends long before today: name it, "latest" would mislead.
-        if last >= self.days[-1]:
-            return f"latest {span}"
-        return f"{span} to {last:%d %b %Y}"
+    def compared(self) -> tuple[Practice, ...]:
+        """The practices with a trend (:attr:`Practice.compared`)."""
+        return tuple(p for p in self.practices if p.compared)
+
+    @property
+    def simulated_in_trends(self) -> int:
+        """Sessions in the trends measured on the simulated sensor (0 unless
+        ``include_simulated``)."""
+        return sum(p.simulated for p in self.practices)
+
+    @property
+    def measured(self) -> tuple[SessionRow, ...]:
+        """The sessions of the period in the trends, in start order."""
+        return tuple(r for r in self.sessions if is_measured(r, self.include_simulated))
+
+
+def _window_label(first: date, last: date, last_shown: date) -> str:
+    """ "latest 7 days", "latest 2 days", or "7 days to 03 Dec 2026" when ``last`` is before
+    the last day shown (after a break "latest" would mislead)."""
+    span = _count((last - first).days + 1, "day")
+    if last >= last_shown:
+        return f"latest {span}"
+    return f"{span} to {last:%d %b %Y}"
 
 
 def trend_value(row: SessionRow, column: str) -> float | None:
@@ -218,16 +357,20 @@ def compute_progress(
     since: date | None = None,
     today: date | None = None,
     now_wall_ns: int | None = None,
+    include_simulated: bool = False,
+    program: str | None = None,
 ) -> Progress:
-    """Daily minutes, streaks, baseline and recent means from the history.
+    """Daily minutes, streaks, and each practice's baseline and recent means, from the history.
 
     Sessions shorter than :data:`MIN_PRACTISED_MIN` are left out of everything (sessions,
-    minutes, streaks, baseline, trends) and only counted in :attr:`Progress.left_out`.
+    minutes, streaks, baselines, trends) and only counted in :attr:`Progress.left_out`. Every
+    other session counts in the minutes and streaks; the trends are of the measured ones
+    (:func:`is_measured`), each practice (:func:`practice_of`) against its own first sessions.
 
     Parameters
     ----------
     history : sequence of SessionRow
-        The whole history (the baseline always comes from its first sessions).
+        The whole history (the baselines always come from its first sessions).
     since : date, optional
         First day shown; the first session's day when omitted.
     today : date, optional
@@ -235,10 +378,16 @@ def compute_progress(
     now_wall_ns : int, optional
         The time now (Unix ns) for :func:`trainer.storage.history.implausible_start`; when omitted,
         the end of ``today`` if given, else the clock.
+    include_simulated : bool
+        Put sessions on the simulated sensor in the trends too (they count as practice anyway).
+    program : str, optional
+        Only this program's sessions (minutes, streaks and trends alike).
     """
     if now_wall_ns is None:
         now_wall_ns = time.time_ns() if today is None else _wall_ns(today + timedelta(days=1))
     today = today or date.today()
+    if program is not None:
+        history = [r for r in history if r.program == program]
     plausible = [implausible_start(r.start_wall_ns, now_wall_ns) is None for r in history]
     off_axis = sum(
         1 for r, ok in zip(history, plausible, strict=True) if not ok and in_period(r, since)
@@ -250,13 +399,20 @@ def compute_progress(
     period = [r for r in rows if in_period(r, since)]
     left_out = sum(1 for r in period if not counts_as_practice(r))
     rows = [r for r in rows if counts_as_practice(r)]
-    baseline: dict[str, float | None] = {}
-    for column, _, _, _ in TRENDS:
-        first = _values(rows, column)[:BASELINE_SESSIONS]
-        baseline[column] = float(np.median(first)) if first else None
     shown = tuple(r for r in period if counts_as_practice(r))
+    simulated = sum(1 for r in shown if is_simulated(r.source))
     if not shown:
-        return Progress((), (), (), 0, 0, baseline, dict.fromkeys(baseline), left_out, off_axis)
+        return Progress(
+            (),
+            (),
+            (),
+            0,
+            0,
+            left_out=left_out,
+            off_axis=off_axis,
+            include_simulated=include_simulated,
+            program=program,
+        )
     # Keyed by the row itself (rows of hand-made or merged histories may share a key).
     shares = {id(r): day_minutes(r) for r in rows}
     first_day = since or local_date(shown[0].start_wall_ns)
@@ -278,19 +434,17 @@ def compute_progress(
         },
         today,
     )
-    # "Now" is the week up to the latest session, so a break does not blank every trend; it
-    # starts no earlier than the period shown, and its label says how many days it is.
-    last = local_date(shown[-1].start_wall_ns)
-    recent_from = last - timedelta(days=ROLLING_DAYS - 1)
-    if since is not None:
-        recent_from = max(recent_from, since)
-    recent = [r for r in shown if local_date(r.start_wall_ns) >= recent_from]
-    latest: dict[str, float | None] = {}
-    for column, _, _, _ in TRENDS:
-        values = _values(recent, column)
-        latest[column] = float(np.mean(values)) if values else None
+    practices = _practices(
+        [r for r in rows if is_measured(r, include_simulated)],
+        {id(r) for r in shown},
+        since,
+        days[-1],
+    )
     unreliable = sum(
-        1 for r in shown if r.heart_unreliable and any(getattr(r, c) for c in HEART_TRENDS)
+        1
+        for p in practices
+        for r in p.sessions
+        if r.heart_unreliable and any(getattr(r, c) for c in HEART_TRENDS)
     )
     return Progress(
         shown,
@@ -298,13 +452,61 @@ def compute_progress(
         per_day,
         current,
         longest,
-        baseline,
-        latest,
+        practices,
         left_out,
         off_axis,
-        (recent_from, last),
         unreliable,
+        simulated,
+        include_simulated,
+        program,
     )
+
+
+def _practices(
+    measured: Sequence[SessionRow], shown: set[int], since: date | None, last_shown: date
+) -> tuple[Practice, ...]:
+    """Each practice of ``measured`` (the whole history's, in start order) with a session in
+    the period (``id`` in ``shown``), the most done in the period first, then the latest done.
+
+    Its baseline is of its first sessions in the whole history; its recent mean of the
+    :data:`ROLLING_DAYS` days up to its own latest session in the period (so a practice not
+    done this week keeps a trend, its label naming the days), from ``since`` on.
+    """
+    groups: dict[tuple[str, float | None], list[SessionRow]] = {}
+    for row in measured:
+        groups.setdefault(practice_of(row), []).append(row)
+    practices: list[Practice] = []
+    for (program, pace), members in groups.items():
+        in_view = tuple(r for r in members if id(r) in shown)
+        if not in_view:
+            continue
+        baseline: dict[str, float | None] = {}
+        for column, _, _, _ in TRENDS:
+            first = _values(members, column)[:BASELINE_SESSIONS]
+            baseline[column] = float(np.median(first)) if first else None
+        last = local_date(in_view[-1].start_wall_ns)
+        recent_from = last - timedelta(days=ROLLING_DAYS - 1)
+        if since is not None:
+            recent_from = max(recent_from, since)
+        recent = [r for r in in_view if local_date(r.start_wall_ns) >= recent_from]
+        latest: dict[str, float | None] = {}
+        for column, _, _, _ in TRENDS:
+            values = _values(recent, column)
+            latest[column] = float(np.mean(values)) if values else None
+        practices.append(
+            Practice(
+                program,
+                pace,
+                in_view,
+                len(members),
+                baseline,
+                latest,
+                (recent_from, last),
+                _window_label(recent_from, last, last_shown),
+            )
+        )
+    practices.sort(key=lambda p: (-len(p.sessions), -p.sessions[-1].start_wall_ns, p.label))
+    return tuple(practices)
 
 
 MAX_SPLIT_DAYS = 32
@@ -389,31 +591,21 @@ def _off_axis_note(progress: Progress) -> str:
 
 
 def summary_lines(progress: Progress) -> list[str]:
-    """A few plain lines for the terminal: practice, streaks, each trend against baseline."""
+    """A few plain lines for the terminal: practice, streaks, each practice's trends against
+    its own baseline (:func:`trend_lines`), the minutes per day."""
     note = _left_out_note(progress)
+    of = f" of {progress.program}" if progress.program is not None else ""
     if not progress.sessions:
-        return ["No sessions in this period yet" + (f" ({note})." if note else ".")]
+        return [f"No sessions{of} in this period yet" + (f" ({note})." if note else ".")]
     lines = [
-        f"{_count(len(progress.sessions), 'session')}, {total_minutes_text(progress)} min "
+        f"{_count(len(progress.sessions), 'session')}{of}, {total_minutes_text(progress)} min "
         "practised "
         f"from {progress.days[0]:%d %b %Y} to {progress.days[-1]:%d %b %Y}"
         + (f" ({note})" if note else ""),
         f"streak: {_count(progress.current_streak_days, 'day')} now, longest "
         f"{_count(progress.longest_streak_days, 'day')}",
+        *trend_lines(progress),
     ]
-    for column, title, unit, _ in TRENDS:
-        base, now = progress.baseline[column], progress.latest[column]
-        if now is None:
-            continue
-        d = DIGITS[column]
-        text = f"{title}: {now:.{d}f} {unit} (mean of {progress.latest_label})"
-        if base is not None:
-            # The difference of the numbers as printed ("5.8, baseline 6.0 (-0.1)" from 5.84
-            # and 5.96 read as a sum gone wrong, found in review); + 0.0: +0, not -0.
-            change = round(round(now, d) - round(base, d), d) + 0.0
-            text += f", baseline {base:.{d}f} ({change:+.{d}f})"
-        lines.append(text)
-    lines.append(f"baseline: median of your first {BASELINE_SESSIONS} sessions")
     if progress.unreliable:
         lines.append(
             f"{_count(progress.unreliable, 'session')} with over {MAX_RELIABLE_ARTIFACT_PCT:g} % "
@@ -421,6 +613,111 @@ def summary_lines(progress: Progress) -> list[str]:
             "RSA and coherence (minutes still count)"
         )
     return lines + minutes_table(progress)
+
+
+def simulated_mark_line(progress: Progress) -> str:
+    """``SIMULATED SENSOR: 8 sessions in the trends ...``, or ``""`` when none is."""
+    n = progress.simulated_in_trends
+    if not n:
+        return ""
+    of = "" if n == len(progress.measured) else f" of the {len(progress.measured)}"
+    return (
+        f"{SIMULATED_MARK}: {n}{of} {'session' if n == 1 else 'sessions'} in the trends: "
+        f"{SIMULATED_NOTE}"
+    )
+
+
+def simulated_note(progress: Progress) -> str:
+    """Why sessions on the simulated sensor are not in the trends, or ``""`` when none was
+    left out: they count as practice, their numbers are not the person's."""
+    n = progress.simulated
+    if not n or progress.include_simulated:
+        return ""
+    return (
+        f"{_count(n, 'simulated-sensor session')} counted as practice (minutes, streak) and "
+        "left out of the trends: their numbers are not yours (--include-simulated shows them)"
+    )
+
+
+def trend_lines(progress: Progress) -> list[str]:
+    """Each practice's trends as text: a heading per practice with a trend, its measures
+    against its own baseline, then the practices done once, in one line.
+
+    Sessions of different practices are never averaged together (see the module notes), and
+    the heading says what each line compares.
+    """
+    if not progress.practices:
+        return [f"trends: none, {_why_no_trends(progress)}"]
+    lines = []
+    mark = simulated_mark_line(progress)
+    if mark:
+        lines.append(mark)
+    compared = progress.compared
+    several = len(progress.practices) > 1
+    if compared:
+        lines.append(
+            "trends, each practice (a program at one pace) against its own first sessions"
+            + (", never mixed:" if several else ":")
+        )
+    for practice in compared:
+        lines.append(
+            f"{practice.label}: {_count(len(practice.sessions), 'session')}"
+            f"{_simulated_of(practice)}, mean of {practice.latest_label}:"
+        )
+        measures = 0
+        for column, title, unit, _ in TRENDS:
+            base, now = practice.baseline[column], practice.latest[column]
+            if now is None:
+                continue
+            measures += 1
+            d = DIGITS[column]
+            text = f"  {title}: {now:.{d}f} {unit}"
+            if base is not None:
+                # The difference of the numbers as printed ("5.8, baseline 6.0 (-0.1)" from
+                # 5.84 and 5.96 read as a sum gone wrong, found in review); + 0.0: +0, not -0.
+                change = round(round(now, d) - round(base, d), d) + 0.0
+                text += f", baseline {base:.{d}f} ({change:+.{d}f})"
+            lines.append(text)
+        if not measures:
+            lines.append("  not enough data yet (sessions too short, or the signal too poor)")
+    if compared:
+        whose = "each practice" if len(compared) > 1 else "the practice"
+        line = f"baseline: median of the first {BASELINE_SESSIONS} sessions of {whose}"
+        # Several programs make a long list: say how to see one alone.
+        if len({p.program for p in progress.practices}) > 1:
+            line += " (--program NAME shows one program alone)"
+        lines.append(line)
+    once = [p for p in progress.practices if not p.compared]
+    if once:
+        lines.append("done once so far, no trend yet: " + "; ".join(p.label for p in once))
+    return lines
+
+
+def _simulated_of(practice: Practice) -> str:
+    """`` (SIMULATED SENSOR)`` when all its sessions shown are, `` (1 of them SIMULATED
+    SENSOR)`` when some are, else ``""``."""
+    simulated = practice.simulated
+    if not simulated:
+        return ""
+    if simulated == len(practice.sessions):
+        return f" ({SIMULATED_MARK})"
+    return f" ({simulated} of them {SIMULATED_MARK})"
+
+
+def _why_no_trends(progress: Progress) -> str:
+    """Why no session of the period is in the trends: simulated, without a sensor, or both."""
+    reasons = []
+    if progress.simulated and not progress.include_simulated:
+        reasons.append(
+            f"{_count(progress.simulated, 'session')} on the simulated sensor: "
+            "--include-simulated shows them"
+        )
+    sensorless = sum(1 for r in progress.sessions if is_sensorless(r.source))
+    if sensorless:
+        reasons.append(f"{_count(sensorless, 'session')} without a sensor")
+    return "nothing in this period was measured on you" + (
+        f" ({'; '.join(reasons)})" if reasons else ""
+    )
 
 
 MINUTES_TABLE_DAYS = 31
@@ -512,27 +809,59 @@ def missing_reason(sessions: Sequence[SessionRow], column: str) -> str:
     return f"not measured ({NEEDS_TEXT[need]})"
 
 
+PANEL_NOTE_CHARS = 80
+"""Longest line of the note an empty trend panel shows (characters): a longer one ran off both
+edges of the page."""
+PRACTICE_COLORS = ("#1F3B57", "#B23A48", "#E8965A", "#6A4C93", "#4C8BC9", "#8E6C1D")
+"""The colour of each practice with a trend in the figure, the most done first: six, more than
+a week of varied practice needs; further ones are drawn grey with those done once (the text
+lists them all). None is the targets' green."""
+
+
 def progress_figure(progress: Progress) -> Figure:
     """Draw the trends: a matplotlib Figure (Agg), A4 portrait, one panel per trend.
 
     The top panel shows minutes practised as bars (per day, or per week or month when a day
-    would be too thin to see) with the streaks in its title; each trend panel shows one dot per
-    session at its start time, the rolling mean (line), the target where there is one and the
-    personal baseline (dashed). The date axis is fitted to the period (:func:`_date_axis`).
+    would be too thin to see) with the streaks in its title, every session counted; each trend
+    panel shows, per practice with a trend (:attr:`Progress.compared`), in that practice's
+    colour, one dot per session at its start time, the practice's rolling mean (line) and its
+    baseline (dashed), with the target where there is one; practices done once are grey hollow
+    dots. Practices are never averaged together. The date axis is fitted to the period
+    (:func:`_date_axis`). With simulated sessions in the trends, the title and the foot of
+    the page say SIMULATED SENSOR.
     """
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
-    from trainer.reports.report import COLORS, apply_style
+    from trainer.reports.report import COLORS, MARK_COLOR, apply_style
 
     apply_style()
     fig = Figure(figsize=(8.27, 11.69), layout="constrained")
-    n = 1 + len(TRENDS)
-    axes = fig.subplots(n, 1, sharex=True, height_ratios=[1.3] + [1.0] * len(TRENDS))
+    # A row for the key above the panels (its height set once its entries are known): a
+    # legend of the figure's own sat over the title once it held the practices' names. Made
+    # after the panels, so that the figure's axes are the panels' in order, then the key.
+    outer = fig.add_gridspec(2, 1, height_ratios=[0.1, 1.3 + len(TRENDS)])
+    panels = outer[1].subgridspec(1 + len(TRENDS), 1, height_ratios=[1.3] + [1.0] * len(TRENDS))
+    grid = panels.subplots(sharex=True, squeeze=False)
+    assert isinstance(grid, np.ndarray)  # squeeze=False: always the array
+    axes = list(grid[:, 0])
+    key = fig.add_subplot(outer[0])
+    key.axis("off")
+    mark = simulated_mark_line(progress)
+    foot = [mark] if mark else []
     if progress.off_axis:
-        # Below the date axis the note explains, where constrained layout makes room for it.
-        fig.supxlabel(_off_axis_note(progress), fontsize=8, color=COLORS["muted"])
+        foot.append(_off_axis_note(progress))
+    if foot:
+        # Below the date axis, where constrained layout makes room for it.
+        fig.supxlabel(
+            "\n".join(foot),
+            fontsize=8,
+            color=MARK_COLOR if mark else COLORS["muted"],
+            fontweight="bold" if mark else "normal",
+        )
+    of = f" of {progress.program}" if progress.program is not None else ""
     if not progress.sessions:
-        fig.suptitle("Breathwise progress: no sessions in this period yet")
+        fig.suptitle(f"Breathwise progress{of}: no sessions in this period yet")
         return fig
     xlabel = _date_axis(axes[-1], progress.days)
     width_in = _axis_width_in(axes[0])
@@ -558,62 +887,80 @@ def progress_figure(progress: Progress) -> Figure:
         loc="left",
     )
     noons = [datetime(d.year, d.month, d.day, 12) for d in progress.days]
-    starts = [datetime.fromtimestamp(r.start_wall_ns / 1e9) for r in progress.sessions]
+    drawn = progress.compared[: len(PRACTICE_COLORS)]
+    grey = [p for p in progress.practices if p not in drawn]
+    # The practices in their colours, then what the marks mean (in the order first drawn).
+    named: dict[str, Artist] = {}
     legend: dict[str, Artist] = {}
     for ax, (column, title, unit, target) in zip(axes[1:], TRENDS, strict=True):
-        values = np.asarray(
-            [np.nan if (v := trend_value(r, column)) is None else v for r in progress.sessions]
-        )
         ax.set_ylabel(unit)
-        base = progress.baseline[column]
-        now = progress.latest[column]
-        head = title
-        d = DIGITS[column]
-        if now is not None and base is not None:
-            head += f" — mean of {progress.latest_label} {now:.{d}f} vs baseline {base:.{d}f}"
-        ax.set_title(head, loc="left")
-        if np.all(np.isnan(values)):
+        ax.set_title(_panel_title(progress, column, title), loc="left")
+        plotted = False
+        for colour, practice in zip(PRACTICE_COLORS, drawn, strict=False):
+            values = _trend_values(practice.sessions, column)
+            if np.all(np.isnan(values)):
+                continue
+            plotted = True
+            ax.plot(_starts(practice.sessions), values, "o", ms=3.5, color=colour)
+            rolling = _rolling_by_day(progress.days, practice.sessions, values)
+            # A line needs two neighbouring days with a value; a lone point draws nothing.
+            if np.any(np.isfinite(rolling[1:]) & np.isfinite(rolling[:-1])):
+                ax.plot(noons, rolling, "-", lw=1.8, color=colour)
+                legend.setdefault(f"{ROLLING_DAYS}-day mean", Line2D([], [], color="black", lw=1.8))
+            base = practice.baseline[column]
+            if base is not None:
+                ax.axhline(base, ls="--", lw=1.0, color=colour)
+                legend.setdefault(
+                    f"baseline: median of the practice's first {BASELINE_SESSIONS} sessions",
+                    Line2D([], [], color="black", ls="--", lw=1.0),
+                )
+            named.setdefault(_legend_label(practice), _practice_handle(colour))
+        for practice in grey:
+            values = _trend_values(practice.sessions, column)
+            if np.all(np.isnan(values)):
+                continue
+            plotted = True
+            ax.plot(
+                _starts(practice.sessions),
+                values,
+                "o",
+                ms=3.5,
+                mfc="none",
+                color=COLORS["muted"],
+            )
+            label = (
+                "done once so far (no trend yet)"
+                if not practice.compared
+                else "more practices (see the text)"
+            )
+            legend.setdefault(
+                label, Line2D([], [], ls="none", marker="o", mfc="none", color=COLORS["muted"])
+            )
+        if not plotted:
             ax.text(
                 0.5,
                 0.5,
-                missing_reason(progress.sessions, column),
+                # Wrapped: a panel is about 90 characters of this size wide.
+                textwrap.fill(
+                    missing_reason(progress.measured, column)
+                    if progress.practices
+                    else _why_no_trends(progress),
+                    PANEL_NOTE_CHARS,
+                ),
                 transform=ax.transAxes,
                 ha="center",
                 va="center",
                 color=COLORS["muted"],
             )
             continue
-        ax.plot(starts, values, "o", ms=3.5, color=COLORS["session"], label="session")
-        rolling = _rolling_by_day(progress, values)
-        # A line needs two neighbouring days with a value; a lone point would draw nothing and
-        # leave a legend entry for a line nobody can find.
-        if np.any(np.isfinite(rolling[1:]) & np.isfinite(rolling[:-1])):
-            ax.plot(
-                noons,
-                rolling,
-                "-",
-                lw=1.8,
-                color=COLORS["trend"],
-                label=f"{ROLLING_DAYS}-day mean",
-            )
-        if base is not None:
-            ax.axhline(
-                base,
-                ls="--",
-                lw=1.0,
-                color=COLORS["baseline"],
-                label=f"your baseline (median of first {BASELINE_SESSIONS} sessions)",
-            )
         if target is not None:
+            rows = [r for p in progress.practices for r in p.sessions]
             targets = np.asarray(
-                [
-                    np.nan if getattr(r, target) is None else float(getattr(r, target))
-                    for r in progress.sessions
-                ]
+                [np.nan if getattr(r, target) is None else float(getattr(r, target)) for r in rows]
             )
             if not np.all(np.isnan(targets)):
                 ax.plot(
-                    starts,
+                    _starts(rows),
                     targets,
                     "_",
                     ms=9,
@@ -621,23 +968,79 @@ def progress_figure(progress: Progress) -> Figure:
                     color=COLORS["target"],
                     label="target",
                 )
+                legend.setdefault(
+                    "target",
+                    Line2D([], [], ls="none", marker="_", ms=9, mew=1.5, color=COLORS["target"]),
+                )
         _keep_span(ax, MIN_SPAN[column], 10.0 if column == "coherence_score" else None)
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            legend.setdefault(label, handle)
-    # One legend serves every trend panel, listing what any panel drew; at the top, where no
-    # panel title (long after a break: "7 days to 06 Mar 2020 ...") runs into it.
+    # One legend serves every trend panel: the practices, in their colours, then what the
+    # marks mean; under the title, where no panel title (long after a break) runs into it.
+    legend = named | legend
     if legend:
-        fig.legend(
+        columns = 2
+        key.legend(
             list(legend.values()),
             list(legend),
-            loc="outside upper right",
-            ncols=4,
+            loc="center left",
+            ncols=columns,
             fontsize=7,
             frameon=False,
+            borderaxespad=0.0,
         )
+        # About a line of 7 pt text per row of entries, in the panels' height units (a trend
+        # panel is 1.0, about 1.3 in of the page): constrained layout makes the rest fit.
+        key_rows = -(-len(legend) // columns)
+        outer.set_height_ratios([0.12 * key_rows, 1.3 + len(TRENDS)])
     axes[-1].set_xlabel(xlabel)
-    fig.suptitle("Breathwise — progress", x=0.02, ha="left", fontsize=14, fontweight="bold")
+    title = f"Breathwise — progress{of}"
+    fig.suptitle(
+        title + (f" — {SIMULATED_MARK}" if mark else ""),
+        x=0.02,
+        ha="left",
+        fontsize=14,
+        fontweight="bold",
+        color=MARK_COLOR if mark else "black",
+    )
     return fig
+
+
+def _panel_title(progress: Progress, column: str, title: str) -> str:
+    """A trend panel's title: with one practice, its recent mean against its baseline (and
+    its name); with several, that each is against its own (the text gives the numbers)."""
+    if len(progress.practices) > 1:
+        return f"{title} — each practice against its own baseline"
+    if not progress.compared:
+        return title
+    practice = progress.compared[0]
+    base, now = practice.baseline[column], practice.latest[column]
+    if now is None or base is None:
+        return f"{title} — {practice.label}"
+    d = DIGITS[column]
+    return (
+        f"{title} — {practice.label}: mean of {practice.latest_label} {now:.{d}f} "
+        f"vs baseline {base:.{d}f}"
+    )
+
+
+def _legend_label(practice: Practice) -> str:
+    """``relaxation-response, own rhythm: 2 sessions (SIMULATED SENSOR)``, as the text's heading."""
+    return f"{practice.label}: {_count(len(practice.sessions), 'session')}{_simulated_of(practice)}"
+
+
+def _practice_handle(colour: str) -> Artist:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=colour, marker="o", ms=4, lw=1.8)
+
+
+def _trend_values(rows: Sequence[SessionRow], column: str) -> np.ndarray:
+    """:func:`trend_value` of each row, NaN where None."""
+    return np.asarray([np.nan if (v := trend_value(r, column)) is None else v for r in rows])
+
+
+def _starts(rows: Sequence[SessionRow]) -> list[datetime]:
+    """Each session's start as a local datetime (where its dot is drawn)."""
+    return [datetime.fromtimestamp(r.start_wall_ns / 1e9) for r in rows]
 
 
 def _keep_span(ax: Axes, span: float, top: float | None = None) -> None:
@@ -822,12 +1225,15 @@ def _years(first: date, last: date) -> str:
     return f"{first:%Y}" if first.year == last.year else f"{first:%Y}–{last:%Y}"
 
 
-def _rolling_by_day(progress: Progress, values: np.ndarray) -> np.ndarray:
-    """Mean of the session values in the ``ROLLING_DAYS`` days ending on each day (NaN if none)."""
-    day_index = {d: k for k, d in enumerate(progress.days)}
-    sums = np.zeros(len(progress.days))
-    counts = np.zeros(len(progress.days))
-    for row, value in zip(progress.sessions, values, strict=True):
+def _rolling_by_day(
+    days: Sequence[date], rows: Sequence[SessionRow], values: np.ndarray
+) -> np.ndarray:
+    """Mean of the values of ``rows`` (one each, NaN for none) in the ``ROLLING_DAYS`` days
+    ending on each of ``days`` (NaN where none)."""
+    day_index = {d: k for k, d in enumerate(days)}
+    sums = np.zeros(len(days))
+    counts = np.zeros(len(days))
+    for row, value in zip(rows, values, strict=True):
         if np.isfinite(value):
             k = day_index[local_date(row.start_wall_ns)]
             sums[k] += value
