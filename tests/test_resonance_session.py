@@ -179,3 +179,28 @@ def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
     assert load_settings().resonance_rate_bpm == 5.5
     assert settled.lines[0].startswith("your resonance rate, 5.5 breaths/min, is stored")
     assert "not stored" not in format_summary(real)
+
+
+def test_a_rate_not_followed_is_said_in_a_persons_words() -> None:
+    """Review 31 F10: the assessment's line explained a rate set aside in the rule's own terms
+    ("needs median rate within max(0.5, 10 %), and nearer ..."); the person reads what they
+    did and what it needs, the summary and the report keep the rule."""
+    from analysis.resonance import FOLLOW_RULE
+    from trainer.ui.headless import format_resonance
+
+    reason = (
+        "the pacer was not followed closely enough (breathing at 6.55/min, 50 % of breaths on "
+        f"pace; needs {FOLLOW_RULE})"
+    )
+    line = format_resonance(
+        {
+            "chosen_rate_bpm": 5.5,
+            "ranking_bpm": [5.5],
+            "scores": [[5.5, 0.96], [6.5, None]],
+            "unscored": [[6.5, reason], [6.0, "too few beats"]],
+        }
+    )
+    assert line.endswith(
+        "6.5 not scored (you breathed at 6.55/min with 50 % of breaths on the pace; it needs "
+        "about the step's rate and 60 % of breaths on it); 6.0 not scored (too few beats)"
+    )

@@ -17,6 +17,7 @@ or a terminal with no sound, where the screen's moving bar is of no use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -466,7 +467,7 @@ def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
     )
     line = f"resonance: chosen {chosen:.1f} breaths/min; ranking (score) {ranking}"
     for rate, reason in resonance.get("unscored", []):
-        line += f"; {float(rate):.1f} not scored ({reason})"
+        line += f"; {float(rate):.1f} not scored ({_for_a_person(str(reason))})"
     # Not stored: how to pace resonance-training all the same (review 31 F9: it refused with
     # "none is stored yet", and the person could not tell what would store one).
     # A simulated person's rate is not the person's: only a shortened assessment's is offered.
@@ -482,6 +483,27 @@ def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
     if unmeasured:
         return f"{line}; {unmeasured}; {stored_rate} 6' stores one of your own"
     return line
+
+
+_NOT_FOLLOWED = re.compile(
+    r"the pacer was not followed closely enough \(breathing at (?P<rate>[\d.]+)/min, "
+    r"(?P<share>\d+) % of breaths on pace; needs .*\)"
+)
+"""The reason :mod:`analysis.resonance` gives a rate not followed, with its rule
+(:data:`analysis.resonance.FOLLOW_RULE`)."""
+
+
+def _for_a_person(reason: str) -> str:
+    """A rate's reason for being set aside, in a person's words: the rule's thresholds (its
+    median rate "within max(0.5, 10 %)") stay in the summary, the report and the docs (review
+    31 F10)."""
+    found = _NOT_FOLLOWED.fullmatch(reason)
+    if found is None:
+        return reason
+    return (
+        f"you breathed at {found['rate']}/min with {found['share']} % of breaths on the pace; "
+        "it needs about the step's rate and 60 % of breaths on it"
+    )
 
 
 def incomplete_assessment(resonance: ResonanceSummary) -> str | None:
