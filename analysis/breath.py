@@ -824,6 +824,7 @@ class BreathTracker:
         self._last_exhale = -math.inf
         self._shapes: deque[float] = deque(maxlen=_SHAPE_BREATHS)  # recent free fall shapes
         self._periods: deque[int] = deque(maxlen=n_depths)  # recent breath periods, samples
+        self._period_median: float | None = None  # median of _periods, None while it is empty
         self._stall_eff = self._stall_n
         # Depths that set the hysteresis (reseeded with half the reference at a stall), and the
         # depths of the last breaths as they were (the yardstick for the quality labels).
@@ -945,6 +946,7 @@ class BreathTracker:
         new._plausible_depths.extend(self._plausible_depths)
         new._typical = self._typical
         new._periods.extend(self._periods)
+        new._period_median = self._period_median
         if new._periods:
             period = int(_median(new._periods))
             new._stall_eff = min(new._stall_n, max(3 * period, 2 * new._min_breath_n))
@@ -1030,9 +1032,10 @@ class BreathTracker:
         to confirm it, given the running extremes including the current sample (module notes,
         step 2). :meth:`_fire_inside` repeats this arithmetic on arrays.
         """
-        if self._depths:
-            return max(self._rel_delta * self._ref_depth, self._delta_floor)
-        return max(self._rel_delta * self._swing(hi, lo), self._delta_floor)
+        # max(delta, floor), spelled out: this runs at every check point.
+        delta = self._rel_delta * (self._ref_depth if self._depths else self._swing(hi, lo))
+        floor = self._delta_floor
+        return floor if floor > delta else delta
 
     def _swing(self, hi: float, lo: float) -> float:
         """Before the first breath: the larger of the current and the previous swing."""
@@ -1196,17 +1199,18 @@ class BreathTracker:
             # The common case: a segment running away from the running extreme (it fired, and
             # segments are monotone), so the extreme and the threshold are fixed and the first
             # firing sample is a binary search away.
-            if mode == _SEEK_PEAK and seg[0] < self._hi and seg[0] >= seg[-1]:
+            first, last = seg.item(0), seg.item(-1)
+            if mode == _SEEK_PEAK and first < self._hi and first >= last:
                 thr = self._threshold(self._hi, self._lo)
                 j = int((-seg).searchsorted(thr - self._hi, side="right"))
                 if j < seg.size:
-                    self._fire_at(a + j, float(seg[j]), True, out)
+                    self._fire_at(a + j, seg.item(j), True, out)
                     return
-            if mode == _SEEK_TROUGH and seg[0] > self._lo and seg[0] <= seg[-1]:
+            if mode == _SEEK_TROUGH and first > self._lo and first <= last:
                 thr = self._threshold(self._hi, self._lo)
                 j = int(seg.searchsorted(self._lo + thr, side="right"))
                 if j < seg.size:
-                    self._fire_at(a + j, float(seg[j]), False, out)
+                    self._fire_at(a + j, seg.item(j), False, out)
                     return
         run_hi = np.maximum(np.maximum.accumulate(seg), self._hi)
         run_lo = np.minimum(np.minimum.accumulate(seg), self._lo)
@@ -1365,8 +1369,8 @@ class BreathTracker:
         s = self._smoothed_raw(a, conf, half)
         m = int(s.argmin())
         onset, upper = _leave_valley(s, m, f1, self._k_onset)
-        if self._periods:
-            reach = _CORNER_REACH * _median(self._periods)
+        if self._period_median is not None:
+            reach = _CORNER_REACH * self._period_median
             if upper - onset > reach:
                 # The corner lies far back in a long valley: noise on a long pause wanders
                 # up by more than the lower level, and the floor (the valley's lowest point,
@@ -1479,6 +1483,7 @@ class BreathTracker:
         self._plausible_depths.clear()
         self._typical = None
         self._periods.clear()
+        self._period_median = None
         self._shapes.clear()
         self._stall_eff = self._stall_n
 
@@ -1524,15 +1529,15 @@ class BreathTracker:
         # A lone quick cycle among slow breaths (module notes, step 4).
         lone_fast = (
             period_n < self._fast_n
-            and bool(self._periods)
-            and period_n < 0.5 * _median(self._periods)
+            and self._period_median is not None
+            and period_n < 0.5 * self._period_median
         )
         if self._merged:
             self._merged_breaths += 1
-        if not self._recent_depths:
+        median = self._typical  # the median of _recent_depths, None while it is empty
+        if median is None:
             quality = "uncertain"
         else:
-            median = _median(self._recent_depths)
             too_deep = yardstick > self._artifact_high * median
             if not self._artifact_low * median <= depth <= self._artifact_high * median:
                 quality = "artifact"
@@ -1558,7 +1563,8 @@ class BreathTracker:
         # A stall is declared after three typical breaths without a turning point (at most
         # stall_s): fast enough to follow a sudden drop in depth at normal rates.
         self._periods.append(period_n)
-        period = int(_median(self._periods))
+        self._period_median = _median(self._periods)
+        period = int(self._period_median)
         self._stall_eff = min(self._stall_n, max(3 * period, 2 * self._min_breath_n))
         self._stall_at = conf + self._stall_eff
         self._latencies.append(detected_s - (self._t0_s + end.onset / self._fs_hz))
