@@ -1498,8 +1498,11 @@ class BreathTracker:
         if high_hz <= 1.5 * low_hz or conf - a < self._noise_min_n:
             return None
         raw = self._raw[a - self._buf_start : conf + 1 - self._buf_start]
-        # Zero-phase on a stretch already received, as in _noise_floor: no look-ahead.
-        sos = bandpass_sos(low_hz, high_hz, self._fs_hz, 2)
+        # Zero-phase on a stretch already received, as in _noise_floor: no look-ahead. For a
+        # breath of 3 s or more the band is the stalls' own, designed once and shared (SciPy
+        # takes about as long to design it as to filter the minute).
+        shared = _noise_band_sos(self._fs_hz) if low_hz == _NOISE_BAND_HZ[0] else None
+        sos = shared if shared is not None else bandpass_sos(low_hz, high_hz, self._fs_hz, 2)
         band = scipy.signal.sosfiltfilt(sos, raw - raw.mean())
         return 1.4826 * float(np.median(np.abs(band)))
 
@@ -2641,8 +2644,9 @@ def _fit_junctions(
 def _noise_band_sos(fs_hz: float) -> FloatArray | None:
     """The stalls' noise band-pass (``_NOISE_BAND_HZ``, 2nd-order Butterworth) at ``fs_hz``.
 
-    Designed at the first stall that needs it (most recordings have none) and shared; None
-    if ``fs_hz`` leaves no room for the band (the upper edge comes down to ``0.45 fs_hz``).
+    Designed at the first stall (or test of a breath before the first against the noise,
+    :meth:`BreathTracker._band_noise`) that needs it and shared; None if ``fs_hz`` leaves no
+    room for the band (the upper edge comes down to ``0.45 fs_hz``).
     """
     high_hz = min(_NOISE_BAND_HZ[1], 0.45 * fs_hz)
     if high_hz <= 1.5 * _NOISE_BAND_HZ[0]:
