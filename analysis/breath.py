@@ -1002,10 +1002,15 @@ class BreathTracker:
             self._ref = float(samples[0])
             self._floor = max(self._min_delta, _LEVEL_ULPS * float(np.spacing(abs(self._ref))))
             self._delta_floor = max(self._floor, self._noise_delta)
-        samples = samples - self._ref
-        y = self._filter.process(samples)
+        # The signal less its first sample goes straight into the buffer, and is filtered there.
+        lo = self._reserve(n)
+        hi = lo + n
+        raw = self._raw[lo:hi]
+        np.subtract(samples, self._ref, out=raw)
+        y = self._filter.process(raw, out=self._buf[lo:hi])
         prev = float(y[0]) if base == 0 else self._last_y
-        self._append(y, samples)
+        self._extend_sum(lo, hi)
+        self._buf_len = hi
         self._n += n
         self._last_y = float(y[-1])
 
@@ -2226,14 +2231,14 @@ class BreathTracker:
         """Filtered samples ``a..b`` inclusive (absolute indices)."""
         return self._buf[a - self._buf_start : b + 1 - self._buf_start]
 
-    def _append(self, y: FloatArray, x: FloatArray) -> None:
-        """Store new filtered and raw samples, making room by dropping what is no longer read.
+    def _reserve(self, n: int) -> int:
+        """Make room for ``n`` new samples at the end of the buffers, dropping what is no longer
+        read; returns the buffer index the first of them goes to.
 
         Later steps read samples after ``_pos``, around the running maximum (the peak being
         sought) and from the open peak on, and never more than ``history_n`` before the sample
         they run at (which is after ``_pos``).
         """
-        n = y.size
         if self._buf_len + n > self._buf.size:
             keep = self._pos + 1
             if self._mode != _SEEK_TROUGH:
@@ -2255,20 +2260,22 @@ class BreathTracker:
             cum[:live] = self._cum[drop : self._buf_len]
             self._buf, self._raw, self._cum = buf, raw, cum
             self._buf_start, self._buf_len = keep, live
-        end = self._buf_len + n
-        self._buf[self._buf_len : end] = y
-        self._raw[self._buf_len : end] = x
+        return self._buf_len
+
+    def _extend_sum(self, lo: int, hi: int) -> None:
+        """Continue the running sum ``_cum`` over the new raw samples at ``lo:hi``.
+
+        np.add.accumulate runs left to right, so starting from the previous total continues
+        the one sequential sum (from 0 for the first samples: 0 + x, which is x but for the
+        sign of a zero).
+        """
         if self._n == 0:
-            self._cum_ref = float(x[0])
-        prior = float(self._cum[self._buf_len - 1]) if self._buf_len else 0.0
-        # np.add.accumulate runs left to right, so starting from the previous total continues
-        # the one sequential sum.
-        run = np.empty(n + 1)
-        run[0] = prior
-        np.subtract(x, self._cum_ref, out=run[1:])
+            self._cum_ref = float(self._raw[lo])
+        run = self._cum[max(lo - 1, 0) : hi]
+        np.subtract(self._raw[lo:hi], self._cum_ref, out=self._cum[lo:hi])
+        if lo == 0:
+            run[0] += 0.0
         np.add.accumulate(run, out=run)
-        self._cum[self._buf_len : end] = run[1:]
-        self._buf_len = end
 
 
 def _turning_points(y: FloatArray, prev: float) -> NDArray[np.intp]:
