@@ -1306,7 +1306,7 @@ class BreathTracker:
             a = max(a, start.raw_idx)
         s = self._smoothed_raw(a, conf, half)
         m = int(s.argmax())
-        self._peak = _Peak(tp, float(s[m]), a + m, s, a, f1)
+        self._peak = _Peak(tp, s.item(m), a + m, s, a, f1)
         self._prev_swing = yp - (self._lo if self._mode == _SEEK_ANY else self._last_ext)
         self._last_ext = yp
         self._mode = _SEEK_TROUGH
@@ -1386,7 +1386,7 @@ class BreathTracker:
                 onset, upper = _leave_valley(sub, int(sub.argmin()), f1, self._k_onset)
                 onset, upper = onset + j, upper + j
         # An inhale cannot start before the previous exhale did.
-        return _Trough(tt, float(s[m]), max(a + onset, peak.raw_idx), a + m, s, a, f1)
+        return _Trough(tt, s.item(m), max(a + onset, peak.raw_idx), a + m, s, a, f1)
 
     def _resumed_trough(self, conf: int) -> _Trough | None:
         """The first trough after a hole (:meth:`after_hole`), confirmed by sample ``conf``,
@@ -1747,19 +1747,20 @@ class BreathTracker:
         rows: list[tuple[int, int, float, float, int, float]] = []
         keep: list[int] = []
         peaks: list[int] = []  # the peak's sample (the phases may stop short of it at a hold)
+        first, floor = self._buf_start, self._floor
         for i, p in enumerate(pending):
             a, pk, b = p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx
-            if p.noise or a < self._buf_start or not a < pk < b:
+            if p.noise or a < first or not a < pk < b:
                 continue
             base0 = p.start.level
             drift = (p.end.level - base0) / (b - a)
             base_pk = base0 + drift * (pk - a)
             height = p.peak.level - base_pk
-            if not height > self._floor:
+            if not height > floor:
                 continue
             keep.append(i)
             a_fit, top_r, top_f, b_fit = a, pk, pk, b
-            if max(pk - a, b - pk) > p.period_n:
+            if pk - a > p.period_n or b - pk > p.period_n:
                 # A phase span longer than a typical breath: a long pause or hold may lie in it.
                 base_mid = 0.5 * (base0 + base_pk)  # the baseline halfway up the rise
                 a_fit, top_r, top_f, b_fit, top = self._phase_spans(
@@ -1770,7 +1771,7 @@ class BreathTracker:
                     # plateau, and scaled by it, the phases would not reach the top of the
                     # fit's band, which would stretch them into the plateau.
                     height = top[0] - (base0 + drift * (top[1] - a))
-                    if not height > self._floor:
+                    if not height > floor:
                         keep.pop()
                         continue
             rows.append((a_fit, top_r, base0 + drift * (a_fit - a), drift, p.conf, height))
@@ -2126,28 +2127,22 @@ class BreathTracker:
         across updates in ``_last_fall``), its own fall ends as near the next inhale onset by
         the corner rule, and the previous fall and a few samples of the next rise are at hand.
         """
-        n = len(kept)
-        prev_pk, prev_ex, prev_c = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-        prev_gamma = np.ones(n)
+        # Per breath, the previous breath's peak, exhale onset, pause start and fall shape
+        # (NaN and 1 where it is not at hand); gathered in lists, which a loop over breaths
+        # reads and writes several times faster than numpy elements.
+        previous: list[tuple[float, float, float, float]] = []
+        none = (math.nan, math.nan, math.nan, 1.0)
         last = self._last_fall
-        for j, p in enumerate(kept):
-            if last is not None and last[0] == p.start.raw_idx:
-                prev_pk[j], prev_ex[j], prev_c[j], prev_gamma[j] = last[1:]
+        for p, fitted, ex, pause, shape in zip(
+            kept, joint.tolist(), t_ex.tolist(), t_pause.tolist(), gamma.tolist(), strict=True
+        ):
+            previous.append(last[1:] if last is not None and last[0] == p.start.raw_idx else none)
             # The values a later breath starts from are the whole-breath fit's, not this
             # refit's: a breath's times must not depend on whether its neighbour was fitted
             # in the same update.
-            last = (
-                (
-                    p.end.raw_idx,
-                    float(p.peak.raw_idx),
-                    float(t_ex[j]),
-                    float(t_pause[j]),
-                    float(gamma[j]),
-                )
-                if joint[j]
-                else None
-            )
+            last = (p.end.raw_idx, float(p.peak.raw_idx), ex, pause, shape) if fitted else None
         self._last_fall = last
+        prev_pk, prev_ex, prev_c, prev_gamma = np.array(previous, dtype=np.float64).reshape(-1, 4).T
         d_f = t_pause - t_ex
         next_onset = np.array([p.end.onset for p in kept])
         meets = np.isfinite(prev_c) & (np.abs(t_in - prev_c) < _HOLD_FRACTION * d_r)
@@ -2192,12 +2187,12 @@ class BreathTracker:
         to the ``_SHAPE_BREATHS`` breaths before it (kept from update to update); 1 before
         the first. ``fitted`` and ``settled`` are the free fits' shapes, in breath order, and
         whether they held."""
-        out = np.empty(fitted.size)
-        for j in range(fitted.size):
-            out[j] = _median(self._shapes) if self._shapes else 1.0
-            if settled[j]:
-                self._shapes.append(float(fitted[j]))
-        return out
+        out = []
+        for shape, held in zip(fitted.tolist(), settled.tolist(), strict=True):
+            out.append(_median(self._shapes) if self._shapes else 1.0)
+            if held:
+                self._shapes.append(shape)
+        return np.array(out, dtype=np.float64)
 
     def _block_means(self, edges: FloatArray, conf: FloatArray) -> FloatArray:
         """Means of the raw signal between consecutive ``edges`` (rows of fractional sample
@@ -2679,12 +2674,10 @@ def _savgol(w: FloatArray, half: int) -> FloatArray:
     half = min(half, (w.size - 1) // 2)
     if half < 2:
         return w.copy()
-    out = np.empty_like(w)
     # correlate (the kernel is symmetric): np.convolve would only add a call around it.
     inner = np.correlate(w, _savgol_kernel(half), mode="valid")
-    out[half:-half] = inner
-    out[:half] = inner[0]
-    out[-half:] = inner[-1]
+    # Indices clipped into `inner` repeat its ends: the edges in one call.
+    out: FloatArray = inner.take(np.arange(-half, w.size - half), mode="clip")
     return out
 
 
