@@ -1668,14 +1668,19 @@ class BreathTracker:
         """
         b0 = self._buf_start
         raw = self._raw
-        conf = np.array([p.conf for p in pending], dtype=np.intp)
-        first = np.maximum(conf - self._history_n, b0)
-        centre = np.array(
-            [(p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx) for p in pending], dtype=np.intp
+        # Per breath: the confirming sample, the three extrema and the plateau rule's run.
+        rows = np.array(
+            [
+                (p.conf, p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx, self._plateau_need(p))
+                for p in pending
+            ],
+            dtype=np.intp,
         )
+        conf, centre = rows[:, 0], rows[:, 1:4]
+        first = np.maximum(conf - self._history_n, b0)
         # Sample pairs (j, j + 1) every `stride` samples up to _TIE_REACH strides either side:
         # a run of equal samples as long as the plateau rule needs (stride + 1) holds one.
-        stride = np.array([self._plateau_need(p) - 1 for p in pending], dtype=np.intp)
+        stride = rows[:, 4] - 1
         offsets = stride[:, None] * np.arange(-_TIE_REACH, _TIE_REACH + 1)
         idx = (
             np.clip(
