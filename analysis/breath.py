@@ -738,7 +738,7 @@ class BreathTracker:
             raise ValueError(f"history_s must be >= stall_s, got {history_s!r}")
         if not 0.0 < artifact_low < 1.0 < artifact_high:
             raise ValueError("need 0 < artifact_low < 1 < artifact_high")
-        sos = lowpass_sos(cutoff_hz, fs_hz, 2)  # validates fs_hz and cutoff_hz
+        sos, delay_s = _detection_lowpass(cutoff_hz, fs_hz)  # validates fs_hz and cutoff_hz
         # For a detector resuming after a hole (after_hole): the same settings.
         self._n_depths = n_depths
         self._settings: dict[str, float] = {
@@ -775,7 +775,7 @@ class BreathTracker:
         self._history_n = max(self._stall_n, math.ceil(history_s * fs_hz))
         self._artifact_low = float(artifact_low)
         self._artifact_high = float(artifact_high)
-        self._delay_s = group_delay_s(sos, fs_hz, _DELAY_REF_HZ)
+        self._delay_s = delay_s
         # Back-extrapolation factor from the f and 4f crossings (see the module notes).
         self._k_onset = math.acos(1.0 - 2.0 * onset_fraction) / (
             math.acos(1.0 - 2.0 * _ONSET_LEVEL_RATIO * onset_fraction)
@@ -2645,6 +2645,19 @@ def _fit_junctions(
         good &= ordered
         p = np.where(ordered[:, None], new, p)
     return p, good
+
+
+@functools.lru_cache(maxsize=64)
+def _detection_lowpass(cutoff_hz: float, fs_hz: float) -> tuple[FloatArray, float]:
+    """The detection low-pass (module notes, step 1) and its group delay at ``_DELAY_REF_HZ``, s.
+
+    Designed once per setting and shared (SciPy's design takes as long as filtering a few
+    minutes of belt): every tracker, and every detector resumed after a hole, has one.
+    Read-only; :class:`analysis.filters.StreamingSOS` keeps a copy.
+    """
+    sos = lowpass_sos(cutoff_hz, fs_hz, 2)
+    sos.setflags(write=False)
+    return sos, group_delay_s(sos, fs_hz, _DELAY_REF_HZ)
 
 
 @functools.cache
