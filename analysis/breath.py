@@ -738,7 +738,7 @@ class BreathTracker:
             raise ValueError(f"history_s must be >= stall_s, got {history_s!r}")
         if not 0.0 < artifact_low < 1.0 < artifact_high:
             raise ValueError("need 0 < artifact_low < 1 < artifact_high")
-        sos = lowpass_sos(cutoff_hz, fs_hz, 2)  # validates fs_hz and cutoff_hz
+        sos, delay_s = _detection_lowpass(cutoff_hz, fs_hz)  # validates fs_hz and cutoff_hz
         # For a detector resuming after a hole (after_hole): the same settings.
         self._n_depths = n_depths
         self._settings: dict[str, float] = {
@@ -775,7 +775,7 @@ class BreathTracker:
         self._history_n = max(self._stall_n, math.ceil(history_s * fs_hz))
         self._artifact_low = float(artifact_low)
         self._artifact_high = float(artifact_high)
-        self._delay_s = group_delay_s(sos, fs_hz, _DELAY_REF_HZ)
+        self._delay_s = delay_s
         # Back-extrapolation factor from the f and 4f crossings (see the module notes).
         self._k_onset = math.acos(1.0 - 2.0 * onset_fraction) / (
             math.acos(1.0 - 2.0 * _ONSET_LEVEL_RATIO * onset_fraction)
@@ -824,6 +824,7 @@ class BreathTracker:
         self._last_exhale = -math.inf
         self._shapes: deque[float] = deque(maxlen=_SHAPE_BREATHS)  # recent free fall shapes
         self._periods: deque[int] = deque(maxlen=n_depths)  # recent breath periods, samples
+        self._period_median: float | None = None  # median of _periods, None while it is empty
         self._stall_eff = self._stall_n
         # Depths that set the hysteresis (reseeded with half the reference at a stall), and the
         # depths of the last breaths as they were (the yardstick for the quality labels).
@@ -945,6 +946,7 @@ class BreathTracker:
         new._plausible_depths.extend(self._plausible_depths)
         new._typical = self._typical
         new._periods.extend(self._periods)
+        new._period_median = self._period_median
         if new._periods:
             period = int(_median(new._periods))
             new._stall_eff = min(new._stall_n, max(3 * period, 2 * new._min_breath_n))
@@ -1000,10 +1002,15 @@ class BreathTracker:
             self._ref = float(samples[0])
             self._floor = max(self._min_delta, _LEVEL_ULPS * float(np.spacing(abs(self._ref))))
             self._delta_floor = max(self._floor, self._noise_delta)
-        samples = samples - self._ref
-        y = self._filter.process(samples)
+        # The signal less its first sample goes straight into the buffer, and is filtered there.
+        lo = self._reserve(n)
+        hi = lo + n
+        raw = self._raw[lo:hi]
+        np.subtract(samples, self._ref, out=raw)
+        y = self._filter.process(raw, out=self._buf[lo:hi])
         prev = float(y[0]) if base == 0 else self._last_y
-        self._append(y, samples)
+        self._extend_sum(lo, hi)
+        self._buf_len = hi
         self._n += n
         self._last_y = float(y[-1])
 
@@ -1030,9 +1037,10 @@ class BreathTracker:
         to confirm it, given the running extremes including the current sample (module notes,
         step 2). :meth:`_fire_inside` repeats this arithmetic on arrays.
         """
-        if self._depths:
-            return max(self._rel_delta * self._ref_depth, self._delta_floor)
-        return max(self._rel_delta * self._swing(hi, lo), self._delta_floor)
+        # max(delta, floor), spelled out: this runs at every check point.
+        delta = self._rel_delta * (self._ref_depth if self._depths else self._swing(hi, lo))
+        floor = self._delta_floor
+        return floor if floor > delta else delta
 
     def _swing(self, hi: float, lo: float) -> float:
         """Before the first breath: the larger of the current and the previous swing."""
@@ -1196,17 +1204,18 @@ class BreathTracker:
             # The common case: a segment running away from the running extreme (it fired, and
             # segments are monotone), so the extreme and the threshold are fixed and the first
             # firing sample is a binary search away.
-            if mode == _SEEK_PEAK and seg[0] < self._hi and seg[0] >= seg[-1]:
+            first, last = seg.item(0), seg.item(-1)
+            if mode == _SEEK_PEAK and first < self._hi and first >= last:
                 thr = self._threshold(self._hi, self._lo)
                 j = int((-seg).searchsorted(thr - self._hi, side="right"))
                 if j < seg.size:
-                    self._fire_at(a + j, float(seg[j]), True, out)
+                    self._fire_at(a + j, seg.item(j), True, out)
                     return
-            if mode == _SEEK_TROUGH and seg[0] > self._lo and seg[0] <= seg[-1]:
+            if mode == _SEEK_TROUGH and first > self._lo and first <= last:
                 thr = self._threshold(self._hi, self._lo)
                 j = int(seg.searchsorted(self._lo + thr, side="right"))
                 if j < seg.size:
-                    self._fire_at(a + j, float(seg[j]), False, out)
+                    self._fire_at(a + j, seg.item(j), False, out)
                     return
         run_hi = np.maximum(np.maximum.accumulate(seg), self._hi)
         run_lo = np.minimum(np.minimum.accumulate(seg), self._lo)
@@ -1297,7 +1306,7 @@ class BreathTracker:
             a = max(a, start.raw_idx)
         s = self._smoothed_raw(a, conf, half)
         m = int(s.argmax())
-        self._peak = _Peak(tp, float(s[m]), a + m, s, a, f1)
+        self._peak = _Peak(tp, s.item(m), a + m, s, a, f1)
         self._prev_swing = yp - (self._lo if self._mode == _SEEK_ANY else self._last_ext)
         self._last_ext = yp
         self._mode = _SEEK_TROUGH
@@ -1365,8 +1374,8 @@ class BreathTracker:
         s = self._smoothed_raw(a, conf, half)
         m = int(s.argmin())
         onset, upper = _leave_valley(s, m, f1, self._k_onset)
-        if self._periods:
-            reach = _CORNER_REACH * _median(self._periods)
+        if self._period_median is not None:
+            reach = _CORNER_REACH * self._period_median
             if upper - onset > reach:
                 # The corner lies far back in a long valley: noise on a long pause wanders
                 # up by more than the lower level, and the floor (the valley's lowest point,
@@ -1377,7 +1386,7 @@ class BreathTracker:
                 onset, upper = _leave_valley(sub, int(sub.argmin()), f1, self._k_onset)
                 onset, upper = onset + j, upper + j
         # An inhale cannot start before the previous exhale did.
-        return _Trough(tt, float(s[m]), max(a + onset, peak.raw_idx), a + m, s, a, f1)
+        return _Trough(tt, s.item(m), max(a + onset, peak.raw_idx), a + m, s, a, f1)
 
     def _resumed_trough(self, conf: int) -> _Trough | None:
         """The first trough after a hole (:meth:`after_hole`), confirmed by sample ``conf``,
@@ -1479,6 +1488,7 @@ class BreathTracker:
         self._plausible_depths.clear()
         self._typical = None
         self._periods.clear()
+        self._period_median = None
         self._shapes.clear()
         self._stall_eff = self._stall_n
 
@@ -1493,8 +1503,11 @@ class BreathTracker:
         if high_hz <= 1.5 * low_hz or conf - a < self._noise_min_n:
             return None
         raw = self._raw[a - self._buf_start : conf + 1 - self._buf_start]
-        # Zero-phase on a stretch already received, as in _noise_floor: no look-ahead.
-        sos = bandpass_sos(low_hz, high_hz, self._fs_hz, 2)
+        # Zero-phase on a stretch already received, as in _noise_floor: no look-ahead. For a
+        # breath of 3 s or more the band is the stalls' own, designed once and shared (SciPy
+        # takes about as long to design it as to filter the minute).
+        shared = _noise_band_sos(self._fs_hz) if low_hz == _NOISE_BAND_HZ[0] else None
+        sos = shared if shared is not None else bandpass_sos(low_hz, high_hz, self._fs_hz, 2)
         band = scipy.signal.sosfiltfilt(sos, raw - raw.mean())
         return 1.4826 * float(np.median(np.abs(band)))
 
@@ -1524,15 +1537,15 @@ class BreathTracker:
         # A lone quick cycle among slow breaths (module notes, step 4).
         lone_fast = (
             period_n < self._fast_n
-            and bool(self._periods)
-            and period_n < 0.5 * _median(self._periods)
+            and self._period_median is not None
+            and period_n < 0.5 * self._period_median
         )
         if self._merged:
             self._merged_breaths += 1
-        if not self._recent_depths:
+        median = self._typical  # the median of _recent_depths, None while it is empty
+        if median is None:
             quality = "uncertain"
         else:
-            median = _median(self._recent_depths)
             too_deep = yardstick > self._artifact_high * median
             if not self._artifact_low * median <= depth <= self._artifact_high * median:
                 quality = "artifact"
@@ -1558,7 +1571,8 @@ class BreathTracker:
         # A stall is declared after three typical breaths without a turning point (at most
         # stall_s): fast enough to follow a sudden drop in depth at normal rates.
         self._periods.append(period_n)
-        period = int(_median(self._periods))
+        self._period_median = _median(self._periods)
+        period = int(self._period_median)
         self._stall_eff = min(self._stall_n, max(3 * period, 2 * self._min_breath_n))
         self._stall_at = conf + self._stall_eff
         self._latencies.append(detected_s - (self._t0_s + end.onset / self._fs_hz))
@@ -1654,14 +1668,19 @@ class BreathTracker:
         """
         b0 = self._buf_start
         raw = self._raw
-        conf = np.array([p.conf for p in pending], dtype=np.intp)
-        first = np.maximum(conf - self._history_n, b0)
-        centre = np.array(
-            [(p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx) for p in pending], dtype=np.intp
+        # Per breath: the confirming sample, the three extrema and the plateau rule's run.
+        rows = np.array(
+            [
+                (p.conf, p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx, self._plateau_need(p))
+                for p in pending
+            ],
+            dtype=np.intp,
         )
+        conf, centre = rows[:, 0], rows[:, 1:4]
+        first = np.maximum(conf - self._history_n, b0)
         # Sample pairs (j, j + 1) every `stride` samples up to _TIE_REACH strides either side:
         # a run of equal samples as long as the plateau rule needs (stride + 1) holds one.
-        stride = np.array([self._plateau_need(p) - 1 for p in pending], dtype=np.intp)
+        stride = rows[:, 4] - 1
         offsets = stride[:, None] * np.arange(-_TIE_REACH, _TIE_REACH + 1)
         idx = (
             np.clip(
@@ -1733,19 +1752,20 @@ class BreathTracker:
         rows: list[tuple[int, int, float, float, int, float]] = []
         keep: list[int] = []
         peaks: list[int] = []  # the peak's sample (the phases may stop short of it at a hold)
+        first, floor = self._buf_start, self._floor
         for i, p in enumerate(pending):
             a, pk, b = p.start.raw_idx, p.peak.raw_idx, p.end.raw_idx
-            if p.noise or a < self._buf_start or not a < pk < b:
+            if p.noise or a < first or not a < pk < b:
                 continue
             base0 = p.start.level
             drift = (p.end.level - base0) / (b - a)
             base_pk = base0 + drift * (pk - a)
             height = p.peak.level - base_pk
-            if not height > self._floor:
+            if not height > floor:
                 continue
             keep.append(i)
             a_fit, top_r, top_f, b_fit = a, pk, pk, b
-            if max(pk - a, b - pk) > p.period_n:
+            if pk - a > p.period_n or b - pk > p.period_n:
                 # A phase span longer than a typical breath: a long pause or hold may lie in it.
                 base_mid = 0.5 * (base0 + base_pk)  # the baseline halfway up the rise
                 a_fit, top_r, top_f, b_fit, top = self._phase_spans(
@@ -1756,7 +1776,7 @@ class BreathTracker:
                     # plateau, and scaled by it, the phases would not reach the top of the
                     # fit's band, which would stretch them into the plateau.
                     height = top[0] - (base0 + drift * (top[1] - a))
-                    if not height > self._floor:
+                    if not height > floor:
                         keep.pop()
                         continue
             rows.append((a_fit, top_r, base0 + drift * (a_fit - a), drift, p.conf, height))
@@ -2112,28 +2132,22 @@ class BreathTracker:
         across updates in ``_last_fall``), its own fall ends as near the next inhale onset by
         the corner rule, and the previous fall and a few samples of the next rise are at hand.
         """
-        n = len(kept)
-        prev_pk, prev_ex, prev_c = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-        prev_gamma = np.ones(n)
+        # Per breath, the previous breath's peak, exhale onset, pause start and fall shape
+        # (NaN and 1 where it is not at hand); gathered in lists, which a loop over breaths
+        # reads and writes several times faster than numpy elements.
+        previous: list[tuple[float, float, float, float]] = []
+        none = (math.nan, math.nan, math.nan, 1.0)
         last = self._last_fall
-        for j, p in enumerate(kept):
-            if last is not None and last[0] == p.start.raw_idx:
-                prev_pk[j], prev_ex[j], prev_c[j], prev_gamma[j] = last[1:]
+        for p, fitted, ex, pause, shape in zip(
+            kept, joint.tolist(), t_ex.tolist(), t_pause.tolist(), gamma.tolist(), strict=True
+        ):
+            previous.append(last[1:] if last is not None and last[0] == p.start.raw_idx else none)
             # The values a later breath starts from are the whole-breath fit's, not this
             # refit's: a breath's times must not depend on whether its neighbour was fitted
             # in the same update.
-            last = (
-                (
-                    p.end.raw_idx,
-                    float(p.peak.raw_idx),
-                    float(t_ex[j]),
-                    float(t_pause[j]),
-                    float(gamma[j]),
-                )
-                if joint[j]
-                else None
-            )
+            last = (p.end.raw_idx, float(p.peak.raw_idx), ex, pause, shape) if fitted else None
         self._last_fall = last
+        prev_pk, prev_ex, prev_c, prev_gamma = np.array(previous, dtype=np.float64).reshape(-1, 4).T
         d_f = t_pause - t_ex
         next_onset = np.array([p.end.onset for p in kept])
         meets = np.isfinite(prev_c) & (np.abs(t_in - prev_c) < _HOLD_FRACTION * d_r)
@@ -2178,12 +2192,12 @@ class BreathTracker:
         to the ``_SHAPE_BREATHS`` breaths before it (kept from update to update); 1 before
         the first. ``fitted`` and ``settled`` are the free fits' shapes, in breath order, and
         whether they held."""
-        out = np.empty(fitted.size)
-        for j in range(fitted.size):
-            out[j] = _median(self._shapes) if self._shapes else 1.0
-            if settled[j]:
-                self._shapes.append(float(fitted[j]))
-        return out
+        out = []
+        for shape, held in zip(fitted.tolist(), settled.tolist(), strict=True):
+            out.append(_median(self._shapes) if self._shapes else 1.0)
+            if held:
+                self._shapes.append(shape)
+        return np.array(out, dtype=np.float64)
 
     def _block_means(self, edges: FloatArray, conf: FloatArray) -> FloatArray:
         """Means of the raw signal between consecutive ``edges`` (rows of fractional sample
@@ -2217,14 +2231,14 @@ class BreathTracker:
         """Filtered samples ``a..b`` inclusive (absolute indices)."""
         return self._buf[a - self._buf_start : b + 1 - self._buf_start]
 
-    def _append(self, y: FloatArray, x: FloatArray) -> None:
-        """Store new filtered and raw samples, making room by dropping what is no longer read.
+    def _reserve(self, n: int) -> int:
+        """Make room for ``n`` new samples at the end of the buffers, dropping what is no longer
+        read; returns the buffer index the first of them goes to.
 
         Later steps read samples after ``_pos``, around the running maximum (the peak being
         sought) and from the open peak on, and never more than ``history_n`` before the sample
         they run at (which is after ``_pos``).
         """
-        n = y.size
         if self._buf_len + n > self._buf.size:
             keep = self._pos + 1
             if self._mode != _SEEK_TROUGH:
@@ -2246,20 +2260,22 @@ class BreathTracker:
             cum[:live] = self._cum[drop : self._buf_len]
             self._buf, self._raw, self._cum = buf, raw, cum
             self._buf_start, self._buf_len = keep, live
-        end = self._buf_len + n
-        self._buf[self._buf_len : end] = y
-        self._raw[self._buf_len : end] = x
+        return self._buf_len
+
+    def _extend_sum(self, lo: int, hi: int) -> None:
+        """Continue the running sum ``_cum`` over the new raw samples at ``lo:hi``.
+
+        np.add.accumulate runs left to right, so starting from the previous total continues
+        the one sequential sum (from 0 for the first samples: 0 + x, which is x but for the
+        sign of a zero).
+        """
         if self._n == 0:
-            self._cum_ref = float(x[0])
-        prior = float(self._cum[self._buf_len - 1]) if self._buf_len else 0.0
-        # np.add.accumulate runs left to right, so starting from the previous total continues
-        # the one sequential sum.
-        run = np.empty(n + 1)
-        run[0] = prior
-        np.subtract(x, self._cum_ref, out=run[1:])
+            self._cum_ref = float(self._raw[lo])
+        run = self._cum[max(lo - 1, 0) : hi]
+        np.subtract(self._raw[lo:hi], self._cum_ref, out=self._cum[lo:hi])
+        if lo == 0:
+            run[0] += 0.0
         np.add.accumulate(run, out=run)
-        self._cum[self._buf_len : end] = run[1:]
-        self._buf_len = end
 
 
 def _turning_points(y: FloatArray, prev: float) -> NDArray[np.intp]:
@@ -2331,24 +2347,42 @@ def _fit_rises(
     return -c / k, math.pi / k, ok
 
 
-def _rise(t: FloatArray, a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _rise(
+    t: FloatArray, a: FloatArray, b: FloatArray, *, since: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
     """A raised-cosine rise from 0 at ``a`` to 1 at ``b``, ``(1 - cos(pi u)) / 2`` with ``u =
     (t - a) / (b - a)`` (0 outside ``[a, b)``), and its derivative by ``u``.
 
     Both come from one tangent of the half angle, ``h = tan(pi u / 2)``: the shape is
     ``h^2 / (1 + h^2)`` and the derivative ``pi h / (1 + h^2)`` (the half-angle identities).
     numpy's float64 tangent is vectorised where its sine and cosine are not, which makes
-    this several times cheaper than the two of them.
+    this several times cheaper than the two of them. ``since`` is ``t - a`` where the caller
+    has it already (its Jacobian needs it too). The arithmetic runs in place, in the same
+    order as the formulas (the same numbers as with temporaries).
     """
-    on = (t >= a) & (t < b)
-    # Clipped, so that points off the rise stay finite before the mask zeroes them.
-    h = np.tan((0.5 * math.pi) * np.clip((t - a) / (b - a), 0.0, 1.0))
-    q = on / (1.0 + h * h)
-    return h * h * q, math.pi * h * q
+    # Before a, u is clipped to 0, h is 0 and both outputs 0 without a mask; after b, u is
+    # clipped to 1 (so that h stays finite) and the mask zeroes them.
+    on = t < b
+    h = np.clip((t - a if since is None else since) / (b - a), 0.0, 1.0)
+    h *= 0.5 * math.pi
+    np.tan(h, out=h)
+    h2 = h * h
+    q = h2 + 1.0
+    np.divide(on, q, out=q)
+    h2 *= q  # h^2 q
+    h *= math.pi
+    h *= q  # (pi h) q
+    return h2, h
 
 
 def _fall(
-    t: FloatArray, b: FloatArray, c: FloatArray, gamma: FloatArray, *, by_shape: bool = True
+    t: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+    gamma: FloatArray,
+    *,
+    by_shape: bool = True,
+    since: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     """A fall from 1 at ``b`` to 0 at ``c``, ``(1 + cos(pi u^gamma)) / 2`` with ``u = (t - b) /
     (c - b)`` (0 outside ``[b, c)``), its derivative by ``u`` and (if ``by_shape``, else
@@ -2358,17 +2392,31 @@ def _fall(
     slow tail, as a passive exhale does (the lung empties like a discharging capacitor), above
     1 the other way round. The slope is 0 at both ends for any ``gamma`` above 1/2. As in
     :func:`_rise`, the cosine and sine come from ``h = tan(pi v / 2)``, ``v = u^gamma``:
-    ``(1 + cos(pi v)) / 2 = 1 / (1 + h^2)`` and ``sin(pi v) = 2 h / (1 + h^2)``.
+    ``(1 + cos(pi v)) / 2 = 1 / (1 + h^2)`` and ``sin(pi v) = 2 h / (1 + h^2)``. ``since`` is
+    ``t - b`` where the caller has it already; as in :func:`_rise`, in place.
     """
     on = (t >= b) & (t < c)
-    u = np.clip((t - b) / (c - b), 1e-12, 1.0)
+    u = np.clip((t - b if since is None else since) / (c - b), 1e-12, 1.0)
     log_u = np.log(u)
-    v = np.exp(gamma * log_u)  # u ** gamma, with the logarithm the shape's derivative needs
-    h = np.tan((0.5 * math.pi) * v)
-    shape = on / (1.0 + h * h)
-    sin = 2.0 * h * shape
-    by_u = (-0.5 * math.pi) * sin * gamma * v / u
-    by_gamma = (-0.5 * math.pi) * sin * v * log_u if by_shape else None
+    v = gamma * log_u
+    np.exp(v, out=v)  # u ** gamma, with the logarithm the shape's derivative needs
+    h = (0.5 * math.pi) * v
+    np.tan(h, out=h)
+    shape = h * h
+    shape += 1.0
+    np.divide(on, shape, out=shape)
+    sin = h
+    sin *= 2.0
+    sin *= shape  # sin(pi v) = (2 h) shape
+    sin *= -0.5 * math.pi
+    by_u = sin * gamma
+    by_u *= v
+    by_u /= u  # (-pi/2) sin gamma v / u, left to right
+    by_gamma = None
+    if by_shape:
+        sin *= v
+        sin *= log_u
+        by_gamma = sin  # (-pi/2) sin v log(u)
     return shape, by_u, by_gamma
 
 
@@ -2405,7 +2453,15 @@ def _gauss_newton_step(
     median = 0.5 * (ordered[:, (m - 1) // 2] + ordered[:, m // 2])
     scale = 1.4826 * median[:, None] + 1e-12
     u = resid / (_BIWEIGHT_C * scale)
-    jw = jac * (w * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0))[:, None, :]
+    # The biweight (1 - u^2)^2 for |u| < 1, else 0: |u| < 1 exactly where 1 - u^2 > 0 (u^2
+    # rounds below 1 for every |u| < 1), so clipping 1 - u^2 at 0 selects as a mask would, in
+    # fewer passes; fmax also takes a NaN to 0, as the mask did.
+    biweight = u * u
+    np.subtract(1.0, biweight, out=biweight)
+    np.fmax(biweight, 0.0, out=biweight)
+    np.square(biweight, out=biweight)
+    biweight *= w
+    jw = jac * biweight[:, None, :]
     normal = np.matmul(jw, jac.transpose(0, 2, 1))
     diagonal = normal.diagonal(axis1=1, axis2=2).copy()
     ridge = 1e-9 * diagonal + 1e-12
@@ -2454,17 +2510,31 @@ def _fit_breaths(
     for _ in range(steps):
         pa, pb, pc, beta, eta, gamma = p.T[:, :, None]
         d_r, d_f = pb - pa, pc - pb
-        rise, by_u_rise = _rise(t, pa, pb)
-        fall, by_u, by_gamma = _fall(t, pb, pc, gamma, by_shape=free_shape)
-        g_r, g_f = eta * by_u_rise, eta * by_u
-        s = rise + fall
-        jac[:, 0] = g_r * (t - pb) / (d_r * d_r)
-        jac[:, 1] = -g_r * (t - pa) / (d_r * d_r) + g_f * (t - pc) / (d_f * d_f)
-        jac[:, 2] = -g_f * (t - pb) / (d_f * d_f)
-        jac[:, 4] = s
+        r2, f2 = d_r * d_r, d_f * d_f
+        since_a, since_b = t - pa, t - pb
+        rise, g_r = _rise(t, pa, pb, since=since_a)
+        fall, g_f, by_gamma = _fall(t, pb, pc, gamma, by_shape=free_shape, since=since_b)
+        g_r *= eta
+        g_f *= eta
+        # Written in place, each column as g_r (t - pb) / d_r^2 - ... would give it: a
+        # negation and x + (-y) = x - y are exact, so these are the same numbers.
+        s = np.add(rise, fall, out=jac[:, 4])
+        np.multiply(g_r, since_b, out=jac[:, 0])
+        jac[:, 0] /= r2
+        to_c = t - pc
+        to_c *= g_f
+        to_c /= f2  # g_f (t - pc) / d_f^2
+        since_a *= g_r
+        since_a /= r2  # g_r (t - pa) / d_r^2
+        np.subtract(to_c, since_a, out=jac[:, 1])
+        since_b *= g_f
+        since_b /= f2  # g_f (t - pb) / d_f^2
+        np.negative(since_b, out=jac[:, 2])
         if by_gamma is not None:
-            jac[:, 5] = eta * by_gamma
-        nxt = _gauss_newton_step(p, jac, y - (beta + eta * s), w)
+            np.multiply(eta, by_gamma, out=jac[:, 5])
+        model = eta * s
+        model += beta
+        nxt = _gauss_newton_step(p, jac, np.subtract(y, model, out=model), w)
         nxt[:, 5] = np.clip(nxt[:, 5], *_GAMMA_RANGE)
         ordered = np.isfinite(nxt).all(axis=1) & (nxt[:, 0] < nxt[:, 1]) & (nxt[:, 1] < nxt[:, 2])
         good &= ordered
@@ -2577,12 +2647,26 @@ def _fit_junctions(
     return p, good
 
 
+@functools.lru_cache(maxsize=64)
+def _detection_lowpass(cutoff_hz: float, fs_hz: float) -> tuple[FloatArray, float]:
+    """The detection low-pass (module notes, step 1) and its group delay at ``_DELAY_REF_HZ``, s.
+
+    Designed once per setting and shared (SciPy's design takes as long as filtering a few
+    minutes of belt): every tracker, and every detector resumed after a hole, has one.
+    Read-only; :class:`analysis.filters.StreamingSOS` keeps a copy.
+    """
+    sos = lowpass_sos(cutoff_hz, fs_hz, 2)
+    sos.setflags(write=False)
+    return sos, group_delay_s(sos, fs_hz, _DELAY_REF_HZ)
+
+
 @functools.cache
 def _noise_band_sos(fs_hz: float) -> FloatArray | None:
     """The stalls' noise band-pass (``_NOISE_BAND_HZ``, 2nd-order Butterworth) at ``fs_hz``.
 
-    Designed at the first stall that needs it (most recordings have none) and shared; None
-    if ``fs_hz`` leaves no room for the band (the upper edge comes down to ``0.45 fs_hz``).
+    Designed at the first stall (or test of a breath before the first against the noise,
+    :meth:`BreathTracker._band_noise`) that needs it and shared; None if ``fs_hz`` leaves no
+    room for the band (the upper edge comes down to ``0.45 fs_hz``).
     """
     high_hz = min(_NOISE_BAND_HZ[1], 0.45 * fs_hz)
     if high_hz <= 1.5 * _NOISE_BAND_HZ[0]:
@@ -2608,12 +2692,10 @@ def _savgol(w: FloatArray, half: int) -> FloatArray:
     half = min(half, (w.size - 1) // 2)
     if half < 2:
         return w.copy()
-    out = np.empty_like(w)
     # correlate (the kernel is symmetric): np.convolve would only add a call around it.
     inner = np.correlate(w, _savgol_kernel(half), mode="valid")
-    out[half:-half] = inner
-    out[:half] = inner[0]
-    out[-half:] = inner[-1]
+    # Indices clipped into `inner` repeat its ends: the edges in one call.
+    out: FloatArray = inner.take(np.arange(-half, w.size - half), mode="clip")
     return out
 
 
@@ -2633,11 +2715,13 @@ def _savgol_kernel(half: int) -> FloatArray:
 
 
 def _last_index(mask: NDArray[np.bool_]) -> int:
-    """Index of the last True in ``mask``, or -1 (argmax stops at the first hit, no copies)."""
-    if mask.size == 0:
-        return -1
-    r = int(mask[::-1].argmax())
-    return mask.size - 1 - r if mask[mask.size - 1 - r] else -1
+    """Index of the last True in ``mask``, or -1.
+
+    One ``nonzero`` call: on the few hundred samples of a corner it takes about half the time
+    of an ``argmax`` over the reversed mask (which walks it backwards) and the checks around it.
+    """
+    hits = mask.nonzero()[0]
+    return int(hits[-1]) if hits.size else -1
 
 
 def _crossings(w: FloatArray, j1: int, l1: float, j2: int, l2: float) -> tuple[float, float]:
@@ -2646,28 +2730,28 @@ def _crossings(w: FloatArray, j1: int, l1: float, j2: int, l2: float) -> tuple[f
     ``j = -1`` gives 0 and ``j >= len(w) - 1`` gives ``j`` (no crossing inside ``w``).
     """
     last = w.size - 1
-    a0, a1 = float(w[max(j1, 0)]), float(w[min(j1 + 1, last)])
-    b0, b1 = float(w[max(j2, 0)]), float(w[min(j2 + 1, last)])
-    out = []
-    for j, level, w0, w1 in ((j1, l1, a0, a1), (j2, l2, b0, b1)):
-        if j < 0:
-            out.append(0.0)
-        elif j >= last or w1 == w0:
-            out.append(float(j))
-        else:
-            out.append(j + (level - w0) / (w1 - w0))
-    return out[0], out[1]
+    return _crossing(w, j1, l1, last), _crossing(w, j2, l2, last)
+
+
+def _crossing(w: FloatArray, j: int, level: float, last: int) -> float:
+    """:func:`_crossings` for one level (``last`` is ``len(w) - 1``)."""
+    if j < 0:
+        return 0.0
+    if j >= last:
+        return float(j)
+    w0, w1 = w.item(j), w.item(j + 1)
+    return float(j) if w1 == w0 else j + (level - w0) / (w1 - w0)
 
 
 def _value_at(s: FloatArray, t: float) -> float:
     """``s`` linearly interpolated at fractional index ``t`` (held constant beyond its ends)."""
     if t <= 0.0:
-        return float(s[0])
+        return float(s.item(0))
     if t >= s.size - 1:
-        return float(s[-1])
+        return float(s.item(-1))
     j = int(t)
-    s0, s1 = s[j : j + 2].tolist()
-    return float(s0 + (t - j) * (s1 - s0))
+    s0: float = s.item(j)
+    return s0 + (t - j) * (s.item(j + 1) - s0)
 
 
 def _leave_valley(s: FloatArray, m: int, f1: float, k: float) -> tuple[float, float]:
@@ -2684,28 +2768,34 @@ def _leave_valley(s: FloatArray, m: int, f1: float, k: float) -> tuple[float, fl
     Returns the onset and the crossing of ``+f2`` it was extrapolated from, fractional indices
     into ``s``; for a peak, pass ``-s``.
 
-    Implementation: "last sample at or below a level" is "last sample whose suffix minimum is
-    at or below it", and suffix extremes are sorted, so the searches are binary searches.
+    Implementation: each "last sample at or below a level" is one comparison and one search
+    of the mask (:func:`_last_index`); a few dozen samples cost numpy's per-call overhead
+    more than their work, so the fewest calls win (suffix extremes and binary searches on
+    them, which this had been, took twice as long for the same indices).
     """
     tail = s[m:]
-    end = float(tail[-1])
-    suffix_max = np.maximum.accumulate(tail[::-1])[::-1]
-    start = int((-suffix_max).searchsorted(-end, side="left"))
+    end: float = tail.item(-1)
+    # Usually nothing before the end lies above it (the rise ends the stretch).
+    start = _last_index(tail > end) + 1 if tail.item(int(tail.argmax())) > end else 0
     region = tail[start:]
     m2 = int(region.argmin())
-    floor = float(region[m2])
+    floor: float = region.item(m2)
     f1 = min(f1, (end - floor) / (_LEVEL_HEADROOM * _ONSET_LEVEL_RATIO))
     f2 = _ONSET_LEVEL_RATIO * f1
     valley = region[m2:]
-    suffix_min = np.minimum.accumulate(valley[::-1])[::-1]
-    j2 = int(suffix_min.searchsorted(floor + f2, side="right")) - 1
+    low = valley <= floor + f2
+    at_floor = low.nonzero()[0]
+    j2 = int(at_floor[-1]) if at_floor.size else -1
     v = 0
     local = floor
-    if j2 > 0 and float(valley[:j2].max()) > floor + f2:
-        v = _last_index(valley[:j2] > floor + f2) + 1
+    rise = valley
+    if at_floor.size <= j2:
+        # A sample above the upper level before its last crossing: the valley starts after it.
+        v = _last_index(~low[:j2]) + 1
         local = float(valley[v : j2 + 1].min())
-    rise = valley[v:]
-    j1, j2 = (suffix_min[v:].searchsorted((local + f1, local + f2), side="right") - 1).tolist()
+        rise = valley[v:]
+        j2 = _last_index(rise <= local + f2)
+    j1 = _last_index(rise <= local + f1)
     t1, t2 = _crossings(rise, j1, local + f1, j2, local + f2)
     base = m + start + m2 + v
     onset = base + t1 - k * (t2 - t1)

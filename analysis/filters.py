@@ -270,38 +270,57 @@ class StreamingSOS:
         else:
             self._zi = self._zi_unit * self._initial
 
-    def process(self, x: ArrayLike) -> FloatArray:
+    def process(self, x: ArrayLike, *, out: FloatArray | None = None) -> FloatArray:
         """Filter the next samples.
 
         Parameters
         ----------
         x : array_like, shape (n,)
             The next ``n`` samples, in order (``n`` may be 0), in input units.
+        out : ndarray, shape (n,), optional
+            Where to write the filtered samples: C-contiguous float64 (it may be ``x`` itself).
+            A caller that keeps the output in a buffer of its own saves an array and a copy
+            the size of the input (:class:`analysis.breath.BreathTracker`, fed an hour at once).
 
         Returns
         -------
         ndarray, shape (n,)
-            The filtered samples, float64, in input units.
+            The filtered samples, float64, in input units: ``out`` if given, else a new array.
 
         Raises
         ------
         ValueError
-            If ``x`` is not one-dimensional.
+            If ``x`` is not one-dimensional, or ``out`` is not a C-contiguous float64 array of
+            the shape of ``x``.
         """
         samples = np.asarray(x, dtype=np.float64)
         if samples.ndim != 1:
             raise ValueError(f"x must be one-dimensional, got shape {samples.shape}")
+        if out is not None and not (
+            out.shape == samples.shape and out.dtype == np.float64 and out.flags.c_contiguous
+        ):
+            raise ValueError(
+                f"out must be a C-contiguous float64 array of shape {samples.shape}, got "
+                f"{out.dtype} {out.shape}"
+            )
         if samples.size == 0:
-            return np.empty(0, dtype=np.float64)
+            return np.empty(0, dtype=np.float64) if out is None else out
         if self._zi is None:
             self._zi = self._zi_unit * samples[0]
         if _KERNEL is None:  # a SciPy that hides or changed the kernel (_load_kernel)
             y, zi = scipy.signal.sosfilt(self._sos, samples, zi=self._zi)
             self._zi = np.asarray(zi, dtype=np.float64)
-            return np.asarray(y, dtype=np.float64)
+            if out is None:
+                return np.asarray(y, dtype=np.float64)
+            out[...] = y
+            return out
         # The kernel filters a (n_signals, n) array in place and updates a (n_signals, n_sections,
-        # 2) state in place; both must be C-contiguous float64, which these reshapes guarantee.
-        out = np.array(samples, dtype=np.float64, order="C", copy=True).reshape(1, -1)
+        # 2) state in place; both must be C-contiguous float64, which these reshapes guarantee
+        # (a reshape of a C-contiguous `out` is a view of it).
+        if out is None:
+            out = np.array(samples, dtype=np.float64, order="C", copy=True)
+        else:
+            out[...] = samples  # (numpy copies through a temporary if the two overlap)
         zi = self._zi.reshape(1, -1, 2)
-        _KERNEL(self._sos, out, zi)
-        return out.reshape(-1)
+        _KERNEL(self._sos, out.reshape(1, -1), zi)
+        return out

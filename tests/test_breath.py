@@ -13,7 +13,17 @@ from fuzzing import fuzz_seed
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from analysis.breath import Breath, BreathTracker, _fall, _rise, detect_breaths, settle_ends
+from analysis.breath import (
+    _LEVEL_HEADROOM,
+    _ONSET_LEVEL_RATIO,
+    Breath,
+    BreathTracker,
+    _fall,
+    _leave_valley,
+    _rise,
+    detect_breaths,
+    settle_ends,
+)
 from benchmarks.validate_breath import (
     Detected,
     Scenario,
@@ -980,6 +990,78 @@ def test_turning_points_fast_path_matches_the_sign_definition() -> None:
         y = np.round(rng.normal(size=int(rng.integers(2, 30))), int(rng.integers(0, 3)))
         prev = float(y[0]) if rng.random() < 0.3 else float(np.round(rng.normal(), 1))
         assert np.array_equal(_turning_points(y, prev), reference(y, prev)), (y.tolist(), prev)
+
+
+def _leave_valley_by_definition(s: np.ndarray, m: int, f1: float, k: float) -> tuple[float, float]:
+    """The corner rule of _leave_valley (module notes, step 5) spelled out sample by sample,
+    with its arithmetic in the same order: the reference its vectorised searches must match."""
+    tail: list[float] = s[m:].tolist()
+    end = tail[-1]
+    start = max((i + 1 for i, x in enumerate(tail) if x > end), default=0)
+    region = tail[start:]
+    floor = min(region)
+    m2 = region.index(floor)
+    f1 = min(f1, (end - floor) / (_LEVEL_HEADROOM * _ONSET_LEVEL_RATIO))
+    f2 = _ONSET_LEVEL_RATIO * f1
+    valley = region[m2:]
+
+    def last_at_or_below(xs: list[float], level: float) -> int:
+        return max((i for i, x in enumerate(xs) if x <= level), default=-1)
+
+    j2 = last_at_or_below(valley, floor + f2)
+    v, local = 0, floor
+    if j2 > 0 and max(valley[:j2]) > floor + f2:
+        v = max(i for i, x in enumerate(valley[:j2]) if x > floor + f2) + 1
+        local = min(valley[v : j2 + 1])
+    rise = valley[v:]
+
+    def crossing(j: int, level: float) -> float:
+        if j < 0:
+            return 0.0
+        if j >= len(rise) - 1 or rise[j + 1] == rise[j]:
+            return float(j)
+        return j + (level - rise[j]) / (rise[j + 1] - rise[j])
+
+    t1 = crossing(last_at_or_below(rise, local + f1), local + f1)
+    t2 = crossing(last_at_or_below(rise, local + f2), local + f2)
+    base = m + start + m2 + v
+    onset = base + t1 - k * (t2 - t1)
+    whole: list[float] = s.tolist()
+    j = int(onset)
+    at = (
+        whole[0]
+        if onset <= 0.0
+        else whole[-1]
+        if onset >= len(whole) - 1
+        else whole[j] + (onset - j) * (whole[j + 1] - whole[j])
+    )
+    if at <= local + f1:
+        return onset, base + t2
+    last = max((i for i, x in enumerate(rise[: int(t1) + 1]) if x <= local + 0.5 * f1), default=-1)
+    return float(base + max(last, 0)), base + t2
+
+
+def test_leave_valley_matches_its_definition() -> None:
+    """The corner search (_leave_valley) finds its crossings with a few vectorised searches;
+    they must give the very indices and floats of the rule they implement, on smooth and
+    noisy valleys, ties (quantised samples), bumps in the valley, stretches whose end is not
+    their highest point after the minimum, and levels that reach no sample."""
+    rng = np.random.default_rng(11)
+    for trial in range(1500):
+        size = int(rng.integers(2, 90))
+        kind = trial % 4
+        if kind == 0:
+            s = rng.standard_normal(size).cumsum()
+        elif kind == 1:
+            s = np.round(rng.standard_normal(size).cumsum())
+        elif kind == 2:
+            t = np.linspace(0.0, 1.0, size)
+            s = np.cos(2 * np.pi * rng.uniform(0.5, 3.0) * t) + 0.05 * rng.standard_normal(size)
+        else:
+            s = rng.integers(0, 4, size).astype(float)
+        m = int(s.argmin())
+        f1 = float(rng.choice([rng.uniform(0.0, 2.0), 0.0, rng.uniform(0.0, 0.1), -0.5]))
+        assert _leave_valley(s, m, f1, 0.947) == _leave_valley_by_definition(s, m, f1, 0.947)
 
 
 def test_fit_shapes_match_their_cosine_definitions_and_derivatives() -> None:

@@ -168,6 +168,32 @@ def test_rejects_bad_construction_and_input() -> None:
     assert StreamingSOS(lowpass_sos(1.0, 20.0)).process([]).shape == (0,)
 
 
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "public sosfilt"])
+def test_process_writes_into_out(kernel: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``out=`` gets the numbers a new array would, chunk by chunk, and in place of ``x`` too
+    (BreathTracker filters into its own buffer: an hour fed at once then costs no second array
+    of its size)."""
+    if not kernel:
+        monkeypatch.setattr(filters, "_KERNEL", None)
+    sos = bandpass_sos(0.1, 2.0, 20.0)
+    x = _signal(400, 5)
+    want = StreamingSOS(sos).process(x)
+    f = StreamingSOS(sos)
+    buffer = np.full(500, np.nan)
+    for a, b in ((0, 1), (1, 150), (150, 150), (150, 400)):
+        out = buffer[a:b]
+        assert f.process(x[a:b], out=out) is out
+    np.testing.assert_array_equal(buffer[:400], want)
+    assert np.isnan(buffer[400:]).all()  # nothing written beyond the output
+    same = x.copy()
+    assert StreamingSOS(sos).process(same, out=same) is same
+    np.testing.assert_array_equal(same, want)
+    bad_outs: list[np.ndarray] = [np.empty(399), np.empty(400, np.float32), np.empty(800)[::2]]
+    for bad in bad_outs:
+        with pytest.raises(ValueError, match="out must be a C-contiguous float64 array"):
+            StreamingSOS(sos).process(x, out=bad)
+
+
 @seed(SEED)
 @settings(max_examples=60, deadline=None, derandomize=False)
 @given(
