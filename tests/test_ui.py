@@ -13,11 +13,12 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from trainer.coaching.coach import CUE_SENSOR_LOST
 from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
 from trainer.coaching.program_clock import ProgramClock
 from trainer.programs.runner import TimelineState
 from trainer.session.live_replay import SessionResult
-from trainer.session.pipeline import NS_PER_S, PacerEvent
+from trainer.session.pipeline import NS_PER_S, PacerEvent, StatusEvent
 from trainer.session.summary import SessionSummary
 from trainer.storage.recording import PacerChange
 from trainer.ui.screen import (
@@ -649,8 +650,9 @@ async def test_an_old_cue_gives_way_to_the_default_line() -> None:
 
         assert await cue_at(39.0) == "Nicely in rhythm"
         assert await cue_at(41.0) == "Follow the bar with your breath"
-        session.state.cue, session.state.link_ok = "Sensor lost", False
-        assert await cue_at(100.0) == "Sensor lost"
+        lost = StatusEvent(60.0, "link", "AA:01: connection lost, reconnecting", "AA:01")
+        session.state.apply([lost])
+        assert await cue_at(100.0) == CUE_SENSOR_LOST
         session.finished.set()
         await pilot.pause()
 

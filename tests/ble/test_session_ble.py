@@ -68,7 +68,9 @@ async def test_a_lone_sensor_given_up_says_why_once(
     """With the only sensor given up, its status line ("connection lost, given up: HRM-Pro
     Fake did not come back within 120 s") was followed by the session's error saying the
     same ("HRM-Pro Fake did not come back within 120 s — check ...", found in review): the
-    error says why, the status line only that it is given up."""
+    error says why, the status line only that it is given up. A session whose header does
+    not ask it to carry on without its sensors (a resonance assessment; a recording from
+    before sessions did) ends there: ``test_sensors_gone_ble.py`` for one that carries on."""
     fake_bluez("--devices", "strap", "--hr-interval", "0.2", "--gone-after", "2")
     source = await open_devices([STRAP_ADDRESS], scan_timeout_s=5, policy=QUICK)
     printed = io.StringIO()

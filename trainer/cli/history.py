@@ -19,6 +19,7 @@ from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.cli.early_signals import INTERRUPTIONS
 from trainer.errors import BadArgument, UserError
 from trainer.session.sensor_label import source_line, source_mark
+from trainer.session.summary import session_clock
 from trainer.storage.history import SessionRow, Stored, readable_path, superseded_keys
 from trainer.storage.paths import resolved
 
@@ -48,6 +49,15 @@ def _file_cell(row: SessionRow, full_paths: bool, superseded: Collection[str]) -
     shown = readable_path(path if full_paths else path.name)
     gone = row.session_key in superseded or not path.exists()
     return f"{shown} {GONE}" if gone else shown
+
+
+def _lost_mark(row: SessionRow) -> str:
+    """``sensor lost at 2:40`` for a session whose sensors were lost for good at 2:40 into it
+    (a session carries on without them to its planned end: its numbers are of the time
+    before, its minutes all practised); ``""`` otherwise."""
+    if row.sensor_lost_from_s is None:
+        return ""
+    return f"sensor lost at {session_clock(row.sensor_lost_from_s)}"
 
 
 def format_rows(
@@ -92,7 +102,7 @@ def format_rows(
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5}{flag}"
             f"{_cell(row.coherence_score):>5}{flag} {_file_cell(row, full_paths, superseded)}"
-            f"  {source_mark(row.source)}".rstrip()
+            f"  {'  '.join(filter(None, [source_mark(row.source), _lost_mark(row)]))}".rstrip()
         )
     kinds = {row.source for row in rows}
     lines += [source_line(kind) for kind in (SIMULATED_KIND, SENSORLESS_KIND) if kind in kinds]
@@ -189,7 +199,9 @@ def history(
     machine's time zone. Rate and ratio are of the
     breaths taken while the pacer paced (all unpaused breaths in a session without one).
     SIMULATED SENSOR marks a session on the simulated person (--device sim), whose numbers are not
-    yours; NO SENSOR one practised with --device none, with nothing measured.
+    yours; NO SENSOR one practised with --device none, with nothing measured; "sensor lost at
+    M:SS" one whose sensor was lost then and did not come back (the session carried on to its
+    end without it: its numbers are of the time before).
 
     With --add, a folder brings in every recording in it and in its subfolders, at any depth
     (so 'history --add DIR' rebuilds a history from a tree of month folders). A recording that

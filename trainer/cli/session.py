@@ -33,7 +33,14 @@ from trainer.programs.model import OwnRhythm, Paced, Program, ProgramKind
 from trainer.programs.runner import ProgramTimeline
 from trainer.programs.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session.pipeline import NS_PER_S, Event, PacerEvent
+from trainer.session.pipeline import (
+    CARRY_ON,
+    END_SESSION,
+    NS_PER_S,
+    SENSORS_GONE_KEY,
+    Event,
+    PacerEvent,
+)
 from trainer.session.program_session import PreparedProgram, prepare_program, store_resonance
 from trainer.session.sensor_label import (
     device_kind,
@@ -264,6 +271,11 @@ def _exit_status(result: SessionResult | None, signals: list[int]) -> int:
     or a supervisor can tell an interrupted session from a completed one (the recording and
     its summary are kept either way); 0 otherwise, including a session ended with q, or one
     that had completed before the signal came (closing the terminal on the summary screen).
+
+    A session that carried on to its planned end without its lost sensor completed: 0. The
+    practice ran as planned and was kept in the history; a script that retries or alerts on a
+    failure must not take it for one, and what was lost is in its summary (the sensor line,
+    ``no_data_from_s``) for whoever wants it.
     """
     if result is None or result.error:
         return 1
@@ -490,6 +502,23 @@ def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
     if default_device:
         return check_devices([default_device])
     raise BadArgument("no sensor chosen", NO_DEVICE_ADVICE)
+
+
+def when_sensors_gone(program: Program | None) -> str:
+    """What the session does once every sensor is given up, for its header
+    (:data:`~trainer.session.pipeline.SENSORS_GONE_KEY`).
+
+    It carries on to its planned end as a session without a sensor, a program or a plain paced
+    session alike: the pacer, the step cards, the cues and the sound need no sensor (``--device
+    none`` runs them), and a person following them, perhaps with the eyes closed, expects them
+    to the end and the end bell (review 31 F1: the session ended there with an error, up to
+    two minutes after the loss and long before its end, and silently). A resonance assessment
+    ends there: it is nothing without its measurements (refused on ``--device none``), and
+    carried on it would rank the rates measured so far and store its best as the person's rate.
+    """
+    if program is not None and program.kind is ProgramKind.RESONANCE_ASSESSMENT:
+        return END_SESSION
+    return CARRY_ON
 
 
 def _check_sensor_needed(program: Program, devices: list[str]) -> None:
@@ -724,7 +753,10 @@ def live(
     closing), the session is saved too, and the exit status is 128 + the signal's number (143
     for SIGTERM); so is it for a signal while the program still loads (nothing recorded). A
     session whose sensor never connected (the connect failed, or it was quit or ended by a
-    signal first) keeps no recording.
+    signal first) keeps no recording. A sensor lost for good (away for 2 minutes) does not end
+    the session: it goes on without it to its planned end, as with --device none, and says so
+    (exit status 0); only a resonance assessment, which needs the sensor, ends then (exit
+    status 1, with a sound of its own when the sound is on).
     Every session is recorded to the recordings directory; replay it with
     'breathwise replay FILE'.
 
@@ -814,6 +846,7 @@ def live(
         "ratio": round(pattern.ratio, 6) if pattern is not None else None,
         "minutes": duration_s / 60.0,
         "seed": seed,
+        SENSORS_GONE_KEY: when_sensors_gone(prepared.plan.program if prepared else None),
     }
     plan = SessionPlan(
         pattern=pattern,
@@ -992,7 +1025,9 @@ def live(
         finally:
             if audio is not None:
                 completed = result is not None and result.summary.get("ended") == "completed"
-                await asyncio.to_thread(audio.stop, completed=completed)
+                # Heard, not only read: a failure before the planned end sounds its own notes.
+                failed = result is not None and result.error is not None
+                await asyncio.to_thread(audio.stop, completed=completed, failed=failed)
         ended.append(result)
         # The session is shown over, with its summary (the live pipeline's, at hand), before
         # it is saved to the history, which analyses the whole recording again (14 s for an

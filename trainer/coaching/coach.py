@@ -146,6 +146,13 @@ timing the heart rhythm cannot show."""
 CUE_SENSOR_LOST = "Sensor lost — keep breathing easily while it reconnects"
 """Shown when the link to a sensor drops or the strap loses skin contact (no measurement to
 coach from, so the person is simply told to carry on)."""
+CUE_SENSOR_LOST_BRIEF = "Sensor lost, reconnecting"
+""":data:`CUE_SENSOR_LOST` beside another cue (a program's tip) while the link is down."""
+CUE_SENSORS_GONE = "Sensor gone — the session carries on without it to its planned end"
+"""Shown once every sensor is given up in a session that carries on without them (the pacer,
+steps, cues and sound go on; nothing is measured any more)."""
+CUE_SENSORS_GONE_BRIEF = "Sensor gone, carrying on"
+""":data:`CUE_SENSORS_GONE` beside another cue."""
 
 
 class _Mode(Enum):

@@ -11,7 +11,10 @@ practice, so the pacer, the program, the sound, the screen and the planned durat
 from there. A mark or a pause pressed meanwhile is kept and, once the source connects, takes
 effect at session time 0 (the mark recorded there, the session starting paused). Its planned
 end moves later by the time spent paused: the planned minutes are minutes practised, and a
-program stands still meanwhile (:mod:`trainer.coaching.program_clock`).
+program stands still meanwhile (:mod:`trainer.coaching.program_clock`). Once every sensor is
+given up, a session whose header says so (:data:`trainer.session.pipeline.SENSORS_GONE_KEY`)
+carries on without them to its planned end, as one without a sensor; any other ends there with
+the sensor's error.
 :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
@@ -507,20 +510,46 @@ class LiveSession(_SessionBase):
         return await self.until_stopped(stack.enter_async_context(source)) is not None
 
     async def _stream(self, source: PacketSource) -> None:
-        """Take the source's items until the planned end, :meth:`stop`, or its failure."""
+        """Take the source's items until the planned end, :meth:`stop`, or its failure.
+
+        A source that fails because its last sensor was given up (it said so with a link
+        event first) leaves a session that carries on without its sensors
+        (:attr:`trainer.session.pipeline.Pipeline.carries_on`) to its timers, as one with no
+        sensor at all: the pacer, the program and the sound go on to the planned end.
+        """
         consumer = asyncio.create_task(self._consume(source))
         timers = asyncio.create_task(self._timers())
         stopper = asyncio.create_task(self._stop.wait())
-        done, _ = await asyncio.wait(
-            {consumer, timers, stopper}, return_when=asyncio.FIRST_COMPLETED
-        )
+        waiting: set[asyncio.Task[Any]] = {consumer, timers, stopper}
+        while True:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if done != {consumer} or not self._carries_on(consumer):
+                break
+        # Its error was the end of its sensors, which the session outlived: not raised again.
+        carried_on = consumer.done() and self._carries_on(consumer)
         for task in (consumer, timers, stopper):
             task.cancel()
-        for task in (consumer, timers, stopper):
+        for task in (timers, stopper) if carried_on else (consumer, timers, stopper):
+            # The source's failure, when it ends the session, is raised here.
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if consumer in done and consumer.exception() is not None:
-            raise consumer.exception()  # type: ignore[misc]
+
+    def _carries_on(self, consumer: asyncio.Task[None]) -> bool:
+        """Whether the session goes on after ``consumer`` (done) ended: its source failed with
+        a device's error once every sensor had been given up, in a session that carries on
+        without them (its header says so; review 31 F1: the session ended there, before its
+        planned end and without a sound). Any other end of the source ends the session."""
+        if consumer.cancelled():
+            return False
+        error = consumer.exception()
+        pipeline = self.pipeline
+        return (
+            isinstance(error, BreathwiseDeviceError)
+            and pipeline is not None
+            and pipeline.carries_on
+            and pipeline.sensors_gone_s is not None
+            and self._failure is None
+        )
 
     def end_ns(self, t_mono_ns: int) -> int:
         """The planned end (host monotonic ns) as known at ``t_mono_ns``.

@@ -281,6 +281,30 @@ scored 0 in a paced session (3 sniffs in 5 min took the mean follow from 89 to 7
 review), while at 1.5 s it merges into the breath it interrupts, as it did before the
 detector's limit was lowered for researchers' fast breathing."""
 
+SENSORS_GONE_KEY = "when_sensors_gone"
+"""Header setting saying what a live session does once every sensor is given up (it stayed
+away past the give-up time, :data:`devices.source.GIVEN_UP_REASON`): :data:`CARRY_ON` (it goes
+on without them to its planned end, as a session without a sensor) or :data:`END_SESSION` (it
+ends there, with the sensor's error: a resonance assessment, which is nothing without its
+measurements). Absent in recordings made before 2026-12-08, whose sessions all ended there.
+In the header, not decided again by whoever reads the recording, so that a replay says what
+the live session did, with today's rule or not."""
+CARRY_ON = "carry on"
+""":data:`SENSORS_GONE_KEY`: the session goes on to its planned end without its sensors."""
+END_SESSION = "end"
+""":data:`SENSORS_GONE_KEY`: the session ends when its last sensor is given up."""
+SENSORS_GONE_KIND = "sensors gone"
+"""The kind of the :class:`StatusEvent` that says a session carries on without its sensors."""
+
+
+def sensors_gone_message(several: bool) -> str:
+    """The one line that says a session carries on once its last sensor is given up (review
+    31 F1: it ended there, 80 s to 10 min before its planned end, and silently, in programs
+    done with the eyes closed); ``several``: a session of more than one sensor."""
+    what, them = ("sensors", "them") if several else ("sensor", "it")
+    return f"{what} gone: carrying on without {them} to the planned end; press q to stop"
+
+
 _AT_END_S = 1e-6
 """A program event this close to the session's end, s, begins with it (float sums of step
 lengths land a rounding error either side of the end)."""
@@ -783,6 +807,13 @@ class Pipeline:
         self._sensors = listed_sensors(header.source)
         # Addresses of the sensors given up for the rest of the session (_link_event).
         self._given_up: set[str] = set()
+        self.carries_on = header.settings.get(SENSORS_GONE_KEY) == CARRY_ON
+        """Whether the session goes on to its planned end once every sensor is given up (its
+        header's :data:`SENSORS_GONE_KEY`)."""
+        self.sensors_gone_s: float | None = None
+        """Session time (s) at which the last of the sensors was given up, None while one is
+        still there (or will be reconnected); with :attr:`carries_on`, the session went on
+        without them from then."""
         self._data_streams: set[str] = set()
         self._silence_checked = not self._sensors
         self._contact_ok = True
@@ -1777,11 +1808,19 @@ class Pipeline:
             # The last sensor given up ends the session with the source's error, which says
             # why ("... did not come back within 120 s"): the status line said it word for word
             # just before it (found in review), so it says only that the sensor is given up.
-            # With a sensor left, the session goes on and this line alone says why.
+            # With a sensor left, the session goes on and this line alone says why; so it does
+            # in a session that carries on without its sensors (SENSORS_GONE_KEY), which says
+            # that in a line of its own (and its summary when the sensor was lost).
             last = all(sensor.ids & self._given_up for sensor in self._sensors)
-            reason = GIVEN_UP_REASON if last else event.reason
+            reason = GIVEN_UP_REASON if last and not self.carries_on else event.reason
             message = f"{event.device}: connection lost, {reason}"
             events.append(StatusEvent(t_s, "link", message, event.device))
+            if last and self.sensors_gone_s is None:
+                self.sensors_gone_s = t_s
+                if self.carries_on:
+                    # Said once, here: live and in every replay (the header holds the choice).
+                    gone = sensors_gone_message(len(self._sensors) > 1)
+                    events.append(StatusEvent(t_s, SENSORS_GONE_KIND, gone))
             return
         if event.state is LinkState.LOST:
             self.gaps.append((event.device, t_s, None))

@@ -213,6 +213,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # before that rule are merged (_merge_same_path_same_start). A v8 Breathwise of before
     # the rule would make such rows again: the number makes it refuse.
     ("_merge_same_path_same_start",),
+    # v10: when the session's sensors were lost for good (the summary's no_data_from_s), so
+    # that the history says it of a session that carried on without them to its end (review
+    # 31 F1): its numbers are of the time before. Rows added before stay NULL until their
+    # recording is added again. Nothing for an older Breathwise to get wrong, but its rows
+    # would lack it: the number makes it refuse.
+    ("ALTER TABLE sessions ADD COLUMN sensor_lost_from_s REAL",),
 )
 """Migration ``i`` brings the schema from version ``i`` to ``i + 1``: SQL statements, or the
 name of a function of :data:`MIGRATION_STEPS` for a step that needs the recordings; never edit
@@ -309,7 +315,8 @@ class SessionRow:
     """One session of the history (units in the names; None where not measured).
 
     ``start_wall_ns`` places the session in calendar time (Unix ns); ``updated_wall_ns`` is when
-    the row was last written.
+    the row was last written; ``sensor_lost_from_s`` is the session time since which no sensor
+    sent data and none came back (the summary's ``no_data_from_s``), None when they did.
     """
 
     session_key: str
@@ -344,6 +351,7 @@ class SessionRow:
     breath_cv: float | None = None
     practised_s: float | None = None
     exported_session: str | None = None
+    sensor_lost_from_s: float | None = None
 
     @classmethod
     def from_db(cls, record: Sequence[Any]) -> SessionRow:
@@ -433,7 +441,7 @@ _COLUMN_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(SessionRow)
 """Each column's type as :class:`SessionRow` declares it (``"float | None"``)."""
 _COUNTS = frozenset({"breaths", "beats", "marks", "gaps"})
 """Columns counting things: never below 0."""
-_SPANS_S = frozenset({"duration_s", "practised_s", "gap_s"})
+_SPANS_S = frozenset({"duration_s", "practised_s", "gap_s", "sensor_lost_from_s"})
 """Columns holding a stretch of a session (s): from 0 to :data:`MAX_SESSION_NS`."""
 
 
@@ -2109,8 +2117,11 @@ def add_recording(
     # The original's key when this is a re-import of a Breathwise CSV export
     # (trainer.storage.importers).
     exported = exported_session_of(analysis.settings)
+    # Since when no sensor sent data, and none came back (a session that carried on without
+    # them): its numbers are of the time before.
+    lost_from_s = analysis.summary.get("no_data_from_s")
     stored = _store(
-        {**analysis.metrics(), "exported_session": exported},
+        {**analysis.metrics(), "exported_session": exported, "sensor_lost_from_s": lost_from_s},
         recording,
         db_path=db_path,
         legacy_key=analysis.legacy_session_key,

@@ -1196,9 +1196,8 @@ class BreathwiseApp(App[SessionResult | None]):
             default = "Follow the bar with your breath" if pacer is not None else ""
             if self._tips and state.cue_t_s < 0.0:
                 default = f"Tip: {self._tips[int(t_s // TIP_SHOWN_S) % len(self._tips)]}"
-            # The sensor-lost cue stays while the link is down; any other one for a while.
-            fresh = t_s - state.cue_t_s <= CUE_SHOWN_S or not state.link_ok
-            self._cue_text = (state.cue if fresh else "") or default or "Breathe easily"
+            # A cue for a while; that a sensor is lost for as long as it is (SessionState).
+            self._cue_text = state.cue_line(t_s, CUE_SHOWN_S) or default or "Breathe easily"
             self.query_one("#cue", Static).update(Text(self._cue_text))
         # The clock counts practised time, as "left" and the summary's minutes practised do:
         # it stands still while paused (it ran on, so that elapsed and left added up to more

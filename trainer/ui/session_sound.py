@@ -3,9 +3,11 @@
 :class:`SessionSound` feeds a :class:`~trainer.ui.sound.PacerSound` from the session's own pacer
 (``session.pacer_state``, the state the screen draws) at the session's clock, chimes at the
 program's step changes, and ends gently: the tone fades over the last seconds and one soft low
-bell sounds at the planned end (no alarm). Where no audio output exists, :class:`AudioOut` gives
-exactly one notice and the session runs silently; that nothing is installed to play sound at
-all is said at the first such session only (:func:`once_per_setup`).
+bell sounds at the planned end (no alarm); a session that fails before it sounds the falling
+notes of an early end (:data:`~trainer.ui.sound.EARLY_END_NOTES`), not silence. Where no audio
+output exists, :class:`AudioOut` gives exactly one notice and the session runs silently; that
+nothing is installed to play sound at all is said at the first such session only
+(:func:`once_per_setup`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from trainer.coaching.pacer import PacerState
 from trainer.storage.paths import data_dir
 from trainer.ui.sound import (
     CHIME_S,
+    EARLY_END_S,
     INSTALL_SOUND,
     NOTHING_INSTALLED,
     AudioOut,
@@ -142,9 +145,21 @@ class SessionSound:
         """Start playing; ``False`` (after the one notice) when there is no audio output."""
         return self.audio.start(self.sound)
 
-    def stop(self, *, completed: bool, sleep: Callable[[float], None] = time.sleep) -> None:
-        """Stop: after a completed session let the end bell ring first; otherwise at once."""
-        if self.audio.playing and completed:
+    def stop(
+        self, *, completed: bool, failed: bool = False, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        """Stop: after a completed session let the end bell ring first; after one that
+        ``failed`` (it ended with an error before its planned end) sound the early end's
+        falling notes (:meth:`~trainer.ui.sound.PacerSound.end_early`) and let them ring;
+        otherwise (the person quit) at once.
+
+        A failure once stopped the sound without a note: a person practising with the eyes
+        closed was not told that the session had ended (review 31 F1).
+        """
+        if self.audio.playing and failed and not completed:
+            self.sound.end_early()
+            sleep(EARLY_END_S)
+        elif self.audio.playing and completed:
             sleep(min(END_BELL_S, CHIME_S))
         self.audio.stop()
 

@@ -12,7 +12,9 @@ Two voices, synthesised with numpy:
 
 Both voices add a two-note cue chime at step changes, and at the cues within a step of a program
 done with the eyes closed (the session passes the times), and end gently: the tone fades out
-over the last seconds and one low bell sounds at the end, no alarm.
+over the last seconds and one low bell sounds at the end, no alarm. A session that ends before
+its planned end for a failure sounds falling notes instead (:data:`EARLY_END_NOTES`), so that
+an end is heard whichever it is.
 
 :func:`render` is pure: a block of samples from a function ``t -> PacerState`` (``None`` where
 there is no pacer, e.g. own-rhythm steps), a time span and the oscillator state carried from
@@ -93,6 +95,25 @@ _CUE_LEVEL = 0.22
 _END_NOTE_HZ = 196.0
 _END_LEVEL = 0.28
 _END_DECAY_S = 1.6
+EARLY_END_NOTES = (
+    (587.33, 0.0),
+    (440.0, 0.3),
+    (293.66, 0.6),
+    (587.33, 1.2),
+    (440.0, 1.5),
+    (293.66, 1.8),
+)
+"""The sign of a session that ended before its planned end (a failure: a sensor it cannot go
+on without, a full disk): three falling notes (D5, A4, D4: falling fourths), twice, in place of
+the end bell (review 31 F1: such an end was silent, and a person practising with the eyes
+closed did not know the session was over). Unlike the one low bell of an end reached and the
+rising pair of a step's cue chime, so it is not taken for either. Notes (Hz, offset s)."""
+EARLY_END_FADE_S = 0.3
+"""After an early end the tone fades out over this many seconds (raised cosine) as the first
+note sounds, where a planned end fades it over :data:`END_FADE_S` before."""
+EARLY_END_S = EARLY_END_NOTES[-1][1] + 1.5
+"""Seconds from an early end until its last note has died away (decay 0.45 s: -29 dB at
+1.5 s), what a session waits before it stops the sound."""
 
 StateAt = Callable[[float], PacerState | None]
 """The pacer seen as a function of session time (``Pacer.state``); ``None``: no pacer."""
@@ -124,11 +145,15 @@ def _grid(t0_s: float, t1_s: float) -> FloatArray:
     return np.arange(first, last + 1, dtype=np.float64) / CONTROL_HZ
 
 
-def _end_gain(t_s: FloatArray, end_s: float | None) -> FloatArray:
-    """Raised-cosine fade from 1 to 0 over the ``END_FADE_S`` seconds before ``end_s``."""
+def _end_gain(t_s: FloatArray, end_s: float | None, *, early: bool = False) -> FloatArray:
+    """Raised-cosine fade from 1 to 0 over the ``END_FADE_S`` seconds before ``end_s``; for an
+    ``early`` end (not known in advance), over the :data:`EARLY_END_FADE_S` after it."""
     if end_s is None:
         return np.ones_like(t_s)
-    x = np.clip((end_s - t_s) / END_FADE_S, 0.0, 1.0)
+    if early:
+        x = np.clip((end_s + EARLY_END_FADE_S - t_s) / EARLY_END_FADE_S, 0.0, 1.0)
+    else:
+        x = np.clip((end_s - t_s) / END_FADE_S, 0.0, 1.0)
     return 0.5 - 0.5 * np.cos(np.pi * x)
 
 
@@ -138,8 +163,11 @@ def _tone(
     fs_hz: float,
     end_s: float | None,
     carry: SynthCarry,
+    *,
+    early: bool = False,
 ) -> tuple[FloatArray, SynthCarry]:
-    """The rising/falling tone at sample times ``t_s``."""
+    """The rising/falling tone at sample times ``t_s`` (faded out at ``end_s``, see
+    :func:`_end_gain`)."""
     grid = _grid(float(t_s[0]), float(t_s[-1]))
     fills = np.empty(grid.size)
     targets = np.empty(grid.size)
@@ -151,7 +179,7 @@ def _tone(
             fills[k] = state.fill
             targets[k] = TONE_LEVEL * (TONE_FLOOR + (1.0 - TONE_FLOOR) * state.fill)
     fill = np.interp(t_s, grid, fills)
-    target = np.interp(t_s, grid, targets) * _end_gain(t_s, end_s)
+    target = np.interp(t_s, grid, targets) * _end_gain(t_s, end_s, early=early)
     # One-pole smoother y[n] = y[n-1] + a (x[n] - y[n-1]), a = 1 - exp(-1 / (tau fs)).
     alpha = 1.0 - math.exp(-1.0 / (SMOOTH_S * fs_hz))
     level, zf = lfilter([alpha], [1.0, alpha - 1.0], target, zi=[carry.level * (1.0 - alpha)])
@@ -255,6 +283,7 @@ def render(
     cue_times_s: Sequence[float] = (),
     end_s: float | None = None,
     carry: SynthCarry | None = None,
+    early_end: bool = False,
 ) -> tuple[FloatArray, SynthCarry]:
     """Synthesise ``n_samples`` of pacer sound starting at session time ``t0_s``.
 
@@ -279,6 +308,10 @@ def render(
         bell sounds at it; nothing but that bell's tail after it.
     carry : SynthCarry, optional
         State returned by the previous block (a fresh start when omitted).
+    early_end : bool
+        ``end_s`` is an end before the planned one (a failure): the tone fades out over the
+        :data:`EARLY_END_FADE_S` after it, and :data:`EARLY_END_NOTES` sound there instead of
+        the end bell.
 
     Returns
     -------
@@ -295,7 +328,7 @@ def render(
     t_s = t0_s + np.arange(n_samples, dtype=np.float64) / fs_hz
     t1_s = t0_s + n_samples / fs_hz
     if voice is Voice.TONE:
-        out, next_carry = _tone(state_at, t_s, fs_hz, end_s, start)
+        out, next_carry = _tone(state_at, t_s, fs_hz, end_s, start, early=early_end)
     else:
         out, next_carry = np.zeros(n_samples), start
         for onset, phase in phase_onsets(state_at, t0_s - CHIME_S, t1_s):
@@ -306,7 +339,10 @@ def render(
     for cue in cue_times_s:
         for pitch, offset in _CUE_NOTES:
             _add_bell(out, t0_s, fs_hz, cue + offset, pitch, _CUE_LEVEL, _DECAY_S)
-    if end_s is not None:
+    if end_s is not None and early_end:
+        for pitch, offset in EARLY_END_NOTES:
+            _add_bell(out, t0_s, fs_hz, end_s + offset, pitch, _END_LEVEL, _DECAY_S)
+    elif end_s is not None:
         _add_bell(out, t0_s, fs_hz, end_s, _END_NOTE_HZ, _END_LEVEL, _END_DECAY_S)
     return np.clip(out, -1.0, 1.0), next_carry
 
@@ -362,6 +398,7 @@ class PacerSound:
         self._clock = clock
         self._resync_s = resync_s
         self._carry = SynthCarry()
+        self._early_end = False
         self._lock = threading.Lock()
 
     @property
@@ -385,6 +422,16 @@ class PacerSound:
         with self._lock:
             self._cues = sorted(cue_times_s)
 
+    def end_early(self) -> float:
+        """End now, before the planned end (a failure): from the next sample the tone fades
+        out and :data:`EARLY_END_NOTES` sound, in place of the end bell and the chimes still
+        to come. Returns that session time, s."""
+        with self._lock:
+            self.end_s = self._t_s
+            self._early_end = True
+            self._cues = [c for c in self._cues if c < self._t_s]
+            return self._t_s
+
     def __call__(self, n_samples: int) -> FloatArray:
         """The next ``n_samples`` samples."""
         with self._lock:
@@ -404,6 +451,7 @@ class PacerSound:
                 cue_times_s=cues,
                 end_s=self.end_s,
                 carry=self._carry,
+                early_end=self._early_end,
             )
             self._t_s = t1
             return block

@@ -12,11 +12,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.breath_variability import ratio_measured
-from devices.source import SourceInfo
-from trainer.coaching.coach import CUE_SENSOR_LOST
+from devices.source import GIVEN_UP_REASON, SourceInfo
+from trainer.coaching.coach import (
+    CUE_SENSOR_LOST,
+    CUE_SENSOR_LOST_BRIEF,
+    CUE_SENSORS_GONE,
+    CUE_SENSORS_GONE_BRIEF,
+)
 from trainer.programs.runner import EventKind
 from trainer.session.pipeline import (
     HR_STALE_S,
+    SENSORS_GONE_KIND,
     BeatsEvent,
     BeltEvent,
     BreathEvent,
@@ -72,7 +78,16 @@ class SessionState:
         loss leaves the heart rate current. None (a lone sensor, or not known): a link lost
         after the latest beat is taken for the heart's.
     cue, cue_t_s : str, float
-        The latest coaching cue and when it was given (session seconds).
+        The latest coaching cue and when it was given (session seconds); a program's cue is
+        cleared when its step ends (:attr:`cue_from_program`), the sensor-lost cue when every
+        link is back. The screen shows :meth:`cue_line`.
+    cue_from_program : bool
+        :attr:`cue` is a program's cue (a tip within its step).
+    given_up : set of str
+        The devices given up for the rest of the session (their link stays down).
+    sensors_gone_t_s : float or None
+        When the last sensor was given up in a session that carries on without them (s;
+        :data:`trainer.session.pipeline.SENSORS_GONE_KIND`), None otherwise.
     status : str
         The latest non-measurement message (contact, link, bad data), empty when all is well.
     status_device : str
@@ -105,8 +120,12 @@ class SessionState:
     link_lost_t_s: float | None = None
     cue: str = ""
     cue_t_s: float = -1.0
+    cue_from_program: bool = False
+    given_up: set[str] = field(default_factory=set)
+    sensors_gone_t_s: float | None = None
     status: str = ""
     status_t_s: float = -1.0
+    status_kind: str = ""
     status_device: str = ""
     link_ok: bool = True
     links_down: dict[str, float] = field(default_factory=dict)
@@ -162,8 +181,10 @@ class SessionState:
             elif isinstance(event, StatusEvent):
                 self.status = event.message
                 self.status_t_s = event.t_s
+                self.status_kind = event.kind
                 self.status_device = event.device if event.kind == "link" else ""
                 link_lost = event.kind == "link" and "lost" in event.message
+                given_up = link_lost and GIVEN_UP_REASON in event.message
                 if event.kind == "link":
                     device = event.device
                     if link_lost:
@@ -171,16 +192,30 @@ class SessionState:
                         self.links_down.setdefault(device, event.t_s)
                     else:
                         self.links_down.pop(device, None)
+                    if given_up:
+                        self.given_up.add(device)
                     self.link_ok = not self.links_down
                     self.link_lost_t_s = max(self.links_down.values(), default=None)
+                    if self.link_ok and self.cue == CUE_SENSOR_LOST:
+                        # Back: "while it reconnects" is over (it stayed up to 30 s after).
+                        self.cue = ""
+                if event.kind == SENSORS_GONE_KIND:
+                    self.sensors_gone_t_s = event.t_s
+                    self._set_cue(CUE_SENSORS_GONE, event.t_s)
                 lost = link_lost or (event.kind == "contact" and "no skin contact" in event.message)
-                if lost:
+                # A sensor given up is no longer reconnected: the line says so (lost_words).
+                if lost and not given_up:
                     self._set_cue(CUE_SENSOR_LOST, event.t_s)
             elif isinstance(event, ProgramEvent):
                 if event.kind is EventKind.STEP:
                     self.step = event
+                    if self.cue_from_program:
+                        # A step's tip is about that step: not shown in the next (review 31
+                        # F5: an earlier step's tip stayed on the bar into a later one).
+                        self.cue = ""
+                        self.cue_from_program = False
                 elif event.kind is EventKind.CUE:
-                    self._set_cue(event.text, event.t_s)
+                    self._set_cue(event.text, event.t_s, from_program=True)
                     self._program_cue_t_s = event.t_s
                 elif event.kind is EventKind.END:
                     self.program_done = True
@@ -208,9 +243,45 @@ class SessionState:
             else None
         )
 
-    def _set_cue(self, text: str, t_s: float) -> None:
+    def _set_cue(self, text: str, t_s: float, *, from_program: bool = False) -> None:
         self.cue = text
         self.cue_t_s = t_s
+        self.cue_from_program = from_program
+
+    @property
+    def lost_words(self) -> tuple[str, str]:
+        """What the cue line says of the sensors, in full and in brief (beside another cue):
+        that every one is gone and the session carries on without them, or that one is lost
+        and being reconnected; empty while all is well, and for a sensor given up beside
+        another that still measures (the session goes on with that one, its status line said
+        so)."""
+        if self.sensors_gone_t_s is not None:
+            return CUE_SENSORS_GONE, CUE_SENSORS_GONE_BRIEF
+        if any(device not in self.given_up for device in self.links_down):
+            return CUE_SENSOR_LOST, CUE_SENSOR_LOST_BRIEF
+        return "", ""
+
+    def cue_line(self, t_s: float, shown_s: float) -> str:
+        """The cue line at session time ``t_s``: the latest cue while it is at most
+        ``shown_s`` old, ``""`` after (the screen then shows its default line).
+
+        While a sensor is lost, or gone for good, the line says so for as long as it is
+        (:attr:`lost_words`), with a cue given since beside it (a program's tip, a sign of
+        strain, the coach's word from another sensor that still measures). The lost sensor's
+        line had given way to the next cue, which then stayed for the rest of the outage: an
+        earlier step's tip for two minutes into a later step (review 31 F5).
+        """
+        fresh = self.cue if t_s - self.cue_t_s <= shown_s else ""
+        full, brief = self.lost_words
+        if not full:
+            return fresh
+        lost_t_s = self.sensors_gone_t_s if self.sensors_gone_t_s is not None else -math.inf
+        if self.link_lost_t_s is not None:
+            lost_t_s = max(lost_t_s, self.link_lost_t_s)
+        since = fresh if self.cue_t_s >= lost_t_s else ""
+        if not since or since in (CUE_SENSOR_LOST, CUE_SENSORS_GONE):
+            return full
+        return f"{brief} · {since}"
 
     def _set_coach_cue(self, text: str, t_s: float) -> None:
         """A coach's correction or praise, unless a program's tip came less than
@@ -258,7 +329,17 @@ class SessionState:
 
     def status_at_end(self) -> str:
         """:attr:`status` once the session is over: a link still down says when it was lost and
-        that it did not come back, not "reconnecting" (nothing reconnects any more)."""
+        that it did not come back, not "reconnecting" (nothing reconnects any more); a
+        session carried on without its sensors says since when, not "carrying on ... press q"
+        (it is over)."""
+        gone_t_s = self.sensors_gone_t_s
+        if self.status_kind == SENSORS_GONE_KIND and gone_t_s is not None:
+            lost_t_s = min(self.links_down.values(), default=gone_t_s)
+            what, them = ("sensors", "them") if len(self.links_down) > 1 else ("sensor", "it")
+            return (
+                f"{what} lost at {session_clock(lost_t_s)}, given up at "
+                f"{session_clock(gone_t_s)}: carried on without {them}"
+            )
         t = self.links_down.get(self.status_device) if self.status_device else None
         if t is None:
             return self.status
