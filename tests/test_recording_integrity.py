@@ -11,6 +11,7 @@ and every command that shows numbers says what it found.
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import json
 import os
@@ -20,12 +21,15 @@ import zlib
 from pathlib import Path
 
 import pytest
-from recording_edits import without_checksums
+from recording_edits import resealed, without_checksums
 
 from devices.sim import PersonModel, SimulatedSource
+from trainer import ANALYSIS_REVISION
+from trainer.cli.app import run
 from trainer.coaching.pacer import BreathPattern
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan
 from trainer.session.pipeline import NS_PER_S
+from trainer.storage.history import list_sessions
 from trainer.storage.recording import RecordingError, read_recording
 from trainer.ui.headless import line_printer
 
@@ -290,3 +294,151 @@ def test_a_header_cut_inside_the_format_name_is_cut_short(tmp_path: Path) -> Non
         with pytest.raises(RecordingError, match="recording header cut short") as caught:
             read_recording(cut)
         assert "nothing to replay" not in caught.value.user_message()
+
+
+# -- what the commands say --------------------------------------------------------------------
+
+
+def _summary_changed(recording: Path, target: Path, breaths: int) -> Path:
+    """A copy whose closing record says ``breaths`` breaths: its checksum no longer matches."""
+    lines = recording.read_text().splitlines()
+    lines[-1] = re.sub(r'"breaths":\d+', f'"breaths":{breaths}', lines[-1])
+    return _copy(recording, target, "\n".join(lines) + "\n")
+
+
+def test_replay_warns_of_damage_and_names_it_as_the_cause(
+    recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = _summary_changed(recording, tmp_path / "d.bwr", 40)
+    assert run(["replay", str(damaged), "--speed", "max", "--headless"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    lines = recording.read_text().splitlines()
+    # From the line after the last clock record's checksum to the closing record.
+    first = max(k for k, line in enumerate(lines[:-1]) if '"crc":"' in line) + 2
+    where = f"lines {first}-{len(lines)} do not match the checksum the session wrote"
+    assert err[0] == (
+        f"warning: {damaged} is damaged: {where}; what is shown from it may not be what the "
+        "session recorded"
+    )
+    assert err[-1].startswith("note: this replay differs from what the live session showed (")
+    assert err[-1].endswith(
+        f": the recording is damaged ({where}), and both are analysis revision {ANALYSIS_REVISION}"
+    )
+
+
+def test_export_says_its_numbers_differ_and_that_the_file_is_damaged(
+    recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``export`` said only "written: ..." where replay, report and history added a note
+    (review 32 F7)."""
+    damaged = _summary_changed(recording, tmp_path / "d.bwr", 40)
+    out = tmp_path / "csv"
+    out.mkdir()
+    assert run(["export", str(damaged), "-o", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"warning: {damaged} is damaged: lines ")
+    assert err[1].startswith("note: this export differs from what the live session showed (")
+    assert "the recording is damaged (lines " in err[1]
+    assert all(line.startswith("written: ") for line in err[2:])
+
+    # A file from before checksums, its numbers other than the session's: the note names a
+    # damaged file among the causes.
+    old = _copy(recording, tmp_path / "old.bwr", without_checksums(damaged.read_text()))
+    assert run(["export", str(old), "-o", str(out), "--force"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("note: this export differs from what the live session showed (")
+    assert "should agree: a damaged file (it holds no checksums to tell)" in err[0]
+
+
+def test_report_warns_of_damage_and_says_a_recording_was_cut_short(
+    recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = _summary_changed(recording, tmp_path / "d.bwr", 40)
+    assert run(["report", str(damaged), "-o", str(tmp_path / "d.svg")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"warning: {damaged} is damaged: lines ")
+    assert err[1].startswith("note: this report differs from what the live session showed (")
+
+    # Review 32 F8: replay and export said so on stderr, report only on its page.
+    cut = _copy(
+        recording, tmp_path / "cut.bwr", "\n".join(recording.read_text().splitlines()[:-1]) + "\n"
+    )
+    assert run(["report", str(cut), "-o", str(tmp_path / "cut.svg")]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"note: {cut} was cut short (session killed?); the report is of what it holds"
+    )
+
+
+def test_a_damaged_copy_does_not_replace_the_originals_history_row(
+    recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy with one flipped bit replaced the good original's row, and the history showed
+    its ratio (review 32 F2). Refused now, and the original's row kept; a damaged recording
+    of a session the history does not hold is added, with the warning."""
+    original = _copy(recording, tmp_path / "a.bwr")
+    assert run(["history", "--add", str(original)]) == 0
+    (before,) = list_sessions()
+    damaged = _summary_changed(recording, tmp_path / "copy.bwr", 40)
+    capsys.readouterr()
+    assert run(["history", "--add", str(damaged)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"skipped {damaged}: damaged (lines ")
+    assert err[0].endswith(
+        f"not added; the history keeps the row of {original} — add an undamaged copy of the "
+        "recording to move the row to it"
+    )
+    assert list_sessions() == [before]
+
+    assert run(["history", "--remove", str(original)]) == 0
+    capsys.readouterr()
+    assert run(["history", "--add", str(damaged)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[1].startswith(f"warning: {damaged.name} is damaged: lines ")
+    assert [Path(row.path).name for row in list_sessions()] == ["copy.bwr"]
+
+
+def test_summary_csv_says_numbers_changed_when_any_differs_at_all(
+    recording: Path, tmp_path: Path
+) -> None:
+    """``numbers_changed`` was False for a file whose median rate differed in a digit not
+    shown (review 32 F2: 6.092415 against 6.092118): it is exact now, to the 0.01 a file from
+    before revisions were named stored."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    lines = recording.read_text().splitlines()
+    end = json.loads(lines[-1])
+    rate = end["summary"]["median_rate_bpm"]
+    for name, nudge in (("a-same.bwr", 0.0), ("b-nudged.bwr", 1e-4)):
+        end["summary"]["median_rate_bpm"] = rate + nudge
+        lines[-1] = json.dumps(end, separators=(",", ":"))
+        (folder / name).write_text(resealed("\n".join(lines) + "\n"))
+    assert run(["report", str(folder), "--table-only", "-j", "1"]) == 0
+    with (folder / "reports" / "summary.csv").open(newline="") as handle:
+        changed = {row["file"]: row["numbers_changed"] for row in csv.DictReader(handle)}
+    assert changed == {"a-same.bwr": "False", "b-nudged.bwr": "True"}
+
+
+def test_a_damaged_file_whose_numbers_agree_is_named_on_the_page_and_in_a_batch(
+    recording: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wall clock digit changed: no number moves, so no note that numbers differ, but the
+    file is still not what the session wrote, and the page and ``report DIR`` say so."""
+    from trainer.reports.report import page_note
+    from trainer.reports.session_analysis import analyse_recording
+
+    lines = recording.read_text().splitlines()
+    target = _packet_lines(recording, "gdx")[10]
+    lines[target] = re.sub(
+        r'"w":(\d+),', lambda w: f'"w":{int(w.group(1)) + 1000},', lines[target], count=1
+    )
+    folder = tmp_path / "study"
+    folder.mkdir()
+    damaged = _copy(recording, folder / "d.bwr", "\n".join(lines) + "\n")
+    analysis = analyse_recording(damaged)
+    assert analysis.damage and not analysis.changed_note("this report")
+    assert page_note(analysis).startswith("warning: d.bwr is damaged: lines 1-")
+    assert run(["report", str(folder), "--table-only", "-j", "1"]) == 0
+    assert any(
+        line.startswith("note: d.bwr: damaged: lines 1-")
+        for line in capsys.readouterr().err.splitlines()
+    )
