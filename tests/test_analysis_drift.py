@@ -18,6 +18,7 @@ from typing import Any
 
 import pyedflib
 import pytest
+from recording_edits import resealed
 
 from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.cli.app import run
@@ -165,10 +166,11 @@ def _import(tmp_path: Path, start: str = "2026-12-01T07:00") -> Path:
 
 
 def _other_version(recording: Path, target: Path) -> Path:
-    """``recording`` as another version of Breathwise wrote it (``sed`` on its header)."""
+    """``recording`` as another version of Breathwise wrote it (``sed`` on its header, and
+    the checksums that version wrote over it)."""
     text = recording.read_text()
     assert SOFTWARE in text.splitlines()[0]
-    target.write_text(text.replace(SOFTWARE, NEW_SOFTWARE))
+    target.write_text(resealed(text.replace(SOFTWARE, NEW_SOFTWARE)))
     return target
 
 

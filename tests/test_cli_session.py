@@ -895,7 +895,7 @@ def test_a_processing_error_is_one_line_and_keeps_the_recording(
     assert not kept.truncated and len(kept.items) > 20
     error = kept.ended.removeprefix("error: ")
     assert captured.err.splitlines()[-3:] == [
-        f"recording saved: {recording}",
+        f"recording saved up to the failure: {recording}",
         "note: not added to the history: ZeroDivisionError: float division by zero; "
         f"add it later with: {add_command(recording)}",
         f"breathwise: error: {error}; the recording up to the failure was saved",

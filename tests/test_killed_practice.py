@@ -68,7 +68,13 @@ def test_the_writer_keeps_the_time_only_when_nothing_else_was_written(tmp_path: 
     writer.flush()
     lines = [json.loads(line) for line in (tmp_path / "s.bwr").read_text().splitlines()]
     assert [line["k"] for line in lines[1:]] == ["pacer", CLOCK_KIND, "p"]
-    assert lines[2] == {"k": CLOCK_KIND, "m": START_NS + NS_PER_S, "w": WALL_NS + NS_PER_S}
+    # With the running checksum every clock record carries (docs/recording-format.md).
+    assert lines[2] == {
+        "k": CLOCK_KIND,
+        "m": START_NS + NS_PER_S,
+        "w": WALL_NS + NS_PER_S,
+        "crc": lines[2]["crc"],
+    }
 
 
 def _sensorless_file(path: Path, seconds: int, *, end: bool) -> Path:

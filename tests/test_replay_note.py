@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from recording_edits import resealed, without_checksums
 
 from devices.sim import PersonModel, SimulatedSource
 from trainer import ANALYSIS_REVISION, SOFTWARE
@@ -72,7 +73,8 @@ def _rewritten(
     source: Path, target: Path, summary: dict[str, Any], *, revision: int | None
 ) -> Path:
     """``source`` with its closing summary's values replaced by ``summary``'s and its header's
-    analysis revision set (None: removed, as in a file from before it existed)."""
+    analysis revision set (None: removed, as in a file from before it existed, which held no
+    checksums either), as the Breathwise it stands for wrote it (its checksums made again)."""
     lines = source.read_text().splitlines()
     header = json.loads(lines[0])
     header.pop("analysis_revision", None)
@@ -81,8 +83,9 @@ def _rewritten(
     end = json.loads(lines[-1])
     assert end["k"] == "end"
     end["summary"].update(summary)
-    lines[0], lines[-1] = json.dumps(header), json.dumps(end)
-    target.write_text("\n".join(lines) + "\n")
+    lines[0], lines[-1] = json.dumps(header), json.dumps(end, separators=(",", ":"))
+    text = "\n".join(lines) + "\n"
+    target.write_text(resealed(text) if revision is not None else without_checksums(text))
     return target
 
 
@@ -249,15 +252,32 @@ def test_changed_numbers_are_those_a_person_reads_differently(
 
 
 @pytest.mark.parametrize(
-    ("revision", "words"),
+    ("revision", "checksums", "words"),
     [
-        (None, "from before recordings named their revision"),
-        (ANALYSIS_REVISION, "should agree: an analysis change that did not raise the revision"),
-        (ANALYSIS_REVISION + 1, "by a later analysis"),
+        (None, 0, "from before recordings named their revision"),
+        (
+            ANALYSIS_REVISION,
+            0,
+            "should agree: a damaged file (it holds no checksums to tell), an analysis change "
+            "that did not raise the revision",
+        ),
+        (
+            ANALYSIS_REVISION,
+            3,
+            "should agree, and the file's checksums say it is as the session wrote it: an "
+            "analysis change that did not raise the revision",
+        ),
+        (ANALYSIS_REVISION + 1, 0, "by a later analysis"),
     ],
 )
-def test_the_note_says_which_analysis_wrote_the_recording(revision: int | None, words: str) -> None:
-    note = analysis_changed_note(SOFTWARE, revision, {"breaths": 3}, {"breaths": 4})
+def test_the_note_says_which_analysis_wrote_the_recording(
+    revision: int | None, checksums: int, words: str
+) -> None:
+    """With the revisions equal, a file without checksums may be damaged: the note names that
+    cause too (review 32 F2: it blamed the analysis alone for a copy with a flipped bit)."""
+    note = analysis_changed_note(
+        SOFTWARE, revision, {"breaths": 3}, {"breaths": 4}, checksums=checksums
+    )
     assert note.startswith("note: this replay differs from what the live session showed (")
     assert words in note and "\n" not in note
     assert analysis_changed_note(SOFTWARE, revision, {"breaths": 3}, {"breaths": 3}) == ""

@@ -53,16 +53,30 @@ def export(
     Example: breathwise export session.bwr --format edf -o session.edf
     """
     from trainer.cli.progress_bar import long_work_bar, recording_is_long
+    from trainer.reports.session_analysis import analyses_made
     from trainer.storage.export import export_recording
     from trainer.storage.paths import refuse_output_over_input
 
     refuse_output_over_input(output, file)
-    with long_work_bar(f"exporting {file.name}", recording_is_long(file)) as progress:
+    with (
+        analyses_made() as analysed,
+        long_work_bar(f"exporting {file.name}", recording_is_long(file)) as progress,
+    ):
         written = export_recording(
             file, format, output, force=force, progress=progress, tell=_note_partial
         )
+    for analysis in analysed[:1]:
+        # As replay and report say them: the files hold today's numbers of these bytes, and
+        # nothing in them says that those differ from what the session showed (review 32 F7).
+        for note in (analysis.damage_note(), analysis.changed_note(EXPORT_SUBJECT)):
+            if note:
+                print(note, file=sys.stderr)
     for path in written:
         print(f"written: {path}", file=sys.stderr)
+
+
+EXPORT_SUBJECT = "this export"
+"""What the note of :meth:`SessionAnalysis.changed_note` calls an export."""
 
 
 def _note_partial(ended: str) -> None:

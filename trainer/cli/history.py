@@ -403,6 +403,11 @@ def _add_one(file: Path, shown: str) -> str:
         print(f"refreshed {shown} ({minutes}): already in the history", file=sys.stderr)
     else:
         print(f"added {shown} ({minutes}){replaced_note(stored)}", file=sys.stderr)
+    if stored.damage:
+        # Added all the same: the history held no row of it (a damaged copy replaces none).
+        from trainer.ui.headless import damage_warning
+
+        print(damage_warning(shown, stored.damage), file=sys.stderr)
     if stored.changed_note:
         # Once per file, as replay says it: the row holds today's numbers.
         what = stored.changed_note.removeprefix("note: ")

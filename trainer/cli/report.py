@@ -324,13 +324,16 @@ def _batch(
 
 def _row_notes(row: BatchRow) -> list[str]:
     """What the batch says of an analysed recording on stderr, as one file's report does: that
-    it holds part of a session (its ``ended`` column says which), and that its numbers changed."""
+    it holds part of a session (its ``ended`` column says which), that it is damaged, and that
+    its numbers changed."""
     from trainer.storage.recording import PARTIAL_ENDINGS
 
     notes = []
     ended = row.metrics.get("ended")
     if ended in PARTIAL_ENDINGS:
         notes.append(f"{ended}: its row is of what it holds so far")
+    if row.damage:
+        notes.append(f"damaged: {row.damage}; its row may not be what the session recorded")
     if row.note:
         notes.append(row.note.removeprefix("note: "))
     return notes

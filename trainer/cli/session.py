@@ -57,8 +57,18 @@ from trainer.storage.paths import (
     check_output_path,
     check_writable_dir,
 )
-from trainer.storage.recording import STILL_RECORDING_NOTE, Recording, read_recording
-from trainer.ui.headless import analysis_changed_note, format_summary, line_printer
+from trainer.storage.recording import (
+    STILL_RECORDING_NOTE,
+    Recording,
+    damage_text,
+    read_recording,
+)
+from trainer.ui.headless import (
+    analysis_changed_note,
+    damage_warning,
+    format_summary,
+    line_printer,
+)
 from trainer.ui.session_sound import (
     SessionSound,
     ShowNotice,
@@ -339,7 +349,10 @@ def _settle(result: SessionResult) -> _Settled:
             lines.append(f"note: {NOT_KEPT}")
         status.append("nothing recorded, no recording kept")
     else:
-        lines.append(f"recording saved: {result.path}")
+        # A session that failed (a full disk, a sensor's error) kept what it had: said so, as
+        # its error line says next, not "saved" and then "cannot write" (review 32 F8).
+        upto = " up to the failure" if result.error else ""
+        lines.append(f"recording saved{upto}: {result.path}")
         problem, empty = _add_to_history(result.path)
         if problem is None:
             status.append("saved to your history")
@@ -1304,6 +1317,10 @@ def replay(
             f"note: {file} ends in an incomplete line after its closing record; it was skipped",
             file=sys.stderr,
         )
+    damaged = damage_warning(str(file), damage_text(recording.damage))
+    if damaged:
+        # Before the replay, as the notes above: what follows is read from these bytes.
+        print(damaged, file=sys.stderr)
     headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
     session = ReplaySession(recording, speed=factor, listeners=listeners, pacer_phases=pacer_lines)
@@ -1342,7 +1359,12 @@ def _print_replay_summary(result: SessionResult, recording: Recording) -> None:
     if recording.summary is not None:
         header = recording.header
         note = analysis_changed_note(
-            header.software, header.analysis_revision, recording.summary, result.summary
+            header.software,
+            header.analysis_revision,
+            recording.summary,
+            result.summary,
+            damage=damage_text(recording.damage),
+            checksums=recording.checksums,
         )
         if note:
             print(note, file=sys.stderr, flush=True)

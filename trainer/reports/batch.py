@@ -121,8 +121,9 @@ REVISION_COLUMNS: tuple[str, ...] = (
 """The last columns: which analysis produced a row's numbers (today's,
 :data:`trainer.ANALYSIS_REVISION`), which one the session ran (the recording header's
 ``analysis_revision``; empty for a file from before the field, or an error row), and whether
-today's numbers differ from those the session closed with (``True`` when its report carries the
-changed-numbers note), named as a CSV export names them (``STEM.session.csv``)."""
+today's numbers differ from those the session closed with (:attr:`SessionAnalysis.numbers_changed`:
+any of them, exactly, also where the report's note, which names what shows differently at
+the shown rounding, says nothing), named as a CSV export names them (``STEM.session.csv``)."""
 SUMMARY_COLUMNS: tuple[str, ...] = ("file", "status", "error", "report")
 SUMMARY_COLUMNS += METRIC_COLUMNS + REVISION_COLUMNS
 """Every column of the summary table, in order (:meth:`BatchRow.csv_row`)."""
@@ -151,6 +152,12 @@ class BatchRow:
         report carries (:meth:`SessionAnalysis.changed_note`); ``""`` otherwise.
     recorded_revision : int or None
         The recording header's ``analysis_revision`` (None: unknown, or an error row).
+    numbers_changed : bool
+        Whether any of today's numbers differs from the one the session closed with, exactly
+        (:attr:`SessionAnalysis.numbers_changed`): the table's ``numbers_changed``.
+    damage : str
+        What the reader found damaged in the recording
+        (:func:`trainer.storage.recording.damage_text`); ``""`` when nothing.
     """
 
     file: str
@@ -160,6 +167,8 @@ class BatchRow:
     metrics: dict[str, float | int | str | None] = field(default_factory=dict)
     note: str = ""
     recorded_revision: int | None = None
+    numbers_changed: bool = False
+    damage: str = ""
 
     def csv_row(self) -> list[str]:
         """The row as written to the summary table (empty cells for missing values)."""
@@ -173,7 +182,7 @@ class BatchRow:
         revisions = [
             str(ANALYSIS_REVISION) if ok else "",
             "" if self.recorded_revision is None else str(self.recorded_revision),
-            str(bool(self.note)) if ok else "",
+            str(self.numbers_changed) if ok else "",
         ]
         return [
             self.file,
@@ -293,6 +302,8 @@ def analyse_one(
             analysis.metrics(),
             analysis.changed_note(REPORT_SUBJECT),
             analysis.analysis_revision,
+            analysis.numbers_changed,
+            analysis.damage,
         )
     except OutputFailed:
         raise

@@ -69,6 +69,7 @@ from trainer.session.sensor_label import is_sensorless, source_line, source_mark
 from trainer.session.summary import scored_rates, sensor_loss_text, sensor_lost_word
 from trainer.storage.paths import check_output_path, replacing
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
+from trainer.storage.recording import CUT_SHORT
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -678,6 +679,18 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
     return subtitle
 
 
+def page_note(analysis: SessionAnalysis) -> str:
+    """The note under the page's headline: that today's numbers differ from those the live
+    session closed with (:meth:`SessionAnalysis.changed_note`, which names the damage as a
+    cause when the recording is damaged), or else that the recording is damaged
+    (:meth:`SessionAnalysis.damage_note`, naming its file only: the page may travel without
+    its folder); ``""`` when neither."""
+    from trainer.ui.headless import damage_warning
+
+    name = analysis.path.name if analysis.path is not None else "the recording"
+    return analysis.changed_note(REPORT_SUBJECT) or damage_warning(name, analysis.damage)
+
+
 def _changed_note(ax: Axes, note: str, height: float) -> None:
     """Under the headline's numbers, when today's analysis finds others than the live session
     closed with: the note ``replay`` and ``report`` print (:meth:`SessionAnalysis.changed_note`),
@@ -691,7 +704,10 @@ def _changed_note(ax: Axes, note: str, height: float) -> None:
         x, y = text.get_position()
         text.set_position((x, 1.0 - (1.0 - y) * scale))
     lines = textwrap.wrap(
-        note.removeprefix("note: "), CHANGED_NOTE_WIDTH, max_lines=2, placeholder=" …"
+        note.removeprefix("note: ").removeprefix("warning: "),
+        CHANGED_NOTE_WIDTH,
+        max_lines=2,
+        placeholder=" …",
     )
     ax.text(
         0.0,
@@ -2096,7 +2112,7 @@ def report_figure(analysis: SessionAnalysis) -> Figure:
     two_lines = len(subtitle_lines(analysis)) > 1
     if two_lines:
         heights[0] += SUBTITLE_ROW
-    changed = analysis.changed_note(REPORT_SUBJECT)
+    changed = page_note(analysis)
     if changed:
         heights[0] += CHANGED_NOTE_ROW
     # Room at the foot for a simulated or sensorless session's line (_headline).
@@ -2169,10 +2185,10 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
     ax = fig.add_subplot(grid[1])
     ax.axis("off")
     lines = [NOTHING_MEASURED, "", "What was practised:"]
-    changed = analysis.changed_note(REPORT_SUBJECT)
+    changed = page_note(analysis)
     if changed:
         # Minutes practised can change too; the page says so as the sensor pages do.
-        lines[1:1] = ["", changed.removeprefix("note: ")]
+        lines[1:1] = ["", changed.removeprefix("note: ").removeprefix("warning: ")]
     steps = [_step_line(span) for span in analysis.pacer_spans]
     lines += steps[:MAX_STEP_LINES]
     if len(steps) > MAX_STEP_LINES:
@@ -2220,7 +2236,8 @@ def report_recording(
 
     When today's analysis shows other numbers than the live session closed with, the page
     says so above its numbers, and ``tell`` is given the same note
-    (:meth:`SessionAnalysis.changed_note`) before the page is drawn. ``progress`` is told the
+    (:meth:`SessionAnalysis.changed_note`) before the page is drawn; a damaged recording's
+    warning (:meth:`SessionAnalysis.damage_note`) before it. ``progress`` is told the
     fraction done (:mod:`analysis.progress`): the analysis, then the page.
 
     Raises
@@ -2241,9 +2258,15 @@ def report_recording(
     steps = ProgressSteps(progress)
     # Measured on 2 h of 130 Hz ECG with RR: 10.4 s of analysis, 1.5 s drawing the page.
     analysis = analyse_recording(recording, progress=steps.part(0.0, 0.87))
-    note = analysis.changed_note(REPORT_SUBJECT)
-    if note and tell is not None:
-        tell(note)
+    notes = [analysis.damage_note(), analysis.changed_note(REPORT_SUBJECT)]
+    if analysis.ended == CUT_SHORT:
+        # As replay and export say it (the page says it too), review 32 F8.
+        notes.insert(
+            0, f"note: {recording} was cut short (session killed?); the report is of what it holds"
+        )
+    for note in notes:
+        if note and tell is not None:
+            tell(note)
     written = write_report(analysis, target)
     steps.done()
     return written

@@ -16,8 +16,10 @@ The result is a plain, picklable value: batch workers return parts of it across 
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ from trainer.storage.recording import (
     Item,
     PacerChange,
     Recording,
+    damage_text,
     earlier_header_digest,
     header_digest,
     read_recording,
@@ -303,6 +306,13 @@ class SessionAnalysis:
     beats_from: str = ""
     """Where the beats came from when not from a strap's RR intervals (the header's
     ``source.details["beats_from"]``: an ECG-only import's R peaks), "" otherwise."""
+    damage: str = ""
+    """What the reader found damaged in the recording, one clause
+    (:func:`trainer.storage.recording.damage_text` of :attr:`Recording.damage`); "" when
+    nothing."""
+    checksums: int = 0
+    """How many of the writer's checksums the recording holds (:attr:`Recording.checksums`;
+    0: a file written before them)."""
 
     def changed_note(self, what: str) -> str:
         """The note :func:`trainer.ui.headless.analysis_changed_note` makes of this analysis:
@@ -319,6 +329,31 @@ class SessionAnalysis:
             self.recorded_summary,
             self.summary,
             what=what,
+            damage=self.damage,
+            checksums=self.checksums,
+        )
+
+    def damage_note(self) -> str:
+        """The warning :func:`trainer.ui.headless.damage_warning` gives of a damaged
+        recording, naming it; ``""`` when nothing was found damaged."""
+        from trainer.ui.headless import damage_warning
+
+        return damage_warning(
+            str(self.path) if self.path is not None else "the recording", self.damage
+        )
+
+    @property
+    def numbers_changed(self) -> bool:
+        """Whether any number of today's summary differs from the one the live session closed
+        with, exactly (:func:`trainer.ui.headless.summary_differs`; to the 0.01 a recording
+        from before revisions were named stored): ``summary.csv``'s ``numbers_changed``.
+        False without a closing summary."""
+        from trainer.ui.headless import summary_differs
+
+        if self.recorded_summary is None:
+            return False
+        return summary_differs(
+            self.recorded_summary, self.summary, rounded=self.analysis_revision is None
         )
 
     @property
@@ -526,6 +561,28 @@ def _items_by_pacer_change(items: list[Item]) -> list[tuple[list[Item], PacerCha
     return runs
 
 
+_MADE: ContextVar[list[SessionAnalysis] | None] = ContextVar("_MADE", default=None)
+"""Where :func:`analyse_recording` puts what it makes inside :func:`analyses_made`."""
+
+
+@contextlib.contextmanager
+def analyses_made() -> Iterator[list[SessionAnalysis]]:
+    """The analyses :func:`analyse_recording` makes inside the block, in order, as a list
+    filled as they are made.
+
+    For a command whose work analyses a recording out of its sight (``export``, through
+    :func:`trainer.storage.export.export_recording`, which returns the files it wrote) and
+    that says afterwards what the analysis found: the note that its numbers differ from the
+    live session's, and a damaged recording (review 32 F7: ``export`` said nothing).
+    """
+    made: list[SessionAnalysis] = []
+    token = _MADE.set(made)
+    try:
+        yield made
+    finally:
+        _MADE.reset(token)
+
+
 def analyse_recording(
     path_or_recording: Path | str | Recording, *, progress: ProgressCallback | None = None
 ) -> SessionAnalysis:
@@ -650,8 +707,13 @@ def analyse_recording(
         analysis_revision=header.analysis_revision,
         recorded_summary=recording.summary,
         silences=silences,
+        damage=damage_text(recording.damage),
+        checksums=recording.checksums,
     )
     steps.done()
+    made = _MADE.get()
+    if made is not None:
+        made.append(analysis)
     return analysis
 
 

@@ -303,6 +303,13 @@ class ShorterCopy(UserError):
     (:meth:`History.store`): its row is kept."""
 
 
+class DamagedCopy(UserError):
+    """A damaged recording (:attr:`trainer.storage.recording.Recording.damage`) of a session
+    the history holds, or at a path a row holds (:meth:`History.store`): its row is kept.
+    Found in review: a copy with one flipped bit replaced the good original's row, and the
+    history showed ratio 1.60 where the session had shown 1.65."""
+
+
 class ExportOfHeldSession(UserError):
     """A recording imported from a Breathwise export of a session the history already holds
     (:meth:`History.store`): its data are the export's (beats, no belt, no pauses), so the
@@ -556,6 +563,10 @@ class Stored:
         :func:`add_recording`: the note naming the numbers of the row (today's analysis) that
         differ from those the live session closed with, and why
         (:meth:`SessionAnalysis.changed_note`); ``""`` when they agree.
+    damage : str
+        :func:`add_recording`: what the reader found damaged in the recording, which was added
+        all the same as the history held no row it would replace (:class:`DamagedCopy`);
+        ``""`` when nothing.
     """
 
     row: SessionRow
@@ -564,6 +575,7 @@ class Stored:
     replaced_exports: tuple[str, ...] = ()
     changed_note: str = ""
     replaced_earlier: bool = False
+    damage: str = ""
 
     @property
     def replaced_other_file(self) -> bool:
@@ -1126,6 +1138,7 @@ class History:
         legacy_key: str | None = None,
         earlier_key: str | None = None,
         complete: bool = True,
+        damaged: str = "",
     ) -> Stored:
         """:meth:`upsert`, saying which recording's row it replaced.
 
@@ -1149,6 +1162,14 @@ class History:
             the session has is refused (:class:`ShorterCopy`): its numbers would replace the
             fuller ones (found in review: a half copy turned a 0.5 min row into 0.1 min). A
             complete recording, or a longer one, replaces the row (a move, a rename, a copy).
+        damaged : str
+            What the reader found damaged in the recording
+            (:func:`trainer.storage.recording.damage_text`), ``""`` when nothing. A damaged
+            recording never replaces a row (:class:`DamagedCopy`): not that of its session,
+            nor of another of its start (the damage may be in the header, which keys the
+            session), nor the row of its path (the file read whole when that was written). With
+            none of those it is added, the caller saying that it is damaged: the session would
+            be lost from the history otherwise.
 
         A recording imported from a Breathwise CSV export names its original
         (``exported_session``, the original's key): both are the same practice, so the history
@@ -1161,6 +1182,8 @@ class History:
             ``values`` are a re-import's and the history holds its original.
         ShorterCopy
             ``values`` are of a cut-short copy of a session held from a longer recording.
+        DamagedCopy
+            ``damaged``, and the history holds a row the recording would replace.
         HistoryError
             The history cannot be written, or the session's times do not fit it.
         """
@@ -1188,6 +1211,8 @@ class History:
         refusal: tuple[str, str] | None = None
         try:
             with _write(self._conn):
+                if damaged:
+                    self._refuse_damaged(key, row, damaged)
                 if row.get("exported_session"):
                     # An export written before v7 names its original by the earlier key.
                     row["exported_session"] = self._current_key(str(row["exported_session"]))
@@ -1322,6 +1347,29 @@ class History:
                     "SELECT earlier_key, session_key FROM session_aliases"
                 )
             }
+
+    def _refuse_damaged(self, key: str, row: Mapping[str, Any], damaged: str) -> None:
+        """Raise :class:`DamagedCopy` when a row holds the session of ``key``, another of its
+        start clocks, or ``row``'s path."""
+        clocks = start_clocks(key)
+        prefix = f"{clocks}-"
+        held = self._conn.execute(
+            "SELECT path FROM sessions WHERE session_key = ? OR substr(session_key, 1, ?) = ? "
+            "OR path = ? ORDER BY path = ? DESC",
+            (clocks, len(prefix), prefix, row["path"], row["path"]),
+        ).fetchone()
+        if held is None:
+            return
+        shown = readable_path(_from_db("path", row["path"]))
+        held_path = str(_from_db("path", held[0]))
+        if held[0] == row["path"]:
+            kept = "the history keeps its row, from when it read whole"
+        else:
+            kept = f"the history keeps the row of {readable_path(held_path)}"
+        raise DamagedCopy(
+            f"{shown}: damaged ({damaged}): not added; {kept}",
+            "add an undamaged copy of the recording to move the row to it",
+        )
 
     def _refuse_if_shorter(self, key: str, held_path: str, row: Mapping[str, Any]) -> None:
         """Raise :class:`ShorterCopy` when the row of ``key`` (from ``held_path``) is of a
@@ -1610,12 +1658,17 @@ def _store(
     earlier_key: str | None,
     complete: bool,
     timeout_ms: int | None,
+    damaged: str = "",
 ) -> Stored:
     values = dict(metrics)
     values["path"] = str(resolved(Path(path)))
     with History(db_path, timeout_ms=timeout_ms) as history:
         return history.store(
-            values, legacy_key=legacy_key, earlier_key=earlier_key, complete=complete
+            values,
+            legacy_key=legacy_key,
+            earlier_key=earlier_key,
+            complete=complete,
+            damaged=damaged,
         )
 
 
@@ -2089,7 +2142,8 @@ def add_recording(
         Raises
         ------
         UserError
-            The recording cannot be read, holds no sensor data, is still being recorded, or the
+            The recording cannot be read, holds no sensor data, is still being recorded, is a
+            damaged copy of a session the history holds (:class:`DamagedCopy`), or the
             history cannot be written.
     """
     from trainer.reports.session_analysis import analyse_recording
@@ -2131,5 +2185,10 @@ def add_recording(
         # "imported".
         complete=not analysis.truncated,
         timeout_ms=timeout_ms,
+        damaged=analysis.damage,
     )
-    return replace(stored, changed_note=analysis.changed_note(HISTORY_ROW_SUBJECT))
+    return replace(
+        stored,
+        changed_note=analysis.changed_note(HISTORY_ROW_SUBJECT),
+        damage=analysis.damage,
+    )

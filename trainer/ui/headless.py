@@ -260,6 +260,69 @@ def changed_numbers(recorded: SessionSummary, replayed: SessionSummary) -> list[
     return changes
 
 
+NOT_NUMBERS = frozenset({"ended", "imported", "source_file"})
+"""Keys of a closing summary that are no number of the session: how it ended (a replay of a
+recording cut short says so where the live session could not), and an import's provenance."""
+
+
+def summary_differs(recorded: SessionSummary, redone: SessionSummary, *, rounded: bool) -> bool:
+    """Whether any value ``recorded`` holds (but :data:`NOT_NUMBERS`) differs in ``redone``:
+    exactly, where :func:`changed_numbers` names only what a person reads differently at the
+    shown rounding (a median rate of 6.0924 against 6.0921 shows 6.1 both times).
+
+    A replay of a recording by the analysis that wrote it gives every value again to the last
+    bit (review 32: all 35 keys equal with ``==``), so any difference is a change. ``rounded``:
+    the recording stored its numbers rounded (before 2026-12-06, before recordings named their
+    analysis revision: :data:`STORED_ROUNDING`), so a measured number within that of the stored
+    one is the same.
+    """
+    return any(
+        not _same(value, redone.get(key), rounded)
+        for key, value in recorded.items()
+        if key not in NOT_NUMBERS
+    )
+
+
+def _same(before: Any, after: Any, rounded: bool) -> bool:
+    """Whether two summary values are the same (objects and lists item by item)."""
+    if isinstance(before, dict):
+        return (
+            isinstance(after, dict)
+            and before.keys() == after.keys()
+            and all(_same(before[k], after[k], rounded) for k in before)
+        )
+    if isinstance(before, list):
+        return (
+            isinstance(after, list)
+            and len(before) == len(after)
+            and all(_same(b, a, rounded) for b, a in zip(before, after, strict=True))
+        )
+    if _is_number(before) and _is_number(after):
+        if rounded and isinstance(before, float):
+            return bool(abs(before - after) <= STORED_ROUNDING)
+        return bool(before == after)
+    return type(before) is type(after) and bool(before == after)
+
+
+def damage_warning(name: str, damage: str) -> str:
+    """One line saying that the recording ``name`` is damaged, and how (``damage``:
+    :func:`trainer.storage.recording.damage_text`); ``""`` when it is not.
+
+    Its records all read, so it is analysed as it is: refused, the whole session would be
+    lost for a stretch of it (the damage is named to within 10 s of session,
+    :data:`trainer.storage.recording.CHECKPOINT_NS`, not to a line that could be deleted),
+    and a recording is evidence. But what is shown from it is not known to be what the
+    session recorded, and is said so wherever its numbers are shown (replay, report, export,
+    ``history --add``).
+    """
+    if not damage:
+        return ""
+    return (
+        f"warning: {name} is damaged: {damage}; what is shown from it may not be what the "
+        "session recorded"
+    )
+
+
 def analysis_changed_note(
     software: str,
     revision: int | None,
@@ -267,6 +330,8 @@ def analysis_changed_note(
     redone: SessionSummary,
     *,
     what: str = "this replay",
+    damage: str = "",
+    checksums: int = 0,
 ) -> str:
     """One line naming the numbers a person reads (:data:`SHOWN_NUMBERS`) that ``redone``, a
     summary today's analysis made of a recording, shows otherwise than the recording's closing
@@ -291,6 +356,15 @@ def analysis_changed_note(
     what : str
         What holds today's numbers, as the note's subject: ``"this replay"``, ``"this
         report"``, ``"its history row"``.
+    damage : str
+        What the reader found damaged in the recording
+        (:func:`trainer.storage.recording.damage_text`), ``""`` when nothing: then the damage
+        is the cause named first. Found in review: a copy with one flipped bit lost a breath
+        and the note blamed the analysis alone.
+    checksums : int
+        How many checksums the recording holds (:attr:`Recording.checksums`): with none, a
+        damaged file is among the causes the note names when the revisions agree; with some
+        (and no ``damage``) the bytes are the session's, so it is not.
     """
     changes = changed_numbers(recorded, redone)
     if not changes:
@@ -298,7 +372,17 @@ def analysis_changed_note(
     live = software or "an unnamed Breathwise"
     today = f"today's analysis ({SOFTWARE}, analysis revision {ANALYSIS_REVISION})"
     redone_by = what.split()[-1]  # "the replay", "the report", "the row"
-    if revision is None:
+    if damage:
+        why = f"the recording is damaged ({damage})"
+        if revision == ANALYSIS_REVISION:
+            why += f", and both are analysis revision {revision}"
+        else:
+            shown = "unnamed" if revision is None else str(revision)
+            why += (
+                f"; the session was also analysed live by analysis revision {shown} ({live}) "
+                f"and the {redone_by} by {today}"
+            )
+    elif revision is None:
         why = (
             f"the session was analysed live by {live}, an earlier analysis from before "
             f"recordings named their revision, and the {redone_by} by {today}"
@@ -314,11 +398,18 @@ def analysis_changed_note(
             f"{revision}) than this Breathwise's ({SOFTWARE}, analysis revision "
             f"{ANALYSIS_REVISION})"
         )
+    elif checksums:
+        why = (
+            f"both are analysis revision {revision} ({live} live, {SOFTWARE} now) and should "
+            "agree, and the file's checksums say it is as the session wrote it: an analysis "
+            "change that did not raise the revision, or a fault (please report it with the "
+            "recording)"
+        )
     else:
         why = (
             f"both are analysis revision {revision} ({live} live, {SOFTWARE} now) and should "
-            "agree: an analysis change that did not raise the revision, or a fault (please "
-            "report it with the recording)"
+            "agree: a damaged file (it holds no checksums to tell), an analysis change that "
+            "did not raise the revision, or a fault (please report it with the recording)"
         )
     return f"note: {what} differs from what the live session showed ({', '.join(changes)}): {why}"
 
