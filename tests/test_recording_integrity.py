@@ -121,10 +121,16 @@ def test_the_writer_sums_every_byte_in_its_clock_and_closing_records(recording: 
     assert (read.checksums, read.damage) == (3, ())
 
 
-def test_a_recording_from_before_checksums_reads_as_before() -> None:
-    """The shipped sample predates them: no checksum, no damage, its numbers as they were."""
-    read = read_recording(SAMPLE)
+def test_a_recording_from_before_checksums_reads_as_before(tmp_path: Path) -> None:
+    """A recording written before them (the shipped sample as it was: its checksums taken
+    out): no checksum, no damage, the same packets and summary as with them."""
+    old = tmp_path / "old.bwr"
+    text = SAMPLE.read_text(encoding="utf-8")
+    old.write_text(re.sub(r',"crc":"[0-9a-f]{8}"', "", text), encoding="utf-8")
+    read, checked = read_recording(old), read_recording(SAMPLE)
+    assert checked.checksums > 0 and checked.damage == ()
     assert (read.checksums, read.damage, read.ended) == (0, (), "completed")
+    assert read.items == checked.items and read.summary == checked.summary
 
 
 def test_a_copy_with_crlf_line_ends_or_a_respaced_header_is_not_damaged(
