@@ -261,18 +261,20 @@ def test_back_release_without_a_sensor_end_to_end(
     are said, nothing is measured, the recording says "none" and the history keeps the
     minutes practised; a replay prints the same."""
     ScreenStore().save(ScreenRecord(date.today(), {q.key: False for q in RED_FLAG_QUESTIONS}))
-    args = ["--device", "none", "--program", "back-release", "--minutes", "0.2", "--no-sound"]
+    args = ["--device", "none", "--program", "back-release", "--minutes", "0.55", "--no-sound"]
     assert run(["live", "--headless", "--out", str(tmp_path), *args]) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert lines[0].startswith("step 1/28 at     0.0 s  Lying twist")
-    assert "repetition at    10.0 s  1/8 right  (Lying twist)" in lines
+    # Getting down onto the mat first (review 31 F7), then the twist.
+    assert lines[0].startswith("step 1/30 at     0.0 s  Get into position")
+    assert lines[1].startswith("step 2/30 at    20.0 s  Lying twist")
+    assert "repetition at    30.0 s  1/8 right  (Lying twist)" in lines
     assert not any(line.startswith("breath ") for line in lines)
     # Found in review: the summary line was all dashes ("0 breaths, median rate -/min...").
     assert lines[-3:] == [
         f"{SENSORLESS_MARK}: timer and cues only, nothing measured",
-        "practice: 0.2 min practised",
-        "summary: 12 s, no sensor, gaps 0, marks 0",
+        "practice: 0.6 min practised",
+        "summary: 33 s, no sensor, gaps 0, marks 0",
     ]
     assert f"note: {SENSORLESS_MARK}: timer and cues only, nothing measured" in err
     assert "not added to the history" not in err
@@ -280,7 +282,7 @@ def test_back_release_without_a_sensor_end_to_end(
     assert read_recording(path).header.source.kind == "none"
     [row] = list_sessions()
     assert row.source == "none" and row.program == "back-release"
-    assert row.practised_min == pytest.approx(0.2, abs=0.02) and row.mean_follow_score is None
+    assert row.practised_min == pytest.approx(0.55, abs=0.02) and row.mean_follow_score is None
     assert format_rows([row])[1].endswith(SENSORLESS_MARK)
     assert replay_lines(path) == lines
 
@@ -305,7 +307,8 @@ def test_without_a_sensor_the_program_s_cues_are_said_on_time(tmp_path: Path) ->
     result = asyncio.run(session.run(SensorlessSource()))
     assert result.summary["ended"] == "completed" and result.summary["breaths"] == 0
     cues = [(t, e) for t, e in said if isinstance(e, ProgramEvent) and e.t_s > 0.0]
-    assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
+    # The twist (and its first repetition) after getting down onto the mat, then a repetition.
+    assert [round(e.t_s) for _, e in cues] == [20, 20, 30]
     # Said within the quiet second and a timer's tick of their time.
     assert all(t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
 
@@ -346,7 +349,8 @@ def test_a_sensorless_replay_says_the_cues_on_time_and_prints_what_live_did(
     replay.add_listener(line_printer(timed_out))
     asyncio.run(replay.run())
     cues = [(t, e) for t, e in said if isinstance(e, ProgramEvent) and e.t_s > 0.0]
-    assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
+    # The twist (and its first repetition) after getting down onto the mat, then a repetition.
+    assert [round(e.t_s) for _, e in cues] == [20, 20, 30]
     # Said within the quiet second and a nap of their time, not at the next step (35 s).
     assert all(0.0 <= t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
 

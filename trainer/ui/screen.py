@@ -1322,7 +1322,7 @@ class BreathwiseApp(App[SessionResult | None]):
         card_frame = 0 if tiny else 2
         top, bottom, cautions = place_cautions(
             program.step.caution,
-            self._safety_note if program.step_index == 0 else "",
+            self._safety_note if program.step_index <= self._reminder_step() else "",
             0 if tiny else columns,
         )
         if (top, bottom) != self._card_borders:
@@ -1389,6 +1389,16 @@ class BreathwiseApp(App[SessionResult | None]):
             )
         )
         return lead_mark
+
+    def _reminder_step(self) -> int:
+        """The index of the last step whose card shows the red-flag reminder: the session's
+        first step that is not a posture change, and those before it (a routine that begins
+        by getting down onto the mat, review 31 F7, or a session started further in)."""
+        first = self.session.program_state(0.0)
+        if first is None:
+            return 0
+        later = range(first.step_index, len(first.steps))
+        return next((i for i in later if not first.steps[i].transition), first.step_index)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer (and show in the key bar) only what this session can do: a replay cannot
