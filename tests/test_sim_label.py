@@ -261,20 +261,21 @@ def test_back_release_without_a_sensor_end_to_end(
     are said, nothing is measured, the recording says "none" and the history keeps the
     minutes practised; a replay prints the same."""
     ScreenStore().save(ScreenRecord(date.today(), {q.key: False for q in RED_FLAG_QUESTIONS}))
-    args = ["--device", "none", "--program", "back-release", "--minutes", "0.55", "--no-sound"]
+    # From the twist (step 2, after getting down onto the mat: review 31 F7).
+    args = ["--device", "none", "--program", "back-release", "--minutes", "0.2", "--no-sound"]
+    args += ["--from-step", "2"]
     assert run(["live", "--headless", "--out", str(tmp_path), *args]) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    # Getting down onto the mat first (review 31 F7), then the twist.
-    assert lines[0].startswith("step 1/30 at     0.0 s  Get into position")
-    assert lines[1].startswith("step 2/30 at    20.0 s  Lying twist")
-    assert "repetition at    30.0 s  1/8 right  (Lying twist)" in lines
+    assert lines[0].startswith("step 2/30 at     0.0 s  Lying twist")
+    assert "repetition at    10.0 s  1/8 right  (Lying twist)" in lines
     assert not any(line.startswith("breath ") for line in lines)
     # Found in review: the summary line was all dashes ("0 breaths, median rate -/min...").
-    assert lines[-3:] == [
+    assert lines[-4:] == [
         f"{SENSORLESS_MARK}: timer and cues only, nothing measured",
-        "practice: 0.6 min practised",
-        "summary: 33 s, no sensor, gaps 0, marks 0",
+        "practice: 0.2 min practised",
+        "program: started at step 2",
+        "summary: 12 s, no sensor, gaps 0, marks 0",
     ]
     assert f"note: {SENSORLESS_MARK}: timer and cues only, nothing measured" in err
     assert "not added to the history" not in err
@@ -282,7 +283,7 @@ def test_back_release_without_a_sensor_end_to_end(
     assert read_recording(path).header.source.kind == "none"
     [row] = list_sessions()
     assert row.source == "none" and row.program == "back-release"
-    assert row.practised_min == pytest.approx(0.55, abs=0.02) and row.mean_follow_score is None
+    assert row.practised_min == pytest.approx(0.2, abs=0.02) and row.mean_follow_score is None
     assert format_rows([row])[1].endswith(SENSORLESS_MARK)
     assert replay_lines(path) == lines
 

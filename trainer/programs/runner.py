@@ -352,6 +352,16 @@ class ProgramTimeline:
             steps=steps,
         )
 
+    def next_step_start_s(self, t_s: float) -> float:
+        """Session time (s, on the program's clock) at which the step after the one running at
+        ``t_s`` begins: where a skip (key ``n``) lands; the program's end from its last step
+        (or once it is over)."""
+        state = self.at(t_s)
+        following = state.step_index + 1
+        if state.finished or following >= len(self.program.steps):
+            return self.end_s
+        return self.step_start_s(following)
+
     def pattern_at(self, t_s: float) -> BreathPattern | None:
         """The pacer pattern at session time ``t_s``; ``None`` for the person's own rhythm."""
         return self.at(t_s).pattern
