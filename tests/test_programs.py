@@ -769,3 +769,58 @@ def test_an_assessment_may_stop_only_once_two_scored_steps_are_done() -> None:
     assert program.scored_steps_by(239.0) == (1, 3)
     assert program.scored_steps_by(240.0) == (2, 3)
     assert load_catalog().get("spine-body-scan").shortest_stop_s() == 0.0
+
+
+def test_programs_name_shows_the_steps_what_is_needed_and_the_safety_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Review 31 F12: `breathwise programs back-release` said "Got unexpected extra
+    argument(s)"; the chair, cushion and mat were named only in a tip once the 39-min routine
+    had begun."""
+    from trainer.cli.app import run
+    from trainer.programs.safety import MEDICAL_DISCLAIMER, RED_FLAG_QUESTIONS
+
+    assert run(["programs", "back-release"]) == 0
+    out = capsys.readouterr().out
+    words = " ".join(out.split())
+    program = load_catalog().get("back-release")
+    assert words.startswith("Back-release routine (back-release): Gentle back stretches")
+    assert f"Length: 39:10 (39 min), {len(program.steps)} steps" in words
+    assert "You need: a mat or a folded blanket on the floor, a chair, a firm cushion." in words
+    # The safety note of a back program: the warning signs asked about, the caution of every
+    # stretch, and the not-a-medical-device statement.
+    assert all(q.sign in words for q in RED_FLAG_QUESTIONS)
+    assert "see a doctor before doing it" in words and program.steps[1].caution in words
+    assert " ".join(MEDICAL_DISCLAIMER.split()) in words
+    # Every step, numbered, with its start and length: what --from-step takes.
+    lines = out.splitlines()
+    assert " 1   0:00   0:20  Get into position — lying on your back; breathe as you like" in lines
+    assert any(line.startswith(" 2   0:20   2:40  Lying twist — 8 × 10 s") for line in lines)
+    assert any(
+        line.startswith("30  33:50   5:20  Figure-four pull (left) — 8 × 40 s") for line in lines
+    )
+    assert "--from-step N" in words and "n skips the rest of a step" in words
+    assert "Tips:" in lines
+
+
+def test_programs_name_of_another_program_has_no_back_safety_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from trainer.cli.app import run
+
+    assert run(["programs", "relaxation-response"]) == 0
+    words = " ".join(capsys.readouterr().out.split())
+    assert "Safety:" not in words
+    assert "meant to last 10-20 min" in words and "eyes closed" in words
+    assert "q twice" in words
+    assert "1 0:00 1:30 Settle in — lying on your back; your own rhythm" in words
+    assert run(["programs", "no-such-program"]) == 2
+    assert "no program named 'no-such-program'" in capsys.readouterr().err
+
+
+def test_needs_must_be_a_list_of_text() -> None:
+    text = VALID.replace("back_focused = false\n", 'back_focused = false\nneeds = "a chair"\n')
+    with pytest.raises(ProgramError, match="needs: must be an array of text"):
+        parse_program(text, name="mine", source="mine.toml")
+    text = VALID.replace("back_focused = false\n", 'back_focused = false\nneeds = ["a  chair"]\n')
+    assert parse_program(text, name="mine", source="mine.toml").needs == ("a chair",)

@@ -278,6 +278,8 @@ def test_back_release_without_a_sensor_end_to_end(
         "summary: 12 s, no sensor, gaps 0, marks 0",
     ]
     assert f"note: {SENSORLESS_MARK}: timer and cues only, nothing measured" in err
+    # What it needs, before the start (review 31 F12), not only in a tip once it has begun.
+    assert "  you need: a mat or a folded blanket on the floor, a chair, a firm cushion" in err
     assert "not added to the history" not in err
     [path] = tmp_path.glob("*.bwr")
     assert read_recording(path).header.source.kind == "none"

@@ -627,6 +627,9 @@ def _note_on_stderr(text: str) -> None:
 def _show_tips(program: Program, note: str) -> None:
     # Before the start, on stderr: stdout carries only what a replay prints again.
     print(f"{program.title}: {program.description}", file=sys.stderr)
+    if program.needs:
+        # Before the start, not once the routine has begun (review 31 F12).
+        print(f"  you need: {', '.join(program.needs)}", file=sys.stderr)
     for tip in program.tips:
         print(f"  tip: {tip}", file=sys.stderr)
     if note:
