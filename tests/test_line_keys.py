@@ -266,3 +266,24 @@ def test_keys_pressed_while_the_ended_session_is_saved_do_nothing(tmp_path: Path
     end = next(n for n, line in enumerate(lines) if line.startswith("summary: "))
     assert not any(line.startswith("mark at") for line in lines[end:]), said
     assert int(re.findall(r"marks (\d+)", lines[end])[0]) > 0, said
+
+
+def test_n_skips_to_the_next_step_of_a_program_without_the_screen(tmp_path: Path) -> None:
+    """Review 31 F2: the next-step key works where there is no screen too, recorded as the
+    screen's is, and the summary names the step skipped."""
+    command = (
+        "live", "--device", "sim", "--program", "deep-breathing-4-8", "--minutes", "2",
+        "--no-sound", "--seed", "1", "--out", str(tmp_path),
+    )  # fmt: skip
+    status, said, before, after = _session_at_a_dumb_terminal(
+        tmp_path, [(3.0, b"n"), (6.0, b"q")], command
+    )
+    assert status == 0, said
+    skipped = re.search(r"^skipped at +([\d.]+) s  step 1/3 Get comfortable, \d+ s", said, re.M)
+    assert skipped, said
+    at = skipped.group(1)
+    assert re.search(rf"^step 2/3 at +{re.escape(at)} s  Four in, eight out", said, re.M), said
+    assert re.search(rf"^program: skipped step 1 Get comfortable at {float(at):.0f} s$", said, re.M)
+    assert not re.search(r"^n$|nsummary", said, re.MULTILINE), said  # not echoed
+    assert _summary_seconds(said) < 30.0, said
+    assert after == before

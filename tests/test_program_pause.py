@@ -450,7 +450,7 @@ def test_the_card_names_the_next_step_only_where_its_last_line_has_room() -> Non
     terminal (the lying twist: its side, repetition, next step and time left make 91
     characters; the card has 76)."""
     timeline = ProgramTimeline(CATALOG.get("back-release"))
-    state = timeline.at(5.0)
+    state = timeline.at(timeline.step_start_s(1) + 5.0)  # after getting down onto the mat
     assert state.step.title == "Lying twist" and state.next_title == "Get into position"
     narrow = render_program(state, 76).plain.splitlines()
     wide = render_program(state, 116).plain.splitlines()
@@ -497,6 +497,7 @@ async def test_every_step_card_of_every_program_fits_80x24(name: str) -> None:
         duration_s=duration_s,
         safety_note=note,
     )
+    first_stretch = next(i for i, s in enumerate(program.steps) if not s.transition)
     async with app.run_test(size=(80, 24)) as pilot:
         for index, t_s in enumerate(starts):
             session.t_s = t_s
@@ -516,7 +517,9 @@ async def test_every_step_card_of_every_program_fits_80x24(name: str) -> None:
                 assert app.query_one("#program").border_subtitle == (
                     _border(step.caution) if step.caution else None
                 ), where
-                first = note if index == 0 else ""
+                # On the first card and the first stretch's (the routine begins with getting
+                # down onto the mat, review 31 F7).
+                first = note if index <= first_stretch else ""
                 assert app.query_one("#program").border_title == (
                     _border(first) if first else None
                 ), where
@@ -580,7 +583,9 @@ async def test_the_safety_lines_stay_on_the_screen_for_the_whole_step(
     app = BreathwiseApp(
         session, session.run, title="t", duration_s=150.0, safety_note=CARD_REMINDER
     )
-    caution = BACK.steps[0].caution
+    caution = BACK.steps[1].caution
+    assert BACK.steps[0].transition and not BACK.steps[0].caution  # getting onto the mat
+    twist_s = ProgramTimeline(BACK).step_start_s(1)
     async with app.run_test(size=(columns, 40)) as pilot:
 
         async def card_at(t_s: float) -> tuple[str, str | None, str | None]:
@@ -591,10 +596,17 @@ async def test_the_safety_lines_stay_on_the_screen_for_the_whole_step(
             return _plain(app, "#program"), card.border_title, card.border_subtitle
 
         session.state.cue, session.state.cue_t_s = "Nicely in rhythm", 1.0
-        for t_s in (1.0, 3.0):  # a cue came: the tips are gone, the safety lines stay
+        # Review 31 F7: the routine begins by getting down onto the mat; the reminder stays
+        # on its card and on the first stretch's, whose caution is there too.
+        text, top, bottom = await card_at(0.5)
+        if inside:
+            assert top is None and CARD_REMINDER in " ".join(text.split())
+        else:
+            assert (top, bottom) == (_border(CARD_REMINDER), None)
+        for t_s in (twist_s + 1.0, twist_s + 3.0):  # a cue came: the tips are gone
             text, top, bottom = await card_at(t_s)
             state = session.program_state(t_s)
-            assert state is not None and state.step_index == 0
+            assert state is not None and state.step_index == 1
             joined = " ".join(text.split())
             if inside:
                 assert top is None and bottom is None
@@ -603,10 +615,10 @@ async def test_the_safety_lines_stay_on_the_screen_for_the_whole_step(
                 assert (top, bottom) == (_border(CARD_REMINDER), _border(caution))
                 assert CARD_REMINDER not in joined
         later = next(
-            float(t) for t in range(1, 150) if session.timeline.at(float(t)).step_index == 2
+            float(t) for t in range(1, 150) if session.timeline.at(float(t)).step_index == 3
         )
         text, top, _ = await card_at(later)
-        assert top is None and CARD_REMINDER not in text  # the first card only
+        assert top is None and CARD_REMINDER not in text  # the first cards only
         session.finished.set()
         await pilot.pause()
 

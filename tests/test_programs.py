@@ -328,8 +328,14 @@ def test_back_release_gives_time_to_change_posture_before_each_stretch(
     stretches = [s for s in program.steps if not s.transition]
     changes = sum(a.posture != b.posture for a, b in pairwise(stretches))
     assert changes == 7  # side, standing, all fours, side, back, face down, back
-    last_stretch = program.steps[0]
-    for before, step in pairwise(program.steps):
+    # Review 31 F7: the twist's first repetition began at 0.0 s, with the person still at the
+    # keyboard after the safety questions. Getting down onto the mat comes first now.
+    first = program.steps[0]
+    assert first.transition and first.title == "Get into position" and first.total_s == 20.0
+    assert "lie down" in first.text.lower() and "knees bent" in first.text
+    assert program.steps[1].title == "Lying twist" and first.posture == program.steps[1].posture
+    last_stretch = program.steps[1]
+    for before, step in pairwise(program.steps[1:]):
         if step.transition:
             assert step.title in ("Get into position", "Switch sides")
             assert 10.0 <= step.total_s <= 15.0 and not step.sides and step.repetitions is None
@@ -341,7 +347,7 @@ def test_back_release_gives_time_to_change_posture_before_each_stretch(
             assert before.posture == step.posture
         else:
             # No pause where nothing changes, but to switch to the other side of a stretch or
-            # to fetch what the next stretch rests on (the chair).
+            # to fetch what the next stretch rests on (the chair), or take the legs off it.
             assert (
                 not before.transition
                 or (before.title == "Switch sides" and last_stretch.title == step.title)
@@ -349,13 +355,14 @@ def test_back_release_gives_time_to_change_posture_before_each_stretch(
             )
         last_stretch = step
     positions = [s for s in program.steps if s.title == "Get into position"]
-    assert all(s.transition for s in positions) and len(positions) == changes + 1
-    # The stretches keep the lengths docs/reference/programs.md gives (36 min in all); the posture
-    # changes and the chair add 100 s and the five side switches 55 s
-    # (test_back_release_gives_time_to_switch_sides): 38:35 in all.
+    # One per posture change, and the first, and onto and off the chair.
+    assert all(s.transition for s in positions) and len(positions) == changes + 3
+    # The stretches keep the lengths docs/reference/programs.md gives (36 min in all), in its
+    # order; the posture changes and the chair add 135 s and the five side switches 55 s
+    # (test_back_release_gives_time_to_switch_sides): 39:10 in all.
     assert math.fsum(s.total_s for s in stretches) == 36 * 60.0
-    assert math.fsum(s.total_s for s in positions) == 100.0
-    assert program.total_duration_s == 36 * 60.0 + 100.0 + 55.0 == 38 * 60.0 + 35.0
+    assert math.fsum(s.total_s for s in positions) == 135.0
+    assert program.total_duration_s == 36 * 60.0 + 135.0 + 55.0 == 39 * 60.0 + 10.0
 
 
 def test_back_release_has_time_to_reach_the_chair(empty_user_dir: Path) -> None:
@@ -366,6 +373,11 @@ def test_back_release_has_time_to_reach_the_chair(empty_user_dir: Path) -> None:
     before = program.steps[index - 1]
     assert before.transition and before.title == "Get into position"
     assert "chair" in before.text and before.total_s == 15.0
+    # Review 31 F7: and to take the legs down off it before the knees are hugged.
+    after = program.steps[index + 1]
+    assert after.transition and after.title == "Get into position"
+    assert "off the chair" in after.text and after.total_s == 15.0
+    assert program.steps[index + 2].title == "Knees to chest"
 
 
 def test_a_transition_step_must_be_breathed_freely() -> None:
@@ -686,11 +698,13 @@ def test_a_file_replacing_a_back_focused_builtin_keeps_its_safety_questions(
         assert catalog.origins["back-release"] == USER
         assert catalog.get("back-release").back_focused, flag
     # Written out, "false" is refused in one line, at that line, not silently obeyed.
-    path.write_text(_back_release_without_its_flag("back_focused = false"), encoding="utf-8")
+    text = _back_release_without_its_flag("back_focused = false")
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("back_focused = false") + 1
     with pytest.raises(ProgramError) as caught:
         load_catalog(empty_user_dir).get("back-release")
     message = caught.value.user_message()
-    assert "\n" not in message and f"{path}:15: back_focused: cannot be false" in message
+    assert "\n" not in message and f"{path}:{line}: back_focused: cannot be false" in message
     assert "safety questions cannot be turned off" in message
     assert message.endswith("remove the line or set it to true")
     # Only a back-focused built-in's name carries its questions.
@@ -707,7 +721,7 @@ def test_a_copy_of_back_release_under_another_name_must_say_whether_it_is_for_th
     path.write_text(_back_release_without_its_flag(None), encoding="utf-8")
     with pytest.raises(ProgramError) as caught:
         load_catalog(empty_user_dir).get("my-back")
-    assert "step 1 ('Lying twist'): repetitions" in caught.value.user_message()
+    assert "step 2 ('Lying twist'): repetitions" in caught.value.user_message()
     assert "back_focused = true" in caught.value.advice
     path.write_text(_back_release_without_its_flag("back_focused = true"), encoding="utf-8")
     assert load_catalog(empty_user_dir).get("my-back").back_focused
@@ -755,3 +769,58 @@ def test_an_assessment_may_stop_only_once_two_scored_steps_are_done() -> None:
     assert program.scored_steps_by(239.0) == (1, 3)
     assert program.scored_steps_by(240.0) == (2, 3)
     assert load_catalog().get("spine-body-scan").shortest_stop_s() == 0.0
+
+
+def test_programs_name_shows_the_steps_what_is_needed_and_the_safety_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Review 31 F12: `breathwise programs back-release` said "Got unexpected extra
+    argument(s)"; the chair, cushion and mat were named only in a tip once the 39-min routine
+    had begun."""
+    from trainer.cli.app import run
+    from trainer.programs.safety import MEDICAL_DISCLAIMER, RED_FLAG_QUESTIONS
+
+    assert run(["programs", "back-release"]) == 0
+    out = capsys.readouterr().out
+    words = " ".join(out.split())
+    program = load_catalog().get("back-release")
+    assert words.startswith("Back-release routine (back-release): Gentle back stretches")
+    assert f"Length: 39:10 (39 min), {len(program.steps)} steps" in words
+    assert "You need: a mat or a folded blanket on the floor, a chair, a firm cushion." in words
+    # The safety note of a back program: the warning signs asked about, the caution of every
+    # stretch, and the not-a-medical-device statement.
+    assert all(q.sign in words for q in RED_FLAG_QUESTIONS)
+    assert "see a doctor before doing it" in words and program.steps[1].caution in words
+    assert " ".join(MEDICAL_DISCLAIMER.split()) in words
+    # Every step, numbered, with its start and length: what --from-step takes.
+    lines = out.splitlines()
+    assert " 1   0:00   0:20  Get into position — lying on your back; breathe as you like" in lines
+    assert any(line.startswith(" 2   0:20   2:40  Lying twist — 8 × 10 s") for line in lines)
+    assert any(
+        line.startswith("30  33:50   5:20  Figure-four pull (left) — 8 × 40 s") for line in lines
+    )
+    assert "--from-step N" in words and "n skips the rest of a step" in words
+    assert "Tips:" in lines
+
+
+def test_programs_name_of_another_program_has_no_back_safety_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from trainer.cli.app import run
+
+    assert run(["programs", "relaxation-response"]) == 0
+    words = " ".join(capsys.readouterr().out.split())
+    assert "Safety:" not in words
+    assert "meant to last 10-20 min" in words and "eyes closed" in words
+    assert "q twice" in words
+    assert "1 0:00 1:30 Settle in — lying on your back; your own rhythm" in words
+    assert run(["programs", "no-such-program"]) == 2
+    assert "no program named 'no-such-program'" in capsys.readouterr().err
+
+
+def test_needs_must_be_a_list_of_text() -> None:
+    text = VALID.replace("back_focused = false\n", 'back_focused = false\nneeds = "a chair"\n')
+    with pytest.raises(ProgramError, match="needs: must be an array of text"):
+        parse_program(text, name="mine", source="mine.toml")
+    text = VALID.replace("back_focused = false\n", 'back_focused = false\nneeds = ["a  chair"]\n')
+    assert parse_program(text, name="mine", source="mine.toml").needs == ("a chair",)

@@ -275,20 +275,25 @@ def test_back_release_without_a_sensor_end_to_end(
     are said, nothing is measured, the recording says "none" and the history keeps the
     minutes practised; a replay prints the same."""
     ScreenStore().save(ScreenRecord(date.today(), {q.key: False for q in RED_FLAG_QUESTIONS}))
+    # From the twist (step 2, after getting down onto the mat: review 31 F7).
     args = ["--device", "none", "--program", "back-release", "--minutes", "0.2", "--no-sound"]
+    args += ["--from-step", "2"]
     assert run(["live", "--headless", "--out", str(tmp_path), *args]) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert lines[0].startswith("step 1/28 at     0.0 s  Lying twist")
+    assert lines[0].startswith("step 2/30 at     0.0 s  Lying twist")
     assert "repetition at    10.0 s  1/8 right  (Lying twist)" in lines
     assert not any(line.startswith("breath ") for line in lines)
     # Found in review: the summary line was all dashes ("0 breaths, median rate -/min...").
-    assert lines[-3:] == [
+    assert lines[-4:] == [
         f"{SENSORLESS_MARK}: timer and cues only, nothing measured",
         "practice: 0.2 min practised",
+        "program: started at step 2",
         "summary: 12 s, no sensor, gaps 0, marks 0",
     ]
     assert f"note: {SENSORLESS_MARK}: timer and cues only, nothing measured" in err
+    # What it needs, before the start (review 31 F12), not only in a tip once it has begun.
+    assert "  you need: a mat or a folded blanket on the floor, a chair, a firm cushion" in err
     assert "not added to the history" not in err
     [path] = tmp_path.glob("*.bwr")
     assert read_recording(path).header.source.kind == "none"
@@ -319,7 +324,8 @@ def test_without_a_sensor_the_program_s_cues_are_said_on_time(tmp_path: Path) ->
     result = asyncio.run(session.run(SensorlessSource()))
     assert result.summary["ended"] == "completed" and result.summary["breaths"] == 0
     cues = [(t, e) for t, e in said if isinstance(e, ProgramEvent) and e.t_s > 0.0]
-    assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
+    # The twist (and its first repetition) after getting down onto the mat, then a repetition.
+    assert [round(e.t_s) for _, e in cues] == [20, 20, 30]
     # Said within the quiet second and a timer's tick of their time.
     assert all(t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
 
@@ -360,7 +366,8 @@ def test_a_sensorless_replay_says_the_cues_on_time_and_prints_what_live_did(
     replay.add_listener(line_printer(timed_out))
     asyncio.run(replay.run())
     cues = [(t, e) for t, e in said if isinstance(e, ProgramEvent) and e.t_s > 0.0]
-    assert [round(e.t_s) for _, e in cues] == [10, 20, 30]
+    # The twist (and its first repetition) after getting down onto the mat, then a repetition.
+    assert [round(e.t_s) for _, e in cues] == [20, 20, 30]
     # Said within the quiet second and a nap of their time, not at the next step (35 s).
     assert all(0.0 <= t - e.t_s <= 1.5 for t, e in cues), [(t, e.t_s) for t, e in cues]
 

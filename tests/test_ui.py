@@ -892,6 +892,12 @@ def _words(rows: list[str]) -> str:
     return " ".join(" ".join(row.strip(" │╭╮╰╯─").split()) for row in rows)
 
 
+TWIST = 1
+"""The back routine's lying twist, after its first "Get into position" (review 31 F7)."""
+TWIST_AT_S = 25.0
+"""5 s into the twist: left side, first of 8."""
+
+
 @pytest.mark.parametrize("mark", ["NO SENSOR", "SIMULATED SENSOR"])
 @pytest.mark.parametrize(
     "size", [(80, 24), (80, 15), (79, 16), (70, 14), (60, 12), (40, 10), (40, 30)]
@@ -908,7 +914,7 @@ async def test_a_small_window_keeps_the_cards_caution_and_side_and_cuts_its_inst
     from textual.widgets import Footer
 
     session = ProgramSession("back-release")
-    caution = session.program.steps[0].caution
+    caution = session.program.steps[TWIST].caution
     app = BreathwiseApp(
         session,
         session.run,
@@ -918,7 +924,7 @@ async def test_a_small_window_keeps_the_cards_caution_and_side_and_cuts_its_inst
         source_mark=mark,
     )
     async with app.run_test(size=size) as pilot:
-        session.t_s = 5.0  # the lying twist, left side, first of 8
+        session.t_s = TWIST_AT_S  # the lying twist, left side, first of 8
         app.refresh_view()
         await pilot.pause()
         rows = _screen_text(app)
@@ -931,11 +937,11 @@ async def test_a_small_window_keeps_the_cards_caution_and_side_and_cuts_its_inst
     where = f"{size} {mark}:\n" + "\n".join(rows)
     assert caution in shown, where
     assert "Side: left" in shown and "Repetition 1/8" in shown, where
-    assert "Step 1/28 Lying twist" in shown and "On your back, knees bent" in shown, where
-    if " ".join(session.program.steps[0].text.split()) not in shown:
+    assert "Step 2/30 Lying twist" in shown and "On your back, knees bent" in shown, where
+    if " ".join(session.program.steps[TWIST].text.split()) not in shown:
         assert "…" in card, where
     assert status.height >= 1 and status.bottom <= key_bar.y == size[1] - 1, where
-    assert "00:05" in shown and mark in shown, where
+    assert "00:25" in shown and mark in shown, where
 
 
 @pytest.mark.parametrize("size", [(40, 10), (40, 30), (60, 12)])
@@ -944,7 +950,7 @@ async def test_a_paused_card_keeps_its_head_on_one_row(size: tuple[int, int]) ->
     onto a second row; the title is now cut instead, and the caution and side still show."""
     session = ProgramSession("back-release")
     session.state.paused = True
-    caution = session.program.steps[0].caution
+    caution = session.program.steps[TWIST].caution
     app = BreathwiseApp(
         session,
         session.run,
@@ -954,7 +960,7 @@ async def test_a_paused_card_keeps_its_head_on_one_row(size: tuple[int, int]) ->
         on_pause=lambda: None,
     )
     async with app.run_test(size=size) as pilot:
-        session.t_s = 5.0
+        session.t_s = TWIST_AT_S
         app.refresh_view()
         await pilot.pause()
         rows = _screen_text(app)
@@ -964,7 +970,7 @@ async def test_a_paused_card_keeps_its_head_on_one_row(size: tuple[int, int]) ->
         session.finished.set()
         await pilot.pause()
     where = f"{size}:\n" + "\n".join(rows)
-    assert len(head) <= inner_width and head.startswith("Step 1/28"), where
+    assert len(head) <= inner_width and head.startswith("Step 2/30"), where
     assert "paused" in head and "left" in head, where
     shown = _words(rows)
     assert caution in shown and "Side: left" in shown, where
@@ -1026,13 +1032,13 @@ def test_a_cut_instruction_ends_in_an_ellipsis_and_keeps_the_lines_below_it() ->
     from trainer.programs.runner import ProgramTimeline
     from trainer.ui.screen import card_rows, render_program
 
-    state = ProgramTimeline(load_catalog().get("back-release")).at(5.0)
+    state = ProgramTimeline(load_catalog().get("back-release")).at(TWIST_AT_S)
     caution = state.step.caution
     # 40 columns: the first line, the caution in two, side and repetition; 6 of instruction.
     assert card_rows(state, 40, cautions=[caution]) == (4, 6)
     cut = render_program(state, 40, cautions=[caution], instruction_rows=1).plain.splitlines()
     assert cut == [
-        "Step 1/28  Lying twist  02:35 left",
+        "Step 2/30  Lying twist  02:35 left",
         "On your back, knees bent and feet…",
         caution,  # wrapped by the panel, whole
         "Side: left  ·  Repetition 1/8 ( 5.0 s)",

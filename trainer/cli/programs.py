@@ -6,13 +6,18 @@ Expected failures raise :class:`trainer.errors.UserError` / :class:`~trainer.err
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from trainer.coaching.pacer import BreathPattern
 from trainer.errors import BadArgument, UserError
 from trainer.programs.catalog import USER, builtin_programs_dir, load_catalog, user_programs_dir
+from trainer.programs.model import FixedPattern, OwnRhythm, Paced, PatternSpec, Program, Step
+from trainer.programs.safety import MEDICAL_DISCLAIMER, RED_FLAG_QUESTIONS
+from trainer.session.program_session import step_label
 from trainer.storage.config import (
     SETTING_HELP,
     SETTING_KEYS,
@@ -33,14 +38,31 @@ def format_length(total_s: float) -> str:
     return f"{total_s / 60.0:.0f} min"
 
 
-def programs() -> None:
-    """List the programs you can run, with their length and what they do.
+def programs(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="A program's name: show its steps with their lengths, what you need for it, "
+            "and, for the back, its safety note, before you start it.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the programs you can run, with their length and what they do; with a NAME, that
+    program step by step.
 
     Add your own as .toml files in the programs folder of the config directory
     (`breathwise config show` prints where it is); a file named like a built-in program
     replaces it, and one replacing a back-focused program keeps its safety questions.
+
+    Example: breathwise programs back-release
     """
     catalog = load_catalog()
+    if name is not None:
+        program = catalog.get(name)
+        yours = " (yours)" if catalog.origins.get(name) == USER else ""
+        typer.echo("\n".join(describe_program(program, yours=yours)))
+        return
     names = catalog.names()
     width = max((len(name) for name in names), default=4)
     for name in names:
@@ -57,6 +79,147 @@ def programs() -> None:
         typer.echo(f"{name:<{width}}  {length:>7}  {program.description}{suffix}")
     for problem in catalog.problems.values():
         typer.echo(f"warning: {problem.user_message()}", err=True)
+
+
+LINE_COLUMNS = 88
+"""Width the description of ``programs NAME`` is wrapped to (its step table aside)."""
+
+
+def describe_program(program: Program, *, yours: str = "") -> list[str]:
+    """The lines of ``breathwise programs NAME``: what the program is, how long it lasts, what
+    it needs, its safety note for the back, its steps (number, start, length, what to do) and
+    its tips (review 31 F12: there was no way to see a program's steps and props before
+    starting it, and the chair, cushion and mat were named only once the routine had begun)."""
+
+    def wrapped(text: str, indent: str = "") -> list[str]:
+        return textwrap.wrap(
+            text, LINE_COLUMNS, initial_indent=indent, subsequent_indent=" " * max(len(indent), 2)
+        )
+
+    total_s = program.total_duration_s
+    lines = wrapped(f"{program.title} ({program.name}){yours}: {program.description}")
+    length = f"Length: {_clock(total_s)} ({format_length(total_s)}), {len(program.steps)} steps"
+    if program.recommended_minutes is not None:
+        low, high = program.recommended_minutes
+        length += f"; meant to last {low:g}-{high:g} min (--minutes fits it)"
+    elif any(step.flexible for step in program.steps):
+        length += "; --minutes fits it to your time"
+    lines += wrapped(length)
+    if program.needs:
+        lines += wrapped(f"You need: {', '.join(program.needs)}.")
+    if program.eyes_closed:
+        lines += wrapped(
+            "Done with the eyes closed: a chime marks each new step and tip, and a bell the "
+            "end, so keep the sound on."
+        )
+    if program.needs_personal_rate:
+        lines += wrapped(
+            "Paces at your resonance rate: run resonance-assessment first (or set "
+            "resonance_rate_bpm with 'breathwise config set')."
+        )
+    if program.back_focused:
+        signs = "; ".join(q.sign for q in RED_FLAG_QUESTIONS)
+        cautions = sorted({s.caution for s in program.steps if s.caution})
+        lines += [""]
+        lines += wrapped(
+            f"Safety: before it starts you are asked about warning signs ({signs}); if any "
+            "applies, see a doctor before doing it."
+            + "".join(f" {caution}" for caution in cautions)
+        )
+        lines += wrapped(MEDICAL_DISCLAIMER)
+    lines += ["", "Steps (start at one with: breathwise live --program "
+              f"{program.name} --from-step N):"]  # fmt: skip
+    start_s = 0.0
+    width = len(str(len(program.steps)))
+    posture = None
+    for number, step in enumerate(program.steps, start=1):
+        head = f"{number:>{width}}  {_clock(start_s):>5}  {_clock(step.total_s):>5}  "
+        # The posture where it changes (the first step's too), not on every line.
+        what = f"{step_label(step)} — {_step_summary(step, step.posture != posture)}"
+        posture = step.posture
+        lines += textwrap.wrap(
+            what, LINE_COLUMNS, initial_indent=head, subsequent_indent=" " * len(head)
+        )
+        start_s += step.total_s
+    if program.tips:
+        lines += ["", "Tips:"]
+        for tip in program.tips:
+            lines += wrapped(tip, "  - ")
+    lines += [""]
+    twice = (
+        " (on the screen q twice: with the eyes closed a key is easily brushed)"
+        if program.eyes_closed
+        else ""
+    )
+    lines += wrapped(
+        "During the session: n skips the rest of a step, p pauses, m marks a moment, q ends "
+        f"and saves it{twice}."
+    )
+    return lines
+
+
+def _clock(seconds: float) -> str:
+    """``m:ss`` (``1:05:00`` past an hour)."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _pattern_text(pattern: BreathPattern) -> str:
+    """``4 s in, 6 s out`` (holds too, when there are any)."""
+    parts = [f"{_seconds(pattern.inhale_s)} in"]
+    if pattern.hold_in_s:
+        parts.append(f"hold {_seconds(pattern.hold_in_s)}")
+    parts.append(f"{_seconds(pattern.exhale_s)} out")
+    if pattern.hold_out_s:
+        parts.append(f"hold {_seconds(pattern.hold_out_s)}")
+    return ", ".join(parts)
+
+
+def _spec_text(spec: PatternSpec) -> str:
+    if isinstance(spec, FixedPattern):
+        return _pattern_text(spec.pattern)
+    rate = "your resonance rate" if spec.rate_bpm is None else f"{spec.rate_bpm:g} breaths/min"
+    ratio = f", out {spec.ratio:g}× as long as in" if spec.ratio != 1.0 else ""
+    return f"{rate}{ratio}"
+
+
+def _step_summary(step: Step, posture: bool = True) -> str:
+    """How a step is done, in a few words: its repetitions and sides, its posture (unless
+    ``posture`` is False), and its breathing (``8 × 10 s, left and right in turn; lying on your
+    back; paced 4 s in, 6 s out``)."""
+    parts: list[str] = []
+    if step.repetitions is not None:
+        count = f"{step.repetitions} × {_seconds(float(step.repetition_s or 0.0))}"
+        if step.alternate_sides:
+            count += f", {' and '.join(step.sides)} in turn"
+        elif len(step.sides) > 1:
+            count += f" on each side ({', '.join(step.sides)})"
+        parts.append(count)
+    elif len(step.sides) > 1:
+        parts.append(f"{_clock(step.per_side_s)} on each side ({', '.join(step.sides)})")
+    if posture:
+        parts.append(step.posture.label)
+    breathing = step.breathing
+    if step.transition:
+        parts.append("breathe as you like")
+    elif isinstance(breathing, OwnRhythm):
+        ratio = breathing.target_ratio
+        parts.append(
+            "your own rhythm" + (f", out-breath {ratio:g}× the in-breath" if ratio else "")
+        )
+    elif isinstance(breathing, Paced):
+        paced = f"paced {_spec_text(breathing.start)}"
+        if breathing.end is not None:
+            paced += f", slowing to {_spec_text(breathing.end)}"
+        parts.append(paced)
+    if step.scored:
+        parts.append("scored")
+    return "; ".join(parts)
 
 
 def config_show() -> None:

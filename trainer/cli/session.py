@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ from trainer.session.pipeline import (
     SENSORS_GONE_KEY,
     Event,
     PacerEvent,
+    SkipEvent,
 )
 from trainer.session.program_session import PreparedProgram, prepare_program, store_resonance
 from trainer.session.sensor_label import (
@@ -57,6 +58,7 @@ from trainer.storage.paths import (
     check_output_path,
     check_writable_dir,
 )
+from trainer.storage.program_codec import FROM_STEP_KEY
 from trainer.storage.recording import (
     STILL_RECORDING_NOTE,
     Recording,
@@ -93,31 +95,44 @@ factor serves no display or analysis and turns a typo (1e-9 for 1e9) into a repl
 outlast its user (9,500 years for a 5-minute session)."""
 
 
+def _retime_sound(
+    session: LiveSession, audio: SessionSound, program_cues: Sequence[float], t_mono_ns: int
+) -> None:
+    """Place the end bell, and a program's chimes, in session time as the program's clock
+    stands at ``t_mono_ns``: none while paused; the chimes of what a skip jumped over never."""
+    pipeline = session.pipeline
+    if pipeline is None:
+        return
+    clock = pipeline.program_clock
+    if clock.paused:
+        audio.retime((), None)
+        return
+    end_ns = session.end_ns(t_mono_ns) - session.start_mono_ns
+    cues = [clock.session_s(c) for c in program_cues if not clock.skipped_over_s(c)]
+    audio.retime(cues, end_ns / NS_PER_S)
+
+
 def _sound_follows_pauses(
     session: LiveSession, audio: SessionSound, timeline: ProgramTimeline | None
 ) -> Callable[[list[Event]], None]:
-    """A session listener that moves the end bell, and a program's chimes, after each pause.
+    """A session listener that moves the end bell, and a program's chimes, after each pause and
+    each skipped step.
 
     A pause stops the session's clock (:mod:`trainer.coaching.program_clock`; the end moves later by
     the time paused, :meth:`LiveSession.end_ns`): while paused no chime is due and the end is
     open; on resume every program cue still to come, and the end, move later by the time
-    paused.
+    paused. A skip (key ``n``) brings them sooner: the next step's chime sounds at once, and the
+    end comes earlier when the program is over before the planned minutes are.
     """
     program_cues = timeline.sound_cue_times_s() if timeline is not None else ()
 
     def listen(events: list[Event]) -> None:
-        pipeline = session.pipeline
-        if pipeline is None:
-            return
         for event in events:
-            if not (isinstance(event, PacerEvent) and event.change.action in ("pause", "resume")):
-                continue
-            clock = pipeline.program_clock
-            if clock.paused:
-                audio.retime((), None)
-            else:
-                end_ns = session.end_ns(event.change.t_mono_ns) - session.start_mono_ns
-                audio.retime([clock.session_s(c) for c in program_cues], end_ns / NS_PER_S)
+            if isinstance(event, SkipEvent):
+                at_ns = session.start_mono_ns + round(event.t_s * NS_PER_S)
+                _retime_sound(session, audio, program_cues, at_ns)
+            elif isinstance(event, PacerEvent) and event.change.action in ("pause", "resume"):
+                _retime_sound(session, audio, program_cues, event.change.t_mono_ns)
 
     return listen
 
@@ -655,6 +670,9 @@ def _note_on_stderr(text: str) -> None:
 def _show_tips(program: Program, note: str) -> None:
     # Before the start, on stderr: stdout carries only what a replay prints again.
     print(f"{program.title}: {program.description}", file=sys.stderr)
+    if program.needs:
+        # Before the start, not once the routine has begun (review 31 F12).
+        print(f"  you need: {', '.join(program.needs)}", file=sys.stderr)
     for tip in program.tips:
         print(f"  tip: {tip}", file=sys.stderr)
     if note:
@@ -712,7 +730,19 @@ def live(
             "-m",
             help=f"Session length in minutes, above 0 and up to {MAX_MINUTES} (default 10, or "
             "the program's own length; a program with a flexible step is fitted to it, a fixed "
-            "one stops early, a resonance assessment not before its second paced rate is done).",
+            "one stops early, a resonance assessment not before its second paced rate is done). "
+            "Minutes practised: a pause adds its time. With --from-step, the length from that "
+            "step on. A step skipped with n brings the later steps sooner; the session ends "
+            "when the minutes are practised or the program is over, whichever comes first.",
+        ),
+    ] = None,
+    from_step: Annotated[
+        str | None,
+        typer.Option(
+            "--from-step",
+            help="With --program: start at this step, given by its number or its title "
+            "('breathwise programs NAME' lists them, e.g. 12 or 'standing side stretch'). "
+            "The steps keep their numbers; those before it are left out.",
         ),
     ] = None,
     sound: Annotated[
@@ -760,9 +790,11 @@ def live(
     the screen and in the summary, as its numbers are not yours.
     With --headless (or --pacer-lines, which prints the pacer's phases as lines too) there is
     no screen: one line per breath, step and cue on standard output, then the summary.
-    Keys: p pause, m mark a moment, q quit (the recording is saved either way);
-    pressed while the sensor still connects, a mark is kept for the start and p makes the
-    session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
+    Keys: p pause, m mark a moment, n next step (in a program: skip the rest of this step,
+    e.g. a stretch that does not suit you), q quit (the recording is saved either way; in a
+    program done with the eyes closed, q twice within 3 s on the screen, so that a stray key
+    does not end it); pressed while the sensor still connects, a mark is kept for the start and
+    p makes the session start paused. Ended by a signal instead (Ctrl+C headless, kill, the terminal
     closing), the session is saved too, and the exit status is 128 + the signal's number (143
     for SIGTERM); so is it for a signal while the program still loads (nothing recorded). A
     session whose sensor never connected (the connect failed, or it was quit or ended by a
@@ -797,7 +829,7 @@ def live(
                 "the program sets the pace; use one or the other",
             )
         try:
-            prepared = prepare_program(program_name, config, minutes=minutes)
+            prepared = prepare_program(program_name, config, minutes=minutes, from_step=from_step)
         except BadArgument as exc:
             if not from_settings:
                 raise
@@ -809,6 +841,11 @@ def live(
         pattern = None
         duration_s = prepared.duration_s
     else:
+        if from_step is not None:
+            raise BadArgument(
+                "--from-step needs --program: a session without a program has no steps",
+                "add --program NAME ('breathwise programs' lists them)",
+            )
         pattern = _pattern(6.0 if rate is None else rate, 2.0 if ratio is None else ratio)
         duration_s = (10.0 if minutes is None else minutes) * 60.0
     devices = _devices(device, config.default_device)
@@ -861,6 +898,9 @@ def live(
         "seed": seed,
         SENSORS_GONE_KEY: when_sensors_gone(prepared.plan.program if prepared else None),
     }
+    if prepared is not None and prepared.from_step > 1:
+        # The whole program is in the plan: a replay starts its clock at this step too.
+        settings[FROM_STEP_KEY] = prepared.from_step
     plan = SessionPlan(
         pattern=pattern,
         duration_s=duration_s,
@@ -1031,6 +1071,13 @@ def live(
             # From the session's first second, once the sensor is connected: the sound's
             # clock, its chimes and its end bell count from there, as the pacer does.
             session.add_start_hook(audio.start)
+            if prepared is not None and prepared.from_step > 1 and timeline is not None:
+                # Started further in: the chimes from that step on, in session time.
+                cues = timeline.sound_cue_times_s()
+                playing = audio
+                session.add_start_hook(
+                    lambda: _retime_sound(session, playing, cues, session.start_mono_ns)
+                )
             session.add_listener(_sound_follows_pauses(session, audio, timeline))
         result: SessionResult | None = None
         try:
@@ -1078,6 +1125,8 @@ def live(
             "m": key(session.mark),
             "q": key(lambda: session.stop("quit")),
         }
+        if prepared is not None:
+            keys["n"] = key(session.next_step)
         result, put_back = _run_with_signals(
             with_keys(run_session, keys),
             on_headless_signal,
@@ -1093,6 +1142,8 @@ def live(
         on_pause=session.toggle_pause,
         on_mark=session.mark,
         on_quit=lambda: session.stop("quit"),
+        on_next=session.next_step if prepared is not None else None,
+        confirm_quit=prepared is not None and prepared.plan.program.eyes_closed,
         hold_at_end=True,
         tips=prepared.plan.program.tips if prepared is not None else (),
         safety_note=safety_note,

@@ -28,7 +28,9 @@ person's own rhythm instead of claiming an easing.
 Pauses: the program runs on program time (:class:`trainer.coaching.program_clock.ProgramClock`, fed
 by the pipeline from the recorded pause and resume changes), so while the person has paused no
 pattern change falls due, and after the resume the program goes on where it was. Changes are
-stamped in session time: the program's instant plus the pauses before it.
+stamped in session time: the program's instant plus the pauses before it. A skip (key ``n``, or
+a start further in) jumps program time to the next step: the patterns of what it jumped over
+are never set, and the next step's is set at the skip's instant.
 """
 
 from __future__ import annotations
@@ -136,8 +138,7 @@ class Conductor:
         return (t_mono_ns - self.start_mono_ns) / NS_PER_S
 
     def _program_s(self, t_mono_ns: int) -> float:
-        offset = t_mono_ns - self.start_mono_ns
-        return (offset - self.clock.paused_ns(offset)) / NS_PER_S
+        return self.clock.program_ns(t_mono_ns - self.start_mono_ns) / NS_PER_S
 
     # -- what the pacer should play ------------------------------------------------------------
 
@@ -217,7 +218,7 @@ class Conductor:
         if self.timeline is not None:
             # Program time stands still while paused: nothing falls due until the resume.
             for event in self.timeline.events(self._program_t_s, program_t_s):
-                if event.kind is EventKind.PATTERN:
+                if event.kind is EventKind.PATTERN and not self.clock.skipped_over_s(event.t_s):
                     title = self.timeline.program.steps[event.step_index].title
                     stamp = self._program_stamp(event.t_s)
                     changes.append(self._change(stamp, event.t_s, event.pattern, title))
@@ -270,11 +271,16 @@ class Conductor:
         action = event.change.action
         if action == "pause":
             self._paused = True
-        elif action in ("resume", "set", "own"):
+        elif action in ("resume", "set", "own", "skip"):
             self._paused = False
         if self._own_clock and self.timeline is not None:
             offset = event.change.t_mono_ns - self.start_mono_ns
             if action == "pause":
                 self.clock.pause(offset)
+            elif action == "skip":
+                # As the pipeline moves its clock (Pipeline._skip): to the next step's start.
+                now_s = self.clock.program_ns(offset) / NS_PER_S
+                target_s = self.timeline.next_step_start_s(now_s)
+                self.clock.skip(offset, round(target_s * NS_PER_S))
             else:
                 self.clock.resume(offset)

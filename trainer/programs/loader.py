@@ -10,6 +10,7 @@ A program file looks like this (``trainer/programs/*.toml`` are complete example
     #   built-in keeps its questions (false is refused there)
     kind = "practice"                  # or "resonance_assessment"
     tips = ["..."]                     # shown before the start and until the first cue
+    needs = ["a chair"]                # optional: what to have at hand, a few words each
     caution = "..."                    # optional: default caution line of every step but
     #                                      transitions (a step's own caution = "..." overrides)
     eyes_closed = false                # true: cues chime as steps do (say in the first step's
@@ -95,6 +96,7 @@ _PROGRAM_KEYS = (
     "kind",
     "back_focused",
     "tips",
+    "needs",
     "caution",
     "eyes_closed",
     "recommended_minutes",
@@ -580,6 +582,9 @@ def parse_program(
     tips_value = data.get("tips", [])
     if not isinstance(tips_value, list) or not all(isinstance(t, str) for t in tips_value):
         check.fail(("tips",), f"must be an array of text, got {_kind(tips_value)}")
+    needs_value = data.get("needs", [])
+    if not isinstance(needs_value, list) or not all(isinstance(t, str) for t in needs_value):
+        check.fail(("needs",), f"must be an array of text, got {_kind(needs_value)}")
     caution = check.text(data, "caution", (), required=False)
     recommended = _recommended_minutes(check, data)
     default_posture = _posture(check, data["posture"], ("posture",)) if "posture" in data else None
@@ -612,6 +617,7 @@ def parse_program(
         kind=kind,
         back_focused=_back_focused(check, data, steps, name, replaces_back_focused),
         tips=tuple(t.strip() for t in tips_value if t.strip()),
+        needs=tuple(" ".join(t.split()) for t in needs_value if t.strip()),
         eyes_closed=check.flag(data, "eyes_closed", ()),
         recommended_minutes=recommended,
         source=source,

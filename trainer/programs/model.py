@@ -390,6 +390,10 @@ class Program:
         Show the red-flag safety screen before the program starts.
     tips : tuple of str
         Advice shown before the start (when to practise, what helps).
+    needs : tuple of str
+        What the person needs at hand (a mat, a chair, a cushion), each in a few words, for
+        ``breathwise programs NAME`` and the lines before the start: review 31 F12 found the
+        chair, the cushion and the mat named only in a tip once the routine had begun.
     eyes_closed : bool
         Done with the eyes closed: the step changes, the cues and the end reach the person by
         sound only (a chime, then a glance at the screen), so a session without sound is
@@ -409,6 +413,7 @@ class Program:
     kind: ProgramKind = ProgramKind.PRACTICE
     back_focused: bool = False
     tips: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
     eyes_closed: bool = False
     recommended_minutes: tuple[float, float] | None = None
     source: str | None = None

@@ -103,6 +103,8 @@ class TimelineState:
     min_ratio : float or None
         The least exhale:inhale ratio the step accepts below ``target_ratio``
         (:attr:`~trainer.programs.model.Paced.min_ratio`); ``None`` when it names none.
+    steps : tuple of Step
+        Every step of the program, in order (what a card says of the others).
     """
 
     step: Step
@@ -122,6 +124,7 @@ class TimelineState:
     finished: bool
     next_title: str | None
     min_ratio: float | None = None
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,7 +349,18 @@ class ProgramTimeline:
             finished=finished,
             next_title=steps[index + 1].title if index + 1 < len(steps) else None,
             min_ratio=breathing.min_ratio if isinstance(breathing, Paced) else None,
+            steps=steps,
         )
+
+    def next_step_start_s(self, t_s: float) -> float:
+        """Session time (s, on the program's clock) at which the step after the one running at
+        ``t_s`` begins: where a skip (key ``n``) lands; the program's end from its last step
+        (or once it is over)."""
+        state = self.at(t_s)
+        following = state.step_index + 1
+        if state.finished or following >= len(self.program.steps):
+            return self.end_s
+        return self.step_start_s(following)
 
     def pattern_at(self, t_s: float) -> BreathPattern | None:
         """The pacer pattern at session time ``t_s``; ``None`` for the person's own rhythm."""

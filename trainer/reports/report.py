@@ -66,7 +66,12 @@ from trainer.reports.session_analysis import (
 )
 from trainer.session.pipeline import RR_STEP_S, BreathEvent
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
-from trainer.session.summary import scored_rates, sensor_loss_text, sensor_lost_word
+from trainer.session.summary import (
+    program_course_text,
+    scored_rates,
+    sensor_loss_text,
+    sensor_lost_word,
+)
 from trainer.storage.paths import check_output_path, replacing
 from trainer.storage.program_codec import PLAN_KEY, plan_from_json
 from trainer.storage.recording import CUT_SHORT
@@ -289,6 +294,22 @@ def _shade_gaps_and_marks(
                 ha="center",
                 fontsize=6.5,
                 color="#555555",
+            )
+    if labels:
+        # A step skipped (key n), beside the step names along the top, where the skipped
+        # step's band ends early: said, not left to look like a short step.
+        for skip in analysis.summary.get("steps_skipped") or []:
+            at_min = float(skip.get("at_s", 0.0)) / scale
+            ax.axvline(at_min, color=COLORS["mark"], lw=0.9, ls="--", zorder=3)
+            ax.annotate(
+                f"skipped: {skip.get('title', '')}",
+                (at_min, 0.02),
+                xycoords=("data", "axes fraction"),
+                ha="right",
+                va="bottom",
+                fontsize=6.5,
+                color=COLORS["mark"],
+                rotation=90,
             )
     for mark in analysis.marks:
         ax.axvline(mark.t_s / scale, color=COLORS["mark"], lw=0.9, ls=":", zorder=3)
@@ -2193,6 +2214,10 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
     lines += steps[:MAX_STEP_LINES]
     if len(steps) > MAX_STEP_LINES:
         lines.append(f"  ... and {len(steps) - MAX_STEP_LINES} more")
+    course = program_course_text(analysis.summary)
+    if course:
+        # Where it started (--from-step) and what the person skipped (key n).
+        lines += ["", f"Program: {course}"]
     ax.text(
         0.0,
         1.0,

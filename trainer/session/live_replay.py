@@ -14,7 +14,10 @@ end moves later by the time spent paused: the planned minutes are minutes practi
 program stands still meanwhile (:mod:`trainer.coaching.program_clock`). Once every sensor is
 given up, a session whose header says so (:data:`trainer.session.pipeline.SENSORS_GONE_KEY`)
 carries on without them to its planned end, as one without a sensor; any other ends there with
-the sensor's error.
+the sensor's error. In a program session the person can skip the rest of a step
+(:meth:`LiveSession.next_step`, key ``n``): a recorded ``skip`` pacer change, so a replay skips
+at the same instant. The session then ends when either its planned minutes are practised or the
+program is over, whichever comes first.
 :class:`ReplaySession` feeds a recording through the very same :class:`Pipeline` at real
 speed, N times faster, or as fast as possible. Clocks and sleeps are injectable.
 """
@@ -156,14 +159,15 @@ class _SessionBase:
         return self.pipeline.program.at(program_t_s)
 
     def practised_s(self, t_s: float) -> float:
-        """Session seconds at ``t_s`` less the pauses so far (an open one up to ``t_s``)."""
+        """Session seconds at ``t_s`` less the pauses so far (an open one up to ``t_s``); a
+        skipped step is not practised, and not subtracted either: it was never begun."""
         if self.pipeline is None:
             return t_s
-        return self.pipeline.program_clock.program_s(t_s)
+        return self.pipeline.program_clock.practised_s(t_s)
 
     def program_time_s(self, t_s: float) -> float | None:
-        """Program seconds at session second ``t_s`` (less the pauses so far), or None
-        without a program."""
+        """Program seconds at session second ``t_s`` (less the pauses so far, plus what was
+        skipped), or None without a program."""
         if self.pipeline is None or self.pipeline.program is None:
             return None
         return self.pipeline.program_clock.program_s(t_s)
@@ -291,6 +295,36 @@ class LiveSession(_SessionBase):
                     self._handle_one(change)
         action = "resume" if self.state.paused else "pause"
         self.handle(PacerChange(now_ns, self._wall_ns(), action))
+
+    def next_step(self) -> None:
+        """Skip the rest of the program's current step (key ``n``): the program goes on at the
+        start of the next one, now, and a pause ends (``docs/reference/programs.md``: "Never
+        push into pain"; the back routine's tip: skip a stretch that does not suit you).
+
+        Recorded as a ``skip`` pacer change, whose effect the pipeline derives from the program
+        (:meth:`trainer.session.pipeline.Pipeline._skip`), so a replay skips exactly as the live
+        session did. Nothing happens without a program, before the session has started (a
+        start further in is ``--from-step``), or once the program is over.
+        """
+        pipeline = self.pipeline
+        if pipeline is None or pipeline.program is None or self._failure is not None:
+            return
+        now_ns = self._clock_ns()
+        state = pipeline.program.at(pipeline.program_time_s(now_ns))
+        if state.finished or now_ns >= self.end_ns(now_ns):
+            return
+        conductor = self.conductor
+        if conductor is not None:
+            # What the program had due before this instant happens before the skip.
+            with self._processing():
+                for change in conductor.before(now_ns):
+                    self._handle_one(change)
+        self.handle(PacerChange(now_ns, self._wall_ns(), "skip"))
+        if conductor is not None and self._failure is None:
+            # The next step's pace now, stamped at the skip, not at the next sensor packet.
+            with self._processing():
+                for change in conductor.before(now_ns):
+                    self._handle_one(change)
 
     def set_pattern(self, pattern: BreathPattern, label: str = "") -> None:
         """Change the pacer now (keeps its phase)."""
@@ -556,14 +590,21 @@ class LiveSession(_SessionBase):
 
         The planned duration after the start, plus the time paused before ``t_mono_ns`` (an
         open pause up to it): the planned minutes are minutes practised, and the end is never
-        reached while paused.
+        reached while paused. After a skip (or a start further in) the program can end first:
+        the session then ends with it, once what is left of the program after the skips is
+        practised.
         """
         # Rounded, as the program clock rounds every program instant (not truncated a ns short).
-        end_ns = self.start_mono_ns + round(self.plan.duration_s * NS_PER_S)
+        practise_ns = round(self.plan.duration_s * NS_PER_S)
         pipeline = self.pipeline
-        if pipeline is not None:
-            end_ns += pipeline.program_clock.paused_ns(t_mono_ns - self.start_mono_ns)
-        return end_ns
+        if pipeline is None:
+            return self.start_mono_ns + practise_ns
+        clock = pipeline.program_clock
+        offset = t_mono_ns - self.start_mono_ns
+        if pipeline.program is not None and clock.skips:
+            program_ns = round(pipeline.program.end_s * NS_PER_S)
+            practise_ns = min(practise_ns, program_ns - clock.skipped_ns(offset))
+        return self.start_mono_ns + practise_ns + clock.paused_ns(offset)
 
     async def _consume(self, source: PacketSource) -> None:
         async for item in source.packets():

@@ -107,8 +107,8 @@ from trainer.coaching.strain import StrainKind, StrainMonitor
 from trainer.programs.model import ProgramKind, Step
 from trainer.programs.runner import EventKind, ProgramTimeline
 from trainer.session.summary import ResonanceSummary, Sensor, SessionSummary, listed_sensors
-from trainer.storage.program_codec import PLAN_KEY, plan_from_json
-from trainer.storage.recording import Header, Item, Mark, PacerChange
+from trainer.storage.program_codec import FROM_STEP_KEY, PLAN_KEY, plan_from_json
+from trainer.storage.recording import Header, Item, Mark, PacerChange, RecordingError
 from trainer.storage.rr_values import PLAUSIBLE_RR_MS
 
 if TYPE_CHECKING:
@@ -544,10 +544,36 @@ class MarkEvent:
 
 @dataclass(frozen=True, slots=True)
 class PacerEvent:
-    """The pacer changed (set, pause, resume, own rhythm)."""
+    """The pacer changed (set, pause, resume, own rhythm), or the program moved on to its next
+    step (``skip``)."""
 
     t_s: float
     change: PacerChange
+
+
+@dataclass(frozen=True, slots=True)
+class SkipEvent:
+    """The person skipped the rest of a program step (key ``n``): a recorded ``skip`` pacer
+    change, at which the program's clock jumps to the next step's start
+    (:class:`trainer.coaching.program_clock.ProgramClock`).
+
+    Attributes
+    ----------
+    t_s : float
+        Session time of the skip, in seconds.
+    step_index, step_count : int
+        0-based index of the step skipped, and number of steps.
+    step_title : str
+        Its title, with its side for a step done on one side (``"Figure-four pull (right)"``).
+    left_s : float
+        Seconds of the step that were not done.
+    """
+
+    t_s: float
+    step_index: int
+    step_count: int
+    step_title: str
+    left_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -622,6 +648,7 @@ Event = (
     | PacerEvent
     | PhaseEvent
     | ProgramEvent
+    | SkipEvent
     | StrainEvent
 )
 
@@ -835,7 +862,19 @@ class Pipeline:
             )
         self._program_t_s = -math.inf
         self.program_clock = ProgramClock()
-        """The recorded pauses: practised time, and program time when a program runs."""
+        """The recorded pauses: practised time; and with the skips, program time when a program
+        runs."""
+        self.skips: list[SkipEvent] = []
+        """The steps the person skipped the rest of (key ``n``), in order."""
+        self.from_step = 1
+        """The 1-based step the program started at (``live --from-step``; 1: its first)."""
+        if self.program is not None:
+            self.from_step = _from_step(header.settings.get(FROM_STEP_KEY), self.program)
+            if self.from_step > 1:
+                # Started further in: the program's clock is at that step from session time 0,
+                # and what lies before it is never reached (said, chimed or conducted).
+                start_s = self.program.step_start_s(self.from_step - 1)
+                self.program_clock.skip(0, round(start_s * NS_PER_S))
 
     # ----------------------------------------------------------------------------- time
     def session_time_s(self, t_mono_ns: int) -> float:
@@ -1013,9 +1052,10 @@ class Pipeline:
         return [s for s in self._sensors if not s.streams & self._data_streams]
 
     def program_time_s(self, t_mono_ns: int) -> float:
-        """Program seconds at a host monotonic timestamp: session time less the pauses."""
+        """Program seconds at a host monotonic timestamp: session time less the pauses, plus
+        what was skipped."""
         offset = t_mono_ns - self.header.start_mono_ns
-        return (offset - self.program_clock.paused_ns(offset)) / NS_PER_S
+        return self.program_clock.program_ns(offset) / NS_PER_S
 
     def _program_events(
         self, t_mono_ns: int, events: list[Event], slack_s: float = 0.0, *, at_end: bool = False
@@ -1036,7 +1076,11 @@ class Pipeline:
         else:
             found = self.program.events(self._program_t_s, t_s - _AT_END_S)
         self._program_t_s = max(self._program_t_s, t_s - _AT_END_S)
-        found = [e for e in found if e.kind is not EventKind.PATTERN]
+        clock = self.program_clock
+        # What a skip jumped over is never reached: not said (a step's line, its cues).
+        found = [
+            e for e in found if e.kind is not EventKind.PATTERN and not clock.skipped_over_s(e.t_s)
+        ]
         if not found:
             return
         steps = self.program.program.steps
@@ -1751,8 +1795,10 @@ class Pipeline:
             if self.pacer is not None or self.program is not None:
                 self.program_clock.pause(offset_ns)
         else:
-            # Any other change (resume, a new pace) ends a pause.
+            # Any other change (resume, a new pace, a skip) ends a pause.
             self.program_clock.resume(offset_ns)
+        if change.action == "skip":
+            self._skip(t_s, offset_ns, events)
         if change.action == "set" and change.pattern is not None:
             pattern = BreathPattern.from_dict(change.pattern)
             if self.pacer is None:
@@ -1762,7 +1808,8 @@ class Pipeline:
                 self.pacer.set_pattern(pattern, t_s)
         elif change.action == "pause" and self.pacer is not None:
             self.pacer.pause(t_s)
-        elif change.action == "resume" and self.pacer is not None:
+        elif change.action in ("resume", "skip") and self.pacer is not None:
+            # A skip ends a pause too: the person moves on, and the next step's pace follows.
             self.pacer.resume(t_s)
         elif change.action == "own":
             self._switch_context(t_s)
@@ -1779,6 +1826,27 @@ class Pipeline:
         events.append(PacerEvent(t_s, change))
         if self.phases:
             self._restart_cues()
+
+    def _skip(self, t_s: float, offset_ns: int, events: _EventLog) -> None:
+        """Move the program on to the start of the step after the current one (a recorded
+        ``skip``), and say which step was left: the program's clock jumps there, and what lies
+        between is never said, chimed or conducted. Nothing to skip without a program, or once
+        it is over."""
+        program = self.program
+        if program is None:
+            return
+        clock = self.program_clock
+        now_s = clock.program_ns(offset_ns) / NS_PER_S
+        state = program.at(now_s)
+        if state.finished:
+            return
+        clock.skip(offset_ns, round(program.next_step_start_s(now_s) * NS_PER_S))
+        step = state.step
+        # A stretch done one side per step is told apart by its side.
+        title = f"{step.title} ({step.sides[0]})" if len(step.sides) == 1 else step.title
+        skip = SkipEvent(t_s, state.step_index, state.step_count, title, state.step_left_s)
+        self.skips.append(skip)
+        events.append(skip)
 
     def _inhale_longer_at(self, t_s: float) -> bool:
         """Whether the person is asked to breathe in for longer than out at session time
@@ -1935,6 +2003,17 @@ class Pipeline:
         summary["coherence_score"] = _finite(heart.mean_coherence_score) if heart else None
         if self.program is not None:
             summary["program"] = self.program.program.name
+            summary["steps_skipped"] = [
+                {
+                    "step": skip.step_index + 1,
+                    "title": skip.step_title,
+                    "at_s": skip.t_s,
+                    "left_s": skip.left_s,
+                }
+                for skip in self.skips
+            ]
+            if self.from_step > 1:
+                summary["from_step"] = self.from_step
             if self.program.program.kind is ProgramKind.RESONANCE_ASSESSMENT:
                 summary["resonance"] = self._resonance(good, end, heart)
         return summary
@@ -1977,10 +2056,13 @@ class Pipeline:
         # Spans are laid out in program time; the beats and breaths are in session time.
         clock = self.program_clock
         spans = self.program.scored_spans()
+        # A rate skipped, wholly or in part (or before the step the session started at), is
+        # not tried: the session scores whole steps only.
         steps = [
             PacedStep(span.pattern.rate_bpm, clock.session_s(span.t0_s), clock.session_s(span.t1_s))
             for span in spans
             if clock.session_s(span.t1_s) <= end_s + 1.0
+            and clock.reached_whole(round(span.t0_s * NS_PER_S), round(span.t1_s * NS_PER_S))
         ]
         # A session stopped early tried only some rates: its best is not the person's rate.
         planned: ResonanceSummary = {"rates_planned": len(spans), "rates_tried": len(steps)}
@@ -2009,6 +2091,26 @@ class Pipeline:
 
 
 _SOURCE_NAMES = {"belt": "the belt", "acc": "the chest accelerometer"}
+
+
+def _from_step(value: object, timeline: ProgramTimeline) -> int:
+    """The header's ``from_step`` setting (``live --from-step``) checked against the program:
+    a 1-based step number, 1 when absent.
+
+    Raises
+    ------
+    RecordingError
+        It names no step of the program: a damaged header, never guessed.
+    """
+    if value is None:
+        return 1
+    count = len(timeline.program.steps)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= count:
+        raise RecordingError(
+            f"header setting {FROM_STEP_KEY!r} is {value!r}, not a step of the program "
+            f"(1-{count}): the header is damaged"
+        )
+    return value
 
 
 def _handover_note(source: str, breath: Breath, previous: BreathEstimate | None) -> str:

@@ -10,7 +10,7 @@ resonance-training program then paces at.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from trainer.errors import BadArgument
 from trainer.programs.catalog import Catalog, load_catalog
@@ -36,11 +36,16 @@ class PreparedProgram:
         fixed length.
     note : str
         Something to tell the person before the start (cut short...), or empty.
+    from_step : int
+        The 1-based step the session starts at (``--from-step``; 1: the first). The plan
+        keeps every step, so they keep their numbers; the header's ``from_step`` setting
+        (:data:`~trainer.storage.program_codec.FROM_STEP_KEY`) starts the program's clock there.
     """
 
     plan: ProgramPlan
     duration_s: float
     note: str = ""
+    from_step: int = 1
 
 
 def prepare_program(
@@ -49,6 +54,7 @@ def prepare_program(
     *,
     minutes: float | None = None,
     catalog: Catalog | None = None,
+    from_step: str | None = None,
 ) -> PreparedProgram:
     """The program ``name`` as a session will run it.
 
@@ -67,16 +73,28 @@ def prepare_program(
         program's ``recommended_minutes`` it runs as asked, with a warning in the note.
     catalog : Catalog, optional
         Defaults to :func:`load_catalog` (built-in plus the person's own programs).
+    from_step : str, optional
+        Start at this step (``--from-step``): its 1-based number or its title
+        (:func:`find_step`). ``minutes`` is then the length of the session from that step on:
+        the steps from there are fitted, cut or refused as the whole program would be.
 
     Raises
     ------
     BadArgument
-        Unknown program, or a length the program cannot take.
+        Unknown program or step, or a length the program cannot take.
     ProgramError
         The person's program file is malformed, or the program needs a resonance rate and none
         is stored ("run the resonance-assessment program first").
     """
-    program = (catalog or load_catalog()).get(name)
+    whole = (catalog or load_catalog()).get(name)
+    first = find_step(whole, from_step) if from_step is not None else 0
+    # From a later step on, the rest is fitted to --minutes as a program of its own would be:
+    # its flexible step (if it is not before the start) grows or shrinks, else it is cut.
+    program = (
+        replace(whole, steps=whole.steps[first:], title=f"{whole.title} from step {first + 1}")
+        if first
+        else whole
+    )
     duration_s = program.total_duration_s
     notes: list[str] = []
     recommended = program.recommended_minutes
@@ -115,11 +133,77 @@ def prepare_program(
                 f"{program.title} is meant to last {recommended[0]:g}-{recommended[1]:g} min; "
                 f"{minutes:g} min is {'shorter' if minutes < recommended[0] else 'longer'}"
             )
+    if first:
+        notes.insert(0, _started_later(whole, first))
+        program = replace(whole, steps=whole.steps[:first] + program.steps)
     note = "; ".join(notes)
     plan = ProgramPlan(program, personal_rate_bpm=settings.resonance_rate_bpm)
     # Lays out every step now: a missing personal rate fails here, before a sensor is opened.
     ProgramTimeline(plan.program, personal_rate_bpm=plan.personal_rate_bpm)
-    return PreparedProgram(plan, duration_s, note)
+    return PreparedProgram(plan, duration_s, note, first + 1)
+
+
+def step_label(step: Step) -> str:
+    """A step as listed and as ``--from-step`` takes it: its title, with its side for a step
+    done on one side (``Figure-four pull (right)``), as two steps share the title."""
+    return f"{step.title} ({step.sides[0]})" if len(step.sides) == 1 else step.title
+
+
+def find_step(program: Program, wanted: str) -> int:
+    """The 0-based index of the step ``wanted`` names in ``program``: a 1-based number, or a
+    title (case and spacing ignored; with its side, ``Figure-four pull (left)``, for a step done
+    on one side; a title alone is its first step, and a word or two of it do when only one
+    step's title holds them).
+
+    Raises
+    ------
+    BadArgument
+        No step (or more than one) matches: the message lists the steps with their numbers.
+    """
+    text = " ".join(wanted.split()).casefold()
+    steps = program.steps
+    if text.isdigit():
+        number = int(text)
+        if 1 <= number <= len(steps):
+            return number - 1
+    else:
+        labels = [" ".join(step_label(s).split()).casefold() for s in steps]
+        titles = [" ".join(s.title.split()).casefold() for s in steps]
+        for names in (labels, titles):
+            if text in names:
+                return names.index(text)
+        # A part of a title: only when it names one stretch (its steps per side, and the
+        # posture changes that share a title, count as one).
+        found = {titles[i] for i in range(len(steps)) if text and text in labels[i]}
+        if len(found) == 1:
+            return titles.index(found.pop())
+    listed = ", ".join(f"{i} {step_label(s)}" for i, s in enumerate(steps, start=1))
+    raise BadArgument(
+        f"--from-step {wanted!r}: {program.title} has no such step (it has {len(steps)}: {listed})",
+        f"give a step's number (1-{len(steps)}) or its title; 'breathwise programs "
+        f"{program.name}' lists them with their lengths",
+    )
+
+
+def _started_later(program: Program, first: int) -> str:
+    """The note for a session started at step ``first`` (0-based): where, and what it leaves
+    out before it (the posture changes and side switches unnamed)."""
+    left_out: list[str] = []
+    for step in program.steps[:first]:
+        if not step.transition and step_label(step) not in left_out:
+            left_out.append(step_label(step))
+    step = program.steps[first]
+    before = f"; left out before it: {', '.join(left_out)}" if left_out else ""
+    done, planned = program.scored_steps_by(program.step_ends_s()[first - 1])
+    unstored = (
+        f"; {planned - done} of {planned} rates are tried, so the rate it finds is shown but "
+        "not stored"
+        if program.kind is ProgramKind.RESONANCE_ASSESSMENT and done
+        else ""
+    )
+    return (
+        f'starting at step {first + 1}/{len(program.steps)}, "{step_label(step)}"{before}{unstored}'
+    )
 
 
 LONGEST_FITTED_MIN = 180

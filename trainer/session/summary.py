@@ -50,6 +50,20 @@ class ResonanceSummary(TypedDict, total=False):
     its best is not the person's rate). Absent before 2026-12-05."""
 
 
+class SkippedStep(TypedDict, total=False):
+    """A step the person skipped the rest of (key ``n``), an entry of
+    :attr:`SessionSummary.steps_skipped`."""
+
+    step: int
+    """The step's 1-based number in the program ("step 28/30")."""
+    title: str
+    """Its title, with its side for a step done on one side: ``Figure-four pull (right)``."""
+    at_s: float
+    """Session time of the skip, s."""
+    left_s: float
+    """Seconds of the step left out."""
+
+
 class SensorLossSummary(TypedDict, total=False):
     """How long one sensor of several had its link lost, an entry of
     :attr:`SessionSummary.sensors_lost` (:func:`sensor_loss`)."""
@@ -185,6 +199,12 @@ class SessionSummary(TypedDict, total=False):
     Since 2026-11-22 (absent in the very first)."""
     program: str
     """The program run (its name); absent without a program."""
+    steps_skipped: list[SkippedStep]
+    """The steps whose rest the person skipped (key ``n``), in order; empty when none. Present
+    in program sessions only. Since 2026-12-07."""
+    from_step: int
+    """The 1-based step a program session started at (``live --from-step``); absent when it
+    started at the first. Since 2026-12-07."""
     resonance: ResonanceSummary
     """A resonance assessment's outcome; absent for any other session."""
     ended: str
@@ -454,6 +474,9 @@ def _check_typed_dict(obj: dict[str, Any], schema: type, what: str) -> None:
         elif typing.get_origin(hint) is dict and typing.is_typeddict(typing.get_args(hint)[1]):
             for name, entry in value.items():
                 _check_typed_dict(entry, typing.get_args(hint)[1], f"{what} {key!r} {name!r}")
+        elif typing.get_origin(hint) is list and typing.is_typeddict(typing.get_args(hint)[0]):
+            for number, entry in enumerate(value, start=1):
+                _check_typed_dict(entry, typing.get_args(hint)[0], f"{what} {key!r} #{number}")
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -501,3 +524,26 @@ def scored_rates(resonance: ResonanceSummary) -> list[tuple[float, float | None]
     """The ``scores`` of an assessment as ``(rate_bpm, score)`` pairs, in the order tried (a
     pair is a JSON list: its rate is typed as its score is)."""
     return [(float(rate), score) for rate, score in resonance.get("scores", []) if rate is not None]
+
+
+def program_course_text(summary: SessionSummary) -> str:
+    """Where a program session started and which steps it skipped, as the summary holds them
+    (``from_step``, ``steps_skipped``); ``""`` for one run from its first step without a skip.
+
+    Example: ``started at step 12; skipped step 28 Figure-four pull (right) at 1770 s``.
+    """
+    parts: list[str] = []
+    start = summary.get("from_step")
+    if start is not None and start > 1:
+        parts.append(f"started at step {start}")
+    skipped = summary.get("steps_skipped") or []
+    if skipped:
+        parts.append(
+            "skipped "
+            + ", ".join(
+                f"step {entry.get('step', '?')} {entry.get('title', '')} at "
+                f"{float(entry.get('at_s', 0.0)):.0f} s"
+                for entry in skipped
+            )
+        )
+    return "; ".join(parts)

@@ -32,6 +32,10 @@ from trainer.storage.recording import RecordingError
 
 PLAN_KEY = "program_plan"
 """Key of the header settings that holds the plan (``settings["program"]`` stays the name)."""
+FROM_STEP_KEY = "from_step"
+"""Key of the header settings that holds the 1-based step a session started at
+(``live --from-step``); absent when it started at the first. The plan keeps the whole program,
+so the steps keep their numbers ("step 12/30") and a replay starts where the session did."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from trainer.session.pipeline import (
     PacerEvent,
     PhaseEvent,
     ProgramEvent,
+    SkipEvent,
     StatusEvent,
     StrainEvent,
 )
@@ -41,6 +42,7 @@ from trainer.session.sensor_label import is_sensorless, not_stored_reason, sourc
 from trainer.session.summary import (
     ResonanceSummary,
     SessionSummary,
+    program_course_text,
     scored_rates,
     sensor_loss_text,
 )
@@ -461,6 +463,20 @@ def format_program_event(event: ProgramEvent) -> str:
     return f"program end {at}  {PROGRAM_COMPLETE}"
 
 
+def format_skip(event: SkipEvent) -> str:
+    """The line for a step the person skipped the rest of (key ``n``); the next step's own
+    line follows.
+
+    Example::
+
+        skipped at  1770.0 s  step 28/30 Figure-four pull (right), 250 s of it left out
+    """
+    return (
+        f"skipped at {event.t_s:7.1f} s  step {event.step_index + 1}/{event.step_count} "
+        f"{event.step_title}, {event.left_s:.0f} s of it left out"
+    )
+
+
 def format_pacer_event(event: PacerEvent) -> str | None:
     """A line for a pause, a resume, or a labelled pacer change that is not a program step
     (easing, restoring)."""
@@ -512,6 +528,9 @@ def format_summary(summary: SessionSummary) -> str:
     resonance = summary.get("resonance")
     if resonance is not None:
         lines.append(format_resonance(resonance, kind))
+    course = program_course_text(summary)
+    if course:
+        lines.append(f"program: {course}")
     lost = sensor_loss_text(summary)
     if lost:
         lines.append(f"sensor: {lost}")
@@ -647,6 +666,8 @@ def line_printer(out: TextIO) -> Callable[[list[Event]], None]:
                 emit(f"status at {event.t_s:7.1f} s  {event.message}")
             elif isinstance(event, ProgramEvent):
                 emit(format_program_event(event))
+            elif isinstance(event, SkipEvent):
+                emit(format_skip(event))
             elif isinstance(event, StrainEvent):
                 line = f"strain at {event.t_s:7.1f} s  {event.kind.value} ({event.detail})"
                 emit(f"{line}  {event.cue}")

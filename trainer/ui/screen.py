@@ -70,6 +70,11 @@ MIDDLE_FEWEST_ROWS = 3
 HEADER_ROWS = FOOTER_ROWS = 1
 """Textual's header (shown above the short layout) and key bar."""
 MARK_SHOWN_S = 4.0
+QUIT_CONFIRM_S = 3.0
+"""In a program done with the eyes closed, a second ``q`` within this many seconds of the first
+ends the session (review 31 F12: lying down, a stray key ended a session at once)."""
+QUIT_AGAIN_NOTE = "press q again to stop (the session is saved)"
+SKIPPED_NOTE = "skipped to the next step"
 """Seconds "marked" stays on the status line after ``m``, as a cue stays a while (it stayed
 for the rest of the session; the count of marks beside the clock remains)."""
 NARROW_COLUMNS = 80
@@ -735,8 +740,17 @@ SCROLL_KEYS = {
 
 
 KEY_BAR_FULL_COLUMNS = 60
-"""Terminals narrower than this get the short key bar (:class:`KeyBar`)."""
-SHORT_KEY_LABELS = {"pause": "Pause", "mark": "Mark"}
+"""Terminals narrower than this get the short key bar (:class:`KeyBar`), for the keys ``p``,
+``m`` and ``q``; the next-step key and the two-press quit need more (:data:`KEY_BAR_MORE`)."""
+KEY_BAR_MORE = {"next_step": 13, "quit_twice": 9}
+"""Columns the full key bar needs beyond :data:`KEY_BAR_FULL_COLUMNS` for these actions, when
+the session offers them: " n Next step " and "(q twice, saves)" against "(saves)"."""
+SHORT_KEY_LABELS = {
+    "pause": "Pause",
+    "mark": "Mark",
+    "next_step": "Next",
+    "quit_twice": "Quit (twice)",
+}
 """The key bar's labels in a narrow terminal, by action; the others keep theirs."""
 
 
@@ -779,6 +793,11 @@ class BreathwiseApp(App[SessionResult | None]):
         stands still while paused.
     on_pause, on_mark, on_quit : callables, optional
         Key actions (live sessions); replay leaves pause and mark out.
+    on_next : callable, optional
+        Key ``n``: skip the rest of the program's step (a live program session).
+    confirm_quit : bool
+        ``q`` ends the session only when pressed again within :data:`QUIT_CONFIRM_S` (a program
+        done with the eyes closed, where a stray key is easily pressed); Ctrl+C stays at once.
     hold_at_end : bool
         Keep the screen up after the session ends, showing the summary until ``q``.
     tips : sequence of str
@@ -838,7 +857,10 @@ class BreathwiseApp(App[SessionResult | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "pause", "Pause/resume"),
         Binding("m", "mark", "Mark moment"),
+        Binding("n", "next_step", "Next step"),
         Binding("q", "quit_session", "Quit (saves)"),
+        # An eyes-closed program: q twice within QUIT_CONFIRM_S (see check_action).
+        Binding("q", "quit_twice", "Quit (q twice, saves)"),
         # A replay has nothing to save: the same key under a plain name (see check_action).
         Binding("q", "quit_view", "Quit"),
         *(Binding(key, f"scroll_summary('{how}')", show=False) for key, how in SCROLL_KEYS.items()),
@@ -854,6 +876,8 @@ class BreathwiseApp(App[SessionResult | None]):
         on_pause: Callable[[], None] | None = None,
         on_mark: Callable[[], None] | None = None,
         on_quit: Callable[[], None] | None = None,
+        on_next: Callable[[], None] | None = None,
+        confirm_quit: bool = False,
         hold_at_end: bool = False,
         tips: Sequence[str] = (),
         safety_note: str = "",
@@ -879,6 +903,10 @@ class BreathwiseApp(App[SessionResult | None]):
         self._on_pause = on_pause
         self._on_mark = on_mark
         self._on_quit = on_quit
+        self._on_next = on_next
+        self._confirm_quit = confirm_quit
+        self._quit_asked_s: float | None = None
+        """Session time of a first ``q`` still waiting for its second (``confirm_quit``)."""
         self._source_mark = source_mark
         self.title = f"{title} — {source_mark}" if source_mark else title
         self.result: SessionResult | None = None
@@ -943,7 +971,10 @@ class BreathwiseApp(App[SessionResult | None]):
             # ends before the program does.
             if self._duration_s is None:
                 return program.left_s
-            return max(0.0, min(self._duration_s - program_t_s, program.left_s))
+            # The planned minutes are practised minutes: a skipped step moves the program on,
+            # not them (and a start further in leaves the steps before it out of both).
+            practised_s = self.session.practised_s(t_s)
+            return max(0.0, min(self._duration_s - practised_s, program.left_s))
         if self._duration_s is None:
             return None
         # Practised time: a pause stops the countdown (the session's end moves with it).
@@ -1115,7 +1146,10 @@ class BreathwiseApp(App[SessionResult | None]):
         narrow = self.size.width < NARROW_COLUMNS
         self.screen.set_class(narrow, "-narrow")
         key_bar = self.query_one(KeyBar)
-        key_bar.narrow = self.size.width < KEY_BAR_FULL_COLUMNS  # recomposed if it changes
+        # Recomposed if it changes. The full labels of the keys this session offers must fit,
+        # or the bar is cut at its right end, where q is (review 29 F5).
+        more = sum(n for action, n in KEY_BAR_MORE.items() if self.check_action(action, ()))
+        key_bar.narrow = self.size.width < KEY_BAR_FULL_COLUMNS + more
         # Without a sensor there are no traces to wait for.
         self.query_one("#traces", Vertical).display = not (
             narrow or self._source_mark == SENSORLESS_MARK
@@ -1321,7 +1355,7 @@ class BreathwiseApp(App[SessionResult | None]):
         card_frame = 0 if tiny else 2
         top, bottom, cautions = place_cautions(
             program.step.caution,
-            self._safety_note if program.step_index == 0 else "",
+            self._safety_note if program.step_index <= self._reminder_step() else "",
             0 if tiny else columns,
         )
         if (top, bottom) != self._card_borders:
@@ -1389,6 +1423,16 @@ class BreathwiseApp(App[SessionResult | None]):
         )
         return lead_mark
 
+    def _reminder_step(self) -> int:
+        """The index of the last step whose card shows the red-flag reminder: the session's
+        first step that is not a posture change, and those before it (a routine that begins
+        by getting down onto the mat, review 31 F7, or a session started further in)."""
+        first = self.session.program_state(0.0)
+        if first is None:
+            return 0
+        later = range(first.step_index, len(first.steps))
+        return next((i for i in later if not first.steps[i].transition), first.step_index)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer (and show in the key bar) only what this session can do: a replay cannot
         pause, mark or save, and a session that is over can only be closed."""
@@ -1397,8 +1441,12 @@ class BreathwiseApp(App[SessionResult | None]):
             return live and self._on_pause is not None
         if action == "mark":
             return live and self._on_mark is not None
+        if action == "next_step":
+            return live and self._on_next is not None
         if action == "quit_session":
-            return live and self._on_quit is not None
+            return live and self._on_quit is not None and not self._confirm_quit
+        if action == "quit_twice":
+            return live and self._on_quit is not None and self._confirm_quit
         if action == "quit_view":
             return not live or self._on_quit is None
         if action == "scroll_summary":
@@ -1415,7 +1463,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self._quit_as_q()
 
     def _quit_as_q(self) -> None:
-        if self.check_action("quit_session", ()):
+        # At once, also where q asks twice: Ctrl+C and Ctrl+Q are never pressed by chance.
+        if self.check_action("quit_session", ()) or self.check_action("quit_twice", ()):
             self.action_quit_session()
         else:
             self.action_quit_view()
@@ -1440,12 +1489,37 @@ class BreathwiseApp(App[SessionResult | None]):
     def action_mark(self) -> None:
         if self._on_mark is not None:
             self._on_mark()
-            if self._note_until_s is None:
-                # A lasting note (a sound notice), not an earlier "marked": kept for after.
-                self._covered_note = self._note
-            self._note = "marked"
-            self._note_until_s = self.session.now_s() + MARK_SHOWN_S
+            self._show_brief_note("marked", MARK_SHOWN_S)
             self.refresh_view()
+
+    def action_next_step(self) -> None:
+        if self._on_next is not None:
+            self._on_next()
+            self._show_brief_note(SKIPPED_NOTE, MARK_SHOWN_S)
+            self.refresh_view()
+
+    def _show_brief_note(self, text: str, shown_s: float) -> None:
+        """``text`` on the status line for ``shown_s`` seconds, then what it covered."""
+        if self._note_until_s is None:
+            # A lasting note (a sound notice), not an earlier brief one: kept for after.
+            self._covered_note = self._note
+        self._note = text
+        self._note_until_s = self.session.now_s() + shown_s
+
+    def action_quit_twice(self) -> None:
+        """``q`` in a program done with the eyes closed: the first press asks for a second
+        within :data:`QUIT_CONFIRM_S`; the second ends the session (saved)."""
+        if self._on_quit is None:
+            return
+        now_s = self.session.now_s()
+        asked = self._quit_asked_s
+        if not self.session.started or (asked is not None and now_s - asked <= QUIT_CONFIRM_S):
+            # Still connecting, nothing is lost by one press: it ends at once, as before.
+            self.action_quit_session()
+            return
+        self._quit_asked_s = now_s
+        self._show_brief_note(QUIT_AGAIN_NOTE, QUIT_CONFIRM_S)
+        self.refresh_view()
 
     def action_quit_session(self) -> None:
         # Offered only while a live session runs (check_action); quit_view does the rest.

@@ -227,7 +227,8 @@ class SessionState:
             elif isinstance(event, PacerEvent):
                 if event.change.action == "pause":
                     self.paused = True
-                elif event.change.action in ("resume", "set", "own"):
+                elif event.change.action in ("resume", "set", "own", "skip"):
+                    # A skip (key n) ends a pause too: the next step runs.
                     self.paused = False
                 if event.change.action == "own":
                     self.own_target_ratio = event.change.target_ratio
