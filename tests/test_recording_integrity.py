@@ -21,6 +21,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from program_runs import FakeClock, no_sleep
 from recording_edits import resealed, without_checksums
 
 from devices.sim import PersonModel, SimulatedSource
@@ -36,32 +37,18 @@ from trainer.ui.headless import line_printer
 SAMPLE = Path(__file__).parent.parent / "recordings" / "sample-neurokit2-resting.bwr"
 
 
-class _FrozenClock:
-    """A host clock that stands still: the simulated person runs ahead as fast as it can."""
-
-    def __init__(self) -> None:
-        self.ns = 50 * NS_PER_S
-
-    def __call__(self) -> int:
-        return self.ns
-
-
-async def _no_sleep(_: float) -> None:
-    await asyncio.sleep(0)
-
-
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 25 s live session on the simulated person, recorded as ``breathwise live`` does: its
     closing record holds the whole summary, packet counts included."""
-    clock = _FrozenClock()
+    clock = FakeClock()
     plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=25.0)
     session = LiveSession(
         plan,
         out_dir=tmp_path_factory.mktemp("live"),
         clock_ns=clock,
         wall_ns=clock,
-        sleep=_no_sleep,
+        sleep=no_sleep,
     )
     source = SimulatedSource(
         PersonModel(seed=5), session, clock=clock, wall_clock=clock, realtime=False

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from program_runs import FakeClock, no_sleep
 from recording_edits import resealed, without_checksums
 
 from devices.sim import PersonModel, SimulatedSource
@@ -25,7 +26,6 @@ from trainer.cli import session as session_cli
 from trainer.cli.app import run
 from trainer.coaching.pacer import BreathPattern
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan
-from trainer.session.pipeline import NS_PER_S
 from trainer.session.summary import SessionSummary
 from trainer.storage.recording import read_recording
 from trainer.ui import headless
@@ -35,31 +35,17 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recordings" / "sample-neurokit2-resting.bwr"
 
 
-class _FrozenClock:
-    """A host clock that stands still: the simulated person runs ahead as fast as it can."""
-
-    def __init__(self) -> None:
-        self.ns = 50 * NS_PER_S
-
-    def __call__(self) -> int:
-        return self.ns
-
-
-async def _no_sleep(_: float) -> None:
-    await asyncio.sleep(0)
-
-
 @pytest.fixture(scope="module")
 def live_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-minute live session on the simulated person, recorded as ``breathwise live`` does."""
-    clock = _FrozenClock()
+    clock = FakeClock()
     plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=120.0)
     session = LiveSession(
         plan,
         out_dir=tmp_path_factory.mktemp("live"),
         clock_ns=clock,
         wall_ns=clock,
-        sleep=_no_sleep,
+        sleep=no_sleep,
     )
     source = SimulatedSource(
         PersonModel(seed=4), session, clock=clock, wall_clock=clock, realtime=False
