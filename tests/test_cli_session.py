@@ -1058,3 +1058,20 @@ def test_a_terminal_without_the_screen_says_what_the_keys_do(
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert session_cli._no_screen()
     assert "keys" not in capsys.readouterr().err.replace("keys cannot reach", "")
+
+
+@pytest.mark.parametrize(("rate", "noted"), [("2", True), ("3.9", True), ("4", False)])
+def test_a_pace_slower_than_slow_breathing_is_said_before_the_start(
+    rate: str, noted: bool, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Review 31 F12: `--rate 2 --ratio 3` ran a 7.5 s in / 22.5 s out pacer for 4 min without
+    a word. It still runs, as asked, with a note of what it is."""
+    args = ["--minutes", "0.02", "--out", str(tmp_path), "--rate", rate, "--ratio", "3"]
+    code = run(["live", "--headless", "--no-sound", "--device", "none", *args])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "slower than slow-paced breathing" in line]
+    assert len(said) == (1 if noted else 0), err
+    if noted:
+        assert said[0].startswith(f"note: --rate {rate} is slower")
+        assert f"one breath lasts {60.0 / float(rate):.0f} s" in said[0]

@@ -234,6 +234,21 @@ def _pattern(rate_bpm: float, ratio: float) -> BreathPattern:
         raise BadArgument(str(exc)) from None
 
 
+SLOW_RATE_NOTE_BPM = 4.0
+"""Below this pacer rate (breaths/min) ``live`` says the pace is slower than slow-paced breathing
+is practised: the resonance protocol's slowest step is 4.5/min (physiology.md)."""
+
+
+def slow_rate_note(rate_bpm: float) -> str:
+    """What ``live --rate`` says of a pace under :data:`SLOW_RATE_NOTE_BPM` (review 31 F12:
+    ``--rate 2 --ratio 3`` ran a 7.5 s in / 22.5 s out pacer without a word): it runs, as asked."""
+    return (
+        f"--rate {rate_bpm:g} is slower than slow-paced breathing is practised (about 4.5-6.5 "
+        f"breaths/min): one breath lasts {60.0 / rate_bpm:.0f} s; with a breathing sensor the "
+        "pacer eases toward your own rhythm when you cannot follow it"
+    )
+
+
 def _minutes(minutes: float) -> float:
     if not math.isfinite(minutes) or not 0 < minutes <= MAX_MINUTES:
         raise BadArgument(
@@ -883,6 +898,9 @@ def live(
         if prepared.plan.program.eyes_closed:
             notes += filter(None, [eyes_closed_warning(play)])
         _show_tips(prepared.plan.program, "; ".join(notes))
+    elif pattern is not None and pattern.rate_bpm < SLOW_RATE_NOTE_BPM:
+        notes = [slow_rate_note(pattern.rate_bpm)]
+        _note_on_stderr(notes[0])
     _show_source(kind)
     # Only now that nothing before the start can refuse the session (the safety screen last):
     # before a refusal it was a note for a session that never ran (found in review).
