@@ -166,6 +166,10 @@ def test_in_process_the_handlers_are_given_back(tmp_path: Path) -> None:
     from trainer.cli import early_signals
     from trainer.cli.app import run
 
+    # The caller's own handlers, whatever an earlier test of this worker left (an in-process
+    # session on the screen leaves its own: its process would have ended with it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # As another test of the same process may have done: not the command line for that.
     early_signals.exit_on_signals()
     early_signals.release()
