@@ -12,6 +12,7 @@ from pathlib import Path
 from devices.packets import RawPacket
 from devices.sim import PersonModel, SimulatedSource
 from devices.source import LinkEvent, PacketSource, SourceInfo
+from trainer.coaching.pacer import BreathPattern
 from trainer.programs.model import Cue, Paced, Program, Step
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
 from trainer.session.pipeline import NS_PER_S, Event
@@ -133,6 +134,21 @@ def run_program(
         program=ProgramPlan(program, personal_rate_bpm=personal_rate_bpm),
     )
     return run_live(out_dir, plan, person=person)
+
+
+def record_paced(out_dir: Path, duration_s: float, seed: int) -> Path:
+    """A live session paced at 6/min, 2:1, on the simulated person (``seed``), recorded to
+    ``out_dir`` as ``breathwise live`` records it: its closing record holds the whole
+    summary, packet counts included. Returns the recording."""
+    clock = FakeClock()
+    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=duration_s)
+    session = LiveSession(plan, out_dir=out_dir, clock_ns=clock, wall_ns=clock, sleep=no_sleep)
+    source = SimulatedSource(
+        PersonModel(seed=seed), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    result = asyncio.run(session.run(source))
+    assert result.path is not None and result.error is None
+    return result.path
 
 
 def replay_lines(path: Path) -> list[str]:

@@ -21,14 +21,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from program_runs import FakeClock, no_sleep
+from program_runs import record_paced
 from recording_edits import resealed, without_checksums
 
-from devices.sim import PersonModel, SimulatedSource
 from trainer import ANALYSIS_REVISION
 from trainer.cli.app import run
-from trainer.coaching.pacer import BreathPattern
-from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan
+from trainer.session.live_replay import ReplaySession
 from trainer.session.pipeline import NS_PER_S
 from trainer.storage.history import list_sessions
 from trainer.storage.recording import RecordingError, read_recording
@@ -41,21 +39,7 @@ SAMPLE = Path(__file__).parent.parent / "recordings" / "sample-neurokit2-resting
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 25 s live session on the simulated person, recorded as ``breathwise live`` does: its
     closing record holds the whole summary, packet counts included."""
-    clock = FakeClock()
-    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=25.0)
-    session = LiveSession(
-        plan,
-        out_dir=tmp_path_factory.mktemp("live"),
-        clock_ns=clock,
-        wall_ns=clock,
-        sleep=no_sleep,
-    )
-    source = SimulatedSource(
-        PersonModel(seed=5), session, clock=clock, wall_clock=clock, realtime=False
-    )
-    result = asyncio.run(session.run(source))
-    assert result.path is not None and result.error is None
-    return result.path
+    return record_paced(tmp_path_factory.mktemp("live"), 25.0, seed=5)
 
 
 def _copy(source: Path, target: Path, text: str | None = None) -> Path:

@@ -17,15 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from program_runs import FakeClock, no_sleep
+from program_runs import record_paced
 from recording_edits import resealed, without_checksums
 
-from devices.sim import PersonModel, SimulatedSource
 from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.cli import session as session_cli
 from trainer.cli.app import run
-from trainer.coaching.pacer import BreathPattern
-from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan
+from trainer.session.live_replay import ReplaySession
 from trainer.session.summary import SessionSummary
 from trainer.storage.recording import read_recording
 from trainer.ui import headless
@@ -38,21 +36,7 @@ SAMPLE = REPO / "recordings" / "sample-neurokit2-resting.bwr"
 @pytest.fixture(scope="module")
 def live_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-minute live session on the simulated person, recorded as ``breathwise live`` does."""
-    clock = FakeClock()
-    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=120.0)
-    session = LiveSession(
-        plan,
-        out_dir=tmp_path_factory.mktemp("live"),
-        clock_ns=clock,
-        wall_ns=clock,
-        sleep=no_sleep,
-    )
-    source = SimulatedSource(
-        PersonModel(seed=4), session, clock=clock, wall_clock=clock, realtime=False
-    )
-    result = asyncio.run(session.run(source))
-    assert result.path is not None and result.error is None
-    return result.path
+    return record_paced(tmp_path_factory.mktemp("live"), 120.0, seed=4)
 
 
 def _rewritten(
