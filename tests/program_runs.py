@@ -37,14 +37,15 @@ async def no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
 
-class PausingSource:
-    """A simulated source that presses the pause key at given session seconds.
+class KeyedSource:
+    """A simulated source that presses keys at given session seconds: ``p`` (pause or resume)
+    and ``n`` (next step).
 
     Before yielding the first item at or after each instant, it sets the frozen host clock to
-    that instant and toggles the session's pause, as a person pressing ``p`` then would.
-    Session time 0 is ``start_ns`` on the host clock. With ``limit_s``, the sensor stops after
-    that many session seconds: a session that would never end (a pause never resumed) fails
-    its test instead of hanging it.
+    that instant and calls the key's action on the session, as a person pressing it then
+    would. Session time 0 is ``start_ns`` on the host clock. With ``limit_s``, the sensor stops
+    after that many session seconds: a session that would never end (a pause never resumed)
+    fails its test instead of hanging it.
     """
 
     def __init__(
@@ -52,19 +53,22 @@ class PausingSource:
         inner: SimulatedSource,
         session: LiveSession,
         clock: FakeClock,
-        at_s: Sequence[float],
+        keys: Sequence[tuple[float, str]],
         *,
         start_ns: int = START_NS,
         limit_s: float | None = None,
     ) -> None:
         self.inner = inner
         self.info: SourceInfo = inner.info
-        self._session = session
+        self._actions: dict[str, Callable[[], None]] = {
+            "p": session.toggle_pause,
+            "n": session.next_step,
+        }
         self._clock = clock
-        self._toggles = [start_ns + round(t * NS_PER_S) for t in sorted(at_s)]
+        self._keys = sorted((start_ns + round(t * NS_PER_S), key) for t, key in keys)
         self._limit_ns = None if limit_s is None else start_ns + round(limit_s * NS_PER_S)
 
-    async def __aenter__(self) -> PausingSource:
+    async def __aenter__(self) -> KeyedSource:
         await self.inner.__aenter__()
         return self
 
@@ -75,10 +79,25 @@ class PausingSource:
         async for item in self.inner.packets():
             if self._limit_ns is not None and item.t_mono_ns > self._limit_ns:
                 return
-            while self._toggles and item.t_mono_ns >= self._toggles[0]:
-                self._clock.ns = self._toggles.pop(0)
-                self._session.toggle_pause()
+            while self._keys and item.t_mono_ns >= self._keys[0][0]:
+                at_ns, key = self._keys.pop(0)
+                self._clock.ns = at_ns
+                self._actions[key]()
             yield item
+
+
+def PausingSource(
+    inner: SimulatedSource,
+    session: LiveSession,
+    clock: FakeClock,
+    at_s: Sequence[float],
+    *,
+    start_ns: int = START_NS,
+    limit_s: float | None = None,
+) -> KeyedSource:
+    """A :class:`KeyedSource` that presses ``p`` at each of ``at_s`` (session seconds)."""
+    keys = [(t, "p") for t in at_s]
+    return KeyedSource(inner, session, clock, keys, start_ns=start_ns, limit_s=limit_s)
 
 
 @dataclass

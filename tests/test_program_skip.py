@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from program_runs import FakeClock, ProgramRun, compressed, no_sleep, replay_lines, run_live
+from program_runs import (
+    FakeClock,
+    KeyedSource,
+    ProgramRun,
+    compressed,
+    no_sleep,
+    replay_lines,
+    run_live,
+)
 from textual.widgets import Static
 
-from devices.packets import RawPacket
 from devices.sim import PersonModel, SimulatedSource
-from devices.source import LinkEvent, SourceInfo
 from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import PacerState
 from trainer.coaching.program_clock import ProgramClock
@@ -47,44 +53,6 @@ BACK = compressed(CATALOG.get("back-release"), 150.0)
 TIMELINE = ProgramTimeline(BACK)
 SKIP_AT_S = 112.0
 """Mid-step: the skipped step has seconds left, and cues and repetitions among them."""
-
-
-class KeyedSource:
-    """A simulated source that presses keys at given session seconds: before the first item at
-    or after each instant it sets the frozen host clock to that instant and calls the key's
-    action on the session (``p`` pause/resume, ``n`` next step), as a person pressing it then
-    would."""
-
-    def __init__(
-        self,
-        inner: SimulatedSource,
-        session: LiveSession,
-        clock: FakeClock,
-        keys: Sequence[tuple[float, str]],
-    ) -> None:
-        self.inner = inner
-        self.info: SourceInfo = inner.info
-        self._actions: dict[str, Callable[[], None]] = {
-            "p": session.toggle_pause,
-            "n": session.next_step,
-        }
-        self._clock = clock
-        self._keys = sorted((START_NS + round(t * NS_PER_S), key) for t, key in keys)
-
-    async def __aenter__(self) -> KeyedSource:
-        await self.inner.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.inner.__aexit__(*exc)
-
-    async def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
-        async for item in self.inner.packets():
-            while self._keys and item.t_mono_ns >= self._keys[0][0]:
-                at_ns, key = self._keys.pop(0)
-                self._clock.ns = at_ns
-                self._actions[key]()
-            yield item
 
 
 def _run(
