@@ -86,18 +86,21 @@ class KeyedSource:
             yield item
 
 
-def PausingSource(
-    inner: SimulatedSource,
-    session: LiveSession,
-    clock: FakeClock,
-    at_s: Sequence[float],
-    *,
-    start_ns: int = START_NS,
-    limit_s: float | None = None,
-) -> KeyedSource:
+class PausingSource(KeyedSource):
     """A :class:`KeyedSource` that presses ``p`` at each of ``at_s`` (session seconds)."""
-    keys = [(t, "p") for t in at_s]
-    return KeyedSource(inner, session, clock, keys, start_ns=start_ns, limit_s=limit_s)
+
+    def __init__(
+        self,
+        inner: SimulatedSource,
+        session: LiveSession,
+        clock: FakeClock,
+        at_s: Sequence[float],
+        *,
+        start_ns: int = START_NS,
+        limit_s: float | None = None,
+    ) -> None:
+        keys = [(t, "p") for t in at_s]
+        super().__init__(inner, session, clock, keys, start_ns=start_ns, limit_s=limit_s)
 
 
 @dataclass
