@@ -88,8 +88,9 @@ class _StrapGivenUp:
     link lost, and ``GONE_S`` into the session given up (the link event that says so, then
     the error), as :class:`devices.ble.sensors.BleSensor` does after its give-up time."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock, beats: int = int(LOST_S)) -> None:
         self.clock = clock
+        self.beats = beats
         self.info = SourceInfo("ble", "HRM-Pro", STRAP, {"hr": {}}, {})
 
     async def __aenter__(self) -> _StrapGivenUp:
@@ -100,7 +101,7 @@ class _StrapGivenUp:
 
     async def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
         start = self.clock.ns
-        for k in range(1, int(LOST_S) + 1):
+        for k in range(1, self.beats + 1):
             self.clock.ns = start + k * NS_PER_S
             payload = encode_heart_rate_measurement(60, [1024])
             yield RawPacket(self.clock.ns, self.clock.ns, Stream.HEART_RATE, payload)
@@ -125,8 +126,11 @@ def _plan(kind: str, when_gone: str | None) -> SessionPlan:
     return SessionPlan(None, duration_s=PLANNED_S, settings=settings, program=plan)
 
 
-def _live(tmp_path: Path, plan: SessionPlan) -> tuple[SessionResult, list[str]]:
-    """The session on the strap given up, its headless lines and summary lines."""
+def _live(
+    tmp_path: Path, plan: SessionPlan, beats: int = int(LOST_S)
+) -> tuple[SessionResult, list[str]]:
+    """The session on the strap given up (after ``beats`` beats, one a second), its headless
+    lines and summary lines."""
     clock = FakeClock()
     out = io.StringIO()
     session = LiveSession(
@@ -137,7 +141,7 @@ def _live(tmp_path: Path, plan: SessionPlan) -> tuple[SessionResult, list[str]]:
         wall_ns=clock,
         sleep=_SleepAdvances(clock),
     )
-    result = asyncio.run(session.run(_StrapGivenUp(clock)))
+    result = asyncio.run(session.run(_StrapGivenUp(clock, beats)))
     return result, [*out.getvalue().splitlines(), *format_summary(result.summary).splitlines()]
 
 
@@ -184,6 +188,29 @@ def test_the_session_carries_on_to_its_planned_end_once_its_sensor_is_gone(
     assert row.sensor_lost_from_s == pytest.approx(LOST_S)
     assert row.practised_min == pytest.approx(PLANNED_S / 60.0)
     assert format_rows([row])[1].endswith("  sensor lost at 0:10")
+
+
+def test_a_sensor_lost_before_its_first_data_leaves_a_practice_the_history_keeps(
+    tmp_path: Path,
+) -> None:
+    """The strap connected and was lost before its first beat; the session carried on to its
+    planned end. Before, the history refused it as "no sensor data in it ... nothing to add;
+    the file can be deleted": two minutes practised, lost from the minutes and the streak, as a
+    session with --device none never is."""
+    result, lines = _live(tmp_path, _plan("program", CARRY_ON), beats=0)
+    assert result.error is None, result.error
+    assert result.summary["duration_s"] == pytest.approx(PLANNED_S)
+    assert result.summary["beats"] == 0
+    assert any(
+        line.startswith("sensor: no sensor data for the last 120 s (lost at 0:00)")
+        for line in lines
+    )
+    assert result.path is not None
+    row = add_recording(result.path).row
+    assert row.practised_min == pytest.approx(PLANNED_S / 60.0)
+    assert row.sensor_lost_from_s == 0.0
+    assert (row.beats, row.breaths, row.mean_hr_bpm) == (0, 0, None)
+    assert format_rows([row])[1].endswith("  sensor lost at 0:00")
 
 
 @pytest.mark.parametrize("when_gone", [END_SESSION, None])

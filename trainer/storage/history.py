@@ -2132,9 +2132,11 @@ def add_recording(
         A recording without any sensor data (the sensor never connected) is not practice: it is
         refused, so that it neither shows as a session nor counts toward a streak. A session
         practised without a sensor (``--device none``) has none by design and is added: its
-        minutes count, its measures stay empty. A recording a running session still writes is
-        refused (:class:`StillRecording`): that session adds it as it ends, as the startup
-        check (:func:`not_in_history`) leaves it to it. ``timeout_ms`` is how long to wait for a
+        minutes count, its measures stay empty; so is one whose sensor was lost before its
+        first data and did not come back (it carried on without it), with when it was lost.
+        A recording a running session still writes is refused (:class:`StillRecording`):
+        that session adds it as it ends, as the startup check (:func:`not_in_history`)
+        leaves it to it. ``timeout_ms`` is how long to wait for a
         busy history (:class:`History`; a live session's end waits
     :data:`SESSION_END_TIMEOUT_MS`). ``progress`` is told the fraction done of the analysis,
         nearly all of the time it takes (:mod:`analysis.progress`).
@@ -2166,14 +2168,17 @@ def add_recording(
     # A strap without RR intervals measured the heart rate: minutes practised with that.
     reported_hr = analysis.summary.get("hr_basis") == "device"
     measured = analysis.belt_values.size or analysis.rr_ms.size or analysis.breaths or reported_hr
-    if not measured and not is_sensorless(analysis.source_kind):
+    # Since when no sensor sent data, and none came back (a session that carried on without
+    # them): its numbers are of the time before.
+    lost_from_s = analysis.summary.get("no_data_from_s")
+    # A sensor lost before its first data, the session carried on: practised without a
+    # sensor, as one with --device none is (it was refused as "nothing measured; the file
+    # can be deleted", the evening's minutes and streak lost).
+    if not measured and not is_sensorless(analysis.source_kind) and lost_from_s is None:
         raise NoSensorData(f"{recording}: {_nothing_measured(analysis.summary)}", _NOTHING_ADVICE)
     # The original's key when this is a re-import of a Breathwise CSV export
     # (trainer.storage.importers).
     exported = exported_session_of(analysis.settings)
-    # Since when no sensor sent data, and none came back (a session that carried on without
-    # them): its numbers are of the time before.
-    lost_from_s = analysis.summary.get("no_data_from_s")
     stored = _store(
         {**analysis.metrics(), "exported_session": exported, "sensor_lost_from_s": lost_from_s},
         recording,
