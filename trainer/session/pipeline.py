@@ -300,9 +300,11 @@ SENSORS_GONE_KIND = "sensors gone"
 def sensors_gone_message(several: bool) -> str:
     """The one line that says a session carries on once its last sensor is given up (review
     31 F1: it ended there, 80 s to 10 min before its planned end, and silently, in programs
-    done with the eyes closed); ``several``: a session of more than one sensor."""
+    done with the eyes closed); ``several``: a session of more than one sensor. Not how to
+    stop: the line is the pipeline's, the same in a replay, a batch or a session run where no
+    keys reach (cron), and the screen's key bar and the line keys' note already say it."""
     what, them = ("sensors", "them") if several else ("sensor", "it")
-    return f"{what} gone: carrying on without {them} to the planned end; press q to stop"
+    return f"{what} gone: carrying on without {them} to the planned end"
 
 
 _AT_END_S = 1e-6

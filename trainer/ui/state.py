@@ -331,7 +331,7 @@ class SessionState:
     def status_at_end(self) -> str:
         """:attr:`status` once the session is over: a link still down says when it was lost and
         that it did not come back, not "reconnecting" (nothing reconnects any more); a
-        session carried on without its sensors says since when, not "carrying on ... press q"
+        session carried on without its sensors says since when, not "carrying on to the planned end"
         (it is over)."""
         gone_t_s = self.sensors_gone_t_s
         if self.status_kind == SENSORS_GONE_KIND and gone_t_s is not None:
