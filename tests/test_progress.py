@@ -153,7 +153,9 @@ def test_twenty_simulated_sessions_over_three_weeks(
     progress(since=None, output=out, include_simulated=True)
     assert out.read_bytes()[:4] == b"\x89PNG"
     text = capsys.readouterr().out
-    assert "20 sessions, 30.0 min practised" in text and "  Breath rate: 6.0" in text
+    assert "20 sessions, 30.0 min practised" in text
+    # The practice at 6/min: its sessions after its first three (the baseline) against them.
+    assert "  Breath rate: 5.9 breaths/min, baseline 6.0 (-0.1)" in text
     with pytest.raises(BadArgument, match="--since"):
         progress(since="last week", output=out)
 
@@ -306,7 +308,7 @@ def test_sessions_shorter_than_the_minimum_do_not_count() -> None:
     assert len(result.sessions) == 1 and result.total_minutes == pytest.approx(10.0)
     assert result.current_streak_days == 0  # the aborted start did not carry the streak on
     (practice,) = result.practices
-    assert practice.baseline["rmssd_ms"] == 40.0 and practice.latest["rmssd_ms"] == 40.0
+    assert practice.baseline["rmssd_ms"] == 40.0 and not practice.compared
     assert summary_lines(result)[0].endswith("(1 session under 1 min left out)")
     # Pauses are not practice: 3 min with 2.5 paused is short too.
     paused = replace(_row(DAY0, 3.0), practised_s=30.0)
@@ -320,31 +322,30 @@ def test_titles_count_in_words_and_describe_the_window_shown() -> None:
     title = fig.axes[0].get_title(loc="left")
     assert "in 1 session;" in title and "streak 1 day (longest 1 day)" in title
     # One session has no trend yet: no line, no baseline.
-    assert _legend_texts(fig) == ["done once so far (no trend yet)"]
-    two = [
-        _row(DAY0, 10.0, rmssd_ms=40.0),
-        _row(DAY0, 10.0, hour=19, rmssd_ms=44.0),
-    ]
-    fig = _drawn(two, today=DAY0)
+    assert _legend_texts(fig) == ["no trend yet (under 4 sessions)"]
+    one_day = [_row(DAY0, 10.0, hour=h, rmssd_ms=40.0 + h) for h in (7, 9, 12, 19)]
+    fig = _drawn(one_day, today=DAY0)
     assert _legend_texts(fig) == [
-        "no program, own rhythm: 2 sessions",
+        "no program, own rhythm: 4 sessions",
         "baseline: median of the practice's first 3 sessions",
     ]  # one day: no line to show
-    two_days = [
-        _row(DAY0, 10.0, rmssd_ms=40.0),
-        _row(DAY0 + timedelta(days=1), 10.0, rmssd_ms=44.0),
-    ]
+    two_days = [*one_day[:3], _row(DAY0 + timedelta(days=1), 10.0, rmssd_ms=44.0)]
     fig = _drawn(two_days, today=DAY0 + timedelta(days=1))
     assert f"{7}-day mean" in _legend_texts(fig)
 
-    old = [_row(date(2020, 3, 4), 10.0, rmssd_ms=40.0), _row(date(2020, 3, 6), 12.0, rmssd_ms=44.0)]
+    old = [
+        _row(date(2020, 3, 4), 10.0, rmssd_ms=40.0),
+        _row(date(2020, 3, 5), 10.0, rmssd_ms=42.0),
+        _row(date(2020, 3, 6), 12.0, rmssd_ms=44.0),
+        _row(date(2020, 3, 6), 12.0, hour=19, rmssd_ms=46.0),
+    ]
     result = compute_progress(old, today=date(2026, 12, 5))
     lines = summary_lines(result)
-    assert "no program, own rhythm: 2 sessions, mean of 7 days to 06 Mar 2020:" in lines
-    assert "  RMSSD: 42 ms, baseline 42 (+0)" in lines
+    assert "no program, own rhythm: 4 sessions, mean of 7 days to 06 Mar 2020:" in lines
+    assert "  RMSSD: 46 ms, baseline 42 (+4)" in lines
     titles = [ax.get_title(loc="left") for ax in progress_figure(result).axes]
     assert (
-        "RMSSD — no program, own rhythm: mean of 7 days to 06 Mar 2020 42 vs baseline 42" in titles
+        "RMSSD — no program, own rhythm: mean of 7 days to 06 Mar 2020 46 vs baseline 42" in titles
     )
     assert not any("latest" in t for t in titles)
 

@@ -111,58 +111,77 @@ def _key(fig: Figure) -> list[str]:
 def test_the_week_of_mixed_programs_compares_each_program_at_its_pace_with_itself(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """On a real sensor, the week's trends are each practice against its own first sessions:
-    no +1.8/min of breath rate, no -0.9 of coherence, made of which programs came when."""
+    """On a real sensor, the trends are each practice against its own first sessions: no
+    +1.8/min of breath rate, no -0.9 of coherence, made of which programs came when. In the
+    first week no practice has a session after its baseline's three: no trend yet, where each
+    practice of two sessions read "Breath rate: 11.8 breaths/min, baseline 11.8 (+0.0)", its
+    baseline compared with itself."""
     rows = week("ble", date.today())
-    lines, _, drawn = _progress(rows, monkeypatch, capsys, tmp_path)
+    lines, _, _ = _progress(rows, monkeypatch, capsys, tmp_path)
     text = "\n".join(lines)
     # The mix: a baseline of 11.9/min own rhythm, 5.1/min and 6.0/min paced, against a mean
     # of a week of everything.
     assert "baseline 6.0 (+1.8)" not in text and "baseline 7.4 (-0.9)" not in text
     assert not any(line.startswith("Breath rate") for line in lines)
     assert lines[0].startswith("9 sessions, 26.0 min practised")
+    assert "baseline" not in text.replace("make its baseline", "")
+    assert lines[2] == (
+        "no trend yet (the first 3 sessions of a practice make its baseline): "
+        "relaxation-response, own rhythm (2 sessions); deep-breathing-4-8, paced 5/min (2 "
+        "sessions); resonance-assessment, paced 6.5/min (1 session); back-release, paced 6/min "
+        "(1 session); spine-body-scan, paced 10/min (1 session); body-scan-head-to-feet, paced "
+        "6/min (1 session)"
+    )
+
+    # A second such week: the two practices done twice a week have a trend, each its own.
+    rows = week("ble", date.today() - timedelta(days=7)) + rows
+    lines, _, drawn = _progress(rows, monkeypatch, capsys, tmp_path)
+    assert lines[0].startswith("18 sessions, 52.0 min practised")
     assert lines[2] == (
         "trends, each practice (a program at one pace) against its own first sessions, never mixed:"
     )
-    block = lines.index("relaxation-response, own rhythm: 2 sessions, mean of latest 7 days:")
-    assert lines[block + 1] == "  Breath rate: 11.8 breaths/min, baseline 11.8 (+0.0)"
-    assert lines[block + 2] == "  Exhale:inhale ratio: 1.40 ratio, baseline 1.40 (+0.00)"
-    assert lines[block + 6] == "  Coherence (score 0-10): 3.5 score, baseline 3.5 (+0.0)"
+    block = lines.index("relaxation-response, own rhythm: 4 sessions, mean of latest 7 days:")
+    # Its latest session (11.77/min) against the median of its first three (11.86).
+    assert lines[block + 1] == "  Breath rate: 11.8 breaths/min, baseline 11.9 (-0.1)"
+    assert lines[block + 2] == "  Exhale:inhale ratio: 1.38 ratio, baseline 1.42 (-0.04)"
+    assert lines[block + 6] == "  Coherence (score 0-10): 3.3 score, baseline 3.8 (-0.5)"
     # The sensorless session of day 4 is practice (in the minutes) with nothing measured: the
     # trend of deep breathing ends on day 2, and its label says so.
     day_2 = date.today() - timedelta(days=4)
     block = lines.index(
-        f"deep-breathing-4-8, paced 5/min: 2 sessions, mean of 7 days to {day_2:%d %b %Y}:"
+        f"deep-breathing-4-8, paced 5/min: 4 sessions, mean of 7 days to {day_2:%d %b %Y}:"
     )
-    assert lines[block + 1] == "  Breath rate: 5.1 breaths/min, baseline 5.1 (+0.0)"
-    assert lines[block + 6] == "  Coherence (score 0-10): 7.6 score, baseline 7.6 (+0.0)"
+    assert lines[block + 1] == "  Breath rate: 5.2 breaths/min, baseline 5.1 (+0.1)"
+    assert lines[block + 6] == "  Coherence (score 0-10): 7.8 score, baseline 7.4 (+0.4)"
     assert (
         "baseline: median of the first 3 sessions of each practice (--program NAME shows one "
         "program alone)"
     ) in lines
     assert (
-        "done once so far, no trend yet: resonance-assessment, paced 6.5/min; back-release, "
-        "paced 6/min; spine-body-scan, paced 10/min; body-scan-head-to-feet, paced 6/min"
+        "no trend yet (the first 3 sessions of a practice make its baseline): "
+        "resonance-assessment, paced 6.5/min (2 sessions); back-release, paced 6/min (2 "
+        "sessions); spine-body-scan, paced 10/min (2 sessions); body-scan-head-to-feet, paced "
+        "6/min (2 sessions)"
     ) in lines
     # The figure: each practice in its colour against its own baseline, named in the key.
-    (result,) = drawn
+    (result,) = drawn[-1:]
     fig = progress_figure(result)
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.axison]
     assert titles[1] == "Breath rate — each practice against its own baseline"
     key = _key(fig)
     assert key[:2] == [
-        "relaxation-response, own rhythm: 2 sessions",
-        "deep-breathing-4-8, paced 5/min: 2 sessions",
+        "relaxation-response, own rhythm: 4 sessions",
+        "deep-breathing-4-8, paced 5/min: 4 sessions",
     ]
-    assert "done once so far (no trend yet)" in key
-    # A baseline line per practice, at that practice's own level (11.8 and 5.1 breaths/min).
+    assert "no trend yet (under 4 sessions)" in key
+    # A baseline line per practice, at that practice's own level (11.9 and 5.1 breaths/min).
     rate_panel = [ax for ax in fig.axes if ax.axison][1]
     dashed = sorted(
         round(float(line.get_ydata()[0]), 1)  # type: ignore[arg-type, index]
         for line in rate_panel.get_lines()
         if line.get_linestyle() == "--"
     )
-    assert dashed == [5.1, 11.8]
+    assert dashed == [5.1, 11.9]
 
 
 def test_a_program_at_another_pace_is_another_practice_and_one_program_can_be_shown(
@@ -174,8 +193,9 @@ def test_a_program_at_another_pace_is_another_practice_and_one_program_can_be_sh
     first = today - timedelta(days=9)
     base = week("ble", today)[0]  # relaxation-response, own rhythm
     rows = [replace(base, start_wall_ns=base.start_wall_ns - 9 * 86_400 * NS_PER_S)]
-    for k, (pace, coherence) in enumerate([(6.0, 5.0), (6.0, 5.4), (5.5, 8.0), (5.5, 8.6)]):
-        day = first + timedelta(days=2 * k + 1)
+    paces = [(6.0, 5.0), (6.0, 5.2), (6.0, 5.1), (6.0, 5.4), (5.5, 8.0), (5.5, 8.2), (5.5, 8.1)]
+    for k, (pace, coherence) in enumerate([*paces, (5.5, 8.6)]):
+        day = first + timedelta(days=k + 1)
         start = int(datetime(day.year, day.month, day.day, 20).timestamp()) * NS_PER_S
         rows.append(
             replace(
@@ -190,18 +210,19 @@ def test_a_program_at_another_pace_is_another_practice_and_one_program_can_be_sh
             )
         )
     lines, _, _ = _progress(rows, monkeypatch, capsys, tmp_path, "--program", "resonance-training")
-    assert lines[0].startswith("4 sessions of resonance-training, 16.0 min practised")
+    assert lines[0].startswith("8 sessions of resonance-training, 32.0 min practised")
     assert not any("relaxation-response" in line for line in lines)
+    # Each pace's fourth session against the median of its first three.
     five_and_a_half = lines.index(
-        "resonance-training, paced 5.5/min: 2 sessions, mean of 7 days to "
-        f"{today - timedelta(days=2):%d %b %Y}:"
+        "resonance-training, paced 5.5/min: 4 sessions, mean of 7 days to "
+        f"{today - timedelta(days=1):%d %b %Y}:"
     )
-    assert lines[five_and_a_half + 6] == "  Coherence (score 0-10): 8.3 score, baseline 8.3 (+0.0)"
+    assert lines[five_and_a_half + 6] == "  Coherence (score 0-10): 8.6 score, baseline 8.1 (+0.5)"
     six = lines.index(
-        f"resonance-training, paced 6/min: 2 sessions, mean of 7 days to "
-        f"{first + timedelta(days=3):%d %b %Y}:"
+        f"resonance-training, paced 6/min: 4 sessions, mean of 7 days to "
+        f"{first + timedelta(days=4):%d %b %Y}:"
     )
-    assert lines[six + 6] == "  Coherence (score 0-10): 5.2 score, baseline 5.2 (+0.0)"
+    assert lines[six + 6] == "  Coherence (score 0-10): 5.4 score, baseline 5.1 (+0.3)"
     # A name no program has is refused, naming the programs.
     assert run(["progress", "--program", "relaxation"]) == 2
     err = capsys.readouterr().err
@@ -245,25 +266,25 @@ def test_simulated_sessions_in_the_trends_are_marked_in_the_text_and_the_figure(
 ) -> None:
     """``--include-simulated`` drew a figure with no SIMULATED mark, though history and report
     carry one."""
-    rows = week("sim", date.today())
+    rows = week("sim", date.today() - timedelta(days=7)) + week("sim", date.today())
     lines, _, drawn = _progress(rows, monkeypatch, capsys, tmp_path, "--include-simulated")
     mark = (
-        "SIMULATED SENSOR: 8 sessions in the trends: a simulated person's breathing and heart, "
+        "SIMULATED SENSOR: 16 sessions in the trends: a simulated person's breathing and heart, "
         "not yours"
     )
     assert lines[2] == mark
-    assert "relaxation-response, own rhythm: 2 sessions (SIMULATED SENSOR), mean of" in lines[4]
+    assert "relaxation-response, own rhythm: 4 sessions (SIMULATED SENSOR), mean of" in lines[4]
     (result,) = drawn
     fig = progress_figure(result)
     assert fig.get_suptitle() == "Breathwise — progress — SIMULATED SENSOR"
     assert fig.get_supxlabel() == mark
     key = _key(fig)
-    assert "relaxation-response, own rhythm: 2 sessions (SIMULATED SENSOR)" in key
+    assert "relaxation-response, own rhythm: 4 sessions (SIMULATED SENSOR)" in key
     # A real session among them: the mark says how many of those in the trends are simulated.
     mixed = [replace(rows[0], source="ble"), *rows[1:]]
     lines, _, _ = _progress(mixed, monkeypatch, capsys, tmp_path, "--include-simulated")
-    assert lines[2].startswith("SIMULATED SENSOR: 7 of the 8 sessions in the trends: ")
-    assert "relaxation-response, own rhythm: 2 sessions (1 of them SIMULATED SENSOR)" in lines[4]
+    assert lines[2].startswith("SIMULATED SENSOR: 15 of the 16 sessions in the trends: ")
+    assert "relaxation-response, own rhythm: 4 sessions (3 of them SIMULATED SENSOR)" in lines[4]
 
 
 def test_the_pace_class_of_a_session() -> None:

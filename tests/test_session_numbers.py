@@ -332,11 +332,15 @@ def test_progress_text_is_rounded_as_history_and_lists_minutes_per_day() -> None
     rows = [
         _row(DAY0, 12.0, hr_start_bpm=65.93, coherence_score=10.0),
         _row(DAY0 + timedelta(days=2), 7.5, hr_start_bpm=64.0, coherence_score=10.0),
+        _row(DAY0 + timedelta(days=3), 5.0, hr_start_bpm=64.0, coherence_score=10.0),
+        # The first after the baseline's three: the trend's recent number.
+        _row(DAY0 + timedelta(days=4), 5.0, hr_start_bpm=65.93, coherence_score=10.0),
     ]
-    lines = summary_lines(compute_progress(rows, today=DAY0 + timedelta(days=2)))
+    lines = summary_lines(compute_progress(rows, today=DAY0 + timedelta(days=4)))
     text = "\n".join(lines)
     assert "65.93" not in text and "10.00" not in text
     assert "Coherence (score 0-10): 10.0 score" in text
+    assert "  Resting heart rate (first minute): 66 beats/min, baseline 64 (+2)" in lines
     assert "minutes per day:" in lines
     assert any(line.split()[-1] == "12.0" and "02 Mar" in line for line in lines)
     assert any(line.split()[-1] == "0.0" and "03 Mar" in line for line in lines)

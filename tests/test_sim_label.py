@@ -90,28 +90,32 @@ def test_progress_counts_simulated_practice_and_leaves_its_numbers_out_unless_as
     streak: 0 days now" after practice on 6 of 7 days): the minutes are the person's, only the
     numbers are not."""
     rows = [_row("a", "ble", 1, 70.0), _row("b", "sim", 2, 86.0), _row("c", "sim", 3, 90.0)]
+    rows.append(_row("d", "ble", 4, 72.0))
     with History():  # a history there: listing one that does not exist makes none
         pass
     monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
     figure = tmp_path / "p.png"
     assert run(["progress", "-o", str(figure)]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("3 sessions, 30.0 min practised")
-    assert "streak: 0 days now, longest 3 days" in out
+    assert out.startswith("4 sessions, 40.0 min practised")
+    assert "streak: 0 days now, longest 4 days" in out
     assert SIMULATED_MARK not in out  # none of their numbers is shown
-    assert "done once so far, no trend yet: back-release, own rhythm" in out
+    assert (
+        "no trend yet (the first 3 sessions of a practice make its baseline): back-release, "
+        "own rhythm (2 sessions)"
+    ) in out
     assert (
         "note: 2 simulated-sensor sessions counted as practice (minutes, streak) and left out "
         "of the trends: their numbers are not yours (--include-simulated shows them)"
     ) in err
     assert run(["progress", "-o", str(figure), "--include-simulated"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("3 sessions, 30.0 min practised")
+    assert out.startswith("4 sessions, 40.0 min practised")
     assert (
-        f"{SIMULATED_MARK}: 2 of the 3 sessions in the trends: a simulated person's breathing "
+        f"{SIMULATED_MARK}: 2 of the 4 sessions in the trends: a simulated person's breathing "
         "and heart, not yours"
     ) in out.splitlines()
-    assert "back-release, own rhythm: 3 sessions (2 of them SIMULATED SENSOR), mean of " in out
+    assert "back-release, own rhythm: 4 sessions (2 of them SIMULATED SENSOR), mean of " in out
     assert "note:" not in err
     # With --since, the simulated sessions of the period shown, as every other count is.
     assert run(["progress", "-o", str(figure), "--since", "2026-11-03"]) == 0

@@ -145,9 +145,11 @@ OWN_RHYTHM = "own rhythm"
 """The pace of a session with no pacer target: a program's own-rhythm steps, an import."""
 NO_PROGRAM = "no program"
 """The program of a session run without one (``live --rate``) or imported."""
-MIN_COMPARED_SESSIONS = 2
-"""Measured sessions of a practice (in the whole history) from which its trend is shown: one
-session has nothing to be compared with."""
+MIN_COMPARED_SESSIONS = BASELINE_SESSIONS + 1
+"""Measured sessions of a practice (in the whole history) from which its trend is shown: its
+first :data:`BASELINE_SESSIONS` make the baseline, and a trend needs one after them. From two
+sessions on, the text printed "Breath rate: 11.8 breaths/min, baseline 11.8 (+0.0)": a baseline
+compared with itself, every measure "no change" for the whole first week (found in review)."""
 
 
 def pace_class(row: SessionRow) -> float | None:
@@ -217,7 +219,8 @@ class Practice:
         whole history that have the value (None if none has).
     latest : dict
         Per trend column, the mean over the :data:`ROLLING_DAYS` days up to its latest session
-        in the period (fewer when the period shown begins later: ``window``).
+        in the period (fewer when the period shown begins later: ``window``) of its sessions
+        after those the baseline is of (None if none has the value).
     window : tuple of date
         First and last day :attr:`latest` averages over.
     latest_label : str
@@ -480,18 +483,20 @@ def _practices(
         in_view = tuple(r for r in members if id(r) in shown)
         if not in_view:
             continue
-        baseline: dict[str, float | None] = {}
-        for column, _, _, _ in TRENDS:
-            first = _values(members, column)[:BASELINE_SESSIONS]
-            baseline[column] = float(np.median(first)) if first else None
         last = local_date(in_view[-1].start_wall_ns)
         recent_from = last - timedelta(days=ROLLING_DAYS - 1)
         if since is not None:
             recent_from = max(recent_from, since)
         recent = [r for r in in_view if local_date(r.start_wall_ns) >= recent_from]
+        baseline: dict[str, float | None] = {}
         latest: dict[str, float | None] = {}
         for column, _, _, _ in TRENDS:
-            values = _values(recent, column)
+            first = [r for r in members if trend_value(r, column) is not None][:BASELINE_SESSIONS]
+            baseline[column] = float(np.median(_values(first, column))) if first else None
+            # Not the baseline's own sessions: in a first week they made "recent" too, and the
+            # trend was diluted by (or, up to three sessions, all of) the baseline itself.
+            after = [r for r in recent if not any(r is f for f in first)]
+            values = _values(after, column)
             latest[column] = float(np.mean(values)) if values else None
         practices.append(
             Practice(
@@ -641,7 +646,7 @@ def simulated_note(progress: Progress) -> str:
 
 def trend_lines(progress: Progress) -> list[str]:
     """Each practice's trends as text: a heading per practice with a trend, its measures
-    against its own baseline, then the practices done once, in one line.
+    against its own baseline, then the practices without a trend yet, in one line.
 
     Sessions of different practices are never averaged together (see the module notes), and
     the heading says what each line compares.
@@ -687,9 +692,13 @@ def trend_lines(progress: Progress) -> list[str]:
         if len({p.program for p in progress.practices}) > 1:
             line += " (--program NAME shows one program alone)"
         lines.append(line)
-    once = [p for p in progress.practices if not p.compared]
-    if once:
-        lines.append("done once so far, no trend yet: " + "; ".join(p.label for p in once))
+    early = [p for p in progress.practices if not p.compared]
+    if early:
+        lines.append(
+            f"no trend yet (the first {BASELINE_SESSIONS} sessions of a practice make its "
+            "baseline): "
+            + "; ".join(f"{p.label} ({_count(p.total_sessions, 'session')})" for p in early)
+        )
     return lines
 
 
@@ -814,8 +823,8 @@ PANEL_NOTE_CHARS = 80
 edges of the page."""
 PRACTICE_COLORS = ("#1F3B57", "#B23A48", "#E8965A", "#6A4C93", "#4C8BC9", "#8E6C1D")
 """The colour of each practice with a trend in the figure, the most done first: six, more than
-a week of varied practice needs; further ones are drawn grey with those done once (the text
-lists them all). None is the targets' green."""
+a week of varied practice needs; further ones are drawn grey with those without a trend yet
+(the text lists them all). None is the targets' green."""
 
 
 def progress_figure(progress: Progress) -> Figure:
@@ -825,8 +834,8 @@ def progress_figure(progress: Progress) -> Figure:
     would be too thin to see) with the streaks in its title, every session counted; each trend
     panel shows, per practice with a trend (:attr:`Progress.compared`), in that practice's
     colour, one dot per session at its start time, the practice's rolling mean (line) and its
-    baseline (dashed), with the target where there is one; practices done once are grey hollow
-    dots. Practices are never averaged together. The date axis is fitted to the period
+    baseline (dashed), with the target where there is one; practices without a trend yet are
+    grey hollow dots. Practices are never averaged together. The date axis is fitted to the period
     (:func:`_date_axis`). With simulated sessions in the trends, the title and the foot of
     the page say SIMULATED SENSOR.
     """
@@ -929,7 +938,7 @@ def progress_figure(progress: Progress) -> Figure:
                 color=COLORS["muted"],
             )
             label = (
-                "done once so far (no trend yet)"
+                f"no trend yet (under {MIN_COMPARED_SESSIONS} sessions)"
                 if not practice.compared
                 else "more practices (see the text)"
             )
