@@ -170,7 +170,7 @@ def check_rr_units(rr_ms: FloatArray, name: str = "rr_ms", *, unit_only: bool = 
 
     Examples
     --------
-    >>> check_rr_units(np.array([0.8, 0.81, 0.79]))
+    >>> check_rr_units(np.array([0.8, 0.81, 0.79]))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: rr_ms: the median interval is 0.8: these look like seconds; RR intervals are in ...
@@ -220,7 +220,7 @@ def check_beat_time_units(
     Examples
     --------
     >>> rr = np.array([800.0, 810.0, 790.0])
-    >>> check_beat_time_units(np.cumsum(rr), rr)
+    >>> check_beat_time_units(np.cumsum(rr), rr)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: beat_t_s: the beats lie a median 800 apart where the median of nn_ms is 800 ms: ...

@@ -157,8 +157,11 @@ def artifact_warning(corrected: int, total: int) -> str | None:
     --------
     >>> artifact_warning(2, 100) is None
     True
-    >>> print(artifact_warning(492, 798))
-    61.7 % of beats (492 of 798) corrected as artifacts, over 5 %: HRV, RSA and ... unreliable
+    >>> head, tail = artifact_warning(492, 798).split(": ")
+    >>> print(head)
+    61.7 % of beats (492 of 798) corrected as artifacts, over 5 %
+    >>> print(tail)
+    HRV, RSA and coherence are unreliable
     """
     if total <= 0:
         return None

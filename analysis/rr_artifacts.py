@@ -395,7 +395,7 @@ def validate_rr_ms(rr_ms: ArrayLike) -> FloatArray:
     --------
     >>> validate_rr_ms([800.0, 150.0, 810.0]).tolist()
     [800.0, 150.0, 810.0]
-    >>> validate_rr_ms([0.8, 0.15, 0.81])
+    >>> validate_rr_ms([0.8, 0.15, 0.81])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: rr_ms: the median interval is 0.8: these look like seconds; RR intervals are in ...

@@ -147,3 +147,19 @@ def test_the_history_has_the_documented_columns(tmp_path: Path) -> None:
     assert version == SCHEMA_VERSION
     text = " ".join(PAGE.read_text(encoding="utf-8").split())
     assert f"`PRAGMA user_version` ({SCHEMA_VERSION} today," in text
+
+
+def test_the_guides_cut_a_beats_file_at_its_rr_column() -> None:
+    """sessions.md piped ``cut -d, -f4 s.beats.csv`` into ``hrv -``: a file of three columns,
+    so an empty column and "no RR intervals" (found in review). Every ``cut -fN`` of a
+    ``beats.csv`` in the guides takes ``rr_ms``."""
+    from trainer.storage.export import BEATS_COLUMNS
+
+    docs = PAGE.parent
+    cuts = [
+        int(match.group(1))
+        for page in (docs / "guide").glob("*.md")
+        for match in re.finditer(r"cut -d, -f(\d+) \S*beats\.csv", page.read_text(encoding="utf-8"))
+    ]
+    assert cuts, "no cut of a beats.csv in the guides: update this test"
+    assert {BEATS_COLUMNS[n - 1] for n in cuts} == {"rr_ms"}

@@ -464,6 +464,25 @@ def test_the_default_figure_goes_to_the_data_folder_not_the_current_one(
     assert f"progress figure written: {figure}" in capsys.readouterr().err
 
 
+def test_a_figure_asked_for_with_no_sessions_to_draw_says_it_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``progress --help``'s example on a history without the program's sessions exited 0
+    with no file and no word about it (found in review)."""
+    from trainer.cli.app import run
+
+    rows = [_row(DAY0, 10.0)]
+    monkeypatch.setattr("trainer.storage.history.History.list_sessions", lambda *a, **k: rows)
+    with History():
+        pass
+    figure = tmp_path / "progress.pdf"
+    assert run(["progress", "--program", "deep-breathing-4-8", "-o", str(figure)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("No sessions of deep-breathing-4-8 in this period yet")
+    assert f"note: {figure} not written: no sessions to draw" in err
+    assert not figure.exists()
+
+
 def test_the_progress_figure_never_replaces_what_is_not_a_figure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -528,7 +528,7 @@ def progress(
     The simulated sensor's numbers are left out of the trends unless --include-simulated is
     given. On a read-only or full data folder the summary is still shown, and the default
     figure is skipped with a note, also when writing it fails (-o elsewhere writes it; a
-    failed -o is an error).
+    failed -o is an error). With no sessions to draw, no figure is written (a note says so).
 
     Example: breathwise progress --program deep-breathing-4-8 -o progress.pdf
     """
@@ -595,3 +595,7 @@ def progress(
             f"note: no progress figure: {unwritable} (-o FILE in a writable folder draws it)",
             file=sys.stderr,
         )
+    if not result.sessions and not default:
+        # Asked for by name and not there: a script opening it found nothing, and nothing
+        # said why (found in review).
+        print(f"note: {output} not written: no sessions to draw", file=sys.stderr)
