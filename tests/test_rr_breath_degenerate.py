@@ -115,7 +115,13 @@ def test_degenerate_rr_series_never_raise() -> None:
             # session's heart metrics say so instead of failing.
             with pytest.raises(ValueError, match="median interval"):
                 estimate_breathing_from_rr(t, rr)
-            assert "not analysed" in heart_metrics(t, rr, []).settings["heart"]
+            heart = heart_metrics(t, rr, [])
+            if rr.size >= 2:
+                assert "not analysed" in heart.settings["heart"], where
+            else:
+                # One interval is no series: nothing analysed, nothing to say (seed
+                # 1461123333, series 14: [4000.0], failed a CI run).
+                assert heart.rmssd_ms is None and "heart" not in heart.settings, where
             continue
         for correct in (True, False):
             estimates = estimate_breathing_from_rr(t, rr, correct_artifacts=correct)
