@@ -642,6 +642,36 @@ def test_a_recording_cut_short_is_said_in_the_table_on_stderr_and_in_an_export(
     assert fields["ended"] == "recording cut short"
 
 
+def test_a_copy_of_an_import_cut_short_is_said_to_be_cut_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copy of a 10-minute import cut short (an rsync stopped, a full disk during cp) had
+    "imported" as its ending: ``report DIR`` gave its part of the session a row like a whole
+    one's, with no note, and ``report FILE`` and ``export`` were silent too (found in review)."""
+    rr = [800.0 + 40.0 * math.sin(k / 3.0) for k in range(750)]
+    (tmp_path / "rr.txt").write_text("\n".join(f"{v:g}" for v in rr) + "\n", encoding="utf-8")
+    whole = tmp_path / "in" / "whole.bwr"
+    whole.parent.mkdir()
+    argv = ["import", str(tmp_path / "rr.txt"), "--start", "2026-01-05T07:00", "-o", str(whole)]
+    assert run(argv) == 0
+    lines = whole.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert '"k":"end"' in lines[-1]
+    (tmp_path / "in" / "cut.bwr").write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert run(["report", str(tmp_path / "in"), "-o", str(out), "--table-only"]) == 0
+    err = capsys.readouterr().err
+    assert "note: cut.bwr: recording cut short: its row is of what it holds so far" in err
+    assert "whole.bwr: recording cut short" not in err
+    rows = {r["file"]: r for r in _table(out / "summary.csv")}
+    assert rows["cut.bwr"]["ended"] == "recording cut short"
+    assert rows["whole.bwr"]["ended"] == "imported"
+    assert run(["report", str(tmp_path / "in" / "cut.bwr"), "-o", str(tmp_path / "c.png")]) == 0
+    assert "was cut short" in capsys.readouterr().err
+    assert run(["export", str(tmp_path / "in" / "cut.bwr"), "-o", str(tmp_path / "csv")]) == 0
+    assert "the recording was cut short" in capsys.readouterr().err
+
+
 def _stuck(path: str, out_dir: str | None, report_suffix: str | None, name: str) -> Any:
     """A stand-in for the per-recording analysis that never ends: a report begun (its
     temporary file there) and a worker that hangs."""

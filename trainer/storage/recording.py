@@ -389,15 +389,19 @@ class Recording:
         import, whose closing line names the file it came from instead;
         :data:`STILL_RECORDING` for a recording a running session still writes
         (:attr:`still_recording`); ``"recording cut short"`` for a recording closed without
-        saying (killed, or cut short).
+        saying (killed, or cut short), an import's too: ``import`` closes every file it writes.
 
         One answer for replay, the report and the history, which had each called a complete
-        import "recording cut short" and worked around it in their own way."""
+        import "recording cut short" and worked around it in their own way. A copy of an
+        import cut short was "imported", and ``report DIR`` gave its 6 of 60 minutes a row
+        like a whole session's, with no note (found in review)."""
         summary = self.summary or {}
         ended = summary.get("ended")
         if ended:
             return ended
-        if summary.get("imported") or self.header.source.kind == "import":
+        if self.summary is not None and (
+            summary.get("imported") or self.header.source.kind == "import"
+        ):
             return "imported"
         if self.still_recording:
             return STILL_RECORDING
