@@ -7,6 +7,7 @@ import gzip
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -724,7 +725,8 @@ def test_an_import_with_many_corrected_beats_warns(
     assert heart.artifact_pct is not None and heart.artifact_pct > 5
     # The share named is the report's "Beats corrected" (the same decoded, corrected beats).
     share = f"{heart.artifact_pct:.1f} % of beats ({heart.corrected_beats} of 300) corrected"
-    assert f"warning: {share} as artifacts, over 5 %: HRV, RSA and coherence are" in err
+    # Named by its file, as hrv's and breaths' warnings are (a batch's log is grepped by it).
+    assert f"breathwise: warning: {ectopic}: {share} as artifacts, over 5 %: HRV, RSA" in err
 
 
 @pytest.mark.shared_data
@@ -742,7 +744,15 @@ def test_the_polar_h10_pvc_file_gets_one_warning_from_import_hrv_and_report(
         "61.7 % of beats (492 of 798) corrected as artifacts, over 5 %: "
         "HRV, RSA and coherence are unreliable"
     )
-    assert f"warning: {expected}\n" in err
+    assert f"breathwise: warning: {H10}: {expected}\n" in err
+    # The file has its own clock: no --start, no note that one replaced it.
+    assert "replaces the file's own start" not in err
+    import_(H10, "auto", tmp_path / "moved.bwr", "2026-02-01T07:30")
+    start = datetime.fromtimestamp(read_recording(tmp_path / "h10.bwr").header.start_wall_ns / 1e9)
+    assert (
+        f"note: --start 2026-02-01 07:30 replaces the file's own start, "
+        f"{start:%Y-%m-%d %H:%M} (leave --start out to keep it)"
+    ) in capsys.readouterr().err
     analysis = analyse_recording(tmp_path / "h10.bwr")
     texts = [t.get_text() for ax in report_figure(analysis).axes for t in ax.texts]
     assert f"Warning: {expected}" in texts

@@ -302,6 +302,35 @@ def test_output_to_a_full_disk_is_an_error_of_one_line(command: str) -> None:
     assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
 
 
+def _closed_stdout(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run the command line with its standard output's descriptor closed (``>&-``)."""
+    return subprocess.run(
+        _cli(*args),
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+        timeout=120,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closes a POSIX file descriptor")
+def test_a_closed_standard_output_is_an_error_when_something_was_for_it(tmp_path: Path) -> None:
+    """`breathwise replay x.bwr --headless >&-` (a daemon's job with its descriptors closed)
+    lost what it printed and exited 0, as `hrv` and `breaths` lost their results: Python makes
+    such a stdout None, and print drops what it is given (found in review). A command that
+    printed nothing there is not failed for it."""
+    done = _closed_stdout("replay", str(SAMPLE), "--speed", "max", "--headless")
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines()[-1] == (
+        "breathwise: error: standard output is closed: what the command printed there is lost "
+        "— send it to a file, or to /dev/null to discard it"
+    )
+    done = _closed_stdout("export", str(SAMPLE), "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert b"standard output is closed" not in done.stderr
+    assert (tmp_path / "sample-neurokit2-resting.session.csv").exists()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_a_terminal_that_hung_up_is_a_reader_gone_not_a_failed_write() -> None:
     """A session closed on its summary screen (the terminal window closed) printed its summary

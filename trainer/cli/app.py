@@ -27,7 +27,7 @@ from trainer.cli import sensors as sensors_cli
 from trainer.cli import session as session_cli
 from trainer.cli.number_options import number_error
 from trainer.errors import UserError
-from trainer.ui.terminal import output_failure
+from trainer.ui.terminal import ClosedOutput, output_failure
 
 HELP = """Breathwise: a biofeedback breathing trainer.
 
@@ -158,7 +158,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` when omitted.
     """
     args = [_file_named_dash(arg) for arg in (sys.argv[1:] if argv is None else argv)]
+    closed = ClosedOutput() if sys.stdout is None else None
+    if closed is not None:
+        sys.stdout = closed
     status = _run(args)
+    if closed is not None and closed.written:
+        print(
+            "breathwise: error: standard output is closed: what the command printed there is "
+            "lost — send it to a file, or to /dev/null to discard it",
+            file=sys.stderr,
+        )
+        return status or 1
     failure = output_failure(sys.stdout)
     if failure is not None:
         # `breathwise hrv x > out.json` on a full disk: the file is cut short, which a script

@@ -148,7 +148,8 @@ def import_(
             "now) if the file does not say; default: the file's time minus its length (none "
             "for a pipe), or "
             "for a Breathwise CSV export the start in its STEM.session.csv (the import still "
-            "counts as that session in the history).",
+            "counts as that session in the history). Given for a file with its own clock, it "
+            "moves the session there, with a note.",
         ),
     ] = None,
     history: Annotated[
@@ -213,6 +214,7 @@ def import_(
     Examples: breathwise import rr.txt -o morning.bwr;
     breathwise import bio_resting_5min_100hz.csv --fs 100
     """
+    from trainer.cli.hrv import say_warnings
     from trainer.cli.progress_bar import import_is_long, long_work_bar
     from trainer.storage.importers import import_recording
     from trainer.storage.text_files import input_name
@@ -231,8 +233,8 @@ def import_(
     print(f"recording written: {result.path}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    # Named by its file, as hrv's and breaths' are: a batch's shared log is grepped by it.
+    say_warnings(file, list(result.warnings))
     if history:
         _add_to_history(result.path)
     else:

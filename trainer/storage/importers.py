@@ -1552,6 +1552,14 @@ def import_polar_csv(
     elif absolute:
         # --start moves the session, but PMD frames keep the file's own clock: it must fit too.
         _check_derived_start(first_ns, path, absolute)
+        if start_wall_ns != first_ns:
+            # Said, not done silently: the help offers --start for a file that gives no start,
+            # and a loop giving every file one moved a 2024 session to 2026 without a word
+            # (found in review).
+            notes.append(
+                f"--start {_local_minute(start_wall_ns)} replaces the file's own start, "
+                f"{_local_minute(first_ns)} (leave --start out to keep it)"
+            )
     # PMD frames carry the sensor clock (ns since 2000): a file with a real clock keeps its own
     # times; relative times (t_s, timestamp [ms]) start at 0 and are placed at the session's
     # start, as a sensor synced to the phone would have stamped them.
@@ -1901,6 +1909,11 @@ def _read_text(path: Path) -> str:
     return read_text(
         path, max_bytes=_MAX_BYTES, what="an RR list or sensor CSV", error=ImportFileError
     )
+
+
+def _local_minute(wall_ns: int) -> str:
+    """A Unix time (ns) as the local date and time to the minute, ``2026-02-01 07:30``."""
+    return datetime.fromtimestamp(wall_ns / NS_PER_S).isoformat(" ", "minutes")
 
 
 def _own_rhythm(start_wall_ns: int) -> PacerChange:

@@ -305,6 +305,25 @@ def _flushed_layer(stream: TextIO | None) -> _DropWhenGone | None:
     return layer if isinstance(layer, _DropWhenGone) else None
 
 
+class ClosedOutput(io.TextIOBase):
+    """Standard output when there is none (its descriptor closed: ``cmd >&-``, a daemon's
+    job), where Python leaves ``sys.stdout`` None and ``print`` drops what it is given without
+    a word: ``hrv`` and ``breaths`` lost their result and exited 0 (found in review). It takes
+    the writes and remembers that there were some (:attr:`written`), for the command to fail
+    on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.written = self.written or bool(text)
+        return len(text)
+
+
 def output_failure(stream: TextIO | None) -> OSError | None:
     """The error that stopped writes to ``stream`` (a full disk, an I/O error), if it is one
     :func:`prepare_streams` made and a write to it failed otherwise than by its reader going;
