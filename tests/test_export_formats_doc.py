@@ -137,6 +137,27 @@ def test_summary_csv_has_the_documented_columns() -> None:
     assert _table("`summary.csv` (`breathwise report DIR`)") == list(SUMMARY_COLUMNS)
 
 
+def test_the_history_listing_has_the_documented_columns(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``history --format csv`` (review 34 F7): its header as the command writes it, and the
+    columns the page calls "as `summary.csv`" are those of summary.csv's names, all of them."""
+    from trainer.cli.app import run
+
+    heading = "The history listing (`breathwise history --format csv|json`)"
+    assert run(["history", "--format", "csv"]) == 0
+    header = next(csv.reader(capsys.readouterr().out.splitlines()))
+    assert header == _table(heading)
+    text = PAGE.read_text(encoding="utf-8").split(f"## {heading}")[1].split("\n## ")[0]
+    same = [
+        name
+        for line in text.splitlines()
+        if line.startswith("| `") and "| as `summary.csv`" in line
+        for name in re.findall(r"`([^`]+)`", line.split("|")[1])
+    ]
+    assert same == [name for name in header if name in SUMMARY_COLUMNS]
+
+
 def test_the_history_has_the_documented_columns(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
     History(db).close()

@@ -183,6 +183,17 @@ def history(
         bool,
         typer.Option("--paths", help="Name each recording by its whole path, not its file name."),
     ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="text: the aligned listing; csv: a header line, then one line a session, columns "
+            "named as in report DIR's summary.csv; json: an array of one object a session, with "
+            "the same keys, null for a missing value. csv and json write only the data to "
+            "standard output (notes go to standard error) and name each mark in a column of its "
+            "own; columns: docs/export-formats.md in the source repository.",
+        ),
+    ] = "text",
 ) -> None:
     """List your sessions: date, minutes, program, breath rate and ratio, follow score, heart.
 
@@ -217,11 +228,25 @@ def history(
     an earlier session's deleted recording had that path too ("(gone)"), the row of the one
     there now goes (the message names it), and the same command again removes the next.
 
+    With --format csv or json, the same sessions (--limit too) as data: each session's numbers
+    in the units their names say, the whole path of its recording, its start as ISO 8601 with
+    its UTC offset, and the marks above as columns of their own (simulated, no_sensor,
+    sensor_lost_from_s, heart_unreliable, heart_rate_only, recording_gone); an empty history is
+    the CSV header alone, or [].
+
     Examples: breathwise history --add ~/old-recordings; breathwise history -a a.bwr b.bwr;
-    breathwise history --remove ~/Downloads/wrong-import.bwr
+    breathwise history --remove ~/Downloads/wrong-import.bwr;
+    breathwise history --format csv > sessions.csv; breathwise history -n 10 --format json
     """
     from trainer.storage.history import History, default_db_path
+    from trainer.storage.history_table import FORMATS, write_table
 
+    if fmt not in FORMATS:
+        # Before any --add or --remove: a wrong format is refused before any work is done.
+        raise BadArgument(
+            f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}",
+            "csv or json for a script; text (the default) to read",
+        )
     if limit < 0:
         raise BadArgument(f"--limit {limit} must be 0 or more")
     if add and remove:
@@ -239,11 +264,18 @@ def history(
             pass  # a history that cannot be opened is one error, not one skip per file
         _add(paths)
     rows, superseded = _listed()
-    if not rows:
-        print(f"No sessions yet (history: {default_db_path()}).")
-        return
     shown = rows[-limit:] if limit else rows
-    print("\n".join(format_rows(shown, full_paths=full_paths, superseded=superseded)))
+    if fmt == "text":
+        if not rows:
+            print(f"No sessions yet (history: {default_db_path()}).")
+            return
+        print("\n".join(format_rows(shown, full_paths=full_paths, superseded=superseded)))
+    else:
+        # Only the data on stdout, so `> sessions.csv` and a pipe read it as it is: "no
+        # sessions yet" is a note, and the table is empty (the header alone, or []).
+        if not rows:
+            print(f"note: no sessions yet (history: {default_db_path()})", file=sys.stderr)
+        write_table(shown, superseded, sys.stdout, fmt)
     for line in start_notes(shown, time.time_ns()):
         print(line, file=sys.stderr)
 
