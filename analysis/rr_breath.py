@@ -1139,14 +1139,33 @@ def session_rate_members(estimates: Sequence[RRBreathEstimate]) -> list[int]:
     usable = [i for i, e in enumerate(estimates) if e.quality >= USABLE_QUALITY]
     rates = np.array([estimates[i].rate_bpm for i in usable])
     quality = np.array([estimates[i].quality for i in usable])
-    close = np.abs(rates[:, None] - rates[None, :]) <= AGREE_FRACTION * rates[:, None]
-    support = close.sum(axis=1)
-    weight = close @ quality
+    support = np.empty(rates.size, dtype=np.int64)
+    weight = np.empty(rates.size, dtype=np.float64)
+    # The estimates-by-estimates comparison a few rows at a time: whole, it held two float
+    # matrices of every pair, 1.2 GB for the 8640 windows of a 24 h strap session (review 32
+    # F6). Each row's weight is summed on its own (not by a matrix product, whose BLAS sums a
+    # row in an order that depends on how many rows it is given).
+    rows = max(1, _CLOSE_BLOCK_CELLS // max(rates.size, 1))
+    for first in range(0, rates.size, rows):
+        close = _close_rates(rates, first, first + rows)
+        support[first : first + rows] = close.sum(axis=1)
+        weight[first : first + rows] = np.where(close, quality, 0.0).sum(axis=1)
     centre = max(range(len(usable)), key=lambda k: (support[k], weight[k]))
-    agreeing = [usable[k] for k in np.flatnonzero(close[centre]).tolist()]
+    centre_row = _close_rates(rates, centre, centre + 1)[0]
+    agreeing = [usable[k] for k in np.flatnonzero(centre_row).tolist()]
     median_q = float(np.median([estimates[i].quality for i in agreeing]))
     return [i for i in agreeing if estimates[i].quality >= median_q]
 
+
+def _close_rates(rates: FloatArray, first: int, stop: int) -> NDArray[np.bool_]:
+    """Which of ``rates`` lie within :data:`AGREE_FRACTION` of each of ``rates[first:stop]``
+    (rows), as :func:`session_rate_members` compares them."""
+    own = rates[first:stop, None]
+    return np.asarray(np.abs(own - rates[None, :]) <= AGREE_FRACTION * own)
+
+
+_CLOSE_BLOCK_CELLS = 1 << 18
+"""Pairs :func:`session_rate_members` compares at a time: 2 MiB per float matrix of them."""
 
 AGREE_FRACTION = 0.35
 """Estimates within this fraction of a rate read the same rhythm (:func:`session_rate_members`):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -547,18 +547,28 @@ class _PacerTimeline:
         self.spans.append((t_s, mode, rate, ratio, self.label, pacer))
 
 
-def _items_by_pacer_change(items: list[Item]) -> list[tuple[list[Item], PacerChange | None]]:
-    """Split items into runs ending just before each pacer change (the change rides along)."""
-    runs: list[tuple[list[Item], PacerChange | None]] = []
-    run: list[Item] = []
+def _chunks_by_pacer_change(
+    items: Iterable[Item],
+) -> Iterator[tuple[list[Item], PacerChange | None]]:
+    """The items in chunks of :data:`CHUNK_ITEMS` between pacer changes: each run of items
+    before a change (or the end) cut from its start, the last chunk of a run (empty when the
+    run is) with the change that ends it.
+
+    One chunk at a time, made as it is read: a recording's packets are held in columns
+    (:class:`trainer.storage.recording.RecordedItems`), and the runs whole made an object of
+    every packet at once (review 32 F6)."""
+    chunk: list[Item] = []
     for item in items:
         if isinstance(item, PacerChange):
-            runs.append((run, item))
-            run = []
+            yield chunk, item
+            chunk = []
         else:
-            run.append(item)
-    runs.append((run, None))
-    return runs
+            chunk.append(item)
+            if len(chunk) == CHUNK_ITEMS:
+                yield chunk, None
+                chunk = []
+    if chunk:
+        yield chunk, None
 
 
 _MADE: ContextVar[list[SessionAnalysis] | None] = ContextVar("_MADE", default=None)
@@ -621,9 +631,8 @@ def analyse_recording(
     items_share = 0.3
     total = max(len(recording.items), 1)
     handled = 0
-    for run, change in _items_by_pacer_change(recording.items):
-        for start in range(0, len(run), CHUNK_ITEMS):
-            chunk = run[start : start + CHUNK_ITEMS]
+    for chunk, change in _chunks_by_pacer_change(recording.items):
+        if chunk:
             events.extend(pipeline.handle(chunk))
             handled += len(chunk)
             steps(items_share * handled / total)

@@ -182,9 +182,9 @@ def pmd_waveforms(recording: Recording) -> list[Waveform]:
     )
     times: dict[MeasurementType, list[FloatArray]] = {}
     values: dict[MeasurementType, list[FloatArray]] = {}
-    for packet in recording.packets:
-        if packet.stream != Stream.PMD_DATA:
-            continue
+    # Made one at a time, and only the PMD stream's: all packets at once held every packet of
+    # the recording a second time, as objects (review 32 F6).
+    for packet in recording.packets_of(Stream.PMD_DATA.value):
         try:
             samples = decoder.feed(packet)
         except DecodeError:

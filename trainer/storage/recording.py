@@ -33,11 +33,12 @@ import re
 import stat
 import time
 import zlib
+from array import array
 from collections import Counter
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 from devices.packets import RawPacket, Stream
 from devices.source import LinkEvent, LinkState, SourceInfo
@@ -236,6 +237,240 @@ Item = RawPacket | PacerChange | LinkEvent | Mark
 """Everything a session handles, in the order it happened."""
 
 
+def _slot_setter(name: str) -> Callable[[RawPacket, Any], None]:
+    """The setter of :class:`~devices.packets.RawPacket`'s slot ``name``."""
+    setter: Callable[[RawPacket, Any], None] = vars(RawPacket)[name].__set__
+    return setter
+
+
+_NEW = object.__new__
+_SET_MONO = _slot_setter("t_mono_ns")
+_SET_WALL = _slot_setter("t_wall_ns")
+_SET_STREAM = _slot_setter("stream")
+_SET_PAYLOAD = _slot_setter("payload")
+
+
+def _packet(t_mono_ns: int, t_wall_ns: int, stream: str, payload: bytes) -> RawPacket:
+    """``RawPacket(t_mono_ns, t_wall_ns, stream, payload)``, the same object, made through its
+    slots: the frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, 2.5 times as long, and a day's recording makes 1.8 million."""
+    packet: RawPacket = _NEW(RawPacket)
+    _SET_MONO(packet, t_mono_ns)
+    _SET_WALL(packet, t_wall_ns)
+    _SET_STREAM(packet, stream)
+    _SET_PAYLOAD(packet, payload)
+    return packet
+
+
+_OTHER = 255
+"""The stream code of an item :class:`RecordedItems` keeps as it is (a pacer change, a link
+change, a mark, a packet of a 256th stream)."""
+_ITEMS_AT_ONCE = 4096
+"""Items :class:`RecordedItems` makes at a time while it is iterated."""
+
+
+class RecordedItems(Sequence[Item]):
+    """A recording's items in order (:attr:`Recording.items`), its packets held in columns.
+
+    A packet is held as its two clocks (8 bytes each), a stream code (1 byte) and its payload's
+    bytes (with 8 bytes for where they end) and made a :class:`~devices.packets.RawPacket`
+    again each time it is read: about 40 bytes for a belt packet that takes 96 in the file,
+    where one object per packet (the object, its two clocks, its stream id and payload) held
+    about 250, and replay, report and export of a 24 h recording (186 MB) needed about 2 GB
+    (review 32 F6). The other items are kept as they are, few (pacer changes, link changes,
+    marks). Reads as a sequence: ``len``, an index, a slice (a list), iteration, and ``==``
+    to any sequence of the same items. Filled by :func:`read_recording`, then
+    :meth:`freeze` makes it read-only.
+    """
+
+    __slots__ = (
+        "_codes",
+        "_counts",
+        "_ends",
+        "_filling",
+        "_frozen",
+        "_mono",
+        "_others",
+        "_payload",
+        "_stream_codes",
+        "_streams",
+        "_wall",
+    )
+
+    def __init__(self) -> None:
+        self._mono = array("q")
+        self._wall = array("q")
+        self._codes = bytearray()
+        self._ends = array("q")
+        """Where each item's payload ends in :attr:`_payload` (an item kept whole: where the
+        one before it ends)."""
+        self._filling = bytearray()
+        """The payloads while items are added (:meth:`freeze` makes them :attr:`_payload`)."""
+        self._payload = b""
+        self._streams: list[str] = []
+        """Stream ids by code."""
+        self._stream_codes: dict[str, int] = {}
+        self._counts: list[int] = []
+        """Packets per stream code."""
+        self._others: dict[int, Item] = {}
+        """Items kept whole, by index."""
+        self._frozen = False
+
+    def append(self, item: Item) -> None:
+        """Add ``item`` after the others (only before :meth:`freeze`)."""
+        if type(item) is RawPacket and self.append_packet(
+            item.t_mono_ns, item.t_wall_ns, item.stream, item.payload
+        ):
+            return
+        if self._frozen:
+            raise TypeError("RecordedItems are read-only once read")
+        self._others[len(self._codes)] = item
+        self._mono.append(0)
+        self._wall.append(0)
+        self._ends.append(len(self._filling))
+        self._codes.append(_OTHER)
+
+    def append_packet(self, t_mono_ns: int, t_wall_ns: int, stream: str, payload: bytes) -> bool:
+        """Add ``RawPacket(t_mono_ns, t_wall_ns, stream, payload)`` after the others, in
+        columns; False (nothing added) when its stream is a 256th, whose packets
+        :meth:`append` keeps whole."""
+        if self._frozen:
+            raise TypeError("RecordedItems are read-only once read")
+        code = self._stream_codes.get(stream)
+        if code is None:
+            if len(self._streams) == _OTHER:
+                return False
+            code = self._stream_codes[stream] = len(self._streams)
+            self._streams.append(stream)
+            self._counts.append(0)
+        self._mono.append(t_mono_ns)
+        self._wall.append(t_wall_ns)
+        self._filling += payload
+        self._ends.append(len(self._filling))
+        self._counts[code] += 1
+        self._codes.append(code)
+        return True
+
+    def freeze(self) -> None:
+        """End :meth:`append`: the payloads become one ``bytes``, whose slices are the packets'
+        payloads at no more cost than a copy."""
+        if not self._frozen:
+            self._payload = bytes(self._filling)
+            self._filling = bytearray()
+            self._frozen = True
+
+    def stream_counts(self) -> dict[str, int]:
+        """Packets per stream id, those kept whole included."""
+        counts = {stream: self._counts[code] for code, stream in enumerate(self._streams)}
+        for item in self._others.values():
+            if isinstance(item, RawPacket):
+                counts[item.stream] = counts.get(item.stream, 0) + 1
+        return {stream: count for stream, count in counts.items() if count}
+
+    def non_packets(self) -> list[Item]:
+        """The items that are not packets (pacer changes, link changes, marks), in order."""
+        return [item for _, item in sorted(self._others.items()) if not isinstance(item, RawPacket)]
+
+    def packets_of(self, stream: str) -> Iterator[RawPacket]:
+        """The packets of ``stream``, in order; made only for that stream."""
+        code = self._stream_codes.get(stream)
+        for index, held in enumerate(self._codes):
+            if held == code:
+                yield self._packet_at(index)
+            elif held == _OTHER:
+                item = self._others[index]
+                if isinstance(item, RawPacket) and item.stream == stream:
+                    yield item
+
+    def _make(self, index: int) -> Item:
+        if self._codes[index] == _OTHER:
+            return self._others[index]
+        return self._packet_at(index)
+
+    def _packet_at(self, index: int) -> RawPacket:
+        """The packet at ``index``, one held in columns."""
+        if not self._frozen:
+            self.freeze()
+        start = self._ends[index - 1] if index else 0
+        return _packet(
+            self._mono[index],
+            self._wall[index],
+            self._streams[self._codes[index]],
+            bytes(self._payload[start : self._ends[index]]),
+        )
+
+    def _items(self, start: int, stop: int) -> list[Item]:
+        """Items ``start`` to ``stop`` (indices in range), made."""
+        if start >= stop:
+            return []
+        if not self._frozen:
+            self.freeze()
+        streams, others, payload = self._streams, self._others, self._payload
+        new, packet_type = _NEW, RawPacket
+        set_mono, set_wall = _SET_MONO, _SET_WALL
+        set_stream, set_payload = _SET_STREAM, _SET_PAYLOAD
+        begin = self._ends[start - 1] if start else 0
+        made: list[Item] = []
+        add = made.append
+        index = start
+        for code, mono, wall, end in zip(
+            self._codes[start:stop],
+            self._mono[start:stop],
+            self._wall[start:stop],
+            self._ends[start:stop],
+            strict=True,
+        ):
+            if code == _OTHER:
+                add(others[index])
+            else:
+                # _packet, inline: this loop makes every packet a replay handles.
+                packet = new(packet_type)
+                set_mono(packet, mono)
+                set_wall(packet, wall)
+                set_stream(packet, streams[code])
+                set_payload(packet, payload[begin:end])
+                add(packet)
+            begin = end
+            index += 1
+        return made
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Item]: ...
+
+    def __getitem__(self, index: int | slice) -> Item | list[Item]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step == 1:
+                return self._items(start, stop)
+            return [self._make(k) for k in range(start, stop, step)]
+        count = len(self)
+        if not -count <= index < count:
+            raise IndexError("recording item index out of range")
+        return self._make(index % count)
+
+    def __iter__(self) -> Iterator[Item]:
+        for start in range(0, len(self), _ITEMS_AT_ONCE):
+            yield from self._items(start, min(start + _ITEMS_AT_ONCE, len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(
+            mine == theirs for mine, theirs in zip(self, other, strict=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable until frozen, as a list
+
+    def __repr__(self) -> str:
+        return f"RecordedItems({len(self)} items, {sum(self._counts)} packets in columns)"
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """The first line of a recording.
@@ -345,7 +580,8 @@ class Recording:
 
     path: Path
     header: Header
-    items: list[Item]
+    items: Sequence[Item]
+    """In the order they happened: a :class:`RecordedItems` when read from a file."""
     summary: SessionSummary | None
     end_mono_ns: int | None
     truncated: bool
@@ -409,14 +645,22 @@ class Recording:
 
     @property
     def packets(self) -> list[RawPacket]:
-        """Only the raw packets, in order."""
+        """Only the raw packets, in order (all made at once: :meth:`packets_of` makes those
+        of one stream as they are read)."""
         return [item for item in self.items if isinstance(item, RawPacket)]
+
+    def packets_of(self, stream: str) -> Iterator[RawPacket]:
+        """The raw packets of ``stream``, in order, each made as it is read."""
+        if isinstance(self.items, RecordedItems):
+            return self.items.packets_of(stream)
+        return (i for i in self.items if isinstance(i, RawPacket) and i.stream == stream)
 
     def gaps(self) -> list[tuple[str, int, int | None]]:
         """Connection gaps as ``(device, lost_mono_ns, restored_mono_ns or None)``."""
         open_gaps: dict[str, int] = {}
         gaps: list[tuple[str, int, int | None]] = []
-        for item in self.items:
+        items = self.items
+        for item in items.non_packets() if isinstance(items, RecordedItems) else items:
             if isinstance(item, LinkEvent):
                 if item.state is LinkState.LOST:
                     open_gaps.setdefault(item.device, item.t_mono_ns)
@@ -1076,7 +1320,7 @@ def _parse_packet_line(line: str) -> RawPacket | None:
     t_mono_ns, t_wall_ns = int(m), int(w)
     if t_mono_ns > MAX_CLOCK_NS or t_wall_ns > MAX_CLOCK_NS or len(payload) % 2:
         return None
-    return RawPacket(t_mono_ns, t_wall_ns, stream, bytes.fromhex(payload))
+    return _packet(t_mono_ns, t_wall_ns, stream, bytes.fromhex(payload))
 
 
 _HEAD_BYTES = 64 * 1024
@@ -1331,7 +1575,7 @@ def read_recording(path: Path | str) -> Recording:
     header = _parse_header(first[1], path, first[2])
     # Belt packets carry no time of their own: without the header's period they cannot be read.
     belt_period_known = Stream.GODIRECT.value in header.source.streams
-    items: list[Item] = []
+    items = RecordedItems()
     summary: SessionSummary | None = None
     end_mono_ns: int | None = None
     clock_mono_ns: int | None = None
@@ -1360,10 +1604,57 @@ def read_recording(path: Path | str) -> Recording:
     end_line: int | None = None
     end_checksummed = False
     unknown_kinds: list[tuple[int, object]] = []
+    packet_line = _PACKET_LINE.fullmatch
+    append_packet = items.append_packet
     for number, line, complete in lines:
         if pending_error is not None:
             # A bad line followed by more lines is damage, not a cut-off tail.
             raise RecordingError(pending_error)
+        if (
+            complete
+            and end_line is None
+            and type(line) is str
+            and (match := packet_line(line)) is not None
+        ):
+            # A complete packet line in the writer's own shape, nearly every line: the checks
+            # below, in their order, on the line's fields, without the RawPacket the general
+            # path makes (and RecordedItems would take apart again). Anything else the line
+            # holds (a clock out of range, an odd number of hex digits, a stream the header
+            # does not list) goes the general way, which says what it is.
+            mono_text, wall_text, stream, hex_text = match.groups()
+            t_ns, w_ns = int(mono_text), int(wall_text)
+            if (
+                t_ns <= MAX_CLOCK_NS
+                and w_ns <= MAX_CLOCK_NS
+                and not len(hex_text) % 2
+                and stream in streams
+            ):
+                summing.append(line)
+                if len(summing) >= _SUM_LINES:
+                    checksums.sum_pending()
+                try:
+                    _check_session_clock(t_ns, header.start_mono_ns)
+                    _check_stream_order(t_ns, stream, stream_last.get(stream))
+                    if t_ns - prev_mono_ns > CLOCK_JUMP_NS and first_jump is None:
+                        jump = _clock_jump(
+                            t_ns, w_ns, prev_mono_ns, prev_wall_ns, prev_line, header
+                        )
+                        if jump is not None:
+                            first_jump = f"{path}: damaged at line {number} ({jump})"
+                except _Damage as exc:
+                    pending_error = f"{path}: damaged at line {number} ({exc})"
+                    continue
+                if not belt_period_known and stream == Stream.GODIRECT.value:
+                    raise RecordingError(_no_belt_period(path, number))
+                stream_last[stream] = (t_ns, number)
+                if not append_packet(t_ns, w_ns, stream, bytes.fromhex(hex_text)):
+                    items.append(RawPacket(t_ns, w_ns, stream, bytes.fromhex(hex_text)))
+                if t_ns > latest_ns:
+                    if t_ns - latest_ns > SILENCE_NS:
+                        silences.append((latest_ns, t_ns))
+                    latest_ns, latest_line = t_ns, number
+                prev_mono_ns, prev_wall_ns, prev_line = t_ns, w_ns, number
+                continue
         try:
             if isinstance(line, Unreadable):
                 raise _Damage(line.reason)
@@ -1414,7 +1705,9 @@ def read_recording(path: Path | str) -> Recording:
                     t_ns, w_ns = parsed.t_mono_ns, parsed.t_wall_ns
                 _check_session_clock(t_ns, header.start_mono_ns)
                 if isinstance(parsed, RawPacket):
-                    _check_stream_order(parsed, stream_last.get(parsed.stream))
+                    _check_stream_order(
+                        parsed.t_mono_ns, parsed.stream, stream_last.get(parsed.stream)
+                    )
                 if isinstance(parsed, tuple) and parsed[0] == "end":
                     length_s = _summary_length_s(parsed[1][2])
                     if length_s is not None:
@@ -1450,11 +1743,7 @@ def read_recording(path: Path | str) -> Recording:
             and parsed.stream == Stream.GODIRECT.value
         ):
             # Analysed, they would be dropped without a word (a header without its source).
-            raise RecordingError(
-                f"{path}: recording header is damaged at line 1 (source streams has no "
-                f"{Stream.GODIRECT.value!r} entry with the belt's sample period, yet line "
-                f"{number} is a belt packet)"
-            )
+            raise RecordingError(_no_belt_period(path, number))
         if isinstance(parsed, tuple) and parsed[0] == "end":
             end_mono_ns, _, summary = parsed[1]
             end_line, end_checksummed = number, checkpoint
@@ -1500,6 +1789,7 @@ def read_recording(path: Path | str) -> Recording:
                 end_line,
             )
         )
+    items.freeze()
     counted = _packet_count_damage(items, summary, unknown_kinds)
     if counted is not None:
         damage.append(counted)
@@ -1515,6 +1805,16 @@ def read_recording(path: Path | str) -> Recording:
         silences=tuple(silences),
         damage=tuple(damage),
         checksums=checksums.count,
+    )
+
+
+def _no_belt_period(path: Path, number: int) -> str:
+    """The error of a belt packet at line ``number`` of a recording whose header gives no
+    belt sample period."""
+    return (
+        f"{path}: recording header is damaged at line 1 (source streams has no "
+        f"{Stream.GODIRECT.value!r} entry with the belt's sample period, yet line "
+        f"{number} is a belt packet)"
     )
 
 
@@ -1622,7 +1922,11 @@ def _packet_count_damage(
     counted = (summary or {}).get("packets")
     if not isinstance(counted, dict) or str((summary or {}).get("ended", "")).startswith("error"):
         return None
-    held = Counter(item.stream for item in items if isinstance(item, RawPacket))
+    held = (
+        items.stream_counts()
+        if isinstance(items, RecordedItems)
+        else Counter(item.stream for item in items if isinstance(item, RawPacket))
+    )
     differ = sorted(s for s in set(held) | set(counted) if held.get(s, 0) != counted.get(s, 0))
     if not differ:
         return None
@@ -1673,13 +1977,14 @@ def _span_text(span_ns: int) -> str:
     return f"{span_s / 31_557_600:.0f} years" if span_s >= 31_557_600 else f"{span_s:.0f} s"
 
 
-def _check_stream_order(packet: RawPacket, previous: tuple[int, int] | None) -> None:
-    """ValueError when ``packet`` arrived before ``previous`` (``(m, line)``), the last packet
-    of its stream: a live session writes each stream's packets in the order they arrive."""
-    if previous is not None and packet.t_mono_ns < previous[0]:
+def _check_stream_order(t_mono_ns: int, stream: str, previous: tuple[int, int] | None) -> None:
+    """ValueError when a packet of ``stream`` at ``t_mono_ns`` arrived before ``previous``
+    (``(m, line)``), the last packet of its stream: a live session writes each stream's
+    packets in the order they arrive."""
+    if previous is not None and t_mono_ns < previous[0]:
         raise _Damage(
-            f"m {packet.t_mono_ns} is {_span_text(previous[0] - packet.t_mono_ns)} before "
-            f"that of line {previous[1]}, the previous {packet.stream!r} packet"
+            f"m {t_mono_ns} is {_span_text(previous[0] - t_mono_ns)} before "
+            f"that of line {previous[1]}, the previous {stream!r} packet"
         )
 
 
