@@ -2217,7 +2217,8 @@ def breaths(
         typer.Option(
             "--format",
             help="json (breaths, rate, variability, settings; with --rr the 64 s windows, "
-            "estimates, too) or csv (one table, a row a breath; the rest as # lines).",
+            "estimates, too) or csv (one table, a row a breath; the rest as # lines). "
+            "Fields: docs/breaths-output.md in the source repository.",
         ),
     ] = "json",
     estimates: Annotated[
@@ -2307,6 +2308,10 @@ def breaths(
     peak-to-trough RSA in beats/min, as report and history give it), one table that a CSV
     reader reads as it is; the 64 s windows (t_s, rate_bpm, quality, unusable_reason...),
     JSON's "estimates", go to a CSV file of their own with --estimates FILE.
+
+    Every field of the JSON and CSV, for each source (belt, acc, --rr), its unit and where its
+    formula comes from: docs/breaths-output.md in the source repository (the docs are not
+    installed).
 
     Example: breathwise breaths belt.csv --fs 50 --column rsp
 
