@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import warnings
@@ -941,24 +942,100 @@ def test_rr_unit_over_a_column_name_is_said(
     ]
 
 
-def test_rr_csv_carries_the_windows_and_names_rsa(
+def _numeric(cell: str) -> float | None:
+    """A CSV cell as a number: an empty cell is null, anything else must parse as a float."""
+    return None if cell == "" else float(cell)
+
+
+def test_rr_csv_is_one_table_and_the_windows_go_to_estimates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The CSV of --rr dropped the per-window rate, quality and unusable_reason
-    docs/guide/own-data.md promises, and headed the RSA swing "depth"."""
+    """The CSV of --rr held two tables (the breaths, then after an empty line the 64 s
+    windows), which pandas.read_csv(f, comment="#") merged into one table of strings (review,
+    F3). The breaths are the CSV's one table now, numeric but for quality's labels, and the
+    windows (per-window rate, quality and unusable_reason, which docs/guide/own-data.md
+    promises) go to a CSV of their own with --estimates; the RSA swing keeps its names."""
     f = _write(tmp_path, "rr.txt", "\n".join(f"{v:.1f}" for v in rr_with_rsa()))
     text = call(["--rr", f, "--format", "csv"], capsys)
     as_json = json.loads(call(["--rr", f], capsys))
     body = [line for line in text.splitlines() if not line.startswith("#")]
-    blank = body.index("")
-    breaths_rows = list(csv.DictReader(body[:blank]))
-    windows = list(csv.DictReader(body[blank + 1 :]))
-    assert list(breaths_rows[0]) == list(breaths_cli.RR_BREATH_KEYS)
-    assert float(breaths_rows[0]["rsa_bpm"]) == as_json["breaths"][0]["rsa_bpm"]
-    assert len(windows) == len(as_json["estimates"])
+    assert "" not in body  # no second table
+    rows = list(csv.reader(body))
+    assert rows[0] == list(breaths_cli.RR_BREATH_KEYS)
+    assert len(rows) - 1 == len(as_json["breaths"]) > 20
+    label = breaths_cli.RR_BREATH_KEYS.index("quality")
+    for row in rows[1:]:
+        assert len(row) == len(breaths_cli.RR_BREATH_KEYS)
+        assert row[label] in {"good", "uncertain", "artifact"}
+        numbers = [_numeric(cell) for k, cell in enumerate(row) if k != label]
+        assert numbers[breaths_cli.RR_BREATH_KEYS.index("depth")] is not None
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert float(first["rsa_bpm"]) == as_json["breaths"][0]["rsa_bpm"]
+    # The windows: a table of their own, the JSON's estimates; the breaths' CSV is the same.
+    windows_csv = tmp_path / "windows.csv"
+    assert call(["--rr", f, "--format", "csv", "--estimates", str(windows_csv)], capsys) == text
+    with windows_csv.open(newline="", encoding="utf-8") as handle:
+        windows = list(csv.DictReader(handle))
+    assert len(windows) == len(as_json["estimates"]) > 40
     assert list(windows[0]) == list(breaths_cli.ESTIMATE_KEYS)
-    assert float(windows[3]["rate_bpm"]) == as_json["estimates"][3]["rate_bpm"]
-    assert float(windows[3]["quality"]) == as_json["estimates"][3]["quality"]
+    for written, window in zip(windows, as_json["estimates"], strict=True):
+        for key in ("t_s", "rate_bpm", "phase_rad", "fit_swing_bpm", "quality", "cosen"):
+            assert _numeric(written[key]) == window[key]
+        assert (written["unusable_reason"] or None) == window["unusable_reason"]
+    # The JSON is as it was: the windows are in it, --estimates or not.
+    json_too = tmp_path / "again.csv"
+    assert json.loads(call(["--rr", f, "--estimates", str(json_too)], capsys)) == as_json
+    assert json_too.read_bytes() == windows_csv.read_bytes()
+
+
+def test_pandas_reads_the_rr_csv_and_the_windows_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The review's reading, pandas.read_csv(f, comment="#"), gives the breaths alone, one
+    numeric column per field (but quality's labels); before, 123 rows of strings."""
+    pd = pytest.importorskip("pandas", reason="pandas (installed with neurokit2) reads the CSV")
+    f = _write(tmp_path, "rr.txt", "\n".join(f"{v:.1f}" for v in rr_with_rsa()))
+    text = call(["--rr", f, "--format", "csv"], capsys)
+    as_json = json.loads(call(["--rr", f], capsys))
+    table = pd.read_csv(io.StringIO(text), comment="#")
+    assert list(table.columns) == list(breaths_cli.RR_BREATH_KEYS)
+    assert len(table) == len(as_json["breaths"])
+    for column in table.columns:
+        if column != "quality":
+            assert pd.api.types.is_numeric_dtype(table[column]), column
+    assert table["rsa_bpm"].tolist() == [b["rsa_bpm"] for b in as_json["breaths"]]
+    assert table["ratio"].isna().all() and table["pause_s"].isna().all()
+    windows_csv = tmp_path / "windows.csv"
+    call(["--rr", f, "--format", "csv", "--estimates", str(windows_csv)], capsys)
+    windows = pd.read_csv(windows_csv)
+    assert list(windows.columns) == list(breaths_cli.ESTIMATE_KEYS)
+    assert len(windows) == len(as_json["estimates"])
+    assert windows["rate_bpm"].tolist() == [e["rate_bpm"] for e in as_json["estimates"]]
+    assert pd.api.types.is_numeric_dtype(windows["quality"])
+
+
+def test_estimates_is_refused_where_it_cannot_be_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--estimates names a CSV file for --rr's windows: refused before the analysis without
+    --rr, over the RR file itself (which it would replace), for a folder, standard output, or
+    in a folder that does not exist."""
+    rr_text = "\n".join(f"{v:.1f}" for v in rr_with_rsa())
+    f = _write(tmp_path, "rr.txt", rr_text)
+    belt = _write(tmp_path, "belt.txt", "\n".join(_belt_rows()))
+    with pytest.raises(BadArgument, match="--estimates is the table of --rr's 64 s windows"):
+        call([belt, "--fs", "25", "--estimates", str(tmp_path / "w.csv")], capsys)
+    with pytest.raises(BadArgument, match="is the RR file being read"):
+        call(["--rr", f, "--estimates", f], capsys)
+    assert Path(f).read_text() == rr_text
+    with pytest.raises(BadArgument, match="is a folder"):
+        call(["--rr", f, "--estimates", str(tmp_path)], capsys)
+    with pytest.raises(BadArgument, match="cannot be written to standard output"):
+        call(["--rr", f, "--estimates", "-"], capsys)
+    with pytest.raises(UserError, match="does not exist"):
+        call(["--rr", f, "--estimates", str(tmp_path / "no" / "w.csv")], capsys)
+    assert capsys.readouterr().out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["belt.txt", "rr.txt"]
 
 
 def test_an_rr_tables_time_gap_is_kept_as_import_keeps_it(

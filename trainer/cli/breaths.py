@@ -30,6 +30,7 @@ import io
 import itertools
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -106,6 +107,7 @@ from trainer.storage.importers import (
     column_key,
     parse_time,
 )
+from trainer.storage.paths import check_output_path, write_csv
 from trainer.storage.rr_file import RRFile, read_rr_file
 from trainer.storage.text_files import (
     STREAM_MAX_BYTES,
@@ -137,6 +139,7 @@ __all__ = [
     "analyse_samples",
     "breaths",
     "check_time_column",
+    "estimates_rows",
     "load_waveform",
     "read_waveform",
     "rr_estimates",
@@ -171,7 +174,7 @@ ESTIMATE_KEYS = (
     "cosen",
     "unusable_reason",
 )
-"""Fields of each 64 s window of ``--rr`` (JSON ``estimates``; CSV's second table).
+"""Fields of each 64 s window of ``--rr`` (JSON ``estimates``; the CSV of ``--estimates FILE``).
 ``fit_swing_bpm`` is the peak-to-trough of the sinusoid fitted at the window's breathing rate
 (:attr:`analysis.rr_breath.RRBreathEstimate.rsa_bpm`), not a breath's RSA: it was named
 ``rsa_bpm`` like the breaths' peak-to-trough RSA, a different quantity (found in review)."""
@@ -2099,6 +2102,14 @@ def _analyse_rr(
 
 
 def _as_csv(result: dict[str, Any], source_name: str) -> str:
+    """The CSV of ``breaths`` (``--format csv``): ``#`` lines of the JSON's fields other than
+    the breaths, then one table, a row a breath.
+
+    One table alone, so that a CSV reader reads the file as it is: ``--rr`` wrote the 64 s
+    windows after it as a second table (an empty line and a ``# estimates`` line between),
+    which ``pandas.read_csv(f, comment="#")`` merged with the breaths into 123 rows of strings
+    (review, F3). They are :func:`estimates_rows`, written by ``--estimates FILE``.
+    """
     buf = io.StringIO()
     buf.write(f"# breathwise breaths {source_name}\n")
     buf.write(f"# source={result['source']}\n")
@@ -2112,14 +2123,36 @@ def _as_csv(result: dict[str, Any], source_name: str) -> str:
     writer.writerow(keys)
     for row in result["breaths"]:
         writer.writerow(["" if row[k] is None else row[k] for k in keys])
-    if "estimates" in result:
-        # The windows docs/guide/own-data.md and JSON give (rate, quality, why unusable), as
-        # a second table.
-        buf.write(f"\n# estimates: {len(result['estimates'])} windows of 64 s, every 5 s\n")
-        writer.writerow(ESTIMATE_KEYS)
-        for row in result["estimates"]:
-            writer.writerow(["" if row[k] is None else row[k] for k in ESTIMATE_KEYS])
     return buf.getvalue()
+
+
+def estimates_rows(result: dict[str, Any]) -> list[list[str]]:
+    """The rows of ``--estimates FILE``: one per 64 s window of ``--rr`` (JSON's ``estimates``),
+    the fields of :data:`ESTIMATE_KEYS` in order, an empty cell for null, as the breaths' CSV
+    writes them."""
+    return [
+        ["" if row[k] is None else str(row[k]) for k in ESTIMATE_KEYS]
+        for row in result["estimates"]
+    ]
+
+
+def _refuse_estimates_path(estimates: Path, rr: Path) -> None:
+    """Refuse an ``--estimates`` path that is a folder, or the RR file being read: replaced
+    by the windows' table, the intervals would be lost for good."""
+    if estimates.is_dir():
+        raise BadArgument(
+            f"--estimates {estimates} is a folder: it names the CSV file the windows go to",
+            "give a file name, for example --estimates windows.csv",
+        )
+    try:
+        same = estimates.is_file() and rr.is_file() and os.path.samefile(estimates, rr)
+    except OSError:
+        return  # either cannot be looked at: reading or writing it says why
+    if same:
+        raise BadArgument(
+            f"--estimates {estimates} is the RR file being read: writing there would replace it",
+            "choose another name for --estimates",
+        )
 
 
 def breaths(
@@ -2182,9 +2215,22 @@ def breaths(
     format: Annotated[
         str,
         typer.Option(
-            "--format", help="json (breaths, rate, variability, settings) or csv (a row a breath)."
+            "--format",
+            help="json (breaths, rate, variability, settings; with --rr the 64 s windows, "
+            "estimates, too) or csv (one table, a row a breath; the rest as # lines). "
+            "Fields: docs/breaths-output.md in the source repository.",
         ),
     ] = "json",
+    estimates: Annotated[
+        Path | None,
+        typer.Option(
+            "--estimates",
+            help="With --rr: also write the 64 s windows (JSON's estimates: t_s, rate_bpm, "
+            "quality, unusable_reason...) to this CSV file, a table of their own; a file "
+            "already there is replaced. Example: --format csv --estimates windows.csv.",
+            readable=False,
+        ),
+    ] = None,
     invert: Annotated[
         bool,
         typer.Option(
@@ -2259,11 +2305,17 @@ def breaths(
     names the file.
 
     With --rr, the CSV holds the breath table (depth, repeated as rsa_bpm, is the breath's
-    peak-to-trough RSA in beats/min, as report and history give it), then after an empty
-    line a table of the 64 s windows (t_s, rate_bpm, quality, unusable_reason...), as JSON's
-    "estimates".
+    peak-to-trough RSA in beats/min, as report and history give it), one table that a CSV
+    reader reads as it is; the 64 s windows (t_s, rate_bpm, quality, unusable_reason...),
+    JSON's "estimates", go to a CSV file of their own with --estimates FILE.
+
+    Every field of the JSON and CSV, for each source (belt, acc, --rr), its unit and where its
+    formula comes from: docs/breaths-output.md in the source repository (the docs are not
+    installed).
 
     Example: breathwise breaths belt.csv --fs 50 --column rsp
+
+    Example: breathwise breaths --rr rr.txt --format csv --estimates windows.csv > breaths.csv
     """
     from trainer.cli.progress_bar import LONG_RR_BEATS, long_work_bar, waveform_is_long
 
@@ -2271,6 +2323,15 @@ def breaths(
         raise BadArgument(f"--format must be 'json' or 'csv', not {format!r}")
     if source not in ("belt", "acc"):
         raise BadArgument(f"--source must be 'belt' or 'acc', not {source!r}")
+    if estimates is not None:
+        if rr is None:
+            raise BadArgument(
+                "--estimates is the table of --rr's 64 s windows: a waveform has none",
+                "give --rr FILE, or leave --estimates out",
+            )
+        # Before the work, as report's -o: a mistyped folder is one line now, not after it.
+        check_output_path(estimates, "the windows' table", "windows.csv", "--estimates")
+        _refuse_estimates_path(estimates, rr)
     if rr is not None:
         if input is not None:
             raise BadArgument("give either a waveform INPUT or --rr FILE, not both")
@@ -2333,6 +2394,10 @@ def breaths(
     # Said once the bar is gone: click writes past Rich's redirection of standard error, so a
     # warning said under the bar was glued to its last frame (found in testing).
     say_warnings(Path(name), result["settings"]["warnings"])
+    if estimates is not None:
+        # Written whole before standard output is (write_csv replaces the file at once), so
+        # that a full disk is one line and no result.
+        write_csv(estimates, ESTIMATE_KEYS, estimates_rows(result))
     if format == "json":
         typer.echo(json.dumps(result, indent=1, allow_nan=False))
     else:
