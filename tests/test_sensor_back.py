@@ -21,7 +21,7 @@ from program_runs import FakeClock, compressed, replay_lines
 
 from devices.heart_rate import encode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
-from devices.source import GIVEN_UP_REASON, LinkEvent, LinkState, SourceInfo
+from devices.source import GIVEN_UP_REASON, KeepsLooking, LinkEvent, LinkState, SourceInfo
 from trainer.cli.history import format_rows
 from trainer.coaching.coach import CUE_SENSOR_BACK, CUE_SENSORS_GONE
 from trainer.programs import load_catalog
@@ -222,3 +222,18 @@ def test_the_cue_line_says_the_sensor_is_back_and_the_gone_line_ends() -> None:
     assert state.cue_line(81.0, 30.0) == CUE_SENSORS_GONE
     assert state.status_at_end() == "sensor lost at 1:00, given up at 1:20: carried on without it"
 
+
+def test_a_ble_source_of_several_sensors_passes_keep_looking_to_each() -> None:
+    """A belt given up beside a strap that still measures is looked for again too: the same
+    rule as for the last sensor (the combined source tells every sensor)."""
+    from devices.ble.combined import CombinedSource
+    from devices.ble.sensors import BleSensor
+
+    strap = BleSensor("AA:00:00:00:00:01", name="strap")
+    belt = BleSensor("AA:00:00:00:00:02", name="belt")
+    belt.info.streams["gdx"] = {}
+    combined = CombinedSource([strap, belt])
+    assert isinstance(combined, KeepsLooking) and isinstance(strap, KeepsLooking)
+    assert not strap.look_again and not belt.look_again
+    combined.keep_looking()
+    assert strap.look_again and belt.look_again
