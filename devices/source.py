@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from devices.packets import RawPacket
 
@@ -33,10 +33,12 @@ class LinkEvent:
 
 
 GIVEN_UP_REASON = "given up"
-"""How the reason of a ``LOST`` event begins when the device will not be reconnected: it stayed
-away past the give-up time. Sent once, while its gap is already open (the gap stays open to the
-end); a reader that does not know it sees one more ``lost`` of a gap already open, as before. A
-session with other sensors goes on without this one."""
+"""How the reason of a ``LOST`` event begins when the device is no longer reconnected: it stayed
+away past the give-up time. Sent once, while its gap is already open; a reader that does not
+know it sees one more ``lost`` of a gap already open, as before. A session with other sensors
+goes on without this one. The gap stays open to the end, unless the session carries on without
+its sensors and so keeps looking for it (:class:`KeepsLooking`): a ``RESTORED`` then closes it
+when the device is found again."""
 
 
 def is_given_up(event: LinkEvent) -> bool:
@@ -94,6 +96,16 @@ def source_notes(info: SourceInfo) -> list[str]:
         if isinstance(source, dict):
             notes += [str(n) for n in source.get("details", {}).get(NOTES_KEY, ())]
     return notes
+
+
+@runtime_checkable
+class KeepsLooking(Protocol):
+    """A source that can keep looking for a device given up instead of ending its packets
+    (a BLE sensor, or several): told so by a session that carries on without its sensors."""
+
+    def keep_looking(self) -> None:
+        """Look for every device given up again until closed; see the source's own method."""
+        ...
 
 
 class PacketSource(Protocol):

@@ -10,6 +10,10 @@ bleak-retry-connector was considered and not used: it covers the first connect o
 reconnecting during a session and giving up on a device gone for good), its delays are internal
 rather than a policy we can test, and it brings Home Assistant's adapter-management dependency
 (``bluetooth-adapters``) for features a trainer does not need.
+
+Once a device is given up, a session that carries on without it may still look for it
+(:func:`look_again_delay_s`): one attempt about every :attr:`RetryPolicy.look_again_s`
+(15 s) until the session ends, so that a sensor back minutes later measures again.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ class RetryPolicy:
         Attempts while the device reports "busy" (another connection holds it).
     give_up_after_s : float
         After a link drop, how long to keep trying before declaring the device gone, seconds.
+    look_again_s : float
+        Once given up, in a session that carries on without the device: the pause between
+        two attempts to find it again, seconds (:func:`look_again_delay_s`).
     """
 
     initial_delay_s: float = 0.25
@@ -51,9 +58,11 @@ class RetryPolicy:
     connect_attempts: int = 4
     busy_attempts: int = 3
     give_up_after_s: float = 120.0
+    look_again_s: float = 15.0
 
     def __post_init__(self) -> None:
-        for name in ("initial_delay_s", "factor", "max_delay_s", "jitter", "give_up_after_s"):
+        numbers = ("initial_delay_s", "factor", "max_delay_s", "jitter", "give_up_after_s")
+        for name in (*numbers, "look_again_s"):
             # NaN passes every comparison below by failing it; inf makes no delay.
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
@@ -67,6 +76,8 @@ class RetryPolicy:
             raise ValueError("attempt counts must be >= 1")
         if self.give_up_after_s < 0:
             raise ValueError("give_up_after_s must be >= 0")
+        if self.look_again_s <= 0:
+            raise ValueError("look_again_s must be > 0")
 
 
 def backoff_delay_s(policy: RetryPolicy, attempt: int, u: float = 0.5) -> float:
@@ -156,3 +167,29 @@ def next_reconnect_delay_s(
     if remaining <= 0:
         return None
     return min(backoff_delay_s(policy, failures, u), remaining)
+
+
+def look_again_delay_s(policy: RetryPolicy, *, u: float = 0.5) -> float:
+    """Once a device is given up: the pause before the next attempt to find it again, seconds.
+
+    The same pause every time, not growing: the device may come back at any moment of a long
+    program, and a pause grown to minutes would leave minutes unmeasured after its return. 15 s
+    by default, because each attempt holds the adapter (a scan for the device, or BlueZ's one
+    pending LE connect) for up to the connect timeout, beside the sensors that still measure
+    and their own reconnects; and a sensor back is then measured again within about 20 s (the
+    pause with its jitter, plus one connect), about 2 % of a 20-minute program. The jitter
+    band of :attr:`RetryPolicy.jitter` keeps two given-up sensors from trying in lock-step.
+
+    Parameters
+    ----------
+    policy : RetryPolicy
+        The settings (:attr:`RetryPolicy.look_again_s`, :attr:`RetryPolicy.jitter`).
+    u : float
+        Uniform random number in [0, 1) for the jitter (0.5: none).
+
+    Returns
+    -------
+    float
+        ``look_again_s · (1 + jitter · (2u - 1))``, seconds, always > 0.
+    """
+    return policy.look_again_s * (1.0 + policy.jitter * (2.0 * u - 1.0))

@@ -9,7 +9,7 @@ from typing import Any
 
 from devices.ble.errors import DeviceGoneError
 from devices.packets import RawPacket
-from devices.source import LinkEvent, PacketSource, SourceInfo
+from devices.source import KeepsLooking, LinkEvent, PacketSource, SourceInfo
 
 _DONE = object()
 
@@ -22,7 +22,9 @@ class CombinedSource:
     ends with :class:`~devices.ble.errors.DeviceGoneError` (a sensor that stayed away past the
     give-up time; it said so with a last ``LOST`` link event) is left behind while another still
     runs: a dead belt battery in minute 2 does not end a session the strap can carry. Any other
-    error, or the last running source gone, ends the merged stream with that error.
+    error, or the last running source gone, ends the merged stream with that error. Told to
+    :meth:`keep_looking`, a sensor given up does not end: it is looked for again and its items
+    come again if it is found.
 
     Parameters
     ----------
@@ -76,6 +78,15 @@ class CombinedSource:
                 ]
             },
         )
+
+    def keep_looking(self) -> None:
+        """Have every source that can look for its device again once given up do so
+        (:meth:`devices.ble.sensors.BleSensor.keep_looking`): the same rule for a sensor given
+        up beside one that still measures as for the last one, so a belt back after its battery
+        was changed measures breaths again beside the strap."""
+        for source in self._sources:
+            if isinstance(source, KeepsLooking):
+                source.keep_looking()
 
     async def __aenter__(self) -> CombinedSource:
         async with contextlib.AsyncExitStack() as stack:

@@ -13,7 +13,10 @@ the streams run again (a link that drops while they start is still down, and a c
 for its answer then fails at once, not at its timeout); a device that stays away past the
 give-up time yields a last ``LOST`` whose reason begins
 :data:`~devices.source.GIVEN_UP_REASON` and ends ``packets()`` with
-:class:`~devices.ble.errors.DeviceGoneError`. Leaving the ``async with`` stops the streams (a
+:class:`~devices.ble.errors.DeviceGoneError`, unless the session carries on without it
+(:meth:`BleSensor.keep_looking`): it is then looked for again about every 15 s
+(:func:`~devices.ble.backoff.look_again_delay_s`) until the session ends, and yields
+``RESTORED`` and its data again if it comes back. Leaving the ``async with`` stops the streams (a
 Polar H10 left streaming drains its battery) and disconnects.
 """
 
@@ -36,7 +39,12 @@ from bleak.exc import (
     BleakGATTProtocolError,
 )
 
-from devices.ble.backoff import RetryPolicy, next_connect_delay_s, next_reconnect_delay_s
+from devices.ble.backoff import (
+    RetryPolicy,
+    look_again_delay_s,
+    next_connect_delay_s,
+    next_reconnect_delay_s,
+)
 from devices.ble.errors import (
     BleError,
     ConnectFailedError,
@@ -151,6 +159,9 @@ class BleSensor:
         Retry, backoff and give-up settings.
     reconnect : bool
         Reconnect automatically after a drop (otherwise a drop ends the stream with an error).
+    look_again : bool
+        Once given up, keep looking for the device (:meth:`keep_looking`) instead of ending
+        :meth:`packets`.
     mono_ns, wall_ns : callable
         Host clocks stamped on packets and link events (``time.monotonic_ns`` and
         ``time.time_ns`` unless a test injects others).
@@ -176,6 +187,7 @@ class BleSensor:
         command_timeout_s: float = 5.0,
         policy: RetryPolicy | None = None,
         reconnect: bool = True,
+        look_again: bool = False,
         mono_ns: Clock = time.monotonic_ns,
         wall_ns: Clock = time.time_ns,
         rng: random.Random | None = None,
@@ -190,6 +202,10 @@ class BleSensor:
         self.command_timeout_s = command_timeout_s
         self._policy = policy or RetryPolicy()
         self._reconnect = reconnect
+        self.look_again = look_again
+        """Whether a device given up is looked for again (:meth:`keep_looking`)."""
+        # The give-up was said (its LOST event queued) and the device not found since.
+        self._given_up = False
         self._mono = mono_ns
         self._wall = wall_ns
         self._rng = rng or random.Random()
@@ -247,6 +263,22 @@ class BleSensor:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    def keep_looking(self) -> None:
+        """Once given up, look for the device again until :meth:`aclose`, not end
+        :meth:`packets`: for a session that carries on without its sensors to its planned end
+        (``when_sensors_gone``), which measures again from the moment it is back.
+
+        The give-up is still said (its ``LOST`` event, the reason ending "looking for it
+        again about every 15 s"); then one connect attempt follows each pause of
+        :func:`~devices.ble.backoff.look_again_delay_s`, and one that succeeds yields
+        ``RESTORED`` and the streams as after any reconnect (and, if the link drops again,
+        the reconnecting and the give-up as before). A failure retrying cannot help (Bluetooth
+        off, the device refusing us) stops the looking: ``packets()`` then ends with
+        :class:`~devices.ble.errors.DeviceGoneError`, as without this. Call it before the
+        give-up: a session tells its sensors before it starts.
+        """
+        self.look_again = True
 
     def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
         """Packets and link events in arrival order until :meth:`aclose` (or a fatal error)."""
@@ -573,16 +605,69 @@ class BleSensor:
                     raise DeviceGoneError(
                         f"lost the link to {self.info.name}", "reconnecting is turned off"
                     )
-                self._client = await self._reconnect_after(lost.t_mono_ns)
+                try:
+                    self._client = await self._reconnect_after(lost.t_mono_ns)
+                except DeviceGoneError as exc:
+                    if not self.look_again:
+                        raise
+                    self._say_given_up(exc)
+                    self._client = await self._look_again(lost.t_mono_ns)
         except asyncio.CancelledError:
             raise
         except DeviceGoneError as exc:
             # Said as a link event first, so that the recording holds when the device was given
             # up and a session with other sensors can go on without it (CombinedSource).
-            self._queue.put_nowait(self._link_event(LinkState.LOST, f"{GIVEN_UP_REASON}: {exc}"))
+            if not self._given_up:
+                self._say_given_up(exc)
             self._queue.put_nowait(exc)
         except BaseException as exc:
             self._queue.put_nowait(self._map(exc))
+
+    def _say_given_up(self, exc: DeviceGoneError) -> None:
+        """Queue the ``LOST`` event that says the device is given up, and why."""
+        reason = f"{GIVEN_UP_REASON}: {exc}"
+        if self.look_again:
+            reason += f"; looking for it again about every {self._policy.look_again_s:g} s"
+        self._given_up = True
+        self._queue.put_nowait(self._link_event(LinkState.LOST, reason))
+
+    async def _look_again(self, t_lost_ns: int) -> BleakClient:
+        """Once given up: one connect attempt after each pause of
+        :func:`~devices.ble.backoff.look_again_delay_s`, until one succeeds (``RESTORED``
+        queued, the gap since ``t_lost_ns`` closed) or :meth:`aclose` cancels the task.
+
+        A failure retrying cannot help (Bluetooth off, the device refusing us or not of the
+        kind chosen) raises :class:`DeviceGoneError`: the session, which carries on without
+        the device, then goes on as if it were not looked for; not the failure itself, which
+        would end a session that does not need its sensor.
+        """
+        looks = 0
+        while True:
+            await asyncio.sleep(look_again_delay_s(self._policy, u=self._rng.random()))
+            if self._closing:
+                raise asyncio.CancelledError
+            looks += 1
+            try:
+                client = await self._connect_once()
+            except BleError as exc:
+                raise DeviceGoneError(
+                    f"{self.info.name} is no longer looked for: {exc}", exc.advice
+                ) from exc
+            except Exception as exc:
+                if is_fatal(exc):
+                    mapped = self._map(exc)
+                    raise DeviceGoneError(
+                        f"{self.info.name} is no longer looked for: {mapped}", mapped.advice
+                    ) from exc
+                self._forget_vanished_object(exc)
+                logger.info("looking for %s again failed (%r)", self._address, exc)
+                continue
+            back = self._link_event(LinkState.RESTORED, f"found again, look {looks}")
+            self.gaps.append((t_lost_ns, back.t_mono_ns))
+            self._given_up = False
+            self._queue.put_nowait(back)
+            self._settle_link_state(client)
+            return client
 
     async def _reconnect_after(self, t_lost_ns: int) -> BleakClient:
         failures = 0

@@ -18,6 +18,7 @@ from bleak.exc import BleakDBusError, BleakError, BleakGATTProtocolError
 from devices.ble.backoff import (
     RetryPolicy,
     backoff_delay_s,
+    look_again_delay_s,
     next_connect_delay_s,
     next_reconnect_delay_s,
 )
@@ -112,6 +113,19 @@ def test_a_returning_sensor_is_retried_within_five_seconds() -> None:
     assert worst <= 2.5
 
 
+def test_a_sensor_given_up_is_looked_for_at_a_steady_bounded_pace() -> None:
+    """Once given up (a session that carries on keeps looking): the same pause every time,
+    jittered ±20 % so two given-up sensors do not take the adapter in lock-step, never
+    growing (a sensor may come back an hour in), and never shorter than 12 s by default."""
+    default = RetryPolicy()
+    assert default.look_again_s == 15.0
+    assert look_again_delay_s(default) == 15.0
+    assert look_again_delay_s(default, u=0.0) == pytest.approx(12.0)
+    assert look_again_delay_s(default, u=0.999999) == pytest.approx(18.0, rel=1e-5)
+    quick = RetryPolicy(look_again_s=2.0, jitter=0.0)
+    assert look_again_delay_s(quick, u=0.9) == 2.0
+
+
 def test_policy_validation() -> None:
     ordering = "need 0 <= initial_delay_s <= max_delay_s"
     for bad, reason in (
@@ -129,6 +143,8 @@ def test_policy_validation() -> None:
         ({"initial_delay_s": math.nan}, "initial_delay_s must be a finite number, got nan"),
         ({"jitter": math.nan}, "jitter must be a finite number, got nan"),
         ({"give_up_after_s": math.nan}, "give_up_after_s must be a finite number, got nan"),
+        ({"look_again_s": 0.0}, "look_again_s must be > 0"),
+        ({"look_again_s": math.inf}, "look_again_s must be a finite number, got inf"),
     ):
         with pytest.raises(ValueError, match=reason):
             RetryPolicy(**bad)

@@ -98,7 +98,7 @@ def test_a_program_outlives_its_only_sensor_and_ends_as_planned(
     assert len(gone) == 1, "\n".join(lines)
     assert gone[0].endswith(
         f"{STRAP_ADDRESS}: connection lost, {GIVEN_UP_REASON}: {STRAP_NAME} did not come back "
-        f"within {GIVE_UP_S:g} s"
+        f"within {GIVE_UP_S:g} s; looking for it again about every {QUICK.look_again_s:g} s"
     )
     carrying_on = [line for line in lines if line.endswith(sensors_gone_message(False))]
     assert len(carrying_on) == 1 and carrying_on[0].startswith("status at")

@@ -130,6 +130,10 @@ class Scenario:
     drop_every_s: float = 0.0
     down_for_s: float = 1.0
     gone_after_s: float = 0.0
+    back_after_s: float = 0.0
+    """Seconds after the start at which devices that vanished (``gone_after_s``) advertise
+    again, as a strap whose battery was changed: BlueZ has no object for one (it was removed),
+    and a discovery that hears it creates one again. 0: gone for good."""
     malformed_every: int = 0
     cp_error: dict[int, int] = field(default_factory=dict)
     cp_split: bool = False
@@ -648,6 +652,14 @@ class DeviceModel:
         self.gone = True
         if not self.removed:
             self.bus.unexport(self.path)
+
+    def come_back(self) -> None:
+        """Advertise again after :meth:`vanish`, with no object until a discovery hears it."""
+        if not self.gone:
+            return
+        self.gone = False
+        self.removed = True
+        self.log("advertising again")
 
     # streaming --------------------------------------------------------------------------------
 
@@ -1277,6 +1289,8 @@ class FakeBlueZ:
             self._timers.append(asyncio.create_task(self._drop_every()))
         if self.scenario.gone_after_s > 0:
             self._timers.append(asyncio.create_task(self._gone_after()))
+        if self.scenario.back_after_s > 0:
+            self._timers.append(asyncio.create_task(self._back_after()))
 
     async def _drop_every(self) -> None:
         while True:
@@ -1289,6 +1303,11 @@ class FakeBlueZ:
         await asyncio.sleep(self.scenario.gone_after_s)
         for model in self.targets():
             model.vanish()
+
+    async def _back_after(self) -> None:
+        await asyncio.sleep(self.scenario.back_after_s)
+        for model in self.targets():
+            model.come_back()
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
@@ -1324,6 +1343,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         default=0.0,
         metavar="S",
         help="after S seconds, devices vanish for good",
+    )
+    parser.add_argument(
+        "--back-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="after S seconds (from the start), devices that vanished advertise again",
     )
     parser.add_argument(
         "--malformed-every",
@@ -1464,6 +1490,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         drop_every_s=args.drop_every,
         down_for_s=args.down_for,
         gone_after_s=args.gone_after,
+        back_after_s=args.back_after,
         malformed_every=args.malformed_every,
         cp_error=cp_error,
         cp_split=args.cp_split,

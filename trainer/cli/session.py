@@ -22,7 +22,7 @@ import typer
 
 from devices.errors import BreathwiseDeviceError
 from devices.packets import RawPacket, Stream
-from devices.source import LinkEvent, SourceInfo
+from devices.source import KeepsLooking, LinkEvent, SourceInfo
 from trainer.cli import early_signals
 from trainer.cli.line_keys import keys_reach_us, with_keys
 from trainer.cli.safety import terminal_prompts
@@ -1061,6 +1061,11 @@ def live(
                 "one session)",
             ) from None
         source = found if found is not None else _NotFound(devices)
+        if settings[SENSORS_GONE_KEY] == CARRY_ON and isinstance(source, KeepsLooking):
+            # A session that carries on without its sensors measures again when one comes
+            # back: a sensor given up is looked for until the end, not left for good (an
+            # assessment, which ends at the give-up, has nothing to look for).
+            source.keep_looking()
         program = prepared.plan.program if prepared else None
         strap_note = strap_alone_note(program, source.info) if program else ""
         if program and strap_note:

@@ -153,6 +153,9 @@ CUE_SENSORS_GONE = "Sensor gone — the session carries on without it to its pla
 steps, cues and sound go on; nothing is measured any more)."""
 CUE_SENSORS_GONE_BRIEF = "Sensor gone, carrying on"
 """:data:`CUE_SENSORS_GONE` beside another cue."""
+CUE_SENSOR_BACK = "Sensor back — measuring again"
+"""Shown when a sensor given up comes back in a session that carried on without it (it is
+looked for until the end): "Sensor gone" is no longer true, and the numbers move again."""
 
 
 class _Mode(Enum):

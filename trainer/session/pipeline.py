@@ -295,6 +295,9 @@ END_SESSION = "end"
 """:data:`SENSORS_GONE_KEY`: the session ends when its last sensor is given up."""
 SENSORS_GONE_KIND = "sensors gone"
 """The kind of the :class:`StatusEvent` that says a session carries on without its sensors."""
+SENSORS_BACK_KIND = "sensors back"
+"""The kind of the :class:`StatusEvent` that says a sensor given up came back, in a session
+that carried on without its sensors (:func:`sensors_back_message`)."""
 
 
 def sensors_gone_message(several: bool) -> str:
@@ -305,6 +308,13 @@ def sensors_gone_message(several: bool) -> str:
     keys reach (cron), and the screen's key bar and the line keys' note already say it."""
     what, them = ("sensors", "them") if several else ("sensor", "it")
     return f"{what} gone: carrying on without {them} to the planned end"
+
+
+def sensors_back_message() -> str:
+    """The line that says a session carrying on without its sensors measures again: a sensor
+    given up was looked for and found (a ``restored`` link event after the give-up), and the
+    "carrying on without it" of :func:`sensors_gone_message` is no longer true."""
+    return "sensor back: measuring again"
 
 
 _AT_END_S = 1e-6
@@ -841,8 +851,8 @@ class Pipeline:
         header's :data:`SENSORS_GONE_KEY`)."""
         self.sensors_gone_s: float | None = None
         """Session time (s) at which the last of the sensors was given up, None while one is
-        still there (or will be reconnected); with :attr:`carries_on`, the session went on
-        without them from then."""
+        still there (or will be reconnected, or came back since); with :attr:`carries_on`,
+        the session went on without them from then."""
         self._data_streams: set[str] = set()
         self._silence_checked = not self._sensors
         self._contact_ok = True
@@ -1906,6 +1916,14 @@ class Pipeline:
                 self.gaps[index] = (device, start, t_s)
                 break
         events.append(StatusEvent(t_s, "link", f"{event.device}: connection back", event.device))
+        if event.device in self._given_up:
+            # Given up, then looked for and found (a session that carries on without its
+            # sensors keeps looking): it measures again, and the session is no longer without
+            # them; its gap closed above, as any.
+            self._given_up.discard(event.device)
+            if self.sensors_gone_s is not None:
+                self.sensors_gone_s = None
+                events.append(StatusEvent(t_s, SENSORS_BACK_KIND, sensors_back_message()))
 
     # ----------------------------------------------------------------------------- summary
     def summary(

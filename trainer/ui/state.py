@@ -14,6 +14,7 @@ import numpy as np
 from analysis.breath_variability import ratio_measured
 from devices.source import GIVEN_UP_REASON, SourceInfo
 from trainer.coaching.coach import (
+    CUE_SENSOR_BACK,
     CUE_SENSOR_LOST,
     CUE_SENSOR_LOST_BRIEF,
     CUE_SENSORS_GONE,
@@ -22,6 +23,7 @@ from trainer.coaching.coach import (
 from trainer.programs.runner import EventKind
 from trainer.session.pipeline import (
     HR_STALE_S,
+    SENSORS_BACK_KIND,
     SENSORS_GONE_KIND,
     BeatsEvent,
     BeltEvent,
@@ -84,10 +86,13 @@ class SessionState:
     cue_from_program : bool
         :attr:`cue` is a program's cue (a tip within its step).
     given_up : set of str
-        The devices given up for the rest of the session (their link stays down).
+        The devices given up and not back (their link stays down unless one is found again).
     sensors_gone_t_s : float or None
         When the last sensor was given up in a session that carries on without them (s;
-        :data:`trainer.session.pipeline.SENSORS_GONE_KIND`), None otherwise.
+        :data:`trainer.session.pipeline.SENSORS_GONE_KIND`), None otherwise, and again once
+        one is back (:data:`trainer.session.pipeline.SENSORS_BACK_KIND`).
+    found_again : tuple of float or None
+        (lost, back) session s of the latest sensor given up and then found again.
     status : str
         The latest non-measurement message (contact, link, bad data), empty when all is well.
     status_device : str
@@ -123,6 +128,7 @@ class SessionState:
     cue_from_program: bool = False
     given_up: set[str] = field(default_factory=set)
     sensors_gone_t_s: float | None = None
+    found_again: tuple[float, float] | None = None
     status: str = ""
     status_t_s: float = -1.0
     status_kind: str = ""
@@ -191,7 +197,11 @@ class SessionState:
                         # A link already down and then given up stays lost since it went.
                         self.links_down.setdefault(device, event.t_s)
                     else:
-                        self.links_down.pop(device, None)
+                        lost_t_s = self.links_down.pop(device, event.t_s)
+                        if device in self.given_up:
+                            # Given up, looked for and found: lost no longer.
+                            self.given_up.discard(device)
+                            self.found_again = (lost_t_s, event.t_s)
                     if given_up:
                         self.given_up.add(device)
                     self.link_ok = not self.links_down
@@ -202,6 +212,10 @@ class SessionState:
                 if event.kind == SENSORS_GONE_KIND:
                     self.sensors_gone_t_s = event.t_s
                     self._set_cue(CUE_SENSORS_GONE, event.t_s)
+                elif event.kind == SENSORS_BACK_KIND:
+                    # "Sensor gone, carrying on" is over: said back, for as long as a cue is.
+                    self.sensors_gone_t_s = None
+                    self._set_cue(CUE_SENSOR_BACK, event.t_s)
                 lost = link_lost or (event.kind == "contact" and "no skin contact" in event.message)
                 # A sensor given up is no longer reconnected: the line says so (lost_words).
                 if lost and not given_up:
@@ -332,7 +346,14 @@ class SessionState:
         """:attr:`status` once the session is over: a link still down says when it was lost and
         that it did not come back, not "reconnecting" (nothing reconnects any more); a
         session carried on without its sensors says since when, not "carrying on to the planned end"
-        (it is over)."""
+        (it is over); one whose sensor came back says when it was lost and when back, not
+        "measuring again"."""
+        if self.status_kind == SENSORS_BACK_KIND and self.found_again is not None:
+            lost_t_s, back_t_s = self.found_again
+            return (
+                f"sensor lost at {session_clock(lost_t_s)}, back at {session_clock(back_t_s)}:"
+                " measured again from then"
+            )
         gone_t_s = self.sensors_gone_t_s
         if self.status_kind == SENSORS_GONE_KIND and gone_t_s is not None:
             lost_t_s = min(self.links_down.values(), default=gone_t_s)
