@@ -37,6 +37,17 @@ async def no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
 
+class SleepAdvances:
+    """The session timer's sleep, moving the frozen host clock on by what it sleeps."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    async def __call__(self, seconds: float) -> None:
+        self.clock.ns += round(seconds * NS_PER_S)
+        await asyncio.sleep(0)
+
+
 class KeyedSource:
     """A simulated source that presses keys at given session seconds: ``p`` (pause or resume)
     and ``n`` (next step).

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from program_runs import FakeClock, replay_lines
+from program_runs import FakeClock, SleepAdvances, replay_lines
 
 from devices.heart_rate import encode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
@@ -119,17 +119,6 @@ def test_clock_records_change_nothing_in_a_finished_session(tmp_path: Path) -> N
     assert replay_lines(without)[-1].startswith("summary: 30 s, no sensor")
 
 
-class _SleepAdvances:
-    """The session timer's sleep, moving the frozen host clock on by what it sleeps."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-
-    async def __call__(self, seconds: float) -> None:
-        self.clock.ns += round(seconds * NS_PER_S)
-        await asyncio.sleep(0)
-
-
 class _StrapGoneAfter:
     """A strap that sends 10 s of heart rate, then is lost for good: the session goes on."""
 
@@ -164,7 +153,7 @@ def test_a_live_session_killed_in_a_quiet_stretch_keeps_its_length(
     clock = FakeClock()
     plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=60.0)
     session = LiveSession(
-        plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=_SleepAdvances(clock)
+        plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=SleepAdvances(clock)
     )
     source = SensorlessSource() if sensor == "none" else _StrapGoneAfter(clock)
     result = asyncio.run(session.run(source))

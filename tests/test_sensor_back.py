@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from program_runs import FakeClock, compressed, replay_lines
+from program_runs import FakeClock, SleepAdvances, compressed, replay_lines
 
 from devices.heart_rate import encode_heart_rate_measurement
 from devices.packets import RawPacket, Stream
@@ -49,17 +49,6 @@ GONE_S = 20.0
 BACK_S = 50.0
 PLANNED_S = 120.0
 GONE_ERROR = "HRM-Pro did not come back within 10 s; looking for it again about every 15 s"
-
-
-class _SleepAdvances:
-    """The session timer's sleep, moving the frozen host clock on by what it sleeps."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-
-    async def __call__(self, seconds: float) -> None:
-        self.clock.ns += round(seconds * NS_PER_S)
-        await asyncio.sleep(0)
 
 
 class _StrapBack:
@@ -138,7 +127,7 @@ def _live(
         listeners=[line_printer(out), screen],
         clock_ns=clock,
         wall_ns=clock,
-        sleep=_SleepAdvances(clock),
+        sleep=SleepAdvances(clock),
     )
     result = asyncio.run(session.run(_StrapBack(clock)))
     lines = [*out.getvalue().splitlines(), *format_summary(result.summary).splitlines()]

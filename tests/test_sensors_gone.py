@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from program_runs import FakeClock, compressed, replay_lines
+from program_runs import FakeClock, SleepAdvances, compressed, replay_lines
 from test_ui import FakeSession
 from textual.widgets import Static
 
@@ -70,17 +70,6 @@ GONE_S = 20.0
 PLANNED_S = 120.0
 GONE_ERROR = "HRM-Pro did not come back within 10 s"
 FS = 22050
-
-
-class _SleepAdvances:
-    """The session timer's sleep, moving the frozen host clock on by what it sleeps."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-
-    async def __call__(self, seconds: float) -> None:
-        self.clock.ns += round(seconds * NS_PER_S)
-        await asyncio.sleep(0)
 
 
 class _StrapGivenUp:
@@ -139,7 +128,7 @@ def _live(
         listeners=[line_printer(out)],
         clock_ns=clock,
         wall_ns=clock,
-        sleep=_SleepAdvances(clock),
+        sleep=SleepAdvances(clock),
     )
     result = asyncio.run(session.run(_StrapGivenUp(clock, beats)))
     return result, [*out.getvalue().splitlines(), *format_summary(result.summary).splitlines()]

@@ -13,9 +13,10 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dbus_fast import BusType, Message, MessageType
@@ -25,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `python -m tests.fakebluez.server` needs the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
+from devices.ble import RetryPolicy, open_devices  # noqa: E402
 from devices.packets import RawPacket  # noqa: E402
 from devices.source import LinkEvent, PacketSource  # noqa: E402
 from tests.fakebluez.bus import (  # noqa: E402
@@ -107,6 +109,47 @@ async def connect_and_leave(bus_address: str, device_address: str) -> None:
     )
     assert reply is not None and reply.message_type is MessageType.METHOD_RETURN
     bus.disconnect()
+
+
+@contextlib.contextmanager
+def fake_bluez_playing(monkeypatch: pytest.MonkeyPatch, scenario: Sequence[str]) -> Iterator[None]:
+    """A private bus and the fake BlueZ playing ``scenario`` (its command-line options), this
+    process's bleak talking to it, for a test whose command runs its own event loop
+    (``asyncio.run``): not the async :func:`fake_bluez` fixture. The server's timers start
+    just before it says it is ready, that is, just before this yields."""
+    if dbus_daemon_path() is None:
+        pytest.skip(SKIP_REASON)
+    directory = Path(tempfile.mkdtemp(prefix="fbz"))
+    write_fake_bluetoothctl(directory / "bin")
+    monkeypatch.setenv("PATH", f"{directory / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    try:
+        with PrivateBus(directory) as bus:
+            monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
+            server = FakeBlueZProcess(bus.address, list(scenario))
+            server.start()
+            try:
+                yield
+            finally:
+                server.stop()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def quick_open(policy: RetryPolicy) -> Callable[..., Awaitable[PacketSource]]:
+    """The command's ``open_source`` with the retry ``policy`` and the connect timeout
+    shortened to 0.3 s, the only change to the command: a reconnect attempt to a vanished
+    sensor lasts the timeout."""
+
+    async def open_source(specs: Sequence[str], guide: Any, **options: Any) -> PacketSource:
+        return await open_devices(
+            list(specs),
+            scan_timeout_s=5.0,
+            policy=policy,
+            connect_timeout_s=0.3,
+            on_progress=options.get("on_progress"),
+        )
+
+    return open_source
 
 
 @pytest.fixture

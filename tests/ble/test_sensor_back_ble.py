@@ -12,27 +12,17 @@ that xdist runs it beside the others.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from devices.ble import RetryPolicy, open_devices
+from devices.ble import RetryPolicy
 from devices.packets import RawPacket, Stream
-from devices.source import GIVEN_UP_REASON, LinkEvent, LinkState, PacketSource
-from tests.ble.conftest import SKIP_REASON
+from devices.source import GIVEN_UP_REASON, LinkEvent, LinkState
+from tests.ble.conftest import fake_bluez_playing, quick_open
 from tests.fakebluez import STRAP_ADDRESS, STRAP_NAME
-from tests.fakebluez.bus import (
-    FakeBlueZProcess,
-    PrivateBus,
-    dbus_daemon_path,
-    write_fake_bluetoothctl,
-)
 from trainer.cli import session as session_cli
 from trainer.cli.app import run
 from trainer.session.pipeline import NS_PER_S, sensors_back_message, sensors_gone_message
@@ -56,36 +46,10 @@ def strap_that_comes_back(monkeypatch: pytest.MonkeyPatch) -> Iterator[float]:
     """A fake BlueZ whose one strap vanishes 4 s after it starts and advertises again 8 s after
     it starts (BlueZ has removed its object by then); yields when it comes back, host
     monotonic s."""
-    if dbus_daemon_path() is None:
-        pytest.skip(SKIP_REASON)
-    directory = Path(tempfile.mkdtemp(prefix="fbz"))
-    write_fake_bluetoothctl(directory / "bin")
-    monkeypatch.setenv("PATH", f"{directory / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
-    try:
-        with PrivateBus(directory) as bus:
-            monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
-            scenario = ["--devices", "strap", "--hr-interval", "0.2"]
-            scenario += ["--gone-after", f"{GONE_AFTER_S:g}", "--back-after", f"{BACK_AFTER_S:g}"]
-            server = FakeBlueZProcess(bus.address, scenario)
-            server.start()  # its timers started just before it said it was ready
-            try:
-                yield time.monotonic() + BACK_AFTER_S
-            finally:
-                server.stop()
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-async def _quick_open(specs: Sequence[str], guide: Any, **options: Any) -> PacketSource:
-    """``open_source`` with the retry policy and the connect timeout shortened (the only
-    change to the command); the command itself tells the source to keep looking."""
-    return await open_devices(
-        list(specs),
-        scan_timeout_s=5.0,
-        policy=QUICK,
-        connect_timeout_s=0.3,
-        on_progress=options.get("on_progress"),
-    )
+    scenario = ["--devices", "strap", "--hr-interval", "0.2"]
+    scenario += ["--gone-after", f"{GONE_AFTER_S:g}", "--back-after", f"{BACK_AFTER_S:g}"]
+    with fake_bluez_playing(monkeypatch, scenario):
+        yield time.monotonic() + BACK_AFTER_S
 
 
 def test_a_program_measures_again_once_its_given_up_sensor_is_back(
@@ -98,7 +62,7 @@ def test_a_program_measures_again_once_its_given_up_sensor_is_back(
     from 8 s, the rest of the session had no data, and its summary said "no sensor data for
     the last 11 s (lost at 0:03)"."""
     back_s = strap_that_comes_back
-    monkeypatch.setattr(session_cli, "open_source", _quick_open)
+    monkeypatch.setattr(session_cli, "open_source", quick_open(QUICK))
     out = tmp_path / "rec"
     live = ["live", "--device", STRAP_ADDRESS, "--program", "body-scan-head-to-feet"]
     live += ["--minutes", str(MINUTES), "--headless", "--no-sound", "--out", str(out)]

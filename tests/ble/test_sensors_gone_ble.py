@@ -9,25 +9,15 @@ the fake BlueZ and everything after the connect are as a person runs them. Real 
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from devices.ble import RetryPolicy, open_devices
-from devices.source import GIVEN_UP_REASON, PacketSource
-from tests.ble.conftest import SKIP_REASON
+from devices.ble import RetryPolicy
+from devices.source import GIVEN_UP_REASON
+from tests.ble.conftest import fake_bluez_playing, quick_open
 from tests.fakebluez import STRAP_ADDRESS, STRAP_NAME
-from tests.fakebluez.bus import (
-    FakeBlueZProcess,
-    PrivateBus,
-    dbus_daemon_path,
-    write_fake_bluetoothctl,
-)
 from trainer.cli import session as session_cli
 from trainer.cli.app import run
 from trainer.session.pipeline import CARRY_ON, SENSORS_GONE_KEY, sensors_gone_message
@@ -46,35 +36,10 @@ def strap_that_vanishes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fake BlueZ whose one strap vanishes for good 4 s after it starts (the session has
     connected by then), on a private bus this process's bleak talks to. Not the async
     ``fake_bluez`` fixture: the command runs its own event loop (``asyncio.run``)."""
-    if dbus_daemon_path() is None:
-        pytest.skip(SKIP_REASON)
-    directory = Path(tempfile.mkdtemp(prefix="fbz"))
-    write_fake_bluetoothctl(directory / "bin")
-    monkeypatch.setenv("PATH", f"{directory / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
-    try:
-        with PrivateBus(directory) as bus:
-            monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
-            scenario = ["--devices", "strap", "--hr-interval", "0.2", "--gone-after", "4"]
-            server = FakeBlueZProcess(bus.address, scenario)
-            server.start()
-            try:
-                yield
-            finally:
-                server.stop()
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-async def _quick_open(specs: Sequence[str], guide: Any, **options: Any) -> PacketSource:
-    """``open_source`` with the retry policy and the connect timeout shortened (the only
-    change to the command): a reconnect attempt to a vanished sensor lasts the timeout."""
-    return await open_devices(
-        list(specs),
-        scan_timeout_s=5.0,
-        policy=QUICK,
-        connect_timeout_s=0.3,
-        on_progress=options.get("on_progress"),
-    )
+    with fake_bluez_playing(
+        monkeypatch, ["--devices", "strap", "--hr-interval", "0.2", "--gone-after", "4"]
+    ):
+        yield
 
 
 def test_a_program_outlives_its_only_sensor_and_ends_as_planned(
@@ -85,7 +50,7 @@ def test_a_program_outlives_its_only_sensor_and_ends_as_planned(
 ) -> None:
     """Before: "breathwise: error: HRM-Pro Fake did not come back within 1 s ...", exit
     status 1, at the give-up (about 4 s in), the program's remaining time unplayed."""
-    monkeypatch.setattr(session_cli, "open_source", _quick_open)
+    monkeypatch.setattr(session_cli, "open_source", quick_open(QUICK))
     out = tmp_path / "rec"
     live = ["live", "--device", STRAP_ADDRESS, "--program", "body-scan-head-to-feet"]
     live += ["--minutes", str(MINUTES), "--headless", "--no-sound", "--out", str(out)]
