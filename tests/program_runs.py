@@ -9,15 +9,18 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pytest
+
 from devices.packets import RawPacket
+from devices.sensorless import SensorlessSource
 from devices.sim import PersonModel, SimulatedSource
 from devices.source import LinkEvent, PacketSource, SourceInfo
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs.model import Cue, Paced, Program, Step
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session.pipeline import NS_PER_S, Event
+from trainer.session.pipeline import NS_PER_S, Event, Pipeline
 from trainer.storage.program_codec import ProgramPlan
-from trainer.storage.recording import read_recording
+from trainer.storage.recording import Item, read_recording
 from trainer.ui.headless import format_summary, line_printer
 
 START_NS = 50 * NS_PER_S
@@ -35,6 +38,45 @@ class FakeClock:
 
 async def no_sleep(_: float) -> None:
     await asyncio.sleep(0)
+
+
+def record_sensorless(folder: Path, duration_s: float = 5.0) -> Path:
+    """A ``--device none`` session of ``duration_s`` recorded into ``folder`` on the frozen
+    clock (its timer ticking 0.25 s at a time); the recording's path."""
+    clock = FakeClock()
+
+    async def tick(_: float) -> None:
+        clock.ns += NS_PER_S // 4
+        await asyncio.sleep(0)
+
+    plan = SessionPlan(None, duration_s=duration_s)
+    session = LiveSession(plan, out_dir=folder, clock_ns=clock, wall_ns=clock, sleep=tick)
+    result = asyncio.run(session.run(SensorlessSource()))
+    assert result.path is not None
+    return result.path
+
+
+class ProcessingBug:
+    """``Pipeline.handle`` that fails once it has been given ``after`` items: a stand-in for a
+    bug in the processing. Counts its calls, failed or not."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.items = 0
+        self.calls = 0
+        self._handle = Pipeline.handle
+
+    def installed(self, monkeypatch: pytest.MonkeyPatch) -> ProcessingBug:
+        """This, as ``Pipeline.handle`` for the rest of the test."""
+        monkeypatch.setattr(Pipeline, "handle", lambda pipeline, items: self(pipeline, items))
+        return self
+
+    def __call__(self, pipeline: Pipeline, items: Sequence[Item]) -> list[Event]:
+        self.calls += 1
+        self.items += len(items)
+        if self.items > self.after:
+            raise ZeroDivisionError("float division by zero")
+        return self._handle(pipeline, items)
 
 
 class SleepAdvances:

@@ -23,6 +23,7 @@ import pytest
 from connect_doubles import SlowConnect
 from fake_terminal import Terminal
 from full_disk import free_space
+from program_runs import ProcessingBug
 
 from trainer.cli.app import run
 from trainer.session.pipeline import NS_PER_S
@@ -871,18 +872,8 @@ def test_a_processing_error_is_one_line_and_keeps_the_recording(
     traceback, the recording stopped, closed as "completed". Now: the session stops with one
     line saying what to do, exit status 1, the recording kept and closed with the error, and
     the history step run as after any failure (here the same bug keeps the session out)."""
-    from trainer.session.pipeline import Pipeline
 
-    real_handle = Pipeline.handle
-    handled = [0]
-
-    def bug(self: Pipeline, items: Any) -> Any:
-        handled[0] += len(items)
-        if handled[0] > 20:
-            raise ZeroDivisionError("float division by zero")
-        return real_handle(self, items)
-
-    monkeypatch.setattr(Pipeline, "handle", bug)
+    ProcessingBug(20).installed(monkeypatch)
     out = tmp_path / "rec"
     args = ["--minutes", "0.05", "--no-sound", "--seed", "1", "--out", str(out)]
     assert run(["live", "--device", "sim", "--headless", *args]) == 1

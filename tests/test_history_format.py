@@ -10,7 +10,6 @@ other tests make them.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -22,13 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from program_runs import FakeClock
+from program_runs import record_sensorless
 from simulated_sessions import write_simulated
 
-from devices.sensorless import SensorlessSource
 from trainer.cli.app import run
 from trainer.reports.batch import SUMMARY_COLUMNS, SUMMARY_NAME
-from trainer.session.live_replay import LiveSession, SessionPlan
 from trainer.session.pipeline import NS_PER_S
 from trainer.storage.history import History, SessionRow, default_db_path, record_session
 from trainer.storage.history_table import TABLE_COLUMNS, write_table
@@ -46,21 +43,6 @@ INTEGERS = ("start_wall_ns", "breaths", "beats", "marks", "gaps")
 TEXTS = ("path", "session_key", "start_local", "source", "program", "breath_source", "follow_basis")
 
 
-def _sensorless(folder: Path) -> Path:
-    """A 5 s session with ``--device none`` (as tests/test_sim_label.py records one)."""
-    clock = FakeClock()
-
-    async def tick(_: float) -> None:
-        clock.ns += NS_PER_S // 4
-        await asyncio.sleep(0)
-
-    plan = SessionPlan(None, duration_s=5.0)
-    session = LiveSession(plan, out_dir=folder, clock_ns=clock, wall_ns=clock, sleep=tick)
-    result = asyncio.run(session.run(SensorlessSource()))
-    assert result.path is not None
-    return result.path
-
-
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a simulated session and an import (both kept), and beside it a history
@@ -73,7 +55,7 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "rr.txt").write_text("\n".join(f"{v:g}" for v in rr) + "\n", encoding="utf-8")
     argv = ["import", str(root / "rr.txt"), "--start", "2026-01-05T07:00", "--no-history"]
     assert run([*argv, "-o", str(folder / "imported.bwr")]) == 0
-    sensorless = _sensorless(root / "live")
+    sensorless = record_sensorless(root / "live")
     db = root / "history.sqlite3"
     for recording in (folder / "sim.bwr", folder / "imported.bwr", sensorless):
         record_session(recording, db_path=db)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from program_runs import FakeClock, SleepAdvances, compressed, replay_lines
+from program_runs import FakeClock, ProcessingBug, SleepAdvances, compressed, replay_lines
 from test_ui import FakeSession
 from textual.widgets import Static
 
@@ -321,25 +321,15 @@ def test_the_command_line_sounds_the_early_end_after_a_failure(
 ) -> None:
     """``live --sound`` stopped the sound with ``completed=False`` alone after a failure: the
     session ended in silence. A processing error (a bug) stands in for any failure here."""
-    from trainer.session.pipeline import Pipeline
 
     stops: list[dict[str, bool]] = []
 
     def spy_stop(self: SessionSound, **kwargs: Any) -> None:
         stops.append({k: v for k, v in kwargs.items() if k != "sleep"})
 
-    real_handle = Pipeline.handle
-    handled = [0]
-
-    def bug(self: Pipeline, items: Any) -> Any:
-        handled[0] += len(items)
-        if handled[0] > 20:
-            raise ZeroDivisionError("float division by zero")
-        return real_handle(self, items)
-
     monkeypatch.setattr(SessionSound, "start", lambda self: True)
     monkeypatch.setattr(SessionSound, "stop", spy_stop)
-    monkeypatch.setattr(Pipeline, "handle", bug)
+    ProcessingBug(20).installed(monkeypatch)
     args = ["--minutes", "0.05", "--sound", "--seed", "1", "--out", str(tmp_path)]
     assert run(["live", "--device", "sim", "--headless", *args]) == 1
     capsys.readouterr()

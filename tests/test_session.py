@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from connect_doubles import NeverConnects, SlowConnect
 from full_disk import FullDisk
-from program_runs import compressed, run_live
+from program_runs import ProcessingBug, compressed, run_live
 from simulated_sessions import simulated_items
 
 from devices.packets import RawPacket, Stream
@@ -450,24 +450,6 @@ def test_a_full_disk_ends_the_session_with_one_line_and_keeps_what_was_written(
     assert kept.truncated and len(kept.items) > 100
 
 
-class _ProcessingBug:
-    """``Pipeline.handle`` that fails once it has been given ``after`` items: a stand-in for a
-    bug in the processing. Counts its calls, failed or not."""
-
-    def __init__(self, after: int) -> None:
-        self.after = after
-        self.items = 0
-        self.calls = 0
-        self._handle = Pipeline.handle
-
-    def __call__(self, pipeline: Pipeline, items: Sequence[Item]) -> list[Event]:
-        self.calls += 1
-        self.items += len(items)
-        if self.items > self.after:
-            raise ZeroDivisionError("float division by zero")
-        return self._handle(pipeline, items)
-
-
 def test_a_processing_error_stops_the_session_and_keeps_its_recording(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -475,8 +457,7 @@ def test_a_processing_error_stops_the_session_and_keeps_its_recording(
     data from then on unrecorded, and the recording closed as "completed" (38 s of a 120 s
     session). Now the session stops there with one line, every item it took recorded, the
     pipeline never called again, and the recording closed with the error."""
-    bug = _ProcessingBug(800)
-    monkeypatch.setattr(Pipeline, "handle", lambda pipeline, items: bug(pipeline, items))
+    bug = ProcessingBug(800).installed(monkeypatch)
     events: list[Event] = []
     session, result = _run_simulated(
         tmp_path,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from matplotlib.text import Text as MplText
-from program_runs import FakeClock, compressed, replay_lines, run_program
+from program_runs import FakeClock, compressed, record_sensorless, replay_lines, run_program
 from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -383,17 +383,7 @@ def test_a_sensorless_replay_says_the_cues_on_time_and_prints_what_live_did(
 def test_a_sensorless_recording_joins_the_history_but_an_empty_sensor_one_does_not(
     tmp_path: Path,
 ) -> None:
-    clock = FakeClock()
-
-    async def tick(_: float) -> None:
-        clock.ns += NS_PER_S // 4
-        await asyncio.sleep(0)
-
-    plan = SessionPlan(None, duration_s=5.0)
-    session = LiveSession(plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=tick)
-    result = asyncio.run(session.run(SensorlessSource()))
-    assert result.path is not None
-    row = record_session(result.path)
+    row = record_session(record_sensorless(tmp_path))
     assert row.source == "none" and row.duration_s == pytest.approx(5.0, abs=0.3)
 
 

@@ -150,6 +150,7 @@ from trainer.storage.export import (
     WAVEFORM_CSVS,
 )
 from trainer.storage.history import implausible_start as history_start_problem
+from trainer.storage.history import local_minute
 from trainer.storage.paths import check_output_path
 from trainer.storage.recording import (
     MAX_SESSION_NS,
@@ -1557,8 +1558,8 @@ def import_polar_csv(
             # and a loop giving every file one moved a 2024 session to 2026 without a word
             # (found in review).
             notes.append(
-                f"--start {_local_minute(start_wall_ns)} replaces the file's own start, "
-                f"{_local_minute(first_ns)} (leave --start out to keep it)"
+                f"--start {local_minute(start_wall_ns)} replaces the file's own start, "
+                f"{local_minute(first_ns)} (leave --start out to keep it)"
             )
     # PMD frames carry the sensor clock (ns since 2000): a file with a real clock keeps its own
     # times; relative times (t_s, timestamp [ms]) start at 0 and are placed at the session's
@@ -1909,11 +1910,6 @@ def _read_text(path: Path) -> str:
     return read_text(
         path, max_bytes=_MAX_BYTES, what="an RR list or sensor CSV", error=ImportFileError
     )
-
-
-def _local_minute(wall_ns: int) -> str:
-    """A Unix time (ns) as the local date and time to the minute, ``2026-02-01 07:30``."""
-    return datetime.fromtimestamp(wall_ns / NS_PER_S).isoformat(" ", "minutes")
 
 
 def _own_rhythm(start_wall_ns: int) -> PacerChange:
