@@ -170,8 +170,9 @@ def test_a_simulated_assessment_is_not_stored_as_yours_and_says_so(
         line for line in format_summary(summary).splitlines() if line.startswith("resonance:")
     )
     assert resonance_line.endswith(
-        f"5.0 (0.91); {reason}; resonance-training paces at a stored rate: 'breathwise config "
-        "set resonance_rate_bpm 6' stores one of your own"
+        f"5.0 (0.91); {reason}; run the assessment with your own sensor to find your rate "
+        "(resonance-training paces at it; to set one yourself: 'breathwise config set "
+        "resonance_rate_bpm RATE')"
     )
 
     real: SessionSummary = {**summary, "source_kind": "ble"}

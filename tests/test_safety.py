@@ -118,6 +118,9 @@ def test_all_no_is_clear_stored_and_reused_for_thirty_days(store: ScreenStore) -
     assert run(store, again, today=last_valid_day) is Outcome.CLEAR
     assert again.asked == ["Any of these new since 2025-03-01?"]
     assert again.told == [check_in_list(TODAY, last_valid_day)]
+    # The statement stands with the list at every session between full screens, not only
+    # with the questions every 30 days (review 37 F7).
+    assert "not a medical device" in again.told[0] and "emergency" in again.told[0]
     expired = Person()
     assert run(store, expired, today=TODAY + timedelta(days=SCREEN_VALID_DAYS)) is Outcome.CLEAR
     assert expired.asked == [q.text for q in RED_FLAG_QUESTIONS]

@@ -23,6 +23,14 @@ from trainer.session.summary import session_clock
 from trainer.storage.history import SessionRow, Stored, readable_path, superseded_keys
 from trainer.storage.paths import resolved
 
+NO_PROGRAM_CELL = "(none)"
+"""The program cell of a session without a program (``live --rate 6``): it was empty, and
+``progress`` calls the same session "no program" (review 37 F8)."""
+
+
+def _program_cell(row: SessionRow) -> str:
+    return row.program or NO_PROGRAM_CELL
+
 
 def _cell(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
@@ -83,7 +91,7 @@ def format_rows(
     as the first column's name says.
     """
     # As wide as the longest program name shown (they are ids people type: never cut them).
-    w = max([len("program"), *(len(row.program) for row in rows)])
+    w = max([len("program"), *(len(_program_cell(row)) for row in rows)])
     # Wider only where a start in the hour the clocks go back carries its offset.
     tw = max([16, *(len(row.start_text) for row in rows)])
     head = (
@@ -97,7 +105,7 @@ def format_rows(
         flag = UNRELIABLE_FLAG if row.heart_unreliable else " "
         rmssd = NO_RR if row.heart_rate_only else _cell(row.rmssd_ms, 0)
         lines.append(
-            f"{row.start_text:<{tw}} {row.practised_min:>5.1f} {row.program:<{w}} "
+            f"{row.start_text:<{tw}} {row.practised_min:>5.1f} {_program_cell(row):<{w}} "
             f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5}{flag}"

@@ -207,7 +207,15 @@ def check_in_list(answered_on: date, today: date) -> str:
         f"{day if day == 'today' else f'on {day}'}):"
     ]
     lines += [f"  - {q.sign}" for q in RED_FLAG_QUESTIONS]
+    # The statement with the list, not only with the full questions every 30 days: the
+    # sessions between showed the signs without it (programs.md: "shown, not buried";
+    # review 37 F7).
+    lines.append(CHECK_IN_STATEMENT)
     return "\n".join(lines)
+
+
+CHECK_IN_STATEMENT = f"{NOT_A_MEDICAL_DEVICE} In an emergency, call your local emergency number."
+"""The not-a-medical-device statement under the check-in list (:func:`check_in_list`)."""
 
 
 def dated_after_today(answered_on: date, today: date) -> str:

@@ -591,7 +591,13 @@ def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
         )
     unmeasured = not_stored_reason(source_kind)
     if unmeasured:
-        return f"{line}; {unmeasured}; {stored_rate} 6' stores one of your own"
+        # Not "... resonance_rate_bpm 6' stores one of your own": the example rate was 6
+        # whatever was chosen, and it invited storing a rate measured on nobody (review 37 F5).
+        return (
+            f"{line}; {unmeasured}; run the assessment with your own sensor to find your rate "
+            "(resonance-training paces at it; to set one yourself: 'breathwise config set "
+            "resonance_rate_bpm RATE')"
+        )
     return line
 
 
