@@ -38,7 +38,9 @@ away past the give-up time. Sent once, while its gap is already open; a reader t
 know it sees one more ``lost`` of a gap already open, as before. A session with other sensors
 goes on without this one. The gap stays open to the end, unless the session carries on without
 its sensors and so keeps looking for it (:class:`KeepsLooking`): a ``RESTORED`` then closes it
-when the device is found again."""
+when the device is found again. A looking that stops (a failure retrying cannot help: Bluetooth
+switched off, a pairing refused) says so in one more such event, its reason "given up: NAME is
+no longer looked for: WHY — ADVICE": the gap, already open, stays open."""
 
 
 def is_given_up(event: LinkEvent) -> bool:

@@ -16,8 +16,10 @@ give-up time yields a last ``LOST`` whose reason begins
 :class:`~devices.ble.errors.DeviceGoneError`, unless the session carries on without it
 (:meth:`BleSensor.keep_looking`): it is then looked for again about every 15 s
 (:func:`~devices.ble.backoff.look_again_delay_s`) until the session ends, and yields
-``RESTORED`` and its data again if it comes back. Leaving the ``async with`` stops the streams (a
-Polar H10 left streaming drains its battery) and disconnects.
+``RESTORED`` and its data again if it comes back (a failure retrying cannot help, such as
+Bluetooth switched off, stops the looking with one more ``LOST`` that says so). Leaving the
+``async with`` stops the streams (a Polar H10 left streaming drains its battery) and
+disconnects.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from devices.ble.errors import (
     out_of_range,
     refused,
 )
+from devices.errors import with_advice
 from devices.packets import RawPacket
 from devices.source import (
     BLE_KIND,
@@ -274,9 +277,12 @@ class BleSensor:
         :func:`~devices.ble.backoff.look_again_delay_s`, and one that succeeds yields
         ``RESTORED`` and the streams as after any reconnect (and, if the link drops again,
         the reconnecting and the give-up as before). A failure retrying cannot help (Bluetooth
-        off, the device refusing us) stops the looking: ``packets()`` then ends with
-        :class:`~devices.ble.errors.DeviceGoneError`, as without this. Call it before the
-        give-up: a session tells its sensors before it starts.
+        off, the device refusing us) stops the looking: a last ``LOST`` event whose reason
+        begins :data:`~devices.source.GIVEN_UP_REASON` says so, why, and what to do ("given
+        up: NAME is no longer looked for: Bluetooth is turned off — turn Bluetooth on ..."),
+        and ``packets()`` then ends with :class:`~devices.ble.errors.DeviceGoneError`, as
+        without this. Call it before the give-up: a session tells its sensors before it
+        starts.
         """
         self.look_again = True
 
@@ -611,7 +617,11 @@ class BleSensor:
                     if not self.look_again:
                         raise
                     self._say_given_up(exc)
-                    self._client = await self._look_again(lost.t_mono_ns)
+                    try:
+                        self._client = await self._look_again(lost.t_mono_ns)
+                    except DeviceGoneError as stopped:
+                        self._say_no_longer_looked_for(stopped)
+                        raise
         except asyncio.CancelledError:
             raise
         except DeviceGoneError as exc:
@@ -631,15 +641,29 @@ class BleSensor:
         self._given_up = True
         self._queue.put_nowait(self._link_event(LinkState.LOST, reason))
 
+    def _say_no_longer_looked_for(self, exc: DeviceGoneError) -> None:
+        """Queue a ``LOST`` event that says the looking stopped, why, and what to do.
+
+        Given up again, with its new reason: the one before said it is looked for again, and
+        the :class:`DeviceGoneError` that follows it ends only this sensor's packets, which a
+        session that carries on without it outlives unsaid (found by
+        ``tests/ble/test_look_again_ble.py``: Bluetooth switched off while a strap was looked
+        for left "looking for it again about every 15 s" as the last word, though a strap put
+        on again after Bluetooth was back would never be measured).
+        """
+        reason = f"{GIVEN_UP_REASON}: {with_advice(str(exc), exc.advice)}"
+        self._queue.put_nowait(self._link_event(LinkState.LOST, reason))
+
     async def _look_again(self, t_lost_ns: int) -> BleakClient:
         """Once given up: one connect attempt after each pause of
         :func:`~devices.ble.backoff.look_again_delay_s`, until one succeeds (``RESTORED``
         queued, the gap since ``t_lost_ns`` closed) or :meth:`aclose` cancels the task.
 
         A failure retrying cannot help (Bluetooth off, the device refusing us or not of the
-        kind chosen) raises :class:`DeviceGoneError`: the session, which carries on without
-        the device, then goes on as if it were not looked for; not the failure itself, which
-        would end a session that does not need its sensor.
+        kind chosen) raises :class:`DeviceGoneError` (which the supervisor says first, in a
+        ``LOST`` event: :meth:`_say_no_longer_looked_for`): the session, which carries on
+        without the device, then goes on as if it were not looked for; not the failure
+        itself, which would end a session that does not need its sensor.
         """
         looks = 0
         while True:

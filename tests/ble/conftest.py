@@ -135,17 +135,19 @@ def fake_bluez_playing(monkeypatch: pytest.MonkeyPatch, scenario: Sequence[str])
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def quick_open(policy: RetryPolicy) -> Callable[..., Awaitable[PacketSource]]:
+def quick_open(
+    policy: RetryPolicy, *, connect_timeout_s: float = 0.3
+) -> Callable[..., Awaitable[PacketSource]]:
     """The command's ``open_source`` with the retry ``policy`` and the connect timeout
-    shortened to 0.3 s, the only change to the command: a reconnect attempt to a vanished
-    sensor lasts the timeout."""
+    shortened to 0.3 s (or ``connect_timeout_s``), the only change to the command: a
+    reconnect attempt to a vanished sensor lasts the timeout."""
 
     async def open_source(specs: Sequence[str], guide: Any, **options: Any) -> PacketSource:
         return await open_devices(
             list(specs),
             scan_timeout_s=5.0,
             policy=policy,
-            connect_timeout_s=0.3,
+            connect_timeout_s=connect_timeout_s,
             on_progress=options.get("on_progress"),
         )
 

@@ -262,6 +262,29 @@ class FakeControl:
         (connected,) = await self._call("IsConnected", "s", [address])
         return bool(connected)
 
+    async def is_connecting(self, address: str) -> bool:
+        """Whether a ``Connect()`` of the device is pending now (a slow connect)."""
+        (connecting,) = await self._call("IsConnecting", "s", [address])
+        return bool(connecting)
+
+    async def connects_cancelled(self, address: str) -> int:
+        """How many pending ``Connect()`` calls of the device a ``Disconnect()`` cancelled."""
+        (count,) = await self._call("ConnectsCancelled", "s", [address])
+        return int(count)
+
+    async def is_discovering(self) -> bool:
+        """Whether the adapter's discovery runs (started and not stopped) now."""
+        (discovering,) = await self._call("IsDiscovering", "", [])
+        return bool(discovering)
+
+    async def power_off(self) -> None:
+        """Switch Bluetooth off: the adapter unpowered, every link dropped."""
+        await self._call("PowerOff", "", [])
+
+    async def remove_adapter(self) -> None:
+        """Unplug the adapter: its object and every device object removed."""
+        await self._call("RemoveAdapter", "", [])
+
 
 def main(argv: list[str] | None = None) -> int:
     """Start a private bus with the fake BlueZ for manual runs; print the environment to use.

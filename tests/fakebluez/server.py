@@ -142,6 +142,21 @@ class Scenario:
     stops that stream on its own and says so with a ``01 <type>`` indication."""
     slow_connect_s: float = 0.0
     slow_connects: int = 0
+    slow_connect_after_s: float = 0.0
+    """Only ``Connect()`` calls made this many seconds after the start are slow (and counted
+    in ``slow_connects``): a sensor found again by a later look whose connection BlueZ is
+    still making when the session ends. 0: from the start."""
+    power_off_after_s: float = 0.0
+    """Seconds after the start at which the adapter is powered off (Bluetooth switched off):
+    every link drops, and BlueZ answers ``StartDiscovery``, ``Connect`` and ``Pair`` with
+    ``org.bluez.Error.NotReady`` (``src/adapter.c``, ``src/device.c``: not powered). 0: never."""
+    adapter_gone_after_s: float = 0.0
+    """Seconds after the start at which the adapter goes away (a USB dongle unplugged): its
+    object and every device object are removed (``InterfacesRemoved``). 0: never."""
+    pair_error_after_s: float = 0.0
+    """``pair_error`` applies only to ``Pair()`` calls made this many seconds after the start:
+    a sensor paired at the session's start that refuses a new pairing once it is back (its bond
+    cleared with its battery). 0: from the start."""
     busy: bool = False
     drop_on_start: frozenset[int] = frozenset()
     """Connection numbers (1 = the first) on which a Polar drops its link on the first START
@@ -213,6 +228,11 @@ class Adapter(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def Discovering(self) -> DBusBool:
+        return self._discovering
+
+    @property
+    def discovering(self) -> bool:
+        """Whether a discovery started and not stopped (for the control interface)."""
         return self._discovering
 
     @dbus_property(access=PropertyAccess.READ)
@@ -326,12 +346,14 @@ class Device(ServiceInterface):
 
     @dbus_method()
     async def Connect(self) -> None:
+        self.model.server.check_powered()
         await self.model.connect()
 
     @dbus_method()
     async def Pair(self) -> None:
+        self.model.server.check_powered()
         failure = self.model.scenario.pair_error
-        if failure:
+        if failure and self.model.server.elapsed_s() >= self.model.scenario.pair_error_after_s:
             # BlueZ's texts for these names (src/device.c new_authentication_return).
             words = failure.removeprefix("Authentication")
             raise DBusError(f"org.bluez.Error.{failure}", f"Authentication {words}")
@@ -511,6 +533,8 @@ class DeviceModel:
         self.down_until = 0.0
         self.rssi = self.base_rssi
         self.connects = 0
+        self.connects_cancelled = 0
+        """``Connect()`` calls a ``Disconnect()`` cancelled while pending."""
         self.sent: list[tuple[str, bytes]] = []
         self.writes: list[tuple[str, bytes]] = []
         self.chars: dict[str, Characteristic] = {}
@@ -589,12 +613,18 @@ class DeviceModel:
             raise DBusError("org.bluez.Error.InProgress", "Operation already in progress")
         if self.connected:
             return
-        if self.scenario.slow_connects > 0 and self.scenario.slow_connect_s > 0:
+        if (
+            self.scenario.slow_connects > 0
+            and self.scenario.slow_connect_s > 0
+            and self.server.elapsed_s() >= self.scenario.slow_connect_after_s
+        ):
             self.scenario.slow_connects -= 1
             self._pending_connect = asyncio.create_task(asyncio.sleep(self.scenario.slow_connect_s))
             try:
                 await self._pending_connect
             except asyncio.CancelledError:
+                self.connects_cancelled += 1
+                self.log("pending connect cancelled")
                 raise DBusError("org.bluez.Error.Failed", "Operation was cancelled") from None
             finally:
                 self._pending_connect = None
@@ -643,6 +673,10 @@ class DeviceModel:
         self.bus.export(self.path, self.dbus)
         self.log("advertising seen again: device object created")
 
+    def connecting(self) -> bool:
+        """Whether a ``Connect()`` is pending (a slow connect not yet done or cancelled)."""
+        return self._pending_connect is not None
+
     def drop_link(self, down_s: float) -> None:
         self.down_until = asyncio.get_running_loop().time() + down_s
         self.disconnect("link drop")
@@ -650,6 +684,9 @@ class DeviceModel:
     def vanish(self) -> None:
         self.disconnect("gone for good")
         self.gone = True
+        # BlueZ forgets the bond of a device whose object it removes: found again, it is a
+        # new device to pair with.
+        self.paired = False
         if not self.removed:
             self.bus.unexport(self.path)
 
@@ -1228,6 +1265,26 @@ class Control(ServiceInterface):
     def IsConnected(self, address: DBusStr) -> DBusBool:
         return self._model(address).connected
 
+    @dbus_method()
+    def IsConnecting(self, address: DBusStr) -> DBusBool:
+        return self._model(address).connecting()
+
+    @dbus_method()
+    def ConnectsCancelled(self, address: DBusStr) -> Annotated[int, DBusSignature("u")]:
+        return self._model(address).connects_cancelled
+
+    @dbus_method()
+    def IsDiscovering(self) -> DBusBool:
+        return self._server.adapter.discovering
+
+    @dbus_method()
+    def PowerOff(self) -> None:
+        self._server.power_off()
+
+    @dbus_method()
+    def RemoveAdapter(self) -> None:
+        self._server.remove_adapter()
+
 
 # -- the server ------------------------------------------------------------------------------------
 
@@ -1245,6 +1302,8 @@ class FakeBlueZ:
             self.models[model.address] = model
         self._discovery: asyncio.Task[None] | None = None
         self._timers: list[asyncio.Task[None]] = []
+        self._started_s: float | None = None
+        self.adapter_gone = False
 
     def export(self) -> None:
         if not self.scenario.no_adapter:
@@ -1252,6 +1311,42 @@ class FakeBlueZ:
             for model in self.models.values():
                 self.bus.export(model.path, model.dbus)
         self.bus.export(CONTROL_PATH, Control(self))
+
+    def elapsed_s(self) -> float:
+        """Seconds since the timers started (the server said it was ready)."""
+        if self._started_s is None:
+            return 0.0
+        return asyncio.get_running_loop().time() - self._started_s
+
+    def check_powered(self) -> None:
+        """Answer as BlueZ does a device call while the adapter is off."""
+        if self.scenario.powered_off:
+            raise DBusError("org.bluez.Error.NotReady", "Resource Not Ready")
+
+    def power_off(self) -> None:
+        """Bluetooth switched off: ``Powered`` false, every link dropped, no advertising heard."""
+        if self.scenario.powered_off:
+            return
+        self.scenario.powered_off = True
+        self.adapter.emit_properties_changed({"Powered": False})
+        for model in self.models.values():
+            model.disconnect("adapter powered off")
+        print("fakebluez: adapter powered off", file=sys.stderr, flush=True)
+
+    def remove_adapter(self) -> None:
+        """The adapter unplugged: every device object, then the adapter's, removed."""
+        if self.adapter_gone:
+            return
+        self.adapter_gone = True
+        for model in self.models.values():
+            model.disconnect("adapter removed")
+            model.gone = True
+            if not model.removed:
+                model.removed = True
+                self.bus.unexport(model.path)
+        self.discovery_changed(False)
+        self.bus.unexport(ADAPTER_PATH)
+        print("fakebluez: adapter removed", file=sys.stderr, flush=True)
 
     def discovery_changed(self, on: bool) -> None:
         if on and self._discovery is None:
@@ -1262,7 +1357,12 @@ class FakeBlueZ:
 
     def sees(self, model: DeviceModel) -> bool:
         """Whether a running discovery hears ``model`` advertising."""
-        return self._discovery is not None and model.reachable() and not model.connected
+        return (
+            self._discovery is not None
+            and not self.scenario.powered_off
+            and model.reachable()
+            and not model.connected
+        )
 
     def spawn_timer(self, coro: Any) -> None:
         """Run a device's timer (not a stream: a disconnect does not end it)."""
@@ -1275,7 +1375,7 @@ class FakeBlueZ:
             for model in self.models.values():
                 if model.removed and self.sees(model):
                     model.seen_again()
-                elif model.reachable() and not model.connected:
+                elif self.sees(model):
                     model.rssi = model.base_rssi + rng.randint(-3, 3)
                     model.dbus.emit_properties_changed({"RSSI": model.rssi})
             await asyncio.sleep(0.05)
@@ -1285,12 +1385,28 @@ class FakeBlueZ:
         return [m for a, m in self.models.items() if not only or a == only]
 
     def start_timers(self) -> None:
+        self._started_s = asyncio.get_running_loop().time()
+        if self.scenario.power_off_after_s > 0:
+            self._timers.append(
+                asyncio.create_task(self._after(self.scenario.power_off_after_s, self.power_off))
+            )
+        if self.scenario.adapter_gone_after_s > 0:
+            self._timers.append(
+                asyncio.create_task(
+                    self._after(self.scenario.adapter_gone_after_s, self.remove_adapter)
+                )
+            )
         if self.scenario.drop_every_s > 0:
             self._timers.append(asyncio.create_task(self._drop_every()))
         if self.scenario.gone_after_s > 0:
             self._timers.append(asyncio.create_task(self._gone_after()))
         if self.scenario.back_after_s > 0:
             self._timers.append(asyncio.create_task(self._back_after()))
+
+    @staticmethod
+    async def _after(delay_s: float, action: Callable[[], None]) -> None:
+        await asyncio.sleep(delay_s)
+        action()
 
     async def _drop_every(self) -> None:
         while True:
@@ -1386,6 +1502,34 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         help="the first --slow-connects Connect() calls take S seconds",
     )
     parser.add_argument("--slow-connects", type=int, default=1, metavar="N")
+    parser.add_argument(
+        "--slow-connect-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="only Connect() calls made S seconds after the start are slow (--slow-connect)",
+    )
+    parser.add_argument(
+        "--power-off-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="after S seconds, the adapter is powered off (every link drops; NotReady)",
+    )
+    parser.add_argument(
+        "--adapter-gone-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="after S seconds, the adapter and every device object are removed (unplugged)",
+    )
+    parser.add_argument(
+        "--pair-error-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="--pair-error applies only to Pair() calls made S seconds after the start",
+    )
     parser.add_argument("--busy", action="store_true", help="Connect() fails with InProgress")
     parser.add_argument(
         "--drop-on-start",
@@ -1497,6 +1641,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, Scenario]:
         stop_notice=stop_notice,
         slow_connect_s=args.slow_connect,
         slow_connects=args.slow_connects if args.slow_connect > 0 else 0,
+        slow_connect_after_s=args.slow_connect_after,
+        power_off_after_s=args.power_off_after,
+        adapter_gone_after_s=args.adapter_gone_after,
+        pair_error_after_s=args.pair_error_after,
         busy=args.busy,
         drop_on_start=frozenset(int(n) for n in args.drop_on_start.split(",") if n.strip()),
         require_pairing=args.require_pairing,
