@@ -54,8 +54,9 @@ REPLAY_DIGESTS = {
     # Before the first breath, "breaths" within the noise of a belt at rest are artifacts, and
     # the first real breaths are no longer judged by their depth (review 28 F4); 2026-12-07.
     # The belt put on at rest joined the references here. An artifact breath's line says
-    # "follow -", not "follow 0".
-    8: "c245483c9494d2b4",
+    # "follow -", not "follow 0". A breath's line names the source of its depth, "(belt)"
+    # (wording only: c245483c9494d2b4 before it).
+    8: "01249a228191c5cc",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""

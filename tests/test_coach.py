@@ -546,6 +546,6 @@ def test_an_artifact_breath_is_shown_unscored_not_as_follow_0(quality: str, scor
     breath = dataclasses.replace(breaths_of([(3.3, 6.7, 0.0)])[0], quality=quality)
     coach = Coach()
     feedback = coach.assess(breath, Pacer(BreathPattern.from_rate(6.0, 2.0), start_s=100.0))
-    event = BreathEvent(1, breath, feedback, 64.0, paced=True, target_ratio=2.0)
+    event = BreathEvent(1, breath, feedback, 64.0, paced=True, target_ratio=2.0, source="belt")
     assert event.scored == scored
     assert ("follow   -" in format_breath(event)) == (not scored)

@@ -37,7 +37,9 @@ def _breath_event(t_s: float, rate_bpm: float) -> BreathEvent:
         t_s - period, t_s - period + inhale, t_s, inhale, exhale, 0.0, 1.5, 1.0, rate_bpm,
         "good", t_s
     )  # fmt: skip
-    return BreathEvent(1, breath, Feedback(0.0, 0.0, 0.0, 50, None), None, False, False)
+    return BreathEvent(
+        1, breath, Feedback(0.0, 0.0, 0.0, 50, None), None, False, False, source="belt"
+    )
 
 
 def _eased_twice() -> Conductor:

@@ -157,6 +157,125 @@ def test_counted_marks_the_breaths_of_the_sessions_median(tmp_path: Path) -> Non
     assert float(np.median(everything)) != pytest.approx(median, abs=1e-3)
 
 
+OLD_BREATH_COLUMNS = [
+    "index",
+    "inhale_onset_s",
+    "exhale_onset_s",
+    "end_s",
+    "inhale_s",
+    "exhale_s",
+    "pause_s",
+    "rate_bpm",
+    "ratio",
+    "depth",
+    "quality",
+    "follow_score",
+    "hr_bpm",
+    "paused",
+    "counted",
+]
+"""``<stem>.breaths.csv``'s columns before ``source`` and ``depth_unit``: what older exports
+hold, and where a reader of them finds each column still."""
+
+
+def _belt_then_acc(path: Path, belt_s: float = 120.0, acc_s: float = 300.0) -> Path:
+    """A recording of a Go Direct belt (N) and a Polar H10's accelerometer on one breathing
+    (tests/test_pipeline_sources.py), the belt stopping after ``belt_s``: its first breaths
+    are the belt's, the rest the accelerometer's. Dated :data:`WALL_NS`, as an import needs
+    a real start."""
+    from test_pipeline_sources import _acc_packets, _belt_packets, _pipeline
+
+    header = dataclasses.replace(_pipeline().header, start_wall_ns=WALL_NS)
+    items: list[Item] = sorted(
+        (
+            dataclasses.replace(p, t_wall_ns=WALL_NS + p.t_mono_ns)
+            for p in [*_belt_packets(belt_s), *_acc_packets(acc_s)]
+        ),
+        key=lambda item: item.t_mono_ns,
+    )
+    end_ns = items[-1].t_mono_ns
+    return write_recording(
+        path,
+        header,
+        items,
+        {"ended": "completed"},
+        end_mono_ns=end_ns,
+        end_wall_ns=WALL_NS + end_ns,
+    )
+
+
+def test_breaths_of_a_belt_and_an_h10_say_their_source_and_the_unit_of_their_depth(
+    tmp_path: Path,
+) -> None:
+    """Found in review: with a belt and a Polar H10 the session reads breaths from the better
+    of the two, and breaths.csv's ``depth`` held the belt's newtons (about 1 here) and the
+    accelerometer's mG (about 26) in one column, with nothing in a row to say which. Each row
+    now names its ``source`` and its ``depth_unit``: the belt's (``session.csv``'s
+    ``belt_unit``) or the mg of ``acc.csv``'s columns. The two come last, so every column
+    an older export has keeps its place."""
+    path = _belt_then_acc(tmp_path / "both.bwr")
+    analysis = analyse_recording(path)
+    export_recording(path, "csv", tmp_path / "csv")
+    with (tmp_path / "csv" / "both.breaths.csv").open(newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == [*OLD_BREATH_COLUMNS, "source", "depth_unit"]
+    rows = _rows(tmp_path / "csv" / "both.breaths.csv")
+    assert [r["source"] for r in rows] == [e.source for e in analysis.breaths]
+    sources = [r["source"] for r in rows]
+    # The belt's breaths, then, after the handover, the accelerometer's: 10 and 18 here.
+    belt_count = sources.count("belt")
+    assert belt_count >= 8 and sources == ["belt"] * belt_count + ["acc"] * (len(rows) - belt_count)
+    assert len(rows) - belt_count >= 15
+    session = dict(csv.reader((tmp_path / "csv" / "both.session.csv").open(newline="")))
+    assert session["belt_unit"] == "N"
+    acc_unit = _rows(tmp_path / "csv" / "both.acc.csv")[0].keys() - {"t_s"}
+    assert {column.rsplit("_", 1)[1] for column in acc_unit} == {"mg"}
+    by_source: dict[str, list[float]] = {"belt": [], "acc": []}
+    for r in rows:
+        assert r["depth_unit"] == {"belt": session["belt_unit"], "acc": "mg"}[r["source"]]
+        by_source[r["source"]].append(float(r["depth"]))
+    # The depths are of their units: the belt's 1 N swing, the 1.5 degree tilt's 26 mG.
+    assert np.median(by_source["belt"]) == pytest.approx(1.0, abs=0.05)
+    assert np.median(by_source["acc"]) == pytest.approx(1000 * np.sin(np.deg2rad(1.5)), rel=0.1)
+
+
+def test_an_export_with_the_new_breath_columns_and_an_older_one_import_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``import`` reads none of breaths.csv (it is refused in one line, the columns after
+    ``counted`` or not), and an export's accelerometer comes back the same beside the new
+    columns as beside an older export's; the re-import's breaths are the accelerometer's,
+    exported with its unit."""
+    from trainer.cli.app import run
+
+    path = _belt_then_acc(tmp_path / "both.bwr", belt_s=60.0, acc_s=150.0)
+    folder = tmp_path / "csv"
+    export_recording(path, "csv", folder)
+    breaths_csv = folder / "both.breaths.csv"
+    new_text = breaths_csv.read_text()
+    with breaths_csv.open(newline="") as handle:
+        old_rows = [row[: len(OLD_BREATH_COLUMNS)] for row in csv.reader(handle)]
+    old_text = "".join(",".join(row) + "\n" for row in old_rows)
+    assert old_text.splitlines()[0] == ",".join(OLD_BREATH_COLUMNS)
+    imported: dict[str, list[tuple[float, float]]] = {}
+    for label, text in (("new", new_text), ("old", old_text)):
+        breaths_csv.write_text(text)
+        capsys.readouterr()
+        assert run(["import", str(breaths_csv), "-o", str(tmp_path / f"b-{label}.bwr")]) == 1
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "no time column" in err
+        out = tmp_path / f"acc-{label}.bwr"
+        assert run(["import", str(folder / "both.acc.csv"), "-o", str(out), "--no-history"]) == 0
+        again = analyse_recording(out)
+        assert again.start_wall_ns == WALL_NS
+        assert {e.source for e in again.breaths} == {"acc"} and len(again.breaths) >= 10
+        imported[label] = [(e.breath.inhale_onset_s, e.breath.depth) for e in again.breaths]
+        export_recording(out, "csv", tmp_path / f"again-{label}")
+        rows = _rows(tmp_path / f"again-{label}" / f"acc-{label}.breaths.csv")
+        assert {(r["source"], r["depth_unit"]) for r in rows} == {("acc", "mg")}
+    assert imported["new"] == imported["old"]
+
+
 def test_edf_reads_back_the_same_samples_and_annotations(
     session: tuple[Path, SessionAnalysis], tmp_path: Path
 ) -> None:

@@ -218,3 +218,25 @@ def test_breathing_the_accelerometer_cannot_orient_says_why_nothing_is_coached(
     assert ACC_UNSETTLED_SAY_S == 120.0 and said[0].t_s == first.breath.detected_s
     ordinary = _run(_pipeline(belt=False), _acc_packets(300.0))
     assert not [e for e in ordinary if isinstance(e, StatusEvent)]
+
+
+def test_the_headless_lines_name_the_source_of_each_breaths_depth() -> None:
+    """With a belt and an H10, the lines' depth went from the belt's N (about 1) to the
+    accelerometer's mG (about 26) at the handover, and a line alone did not say which (found
+    in review, with breaths.csv's depth): each names its source after the depth now."""
+    import io
+    import re
+
+    from trainer.ui.headless import line_printer
+
+    out = io.StringIO()
+    printer = line_printer(out)
+    printer(_run(_pipeline(), _belt_packets(120.0), _acc_packets(300.0)))  # type: ignore[arg-type]
+    shown = re.findall(r"^breath .* depth +(\S+) \((\w+)\) +HR ", out.getvalue(), re.M)
+    assert len(shown) == sum(line.startswith("breath ") for line in out.getvalue().splitlines())
+    sources = [source for _, source in shown]
+    belt = sources.count("belt")
+    assert belt >= 8 and sources == ["belt"] * belt + ["acc"] * (len(sources) - belt)
+    assert len(sources) - belt >= 15
+    for depth, source in shown:
+        assert float(depth) == pytest.approx({"belt": 1.0, "acc": 26.2}[source], rel=0.1)

@@ -395,6 +395,13 @@ class BreathEvent:
         The breath rate the coach judged the breath against, breaths/min: the pacer's at the
         breath's onset (:attr:`trainer.coaching.pacer.BreathPattern.rate_bpm`, holds
         included); None in own rhythm, where no rate is asked.
+    source : str
+        The sensor the breath was read from: ``"belt"`` or ``"acc"`` (the chest
+        accelerometer), as :class:`BreathRateEvent` names them. ``breath.depth`` is in that
+        signal's unit (the belt's, or mG), so a session that handed over from one to the
+        other holds depths of two units, which this tells apart (issue 7, item 4: every
+        estimate says which source it came from). Keyword-only and required, so that no
+        breath is said to be of a source by default.
     """
 
     index: int
@@ -406,6 +413,7 @@ class BreathEvent:
     paced: bool = False
     target_ratio: float | None = None
     target_rate_bpm: float | None = None
+    source: str = field(kw_only=True)
 
     @property
     def scored(self) -> bool:
@@ -1503,6 +1511,7 @@ class Pipeline:
             paced=pattern is not None and not paused,
             target_ratio=target,
             target_rate_bpm=target_rate,
+            source=source,
         )
         self.breaths.append(event)
         events.append(event)

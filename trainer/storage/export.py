@@ -14,7 +14,8 @@ hr_bpm: ``t_s`` is the beat ending ``rr_ms`` where the session's beat timeline p
 :mod:`analysis.beats`; its steps equal the RR except where the timeline clamped or re-anchored,
 docs/recording-format.md), ``<stem>.breaths.csv`` (the breaths the session scored, as the live
 screen, the headless lines, replay, the summary, the history and the report have them;
-``counted`` marks those the session's median rate and mean ratio are of: :func:`breath_rows`),
+``counted`` marks those the session's median rate and mean ratio are of, ``source`` and
+``depth_unit`` the sensor each was read from and the unit of its depth: :func:`breath_rows`),
 ``<stem>.pacer.csv`` (phase starts), ``<stem>.events.csv`` (marks, gaps, program steps),
 ``<stem>.ecg.csv`` / ``<stem>.acc.csv`` when the recording holds Polar PMD ECG / accelerometer
 frames, and ``<stem>.session.csv`` (``field,value`` rows: the format and its version, the start
@@ -155,6 +156,11 @@ def exported_session_of(settings: Mapping[str, Any]) -> str | None:
 
 WAVEFORM_CSVS = ("ecg", "acc")
 """Name parts of the CSVs of Polar PMD waveforms, written when the recording holds them."""
+ACC_UNIT = "mg"
+"""The unit of the Polar accelerometer's samples as exported (``<stem>.acc.csv``'s
+``acc_x_mg``..., the EDF's ``ACC X/Y/Z``) and of the depth of a breath read from them:
+thousandths of gravity, mG, as :func:`devices.polar_pmd.decode_acc` gives them and
+:mod:`analysis.acc_breath` keeps (its depths are in the samples' units)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +200,7 @@ def pmd_waveforms(recording: Recording) -> list[Waveform]:
             values.setdefault(samples.kind, []).append(samples.values)
     described = {
         MeasurementType.ECG: (WAVEFORM_CSVS[0], "uV", ("ECG",)),
-        MeasurementType.ACC: (WAVEFORM_CSVS[1], "mg", ("ACC X", "ACC Y", "ACC Z")),
+        MeasurementType.ACC: (WAVEFORM_CSVS[1], ACC_UNIT, ("ACC X", "ACC Y", "ACC Z")),
     }
     out = []
     for kind, (name, unit, channels) in described.items():
@@ -258,11 +264,15 @@ BREATH_COLUMNS = [
     "hr_bpm",
     "paused",
     "counted",
+    "source",
+    "depth_unit",
 ]
-"""The columns of ``<stem>.breaths.csv``, one row per breath (:func:`breath_rows`)."""
+"""The columns of ``<stem>.breaths.csv``, one row per breath (:func:`breath_rows`). ``source``
+and ``depth_unit`` were added last, so that the columns before them kept their places: an
+older export is the same file less those two."""
 
 
-def breath_rows(analysis: SessionAnalysis) -> list[tuple[object, ...]]:
+def breath_rows(analysis: SessionAnalysis, source: SourceInfo) -> list[tuple[object, ...]]:
     """The rows of ``<stem>.breaths.csv``: the breaths the session scored, as it scored them.
 
     These are the breaths the live screen and the headless lines showed as they were
@@ -286,9 +296,17 @@ def breath_rows(analysis: SessionAnalysis) -> list[tuple[object, ...]]:
     ``follow_score`` is empty for one the coach did not score (an artifact, taken mostly while
     paused, begun in a "breathe naturally" step or settling into a new pace, or its ratio not
     measured; :attr:`trainer.session.pipeline.BreathEvent.scored`).
+
+    ``source`` is the sensor each breath was read from (``belt`` or ``acc``,
+    :attr:`trainer.session.pipeline.BreathEvent.source`) and ``depth_unit`` the unit of its
+    ``depth`` (:func:`depth_unit`, of the recording's ``source``): with a belt and a Polar H10
+    the session reads breaths from the better of the two, and one column held newtons (or the
+    belt's volts) and mG with nothing in the row to say which (found in review).
     """
     good = [e for e in analysis.breaths if e.breath.quality != "artifact"]
     counted = {e.index for e in counted_breaths(good)[0]}
+    # One unit per source, worked out once (the belt's is read from the header).
+    units = {name: depth_unit(source, name) for name in {e.source for e in analysis.breaths}}
     return [
         (
             e.index,
@@ -306,6 +324,8 @@ def breath_rows(analysis: SessionAnalysis) -> list[tuple[object, ...]]:
             e.hr_bpm,
             int(e.paused),
             int(e.index in counted),
+            e.source,
+            units[e.source],
         )
         for e in analysis.breaths
     ]
@@ -361,7 +381,11 @@ def export_csv(
                 for t, rr in zip(analysis.beat_t_s.tolist(), analysis.rr_ms.tolist(), strict=True)
             ),
         ),
-        _table(out_dir / f"{stem}.breaths.csv", BREATH_COLUMNS, breath_rows(analysis)),
+        _table(
+            out_dir / f"{stem}.breaths.csv",
+            BREATH_COLUMNS,
+            breath_rows(analysis, recording.header.source),
+        ),
         _table(
             out_dir / f"{stem}.pacer.csv",
             ["t_s", "phase", "rate_bpm", "ratio", "label"],
@@ -663,6 +687,26 @@ def belt_unit(source: SourceInfo) -> str:
     if isinstance(units, str) and units.strip():
         return units.strip()
     return BELT_UNIT
+
+
+def depth_unit(source: SourceInfo, breath_source: str) -> str:
+    """The unit of the ``depth`` of a breath read from ``breath_source`` (``"belt"`` or
+    ``"acc"``, :attr:`trainer.session.pipeline.BreathEvent.source`) in a recording of
+    ``source``: a belt breath's is the belt's samples' (:func:`belt_unit`), an accelerometer
+    breath's :data:`ACC_UNIT` (a breath's depth is peak minus trough of the signal it was read
+    from, :attr:`analysis.breath.Breath.depth`).
+
+    Raises
+    ------
+    ValueError
+        ``breath_source`` is neither: no other source gives breaths with a depth (the heart
+        rhythm gives a rate only).
+    """
+    if breath_source == "belt":
+        return belt_unit(source)
+    if breath_source == "acc":
+        return ACC_UNIT
+    raise ValueError(f"no breaths with a depth come from {breath_source!r}")
 
 
 def printable_name(path: Path) -> str:

@@ -67,17 +67,21 @@ def format_breath(event: BreathEvent) -> str:
     Example::
 
         breath   12 at  118.4 s  rate  6.0/min  in 3.2 s  out 6.4 s  pause 0.0 s  ratio 2.00  \
-depth 1.02  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
+depth  1.02 (belt)  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
 
     The breath rate is in breaths/min (``/min``, as on the screen); ``bpm`` is kept for the
-    heart.
+    heart. The depth is in the unit of the sensor named after it (``belt``: the belt's, N for
+    the Go Direct belt; ``acc``: the Polar H10's accelerometer, mG): with both worn the breaths
+    come from the better one, and the depth went from about 1 to about 26 with nothing on the
+    line to say why (found in review, as in ``breaths.csv``).
     """
     b = event.breath
     f = event.feedback
     line = (
         f"breath {event.index:4d} at {b.end_s:7.1f} s  rate {b.rate_bpm:4.1f}/min  "
         f"in {b.inhale_s:4.1f} s  out {b.exhale_s:4.1f} s  pause {b.pause_s:3.1f} s  "
-        f"ratio {b.ratio:4.2f}  depth {b.depth:5.2f}  HR {_num(event.hr_bpm, '3.0f', '  -')} bpm  "
+        f"ratio {b.ratio:4.2f}  depth {b.depth:5.2f} {f'({event.source})':<6}  "
+        f"HR {_num(event.hr_bpm, '3.0f', '  -')} bpm  "
         f"follow {format(f.follow_score, '3d') if event.scored else '  -'}  [{b.quality}]"
     )
     if event.paused:
