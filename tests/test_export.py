@@ -746,6 +746,10 @@ def test_edf_keeps_beats_that_precede_the_session_start(
     assert early.beat_t_s.min() - 1 < -offset_s <= early.beat_t_s.min()
     assert np.allclose(beats, np.sort(early.beat_t_s) + offset_s, atol=2e-4)
     assert len(set(np.round(beats, 3))) == beats.size
+    # The file says where the CSV's t_s 0 is: here whole seconds past the start's fraction,
+    # which the help's "t_s plus the start's fraction of a second" missed (review 36 F6).
+    [start_mark] = [o for o, t in zip(onsets, texts, strict=True) if t.startswith("session start")]
+    assert offset_s >= 1.0 and start_mark == pytest.approx(offset_s, abs=2e-4)
 
 
 def _first_tal(raw: bytes) -> bytes:

@@ -43,8 +43,11 @@ def export(
     column counted marks those the session's median rate and mean ratio are of, so their median
     is the one in the summary and the history. EDF+: the belt, pacer target, heart rate (and
     ECG/ACC) as signals, with every beat, breath, pacer phase, gap and mark as an annotation,
-    and how the session ended; its time 0 is the start's whole second, so its times are the
-    CSV's t_s plus the start's fraction of a second. Every file's columns, units and meaning:
+    and how the session ended; its time 0 is the start's whole second (whole seconds earlier
+    for an import whose beats precede its start), so its times are the CSV's t_s plus the
+    onset of its annotation 'session start (CSV t_s 0)'. The session's corrected beats: run
+    'breathwise hrv STEM.beats.csv --format csv', which labels each beat as the session's heart
+    numbers did (ectopic, missed, extra, long, short). Every file's columns, units and meaning:
     docs/export-formats.md in the source repository. A file that already exists is not replaced
     unless --force is given. 'breathwise import' takes back the beats, ECG and accelerometer
     files of a CSV export, not the belt, breaths or pacer: keep the recording to keep the

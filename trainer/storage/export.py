@@ -890,6 +890,10 @@ def _signal(
     return EdfSignal(label, unit, round(fs_hz), filled, lo, hi, transducer)
 
 
+EDF_SESSION_START = "session start (CSV t_s 0)"
+"""The annotation at the session's start in an EDF+ export: file time = CSV ``t_s`` + its onset."""
+
+
 def edf_start(start_wall_ns: int, lead_s: float = 0.0) -> tuple[datetime, float]:
     """The EDF+ file's start (local wall clock, whole second) and the session's offset in it.
 
@@ -953,7 +957,11 @@ def edf_signals(
     source = recording.header.source
     transducer = edf_transducers(source)
     signals: list[EdfSignal] = []
-    annotations: list[tuple[float, float, str]] = []
+    # Where the CSV's t_s 0 is in the file: the whole second before the start, or whole
+    # seconds earlier for an import whose beats precede its start; the help's "plus the
+    # start's fraction of a second" was a second off there, and nothing in the file said so
+    # (review 36 F6).
+    annotations: list[tuple[float, float, str]] = [(0.0, 0.0, EDF_SESSION_START)]
     if analysis.belt_values.size:
         fs = max(round(analysis.belt_fs_hz), 1)
         grid_t = _grid_times(fs, n_records, offset_s)
