@@ -172,8 +172,9 @@ def _panels(fig: Figure) -> list[Axes]:
 
 
 def _date_labels(fig: Figure) -> list[tuple[float, str, object]]:
-    """(location, text, window extent) of every visible date label of the bottom panel."""
-    ax = _panels(fig)[-1]
+    """(location, text, window extent) of every visible date label of the panel that labels
+    the shared date axis: the lowest, or the minutes panel when no trend panel has data."""
+    ax = next(a for a in reversed(_panels(fig)) if a.get_xlabel())
     out = []
     for tick in [*ax.xaxis.get_major_ticks(), *ax.xaxis.get_minor_ticks()]:
         label = tick.label1

@@ -1,19 +1,25 @@
-"""Days in progress: a session past midnight, ``--since`` and streaks (review 37).
+"""Days in progress: a session past midnight, ``--since``, streaks, empty panels (review 37).
 
 The reviewer's week of evenings held a deep-breathing-4-8 session from 2 Dec 2026 23:57 to
 00:12. ``progress`` showed "Thu 03 Dec 12.6" and ``progress --since 2026-12-03`` "Thu 03 Dec
-0.0" (F2); that one session was a 2-day streak (F3).
+0.0" (F2); that one session was a 2-day streak (F3); and with nothing measured on the person
+the figure drew six empty trend panels with 0.0-1.0 y axes (F9).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from trainer.reports.progress import (
+    TRENDS,
     Progress,
     compute_progress,
     progress_figure,
@@ -148,6 +154,57 @@ def test_a_streak_counts_the_days_sessions_started_on() -> None:
     # Not cut by --since, and the same with it.
     since = compute_progress(rows, since=SINCE, today=date(2026, 12, 4))
     assert (since.current_streak_days, since.longest_streak_days) == (1, 2)
+
+
+def _drawn(result: Progress) -> Figure:
+    fig = progress_figure(result)
+    FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
+    return fig
+
+
+def _panels(fig: Figure) -> list[Axes]:
+    """The minutes panel and the trend panels, top to bottom (the key is turned off)."""
+    return [ax for ax in fig.axes if ax.axison]
+
+
+def _shown(labels: Sequence[Text]) -> list[str]:
+    """The texts of the tick labels that show."""
+    return [t.get_text() for t in labels if t.get_visible() and t.get_text()]
+
+
+def test_trend_panels_without_data_show_their_note_and_no_scale() -> None:
+    """F9: with every session on the simulated sensor (and not --include-simulated), six panels
+    of 0.0-1.0 y axes held only a grey note; their ticks read as data scales."""
+    rows = [replace(r, source="sim") for r in _evenings()]
+    fig = _drawn(compute_progress(rows, today=date(2026, 12, 4)))
+    minutes, *trends = _panels(fig)
+    assert len(trends) == len(TRENDS)
+    for ax in trends:
+        assert ax.texts[0].get_text().startswith("nothing in this period was measured on you")
+        assert _shown(ax.get_yticklabels()) == [] and ax.get_ylabel() == ""
+        assert not ax.spines["left"].get_visible()
+        assert _shown([*ax.get_xticklabels(), *ax.get_xticklabels(minor=True)]) == []
+    # The minutes panel keeps its scale and labels the dates, under its bars.
+    assert _shown(minutes.get_yticklabels()) != []
+    assert _shown(minutes.get_xticklabels(minor=True)) == ["01 Dec", "02", "03", "04"]
+    assert minutes.get_xlabel() == "day (2026)"
+
+
+def test_only_the_trend_panels_without_data_lose_their_scale() -> None:
+    """A belt without a strap: breath rate and ratio are drawn with their scales; the heart
+    panels show their note only, and the lowest of them still labels the dates."""
+    belt = {"median_rate_bpm": 5.1, "mean_ratio": 1.8}
+    rows = [_row(date(2026, 12, d), "21:00", 10.0, belt) for d in (1, 2, 3, 4)]
+    fig = _drawn(compute_progress(rows, today=date(2026, 12, 4)))
+    minutes, *trends = _panels(fig)
+    drawn = {ax.get_title(loc="left").split(" —")[0]: ax for ax in trends}
+    for title, ax in drawn.items():
+        blank = title not in ("Breath rate", "Exhale:inhale ratio")
+        assert (_shown(ax.get_yticklabels()) == []) is blank, title
+        assert (ax.texts[0].get_text() if ax.texts else "").startswith("not measured") is blank
+    lowest = trends[-1]
+    assert _shown(lowest.get_xticklabels(minor=True)) == ["01 Dec", "02", "03", "04"]
+    assert lowest.get_xlabel() == "day (2026)" and minutes.get_xlabel() == ""
 
 
 def test_the_help_and_the_guide_state_the_day_rules(capsys: pytest.CaptureFixture[str]) -> None:

@@ -978,6 +978,7 @@ def progress_figure(progress: Progress) -> Figure:
     # The practices in their colours, then what the marks mean (in the order first drawn).
     named: dict[str, Artist] = {}
     legend: dict[str, Artist] = {}
+    blank: list[Axes] = []  # trend panels with nothing drawn, only their note
     for ax, (column, title, unit, target) in zip(axes[1:], TRENDS, strict=True):
         ax.set_ylabel(unit)
         ax.set_title(_panel_title(progress, column, title), loc="left")
@@ -1038,6 +1039,7 @@ def progress_figure(progress: Progress) -> Figure:
                 va="center",
                 color=COLORS["muted"],
             )
+            blank.append(ax)
             continue
         if target is not None:
             rows = [r for p in progress.practices for r in p.sessions]
@@ -1077,7 +1079,14 @@ def progress_figure(progress: Progress) -> Figure:
         # panel is 1.0, about 1.3 in of the page): constrained layout makes the rest fit.
         key_rows = -(-len(legend) // columns)
         outer.set_height_ratios([0.12 * key_rows, 1.3 + len(TRENDS)])
-    axes[-1].set_xlabel(xlabel)
+    # With no trend drawn at all, the minutes panel carries the dates, under its bars rather
+    # than below six notes; otherwise the lowest panel does, as the panels share the axis.
+    dates_on = axes[0] if len(blank) == len(TRENDS) else axes[-1]
+    for ax in blank:
+        _blank_panel(ax, keep_dates=ax is dates_on)
+    if dates_on is axes[0]:
+        axes[0].tick_params(axis="x", which="both", labelbottom=True)
+    dates_on.set_xlabel(xlabel)
     title = f"Breathwise — progress{of}"
     fig.suptitle(
         title + (f" — {SIMULATED_MARK}" if mark else ""),
@@ -1088,6 +1097,23 @@ def progress_figure(progress: Progress) -> Figure:
         color=MARK_COLOR if mark else "black",
     )
     return fig
+
+
+def _blank_panel(ax: Axes, *, keep_dates: bool) -> None:
+    """Strip a trend panel with nothing drawn to its title and note.
+
+    Left as drawn, each held matplotlib's default 0.0-1.0 y axis, whose ticks and grid read as
+    a data scale (six of them on a page with nothing measured on the person, review 37 F9).
+    The panel that labels the shared date axis keeps it (``keep_dates``).
+    """
+    ax.set_ylabel("")
+    ax.set_yticks([])
+    ax.grid(False)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    if not keep_dates:
+        ax.spines["bottom"].set_visible(False)
+        ax.tick_params(axis="x", which="both", length=0, labelbottom=False)
 
 
 def _panel_title(progress: Progress, column: str, title: str) -> str:
