@@ -172,8 +172,9 @@ def _panels(fig: Figure) -> list[Axes]:
 
 
 def _date_labels(fig: Figure) -> list[tuple[float, str, object]]:
-    """(location, text, window extent) of every visible date label of the bottom panel."""
-    ax = _panels(fig)[-1]
+    """(location, text, window extent) of every visible date label of the panel that labels
+    the shared date axis: the lowest, or the minutes panel when no trend panel has data."""
+    ax = next(a for a in reversed(_panels(fig)) if a.get_xlabel())
     out = []
     for tick in [*ax.xaxis.get_major_ticks(), *ax.xaxis.get_minor_ticks()]:
         label = tick.label1
@@ -580,7 +581,8 @@ def test_a_long_run_of_weeks_without_practice_is_one_line() -> None:
 
 def test_a_session_longer_than_a_day_is_split_across_the_days_it_covers() -> None:
     """Found in review: a 35 h import from 10 Nov 08:00 printed "Tue 10 Nov 2125.3" minutes,
-    more than a day has, and a streak of 1 day although the data ran into 11 Nov."""
+    more than a day has. Its minutes are split; its streak is of the day it started on (review
+    37 F3: a day counts when a session started on it)."""
     day = date(2026, 11, 10)
     row = _row(day, 35 * 60.0, hour=8)  # 08:00 on the 10th to 19:00 on the 11th
     result = compute_progress([row], since=date(2026, 11, 8), today=day + timedelta(days=1))
@@ -588,7 +590,7 @@ def test_a_session_longer_than_a_day_is_split_across_the_days_it_covers() -> Non
     assert per_day[day] == pytest.approx(16 * 60.0)
     assert per_day[day + timedelta(days=1)] == pytest.approx(19 * 60.0)
     assert max(result.minutes_per_day) <= 24 * 60.0
-    assert (result.current_streak_days, result.longest_streak_days) == (2, 2)
+    assert (result.current_streak_days, result.longest_streak_days) == (1, 1)
     lines = summary_lines(result)
     assert "  Tue 10 Nov  960.0" in lines and "  Wed 11 Nov  1140.0" in lines
     table = [float(line.split()[-1]) for line in lines[lines.index("minutes per day:") + 1 :]]
@@ -608,7 +610,7 @@ def test_a_split_session_shares_its_pauses_and_reaches_past_today() -> None:
 
 
 def test_a_few_seconds_past_midnight_do_not_make_a_streak_day() -> None:
-    """The start day counts as before; a later day only with a minute of the session on it."""
+    """The start day counts; the day its last seconds fall on does not."""
     day = date(2026, 11, 10)
     start_ns = _wall_ns(day, 23) + (50 * 60 + 30) * 10**9  # to 00:00:30: 0.5 min on the 11th
     rows = [replace(_row(day, 10.0, hour=23), start_wall_ns=start_ns)]

@@ -523,7 +523,13 @@ def _check_program(name: str, rows: Collection[SessionRow]) -> None:
 
 def progress(
     since: Annotated[
-        str | None, typer.Option("--since", help="First day shown, YYYY-MM-DD (default: all).")
+        str | None,
+        typer.Option(
+            "--since",
+            help="First day shown, YYYY-MM-DD (default: all). A session that started the "
+            "evening before and ran past its midnight counts with its minutes from that day on "
+            "(not in the trends: its numbers are of the day it started).",
+        ),
     ] = None,
     output: Annotated[
         Path | None,
@@ -558,17 +564,19 @@ def progress(
     """Show your progress over days and weeks against your own baseline.
 
     Minutes practised per day and streaks, every session counted (on the simulated sensor and
-    without a sensor too: you practised). Trends of breath rate and exhale:inhale ratio
-    achieved, resting heart rate at session start, RMSSD, RSA and coherence, for each practice
-    (a program at one pace: own rhythm, or paced at 5/min...) against that practice's own
-    baseline, the median of its first three sessions: a paced session's breath rate is the
-    pacer's, and RSA, RMSSD and coherence change with the breath rate, so programs and paces
-    are never averaged together. Sessions under a minute, and sessions whose start date cannot
-    be right ('breathwise history' names them), are left out, and the summary says how many.
-    The simulated sensor's numbers are left out of the trends unless --include-simulated is
-    given. On a read-only or full data folder the summary is still shown, and the default
-    figure is skipped with a note, also when writing it fails (-o elsewhere writes it; a
-    failed -o is an error). With no sessions to draw, no figure is written (a note says so).
+    without a sensor too: you practised). A session past midnight shares its minutes between the
+    days it covers; a day counts in a streak when a session started on it. Trends of breath rate
+    and exhale:inhale ratio achieved, resting heart rate at session start, RMSSD, RSA and
+    coherence, for each practice (a program at one pace: own rhythm, or paced at 5/min...)
+    against that practice's own baseline, the median of its first three sessions: a paced
+    session's breath rate is the pacer's, and RSA, RMSSD and coherence change with the breath
+    rate, so programs and paces are never averaged together. Sessions under a minute, and
+    sessions whose start date cannot be right ('breathwise history' names them), are left out,
+    and the summary says how many. The simulated sensor's numbers are left out of the trends
+    unless --include-simulated is given. On a read-only or full data folder the summary is still
+    shown, and the default figure is skipped with a note, also when writing it fails (-o
+    elsewhere writes it; a failed -o is an error). With no sessions to draw, no figure is
+    written (a note says so).
 
     Example: breathwise progress --program deep-breathing-4-8 -o progress.pdf
     """

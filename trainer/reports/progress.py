@@ -28,7 +28,14 @@ without a sensor count in the minutes and streaks (the person breathed along; re
 only their *measurements* are not the person's, so simulated sessions are left out of the trends
 unless asked for (``include_simulated``), and then marked, and sensorless ones have none.
 
-Days are local calendar days of the session start (a session at 23:50 counts for that day).
+Days are local calendar days. A session's minutes are shared between the days it covers
+(:func:`day_minutes`: one from 23:57 to 00:12 puts 3 min on its start day and 12 on the next), so
+a day never holds more than its 1440 minutes. A streak counts the days a session *started* on
+(:func:`streak_days`): one evening session that runs past midnight does not also practise the
+next day. ``--since DAY`` keeps a session that started the evening before and ran past DAY's
+midnight, with its minutes from DAY on (:func:`in_period`), so a day's minutes do not depend on
+where the period shown begins; its numbers are of the whole session and stay with its start,
+before the period, so it is in the minutes and the count of sessions, not in the trends.
 A session counts only from :data:`MIN_PRACTISED_MIN` minutes practised: a start abandoned after
 a few seconds is not practice (it is left out, and the summary says how many were). A session
 whose start cannot be right (in the future, or before 2000: a device's wrong clock, a wrong
@@ -190,12 +197,37 @@ def local_date(wall_ns: int) -> date:
     return date(t.tm_year, t.tm_mon, t.tm_mday)
 
 
-def in_period(row: SessionRow, since: date | None) -> bool:
-    """Whether a session started on or after ``since`` (every session when None).
+def end_wall_ns(row: SessionRow) -> int:
+    """Unix ns of a session's end: its start plus its duration (pauses in); its start when the
+    duration is not a positive number."""
+    duration_s = row.duration_s
+    if not math.isfinite(duration_s) or duration_s <= 0.0:
+        return row.start_wall_ns
+    return row.start_wall_ns + round(duration_s * 1e9)
 
-    By its start against ``since``'s local midnight, so that a start no calendar can hold (a
+
+def in_period(row: SessionRow, since: date | None) -> bool:
+    """Whether a session has time on or after ``since`` (every session when None): it started
+    then, or it ends after ``since``'s local midnight (its part from then on counts).
+
+    By start and end against that midnight in Unix ns, so that a start no calendar can hold (a
     wrong clock's year 2262) is placed too: every count the progress summary shows (sessions
-    left out, impossible dates, simulated sessions) is of the period shown.
+    left out, impossible dates, simulated sessions) is of the period shown. By the start alone,
+    a session of 23:57-00:12 was 12.6 min on the next day without ``--since`` and 0.0 min with
+    ``--since`` that day (review 37 F2).
+    """
+    if since is None:
+        return True
+    since_ns = _wall_ns(since)
+    return row.start_wall_ns >= since_ns or end_wall_ns(row) > since_ns
+
+
+def started_in_period(row: SessionRow, since: date | None) -> bool:
+    """Whether a session started on or after ``since``'s local midnight (every one when None).
+
+    The trends' test: a session's numbers are of the whole session and drawn at its start, so
+    one that started before the period (:func:`in_period` keeps it for its minutes) is not in
+    them.
     """
     return since is None or row.start_wall_ns >= _wall_ns(since)
 
@@ -262,14 +294,17 @@ class Progress:
     ----------
     sessions : tuple of SessionRow
         Sessions in the period that count (at least :data:`MIN_PRACTISED_MIN` practised), in
-        start order: on a sensor, the simulated one or none alike (practice is practice).
+        start order: on a sensor, the simulated one or none alike (practice is practice). One
+        that started before the period and ran past its first midnight is among them
+        (:func:`in_period`).
     days : tuple of date
         Every calendar day from the period's first day to ``today`` (or the last session).
     minutes_per_day : tuple of float
-        Minutes practised on each of ``days``.
+        Minutes practised on each of ``days`` (a session's shares, :func:`day_minutes`).
     current_streak_days, longest_streak_days : int
-        Consecutive days with practice: ending today (or yesterday, since today is not over),
-        and the longest run, over the whole history (the period shown does not cut a streak).
+        Consecutive days a session started on (:func:`streak_days`): ending today (or
+        yesterday, since today is not over), and the longest run, over the whole history (the
+        period shown does not cut a streak).
     practices : tuple of Practice
         Each practice with measured sessions in the period, the most done first.
     left_out : int
@@ -287,6 +322,8 @@ class Progress:
         Whether those are in the trends too.
     program : str or None
         The one program shown (``progress --program``), or None for all.
+    since : date or None
+        The first day asked for (``progress --since``), or None for all.
     """
 
     sessions: tuple[SessionRow, ...]
@@ -301,6 +338,7 @@ class Progress:
     simulated: int = 0
     include_simulated: bool = False
     program: str | None = None
+    since: date | None = None
 
     @property
     def total_minutes(self) -> float:
@@ -320,8 +358,19 @@ class Progress:
 
     @property
     def measured(self) -> tuple[SessionRow, ...]:
-        """The sessions of the period in the trends, in start order."""
-        return tuple(r for r in self.sessions if is_measured(r, self.include_simulated))
+        """The sessions of the period in the trends, in start order: measured
+        (:func:`is_measured`) and started in the period (:func:`started_in_period`)."""
+        return tuple(
+            r
+            for r in self.sessions
+            if is_measured(r, self.include_simulated) and started_in_period(r, self.since)
+        )
+
+    @property
+    def started_before(self) -> int:
+        """Sessions that started before the period and count in it with their part from its
+        first midnight on (minutes, sessions), not in the trends."""
+        return sum(1 for r in self.sessions if not started_in_period(r, self.since))
 
 
 def _window_label(first: date, last: date, last_shown: date) -> str:
@@ -375,7 +424,9 @@ def compute_progress(
     history : sequence of SessionRow
         The whole history (the baselines always come from its first sessions).
     since : date, optional
-        First day shown; the first session's day when omitted.
+        First day shown; the first session's day when omitted. A session that started before
+        it and ends after its midnight counts with its minutes from then on (:func:`in_period`)
+        but is not in the trends (:func:`started_in_period`).
     today : date, optional
         The day the streak counts back from (the local date now when omitted).
     now_wall_ns : int, optional
@@ -415,6 +466,7 @@ def compute_progress(
             off_axis=off_axis,
             include_simulated=include_simulated,
             program=program,
+            since=since,
         )
     # Keyed by the row itself (rows of hand-made or merged histories may share a key).
     shares = {id(r): day_minutes(r) for r in rows}
@@ -425,21 +477,15 @@ def compute_progress(
     minutes = dict.fromkeys(days, 0.0)
     for row in shown:
         for day, share in shares[id(row)]:
-            minutes[day] += share
+            # A session that started before the period: only its part from the first day on.
+            if day in minutes:
+                minutes[day] += share
     per_day = tuple(minutes[d] for d in days)
     # A streak is about the practice, not the period shown: --since must not cut it.
-    current, longest = _streaks(
-        {
-            day
-            for r in rows
-            for k, (day, share) in enumerate(shares[id(r)])
-            if k == 0 or share >= MIN_PRACTISED_MIN
-        },
-        today,
-    )
+    current, longest = _streaks(streak_days(rows), today)
     practices = _practices(
         [r for r in rows if is_measured(r, include_simulated)],
-        {id(r) for r in shown},
+        {id(r) for r in shown if started_in_period(r, since)},
         since,
         days[-1],
     )
@@ -462,6 +508,7 @@ def compute_progress(
         simulated,
         include_simulated,
         program,
+        since,
     )
 
 
@@ -534,7 +581,7 @@ def day_minutes(row: SessionRow) -> list[tuple[date, float]]:
     day = local_date(start_ns)
     practised = row.practised_min
     limit_ns = _wall_ns(day + timedelta(days=MAX_SPLIT_DAYS))
-    end_ns = min(start_ns + round(max(row.duration_s, 0.0) * 1e9), limit_ns)
+    end_ns = min(end_wall_ns(row), limit_ns)
     if end_ns <= start_ns:
         return [(day, practised)]
     span_ns = end_ns - start_ns
@@ -546,6 +593,18 @@ def day_minutes(row: SessionRow) -> list[tuple[date, float]]:
         shares.append((day, practised * (to_ns - from_ns) / span_ns))
         day, from_ns = next_day, to_ns
     return shares
+
+
+def streak_days(rows: Sequence[SessionRow]) -> set[date]:
+    """The days that count in a streak: the local days a session of ``rows`` started on.
+
+    ``rows`` are the sessions that count (:func:`counts_as_practice`). A session's minutes are
+    shared with the days it runs into (:func:`day_minutes`), but only its start day is a day
+    practised: a day also counted when it held a minute of a session from the evening before,
+    so for someone who practises every evening one 23:57-00:12 session was a 2-day streak and
+    the next evening could be skipped without breaking it (review 37 F3).
+    """
+    return {local_date(r.start_wall_ns) for r in rows}
 
 
 def _streaks(practised: set[date], today: date) -> tuple[int, int]:
@@ -602,9 +661,16 @@ def summary_lines(progress: Progress) -> list[str]:
     of = f" of {progress.program}" if progress.program is not None else ""
     if not progress.sessions:
         return [f"No sessions{of} in this period yet" + (f" ({note})." if note else ".")]
+    before = progress.started_before
+    # Said, so that the count and the trends' sessions can be told apart (see in_period).
+    carried = (
+        f" ({before} of them started before {progress.since:%d %b %Y})"
+        if before and progress.since is not None
+        else ""
+    )
     lines = [
-        f"{_count(len(progress.sessions), 'session')}{of}, {total_minutes_text(progress)} min "
-        "practised "
+        f"{_count(len(progress.sessions), 'session')}{of}{carried}, "
+        f"{total_minutes_text(progress)} min practised "
         f"from {progress.days[0]:%d %b %Y} to {progress.days[-1]:%d %b %Y}"
         + (f" ({note})" if note else ""),
         f"streak: {_count(progress.current_streak_days, 'day')} now, longest "
@@ -724,6 +790,17 @@ def _why_no_trends(progress: Progress) -> str:
     sensorless = sum(1 for r in progress.sessions if is_sensorless(r.source))
     if sensorless:
         reasons.append(f"{_count(sensorless, 'session')} without a sensor")
+    before = sum(
+        1
+        for r in progress.sessions
+        if is_measured(r, progress.include_simulated) and not started_in_period(r, progress.since)
+    )
+    if before and progress.since is not None:
+        # In the minutes (its part from the first day on), its numbers with the day it started.
+        reasons.append(
+            f"{_count(before, 'session')} started before {progress.since:%d %b %Y}: "
+            "its numbers are of that day"
+        )
     return "nothing in this period was measured on you" + (
         f" ({'; '.join(reasons)})" if reasons else ""
     )
@@ -901,6 +978,7 @@ def progress_figure(progress: Progress) -> Figure:
     # The practices in their colours, then what the marks mean (in the order first drawn).
     named: dict[str, Artist] = {}
     legend: dict[str, Artist] = {}
+    blank: list[Axes] = []  # trend panels with nothing drawn, only their note
     for ax, (column, title, unit, target) in zip(axes[1:], TRENDS, strict=True):
         ax.set_ylabel(unit)
         ax.set_title(_panel_title(progress, column, title), loc="left")
@@ -961,6 +1039,7 @@ def progress_figure(progress: Progress) -> Figure:
                 va="center",
                 color=COLORS["muted"],
             )
+            blank.append(ax)
             continue
         if target is not None:
             rows = [r for p in progress.practices for r in p.sessions]
@@ -1000,7 +1079,14 @@ def progress_figure(progress: Progress) -> Figure:
         # panel is 1.0, about 1.3 in of the page): constrained layout makes the rest fit.
         key_rows = -(-len(legend) // columns)
         outer.set_height_ratios([0.12 * key_rows, 1.3 + len(TRENDS)])
-    axes[-1].set_xlabel(xlabel)
+    # With no trend drawn at all, the minutes panel carries the dates, under its bars rather
+    # than below six notes; otherwise the lowest panel does, as the panels share the axis.
+    dates_on = axes[0] if len(blank) == len(TRENDS) else axes[-1]
+    for ax in blank:
+        _blank_panel(ax, keep_dates=ax is dates_on)
+    if dates_on is axes[0]:
+        axes[0].tick_params(axis="x", which="both", labelbottom=True)
+    dates_on.set_xlabel(xlabel)
     title = f"Breathwise — progress{of}"
     fig.suptitle(
         title + (f" — {SIMULATED_MARK}" if mark else ""),
@@ -1011,6 +1097,23 @@ def progress_figure(progress: Progress) -> Figure:
         color=MARK_COLOR if mark else "black",
     )
     return fig
+
+
+def _blank_panel(ax: Axes, *, keep_dates: bool) -> None:
+    """Strip a trend panel with nothing drawn to its title and note.
+
+    Left as drawn, each held matplotlib's default 0.0-1.0 y axis, whose ticks and grid read as
+    a data scale (six of them on a page with nothing measured on the person, review 37 F9).
+    The panel that labels the shared date axis keeps it (``keep_dates``).
+    """
+    ax.set_ylabel("")
+    ax.set_yticks([])
+    ax.grid(False)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    if not keep_dates:
+        ax.spines["bottom"].set_visible(False)
+        ax.tick_params(axis="x", which="both", length=0, labelbottom=False)
 
 
 def _panel_title(progress: Progress, column: str, title: str) -> str:
