@@ -826,3 +826,26 @@ def test_the_real_h10_ecg_file_gives_the_heart_numbers_of_its_rr(
     assert ecg_time["mean_hr_bpm"] == pytest.approx(own_time["mean_hr_bpm"], abs=0.5)
     ecg_artifacts, own_artifacts = from_ecg["metrics"]["artifacts"], own["metrics"]["artifacts"]
     assert ecg_artifacts["artifact_pct"] == pytest.approx(own_artifacts["artifact_pct"], abs=0.5)
+
+
+@pytest.mark.shared_data
+def test_an_ecg_at_100_hz_gives_whole_sample_intervals_and_the_pnn50_of_its_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 F1: the R peaks' times in s, differenced and times 1000, gave 580.0000000000001
+    and 629.999999999999 ms at 100 Hz, so differences of exactly 50 ms (5 samples) counted at
+    random: pNN50 45.59 % (217 of 476) from NeuroKit2's 8 min resting ECG, where the same beats
+    written as text give 40.97 % (195 of 476). Now each interval is a whole number of samples,
+    10 ms, and the ECG and its intervals as text give the same pNN50."""
+    ecg = DATA / "neurokit2" / "bio_resting_8min_100hz.csv"
+    if not ecg.exists():
+        pytest.skip(f"shared data not found at {ecg}")
+    from_ecg = json.loads(call([str(ecg), "--fs", "100"], capsys))
+    rr_ms = np.asarray([b["rr_ms"] for b in from_ecg["beats"]])
+    assert rr_ms.size == 477
+    assert np.array_equal(rr_ms, np.round(rr_ms / 10.0) * 10.0)  # exact, not within 1e-12
+    as_text = write(tmp_path / "rr.txt", "".join(f"{v:.0f}\n" for v in rr_ms))
+    own = json.loads(call([str(as_text)], capsys))
+    for time in (from_ecg["metrics"]["time"], own["metrics"]["time"]):
+        assert (time["nn50"], time["n_diffs"]) == (195, 476)
+        assert time["pnn50_pct"] == pytest.approx(40.97, abs=0.005)
