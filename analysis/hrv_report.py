@@ -60,6 +60,7 @@ __all__ = [
     "analyse_rr",
     "artifact_warning",
     "beats_span_s",
+    "corrections_note",
     "hf_resolution_warning",
     "short_series_warning",
 ]
@@ -171,6 +172,48 @@ def artifact_warning(corrected: int, total: int) -> str | None:
     return (
         f"{pct:.1f} % of beats ({corrected} of {total}) corrected as artifacts, over "
         f"{MAX_RELIABLE_ARTIFACT_PCT:g} %: HRV, RSA and coherence are unreliable"
+    )
+
+
+def corrections_note(counts: dict[str, int], total: int) -> str | None:
+    """What the artifact correction changed, in one line, when it changed some intervals but
+    not so many that :func:`artifact_warning` says it; else None.
+
+    ``breathwise hrv`` prints it as a note: corrections under 5 % left nothing on standard
+    error, so a run writing its JSON to a file showed none of them (review 36 F5).
+
+    Parameters
+    ----------
+    counts : dict of str to int
+        Intervals per label (:data:`analysis.rr_artifacts.LABELS`), ``normal`` among them.
+    total : int
+        Intervals in the series.
+
+    Returns
+    -------
+    str or None
+        The count, its share and each label's count, largest first (ties in the order of
+        :data:`~analysis.rr_artifacts.LABELS`).
+
+    Examples
+    --------
+    >>> corrections_note(
+    ...     {"normal": 456, "ectopic": 9, "missed": 3, "extra": 3, "long": 0, "short": 6}, 477
+    ... )
+    '21 of 477 intervals corrected (4.4 %): ectopic 9, short 6, missed 3, extra 3'
+    >>> corrections_note({"normal": 477}, 477) is None
+    True
+    """
+    changed = [
+        (name, n) for name, n in counts.items() if name != "normal" and name in LABELS and n > 0
+    ]
+    corrected = sum(n for _, n in changed)
+    if corrected == 0 or total <= 0 or artifact_warning(corrected, total) is not None:
+        return None
+    changed.sort(key=lambda item: (-item[1], LABELS.index(item[0])))
+    labels = ", ".join(f"{name} {n}" for name, n in changed)
+    return (
+        f"{corrected} of {total} intervals corrected ({100.0 * corrected / total:.1f} %): {labels}"
     )
 
 

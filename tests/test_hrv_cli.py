@@ -849,3 +849,32 @@ def test_an_ecg_at_100_hz_gives_whole_sample_intervals_and_the_pnn50_of_its_text
     for time in (from_ecg["metrics"]["time"], own["metrics"]["time"]):
         assert (time["nn50"], time["n_diffs"]) == (195, 476)
         assert time["pnn50_pct"] == pytest.approx(40.97, abs=0.005)
+
+
+def test_corrections_under_five_percent_are_said_on_standard_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 F5: 21 of 477 intervals corrected (4.4 %) left standard error empty, where over
+    5 % a warning says it; now one note line names the count and the labels, and over 5 % the
+    warning alone is said."""
+    rr = rr_series(450)
+    for i in (60, 180, 300):  # three premature beats: short, then a compensatory long one
+        rr[i], rr[i + 1] = 0.6 * rr[i], 1.4 * rr[i + 1]
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    make_app()(args=["hrv", str(f)], standalone_mode=False)
+    said = capsys.readouterr()
+    artifacts = json.loads(said.out)["metrics"]["artifacts"]
+    counts = {k: n for k, n in artifacts["counts"].items() if k != "normal" and n}
+    corrected = sum(counts.values())
+    assert 0 < artifacts["artifact_pct"] <= 5.0
+    (line,) = said.err.splitlines()
+    assert line.startswith(
+        f"note: {corrected} of 450 intervals corrected ({100 * corrected / 450:.1f} %): "
+    )
+    assert sorted(line.split(": ")[-1].split(", ")) == sorted(f"{k} {n}" for k, n in counts.items())
+    # Over 5 %: the warning, not the note too.
+    rr[::10] *= 0.6
+    many = write(tmp_path / "many.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    make_app()(args=["hrv", str(many)], standalone_mode=False)
+    err = capsys.readouterr().err
+    assert "corrected as artifacts, over 5 %" in err and "note:" not in err
