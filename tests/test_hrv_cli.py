@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -878,3 +879,62 @@ def test_corrections_under_five_percent_are_said_on_standard_error(
     make_app()(args=["hrv", str(many)], standalone_mode=False)
     err = capsys.readouterr().err
     assert "corrected as artifacts, over 5 %" in err and "note:" not in err
+
+
+def test_hf_from_a_minute_and_lf_from_a_two_minute_recording() -> None:
+    """Review 36 F4: no band at all under 120 s from the first beat to the last, HF refused too,
+    where docs/reference/physiology.md gives a band ~10 periods of its lower edge, "about 1 min
+    for HF, 2 min for LF"; and the first 2 min of a recording (118.1 s first beat to last) got
+    nothing. Now HF from a minute, rough under 66.7 s; LF, LF/HF, total and normalised units
+    from a 2-minute recording, its beats' span plus two intervals; none under a minute."""
+    rr = rr_series(400)
+    beat_s = np.cumsum(rr) / 1000.0
+
+    def within(length_s: float) -> dict[str, Any]:
+        return analyse_rr(rr[beat_s <= length_s])
+
+    two_min = within(120.0)
+    span_s = two_min["metrics"]["duration_s"] - rr[0] / 1000.0
+    assert 117.0 < span_s < 120.0  # first beat to last: under 2 min
+    freq = two_min["metrics"]["frequency"]
+    assert freq["lf_ms2"] > 0 and freq["hf_ms2"] > 0 and freq["lf_hf"] is not None
+    assert freq["total_ms2"] == pytest.approx(freq["lf_ms2"] + freq["hf_ms2"])
+    assert any(w.startswith("LF is rough") for w in two_min["warnings"])
+    assert not any(w.startswith("HF is rough") for w in two_min["warnings"])
+
+    ninety = within(90.0)
+    freq = ninety["metrics"]["frequency"]
+    assert freq["hf_ms2"] > 0 and freq["peak_hf_hz"] is not None
+    assert [freq[k] for k in ("vlf_ms2", "lf_ms2", "lf_hf", "total_ms2", "lf_nu", "hf_nu")] == [
+        None
+    ] * 6
+    (said,) = [w for w in ninety["warnings"] if w.startswith("LF not computed")]
+    assert "under 120 s (Task Force 1996: about 2 min for LF); HF only" in said
+    assert not any(w.startswith(("LF is rough", "VLF", "HF is rough")) for w in ninety["warnings"])
+    assert ninety["settings"]["frequency"]["band_min_s"] == {"hf": 60.0, "lf": 120.0}
+
+    one_min = within(60.0)
+    assert one_min["metrics"]["frequency"]["hf_ms2"] > 0
+    assert any(w.startswith("HF is rough") for w in one_min["warnings"])
+    under = within(50.0)
+    assert under["metrics"]["frequency"] is None
+    assert any("under 60 s: frequency-domain metrics not computed" in w for w in under["warnings"])
+
+    # The session report keeps 120 s first beat to last for every band (no summary moves).
+    from analysis.hrv_frequency import gap_free_frequency_domain
+
+    kept = rr[beat_s <= 120.0]
+    assert gap_free_frequency_domain(kept, np.cumsum(kept) / 1000.0).spectrum is None
+
+
+def test_a_series_just_under_a_minute_is_not_said_to_last_a_minute() -> None:
+    """59.74 s of beats read "under 60 s of beats (60 s)" (review 36 F4); 59.7 s now, and
+    whole seconds below, as the report's "unreliable: 30 s of beats"."""
+    from analysis.hrv_report import short_series_warning
+
+    said = short_series_warning(60, 60.26)  # 59.74 s of beats
+    assert said is not None and said.startswith("under 60 s of beats (59.7 s): ")
+    said = short_series_warning(60, 60.01)  # 59.99 s
+    assert said is not None and said.startswith("under 60 s of beats (59.9 s): ")
+    said = short_series_warning(30, 60.5)  # 29.75 s
+    assert said is not None and said.startswith("under 60 s of beats (30 s): ")
