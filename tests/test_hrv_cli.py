@@ -189,7 +189,8 @@ def test_a_decimal_comma_table_reads_as_the_same_intervals(tmp_path: Path) -> No
         )
     # One column with a comma cannot be told from two columns: the error says what to do.
     single = write(tmp_path / "single.txt", "\n".join(f"{v:.1f}".replace(".", ",") for v in rr))
-    with pytest.raises(UserError, match=r"806,5 for 806\.5\? write a point"):
+    first = f"{rr[0]:.1f}"
+    with pytest.raises(UserError, match=rf"\({first.replace('.', ',')} for {first}\? write a"):
         hrv_cli.read_rr_file(single)
 
 
@@ -938,3 +939,33 @@ def test_a_series_just_under_a_minute_is_not_said_to_last_a_minute() -> None:
     assert said is not None and said.startswith("under 60 s of beats (59.9 s): ")
     said = short_series_warning(30, 60.5)  # 29.75 s
     assert said is not None and said.startswith("under 60 s of beats (30 s): ")
+
+
+def test_one_column_of_decimal_commas_is_read_where_it_has_one_reading(tmp_path: Path) -> None:
+    """Review 36 F3: ``0,580`` on every line was refused under a one-name header (``rr_s``,
+    ``RR (s)``) and with ``--unit s``, though one column is its only reading there, and the
+    hint quoted "806,5" whatever the cell. Read now; without a header or a unit (two columns?)
+    it is still refused, quoting the cell and naming --unit; numbers a thousands separator may
+    have written (1,012) are not guessed."""
+    rr = np.round(rr_series(), 1)
+    points = hrv_cli.read_rr_file(
+        write(tmp_path / "points.txt", "\n".join(f"{v / 1000:.4f}" for v in rr)), "s"
+    )
+    commas = "\n".join(f"{v / 1000:.4f}".replace(".", ",") for v in rr) + "\n"
+    for header in ("rr_s\n", "RR (s)\n"):
+        f = write(tmp_path / "named.txt", header + commas)
+        assert hrv_cli.read_rr_file(f).values_ms == pytest.approx(points.values_ms)
+    bare = write(tmp_path / "bare.txt", commas)
+    assert hrv_cli.read_rr_file(bare, "s").values_ms == pytest.approx(points.values_ms)
+    in_ms = write(tmp_path / "ms.txt", "\n".join(f"{v:.1f}".replace(".", ",") for v in rr))
+    assert hrv_cli.read_rr_file(in_ms, "ms").values_ms == pytest.approx(list(rr))
+    cell = commas.split("\n", 1)[0]
+    with pytest.raises(
+        UserError,
+        match=rf"bare\.txt:1: 2 columns and no header \({cell} for {cell.replace(',', '.')}\? "
+        r"write a point, or give --unit",
+    ):
+        hrv_cli.read_rr_file(bare)
+    grouped = write(tmp_path / "grouped.txt", "1,012\n1,040\n1,100\n")
+    with pytest.raises(UserError, match=r"1012 with its thousands grouped, or 1\.012"):
+        hrv_cli.read_rr_file(grouped, "s")

@@ -30,6 +30,7 @@ from devices.heart_rate import RR_UNITS_PER_S, rr_ms_to_raw
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import NS_PER_S
 from trainer.storage.decimal_comma import (
+    decimal_comma_column,
     decimal_comma_hint,
     decimal_points_in_rows,
     delimiter_of,
@@ -196,11 +197,14 @@ def read_rr_file(
 
     Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
     semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
-    European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
-    ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds: the names ``import``
-    reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or with a single column beside
-    an unnamed row index or none (:func:`~trainer.storage.rr_values.after_row_index`); the
-    header pandas writes over an unnamed column is one
+    European spreadsheet's decimal comma, and so does one column of them under a header of one
+    name or, without a header, with ``unit`` given:
+    :func:`~trainer.storage.decimal_comma.decimal_comma_column`) whose header names the RR
+    column (``rr_ms``, ``rr``, ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as
+    seconds: the names ``import`` reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or
+    with a single column beside an unnamed row index or none
+    (:func:`~trainer.storage.rr_values.after_row_index`); the header pandas writes over an
+    unnamed column is one
     (:func:`~trainer.storage.rr_values.pandas_header`): ``,0`` over the row index and the
     intervals (``pd.Series(rr).to_csv()``), and ``0`` over intervals none of which is 0
     (``to_csv(index=False)``), where an interval of 0 would be refused. The
@@ -284,6 +288,14 @@ def read_rr_file(
         raise error(f"{path}: no RR intervals ({_nothing_in(path, text)})")
     first_no, first = lines[0]
     cells, words = _head(lines, delimiter)
+    if not words and len(cells) > 1 and delimiter == "," and unit is not None:
+        # "0,580" on every line with --unit: two columns without a header are refused, so one
+        # column with decimal commas is the one reading (review 36 F3: refused as 2 columns).
+        read = decimal_comma_column(lines)
+        if read is not None:
+            lines, delimiter = read, None
+            first_no, first = lines[0]
+            cells, words = _head(lines, delimiter)
     column = 0
     named: tuple[str, str] | None = None  # the RR column's name and its key
     body = lines
@@ -323,8 +335,16 @@ def read_rr_file(
                 f"(columns: {', '.join(cells)}{unnamed}); name it rr_ms"
             )
         body = lines[1:]
+        if len(cells) == 1 and delimiter is None:
+            # One name over one column ("rr_s", "RR (s)"): a comma inside a value can only be
+            # a decimal one, read where no thousands separator could have written it
+            # (review 36 F3: "0,580" under "rr_s" was "not a number").
+            body = decimal_points_in_rows(body, "\t")
     elif len(cells) > 1:
         comma = decimal_comma_hint(first) if delimiter == "," else ""
+        if comma and unit is None and decimal_comma_column(lines) is not None:
+            # One reading once the unit is given (above): say so.
+            comma = f"{comma[:-1]}, or give --unit to read one column of decimal commas)"
         raise error(
             f"{path}:{first_no}: {len(cells)} columns and no header{comma}; "
             "give one interval per line or a header naming the rr_ms column"
