@@ -30,10 +30,11 @@ and total power is then LF + HF: the Task Force (1996, "Short-term recordings") 
 "assessed from short-term recordings (e.g. <=5 min) ... a dubious measure" that "should be
 avoided". No band at all is reported for a series shorter than ``min_duration_s``
 (:data:`MIN_SPECTRUM_S`, 120 s, by default; :func:`frequency_domain`), by the same rule: LF is
-not even roughly defined there. A band whose power is at most :data:`NO_POWER_MS2` has no peak
-frequency (``None``). A band must lie inside the spectrum the estimator evaluates (Welch: up
-to ``fs_hz / 2``; Lomb: up to ``f_max_hz``): the settings refuse one that reaches beyond, whose
-power would be cut at the spectrum's end.
+not even roughly defined there; with ``band_min_s`` (``breathwise hrv``'s :data:`BAND_MIN_S`) HF
+is reported from about 1 min and LF from about 2 min instead. A band whose power is at most
+:data:`NO_POWER_MS2` has no peak frequency (``None``). A band must lie inside the spectrum the
+estimator evaluates (Welch: up to ``fs_hz / 2``; Lomb: up to ``f_max_hz``): the settings refuse
+one that reaches beyond, whose power would be cut at the spectrum's end.
 
 :meth:`WelchSettings.pyhrv` reproduces pyhrv 0.4's ``welch_psd`` (Gomes et al. 2019): Hamming
 window, ``nfft`` 4096, 300-sample segments for series of 5 min or longer (the whole series
@@ -44,7 +45,9 @@ band edges ``[low, high]``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -60,10 +63,13 @@ from analysis.checks import (
 )
 
 __all__ = [
+    "BAND_MIN_S",
     "MAX_GAP_S",
+    "MIN_HF_S",
     "MIN_SPECTRUM_S",
     "MIN_VLF_S",
     "NO_POWER_MS2",
+    "ROUGH_HF_S",
     "ROUGH_LF_S",
     "TASK_FORCE_BANDS",
     "FrequencyDomain",
@@ -80,6 +86,7 @@ __all__ = [
     "ordered_beats",
     "peak_power_fraction",
     "resample_nn",
+    "series_length_s",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -106,6 +113,27 @@ ROUGH_LF_S = 10.0 / 0.04
 Force's (1996) rule of about 10 periods, by which its own "approximately 2 min" for LF is short.
 LF (and LF/HF) from a shorter stretch is reported with a warning (review 30 F7: 148 s gave LF
 2171 ms^2 where NeuroKit2's Welch read 3193, with no caveat)."""
+
+MIN_HF_S = 60.0
+"""Shortest series given HF power, s (:data:`BAND_MIN_S`): docs/reference/physiology.md, "a
+band needs at least ~10 periods of its lower edge (about 1 min for HF, 2 min for LF)" (Task
+Force 1996). 10 periods of the HF band's 0.15 Hz edge are 66.7 s (:data:`ROUGH_HF_S`): between
+the two, HF comes with a warning, as LF between :data:`MIN_SPECTRUM_S` and :data:`ROUGH_LF_S`."""
+
+ROUGH_HF_S = 10.0 / 0.15
+"""Stretch of beats, s, that holds 10 periods of the HF band's lower edge (0.15 Hz), the Task
+Force's rule: HF from a shorter stretch is reported with a warning."""
+
+BAND_MIN_S: Mapping[str, float] = MappingProxyType({"hf": MIN_HF_S, "lf": MIN_SPECTRUM_S})
+"""``breathwise hrv``'s shortest series per band, s (``band_min_s`` of
+:func:`frequency_domain`): HF from about 1 min, LF (and LF/HF, total power and the normalised
+units, which need it) from about 2 min, by docs/reference/physiology.md, each judged on the
+length of the recording its beats can come from (:func:`series_length_s`: first to last beat
+plus two intervals), so that a recording of 2 min (118.1 s from its first beat to its last)
+counts as 2 min. Review 36 F4: every band was refused
+under 120 s first to last, HF too, and a 2-minute recording got none. The session report keeps
+:data:`MIN_SPECTRUM_S` for every band (``band_min_s`` not given), so that no session's summary
+moves."""
 
 MIN_VLF_S = 300.0
 """Shortest stretch of beats, s (first to last beat), for which VLF power is reported (and
@@ -515,6 +543,7 @@ def gap_free_frequency_domain(
     method: Literal["welch", "lomb"] = "welch",
     welch_settings: WelchSettings | None = None,
     lomb_settings: LombSettings | None = None,
+    band_min_s: Mapping[str, float] | None = None,
 ) -> GapFreeSpectrum:
     """Frequency-domain metrics of the longest stretch of beats with no gap over ``max_gap_s``.
 
@@ -539,8 +568,9 @@ def gap_free_frequency_domain(
     max_gap_s : float
         Longest time between neighbouring beats a stretch may hold, s (it replaces
         ``welch_settings.max_gap_s``).
-    method, welch_settings, lomb_settings
-        As for :func:`frequency_domain`.
+    method, welch_settings, lomb_settings, band_min_s
+        As for :func:`frequency_domain`: with ``band_min_s`` the stretch is given a spectrum
+        when it is long enough for one of those bands (:func:`series_length_s`).
 
     Returns
     -------
@@ -571,7 +601,10 @@ def gap_free_frequency_domain(
     t, nn = t[run], nn[run]
     start, end = (float(t[0]), float(t[-1])) if t.size else (float("nan"), float("nan"))
     spectrum = None
-    if t.size >= 4 and end - start >= min_duration_s:
+    long_enough = end - start >= min_duration_s or (
+        bool(band_min_s) and series_length_s(end - start, nn) >= min((band_min_s or {}).values())
+    )
+    if t.size >= 4 and long_enough:
         # The stretch has no gap over max_gap_s, so that is the gap the resampling may bridge.
         ws = replace(welch_settings or WelchSettings(), max_gap_s=max_gap_s)
         spectrum = frequency_domain(
@@ -581,6 +614,7 @@ def gap_free_frequency_domain(
             welch_settings=ws,
             lomb_settings=lomb_settings,
             min_duration_s=min_duration_s,
+            band_min_s=band_min_s,
         )
     return GapFreeSpectrum(spectrum, start, end, int(t.size), n_total)
 
@@ -708,6 +742,27 @@ def _linear_detrend(x: FloatArray) -> FloatArray:
     return np.asarray(centred - np.multiply.outer(slope, k), dtype=np.float64)
 
 
+def series_length_s(duration_s: float, nn_ms: ArrayLike) -> float:
+    """The length of the recording a series of beats can come from, s: from its first beat to
+    its last, plus two mean NN intervals.
+
+    A recording of ``L`` s holds its first beat up to one interval after its start and its last
+    up to one interval before its end, so its beats span as little as ``L`` less two intervals:
+    the first 2 min of NeuroKit2's 8 min resting ECG span 118.1 s from the first beat to the
+    last (119.2 s of intervals), and were refused every band under 120 s (review 36 F4). Beats
+    that span ``duration_s`` may come from a recording this long; the band minimums
+    (:data:`BAND_MIN_S`, "about 1 min", "about 2 min") are judged on it, lenient by at most
+    two beats.
+
+    Examples
+    --------
+    >>> round(series_length_s(118.1, [950.0, 1050.0]), 1)
+    120.1
+    """
+    nn = np.asarray(nn_ms, dtype=np.float64)
+    return duration_s + (2.0 * float(nn.mean()) / 1000.0 if nn.size else 0.0)
+
+
 def _summarise(
     freq: FloatArray,
     psd: FloatArray,
@@ -715,29 +770,60 @@ def _summarise(
     closed: bool,
     settings: dict[str, Any],
     min_duration_s: float,
+    band_min_s: Mapping[str, float] | None = None,
+    length_s: float | None = None,
 ) -> FrequencyDomain:
     powers: dict[str, float | None] = {}
     peaks: dict[str, float | None] = {}
     duration = settings["duration_s"]
-    too_short = duration < min_duration_s
+    minimums = band_min_s or {}
+    length = duration if length_s is None else length_s
+
+    def too_short_for(name: str) -> bool:
+        return length < minimums[name] if name in minimums else duration < min_duration_s
+
+    too_short = all(too_short_for(name) for name, _, _ in bands)
     short = duration < MIN_VLF_S
     for name, lo, hi in bands:
-        if too_short or (name == "vlf" and short):
+        if too_short_for(name) or (name == "vlf" and short):
             powers[name], peaks[name] = None, None
         else:
             powers[name], peaks[name] = band_power(freq, psd, lo, hi, closed=closed)
     reported = [name for name, value in powers.items() if value is not None]
-    total = float(sum(powers[name] or 0.0 for name in reported)) if reported else None
     lf, hf = powers.get("lf"), powers.get("hf")
+    # Without LF (HF alone from a short series) there is no total, ratio or normalised unit:
+    # HF alone would read as the total and as 100 nu.
+    partial = "lf" in powers and "hf" in powers and (lf is None) != (hf is None)
+    total = float(sum(powers[name] or 0.0 for name in reported)) if reported else None
+    if partial:
+        total = None
     lf_hf = lf / hf if lf is not None and hf else None
     both = (lf or 0.0) + (hf or 0.0)
-    lf_nu = 100.0 * lf / both if lf is not None and both > 0 else None
-    hf_nu = 100.0 * hf / both if hf is not None and both > 0 else None
+    lf_nu = 100.0 * lf / both if lf is not None and hf is not None and both > 0 else None
+    hf_nu = 100.0 * hf / both if hf is not None and lf is not None and both > 0 else None
     settings = {**settings, "bands_hz": {n: [lo, hi] for n, lo, hi in bands}}
     settings["band_edges"] = "[low, high]" if closed else "[low, high)"
     settings["band_power"] = "sum(psd) * df (rectangle rule)"
     settings["min_vlf_duration_s"] = MIN_VLF_S
-    if too_short:
+    if band_min_s is not None:
+        settings["band_min_s"] = dict(band_min_s)
+        settings["length_s"] = length
+        settings["length"] = (
+            "first beat to last plus two mean NN intervals (the recording these beats can "
+            "come from), which band_min_s is judged on"
+        )
+    if partial:
+        missing = "lf" if lf is None else "hf"
+        settings["total_power"] = (
+            f"none ({missing.upper()} not reported: a recording of these beats lasts "
+            f"{length:.1f} s, under band_min_s[{missing!r}] = {minimums[missing]:g} s)"
+        )
+    elif too_short and band_min_s is not None:
+        settings["total_power"] = (
+            f"none (no band reported: a recording of these beats lasts {length:.1f} s, "
+            "under every band's band_min_s)"
+        )
+    elif too_short:
         settings["min_duration_s"] = min_duration_s
         settings["total_power"] = (
             f"none (no band reported: the series lasts {duration:.1f} s from its first beat to "
@@ -760,6 +846,7 @@ def frequency_domain(
     welch_settings: WelchSettings | None = None,
     lomb_settings: LombSettings | None = None,
     min_duration_s: float = MIN_SPECTRUM_S,
+    band_min_s: Mapping[str, float] | None = None,
 ) -> FrequencyDomain:
     """VLF/LF/HF powers, LF/HF, normalised units and peak frequencies of an NN series.
 
@@ -788,6 +875,12 @@ def frequency_domain(
         the spectrum itself is still returned. Found in review: five intervals (3.2 s) got an
         LF/HF of 0.30 and "peaks" from a zero-padded 13-sample FFT while VLF was withheld.
         ``0`` reports every band at any length.
+    band_min_s : dict of str to float, optional
+        Shortest series, s, for each band named (``breathwise hrv``'s :data:`BAND_MIN_S`: HF
+        from 60 s, LF from 120 s), judged on the length of the recording the beats can come
+        from (:func:`series_length_s`); the bands not named follow ``min_duration_s``, VLF
+        :data:`MIN_VLF_S` too. With LF or HF not reported, ``total_ms2``, ``lf_hf`` and the
+        normalised units are ``None``. Default: every band follows ``min_duration_s``.
 
     Returns
     -------
@@ -874,6 +967,8 @@ def frequency_domain(
             ws.closed_bands,
             settings,
             min_duration_s,
+            band_min_s,
+            series_length_s(duration_s, nn),
         )
     if method == "lomb":
         ls = lomb_settings or LombSettings()
@@ -904,7 +999,16 @@ def frequency_domain(
             "covered_s": covered_s,
             "duration_s": duration_s,
         }
-        return _summarise(freq, psd, ls.bands, ls.closed_bands, settings, min_duration_s)
+        return _summarise(
+            freq,
+            psd,
+            ls.bands,
+            ls.closed_bands,
+            settings,
+            min_duration_s,
+            band_min_s,
+            series_length_s(duration_s, nn),
+        )
     raise ValueError(f"unknown method {method!r}")
 
 

@@ -4,9 +4,10 @@ Pipeline: artifact detection and correction (:mod:`analysis.rr_artifacts`), time
 on the original NN intervals (:mod:`analysis.hrv_time`; corrected values left out, successive
 differences only between adjacent original intervals), frequency-domain metrics on the corrected
 series over its longest stretch without a gap in the beats
-(:func:`analysis.hrv_frequency.gap_free_frequency_domain`; needs at least ``min_spectrum_s`` of
-it, two minutes by default: a band needs about ten periods of its lower edge, Task Force 1996;
-VLF only from 300 s, ``MIN_VLF_S``, total power then LF + HF), and coherence
+(:func:`analysis.hrv_frequency.gap_free_frequency_domain`; a band needs about ten periods of its
+lower edge, Task Force 1996: HF from a recording of about 1 min, LF, LF/HF and total power from
+about 2 min, ``BAND_MIN_S``, where the session report asks 2 min of every band; VLF only from
+300 s, ``MIN_VLF_S``, total power then LF + HF), and coherence
 (:mod:`analysis.coherence`) two ways: ``ratio`` and ``score`` of the latest 64 s, and
 ``session_mean_ratio`` and ``session_mean_score``, the means of the 64 s windows every 5 s over
 the whole series (:func:`analysis.coherence.measured_coherence`).
@@ -28,6 +29,7 @@ with a line in ``warnings``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -36,13 +38,16 @@ from numpy.typing import ArrayLike
 from analysis.beats import joined_beats
 from analysis.coherence import CoherenceSettings, coherence_at, measured_coherence
 from analysis.hrv_frequency import (
+    BAND_MIN_S,
     MAX_GAP_S,
     MIN_VLF_S,
+    ROUGH_HF_S,
     ROUGH_LF_S,
     LombSettings,
     WelchSettings,
     gap_free_frequency_domain,
     ordered_beats,
+    series_length_s,
 )
 from analysis.hrv_time import Convention, time_domain
 from analysis.progress import ProgressCallback, ProgressSteps
@@ -60,6 +65,7 @@ __all__ = [
     "analyse_rr",
     "artifact_warning",
     "beats_span_s",
+    "corrections_note",
     "hf_resolution_warning",
     "short_series_warning",
 ]
@@ -128,8 +134,15 @@ def short_series_warning(beats: int, mean_hr_bpm: float | None) -> str | None:
     span_s = beats_span_s(beats, mean_hr_bpm)
     if span_s is None or span_s >= MIN_HRV_BEATS_S:
         return None
+    # Whole seconds as the report's "unreliable: 30 s of beats", but a tenth down where they
+    # would round up to the minimum: 59.74 s read "under 60 s of beats (60 s)" (review 36 F4).
+    shown = (
+        f"{span_s:.0f}"
+        if round(span_s) < MIN_HRV_BEATS_S
+        else f"{math.floor(span_s * 10.0) / 10.0:.1f}"
+    )
     return (
-        f"under {MIN_HRV_BEATS_S:.0f} s of beats ({span_s:.0f} s): RMSSD, SDNN, pNN50 and "
+        f"under {MIN_HRV_BEATS_S:.0f} s of beats ({shown} s): RMSSD, SDNN, pNN50 and "
         "coherence are unreliable"
     )
 
@@ -171,6 +184,48 @@ def artifact_warning(corrected: int, total: int) -> str | None:
     return (
         f"{pct:.1f} % of beats ({corrected} of {total}) corrected as artifacts, over "
         f"{MAX_RELIABLE_ARTIFACT_PCT:g} %: HRV, RSA and coherence are unreliable"
+    )
+
+
+def corrections_note(counts: dict[str, int], total: int) -> str | None:
+    """What the artifact correction changed, in one line, when it changed some intervals but
+    not so many that :func:`artifact_warning` says it; else None.
+
+    ``breathwise hrv`` prints it as a note: corrections under 5 % left nothing on standard
+    error, so a run writing its JSON to a file showed none of them (review 36 F5).
+
+    Parameters
+    ----------
+    counts : dict of str to int
+        Intervals per label (:data:`analysis.rr_artifacts.LABELS`), ``normal`` among them.
+    total : int
+        Intervals in the series.
+
+    Returns
+    -------
+    str or None
+        The count, its share and each label's count, largest first (ties in the order of
+        :data:`~analysis.rr_artifacts.LABELS`).
+
+    Examples
+    --------
+    >>> corrections_note(
+    ...     {"normal": 456, "ectopic": 9, "missed": 3, "extra": 3, "long": 0, "short": 6}, 477
+    ... )
+    '21 of 477 intervals corrected (4.4 %): ectopic 9, short 6, missed 3, extra 3'
+    >>> corrections_note({"normal": 477}, 477) is None
+    True
+    """
+    changed = [
+        (name, n) for name, n in counts.items() if name != "normal" and name in LABELS and n > 0
+    ]
+    corrected = sum(n for _, n in changed)
+    if corrected == 0 or total <= 0 or artifact_warning(corrected, total) is not None:
+        return None
+    changed.sort(key=lambda item: (-item[1], LABELS.index(item[0])))
+    labels = ", ".join(f"{name} {n}" for name, n in changed)
+    return (
+        f"{corrected} of {total} intervals corrected ({100.0 * corrected / total:.1f} %): {labels}"
     )
 
 
@@ -251,6 +306,7 @@ def analyse_rr(
     welch_settings: WelchSettings | None = None,
     lomb_settings: LombSettings | None = None,
     min_spectrum_s: float = 120.0,
+    band_min_s: Mapping[str, float] | None = BAND_MIN_S,
     max_iterations: int = 5,
     correct: bool = True,
     beat_t_s: ArrayLike | None = None,
@@ -271,7 +327,14 @@ def analyse_rr(
     welch_settings, lomb_settings : optional
         Estimator settings.
     min_spectrum_s : float, optional
-        Shortest series, s, for which frequency-domain metrics are computed.
+        Shortest series, s, for which the bands ``band_min_s`` does not name are computed
+        (first beat to last).
+    band_min_s : dict of str to float or None, optional
+        Shortest series per band, s, judged on the recording its beats can come from
+        (:func:`analysis.hrv_frequency.series_length_s`;
+        :data:`analysis.hrv_frequency.BAND_MIN_S`: HF from 60 s, LF from 120 s, by
+        docs/reference/physiology.md); None gives every band ``min_spectrum_s``, the session
+        report's rule.
     max_iterations : int, optional
         Correction passes at most.
     correct : bool, optional
@@ -363,6 +426,7 @@ def analyse_rr(
         method=method,
         welch_settings=welch_settings,
         lomb_settings=lomb_settings,
+        band_min_s=band_min_s,
     )
     stretch = (
         f"the beats from {gap_free.start_s:.1f} s to {gap_free.end_s:.1f} s "
@@ -379,32 +443,55 @@ def analyse_rr(
         )
         if not gap_free.whole:
             warnings.append(f"frequency-domain metrics computed over {stretch} only")
-        if freq_metrics.get("vlf_ms2", 0.0) is None:
+        lf_missing = freq_metrics.get("lf_ms2", 0.0) is None
+        if lf_missing:
+            length_s = freq_settings.get("length_s", gap_free.duration_s)
+            lf_min_s = (band_min_s or {}).get("lf", min_spectrum_s)
+            warnings.append(
+                f"LF not computed: the spectrum's stretch lasts {gap_free.duration_s:.1f} s from "
+                f"its first beat to its last (a recording of {length_s:.1f} s), under "
+                f"{lf_min_s:g} s (Task Force 1996: about 2 min for LF); HF only, without VLF, "
+                "LF, LF/HF, total power or normalised units"
+            )
+        elif freq_metrics.get("vlf_ms2", 0.0) is None:
             warnings.append(
                 f"VLF not computed: the spectrum's stretch lasts {gap_free.duration_s:.1f} s "
                 f"from its first beat to its last, under {MIN_VLF_S:g} s (Task Force 1996: VLF "
                 "from recordings of 5 min or less is a dubious measure); total_ms2 is LF + HF"
             )
-        if gap_free.duration_s < ROUGH_LF_S:
+        if not lf_missing and gap_free.duration_s < ROUGH_LF_S:
             warnings.append(
                 f"LF is rough: the spectrum's stretch lasts {gap_free.duration_s:.1f} s, "
                 f"{gap_free.duration_s * 0.04:.1f} periods of the LF band's 0.04 Hz edge, where "
                 f"Task Force 1996 asks for about 10 ({ROUGH_LF_S:g} s); read LF and LF/HF with care"
             )
+        if freq_metrics.get("hf_ms2") is not None and gap_free.duration_s < ROUGH_HF_S:
+            warnings.append(
+                f"HF is rough: the spectrum's stretch lasts {gap_free.duration_s:.1f} s, "
+                f"{gap_free.duration_s * 0.15:.1f} periods of the HF band's 0.15 Hz edge, where "
+                f"Task Force 1996 asks for about 10 ({ROUGH_HF_S:.1f} s); read HF with care"
+            )
         if (unresolved := hf_resolution_warning(float(nn.mean()))) is not None:
             warnings.append(unresolved)
-    elif gap_free.whole:
+    else:
         # The span from the first beat to the last, as the threshold reads it: a series of
         # 120.4 s whose first beat ends at 0.8 s is not "120 s, under 120 s".
-        warnings.append(
-            f"series lasts {gap_free.duration_s:.1f} s from its first beat to its last, under "
-            f"{min_spectrum_s:.0f} s: frequency-domain metrics not computed"
-        )
-    else:
-        warnings.append(
-            f"frequency-domain metrics not computed: {stretch}, lasts "
-            f"{gap_free.duration_s:.0f} s, under {min_spectrum_s:.0f} s"
-        )
+        shortest_s = min((band_min_s or {}).values(), default=min_spectrum_s)
+        if gap_free.whole:
+            recording = (
+                f" (a recording of {series_length_s(gap_free.duration_s, nn):.1f} s)"
+                if band_min_s
+                else ""
+            )
+            warnings.append(
+                f"series lasts {gap_free.duration_s:.1f} s from its first beat to its "
+                f"last{recording}, under {shortest_s:g} s: frequency-domain metrics not computed"
+            )
+        else:
+            warnings.append(
+                f"frequency-domain metrics not computed: {stretch}, lasts "
+                f"{gap_free.duration_s:.1f} s, under {shortest_s:g} s"
+            )
 
     coh_settings = CoherenceSettings()
     coh = coherence_at(*ordered_beats(nn_t_s, nn), None, coh_settings) if nn.size else None

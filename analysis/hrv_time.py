@@ -9,12 +9,13 @@ standards of measurement, physiological interpretation and clinical use", Eur He
 * ``d`` = successive differences ``NN[i+1] - NN[i]``; ``rmssd_ms`` = ``sqrt(mean(d**2))`` (the
   mean over the ``N-1`` differences, no ddof: it is a root mean square, not a deviation about a
   mean); ``sdsd_ms`` = sample standard deviation of ``d`` (``ddof=1``).
-* ``nn50`` = number of ``|d| > 50 ms``; ``pnn50_pct`` = ``100 * nn50 / len(d)``, the share of
-  the ``N-1`` successive differences (docs/reference/physiology.md: "% of successive
-  differences > 50 ms"), as pyhrv computes it (``nn50 / len(nn_diff)``; its SampleReport is
-  reproduced by the tests). This is *not* the Task
-  Force's wording: its Table 1 divides by "the total number of all NN intervals" (``N``), as
-  NeuroKit2 does. ``N-1`` is kept because NN50 counts differences, so its share of the
+* ``nn50`` = number of ``|d| > 50 ms`` (:data:`NN50_MS`; a difference of exactly 50 ms does
+  not count, whatever float rounding makes of it: :data:`NN50_FLOAT_SLACK_MS`);
+  ``pnn50_pct`` = ``100 * nn50 / len(d)``, the share of the ``N-1`` successive differences
+  (docs/reference/physiology.md: "% of successive differences > 50 ms"), as pyhrv computes it
+  (``nn50 / len(nn_diff)``; its SampleReport is reproduced by the tests). This is *not* the
+  Task Force's wording: its Table 1 divides by "the total number of all NN intervals" (``N``),
+  as NeuroKit2 does. ``N-1`` is kept because NN50 counts differences, so its share of the
   differences is a proportion (over ``N`` it can never reach 100 %), and with corrected values
   left out the differences used are fewer than the intervals by more than one. The two differ
   by the factor ``(N-1)/N``: 40.97 % (195/476) against 40.88 % (195/477) on NeuroKit2's 8 min
@@ -44,9 +45,28 @@ from numpy.typing import ArrayLike
 
 from analysis.checks import check_positive, check_rr_units
 
-__all__ = ["RollingTimeDomain", "TimeDomain", "time_domain"]
+__all__ = ["NN50_FLOAT_SLACK_MS", "NN50_MS", "RollingTimeDomain", "TimeDomain", "time_domain"]
 
 Convention = Literal["task_force", "pyhrv"]
+
+NN50_MS = 50.0
+"""The successive difference, ms, that NN50 counts those beyond (Task Force 1996;
+docs/reference/physiology.md: "% of successive differences > 50 ms")."""
+
+NN50_FLOAT_SLACK_MS = 1e-9
+"""How far beyond :data:`NN50_MS` a difference must lie, ms, to count: float rounding, not
+the beats, decides the last 1e-13 ms of a difference.
+
+RR intervals are decimal numbers (a text file's 0.1 ms, an ECG's sample period of 10 ms at
+100 Hz) held as binary floats, so a difference that is exactly 50 ms comes out a few 1e-14 ms
+either side of it, and ``> 50.0`` counted about half of them at random: 22 of the 217 NN50 of
+NeuroKit2's 8 min resting ECG at 100 Hz (``hrv --fs 100``, pNN50 45.59 %, where the same beats
+written as text gave 40.55 %; review 36 F1), and 124 of 9252 differences of exactly 50 ms
+between one-decimal values (``830.1``...). 1e-9 ms lies far above that noise (a difference of
+two intervals under the 64 s a heart-rate packet carries is off by at most ~1e-11 ms) and far
+below what any source resolves (a nanosecond clock, 1e-6 ms; a strap's 1/1024 s, whose
+differences never come within 0.2 ms of 50 ms), so no difference a recording can hold moves
+from one side of 50 ms to the other by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +198,7 @@ def _time_domain(
     else:
         sdsd = float(d.std(ddof=1)) if m > 1 else None
         mean_hr = 60000.0 / mean_nn if mean_nn else None
-    nn50 = int(np.count_nonzero(np.abs(d) > 50.0))
+    nn50 = int(np.count_nonzero(np.abs(d) > NN50_MS + NN50_FLOAT_SLACK_MS))
     pnn50 = 100.0 * nn50 / m if m else None
 
     settings: dict[str, Any] = {
@@ -187,7 +207,7 @@ def _time_domain(
         "rmssd": "sqrt(mean(diff**2)) over N-1 differences",
         "sdsd": "std(|diff|, ddof=1)" if convention == "pyhrv" else "std(diff, ddof=1)",
         "mean_hr": "mean(60000/NN)" if convention == "pyhrv" else "60000/mean(NN)",
-        "pnn50_threshold_ms": 50.0,
+        "pnn50_threshold_ms": NN50_MS,
         "pnn50": "100 * NN50 / differences used (N-1, as pyhrv; Task Force: N)",
         "differences": _differences_used(valid is not None, joined is not None),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -188,7 +189,8 @@ def test_a_decimal_comma_table_reads_as_the_same_intervals(tmp_path: Path) -> No
         )
     # One column with a comma cannot be told from two columns: the error says what to do.
     single = write(tmp_path / "single.txt", "\n".join(f"{v:.1f}".replace(".", ",") for v in rr))
-    with pytest.raises(UserError, match=r"806,5 for 806\.5\? write a point"):
+    first = f"{rr[0]:.1f}"
+    with pytest.raises(UserError, match=rf"\({first.replace('.', ',')} for {first}\? write a"):
         hrv_cli.read_rr_file(single)
 
 
@@ -826,3 +828,144 @@ def test_the_real_h10_ecg_file_gives_the_heart_numbers_of_its_rr(
     assert ecg_time["mean_hr_bpm"] == pytest.approx(own_time["mean_hr_bpm"], abs=0.5)
     ecg_artifacts, own_artifacts = from_ecg["metrics"]["artifacts"], own["metrics"]["artifacts"]
     assert ecg_artifacts["artifact_pct"] == pytest.approx(own_artifacts["artifact_pct"], abs=0.5)
+
+
+@pytest.mark.shared_data
+def test_an_ecg_at_100_hz_gives_whole_sample_intervals_and_the_pnn50_of_its_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 F1: the R peaks' times in s, differenced and times 1000, gave 580.0000000000001
+    and 629.999999999999 ms at 100 Hz, so differences of exactly 50 ms (5 samples) counted at
+    random: pNN50 45.59 % (217 of 476) from NeuroKit2's 8 min resting ECG, where the same beats
+    written as text give 40.97 % (195 of 476). Now each interval is a whole number of samples,
+    10 ms, and the ECG and its intervals as text give the same pNN50."""
+    ecg = DATA / "neurokit2" / "bio_resting_8min_100hz.csv"
+    if not ecg.exists():
+        pytest.skip(f"shared data not found at {ecg}")
+    from_ecg = json.loads(call([str(ecg), "--fs", "100"], capsys))
+    rr_ms = np.asarray([b["rr_ms"] for b in from_ecg["beats"]])
+    assert rr_ms.size == 477
+    assert np.array_equal(rr_ms, np.round(rr_ms / 10.0) * 10.0)  # exact, not within 1e-12
+    as_text = write(tmp_path / "rr.txt", "".join(f"{v:.0f}\n" for v in rr_ms))
+    own = json.loads(call([str(as_text)], capsys))
+    for time in (from_ecg["metrics"]["time"], own["metrics"]["time"]):
+        assert (time["nn50"], time["n_diffs"]) == (195, 476)
+        assert time["pnn50_pct"] == pytest.approx(40.97, abs=0.005)
+
+
+def test_corrections_under_five_percent_are_said_on_standard_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 F5: 21 of 477 intervals corrected (4.4 %) left standard error empty, where over
+    5 % a warning says it; now one note line names the count and the labels, and over 5 % the
+    warning alone is said."""
+    rr = rr_series(450)
+    for i in (60, 180, 300):  # three premature beats: short, then a compensatory long one
+        rr[i], rr[i + 1] = 0.6 * rr[i], 1.4 * rr[i + 1]
+    f = write(tmp_path / "rr.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    make_app()(args=["hrv", str(f)], standalone_mode=False)
+    said = capsys.readouterr()
+    artifacts = json.loads(said.out)["metrics"]["artifacts"]
+    counts = {k: n for k, n in artifacts["counts"].items() if k != "normal" and n}
+    corrected = sum(counts.values())
+    assert 0 < artifacts["artifact_pct"] <= 5.0
+    (line,) = said.err.splitlines()
+    assert line.startswith(
+        f"note: {corrected} of 450 intervals corrected ({100 * corrected / 450:.1f} %): "
+    )
+    assert sorted(line.split(": ")[-1].split(", ")) == sorted(f"{k} {n}" for k, n in counts.items())
+    # Over 5 %: the warning, not the note too.
+    rr[::10] *= 0.6
+    many = write(tmp_path / "many.txt", "\n".join(f"{v:.1f}" for v in rr) + "\n")
+    make_app()(args=["hrv", str(many)], standalone_mode=False)
+    err = capsys.readouterr().err
+    assert "corrected as artifacts, over 5 %" in err and "note:" not in err
+
+
+def test_hf_from_a_minute_and_lf_from_a_two_minute_recording() -> None:
+    """Review 36 F4: no band at all under 120 s from the first beat to the last, HF refused too,
+    where docs/reference/physiology.md gives a band ~10 periods of its lower edge, "about 1 min
+    for HF, 2 min for LF"; and the first 2 min of a recording (118.1 s first beat to last) got
+    nothing. Now HF from a minute, rough under 66.7 s; LF, LF/HF, total and normalised units
+    from a 2-minute recording, its beats' span plus two intervals; none under a minute."""
+    rr = rr_series(400)
+    beat_s = np.cumsum(rr) / 1000.0
+
+    def within(length_s: float) -> dict[str, Any]:
+        return analyse_rr(rr[beat_s <= length_s])
+
+    two_min = within(120.0)
+    span_s = two_min["metrics"]["duration_s"] - rr[0] / 1000.0
+    assert 117.0 < span_s < 120.0  # first beat to last: under 2 min
+    freq = two_min["metrics"]["frequency"]
+    assert freq["lf_ms2"] > 0 and freq["hf_ms2"] > 0 and freq["lf_hf"] is not None
+    assert freq["total_ms2"] == pytest.approx(freq["lf_ms2"] + freq["hf_ms2"])
+    assert any(w.startswith("LF is rough") for w in two_min["warnings"])
+    assert not any(w.startswith("HF is rough") for w in two_min["warnings"])
+
+    ninety = within(90.0)
+    freq = ninety["metrics"]["frequency"]
+    assert freq["hf_ms2"] > 0 and freq["peak_hf_hz"] is not None
+    assert [freq[k] for k in ("vlf_ms2", "lf_ms2", "lf_hf", "total_ms2", "lf_nu", "hf_nu")] == [
+        None
+    ] * 6
+    (said,) = [w for w in ninety["warnings"] if w.startswith("LF not computed")]
+    assert "under 120 s (Task Force 1996: about 2 min for LF); HF only" in said
+    assert not any(w.startswith(("LF is rough", "VLF", "HF is rough")) for w in ninety["warnings"])
+    assert ninety["settings"]["frequency"]["band_min_s"] == {"hf": 60.0, "lf": 120.0}
+
+    one_min = within(60.0)
+    assert one_min["metrics"]["frequency"]["hf_ms2"] > 0
+    assert any(w.startswith("HF is rough") for w in one_min["warnings"])
+    under = within(50.0)
+    assert under["metrics"]["frequency"] is None
+    assert any("under 60 s: frequency-domain metrics not computed" in w for w in under["warnings"])
+
+    # The session report keeps 120 s first beat to last for every band (no summary moves).
+    from analysis.hrv_frequency import gap_free_frequency_domain
+
+    kept = rr[beat_s <= 120.0]
+    assert gap_free_frequency_domain(kept, np.cumsum(kept) / 1000.0).spectrum is None
+
+
+def test_a_series_just_under_a_minute_is_not_said_to_last_a_minute() -> None:
+    """59.74 s of beats read "under 60 s of beats (60 s)" (review 36 F4); 59.7 s now, and
+    whole seconds below, as the report's "unreliable: 30 s of beats"."""
+    from analysis.hrv_report import short_series_warning
+
+    said = short_series_warning(60, 60.26)  # 59.74 s of beats
+    assert said is not None and said.startswith("under 60 s of beats (59.7 s): ")
+    said = short_series_warning(60, 60.01)  # 59.99 s
+    assert said is not None and said.startswith("under 60 s of beats (59.9 s): ")
+    said = short_series_warning(30, 60.5)  # 29.75 s
+    assert said is not None and said.startswith("under 60 s of beats (30 s): ")
+
+
+def test_one_column_of_decimal_commas_is_read_where_it_has_one_reading(tmp_path: Path) -> None:
+    """Review 36 F3: ``0,580`` on every line was refused under a one-name header (``rr_s``,
+    ``RR (s)``) and with ``--unit s``, though one column is its only reading there, and the
+    hint quoted "806,5" whatever the cell. Read now; without a header or a unit (two columns?)
+    it is still refused, quoting the cell and naming --unit; numbers a thousands separator may
+    have written (1,012) are not guessed."""
+    rr = np.round(rr_series(), 1)
+    points = hrv_cli.read_rr_file(
+        write(tmp_path / "points.txt", "\n".join(f"{v / 1000:.4f}" for v in rr)), "s"
+    )
+    commas = "\n".join(f"{v / 1000:.4f}".replace(".", ",") for v in rr) + "\n"
+    for header in ("rr_s\n", "RR (s)\n"):
+        f = write(tmp_path / "named.txt", header + commas)
+        assert hrv_cli.read_rr_file(f).values_ms == pytest.approx(points.values_ms)
+    bare = write(tmp_path / "bare.txt", commas)
+    assert hrv_cli.read_rr_file(bare, "s").values_ms == pytest.approx(points.values_ms)
+    in_ms = write(tmp_path / "ms.txt", "\n".join(f"{v:.1f}".replace(".", ",") for v in rr))
+    assert hrv_cli.read_rr_file(in_ms, "ms").values_ms == pytest.approx(list(rr))
+    cell = commas.split("\n", 1)[0]
+    with pytest.raises(
+        UserError,
+        match=rf"bare\.txt:1: 2 columns and no header \({cell} for {cell.replace(',', '.')}\? "
+        r"write a point, or give --unit",
+    ):
+        hrv_cli.read_rr_file(bare)
+    grouped = write(tmp_path / "grouped.txt", "1,012\n1,040\n1,100\n")
+    with pytest.raises(UserError, match=r"1012 with its thousands grouped, or 1\.012"):
+        hrv_cli.read_rr_file(grouped, "s")

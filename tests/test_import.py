@@ -96,7 +96,7 @@ def test_rr_in_seconds_is_recognised(tmp_path: Path) -> None:
     ("text", "line", "words"),
     [
         ("812\n905\nabc\n900\n", 3, "'abc' is not a number"),
-        ("812\n905,5\n", 2, "'905,5' is not a number (806,5 for 806.5? write a point)"),
+        ("812\n905,5\n", 2, "'905,5' is not a number (905,5 for 905.5? write a point)"),
         ("812\n# fine\n-3\n", 3, "RR interval -3 is not positive"),
         ("812\n\n# fine\n-3\n", 2, "an empty line between intervals: a missing RR"),
         ("812\n20000\n", 2, "is outside 200-3000 ms"),
@@ -965,7 +965,7 @@ def test_error_messages_quote_at_most_40_characters(tmp_path: Path) -> None:
 def test_an_rr_list_in_seconds_with_a_decimal_comma_is_named(tmp_path: Path) -> None:
     """``0,963`` said only "'0,963' is not an RR interval"; ``hrv`` hinted the comma."""
     (tmp_path / "rr_s_comma.txt").write_text("0,963\n0,912\n")
-    with pytest.raises(ImportFileError, match=r"806,5 for 806\.5\? write a point"):
+    with pytest.raises(ImportFileError, match=r"0,963 for 0\.963\? write a point"):
         import_recording(tmp_path / "rr_s_comma.txt", "rr", tmp_path / "x.bwr")
 
 

@@ -616,12 +616,12 @@ _ONE_COLUMN = [f"{v:g}" for v in _RR]
         # Excel's "sep=," makes the decimal comma a second cell: hrv and breaths --rr read 800.
         (
             "sep=,\nrr_ms\n800,5\n" + "\n".join(_ONE_COLUMN),
-            "t.csv:3: '800,5' has 2 cells where the header has 1 (806,5 for 806.5? write a point)",
+            "t.csv:3: '800,5' has 2 cells where the header has 1 (800,5 for 800.5? write a point)",
         ),
         (
             "sep=,\n812\n800,5\n" + "\n".join(_ONE_COLUMN),
             "t.csv:3: '800,5' has 2 cells where the first row has 1 "
-            "(806,5 for 806.5? write a point)",
+            "(800,5 for 800.5? write a point)",
         ),
         # A table's row with a cell more than its header: its RR cell was read, the rest lost.
         (

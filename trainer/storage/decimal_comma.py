@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from trainer.storage.text_files import spreadsheet_error
 
 __all__ = [
+    "decimal_comma_column",
     "decimal_comma_hint",
     "decimal_points",
     "decimal_points_in_rows",
@@ -259,16 +260,16 @@ def decimal_comma_hint(text: str, *, grouped: bool = False) -> str:
     """A hint for a number ``text`` that a comma made unreadable, or ``""``.
 
     Where no semicolon or tab says the comma is a decimal one (:func:`decimal_points`), a
-    ``806,5`` is refused; this names the likely cause, the same for every command that reads
-    such files (``hrv``, ``import``). A number a thousands separator may have written
-    (``2,500``) gets both readings: advice to write a point would turn an English-locale
-    2500 into 2.5. With ``grouped`` (the caller found its column grouping thousands,
+    ``806,5`` is refused; this names the likely cause, quoting ``text``, the same for every
+    command that reads such files (``hrv``, ``import``). A number a thousands separator may
+    have written (``2,500``) gets both readings: advice to write a point would turn an
+    English-locale 2500 into 2.5. With ``grouped`` (the caller found its column grouping thousands,
     :func:`groups_thousands`) the advice is to remove the separators.
 
     Examples
     --------
     >>> decimal_comma_hint("0,963")
-    ' (806,5 for 806.5? write a point)'
+    ' (0,963 for 0.963? write a point)'
     >>> print(decimal_comma_hint("2,500"))  # doctest: +NORMALIZE_WHITESPACE
      (2500 with its thousands grouped, or 2.500 with a decimal comma? remove the thousands
      separators, or write a decimal point)
@@ -290,7 +291,11 @@ def decimal_comma_hint(text: str, *, grouped: bool = False) -> str:
             f" ({whole}{group} with its thousands grouped, or {whole}.{group} with a decimal "
             "comma? remove the thousands separators, or write a decimal point)"
         )
-    return " (806,5 for 806.5? write a point)" if _COMMA_NUMBER.fullmatch(text) else ""
+    if _COMMA_NUMBER.fullmatch(text) is None:
+        return ""
+    # The cell at fault, not a fixed example (review 36 F3: "806,5" for a file of "0,580").
+    cell = text.strip()
+    return f" ({cell} for {cell.replace(',', '.')}? write a point)"
 
 
 _COMMA_PARTS = re.compile(r"\s*([+-]?\d+),(\d+)\s*")
@@ -321,3 +326,30 @@ def one_column_of_decimal_commas(lines: Iterable[str]) -> bool:
         whole, fraction = parts.groups()
         evidence = evidence or (len(fraction) > 1 and fraction[0] == "0") or whole == "-0"
     return evidence
+
+
+def decimal_comma_column(rows: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
+    """Numbered rows (line number, text) of one column written with decimal commas, read with
+    points; None when a row is not one number with one comma, or the commas may group
+    thousands.
+
+    For a file that can hold one column only (an RR list given ``--unit``: two columns without
+    a header are refused anyway), where ``0,580`` on every line was refused as "2 columns"
+    (review 36 F3). The commas are read by :func:`decimal_points`' rule for a tab-separated
+    table, which every locale writes: as decimal ones where a number proves it (one no
+    thousands separator writes, ``0,580``, ``806,5``), and not where every number may be a
+    thousand grouped (``1,012``) or a column groups them.
+
+    Examples
+    --------
+    >>> decimal_comma_column([(1, "0,580"), (2, "0,612")])
+    [(1, '0.580'), (2, '0.612')]
+    >>> decimal_comma_column([(1, "1,012"), (2, "1,040")]) is None  # 1012 or 1.012?
+    True
+    >>> decimal_comma_column([(1, "0,580"), (2, "612")]) is None
+    True
+    """
+    if not rows or not all(_COMMA_NUMBER.fullmatch(line) for _, line in rows):
+        return None
+    read = decimal_points_in_rows(rows, "\t")
+    return read if not any("," in line for _, line in read) else None

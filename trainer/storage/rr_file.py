@@ -23,12 +23,14 @@ from itertools import islice
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from analysis.ecg_align import detect_r_peaks
 from devices.heart_rate import RR_UNITS_PER_S, rr_ms_to_raw
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import NS_PER_S
 from trainer.storage.decimal_comma import (
+    decimal_comma_column,
     decimal_comma_hint,
     decimal_points_in_rows,
     delimiter_of,
@@ -90,6 +92,7 @@ GAPS_CUT = (
     "stretch without one, as a session's report takes them"
 )
 """What a gap does to ``hrv``'s analysis, which takes the beats at the times the file gives."""
+FloatArray = npt.NDArray[np.float64]
 RR_FILE_MAX_BYTES = 64 * 1024 * 1024
 """Largest RR file read, bytes (weeks of beats at one per line), by every command alike."""
 
@@ -194,11 +197,14 @@ def read_rr_file(
 
     Accepted layouts, plain or gzip-compressed: one number per line; or a table (comma,
     semicolon, tab or space separated; with semicolons or tabs 806,5 reads as 806.5, a
-    European spreadsheet's decimal comma) whose header names the RR column (``rr_ms``, ``rr``,
-    ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as seconds: the names ``import``
-    reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or with a single column beside
-    an unnamed row index or none (:func:`~trainer.storage.rr_values.after_row_index`); the
-    header pandas writes over an unnamed column is one
+    European spreadsheet's decimal comma, and so does one column of them under a header of one
+    name or, without a header, with ``unit`` given:
+    :func:`~trainer.storage.decimal_comma.decimal_comma_column`) whose header names the RR
+    column (``rr_ms``, ``rr``, ``rri``, ``ibi``, ``nn``...; ``rr_s`` and the like are read as
+    seconds: the names ``import`` reads too, :data:`trainer.storage.rr_values.RR_COLUMNS`), or
+    with a single column beside an unnamed row index or none
+    (:func:`~trainer.storage.rr_values.after_row_index`); the header pandas writes over an
+    unnamed column is one
     (:func:`~trainer.storage.rr_values.pandas_header`): ``,0`` over the row index and the
     intervals (``pd.Series(rr).to_csv()``), and ``0`` over intervals none of which is 0
     (``to_csv(index=False)``), where an interval of 0 would be refused. The
@@ -282,6 +288,14 @@ def read_rr_file(
         raise error(f"{path}: no RR intervals ({_nothing_in(path, text)})")
     first_no, first = lines[0]
     cells, words = _head(lines, delimiter)
+    if not words and len(cells) > 1 and delimiter == "," and unit is not None:
+        # "0,580" on every line with --unit: two columns without a header are refused, so one
+        # column with decimal commas is the one reading (review 36 F3: refused as 2 columns).
+        read = decimal_comma_column(lines)
+        if read is not None:
+            lines, delimiter = read, None
+            first_no, first = lines[0]
+            cells, words = _head(lines, delimiter)
     column = 0
     named: tuple[str, str] | None = None  # the RR column's name and its key
     body = lines
@@ -321,8 +335,16 @@ def read_rr_file(
                 f"(columns: {', '.join(cells)}{unnamed}); name it rr_ms"
             )
         body = lines[1:]
+        if len(cells) == 1 and delimiter is None:
+            # One name over one column ("rr_s", "RR (s)"): a comma inside a value can only be
+            # a decimal one, read where no thousands separator could have written it
+            # (review 36 F3: "0,580" under "rr_s" was "not a number").
+            body = decimal_points_in_rows(body, "\t")
     elif len(cells) > 1:
         comma = decimal_comma_hint(first) if delimiter == "," else ""
+        if comma and unit is None and decimal_comma_column(lines) is not None:
+            # One reading once the unit is given (above): say so.
+            comma = f"{comma[:-1]}, or give --unit to read one column of decimal commas)"
         raise error(
             f"{path}:{first_no}: {len(cells)} columns and no header{comma}; "
             "give one interval per line or a header naming the rr_ms column"
@@ -550,11 +572,14 @@ def ecg_rr_file(
     values: list[float] = []
     value_lines: list[int] = []
     gaps: list[tuple[int, int, float]] = []
+    # Each R peak is one of the samples (detect_r_peaks returns their times), so its index.
+    rows = np.flatnonzero(ok)
     for i, run in enumerate(runs):
-        ends = np.minimum(np.searchsorted(t_s, run[1:]), t_s.size - 1)
+        at = np.searchsorted(t_s, run)
+        ends = at[1:]
         if i > 0:
             gaps.append((len(values), int(lines[ends[0]]), float(run[0] - runs[i - 1][-1])))
-        values += [float(v) for v in np.diff(run) * 1000.0]
+        values += [float(v) for v in _peak_intervals_ms(rows[at], time_ns[at], fs_hz)]
         value_lines += [int(v) for v in lines[ends]]
     timing = None if not gaps else RRTiming(time_column or "time", gaps)
     return RRFile(
@@ -568,6 +593,24 @@ def ecg_rr_file(
         None,
         ECG_BEATS_FROM,
     )
+
+
+def _peak_intervals_ms(
+    rows: npt.NDArray[np.int64], time_ns: npt.NDArray[np.int64], fs_hz: float | None
+) -> FloatArray:
+    """The intervals, ms, between R peaks at the table's rows ``rows``, sampled at ``time_ns``
+    (ns, the time column's) or at ``fs_hz`` (row ``k`` at ``k / fs_hz`` s, ``--fs``).
+
+    From the integer sample counts or nanoseconds, divided once: at 100 Hz 58 samples give
+    580.0 ms. The difference of the peaks' times in seconds, times 1000, gave 580.0000000000001
+    and 629.999999999999, so successive differences of exactly 50 ms landed either side of
+    50 ms and pNN50 counted about half of them (45.59 % for 40.55 % on NeuroKit2's 8 min
+    resting ECG; review 36 F1; :data:`analysis.hrv_time.NN50_FLOAT_SLACK_MS` now absorbs such
+    noise too, but the intervals written in the output are the sampled ones).
+    """
+    if fs_hz is not None:
+        return np.diff(rows).astype(np.float64) * 1000.0 / fs_hz
+    return np.diff(time_ns).astype(np.float64) / (NS_PER_S / 1000)
 
 
 def _timed_by_beats(times_ns: list[int], values_ms: list[float]) -> bool:
