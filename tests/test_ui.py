@@ -23,6 +23,7 @@ from trainer.session.summary import SessionSummary
 from trainer.storage.recording import PacerChange
 from trainer.ui.screen import (
     MARK_SHOWN_S,
+    REFRESH_HZ,
     BreathwiseApp,
     PacerView,
     SessionDefaults,
@@ -1254,3 +1255,70 @@ async def test_the_closing_screen_keeps_its_status_line_and_scrolls_the_summary(
         assert " ".join(summary[0].split()) in at_start, where
         assert " ".join(summary[-1].split()) not in at_start, where
     assert app.return_value is result
+
+
+async def test_a_frame_redraws_the_moving_pacer_and_leaves_unchanged_panels_alone() -> None:
+    """Twenty frames a second: the pacer moves in each, so it is redrawn in each; the numbers,
+    labels, cue and status line, whose state is the same, are neither redrawn nor laid out. A
+    change is drawn, and laid out only where it changes a panel's rows.
+
+    Each frame laid out the whole screen and repainted every panel (``Static.update`` does a
+    layout): a quarter of a CPU core for a screen that is up for 20-60 minutes.
+    """
+    session = FakeSession()
+    long_tip = "Let the out-breath be slow and soft, " * 4
+    app = BreathwiseApp(
+        session, session.run, title="t", duration_s=60.0, tips=("Sit tall.", long_tip)
+    )
+    async with app.run_test(size=(100, 32)) as pilot:
+        session.t_s = 1.0
+        app.refresh_view()
+        await pilot.pause()
+        screen = app.screen
+        layouts: list[float] = []
+        drawn: dict[str, int] = {}
+        real_layout = screen._refresh_layout
+
+        def counted_layout(*args: object, **kwargs: object) -> None:
+            layouts.append(session.t_s)
+            real_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = counted_layout  # type: ignore[method-assign]
+        names = ("pacer", "metrics", "breath_label", "hr_label", "cue", "status")
+        for name in names:
+            widget = app.query_one(f"#{name}", Static)
+            real_render = widget.render
+
+            def counted_render(name: str = name, real: object = real_render) -> object:
+                drawn[name] = drawn.get(name, 0) + 1
+                return real()  # type: ignore[operator]
+
+            widget.render = counted_render  # type: ignore[method-assign,assignment]
+
+        async def frame(t_s: float) -> None:
+            session.t_s = t_s
+            app.refresh_view()
+            await pilot.pause()
+
+        bars = []
+        # Within one second of the clock: the status line's "00:01" stays as it is.
+        for n in range(1, 9):
+            await frame(1.0 + n / REFRESH_HZ)
+            bars.append(_text(app.query_one("#pacer", PacerView)))
+        assert len(set(bars)) == len(bars)  # the bar moved in every frame
+        assert drawn.get("pacer", 0) >= len(bars)
+        assert {name: drawn.get(name, 0) for name in names[1:]} == dict.fromkeys(names[1:], 0)
+        assert layouts == []
+        # The clock's next second is drawn on the status line, in the rows it had.
+        await frame(2.0)
+        assert drawn.get("status", 0) >= 1
+        assert "00:02" in str(app.query_one("#status", Static).render())
+        assert layouts == []
+        # A tip of two rows in place of one: laid out, the cue panel grows to show it whole.
+        cue_rows = app.query_one("#cue", Static).region.height
+        await frame(11.0)
+        assert layouts
+        assert app.query_one("#cue", Static).region.height == cue_rows + 1
+        assert "Tip: Let the out-breath" in str(app.query_one("#cue", Static).render())
+        await pilot.press("q")
+        await pilot.pause()
