@@ -113,6 +113,9 @@ async def test_pacer_moves_with_the_clock_and_keys_reach_the_session() -> None:
         await pilot.pause()
     assert session.actions == ["pause", "mark", "quit"]
     assert app.result == SessionResult(None, {"breaths": 0})
+    # A frame the timer fires while the app shuts down draws nothing: its widgets are gone,
+    # and the redraw raised NoMatches.
+    app.next_frame()
 
 
 def test_render_pacer_phases_and_own_rhythm() -> None:

@@ -1033,8 +1033,15 @@ class BreathwiseApp(App[SessionResult | None]):
             # On the panel's border: there in every layout (the header, with the title, is
             # dropped in a short terminal).
             metrics.border_title = self._paint(Text(self._source_mark, style=MARK_STYLE))
-        self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
+        self.set_interval(1.0 / REFRESH_HZ, self.next_frame)
         self.run_worker(self._drive(), exclusive=True)
+
+    def next_frame(self) -> None:
+        """The frame timer's redraw, skipped once the app is shutting down: the timer can
+        fire while the widgets are being removed, and ``query_one`` then raised NoMatches
+        (seen under load at the end of a headless test)."""
+        if self.is_running:
+            self.refresh_view()
 
     def _paint(self, text: Text) -> Text:
         """``text`` as drawn here: under ``NO_COLOR`` without its colours
