@@ -248,6 +248,13 @@ def heart_rate_bpm(rr_ms: ArrayLike) -> float:
         If ``rr_ms`` is empty, not one-dimensional, or holds a non-positive or non-finite value,
         or its median is no heart's interval in ms (RR in seconds gave 86 161 beats/min; the
         message says so, :func:`analysis.checks.check_rr_units`).
+
+    Examples
+    --------
+    One beat after 750 ms and one after 1000 ms: 2 beats in 1.75 s, not the mean of 80 and 60:
+
+    >>> round(heart_rate_bpm([750.0, 1000.0]), 2)
+    68.57
     """
     rr = np.asarray(rr_ms, dtype=np.float64)
     if rr.ndim != 1 or rr.size == 0:
@@ -296,6 +303,12 @@ def instantaneous_heart_rate(
     ValueError
         On arrays of different shapes or not one-dimensional, or an interval that is not
         positive and finite.
+
+    Examples
+    --------
+    >>> t_mid_s, hr_bpm, kept = instantaneous_heart_rate([0.75, 1.75, 2.35], [750.0, 1000.0, 600.0])
+    >>> [round(float(t), 3) for t in t_mid_s], hr_bpm.tolist(), kept.tolist()
+    ([0.375, 1.25, 2.05], [80.0, 60.0, 100.0], [True, True, True])
     """
     t = np.asarray(beat_t_s, dtype=np.float64)
     nn = np.asarray(nn_ms, dtype=np.float64)
@@ -330,6 +343,20 @@ class HeartRateTracker:
     -----
     The rate is :func:`heart_rate_bpm` of the RR intervals in the window. It is not artifact
     corrected: feed it NN intervals (artifact-corrected beats) for a clean rate.
+
+    Examples
+    --------
+    Over the last two beats; and with a 5 s window, a beat after a 10 s link gap is not
+    averaged with those before it:
+
+    >>> tracker = HeartRateTracker(n_beats=2)
+    >>> tracker.hr_bpm is None
+    True
+    >>> tracker.update([Beat(0.75, 750.0), Beat(1.75, 1000.0), Beat(2.35, 600.0)])
+    75.0
+    >>> tracker = HeartRateTracker(window_s=5.0)
+    >>> tracker.update([Beat(1.0, 1000.0), Beat(2.0, 1000.0)]), tracker.update([Beat(12.0, 750.0)])
+    (60.0, 80.0)
     """
 
     __slots__ = ("_beats", "_window_s")

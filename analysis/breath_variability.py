@@ -82,6 +82,15 @@ def measured_ratios(breaths: Iterable[Breath]) -> list[float]:
     """The exhale:inhale ratios of ``breaths`` that were measured (:func:`ratio_measured`).
 
     The caller chooses the breaths (e.g. not artifacts); this only drops unmeasured ratios.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.breath import detect_breaths
+    >>> belt = 2.0 + np.sin(2 * np.pi * 0.1 * np.arange(0.0, 120.0, 0.04))
+    >>> ratios = measured_ratios(detect_breaths(belt, 25.0))
+    >>> len(ratios), round(float(np.median(ratios)), 2)
+    (11, 1.0)
     """
     return [b.ratio for b in breaths if ratio_measured(b.ratio)]
 
@@ -145,6 +154,22 @@ def bb_intervals(breaths: Sequence[Breath]) -> list[list[float]]:
     """BB intervals, s, in runs of directly consecutive non-artifact breaths (module notes).
 
     Each inner list is one unbroken run; successive differences are taken within a run only.
+
+    Examples
+    --------
+    Six breaths of 10, 11, 10, 12, 10 and 11 s, the third an artifact: it breaks the run, and
+    no interval starts or ends at it:
+
+    >>> from analysis.breath import Breath
+    >>> def breath(onset_s, period_s, quality="good"):
+    ...     end_s = onset_s + period_s
+    ...     return Breath(onset_s, onset_s + period_s / 3, end_s, period_s / 3,
+    ...                   2 * period_s / 3, 0.0, 2.0, 1.0, 60 / period_s, quality, end_s)
+    >>> onsets_s = [0.0, 10.0, 21.0, 31.0, 43.0, 53.0]
+    >>> periods_s = [10.0, 11.0, 10.0, 12.0, 10.0, 11.0]
+    >>> qualities = ["good", "good", "artifact", "good", "good", "good"]
+    >>> bb_intervals([breath(*b) for b in zip(onsets_s, periods_s, qualities)])
+    [[10.0], [12.0, 10.0]]
     """
     runs: list[list[float]] = []
     run: list[float] = []
@@ -173,6 +198,17 @@ def breath_variability(breaths: Sequence[Breath]) -> BreathVariability:
     -------
     BreathVariability
         Times in seconds; ``nan`` for a measure with too few intervals or breaths.
+
+    Examples
+    --------
+    Two minutes of belt at a steady 6 breaths/min: ten 10 s intervals that hardly vary:
+
+    >>> import numpy as np
+    >>> from analysis.breath import detect_breaths
+    >>> belt = 2.0 + np.sin(2 * np.pi * 0.1 * np.arange(0.0, 120.0, 0.04))
+    >>> v = breath_variability(detect_breaths(belt, 25.0))
+    >>> v.n_intervals, round(v.mean_bb_s, 2), round(v.rmssd_bb_s, 2), round(v.cv_bb, 3)
+    (10, 10.0, 0.0, 0.0)
     """
     runs = bb_intervals(breaths)
     bb = np.asarray([x for run in runs for x in run], dtype=np.float64)

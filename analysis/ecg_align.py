@@ -292,6 +292,21 @@ def detect_r_peaks(t_s: FloatArray, ecg: FloatArray) -> FloatArray:
         If ``t_s`` and ``ecg`` are not 1-D arrays of the same length (a shorter ``ecg`` raised
         IndexError).
 
+    Examples
+    --------
+    A minute of a 130 Hz ECG reduced to its R waves (12 ms wide) at beats 800 +- 50 ms apart:
+    every R peak is found, within 5 ms:
+
+    >>> import numpy as np
+    >>> t_s = np.arange(0.0, 60.0, 1.0 / 130.0)
+    >>> rr_s = 0.8 + 0.05 * np.random.default_rng(0).standard_normal(80)
+    >>> r_s = 0.5 + np.concatenate([[0.0], np.cumsum(rr_s)])
+    >>> r_s = r_s[r_s < 59.5]
+    >>> ecg = np.exp(-0.5 * ((t_s[:, None] - r_s[None, :]) / 0.012) ** 2).sum(axis=1)
+    >>> peaks_s = detect_r_peaks(t_s, ecg)
+    >>> peaks_s.size == r_s.size, bool(np.max(np.abs(peaks_s - r_s)) < 0.005)
+    (True, True)
+
     Notes
     -----
     A sample that is not finite (NaN where a logger lost one, as pandas reads an empty cell)
@@ -497,6 +512,29 @@ def estimate_beat_delay(beat_t_s: FloatArray, ecg_t_s: FloatArray, ecg: FloatArr
     ValueError
         If ``beat_t_s`` is not 1-D or holds a time that is not finite, or ``ecg_t_s`` and
         ``ecg`` are not 1-D arrays of the same length.
+
+    Examples
+    --------
+    The beats of the :func:`detect_r_peaks` example as a strap gives them, 137 ms after their
+    R peaks:
+
+    >>> import numpy as np
+    >>> t_s = np.arange(0.0, 60.0, 1.0 / 130.0)
+    >>> rr_s = 0.8 + 0.05 * np.random.default_rng(0).standard_normal(80)
+    >>> r_s = 0.5 + np.concatenate([[0.0], np.cumsum(rr_s)])
+    >>> r_s = r_s[r_s < 59.5]
+    >>> ecg = np.exp(-0.5 * ((t_s[:, None] - r_s[None, :]) / 0.012) ** 2).sum(axis=1)
+    >>> delay = estimate_beat_delay(r_s + 0.137, t_s, ecg)
+    >>> round(delay.delay_s, 2), delay.matched, delay.considered, delay.reason
+    (0.14, 74, 74, '')
+
+    A rhythm too regular to tell which R peak a beat belongs to gives no delay:
+
+    >>> r_s = np.arange(0.5, 59.5, 0.8)
+    >>> ecg = np.exp(-0.5 * ((t_s[:, None] - r_s[None, :]) / 0.012) ** 2).sum(axis=1)
+    >>> delay = estimate_beat_delay(r_s + 0.137, t_s, ecg)
+    >>> delay.delay_s is None, delay.reason.startswith("the rhythm is too regular")
+    (True, True)
     """
     beats = np.asarray(beat_t_s, dtype=np.float64)
     if beats.ndim != 1 or not np.isfinite(beats).all():

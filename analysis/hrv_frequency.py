@@ -348,7 +348,13 @@ class FrequencyDomain:
 
 
 def beat_times_s(nn_ms: ArrayLike) -> FloatArray:
-    """Time of the beat ending each interval, seconds from the beat before the first interval."""
+    """Time of the beat ending each interval, seconds from the beat before the first interval.
+
+    Examples
+    --------
+    >>> beat_times_s([800.0, 810.0, 790.0]).tolist()
+    [0.8, 1.61, 2.4]
+    """
     return np.cumsum(np.asarray(nn_ms, dtype=np.float64)) / 1000.0
 
 
@@ -666,6 +672,22 @@ def resample_nn(
     ValueError
         On a rate that is not a positive finite number (0 Hz gave a grid of one sample), or
         a gap between beats over ``max_gap_s``, naming it.
+
+    Examples
+    --------
+    Five beats on a 4 Hz grid, linearly, and a 3.4 s gap the default refuses:
+
+    >>> import numpy as np
+    >>> grid_t_s, nn_ms = resample_nn(
+    ...     [0.8, 1.6, 2.4, 3.2, 4.0], [800.0, 800.0, 810.0, 790.0, 800.0], 4.0,
+    ...     interpolation="linear",
+    ... )
+    >>> grid_t_s.size, round(float(grid_t_s[1]), 2), [round(float(v), 1) for v in nn_ms[4:8]]
+    (13, 1.05, [802.5, 805.6, 808.8, 806.2])
+    >>> resample_nn([0.8, 1.6, 5.0, 5.8], [800.0, 800.0, 3400.0, 800.0], 4.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: a gap of 3.4 s without beats (1.6-5.0 s) is over the 3 s limit ...
     """
     check_positive("fs_hz", fs_hz)
     t = np.asarray(t_s, dtype=np.float64)

@@ -243,6 +243,21 @@ class RollingTimeDomain:
     ValueError
         If ``window_s`` is not a positive finite number (a NaN window never dropped a beat, a
         negative one kept none), or the convention is unknown.
+
+    Examples
+    --------
+    A 3 s window over six beats keeps the last four, as :func:`time_domain` on them:
+
+    >>> import numpy as np
+    >>> nn_ms = [800.0, 810.0, 790.0, 850.0, 800.0, 820.0]
+    >>> rolling = RollingTimeDomain(window_s=3.0)
+    >>> for t_s, nn in zip(np.cumsum(nn_ms) / 1000.0, nn_ms):
+    ...     rolling.push(float(t_s), nn)
+    >>> now = rolling.current()
+    >>> now.n_original_nn, now.mean_nn_ms, round(now.rmssd_ms, 1)
+    (4, 815.0, 46.5)
+    >>> round(time_domain(nn_ms[2:]).rmssd_ms, 1)
+    46.5
     """
 
     window_s: float = 60.0

@@ -421,6 +421,27 @@ def score_resonance(
         are not positive and finite or whose median is no heart's in ms, beat times in ms
         (:mod:`analysis.checks`), or a step whose rate is not a positive finite number or
         whose times are not finite with ``end_s > start_s``.
+
+    Examples
+    --------
+    Three 2-minute steps at 6.5, 5.5 and 4.5 breaths/min; the heart rate swings 65 +- 3, +- 8
+    and +- 5 beats/min at the paced rate (Lehrer, Vaschillo & Vaschillo 2000: the swing is
+    largest at the resonance rate). No breaths are given, so following is not checked:
+
+    >>> import numpy as np
+    >>> steps = [PacedStep(r, 120.0 * k, 120.0 * (k + 1)) for k, r in enumerate([6.5, 5.5, 4.5])]
+    >>> swing_bpm = [3.0, 8.0, 5.0]
+    >>> beat_t_s = [0.0]
+    >>> while beat_t_s[-1] < 360.0:
+    ...     k = min(int(beat_t_s[-1] // 120.0), 2)
+    ...     f_hz = steps[k].rate_bpm / 60.0
+    ...     hr_bpm = 65.0 + swing_bpm[k] * np.sin(2 * np.pi * f_hz * beat_t_s[-1])
+    ...     beat_t_s.append(beat_t_s[-1] + 60.0 / hr_bpm)
+    >>> result = score_resonance(beat_t_s[1:], 1000.0 * np.diff(beat_t_s), steps)
+    >>> result.chosen_rate_bpm, result.ranking_bpm
+    (5.5, [5.5, 4.5, 6.5])
+    >>> [round(step.peak_to_trough_bpm) for step in result.steps]
+    [6, 16, 10]
     """
     t = np.asarray(beat_t_s, dtype=np.float64)
     nn = np.asarray(nn_ms, dtype=np.float64)

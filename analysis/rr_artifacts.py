@@ -1113,6 +1113,11 @@ def exact_look_ahead_beats(params: ArtifactParams = DEFAULT_PARAMS, iterations: 
         Settings whose windows set the reach.
     iterations : int, optional
         Number of correction passes.
+
+    Examples
+    --------
+    >>> exact_look_ahead_beats(), exact_look_ahead_beats(iterations=2)
+    (64, 128)
     """
     h = params.threshold_window_beats // 2
     k = params.median_window_beats // 2
@@ -1194,6 +1199,30 @@ class StreamingRRCorrector:
         Detector and correction settings.
     max_iterations : int
         Correction passes per buffer (see :func:`correct_rr`).
+
+    Examples
+    --------
+    A beat the strap missed, live: an interval is final 12 beats after it arrives; the missed
+    one is split in two:
+
+    >>> rr_ms = [800.0] * 10 + [1600.0] + [800.0] * 10
+    >>> corrector = StreamingRRCorrector()
+    >>> live = [beat for rr in rr_ms for beat in corrector.push(rr)]
+    >>> len(live), len(live + corrector.flush())
+    (9, 21)
+    >>> corrector = StreamingRRCorrector()
+    >>> beats = [beat for rr in rr_ms for beat in corrector.push(rr)] + corrector.flush()
+    >>> beats[10].label, beats[10].nn_ms
+    ('missed', (800.0, 800.0))
+
+    With a look-ahead and history of :func:`exact_look_ahead_beats` and one pass, the stream
+    is the batch correction:
+
+    >>> corrector = StreamingRRCorrector(look_ahead_beats=64, history_beats=64, max_iterations=1)
+    >>> beats = [beat for rr in rr_ms for beat in corrector.push(rr)] + corrector.flush()
+    >>> batch = correct_rr(rr_ms, max_iterations=1)
+    >>> [v for beat in beats for v in beat.nn_ms] == batch.nn_ms.tolist()
+    True
     """
 
     look_ahead_beats: int = 12

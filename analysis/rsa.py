@@ -120,6 +120,25 @@ def rsa_per_breath(
         On mismatched lengths, non-positive intervals, decreasing beat times, intervals whose
         median is no heart's in ms or beat times in ms (:mod:`analysis.checks`), or a breath
         whose times are out of order.
+
+    Examples
+    --------
+    Breathing at 6 breaths/min; the heart beats every 1000 ms -/+ 100 ms and fastest in the
+    middle of each in-breath (t = 10, 20, ... s), as RSA does:
+
+    >>> import numpy as np
+    >>> from analysis.breath import detect_breaths
+    >>> t_s = np.arange(0.0, 120.0, 0.04)
+    >>> breaths = detect_breaths(np.sin(2 * np.pi * 0.1 * t_s), 25.0)
+    >>> beat_t_s = [0.0]
+    >>> while beat_t_s[-1] < 120.0:
+    ...     beat_t_s.append(beat_t_s[-1] + 1.0 - 0.1 * np.cos(2 * np.pi * 0.1 * beat_t_s[-1]))
+    >>> rsa = rsa_per_breath(beat_t_s[1:], 1000.0 * np.diff(beat_t_s), breaths)
+    >>> len(rsa), all(b.valid for b in rsa)
+    (11, True)
+    >>> b = rsa[0]
+    >>> round(b.max_hr_inhale_bpm, 1), round(b.min_hr_exhale_bpm, 1), round(b.peak_to_trough_bpm)
+    (66.7, 54.6, 12)
     """
     t = np.asarray(beat_t_s, dtype=np.float64)
     rr = np.asarray(rr_ms, dtype=np.float64)
