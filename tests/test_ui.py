@@ -13,12 +13,13 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from devices.packets import NS_PER_S
 from trainer.coaching.coach import CUE_SENSOR_LOST
 from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
 from trainer.coaching.program_clock import ProgramClock
 from trainer.programs.runner import TimelineState
 from trainer.session.live_replay import SessionResult
-from trainer.session.pipeline import NS_PER_S, PacerEvent, StatusEvent
+from trainer.session.pipeline import PacerEvent, StatusEvent
 from trainer.session.summary import SessionSummary
 from trainer.storage.recording import PacerChange
 from trainer.ui.screen import (
@@ -115,7 +116,7 @@ async def test_pacer_moves_with_the_clock_and_keys_reach_the_session() -> None:
     assert app.result == SessionResult(None, {"breaths": 0})
     # A frame the timer fires while the app shuts down draws nothing: its widgets are gone,
     # and the redraw raised NoMatches.
-    app.next_frame()
+    app.refresh_view()
 
 
 def test_render_pacer_phases_and_own_rhythm() -> None:

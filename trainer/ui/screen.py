@@ -1033,15 +1033,8 @@ class BreathwiseApp(App[SessionResult | None]):
             # On the panel's border: there in every layout (the header, with the title, is
             # dropped in a short terminal).
             metrics.border_title = self._paint(Text(self._source_mark, style=MARK_STYLE))
-        self.set_interval(1.0 / REFRESH_HZ, self.next_frame)
+        self.set_interval(1.0 / REFRESH_HZ, self.refresh_view)
         self.run_worker(self._drive(), exclusive=True)
-
-    def next_frame(self) -> None:
-        """The frame timer's redraw, skipped once the app is shutting down: the timer can
-        fire while the widgets are being removed, and ``query_one`` then raised NoMatches
-        (seen under load at the end of a headless test)."""
-        if self.is_running:
-            self.refresh_view()
 
     def _paint(self, text: Text) -> Text:
         """``text`` as drawn here: under ``NO_COLOR`` without its colours
@@ -1215,7 +1208,13 @@ class BreathwiseApp(App[SessionResult | None]):
             getattr(self.query_one(CueBox), how)(animate=False)
 
     def refresh_view(self, *, keep_cue: bool = False) -> None:
-        """Redraw everything from the session's state at the session's current time."""
+        """Redraw everything from the session's state at the session's current time.
+
+        Nothing once the app is shutting down: the frame timer can fire while the widgets are
+        being removed, and ``query_one`` then raised NoMatches (seen under load at the end of a
+        headless test)."""
+        if not self.is_running:
+            return
         keep_cue = keep_cue or (self._finished and self._hold_at_end)
         t_s = self.session.now_s()
         if self._finished and self.result is not None:
