@@ -28,11 +28,11 @@ import numpy as np
 
 from devices.godirect import decode_godirect_measurement
 from devices.heart_rate import decode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSensor
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.session.live_replay import ReplaySession
-from trainer.session.pipeline import NS_PER_S, Pipeline
+from trainer.session.pipeline import Pipeline
 from trainer.storage.recording import Header, Item, PacerChange, read_recording, write_recording
 
 HOUR_S = 3600.0

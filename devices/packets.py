@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+NS_PER_S = 1_000_000_000
+"""Nanoseconds per second: every clock a packet carries, and the session clock, counts in ns."""
+
 
 class Stream(StrEnum):
     """Stream ids: which characteristic (and so which decoder) a packet came from.

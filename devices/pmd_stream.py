@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from devices.packets import RawPacket
+from devices.packets import NS_PER_S, RawPacket
 from devices.polar_pmd import MeasurementType, SampleClock, decode_acc, decode_ecg, parse_frame
 
-NS_PER_S = 1_000_000_000
 DEFAULT_ECG = {"fs_hz": 130.0, "resolution_bits": 14}
 DEFAULT_ACC = {"fs_hz": 200.0, "resolution_bits": 16, "factor": 1.0}
 

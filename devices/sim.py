@@ -40,10 +40,9 @@ import numpy.typing as npt
 from devices.godirect import encode_godirect_measurements
 from devices.guide import BreathingGuide, GuideState
 from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import SIMULATED_KIND, LinkEvent, LinkState, SourceInfo
 
-NS_PER_S = 1_000_000_000
 FORCE_CHANNEL = 1
 """Go Direct sensor number of the belt force (N) on the GDX-RB (fact sheet
 (docs/reference/ble-protocols.md) section 3)."""

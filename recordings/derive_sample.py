@@ -34,10 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from devices.heart_rate import RR_UNITS_PER_S
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import SourceInfo
 from trainer.session.live_replay import ReplaySession
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.belt_import import belt_packets, to_belt_rate
 from trainer.storage.importers import rr_notifications
 from trainer.storage.recording import Header, Item, PacerChange, read_recording, write_recording

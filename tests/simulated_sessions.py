@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devices.packets import RawPacket
+from devices.packets import NS_PER_S, RawPacket
 from devices.sim import PersonModel, SimulatedSensor
 from devices.source import LinkEvent, LinkState
 from trainer.coaching.pacer import BreathPattern, Pacer
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.recording import Header, Item, Mark, PacerChange, write_recording
 
 START_NS = 10 * NS_PER_S

@@ -16,12 +16,11 @@ from pathlib import Path
 
 from simulated_sessions import simulated_items, write_items, write_simulated
 
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSensor
 from trainer import ANALYSIS_REVISION
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.session.live_replay import ReplaySession
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.headless import format_summary, line_printer
 

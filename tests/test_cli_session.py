@@ -25,8 +25,8 @@ from fake_terminal import Terminal
 from full_disk import free_space
 from program_runs import ProcessingBug
 
+from devices.packets import NS_PER_S
 from trainer.cli.app import run
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.history import add_command
 from trainer.storage.recording import read_recording
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from analysis.breath import Breath
+from devices.packets import NS_PER_S
 from trainer.coaching.coach import Feedback
 from trainer.coaching.conductor import (
     EASED_LESS_LABEL,
@@ -18,7 +19,7 @@ from trainer.coaching.conductor import (
 )
 from trainer.coaching.pacer import BreathPattern
 from trainer.coaching.strain import CUES, PACE_SLOW_FACTOR, StrainKind
-from trainer.session.pipeline import NS_PER_S, BreathEvent, Event, PaceEvent, StrainEvent
+from trainer.session.pipeline import BreathEvent, Event, PaceEvent, StrainEvent
 from trainer.storage.recording import PacerChange
 
 SLOW = BreathPattern.from_rate(6.0, 2.0)

@@ -18,12 +18,13 @@ from connect_doubles import NeverConnects, SlowConnect
 from program_runs import FakeClock, PausingSource, compressed, replay_lines, run_live
 from rich.text import Text
 
+from devices.packets import NS_PER_S
 from devices.sim import PersonModel, SimulatedSource
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import Program
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
-from trainer.session.pipeline import NS_PER_S, Event, ProgramEvent
+from trainer.session.pipeline import Event, ProgramEvent
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import Mark, PacerChange, read_recording
 from trainer.ui.screen import CONNECTING_TEXT, START_PAUSED_TEXT, BreathwiseApp, PacerView

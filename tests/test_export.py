@@ -20,14 +20,13 @@ from full_disk import file_size_limit
 from simulated_sessions import WALL_NS, write_simulated
 
 from devices.heart_rate import encode_heart_rate_measurement
-from devices.packets import RawPacket
+from devices.packets import NS_PER_S, RawPacket
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import SourceInfo
 from trainer.cli.exchange import export
 from trainer.coaching.pacer import BreathPattern
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage import export as export_module
 from trainer.storage.export import export_recording, pmd_waveforms
 from trainer.storage.recording import Header, Item, PacerChange, read_recording, write_recording

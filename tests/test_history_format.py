@@ -24,9 +24,9 @@ import pytest
 from program_runs import record_sensorless
 from simulated_sessions import write_simulated
 
+from devices.packets import NS_PER_S
 from trainer.cli.app import run
 from trainer.reports.batch import SUMMARY_COLUMNS, SUMMARY_NAME
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.history import History, SessionRow, default_db_path, record_session
 from trainer.storage.history_table import TABLE_COLUMNS, write_table
 

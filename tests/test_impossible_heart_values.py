@@ -15,12 +15,11 @@ import pytest
 from simulated_sessions import START_NS
 
 from devices.heart_rate import encode_heart_rate_measurement, rr_ms_to_raw
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import SourceInfo
 from trainer.session.live_replay import ReplaySession
 from trainer.session.pipeline import (
     MAX_HEART_RATE_FIELD_BPM,
-    NS_PER_S,
     RR_REACH_BACK_S,
     Pipeline,
     StatusEvent,

@@ -18,14 +18,13 @@ import pytest
 from program_runs import FakeClock, SleepAdvances, replay_lines
 
 from devices.heart_rate import encode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.sensorless import SensorlessSource
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.cli.app import run
 from trainer.coaching.pacer import BreathPattern
 from trainer.reports.session_analysis import analyse_recording
 from trainer.session.live_replay import LiveSession, SessionPlan
-from trainer.session.pipeline import NS_PER_S
 from trainer.session.summary import SessionSummary
 from trainer.storage.history import add_recording, list_sessions
 from trainer.storage.recording import (

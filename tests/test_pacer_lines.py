@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from program_runs import compressed
 
+from devices.packets import NS_PER_S
 from devices.sensorless import SensorlessSource
 from devices.sim import PersonModel, SimulatedSource
 from trainer.cli import session as session_cli
@@ -26,14 +27,7 @@ from trainer.cli.app import run
 from trainer.coaching.pacer import BreathPattern, Pacer, Phase
 from trainer.programs.catalog import load_catalog
 from trainer.session.live_replay import CUE_SETTLE_NS, LiveSession, ReplaySession, SessionPlan
-from trainer.session.pipeline import (
-    NS_PER_S,
-    Event,
-    PacerEvent,
-    PhaseEvent,
-    Pipeline,
-    ProgramEvent,
-)
+from trainer.session.pipeline import Event, PacerEvent, PhaseEvent, Pipeline, ProgramEvent
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import Recording, read_recording
 from trainer.ui.headless import PHASE_WORDS, format_phase, line_printer

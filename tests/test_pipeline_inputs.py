@@ -12,18 +12,11 @@ import pytest
 from numpy.typing import NDArray
 
 from devices.godirect import encode_godirect_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.coaching.pacer import BreathPattern
-from trainer.session.pipeline import (
-    NS_PER_S,
-    BeltEvent,
-    BreathEvent,
-    Event,
-    Pipeline,
-    StatusEvent,
-)
+from trainer.session.pipeline import BeltEvent, BreathEvent, Event, Pipeline, StatusEvent
 from trainer.session.summary import sensor_loss_text
 from trainer.storage.recording import Header, PacerChange, read_recording
 

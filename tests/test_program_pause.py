@@ -23,6 +23,7 @@ from program_runs import (
 from rich.text import Text
 from textual.widgets import Static
 
+from devices.packets import NS_PER_S
 from devices.sim import PersonModel, SimulatedSource
 from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import BreathPattern, PacerState
@@ -32,7 +33,7 @@ from trainer.programs.model import OwnRhythm, Program
 from trainer.programs.runner import ProgramTimeline, TimelineState
 from trainer.programs.safety import CARD_REMINDER
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
-from trainer.session.pipeline import NS_PER_S, BreathEvent, Event, PacerEvent, ProgramEvent
+from trainer.session.pipeline import BreathEvent, Event, PacerEvent, ProgramEvent
 from trainer.session.summary import SessionSummary
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import PacerChange, read_recording

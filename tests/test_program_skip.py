@@ -22,6 +22,7 @@ from program_runs import (
 )
 from textual.widgets import Static
 
+from devices.packets import NS_PER_S
 from devices.sim import PersonModel, SimulatedSource
 from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import PacerState
@@ -31,7 +32,7 @@ from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import Program
 from trainer.programs.runner import ProgramTimeline, TimelineState
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
-from trainer.session.pipeline import NS_PER_S, Event, PacerEvent, ProgramEvent, SkipEvent
+from trainer.session.pipeline import Event, PacerEvent, ProgramEvent, SkipEvent
 from trainer.session.program_session import find_step, prepare_program
 from trainer.storage.config import Settings
 from trainer.storage.program_codec import FROM_STEP_KEY, ProgramPlan

@@ -24,10 +24,10 @@ import pytest
 from program_runs import record_paced
 from recording_edits import resealed, without_checksums
 
+from devices.packets import NS_PER_S
 from trainer import ANALYSIS_REVISION
 from trainer.cli.app import run
 from trainer.session.live_replay import ReplaySession
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.history import list_sessions
 from trainer.storage.recording import RecordingError, read_recording
 from trainer.ui.headless import line_printer

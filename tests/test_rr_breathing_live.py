@@ -23,7 +23,7 @@ import devices.sim
 import trainer.cli.session
 from analysis.rr_breath import USABLE_QUALITY
 from devices.heart_rate import RR_UNITS_PER_S, encode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSource
 from devices.source import SourceInfo
 from trainer.cli.app import run
@@ -32,7 +32,6 @@ from trainer.coaching.pacer import BreathPattern
 from trainer.reports.session_analysis import analyse_recording
 from trainer.session.live_replay import LiveSession, SessionPlan
 from trainer.session.pipeline import (
-    NS_PER_S,
     PACE_MIN_QUALITY,
     RR_STEP_S,
     BreathEvent,

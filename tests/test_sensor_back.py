@@ -20,7 +20,7 @@ import pytest
 from program_runs import FakeClock, SleepAdvances, compressed, replay_lines
 
 from devices.heart_rate import encode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import GIVEN_UP_REASON, KeepsLooking, LinkEvent, LinkState, SourceInfo
 from trainer.cli.history import format_rows
 from trainer.coaching.coach import CUE_SENSOR_BACK, CUE_SENSORS_GONE
@@ -28,7 +28,6 @@ from trainer.programs import load_catalog
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
 from trainer.session.pipeline import (
     CARRY_ON,
-    NS_PER_S,
     SENSORS_BACK_KIND,
     SENSORS_GONE_KEY,
     SENSORS_GONE_KIND,

@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from devices.errors import BreathwiseDeviceError
 from devices.heart_rate import encode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import GIVEN_UP_REASON, LinkEvent, LinkState, SourceInfo
 from trainer.cli.app import run
 from trainer.cli.history import format_rows
@@ -41,7 +41,6 @@ from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
 from trainer.session.pipeline import (
     CARRY_ON,
     END_SESSION,
-    NS_PER_S,
     SENSORS_GONE_KEY,
     SENSORS_GONE_KIND,
     ProgramEvent,

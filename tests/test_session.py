@@ -15,7 +15,7 @@ from full_disk import FullDisk
 from program_runs import ProcessingBug, compressed, run_live
 from simulated_sessions import simulated_items
 
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.sim import PersonModel, SimulatedSource
 from devices.source import LinkEvent, PacketSource, SourceInfo
@@ -30,7 +30,6 @@ from trainer.session.live_replay import (
     SessionResult,
 )
 from trainer.session.pipeline import (
-    NS_PER_S,
     BeltEvent,
     BreathEvent,
     BreathRateEvent,

@@ -390,11 +390,11 @@ def test_a_sensorless_report_gives_minutes_steps_and_one_line(tmp_path: Path) ->
 
     from program_runs import FakeClock
 
+    from devices.packets import NS_PER_S
     from devices.sensorless import SensorlessSource
     from trainer.programs import load_catalog
     from trainer.reports.report import NOTHING_MEASURED
     from trainer.session.live_replay import LiveSession
-    from trainer.session.pipeline import NS_PER_S
     from trainer.storage.program_codec import ProgramPlan
 
     clock = FakeClock()
@@ -434,7 +434,7 @@ def test_a_strap_alone_rate_leaves_the_pause_out_too(tmp_path: Path) -> None:
     breathes 12/min through a 5-minute pause of a 10-minute 6/min session."""
     from simulated_sessions import START_NS, simulated_items
 
-    from trainer.session.pipeline import NS_PER_S
+    from devices.packets import NS_PER_S
     from trainer.storage.recording import PacerChange, write_recording
 
     header, items, end_ns = simulated_items(

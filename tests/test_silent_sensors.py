@@ -14,11 +14,10 @@ import pytest
 from simulated_sessions import START_NS, simulated_items
 
 from devices.heart_rate import encode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import SourceInfo
 from trainer.session.pipeline import (
     HR_STALE_S,
-    NS_PER_S,
     SILENT_SAY_S,
     BeatsEvent,
     BreathEvent,

@@ -16,11 +16,10 @@ import numpy as np
 import pytest
 from simulated_sessions import START_NS, simulated_items, write_items
 
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from trainer.errors import UserError
 from trainer.reports.report import ZOOM_S, _zoom_window, report_figure
 from trainer.reports.session_analysis import PACER_GRID_HZ, analyse_recording
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.export import EDF_MAX_SILENCE_S, export_recording
 from trainer.storage.recording import SILENCE_NS, read_recording
 

@@ -21,6 +21,7 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from devices.packets import NS_PER_S
 from devices.sensorless import SensorlessSource
 from devices.sim import PersonModel, SimulatedSource
 from trainer.cli.app import run
@@ -30,7 +31,7 @@ from trainer.programs.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStor
 from trainer.reports.report import report_figure
 from trainer.reports.session_analysis import analyse_recording
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session.pipeline import NS_PER_S, Event, ProgramEvent
+from trainer.session.pipeline import Event, ProgramEvent
 from trainer.session.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
 from trainer.session.summary import SessionSummary
 from trainer.storage.history import History, SessionRow, list_sessions, record_session

@@ -11,6 +11,7 @@ from breath_shapes import breaths_of as _breaths
 from program_runs import FakeClock, compressed, no_sleep, replay_lines, run_program
 
 from analysis.breath import Breath
+from devices.packets import NS_PER_S
 from devices.sim import PersonModel, SimulatedSource
 from trainer.coaching.coach import CUE_FASTER, CUE_SENSOR_LOST
 from trainer.coaching.conductor import RECOVER_S, Conductor
@@ -31,7 +32,6 @@ from trainer.coaching.strain import (
 from trainer.programs import load_catalog
 from trainer.session.live_replay import LiveSession, SessionPlan
 from trainer.session.pipeline import (
-    NS_PER_S,
     BreathEvent,
     PaceEvent,
     PacerEvent,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from devices.packets import NS_PER_S
 from tests.ble.conftest import FakeBlueZ
 from tests.ble.live_runs import (
     assert_every_connected_packet_recorded,
@@ -16,7 +17,6 @@ from tests.ble.live_runs import (
     breathwise,
 )
 from tests.fakebluez import POLAR_ADDRESS
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.recording import read_recording
 
 pytestmark = pytest.mark.slow

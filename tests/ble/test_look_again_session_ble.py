@@ -32,13 +32,14 @@ from typing import Any
 import pytest
 
 from devices.ble import RetryPolicy
+from devices.packets import NS_PER_S
 from devices.source import GIVEN_UP_REASON
 from tests.ble.conftest import fake_bluez_playing, quick_open
 from tests.fakebluez import STRAP_ADDRESS, STRAP_NAME
 from tests.fakebluez.bus import FakeControl
 from trainer.cli import session as session_cli
 from trainer.cli.app import run
-from trainer.session.pipeline import NS_PER_S, sensors_gone_message
+from trainer.session.pipeline import sensors_gone_message
 from trainer.storage.recording import read_recording
 
 pytestmark = pytest.mark.slow

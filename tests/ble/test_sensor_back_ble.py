@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from devices.ble import RetryPolicy
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import GIVEN_UP_REASON, LinkEvent, LinkState
 from tests.ble.conftest import fake_bluez_playing, quick_open
 from tests.fakebluez import STRAP_ADDRESS, STRAP_NAME
 from trainer.cli import session as session_cli
 from trainer.cli.app import run
-from trainer.session.pipeline import NS_PER_S, sensors_back_message, sensors_gone_message
+from trainer.session.pipeline import sensors_back_message, sensors_gone_message
 from trainer.storage.history import list_sessions
 from trainer.storage.recording import read_recording
 

@@ -88,10 +88,11 @@ from analysis.rr_breath import (
     session_rate_bpm,
     usable_share,
 )
+from devices.packets import NS_PER_S
 from trainer import SOFTWARE
 from trainer.cli.hrv import say_notes, say_warnings
 from trainer.errors import BadArgument, UserError
-from trainer.session.pipeline import BELT_CUTOFF_HZ, NS_PER_S
+from trainer.session.pipeline import BELT_CUTOFF_HZ
 from trainer.storage.decimal_comma import (
     decimal_comma_hint,
     decimal_points,

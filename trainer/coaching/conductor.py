@@ -41,13 +41,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from devices.packets import NS_PER_S
 from trainer.coaching.pacer import BreathPattern
 from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import WINDOW_BREATHS, can_ease, ease_pattern
 from trainer.programs.runner import EventKind, ProgramTimeline
 from trainer.session.pipeline import (
     DEFAULT_OWN_RATIO,
-    NS_PER_S,
     BreathEvent,
     Event,
     PaceEvent,

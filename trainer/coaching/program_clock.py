@@ -21,7 +21,7 @@ skip moves the program on, not the person's minutes (``--minutes`` counts those)
 
 from __future__ import annotations
 
-NS_PER_S = 1_000_000_000
+from devices.packets import NS_PER_S
 
 
 class ProgramClock:

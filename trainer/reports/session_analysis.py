@@ -36,10 +36,10 @@ from analysis.progress import ProgressCallback, ProgressSteps
 from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import RRBreathEstimate, estimate_breathing_from_rr, rr_breath_cycles
 from analysis.rsa import BreathEvents, rsa_per_breath
+from devices.packets import NS_PER_S
 from trainer.coaching.conductor import is_conductor_label
 from trainer.coaching.pacer import Pacer, Phase
 from trainer.session.pipeline import (
-    NS_PER_S,
     BeltEvent,
     BreathEvent,
     Event,

@@ -35,12 +35,12 @@ from typing import Any, TypeVar
 
 from devices.errors import BreathwiseDeviceError, with_advice
 from devices.guide import GuideState
-from devices.packets import RawPacket
+from devices.packets import NS_PER_S, RawPacket
 from devices.source import LinkEvent, PacketSource
 from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import BreathPattern, PacerState
 from trainer.programs.runner import EventKind, TimelineState
-from trainer.session.pipeline import NS_PER_S, Event, Pipeline
+from trainer.session.pipeline import Event, Pipeline
 from trainer.session.summary import Sensor, SessionSummary, sensor_loss, session_sensors
 from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange, Recording, RecordingWriter

@@ -80,7 +80,7 @@ from devices.errors import DecodeError
 from devices.godirect import channel_values, is_measurement_packet
 from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import STOP_NOTICE_TAG, MeasurementType, parse_stop_notice
 from devices.source import (
@@ -114,7 +114,6 @@ from trainer.storage.rr_values import PLAUSIBLE_RR_MS
 if TYPE_CHECKING:
     from trainer.reports.session_analysis import HeartMetrics
 
-NS_PER_S = 1_000_000_000
 HR_STALE_S = 5.0
 """A heart rate whose last beat (or, from a strap without RR intervals, whose last report) is
 older than this (s of session time) is not current: the screen shows "-" for it and a breath

@@ -84,14 +84,14 @@ import numpy.typing as npt
 from analysis.progress import ProgressCallback, ProgressSteps, counted
 from devices.errors import DecodeError
 from devices.godirect_commands import FORCE_CHANNEL
-from devices.packets import Stream
+from devices.packets import NS_PER_S, Stream
 from devices.pmd_stream import PmdStreamDecoder
 from devices.polar_pmd import MeasurementType
 from devices.source import BLE_KIND, SIMULATED_KIND, SourceInfo
 from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
-from trainer.session.pipeline import NS_PER_S, counted_breaths
+from trainer.session.pipeline import counted_breaths
 from trainer.storage.paths import (
     CsvTable,
     check_output_path,

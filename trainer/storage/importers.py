@@ -132,11 +132,10 @@ from devices.heart_rate import (
     encode_heart_rate_measurement,
     rr_ms_to_raw,
 )
-from devices.packets import RawPacket, Stream
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.polar_pmd import PMD_EPOCH_OFFSET_NS, MeasurementType, encode_frame
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND, SourceInfo
 from trainer.errors import BadArgument, UserError
-from trainer.session.pipeline import NS_PER_S
 from trainer.session.sensor_label import source_mark
 from trainer.storage.belt_import import belt_column, belt_packets, belt_units, to_belt_rate
 from trainer.storage.decimal_comma import decimal_comma_hint, decimal_points

@@ -27,8 +27,8 @@ import numpy.typing as npt
 
 from analysis.ecg_align import detect_r_peaks
 from devices.heart_rate import RR_UNITS_PER_S, rr_ms_to_raw
+from devices.packets import NS_PER_S
 from trainer.errors import BadArgument, UserError
-from trainer.session.pipeline import NS_PER_S
 from trainer.storage.decimal_comma import (
     decimal_comma_column,
     decimal_comma_hint,
