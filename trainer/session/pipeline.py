@@ -99,6 +99,7 @@ from trainer.coaching.coach import (
     CUE_SLOWER,
     Coach,
     Feedback,
+    strained_score,
     target_ratio,
 )
 from trainer.coaching.pacer import BreathPattern, Pacer, Phase, PhaseCue
@@ -1494,6 +1495,10 @@ class Pipeline:
             free = True
         # Paused as the breath is reported: the conductor eases nothing, so no cue claims it.
         sign = self.strain.update(breath, pattern, paused_now=self.program_clock.paused)
+        if self.strain.strained(breath):
+            # No step asks for a hold or a gasp: such a breath never scores as on target, as
+            # one held in the own rhythm did (only its ratio is judged there; review 37 F4).
+            feedback = replace(feedback, follow_score=strained_score(feedback.follow_score))
         if sign is not None:
             strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
             self.strain_signs.append(strain)
