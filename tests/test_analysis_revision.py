@@ -56,6 +56,10 @@ REPLAY_DIGESTS = {
     # "follow -", not "follow 0". A breath's line names the source of its depth, "(belt)"
     # (wording only: c245483c9494d2b4 before it).
     8: "01249a228191c5cc",
+    # A session paced for under half its practised time headlined by its own rhythm, and a
+    # breath held or gasped scoring at most 50 (review 37 F1, F4; 2026-12-07). The body scan
+    # with held breaths joined the references here.
+    9: "6ef45350e1474b04",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""
@@ -153,14 +157,30 @@ def _still_start(path: Path) -> Path:
     return write_items(path, header, items, end_ns)
 
 
+def _scan_with_holds(path: Path) -> Path:
+    """The head-to-feet body scan stopped at 4 minutes (paced for its first minute, then its
+    own rhythm), its wearer breathing 4/min with a 9 s pause after each out-breath: revision 9
+    headlines it by its own rhythm and scores each breath told for holding at most 50,
+    revision 8 headlined it by its few paced breaths and scored the holds 100 (review 37 F1,
+    F4)."""
+    from program_runs import run_program
+
+    from trainer.programs.catalog import load_catalog
+
+    program = load_catalog().get("body-scan-head-to-feet")
+    person = PersonModel(seed=5, natural_pause_s=9.0, natural_rate_bpm=4.0)
+    return run_program(path, program, person=person, duration_s=240.0).path
+
+
 def _replay_digest(tmp_path: Path) -> str:
     """SHA-256 (16 hex digits) of the replays of a real person's belt and beats (the bundled
     sample), the simulated person with a belt and a link gap, with a strap alone (breathing
     read from the heart rhythm), with a strap sending damaged notifications (since revision 2),
     with a strap alone far faster than its pacer (since revision 3) and with a belt wearer
-    holding the breath (since revision 4) and with a belt put on at rest (since revision 8;
-    revision 1's digest is of the first three, revision 2's of the first four, revision 3's of
-    the first five, revisions 4-7's of the first six), to the precision shown: a last binary
+    holding the breath (since revision 4), with a belt put on at rest (since revision 8) and
+    a body scan with held breaths (since revision 9; revision 1's digest is of the first
+    three, revision 2's of the first four, revision 3's of the first five, revisions 4-7's of
+    the first six, revision 8's of the first seven), to the precision shown: a last binary
     digit that moves on another machine moves no line."""
     recordings = [
         REPO / "recordings" / "sample-neurokit2-resting.bwr",
@@ -172,6 +192,7 @@ def _replay_digest(tmp_path: Path) -> str:
         _hurried_strap(tmp_path / "hurried.bwr"),
         _held_breaths(tmp_path / "held.bwr"),
         _still_start(tmp_path / "still.bwr"),
+        _scan_with_holds(tmp_path / "scan"),
     ]
     text = "".join(_replayed_text(path) for path in recordings)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -134,6 +134,102 @@ def test_the_target_ratio_is_that_of_the_breaths_the_ratio_is_of(
     assert [list(np.asarray(y, dtype=float)) for y in marks] == [[pytest.approx(1.5)]]
 
 
+@pytest.fixture(scope="module")
+def whole_body_scan(tmp_path_factory: pytest.TempPathFactory) -> ProgramRun:
+    """``live --program body-scan-head-to-feet --seed 13`` to its end (review 37 F1): 60 s of
+    candle breaths paced 4 s in, 6 s out, then 555 s in the own rhythm (ratio 1.3)."""
+    from trainer.programs.catalog import load_catalog
+
+    program = load_catalog().get("body-scan-head-to-feet")
+    out = tmp_path_factory.mktemp("wholebodyscan")
+    return run_program(out, program, person=PersonModel(seed=13))
+
+
+def test_a_session_mostly_in_its_own_rhythm_is_headlined_by_it(
+    whole_body_scan: ProgramRun, tmp_path: Path
+) -> None:
+    """Review 37 F1: the body scan, paced for its first minute of ten, read "median rate 6.0/min
+    (while paced), follow 99" in its summary and history, "Paced breath rate 6.0/min (target
+    6.0)" and "Followed the pacer 99/100" in its report, and was filed by progress under
+    "paced 6/min": the 6 candle breaths, beside 107 at about 12/min. Paced for under half its
+    practised time, its rate, ratio, follow, their targets and its practice are now those of
+    its own-rhythm part, in the summary, the history row, the report, the export and progress
+    alike."""
+    from trainer.reports.progress import practice_label, practice_of
+    from trainer.storage.export import BREATH_COLUMNS, breath_rows
+    from trainer.storage.history import add_recording
+    from trainer.storage.recording import read_recording
+
+    summary = whole_body_scan.result.summary
+    analysis = analyse_recording(whole_body_scan.path)
+    own = [e for e in analysis.good_breaths if not (e.paced or e.paused)]
+    paced = [e for e in analysis.good_breaths if e.paced]
+    assert len(paced) >= 5 and len(own) > 10 * len(paced)
+    assert summary["rate_basis"] == "own"
+    assert summary["paced_s"] == pytest.approx(60.0)
+    assert summary["minutes_practised"] == pytest.approx(10.25)
+    assert summary["median_rate_bpm"] == pytest.approx(
+        float(np.median([e.breath.rate_bpm for e in own]))
+    )
+    assert summary["median_rate_bpm"] == pytest.approx(12.0, abs=1.0)
+    # Own rhythm: no rate was asked; the ratio asked is the own-rhythm steps' 1.3 (not the
+    # candle breaths' 1.5), the follow score that of the own-rhythm breaths alone.
+    assert summary["target_rate_bpm"] is None
+    assert summary["target_ratio"] == pytest.approx(1.3)
+    own_scores = [e.feedback.follow_score for e in own if e.scored]
+    assert summary["mean_follow_score"] == pytest.approx(float(np.mean(own_scores)))
+    # The closing line no longer says "while paced".
+    assert not any("while paced" in line for line in whole_body_scan.lines)
+    # The report, the history and progress: one set of numbers.
+    m = analysis.metrics()
+    for key in (
+        "median_rate_bpm",
+        "rate_basis",
+        "target_rate_bpm",
+        "mean_ratio",
+        "target_ratio",
+        "mean_follow_score",
+    ):
+        assert m[key] == summary[key], key
+    row = add_recording(whole_body_scan.path, db_path=tmp_path / "h.sqlite3").row
+    assert (row.median_rate_bpm, row.mean_ratio, row.mean_follow_score) == (
+        m["median_rate_bpm"],
+        m["mean_ratio"],
+        m["mean_follow_score"],
+    )
+    assert practice_label(*practice_of(row)) == "body-scan-head-to-feet, own rhythm"
+    texts = _figure_texts(analysis)
+    assert "Out-breath, own rhythm" in texts and "Followed the pacer" not in texts, texts
+    assert "Breath rate" in texts and "Paced breath rate" not in texts
+    assert "own pace" in texts and f"{row.median_rate_bpm:.1f} /min" in texts
+    assert "target 1.30" in texts
+    # The export's counted breaths are those very breaths.
+    source = read_recording(whole_body_scan.path).header.source
+    rows = [dict(zip(BREATH_COLUMNS, r, strict=True)) for r in breath_rows(analysis, source)]
+    counted = [r["index"] for r in rows if r["counted"] == 1]
+    assert counted == [e.index for e in own]
+
+
+def test_which_programs_are_headlined_by_their_own_rhythm() -> None:
+    """Every built-in program, run whole, against the rule of review 37 F1 (paced for under half
+    its practised time: headlined by its own rhythm): the body scan (1 min paced of 10) and the
+    relaxation response (never paced) are; the spine body scan, back-release, deep breathing
+    and the resonance programs (83-100 % paced) keep their paced headline."""
+    from trainer.programs.catalog import load_catalog
+    from trainer.programs.model import Paced
+    from trainer.session.pipeline import headline_paced
+
+    catalog = load_catalog()
+    own = set()
+    for name in catalog.names():
+        program = catalog.get(name)
+        paced_s = sum(s.total_s for s in program.steps if isinstance(s.breathing, Paced))
+        if not headline_paced(paced_s, program.total_duration_s):
+            own.add(name)
+    assert own == {"body-scan-head-to-feet", "relaxation-response"}
+    assert {"spine-body-scan", "back-release", "resonance-training"} <= set(catalog.names())
+
+
 @pytest.mark.parametrize("belt", [True, False], ids=["belt", "strap-alone"])
 def test_the_target_rate_is_that_of_the_breaths_the_rate_is_of(belt: bool, tmp_path: Path) -> None:
     """Found in review: the end screen put the session's median rate beside the last pacer's

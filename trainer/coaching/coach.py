@@ -79,6 +79,16 @@ RATIO_SIGMA = 0.5
 LAG_SIGMA = 0.12
 """Width of the timing penalty, as a fraction of the pacer period (1.2 s at 6 breaths/min)."""
 
+STRAINED_SCORE_MAX = 50
+"""The most a breath the strain monitor finds held or gasped scores
+(:meth:`trainer.coaching.strain.StrainMonitor.strained`, :func:`strained_score`), whatever its
+rate, ratio and timing: half marks, under the 60 from which the report reads "mostly on
+target" and the 80 of "on target". The score says how closely a breath did what was asked, and
+no step asks for a hold or a gasp. With a pacer such a breath already scores low (a hold 4 s
+beyond the pacer's at 6/min makes a 14 s breath of a 10 s one, 29 % slow: 6 at most); in the
+own rhythm only the ratio is scored, and breaths held 8-11 s after the out-breath each scored
+100 beside three "No need to hold the breath" cues, the session "follow 100/100" (review 37
+F4)."""
 QUALITY_WEIGHT = {"good": 1.0, "uncertain": 0.9, "artifact": 0.0}
 """Score multiplier per breath quality: an artifact proves nothing about following, an uncertain
 breath is mostly right but we claim a little less."""
@@ -280,7 +290,9 @@ def follow_score(
     * ``w = QUALITY_WEIGHT[quality]`` (good 1, uncertain 0.9, artifact 0).
 
     A missing term (``nan``: no pacer onset nearby, no ratio in a pace read from the heart
-    rhythm) adds no penalty. The Gaussian-penalty form follows the product brief (the project's
+    rhythm) adds no penalty. A breath held or gasped scores at most :data:`STRAINED_SCORE_MAX`
+    (:func:`strained_score`, applied by the session, which knows the strain monitor's
+    judgement). The Gaussian-penalty form follows the product brief (the project's
     specification, which is not part of the repository); the widths are our own choice, set so
     that the breath-to-breath wobble of someone following well scores high: 5 % off in rate,
     10 % in ratio and 0.5 s late at 6 breaths/min, all at once, scores 83; half of each, 95.
@@ -311,6 +323,12 @@ def follow_score(
         + _sq(lag_fraction / LAG_SIGMA)
     )
     return max(0, min(100, round(100.0 * weight * math.exp(-0.5 * z2))))
+
+
+def strained_score(score: int) -> int:
+    """The follow score of a breath held or gasped, from the ``score`` :func:`follow_score`
+    gave it: at most :data:`STRAINED_SCORE_MAX`."""
+    return min(score, STRAINED_SCORE_MAX)
 
 
 def _median(values: list[float]) -> float:

@@ -193,13 +193,22 @@ def can_ease(pattern: BreathPattern) -> bool:
 class StrainMonitor:
     """Watches breaths for strain; call :meth:`update` with every confirmed breath, in order."""
 
-    __slots__ = ("_judge_from_s", "_last_sign_s", "_rate_from_s", "_strained", "_window")
+    __slots__ = (
+        "_judge_from_s",
+        "_last_sign_s",
+        "_last_strained",
+        "_rate_from_s",
+        "_strained",
+        "_window",
+    )
 
     def __init__(self) -> None:
         self._window: deque[tuple[Breath, BreathPattern | None]] = deque(maxlen=IRREGULAR_BREATHS)
         # Whether each of the last judged breaths gasped or held; kept across signs and pace
         # changes (it describes the person's breathing, not a window waiting for a sign).
         self._strained: deque[bool] = deque(maxlen=WINDOW_BREATHS)
+        # The last breath given to update, when it was judged and gasped or held (strained()).
+        self._last_strained: Breath | None = None
         self._last_sign_s = -math.inf
         self._judge_from_s = -math.inf
         # Heart-rhythm rates: a window must begin at or after this (session s) to be judged.
@@ -228,10 +237,14 @@ class StrainMonitor:
         ``paused_now``: the session is paused as the breath is reported, so no easing follows a
         sign (the conductor eases nothing while paused) and a pace sign does not claim one.
         """
+        self._last_strained = None
         if breath.quality == "artifact" or breath.inhale_onset_s < self._judge_from_s:
             return None
         self._window.append((breath, pattern))
-        self._strained.append(_gasp(breath, pattern) or self.held(breath, pattern))
+        strained = _gasp(breath, pattern) or self.held(breath, pattern)
+        self._strained.append(strained)
+        if strained:
+            self._last_strained = breath
         t_s = breath.detected_s if math.isfinite(breath.detected_s) else breath.end_s
         if t_s - self._last_sign_s < REPEAT_S:
             return None
@@ -255,6 +268,13 @@ class StrainMonitor:
         so a rate correction (or praise) of it answers the wrong thing.
         """
         return _hold(breath, pattern, self._own_breath_s(breath)).excess_s > 0.0
+
+    def strained(self, breath: Breath) -> bool:
+        """Whether ``breath``, the last one given to :meth:`update`, was judged (not an
+        artifact, not settling into a new pace) and gasped or held: the breaths the holding
+        and gasping signs are found from, whose follow score is capped
+        (:data:`trainer.coaching.coach.STRAINED_SCORE_MAX`)."""
+        return breath is self._last_strained
 
     @property
     def strained_recently(self) -> bool:

@@ -646,7 +646,13 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
         # Nothing measured: no tiles of dashes (they read as a session that failed).
         return subtitle
     follow = m["mean_follow_score"]
-    paced = any(s.mode == "paced" for s in analysis.pacer_spans)
+    # The headline is of the part the session mostly was: a body scan paced for its first
+    # minute of ten read "Followed the pacer 99/100", "Paced breath rate 6.0/min" (review 37
+    # F1); its numbers are of its own rhythm (SessionAnalysis.paced_headline), and so are its
+    # words.
+    paced = any(s.mode == "paced" for s in analysis.pacer_spans) and (
+        analysis.paced_headline or m.get("rate_basis") == "paced"
+    )
     verdict = _verdict(
         follow if isinstance(follow, float) else None, paced, _has_breathing(analysis)
     )
@@ -664,8 +670,9 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
         ),
         (
             "Paced breath rate" if m.get("rate_basis") == "paced" else "Breath rate",
-            # The breaths taken while the pacer paced (all unpaused ones without a pacer), as
-            # the history and progress show it; the ratio beside it is from the same breaths.
+            # The breaths taken while the pacer paced (all unpaused ones without a pacer, those
+            # taken while it did not in a session mostly in its own rhythm), as the history and
+            # progress show it; the ratio beside it is from the same breaths.
             _fmt(_f(m["median_rate_bpm"]), 1, "/min"),
             f"target {_fmt(_f(m['target_rate_bpm']), 1, '/min')}" if paced else "own pace",
         ),

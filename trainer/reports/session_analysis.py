@@ -47,6 +47,7 @@ from trainer.session.pipeline import (
     PaceEvent,
     Pipeline,
     StatusEvent,
+    headline_paced,
 )
 from trainer.session.summary import SessionSummary, sensor_loss, session_sensors
 from trainer.storage.recording import (
@@ -409,12 +410,22 @@ class SessionAnalysis:
         """Session time less the time paused, s: what the history and progress count."""
         return max(0.0, self.duration_s - self.paused_s)
 
+    @property
+    def paced_headline(self) -> bool:
+        """Whether the session's headline numbers are of its paced part: the pacer paced at
+        least half of its practised time (the summary's ``paced_s``,
+        :func:`trainer.session.pipeline.headline_paced`). False for the body scan, paced for
+        its first minute of ten, whose rate, ratio and follow are of its own rhythm."""
+        return headline_paced(float(self.summary.get("paced_s") or 0.0), self.practised_s)
+
     def metrics(self) -> dict[str, float | int | str | None]:
         """Whole-session numbers for the history, the batch table and the report header.
 
         Units are in the keys. Rates are medians and ratios means over the same breaths: not
         flagged as artifacts, not taken mostly while paused, and with a pacer those begun while it
-        paced (:func:`trainer.session.pipeline.counted_breaths`; ``rate_basis`` says which). With a
+        paced, or in a session paced for under half its time (:attr:`paced_headline`) those begun
+        while it did not (:func:`trainer.session.pipeline.counted_breaths`; ``rate_basis`` says
+        which; the follow score is of the same part). With a
         heart-rate strap alone the rate is the one read from the heart rhythm
         (``breath_source`` says which source it is). The follow score is the mean of the coach's
         per-breath scores, or with a strap alone of its scores of the pace (``follow_basis``

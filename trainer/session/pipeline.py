@@ -99,6 +99,7 @@ from trainer.coaching.coach import (
     CUE_SLOWER,
     Coach,
     Feedback,
+    strained_score,
     target_ratio,
 )
 from trainer.coaching.pacer import BreathPattern, Pacer, Phase, PhaseCue
@@ -207,6 +208,15 @@ tracker restarted 12 times a minute, and no breath was found in a minute (found 
 BELT_CUTOFF_HZ = 1.0
 """Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
+PACED_SHARE_MIN = 0.5
+"""The least share of a session's practised time (pauses excluded) the pacer must have paced
+for the session's headline numbers (rate, ratio, follow, their targets, the practice progress
+files it under) to be those of its paced breaths (:func:`headline_paced`). Under it, the
+session is an own-rhythm one with a paced part, and its headline is of the rest: the body
+scan paces its first minute of ten (candle breaths, 6/min) and then breathes in its own
+rhythm, and its summary, history row, report and practice read "paced 6.0/min, followed the
+pacer 99/100" of 6 breaths beside 107 taken at about 12/min (review 37 F1). Half, so that
+the headline is of whichever part the session mostly was."""
 PRAISE_CUES = frozenset({CUE_IN_RHYTHM, CUE_ON_PACE, CUE_OWN_GOOD})
 """The coach's praise, withheld over breathing the strain monitor finds gasping or held
 (:attr:`trainer.coaching.strain.StrainMonitor.strained_recently`)."""
@@ -836,8 +846,11 @@ class Pipeline:
         # window the pacer paced throughout: what a strap-alone session's rate is from, as
         # counted_breaths picks the breaths of a belt or accelerometer. Each with the rate the
         # pacer held over its whole window (None when it held none), the rate it was asked.
+        # "own": the unpaused windows the pacer paced none of (a session paced for less than
+        # half its time is headlined by its own-rhythm part, counted_breaths).
         self._rr_counted: dict[str, list[tuple[RRBreathEstimate, float | None]]] = {
             "paced": [],
+            "own": [],
             "unpaused": [],
         }
         self.paces: list[PaceEvent] = []
@@ -870,6 +883,11 @@ class Pipeline:
         self.packet_counts: Counter[str] = Counter()
         self.decode_errors: Counter[str] = Counter()
         self.last_t_s = 0.0
+        # The time the pacer paced (not paused, not an own-rhythm step), s: the pacing spans
+        # closed so far, the one open since _paced_from_s, and when the last one closed.
+        self._paced_closed_s = 0.0
+        self._paced_from_s: float | None = None
+        self._paced_until_s = -math.inf
         self.strain = StrainMonitor()
         self.strain_signs: list[StrainEvent] = []
         plan_json = header.settings.get(PLAN_KEY)
@@ -1484,6 +1502,10 @@ class Pipeline:
             free = True
         # Paused as the breath is reported: the conductor eases nothing, so no cue claims it.
         sign = self.strain.update(breath, pattern, paused_now=self.program_clock.paused)
+        if self.strain.strained(breath):
+            # No step asks for a hold or a gasp: such a breath never scores as on target, as
+            # one held in the own rhythm did (only its ratio is judged there; review 37 F4).
+            feedback = replace(feedback, follow_score=strained_score(feedback.follow_score))
         if sign is not None:
             strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
             self.strain_signs.append(strain)
@@ -1635,26 +1657,45 @@ class Pipeline:
         self._rr_counted["unpaused"].append((estimate, asked))
         if asked is not None:
             self._rr_counted["paced"].append((estimate, asked))
+        elif self._paced_from_s is None and t0_s >= self._paced_until_s:
+            self._rr_counted["own"].append((estimate, None))
 
-    def rr_rate_bpm(self) -> tuple[float | None, str | None, float | None]:
+    def rr_rate_bpm(
+        self, *, paced_headline: bool = True
+    ) -> tuple[float | None, str | None, float | None]:
         """The session's breathing rate read from the heart rhythm, which windows it is of,
         and the rate those windows were asked.
 
         As :func:`counted_breaths` for breaths: the windows the pacer paced throughout when
         they give a rate (``"paced"``), else those without a pause (``"unpaused"``), each by
         :func:`analysis.rr_breath.session_rate_bpm`; ``(None, None, None)`` when neither does.
-        The target is the median of the pacer rates held over the very windows that median
-        rate is of (:func:`analysis.rr_breath.session_rate_members`), like for like as
+        In a session paced for less than half its time (not ``paced_headline``), the windows
+        the pacer paced none of (``"own"``) when they give a rate. The target is the median of
+        the pacer rates held over the very windows that median rate is of
+        (:func:`analysis.rr_breath.session_rate_members`), like for like as
         :func:`session_target_rate` for breaths; None when none was paced throughout.
         """
-        for basis in ("paced", "unpaused"):
-            counted = self._rr_counted[basis]
-            members = session_rate_members([estimate for estimate, _ in counted])
-            if members:
-                rate = float(np.median([counted[i][0].rate_bpm for i in members]))
-                asked = [a for a in (counted[i][1] for i in members) if a is not None]
-                return rate, basis, float(np.median(asked)) if asked else None
-        return None, None, None
+        rates = {basis: self._rr_rate_of(basis) for basis in self._rr_counted}
+        if rates["paced"] is not None and not paced_headline and rates["own"] is not None:
+            return rates["own"]
+        return rates["paced"] or rates["unpaused"] or (None, None, None)
+
+    def _rr_rate_of(self, basis: str) -> tuple[float, str, float | None] | None:
+        """The heart rhythm's session rate from the windows filed under ``basis``
+        (:meth:`rr_rate_bpm`), with ``basis`` and its target; None when they give none."""
+        counted = self._rr_counted[basis]
+        members = session_rate_members([estimate for estimate, _ in counted])
+        if not members:
+            return None
+        rate = float(np.median([counted[i][0].rate_bpm for i in members]))
+        asked = [a for a in (counted[i][1] for i in members) if a is not None]
+        return rate, basis, float(np.median(asked)) if asked else None
+
+    def paced_s(self, end_s: float) -> float:
+        """Time the pacer paced up to session time ``end_s``, s: not paused, not in an
+        own-rhythm step or before the first pace (:func:`headline_paced`)."""
+        open_s = 0.0 if self._paced_from_s is None else max(0.0, end_s - self._paced_from_s)
+        return self._paced_closed_s + open_s
 
     def _pace(self, estimate: RRBreathEstimate, events: _EventLog) -> None:
         """Score a heart-rhythm rate against the pacer when it is what the person is shown
@@ -1837,6 +1878,12 @@ class Pipeline:
             # None: breathe naturally, no ratio asked (a program's "breathe normally" step).
             self.target_ratio = change.target_ratio
         paced = self.pacer is not None and not self.pacer.paused
+        if paced and self._paced_from_s is None:
+            self._paced_from_s = t_s
+        elif not paced and self._paced_from_s is not None:
+            self._paced_closed_s += max(0.0, t_s - self._paced_from_s)
+            self._paced_from_s = None
+            self._paced_until_s = t_s
         asked = self.pacer.pattern_at(t_s) if paced and self.pacer else None
         if self._acc is not None:
             self._acc.inhale_longer = self._inhale_longer_at(t_s)
@@ -1943,9 +1990,13 @@ class Pipeline:
         :meth:`heart_metrics`, nearly all of the time it takes (:mod:`analysis.progress`)."""
         end = self.last_t_s if end_t_s is None else end_t_s
         good = [e for e in self.breaths if e.breath.quality != "artifact"]
-        counted, basis = counted_breaths(good)
+        paused = self.program_clock.paused_s(end)
+        paced_s = self.paced_s(end)
+        # The headline is of the part the session mostly was: paced, or its own rhythm.
+        paced_headline = headline_paced(paced_s, max(0.0, end - paused))
+        counted, basis = counted_breaths(good, paced_headline=paced_headline)
         rates = [e.breath.rate_bpm for e in counted]
-        rr_rate, rr_basis, rr_target = self.rr_rate_bpm()
+        rr_rate, rr_basis, rr_target = self.rr_rate_bpm(paced_headline=paced_headline)
         # The session's breath rate comes from the source that measured the most of the
         # session, weighed by its quality (analysis.breath_sources.best_source: usable quality
         # times the time covered, so a short good stretch does not outweigh a long fair one):
@@ -1965,9 +2016,12 @@ class Pipeline:
         ratio_breaths = ratio_counted(counted)
         ratios = measured_ratios(e.breath for e in ratio_breaths)
         target = session_target_ratio(ratio_breaths)
-        scores = [e.feedback.follow_score for e in good if e.scored]
+        # Of the same part of the session as the rate: in a session headlined by its own
+        # rhythm, neither the paced breaths nor the pace read from the heart rhythm (scored
+        # against the pacer only).
+        scores = counted_scores(good, basis)
         follow_basis = "breaths" if scores else None
-        if not scores and self.paces:
+        if not scores and self.paces and (paced_headline or rr_basis == "paced"):
             # A heart-rate strap alone: the coach scored the pace read from the heart rhythm.
             scores = [p.feedback.follow_score for p in self.paces]
             follow_basis = "pace"
@@ -1986,7 +2040,6 @@ class Pipeline:
             device = device_hr_span(self.device_hr, end)
             hr_start, hr_end = _finite(device[0]), _finite(device[1])
             hr_basis = "device"
-        paused = self.program_clock.paused_s(end)
         summary: SessionSummary = {
             "duration_s": end,
             "breaths": len(self.breaths),
@@ -2013,6 +2066,7 @@ class Pipeline:
             "decode_errors": dict(sorted(self.decode_errors.items())),
             "minutes_practised": max(0.0, end - paused) / 60.0,
             "paused_s": paused,
+            "paced_s": paced_s,
             "strain_signs": len(self.strain_signs),
             # What measured it: "sim" (a simulated person) and "none" (no sensor) are labelled
             # wherever the summary is shown (trainer.session.sensor_label).
@@ -2169,29 +2223,80 @@ def _not_belt_devices(source: SourceInfo) -> frozenset[str]:
     return frozenset(others)
 
 
-def counted_breaths(breaths: Sequence[BreathEvent]) -> tuple[list[BreathEvent], str]:
+def headline_paced(paced_s: float, practised_s: float) -> bool:
+    """Whether a session's headline numbers are those of its paced part: the pacer paced at
+    least :data:`PACED_SHARE_MIN` of its practised time (a session of no time practised too,
+    which has no other part).
+
+    Parameters
+    ----------
+    paced_s : float
+        Time the pacer paced, s (:meth:`Pipeline.paced_s`; the summary's ``paced_s``).
+    practised_s : float
+        Session time less the time paused, s.
+    """
+    return paced_s >= PACED_SHARE_MIN * practised_s
+
+
+def counted_breaths(
+    breaths: Sequence[BreathEvent], *, paced_headline: bool = True
+) -> tuple[list[BreathEvent], str]:
     """The breaths a session's rate and ratio are about, and which they are.
 
     Breaths taken mostly while paused never count (docs/guide/sessions.md: "shown but not
-    scored"). With a pacer, the exercise is the paced breathing: only breaths begun while it
-    paced count (a program's "breathe normally" warm-up or own-rhythm steps would pull a 6/min
-    session's median toward 12/min). A session that never paced (own rhythm, an import)
-    counts all its unpaused breaths.
+    scored"). In a session mostly paced (``paced_headline``, :func:`headline_paced`), the
+    exercise is the paced breathing: only breaths begun while the pacer paced count (a
+    program's "breathe normally" warm-up or own-rhythm steps would pull a 6/min session's
+    median toward 12/min). In a session paced for less than half its time (the body scan's
+    first minute of ten), the exercise is its own rhythm: only the breaths begun while the
+    pacer did not pace count (``"own"``), as all of them in a session that never paced (own
+    rhythm, an import: ``"unpaused"``).
 
     Parameters
     ----------
     breaths : sequence of BreathEvent
         The session's breaths, usually those not flagged as artifacts.
+    paced_headline : bool
+        Whether the session's headline is of its paced part (the summary's ``paced_s`` against
+        its practised time, :func:`headline_paced`).
 
     Returns
     -------
     list of BreathEvent, str
-        The breaths, and ``"paced"`` or ``"unpaused"`` (the summary's ``rate_basis``).
+        The breaths, and ``"paced"``, ``"own"`` or ``"unpaused"`` (the summary's
+        ``rate_basis``).
     """
     paced = [e for e in breaths if e.paced and not e.paused]
+    if paced and not paced_headline:
+        own = [e for e in breaths if not (e.paced or e.paused)]
+        if own:
+            return own, "own"
     if paced:
         return paced, "paced"
     return [e for e in breaths if not e.paused], "unpaused"
+
+
+def counted_scores(breaths: Sequence[BreathEvent], basis: str | None) -> list[int]:
+    """The follow scores a session's mean follow score is of: of every scored breath
+    (:attr:`BreathEvent.scored`: not an artifact, not paused, not free), or when the session's
+    rate and ratio are of its own-rhythm part (``basis`` ``"own"``, :func:`counted_breaths`)
+    only of the breaths of that part. The body scan's "followed the pacer 99" was of its
+    own-rhythm steps but for its 6 paced breaths, beside the rate of those 6 (review 37 F1).
+
+    Parameters
+    ----------
+    breaths : sequence of BreathEvent
+        The session's breaths.
+    basis : str or None
+        The ``rate_basis`` :func:`counted_breaths` gave.
+
+    Returns
+    -------
+    list of int
+        The scores, 0-100.
+    """
+    own = basis == "own"
+    return [e.feedback.follow_score for e in breaths if e.scored and not (own and e.paced)]
 
 
 def ratio_counted(counted: Sequence[BreathEvent]) -> list[BreathEvent]:

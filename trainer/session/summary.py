@@ -98,8 +98,11 @@ class SessionSummary(TypedDict, total=False):
     (:func:`analysis.breath_sources.best_source`); None with no rate. Since 2026-11-22 (absent
     in the very first recordings)."""
     rate_basis: str | None
-    """Which breaths the rate counts: ``paced`` (only those begun while the pacer paced) or
-    ``unpaused``; None with no rate. Since 2026-12-06."""
+    """Which breaths the rate counts: ``paced`` (only those begun while the pacer paced),
+    ``own`` (only those begun while it did not: a session paced for under half its practised
+    time, ``paced_s``, whose ratio, follow score and targets are of the same part, since
+    2026-12-07) or ``unpaused`` (a session never paced); None with no rate
+    (:func:`trainer.session.pipeline.counted_breaths`). Since 2026-12-06."""
     target_rate_bpm: float | None
     """The target of ``median_rate_bpm``, breaths/min: the median of the pacer rates those very
     breaths (or heart-rhythm windows) were asked
@@ -128,7 +131,8 @@ class SessionSummary(TypedDict, total=False):
     None with too few breaths. Since 2026-12-03."""
     mean_follow_score: float | None
     """Mean follow score, 0-100, of the scored breaths (or of the paces read from the heart
-    rhythm, see ``follow_basis``); None when nothing was scored."""
+    rhythm, see ``follow_basis``); with ``rate_basis`` ``own``, of the scored breaths of the
+    own-rhythm part alone (since 2026-12-07); None when nothing was scored."""
     follow_basis: str | None
     """What the follow score judged: ``breaths``, or ``pace`` (a heart-rate strap alone); None
     with no score. Since 2026-12-03."""
@@ -181,6 +185,10 @@ class SessionSummary(TypedDict, total=False):
     """Session length less the time paused, min. Since 2026-11-22 (absent in the very first)."""
     paused_s: float
     """Time the pacer or program stood paused, s. Since 2026-11-22 (absent in the very first)."""
+    paced_s: float
+    """Time the pacer paced, s: not paused, not in an own-rhythm step. Under half the time
+    practised, the rate, ratio, follow score and their targets are of the session's own-rhythm
+    part (``rate_basis`` ``own``). Since 2026-12-07."""
     strain_signs: int
     """Signs of strain the coach saw (gasping, holding, irregular). Since 2026-11-22 (absent in
     the very first)."""

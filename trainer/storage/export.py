@@ -288,7 +288,8 @@ def breath_rows(analysis: SessionAnalysis, source: SourceInfo) -> list[tuple[obj
     breaths of an export's belt.
 
     ``counted`` is 1 for the breaths the session's median rate and mean ratio are of (not an
-    artifact, not taken mostly while paused, and with a pacer those begun while it paced:
+    artifact, not taken mostly while paused, and with a pacer those begun while it paced, or
+    in a session paced for under half its time those begun while it did not:
     :func:`trainer.session.pipeline.counted_breaths`), so that the median of ``rate_bpm``
     over them is the summary's and the history's median rate when that rate is from the
     breaths (``breath_source`` belt or acc; with a strap alone the rate is read from the
@@ -304,7 +305,7 @@ def breath_rows(analysis: SessionAnalysis, source: SourceInfo) -> list[tuple[obj
     belt's volts) and mG with nothing in the row to say which (found in review).
     """
     good = [e for e in analysis.breaths if e.breath.quality != "artifact"]
-    counted = {e.index for e in counted_breaths(good)[0]}
+    counted = {e.index for e in counted_breaths(good, paced_headline=analysis.paced_headline)[0]}
     # One unit per source, worked out once (the belt's is read from the header).
     units = {name: depth_unit(source, name) for name in {e.source for e in analysis.breaths}}
     return [
