@@ -204,7 +204,8 @@ def test_a_bug_on_reconnect_is_said_as_a_bug_and_the_recording_kept(
 ) -> None:
     """``breathwise live`` as a person runs it. Before: after the give-up time, exit 1 and
     "breathwise: error: HRM-Pro Fake did not come back within 1 s — check the sensor's battery
-    and that it is worn, then start again"."""
+    and that it is worn, then start again". Now the bug's words, a saved traceback, exit 70,
+    and the recording of the time before it closed with the error."""
     _bug_on_reconnect(monkeypatch)
     quick = RetryPolicy(initial_delay_s=0.1, max_delay_s=0.3, give_up_after_s=1.0)
     monkeypatch.setattr(session_cli, "open_source", quick_open(quick))
@@ -218,5 +219,7 @@ def test_a_bug_on_reconnect_is_said_as_a_bug_and_the_recording_kept(
     # The recording of the time before the bug is kept, closed and readable.
     (path,) = out.glob("*.bwr")
     recording = read_recording(path)
-    assert recording.summary is not None
+    assert recording.summary is not None and not recording.truncated
     assert sum(p.stream == "hr" for p in recording.packets) >= 5
+    # Closed with the bug, not as "completed".
+    assert recording.ended.startswith("error: internal error: AttributeError: "), recording.ended
