@@ -91,17 +91,21 @@ class GoDirectMeasurement:
 
         Raises
         ------
-        KeyError
-            The packet carries values but none for sensor ``n``. Information packets (types
-            0C-0E) carry no channel at all and give an empty tuple for every ``n``, so a
-            caller can skip them without special-casing.
+        DecodeError
+            The packet carries values but none for sensor ``n`` (a misbehaving sensor's
+            packet: counted and skipped like any other; not a ``KeyError``, the module's
+            contract being :class:`~devices.errors.DecodeError` alone, review 38 F3).
+            Information packets (types 0C-0E) carry no channel at all and give an empty tuple
+            for every ``n``, so a caller can skip them without special-casing.
         """
         if not self.channels:
             return ()
         try:
             index = self.channels.index(n)
         except ValueError:
-            raise KeyError(f"sensor {n} is not in this packet (channels {self.channels})") from None
+            raise DecodeError(
+                f"sensor {n} is not in this packet (channels {self.channels})"
+            ) from None
         values = self.values
         if len(values) == 1:
             return (values[0][index],)  # the belt's usual packet, on the replay's hot path
@@ -137,7 +141,7 @@ def channel_values(payload: bytes, n: int) -> tuple[float, ...]:
 
     Raises
     ------
-    DecodeError, KeyError
+    DecodeError
         As :func:`decode_godirect_measurement` and :meth:`GoDirectMeasurement.channel`.
     """
     data = payload if type(payload) is bytes else bytes(payload)

@@ -10,6 +10,13 @@ Stream parameters come from the recording header, ``source.streams["pmd"]``::
 
     {"ecg": {"fs_hz": 130, "resolution_bits": 14},
      "acc": {"fs_hz": 200, "resolution_bits": 16, "range_g": 8, "factor": 1.0}}
+
+Each measurement type the session streams has its own object, and its ``fs_hz`` is required:
+there is no default sampling rate. A guessed one misplaced every sample of an ACC stream at
+another rate (review 38 F2: a 50 Hz ACC stream read at 200 Hz, each sample 4x too close to the
+last and the sample clock restarting on 19 of 20 frames). Every writer has recorded it since
+this layout began (``devices.ble.polar_h10``, ``trainer.storage.importers``), and the recording
+reader refuses a header without it (``trainer.storage.recording``).
 """
 
 from __future__ import annotations
@@ -21,11 +28,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from devices.errors import DecodeError
 from devices.packets import NS_PER_S, RawPacket
 from devices.polar_pmd import MeasurementType, SampleClock, decode_acc, decode_ecg, parse_frame
 
-DEFAULT_ECG = {"fs_hz": 130.0, "resolution_bits": 14}
-DEFAULT_ACC = {"fs_hz": 200.0, "resolution_bits": 16, "factor": 1.0}
+DEFAULT_ECG: dict[str, float] = {"resolution_bits": 14}
+"""What an ECG stream's object may leave out: the H10's sample width. Not its rate."""
+DEFAULT_ACC: dict[str, float] = {"resolution_bits": 16, "factor": 1.0}
+"""What an ACC stream's object may leave out: the sample width, and no scaling. Not its rate."""
+_DEFAULTS: dict[str, dict[str, float]] = {"ecg": DEFAULT_ECG, "acc": DEFAULT_ACC}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +62,34 @@ class PmdSamples:
 
 
 def stream_settings(params: Mapping[str, Any] | None) -> dict[str, dict[str, float]]:
-    """ECG and ACC settings from a header's ``streams["pmd"]``, with the H10's defaults."""
+    """The settings of each of ``"ecg"`` and ``"acc"`` that a header's ``streams["pmd"]`` has.
+
+    Parameters
+    ----------
+    params : mapping or None
+        ``header.source.streams["pmd"]``.
+
+    Returns
+    -------
+    dict
+        Per measurement name present in ``params``, its object over :data:`DEFAULT_ECG` /
+        :data:`DEFAULT_ACC`; a measurement absent from ``params`` is absent here.
+
+    Raises
+    ------
+    ValueError
+        A measurement present without ``fs_hz``, its sampling rate in Hz (no default).
+    """
     params = params or {}
-    return {
-        "ecg": {**DEFAULT_ECG, **dict(params.get("ecg") or {})},
-        "acc": {**DEFAULT_ACC, **dict(params.get("acc") or {})},
-    }
+    settings: dict[str, dict[str, float]] = {}
+    for name, defaults in _DEFAULTS.items():
+        given = params.get(name)
+        if given is None:
+            continue
+        if "fs_hz" not in given:
+            raise ValueError(f"pmd {name} stream without fs_hz, its sampling rate")
+        settings[name] = {**defaults, **dict(given)}
+    return settings
 
 
 class PmdStreamDecoder:
@@ -65,9 +98,15 @@ class PmdStreamDecoder:
     Parameters
     ----------
     params : mapping or None
-        ``header.source.streams["pmd"]``.
+        ``header.source.streams["pmd"]``: only the measurements it has are decoded, each at
+        its ``fs_hz`` (required; :func:`stream_settings`).
     start_mono_ns : int
         Session start on the host monotonic clock (session time 0).
+
+    Raises
+    ------
+    ValueError
+        A measurement in ``params`` without ``fs_hz``.
     """
 
     def __init__(self, params: Mapping[str, Any] | None, start_mono_ns: int) -> None:
@@ -83,13 +122,22 @@ class PmdStreamDecoder:
         Raises
         ------
         DecodeError
-            The frame is malformed (the caller counts it and goes on).
+            The frame is malformed, or of ECG or ACC while ``params`` has no settings for it:
+            its sampling rate unknown, its samples cannot be timed (the caller counts it and
+            goes on).
         """
         frame = parse_frame(packet.payload)
         try:
             kind = MeasurementType(frame.measurement_type)
         except ValueError:
             return None
+        if kind in (MeasurementType.ECG, MeasurementType.ACC):
+            name = kind.name.lower()
+            if name not in self.settings:
+                raise DecodeError(
+                    f"PMD {kind.name} frame in a session whose header has no {name} stream"
+                    " (nor its sampling rate)"
+                )
         if kind is MeasurementType.ECG:
             cfg = self.settings["ecg"]
             block = decode_ecg(frame, resolution_bits=int(cfg["resolution_bits"]))

@@ -67,6 +67,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CSV export of a 60 s simulated session that also holds H10 ECG and ACC frames."""
     root = tmp_path_factory.mktemp("formats")
     header, items, end_ns = simulated_items(60.0, seed=2, marks=((10.0, "cough"),))
+    # The H10's stream settings, as its sensor class writes them (the rate is required).
+    header.source.streams["pmd"] = {
+        "ecg": {"fs_hz": 130, "resolution_bits": 14},
+        "acc": {"fs_hz": 200, "resolution_bits": 16, "range_g": 8, "factor": 1.0},
+    }
     sensor0 = 800_000_000 * 1_000_000_000
     wall0 = header.start_wall_ns - START_NS
     frames: list[RawPacket] = []

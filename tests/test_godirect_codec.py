@@ -77,9 +77,16 @@ def test_command_reply_is_not_a_measurement() -> None:
         decode_godirect_measurement(MASK_REPLY)
 
 
-def test_missing_channel_raises_key_error() -> None:
-    with pytest.raises(KeyError, match="sensor 4 is not in this packet"):
-        decode_godirect_measurement(CAPTURE).channel(4)
+def test_missing_channel_raises_decode_error() -> None:
+    """Review 38 F3: a KeyError before, against the module's promise of DecodeError alone."""
+    reads: list[Callable[[], tuple[float, ...]]] = [
+        lambda: decode_godirect_measurement(CAPTURE).channel(4),
+        lambda: channel_values(CAPTURE, 4),
+    ]
+    for read in reads:
+        with pytest.raises(DecodeError, match="sensor 4 is not in this packet") as raised:
+            read()
+        assert not isinstance(raised.value, KeyError)
 
 
 # -- malformed packets ------------------------------------------------------------------------
@@ -253,9 +260,11 @@ def test_fuzz_decoder_raises_only_decode_error() -> None:
 
 
 def _outcome(read: Callable[[], tuple[float, ...]]) -> tuple[str, object]:
+    """The values read, or the DecodeError's words; any other exception is raised (the
+    decoders' contract: review 38 F3 found a KeyError for a packet without the channel)."""
     try:
         values = read()
-    except (DecodeError, KeyError) as exc:
+    except DecodeError as exc:
         return type(exc).__name__, str(exc)
     # NaN compared by its bits: the fast path must give the very floats.
     return "values", [struct.pack("<d", v) for v in values]
@@ -281,15 +290,21 @@ def test_fuzz_channel_values_is_decoding_then_channel() -> None:
         payloads.append(bytes(bad))
         payloads.append(good[: int(rng.integers(len(good)))])
     fast = 0
+    missing = 0
     for payload in payloads:
         for n in (0, 1, 2, 5):
-            got = _outcome(lambda p=payload, k=n: channel_values(p, k))  # type: ignore[misc]
-            want = _outcome(
-                lambda p=payload, k=n: decode_godirect_measurement(p).channel(k)  # type: ignore[misc]
-            )
+            try:
+                got = _outcome(lambda p=payload, k=n: channel_values(p, k))  # type: ignore[misc]
+                want = _outcome(
+                    lambda p=payload, k=n: decode_godirect_measurement(p).channel(k)  # type: ignore[misc]
+                )
+            except Exception as exc:  # the failure being tested for
+                pytest.fail(f"seed {seed}: {payload.hex()} sensor {n} raised {exc!r}")
             assert got == want, f"seed {seed}: {payload.hex()} sensor {n}"
+            missing += "is not in this packet" in str(got[1])
             fast += got[0] == "values" and len(payload) > 9 and payload[4] == 0x06
     assert fast > 2_000  # the fast path was taken, not only the fallback
+    assert missing > 1_000  # and packets well formed but without the channel asked for
 
 
 # -- in the pipeline: packets longer than one notification ----------------------------------
@@ -355,3 +370,13 @@ def test_a_tail_that_looks_like_a_whole_packet_still_completes_its_own() -> None
     values, errors = _belt_samples(chunks)
     assert errors == {} and len(values) == 8
     assert values[::2] == pytest.approx([1.0, 1.01, 1.02, 1.03], abs=1e-6)
+
+
+def test_a_packet_without_the_force_channel_is_a_counted_decode_error() -> None:
+    """The pipeline catches DecodeError alone since review 38 F3 (it caught KeyError and
+    ValueError too): a packet from a sensor that left the force channel out is counted, the
+    packets around it kept."""
+    without = encode_godirect_measurement([(2.5,)], (2,), 7)
+    values, errors = _belt_samples([CAPTURE, without, CAPTURE])
+    assert len(values) == 4
+    assert errors == {"gdx": 1}

@@ -71,3 +71,48 @@ def test_malformed_frames_raise_decode_error_and_unknown_types_are_skipped() -> 
         decoder.feed(RawPacket(START_NS, START_NS, Stream.PMD_DATA, b"\x00\x01"))
     ppi = encode_frame(MeasurementType.PPI, SENSOR0_NS, 0, b"\x00" * 6)
     assert decoder.feed(RawPacket(START_NS, START_NS, Stream.PMD_DATA, ppi)) is None
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"acc": {"range_g": 2}}, "pmd acc stream without fs_hz"),
+        ({"ecg": {"resolution_bits": 14}}, "pmd ecg stream without fs_hz"),
+        ({"ecg": {"fs_hz": 130}, "acc": {}}, "pmd acc stream without fs_hz"),
+    ],
+)
+def test_a_stream_without_its_rate_is_refused_not_guessed(
+    params: dict[str, dict[str, float]], words: str
+) -> None:
+    """Review 38 F2: decoded before at an assumed 130 Hz (ECG) / 200 Hz (ACC)."""
+    with pytest.raises(ValueError, match=words):
+        PmdStreamDecoder(params, START_NS)
+
+
+def test_a_50_hz_acc_stream_is_timed_at_50_hz() -> None:
+    """The reviewer's case: 20 frames of 36 samples from an H10 at its own default 50 Hz. With
+    the rate guessed (200 Hz) each sample sat 5 ms after the last, and the sample clock
+    restarted on 19 of 20 frames."""
+    decoder = PmdStreamDecoder({"acc": {"fs_hz": 50, "range_g": 2}}, START_NS)
+    n = 36
+    xyz = np.zeros((n, 3))
+    times = []
+    for k in range(20):
+        last_ns = SENSOR0_NS + round((k + 1) * n * 1e9 / 50.0)
+        samples = decoder.feed(_acc_packet(1.0 + (k + 1) * n / 50.0, last_ns, xyz))
+        assert samples is not None
+        times.append(samples.t_s)
+    t = np.concatenate(times)
+    assert np.allclose(np.diff(t), 0.02, rtol=1e-6)
+    assert samples is not None and samples.fs_hz == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize("params", [None, {}, {"acc": {"fs_hz": 50}}])
+def test_an_ecg_frame_without_ecg_settings_is_a_decode_error(
+    params: dict[str, dict[str, float]] | None,
+) -> None:
+    """A frame of a measurement the header does not list has no known rate: counted as a decode
+    error (the packet stays in the recording), not timed at a guessed 130 Hz."""
+    decoder = PmdStreamDecoder(params, START_NS)
+    with pytest.raises(DecodeError, match="PMD ECG frame in a session whose header has no ecg"):
+        decoder.feed(_ecg_packet(1.0, SENSOR0_NS, [0] * 73))

@@ -304,7 +304,15 @@ def _with_header(tmp_path: Path, **changes: object) -> Path:
         ({"streams": {"gdx": {}}}, "gdx stream without period_us"),
         ({"streams": {"gdx": 5}}, "stream 'gdx'"),
         ({"streams": {"pmd": {"ecg": {"fs_hz": 0}}}}, "pmd ecg fs_hz"),
-        ({"streams": {"pmd": {"acc": {"resolution_bits": 1.5}}}}, "pmd acc resolution_bits"),
+        (
+            {"streams": {"pmd": {"acc": {"fs_hz": 50, "resolution_bits": 1.5}}}},
+            "pmd acc resolution_bits",
+        ),
+        # Read before at an assumed 130 / 200 Hz: a 50 Hz ACC stream's samples 4x too close
+        # together (review 38 F2).
+        ({"streams": {"pmd": {"acc": {"range_g": 2}}}}, "pmd acc stream without fs_hz"),
+        ({"streams": {"pmd": {"ecg": {"resolution_bits": 14}}}}, "pmd ecg stream without fs_hz"),
+        ({"streams": {"pmd": {"ecg": {"fs_hz": 130}, "acc": {}}}}, "pmd acc stream without fs_hz"),
         ({"start_wall_ns": 10**30}, "start_wall_ns"),
         ({"start_wall_ns": -(10**19)}, "start_wall_ns"),
         ({"start_mono_ns": "abc"}, "start_mono_ns"),

@@ -503,6 +503,51 @@ def test_a_processing_error_at_the_end_is_no_completed_session(
     assert kept.ended.startswith("error: processing failed 30.0 s into the session")
 
 
+class _SourceWithABug:
+    """``inner``, whose packets end with a bug in the source's own code after ``items``."""
+
+    def __init__(self, inner: SimulatedSource, items: int) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self._items = items
+
+    async def __aenter__(self) -> _SourceWithABug:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inner.__aexit__(*exc)
+
+    async def packets(self) -> AsyncIterator[RawPacket | LinkEvent]:
+        count = 0
+        async for item in self.inner.packets():
+            yield item
+            count += 1
+            if count == self._items:
+                raise AttributeError("'NoneType' object has no attribute 'start_notify'")
+
+
+def test_a_bug_in_the_source_is_raised_and_no_completed_session(tmp_path: Path) -> None:
+    """A bug in a sensor's code (review 38 F1: one in a BLE reconnect now reaches the session
+    at once) goes on to the command's handler of bugs; the recording closed with what came
+    before it, as "completed" before: now with the error."""
+    clock = FakeClock()
+    plan = SessionPlan(BreathPattern.from_rate(6.0, 2.0), duration_s=120.0)
+    session = LiveSession(plan, out_dir=tmp_path, clock_ns=clock, wall_ns=clock, sleep=_no_sleep)
+    source = SimulatedSource(
+        PersonModel(seed=1), session, clock=clock, wall_clock=clock, realtime=False
+    )
+    with pytest.raises(AttributeError, match="start_notify"):
+        asyncio.run(session.run(_SourceWithABug(source, 500)))
+    (path,) = tmp_path.glob("*.bwr")
+    kept = read_recording(path)
+    assert not kept.truncated and len(kept.items) >= 500
+    assert kept.ended == (
+        "error: internal error: AttributeError: 'NoneType' object has no attribute 'start_notify'"
+    )
+    assert kept.summary is not None and 0.0 < kept.summary["duration_s"] < 120.0
+
+
 CONNECT_S = 8.0
 """How long the slow sensor below takes to be found and connected, s."""
 

@@ -191,6 +191,36 @@ def is_fatal(exc: BaseException) -> bool:
     return isinstance(mapped, BluetoothUnavailableError | PairingFailedError) or needs_pairing(exc)
 
 
+_BUG_TYPES: tuple[type[BaseException], ...] = (
+    TypeError,
+    AttributeError,
+    NameError,
+    AssertionError,
+    LookupError,
+    ArithmeticError,
+    NotImplementedError,
+)
+"""Exceptions that say a program is wrong (a call with the wrong arguments, a missing
+attribute, a failed ``assert``, a missing key), whatever the state of the radio."""
+
+
+def is_bug(exc: BaseException) -> bool:
+    """Whether ``exc`` is a programming error, not a failure of the radio, BlueZ or the sensor.
+
+    Such an error is raised again at once by the connect and reconnect loops: retrying cannot
+    help, and the advice of a :class:`BleError` ("move closer to the sensor", "check the
+    sensor's battery") would send the person to a sensor that is fine, after up to the whole
+    give-up time (120 s) of retries, with the bug itself only in a log (found in review 38). The
+    command's handler for unexpected errors then says it is a bug and keeps its traceback.
+
+    Errors of bleak (:class:`~bleak.exc.BleakError`) and of the OS (:class:`OSError`, which
+    includes a dropped connection) are never bugs here, whatever else they derive from; nor is
+    a :class:`ValueError` or :class:`RuntimeError` (dbus-fast's authentication and internal
+    errors derive from these), which are retried and mapped as before.
+    """
+    return isinstance(exc, _BUG_TYPES) and not isinstance(exc, BleakError | OSError)
+
+
 def gatt_error_words(exc: BleakGATTProtocolError | BleakDBusError) -> str:
     """A GATT error in words, e.g. ``insufficient authentication (ATT error 0x05)``: bleak's own
     ``str`` is the repr of its argument tuple. BlueZ's D-Bus refusal gives its own words

@@ -18,6 +18,7 @@ from devices.ble.errors import (
     DeviceNotFoundError,
     StillConnectedError,
     UnsupportedDeviceError,
+    is_bug,
     map_bleak_error,
 )
 from devices.ble.godirect_belt import GoDirectBelt
@@ -98,6 +99,8 @@ async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
     except asyncio.CancelledError:
         raise
     except Exception as exc:
+        if is_bug(exc):  # not a Bluetooth failure to give advice about (review 38 F1)
+            raise
         raise map_bleak_error(exc, device=wanted) from exc
 
     if exact.done():

@@ -29,7 +29,7 @@ from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
-from devices.ble.errors import map_bleak_error
+from devices.ble.errors import is_bug, map_bleak_error
 from devices.ble.sensors import HEART_RATE_SERVICE_UUID
 from devices.polar_pmd import PMD_SERVICE_UUID
 
@@ -182,6 +182,8 @@ async def scan(timeout_s: float = 5.0) -> list[ScanResult]:
     except asyncio.CancelledError:
         raise
     except Exception as exc:
+        if is_bug(exc):  # not a Bluetooth failure to give advice about (review 38 F1)
+            raise
         raise map_bleak_error(exc) from exc
     results = [r for device, adv in found.values() if (r := result_from_advertisement(device, adv))]
     results.sort(key=lambda r: (-r.rssi, r.name, r.address))

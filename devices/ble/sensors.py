@@ -55,6 +55,7 @@ from devices.ble.errors import (
     UnsupportedDeviceError,
     device_object_gone,
     gatt_error_words,
+    is_bug,
     is_busy,
     is_fatal,
     map_bleak_error,
@@ -520,6 +521,9 @@ class BleSensor:
                 # Our own errors (wrong device kind, refused command) are not transient.
                 raise
             except Exception as exc:
+                if is_bug(exc):
+                    # A bug is no radio failure: said as one at once (review 38 F1).
+                    raise
                 if is_fatal(exc):
                     raise self._map(exc) from exc
                 if isinstance(exc, BleakDeviceNotFoundError) and isinstance(self._target, str):
@@ -631,7 +635,9 @@ class BleSensor:
                 self._say_given_up(exc)
             self._queue.put_nowait(exc)
         except BaseException as exc:
-            self._queue.put_nowait(self._map(exc))
+            # A bug ends packets() as itself, for the command's handler of bugs; not as a
+            # Bluetooth error with advice about the sensor.
+            self._queue.put_nowait(exc if is_bug(exc) else self._map(exc))
 
     def _say_given_up(self, exc: DeviceGoneError) -> None:
         """Queue the ``LOST`` event that says the device is given up, and why."""
@@ -678,6 +684,8 @@ class BleSensor:
                     f"{self.info.name} is no longer looked for: {exc}", exc.advice
                 ) from exc
             except Exception as exc:
+                if is_bug(exc):
+                    raise
                 if is_fatal(exc):
                     mapped = self._map(exc)
                     raise DeviceGoneError(
@@ -706,6 +714,9 @@ class BleSensor:
             except (UnsupportedDeviceError, SensorCommandError):
                 raise
             except Exception as exc:
+                if is_bug(exc):
+                    # Not retried for up to the give-up time, then blamed on the sensor.
+                    raise
                 if is_fatal(exc):
                     raise self._map(exc) from exc
                 self._forget_vanished_object(exc)

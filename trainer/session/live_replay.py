@@ -430,6 +430,12 @@ class LiveSession(_SessionBase):
                     await self._stream(source)
         except BreathwiseDeviceError as exc:
             error = exc.user_message()
+        except Exception as exc:
+            # A bug in the source's code (a device's own failures are the errors above): the
+            # recording closes saying so, not as "completed" (found with review 38 F1), and the
+            # bug goes on to the command's handler of bugs, which keeps its traceback.
+            error = " ".join(f"internal error: {type(exc).__name__}: {exc}".split())
+            raise
         finally:
             if self.pipeline is None:
                 self._begin(source, connected=False)

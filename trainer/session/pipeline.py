@@ -1150,7 +1150,7 @@ class Pipeline:
         self._data_streams.add(packet.stream)
         try:
             values = channel_values(whole, self._belt.force_channel)
-        except (DecodeError, KeyError, ValueError) as exc:
+        except DecodeError as exc:  # a missing channel included: only DecodeError comes out
             self._decode_error(packet, exc, events)
             return
         belt = self._belt

@@ -1096,8 +1096,11 @@ def _check_streams(streams: dict[str, Any]) -> dict[str, Any]:
             continue
         if not isinstance(params, dict):
             raise ValueError(f"pmd {kind} parameters are not an object")
-        if "fs_hz" in params:
-            _number(f"pmd {kind} fs_hz", params["fs_hz"], 1.0, 100_000.0)
+        # Frames carry their sensor's times, not its rate: without it a replay would guess
+        # (review 38 F2: a 50 Hz ACC stream read at an assumed 200 Hz).
+        if "fs_hz" not in params:
+            raise ValueError(f"pmd {kind} stream without fs_hz, its sampling rate")
+        _number(f"pmd {kind} fs_hz", params["fs_hz"], 1.0, 100_000.0)
         if "resolution_bits" in params:
             _count(f"pmd {kind} resolution_bits", params["resolution_bits"], 1, 64)
         if "factor" in params:
