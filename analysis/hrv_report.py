@@ -68,6 +68,7 @@ __all__ = [
     "corrections_note",
     "hf_resolution_warning",
     "short_series_warning",
+    "short_span_text",
 ]
 
 MAX_RELIABLE_ARTIFACT_PCT = 5.0
@@ -134,17 +135,25 @@ def short_series_warning(beats: int, mean_hr_bpm: float | None) -> str | None:
     span_s = beats_span_s(beats, mean_hr_bpm)
     if span_s is None or span_s >= MIN_HRV_BEATS_S:
         return None
-    # Whole seconds as the report's "unreliable: 30 s of beats", but a tenth down where they
-    # would round up to the minimum: 59.74 s read "under 60 s of beats (60 s)" (review 36 F4).
-    shown = (
-        f"{span_s:.0f}"
-        if round(span_s) < MIN_HRV_BEATS_S
-        else f"{math.floor(span_s * 10.0) / 10.0:.1f}"
-    )
     return (
-        f"under {MIN_HRV_BEATS_S:.0f} s of beats ({shown} s): RMSSD, SDNN, pNN50 and "
-        "coherence are unreliable"
+        f"under {MIN_HRV_BEATS_S:.0f} s of beats ({short_span_text(span_s)} s): RMSSD, SDNN, "
+        "pNN50 and coherence are unreliable"
     )
+
+
+def short_span_text(span_s: float) -> str:
+    """Seconds of beats under :data:`MIN_HRV_BEATS_S` as shown: whole seconds, but a tenth
+    down where they would round up to the minimum (59.74 s read "under 60 s of beats (60 s)",
+    review 36 F4).
+
+    Examples
+    --------
+    >>> short_span_text(31.4), short_span_text(59.74)
+    ('31', '59.7')
+    """
+    if round(span_s) < MIN_HRV_BEATS_S:
+        return f"{span_s:.0f}"
+    return f"{math.floor(span_s * 10.0) / 10.0:.1f}"
 
 
 def artifact_warning(corrected: int, total: int) -> str | None:

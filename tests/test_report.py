@@ -1362,6 +1362,15 @@ def test_the_headline_marks_heart_numbers_that_do_not_stand(
     assert (_rmssd_note(m), _coherence_note(m)) == (rmssd_note, coherence_note)
 
 
+def test_the_headline_does_not_round_a_short_series_up_to_the_minimum() -> None:
+    """79 beats at 79.4 bpm are 59.70 s: "unreliable: 60 s of beats" contradicted the rule
+    (under 60 s) it flagged, as hrv's warning did (review 36 F4)."""
+    from trainer.reports.report import _rmssd_note
+
+    m = {"rmssd_ms": 17.3, "mean_hr_bpm": 79.4, "beats": 79, "artifact_pct": 0.0}
+    assert _rmssd_note(m) == "unreliable: 59.6 s of beats"  # a tenth down, never up to 60
+
+
 def test_every_report_says_it_is_no_medical_device(tmp_path: Path) -> None:
     """Review 31 F8: programs.md asks the statement to be shown, not buried; the report shows
     RMSSD and LF/HF, and someone who runs no back program never met the red-flag screen that

@@ -53,6 +53,7 @@ from analysis.hrv_report import (
     MIN_HRV_BEATS_S,
     artifact_warning,
     beats_span_s,
+    short_span_text,
 )
 from analysis.progress import ProgressCallback, ProgressSteps
 from trainer.coaching.pacer import MIN_RATE_BPM
@@ -432,7 +433,7 @@ def _unreliable_heart(m: dict[str, Any]) -> str:
     stand."""
     beats_s = beats_span_s(int(m["beats"] or 0), _f(m["mean_hr_bpm"]))
     if beats_s is not None and beats_s < MIN_HRV_BEATS_S:
-        return f"unreliable: {beats_s:.0f} s of beats"
+        return f"unreliable: {short_span_text(beats_s)} s of beats"
     corrected = _f(m.get("artifact_pct"))
     if corrected is not None and corrected > MAX_RELIABLE_ARTIFACT_PCT:
         return f"unreliable: {corrected:.0f} % of beats corrected"
