@@ -76,7 +76,10 @@ same unit; the others are the history's own: the recording's ``path`` and the ``
 (as the database holds them), ``practised_min`` (the text listing's ``min``), the marks
 ``simulated``, ``no_sensor`` and ``sensor_lost_from_s``, the database's ``breath_source``, and
 the listing's ``no RR``, ``!`` and ``(gone)`` as ``heart_rate_only``, ``heart_unreliable`` and
-``recording_gone``."""
+``recording_gone``. ``summary.csv``'s others (``rate_basis``, ``spectrum_start_s``,
+``spectrum_end_s``, ``spectrum_whole``, ``ended``) are not kept in the history database, so
+they are not here: the two lists are two tables, kept apart on purpose
+(``tests/test_history_format.py`` holds the shared columns equal in value)."""
 
 
 def start_local(start_wall_ns: int) -> str | None:
