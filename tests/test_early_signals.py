@@ -219,10 +219,16 @@ def test_a_command_started_with_sigint_ignored_runs_on_through_ctrl_c(tmp_path: 
         preexec_fn=ignore_sigint,
     )
     try:
-        # Once during the imports (early handlers), once in the session (its own).
-        for wait_s in (0.5, 6.0):
-            time.sleep(wait_s)
-            proc.send_signal(signal.SIGINT)
+        # Once during the imports (early handlers), once in the session (its own): once its
+        # recording is there, not after a fixed 6 s, which a loaded machine's imports outlast
+        # (a fresh-clone CI found no recording at all).
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 60.0
+        while not list(out.glob("*.bwr")) and proc.poll() is None:
+            assert time.monotonic() < deadline, "no recording after 60 s"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
         time.sleep(2.0)
         assert proc.poll() is None, proc.communicate()[1][-2000:]
         proc.send_signal(signal.SIGTERM)
