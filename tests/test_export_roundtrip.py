@@ -488,9 +488,14 @@ def test_an_older_export_without_its_sidecar_asks_for_its_start(
     )
     assert "'history --add' its recording instead" in err
     assert not (tmp_path / "back.bwr").exists() and len(hist.list_sessions()) == 1
-    # Given its start, it is imported as the person says.
+    # Given its start, it is imported as the person says, its beats at their exported times
+    # from that start: they came back 2.1 s early, scheduled as a strap's (review 39 F3).
     start = ["--start", "2026-03-01T07:30", "--no-history"]
     assert run(["import", str(beats), "-o", str(tmp_path / "back.bwr"), *start]) == 0
+    exported_t = np.loadtxt(beats, delimiter=",", skiprows=1, usecols=0)
+    back_t = np.sort(analyse_recording(tmp_path / "back.bwr").beat_t_s)
+    assert back_t.size == exported_t.size
+    assert np.max(np.abs(back_t - exported_t)) < 1e-5
 
 
 def _set_sidecar_version(folder: Path, version: str | None) -> None:

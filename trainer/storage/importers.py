@@ -2492,9 +2492,10 @@ def import_recording(
         raise ImportFileError(
             f"{path}: a Breathwise CSV export without its {stem}.session.csv (Breathwise wrote "
             "none before December 2026), so the session's start is not in it",
-            "give it with --start (as 'breathwise history' lists the session); if the history "
-            "holds that session, this import counts its practice twice: 'history --add' its "
-            "recording instead",
+            "give it with --start, to the second (its recording's name, "
+            "session-YYYYMMDD-HHMMSS.bwr, holds it; 'breathwise history --format csv' lists it "
+            "as start_local); if the history holds that session, this import counts its "
+            "practice twice: 'history --add' its recording instead",
         )
     if exported is not None and not start_given:
         # As any start found in a file (_check_derived_start): a wrong one would become a
@@ -2512,8 +2513,13 @@ def import_recording(
             f"--fs {fs_hz:g}: {path} is a Breathwise CSV export, timed by its t_s column",
             "leave --fs out",
         )
-    if exported is not None and start_wall_ns is not None and exported.stream == "beats":
-        # Our own beat times, not a logger's rows: given back, not scheduled like a strap's.
+    our_beats = (
+        exported.stream == "beats" if exported is not None else _export_without_sidecar(path, head)
+    )
+    if our_beats and start_wall_ns is not None:
+        # Our own beat times, not a logger's rows: given back, not scheduled like a strap's;
+        # an older export without its sidecar too, given its --start (every beat came back
+        # 2.1 s early, the first before the start: review 39 F3).
         imported = import_export_beats(path, start_wall_ns=start_wall_ns, unit=unit)
     elif (
         exported is None and fs_hz is None and (kind == "polar" or auto) and untimed_rr_table(head)
