@@ -71,7 +71,12 @@ def export(
     for analysis in analysed[:1]:
         # As replay and report say them: the files hold today's numbers of these bytes, and
         # nothing in them says that those differ from what the session showed (review 32 F7).
-        for note in (analysis.damage_note(), analysis.changed_note(EXPORT_SUBJECT)):
+        notes = (
+            analysis.damage_note(),
+            analysis.changed_note(EXPORT_SUBJECT),
+            analysis.ecg_note(),
+        )
+        for note in notes:
             if note:
                 print(note, file=sys.stderr)
     for path in written:

@@ -452,6 +452,11 @@ def _add_one(file: Path, shown: str) -> str:
         # Once per file, as replay says it: the row holds today's numbers.
         what = stored.changed_note.removeprefix("note: ")
         print(f"note: {shown}: {what}", file=sys.stderr)
+    if stored.ecg_without_beats:
+        # Review 39 F1: the row has no heart numbers, and importing the CSV again fills them.
+        from trainer.ui.headless import ecg_without_beats_note
+
+        print(ecg_without_beats_note(shown), file=sys.stderr)
     if stored.refreshed:
         return "refreshed"
     return "replacing" if stored.replaced_other_file else "added"

@@ -63,11 +63,13 @@ from trainer.storage.recording import (
     STILL_RECORDING_NOTE,
     Recording,
     damage_text,
+    ecg_without_beats,
     read_recording,
 )
 from trainer.ui.headless import (
     analysis_changed_note,
     damage_warning,
+    ecg_without_beats_note,
     format_summary,
     line_printer,
 )
@@ -1397,6 +1399,9 @@ def replay(
     if damaged:
         # Before the replay, as the notes above: what follows is read from these bytes.
         print(damaged, file=sys.stderr)
+    if ecg_without_beats(recording.header):
+        # Review 39 F1: its heart numbers are missing, not unmeasured; said before the replay.
+        print(ecg_without_beats_note(str(file)), file=sys.stderr)
     headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []
     session = ReplaySession(recording, speed=factor, listeners=listeners, pacer_phases=pacer_lines)

@@ -1467,7 +1467,14 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     ax.set_ylabel("heart rate (bpm)")
     _time_axis(ax, analysis)
     if heart.nn_ms.size == 0:
-        _no_data(ax, "no heart-rate strap in this session")
+        # An older Breathwise's import of an ECG without RR kept no beat: not "no strap"
+        # (review 39 F1), and the page says how to get them.
+        if analysis.ecg_without_beats:
+            from trainer.ui.headless import ECG_WITHOUT_BEATS_PANEL
+
+            _no_data(ax, ECG_WITHOUT_BEATS_PANEL)
+        else:
+            _no_data(ax, "no heart-rate strap in this session")
         return
     if heart.rsa_t_s.size and long:
         # A bar a breath, 3 h was a comb of 1,080 spikes (4,317 points) hiding the heart
@@ -2291,7 +2298,7 @@ def report_recording(
     steps = ProgressSteps(progress)
     # Measured on 2 h of 130 Hz ECG with RR: 10.4 s of analysis, 1.5 s drawing the page.
     analysis = analyse_recording(recording, progress=steps.part(0.0, 0.87))
-    notes = [analysis.damage_note(), analysis.changed_note(REPORT_SUBJECT)]
+    notes = [analysis.damage_note(), analysis.changed_note(REPORT_SUBJECT), analysis.ecg_note()]
     if analysis.ended == CUT_SHORT:
         # As replay and export say it (the page says it too), review 32 F8.
         notes.insert(

@@ -56,6 +56,7 @@ from trainer.storage.recording import (
     Recording,
     damage_text,
     earlier_header_digest,
+    ecg_without_beats,
     header_digest,
     read_recording,
 )
@@ -314,6 +315,9 @@ class SessionAnalysis:
     checksums: int = 0
     """How many of the writer's checksums the recording holds (:attr:`Recording.checksums`;
     0: a file written before them)."""
+    ecg_without_beats: bool = False
+    """The recording holds an ECG but no heartbeats, as an older Breathwise imported it
+    (:func:`trainer.storage.recording.ecg_without_beats`): importing its CSV again gets them."""
 
     def changed_note(self, what: str) -> str:
         """The note :func:`trainer.ui.headless.analysis_changed_note` makes of this analysis:
@@ -333,6 +337,15 @@ class SessionAnalysis:
             damage=self.damage,
             checksums=self.checksums,
         )
+
+    def ecg_note(self) -> str:
+        """The note :func:`trainer.ui.headless.ecg_without_beats_note` gives of a recording
+        holding an ECG but no heartbeats, naming it; ``""`` for any other."""
+        from trainer.ui.headless import ecg_without_beats_note
+
+        if not self.ecg_without_beats:
+            return ""
+        return ecg_without_beats_note(str(self.path) if self.path is not None else "the recording")
 
     def damage_note(self) -> str:
         """The warning :func:`trainer.ui.headless.damage_warning` gives of a damaged
@@ -729,6 +742,7 @@ def analyse_recording(
         silences=silences,
         damage=damage_text(recording.damage),
         checksums=recording.checksums,
+        ecg_without_beats=ecg_without_beats(header),
     )
     steps.done()
     made = _MADE.get()

@@ -567,6 +567,10 @@ class Stored:
         :func:`add_recording`: what the reader found damaged in the recording, which was added
         all the same as the history held no row it would replace (:class:`DamagedCopy`);
         ``""`` when nothing.
+    ecg_without_beats : bool
+        :func:`add_recording`: the recording holds an ECG but no heartbeats, as an older
+        Breathwise imported it, so the row has no heart numbers until its CSV is imported
+        again (:func:`trainer.storage.recording.ecg_without_beats`).
     """
 
     row: SessionRow
@@ -576,6 +580,7 @@ class Stored:
     changed_note: str = ""
     replaced_earlier: bool = False
     damage: str = ""
+    ecg_without_beats: bool = False
 
     @property
     def replaced_other_file(self) -> bool:
@@ -2175,6 +2180,14 @@ def add_recording(
     # sensor, as one with --device none is (it was refused as "nothing measured; the file
     # can be deleted", the evening's minutes and streak lost).
     if not measured and not is_sensorless(analysis.source_kind) and lost_from_s is None:
+        if analysis.ecg_without_beats:
+            # Not "the file can be deleted": its ECG gives the beats when its CSV is imported
+            # again (review 39 F1).
+            raise NoSensorData(
+                f"{recording}: it holds an ECG but no heartbeats (imported by a Breathwise "
+                "that did not take beats from an ECG)",
+                "import its CSV again to get them",
+            )
         raise NoSensorData(f"{recording}: {_nothing_measured(analysis.summary)}", _NOTHING_ADVICE)
     # The original's key when this is a re-import of a Breathwise CSV export
     # (trainer.storage.importers).
@@ -2196,4 +2209,5 @@ def add_recording(
         stored,
         changed_note=analysis.changed_note(HISTORY_ROW_SUBJECT),
         damage=analysis.damage,
+        ecg_without_beats=analysis.ecg_without_beats,
     )

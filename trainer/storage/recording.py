@@ -538,6 +538,39 @@ class Header:
         }
 
 
+ECG_BEATS_REVISION = 8
+"""The first :data:`trainer.ANALYSIS_REVISION` whose ``import`` took a Polar CSV's beats from
+its ECG's R peaks when it had no RR or heart-rate column (review 30 F1, 2026-12-07). The
+importers before it kept such an ECG without a beat; revision 8 had them but for its first
+16 minutes (05bf929 to 010a38a), and from it on an ECG import without beats is one whose ECG
+has no QRS (``ECG_WITHOUT_BEATS`` of :mod:`trainer.storage.importers`), where importing again
+gets none either."""
+
+
+def ecg_without_beats(header: Header) -> bool:
+    """Whether a recording is an import by a Breathwise that did not take beats from an ECG,
+    of an ECG without RR or heart-rate values: it holds the ECG (a ``pmd`` stream with
+    ``ecg`` parameters) but no heart-rate stream, so no beat, and importing its CSV again
+    takes the beats from the ECG's R peaks (review 39 F1: 30,000 ECG samples read as "no
+    heart-rate strap"). Said, not made good on read: beats derived now would change what
+    replays of such recordings show.
+
+    A live session never matches (its source kind is not ``import``, and a strap's ECG comes
+    with its heart-rate stream), nor an import of revision :data:`ECG_BEATS_REVISION` or
+    later (its importer found no QRS in that ECG).
+    """
+    streams = header.source.streams
+    pmd = streams.get(Stream.PMD_DATA.value)
+    revision = header.analysis_revision
+    return (
+        header.source.kind == "import"
+        and isinstance(pmd, dict)
+        and "ecg" in pmd
+        and Stream.HEART_RATE.value not in streams
+        and (revision is None or revision < ECG_BEATS_REVISION)
+    )
+
+
 def session_stem(start_wall_ns: int) -> str:
     """The name of a session's recording without its suffix, from its start:
     ``session-YYYYMMDD-HHMMSS`` in local time."""

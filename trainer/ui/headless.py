@@ -329,6 +329,24 @@ def damage_warning(name: str, damage: str) -> str:
     )
 
 
+ECG_WITHOUT_BEATS_PANEL = "ECG without heartbeats: import its CSV again to get them"
+"""What the report's heart panel says of a recording
+:func:`trainer.storage.recording.ecg_without_beats` (not "no heart-rate strap": it holds a
+strap's ECG)."""
+
+
+def ecg_without_beats_note(name: str) -> str:
+    """One line saying that the recording ``name`` holds an ECG but no heartbeats, as an
+    older Breathwise imported it (:func:`trainer.storage.recording.ecg_without_beats`), and
+    how to get them: importing its CSV again (which replaces its history row). Printed by
+    replay, report, export and ``history --add``, as :func:`damage_warning` is (review 39 F1:
+    nothing told the person, the heart numbers read as if there were no strap)."""
+    return (
+        f"note: {name} holds an ECG but no heartbeats (imported by a Breathwise that did not "
+        "take beats from an ECG): import its CSV again to get them"
+    )
+
+
 def analysis_changed_note(
     software: str,
     revision: int | None,
