@@ -10,12 +10,14 @@ import sys
 import textwrap
 import time
 from collections.abc import Mapping
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from simulated_sessions import write_simulated
 
+from trainer import ANALYSIS_REVISION
 from trainer.cli.app import run
 from trainer.cli.history import format_rows
 from trainer.storage import history as hist
@@ -976,3 +978,114 @@ def test_an_unreadable_recordings_row_can_be_removed_and_its_add_skipped(
     assert run(["history", "--remove", str(recording)]) == 0
     assert "removed from the history: " in capsys.readouterr().err
     assert list_sessions() == [] and recording.exists()
+
+
+def test_a_refreshed_row_without_a_closing_summary_names_the_numbers_that_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 39 F2: an import (or a killed session) has no closing summary, so ``history
+    --add`` rewrote its row with today's numbers without a word (an H10 import's rate 9.8 ->
+    none, RSA 2.3 -> none, coherence 3.0 -> 1.4). The row it replaces is compared instead."""
+    a = _import_rr(tmp_path, "a.txt", _rr(1), "2026-03-01T07:30")
+    capsys.readouterr()
+    # The same numbers again: a refresh says nothing more.
+    assert run(["history", "--add", str(a)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("refreshed a.bwr (") and not _notes(err), err
+    (fresh,) = list_sessions()
+    assert fresh.median_rate_bpm is not None and fresh.rsa_bpm is not None
+    assert fresh.coherence_score is not None
+    # As an earlier analysis stored it: other rate and coherence, no RSA; an RMSSD (not a
+    # number the note names) and a ratio within the shown precision do not count.
+    with sqlite3.connect(hist.default_db_path()) as conn:
+        conn.execute(
+            "UPDATE sessions SET median_rate_bpm = ?, rsa_bpm = NULL, coherence_score = ?, "
+            "rmssd_ms = ?",
+            (fresh.median_rate_bpm + 2.0, fresh.coherence_score + 1.6, 999.0),
+        )
+    conn.close()
+    assert run(["history", "--add", str(a)]) == 0
+    err = _notes(capsys.readouterr().err.splitlines())
+    assert len(err) == 1, err
+    assert err[0].startswith(
+        "note: a.bwr: its history row changed from what an earlier analysis stored ("
+        f"median rate {fresh.median_rate_bpm + 2.0:.1f} -> {fresh.median_rate_bpm:.1f}/min, "
+        f"RSA - -> {fresh.rsa_bpm:.1f} bpm, "
+        f"coherence {fresh.coherence_score + 1.6:.1f} -> {fresh.coherence_score:.1f}/10): "
+        "the row now holds today's analysis ("
+    ), err[0]
+    # This import named today's revision: the note says the rows should have agreed.
+    assert f"made under this analysis revision ({ANALYSIS_REVISION}" in err[0]
+    # What is stored is today's analysis, as before the fix.
+    (again,) = list_sessions()
+    assert replace_updated(again) == replace_updated(fresh)
+    # Refreshed again: the row now agrees with today's analysis, nothing to say.
+    assert run(["history", "--add", str(a)]) == 0
+    assert not _notes(capsys.readouterr().err.splitlines())
+
+
+def test_an_import_refreshing_its_row_names_the_numbers_that_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``import`` to the name of a deleted recording of the same session refreshes its row:
+    a row stored otherwise (by an earlier analysis) is named as the ``history --add`` note
+    does."""
+    a = _import_rr(tmp_path, "a.txt", _rr(1), "2026-03-01T07:30")
+    (fresh,) = list_sessions()
+    assert fresh.mean_follow_score is None and fresh.breaths == 0
+    with sqlite3.connect(hist.default_db_path()) as conn:
+        conn.execute("UPDATE sessions SET breaths = 7, hr_start_bpm = ?", (99.0,))
+    conn.close()
+    a.unlink()
+    capsys.readouterr()
+    assert (
+        run(["import", str(tmp_path / "a.txt"), "--start", "2026-03-01T07:30", "-o", str(a)]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "already in your history: its row refreshed" in err
+    assert (
+        "note: its history row changed from what an earlier analysis stored (breaths 7 -> 0, "
+        f"HR at start 99 -> {fresh.hr_start_bpm:.0f} bpm): "
+    ) in err
+    (again,) = list_sessions()
+    assert replace_updated(again) == replace_updated(fresh)
+
+
+def _notes(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("note:")]
+
+
+def replace_updated(row: SessionRow) -> SessionRow:
+    """``row`` but when it was written."""
+    return replace(row, updated_wall_ns=0)
+
+
+def test_a_killed_sessions_refreshed_row_names_the_numbers_that_changed(tmp_path: Path) -> None:
+    """A session killed before its closing summary (review 39: follow 84 -> 77, no note):
+    its refreshed row is compared with the one stored before, revision named."""
+    from trainer.reports.session_analysis import analyse_recording
+    from trainer.storage.history import add_recording
+
+    whole = write_simulated(tmp_path / "whole.bwr", 60.0, seed=1)
+    killed = tmp_path / "killed.bwr"
+    lines = whole.read_bytes().splitlines(keepends=True)
+    killed.write_bytes(b"".join(lines[:-1]))  # no closing record
+    analysis = analyse_recording(killed)
+    assert analysis.truncated and analysis.recorded_summary is None
+    db = tmp_path / "h.sqlite3"
+    first = add_recording(killed, db_path=db)
+    assert first.changed_note == ""
+    assert add_recording(killed, db_path=db).changed_note == ""
+    with History(db) as history:
+        # A row of a history from before schema v3 holds no breath source: not a change.
+        assert first.row.breath_source is not None
+        changed = {"breaths": first.row.breaths + 3, "gaps": 2, "breath_source": None}
+        history.upsert({**asdict(first.row), **changed})
+    stored = add_recording(killed, db_path=db)
+    assert stored.refreshed
+    assert stored.changed_note.startswith(
+        "note: its history row changed from what an earlier analysis stored ("
+        f"breaths {first.row.breaths + 3} -> {first.row.breaths}, gaps 2 -> 0): "
+        "the row now holds today's analysis ("
+    ), stored.changed_note
+    assert replace_updated(stored.row) == replace_updated(first.row)

@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S, beats_span_s
@@ -87,6 +87,9 @@ from trainer.storage.recording import (
     read_header,
 )
 from trainer.storage.safe_parse import json_loads
+
+if TYPE_CHECKING:
+    from trainer.session.summary import SessionSummary
 
 DB_NAME = "history.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -571,6 +574,9 @@ class Stored:
         :func:`add_recording`: the recording holds an ECG but no heartbeats, as an older
         Breathwise imported it, so the row has no heart numbers until its CSV is imported
         again (:func:`trainer.storage.recording.ecg_without_beats`).
+    previous_row : SessionRow or None
+        The session's row as it was before this write (None: a new row, or one holding what
+        no Breathwise writes, :class:`DamagedRow`, which the write mends).
     """
 
     row: SessionRow
@@ -581,6 +587,7 @@ class Stored:
     replaced_earlier: bool = False
     damage: str = ""
     ecg_without_beats: bool = False
+    previous_row: SessionRow | None = None
 
     @property
     def replaced_other_file(self) -> bool:
@@ -1210,6 +1217,7 @@ class History:
         key = str(row["session_key"])
         earlier = earlier_key if earlier_key is not None and earlier_key != key else None
         previous: str | None = None
+        before: SessionRow | None = None
         earlier_here = False
         legacy = False
         exports: tuple[str, ...] = ()
@@ -1262,6 +1270,7 @@ class History:
                                 (key, legacy_key),
                             )
                     previous = found
+                    before = self._row_or_none(key) if found is not None else None
                     earlier_here = self._drop_earlier_at_path(key, row)
                     self._conn.execute(sql, row)
                     # Added again: no longer kept out (not_in_history).
@@ -1283,7 +1292,23 @@ class History:
             raise ExportOfHeldSession(*refusal)
         stored = self.get(key)
         assert stored is not None
-        return Stored(stored, previous, legacy, exports, replaced_earlier=earlier_here)
+        return Stored(
+            stored, previous, legacy, exports, replaced_earlier=earlier_here, previous_row=before
+        )
+
+    def _row_or_none(self, session_key: str) -> SessionRow | None:
+        """The row of ``session_key`` as stored, None when there is none or it holds what no
+        Breathwise writes (:class:`DamagedRow`): writing the row again mends that, so it must
+        not stop the write as :meth:`get` would."""
+        record = self._conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM sessions WHERE session_key = ?", (session_key,)
+        ).fetchone()
+        if record is None:
+            return None
+        try:
+            return SessionRow.from_db(record)
+        except DamagedRow:
+            return None
 
     def _drop_earlier_at_path(self, session_key: str, row: Mapping[str, Any]) -> bool:
         """Delete the rows of other sessions of ``row``'s start whose recording was at ``row``'s
@@ -2205,9 +2230,114 @@ def add_recording(
         timeout_ms=timeout_ms,
         damaged=analysis.damage,
     )
+    note = analysis.changed_note(HISTORY_ROW_SUBJECT)
+    if not _shows_numbers(analysis.recorded_summary) and _same_session_row(stored):
+        # No closing summary to compare with (an import's holds only where it came from, a
+        # killed session has none): the row it replaces is the only record of what the person
+        # was shown (found in review: an H10 import's rate 9.8 -> none, RSA 2.3 -> none,
+        # coherence 3.0 -> 1.4, without a word).
+        assert stored.previous_row is not None
+        note = row_changed_note(
+            stored.previous_row,
+            stored.row,
+            software=analysis.software,
+            revision=analysis.analysis_revision,
+        )
     return replace(
         stored,
-        changed_note=analysis.changed_note(HISTORY_ROW_SUBJECT),
+        changed_note=note,
         damage=analysis.damage,
         ecg_without_beats=analysis.ecg_without_beats,
+    )
+
+
+def _shows_numbers(summary: SessionSummary | None) -> bool:
+    """Whether a recording's closing summary holds any number a person read
+    (:data:`trainer.ui.headless.SHOWN_NUMBERS`): an import's holds only its provenance
+    (``imported``, ``source_file``), a killed session's is None."""
+    from trainer.ui.headless import SHOWN_NUMBERS
+
+    return summary is not None and any(n.value(summary)[0] for n in SHOWN_NUMBERS)
+
+
+def _same_session_row(stored: Stored) -> bool:
+    """Whether :attr:`Stored.previous_row` is this recording's session's row written before:
+    not one taken over by its start clocks alone from another path (``legacy``: possibly
+    another session that shared the start)."""
+    if stored.previous_row is None:
+        return False
+    return not (stored.legacy and stored.previous_path != stored.row.path)
+
+
+ROW_SHOWN_KEYS: tuple[tuple[str, str], ...] = (
+    ("breaths", "breaths"),
+    ("median_rate_bpm", "median_rate_bpm"),
+    ("breath_source", "breath_source"),
+    ("mean_ratio", "mean_ratio"),
+    ("mean_follow_score", "mean_follow_score"),
+    ("hr_start_bpm", "hr_start_bpm"),
+    ("mean_rsa_bpm", "rsa_bpm"),
+    ("coherence_score", "coherence_score"),
+    ("gaps", "gaps"),
+    ("marks", "marks"),
+    ("duration_s", "duration_s"),
+)
+"""The numbers of :data:`trainer.ui.headless.SHOWN_NUMBERS` a history row holds: each
+summary key with its column (``minutes_practised`` is :attr:`SessionRow.practised_min`)."""
+
+
+def _row_as_summary(row: SessionRow) -> dict[str, Any]:
+    """``row``'s numbers under the summary keys :func:`trainer.ui.headless.changed_numbers`
+    compares (:data:`ROW_SHOWN_KEYS`; minutes practised as ``progress`` counts them)."""
+    numbers: dict[str, Any] = {key: getattr(row, column) for key, column in ROW_SHOWN_KEYS}
+    numbers["minutes_practised"] = row.practised_min
+    if numbers["breath_source"] is None:
+        # Not held, as a summary that lacks it: the column was added in schema v3, and a row
+        # of an older history holds NULL there ("rate from - -> belt" of every such row). A
+        # rate that came or went is named by "median rate".
+        del numbers["breath_source"]
+    return numbers
+
+
+def row_changed_note(
+    before: SessionRow, after: SessionRow, *, software: str, revision: int | None
+) -> str:
+    """One line naming the numbers of a history row that a refresh changed, for a recording
+    with no closing summary to compare today's analysis with (an import, a session cut
+    short); ``""`` when every number reads the same at the shown precision.
+
+    The labels, formats and tolerance are those of the note comparing a closing summary
+    (:func:`trainer.ui.headless.changed_numbers`, :data:`~trainer.ui.headless.SHOWN_NUMBERS`).
+    The row does not record which analysis wrote it; the recording's header names the
+    revision it was made under (``revision``, None before recordings named it), and
+    ``software`` the Breathwise that wrote it.
+    """
+    from trainer import ANALYSIS_REVISION, SOFTWARE
+    from trainer.ui.headless import changed_numbers
+
+    changes = changed_numbers(
+        cast("SessionSummary", _row_as_summary(before)),
+        cast("SessionSummary", _row_as_summary(after)),
+    )
+    if not changes:
+        return ""
+    writer = software or "an unnamed Breathwise"
+    today = f"today's analysis ({SOFTWARE}, analysis revision {ANALYSIS_REVISION})"
+    if revision is None:
+        made = (
+            f"the recording was made by {writer}, from before recordings named their analysis "
+            "revision (unnamed)"
+        )
+    elif revision == ANALYSIS_REVISION:
+        made = (
+            f"the recording was made under this analysis revision ({revision}, {writer}), so "
+            "the earlier row came from an analysis change that did not raise the revision, a "
+            "history edited by hand, or a fault (please report it with the recording)"
+        )
+    else:
+        which = "an earlier" if revision < ANALYSIS_REVISION else "a later"
+        made = f"the recording was made under {which} analysis revision ({revision}, {writer})"
+    return (
+        f"note: {HISTORY_ROW_SUBJECT} changed from what an earlier analysis stored "
+        f"({', '.join(changes)}): the row now holds {today}; {made}"
     )
