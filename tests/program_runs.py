@@ -17,8 +17,9 @@ from devices.sim import PersonModel, SimulatedSource
 from devices.source import LinkEvent, PacketSource, SourceInfo
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs.model import Cue, Paced, Program, Step
+from trainer.session.events import Event
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session.pipeline import Event, Pipeline
+from trainer.session.pipeline import Pipeline
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import Item, read_recording
 from trainer.ui.headless import format_summary, line_printer

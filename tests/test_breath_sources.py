@@ -20,7 +20,7 @@ from analysis.breath_sources import (
     usable,
 )
 from analysis.rr_breath import RRBreathEstimate
-from trainer.session.pipeline import BreathRateEvent
+from trainer.session.events import BreathRateEvent
 from trainer.ui.state import SessionState
 
 

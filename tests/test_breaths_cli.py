@@ -22,6 +22,7 @@ from benchmarks.validate_breath import Scenario, synthetic_belt
 from trainer import __version__
 from trainer.cli import breaths as breaths_cli
 from trainer.errors import BadArgument, UserError
+from trainer.storage import waveform_csv
 
 KEYS = {
     "inhale_onset_s",
@@ -378,17 +379,17 @@ def test_a_decimal_comma_table_reads_as_the_same_waveform(tmp_path: Path) -> Non
     x = np.round(belt_signal(), 4)
     points = tmp_path / "points.csv"
     points.write_text("t,rsp\n" + "\n".join(f"{i / 25:.2f},{v:.4f}" for i, v in enumerate(x)))
-    expected = breaths_cli.read_waveform(points, "rsp")
+    expected = waveform_csv.read_waveform(points, "rsp")
     for sep in (";", "\t"):
         commas = tmp_path / "commas.csv"
         rows = (f"{i / 25:.2f}{sep}{v:.4f}".replace(".", ",") for i, v in enumerate(x))
         commas.write_text(f"t{sep}rsp\n" + "\n".join(rows))
-        assert np.array_equal(breaths_cli.read_waveform(commas, "rsp"), expected)
+        assert np.array_equal(waveform_csv.read_waveform(commas, "rsp"), expected)
         # Without a header the first row is still numbers, not names (a trailing separator
         # too).
         rows = (f"{i / 25:.2f}{sep}{v:.4f}{sep}".replace(".", ",") for i, v in enumerate(x))
         commas.write_text("\n".join(rows))
-        assert np.array_equal(breaths_cli.read_waveform(commas, "2"), expected)
+        assert np.array_equal(waveform_csv.read_waveform(commas, "2"), expected)
 
 
 def test_absurdly_large_values_are_refused_and_tiny_ones_analysed(
@@ -449,10 +450,10 @@ def test_waveform_options_with_rr_and_named_non_axes_are_refused(tmp_path: Path)
     bio = tmp_path / "bio.csv"
     bio.write_text("ECG,PPG,RSP\n" + "0.1,0.2,0.3\n" * 3000)
     with pytest.raises(UserError, match=r"cannot tell which columns are x, y, z \(ECG, PPG, RSP\)"):
-        breaths_cli.read_waveform(bio, acc=True)
+        waveform_csv.read_waveform(bio, acc=True)
     unnamed = tmp_path / "xyz.csv"
     unnamed.write_text("0.1,0.2,0.3\n" * 10)
-    assert breaths_cli.read_waveform(unnamed, acc=True).shape == (10, 3)
+    assert waveform_csv.read_waveform(unnamed, acc=True).shape == (10, 3)
 
 
 def test_an_upside_down_belt_is_reported_and_invert_rights_it(
@@ -706,7 +707,7 @@ def test_a_header_naming_fewer_columns_than_the_rows_is_refused(tmp_path: Path) 
     r_table = _table(tmp_path, "r.txt", '"abdomen" "rsp"', lambda i, v: f'"{i + 1}" 0.1 {v}')
     for path in (r_csv, r_table):
         with pytest.raises(UserError) as err:
-            breaths_cli.read_waveform(Path(path), "rsp")
+            waveform_csv.read_waveform(Path(path), "rsp")
         msg = err.value.user_message()
         assert "header (line 1) has 2 names but the rows have 3 cells" in msg, msg
         assert "row.names = FALSE" in msg and "\n" not in msg
@@ -714,7 +715,7 @@ def test_a_header_naming_fewer_columns_than_the_rows_is_refused(tmp_path: Path) 
         tmp_path, "s.txt", "Time (s) Resp Abdomen", lambda i, v: f"{i / 25:.2f} {v} 0.1"
     )
     with pytest.raises(UserError, match=r"4 names but the rows have 3 cells, .*: in a table sep"):
-        breaths_cli.read_waveform(Path(spaced), "Resp")
+        waveform_csv.read_waveform(Path(spaced), "Resp")
 
 
 def test_names_aligned_by_spaces_name_their_own_columns(
@@ -728,7 +729,7 @@ def test_names_aligned_by_spaces_name_their_own_columns(
         "Time (s)   Resp   Abdomen",
         lambda i, v: f"{i / 25:.2f}   {v}   0.1",
     )
-    assert np.allclose(breaths_cli.read_waveform(Path(f), "Resp"), x, atol=1e-5)
+    assert np.allclose(waveform_csv.read_waveform(Path(f), "Resp"), x, atol=1e-5)
     out = json.loads(call([f, "--fs", "25", "--column", "resp"], capsys))
     assert out["settings"]["column"] == "Resp"
     assert out["settings"]["time_column"] == "Time (s)"
@@ -741,13 +742,13 @@ def test_an_empty_line_inside_the_data_is_a_gap(tmp_path: Path) -> None:
     x = _belt_rows()
     gap = _write(tmp_path, "gap.txt", "\n".join([*x[:100], "", *x[100:]]) + "\n")
     with pytest.raises(UserError, match=r"gap\.txt:101: an empty line inside the data"):
-        breaths_cli.read_waveform(Path(gap))
+        waveform_csv.read_waveform(Path(gap))
     table = _write(tmp_path, "gap.csv", "rsp\n\n" + "\n".join([*x[:50], "  ", *x[50:]]))
     with pytest.raises(UserError, match=r"gap\.csv:53: an empty line inside"):
-        breaths_cli.read_waveform(Path(table))
+        waveform_csv.read_waveform(Path(table))
     # Around the data, empty lines are layout.
     fine = _write(tmp_path, "fine.csv", "\n# belt\nrsp\n\n" + "\n".join(x) + "\n\n\n")
-    assert breaths_cli.read_waveform(Path(fine)).size == len(x)
+    assert waveform_csv.read_waveform(Path(fine)).size == len(x)
 
 
 def test_a_time_column_checks_fs_and_gaps(
@@ -849,14 +850,14 @@ def test_text_above_the_header_is_named(tmp_path: Path) -> None:
         lambda i, v: f"{i / 1500:.5f}\t{v}",
     )
     with pytest.raises(UserError) as err:
-        breaths_cli.read_waveform(f_path := Path(f), "CH1")
+        waveform_csv.read_waveform(f_path := Path(f), "CH1")
     msg = err.value.user_message()
     assert f"{f_path}:5: the numbers begin on line 5, under 4 lines of text" in msg, msg
     assert "'rsp_study.acq'" in msg and "'min\\tCH1'" in msg
     # A header, then a row with a bad cell: that row is named, not taken for text.
     bad = _table(tmp_path, "bad.csv", "t,rsp\n0,oops", lambda i, v: f"{i},{v}")
     with pytest.raises(UserError, match=r"bad\.csv:2: 'oops' is not a number"):
-        breaths_cli.read_waveform(Path(bad), "rsp")
+        waveform_csv.read_waveform(Path(bad), "rsp")
 
 
 def test_one_column_of_decimal_commas_is_not_two_columns(tmp_path: Path) -> None:
@@ -866,18 +867,18 @@ def test_one_column_of_decimal_commas_is_not_two_columns(tmp_path: Path) -> None
     f = _write(tmp_path, "dc.txt", "\n".join(v.replace(".", ",") for v in x))
     for column in (None, "1", "2"):
         with pytest.raises(UserError) as err:
-            breaths_cli.read_waveform(Path(f), column)
+            waveform_csv.read_waveform(Path(f), column)
         msg = err.value.user_message()
         assert "every row looks like one number with a decimal comma" in msg
         assert f"({x[0].replace('.', ',')} for {x[0]}? write a point)" in msg
     named = _write(tmp_path, "dc.csv", "rsp\n" + "\n".join(v.replace(".", ",") for v in x))
     with pytest.raises(UserError, match=r"dc\.csv:2: '(\S+)' is not a number \(\1 for "):
-        breaths_cli.read_waveform(Path(named))
+        waveform_csv.read_waveform(Path(named))
     # Two columns of integers stay two columns.
     ints = _write(
         tmp_path, "ints.csv", "".join(f"{500 + i % 7},{480 + i % 5}\n" for i in range(600))
     )
-    assert breaths_cli.read_waveform(Path(ints), "2")[:2].tolist() == [480.0, 481.0]
+    assert waveform_csv.read_waveform(Path(ints), "2")[:2].tolist() == [480.0, 481.0]
 
 
 def test_the_column_analysed_is_named_when_found_by_itself(
@@ -1065,9 +1066,9 @@ def test_reading_a_large_file_costs_a_few_times_its_size(tmp_path: Path) -> None
     code = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from trainer.cli import breaths\n"
+        "from trainer.storage import waveform_csv\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "breaths.read_waveform(Path(sys.argv[1]))\n"
+        "waveform_csv.read_waveform(Path(sys.argv[1]))\n"
         "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "print((after - before) * 1024 / Path(sys.argv[1]).stat().st_size)\n"
     )

@@ -15,6 +15,7 @@ import typer
 from benchmarks.validate_breath import Scenario, synthetic_belt
 from trainer.cli import breaths as breaths_cli
 from trainer.errors import BadArgument, UserError
+from trainer.storage import waveform_csv
 
 FS = 25.0
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -139,7 +140,7 @@ def test_a_missing_first_value_is_no_column_name(
     else:
         rows = [missing, *belt]
     path = Path(write(tmp_path, "first.csv", [*header, *rows]))
-    wave = breaths_cli.load_waveform(path, "rsp" if header else None)
+    wave = waveform_csv.load_waveform(path, "rsp" if header else None)
     assert wave.samples.tolist() == [float(v) for v in belt]
     first = len(header) + 1
     assert wave.notes == (
@@ -172,7 +173,7 @@ def test_a_spreadsheets_missing_value_is_no_comment(
         lines = ["rsp;t", *rows[:99], f"{missing};1", *rows[100:]]
     path = Path(write(tmp_path, "na.csv", lines))
     with pytest.raises(UserError) as info:
-        breaths_cli.read_waveform(path, None if layout == "one" else "rsp")
+        waveform_csv.read_waveform(path, None if layout == "one" else "rsp")
     text = info.value.user_message()
     assert f"na.csv:{line}: '{missing}' is not a number: a sample missing" in text, text
 
@@ -198,7 +199,7 @@ def test_a_named_last_column_left_empty_is_a_column(
     assert out["settings"]["column"] == "rsp" and out["settings"]["time_column"] == "time_s"
     # Unnamed, such a cell is a trailing separator still; short rows are still refused.
     with pytest.raises(UserError, match=r"the header \(line 1\) has 3 names but the rows have 2"):
-        breaths_cli.read_waveform(Path(write(tmp_path, "short.csv", ["a,rsp,c", "1,2", "3,4"])))
+        waveform_csv.read_waveform(Path(write(tmp_path, "short.csv", ["a,rsp,c", "1,2", "3,4"])))
 
 
 def test_a_units_row_under_the_names_is_named_as_such(tmp_path: Path, belt: list[str]) -> None:
@@ -207,7 +208,7 @@ def test_a_units_row_under_the_names_is_named_as_such(tmp_path: Path, belt: list
         write(tmp_path, "units.csv", ["time,rsp", "s,V", *(f"{i},{v}" for i, v in enumerate(belt))])
     )
     with pytest.raises(UserError) as info:
-        breaths_cli.read_waveform(path, "rsp")
+        waveform_csv.read_waveform(path, "rsp")
     text = info.value.user_message()
     assert "units.csv:2: line 2 ('s,V') looks like the units of the columns named on line 1" in text
     assert "delete line 2" in text and "above" not in text
@@ -218,7 +219,7 @@ def test_a_units_row_under_the_names_is_named_as_such(tmp_path: Path, belt: list
         with pytest.raises(
             UserError, match=r"note\.csv:3: the numbers begin on line 3, under 2 lines of text"
         ) as info:
-            breaths_cli.read_waveform(Path(write(tmp_path, "note.csv", rows)), "rsp")
+            waveform_csv.read_waveform(Path(write(tmp_path, "note.csv", rows)), "rsp")
         assert "delete the lines above the column names" in info.value.user_message()
 
 
@@ -252,13 +253,13 @@ def test_two_accelerometer_axes_of_one_name_are_chosen_by_three_numbers(
     path = write(tmp_path, "imu.csv", ["time_s,x,y,z,x,y,z", *rows])
     advice = "choose them by number: --column X,Y,Z (e.g. --column 2,3,4)"
     with pytest.raises(UserError, match=r"imu\.csv:1: columns 2 and 5 are named alike") as info:
-        breaths_cli.read_waveform(Path(path), acc=True)
+        waveform_csv.read_waveform(Path(path), acc=True)
     assert advice in info.value.user_message() and "--column N" not in info.value.user_message()
     with pytest.raises(BadArgument, match=r"--column 'x': columns 2 and 5") as named:
-        breaths_cli.read_waveform(Path(path), "x,y,z", acc=True)
+        waveform_csv.read_waveform(Path(path), "x,y,z", acc=True)
     assert advice in named.value.user_message()
     # The advice given works.
-    assert breaths_cli.read_waveform(Path(path), "2,3,4", acc=True).shape == (1200, 3)
+    assert waveform_csv.read_waveform(Path(path), "2,3,4", acc=True).shape == (1200, 3)
 
 
 def test_the_output_names_the_file_analysed(
@@ -273,9 +274,9 @@ def test_the_output_names_the_file_analysed(
 def test_pandas_numbered_axes_are_x_y_z(tmp_path: Path) -> None:
     """Three unnamed columns are x, y, z; numbered 0, 1, 2 by pandas, they still are."""
     rows = [f"{0.01 * i:.2f},{-0.5 * i:.2f},{1000 + i % 3}.5" for i in range(200)]
-    plain = breaths_cli.read_waveform(Path(write(tmp_path, "acc.csv", rows)), acc=True)
+    plain = waveform_csv.read_waveform(Path(write(tmp_path, "acc.csv", rows)), acc=True)
     named = Path(write(tmp_path, "pd.csv", ["0,1,2", *rows]))
-    assert (breaths_cli.read_waveform(named, acc=True) == plain).all()
+    assert (waveform_csv.read_waveform(named, acc=True) == plain).all()
 
 
 @pytest.mark.parametrize(
@@ -298,7 +299,7 @@ def test_mixed_separators_are_named(
         rows[2] = rows[2].replace(",", ";")
     path = Path(write(tmp_path, "mixed.csv", [f"time_s{header}rsp", *rows]))
     with pytest.raises(UserError) as info:
-        breaths_cli.read_waveform(path, "rsp")
+        waveform_csv.read_waveform(path, "rsp")
     text = info.value.user_message()
     assert text.startswith(f"{path}:{message}"), text
     assert text.endswith("— use one separator in the whole file"), text
@@ -333,7 +334,9 @@ def test_a_time_column_in_whole_seconds_gives_the_rate_over_the_recording(
     gap = [f"{i // int(FS) + (5 if i >= 60 * FS else 0)},{v}" for i, v in enumerate(belt)]
     path = write(tmp_path, "gap.csv", ["time_s,rsp", *gap])
     with pytest.raises(UserError) as info:
-        breaths_cli.check_time_column(Path(path), breaths_cli.load_waveform(Path(path), "rsp"), FS)
+        waveform_csv.check_time_column(
+            Path(path), waveform_csv.load_waveform(Path(path), "rsp"), FS
+        )
     assert info.value.user_message() == (
         f"{path}:1502: the time column 'time_s' jumps by 6 s after line 1501, where the "
         "column, written to 1 s, steps by 1 s (1 such gap, at least 5 s missing in all); "
@@ -433,10 +436,10 @@ def test_missing_samples_at_the_ends_are_padding_left_out_with_a_note(
     # Inside the data it is a sample lost, as before.
     inside = write(tmp_path, "inside.txt", [*belt[:100], "nan", *belt[100:], "nan"])
     with pytest.raises(UserError, match=r"inside\.txt:101: 'nan' holds a NaN"):
-        breaths_cli.read_waveform(Path(inside))
+        waveform_csv.read_waveform(Path(inside))
     # A file with no sample at all is no padding.
     with pytest.raises(UserError, match=r"none\.txt:1: 'nan' holds a NaN"):
-        breaths_cli.read_waveform(Path(write(tmp_path, "none.txt", ["nan"] * 10)))
+        waveform_csv.read_waveform(Path(write(tmp_path, "none.txt", ["nan"] * 10)))
 
 
 @pytest.mark.shared_data

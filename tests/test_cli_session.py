@@ -728,7 +728,7 @@ def test_a_dumb_terminal_gets_lines_not_a_screen(monkeypatch: pytest.MonkeyPatch
 def test_lines_to_a_terminal_that_hung_up_do_not_end_the_session() -> None:
     """Headless, after a hang-up, the next breath line met EIO and the session ended with a
     traceback instead of being saved (about one run in three)."""
-    from trainer.session.pipeline import MarkEvent
+    from trainer.session.events import MarkEvent
     from trainer.ui.headless import line_printer
 
     class HungUp(io.StringIO):

@@ -540,7 +540,7 @@ def test_an_artifact_breath_is_shown_unscored_not_as_follow_0(quality: str, scor
     summary always left them out; now nothing shows a score for them."""
     from breath_shapes import breaths_of
 
-    from trainer.session.pipeline import BreathEvent
+    from trainer.session.events import BreathEvent
     from trainer.ui.headless import format_breath
 
     breath = dataclasses.replace(breaths_of([(3.3, 6.7, 0.0)])[0], quality=quality)

@@ -19,7 +19,7 @@ from trainer.coaching.conductor import (
 )
 from trainer.coaching.pacer import BreathPattern
 from trainer.coaching.strain import CUES, PACE_SLOW_FACTOR, StrainKind
-from trainer.session.pipeline import BreathEvent, Event, PaceEvent, StrainEvent
+from trainer.session.events import BreathEvent, Event, PaceEvent, StrainEvent
 from trainer.storage.recording import PacerChange
 
 SLOW = BreathPattern.from_rate(6.0, 2.0)

@@ -23,8 +23,8 @@ from devices.sim import PersonModel, SimulatedSource
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import Program
+from trainer.session.events import Event, ProgramEvent
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
-from trainer.session.pipeline import Event, ProgramEvent
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import Mark, PacerChange, read_recording
 from trainer.ui.screen import CONNECTING_TEXT, START_PAUSED_TEXT, BreathwiseApp, PacerView

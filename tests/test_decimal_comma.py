@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.cli import breaths as breaths_cli
 from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
 from trainer.reports.session_analysis import analyse_recording
+from trainer.storage import waveform_csv
 from trainer.storage.decimal_comma import (
     decimal_points,
     decimal_points_in_rows,
@@ -96,7 +96,7 @@ def test_a_tab_table_of_thousands_is_refused_not_read_as_decimals(
     where = rf"{name}:2: '{cell}' is not a number"
     with pytest.raises(UserError, match=where) as err:
         if name == "counts.tsv":
-            breaths_cli.read_waveform(path, "rsp")
+            waveform_csv.read_waveform(path, "rsp")
         else:
             hrv_cli.read_rr_file(path)
     if name == "counts.tsv":
@@ -119,7 +119,7 @@ def test_thousands_separators_are_an_error_not_a_misreading(tmp_path: Path) -> N
     belt = tmp_path / "belt.tsv"
     belt.write_text("t\tforce\n" + "".join(f"{i}\t{v}\n" for i, v in enumerate(["987", "1,012"])))
     with pytest.raises(UserError, match="not a number") as err:
-        breaths_cli.read_waveform(belt, "force")
+        waveform_csv.read_waveform(belt, "force")
     # "Write a point" would make the thousand and twelve 1.012 (review 4, finding 2).
     message = err.value.user_message()
     assert "the column groups thousands" in message and "1012 for 1,012" in message, message
@@ -132,7 +132,7 @@ def test_mixed_styles_are_an_error(tmp_path: Path) -> None:
     rows = [f"{v:.3f}".replace(".", "," if i == 10 else ".") for i, v in enumerate(values)]
     belt.write_text("t;force\n" + "".join(f"{i};{v}\n" for i, v in enumerate(rows)))
     with pytest.raises(UserError, match=r"belt\.csv:12: .* is not a number"):
-        breaths_cli.read_waveform(belt, "force")
+        waveform_csv.read_waveform(belt, "force")
 
 
 def test_three_decimals_above_one_are_decimals_in_every_reader(tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ def test_three_decimals_above_one_are_decimals_in_every_reader(tmp_path: Path) -
         f"time_ms{sep}RSP\n"
         + "".join(f"{10 * i}{sep}{v:.3f}\n".replace(".", ",") for i, v in enumerate(volts))
     )
-    assert np.array_equal(breaths_cli.read_waveform(belt, "RSP"), volts)
+    assert np.array_equal(waveform_csv.read_waveform(belt, "RSP"), volts)
 
     rr_s = np.round(1.1 + 0.08 * np.sin(np.arange(400) / 4.0), 3)
     assert rr_s.min() >= 1.0

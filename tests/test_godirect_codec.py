@@ -314,7 +314,8 @@ def _belt_samples(chunks: list[bytes]) -> tuple[list[float], dict[str, int]]:
     """Force samples the pipeline takes from these notifications, and its decode errors."""
     from devices.packets import RawPacket, Stream
     from devices.source import SourceInfo
-    from trainer.session.pipeline import BeltEvent, Pipeline
+    from trainer.session.events import BeltEvent
+    from trainer.session.pipeline import Pipeline
     from trainer.storage.recording import Header
 
     source = SourceInfo(

@@ -17,12 +17,12 @@ from simulated_sessions import START_NS
 from devices.heart_rate import encode_heart_rate_measurement, rr_ms_to_raw
 from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import SourceInfo
+from trainer.session.events import StatusEvent
 from trainer.session.live_replay import ReplaySession
 from trainer.session.pipeline import (
     MAX_HEART_RATE_FIELD_BPM,
     RR_REACH_BACK_S,
     Pipeline,
-    StatusEvent,
     impossible_heart_values,
 )
 from trainer.storage.recording import Header, Item, read_recording, write_recording

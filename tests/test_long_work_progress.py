@@ -272,7 +272,8 @@ def _acc_samples(minutes: float, fs: float = 50.0) -> np.ndarray:
 
 
 def test_a_belt_is_read_and_analysed_with_progress_and_the_same_result(tmp_path: Path) -> None:
-    from trainer.cli.breaths import _analyse_waveform, analyse_samples, load_waveform
+    from trainer.cli.breaths import _analyse_waveform, analyse_samples
+    from trainer.storage.waveform_csv import load_waveform
 
     path = _belt_file(tmp_path / "belt.csv", 10.0)
     calls: list[float] = []

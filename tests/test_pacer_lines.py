@@ -26,8 +26,9 @@ from trainer.cli import session as session_cli
 from trainer.cli.app import run
 from trainer.coaching.pacer import BreathPattern, Pacer, Phase
 from trainer.programs.catalog import load_catalog
+from trainer.session.events import Event, PacerEvent, PhaseEvent, ProgramEvent
 from trainer.session.live_replay import CUE_SETTLE_NS, LiveSession, ReplaySession, SessionPlan
-from trainer.session.pipeline import Event, PacerEvent, PhaseEvent, Pipeline, ProgramEvent
+from trainer.session.pipeline import Pipeline
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import Recording, read_recording
 from trainer.ui.headless import PHASE_WORDS, format_phase, line_printer

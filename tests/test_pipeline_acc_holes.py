@@ -8,7 +8,8 @@ from numpy.typing import NDArray
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import SourceInfo
-from trainer.session.pipeline import BreathEvent, Pipeline
+from trainer.session.events import BreathEvent
+from trainer.session.pipeline import Pipeline
 from trainer.storage.recording import Header
 
 ACC_FS_HZ = 50.0

@@ -16,7 +16,8 @@ from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.coaching.pacer import BreathPattern
-from trainer.session.pipeline import BeltEvent, BreathEvent, Event, Pipeline, StatusEvent
+from trainer.session.events import BeltEvent, BreathEvent, Event, StatusEvent
+from trainer.session.pipeline import Pipeline
 from trainer.session.summary import sensor_loss_text
 from trainer.storage.recording import Header, PacerChange, read_recording
 

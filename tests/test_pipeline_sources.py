@@ -13,13 +13,8 @@ from test_pipeline_inputs import _belt_packets as belt_packets
 from devices.packets import RawPacket, Stream
 from devices.polar_pmd import MeasurementType, encode_frame
 from devices.source import SourceInfo
-from trainer.session.pipeline import (
-    ACC_UNSETTLED_SAY_S,
-    BreathEvent,
-    BreathRateEvent,
-    Pipeline,
-    StatusEvent,
-)
+from trainer.session.events import BreathEvent, BreathRateEvent, StatusEvent
+from trainer.session.pipeline import ACC_UNSETTLED_SAY_S, Pipeline
 from trainer.storage.recording import Header, read_recording, write_recording
 
 PERIOD_S = 10.0  # 6 breaths/min

@@ -32,8 +32,8 @@ from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import OwnRhythm, Program
 from trainer.programs.runner import ProgramTimeline, TimelineState
 from trainer.programs.safety import CARD_REMINDER
+from trainer.session.events import BreathEvent, Event, PacerEvent, ProgramEvent
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
-from trainer.session.pipeline import BreathEvent, Event, PacerEvent, ProgramEvent
 from trainer.session.summary import SessionSummary
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import PacerChange, read_recording

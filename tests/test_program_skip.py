@@ -31,8 +31,8 @@ from trainer.errors import BadArgument
 from trainer.programs import EventKind, load_catalog
 from trainer.programs.model import Program
 from trainer.programs.runner import ProgramTimeline, TimelineState
+from trainer.session.events import Event, PacerEvent, ProgramEvent, SkipEvent
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
-from trainer.session.pipeline import Event, PacerEvent, ProgramEvent, SkipEvent
 from trainer.session.program_session import find_step, prepare_program
 from trainer.storage.config import Settings
 from trainer.storage.program_codec import FROM_STEP_KEY, ProgramPlan

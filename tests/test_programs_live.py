@@ -21,7 +21,7 @@ from trainer.cli.session import strap_alone_note
 from trainer.errors import BadArgument
 from trainer.programs import EventKind, load_catalog
 from trainer.programs.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
-from trainer.session.pipeline import PacerEvent, ProgramEvent
+from trainer.session.events import PacerEvent, ProgramEvent
 from trainer.session.program_session import prepare_program
 from trainer.storage.config import Settings
 from trainer.storage.recording import PacerChange, read_recording
@@ -550,7 +550,7 @@ def test_a_breathe_naturally_step_asks_nothing_and_a_step_judges_its_own_breaths
     """Found by a tester: "breathe normally" steps were coached toward a hidden 1.5 ratio
     ("Lengthen the out-breath" at 1.3-1.45), and a breath begun in that step was scored 0
     against the next step's pacer, whose error then cued "Slow down" at the right pace."""
-    from trainer.session.pipeline import BreathEvent
+    from trainer.session.events import BreathEvent
 
     program = CATALOG.get("deep-breathing-4-8")
     done = run_program(tmp_path, program, person=PersonModel(seed=7), duration_s=150.0)
@@ -582,7 +582,7 @@ def test_deep_breathing_accepts_an_out_breath_longer_than_the_in_breath(tmp_path
     than the in-breath") allows a shorter out-breath than 8 s, but someone breathing 4 s in
     and 6 s out on the pacer's rhythm heard "Lengthen the out-breath" 12 times in 5 minutes.
     The replay, coaching from the plan in the recording, says the same."""
-    from trainer.session.pipeline import BreathEvent
+    from trainer.session.events import BreathEvent
 
     program = CATALOG.get("deep-breathing-4-8")
     done = run_program(tmp_path, program, person=PersonModel(seed=3, ratio_bias=0.75))

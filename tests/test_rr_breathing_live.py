@@ -30,17 +30,9 @@ from trainer.cli.app import run
 from trainer.coaching.coach import CUE_FASTER, CUE_ON_PACE, CUE_SLOWER
 from trainer.coaching.pacer import BreathPattern
 from trainer.reports.session_analysis import analyse_recording
+from trainer.session.events import BreathEvent, BreathRateEvent, Event, PaceEvent, StatusEvent
 from trainer.session.live_replay import LiveSession, SessionPlan
-from trainer.session.pipeline import (
-    PACE_MIN_QUALITY,
-    RR_STEP_S,
-    BreathEvent,
-    BreathRateEvent,
-    Event,
-    PaceEvent,
-    Pipeline,
-    StatusEvent,
-)
+from trainer.session.pipeline import PACE_MIN_QUALITY, RR_STEP_S, Pipeline
 from trainer.storage.recording import Header, Item, PacerChange, read_recording
 from trainer.ui.headless import RATE_LINE_EVERY_S, RateLines, format_pace, format_summary
 from trainer.ui.screen import render_metrics

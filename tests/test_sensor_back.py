@@ -25,14 +25,11 @@ from devices.source import GIVEN_UP_REASON, KeepsLooking, LinkEvent, LinkState, 
 from trainer.cli.history import format_rows
 from trainer.coaching.coach import CUE_SENSOR_BACK, CUE_SENSORS_GONE
 from trainer.programs import load_catalog
+from trainer.session.events import SENSORS_BACK_KIND, SENSORS_GONE_KIND, Event, StatusEvent
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
 from trainer.session.pipeline import (
     CARRY_ON,
-    SENSORS_BACK_KIND,
     SENSORS_GONE_KEY,
-    SENSORS_GONE_KIND,
-    Event,
-    StatusEvent,
     sensors_back_message,
     sensors_gone_message,
 )

@@ -20,8 +20,8 @@ from devices.packets import NS_PER_S, RawPacket
 from devices.source import LinkEvent, LinkState, SourceInfo
 from trainer.reports.report import report_figure
 from trainer.reports.session_analysis import END_HR_MAX_STALE_S, analyse_recording, heart_metrics
+from trainer.session.events import BeatsEvent, Event, StatusEvent
 from trainer.session.live_replay import ReplaySession, SessionResult
-from trainer.session.pipeline import BeatsEvent, Event, StatusEvent
 from trainer.session.summary import (
     SessionSummary,
     checked_summary,

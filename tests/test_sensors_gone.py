@@ -37,16 +37,9 @@ from trainer.coaching.coach import (
 )
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs import EventKind, load_catalog
+from trainer.session.events import SENSORS_GONE_KIND, ProgramEvent, StatusEvent
 from trainer.session.live_replay import LiveSession, SessionPlan, SessionResult
-from trainer.session.pipeline import (
-    CARRY_ON,
-    END_SESSION,
-    SENSORS_GONE_KEY,
-    SENSORS_GONE_KIND,
-    ProgramEvent,
-    StatusEvent,
-    sensors_gone_message,
-)
+from trainer.session.pipeline import CARRY_ON, END_SESSION, SENSORS_GONE_KEY, sensors_gone_message
 from trainer.storage.history import add_recording
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import read_recording

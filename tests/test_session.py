@@ -21,6 +21,7 @@ from devices.sim import PersonModel, SimulatedSource
 from devices.source import LinkEvent, PacketSource, SourceInfo
 from trainer.coaching.pacer import BreathPattern
 from trainer.programs import load_catalog
+from trainer.session.events import BeltEvent, BreathEvent, BreathRateEvent, Event, StatusEvent
 from trainer.session.live_replay import (
     PROCESSING_ADVICE,
     Listener,
@@ -29,14 +30,7 @@ from trainer.session.live_replay import (
     SessionPlan,
     SessionResult,
 )
-from trainer.session.pipeline import (
-    BeltEvent,
-    BreathEvent,
-    BreathRateEvent,
-    Event,
-    Pipeline,
-    StatusEvent,
-)
+from trainer.session.pipeline import Pipeline
 from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
 from trainer.storage.recording import (
     Header,

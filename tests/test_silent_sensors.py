@@ -16,14 +16,8 @@ from simulated_sessions import START_NS, simulated_items
 from devices.heart_rate import encode_heart_rate_measurement
 from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import SourceInfo
-from trainer.session.pipeline import (
-    HR_STALE_S,
-    SILENT_SAY_S,
-    BeatsEvent,
-    BreathEvent,
-    Pipeline,
-    StatusEvent,
-)
+from trainer.session.events import BeatsEvent, BreathEvent, StatusEvent
+from trainer.session.pipeline import HR_STALE_S, SILENT_SAY_S, Pipeline
 from trainer.session.summary import sensor_loss_text
 from trainer.storage import history as hist
 from trainer.storage.recording import Header, Item, write_recording

@@ -30,8 +30,8 @@ from trainer.programs.catalog import load_catalog
 from trainer.programs.safety import RED_FLAG_QUESTIONS, ScreenRecord, ScreenStore
 from trainer.reports.report import report_figure
 from trainer.reports.session_analysis import analyse_recording
+from trainer.session.events import Event, ProgramEvent
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session.pipeline import Event, ProgramEvent
 from trainer.session.sensor_label import SENSORLESS_MARK, SIMULATED_MARK, device_kind, source_line
 from trainer.session.summary import SessionSummary
 from trainer.storage.history import History, SessionRow, list_sessions, record_session

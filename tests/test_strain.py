@@ -30,15 +30,9 @@ from trainer.coaching.strain import (
     ease_pattern,
 )
 from trainer.programs import load_catalog
+from trainer.session.events import BreathEvent, PaceEvent, PacerEvent, StatusEvent, StrainEvent
 from trainer.session.live_replay import LiveSession, SessionPlan
-from trainer.session.pipeline import (
-    BreathEvent,
-    PaceEvent,
-    PacerEvent,
-    Pipeline,
-    StatusEvent,
-    StrainEvent,
-)
+from trainer.session.pipeline import Pipeline
 from trainer.storage.program_codec import ProgramPlan
 from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.state import SessionState

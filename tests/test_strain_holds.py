@@ -16,8 +16,9 @@ from devices.source import SourceInfo
 from trainer.coaching.coach import CUE_FASTER, CUE_OWN_GOOD
 from trainer.coaching.pacer import BreathPattern, Pacer
 from trainer.coaching.strain import CUES, StrainKind, StrainMonitor, StrainSign
+from trainer.session.events import BreathEvent, StrainEvent
 from trainer.session.live_replay import LiveSession, SessionPlan
-from trainer.session.pipeline import BreathEvent, Pipeline, StrainEvent, _EventLog
+from trainer.session.pipeline import Pipeline, _EventLog
 from trainer.storage.recording import Header
 
 SLOW = BreathPattern.from_rate(6.0, 2.0)  # 3.33 s in, 6.67 s out, no holds

@@ -78,7 +78,7 @@ def test_session_lines_on_a_stream_that_cannot_hold_a_dash_do_not_stop_the_sessi
     """The live session's line printer raised UnicodeEncodeError into the pipeline, which
     stopped the session at its first cue as "a bug in Breathwise". A stream the command line
     did not prepare (its own get an ASCII fallback) is written in ASCII instead."""
-    from trainer.session.pipeline import MarkEvent
+    from trainer.session.events import MarkEvent
     from trainer.ui.headless import line_printer
 
     raw = io.BytesIO()

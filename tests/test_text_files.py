@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from trainer.cli import breaths as breaths_cli
 from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
+from trainer.storage import waveform_csv
 from trainer.storage.importers import detect_kind, import_recording, read_rr_list
 from trainer.storage.text_files import (
     is_comment,
@@ -24,7 +24,7 @@ from trainer.storage.text_files import (
 
 READERS: dict[str, Callable[[Path], object]] = {
     "hrv": hrv_cli.read_rr_file,
-    "breaths": breaths_cli.read_waveform,
+    "breaths": waveform_csv.read_waveform,
     "import": lambda path: read_rr_list(path)[0],
 }
 
@@ -167,7 +167,7 @@ def test_every_command_refuses_a_spreadsheets_missing_value(
     line = where + 1
     if reader == "breaths" and where == 0:
         # Before a waveform's first sample it is padding, left out with a note saying so.
-        wave = breaths_cli.load_waveform(path)
+        wave = waveform_csv.load_waveform(path)
         assert wave.samples.size == len(values)
         assert "1 before the first sample (line 1; the times count from line 2)" in wave.notes[0]
         return

@@ -18,8 +18,8 @@ from trainer.coaching.coach import CUE_SENSOR_LOST
 from trainer.coaching.pacer import BreathPattern, Pacer, PacerState, Phase
 from trainer.coaching.program_clock import ProgramClock
 from trainer.programs.runner import TimelineState
+from trainer.session.events import PacerEvent, StatusEvent
 from trainer.session.live_replay import SessionResult
-from trainer.session.pipeline import PacerEvent, StatusEvent
 from trainer.session.summary import SessionSummary
 from trainer.storage.recording import PacerChange
 from trainer.ui.screen import (
@@ -458,7 +458,7 @@ async def test_without_a_waveform_the_breathing_trace_says_what_there_is() -> No
     import numpy as np
     from textual.widgets import Sparkline
 
-    from trainer.session.pipeline import BeltEvent, BreathRateEvent
+    from trainer.session.events import BeltEvent, BreathRateEvent
 
     session = FakeSession()
     app = BreathwiseApp(session, session.run, title="t", duration_s=60.0)
@@ -1060,7 +1060,7 @@ def test_a_programs_tip_keeps_the_cue_line_against_the_coach_for_a_while() -> No
     from trainer.coaching.coach import Feedback
     from trainer.coaching.strain import CUES, StrainKind
     from trainer.programs.runner import EventKind
-    from trainer.session.pipeline import PaceEvent, ProgramEvent, StrainEvent
+    from trainer.session.events import PaceEvent, ProgramEvent, StrainEvent
     from trainer.ui.state import PROGRAM_CUE_HOLD_S
 
     def coach(t_s: float) -> PaceEvent:

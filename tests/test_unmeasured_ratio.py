@@ -23,7 +23,8 @@ from trainer.coaching.coach import CUE_IN_RHYTHM, Coach
 from trainer.coaching.pacer import Pacer
 from trainer.reports.report import report_figure
 from trainer.reports.session_analysis import analyse_recording
-from trainer.session.pipeline import BreathEvent, Pipeline
+from trainer.session.events import BreathEvent
+from trainer.session.pipeline import Pipeline
 from trainer.storage.recording import Header, write_recording
 from trainer.ui.state import SessionState
 

@@ -33,15 +33,9 @@ from trainer.errors import BadArgument, UserError
 from trainer.programs.model import OwnRhythm, Paced, Program, ProgramKind
 from trainer.programs.runner import ProgramTimeline
 from trainer.programs.safety import CARD_REMINDER, Outcome, ScreenStore, require_clearance
+from trainer.session.events import Event, PacerEvent, SkipEvent
 from trainer.session.live_replay import LiveSession, ReplaySession, SessionPlan, SessionResult
-from trainer.session.pipeline import (
-    CARRY_ON,
-    END_SESSION,
-    SENSORS_GONE_KEY,
-    Event,
-    PacerEvent,
-    SkipEvent,
-)
+from trainer.session.pipeline import CARRY_ON, END_SESSION, SENSORS_GONE_KEY
 from trainer.session.program_session import PreparedProgram, prepare_program, store_resonance
 from trainer.session.sensor_label import (
     device_kind,

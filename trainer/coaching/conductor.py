@@ -46,14 +46,8 @@ from trainer.coaching.pacer import BreathPattern
 from trainer.coaching.program_clock import ProgramClock
 from trainer.coaching.strain import WINDOW_BREATHS, can_ease, ease_pattern
 from trainer.programs.runner import EventKind, ProgramTimeline
-from trainer.session.pipeline import (
-    DEFAULT_OWN_RATIO,
-    BreathEvent,
-    Event,
-    PaceEvent,
-    PacerEvent,
-    StrainEvent,
-)
+from trainer.session.events import BreathEvent, Event, PaceEvent, PacerEvent, StrainEvent
+from trainer.session.pipeline import DEFAULT_OWN_RATIO
 from trainer.storage.recording import PacerChange
 
 RECOVER_S = 90.0

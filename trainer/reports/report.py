@@ -65,7 +65,8 @@ from trainer.reports.session_analysis import (
     SessionAnalysis,
     analyse_recording,
 )
-from trainer.session.pipeline import RR_STEP_S, BreathEvent
+from trainer.session.events import BreathEvent
+from trainer.session.pipeline import RR_STEP_S
 from trainer.session.sensor_label import is_sensorless, source_line, source_mark
 from trainer.session.summary import (
     program_course_text,
@@ -1234,7 +1235,7 @@ def _shifted(analysis: SessionAnalysis, t0: float) -> SessionAnalysis:
     from dataclasses import replace
 
     from trainer.reports.session_analysis import Gap
-    from trainer.session.pipeline import MarkEvent
+    from trainer.session.events import MarkEvent
 
     return replace(
         analysis,

@@ -39,16 +39,8 @@ from analysis.rsa import BreathEvents, rsa_per_breath
 from devices.packets import NS_PER_S
 from trainer.coaching.conductor import is_conductor_label
 from trainer.coaching.pacer import Pacer, Phase
-from trainer.session.pipeline import (
-    BeltEvent,
-    BreathEvent,
-    Event,
-    MarkEvent,
-    PaceEvent,
-    Pipeline,
-    StatusEvent,
-    headline_paced,
-)
+from trainer.session.events import BeltEvent, BreathEvent, Event, MarkEvent, PaceEvent, StatusEvent
+from trainer.session.pipeline import Pipeline, headline_paced
 from trainer.session.summary import SessionSummary, sensor_loss, session_sensors
 from trainer.storage.recording import (
     Item,

@@ -40,7 +40,8 @@ from devices.source import LinkEvent, PacketSource
 from trainer.coaching.conductor import Conductor
 from trainer.coaching.pacer import BreathPattern, PacerState
 from trainer.programs.runner import EventKind, TimelineState
-from trainer.session.pipeline import Event, Pipeline
+from trainer.session.events import Event
+from trainer.session.pipeline import Pipeline
 from trainer.session.summary import Sensor, SessionSummary, sensor_loss, session_sensors
 from trainer.storage.program_codec import PLAN_KEY, ProgramPlan, plan_to_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange, Recording, RecordingWriter
@@ -196,7 +197,7 @@ class LiveSession(_SessionBase):
     sleep : callable
         ``asyncio.sleep`` or a test double.
     pacer_phases : bool
-        Report the pacer's cues (:class:`trainer.session.pipeline.PhaseEvent`, for
+        Report the pacer's cues (:class:`trainer.session.events.PhaseEvent`, for
         ``--pacer-lines``) on time: the timer then wakes for each one and says it
         :data:`CUE_SETTLE_NS` after its time, with no sensor or a quiet one too.
     """
@@ -712,7 +713,7 @@ class ReplaySession(AlwaysStarted, _SessionBase):
     speed : float or None
         1 = as recorded, N = N times faster, None = as fast as possible.
     pacer_phases : bool
-        Report the pacer's cues (:class:`trainer.session.pipeline.PhaseEvent`) from the
+        Report the pacer's cues (:class:`trainer.session.events.PhaseEvent`) from the
         recorded pacer changes, as the live session with ``pacer_phases`` did; a timed replay
         says each on time.
     """

@@ -18,17 +18,18 @@ whenever the strap sends RR intervals (nearly all do), the heart rhythm
 (:class:`analysis.rr_breath.RRBreathTracker`, respiratory sinus arrhythmia, artifacts corrected
 per window). Every new estimate of any source goes to a
 :class:`analysis.breath_sources.BreathSourceSelector`, and its answer, the best current
-breathing rate and the source it came from, is reported as a :class:`BreathRateEvent`. With a
-belt and an accelerometer both giving breaths, only one's breaths are shown and coached: the
-belt's while it gives good ones, else the accelerometer's (``Pipeline._breath``, said in a
-status line when it changes). Analysing the accelerometer beside a belt costs about 2 s of CPU
-per hour of session at 25-200 Hz (10-20 µs a working sample), live and again in each replay.
+breathing rate and the source it came from, is reported as a
+:class:`trainer.session.events.BreathRateEvent`. With a belt and an accelerometer both giving
+breaths, only one's breaths are shown and coached: the belt's while it gives good ones, else the
+accelerometer's (``Pipeline._breath``, said in a status line when it changes). Analysing the
+accelerometer beside a belt costs about 2 s of CPU per hour of session at 25-200 Hz (10-20 µs a
+working sample), live and again in each replay.
 
 A strap may send its heart rate without RR intervals (the Heart Rate Measurement characteristic
 makes them optional, flag bit 4): a status line says so once (:data:`HR_ONLY_SAY_PACKETS`), the
-heart rate it reports is shown (a :class:`BeatsEvent` without beats) and is the summary's start
-and end heart rate (``hr_basis`` ``device``); there is then no HRV, RSA or breath rate from the
-heart. A sensor the header lists that sends no measurement at all in the first
+heart rate it reports is shown (a :class:`trainer.session.events.BeatsEvent` without beats) and is
+the summary's start and end heart rate (``hr_basis`` ``device``); there is then no HRV, RSA or
+breath rate from the heart. A sensor the header lists that sends no measurement at all in the first
 :data:`SILENT_SAY_S` s of the session is named in a status line, and in the summary's
 ``sensors_silent``; the check runs at the first item after that time, or at
 :meth:`Pipeline.catch_up` and :meth:`Pipeline.finish`, whichever comes first, and the line is
@@ -37,10 +38,11 @@ stamped :data:`SILENT_SAY_S`, so live and replay print the same.
 With no breath-by-breath source (a heart-rate strap alone) the coach still has the pace: each
 heart-rhythm rate that is the selector's answer, of quality ``PACE_MIN_QUALITY`` or better,
 and that covers a stretch where the pacer held one rate, is scored against that rate
-(:meth:`trainer.coaching.coach.Coach.assess_pace`) and reported as a :class:`PaceEvent`; the
-same rate is judged for strain (:meth:`trainer.coaching.strain.StrainMonitor.update_rate`: a
-pacer far slower than the person breathes), and a sign is a :class:`StrainEvent` whose cue
-takes the place of the coach's, as after a breath.
+(:meth:`trainer.coaching.coach.Coach.assess_pace`) and reported as a
+:class:`trainer.session.events.PaceEvent`; the same rate is judged for strain
+(:meth:`trainer.coaching.strain.StrainMonitor.update_rate`: a pacer far slower than the person
+breathes), and a sign is a :class:`trainer.session.events.StrainEvent` whose cue takes the place of
+the coach's, as after a breath.
 """
 
 from __future__ import annotations
@@ -67,7 +69,6 @@ from analysis.breath_sources import (
     best_source,
     from_rr,
     lagging,
-    usable,
 )
 from analysis.breath_variability import breath_variability, measured_ratios, ratio_measured
 from analysis.progress import ProgressCallback
@@ -98,15 +99,32 @@ from trainer.coaching.coach import (
     CUE_OWN_GOOD,
     CUE_SLOWER,
     Coach,
-    Feedback,
     strained_score,
     target_ratio,
 )
-from trainer.coaching.pacer import BreathPattern, Pacer, Phase, PhaseCue
+from trainer.coaching.pacer import BreathPattern, Pacer, PhaseCue
 from trainer.coaching.program_clock import ProgramClock
-from trainer.coaching.strain import StrainKind, StrainMonitor
+from trainer.coaching.strain import StrainMonitor
 from trainer.programs.model import ProgramKind, Step
 from trainer.programs.runner import EventKind, ProgramTimeline
+from trainer.session.events import (
+    SENSORS_BACK_KIND,
+    SENSORS_GONE_KIND,
+    BeatsEvent,
+    BeltEvent,
+    BreathEvent,
+    BreathRateEvent,
+    Event,
+    MarkEvent,
+    PaceEvent,
+    PacerEvent,
+    PhaseEvent,
+    ProgramEvent,
+    SkipEvent,
+    StatusEvent,
+    StrainEvent,
+    WaveformEvent,
+)
 from trainer.session.summary import ResonanceSummary, Sensor, SessionSummary, listed_sensors
 from trainer.storage.program_codec import FROM_STEP_KEY, PLAN_KEY, plan_from_json
 from trainer.storage.recording import Header, Item, Mark, PacerChange, RecordingError
@@ -302,11 +320,6 @@ CARRY_ON = "carry on"
 """:data:`SENSORS_GONE_KEY`: the session goes on to its planned end without its sensors."""
 END_SESSION = "end"
 """:data:`SENSORS_GONE_KEY`: the session ends when its last sensor is given up."""
-SENSORS_GONE_KIND = "sensors gone"
-"""The kind of the :class:`StatusEvent` that says a session carries on without its sensors."""
-SENSORS_BACK_KIND = "sensors back"
-"""The kind of the :class:`StatusEvent` that says a sensor given up came back, in a session
-that carried on without its sensors (:func:`sensors_back_message`)."""
 
 
 def sensors_gone_message(several: bool) -> str:
@@ -368,318 +381,6 @@ def impossible_heart_values(
             "previous beat"
         )
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class BreathEvent:
-    """A breath was confirmed.
-
-    Attributes
-    ----------
-    index : int
-        1-based count of breaths in the session.
-    breath : Breath
-        Times in session seconds.
-    feedback : Feedback
-        The coach's assessment against the pacer (or the own-rhythm target).
-    hr_bpm : float or None
-        Heart rate when the breath was confirmed; None when no beat (or report of a strap
-        without RR intervals) came in the :data:`HR_STALE_S` before it (a strap lost).
-    paused : bool
-        More than half of the breath (inhale onset to end) fell in a pause: measured and
-        shown, but its follow score does not count (there was nothing to follow).
-    free : bool
-        The breath began in an own-rhythm step with no ratio target ("breathe naturally"):
-        measured and shown, not scored and never corrected (nothing was asked of it).
-    paced : bool
-        The breath began while a pacer was pacing (not paused, not an own-rhythm step): with
-        a pacer, these are the breaths the session's rate and ratio are about
-        (:func:`counted_breaths`).
-    target_ratio : float or None
-        The exhale:inhale ratio the coach judged the breath against: the pacer's at the
-        breath's onset as a detector sees it (:func:`trainer.coaching.coach.target_ratio`,
-        holds at the top counted with the inhale), or an own-rhythm step's target; None for a
-        breath nothing was asked of (``free``).
-    target_rate_bpm : float or None
-        The breath rate the coach judged the breath against, breaths/min: the pacer's at the
-        breath's onset (:attr:`trainer.coaching.pacer.BreathPattern.rate_bpm`, holds
-        included); None in own rhythm, where no rate is asked.
-    source : str
-        The sensor the breath was read from: ``"belt"`` or ``"acc"`` (the chest
-        accelerometer), as :class:`BreathRateEvent` names them. ``breath.depth`` is in that
-        signal's unit (the belt's, or mG), so a session that handed over from one to the
-        other holds depths of two units, which this tells apart (issue 7, item 4: every
-        estimate says which source it came from). Keyword-only and required, so that no
-        breath is said to be of a source by default.
-    """
-
-    index: int
-    breath: Breath
-    feedback: Feedback
-    hr_bpm: float | None
-    paused: bool = False
-    free: bool = False
-    paced: bool = False
-    target_ratio: float | None = None
-    target_rate_bpm: float | None = None
-    source: str = field(kw_only=True)
-
-    @property
-    def scored(self) -> bool:
-        """Whether the follow score counts (summary, report, exports, screen): not when the
-        breath was paused or free, nor when the coach could not judge it (its ratio was not
-        measured, :attr:`trainer.coaching.coach.Feedback.scored`), nor for an artifact, which
-        proves nothing about following (its score is 0): a belt at rest before the first
-        breath read "follow 0" on each of its noise's "breaths", and the screen showed it."""
-        return (
-            not (self.paused or self.free)
-            and self.feedback.scored
-            and self.breath.quality != "artifact"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class BreathRateEvent:
-    """The best current breathing rate, given each time any source has a new estimate.
-
-    Attributes
-    ----------
-    t_s : float
-        Session seconds of the newest estimate (of any source): when this answer was given.
-    rate_bpm : float
-        Breathing rate of the best current estimate, breaths/min.
-    quality : float
-        Its quality, 0-1, on the scale shared by all sources (:mod:`analysis.breath_sources`).
-    source : str
-        Where it came from: ``"belt"``, ``"acc"`` (chest accelerometer) or ``"rr"`` (heart
-        rhythm, respiratory sinus arrhythmia).
-    estimate_t_s : float
-        Session seconds the estimate itself refers to (a belt breath's confirmation, the end of
-        an RR window); up to the selector's staleness limit before ``t_s``.
-    """
-
-    t_s: float
-    rate_bpm: float
-    quality: float
-    source: str
-    estimate_t_s: float
-
-    @property
-    def unclear(self) -> bool:
-        """Too unclear to show as a number (:func:`analysis.breath_sources.usable`): a
-        heart-rhythm rate below :data:`analysis.rr_breath.USABLE_QUALITY` (the selector's
-        quality is that weighted by ``RR_WEIGHT``), which includes every window whose intervals
-        look like white noise or are irregular beat to beat (atrial fibrillation: quality 0,
-        :attr:`analysis.rr_breath.RRBreathEstimate.unusable_reason`); a belt or accelerometer
-        rate whose recent breaths were all artifacts (quality 0)."""
-        return not usable(self.source, self.quality)
-
-
-@dataclass(frozen=True, slots=True)
-class PaceEvent:
-    """The coach's word on a breathing rate read from the heart rhythm (no breath-by-breath
-    source), against the pacer.
-
-    Attributes
-    ----------
-    t_s : float
-        Session seconds the estimate refers to (the end of its window).
-    rate_bpm : float
-        Breathing rate read from the heart rhythm, breaths/min.
-    target_rate_bpm : float
-        The pacer's rate, held over the whole window, breaths/min.
-    quality : float
-        The estimate's own quality, 0-1 (:class:`analysis.rr_breath.RRBreathEstimate`).
-    window_s : float
-        Length of heart-rate data the estimate covers, s.
-    feedback : Feedback
-        The rate error, the follow score on the pace alone, and maybe a cue (ratio and timing
-        are ``nan``: not measured).
-    """
-
-    t_s: float
-    rate_bpm: float
-    target_rate_bpm: float
-    quality: float
-    window_s: float
-    feedback: Feedback
-
-
-@dataclass(frozen=True, slots=True)
-class BeatsEvent:
-    """New beats rebuilt from a heart-rate notification (times in session seconds).
-
-    A strap that sends its heart rate without RR intervals gives an event with no beats:
-    ``hr_bpm`` is what it reported, at ``reported_t_s`` (session s; None when beats came).
-    """
-
-    beats: tuple[Beat, ...]
-    hr_bpm: float | None
-    reported_t_s: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BeltEvent:
-    """New belt samples: ``values`` (signal units) starting at ``t0_s``, spaced ``1 / fs_hz``."""
-
-    t0_s: float
-    fs_hz: float
-    values: npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class WaveformEvent:
-    """Timed samples of a sensor waveform other than the belt (Polar ECG in µV, ACC in mG).
-
-    Attributes
-    ----------
-    kind : str
-        ``"ecg"`` or ``"acc"``.
-    t_s : ndarray, shape (n,)
-        Sample times, session seconds (from the sensor's clock, see devices.pmd_stream).
-    values : ndarray, shape (n, channels)
-        ECG: one column (µV); ACC: x, y, z (mG).
-    fs_hz : float
-        Sample rate derived from the sensor timestamps so far.
-    """
-
-    kind: str
-    t_s: npt.NDArray[np.float64]
-    values: npt.NDArray[np.float64]
-    fs_hz: float
-
-
-@dataclass(frozen=True, slots=True)
-class StatusEvent:
-    """Something the person should know that is not a measurement (contact, link, bad data).
-
-    ``device`` names the sensor a ``"link"`` event is about (its address or name, as in the
-    gaps), so that the screen can tell which link is down without reading the message.
-    """
-
-    t_s: float
-    kind: str
-    message: str
-    device: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class MarkEvent:
-    """A user mark, in session seconds."""
-
-    t_s: float
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class PacerEvent:
-    """The pacer changed (set, pause, resume, own rhythm), or the program moved on to its next
-    step (``skip``)."""
-
-    t_s: float
-    change: PacerChange
-
-
-@dataclass(frozen=True, slots=True)
-class SkipEvent:
-    """The person skipped the rest of a program step (key ``n``): a recorded ``skip`` pacer
-    change, at which the program's clock jumps to the next step's start
-    (:class:`trainer.coaching.program_clock.ProgramClock`).
-
-    Attributes
-    ----------
-    t_s : float
-        Session time of the skip, in seconds.
-    step_index, step_count : int
-        0-based index of the step skipped, and number of steps.
-    step_title : str
-        Its title, with its side for a step done on one side (``"Figure-four pull (right)"``).
-    left_s : float
-        Seconds of the step that were not done.
-    """
-
-    t_s: float
-    step_index: int
-    step_count: int
-    step_title: str
-    left_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseEvent:
-    """What the pacer asks from now on (:class:`trainer.coaching.pacer.PhaseCue`): a phase
-    begins, or goes on after a resume or a pace change that retimed it. Reported only by a
-    pipeline made with ``phases=True`` (``--pacer-lines``).
-
-    Attributes
-    ----------
-    t_s : float
-        Session time of the cue, seconds.
-    phase : Phase
-        The phase to breathe.
-    left_s : float
-        Seconds of it from ``t_s`` on.
-    """
-
-    t_s: float
-    phase: Phase
-    left_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class ProgramEvent:
-    """Something in the program's timeline began (a step, side, repetition, cue or the end).
-
-    Attributes
-    ----------
-    t_s : float
-        Session time the timeline puts it at, in seconds.
-    kind : EventKind
-        What began (pattern changes are not reported: they arrive as recorded pacer changes).
-    step_index, step_count : int
-        0-based index of the step and number of steps.
-    step_title : str
-        Title of the step.
-    text : str
-        The step title, the side, ``"3/10 left"`` for a repetition, or the cue text.
-    detail : str
-        For a step: its instruction text, then its caution if it has one; otherwise empty.
-    """
-
-    t_s: float
-    kind: EventKind
-    step_index: int
-    step_count: int
-    step_title: str
-    text: str
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StrainEvent:
-    """A sign of strain in the breathing (:mod:`trainer.coaching.strain`), with its cue."""
-
-    t_s: float
-    kind: StrainKind
-    cue: str
-    detail: str
-
-
-Event = (
-    BreathEvent
-    | BreathRateEvent
-    | PaceEvent
-    | BeatsEvent
-    | BeltEvent
-    | WaveformEvent
-    | StatusEvent
-    | MarkEvent
-    | PacerEvent
-    | PhaseEvent
-    | ProgramEvent
-    | SkipEvent
-    | StrainEvent
-)
 
 
 @dataclass(slots=True)
@@ -762,19 +463,19 @@ class Pipeline:
 
     When the header's settings carry a program plan (``settings["program_plan"]``, see
     :mod:`trainer.storage.program_codec`), the pipeline lays the program out in session time and
-    reports its steps, sides, repetitions and cues as :class:`ProgramEvent` at the first item at
-    or after each one, so live, replay and batch see them at the same items. The pacer itself
-    only follows recorded pacer changes.
+    reports its steps, sides, repetitions and cues as :class:`trainer.session.events.ProgramEvent`
+    at the first item at or after each one, so live, replay and batch see them at the same items.
+    The pacer itself only follows recorded pacer changes.
 
     The program runs on :attr:`program_clock`: recorded pauses stop it, so while the person has
     paused nothing of the program begins, and after the resume it goes on where it was. Program
     events are reported in session time (program time plus the pauses before it).
 
     With ``phases=True`` the pacer's cues (:meth:`trainer.coaching.pacer.Pacer.phase_cues`) are
-    reported too, as :class:`PhaseEvent`, as program events are: at the first item, or the
-    first :meth:`catch_up` or :meth:`finish`, that has gone past each one. Both, and the status
-    line of a silent sensor, are then reported in the order of their times, so that where the
-    items and the catch-ups fall between them does not change the order either: a live session
+    reported too, as :class:`trainer.session.events.PhaseEvent`, as program events are: at the first
+    item, or the first :meth:`catch_up` or :meth:`finish`, that has gone past each one. Both, and
+    the status line of a silent sensor, are then reported in the order of their times, so that where
+    the items and the catch-ups fall between them does not change the order either: a live session
     that catches up every tick prints what its replay, which has only the items, prints.
     """
 
@@ -1634,8 +1335,9 @@ class Pipeline:
 
     def _heart_rate_only(self, t_s: float, hr_bpm: float, events: _EventLog) -> None:
         """A heart rate reported without RR intervals before any beat: shown (a
-        :class:`BeatsEvent` without beats), and after :data:`HR_ONLY_SAY_PACKETS` such
-        notifications in a row said once, with what it leaves out."""
+        :class:`trainer.session.events.BeatsEvent` without beats), and after
+        :data:`HR_ONLY_SAY_PACKETS` such notifications in a row said once, with what it leaves
+        out."""
         self._heart_t_s = t_s
         self._hr_only_packets += 1
         if self._hr_only_packets == HR_ONLY_SAY_PACKETS:
@@ -2278,10 +1980,11 @@ def counted_breaths(
 
 def counted_scores(breaths: Sequence[BreathEvent], basis: str | None) -> list[int]:
     """The follow scores a session's mean follow score is of: of every scored breath
-    (:attr:`BreathEvent.scored`: not an artifact, not paused, not free), or when the session's
-    rate and ratio are of its own-rhythm part (``basis`` ``"own"``, :func:`counted_breaths`)
-    only of the breaths of that part. The body scan's "followed the pacer 99" was of its
-    own-rhythm steps but for its 6 paced breaths, beside the rate of those 6 (review 37 F1).
+    (:attr:`trainer.session.events.BreathEvent.scored`: not an artifact, not paused, not free), or
+    when the session's rate and ratio are of its own-rhythm part (``basis`` ``"own"``,
+    :func:`counted_breaths`) only of the breaths of that part. The body scan's "followed the pacer
+    99" was of its own-rhythm steps but for its 6 paced breaths, beside the rate of those 6 (review
+    37 F1).
 
     Parameters
     ----------
@@ -2330,12 +2033,11 @@ def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
 
     The mean ratio is of the breaths :func:`ratio_counted` picks from the counted ones (the good
     ones with a measured ratio, when there are any); this is the mean of what each was asked
-    (:attr:`BreathEvent.target_ratio`), those asked nothing left out (an own-rhythm "breathe
-    naturally" step, an import). Weighing the
-    pacer's ratio by time instead, own-rhythm steps included, told a body scan's "ratio 1.37,
-    target 1.43" of breaths paced at 1.50 (found in review), and counted a program's holds
-    against the ratio (``BreathPattern.ratio`` leaves the hold at the top out, a detector sees
-    it as inhale).
+    (:attr:`trainer.session.events.BreathEvent.target_ratio`), those asked nothing left out (an
+    own-rhythm "breathe naturally" step, an import). Weighing the pacer's ratio by time instead,
+    own-rhythm steps included, told a body scan's "ratio 1.37, target 1.43" of breaths paced at 1.50
+    (found in review), and counted a program's holds against the ratio (``BreathPattern.ratio``
+    leaves the hold at the top out, a detector sees it as inhale).
 
     Parameters
     ----------
@@ -2357,8 +2059,9 @@ def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
 
 def session_target_rate(counted: Sequence[BreathEvent]) -> float | None:
     """The breath-rate target of a session's median rate: the median of the pacer rates the
-    very breaths that median is of were asked (:attr:`BreathEvent.target_rate_bpm`), those
-    asked none left out (own rhythm, an import).
+    very breaths that median is of were asked
+    (:attr:`trainer.session.events.BreathEvent.target_rate_bpm`), those asked none left out (own
+    rhythm, an import).
 
     A median beside a median: someone who breathed each breath exactly at its pacer's rate has
     a median rate equal to this, whatever the steps' lengths. The last pacer's rate instead

@@ -296,10 +296,10 @@ def breath_rows(analysis: SessionAnalysis, source: SourceInfo) -> list[tuple[obj
     heart rhythm, not from breaths). ``paused`` is 1 for a breath taken mostly while paused;
     ``follow_score`` is empty for one the coach did not score (an artifact, taken mostly while
     paused, begun in a "breathe naturally" step or settling into a new pace, or its ratio not
-    measured; :attr:`trainer.session.pipeline.BreathEvent.scored`).
+    measured; :attr:`trainer.session.events.BreathEvent.scored`).
 
     ``source`` is the sensor each breath was read from (``belt`` or ``acc``,
-    :attr:`trainer.session.pipeline.BreathEvent.source`) and ``depth_unit`` the unit of its
+    :attr:`trainer.session.events.BreathEvent.source`) and ``depth_unit`` the unit of its
     ``depth`` (:func:`depth_unit`, of the recording's ``source``): with a belt and a Polar H10
     the session reads breaths from the better of the two, and one column held newtons (or the
     belt's volts) and mG with nothing in the row to say which (found in review).
@@ -692,7 +692,7 @@ def belt_unit(source: SourceInfo) -> str:
 
 def depth_unit(source: SourceInfo, breath_source: str) -> str:
     """The unit of the ``depth`` of a breath read from ``breath_source`` (``"belt"`` or
-    ``"acc"``, :attr:`trainer.session.pipeline.BreathEvent.source`) in a recording of
+    ``"acc"``, :attr:`trainer.session.events.BreathEvent.source`) in a recording of
     ``source``: a belt breath's is the belt's samples' (:func:`belt_unit`), an accelerometer
     breath's :data:`ACC_UNIT` (a breath's depth is peak minus trough of the signal it was read
     from, :attr:`analysis.breath.Breath.depth`).

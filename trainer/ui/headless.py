@@ -4,13 +4,13 @@ Every line is a pure function of pipeline events, which themselves depend only o
 items, so ``breathwise replay --headless`` prints exactly what the live session printed.
 
 When the best breathing estimate comes from the heart rhythm (a heart-rate strap alone, see
-:class:`trainer.session.pipeline.BreathRateEvent`) there are no breath lines; a ``rate`` line is
+:class:`trainer.session.events.BreathRateEvent`) there are no breath lines; a ``rate`` line is
 printed instead whenever that rate has moved by ``RATE_LINE_CHANGE_BPM`` since the last one, and at
 least every ``RATE_LINE_EVERY_S``, rather than at every estimate; and a ``pace`` line each time
-the coach has a cue about that rate against the pacer (:class:`trainer.session.pipeline.PaceEvent`).
+the coach has a cue about that rate against the pacer (:class:`trainer.session.events.PaceEvent`).
 
 With ``--pacer-lines`` the pipeline also reports the pacer's cues
-(:class:`trainer.session.pipeline.PhaseEvent`), each printed as one short line that names what to
+(:class:`trainer.session.events.PhaseEvent`), each printed as one short line that names what to
 do first (``in 4.0 s  at   12.0 s``): the pacer in words, for a screen reader, a braille display
 or a terminal with no sound, where the screen's moving bar is of no use.
 """
@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from trainer import ANALYSIS_REVISION, SOFTWARE
 from trainer.coaching.pacer import BreathPattern, Phase
 from trainer.programs.runner import EventKind
-from trainer.session.pipeline import (
+from trainer.session.events import (
     BreathEvent,
     BreathRateEvent,
     Event,
@@ -96,7 +96,7 @@ def format_breath_rate(event: BreathRateEvent) -> str:
 
         rate at  125.0 s   5.9 breaths/min  from heart rhythm (rr)  quality 0.42
 
-    A rate too unclear to be a number (:attr:`trainer.session.pipeline.BreathRateEvent.unclear`:
+    A rate too unclear to be a number (:attr:`trainer.session.events.BreathRateEvent.unclear`:
     a heart-rhythm rate of quality below :data:`analysis.rr_breath.USABLE_QUALITY`, weighted as
     the selector weighs it, or a belt or accelerometer rate of artifacts only) ends in
     ``unclear``: the screen shows no number for it.

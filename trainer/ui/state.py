@@ -21,8 +21,7 @@ from trainer.coaching.coach import (
     CUE_SENSORS_GONE_BRIEF,
 )
 from trainer.programs.runner import EventKind
-from trainer.session.pipeline import (
-    HR_STALE_S,
+from trainer.session.events import (
     SENSORS_BACK_KIND,
     SENSORS_GONE_KIND,
     BeatsEvent,
@@ -37,6 +36,7 @@ from trainer.session.pipeline import (
     StatusEvent,
     StrainEvent,
 )
+from trainer.session.pipeline import HR_STALE_S
 from trainer.session.summary import session_clock, session_sensors
 
 PROGRAM_CUE_HOLD_S = 15.0
@@ -73,7 +73,7 @@ class SessionState:
         Every sensor's link is up.
     links_down : dict of str to float
         Each device whose link is down
-        (:attr:`trainer.session.pipeline.StatusEvent.device`) and when it was lost (s).
+        (:attr:`trainer.session.events.StatusEvent.device`) and when it was lost (s).
     heart_devices : frozenset of str or None
         The names and addresses of the sensors sending the heart beats, in a session with
         several sensors (:func:`trainer.session.summary.session_sensors`): another one's link
@@ -89,15 +89,15 @@ class SessionState:
         The devices given up and not back (their link stays down unless one is found again).
     sensors_gone_t_s : float or None
         When the last sensor was given up in a session that carries on without them (s;
-        :data:`trainer.session.pipeline.SENSORS_GONE_KIND`), None otherwise, and again once
-        one is back (:data:`trainer.session.pipeline.SENSORS_BACK_KIND`).
+        :data:`trainer.session.events.SENSORS_GONE_KIND`), None otherwise, and again once
+        one is back (:data:`trainer.session.events.SENSORS_BACK_KIND`).
     found_again : tuple of float or None
         (lost, back) session s of the latest sensor given up and then found again.
     status : str
         The latest non-measurement message (contact, link, bad data), empty when all is well.
     status_device : str
         The device a ``link`` status is about
-        (:attr:`trainer.session.pipeline.StatusEvent.device`), empty for other statuses.
+        (:attr:`trainer.session.events.StatusEvent.device`), empty for other statuses.
     breath_trace, hr_trace : deque of (t_s, value)
         Recent belt force (decimated to ``TRACE_FS_HZ``) and beat-by-beat heart rate.
     step : ProgramEvent or None
@@ -393,7 +393,7 @@ class SessionState:
     @property
     def rate_unclear(self) -> bool:
         """The best current estimate is too unclear to be a number
-        (:attr:`trainer.session.pipeline.BreathRateEvent.unclear`): from the heart rhythm, below
+        (:attr:`trainer.session.events.BreathRateEvent.unclear`): from the heart rhythm, below
         :data:`analysis.rr_breath.USABLE_QUALITY` (frequent ectopic beats, no RSA to read, or an
         irregular rhythm such as atrial fibrillation); from a belt or the accelerometer, its
         recent breaths all artifacts."""
