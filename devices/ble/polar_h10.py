@@ -49,7 +49,7 @@ from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 
-from devices.ble.errors import SensorCommandError, UnsupportedDeviceError
+from devices.ble.errors import SensorCommandError, UnsupportedDeviceError, is_bug
 from devices.ble.heart_rate_strap import HeartRateStrap
 from devices.ble.sensors import HEART_RATE_MEASUREMENT_UUID, BleSensor
 from devices.errors import DecodeError
@@ -259,7 +259,16 @@ class PolarH10(BleSensor):
                 await self._start_ecg(client)
             else:
                 await self._start_acc(client)
-        except Exception as exc:  # a background task: the link may be gone; say so, go on
+        except Exception as exc:
+            if is_bug(exc):
+                # Not a Bluetooth failure: it ends packets() as itself, for the command's
+                # handler of bugs (its words and traceback), as in the connect and reconnect
+                # loops. Logged at INFO, a background task's bug would be lost, the session
+                # going on without the stream and without a word why.
+                self._queue.put_nowait(exc)
+                return
+            # The link may be gone or the sensor refuse: the session goes on without the
+            # stream (its stop is in the recording as the sensor's notice), and says so here.
             logger.info(
                 "%s: could not restart the %s stream: %s", self._address, measurement.name, exc
             )

@@ -21,12 +21,12 @@ import pytest
 from bleak import BleakClient
 from bleak.exc import BleakDBusError, BleakError
 
-from devices.ble import HeartRateStrap, RetryPolicy
+from devices.ble import HeartRateStrap, PolarH10, RetryPolicy, SensorCommandError
 from devices.ble.errors import ConnectFailedError, DeviceGoneError, is_bug
 from devices.ble.sensors import BleSensor, LinkDroppedError
 from devices.source import LinkState
 from tests.ble.conftest import FakeBlueZ, collect, fake_bluez_playing, quick_open
-from tests.fakebluez import STRAP_ADDRESS
+from tests.fakebluez import POLAR_ADDRESS, STRAP_ADDRESS
 from trainer.cli import session as session_cli
 from trainer.cli.app import run
 from trainer.cli.crash_report import EXIT_SOFTWARE
@@ -152,6 +152,55 @@ async def test_a_bug_in_a_scan_is_not_called_a_bluetooth_failure(
     with pytest.raises(TypeError) as raised:
         await scan_module.scan(timeout_s=0.1)
     assert raised.value is bug
+
+
+def _acc_restart_raises(monkeypatch: pytest.MonkeyPatch, error: Exception) -> list[int]:
+    """Make the Polar's ACC start raise ``error`` on every start after the first (the restart
+    after the sensor's stop notice); the number of starts is in the list returned."""
+    started = PolarH10._start_acc
+    calls = [0]
+
+    async def start_acc(self: PolarH10, client: BleakClient) -> None:
+        calls[0] += 1
+        if calls[0] > 1:
+            raise error
+        await started(self, client)
+
+    monkeypatch.setattr(PolarH10, "_start_acc", start_acc)
+    return calls
+
+
+async def test_a_bug_restarting_a_stopped_stream_ends_the_packets_as_itself(
+    fake_bluez: Callable[..., FakeBlueZ], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On real bleak: the Polar stops ACC on its own, and the restart (a background task) meets
+    a bug. Before: logged at INFO ("could not restart the ACC stream") and the session went on
+    without ACC and without a word."""
+    fake_bluez("--devices", "polar", "--hr-interval", "0.1", "--stop-notice", "acc:0.3")
+    bug = AttributeError("'NoneType' object has no attribute 'write_gatt_char'")
+    calls = _acc_restart_raises(monkeypatch, bug)
+    async with PolarH10(POLAR_ADDRESS, policy=FAST) as polar:
+        got, task = collect(polar)
+        await asyncio.wait_for(task, 5)
+    assert got.error is bug
+    assert (calls[0], polar.stop_notices, polar.stream_restarts) == (2, 1, 0)
+
+
+async def test_a_refused_restart_of_a_stopped_stream_lets_the_session_go_on(
+    fake_bluez: Callable[..., FakeBlueZ], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sensor that refuses the restart is no bug: the other streams go on, nothing raised."""
+    fake_bluez("--devices", "polar", "--hr-interval", "0.1", "--stop-notice", "acc:0.3")
+    refused = SensorCommandError("Polar H10 refused to start ACC: invalid state (6)", "retry")
+    calls = _acc_restart_raises(monkeypatch, refused)
+    async with PolarH10(POLAR_ADDRESS, policy=FAST) as polar:
+        got, task = collect(polar)
+        await got.wait_for(lambda g: calls[0] == 2, 5)
+        mark = len(got.packets("hr"))
+        await got.wait_for(lambda g: len(g.packets("hr")) >= mark + 3, 5)
+    await asyncio.wait_for(task, 5)
+    assert got.error is None
+    assert (polar.stop_notices, polar.stream_restarts) == (1, 0)
 
 
 def _bug_on_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
