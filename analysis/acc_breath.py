@@ -40,7 +40,7 @@ This module does:
    invented pause of 0.1-0.3 s, a 4/min 3:1 breath read 2.92; and through a breath hold the
    estimate crept toward the held chest, the projection sagged and the sag was taken for the
    exhale: 4-7-8 (4 s in, 7 held, 8 out) read 1.1 s in, 17.7 s out, ratio 16.5 for 0.73, a 30
-   or 45 s hold at the top its exhale 17 s into the hold, all ``"good"`` (review 26). With 200
+   or 45 s hold at the top its exhale 17 s into the hold, all ``"good"``. With 200
    s, on the same noise-free chests (0.3 mG noise): onsets within 0.035 s at 3-6/min, pauses
    under 0.03 s, 3:1 read 2.98-3.03; 4-7-8 10.8 s / 8.3 s, ratio 0.77; 4-10-6 0.45 for 0.43; a
    30 or 45 s hold at the top ends at 29.9 and 45.0 s, one of 30 s after the exhale at 30.0 s.
@@ -110,7 +110,7 @@ This module does:
    a pacer may ask (exhale:inhale down to 0.2): told so (``inhale_longer``; live, from the
    pacer's ratio), the tracker takes a breath falling faster than it rises as the evidence
    instead. Not told, such breathing is read upside down, the ratio as its inverse (0.5 as
-   1.97, every breath ``"good"``: review 26), so ``breathwise breaths --source acc`` says
+   1.97, every breath ``"good"``), so ``breathwise breaths --source acc`` says
    that it assumes the in-breath is the shorter and takes ``--inhale-longer``. Each breath
    the detector finds is evidence
    (:func:`breath_asymmetry`: the skewness of its slopes over a sixteenth of its cycle, on
@@ -1123,7 +1123,7 @@ def gravity_magnitude(xyz: ArrayLike, fs_hz: float) -> float:
     Samples that are 0 on all three axes are left out first: a worn accelerometer always
     measures gravity, so they are no measurement but a logger's filler (zeros before the
     sensor's first real sample, or through a dropout), which averaged in would scale gravity
-    down (found in review: 8 s of zeros before 17 s of an mG chest measured 599). The rest is
+    down (without this, 8 s of zeros before 17 s of an mG chest measured 599). The rest is
     cut into windows of :data:`GRAVITY_WINDOW_S` (10 s; one window if it is shorter); each
     window's mean vector is gravity there (breathing, sensor noise and steps average out
     over a few cycles), and the median of their lengths is the answer, so that posture

@@ -2989,7 +2989,7 @@ def settle_ends(breaths: Sequence[Breath]) -> list[Breath]:
     breath where the pause wanders up, seconds before the next onset, and that breath kept its
     early end (at 25 Hz, 6/min, a 40 % pause, 25 dB: a pause of 0.11 s for a true 3.84 s, 10.6
     breaths/min for 6.4, and a gap in the table; 123 of those 10,997 pairs lay beyond that
-    reach, every one of 9 recordings with a 40 % pause at 25 dB had 1-2; review 28, F2).
+    reach, every one of 9 recordings with a 40 % pause at 25 dB had 1-2).
 
     Where the next onset lies before the pause start (breathing without a pause: the fall's
     fit and the next rise's fit each place the one corner between them), by up to

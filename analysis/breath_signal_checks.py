@@ -252,8 +252,8 @@ def looks_inverted(
     (median ratio >= 0.97 everywhere, skewness > -0.2 whenever it is below 0.8); inverted,
     36/36 at ratio 3, 35/36 at 2, 26/36 at 1.5 and none at 1 (which looks the same either
     way). Breathing in for longer than out (a pacer's ratio below 1) is the same signature
-    upright: a belt at 6/min and 0.5, 0.67 or 0.75 is flagged (skewness -0.85, -0.48, -0.34;
-    review 26), and its numbers are right as they are, so what says so (``breathwise
+    upright: a belt at 6/min and 0.5, 0.67 or 0.75 is flagged (skewness -0.85, -0.48,
+    -0.34), and its numbers are right as they are, so what says so (``breathwise
     breaths``) must name that reading beside the inverted belt.
 
     Parameters
@@ -579,7 +579,7 @@ class BreathingPower(NamedTuple):
 
 
 def breathing_power(x: FloatArray, fs_hz: float) -> BreathingPower:
-    """:func:`power_shares` of the whole file and of its median stretch (review 28, F3).
+    """:func:`power_shares` of the whole file and of its median stretch.
 
     The file is cut into as many equal stretches of at least :data:`STRETCH_S` as it holds (one,
     for a file under twice that). Stray values (:data:`STRAY_RANGES`: a logger's -9999 for a

@@ -287,7 +287,7 @@ def best_source(
         go to the earlier of ``SOURCES``. When no usable estimate covers any time (a heart
         rhythm's single estimate, at the end of a session just over a window long), the source
         of the best usable estimate, and its quality: that estimate was shown and coached, so
-        the session's rate is from it (found in review: the summary had none). None if no
+        the session's rate is from it (without this, the summary had none). None if no
         source has a usable estimate.
     """
     scored: list[tuple[float, int, str, float]] = []

@@ -2,7 +2,7 @@
 
 Every public function and settings class of :mod:`analysis` refuses an impossible argument at
 its boundary, saying what is wrong, rather than failing deeper down with an error that names
-none of it (found in review: ``WelchSettings(fs_hz=-4)`` raised ``ZeroDivisionError``,
+none of it (without this, ``WelchSettings(fs_hz=-4)`` raised ``ZeroDivisionError``,
 ``power_shares(x, 0)`` "range() arg 3 must not be zero", ``noise_stretches(x, 0)`` called a clean
 sine noise from end to end). The checks live here so that each rule is written once.
 

@@ -33,7 +33,7 @@ brown noise and sines 1.6-1.9.
 A fast heart fails that test: each QRS raises the envelope for about its own width plus the
 integration window (~0.25 s), so from 120 beats/min on (RR 0.5 s, :data:`FAST_RR_S`) the
 median falls on the QRS themselves, and a clean ECG read 6.7 at 140/min, 3.0 at 160 and 1.5-1.8
-at 220 (NeuroKit2 ``ecg_simulate``, 130 Hz; found in review: no peak at all from 160/min, 150
+at 220 (NeuroKit2 ``ecg_simulate``, 130 Hz; without this, no peak at all from 160/min, 150
 with ``ecgsyn``). Such a recording is taken for an ECG when its envelope peaks come at most
 :data:`FAST_RR_S` apart and
 
@@ -251,7 +251,7 @@ def _loud_level(envelope: FloatArray, fs_hz: float) -> FloatArray:
     of the envelope's maximum in each. That equals the 98th percentile of the envelope after
     capping its samples at that value. A motion spike a few times the R wave squares into an
     envelope tens of times the QRS; uncapped, it set the whole block's level and hid every
-    normal QRS of it (19 beats in a row on NeuroKit2's 5-min resting ECG, found in review).
+    normal QRS of it (19 beats in a row on NeuroKit2's 5-min resting ECG).
     The median of the sub-window maxima ignores up to half the sub-windows, so one or two
     artifacts in a block do not move it.
     """
@@ -313,7 +313,7 @@ def detect_r_peaks(t_s: FloatArray, ecg: FloatArray) -> FloatArray:
     is left out with its time, as ``breathwise import`` leaves such rows out: a lost sample or
     two shorten the signal there, a run of them longer than :data:`HOLE_S` is a hole that
     splits it. Filtered in, one NaN spread over its whole stretch and found no peak at all
-    (0 of 801 R peaks in 10 minutes of H10 ECG, found in review).
+    (0 of 801 R peaks in 10 minutes of H10 ECG).
     """
     t, x = _finite_samples(t_s, ecg)
     envelopes: list[tuple[int, int, float, FloatArray, FloatArray]] = []
@@ -447,7 +447,7 @@ def _refractory(
 
     Envelope peaks are at least the refractory period apart, but each R peak may move up to
     :data:`R_SEARCH_S` from its envelope peak, so two of them could land 50 ms apart on a
-    noisy stretch (295.24 and 295.29 s on NeuroKit2's 5-min resting ECG, found in review): no
+    noisy stretch (295.24 and 295.29 s on NeuroKit2's 5-min resting ECG): no
     heart beats twice in 50 ms. Of two such peaks the one with the louder envelope peak is
     kept, as the detector keeps the louder of two envelope peaks.
 

@@ -19,7 +19,7 @@ their settings (NeuroKit2 issue #1069 against Kubios, systole issue #77):
   are simply not there). ``T`` is the time the beats cover: first to last beat less every gap
   over ``LombSettings.max_gap_s`` (:data:`MAX_GAP_S`). A sinusoid's ``P`` grows with the
   number of beats ``N`` only, so scaled by the span a gap inflated every band by span /
-  covered time (found in review: 1250 ms^2 of LF read 1484, 2463 and 4893 ms^2 with 100, 300
+  covered time (without this, 1250 ms^2 of LF read 1484, 2463 and 4893 ms^2 with 100, 300
   and 450 s of a 600 s series missing; now 1235, 1226 and 1211, the total 1235-1243).
 
 Band powers are the sum of the density over the band's frequency bins times the bin width
@@ -111,7 +111,7 @@ LF, 250 s (:data:`ROUGH_LF_S`): between the two, LF comes with a warning."""
 ROUGH_LF_S = 10.0 / 0.04
 """Stretch of beats, s, that holds 10 periods of the LF band's lower edge (0.04 Hz): the Task
 Force's (1996) rule of about 10 periods, by which its own "approximately 2 min" for LF is short.
-LF (and LF/HF) from a shorter stretch is reported with a warning (review 30 F7: 148 s gave LF
+LF (and LF/HF) from a shorter stretch is reported with a warning (without this, 148 s gave LF
 2171 ms^2 where NeuroKit2's Welch read 3193, with no caveat)."""
 
 MIN_HF_S = 60.0
@@ -130,8 +130,8 @@ BAND_MIN_S: Mapping[str, float] = MappingProxyType({"hf": MIN_HF_S, "lf": MIN_SP
 units, which need it) from about 2 min, by docs/reference/physiology.md, each judged on the
 length of the recording its beats can come from (:func:`series_length_s`: first to last beat
 plus two intervals), so that a recording of 2 min (118.1 s from its first beat to its last)
-counts as 2 min. Review 36 F4: every band was refused
-under 120 s first to last, HF too, and a 2-minute recording got none. The session report keeps
+counts as 2 min. Refusing every band under 120 s first to last, HF too,
+would give a 2-minute recording none. The session report keeps
 :data:`MIN_SPECTRUM_S` for every band (``band_min_s`` not given), so that no session's summary
 moves."""
 
@@ -156,7 +156,7 @@ def _check_bands(bands: Bands, top_hz: float, top_name: str, remedy: str) -> Non
     frequency the estimate evaluates, ``top_hz``.
 
     Cut at the spectrum's end, a band's power is that of the part the spectrum holds, and its
-    "peak" the last bin (found in review: HF 0.15-1.0 Hz read 0.6 ms^2 by Lomb with its grid
+    "peak" the last bin (without this, HF 0.15-1.0 Hz read 0.6 ms^2 by Lomb with its grid
     ending at 0.5 Hz, where Welch read 191 ms^2, with a peak at 0.498 Hz where there was none).
     """
     for band in bands:
@@ -771,7 +771,7 @@ def series_length_s(duration_s: float, nn_ms: ArrayLike) -> float:
     A recording of ``L`` s holds its first beat up to one interval after its start and its last
     up to one interval before its end, so its beats span as little as ``L`` less two intervals:
     the first 2 min of NeuroKit2's 8 min resting ECG span 118.1 s from the first beat to the
-    last (119.2 s of intervals), and were refused every band under 120 s (review 36 F4). Beats
+    last (119.2 s of intervals), and were refused every band under 120 s. Beats
     that span ``duration_s`` may come from a recording this long; the band minimums
     (:data:`BAND_MIN_S`, "about 1 min", "about 2 min") are judged on it, lenient by at most
     two beats.
@@ -894,7 +894,7 @@ def frequency_domain(
         (:data:`MIN_SPECTRUM_S`, 120 s: below it the LF band holds under five periods of its
         lower edge). A shorter series gets every band ``None`` (as VLF under
         :data:`MIN_VLF_S`), ``total_ms2`` ``None`` and ``settings["total_power"]`` saying why;
-        the spectrum itself is still returned. Found in review: five intervals (3.2 s) got an
+        the spectrum itself is still returned. Without this, five intervals (3.2 s) got an
         LF/HF of 0.30 and "peaks" from a zero-padded 13-sample FFT while VLF was withheld.
         ``0`` reports every band at any length.
     band_min_s : dict of str to float, optional

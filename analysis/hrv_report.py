@@ -88,10 +88,10 @@ RMSSD reflects the HF (breathing-rate) variation; a band needs about ten periods
 edge, one minute for HF (Task Force 1996, Eur Heart J 17:354), and ultra-short RMSSD agrees with
 the 5-minute standard from about 60 s of beats, less well below (Shaffer & Ginsberg 2017, Front
 Public Health 5:258, reviewing Munoz et al. 2015 and others). A Polar lost 8 s into a session
-gave an RMSSD of 27 ms from 8 beats, unflagged, that then counted in progress (found in review).
+gave an RMSSD of 27 ms from 8 beats, unflagged, that then counted in progress.
 The one rule for ``breathwise hrv`` (:func:`short_series_warning`), the history and progress
 (``SessionRow.heart_unreliable``) and the report (its RMSSD tile): ``hrv`` had given the RMSSD
-of a 30 s file with no warning while the other two flagged it (found in review).
+of a 30 s file with no warning while the other two flagged it.
 """
 
 
@@ -102,7 +102,7 @@ def beats_span_s(beats: int, mean_hr_bpm: float | None) -> float | None:
     From a session's numbers alone, so that the history (which keeps no intervals), the
     report and ``breathwise hrv`` judge :data:`MIN_HRV_BEATS_S` alike: the report had summed
     the raw intervals, and 59 intervals of 61 s with two missed beats were reliable there and
-    flagged here (found in review).
+    flagged here.
     """
     if not mean_hr_bpm:
         return None
@@ -143,8 +143,7 @@ def short_series_warning(beats: int, mean_hr_bpm: float | None) -> str | None:
 
 def short_span_text(span_s: float) -> str:
     """Seconds of beats under :data:`MIN_HRV_BEATS_S` as shown: whole seconds, but a tenth
-    down where they would round up to the minimum (59.74 s read "under 60 s of beats (60 s)",
-    review 36 F4).
+    down where they would round up to the minimum (59.74 s would read "under 60 s of beats (60 s)").
 
     Examples
     --------
@@ -201,7 +200,7 @@ def corrections_note(counts: dict[str, int], total: int) -> str | None:
     not so many that :func:`artifact_warning` says it; else None.
 
     ``breathwise hrv`` prints it as a note: corrections under 5 % left nothing on standard
-    error, so a run writing its JSON to a file showed none of them (review 36 F5).
+    error, so a run writing its JSON to a file showed none of them.
 
     Parameters
     ----------

@@ -61,7 +61,7 @@ RR intervals are decimal numbers (a text file's 0.1 ms, an ECG's sample period o
 100 Hz) held as binary floats, so a difference that is exactly 50 ms comes out a few 1e-14 ms
 either side of it, and ``> 50.0`` counted about half of them at random: 22 of the 217 NN50 of
 NeuroKit2's 8 min resting ECG at 100 Hz (``hrv --fs 100``, pNN50 45.59 %, where the same beats
-written as text gave 40.55 %; review 36 F1), and 124 of 9252 differences of exactly 50 ms
+written as text gave 40.55 %), and 124 of 9252 differences of exactly 50 ms
 between one-decimal values (``830.1``...). 1e-9 ms lies far above that noise (a difference of
 two intervals under the 64 s a heart-rate packet carries is off by at most ~1e-11 ms) and far
 below what any source resolves (a nanosecond clock, 1e-6 ms; a strap's 1/1024 s, whose

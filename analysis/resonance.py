@@ -18,7 +18,7 @@ measured breaths:
   pause, then held at the trough to the breath's end (breaths that carry ``pause_s``, as
   :class:`analysis.breath.Breath` does; without it the fall runs to the end). Falling through
   the pause delayed the model's fundamental, and a heart exactly in phase with the real volume
-  read +12 degrees with a 15 % pause and +25 with 30 % (found in review; now 0).
+  read +12 degrees with a 15 % pause and +25 with 30 % (now 0).
 * ``peak_to_trough_bpm``: the mean max-minus-min heart rate over each measured breath (inhale
   onset to end; Lehrer et al. 2000's peak-to-trough swing), or per pacer cycle without breaths.
   Not Grossman's phase-bound inhale-maximum minus exhale-minimum (:mod:`analysis.rsa`, the
@@ -197,7 +197,7 @@ def follow_tolerance_bpm(rate_bpm: float, other_rates_bpm: Sequence[float]) -> t
     The larger of 0.5 breaths/min and 10 % of the rate, but toward another step's rate no more
     than half the distance to it: a person breathing 6.0/min in a 5.5/min step of an
     assessment that also paces 6.0 shows the heart's response to 6.0, and crediting it to 5.5
-    could choose a rate 0.5/min off (found in review: the 10 % alone, 0.55/min, was as wide as
+    could choose a rate 0.5/min off (without this, the 10 % alone, 0.55/min, was as wide as
     the 0.5/min between the protocol's rates). On a side with no other step (below the slowest,
     above the fastest) the full tolerance holds: 4.2/min in a 4.5 step is nearer it than any.
 

@@ -191,7 +191,7 @@ pause, so a longer value is a wrong unit or a damaged number; and a huge one bre
 arithmetic of the detector: its running sums (local means) lose the intervals beside it and
 its float32 sort overflows. Measured on 400 beats of 800-830 ms with one interval replaced:
 up to 1e18 ms one interval is labelled (long), from 1e19 ms 111 are (44 ectopic, 22 long, 45
-short), and 1e308 makes the beat times infinite (found in review)."""
+short), and 1e308 makes the beat times infinite."""
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -375,7 +375,7 @@ def validate_rr_ms(rr_ms: ArrayLike) -> FloatArray:
 
     Each interval must be positive, finite and at most :data:`MAX_INTERVAL_MS`, and the
     series' median must lie within :data:`analysis.checks.PLAUSIBLE_RR_MS` (200-3000 ms): a
-    series of RR in seconds gave a mean heart rate of 86 161 beats/min (found in review). A
+    series of RR in seconds gave a mean heart rate of 86 161 beats/min. A
     single implausible interval among plausible ones is an artifact and is kept, for the
     correction to fix.
 

@@ -119,7 +119,7 @@ Nothing is known of the heart rate inside it, so:
   window outside holes. It was the span from the window's first beat to its last, blind to a
   hole between them: on a noise-free paced heart at 6/min a 20-40 s hole kept a quality of
   0.32-0.69 (0.38 of a 40 s-holed window held beats, below the 0.5 minimum) with the phase 33-43
-  degrees and the rate up to 1/min off (review 3, finding 5). It also left out the time from
+  degrees and the rate up to 1/min off. It also left out the time from
   the window's start to its first beat and from its last beat to its end, so a window without a
   hole had about 0.985 and its quality about 0.01 less than now.
 * An estimate whose time lies inside a hole is not made: nothing says what the breathing did
@@ -176,7 +176,7 @@ Limits (documented, see ``docs/validation/breathing.md``)
   breaths/min, though the band starts at 3: a 64 s window holds barely three such breaths, the
   whitening lifts beat jitter at the top of the band over them, and on the simulated person
   (6 x 5 min) sessions at 3.5/min read 0.05-0.22/min low and at 3/min none got a rate, their
-  windows peaking at 19-26/min (found in review 28).
+  windows peaking at 19-26/min.
 * Above 0.4x the heart rate (about 25 breaths/min at 60 beats/min) the rhythm cannot be
   recovered; at fast rates the estimate is unreliable and its quality low.
 * Heart-rate wander, Mayer waves (~0.1 Hz) and ectopic beats compete with breathing: correct
@@ -446,7 +446,7 @@ class RRBreathTracker:
         estimates every 10 s (``trainer.session.pipeline.RR_STEP_S``) but has its first where
         ``breaths --rr`` (every 5 s, from the first interval's start) has it: a 67 s strap
         recording had that command's rate from its window at 65 s and none in its replay and
-        report, whose first window was due at 70 s (found in review).
+        report, whose first window was due at 70 s.
     correct_artifacts : bool
         The input is raw RR: correct artifacts in each window before analysing it (module
         notes, "Raw RR input"). ``False``: the input must already be NN intervals. Raw RR with
@@ -559,7 +559,7 @@ class RRBreathTracker:
             if self._due_s is None:
                 # On a grid counted from where the first interval began, as breaths --rr counts
                 # its times: on the session's clock a strap whose first beat came 2 s in had its
-                # 65 s window short of beats, and a 67 s session no rate (found in review).
+                # 65 s window short of beats, and a 67 s session no rate.
                 first = self._first_step_s
                 began_s = t - rr / 1000.0
                 self._due_s = began_s + (math.floor(self._window_s / first) + 1) * first
@@ -929,7 +929,7 @@ def _white_noise_p(rr_ms: FloatArray) -> float:
     # it but for a constant factor, which no share below depends on. Written out, as are the
     # ranks and the Kolmogorov-Smirnov statistic below: scipy's general-purpose wrappers cost
     # 20 times the arithmetic, run once a second live, and made a 1 h replay at full speed
-    # miss its 2 s (found in review).
+    # miss its 2 s.
     spectrum = scipy.fft.rfft(_detrended(_average_ranks(rr_ms)))
     power = spectrum.real**2 + spectrum.imag**2
     nu = scipy.fft.rfftfreq(n)
@@ -1182,7 +1182,7 @@ def session_rate_members(estimates: Sequence[RRBreathEstimate]) -> list[int]:
     The quality alone chose before (the usable half at or above the median quality): a
     Mayer wave's windows can be the better ones, and with one of 5 beats/min beside fast
     shallow breathing the session rate read it (6.4-6.6/min for a true 14-18 in 4 of 12
-    simulated sessions, in one of them with 72 % of the estimates right; review 28, F12).
+    simulated sessions, in one of them with 72 % of the estimates right).
     """
     if not estimates or usable_share(estimates) < MIN_USABLE_SHARE:
         return []
@@ -1192,8 +1192,8 @@ def session_rate_members(estimates: Sequence[RRBreathEstimate]) -> list[int]:
     support = np.empty(rates.size, dtype=np.int64)
     weight = np.empty(rates.size, dtype=np.float64)
     # The estimates-by-estimates comparison a few rows at a time: whole, it held two float
-    # matrices of every pair, 1.2 GB for the 8640 windows of a 24 h strap session (review 32
-    # F6). Each row's weight is summed on its own (not by a matrix product, whose BLAS sums a
+    # matrices of every pair, 1.2 GB for the 8640 windows of a 24 h strap session.
+    # Each row's weight is summed on its own (not by a matrix product, whose BLAS sums a
     # row in an order that depends on how many rows it is given).
     rows = max(1, _CLOSE_BLOCK_CELLS // max(rates.size, 1))
     for first in range(0, rates.size, rows):
@@ -1279,7 +1279,7 @@ def rr_breath_cycles(
     number the session report and history give for it: it was the band-passed wave's peak
     minus the mean of its two troughs read on the interpolated heart rate, 10-30 % above the
     peak-to-trough of the same cycles (8.62 against 6.61 beats/min on pyHRV's
-    ``SampleNNISeriesShort``, found in review). Limits as for the module: the phase is the
+    ``SampleNNISeriesShort``). Limits as for the module: the phase is the
     heart's, and there is no exhale:inhale ratio.
 
     Parameters

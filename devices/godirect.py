@@ -94,7 +94,7 @@ class GoDirectMeasurement:
         DecodeError
             The packet carries values but none for sensor ``n`` (a misbehaving sensor's
             packet: counted and skipped like any other; not a ``KeyError``, the module's
-            contract being :class:`~devices.errors.DecodeError` alone, review 38 F3).
+            contract being :class:`~devices.errors.DecodeError` alone).
             Information packets (types 0C-0E) carry no channel at all and give an empty tuple
             for every ``n``, so a caller can skip them without special-casing.
         """

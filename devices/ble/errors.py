@@ -140,7 +140,7 @@ def device_object_gone(exc: BaseException) -> bool:
     (Connect() answered UnknownObject, or a scan by address found nothing), the D-Bus error
     itself, or a plain :class:`~bleak.exc.BleakError` ``"device 'dev_…' not found"`` from its
     object cache (``backends/bluezdbus/manager.py`` ``_check_device``) before any call is made
-    (found in review: a strap gone for 40 s never came back).
+    (without this, a strap gone for 40 s never came back).
     """
     if isinstance(exc, BleakDeviceNotFoundError):
         return True
@@ -170,7 +170,7 @@ def needs_pairing(exc: BaseException) -> bool:
     BlueZ does not pass the ATT codes for these on: ``src/gatt-client.c``
     (``create_gatt_dbus_error``) answers insufficient authentication or encryption with
     ``org.bluez.Error.NotPermitted`` "Not paired", which bleak raises as a plain
-    :class:`~bleak.exc.BleakDBusError` (found in review: it read as Bluetooth access denied).
+    :class:`~bleak.exc.BleakDBusError` (without this, it read as Bluetooth access denied).
     Other back ends raise :class:`~bleak.exc.BleakGATTProtocolError` with the ATT code.
     """
     if isinstance(exc, BleakDBusError):
@@ -210,7 +210,7 @@ def is_bug(exc: BaseException) -> bool:
     Such an error is raised again at once by the connect and reconnect loops: retrying cannot
     help, and the advice of a :class:`BleError` ("move closer to the sensor", "check the
     sensor's battery") would send the person to a sensor that is fine, after up to the whole
-    give-up time (120 s) of retries, with the bug itself only in a log (found in review 38). The
+    give-up time (120 s) of retries, with the bug itself only in a log. The
     command's handler for unexpected errors then says it is a bug and keeps its traceback.
 
     Errors of bleak (:class:`~bleak.exc.BleakError`) and of the OS (:class:`OSError`, which

@@ -34,7 +34,7 @@ A stream the sensor refuses to start with INVALID_MTU (10: the link's MTU is bel
 bytes PMD needs, fact sheet §2) is left out like one it does not offer, with a note naming the
 reason, as long as another stream runs: on Linux the MTU is BlueZ's to settle, not this
 program's (fact sheet §5), so ending the start over it threw away the heart rate and the
-accelerometer the session could use (found in review). Only on the first connect, before the
+accelerometer the session could use. Only on the first connect, before the
 recording header is written; a refusal after that ends the session as before.
 """
 

@@ -93,13 +93,13 @@ async def find_sensor(spec: str, *, timeout_s: float = 10.0) -> ScanResult:
                 async with asyncio.timeout(timeout_s):
                     await asyncio.shield(exact)
             if exact.done() and not by_address:
-                # An address is unique; a name is not (found in review: the weaker of two
+                # An address is unique; a name is not (without this, the weaker of two
                 # straps of one name was taken, silently).
                 await asyncio.sleep(started + min(timeout_s, SAME_NAME_SCAN_S) - loop.time())
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if is_bug(exc):  # not a Bluetooth failure to give advice about (review 38 F1)
+        if is_bug(exc):  # not a Bluetooth failure to give advice about
             raise
         raise map_bleak_error(exc, device=wanted) from exc
 

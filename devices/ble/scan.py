@@ -182,7 +182,7 @@ async def scan(timeout_s: float = 5.0) -> list[ScanResult]:
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if is_bug(exc):  # not a Bluetooth failure to give advice about (review 38 F1)
+        if is_bug(exc):  # not a Bluetooth failure to give advice about
             raise
         raise map_bleak_error(exc) from exc
     results = [r for device, adv in found.values() if (r := result_from_advertisement(device, adv))]

@@ -522,13 +522,13 @@ class BleSensor:
                 raise
             except Exception as exc:
                 if is_bug(exc):
-                    # A bug is no radio failure: said as one at once (review 38 F1).
+                    # A bug is no radio failure: said as one at once.
                     raise
                 if is_fatal(exc):
                     raise self._map(exc) from exc
                 if isinstance(exc, BleakDeviceNotFoundError) and isinstance(self._target, str):
                     # A scan by address waited the whole connect timeout and did not see it:
-                    # more scans only make the person wait (found in review: 4 futile tries).
+                    # more scans only make the person wait (without this, 4 futile tries).
                     raise self._map(exc) from exc
                 self._forget_vanished_object(exc)
                 failures += 1
@@ -578,7 +578,7 @@ class BleSensor:
             return
         # The limit follows the kind of the latest failure (a busy device is tried a
         # different number of times), so the note says the attempt's number and the limit
-        # of the failure so far only as "up to" (found in review: "3 of 4", then it gave up).
+        # of the failure so far only as "up to" (without this, "3 of 4", then it gave up).
         limit = self._policy.busy_attempts if busy else self._policy.connect_attempts
         if isinstance(exc, TimeoutError):
             why = f"timed out after {self._connect_timeout_s:g} s"
@@ -735,7 +735,7 @@ class BleSensor:
                 await asyncio.sleep(delay)
                 continue
             # Back only once the streams run again: a link that drops on a START is still
-            # down, and the gap must cover the time no data came (found in review).
+            # down, and the gap must cover the time no data came.
             back = self._link_event(LinkState.RESTORED, f"reconnect attempt {failures + 1}")
             self.gaps.append((t_lost_ns, back.t_mono_ns))
             self._queue.put_nowait(back)

@@ -137,7 +137,7 @@ def _help_command(exc: Exception) -> str:
     --help``), as click's own hint names it, not the top-level list of commands.
 
     Every subcommand's usage error pointed at ``breathwise --help``, which does not show that
-    command's arguments or options (found in review: "Missing argument 'input'" sent there).
+    command's arguments or options (without this, "Missing argument 'input'" sent there).
     A click usage error carries the context of the command it arose in; errors without one
     (or from the top level, an unknown command) get the top-level help.
     """
@@ -188,7 +188,7 @@ def _file_named_dash(arg: str) -> str:
 
     ``-`` alone stands for standard input (:data:`trainer.storage.text_files.STDIN`), and a
     file of that name is ``./-``, as for ``cat``; but the arguments become paths, and
-    ``Path("./-")`` is ``Path("-")``, so ``hrv ./-`` read standard input (found in review). The
+    ``Path("./-")`` is ``Path("-")``, so ``hrv ./-`` read standard input. The
     difference is kept here, on the words as typed.
 
     Examples
@@ -213,11 +213,11 @@ def _run(args: list[str]) -> int:
     """:func:`run`'s work: the command, and its errors said in one line."""
     # Matplotlib logs two lines of advice on stderr when it cannot make its cache folder (a
     # read-only home) and works from a temporary one: nothing for a user of ours to act on,
-    # and it came before a command's own one-line error (found in review).
+    # and it came before a command's own one-line error.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     # Reports and charts are drawn on Agg alone, never on screen; a stale MPLBACKEND from a
     # shell profile (a Jupyter or conda activation) made importing matplotlib raise, and
-    # `report` end in a traceback (found in review).
+    # `report` end in a traceback.
     os.environ["MPLBACKEND"] = "Agg"
     command = next((arg for arg in args if not arg.startswith("-")), None)
     if command not in SIGNALS_HELD_BY:

@@ -133,8 +133,8 @@ BREATH_KEYS = (
 """Fields of each breath in the output, in order."""
 RR_BREATH_KEYS = (*BREATH_KEYS, "rsa_bpm")
 """Fields of each breath found from RR (``--rr``): those of every source, so that a script reads
-any ``breaths`` output alike (issue 7's schema; ``depth`` was named ``rsa_bpm`` here alone,
-found in review 28), the depth being the breath's peak-to-trough RSA in beats/min, repeated
+any ``breaths`` output alike (issue 7's schema; ``depth`` was named ``rsa_bpm`` here alone
+before), the depth being the breath's peak-to-trough RSA in beats/min, repeated
 as ``rsa_bpm`` under the name it had (and has in ``report``, ``history`` and exports)."""
 ESTIMATE_KEYS = (
     "t_s",
@@ -149,7 +149,7 @@ ESTIMATE_KEYS = (
 """Fields of each 64 s window of ``--rr`` (JSON ``estimates``; the CSV of ``--estimates FILE``).
 ``fit_swing_bpm`` is the peak-to-trough of the sinusoid fitted at the window's breathing rate
 (:attr:`analysis.rr_breath.RRBreathEstimate.rsa_bpm`), not a breath's RSA: it was named
-``rsa_bpm`` like the breaths' peak-to-trough RSA, a different quantity (found in review)."""
+``rsa_bpm`` like the breaths' peak-to-trough RSA, a different quantity."""
 MIN_DURATION_S = 20.0
 """Shortest recording analysed, s: a few breaths even at 10 breaths/min."""
 MIN_MERGED_WARN = 2
@@ -505,7 +505,7 @@ def analyse_samples(
         )
     elif merged >= max(MIN_MERGED_WARN, MERGED_WARN_SHARE * len(found)):
         # Near the limit only some cycles fall under it: at 80/min with 5 % breath-to-breath
-        # variability a third were merged, silently, and the rate read 76 (review 28, F8).
+        # variability a third were merged, silently, and the rate read 76.
         warnings.append(
             f"{merged} breaths took in a cycle shorter than {MIN_BREATH_S:g} s (faster than "
             f"{60.0 / MIN_BREATH_S:g} breaths/min), merged as a wiggle: breathing this fast "
@@ -947,7 +947,7 @@ def _analyse_rr(
         )
         if cause != UNCLEAR_CAUSE:
             # Said as what the data show, not as a condition: Breathwise does not diagnose
-            # (found in review: "as in atrial fibrillation" read as a diagnosis).
+            # (without this, "as in atrial fibrillation" read as a diagnosis).
             warnings.append(IRREGULAR_NOTE)
 
     def label(q: float) -> str:
@@ -1250,7 +1250,7 @@ def breaths(
         if input is not None:
             raise BadArgument("give either a waveform INPUT or --rr FILE, not both")
         # --fs is not among them: the rate of an ECG table without a time column, whose R peaks
-        # give the intervals (review 32 F1); read_rr_file refuses it for any other file.
+        # give the intervals; read_rr_file refuses it for any other file.
         waveform_only = [
             name
             for name, given in (
@@ -1261,7 +1261,7 @@ def breaths(
             if given
         ] + (["--source acc"] if source == "acc" else [])
         if waveform_only:
-            # "--fs describe ... leave them out" for one option (found in review).
+            # "--fs describe ... leave them out" for one option.
             one = len(waveform_only) == 1
             named = ", ".join(waveform_only[:-1]) + (" and " if not one else "") + waveform_only[-1]
             raise BadArgument(

@@ -99,7 +99,7 @@ def _write_report(text: str) -> Path | None:
         except OSError:
             if name:
                 # A full disk: the file was made, its text not written. An empty report left
-                # for each failure, in the folder support is pointed to (found in review).
+                # for each failure, in the folder support is pointed to.
                 with contextlib.suppress(OSError):
                     os.unlink(name)
             continue

@@ -53,7 +53,7 @@ def handled_signals() -> list[signal.Signals]:
     """The signals a command ends on: SIGINT, SIGTERM, and SIGHUP where the system has it, each
     unless it was ignored when the command started. Under ``nohup`` a command must run on
     when the terminal closes, and a shell starts a script's background job with SIGINT
-    ignored, so that the Ctrl+C meant for the foreground does not stop it (review 23 F10: a
+    ignored, so that the Ctrl+C meant for the foreground does not stop it (without this, a
     background ``report DIR`` stopped). Every handler of this module, a live session's
     (installed once :func:`release` gave back those from before) and ``report DIR``'s hold
     take these."""
@@ -105,7 +105,7 @@ class Interrupted(BaseException):
     command line sees it, so every command but ``live`` ended with nothing said; and given
     back the default action, SIGTERM (a supervisor, ``timeout``) or SIGHUP (the terminal
     closed) killed an ``export`` where it stood, its temporary files left in the output
-    folder, status -15 or -1 to its parent (found in review). A ``BaseException``, so that no
+    folder, status -15 or -1 to its parent. A ``BaseException``, so that no
     ``except Exception`` takes it for a failure to note and go on from.
 
     Attributes
@@ -153,7 +153,7 @@ def as_a_worker(command_pid: int) -> None:
     Not left to what the fork copies: a worker forked while the batch held the signals (it
     forks at its first recording) kept the batch's handler, which only notes a signal, so that
     once the command was killed (``kill -9``, the out-of-memory killer) its workers ignored
-    SIGTERM, SIGINT and SIGHUP for ever (found in review); a worker started afresh (the spawn
+    SIGTERM, SIGINT and SIGHUP for ever; a worker started afresh (the spawn
     and forkserver start methods) would have Python's own handlers.
     """
     global _worker_of
@@ -204,8 +204,8 @@ def exit_with_on_signals(status: int) -> Callable[[], None]:
 
     A signal then went the default way: the second of a quick ^C^C, or of a supervisor's
     repeated SIGTERM, after a session had been kept and summarised, killed the process with
-    the signal (status -2 or -15 to its parent) instead of the documented 130 or 143 (found
-    in review). Ignored, not a handler, for the teardown itself: the interpreter puts back the
+    the signal (status -2 or -15 to its parent) instead of the documented 130 or 143.
+    Ignored, not a handler, for the teardown itself: the interpreter puts back the
     default action of every signal it handles before it unloads its modules, which takes tens
     of milliseconds with numpy and scipy loaded. Nothing is lost by not unwinding: there is
     nothing left to do but exit.

@@ -70,7 +70,7 @@ def export(
         )
     for analysis in analysed[:1]:
         # As replay and report say them: the files hold today's numbers of these bytes, and
-        # nothing in them says that those differ from what the session showed (review 32 F7).
+        # nothing in them says that those differ from what the session showed.
         notes = (
             analysis.damage_note(),
             analysis.changed_note(EXPORT_SUBJECT),
@@ -252,7 +252,7 @@ def import_(
 def _keep_out_of_history(path: Path) -> None:
     """Tell the history that ``path`` is kept out of it on purpose
     (:func:`trainer.storage.history.keep_out`), so that a ``live`` start does not name it as a
-    session killed before it could add itself (found in review). Only bookkeeping for a note:
+    session killed before it could add itself. Only bookkeeping for a note:
     a history that cannot be written (busy, damaged, read-only) is left as it is, unsaid, and
     the import stands."""
     from trainer.storage.history import KEPT_OUT_IMPORT, SESSION_END_TIMEOUT_MS, keep_out
@@ -265,7 +265,7 @@ def _add_to_history(path: Path) -> None:
     """Add an imported recording to the history as ``history --add`` does, saying what became
     of it; a failure is a note, never an error: the recording is written either way.
 
-    Found in review: ``import`` left its recording out of the history, which the user guide
+    Without this, ``import`` left its recording out of the history, which the user guide
     (docs/guide/history-and-reports.md) says treats an import "like any session", with
     nothing saying so.
     """
@@ -280,7 +280,7 @@ def _add_to_history(path: Path) -> None:
         print(f"note: not added to the history: {exc.user_message()}", file=sys.stderr)
     except INTERRUPTIONS:
         # Where a long import's Ctrl+C lands: the recording is kept, and the same import again
-        # is refused (the file exists), so say how to add it (found in review).
+        # is refused (the file exists), so say how to add it.
         with suppress(OSError, ValueError):
             print(
                 f"note: not added to the history: interrupted; add it later with: "

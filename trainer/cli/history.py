@@ -25,7 +25,7 @@ from trainer.storage.paths import resolved
 
 NO_PROGRAM_CELL = "(none)"
 """The program cell of a session without a program (``live --rate 6``): it was empty, and
-``progress`` calls the same session "no program" (review 37 F8)."""
+``progress`` calls the same session "no program"."""
 
 
 def _program_cell(row: SessionRow) -> str:
@@ -84,7 +84,7 @@ def format_rows(
     recording now (``superseded``: :func:`~trainer.storage.history.superseded_keys`, of the
     whole history when ``rows`` are its last ones; by default of ``rows``); a session whose
     heart numbers are unreliable has :data:`UNRELIABLE_FLAG` after its RMSSD, RSA and
-    coherence (after the RMSSD alone, the coherence read as one that stood: review 30 F2),
+    coherence (after the RMSSD alone, the coherence read as one that stood),
     and one whose strap sent no RR intervals :data:`NO_RR` in its place, each explained in a
     last line.
     Starts are in the time zone of the machine listing them (``TZ``; a recording keeps none),
@@ -355,8 +355,8 @@ def _add(paths: list[Path]) -> None:
         _add_all(paths, counts)
     except INTERRUPTIONS:
         # Stopped part-way through a folder: each row is whole (one transaction each), so
-        # say how far it got; the same command again refreshes those and adds the rest (found
-        # in review: it stopped with no count).
+        # say how far it got; the same command again refreshes those and adds the rest (without
+        # this, it stopped with no count).
         with suppress(OSError, ValueError):
             print(f"stopped: {_counts_text(counts)} before the stop", file=sys.stderr)
         raise
@@ -370,7 +370,7 @@ def _add_all(paths: list[Path], counts: dict[str, int]) -> None:
     """:func:`_add`'s work, counting each recording as it goes into ``counts``.
 
     A file met again (given twice, as ``x.bwr ./x.bwr``, or in a folder given too) is added
-    once: found in review, ``--add x.bwr x.bwr x.bwr`` said "added 1 session, refreshed 2"
+    once: otherwise ``--add x.bwr x.bwr x.bwr`` said "added 1 session, refreshed 2"
     of one file and one row, where ``--remove`` of a path given twice removes it once.
     """
     from trainer.storage.recording import SUFFIX, recordings_under
@@ -453,7 +453,7 @@ def _add_one(file: Path, shown: str) -> str:
         what = stored.changed_note.removeprefix("note: ")
         print(f"note: {shown}: {what}", file=sys.stderr)
     if stored.ecg_without_beats:
-        # Review 39 F1: the row has no heart numbers, and importing the CSV again fills them.
+        # The row has no heart numbers, and importing the CSV again fills them.
         from trainer.ui.headless import ecg_without_beats_note
 
         print(ecg_without_beats_note(shown), file=sys.stderr)
@@ -612,8 +612,8 @@ def progress(
     figure_suffix(output, "the progress figure")
     check_replaceable(output, "the progress figure")
     rows, _ = _listed()
-    # The default figure goes where the history is, which may be what cannot be written (found
-    # in review: the summary was shown, then "progress.png: cannot write", exit 1); the
+    # The default figure goes where the history is, which may be what cannot be written (without
+    # this, the summary was shown, then "progress.png: cannot write", exit 1); the
     # summary is what the person asked for, so the figure is skipped with a note.
     unwritable = ""
     if default:
@@ -650,5 +650,5 @@ def progress(
         )
     if not result.sessions and not default:
         # Asked for by name and not there: a script opening it found nothing, and nothing
-        # said why (found in review).
+        # said why.
         print(f"note: {output} not written: no sessions to draw", file=sys.stderr)

@@ -38,7 +38,7 @@ def say_notes(rr: RRFile) -> None:
 def say_warnings(path: Path, warnings: list[str]) -> None:
     """Print each warning on standard error as ``breathwise: warning: FILE: ...``, the one
     form of ``hrv``, ``breaths`` and ``breaths --rr``: the output holds them too, but a run
-    whose standard output goes to a file shows them only so (found in review: ``hrv`` said
+    whose standard output goes to a file shows them only so (without this, ``hrv`` said
     nothing of 61.7 % of beats corrected, which ``import`` printed; ``breaths --rr`` says it
     too, :func:`analysis.hrv_report.artifact_warning`)."""
     for text in warnings:
@@ -173,8 +173,8 @@ def hrv(
         f"analysing {input_name(input)}", len(rr.values_ms) >= LONG_RR_BEATS
     ) as progress:
         # With a time column that shows lost beats, the beats at its times: no successive
-        # difference across a gap, the spectrum on the longest stretch without one (review 30
-        # F5: joined, a 40 s hole read LF 2565 ms^2 where the report of the same beats, 1238).
+        # difference across a gap, the spectrum on the longest stretch without one (joined,
+        # a 40 s hole read LF 2565 ms^2 where the report of the same beats, 1238).
         timing = rr.timing
         gaps = timing is not None and timing.problem is None and bool(timing.gaps)
         result = analyse_rr(
@@ -194,7 +194,7 @@ def hrv(
     if artifacts_found["artifact_pct"] is not None and (
         corrected := corrections_note(artifacts_found["counts"], result["metrics"]["n_intervals"])
     ):
-        # Over 5 % a warning says it; under, this note (review 36 F5: nothing was said).
+        # Over 5 % a warning says it; under, this note (without this, nothing was said).
         typer.echo(f"note: {corrected}", err=True)
     say_warnings(input, result["warnings"])
     if format == "json":

@@ -3,7 +3,7 @@
 Where the live or replay screen cannot be drawn (``TERM=dumb`` as in Emacs' ``M-x shell``, a
 terminal that is not UTF-8, standard output piped into ``tee``) the session prints lines
 instead. The keys were the screen's alone: ``q`` then did nothing, what was typed was echoed
-into the lines, and after the session the shell ran it as commands (review 29 F2). Here the
+into the lines, and after the session the shell ran it as commands. Here the
 terminal is put in cbreak mode without echo for the session (``tty.setcbreak``: each key is
 read as it is pressed, Ctrl+C still sends SIGINT), and put back as it was on every way out:
 the session's end, Ctrl+C or another signal ending it, an exception. Stopped with Ctrl+Z, the

@@ -88,7 +88,7 @@ LINE_COLUMNS = 88
 def describe_program(program: Program, *, yours: str = "") -> list[str]:
     """The lines of ``breathwise programs NAME``: what the program is, how long it lasts, what
     it needs, its safety note for the back, its steps (number, start, length, what to do) and
-    its tips (review 31 F12: there was no way to see a program's steps and props before
+    its tips (without this, there was no way to see a program's steps and props before
     starting it, and the chair, cushion and mat were named only once the routine had begun)."""
 
     def wrapped(text: str, indent: str = "") -> list[str]:
@@ -235,7 +235,7 @@ def config_show() -> None:
     width = max(len(key) for key in SETTING_KEYS)
     state = "" if path.exists() else " (not created yet: all defaults)"
     typer.echo(f"settings file: {path}{state}")
-    # The folder holding the health data besides the recordings (found in review: named
+    # The folder holding the health data besides the recordings (without this, named
     # nowhere, so a person could not find or erase it).
     typer.echo(f"your data (history, safety answers, progress chart, crash reports): {data_dir()}")
     typer.echo(f"your programs: {user_programs_dir()}")
@@ -298,7 +298,7 @@ def _check_recordings_dir(folder: Path) -> bool:
     Only ``folder`` itself is made, in a folder that exists, as ``mkdir`` without ``-p`` does
     and as ``live --out DIR`` makes DIR: a mistyped path (``/mnt/usbb/breathwise``), or one on
     a drive not mounted whose mount point is missing, was created whole on the internal disk,
-    where the recordings then went (found in review).
+    where the recordings then went.
 
     Raises
     ------

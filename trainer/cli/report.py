@@ -165,14 +165,14 @@ def report(
     if not path.exists():
         # Before the options: a missing path is neither a file nor a folder, and "--jobs
         # applies to a folder of recordings, not to one file" sent the person after the wrong
-        # mistake (found in review).
+        # mistake.
         raise UserError(f"{path}: no such file or folder")
     suffix = _check_options(path.is_dir(), output, fmt, jobs, scheduler, no_reports)
     if path.is_dir():
         _batch(path, output, suffix, jobs, scheduler, no_reports)
         return
     if output is None and path.is_fifo():
-        # Beside the recording, it went to /dev/fd/63.report.png (found in review).
+        # Beside the recording, it went to /dev/fd/63.report.png.
         raise UserError(
             f"{path}: a pipe, with no folder beside it for the report",
             "say where the report goes with -o",

@@ -45,7 +45,7 @@ def text_width(*, err: bool = False) -> int:
 
     They were wrapped to 78 columns whatever the terminal: a 40-column one wrapped each line
     again, splitting words across rows ("tr" / "eat", "[y" / "/n]"), which a screen reader or
-    a braille display reading by row reads as two words (review 29 F6). One column is left
+    a braille display reading by row reads as two words. One column is left
     free because many terminals move to the next row once the last column is written.
 
     Parameters
@@ -87,7 +87,7 @@ def terminal_ask(question: str, *, err: bool = False) -> bool:
 
     "[y/n]:" is wrapped with the question, as one more word, and a column is kept for the
     answer's first letter: added after the wrapping, it was split by the terminal ("[y" /
-    "/n]: y", review 29 F6)."""
+    "/n]: y")."""
     wrapped = textwrap.fill(f"{question} [y/n]:", width=text_width(err=err) - 2)
     while True:
         answer = typer.prompt(wrapped, default="", show_default=False, prompt_suffix=" ", err=err)
@@ -106,7 +106,7 @@ def terminal_prompts(*, err: bool = False) -> tuple[Ask | None, Tell]:
     ``err`` asks and tells on standard error: before a session, whose standard output is what
     a replay prints again (``live --headless > log`` had the questions in the log). With
     standard error redirected too (``> log 2>&1``), the questions went into the file while the
-    keyboard was waited on, a blank terminal (found in review); no one can answer what they
+    keyboard was waited on, a blank terminal; no one can answer what they
     cannot read, so that is the unattended case, refused with advice unless answers are stored.
     """
     interactive = sys.stdin is not None and sys.stdin.isatty()
@@ -129,8 +129,8 @@ def _show(store: ScreenStore, today: date) -> None:
         return
     outcome = outcome_of(record)
     if record.dated_after(today):
-        # Neither "expired" nor valid until a month from a future day (found in review:
-        # "expired, will be asked again; asked again from <a month ahead>").
+        # Neither "expired" nor valid until a month from a future day (without
+        # this, "expired, will be asked again; asked again from <a month ahead>").
         typer.echo(
             f"{dated_after_today(record.answered_on, today)} They are not relied on: the "
             "questions are asked again before the next back-focused session."

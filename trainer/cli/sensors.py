@@ -141,9 +141,9 @@ def scan(
         print(json.dumps([r.to_json() for r in results], indent=2))
         return
     # A sensor still connected to this computer (a session killed with kill -9 left its link)
-    # does not advertise: without this line the person looks for it in vain (found in review).
+    # does not advertise: without this line the person looks for it in vain.
     # One that advertises all the same is in the table: a Polar H10 takes two connections at
-    # once, and keeps advertising while it holds one (found in review).
+    # once, and keeps advertising while it holds one.
     listed = {r.address.upper() for r in results}
     held = [
         d

@@ -178,7 +178,7 @@ def watch_terminal(on_end: Callable[[int], None], fd: int = 0) -> Callable[[int]
 
     The returned function is for a signal handler: it only writes the number into a pipe
     (async-signal-safe, no lock), so it does its work even while the main thread is blocked,
-    where a handler of the event loop's only woke a loop that was stuck (review 27 F5: the
+    where a handler of the event loop's only woke a loop that was stuck (without this, the
     process outlived its terminal for 24 min at a third of a core, deaf to SIGTERM).
     Without a signal at all (the process is not the terminal's controlling process, or its
     session leader has gone) the hang-up is still seen: ``poll`` reports it (``POLLHUP``) on
@@ -236,8 +236,9 @@ is practised: the resonance protocol's slowest step is 4.5/min (physiology.md)."
 
 
 def slow_rate_note(rate_bpm: float) -> str:
-    """What ``live --rate`` says of a pace under :data:`SLOW_RATE_NOTE_BPM` (review 31 F12:
-    ``--rate 2 --ratio 3`` ran a 7.5 s in / 22.5 s out pacer without a word): it runs, as asked."""
+    """What ``live --rate`` says of a pace under :data:`SLOW_RATE_NOTE_BPM` (without
+    it, ``--rate 2 --ratio 3`` ran a 7.5 s in / 22.5 s out pacer without a word): it runs, as
+    asked."""
     return (
         f"--rate {rate_bpm:g} is slower than slow-paced breathing is practised (about 4.5-6.5 "
         f"breaths/min): one breath lasts {60.0 / rate_bpm:.0f} s; with a breathing sensor the "
@@ -272,7 +273,7 @@ def _run_with_signals(
     Once ``make`` has returned (the session kept and said), such a signal ends the process
     at once with ``status(result)`` instead (:func:`early_signals.exit_with_on_signals`):
     the session's handlers go with its event loop, and a signal after them killed the
-    process (found in review). Returns the result, and what puts back the handlers from
+    process. Returns the result, and what puts back the handlers from
     before the session (nothing on the command line, whose process ends next).
     """
     put_back: list[Callable[[], None]] = []
@@ -376,7 +377,7 @@ def _settle(result: SessionResult) -> _Settled:
         status.append("nothing recorded, no recording kept")
     else:
         # A session that failed (a full disk, a sensor's error) kept what it had: said so, as
-        # its error line says next, not "saved" and then "cannot write" (review 32 F8).
+        # its error line says next, not "saved" and then "cannot write".
         upto = " up to the failure" if result.error else ""
         lines.append(f"recording saved{upto}: {result.path}")
         problem, empty = _add_to_history(result.path)
@@ -401,7 +402,7 @@ def not_in_history_note(folder: Path) -> str:
     try:
         found = killed_sessions(folder, timeout_ms=STARTUP_CHECK_TIMEOUT_MS)
     except Exception:  # only a note: nothing here may keep a session from starting
-        # Logged, so a bug here is not hidden on every start (review 38 F8).
+        # Logged, so a bug here is not hidden on every start.
         logging.getLogger(__name__).debug("startup history check failed", exc_info=True)
         return ""
     lines = []
@@ -445,7 +446,7 @@ def _add_to_history(path: Path) -> tuple[str | None, bool]:
     except HistoryError as exc:
         if exc.cause == "busy":
             return f"it is busy (another breathwise?) — {later}", False
-        # Every cause names the command, as import does (found in review: a read-only data
+        # Every cause names the command, as import does (without this, a read-only data
         # folder said why, but not how to add the session once it is writable again).
         return f"{_one_line(exc)}; {later}", False
     except NoSensorData as exc:
@@ -489,7 +490,7 @@ def _check_configured_recordings_dir(folder: Path) -> None:
     most likely it is on a drive that is not mounted. Making it again would put the
     recordings on the internal disk, where the person does not look, and that happens under
     a static mount point too (``/mnt/usb`` stays as an empty folder once unmounted), so
-    checking only the folder it sits in misses that case (found in review). The default
+    checking only the folder it sits in misses that case. The default
     folder, which Breathwise owns, is still made whole. A setting that is the mount point
     itself is not caught: unmounted, it is an empty folder like any new recordings folder, and
     telling them apart would need the setting to remember it was a mount point
@@ -514,7 +515,7 @@ def _recordings_folder_is_a_file(folder: Path) -> UserError:
     """The error for a recordings folder nobody typed that is a file: where its name came from
     (``BREATHWISE_RECORDINGS_DIR``, or the default in the data folder) and what to do. It was
     "--out X is not a directory" with the usage-error status, though no --out was given, and
-    no way out (found in review). A ``recordings_dir`` setting that is a file is refused as the
+    no way out. A ``recordings_dir`` setting that is a file is refused as the
     settings load (:func:`trainer.storage.config.load_settings`).
 
     Parameters
@@ -536,7 +537,7 @@ def _devices(given: list[str] | None, default_device: str | None) -> list[str]:
 
     With neither there is no quiet fallback to the simulator: a person practising without a
     sensor was coached, scored and kept in the history on a simulated person's breathing as if
-    it were theirs (found in review). They choose: a sensor, ``none`` or ``sim``.
+    it were theirs. They choose: a sensor, ``none`` or ``sim``.
     """
     if given:
         return check_devices(given)
@@ -552,7 +553,7 @@ def when_sensors_gone(program: Program | None) -> str:
     It carries on to its planned end as a session without a sensor, a program or a plain paced
     session alike: the pacer, the step cards, the cues and the sound need no sensor (``--device
     none`` runs them), and a person following them, perhaps with the eyes closed, expects them
-    to the end and the end bell (review 31 F1: the session ended there with an error, up to
+    to the end and the end bell (without this, the session ended there with an error, up to
     two minutes after the loss and long before its end, and silently). A resonance assessment
     ends there: it is nothing without its measurements (refused on ``--device none``), and
     carried on it would rank the rates measured so far and store its best as the person's rate.
@@ -587,15 +588,14 @@ def _show_source(kind: str) -> None:
 def strap_alone_note(program: Program, source: SourceInfo, *, brief: bool = False) -> str:
     """What a heart-rate strap alone leaves uncoached in ``program``, or ``""``; ``brief``:
     in about 110 characters, for the screen's status line, whose three rows the full note
-    (up to 245 characters) overflowed after the clock and the status, so it was never seen
-    (found in review).
+    (up to 245 characters) overflowed after the clock and the status, so it was never seen.
 
     A strap gives the breathing rate, read from the heart rhythm, and the coach judges it
     against a pacer (:mod:`trainer.session.pipeline`); the out-breath an own-rhythm step coaches
     (a target exhale:inhale ratio, no pacer) needs breath-by-breath data, from a breathing belt
     or a Polar H10's chest accelerometer. Without them such a step got no coaching, and a
-    program of only own-rhythm steps (the relaxation response) none at all, with nothing said
-    (found in review). ``source`` is the sensors' :class:`devices.source.SourceInfo` before
+    program of only own-rhythm steps (the relaxation response) none at all, with nothing said.
+    ``source`` is the sensors' :class:`devices.source.SourceInfo` before
     they connect: the streams they are to send.
     """
     streams = source.streams
@@ -644,7 +644,7 @@ def no_pacer_note(sound_on: bool, *, paced: bool, players_found: Callable[[], bo
 
     Headless, the lines show breaths, steps and cues but not the pacer, which the screen draws
     and the sound plays: without sound a session led by a pacer had nothing to breathe along
-    to, and said so only at the first session per data folder (review 29 F3).
+    to, and said so only at the first session per data folder.
 
     Parameters
     ----------
@@ -684,7 +684,7 @@ def _show_tips(program: Program, note: str) -> None:
     # Before the start, on stderr: stdout carries only what a replay prints again.
     print(f"{program.title}: {program.description}", file=sys.stderr)
     if program.needs:
-        # Before the start, not once the routine has begun (review 31 F12).
+        # Before the start, not once the routine has begun.
         print(f"  you need: {', '.join(program.needs)}", file=sys.stderr)
     for tip in program.tips:
         print(f"  tip: {tip}", file=sys.stderr)
@@ -901,7 +901,7 @@ def live(
         _note_on_stderr(notes[0])
     _show_source(kind)
     # Only now that nothing before the start can refuse the session (the safety screen last):
-    # before a refusal it was a note for a session that never ran (found in review).
+    # before a refusal it was a note for a session that never ran.
     missing_note = not_in_history_note(out_dir)
     if missing_note:
         print(missing_note, file=sys.stderr)
@@ -974,7 +974,7 @@ def live(
         # A second Ctrl+C or SIGTERM while the session is closed and kept (the impatient
         # ^C^C, a supervisor repeating its stop) is counted and told to wait: it once raised
         # KeyboardInterrupt inside the history step, or killed the process, and the session
-        # was left out of the history (found in review).
+        # was left out of the history.
         if (signals or ended) and not told:
             told.append(signum)
             _still_saving(signum)
@@ -1008,7 +1008,7 @@ def live(
 
     def screen_ends(loop: asyncio.AbstractEventLoop, signum: int) -> None:
         # The grace exit starts here, outside the screen's loop: a loop stuck in a write to
-        # the terminal that went away never ran hang_up (review 27 F5).
+        # the terminal that went away never ran hang_up.
         start_grace()
         with contextlib.suppress(RuntimeError):  # the loop has closed: the screen is down
             loop.call_soon_threadsafe(hang_up, signum)
@@ -1016,7 +1016,7 @@ def live(
     def settle(result: SessionResult) -> _Settled:
         # Said kept from the thread that kept it, not from the screen's loop: a loop stuck in
         # a write to the terminal that went away meanwhile never said it, and the grace exit
-        # waited for it for ever (review 27 F5, with F3's history step taking seconds).
+        # waited for it for ever (the history step can take seconds).
         kept = _settle(result)
         settled.append(kept)
         kept_event.set()
@@ -1113,7 +1113,7 @@ def live(
         # The session is shown over, with its summary (the live pipeline's, at hand), before
         # it is saved to the history, which analyses the whole recording again (14 s for an
         # hour's): the person waited at a silent terminal, or at a clock counting on past
-        # the planned length, until then (review 27 F3).
+        # the planned length, until then.
         saving = SAVING if result.path is not None and not result.displaced else ""
         if app_ref:
             app_ref[0].show_over(result, saving)
@@ -1193,7 +1193,7 @@ def live(
 def _check_wall_clock() -> None:
     """Refuse a session whose start the recording format cannot hold: a wall clock before 1970
     (its clocks are counted from 1970, never below). It was recorded, said saved, and then
-    refused by every command as "header damaged" (found in review).
+    refused by every command as "header damaged".
 
     Raises
     ------
@@ -1228,7 +1228,7 @@ def no_screen_reason() -> str | None:
     encoding = getattr(sys.__stderr__, "encoding", None)
     if not shows_unicode(encoding):
         # Its frames and bars are box and block characters: in ISO-8859-1 they came out as
-        # "\u256d\u2500..." escapes, unreadable (found in review); the lines degrade to ASCII.
+        # "\u256d\u2500..." escapes, unreadable; the lines degrade to ASCII.
         return f"the terminal's character set is {encoding}, not UTF-8, which it is drawn in"
     return None
 
@@ -1243,7 +1243,7 @@ def _no_screen() -> bool:
     if keys_reach_us(sys.stdin):
         # At a keyboard (`live | tee log`, TERM=dumb, a terminal that is not UTF-8) the keys
         # are read without the screen (line_keys): p, m and q were only echoed, and TERM=dumb
-        # and non-UTF-8 said nothing of it (review 29 F2).
+        # and non-UTF-8 said nothing of it.
         keys = "; keys work as on the screen: q or Ctrl+C ends the session and saves it"
     elif sys.stdin.isatty():
         # A keyboard whose keys are not ours to read (a background job).
@@ -1274,7 +1274,7 @@ def _tell_summary(result: SessionResult) -> None:
             print(summary, flush=True)
             if output_gone(sys.stdout):
                 # `live ... | tee log` ended by Ctrl+C, which ended tee too: the summary went
-                # nowhere (found in review); the terminal is still on standard error.
+                # nowhere; the terminal is still on standard error.
                 print(summary, file=sys.stderr, flush=True)
 
 
@@ -1295,7 +1295,7 @@ def _finish(result: SessionResult, settled: _Settled) -> None:
     if result.error:
         # The error already carries its advice after a dash: what was kept follows it, not a
         # second dash.
-        # Not "saved" beside the history's "the file can be deleted" (found in review).
+        # Not "saved" beside the history's "the file can be deleted".
         kept = "; the recording up to the failure was saved" if result.path else f"; {NOT_KEPT}"
         if settled.empty:
             kept = ""
@@ -1394,7 +1394,7 @@ def replay(
         # Before the replay, as the notes above: what follows is read from these bytes.
         print(damaged, file=sys.stderr)
     if ecg_without_beats(recording.header):
-        # Review 39 F1: its heart numbers are missing, not unmeasured; said before the replay.
+        # Its heart numbers are missing, not unmeasured; said before the replay.
         print(ecg_without_beats_note(str(file)), file=sys.stderr)
     headless = headless or _no_screen()
     listeners = [line_printer(sys.stdout)] if headless else []

@@ -29,31 +29,31 @@ strain monitor does
 the new pace (:data:`~trainer.coaching.strain.OWN_SETTLE_S` without a pacer) neither cue nor
 enter the window. They are the move from one pace to the next: on entering a paced step the two
 breaths still taken at the person's own rhythm made the window's median, and "Slow down a
-little" came on the first breath taken on the pacer (review 17 F2). Nor are those begun after
+little" came on the first breath taken on the pacer. Nor are those begun after
 the change on a pacer scored: the person cannot match a pace they have only just been shown,
 and each such breath counted about 0 in the session's follow score (a simulated person who
 followed every step: back-release 76 → 82, deep breathing 4-8 82 → 88, whose two breaths
 on entering the 4-8 pace had scored 0). Each breath is judged by the settle its onset fell in,
 though later changes came before it ended. A breath
 begun before the change, judged against what was asked when it began, never cues either: its
-correction would arrive after a step that asks nothing (review 17 F8).
+correction would arrive after a step that asks nothing.
 
 A correction is said only on a breath that shows the problem itself (past the problem's "off"
 threshold), as praise needs a breath that scored well: the window's median alone put "Lengthen
-the out-breath" next to a breath at 1.55 against 1.3 (review 17 F7). A correction that has not
+the out-breath" next to a breath at 1.55 against 1.3. A correction that has not
 helped backs off: each repeat waits twice as long as the one before, up to
 :data:`CORRECTION_BACKOFF_MAX` intervals, until the window shows the problem cleared (33
-identical reminders in a 15-minute relaxation response, review 17 F6). A correction opposite to
+identical reminders in a 15-minute relaxation response). A correction opposite to
 the last one of its pair (quicker after slower, a longer in-breath after a longer out-breath,
 early after late) waits its repeat interval and for a window of breaths all begun after that
 cue, the person's answer to it: a median hovering around the target switched "Slow down" and
-"A little quicker" 8-17 s apart for breathing on the pacer's rate (review 17 F3).
+"A little quicker" 8-17 s apart for breathing on the pacer's rate.
 
 Only good breaths enter the window that cues are drawn from: an uncertain one is scored (a
 little lower) but never corrects or praises. Such a breath may be timed wrongly in a way the
 person cannot fix: before the chest accelerometer has learnt which way is in, its breaths may
 be inverted (a 2:1 breath read as 1:2), and cued on, the coach said "Lengthen the out-breath"
-to a person breathing exactly as paced (found in review).
+to a person breathing exactly as paced.
 """
 
 from __future__ import annotations
@@ -87,8 +87,7 @@ target" and the 80 of "on target". The score says how closely a breath did what 
 no step asks for a hold or a gasp. With a pacer such a breath already scores low (a hold 4 s
 beyond the pacer's at 6/min makes a 14 s breath of a 10 s one, 29 % slow: 6 at most); in the
 own rhythm only the ratio is scored, and breaths held 8-11 s after the out-breath each scored
-100 beside three "No need to hold the breath" cues, the session "follow 100/100" (review 37
-F4)."""
+100 beside three "No need to hold the breath" cues, the session "follow 100/100"."""
 QUALITY_WEIGHT = {"good": 1.0, "uncertain": 0.9, "artifact": 0.0}
 """Score multiplier per breath quality: an artifact proves nothing about following, an uncertain
 breath is mostly right but we claim a little less."""
@@ -124,7 +123,7 @@ the coach silent through a pattern that changed every few seconds."""
 SETTLE_WINDOWS = 8
 """How many recent settles the coach keeps: a breath is judged when it ends, a period or more
 after its onset, by which time a program of short steps may have changed pace again; its
-settle is the one its onset fell in (review 22 F1)."""
+settle is the one its onset fell in."""
 PRAISE_MIN_SCORE = 60
 """Praise is never given on a breath that scored below this, whatever the window's medians."""
 

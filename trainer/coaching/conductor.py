@@ -15,12 +15,12 @@ measured breathing allows: to the program's own pace when the breathing is under
 yet (it is asked again at every item). Quiet alone did not say the person could follow: a pace
 sign needs breathing 1.5 times the pacer's, so a person at 12/min against a pacer eased to 9/min
 was quiet, the program's 6/min came back, and the same sign eased it again 30 s later, round
-after round (6 -> 8 -> 9 -> 6 ..., found in review 17). A person who follows the eased pace comes
+after round (6 -> 8 -> 9 -> 6 ...). A person who follows the eased pace comes
 back a step at a time (9 -> 8 -> 6/min, a quiet ``RECOVER_S`` each).
 
 In the person's own rhythm there is no pace to ease: the strain cue alone is given (by the
 pipeline). Nor is there when the pace is already as easy as easing makes it
-(:func:`trainer.coaching.strain.can_ease`): no "eased" change is recorded then (found in review:
+(:func:`trainer.coaching.strain.can_ease`): no "eased" change is recorded then (without this,
 a 12/min 1:1 pacer was "eased" to the same 12/min 1:1, and the cue said it was easing), and the
 strain monitor's pace cue, which asks the same question of the same pattern, suggests the
 person's own rhythm instead of claiming an easing.

@@ -381,7 +381,7 @@ class Pacer:
             # On this cycle's onset but for rounding: a change made there (a program's step of
             # whole cycles) must start its segment on the onset, or the onset is lost between
             # the two segments and the breath taken on it is timed against one a period away
-            # (found in review: 1.15e-14 s past it, the breath scored 0 for a 0.42 s lag).
+            # (without this, 1.15e-14 s past it, the breath scored 0 for a 0.42 s lag).
             pos = 0.0
         return seg.cycle_index + int(cycles), pos
 

@@ -7,9 +7,9 @@ and now and then reports a :class:`StrainSign`; :func:`ease_pattern` gives the g
 session then switches to.
 
 Breathing much *slower* than the pacer is not a sign of strain: a person lying down and letting
-go often breathes slower than asked. It was reported as one (found in review: a calm 4.5/min
+go often breathes slower than asked. Taken for one, a calm 4.5/min
 breather in the spine scan's 8/min stage was told "This pace is hard to follow — easing it
-toward your own rhythm" and the pacer went up to 9/min, away from them, its 2:1 cut to 1.5).
+toward your own rhythm" and the pacer went up to 9/min, away from them, its 2:1 cut to 1.5.
 The coach's own cue asks them to follow the pacer (:mod:`trainer.coaching.coach`).
 
 An easing is only claimed when it changes the pace: :func:`ease_pattern` returns the pattern
@@ -22,7 +22,7 @@ conductor makes (:mod:`trainer.coaching.conductor`) always agree, live and on re
 With a heart-rate strap alone there are no breaths, only a breathing rate read from the heart
 rhythm over a window (:mod:`analysis.rr_breath`); :meth:`StrainMonitor.update_rate` judges that
 rate against the pacer by the same pace threshold (``PACE_SLOW_FACTOR``), so a pacer far slower
-than the person can follow is eased with a strap as with a belt (found in review: a person at
+than the person can follow is eased with a strap as with a belt (without this, a person at
 10/min against a 6/min pacer was told "Slow down a little" every 70 s for the whole session).
 Gasping, held and irregular breaths need the breaths themselves: a strap cannot show them.
 
@@ -30,7 +30,7 @@ A held breath is judged against what was asked. With a pacer, a pause longer tha
 hold by ``HOLD_MARGIN_S``; without one, a pause longer than ``OWN_HOLD_BREATH_FACTOR`` times the
 person's own breath (in-breath plus out-breath, median over the window), and than ``OWN_HOLD_S``.
 A fixed 6 s without a pacer called the natural end-of-exhale pause of a relaxed 4.5/min breather
-(6.5 s after 6.8 s of breathing) a hold: found in review, a relaxation-response session was told
+(6.5 s after 6.8 s of breathing) a hold: a relaxation-response session was told
 "No need to hold the breath" 15 times in 15 minutes, alternating with praise. The breath itself is
 the reference, not its period: a held pause lengthens the period, and would excuse itself.
 
@@ -38,7 +38,7 @@ Two held breaths in a row are a sign at once, and one hold longer than a whole b
 limit (the pacer's period, or the person's own breath) is a sign on its own. Waiting for four
 breaths, as the other signs do, let a person holding 20 s after each out-breath be told only
 "irregular" (their held breaths made the periods vary) and "A little quicker", and "No need to
-hold the breath" came on a normal breath after they had stopped (found in review). Held breaths
+hold the breath" came on a normal breath after they had stopped. Held breaths
 are left out of the irregularity measure: their length is the hold, already judged as one.
 
 Everything here is a pure function of the breaths (and heart-rhythm rates), in session time, so a

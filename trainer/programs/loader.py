@@ -635,7 +635,7 @@ def _back_focused(
 
     ``docs/reference/programs.md``: "Before any back-focused program, screen for red flags".
     The flag defaults to false, so a copy of a back program that leaves the line out would run
-    its stretches with no questions, even unattended (found in review: a user file replacing
+    its stretches with no questions, even unattended (without this, a user file replacing
     ``back-release`` without the line did). Hence:
 
     * a file named like a back-focused built-in replaces its steps but not its screen: without

@@ -161,8 +161,8 @@ class RatePattern:
         if rate is None:
             raise ProgramError(
                 "this program paces at your personal resonance rate, and none is stored yet",
-                # Review 31 F9: after a shortened or simulated assessment this sent the person
-                # back to an assessment that stores nothing either, without saying why.
+                # Without this, after a shortened or simulated assessment, the person was sent
+                # back to an assessment that stores nothing either, without a word why.
                 advice="run the resonance-assessment program first (it stores the rate it "
                 "chooses once it has tried all five rates, measured on you: not a shortened one, "
                 "nor on the simulated sensor), or set one with "
@@ -392,8 +392,8 @@ class Program:
         Advice shown before the start (when to practise, what helps).
     needs : tuple of str
         What the person needs at hand (a mat, a chair, a cushion), each in a few words, for
-        ``breathwise programs NAME`` and the lines before the start: review 31 F12 found the
-        chair, the cushion and the mat named only in a tip once the routine had begun.
+        ``breathwise programs NAME`` and the lines before the start: otherwise the
+        chair, the cushion and the mat are named only in a tip once the routine has begun.
     eyes_closed : bool
         Done with the eyes closed: the step changes, the cues and the end reach the person by
         sound only (a chime, then a glance at the screen), so a session without sound is
@@ -456,7 +456,7 @@ class Program:
         """The earliest a session may stop and still do what the program is for, in seconds.
 
         A resonance assessment must complete :data:`MIN_SCORED_STEPS` scored steps: stopped
-        earlier it has nothing to choose from (found in review: ``--minutes 1`` ran the settling
+        earlier it has nothing to choose from (without this, ``--minutes 1`` ran the settling
         minute alone, then said no rate could be scored, as if the person had not followed the
         pacer). A practice has no such part, so any length of it is practice: 0.
         """

@@ -387,7 +387,7 @@ class ProgramTimeline:
         closed. ``docs/reference/programs.md`` asks that such a program reach the person without
         looking; a cue within a step is guidance as much as a new step is (the relaxation
         response's whole 12-minute step is led by three of them), and without a chime it was
-        never read (found in review). Its first card says to glance at the screen at a chime.
+        never read. Its first card says to glance at the screen at a chime.
         With the eyes open, the cue is read where it appears and a chime would only interrupt.
         """
         kinds = {EventKind.STEP, EventKind.SIDE}

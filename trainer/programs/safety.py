@@ -16,7 +16,7 @@ puts the four questions again.
 An urgent sign answered "yes" is never kept as cleared: the person may go on with that one
 session once they say a doctor has seen them for it and said the exercises are fine, but the
 next back-focused session puts the four questions again, with the urgent advice, rather than
-only asking whether a sign is *new* for 30 days (found in review: "get medical help today"
+only asking whether a sign is *new* for 30 days (without this, "get medical help today"
 could be set aside for a month by one answer). Asking again, rather than refusing back
 programs outright, is what a person whose doctor has cleared them for exercise needs, and it
 shows the same-day advice before every such session while the sign is there.
@@ -58,7 +58,7 @@ NOT_A_MEDICAL_DEVICE = (
     "Breathwise is a wellness and training tool, not a medical device: it makes no diagnosis."
 )
 """The statement in one line, where a page or a summary shows numbers (the session report's
-foot: programs.md, "Safety (must be shown, not buried)"; review 31 F8)."""
+foot: programs.md, "Safety (must be shown, not buried)")."""
 
 SCREEN_VALID_DAYS = 30
 """Answers older than this many days are asked again."""
@@ -66,7 +66,7 @@ SCREEN_VALID_DAYS = 30
 FUTURE_TOLERANCE_DAYS = 1
 """A stored answer day this many days after today still counts as answered, not as a clock set
 back, in a record that keeps only its local day (no ``answered_at``): a person who answered in
-the evening and flew west sees the previous local day (found in review: ``TZ=Etc/GMT+12`` right
+the evening and flew west sees the previous local day (without this, ``TZ=Etc/GMT+12`` right
 after answering said "expired" and refused back programs). A record with ``answered_at`` reads
 its day in the zone of today's date, so a day after today there is a clock set back."""
 
@@ -74,7 +74,7 @@ SCREEN_FILE = "safety-screen.json"
 _FORMAT_VERSION = 2
 """Version of the stored answers. 2: the bladder/bowel question also asks about numbness in
 the saddle area; a "no" stored as version 1 answered the narrower question, so such files are
-read as unanswered and the questions asked again (found in review)."""
+read as unanswered and the questions asked again."""
 
 Ask = Callable[[str], bool]
 """Puts a yes/no question to the person and returns True for "yes"."""
@@ -208,8 +208,7 @@ def check_in_list(answered_on: date, today: date) -> str:
     ]
     lines += [f"  - {q.sign}" for q in RED_FLAG_QUESTIONS]
     # The statement with the list, not only with the full questions every 30 days: the
-    # sessions between showed the signs without it (programs.md: "shown, not buried";
-    # review 37 F7).
+    # sessions between showed the signs without it (programs.md: "shown, not buried").
     lines.append(CHECK_IN_STATEMENT)
     return "\n".join(lines)
 
@@ -300,7 +299,7 @@ class ScreenRecord:
     def dated_after(self, today: date) -> bool:
         """Whether the answer day is later than :meth:`valid_on` accepts: the computer's clock
         was set back since, or was ahead when they were given. Such answers are not trusted,
-        and are neither "expired" nor "not answered in the last 30 days" (found in review:
+        and are neither "expired" nor "not answered in the last 30 days" (without this,
         both were said, with "asked again from" a date a month ahead)."""
         ahead = timedelta(days=FUTURE_TOLERANCE_DAYS if self.answered_at is None else 0)
         return self.answered_on - today > ahead
@@ -414,7 +413,7 @@ class ScreenStore:
         """The day answers stored by an earlier Breathwise (an older version of the record,
         which :meth:`load` reads as none) were given, or ``None`` when the record is of this
         version, missing or unreadable. So the person is told the questions changed, not that
-        they never answered (found in review: answers of the same day were "not answered in
+        they never answered (without this, answers of the same day were "not answered in
         the last 30 days")."""
         try:
             data = json_loads(self.path.read_text(encoding="utf-8"))
@@ -465,7 +464,7 @@ def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None
     "yes", its advice and the continue question (:data:`URGENT_CONTINUE_QUESTION` after an urgent
     sign). What the answers mean for a session is the caller's to say: ``breathwise screen``
     runs none (it had said "You may go on with this session", then that the questions are
-    asked before every session; found in review).
+    asked before every session).
 
     Parameters
     ----------
@@ -481,7 +480,7 @@ def ask_questions(ask: Ask, tell: Tell, today: date, now: datetime | None = None
     tell(SCREEN_INTRO)
     # With the questions, whichever command asks them (docs/reference/programs.md, "Safety
     # (must be shown, not buried)"): it was printed by `breathwise screen` alone, so a person
-    # who first met the questions in `live --program back-release` never saw it (found in review).
+    # who first met the questions in `live --program back-release` never saw it.
     tell(MEDICAL_DISCLAIMER)
     answers = {q.key: bool(ask(q.text)) for q in RED_FLAG_QUESTIONS}
     confirmed = False
@@ -574,7 +573,7 @@ def check_before_program(
         if stored is not None and stored.valid_on(today) and not stored.reusable:
             reason = "your last answers included a sign that needs a doctor the same day"
             # `breathwise screen` would store answers that are again asked about at the next
-            # session: its advice led back here for ever (found in review).
+            # session: its advice led back here for ever.
             advice = URGENT_UNATTENDED_ADVICE
         elif stored is not None and stored.valid_on(today):
             reason = "your last answers advised seeing a doctor first"
@@ -604,7 +603,7 @@ def check_before_program(
     if outcome is Outcome.CONTINUE_AGAINST_ADVICE:
         if not record.reusable:
             tell(URGENT_ONCE)
-        # This session too, not only the next ones that reuse the answers (found in review:
+        # This session too, not only the next ones that reuse the answers (without this,
         # headless, a doctor-cleared "yes" went straight to the tips and the session).
         tell(REMINDER)
     return outcome

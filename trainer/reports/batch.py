@@ -200,7 +200,7 @@ def _start_local(start_wall_ns: object) -> str | None:
 
     The zone is the machine's that runs the report (``TZ``): a recording keeps no zone. Without
     the offset the same table made in UTC and in New York differed in every row with nothing
-    to tell which was which (found in review); with it each value names the same instant."""
+    to tell which was which; with it each value names the same instant."""
     if not isinstance(start_wall_ns, int):
         return None
     try:
@@ -291,7 +291,7 @@ def analyse_one(
             except UserError as exc:
                 # The output's fault (a full disk, a folder gone read-only), not the
                 # recording's: the batch stops, where each recording left was "skipped" with
-                # the same error and the batch ended 0 (found in review).
+                # the same error and the batch ended 0.
                 raise OutputFailed(exc.user_message()) from None
             report = target.relative_to(out_dir).as_posix()
         row = BatchRow(
@@ -363,7 +363,7 @@ def outputs_not_ours(
 
 def find_recordings(directory: Path) -> list[Path]:
     """The ``.bwr`` files in ``directory`` and its subfolders, at any depth, sorted by path
-    (:func:`~trainer.storage.recording.recordings_under`; found in review: the recordings of
+    (:func:`~trainer.storage.recording.recordings_under`; without this, the recordings of
     month folders were passed over without a word). Folders that cannot be listed are left
     out: :func:`find_recordings_under` names them.
 
@@ -584,7 +584,7 @@ def run_batch(
         except BrokenProcessPool:
             # A worker killed (the out-of-memory killer, kill -9): every recording handed to
             # the pool and not done is lost, the dead worker's and the others'. Said as what
-            # it is, not as a bug of Breathwise (an internal error, found in review).
+            # it is, not as a bug of Breathwise (an internal error).
             stop(time.monotonic())
             names = ", ".join(batch_name(path, root) for path in lost)
             raise WorkerDied(
@@ -637,7 +637,7 @@ def _keep(rows: list[BatchRow], total: int, out_dir: Path | None, lost: int = 0)
     """Write the rows of a stopped batch (sorted in place): the whole table when every one of
     the ``total`` recordings was done (the stop came during the last ones: a partial table of
     every row sent the next step of a pipeline looking for ``summary.csv`` and advised running
-    it all again, found in review), ``summary.partial.csv`` otherwise, and when ``lost`` of
+    it all again), ``summary.partial.csv`` otherwise, and when ``lost`` of
     the rows are of recordings lost with a worker that died (:data:`WORKER_DIED`): they are
     still to be analysed, and a whole table of the batch before is not to be replaced by them."""
     stopped = StoppedBatch(len(rows), total, None, "", lost=lost)

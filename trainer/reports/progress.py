@@ -13,7 +13,7 @@ and each practice's sessions are compared with that practice's own first session
 another's. Breath rate in a paced session is the pacer's rate, and RSA, RMSSD and coherence
 depend strongly on the breath rate (at 5-6 breaths/min the breathing peak moves into the LF
 band and RSA is largest; reference/physiology.md): a baseline and a recent mean of a mix of
-programs only showed which programs were done when (review 31 F3: relaxation-response at 11.9/min
+programs only showed which programs were done when (without this, relaxation-response at 11.9/min
 own rhythm, deep-breathing at 5.1/min and a body scan at 6.0/min as the baseline, against a week
 of both, printed "Breath rate 7.8, baseline 6.0 (+1.8)" and "Coherence -0.9"). The program
 alone is not enough: one program's pace differs between sessions (resonance-training paces at
@@ -24,7 +24,7 @@ and ``target_rate_bpm``, since schema v1), so rows of any age are grouped withou
 change.
 
 Practice time is the person's whatever measured it: sessions on the simulated sensor and
-without a sensor count in the minutes and streaks (the person breathed along; review 31 F4);
+without a sensor count in the minutes and streaks (the person breathed along);
 only their *measurements* are not the person's, so simulated sessions are left out of the trends
 unless asked for (``include_simulated``), and then marked, and sensorless ones have none.
 
@@ -156,7 +156,7 @@ MIN_COMPARED_SESSIONS = BASELINE_SESSIONS + 1
 """Measured sessions of a practice (in the whole history) from which its trend is shown: its
 first :data:`BASELINE_SESSIONS` make the baseline, and a trend needs one after them. From two
 sessions on, the text printed "Breath rate: 11.8 breaths/min, baseline 11.8 (+0.0)": a baseline
-compared with itself, every measure "no change" for the whole first week (found in review)."""
+compared with itself, every measure "no change" for the whole first week."""
 
 
 def pace_class(row: SessionRow) -> float | None:
@@ -214,7 +214,7 @@ def in_period(row: SessionRow, since: date | None) -> bool:
     wrong clock's year 2262) is placed too: every count the progress summary shows (sessions
     left out, impossible dates, simulated sessions) is of the period shown. By the start alone,
     a session of 23:57-00:12 was 12.6 min on the next day without ``--since`` and 0.0 min with
-    ``--since`` that day (review 37 F2).
+    ``--since`` that day.
     """
     if since is None:
         return True
@@ -574,7 +574,7 @@ def day_minutes(row: SessionRow) -> list[tuple[date, float]]:
     its minutes practised (pauses left out) are shared in proportion to each day's part of
     the span: where in the span the pauses fell is not in the history, so each day gets its
     share of them. A 35 h import from 08:00 was 2125 min on its start day, more than the
-    1440 a day has (found in review); now it is 960 and 1165 min over two days. The shares
+    1440 a day has; now it is 960 and 1165 min over two days. The shares
     add up to :attr:`SessionRow.practised_min` (to float rounding).
     """
     start_ns = row.start_wall_ns
@@ -602,7 +602,7 @@ def streak_days(rows: Sequence[SessionRow]) -> set[date]:
     shared with the days it runs into (:func:`day_minutes`), but only its start day is a day
     practised: a day also counted when it held a minute of a session from the evening before,
     so for someone who practises every evening one 23:57-00:12 session was a 2-day streak and
-    the next evening could be skipped without breaking it (review 37 F3).
+    the next evening could be skipped without breaking it.
     """
     return {local_date(r.start_wall_ns) for r in rows}
 
@@ -745,7 +745,7 @@ def trend_lines(progress: Progress) -> list[str]:
             text = f"  {title}: {now:.{d}f} {unit}"
             if base is not None:
                 # The difference of the numbers as printed ("5.8, baseline 6.0 (-0.1)" from
-                # 5.84 and 5.96 read as a sum gone wrong, found in review); + 0.0: +0, not -0.
+                # 5.84 and 5.96 read as a sum gone wrong); + 0.0: +0, not -0.
                 change = round(round(now, d) - round(base, d), d) + 0.0
                 text += f", baseline {base:.{d}f} ({change:+.{d}f})"
             lines.append(text)
@@ -853,7 +853,7 @@ def total_minutes_text(progress: Progress) -> str:
     minutes table's rows as it prints them, in tenths.
 
     Whole minutes, rounded half to even, said "12 min" above days of 2.0, 2.0 and 8.5 and
-    "36 min" above a table summing to 35.5 (found in review); rounded from the exact total, the
+    "36 min" above a table summing to 35.5; rounded from the exact total, the
     tenths could still differ by one from the rows a person adds up (2.04 + 2.04 printed 2.0 and
     2.0, total 4.1).
     """
@@ -1103,7 +1103,7 @@ def _blank_panel(ax: Axes, *, keep_dates: bool) -> None:
     """Strip a trend panel with nothing drawn to its title and note.
 
     Left as drawn, each held matplotlib's default 0.0-1.0 y axis, whose ticks and grid read as
-    a data scale (six of them on a page with nothing measured on the person, review 37 F9).
+    a data scale (six of them on a page with nothing measured on the person).
     The panel that labels the shared date axis keeps it (``keep_dates``).
     """
     ax.set_ylabel("")

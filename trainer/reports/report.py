@@ -185,7 +185,7 @@ def _write_failure_behind(exc: BaseException) -> OSError | None:
 
     Matplotlib's PDF writer, when a write fails on a full disk, closes its half-written stream
     on the way out and raises AttributeError from that, the "No space left on device" only its
-    context: a full disk was a crash report, exit 70 (found in review).
+    context: a full disk was a crash report, exit 70.
     """
     seen: set[int] = set()
     current: BaseException | None = exc.__context__
@@ -419,7 +419,7 @@ def _ended_text(analysis: SessionAnalysis, *, advice: bool = True) -> str:
     """How the session ended, and "sensor lost" after it when no sensor sent data for a while
     ("belt lost" when only the belt was; the title line says for how long): a header saying
     "completed" over a session whose sensor was gone for 52 of its 60 s read as a whole session
-    measured (found in review). Without ``advice``, an error's message stops before the advice
+    measured. Without ``advice``, an error's message stops before the advice
     after its dash (``error: HRM-Pro did not come back within 120 s``)."""
     ended = analysis.ended if advice else analysis.ended.split(" — ", 1)[0]
     lost = sensor_lost_word(analysis.summary) if sensor_loss_text(analysis.summary) else None
@@ -451,7 +451,7 @@ def _rmssd_note(m: dict[str, Any]) -> str:
 def _coherence_note(m: dict[str, Any]) -> str:
     """Under the coherence tile: the RSA, and "unreliable" after it when the heart numbers do
     not stand: the 61.7 %-corrected H10 session's headline showed "Coherence 1.3 / 10" plain,
-    its warning at the page's foot (review 30 F2)."""
+    its warning at the page's foot."""
     rsa = f"RSA {_fmt(_f(m['rsa_bpm']), 1, 'bpm')}"
     measured = m["coherence_score"] is not None or m["rsa_bpm"] is not None
     return f"{rsa}, unreliable" if measured and _unreliable_heart(m) else rsa
@@ -460,7 +460,7 @@ def _coherence_note(m: dict[str, Any]) -> str:
 def _no_breathing_text(analysis: SessionAnalysis) -> str:
     """Why the overview has no breathing curve. A Polar's breathing comes from its
     accelerometer, drawn as breaths in the rate panel, not as a belt's curve: "no belt in
-    this session" beside a Polar read as if it had no breathing sensor (found in review)."""
+    this session" beside a Polar read as if it had no breathing sensor."""
     if not analysis.summary.get("waveform_samples", {}).get("acc"):
         return "no breathing signal (no belt in this session)"
     if analysis.breaths:
@@ -483,7 +483,7 @@ def utc_offset_text(moment: time.struct_time) -> str:
 
     A recording keeps its start in Unix time and no zone: the page shows it in the zone of the
     machine drawing it (``TZ``), and says which, so that a page drawn on a cluster in UTC does
-    not pass for the session's own wall clock (found in review: "02:30" in New York for a
+    not pass for the session's own wall clock (without this, "02:30" in New York for a
     session begun at 07:30 in London, with nothing to tell).
 
     Examples
@@ -541,7 +541,7 @@ def subtitle_lines(analysis: SessionAnalysis) -> list[str]:
     its line shortened with an ellipsis.
 
     It was one line whatever its length, and ran off the page's edge on the repository's own
-    sample (review 25 F2: "... NeuroKit2 bio_resting_5min_100hz (derived) · complet").
+    sample (without this, "... NeuroKit2 bio_resting_5min_100hz (derived) · complet").
     """
     start = time.localtime(analysis.start_wall_ns / 1e9)
     when = f"{time.strftime('%A %d %B %Y, %H:%M', start)} {utc_offset_text(start)}"
@@ -597,7 +597,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
     title = (mark or "Breathwise session") + (f" — {program}" if program else "")
     lost = sensor_loss_text(analysis.summary, when=False)
     # A long program name is shortened to the room the loss beside it leaves: it ran off the
-    # page's edge (review 25 F2).
+    # page's edge.
     room_pt = HEADLINE_WIDTH_PT
     if lost:
         room_pt -= text_width_pt(lost, LOST_SIZE) + STEP_GAP_PT * 2
@@ -649,8 +649,8 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
         return subtitle
     follow = m["mean_follow_score"]
     # The headline is of the part the session mostly was: a body scan paced for its first
-    # minute of ten read "Followed the pacer 99/100", "Paced breath rate 6.0/min" (review 37
-    # F1); its numbers are of its own rhythm (SessionAnalysis.paced_headline), and so are its
+    # minute of ten read "Followed the pacer 99/100", "Paced breath rate 6.0/min"; its
+    # numbers are of its own rhythm (SessionAnalysis.paced_headline), and so are its
     # words.
     paced = any(s.mode == "paced" for s in analysis.pacer_spans) and (
         analysis.paced_headline or m.get("rate_basis") == "paced"
@@ -664,7 +664,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
             ("Kept the pacer's pace" if pace_only else "Followed the pacer")
             if paced
             # In the own rhythm the score is of the out-breath's length against the in-breath's
-            # (review 31 F6: "Own rhythm 100 / 100, on target" at 12/min read as nothing left
+            # (without this, "Own rhythm 100 / 100, on target" at 12/min read as nothing left
             # to do); the breath rate stands in the next tile.
             else "Out-breath, own rhythm",
             f"{follow:.0f} / 100" if isinstance(follow, float) else "—",
@@ -914,7 +914,7 @@ def _overview(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> None:
     )
     # Every other named step shaded, a step whole: shaded span by span, a step slowing in
     # stages (the spine scan's tailbone) or paused and resumed looked like a named step
-    # followed by a nameless one (found in review).
+    # followed by a nameless one.
     for t0_s, t1_s, _ in _step_bands(analysis)[1::2]:
         ax.axvspan(t0_s / 60, t1_s / 60, color=COLORS["step"], lw=0, zorder=0.2)
     box = ax.get_position()  # the fixed grid places the panel before any drawing
@@ -967,7 +967,7 @@ def _overview_lines(ax: Axes, analysis: SessionAnalysis, norm: FloatArray) -> No
     if analysis.belt_values.size:
         # Broken at each shaded sensor gap and each hole in the samples too, as the heart-rate
         # and score lines are: it was drawn as a straight slant across a 40 s dropout, as if a
-        # breath had been held that long (review 25 F4).
+        # breath had been held that long.
         holes = [*analysis.silences, *((gap.t0_s, gap.t1_s) for gap in analysis.gaps)]
         belt_t, belt_line = _broken_at_gaps(
             *_broken_at_silences(analysis.belt_t_s, norm, sorted(holes))
@@ -987,7 +987,7 @@ def _overview_envelope(ax: Axes, analysis: SessionAnalysis, norm: FloatArray, co
     pacer target's range over the same stretches as two lines above it.
 
     Drawn sample by sample, 3 h of belt (about 1,080 breaths in about 1,000 pixels) was a solid
-    block hiding the pacer (found in review). The band still shows how deep each stretch was
+    block hiding the pacer. The band still shows how deep each stretch was
     against the pacer's 0-1 fill, where the breathing stopped and where a spike stood out.
     """
     from matplotlib import patheffects
@@ -1102,7 +1102,7 @@ def _per_minute(
 
     A point a breath or a window, 3 h of follow scores (2,152 points and their running mean)
     was a solid block in a half-width panel, coherence (2,147 windows) a zigzag from 3 to 10,
-    and the rate and ratio a smear (found in review). The mean shows the trend through the
+    and the rate and ratio a smear. The mean shows the trend through the
     session, the band how far the breaths or windows of each minute strayed from it.
     """
     stretches = max(round(duration_s / HR_MEAN_LONG_S), 1)
@@ -1363,7 +1363,7 @@ def _rr_rate(ax: Axes, analysis: SessionAnalysis, targets_bpm: list[float], long
 
     An unusable estimate still names a rate (the band's tallest bin), which is noise: drawn,
     white-noise intervals looked like a fast breathing rate of 15-27/min under a headline of
-    no rate (found in review). Its window is marked along the foot of the panel instead, with
+    no rate. Its window is marked along the foot of the panel instead, with
     no rate, and a panel with none usable says why. A ``long`` session draws the usable rates'
     per-minute mean and range (:func:`_per_minute`).
     """
@@ -1468,8 +1468,8 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     ax.set_ylabel("heart rate (bpm)")
     _time_axis(ax, analysis)
     if heart.nn_ms.size == 0:
-        # An older Breathwise's import of an ECG without RR kept no beat: not "no strap"
-        # (review 39 F1), and the page says how to get them.
+        # An older Breathwise's import of an ECG without RR kept no beat: not "no strap",
+        # and the page says how to get them.
         if analysis.ecg_without_beats:
             from trainer.ui.headless import ECG_WITHOUT_BEATS_PANEL
 
@@ -1479,7 +1479,7 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
         return
     if heart.rsa_t_s.size and long:
         # A bar a breath, 3 h was a comb of 1,080 spikes (4,317 points) hiding the heart
-        # rate's line (found in review): each minute's mean lowest and highest heart rate of
+        # rate's line: each minute's mean lowest and highest heart rate of
         # its breaths instead, a band whose height is the minute's mean RSA.
         stretches = max(round(analysis.duration_s / HR_MEAN_LONG_S), 1)
         rsa_min, rsa_max = (
@@ -1512,7 +1512,7 @@ def _heart_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     hr = 60_000.0 / heart.nn_ms[order]
     if long:
         # A long session: the 15-beat mean, a point a beat, was a solid band (11,743 beats in
-        # about 1,000 pixels for 3 h; found in review). A mean per pixel column still swung
+        # about 1,000 pixels for 3 h). A mean per pixel column still swung
         # with each breath (a column is about one breath), so a mean per minute instead.
         stretches = max(round(analysis.duration_s / HR_MEAN_LONG_S), 1)
         t_min, mean_bpm = _column_stat(t, hr, analysis.duration_s, stretches, "mean")
@@ -1555,10 +1555,10 @@ def _rsa_bars(heart: HeartMetrics) -> tuple[FloatArray, FloatArray, FloatArray]:
 
     Each breath's bar runs from its inhale onset to the next breath's, and the last one to its
     own breath's end (a ``step="post"`` fill draws nothing after its last point, and the last
-    breath's bar had no width; found in review), except over a hole in the beats
+    breath's bar had no width), except over a hole in the beats
     (:func:`_beat_holes`): there it ends at the last beat before the hole, and a NaN point
     leaves the hole empty (the bar of the breath before a 19 s dropout stretched across it, as
-    if its swing had been measured there; found in review).
+    if its swing had been measured there).
     """
     starts = np.asarray([t0 for t0, _ in _beat_holes(heart)], dtype=np.float64)
     last_s = float(heart.rsa_t_s[-1])
@@ -1616,7 +1616,7 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     good = [e for e in analysis.good_breaths if e.scored]
     ax.set_title("How well you followed (coach's score per breath)", loc="left")
     ax.set_ylabel("score (0–100)")
-    # Below 0 too: a breath scored 0 sat on the axis line, hidden (found in review).
+    # Below 0 too: a breath scored 0 sat on the axis line, hidden.
     ax.set_ylim(-FOLLOW_FLOOR, FOLLOW_TOP)
     ax.set_yticks([0, 50, 100])
     if not good and analysis.paces:
@@ -1629,7 +1629,7 @@ def _follow_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
         else:
             ax.plot(_minutes(t), s, "o", ms=2.6, color=COLORS["follow"], label="each estimate")
     elif not good and analysis.good_breaths:
-        # Breaths there were, none of them scored (review 22 F2: one slow breath begun in the
+        # Breaths there were, none of them scored (without this, one slow breath begun in the
         # pacer's first period "no breaths detected" beside the rate panel's point).
         _no_data(ax, _why_none_scored(analysis.good_breaths))
     elif not good:
@@ -1658,7 +1658,7 @@ def _follow_each_breath(ax: Axes, t_s: FloatArray, scores: FloatArray) -> None:
     smooth = np.convolve(scores, np.ones(k) / k, mode="valid")
     if smooth.size >= 2:
         # One mean is one point, no line: it would be named in the legend and not drawn
-        # (3 breaths gave "mean of last 3 breaths" and nothing, found in review).
+        # (3 breaths gave "mean of last 3 breaths" and nothing).
         ax.plot(
             _minutes(t_s[k - 1 :]),
             smooth,
@@ -1703,8 +1703,8 @@ def _coherence_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
             color=COLORS["coherence"],
         )
         # A value with no neighbour on the line (a 64-69 s session has one window) draws no
-        # segment: as a line alone the panel stayed blank under a headline "Coherence 2.8 / 10"
-        # (found in review). Such values are drawn as points.
+        # segment: as a line alone the panel stayed blank under a headline "Coherence 2.8 / 10".
+        # Such values are drawn as points.
         alone = _alone(score_line)
         if alone.any():
             ax.plot(
@@ -1730,7 +1730,7 @@ def spectrum_note(analysis: SessionAnalysis) -> str | None:
     :func:`analysis.hrv_frequency.gap_free_frequency_domain` takes the longest stretch with no
     gap over :data:`~analysis.hrv_frequency.MAX_GAP_S` between beats (a spline across a dropout
     invents slow power), so after a dropout the "whole session" table held the numbers of 5.2 of
-    10 min and said nothing of it (found in review; ``hrv`` warns of its own).
+    10 min and said nothing of it (``hrv`` warns of its own).
     """
     stretch = analysis.heart.spectrum_stretch
     if stretch is None or stretch.whole or stretch.n_beats == 0:
@@ -1908,7 +1908,7 @@ def hrv_table_pt(analysis: SessionAnalysis) -> float:
     were corrected, and every line of the settings.
 
     A session without a breathing sensor says more of its RSA; its fifth line of settings fell
-    below the page, and the warning pushed it further (review 25 F3).
+    below the page, and the warning pushed it further.
     """
     heart = analysis.heart
     warning = artifact_warning(heart.corrected_beats, int(analysis.rr_ms.size))
@@ -2095,8 +2095,8 @@ def _foot_pt(marked: bool) -> float:
 
 def _statement(fig: Figure) -> None:
     """The not-a-medical-device statement along the page's foot (programs.md: "shown, not
-    buried"; review 31 F8: a report shows RMSSD and LF/HF, and someone who runs no back
-    program never saw the statement)."""
+    buried": a report shows RMSSD and LF/HF, and someone who runs no back program would
+    otherwise never see the statement)."""
     fig.text(
         0.5,
         STATEMENT_Y,
@@ -2301,7 +2301,7 @@ def report_recording(
     analysis = analyse_recording(recording, progress=steps.part(0.0, 0.87))
     notes = [analysis.damage_note(), analysis.changed_note(REPORT_SUBJECT), analysis.ecg_note()]
     if analysis.ended == CUT_SHORT:
-        # As replay and export say it (the page says it too), review 32 F8.
+        # As replay and export say it (the page says it too).
         notes.insert(
             0, f"note: {recording} was cut short (session killed?); the report is of what it holds"
         )

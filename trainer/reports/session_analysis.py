@@ -69,7 +69,7 @@ END_HR_MAX_STALE_S = 10.0
 """The closing heart rate needs a beat this close (s) to the session end; otherwise it is left out
 (None). A strap beats about once a second, so 10 s without a beat is a lost sensor or contact,
 not a slow heart (a resting rate of 40 bpm beats every 1.5 s): a session whose sensor was lost
-40 s before its end printed "HR 66 -> 64 bpm" from beats long past (found in review)."""
+40 s before its end printed "HR 66 -> 64 bpm" from beats long past."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +216,7 @@ class SessionAnalysis:
     truncated : bool
         The recording was cut short (no closing record, or a torn last line:
         :attr:`trainer.storage.recording.Recording.truncated`). Not ``ended == "recording cut
-        short"``, which an import's complete file has too (found in review).
+        short"``, which an import's complete file has too.
     belt_t_s, belt_values : ndarray
         Belt force samples and their session times (seconds); empty without a belt.
     belt_fs_hz : float
@@ -452,7 +452,7 @@ class SessionAnalysis:
         being written, or cut short, holds part of a session.
         """
         # A program's step titles; not the conductor's easings, which named a plain session
-        # "eased: pace" in the history and the report's title (found in review).
+        # "eased: pace" in the history and the report's title.
         programs = [
             s.label for s in self.pacer_spans if s.label and not is_conductor_label(s.label)
         ]
@@ -511,7 +511,7 @@ class SessionAnalysis:
             "lf_power_ms2": _r(heart.lf_power_ms2),
             "hf_power_ms2": _r(heart.hf_power_ms2),
             # LF and HF are of the longest stretch without a gap in the beats: which one, and
-            # whether a dropout cut the session (hrv says so in a warning, found in review).
+            # whether a dropout cut the session (hrv says so in a warning).
             "spectrum_start_s": _r(spectral.start_s) if spectral else None,
             "spectrum_end_s": _r(spectral.end_s) if spectral else None,
             "spectrum_whole": spectral.whole if spectral else None,
@@ -572,7 +572,7 @@ def _chunks_by_pacer_change(
 
     One chunk at a time, made as it is read: a recording's packets are held in columns
     (:class:`trainer.storage.recording.RecordedItems`), and the runs whole made an object of
-    every packet at once (review 32 F6)."""
+    every packet at once."""
     chunk: list[Item] = []
     for item in items:
         if isinstance(item, PacerChange):
@@ -599,7 +599,7 @@ def analyses_made() -> Iterator[list[SessionAnalysis]]:
     For a command whose work analyses a recording out of its sight (``export``, through
     :func:`trainer.storage.export.export_recording`, which returns the files it wrote) and
     that says afterwards what the analysis found: the note that its numbers differ from the
-    live session's, and a damaged recording (review 32 F7: ``export`` said nothing).
+    live session's, and a damaged recording (without this, ``export`` said nothing).
     """
     made: list[SessionAnalysis] = []
     token = _MADE.set(made)
@@ -773,7 +773,7 @@ def _pacer_grid(
     ``k / PACER_GRID_HZ`` s, as without silences) except those inside a silence, where only
     the first point is kept, as a gap (``False``) that breaks a line drawn through the curve.
     So the number of points follows the recorded time, not the span: a file with one packet
-    30 days after the rest asked for 26 million of them (found in review).
+    30 days after the rest asked for 26 million of them.
 
     Parameters
     ----------
@@ -989,7 +989,7 @@ def heart_metrics(
     # successive difference is taken across lost beats (joined_beats: a step more than
     # MAX_DRIFT_S beyond its interval, where `breathwise hrv` on an export warns,
     # docs/hrv-output.md). A rule of 0.5 s had left the interval a late notification moves
-    # out of the mean and SDNN (review 21 F1); the intervals either side of a loss count.
+    # out of the mean and SDNN; the intervals either side of a loss count.
     td = time_domain(nn, valid=~correction.nn_corrected, joined=joined_beats(nn_t, nn))
     stretch = gap_free_frequency_domain(nn, nn_t)
     lf, hf, lf_hf, peak = _spectrum(stretch)

@@ -345,7 +345,7 @@ class LiveSession(_SessionBase):
         Processing is the pipeline, the conductor and the listeners, everything done with an
         item once it is recorded. An exception there (a bug: expected failures are the
         device's, handled apart) once ended the session with a traceback, stopped the
-        recording, and closed it as ``completed`` (found in review). Now the session stops,
+        recording, and closed it as ``completed``. Now the session stops,
         as it does when the disk is full: its coaching, screen and program all come from the
         processing, and a person must not practise on, uncoached, before a frozen screen.
         Every item that comes until the session has stopped is still recorded, and nothing
@@ -433,7 +433,7 @@ class LiveSession(_SessionBase):
             error = exc.user_message()
         except Exception as exc:
             # A bug in the source's code (a device's own failures are the errors above): the
-            # recording closes saying so, not as "completed" (found with review 38 F1), and the
+            # recording closes saying so, not as "completed", and the
             # bug goes on to the command's handler of bugs, which keeps its traceback.
             error = " ".join(f"internal error: {type(exc).__name__}: {exc}".split())
             raise
@@ -496,7 +496,7 @@ class LiveSession(_SessionBase):
         self.pipeline = Pipeline(header, phases=self.pacer_phases)
         self.state.set_source(header.source)
         # Never connected, a recording would hold only the header and the pacer's first
-        # setting: nothing measured. It was left for the person to delete (found in review),
+        # setting: nothing measured. It was left for the person to delete,
         # when a sensor never found leaves nothing. A mark or a pause pressed while connecting
         # keeps nothing either: a mark places a moment of a session, and there was none (one
         # kept for its mark alone was then summarised as 0 s and called deletable).
@@ -578,7 +578,7 @@ class LiveSession(_SessionBase):
     def _carries_on(self, consumer: asyncio.Task[None]) -> bool:
         """Whether the session goes on after ``consumer`` (done) ended: its source failed with
         a device's error once every sensor had been given up, in a session that carries on
-        without them (its header says so; review 31 F1: the session ended there, before its
+        without them (its header says so; otherwise the session would end there, before its
         planned end and without a sound). Any other end of the source ends the session."""
         if consumer.cancelled():
             return False
@@ -789,7 +789,7 @@ class ReplaySession(AlwaysStarted, _SessionBase):
         waits for its next item, as the live session's timer did (:meth:`LiveSession._timers`).
 
         A sensorless recording holds items only at pacer changes, so its repetitions and cues
-        came in bursts at the next step (found in review). As live, only once the recording
+        came in bursts at the next step. As live, only once the recording
         has been quiet for :data:`QUIET_NS`: while items flow, each brings its own events, in
         the order the live session printed them; and never past the next item, whose events
         come after. The same events at the same session times, so the lines are the live

@@ -149,7 +149,7 @@ five in a row (40 bpm beats every 1.5 s)."""
 MAX_HEART_RATE_FIELD_BPM = 60_000.0 / PLAUSIBLE_RR_MS[0]
 """Fastest heart rate a heart produces, beats/min (300): the shortest of
 :data:`PLAUSIBLE_RR_MS` as a rate. A notification whose heart-rate field is faster holds
-damaged bytes, and is counted unreadable (found in review: 34109 and 55030 bpm from a sensor
+damaged bytes, and is counted unreadable (without this, 34109 and 55030 bpm from a sensor
 sending random bytes were taken, with their RR intervals). Breathwise's own ``import`` writes
 at most 255 there. No lower bound: 0 is "no rate yet" (straps send it before skin contact), and
 a field computed from the latest intervals, as ``import`` computes it (60000 / their mean), is
@@ -162,7 +162,7 @@ before them, which was reported earlier: on the session clock they can only over
 error of where that beat was placed, a notification's report delay when the timeline anchored
 it at arrival (below :data:`analysis.beats.MAX_DRIFT_S`, 1.5 s, else it re-anchors), a few
 seconds when the radio bunches notifications. Intervals reaching back further are damaged
-bytes, whatever their length (found in review: random bytes gave intervals of 23-64 s 0.3 s
+bytes, whatever their length (without this, random bytes gave intervals of 23-64 s 0.3 s
 after the previous notification, and the session's heart rate read "1 -> 1 bpm"). A real long
 interval is not: a strap that lost contact for a few beats, or 12 s (``import`` keeps such
 ones), reports it after it ended, as long after the previous beat as it lasted. Before the
@@ -170,7 +170,7 @@ first beat, the session's start stands for the previous beat."""
 SILENT_SAY_S = 10.0
 """Session seconds after which a listed sensor that has sent no measurement is named in a
 status line: a belt streams 10 packets/s from its start and a strap notifies every second, so
-10 s of nothing is a sensor switched off, not worn, or not streaming (found in review: a belt
+10 s of nothing is a sensor switched off, not worn, or not streaming (without this, a belt
 that answered every command but never streamed went unmentioned for a whole session)."""
 BELT_RESYNC_S = 1.0
 """A belt packet this far from where its sample count puts it means samples were lost: restart
@@ -178,7 +178,7 @@ BELT_RESYNC_S = 1.0
 BELT_DELAY_MAX_S = 5.0
 """Most a belt packet can be late (s), a trusted packet counter (:data:`BELT_COUNTER_TRUST_STEPS`)
 saying no packet was lost, and still be taken as held up on the way (link-layer retries, a
-stalled host): its samples keep their sample count's times. Found in review: a 1.5-3 s stall
+stalled host): its samples keep their sample count's times. Without this, a 1.5-3 s stall
 restarted the tracker on the late packet's arrival, lost two breaths, and left every later
 breath 0.4-1 s late for the rest of the session (follow 85 -> 63 for one 2 s stall in 12 min)."""
 BELT_RATE_STRETCH_S = 20.0
@@ -222,7 +222,7 @@ documented; a counter of samples with 2 samples a packet steps by 2 and is never
 belt packet that arrived but could not be read (cut off by the next, damaged) took a counter
 value too: a step of one more for each counts as a step of one. Without that, a belt sending
 one unreadable packet in five never earned the trust, its lost samples were never bridged, the
-tracker restarted 12 times a minute, and no breath was found in a minute (found in review)."""
+tracker restarted 12 times a minute, and no breath was found in a minute."""
 BELT_CUTOFF_HZ = 1.0
 """Low-pass of the belt's breath detector (its default: passes breaths up to 30/min)."""
 DEFAULT_OWN_RATIO = 1.5
@@ -233,7 +233,7 @@ files it under) to be those of its paced breaths (:func:`headline_paced`). Under
 session is an own-rhythm one with a paced part, and its headline is of the rest: the body
 scan paces its first minute of ten (candle breaths, 6/min) and then breathes in its own
 rhythm, and its summary, history row, report and practice read "paced 6.0/min, followed the
-pacer 99/100" of 6 breaths beside 107 taken at about 12/min (review 37 F1). Half, so that
+pacer 99/100" of 6 breaths beside 107 taken at about 12/min. Half, so that
 the headline is of whichever part the session mostly was."""
 PRAISE_CUES = frozenset({CUE_IN_RHYTHM, CUE_ON_PACE, CUE_OWN_GOOD})
 """The coach's praise, withheld over breathing the strain monitor finds gasping or held
@@ -264,7 +264,7 @@ RR_FIRST_STEP_S = 5.0
 ``breathwise breaths --rr`` (:func:`analysis.rr_breath.estimate_breathing_from_rr`'s default), so
 the first reading comes with the first full window that command reads, up to 5 s sooner than on
 the :data:`RR_STEP_S` grid. A 64-70 s strap recording had no rate in its replay, report and
-history while ``breaths --rr`` gave one from its window at 65 s (found in review)."""
+history while ``breaths --rr`` gave one from its window at 65 s."""
 
 
 UNSHOWN_BREATHS = 3
@@ -286,7 +286,7 @@ ACC_UNSETTLED_SAY_S = 120.0
 is told why nothing is coached. Ordinary breathing has it learnt 54-65 s into a posture at
 6/min and 79-95 s at 4/min (:mod:`analysis.acc_breath` step 5); breathing as long in as out
 (1:1, box breathing) never does, and its breaths, all uncertain, bring no cues: a whole
-session went by without a word (found in review)."""
+session went by without a word."""
 
 ACC_HELD_SAY_S = 15.0
 """Seconds the chest accelerometer's output may stay held for movement before the person is
@@ -298,7 +298,7 @@ BELT_FIRST_WAIT_S = 45.0
 """Session seconds during which, with a belt in the session and no belt breath yet, the
 accelerometer's breaths are not shown: a belt's first breath comes two breaths in (about 35 s
 at 4 breaths/min); the accelerometer's first came sooner, before it had learnt which way is
-in, and was shown and scored ahead of the belt's in a healthy session (found in review)."""
+in, and was shown and scored ahead of the belt's in a healthy session."""
 
 TRAINER_MIN_BREATH_S = 1.5
 """Shortest breath a session counts, s (40 breaths/min; :data:`analysis.breath.MIN_BREATH_S`,
@@ -433,7 +433,7 @@ class _EventLog(list[Event]):
     rate, a program's step) came before breaths those earlier samples confirm, when the items
     were handled in one call (``replay --speed max``, 4096 at a time) and after them when
     handled one by one (live, a timed replay): a status line at 10.0 s was printed above the
-    breaths of 4.5 and 8.3 s (found in review). So adding an event first analyses the belt
+    breaths of 4.5 and 8.3 s. So adding an event first analyses the belt
     samples held (``before``), whatever path adds it: the order is that of one item at a time.
     ``before`` adds events of its own (belt samples, breaths) once nothing is held any more:
     the call each of those makes back into it returns at once.
@@ -1205,7 +1205,7 @@ class Pipeline:
         sign = self.strain.update(breath, pattern, paused_now=self.program_clock.paused)
         if self.strain.strained(breath):
             # No step asks for a hold or a gasp: such a breath never scores as on target, as
-            # one held in the own rhythm did (only its ratio is judged there; review 37 F4).
+            # one held in the own rhythm did (only its ratio is judged there).
             feedback = replace(feedback, follow_score=strained_score(feedback.follow_score))
         if sign is not None:
             strain = StrainEvent(sign.t_s, sign.kind, sign.cue, sign.detail)
@@ -1217,9 +1217,9 @@ class Pipeline:
             feedback.cue in HELD_WITHHELD_CUES and self.strain.held(breath, pattern)
         ):
             # A held breath's rate is the hold's: "A little quicker" answered a person holding
-            # 20 s after each out-breath (review 17 F1); the hold is the strain monitor's to
+            # 20 s after each out-breath; the hold is the strain monitor's to
             # answer. Nor is breathing that gasps or holds praised: "Lovely long out-breath"
-            # alternated with "No need to hold the breath" (review 17 F13). A ratio or timing
+            # alternated with "No need to hold the breath". A ratio or timing
             # correction stays: an out-breath cut short and then held is what "Lengthen the
             # out-breath" is for.
             feedback = replace(feedback, cue=None)
@@ -1294,7 +1294,7 @@ class Pipeline:
             self._data_streams.add(packet.stream)
             # A rate the strap reports without skin contact is no measurement (straps do so
             # before they are moistened): not shown, kept, nor taken for a strap without RR
-            # (found in review: "heart rate only" was said of a strap about to send beats).
+            # (without this, "heart rate only" was said of a strap about to send beats).
             if contact_ok:
                 self.device_hr.append((t_s, float(hrm.hr_bpm)))
         rr_ms = [rr for rr in hrm.rr_ms if rr > 0.0]
@@ -1621,7 +1621,7 @@ class Pipeline:
         """Whether the person is asked to breathe in for longer than out at session time
         ``t_s`` (the pacer's exhale:inhale ratio below 1, holds not counted, or an own-rhythm
         target below 1): the chest accelerometer learns which way is inhale from the breaths'
-        asymmetry and must know which phase is the faster (review 26 F5: a pacer at 0.5 read
+        asymmetry and must know which phase is the faster (without this, a pacer at 0.5 read
         1.97, every breath good)."""
         if self.pacer is not None:
             return self.pacer.pattern_at(t_s).ratio < 1.0
@@ -1644,7 +1644,7 @@ class Pipeline:
             self._given_up.add(event.device)
             # The last sensor given up ends the session with the source's error, which says
             # why ("... did not come back within 120 s"): the status line said it word for word
-            # just before it (found in review), so it says only that the sensor is given up.
+            # just before it, so it says only that the sensor is given up.
             # With a sensor left, the session goes on and this line alone says why; so it does
             # in a session that carries on without its sensors (SENSORS_GONE_KEY), which says
             # that in a line of its own (and its summary when the sensor was lost).
@@ -2008,7 +2008,7 @@ def ratio_counted(counted: Sequence[BreathEvent]) -> list[BreathEvent]:
     of those, every one.
 
     An ``"uncertain"`` breath's turns are doubtful (:mod:`analysis.breath`), and a ratio has no
-    upper bound: found in review, one breath on a slipping belt read as 0.1 s in and 5.8 s out
+    upper bound: one breath on a slipping belt read as 0.1 s in and 5.8 s out
     (ratio 47.9) made a session's mean 3.03, where the good breaths' mean was 1.32 and the
     breathing's median 1.64, after the coach had twice asked for a longer out-breath. The coach
     cues, too, come from good breaths only (:meth:`trainer.coaching.coach.Coach.assess`).
@@ -2035,8 +2035,8 @@ def session_target_ratio(counted: Sequence[BreathEvent]) -> float | None:
     ones with a measured ratio, when there are any); this is the mean of what each was asked
     (:attr:`trainer.session.events.BreathEvent.target_ratio`), those asked nothing left out (an
     own-rhythm "breathe naturally" step, an import). Weighing the pacer's ratio by time instead,
-    own-rhythm steps included, told a body scan's "ratio 1.37, target 1.43" of breaths paced at 1.50
-    (found in review), and counted a program's holds against the ratio (``BreathPattern.ratio``
+    own-rhythm steps included, told a body scan's "ratio 1.37, target 1.43" of breaths paced at
+    1.50, and counted a program's holds against the ratio (``BreathPattern.ratio``
     leaves the hold at the top out, a detector sees it as inhale).
 
     Parameters
@@ -2111,6 +2111,6 @@ def _finite(value: float | np.floating[Any] | None) -> float | None:
     The summary's numbers are kept as computed: each view rounds once, as it shows them. Stored
     to 0.01 and then shown to 0.1, an RSA of 2.7476 read 2.8 (2.75, half to even) in the
     summary, the history and the report's header but 2.7 in the report's table, printed from
-    the full value (found in review).
+    the full value.
     """
     return None if value is None or not np.isfinite(value) else float(value)

@@ -209,7 +209,7 @@ def _started_later(program: Program, first: int) -> str:
 LONGEST_FITTED_MIN = 180
 """Longest ``--minutes`` a program with a flexible step is fitted to (3 h): a round bound
 where the step's own limit (:data:`~trainer.programs.model.MAX_STEP_S` plus the other steps)
-gave "runs 2-181 min" (found in review)."""
+gave "runs 2-181 min"."""
 
 
 def fitting_range_min(program: Program) -> tuple[int, int] | None:

@@ -2,8 +2,8 @@
 ``history``, ``report`` and ``progress``.
 
 A session on the built-in simulated person (``--device sim``/``sim-hr``) gives numbers that
-describe nobody: shown unlabelled beside real sessions they read as the user's own breathing
-(found in review). A session without a sensor (``--device none``) was practised, with nothing
+describe nobody: shown unlabelled beside real sessions they read as the user's own breathing.
+A session without a sensor (``--device none``) was practised, with nothing
 measured. The recording header's source kind (:class:`devices.source.SourceInfo`) says which,
 for live sessions, replays and the history alike.
 """
@@ -74,7 +74,7 @@ def not_stored_reason(source_kind: str) -> str:
     ``""`` for a real sensor or an import.
 
     The simulated person's resonance rate stored as the user's would pace every later
-    resonance-training session at a rate measured on nobody (found in review).
+    resonance-training session at a rate measured on nobody.
     """
     if is_simulated(source_kind):
         return NOT_STORED_SIMULATED

@@ -12,7 +12,7 @@ Readers therefore use ``.get`` and accept keys they do not know.
 Numbers are kept as computed, not rounded (before 2026-12-06: rates, ratios and heart numbers
 to 0.01, ``coherence`` to 0.001, times to 0.001 s): each view rounds once, as it shows them. An
 RSA of 2.7476 stored as 2.75 and shown to 0.1 read 2.8 in the summary, the history and the
-report's header but 2.7 in the report's table, printed from the full value (found in review).
+report's header but 2.7 in the report's table, printed from the full value.
 A number that could not be computed (nothing measured, or not finite) is ``None`` (JSON
 ``null``); a resonance assessment's rates and scores stay rounded (0.01 breaths/min, 0.001).
 """
@@ -418,7 +418,7 @@ def sensor_loss_text(summary: SessionSummary, *, when: bool = True) -> str | Non
 UNREADABLE_SAY_SHARE = 0.02
 """Share of a stream's packets that could not be read from which the summary says so: one
 corrupt notification in an hour is noise, but 113 of 619 belt packets left a session without a
-breath and its summary without a word why (found in review)."""
+breath and its summary without a word why."""
 
 _STREAM_WORDS = {
     Stream.GODIRECT.value: "belt",

@@ -204,7 +204,7 @@ def parse_setting_value(key: str, value: str) -> Any:
         path = Path(text).expanduser()
         if not path.is_absolute():
             # As the setting's help and the settings file ask: "relative/path" was taken from
-            # wherever the command ran, without a word (found in review).
+            # wherever the command ran, without a word.
             raise BadArgument(
                 f"setting 'recordings_dir' must be an absolute path, got {value!r}",
                 _absolute_example(path),

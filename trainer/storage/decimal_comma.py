@@ -293,7 +293,7 @@ def decimal_comma_hint(text: str, *, grouped: bool = False) -> str:
         )
     if _COMMA_NUMBER.fullmatch(text) is None:
         return ""
-    # The cell at fault, not a fixed example (review 36 F3: "806,5" for a file of "0,580").
+    # The cell at fault, not a fixed example (without this, "806,5" for a file of "0,580").
     cell = text.strip()
     return f" ({cell} for {cell.replace(',', '.')}? write a point)"
 
@@ -334,8 +334,8 @@ def decimal_comma_column(rows: list[tuple[int, str]]) -> list[tuple[int, str]] |
     thousands.
 
     For a file that can hold one column only (an RR list given ``--unit``: two columns without
-    a header are refused anyway), where ``0,580`` on every line was refused as "2 columns"
-    (review 36 F3). The commas are read by :func:`decimal_points`' rule for a tab-separated
+    a header are refused anyway), where ``0,580`` on every line was refused as "2 columns".
+    The commas are read by :func:`decimal_points`' rule for a tab-separated
     table, which every locale writes: as decimal ones where a number proves it (one no
     thousands separator writes, ``0,580``, ``806,5``), and not where every number may be a
     thousand grouped (``1,012``) or a column groups them.

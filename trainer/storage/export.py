@@ -124,7 +124,7 @@ EDF_MAX_SILENCE_S = 24 * 3600.0
 EDFlib writes it is continuous (EDF+C): every second from the start to the end is stored, a
 silence as "no data" samples, so its size and the memory to build it follow the span. A day
 is 14 MB of samples for a 20 Hz belt; one packet 30 days after a minute of data asked for
-about 600 MB of file and more memory than a small machine has (found in review)."""
+about 600 MB of file and more memory than a small machine has."""
 _OVERWRITE_ADVICE = "use --force to replace it, or write elsewhere with -o"
 BEATS_COLUMNS = ("t_s", "rr_ms", "hr_bpm")
 """The columns of ``<stem>.beats.csv``: beat time (s from the start), RR interval, heart rate."""
@@ -189,7 +189,7 @@ def pmd_waveforms(recording: Recording) -> list[Waveform]:
     times: dict[MeasurementType, list[FloatArray]] = {}
     values: dict[MeasurementType, list[FloatArray]] = {}
     # Made one at a time, and only the PMD stream's: all packets at once held every packet of
-    # the recording a second time, as objects (review 32 F6).
+    # the recording a second time, as objects.
     for packet in recording.packets_of(Stream.PMD_DATA.value):
         try:
             samples = decoder.feed(packet)
@@ -283,7 +283,7 @@ def breath_rows(analysis: SessionAnalysis, source: SourceInfo) -> list[tuple[obj
     :func:`analysis.breath.settle_ends`, as ``breathwise breaths`` times a waveform file),
     beside the follow score of the breath the session had scored: on the sample recording 74
     of 79 rates differed from the session's by more than rounding (up to 0.8/min), and the
-    median of the column was 16.579/min against the session's 16.527 (found in review).
+    median of the column was 16.579/min against the session's 16.527.
     ``breathwise breaths STEM.belt.csv --fs HZ --column force`` still gives the re-timed
     breaths of an export's belt.
 
@@ -302,7 +302,7 @@ def breath_rows(analysis: SessionAnalysis, source: SourceInfo) -> list[tuple[obj
     :attr:`trainer.session.events.BreathEvent.source`) and ``depth_unit`` the unit of its
     ``depth`` (:func:`depth_unit`, of the recording's ``source``): with a belt and a Polar H10
     the session reads breaths from the better of the two, and one column held newtons (or the
-    belt's volts) and mG with nothing in the row to say which (found in review).
+    belt's volts) and mG with nothing in the row to say which.
     """
     good = [e for e in analysis.breaths if e.breath.quality != "artifact"]
     counted = {e.index for e in counted_breaths(good, paced_headline=analysis.paced_headline)[0]}
@@ -356,7 +356,7 @@ def export_csv(
     waves = pmd_waveforms(recording)
     # Every name an export of this stem may have, the waveforms this one lacks too: left from
     # an older export (of another session of that name, say), they would sit beside this
-    # export's session.csv and be imported as its session (found in review).
+    # export's session.csv and be imported as its session.
     names = [*STREAM_CSVS, SESSION_CSV, *WAVEFORM_CSVS]
     if not force:
         # Check every file before writing any, so a refusal leaves the folder as it was.
@@ -364,7 +364,7 @@ def export_csv(
             if _taken(existing):
                 raise UserError(f"{existing}: already exists", _OVERWRITE_ADVICE)
     # Everything the sidecar says is found before any file is written, so nothing in it can
-    # fail half-way through an export (found in review: a name that is not UTF-8 did).
+    # fail half-way through an export (without this, a name that is not UTF-8 did).
     sidecar = session_fields(recording, analysis, waves)
     made = not out_dir.exists()
     _make_dir(out_dir)
@@ -423,7 +423,7 @@ def export_csv(
         written = write_csvs(tables)
     except BaseException:
         # A folder made for this export and left empty by its failure or interruption goes
-        # too (found in review: Ctrl+C left an empty -o folder).
+        # too (without this, Ctrl+C left an empty -o folder).
         if made:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()  # only if empty
@@ -462,7 +462,7 @@ def session_fields(
     A recording itself imported from an export gives its original's key (its
     :data:`EXPORTED_SESSION`): imported again, it is still that session, not a third one.
 
-    Then what the data are and how they were made (review 32 F3: none of it reached the
+    Then what the data are and how they were made (without this, none of it reached the
     export, so a researcher could not tell the belt's rate but from the ``t_s`` steps, nor
     that an import's beats had been moved 937 ms onto its R peaks): ``duration_s``
     (:attr:`SessionAnalysis.duration_s`), ``address`` (the sensor's, the header's
@@ -562,7 +562,7 @@ _SOURCE_ENTRY_KEYS = ("kind", "name", "address", "streams", "details")
 def header_rows(settings: Mapping[str, Any], source: SourceInfo) -> dict[str, str]:
     """The header's settings, streams and details as ``session.csv`` rows, field -> value.
 
-    One row per value, the field its path in the header with dots (review 32 F3): the
+    One row per value, the field its path in the header with dots: the
     header's ``settings`` as ``settings.KEY`` (``settings.minutes``, ``settings.rate_bpm``),
     ``source.streams`` as ``streams.STREAM.KEY`` (``streams.gdx.period_us``,
     ``streams.pmd.ecg.fs_hz``), and the :data:`SESSION_DETAILS` of ``source.details`` as
@@ -667,7 +667,7 @@ def belt_unit(source: SourceInfo) -> str:
     belt reported for its force channel when connecting (``details["channels"]``, a Go Direct
     sensor's description), else :data:`BELT_UNIT`. An imported respiration column
     (``details["belt"]``, ``import --fs``) gives the unit it was read in, or
-    :data:`UNNAMED_BELT_UNIT` when its name gives none. Found in review 32 (F4): the sample's
+    :data:`UNNAMED_BELT_UNIT` when its name gives none. Without this, the sample's
     belt, in volts, was exported as newtons.
     """
     _, _, details = stream_sensor(source, Stream.GODIRECT.value)
@@ -714,7 +714,7 @@ def printable_name(path: Path) -> str:
     """``path``'s file name as text that any UTF-8 file can hold: bytes that are not UTF-8
     (which Python keeps as lone surrogates, :func:`os.fsdecode`) are written ``\\xff``.
 
-    Found in review: ``bad\\xffname.bwr`` made the sidecar's writer raise UnicodeEncodeError
+    Without this, ``bad\\xffname.bwr`` made the sidecar's writer raise UnicodeEncodeError
     after five CSVs were written, and its re-import lost the link to its session.
     """
     return os.fsencode(path.name).decode("utf-8", "backslashreplace")
@@ -878,7 +878,7 @@ def _signal(
     is then put below every real sample (by ``(max - min) / 65534``, one 16-bit step, before
     rounding), or at ``no_data`` when that is lower (0 bpm for the heart rate), so a reader that
     ignores the "no data" annotations still cannot take the fill for a measurement: it was the
-    session's own lowest heart rate (found in review)."""
+    session's own lowest heart rate."""
     missing = not np.all(np.isfinite(grid))
     try:
         lo, hi = _physical_range(grid)
@@ -960,8 +960,7 @@ def edf_signals(
     signals: list[EdfSignal] = []
     # Where the CSV's t_s 0 is in the file: the whole second before the start, or whole
     # seconds earlier for an import whose beats precede its start; the help's "plus the
-    # start's fraction of a second" was a second off there, and nothing in the file said so
-    # (review 36 F6).
+    # start's fraction of a second" was a second off there, and nothing in the file said so.
     annotations: list[tuple[float, float, str]] = [(0.0, 0.0, EDF_SESSION_START)]
     if analysis.belt_values.size:
         fs = max(round(analysis.belt_fs_hz), 1)
@@ -1083,9 +1082,9 @@ def export_edf(recording: Recording, analysis: SessionAnalysis, output: Path) ->
     # start: the header's recording field holds the recording's software, and EDFlib keeps
     # 40 characters of it and the device's name together, too few for both.
     # How the session ended, as session.csv's ``ended`` says it: the EDF of a killed
-    # session looked whole (found in review).
+    # session looked whole.
     # What recorded the session, its settings and how its beats were placed, which the
-    # header's 40 characters of recording field cannot hold (review 32 F3: the EDF had no
+    # header's 40 characters of recording field cannot hold (without this, the EDF had no
     # settings, and nothing said an import's beats had been moved onto its R peaks).
     annotations = [
         (0.0, 0.0, edf_analysis_annotation()),
@@ -1281,7 +1280,7 @@ def edf_recording_field(name: str, software: str) -> tuple[str, str]:
     loses characters from its middle, marked ``~``, so it keeps its start (what kind of
     source) and its end (a file's extension, the sample's ``(derived)``). The recording's
     software follows in the additional subfield when the room left holds it whole; the
-    annotation :func:`edf_recorded_annotation` always names it. Found in review 32 (F3): the
+    annotation :func:`edf_recorded_annotation` always names it. Otherwise the
     software was kept whole and the name cut to the room left ("Polar_CSV_polar_h10_pvc",
     "NeuroKit2_bio_resting_5"), which lost what the file was.
 
@@ -1329,8 +1328,7 @@ def edf_transducers(source: SourceInfo) -> dict[str, str]:
     simulated, and an import's or the sample's name the file they came from, or what their
     ``belt_units`` say in brackets (the sample's ``NeuroKit2 RSP belt``). The derived heart
     rate and the pacer's target name what they are made of. Empty for a signal nobody knows
-    the sensor of. EDF+ asks for the transducer (Kemp & Olivan 2003, 2.1.3.2); it was empty
-    (review 32 F3).
+    the sensor of. EDF+ asks for the transducer (Kemp & Olivan 2003, 2.1.3.2); it was empty.
     """
     out = {
         "pacer": "none: the pacer's target lung fill (Breathwise)",
@@ -1428,14 +1426,14 @@ def edf_beats_annotation(details: Mapping[str, Any]) -> str:
 # ------------------------------------------------------------------------------------ entry
 def _taken(path: Path) -> bool:
     """Whether a file to write is there already: a link to nothing counts (``exists()`` is
-    False for it, and the export replaced the link without ``--force``: found in review)."""
+    False for it, and the export replaced the link without ``--force``)."""
     return path.exists() or path.is_symlink()
 
 
 def export_stem(recording: Recording) -> str:
     """The name an export's files start with: the recording's, or for one read from a pipe
     (``<(zcat s.bwr.gz)``: ``/dev/fd/63``) the name ``breathwise live`` gives a session
-    started when it was (the files were ``63.belt.csv``...: found in review)."""
+    started when it was (the files were ``63.belt.csv``...)."""
     if recording.path.is_fifo():
         return session_stem(recording.header.start_wall_ns)
     return recording.path.stem
@@ -1485,7 +1483,7 @@ def export_recording(
     if fmt not in FORMATS:
         raise BadArgument(f"--format must be 'csv' or 'edf', not {fmt!r}")
     if output is None and path.is_fifo():
-        # Written beside the recording, the files went to /dev/fd/63.belt.csv (found in review).
+        # Written beside the recording, the files went to /dev/fd/63.belt.csv.
         raise UserError(
             f"{path}: a pipe, with no folder beside it for the export",
             "say where the export goes with -o",

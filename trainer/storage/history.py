@@ -276,7 +276,7 @@ class HistoryError(UserError):
     cause : str
         What kept it from being used, as :func:`history_error` told it from SQLite's error
         code: ``"busy"``, ``"damaged"``, ``"full"``, ``"read-only"``, or ``""``. Code looks at
-        this, never at the message, which holds the path (found in review: a data folder
+        this, never at the message, which holds the path (without this, a data folder
         ``/home/busybee/...`` read as "busy").
     """
 
@@ -309,7 +309,7 @@ class ShorterCopy(UserError):
 class DamagedCopy(UserError):
     """A damaged recording (:attr:`trainer.storage.recording.Recording.damage`) of a session
     the history holds, or at a path a row holds (:meth:`History.store`): its row is kept.
-    Found in review: a copy with one flipped bit replaced the good original's row, and the
+    Without this, a copy with one flipped bit replaced the good original's row, and the
     history showed ratio 1.60 where the session had shown 1.65."""
 
 
@@ -317,7 +317,7 @@ class ExportOfHeldSession(UserError):
     """A recording imported from a Breathwise export of a session the history already holds
     (:meth:`History.store`): its data are the export's (beats, no belt, no pauses), so the
     history's key does not recognise it, but it is the same practice, and added it would count
-    those minutes twice (found in review)."""
+    those minutes twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +413,7 @@ class SessionRow:
         :data:`analysis.hrv_report.MAX_RELIABLE_ARTIFACT_PCT` (the threshold the report and
         ``import`` warn at), or under :data:`MIN_HRV_BEATS_S` of beats. The history flags the
         row, progress leaves those numbers out. A session of :attr:`heart_rate_only` is not
-        one: it has no such numbers (its 0 beats had flagged it as one, found in review)."""
+        one: it has no such numbers (its 0 beats had flagged it as one)."""
         too_short = self.beats_s is not None and self.beats_s < MIN_HRV_BEATS_S
         corrected = self.artifact_pct is not None and self.artifact_pct > MAX_RELIABLE_ARTIFACT_PCT
         return not self.heart_rate_only and (too_short or corrected)
@@ -427,7 +427,7 @@ class SessionRow:
 def local_minute(wall_ns: int) -> str:
     """``YYYY-MM-DD HH:MM`` of a Unix time (ns) in the local time zone, with its UTC offset
     (`` -04:00``) when that clock time comes twice, in the hour the clocks go back: two
-    sessions an hour apart then read alike (review 23, F11).
+    sessions an hour apart then read alike.
 
     The other instant with the same clock time is the one shifted by the difference of the
     offsets either side of a change up to 26 h away (no zone changes twice within that).
@@ -474,7 +474,7 @@ def _check_value(column: str, value: Any) -> str | None:
 
     SQLite keeps any value in any column that is not declared ``STRICT`` (its "type affinity":
     the text ``'x'`` stays text in a ``REAL`` column), so a hand-edited or damaged row comes
-    back as it is; found in review: ``hr_start_bpm = 'x'`` ended ``history`` and ``progress``
+    back as it is; without this, ``hr_start_bpm = 'x'`` ended ``history`` and ``progress``
     with a traceback, and ``duration_s = 1e12`` showed 16666666862.7 minutes practised. A value
     of another type than the column's is wrong, and so are a count below 0 and a span of a
     session (:data:`_SPANS_S`) below 0 or longer than the longest session a recording holds
@@ -502,7 +502,7 @@ def finite_or_none(column: str, value: Any) -> Any:
     """``value`` as the history keeps it in ``column``: a number that is not finite is "not
     measured" (None; 0.0 in a column that must hold a number, :data:`_REQUIRED_NUMBERS`).
 
-    Found in review: an unmeasured mean ratio was stored as ``inf`` before it was left out of
+    Without this, an unmeasured mean ratio was stored as ``inf`` before it was left out of
     the mean (``tests/test_unmeasured_ratio.py``), and ``history`` showed ``inf`` in its ratio
     column for those rows ever after.
     """
@@ -601,7 +601,7 @@ class Stored:
     @property
     def refreshed(self) -> bool:
         """The row was already this file's: its numbers were written again, no session added
-        (found in review: ``history --add`` of a folder already in the history said "added 4
+        (without this, ``history --add`` of a folder already in the history said "added 4
         sessions" and the history still held 4 rows)."""
         return (
             self.previous_path == self.row.path
@@ -629,7 +629,7 @@ def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
     process holds the write lock), damaged, disk full, read-only; else ``cannot {doing} the
     history database``.
 
-    Found in review: a damaged file ended ``live`` with a traceback (``DatabaseError`` is not
+    Without this, a damaged file ended ``live`` with a traceback (``DatabaseError`` is not
     an ``OperationalError``), a locked one was called "not a usable history database", and a
     full disk or a read-only mount said only "disk I/O error" / "unable to open database file".
 
@@ -639,7 +639,7 @@ def history_error(path: Path, exc: sqlite3.Error, doing: str) -> HistoryError:
         :class:`HistoryUnusable` when the file or its folder is at fault (no session can be
         stored until that changes); a plain :class:`HistoryError` for an error of one call,
         such as a value SQLite cannot bind (``ProgrammingError``, ``IntegrityError``), which
-        concerns that session alone (found in review: "Error binding parameter 4" was called
+        concerns that session alone (without this, "Error binding parameter 4" was called
         "the history database is damaged", with advice to move a healthy history aside, and
         stopped a whole ``history --add``).
     """
@@ -727,7 +727,7 @@ def _refuse_empty(path: Path) -> None:
     """Raise :class:`HistoryUnusable` (damaged) when the history file at ``path`` is empty.
 
     SQLite takes a 0-byte file for a new database and writes a fresh, empty one over it;
-    found in review: an emptied history (a failed copy or sync) read "No sessions yet" and the
+    without this, an emptied history (a failed copy or sync) read "No sessions yet" and the
     evidence was gone, where a zero-filled one was called damaged. Breathwise never leaves an
     empty history file (:func:`_create`), so one is damage, and it is left as it is.
     """
@@ -918,7 +918,7 @@ def _not_yet_rekeyed(rows: Sequence[tuple[str, str]], session_key: str) -> str |
     recording reads as that session now; None when there is none, or it is still unreadable.
 
     Only rows sharing the session's start clocks are read (their recordings' header lines):
-    a session's rows under any version share them. Found in review: such a row kept its old
+    a session's rows under any version share them. Without this, such a row kept its old
     key, the CSV export of its recording names the new one, and importing that export added
     the session a second row."""
     clocks = start_clocks(session_key)
@@ -984,7 +984,7 @@ def _merge_same_path_same_start(conn: sqlite3.Connection) -> None:
     added.
 
     Such rows are one practice recorded again at one path (an import run again of a corrected
-    file: another digest, so another key), the file there the latest one's. Found in review:
+    file: another digest, so another key), the file there the latest one's. Without this pass,
     the rule applied only to rows added after it, so a history with such rows kept them, and
     ``progress`` counted 2 sessions, 9.4 min, for one 4.8 min file until the file was added
     again by hand. Rows of one path and different starts are different sessions (the earlier
@@ -1098,7 +1098,7 @@ class History:
             return
         try:
             # Only a history that needs it waits for the write lock: a reader must not queue
-            # behind another process's write (found in review: live's startup check waited the
+            # behind another process's write (without this, live's startup check waited the
             # whole busy timeout while another process held the history).
             if _user_version(self._conn) != SCHEMA_VERSION:
                 migrate(self._conn, self.path)
@@ -1172,7 +1172,7 @@ class History:
             The recording has its closing record (False: cut short, by a killed session or a
             copy that stopped part-way). A cut-short recording shorter than the one whose row
             the session has is refused (:class:`ShorterCopy`): its numbers would replace the
-            fuller ones (found in review: a half copy turned a 0.5 min row into 0.1 min). A
+            fuller ones (without this, a half copy turned a 0.5 min row into 0.1 min). A
             complete recording, or a longer one, replaces the row (a move, a rename, a copy).
         damaged : str
             What the reader found damaged in the recording
@@ -1317,7 +1317,7 @@ class History:
         A path holds one recording: the one being added is there now, so such a row's file was
         replaced by it, and with the same start it is the same practice recorded again, as an
         import run again makes it (``rm x.bwr``, then ``import a.txt -o x.bwr --start ...`` of
-        a corrected ``a.txt``: another digest, so another key). Found in review: both rows
+        a corrected ``a.txt``: another digest, so another key). Without this, both rows
         stayed, naming the same file, and progress counted 9.4 min for one 4.9 min file. A row
         of another start at that path is another session, whose recording is gone: it stays,
         listed "(gone)" (:func:`superseded_keys`), as a deleted recording's row does.
@@ -1428,7 +1428,7 @@ class History:
             return None
         shown = readable_path(_from_db("path", row["path"]))
         # Held under the key an older Breathwise gave it (its start clocks alone) until it is
-        # added again: still the session the export is of (found in review: counted twice).
+        # added again: still the session the export is of (without this, counted twice).
         original = self.get(str(original_key)) or self.get(start_clocks(str(original_key)))
         if original is not None:
             when = original.start_text
@@ -1459,7 +1459,7 @@ class History:
         """Fill in ``exported_session`` of rows stored before the history kept it (schema v5,
         NULL) that may be re-imports of ``session_key``: read from their recordings' headers.
 
-        Found in review: a v5 history holding a re-import and its original kept both rows
+        Without this, a v5 history holding a re-import and its original kept both rows
         after the upgrade, and adding the original again removed nothing. A re-import without
         ``--start`` starts when its original did, so only rows of that start are read (a few
         header lines); one whose recording cannot be read, or names no original, stays as it
@@ -1544,7 +1544,7 @@ class History:
 
         A path names one row: when several do (a session whose file was deleted and the name
         used again by another, listed "(gone)": :func:`superseded_keys`), the row written last,
-        the recording there now, is removed and the others stay. Found in review: every row
+        the recording there now, is removed and the others stay. Without this, every row
         at the path went, the earlier session's too, whose numbers could not be added again
         (its recording deleted), and the message named one. Given again, the path then
         removes the next.
@@ -1582,7 +1582,7 @@ class History:
                         )
                     key, stored, start_wall_ns = held[0]
                     # Removed on purpose: kept out, or the next live start names it as a
-                    # session killed before it could add itself (found in review).
+                    # session killed before it could add itself.
                     self._keep_out({str(key): str(_from_db("path", stored))}, REMOVED)
                     self._conn.execute("DELETE FROM sessions WHERE session_key = ?", (key,))
                     removed.append(Removed(path, int(start_wall_ns), len(held) - 1))
@@ -1710,10 +1710,10 @@ def superseded_keys(
 
     Such a row is another session (of another start: one of the same start is replaced when
     the later one is added, :meth:`History._drop_earlier_at_path`) whose file was deleted and
-    the name used again (found in review: the older row still claimed the file, not "(gone)").
+    the name used again (without this, the older row still claimed the file, not "(gone)").
     Its session stays in the history, and in ``progress``, as a deleted recording's does.
     A recording imported with ``--no-history`` to a row's path since the row was written
-    (``imported_over``: :meth:`History.imported_over`) took it as well (found in review: the
+    (``imported_over``: :meth:`History.imported_over`) took it as well (without this, the
     row of the deleted file still claimed the new one's path).
 
     Examples
@@ -1762,7 +1762,7 @@ def not_in_history(
     that looked in ``folder`` (table ``recording_folders``, schema v8) and the latest start
     of a session ``live`` recorded there (:data:`LIVE_KINDS`) that the history holds, each
     only if not after now: a file's time and such a start are read from the same clock, this
-    host's. Per folder: found in review, with one latest start for the whole history, one
+    host's. Per folder: with one latest start for the whole history, one
     session recorded to another folder (``live --out``) after a session was killed hid it
     for good. An import's start is its data's (a file's times, a ``--start``), a sample's is
     fixed, and a start after now is a wrong clock (:func:`implausible_start`); found in
@@ -1774,11 +1774,11 @@ def not_in_history(
 
     - a session the person took out of the history (``history --remove``) or kept out of it
       (``import --no-history``), by its key (moved or renamed since too) or its path (table
-      ``kept_out``), until it is added again (found in review: a test session removed on
+      ``kept_out``), until it is added again (without this, a test session removed on
       purpose was named at the next start as a killed session, with the command that undid
       the removal);
     - a recording with no sensor data in it (:func:`_holds_sensor_data`), which
-      :func:`add_recording` refuses as nothing to add (found in review: the note asked for a
+      :func:`add_recording` refuses as nothing to add (without this, the note asked for a
       ``history --add`` that then said "skipped ... nothing to add");
     - a recording imported from an export of a session the history holds, itself or through
       another re-import (adding it is refused: :meth:`History.store`), and one of a session
@@ -1810,7 +1810,7 @@ def killed_sessions(
     back. The look's time is taken before any folder is read, less :data:`MTIME_SLACK_NS`,
     so that a file written meanwhile, or just after, is named at the next start.
 
-    Found in review: a session killed while recording to ``--out DIR`` was named only if the
+    Without this, a session killed while recording to ``--out DIR`` was named only if the
     very next session recorded to the same folder; one session elsewhere first, and it stayed
     out of the history, never named. Now it is named at the next start in any folder.
 
@@ -2011,7 +2011,7 @@ def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[st
     (key, path) not yet re-keyed is of its session (:func:`_not_yet_rekeyed`). False when its
     header cannot be read.
 
-    Found in review: after the upgrade to v7 merged the rows of two recordings of one
+    Without this, after the upgrade to v7 merged the rows of two recordings of one
     session, the one whose row went was named at every ``live`` start as a session stopped
     before it could add itself."""
     try:
@@ -2020,7 +2020,7 @@ def _session_held(recording: Path, identities: set[str], rows: Sequence[tuple[st
         return False
     # The start clocks alone: the key of a row an older Breathwise (schemas v2, v3) wrote,
     # which History.store takes over. Left out, every session of such a history was named
-    # "not in your history" once its folder moved (found in review).
+    # "not in your history" once its folder moved.
     return (
         any(k in identities for k in _recording_keys(header))
         or _not_yet_rekeyed(rows, _recording_keys(header)[0]) is not None
@@ -2052,12 +2052,12 @@ def _holds_sensor_data(recording: Path) -> bool:
     first lines), or the whole of a file without any (short, a strap that only ever said
     "no beat": notifications of 0 bpm without RR intervals, or a belt that only answered
     commands, which :func:`add_recording` refuses; the startup note had named such a file,
-    then ``history --add`` refused it, found in review).
+    then ``history --add`` refused it).
 
     A file whose header the reader refuses (:func:`~trainer.storage.recording.read_header`:
     empty, all zero bytes, a header cut short or damaged: what a power cut or a session
     killed as it began leaves) holds nothing to add either; the note had named such files
-    too (found in review). Damage further on is not judged here: ``history --add`` names its
+    too. Damage further on is not judged here: ``history --add`` names its
     line, and the rest of the session may be worth the edit."""
     try:
         header = read_header(recording)
@@ -2105,8 +2105,7 @@ _NOTHING_ADVICE = "nothing to add; the file can be deleted"
 def _nothing_measured(summary: Mapping[str, Any]) -> str:
     """Why a recording holds no measurement, as its packets tell it: none at all (the sensor
     never connected, or the session ended first), or packets without a measurement in them (a
-    sensor connected but sent no data). Never "it never connected" for a file holding packets
-    (found in review)."""
+    sensor connected but sent no data). Never "it never connected" for a file holding packets."""
     packets = sum(int(n) for n in (summary.get("packets") or {}).values())
     if not packets:
         return (
@@ -2183,7 +2182,7 @@ def add_recording(
 
     if Path(recording).is_fifo():
         # Read from a pipe (<(zcat x.bwr.gz)), the row named "pipe:[761863]", a recording that
-        # is gone at once, and took over the row of the file it came from (found in review).
+        # is gone at once, and took over the row of the file it came from.
         raise UserError(
             f"{recording}: a pipe, not a file: the history keeps where each recording is",
             "save the recording to a file, then add that file",
@@ -2207,7 +2206,7 @@ def add_recording(
     if not measured and not is_sensorless(analysis.source_kind) and lost_from_s is None:
         if analysis.ecg_without_beats:
             # Not "the file can be deleted": its ECG gives the beats when its CSV is imported
-            # again (review 39 F1).
+            # again.
             raise NoSensorData(
                 f"{recording}: it holds an ECG but no heartbeats (imported by a Breathwise "
                 "that did not take beats from an ECG)",
@@ -2234,7 +2233,7 @@ def add_recording(
     if not _shows_numbers(analysis.recorded_summary) and _same_session_row(stored):
         # No closing summary to compare with (an import's holds only where it came from, a
         # killed session has none): the row it replaces is the only record of what the person
-        # was shown (found in review: an H10 import's rate 9.8 -> none, RSA 2.3 -> none,
+        # was shown (without this, an H10 import's rate 9.8 -> none, RSA 2.3 -> none,
         # coherence 3.0 -> 1.4, without a word).
         assert stored.previous_row is not None
         note = row_changed_note(

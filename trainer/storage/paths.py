@@ -57,8 +57,8 @@ def resolved(path: Path) -> Path:
 
     The one place a path a person gave is resolved: :meth:`pathlib.Path.resolve` raises on a
     link loop (``RuntimeError`` on Python 3.11 and 3.12, ``OSError`` from 3.13), which was an
-    "internal error" that stopped ``history --add`` of a folder holding one such link (found
-    in review). The loop itself is then refused where the file is read, as unreadable.
+    "internal error" that stopped ``history --add`` of a folder holding one such link.
+    The loop itself is then refused where the file is read, as unreadable.
     """
     try:
         return path.resolve()
@@ -71,7 +71,7 @@ def unreachable(path: Path) -> str | None:
     links)"`` for a link loop), or None when it can, or when it is simply not there.
 
     :meth:`pathlib.Path.exists` is False for a link loop as for a missing file, so a command
-    called a loop "no such file" (found in review); this names what is wrong, and the
+    called a loop "no such file"; this names what is wrong, and the
     caller still says "no such file" its own way for a path that is not there.
     """
     try:
@@ -211,7 +211,7 @@ def replacing_together(targets: Sequence[Path]) -> Iterator[list[Path]]:
     """:func:`replacing` for a set of files that belong together (an export's CSVs): yield a
     temporary file beside each target, and rename them onto their targets only once every one
     is written, so a full disk half-way through leaves none of them new and none replaced (a
-    set mixing two sessions was read back as one, found in review).
+    set mixing two sessions was read back as one).
 
     Raises
     ------
@@ -287,8 +287,8 @@ def refuse_output_over_input(output: Path | None, source: Path, option: str = "-
     """Refuse an output file that is the very file being read.
 
     ``report sess.png -o sess.png`` replaced the recording it read with its report, with no
-    ``--force`` asked (a recording renamed when mailed, or a slip of the shell's completion;
-    found in review): the input is lost for good, so no option allows it.
+    ``--force`` asked (a recording renamed when mailed, or a slip of the shell's completion):
+    the input is lost for good, so no option allows it.
 
     Parameters
     ----------

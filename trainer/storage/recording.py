@@ -85,14 +85,14 @@ CLOCK_RECORD_NS = 1_000_000_000
 """Quiet time after which a session writes a :data:`CLOCK_KIND` record, ns. A session
 without a sensor writes nothing else between pacer changes, minutes apart, and one whose
 sensor is gone nothing between link records: killed, it had left no trace of the time it ran
-(a ``--device none`` session killed at minute 38 read as 0 s, found in review). One second
+(a ``--device none`` session killed at minute 38 read as 0 s). One second
 bounds that loss as the flush interval bounds the rest, for about 60 bytes a second of
 quiet (140 KB for a 39 min session without a sensor)."""
 CHECKSUM_KEY = "crc"
 """The key of the running checksum a :data:`CLOCK_KIND` or ``end`` record carries, always its
 last: 8 lowercase hex digits of the CRC-32 (``zlib.crc32``) of every byte the writer wrote
 before it, line 1 included, and of its own line up to the key (:class:`RecordingWriter`). Added
-within format 1: a reader that predates it ignores a key it does not know. Found in review: of
+within format 1: a reader that predates it ignores a key it does not know. Without this, of
 1000 single-bit flips of a 1 min recording, 119 were read and analysed to other numbers, 105
 of them without a word (a belt packet's mask byte, a counter byte)."""
 CHECKPOINT_NS = 10 * 1_000_000_000
@@ -103,7 +103,7 @@ SYNC_INTERVAL_S = 10.0
 """Most time between two ``fsync`` of a live recording, s: a power cut (or a kernel crash)
 loses at most about this much of it (:meth:`RecordingWriter.flush`). Flushed lines only reach
 the OS's cache, which it writes out in its own time (30 s on Linux by default): a power cut
-lost the last 30-35 s of a session where the guide said about a second (found in review). One
+lost the last 30-35 s of a session where the guide said about a second. One
 ``fsync`` per 10 s costs a few ms."""
 _CHECKSUM_TAIL = ',"' + CHECKSUM_KEY + '":"'
 """How a checksum ends its record: ``,"crc":"`` then 8 hex digits and ``"}``."""
@@ -182,7 +182,7 @@ def being_written(recording: Path) -> bool:
     The writer holds an exclusive ``flock`` on the file from its creation until it closes it
     (:class:`RecordingWriter`); the kernel drops it when the process ends, ``kill -9`` and a
     crash included, so a recording left by a killed session reads as not being written.
-    Found in review: a second ``live`` called the first one's recording, still being
+    Without this, a second ``live`` called the first one's recording, still being
     written, "not in your history (a session stopped before it could add itself?)", and
     replay and report called it "cut short (session killed?)". A lock rather than a
     recent-mtime rule: a session paused for long writes nothing for minutes, and a killed
@@ -282,8 +282,8 @@ class RecordedItems(Sequence[Item]):
     bytes (with 8 bytes for where they end) and made a :class:`~devices.packets.RawPacket`
     again each time it is read: about 40 bytes for a belt packet that takes 96 in the file,
     where one object per packet (the object, its two clocks, its stream id and payload) held
-    about 250, and replay, report and export of a 24 h recording (186 MB) needed about 2 GB
-    (review 32 F6). The other items are kept as they are, few (pacer changes, link changes,
+    about 250, and replay, report and export of a 24 h recording (186 MB) needed about 2 GB.
+    The other items are kept as they are, few (pacer changes, link changes,
     marks). Reads as a sequence: ``len``, an index, a slice (a list), iteration, and ``==``
     to any sequence of the same items. Filled by :func:`read_recording`, then
     :meth:`freeze` makes it read-only.
@@ -540,7 +540,7 @@ class Header:
 
 ECG_BEATS_REVISION = 8
 """The first :data:`trainer.ANALYSIS_REVISION` whose ``import`` took a Polar CSV's beats from
-its ECG's R peaks when it had no RR or heart-rate column (review 30 F1, 2026-12-07). The
+its ECG's R peaks when it had no RR or heart-rate column (2026-12-07). The
 importers before it kept such an ECG without a beat; revision 8 had them but for its first
 16 minutes (05bf929 to 010a38a), and from it on an ECG import without beats is one whose ECG
 has no QRS (``ECG_WITHOUT_BEATS`` of :mod:`trainer.storage.importers`), where importing again
@@ -551,7 +551,7 @@ def ecg_without_beats(header: Header) -> bool:
     """Whether a recording is an import by a Breathwise that did not take beats from an ECG,
     of an ECG without RR or heart-rate values: it holds the ECG (a ``pmd`` stream with
     ``ecg`` parameters) but no heart-rate stream, so no beat, and importing its CSV again
-    takes the beats from the ECG's R peaks (review 39 F1: 30,000 ECG samples read as "no
+    takes the beats from the ECG's R peaks (without this, 30,000 ECG samples read as "no
     heart-rate strap"). Said, not made good on read: beats derived now would change what
     replays of such recordings show.
 
@@ -669,7 +669,7 @@ class Recording:
         One answer for replay, the report and the history, which had each called a complete
         import "recording cut short" and worked around it in their own way. A copy of an
         import cut short was "imported", and ``report DIR`` gave its 6 of 60 minutes a row
-        like a whole session's, with no note (found in review)."""
+        like a whole session's, with no note."""
         summary = self.summary or {}
         ended = summary.get("ended")
         if ended:
@@ -963,7 +963,7 @@ class RecordingWriter:
         is complete where it went, and the path names nothing or another file. A file with no
         name left (``st_nlink == 0``) was removed from its folder: deleted, or moved to another
         file system, which copies the file and then unlinks it, so the copy holds the session
-        up to the move (found in review: "nothing of this session was kept" was untrue then).
+        up to the move (without this, "nothing of this session was kept" was untrue then).
         Either way "saved" to the path would be untrue.
         """
         try:
@@ -1018,7 +1018,7 @@ SILENCE_NS = 60 * 1_000_000_000
 a live session writes a record at least every 1.25 s (a ``clock`` record in quiet), so only a
 stopped process (Ctrl-Z, a debugger), a file edited by hand, or an older recording without
 ``clock`` records and without a sensor has one. The analysis samples nothing in it, so its
-cost follows the records, not the span (found in review: one packet moved 30 days after the
+cost follows the records, not the span (without this, one packet moved 30 days after the
 rest made ``report`` run 4 minutes and fail with MemoryError)."""
 MAX_SESSION_NS = 31 * 24 * 3600 * 1_000_000_000
 """Longest session read (31 days, ns): an import of a long RR list stays far inside it, and a
@@ -1079,8 +1079,7 @@ def _number(name: str, value: object, low: float, high: float) -> float:
         raise _Damage(f"{name} must be a number, got {value!r}")
     number = float(value)
     # A bound reached through float arithmetic (a ratio of 0.2 recomputed from the phases as
-    # 0.19999999999999993) is the bound: refused, the session the app ran was unreadable
-    # (found in review).
+    # 0.19999999999999993) is the bound: refused, the session the app ran was unreadable.
     slack = 1e-9 * max(abs(low), abs(high), 1.0)
     if not low - slack <= number <= high + slack:  # also refuses NaN
         raise _Damage(f"{name} must be {low:g}-{high:g}, got {value!r}")
@@ -1130,7 +1129,7 @@ def _check_streams(streams: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(params, dict):
             raise ValueError(f"pmd {kind} parameters are not an object")
         # Frames carry their sensor's times, not its rate: without it a replay would guess
-        # (review 38 F2: a 50 Hz ACC stream read at an assumed 200 Hz).
+        # (without this, a 50 Hz ACC stream read at an assumed 200 Hz).
         if "fs_hz" not in params:
             raise ValueError(f"pmd {kind} stream without fs_hz, its sampling rate")
         _number(f"pmd {kind} fs_hz", params["fs_hz"], 1.0, 100_000.0)
@@ -1197,7 +1196,7 @@ _SIGNATURE = re.compile(r'\ufeff?\{\s*"format"\s*:\s*"' + FORMAT_NAME + '"')
 
 def _empty_recording(path: Path) -> RecordingError:
     """The error for a recording with nothing in it: an empty file, or an empty pipe, whose
-    cause is most often the command before it failing (review 23 F9: ``replay /dev/stdin``
+    cause is most often the command before it failing (without this, ``replay /dev/stdin``
     of an empty pipe said "empty file", as ``hrv`` had)."""
     # Imported here: text_files imports this module.
     from trainer.storage.text_files import empty_words, is_stream
@@ -1222,7 +1221,7 @@ def _begins_signature(head: bytes | str) -> bool:
     """Whether ``head``, all a file holds, is the start of how a recording begins, cut before
     the format's name ends (``{"format":"breathwise-recordin``): what a copy stopped within
     its first 31 bytes leaves. It was "not a Breathwise recording", from 32 bytes on "header
-    cut short" (review 32 F8). Three characters at least (``{"f``): ``{`` alone begins any
+    cut short". Three characters at least (``{"f``): ``{`` alone begins any
     JSON."""
     text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
     text = text.removeprefix("\ufeff")
@@ -1408,7 +1407,7 @@ def _open_recording(path: Path) -> io.BufferedReader:
     """``path`` opened for reading: a file, or a pipe (``replay <(zcat x.bwr.gz)``).
 
     A device is refused: /dev/zero was read forever, at full CPU, to tell whether it held only
-    zero bytes (found in review), as ``hrv`` and ``breaths`` refuse it (``a device, not a file``).
+    zero bytes, as ``hrv`` and ``breaths`` refuse it (``a device, not a file``).
     """
     try:
         # A buffer as large as the head, so that peeking at the head reads no more than it.
@@ -1578,7 +1577,7 @@ def recorded_span_s(path: Path | str) -> float | None:
     """
     if not Path(path).is_file():
         # A pipe (report <(zcat x.bwr.gz)) can be read once: by the analysis, not here. Read
-        # here, the analysis found it empty and called it "empty file" (found in review).
+        # here, the analysis found it empty and called it "empty file".
         return None
     try:
         header = read_header(path)
@@ -1644,8 +1643,8 @@ def read_recording(path: Path | str) -> Recording:
         checksums.header(first[1])
     summing = checksums.pending
     # A packet of a stream neither this Breathwise knows nor the header lists is damage:
-    # analysed, it was dropped as "unknown" without a word (a flipped bit made "gdx" "odx",
-    # review 32). A stream it knows is analysed whether the header lists it or not (the
+    # analysed, it was dropped as "unknown" without a word (a flipped bit made "gdx" "odx").
+    # A stream it knows is analysed whether the header lists it or not (the
     # header holds decoding parameters, and the Polar control point's and a strap's need
     # none): no flipped bit turns one known id into another. A later version's new stream
     # is read when its header lists it.
@@ -2002,7 +2001,7 @@ def _check_closing_clock(end_mono_ns: int, start_mono_ns: int, duration_s: float
     The close is checked against its summary, not its wall clock ``w`` as a killed session's
     records are (:func:`_clock_jump`): a session with nothing to write for minutes (no
     sensor: a pacer and the close) across a step back of the wall clock closes with ``m``
-    that far ahead of ``w``, and was refused whole as damaged (found in review).
+    that far ahead of ``w``, and was refused whole as damaged.
     """
     length_s = (end_mono_ns - start_mono_ns) / 1e9
     if abs(length_s - duration_s) > CLOSING_SLACK_S:
@@ -2056,7 +2055,7 @@ def _clock_jump(
     Not every record's ``w`` is read from the wall clock: a program's steps carry the start's
     ``w`` plus their ``m`` offset (``trainer.coaching.conductor``). After a suspend such a
     record's ``w`` is behind that of a mark before it, so the two records alone would look
-    damaged (found in review). The record must also hold an ``m`` further from the session
+    damaged. The record must also hold an ``m`` further from the session
     start than its own ``w`` is, by the same margin: a flipped bit of its ``m`` does that, a
     suspend never does (it only puts ``w`` ahead), and a record stamped from ``m`` never does.
 
@@ -2065,7 +2064,7 @@ def _clock_jump(
     against its summary's length instead (:func:`_check_closing_clock`: a 60 s session whose
     ``end`` ``m`` gained 1000 s from one changed digit was 17.7 min in the history, found in
     review). Checking a finished session's records here too refused a session without a
-    sensor whose wall clock was stepped back while nothing was written (found in review); a
+    sensor whose wall clock was stepped back while nothing was written; a
     record's ``m`` flipped forward but within the close now misplaces that record (a pacer
     change moved 100 s changed a follow score from 88 to 98), as one flipped backward always
     could.
@@ -2159,8 +2158,8 @@ def recordings_under(folder: Path) -> FoundRecordings:
     """Every recording (``.bwr`` file) in ``folder`` and its subfolders, at any depth.
 
     ``live --out`` invites a folder per month or programme, and ``history --add DIR`` is how a
-    damaged history is rebuilt: found in review, only the files directly in DIR were taken, and
-    21 of 22 recordings in month folders were passed over without a word. Linked folders are
+    damaged history is rebuilt: taking only the files directly in DIR passed over 21 of 22
+    recordings in month folders without a word. Linked folders are
     followed, each folder listed once (a link back up the tree is not a loop); a folder that
     cannot be listed is returned in :attr:`FoundRecordings.unreadable`. A ``.bwr`` name that
     is neither a file nor a folder (a link that leads back to itself) is among the files, for
@@ -2193,7 +2192,7 @@ def recordings_under(folder: Path) -> FoundRecordings:
                 if path.suffix == SUFFIX:
                     # Neither a file nor a folder (a link that leads back to itself): read as
                     # a recording, it is skipped as one that cannot be read, and counted, not
-                    # named "a folder" and left out of the count (found in review).
+                    # named "a folder" and left out of the count.
                     files.append(path)
                 elif exc.errno != errno.ELOOP:
                     unreadable.append((path, exc.strerror or str(exc)))

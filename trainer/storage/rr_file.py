@@ -1,8 +1,8 @@
 """The one reader of RR-interval files: ``hrv``, ``breaths --rr`` and ``import`` (a one-column
 list, and a table of intervals without a time column) read a file through
 :func:`read_rr_file`, so a file is read alike by all three: the same rows, values, refusals and
-lines named. ``import`` reads one-column lists by it too since review 4 found its own loop
-refusing quoted values (``"800"``) and a header with a digit (``RR1``) that ``hrv`` read.
+lines named. ``import`` reads one-column lists by it too: a loop of its own refused quoted
+values (``"800"``) and a header with a digit (``RR1``) that ``hrv`` read.
 
 Before, ``import`` had a table loop of its own (``import_rr_table``) sharing every rule with
 ``hrv``'s (:func:`~trainer.storage.text_files.is_missing`,
@@ -250,7 +250,7 @@ def read_rr_file(
     ecg_fs_hz : float, optional
         ``--fs``: the sampling rate, Hz, of such an ECG table when it has no time column
         (NeuroKit2's ``ECG, PPG, RSP`` at 100 Hz), whose R peaks need it; without it that
-        table is refused asking for ``--fs`` (review 32 F1: the refusal was ``import``'s "no
+        table is refused asking for ``--fs`` (without this, the refusal was ``import``'s "no
         time column", and ``import`` took no rate). Refused for any other file.
 
     Intervals outside 200-3000 ms (300-20 beats/min,
@@ -290,7 +290,7 @@ def read_rr_file(
     cells, words = _head(lines, delimiter)
     if not words and len(cells) > 1 and delimiter == "," and unit is not None:
         # "0,580" on every line with --unit: two columns without a header are refused, so one
-        # column with decimal commas is the one reading (review 36 F3: refused as 2 columns).
+        # column with decimal commas is the one reading (without this, refused as 2 columns).
         read = decimal_comma_column(lines)
         if read is not None:
             lines, delimiter = read, None
@@ -321,7 +321,7 @@ def read_rr_file(
         else:
             unnamed = ": the names pandas gives unnamed columns" if pandas_names(cells) else ""
             if any(key.startswith("ecg") for key in keys) and hr_at is None:
-                # Polar Sensor Logger writes the ECG to a file of its own (review 30 F1).
+                # Polar Sensor Logger writes the ECG to a file of its own.
                 if ecg_beats:
                     time_name = None if time_at is None else cells[time_at[0]]
                     return ecg_rr_file(text, path, unit, time_name, error=error, fs_hz=ecg_fs_hz)
@@ -338,7 +338,7 @@ def read_rr_file(
         if len(cells) == 1 and delimiter is None:
             # One name over one column ("rr_s", "RR (s)"): a comma inside a value can only be
             # a decimal one, read where no thousands separator could have written it
-            # (review 36 F3: "0,580" under "rr_s" was "not a number").
+            # (without this, "0,580" under "rr_s" was "not a number").
             body = decimal_points_in_rows(body, "\t")
     elif len(cells) > 1:
         comma = decimal_comma_hint(first) if delimiter == "," else ""
@@ -351,7 +351,7 @@ def read_rr_file(
         )
 
     if ecg_fs_hz is not None:
-        # Only an ECG table without a time column has samples to time (found in review 32).
+        # Only an ECG table without a time column has samples to time.
         raise BadArgument(
             f"--fs {ecg_fs_hz:g} is the sampling rate of an ECG table without a time column; "
             f"{path} holds RR intervals, read as they are",
@@ -376,7 +376,7 @@ def read_rr_file(
         row = split_cells(line, delimiter)
         if any(row[len(cells) :]):
             # More cells than the first row: read alone, the RR cell would lose them silently
-            # (found in review: "800,5" under "rr_ms" and Excel's "sep=," read as 800). Empty
+            # (without this, "800,5" under "rr_ms" and Excel's "sep=," read as 800). Empty
             # ones are a trailing separator, which spreadsheets write.
             above = "header" if words else "first row"
             raise error(
@@ -391,7 +391,7 @@ def read_rr_file(
             if len(cells) == 1:
                 # A one-column list has no rows without a beat: a nan between two intervals is
                 # a lost one (told below); before the first or after the last it loses none, as
-                # an empty line there (found in review: `breaths` reads a waveform's so).
+                # an empty line there (without this, `breaths` reads a waveform's so).
                 missing.append((no, cell))
                 continue
             if hr_at is not None and _heart_rate_in(row, hr_at):
@@ -514,7 +514,7 @@ def ecg_rr_file(
 ) -> RRFile:
     """The intervals between the R peaks of an ECG table without an RR column.
 
-    The beats are those ``import`` takes from such a file (review 30 F1): the R peaks of
+    The beats are those ``import`` takes from such a file: the R peaks of
     :func:`analysis.ecg_align.detect_r_peaks` (Pan & Tompkins 1985), in runs split where no
     heart-rate packet could carry the interval (:func:`~trainer.storage.importers.ecg_beat_runs`).
     An interval across a shorter hole in the ECG stays, long, for the artifact correction, as
@@ -605,7 +605,7 @@ def _peak_intervals_ms(
     580.0 ms. The difference of the peaks' times in seconds, times 1000, gave 580.0000000000001
     and 629.999999999999, so successive differences of exactly 50 ms landed either side of
     50 ms and pNN50 counted about half of them (45.59 % for 40.55 % on NeuroKit2's 8 min
-    resting ECG; review 36 F1; :data:`analysis.hrv_time.NN50_FLOAT_SLACK_MS` now absorbs such
+    resting ECG; :data:`analysis.hrv_time.NN50_FLOAT_SLACK_MS` now absorbs such
     noise too, but the intervals written in the output are the sampled ones).
     """
     if fs_hz is not None:
@@ -675,7 +675,7 @@ def _head(lines: list[tuple[int, str]], delimiter: str | None) -> tuple[list[str
         cells = [" ".join(cells)]
     if not words:
         # Read as values, such a row was refused: "2 columns and no header" for ",0", and "RR
-        # interval 0 is not positive" for "0" (found in review, in all three commands).
+        # interval 0 is not positive" for "0" (in all three commands).
         below = (split_cells(line, delimiter) for _, line in islice(lines, 1, None))
         words = pandas_header(cells, below)
     return cells, words
@@ -685,7 +685,7 @@ def header_cells(text: str) -> list[str]:
     """A table's header cells as :func:`read_rr_file` splits them, or an empty list when the
     first row of ``text`` is no header (a list's first value). ``import`` routes a file by
     them (:func:`trainer.storage.importers.untimed_rr_table`), so that a table the reader
-    reads is sent to it whatever its separator (found in review: ``beat rr_ms`` with blanks
+    reads is sent to it whatever its separator (without this, ``beat rr_ms`` with blanks
     between the cells, read by ``hrv``, was taken for a one-column list by ``import``)."""
     lines, _, delimiter = _rows(*excel_separator(text))
     if not lines:

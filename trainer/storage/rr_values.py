@@ -3,7 +3,7 @@
 ``hrv``, ``breaths --rr`` and ``import`` (:func:`trainer.storage.rr_file.read_rr_file`, and
 :mod:`trainer.storage.importers` for lists and timed tables) take their RR column names, units
 and bounds from here, so a file one of them reads the others read too, with the same values
-(found in review: a ``time_s,ibi_ms`` table that ``hrv`` analysed was refused by ``import``,
+(without this, a ``time_s,ibi_ms`` table that ``hrv`` analysed was refused by ``import``,
 which knew four RR names and none in seconds; ``hrv`` judged a file's median against 200-3000
 ms and ``import`` against 100-6000 ms; ``hrv`` took an interval of 1e300 ms, which the analysis
 turned into a traceback or 111 mislabelled beats). The unit of an RR column is decided here too
@@ -98,7 +98,7 @@ def rr_list_in_seconds(values: Sequence[float]) -> bool:
     :data:`SECONDS_BELOW`.
 
     The median, not the largest value: one lost-contact interval of 12 s among 0.8 s ones
-    must not make a list of seconds read as milliseconds (found in review: such a file was
+    must not make a list of seconds read as milliseconds (without this, such a file was
     refused, with a message that never said seconds). No heart beats 10 ms apart nor 10 s
     apart for half of its beats, so the two units cannot be confused.
     """
@@ -120,7 +120,7 @@ def column_unit(
     Where ``--unit`` contradicts the name, the values are read in ``--unit`` and a note says
     so (a column named ``rr_ms`` that a logger filled with seconds). Without ``--unit``, values
     whose median points to the other unit than the name's (:func:`rr_list_in_seconds`) are
-    refused, with both remedies: found in review, ``hrv`` told such a table "use --unit s" and
+    refused, with both remedies: otherwise ``hrv`` told such a table "use --unit s" and
     took it, while ``import`` refused ``--unit`` for a table and said to rename the column.
 
     Parameters

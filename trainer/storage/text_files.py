@@ -139,7 +139,7 @@ def pipe_words(path: Path) -> str:
 def empty_words(path: Path) -> str:
     """What an input ``path`` with nothing in it is called: ``the file is empty``, or for a
     stream (:func:`is_stream`) what most often empties it, the command before it failing.
-    Found in review: ``: | breathwise hrv -`` said "the file is empty", which hid that.
+    Without this, ``: | breathwise hrv -`` said "the file is empty", which hid that.
 
     Examples
     --------
@@ -249,7 +249,7 @@ def open_input(path: Path, *, error: type[UserError] = UserError) -> BinaryIO:
 
 def _recording_error(path: Path, what: str, error: type[UserError]) -> UserError:
     """``path`` refused as a recording, with the export that reads it: of the file itself, or
-    for a stream (:func:`is_stream`) of a file it is saved to first. Found in review: a piped
+    for a stream (:func:`is_stream`) of a file it is saved to first. Without this, a piped
     recording was told ``breathwise export -``, which export refuses, or
     ``export /dev/fd/63``, a path gone once the command has ended."""
     export = (
@@ -267,7 +267,7 @@ def refuse_a_recording(path: Path, *, what: str, error: type[UserError] = UserEr
     """Refuse ``path`` if it is a Breathwise recording (gzipped or not), as :func:`read_text`
     does, without reading more than its start; anything else (no file, another kind) is left
     for the reading to say. For a command that asks for more before it reads the file:
-    ``breaths REC.bwr`` asked for --fs first, then refused the file (found in review).
+    ``breaths REC.bwr`` asked for --fs first, then refused the file.
 
     Raises
     ------
@@ -394,7 +394,7 @@ def _not_utf8(path: Path, raw: bytes, at: int) -> tuple[str, str]:
 
     Excel in a European locale saves "CSV" in Windows-1252 (a ``µ`` or ``°`` in a column's
     name is then one byte, 0xB5 or 0xB0), unless "CSV UTF-8" is chosen; the message said only
-    "not UTF-8 text (byte 17)" (found in review). Such a file is refused, not read as
+    "not UTF-8 text (byte 17)". Such a file is refused, not read as
     Windows-1252: the same bytes are other letters in Windows-1250 (Central European) or
     Mac Roman, and a column name read wrong is chosen by another name than the one the person
     sees; saved as UTF-8 it is read as it is.
@@ -506,7 +506,7 @@ SPREADSHEET_ERRORS = (
 """The error values a spreadsheet writes into a cell it has no number for (Excel's list,
 "How to correct a #N/A error" and siblings; Google Sheets' ``#ERROR!``): saved as CSV, a
 column with a value missing holds ``#N/A``. They start with ``#`` but are values, not
-comments (found in review: 100 ``#N/A`` rows of a belt were skipped as comments, and every
+comments (without this, 100 ``#N/A`` rows of a belt were skipped as comments, and every
 later breath was timed 2 s early)."""
 _SPREADSHEET_ERROR = re.compile(
     "(?:"
@@ -518,7 +518,7 @@ _SPREADSHEET_ERROR = re.compile(
 """One of :data:`SPREADSHEET_ERRORS` as a whole cell: followed by the end of the line, a
 separator (``,``, ``;``, a tab) or a quote, or by blanks and the next cell of a table separated
 by blanks (a number, another code). Followed by words it is the start of a note
-(``#N/A = sample lost``), a comment as any other (found in review: such a line was taken for a
+(``#N/A = sample lost``), a comment as any other (without this, such a line was taken for a
 value by one reader and a header by another)."""
 MISSING_WORDS = frozenset({"na", "n/a", "nan", "-nan", "+nan", "null", "none", "-", "--"})
 """Cells, lower case, that programs write for a value they do not have: R's ``NA``, NumPy's
@@ -617,7 +617,7 @@ def without_comment(line: str) -> str:
     wherever it is a cell, as the value it is (``12.5,#N/A``), as is a ``#`` ending a cell
     (a header's ``beat #,rr_ms``).
 
-    One rule for every reader, lists and tables alike (found in review: the list readers took
+    One rule for every reader, lists and tables alike (without this, the list readers took
     ``815 # ectopic`` and the table readers refused it).
 
     Examples
@@ -637,7 +637,7 @@ def without_comment(line: str) -> str:
         spreadsheet_error(stripped[at:])
         or _CELL_END.match(stripped, at + 1)
         # Inside a quoted cell ("beat #", "lap #2"): R's write.csv and spreadsheets quote
-        # cells, and a cut there left the quote open (found in review).
+        # cells, and a cut there left the quote open.
         or stripped.count('"', 0, at) % 2 == 1
     ):
         at = stripped.find("#", at + 1)
@@ -753,7 +753,7 @@ def timed_by_beats(times_s: ArrayLike, rr_ms: ArrayLike) -> bool:
     Logger's ``Phone timestamp;HR [bpm];RR-interval [ms]``) steps by about a second whatever
     the RR, and not at all between the values one notification carries. An empty RR cell on a
     row holding a heart rate is a second in which no beat ended only in the second kind; in
-    the first it is an interval lost (found in review: an export's beats table with one RR
+    the first it is an interval lost (without this, an export's beats table with one RR
     blanked was read without it, its two neighbours joined into one false successive
     difference).
 
@@ -795,7 +795,7 @@ def lost_intervals(
     """The missing RR cells (line, cell) that lie between two rows holding an interval: only
     those can be intervals lost. One before the first interval or after the last loses none
     (pandas' ``df.t.diff()`` leaves the first cell empty, R's ``c(NA, diff(t))`` writes ``NA``
-    there; found in review: such files were refused as a lost interval)."""
+    there; without this, such files were refused as a lost interval)."""
     if not beat_lines:
         return list(missing)
     first, last = min(beat_lines), max(beat_lines)
@@ -826,7 +826,7 @@ def empty_last_cell(lines: Iterable[str]) -> str | None:
     """The separator every line ends with, ``,`` or ``;``, or None when not every line does.
 
     A spreadsheet saves a one-column sheet with an empty column beside it as ``800,`` on every
-    row: that empty cell is no column, and the readers drop it (found in review: ``hrv`` took
+    row: that empty cell is no column, and the readers drop it (without this, ``hrv`` took
     the first interval for a header, "columns: 800, ", and ``import`` refused "800,").
     """
     ends: set[str] = set()

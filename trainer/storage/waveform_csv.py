@@ -191,7 +191,7 @@ def _pick_columns(
         triple: list[str] | None = None,
     ) -> int:
         """The index of the one column ``name``; two of that name (two belts with one channel
-        title) are refused: the first was read without a word (found in review). For an
+        title) are refused: the first was read without a word. For an
         accelerometer, ``triple`` is the three names asked for, whose first columns the
         advice gives as an example (one number, the belt's advice, is refused for acc)."""
         where = [k for k, known_name in enumerate(known) if known_name == name]
@@ -399,7 +399,7 @@ def load_waveform(
     usecols = [*cols, time_at[0]] if time_at is not None and numeric_time else cols
     steps(0.3)
     # Comments are left out here, not by numpy's ``comments="#"``, which cut a row starting
-    # with a spreadsheet's #N/A to nothing and skipped it (found in review: 100 such rows
+    # with a spreadsheet's #N/A to nothing and skipped it (without this, 100 such rows
     # were dropped silently, every later breath 2 s early); without a "#" (the usual case),
     # every line goes to numpy's C reader as it is.
     rows = (
@@ -480,14 +480,14 @@ def _first_row_is_header(
     """Whether the first row (``cells``) names the columns, and a note when that is a guess.
 
     A row with a word in it is a header; a missing value (R's ``NA``, ``#N/A``) is not a
-    word but a sample left out, refused as such (found in review: a first ``NA`` became the
+    word but a sample left out, refused as such (without this, a first ``NA`` became the
     column's name, and the sample was dropped without a word). A row of numbers is a header
     only in pandas' ``to_csv`` layout, whose unnamed columns are named 0, 1, ...: after an
     empty cell over the index column (``,0``; no row of data leaves the first cell empty), or
     alone (``0``) over rows with decimals, with a note (numpy's ``%g`` writes a first sample
     of 0.0 as ``0``). Over integers, ``0`` could be either (a counter, a converter's first
     reading): it is read as a sample, and a note says so. Read as a sample, such a name moved
-    every time one sample late (found in review: the first breath lost, 9.743 breaths/min
+    every time one sample late (without this, the first breath lost, 9.743 breaths/min
     for 9.783).
     """
     if any(c and number_or_none(c) is None and not is_missing(c) for c in cells):
@@ -529,7 +529,7 @@ def _clock_time_note(names: list[str] | None, index: int, row: list[str]) -> str
     """A note for a time column without a unit (``time``) that holds clock times or dates
     (``10:00:00.000``, ``2024-05-01 10:00:00``), which it is not read as, or None when it
     holds numbers. Read as numbers, such a column made the whole file unreadable, even with
-    ``--column`` (found in review)."""
+    ``--column``."""
     cell = row[index] if index < len(row) else ""
     if names is None or is_missing(cell) or number_or_none(cell) is not None:
         return None
@@ -597,7 +597,7 @@ def _without_padding(
     A record padded with NaN at its ends (a WFDB export's last samples, pandas' ``diff`` or
     ``rolling`` before the first) is continuous between them: such rows at the ends are left
     out, as empty lines there are, where one inside the data is refused as a sample lost
-    (found in review: four NaN at the end of a 600 s PhysioNet record refused the whole file
+    (without this, four NaN at the end of a 600 s PhysioNet record refused the whole file
     with "split the file at gaps"). A file with no sample at all is left to be refused.
     """
     lead: list[int] = []
@@ -660,7 +660,7 @@ def _data_like(line: str) -> bool:
     """Whether every cell of ``line`` is a number or a value missing (R's ``NA``, a
     spreadsheet's ``#N/A``, :func:`is_missing`): a row of data, not of names or notes. A row
     of data with a sample missing is refused as such, not as text above the column names
-    (found in review: ``#N/A`` as the first row under ``rsp`` was called a program's notes).
+    (without this, ``#N/A`` as the first row under ``rsp`` was called a program's notes).
     """
     delimiter = delimiter_of(line)
     cells = [c for c in split_cells(decimal_points(line, delimiter), delimiter) if c]
@@ -760,7 +760,7 @@ def _units_like(cells: list[str], names: list[str]) -> bool:
     :data:`_UNITS` (``s,V``, ``sec,mV``, ``'hh:mm:ss.mmm','mV'``).
 
     Such a row is refused, not skipped, as the units it gives are not read; it is named, so
-    that the advice is to delete it (found in review: the advice to delete "the lines above
+    that the advice is to delete it (without this, the advice to delete "the lines above
     the column names" had people delete the names and keep the units). Without a known unit,
     a note over the names (``Recorded,2024-05-01`` over ``time,rsp``) would look the same.
     """
@@ -803,7 +803,7 @@ def _header_names(
     if n_names == n_cells or n_cells < n_names <= len(row_cells):
         # The second: the last columns, named, are empty on this row (an event or marker
         # column, filled where something happened): real cells, not a trailing separator's
-        # (found in review: "time_s,rsp,event" over "0.00,0.49," was refused).
+        # (without this, "time_s,rsp,event" over "0.00,0.49," was refused).
         return names
     if delimiter is None:
         aligned = [c.strip('"') for c in re.split(r"\s{2,}", header.strip())]
@@ -850,7 +850,7 @@ def _refuse_decimal_commas(path: Path, body: str, first_no: int, delimiter: str 
     """Refuse an unnamed comma-separated table that is one column of decimal commas.
 
     ``0,00346`` read as two columns analysed the integer parts or the fractions as a signal
-    (found in review: 5.96 and 10.25 breaths/min from a 6/min belt). Two genuine integer
+    (without this, 5.96 and 10.25 breaths/min from a 6/min belt). Two genuine integer
     columns (``512,498``) never write a fraction with a leading zero nor a ``-0`` whole part;
     decimal commas of a signal near zero do.
     """
@@ -920,7 +920,7 @@ def _rate_and_gaps(steps: FloatArray, gap: float) -> _TimeSteps:
     over several samples has a median step of 0: written coarser than the samples come (whole
     seconds at 50 Hz: 0, 0, ..., 1, 1, ...), or stamped per batch of samples as they arrive
     (epoch milliseconds, five samples a time, 85-115 ms apart). Its smallest move is then the
-    base a gap is measured from (found in review: every 1 s step was a gap, and the rate came
+    base a gap is measured from (without this, every 1 s step was a gap, and the rate came
     out infinite), and its rate is counted between the first samples of consecutive times,
     where the moves into both are regular: the samples sharing a time that is entered or left
     by a gap, or the first or the last, a part of a step each, do not bias it; it is then off
@@ -1113,7 +1113,7 @@ def _raise_line_error(
         if len(row) < need:
             other = delimiter_of(line)
             if other != delimiter and len(split_cells(line, other)) >= need:
-                # A row pasted from another program (found in review: "row has 1 columns"
+                # A row pasted from another program (without this, "row has 1 columns"
                 # for a row of two values separated by ";" among rows separated by ",").
                 raise UserError(
                     f"{path}:{no}: line {no} is separated by {_SEPARATOR_NAMES[other]} where "

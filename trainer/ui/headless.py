@@ -73,7 +73,7 @@ depth  1.02 (belt)  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
     heart. The depth is in the unit of the sensor named after it (``belt``: the belt's, N for
     the Go Direct belt; ``acc``: the Polar H10's accelerometer, mG): with both worn the breaths
     come from the better one, and the depth went from about 1 to about 26 with nothing on the
-    line to say why (found in review, as in ``breaths.csv``).
+    line to say why (as in ``breaths.csv``).
     """
     b = event.breath
     f = event.feedback
@@ -277,7 +277,7 @@ def summary_differs(recorded: SessionSummary, redone: SessionSummary, *, rounded
     shown rounding (a median rate of 6.0924 against 6.0921 shows 6.1 both times).
 
     A replay of a recording by the analysis that wrote it gives every value again to the last
-    bit (review 32: all 35 keys equal with ``==``), so any difference is a change. ``rounded``:
+    bit (all 35 keys equal with ``==``), so any difference is a change. ``rounded``:
     the recording stored its numbers rounded (before 2026-12-06, before recordings named their
     analysis revision: :data:`STORED_ROUNDING`), so a measured number within that of the stored
     one is the same.
@@ -339,8 +339,8 @@ def ecg_without_beats_note(name: str) -> str:
     """One line saying that the recording ``name`` holds an ECG but no heartbeats, as an
     older Breathwise imported it (:func:`trainer.storage.recording.ecg_without_beats`), and
     how to get them: importing its CSV again (which replaces its history row). Printed by
-    replay, report, export and ``history --add``, as :func:`damage_warning` is (review 39 F1:
-    nothing told the person, the heart numbers read as if there were no strap)."""
+    replay, report, export and ``history --add``, as :func:`damage_warning` is (without
+    it, nothing told the person, the heart numbers read as if there were no strap)."""
     return (
         f"note: {name} holds an ECG but no heartbeats (imported by a Breathwise that did not "
         "take beats from an ECG): import its CSV again to get them"
@@ -383,7 +383,7 @@ def analysis_changed_note(
     damage : str
         What the reader found damaged in the recording
         (:func:`trainer.storage.recording.damage_text`), ``""`` when nothing: then the damage
-        is the cause named first. Found in review: a copy with one flipped bit lost a breath
+        is the cause named first. Without this, a copy with one flipped bit lost a breath
         and the note blamed the analysis alone.
     checksums : int
         How many checksums the recording holds (:attr:`Recording.checksums`): with none, a
@@ -600,7 +600,7 @@ def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
     line = f"resonance: chosen {chosen:.1f} breaths/min; ranking (score) {ranking}"
     for rate, reason in resonance.get("unscored", []):
         line += f"; {float(rate):.1f} not scored ({_for_a_person(str(reason))})"
-    # Not stored: how to pace resonance-training all the same (review 31 F9: it refused with
+    # Not stored: how to pace resonance-training all the same (without this, it refused with
     # "none is stored yet", and the person could not tell what would store one).
     # A simulated person's rate is not the person's: only a shortened assessment's is offered.
     stored_rate = (
@@ -614,7 +614,7 @@ def format_resonance(resonance: ResonanceSummary, source_kind: str = "") -> str:
     unmeasured = not_stored_reason(source_kind)
     if unmeasured:
         # Not "... resonance_rate_bpm 6' stores one of your own": the example rate was 6
-        # whatever was chosen, and it invited storing a rate measured on nobody (review 37 F5).
+        # whatever was chosen, and it invited storing a rate measured on nobody.
         return (
             f"{line}; {unmeasured}; run the assessment with your own sensor to find your rate "
             "(resonance-training paces at it; to set one yourself: 'breathwise config set "

@@ -72,7 +72,7 @@ HEADER_ROWS = FOOTER_ROWS = 1
 MARK_SHOWN_S = 4.0
 QUIT_CONFIRM_S = 3.0
 """In a program done with the eyes closed, a second ``q`` within this many seconds of the first
-ends the session (review 31 F12: lying down, a stray key ended a session at once)."""
+ends the session (without this, lying down, a stray key ended a session at once)."""
 QUIT_AGAIN_NOTE = "press q again to stop (the session is saved)"
 SKIPPED_NOTE = "skipped to the next step"
 """Seconds "marked" stays on the status line after ``m``, as a cue stays a while (it stayed
@@ -108,7 +108,7 @@ SENSORLESS_REPLAY_PANEL = (
     "step cards and chimes alone; the replay shows them as they came."
 )
 """The same panel in a replay, which neither asks anyone to follow the pacer nor keeps
-anything in the history (found in review)."""
+anything in the history."""
 NO_WAVEFORM_LABEL = "Breathing: no belt or chest signal yet"
 NO_WAVEFORM_RR_LABEL = "Breathing: read from the heart rhythm (rate only, no waveform)"
 NO_BEATS_LABEL = "Heart rate: no beats in the last 60 s"
@@ -198,7 +198,7 @@ def without_colour(text: Text) -> Text:
     Under ``NO_COLOR`` Textual turns every colour into the grey of its luminance. Red and
     magenta are dark: the heart rate's number became grey 59 on the panel's 18 (contrast
     1.7:1, where WCAG 2.1 asks 4.5:1 of text), the reversed SIMULATED SENSOR mark dark text
-    on grey 54 (1.6:1), the step card's title 1.7:1 (review 29 F1). Without a colour of
+    on grey 54 (1.6:1), the step card's title 1.7:1. Without a colour of
     their own they take the panel's text colour, which the theme keeps light on its dark
     background (14:1), and a reversed mark becomes a block of it with the background's
     colour as text; bold and reverse still set them apart.
@@ -360,7 +360,7 @@ def render_metrics(
             text.append(" bpm\n")
     else:
         # Over: the summary's start and end heart rates, as it prints them ("HR 65 -> 65"),
-        # not the last beat's rate (67 beside a summary of 65 -> 65, found in review).
+        # not the last beat's rate (67 beside a summary of 65 -> 65).
         start, end = summary.get("hr_start_bpm"), summary.get("hr_end_bpm")
         text.append(f"{start:4.0f}" if start is not None else "  - ", style=HEART_STYLE)
         text.append(" -> ")
@@ -426,7 +426,7 @@ def _card_head(
     to resume), the timer without "in step", and last the posture (the instruction and the
     step before it set the posture up). When the session ends inside this step
     (:func:`_ends_in_step`) the timer counts down to that end, "left in session": "02:35 left in
-    step" over a session with 01:55 left promised time it did not have (found in review).
+    step" over a session with 01:55 left promised time it did not have.
     """
     step = program.step
     title = (f"Step {program.step_index + 1}/{program.step_count}  {step.title}", STEP_TITLE_STYLE)
@@ -602,7 +602,7 @@ def render_program(
         Rows the instruction may take (None: all it needs). A window too small for the whole
         card cuts the instruction, ending it in "…", never the safety lines nor side and
         repetition below it: clipped from the bottom, a 70x14 window lost the caution "stop
-        if it hurts" and "Side: left · Repetition 1/8" (found in review).
+        if it hurts" and "Side: left · Repetition 1/8".
     """
     width = max(20, width)
     text = Text()
@@ -838,7 +838,7 @@ class KeyBar(Footer):
 
     Its labels and the ``^p palette`` entry need 59 columns: below that the bar was cut at
     its right end, and at 40 columns "q Quit (saves)", the key that ends and saves the
-    session, was not shown at all (review 29 F5). Narrow, it reads ``p Pause  m Mark
+    session, was not shown at all. Narrow, it reads ``p Pause  m Mark
     q Quit (saves)`` (33 columns); Ctrl+P still opens the palette.
     """
 
@@ -900,7 +900,7 @@ class BreathwiseApp(App[SessionResult | None]):
     In its own rhythm the pacer panel and the numbers show the ratio the latest own-rhythm
     change asks (:attr:`trainer.ui.state.SessionState.own_target_ratio`), the coach's: a fixed
     ratio given to the screen said 1.5 in every program's own-rhythm steps, a body scan's 1.3
-    and a "breathe naturally" step that asks none alike (found in review).
+    and a "breathe naturally" step that asks none alike.
     """
 
     # A program's card, or the summary at the end, does not fit beside everything else in
@@ -998,7 +998,7 @@ class BreathwiseApp(App[SessionResult | None]):
         """Session time after which the note gives way (only "marked" fades)."""
         self._covered_note = ""
         """The lasting note that "marked" covers, put back when it fades: a sound notice
-        shown once per setup was otherwise wiped by the first ``m`` (found in review)."""
+        shown once per setup was otherwise wiped by the first ``m``."""
         self._note_to_confirm: tuple[str, Callable[[], None]] | None = None
         """A note from :meth:`set_note` and what to call once it has been drawn (see there)."""
         self._end_notes: list[str] = []
@@ -1096,7 +1096,7 @@ class BreathwiseApp(App[SessionResult | None]):
         has returned: the clock stops at the session's end, and ``note`` (e.g. "saving to your
         history…") is on the status line until it returns. Saving a long session to the
         history re-analyses the whole recording (14 s for an hour's): meanwhile the clock
-        counted on past the planned length at "(00:00 left)" (review 27 F3). The screen
+        counted on past the planned length at "(00:00 left)". The screen
         closes only once ``run_session`` has returned, so that nothing is cut short; a q
         meanwhile closes it then."""
         if self._finished:
@@ -1115,7 +1115,7 @@ class BreathwiseApp(App[SessionResult | None]):
             result = await self._run_session()
         except Exception as exc:
             # Raised inside the screen, it became Textual's traceback and the one-line message
-            # with its advice was lost (found in review: a sensor that is not found).
+            # with its advice was lost (without this, a sensor that is not found).
             self.failure = exc
             self.exit(None)
             return
@@ -1135,7 +1135,7 @@ class BreathwiseApp(App[SessionResult | None]):
             format_summary(self.result.summary) if self.result and self.result.recorded else ""
         )
         if self.result is not None and self.result.error:
-            # Why it failed, on the screen (it came only after q, found in review: "Session
+            # Why it failed, on the screen (it came only after q, without this, "Session
             # over", 00:00 and nothing more for a sensor that could not connect).
             summary = f"Session failed: {self.result.error}\n{summary}"
         program = self.session.program_state(self.session.now_s())
@@ -1152,7 +1152,7 @@ class BreathwiseApp(App[SessionResult | None]):
         At 16 to 21 rows the panels needed more rows than there were: the status line (the
         clock, "saved to your history", "press q to close") went below the key bar and, at
         100x18, the summary's last line with it; at 40x12 the summary was cut and could not be
-        scrolled (review 29 F4). The numbers' panel repeats what the summary says, so it
+        scrolled. The numbers' panel repeats what the summary says, so it
         yields first; a summary that does not fit even so scrolls, with the arrow, Page and
         Home/End keys (:meth:`action_scroll_summary`).
         """
@@ -1233,7 +1233,7 @@ class BreathwiseApp(App[SessionResult | None]):
         self.screen.set_class(narrow, "-narrow")
         key_bar = self.query_one(KeyBar)
         # Recomposed if it changes. The full labels of the keys this session offers must fit,
-        # or the bar is cut at its right end, where q is (review 29 F5).
+        # or the bar is cut at its right end, where q is.
         more = sum(n for action, n in KEY_BAR_MORE.items() if self.check_action(action, ()))
         key_bar.narrow = self.size.width < KEY_BAR_FULL_COLUMNS + more
         # Without a sensor there are no traces to wait for.
@@ -1323,7 +1323,7 @@ class BreathwiseApp(App[SessionResult | None]):
             self.query_one("#cue", TextPanel).show(Text(self._cue_text))
         # The clock counts practised time, as "left" and the summary's minutes practised do:
         # it stands still while paused (it ran on, so that elapsed and left added up to more
-        # than the session, found in review), and the time paused is shown beside it.
+        # than the session), and the time paused is shown beside it.
         practised_s = self.session.practised_s(t_s)
         clock = _mmss(practised_s)
         if left is not None:
@@ -1431,7 +1431,7 @@ class BreathwiseApp(App[SessionResult | None]):
 
         The card's height was its text's (``height: auto``, and two thirds of the tiny
         layout's rows): the card was clipped from the bottom, losing its caution and side,
-        while the static NO SENSOR text and a tip kept their rows (found in review at 70x14),
+        while the static NO SENSOR text and a tip kept their rows (at 70x14),
         and a long card pushed the clock off a 79x16 window. The rows are counted here, where
         the text and the window's size are known, not read back from a layout that has not
         happened yet.
@@ -1514,7 +1514,7 @@ class BreathwiseApp(App[SessionResult | None]):
     def _reminder_step(self) -> int:
         """The index of the last step whose card shows the red-flag reminder: the session's
         first step that is not a posture change, and those before it (a routine that begins
-        by getting down onto the mat, review 31 F7, or a session started further in)."""
+        by getting down onto the mat, or a session started further in)."""
         first = self.session.program_state(0.0)
         if first is None:
             return 0

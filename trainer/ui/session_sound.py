@@ -58,7 +58,7 @@ def once_per_setup(
     every time.
 
     A machine with no audio output stays one, so saying it before every session only trained
-    the person to skip the status line (found in review); the notice names the setting that
+    the person to skip the status line; the notice names the setting that
     turns the sound off. It counts as said once ``show`` confirms it was shown, not when it
     was handed over: on the screen, a notice that a "marked" covered or a screen that closed
     first never drew is said again next time. The eyes-closed programs' warning
@@ -154,7 +154,7 @@ class SessionSound:
         otherwise (the person quit) at once.
 
         A failure once stopped the sound without a note: a person practising with the eyes
-        closed was not told that the session had ended (review 31 F1).
+        closed was not told that the session had ended.
         """
         if self.audio.playing and failed and not completed:
             self.sound.end_early()

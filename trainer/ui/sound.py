@@ -105,7 +105,7 @@ EARLY_END_NOTES = (
 )
 """The sign of a session that ended before its planned end (a failure: a sensor it cannot go
 on without, a full disk): three falling notes (D5, A4, D4: falling fourths), twice, in place of
-the end bell (review 31 F1: such an end was silent, and a person practising with the eyes
+the end bell (without this, such an end was silent, and a person practising with the eyes
 closed did not know the session was over). Unlike the one low bell of an end reached and the
 rising pair of a step's cue chime, so it is not taken for either. Notes (Hz, offset s)."""
 EARLY_END_FADE_S = 0.3
@@ -492,7 +492,7 @@ NOTHING_INSTALLED = (
 )
 """The notice's reason when no audio output is installed at all. A session says it once per
 data folder (:func:`trainer.ui.session_sound.once_per_setup`): the same words every evening
-were noise (found in review)."""
+were noise."""
 
 
 Pull = Callable[[int], FloatArray]

@@ -116,7 +116,7 @@ class SessionState:
         The exhale:inhale ratio the latest own-rhythm stretch asks for (its ``own`` pacer
         change's, as the pipeline's coach takes it); None before any, or in a step that asks
         none ("breathe naturally"). A program's own-rhythm steps each have their own (a body
-        scan's 1.3; the screen said 1.5, the session's default, found in review).
+        scan's 1.3; the screen said 1.5, the session's default).
     """
 
     last_breath: BreathEvent | None = None
@@ -224,8 +224,8 @@ class SessionState:
                 if event.kind is EventKind.STEP:
                     self.step = event
                     if self.cue_from_program:
-                        # A step's tip is about that step: not shown in the next (review 31
-                        # F5: an earlier step's tip stayed on the bar into a later one).
+                        # A step's tip is about that step: not shown in the next (without
+                        # this, an earlier step's tip stayed on the bar into a later one).
                         self.cue = ""
                         self.cue_from_program = False
                 elif event.kind is EventKind.CUE:
@@ -284,7 +284,7 @@ class SessionState:
         (:attr:`lost_words`), with a cue given since beside it (a program's tip, a sign of
         strain, the coach's word from another sensor that still measures). The lost sensor's
         line had given way to the next cue, which then stayed for the rest of the outage: an
-        earlier step's tip for two minutes into a later step (review 31 F5).
+        earlier step's tip for two minutes into a later step.
         """
         fresh = self.cue if t_s - self.cue_t_s <= shown_s else ""
         full, brief = self.lost_words
@@ -302,7 +302,7 @@ class SessionState:
         """A coach's correction or praise, unless a program's tip came less than
         :data:`PROGRAM_CUE_HOLD_S` before: a correction a breath after a chimed tip replaced it,
         so a person who opened their eyes at the chime read "Lengthen the out-breath" instead
-        of the tip (found in review). The coach says a correction again while it holds; a
+        of the tip. The coach says a correction again while it holds; a
         lost sensor or a sign of strain still takes the line at once."""
         if t_s - self._program_cue_t_s < PROGRAM_CUE_HOLD_S:
             return
@@ -321,7 +321,7 @@ class SessionState:
         """The heart rate to show at session time ``t_s`` and, when it is no longer current
         (the heart sensor's link is down, or no beat for :data:`HR_STALE_S`), the age of its
         last beat (s). Another sensor's link loss (a belt beside the strap) leaves it current:
-        the strap still beats (found in review: "-  bpm (60, 0 s ago)" under a beating strap).
+        the strap still beats (without this, "-  bpm (60, 0 s ago)" under a beating strap).
 
         Returns
         -------

@@ -7,7 +7,7 @@ Two things a command's output meets that are no fault of the command:
   locale whose character set cannot hold them (``de_DE.ISO-8859-1``, a plain ``en_US``, which
   glibc makes Latin-1, or ``PYTHONIOENCODING=ascii``), Python's standard output refuses them
   with :class:`UnicodeEncodeError`: a live session was stopped as "a bug in Breathwise" at its
-  first cue, ``history`` and ``replay`` ended in a traceback (found in review). Such a stream
+  first cue, ``history`` and ``replay`` ended in a traceback. Such a stream
   gets the error handler :data:`ASCII_FALLBACK`, which writes each character the stream cannot
   encode as its nearest ASCII (``—`` -> ``-``, ``…`` -> ``...``, ``µ`` -> ``u``, ``é`` ->
   ``e``; box and bar glyphs as ``+ - | #``) and anything else as ``?``. A UTF-8 stream is left
@@ -16,7 +16,7 @@ Two things a command's output meets that are no fault of the command:
 - **A reader that has gone.** ``breathwise history | head -1``: once ``head`` has its line
   and exits, the next write to the pipe fails with ``EPIPE``. Click answers that with a silent
   exit status 1, from wherever the command was, so what it had still to say on standard error
-  (a replay's "this replay differs" note) was lost (found in review). The standard streams
+  (a replay's "this replay differs" note) was lost. The standard streams
   here drop what they are given once their reader is gone, as a live session's lines already
   did: the command goes on to its end, says on the other stream what it has to, and exits
   with its own status (0 for a command that did its work). The file descriptor is pointed at
@@ -24,7 +24,7 @@ Two things a command's output meets that are no fault of the command:
   that nothing written later, nor the interpreter's last flush, meets the closed pipe again.
   A terminal that has gone away (its window closed: writes fail with ``EIO``) is such a reader
   too, not a failed write: a session closed on its summary screen exited 1, "could not write
-  the standard output", instead of its own 0 (found in review).
+  the standard output", instead of its own 0.
 
 :func:`prepare_streams` sets both up; the console script calls it first thing
 (:func:`trainer.__main__.main`).
@@ -212,7 +212,7 @@ class _DropWhenGone(io.BufferedIOBase):
         """The error that stopped the writes otherwise (a full disk under ``> out.json``):
         what is written since is dropped, and the command line says so at the end
         (:func:`output_failure`), where the interpreter's last flush said nothing and the
-        command exited 0 over a cut file (found in review)."""
+        command exited 0 over a cut file."""
         self._terminal = False
         """The stream leads to a terminal: a write that fails there means the terminal has
         gone away (hung up, ``EIO``), and nothing is left cut short for anyone to read."""
@@ -308,7 +308,7 @@ def _flushed_layer(stream: TextIO | None) -> _DropWhenGone | None:
 class ClosedOutput(io.TextIOBase):
     """Standard output when there is none (its descriptor closed: ``cmd >&-``, a daemon's
     job), where Python leaves ``sys.stdout`` None and ``print`` drops what it is given without
-    a word: ``hrv`` and ``breaths`` lost their result and exited 0 (found in review). It takes
+    a word: ``hrv`` and ``breaths`` lost their result and exited 0. It takes
     the writes and remembers that there were some (:attr:`written`), for the command to fail
     on."""
 
