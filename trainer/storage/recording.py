@@ -1285,9 +1285,13 @@ def _analysis_revision(value: object) -> int | None:
     return _count(ANALYSIS_KEY, value, 1, MAX_ANALYSIS_REVISION)
 
 
-def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
+def _parse_item(obj: dict[str, Any], *, imported: bool = False) -> Item | tuple[str, Any] | None:
     """A record line's item; ``("end", (m, w, summary))`` for the closing record,
-    ``("clock", (m, w))`` for a clock record; None for a kind this version does not know."""
+    ``("clock", (m, w))`` for a clock record; None for a kind this version does not know.
+
+    ``imported``: the line is of an import (the header's ``source.kind`` is ``import``), whose
+    own-rhythm record asks no ratio (:func:`_asked_ratio`).
+    """
     kind = _string_field(obj, "k")
     m = _clock_ns("m", _field(obj, "m"))
     w = _clock_ns("w", _field(obj, "w"))
@@ -1305,15 +1309,18 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
             # Checked here so a damaged pattern names its line instead of failing the replay.
             BreathPattern.from_dict(pattern)
         ratio = obj.get("target_ratio")
+        action = _text("pacer action", _field(obj, "action"))
         return PacerChange(
             m,
             w,
-            _text("pacer action", _field(obj, "action")),
+            action,
             {str(k): float(v) for k, v in pattern.items()} if pattern is not None else None,
-            (
+            _asked_ratio(
                 _number("target_ratio", ratio, FORMAT1_MIN_RATIO, FORMAT1_MAX_RATIO)
                 if ratio is not None
-                else None
+                else None,
+                action,
+                imported=imported,
             ),
             _text("pacer label", obj.get("label", "")),
         )
@@ -1335,6 +1342,25 @@ def _parse_item(obj: dict[str, Any]) -> Item | tuple[str, Any] | None:
         # its type, so a damaged value is named here, with its line, not misread later.
         return ("end", (m, w, checked_summary(_object("end summary", obj.get("summary", {})))))
     return None  # a kind from a newer minor revision: skip it, keep reading
+
+
+def _asked_ratio(ratio: float | None, action: str, *, imported: bool) -> float | None:
+    """The exhale:inhale ratio a pacer record's ``target_ratio`` asked of the person (no unit):
+    ``ratio`` as recorded, but None for an import's own-rhythm record.
+
+    Nobody paced an imported session, but the importers before 2026-12-06 (eef770e) wrote its
+    one ``own`` record with ``"target_ratio": 1.5``, which today's write without. Read as it
+    stands, the same CSV gave two sessions: the old import's own rhythm scored against 1.5 (its
+    report "Out-breath, own rhythm 87/100 ... target 1.50", its history row follow 87), the new
+    one's unscored ("—", review 39 F4). Dropped here, where the reader makes the record a
+    :class:`PacerChange`, so replay, report, export and ``history --add`` all see the import
+    as today's importer writes it. A live or simulated session's own-rhythm step keeps its
+    ratio (a program's relaxation response or body scan asks 1.3): its source kind is never
+    ``import``.
+    """
+    if imported and action == "own":
+        return None
+    return ratio
 
 
 def _link_state(value: object) -> LinkState:
@@ -1623,6 +1649,7 @@ def read_recording(path: Path | str) -> Recording:
     header = _parse_header(first[1], path, first[2])
     # Belt packets carry no time of their own: without the header's period they cannot be read.
     belt_period_known = Stream.GODIRECT.value in header.source.streams
+    imported = header.source.kind == "import"
     items = RecordedItems()
     summary: SessionSummary | None = None
     end_mono_ns: int | None = None
@@ -1728,7 +1755,7 @@ def read_recording(path: Path | str) -> Recording:
                     raise _Damage(f"not a JSON object but {type(obj).__name__}")
                 if "k" not in obj and obj.get("format") == FORMAT_NAME:
                     raise _Damage("the header of another recording: two recordings joined?")
-                parsed = _parse_item(obj)
+                parsed = _parse_item(obj, imported=imported)
                 if parsed is None and len(unknown_kinds) < 3:
                     unknown_kinds.append((number, obj.get("k")))
             if end_line is not None:
