@@ -776,3 +776,22 @@ def test_breaths_paused_in_an_own_rhythm_step_never_cue(tmp_path: Path) -> None:
     assert len(paused) >= 20
     assert not [e for e in paused if e.feedback.cue]
     assert [e for e in breaths if not e.paused and e.feedback.cue]  # cues elsewhere
+
+
+def test_an_own_rhythm_step_without_a_ratio_spans_none_after_one_with_a_ratio(
+    tmp_path: Path,
+) -> None:
+    """The relaxation response's "Coming back" step asks no ratio, as its "Settle in" does, but
+    its report and export span took the 1.3 of the step before it, while the pipeline scored
+    nothing against it. A pause inside the 1.3 step still keeps 1.3 on both sides."""
+    from trainer.reports.session_analysis import analyse_recording
+
+    program = compressed(CATALOG.get("relaxation-response"), 60.0)
+    ratios = [getattr(s.breathing, "target_ratio", None) for s in program.steps]
+    assert ratios == [None, 1.3, None]
+    middle_s = program.steps[0].total_s + program.steps[1].total_s / 2
+    run = _run(
+        tmp_path / "rec", program=program, duration_s=60.0, toggles_s=(middle_s, middle_s + 2)
+    )
+    spans = [(s.mode, s.ratio) for s in analyse_recording(run.path).pacer_spans]
+    assert spans == [("own", None), ("own", 1.3), ("paused", 1.3), ("own", 1.3), ("own", None)]

@@ -554,7 +554,9 @@ class _PacerTimeline:
             # A program pauses in an own-rhythm step too: that stretch is a pause, not own
             # rhythm (nothing was asked or scored), in the exports and the report alike.
             mode, rate, ratio = "paused" if paused else "own", None, change.target_ratio
-            if ratio is None and self.spans:
+            # A pause or resume inside an own-rhythm step keeps that step's ratio; a new own
+            # step without one ("breathe normally") asks none, as the pipeline scores it.
+            if ratio is None and change.action != "own" and self.spans:
                 ratio = self.spans[-1][3]
         else:
             pattern = pacer.pattern_at(t_s)
