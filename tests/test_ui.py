@@ -758,7 +758,7 @@ def test_the_heart_rate_tile_at_the_end_is_the_summarys() -> None:
     live = str(render_metrics(state, None, None))
     assert "Heart rate     67 bpm" in live
     over = str(render_metrics(state, None, None, {"hr_start_bpm": 64.6, "hr_end_bpm": 65.2}))
-    assert "Heart rate     65 -> 65 bpm  (start -> end)" in over and "67" not in over
+    assert "Heart rate     65 -> 65 bpm (start, end)" in over and "67" not in over
 
 
 async def test_a_40_by_12_terminal_keeps_the_clock_and_the_simulated_mark() -> None:

@@ -890,12 +890,13 @@ def live(
     play = config.sound if sound is None else sound
     safety_note = ""
     notes: list[str] = []
+    # How the program starts (--from-step, cut short): on the screen for its first step only.
+    start_note = prepared.note if prepared is not None else ""
     if prepared is not None:
         safety_note = _check_screen(prepared.plan.program)
-        notes = [prepared.note] if prepared.note else []
         if prepared.plan.program.eyes_closed:
             notes += filter(None, [eyes_closed_warning(play)])
-        _show_tips(prepared.plan.program, "; ".join(notes))
+        _show_tips(prepared.plan.program, "; ".join(filter(None, [start_note, *notes])))
     elif pattern is not None and pattern.rate_bpm < SLOW_RATE_NOTE_BPM:
         notes = [slow_rate_note(pattern.rate_bpm)]
         _note_on_stderr(notes[0])
@@ -1075,8 +1076,8 @@ def live(
                 # it), and in brief on the screen.
                 after_screen.append(strap_note)
                 brief = strap_alone_note(program, source.info, brief=True)
-                # First: the notes before it (a program cut short lists the steps left out)
-                # can fill the status line's rows by themselves.
+                # First, and before the start note (set_start_note): a program cut short
+                # lists the steps left out, which can fill the status line's rows by itself.
                 app_ref[0].set_note("; ".join([brief, *notes]))
         audio: SessionSound | None = None
         if play:
@@ -1173,6 +1174,8 @@ def live(
     if notes:
         # Printed before the start too, where the screen at once covers them.
         app.set_note("; ".join(notes))
+    if start_note:
+        app.set_start_note(start_note)
     app_ref.append(app)
     # The screen's own loop installs the session's handlers (run_session); until then a
     # signal is Python's (KeyboardInterrupt), which lets the screen restore the terminal.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, NamedTuple, Protocol
+from typing import ClassVar, Literal, NamedTuple, Protocol
 
 from rich.cells import cell_len, set_cell_size
 from rich.style import Style
@@ -60,7 +60,13 @@ PACER_ROWS = {"full": 6, "short": 4, "tiny": 2}
 CUE_ROWS = {"full": (3, 5), "short": (1, 2), "tiny": (1, 1)}
 """The cue panel's fewest and most rows in each layout (its CSS), frame included."""
 STATUS_MAX_ROWS = {"full": 3, "short": 3, "tiny": 2}
-"""The status line's most rows in each layout (its CSS)."""
+"""The status line's most rows in each layout (its CSS), beside a step card; a longer one
+takes rows from the numbers' panel down to a line of numbers (:meth:`BreathwiseApp._fit_card`),
+as it does without a card (:meth:`BreathwiseApp._fit_plain`)."""
+Fitter = Literal["plain", "card", "end", "css"]
+"""What sets the panels' heights: :meth:`BreathwiseApp._fit_plain` (no card, no summary),
+``_fit_card`` (a program's step card), ``_fit_end`` (the closing summary), or the CSS alone
+(the tiny layout without a card or summary, where the numbers take the rows left)."""
 MIDDLE_ROWS = 10
 MIDDLE_ROWS_NARROW = 8
 """The numbers' (and traces') panel rows, in a terminal of :data:`NARROW_COLUMNS` or more and
@@ -365,7 +371,9 @@ def render_metrics(
         text.append(f"{start:4.0f}" if start is not None else "  - ", style=HEART_STYLE)
         text.append(" -> ")
         text.append(f"{end:.0f}" if end is not None else "-", style=HEART_STYLE)
-        text.append(" bpm  (start -> end)\n")
+        # 40 cells with two-digit rates: the panel's inside at 80 columns or more. With
+        # "  (start -> end)" it was 43, and wrapped its last word onto a row of its own.
+        text.append(" bpm (start, end)\n")
     text.append(follow_label, style="dim")
     text.append(f"{follow:4.0f}" if follow is not None else "  - ", style="bold")
     text.append(" / 100  (pace only)\n" if pace_only else " / 100\n")
@@ -513,6 +521,15 @@ def _card_foot(
 def _wrapped_rows(text: str, width: int) -> int:
     """Rows ``text`` takes in a panel ``width`` cells wide, wrapped as Textual wraps it."""
     return sum(len(Content(line).wrap(max(1, width))) for line in text.split("\n"))
+
+
+def _one_row(text: str, width: int) -> str:
+    """``text`` on one row of ``width`` cells: whole if it fits, else its first row as Textual
+    wraps it, cut with "…" (:func:`_cut_instruction`)."""
+    if cell_len(text) <= width:
+        return text
+    lines = [line.plain.rstrip() for line in Content(text).wrap(max(1, width))]
+    return _cut_instruction(lines, 1, width)[0]
 
 
 def _instruction_lines(program: TimelineState, width: int) -> list[str]:
@@ -976,8 +993,8 @@ class BreathwiseApp(App[SessionResult | None]):
         self._tips = tuple(tips)
         self._safety_note = safety_note
         self._card_borders: tuple[Text | None, Text | None] = (None, None)
-        self._card_fitted = False
-        """The card's rows are shared out (:meth:`_fit_card`): the panels' heights are set."""
+        self._fitter: Fitter = "css"
+        """What sets the panels' heights now (:data:`Fitter`): inline styles are its alone."""
         self._cue_text = ""
         self._on_pause = on_pause
         self._on_mark = on_mark
@@ -1004,8 +1021,13 @@ class BreathwiseApp(App[SessionResult | None]):
         self._end_notes: list[str] = []
         self._summary: str | None = None
         self._end_fitted: tuple[Size, str] | None = None
-        self._plain_fitted: tuple[Size, int, int] | None = None
         """The window's size and the status line the closing summary was fitted to."""
+        self._plain_fitted: tuple[Size, int, int] | None = None
+        """The window's size, the status line's rows and the numbers' :meth:`_fit_plain` set."""
+        self._start_note = ""
+        """A note about how the session starts (:meth:`set_start_note`), until its step ends."""
+        self._start_note_step: int | None = None
+        """The program's step the start note was first shown in (None: not yet shown)."""
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -1090,6 +1112,12 @@ class BreathwiseApp(App[SessionResult | None]):
         self._note_to_confirm = (text, on_shown) if on_shown is not None else None
         self._note, self._covered_note = text, ""
         self._note_until_s = None
+
+    def set_start_note(self, text: str) -> None:
+        """Show a note about how the session starts (``--from-step``, a program cut short) on
+        the status line, after the lasting note (:meth:`set_note`), until the program's first
+        step ends: it is printed before the screen opens too, where the screen covers it."""
+        self._start_note, self._start_note_step = text, None
 
     def show_over(self, result: SessionResult, note: str = "") -> None:
         """Show the session as over, with its summary (held at the end), before ``run_session``
@@ -1320,7 +1348,16 @@ class BreathwiseApp(App[SessionResult | None]):
                 default = f"Tip: {self._tips[int(t_s // TIP_SHOWN_S) % len(self._tips)]}"
             # A cue for a while; that a sensor is lost for as long as it is (SessionState).
             self._cue_text = state.cue_line(t_s, CUE_SHOWN_S) or default or "Breathe easily"
-            self.query_one("#cue", TextPanel).show(Text(self._cue_text))
+            cue = self._cue_text
+            if tiny:
+                # One row (its padding a column each side): the brief form of a lost sensor's
+                # line, and any cue still too long cut with "…" where a word ends ("Sensor lost
+                # — keep breathing easily" was cut mid-sentence, and showed no cut).
+                full, brief = state.lost_words
+                if full and cue.startswith(full):
+                    cue = brief + cue[len(full) :]
+                cue = _one_row(cue, self.size.width - 2)
+            self.query_one("#cue", TextPanel).show(Text(cue))
         # The clock counts practised time, as "left" and the summary's minutes practised do:
         # it stands still while paused (it ran on, so that elapsed and left added up to more
         # than the session), and the time paused is shown beside it.
@@ -1344,6 +1381,16 @@ class BreathwiseApp(App[SessionResult | None]):
             self._covered_note = ""
         if self._note:
             parts.append(self._note)
+        if self._start_note and program is not None:
+            # How the session starts ("starting at step 2/30, ..."): a fact for its first step,
+            # which then took the status line's rows all session, and came back after every
+            # "marked" or "skipped" (review 41 F5).
+            if self._start_note_step is None:
+                self._start_note_step = program.step_index
+            elif program.step_index != self._start_note_step:
+                self._start_note = ""
+        if self._start_note and not self._finished:
+            parts.append(self._start_note)
 
         def status_line(with_mark: bool) -> str:
             return "  ·  ".join([self._source_mark, *parts] if with_mark else parts)
@@ -1351,7 +1398,23 @@ class BreathwiseApp(App[SessionResult | None]):
         # Tiny: the numbers' frame, which carries the mark, is gone; the status line leads
         # with it instead (and wherever the card needs the numbers' rows).
         with_mark = tiny and bool(self._source_mark)
-        if program is not None and card.display:
+        fitter: Fitter = (
+            "card"
+            if program is not None and card.display
+            else "end"
+            if self._summary is not None
+            else "css"
+            if tiny
+            else "plain"
+        )
+        if fitter != self._fitter:
+            # Another fitter takes over: what the last one set inline goes, or it overrides the
+            # new one's CSS (the plain layout's numbers' height of 9 at 80x16, kept at 40x12,
+            # pushed the clock and the SIMULATED SENSOR mark off the screen) or its count (its
+            # status line's rows, kept once a program's card came up, cut "connection lost").
+            self._unfit()
+            self._fitter = fitter
+        if fitter == "card" and program is not None:
             with_mark = self._fit_card(
                 program,
                 status_line,
@@ -1362,18 +1425,9 @@ class BreathwiseApp(App[SessionResult | None]):
                 tiny=tiny,
                 narrow=narrow,
             )
-        elif self._card_fitted:
-            # The card gave way to the summary: the panels' own heights again.
-            self._card_fitted = False
-            self.screen.styles.overflow_y = None
-            for name in ("#middle", "#cue"):
-                panel = self.query_one(name)
-                panel.styles.height = None
-                panel.display = True
-            self._end_fitted = None
-        if self._summary is not None:
+        elif fitter == "end":
             with_mark = self._fit_end(status_line, short=short, tiny=tiny)
-        elif not card.display and not tiny:
+        elif fitter == "plain":
             self._fit_plain(status_line(with_mark), short=short, narrow=narrow)
         # Plain text, never markup: a string handed to Static is read as Textual markup, which
         # ate the "[sound]" of "pip install 'breathwise[sound]'" in the sound notice (found in
@@ -1383,6 +1437,22 @@ class BreathwiseApp(App[SessionResult | None]):
         if confirm is not None and confirm[0] == self._note:
             self._note_to_confirm = None
             confirm[1]()
+
+    def _unfit(self) -> None:
+        """Take away every style a fitter (:data:`Fitter`) set inline: the CSS of the layout
+        holds again, until the next fitter sets its own."""
+        self.screen.styles.overflow_y = None
+        self.query_one("#status", Static).styles.max_height = None
+        self.query_one("#program").styles.height = None
+        self.query_one(CueBox).styles.height = None
+        cue = self.query_one("#cue", Static)
+        cue.styles.min_height = cue.styles.max_height = None
+        cue.styles.content_align_horizontal = None
+        for name in ("#middle", "#cue"):
+            panel = self.query_one(name)
+            panel.styles.height = None
+            panel.display = True
+        self._plain_fitted = self._end_fitted = None
 
     def _fit_plain(self, status: str, *, short: bool, narrow: bool) -> None:
         """Without a card or the summary: the status line whole, the numbers' panel yielding
@@ -1474,8 +1544,9 @@ class BreathwiseApp(App[SessionResult | None]):
         lead_mark = tiny and bool(self._source_mark)
         while True:
             status_rows = _wrapped_rows(status_line(lead_mark), columns - (0 if tiny else 2))
+            counted = min(STATUS_MAX_ROWS[layout], status_rows)
             share = share_rows(
-                rows - around - min(STATUS_MAX_ROWS[layout], status_rows),
+                rows - around - counted,
                 card=kept + card_frame,
                 instruction=instruction,
                 cue=(fewest, min(most, max(fewest, cue_rows))),
@@ -1486,12 +1557,24 @@ class BreathwiseApp(App[SessionResult | None]):
                 break
             # The numbers' panel, with the mark on its frame, has given its rows to the card.
             lead_mark = True
+        # A status line longer than its cap (the eyes-closed program's advice to turn the
+        # sound on, four rows at 80x24) takes the rows left over, then the numbers' down to a
+        # line in their frame, as without a card (_fit_plain): cut at three rows, its end,
+        # "--sound turns it on", was lost.
+        spare = rows - around - counted - (kept + card_frame + sum(share))
+        wanted = status_rows - counted
+        from_spare = max(0, min(wanted, spare))
+        fewest_middle = max(numbers, middle_frame + 1) if share.middle > 0 else 0
+        from_middle = max(0, min(wanted - from_spare, share.middle - fewest_middle))
+        middle_rows = share.middle - from_middle
+        # The rows counted for it, and no more: a cap left by another layout's count hid the
+        # status ("connection lost") or let it push the numbers up (found in review 41).
+        self.query_one("#status", Static).styles.max_height = counted + from_spare + from_middle
         card.styles.height = kept + card_frame + share.instruction
-        for name, panel_rows in (("#middle", share.middle), ("#cue", share.cue)):
+        for name, panel_rows in (("#middle", middle_rows), ("#cue", share.cue)):
             panel = self.query_one(name)
             panel.styles.height = panel_rows
             panel.display = panel_rows > 0
-        self._card_fitted = True
         # The rows are counted to fit: a scrollbar, left from a layout before this one (the
         # first, or a resize), would take two columns, wrap lines the count did not expect,
         # and so stay (found at 40x10: the status line wrapped and the clock was cut).
