@@ -54,7 +54,7 @@ MAX_DRIFT_S = 1.5
 """Default re-anchoring threshold of :class:`BeatTimeline`, s: above a normal report delay
 (< 1 s at one notification per second), below two missing beats at rest (module notes). The
 CSV importer re-anchors beat times at the same threshold
-(:data:`trainer.storage.importers.LOSS_S`)."""
+(:data:`trainer.storage.imports.strap_beats.LOSS_S`)."""
 
 
 def joined_beats(

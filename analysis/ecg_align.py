@@ -1,9 +1,10 @@
 """R peaks of an ECG, and the one delay that puts RR-derived beat times on them.
 
 An imported Polar logger file times its beats by the running sum of the strap's RR plus one
-offset, the least delay between a beat and the row that logged it (:func:`trainer.storage.importers.
-strap_beat_times`): rows are stamped when the notification reaches the phone, so that offset
-still holds the strap's and phone's reporting delay (0.94 s on a real H10 file). The same file's
+offset, the least delay between a beat and the row that logged it
+(:func:`trainer.storage.imports.strap_beats.strap_beat_times`): rows are stamped when the
+notification reaches the phone, so that offset still holds the strap's and phone's reporting delay
+(0.94 s on a real H10 file). The same file's
 ECG samples carry the sensor's own times, on the same clock, so its R peaks say where the beats
 really were. This module finds them (:func:`detect_r_peaks`) and estimates the single delay
 between the beats and their R peaks (:func:`estimate_beat_delay`); the importer moves every beat

@@ -15,7 +15,7 @@ Each measurement type the session streams has its own object, and its ``fs_hz`` 
 there is no default sampling rate. A guessed one misplaced every sample of an ACC stream at
 another rate (without this, a 50 Hz ACC stream read at 200 Hz, each sample 4x too close to the
 last and the sample clock restarting on 19 of 20 frames). Every writer has recorded it since
-this layout began (``devices.ble.polar_h10``, ``trainer.storage.importers``), and the recording
+this layout began (``devices.ble.polar_h10``, ``trainer.storage.imports``), and the recording
 reader refuses a header without it (``trainer.storage.recording``).
 """
 

@@ -11,8 +11,9 @@ What it does, so the sample goes through exactly the bytes a real session would:
 
 1. R peaks from the ECG (NeuroKit2 ``ecg_peaks``, its default method) -> RR intervals, in the
    0x2A37 unit of 1/1024 s -> Heart Rate Measurement notifications scheduled exactly as the RR
-   importer schedules them (:func:`trainer.storage.importers.rr_notifications`): the first at the
-   first beat, then one per second carrying the beats completed in that second, each sent at the end
+   importer schedules them (:func:`trainer.storage.imports.heart_rate_packets.rr_notifications`):
+   the first at the first beat, then one per second carrying the beats completed in that second,
+   each sent at the end
    of its second with no added delay. The pipeline's beat timeline anchors a notification's last
    beat at its arrival, so every beat lands on its R peak (within 1/1024 s).
 2. RSP decimated from 100 Hz to 20 Hz (``scipy.signal.decimate``, order-8 Chebyshev, zero phase:
@@ -38,7 +39,7 @@ from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.source import SourceInfo
 from trainer.session.live_replay import ReplaySession
 from trainer.storage.belt_import import belt_packets, to_belt_rate
-from trainer.storage.importers import rr_notifications
+from trainer.storage.imports.heart_rate_packets import rr_notifications
 from trainer.storage.recording import Header, Item, PacerChange, read_recording, write_recording
 
 FS_IN_HZ = 100.0

@@ -18,7 +18,7 @@ from trainer.storage.decimal_comma import (
     decimal_points_in_text,
     delimiter_of,
 )
-from trainer.storage.importers import import_recording
+from trainer.storage.imports.import_file import import_recording
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from trainer.cli import breaths as breaths_cli
 from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
 from trainer.reports.session_analysis import analyse_recording
-from trainer.storage.importers import import_recording
+from trainer.storage.imports.import_file import import_recording
 
 START_NS = 1_767_250_800 * 1_000_000_000
 

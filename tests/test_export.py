@@ -792,7 +792,7 @@ def test_an_export_imported_back_is_the_same_session(
     a second row "02:20 2.2 imported" (the file's time), without the SIMULATED SENSOR mark, of
     a 02:17 simulated session: its minutes counted twice in progress."""
     from trainer.storage.history import add_recording, list_sessions
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
 
     path, analysis = session
     assert analysis.source_kind == "sim"

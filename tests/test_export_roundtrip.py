@@ -29,7 +29,9 @@ from trainer.storage.history import (
     list_sessions,
     migrate,
 )
-from trainer.storage.importers import ImportFileError, import_recording, read_export_session
+from trainer.storage.imports.export_sidecar import read_export_session
+from trainer.storage.imports.import_file import import_recording
+from trainer.storage.imports.session import ImportFileError
 from trainer.storage.recording import read_recording
 
 STEM = "evening.2026-12-05"

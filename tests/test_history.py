@@ -472,7 +472,7 @@ def test_summary_history_and_report_agree_on_the_starting_heart_rate_with_an_art
     """The summary once took the raw RR intervals and the history the corrected beats: a missed
     beat in the first minute made them disagree (65.32 vs 65.51 bpm on a reviewed session)."""
     from trainer.reports.session_analysis import analyse_recording
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
 
     rng = np.random.default_rng(7)
     k = np.arange(400)
@@ -710,7 +710,7 @@ def test_a_complete_import_is_not_taken_for_a_copy_cut_short(tmp_path: Path) -> 
     from trainer.reports.session_analysis import analyse_recording
     from trainer.storage.export import export_recording
     from trainer.storage.history import add_recording
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
 
     sample = REPO / "recordings" / "sample-neurokit2-resting.bwr"
     export_recording(sample, "csv", tmp_path / "exp")

@@ -17,7 +17,7 @@ from analysis.hrv_report import analyse_rr
 from trainer import __version__
 from trainer.cli import hrv as hrv_cli
 from trainer.errors import BadArgument, UserError
-from trainer.storage.importers import ECG_BEATS_FROM, ecg_beats_note
+from trainer.storage.imports.ecg_beats import ECG_BEATS_FROM, ecg_beats_note
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 

@@ -20,14 +20,12 @@ from trainer.cli.exchange import import_
 from trainer.errors import BadArgument, UserError
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage.export import export_recording, pmd_waveforms
-from trainer.storage.importers import (
-    ECG_WITHOUT_BEATS,
-    ImportFileError,
-    import_recording,
-    parse_polar_csv,
-    read_rr_list,
-    rr_raw_on_beat_clock,
-)
+from trainer.storage.imports.ecg_beats import ECG_WITHOUT_BEATS
+from trainer.storage.imports.heart_rate_packets import rr_raw_on_beat_clock
+from trainer.storage.imports.import_file import import_recording
+from trainer.storage.imports.polar_table import parse_polar_csv
+from trainer.storage.imports.rr_list import read_rr_list
+from trainer.storage.imports.session import ImportFileError
 from trainer.storage.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

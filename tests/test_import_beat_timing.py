@@ -14,12 +14,8 @@ from analysis.ecg_align import detect_r_peaks
 from devices.packets import Stream
 from trainer.cli.exchange import import_
 from trainer.reports.session_analysis import analyse_recording
-from trainer.storage.importers import (
-    ECG_BEATS_FROM,
-    ECG_WITHOUT_BEATS,
-    ecg_beats_note,
-    import_recording,
-)
+from trainer.storage.imports.ecg_beats import ECG_BEATS_FROM, ECG_WITHOUT_BEATS, ecg_beats_note
+from trainer.storage.imports.import_file import import_recording
 from trainer.storage.recording import read_recording
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

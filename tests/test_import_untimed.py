@@ -20,7 +20,9 @@ from trainer.cli.app import run
 from trainer.errors import BadArgument
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage.belt_import import BELT_HZ, belt_column, to_belt_rate
-from trainer.storage.importers import ImportFileError, import_recording, rate_in_name
+from trainer.storage.imports.import_file import import_recording
+from trainer.storage.imports.polar_table import rate_in_name
+from trainer.storage.imports.session import ImportFileError
 from trainer.storage.recording import Recording, read_recording
 
 REPO = Path(__file__).resolve().parents[1]

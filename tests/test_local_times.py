@@ -17,7 +17,7 @@ from trainer.reports.batch import SUMMARY_COLUMNS, BatchRow
 from trainer.reports.report import report_figure, utc_offset_text
 from trainer.reports.session_analysis import analyse_recording
 from trainer.storage.history import add_recording
-from trainer.storage.importers import import_recording
+from trainer.storage.imports.import_file import import_recording
 
 START = datetime(2026, 3, 1, 7, 30, tzinfo=UTC)
 """A session begun at 07:30 in London (UTC+00:00 in March)."""

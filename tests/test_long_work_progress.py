@@ -29,7 +29,7 @@ from trainer.cli.hrv import hrv
 from trainer.cli.report import report
 from trainer.reports.session_analysis import SessionAnalysis, analyse_recording
 from trainer.storage.export import export_recording
-from trainer.storage.importers import import_recording
+from trainer.storage.imports.import_file import import_recording
 from trainer.storage.recording import read_recording, recorded_span_s
 
 REPO = Path(__file__).resolve().parents[1]

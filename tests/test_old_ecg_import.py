@@ -25,7 +25,7 @@ from devices.source import SourceInfo
 from trainer.cli.app import run
 from trainer.reports.report import report_figure
 from trainer.reports.session_analysis import analyse_recording
-from trainer.storage.importers import import_recording
+from trainer.storage.imports.import_file import import_recording
 from trainer.storage.recording import Header, ecg_without_beats, read_recording
 from trainer.ui.headless import ECG_WITHOUT_BEATS_PANEL, ecg_without_beats_note
 

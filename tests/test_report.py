@@ -154,7 +154,7 @@ def test_report_titles_legends_and_axis_labels_do_not_overlap(
 
 
 def test_report_without_a_belt_or_strap_says_so(tmp_path: Path) -> None:
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
 
     rr = tmp_path / "rr.txt"
     rr.write_text("\n".join(["1000", "900", "1100", "950"] * 40) + "\n")
@@ -513,7 +513,7 @@ def test_an_imported_recording_is_not_called_cut_short(tmp_path: Path) -> None:
     """The importer writes no closing summary; only a recording really cut short says so."""
     from simulated_sessions import simulated_items
 
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
     from trainer.storage.recording import write_recording
 
     rr = tmp_path / "rr.txt"
@@ -710,7 +710,7 @@ def _dropout_recording(
     of a lost link never logged."""
     from rr_files import polar_logger_rr
 
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
 
     rng = np.random.default_rng(3)
     t_s = np.arange(beats) * 0.9
@@ -895,7 +895,7 @@ def test_a_hole_in_the_last_breath_ends_its_rsa_bar() -> None:
 
 def _imported_rr(tmp_path: Path, name: str, rr_ms: npt.NDArray[np.float64]) -> SessionAnalysis:
     """The analysis of an RR list (ms, one a line) imported as a recording."""
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
 
     src = tmp_path / f"{name}.txt"
     src.write_text("".join(f"{v:.0f}\n" for v in rr_ms))

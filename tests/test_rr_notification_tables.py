@@ -14,7 +14,7 @@ import pytest
 from trainer.cli.app import run
 from trainer.errors import UserError
 from trainer.storage.export import export_recording
-from trainer.storage.importers import import_recording
+from trainer.storage.imports.import_file import import_recording
 from trainer.storage.rr_file import read_rr_file
 
 START_NS = 1_767_250_800 * 10**9  # 2026-01-01T07:00Z

@@ -27,7 +27,8 @@ from trainer.cli import hrv as hrv_cli
 from trainer.cli.app import run
 from trainer.errors import UserError
 from trainer.reports.session_analysis import analyse_recording
-from trainer.storage.importers import ImportFileError, import_recording
+from trainer.storage.imports.import_file import import_recording
+from trainer.storage.imports.session import ImportFileError
 from trainer.storage.rr_values import MAX_RR_MS, PLAUSIBLE_TEXT, RR_COLUMNS
 from trainer.storage.text_files import MISSING_INTERVAL_ADVICE
 

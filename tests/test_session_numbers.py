@@ -330,7 +330,7 @@ def test_summary_csv_has_a_readable_local_start() -> None:
 
 
 def _import_rr(tmp_path: Path, rr_ms: list[float], name: str = "rr.txt") -> Path:
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
 
     source = tmp_path / name
     source.write_text("\n".join(f"{v:.0f}" for v in rr_ms) + "\n")

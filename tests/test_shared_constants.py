@@ -15,13 +15,13 @@ from analysis.breath_signal_checks import looks_inverted
 from analysis.filters import StreamingSOS, lowpass_sos
 from trainer.cli import breaths as breaths_cli
 from trainer.session import pipeline
-from trainer.storage import importers
+from trainer.storage.imports import strap_beats
 
 
 def test_csv_import_reanchors_at_the_beat_timelines_threshold() -> None:
-    """importers.LOSS_S equalled BeatTimeline's default max_drift_s only by a comment."""
+    """strap_beats.LOSS_S equalled BeatTimeline's default max_drift_s only by a comment."""
     assert beats.BeatTimeline().max_drift_s == beats.MAX_DRIFT_S
-    assert importers.LOSS_S == beats.MAX_DRIFT_S
+    assert strap_beats.LOSS_S == beats.MAX_DRIFT_S
 
 
 def test_breaths_cli_low_pass_is_the_belt_cutoff(

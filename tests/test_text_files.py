@@ -12,7 +12,9 @@ import pytest
 from trainer.cli import hrv as hrv_cli
 from trainer.errors import UserError
 from trainer.storage import waveform_csv
-from trainer.storage.importers import detect_kind, import_recording, read_rr_list
+from trainer.storage.imports.import_file import import_recording
+from trainer.storage.imports.rr_list import read_rr_list
+from trainer.storage.imports.sniff import detect_kind
 from trainer.storage.text_files import (
     is_comment,
     is_missing,

@@ -87,9 +87,7 @@ from trainer import SOFTWARE
 from trainer.cli.hrv import say_notes, say_warnings
 from trainer.errors import BadArgument, UserError
 from trainer.session.pipeline import BELT_CUTOFF_HZ
-from trainer.storage.importers import (
-    check_table_fs,
-)
+from trainer.storage.imports.waveforms import check_table_fs
 from trainer.storage.paths import check_output_path, write_csv
 from trainer.storage.rr_file import RRFile, read_rr_file
 from trainer.storage.text_files import (

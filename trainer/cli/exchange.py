@@ -109,7 +109,7 @@ def _start(text: str | None) -> int | None:
         raise BadArgument(
             f"--start {text!r} is not a date and time", "use e.g. 2026-03-01T07:30"
         ) from None
-    from trainer.storage.importers import implausible_start, local_start_ns
+    from trainer.storage.imports.start_time import implausible_start, local_start_ns
 
     try:
         start_ns, note = local_start_ns(moment, text)
@@ -224,7 +224,7 @@ def import_(
     """
     from trainer.cli.hrv import say_warnings
     from trainer.cli.progress_bar import import_is_long, long_work_bar
-    from trainer.storage.importers import import_recording
+    from trainer.storage.imports.import_file import import_recording
     from trainer.storage.text_files import input_name
 
     start_wall_ns = _start(start)

@@ -21,7 +21,7 @@ from analysis.hrv_report import analyse_rr, corrections_note
 from analysis.rr_artifacts import DEFAULT_PARAMS, ArtifactParams
 from trainer import SOFTWARE
 from trainer.errors import BadArgument
-from trainer.storage.importers import check_table_fs
+from trainer.storage.imports.waveforms import check_table_fs
 from trainer.storage.rr_file import RRFile, RRTiming, read_rr_file
 from trainer.storage.text_files import STREAM_MAX_BYTES, input_name
 

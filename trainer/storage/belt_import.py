@@ -56,8 +56,8 @@ _BELT_NAME = re.compile(
     r"(?P<what>rsp|resp|respiration|breathing|belt|resp_belt|respiration_belt)"
     r"(?:_(?:raw|signal|belt))?(?:_(?P<unit>v|mv|uv|n|au))?"
 )
-"""Normalised names (:func:`trainer.storage.importers.column_key`) of a respiration belt column:
-NeuroKit2's ``RSP``, PhysioNet's ``RESP``/``Resp``, ``respiration``, ``belt``; an optional
+"""Normalised names (:func:`trainer.storage.imports.table_columns.column_key`) of a respiration belt
+column: NeuroKit2's ``RSP``, PhysioNet's ``RESP``/``Resp``, ``respiration``, ``belt``; an optional
 ``_raw``/``_signal`` and a unit after them (``RSP_V``, ``resp (mV)``, ``belt_N``)."""
 _UNITS = {"v": "V", "mv": "mV", "uv": "µV", "n": "N", "au": "a.u."}
 
@@ -68,8 +68,8 @@ def belt_column(key: str) -> tuple[bool, str | None]:
     Parameters
     ----------
     key : str
-        The header cell as :func:`trainer.storage.importers.column_key` makes it (``rsp``,
-        ``resp_v``).
+        The header cell as :func:`trainer.storage.imports.table_columns.column_key` makes it
+        (``rsp``, ``resp_v``).
 
     Returns
     -------

@@ -1403,7 +1403,7 @@ def edf_beats_annotation(details: Mapping[str, Any]) -> str:
 
     ``beats moved -937.422 ms onto R peaks`` (``details["beat_timing"]``, method
     ``ecg_r_peaks``: every beat moved by ``shift_ms`` onto the file's ECG,
-    :func:`trainer.storage.importers.beat_timing_details`), ``beats at the logger's least
+    :func:`trainer.storage.imports.ecg_beats.beat_timing_details`), ``beats at the logger's least
     delay`` (``least_row_delay``: not aligned), ``beats at the exported times`` (a
     re-imported export), or ``beats from ECG R peaks`` (``details["beats_from"]``).
     """

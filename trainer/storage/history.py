@@ -2125,7 +2125,8 @@ _HEADER_MAX_BYTES = 1 << 20
 
 def _exported_session(recording: Path) -> str | None:
     """The ``exported_session`` setting of a recording's header (the key of the session it was
-    exported from: :mod:`trainer.storage.importers`), or None, also when the file cannot be read."""
+    exported from: :mod:`trainer.storage.imports.export_sidecar`), or None, also when the file
+    cannot be read."""
     from trainer.storage.export import exported_session_of
 
     try:
@@ -2214,7 +2215,7 @@ def add_recording(
             )
         raise NoSensorData(f"{recording}: {_nothing_measured(analysis.summary)}", _NOTHING_ADVICE)
     # The original's key when this is a re-import of a Breathwise CSV export
-    # (trainer.storage.importers).
+    # (trainer.storage.imports.export_sidecar).
     exported = exported_session_of(analysis.settings)
     stored = _store(
         {**analysis.metrics(), "exported_session": exported, "sensor_lost_from_s": lost_from_s},

@@ -543,8 +543,8 @@ ECG_BEATS_REVISION = 8
 its ECG's R peaks when it had no RR or heart-rate column (2026-12-07). The
 importers before it kept such an ECG without a beat; revision 8 had them but for its first
 16 minutes (05bf929 to 010a38a), and from it on an ECG import without beats is one whose ECG
-has no QRS (``ECG_WITHOUT_BEATS`` of :mod:`trainer.storage.importers`), where importing again
-gets none either."""
+has no QRS (``ECG_WITHOUT_BEATS`` of :mod:`trainer.storage.imports.ecg_beats`), where importing
+again gets none either."""
 
 
 def ecg_without_beats(header: Header) -> bool:

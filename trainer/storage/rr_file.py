@@ -35,19 +35,11 @@ from trainer.storage.decimal_comma import (
     decimal_points_in_rows,
     delimiter_of,
 )
-from trainer.storage.importers import (
-    ECG_BEATS_FROM,
-    HR_COLUMNS,
-    TIME_COLUMNS,
-    check_rr_unit,
-    column_key,
-    ecg_beat_runs,
-    ecg_beats_note,
-    parse_polar_text,
-    parse_time,
-    rr_unit_hint,
-    strap_beat_times,
-)
+from trainer.storage.imports.ecg_beats import ECG_BEATS_FROM, ecg_beat_runs, ecg_beats_note
+from trainer.storage.imports.polar_table import parse_polar_text
+from trainer.storage.imports.rr_checks import check_rr_unit, rr_unit_hint
+from trainer.storage.imports.strap_beats import strap_beat_times
+from trainer.storage.imports.table_columns import HR_COLUMNS, TIME_COLUMNS, column_key, parse_time
 from trainer.storage.rr_values import (
     MAX_RR_MS,
     MIN_RR_MS,
@@ -154,7 +146,7 @@ class RRFile:
     pandas' ``0`` in ``,0``; None for a list or a lone column without an RR column's name)."""
     beats_from: str | None = None
     """Where the intervals came from when the file holds none (an ECG's R peaks:
-    :data:`~trainer.storage.importers.ECG_BEATS_FROM`), else None."""
+    :data:`~trainer.storage.imports.ecg_beats.ECG_BEATS_FROM`), else None."""
 
     def beat_times_s(self) -> list[float]:
         """Each beat's time, s from the start of the first interval: the running sum of the
@@ -218,14 +210,14 @@ def read_rr_file(
     ``NA``, ``#N/A``: :func:`~trainer.storage.text_files.is_missing`) is a row without a beat
     in a table that has at least as many such rows as intervals (a logger's, one row per
     sample and an RR on beat rows: :func:`~trainer.storage.text_files.rows_without_beats`),
-    and on a row holding a heart rate (:data:`~trainer.storage.importers.HR_COLUMNS`) in a
-    table of strap notifications, whose time column does not step by the RR
+    and on a row holding a heart rate (:data:`~trainer.storage.imports.table_columns.HR_COLUMNS`) in
+    a table of strap notifications, whose time column does not step by the RR
     (:func:`~trainer.storage.text_files.timed_by_beats`); in a table of one row per beat (a
     heart rate beside it or not, as an export's ``STEM.beats.csv``; a table with no time
     column to tell), and in a one-column list (where an empty line between two
     intervals is one too), it is a lost interval and is refused. A table's time column, one
-    ``import`` reads (:data:`trainer.storage.importers.TIME_COLUMNS`), is read for the gaps it shows
-    (:attr:`RRFile.timing`).
+    ``import`` reads (:data:`trainer.storage.imports.table_columns.TIME_COLUMNS`), is read for the
+    gaps it shows (:attr:`RRFile.timing`).
 
     Parameters
     ----------
@@ -235,7 +227,7 @@ def read_rr_file(
         ``--unit``: the unit of the values, whatever the header names (with a note).
     error : type of UserError
         The error raised for a file that cannot be read (``import``'s
-        :class:`~trainer.storage.importers.ImportFileError`).
+        :class:`~trainer.storage.imports.session.ImportFileError`).
     seconds_by_median : bool
         ``import``'s rule for a list: values whose unit neither ``unit`` nor the column's name
         gives are seconds when their median is below
@@ -516,8 +508,9 @@ def ecg_rr_file(
 
     The beats are those ``import`` takes from such a file: the R peaks of
     :func:`analysis.ecg_align.detect_r_peaks` (Pan & Tompkins 1985), in runs split where no
-    heart-rate packet could carry the interval (:func:`~trainer.storage.importers.ecg_beat_runs`).
-    An interval across a shorter hole in the ECG stays, long, for the artifact correction, as
+    heart-rate packet could carry the interval
+    (:func:`~trainer.storage.imports.ecg_beats.ecg_beat_runs`). An interval across a shorter hole in
+    the ECG stays, long, for the artifact correction, as
     ``import`` keeps it; between two runs, the time column shows a gap
     (:attr:`RRFile.timing`), so each beat keeps its R peak's time.
 
@@ -535,7 +528,7 @@ def ecg_rr_file(
         The error raised for an ECG in which no QRS is found.
     fs_hz : float, optional
         ``--fs``: the rate of a table without a time column, its row ``k`` at ``k / fs_hz``
-        (:func:`~trainer.storage.importers.parse_polar_text`, which refuses it for a table
+        (:func:`~trainer.storage.imports.polar_table.parse_polar_text`, which refuses it for a table
         with a time column, and asks for it when a table has none).
 
     Returns
@@ -550,7 +543,7 @@ def ecg_rr_file(
         ``unit`` given.
     UserError
         (``error``) An ECG in which fewer than two R peaks are found, or what
-        :func:`~trainer.storage.importers.parse_polar_text` refuses.
+        :func:`~trainer.storage.imports.polar_table.parse_polar_text` refuses.
     """
     if unit is not None:
         raise BadArgument(
@@ -684,7 +677,7 @@ def _head(lines: list[tuple[int, str]], delimiter: str | None) -> tuple[list[str
 def header_cells(text: str) -> list[str]:
     """A table's header cells as :func:`read_rr_file` splits them, or an empty list when the
     first row of ``text`` is no header (a list's first value). ``import`` routes a file by
-    them (:func:`trainer.storage.importers.untimed_rr_table`), so that a table the reader
+    them (:func:`trainer.storage.imports.sniff.untimed_rr_table`), so that a table the reader
     reads is sent to it whatever its separator (without this, ``beat rr_ms`` with blanks
     between the cells, read by ``hrv``, was taken for a one-column list by ``import``)."""
     lines, _, delimiter = _rows(*excel_separator(text))
@@ -699,9 +692,9 @@ def _beat_gaps(
 ) -> RRTiming:
     """Where the rows' times show beats lost, as ``import`` finds them in the same file.
 
-    The beats are placed by :func:`trainer.storage.importers.strap_beat_times`, the import's
-    rule: the running sum of the intervals, re-anchored where the rows move on by more than
-    :data:`trainer.storage.importers.LOSS_S` beyond it; each re-anchoring is a gap.
+    The beats are placed by :func:`trainer.storage.imports.strap_beats.strap_beat_times`, the
+    import's rule: the running sum of the intervals, re-anchored where the rows move on by more than
+    :data:`trainer.storage.imports.strap_beats.LOSS_S` beyond it; each re-anchoring is a gap.
     """
     t = np.asarray(times_ns, dtype=np.float64)
     steps = np.diff(t)

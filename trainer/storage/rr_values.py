@@ -1,7 +1,7 @@
 """What an RR file may hold, one table for every command that reads one.
 
 ``hrv``, ``breaths --rr`` and ``import`` (:func:`trainer.storage.rr_file.read_rr_file`, and
-:mod:`trainer.storage.importers` for lists and timed tables) take their RR column names, units
+:mod:`trainer.storage.imports` for lists and timed tables) take their RR column names, units
 and bounds from here, so a file one of them reads the others read too, with the same values
 (without this, a ``time_s,ibi_ms`` table that ``hrv`` analysed was refused by ``import``,
 which knew four RR names and none in seconds; ``hrv`` judged a file's median against 200-3000
@@ -45,8 +45,8 @@ RR_COLUMNS: dict[str, float] = {
         ("rr_s", "rri_s", "rr_interval_s", "rr_intervals_s", "ibi_s", "nn_s", "nni_s"), 1000.0
     ),
 }
-"""RR column names, as :func:`trainer.storage.importers.column_key` normalises a header cell
-(lower case, every run of other characters one ``_``: Polar Sensor Logger's ``RR-interval
+"""RR column names, as :func:`trainer.storage.imports.table_columns.column_key` normalises a header
+cell (lower case, every run of other characters one ``_``: Polar Sensor Logger's ``RR-interval
 [ms]`` is ``rr_interval_ms``, ``IBI (s)`` is ``ibi_s``), with the factor from the column's
 unit to ms: 1 for milliseconds (a name without a unit included: ``rr``, ``ibi``, ``nn`` are
 written in ms by Kubios, NeuroKit2, HRVanalysis and the loggers), 1000 for seconds. In order
@@ -128,7 +128,7 @@ def column_unit(
     name : str
         The column's name as the header writes it.
     key : str
-        The name normalised (:func:`trainer.storage.importers.column_key`).
+        The name normalised (:func:`trainer.storage.imports.table_columns.column_key`).
     unit : {"ms", "s"} or None
         ``--unit``, None when not given.
     written : sequence of float

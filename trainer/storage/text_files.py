@@ -719,8 +719,8 @@ def rows_without_beats(missing: int, beats: int) -> bool:
     beats. A table of one row per strap notification (about 1 Hz) whose RR is empty on the
     seconds a slow heart (under 60/min) completed no beat has fewer missing rows than beats:
     its readers leave out the rows holding a heart rate before asking
-    (:data:`trainer.storage.importers.HR_COLUMNS`), since a notification loses no interval,
-    but only when its time column shows it is one (:func:`timed_by_beats` false).
+    (:data:`trainer.storage.imports.table_columns.HR_COLUMNS`), since a notification loses no
+    interval, but only when its time column shows it is one (:func:`timed_by_beats` false).
 
     Examples
     --------

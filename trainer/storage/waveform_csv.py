@@ -45,7 +45,12 @@ from trainer.storage.decimal_comma import (
     groups_thousands,
     one_column_of_decimal_commas,
 )
-from trainer.storage.importers import TIME_COLUMNS, UNITLESS_TIME, column_key, parse_time
+from trainer.storage.imports.table_columns import (
+    TIME_COLUMNS,
+    UNITLESS_TIME,
+    column_key,
+    parse_time,
+)
 from trainer.storage.text_files import (
     data_lines,
     data_rows,
@@ -108,7 +113,7 @@ TIME_GAP_S = 0.25
 after it would be timed that much early, a few percent of a breath of 3-10 s."""
 PHONE_TIME_GAP_S = 2.0
 """The same for a phone's times (``Phone timestamp``), s: a phone logger stamps rows in
-batches up to about 2 s apart (:mod:`trainer.storage.importers`)."""
+batches up to about 2 s apart (:mod:`trainer.storage.imports.strap_beats`)."""
 
 
 def _bare_name(name: str) -> str:
@@ -255,8 +260,8 @@ class TimeColumn:
     name: str
     """As the header writes it."""
     clock: str
-    """:data:`trainer.storage.importers.TIME_COLUMNS`'s clock (``relative_s``, ``unix_ns``,
-    ``pmd_ns``, ``iso``), or ``unknown`` for a name without a unit (``time``)."""
+    """:data:`trainer.storage.imports.table_columns.TIME_COLUMNS`'s clock (``relative_s``,
+    ``unix_ns``, ``pmd_ns``, ``iso``), or ``unknown`` for a name without a unit (``time``)."""
     t: FloatArray
     """One time per sample: seconds, or the column's own numbers when ``clock`` is unknown."""
 
@@ -869,8 +874,9 @@ def _refuse_decimal_commas(path: Path, body: str, first_no: int, delimiter: str 
 def _time_column(names: list[str] | None) -> tuple[int, str, float] | None:
     """Index, clock and scale of the header's time column, or None.
 
-    The names and clocks are ``import``'s (:data:`trainer.storage.importers.TIME_COLUMNS`), a
-    device's clock before a phone's (which stamps rows in batches), then a name without a
+    The names and clocks are ``import``'s
+    (:data:`trainer.storage.imports.table_columns.TIME_COLUMNS`), a device's clock before a phone's
+    (which stamps rows in batches), then a name without a
     unit (:data:`UNITLESS_TIME`, clock ``unknown``).
     """
     if names is None:
