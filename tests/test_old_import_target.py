@@ -35,7 +35,7 @@ from trainer.reports.session_analysis import analyse_recording
 from trainer.session.live_replay import ReplaySession
 from trainer.storage.export import export_recording
 from trainer.storage.history import list_sessions
-from trainer.storage.importers import import_recording
+from trainer.storage.imports.import_file import import_recording
 from trainer.storage.recording import PacerChange, read_recording
 from trainer.ui.headless import format_summary, line_printer
 
