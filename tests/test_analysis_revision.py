@@ -58,8 +58,10 @@ REPLAY_DIGESTS = {
     8: "01249a228191c5cc",
     # A session paced for under half its practised time headlined by its own rhythm, and a
     # breath held or gasped scoring at most 50 (review 37 F1, F4; 2026-12-07). The body scan
-    # with held breaths joined the references here.
-    9: "6ef45350e1474b04",
+    # with held breaths joined the references here. The exhale:inhale ratio named so on every
+    # line, and the practice and summary lines no longer both giving follow and heart rate
+    # (wording only, review 37 F8: 6ef45350e1474b04 before it).
+    9: "8cc55918327fef5c",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""

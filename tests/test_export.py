@@ -107,7 +107,7 @@ def test_the_exported_breaths_are_the_ones_the_session_showed(tmp_path: Path) ->
         assert run(["replay", str(copy), "--headless", "--speed", "max"]) == 0
     shown = re.findall(
         r"^breath +\d+ at +(\S+) s +rate +(\S+)/min +in +(\S+) s +out +(\S+) s +pause +(\S+) s"
-        r" +ratio +(\S+)",
+        r" +exhale:inhale +(\S+)",
         lines.getvalue(),
         re.M,
     )

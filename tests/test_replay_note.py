@@ -118,7 +118,7 @@ def test_an_earlier_analysis_is_named_with_the_numbers_it_left(
         "note: this replay differs from what the live session showed ("
         f"breaths {breaths + 3} -> {breaths}, "
         f"median rate {rate + 0.4:.1f} -> {rate:.1f}/min, "
-        f"mean ratio {ratio - 0.2:.2f} -> {ratio:.2f}, "
+        f"mean exhale:inhale {ratio - 0.2:.2f} -> {ratio:.2f}, "
         f"coherence {coherence + 1.0:.1f} -> {coherence:.1f}/10, "
         f"strain signs {live['strain_signs'] + 1} -> {live['strain_signs']}): the session was "
         f"analysed live by {SOFTWARE}, an earlier analysis from before recordings named their "

@@ -448,7 +448,7 @@ def test_a_note_in_an_empty_panel_sits_on_a_box_above_the_target_line(
     short_session: SessionAnalysis,
 ) -> None:
     fig, _ = _drawn(short_session)
-    for title in ("Breath rate", "Exhale : inhale"):
+    for title in ("Breath rate", "Exhale:inhale"):
         ax = _panel(fig, title)
         (note,) = [t for t in ax.texts if t.get_text() == "no breaths detected"]
         patch = note.get_bbox_patch()

@@ -424,7 +424,7 @@ def test_the_readme_s_first_command_shows_the_mark_on_its_screen(
     args = ["--device", "sim", "--minutes", "0.05", "--no-sound", "--out", str(tmp_path)]
     assert run(["live", *args]) == 0
     assert seen == [
-        (SIMULATED_MARK, f"Breathwise — 6.0 breaths/min, out:in 2.0 — {SIMULATED_MARK}")
+        (SIMULATED_MARK, f"Breathwise — 6.0 breaths/min, exhale:inhale 2.0 — {SIMULATED_MARK}")
     ]
     out = capsys.readouterr().out
     assert out.startswith(f"{SIMULATED_MARK}: a simulated person's breathing and heart, not yours")

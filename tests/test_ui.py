@@ -284,8 +284,8 @@ async def test_once_over_the_follow_tile_shows_the_summarys_mean(basis: str) -> 
 
 
 def test_once_over_the_rate_and_ratio_tiles_show_the_session_not_its_last_breaths() -> None:
-    """Found in review: at the end the rate and out:in tiles showed the last few breaths
-    beside a summary of the session's median rate and mean ratio."""
+    """Found in review: at the end the rate and exhale:inhale tiles showed the last few breaths
+    beside a summary of the session's median rate and mean exhale:inhale."""
     from trainer.ui.headless import format_summary
 
     state = SessionState()
@@ -299,22 +299,22 @@ def test_once_over_the_rate_and_ratio_tiles_show_the_session_not_its_last_breath
         "follow_basis": "breaths",
     }
     running = str(render_metrics(state, None, None))
-    assert "Breath rate   7.9 /min" in running and "Out : in     1.31" in running
+    assert "Breath rate   7.9 /min" in running and "Exhale:inhale 1.31" in running
     over = str(render_metrics(state, None, None, summary))
     assert "Median rate   6.0 /min" in over and "from       breathing belt" in over
-    assert "Mean out:in  1.95" in over
+    assert "Exhale:inhale 1.95 mean" in over
     printed = format_summary(summary)
-    assert "median rate 6.0/min (from belt)" in printed and "mean ratio 1.95" in printed
+    assert "median rate 6.0/min (from belt)" in printed and "mean exhale:inhale 1.95" in printed
     # A session without breaths says so rather than showing the last estimate.
     assert "Median rate    -  /min" in str(render_metrics(state, None, None, {"breaths": 0}))
 
 
 def test_once_over_the_ratio_target_is_that_of_the_session_s_mean_ratio() -> None:
-    """Found in review: at the end of a body scan the mean out:in of its paced breaths (asked
+    """Found in review: at the end of a body scan the mean exhale:inhale of its paced breaths (asked
     1.50) stood beside its closing own-rhythm step's target, 1.30."""
     summary: SessionSummary = {"mean_ratio": 1.37, "target_ratio": 1.5}
     over = str(render_metrics(SessionState(), None, 1.3, summary))
-    assert "Mean out:in  1.37      (target 1.50)" in over
+    assert "Exhale:inhale 1.37 mean (target 1.50)" in over
     # While it runs, the step's own target.
     assert "(target 1.30)" in str(render_metrics(SessionState(), None, 1.3))
 

@@ -165,7 +165,7 @@ def test_the_report_draws_no_unmeasured_ratio(tmp_path: Path) -> None:
     """The ratio panel drew an unmeasured (inf) ratio at the scale's top, 5, as a breath."""
     analysis = analyse_recording(_saw_then_sine(tmp_path))
     figure = report_figure(analysis)
-    (panel,) = [ax for ax in figure.axes if ax.get_title(loc="left") == "Exhale : inhale ratio"]
+    (panel,) = [ax for ax in figure.axes if ax.get_title(loc="left") == "Exhale:inhale ratio"]
     (points,) = [line for line in panel.get_lines() if line.get_label() == "each breath"]
     drawn = np.asarray(points.get_ydata(), dtype=float)
     expected = measured_ratios(e.breath for e in analysis.good_breaths)

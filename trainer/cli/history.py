@@ -18,14 +18,15 @@ from analysis.hrv_report import MAX_RELIABLE_ARTIFACT_PCT, MIN_HRV_BEATS_S
 from devices.source import SENSORLESS_KIND, SIMULATED_KIND
 from trainer.cli.early_signals import INTERRUPTIONS
 from trainer.errors import BadArgument, UserError
+from trainer.reports.progress import NO_PROGRAM
 from trainer.session.sensor_label import source_line, source_mark
 from trainer.session.summary import session_clock
 from trainer.storage.history import SessionRow, Stored, readable_path, superseded_keys
 from trainer.storage.paths import resolved
 
-NO_PROGRAM_CELL = "(none)"
-"""The program cell of a session without a program (``live --rate 6``): it was empty, and
-``progress`` calls the same session "no program"."""
+NO_PROGRAM_CELL = NO_PROGRAM
+"""The program cell of a session without a program (``live --rate 6``): the words
+``progress`` uses for the same session, not an empty cell."""
 
 
 def _program_cell(row: SessionRow) -> str:
@@ -95,7 +96,7 @@ def format_rows(
     # Wider only where a start in the hour the clocks go back carries its offset.
     tw = max([16, *(len(row.start_text) for row in rows)])
     head = (
-        f"{'local time':<{tw}} {'min':>5} {'program':<{w}} {'rate':>5} {'ratio':>5} "
+        f"{'local time':<{tw}} {'min':>5} {'program':<{w}} {'rate':>5} {'exhale:inhale':>13} "
         f"{'follow':>6} {'HR0':>5} {'RMSSD':>6}  {'RSA':>5} {'coh':>5}  recording"
     )
     lines = [head]
@@ -106,7 +107,7 @@ def format_rows(
         rmssd = NO_RR if row.heart_rate_only else _cell(row.rmssd_ms, 0)
         lines.append(
             f"{row.start_text:<{tw}} {row.practised_min:>5.1f} {_program_cell(row):<{w}} "
-            f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>5} "
+            f"{_cell(row.median_rate_bpm):>5} {_cell(row.mean_ratio, 2):>13} "
             f"{_follow_cell(row):>6} {_cell(row.hr_start_bpm, 0):>5} "
             f"{rmssd:>6}{flag} {_cell(row.rsa_bpm):>5}{flag}"
             f"{_cell(row.coherence_score):>5}{flag} {_file_cell(row, full_paths, superseded)}"

@@ -953,7 +953,10 @@ def live(
         title = (
             f"Breathwise — {prepared.plan.program.title}"
             if prepared is not None
-            else f"Breathwise — {pattern.rate_bpm:.1f} breaths/min, out:in {pattern.ratio:.1f}"
+            else (
+                f"Breathwise — {pattern.rate_bpm:.1f} breaths/min, "
+                f"exhale:inhale {pattern.ratio:.1f}"
+            )
             if pattern is not None
             else "Breathwise"
         )

@@ -679,7 +679,7 @@ def _headline(fig: Figure, ax: Axes, analysis: SessionAnalysis) -> Text:
             f"target {_fmt(_f(m['target_rate_bpm']), 1, '/min')}" if paced else "own pace",
         ),
         (
-            "Exhale : inhale",
+            "Exhale:inhale",
             _fmt(_f(m["mean_ratio"]), 2),
             f"target {_fmt(_f(m['target_ratio']), 2)}",
         ),
@@ -1425,8 +1425,8 @@ def _ratio_panel(ax: Axes, analysis: SessionAnalysis, long: bool) -> None:
     """Each timed breath's exhale:inhale ratio against the target; ``long``, their per-minute
     mean and range (:func:`_per_minute`)."""
     t, _, ratio = _breath_series(analysis)
-    ax.set_title("Exhale : inhale ratio", loc="left")
-    ax.set_ylabel("exhale / inhale")
+    ax.set_title("Exhale:inhale ratio", loc="left")
+    ax.set_ylabel("exhale:inhale")
     xs, ys = _target_steps(analysis, "ratio")
     if np.any(np.isfinite(ys)):
         ax.plot(xs, ys, color=COLORS["target"], lw=1.4, ls="--", label="target")
@@ -2246,14 +2246,14 @@ def _sensorless_page(fig: Figure, analysis: SessionAnalysis) -> Figure:
 
 
 def _step_line(span: PacerSpan) -> str:
-    """``  2:30-4:00  paced 6.0/min, out:in 2.0 — Lying twist`` for one pacer span."""
+    """``  2:30-4:00  paced 6.0/min, exhale:inhale 2.0 — Lying twist`` for one pacer span."""
     when = f"{_clock(span.t0_s)}-{_clock(span.t1_s)}"
     if span.mode == "paced":
-        what = f"paced {span.rate_bpm:.1f}/min, out:in {span.ratio:.1f}"
+        what = f"paced {span.rate_bpm:.1f}/min, exhale:inhale {span.ratio:.1f}"
     elif span.mode == "paused":
         what = "paused"
     elif span.ratio is not None:
-        what = f"own rhythm, out:in {span.ratio:.1f}"
+        what = f"own rhythm, exhale:inhale {span.ratio:.1f}"
     else:
         what = "own rhythm"
     return f"  {when}  {what}" + (f" — {span.label}" if span.label else "")

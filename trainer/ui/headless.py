@@ -66,8 +66,8 @@ def format_breath(event: BreathEvent) -> str:
 
     Example::
 
-        breath   12 at  118.4 s  rate  6.0/min  in 3.2 s  out 6.4 s  pause 0.0 s  ratio 2.00  \
-depth  1.02 (belt)  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
+        breath   12 at  118.4 s  rate  6.0/min  in 3.2 s  out 6.4 s  pause 0.0 s  \
+exhale:inhale 2.00  depth  1.02 (belt)  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
 
     The breath rate is in breaths/min (``/min``, as on the screen); ``bpm`` is kept for the
     heart. The depth is in the unit of the sensor named after it (``belt``: the belt's, N for
@@ -80,7 +80,7 @@ depth  1.02 (belt)  HR  63 bpm  follow  91  [good]  Lengthen the out-breath
     line = (
         f"breath {event.index:4d} at {b.end_s:7.1f} s  rate {b.rate_bpm:4.1f}/min  "
         f"in {b.inhale_s:4.1f} s  out {b.exhale_s:4.1f} s  pause {b.pause_s:3.1f} s  "
-        f"ratio {b.ratio:4.2f}  depth {b.depth:5.2f} {f'({event.source})':<6}  "
+        f"exhale:inhale {b.ratio:4.2f}  depth {b.depth:5.2f} {f'({event.source})':<6}  "
         f"HR {_num(event.hr_bpm, '3.0f', '  -')} bpm  "
         f"follow {format(f.follow_score, '3d') if event.scored else '  -'}  [{b.quality}]"
     )
@@ -220,7 +220,7 @@ SHOWN_NUMBERS = (
     ShownNumber("breaths", "breaths", "d"),
     ShownNumber("median rate", "median_rate_bpm", ".1f", "/min"),
     ShownNumber("rate from", "breath_source", "s"),
-    ShownNumber("mean ratio", "mean_ratio", ".2f"),
+    ShownNumber("mean exhale:inhale", "mean_ratio", ".2f"),
     ShownNumber("follow", "mean_follow_score", ".0f"),
     ShownNumber("HR at start", "hr_start_bpm", ".0f", " bpm"),
     ShownNumber("HR at end", "hr_end_bpm", ".0f", " bpm"),
@@ -509,7 +509,7 @@ def format_pacer_event(event: PacerEvent) -> str | None:
         return None
     if change.action == "set" and change.pattern is not None:
         pattern = BreathPattern.from_dict(change.pattern)
-        pace = f"{pattern.rate_bpm:.1f} breaths/min, out:in {pattern.ratio:.2f}"
+        pace = f"{pattern.rate_bpm:.1f} breaths/min, exhale:inhale {pattern.ratio:.2f}"
         return f"pacer at {event.t_s:7.1f} s  {change.label} -> {pace}"
     return f"pacer at {event.t_s:7.1f} s  {change.label}"
 
@@ -519,17 +519,19 @@ def _count(n: object, noun: str) -> str:
 
 
 def format_summary(summary: SessionSummary) -> str:
-    """The closing lines of a session; the last one starts with ``summary:`` and names the
-    source of the median breath rate (``belt``, ``acc`` or ``rr``, the heart rhythm).
+    """The closing lines of a session; the last one starts with ``summary:``: the duration,
+    breaths, median breath rate with its source (``belt``, ``acc`` or ``rr``, the heart rhythm),
+    mean exhale:inhale ratio, gaps and marks.
 
-    Before it: how the practice went (minutes practised, mean follow score, mean
-    exhale:inhale ratio, heart rate start -> end, mean RSA per breath, mean coherence score)
-    and, after a resonance assessment, the chosen rate and the ranking. The text depends only on
-    the summary dict, which replay recomputes identically. When a sensor was lost, a line says
-    for how long (:func:`trainer.session.summary.sensor_loss_text`). A session on the simulated
-    person, or without a sensor, says so first (:func:`trainer.session.sensor_label.source_line`);
-    without a sensor the ``summary:`` line holds only what such a session has (duration, gaps,
-    marks).
+    Before it: how the practice went (``practice:``: minutes practised, mean follow score, heart
+    rate start -> end, mean RSA per breath, mean coherence score) and, after a resonance
+    assessment, the chosen rate and the ranking. Each number is on one line only, under one
+    label: both lines gave the follow score, the ratio ("out:in", "mean ratio") and the heart
+    rate (review 37 F8). The text depends only on the summary dict, which replay recomputes
+    identically. When a sensor was lost, a line says for how long
+    (:func:`trainer.session.summary.sensor_loss_text`). A session on the simulated person, or
+    without a sensor, says so first (:func:`trainer.session.sensor_label.source_line`); without
+    a sensor the ``summary:`` line holds only what such a session has (duration, gaps, marks).
     """
     kind = summary.get("source_kind", "")
     marked = source_line(kind)
@@ -542,7 +544,6 @@ def format_summary(summary: SessionSummary) -> str:
         lines += [
             f"practice: {practised} min practised, "
             f"follow {_follow(summary, '/100')}, "
-            f"out:in {_shown(summary, 'mean_ratio')}, "
             f"HR {_shown(summary, 'hr_start_bpm')} -> {_shown(summary, 'hr_end_bpm')} bpm, "
             f"RSA {_shown(summary, 'mean_rsa_bpm')} bpm, "
             f"coherence {_shown(summary, 'coherence_score')}/10"
@@ -569,9 +570,7 @@ def format_summary(summary: SessionSummary) -> str:
         f"median rate {_shown(summary, 'median_rate_bpm')}/min"
         f" (from {summary.get('breath_source') or '-'}"
         f"{', while paced' if summary.get('rate_basis') == 'paced' else ''}), "
-        f"mean ratio {_shown(summary, 'mean_ratio')}, "
-        f"follow {_follow(summary)}, "
-        f"HR {_shown(summary, 'hr_start_bpm')} -> {_shown(summary, 'hr_end_bpm')} bpm, "
+        f"mean exhale:inhale {_shown(summary, 'mean_ratio')}, "
         f"gaps {summary.get('gaps', 0)}, marks {summary.get('marks', 0)}"
     )
     return "\n".join(lines)

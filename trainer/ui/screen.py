@@ -305,14 +305,13 @@ def render_metrics(
         The exhale:inhale target without a pacer (an own-rhythm step's; None when it asks
         none).
     summary : SessionSummary or None
-        The summary of a session that is over: the rate, ratio and follow lines then show
-        its median rate (and its source), mean ratio and mean follow score, the numbers the
-        printed summary gives (``trainer.ui.headless.format_summary``), labelled as such, the
-        targets of those very breaths (``target_rate_bpm``, ``target_ratio``), and its heart
-        rate at the start and the end. The
-        latest breath's score said "-" when that breath was not scored (an own-rhythm
-        closing step) beside a summary of "follow 70/100", and the rate and ratio those of
-        the last few breaths.
+        The summary of a session that is over: the rate, exhale:inhale and follow lines then
+        show its median rate (and its source), mean exhale:inhale and mean follow score, the
+        numbers the printed summary gives (``trainer.ui.headless.format_summary``), labelled as
+        such, the targets of those very breaths (``target_rate_bpm``, ``target_ratio``), and
+        its heart rate at the start and the end. The latest breath's score said "-" when that
+        breath was not scored (an own-rhythm closing step) beside a summary of "follow
+        70/100", and the rate and ratio those of the last few breaths.
     t_s : float, optional
         Session time now (s): a heart rate whose last beat is no longer current then reads
         "-" with the age of that beat (:meth:`SessionState.heart_rate_at`), not as if current.
@@ -321,7 +320,7 @@ def render_metrics(
     rate = state.rate_bpm
     ratio = state.ratio
     source = state.rate_source_label
-    rate_label, ratio_label = "Breath rate  ", "Out : in     "
+    rate_label = "Breath rate  "
     follow_label = "Follow       "
     follow = float(state.follow[0]) if state.follow is not None else None
     pace_only = state.follow is not None and state.follow[1]
@@ -331,7 +330,7 @@ def render_metrics(
         rate, ratio = summary.get("median_rate_bpm"), summary.get("mean_ratio")
         chosen = summary.get("breath_source")
         source = SOURCE_LABELS.get(chosen, str(chosen)) if chosen else ""
-        rate_label, ratio_label = "Median rate  ", "Mean out:in  "
+        rate_label = "Median rate  "
         follow_label = "Mean follow  "
         follow = summary.get("mean_follow_score")
         pace_only = summary.get("follow_basis") == "pace"
@@ -351,9 +350,13 @@ def render_metrics(
     text.append(f" /min  (pacer {target_rate:.1f})\n" if target_rate else " /min\n")
     text.append("  from       ", style="dim")
     text.append(f"{source or '-'}\n")
-    text.append(ratio_label, style="dim")
-    text.append(f"{ratio:4.2f}" if ratio is not None else "  - ", style="bold")
-    text.append(f"      (target {target_r:.2f})\n" if target_r else "\n")
+    # One column wider than the other labels, as its number has two decimals: the decimal
+    # points line up. "Mean exhale:inhale" would leave the target no room in the panel's 40
+    # columns, so once over the number is followed by "mean" instead.
+    text.append("Exhale:inhale ", style="dim")
+    text.append(f"{ratio:4.2f}" if ratio is not None else " -  ", style="bold")
+    mean = " mean " if summary is not None else "      "
+    text.append(f"{mean}(target {target_r:.2f})\n" if target_r else f"{mean.rstrip()}\n")
     text.append("Heart rate   ", style="dim")
     if summary is None:
         hr, stale_s = state.heart_rate_at(t_s) if t_s is not None else (state.hr_bpm, None)
