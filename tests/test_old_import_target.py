@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import json
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def test_the_replay_of_an_old_import_is_that_of_a_fresh_one(imports: tuple[Path,
     lines = _replayed(old)
     assert lines == _replayed(fresh)
     breath_lines = [line for line in lines if line.startswith("breath")]
-    assert breath_lines and all("follow -" in line for line in breath_lines)
+    assert breath_lines and all(re.search(r"follow +- ", line) for line in breath_lines)
 
 
 def _headline(path: Path) -> list[str]:
