@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 import json
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
