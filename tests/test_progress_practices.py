@@ -143,8 +143,8 @@ def test_the_week_of_mixed_programs_compares_each_program_at_its_pace_with_itsel
     block = lines.index("relaxation-response, own rhythm: 4 sessions, mean of latest 7 days:")
     # Its latest session (11.77/min) against the median of its first three (11.86).
     assert lines[block + 1] == "  Breath rate: 11.8 breaths/min, baseline 11.9 (-0.1)"
-    assert lines[block + 2] == "  Exhale:inhale ratio: 1.38 ratio, baseline 1.42 (-0.04)"
-    assert lines[block + 6] == "  Coherence (score 0-10): 3.3 score, baseline 3.8 (-0.5)"
+    assert lines[block + 2] == "  Exhale:inhale ratio: 1.38, baseline 1.42 (-0.04)"
+    assert lines[block + 6] == "  Coherence (score 0-10): 3.3, baseline 3.8 (-0.5)"
     # The sensorless session of day 4 is practice (in the minutes) with nothing measured: the
     # trend of deep breathing ends on day 2, and its label says so.
     day_2 = date.today() - timedelta(days=4)
@@ -152,7 +152,7 @@ def test_the_week_of_mixed_programs_compares_each_program_at_its_pace_with_itsel
         f"deep-breathing-4-8, paced 5/min: 4 sessions, mean of 7 days to {day_2:%d %b %Y}:"
     )
     assert lines[block + 1] == "  Breath rate: 5.2 breaths/min, baseline 5.1 (+0.1)"
-    assert lines[block + 6] == "  Coherence (score 0-10): 7.8 score, baseline 7.4 (+0.4)"
+    assert lines[block + 6] == "  Coherence (score 0-10): 7.8, baseline 7.4 (+0.4)"
     assert (
         "baseline: median of the first 3 sessions of each practice (--program NAME shows one "
         "program alone)"
@@ -217,12 +217,12 @@ def test_a_program_at_another_pace_is_another_practice_and_one_program_can_be_sh
         "resonance-training, paced 5.5/min: 4 sessions, mean of 7 days to "
         f"{today - timedelta(days=1):%d %b %Y}:"
     )
-    assert lines[five_and_a_half + 6] == "  Coherence (score 0-10): 8.6 score, baseline 8.1 (+0.5)"
+    assert lines[five_and_a_half + 6] == "  Coherence (score 0-10): 8.6, baseline 8.1 (+0.5)"
     six = lines.index(
         f"resonance-training, paced 6/min: 4 sessions, mean of 7 days to "
         f"{first + timedelta(days=4):%d %b %Y}:"
     )
-    assert lines[six + 6] == "  Coherence (score 0-10): 5.4 score, baseline 5.1 (+0.3)"
+    assert lines[six + 6] == "  Coherence (score 0-10): 5.4, baseline 5.1 (+0.3)"
     # A name no program has is refused, naming the programs.
     assert run(["progress", "--program", "relaxation"]) == 2
     err = capsys.readouterr().err

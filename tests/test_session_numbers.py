@@ -435,7 +435,7 @@ def test_progress_text_is_rounded_as_history_and_lists_minutes_per_day() -> None
     lines = summary_lines(compute_progress(rows, today=DAY0 + timedelta(days=4)))
     text = "\n".join(lines)
     assert "65.93" not in text and "10.00" not in text
-    assert "Coherence (score 0-10): 10.0 score" in text
+    assert "Coherence (score 0-10): 10.0" in text
     assert "  Resting heart rate (first minute): 66 beats/min, baseline 64 (+2)" in lines
     assert "minutes per day:" in lines
     assert any(line.split()[-1] == "12.0" and "02 Mar" in line for line in lines)

@@ -92,7 +92,12 @@ TRENDS: tuple[tuple[str, str, str, str | None], ...] = (
     ("rsa_bpm", "RSA (peak-to-trough per breath)", "beats/min", None),
     ("coherence_score", "Coherence (score 0-10)", "score", None),
 )
-"""History column, panel title, unit, and the column holding the target (if any)."""
+"""History column, panel title, unit (the y axis's label), and the column holding the target
+(if any)."""
+
+NAMED_BY_TITLE = frozenset({"mean_ratio", "coherence_score"})
+"""Trends whose unit the text line leaves out: their title names it ("Exhale:inhale ratio: 1.38
+ratio" said it twice)."""
 
 DIGITS: dict[str, int] = {
     "median_rate_bpm": 1,
@@ -742,7 +747,8 @@ def trend_lines(progress: Progress) -> list[str]:
                 continue
             measures += 1
             d = DIGITS[column]
-            text = f"  {title}: {now:.{d}f} {unit}"
+            shown = "" if column in NAMED_BY_TITLE else f" {unit}"
+            text = f"  {title}: {now:.{d}f}{shown}"
             if base is not None:
                 # The difference of the numbers as printed ("5.8, baseline 6.0 (-0.1)" from
                 # 5.84 and 5.96 read as a sum gone wrong); + 0.0: +0, not -0.
