@@ -975,9 +975,9 @@ def rr_section(lines: list[str]) -> None:
                 beats = beats[beats < 240.0]
                 nn = correct_rr(np.diff(beats) * 1000.0).nn_ms
                 t = beats[0] + np.cumsum(nn) / 1000.0
-                found = session_rate_bpm(estimate_breathing_from_rr(t, nn))
-                if found is not None:
-                    errors.append(abs(found - 6.0))
+                session_bpm = session_rate_bpm(estimate_breathing_from_rr(t, nn))
+                if session_bpm is not None:
+                    errors.append(abs(session_bpm - 6.0))
             largest = _fmt(max(errors)) if errors else "-"
             lines.append(f"| {rsa_bpm:g} | {jitter_ms:g} | {len(errors)} of 6 | {largest} |")
     lines += [
