@@ -1547,8 +1547,9 @@ def main(out: Path = OUT) -> None:
         "is confirmed, its end and rate from the corner rule. The rows on real recordings "
         "(sections 4, 5 and 8) are what `breathwise breaths` gives, computed by the command's "
         "own function (`trainer.cli.breaths.analyse_samples`): the same breaths, each ending "
-        "at the next one's inhale onset (`settle_ends`), after its signal checks. Section 8 "
-        "shows both on its synthetic recordings.",
+        "at the next one's inhale onset (`settle_ends`), after its signal checks. Sections 8 "
+        "and 9 show both on synthetic recordings; section 9 scores them on the acceptance "
+        "grid, on the raised cosine the detector fits and on a smoothstep shape it does not.",
         "",
     ]
     t0 = time.perf_counter()
