@@ -47,6 +47,7 @@ the coach's, as after a breath.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 from collections import Counter, deque
@@ -78,7 +79,7 @@ from analysis.rr_breath import (
     session_rate_members,
 )
 from devices.errors import DecodeError
-from devices.godirect import channel_values, is_measurement_packet
+from devices.godirect import MEASUREMENT_PACKET, channel_values, is_measurement_packet
 from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import NS_PER_S, RawPacket, Stream
@@ -412,7 +413,40 @@ class _BeltState:
     pending: list[float] = field(default_factory=list)
     # Packets longer than a notification (ATT MTU 23: 20 bytes) arrive in pieces.
     joiner: Reassembler = field(default_factory=Reassembler)
+    ahead: _BeltLookahead | None = None
+    """The tracker fed ahead of the flushes in a call of many items (Pipeline._look_ahead)."""
 
+
+@dataclass(slots=True)
+class _BeltLookahead:
+    """A breath tracker fed, in one call, the samples the belt packets of a ``handle`` call
+    are expected to bring, and what it found, for :meth:`Pipeline._flush_belt` to hand out
+    flush by flush (:meth:`Pipeline._look_ahead`).
+
+    ``tracker`` is the belt's tracker, already fed ``samples``; ``before`` a copy of it as it
+    was before them, to go back to when the samples the packets bring are not those expected
+    (lost ones bridged, or the expected ones ended early by a command reply or a packet in
+    pieces; a restart drops the tracker and its look-ahead). ``fed`` of the ``samples`` have
+    come so far, and ``breaths`` holds, in order, the breaths found and not yet handed out,
+    each with the index (from the first sample ``base``) of the sample whose update returns
+    it.
+    """
+
+    tracker: BreathTracker
+    before: BreathTracker
+    samples: npt.NDArray[np.float64]
+    base: int
+    breaths: deque[tuple[int, Breath]]
+    fed: int = 0
+
+
+LOOKAHEAD_MIN_ITEMS = 64
+"""Items in one :meth:`Pipeline.handle` call from which the belt's breath tracker is fed its
+samples ahead of the flushes, in one update (:meth:`Pipeline._look_ahead`): a replay at full
+speed hands 4096 at a time; live, a call holds a few."""
+
+LOOKAHEAD_MIN_SAMPLES = 100
+"""Belt samples a look-ahead needs to be worth its copy of the tracker (5 s at 20 Hz)."""
 
 _NEVER_NS = 2**63
 """A host clock no item reaches (recordings hold signed 64-bit ns)."""
@@ -642,6 +676,8 @@ class Pipeline:
         events = _EventLog(self._flush_belt)
         events.extend(self._device_notes)
         self._device_notes = []
+        if len(items) >= LOOKAHEAD_MIN_ITEMS and self._has_belt:
+            self._look_ahead(items)
         for item in items:
             # One comparison for most items: nothing is due without a program, once the
             # silence check is done, before the next pacer cue (never, without phases).
@@ -679,6 +715,7 @@ class Pipeline:
                 self.marks.append(mark)
                 events.append(mark)
         self._flush_belt(events)
+        self._end_look_ahead()
         return list(events)
 
     def finish(self, end_mono_ns: int) -> list[Event]:
@@ -918,6 +955,7 @@ class Pipeline:
         """Analyse the samples held, then start a new breath tracker at the next packet."""
         self._flush_belt(events)
         self._belt.tracker = None
+        self._belt.ahead = None
 
     def _fill_lost_belt_samples(self, lost: int, values: tuple[float, ...]) -> None:
         """Stand in for ``lost`` samples of lost packets by a straight line to ``values``.
@@ -1059,7 +1097,7 @@ class Pipeline:
         belt.pending = []
         belt.n_samples += chunk.size
         events.append(BeltEvent(t0, belt.fs_hz, chunk))
-        for breath in belt.tracker.update(chunk):
+        for breath in self._track(chunk):
             # A breath turning where a straight line stood in for lost samples has that turn
             # (and so its phases and rate) drawn, not measured: it is not good
             # (analysis.breath: "uncertain"). A line elsewhere in the breath moves no turn.
@@ -1079,6 +1117,96 @@ class Pipeline:
             ):
                 breath = replace(breath, quality="uncertain")
             self._breath(breath, events, "belt")
+
+    def _look_ahead(self, items: Sequence[Item]) -> None:
+        """Feed the belt's tracker now, in one update, the samples the belt packets among
+        ``items`` are expected to bring: :meth:`_flush_belt` then hands out its breaths
+        flush by flush (:meth:`_track`) instead of updating it with each second's samples.
+
+        The breaths, and the flush each comes out of, are those of the flush-by-flush
+        updates: a tracker finds the same breaths, each returned by the update holding the
+        sample that completes it (its ``detected_s``), however its input is split into updates
+        (analysis.breath; tests/test_breath.py), and the samples are checked, flush by flush,
+        against those expected. Nothing is looked ahead of: each breath still comes out at the
+        flush of that sample, after the events of the items before it. What costs a breath
+        fitted alone at each flush (about 1 ms, numpy's per-call overhead on one breath's
+        arrays) is shared by the breaths of the whole call: a 1 h replay at full speed spent a
+        quarter of its time there. The expected samples are those of whole measurement packets,
+        a glitch held at the last good value, as :meth:`_belt_packet` makes them; the first
+        packet that is not one (a command reply, one in pieces, a decode error) ends them.
+        """
+        belt = self._belt
+        tracker = belt.tracker
+        last_good = belt.last_good
+        if tracker is None or last_good is None or belt.ahead is not None or belt.joiner.pending:
+            return
+        channel = belt.force_channel
+        samples = list(belt.pending)
+        for item in items:
+            if not isinstance(item, RawPacket) or item.stream != Stream.GODIRECT:
+                continue
+            payload = item.payload
+            if len(payload) < 5 or payload[0] != MEASUREMENT_PACKET or payload[1] != len(payload):
+                break
+            try:
+                values = channel_values(payload, channel)
+            except DecodeError:
+                break
+            for value in values:
+                if math.isfinite(value):
+                    last_good = value
+                samples.append(last_good)
+        if len(samples) < LOOKAHEAD_MIN_SAMPLES:
+            return
+        chunk = np.asarray(samples, dtype=np.float64)
+        before = copy.deepcopy(tracker)
+        # The tracker counts samples from its first, at belt.t0_s: a breath's detected_s is
+        # the time of the sample whose update returns it.
+        base, t0_s, fs_hz = belt.n_samples, belt.t0_s, belt.fs_hz
+        found = deque(
+            (round((b.detected_s - t0_s) * fs_hz) - base, b) for b in tracker.update(chunk)
+        )
+        belt.ahead = _BeltLookahead(tracker, before, chunk, base, found)
+
+    def _track(self, chunk: npt.NDArray[np.float64]) -> list[Breath]:
+        """The breaths the belt's tracker finds in ``chunk``, the samples of one flush: from
+        the look-ahead while they are the samples it expected (:meth:`_look_ahead`), else by
+        updating the tracker (taken back first to where the expected samples stopped coming)."""
+        belt = self._belt
+        tracker, ahead = belt.tracker, belt.ahead
+        assert tracker is not None
+        if ahead is None:
+            return tracker.update(chunk)
+        end = ahead.fed + chunk.size
+        if end <= ahead.samples.size and np.array_equal(chunk, ahead.samples[ahead.fed : end]):
+            ahead.fed = end
+            found: list[Breath] = []
+            while ahead.breaths and ahead.breaths[0][0] < end:
+                found.append(ahead.breaths.popleft()[1])
+            if end == ahead.samples.size:
+                belt.ahead = None  # every expected sample came: the tracker is where it should be
+            return found
+        return self._undo_look_ahead().update(chunk)
+
+    def _undo_look_ahead(self) -> BreathTracker:
+        """The belt's tracker as it would be without the look-ahead: its copy from before,
+        fed the expected samples that did come (whose breaths were handed out already)."""
+        belt = self._belt
+        ahead = belt.ahead
+        assert ahead is not None
+        belt.ahead = None
+        tracker = ahead.before
+        if ahead.fed:
+            tracker.update(ahead.samples[: ahead.fed])
+        belt.tracker = tracker
+        return tracker
+
+    def _end_look_ahead(self) -> None:
+        """At the end of a ``handle`` call: a look-ahead whose samples did not all come (the
+        items ran out of them first) is taken back, so that the next call starts from the
+        samples that came."""
+        if self._belt.ahead is not None:
+            self._undo_look_ahead()
 
     def _breath(self, breath: Breath, events: _EventLog, source: str) -> None:
         """Take a breath of the belt or the accelerometer: estimate, show, coach.
