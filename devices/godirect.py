@@ -153,6 +153,42 @@ def channel_values(payload: bytes, n: int) -> tuple[float, ...]:
     return decode_godirect_measurement(data).channel(n)
 
 
+def run_channel_values(payloads: Sequence[bytes], n: int) -> tuple[npt.NDArray[np.float64], int]:
+    """The values of sensor ``n`` in the longest run of ``payloads``, from the first, that are
+    whole type-06 measurement packets of one layout (the first one's: length, mask, samples);
+    and how many packets that run holds.
+
+    The same numbers as :func:`channel_values` on each packet of the run, joined (a float32
+    widened to float64 is exact either way), read with one numpy view of the joined packets
+    rather than a struct per packet: what a replay at full speed reads ahead of its belt
+    packets (``trainer.session.pipeline.Pipeline._look_ahead``). A first packet of any other
+    kind, or a packet in pieces, gives no values and a run of 0. The checksum is not read,
+    as :func:`channel_values` does not read it.
+    """
+    empty = np.empty(0, dtype=np.float64)
+    if not payloads:
+        return empty, 0
+    first = bytes(payloads[0])
+    size = len(first)
+    if size <= _REAL32_VALUES_AT or first[0] != MEASUREMENT_PACKET or first[4] != TYPE_REAL32:
+        return empty, 0
+    layout = _real32_layout(first[4:8], n)
+    if layout is None or first[1] != size or layout[1] != size:
+        return empty, 0
+    _, _, index, width = layout
+    sizes = [len(p) for p in payloads]
+    run = next((k for k, length in enumerate(sizes) if length != size), len(sizes))
+    rows = np.frombuffer(b"".join(payloads[:run]), dtype=np.uint8).reshape(run, size)
+    # Bytes 0, 1 and 4-7 (marker, length, type, mask, sample count) as the first packet's;
+    # the counter (2) and checksum (3) vary.
+    same = (rows[:, [0, 1, 4, 5, 6, 7]] == rows[0, [0, 1, 4, 5, 6, 7]]).all(axis=1)
+    if not same.all():
+        run = int(np.argmin(same))
+        rows = rows[:run]
+    values = np.ascontiguousarray(rows[:, _REAL32_VALUES_AT:]).view("<f4")[:, index::width]
+    return values.reshape(-1).astype(np.float64), run
+
+
 def is_measurement_packet(payload: bytes) -> bool:
     """Whether ``payload`` claims to be a measurement packet (byte 0 is 0x20).
 

@@ -20,6 +20,7 @@ from devices.godirect import (
     encode_godirect_measurement,
     encode_godirect_measurements,
     is_measurement_packet,
+    run_channel_values,
 )
 from devices.godirect_commands import checksum
 
@@ -381,3 +382,28 @@ def test_a_packet_without_the_force_channel_is_a_counted_decode_error() -> None:
     values, errors = _belt_samples([CAPTURE, without, CAPTURE])
     assert len(values) == 4
     assert errors == {"gdx": 1}
+
+
+def test_a_run_of_packets_reads_as_channel_values_does_packet_by_packet() -> None:
+    """run_channel_values (a replay's read-ahead) gives channel_values' numbers, bit for bit,
+    up to the first packet of another layout or length: a command reply, a packet in pieces,
+    another mask or sample count."""
+    rng = np.random.default_rng(5)
+    packets = [
+        encode_godirect_measurement([(float(f), math.nan)], [1, 2], k % 256)
+        for k, f in enumerate(rng.normal(0.0, 3.0, 300).astype(np.float32))
+    ]
+    packets[40] = encode_godirect_measurement([(math.nan, 1.0)], [1, 2], 40)
+    expected = [v for p in packets for v in channel_values(p, 1)]
+    values, run = run_channel_values(packets, 1)
+    assert run == 300
+    assert values.tobytes() == np.array(expected).tobytes()
+    two_samples = encode_godirect_measurement([(1.0, 2.0), (3.0, 4.0)], [1, 2], 7)
+    for odd in (bytes([0x55, 6, 0, 0, 0, 0]), packets[5][:10], two_samples, packets[5][:-4]):
+        values, run = run_channel_values([*packets[:120], odd, *packets[120:]], 1)
+        assert run == 120
+        assert values.tobytes() == np.array(expected[:120]).tobytes()
+    assert run_channel_values([two_samples, two_samples], 2)[0].tolist() == [2.0, 4.0] * 2
+    assert run_channel_values([bytes([0x55, 6, 0, 0, 0, 0]), *packets], 1)[1] == 0
+    assert run_channel_values(packets, 3)[1] == 0  # no sensor 3 in them
+    assert run_channel_values([], 1)[1] == 0

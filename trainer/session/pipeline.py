@@ -79,7 +79,7 @@ from analysis.rr_breath import (
     session_rate_members,
 )
 from devices.errors import DecodeError
-from devices.godirect import MEASUREMENT_PACKET, channel_values, is_measurement_packet
+from devices.godirect import channel_values, is_measurement_packet, run_channel_values
 from devices.godirect_commands import Reassembler
 from devices.heart_rate import decode_heart_rate_measurement
 from devices.packets import NS_PER_S, RawPacket, Stream
@@ -1133,32 +1133,29 @@ class Pipeline:
         arrays) is shared by the breaths of the whole call: a 1 h replay at full speed spent a
         quarter of its time there. The expected samples are those of whole measurement packets,
         a glitch held at the last good value, as :meth:`_belt_packet` makes them; the first
-        packet that is not one (a command reply, one in pieces, a decode error) ends them.
+        packet that is not one of the first one's layout (a command reply, one in pieces, a
+        decode error) ends them, read in one go (:func:`devices.godirect.run_channel_values`).
         """
         belt = self._belt
         tracker = belt.tracker
         last_good = belt.last_good
         if tracker is None or last_good is None or belt.ahead is not None or belt.joiner.pending:
             return
-        channel = belt.force_channel
-        samples = list(belt.pending)
-        for item in items:
-            if not isinstance(item, RawPacket) or item.stream != Stream.GODIRECT:
-                continue
-            payload = item.payload
-            if len(payload) < 5 or payload[0] != MEASUREMENT_PACKET or payload[1] != len(payload):
-                break
-            try:
-                values = channel_values(payload, channel)
-            except DecodeError:
-                break
-            for value in values:
-                if math.isfinite(value):
-                    last_good = value
-                samples.append(last_good)
-        if len(samples) < LOOKAHEAD_MIN_SAMPLES:
+        payloads = [
+            item.payload
+            for item in items
+            if isinstance(item, RawPacket) and item.stream == Stream.GODIRECT
+        ]
+        values, _ = run_channel_values(payloads, belt.force_channel)
+        if len(belt.pending) + values.size < LOOKAHEAD_MIN_SAMPLES:
             return
-        chunk = np.asarray(samples, dtype=np.float64)
+        # A glitch (NaN) holds the last good value, as _belt_packet holds it.
+        bad = ~np.isfinite(values)
+        if bad.any():
+            good_at = np.where(bad, -1, np.arange(values.size))
+            np.maximum.accumulate(good_at, out=good_at)
+            values = np.where(good_at >= 0, values[np.maximum(good_at, 0)], last_good)
+        chunk = np.concatenate((np.asarray(belt.pending, dtype=np.float64), values))
         before = copy.deepcopy(tracker)
         # The tracker counts samples from its first, at belt.t0_s: a breath's detected_s is
         # the time of the sample whose update returns it.
