@@ -1748,8 +1748,14 @@ def main(out: Path = OUT) -> None:
         "starts the learning again. A posture change holds the output while the person "
         "moves (a 3 s turn holds it for 2.9 s, from 0.1-0.2 s after the turn starts to its "
         "end): the breath under way and any that begins in the hold merge "
-        "into one, uncertain; in section 3 that loses at most one breath in each of 63 "
-        "recordings at 6-20/min, but a turn longer than a breath loses more.",
+        "into one, uncertain. The new posture's output then waits one typical breath period "
+        "(4-10 s) and is projected on its own axis, scaled so a breath looks as deep as before "
+        "(depths stay in the sensor's units) and turned so the inhale keeps its direction: a "
+        "turn that shrinks the breathing's share of the axis (the breathing fixed on the "
+        "sensor while gravity turns) would otherwise merge the shallower breaths after it. "
+        "Section 3's two geometries lose at most one breath per turn at 6-20/min; a turn "
+        "longer than a breath loses more, and the breaths after a turn reach the trainer up "
+        "to a breath period later.",
         "",
         f"(Report computed in {time.perf_counter() - t0:.0f} s.)",
         "",
