@@ -18,6 +18,7 @@ from analysis.rr_artifacts import correct_rr
 from analysis.rr_breath import (
     COSEN_IRREGULAR,
     GOOD_QUALITY,
+    JITTER_ALPHA,
     MIN_USABLE_SHARE,
     USABLE_QUALITY,
     WHITE_NOISE_ALPHA,
@@ -382,6 +383,73 @@ def test_a_usable_estimate_gives_no_reason() -> None:
     assert weak.unusable_reason is not None and "quality 0.10" in weak.unusable_reason
     irregular = RRBreathEstimate(0.0, 6.0, 0.0, 1.0, 0.0, 64.0, cosen=-1.1)
     assert "irregular rhythm" in str(irregular.unusable_reason)
+
+
+def jittery_nn(rsa_bpm: float, jitter_ms: float, person_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The validation report's "beat jitter against the swing" session: paced at 6/min, 240 s."""
+    person = PersonModel(seed=person_seed, rsa_peak_bpm=rsa_bpm, rr_jitter_ms=jitter_ms)
+    sim = SimulatedSensor(person, Pacer(6.0), start_mono_ns=0, start_wall_ns=0)
+    sim.packets_until(240 * 10**9)
+    beats = np.array(sim.truth_beats_s)
+    beats = beats[beats < 240.0]
+    nn = correct_rr(np.diff(beats) * 1000.0).nn_ms
+    return beats[0] + np.cumsum(nn) / 1000.0, nn
+
+
+@pytest.mark.parametrize(
+    ("rsa_bpm", "jitter_ms", "person_seed"), [(4.0, 12.0, 4), (6.0, 12.0, 2), (6.0, 16.0, 3)]
+)
+def test_beat_jitter_gives_no_wrong_session_rate(
+    rsa_bpm: float, jitter_ms: float, person_seed: int
+) -> None:
+    """A small swing under much beat-time jitter: before the jitter test (step 7) these
+    sessions paced at 6/min read 24.4, 22.4 and 24.0/min, the f^3 whitening lifting the
+    jitter's spectrum near half the beat rate over the breathing peak."""
+    t, nn = jittery_nn(rsa_bpm, jitter_ms, person_seed)
+    est = estimate_breathing_from_rr(t, nn)
+    rate = session_rate_bpm(est)
+    assert rate is None or abs(rate - 6.0) <= 1.0, rate
+    refused = [e for e in est if e.jitter_p > JITTER_ALPHA]
+    assert refused and all(e.quality == 0.0 for e in refused)
+    assert all(
+        "beat jitter" in str(e.unusable_reason)
+        for e in refused
+        if e.white_noise_p <= WHITE_NOISE_ALPHA
+    )
+
+
+@pytest.mark.parametrize(("jitter_ms", "person_seed"), [(8.0, 1), (12.0, 0)])
+def test_a_large_swing_keeps_its_rate_under_beat_jitter(jitter_ms: float, person_seed: int) -> None:
+    """RSA of 9 beats/min under 8-12 ms of jitter: the breathing peak stands far above the
+    jitter's spectrum at 6/min (p below 1e-19 in every window reading it)."""
+    t, nn = jittery_nn(9.0, jitter_ms, person_seed)
+    est = estimate_breathing_from_rr(t, nn)
+    rate = session_rate_bpm(est)
+    assert rate is not None and abs(rate - 6.0) <= 0.1, rate
+    right = [
+        e for e in est if abs(e.rate_bpm - 6.0) <= 1.0 and e.white_noise_p <= WHITE_NOISE_ALPHA
+    ]
+    assert right and all(e.jitter_p <= JITTER_ALPHA for e in right)
+
+
+def test_jitter_test_holds_its_level_on_pure_jitter() -> None:
+    """Intervals made only of beat-time jitter (differenced white noise, 64 beats at 1 s):
+    the test's p-value at a peak near the top of the breathing band is about uniform, so at
+    5 % it refuses the null about 5 % of the time (F(2, 2M) tail of the ratio of an ordinate
+    to the fitted jitter level)."""
+    from analysis import rr_breath
+
+    rng = np.random.default_rng(SEED)
+    p = []
+    for _ in range(400):
+        beat_s = np.arange(65) + rng.normal(0.0, 0.012, 65)
+        nn = np.diff(beat_s) * 1000.0
+        p.append(rr_breath._jitter_p(nn, 0.33 * 1000.0 / float(np.mean(nn))))
+    share = float(np.mean(np.array(p) <= 0.05))
+    assert 0.02 <= share <= 0.09, share
+    # A breathing swing of 40 ms at 6/min stands out: p far below the level.
+    nn = 1000.0 + 40.0 * np.sin(2 * np.pi * 0.1 * np.arange(64)) + np.diff(rng.normal(0, 12, 65))
+    assert rr_breath._jitter_p(nn, 0.1 * 1000.0 / float(np.mean(nn))) < 1e-6
 
 
 @pytest.mark.parametrize(("mean_ms", "sd_ms", "rng_seed"), [(650, 150, 4), (800, 80, 1)])
