@@ -83,30 +83,33 @@ Method
    depth rule, at 5 s); the first breaths of synthetic belts from the first sample (3-40/min,
    10-100 Hz, ratios 0.5-3, pauses and holds) at least 14.2 at 15 dB (10th percentile 17.6), 21
    at 20 dB, 43 at 30 dB, and of the real belts 36-95. A breath too fast for the band (under
-   1.5 s with a 3 Hz top) or within 2 s of the start is noise if less than twice as deep as the
-   deepest of the last "breaths" within the noise; otherwise it counts (with no noise seen yet,
-   fast breathing from the first sample is breathing), and 3 in a row end the test; the first
-   breath that stands out ends it too. Such an untested breath is held back from the output
-   until a breath is tested (or 3 untested ones end the test), and the swings under way count
-   in the hysteresis alongside its depth: if the tested breath stands out, the held ones less
-   than half as deep are artifacts. A breath that counts forgets the breaths before it if they
-   were more than ``_QUIET_SPAN`` (2) times shallower (fast ones, or ones too near the start,
-   were the noise's): it is the first breath, and not an artifact. A recording that starts in
-   the quiet before an inhale had the noise's first wiggle, 1-2 s in and untested, emitted as
-   an "uncertain" breath (at 30 dB, 9 of 144 recordings, CVBB 4-6 times the truth's) and, at
-   15 dB and 4.5-6/min, set a hysteresis low enough for the noise to split the slow breaths
-   for minutes (21 of 120 recordings with false breaths, 79 in all, 47 breaths for 23 in one;
-   review 40, F1 and F3); now none. The cost: a breath confirmed in the first 2 s of a
-   recording (or one faster than 40/min before the first breath) is emitted only with the
-   next breath, so the live display shows it a breath late. A minute of "breaths"
-   within the noise ends the test as well: breathing below about 13 dB in band stands out of no
-   noise and is breathing all the same (its first minute reads as artifacts); unless the signal
-   changes from sample to sample as no breathing does (lag-1 autocorrelation under 0.3,
-   ``_QUIET_LAG1``: white noise, a disconnected input), which stays noise. A caller that sets
+   1.5 s with a 3 Hz top) or within 4 s of the start (``_QUIET_MIN_S``) is noise if less than
+   twice as deep as the deepest of the last "breaths" within the noise; otherwise it counts
+   (with no noise seen yet, fast breathing from the first sample is breathing), and 3 in a row end
+   the test; the first breath that stands out ends it too. Such an untested breath is held back
+   from the output until a breath is tested (or 3 untested ones after the first 4 s end the test:
+   near the start every quick wiggle of the noise is untested), and the swings under way count in
+   the hysteresis alongside its depth: if the tested breath stands out, the held ones less than
+   half as deep are artifacts. A breath that counts forgets the breaths before it if they were more
+   than ``_QUIET_SPAN`` (2) times shallower (fast ones, or ones too near the start, were the
+   noise's): it is the first breath, and not an artifact. A recording that starts in the quiet
+   before an inhale had the noise's first wiggle, 1-2 s in and untested, emitted as an "uncertain"
+   breath (at 30 dB, 9 of 144 recordings, CVBB 4-6 times the truth's) and, at 15 dB and 4.5-6/min,
+   set a hysteresis low enough for the noise to split the slow breaths for minutes (21 of 120
+   recordings with false breaths, 79 in all, 47 breaths for 23 in one; review 40, F1 and F3); now
+   none, and none either in 288 such recordings starting 1, 2, 2.5, 3.5, 5 and 7 s into the
+   project's synthetic belt (mid-fall, in the pause, mid-inhale, near its top: 28 had 91 false
+   breaths). The cost: a breath confirmed in the first 4 s of a recording (or one faster than
+   40/min before the first breath) is emitted only with the next breath, so the live display shows
+   it a breath late. A minute of "breaths" within the noise ends the test as well: breathing below
+   about 13 dB in band stands out of no noise and is breathing all the same (its first minute reads
+   as artifacts); unless the signal changes from sample to sample as no breathing does (lag-1
+   autocorrelation under 0.3, ``_QUIET_LAG1``: white noise, a disconnected input), which stays
+   noise. A caller that sets
    :attr:`BreathTracker.noise_delta` measures the noise itself, and the test is off. Now, with
-   the leads above (10 recordings each): breaths not marked artifacts in the lead 7, 9 and 9,
-   all starting within its first 3 s, too near the start or too fast to test (at 15 and 20 dB,
-   and at 15 and 60/min, 9-10 with a 30 s lead); no real breath among the first three is an
+   the leads above (10 recordings each): no breath in the lead is not an artifact (before the
+   untested ones were held back, 7-9, all starting within its first 3 s; at 15 and 20 dB, and
+   at 15 and 60/min, 9-10 with a 30 s lead); no real breath among the first three is an
    artifact (before, the first two were in most recordings). The noise still reads as
    "breaths", artifacts, for the ``breaths`` command's noise report.
 5. **Onsets refined on the raw signal.** Once a turning point is confirmed, the raw samples
@@ -435,6 +438,12 @@ _QUIET_RUN = 3
 """The depth rule of ``_QUIET_SPAN`` needs this many "breaths" within the noise; this many fast
 breaths in a row, too fast for the band and deeper than those, end the test (module notes,
 step 4)."""
+
+_QUIET_MIN_S = 4.0
+"""Before the first breath, the noise is measured on at least this much signal, s; a breath
+confirmed earlier is untested (module notes, step 4). At 2 s, a recording starting near the top
+of an inhale at 15 dB had a noise wiggle there tested on a stretch that was mostly the rise and
+found to stand out, 0.28 deep for a true 1.1, the first breath."""
 
 _QUIET_LAG1 = 0.3
 """A minute within the noise ends the test of the breaths before the first unless the signal's
@@ -811,6 +820,8 @@ class BreathTracker:
         # The wait a stall measures the noise on (module notes, step 3): a few cycles of the
         # band's lower edge, and more than sosfiltfilt's padding.
         self._noise_min_n = max(round(2.0 * fs_hz), 16)
+        # The least stretch the test of the breaths before the first measures the noise on.
+        self._quiet_min_n = max(round(_QUIET_MIN_S * fs_hz), self._noise_min_n)
 
         # Filtered (_buf) and raw (_raw) samples kept for refinement, in arrays with spare room
         # at the end: _buf_len samples are valid and index 0 is absolute sample _buf_start.
@@ -1389,10 +1400,15 @@ class BreathTracker:
                 # real peak from here.
                 self._merged = True
             return
-        if not self._recent_depths and peak.level - start.level < 0.5 * (peak.level - trough.level):
+        if (not self._recent_depths or self._held) and peak.level - start.level < 0.5 * (
+            peak.level - trough.level
+        ):
             # Before the first breath the hysteresis only knows the swings seen so far, so
             # sensor noise ahead of the first inhale can pass for a trough and a peak; such a
-            # "breath" rises far less than it falls. Start from this trough instead.
+            # "breath" rises far less than it falls. Start from this trough instead. Breaths
+            # held back untested (_judge) may be the noise's and do not make it the first: a
+            # recording that started near the top of an inhale at 15 dB had a noise wiggle
+            # there, and the exhale after it, read as a breath.
             self._start = trough
             self._merged = False
             return
@@ -1484,8 +1500,8 @@ class BreathTracker:
         robust standard deviation above the breath's own harmonics (:meth:`_band_noise`), or,
         after ``_QUIET_RUN`` "breaths" within the noise, less than ``_QUIET_SPAN`` times their
         median depth; a breath that cannot be tested (too fast for that band, or confirmed
-        within 2 s of the start), when it is less than ``_QUIET_SPAN`` times as deep as the
-        deepest of them. An untested breath that is not within the noise counts in the
+        within ``_QUIET_MIN_S`` of the start), when it is less than ``_QUIET_SPAN`` times as deep
+        as the deepest of them. An untested breath that is not within the noise counts in the
         detector (its depth sets the hysteresis for the next ones), but it is held back from
         the output until a breath is tested: if that one stands out, the held breaths less
         than ``1 / _QUIET_SPAN`` as deep are the noise's (artifacts); if it lies within the
@@ -1530,7 +1546,9 @@ class BreathTracker:
             # the band may be fast breathing or the noise's wiggle. It is not emitted with a
             # label the next breath may show to be wrong.
             self._held.append(self._emit(held))
-            if len(self._held) >= _QUIET_RUN:
+            # Fast breathing ends the test; the noise near the start, in which each wiggle is
+            # quick and none can be tested yet, does not.
+            if sum(p.conf >= self._quiet_min_n for p in self._held) >= _QUIET_RUN:
                 self._quiet = False
                 self._release(conf, 0.0, out)
             return
@@ -1579,11 +1597,11 @@ class BreathTracker:
         """Robust standard deviation, input units, of the raw signal of the last ``history_s``
         up to sample ``conf``, in ``_NOISE_BAND_HZ`` above ``_QUIET_HARMONIC`` times the rate
         of a breath of ``period_n`` samples; None when that leaves no band or the stretch is
-        shorter than 2 s."""
+        shorter than ``_QUIET_MIN_S``."""
         low_hz = max(_NOISE_BAND_HZ[0], _QUIET_HARMONIC * self._fs_hz / period_n)
         high_hz = min(_NOISE_BAND_HZ[1], 0.45 * self._fs_hz)
         a = max(0, conf - self._history_n)
-        if high_hz <= 1.5 * low_hz or conf - a < self._noise_min_n:
+        if high_hz <= 1.5 * low_hz or conf - a < self._quiet_min_n:
             return None
         raw = self._raw[a - self._buf_start : conf + 1 - self._buf_start]
         # Zero-phase on a stretch already received, as in _noise_floor: no look-ahead. For a
