@@ -717,7 +717,10 @@ class BreathTracker:
     latency, from a breath's end (the next inhale onset) to its emission, is the filter delay
     (~0.23 s) plus the time the next inhale takes to rise by ``rel_delta`` of the depth (~37 %
     of the inhale for a sinusoidal rise): about 1 s at 15 breaths/min, 2 s at 6 breaths/min;
-    :attr:`latency_s` reports the measured median.
+    :attr:`latency_s` reports the measured median (from the sample that confirmed each
+    breath). Before the first breath, one that cannot yet be tested against the noise
+    (confirmed in the first 4 s, or faster than 40/min) is emitted only with the next breath
+    that can, or with the third such (module notes, step 4): a breath later than the above.
 
     Examples
     --------
