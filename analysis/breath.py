@@ -70,7 +70,7 @@ Method
    (0.05-3 Hz) at the exhale-end level ahead of a 6/min belt, 18, 53 and 147 such breaths in 10
    recordings, none of them artifacts, and the first two real breaths of most recordings
    artifacts (over 4 times the noise's median depth). So, until a breath stands out of the
-   noise, each one is tested (:meth:`BreathTracker._within_noise`): the raw signal of the last
+   noise, each one is tested (:meth:`BreathTracker._judge`): the raw signal of the last
    ``history_s`` is band-passed to ``_NOISE_BAND_HZ`` (1-3 Hz), but from at least 3 times the
    breath's rate (``_QUIET_HARMONIC``: fast breathing's fundamental and second harmonic lie in
    1-3 Hz, which the stalls' noise floor, step 3, would take for noise), and a breath less than
@@ -83,20 +83,33 @@ Method
    depth rule, at 5 s); the first breaths of synthetic belts from the first sample (3-40/min,
    10-100 Hz, ratios 0.5-3, pauses and holds) at least 14.2 at 15 dB (10th percentile 17.6), 21
    at 20 dB, 43 at 30 dB, and of the real belts 36-95. A breath too fast for the band (under
-   1.5 s with a 3 Hz top) or within 2 s of the start is noise if less than twice as deep as the
-   deepest of the last "breaths" within the noise; otherwise it counts (with no noise seen yet,
-   fast breathing from the first sample is breathing), and 3 in a row end the test; the first
-   breath that stands out ends it too. A breath that counts forgets the breaths before it if
-   they were more than ``artifact_high`` times shallower (fast ones, or ones too near the
-   start, were the noise's): it is the first breath, and not an artifact. A minute of "breaths"
-   within the noise ends the test as well: breathing below about 13 dB in band stands out of no
-   noise and is breathing all the same (its first minute reads as artifacts); unless the signal
-   changes from sample to sample as no breathing does (lag-1 autocorrelation under 0.3,
-   ``_QUIET_LAG1``: white noise, a disconnected input), which stays noise. A caller that sets
+   1.5 s with a 3 Hz top) or within 4 s of the start (``_QUIET_MIN_S``) is noise if less than
+   twice as deep as the deepest of the last "breaths" within the noise; otherwise it counts
+   (with no noise seen yet, fast breathing from the first sample is breathing), and 3 in a row end
+   the test; the first breath that stands out ends it too. Such an untested breath is held back
+   from the output until a breath is tested (or 3 untested ones after the first 4 s end the test:
+   near the start every quick wiggle of the noise is untested), and the swings under way count in
+   the hysteresis alongside its depth: if the tested breath stands out, the held ones less than
+   half as deep are artifacts. A breath that counts forgets the breaths before it if they were more
+   than ``_QUIET_SPAN`` (2) times shallower (fast ones, or ones too near the start, were the
+   noise's): it is the first breath, and not an artifact. A recording that starts in the quiet
+   before an inhale had the noise's first wiggle, 1-2 s in and untested, emitted as an "uncertain"
+   breath (at 30 dB, 9 of 144 recordings, CVBB 4-6 times the truth's) and, at 15 dB and 4.5-6/min,
+   set a hysteresis low enough for the noise to split the slow breaths for minutes (21 of 120
+   recordings with false breaths, 79 in all, 47 breaths for 23 in one; review 40, F1 and F3); now
+   none, and none either in 288 such recordings starting 1, 2, 2.5, 3.5, 5 and 7 s into the
+   project's synthetic belt (mid-fall, in the pause, mid-inhale, near its top: 28 had 91 false
+   breaths). The cost: a breath confirmed in the first 4 s of a recording (or one faster than
+   40/min before the first breath) is emitted only with the next breath, so the live display shows
+   it a breath late. A minute of "breaths" within the noise ends the test as well: breathing below
+   about 13 dB in band stands out of no noise and is breathing all the same (its first minute reads
+   as artifacts); unless the signal changes from sample to sample as no breathing does (lag-1
+   autocorrelation under 0.3, ``_QUIET_LAG1``: white noise, a disconnected input), which stays
+   noise. A caller that sets
    :attr:`BreathTracker.noise_delta` measures the noise itself, and the test is off. Now, with
-   the leads above (10 recordings each): breaths not marked artifacts in the lead 7, 9 and 9,
-   all starting within its first 3 s, too near the start or too fast to test (at 15 and 20 dB,
-   and at 15 and 60/min, 9-10 with a 30 s lead); no real breath among the first three is an
+   the leads above (10 recordings each): no breath in the lead is not an artifact (before the
+   untested ones were held back, 7-9, all starting within its first 3 s; at 15 and 20 dB, and
+   at 15 and 60/min, 9-10 with a 30 s lead); no real breath among the first three is an
    artifact (before, the first two were in most recordings). The noise still reads as
    "breaths", artifacts, for the ``breaths`` command's noise report.
 5. **Onsets refined on the raw signal.** Once a turning point is confirmed, the raw samples
@@ -426,6 +439,12 @@ _QUIET_RUN = 3
 breaths in a row, too fast for the band and deeper than those, end the test (module notes,
 step 4)."""
 
+_QUIET_MIN_S = 4.0
+"""Before the first breath, the noise is measured on at least this much signal, s; a breath
+confirmed earlier is untested (module notes, step 4). At 2 s, a recording starting near the top
+of an inhale at 15 dB had a noise wiggle there tested on a stretch that was mostly the rise and
+found to stand out, 0.28 deep for a true 1.1, the first breath."""
+
 _QUIET_LAG1 = 0.3
 """A minute within the noise ends the test of the breaths before the first unless the signal's
 lag-1 autocorrelation is below this (:data:`analysis.breath_signal_checks.NOISE_LAG1`, where the
@@ -593,6 +612,11 @@ class _Peak:
         return self.smooth_start + _leave_valley(-self.smooth, m, self.f1, k_onset)[0]
 
 
+_Held = tuple[_Trough, _Peak, _Trough, int, float, bool]
+"""A complete breath before its emission: start trough, peak, end trough, the sample that
+confirmed it, its depth (input units), and whether it absorbed a wiggle (merged)."""
+
+
 @dataclass(slots=True)  # not frozen: internal, and a frozen __init__ costs per breath
 class _Pending:
     """A complete breath whose times are still to be fitted (:meth:`BreathTracker._finish`)."""
@@ -610,6 +634,10 @@ class _Pending:
     noise: bool = False
     """Before the first breath, a "breath" within the noise (module notes, step 4): reported
     as an artifact, it changes none of the detector's state and gets no whole-phase fit."""
+    forgets: int = 0
+    """How many times the detector had forgotten the breaths before (:meth:`BreathTracker.
+    _forget`) when this one was emitted: the fall shapes it is timed with are those of the
+    breaths emitted since, whichever update fits them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -689,7 +717,10 @@ class BreathTracker:
     latency, from a breath's end (the next inhale onset) to its emission, is the filter delay
     (~0.23 s) plus the time the next inhale takes to rise by ``rel_delta`` of the depth (~37 %
     of the inhale for a sinusoidal rise): about 1 s at 15 breaths/min, 2 s at 6 breaths/min;
-    :attr:`latency_s` reports the measured median.
+    :attr:`latency_s` reports the measured median (from the sample that confirmed each
+    breath). Before the first breath, one that cannot yet be tested against the noise
+    (confirmed in the first 4 s, or faster than 40/min) is emitted only with the next breath
+    that can, or with the third such (module notes, step 4): a breath later than the above.
 
     Examples
     --------
@@ -792,6 +823,8 @@ class BreathTracker:
         # The wait a stall measures the noise on (module notes, step 3): a few cycles of the
         # band's lower edge, and more than sosfiltfilt's padding.
         self._noise_min_n = max(round(2.0 * fs_hz), 16)
+        # The least stretch the test of the breaths before the first measures the noise on.
+        self._quiet_min_n = max(round(_QUIET_MIN_S * fs_hz), self._noise_min_n)
 
         # Filtered (_buf) and raw (_raw) samples kept for refinement, in arrays with spare room
         # at the end: _buf_len samples are valid and index 0 is absolute sample _buf_start.
@@ -823,6 +856,8 @@ class BreathTracker:
         # inhale cannot start before it.
         self._last_exhale = -math.inf
         self._shapes: deque[float] = deque(maxlen=_SHAPE_BREATHS)  # recent free fall shapes
+        self._forgets = 0  # times _forget ran
+        self._shapes_epoch = 0  # the value of _forgets the breaths in _shapes were emitted at
         self._periods: deque[int] = deque(maxlen=n_depths)  # recent breath periods, samples
         self._period_median: float | None = None  # median of _periods, None while it is empty
         self._stall_eff = self._stall_n
@@ -849,7 +884,8 @@ class BreathTracker:
         # "breaths" found within it.
         self._quiet = True
         self._quiet_depths: deque[float] = deque(maxlen=n_depths)
-        self._provisional = 0
+        # Breaths before the first that could not be tested yet, held back (see _judge).
+        self._held: list[_Pending] = []
         self._quiet_since = -1  # sample that confirmed the first "breath" within the noise
 
     # ----------------------------------------------------------------------------- public API
@@ -952,6 +988,8 @@ class BreathTracker:
             new._stall_eff = min(new._stall_n, max(3 * period, 2 * new._min_breath_n))
             new._stall_at = new._stall_eff - 1
         new._shapes.extend(self._shapes)
+        new._forgets = self._forgets
+        new._shapes_epoch = self._shapes_epoch
         new._latencies.extend(self._latencies)
         new._merged_breaths = self._merged_breaths
         new._noise_delta = self._noise_delta
@@ -959,7 +997,8 @@ class BreathTracker:
         new._resumed = bool(self._recent_depths)
         new._quiet = self._quiet
         new._quiet_depths.extend(self._quiet_depths)
-        new._provisional = self._provisional
+        # Breaths held back untested (_judge) are the old samples' and are dropped with the
+        # breath under way: a hole within the first seconds, before any breath was emitted.
         # The minute within the noise counts again from the samples after the hole (their
         # indices start again at 0).
         # No inhale starts before the first sample (a phase fit would extrapolate the first
@@ -1038,7 +1077,16 @@ class BreathTracker:
         step 2). :meth:`_fire_inside` repeats this arithmetic on arrays.
         """
         # max(delta, floor), spelled out: this runs at every check point.
-        delta = self._rel_delta * (self._ref_depth if self._depths else self._swing(hi, lo))
+        if not self._depths:
+            delta = self._rel_delta * self._swing(hi, lo)
+        elif self._held:
+            # Only breaths still held back untested set the reference (_judge): they may be
+            # the noise's, and the swings under way count too (a still start at 15 dB had a
+            # noise "breath" 0.25 deep split the first real exhale, 1.1 deep, at 0.08).
+            swing = self._swing(hi, lo)
+            delta = self._rel_delta * (swing if swing > self._ref_depth else self._ref_depth)
+        else:
+            delta = self._rel_delta * self._ref_depth
         floor = self._delta_floor
         return floor if floor > delta else delta
 
@@ -1113,6 +1161,14 @@ class BreathTracker:
             a = max(stall - self._stall_eff // 2, self._last_conf, self._buf_start)
             recent = self._window(a, stall)
             half = min(half, float(recent.max() - recent.min()))
+        if self._held:
+            # The swings count in the hysteresis while breaths are held back untested
+            # (_threshold), and a glitch's can be hundreds of depths: they come down as a
+            # swing reference does before the first breath (a dropout to zero at 1 s had held
+            # a "breath" back and left no breath found in the 70 s after it).
+            a = max(stall - self._stall_eff // 2, self._last_conf, self._buf_start)
+            recent = self._window(a, stall)
+            self._prev_swing = min(0.5 * self._prev_swing, float(recent.max() - recent.min()))
         self._depths.clear()
         self._depths.append(half)
         self._ref_depth = half
@@ -1221,16 +1277,19 @@ class BreathTracker:
         run_lo = np.minimum(np.minimum.accumulate(seg), self._lo)
         # The arithmetic of _threshold, sample by sample.
         delta: FloatArray | float
-        if self._depths:
+        # With breaths held back untested, the reference is the larger of theirs and the swing.
+        least = self._ref_depth if self._depths else 0.0
+        if self._depths and not self._held:
             delta = max(self._rel_delta * self._ref_depth, self._delta_floor)
         elif mode == _SEEK_PEAK:
-            swing = np.maximum(run_hi - self._last_ext, self._prev_swing)
+            swing = np.maximum(run_hi - self._last_ext, max(self._prev_swing, least))
             delta = np.maximum(self._rel_delta * swing, self._delta_floor)
         elif mode == _SEEK_TROUGH:
-            swing = np.maximum(self._last_ext - run_lo, self._prev_swing)
+            swing = np.maximum(self._last_ext - run_lo, max(self._prev_swing, least))
             delta = np.maximum(self._rel_delta * swing, self._delta_floor)
         else:
-            delta = np.maximum(self._rel_delta * (run_hi - run_lo), self._delta_floor)
+            swing = np.maximum(run_hi - run_lo, least)
+            delta = np.maximum(self._rel_delta * swing, self._delta_floor)
         fires = np.zeros(seg.size, dtype=bool)
         if mode != _SEEK_TROUGH:
             fires |= seg < run_hi - delta
@@ -1344,10 +1403,15 @@ class BreathTracker:
                 # real peak from here.
                 self._merged = True
             return
-        if not self._recent_depths and peak.level - start.level < 0.5 * (peak.level - trough.level):
+        if (not self._recent_depths or self._held) and peak.level - start.level < 0.5 * (
+            peak.level - trough.level
+        ):
             # Before the first breath the hysteresis only knows the swings seen so far, so
             # sensor noise ahead of the first inhale can pass for a trough and a peak; such a
-            # "breath" rises far less than it falls. Start from this trough instead.
+            # "breath" rises far less than it falls. Start from this trough instead. Breaths
+            # held back untested (_judge) may be the noise's and do not make it the first: a
+            # recording that started near the top of an inhale at 15 dB had a noise wiggle
+            # there, and the exhale after it, read as a breath.
             self._start = trough
             self._merged = False
             return
@@ -1357,8 +1421,14 @@ class BreathTracker:
             self._start = trough
             self._merged = False
             return
-        noise = self._quiet and self._within_noise(depth, trough.idx - start.idx, conf)
-        out.append(self._emit(start, peak, trough, conf, noise=noise))
+        held = (start, peak, trough, conf, depth, self._merged)
+        if self._held and not self._quiet:
+            # The caller's noise measure ended the test (noise_delta) with breaths held.
+            self._release(conf, 0.0, out)
+        if self._quiet:
+            self._judge(held, out)
+        else:
+            out.append(self._emit(held))
         self._start = trough
         self._merged = False
 
@@ -1426,20 +1496,28 @@ class BreathTracker:
         seen = fall >= _ONSET_LEVEL_RATIO * self._f_onset * typical
         return _Trough(tt, float(s[m]), onset, a + m, s, a, f1, seen)
 
-    def _within_noise(self, depth: float, period_n: int, conf: int) -> bool:
-        """Whether a breath before the first one (``depth`` input units, ``period_n`` samples,
-        confirmed by sample ``conf``) lies within the noise (module notes, step 4).
+    def _judge(self, held: _Held, out: list[_Pending]) -> None:
+        """Test a breath before the first one against the noise (module notes, step 4).
 
-        It does when it is less than ``_QUIET_K`` times as deep as the noise's robust standard
-        deviation above the breath's own harmonics (:meth:`_band_noise`), or, after
-        ``_QUIET_RUN`` "breaths" within the noise, less than ``_QUIET_SPAN`` times their median
-        depth; a breath too fast for that band, when it is less than ``_QUIET_SPAN`` times as
-        deep as the deepest of them (with none yet, it is a breath). The first breath that
-        stands out ends the test (forgetting any fast ones before it that were far shallower),
-        and so do ``_QUIET_RUN`` fast breaths in a row and a minute of "breaths" within the
+        It lies within the noise when it is less than ``_QUIET_K`` times as deep as the noise's
+        robust standard deviation above the breath's own harmonics (:meth:`_band_noise`), or,
+        after ``_QUIET_RUN`` "breaths" within the noise, less than ``_QUIET_SPAN`` times their
+        median depth; a breath that cannot be tested (too fast for that band, or confirmed
+        within ``_QUIET_MIN_S`` of the start), when it is less than ``_QUIET_SPAN`` times as deep
+        as the deepest of them. An untested breath that is not within the noise counts in the
+        detector (its depth sets the hysteresis for the next ones), but it is held back from
+        the output until a breath is tested: if that one stands out, the held breaths less
+        than ``1 / _QUIET_SPAN`` as deep are the noise's (artifacts); if it lies within the
+        noise, they are judged as untested ones again, against it too. A breath that is not
+        within the noise and more than ``_QUIET_SPAN`` times as deep as the median of the
+        breaths before it makes the detector forget them (the held ones less than
+        ``1 / _QUIET_SPAN`` as deep are artifacts): it is the first breath. ``_QUIET_RUN``
+        untested breaths in a row are breathing (fast, from the first sample) and end the
+        test, as do the first breath that stands out and a minute of "breaths" within the
         noise.
         """
-        sigma = self._band_noise(period_n, conf)
+        start, _, trough, conf, depth, _ = held
+        sigma = self._band_noise(trough.idx - start.idx, conf)
         if sigma is not None:
             noise = depth < _QUIET_K * sigma or (
                 len(self._quiet_depths) >= _QUIET_RUN
@@ -1449,7 +1527,7 @@ class BreathTracker:
             noise = bool(self._quiet_depths) and depth < _QUIET_SPAN * max(self._quiet_depths)
         if noise:
             self._quiet_depths.append(depth)
-            self._provisional = 0
+            self._release(conf, _QUIET_SPAN * max(self._quiet_depths), out)
             if self._quiet_since < 0:
                 self._quiet_since = conf
             elif conf - self._quiet_since > self._history_n and not self._white(conf):
@@ -1457,18 +1535,42 @@ class BreathTracker:
                 # of it (below about 13 dB in band) is breathing all the same; but noise that
                 # changes from sample to sample as no breathing does is no breathing.
                 self._quiet = False
-            return True
-        if self._recent_depths and depth > self._artifact_high * _median(self._recent_depths):
-            # The breaths before it passed untested (too fast for the band, or too near the
-            # start) and were the noise's: this one is the first.
+            out.append(self._emit(held, noise=True))
+            return
+        if self._recent_depths and depth > _QUIET_SPAN * _median(self._recent_depths):
+            # The breaths before it passed untested and were the noise's (a still start at
+            # 15 dB: 0.25 deep where the first breath was 0.77; with a reference that low,
+            # the noise on slow breaths kept splitting them for minutes): this one is the
+            # first.
+            self._release(conf, depth / _QUIET_SPAN, out)
             self._forget()
-            self._provisional = 0
-        if sigma is not None:
-            self._quiet = False
-        else:
-            self._provisional += 1
-            self._quiet = self._provisional < _QUIET_RUN
-        return False
+        if sigma is None:
+            # Untested: near the start the noise is not known yet, and a breath too fast for
+            # the band may be fast breathing or the noise's wiggle. It is not emitted with a
+            # label the next breath may show to be wrong.
+            self._held.append(self._emit(held))
+            # Fast breathing ends the test; the noise near the start, in which each wiggle is
+            # quick and none can be tested yet, does not.
+            if sum(p.conf >= self._quiet_min_n for p in self._held) >= _QUIET_RUN:
+                self._quiet = False
+                self._release(conf, 0.0, out)
+            return
+        self._release(conf, depth / _QUIET_SPAN, out)
+        self._quiet = False
+        out.append(self._emit(held))
+
+    def _release(self, at: int, noise_below: float, out: list[_Pending]) -> None:
+        """Output the breaths held back (:meth:`_judge`) at sample ``at``, in order, those less
+        than ``noise_below`` deep as "breaths" within the noise (artifacts, timed by their
+        corners, as the noise's are)."""
+        detected_s = self._t0_s + max(at, self._emit_at) / self._fs_hz
+        for p in self._held:
+            p.detected_s = detected_s
+            if p.depth < noise_below:
+                p.quality = "artifact"
+                p.noise = True
+            out.append(p)
+        self._held.clear()
 
     def _white(self, conf: int) -> bool:
         """Whether the raw signal of the last ``history_s`` up to sample ``conf`` has a lag-1
@@ -1489,18 +1591,20 @@ class BreathTracker:
         self._typical = None
         self._periods.clear()
         self._period_median = None
-        self._shapes.clear()
+        # The fall shapes are dropped in breath order when the breaths are fitted
+        # (_shapes_before): some of those before may be still to fit in this update.
+        self._forgets += 1
         self._stall_eff = self._stall_n
 
     def _band_noise(self, period_n: int, conf: int) -> float | None:
         """Robust standard deviation, input units, of the raw signal of the last ``history_s``
         up to sample ``conf``, in ``_NOISE_BAND_HZ`` above ``_QUIET_HARMONIC`` times the rate
         of a breath of ``period_n`` samples; None when that leaves no band or the stretch is
-        shorter than 2 s."""
+        shorter than ``_QUIET_MIN_S``."""
         low_hz = max(_NOISE_BAND_HZ[0], _QUIET_HARMONIC * self._fs_hz / period_n)
         high_hz = min(_NOISE_BAND_HZ[1], 0.45 * self._fs_hz)
         a = max(0, conf - self._history_n)
-        if high_hz <= 1.5 * low_hz or conf - a < self._noise_min_n:
+        if high_hz <= 1.5 * low_hz or conf - a < self._quiet_min_n:
             return None
         raw = self._raw[a - self._buf_start : conf + 1 - self._buf_start]
         # Zero-phase on a stretch already received, as in _noise_floor: no look-ahead. For a
@@ -1511,18 +1615,21 @@ class BreathTracker:
         band = scipy.signal.sosfiltfilt(sos, raw - raw.mean())
         return 1.4826 * float(np.median(np.abs(band)))
 
-    def _emit(
-        self, start: _Trough, peak: _Peak, end: _Trough, conf: int, *, noise: bool = False
-    ) -> _Pending:
+    def _emit(self, held: _Held, *, noise: bool = False) -> _Pending:
         """A breath is complete: update the running state; its times come in :meth:`_finish`.
 
-        A ``noise`` "breath" (:meth:`_within_noise`) is an artifact and updates nothing.
+        ``held`` is the breath: its start, peak and end troughs, the sample that confirmed it,
+        its depth, and whether it is merged. A ``noise`` "breath" (:meth:`_judge`) is an
+        artifact and updates nothing.
         """
+        start, peak, end, conf, _, merged = held
         if noise:
             detected_s = self._t0_s + max(conf, self._emit_at) / self._fs_hz
             depth = peak.level - 0.5 * (start.level + end.level)
             period_n = end.idx - start.idx
-            return _Pending(start, peak, end, conf, detected_s, depth, "artifact", period_n, True)
+            return _Pending(
+                start, peak, end, conf, detected_s, depth, "artifact", period_n, True, self._forgets
+            )
         fall = peak.level - end.level
         rise = peak.level - start.level
         depth = peak.level - 0.5 * (start.level + end.level)
@@ -1540,7 +1647,7 @@ class BreathTracker:
             and self._period_median is not None
             and period_n < 0.5 * self._period_median
         )
-        if self._merged:
+        if merged:
             self._merged_breaths += 1
         median = self._typical  # the median of _recent_depths, None while it is empty
         if median is None:
@@ -1549,7 +1656,7 @@ class BreathTracker:
             too_deep = yardstick > self._artifact_high * median
             if not self._artifact_low * median <= depth <= self._artifact_high * median:
                 quality = "artifact"
-            elif self._merged or asymmetric or lone_fast or not start.seen:
+            elif merged or asymmetric or lone_fast or not start.seen:
                 quality = "uncertain"
             else:
                 quality = "good"  # unless its phases have to be clamped (see _finish)
@@ -1576,7 +1683,9 @@ class BreathTracker:
         self._stall_eff = min(self._stall_n, max(3 * period, 2 * self._min_breath_n))
         self._stall_at = conf + self._stall_eff
         self._latencies.append(detected_s - (self._t0_s + end.onset / self._fs_hz))
-        return _Pending(start, peak, end, conf, detected_s, depth, quality, period)
+        return _Pending(
+            start, peak, end, conf, detected_s, depth, quality, period, False, self._forgets
+        )
 
     def _finish(self, pending: list[_Pending]) -> list[Breath]:
         """Time the breaths completed during one :meth:`update` (module notes, step 6).
@@ -1866,7 +1975,8 @@ class BreathTracker:
             # it (the median of the last few), so that a breath's own noise does not trade
             # its shape against its end.
             free, settled = _fit_breaths(*points, start, free_shape=True, steps=_GN_STEPS)
-            start[:, 3] = self._shapes_before(free[:, 5], settled)
+            forgets = [pending[keep[i]].forgets for i in idx.tolist()]
+            start[:, 3] = self._shapes_before(free[:, 5], settled, forgets)
             # Timed from where the free fit settled: a shape near the one fitted needs few steps.
             start[settled, :3] = free[settled, :3]
             fit, settled = _fit_breaths(*points, start, free_shape=False, steps=_GN_REFIT_STEPS)
@@ -2187,13 +2297,26 @@ class BreathTracker:
         rows, fit = rows[good], fit[good]
         t_in[rows], t_ex[rows], t_pause[rows] = fit[:, 1], fit[:, 2], fit[:, 3]
 
-    def _shapes_before(self, fitted: FloatArray, settled: NDArray[np.bool_]) -> FloatArray:
+    def _shapes_before(
+        self, fitted: FloatArray, settled: NDArray[np.bool_], forgets: Sequence[int]
+    ) -> FloatArray:
         """The fall shape each breath is timed with: the median of the shapes fitted freely
         to the ``_SHAPE_BREATHS`` breaths before it (kept from update to update); 1 before
         the first. ``fitted`` and ``settled`` are the free fits' shapes, in breath order, and
-        whether they held."""
+        whether they held; ``forgets`` each breath's :attr:`_Pending.forgets`.
+
+        The shapes of breaths the detector has since forgotten (the noise's, before the first
+        breath: :meth:`_forget`) are dropped here, in breath order, and not when the detector
+        forgot them: the breaths before in the same update are fitted only now, and dropped
+        then, their shapes would time the first breath when it came in the same update as
+        they did, but not when it came in a later one (a 6/min belt at 25 dB had its first
+        exhale onset at 5.25 s fed whole and at 4.75 s fed in 250 ms chunks; truth 4.80 s).
+        """
         out = []
-        for shape, held in zip(fitted.tolist(), settled.tolist(), strict=True):
+        for shape, held, epoch in zip(fitted.tolist(), settled.tolist(), forgets, strict=True):
+            if epoch != self._shapes_epoch:
+                self._shapes.clear()
+                self._shapes_epoch = epoch
             out.append(_median(self._shapes) if self._shapes else 1.0)
             if held:
                 self._shapes.append(shape)
