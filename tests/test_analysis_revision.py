@@ -14,6 +14,7 @@ import io
 from dataclasses import replace
 from pathlib import Path
 
+from old_imports import old_import
 from simulated_sessions import simulated_items, write_items, write_simulated
 
 from devices.packets import NS_PER_S, RawPacket, Stream
@@ -62,6 +63,11 @@ REPLAY_DIGESTS = {
     # line, and the practice and summary lines no longer both giving follow and heart rate
     # (wording only, review 37 F8: 6ef45350e1474b04 before it).
     9: "8cc55918327fef5c",
+    # A belt recording that starts in the quiet before an inhale: its first, untested
+    # "breaths" held back until one stands out of the noise, then artifacts if shallow (review
+    # 40 F1, F3, F5); an import by a Breathwise before 2026-12-06 asks no out-breath ratio
+    # (review 39 F4); 2026-12-07. The old import joined the references here.
+    10: "b917635daf449c97",
 }
 """Per analysis revision, the :func:`_replay_digest` of the reference recordings: what their
 replays print, as a person reads it."""
@@ -180,9 +186,10 @@ def _replay_digest(tmp_path: Path) -> str:
     read from the heart rhythm), with a strap sending damaged notifications (since revision 2),
     with a strap alone far faster than its pacer (since revision 3) and with a belt wearer
     holding the breath (since revision 4), with a belt put on at rest (since revision 8) and
-    a body scan with held breaths (since revision 9; revision 1's digest is of the first
-    three, revision 2's of the first four, revision 3's of the first five, revisions 4-7's of
-    the first six, revision 8's of the first seven), to the precision shown: a last binary
+    a body scan with held breaths (since revision 9) and an import by an older Breathwise
+    (since revision 10; revision 1's digest is of the first three, revision 2's of the first
+    four, revision 3's of the first five, revisions 4-7's of the first six, revision 8's of the
+    first seven, revision 9's of the first eight), to the precision shown: a last binary
     digit that moves on another machine moves no line."""
     recordings = [
         REPO / "recordings" / "sample-neurokit2-resting.bwr",
@@ -195,6 +202,7 @@ def _replay_digest(tmp_path: Path) -> str:
         _held_breaths(tmp_path / "held.bwr"),
         _still_start(tmp_path / "still.bwr"),
         _scan_with_holds(tmp_path / "scan"),
+        old_import(tmp_path / "old-import"),
     ]
     text = "".join(_replayed_text(path) for path in recordings)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

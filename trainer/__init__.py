@@ -7,7 +7,7 @@ installed metadata that ``--version`` shows is this."""
 SOFTWARE = f"breathwise {__version__}"
 """What produced a recording or an output file (a recording header's ``software``)."""
 
-ANALYSIS_REVISION = 9
+ANALYSIS_REVISION = 10
 """Which analysis a recording's live results came from: written into every new recording's
 header (``analysis_revision``, docs/recording-format.md) beside :data:`SOFTWARE`.
 
