@@ -58,6 +58,7 @@ from numpy.typing import NDArray
 from analysis.breath import Breath, detect_breaths
 from analysis.breath_variability import ratio_measured
 from analysis.rr_breath import RRBreathEstimate
+from devices.sim import PersonModel
 from trainer.cli.breaths import SampleAnalysis, analyse_samples, rr_estimates
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1013,21 +1014,33 @@ def acc_section(lines: list[str]) -> None:
     lines.append("")
 
 
-def rr_section(lines: list[str]) -> None:
+def simulated_nn(
+    person: PersonModel, rate_bpm: float, duration_s: float = 240.0
+) -> tuple[FloatArray, FloatArray]:
+    """Beat times (s) and NN intervals (ms) of a simulated person paced at ``rate_bpm`` with
+    ratio 1.5 for ``duration_s``: the true beats' intervals, ectopic beats corrected
+    (:func:`analysis.rr_artifacts.correct_rr`), as report section 4 reads them."""
     from analysis.rr_artifacts import correct_rr
-    from analysis.rr_breath import estimate_breathing_from_rr, session_rate_bpm
     from devices.guide import GuideState
-    from devices.sim import PersonModel, SimulatedSensor
+    from devices.sim import SimulatedSensor
+
+    period_s = 60.0 / rate_bpm
 
     class Pacer:
-        def __init__(self, rate_bpm: float) -> None:
-            self.period = 60.0 / rate_bpm
-
         def guide_at(self, t_s: float) -> GuideState:
-            inhale = self.period / 2.5
-            return GuideState(
-                inhale, 0.0, self.period - inhale, 0.0, (t_s % self.period) / self.period
-            )
+            inhale_s = period_s / 2.5
+            return GuideState(inhale_s, 0.0, period_s - inhale_s, 0.0, (t_s % period_s) / period_s)
+
+    sim = SimulatedSensor(person, Pacer(), start_mono_ns=0, start_wall_ns=0)
+    sim.packets_until(round(duration_s * 1e9))
+    beats = np.array(sim.truth_beats_s)
+    beats = beats[beats < duration_s]
+    nn = correct_rr(np.diff(beats) * 1000.0).nn_ms
+    return beats[0] + np.cumsum(nn) / 1000.0, nn
+
+
+def rr_section(lines: list[str]) -> None:
+    from analysis.rr_breath import estimate_breathing_from_rr, session_rate_bpm
 
     lines += [
         "## 4. Breathing from RR intervals alone",
@@ -1040,15 +1053,7 @@ def rr_section(lines: list[str]) -> None:
     ]
     for rate in (4.5, 5.0, 5.5, 6.0, 6.5, 7.0):
         for person in (0, 1):
-            sim = SimulatedSensor(
-                PersonModel(seed=person), Pacer(rate), start_mono_ns=0, start_wall_ns=0
-            )
-            sim.packets_until(240 * 10**9)
-            beats = np.array(sim.truth_beats_s)
-            beats = beats[beats < 240.0]
-            nn = correct_rr(np.diff(beats) * 1000.0).nn_ms
-            t = beats[0] + np.cumsum(nn) / 1000.0
-            est = estimate_breathing_from_rr(t, nn)
+            est = estimate_breathing_from_rr(*simulated_nn(PersonModel(seed=person), rate))
             rates = np.array([e.rate_bpm for e in est])
             lines.append(
                 f"| {rate:g} | {person} | {len(est)} | {_fmt(session_rate_bpm(est) or math.nan)} "
@@ -1076,13 +1081,8 @@ def rr_section(lines: list[str]) -> None:
             errors: list[float] = []
             for person in range(6):
                 model = PersonModel(seed=person, rsa_peak_bpm=rsa_bpm, rr_jitter_ms=jitter_ms)
-                sim = SimulatedSensor(model, Pacer(6.0), start_mono_ns=0, start_wall_ns=0)
-                sim.packets_until(240 * 10**9)
-                beats = np.array(sim.truth_beats_s)
-                beats = beats[beats < 240.0]
-                nn = correct_rr(np.diff(beats) * 1000.0).nn_ms
-                t = beats[0] + np.cumsum(nn) / 1000.0
-                session_bpm = session_rate_bpm(estimate_breathing_from_rr(t, nn))
+                estimates = estimate_breathing_from_rr(*simulated_nn(model, 6.0))
+                session_bpm = session_rate_bpm(estimates)
                 if session_bpm is not None:
                     errors.append(abs(session_bpm - 6.0))
             largest = _fmt(max(errors)) if errors else "-"

@@ -30,6 +30,7 @@ from analysis.rr_breath import (
     session_rate_bpm,
     usable_share,
 )
+from benchmarks.validate_breath import simulated_nn as report_session_nn
 from devices.guide import GuideState
 from devices.sim import PersonModel, SimulatedSensor
 
@@ -388,12 +389,7 @@ def test_a_usable_estimate_gives_no_reason() -> None:
 def jittery_nn(rsa_bpm: float, jitter_ms: float, person_seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The validation report's "beat jitter against the swing" session: paced at 6/min, 240 s."""
     person = PersonModel(seed=person_seed, rsa_peak_bpm=rsa_bpm, rr_jitter_ms=jitter_ms)
-    sim = SimulatedSensor(person, Pacer(6.0), start_mono_ns=0, start_wall_ns=0)
-    sim.packets_until(240 * 10**9)
-    beats = np.array(sim.truth_beats_s)
-    beats = beats[beats < 240.0]
-    nn = correct_rr(np.diff(beats) * 1000.0).nn_ms
-    return beats[0] + np.cumsum(nn) / 1000.0, nn
+    return report_session_nn(person, 6.0)
 
 
 @pytest.mark.parametrize(
