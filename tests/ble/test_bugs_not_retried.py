@@ -179,7 +179,8 @@ async def test_a_bug_restarting_a_stopped_stream_ends_the_packets_as_itself(
     fake_bluez("--devices", "polar", "--hr-interval", "0.1", "--stop-notice", "acc:0.3")
     bug = AttributeError("'NoneType' object has no attribute 'write_gatt_char'")
     calls = _acc_restart_raises(monkeypatch, bug)
-    async with PolarH10(POLAR_ADDRESS, policy=FAST) as polar:
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    async with polar:
         got, task = collect(polar)
         await asyncio.wait_for(task, 5)
     assert got.error is bug
@@ -193,7 +194,8 @@ async def test_a_refused_restart_of_a_stopped_stream_lets_the_session_go_on(
     fake_bluez("--devices", "polar", "--hr-interval", "0.1", "--stop-notice", "acc:0.3")
     refused = SensorCommandError("Polar H10 refused to start ACC: invalid state (6)", "retry")
     calls = _acc_restart_raises(monkeypatch, refused)
-    async with PolarH10(POLAR_ADDRESS, policy=FAST) as polar:
+    polar = PolarH10(POLAR_ADDRESS, policy=FAST)
+    async with polar:
         got, task = collect(polar)
         await got.wait_for(lambda g: calls[0] == 2, 5)
         mark = len(got.packets("hr"))
