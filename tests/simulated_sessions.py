@@ -6,9 +6,12 @@ session end, behind a pacer change, written with :func:`trainer.storage.recordin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from devices.packets import NS_PER_S, RawPacket
+from devices.godirect import decode_godirect_measurement, encode_godirect_measurement
+from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSensor
 from devices.source import LinkEvent, LinkState
 from trainer.coaching.pacer import BreathPattern, Pacer
@@ -109,3 +112,33 @@ def write_items(path: Path, header: Header, items: list[Item], end_ns: int) -> P
         end_mono_ns=end_ns,
         end_wall_ns=header.start_wall_ns + end_ns - START_NS,
     )
+
+
+def with_belt_force(
+    header: Header,
+    items: list[Item],
+    until_s: float,
+    force: Callable[[float, float, int], float],
+) -> list[Item]:
+    """``items`` with each belt force sample of their first ``until_s`` s replaced by
+    ``force(level, t_s, row)``: ``level`` the belt's first force value, ``t_s`` the session
+    second of the sample's packet and ``row`` the sample's place in it (the packets' other
+    channels kept). Called in sample order, so a seeded generator inside gives one recording."""
+    level: float | None = None
+    out = list(items)
+    for k, item in enumerate(out):
+        t_s = (item.t_mono_ns - header.start_mono_ns) / NS_PER_S
+        if not (isinstance(item, RawPacket) and item.stream == Stream.GODIRECT) or t_s >= until_s:
+            continue
+        packet = decode_godirect_measurement(item.payload)
+        if not packet.values:
+            continue
+        channel = packet.channels.index(1)
+        level = packet.values[0][channel] if level is None else level
+        rows = [
+            tuple(force(level, t_s, j) if c == channel else v for c, v in enumerate(row))
+            for j, row in enumerate(packet.values)
+        ]
+        payload = encode_godirect_measurement(rows, packet.channels, item.payload[2])
+        out[k] = replace(item, payload=payload)
+    return out

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from old_imports import old_import
-from simulated_sessions import simulated_items, write_items, write_simulated
+from simulated_sessions import simulated_items, with_belt_force, write_items, write_simulated
 
 from devices.packets import NS_PER_S, RawPacket, Stream
 from devices.sim import PersonModel, SimulatedSensor
@@ -134,34 +134,16 @@ def _still_start(path: Path) -> Path:
     import numpy as np
     import scipy.signal
 
-    from devices.godirect import decode_godirect_measurement, encode_godirect_measurement
-
     header, items, end_ns = simulated_items(150.0, seed=6)
     rng = np.random.default_rng(6)
     sos = scipy.signal.butter(4, [0.05, 3.0], "bandpass", fs=20.0, output="sos")
     wander = scipy.signal.sosfiltfilt(sos, rng.standard_normal(4000))[1000:]
     wander *= 0.025 / np.std(wander)
-    level: float | None = None
-    for k, item in enumerate(items):
-        t_s = (item.t_mono_ns - header.start_mono_ns) / NS_PER_S
-        if not (isinstance(item, RawPacket) and item.stream == Stream.GODIRECT) or t_s >= 30.0:
-            continue
-        packet = decode_godirect_measurement(item.payload)
-        if not packet.values:
-            continue
-        force = packet.channels.index(1)
-        level = packet.values[0][force] if level is None else level
-        rows = [
-            tuple(
-                level + float(wander[int(t_s * 20.0)]) + 0.01 * rng.standard_normal()
-                if c == force
-                else v
-                for c, v in enumerate(row)
-            )
-            for row in packet.values
-        ]
-        payload = encode_godirect_measurement(rows, packet.channels, item.payload[2])
-        items[k] = replace(item, payload=payload)
+
+    def at_rest(level: float, t_s: float, row: int) -> float:
+        return level + float(wander[int(t_s * 20.0)]) + 0.01 * rng.standard_normal()
+
+    items = with_belt_force(header, items, 30.0, at_rest)
     return write_items(path, header, items, end_ns)
 
 

@@ -18,13 +18,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from simulated_sessions import simulated_items
+from simulated_sessions import simulated_items, with_belt_force
 from test_session import assert_same_events
 
 from analysis.breath import BreathTracker
 from devices.godirect import (
     channel_values,
-    decode_godirect_measurement,
     encode_godirect_measurement,
 )
 from devices.packets import NS_PER_S, RawPacket, Stream
@@ -112,38 +111,17 @@ def _link_gap() -> tuple[Header, list[Item]]:
     return header, items
 
 
-def _wiggle_first(header: Header, items: list[Item], until_s: float, hz: float) -> list[Item]:
-    """``items`` with the belt's force over its first ``until_s`` s replaced by a wiggle of
-    ``hz`` about its first value, 0.3 N deep."""
-    level: float | None = None
-    out = list(items)
-    for k, item in enumerate(out):
-        t_s = (item.t_mono_ns - header.start_mono_ns) / NS_PER_S
-        if not (isinstance(item, RawPacket) and item.stream == Stream.GODIRECT) or t_s >= until_s:
-            continue
-        packet = decode_godirect_measurement(item.payload)
-        if not packet.values:
-            continue
-        force = packet.channels.index(1)
-        level = packet.values[0][force] if level is None else level
-        rows = [
-            tuple(
-                level + 0.15 * math.sin(2 * math.pi * hz * (t_s + j / 20.0)) if c == force else v
-                for c, v in enumerate(row)
-            )
-            for j, row in enumerate(packet.values)
-        ]
-        out[k] = replace(item, payload=encode_godirect_measurement(rows, packet.channels, 0))
-    return out
-
-
 def _held_at_the_start() -> tuple[Header, list[Item]]:
     """A wiggle in the belt's first 3 s: a "breath" confirmed before the noise can be measured
     is held back untested (analysis.breath, module notes step 4) and comes out later, at the
     sample that releases it, which its ``detected_s`` then names: the look-ahead hands it out
     at that flush too."""
     header, items = _plain()
-    return header, _wiggle_first(header, items, 3.0, 0.8)
+
+    def wiggle(level: float, t_s: float, row: int) -> float:
+        return level + 0.15 * math.sin(2 * math.pi * 0.8 * (t_s + row / 20.0))
+
+    return header, with_belt_force(header, items, 3.0, wiggle)
 
 
 def _in_calls(pipeline: Pipeline, items: list[Item], size: int) -> Iterator[Event]:

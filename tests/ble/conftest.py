@@ -95,6 +95,16 @@ def collect(source: PacketSource) -> tuple[Collected, asyncio.Task[None]]:
     return collected, asyncio.create_task(run())
 
 
+async def eventually(ask: Callable[[], Awaitable[object]], timeout_s: float, what: str) -> None:
+    """Ask the fake BlueZ every 50 ms until ``ask()`` answers true; fail with ``what`` after
+    ``timeout_s`` s. The fake answers from its own event loop, so a state that follows a call
+    (a cancelled Connect() counted when it resumes) can come a turn after the call's reply."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await ask():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.05)
+
+
 async def connect_and_leave(bus_address: str, device_address: str) -> None:
     """What a killed session (``kill -9``) leaves: a device that BlueZ connected for a client
     that is gone. BlueZ keeps such a link; so does the fake."""

@@ -18,7 +18,7 @@ import pytest
 
 from devices.ble import DeviceGoneError, HeartRateStrap, RetryPolicy, open_device
 from devices.source import LinkState, is_given_up
-from tests.ble.conftest import Collected, FakeBlueZ, collect
+from tests.ble.conftest import Collected, FakeBlueZ, collect, eventually
 from tests.fakebluez import STRAP_ADDRESS, STRAP_NAME
 
 pytestmark = pytest.mark.slow
@@ -190,10 +190,9 @@ async def test_closing_while_a_look_connects_cancels_the_connection(
     async with strap:
         got, task = collect(strap)
         await got.wait_for(given_up, 5)
-        deadline = time.monotonic() + 10
-        while not await fake.control.is_connecting(STRAP_ADDRESS):
-            assert time.monotonic() < deadline, "no look reached Connect()"
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: fake.control.is_connecting(STRAP_ADDRESS), 10, "no look reached Connect()"
+        )
         await asyncio.sleep(0.5)
         closing = time.monotonic()
         await strap.aclose()
@@ -201,12 +200,12 @@ async def test_closing_while_a_look_connects_cancels_the_connection(
     await asyncio.wait_for(task, 5)
     assert got.error is None
     assert closed_after_s < 2.0, closed_after_s
-    # The fake counts the cancel when its pending Connect() resumes, a turn of its event loop
-    # after the Disconnect(): on a loaded machine a question asked at once can come first.
-    deadline = time.monotonic() + 5
-    while not await fake.control.connects_cancelled(STRAP_ADDRESS):
-        assert time.monotonic() < deadline, "BlueZ saw no pending Connect() cancelled"
-        await asyncio.sleep(0.05)
+    # Counted when the fake's pending Connect() resumes, a turn after the Disconnect().
+    await eventually(
+        lambda: fake.control.connects_cancelled(STRAP_ADDRESS),
+        5,
+        "BlueZ saw no pending Connect() cancelled",
+    )
     assert await fake.control.connects_cancelled(STRAP_ADDRESS) == 1
     assert not await fake.control.is_connecting(STRAP_ADDRESS)
     assert not await fake.control.is_connected(STRAP_ADDRESS)
